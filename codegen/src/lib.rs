@@ -5,6 +5,7 @@
 //! render `templates/*.hbs` with handlebars -> format with rustfmt -> write (or compare).
 
 pub mod fixups;
+pub mod markdown;
 pub mod model;
 pub mod naming;
 pub mod placeholder;
@@ -31,6 +32,8 @@ pub struct Config<'a> {
     pub description: &'a str,
     /// Directory of schema files, one per type.
     pub schema_dir: &'a Path,
+    /// Directory of descriptions (`<namespace>-<service>.json`, each mapping type names to docs), if any.
+    pub docs_dir: Option<&'a Path>,
     /// How the @generated header names the schema directory (relative to the workspace root).
     pub schema_label: &'a str,
     pub default_features: &'a [&'a str],
@@ -70,11 +73,15 @@ pub const ALLOWED_LINTS: &[&str] = &[
     "clippy::module_inception",
     // Setters are named after properties: a property may be named like its type (`Ec2Config.ec2_config`).
     "clippy::self_named_constructors",
+    // Descriptions are AWS's markdown (made safe for rustdoc, see `markdown`): lists whose continuation lines
+    // are not indented, or are indented more than clippy likes, render as AWS meant them.
+    "clippy::doc_lazy_continuation",
+    "clippy::doc_overindented_list_items",
 ];
 
-/// Loads every `*.json` schema in `dir`, by type name.
-pub fn load_schemas(dir: &Path) -> Result<BTreeMap<String, J>, String> {
-    let mut out = BTreeMap::new();
+/// Every `*.json` file in `dir`, parsed, with its file name.
+fn read_json_dir(dir: &Path) -> Result<Vec<(String, PathBuf, J)>, String> {
+    let mut out = vec![];
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for e in entries {
         let path = e.map_err(|e| e.to_string())?.path();
@@ -83,22 +90,43 @@ pub fn load_schemas(dir: &Path) -> Result<BTreeMap<String, J>, String> {
         }
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let schema: J =
+        let json: J =
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        let name = schema
-            .get("typeName")
-            .and_then(J::as_str)
-            .ok_or(format!("{}: no typeName", path.display()))?;
         let file = path
             .file_name()
             .and_then(|f| f.to_str())
             .unwrap_or_default()
             .to_owned();
-        let mut schema = schema.clone();
+        out.push((file, path, json));
+    }
+    Ok(out)
+}
+
+/// Loads every `*.json` schema in `dir`, by type name.
+pub fn load_schemas(dir: &Path) -> Result<BTreeMap<String, J>, String> {
+    let mut out = BTreeMap::new();
+    for (file, path, mut schema) in read_json_dir(dir)? {
+        let name = schema
+            .get("typeName")
+            .and_then(J::as_str)
+            .ok_or(format!("{}: no typeName", path.display()))?
+            .to_owned();
         schema
             .as_object_mut()
             .map(|o| o.insert("x-cfnkit-file".into(), J::String(file)));
-        out.insert(name.to_owned(), schema);
+        out.insert(name, schema);
+    }
+    Ok(out)
+}
+
+/// Loads the descriptions in `dir` (every `*.json`, each an object keyed by type name), by type name.
+pub fn load_docs(dir: &Path) -> Result<BTreeMap<String, J>, String> {
+    let mut out = BTreeMap::new();
+    for (_, path, json) in read_json_dir(dir)? {
+        let J::Object(types) = json else {
+            return Err(format!("{}: not an object of types", path.display()));
+        };
+        out.extend(types);
     }
     Ok(out)
 }
@@ -150,6 +178,10 @@ struct ResourceRef {
 pub fn generate(config: &Config) -> Result<BTreeMap<PathBuf, String>, String> {
     let mut schemas = load_schemas(config.schema_dir)?;
     fixups::apply(config.fixups, &mut schemas)?;
+    let docs = match config.docs_dir {
+        Some(dir) => load_docs(dir)?,
+        None => BTreeMap::new(),
+    };
     let h = handlebars()?;
     let render = |name: &str, data: &dyn erased::Data| {
         h.render(name, &data.json())
@@ -175,8 +207,8 @@ pub fn generate(config: &Config) -> Result<BTreeMap<PathBuf, String>, String> {
         let (svc, res) = type_name.rsplit_once("::").unwrap_or_default();
         let mut others = siblings[svc].clone();
         others.remove(&naming::pascal(res));
-        let mut m =
-            model::resource(schema, &label, &others).map_err(|e| format!("{type_name}: {e}"))?;
+        let mut m = model::resource(schema, &label, &others, docs.get(type_name))
+            .map_err(|e| format!("{type_name}: {e}"))?;
         m.regenerate = config.regenerate.to_owned();
         let ns = type_name
             .rsplit_once("::")

@@ -16,10 +16,12 @@ fn main() -> ExitCode {
     };
     let root = workspace_root();
     let schema_dir = root.join("schemas/us-east-1");
+    let docs_dir = root.join("schemas/docs");
     let config = Config {
         crate_name: "cfnkit-l1",
         description: "Every CloudFormation resource type, typed: generated from the CloudFormation registry schemas",
         schema_dir: &schema_dir,
+        docs_dir: Some(&docs_dir),
         schema_label: "schemas/us-east-1",
         default_features: DEFAULT_FEATURES,
         fixups: fixups::FIXUPS,

@@ -17,8 +17,26 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value as J;
 
+use crate::markdown;
 use crate::naming::{self, Scope};
 use crate::placeholder;
+
+/// Where descriptions are wrapped in doc comments.
+const DOC_WIDTH: usize = 100;
+
+/// A description (markdown) as doc lines preceded by a blank line, or nothing when there is none.
+fn description(text: Option<&J>) -> Vec<String> {
+    let lines = text
+        .and_then(J::as_str)
+        .map(|t| markdown::doc_lines(t, DOC_WIDTH))
+        .unwrap_or_default();
+    if lines.is_empty() {
+        return lines;
+    }
+    let mut out = vec![String::new()];
+    out.extend(lines);
+    out
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Ty {
@@ -117,6 +135,8 @@ pub struct Attr {
     pub name_lit: String,
     pub name_doc: String,
     pub ty: String,
+    /// The attribute's description, as doc lines (empty, or a blank line first).
+    pub docs: Vec<String>,
 }
 
 #[derive(Serialize, Debug)]
@@ -185,6 +205,8 @@ fn types_of(node: &J) -> Vec<String> {
 
 struct Ctx<'a> {
     root: &'a J,
+    /// The type's descriptions (schemas/docs): `doc`, `properties`, `attributes`, `types`.
+    docs: Option<&'a J>,
     type_name: String,
     svc_lower: String,
     res_lower: String,
@@ -195,6 +217,8 @@ struct Ctx<'a> {
     enums: Vec<EnumModel>,
     /// Enum value lists already generated inline, by name, so that identical inline enums share one type.
     inline_enums: BTreeMap<Vec<String>, String>,
+    /// Nested read-only properties to leave out of property types: by the node of the property type.
+    read_only_nested: BTreeMap<*const J, BTreeSet<String>>,
 }
 
 /// What kind of value a node describes, before names are given.
@@ -358,6 +382,104 @@ impl<'a> Ctx<'a> {
             return Kind::None;
         }
         Kind::Json
+    }
+
+    /// Where each object node is reached from the resource's properties: `["A", "*", "B"]` (`*`: an array's
+    /// items or a map's values). A node on a cycle, or beyond the walk's budget, gets `None` (a path that is
+    /// not known, so nothing read-only is assumed of it).
+    fn reach(
+        &self,
+        node: &'a J,
+        path: &mut Vec<String>,
+        stack: &mut Vec<*const J>,
+        out: &mut BTreeMap<*const J, Vec<Option<Vec<String>>>>,
+        budget: &mut usize,
+    ) {
+        let node = self.deref(node);
+        let key: *const J = node;
+        if stack.contains(&key) || *budget == 0 {
+            out.entry(key).or_default().push(None);
+            return;
+        }
+        *budget -= 1;
+        stack.push(key);
+        match self.kind(node, 0) {
+            Kind::Object => {
+                let props = self.merged_properties(node);
+                if !props.is_empty() {
+                    out.entry(key).or_default().push(Some(path.clone()));
+                }
+                for (k, child) in props {
+                    path.push(k);
+                    self.reach(child, path, stack, out, budget);
+                    path.pop();
+                }
+                let mut values: Vec<&'a J> = vec![];
+                if let Some(J::Object(pp)) = node.get("patternProperties") {
+                    values.extend(pp.values());
+                }
+                values.extend(node.get("additionalProperties").filter(|a| a.is_object()));
+                for v in values {
+                    path.push("*".into());
+                    self.reach(v, path, stack, out, budget);
+                    path.pop();
+                }
+            }
+            Kind::Array => {
+                if let Some(items) = node.get("items").filter(|i| i.is_object()) {
+                    path.push("*".into());
+                    self.reach(items, path, stack, out, budget);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+        stack.pop();
+    }
+
+    /// The properties to leave out of each property type: those that `readOnlyProperties` marks read-only
+    /// (`/properties/A/B`, `/properties/A/*/B`) on every path by which the type is reached. A property type
+    /// reached by another path too, where the property is settable, keeps it (one struct serves both).
+    fn nested_read_only(&self, read_only: &[Vec<String>]) -> BTreeMap<*const J, BTreeSet<String>> {
+        let nested: BTreeSet<&Vec<String>> = read_only.iter().filter(|p| p.len() > 1).collect();
+        let mut out = BTreeMap::new();
+        if nested.is_empty() {
+            return out;
+        }
+        let mut reached = BTreeMap::new();
+        let mut budget = 50_000;
+        let mut path = vec![];
+        for (k, child) in self.merged_properties(self.root) {
+            path.push(k);
+            self.reach(child, &mut path, &mut vec![], &mut reached, &mut budget);
+            path.pop();
+        }
+        for (node, paths) in reached {
+            // The pointers are identities of nodes in `self.root`, never dereferenced.
+            let Some(paths) = paths.into_iter().collect::<Option<Vec<_>>>() else {
+                continue;
+            };
+            let leaves: BTreeSet<String> = nested
+                .iter()
+                .filter(|p| {
+                    paths
+                        .iter()
+                        .any(|q| p.starts_with(q) && p.len() == q.len() + 1)
+                })
+                .map(|p| p[p.len() - 1].clone())
+                .filter(|leaf| {
+                    paths.iter().all(|q| {
+                        let mut full = q.clone();
+                        full.push(leaf.clone());
+                        nested.contains(&full)
+                    })
+                })
+                .collect();
+            if !leaves.is_empty() {
+                out.insert(node, leaves);
+            }
+        }
+        out
     }
 
     fn merged_properties_shallow(&self, node: &'a J, depth: usize) -> BTreeMap<String, &'a J> {
@@ -524,6 +646,11 @@ impl<'a> Ctx<'a> {
         owner: &str,
         pointer: Option<&str>,
     ) -> Ty {
+        let mut props = props;
+        let key: *const J = self.deref(node);
+        if let Some(leaves) = self.read_only_nested.get(&key) {
+            props.retain(|k, _| !leaves.contains(k));
+        }
         let name = self.type_name(hint, owner, true);
         let ty = Ty::Struct(name.clone());
         if let Some(p) = pointer {
@@ -536,7 +663,12 @@ impl<'a> Ctx<'a> {
             self.res_lower,
             hint.to_ascii_lowercase()
         );
-        let docs = vec![format!("The [{}]({url}) property type.", code(hint))];
+        let type_docs = self
+            .docs
+            .and_then(|d| d.get("types"))
+            .and_then(|t| t.get(hint));
+        let mut docs = vec![format!("The [{}]({url}) property type.", code(hint))];
+        docs.extend(description(type_docs.and_then(|t| t.get("doc"))));
         let required = always_required(node);
         let error_name = format!("{}.{hint}", self.type_name);
         let s = self.build_struct(
@@ -547,6 +679,7 @@ impl<'a> Ctx<'a> {
             props,
             &required,
             &BTreeSet::new(),
+            type_docs.and_then(|t| t.get("properties")),
         );
         self.structs.push(s);
         ty
@@ -562,6 +695,7 @@ impl<'a> Ctx<'a> {
         props: BTreeMap<String, &'a J>,
         required: &BTreeSet<String>,
         create_only: &BTreeSet<String>,
+        prop_docs: Option<&'a J>,
     ) -> StructModel {
         let mut fields_scope = Scope::default();
         let mut setters = Scope::with_reserved(&["build"]);
@@ -597,6 +731,7 @@ impl<'a> Ctx<'a> {
                     ""
                 }
             )];
+            fdocs.extend(description(prop_docs.and_then(|d| d.get(wire))));
             let target = self.deref(pnode);
             let cdocs = constraint_docs(target);
             if !cdocs.is_empty() {
@@ -907,10 +1042,13 @@ fn pointer_paths(schema: &J, key: &str) -> Vec<Vec<String>> {
 /// `siblings` are the Rust names of the other resource types of the service: a builder or handle name that
 /// would clash with one (`WaitCondition` + `Handle` vs `AWS::CloudFormation::WaitConditionHandle`) gets
 /// `Resource` inserted (`WaitConditionResourceHandle`).
+///
+/// `docs` are the type's descriptions (an entry of schemas/docs/*.json), when there are some.
 pub fn resource(
     schema: &J,
     schema_path: &str,
     siblings: &BTreeSet<String>,
+    docs: Option<&J>,
 ) -> Result<ResourceModel, String> {
     let type_name = schema
         .get("typeName")
@@ -926,6 +1064,7 @@ pub fn resource(
     let name = naming::pascal(res);
     let mut ctx = Ctx {
         root: schema,
+        docs,
         type_name: type_name.clone(),
         svc_lower: if *ns == "AWS" {
             svc.to_ascii_lowercase()
@@ -939,6 +1078,7 @@ pub fn resource(
         structs: vec![],
         enums: vec![],
         inline_enums: BTreeMap::new(),
+        read_only_nested: BTreeMap::new(),
     };
     let name = ctx.names.claim(&name, "Resource");
     let suffixed = |suffix: &str| {
@@ -956,6 +1096,7 @@ pub fn resource(
     ctx.names.reserve(&handle);
 
     let read_only = pointer_paths(schema, "readOnlyProperties");
+    ctx.read_only_nested = ctx.nested_read_only(&read_only);
     let read_only_top: BTreeSet<String> = read_only
         .iter()
         .filter(|p| p.len() == 1)
@@ -977,11 +1118,15 @@ pub fn resource(
         "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-{svc_lower}-{}.html",
         res.to_ascii_lowercase()
     );
-    let docs = vec![
-        format!("The [{}]({doc_url}) resource type.", code(&type_name)),
-        String::new(),
-        format!("Build it with [`{name}::builder`]; adding it to a stack returns a [`{handle}`]."),
-    ];
+    let mut docs = vec![format!(
+        "The [{}]({doc_url}) resource type.",
+        code(&type_name)
+    )];
+    docs.extend(description(ctx.docs.and_then(|d| d.get("doc"))));
+    docs.push(String::new());
+    docs.push(format!(
+        "Build it with [`{name}::builder`]; adding it to a stack returns a [`{handle}`]."
+    ));
     let mut resource = ctx.build_struct(
         name.clone(),
         &type_name,
@@ -990,6 +1135,7 @@ pub fn resource(
         props,
         &required,
         &create_only,
+        ctx.docs.and_then(|d| d.get("properties")),
     );
     resource.builder = builder.clone();
 
@@ -1007,6 +1153,11 @@ pub fn resource(
             name_lit: lit(&get_att),
             name_doc: code(&get_att),
             ty,
+            docs: description(
+                ctx.docs
+                    .and_then(|d| d.get("attributes"))
+                    .and_then(|a| a.get(&get_att)),
+            ),
         });
     }
 

@@ -11,4 +11,6 @@ pub use resource::{
     AnyResource, ConditionHandle, RawResource, RemovalPolicy, Resource, ResourceEntry,
     ResourceHandle, TagFormat, TagStyle,
 };
-pub use value::{ElementId, Intrinsic, Json, Literal, Pseudo, Target, ToValue, Val, Value};
+pub use value::{
+    ElementId, Intrinsic, Json, Literal, Pseudo, StringEnum, Target, ToValue, Val, Value,
+};

@@ -264,6 +264,25 @@ pub trait ToValue {
 /// Marker for types that may appear as a literal in a [`Val`]. Generated property types implement it.
 pub trait Literal: ToValue {}
 
+/// A generated string enum: the values CloudFormation allows for a string property, open (a value unknown when
+/// the type was generated converts too, so a newer CloudFormation value needs no new release).
+///
+/// For every `E: StringEnum`, a `Val<String>` (a parameter's `Ref`, an `Fn::Sub`, an `Fn::ImportValue`...)
+/// converts into a `Val<E>` with `.into()`: CloudFormation checks the value when it resolves it. A literal
+/// converts through the enum itself (`E::from("value")`, or a variant).
+pub trait StringEnum: Literal + for<'a> From<&'a str> {
+    /// The values known when the type was generated, as CloudFormation spells them.
+    const VALUES: &'static [&'static str];
+    /// The value as CloudFormation spells it.
+    fn as_str(&self) -> &str;
+}
+
+impl<E: StringEnum> From<Val<String>> for Val<E> {
+    fn from(v: Val<String>) -> Self {
+        Val::from_raw(v.raw)
+    }
+}
+
 /// The type of a JSON-typed property (a policy document, a pattern): any value, intrinsics included.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Json(pub Value);
@@ -458,6 +477,49 @@ mod tests {
         assert_eq!(n.raw(), &Value::Number(30.into()));
         let l: Val<Vec<String>> = vec!["a", "b"].into();
         assert_eq!(l.raw(), &Value::list(["a", "b"]));
+    }
+
+    /// A string enum as the generator writes them (open: unknown values kept).
+    #[derive(Debug, PartialEq)]
+    enum Mode {
+        Fast,
+        Unknown(String),
+    }
+    impl From<&str> for Mode {
+        fn from(s: &str) -> Self {
+            match s {
+                "FAST" => Mode::Fast,
+                other => Mode::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ToValue for Mode {
+        fn to_value(&self) -> Value {
+            Value::String(self.as_str().to_owned())
+        }
+    }
+    impl Literal for Mode {}
+    impl StringEnum for Mode {
+        const VALUES: &'static [&'static str] = &["FAST"];
+        fn as_str(&self) -> &str {
+            match self {
+                Mode::Fast => "FAST",
+                Mode::Unknown(s) => s,
+            }
+        }
+    }
+
+    #[test]
+    fn a_string_intrinsic_converts_into_any_string_enum() {
+        let param = Val::<String>::from_raw(Value::func(Intrinsic::Ref(Target::Logical(
+            "ModeParam".into(),
+        ))));
+        let mode: Val<Mode> = param.clone().into();
+        assert_eq!(mode.raw(), param.raw());
+        let literal: Val<Mode> = Mode::from("SLOW").into();
+        assert_eq!(literal.raw(), &Value::String("SLOW".into()));
+        assert_eq!(Mode::from("FAST"), Mode::Fast);
+        assert_eq!(Mode::VALUES, ["FAST"]);
     }
 
     #[test]

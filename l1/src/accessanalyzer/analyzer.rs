@@ -5,23 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::AccessAnalyzer::Analyzer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-accessanalyzer-analyzer.html) resource type.
 ///
+/// The `AWS::AccessAnalyzer::Analyzer` resource specifies a new analyzer. The analyzer is an object
+/// that represents the IAM Access Analyzer feature. An analyzer is required for Access Analyzer to
+/// become operational.
+///
 /// Build it with [`Analyzer::builder`]; adding it to a stack returns a [`AnalyzerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Analyzer {
     /// `AnalyzerConfiguration`.
+    ///
+    /// Contains information about the configuration of an analyzer for an AWS organization or account.
     pub analyzer_configuration: Option<Val<AnalyzerConfiguration>>,
     /// `AnalyzerName`. Changing it replaces the resource.
+    ///
+    /// The name of the analyzer.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^[A-Za-z][A-Za-z0-9_.-]*$`.
     pub analyzer_name: Option<Val<String>>,
     /// `ArchiveRules`.
+    ///
+    /// Specifies the archive rules to add for the analyzer. Archive rules automatically archive findings
+    /// that meet the criteria you define for the rule.
     pub archive_rules: Option<Val<Vec<ArchiveRule>>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to the analyzer. You can use the set of Unicode letters,
+    /// digits, whitespace, `_` , `.` , `/` , `=` , `+` , and `-` .
+    ///
+    /// For the tag key, you can specify a value that is 1 to 128 characters in length and cannot be
+    /// prefixed with `aws:` .
+    ///
+    /// For the tag value, you can specify a value that is 0 to 256 characters in length.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type represents the zone of trust for the analyzer.
+    ///
+    /// *Allowed Values* : ACCOUNT | ORGANIZATION | ACCOUNT_UNUSED_ACCESS | ACCOUNT_INTERNAL_ACCESS |
+    /// ORGANIZATION_INTERNAL_ACCESS | ORGANIZATION_UNUSED_ACCESS
     ///
     /// - Length: 0 to 1024.
     pub type_: Option<Val<String>>,
@@ -129,6 +153,8 @@ impl Deref for AnalyzerHandle {
 
 impl AnalyzerHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the analyzer that was created.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -143,9 +169,15 @@ impl AnalyzerHandle {
 }
 
 /// The [`AnalysisRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-accessanalyzer-analyzer-analysisrule.html) property type.
+///
+/// Contains information about analysis rules for the analyzer. Analysis rules determine which entities
+/// will generate findings based on the criteria you define when you create the rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisRule {
     /// `Exclusions`.
+    ///
+    /// A list of rules for the analyzer containing criteria to exclude from analysis. Entities that meet
+    /// the rule criteria will not generate findings.
     pub exclusions: Option<Val<Vec<AnalysisRuleCriteria>>>,
 }
 
@@ -198,11 +230,27 @@ impl ToValue for AnalysisRule {
 impl Literal for AnalysisRule {}
 
 /// The [`AnalysisRuleCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-accessanalyzer-analyzer-analysisrulecriteria.html) property type.
+///
+/// The criteria for an analysis rule for an analyzer. The criteria determine which entities will
+/// generate findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisRuleCriteria {
     /// `AccountIds`.
+    ///
+    /// A list of AWS account IDs to apply to the analysis rule criteria. The accounts cannot include the
+    /// organization analyzer owner account. Account IDs can only be applied to the analysis rule criteria
+    /// for organization-level analyzers. The list cannot include more than 2,000 account IDs.
     pub account_ids: Option<Val<Vec<String>>>,
     /// `ResourceTags`.
+    ///
+    /// An array of key-value pairs to match for your resources. You can use the set of Unicode letters,
+    /// digits, whitespace, `_` , `.` , `/` , `=` , `+` , and `-` .
+    ///
+    /// For the tag key, you can specify a value that is 1 to 128 characters in length and cannot be
+    /// prefixed with `aws:` .
+    ///
+    /// For the tag value, you can specify a value that is 0 to 256 characters in length. If the specified
+    /// tag value is 0 characters, the rule is applied to all principals with the specified tag key.
     pub resource_tags: Option<Val<Vec<Vec<Tag>>>>,
 }
 
@@ -266,11 +314,18 @@ impl ToValue for AnalysisRuleCriteria {
 impl Literal for AnalysisRuleCriteria {}
 
 /// The [`AnalyzerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-accessanalyzer-analyzer-analyzerconfiguration.html) property type.
+///
+/// Contains information about the configuration of an analyzer for an AWS organization or account.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalyzerConfiguration {
     /// `InternalAccessConfiguration`.
+    ///
+    /// Specifies the configuration of an internal access analyzer for an AWS organization or account. This
+    /// configuration determines how the analyzer evaluates access within your AWS environment.
     pub internal_access_configuration: Option<Val<InternalAccessConfiguration>>,
     /// `UnusedAccessConfiguration`.
+    ///
+    /// Specifies the configuration of an unused access analyzer for an AWS organization or account.
     pub unused_access_configuration: Option<Val<UnusedAccessConfiguration>>,
 }
 
@@ -324,13 +379,20 @@ impl ToValue for AnalyzerConfiguration {
 impl Literal for AnalyzerConfiguration {}
 
 /// The [`ArchiveRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-accessanalyzer-analyzer-archiverule.html) property type.
+///
+/// Contains information about an archive rule. Archive rules automatically archive new findings that
+/// meet the criteria you define when you create the rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArchiveRule {
     /// `Filter`: required.
     ///
+    /// The criteria for the rule.
+    ///
     /// - Items: at least 1.
     pub filter: Option<Val<Vec<Filter>>>,
     /// `RuleName`: required.
+    ///
+    /// The name of the rule to create.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[A-Za-z][A-Za-z0-9_.-]*$`.
@@ -401,17 +463,33 @@ impl ToValue for ArchiveRule {
 impl Literal for ArchiveRule {}
 
 /// The [`Filter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-accessanalyzer-analyzer-filter.html) property type.
+///
+/// The criteria that defines the archive rule.
+///
+/// To learn about filter keys that you can use to create an archive rule, see [filter
+/// keys](https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-filter-keys.html)
+/// in the *User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     /// `Contains`.
+    ///
+    /// A "contains" condition to match for the rule.
     pub contains: Option<Val<Vec<String>>>,
     /// `Eq`.
+    ///
+    /// An "equals" condition to match for the rule.
     pub eq: Option<Val<Vec<String>>>,
     /// `Exists`.
+    ///
+    /// An "exists" condition to match for the rule.
     pub exists: Option<Val<bool>>,
     /// `Neq`.
+    ///
+    /// A "not equal" condition to match for the rule.
     pub neq: Option<Val<Vec<String>>>,
     /// `Property`: required.
+    ///
+    /// The property used to define the criteria in the filter for the rule.
     pub property: Option<Val<String>>,
 }
 
@@ -501,9 +579,15 @@ impl ToValue for Filter {
 impl Literal for Filter {}
 
 /// The [`InternalAccessAnalysisRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-accessanalyzer-analyzer-internalaccessanalysisrule.html) property type.
+///
+/// Contains information about analysis rules for the internal access analyzer. Analysis rules determine
+/// which entities will generate findings based on the criteria you define when you create the rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InternalAccessAnalysisRule {
     /// `Inclusions`.
+    ///
+    /// A list of rules for the internal access analyzer containing criteria to include in analysis. Only
+    /// resources that meet the rule criteria will generate findings.
     pub inclusions: Option<Val<Vec<InternalAccessAnalysisRuleCriteria>>>,
 }
 
@@ -556,13 +640,32 @@ impl ToValue for InternalAccessAnalysisRule {
 impl Literal for InternalAccessAnalysisRule {}
 
 /// The [`InternalAccessAnalysisRuleCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-accessanalyzer-analyzer-internalaccessanalysisrulecriteria.html) property type.
+///
+/// The criteria for an analysis rule for an internal access analyzer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InternalAccessAnalysisRuleCriteria {
     /// `AccountIds`.
+    ///
+    /// A list of AWS account IDs to apply to the internal access analysis rule criteria. Account IDs can
+    /// only be applied to the analysis rule criteria for organization-level analyzers.
     pub account_ids: Option<Val<Vec<String>>>,
     /// `ResourceArns`.
+    ///
+    /// A list of resource ARNs to apply to the internal access analysis rule criteria. The analyzer will
+    /// only generate findings for resources that match these ARNs.
     pub resource_arns: Option<Val<Vec<String>>>,
     /// `ResourceTypes`.
+    ///
+    /// A list of resource types to apply to the internal access analysis rule criteria. The analyzer will
+    /// only generate findings for resources of these types. These resource types are currently supported
+    /// for internal access analyzers:
+    ///
+    /// - `AWS::S3::Bucket`
+    /// - `AWS::RDS::DBSnapshot`
+    /// - `AWS::RDS::DBClusterSnapshot`
+    /// - `AWS::S3Express::DirectoryBucket`
+    /// - `AWS::DynamoDB::Table`
+    /// - `AWS::DynamoDB::Stream`
     pub resource_types: Option<Val<Vec<String>>>,
 }
 
@@ -637,9 +740,15 @@ impl ToValue for InternalAccessAnalysisRuleCriteria {
 impl Literal for InternalAccessAnalysisRuleCriteria {}
 
 /// The [`InternalAccessConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-accessanalyzer-analyzer-internalaccessconfiguration.html) property type.
+///
+/// Specifies the configuration of an internal access analyzer for an AWS organization or account. This
+/// configuration determines how the analyzer evaluates internal access within your AWS environment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InternalAccessConfiguration {
     /// `InternalAccessAnalysisRule`.
+    ///
+    /// Contains information about analysis rules for the internal access analyzer. These rules determine
+    /// which resources and access patterns will be analyzed.
     pub internal_access_analysis_rule: Option<Val<InternalAccessAnalysisRule>>,
 }
 
@@ -752,11 +861,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UnusedAccessConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-accessanalyzer-analyzer-unusedaccessconfiguration.html) property type.
+///
+/// Contains information about an unused access analyzer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UnusedAccessConfiguration {
     /// `AnalysisRule`.
+    ///
+    /// Contains information about analysis rules for the analyzer. Analysis rules determine which entities
+    /// will generate findings based on the criteria you define when you create the rule.
     pub analysis_rule: Option<Val<AnalysisRule>>,
     /// `UnusedAccessAge`.
+    ///
+    /// The specified access age in days for which to generate findings for unused access. For example, if
+    /// you specify 90 days, the analyzer will generate findings for IAM entities within the accounts of the
+    /// selected organization for any access that hasn't been used in 90 or more days since the analyzer's
+    /// last scan. You can choose a value between 1 and 365 days.
     ///
     /// - Range: 1 to 365.
     pub unused_access_age: Option<Val<i64>>,

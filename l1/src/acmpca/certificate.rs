@@ -5,24 +5,64 @@ use crate::rt::*;
 
 /// The [`AWS::ACMPCA::Certificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-acmpca-certificate.html) resource type.
 ///
+/// The `AWS::ACMPCA::Certificate` resource is used to issue a certificate using your private
+/// certificate authority. For more information, see the
+/// [IssueCertificate](https://docs.aws.amazon.com/privateca/latest/APIReference/API_IssueCertificate.html)
+/// action.
+///
 /// Build it with [`Certificate::builder`]; adding it to a stack returns a [`CertificateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Certificate {
     /// `ApiPassthrough`. Changing it replaces the resource.
+    ///
+    /// Specifies X.509 certificate information to be included in the issued certificate. An
+    /// `APIPassthrough` or `APICSRPassthrough` template variant must be selected, or else this parameter is
+    /// ignored.
     pub api_passthrough: Option<Val<ApiPassthrough>>,
     /// `CertificateAuthorityArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) for the private CA issues the certificate.
     pub certificate_authority_arn: Option<Val<String>>,
     /// `CertificateSigningRequest`: required. Changing it replaces the resource.
+    ///
+    /// The certificate signing request (CSR) for the certificate.
     ///
     /// - Length: at least 1.
     pub certificate_signing_request: Option<Val<String>>,
     /// `SigningAlgorithm`: required. Changing it replaces the resource.
+    ///
+    /// The name of the algorithm that will be used to sign the certificate to be issued.
+    ///
+    /// This parameter should not be confused with the `SigningAlgorithm` parameter used to sign a CSR in
+    /// the `CreateCertificateAuthority` action.
+    ///
+    /// > The specified signing algorithm family (RSA or ECDSA) must match the algorithm family of the CA's
+    /// secret key.
     pub signing_algorithm: Option<Val<String>>,
     /// `TemplateArn`. Changing it replaces the resource.
+    ///
+    /// Specifies a custom configuration template to use when issuing a certificate. If this parameter is
+    /// not provided, AWS Private CA defaults to the `EndEntityCertificate/V1` template. For more
+    /// information about AWS Private CA templates, see [Using
+    /// Templates](https://docs.aws.amazon.com/privateca/latest/userguide/UsingTemplates.html) .
     pub template_arn: Option<Val<String>>,
     /// `Validity`: required. Changing it replaces the resource.
+    ///
+    /// The period of time during which the certificate will be valid.
     pub validity: Option<Val<Validity>>,
     /// `ValidityNotBefore`. Changing it replaces the resource.
+    ///
+    /// Information describing the start of the validity period of the certificate. This parameter sets the
+    /// “Not Before" date for the certificate.
+    ///
+    /// By default, when issuing a certificate, AWS Private CA sets the "Not Before" date to the issuance
+    /// time minus 60 minutes. This compensates for clock inconsistencies across computer systems. The
+    /// `ValidityNotBefore` parameter can be used to customize the “Not Before” value.
+    ///
+    /// Unlike the `Validity` parameter, the `ValidityNotBefore` parameter is optional.
+    ///
+    /// The `ValidityNotBefore` value is expressed as an explicit date and time, using the `Validity` type
+    /// value `ABSOLUTE` .
     pub validity_not_before: Option<Val<Validity>>,
 }
 
@@ -153,10 +193,14 @@ impl Deref for CertificateHandle {
 
 impl CertificateHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the issued certificate.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Certificate`.
+    ///
+    /// The issued Base64 PEM-encoded certificate.
     pub fn attr_certificate(&self) -> Val<String> {
         self.0.get_att("Certificate")
     }
@@ -171,11 +215,27 @@ impl CertificateHandle {
 }
 
 /// The [`ApiPassthrough`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificate-apipassthrough.html) property type.
+///
+/// Contains X.509 certificate information to be placed in an issued certificate. An `APIPassthrough` or
+/// `APICSRPassthrough` template variant must be selected, or else this parameter is ignored.
+///
+/// If conflicting or duplicate certificate information is supplied from other sources, AWS Private CA
+/// applies [order of operation
+/// rules](https://docs.aws.amazon.com/privateca/latest/userguide/UsingTemplates.html#template-order-of-operations)
+/// to determine what information is used.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiPassthrough {
     /// `Extensions`.
+    ///
+    /// Specifies X.509 extension information for a certificate.
     pub extensions: Option<Val<Extensions>>,
     /// `Subject`.
+    ///
+    /// Contains information about the certificate subject. The Subject field in the certificate identifies
+    /// the entity that owns or controls the public key in the certificate. The entity can be a user,
+    /// computer, device, or service. The Subject must contain an X.500 distinguished name (DN). A DN is a
+    /// sequence of relative distinguished names (RDNs). The RDNs are separated by commas in the
+    /// certificate.
     pub subject: Option<Val<Subject>>,
 }
 
@@ -229,11 +289,18 @@ impl ToValue for ApiPassthrough {
 impl Literal for ApiPassthrough {}
 
 /// The [`CustomAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificate-customattribute.html) property type.
+///
+/// Defines the X.500 relative distinguished name (RDN).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomAttribute {
     /// `ObjectIdentifier`: required.
+    ///
+    /// Specifies the object identifier (OID) of the attribute type of the relative distinguished name
+    /// (RDN).
     pub object_identifier: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// Specifies the attribute value of relative distinguished name (RDN).
     pub value: Option<Val<String>>,
 }
 
@@ -300,13 +367,26 @@ impl ToValue for CustomAttribute {
 impl Literal for CustomAttribute {}
 
 /// The [`CustomExtension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificate-customextension.html) property type.
+///
+/// Specifies the X.509 extension information for a certificate.
+///
+/// Extensions present in `CustomExtensions` follow the `ApiPassthrough` [template
+/// rules](https://docs.aws.amazon.com/privateca/latest/userguide/UsingTemplates.html#template-order-of-operations)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomExtension {
     /// `Critical`.
+    ///
+    /// Specifies the critical flag of the X.509 extension.
     pub critical: Option<Val<bool>>,
     /// `ObjectIdentifier`: required.
+    ///
+    /// Specifies the object identifier (OID) of the X.509 extension. For more information, see the [Global
+    /// OID reference database.](https://docs.aws.amazon.com/https://oidref.com/2.5.29)
     pub object_identifier: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// Specifies the base64-encoded value of the X.509 extension.
     pub value: Option<Val<String>>,
 }
 
@@ -380,11 +460,18 @@ impl ToValue for CustomExtension {
 impl Literal for CustomExtension {}
 
 /// The [`EdiPartyName`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificate-edipartyname.html) property type.
+///
+/// Describes an Electronic Data Interchange (EDI) entity as described in as defined in [Subject
+/// Alternative Name](https://docs.aws.amazon.com/https://datatracker.ietf.org/doc/html/rfc5280) in RFC 5280.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EdiPartyName {
     /// `NameAssigner`: required.
+    ///
+    /// Specifies the name assigner.
     pub name_assigner: Option<Val<String>>,
     /// `PartyName`: required.
+    ///
+    /// Specifies the party name.
     pub party_name: Option<Val<String>>,
 }
 
@@ -447,11 +534,19 @@ impl ToValue for EdiPartyName {
 impl Literal for EdiPartyName {}
 
 /// The [`ExtendedKeyUsage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificate-extendedkeyusage.html) property type.
+///
+/// Specifies additional purposes for which the certified public key may be used other than basic
+/// purposes indicated in the `KeyUsage` extension.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExtendedKeyUsage {
     /// `ExtendedKeyUsageObjectIdentifier`.
+    ///
+    /// Specifies a custom `ExtendedKeyUsage` with an object identifier (OID).
     pub extended_key_usage_object_identifier: Option<Val<String>>,
     /// `ExtendedKeyUsageType`.
+    ///
+    /// Specifies a standard `ExtendedKeyUsage` as defined as in [RFC 5280](https://docs.aws.amazon.com/https://datatracker.ietf.org/doc/html/rfc5280#section-4.2.1.12)
+    /// .
     pub extended_key_usage_type: Option<Val<String>>,
 }
 
@@ -505,17 +600,42 @@ impl ToValue for ExtendedKeyUsage {
 impl Literal for ExtendedKeyUsage {}
 
 /// The [`Extensions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificate-extensions.html) property type.
+///
+/// Contains X.509 extension information for a certificate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Extensions {
     /// `CertificatePolicies`.
+    ///
+    /// Contains a sequence of one or more policy information terms, each of which consists of an object
+    /// identifier (OID) and optional qualifiers. For more information, see NIST's definition of [Object
+    /// Identifier (OID)](https://docs.aws.amazon.com/https://csrc.nist.gov/glossary/term/Object_Identifier)
+    /// .
+    ///
+    /// In an end-entity certificate, these terms indicate the policy under which the certificate was issued
+    /// and the purposes for which it may be used. In a CA certificate, these terms limit the set of
+    /// policies for certification paths that include this certificate.
     pub certificate_policies: Option<Val<Vec<PolicyInformation>>>,
     /// `CustomExtensions`.
+    ///
+    /// Contains a sequence of one or more X.509 extensions, each of which consists of an object identifier
+    /// (OID), a base64-encoded value, and the critical flag. For more information, see the [Global OID
+    /// reference database.](https://docs.aws.amazon.com/https://oidref.com/2.5.29)
     pub custom_extensions: Option<Val<Vec<CustomExtension>>>,
     /// `ExtendedKeyUsage`.
+    ///
+    /// Specifies additional purposes for which the certified public key may be used other than basic
+    /// purposes indicated in the `KeyUsage` extension.
     pub extended_key_usage: Option<Val<Vec<ExtendedKeyUsage>>>,
     /// `KeyUsage`.
+    ///
+    /// Defines one or more purposes for which the key contained in the certificate can be used. Default
+    /// value for each option is false.
     pub key_usage: Option<Val<KeyUsage>>,
     /// `SubjectAlternativeNames`.
+    ///
+    /// The subject alternative name extension allows identities to be bound to the subject of the
+    /// certificate. These identities may be included in addition to or in place of the identity in the
+    /// subject field of the certificate.
     pub subject_alternative_names: Option<Val<Vec<GeneralName>>>,
 }
 
@@ -607,23 +727,50 @@ impl ToValue for Extensions {
 impl Literal for Extensions {}
 
 /// The [`GeneralName`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificate-generalname.html) property type.
+///
+/// Describes an ASN.1 X.400 `GeneralName` as defined in [RFC 5280](https://docs.aws.amazon.com/https://datatracker.ietf.org/doc/html/rfc5280)
+/// . Only one of the following naming options should be provided. Providing more than one option
+/// results in an `InvalidArgsException` error.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeneralName {
     /// `DirectoryName`.
+    ///
+    /// Contains information about the certificate subject. The certificate can be one issued by your
+    /// private certificate authority (CA) or it can be your private CA certificate. The Subject field in
+    /// the certificate identifies the entity that owns or controls the public key in the certificate. The
+    /// entity can be a user, computer, device, or service. The Subject must contain an X.500 distinguished
+    /// name (DN). A DN is a sequence of relative distinguished names (RDNs). The RDNs are separated by
+    /// commas in the certificate. The DN must be unique for each entity, but your private CA can issue more
+    /// than one certificate with the same DN to the same entity.
     pub directory_name: Option<Val<Subject>>,
     /// `DnsName`.
+    ///
+    /// Represents `GeneralName` as a DNS name.
     pub dns_name: Option<Val<String>>,
     /// `EdiPartyName`.
+    ///
+    /// Represents `GeneralName` as an `EdiPartyName` object.
     pub edi_party_name: Option<Val<EdiPartyName>>,
     /// `IpAddress`.
+    ///
+    /// Represents `GeneralName` as an IPv4 or IPv6 address.
     pub ip_address: Option<Val<String>>,
     /// `OtherName`.
+    ///
+    /// Represents `GeneralName` using an `OtherName` object.
     pub other_name: Option<Val<OtherName>>,
     /// `RegisteredId`.
+    ///
+    /// Represents `GeneralName` as an object identifier (OID).
     pub registered_id: Option<Val<String>>,
     /// `Rfc822Name`.
+    ///
+    /// Represents `GeneralName` as an [RFC 822](https://docs.aws.amazon.com/https://datatracker.ietf.org/doc/html/rfc822)
+    /// email address.
     pub rfc822_name: Option<Val<String>>,
     /// `UniformResourceIdentifier`.
+    ///
+    /// Represents `GeneralName` as a URI.
     pub uniform_resource_identifier: Option<Val<String>>,
 }
 
@@ -713,25 +860,46 @@ impl ToValue for GeneralName {
 impl Literal for GeneralName {}
 
 /// The [`KeyUsage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificate-keyusage.html) property type.
+///
+/// Defines one or more purposes for which the key contained in the certificate can be used. Default
+/// value for each option is false.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyUsage {
     /// `CRLSign`.
+    ///
+    /// Key can be used to sign CRLs.
     pub crl_sign: Option<Val<bool>>,
     /// `DataEncipherment`.
+    ///
+    /// Key can be used to decipher data.
     pub data_encipherment: Option<Val<bool>>,
     /// `DecipherOnly`.
+    ///
+    /// Key can be used only to decipher data.
     pub decipher_only: Option<Val<bool>>,
     /// `DigitalSignature`.
+    ///
+    /// Key can be used for digital signing.
     pub digital_signature: Option<Val<bool>>,
     /// `EncipherOnly`.
+    ///
+    /// Key can be used only to encipher data.
     pub encipher_only: Option<Val<bool>>,
     /// `KeyAgreement`.
+    ///
+    /// Key can be used in a key-agreement protocol.
     pub key_agreement: Option<Val<bool>>,
     /// `KeyCertSign`.
+    ///
+    /// Key can be used to sign certificates.
     pub key_cert_sign: Option<Val<bool>>,
     /// `KeyEncipherment`.
+    ///
+    /// Key can be used to encipher data.
     pub key_encipherment: Option<Val<bool>>,
     /// `NonRepudiation`.
+    ///
+    /// Key can be used for non-repudiation.
     pub non_repudiation: Option<Val<bool>>,
 }
 
@@ -827,11 +995,20 @@ impl ToValue for KeyUsage {
 impl Literal for KeyUsage {}
 
 /// The [`OtherName`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificate-othername.html) property type.
+///
+/// Defines a custom ASN.1 X.400 `GeneralName` using an object identifier (OID) and value. The OID must
+/// satisfy the regular expression shown below. For more information, see NIST's definition of [Object
+/// Identifier (OID)](https://docs.aws.amazon.com/https://csrc.nist.gov/glossary/term/Object_Identifier)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OtherName {
     /// `TypeId`: required.
+    ///
+    /// Specifies an OID.
     pub type_id: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// Specifies an OID value.
     pub value: Option<Val<String>>,
 }
 
@@ -891,11 +1068,20 @@ impl ToValue for OtherName {
 impl Literal for OtherName {}
 
 /// The [`PolicyInformation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificate-policyinformation.html) property type.
+///
+/// Defines the X.509 `CertificatePolicies` extension.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyInformation {
     /// `CertPolicyId`: required.
+    ///
+    /// Specifies the object identifier (OID) of the certificate policy under which the certificate was
+    /// issued. For more information, see NIST's definition of [Object Identifier
+    /// (OID)](https://docs.aws.amazon.com/https://csrc.nist.gov/glossary/term/Object_Identifier) .
     pub cert_policy_id: Option<Val<String>>,
     /// `PolicyQualifiers`.
+    ///
+    /// Modifies the given `CertPolicyId` with a qualifier. AWS Private CA supports the certification
+    /// practice statement (CPS) qualifier.
     pub policy_qualifiers: Option<Val<Vec<PolicyQualifierInfo>>>,
 }
 
@@ -961,11 +1147,19 @@ impl ToValue for PolicyInformation {
 impl Literal for PolicyInformation {}
 
 /// The [`PolicyQualifierInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificate-policyqualifierinfo.html) property type.
+///
+/// Modifies the `CertPolicyId` of a `PolicyInformation` object with a qualifier. AWS Private CA
+/// supports the certification practice statement (CPS) qualifier.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyQualifierInfo {
     /// `PolicyQualifierId`: required.
+    ///
+    /// Identifies the qualifier modifying a `CertPolicyId` .
     pub policy_qualifier_id: Option<Val<String>>,
     /// `Qualifier`: required.
+    ///
+    /// Defines the qualifier type. AWS Private CA supports the use of a URI for a CPS qualifier in this
+    /// field.
     pub qualifier: Option<Val<Qualifier>>,
 }
 
@@ -1032,9 +1226,16 @@ impl ToValue for PolicyQualifierInfo {
 impl Literal for PolicyQualifierInfo {}
 
 /// The [`Qualifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificate-qualifier.html) property type.
+///
+/// Defines a `PolicyInformation` qualifier. AWS Private CA supports the [certification practice
+/// statement (CPS)
+/// qualifier](https://docs.aws.amazon.com/https://datatracker.ietf.org/doc/html/rfc5280#section-4.2.1.4)
+/// defined in RFC 5280.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Qualifier {
     /// `CpsUri`: required.
+    ///
+    /// Contains a pointer to a certification practice statement (CPS) published by the CA.
     pub cps_uri: Option<Val<String>>,
 }
 
@@ -1085,37 +1286,88 @@ impl ToValue for Qualifier {
 impl Literal for Qualifier {}
 
 /// The [`Subject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificate-subject.html) property type.
+///
+/// Contains information about the certificate subject. The `Subject` field in the certificate
+/// identifies the entity that owns or controls the public key in the certificate. The entity can be a
+/// user, computer, device, or service. The `Subject` must contain an X.500 distinguished name (DN). A
+/// DN is a sequence of relative distinguished names (RDNs). The RDNs are separated by commas in the
+/// certificate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Subject {
     /// `CommonName`.
+    ///
+    /// For CA and end-entity certificates in a private PKI, the common name (CN) can be any string within
+    /// the length limit.
+    ///
+    /// Note: In publicly trusted certificates, the common name must be a fully qualified domain name (FQDN)
+    /// associated with the certificate subject.
     pub common_name: Option<Val<String>>,
     /// `Country`.
+    ///
+    /// Two-digit code that specifies the country in which the certificate subject located.
     pub country: Option<Val<String>>,
     /// `CustomAttributes`.
+    ///
+    /// Contains a sequence of one or more X.500 relative distinguished names (RDNs), each of which consists
+    /// of an object identifier (OID) and a value. For more information, see NIST’s definition of [Object
+    /// Identifier (OID)](https://docs.aws.amazon.com/https://csrc.nist.gov/glossary/term/Object_Identifier)
+    /// .
+    ///
+    /// > Custom attributes cannot be used in combination with standard attributes.
     pub custom_attributes: Option<Val<Vec<CustomAttribute>>>,
     /// `DistinguishedNameQualifier`.
+    ///
+    /// Disambiguating information for the certificate subject.
     pub distinguished_name_qualifier: Option<Val<String>>,
     /// `GenerationQualifier`.
+    ///
+    /// Typically a qualifier appended to the name of an individual. Examples include Jr. for junior, Sr.
+    /// for senior, and III for third.
     pub generation_qualifier: Option<Val<String>>,
     /// `GivenName`.
+    ///
+    /// First name.
     pub given_name: Option<Val<String>>,
     /// `Initials`.
+    ///
+    /// Concatenation that typically contains the first letter of the *GivenName* , the first letter of the
+    /// middle name if one exists, and the first letter of the *Surname* .
     pub initials: Option<Val<String>>,
     /// `Locality`.
+    ///
+    /// The locality (such as a city or town) in which the certificate subject is located.
     pub locality: Option<Val<String>>,
     /// `Organization`.
+    ///
+    /// Legal name of the organization with which the certificate subject is affiliated.
     pub organization: Option<Val<String>>,
     /// `OrganizationalUnit`.
+    ///
+    /// A subdivision or unit of the organization (such as sales or finance) with which the certificate
+    /// subject is affiliated.
     pub organizational_unit: Option<Val<String>>,
     /// `Pseudonym`.
+    ///
+    /// Typically a shortened version of a longer *GivenName* . For example, Jonathan is often shortened to
+    /// John. Elizabeth is often shortened to Beth, Liz, or Eliza.
     pub pseudonym: Option<Val<String>>,
     /// `SerialNumber`.
+    ///
+    /// The certificate serial number.
     pub serial_number: Option<Val<String>>,
     /// `State`.
+    ///
+    /// State in which the subject of the certificate is located.
     pub state: Option<Val<String>>,
     /// `Surname`.
+    ///
+    /// Family name. In the US and the UK, for example, the surname of an individual is ordered last. In
+    /// Asian cultures the surname is typically ordered first.
     pub surname: Option<Val<String>>,
     /// `Title`.
+    ///
+    /// A title such as Mr. or Ms., which is pre-pended to the name to refer formally to the certificate
+    /// subject.
     pub title: Option<Val<String>>,
 }
 
@@ -1252,11 +1504,19 @@ impl ToValue for Subject {
 impl Literal for Subject {}
 
 /// The [`Validity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificate-validity.html) property type.
+///
+/// Length of time for which the certificate issued by your private certificate authority (CA), or by
+/// the private CA itself, is valid in days, months, or years. You can issue a certificate by calling
+/// the `IssueCertificate` operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Validity {
     /// `Type`: required.
+    ///
+    /// Specifies whether the `Value` parameter represents days, months, or years.
     pub type_: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// A long integer interpreted according to the value of `Type` , below.
     pub value: Option<Val<f64>>,
 }
 

@@ -5,28 +5,79 @@ use crate::rt::*;
 
 /// The [`AWS::ACMPCA::CertificateAuthority`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-acmpca-certificateauthority.html) resource type.
 ///
+/// Use the `AWS::ACMPCA::CertificateAuthority` resource to create a private CA. Once the CA exists, you
+/// can use the `AWS::ACMPCA::Certificate` resource to issue a new CA certificate. Alternatively, you
+/// can issue a CA certificate using an on-premises CA, and then use the
+/// `AWS::ACMPCA::CertificateAuthorityActivation` resource to import the new CA certificate and activate
+/// the CA.
+///
+/// > Before removing a `AWS::ACMPCA::CertificateAuthority` resource from the CloudFormation stack,
+/// disable the affected CA. Otherwise, the action will fail. You can disable the CA by removing its
+/// associated `AWS::ACMPCA::CertificateAuthorityActivation` resource from CloudFormation.
+///
 /// Build it with [`CertificateAuthority::builder`]; adding it to a stack returns a [`CertificateAuthorityHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateAuthority {
     /// `CsrExtensions`. Changing it replaces the resource.
+    ///
+    /// Specifies information to be added to the extension section of the certificate signing request (CSR).
     pub csr_extensions: Option<Val<CsrExtensions>>,
     /// `KeyAlgorithm`: required. Changing it replaces the resource.
+    ///
+    /// Type of the public key algorithm and size, in bits, of the key pair that your CA creates when it
+    /// issues a certificate. When you create a subordinate CA, you must use a key algorithm supported by
+    /// the parent CA.
     pub key_algorithm: Option<Val<String>>,
     /// `KeyStorageSecurityStandard`. Changing it replaces the resource.
+    ///
+    /// Specifies a cryptographic key management compliance standard for handling and protecting CA keys.
+    ///
+    /// Default: FIPS_140_2_LEVEL_3_OR_HIGHER
+    ///
+    /// > Some AWS Regions don't support the default value. When you create a CA in these Regions, you must
+    /// use `CCPC_LEVEL_1_OR_HIGHER` for the `KeyStorageSecurityStandard` parameter. If you don't, the
+    /// operation returns an `InvalidArgsException` with this message: "A certificate authority cannot be
+    /// created in this region with the specified security standard."
+    /// >
+    /// > For information about security standard support in different AWS Regions, see [Storage and
+    /// security compliance of AWS Private CA private
+    /// keys](https://docs.aws.amazon.com/privateca/latest/userguide/data-protection.html#private-keys) .
     pub key_storage_security_standard: Option<Val<KeyStorageSecurityStandard>>,
     /// `RevocationConfiguration`.
+    ///
+    /// Information about the Online Certificate Status Protocol (OCSP) configuration or certificate
+    /// revocation list (CRL) created and maintained by your private CA.
     pub revocation_configuration: Option<Val<RevocationConfiguration>>,
     /// `SigningAlgorithm`: required. Changing it replaces the resource.
+    ///
+    /// Name of the algorithm your private CA uses to sign certificate requests.
+    ///
+    /// This parameter should not be confused with the `SigningAlgorithm` parameter used to sign
+    /// certificates when they are issued.
     pub signing_algorithm: Option<Val<String>>,
     /// `Subject`: required. Changing it replaces the resource.
+    ///
+    /// Structure that contains X.500 distinguished name information for your private CA.
     pub subject: Option<Val<Subject>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that will be attached to the new private CA. You can associate up to 50 tags with a
+    /// private CA. For information using tags with IAM to manage permissions, see [Controlling Access Using
+    /// IAM Tags](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_iam-tags.html) .
     ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// Type of your private CA.
     pub type_: Option<Val<String>>,
     /// `UsageMode`. Changing it replaces the resource.
+    ///
+    /// Specifies whether the CA issues general-purpose certificates that typically require a revocation
+    /// mechanism, or short-lived certificates that may optionally omit revocation because they expire
+    /// quickly. Short-lived certificate validity is limited to seven days.
+    ///
+    /// The default value is GENERAL_PURPOSE.
     pub usage_mode: Option<Val<UsageMode>>,
 }
 
@@ -170,10 +221,14 @@ impl Deref for CertificateAuthorityHandle {
 
 impl CertificateAuthorityHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the private CA that issued the certificate.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CertificateSigningRequest`.
+    ///
+    /// The Base64 PEM-encoded certificate signing request (CSR) for your certificate authority certificate.
     pub fn attr_certificate_signing_request(&self) -> Val<String> {
         self.0.get_att("CertificateSigningRequest")
     }
@@ -188,11 +243,18 @@ impl CertificateAuthorityHandle {
 }
 
 /// The [`AccessDescription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificateauthority-accessdescription.html) property type.
+///
+/// Provides access information used by the `authorityInfoAccess` and `subjectInfoAccess` extensions
+/// described in [RFC 5280](https://docs.aws.amazon.com/https://datatracker.ietf.org/doc/html/rfc5280) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessDescription {
     /// `AccessLocation`: required.
+    ///
+    /// The location of `AccessDescription` information.
     pub access_location: Option<Val<GeneralName>>,
     /// `AccessMethod`: required.
+    ///
+    /// The type and format of `AccessDescription` information.
     pub access_method: Option<Val<AccessMethod>>,
 }
 
@@ -263,11 +325,20 @@ impl ToValue for AccessDescription {
 impl Literal for AccessDescription {}
 
 /// The [`AccessMethod`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificateauthority-accessmethod.html) property type.
+///
+/// Describes the type and format of extension access. Only one of `CustomObjectIdentifier` or
+/// `AccessMethodType` may be provided. Providing both results in `InvalidArgsException` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessMethod {
     /// `AccessMethodType`.
+    ///
+    /// Specifies the `AccessMethod` .
     pub access_method_type: Option<Val<String>>,
     /// `CustomObjectIdentifier`.
+    ///
+    /// An object identifier (OID) specifying the `AccessMethod` . The OID must satisfy the regular
+    /// expression shown below. For more information, see NIST's definition of [Object Identifier
+    /// (OID)](https://docs.aws.amazon.com/https://csrc.nist.gov/glossary/term/Object_Identifier) .
     pub custom_object_identifier: Option<Val<String>>,
 }
 
@@ -321,35 +392,153 @@ impl ToValue for AccessMethod {
 impl Literal for AccessMethod {}
 
 /// The [`CrlConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificateauthority-crlconfiguration.html) property type.
+///
+/// Contains configuration information for a certificate revocation list (CRL). Your private certificate
+/// authority (CA) creates base CRLs. Delta CRLs are not supported. You can enable CRLs for your new or
+/// an existing private CA by setting the *Enabled* parameter to `true` . Your private CA writes CRLs to
+/// an S3 bucket that you specify in the *S3BucketName* parameter. You can hide the name of your bucket
+/// by specifying a value for the *CustomCname* parameter. Your private CA by default copies the CNAME
+/// or the S3 bucket name to the *CRL Distribution Points* extension of each certificate it issues. If
+/// you want to configure this default behavior to be something different, you can set the *CrlDistributionPointExtensionConfiguration*
+/// parameter. Your S3 bucket policy must give write permission to AWS Private CA.
+///
+/// AWS Private CA assets that are stored in Amazon S3 can be protected with encryption. For more
+/// information, see [Encrypting Your
+/// CRLs](https://docs.aws.amazon.com/privateca/latest/userguide/PcaCreateCa.html#crl-encryption) .
+///
+/// Your private CA uses the value in the *ExpirationInDays* parameter to calculate the *nextUpdate*
+/// field in the CRL. The CRL is refreshed prior to a certificate's expiration date or when a
+/// certificate is revoked. When a certificate is revoked, it appears in the CRL until the certificate
+/// expires, and then in one additional CRL after expiration, and it always appears in the audit report.
+///
+/// A CRL is typically updated approximately 30 minutes after a certificate is revoked. If for any
+/// reason a CRL update fails, AWS Private CA makes further attempts every 15 minutes.
+///
+/// CRLs contain the following fields:
+///
+/// - *Version* : The current version number defined in RFC 5280 is V2. The integer value is 0x1.
+/// - *Signature Algorithm* : The name of the algorithm used to sign the CRL.
+/// - *Issuer* : The X.500 distinguished name of your private CA that issued the CRL.
+/// - *Last Update* : The issue date and time of this CRL.
+/// - *Next Update* : The day and time by which the next CRL will be issued.
+/// - *Revoked Certificates* : List of revoked certificates. Each list item contains the following
+///   information.
+///
+/// - *Serial Number* : The serial number, in hexadecimal format, of the revoked certificate.
+/// - *Revocation Date* : Date and time the certificate was revoked.
+/// - *CRL Entry Extensions* : Optional extensions for the CRL entry.
+///
+/// - *X509v3 CRL Reason Code* : Reason the certificate was revoked.
+/// - *CRL Extensions* : Optional extensions for the CRL.
+///
+/// - *X509v3 Authority Key Identifier* : Identifies the public key associated with the private key used
+///   to sign the certificate.
+/// - *X509v3 CRL Number:* : Decimal sequence number for the CRL.
+/// - *Signature Algorithm* : Algorithm used by your private CA to sign the CRL.
+/// - *Signature Value* : Signature computed over the CRL.
+///
+/// Certificate revocation lists created by AWS Private CA are DER-encoded. You can use the following
+/// OpenSSL command to list a CRL.
+///
+/// `openssl crl -inform DER -text -in *crl_path* -noout`
+///
+/// For more information, see [Planning a certificate revocation list
+/// (CRL)](https://docs.aws.amazon.com/privateca/latest/userguide/crl-planning.html) in the *AWS Private
+/// Certificate Authority User Guide*
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CrlConfiguration {
     /// `CrlDistributionPointExtensionConfiguration`.
+    ///
+    /// Configures the default behavior of the CRL Distribution Point extension for certificates issued by
+    /// your CA. If this field is not provided, then the CRL Distribution Point extension will be present
+    /// and contain the default CRL URL.
     pub crl_distribution_point_extension_configuration: Option<Val<CrlDistributionPointExtensionConfiguration>>,
     /// `CrlType`.
+    ///
+    /// Specifies the type of CRL. This setting determines the maximum number of certificates that the
+    /// certificate authority can issue and revoke. For more information, see [AWS Private CA
+    /// quotas](https://docs.aws.amazon.com/general/latest/gr/pca.html#limits_pca) .
+    ///
+    /// - `COMPLETE` - The default setting. AWS Private CA maintains a single CRL file for all unexpired
+    ///   certificates issued by a CA that have been revoked for any reason. Each certificate that AWS
+    ///   Private CA issues is bound to a specific CRL through the CRL distribution point (CDP) defined in
+    ///   [RFC 5280](https://docs.aws.amazon.com/https://datatracker.ietf.org/doc/html/rfc5280) .
+    /// - `PARTITIONED` - Compared to complete CRLs, partitioned CRLs dramatically increase the number of
+    ///   certificates your private CA can issue.
+    ///
+    /// > When using partitioned CRLs, you must validate that the CRL's associated issuing distribution
+    /// point (IDP) URI matches the certiﬁcate's CDP URI to ensure the right CRL has been fetched. AWS
+    /// Private CA marks the IDP extension as critical, which your client must be able to process.
     pub crl_type: Option<Val<CrlType>>,
     /// `CustomCname`.
+    ///
+    /// Name inserted into the certificate *CRL Distribution Points* extension that enables the use of an
+    /// alias for the CRL distribution point. Use this value if you don't want the name of your S3 bucket to
+    /// be public.
+    ///
+    /// > The content of a Canonical Name (CNAME) record must conform to
+    /// [RFC2396](https://docs.aws.amazon.com/https://www.ietf.org/rfc/rfc2396.txt) restrictions on the use
+    /// of special characters in URIs. Additionally, the value of the CNAME must not include a protocol
+    /// prefix such as "<http://>" or "<https://>".
     ///
     /// - Length: 0 to 253.
     /// - Pattern: `^[-a-zA-Z0-9;/?:@&=+$,%_.!~*()']*$`.
     pub custom_cname: Option<Val<String>>,
     /// `CustomPath`.
     ///
+    /// Designates a custom file path in S3 for CRL(s). For example,
+    /// `http://<CustomName>/<CustomPath>/<CrlPartition_GUID>.crl` .
+    ///
     /// - Length: 0 to 253.
     /// - Pattern: `^[-a-zA-Z0-9;?:@&=+$,%_.!~*()']+(/[-a-zA-Z0-9;?:@&=+$,%_.!~*()']+)*$`.
     pub custom_path: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// Boolean value that specifies whether certificate revocation lists (CRLs) are enabled. You can use
+    /// this value to enable certificate revocation for a new CA when you call the
+    /// `CreateCertificateAuthority` operation or for an existing CA when you call the
+    /// `UpdateCertificateAuthority` operation.
     pub enabled: Option<Val<bool>>,
     /// `ExpirationInDays`.
+    ///
+    /// Validity period of the CRL in days.
     ///
     /// - Range: 1 to 5000.
     pub expiration_in_days: Option<Val<i64>>,
     /// `S3BucketName`.
+    ///
+    /// Name of the S3 bucket that contains the CRL. If you do not provide a value for the *CustomCname*
+    /// argument, the name of your S3 bucket is placed into the *CRL Distribution Points* extension of the
+    /// issued certificate. You can change the name of your bucket by calling the
+    /// [UpdateCertificateAuthority](https://docs.aws.amazon.com/privateca/latest/APIReference/API_UpdateCertificateAuthority.html)
+    /// operation. You must specify a [bucket
+    /// policy](https://docs.aws.amazon.com/privateca/latest/userguide/PcaCreateCa.html#s3-policies) that
+    /// allows AWS Private CA to write the CRL to your bucket.
+    ///
+    /// > The `S3BucketName` parameter must conform to the [S3 bucket naming
+    /// rules](https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html) .
     ///
     /// - Length: 3 to 255.
     /// - Pattern: `^[-a-zA-Z0-9._/]+$`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket_name: Option<Val<String>>,
     /// `S3ObjectAcl`.
+    ///
+    /// Determines whether the CRL will be publicly readable or privately held in the CRL Amazon S3 bucket.
+    /// If you choose PUBLIC_READ, the CRL will be accessible over the public internet. If you choose
+    /// BUCKET_OWNER_FULL_CONTROL, only the owner of the CRL S3 bucket can access the CRL, and your PKI
+    /// clients may need an alternative method of access.
+    ///
+    /// If no value is specified, the default is PUBLIC_READ.
+    ///
+    /// *Note:* This default can cause CA creation to fail in some circumstances. If you have have enabled
+    /// the Block Public Access (BPA) feature in your S3 account, then you must specify the value of this
+    /// parameter as `BUCKET_OWNER_FULL_CONTROL` , and not doing so results in an error. If you have
+    /// disabled BPA in S3, then you can specify either `BUCKET_OWNER_FULL_CONTROL` or `PUBLIC_READ` as the
+    /// value.
+    ///
+    /// For more information, see [Blocking public access to the S3
+    /// bucket](https://docs.aws.amazon.com/privateca/latest/userguide/PcaCreateCa.html#s3-bpa) .
     pub s3_object_acl: Option<Val<S3ObjectAcl>>,
 }
 
@@ -449,9 +638,23 @@ impl ToValue for CrlConfiguration {
 impl Literal for CrlConfiguration {}
 
 /// The [`CrlDistributionPointExtensionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificateauthority-crldistributionpointextensionconfiguration.html) property type.
+///
+/// Contains configuration information for the default behavior of the CRL Distribution Point (CDP)
+/// extension in certificates issued by your CA. This extension contains a link to download the CRL, so
+/// you can check whether a certificate has been revoked. To choose whether you want this extension
+/// omitted or not in certificates issued by your CA, you can set the *OmitExtension* parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CrlDistributionPointExtensionConfiguration {
     /// `OmitExtension`: required.
+    ///
+    /// Configures whether the CRL Distribution Point extension should be populated with the default URL to
+    /// the CRL. If set to `true` , then the CDP extension will not be present in any certificates issued by
+    /// that CA unless otherwise specified through CSR or API passthrough.
+    ///
+    /// > Only set this if you have another way to distribute the CRL Distribution Points for certificates
+    /// issued by your CA, such as the Matter Distributed Compliance Ledger.
+    /// >
+    /// > This configuration cannot be enabled with a custom CNAME set.
     pub omit_extension: Option<Val<bool>>,
 }
 
@@ -506,11 +709,20 @@ impl ToValue for CrlDistributionPointExtensionConfiguration {
 impl Literal for CrlDistributionPointExtensionConfiguration {}
 
 /// The [`CsrExtensions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificateauthority-csrextensions.html) property type.
+///
+/// Describes the certificate extensions to be added to the certificate signing request (CSR).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CsrExtensions {
     /// `KeyUsage`.
+    ///
+    /// Indicates the purpose of the certificate and of the key contained in the certificate.
     pub key_usage: Option<Val<KeyUsage>>,
     /// `SubjectInformationAccess`.
+    ///
+    /// For CA certificates, provides a path to additional information pertaining to the CA, such as
+    /// revocation and policy. For more information, see [Subject Information
+    /// Access](https://docs.aws.amazon.com/https://datatracker.ietf.org/doc/html/rfc5280#section-4.2.2.2)
+    /// in RFC 5280.
     pub subject_information_access: Option<Val<Vec<AccessDescription>>>,
 }
 
@@ -569,11 +781,18 @@ impl ToValue for CsrExtensions {
 impl Literal for CsrExtensions {}
 
 /// The [`CustomAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificateauthority-customattribute.html) property type.
+///
+/// Defines the X.500 relative distinguished name (RDN).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomAttribute {
     /// `ObjectIdentifier`: required.
+    ///
+    /// Specifies the object identifier (OID) of the attribute type of the relative distinguished name
+    /// (RDN).
     pub object_identifier: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// Specifies the attribute value of relative distinguished name (RDN).
     pub value: Option<Val<String>>,
 }
 
@@ -640,11 +859,18 @@ impl ToValue for CustomAttribute {
 impl Literal for CustomAttribute {}
 
 /// The [`EdiPartyName`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificateauthority-edipartyname.html) property type.
+///
+/// Describes an Electronic Data Interchange (EDI) entity as described in as defined in [Subject
+/// Alternative Name](https://docs.aws.amazon.com/https://datatracker.ietf.org/doc/html/rfc5280) in RFC 5280.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EdiPartyName {
     /// `NameAssigner`.
+    ///
+    /// Specifies the name assigner.
     pub name_assigner: Option<Val<String>>,
     /// `PartyName`: required.
+    ///
+    /// Specifies the party name.
     pub party_name: Option<Val<String>>,
 }
 
@@ -705,23 +931,50 @@ impl ToValue for EdiPartyName {
 impl Literal for EdiPartyName {}
 
 /// The [`GeneralName`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificateauthority-generalname.html) property type.
+///
+/// Describes an ASN.1 X.400 `GeneralName` as defined in [RFC 5280](https://docs.aws.amazon.com/https://datatracker.ietf.org/doc/html/rfc5280)
+/// . Only one of the following naming options should be provided. Providing more than one option
+/// results in an `InvalidArgsException` error.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeneralName {
     /// `DirectoryName`.
+    ///
+    /// Contains information about the certificate subject. The certificate can be one issued by your
+    /// private certificate authority (CA) or it can be your private CA certificate. The Subject field in
+    /// the certificate identifies the entity that owns or controls the public key in the certificate. The
+    /// entity can be a user, computer, device, or service. The Subject must contain an X.500 distinguished
+    /// name (DN). A DN is a sequence of relative distinguished names (RDNs). The RDNs are separated by
+    /// commas in the certificate. The DN must be unique for each entity, but your private CA can issue more
+    /// than one certificate with the same DN to the same entity.
     pub directory_name: Option<Val<Subject>>,
     /// `DnsName`.
+    ///
+    /// Represents `GeneralName` as a DNS name.
     pub dns_name: Option<Val<String>>,
     /// `EdiPartyName`.
+    ///
+    /// Represents `GeneralName` as an `EdiPartyName` object.
     pub edi_party_name: Option<Val<EdiPartyName>>,
     /// `IpAddress`.
+    ///
+    /// Represents `GeneralName` as an IPv4 or IPv6 address.
     pub ip_address: Option<Val<String>>,
     /// `OtherName`.
+    ///
+    /// Represents `GeneralName` using an `OtherName` object.
     pub other_name: Option<Val<OtherName>>,
     /// `RegisteredId`.
+    ///
+    /// Represents `GeneralName` as an object identifier (OID).
     pub registered_id: Option<Val<String>>,
     /// `Rfc822Name`.
+    ///
+    /// Represents `GeneralName` as an [RFC 822](https://docs.aws.amazon.com/https://datatracker.ietf.org/doc/html/rfc822)
+    /// email address.
     pub rfc822_name: Option<Val<String>>,
     /// `UniformResourceIdentifier`.
+    ///
+    /// Represents `GeneralName` as a URI.
     pub uniform_resource_identifier: Option<Val<String>>,
 }
 
@@ -811,25 +1064,46 @@ impl ToValue for GeneralName {
 impl Literal for GeneralName {}
 
 /// The [`KeyUsage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificateauthority-keyusage.html) property type.
+///
+/// Defines one or more purposes for which the key contained in the certificate can be used. Default
+/// value for each option is false.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyUsage {
     /// `CRLSign`.
+    ///
+    /// Key can be used to sign CRLs.
     pub crl_sign: Option<Val<bool>>,
     /// `DataEncipherment`.
+    ///
+    /// Key can be used to decipher data.
     pub data_encipherment: Option<Val<bool>>,
     /// `DecipherOnly`.
+    ///
+    /// Key can be used only to decipher data.
     pub decipher_only: Option<Val<bool>>,
     /// `DigitalSignature`.
+    ///
+    /// Key can be used for digital signing.
     pub digital_signature: Option<Val<bool>>,
     /// `EncipherOnly`.
+    ///
+    /// Key can be used only to encipher data.
     pub encipher_only: Option<Val<bool>>,
     /// `KeyAgreement`.
+    ///
+    /// Key can be used in a key-agreement protocol.
     pub key_agreement: Option<Val<bool>>,
     /// `KeyCertSign`.
+    ///
+    /// Key can be used to sign certificates.
     pub key_cert_sign: Option<Val<bool>>,
     /// `KeyEncipherment`.
+    ///
+    /// Key can be used to encipher data.
     pub key_encipherment: Option<Val<bool>>,
     /// `NonRepudiation`.
+    ///
+    /// Key can be used for non-repudiation.
     pub non_repudiation: Option<Val<bool>>,
 }
 
@@ -925,11 +1199,26 @@ impl ToValue for KeyUsage {
 impl Literal for KeyUsage {}
 
 /// The [`OcspConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificateauthority-ocspconfiguration.html) property type.
+///
+/// Contains information to enable and configure Online Certificate Status Protocol (OCSP) for
+/// validating certificate revocation status.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OcspConfiguration {
     /// `Enabled`: required.
+    ///
+    /// Flag enabling use of the Online Certificate Status Protocol (OCSP) for validating certificate
+    /// revocation status.
     pub enabled: Option<Val<bool>>,
     /// `OcspCustomCname`.
+    ///
+    /// By default, AWS Private CA injects an Amazon domain into certificates being validated by the Online
+    /// Certificate Status Protocol (OCSP). A customer can alternatively use this object to define a CNAME
+    /// specifying a customized OCSP domain.
+    ///
+    /// > The content of a Canonical Name (CNAME) record must conform to
+    /// [RFC2396](https://docs.aws.amazon.com/https://www.ietf.org/rfc/rfc2396.txt) restrictions on the use
+    /// of special characters in URIs. Additionally, the value of the CNAME must not include a protocol
+    /// prefix such as "<http://>" or "<https://>".
     ///
     /// - Length: 0 to 253.
     /// - Pattern: `^[-a-zA-Z0-9;/?:@&=+$,%_.!~*()']*$`.
@@ -993,11 +1282,20 @@ impl ToValue for OcspConfiguration {
 impl Literal for OcspConfiguration {}
 
 /// The [`OtherName`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificateauthority-othername.html) property type.
+///
+/// Defines a custom ASN.1 X.400 `GeneralName` using an object identifier (OID) and value. The OID must
+/// satisfy the regular expression shown below. For more information, see NIST's definition of [Object
+/// Identifier (OID)](https://docs.aws.amazon.com/https://csrc.nist.gov/glossary/term/Object_Identifier)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OtherName {
     /// `TypeId`: required.
+    ///
+    /// Specifies an OID.
     pub type_id: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// Specifies an OID value.
     pub value: Option<Val<String>>,
 }
 
@@ -1057,11 +1355,44 @@ impl ToValue for OtherName {
 impl Literal for OtherName {}
 
 /// The [`RevocationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificateauthority-revocationconfiguration.html) property type.
+///
+/// Certificate revocation information used by the
+/// [CreateCertificateAuthority](https://docs.aws.amazon.com/privateca/latest/APIReference/API_CreateCertificateAuthority.html)
+/// and
+/// [UpdateCertificateAuthority](https://docs.aws.amazon.com/privateca/latest/APIReference/API_UpdateCertificateAuthority.html)
+/// actions. Your private certificate authority (CA) can configure Online Certificate Status Protocol
+/// (OCSP) support and/or maintain a certificate revocation list (CRL). OCSP returns validation
+/// information about certificates as requested by clients, and a CRL contains an updated list of
+/// certificates revoked by your CA. For more information, see
+/// [RevokeCertificate](https://docs.aws.amazon.com/privateca/latest/APIReference/API_RevokeCertificate.html)
+/// in the *AWS Private CA API Reference* and [Setting up a certificate revocation
+/// method](https://docs.aws.amazon.com/privateca/latest/userguide/revocation-setup.html) in the *AWS
+/// Private CA User Guide* .
+///
+/// The following requirements and constraints apply to revocation configurations.
+///
+/// - A configuration disabling CRLs or OCSP must contain only the `Enabled=False` parameter, and will
+///   fail if other parameters such as `CustomCname` or `ExpirationInDays` are included.
+/// - In a CRL configuration, the `S3BucketName` parameter must conform to the [Amazon S3 bucket naming
+///   rules](https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html) .
+/// - A configuration containing a custom Canonical Name (CNAME) parameter for CRLs or OCSP must conform
+///   to [RFC2396](https://docs.aws.amazon.com/https://www.ietf.org/rfc/rfc2396.txt) restrictions on the
+///   use of special characters in a CNAME.
+/// - In a CRL or OCSP configuration, the value of a CNAME parameter must not include a protocol prefix
+///   such as "<http://>" or "<https://>".
+/// - To revoke a certificate, delete the resource from your template, and call the AWS Private CA
+///   [RevokeCertificate](https://docs.aws.amazon.com/privateca/latest/APIReference/API_RevokeCertificate.html)
+///   API and specify the resource's certificate authority ARN.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RevocationConfiguration {
     /// `CrlConfiguration`.
+    ///
+    /// Configuration of the certificate revocation list (CRL), if any, maintained by your private CA.
     pub crl_configuration: Option<Val<CrlConfiguration>>,
     /// `OcspConfiguration`.
+    ///
+    /// Configuration of Online Certificate Status Protocol (OCSP) support, if any, maintained by your
+    /// private CA.
     pub ocsp_configuration: Option<Val<OcspConfiguration>>,
 }
 
@@ -1115,37 +1446,78 @@ impl ToValue for RevocationConfiguration {
 impl Literal for RevocationConfiguration {}
 
 /// The [`Subject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-acmpca-certificateauthority-subject.html) property type.
+///
+/// ASN1 subject for the certificate authority.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Subject {
     /// `CommonName`.
+    ///
+    /// Fully qualified domain name (FQDN) associated with the certificate subject.
     pub common_name: Option<Val<String>>,
     /// `Country`.
+    ///
+    /// Two-digit code that specifies the country in which the certificate subject located.
     pub country: Option<Val<String>>,
     /// `CustomAttributes`.
+    ///
+    /// Contains a sequence of one or more X.500 relative distinguished names (RDNs), each of which consists
+    /// of an object identifier (OID) and a value. For more information, see NIST’s definition of [Object
+    /// Identifier (OID)](https://docs.aws.amazon.com/https://csrc.nist.gov/glossary/term/Object_Identifier)
+    /// .
+    ///
+    /// > Custom attributes cannot be used in combination with standard attributes.
     pub custom_attributes: Option<Val<Vec<CustomAttribute>>>,
     /// `DistinguishedNameQualifier`.
+    ///
+    /// Disambiguating information for the certificate subject.
     pub distinguished_name_qualifier: Option<Val<String>>,
     /// `GenerationQualifier`.
+    ///
+    /// Typically a qualifier appended to the name of an individual. Examples include Jr. for junior, Sr.
+    /// for senior, and III for third.
     pub generation_qualifier: Option<Val<String>>,
     /// `GivenName`.
+    ///
+    /// First name.
     pub given_name: Option<Val<String>>,
     /// `Initials`.
+    ///
+    /// Concatenation that typically contains the first letter of the GivenName, the first letter of the
+    /// middle name if one exists, and the first letter of the SurName.
     pub initials: Option<Val<String>>,
     /// `Locality`.
+    ///
+    /// The locality (such as a city or town) in which the certificate subject is located.
     pub locality: Option<Val<String>>,
     /// `Organization`.
+    ///
+    /// Legal name of the organization with which the certificate subject is affiliated.
     pub organization: Option<Val<String>>,
     /// `OrganizationalUnit`.
+    ///
+    /// A subdivision or unit of the organization (such as sales or finance) with which the certificate
+    /// subject is affiliated.
     pub organizational_unit: Option<Val<String>>,
     /// `Pseudonym`.
+    ///
+    /// Typically a shortened version of a longer GivenName. For example, Jonathan is often shortened to
+    /// John. Elizabeth is often shortened to Beth, Liz, or Eliza.
     pub pseudonym: Option<Val<String>>,
     /// `SerialNumber`.
+    ///
+    /// The certificate serial number.
     pub serial_number: Option<Val<String>>,
     /// `State`.
+    ///
+    /// State in which the subject of the certificate is located.
     pub state: Option<Val<String>>,
     /// `Surname`.
+    ///
+    /// Family name.
     pub surname: Option<Val<String>>,
     /// `Title`.
+    ///
+    /// A personal title such as Mr.
     pub title: Option<Val<String>>,
 }
 
@@ -1371,9 +1743,18 @@ impl CrlType {
             CrlType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CrlType {
+    const VALUES: &'static [&'static str] = &["COMPLETE", "PARTITIONED"];
+    fn as_str(&self) -> &str {
+        CrlType::as_str(self)
     }
 }
 
@@ -1421,9 +1802,19 @@ impl KeyStorageSecurityStandard {
             KeyStorageSecurityStandard::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyStorageSecurityStandard {
+    const VALUES: &'static [&'static str] =
+        &["CCPC_LEVEL_1_OR_HIGHER", "FIPS_140_2_LEVEL_2_OR_HIGHER", "FIPS_140_2_LEVEL_3_OR_HIGHER"];
+    fn as_str(&self) -> &str {
+        KeyStorageSecurityStandard::as_str(self)
     }
 }
 
@@ -1469,9 +1860,18 @@ impl S3ObjectAcl {
             S3ObjectAcl::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3ObjectAcl {
+    const VALUES: &'static [&'static str] = &["BUCKET_OWNER_FULL_CONTROL", "PUBLIC_READ"];
+    fn as_str(&self) -> &str {
+        S3ObjectAcl::as_str(self)
     }
 }
 
@@ -1516,9 +1916,18 @@ impl UsageMode {
             UsageMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UsageMode {
+    const VALUES: &'static [&'static str] = &["GENERAL_PURPOSE", "SHORT_LIVED_CERTIFICATE"];
+    fn as_str(&self) -> &str {
+        UsageMode::as_str(self)
     }
 }
 

@@ -5,16 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::ACMPCA::CertificateAuthorityActivation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-acmpca-certificateauthorityactivation.html) resource type.
 ///
+/// The `AWS::ACMPCA::CertificateAuthorityActivation` resource creates and installs a CA certificate on
+/// a CA. If no status is specified, the `AWS::ACMPCA::CertificateAuthorityActivation` resource status
+/// defaults to ACTIVE. Once the CA has a CA certificate installed, you can use the resource to toggle
+/// the CA status field between `ACTIVE` and `DISABLED` .
+///
 /// Build it with [`CertificateAuthorityActivation::builder`]; adding it to a stack returns a [`CertificateAuthorityActivationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateAuthorityActivation {
     /// `Certificate`: required.
+    ///
+    /// The Base64 PEM-encoded certificate authority certificate.
     pub certificate: Option<Val<String>>,
     /// `CertificateAuthorityArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of your private CA.
     pub certificate_authority_arn: Option<Val<String>>,
     /// `CertificateChain`.
+    ///
+    /// The Base64 PEM-encoded certificate chain that chains up to the root CA certificate that you used to
+    /// sign your private CA certificate.
     pub certificate_chain: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// Status of your private CA.
     pub status: Option<Val<String>>,
 }
 
@@ -119,6 +133,8 @@ impl Deref for CertificateAuthorityActivationHandle {
 
 impl CertificateAuthorityActivationHandle {
     /// `Fn::GetAtt` `CompleteCertificateChain`.
+    ///
+    /// The complete Base64 PEM-encoded certificate chain, including the certificate authority certificate.
     pub fn attr_complete_certificate_chain(&self) -> Val<String> {
         self.0.get_att("CompleteCertificateChain")
     }

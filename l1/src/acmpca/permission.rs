@@ -5,24 +5,59 @@ use crate::rt::*;
 
 /// The [`AWS::ACMPCA::Permission`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-acmpca-permission.html) resource type.
 ///
+/// Grants permissions to the Certificate Manager ( ACM ) service principal ( `acm.amazonaws.com` ) to
+/// perform
+/// [IssueCertificate](https://docs.aws.amazon.com/privateca/latest/APIReference/API_IssueCertificate.html)
+/// ,
+/// [GetCertificate](https://docs.aws.amazon.com/privateca/latest/APIReference/API_GetCertificate.html)
+/// , and
+/// [ListPermissions](https://docs.aws.amazon.com/privateca/latest/APIReference/API_ListPermissions.html)
+/// actions on a CA. These actions are needed for the ACM principal to renew private PKI certificates
+/// requested through ACM and residing in the same AWS account as the CA.
+///
+/// **About permissions** - If the private CA and the certificates it issues reside in the same account,
+/// you can use `AWS::ACMPCA::Permission` to grant permissions for ACM to carry out automatic
+/// certificate renewals.
+/// - For automatic certificate renewal to succeed, the ACM service principal needs permissions to
+///   create, retrieve, and list permissions.
+/// - If the private CA and the ACM certificates reside in different accounts, then permissions cannot
+///   be used to enable automatic renewals. Instead, the ACM certificate owner must set up a
+///   resource-based policy to enable cross-account issuance and renewals. For more information, see
+///   [Using a Resource Based Policy with AWS Private
+///   CA](https://docs.aws.amazon.com/privateca/latest/userguide/pca-rbp.html) .
+///
+/// > To update an `AWS::ACMPCA::Permission` resource, you must first delete the existing permission
+/// resource from the CloudFormation stack and then create a new permission resource with updated
+/// properties.
+///
 /// Build it with [`Permission::builder`]; adding it to a stack returns a [`PermissionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Permission {
     /// `Actions`: required. Changing it replaces the resource.
     ///
+    /// The private CA actions that can be performed by the designated AWS service. Supported actions are
+    /// `IssueCertificate` , `GetCertificate` , and `ListPermissions` .
+    ///
     /// - Items: 1 to 3.
     pub actions: Option<Val<Vec<Actions>>>,
     /// `CertificateAuthorityArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Number (ARN) of the private CA from which the permission was issued.
     ///
     /// - Length: 5 to 200.
     /// - Pattern: `^arn:[\w+=/,.@-]+:acm-pca:[\w+=/,.@-]*:[0-9]*:[\w+=,.@-]+(/[\w+=,.@-]+)*$`.
     pub certificate_authority_arn: Option<Val<String>>,
     /// `Principal`: required. Changing it replaces the resource.
     ///
+    /// The AWS service or entity that holds the permission. At this time, the only valid principal is
+    /// `acm.amazonaws.com` .
+    ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[^*]+$`.
     pub principal: Option<Val<String>>,
     /// `SourceAccount`. Changing it replaces the resource.
+    ///
+    /// The ID of the account that assigned the permission.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]+$`.
@@ -170,9 +205,18 @@ impl Actions {
             Actions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Actions {
+    const VALUES: &'static [&'static str] = &["GetCertificate", "IssueCertificate", "ListPermissions"];
+    fn as_str(&self) -> &str {
+        Actions::as_str(self)
     }
 }
 

@@ -5,39 +5,100 @@ use crate::rt::*;
 
 /// The [`AWS::AIOps::InvestigationGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-aiops-investigationgroup.html) resource type.
 ///
+/// Creates an *investigation group* in your account. Creating an investigation group is a one-time
+/// setup task for each Region in your account. It is a necessary task to be able to perform
+/// investigations.
+///
+/// Settings in the investigation group help you centrally manage the common properties of your
+/// investigations, such as the following:
+///
+/// - Who can access the investigations
+/// - Whether investigation data is encrypted with a customer managed AWS Key Management Service key.
+/// - How long investigations and their data are retained by default.
+///
+/// Currently, you can have one investigation group in each Region in your account. Each investigation
+/// in a Region is a part of the investigation group in that Region
+///
+/// To create an investigation group and set up CloudWatch investigations, you must be signed in to an
+/// IAM principal that has either the `AIOpsConsoleAdminPolicy` or the `AdministratorAccess` IAM policy
+/// attached, or to an account that has similar permissions.
+///
+/// > You can configure CloudWatch alarms to start investigations and add events to investigations. If
+/// you create your investigation group with `CreateInvestigationGroup` and you want to enable alarms to
+/// do this, you must use `PutInvestigationGroupPolicy` to create a resource policy that grants this
+/// permission to CloudWatch alarms.
+/// >
+/// > For more information about configuring CloudWatch alarms, see [Using Amazon CloudWatch
+/// alarms](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html)
+///
 /// Build it with [`InvestigationGroup::builder`]; adding it to a stack returns a [`InvestigationGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InvestigationGroup {
     /// `ChatbotNotificationChannels`.
+    ///
+    /// Use this property to integrate CloudWatch investigations with chat applications. This property is an
+    /// array. For the first string, specify the ARN of an Amazon  topic. For the array of strings, specify
+    /// the ARNs of one or more chat applications configurations that you want to associate with that topic.
+    /// For more information about these configuration ARNs, see [Getting started with Amazon Q in chat
+    /// applications](https://docs.aws.amazon.com/chatbot/latest/adminguide/getting-started.html) and
+    /// [Resource type defined by AWS
+    /// Chatbot](https://docs.aws.amazon.com/service-authorization/latest/reference/list_awschatbot.html#awschatbot-resources-for-iam-policies)
+    /// .
     pub chatbot_notification_channels: Option<Val<Vec<ChatbotNotificationChannel>>>,
     /// `CrossAccountConfigurations`.
+    ///
+    /// List of `sourceRoleArn` values that have been configured for cross-account access.
     ///
     /// - Items: 0 to 25.
     pub cross_account_configurations: Option<Val<Vec<CrossAccountConfiguration>>>,
     /// `EncryptionConfig`.
+    ///
+    /// Specifies the customer managed AWS  key that the investigation group uses to encrypt data, if there
+    /// is one. If not, the investigation group uses an AWS key to encrypt the data.
     pub encryption_config: Option<Val<EncryptionConfigMap>>,
     /// `InvestigationGroupPolicy`.
+    ///
+    /// Returns the JSON of the IAM resource policy associated with the specified investigation group in a
+    /// string. For example,
+    /// `{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"aiops.alarms.cloudwatch.amazonaws.com\"},\"Action\":[\"aiops:CreateInvestigation\",\"aiops:CreateInvestigationEvent\"],\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"aws:SourceAccount\":\"111122223333\"},\"ArnLike\":{\"aws:SourceArn\":\"arn:aws:cloudwatch:us-east-1:111122223333:alarm:*\"}}}]}`
+    /// .
     pub investigation_group_policy: Option<Val<String>>,
     /// `IsCloudTrailEventHistoryEnabled`.
+    ///
+    /// Specify `true` to enable CloudWatch investigations to have access to change events that are recorded
+    /// by CloudTrail. The default is `true` .
     pub is_cloud_trail_event_history_enabled: Option<Val<bool>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// Specify either the name or the ARN of the investigation group that you want to view. This is used to
+    /// set the name of the investigation group.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\-_A-Za-z0-9\[\]\(\)\{\}\.: ]+$`.
     pub name: Option<Val<String>>,
     /// `RetentionInDays`. Changing it replaces the resource.
     ///
+    /// Specifies how long that investigation data is kept.
+    ///
     /// - Range: 7 to 90.
     pub retention_in_days: Option<Val<i64>>,
     /// `RoleArn`.
+    ///
+    /// The ARN of the IAM role that the investigation group uses for permissions to gather data.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:.*$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `TagKeyBoundaries`.
+    ///
+    /// Displays the custom tag keys for custom applications in your system that you have specified in the
+    /// investigation group. Resource tags help CloudWatch investigations narrow the search space when it is
+    /// unable to discover definite relationships between resources.
     pub tag_key_boundaries: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The list of key-value pairs to associate with the resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -183,22 +244,32 @@ impl Deref for InvestigationGroupHandle {
 
 impl InvestigationGroupHandle {
     /// `Fn::GetAtt` `CreatedBy`.
+    ///
+    /// The name of the user who created the investigation group.
     pub fn attr_created_by(&self) -> Val<String> {
         self.0.get_att("CreatedBy")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time that the investigation group was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `LastModifiedBy`.
+    ///
+    /// The name of the user who created the investigation group.
     pub fn attr_last_modified_by(&self) -> Val<String> {
         self.0.get_att("LastModifiedBy")
     }
     /// `Fn::GetAtt` `LastModifiedAt`.
+    ///
+    /// The date and time that the investigation group was most recently modified.
     pub fn attr_last_modified_at(&self) -> Val<String> {
         self.0.get_att("LastModifiedAt")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the investigation group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -213,11 +284,26 @@ impl InvestigationGroupHandle {
 }
 
 /// The [`ChatbotNotificationChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aiops-investigationgroup-chatbotnotificationchannel.html) property type.
+///
+/// Use this structure to integrate CloudWatch investigations with chat applications. This structure is
+/// a string array. For the first string, specify the ARN of an Amazon SNS topic. For the array of
+/// strings, specify the ARNs of one or more chat applications configurations that you want to associate
+/// with that topic. For more information about these configuration ARNs, see [Getting started with
+/// Amazon Q in chat
+/// applications](https://docs.aws.amazon.com/chatbot/latest/adminguide/getting-started.html) and
+/// [Resource type defined by AWS
+/// Chatbot](https://docs.aws.amazon.com/service-authorization/latest/reference/list_awschatbot.html#awschatbot-resources-for-iam-policies)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChatbotNotificationChannel {
     /// `ChatConfigurationArns`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of any third-party chat integrations configured for the
+    /// account.
     pub chat_configuration_arns: Option<Val<Vec<String>>>,
     /// `SNSTopicArn`.
+    ///
+    /// Returns the ARN of an Amazon  topic used for third-party chat integrations.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::SNS::Topic.Arn`.
@@ -279,9 +365,13 @@ impl ToValue for ChatbotNotificationChannel {
 impl Literal for ChatbotNotificationChannel {}
 
 /// The [`CrossAccountConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aiops-investigationgroup-crossaccountconfiguration.html) property type.
+///
+/// This structure contains information about the cross-account configuration in the account.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CrossAccountConfiguration {
     /// `SourceRoleArn`.
+    ///
+    /// The ARN of an existing role which will be used to do investigations on your behalf.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:.*$`.
@@ -333,13 +423,24 @@ impl ToValue for CrossAccountConfiguration {
 impl Literal for CrossAccountConfiguration {}
 
 /// The [`EncryptionConfigMap`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aiops-investigationgroup-encryptionconfigmap.html) property type.
+///
+/// Use this structure if you want to use a customer managed AWS  key to encrypt your investigation
+/// data. If you omit this parameter, CloudWatch investigations will use an AWS key to encrypt the data.
+/// For more information, see [Encryption of investigation
+/// data](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Investigations-Security.html#Investigations-KMS)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfigMap {
     /// `EncryptionConfigurationType`.
     ///
+    /// Displays whether investigation data is encrypted by a customer managed key or an AWS owned key.
+    ///
     /// - Length: 1 to 128.
     pub encryption_configuration_type: Option<Val<String>>,
     /// `KmsKeyId`.
+    ///
+    /// If the investigation group uses a customer managed key for encryption, this field displays the ID of
+    /// that key.
     ///
     /// - Length: 1 to 256.
     pub kms_key_id: Option<Val<String>>,

@@ -5,14 +5,29 @@ use crate::rt::*;
 
 /// The [`Alexa::ASK::Skill`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-alexa-ask-skill.html) resource type.
 ///
+/// The `Alexa::ASK::Skill` resource creates an Alexa skill that enables customers to access new
+/// abilities. For more information about developing a skill, see the  .
+///
 /// Build it with [`Skill::builder`]; adding it to a stack returns a [`SkillHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Skill {
     /// `AuthenticationConfiguration`: required.
+    ///
+    /// Login with Amazon (LWA) configuration used to authenticate with the Alexa service. Only Login with
+    /// Amazon clients created through the  are supported. The client ID, client secret, and refresh token
+    /// are required.
     pub authentication_configuration: Option<Val<AuthenticationConfiguration>>,
     /// `SkillPackage`: required.
+    ///
+    /// Configuration for the skill package that contains the components of the Alexa skill. Skill packages
+    /// are retrieved from an Amazon S3 bucket and key and used to create and update the skill. For more
+    /// information about the skill package format, see the  .
     pub skill_package: Option<Val<SkillPackage>>,
     /// `VendorId`: required. Changing it replaces the resource.
+    ///
+    /// The vendor ID associated with the Amazon developer account that will host the skill. Details for
+    /// retrieving the vendor ID are in  . The provided LWA credentials must be linked to the developer
+    /// account associated with this vendor ID.
     pub vendor_id: Option<Val<String>>,
 }
 
@@ -126,13 +141,28 @@ impl SkillHandle {
 }
 
 /// The [`AuthenticationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-alexa-ask-skill-authenticationconfiguration.html) property type.
+///
+/// The `AuthenticationConfiguration` property type specifies the Login with Amazon (LWA) configuration
+/// used to authenticate with the Alexa service. Only Login with Amazon security profiles created
+/// through the  are supported for authentication. A client ID, client secret, and refresh token are
+/// required. You can generate a client ID and client secret by creating a new  on the Amazon Developer
+/// Portal or you can retrieve them from an existing profile. You can then retrieve the refresh token
+/// using the Alexa Skills Kit CLI. For instructions, see  in the  .
+///
+/// `AuthenticationConfiguration` is a property of the `Alexa::ASK::Skill` resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthenticationConfiguration {
     /// `ClientId`: required.
+    ///
+    /// Client ID from Login with Amazon (LWA).
     pub client_id: Option<Val<String>>,
     /// `ClientSecret`: required.
+    ///
+    /// Client secret from Login with Amazon (LWA).
     pub client_secret: Option<Val<String>>,
     /// `RefreshToken`: required.
+    ///
+    /// Refresh token from Login with Amazon (LWA). This token is secret.
     pub refresh_token: Option<Val<String>>,
 }
 
@@ -213,9 +243,19 @@ impl ToValue for AuthenticationConfiguration {
 impl Literal for AuthenticationConfiguration {}
 
 /// The [`Overrides`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-alexa-ask-skill-overrides.html) property type.
+///
+/// The `Overrides` property type provides overrides to the skill package to apply when creating or
+/// updating the skill. Values provided here do not modify the contents of the original skill package.
+/// Currently, only overriding values inside of the skill manifest component of the package is
+/// supported.
+///
+/// `Overrides` is a property of the `Alexa::ASK::Skill SkillPackage` property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Overrides {
     /// `Manifest`.
+    ///
+    /// Overrides to apply to the skill manifest inside of the skill package. The skill manifest contains
+    /// metadata about the skill. For more information, see  .
     ///
     /// - Format: `json`.
     pub manifest: Option<Val<Json>>,
@@ -265,19 +305,41 @@ impl ToValue for Overrides {
 impl Literal for Overrides {}
 
 /// The [`SkillPackage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-alexa-ask-skill-skillpackage.html) property type.
+///
+/// The `SkillPackage` property type contains configuration details for the skill package that contains
+/// the components of the Alexa skill. Skill packages are retrieved from an Amazon S3 bucket and key and
+/// used to create and update the skill. More details about the skill package format are located in the
+/// .
+///
+/// `SkillPackage` is a property of the `Alexa::ASK::Skill` resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SkillPackage {
     /// `Overrides`.
+    ///
+    /// Overrides to the skill package to apply when creating or updating the skill. Values provided here do
+    /// not modify the contents of the original skill package. Currently, only overriding values inside of
+    /// the skill manifest component of the package is supported.
     pub overrides: Option<Val<Overrides>>,
     /// `S3Bucket`: required.
+    ///
+    /// The name of the Amazon S3 bucket where the .zip file that contains the skill package is stored.
     ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket: Option<Val<String>>,
     /// `S3BucketRole`.
+    ///
+    /// ARN of the IAM role that grants the Alexa service ( `alexa-appkit.amazon.com` ) permission to access
+    /// the bucket and retrieve the skill package. This property is optional. If you do not provide it, the
+    /// bucket must be publicly accessible or configured with a policy that allows this access. Otherwise,
+    /// CloudFormation cannot create the skill.
     pub s3_bucket_role: Option<Val<String>>,
     /// `S3Key`: required.
+    ///
+    /// The location and name of the skill package .zip file.
     pub s3_key: Option<Val<String>>,
     /// `S3ObjectVersion`.
+    ///
+    /// If you have S3 versioning enabled, the version ID of the skill package.zip file.
     pub s3_object_version: Option<Val<String>>,
 }
 

@@ -5,55 +5,161 @@ use crate::rt::*;
 
 /// The [`AWS::AmazonMQ::Broker`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-amazonmq-broker.html) resource type.
 ///
+/// Creates a broker. Note: This API is asynchronous.
+///
+/// To create a broker, you must either use the `AmazonMQFullAccess` IAM policy or include the following
+/// EC2 permissions in your IAM policy.
+///
+/// - `ec2:CreateNetworkInterface`
+///
+/// This permission is required to allow Amazon MQ to create an elastic network interface (ENI) on
+/// behalf of your account.
+/// - `ec2:CreateNetworkInterfacePermission`
+///
+/// This permission is required to attach the ENI to the broker instance.
+/// - `ec2:DeleteNetworkInterface`
+/// - `ec2:DeleteNetworkInterfacePermission`
+/// - `ec2:DetachNetworkInterface`
+/// - `ec2:DescribeInternetGateways`
+/// - `ec2:DescribeNetworkInterfaces`
+/// - `ec2:DescribeNetworkInterfacePermissions`
+/// - `ec2:DescribeRouteTables`
+/// - `ec2:DescribeSecurityGroups`
+/// - `ec2:DescribeSubnets`
+/// - `ec2:DescribeVpcs`
+///
+/// For more information, see [Create an IAM User and Get Your AWS
+/// Credentials](https://docs.aws.amazon.com//amazon-mq/latest/developer-guide/amazon-mq-setting-up.html#create-iam-user)
+/// and [Never Modify or Delete the Amazon MQ Elastic Network
+/// Interface](https://docs.aws.amazon.com//amazon-mq/latest/developer-guide/connecting-to-amazon-mq.html#never-modify-delete-elastic-network-interface)
+/// in the *Amazon MQ Developer Guide* .
+///
 /// Build it with [`Broker::builder`]; adding it to a stack returns a [`BrokerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Broker {
     /// `AuthenticationStrategy`. Changing it replaces the resource.
+    ///
+    /// Optional. The authentication strategy used to secure the broker. The default is `SIMPLE` .
     pub authentication_strategy: Option<Val<String>>,
     /// `AutoMinorVersionUpgrade`.
+    ///
+    /// Enables automatic upgrades to new patch versions for brokers as new versions are released and
+    /// supported by Amazon MQ. Automatic upgrades occur during the scheduled maintenance window or after a
+    /// manual broker reboot. Set to `true` by default, if no value is specified.
+    ///
+    /// > Must be set to `true` for ActiveMQ brokers version 5.18 and above and for RabbitMQ brokers version 3.13
+    /// and above.
     pub auto_minor_version_upgrade: Option<Val<bool>>,
     /// `BrokerName`: required. Changing it replaces the resource.
+    ///
+    /// Required. The broker's name. This value must be unique in your AWS account , 1-50 characters long,
+    /// must contain only letters, numbers, dashes, and underscores, and must not contain white spaces,
+    /// brackets, wildcard characters, or special characters.
+    ///
+    /// > Do not add personally identifiable information (PII) or other confidential or sensitive
+    /// information in broker names. Broker names are accessible to other AWS services, including CloudWatch
+    /// Logs . Broker names are not intended to be used for private or sensitive data.
     ///
     /// - Pattern: `^[0-9A-Za-z_-]{1,50}$`.
     pub broker_name: Option<Val<String>>,
     /// `Configuration`.
+    ///
+    /// A list of information about the configuration.
     pub configuration: Option<Val<ConfigurationId>>,
     /// `DataReplicationMode`.
+    ///
+    /// Defines whether this broker is a part of a data replication pair.
     pub data_replication_mode: Option<Val<String>>,
     /// `DataReplicationPrimaryBrokerArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the primary broker that is used to replicate data from in a data
+    /// replication pair, and is applied to the replica broker. Must be set when dataReplicationMode is set
+    /// to CRDR.
     ///
     /// - Pattern: `^arn:.*`.
     pub data_replication_primary_broker_arn: Option<Val<String>>,
     /// `DeploymentMode`: required. Changing it replaces the resource.
+    ///
+    /// Required. The broker's deployment mode.
     pub deployment_mode: Option<Val<String>>,
     /// `EncryptionOptions`. Changing it replaces the resource.
+    ///
+    /// Encryption options for the broker.
     pub encryption_options: Option<Val<EncryptionOptions>>,
     /// `EngineType`: required. Changing it replaces the resource.
+    ///
+    /// Required. The type of broker engine. Currently, Amazon MQ supports `ACTIVEMQ` and `RABBITMQ` .
     pub engine_type: Option<Val<String>>,
     /// `EngineVersion`.
+    ///
+    /// The broker engine version. Defaults to the latest available version for the specified broker engine
+    /// type. For more information, see the [ActiveMQ version
+    /// management](https://docs.aws.amazon.com//amazon-mq/latest/developer-guide/activemq-version-management.html)
+    /// and the [RabbitMQ version
+    /// management](https://docs.aws.amazon.com//amazon-mq/latest/developer-guide/rabbitmq-version-management.html)
+    /// sections in the Amazon MQ Developer Guide.
     pub engine_version: Option<Val<String>>,
     /// `HostInstanceType`: required.
+    ///
+    /// Required. The broker's instance type.
     pub host_instance_type: Option<Val<String>>,
     /// `LdapServerMetadata`.
+    ///
+    /// Optional. The metadata of the LDAP server used to authenticate and authorize connections to the
+    /// broker. Does not apply to RabbitMQ brokers.
     pub ldap_server_metadata: Option<Val<LdapServerMetadata>>,
     /// `Logs`.
+    ///
+    /// Enables Amazon CloudWatch logging for brokers.
     pub logs: Option<Val<LogList>>,
     /// `MaintenanceWindowStartTime`.
+    ///
+    /// The parameters that determine the WeeklyStartTime.
     pub maintenance_window_start_time: Option<Val<MaintenanceWindow>>,
     /// `PubliclyAccessible`: required. Changing it replaces the resource.
+    ///
+    /// Enables connections from applications outside of the VPC that hosts the broker's subnets. Set to
+    /// `false` by default, if no value is provided.
     pub publicly_accessible: Option<Val<bool>>,
     /// `SecurityGroups`.
+    ///
+    /// The list of rules (1 minimum, 125 maximum) that authorize connections to brokers.
     ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `StorageType`. Changing it replaces the resource.
+    ///
+    /// The broker's storage type.
     pub storage_type: Option<Val<String>>,
     /// `SubnetIds`. Changing it replaces the resource.
+    ///
+    /// The list of groups that define which subnets and IP ranges the broker can use from different
+    /// Availability Zones. If you specify more than one subnet, the subnets must be in different
+    /// Availability Zones. Amazon MQ will not be able to create VPC endpoints for your broker with multiple
+    /// subnets in the same Availability Zone. A SINGLE_INSTANCE deployment requires one subnet (for
+    /// example, the default subnet). An ACTIVE_STANDBY_MULTI_AZ Amazon MQ for ActiveMQ deployment requires
+    /// two subnets. A CLUSTER_MULTI_AZ Amazon MQ for RabbitMQ deployment has no subnet requirements when
+    /// deployed with public accessibility. Deployment without public accessibility requires at least one
+    /// subnet.
+    ///
+    /// > If you specify subnets in a [shared
+    /// VPC](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html) for a RabbitMQ broker, the
+    /// associated VPC to which the specified subnets belong must be owned by your AWS account . Amazon MQ
+    /// will not be able to create VPC endpoints in VPCs that are not owned by your AWS account .
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// Create tags when creating the broker.
     pub tags: Option<Val<Vec<TagsEntry>>>,
     /// `Users`.
+    ///
+    /// The list of broker users (persons or applications) who can access queues and topics. For Amazon MQ
+    /// for RabbitMQ brokers, one and only one administrative user is accepted and created when a broker is
+    /// first provisioned. All subsequent broker users are created by making RabbitMQ API calls directly to
+    /// brokers or via the RabbitMQ web console.
+    ///
+    /// When OAuth 2.0 is enabled, the broker accepts one or no users.
     pub users: Option<Val<Vec<User>>>,
 }
 
@@ -282,42 +388,80 @@ impl BrokerHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon MQ broker.
+    ///
+    /// `arn:aws:mq:us-east-2:123456789012:broker:MyBroker:b-1234a5b6-78cd-901e-2fgh-3i45j6k178l9`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `EngineVersionCurrent`.
+    ///
+    /// The version in use. This may have more precision than the specified EngineVersion.
     pub fn attr_engine_version_current(&self) -> Val<String> {
         self.0.get_att("EngineVersionCurrent")
     }
     /// `Fn::GetAtt` `IpAddresses`.
+    ///
+    /// The IP addresses of each broker instance as a list of strings. Does not apply to RabbitMQ brokers.
+    ///
+    /// `['198.51.100.2', '203.0.113.9']`
     pub fn attr_ip_addresses(&self) -> Val<Vec<String>> {
         self.0.get_att("IpAddresses")
     }
     /// `Fn::GetAtt` `MqttEndpoints`.
+    ///
+    /// The MQTT endpoints of each broker instance as a list of strings.
+    ///
+    /// `mqtt+ssl://b-4aada85d-a80c-4be0-9d30-e344a01b921e-1.mq.eu-central-amazonaws.com:8883`
     pub fn attr_mqtt_endpoints(&self) -> Val<Vec<String>> {
         self.0.get_att("MqttEndpoints")
     }
     /// `Fn::GetAtt` `OpenWireEndpoints`.
+    ///
+    /// The OpenWire endpoints of each broker instance as a list of strings.
+    ///
+    /// `ssl://b-4aada85d-a80c-4be0-9d30-e344a01b921e-1.mq.eu-central-amazonaws.com:61617`
     pub fn attr_open_wire_endpoints(&self) -> Val<Vec<String>> {
         self.0.get_att("OpenWireEndpoints")
     }
     /// `Fn::GetAtt` `ConfigurationId`.
+    ///
+    /// The unique ID that Amazon MQ generates for the configuration.
+    ///
+    /// `c-1234a5b6-78cd-901e-2fgh-3i45j6k178l9`
     pub fn attr_configuration_id(&self) -> Val<String> {
         self.0.get_att("ConfigurationId")
     }
     /// `Fn::GetAtt` `ConfigurationRevision`.
+    ///
+    /// The revision number of the configuration.
+    ///
+    /// `1`
     pub fn attr_configuration_revision(&self) -> Val<String> {
         self.0.get_att("ConfigurationRevision")
     }
     /// `Fn::GetAtt` `StompEndpoints`.
+    ///
+    /// The STOMP endpoints of each broker instance as a list of strings.
+    ///
+    /// `stomp+ssl://b-4aada85d-a80c-4be0-9d30-e344a01b921e-1.mq.eu-central-amazonaws.com:61614`
     pub fn attr_stomp_endpoints(&self) -> Val<Vec<String>> {
         self.0.get_att("StompEndpoints")
     }
     /// `Fn::GetAtt` `WssEndpoints`.
+    ///
+    /// The WSS endpoints of each broker instance as a list of strings.
+    ///
+    /// `wss://b-4aada85d-a80c-4be0-9d30-e344a01b921e-1.mq.eu-central-amazonaws.com:61619`
     pub fn attr_wss_endpoints(&self) -> Val<Vec<String>> {
         self.0.get_att("WssEndpoints")
     }
     /// `Fn::GetAtt` `AmqpEndpoints`.
+    ///
+    /// The AMQP endpoints of each broker instance as a list of strings.
+    ///
+    /// `amqp+ssl://b-4aada85d-a80c-4be0-9d30-e344a01b921e-1.mq.eu-central-amazonaws.com:5671`
     pub fn attr_amqp_endpoints(&self) -> Val<Vec<String>> {
         self.0.get_att("AmqpEndpoints")
     }
@@ -336,11 +480,17 @@ impl BrokerHandle {
 }
 
 /// The [`ConfigurationId`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amazonmq-broker-configurationid.html) property type.
+///
+/// A list of information about the configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationId {
     /// `Id`: required.
+    ///
+    /// Required. The unique ID that Amazon MQ generates for the configuration.
     pub id: Option<Val<String>>,
     /// `Revision`: required.
+    ///
+    /// The revision number of the configuration.
     pub revision: Option<Val<i64>>,
 }
 
@@ -400,11 +550,19 @@ impl ToValue for ConfigurationId {
 impl Literal for ConfigurationId {}
 
 /// The [`EncryptionOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amazonmq-broker-encryptionoptions.html) property type.
+///
+/// Encryption options for the broker.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionOptions {
     /// `KmsKeyId`.
+    ///
+    /// The customer master key (CMK) to use for the A AWS  (KMS). This key is used to encrypt your data at
+    /// rest. If not provided, Amazon MQ will use a default CMK to encrypt your data.
     pub kms_key_id: Option<Val<String>>,
     /// `UseAwsOwnedKey`: required.
+    ///
+    /// Enables the use of an AWS owned CMK using AWS  (KMS). Set to `true` by default, if no value is
+    /// provided, for example, for RabbitMQ brokers.
     pub use_aws_owned_key: Option<Val<bool>>,
 }
 
@@ -465,6 +623,9 @@ impl ToValue for EncryptionOptions {
 impl Literal for EncryptionOptions {}
 
 /// The [`LdapServerMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amazonmq-broker-ldapservermetadata.html) property type.
+///
+/// Optional. The metadata of the LDAP server used to authenticate and authorize connections to the
+/// broker. Does not apply to RabbitMQ brokers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LdapServerMetadata {
     /// `Hosts`: required.
@@ -638,11 +799,18 @@ impl ToValue for LdapServerMetadata {
 impl Literal for LdapServerMetadata {}
 
 /// The [`LogList`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amazonmq-broker-loglist.html) property type.
+///
+/// The list of information about logs to be enabled for the specified broker.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogList {
     /// `Audit`.
+    ///
+    /// Enables audit logging. Every user management action made using JMX or the ActiveMQ Web Console is
+    /// logged. Does not apply to RabbitMQ brokers.
     pub audit: Option<Val<bool>>,
     /// `General`.
+    ///
+    /// Enables general logging.
     pub general: Option<Val<bool>>,
 }
 
@@ -696,15 +864,23 @@ impl ToValue for LogList {
 impl Literal for LogList {}
 
 /// The [`MaintenanceWindow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amazonmq-broker-maintenancewindow.html) property type.
+///
+/// The parameters that determine the WeeklyStartTime.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaintenanceWindow {
     /// `DayOfWeek`: required.
+    ///
+    /// Required. The day of the week.
     pub day_of_week: Option<Val<String>>,
     /// `TimeOfDay`: required.
+    ///
+    /// Required. The time, in 24-hour format.
     ///
     /// - Pattern: `^[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?$`.
     pub time_of_day: Option<Val<String>>,
     /// `TimeZone`: required.
+    ///
+    /// The time zone, UTC by default, in either the Country/City format, or the UTC offset format.
     pub time_zone: Option<Val<String>>,
 }
 
@@ -777,6 +953,8 @@ impl ToValue for MaintenanceWindow {
 impl Literal for MaintenanceWindow {}
 
 /// The [`TagsEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amazonmq-broker-tagsentry.html) property type.
+///
+/// Create tags when creating the broker.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagsEntry {
     /// `Key`: required.
@@ -841,22 +1019,53 @@ impl ToValue for TagsEntry {
 impl Literal for TagsEntry {}
 
 /// The [`User`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amazonmq-broker-user.html) property type.
+///
+/// The list of broker users (persons or applications) who can access queues and topics. For Amazon MQ
+/// for RabbitMQ brokers, one and only one administrative user is accepted and created when a broker is
+/// first provisioned. All subsequent broker users are created by making RabbitMQ API calls directly to
+/// brokers or via the RabbitMQ web console.
+///
+/// When OAuth 2.0 is enabled, the broker accepts one or no users.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct User {
     /// `ConsoleAccess`.
+    ///
+    /// Enables access to the ActiveMQ Web Console for the ActiveMQ user. Does not apply to RabbitMQ
+    /// brokers.
     pub console_access: Option<Val<bool>>,
     /// `Groups`.
+    ///
+    /// The list of groups (20 maximum) to which the ActiveMQ user belongs. This value can contain only
+    /// alphanumeric characters, dashes, periods, underscores, and tildes (- . _ ~). This value must be 2-100
+    /// characters long. Does not apply to RabbitMQ brokers.
     ///
     /// - Items: at most 20.
     pub groups: Option<Val<Vec<String>>>,
     /// `Password`: required.
     ///
+    /// Required. The password of the user. This value must be at least 12 characters long, must contain at
+    /// least 4 unique characters, and must not contain commas, colons, or equal signs (,:=).
+    ///
     /// - Length: at least 12.
     /// - Pattern: `^[^,:=]+$`.
     pub password: Option<Val<String>>,
     /// `ReplicationUser`.
+    ///
+    /// Defines if this user is intended for CRDR replication purposes.
     pub replication_user: Option<Val<bool>>,
     /// `Username`: required.
+    ///
+    /// The username of the broker user. The following restrictions apply to broker usernames:
+    ///
+    /// - For Amazon MQ for ActiveMQ brokers, this value can contain only alphanumeric characters, dashes,
+    ///   periods, underscores, and tildes (- . _ ~). This value must be 2-100 characters long.
+    /// - For Amazon MQ for RabbitMQ brokers, this value can contain only alphanumeric characters, dashes,
+    ///   periods, underscores (- . _). This value must not contain a tilde (~) character. Amazon MQ
+    ///   prohibts using `guest` as a valid usename. This value must be 2-100 characters long.
+    ///
+    /// > Do not add personally identifiable information (PII) or other confidential or sensitive
+    /// information in broker usernames. Broker usernames are accessible to other AWS services, including
+    /// CloudWatch Logs . Broker usernames are not intended to be used for private or sensitive data.
     ///
     /// - Pattern: `^[A-Za-z0-9_.~-]{2,100}$`.
     pub username: Option<Val<String>>,

@@ -5,22 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::AmazonMQ::Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-amazonmq-configuration.html) resource type.
 ///
+/// Creates a new configuration for the specified configuration name. Amazon MQ uses the default
+/// configuration (the engine type and version).
+///
 /// Build it with [`Configuration::builder`]; adding it to a stack returns a [`ConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Configuration {
     /// `AuthenticationStrategy`. Changing it replaces the resource.
+    ///
+    /// Optional. The authentication strategy associated with the configuration. The default is `SIMPLE` .
     pub authentication_strategy: Option<Val<String>>,
     /// `Data`.
+    ///
+    /// Amazon MQ for Active MQ: The base64-encoded XML configuration. Amazon MQ for RabbitMQ: the
+    /// base64-encoded Cuttlefish configuration.
     pub data: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the configuration.
     pub description: Option<Val<String>>,
     /// `EngineType`: required. Changing it replaces the resource.
+    ///
+    /// Required. The type of broker engine. Currently, Amazon MQ supports `ACTIVEMQ` and `RABBITMQ` .
     pub engine_type: Option<Val<String>>,
     /// `EngineVersion`. Changing it replaces the resource.
+    ///
+    /// The broker engine version. Defaults to the latest available version for the specified broker engine
+    /// type. For more information, see the [ActiveMQ version
+    /// management](https://docs.aws.amazon.com//amazon-mq/latest/developer-guide/activemq-version-management.html)
+    /// and the [RabbitMQ version
+    /// management](https://docs.aws.amazon.com//amazon-mq/latest/developer-guide/rabbitmq-version-management.html)
+    /// sections in the Amazon MQ Developer Guide.
     pub engine_version: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// Required. The name of the configuration. This value can contain only alphanumeric characters,
+    /// dashes, periods, underscores, and tildes (- . _ ~). This value must be 1-150 characters long.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Create tags when creating the configuration.
     pub tags: Option<Val<Vec<TagsEntry>>>,
 }
 
@@ -140,14 +164,26 @@ impl Deref for ConfigurationHandle {
 
 impl ConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon MQ configuration.
+    ///
+    /// `arn:aws:mq:us-east-2:123456789012:configuration:MyConfigurationDevelopment:c-1234a5b6-78cd-901e-2fgh-3i45j6k178l9`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the Amazon MQ configuration.
+    ///
+    /// `c-1234a5b6-78cd-901e-2fgh-3i45j6k178l9`
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Revision`.
+    ///
+    /// The revision number of the configuration.
+    ///
+    /// `1`
     pub fn attr_revision(&self) -> Val<String> {
         self.0.get_att("Revision")
     }
@@ -162,6 +198,8 @@ impl ConfigurationHandle {
 }
 
 /// The [`TagsEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amazonmq-configuration-tagsentry.html) property type.
+///
+/// The list of all tags associated with this configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagsEntry {
     /// `Key`: required.

@@ -5,12 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::AmazonMQ::ConfigurationAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-amazonmq-configurationassociation.html) resource type.
 ///
+/// <http://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-amazonmq-configurationassociation.html>
+///
 /// Build it with [`ConfigurationAssociation::builder`]; adding it to a stack returns a [`ConfigurationAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationAssociation {
     /// `Broker`: required. Changing it replaces the resource.
+    ///
+    /// ID of the Broker that the configuration should be applied to
     pub broker: Option<Val<String>>,
     /// `Configuration`: required.
+    ///
+    /// Returns information about all configurations.
     pub configuration: Option<Val<ConfigurationId>>,
 }
 
@@ -98,6 +104,8 @@ impl Deref for ConfigurationAssociationHandle {
 
 impl ConfigurationAssociationHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the ConfigurationAssociation Resource
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -112,11 +120,17 @@ impl ConfigurationAssociationHandle {
 }
 
 /// The [`ConfigurationId`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amazonmq-configurationassociation-configurationid.html) property type.
+///
+/// A list of information about the configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationId {
     /// `Id`: required.
+    ///
+    /// Required. The unique ID that Amazon MQ generates for the configuration.
     pub id: Option<Val<String>>,
     /// `Revision`: required.
+    ///
+    /// The revision number of the configuration.
     pub revision: Option<Val<i64>>,
 }
 

@@ -5,26 +5,60 @@ use crate::rt::*;
 
 /// The [`AWS::Amplify::App`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-amplify-app.html) resource type.
 ///
+/// The AWS::Amplify::App resource specifies Apps in Amplify Hosting. An App is a collection of
+/// branches.
+///
 /// Build it with [`App::builder`]; adding it to a stack returns a [`AppHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct App {
     /// `AccessToken`.
     ///
+    /// The personal access token for a GitHub repository for an Amplify app. The personal access token is
+    /// used to authorize access to a GitHub repository using the Amplify GitHub App. The token is not
+    /// stored.
+    ///
+    /// Use `AccessToken` for GitHub repositories only. To authorize access to a repository provider such as
+    /// Bitbucket or CodeCommit, use `OauthToken` .
+    ///
+    /// You must specify either `AccessToken` or `OauthToken` when you create a new app.
+    ///
+    /// Existing Amplify apps deployed from a GitHub repository using OAuth continue to work with CI/CD.
+    /// However, we strongly recommend that you migrate these apps to use the GitHub App. For more
+    /// information, see [Migrating an existing OAuth app to the Amplify GitHub
+    /// App](https://docs.aws.amazon.com/amplify/latest/userguide/setting-up-GitHub-access.html#migrating-to-github-app-auth)
+    /// in the *Amplify User Guide* .
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^(?s).+$`.
     pub access_token: Option<Val<String>>,
     /// `AutoBranchCreationConfig`.
+    ///
+    /// Sets the configuration for your automatic branch creation.
     pub auto_branch_creation_config: Option<Val<AutoBranchCreationConfig>>,
     /// `BasicAuthConfig`.
+    ///
+    /// The credentials for basic authorization for an Amplify app. You must base64-encode the authorization
+    /// credentials and provide them in the format `user:password` .
     pub basic_auth_config: Option<Val<BasicAuthConfig>>,
     /// `BuildSpec`.
+    ///
+    /// The build specification (build spec) for an Amplify app.
     ///
     /// - Length: 1 to 25000.
     /// - Pattern: `(?s).+`.
     pub build_spec: Option<Val<String>>,
     /// `CacheConfig`.
+    ///
+    /// The cache configuration for the Amplify app. If you don't specify the cache configuration `type` ,
+    /// Amplify uses the default `AMPLIFY_MANAGED` setting.
     pub cache_config: Option<Val<CacheConfig>>,
     /// `ComputeRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role for an SSR app. The Compute role allows the Amplify
+    /// Hosting compute service to securely access specific AWS resources based on the role's permissions.
+    /// For more information about the SSR Compute role, see [Adding an SSR Compute
+    /// role](https://docs.aws.amazon.com/amplify/latest/userguide/amplify-SSR-compute-role.html) in the *Amplify
+    /// User Guide* .
     ///
     /// - Length: 0 to 1000.
     /// - Pattern: `(?s).*`.
@@ -32,45 +66,97 @@ pub struct App {
     pub compute_role_arn: Option<Val<String>>,
     /// `CustomHeaders`.
     ///
+    /// The custom HTTP headers for an Amplify app.
+    ///
     /// - Length: 0 to 25000.
     /// - Pattern: `(?s).*`.
     pub custom_headers: Option<Val<String>>,
     /// `CustomRules`.
+    ///
+    /// The custom rewrite and redirect rules for an Amplify app.
     pub custom_rules: Option<Val<Vec<CustomRule>>>,
     /// `Description`.
+    ///
+    /// The description of the Amplify app.
     ///
     /// - Length: 0 to 1000.
     /// - Pattern: `(?s).*`.
     pub description: Option<Val<String>>,
     /// `EnableBranchAutoDeletion`.
+    ///
+    /// Automatically disconnect a branch in Amplify Hosting when you delete a branch from your Git
+    /// repository.
     pub enable_branch_auto_deletion: Option<Val<bool>>,
     /// `EnvironmentVariables`.
+    ///
+    /// The environment variables for the Amplify app.
+    ///
+    /// For a list of the environment variables that are accessible to Amplify by default, see [Amplify
+    /// Environment
+    /// variables](https://docs.aws.amazon.com/amplify/latest/userguide/amplify-console-environment-variables.html)
+    /// in the *Amplify Hosting User Guide* .
     pub environment_variables: Option<Val<Vec<EnvironmentVariable>>>,
     /// `IAMServiceRole`.
+    ///
+    /// AWS Identity and Access Management ( IAM ) service role for the Amazon Resource Name (ARN) of the
+    /// Amplify app.
     ///
     /// - Length: 1 to 1000.
     /// - Pattern: `(?s).*`.
     pub iam_service_role: Option<Val<String>>,
     /// `JobConfig`.
+    ///
+    /// The configuration details that apply to the jobs for an Amplify app.
     pub job_config: Option<Val<JobConfig>>,
     /// `Name`: required.
+    ///
+    /// The name of the Amplify app.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `(?s).+`.
     pub name: Option<Val<String>>,
     /// `OauthToken`.
     ///
+    /// The OAuth token for a third-party source control system for an Amplify app. The OAuth token is used
+    /// to create a webhook and a read-only deploy key using SSH cloning. The OAuth token is not stored.
+    ///
+    /// Use `OauthToken` for repository providers other than GitHub, such as Bitbucket or CodeCommit. To
+    /// authorize access to GitHub as your repository provider, use `AccessToken` .
+    ///
+    /// You must specify either `OauthToken` or `AccessToken` when you create a new app.
+    ///
+    /// Existing Amplify apps deployed from a GitHub repository using OAuth continue to work with CI/CD.
+    /// However, we strongly recommend that you migrate these apps to use the GitHub App. For more
+    /// information, see [Migrating an existing OAuth app to the Amplify GitHub
+    /// App](https://docs.aws.amazon.com/amplify/latest/userguide/setting-up-GitHub-access.html#migrating-to-github-app-auth)
+    /// in the *Amplify User Guide* .
+    ///
     /// - Length: 0 to 1000.
     /// - Pattern: `(?s).*`.
     pub oauth_token: Option<Val<String>>,
     /// `Platform`.
+    ///
+    /// The platform for the Amplify app. For a static app, set the platform type to `WEB` . For a dynamic
+    /// server-side rendered (SSR) app, set the platform type to `WEB_COMPUTE` . For an app requiring
+    /// Amplify Hosting's original SSR support only, set the platform type to `WEB_DYNAMIC` .
+    ///
+    /// If you are deploying an SSG only app with Next.js version 14 or later, you must set the platform
+    /// type to `WEB_COMPUTE` and set the artifacts `baseDirectory` to `.next` in the application's build
+    /// settings. For an example of the build specification settings, see [Amplify build settings for a
+    /// Next.js 14 SSG
+    /// application](https://docs.aws.amazon.com/amplify/latest/userguide/deploy-nextjs-app.html#build-setting-detection-ssg-14)
+    /// in the *Amplify Hosting User Guide* .
     pub platform: Option<Val<Platform>>,
     /// `Repository`.
+    ///
+    /// The Git repository for the Amplify app.
     ///
     /// - Length: 0 to 1000.
     /// - Pattern: `(?s).*`.
     pub repository: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tag for an Amplify app.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -259,18 +345,26 @@ impl Deref for AppHandle {
 
 impl AppHandle {
     /// `Fn::GetAtt` `AppId`.
+    ///
+    /// Unique Id for the Amplify App.
     pub fn attr_app_id(&self) -> Val<String> {
         self.0.get_att("AppId")
     }
     /// `Fn::GetAtt` `AppName`.
+    ///
+    /// Name for the Amplify App.
     pub fn attr_app_name(&self) -> Val<String> {
         self.0.get_att("AppName")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// ARN for the Amplify App.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `DefaultDomain`.
+    ///
+    /// Default domain for the Amplify App.
     pub fn attr_default_domain(&self) -> Val<String> {
         self.0.get_att("DefaultDomain")
     }
@@ -285,38 +379,90 @@ impl AppHandle {
 }
 
 /// The [`AutoBranchCreationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplify-app-autobranchcreationconfig.html) property type.
+///
+/// Use the AutoBranchCreationConfig property type to automatically create branches that match a certain
+/// pattern.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoBranchCreationConfig {
     /// `AutoBranchCreationPatterns`.
+    ///
+    /// Automated branch creation glob patterns for the Amplify app.
     pub auto_branch_creation_patterns: Option<Val<Vec<String>>>,
     /// `BasicAuthConfig`.
+    ///
+    /// Sets password protection for your auto created branch.
     pub basic_auth_config: Option<Val<BasicAuthConfig>>,
     /// `BuildSpec`.
+    ///
+    /// The build specification (build spec) for the autocreated branch.
     ///
     /// - Length: 1 to 25000.
     /// - Pattern: `^(?s).+$`.
     pub build_spec: Option<Val<String>>,
     /// `EnableAutoBranchCreation`.
+    ///
+    /// Enables automated branch creation for the Amplify app.
     pub enable_auto_branch_creation: Option<Val<bool>>,
     /// `EnableAutoBuild`.
+    ///
+    /// Enables auto building for the auto created branch.
     pub enable_auto_build: Option<Val<bool>>,
     /// `EnablePerformanceMode`.
+    ///
+    /// Enables performance mode for the branch.
+    ///
+    /// Performance mode optimizes for faster hosting performance by keeping content cached at the edge for
+    /// a longer interval. When performance mode is enabled, hosting configuration or code changes can take
+    /// up to 10 minutes to roll out.
     pub enable_performance_mode: Option<Val<bool>>,
     /// `EnablePullRequestPreview`.
+    ///
+    /// Sets whether pull request previews are enabled for each branch that Amplify Hosting automatically
+    /// creates for your app. Amplify creates previews by deploying your app to a unique URL whenever a pull
+    /// request is opened for the branch. Development and QA teams can use this preview to test the pull
+    /// request before it's merged into a production or integration branch.
+    ///
+    /// To provide backend support for your preview, Amplify Hosting automatically provisions a temporary
+    /// backend environment that it deletes when the pull request is closed. If you want to specify a
+    /// dedicated backend environment for your previews, use the `PullRequestEnvironmentName` property.
+    ///
+    /// For more information, see [Web
+    /// Previews](https://docs.aws.amazon.com/amplify/latest/userguide/pr-previews.html) in the *AWS Amplify
+    /// Hosting User Guide* .
     pub enable_pull_request_preview: Option<Val<bool>>,
     /// `EnvironmentVariables`.
+    ///
+    /// The environment variables for the autocreated branch.
     pub environment_variables: Option<Val<Vec<EnvironmentVariable>>>,
     /// `Framework`.
+    ///
+    /// The framework for the autocreated branch.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `(?s).*`.
     pub framework: Option<Val<String>>,
     /// `PullRequestEnvironmentName`.
     ///
+    /// If pull request previews are enabled, you can use this property to specify a dedicated backend
+    /// environment for your previews. For example, you could specify an environment named `prod` , `test` ,
+    /// or `dev` that you initialized with the Amplify CLI.
+    ///
+    /// To enable pull request previews, set the `EnablePullRequestPreview` property to `true` .
+    ///
+    /// If you don't specify an environment, Amplify Hosting provides backend support for each preview by
+    /// automatically provisioning a temporary backend environment. Amplify deletes this environment when
+    /// the pull request is closed.
+    ///
+    /// For more information about creating backend environments, see [Feature Branch Deployments and Team
+    /// Workflows](https://docs.aws.amazon.com/amplify/latest/userguide/multi-environments.html) in the *AWS
+    /// Amplify Hosting User Guide* .
+    ///
     /// - Length: 0 to 20.
     /// - Pattern: `(?s).*`.
     pub pull_request_environment_name: Option<Val<String>>,
     /// `Stage`.
+    ///
+    /// Stage for the auto created branch.
     pub stage: Option<Val<Stage>>,
 }
 
@@ -434,15 +580,24 @@ impl ToValue for AutoBranchCreationConfig {
 impl Literal for AutoBranchCreationConfig {}
 
 /// The [`BasicAuthConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplify-app-basicauthconfig.html) property type.
+///
+/// Use the BasicAuthConfig property type to set password protection at an app level to all your
+/// branches.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BasicAuthConfig {
     /// `EnableBasicAuth`.
+    ///
+    /// Enables basic authorization for the Amplify app's branches.
     pub enable_basic_auth: Option<Val<bool>>,
     /// `Password`.
+    ///
+    /// The password for basic authorization.
     ///
     /// - Length: 1 to 255.
     pub password: Option<Val<String>>,
     /// `Username`.
+    ///
+    /// The user name for basic authorization.
     ///
     /// - Length: 1 to 255.
     pub username: Option<Val<String>>,
@@ -504,9 +659,24 @@ impl ToValue for BasicAuthConfig {
 impl Literal for BasicAuthConfig {}
 
 /// The [`CacheConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplify-app-cacheconfig.html) property type.
+///
+/// Describes the cache configuration for an Amplify app.
+///
+/// For more information about how Amplify applies an optimal cache configuration for your app based on
+/// the type of content that is being served, see [Managing cache
+/// configuration](https://docs.aws.amazon.com/amplify/latest/userguide/managing-cache-configuration) in
+/// the *Amplify User guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CacheConfig {
     /// `Type`.
+    ///
+    /// The type of cache configuration to use for an Amplify app.
+    ///
+    /// The `AMPLIFY_MANAGED` cache configuration automatically applies an optimized cache configuration for
+    /// your app based on its platform, routing rules, and rewrite rules.
+    ///
+    /// The `AMPLIFY_MANAGED_NO_COOKIES` cache configuration type is the same as `AMPLIFY_MANAGED` , except
+    /// that it excludes all cookies from the cache key. This is the default setting.
     pub type_: Option<Val<Type>>,
 }
 
@@ -554,24 +724,42 @@ impl ToValue for CacheConfig {
 impl Literal for CacheConfig {}
 
 /// The [`CustomRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplify-app-customrule.html) property type.
+///
+/// The CustomRule property type allows you to specify redirects, rewrites, and reverse proxies.
+/// Redirects enable a web app to reroute navigation from one URL to another.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomRule {
     /// `Condition`.
+    ///
+    /// The condition for a URL rewrite or redirect rule, such as a country code.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `(?s).*`.
     pub condition: Option<Val<String>>,
     /// `Source`: required.
     ///
+    /// The source pattern for a URL rewrite or redirect rule.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `(?s).+`.
     pub source: Option<Val<String>>,
     /// `Status`.
     ///
+    /// The status code for a URL rewrite or redirect rule.
+    ///
+    /// - **200** - Represents a 200 rewrite rule.
+    /// - **301** - Represents a 301 (moved pemanently) redirect rule. This and all future requests should
+    ///   be directed to the target URL.
+    /// - **302** - Represents a 302 temporary redirect rule.
+    /// - **404** - Represents a 404 redirect rule.
+    /// - **404-200** - Represents a 404 rewrite rule.
+    ///
     /// - Length: 3 to 7.
     /// - Pattern: `.{3,7}`.
     pub status: Option<Val<String>>,
     /// `Target`: required.
+    ///
+    /// The target pattern for a URL rewrite or redirect rule.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `(?s).+`.
@@ -650,14 +838,21 @@ impl ToValue for CustomRule {
 impl Literal for CustomRule {}
 
 /// The [`EnvironmentVariable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplify-app-environmentvariable.html) property type.
+///
+/// Environment variables are key-value pairs that are available at build time. Set environment
+/// variables for all branches in your app.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentVariable {
     /// `Name`: required.
+    ///
+    /// The environment variable name.
     ///
     /// - Length: at most 255.
     /// - Pattern: `(?s).*`.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The environment variable value.
     ///
     /// - Length: at most 5500.
     /// - Pattern: `(?s).*`.
@@ -720,9 +915,33 @@ impl ToValue for EnvironmentVariable {
 impl Literal for EnvironmentVariable {}
 
 /// The [`JobConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplify-app-jobconfig.html) property type.
+///
+/// Describes the configuration details that apply to the jobs for an Amplify app.
+///
+/// Use `JobConfig` to apply configuration to jobs, such as customizing the build instance size when you
+/// create or update an Amplify app. For more information about customizable build instances, see
+/// [Custom build
+/// instances](https://docs.aws.amazon.com/amplify/latest/userguide/custom-build-instance.html) in the *Amplify
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobConfig {
     /// `BuildComputeType`: required.
+    ///
+    /// Specifies the size of the build instance. Amplify supports three instance sizes: `STANDARD_8GB` ,
+    /// `LARGE_16GB` , and `XLARGE_72GB` . If you don't specify a value, Amplify uses the `STANDARD_8GB`
+    /// default.
+    ///
+    /// The following list describes the CPU, memory, and storage capacity for each build instance type:
+    ///
+    /// - **STANDARD_8GB** - - vCPUs: 4
+    /// - Memory: 8 GiB
+    /// - Disk space: 128 GB
+    /// - **LARGE_16GB** - - vCPUs: 8
+    /// - Memory: 16 GiB
+    /// - Disk space: 128 GB
+    /// - **XLARGE_72GB** - - vCPUs: 36
+    /// - Memory: 72 GiB
+    /// - Disk space: 256 GB
     pub build_compute_type: Option<Val<BuildComputeType>>,
 }
 
@@ -867,9 +1086,18 @@ impl BuildComputeType {
             BuildComputeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BuildComputeType {
+    const VALUES: &'static [&'static str] = &["STANDARD_8GB", "LARGE_16GB", "XLARGE_72GB"];
+    fn as_str(&self) -> &str {
+        BuildComputeType::as_str(self)
     }
 }
 
@@ -918,9 +1146,18 @@ impl Platform {
             Platform::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Platform {
+    const VALUES: &'static [&'static str] = &["WEB", "WEB_DYNAMIC", "WEB_COMPUTE"];
+    fn as_str(&self) -> &str {
+        Platform::as_str(self)
     }
 }
 
@@ -975,9 +1212,18 @@ impl Stage {
             Stage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Stage {
+    const VALUES: &'static [&'static str] = &["EXPERIMENTAL", "BETA", "PULL_REQUEST", "PRODUCTION", "DEVELOPMENT"];
+    fn as_str(&self) -> &str {
+        Stage::as_str(self)
     }
 }
 
@@ -1025,9 +1271,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["AMPLIFY_MANAGED", "AMPLIFY_MANAGED_NO_COOKIES"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,29 +5,52 @@ use crate::rt::*;
 
 /// The [`AWS::Amplify::Branch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-amplify-branch.html) resource type.
 ///
+/// The AWS::Amplify::Branch resource specifies a new branch within an app.
+///
 /// Build it with [`Branch::builder`]; adding it to a stack returns a [`BranchHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Branch {
     /// `AppId`: required. Changing it replaces the resource.
     ///
+    /// The unique ID for an Amplify app.
+    ///
     /// - Length: 1 to 20.
     /// - Pattern: `d[a-z0-9]+`.
     pub app_id: Option<Val<String>>,
     /// `Backend`.
+    ///
+    /// The backend for a `Branch` of an Amplify app. Use for a backend created from an CloudFormation
+    /// stack.
+    ///
+    /// This field is available to Amplify Gen 2 apps only. When you deploy an application with Amplify Gen 2,
+    /// you provision the app's backend infrastructure using Typescript code.
     pub backend: Option<Val<Backend>>,
     /// `BasicAuthConfig`.
+    ///
+    /// The basic authorization credentials for a branch of an Amplify app. You must base64-encode the
+    /// authorization credentials and provide them in the format `user:password` .
     pub basic_auth_config: Option<Val<BasicAuthConfig>>,
     /// `BranchName`: required. Changing it replaces the resource.
+    ///
+    /// The name for the branch.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `(?s).+`.
     pub branch_name: Option<Val<String>>,
     /// `BuildSpec`.
     ///
+    /// The build specification (build spec) for the branch.
+    ///
     /// - Length: 1 to 25000.
     /// - Pattern: `(?s).+`.
     pub build_spec: Option<Val<String>>,
     /// `ComputeRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role to assign to a branch of an SSR app. The SSR Compute
+    /// role allows the Amplify Hosting compute service to securely access specific AWS resources based on
+    /// the role's permissions. For more information about the SSR Compute role, see [Adding an SSR Compute
+    /// role](https://docs.aws.amazon.com/amplify/latest/userguide/amplify-SSR-compute-role.html) in the *Amplify
+    /// User Guide* .
     ///
     /// - Length: 0 to 1000.
     /// - Pattern: `(?s).*`.
@@ -35,32 +58,86 @@ pub struct Branch {
     pub compute_role_arn: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description for the branch that is part of an Amplify app.
+    ///
     /// - Length: 0 to 1000.
     /// - Pattern: `(?s).*`.
     pub description: Option<Val<String>>,
     /// `EnableAutoBuild`.
+    ///
+    /// Enables auto building for the branch.
     pub enable_auto_build: Option<Val<bool>>,
     /// `EnablePerformanceMode`.
+    ///
+    /// Enables performance mode for the branch.
+    ///
+    /// Performance mode optimizes for faster hosting performance by keeping content cached at the edge for
+    /// a longer interval. When performance mode is enabled, hosting configuration or code changes can take
+    /// up to 10 minutes to roll out.
     pub enable_performance_mode: Option<Val<bool>>,
     /// `EnablePullRequestPreview`.
+    ///
+    /// Specifies whether Amplify Hosting creates a preview for each pull request that is made for this
+    /// branch. If this property is enabled, Amplify deploys your app to a unique preview URL after each
+    /// pull request is opened. Development and QA teams can use this preview to test the pull request
+    /// before it's merged into a production or integration branch.
+    ///
+    /// To provide backend support for your preview, Amplify automatically provisions a temporary backend
+    /// environment that it deletes when the pull request is closed. If you want to specify a dedicated
+    /// backend environment for your previews, use the `PullRequestEnvironmentName` property.
+    ///
+    /// For more information, see [Web
+    /// Previews](https://docs.aws.amazon.com/amplify/latest/userguide/pr-previews.html) in the *AWS Amplify
+    /// Hosting User Guide* .
     pub enable_pull_request_preview: Option<Val<bool>>,
     /// `EnableSkewProtection`.
+    ///
+    /// Specifies whether the skew protection feature is enabled for the branch.
+    ///
+    /// Deployment skew protection is available to Amplify applications to eliminate version skew issues
+    /// between client and servers in web applications. When you apply skew protection to a branch, you can
+    /// ensure that your clients always interact with the correct version of server-side assets, regardless
+    /// of when a deployment occurs. For more information about skew protection, see [Skew protection for
+    /// Amplify deployments](https://docs.aws.amazon.com/amplify/latest/userguide/skew-protection.html) in
+    /// the *Amplify User Guide* .
     pub enable_skew_protection: Option<Val<bool>>,
     /// `EnvironmentVariables`.
+    ///
+    /// The environment variables for the branch.
     pub environment_variables: Option<Val<Vec<EnvironmentVariable>>>,
     /// `Framework`.
+    ///
+    /// The framework for the branch.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `(?s).*`.
     pub framework: Option<Val<String>>,
     /// `PullRequestEnvironmentName`.
     ///
+    /// If pull request previews are enabled for this branch, you can use this property to specify a
+    /// dedicated backend environment for your previews. For example, you could specify an environment named
+    /// `prod` , `test` , or `dev` that you initialized with the Amplify CLI and mapped to this branch.
+    ///
+    /// To enable pull request previews, set the `EnablePullRequestPreview` property to `true` .
+    ///
+    /// If you don't specify an environment, Amplify Hosting provides backend support for each preview by
+    /// automatically provisioning a temporary backend environment. Amplify Hosting deletes this environment
+    /// when the pull request is closed.
+    ///
+    /// For more information about creating backend environments, see [Feature Branch Deployments and Team
+    /// Workflows](https://docs.aws.amazon.com/amplify/latest/userguide/multi-environments.html) in the *AWS
+    /// Amplify Hosting User Guide* .
+    ///
     /// - Length: 0 to 20.
     /// - Pattern: `(?s).*`.
     pub pull_request_environment_name: Option<Val<String>>,
     /// `Stage`.
+    ///
+    /// Describes the current stage for the branch.
     pub stage: Option<Val<Stage>>,
     /// `Tags`.
+    ///
+    /// The tag for the branch.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -239,6 +316,8 @@ impl Deref for BranchHandle {
 
 impl BranchHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// ARN for a branch, part of an Amplify App.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -253,9 +332,16 @@ impl BranchHandle {
 }
 
 /// The [`Backend`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplify-branch-backend.html) property type.
+///
+/// Describes the backend associated with an Amplify `Branch` .
+///
+/// This property is available to Amplify Gen 2 apps only. When you deploy an application with Amplify
+/// Gen 2, you provision the app's backend infrastructure using Typescript code.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Backend {
     /// `StackArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the CloudFormation stack.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws:cloudformation:[a-z0-9-]+:\d{12}:stack/.+/.+$`.
@@ -306,11 +392,17 @@ impl ToValue for Backend {
 impl Literal for Backend {}
 
 /// The [`BasicAuthConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplify-branch-basicauthconfig.html) property type.
+///
+/// Use the BasicAuthConfig property type to set password protection for a specific branch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BasicAuthConfig {
     /// `EnableBasicAuth`.
+    ///
+    /// Enables basic authorization for the branch.
     pub enable_basic_auth: Option<Val<bool>>,
     /// `Password`: required.
+    ///
+    /// The password for basic authorization.
     ///
     /// - Length: 1 to 255.
     pub password: Option<Val<String>>,
@@ -386,14 +478,21 @@ impl ToValue for BasicAuthConfig {
 impl Literal for BasicAuthConfig {}
 
 /// The [`EnvironmentVariable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplify-branch-environmentvariable.html) property type.
+///
+/// The EnvironmentVariable property type sets environment variables for a specific branch. Environment
+/// variables are key-value pairs that are available at build time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentVariable {
     /// `Name`: required.
+    ///
+    /// The environment variable name.
     ///
     /// - Length: at most 255.
     /// - Pattern: `(?s).*`.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The environment variable value.
     ///
     /// - Length: at most 5500.
     /// - Pattern: `(?s).*`.
@@ -557,9 +656,18 @@ impl Stage {
             Stage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Stage {
+    const VALUES: &'static [&'static str] = &["EXPERIMENTAL", "BETA", "PULL_REQUEST", "PRODUCTION", "DEVELOPMENT"];
+    fn as_str(&self) -> &str {
+        Stage::as_str(self)
     }
 }
 

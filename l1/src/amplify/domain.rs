@@ -5,31 +5,49 @@ use crate::rt::*;
 
 /// The [`AWS::Amplify::Domain`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-amplify-domain.html) resource type.
 ///
+/// Specifies the AWS::Amplify::Domain resource that enables you to connect a custom domain to your app.
+///
 /// Build it with [`Domain::builder`]; adding it to a stack returns a [`DomainHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Domain {
     /// `AppId`: required. Changing it replaces the resource.
     ///
+    /// The unique ID for an Amplify app.
+    ///
     /// - Length: 1 to 20.
     /// - Pattern: `d[a-z0-9]+`.
     pub app_id: Option<Val<String>>,
     /// `AutoSubDomainCreationPatterns`.
+    ///
+    /// Sets the branch patterns for automatic subdomain creation.
     pub auto_sub_domain_creation_patterns: Option<Val<Vec<String>>>,
     /// `AutoSubDomainIAMRole`.
+    ///
+    /// The required AWS Identity and Access Management (IAMlong) service role for the Amazon Resource Name
+    /// (ARN) for automatically creating subdomains.
     ///
     /// - Length: 0 to 1000.
     /// - Pattern: `^$|^arn:.+:iam::\d{12}:role.+`.
     pub auto_sub_domain_iam_role: Option<Val<String>>,
     /// `CertificateSettings`.
+    ///
+    /// The type of SSL/TLS certificate to use for your custom domain. If you don't specify a certificate
+    /// type, Amplify uses the default certificate that it provisions and manages for you.
     pub certificate_settings: Option<Val<CertificateSettings>>,
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// The domain name for the domain association.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `^(((?!-)[A-Za-z0-9-]{0,62}[A-Za-z0-9])\.)+((?!-)[A-Za-z0-9-]{1,62}[A-Za-z0-9])(\.)?$`.
     pub domain_name: Option<Val<String>>,
     /// `EnableAutoSubDomain`.
+    ///
+    /// Enables the automated creation of subdomains for branches.
     pub enable_auto_sub_domain: Option<Val<bool>>,
     /// `SubDomainSettings`: required.
+    ///
+    /// The setting for the subdomain.
     ///
     /// - Items: 0 to 255.
     pub sub_domain_settings: Option<Val<Vec<SubDomainSetting>>>,
@@ -162,18 +180,26 @@ impl Deref for DomainHandle {
 
 impl DomainHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// ARN for the Domain Association.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `DomainStatus`.
+    ///
+    /// Status for the Domain Association.
     pub fn attr_domain_status(&self) -> Val<String> {
         self.0.get_att("DomainStatus")
     }
     /// `Fn::GetAtt` `StatusReason`.
+    ///
+    /// Reason for the current status of the domain.
     pub fn attr_status_reason(&self) -> Val<String> {
         self.0.get_att("StatusReason")
     }
     /// `Fn::GetAtt` `CertificateRecord`.
+    ///
+    /// DNS Record for certificate verification.
     pub fn attr_certificate_record(&self) -> Val<String> {
         self.0.get_att("CertificateRecord")
     }
@@ -182,6 +208,26 @@ impl DomainHandle {
         self.0.get_att("Certificate")
     }
     /// `Fn::GetAtt` `UpdateStatus`.
+    ///
+    /// The status of the domain update operation that is currently in progress. The following list
+    /// describes the valid update states.
+    ///
+    /// - **REQUESTING_CERTIFICATE** - The certificate is in the process of being updated.
+    /// - **PENDING_VERIFICATION** - Indicates that an Amplify managed certificate is in the process of
+    ///   being verified. This occurs during the creation of a custom domain or when a custom domain is
+    ///   updated to use a managed certificate.
+    /// - **IMPORTING_CUSTOM_CERTIFICATE** - Indicates that an Amplify custom certificate is in the process
+    ///   of being imported. This occurs during the creation of a custom domain or when a custom domain is
+    ///   updated to use a custom certificate.
+    /// - **PENDING_DEPLOYMENT** - Indicates that the subdomain or certificate changes are being propagated.
+    /// - **AWAITING_APP_CNAME** - Amplify is waiting for CNAME records corresponding to subdomains to be
+    ///   propagated. If your custom domain is on Route 53, Amplify handles this for you automatically. For
+    ///   more information about custom domains, see [Setting up custom
+    ///   domains](https://docs.aws.amazon.com/amplify/latest/userguide/custom-domains.html) in the *Amplify
+    ///   Hosting User Guide* .
+    /// - **UPDATE_COMPLETE** - The certificate has been associated with a domain.
+    /// - **UPDATE_FAILED** - The certificate has failed to be provisioned or associated, and there is no
+    ///   existing active certificate to roll back to.
     pub fn attr_update_status(&self) -> Val<String> {
         self.0.get_att("UpdateStatus")
     }
@@ -196,11 +242,29 @@ impl DomainHandle {
 }
 
 /// The [`CertificateSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplify-domain-certificatesettings.html) property type.
+///
+/// The type of SSL/TLS certificate to use for your custom domain. If a certificate type isn't
+/// specified, Amplify uses the default `AMPLIFY_MANAGED` certificate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateSettings {
     /// `CertificateType`.
+    ///
+    /// The certificate type.
+    ///
+    /// Specify `AMPLIFY_MANAGED` to use the default certificate that Amplify provisions for you.
+    ///
+    /// Specify `CUSTOM` to use your own certificate that you have already added to Certificate Manager in
+    /// your AWS account . Make sure you request (or import) the certificate in the US East (N. Virginia)
+    /// Region (us-east-1). For more information about using ACM, see [Importing certificates into
+    /// Certificate Manager](https://docs.aws.amazon.com/acm/latest/userguide/import-certificate.html) in
+    /// the *ACM User guide* .
     pub certificate_type: Option<Val<CertificateType>>,
     /// `CustomCertificateArn`.
+    ///
+    /// The Amazon resource name (ARN) for the custom certificate that you have already added to Certificate
+    /// Manager in your AWS account .
+    ///
+    /// This field is required only when the certificate type is `CUSTOM` .
     ///
     /// - Length: 0 to 1000.
     /// - Pattern: `^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate\/.+$`.
@@ -257,14 +321,25 @@ impl ToValue for CertificateSettings {
 impl Literal for CertificateSettings {}
 
 /// The [`SubDomainSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplify-domain-subdomainsetting.html) property type.
+///
+/// The SubDomainSetting property type enables you to connect a subdomain (for example,
+/// example.exampledomain.com) to a specific branch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubDomainSetting {
     /// `BranchName`: required.
+    ///
+    /// The branch name setting for the subdomain.
+    ///
+    /// *Length Constraints:* Minimum length of 1. Maximum length of 255.
+    ///
+    /// *Pattern:* (?s).+
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `(?s).+`.
     pub branch_name: Option<Val<String>>,
     /// `Prefix`: required.
+    ///
+    /// The prefix setting for the subdomain.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `(?s).*`.
@@ -349,9 +424,18 @@ impl CertificateType {
             CertificateType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CertificateType {
+    const VALUES: &'static [&'static str] = &["AMPLIFY_MANAGED", "CUSTOM"];
+    fn as_str(&self) -> &str {
+        CertificateType::as_str(self)
     }
 }
 

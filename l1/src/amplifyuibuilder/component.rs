@@ -5,40 +5,78 @@ use crate::rt::*;
 
 /// The [`AWS::AmplifyUIBuilder::Component`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-amplifyuibuilder-component.html) resource type.
 ///
+/// The AWS::AmplifyUIBuilder::Component resource specifies a component within an Amplify app. A
+/// component is a user interface (UI) element that you can customize. Use `ComponentChild` to configure
+/// an instance of a `Component` . A `ComponentChild` instance inherits the configuration of the main
+/// `Component` .
+///
 /// Build it with [`Component::builder`]; adding it to a stack returns a [`ComponentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Component {
     /// `AppId`. Changing it replaces the resource.
+    ///
+    /// The unique ID of the Amplify app associated with the component.
     pub app_id: Option<Val<String>>,
     /// `BindingProperties`.
+    ///
+    /// The information to connect a component's properties to data at runtime. You can't specify `tags` as
+    /// a valid property for `bindingProperties` .
     pub binding_properties: Option<Val<BTreeMap<String, ComponentBindingPropertiesValue>>>,
     /// `Children`.
+    ///
+    /// A list of the component's `ComponentChild` instances.
     pub children: Option<Val<Vec<ComponentChild>>>,
     /// `CollectionProperties`.
+    ///
+    /// The data binding configuration for the component's properties. Use this for a collection component.
+    /// You can't specify `tags` as a valid property for `collectionProperties` .
     pub collection_properties: Option<Val<BTreeMap<String, ComponentDataConfiguration>>>,
     /// `ComponentType`.
+    ///
+    /// The type of the component. This can be an Amplify custom UI component or another custom component.
     ///
     /// - Length: 1 to 255.
     pub component_type: Option<Val<String>>,
     /// `EnvironmentName`. Changing it replaces the resource.
+    ///
+    /// The name of the backend environment that is a part of the Amplify app.
     pub environment_name: Option<Val<String>>,
     /// `Events`.
+    ///
+    /// Describes the events that can be raised on the component. Use for the workflow feature in Amplify
+    /// Studio that allows you to bind events and actions to components.
     pub events: Option<Val<BTreeMap<String, ComponentEvent>>>,
     /// `Name`.
+    ///
+    /// The name of the component.
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Overrides`.
+    ///
+    /// Describes the component's properties that can be overriden in a customized instance of the
+    /// component. You can't specify `tags` as a valid property for `overrides` .
     pub overrides: Option<Val<BTreeMap<String, BTreeMap<String, String>>>>,
     /// `Properties`.
+    ///
+    /// Describes the component's properties. You can't specify `tags` as a valid property for `properties`
+    /// .
     pub properties: Option<Val<BTreeMap<String, ComponentProperty>>>,
     /// `SchemaVersion`.
+    ///
+    /// The schema version of the component when it was imported.
     pub schema_version: Option<Val<String>>,
     /// `SourceId`.
+    ///
+    /// The unique ID of the component in its original source system, such as Figma.
     pub source_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// One or more key-value pairs to use when tagging the component.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Variants`.
+    ///
+    /// A list of the component's variants. A variant is a unique style configuration of a main component.
     pub variants: Option<Val<Vec<ComponentVariant>>>,
 }
 
@@ -239,14 +277,20 @@ impl Deref for ComponentHandle {
 
 impl ComponentHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time that the component was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique ID of the component.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ModifiedAt`.
+    ///
+    /// The time that the component was modified.
     pub fn attr_modified_at(&self) -> Val<String> {
         self.0.get_att("ModifiedAt")
     }
@@ -261,25 +305,50 @@ impl ComponentHandle {
 }
 
 /// The [`ActionParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-component-actionparameters.html) property type.
+///
+/// Represents the event action configuration for an element of a `Component` or `ComponentChild` . Use
+/// for the workflow feature in Amplify Studio that allows you to bind events and actions to components.
+/// `ActionParameters` defines the action that is performed when an event occurs on the component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionParameters {
     /// `Anchor`.
+    ///
+    /// The HTML anchor link to the location to open. Specify this value for a navigation action.
     pub anchor: Option<Val<ComponentProperty>>,
     /// `Fields`.
+    ///
+    /// A dictionary of key-value pairs mapping Amplify Studio properties to fields in a data model. Use
+    /// when the action performs an operation on an Amplify DataStore model.
     pub fields: Option<Val<BTreeMap<String, ComponentProperty>>>,
     /// `Global`.
+    ///
+    /// Specifies whether the user should be signed out globally. Specify this value for an auth sign out
+    /// action.
     pub global: Option<Val<ComponentProperty>>,
     /// `Id`.
+    ///
+    /// The unique ID of the component that the `ActionParameters` apply to.
     pub id: Option<Val<ComponentProperty>>,
     /// `Model`.
+    ///
+    /// The name of the data model. Use when the action performs an operation on an Amplify DataStore model.
     pub model: Option<Val<String>>,
     /// `State`.
+    ///
+    /// A key-value pair that specifies the state property name and its initial value.
     pub state: Option<Val<MutationActionSetStateParameter>>,
     /// `Target`.
+    ///
+    /// The element within the same component to modify when the action occurs.
     pub target: Option<Val<ComponentProperty>>,
     /// `Type`.
+    ///
+    /// The type of navigation action. Valid values are `url` and `anchor` . This value is required for a
+    /// navigation action.
     pub type_: Option<Val<ComponentProperty>>,
     /// `Url`.
+    ///
+    /// The URL to the location to open. Specify this value for a navigation action.
     pub url: Option<Val<ComponentProperty>>,
 }
 
@@ -380,13 +449,24 @@ impl ToValue for ActionParameters {
 impl Literal for ActionParameters {}
 
 /// The [`ComponentBindingPropertiesValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-component-componentbindingpropertiesvalue.html) property type.
+///
+/// The `ComponentBindingPropertiesValue` property specifies the data binding configuration for a
+/// component at runtime. You can use `ComponentBindingPropertiesValue` to add exposed properties to a
+/// component to allow different values to be entered when a component is reused in different places in
+/// an app.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentBindingPropertiesValue {
     /// `BindingProperties`.
+    ///
+    /// Describes the properties to customize with data at runtime.
     pub binding_properties: Option<Val<ComponentBindingPropertiesValueProperties>>,
     /// `DefaultValue`.
+    ///
+    /// The default value of the property.
     pub default_value: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The property type.
     pub type_: Option<Val<String>>,
 }
 
@@ -446,23 +526,44 @@ impl ToValue for ComponentBindingPropertiesValue {
 impl Literal for ComponentBindingPropertiesValue {}
 
 /// The [`ComponentBindingPropertiesValueProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-component-componentbindingpropertiesvalueproperties.html) property type.
+///
+/// The `ComponentBindingPropertiesValueProperties` property specifies the data binding configuration
+/// for a specific property using data stored in AWS . For AWS connected properties, you can bind a
+/// property to data stored in an Amazon S3 bucket, an Amplify DataStore model or an authenticated user
+/// attribute.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentBindingPropertiesValueProperties {
     /// `Bucket`.
+    ///
+    /// An Amazon S3 bucket.
     pub bucket: Option<Val<String>>,
     /// `DefaultValue`.
+    ///
+    /// The default value to assign to the property.
     pub default_value: Option<Val<String>>,
     /// `Field`.
+    ///
+    /// The field to bind the data to.
     pub field: Option<Val<String>>,
     /// `Key`.
+    ///
+    /// The storage key for an Amazon S3 bucket.
     pub key: Option<Val<String>>,
     /// `Model`.
+    ///
+    /// An Amplify DataStore model.
     pub model: Option<Val<String>>,
     /// `Predicates`.
+    ///
+    /// A list of predicates for binding a component's properties to data.
     pub predicates: Option<Val<Vec<Predicate>>>,
     /// `SlotName`.
+    ///
+    /// The name of a component slot.
     pub slot_name: Option<Val<String>>,
     /// `UserAttribute`.
+    ///
+    /// An authenticated user attribute.
     pub user_attribute: Option<Val<String>>,
 }
 
@@ -557,19 +658,35 @@ impl ToValue for ComponentBindingPropertiesValueProperties {
 impl Literal for ComponentBindingPropertiesValueProperties {}
 
 /// The [`ComponentChild`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-component-componentchild.html) property type.
+///
+/// The `ComponentChild` property specifies a nested UI configuration within a parent `Component` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentChild {
     /// `Children`.
+    ///
+    /// The list of `ComponentChild` instances for this component.
     pub children: Option<Val<Vec<ComponentChild>>>,
     /// `ComponentType`: required.
+    ///
+    /// The type of the child component.
     pub component_type: Option<Val<String>>,
     /// `Events`.
+    ///
+    /// Describes the events that can be raised on the child component. Use for the workflow feature in
+    /// Amplify Studio that allows you to bind events and actions to components.
     pub events: Option<Val<BTreeMap<String, ComponentEvent>>>,
     /// `Name`: required.
+    ///
+    /// The name of the child component.
     pub name: Option<Val<String>>,
     /// `Properties`: required.
+    ///
+    /// Describes the properties of the child component. You can't specify `tags` as a valid property for
+    /// `properties` .
     pub properties: Option<Val<BTreeMap<String, ComponentProperty>>>,
     /// `SourceId`.
+    ///
+    /// The unique ID of the child component in its original source system, such as Figma.
     pub source_id: Option<Val<String>>,
 }
 
@@ -684,21 +801,39 @@ impl ToValue for ComponentChild {
 impl Literal for ComponentChild {}
 
 /// The [`ComponentConditionProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-component-componentconditionproperty.html) property type.
+///
+/// The `ComponentConditionProperty` property specifies a conditional expression for setting a component
+/// property. Use `ComponentConditionProperty` to set a property to different values conditionally,
+/// based on the value of another property.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentConditionProperty {
     /// `Else`.
+    ///
+    /// The value to assign to the property if the condition is not met.
     pub else_: Option<Val<ComponentProperty>>,
     /// `Field`.
+    ///
+    /// The name of a field. Specify this when the property is a data model.
     pub field: Option<Val<String>>,
     /// `Operand`.
+    ///
+    /// The value of the property to evaluate.
     pub operand: Option<Val<String>>,
     /// `OperandType`.
+    ///
+    /// The type of the property to evaluate.
     pub operand_type: Option<Val<String>>,
     /// `Operator`.
+    ///
+    /// The operator to use to perform the evaluation, such as `eq` to represent equals.
     pub operator: Option<Val<String>>,
     /// `Property`.
+    ///
+    /// The name of the conditional property.
     pub property: Option<Val<String>>,
     /// `Then`.
+    ///
+    /// The value to assign to the property if the condition is met.
     pub then: Option<Val<ComponentProperty>>,
 }
 
@@ -782,15 +917,28 @@ impl ToValue for ComponentConditionProperty {
 impl Literal for ComponentConditionProperty {}
 
 /// The [`ComponentDataConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-component-componentdataconfiguration.html) property type.
+///
+/// The `ComponentDataConfiguration` property specifies the configuration for binding a component's
+/// properties to data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentDataConfiguration {
     /// `Identifiers`.
+    ///
+    /// A list of IDs to use to bind data to a component. Use this property to bind specifically chosen
+    /// data, rather than data retrieved from a query.
     pub identifiers: Option<Val<Vec<String>>>,
     /// `Model`: required.
+    ///
+    /// The name of the data model to use to bind data to a component.
     pub model: Option<Val<String>>,
     /// `Predicate`.
+    ///
+    /// Represents the conditional logic to use when binding data to a component. Use this property to
+    /// retrieve only a subset of the data in a collection.
     pub predicate: Option<Val<Predicate>>,
     /// `Sort`.
+    ///
+    /// Describes how to sort the component's properties.
     pub sort: Option<Val<Vec<SortProperty>>>,
 }
 
@@ -873,13 +1021,24 @@ impl ToValue for ComponentDataConfiguration {
 impl Literal for ComponentDataConfiguration {}
 
 /// The [`ComponentEvent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-component-componentevent.html) property type.
+///
+/// The `ComponentEvent` property specifies the configuration of an event. You can bind an event and a
+/// corresponding action to a `Component` or a `ComponentChild` . A button click is an example of an
+/// event.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentEvent {
     /// `Action`.
+    ///
+    /// The action to perform when a specific event is raised.
     pub action: Option<Val<String>>,
     /// `BindingEvent`.
+    ///
+    /// Binds an event to an action on a component. When you specify a `bindingEvent` , the event is called
+    /// when the action is performed.
     pub binding_event: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// Describes information about the action.
     pub parameters: Option<Val<ActionParameters>>,
 }
 
@@ -939,37 +1098,72 @@ impl ToValue for ComponentEvent {
 impl Literal for ComponentEvent {}
 
 /// The [`ComponentProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-component-componentproperty.html) property type.
+///
+/// The `ComponentProperty` property specifies the configuration for all of a component's properties.
+/// Use `ComponentProperty` to specify the values to render or bind by default.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentProperty {
     /// `BindingProperties`.
+    ///
+    /// The information to bind the component property to data at runtime.
     pub binding_properties: Option<Val<ComponentPropertyBindingProperties>>,
     /// `Bindings`.
+    ///
+    /// The information to bind the component property to form data.
     pub bindings: Option<Val<BTreeMap<String, FormBindingElement>>>,
     /// `CollectionBindingProperties`.
+    ///
+    /// The information to bind the component property to data at runtime. Use this for collection
+    /// components.
     pub collection_binding_properties: Option<Val<ComponentPropertyBindingProperties>>,
     /// `ComponentName`.
+    ///
+    /// The name of the component that is affected by an event.
     pub component_name: Option<Val<String>>,
     /// `Concat`.
+    ///
+    /// A list of component properties to concatenate to create the value to assign to this component
+    /// property.
     pub concat: Option<Val<Vec<ComponentProperty>>>,
     /// `Condition`.
+    ///
+    /// The conditional expression to use to assign a value to the component property.
     pub condition: Option<Val<ComponentConditionProperty>>,
     /// `Configured`.
+    ///
+    /// Specifies whether the user configured the property in Amplify Studio after importing it.
     pub configured: Option<Val<bool>>,
     /// `DefaultValue`.
+    ///
+    /// The default value to assign to the component property.
     pub default_value: Option<Val<String>>,
     /// `Event`.
+    ///
+    /// An event that occurs in your app. Use this for workflow data binding.
     pub event: Option<Val<String>>,
     /// `ImportedValue`.
+    ///
+    /// The default value assigned to the property when the component is imported into an app.
     pub imported_value: Option<Val<String>>,
     /// `Model`.
+    ///
+    /// The data model to use to assign a value to the component property.
     pub model: Option<Val<String>>,
     /// `Property`.
+    ///
+    /// The name of the component's property that is affected by an event.
     pub property: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The component type.
     pub type_: Option<Val<String>>,
     /// `UserAttribute`.
+    ///
+    /// An authenticated user attribute to use to assign a value to the component property.
     pub user_attribute: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value to assign to the component property.
     pub value: Option<Val<String>>,
 }
 
@@ -1111,11 +1305,19 @@ impl ToValue for ComponentProperty {
 impl Literal for ComponentProperty {}
 
 /// The [`ComponentPropertyBindingProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-component-componentpropertybindingproperties.html) property type.
+///
+/// The `ComponentPropertyBindingProperties` property specifies a component property to associate with a
+/// binding property. This enables exposed properties on the top level component to propagate data to
+/// the component's property values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentPropertyBindingProperties {
     /// `Field`.
+    ///
+    /// The data field to bind the property to.
     pub field: Option<Val<String>>,
     /// `Property`: required.
+    ///
+    /// The component property to bind to the data field.
     pub property: Option<Val<String>>,
 }
 
@@ -1176,11 +1378,19 @@ impl ToValue for ComponentPropertyBindingProperties {
 impl Literal for ComponentPropertyBindingProperties {}
 
 /// The [`ComponentVariant`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-component-componentvariant.html) property type.
+///
+/// The `ComponentVariant` property specifies the style configuration of a unique variation of a main
+/// component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentVariant {
     /// `Overrides`.
+    ///
+    /// The properties of the component variant that can be overriden when customizing an instance of the
+    /// component. You can't specify `tags` as a valid property for `overrides` .
     pub overrides: Option<Val<BTreeMap<String, BTreeMap<String, String>>>>,
     /// `VariantValues`.
+    ///
+    /// The combination of variants that comprise this variant.
     pub variant_values: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -1244,11 +1454,17 @@ impl ToValue for ComponentVariant {
 impl Literal for ComponentVariant {}
 
 /// The [`FormBindingElement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-component-formbindingelement.html) property type.
+///
+/// Describes how to bind a component property to form data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FormBindingElement {
     /// `Element`: required.
+    ///
+    /// The name of the component to retrieve a value from.
     pub element: Option<Val<String>>,
     /// `Property`: required.
+    ///
+    /// The property to retrieve a value from.
     pub property: Option<Val<String>>,
 }
 
@@ -1316,13 +1532,22 @@ impl ToValue for FormBindingElement {
 impl Literal for FormBindingElement {}
 
 /// The [`MutationActionSetStateParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-component-mutationactionsetstateparameter.html) property type.
+///
+/// Represents the state configuration when an action modifies a property of another element within the
+/// same component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutationActionSetStateParameter {
     /// `ComponentName`: required.
+    ///
+    /// The name of the component that is being modified.
     pub component_name: Option<Val<String>>,
     /// `Property`: required.
+    ///
+    /// The name of the component property to apply the state configuration to.
     pub property: Option<Val<String>>,
     /// `Set`: required.
+    ///
+    /// The state configuration to assign to the property.
     pub set: Option<Val<ComponentProperty>>,
 }
 
@@ -1407,21 +1632,36 @@ impl ToValue for MutationActionSetStateParameter {
 impl Literal for MutationActionSetStateParameter {}
 
 /// The [`Predicate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-component-predicate.html) property type.
+///
+/// The `Predicate` property specifies information for generating Amplify DataStore queries. Use
+/// `Predicate` to retrieve a subset of the data in a collection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Predicate {
     /// `And`.
+    ///
+    /// A list of predicates to combine logically.
     pub and: Option<Val<Vec<Predicate>>>,
     /// `Field`.
+    ///
+    /// The field to query.
     pub field: Option<Val<String>>,
     /// `Operand`.
+    ///
+    /// The value to use when performing the evaluation.
     pub operand: Option<Val<String>>,
     /// `OperandType`.
+    ///
+    /// The type of value to use when performing the evaluation.
     ///
     /// - Pattern: `^boolean|string|number$`.
     pub operand_type: Option<Val<String>>,
     /// `Operator`.
+    ///
+    /// The operator to use to perform the evaluation.
     pub operator: Option<Val<String>>,
     /// `Or`.
+    ///
+    /// A list of predicates to combine logically.
     pub or: Option<Val<Vec<Predicate>>>,
 }
 
@@ -1509,11 +1749,17 @@ impl ToValue for Predicate {
 impl Literal for Predicate {}
 
 /// The [`SortProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-component-sortproperty.html) property type.
+///
+/// The `SortProperty` property specifies how to sort the data that you bind to a component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SortProperty {
     /// `Direction`: required.
+    ///
+    /// The direction of the sort, either ascending or descending.
     pub direction: Option<Val<SortDirection>>,
     /// `Field`: required.
+    ///
+    /// The field to perform the sort on.
     pub field: Option<Val<String>>,
 }
 
@@ -1598,9 +1844,18 @@ impl SortDirection {
             SortDirection::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SortDirection {
+    const VALUES: &'static [&'static str] = &["ASC", "DESC"];
+    fn as_str(&self) -> &str {
+        SortDirection::as_str(self)
     }
 }
 

@@ -5,34 +5,62 @@ use crate::rt::*;
 
 /// The [`AWS::AmplifyUIBuilder::Form`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-amplifyuibuilder-form.html) resource type.
 ///
+/// The AWS::AmplifyUIBuilder::Form resource specifies all of the information that is required to create
+/// a form.
+///
 /// Build it with [`Form::builder`]; adding it to a stack returns a [`FormHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Form {
     /// `AppId`. Changing it replaces the resource.
+    ///
+    /// The unique ID of the Amplify app associated with the form.
     pub app_id: Option<Val<String>>,
     /// `Cta`.
+    ///
+    /// The `FormCTA` object that stores the call to action configuration for the form.
     pub cta: Option<Val<FormCta>>,
     /// `DataType`.
+    ///
+    /// The type of data source to use to create the form.
     pub data_type: Option<Val<FormDataTypeConfig>>,
     /// `EnvironmentName`. Changing it replaces the resource.
+    ///
+    /// The name of the backend environment that is a part of the Amplify app.
     pub environment_name: Option<Val<String>>,
     /// `Fields`.
+    ///
+    /// The configuration information for the form's fields.
     pub fields: Option<Val<BTreeMap<String, FieldConfig>>>,
     /// `FormActionType`.
+    ///
+    /// Specifies whether to perform a create or update action on the form.
     pub form_action_type: Option<Val<FormActionType>>,
     /// `LabelDecorator`.
+    ///
+    /// Specifies an icon or decoration to display on the form.
     pub label_decorator: Option<Val<LabelDecorator>>,
     /// `Name`.
+    ///
+    /// The name of the form.
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `SchemaVersion`.
+    ///
+    /// The schema version of the form.
     pub schema_version: Option<Val<String>>,
     /// `SectionalElements`.
+    ///
+    /// The configuration information for the visual helper elements for the form. These elements are not
+    /// associated with any data.
     pub sectional_elements: Option<Val<BTreeMap<String, SectionalElement>>>,
     /// `Style`.
+    ///
+    /// The configuration for the form's style.
     pub style: Option<Val<FormStyle>>,
     /// `Tags`.
+    ///
+    /// One or more key-value pairs to use when tagging the form data.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -182,6 +210,8 @@ impl Deref for FormHandle {
 
 impl FormHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID for the form.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -196,17 +226,29 @@ impl FormHandle {
 }
 
 /// The [`FieldConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-form-fieldconfig.html) property type.
+///
+/// The `FieldConfig` property specifies the configuration information for a field in a table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldConfig {
     /// `Excluded`.
+    ///
+    /// Specifies whether to hide a field.
     pub excluded: Option<Val<bool>>,
     /// `InputType`.
+    ///
+    /// Describes the configuration for the default input value to display for a field.
     pub input_type: Option<Val<FieldInputConfig>>,
     /// `Label`.
+    ///
+    /// The label for the field.
     pub label: Option<Val<String>>,
     /// `Position`.
+    ///
+    /// Specifies the field position.
     pub position: Option<Val<FieldPosition>>,
     /// `Validations`.
+    ///
+    /// The validations to perform on the value in the field.
     pub validations: Option<Val<Vec<FieldValidationConfiguration>>>,
 }
 
@@ -283,39 +325,75 @@ impl ToValue for FieldConfig {
 impl Literal for FieldConfig {}
 
 /// The [`FieldInputConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-form-fieldinputconfig.html) property type.
+///
+/// The `FieldInputConfig` property specifies the configuration for the default input values to display
+/// for a field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldInputConfig {
     /// `DefaultChecked`.
+    ///
+    /// Specifies whether a field has a default value.
     pub default_checked: Option<Val<bool>>,
     /// `DefaultCountryCode`.
+    ///
+    /// The default country code for a phone number.
     pub default_country_code: Option<Val<String>>,
     /// `DefaultValue`.
+    ///
+    /// The default value for the field.
     pub default_value: Option<Val<String>>,
     /// `DescriptiveText`.
+    ///
+    /// The text to display to describe the field.
     pub descriptive_text: Option<Val<String>>,
     /// `FileUploaderConfig`.
+    ///
+    /// The configuration for the file uploader field.
     pub file_uploader_config: Option<Val<FileUploaderFieldConfig>>,
     /// `IsArray`.
+    ///
+    /// Specifies whether to render the field as an array. This property is ignored if the `dataSourceType`
+    /// for the form is a Data Store.
     pub is_array: Option<Val<bool>>,
     /// `MaxValue`.
+    ///
+    /// The maximum value to display for the field.
     pub max_value: Option<Val<f64>>,
     /// `MinValue`.
+    ///
+    /// The minimum value to display for the field.
     pub min_value: Option<Val<f64>>,
     /// `Name`.
+    ///
+    /// The name of the field.
     pub name: Option<Val<String>>,
     /// `Placeholder`.
+    ///
+    /// The text to display as a placeholder for the field.
     pub placeholder: Option<Val<String>>,
     /// `ReadOnly`.
+    ///
+    /// Specifies a read only field.
     pub read_only: Option<Val<bool>>,
     /// `Required`.
+    ///
+    /// Specifies a field that requires input.
     pub required: Option<Val<bool>>,
     /// `Step`.
+    ///
+    /// The stepping increment for a numeric value in a field.
     pub step: Option<Val<f64>>,
     /// `Type`: required.
+    ///
+    /// The input type for the field.
     pub type_: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value for the field.
     pub value: Option<Val<String>>,
     /// `ValueMappings`.
+    ///
+    /// The information to use to customize the input fields with data at runtime.
     pub value_mappings: Option<Val<ValueMappings>>,
 }
 
@@ -456,13 +534,21 @@ impl ToValue for FieldInputConfig {
 impl Literal for FieldInputConfig {}
 
 /// The [`FieldPosition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-form-fieldposition.html) property type.
+///
+/// The `FieldPosition` property specifies the field position.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldPosition {
     /// `Below`.
+    ///
+    /// The field position is below the field specified by the string.
     pub below: Option<Val<String>>,
     /// `Fixed`.
+    ///
+    /// The field position is fixed and doesn't change in relation to other fields.
     pub fixed: Option<Val<FixedPosition>>,
     /// `RightOf`.
+    ///
+    /// The field position is to the right of the field specified by the string.
     pub right_of: Option<Val<String>>,
 }
 
@@ -522,15 +608,25 @@ impl ToValue for FieldPosition {
 impl Literal for FieldPosition {}
 
 /// The [`FieldValidationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-form-fieldvalidationconfiguration.html) property type.
+///
+/// The `FieldValidationConfiguration` property specifies the validation configuration for a field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldValidationConfiguration {
     /// `NumValues`.
+    ///
+    /// The validation to perform on a number value.
     pub num_values: Option<Val<Vec<f64>>>,
     /// `StrValues`.
+    ///
+    /// The validation to perform on a string value.
     pub str_values: Option<Val<Vec<String>>>,
     /// `Type`: required.
+    ///
+    /// The validation to perform on an object type. \`\`
     pub type_: Option<Val<String>>,
     /// `ValidationMessage`.
+    ///
+    /// The validation message to display.
     pub validation_message: Option<Val<String>>,
 }
 
@@ -613,19 +709,45 @@ impl ToValue for FieldValidationConfiguration {
 impl Literal for FieldValidationConfiguration {}
 
 /// The [`FileUploaderFieldConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-form-fileuploaderfieldconfig.html) property type.
+///
+/// Describes the configuration for the file uploader field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileUploaderFieldConfig {
     /// `AcceptedFileTypes`: required.
+    ///
+    /// The file types that are allowed to be uploaded by the file uploader. Provide this information in an
+    /// array of strings specifying the valid file extensions.
     pub accepted_file_types: Option<Val<Vec<String>>>,
     /// `AccessLevel`: required.
+    ///
+    /// The access level to assign to the uploaded files in the Amazon S3 bucket where they are stored. The
+    /// valid values for this property are `private` , `protected` , or `public` . For detailed information
+    /// about the permissions associated with each access level, see [File access
+    /// levels](https://docs.aws.amazon.com/https://docs.amplify.aws/lib/storage/configureaccess/q/platform/js/)
+    /// in the *Amplify documentation* .
     pub access_level: Option<Val<StorageAccessLevel>>,
     /// `IsResumable`.
+    ///
+    /// Allows the file upload operation to be paused and resumed. The default value is `false` .
+    ///
+    /// When `isResumable` is set to `true` , the file uploader uses a multipart upload to break the files
+    /// into chunks before upload. The progress of the upload isn't continuous, because the file uploader
+    /// uploads a chunk at a time.
     pub is_resumable: Option<Val<bool>>,
     /// `MaxFileCount`.
+    ///
+    /// Specifies the maximum number of files that can be selected to upload. The default value is an
+    /// unlimited number of files.
     pub max_file_count: Option<Val<f64>>,
     /// `MaxSize`.
+    ///
+    /// The maximum file size in bytes that the file uploader will accept. The default value is an unlimited
+    /// file size.
     pub max_size: Option<Val<f64>>,
     /// `ShowThumbnails`.
+    ///
+    /// Specifies whether to display or hide the image preview after selecting a file for upload. The
+    /// default value is `true` to display the image preview.
     pub show_thumbnails: Option<Val<bool>>,
 }
 
@@ -726,13 +848,22 @@ impl ToValue for FileUploaderFieldConfig {
 impl Literal for FileUploaderFieldConfig {}
 
 /// The [`FormButton`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-form-formbutton.html) property type.
+///
+/// The `FormButton` property specifies the configuration for a button UI element that is a part of a
+/// form.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FormButton {
     /// `Children`.
+    ///
+    /// Describes the button's properties.
     pub children: Option<Val<String>>,
     /// `Excluded`.
+    ///
+    /// Specifies whether the button is visible on the form.
     pub excluded: Option<Val<bool>>,
     /// `Position`.
+    ///
+    /// The position of the button.
     pub position: Option<Val<FieldPosition>>,
 }
 
@@ -792,15 +923,25 @@ impl ToValue for FormButton {
 impl Literal for FormButton {}
 
 /// The [`FormCTA`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-form-formcta.html) property type.
+///
+/// The `FormCTA` property specifies the call to action button configuration for the form.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FormCta {
     /// `Cancel`.
+    ///
+    /// Displays a cancel button.
     pub cancel: Option<Val<FormButton>>,
     /// `Clear`.
+    ///
+    /// Displays a clear button.
     pub clear: Option<Val<FormButton>>,
     /// `Position`.
+    ///
+    /// The position of the button.
     pub position: Option<Val<FormButtonsPosition>>,
     /// `Submit`.
+    ///
+    /// Displays a submit button.
     pub submit: Option<Val<FormButton>>,
 }
 
@@ -866,11 +1007,18 @@ impl ToValue for FormCta {
 impl Literal for FormCta {}
 
 /// The [`FormDataTypeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-form-formdatatypeconfig.html) property type.
+///
+/// The `FormDataTypeConfig` property specifies the data type configuration for the data source
+/// associated with a form.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FormDataTypeConfig {
     /// `DataSourceType`: required.
+    ///
+    /// The data source type, either an Amplify DataStore model or a custom data type.
     pub data_source_type: Option<Val<FormDataSourceType>>,
     /// `DataTypeName`: required.
+    ///
+    /// The unique name of the data type you are using as the data source for the form.
     pub data_type_name: Option<Val<String>>,
 }
 
@@ -941,11 +1089,19 @@ impl ToValue for FormDataTypeConfig {
 impl Literal for FormDataTypeConfig {}
 
 /// The [`FormInputBindingPropertiesValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-form-forminputbindingpropertiesvalue.html) property type.
+///
+/// Represents the data binding configuration for a form's input fields at runtime.You can use
+/// `FormInputBindingPropertiesValue` to add exposed properties to a form to allow different values to
+/// be entered when a form is reused in different places in an app.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FormInputBindingPropertiesValue {
     /// `BindingProperties`.
+    ///
+    /// Describes the properties to customize with data at runtime.
     pub binding_properties: Option<Val<FormInputBindingPropertiesValueProperties>>,
     /// `Type`.
+    ///
+    /// The property type.
     pub type_: Option<Val<String>>,
 }
 
@@ -999,9 +1155,14 @@ impl ToValue for FormInputBindingPropertiesValue {
 impl Literal for FormInputBindingPropertiesValue {}
 
 /// The [`FormInputBindingPropertiesValueProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-form-forminputbindingpropertiesvalueproperties.html) property type.
+///
+/// Represents the data binding configuration for a specific property using data stored in AWS . For AWS
+/// connected properties, you can bind a property to data stored in an Amplify DataStore model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FormInputBindingPropertiesValueProperties {
     /// `Model`.
+    ///
+    /// An Amplify DataStore model.
     pub model: Option<Val<String>>,
 }
 
@@ -1049,13 +1210,22 @@ impl ToValue for FormInputBindingPropertiesValueProperties {
 impl Literal for FormInputBindingPropertiesValueProperties {}
 
 /// The [`FormInputValueProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-form-forminputvalueproperty.html) property type.
+///
+/// The `FormInputValueProperty` property specifies the configuration for an input field on a form. Use
+/// `FormInputValueProperty` to specify the values to render or bind by default.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FormInputValueProperty {
     /// `BindingProperties`.
+    ///
+    /// The information to bind fields to data at runtime.
     pub binding_properties: Option<Val<FormInputValuePropertyBindingProperties>>,
     /// `Concat`.
+    ///
+    /// A list of form properties to concatenate to create the value to assign to this field property.
     pub concat: Option<Val<Vec<FormInputValueProperty>>>,
     /// `Value`.
+    ///
+    /// The value to assign to the input field.
     pub value: Option<Val<String>>,
 }
 
@@ -1120,11 +1290,18 @@ impl ToValue for FormInputValueProperty {
 impl Literal for FormInputValueProperty {}
 
 /// The [`FormInputValuePropertyBindingProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-form-forminputvaluepropertybindingproperties.html) property type.
+///
+/// Associates a form property to a binding property. This enables exposed properties on the top level
+/// form to propagate data to the form's property values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FormInputValuePropertyBindingProperties {
     /// `Field`.
+    ///
+    /// The data field to bind the property to.
     pub field: Option<Val<String>>,
     /// `Property`: required.
+    ///
+    /// The form property to bind to the data field.
     pub property: Option<Val<String>>,
 }
 
@@ -1185,13 +1362,21 @@ impl ToValue for FormInputValuePropertyBindingProperties {
 impl Literal for FormInputValuePropertyBindingProperties {}
 
 /// The [`FormStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-form-formstyle.html) property type.
+///
+/// The `FormStyle` property specifies the configuration for the form's style.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FormStyle {
     /// `HorizontalGap`.
+    ///
+    /// The spacing for the horizontal gap.
     pub horizontal_gap: Option<Val<FormStyleConfig>>,
     /// `OuterPadding`.
+    ///
+    /// The size of the outer padding for the form.
     pub outer_padding: Option<Val<FormStyleConfig>>,
     /// `VerticalGap`.
+    ///
+    /// The spacing for the vertical gap.
     pub vertical_gap: Option<Val<FormStyleConfig>>,
 }
 
@@ -1251,11 +1436,17 @@ impl ToValue for FormStyle {
 impl Literal for FormStyle {}
 
 /// The [`FormStyleConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-form-formstyleconfig.html) property type.
+///
+/// The `FormStyleConfig` property specifies the configuration settings for the form's style properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FormStyleConfig {
     /// `TokenReference`.
+    ///
+    /// A reference to a design token to use to bind the form's style properties to an existing theme.
     pub token_reference: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the style setting.
     pub value: Option<Val<String>>,
 }
 
@@ -1309,19 +1500,37 @@ impl ToValue for FormStyleConfig {
 impl Literal for FormStyleConfig {}
 
 /// The [`SectionalElement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-form-sectionalelement.html) property type.
+///
+/// The `SectionalElement` property specifies the configuration information for a visual helper element
+/// for a form. A sectional element can be a header, a text block, or a divider. These elements are
+/// static and not associated with any data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SectionalElement {
     /// `Excluded`.
+    ///
+    /// Excludes a sectional element that was generated by default for a specified data model.
     pub excluded: Option<Val<bool>>,
     /// `Level`.
+    ///
+    /// Specifies the size of the font for a `Heading` sectional element. Valid values are `1 | 2 | 3 | 4 | 5 | 6`
+    /// .
     pub level: Option<Val<f64>>,
     /// `Orientation`.
+    ///
+    /// Specifies the orientation for a `Divider` sectional element. Valid values are `horizontal` or
+    /// `vertical` .
     pub orientation: Option<Val<String>>,
     /// `Position`.
+    ///
+    /// Specifies the position of the text in a field for a `Text` sectional element.
     pub position: Option<Val<FieldPosition>>,
     /// `Text`.
+    ///
+    /// The text for a `Text` sectional element.
     pub text: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of sectional element. Valid values are `Heading` , `Text` , and `Divider` .
     pub type_: Option<Val<String>>,
 }
 
@@ -1402,11 +1611,18 @@ impl ToValue for SectionalElement {
 impl Literal for SectionalElement {}
 
 /// The [`ValueMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-form-valuemapping.html) property type.
+///
+/// The `ValueMapping` property specifies the association between a complex object and a display value.
+/// Use `ValueMapping` to store how to represent complex objects when they are displayed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValueMapping {
     /// `DisplayValue`.
+    ///
+    /// The value to display for the complex object.
     pub display_value: Option<Val<FormInputValueProperty>>,
     /// `Value`: required.
+    ///
+    /// The complex object.
     pub value: Option<Val<FormInputValueProperty>>,
 }
 
@@ -1463,11 +1679,17 @@ impl ToValue for ValueMapping {
 impl Literal for ValueMapping {}
 
 /// The [`ValueMappings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-form-valuemappings.html) property type.
+///
+/// The `ValueMappings` property specifies the data binding configuration for a value map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValueMappings {
     /// `BindingProperties`.
+    ///
+    /// The information to bind fields to data at runtime.
     pub binding_properties: Option<Val<BTreeMap<String, FormInputBindingPropertiesValue>>>,
     /// `Values`: required.
+    ///
+    /// The value and display value pairs.
     pub values: Option<Val<Vec<ValueMapping>>>,
 }
 
@@ -1563,9 +1785,18 @@ impl FixedPosition {
             FixedPosition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FixedPosition {
+    const VALUES: &'static [&'static str] = &["first"];
+    fn as_str(&self) -> &str {
+        FixedPosition::as_str(self)
     }
 }
 
@@ -1609,9 +1840,18 @@ impl FormActionType {
             FormActionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FormActionType {
+    const VALUES: &'static [&'static str] = &["create", "update"];
+    fn as_str(&self) -> &str {
+        FormActionType::as_str(self)
     }
 }
 
@@ -1659,9 +1899,18 @@ impl FormButtonsPosition {
             FormButtonsPosition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FormButtonsPosition {
+    const VALUES: &'static [&'static str] = &["top", "bottom", "top_and_bottom"];
+    fn as_str(&self) -> &str {
+        FormButtonsPosition::as_str(self)
     }
 }
 
@@ -1707,9 +1956,18 @@ impl FormDataSourceType {
             FormDataSourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FormDataSourceType {
+    const VALUES: &'static [&'static str] = &["DataStore", "Custom"];
+    fn as_str(&self) -> &str {
+        FormDataSourceType::as_str(self)
     }
 }
 
@@ -1757,9 +2015,18 @@ impl LabelDecorator {
             LabelDecorator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LabelDecorator {
+    const VALUES: &'static [&'static str] = &["required", "optional", "none"];
+    fn as_str(&self) -> &str {
+        LabelDecorator::as_str(self)
     }
 }
 
@@ -1808,9 +2075,18 @@ impl StorageAccessLevel {
             StorageAccessLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StorageAccessLevel {
+    const VALUES: &'static [&'static str] = &["public", "protected", "private"];
+    fn as_str(&self) -> &str {
+        StorageAccessLevel::as_str(self)
     }
 }
 

@@ -5,22 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::AmplifyUIBuilder::Theme`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-amplifyuibuilder-theme.html) resource type.
 ///
+/// The AWS::AmplifyUIBuilder::Theme resource specifies a theme within an Amplify app. A theme is a
+/// collection of style settings that apply globally to the components associated with the app.
+///
 /// Build it with [`Theme::builder`]; adding it to a stack returns a [`ThemeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Theme {
     /// `AppId`. Changing it replaces the resource.
+    ///
+    /// The unique ID for the Amplify app associated with the theme.
     pub app_id: Option<Val<String>>,
     /// `EnvironmentName`. Changing it replaces the resource.
+    ///
+    /// The name of the backend environment that is a part of the Amplify app.
     pub environment_name: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the theme.
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Overrides`.
+    ///
+    /// Describes the properties that can be overriden to customize a theme.
     pub overrides: Option<Val<Vec<ThemeValues>>>,
     /// `Tags`.
+    ///
+    /// One or more key-value pairs to use when tagging the theme.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Values`.
+    ///
+    /// A list of key-value pairs that defines the properties of the theme.
     pub values: Option<Val<Vec<ThemeValues>>>,
 }
 
@@ -134,14 +149,20 @@ impl Deref for ThemeHandle {
 
 impl ThemeHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time that the theme was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID for the theme.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ModifiedAt`.
+    ///
+    /// The time that the theme was modified.
     pub fn attr_modified_at(&self) -> Val<String> {
         self.0.get_att("ModifiedAt")
     }
@@ -156,11 +177,17 @@ impl ThemeHandle {
 }
 
 /// The [`ThemeValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-theme-themevalue.html) property type.
+///
+/// The `ThemeValue` property specifies the configuration of a theme's properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThemeValue {
     /// `Children`.
+    ///
+    /// A list of key-value pairs that define the theme's properties.
     pub children: Option<Val<Vec<ThemeValues>>>,
     /// `Value`.
+    ///
+    /// The value of a theme property.
     pub value: Option<Val<String>>,
 }
 
@@ -219,11 +246,17 @@ impl ToValue for ThemeValue {
 impl Literal for ThemeValue {}
 
 /// The [`ThemeValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-amplifyuibuilder-theme-themevalues.html) property type.
+///
+/// The `ThemeValues` property specifies key-value pair that defines a property of a theme.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThemeValues {
     /// `Key`.
+    ///
+    /// The name of the property.
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the property.
     pub value: Option<Val<ThemeValue>>,
 }
 

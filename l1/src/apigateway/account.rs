@@ -5,10 +5,20 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::Account`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-account.html) resource type.
 ///
+/// The `AWS::ApiGateway::Account` resource specifies the IAM role that Amazon API Gateway uses to write
+/// API logs to Amazon CloudWatch Logs. To avoid overwriting other roles, you should only have one
+/// `AWS::ApiGateway::Account` resource per region per account.
+///
+/// When you delete a stack containing this resource, API Gateway can still assume the provided IAM role
+/// to write API logs to CloudWatch Logs. To deny API Gateway access to write API logs to CloudWatch
+/// logs, update the permissions policies or change the IAM role to deny access.
+///
 /// Build it with [`Account::builder`]; adding it to a stack returns a [`AccountHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Account {
     /// `CloudWatchRoleArn`.
+    ///
+    /// The ARN of an Amazon CloudWatch role for the current Account.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub cloud_watch_role_arn: Option<Val<String>>,
@@ -79,6 +89,8 @@ impl Deref for AccountHandle {
 
 impl AccountHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID for the account. For example: `abc123` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,24 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::ApiKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-apikey.html) resource type.
 ///
+/// The `AWS::ApiGateway::ApiKey` resource creates a unique key that you can distribute to clients who
+/// are executing API Gateway `Method` resources that require an API key. To specify which API key
+/// clients must use, map the API key with the `RestApi` and `Stage` resources that include the methods
+/// that require a key.
+///
 /// Build it with [`ApiKey::builder`]; adding it to a stack returns a [`ApiKeyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiKey {
     /// `CustomerId`.
+    ///
+    /// An AWS Marketplace customer identifier, when integrating with the AWS SaaS Marketplace.
     pub customer_id: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the ApiKey.
     pub description: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// Specifies whether the ApiKey can be used by callers.
     pub enabled: Option<Val<bool>>,
     /// `GenerateDistinctId`. Changing it replaces the resource.
+    ///
+    /// Specifies whether ( `true` ) or not ( `false` ) the key identifier is distinct from the created API
+    /// key value. This parameter is deprecated and should not be used.
     pub generate_distinct_id: Option<Val<bool>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// A name for the API key. If you don't specify a name, CloudFormation generates a unique physical ID
+    /// and uses that ID for the API key name. For more information, see [Name
+    /// Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+    ///
+    /// > If you specify a name, you cannot perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you must replace the resource, specify
+    /// a new name.
     pub name: Option<Val<String>>,
     /// `StageKeys`.
+    ///
+    /// DEPRECATED FOR USAGE PLANS - Specifies stages associated with the API key.
     pub stage_keys: Option<Val<Vec<StageKey>>>,
     /// `Tags`.
+    ///
+    /// The key-value map of strings. The valid character set is \[a-zA-Z+-=._:/\]. The tag key can be up to 128
+    /// characters and must not start with `aws:` . The tag value can be up to 256 characters.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Value`. Changing it replaces the resource.
+    ///
+    /// Specifies a value of the API key.
     pub value: Option<Val<String>>,
 }
 
@@ -143,6 +172,8 @@ impl Deref for ApiKeyHandle {
 
 impl ApiKeyHandle {
     /// `Fn::GetAtt` `APIKeyId`.
+    ///
+    /// The ID for the API key. For example: `abc123` .
     pub fn attr_api_key_id(&self) -> Val<String> {
         self.0.get_att("APIKeyId")
     }
@@ -157,11 +188,20 @@ impl ApiKeyHandle {
 }
 
 /// The [`StageKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-apikey-stagekey.html) property type.
+///
+/// `StageKey` is a property of the
+/// [AWS::ApiGateway::ApiKey](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-apikey.html)
+/// resource that specifies the stage to associate with the API key. This association allows only
+/// clients with the key to make requests to methods in that stage.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StageKey {
     /// `RestApiId`.
+    ///
+    /// The string identifier of the associated RestApi.
     pub rest_api_id: Option<Val<String>>,
     /// `StageName`.
+    ///
+    /// The stage name associated with the stage key.
     pub stage_name: Option<Val<String>>,
 }
 

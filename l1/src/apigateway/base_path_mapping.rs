@@ -5,16 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::BasePathMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-basepathmapping.html) resource type.
 ///
+/// The `AWS::ApiGateway::BasePathMapping` resource creates a base path that clients who call your API
+/// must use in the invocation URL. Supported only for public custom domain names.
+///
 /// Build it with [`BasePathMapping::builder`]; adding it to a stack returns a [`BasePathMappingHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BasePathMapping {
     /// `BasePath`. Changing it replaces the resource.
+    ///
+    /// The base path name that callers of the API must provide as part of the URL after the domain name.
     pub base_path: Option<Val<String>>,
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// The domain name of the BasePathMapping resource to be described.
     pub domain_name: Option<Val<String>>,
     /// `RestApiId`.
+    ///
+    /// The string identifier of the associated RestApi.
     pub rest_api_id: Option<Val<String>>,
     /// `Stage`.
+    ///
+    /// The name of the associated stage.
     pub stage: Option<Val<String>>,
 }
 

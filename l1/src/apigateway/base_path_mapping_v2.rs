@@ -5,16 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::BasePathMappingV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-basepathmappingv2.html) resource type.
 ///
+/// The `AWS::ApiGateway::BasePathMappingV2` resource creates a base path that clients who call your API
+/// must use in the invocation URL. Supported only for private custom domain names.
+///
 /// Build it with [`BasePathMappingV2::builder`]; adding it to a stack returns a [`BasePathMappingV2Handle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BasePathMappingV2 {
     /// `BasePath`. Changing it replaces the resource.
+    ///
+    /// The base path name that callers of the private API must provide as part of the URL after the domain
+    /// name.
     pub base_path: Option<Val<String>>,
     /// `DomainNameArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the domain name for the BasePathMappingV2 resource to be described.
     pub domain_name_arn: Option<Val<String>>,
     /// `RestApiId`: required.
+    ///
+    /// The private API's identifier. This identifier is unique across all of your APIs in API Gateway.
     pub rest_api_id: Option<Val<String>>,
     /// `Stage`.
+    ///
+    /// Represents a unique identifier for a version of a deployed private RestApi that is callable by
+    /// users. The Stage must depend on the `RestApi` 's stage. To create a dependency, add a DependsOn
+    /// attribute to the BasePathMappingV2 resource.
     pub stage: Option<Val<String>>,
 }
 
@@ -111,6 +125,8 @@ impl Deref for BasePathMappingV2Handle {
 
 impl BasePathMappingV2Handle {
     /// `Fn::GetAtt` `BasePathMappingArn`.
+    ///
+    /// Amazon Resource Name (ARN) of the resource.
     pub fn attr_base_path_mapping_arn(&self) -> Val<String> {
         self.0.get_att("BasePathMappingArn")
     }

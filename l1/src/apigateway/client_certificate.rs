@@ -5,12 +5,19 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::ClientCertificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-clientcertificate.html) resource type.
 ///
+/// The `AWS::ApiGateway::ClientCertificate` resource creates a client certificate that API Gateway uses
+/// to configure client-side SSL authentication for sending requests to the integration endpoint.
+///
 /// Build it with [`ClientCertificate::builder`]; adding it to a stack returns a [`ClientCertificateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientCertificate {
     /// `Description`.
+    ///
+    /// The description of the client certificate.
     pub description: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The collection of tags. Each tag element is associated with a given resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -90,6 +97,8 @@ impl Deref for ClientCertificateHandle {
 
 impl ClientCertificateHandle {
     /// `Fn::GetAtt` `ClientCertificateId`.
+    ///
+    /// The ID for the client certificate. For example: `abc123` .
     pub fn attr_client_certificate_id(&self) -> Val<String> {
         self.0.get_att("ClientCertificateId")
     }

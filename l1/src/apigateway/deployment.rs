@@ -5,18 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::Deployment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-deployment.html) resource type.
 ///
+/// The `AWS::ApiGateway::Deployment` resource deploys an API Gateway `RestApi` resource to a stage so
+/// that clients can call the API over the internet. The stage acts as an environment.
+///
 /// Build it with [`Deployment::builder`]; adding it to a stack returns a [`DeploymentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Deployment {
     /// `DeploymentCanarySettings`. Changing it replaces the resource.
+    ///
+    /// The input configuration for a canary deployment.
     pub deployment_canary_settings: Option<Val<DeploymentCanarySettings>>,
     /// `Description`.
+    ///
+    /// The description for the Deployment resource to create.
     pub description: Option<Val<String>>,
     /// `RestApiId`: required. Changing it replaces the resource.
+    ///
+    /// The string identifier of the associated RestApi.
     pub rest_api_id: Option<Val<String>>,
     /// `StageDescription`.
+    ///
+    /// The description of the Stage resource for the Deployment resource to create. To specify a stage
+    /// description, you must also provide a stage name.
     pub stage_description: Option<Val<StageDescription>>,
     /// `StageName`.
+    ///
+    /// The name of the Stage resource for the Deployment resource to create.
     pub stage_name: Option<Val<String>>,
 }
 
@@ -112,6 +126,8 @@ impl Deref for DeploymentHandle {
 
 impl DeploymentHandle {
     /// `Fn::GetAtt` `DeploymentId`.
+    ///
+    /// The ID for the deployment. For example: `abc123` .
     pub fn attr_deployment_id(&self) -> Val<String> {
         self.0.get_att("DeploymentId")
     }
@@ -126,11 +142,24 @@ impl DeploymentHandle {
 }
 
 /// The [`AccessLogSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-deployment-accesslogsetting.html) property type.
+///
+/// The `AccessLogSetting` property type specifies settings for logging access in this stage.
+///
+/// `AccessLogSetting` is a property of the
+/// [StageDescription](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-deployment-stagedescription.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessLogSetting {
     /// `DestinationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the CloudWatch Logs log group or Kinesis Data Firehose delivery
+    /// stream to receive access logs. If you specify a Kinesis Data Firehose delivery stream, the stream
+    /// name must begin with `amazon-apigateway-` .
     pub destination_arn: Option<Val<String>>,
     /// `Format`.
+    ///
+    /// A single line format of the access logs of data, as specified by selected $context variables. The
+    /// format must include at least `$context.requestId` .
     pub format: Option<Val<String>>,
 }
 
@@ -184,13 +213,27 @@ impl ToValue for AccessLogSetting {
 impl Literal for AccessLogSetting {}
 
 /// The [`CanarySetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-deployment-canarysetting.html) property type.
+///
+/// The `CanarySetting` property type specifies settings for the canary deployment in this stage.
+///
+/// `CanarySetting` is a property of the
+/// [StageDescription](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-deployment-stagedescription.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CanarySetting {
     /// `PercentTraffic`.
+    ///
+    /// The percent (0-100) of traffic diverted to a canary deployment.
     pub percent_traffic: Option<Val<f64>>,
     /// `StageVariableOverrides`.
+    ///
+    /// Stage variables overridden for a canary release deployment, including new stage variables introduced
+    /// in the canary. These stage variables are represented as a string-to-string map between stage
+    /// variable names and their values.
     pub stage_variable_overrides: Option<Val<BTreeMap<String, String>>>,
     /// `UseStageCache`.
+    ///
+    /// A Boolean flag to indicate whether the canary deployment uses the stage cache or not.
     pub use_stage_cache: Option<Val<bool>>,
 }
 
@@ -255,13 +298,23 @@ impl ToValue for CanarySetting {
 impl Literal for CanarySetting {}
 
 /// The [`DeploymentCanarySettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-deployment-deploymentcanarysettings.html) property type.
+///
+/// The `DeploymentCanarySettings` property type specifies settings for the canary deployment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentCanarySettings {
     /// `PercentTraffic`.
+    ///
+    /// The percentage (0.0-100.0) of traffic routed to the canary deployment.
     pub percent_traffic: Option<Val<f64>>,
     /// `StageVariableOverrides`.
+    ///
+    /// A stage variable overrides used for the canary release deployment. They can override existing stage
+    /// variables or add new stage variables for the canary release deployment. These stage variables are
+    /// represented as a string-to-string map between stage variable names and their values.
     pub stage_variable_overrides: Option<Val<BTreeMap<String, String>>>,
     /// `UseStageCache`.
+    ///
+    /// A Boolean flag to indicate whether the canary release deployment uses the stage cache or not.
     pub use_stage_cache: Option<Val<bool>>,
 }
 
@@ -326,27 +379,63 @@ impl ToValue for DeploymentCanarySettings {
 impl Literal for DeploymentCanarySettings {}
 
 /// The [`MethodSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-deployment-methodsetting.html) property type.
+///
+/// The `MethodSetting` property type configures settings for all methods in a stage. If you modify this
+/// property type, you must create a new deployment for your API.
+///
+/// The `MethodSettings` property of the [Amazon API Gateway Deployment
+/// StageDescription](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-deployment-stagedescription.html)
+/// property type contains a list of `MethodSetting` property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MethodSetting {
     /// `CacheDataEncrypted`.
+    ///
+    /// Specifies whether the cached responses are encrypted.
     pub cache_data_encrypted: Option<Val<bool>>,
     /// `CacheTtlInSeconds`.
+    ///
+    /// Specifies the time to live (TTL), in seconds, for cached responses. The higher the TTL, the longer
+    /// the response will be cached.
     pub cache_ttl_in_seconds: Option<Val<i64>>,
     /// `CachingEnabled`.
+    ///
+    /// Specifies whether responses should be cached and returned for requests. A cache cluster must be
+    /// enabled on the stage for responses to be cached.
     pub caching_enabled: Option<Val<bool>>,
     /// `DataTraceEnabled`.
+    ///
+    /// Specifies whether data trace logging is enabled for this method, which affects the log entries
+    /// pushed to Amazon CloudWatch Logs. This can be useful to troubleshoot APIs, but can result in logging
+    /// sensitive data. We recommend that you don't enable this option for production APIs.
     pub data_trace_enabled: Option<Val<bool>>,
     /// `HttpMethod`.
+    ///
+    /// The HTTP method.
     pub http_method: Option<Val<String>>,
     /// `LoggingLevel`.
+    ///
+    /// Specifies the logging level for this method, which affects the log entries pushed to Amazon
+    /// CloudWatch Logs. Valid values are `OFF` , `ERROR` , and `INFO` . Choose `ERROR` to write only
+    /// error-level entries to CloudWatch Logs, or choose `INFO` to include all `ERROR` events as well as
+    /// extra informational events.
     pub logging_level: Option<Val<String>>,
     /// `MetricsEnabled`.
+    ///
+    /// Specifies whether Amazon CloudWatch metrics are enabled for this method.
     pub metrics_enabled: Option<Val<bool>>,
     /// `ResourcePath`.
+    ///
+    /// The resource path for this method. Forward slashes ( `/` ) are encoded as `~1` and the initial slash
+    /// must include a forward slash. For example, the path value `/resource/subresource` must be encoded as
+    /// `/~1resource~1subresource` . To specify the root path, use only a slash ( `/` ).
     pub resource_path: Option<Val<String>>,
     /// `ThrottlingBurstLimit`.
+    ///
+    /// Specifies the throttling burst limit.
     pub throttling_burst_limit: Option<Val<i64>>,
     /// `ThrottlingRateLimit`.
+    ///
+    /// Specifies the throttling rate limit.
     pub throttling_rate_limit: Option<Val<f64>>,
 }
 
@@ -448,45 +537,108 @@ impl ToValue for MethodSetting {
 impl Literal for MethodSetting {}
 
 /// The [`StageDescription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-deployment-stagedescription.html) property type.
+///
+/// `StageDescription` is a property of the
+/// [AWS::ApiGateway::Deployment](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-deployment.html)
+/// resource that configures a deployment stage.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StageDescription {
     /// `AccessLogSetting`.
+    ///
+    /// Specifies settings for logging access in this stage.
     pub access_log_setting: Option<Val<AccessLogSetting>>,
     /// `CacheClusterEnabled`.
+    ///
+    /// Specifies whether a cache cluster is enabled for the stage. To activate a method-level cache, set
+    /// `CachingEnabled` to `true` for a method.
     pub cache_cluster_enabled: Option<Val<bool>>,
     /// `CacheClusterSize`.
+    ///
+    /// The size of the stage's cache cluster. For more information, see
+    /// [cacheClusterSize](https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html#apigw-CreateStage-request-cacheClusterSize)
+    /// in the *API Gateway API Reference* .
     pub cache_cluster_size: Option<Val<String>>,
     /// `CacheDataEncrypted`.
+    ///
+    /// Indicates whether the cached responses are encrypted.
     pub cache_data_encrypted: Option<Val<bool>>,
     /// `CacheTtlInSeconds`.
+    ///
+    /// The time-to-live (TTL) period, in seconds, that specifies how long API Gateway caches responses.
     pub cache_ttl_in_seconds: Option<Val<i64>>,
     /// `CachingEnabled`.
+    ///
+    /// Indicates whether responses are cached and returned for requests. You must enable a cache cluster on
+    /// the stage to cache responses. For more information, see [Enable API Gateway Caching in a Stage to
+    /// Enhance API
+    /// Performance](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-caching.html)
+    /// in the *API Gateway Developer Guide* .
     pub caching_enabled: Option<Val<bool>>,
     /// `CanarySetting`.
+    ///
+    /// Specifies settings for the canary deployment in this stage.
     pub canary_setting: Option<Val<CanarySetting>>,
     /// `ClientCertificateId`.
+    ///
+    /// The identifier of the client certificate that API Gateway uses to call your integration endpoints in
+    /// the stage.
     pub client_certificate_id: Option<Val<String>>,
     /// `DataTraceEnabled`.
+    ///
+    /// Indicates whether data trace logging is enabled for methods in the stage. API Gateway pushes these
+    /// logs to Amazon CloudWatch Logs.
     pub data_trace_enabled: Option<Val<bool>>,
     /// `Description`.
+    ///
+    /// A description of the purpose of the stage.
     pub description: Option<Val<String>>,
     /// `DocumentationVersion`.
+    ///
+    /// The version identifier of the API documentation snapshot.
     pub documentation_version: Option<Val<String>>,
     /// `LoggingLevel`.
+    ///
+    /// The logging level for this method. For valid values, see the `loggingLevel` property of the
+    /// [MethodSetting](https://docs.aws.amazon.com/apigateway/latest/api/API_MethodSetting.html) resource
+    /// in the *Amazon API Gateway API Reference* .
     pub logging_level: Option<Val<String>>,
     /// `MethodSettings`.
+    ///
+    /// Configures settings for all of the stage's methods.
     pub method_settings: Option<Val<Vec<MethodSetting>>>,
     /// `MetricsEnabled`.
+    ///
+    /// Indicates whether Amazon CloudWatch metrics are enabled for methods in the stage.
     pub metrics_enabled: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// An array of arbitrary tags (key-value pairs) to associate with the stage.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `ThrottlingBurstLimit`.
+    ///
+    /// The target request burst rate limit. This allows more requests through for a period of time than the
+    /// target rate limit. For more information, see [Manage API Request
+    /// Throttling](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html)
+    /// in the *API Gateway Developer Guide* .
     pub throttling_burst_limit: Option<Val<i64>>,
     /// `ThrottlingRateLimit`.
+    ///
+    /// The target request steady-state rate limit. For more information, see [Manage API Request
+    /// Throttling](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html)
+    /// in the *API Gateway Developer Guide* .
     pub throttling_rate_limit: Option<Val<f64>>,
     /// `TracingEnabled`.
+    ///
+    /// Specifies whether active tracing with X-ray is enabled for this stage.
+    ///
+    /// For more information, see [Trace API Gateway API Execution with AWS
+    /// X-Ray](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-xray.html) in the *API
+    /// Gateway Developer Guide* .
     pub tracing_enabled: Option<Val<bool>>,
     /// `Variables`.
+    ///
+    /// A map that defines the stage variables. Variable names must consist of alphanumeric characters, and
+    /// the values must match the following regular expression: `[A-Za-z0-9-._~:/?#&=,]+` .
     pub variables: Option<Val<BTreeMap<String, String>>>,
 }
 

@@ -5,14 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::DocumentationPart`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-documentationpart.html) resource type.
 ///
+/// The `AWS::ApiGateway::DocumentationPart` resource creates a documentation part for an API. For more
+/// information, see [Representation of API Documentation in API
+/// Gateway](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-documenting-api-content-representation.html)
+/// in the *API Gateway Developer Guide* .
+///
 /// Build it with [`DocumentationPart::builder`]; adding it to a stack returns a [`DocumentationPartHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentationPart {
     /// `Location`: required. Changing it replaces the resource.
+    ///
+    /// The location of the targeted API entity of the to-be-created documentation part.
     pub location: Option<Val<Location>>,
     /// `Properties`: required.
+    ///
+    /// The new documentation content map of the targeted API entity. Enclosed key-value pairs are
+    /// API-specific, but only OpenAPI-compliant key-value pairs can be exported and, hence, published.
     pub properties: Option<Val<String>>,
     /// `RestApiId`: required. Changing it replaces the resource.
+    ///
+    /// The string identifier of the associated RestApi.
     pub rest_api_id: Option<Val<String>>,
 }
 
@@ -106,6 +118,8 @@ impl Deref for DocumentationPartHandle {
 
 impl DocumentationPartHandle {
     /// `Fn::GetAtt` `DocumentationPartId`.
+    ///
+    /// The ID for the documentation part.
     pub fn attr_documentation_part_id(&self) -> Val<String> {
         self.0.get_att("DocumentationPartId")
     }
@@ -120,17 +134,56 @@ impl DocumentationPartHandle {
 }
 
 /// The [`Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-documentationpart-location.html) property type.
+///
+/// The `Location` property specifies the location of the Amazon API Gateway API entity that the
+/// documentation applies to. `Location` is a property of the
+/// [AWS::ApiGateway::DocumentationPart](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-documentationpart.html)
+/// resource.
+///
+/// > For more information about each property, including constraints and valid values, see
+/// [DocumentationPart](https://docs.aws.amazon.com/apigateway/latest/api/API_DocumentationPartLocation.html)
+/// in the *Amazon API Gateway REST API Reference* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Location {
     /// `Method`.
+    ///
+    /// The HTTP verb of a method. It is a valid field for the API entity types of `METHOD` ,
+    /// `PATH_PARAMETER` , `QUERY_PARAMETER` , `REQUEST_HEADER` , `REQUEST_BODY` , `RESPONSE` ,
+    /// `RESPONSE_HEADER` , and `RESPONSE_BODY` . The default value is `*` for any method. When an
+    /// applicable child entity inherits the content of an entity of the same type with more general
+    /// specifications of the other `location` attributes, the child entity's `method` attribute must match
+    /// that of the parent entity exactly.
     pub method: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the targeted API entity. It is a valid and required field for the API entity types of
+    /// `AUTHORIZER` , `MODEL` , `PATH_PARAMETER` , `QUERY_PARAMETER` , `REQUEST_HEADER` , `REQUEST_BODY`
+    /// and `RESPONSE_HEADER` . It is an invalid field for any other entity type.
     pub name: Option<Val<String>>,
     /// `Path`.
+    ///
+    /// The URL path of the target. It is a valid field for the API entity types of `RESOURCE` , `METHOD` ,
+    /// `PATH_PARAMETER` , `QUERY_PARAMETER` , `REQUEST_HEADER` , `REQUEST_BODY` , `RESPONSE` ,
+    /// `RESPONSE_HEADER` , and `RESPONSE_BODY` . The default value is `/` for the root resource. When an
+    /// applicable child entity inherits the content of another entity of the same type with more general
+    /// specifications of the other `location` attributes, the child entity's `path` attribute must match
+    /// that of the parent entity as a prefix.
     pub path: Option<Val<String>>,
     /// `StatusCode`.
+    ///
+    /// The HTTP status code of a response. It is a valid field for the API entity types of `RESPONSE` ,
+    /// `RESPONSE_HEADER` , and `RESPONSE_BODY` . The default value is `*` for any status code. When an
+    /// applicable child entity inherits the content of an entity of the same type with more general
+    /// specifications of the other `location` attributes, the child entity's `statusCode` attribute must
+    /// match that of the parent entity exactly.
     pub status_code: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of API entity to which the documentation content applies. Valid values are `API` ,
+    /// `AUTHORIZER` , `MODEL` , `RESOURCE` , `METHOD` , `PATH_PARAMETER` , `QUERY_PARAMETER` ,
+    /// `REQUEST_HEADER` , `REQUEST_BODY` , `RESPONSE` , `RESPONSE_HEADER` , and `RESPONSE_BODY` . Content
+    /// inheritance does not apply to any entity of the `API` , `AUTHORIZER` , `METHOD` , `MODEL` ,
+    /// `REQUEST_BODY` , or `RESOURCE` type.
     pub type_: Option<Val<Type>>,
 }
 
@@ -254,9 +307,31 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &[
+        "API",
+        "AUTHORIZER",
+        "MODEL",
+        "RESOURCE",
+        "METHOD",
+        "PATH_PARAMETER",
+        "QUERY_PARAMETER",
+        "REQUEST_HEADER",
+        "REQUEST_BODY",
+        "RESPONSE",
+        "RESPONSE_HEADER",
+        "RESPONSE_BODY",
+    ];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

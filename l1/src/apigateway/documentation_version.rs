@@ -5,16 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::DocumentationVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-documentationversion.html) resource type.
 ///
+/// The `AWS::ApiGateway::DocumentationVersion` resource creates a snapshot of the documentation for an
+/// API. For more information, see [Representation of API Documentation in API
+/// Gateway](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-documenting-api-content-representation.html)
+/// in the *API Gateway Developer Guide* .
+///
 /// Build it with [`DocumentationVersion::builder`]; adding it to a stack returns a [`DocumentationVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentationVersion {
     /// `Description`.
+    ///
+    /// A description about the new documentation snapshot.
     pub description: Option<Val<String>>,
     /// `DocumentationVersion`: required. Changing it replaces the resource.
+    ///
+    /// The version identifier of the to-be-updated documentation version.
     ///
     /// - Length: at least 1.
     pub documentation_version: Option<Val<String>>,
     /// `RestApiId`: required. Changing it replaces the resource.
+    ///
+    /// The string identifier of the associated RestApi.
     ///
     /// - Length: at least 1.
     pub rest_api_id: Option<Val<String>>,

@@ -5,30 +5,70 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::DomainName`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-domainname.html) resource type.
 ///
+/// The `AWS::ApiGateway::DomainName` resource specifies a public custom domain name for your API in API
+/// Gateway.
+///
+/// To create a custom domain name for private APIs, use
+/// [AWS::ApiGateway::DomainNameV2](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-domainnamev2.html)
+/// .
+///
+/// You can use a custom domain name to provide a URL that's more intuitive and easier to recall. For
+/// more information about using custom domain names, see [Set up Custom Domain Name for an API in API
+/// Gateway](https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-custom-domains.html) in
+/// the *API Gateway Developer Guide* .
+///
 /// Build it with [`DomainName::builder`]; adding it to a stack returns a [`DomainNameHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainName {
     /// `CertificateArn`.
     ///
+    /// The reference to an AWS -managed certificate that will be used by edge-optimized endpoint or private
+    /// endpoint for this domain name. Certificate Manager is the only supported source.
+    ///
     /// - Format: `AWS::ACM::Certificate.Arn`.
     pub certificate_arn: Option<Val<String>>,
     /// `DomainName`. Changing it replaces the resource.
+    ///
+    /// The custom domain name as an API host name, for example, `my-api.example.com` .
     pub domain_name: Option<Val<String>>,
     /// `EndpointAccessMode`.
+    ///
+    /// The endpoint access mode for your DomainName.
     pub endpoint_access_mode: Option<Val<String>>,
     /// `EndpointConfiguration`.
+    ///
+    /// The endpoint configuration of this DomainName showing the endpoint types and IP address types of the
+    /// domain name.
     pub endpoint_configuration: Option<Val<EndpointConfiguration>>,
     /// `MutualTlsAuthentication`.
+    ///
+    /// The mutual TLS authentication configuration for a custom domain name. If specified, API Gateway
+    /// performs two-way authentication between the client and the server. Clients must present a trusted
+    /// certificate to access your API.
     pub mutual_tls_authentication: Option<Val<MutualTlsAuthentication>>,
     /// `OwnershipVerificationCertificateArn`.
+    ///
+    /// The ARN of the public certificate issued by ACM to validate ownership of your custom domain. Only
+    /// required when configuring mutual TLS and using an ACM imported or private CA certificate ARN as the
+    /// RegionalCertificateArn.
     pub ownership_verification_certificate_arn: Option<Val<String>>,
     /// `RegionalCertificateArn`.
+    ///
+    /// The reference to an AWS -managed certificate that will be used for validating the regional domain
+    /// name. Certificate Manager is the only supported source.
     pub regional_certificate_arn: Option<Val<String>>,
     /// `RoutingMode`.
+    ///
+    /// The routing mode for this domain name. The routing mode determines how API Gateway sends traffic
+    /// from your custom domain name to your public APIs.
     pub routing_mode: Option<Val<RoutingMode>>,
     /// `SecurityPolicy`.
+    ///
+    /// The Transport Layer Security (TLS) version + cipher suite for this DomainName.
     pub security_policy: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The collection of tags. Each tag element is associated with a given resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -156,22 +196,37 @@ impl Deref for DomainNameHandle {
 
 impl DomainNameHandle {
     /// `Fn::GetAtt` `DomainNameArn`.
+    ///
+    /// The ARN of the domain name.
     pub fn attr_domain_name_arn(&self) -> Val<String> {
         self.0.get_att("DomainNameArn")
     }
     /// `Fn::GetAtt` `RegionalHostedZoneId`.
+    ///
+    /// The region-specific Amazon Route 53 Hosted Zone ID of the regional endpoint.
     pub fn attr_regional_hosted_zone_id(&self) -> Val<String> {
         self.0.get_att("RegionalHostedZoneId")
     }
     /// `Fn::GetAtt` `DistributionDomainName`.
+    ///
+    /// The Amazon CloudFront distribution domain name that's mapped to the custom domain name. This is only
+    /// applicable for endpoints whose type is `EDGE` .
+    ///
+    /// Example: `d111111abcdef8.cloudfront.net`
     pub fn attr_distribution_domain_name(&self) -> Val<String> {
         self.0.get_att("DistributionDomainName")
     }
     /// `Fn::GetAtt` `RegionalDomainName`.
+    ///
+    /// The domain name associated with the regional endpoint for this custom domain name. You set up this
+    /// association by adding a DNS record that points the custom domain name to this regional domain name.
     pub fn attr_regional_domain_name(&self) -> Val<String> {
         self.0.get_att("RegionalDomainName")
     }
     /// `Fn::GetAtt` `DistributionHostedZoneId`.
+    ///
+    /// The region-agnostic Amazon Route 53 Hosted Zone ID of the edge-optimized endpoint. The only valid
+    /// value is `Z2FDTNDATAQYW2` for all regions.
     pub fn attr_distribution_hosted_zone_id(&self) -> Val<String> {
         self.0.get_att("DistributionHostedZoneId")
     }
@@ -186,11 +241,27 @@ impl DomainNameHandle {
 }
 
 /// The [`EndpointConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-domainname-endpointconfiguration.html) property type.
+///
+/// The `EndpointConfiguration` property type specifies the endpoint types and IP address types of an
+/// Amazon API Gateway domain name.
+///
+/// `EndpointConfiguration` is a property of the
+/// [AWS::ApiGateway::DomainName](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-domainname.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointConfiguration {
     /// `IpAddressType`.
+    ///
+    /// The IP address types that can invoke this DomainName. Use `ipv4` to allow only IPv4 addresses to
+    /// invoke this DomainName, or use `dualstack` to allow both IPv4 and IPv6 addresses to invoke this
+    /// DomainName. For the `PRIVATE` endpoint type, only `dualstack` is supported.
     pub ip_address_type: Option<Val<String>>,
     /// `Types`.
+    ///
+    /// A list of endpoint types of an API (RestApi) or its custom domain name (DomainName). For an
+    /// edge-optimized API and its custom domain name, the endpoint type is `"EDGE"` . For a regional API
+    /// and its custom domain name, the endpoint type is `REGIONAL` . For a private API, the endpoint type
+    /// is `PRIVATE` .
     pub types: Option<Val<Vec<String>>>,
 }
 
@@ -249,11 +320,24 @@ impl ToValue for EndpointConfiguration {
 impl Literal for EndpointConfiguration {}
 
 /// The [`MutualTlsAuthentication`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-domainname-mutualtlsauthentication.html) property type.
+///
+/// The mutual TLS authentication configuration for a custom domain name. If specified, API Gateway
+/// performs two-way authentication between the client and the server. Clients must present a trusted
+/// certificate to access your API.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutualTlsAuthentication {
     /// `TruststoreUri`.
+    ///
+    /// An Amazon S3 URL that specifies the truststore for mutual TLS authentication, for example
+    /// `s3://bucket-name/key-name` . The truststore can contain certificates from public or private
+    /// certificate authorities. To update the truststore, upload a new version to S3, and then update your
+    /// custom domain name to use the new version. To update the truststore, you must have permissions to
+    /// access the S3 object.
     pub truststore_uri: Option<Val<String>>,
     /// `TruststoreVersion`.
+    ///
+    /// The version of the S3 object that contains your truststore. To specify a version, you must have
+    /// versioning enabled for the S3 bucket.
     pub truststore_version: Option<Val<String>>,
 }
 
@@ -390,9 +474,19 @@ impl RoutingMode {
             RoutingMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RoutingMode {
+    const VALUES: &'static [&'static str] =
+        &["BASE_PATH_MAPPING_ONLY", "ROUTING_RULE_THEN_BASE_PATH_MAPPING", "ROUTING_RULE_ONLY"];
+    fn as_str(&self) -> &str {
+        RoutingMode::as_str(self)
     }
 }
 

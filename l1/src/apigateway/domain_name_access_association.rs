@@ -5,16 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::DomainNameAccessAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-domainnameaccessassociation.html) resource type.
 ///
+/// The `AWS::ApiGateway::DomainNameAccessAssociation` resource creates a domain name access association
+/// between an access association source and a private custom domain name.
+///
+/// Use a domain name access association to invoke a private custom domain name while isolated from the
+/// public internet.
+///
+/// You can only create or delete a DomainNameAccessAssociation using CloudFormation. To reject a domain
+/// name access association, use the AWS CLI.
+///
 /// Build it with [`DomainNameAccessAssociation::builder`]; adding it to a stack returns a [`DomainNameAccessAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainNameAccessAssociation {
     /// `AccessAssociationSource`: required. Changing it replaces the resource.
+    ///
+    /// The identifier of the domain name access association source. For a `VPCE` , the value is the VPC
+    /// endpoint ID.
     pub access_association_source: Option<Val<String>>,
     /// `AccessAssociationSourceType`: required. Changing it replaces the resource.
+    ///
+    /// The type of the domain name access association source. Only `VPCE` is currently supported.
     pub access_association_source_type: Option<Val<AccessAssociationSourceType>>,
     /// `DomainNameArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the domain name.
     pub domain_name_arn: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The collection of tags. Each tag element is associated with a given resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -134,6 +152,10 @@ impl Deref for DomainNameAccessAssociationHandle {
 
 impl DomainNameAccessAssociationHandle {
     /// `Fn::GetAtt` `DomainNameAccessAssociationArn`.
+    ///
+    /// The access association ARN. For example:
+    /// `arn:aws:apigateway:us-west-2:111122223333:/accessassociations/domainname/private.example.com+abcd1234/vpcesource/vpce-abcd1234efg`
+    /// .
     pub fn attr_domain_name_access_association_arn(&self) -> Val<String> {
         self.0.get_att("DomainNameAccessAssociationArn")
     }
@@ -231,9 +253,18 @@ impl AccessAssociationSourceType {
             AccessAssociationSourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccessAssociationSourceType {
+    const VALUES: &'static [&'static str] = &["VPCE"];
+    fn as_str(&self) -> &str {
+        AccessAssociationSourceType::as_str(self)
     }
 }
 

@@ -5,26 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::DomainNameV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-domainnamev2.html) resource type.
 ///
+/// The `AWS::ApiGateway::DomainNameV2` resource specifies a custom domain name for your private APIs in
+/// API Gateway. You can use a private custom domain name to provide a URL for your private API that's
+/// more intuitive and easier to recall.
+///
 /// Build it with [`DomainNameV2::builder`]; adding it to a stack returns a [`DomainNameV2Handle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainNameV2 {
     /// `CertificateArn`.
     ///
+    /// The reference to an AWS -managed certificate that will be used by the private endpoint for this
+    /// domain name. AWS Certificate Manager is the only supported source.
+    ///
     /// - Format: `AWS::ACM::Certificate.Arn`.
     pub certificate_arn: Option<Val<String>>,
     /// `DomainName`. Changing it replaces the resource.
+    ///
+    /// Represents a custom domain name as a user-friendly host name of an API (RestApi).
     pub domain_name: Option<Val<String>>,
     /// `EndpointAccessMode`.
+    ///
+    /// The endpoint access mode for your DomainName.
     pub endpoint_access_mode: Option<Val<String>>,
     /// `EndpointConfiguration`. Changing it replaces the resource.
+    ///
+    /// The endpoint configuration to indicate the types of endpoints an API (RestApi) or its custom domain
+    /// name (DomainName) has and the IP address types that can invoke it.
     pub endpoint_configuration: Option<Val<EndpointConfiguration>>,
     /// `Policy`.
+    ///
+    /// A stringified JSON policy document that applies to the `execute-api` service for this DomainName
+    /// regardless of the caller and Method configuration. You can use `Fn::ToJsonString` to enter your
+    /// `policy` . For more information, see
+    /// [Fn::ToJsonString](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-ToJsonString.html)
+    /// .
     pub policy: Option<Val<Json>>,
     /// `RoutingMode`.
+    ///
+    /// The routing mode for this domain name. The routing mode determines how API Gateway sends traffic
+    /// from your custom domain name to your private APIs.
     pub routing_mode: Option<Val<RoutingMode>>,
     /// `SecurityPolicy`. Changing it replaces the resource.
+    ///
+    /// The Transport Layer Security (TLS) version + cipher suite for this DomainName.
     pub security_policy: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The collection of tags. Each tag element is associated with a given resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -140,10 +167,14 @@ impl Deref for DomainNameV2Handle {
 
 impl DomainNameV2Handle {
     /// `Fn::GetAtt` `DomainNameId`.
+    ///
+    /// The domain name ID.
     pub fn attr_domain_name_id(&self) -> Val<String> {
         self.0.get_att("DomainNameId")
     }
     /// `Fn::GetAtt` `DomainNameArn`.
+    ///
+    /// The ARN of the domain name.
     pub fn attr_domain_name_arn(&self) -> Val<String> {
         self.0.get_att("DomainNameArn")
     }
@@ -158,11 +189,23 @@ impl DomainNameV2Handle {
 }
 
 /// The [`EndpointConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-domainnamev2-endpointconfiguration.html) property type.
+///
+/// The endpoint configuration to indicate the types of endpoints an API (RestApi) or its custom domain
+/// name (DomainName) has and the IP address types that can invoke it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointConfiguration {
     /// `IpAddressType`.
+    ///
+    /// The IP address types that can invoke an API (RestApi) or a DomainName. Use `ipv4` to allow only IPv4
+    /// addresses to invoke an API or DomainName, or use `dualstack` to allow both IPv4 and IPv6 addresses
+    /// to invoke an API or a DomainName. For the `PRIVATE` endpoint type, only `dualstack` is supported.
     pub ip_address_type: Option<Val<String>>,
     /// `Types`.
+    ///
+    /// A list of endpoint types of an API (RestApi) or its custom domain name (DomainName). For an
+    /// edge-optimized API and its custom domain name, the endpoint type is `"EDGE"` . For a regional API
+    /// and its custom domain name, the endpoint type is `REGIONAL` . For a private API, the endpoint type
+    /// is `PRIVATE` .
     pub types: Option<Val<Vec<String>>>,
 }
 
@@ -304,9 +347,19 @@ impl RoutingMode {
             RoutingMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RoutingMode {
+    const VALUES: &'static [&'static str] =
+        &["BASE_PATH_MAPPING_ONLY", "ROUTING_RULE_THEN_BASE_PATH_MAPPING", "ROUTING_RULE_ONLY"];
+    fn as_str(&self) -> &str {
+        RoutingMode::as_str(self)
     }
 }
 

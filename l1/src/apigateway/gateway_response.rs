@@ -5,18 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::GatewayResponse`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-gatewayresponse.html) resource type.
 ///
+/// The `AWS::ApiGateway::GatewayResponse` resource creates a gateway response for your API. When you
+/// delete a stack containing this resource, your custom gateway responses are reset. For more
+/// information, see [API Gateway
+/// Responses](https://docs.aws.amazon.com/apigateway/latest/developerguide/customize-gateway-responses.html#api-gateway-gatewayResponse-definition)
+/// in the *API Gateway Developer Guide* .
+///
 /// Build it with [`GatewayResponse::builder`]; adding it to a stack returns a [`GatewayResponseHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayResponse {
     /// `ResponseParameters`.
+    ///
+    /// Response parameters (paths, query strings and headers) of the GatewayResponse as a string-to-string
+    /// map of key-value pairs.
     pub response_parameters: Option<Val<BTreeMap<String, String>>>,
     /// `ResponseTemplates`.
+    ///
+    /// Response templates of the GatewayResponse as a string-to-string map of key-value pairs.
     pub response_templates: Option<Val<BTreeMap<String, String>>>,
     /// `ResponseType`: required. Changing it replaces the resource.
+    ///
+    /// The response type of the associated GatewayResponse.
     pub response_type: Option<Val<String>>,
     /// `RestApiId`: required. Changing it replaces the resource.
+    ///
+    /// The string identifier of the associated RestApi.
     pub rest_api_id: Option<Val<String>>,
     /// `StatusCode`.
+    ///
+    /// The HTTP status code for this GatewayResponse.
     pub status_code: Option<Val<String>>,
 }
 
@@ -129,6 +146,8 @@ impl Deref for GatewayResponseHandle {
 
 impl GatewayResponseHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID for the gateway response. For example: `abc123` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

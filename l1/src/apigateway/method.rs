@@ -5,34 +5,82 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::Method`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-method.html) resource type.
 ///
+/// The `AWS::ApiGateway::Method` resource creates API Gateway methods that define the parameters and
+/// body that clients must send in their requests.
+///
 /// Build it with [`Method::builder`]; adding it to a stack returns a [`MethodHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Method {
     /// `ApiKeyRequired`.
+    ///
+    /// A boolean flag specifying whether a valid ApiKey is required to invoke this method.
     pub api_key_required: Option<Val<bool>>,
     /// `AuthorizationScopes`.
+    ///
+    /// A list of authorization scopes configured on the method. The scopes are used with a
+    /// `COGNITO_USER_POOLS` authorizer to authorize the method invocation. The authorization works by
+    /// matching the method scopes against the scopes parsed from the access token in the incoming request.
+    /// The method invocation is authorized if any method scopes matches a claimed scope in the access
+    /// token. Otherwise, the invocation is not authorized. When the method scope is configured, the client
+    /// must provide an access token instead of an identity token for authorization purposes.
     pub authorization_scopes: Option<Val<Vec<String>>>,
     /// `AuthorizationType`.
+    ///
+    /// The method's authorization type. This parameter is required. For valid values, see
+    /// [Method](https://docs.aws.amazon.com/apigateway/latest/api/API_Method.html) in the *API Gateway API
+    /// Reference* .
+    ///
+    /// > If you specify the `AuthorizerId` property, specify `CUSTOM` or `COGNITO_USER_POOLS` for this
+    /// property.
     pub authorization_type: Option<Val<String>>,
     /// `AuthorizerId`.
+    ///
+    /// The identifier of an authorizer to use on this method. The method's authorization type must be
+    /// `CUSTOM` or `COGNITO_USER_POOLS` .
     pub authorizer_id: Option<Val<String>>,
     /// `HttpMethod`: required. Changing it replaces the resource.
+    ///
+    /// The method's HTTP verb.
     pub http_method: Option<Val<String>>,
     /// `Integration`.
+    ///
+    /// Represents an `HTTP` , `HTTP_PROXY` , `AWS` , `AWS_PROXY` , or Mock integration.
     pub integration: Option<Val<Integration>>,
     /// `MethodResponses`.
+    ///
+    /// Gets a method response associated with a given HTTP status code.
     pub method_responses: Option<Val<Vec<MethodResponse>>>,
     /// `OperationName`.
+    ///
+    /// A human-friendly operation identifier for the method. For example, you can assign the
+    /// `operationName` of `ListPets` for the `GET /pets` method in the `PetStore` example.
     pub operation_name: Option<Val<String>>,
     /// `RequestModels`.
+    ///
+    /// A key-value map specifying data schemas, represented by Model resources, (as the mapped value) of
+    /// the request payloads of given content types (as the mapping key).
     pub request_models: Option<Val<BTreeMap<String, String>>>,
     /// `RequestParameters`.
+    ///
+    /// A key-value map defining required or optional method request parameters that can be accepted by API
+    /// Gateway. A key is a method request parameter name matching the pattern of
+    /// `method.request.{location}.{name}` , where `location` is `querystring` , `path` , or `header` and
+    /// `name` is a valid and unique parameter name. The value associated with the key is a Boolean flag
+    /// indicating whether the parameter is required ( `true` ) or optional ( `false` ). The method request
+    /// parameter names defined here are available in Integration to be mapped to integration request
+    /// parameters or templates.
     pub request_parameters: Option<Val<BTreeMap<String, bool>>>,
     /// `RequestValidatorId`.
+    ///
+    /// The identifier of a RequestValidator for request validation.
     pub request_validator_id: Option<Val<String>>,
     /// `ResourceId`: required. Changing it replaces the resource.
+    ///
+    /// The Resource identifier for the MethodResponse resource.
     pub resource_id: Option<Val<String>>,
     /// `RestApiId`: required. Changing it replaces the resource.
+    ///
+    /// The string identifier of the associated RestApi.
     pub rest_api_id: Option<Val<String>>,
 }
 
@@ -217,41 +265,139 @@ impl MethodHandle {
 }
 
 /// The [`Integration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-method-integration.html) property type.
+///
+/// `Integration` is a property of the
+/// [AWS::ApiGateway::Method](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-method.html)
+/// resource that specifies information about the target backend that a method calls.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Integration {
     /// `CacheKeyParameters`.
+    ///
+    /// A list of request parameters whose values API Gateway caches. To be valid values for
+    /// `cacheKeyParameters` , these parameters must also be specified for Method `requestParameters` .
     pub cache_key_parameters: Option<Val<Vec<String>>>,
     /// `CacheNamespace`.
+    ///
+    /// Specifies a group of related cached parameters. By default, API Gateway uses the resource ID as the
+    /// `cacheNamespace` . You can specify the same `cacheNamespace` across resources to return the same
+    /// cached data for requests to different resources.
     pub cache_namespace: Option<Val<String>>,
     /// `ConnectionId`.
+    ///
+    /// The ID of the VpcLink used for the integration when `connectionType=VPC_LINK` and undefined,
+    /// otherwise.
     pub connection_id: Option<Val<String>>,
     /// `ConnectionType`.
+    ///
+    /// The type of the network connection to the integration endpoint. The valid value is `INTERNET` for
+    /// connections through the public routable internet or `VPC_LINK` for private connections between API
+    /// Gateway and a network load balancer in a VPC. The default value is `INTERNET` .
     pub connection_type: Option<Val<ConnectionType>>,
     /// `ContentHandling`.
+    ///
+    /// Specifies how to handle request payload content type conversions. Supported values are
+    /// `CONVERT_TO_BINARY` and `CONVERT_TO_TEXT` , with the following behaviors:
+    ///
+    /// If this property is not defined, the request payload will be passed through from the method request
+    /// to integration request without modification, provided that the `passthroughBehavior` is configured
+    /// to support payload pass-through.
     pub content_handling: Option<Val<ContentHandling>>,
     /// `Credentials`.
+    ///
+    /// Specifies the credentials required for the integration, if any. For AWS integrations, three options
+    /// are available. To specify an IAM Role for API Gateway to assume, use the role's Amazon Resource Name
+    /// (ARN). To require that the caller's identity be passed through from the request, specify the string
+    /// `arn:aws:iam::\*:user/\*` . To use resource-based permissions on supported AWS services, specify
+    /// null.
     pub credentials: Option<Val<String>>,
     /// `IntegrationHttpMethod`.
+    ///
+    /// Specifies the integration's HTTP method type. For the Type property, if you specify `MOCK` , this
+    /// property is optional. For Lambda integrations, you must set the integration method to `POST` . For
+    /// all other types, you must specify this property.
     pub integration_http_method: Option<Val<String>>,
     /// `IntegrationResponses`.
+    ///
+    /// Specifies the integration's responses.
     pub integration_responses: Option<Val<Vec<IntegrationResponse>>>,
     /// `IntegrationTarget`.
+    ///
+    /// The ALB or NLB listener to send the request to. Only supported for private integrations that use VPC
+    /// links V2.
     pub integration_target: Option<Val<String>>,
     /// `PassthroughBehavior`.
+    ///
+    /// Specifies how the method request body of an unmapped content type will be passed through the
+    /// integration request to the back end without transformation. A content type is unmapped if no mapping
+    /// template is defined in the integration or the content type does not match any of the mapped content
+    /// types, as specified in `requestTemplates` . The valid value is one of the following: `WHEN_NO_MATCH`
+    /// : passes the method request body through the integration request to the back end without
+    /// transformation when the method request content type does not match any content type associated with
+    /// the mapping templates defined in the integration request. `WHEN_NO_TEMPLATES` : passes the method
+    /// request body through the integration request to the back end without transformation when no mapping
+    /// template is defined in the integration request. If a template is defined when this option is
+    /// selected, the method request of an unmapped content-type will be rejected with an HTTP 415
+    /// Unsupported Media Type response. `NEVER` : rejects the method request with an HTTP 415 Unsupported
+    /// Media Type response when either the method request content type does not match any content type
+    /// associated with the mapping templates defined in the integration request or no mapping template is
+    /// defined in the integration request.
     pub passthrough_behavior: Option<Val<PassthroughBehavior>>,
     /// `RequestParameters`.
+    ///
+    /// A key-value map specifying request parameters that are passed from the method request to the back
+    /// end. The key is an integration request parameter name and the associated value is a method request
+    /// parameter value or static value that must be enclosed within single quotes and pre-encoded as
+    /// required by the back end. The method request parameter value must match the pattern of
+    /// `method.request.{location}.{name}` , where `location` is `querystring` , `path` , or `header` and
+    /// `name` must be a valid and unique method request parameter name.
     pub request_parameters: Option<Val<BTreeMap<String, String>>>,
     /// `RequestTemplates`.
+    ///
+    /// Represents a map of Velocity templates that are applied on the request payload based on the value of
+    /// the Content-Type header sent by the client. The content type value is the key in this map, and the
+    /// template (as a String) is the value.
     pub request_templates: Option<Val<BTreeMap<String, String>>>,
     /// `ResponseTransferMode`.
+    ///
+    /// The response transfer mode of the integration. Use `STREAM` to have API Gateway stream response your
+    /// back to you or use `BUFFERED` to have API Gateway wait to receive the complete response before
+    /// beginning transmission.
     pub response_transfer_mode: Option<Val<ResponseTransferMode>>,
     /// `TimeoutInMillis`.
+    ///
+    /// Custom timeout between 50 and 29,000 milliseconds. The default value is 29,000 milliseconds or 29
+    /// seconds. You can increase the default value to longer than 29 seconds for Regional or private APIs
+    /// only.
     ///
     /// - Minimum: 50.
     pub timeout_in_millis: Option<Val<i64>>,
     /// `Type`: required.
+    ///
+    /// Specifies an API method integration type. The valid value is one of the following:
+    ///
+    /// For the HTTP and HTTP proxy integrations, each integration can specify a protocol ( `http/https` ),
+    /// port and path. Standard 80 and 443 ports are supported as well as custom ports above 1024. An HTTP
+    /// or HTTP proxy integration with a `connectionType` of `VPC_LINK` is referred to as a private
+    /// integration and uses a VpcLink to connect API Gateway to a network load balancer of a VPC.
     pub type_: Option<Val<Type>>,
     /// `Uri`.
+    ///
+    /// Specifies Uniform Resource Identifier (URI) of the integration endpoint.
+    ///
+    /// For `HTTP` or `HTTP_PROXY` integrations, the URI must be a fully formed, encoded HTTP(S) URL
+    /// according to the RFC-3986 specification for standard integrations. If `connectionType` is `VPC_LINK`
+    /// specify the Network Load Balancer DNS name. For `AWS` or `AWS_PROXY` integrations, the URI is of the
+    /// form `arn:aws:apigateway:{region}:{subdomain.service|service}:path|action/{service_api}` . Here,
+    /// {Region} is the API Gateway region (e.g., us-east-1); {service} is the name of the integrated AWS
+    /// service (e.g., s3); and {subdomain} is a designated subdomain supported by certain AWS service for
+    /// fast host-name lookup. action can be used for an AWS service action-based API, using an
+    /// Action={name}&{p1}={v1}&p2={v2}... query string. The ensuing {service_api} refers to a supported
+    /// action {name} plus any required input parameters. Alternatively, path can be used for an AWS service
+    /// path-based API. The ensuing service_api refers to the path to an AWS service resource, including the
+    /// region of the integrated AWS service, if applicable. For example, for integration with the S3 API of
+    /// GetObject, the uri can be either
+    /// `arn:aws:apigateway:us-west-2:s3:action/GetObject&Bucket={bucket}&Key={key}` or
+    /// `arn:aws:apigateway:us-west-2:s3:path/{bucket}/{key}`
     pub uri: Option<Val<String>>,
 }
 
@@ -412,17 +558,50 @@ impl ToValue for Integration {
 impl Literal for Integration {}
 
 /// The [`IntegrationResponse`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-method-integrationresponse.html) property type.
+///
+/// `IntegrationResponse` is a property of the [Amazon API Gateway Method
+/// Integration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apitgateway-method-integration.html)
+/// property type that specifies the response that API Gateway sends after a method's backend finishes
+/// processing a request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegrationResponse {
     /// `ContentHandling`.
+    ///
+    /// Specifies how to handle response payload content type conversions. Supported values are
+    /// `CONVERT_TO_BINARY` and `CONVERT_TO_TEXT` , with the following behaviors:
+    ///
+    /// If this property is not defined, the response payload will be passed through from the integration
+    /// response to the method response without modification.
     pub content_handling: Option<Val<ContentHandling>>,
     /// `ResponseParameters`.
+    ///
+    /// A key-value map specifying response parameters that are passed to the method response from the back
+    /// end. The key is a method response header parameter name and the mapped value is an integration
+    /// response header value, a static value enclosed within a pair of single quotes, or a JSON expression
+    /// from the integration response body. The mapping key must match the pattern of
+    /// `method.response.header.{name}` , where `name` is a valid and unique header name. The mapped
+    /// non-static value must match the pattern of `integration.response.header.{name}` or
+    /// `integration.response.body.{JSON-expression}` , where `name` is a valid and unique response header
+    /// name and `JSON-expression` is a valid JSON expression without the `$` prefix.
     pub response_parameters: Option<Val<BTreeMap<String, String>>>,
     /// `ResponseTemplates`.
+    ///
+    /// Specifies the templates used to transform the integration response body. Response templates are
+    /// represented as a key/value map, with a content-type as the key and a template as the value.
     pub response_templates: Option<Val<BTreeMap<String, String>>>,
     /// `SelectionPattern`.
+    ///
+    /// Specifies the regular expression (regex) pattern used to choose an integration response based on the
+    /// response from the back end. For example, if the success response returns nothing and the error
+    /// response returns some string, you could use the `.+` regex to match error response. However, make
+    /// sure that the error response does not contain any newline ( `\n` ) character in such cases. If the
+    /// back end is an AWS Lambda function, the AWS Lambda function error header is matched. For all other
+    /// HTTP and AWS back ends, the HTTP status code is matched.
     pub selection_pattern: Option<Val<String>>,
     /// `StatusCode`: required.
+    ///
+    /// Specifies the status code that is used to map the integration response to an existing
+    /// MethodResponse.
     pub status_code: Option<Val<String>>,
 }
 
@@ -511,13 +690,34 @@ impl ToValue for IntegrationResponse {
 impl Literal for IntegrationResponse {}
 
 /// The [`MethodResponse`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-method-methodresponse.html) property type.
+///
+/// Represents a method response of a given HTTP status code returned to the client. The method response
+/// is passed from the back end through the associated integration response that can be transformed
+/// using a mapping template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MethodResponse {
     /// `ResponseModels`.
+    ///
+    /// Specifies the Model resources used for the response's content-type. Response models are represented
+    /// as a key/value map, with a content-type as the key and a Model name as the value.
     pub response_models: Option<Val<BTreeMap<String, String>>>,
     /// `ResponseParameters`.
+    ///
+    /// A key-value map specifying required or optional response parameters that API Gateway can send back
+    /// to the caller. A key defines a method response header and the value specifies whether the associated
+    /// method response header is required or not. The expression of the key must match the pattern
+    /// `method.response.header.{name}` , where `name` is a valid and unique header name. API Gateway passes
+    /// certain integration response data to the method response headers specified here according to the
+    /// mapping you prescribe in the API's IntegrationResponse. The integration response data that can be
+    /// mapped include an integration response header expressed in `integration.response.header.{name}` , a
+    /// static value enclosed within a pair of single quotes (e.g., `'application/json'` ), or a JSON
+    /// expression from the back-end response payload in the form of
+    /// `integration.response.body.{JSON-expression}` , where `JSON-expression` is a valid JSON expression
+    /// without the `$` prefix.)
     pub response_parameters: Option<Val<BTreeMap<String, bool>>>,
     /// `StatusCode`: required.
+    ///
+    /// The method response's status code.
     pub status_code: Option<Val<String>>,
 }
 
@@ -612,9 +812,18 @@ impl ConnectionType {
             ConnectionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConnectionType {
+    const VALUES: &'static [&'static str] = &["INTERNET", "VPC_LINK"];
+    fn as_str(&self) -> &str {
+        ConnectionType::as_str(self)
     }
 }
 
@@ -659,9 +868,18 @@ impl ContentHandling {
             ContentHandling::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContentHandling {
+    const VALUES: &'static [&'static str] = &["CONVERT_TO_BINARY", "CONVERT_TO_TEXT"];
+    fn as_str(&self) -> &str {
+        ContentHandling::as_str(self)
     }
 }
 
@@ -709,9 +927,18 @@ impl PassthroughBehavior {
             PassthroughBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PassthroughBehavior {
+    const VALUES: &'static [&'static str] = &["WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"];
+    fn as_str(&self) -> &str {
+        PassthroughBehavior::as_str(self)
     }
 }
 
@@ -757,9 +984,18 @@ impl ResponseTransferMode {
             ResponseTransferMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResponseTransferMode {
+    const VALUES: &'static [&'static str] = &["BUFFERED", "STREAM"];
+    fn as_str(&self) -> &str {
+        ResponseTransferMode::as_str(self)
     }
 }
 
@@ -813,9 +1049,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["AWS", "AWS_PROXY", "HTTP", "HTTP_PROXY", "MOCK"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,16 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::RequestValidator`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-requestvalidator.html) resource type.
 ///
+/// The `AWS::ApiGateway::RequestValidator` resource sets up basic validation rules for incoming
+/// requests to your API. For more information, see [Enable Basic Request Validation for an API in API
+/// Gateway](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-method-request-validation.html)
+/// in the *API Gateway Developer Guide* .
+///
 /// Build it with [`RequestValidator::builder`]; adding it to a stack returns a [`RequestValidatorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestValidator {
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of this RequestValidator
     pub name: Option<Val<String>>,
     /// `RestApiId`: required. Changing it replaces the resource.
+    ///
+    /// The string identifier of the associated RestApi.
     pub rest_api_id: Option<Val<String>>,
     /// `ValidateRequestBody`.
+    ///
+    /// A Boolean flag to indicate whether to validate a request body according to the configured Model
+    /// schema.
     pub validate_request_body: Option<Val<bool>>,
     /// `ValidateRequestParameters`.
+    ///
+    /// A Boolean flag to indicate whether to validate request parameters ( `true` ) or not ( `false` ).
     pub validate_request_parameters: Option<Val<bool>>,
 }
 
@@ -104,6 +118,8 @@ impl Deref for RequestValidatorHandle {
 
 impl RequestValidatorHandle {
     /// `Fn::GetAtt` `RequestValidatorId`.
+    ///
+    /// The ID for the request validator. For example: `abc123` .
     pub fn attr_request_validator_id(&self) -> Val<String> {
         self.0.get_att("RequestValidatorId")
     }

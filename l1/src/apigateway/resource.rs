@@ -5,14 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::Resource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-resource.html) resource type.
 ///
+/// The `AWS::ApiGateway::Resource` resource creates a resource in an API.
+///
 /// Build it with [`ResourceResource::builder`]; adding it to a stack returns a [`ResourceResourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceResource {
     /// `ParentId`: required. Changing it replaces the resource.
+    ///
+    /// The parent resource's identifier.
     pub parent_id: Option<Val<String>>,
     /// `PathPart`: required. Changing it replaces the resource.
+    ///
+    /// The last path segment for this resource.
     pub path_part: Option<Val<String>>,
     /// `RestApiId`: required. Changing it replaces the resource.
+    ///
+    /// The string identifier of the associated RestApi.
     pub rest_api_id: Option<Val<String>>,
 }
 
@@ -106,6 +114,8 @@ impl Deref for ResourceResourceHandle {
 
 impl ResourceResourceHandle {
     /// `Fn::GetAtt` `ResourceId`.
+    ///
+    /// The ID for the resource. For example: `abc123` .
     pub fn attr_resource_id(&self) -> Val<String> {
         self.0.get_att("ResourceId")
     }

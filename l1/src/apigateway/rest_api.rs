@@ -5,42 +5,121 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::RestApi`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-restapi.html) resource type.
 ///
+/// The `AWS::ApiGateway::RestApi` resource creates a REST API. For more information, see
+/// [restapi:create](https://docs.aws.amazon.com/apigateway/latest/api/API_CreateRestApi.html) in the *Amazon
+/// API Gateway REST API Reference* .
+///
+/// > On January 1, 2016, the Swagger Specification was donated to the [OpenAPI
+/// initiative](https://docs.aws.amazon.com/https://www.openapis.org/) , becoming the foundation of the
+/// OpenAPI Specification.
+///
 /// Build it with [`RestApi::builder`]; adding it to a stack returns a [`RestApiHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RestApi {
     /// `ApiKeySourceType`.
+    ///
+    /// The source of the API key for metering requests according to a usage plan. Valid values are:
+    /// `HEADER` to read the API key from the `X-API-Key` header of a request. `AUTHORIZER` to read the API
+    /// key from the `UsageIdentifierKey` from a custom authorizer.
     pub api_key_source_type: Option<Val<String>>,
     /// `BinaryMediaTypes`.
+    ///
+    /// The list of binary media types supported by the RestApi. By default, the RestApi supports only
+    /// UTF-8-encoded text payloads.
     pub binary_media_types: Option<Val<Vec<String>>>,
     /// `Body`.
+    ///
+    /// An OpenAPI specification that defines a set of RESTful APIs in JSON format. For YAML templates, you
+    /// can also provide the specification in YAML format.
     pub body: Option<Val<Json>>,
     /// `BodyS3Location`.
+    ///
+    /// The Amazon Simple Storage Service (Amazon S3) location that points to an OpenAPI file, which defines
+    /// a set of RESTful APIs in JSON or YAML format.
     pub body_s3_location: Option<Val<S3Location>>,
     /// `CloneFrom`.
+    ///
+    /// The ID of the RestApi that you want to clone from.
     pub clone_from: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the RestApi.
     pub description: Option<Val<String>>,
     /// `DisableExecuteApiEndpoint`.
+    ///
+    /// Specifies whether clients can invoke your API by using the default `execute-api` endpoint. By
+    /// default, clients can invoke your API with the default
+    /// `https://{api_id}.execute-api.{region}.amazonaws.com` endpoint. To require that clients use a custom
+    /// domain name to invoke your API, disable the default endpoint
     pub disable_execute_api_endpoint: Option<Val<bool>>,
     /// `EndpointAccessMode`.
+    ///
+    /// The endpoint access mode for your RestApi.
     pub endpoint_access_mode: Option<Val<String>>,
     /// `EndpointConfiguration`.
+    ///
+    /// A list of the endpoint types and IP address types of the API. Use this property when creating an
+    /// API. When importing an existing API, specify the endpoint configuration types using the `Parameters`
+    /// property.
     pub endpoint_configuration: Option<Val<EndpointConfiguration>>,
     /// `FailOnWarnings`.
+    ///
+    /// A query parameter to indicate whether to rollback the API update ( `true` ) or not ( `false` ) when
+    /// a warning is encountered. The default value is `false` .
     pub fail_on_warnings: Option<Val<bool>>,
     /// `MinimumCompressionSize`.
+    ///
+    /// A nullable integer that is used to enable compression (with non-negative between 0 and 10485760
+    /// (10M) bytes, inclusive) or disable compression (with a null value) on an API. When compression is
+    /// enabled, compression or decompression is not applied on the payload if the payload size is smaller
+    /// than this value. Setting it to zero allows compression for any payload size.
     pub minimum_compression_size: Option<Val<i64>>,
     /// `Mode`.
+    ///
+    /// This property applies only when you use OpenAPI to define your REST API. The `Mode` determines how
+    /// API Gateway handles resource updates.
+    ///
+    /// Valid values are `overwrite` or `merge` .
+    ///
+    /// For `overwrite` , the new API definition replaces the existing one. The existing API identifier
+    /// remains unchanged.
+    ///
+    /// For `merge` , the new API definition is merged with the existing API.
+    ///
+    /// If you don't specify this property, a default value is chosen. For REST APIs created before March 29, 2021,
+    /// the default is `overwrite` . For REST APIs created after March 29, 2021, the new API definition
+    /// takes precedence, but any container types such as endpoint configurations and binary media types are
+    /// merged with the existing API.
+    ///
+    /// Use the default mode to define top-level `RestApi` properties in addition to using OpenAPI.
+    /// Generally, it's preferred to use API Gateway's OpenAPI extensions to model these properties.
     pub mode: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the RestApi. A name is required if the REST API is not based on an OpenAPI
+    /// specification.
     pub name: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// Custom header parameters as part of the request. For example, to exclude DocumentationParts from an
+    /// imported API, set `ignore=documentation` as a `parameters` value, as in the AWS CLI command of `aws
+    /// apigateway import-rest-api --parameters ignore=documentation --body
+    /// 'file:///path/to/imported-api-body.json'` .
     pub parameters: Option<Val<Json>>,
     /// `Policy`.
+    ///
+    /// A policy document that contains the permissions for the `RestApi` resource. To set the ARN for the
+    /// policy, use the `!Join` intrinsic function with `""` as delimiter and values of `"execute-api:/"`
+    /// and `"*"` .
     pub policy: Option<Val<Json>>,
     /// `SecurityPolicy`.
+    ///
+    /// The Transport Layer Security (TLS) version + cipher suite for this RestApi.
     pub security_policy: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The key-value map of strings. The valid character set is \[a-zA-Z+-=._:/\]. The tag key can be up to 128
+    /// characters and must not start with `aws:` . The tag value can be up to 256 characters.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -215,10 +294,14 @@ impl Deref for RestApiHandle {
 
 impl RestApiHandle {
     /// `Fn::GetAtt` `RestApiId`.
+    ///
+    /// The string identifier of the associated RestApi.
     pub fn attr_rest_api_id(&self) -> Val<String> {
         self.0.get_att("RestApiId")
     }
     /// `Fn::GetAtt` `RootResourceId`.
+    ///
+    /// The root resource ID for a `RestApi` resource, such as `a0bc123d4e` .
     pub fn attr_root_resource_id(&self) -> Val<String> {
         self.0.get_att("RootResourceId")
     }
@@ -233,13 +316,32 @@ impl RestApiHandle {
 }
 
 /// The [`EndpointConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-restapi-endpointconfiguration.html) property type.
+///
+/// The `EndpointConfiguration` property type specifies the endpoint types and IP address types of a
+/// REST API.
+///
+/// `EndpointConfiguration` is a property of the
+/// [AWS::ApiGateway::RestApi](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-restapi.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointConfiguration {
     /// `IpAddressType`.
+    ///
+    /// The IP address types that can invoke an API (RestApi). Use `ipv4` to allow only IPv4 addresses to
+    /// invoke an API, or use `dualstack` to allow both IPv4 and IPv6 addresses to invoke an API. For the
+    /// `PRIVATE` endpoint type, only `dualstack` is supported.
     pub ip_address_type: Option<Val<String>>,
     /// `Types`.
+    ///
+    /// A list of endpoint types of an API (RestApi) or its custom domain name (DomainName). For an
+    /// edge-optimized API and its custom domain name, the endpoint type is `"EDGE"` . For a regional API
+    /// and its custom domain name, the endpoint type is `REGIONAL` . For a private API, the endpoint type
+    /// is `PRIVATE` .
     pub types: Option<Val<Vec<String>>>,
     /// `VpcEndpointIds`.
+    ///
+    /// A list of VpcEndpointIds of an API (RestApi) against which to create Route53 ALIASes. It is only
+    /// supported for `PRIVATE` endpoint type.
     pub vpc_endpoint_ids: Option<Val<Vec<String>>>,
 }
 
@@ -309,15 +411,33 @@ impl ToValue for EndpointConfiguration {
 impl Literal for EndpointConfiguration {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-restapi-s3location.html) property type.
+///
+/// `S3Location` is a property of the
+/// [AWS::ApiGateway::RestApi](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-restapi.html)
+/// resource that specifies the Amazon S3 location of a OpenAPI (formerly Swagger) file that defines a
+/// set of RESTful APIs in JSON or YAML.
+///
+/// > On January 1, 2016, the Swagger Specification was donated to the [OpenAPI
+/// initiative](https://docs.aws.amazon.com/https://www.openapis.org/) , becoming the foundation of the
+/// OpenAPI Specification.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `Bucket`.
+    ///
+    /// The name of the S3 bucket where the OpenAPI file is stored.
     pub bucket: Option<Val<String>>,
     /// `ETag`.
+    ///
+    /// The Amazon S3 ETag (a file checksum) of the OpenAPI file. If you don't specify a value, API Gateway
+    /// skips ETag validation of your OpenAPI file.
     pub e_tag: Option<Val<String>>,
     /// `Key`.
+    ///
+    /// The file name of the OpenAPI file (Amazon S3 object name).
     pub key: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// For versioning-enabled buckets, a specific version of the OpenAPI file.
     pub version: Option<Val<String>>,
 }
 

@@ -5,36 +5,76 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::Stage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-stage.html) resource type.
 ///
+/// The `AWS::ApiGateway::Stage` resource creates a stage for a deployment.
+///
 /// Build it with [`Stage::builder`]; adding it to a stack returns a [`StageHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stage {
     /// `AccessLogSetting`.
+    ///
+    /// Access log settings, including the access log format and access log destination ARN.
     pub access_log_setting: Option<Val<AccessLogSetting>>,
     /// `CacheClusterEnabled`.
+    ///
+    /// Specifies whether a cache cluster is enabled for the stage. To activate a method-level cache, set
+    /// `CachingEnabled` to `true` for a method.
     pub cache_cluster_enabled: Option<Val<bool>>,
     /// `CacheClusterSize`.
+    ///
+    /// The stage's cache capacity in GB. For more information about choosing a cache size, see [Enabling
+    /// API caching to enhance
+    /// responsiveness](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-caching.html)
+    /// .
     pub cache_cluster_size: Option<Val<String>>,
     /// `CanarySetting`.
+    ///
+    /// Settings for the canary deployment in this stage.
     pub canary_setting: Option<Val<CanarySetting>>,
     /// `ClientCertificateId`.
+    ///
+    /// The identifier of a client certificate for an API stage.
     pub client_certificate_id: Option<Val<String>>,
     /// `DeploymentId`.
+    ///
+    /// The identifier of the Deployment that the stage points to.
     pub deployment_id: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The stage's description.
     pub description: Option<Val<String>>,
     /// `DocumentationVersion`.
+    ///
+    /// The version of the associated API documentation.
     pub documentation_version: Option<Val<String>>,
     /// `MethodSettings`.
+    ///
+    /// A map that defines the method settings for a Stage resource. Keys (designated as
+    /// `/{method_setting_key` below) are method paths defined as `{resource_path}/{http_method}` for an
+    /// individual method override, or `/\*/\*` for overriding all methods in the stage.
     pub method_settings: Option<Val<Vec<MethodSetting>>>,
     /// `RestApiId`: required. Changing it replaces the resource.
+    ///
+    /// The string identifier of the associated RestApi.
     pub rest_api_id: Option<Val<String>>,
     /// `StageName`. Changing it replaces the resource.
+    ///
+    /// The name of the stage is the first path segment in the Uniform Resource Identifier (URI) of a call
+    /// to API Gateway. Stage names can only contain alphanumeric characters, hyphens, and underscores.
+    /// Maximum length is 128 characters.
     pub stage_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The collection of tags. Each tag element is associated with a given resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TracingEnabled`.
+    ///
+    /// Specifies whether active tracing with X-ray is enabled for the Stage.
     pub tracing_enabled: Option<Val<bool>>,
     /// `Variables`.
+    ///
+    /// A map (string-to-string map) that defines the stage variables, where the variable name is the key
+    /// and the variable value is the value. Variable names are limited to alphanumeric characters. Values
+    /// must match the following regular expression: `[A-Za-z0-9-._~:/?#&=,]+` .
     pub variables: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -209,11 +249,26 @@ impl StageHandle {
 }
 
 /// The [`AccessLogSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-stage-accesslogsetting.html) property type.
+///
+/// The `AccessLogSetting` property type specifies settings for logging access in this stage.
+///
+/// `AccessLogSetting` is a property of the
+/// [AWS::ApiGateway::Stage](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-stage.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessLogSetting {
     /// `DestinationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the CloudWatch Logs log group or Kinesis Data Firehose delivery
+    /// stream to receive access logs. If you specify a Kinesis Data Firehose delivery stream, the stream
+    /// name must begin with `amazon-apigateway-` . This parameter is required to enable access logging.
     pub destination_arn: Option<Val<String>>,
     /// `Format`.
+    ///
+    /// A single line format of the access logs of data, as specified by selected [$context
+    /// variables](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html#context-variable-reference)
+    /// . The format must include at least `$context.requestId` . This parameter is required to enable
+    /// access logging.
     pub format: Option<Val<String>>,
 }
 
@@ -267,17 +322,29 @@ impl ToValue for AccessLogSetting {
 impl Literal for AccessLogSetting {}
 
 /// The [`CanarySetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-stage-canarysetting.html) property type.
+///
+/// Configuration settings of a canary deployment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CanarySetting {
     /// `DeploymentId`.
+    ///
+    /// The ID of the canary deployment.
     pub deployment_id: Option<Val<String>>,
     /// `PercentTraffic`.
+    ///
+    /// The percent (0-100) of traffic diverted to a canary deployment.
     ///
     /// - Range: 0 to 100.
     pub percent_traffic: Option<Val<f64>>,
     /// `StageVariableOverrides`.
+    ///
+    /// Stage variables overridden for a canary release deployment, including new stage variables introduced
+    /// in the canary. These stage variables are represented as a string-to-string map between stage
+    /// variable names and their values.
     pub stage_variable_overrides: Option<Val<BTreeMap<String, String>>>,
     /// `UseStageCache`.
+    ///
+    /// A Boolean flag to indicate whether the canary deployment uses the stage cache or not.
     pub use_stage_cache: Option<Val<bool>>,
 }
 
@@ -348,31 +415,69 @@ impl ToValue for CanarySetting {
 impl Literal for CanarySetting {}
 
 /// The [`MethodSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-stage-methodsetting.html) property type.
+///
+/// The `MethodSetting` property type configures settings for all methods in a stage.
+///
+/// The `MethodSettings` property of the `AWS::ApiGateway::Stage` resource contains a list of
+/// `MethodSetting` property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MethodSetting {
     /// `CacheDataEncrypted`.
+    ///
+    /// Specifies whether the cached responses are encrypted.
     pub cache_data_encrypted: Option<Val<bool>>,
     /// `CacheTtlInSeconds`.
+    ///
+    /// Specifies the time to live (TTL), in seconds, for cached responses. The higher the TTL, the longer
+    /// the response will be cached.
     pub cache_ttl_in_seconds: Option<Val<i64>>,
     /// `CachingEnabled`.
+    ///
+    /// Specifies whether responses should be cached and returned for requests. A cache cluster must be
+    /// enabled on the stage for responses to be cached.
     pub caching_enabled: Option<Val<bool>>,
     /// `DataTraceEnabled`.
+    ///
+    /// Specifies whether data trace logging is enabled for this method, which affects the log entries
+    /// pushed to Amazon CloudWatch Logs. This can be useful to troubleshoot APIs, but can result in logging
+    /// sensitive data. We recommend that you don't enable this option for production APIs.
     pub data_trace_enabled: Option<Val<bool>>,
     /// `HttpMethod`.
+    ///
+    /// The HTTP method. To apply settings to multiple resources and methods, specify an asterisk ( `*` )
+    /// for the `HttpMethod` and `/*` for the `ResourcePath` . This parameter is required when you specify a
+    /// `MethodSetting` .
     pub http_method: Option<Val<String>>,
     /// `LoggingLevel`.
+    ///
+    /// Specifies the logging level for this method, which affects the log entries pushed to Amazon
+    /// CloudWatch Logs. Valid values are `OFF` , `ERROR` , and `INFO` . Choose `ERROR` to write only
+    /// error-level entries to CloudWatch Logs, or choose `INFO` to include all `ERROR` events as well as
+    /// extra informational events.
     pub logging_level: Option<Val<String>>,
     /// `MetricsEnabled`.
+    ///
+    /// Specifies whether Amazon CloudWatch metrics are enabled for this method.
     pub metrics_enabled: Option<Val<bool>>,
     /// `ResourcePath`.
+    ///
+    /// The resource path for this method. Forward slashes ( `/` ) are encoded as `~1` and the initial slash
+    /// must include a forward slash. For example, the path value `/resource/subresource` must be encoded as
+    /// `/~1resource~1subresource` . To specify the root path, use only a slash ( `/` ). To apply settings
+    /// to multiple resources and methods, specify an asterisk ( `*` ) for the `HttpMethod` and `/*` for the
+    /// `ResourcePath` . This parameter is required when you specify a `MethodSetting` .
     ///
     /// - Pattern: `^/.*$`.
     pub resource_path: Option<Val<String>>,
     /// `ThrottlingBurstLimit`.
     ///
+    /// Specifies the throttling burst limit.
+    ///
     /// - Minimum: 0.
     pub throttling_burst_limit: Option<Val<i64>>,
     /// `ThrottlingRateLimit`.
+    ///
+    /// Specifies the throttling rate limit.
     ///
     /// - Minimum: 0.
     pub throttling_rate_limit: Option<Val<f64>>,

@@ -5,20 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::UsagePlan`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-usageplan.html) resource type.
 ///
+/// The `AWS::ApiGateway::UsagePlan` resource creates a usage plan for deployed APIs. A usage plan sets
+/// a target for the throttling and quota limits on individual client API keys. For more information,
+/// see [Creating and Using API Usage Plans in Amazon API
+/// Gateway](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html)
+/// in the *API Gateway Developer Guide* .
+///
+/// In some cases clients can exceed the targets that you set. Don’t rely on usage plans to control
+/// costs. Consider using [AWS
+/// Budgets](https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-managing-costs.html)
+/// to monitor costs and [AWS
+/// WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) to manage API requests.
+///
 /// Build it with [`UsagePlan::builder`]; adding it to a stack returns a [`UsagePlanHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UsagePlan {
     /// `ApiStages`.
+    ///
+    /// The associated API stages of a usage plan.
     pub api_stages: Option<Val<Vec<ApiStage>>>,
     /// `Description`.
+    ///
+    /// The description of a usage plan.
     pub description: Option<Val<String>>,
     /// `Quota`.
+    ///
+    /// The target maximum number of permitted requests per a given unit time interval.
     pub quota: Option<Val<QuotaSettings>>,
     /// `Tags`.
+    ///
+    /// The collection of tags. Each tag element is associated with a given resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Throttle`.
+    ///
+    /// A map containing method level throttling information for API stage in a usage plan.
     pub throttle: Option<Val<ThrottleSettings>>,
     /// `UsagePlanName`.
+    ///
+    /// The name of a usage plan.
     pub usage_plan_name: Option<Val<String>>,
 }
 
@@ -127,6 +151,8 @@ impl Deref for UsagePlanHandle {
 
 impl UsagePlanHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID for the usage plan. For example: `abc123` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -141,13 +167,21 @@ impl UsagePlanHandle {
 }
 
 /// The [`ApiStage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-usageplan-apistage.html) property type.
+///
+/// API stage name of the associated API stage in a usage plan.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiStage {
     /// `ApiId`.
+    ///
+    /// API Id of the associated API stage in a usage plan.
     pub api_id: Option<Val<String>>,
     /// `Stage`.
+    ///
+    /// API stage name of the associated API stage in a usage plan.
     pub stage: Option<Val<String>>,
     /// `Throttle`.
+    ///
+    /// Map containing method level throttling information for API stage in a usage plan.
     pub throttle: Option<Val<BTreeMap<String, ThrottleSettings>>>,
 }
 
@@ -212,17 +246,34 @@ impl ToValue for ApiStage {
 impl Literal for ApiStage {}
 
 /// The [`QuotaSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-usageplan-quotasettings.html) property type.
+///
+/// `QuotaSettings` is a property of the
+/// [AWS::ApiGateway::UsagePlan](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-usageplan.html)
+/// resource that specifies a target for the maximum number of requests users can make to your REST
+/// APIs.
+///
+/// In some cases clients can exceed the targets that you set. Don’t rely on usage plans to control
+/// costs. Consider using [AWS
+/// Budgets](https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-managing-costs.html)
+/// to monitor costs and [AWS
+/// WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) to manage API requests.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuotaSettings {
     /// `Limit`.
+    ///
+    /// The target maximum number of requests that can be made in a given time period.
     ///
     /// - Minimum: 0.
     pub limit: Option<Val<i64>>,
     /// `Offset`.
     ///
+    /// The number of requests subtracted from the given limit in the initial time period.
+    ///
     /// - Minimum: 0.
     pub offset: Option<Val<i64>>,
     /// `Period`.
+    ///
+    /// The time period in which the limit applies. Valid values are "DAY", "WEEK" or "MONTH".
     pub period: Option<Val<String>>,
 }
 
@@ -350,13 +401,23 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`ThrottleSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-usageplan-throttlesettings.html) property type.
+///
+/// `ThrottleSettings` is a property of the
+/// [AWS::ApiGateway::UsagePlan](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-usageplan.html)
+/// resource that specifies the overall request rate (average requests per second) and burst capacity
+/// when users call your REST APIs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThrottleSettings {
     /// `BurstLimit`.
     ///
+    /// The API target request burst rate limit. This allows more requests through for a period of time than
+    /// the target rate limit.
+    ///
     /// - Minimum: 0.
     pub burst_limit: Option<Val<i64>>,
     /// `RateLimit`.
+    ///
+    /// The API target request rate limit.
     ///
     /// - Minimum: 0.
     pub rate_limit: Option<Val<f64>>,

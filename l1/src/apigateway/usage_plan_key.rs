@@ -5,14 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::UsagePlanKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-usageplankey.html) resource type.
 ///
+/// The `AWS::ApiGateway::UsagePlanKey` resource associates an API key with a usage plan. This
+/// association determines which users the usage plan is applied to.
+///
 /// Build it with [`UsagePlanKey::builder`]; adding it to a stack returns a [`UsagePlanKeyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UsagePlanKey {
     /// `KeyId`: required. Changing it replaces the resource.
+    ///
+    /// The Id of the UsagePlanKey resource.
     pub key_id: Option<Val<String>>,
     /// `KeyType`: required. Changing it replaces the resource.
+    ///
+    /// The type of a UsagePlanKey resource for a plan customer.
     pub key_type: Option<Val<KeyType>>,
     /// `UsagePlanId`: required. Changing it replaces the resource.
+    ///
+    /// The Id of the UsagePlan resource representing the usage plan containing the UsagePlanKey resource
+    /// representing a plan customer.
     pub usage_plan_id: Option<Val<String>>,
 }
 
@@ -106,6 +116,8 @@ impl Deref for UsagePlanKeyHandle {
 
 impl UsagePlanKeyHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID for the usage plan key. For example: `abc123` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -139,9 +151,18 @@ impl KeyType {
             KeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyType {
+    const VALUES: &'static [&'static str] = &["API_KEY"];
+    fn as_str(&self) -> &str {
+        KeyType::as_str(self)
     }
 }
 

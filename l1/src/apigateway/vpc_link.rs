@@ -5,16 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGateway::VpcLink`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-vpclink.html) resource type.
 ///
+/// The `AWS::ApiGateway::VpcLink` resource creates an API Gateway VPC link for a REST API to access
+/// resources in an Amazon Virtual Private Cloud (VPC). For more information, see
+/// [vpclink:create](https://docs.aws.amazon.com/apigateway/latest/api/API_CreateVpcLink.html) in the
+/// `Amazon API Gateway REST API Reference` .
+///
 /// Build it with [`VpcLink::builder`]; adding it to a stack returns a [`VpcLinkHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcLink {
     /// `Description`.
+    ///
+    /// The description of the VPC link.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name used to label and identify the VPC link.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of arbitrary tags (key-value pairs) to associate with the VPC link.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetArns`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the network load balancer of the VPC targeted by the VPC link. The network load balancer
+    /// must be owned by the same AWS account of the API owner.
     pub target_arns: Option<Val<Vec<String>>>,
 }
 
@@ -121,6 +135,8 @@ impl Deref for VpcLinkHandle {
 
 impl VpcLinkHandle {
     /// `Fn::GetAtt` `VpcLinkId`.
+    ///
+    /// The ID for the VPC link. For example: `abc123` .
     pub fn attr_vpc_link_id(&self) -> Val<String> {
         self.0.get_att("VpcLinkId")
     }

@@ -5,46 +5,128 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGatewayV2::Api`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-api.html) resource type.
 ///
+/// The `AWS::ApiGatewayV2::Api` resource creates an API. WebSocket APIs and HTTP APIs are supported.
+/// For more information about WebSocket APIs, see [About WebSocket APIs in API
+/// Gateway](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-overview.html)
+/// in the *API Gateway Developer Guide* . For more information about HTTP APIs, see [HTTP
+/// APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api.html) in the *API
+/// Gateway Developer Guide.*
+///
 /// Build it with [`Api::builder`]; adding it to a stack returns a [`ApiHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Api {
     /// `ApiKeySelectionExpression`.
+    ///
+    /// An API key selection expression. Supported only for WebSocket APIs. See [API Key Selection
+    /// Expressions](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-selection-expressions.html#apigateway-websocket-api-apikey-selection-expressions)
+    /// .
     pub api_key_selection_expression: Option<Val<String>>,
     /// `BasePath`.
+    ///
+    /// Specifies how to interpret the base path of the API during import. Valid values are `ignore` ,
+    /// `prepend` , and `split` . The default value is `ignore` . To learn more, see [Set the OpenAPI
+    /// basePath
+    /// Property](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-import-api-basePath.html)
+    /// . Supported only for HTTP APIs.
     pub base_path: Option<Val<String>>,
     /// `Body`.
+    ///
+    /// The OpenAPI definition. Supported only for HTTP APIs. To import an HTTP API, you must specify a
+    /// `Body` or `BodyS3Location` . If you specify a `Body` or `BodyS3Location` , don't specify
+    /// CloudFormation resources such as `AWS::ApiGatewayV2::Authorizer` or `AWS::ApiGatewayV2::Route` . API
+    /// Gateway doesn't support the combination of OpenAPI and CloudFormation resources.
     ///
     /// - Format: `json`.
     pub body: Option<Val<Json>>,
     /// `BodyS3Location`.
+    ///
+    /// The S3 location of an OpenAPI definition. Supported only for HTTP APIs. To import an HTTP API, you
+    /// must specify a `Body` or `BodyS3Location` . If you specify a `Body` or `BodyS3Location` , don't
+    /// specify CloudFormation resources such as `AWS::ApiGatewayV2::Authorizer` or
+    /// `AWS::ApiGatewayV2::Route` . API Gateway doesn't support the combination of OpenAPI and
+    /// CloudFormation resources.
     pub body_s3_location: Option<Val<BodyS3Location>>,
     /// `CorsConfiguration`.
+    ///
+    /// A CORS configuration. Supported only for HTTP APIs. See [Configuring
+    /// CORS](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html) for more
+    /// information.
     pub cors_configuration: Option<Val<Cors>>,
     /// `CredentialsArn`.
+    ///
+    /// This property is part of quick create. It specifies the credentials required for the integration, if
+    /// any. For a Lambda integration, three options are available. To specify an IAM Role for API Gateway
+    /// to assume, use the role's Amazon Resource Name (ARN). To require that the caller's identity be
+    /// passed through from the request, specify `arn:aws:iam::*:user/*` . To use resource-based permissions
+    /// on supported AWS services, specify `null` . Currently, this property is not used for HTTP
+    /// integrations. Supported only for HTTP APIs.
     pub credentials_arn: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the API.
     pub description: Option<Val<String>>,
     /// `DisableExecuteApiEndpoint`.
+    ///
+    /// Specifies whether clients can invoke your API by using the default `execute-api` endpoint. By
+    /// default, clients can invoke your API with the default
+    /// <https://{api_id}.execute-api.{region}.amazonaws.com> endpoint. To require that clients use a custom
+    /// domain name to invoke your API, disable the default endpoint.
     pub disable_execute_api_endpoint: Option<Val<bool>>,
     /// `DisableSchemaValidation`.
+    ///
+    /// Avoid validating models when creating a deployment. Supported only for WebSocket APIs.
     pub disable_schema_validation: Option<Val<bool>>,
     /// `FailOnWarnings`.
+    ///
+    /// Specifies whether to rollback the API creation when a warning is encountered. By default, API
+    /// creation continues if a warning is encountered.
     pub fail_on_warnings: Option<Val<bool>>,
     /// `IpAddressType`.
+    ///
+    /// The IP address types that can invoke the API. Use `ipv4` to allow only IPv4 addresses to invoke your
+    /// API, or use `dualstack` to allow both IPv4 and IPv6 addresses to invoke your API.
+    ///
+    /// Don’t use IP address type for an HTTP API based on an OpenAPI specification. Instead, specify the
+    /// IP address type in the OpenAPI specification.
     pub ip_address_type: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the API. Required unless you specify an OpenAPI definition for `Body` or
+    /// `S3BodyLocation` .
     pub name: Option<Val<String>>,
     /// `ProtocolType`. Changing it replaces the resource.
+    ///
+    /// The API protocol. Valid values are `WEBSOCKET` or `HTTP` . Required unless you specify an OpenAPI
+    /// definition for `Body` or `S3BodyLocation` .
     pub protocol_type: Option<Val<String>>,
     /// `RouteKey`.
+    ///
+    /// This property is part of quick create. If you don't specify a `routeKey` , a default route of
+    /// `$default` is created. The `$default` route acts as a catch-all for any request made to your API,
+    /// for a particular stage. The `$default` route key can't be modified. You can add routes after
+    /// creating the API, and you can update the route keys of additional routes. Supported only for HTTP
+    /// APIs.
     pub route_key: Option<Val<String>>,
     /// `RouteSelectionExpression`.
+    ///
+    /// The route selection expression for the API. For HTTP APIs, the `routeSelectionExpression` must be
+    /// `${request.method} ${request.path}` . If not provided, this will be the default for HTTP APIs. This
+    /// property is required for WebSocket APIs.
     pub route_selection_expression: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The collection of tags. Each tag element is associated with a given resource.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Target`.
+    ///
+    /// This property is part of quick create. Quick create produces an API with an integration, a default
+    /// catch-all route, and a default stage which is configured to automatically deploy changes. For HTTP
+    /// integrations, specify a fully qualified URL. For Lambda integrations, specify a function ARN. The
+    /// type of the integration will be HTTP_PROXY or AWS_PROXY, respectively. Supported only for HTTP APIs.
     pub target: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// A version identifier for the API.
     pub version: Option<Val<String>>,
 }
 
@@ -220,10 +302,14 @@ impl Deref for ApiHandle {
 
 impl ApiHandle {
     /// `Fn::GetAtt` `ApiId`.
+    ///
+    /// The API identifier.
     pub fn attr_api_id(&self) -> Val<String> {
         self.0.get_att("ApiId")
     }
     /// `Fn::GetAtt` `ApiEndpoint`.
+    ///
+    /// The default endpoint for an API. For example: `https://abcdef.execute-api.us-west-2.amazonaws.com` .
     pub fn attr_api_endpoint(&self) -> Val<String> {
         self.0.get_att("ApiEndpoint")
     }
@@ -238,15 +324,27 @@ impl ApiHandle {
 }
 
 /// The [`BodyS3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-api-bodys3location.html) property type.
+///
+/// The `BodyS3Location` property specifies an S3 location from which to import an OpenAPI definition.
+/// Supported only for HTTP APIs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BodyS3Location {
     /// `Bucket`.
+    ///
+    /// The S3 bucket that contains the OpenAPI definition to import. Required if you specify a
+    /// `BodyS3Location` for an API.
     pub bucket: Option<Val<String>>,
     /// `Etag`.
+    ///
+    /// The Etag of the S3 object.
     pub etag: Option<Val<String>>,
     /// `Key`.
+    ///
+    /// The key of the S3 object. Required if you specify a `BodyS3Location` for an API.
     pub key: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The version of the S3 object.
     pub version: Option<Val<String>>,
 }
 
@@ -312,19 +410,36 @@ impl ToValue for BodyS3Location {
 impl Literal for BodyS3Location {}
 
 /// The [`Cors`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-api-cors.html) property type.
+///
+/// The `Cors` property specifies a CORS configuration for an API. Supported only for HTTP APIs. See
+/// [Configuring CORS](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html)
+/// for more information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cors {
     /// `AllowCredentials`.
+    ///
+    /// Specifies whether credentials are included in the CORS request. Supported only for HTTP APIs.
     pub allow_credentials: Option<Val<bool>>,
     /// `AllowHeaders`.
+    ///
+    /// Represents a collection of allowed headers. Supported only for HTTP APIs.
     pub allow_headers: Option<Val<Vec<String>>>,
     /// `AllowMethods`.
+    ///
+    /// Represents a collection of allowed HTTP methods. Supported only for HTTP APIs.
     pub allow_methods: Option<Val<Vec<String>>>,
     /// `AllowOrigins`.
+    ///
+    /// Represents a collection of allowed origins. Supported only for HTTP APIs.
     pub allow_origins: Option<Val<Vec<String>>>,
     /// `ExposeHeaders`.
+    ///
+    /// Represents a collection of exposed headers. Supported only for HTTP APIs.
     pub expose_headers: Option<Val<Vec<String>>>,
     /// `MaxAge`.
+    ///
+    /// The number of seconds that the browser should cache preflight request results. Supported only for
+    /// HTTP APIs.
     pub max_age: Option<Val<i64>>,
 }
 

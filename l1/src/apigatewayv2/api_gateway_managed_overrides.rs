@@ -5,16 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGatewayV2::ApiGatewayManagedOverrides`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-apigatewaymanagedoverrides.html) resource type.
 ///
+/// The `AWS::ApiGatewayV2::ApiGatewayManagedOverrides` resource overrides the default properties of API
+/// Gateway-managed resources that are implicitly configured for you when you use quick create. When you
+/// create an API by using quick create, an `AWS::ApiGatewayV2::Route` ,
+/// `AWS::ApiGatewayV2::Integration` , and `AWS::ApiGatewayV2::Stage` are created for you and associated
+/// with your `AWS::ApiGatewayV2::Api` . The `AWS::ApiGatewayV2::ApiGatewayManagedOverrides` resource
+/// enables you to set, or override the properties of these implicit resources. Supported only for HTTP
+/// APIs.
+///
 /// Build it with [`ApiGatewayManagedOverrides::builder`]; adding it to a stack returns a [`ApiGatewayManagedOverridesHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiGatewayManagedOverrides {
     /// `ApiId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the API for which to override the configuration of API Gateway-managed resources.
     pub api_id: Option<Val<String>>,
     /// `Integration`.
+    ///
+    /// Overrides the integration configuration for an API Gateway-managed integration.
     pub integration: Option<Val<IntegrationOverrides>>,
     /// `Route`.
+    ///
+    /// Overrides the route configuration for an API Gateway-managed route.
     pub route: Option<Val<RouteOverrides>>,
     /// `Stage`.
+    ///
+    /// Overrides the stage configuration for an API Gateway-managed stage.
     pub stage: Option<Val<StageOverrides>>,
 }
 
@@ -104,6 +120,8 @@ impl Deref for ApiGatewayManagedOverridesHandle {
 
 impl ApiGatewayManagedOverridesHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -118,11 +136,18 @@ impl ApiGatewayManagedOverridesHandle {
 }
 
 /// The [`AccessLogSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-apigatewaymanagedoverrides-accesslogsettings.html) property type.
+///
+/// The `AccessLogSettings` property overrides the access log settings for an API Gateway-managed stage.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessLogSettings {
     /// `DestinationArn`.
+    ///
+    /// The ARN of the CloudWatch Logs log group to receive access logs.
     pub destination_arn: Option<Val<String>>,
     /// `Format`.
+    ///
+    /// A single line format of the access logs of data, as specified by selected $context variables. The
+    /// format must include at least $context.requestId.
     pub format: Option<Val<String>>,
 }
 
@@ -176,15 +201,34 @@ impl ToValue for AccessLogSettings {
 impl Literal for AccessLogSettings {}
 
 /// The [`IntegrationOverrides`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-apigatewaymanagedoverrides-integrationoverrides.html) property type.
+///
+/// The `IntegrationOverrides` property overrides the integration settings for an API Gateway-managed
+/// integration. If you remove this property, API Gateway restores the default values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegrationOverrides {
     /// `Description`.
+    ///
+    /// The description of the integration.
     pub description: Option<Val<String>>,
     /// `IntegrationMethod`.
+    ///
+    /// Specifies the integration's HTTP method type. For WebSocket APIs, if you use a Lambda integration,
+    /// you must set the integration method to `POST` .
     pub integration_method: Option<Val<String>>,
     /// `PayloadFormatVersion`.
+    ///
+    /// Specifies the format of the payload sent to an integration. Required for HTTP APIs. For HTTP APIs,
+    /// supported values for Lambda proxy integrations are `1.0` and `2.0` . For all other integrations,
+    /// `1.0` is the only supported value. To learn more, see [Working with AWS Lambda proxy integrations
+    /// for HTTP
+    /// APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html)
+    /// .
     pub payload_format_version: Option<Val<String>>,
     /// `TimeoutInMillis`.
+    ///
+    /// Custom timeout between 50 and 29,000 milliseconds for WebSocket APIs and between 50 and 30,000
+    /// milliseconds for HTTP APIs. The default timeout is 29 seconds for WebSocket APIs and 30 seconds for
+    /// HTTP APIs.
     pub timeout_in_millis: Option<Val<i64>>,
 }
 
@@ -250,17 +294,34 @@ impl ToValue for IntegrationOverrides {
 impl Literal for IntegrationOverrides {}
 
 /// The [`RouteOverrides`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-apigatewaymanagedoverrides-routeoverrides.html) property type.
+///
+/// The `RouteOverrides` property overrides the route configuration for an API Gateway-managed route. If
+/// you remove this property, API Gateway restores the default values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteOverrides {
     /// `AuthorizationScopes`.
+    ///
+    /// The authorization scopes supported by this route.
     pub authorization_scopes: Option<Val<Vec<String>>>,
     /// `AuthorizationType`.
+    ///
+    /// The authorization type for the route. To learn more, see
+    /// [AuthorizationType](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-route.html#cfn-apigatewayv2-route-authorizationtype)
+    /// .
     pub authorization_type: Option<Val<String>>,
     /// `AuthorizerId`.
+    ///
+    /// The identifier of the `Authorizer` resource to be associated with this route. The authorizer
+    /// identifier is generated by API Gateway when you created the authorizer.
     pub authorizer_id: Option<Val<String>>,
     /// `OperationName`.
+    ///
+    /// The operation name for the route.
     pub operation_name: Option<Val<String>>,
     /// `Target`.
+    ///
+    /// For HTTP integrations, specify a fully qualified URL. For Lambda integrations, specify a function
+    /// ARN. The type of the integration will be HTTP_PROXY or AWS_PROXY, respectively.
     pub target: Option<Val<String>>,
 }
 
@@ -337,17 +398,32 @@ impl ToValue for RouteOverrides {
 impl Literal for RouteOverrides {}
 
 /// The [`RouteSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-apigatewaymanagedoverrides-routesettings.html) property type.
+///
+/// The `RouteSettings` property overrides the route settings for an API Gateway-managed route.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteSettings {
     /// `DataTraceEnabled`.
+    ///
+    /// Specifies whether ( `true` ) or not ( `false` ) data trace logging is enabled for this route. This
+    /// property affects the log entries pushed to Amazon CloudWatch Logs. Supported only for WebSocket
+    /// APIs.
     pub data_trace_enabled: Option<Val<bool>>,
     /// `DetailedMetricsEnabled`.
+    ///
+    /// Specifies whether detailed metrics are enabled.
     pub detailed_metrics_enabled: Option<Val<bool>>,
     /// `LoggingLevel`.
+    ///
+    /// Specifies the logging level for this route: `INFO` , `ERROR` , or `OFF` . This property affects the
+    /// log entries pushed to Amazon CloudWatch Logs. Supported only for WebSocket APIs.
     pub logging_level: Option<Val<String>>,
     /// `ThrottlingBurstLimit`.
+    ///
+    /// Specifies the throttling burst limit.
     pub throttling_burst_limit: Option<Val<i64>>,
     /// `ThrottlingRateLimit`.
+    ///
+    /// Specifies the throttling rate limit.
     pub throttling_rate_limit: Option<Val<f64>>,
 }
 
@@ -419,21 +495,38 @@ impl ToValue for RouteSettings {
 impl Literal for RouteSettings {}
 
 /// The [`StageOverrides`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-apigatewaymanagedoverrides-stageoverrides.html) property type.
+///
+/// The `StageOverrides` property overrides the stage configuration for an API Gateway-managed stage. If
+/// you remove this property, API Gateway restores the default values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StageOverrides {
     /// `AccessLogSettings`.
+    ///
+    /// Settings for logging access in a stage.
     pub access_log_settings: Option<Val<AccessLogSettings>>,
     /// `AutoDeploy`.
+    ///
+    /// Specifies whether updates to an API automatically trigger a new deployment. The default value is
+    /// `true` .
     pub auto_deploy: Option<Val<bool>>,
     /// `DefaultRouteSettings`.
+    ///
+    /// The default route settings for the stage.
     pub default_route_settings: Option<Val<RouteSettings>>,
     /// `Description`.
+    ///
+    /// The description for the API stage.
     pub description: Option<Val<String>>,
     /// `RouteSettings`.
+    ///
+    /// Route settings for the stage.
     ///
     /// - Format: `json`.
     pub route_settings: Option<Val<Json>>,
     /// `StageVariables`.
+    ///
+    /// A map that defines the stage variables for a `Stage` . Variable names can have alphanumeric and
+    /// underscore characters, and the values must match \[A-Za-z0-9-._~:/?#&=,\]+.
     ///
     /// - Format: `json`.
     pub stage_variables: Option<Val<Json>>,

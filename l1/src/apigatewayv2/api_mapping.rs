@@ -5,16 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGatewayV2::ApiMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-apimapping.html) resource type.
 ///
+/// The `AWS::ApiGatewayV2::ApiMapping` resource contains an API mapping. An API mapping relates a path
+/// of your custom domain name to a stage of your API. A custom domain name can have multiple API
+/// mappings, but the paths can't overlap. A custom domain can map only to APIs of the same protocol
+/// type. For more information, see
+/// [CreateApiMapping](https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/domainnames-domainname-apimappings.html#CreateApiMapping)
+/// in the *Amazon API Gateway V2 API Reference* .
+///
 /// Build it with [`ApiMapping::builder`]; adding it to a stack returns a [`ApiMappingHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiMapping {
     /// `ApiId`: required.
+    ///
+    /// The API identifier.
     pub api_id: Option<Val<String>>,
     /// `ApiMappingKey`.
+    ///
+    /// The API mapping key.
     pub api_mapping_key: Option<Val<String>>,
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// The domain name.
     pub domain_name: Option<Val<String>>,
     /// `Stage`: required.
+    ///
+    /// The API stage.
     pub stage: Option<Val<String>>,
 }
 
@@ -115,6 +130,8 @@ impl Deref for ApiMappingHandle {
 
 impl ApiMappingHandle {
     /// `Fn::GetAtt` `ApiMappingId`.
+    ///
+    /// The API mapping resource ID.
     pub fn attr_api_mapping_id(&self) -> Val<String> {
         self.0.get_att("ApiMappingId")
     }

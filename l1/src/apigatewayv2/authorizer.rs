@@ -5,30 +5,101 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGatewayV2::Authorizer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-authorizer.html) resource type.
 ///
+/// The `AWS::ApiGatewayV2::Authorizer` resource creates an authorizer for a WebSocket API or an HTTP
+/// API. To learn more, see [Controlling and managing access to a WebSocket API in API
+/// Gateway](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-control-access.html)
+/// and [Controlling and managing access to an HTTP API in API
+/// Gateway](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control.html)
+/// in the *API Gateway Developer Guide* .
+///
 /// Build it with [`Authorizer::builder`]; adding it to a stack returns a [`AuthorizerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Authorizer {
     /// `ApiId`: required. Changing it replaces the resource.
+    ///
+    /// The API identifier.
     pub api_id: Option<Val<String>>,
     /// `AuthorizerCredentialsArn`.
+    ///
+    /// Specifies the required credentials as an IAM role for API Gateway to invoke the authorizer. To
+    /// specify an IAM role for API Gateway to assume, use the role's Amazon Resource Name (ARN). To use
+    /// resource-based permissions on the Lambda function, specify null. Supported only for `REQUEST`
+    /// authorizers.
     pub authorizer_credentials_arn: Option<Val<String>>,
     /// `AuthorizerPayloadFormatVersion`.
+    ///
+    /// Specifies the format of the payload sent to an HTTP API Lambda authorizer. Required for HTTP API
+    /// Lambda authorizers. Supported values are `1.0` and `2.0` . To learn more, see [Working with AWS
+    /// Lambda authorizers for HTTP
+    /// APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html)
+    /// .
     pub authorizer_payload_format_version: Option<Val<String>>,
     /// `AuthorizerResultTtlInSeconds`.
+    ///
+    /// The time to live (TTL) for cached authorizer results, in seconds. If it equals 0, authorization
+    /// caching is disabled. If it is greater than 0, API Gateway caches authorizer responses. The maximum
+    /// value is 3600, or 1 hour. Supported only for HTTP API Lambda authorizers.
     pub authorizer_result_ttl_in_seconds: Option<Val<i64>>,
     /// `AuthorizerType`: required.
+    ///
+    /// The authorizer type. Specify `REQUEST` for a Lambda function using incoming request parameters.
+    /// Specify `JWT` to use JSON Web Tokens (supported only for HTTP APIs).
     pub authorizer_type: Option<Val<String>>,
     /// `AuthorizerUri`.
+    ///
+    /// The authorizer's Uniform Resource Identifier (URI). For `REQUEST` authorizers, this must be a
+    /// well-formed Lambda function URI, for example,
+    /// `arn:aws:apigateway:us-west-2:lambda:path/2015-03-31/functions/arn:aws:lambda:us-west-2: *{account_id}*
+    /// :function: *{lambda_function_name}* /invocations` . In general, the URI has this form:
+    /// `arn:aws:apigateway: *{region}* :lambda:path/ *{service_api}*` , where *{region}* is the same as the
+    /// region hosting the Lambda function, path indicates that the remaining substring in the URI should be
+    /// treated as the path to the resource, including the initial `/` . For Lambda functions, this is
+    /// usually of the form `/2015-03-31/functions/[FunctionARN]/invocations` .
     pub authorizer_uri: Option<Val<String>>,
     /// `EnableSimpleResponses`.
+    ///
+    /// Specifies whether a Lambda authorizer returns a response in a simple format. By default, a Lambda
+    /// authorizer must return an IAM policy. If enabled, the Lambda authorizer can return a boolean value
+    /// instead of an IAM policy. Supported only for HTTP APIs. To learn more, see [Working with AWS Lambda
+    /// authorizers for HTTP
+    /// APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html)
+    /// .
     pub enable_simple_responses: Option<Val<bool>>,
     /// `IdentitySource`.
+    ///
+    /// The identity source for which authorization is requested.
+    ///
+    /// For a `REQUEST` authorizer, this is optional. The value is a set of one or more mapping expressions
+    /// of the specified request parameters. The identity source can be headers, query string parameters,
+    /// stage variables, and context parameters. For example, if an Auth header and a Name query string
+    /// parameter are defined as identity sources, this value is route.request.header.Auth,
+    /// route.request.querystring.Name for WebSocket APIs. For HTTP APIs, use selection expressions prefixed
+    /// with `$` , for example, `$request.header.Auth` , `$request.querystring.Name` . These parameters are
+    /// used to perform runtime validation for Lambda-based authorizers by verifying all of the
+    /// identity-related request parameters are present in the request, not null, and non-empty. Only when
+    /// this is true does the authorizer invoke the authorizer Lambda function. Otherwise, it returns a 401
+    /// Unauthorized response without calling the Lambda function. For HTTP APIs, identity sources are also
+    /// used as the cache key when caching is enabled. To learn more, see [Working with AWS Lambda
+    /// authorizers for HTTP
+    /// APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html)
+    /// .
+    ///
+    /// For `JWT` , a single entry that specifies where to extract the JSON Web Token (JWT) from inbound
+    /// requests. Currently only header-based and query parameter-based selections are supported, for
+    /// example `$request.header.Authorization` .
     pub identity_source: Option<Val<Vec<String>>>,
     /// `IdentityValidationExpression`.
+    ///
+    /// This parameter is not used.
     pub identity_validation_expression: Option<Val<String>>,
     /// `JwtConfiguration`.
+    ///
+    /// The `JWTConfiguration` property specifies the configuration of a JWT authorizer. Required for the
+    /// `JWT` authorizer type. Supported only for HTTP APIs.
     pub jwt_configuration: Option<Val<JwtConfiguration>>,
     /// `Name`: required.
+    ///
+    /// The name of the authorizer.
     pub name: Option<Val<String>>,
 }
 
@@ -176,6 +247,8 @@ impl Deref for AuthorizerHandle {
 
 impl AuthorizerHandle {
     /// `Fn::GetAtt` `AuthorizerId`.
+    ///
+    /// The authorizer ID.
     pub fn attr_authorizer_id(&self) -> Val<String> {
         self.0.get_att("AuthorizerId")
     }
@@ -190,11 +263,22 @@ impl AuthorizerHandle {
 }
 
 /// The [`JWTConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-authorizer-jwtconfiguration.html) property type.
+///
+/// The `JWTConfiguration` property specifies the configuration of a JWT authorizer. Required for the
+/// `JWT` authorizer type. Supported only for HTTP APIs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JwtConfiguration {
     /// `Audience`.
+    ///
+    /// A list of the intended recipients of the JWT. A valid JWT must provide an `aud` that matches at
+    /// least one entry in this list. See [RFC 7519](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc7519#section-4.1.3)
+    /// . Required for the `JWT` authorizer type. Supported only for HTTP APIs.
     pub audience: Option<Val<Vec<String>>>,
     /// `Issuer`.
+    ///
+    /// The base domain of the identity provider that issues JSON Web Tokens. For example, an Amazon Cognito
+    /// user pool has the following format: `https://cognito-idp. {region} .amazonaws.com/ {userPoolId}` .
+    /// Required for the `JWT` authorizer type. Supported only for HTTP APIs.
     pub issuer: Option<Val<String>>,
 }
 

@@ -5,14 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGatewayV2::Deployment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-deployment.html) resource type.
 ///
+/// The `AWS::ApiGatewayV2::Deployment` resource creates a deployment for an API.
+///
 /// Build it with [`Deployment::builder`]; adding it to a stack returns a [`DeploymentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Deployment {
     /// `ApiId`: required. Changing it replaces the resource.
+    ///
+    /// The API identifier.
     pub api_id: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description for the deployment resource.
     pub description: Option<Val<String>>,
     /// `StageName`.
+    ///
+    /// The name of an existing stage to associate with the deployment.
     pub stage_name: Option<Val<String>>,
 }
 
@@ -96,6 +104,8 @@ impl Deref for DeploymentHandle {
 
 impl DeploymentHandle {
     /// `Fn::GetAtt` `DeploymentId`.
+    ///
+    /// The deployment ID.
     pub fn attr_deployment_id(&self) -> Val<String> {
         self.0.get_att("DeploymentId")
     }

@@ -5,18 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGatewayV2::DomainName`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-domainname.html) resource type.
 ///
+/// The `AWS::ApiGatewayV2::DomainName` resource specifies a custom domain name for your API in Amazon
+/// API Gateway (API Gateway).
+///
+/// You can use a custom domain name to provide a URL that's more intuitive and easier to recall. For
+/// more information about using custom domain names, see [Set up Custom Domain Name for an API in API
+/// Gateway](https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-custom-domains.html) in
+/// the *API Gateway Developer Guide* .
+///
 /// Build it with [`DomainName::builder`]; adding it to a stack returns a [`DomainNameHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainName {
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// The custom domain name for your API in Amazon API Gateway. Uppercase letters and the underscore (
+    /// `_` ) character are not supported.
     pub domain_name: Option<Val<String>>,
     /// `DomainNameConfigurations`.
+    ///
+    /// The domain name configurations.
     pub domain_name_configurations: Option<Val<Vec<DomainNameConfiguration>>>,
     /// `MutualTlsAuthentication`.
+    ///
+    /// The mutual TLS authentication configuration for a custom domain name.
     pub mutual_tls_authentication: Option<Val<MutualTlsAuthentication>>,
     /// `RoutingMode`.
+    ///
+    /// The routing mode API Gateway uses to route traffic to your APIs.
     pub routing_mode: Option<Val<RoutingMode>>,
     /// `Tags`.
+    ///
+    /// The collection of tags associated with a domain name.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -122,14 +141,21 @@ impl Deref for DomainNameHandle {
 
 impl DomainNameHandle {
     /// `Fn::GetAtt` `RegionalDomainName`.
+    ///
+    /// The domain name associated with the regional endpoint for this custom domain name. You set up this
+    /// association by adding a DNS record that points the custom domain name to this regional domain name.
     pub fn attr_regional_domain_name(&self) -> Val<String> {
         self.0.get_att("RegionalDomainName")
     }
     /// `Fn::GetAtt` `RegionalHostedZoneId`.
+    ///
+    /// The region-specific Amazon Route 53 Hosted Zone ID of the regional endpoint.
     pub fn attr_regional_hosted_zone_id(&self) -> Val<String> {
         self.0.get_att("RegionalHostedZoneId")
     }
     /// `Fn::GetAtt` `DomainNameArn`.
+    ///
+    /// Represents an Amazon Resource Name (ARN).
     pub fn attr_domain_name_arn(&self) -> Val<String> {
         self.0.get_att("DomainNameArn")
     }
@@ -144,21 +170,46 @@ impl DomainNameHandle {
 }
 
 /// The [`DomainNameConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-domainname-domainnameconfiguration.html) property type.
+///
+/// The `DomainNameConfiguration` property type specifies the configuration for an API's domain name.
+///
+/// `DomainNameConfiguration` is a property of the
+/// [AWS::ApiGatewayV2::DomainName](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-domainname.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainNameConfiguration {
     /// `CertificateArn`.
     ///
+    /// An AWS -managed certificate that will be used by the edge-optimized endpoint for this domain name.
+    /// AWS Certificate Manager is the only supported source.
+    ///
     /// - Format: `AWS::ACM::Certificate.Arn`.
     pub certificate_arn: Option<Val<String>>,
     /// `CertificateName`.
+    ///
+    /// The user-friendly name of the certificate that will be used by the edge-optimized endpoint for this
+    /// domain name.
     pub certificate_name: Option<Val<String>>,
     /// `EndpointType`.
+    ///
+    /// The endpoint type.
     pub endpoint_type: Option<Val<String>>,
     /// `IpAddressType`.
+    ///
+    /// The IP address types that can invoke the domain name. Use `ipv4` to allow only IPv4 addresses to
+    /// invoke your domain name, or use `dualstack` to allow both IPv4 and IPv6 addresses to invoke your
+    /// domain name.
     pub ip_address_type: Option<Val<String>>,
     /// `OwnershipVerificationCertificateArn`.
+    ///
+    /// The Amazon resource name (ARN) for the public certificate issued by Certificate Manager . This ARN
+    /// is used to validate custom domain ownership. It's required only if you configure mutual TLS and use
+    /// either an ACM-imported or a private CA certificate ARN as the regionalCertificateArn.
     pub ownership_verification_certificate_arn: Option<Val<String>>,
     /// `SecurityPolicy`.
+    ///
+    /// The Transport Layer Security (TLS) version of the security policy for this domain name. The valid
+    /// values are `TLS_1_0` and `TLS_1_2` .
     pub security_policy: Option<Val<String>>,
 }
 
@@ -236,11 +287,23 @@ impl ToValue for DomainNameConfiguration {
 impl Literal for DomainNameConfiguration {}
 
 /// The [`MutualTlsAuthentication`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-domainname-mutualtlsauthentication.html) property type.
+///
+/// If specified, API Gateway performs two-way authentication between the client and the server. Clients
+/// must present a trusted certificate to access your API.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutualTlsAuthentication {
     /// `TruststoreUri`.
+    ///
+    /// An Amazon S3 URL that specifies the truststore for mutual TLS authentication, for example, `s3://
+    /// bucket-name / key-name` . The truststore can contain certificates from public or private certificate
+    /// authorities. To update the truststore, upload a new version to S3, and then update your custom
+    /// domain name to use the new version. To update the truststore, you must have permissions to access
+    /// the S3 object.
     pub truststore_uri: Option<Val<String>>,
     /// `TruststoreVersion`.
+    ///
+    /// The version of the S3 object that contains your truststore. To specify a version, you must have
+    /// versioning enabled for the S3 bucket.
     pub truststore_version: Option<Val<String>>,
 }
 
@@ -319,9 +382,18 @@ impl RoutingMode {
             RoutingMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RoutingMode {
+    const VALUES: &'static [&'static str] = &["API_MAPPING_ONLY", "ROUTING_RULE_THEN_API_MAPPING", "ROUTING_RULE_ONLY"];
+    fn as_str(&self) -> &str {
+        RoutingMode::as_str(self)
     }
 }
 

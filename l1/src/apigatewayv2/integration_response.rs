@@ -5,26 +5,64 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGatewayV2::IntegrationResponse`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-integrationresponse.html) resource type.
 ///
+/// The `AWS::ApiGatewayV2::IntegrationResponse` resource updates an integration response for an
+/// WebSocket API. For more information, see [Set up WebSocket API Integration Responses in API
+/// Gateway](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-integration-responses.html)
+/// in the *API Gateway Developer Guide* .
+///
 /// Build it with [`IntegrationResponse::builder`]; adding it to a stack returns a [`IntegrationResponseHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegrationResponse {
     /// `ApiId`: required. Changing it replaces the resource.
+    ///
+    /// The API identifier.
     pub api_id: Option<Val<String>>,
     /// `ContentHandlingStrategy`.
+    ///
+    /// Supported only for WebSocket APIs. Specifies how to handle response payload content type
+    /// conversions. Supported values are `CONVERT_TO_BINARY` and `CONVERT_TO_TEXT` , with the following
+    /// behaviors:
+    ///
+    /// `CONVERT_TO_BINARY` : Converts a response payload from a Base64-encoded string to the corresponding
+    /// binary blob.
+    ///
+    /// `CONVERT_TO_TEXT` : Converts a response payload from a binary blob to a Base64-encoded string.
+    ///
+    /// If this property is not defined, the response payload will be passed through from the integration
+    /// response to the route response or method response without modification.
     pub content_handling_strategy: Option<Val<String>>,
     /// `IntegrationId`: required. Changing it replaces the resource.
+    ///
+    /// The integration ID.
     pub integration_id: Option<Val<String>>,
     /// `IntegrationResponseKey`: required.
+    ///
+    /// The integration response key.
     pub integration_response_key: Option<Val<String>>,
     /// `ResponseParameters`.
+    ///
+    /// A key-value map specifying response parameters that are passed to the method response from the
+    /// backend. The key is a method response header parameter name and the mapped value is an integration
+    /// response header value, a static value enclosed within a pair of single quotes, or a JSON expression
+    /// from the integration response body. The mapping key must match the pattern of
+    /// `method.response.header. *{name}*` , where name is a valid and unique header name. The mapped
+    /// non-static value must match the pattern of `integration.response.header. *{name}*` or
+    /// `integration.response.body. *{JSON-expression}*` , where `*{name}*` is a valid and unique response
+    /// header name and `*{JSON-expression}*` is a valid JSON expression without the `$` prefix.
     ///
     /// - Format: `json`.
     pub response_parameters: Option<Val<Json>>,
     /// `ResponseTemplates`.
     ///
+    /// The collection of response templates for the integration response as a string-to-string map of
+    /// key-value pairs. Response templates are represented as a key/value map, with a content-type as the
+    /// key and a template as the value.
+    ///
     /// - Format: `json`.
     pub response_templates: Option<Val<Json>>,
     /// `TemplateSelectionExpression`.
+    ///
+    /// The template selection expression for the integration response. Supported only for WebSocket APIs.
     pub template_selection_expression: Option<Val<String>>,
 }
 
@@ -151,6 +189,8 @@ impl Deref for IntegrationResponseHandle {
 
 impl IntegrationResponseHandle {
     /// `Fn::GetAtt` `IntegrationResponseId`.
+    ///
+    /// The integration response ID.
     pub fn attr_integration_response_id(&self) -> Val<String> {
         self.0.get_att("IntegrationResponseId")
     }

@@ -5,18 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGatewayV2::Model`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-model.html) resource type.
 ///
+/// The `AWS::ApiGatewayV2::Model` resource updates data model for a WebSocket API. For more
+/// information, see [Model Selection
+/// Expressions](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-selection-expressions.html#apigateway-websocket-api-model-selection-expressions)
+/// in the *API Gateway Developer Guide* .
+///
 /// Build it with [`Model::builder`]; adding it to a stack returns a [`ModelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Model {
     /// `ApiId`: required. Changing it replaces the resource.
+    ///
+    /// The API identifier.
     pub api_id: Option<Val<String>>,
     /// `ContentType`.
+    ///
+    /// The content-type for the model, for example, "application/json".
     pub content_type: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the model.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the model.
     pub name: Option<Val<String>>,
     /// `Schema`: required.
+    ///
+    /// The schema for the model. For application/json models, this should be JSON schema draft 4 model.
     ///
     /// - Format: `json`.
     pub schema: Option<Val<Json>>,
@@ -125,6 +140,8 @@ impl Deref for ModelHandle {
 
 impl ModelHandle {
     /// `Fn::GetAtt` `ModelId`.
+    ///
+    /// The model ID.
     pub fn attr_model_id(&self) -> Val<String> {
         self.0.get_att("ModelId")
     }

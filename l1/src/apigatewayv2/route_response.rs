@@ -5,22 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGatewayV2::RouteResponse`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-routeresponse.html) resource type.
 ///
+/// The `AWS::ApiGatewayV2::RouteResponse` resource creates a route response for a WebSocket API. For
+/// more information, see [Set up Route Responses for a WebSocket API in API
+/// Gateway](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-response.html)
+/// in the *API Gateway Developer Guide* .
+///
 /// Build it with [`RouteResponse::builder`]; adding it to a stack returns a [`RouteResponseHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteResponse {
     /// `ApiId`: required. Changing it replaces the resource.
+    ///
+    /// The API identifier.
     pub api_id: Option<Val<String>>,
     /// `ModelSelectionExpression`.
+    ///
+    /// The model selection expression for the route response. Supported only for WebSocket APIs.
     pub model_selection_expression: Option<Val<String>>,
     /// `ResponseModels`.
+    ///
+    /// The response models for the route response.
     ///
     /// - Format: `json`.
     pub response_models: Option<Val<Json>>,
     /// `ResponseParameters`.
+    ///
+    /// The route response parameters.
     pub response_parameters: Option<Val<BTreeMap<String, ParameterConstraints>>>,
     /// `RouteId`: required. Changing it replaces the resource.
+    ///
+    /// The route ID.
     pub route_id: Option<Val<String>>,
     /// `RouteResponseKey`: required.
+    ///
+    /// The route response key.
     pub route_response_key: Option<Val<String>>,
 }
 
@@ -142,6 +159,8 @@ impl Deref for RouteResponseHandle {
 
 impl RouteResponseHandle {
     /// `Fn::GetAtt` `RouteResponseId`.
+    ///
+    /// The route response ID.
     pub fn attr_route_response_id(&self) -> Val<String> {
         self.0.get_att("RouteResponseId")
     }
@@ -156,9 +175,13 @@ impl RouteResponseHandle {
 }
 
 /// The [`ParameterConstraints`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-routeresponse-parameterconstraints.html) property type.
+///
+/// Specifies whether the parameter is required.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterConstraints {
     /// `Required`: required.
+    ///
+    /// Specifies whether the parameter is required.
     pub required: Option<Val<bool>>,
 }
 

@@ -5,16 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGatewayV2::RoutingRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-routingrule.html) resource type.
 ///
+/// Represents a routing rule. When the incoming request to a domain name matches the conditions for a
+/// rule, API Gateway invokes a stage of a target API. Supported only for REST APIs.
+///
 /// Build it with [`RoutingRule::builder`]; adding it to a stack returns a [`RoutingRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoutingRule {
     /// `Actions`: required.
+    ///
+    /// The resulting action based on matching a routing rules condition. Only InvokeApi is supported.
     pub actions: Option<Val<Vec<Action>>>,
     /// `Conditions`: required.
+    ///
+    /// The conditions of the routing rule.
     pub conditions: Option<Val<Vec<Condition>>>,
     /// `DomainNameArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the domain name.
     pub domain_name_arn: Option<Val<String>>,
     /// `Priority`: required.
+    ///
+    /// The order in which API Gateway evaluates a rule. Priority is evaluated from the lowest value to the
+    /// highest value. Rules can't have the same priority. Priority values 1-1,000,000 are supported.
     ///
     /// - Range: 1 to 1000000.
     pub priority: Option<Val<i64>>,
@@ -130,10 +142,14 @@ impl Deref for RoutingRuleHandle {
 
 impl RoutingRuleHandle {
     /// `Fn::GetAtt` `RoutingRuleArn`.
+    ///
+    /// Represents an Amazon Resource Name (ARN).
     pub fn attr_routing_rule_arn(&self) -> Val<String> {
         self.0.get_att("RoutingRuleArn")
     }
     /// `Fn::GetAtt` `RoutingRuleId`.
+    ///
+    /// The identifier.
     pub fn attr_routing_rule_id(&self) -> Val<String> {
         self.0.get_att("RoutingRuleId")
     }
@@ -148,9 +164,13 @@ impl RoutingRuleHandle {
 }
 
 /// The [`Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-routingrule-action.html) property type.
+///
+/// Represents a routing rule action. The only supported action is `invokeApi` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Action {
     /// `InvokeApi`: required.
+    ///
+    /// Represents an InvokeApi action.
     pub invoke_api: Option<Val<ActionInvokeApi>>,
 }
 
@@ -201,13 +221,22 @@ impl ToValue for Action {
 impl Literal for Action {}
 
 /// The [`ActionInvokeApi`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-routingrule-actioninvokeapi.html) property type.
+///
+/// Represents an InvokeApi action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionInvokeApi {
     /// `ApiId`: required.
+    ///
+    /// The API identifier of the target API.
     pub api_id: Option<Val<String>>,
     /// `Stage`: required.
+    ///
+    /// The name of the target stage.
     pub stage: Option<Val<String>>,
     /// `StripBasePath`.
+    ///
+    /// The strip base path setting. When true, API Gateway strips the incoming matched base path when
+    /// forwarding the request to the target API.
     pub strip_base_path: Option<Val<bool>>,
 }
 
@@ -277,11 +306,19 @@ impl ToValue for ActionInvokeApi {
 impl Literal for ActionInvokeApi {}
 
 /// The [`Condition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-routingrule-condition.html) property type.
+///
+/// Represents a condition. Conditions can contain up to two `matchHeaders` conditions and one
+/// `matchBasePaths` conditions. API Gateway evaluates header conditions and base path conditions
+/// together. You can only use AND between header and base path conditions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Condition {
     /// `MatchBasePaths`.
+    ///
+    /// The base path to be matched.
     pub match_base_paths: Option<Val<MatchBasePaths>>,
     /// `MatchHeaders`.
+    ///
+    /// The headers to be matched.
     pub match_headers: Option<Val<MatchHeaders>>,
 }
 
@@ -335,9 +372,13 @@ impl ToValue for Condition {
 impl Literal for Condition {}
 
 /// The [`MatchBasePaths`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-routingrule-matchbasepaths.html) property type.
+///
+/// Represents a `MatchBasePaths` condition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MatchBasePaths {
     /// `AnyOf`: required.
+    ///
+    /// The string of the case sensitive base path to be matched.
     pub any_of: Option<Val<Vec<String>>>,
 }
 
@@ -393,11 +434,22 @@ impl ToValue for MatchBasePaths {
 impl Literal for MatchBasePaths {}
 
 /// The [`MatchHeaderValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-routingrule-matchheadervalue.html) property type.
+///
+/// Represents a `MatchHeaderValue` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MatchHeaderValue {
     /// `Header`: required.
+    ///
+    /// The case insensitive header name to be matched. The header name must be less than 40 characters and
+    /// the only allowed characters are `a-z` , `A-Z` , `0-9` , and the following special characters:
+    /// `*?-!#$%&'.^_`|~.\` .
     pub header: Option<Val<String>>,
     /// `ValueGlob`: required.
+    ///
+    /// The case sensitive header glob value to be matched against entire header value. The header glob
+    /// value must be less than 128 characters and the only allowed characters are `a-z` , `A-Z` , `0-9` ,
+    /// and the following special characters: `*?-!#$%&'.^_`|~` . Wildcard matching is supported for header
+    /// glob values but must be for `*prefix-match` , `suffix-match*` , or `*infix*-match\` .
     pub value_glob: Option<Val<String>>,
 }
 
@@ -461,9 +513,14 @@ impl ToValue for MatchHeaderValue {
 impl Literal for MatchHeaderValue {}
 
 /// The [`MatchHeaders`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-routingrule-matchheaders.html) property type.
+///
+/// Represents a `MatchHeaders` condition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MatchHeaders {
     /// `AnyOf`: required.
+    ///
+    /// The header name and header value glob to be matched. The matchHeaders condition is matched if any of
+    /// the header name and header value globs are matched.
     pub any_of: Option<Val<Vec<MatchHeaderValue>>>,
 }
 

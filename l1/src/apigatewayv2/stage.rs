@@ -5,34 +5,67 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGatewayV2::Stage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-stage.html) resource type.
 ///
+/// The `AWS::ApiGatewayV2::Stage` resource specifies a stage for an API. Each stage is a named
+/// reference to a deployment of the API and is made available for client applications to call. To learn
+/// more, see [Working with stages for HTTP
+/// APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-stages.html) and [Deploy
+/// a WebSocket API in API
+/// Gateway](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-set-up-websocket-deployment.html)
+/// .
+///
 /// Build it with [`Stage::builder`]; adding it to a stack returns a [`StageHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stage {
     /// `AccessLogSettings`.
+    ///
+    /// Settings for logging access in this stage.
     pub access_log_settings: Option<Val<AccessLogSettings>>,
     /// `ApiId`: required. Changing it replaces the resource.
+    ///
+    /// The API identifier.
     pub api_id: Option<Val<String>>,
     /// `AutoDeploy`.
+    ///
+    /// Specifies whether updates to an API automatically trigger a new deployment. The default value is
+    /// `false` .
     pub auto_deploy: Option<Val<bool>>,
     /// `ClientCertificateId`.
+    ///
+    /// The identifier of a client certificate for a `Stage` . Supported only for WebSocket APIs.
     pub client_certificate_id: Option<Val<String>>,
     /// `DefaultRouteSettings`.
+    ///
+    /// The default route settings for the stage.
     pub default_route_settings: Option<Val<RouteSettings>>,
     /// `DeploymentId`.
+    ///
+    /// The deployment identifier for the API stage. Can't be updated if `autoDeploy` is enabled.
     pub deployment_id: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description for the API stage.
     pub description: Option<Val<String>>,
     /// `RouteSettings`.
+    ///
+    /// Route settings for the stage.
     ///
     /// - Format: `json`.
     pub route_settings: Option<Val<Json>>,
     /// `StageName`: required. Changing it replaces the resource.
+    ///
+    /// The stage name. Stage names can contain only alphanumeric characters, hyphens, and underscores, or
+    /// be `$default` . Maximum length is 128 characters.
     pub stage_name: Option<Val<String>>,
     /// `StageVariables`.
+    ///
+    /// A map that defines the stage variables for a `Stage` . Variable names can have alphanumeric and
+    /// underscore characters, and the values must match \[A-Za-z0-9-._~:/?#&=,\]+.
     ///
     /// - Format: `json`.
     pub stage_variables: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// The collection of tags. Each tag element is associated with a given resource.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -190,11 +223,20 @@ impl StageHandle {
 }
 
 /// The [`AccessLogSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-stage-accesslogsettings.html) property type.
+///
+/// Settings for logging access in a stage.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessLogSettings {
     /// `DestinationArn`.
+    ///
+    /// The ARN of the CloudWatch Logs log group to receive access logs. This parameter is required to
+    /// enable access logging.
     pub destination_arn: Option<Val<String>>,
     /// `Format`.
+    ///
+    /// A single line format of the access logs of data, as specified by selected $context variables. The
+    /// format must include at least $context.requestId. This parameter is required to enable access
+    /// logging.
     pub format: Option<Val<String>>,
 }
 
@@ -248,17 +290,32 @@ impl ToValue for AccessLogSettings {
 impl Literal for AccessLogSettings {}
 
 /// The [`RouteSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigatewayv2-stage-routesettings.html) property type.
+///
+/// Represents a collection of route settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteSettings {
     /// `DataTraceEnabled`.
+    ///
+    /// Specifies whether ( `true` ) or not ( `false` ) data trace logging is enabled for this route. This
+    /// property affects the log entries pushed to Amazon CloudWatch Logs. Supported only for WebSocket
+    /// APIs.
     pub data_trace_enabled: Option<Val<bool>>,
     /// `DetailedMetricsEnabled`.
+    ///
+    /// Specifies whether detailed metrics are enabled.
     pub detailed_metrics_enabled: Option<Val<bool>>,
     /// `LoggingLevel`.
+    ///
+    /// Specifies the logging level for this route: `INFO` , `ERROR` , or `OFF` . This property affects the
+    /// log entries pushed to Amazon CloudWatch Logs. Supported only for WebSocket APIs.
     pub logging_level: Option<Val<String>>,
     /// `ThrottlingBurstLimit`.
+    ///
+    /// Specifies the throttling burst limit.
     pub throttling_burst_limit: Option<Val<i64>>,
     /// `ThrottlingRateLimit`.
+    ///
+    /// Specifies the throttling rate limit.
     pub throttling_rate_limit: Option<Val<f64>>,
 }
 

@@ -5,18 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::ApiGatewayV2::VpcLink`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-vpclink.html) resource type.
 ///
+/// The `AWS::ApiGatewayV2::VpcLink` resource creates a VPC link. Supported only for HTTP APIs. The VPC
+/// link status must transition from `PENDING` to `AVAILABLE` to successfully create a VPC link, which
+/// can take up to 10 minutes. To learn more, see [Working with VPC Links for HTTP
+/// APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vpc-links.html) in the *API
+/// Gateway Developer Guide* .
+///
 /// Build it with [`VpcLink::builder`]; adding it to a stack returns a [`VpcLinkHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcLink {
     /// `Name`: required.
+    ///
+    /// The name of the VPC link.
     pub name: Option<Val<String>>,
     /// `SecurityGroupIds`. Changing it replaces the resource.
+    ///
+    /// A list of security group IDs for the VPC link.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required. Changing it replaces the resource.
+    ///
+    /// A list of subnet IDs to include in the VPC link.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The collection of tags. Each tag element is associated with a given resource.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -128,6 +142,8 @@ impl Deref for VpcLinkHandle {
 
 impl VpcLinkHandle {
     /// `Fn::GetAtt` `VpcLinkId`.
+    ///
+    /// The VPC link ID.
     pub fn attr_vpc_link_id(&self) -> Val<String> {
         self.0.get_att("VpcLinkId")
     }

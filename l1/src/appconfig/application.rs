@@ -5,18 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::AppConfig::Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appconfig-application.html) resource type.
 ///
+/// The `AWS::AppConfig::Application` resource creates an application. In AWS AppConfig , an application
+/// is simply an organizational construct like a folder. This organizational construct has a
+/// relationship with some unit of executable code. For example, you could create an application called
+/// MyMobileApp to organize and manage configuration data for a mobile application installed by your
+/// users.
+///
+/// AWS AppConfig requires that you create resources and deploy a configuration in the following order:
+///
+/// - Create an application
+/// - Create an environment
+/// - Create a configuration profile
+/// - Choose a pre-defined deployment strategy or create your own
+/// - Deploy the configuration
+///
+/// For more information, see [AWS
+/// AppConfig](https://docs.aws.amazon.com/appconfig/latest/userguide/what-is-appconfig.html) in the *AWS
+/// AppConfig User Guide* .
+///
 /// Build it with [`Application::builder`]; adding it to a stack returns a [`ApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `Description`.
     ///
+    /// A description of the application.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// A name for the application.
+    ///
     /// - Length: 1 to 64.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata to assign to the application. Tags help organize and categorize your AWS AppConfig
+    /// resources. Each tag consists of a key and an optional value, both of which you define.
     pub tags: Option<Val<Vec<Tags>>>,
 }
 
@@ -105,6 +130,8 @@ impl Deref for ApplicationHandle {
 
 impl ApplicationHandle {
     /// `Fn::GetAtt` `ApplicationId`.
+    ///
+    /// The application ID.
     pub fn attr_application_id(&self) -> Val<String> {
         self.0.get_att("ApplicationId")
     }

@@ -5,44 +5,127 @@ use crate::rt::*;
 
 /// The [`AWS::AppConfig::ConfigurationProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appconfig-configurationprofile.html) resource type.
 ///
+/// The `AWS::AppConfig::ConfigurationProfile` resource creates a configuration profile that enables AWS
+/// AppConfig to access the configuration source. Valid configuration sources include AWS Systems
+/// Manager (SSM) documents, SSM Parameter Store parameters, and Amazon S3 . A configuration profile
+/// includes the following information.
+///
+/// - The Uri location of the configuration data.
+/// - The AWS Identity and Access Management ( IAM ) role that provides access to the configuration
+///   data.
+/// - A validator for the configuration data. Available validators include either a JSON Schema or the
+///   Amazon Resource Name (ARN) of an AWS Lambda function.
+///
+/// AWS AppConfig requires that you create resources and deploy a configuration in the following order:
+///
+/// - Create an application
+/// - Create an environment
+/// - Create a configuration profile
+/// - Choose a pre-defined deployment strategy or create your own
+/// - Deploy the configuration
+///
+/// For more information, see [AWS
+/// AppConfig](https://docs.aws.amazon.com/appconfig/latest/userguide/what-is-appconfig.html) in the *AWS
+/// AppConfig User Guide* .
+///
 /// Build it with [`ConfigurationProfile::builder`]; adding it to a stack returns a [`ConfigurationProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationProfile {
     /// `ApplicationId`: required. Changing it replaces the resource.
     ///
+    /// The application ID.
+    ///
     /// - Pattern: `[a-z0-9]{4,7}`.
     pub application_id: Option<Val<String>>,
     /// `DeletionProtectionCheck`.
+    ///
+    /// A parameter to configure deletion protection. Deletion protection prevents a user from deleting a
+    /// configuration profile if your application has called either
+    /// [GetLatestConfiguration](https://docs.aws.amazon.com/appconfig/2019-10-09/APIReference/API_appconfigdata_GetLatestConfiguration.html)
+    /// or
+    /// [GetConfiguration](https://docs.aws.amazon.com/appconfig/2019-10-09/APIReference/API_GetConfiguration.html)
+    /// for the configuration profile during the specified interval.
+    ///
+    /// This parameter supports the following values:
+    ///
+    /// - `BYPASS` : Instructs AWS AppConfig to bypass the deletion protection check and delete a
+    ///   configuration profile even if deletion protection would have otherwise prevented it.
+    /// - `APPLY` : Instructs the deletion protection check to run, even if deletion protection is disabled
+    ///   at the account level. `APPLY` also forces the deletion protection check to run against resources
+    ///   created in the past hour, which are normally excluded from deletion protection checks.
+    /// - `ACCOUNT_DEFAULT` : The default setting, which instructs AWS AppConfig to implement the deletion
+    ///   protection value specified in the `UpdateAccountSettings` API.
     pub deletion_protection_check: Option<Val<DeletionProtectionCheck>>,
     /// `Description`.
+    ///
+    /// A description of the configuration profile.
     ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `KmsKeyIdentifier`.
     ///
+    /// The AWS Key Management Service key identifier (key ID, key alias, or key ARN) provided when the
+    /// resource was created or updated.
+    ///
     /// - Length: 1 to 2048.
     pub kms_key_identifier: Option<Val<String>>,
     /// `LocationUri`: required. Changing it replaces the resource.
+    ///
+    /// A URI to locate the configuration. You can specify the following:
+    ///
+    /// - For the AWS AppConfig hosted configuration store and for feature flags, specify `hosted` .
+    /// - For an AWS Systems Manager Parameter Store parameter, specify either the parameter name in the
+    ///   format `ssm-parameter://<parameter name>` or the ARN.
+    /// - For an AWS CodePipeline pipeline, specify the URI in the following format: `codepipeline`
+    ///   ://\<pipeline name>.
+    /// - For an AWS Secrets Manager secret, specify the URI in the following format: `secretsmanager`
+    ///   ://\<secret name>.
+    /// - For an Amazon S3 object, specify the URI in the following format: `s3://<bucket>/<objectKey>` .
+    ///   Here is an example: `s3://amzn-s3-demo-bucket/my-app/us-east-1/my-config.json`
+    /// - For an SSM document, specify either the document name in the format `ssm-document://<document
+    ///   name>` or the Amazon Resource Name (ARN).
     ///
     /// - Length: 1 to 2048.
     pub location_uri: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// A name for the configuration profile.
+    ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `RetrievalRoleArn`.
+    ///
+    /// The ARN of an IAM role with permission to access the configuration at the specified `LocationUri` .
+    ///
+    /// > A retrieval role ARN is not required for configurations stored in AWS CodePipeline or the AWS
+    /// AppConfig hosted configuration store. It is required for all other sources that store your
+    /// configuration.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^((arn):(aws|aws-cn|aws-iso|aws-iso-[a-z]{1}|aws-us-gov|aws-eusc):(iam)::\d{12}:role[/].*)$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub retrieval_role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata to assign to the configuration profile. Tags help organize and categorize your AWS
+    /// AppConfig resources. Each tag consists of a key and an optional value, both of which you define.
     pub tags: Option<Val<Vec<Tags>>>,
     /// `Type`. Changing it replaces the resource.
+    ///
+    /// The type of configurations contained in the profile. AWS AppConfig supports `feature flags` and
+    /// `freeform` configurations. We recommend you create feature flag configurations to enable or disable
+    /// new features and freeform configurations to distribute configurations to an application. When
+    /// calling this API, enter one of the following values for `Type` :
+    ///
+    /// `AWS.AppConfig.FeatureFlags`
+    ///
+    /// `AWS.Freeform`
     ///
     /// - Pattern: `^[a-zA-Z\.]+`.
     pub type_: Option<Val<String>>,
     /// `Validators`.
+    ///
+    /// A list of methods for validating the configuration.
     ///
     /// - Items: 0 to 2.
     pub validators: Option<Val<Vec<Validators>>>,
@@ -191,10 +274,17 @@ impl Deref for ConfigurationProfileHandle {
 
 impl ConfigurationProfileHandle {
     /// `Fn::GetAtt` `ConfigurationProfileId`.
+    ///
+    /// The configuration profile ID.
     pub fn attr_configuration_profile_id(&self) -> Val<String> {
         self.0.get_att("ConfigurationProfileId")
     }
     /// `Fn::GetAtt` `KmsKeyArn`.
+    ///
+    /// The Amazon Resource Name of the AWS Key Management Service key to encrypt new configuration data
+    /// versions in the AWS AppConfig hosted configuration store. This attribute is only used for `hosted`
+    /// configuration types. To encrypt data managed in other configuration stores, see the documentation
+    /// for how to specify an AWS  key for that particular service.
     pub fn attr_kms_key_arn(&self) -> Val<String> {
         self.0.get_att("KmsKeyArn")
     }
@@ -271,13 +361,24 @@ impl ToValue for Tags {
 impl Literal for Tags {}
 
 /// The [`Validators`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appconfig-configurationprofile-validators.html) property type.
+///
+/// A validator provides a syntactic or semantic check to ensure the configuration that you want to
+/// deploy functions as intended. To validate your application configuration data, you provide a schema
+/// or an AWS Lambda function that runs against the configuration. The configuration deployment or
+/// update can only proceed when the configuration data is valid. For more information, see [About
+/// validators](https://docs.aws.amazon.com/appconfig/latest/userguide/appconfig-creating-configuration-profile.html#appconfig-creating-configuration-and-profile-validators)
+/// in the *AWS AppConfig User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Validators {
     /// `Content`.
     ///
+    /// Either the JSON Schema content or the Amazon Resource Name (ARN) of an Lambda function.
+    ///
     /// - Length: 0 to 32768.
     pub content: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// AWS AppConfig supports validators of type `JSON_SCHEMA` and `LAMBDA`
     pub type_: Option<Val<Type>>,
 }
 
@@ -356,9 +457,18 @@ impl DeletionProtectionCheck {
             DeletionProtectionCheck::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DeletionProtectionCheck {
+    const VALUES: &'static [&'static str] = &["ACCOUNT_DEFAULT", "APPLY", "BYPASS"];
+    fn as_str(&self) -> &str {
+        DeletionProtectionCheck::as_str(self)
     }
 }
 
@@ -404,9 +514,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["JSON_SCHEMA", "LAMBDA"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,40 +5,84 @@ use crate::rt::*;
 
 /// The [`AWS::AppConfig::Deployment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appconfig-deployment.html) resource type.
 ///
+/// The `AWS::AppConfig::Deployment` resource starts a deployment. Starting a deployment in AWS
+/// AppConfig calls the `StartDeployment` API action. This call includes the IDs of the AWS AppConfig
+/// application, the environment, the configuration profile, and (optionally) the configuration data
+/// version to deploy. The call also includes the ID of the deployment strategy to use, which determines
+/// how the configuration data is deployed.
+///
+/// AWS AppConfig monitors the distribution to all hosts and reports status. If a distribution fails,
+/// then AWS AppConfig rolls back the configuration.
+///
+/// AWS AppConfig requires that you create resources and deploy a configuration in the following order:
+///
+/// - Create an application
+/// - Create an environment
+/// - Create a configuration profile
+/// - Choose a pre-defined deployment strategy or create your own
+/// - Deploy the configuration
+///
+/// For more information, see [AWS
+/// AppConfig](https://docs.aws.amazon.com/appconfig/latest/userguide/what-is-appconfig.html) in the *AWS
+/// AppConfig User Guide* .
+///
 /// Build it with [`Deployment::builder`]; adding it to a stack returns a [`DeploymentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Deployment {
     /// `ApplicationId`: required. Changing it replaces the resource.
     ///
+    /// The application ID.
+    ///
     /// - Pattern: `^[a-z0-9]{4,7}$`.
     pub application_id: Option<Val<String>>,
     /// `ConfigurationProfileId`: required. Changing it replaces the resource.
+    ///
+    /// The configuration profile ID.
     ///
     /// - Pattern: `^[a-z0-9]{4,7}$`.
     pub configuration_profile_id: Option<Val<String>>,
     /// `ConfigurationVersion`: required. Changing it replaces the resource.
     ///
+    /// The configuration version to deploy. If deploying an AWS AppConfig hosted configuration version, you
+    /// can specify either the version number or version label. For all other configurations, you must
+    /// specify the version number.
+    ///
     /// - Length: 1 to 1024.
     pub configuration_version: Option<Val<String>>,
     /// `DeploymentStrategyId`: required. Changing it replaces the resource.
+    ///
+    /// The deployment strategy ID.
     ///
     /// - Pattern: `^(^[a-z0-9]{4,7}$|^AppConfig\.[A-Za-z0-9]{9,40}$)$`.
     pub deployment_strategy_id: Option<Val<String>>,
     /// `Description`. Changing it replaces the resource.
     ///
+    /// A description of the deployment.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `DynamicExtensionParameters`. Changing it replaces the resource.
+    ///
+    /// A map of dynamic extension parameter names to values to pass to associated extensions with
+    /// `PRE_START_DEPLOYMENT` actions.
     pub dynamic_extension_parameters: Option<Val<Vec<DynamicExtensionParameters>>>,
     /// `EnvironmentId`: required. Changing it replaces the resource.
+    ///
+    /// The environment ID.
     ///
     /// - Pattern: `^[a-z0-9]{4,7}$`.
     pub environment_id: Option<Val<String>>,
     /// `KmsKeyIdentifier`. Changing it replaces the resource.
     ///
+    /// The AWS Key Management Service key identifier (key ID, key alias, or key ARN) provided when the
+    /// resource was created or updated.
+    ///
     /// - Length: 1 to 2048.
     pub kms_key_identifier: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// Metadata to assign to the deployment. Tags help organize and categorize your AWS AppConfig
+    /// resources. Each tag consists of a key and an optional value, both of which you define.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -199,10 +243,14 @@ impl Deref for DeploymentHandle {
 
 impl DeploymentHandle {
     /// `Fn::GetAtt` `DeploymentNumber`.
+    ///
+    /// The sequence number of the deployment.
     pub fn attr_deployment_number(&self) -> Val<String> {
         self.0.get_att("DeploymentNumber")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the deployment.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
@@ -217,13 +265,22 @@ impl DeploymentHandle {
 }
 
 /// The [`DynamicExtensionParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appconfig-deployment-dynamicextensionparameters.html) property type.
+///
+/// A map of dynamic extension parameter names to values to pass to associated extensions with
+/// `PRE_START_DEPLOYMENT` actions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamicExtensionParameters {
     /// `ExtensionReference`.
+    ///
+    /// The ARN or ID of the extension for which you are inserting a dynamic parameter.
     pub extension_reference: Option<Val<String>>,
     /// `ParameterName`.
+    ///
+    /// The parameter name.
     pub parameter_name: Option<Val<String>>,
     /// `ParameterValue`.
+    ///
+    /// The parameter value.
     pub parameter_value: Option<Val<String>>,
 }
 

@@ -5,34 +5,97 @@ use crate::rt::*;
 
 /// The [`AWS::AppConfig::DeploymentStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appconfig-deploymentstrategy.html) resource type.
 ///
+/// The `AWS::AppConfig::DeploymentStrategy` resource creates an AWS AppConfig deployment strategy. A
+/// deployment strategy defines important criteria for rolling out your configuration to the designated
+/// targets. A deployment strategy includes: the overall duration required, a percentage of targets to
+/// receive the deployment during each interval, an algorithm that defines how percentage grows, and
+/// bake time.
+///
+/// AWS AppConfig requires that you create resources and deploy a configuration in the following order:
+///
+/// - Create an application
+/// - Create an environment
+/// - Create a configuration profile
+/// - Choose a pre-defined deployment strategy or create your own
+/// - Deploy the configuration
+///
+/// For more information, see [AWS
+/// AppConfig](https://docs.aws.amazon.com/appconfig/latest/userguide/what-is-appconfig.html) in the *AWS
+/// AppConfig User Guide* .
+///
 /// Build it with [`DeploymentStrategy::builder`]; adding it to a stack returns a [`DeploymentStrategyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentStrategy {
     /// `DeploymentDurationInMinutes`: required.
     ///
+    /// Total amount of time for a deployment to last.
+    ///
     /// - Range: 0 to 1440.
     pub deployment_duration_in_minutes: Option<Val<f64>>,
     /// `Description`.
+    ///
+    /// A description of the deployment strategy.
     ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `FinalBakeTimeInMinutes`.
     ///
+    /// Specifies the amount of time AWS AppConfig monitors for Amazon CloudWatch alarms after the
+    /// configuration has been deployed to 100% of its targets, before considering the deployment to be
+    /// complete. If an alarm is triggered during this time, AWS AppConfig rolls back the deployment. You
+    /// must configure permissions for AWS AppConfig to roll back based on CloudWatch alarms. For more
+    /// information, see [Configuring permissions for rollback based on Amazon CloudWatch
+    /// alarms](https://docs.aws.amazon.com/appconfig/latest/userguide/getting-started-with-appconfig-cloudwatch-alarms-permissions.html)
+    /// in the *AWS AppConfig User Guide* .
+    ///
     /// - Range: 0 to 1440.
     pub final_bake_time_in_minutes: Option<Val<f64>>,
     /// `GrowthFactor`: required.
     ///
+    /// The percentage of targets to receive a deployed configuration during each interval.
+    ///
     /// - Range: 1.0 to 100.0.
     pub growth_factor: Option<Val<f64>>,
     /// `GrowthType`.
+    ///
+    /// The algorithm used to define how percentage grows over time. AWS AppConfig supports the following
+    /// growth types:
+    ///
+    /// *Linear* : For this type, AWS AppConfig processes the deployment by dividing the total number of
+    /// targets by the value specified for `Step percentage` . For example, a linear deployment that uses a
+    /// `Step percentage` of 10 deploys the configuration to 10 percent of the hosts. After those
+    /// deployments are complete, the system deploys the configuration to the next 10 percent. This
+    /// continues until 100% of the targets have successfully received the configuration.
+    ///
+    /// *Exponential* : For this type, AWS AppConfig processes the deployment exponentially using the
+    /// following formula: `G*(2^N)` . In this formula, `G` is the growth factor specified by the user and
+    /// `N` is the number of steps until the configuration is deployed to all targets. For example, if you
+    /// specify a growth factor of 2, then the system rolls out the configuration as follows:
+    ///
+    /// `2*(2^0)`
+    ///
+    /// `2*(2^1)`
+    ///
+    /// `2*(2^2)`
+    ///
+    /// Expressed numerically, the deployment rolls out as follows: 2% of the targets, 4% of the targets, 8%
+    /// of the targets, and continues until the configuration has been deployed to all targets.
     pub growth_type: Option<Val<GrowthType>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A name for the deployment strategy.
     ///
     /// - Length: 1 to 64.
     pub name: Option<Val<String>>,
     /// `ReplicateTo`: required. Changing it replaces the resource.
+    ///
+    /// Save the deployment strategy to a Systems Manager (SSM) document.
     pub replicate_to: Option<Val<ReplicateTo>>,
     /// `Tags`.
+    ///
+    /// Assigns metadata to an AWS AppConfig resource. Tags help organize and categorize your AWS AppConfig
+    /// resources. Each tag consists of a key and an optional value, both of which you define. You can
+    /// specify a maximum of 50 tags for a resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -170,6 +233,8 @@ impl Deref for DeploymentStrategyHandle {
 
 impl DeploymentStrategyHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The deployment strategy ID.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -264,9 +329,18 @@ impl GrowthType {
             GrowthType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GrowthType {
+    const VALUES: &'static [&'static str] = &["EXPONENTIAL", "LINEAR"];
+    fn as_str(&self) -> &str {
+        GrowthType::as_str(self)
     }
 }
 
@@ -311,9 +385,18 @@ impl ReplicateTo {
             ReplicateTo::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReplicateTo {
+    const VALUES: &'static [&'static str] = &["NONE", "SSM_DOCUMENT"];
+    fn as_str(&self) -> &str {
+        ReplicateTo::as_str(self)
     }
 }
 

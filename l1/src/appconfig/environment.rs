@@ -5,28 +5,76 @@ use crate::rt::*;
 
 /// The [`AWS::AppConfig::Environment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appconfig-environment.html) resource type.
 ///
+/// The `AWS::AppConfig::Environment` resource creates an environment, which is a logical deployment
+/// group of AWS AppConfig targets, such as applications in a `Beta` or `Production` environment. You
+/// define one or more environments for each AWS AppConfig application. You can also define environments
+/// for application subcomponents such as the `Web` , `Mobile` and `Back-end` components for your
+/// application. You can configure Amazon CloudWatch alarms for each environment. The system monitors
+/// alarms during a configuration deployment. If an alarm is triggered, the system rolls back the
+/// configuration.
+///
+/// AWS AppConfig requires that you create resources and deploy a configuration in the following order:
+///
+/// - Create an application
+/// - Create an environment
+/// - Create a configuration profile
+/// - Choose a pre-defined deployment strategy or create your own
+/// - Deploy the configuration
+///
+/// For more information, see [AWS
+/// AppConfig](https://docs.aws.amazon.com/appconfig/latest/userguide/what-is-appconfig.html) in the *AWS
+/// AppConfig User Guide* .
+///
 /// Build it with [`Environment::builder`]; adding it to a stack returns a [`EnvironmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Environment {
     /// `ApplicationId`: required. Changing it replaces the resource.
     ///
+    /// The application ID.
+    ///
     /// - Pattern: `[a-z0-9]{4,7}`.
     pub application_id: Option<Val<String>>,
     /// `DeletionProtectionCheck`.
+    ///
+    /// A parameter to configure deletion protection. Deletion protection prevents a user from deleting an
+    /// environment if your application called either
+    /// [GetLatestConfiguration](https://docs.aws.amazon.com/appconfig/2019-10-09/APIReference/API_appconfigdata_GetLatestConfiguration.html)
+    /// or
+    /// [GetConfiguration](https://docs.aws.amazon.com/appconfig/2019-10-09/APIReference/API_GetConfiguration.html)
+    /// in the environment during the specified interval.
+    ///
+    /// This parameter supports the following values:
+    ///
+    /// - `BYPASS` : Instructs AWS AppConfig to bypass the deletion protection check and delete a
+    ///   configuration profile even if deletion protection would have otherwise prevented it.
+    /// - `APPLY` : Instructs the deletion protection check to run, even if deletion protection is disabled
+    ///   at the account level. `APPLY` also forces the deletion protection check to run against resources
+    ///   created in the past hour, which are normally excluded from deletion protection checks.
+    /// - `ACCOUNT_DEFAULT` : The default setting, which instructs AWS AppConfig to implement the deletion
+    ///   protection value specified in the `UpdateAccountSettings` API.
     pub deletion_protection_check: Option<Val<DeletionProtectionCheck>>,
     /// `Description`.
+    ///
+    /// A description of the environment.
     ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Monitors`.
     ///
+    /// Amazon CloudWatch alarms to monitor during the deployment process.
+    ///
     /// - Items: 0 to 5.
     pub monitors: Option<Val<Vec<Monitor>>>,
     /// `Name`: required.
     ///
+    /// A name for the environment.
+    ///
     /// - Length: 1 to 64.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata to assign to the environment. Tags help organize and categorize your AWS AppConfig
+    /// resources. Each tag consists of a key and an optional value, both of which you define.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -145,6 +193,8 @@ impl Deref for EnvironmentHandle {
 
 impl EnvironmentHandle {
     /// `Fn::GetAtt` `EnvironmentId`.
+    ///
+    /// The environment ID.
     pub fn attr_environment_id(&self) -> Val<String> {
         self.0.get_att("EnvironmentId")
     }
@@ -159,13 +209,19 @@ impl EnvironmentHandle {
 }
 
 /// The [`Monitor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appconfig-environment-monitor.html) property type.
+///
+/// Amazon CloudWatch alarms to monitor during the deployment process.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Monitor {
     /// `AlarmArn`: required.
     ///
+    /// Amazon Resource Name (ARN) of the Amazon CloudWatch alarm.
+    ///
     /// - Length: 1 to 2048.
     pub alarm_arn: Option<Val<String>>,
     /// `AlarmRoleArn`.
+    ///
+    /// ARN of an AWS Identity and Access Management (IAM) role for AWS AppConfig to monitor `AlarmArn` .
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^((arn):(aws|aws-cn|aws-iso|aws-iso-[a-z]{1}|aws-us-gov|aws-eusc):(iam)::\d{12}:role[/].*)$`.
@@ -319,9 +375,18 @@ impl DeletionProtectionCheck {
             DeletionProtectionCheck::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DeletionProtectionCheck {
+    const VALUES: &'static [&'static str] = &["ACCOUNT_DEFAULT", "APPLY", "BYPASS"];
+    fn as_str(&self) -> &str {
+        DeletionProtectionCheck::as_str(self)
     }
 }
 

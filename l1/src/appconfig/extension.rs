@@ -5,24 +5,62 @@ use crate::rt::*;
 
 /// The [`AWS::AppConfig::Extension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appconfig-extension.html) resource type.
 ///
+/// Creates an AWS AppConfig extension. An extension augments your ability to inject logic or behavior
+/// at different points during the AWS AppConfig workflow of creating or deploying a configuration.
+///
+/// You can create your own extensions or use the AWS authored extensions provided by AWS AppConfig .
+/// For an AWS AppConfig extension that uses AWS Lambda , you must create a Lambda function to perform
+/// any computation and processing defined in the extension. If you plan to create custom versions of
+/// the AWS authored notification extensions, you only need to specify an Amazon Resource Name (ARN) in
+/// the `Uri` field for the new extension version.
+///
+/// - For a custom EventBridge notification extension, enter the ARN of the EventBridge default events
+///   in the `Uri` field.
+/// - For a custom Amazon SNS notification extension, enter the ARN of an Amazon SNS topic in the `Uri`
+///   field.
+/// - For a custom Amazon SQS notification extension, enter the ARN of an Amazon SQS message queue in
+///   the `Uri` field.
+///
+/// For more information about extensions, see [Extending
+/// workflows](https://docs.aws.amazon.com/appconfig/latest/userguide/working-with-appconfig-extensions.html)
+/// in the *AWS AppConfig User Guide* .
+///
 /// Build it with [`Extension::builder`]; adding it to a stack returns a [`ExtensionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Extension {
     /// `Actions`: required.
+    ///
+    /// The actions defined in the extension.
     pub actions: Option<Val<BTreeMap<String, Vec<Action>>>>,
     /// `Description`.
+    ///
+    /// Information about the extension.
     ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `LatestVersionNumber`.
+    ///
+    /// You can omit this field when you create an extension. When you create a new version, specify the
+    /// most recent current version number. For example, you create version 3, enter 2 for this field.
     pub latest_version_number: Option<Val<i64>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A name for the extension. Each extension name in your account must be unique. Extension versions use
+    /// the same name.
     ///
     /// - Pattern: `^[^\/#:\n]{1,64}$`.
     pub name: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// The parameters accepted by the extension. You specify parameter values when you associate the
+    /// extension to an AWS AppConfig resource by using the `CreateExtensionAssociation` API action. For AWS
+    /// Lambda extension actions, these parameters are included in the Lambda request object.
     pub parameters: Option<Val<BTreeMap<String, Parameter>>>,
     /// `Tags`.
+    ///
+    /// Adds one or more tags for the specified extension. Tags are metadata that help you categorize
+    /// resources in different ways, for example, by purpose, owner, or environment. Each tag consists of a
+    /// key and an optional value, both of which you define.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -146,14 +184,20 @@ impl Deref for ExtensionHandle {
 
 impl ExtensionHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The system-generated ID of the extension.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The system-generated Amazon Resource Name (ARN) for the extension.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `VersionNumber`.
+    ///
+    /// The extension version number.
     pub fn attr_version_number(&self) -> Val<i64> {
         self.0.get_att("VersionNumber")
     }
@@ -168,22 +212,35 @@ impl ExtensionHandle {
 }
 
 /// The [`Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appconfig-extension-action.html) property type.
+///
+/// The actions defined in the extension.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Action {
     /// `Description`.
+    ///
+    /// Information about actions defined in the extension.
     ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The extension name.
+    ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// An Amazon Resource Name (ARN) for an AWS Identity and Access Management assume role.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Uri`: required.
+    ///
+    /// The extension URI associated to the action point in the extension definition. The URI can be an
+    /// Amazon Resource Name (ARN) for one of the following: an AWS Lambda function, an Amazon Simple Queue
+    /// Service queue, an Amazon Simple Notification Service topic, or the Amazon EventBridge default event
+    /// bus.
     ///
     /// - Length: 1 to 2048.
     pub uri: Option<Val<String>>,
@@ -261,15 +318,28 @@ impl ToValue for Action {
 impl Literal for Action {}
 
 /// The [`Parameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appconfig-extension-parameter.html) property type.
+///
+/// A value such as an Amazon Resource Name (ARN) or an Amazon Simple Notification Service topic entered
+/// in an extension when invoked. Parameter values are specified in an extension association. For more
+/// information about extensions, see [Extending
+/// workflows](https://docs.aws.amazon.com/appconfig/latest/userguide/working-with-appconfig-extensions.html)
+/// in the *AWS AppConfig User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Parameter {
     /// `Description`.
     ///
+    /// Information about the parameter.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Dynamic`.
+    ///
+    /// Indicates whether this parameter's value can be supplied at the extension's action point instead of
+    /// during extension association. Dynamic parameters can't be marked `Required` .
     pub dynamic: Option<Val<bool>>,
     /// `Required`: required.
+    ///
+    /// A parameter value must be specified in the extension association.
     pub required: Option<Val<bool>>,
 }
 

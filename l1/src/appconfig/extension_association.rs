@@ -5,22 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::AppConfig::ExtensionAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appconfig-extensionassociation.html) resource type.
 ///
+/// When you create an extension or configure an AWS authored extension, you associate the extension
+/// with an AWS AppConfig application, environment, or configuration profile. For example, you can
+/// choose to run the `AWS AppConfig deployment events to Amazon SNS` AWS authored extension and receive
+/// notifications on an Amazon SNS topic anytime a configuration deployment is started for a specific
+/// application. Defining which extension to associate with an AWS AppConfig resource is called an *extension
+/// association* . An extension association is a specified relationship between an extension and an AWS
+/// AppConfig resource, such as an application or a configuration profile. For more information about
+/// extensions and associations, see [Extending
+/// workflows](https://docs.aws.amazon.com/appconfig/latest/userguide/working-with-appconfig-extensions.html)
+/// in the *AWS AppConfig User Guide* .
+///
 /// Build it with [`ExtensionAssociation::builder`]; adding it to a stack returns a [`ExtensionAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExtensionAssociation {
     /// `ExtensionIdentifier`. Changing it replaces the resource.
     ///
+    /// The name, the ID, or the Amazon Resource Name (ARN) of the extension.
+    ///
     /// - Length: 1 to 2048.
     pub extension_identifier: Option<Val<String>>,
     /// `ExtensionVersionNumber`. Changing it replaces the resource.
+    ///
+    /// The version number of the extension. If not specified, AWS AppConfig uses the maximum version of the
+    /// extension.
     pub extension_version_number: Option<Val<i64>>,
     /// `Parameters`.
+    ///
+    /// The parameter names and values defined in the extensions. Extension parameters marked `Required`
+    /// must be entered for this field.
     pub parameters: Option<Val<BTreeMap<String, String>>>,
     /// `ResourceIdentifier`. Changing it replaces the resource.
+    ///
+    /// The ARN of an application, configuration profile, or environment.
     ///
     /// - Length: 1 to 2048.
     pub resource_identifier: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Adds one or more tags for the specified extension association. Tags are metadata that help you
+    /// categorize resources in different ways, for example, by purpose, owner, or environment. Each tag
+    /// consists of a key and an optional value, both of which you define.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -123,18 +148,26 @@ impl Deref for ExtensionAssociationHandle {
 
 impl ExtensionAssociationHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The system-generated ID for the association.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the extension defined in the association.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ResourceArn`.
+    ///
+    /// The ARNs of applications, configuration profiles, or environments defined in the association.
     pub fn attr_resource_arn(&self) -> Val<String> {
         self.0.get_att("ResourceArn")
     }
     /// `Fn::GetAtt` `ExtensionArn`.
+    ///
+    /// The ARN of the extension defined in the association.
     pub fn attr_extension_arn(&self) -> Val<String> {
         self.0.get_att("ExtensionArn")
     }

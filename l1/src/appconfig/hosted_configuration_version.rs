@@ -5,30 +5,66 @@ use crate::rt::*;
 
 /// The [`AWS::AppConfig::HostedConfigurationVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appconfig-hostedconfigurationversion.html) resource type.
 ///
+/// Create a new configuration in the AWS AppConfig hosted configuration store. Configurations must be 1
+/// MB or smaller. The AWS AppConfig hosted configuration store provides the following benefits over
+/// other configuration store options.
+///
+/// - You don't need to set up and configure other services such as Amazon Simple Storage Service (
+///   Amazon S3 ) or Parameter Store.
+/// - You don't need to configure AWS Identity and Access Management ( IAM ) permissions to use the
+///   configuration store.
+/// - You can store configurations in any content type.
+/// - There is no cost to use the store.
+/// - You can create a configuration and add it to the store when you create a configuration profile.
+///
 /// Build it with [`HostedConfigurationVersion::builder`]; adding it to a stack returns a [`HostedConfigurationVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HostedConfigurationVersion {
     /// `ApplicationId`: required. Changing it replaces the resource.
     ///
+    /// The application ID.
+    ///
     /// - Pattern: `[a-z0-9]{4,7}`.
     pub application_id: Option<Val<String>>,
     /// `ConfigurationProfileId`: required. Changing it replaces the resource.
     ///
+    /// The configuration profile ID.
+    ///
     /// - Pattern: `[a-z0-9]{4,7}`.
     pub configuration_profile_id: Option<Val<String>>,
     /// `Content`: required. Changing it replaces the resource.
+    ///
+    /// The configuration data, as bytes.
+    ///
+    /// > AWS AppConfig accepts any type of data, including text formats like JSON or TOML, or binary
+    /// formats like protocol buffers or compressed data.
     pub content: Option<Val<String>>,
     /// `ContentType`: required. Changing it replaces the resource.
+    ///
+    /// A standard MIME type describing the format of the configuration content. For more information, see
+    /// [Content-Type](https://docs.aws.amazon.com/https://www.w3.org/Protocols/rfc2616/rfc2616-sec14.html#sec14.17)
+    /// .
     ///
     /// - Length: 1 to 255.
     pub content_type: Option<Val<String>>,
     /// `Description`. Changing it replaces the resource.
     ///
+    /// A description of the configuration.
+    ///
+    /// > Due to HTTP limitations, this field only supports ASCII characters.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `LatestVersionNumber`. Changing it replaces the resource.
+    ///
+    /// An optional locking token used to prevent race conditions from overwriting configuration updates
+    /// when creating a new version. To ensure your data is not overwritten when creating multiple hosted
+    /// configuration versions in rapid succession, specify the version number of the latest hosted
+    /// configuration version.
     pub latest_version_number: Option<Val<i64>>,
     /// `VersionLabel`. Changing it replaces the resource.
+    ///
+    /// A user-defined label for an AWS AppConfig hosted configuration version.
     ///
     /// - Length: 0 to 64.
     /// - Pattern: `^$|.*[^0-9].*`.
@@ -166,6 +202,8 @@ impl Deref for HostedConfigurationVersionHandle {
 
 impl HostedConfigurationVersionHandle {
     /// `Fn::GetAtt` `VersionNumber`.
+    ///
+    /// The configuration version.
     pub fn attr_version_number(&self) -> Val<String> {
         self.0.get_att("VersionNumber")
     }

@@ -5,22 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::AppFlow::Connector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appflow-connector.html) resource type.
 ///
+/// Creates a new connector profile associated with your AWS account . There is a soft quota of 100
+/// connector profiles per AWS account . If you need more connector profiles than this quota allows, you
+/// can submit a request to the Amazon AppFlow team through the Amazon AppFlow support channel. In each
+/// connector profile that you create, you can provide the credentials and properties for only one
+/// connector.
+///
 /// Build it with [`Connector::builder`]; adding it to a stack returns a [`ConnectorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Connector {
     /// `ConnectorLabel`. Changing it replaces the resource.
     ///
+    /// The label used for registering the connector.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `[a-zA-Z0-9][\w!@#.-]+`.
     pub connector_label: Option<Val<String>>,
     /// `ConnectorProvisioningConfig`: required.
+    ///
+    /// The configuration required for registering the connector.
     pub connector_provisioning_config: Option<Val<ConnectorProvisioningConfig>>,
     /// `ConnectorProvisioningType`: required.
+    ///
+    /// The provisioning type used to register the connector.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z0-9][\w!@#.-]+`.
     pub connector_provisioning_type: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A description about the connector runtime setting.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `[\s\w/!@#+=.-]*`.
@@ -130,6 +144,8 @@ impl Deref for ConnectorHandle {
 
 impl ConnectorHandle {
     /// `Fn::GetAtt` `ConnectorArn`.
+    ///
+    ///  The arn of the connector. The arn is unique for each ConnectorRegistration in your AWS account.
     pub fn attr_connector_arn(&self) -> Val<String> {
         self.0.get_att("ConnectorArn")
     }
@@ -144,9 +160,14 @@ impl ConnectorHandle {
 }
 
 /// The [`ConnectorProvisioningConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connector-connectorprovisioningconfig.html) property type.
+///
+/// Contains information about the configuration of the connector being registered.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectorProvisioningConfig {
     /// `Lambda`.
+    ///
+    /// Contains information about the configuration of the lambda which is being registered as the
+    /// connector.
     pub lambda: Option<Val<LambdaConnectorProvisioningConfig>>,
 }
 
@@ -194,9 +215,14 @@ impl ToValue for ConnectorProvisioningConfig {
 impl Literal for ConnectorProvisioningConfig {}
 
 /// The [`LambdaConnectorProvisioningConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connector-lambdaconnectorprovisioningconfig.html) property type.
+///
+/// Contains information about the configuration of the lambda which is being registered as the
+/// connector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaConnectorProvisioningConfig {
     /// `LambdaArn`: required.
+    ///
+    /// Lambda ARN of the connector being registered.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `arn:*:.*:.*:[0-9]+:.*`.

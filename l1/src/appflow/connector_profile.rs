@@ -5,26 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::AppFlow::ConnectorProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appflow-connectorprofile.html) resource type.
 ///
+/// The `AWS::AppFlow::ConnectorProfile` resource is an Amazon AppFlow resource type that specifies the
+/// configuration profile for an instance of a connector. This includes the provided name, credentials
+/// ARN, connection-mode, and so on. The fields that are common to all types of connector profiles are
+/// explicitly specified under the `Properties` field. The rest of the connector-specific properties are
+/// specified under `Properties/ConnectorProfileConfig` .
+///
+/// > If you want to use CloudFormation to create a connector profile for connectors that implement
+/// OAuth (such as Salesforce, Slack, Zendesk, and Google Analytics), you must fetch the access and
+/// refresh tokens. You can do this by implementing your own UI for OAuth, or by retrieving the tokens
+/// from elsewhere. Alternatively, you can use the Amazon AppFlow console to create the connector
+/// profile, and then use that connector profile in the flow creation CloudFormation template.
+///
 /// Build it with [`ConnectorProfile::builder`]; adding it to a stack returns a [`ConnectorProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectorProfile {
     /// `ConnectionMode`: required.
+    ///
+    /// Indicates the connection mode and if it is public or private.
     pub connection_mode: Option<Val<ConnectionMode>>,
     /// `ConnectorLabel`. Changing it replaces the resource.
+    ///
+    /// The label for the connector profile being created.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `[\w!@#.-]+`.
     pub connector_label: Option<Val<String>>,
     /// `ConnectorProfileConfig`.
+    ///
+    /// Defines the connector-specific configuration and credentials.
     pub connector_profile_config: Option<Val<ConnectorProfileConfig>>,
     /// `ConnectorProfileName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the connector profile. The name is unique for each `ConnectorProfile` in the AWS account
+    /// .
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `[\w/!@#+=.-]+`.
     pub connector_profile_name: Option<Val<String>>,
     /// `ConnectorType`: required. Changing it replaces the resource.
+    ///
+    /// The type of connector, such as Salesforce, Amplitude, and so on.
     pub connector_type: Option<Val<ConnectorType>>,
     /// `KMSArn`.
+    ///
+    /// The ARN (Amazon Resource Name) of the Key Management Service (KMS) key you provide for encryption.
+    /// This is required if you do not want to use the Amazon AppFlow-managed KMS key. If you don't provide
+    /// anything here, Amazon AppFlow uses the Amazon AppFlow-managed KMS key.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:aws:kms:.*:[0-9]+:.*`.
@@ -145,10 +172,14 @@ impl Deref for ConnectorProfileHandle {
 
 impl ConnectorProfileHandle {
     /// `Fn::GetAtt` `ConnectorProfileArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the connector profile.
     pub fn attr_connector_profile_arn(&self) -> Val<String> {
         self.0.get_att("ConnectorProfileArn")
     }
     /// `Fn::GetAtt` `CredentialsArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the connector profile credentials.
     pub fn attr_credentials_arn(&self) -> Val<String> {
         self.0.get_att("CredentialsArn")
     }
@@ -163,14 +194,21 @@ impl ConnectorProfileHandle {
 }
 
 /// The [`AmplitudeConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-amplitudeconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific credentials required when using Amplitude.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmplitudeConnectorProfileCredentials {
     /// `ApiKey`: required.
+    ///
+    /// A unique alphanumeric identifier used to authenticate a user, developer, or calling program to your
+    /// API.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
     pub api_key: Option<Val<String>>,
     /// `SecretKey`: required.
+    ///
+    /// The Secret Access Key portion of the credentials.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
@@ -241,14 +279,20 @@ impl ToValue for AmplitudeConnectorProfileCredentials {
 impl Literal for AmplitudeConnectorProfileCredentials {}
 
 /// The [`ApiKeyCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-apikeycredentials.html) property type.
+///
+/// The API key credentials required for API key authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiKeyCredentials {
     /// `ApiKey`: required.
+    ///
+    /// The API key required for API key authentication.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
     pub api_key: Option<Val<String>>,
     /// `ApiSecretKey`.
+    ///
+    /// The API secret key required for API key authentication.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
@@ -308,14 +352,20 @@ impl ToValue for ApiKeyCredentials {
 impl Literal for ApiKeyCredentials {}
 
 /// The [`BasicAuthCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-basicauthcredentials.html) property type.
+///
+/// The basic auth credentials required for basic authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BasicAuthCredentials {
     /// `Password`: required.
+    ///
+    /// The password to use to connect to a resource.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub password: Option<Val<String>>,
     /// `Username`: required.
+    ///
+    /// The username to use to connect to a resource.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -386,14 +436,22 @@ impl ToValue for BasicAuthCredentials {
 impl Literal for BasicAuthCredentials {}
 
 /// The [`ConnectorOAuthRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-connectoroauthrequest.html) property type.
+///
+/// Used by select connectors for which the OAuth workflow is supported, such as Salesforce, Google
+/// Analytics, Marketo, Zendesk, and Slack.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectorOauthRequest {
     /// `AuthCode`.
+    ///
+    /// The code provided by the connector when it has been authenticated via the connected app.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `^\S+$`.
     pub auth_code: Option<Val<String>>,
     /// `RedirectUri`.
+    ///
+    /// The URL to which the authentication server redirects the browser after authorization has been
+    /// granted.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `^\S+$`.
@@ -450,11 +508,17 @@ impl ToValue for ConnectorOauthRequest {
 impl Literal for ConnectorOauthRequest {}
 
 /// The [`ConnectorProfileConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-connectorprofileconfig.html) property type.
+///
+/// Defines the connector-specific configuration and credentials for the connector profile.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectorProfileConfig {
     /// `ConnectorProfileCredentials`.
+    ///
+    /// The connector-specific credentials required by each connector.
     pub connector_profile_credentials: Option<Val<ConnectorProfileCredentials>>,
     /// `ConnectorProfileProperties`.
+    ///
+    /// The connector-specific properties of the profile configuration.
     pub connector_profile_properties: Option<Val<ConnectorProfileProperties>>,
 }
 
@@ -508,43 +572,81 @@ impl ToValue for ConnectorProfileConfig {
 impl Literal for ConnectorProfileConfig {}
 
 /// The [`ConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-connectorprofilecredentials.html) property type.
+///
+/// The connector-specific credentials required by a connector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectorProfileCredentials {
     /// `Amplitude`.
+    ///
+    /// The connector-specific credentials required when using Amplitude.
     pub amplitude: Option<Val<AmplitudeConnectorProfileCredentials>>,
     /// `CustomConnector`.
+    ///
+    /// The connector-specific profile credentials that are required when using the custom connector.
     pub custom_connector: Option<Val<CustomConnectorProfileCredentials>>,
     /// `Datadog`.
+    ///
+    /// The connector-specific credentials required when using Datadog.
     pub datadog: Option<Val<DatadogConnectorProfileCredentials>>,
     /// `Dynatrace`.
+    ///
+    /// The connector-specific credentials required when using Dynatrace.
     pub dynatrace: Option<Val<DynatraceConnectorProfileCredentials>>,
     /// `GoogleAnalytics`.
+    ///
+    /// The connector-specific credentials required when using Google Analytics.
     pub google_analytics: Option<Val<GoogleAnalyticsConnectorProfileCredentials>>,
     /// `InforNexus`.
+    ///
+    /// The connector-specific credentials required when using Infor Nexus.
     pub infor_nexus: Option<Val<InforNexusConnectorProfileCredentials>>,
     /// `Marketo`.
+    ///
+    /// The connector-specific credentials required when using Marketo.
     pub marketo: Option<Val<MarketoConnectorProfileCredentials>>,
     /// `Pardot`.
+    ///
+    /// The connector-specific credentials required when using Salesforce Pardot.
     pub pardot: Option<Val<PardotConnectorProfileCredentials>>,
     /// `Redshift`.
+    ///
+    /// The connector-specific credentials required when using Amazon Redshift.
     pub redshift: Option<Val<RedshiftConnectorProfileCredentials>>,
     /// `SAPOData`.
+    ///
+    /// The connector-specific profile credentials required when using SAPOData.
     pub sapo_data: Option<Val<SapoDataConnectorProfileCredentials>>,
     /// `Salesforce`.
+    ///
+    /// The connector-specific credentials required when using Salesforce.
     pub salesforce: Option<Val<SalesforceConnectorProfileCredentials>>,
     /// `ServiceNow`.
+    ///
+    /// The connector-specific credentials required when using ServiceNow.
     pub service_now: Option<Val<ServiceNowConnectorProfileCredentials>>,
     /// `Singular`.
+    ///
+    /// The connector-specific credentials required when using Singular.
     pub singular: Option<Val<SingularConnectorProfileCredentials>>,
     /// `Slack`.
+    ///
+    /// The connector-specific credentials required when using Slack.
     pub slack: Option<Val<SlackConnectorProfileCredentials>>,
     /// `Snowflake`.
+    ///
+    /// The connector-specific credentials required when using Snowflake.
     pub snowflake: Option<Val<SnowflakeConnectorProfileCredentials>>,
     /// `Trendmicro`.
+    ///
+    /// The connector-specific credentials required when using Trend Micro.
     pub trendmicro: Option<Val<TrendmicroConnectorProfileCredentials>>,
     /// `Veeva`.
+    ///
+    /// The connector-specific credentials required when using Veeva.
     pub veeva: Option<Val<VeevaConnectorProfileCredentials>>,
     /// `Zendesk`.
+    ///
+    /// The connector-specific credentials required when using Zendesk.
     pub zendesk: Option<Val<ZendeskConnectorProfileCredentials>>,
 }
 
@@ -694,35 +796,65 @@ impl ToValue for ConnectorProfileCredentials {
 impl Literal for ConnectorProfileCredentials {}
 
 /// The [`ConnectorProfileProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-connectorprofileproperties.html) property type.
+///
+/// The connector-specific profile properties required by each connector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectorProfileProperties {
     /// `CustomConnector`.
+    ///
+    /// The properties required by the custom connector.
     pub custom_connector: Option<Val<CustomConnectorProfileProperties>>,
     /// `Datadog`.
+    ///
+    /// The connector-specific properties required by Datadog.
     pub datadog: Option<Val<DatadogConnectorProfileProperties>>,
     /// `Dynatrace`.
+    ///
+    /// The connector-specific properties required by Dynatrace.
     pub dynatrace: Option<Val<DynatraceConnectorProfileProperties>>,
     /// `InforNexus`.
+    ///
+    /// The connector-specific properties required by Infor Nexus.
     pub infor_nexus: Option<Val<InforNexusConnectorProfileProperties>>,
     /// `Marketo`.
+    ///
+    /// The connector-specific properties required by Marketo.
     pub marketo: Option<Val<MarketoConnectorProfileProperties>>,
     /// `Pardot`.
+    ///
+    /// The connector-specific properties required by Salesforce Pardot.
     pub pardot: Option<Val<PardotConnectorProfileProperties>>,
     /// `Redshift`.
+    ///
+    /// The connector-specific properties required by Amazon Redshift.
     pub redshift: Option<Val<RedshiftConnectorProfileProperties>>,
     /// `SAPOData`.
+    ///
+    /// The connector-specific profile properties required when using SAPOData.
     pub sapo_data: Option<Val<SapoDataConnectorProfileProperties>>,
     /// `Salesforce`.
+    ///
+    /// The connector-specific properties required by Salesforce.
     pub salesforce: Option<Val<SalesforceConnectorProfileProperties>>,
     /// `ServiceNow`.
+    ///
+    /// The connector-specific properties required by serviceNow.
     pub service_now: Option<Val<ServiceNowConnectorProfileProperties>>,
     /// `Slack`.
+    ///
+    /// The connector-specific properties required by Slack.
     pub slack: Option<Val<SlackConnectorProfileProperties>>,
     /// `Snowflake`.
+    ///
+    /// The connector-specific properties required by Snowflake.
     pub snowflake: Option<Val<SnowflakeConnectorProfileProperties>>,
     /// `Veeva`.
+    ///
+    /// The connector-specific properties required by Veeva.
     pub veeva: Option<Val<VeevaConnectorProfileProperties>>,
     /// `Zendesk`.
+    ///
+    /// The connector-specific properties required by Zendesk.
     pub zendesk: Option<Val<ZendeskConnectorProfileProperties>>,
 }
 
@@ -848,11 +980,17 @@ impl ToValue for ConnectorProfileProperties {
 impl Literal for ConnectorProfileProperties {}
 
 /// The [`CustomAuthCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-customauthcredentials.html) property type.
+///
+/// The custom credentials required for custom authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomAuthCredentials {
     /// `CredentialsMap`.
+    ///
+    /// A map that holds custom authentication credentials.
     pub credentials_map: Option<Val<BTreeMap<String, String>>>,
     /// `CustomAuthenticationType`: required.
+    ///
+    /// The custom authentication type that the connector uses.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
@@ -921,17 +1059,30 @@ impl ToValue for CustomAuthCredentials {
 impl Literal for CustomAuthCredentials {}
 
 /// The [`CustomConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-customconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific profile credentials that are required when using the custom connector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomConnectorProfileCredentials {
     /// `ApiKey`.
+    ///
+    /// The API keys required for the authentication of the user.
     pub api_key: Option<Val<ApiKeyCredentials>>,
     /// `AuthenticationType`: required.
+    ///
+    /// The authentication type that the custom connector uses for authenticating while creating a connector
+    /// profile.
     pub authentication_type: Option<Val<AuthenticationType>>,
     /// `Basic`.
+    ///
+    /// The basic credentials that are required for the authentication of the user.
     pub basic: Option<Val<BasicAuthCredentials>>,
     /// `Custom`.
+    ///
+    /// If the connector uses the custom authentication mechanism, this holds the required credentials.
     pub custom: Option<Val<CustomAuthCredentials>>,
     /// `Oauth2`.
+    ///
+    /// The OAuth 2.0 credentials required for the authentication of the user.
     pub oauth2: Option<Val<Oauth2Credentials>>,
 }
 
@@ -1013,11 +1164,17 @@ impl ToValue for CustomConnectorProfileCredentials {
 impl Literal for CustomConnectorProfileCredentials {}
 
 /// The [`CustomConnectorProfileProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-customconnectorprofileproperties.html) property type.
+///
+/// The profile properties required by the custom connector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomConnectorProfileProperties {
     /// `OAuth2Properties`.
+    ///
+    /// The OAuth 2.0 properties required for OAuth 2.0 authentication.
     pub oauth_2_properties: Option<Val<Oauth2Properties>>,
     /// `ProfileProperties`.
+    ///
+    /// A map of properties that are required to create a profile for the custom connector.
     pub profile_properties: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -1076,14 +1233,23 @@ impl ToValue for CustomConnectorProfileProperties {
 impl Literal for CustomConnectorProfileProperties {}
 
 /// The [`DatadogConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-datadogconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific credentials required by Datadog.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatadogConnectorProfileCredentials {
     /// `ApiKey`: required.
+    ///
+    /// A unique alphanumeric identifier used to authenticate a user, developer, or calling program to your
+    /// API.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
     pub api_key: Option<Val<String>>,
     /// `ApplicationKey`: required.
+    ///
+    /// Application keys, in conjunction with your API key, give you full access to Datadog’s programmatic
+    /// API. Application keys are associated with the user account that created them. The application key is
+    /// used to log all requests made to the API.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -1154,9 +1320,13 @@ impl ToValue for DatadogConnectorProfileCredentials {
 impl Literal for DatadogConnectorProfileCredentials {}
 
 /// The [`DatadogConnectorProfileProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-datadogconnectorprofileproperties.html) property type.
+///
+/// The connector-specific profile properties required by Datadog.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatadogConnectorProfileProperties {
     /// `InstanceUrl`: required.
+    ///
+    /// The location of the Datadog resource.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
@@ -1214,9 +1384,13 @@ impl ToValue for DatadogConnectorProfileProperties {
 impl Literal for DatadogConnectorProfileProperties {}
 
 /// The [`DynatraceConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-dynatraceconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific profile credentials required by Dynatrace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynatraceConnectorProfileCredentials {
     /// `ApiToken`: required.
+    ///
+    /// The API tokens used by Dynatrace API to authenticate various API calls.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
@@ -1274,9 +1448,13 @@ impl ToValue for DynatraceConnectorProfileCredentials {
 impl Literal for DynatraceConnectorProfileCredentials {}
 
 /// The [`DynatraceConnectorProfileProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-dynatraceconnectorprofileproperties.html) property type.
+///
+/// The connector-specific profile properties required by Dynatrace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynatraceConnectorProfileProperties {
     /// `InstanceUrl`: required.
+    ///
+    /// The location of the Dynatrace resource.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
@@ -1334,26 +1512,40 @@ impl ToValue for DynatraceConnectorProfileProperties {
 impl Literal for DynatraceConnectorProfileProperties {}
 
 /// The [`GoogleAnalyticsConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-googleanalyticsconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific profile credentials required by Google Analytics.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GoogleAnalyticsConnectorProfileCredentials {
     /// `AccessToken`.
+    ///
+    /// The credentials used to access protected Google Analytics resources.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `\S+`.
     pub access_token: Option<Val<String>>,
     /// `ClientId`: required.
     ///
+    /// The identifier for the desired client.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub client_id: Option<Val<String>>,
     /// `ClientSecret`: required.
     ///
+    /// The client secret used by the OAuth client to authenticate to the authorization server.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub client_secret: Option<Val<String>>,
     /// `ConnectorOAuthRequest`.
+    ///
+    /// Used by select connectors for which the OAuth workflow is supported, such as Salesforce, Google
+    /// Analytics, Marketo, Zendesk, and Slack.
     pub connector_oauth_request: Option<Val<ConnectorOauthRequest>>,
     /// `RefreshToken`.
+    ///
+    /// The credentials used to acquire new access tokens. This is required only for OAuth2 access tokens,
+    /// and is not required for OAuth1 access tokens.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `\S+`.
@@ -1446,24 +1638,34 @@ impl ToValue for GoogleAnalyticsConnectorProfileCredentials {
 impl Literal for GoogleAnalyticsConnectorProfileCredentials {}
 
 /// The [`InforNexusConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-infornexusconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific profile credentials required by Infor Nexus.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InforNexusConnectorProfileCredentials {
     /// `AccessKeyId`: required.
+    ///
+    /// The Access Key portion of the credentials.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
     pub access_key_id: Option<Val<String>>,
     /// `Datakey`: required.
     ///
+    /// The encryption keys used to encrypt data.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub datakey: Option<Val<String>>,
     /// `SecretAccessKey`: required.
     ///
+    /// The secret key used to sign requests.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub secret_access_key: Option<Val<String>>,
     /// `UserId`: required.
+    ///
+    /// The identifier for the user.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -1565,9 +1767,13 @@ impl ToValue for InforNexusConnectorProfileCredentials {
 impl Literal for InforNexusConnectorProfileCredentials {}
 
 /// The [`InforNexusConnectorProfileProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-infornexusconnectorprofileproperties.html) property type.
+///
+/// The connector-specific profile properties required by Infor Nexus.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InforNexusConnectorProfileProperties {
     /// `InstanceUrl`: required.
+    ///
+    /// The location of the Infor Nexus resource.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
@@ -1625,24 +1831,35 @@ impl ToValue for InforNexusConnectorProfileProperties {
 impl Literal for InforNexusConnectorProfileProperties {}
 
 /// The [`MarketoConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-marketoconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific profile credentials required by Marketo.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MarketoConnectorProfileCredentials {
     /// `AccessToken`.
+    ///
+    /// The credentials used to access protected Marketo resources.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `\S+`.
     pub access_token: Option<Val<String>>,
     /// `ClientId`: required.
     ///
+    /// The identifier for the desired client.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub client_id: Option<Val<String>>,
     /// `ClientSecret`: required.
     ///
+    /// The client secret used by the OAuth client to authenticate to the authorization server.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub client_secret: Option<Val<String>>,
     /// `ConnectorOAuthRequest`.
+    ///
+    /// Used by select connectors for which the OAuth workflow is supported, such as Salesforce, Google
+    /// Analytics, Marketo, Zendesk, and Slack.
     pub connector_oauth_request: Option<Val<ConnectorOauthRequest>>,
 }
 
@@ -1726,9 +1943,13 @@ impl ToValue for MarketoConnectorProfileCredentials {
 impl Literal for MarketoConnectorProfileCredentials {}
 
 /// The [`MarketoConnectorProfileProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-marketoconnectorprofileproperties.html) property type.
+///
+/// The connector-specific profile properties required when using Marketo.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MarketoConnectorProfileProperties {
     /// `InstanceUrl`: required.
+    ///
+    /// The location of the Marketo resource.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
@@ -1786,19 +2007,27 @@ impl ToValue for MarketoConnectorProfileProperties {
 impl Literal for MarketoConnectorProfileProperties {}
 
 /// The [`OAuth2Credentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-oauth2credentials.html) property type.
+///
+/// The OAuth 2.0 credentials required for OAuth 2.0 authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Oauth2Credentials {
     /// `AccessToken`.
+    ///
+    /// The access token used to access the connector on your behalf.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `\S+`.
     pub access_token: Option<Val<String>>,
     /// `ClientId`.
     ///
+    /// The identifier for the desired client.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub client_id: Option<Val<String>>,
     /// `ClientSecret`.
+    ///
+    /// The client secret used by the OAuth client to authenticate to the authorization server.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -1806,6 +2035,8 @@ pub struct Oauth2Credentials {
     /// `OAuthRequest`.
     pub oauth_request: Option<Val<ConnectorOauthRequest>>,
     /// `RefreshToken`.
+    ///
+    /// The refresh token used to refresh an expired access token.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `\S+`.
@@ -1880,16 +2111,25 @@ impl ToValue for Oauth2Credentials {
 impl Literal for Oauth2Credentials {}
 
 /// The [`OAuth2Properties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-oauth2properties.html) property type.
+///
+/// The OAuth 2.0 properties required for OAuth 2.0 authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Oauth2Properties {
     /// `OAuth2GrantType`.
+    ///
+    /// The OAuth 2.0 grant type used by connector for OAuth 2.0 authentication.
     pub oauth_2_grant_type: Option<Val<Oauth2GrantType>>,
     /// `TokenUrl`.
+    ///
+    /// The token URL required for OAuth 2.0 authentication.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^(https?)://[-a-zA-Z0-9+&amp;@#/%?=~_|!:,.;]*[-a-zA-Z0-9+&amp;@#/%=~_|]`.
     pub token_url: Option<Val<String>>,
     /// `TokenUrlCustomProperties`.
+    ///
+    /// Associates your token URL with a map of properties that you define. Use this parameter to provide
+    /// any additional details that the connector requires to authenticate your request.
     pub token_url_custom_properties: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -1954,19 +2194,27 @@ impl ToValue for Oauth2Properties {
 impl Literal for Oauth2Properties {}
 
 /// The [`OAuthCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-oauthcredentials.html) property type.
+///
+/// The OAuth credentials required for OAuth type authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OauthCredentials {
     /// `AccessToken`.
+    ///
+    /// The access token used to access protected SAPOData resources.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `\S+`.
     pub access_token: Option<Val<String>>,
     /// `ClientId`.
     ///
+    /// The identifier for the desired client.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub client_id: Option<Val<String>>,
     /// `ClientSecret`.
+    ///
+    /// The client secret used by the OAuth client to authenticate to the authorization server.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -1974,6 +2222,8 @@ pub struct OauthCredentials {
     /// `ConnectorOAuthRequest`.
     pub connector_oauth_request: Option<Val<ConnectorOauthRequest>>,
     /// `RefreshToken`.
+    ///
+    /// The refresh token used to refresh expired access token.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `\S+`.
@@ -2048,16 +2298,26 @@ impl ToValue for OauthCredentials {
 impl Literal for OauthCredentials {}
 
 /// The [`OAuthProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-oauthproperties.html) property type.
+///
+/// The OAuth properties required for OAuth type authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OauthProperties {
     /// `AuthCodeUrl`.
+    ///
+    /// The authorization code url required to redirect to SAP Login Page to fetch authorization code for
+    /// OAuth type authentication.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^(https?)://[-a-zA-Z0-9+&amp;@#/%?=~_|!:,.;]*[-a-zA-Z0-9+&amp;@#/%=~_|]`.
     pub auth_code_url: Option<Val<String>>,
     /// `OAuthScopes`.
+    ///
+    /// The OAuth scopes required for OAuth type authentication.
     pub oauth_scopes: Option<Val<Vec<String>>>,
     /// `TokenUrl`.
+    ///
+    /// The token url required to fetch access/refresh tokens using authorization code and also to refresh
+    /// expired access token using refresh token.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^(https?)://[-a-zA-Z0-9+&amp;@#/%?=~_|!:,.;]*[-a-zA-Z0-9+&amp;@#/%=~_|]`.
@@ -2125,14 +2385,20 @@ impl ToValue for OauthProperties {
 impl Literal for OauthProperties {}
 
 /// The [`PardotConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-pardotconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific profile credentials required when using Salesforce Pardot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PardotConnectorProfileCredentials {
     /// `AccessToken`.
+    ///
+    /// The credentials used to access protected Salesforce Pardot resources.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `\S+`.
     pub access_token: Option<Val<String>>,
     /// `ClientCredentialsArn`.
+    ///
+    /// The secret manager ARN, which contains the client ID and client secret of the connected app.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:aws:secretsmanager:.*:[0-9]+:.*`.
@@ -2140,6 +2406,8 @@ pub struct PardotConnectorProfileCredentials {
     /// `ConnectorOAuthRequest`.
     pub connector_oauth_request: Option<Val<ConnectorOauthRequest>>,
     /// `RefreshToken`.
+    ///
+    /// The credentials used to acquire new access tokens.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `\S+`.
@@ -2208,19 +2476,27 @@ impl ToValue for PardotConnectorProfileCredentials {
 impl Literal for PardotConnectorProfileCredentials {}
 
 /// The [`PardotConnectorProfileProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-pardotconnectorprofileproperties.html) property type.
+///
+/// The connector-specific profile properties required when using Salesforce Pardot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PardotConnectorProfileProperties {
     /// `BusinessUnitId`: required.
+    ///
+    /// The business unit id of Salesforce Pardot instance.
     ///
     /// - Length: 0 to 18.
     /// - Pattern: `\S+`.
     pub business_unit_id: Option<Val<String>>,
     /// `InstanceUrl`.
     ///
+    /// The location of the Salesforce Pardot resource.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
     pub instance_url: Option<Val<String>>,
     /// `IsSandboxEnvironment`.
+    ///
+    /// Indicates whether the connector profile applies to a sandbox or production environment.
     pub is_sandbox_environment: Option<Val<bool>>,
 }
 
@@ -2287,14 +2563,20 @@ impl ToValue for PardotConnectorProfileProperties {
 impl Literal for PardotConnectorProfileProperties {}
 
 /// The [`RedshiftConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-redshiftconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific profile credentials required when using Amazon Redshift.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftConnectorProfileCredentials {
     /// `Password`.
+    ///
+    /// The password that corresponds to the user name.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub password: Option<Val<String>>,
     /// `Username`.
+    ///
+    /// The name of the user.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -2351,9 +2633,13 @@ impl ToValue for RedshiftConnectorProfileCredentials {
 impl Literal for RedshiftConnectorProfileCredentials {}
 
 /// The [`RedshiftConnectorProfileProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-redshiftconnectorprofileproperties.html) property type.
+///
+/// The connector-specific profile properties when using Amazon Redshift.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftConnectorProfileProperties {
     /// `BucketName`: required.
+    ///
+    /// A name for the associated Amazon S3 bucket.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `\S+`.
@@ -2361,14 +2647,24 @@ pub struct RedshiftConnectorProfileProperties {
     pub bucket_name: Option<Val<String>>,
     /// `BucketPrefix`.
     ///
+    /// The object key for the destination bucket in which Amazon AppFlow places the files.
+    ///
     /// - Length: 0 to 128.
     pub bucket_prefix: Option<Val<String>>,
     /// `ClusterIdentifier`.
+    ///
+    /// The unique ID that's assigned to an Amazon Redshift cluster.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub cluster_identifier: Option<Val<String>>,
     /// `DataApiRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of an IAM role that permits Amazon AppFlow to access your Amazon
+    /// Redshift database through the Data API. For more information, and for the polices that you attach to
+    /// this role, see [Allow Amazon AppFlow to access Amazon Redshift databases with the Data
+    /// API](https://docs.aws.amazon.com/appflow/latest/userguide/security_iam_service-role-policies.html#access-redshift)
+    /// .
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `arn:aws:iam:.*:[0-9]+:.*`.
@@ -2376,23 +2672,38 @@ pub struct RedshiftConnectorProfileProperties {
     pub data_api_role_arn: Option<Val<String>>,
     /// `DatabaseName`.
     ///
+    /// The name of an Amazon Redshift database.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub database_name: Option<Val<String>>,
     /// `DatabaseUrl`.
     ///
+    /// The JDBC URL of the Amazon Redshift cluster.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub database_url: Option<Val<String>>,
     /// `IsRedshiftServerless`.
+    ///
+    /// Indicates whether the connector profile defines a connection to an Amazon Redshift Serverless data
+    /// warehouse.
     pub is_redshift_serverless: Option<Val<bool>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of IAM role that grants Amazon Redshift read-only access to Amazon
+    /// S3. For more information, and for the polices that you attach to this role, see [Allow Amazon
+    /// Redshift to access your Amazon AppFlow data in Amazon
+    /// S3](https://docs.aws.amazon.com/appflow/latest/userguide/security_iam_service-role-policies.html#redshift-access-s3)
+    /// .
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `arn:aws:iam:.*:[0-9]+:.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `WorkgroupName`.
+    ///
+    /// The name of an Amazon Redshift workgroup.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -2509,28 +2820,57 @@ impl ToValue for RedshiftConnectorProfileProperties {
 impl Literal for RedshiftConnectorProfileProperties {}
 
 /// The [`SalesforceConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-salesforceconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific profile credentials required when using Salesforce.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SalesforceConnectorProfileCredentials {
     /// `AccessToken`.
+    ///
+    /// The credentials used to access protected Salesforce resources.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `\S+`.
     pub access_token: Option<Val<String>>,
     /// `ClientCredentialsArn`.
     ///
+    /// The secret manager ARN, which contains the client ID and client secret of the connected app.
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:aws:secretsmanager:.*:[0-9]+:.*`.
     pub client_credentials_arn: Option<Val<String>>,
     /// `ConnectorOAuthRequest`.
+    ///
+    /// Used by select connectors for which the OAuth workflow is supported, such as Salesforce, Google
+    /// Analytics, Marketo, Zendesk, and Slack.
     pub connector_oauth_request: Option<Val<ConnectorOauthRequest>>,
     /// `JwtToken`.
+    ///
+    /// A JSON web token (JWT) that authorizes Amazon AppFlow to access your Salesforce records.
     ///
     /// - Length: 0 to 8000.
     /// - Pattern: `^[A-Za-z0-9-_=]+\.[A-Za-z0-9-_=]+\.[A-Za-z0-9-_.+/=]*$`.
     pub jwt_token: Option<Val<String>>,
     /// `OAuth2GrantType`.
+    ///
+    /// Specifies the OAuth 2.0 grant type that Amazon AppFlow uses when it requests an access token from
+    /// Salesforce. Amazon AppFlow requires an access token each time it attempts to access your Salesforce
+    /// records.
+    ///
+    /// You can specify one of the following values:
+    ///
+    /// - **AUTHORIZATION_CODE** - Amazon AppFlow passes an authorization code when it requests the access
+    ///   token from Salesforce. Amazon AppFlow receives the authorization code from Salesforce after you
+    ///   log in to your Salesforce account and authorize Amazon AppFlow to access your records.
+    /// - **JWT_BEARER** - Amazon AppFlow passes a JSON web token (JWT) when it requests the access token
+    ///   from Salesforce. You provide the JWT to Amazon AppFlow when you define the connection to your
+    ///   Salesforce account. When you use this grant type, you don't need to log in to your Salesforce
+    ///   account to authorize Amazon AppFlow to access your records.
+    ///
+    /// > The CLIENT_CREDENTIALS value is not supported for Salesforce.
     pub oauth_2_grant_type: Option<Val<Oauth2GrantType>>,
     /// `RefreshToken`.
+    ///
+    /// The credentials used to acquire new access tokens.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `\S+`.
@@ -2611,16 +2951,49 @@ impl ToValue for SalesforceConnectorProfileCredentials {
 impl Literal for SalesforceConnectorProfileCredentials {}
 
 /// The [`SalesforceConnectorProfileProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-salesforceconnectorprofileproperties.html) property type.
+///
+/// The connector-specific profile properties required when using Salesforce.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SalesforceConnectorProfileProperties {
     /// `InstanceUrl`.
+    ///
+    /// The location of the Salesforce resource.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
     pub instance_url: Option<Val<String>>,
     /// `isSandboxEnvironment`.
+    ///
+    /// Indicates whether the connector profile applies to a sandbox or production environment.
     pub is_sandbox_environment: Option<Val<bool>>,
     /// `usePrivateLinkForMetadataAndAuthorization`.
+    ///
+    /// If the connection mode for the connector profile is private, this parameter sets whether Amazon
+    /// AppFlow uses the private network to send metadata and authorization calls to Salesforce. Amazon
+    /// AppFlow sends private calls through AWS PrivateLink . These calls travel through AWS infrastructure
+    /// without being exposed to the public internet.
+    ///
+    /// Set either of the following values:
+    ///
+    /// - **true** - Amazon AppFlow sends all calls to Salesforce over the private network.
+    ///
+    /// These private calls are:
+    ///
+    /// - Calls to get metadata about your Salesforce records. This metadata describes your Salesforce
+    ///   objects and their fields.
+    /// - Calls to get or refresh access tokens that allow Amazon AppFlow to access your Salesforce records.
+    /// - Calls to transfer your Salesforce records as part of a flow run.
+    /// - **false** - The default value. Amazon AppFlow sends some calls to Salesforce privately and other
+    ///   calls over the public internet.
+    ///
+    /// The public calls are:
+    ///
+    /// - Calls to get metadata about your Salesforce records.
+    /// - Calls to get or refresh access tokens.
+    ///
+    /// The private calls are:
+    ///
+    /// - Calls to transfer your Salesforce records as part of a flow run.
     pub use_private_link_for_metadata_and_authorization: Option<Val<bool>>,
 }
 
@@ -2680,11 +3053,17 @@ impl ToValue for SalesforceConnectorProfileProperties {
 impl Literal for SalesforceConnectorProfileProperties {}
 
 /// The [`SAPODataConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-sapodataconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific profile credentials required when using SAPOData.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SapoDataConnectorProfileCredentials {
     /// `BasicAuthCredentials`.
+    ///
+    /// The SAPOData basic authentication credentials.
     pub basic_auth_credentials: Option<Val<BasicAuthCredentials>>,
     /// `OAuthCredentials`.
+    ///
+    /// The SAPOData OAuth type authentication credentials.
     pub oauth_credentials: Option<Val<OauthCredentials>>,
 }
 
@@ -2738,37 +3117,62 @@ impl ToValue for SapoDataConnectorProfileCredentials {
 impl Literal for SapoDataConnectorProfileCredentials {}
 
 /// The [`SAPODataConnectorProfileProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-sapodataconnectorprofileproperties.html) property type.
+///
+/// The connector-specific profile properties required when using SAPOData.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SapoDataConnectorProfileProperties {
     /// `ApplicationHostUrl`.
+    ///
+    /// The location of the SAPOData resource.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^(https?)://[-a-zA-Z0-9+&amp;@#/%?=~_|!:,.;]*[-a-zA-Z0-9+&amp;@#/%=~_|]`.
     pub application_host_url: Option<Val<String>>,
     /// `ApplicationServicePath`.
     ///
+    /// The application path to catalog service.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub application_service_path: Option<Val<String>>,
     /// `ClientNumber`.
     ///
+    /// The client number for the client creating the connection.
+    ///
     /// - Length: 3 to 3.
     /// - Pattern: `^\d{3}$`.
     pub client_number: Option<Val<String>>,
     /// `DisableSSO`.
+    ///
+    /// If you set this parameter to `true` , Amazon AppFlow bypasses the single sign-on (SSO) settings in
+    /// your SAP account when it accesses your SAP OData instance.
+    ///
+    /// Whether you need this option depends on the types of credentials that you applied to your SAP OData
+    /// connection profile. If your profile uses basic authentication credentials, SAP SSO can prevent
+    /// Amazon AppFlow from connecting to your account with your username and password. In this case,
+    /// bypassing SSO makes it possible for Amazon AppFlow to connect successfully. However, if your profile
+    /// uses OAuth credentials, this parameter has no affect.
     pub disable_sso: Option<Val<bool>>,
     /// `LogonLanguage`.
+    ///
+    /// The logon language of SAPOData instance.
     ///
     /// - Length: 0 to 2.
     /// - Pattern: `^[a-zA-Z0-9_]*$`.
     pub logon_language: Option<Val<String>>,
     /// `OAuthProperties`.
+    ///
+    /// The SAPOData OAuth properties required for OAuth type authentication.
     pub oauth_properties: Option<Val<OauthProperties>>,
     /// `PortNumber`.
+    ///
+    /// The port number of the SAPOData instance.
     ///
     /// - Range: 1 to 65535.
     pub port_number: Option<Val<i64>>,
     /// `PrivateLinkServiceName`.
+    ///
+    /// The SAPOData Private Link service name to be used for private data transfers.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -2861,16 +3265,24 @@ impl ToValue for SapoDataConnectorProfileProperties {
 impl Literal for SapoDataConnectorProfileProperties {}
 
 /// The [`ServiceNowConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-servicenowconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific profile credentials required when using ServiceNow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceNowConnectorProfileCredentials {
     /// `OAuth2Credentials`.
+    ///
+    /// The OAuth 2.0 credentials required to authenticate the user.
     pub oauth_2_credentials: Option<Val<Oauth2Credentials>>,
     /// `Password`.
+    ///
+    /// The password that corresponds to the user name.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub password: Option<Val<String>>,
     /// `Username`.
+    ///
+    /// The name of the user.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -2933,9 +3345,13 @@ impl ToValue for ServiceNowConnectorProfileCredentials {
 impl Literal for ServiceNowConnectorProfileCredentials {}
 
 /// The [`ServiceNowConnectorProfileProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-servicenowconnectorprofileproperties.html) property type.
+///
+/// The connector-specific profile properties required when using ServiceNow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceNowConnectorProfileProperties {
     /// `InstanceUrl`: required.
+    ///
+    /// The location of the ServiceNow resource.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
@@ -2993,9 +3409,14 @@ impl ToValue for ServiceNowConnectorProfileProperties {
 impl Literal for ServiceNowConnectorProfileProperties {}
 
 /// The [`SingularConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-singularconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific profile credentials required when using Singular.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingularConnectorProfileCredentials {
     /// `ApiKey`: required.
+    ///
+    /// A unique alphanumeric identifier used to authenticate a user, developer, or calling program to your
+    /// API.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
@@ -3053,24 +3474,35 @@ impl ToValue for SingularConnectorProfileCredentials {
 impl Literal for SingularConnectorProfileCredentials {}
 
 /// The [`SlackConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-slackconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific profile credentials required when using Slack.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlackConnectorProfileCredentials {
     /// `AccessToken`.
+    ///
+    /// The credentials used to access protected Slack resources.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `\S+`.
     pub access_token: Option<Val<String>>,
     /// `ClientId`: required.
     ///
+    /// The identifier for the client.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub client_id: Option<Val<String>>,
     /// `ClientSecret`: required.
     ///
+    /// The client secret used by the OAuth client to authenticate to the authorization server.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub client_secret: Option<Val<String>>,
     /// `ConnectorOAuthRequest`.
+    ///
+    /// Used by select connectors for which the OAuth workflow is supported, such as Salesforce, Google
+    /// Analytics, Marketo, Zendesk, and Slack.
     pub connector_oauth_request: Option<Val<ConnectorOauthRequest>>,
 }
 
@@ -3154,9 +3586,13 @@ impl ToValue for SlackConnectorProfileCredentials {
 impl Literal for SlackConnectorProfileCredentials {}
 
 /// The [`SlackConnectorProfileProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-slackconnectorprofileproperties.html) property type.
+///
+/// The connector-specific profile properties required when using Slack.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlackConnectorProfileProperties {
     /// `InstanceUrl`: required.
+    ///
+    /// The location of the Slack resource.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
@@ -3214,14 +3650,20 @@ impl ToValue for SlackConnectorProfileProperties {
 impl Literal for SlackConnectorProfileProperties {}
 
 /// The [`SnowflakeConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-snowflakeconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific profile credentials required when using Snowflake.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnowflakeConnectorProfileCredentials {
     /// `Password`: required.
+    ///
+    /// The password that corresponds to the user name.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub password: Option<Val<String>>,
     /// `Username`: required.
+    ///
+    /// The name of the user.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -3292,14 +3734,20 @@ impl ToValue for SnowflakeConnectorProfileCredentials {
 impl Literal for SnowflakeConnectorProfileCredentials {}
 
 /// The [`SnowflakeConnectorProfileProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-snowflakeconnectorprofileproperties.html) property type.
+///
+/// The connector-specific profile properties required when using Snowflake.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnowflakeConnectorProfileProperties {
     /// `AccountName`.
+    ///
+    /// The name of the account.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub account_name: Option<Val<String>>,
     /// `BucketName`: required.
+    ///
+    /// The name of the Amazon S3 bucket associated with Snowflake.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `\S+`.
@@ -3307,24 +3755,35 @@ pub struct SnowflakeConnectorProfileProperties {
     pub bucket_name: Option<Val<String>>,
     /// `BucketPrefix`.
     ///
+    /// The bucket path that refers to the Amazon S3 bucket associated with Snowflake.
+    ///
     /// - Length: 0 to 128.
     pub bucket_prefix: Option<Val<String>>,
     /// `PrivateLinkServiceName`.
+    ///
+    /// The Snowflake Private Link service name to be used for private data transfers.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub private_link_service_name: Option<Val<String>>,
     /// `Region`.
     ///
+    /// The AWS Region of the Snowflake account.
+    ///
     /// - Length: 0 to 64.
     /// - Pattern: `\S+`.
     pub region: Option<Val<String>>,
     /// `Stage`: required.
     ///
+    /// The name of the Amazon S3 stage that was created while setting up an Amazon S3 stage in the
+    /// Snowflake account. This is written in the following format: \< Database>\< Schema>\<Stage Name>.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub stage: Option<Val<String>>,
     /// `Warehouse`: required.
+    ///
+    /// The name of the Snowflake warehouse.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `[\s\w/!@#+=.-]*`.
@@ -3437,9 +3896,13 @@ impl ToValue for SnowflakeConnectorProfileProperties {
 impl Literal for SnowflakeConnectorProfileProperties {}
 
 /// The [`TrendmicroConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-trendmicroconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific profile credentials required when using Trend Micro.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrendmicroConnectorProfileCredentials {
     /// `ApiSecretKey`: required.
+    ///
+    /// The Secret Access Key portion of the credentials.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
@@ -3497,14 +3960,20 @@ impl ToValue for TrendmicroConnectorProfileCredentials {
 impl Literal for TrendmicroConnectorProfileCredentials {}
 
 /// The [`VeevaConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-veevaconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific profile credentials required when using Veeva.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VeevaConnectorProfileCredentials {
     /// `Password`: required.
+    ///
+    /// The password that corresponds to the user name.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub password: Option<Val<String>>,
     /// `Username`: required.
+    ///
+    /// The name of the user.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -3575,9 +4044,13 @@ impl ToValue for VeevaConnectorProfileCredentials {
 impl Literal for VeevaConnectorProfileCredentials {}
 
 /// The [`VeevaConnectorProfileProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-veevaconnectorprofileproperties.html) property type.
+///
+/// The connector-specific profile properties required when using Veeva.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VeevaConnectorProfileProperties {
     /// `InstanceUrl`: required.
+    ///
+    /// The location of the Veeva resource.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
@@ -3635,24 +4108,35 @@ impl ToValue for VeevaConnectorProfileProperties {
 impl Literal for VeevaConnectorProfileProperties {}
 
 /// The [`ZendeskConnectorProfileCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-zendeskconnectorprofilecredentials.html) property type.
+///
+/// The connector-specific profile credentials required when using Zendesk.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZendeskConnectorProfileCredentials {
     /// `AccessToken`.
+    ///
+    /// The credentials used to access protected Zendesk resources.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `\S+`.
     pub access_token: Option<Val<String>>,
     /// `ClientId`: required.
     ///
+    /// The identifier for the desired client.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub client_id: Option<Val<String>>,
     /// `ClientSecret`: required.
     ///
+    /// The client secret used by the OAuth client to authenticate to the authorization server.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub client_secret: Option<Val<String>>,
     /// `ConnectorOAuthRequest`.
+    ///
+    /// Used by select connectors for which the OAuth workflow is supported, such as Salesforce, Google
+    /// Analytics, Marketo, Zendesk, and Slack.
     pub connector_oauth_request: Option<Val<ConnectorOauthRequest>>,
 }
 
@@ -3736,9 +4220,13 @@ impl ToValue for ZendeskConnectorProfileCredentials {
 impl Literal for ZendeskConnectorProfileCredentials {}
 
 /// The [`ZendeskConnectorProfileProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-connectorprofile-zendeskconnectorprofileproperties.html) property type.
+///
+/// The connector-specific profile properties required when using Zendesk.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZendeskConnectorProfileProperties {
     /// `InstanceUrl`: required.
+    ///
+    /// The location of the Zendesk resource.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
@@ -3824,9 +4312,18 @@ impl AuthenticationType {
             AuthenticationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthenticationType {
+    const VALUES: &'static [&'static str] = &["OAUTH2", "APIKEY", "BASIC", "CUSTOM"];
+    fn as_str(&self) -> &str {
+        AuthenticationType::as_str(self)
     }
 }
 
@@ -3873,9 +4370,18 @@ impl ConnectionMode {
             ConnectionMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConnectionMode {
+    const VALUES: &'static [&'static str] = &["Public", "Private"];
+    fn as_str(&self) -> &str {
+        ConnectionMode::as_str(self)
     }
 }
 
@@ -3968,9 +4474,37 @@ impl ConnectorType {
             ConnectorType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConnectorType {
+    const VALUES: &'static [&'static str] = &[
+        "Salesforce",
+        "Pardot",
+        "Singular",
+        "Slack",
+        "Redshift",
+        "Marketo",
+        "Googleanalytics",
+        "Zendesk",
+        "Servicenow",
+        "SAPOData",
+        "Datadog",
+        "Trendmicro",
+        "Snowflake",
+        "Dynatrace",
+        "Infornexus",
+        "Amplitude",
+        "Veeva",
+        "CustomConnector",
+    ];
+    fn as_str(&self) -> &str {
+        ConnectorType::as_str(self)
     }
 }
 
@@ -4034,9 +4568,18 @@ impl Oauth2GrantType {
             Oauth2GrantType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Oauth2GrantType {
+    const VALUES: &'static [&'static str] = &["CLIENT_CREDENTIALS", "AUTHORIZATION_CODE", "JWT_BEARER"];
+    fn as_str(&self) -> &str {
+        Oauth2GrantType::as_str(self)
     }
 }
 

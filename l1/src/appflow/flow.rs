@@ -5,38 +5,80 @@ use crate::rt::*;
 
 /// The [`AWS::AppFlow::Flow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appflow-flow.html) resource type.
 ///
+/// The `AWS::AppFlow::Flow` resource is an Amazon AppFlow resource type that specifies a new flow.
+///
+/// > If you want to use CloudFormation to create a connector profile for connectors that implement
+/// OAuth (such as Salesforce, Slack, Zendesk, and Google Analytics), you must fetch the access and
+/// refresh tokens. You can do this by implementing your own UI for OAuth, or by retrieving the tokens
+/// from elsewhere. Alternatively, you can use the Amazon AppFlow console to create the connector
+/// profile, and then use that connector profile in the flow creation CloudFormation template.
+///
 /// Build it with [`Flow::builder`]; adding it to a stack returns a [`FlowHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Flow {
     /// `Description`.
     ///
+    /// A user-entered description of the flow.
+    ///
     /// - Length: 0 to 2048.
     /// - Pattern: `[\w!@#\-.?,\s]*`.
     pub description: Option<Val<String>>,
     /// `DestinationFlowConfigList`: required.
+    ///
+    /// The configuration that controls how Amazon AppFlow places data in the destination connector.
     pub destination_flow_config_list: Option<Val<Vec<DestinationFlowConfig>>>,
     /// `FlowName`: required. Changing it replaces the resource.
+    ///
+    /// The specified name of the flow. Spaces are not allowed. Use underscores (_) or hyphens (-) only.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z0-9][\w!@#.-]+`.
     pub flow_name: Option<Val<String>>,
     /// `FlowStatus`.
+    ///
+    /// Sets the status of the flow. You can specify one of the following values:
+    ///
+    /// - **Active** - The flow runs based on the trigger settings that you defined. Active scheduled flows
+    ///   run as scheduled, and active event-triggered flows run when the specified change event occurs.
+    ///   However, active on-demand flows run only when you manually start them by using Amazon AppFlow.
+    /// - **Suspended** - You can use this option to deactivate an active flow. Scheduled and
+    ///   event-triggered flows will cease to run until you reactive them. This value only affects scheduled
+    ///   and event-triggered flows. It has no effect for on-demand flows.
+    ///
+    /// If you omit the FlowStatus parameter, Amazon AppFlow creates the flow with a default status. The
+    /// default status for on-demand flows is Active. The default status for scheduled and event-triggered
+    /// flows is Draft, which means they’re not yet active.
     pub flow_status: Option<Val<FlowStatus>>,
     /// `KMSArn`. Changing it replaces the resource.
+    ///
+    /// The ARN (Amazon Resource Name) of the Key Management Service (KMS) key you provide for encryption.
+    /// This is required if you do not want to use the Amazon AppFlow-managed KMS key. If you don't provide
+    /// anything here, Amazon AppFlow uses the Amazon AppFlow-managed KMS key.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:aws:kms:.*:[0-9]+:.*`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_arn: Option<Val<String>>,
     /// `MetadataCatalogConfig`.
+    ///
+    /// Specifies the configuration that Amazon AppFlow uses when it catalogs your data. When Amazon AppFlow
+    /// catalogs your data, it stores metadata in a data catalog.
     pub metadata_catalog_config: Option<Val<MetadataCatalogConfig>>,
     /// `SourceFlowConfig`: required.
+    ///
+    /// Contains information about the configuration of the source connector used in the flow.
     pub source_flow_config: Option<Val<SourceFlowConfig>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for your flow.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Tasks`: required.
+    ///
+    /// A list of tasks that Amazon AppFlow performs while transferring the data in the flow run.
     pub tasks: Option<Val<Vec<Task>>>,
     /// `TriggerConfig`: required.
+    ///
+    /// The trigger settings that determine how and when Amazon AppFlow runs the specified flow.
     pub trigger_config: Option<Val<TriggerConfig>>,
 }
 
@@ -204,6 +246,8 @@ impl Deref for FlowHandle {
 
 impl FlowHandle {
     /// `Fn::GetAtt` `FlowArn`.
+    ///
+    /// The flow's Amazon Resource Name (ARN).
     pub fn attr_flow_arn(&self) -> Val<String> {
         self.0.get_att("FlowArn")
     }
@@ -218,11 +262,21 @@ impl FlowHandle {
 }
 
 /// The [`AggregationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-aggregationconfig.html) property type.
+///
+/// The aggregation settings that you can use to customize the output format of your flow data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AggregationConfig {
     /// `AggregationType`.
+    ///
+    /// Specifies whether Amazon AppFlow aggregates the flow records into a single file, or leave them
+    /// unaggregated.
     pub aggregation_type: Option<Val<AggregationType>>,
     /// `TargetFileSize`.
+    ///
+    /// The desired file size, in MB, for each output file that Amazon AppFlow writes to the flow
+    /// destination. For each file, Amazon AppFlow attempts to achieve the size that you specify. The actual
+    /// file sizes might differ from this target based on the number and size of the records that each file
+    /// contains.
     pub target_file_size: Option<Val<i64>>,
 }
 
@@ -276,9 +330,13 @@ impl ToValue for AggregationConfig {
 impl Literal for AggregationConfig {}
 
 /// The [`AmplitudeSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-amplitudesourceproperties.html) property type.
+///
+/// The properties that are applied when Amplitude is being used as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmplitudeSourceProperties {
     /// `Object`: required.
+    ///
+    /// The object specified in the Amplitude flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -332,41 +390,77 @@ impl ToValue for AmplitudeSourceProperties {
 impl Literal for AmplitudeSourceProperties {}
 
 /// The [`ConnectorOperator`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-connectoroperator.html) property type.
+///
+/// The operation to be performed on the provided source fields.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectorOperator {
     /// `Amplitude`.
+    ///
+    /// The operation to be performed on the provided Amplitude source fields.
     pub amplitude: Option<Val<AmplitudeConnectorOperator>>,
     /// `CustomConnector`.
+    ///
+    /// Operators supported by the custom connector.
     pub custom_connector: Option<Val<Operator>>,
     /// `Datadog`.
+    ///
+    /// The operation to be performed on the provided Datadog source fields.
     pub datadog: Option<Val<DatadogConnectorOperator>>,
     /// `Dynatrace`.
+    ///
+    /// The operation to be performed on the provided Dynatrace source fields.
     pub dynatrace: Option<Val<DynatraceConnectorOperator>>,
     /// `GoogleAnalytics`.
+    ///
+    /// The operation to be performed on the provided Google Analytics source fields.
     pub google_analytics: Option<Val<GoogleAnalyticsConnectorOperator>>,
     /// `InforNexus`.
+    ///
+    /// The operation to be performed on the provided Infor Nexus source fields.
     pub infor_nexus: Option<Val<InforNexusConnectorOperator>>,
     /// `Marketo`.
+    ///
+    /// The operation to be performed on the provided Marketo source fields.
     pub marketo: Option<Val<MarketoConnectorOperator>>,
     /// `Pardot`.
+    ///
+    /// The operation to be performed on the provided Salesforce Pardot source fields.
     pub pardot: Option<Val<PardotConnectorOperator>>,
     /// `S3`.
+    ///
+    /// The operation to be performed on the provided Amazon S3 source fields.
     pub s3: Option<Val<S3ConnectorOperator>>,
     /// `SAPOData`.
+    ///
+    /// The operation to be performed on the provided SAPOData source fields.
     pub sapo_data: Option<Val<SapoDataConnectorOperator>>,
     /// `Salesforce`.
+    ///
+    /// The operation to be performed on the provided Salesforce source fields.
     pub salesforce: Option<Val<SalesforceConnectorOperator>>,
     /// `ServiceNow`.
+    ///
+    /// The operation to be performed on the provided ServiceNow source fields.
     pub service_now: Option<Val<ServiceNowConnectorOperator>>,
     /// `Singular`.
+    ///
+    /// The operation to be performed on the provided Singular source fields.
     pub singular: Option<Val<SingularConnectorOperator>>,
     /// `Slack`.
+    ///
+    /// The operation to be performed on the provided Slack source fields.
     pub slack: Option<Val<SlackConnectorOperator>>,
     /// `Trendmicro`.
+    ///
+    /// The operation to be performed on the provided Trend Micro source fields.
     pub trendmicro: Option<Val<TrendmicroConnectorOperator>>,
     /// `Veeva`.
+    ///
+    /// The operation to be performed on the provided Veeva source fields.
     pub veeva: Option<Val<VeevaConnectorOperator>>,
     /// `Zendesk`.
+    ///
+    /// The operation to be performed on the provided Zendesk source fields.
     pub zendesk: Option<Val<ZendeskConnectorOperator>>,
 }
 
@@ -510,22 +604,38 @@ impl ToValue for ConnectorOperator {
 impl Literal for ConnectorOperator {}
 
 /// The [`CustomConnectorDestinationProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-customconnectordestinationproperties.html) property type.
+///
+/// The properties that are applied when the custom connector is being used as a destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomConnectorDestinationProperties {
     /// `CustomProperties`.
+    ///
+    /// The custom properties that are specific to the connector when it's used as a destination in the
+    /// flow.
     pub custom_properties: Option<Val<BTreeMap<String, String>>>,
     /// `EntityName`: required.
+    ///
+    /// The entity specified in the custom connector as a destination in the flow.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `\S+`.
     pub entity_name: Option<Val<String>>,
     /// `ErrorHandlingConfig`.
+    ///
+    /// The settings that determine how Amazon AppFlow handles an error when placing data in the custom
+    /// connector as destination.
     pub error_handling_config: Option<Val<ErrorHandlingConfig>>,
     /// `IdFieldNames`.
+    ///
+    /// The name of the field that Amazon AppFlow uses as an ID when performing a write operation such as
+    /// update, delete, or upsert.
     ///
     /// - Items: at least 0.
     pub id_field_names: Option<Val<Vec<String>>>,
     /// `WriteOperationType`.
+    ///
+    /// Specifies the type of write operation to be performed in the custom connector when it's used as
+    /// destination.
     pub write_operation_type: Option<Val<WriteOperationType>>,
 }
 
@@ -614,13 +724,21 @@ impl ToValue for CustomConnectorDestinationProperties {
 impl Literal for CustomConnectorDestinationProperties {}
 
 /// The [`CustomConnectorSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-customconnectorsourceproperties.html) property type.
+///
+/// The properties that are applied when the custom connector is being used as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomConnectorSourceProperties {
     /// `CustomProperties`.
+    ///
+    /// Custom properties that are required to use the custom connector as a source.
     pub custom_properties: Option<Val<BTreeMap<String, String>>>,
     /// `DataTransferApi`.
+    ///
+    /// The API of the connector application that Amazon AppFlow uses to transfer your data.
     pub data_transfer_api: Option<Val<CustomConnectorSourcePropertiesDataTransferApi>>,
     /// `EntityName`: required.
+    ///
+    /// The entity specified in the custom connector as a source in the flow.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `\S+`.
@@ -695,14 +813,27 @@ impl ToValue for CustomConnectorSourceProperties {
 impl Literal for CustomConnectorSourceProperties {}
 
 /// The [`DataTransferApi`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-datatransferapi.html) property type.
+///
+/// The API of the connector application that Amazon AppFlow uses to transfer your data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomConnectorSourcePropertiesDataTransferApi {
     /// `Name`: required.
+    ///
+    /// The name of the connector application API.
     ///
     /// - Length: 0 to 64.
     /// - Pattern: `[\w/-]+`.
     pub name: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// You can specify one of the following types:
+    ///
+    /// - **AUTOMATIC** - The default. Optimizes a flow for datasets that fluctuate in size from small to
+    ///   large. For each flow run, Amazon AppFlow chooses to use the SYNC or ASYNC API type based on the
+    ///   amount of data that the run transfers.
+    /// - **SYNC** - A synchronous API. This type of API optimizes a flow for small to medium-sized
+    ///   datasets.
+    /// - **ASYNC** - An asynchronous API. This type of API optimizes a flow for large datasets.
     pub type_: Option<Val<Type>>,
 }
 
@@ -762,9 +893,13 @@ impl ToValue for CustomConnectorSourcePropertiesDataTransferApi {
 impl Literal for CustomConnectorSourcePropertiesDataTransferApi {}
 
 /// The [`DatadogSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-datadogsourceproperties.html) property type.
+///
+/// The properties that are applied when Datadog is being used as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatadogSourceProperties {
     /// `Object`: required.
+    ///
+    /// The object specified in the Datadog flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -818,29 +953,53 @@ impl ToValue for DatadogSourceProperties {
 impl Literal for DatadogSourceProperties {}
 
 /// The [`DestinationConnectorProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-destinationconnectorproperties.html) property type.
+///
+/// This stores the information that is required to query a particular connector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationConnectorProperties {
     /// `CustomConnector`.
+    ///
+    /// The properties that are required to query the custom Connector.
     pub custom_connector: Option<Val<CustomConnectorDestinationProperties>>,
     /// `EventBridge`.
+    ///
+    /// The properties required to query Amazon EventBridge.
     pub event_bridge: Option<Val<EventBridgeDestinationProperties>>,
     /// `LookoutMetrics`.
+    ///
+    /// The properties required to query Amazon Lookout for Metrics.
     pub lookout_metrics: Option<Val<LookoutMetricsDestinationProperties>>,
     /// `Marketo`.
+    ///
+    /// The properties required to query Marketo.
     pub marketo: Option<Val<MarketoDestinationProperties>>,
     /// `Redshift`.
+    ///
+    /// The properties required to query Amazon Redshift.
     pub redshift: Option<Val<RedshiftDestinationProperties>>,
     /// `S3`.
+    ///
+    /// The properties required to query Amazon S3.
     pub s3: Option<Val<S3DestinationProperties>>,
     /// `SAPOData`.
+    ///
+    /// The properties required to query SAPOData.
     pub sapo_data: Option<Val<SapoDataDestinationProperties>>,
     /// `Salesforce`.
+    ///
+    /// The properties required to query Salesforce.
     pub salesforce: Option<Val<SalesforceDestinationProperties>>,
     /// `Snowflake`.
+    ///
+    /// The properties required to query Snowflake.
     pub snowflake: Option<Val<SnowflakeDestinationProperties>>,
     /// `Upsolver`.
+    ///
+    /// The properties required to query Upsolver.
     pub upsolver: Option<Val<UpsolverDestinationProperties>>,
     /// `Zendesk`.
+    ///
+    /// The properties required to query Zendesk.
     pub zendesk: Option<Val<ZendeskDestinationProperties>>,
 }
 
@@ -948,21 +1107,32 @@ impl ToValue for DestinationConnectorProperties {
 impl Literal for DestinationConnectorProperties {}
 
 /// The [`DestinationFlowConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-destinationflowconfig.html) property type.
+///
+/// Contains information about the configuration of destination connectors present in the flow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationFlowConfig {
     /// `ApiVersion`.
+    ///
+    /// The API version that the destination connector uses.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
     pub api_version: Option<Val<String>>,
     /// `ConnectorProfileName`.
     ///
+    /// The name of the connector profile. This name must be unique for each connector profile in the AWS
+    /// account .
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `[\w/!@#+=.-]+`.
     pub connector_profile_name: Option<Val<String>>,
     /// `ConnectorType`: required.
+    ///
+    /// The type of destination connector, such as Sales force, Amazon S3, and so on.
     pub connector_type: Option<Val<ConnectorType>>,
     /// `DestinationConnectorProperties`: required.
+    ///
+    /// This stores the information that is required to query a particular connector.
     pub destination_connector_properties: Option<Val<DestinationConnectorProperties>>,
 }
 
@@ -1048,9 +1218,13 @@ impl ToValue for DestinationFlowConfig {
 impl Literal for DestinationFlowConfig {}
 
 /// The [`DynatraceSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-dynatracesourceproperties.html) property type.
+///
+/// The properties that are applied when Dynatrace is being used as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynatraceSourceProperties {
     /// `Object`: required.
+    ///
+    /// The object specified in the Dynatrace flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -1104,9 +1278,16 @@ impl ToValue for DynatraceSourceProperties {
 impl Literal for DynatraceSourceProperties {}
 
 /// The [`ErrorHandlingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-errorhandlingconfig.html) property type.
+///
+/// The settings that determine how Amazon AppFlow handles an error when placing data in the
+/// destination. For example, this setting would determine if the flow should fail after one insertion
+/// error, or continue and attempt to insert every record regardless of the initial failure.
+/// `ErrorHandlingConfig` is a part of the destination connector details.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ErrorHandlingConfig {
     /// `BucketName`.
+    ///
+    /// Specifies the name of the Amazon S3 bucket.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `\S+`.
@@ -1114,9 +1295,14 @@ pub struct ErrorHandlingConfig {
     pub bucket_name: Option<Val<String>>,
     /// `BucketPrefix`.
     ///
+    /// Specifies the Amazon S3 bucket prefix.
+    ///
     /// - Length: 0 to 512.
     pub bucket_prefix: Option<Val<String>>,
     /// `FailOnFirstError`.
+    ///
+    /// Specifies if the flow should fail after the first instance of a failure when attempting to place
+    /// data in the destination.
     pub fail_on_first_error: Option<Val<bool>>,
 }
 
@@ -1176,11 +1362,17 @@ impl ToValue for ErrorHandlingConfig {
 impl Literal for ErrorHandlingConfig {}
 
 /// The [`EventBridgeDestinationProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-eventbridgedestinationproperties.html) property type.
+///
+/// The properties that are applied when Amazon EventBridge is being used as a destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBridgeDestinationProperties {
     /// `ErrorHandlingConfig`.
+    ///
+    /// The object specified in the Amplitude flow source.
     pub error_handling_config: Option<Val<ErrorHandlingConfig>>,
     /// `Object`: required.
+    ///
+    /// The object specified in the Amazon EventBridge flow destination.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -1240,19 +1432,27 @@ impl ToValue for EventBridgeDestinationProperties {
 impl Literal for EventBridgeDestinationProperties {}
 
 /// The [`GlueDataCatalog`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-gluedatacatalog.html) property type.
+///
+/// Trigger settings of the flow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlueDataCatalog {
     /// `DatabaseName`: required.
     ///
+    /// A string containing the value for the tag
+    ///
     /// - Length: 0 to 255.
     pub database_name: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// A string containing the value for the tag
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `arn:aws:iam:.*:[0-9]+:.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `TablePrefix`: required.
+    ///
+    /// A string containing the value for the tag
     ///
     /// - Length: 0 to 128.
     pub table_prefix: Option<Val<String>>,
@@ -1327,9 +1527,13 @@ impl ToValue for GlueDataCatalog {
 impl Literal for GlueDataCatalog {}
 
 /// The [`GoogleAnalyticsSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-googleanalyticssourceproperties.html) property type.
+///
+/// The properties that are applied when Google Analytics is being used as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GoogleAnalyticsSourceProperties {
     /// `Object`: required.
+    ///
+    /// The object specified in the Google Analytics flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -1383,9 +1587,14 @@ impl ToValue for GoogleAnalyticsSourceProperties {
 impl Literal for GoogleAnalyticsSourceProperties {}
 
 /// The [`IncrementalPullConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-incrementalpullconfig.html) property type.
+///
+/// Specifies the configuration used when importing incremental records from the source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IncrementalPullConfig {
     /// `DatetimeTypeFieldName`.
+    ///
+    /// A field that specifies the date time or timestamp field as the criteria to use when importing
+    /// incremental records from the source.
     ///
     /// - Length: 0 to 256.
     pub datetime_type_field_name: Option<Val<String>>,
@@ -1435,9 +1644,13 @@ impl ToValue for IncrementalPullConfig {
 impl Literal for IncrementalPullConfig {}
 
 /// The [`InforNexusSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-infornexussourceproperties.html) property type.
+///
+/// The properties that are applied when Infor Nexus is being used as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InforNexusSourceProperties {
     /// `Object`: required.
+    ///
+    /// The object specified in the Infor Nexus flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -1491,9 +1704,13 @@ impl ToValue for InforNexusSourceProperties {
 impl Literal for InforNexusSourceProperties {}
 
 /// The [`LookoutMetricsDestinationProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-lookoutmetricsdestinationproperties.html) property type.
+///
+/// The properties that are applied when Amazon Lookout for Metrics is used as a destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LookoutMetricsDestinationProperties {
     /// `Object`.
+    ///
+    /// The object specified in the Amazon Lookout for Metrics flow destination.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -1544,11 +1761,20 @@ impl ToValue for LookoutMetricsDestinationProperties {
 impl Literal for LookoutMetricsDestinationProperties {}
 
 /// The [`MarketoDestinationProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-marketodestinationproperties.html) property type.
+///
+/// The properties that Amazon AppFlow applies when you use Marketo as a flow destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MarketoDestinationProperties {
     /// `ErrorHandlingConfig`.
+    ///
+    /// The settings that determine how Amazon AppFlow handles an error when placing data in the
+    /// destination. For example, this setting would determine if the flow should fail after one insertion
+    /// error, or continue and attempt to insert every record regardless of the initial failure.
+    /// `ErrorHandlingConfig` is a part of the destination connector details.
     pub error_handling_config: Option<Val<ErrorHandlingConfig>>,
     /// `Object`: required.
+    ///
+    /// The object specified in the Marketo flow destination.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -1608,9 +1834,13 @@ impl ToValue for MarketoDestinationProperties {
 impl Literal for MarketoDestinationProperties {}
 
 /// The [`MarketoSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-marketosourceproperties.html) property type.
+///
+/// The properties that are applied when Marketo is being used as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MarketoSourceProperties {
     /// `Object`: required.
+    ///
+    /// The object specified in the Marketo flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -1664,9 +1894,15 @@ impl ToValue for MarketoSourceProperties {
 impl Literal for MarketoSourceProperties {}
 
 /// The [`MetadataCatalogConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-metadatacatalogconfig.html) property type.
+///
+/// Specifies the configuration that Amazon AppFlow uses when it catalogs your data. When Amazon AppFlow
+/// catalogs your data, it stores metadata in a data catalog.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetadataCatalogConfig {
     /// `GlueDataCatalog`.
+    ///
+    /// Specifies the configuration that Amazon AppFlow uses when it catalogs your data with the AWS Glue
+    /// Data Catalog .
     pub glue_data_catalog: Option<Val<GlueDataCatalog>>,
 }
 
@@ -1714,9 +1950,13 @@ impl ToValue for MetadataCatalogConfig {
 impl Literal for MetadataCatalogConfig {}
 
 /// The [`PardotSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-pardotsourceproperties.html) property type.
+///
+/// The properties that are applied when Salesforce Pardot is being used as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PardotSourceProperties {
     /// `Object`: required.
+    ///
+    /// The object specified in the Salesforce Pardot flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -1770,13 +2010,31 @@ impl ToValue for PardotSourceProperties {
 impl Literal for PardotSourceProperties {}
 
 /// The [`PrefixConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-prefixconfig.html) property type.
+///
+/// Specifies elements that Amazon AppFlow includes in the file and folder names in the flow
+/// destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrefixConfig {
     /// `PathPrefixHierarchy`.
+    ///
+    /// Specifies whether the destination file path includes either or both of the following elements:
+    ///
+    /// - **EXECUTION_ID** - The ID that Amazon AppFlow assigns to the flow run.
+    /// - **SCHEMA_VERSION** - The version number of your data schema. Amazon AppFlow assigns this version
+    ///   number. The version number increases by one when you change any of the following settings in your
+    ///   flow configuration:
+    ///
+    /// - Source-to-destination field mappings
+    /// - Field data types
+    /// - Partition keys
     pub path_prefix_hierarchy: Option<Val<Vec<PathPrefix>>>,
     /// `PrefixFormat`.
+    ///
+    /// Determines the level of granularity for the date and time that's included in the prefix.
     pub prefix_format: Option<Val<PrefixFormat>>,
     /// `PrefixType`.
+    ///
+    /// Determines the format of the prefix, and whether it applies to the file name, file path, or both.
     pub prefix_type: Option<Val<PrefixType>>,
 }
 
@@ -1841,21 +2099,34 @@ impl ToValue for PrefixConfig {
 impl Literal for PrefixConfig {}
 
 /// The [`RedshiftDestinationProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-redshiftdestinationproperties.html) property type.
+///
+/// The properties that are applied when Amazon Redshift is being used as a destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftDestinationProperties {
     /// `BucketPrefix`.
     ///
+    /// The object key for the bucket in which Amazon AppFlow places the destination files.
+    ///
     /// - Length: 0 to 512.
     pub bucket_prefix: Option<Val<String>>,
     /// `ErrorHandlingConfig`.
+    ///
+    /// The settings that determine how Amazon AppFlow handles an error when placing data in the Amazon
+    /// Redshift destination. For example, this setting would determine if the flow should fail after one
+    /// insertion error, or continue and attempt to insert every record regardless of the initial failure.
+    /// `ErrorHandlingConfig` is a part of the destination connector details.
     pub error_handling_config: Option<Val<ErrorHandlingConfig>>,
     /// `IntermediateBucketName`: required.
+    ///
+    /// The intermediate bucket that Amazon AppFlow uses when moving data into Amazon Redshift.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `\S+`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub intermediate_bucket_name: Option<Val<String>>,
     /// `Object`: required.
+    ///
+    /// The object specified in the Amazon Redshift flow destination.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -1938,9 +2209,13 @@ impl ToValue for RedshiftDestinationProperties {
 impl Literal for RedshiftDestinationProperties {}
 
 /// The [`S3DestinationProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-s3destinationproperties.html) property type.
+///
+/// The properties that are applied when Amazon S3 is used as a destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3DestinationProperties {
     /// `BucketName`: required.
+    ///
+    /// The Amazon S3 bucket name in which Amazon AppFlow places the transferred data.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `\S+`.
@@ -1948,9 +2223,14 @@ pub struct S3DestinationProperties {
     pub bucket_name: Option<Val<String>>,
     /// `BucketPrefix`.
     ///
+    /// The object key for the destination bucket in which Amazon AppFlow places the files.
+    ///
     /// - Length: 0 to 512.
     pub bucket_prefix: Option<Val<String>>,
     /// `S3OutputFormatConfig`.
+    ///
+    /// The configuration that determines how Amazon AppFlow should format the flow output data when Amazon
+    /// S3 is used as the destination.
     pub s3_output_format_config: Option<Val<S3OutputFormatConfig>>,
 }
 
@@ -2013,9 +2293,13 @@ impl ToValue for S3DestinationProperties {
 impl Literal for S3DestinationProperties {}
 
 /// The [`S3InputFormatConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-s3inputformatconfig.html) property type.
+///
+/// When you use Amazon S3 as the source, the configuration format that you provide the flow input data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3InputFormatConfig {
     /// `S3InputFileType`.
+    ///
+    /// The file type that Amazon AppFlow gets from your Amazon S3 bucket.
     pub s3_input_file_type: Option<Val<S3InputFileType>>,
 }
 
@@ -2063,15 +2347,33 @@ impl ToValue for S3InputFormatConfig {
 impl Literal for S3InputFormatConfig {}
 
 /// The [`S3OutputFormatConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-s3outputformatconfig.html) property type.
+///
+/// The configuration that determines how Amazon AppFlow should format the flow output data when Amazon
+/// S3 is used as the destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3OutputFormatConfig {
     /// `AggregationConfig`.
+    ///
+    /// The aggregation settings that you can use to customize the output format of your flow data.
     pub aggregation_config: Option<Val<AggregationConfig>>,
     /// `FileType`.
+    ///
+    /// Indicates the file type that Amazon AppFlow places in the Amazon S3 bucket.
     pub file_type: Option<Val<FileType>>,
     /// `PrefixConfig`.
+    ///
+    /// Determines the prefix that Amazon AppFlow applies to the folder name in the Amazon S3 bucket. You
+    /// can name folders according to the flow frequency and date.
     pub prefix_config: Option<Val<PrefixConfig>>,
     /// `PreserveSourceDataTyping`.
+    ///
+    /// If your file output format is Parquet, use this parameter to set whether Amazon AppFlow preserves
+    /// the data types in your source data when it writes the output to Amazon S3.
+    ///
+    /// - `true` : Amazon AppFlow preserves the data types when it writes to Amazon S3. For example, an
+    ///   integer or `1` in your source data is still an integer in your output.
+    /// - `false` : Amazon AppFlow converts all of the source data into strings when it writes to Amazon S3.
+    ///   For example, an integer of `1` in your source data becomes the string `"1"` in the output.
     pub preserve_source_data_typing: Option<Val<bool>>,
 }
 
@@ -2137,9 +2439,13 @@ impl ToValue for S3OutputFormatConfig {
 impl Literal for S3OutputFormatConfig {}
 
 /// The [`S3SourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-s3sourceproperties.html) property type.
+///
+/// The properties that are applied when Amazon S3 is being used as the flow source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3SourceProperties {
     /// `BucketName`: required.
+    ///
+    /// The Amazon S3 bucket name where the source files are stored.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `\S+`.
@@ -2147,9 +2453,13 @@ pub struct S3SourceProperties {
     pub bucket_name: Option<Val<String>>,
     /// `BucketPrefix`: required.
     ///
+    /// The object key for the Amazon S3 bucket in which the source files are stored.
+    ///
     /// - Length: 0 to 512.
     pub bucket_prefix: Option<Val<String>>,
     /// `S3InputFormatConfig`.
+    ///
+    /// When you use Amazon S3 as the source, the configuration format that you provide the flow input data.
     pub s3_input_format_config: Option<Val<S3InputFormatConfig>>,
 }
 
@@ -2219,22 +2529,65 @@ impl ToValue for S3SourceProperties {
 impl Literal for S3SourceProperties {}
 
 /// The [`SalesforceDestinationProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-salesforcedestinationproperties.html) property type.
+///
+/// The properties that are applied when Salesforce is being used as a destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SalesforceDestinationProperties {
     /// `DataTransferApi`.
+    ///
+    /// Specifies which Salesforce API is used by Amazon AppFlow when your flow transfers data to
+    /// Salesforce.
+    ///
+    /// - **AUTOMATIC** - The default. Amazon AppFlow selects which API to use based on the number of
+    ///   records that your flow transfers to Salesforce. If your flow transfers fewer than 1,000 records,
+    ///   Amazon AppFlow uses Salesforce REST API. If your flow transfers 1,000 records or more, Amazon
+    ///   AppFlow uses Salesforce Bulk API 2.0.
+    ///
+    /// Each of these Salesforce APIs structures data differently. If Amazon AppFlow selects the API
+    /// automatically, be aware that, for recurring flows, the data output might vary from one flow run to
+    /// the next. For example, if a flow runs daily, it might use REST API on one day to transfer 900
+    /// records, and it might use Bulk API 2.0 on the next day to transfer 1,100 records. For each of these
+    /// flow runs, the respective Salesforce API formats the data differently. Some of the differences
+    /// include how dates are formatted and null values are represented. Also, Bulk API 2.0 doesn't transfer
+    /// Salesforce compound fields.
+    ///
+    /// By choosing this option, you optimize flow performance for both small and large data transfers, but
+    /// the tradeoff is inconsistent formatting in the output.
+    /// - **BULKV2** - Amazon AppFlow uses only Salesforce Bulk API 2.0. This API runs asynchronous data
+    ///   transfers, and it's optimal for large sets of data. By choosing this option, you ensure that your
+    ///   flow writes consistent output, but you optimize performance only for large data transfers.
+    ///
+    /// Note that Bulk API 2.0 does not transfer Salesforce compound fields.
+    /// - **REST_SYNC** - Amazon AppFlow uses only Salesforce REST API. By choosing this option, you ensure
+    ///   that your flow writes consistent output, but you decrease performance for large data transfers
+    ///   that are better suited for Bulk API 2.0. In some cases, if your flow attempts to transfer a vary
+    ///   large set of data, it might fail with a timed out error.
     pub data_transfer_api: Option<Val<DataTransferApi>>,
     /// `ErrorHandlingConfig`.
+    ///
+    /// The settings that determine how Amazon AppFlow handles an error when placing data in the Salesforce
+    /// destination. For example, this setting would determine if the flow should fail after one insertion
+    /// error, or continue and attempt to insert every record regardless of the initial failure.
+    /// `ErrorHandlingConfig` is a part of the destination connector details.
     pub error_handling_config: Option<Val<ErrorHandlingConfig>>,
     /// `IdFieldNames`.
+    ///
+    /// The name of the field that Amazon AppFlow uses as an ID when performing a write operation such as
+    /// update or delete.
     ///
     /// - Items: at least 0.
     pub id_field_names: Option<Val<Vec<String>>>,
     /// `Object`: required.
     ///
+    /// The object specified in the Salesforce flow destination.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub object: Option<Val<String>>,
     /// `WriteOperationType`.
+    ///
+    /// This specifies the type of write operation to be performed in Salesforce. When the value is `UPSERT`
+    /// , then `idFieldNames` is required.
     pub write_operation_type: Option<Val<WriteOperationType>>,
 }
 
@@ -2314,15 +2667,52 @@ impl ToValue for SalesforceDestinationProperties {
 impl Literal for SalesforceDestinationProperties {}
 
 /// The [`SalesforceSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-salesforcesourceproperties.html) property type.
+///
+/// The properties that are applied when Salesforce is being used as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SalesforceSourceProperties {
     /// `DataTransferApi`.
+    ///
+    /// Specifies which Salesforce API is used by Amazon AppFlow when your flow transfers data from
+    /// Salesforce.
+    ///
+    /// - **AUTOMATIC** - The default. Amazon AppFlow selects which API to use based on the number of
+    ///   records that your flow transfers from Salesforce. If your flow transfers fewer than 1,000,000
+    ///   records, Amazon AppFlow uses Salesforce REST API. If your flow transfers 1,000,000 records or
+    ///   more, Amazon AppFlow uses Salesforce Bulk API 2.0.
+    ///
+    /// Each of these Salesforce APIs structures data differently. If Amazon AppFlow selects the API
+    /// automatically, be aware that, for recurring flows, the data output might vary from one flow run to
+    /// the next. For example, if a flow runs daily, it might use REST API on one day to transfer 900,000
+    /// records, and it might use Bulk API 2.0 on the next day to transfer 1,100,000 records. For each of
+    /// these flow runs, the respective Salesforce API formats the data differently. Some of the differences
+    /// include how dates are formatted and null values are represented. Also, Bulk API 2.0 doesn't transfer
+    /// Salesforce compound fields.
+    ///
+    /// By choosing this option, you optimize flow performance for both small and large data transfers, but
+    /// the tradeoff is inconsistent formatting in the output.
+    /// - **BULKV2** - Amazon AppFlow uses only Salesforce Bulk API 2.0. This API runs asynchronous data
+    ///   transfers, and it's optimal for large sets of data. By choosing this option, you ensure that your
+    ///   flow writes consistent output, but you optimize performance only for large data transfers.
+    ///
+    /// Note that Bulk API 2.0 does not transfer Salesforce compound fields.
+    /// - **REST_SYNC** - Amazon AppFlow uses only Salesforce REST API. By choosing this option, you ensure
+    ///   that your flow writes consistent output, but you decrease performance for large data transfers
+    ///   that are better suited for Bulk API 2.0. In some cases, if your flow attempts to transfer a vary
+    ///   large set of data, it might fail wituh a timed out error.
     pub data_transfer_api: Option<Val<DataTransferApi>>,
     /// `EnableDynamicFieldUpdate`.
+    ///
+    /// The flag that enables dynamic fetching of new (recently added) fields in the Salesforce objects
+    /// while running a flow.
     pub enable_dynamic_field_update: Option<Val<bool>>,
     /// `IncludeDeletedRecords`.
+    ///
+    /// Indicates whether Amazon AppFlow includes deleted files in the flow run.
     pub include_deleted_records: Option<Val<bool>>,
     /// `Object`: required.
+    ///
+    /// The object specified in the Salesforce flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -2394,22 +2784,42 @@ impl ToValue for SalesforceSourceProperties {
 impl Literal for SalesforceSourceProperties {}
 
 /// The [`SAPODataDestinationProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-sapodatadestinationproperties.html) property type.
+///
+/// The properties that are applied when using SAPOData as a flow destination
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SapoDataDestinationProperties {
     /// `ErrorHandlingConfig`.
+    ///
+    /// The settings that determine how Amazon AppFlow handles an error when placing data in the
+    /// destination. For example, this setting would determine if the flow should fail after one insertion
+    /// error, or continue and attempt to insert every record regardless of the initial failure.
+    /// `ErrorHandlingConfig` is a part of the destination connector details.
     pub error_handling_config: Option<Val<ErrorHandlingConfig>>,
     /// `IdFieldNames`.
+    ///
+    /// A list of field names that can be used as an ID field when performing a write operation.
     ///
     /// - Items: at least 0.
     pub id_field_names: Option<Val<Vec<String>>>,
     /// `ObjectPath`: required.
     ///
+    /// The object path specified in the SAPOData flow destination.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub object_path: Option<Val<String>>,
     /// `SuccessResponseHandlingConfig`.
+    ///
+    /// Determines how Amazon AppFlow handles the success response that it gets from the connector after
+    /// placing data.
+    ///
+    /// For example, this setting would determine where to write the response from a destination connector
+    /// upon a successful insert operation.
     pub success_response_handling_config: Option<Val<SuccessResponseHandlingConfig>>,
     /// `WriteOperationType`.
+    ///
+    /// The possible write operations in the destination connector. When this value is not provided, this
+    /// defaults to the `INSERT` operation.
     pub write_operation_type: Option<Val<WriteOperationType>>,
 }
 
@@ -2493,9 +2903,17 @@ impl ToValue for SapoDataDestinationProperties {
 impl Literal for SapoDataDestinationProperties {}
 
 /// The [`SAPODataPaginationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-sapodatapaginationconfig.html) property type.
+///
+/// Sets the page size for each *concurrent process* that transfers OData records from your SAP
+/// instance. A concurrent process is query that retrieves a batch of records as part of a flow run.
+/// Amazon AppFlow can run multiple concurrent processes in parallel to transfer data faster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SapoDataPaginationConfig {
     /// `maxPageSize`: required.
+    ///
+    /// The maximum number of records that Amazon AppFlow receives in each page of the response from your
+    /// SAP application. For transfers of OData records, the maximum page size is 3,000. For transfers of
+    /// data that comes from an ODP provider, the maximum page size is 10,000.
     ///
     /// - Range: 1 to 10000.
     pub max_page_size: Option<Val<i64>>,
@@ -2552,9 +2970,16 @@ impl ToValue for SapoDataPaginationConfig {
 impl Literal for SapoDataPaginationConfig {}
 
 /// The [`SAPODataParallelismConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-sapodataparallelismconfig.html) property type.
+///
+/// Sets the number of *concurrent processes* that transfer OData records from your SAP instance. A
+/// concurrent process is query that retrieves a batch of records as part of a flow run. Amazon AppFlow
+/// can run multiple concurrent processes in parallel to transfer data faster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SapoDataParallelismConfig {
     /// `maxParallelism`: required.
+    ///
+    /// The maximum number of processes that Amazon AppFlow runs at the same time when it retrieves your
+    /// data from your SAP application.
     ///
     /// - Range: 1 to 10.
     pub max_parallelism: Option<Val<i64>>,
@@ -2611,16 +3036,24 @@ impl ToValue for SapoDataParallelismConfig {
 impl Literal for SapoDataParallelismConfig {}
 
 /// The [`SAPODataSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-sapodatasourceproperties.html) property type.
+///
+/// The properties that are applied when using SAPOData as a flow source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SapoDataSourceProperties {
     /// `ObjectPath`: required.
+    ///
+    /// The object path specified in the SAPOData flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub object_path: Option<Val<String>>,
     /// `paginationConfig`.
+    ///
+    /// Sets the page size for each concurrent process that transfers OData records from your SAP instance.
     pub pagination_config: Option<Val<SapoDataPaginationConfig>>,
     /// `parallelismConfig`.
+    ///
+    /// Sets the number of concurrent processes that transfers OData records from your SAP instance.
     pub parallelism_config: Option<Val<SapoDataParallelismConfig>>,
 }
 
@@ -2687,29 +3120,58 @@ impl ToValue for SapoDataSourceProperties {
 impl Literal for SapoDataSourceProperties {}
 
 /// The [`ScheduledTriggerProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-scheduledtriggerproperties.html) property type.
+///
+/// Specifies the configuration details of a schedule-triggered flow as defined by the user. Currently,
+/// these settings only apply to the `Scheduled` trigger type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScheduledTriggerProperties {
     /// `DataPullMode`.
+    ///
+    /// Specifies whether a scheduled flow has an incremental data transfer or a complete data transfer for
+    /// each flow run.
     pub data_pull_mode: Option<Val<DataPullMode>>,
     /// `FirstExecutionFrom`.
+    ///
+    /// Specifies the date range for the records to import from the connector in the first flow run.
     pub first_execution_from: Option<Val<f64>>,
     /// `FlowErrorDeactivationThreshold`.
+    ///
+    /// Defines how many times a scheduled flow fails consecutively before Amazon AppFlow deactivates it.
     ///
     /// - Range: 1 to 100.
     pub flow_error_deactivation_threshold: Option<Val<i64>>,
     /// `ScheduleEndTime`.
+    ///
+    /// The time at which the scheduled flow ends. The time is formatted as a timestamp that follows the ISO 8601
+    /// standard, such as `2022-04-27T13:00:00-07:00` .
     pub schedule_end_time: Option<Val<f64>>,
     /// `ScheduleExpression`: required.
+    ///
+    /// The scheduling expression that determines the rate at which the schedule will run, for example
+    /// `rate(5minutes)` .
     ///
     /// - Length: 1 to 256.
     pub schedule_expression: Option<Val<String>>,
     /// `ScheduleOffset`.
     ///
+    /// Specifies the optional offset that is added to the time interval for a schedule-triggered flow.
+    ///
     /// - Range: 0 to 36000.
     pub schedule_offset: Option<Val<f64>>,
     /// `ScheduleStartTime`.
+    ///
+    /// The time at which the scheduled flow starts. The time is formatted as a timestamp that follows the
+    /// ISO 8601 standard, such as `2022-04-26T13:00:00-07:00` .
     pub schedule_start_time: Option<Val<f64>>,
     /// `TimeZone`.
+    ///
+    /// Specifies the time zone used when referring to the dates and times of a scheduled flow, such as
+    /// `America/New_York` . This time zone is only a descriptive label. It doesn't affect how Amazon
+    /// AppFlow interprets the timestamps that you specify to schedule the flow.
+    ///
+    /// If you want to schedule a flow by using times in a particular time zone, indicate the time zone as a
+    /// UTC offset in your timestamps. For example, the UTC offsets for the `America/New_York` timezone are
+    /// `-04:00` EDT and `-05:00 EST` .
     ///
     /// - Length: at most 256.
     pub time_zone: Option<Val<String>>,
@@ -2808,9 +3270,13 @@ impl ToValue for ScheduledTriggerProperties {
 impl Literal for ScheduledTriggerProperties {}
 
 /// The [`ServiceNowSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-servicenowsourceproperties.html) property type.
+///
+/// The properties that are applied when ServiceNow is being used as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceNowSourceProperties {
     /// `Object`: required.
+    ///
+    /// The object specified in the ServiceNow flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -2864,9 +3330,13 @@ impl ToValue for ServiceNowSourceProperties {
 impl Literal for ServiceNowSourceProperties {}
 
 /// The [`SingularSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-singularsourceproperties.html) property type.
+///
+/// The properties that are applied when Singular is being used as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingularSourceProperties {
     /// `Object`: required.
+    ///
+    /// The object specified in the Singular flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -2920,9 +3390,13 @@ impl ToValue for SingularSourceProperties {
 impl Literal for SingularSourceProperties {}
 
 /// The [`SlackSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-slacksourceproperties.html) property type.
+///
+/// The properties that are applied when Slack is being used as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlackSourceProperties {
     /// `Object`: required.
+    ///
+    /// The object specified in the Slack flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -2976,21 +3450,34 @@ impl ToValue for SlackSourceProperties {
 impl Literal for SlackSourceProperties {}
 
 /// The [`SnowflakeDestinationProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-snowflakedestinationproperties.html) property type.
+///
+/// The properties that are applied when Snowflake is being used as a destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnowflakeDestinationProperties {
     /// `BucketPrefix`.
     ///
+    /// The object key for the destination bucket in which Amazon AppFlow places the files.
+    ///
     /// - Length: 0 to 512.
     pub bucket_prefix: Option<Val<String>>,
     /// `ErrorHandlingConfig`.
+    ///
+    /// The settings that determine how Amazon AppFlow handles an error when placing data in the Snowflake
+    /// destination. For example, this setting would determine if the flow should fail after one insertion
+    /// error, or continue and attempt to insert every record regardless of the initial failure.
+    /// `ErrorHandlingConfig` is a part of the destination connector details.
     pub error_handling_config: Option<Val<ErrorHandlingConfig>>,
     /// `IntermediateBucketName`: required.
+    ///
+    /// The intermediate bucket that Amazon AppFlow uses when moving data into Snowflake.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `\S+`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub intermediate_bucket_name: Option<Val<String>>,
     /// `Object`: required.
+    ///
+    /// The object specified in the Snowflake flow destination.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -3073,41 +3560,77 @@ impl ToValue for SnowflakeDestinationProperties {
 impl Literal for SnowflakeDestinationProperties {}
 
 /// The [`SourceConnectorProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-sourceconnectorproperties.html) property type.
+///
+/// Specifies the information that is required to query a particular connector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceConnectorProperties {
     /// `Amplitude`.
+    ///
+    /// Specifies the information that is required for querying Amplitude.
     pub amplitude: Option<Val<AmplitudeSourceProperties>>,
     /// `CustomConnector`.
+    ///
+    /// The properties that are applied when the custom connector is being used as a source.
     pub custom_connector: Option<Val<CustomConnectorSourceProperties>>,
     /// `Datadog`.
+    ///
+    /// Specifies the information that is required for querying Datadog.
     pub datadog: Option<Val<DatadogSourceProperties>>,
     /// `Dynatrace`.
+    ///
+    /// Specifies the information that is required for querying Dynatrace.
     pub dynatrace: Option<Val<DynatraceSourceProperties>>,
     /// `GoogleAnalytics`.
+    ///
+    /// Specifies the information that is required for querying Google Analytics.
     pub google_analytics: Option<Val<GoogleAnalyticsSourceProperties>>,
     /// `InforNexus`.
+    ///
+    /// Specifies the information that is required for querying Infor Nexus.
     pub infor_nexus: Option<Val<InforNexusSourceProperties>>,
     /// `Marketo`.
+    ///
+    /// Specifies the information that is required for querying Marketo.
     pub marketo: Option<Val<MarketoSourceProperties>>,
     /// `Pardot`.
+    ///
+    /// Specifies the information that is required for querying Salesforce Pardot.
     pub pardot: Option<Val<PardotSourceProperties>>,
     /// `S3`.
+    ///
+    /// Specifies the information that is required for querying Amazon S3.
     pub s3: Option<Val<S3SourceProperties>>,
     /// `SAPOData`.
+    ///
+    /// The properties that are applied when using SAPOData as a flow source.
     pub sapo_data: Option<Val<SapoDataSourceProperties>>,
     /// `Salesforce`.
+    ///
+    /// Specifies the information that is required for querying Salesforce.
     pub salesforce: Option<Val<SalesforceSourceProperties>>,
     /// `ServiceNow`.
+    ///
+    /// Specifies the information that is required for querying ServiceNow.
     pub service_now: Option<Val<ServiceNowSourceProperties>>,
     /// `Singular`.
+    ///
+    /// Specifies the information that is required for querying Singular.
     pub singular: Option<Val<SingularSourceProperties>>,
     /// `Slack`.
+    ///
+    /// Specifies the information that is required for querying Slack.
     pub slack: Option<Val<SlackSourceProperties>>,
     /// `Trendmicro`.
+    ///
+    /// Specifies the information that is required for querying Trend Micro.
     pub trendmicro: Option<Val<TrendmicroSourceProperties>>,
     /// `Veeva`.
+    ///
+    /// Specifies the information that is required for querying Veeva.
     pub veeva: Option<Val<VeevaSourceProperties>>,
     /// `Zendesk`.
+    ///
+    /// Specifies the information that is required for querying Zendesk.
     pub zendesk: Option<Val<ZendeskSourceProperties>>,
 }
 
@@ -3251,23 +3774,38 @@ impl ToValue for SourceConnectorProperties {
 impl Literal for SourceConnectorProperties {}
 
 /// The [`SourceFlowConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-sourceflowconfig.html) property type.
+///
+/// Contains information about the configuration of the source connector used in the flow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceFlowConfig {
     /// `ApiVersion`.
+    ///
+    /// The API version of the connector when it's used as a source in the flow.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `\S+`.
     pub api_version: Option<Val<String>>,
     /// `ConnectorProfileName`.
     ///
+    /// The name of the connector profile. This name must be unique for each connector profile in the AWS
+    /// account .
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `[\w/!@#+=.-]+`.
     pub connector_profile_name: Option<Val<String>>,
     /// `ConnectorType`: required.
+    ///
+    /// The type of connector, such as Salesforce, Amplitude, and so on.
     pub connector_type: Option<Val<ConnectorType>>,
     /// `IncrementalPullConfig`.
+    ///
+    /// Defines the configuration for a scheduled incremental data pull. If a valid configuration is
+    /// provided, the fields specified in the configuration are used when querying for the incremental data
+    /// pull.
     pub incremental_pull_config: Option<Val<IncrementalPullConfig>>,
     /// `SourceConnectorProperties`: required.
+    ///
+    /// Specifies the information that is required to query a particular source connector.
     pub source_connector_properties: Option<Val<SourceConnectorProperties>>,
 }
 
@@ -3355,15 +3893,25 @@ impl ToValue for SourceFlowConfig {
 impl Literal for SourceFlowConfig {}
 
 /// The [`SuccessResponseHandlingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-successresponsehandlingconfig.html) property type.
+///
+/// Determines how Amazon AppFlow handles the success response that it gets from the connector after
+/// placing data.
+///
+/// For example, this setting would determine where to write the response from the destination connector
+/// upon a successful insert operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SuccessResponseHandlingConfig {
     /// `BucketName`.
+    ///
+    /// The name of the Amazon S3 bucket.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `\S+`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `BucketPrefix`.
+    ///
+    /// The Amazon S3 bucket prefix.
     ///
     /// - Length: 0 to 512.
     pub bucket_prefix: Option<Val<String>>,
@@ -3487,19 +4035,36 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Task`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-task.html) property type.
+///
+/// A class for modeling different type of tasks. Task implementation varies based on the `TaskType` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Task {
     /// `ConnectorOperator`.
+    ///
+    /// The operation to be performed on the provided source fields.
     pub connector_operator: Option<Val<ConnectorOperator>>,
     /// `DestinationField`.
+    ///
+    /// A field in a destination connector, or a field value against which Amazon AppFlow validates a source
+    /// field.
     ///
     /// - Length: 0 to 256.
     pub destination_field: Option<Val<String>>,
     /// `SourceFields`: required.
+    ///
+    /// The source fields to which a particular task is applied.
     pub source_fields: Option<Val<Vec<String>>>,
     /// `TaskProperties`.
+    ///
+    /// A map used to store task-related information. The execution service looks for particular information
+    /// based on the `TaskType` .
     pub task_properties: Option<Val<Vec<TaskPropertiesObject>>>,
     /// `TaskType`: required.
+    ///
+    /// Specifies the particular task implementation that Amazon AppFlow performs.
+    ///
+    /// *Allowed values* : `Arithmetic` | `Filter` | `Map` | `Map_all` | `Mask` | `Merge` | `Truncate` |
+    /// `Validate`
     pub task_type: Option<Val<TaskType>>,
 }
 
@@ -3591,11 +4156,18 @@ impl ToValue for Task {
 impl Literal for Task {}
 
 /// The [`TaskPropertiesObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-taskpropertiesobject.html) property type.
+///
+/// A map used to store task-related information. The execution service looks for particular information
+/// based on the `TaskType` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskPropertiesObject {
     /// `Key`: required.
+    ///
+    /// The task property key.
     pub key: Option<Val<OperatorPropertiesKeys>>,
     /// `Value`: required.
+    ///
+    /// The task property value.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `.+`.
@@ -3661,9 +4233,13 @@ impl ToValue for TaskPropertiesObject {
 impl Literal for TaskPropertiesObject {}
 
 /// The [`TrendmicroSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-trendmicrosourceproperties.html) property type.
+///
+/// The properties that are applied when using Trend Micro as a flow source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrendmicroSourceProperties {
     /// `Object`: required.
+    ///
+    /// The object specified in the Trend Micro flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -3717,11 +4293,18 @@ impl ToValue for TrendmicroSourceProperties {
 impl Literal for TrendmicroSourceProperties {}
 
 /// The [`TriggerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-triggerconfig.html) property type.
+///
+/// The trigger settings that determine how and when Amazon AppFlow runs the specified flow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TriggerConfig {
     /// `TriggerProperties`.
+    ///
+    /// Specifies the configuration details of a schedule-triggered flow as defined by the user. Currently,
+    /// these settings only apply to the `Scheduled` trigger type.
     pub trigger_properties: Option<Val<ScheduledTriggerProperties>>,
     /// `TriggerType`: required.
+    ///
+    /// Specifies the type of flow trigger. This can be `OnDemand` , `Scheduled` , or `Event` .
     pub trigger_type: Option<Val<TriggerType>>,
 }
 
@@ -3778,9 +4361,13 @@ impl ToValue for TriggerConfig {
 impl Literal for TriggerConfig {}
 
 /// The [`UpsolverDestinationProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-upsolverdestinationproperties.html) property type.
+///
+/// The properties that are applied when Upsolver is used as a destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpsolverDestinationProperties {
     /// `BucketName`: required.
+    ///
+    /// The Upsolver Amazon S3 bucket name in which Amazon AppFlow places the transferred data.
     ///
     /// - Length: 16 to 63.
     /// - Pattern: `^(upsolver-appflow)\S*`.
@@ -3788,9 +4375,15 @@ pub struct UpsolverDestinationProperties {
     pub bucket_name: Option<Val<String>>,
     /// `BucketPrefix`.
     ///
+    /// The object key for the destination Upsolver Amazon S3 bucket in which Amazon AppFlow places the
+    /// files.
+    ///
     /// - Length: 0 to 512.
     pub bucket_prefix: Option<Val<String>>,
     /// `S3OutputFormatConfig`: required.
+    ///
+    /// The configuration that determines how data is formatted when Upsolver is used as the flow
+    /// destination.
     pub s3_output_format_config: Option<Val<UpsolverS3OutputFormatConfig>>,
 }
 
@@ -3870,13 +4463,23 @@ impl ToValue for UpsolverDestinationProperties {
 impl Literal for UpsolverDestinationProperties {}
 
 /// The [`UpsolverS3OutputFormatConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-upsolvers3outputformatconfig.html) property type.
+///
+/// The configuration that determines how Amazon AppFlow formats the flow output data when Upsolver is
+/// used as the destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpsolverS3OutputFormatConfig {
     /// `AggregationConfig`.
+    ///
+    /// The aggregation settings that you can use to customize the output format of your flow data.
     pub aggregation_config: Option<Val<AggregationConfig>>,
     /// `FileType`.
+    ///
+    /// Indicates the file type that Amazon AppFlow places in the Upsolver Amazon S3 bucket.
     pub file_type: Option<Val<FileType>>,
     /// `PrefixConfig`: required.
+    ///
+    /// Specifies elements that Amazon AppFlow includes in the file and folder names in the flow
+    /// destination.
     pub prefix_config: Option<Val<PrefixConfig>>,
 }
 
@@ -3943,20 +4546,32 @@ impl ToValue for UpsolverS3OutputFormatConfig {
 impl Literal for UpsolverS3OutputFormatConfig {}
 
 /// The [`VeevaSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-veevasourceproperties.html) property type.
+///
+/// The properties that are applied when using Veeva as a flow source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VeevaSourceProperties {
     /// `DocumentType`.
+    ///
+    /// The document type specified in the Veeva document extract flow.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `[\s\w_-]+`.
     pub document_type: Option<Val<String>>,
     /// `IncludeAllVersions`.
+    ///
+    /// Boolean value to include All Versions of files in Veeva document extract flow.
     pub include_all_versions: Option<Val<bool>>,
     /// `IncludeRenditions`.
+    ///
+    /// Boolean value to include file renditions in Veeva document extract flow.
     pub include_renditions: Option<Val<bool>>,
     /// `IncludeSourceFiles`.
+    ///
+    /// Boolean value to include source files in Veeva document extract flow.
     pub include_source_files: Option<Val<bool>>,
     /// `Object`: required.
+    ///
+    /// The object specified in the Veeva flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -4034,20 +4649,34 @@ impl ToValue for VeevaSourceProperties {
 impl Literal for VeevaSourceProperties {}
 
 /// The [`ZendeskDestinationProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-zendeskdestinationproperties.html) property type.
+///
+/// The properties that are applied when Zendesk is used as a destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZendeskDestinationProperties {
     /// `ErrorHandlingConfig`.
+    ///
+    /// The settings that determine how Amazon AppFlow handles an error when placing data in the
+    /// destination. For example, this setting would determine if the flow should fail after one insertion
+    /// error, or continue and attempt to insert every record regardless of the initial failure.
+    /// `ErrorHandlingConfig` is a part of the destination connector details.
     pub error_handling_config: Option<Val<ErrorHandlingConfig>>,
     /// `IdFieldNames`.
+    ///
+    /// A list of field names that can be used as an ID field when performing a write operation.
     ///
     /// - Items: at least 0.
     pub id_field_names: Option<Val<Vec<String>>>,
     /// `Object`: required.
     ///
+    /// The object specified in the Zendesk flow destination.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
     pub object: Option<Val<String>>,
     /// `WriteOperationType`.
+    ///
+    /// The possible write operations in the destination connector. When this value is not provided, this
+    /// defaults to the `INSERT` operation.
     pub write_operation_type: Option<Val<WriteOperationType>>,
 }
 
@@ -4121,9 +4750,13 @@ impl ToValue for ZendeskDestinationProperties {
 impl Literal for ZendeskDestinationProperties {}
 
 /// The [`ZendeskSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appflow-flow-zendesksourceproperties.html) property type.
+///
+/// The properties that are applied when using Zendesk as a flow source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZendeskSourceProperties {
     /// `Object`: required.
+    ///
+    /// The object specified in the Zendesk flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -4199,9 +4832,18 @@ impl AggregationType {
             AggregationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AggregationType {
+    const VALUES: &'static [&'static str] = &["None", "SingleFile"];
+    fn as_str(&self) -> &str {
+        AggregationType::as_str(self)
     }
 }
 
@@ -4243,9 +4885,18 @@ impl AmplitudeConnectorOperator {
             AmplitudeConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AmplitudeConnectorOperator {
+    const VALUES: &'static [&'static str] = &["BETWEEN"];
+    fn as_str(&self) -> &str {
+        AmplitudeConnectorOperator::as_str(self)
     }
 }
 
@@ -4349,9 +5000,41 @@ impl ConnectorType {
             ConnectorType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConnectorType {
+    const VALUES: &'static [&'static str] = &[
+        "SAPOData",
+        "Salesforce",
+        "Pardot",
+        "Singular",
+        "Slack",
+        "Redshift",
+        "S3",
+        "Marketo",
+        "Googleanalytics",
+        "Zendesk",
+        "Servicenow",
+        "Datadog",
+        "Trendmicro",
+        "Snowflake",
+        "Dynatrace",
+        "Infornexus",
+        "Amplitude",
+        "Veeva",
+        "CustomConnector",
+        "EventBridge",
+        "Upsolver",
+        "LookoutMetrics",
+    ];
+    fn as_str(&self) -> &str {
+        ConnectorType::as_str(self)
     }
 }
 
@@ -4416,9 +5099,18 @@ impl DataPullMode {
             DataPullMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataPullMode {
+    const VALUES: &'static [&'static str] = &["Incremental", "Complete"];
+    fn as_str(&self) -> &str {
+        DataPullMode::as_str(self)
     }
 }
 
@@ -4466,9 +5158,18 @@ impl DataTransferApi {
             DataTransferApi::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataTransferApi {
+    const VALUES: &'static [&'static str] = &["AUTOMATIC", "BULKV2", "REST_SYNC"];
+    fn as_str(&self) -> &str {
+        DataTransferApi::as_str(self)
     }
 }
 
@@ -4553,9 +5254,34 @@ impl DatadogConnectorOperator {
             DatadogConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DatadogConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "BETWEEN",
+        "EQUAL_TO",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        DatadogConnectorOperator::as_str(self)
     }
 }
 
@@ -4652,9 +5378,34 @@ impl DynatraceConnectorOperator {
             DynatraceConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DynatraceConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "BETWEEN",
+        "EQUAL_TO",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        DynatraceConnectorOperator::as_str(self)
     }
 }
 
@@ -4715,9 +5466,18 @@ impl FileType {
             FileType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FileType {
+    const VALUES: &'static [&'static str] = &["CSV", "JSON", "PARQUET"];
+    fn as_str(&self) -> &str {
+        FileType::as_str(self)
     }
 }
 
@@ -4766,9 +5526,18 @@ impl FlowStatus {
             FlowStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FlowStatus {
+    const VALUES: &'static [&'static str] = &["Active", "Suspended", "Draft"];
+    fn as_str(&self) -> &str {
+        FlowStatus::as_str(self)
     }
 }
 
@@ -4814,9 +5583,18 @@ impl GoogleAnalyticsConnectorOperator {
             GoogleAnalyticsConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GoogleAnalyticsConnectorOperator {
+    const VALUES: &'static [&'static str] = &["PROJECTION", "BETWEEN"];
+    fn as_str(&self) -> &str {
+        GoogleAnalyticsConnectorOperator::as_str(self)
     }
 }
 
@@ -4900,9 +5678,34 @@ impl InforNexusConnectorOperator {
             InforNexusConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InforNexusConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "BETWEEN",
+        "EQUAL_TO",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        InforNexusConnectorOperator::as_str(self)
     }
 }
 
@@ -5002,9 +5805,35 @@ impl MarketoConnectorOperator {
             MarketoConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MarketoConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "LESS_THAN",
+        "GREATER_THAN",
+        "BETWEEN",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        MarketoConnectorOperator::as_str(self)
     }
 }
 
@@ -5120,9 +5949,40 @@ impl Operator {
             Operator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Operator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "LESS_THAN",
+        "GREATER_THAN",
+        "CONTAINS",
+        "BETWEEN",
+        "LESS_THAN_OR_EQUAL_TO",
+        "GREATER_THAN_OR_EQUAL_TO",
+        "EQUAL_TO",
+        "NOT_EQUAL_TO",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        Operator::as_str(self)
     }
 }
 
@@ -5231,9 +6091,36 @@ impl OperatorPropertiesKeys {
             OperatorPropertiesKeys::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OperatorPropertiesKeys {
+    const VALUES: &'static [&'static str] = &[
+        "VALUE",
+        "VALUES",
+        "DATA_TYPE",
+        "UPPER_BOUND",
+        "LOWER_BOUND",
+        "SOURCE_DATA_TYPE",
+        "DESTINATION_DATA_TYPE",
+        "VALIDATION_ACTION",
+        "MASK_VALUE",
+        "MASK_LENGTH",
+        "TRUNCATE_LENGTH",
+        "MATH_OPERATION_FIELDS_ORDER",
+        "CONCAT_FORMAT",
+        "SUBFIELD_CATEGORY_MAP",
+        "EXCLUDE_SOURCE_FIELDS_LIST",
+        "INCLUDE_NEW_FIELDS",
+        "ORDERED_PARTITION_KEYS_LIST",
+    ];
+    fn as_str(&self) -> &str {
+        OperatorPropertiesKeys::as_str(self)
     }
 }
 
@@ -5329,9 +6216,33 @@ impl PardotConnectorOperator {
             PardotConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PardotConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "EQUAL_TO",
+        "NO_OP",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+    ];
+    fn as_str(&self) -> &str {
+        PardotConnectorOperator::as_str(self)
     }
 }
 
@@ -5388,9 +6299,18 @@ impl PathPrefix {
             PathPrefix::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PathPrefix {
+    const VALUES: &'static [&'static str] = &["EXECUTION_ID", "SCHEMA_VERSION"];
+    fn as_str(&self) -> &str {
+        PathPrefix::as_str(self)
     }
 }
 
@@ -5444,9 +6364,18 @@ impl PrefixFormat {
             PrefixFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PrefixFormat {
+    const VALUES: &'static [&'static str] = &["YEAR", "MONTH", "DAY", "HOUR", "MINUTE"];
+    fn as_str(&self) -> &str {
+        PrefixFormat::as_str(self)
     }
 }
 
@@ -5497,9 +6426,18 @@ impl PrefixType {
             PrefixType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PrefixType {
+    const VALUES: &'static [&'static str] = &["FILENAME", "PATH", "PATH_AND_FILENAME"];
+    fn as_str(&self) -> &str {
+        PrefixType::as_str(self)
     }
 }
 
@@ -5599,9 +6537,39 @@ impl S3ConnectorOperator {
             S3ConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3ConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "LESS_THAN",
+        "GREATER_THAN",
+        "BETWEEN",
+        "LESS_THAN_OR_EQUAL_TO",
+        "GREATER_THAN_OR_EQUAL_TO",
+        "EQUAL_TO",
+        "NOT_EQUAL_TO",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        S3ConnectorOperator::as_str(self)
     }
 }
 
@@ -5664,9 +6632,18 @@ impl S3InputFileType {
             S3InputFileType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3InputFileType {
+    const VALUES: &'static [&'static str] = &["CSV", "JSON"];
+    fn as_str(&self) -> &str {
+        S3InputFileType::as_str(self)
     }
 }
 
@@ -5768,9 +6745,40 @@ impl SalesforceConnectorOperator {
             SalesforceConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SalesforceConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "LESS_THAN",
+        "CONTAINS",
+        "GREATER_THAN",
+        "BETWEEN",
+        "LESS_THAN_OR_EQUAL_TO",
+        "GREATER_THAN_OR_EQUAL_TO",
+        "EQUAL_TO",
+        "NOT_EQUAL_TO",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        SalesforceConnectorOperator::as_str(self)
     }
 }
 
@@ -5891,9 +6899,40 @@ impl SapoDataConnectorOperator {
             SapoDataConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SapoDataConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "LESS_THAN",
+        "CONTAINS",
+        "GREATER_THAN",
+        "BETWEEN",
+        "LESS_THAN_OR_EQUAL_TO",
+        "GREATER_THAN_OR_EQUAL_TO",
+        "EQUAL_TO",
+        "NOT_EQUAL_TO",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        SapoDataConnectorOperator::as_str(self)
     }
 }
 
@@ -6014,9 +7053,40 @@ impl ServiceNowConnectorOperator {
             ServiceNowConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ServiceNowConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "LESS_THAN",
+        "CONTAINS",
+        "GREATER_THAN",
+        "BETWEEN",
+        "LESS_THAN_OR_EQUAL_TO",
+        "GREATER_THAN_OR_EQUAL_TO",
+        "EQUAL_TO",
+        "NOT_EQUAL_TO",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        ServiceNowConnectorOperator::as_str(self)
     }
 }
 
@@ -6116,9 +7186,33 @@ impl SingularConnectorOperator {
             SingularConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SingularConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "EQUAL_TO",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        SingularConnectorOperator::as_str(self)
     }
 }
 
@@ -6214,9 +7308,34 @@ impl SlackConnectorOperator {
             SlackConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SlackConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "BETWEEN",
+        "EQUAL_TO",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        SlackConnectorOperator::as_str(self)
     }
 }
 
@@ -6298,9 +7417,29 @@ impl TaskType {
             TaskType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TaskType {
+    const VALUES: &'static [&'static str] = &[
+        "Arithmetic",
+        "Filter",
+        "Map",
+        "Map_all",
+        "Mask",
+        "Merge",
+        "Passthrough",
+        "Truncate",
+        "Validate",
+        "Partition",
+    ];
+    fn as_str(&self) -> &str {
+        TaskType::as_str(self)
     }
 }
 
@@ -6389,9 +7528,33 @@ impl TrendmicroConnectorOperator {
             TrendmicroConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TrendmicroConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "EQUAL_TO",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        TrendmicroConnectorOperator::as_str(self)
     }
 }
 
@@ -6451,9 +7614,18 @@ impl TriggerType {
             TriggerType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TriggerType {
+    const VALUES: &'static [&'static str] = &["Scheduled", "Event", "OnDemand"];
+    fn as_str(&self) -> &str {
+        TriggerType::as_str(self)
     }
 }
 
@@ -6502,9 +7674,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["SYNC", "ASYNC", "AUTOMATIC"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 
@@ -6604,9 +7785,39 @@ impl VeevaConnectorOperator {
             VeevaConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VeevaConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "LESS_THAN",
+        "GREATER_THAN",
+        "BETWEEN",
+        "LESS_THAN_OR_EQUAL_TO",
+        "GREATER_THAN_OR_EQUAL_TO",
+        "EQUAL_TO",
+        "NOT_EQUAL_TO",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        VeevaConnectorOperator::as_str(self)
     }
 }
 
@@ -6675,9 +7886,18 @@ impl WriteOperationType {
             WriteOperationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WriteOperationType {
+    const VALUES: &'static [&'static str] = &["INSERT", "UPSERT", "UPDATE", "DELETE"];
+    fn as_str(&self) -> &str {
+        WriteOperationType::as_str(self)
     }
 }
 
@@ -6760,9 +7980,33 @@ impl ZendeskConnectorOperator {
             ZendeskConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ZendeskConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "GREATER_THAN",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        ZendeskConnectorOperator::as_str(self)
     }
 }
 

@@ -5,16 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::AppIntegrations::Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appintegrations-application.html) resource type.
 ///
+/// Creates and persists an Application resource.
+///
 /// Build it with [`Application::builder`]; adding it to a stack returns a [`ApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `ApplicationConfig`.
     pub application_config: Option<Val<ApplicationConfig>>,
     /// `ApplicationSourceConfig`: required.
+    ///
+    /// The configuration for where the application should be loaded from.
     pub application_source_config: Option<Val<ApplicationSourceConfig>>,
     /// `ApplicationType`.
+    ///
+    /// The type of application
     pub application_type: Option<Val<ApplicationType>>,
     /// `Description`.
+    ///
+    /// The description of the application.
     ///
     /// - Length: 1 to 1000.
     pub description: Option<Val<String>>,
@@ -22,25 +30,38 @@ pub struct Application {
     pub iframe_config: Option<Val<IframeConfig>>,
     /// `InitializationTimeout`.
     ///
+    /// The initialization timeout in milliseconds. Required when IsService is true.
+    ///
     /// - Range: 1 to 600000.
     pub initialization_timeout: Option<Val<i64>>,
     /// `IsService`.
+    ///
+    /// Indicates whether the application is a service.
     pub is_service: Option<Val<bool>>,
     /// `Name`: required.
+    ///
+    /// The name of the application.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9\/\._ \-]+$`.
     pub name: Option<Val<String>>,
     /// `Namespace`: required.
     ///
+    /// The namespace of the application.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9/\._\-]+$`.
     pub namespace: Option<Val<String>>,
     /// `Permissions`.
     ///
+    /// The configuration of events or requests that the application has access to.
+    ///
     /// - Items: 0 to 150.
     pub permissions: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource. For example, { "tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -199,10 +220,14 @@ impl Deref for ApplicationHandle {
 
 impl ApplicationHandle {
     /// `Fn::GetAtt` `ApplicationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Application.
     pub fn attr_application_arn(&self) -> Val<String> {
         self.0.get_att("ApplicationArn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// A unique identifier for the Application.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -267,9 +292,13 @@ impl ToValue for ApplicationConfig {
 impl Literal for ApplicationConfig {}
 
 /// The [`ApplicationSourceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appintegrations-application-applicationsourceconfig.html) property type.
+///
+/// The configuration for where the application should be loaded from.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationSourceConfig {
     /// `ExternalUrlConfig`: required.
+    ///
+    /// The external URL source for the application.
     pub external_url_config: Option<Val<ExternalUrlConfig>>,
 }
 
@@ -377,14 +406,20 @@ impl ToValue for ContactHandling {
 impl Literal for ContactHandling {}
 
 /// The [`ExternalUrlConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appintegrations-application-externalurlconfig.html) property type.
+///
+/// The external URL source for the application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExternalUrlConfig {
     /// `AccessUrl`: required.
+    ///
+    /// The URL to access the application.
     ///
     /// - Length: 1 to 1000.
     /// - Pattern: `^\w+\:\/\/.*$`.
     pub access_url: Option<Val<String>>,
     /// `ApprovedOrigins`.
+    ///
+    /// Additional URLs to allow list if different than the access URL.
     ///
     /// - Items: 0 to 50.
     pub approved_origins: Option<Val<Vec<String>>>,
@@ -618,9 +653,18 @@ impl ApplicationType {
             ApplicationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApplicationType {
+    const VALUES: &'static [&'static str] = &["STANDARD", "SERVICE", "MCP_SERVER"];
+    fn as_str(&self) -> &str {
+        ApplicationType::as_str(self)
     }
 }
 
@@ -666,9 +710,18 @@ impl Scope {
             Scope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Scope {
+    const VALUES: &'static [&'static str] = &["CROSS_CONTACTS", "PER_CONTACT"];
+    fn as_str(&self) -> &str {
+        Scope::as_str(self)
     }
 }
 

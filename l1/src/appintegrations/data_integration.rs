@@ -5,35 +5,57 @@ use crate::rt::*;
 
 /// The [`AWS::AppIntegrations::DataIntegration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appintegrations-dataintegration.html) resource type.
 ///
+/// Creates and persists a DataIntegration resource.
+///
 /// Build it with [`DataIntegration::builder`]; adding it to a stack returns a [`DataIntegrationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataIntegration {
     /// `Description`.
     ///
+    /// A description of the DataIntegration.
+    ///
     /// - Length: 1 to 1000.
     pub description: Option<Val<String>>,
     /// `FileConfiguration`.
+    ///
+    /// The configuration for what files should be pulled from the source.
     pub file_configuration: Option<Val<FileConfiguration>>,
     /// `KmsKey`: required. Changing it replaces the resource.
+    ///
+    /// The KMS key for the DataIntegration.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `.*\S.*`.
     pub kms_key: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the DataIntegration.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9/\._\-]+$`.
     pub name: Option<Val<String>>,
     /// `ObjectConfiguration`.
+    ///
+    /// The configuration for what data should be pulled from the source.
     pub object_configuration: Option<Val<BTreeMap<String, BTreeMap<String, Vec<String>>>>>,
     /// `ScheduleConfig`. Changing it replaces the resource.
+    ///
+    /// The name of the data and how often it should be pulled from the source.
     pub schedule_config: Option<Val<ScheduleConfig>>,
     /// `SourceURI`: required. Changing it replaces the resource.
+    ///
+    /// The URI of the data source.
     ///
     /// - Length: 1 to 1000.
     /// - Pattern: `^(\w+\:\/\/[\w.-]+[\w/!@#+=.-]+$)|(\w+\:\/\/[\w.-]+[\w/!@#+=.-]+[\w/!@#+=.-]+[\w/!@#+=.,-]+$)`.
     pub source_uri: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -177,10 +199,14 @@ impl Deref for DataIntegrationHandle {
 
 impl DataIntegrationHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// A unique identifier.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `DataIntegrationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the DataIntegration.
     pub fn attr_data_integration_arn(&self) -> Val<String> {
         self.0.get_att("DataIntegrationArn")
     }
@@ -195,11 +221,17 @@ impl DataIntegrationHandle {
 }
 
 /// The [`FileConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appintegrations-dataintegration-fileconfiguration.html) property type.
+///
+/// The configuration for what files should be pulled from the source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileConfiguration {
     /// `Filters`.
+    ///
+    /// Restrictions for what files should be pulled from the source.
     pub filters: Option<Val<BTreeMap<String, Vec<String>>>>,
     /// `Folders`: required.
+    ///
+    /// Identifiers for the source folders to pull all files from recursively.
     ///
     /// - Items: 1 to 10.
     pub folders: Option<Val<Vec<String>>>,
@@ -272,19 +304,28 @@ impl ToValue for FileConfiguration {
 impl Literal for FileConfiguration {}
 
 /// The [`ScheduleConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appintegrations-dataintegration-scheduleconfig.html) property type.
+///
+/// The name of the data and how often it should be pulled from the source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScheduleConfig {
     /// `FirstExecutionFrom`.
+    ///
+    /// The start date for objects to import in the first flow run as an Unix/epoch timestamp in
+    /// milliseconds or in ISO-8601 format.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `.*\S.*`.
     pub first_execution_from: Option<Val<String>>,
     /// `Object`.
     ///
+    /// The name of the object to pull from the data source.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9/\._\-]+$`.
     pub object: Option<Val<String>>,
     /// `ScheduleExpression`: required.
+    ///
+    /// How often the data should be pulled from data source.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `.*\S.*`.

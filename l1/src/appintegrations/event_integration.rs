@@ -5,26 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::AppIntegrations::EventIntegration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appintegrations-eventintegration.html) resource type.
 ///
+/// Creates an event integration. You provide a name, description, and a reference to an Amazon
+/// EventBridge bus in your account and a partner event source that will push events to that bus. No
+/// objects are created in your account, only metadata that is persisted on the EventIntegration control
+/// plane.
+///
 /// Build it with [`EventIntegration::builder`]; adding it to a stack returns a [`EventIntegrationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventIntegration {
     /// `Description`.
     ///
+    /// The event integration description.
+    ///
     /// - Length: 1 to 1000.
     pub description: Option<Val<String>>,
     /// `EventBridgeBus`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon EventBridge bus for the event integration.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9/\._\-]+$`.
     pub event_bridge_bus: Option<Val<String>>,
     /// `EventFilter`: required. Changing it replaces the resource.
+    ///
+    /// The event integration filter.
     pub event_filter: Option<Val<EventFilter>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the event integration.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9/\._\-]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -142,6 +161,8 @@ impl Deref for EventIntegrationHandle {
 
 impl EventIntegrationHandle {
     /// `Fn::GetAtt` `EventIntegrationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the event integration.
     pub fn attr_event_integration_arn(&self) -> Val<String> {
         self.0.get_att("EventIntegrationArn")
     }
@@ -156,9 +177,13 @@ impl EventIntegrationHandle {
 }
 
 /// The [`EventFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appintegrations-eventintegration-eventfilter.html) property type.
+///
+/// The event integration filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventFilter {
     /// `Source`: required.
+    ///
+    /// The source of the events.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^aws\.(partner\/.*|cases)$`.

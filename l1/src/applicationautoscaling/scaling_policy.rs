@@ -5,31 +5,167 @@ use crate::rt::*;
 
 /// The [`AWS::ApplicationAutoScaling::ScalingPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-applicationautoscaling-scalingpolicy.html) resource type.
 ///
+/// The `AWS::ApplicationAutoScaling::ScalingPolicy` resource defines a scaling policy that Application
+/// Auto Scaling uses to adjust the capacity of a scalable target.
+///
+/// For more information, see [Target tracking scaling
+/// policies](https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-target-tracking.html)
+/// and [Step scaling
+/// policies](https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-step-scaling-policies.html)
+/// in the *Application Auto Scaling User Guide* .
+///
 /// Build it with [`ScalingPolicy::builder`]; adding it to a stack returns a [`ScalingPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingPolicy {
     /// `PolicyName`: required. Changing it replaces the resource.
     ///
+    /// The name of the scaling policy.
+    ///
+    /// Updates to the name of a target tracking scaling policy are not supported, unless you also update
+    /// the metric used for scaling. To change only a target tracking scaling policy's name, first delete
+    /// the policy by removing the existing `AWS::ApplicationAutoScaling::ScalingPolicy` resource from the
+    /// template and updating the stack. Then, recreate the resource with the same settings and a different
+    /// name.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^\p{Print}+$`.
     pub policy_name: Option<Val<String>>,
     /// `PolicyType`: required.
+    ///
+    /// The scaling policy type.
+    ///
+    /// The following policy types are supported:
+    ///
+    /// `TargetTrackingScaling` —Not supported for Amazon EMR
+    ///
+    /// `StepScaling` —Not supported for DynamoDB, Amazon Comprehend, Lambda, Amazon Keyspaces, Amazon
+    /// MSK, Amazon ElastiCache, or Neptune.
+    ///
+    /// `PredictiveScaling` —Only supported for Amazon ECS
     pub policy_type: Option<Val<PolicyType>>,
     /// `PredictiveScalingPolicyConfiguration`.
+    ///
+    /// The predictive scaling policy configuration.
     pub predictive_scaling_policy_configuration: Option<Val<PredictiveScalingPolicyConfiguration>>,
     /// `ResourceId`. Changing it replaces the resource.
+    ///
+    /// The identifier of the resource associated with the scaling policy. This string consists of the
+    /// resource type and unique identifier.
+    ///
+    /// - ECS service - The resource type is `service` and the unique identifier is the cluster name and
+    ///   service name. Example: `service/my-cluster/my-service` .
+    /// - Spot Fleet - The resource type is `spot-fleet-request` and the unique identifier is the Spot Fleet
+    ///   request ID. Example: `spot-fleet-request/sfr-73fbd2ce-aa30-494c-8788-1cee4EXAMPLE` .
+    /// - EMR cluster - The resource type is `instancegroup` and the unique identifier is the cluster ID and
+    ///   instance group ID. Example: `instancegroup/j-2EEZNYKUA1NTV/ig-1791Y4E1L8YI0` .
+    /// - AppStream 2.0 fleet - The resource type is `fleet` and the unique identifier is the fleet name.
+    ///   Example: `fleet/sample-fleet` .
+    /// - DynamoDB table - The resource type is `table` and the unique identifier is the table name.
+    ///   Example: `table/my-table` .
+    /// - DynamoDB global secondary index - The resource type is `index` and the unique identifier is the
+    ///   index name. Example: `table/my-table/index/my-table-index` .
+    /// - Aurora DB cluster - The resource type is `cluster` and the unique identifier is the cluster name.
+    ///   Example: `cluster:my-db-cluster` .
+    /// - SageMaker endpoint variant - The resource type is `variant` and the unique identifier is the
+    ///   resource ID. Example: `endpoint/my-end-point/variant/KMeansClustering` .
+    /// - Custom resources are not supported with a resource type. This parameter must specify the
+    ///   `OutputValue` from the CloudFormation template stack used to access the resources. The unique
+    ///   identifier is defined by the service provider. More information is available in our [GitHub
+    ///   repository](https://docs.aws.amazon.com/https://github.com/aws/aws-auto-scaling-custom-resource) .
+    /// - Amazon Comprehend document classification endpoint - The resource type and unique identifier are
+    ///   specified using the endpoint ARN. Example:
+    ///   `arn:aws:comprehend:us-west-2:123456789012:document-classifier-endpoint/EXAMPLE` .
+    /// - Amazon Comprehend entity recognizer endpoint - The resource type and unique identifier are
+    ///   specified using the endpoint ARN. Example:
+    ///   `arn:aws:comprehend:us-west-2:123456789012:entity-recognizer-endpoint/EXAMPLE` .
+    /// - Lambda provisioned concurrency - The resource type is `function` and the unique identifier is the
+    ///   function name with a function version or alias name suffix that is not `$LATEST` . Example:
+    ///   `function:my-function:prod` or `function:my-function:1` .
+    /// - Amazon Keyspaces table - The resource type is `table` and the unique identifier is the table name.
+    ///   Example: `keyspace/mykeyspace/table/mytable` .
+    /// - Amazon MSK cluster - The resource type and unique identifier are specified using the cluster ARN.
+    ///   Example:
+    ///   `arn:aws:kafka:us-east-1:123456789012:cluster/demo-cluster-1/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5`
+    ///   .
+    /// - Amazon ElastiCache replication group - The resource type is `replication-group` and the unique
+    ///   identifier is the replication group name. Example: `replication-group/mycluster` .
+    /// - Amazon ElastiCache cache cluster - The resource type is `cache-cluster` and the unique identifier
+    ///   is the cache cluster name. Example: `cache-cluster/mycluster` .
+    /// - Neptune cluster - The resource type is `cluster` and the unique identifier is the cluster name.
+    ///   Example: `cluster:mycluster` .
+    /// - SageMaker serverless endpoint - The resource type is `variant` and the unique identifier is the
+    ///   resource ID. Example: `endpoint/my-end-point/variant/KMeansClustering` .
+    /// - SageMaker inference component - The resource type is `inference-component` and the unique
+    ///   identifier is the resource ID. Example: `inference-component/my-inference-component` .
+    /// - Pool of WorkSpaces - The resource type is `workspacespool` and the unique identifier is the pool
+    ///   ID. Example: `workspacespool/wspool-123456` .
     ///
     /// - Length: 1 to 1600.
     pub resource_id: Option<Val<String>>,
     /// `ScalableDimension`. Changing it replaces the resource.
+    ///
+    /// The scalable dimension. This string consists of the service namespace, resource type, and scaling
+    /// property.
+    ///
+    /// - `ecs:service:DesiredCount` - The task count of an ECS service.
+    /// - `elasticmapreduce:instancegroup:InstanceCount` - The instance count of an EMR Instance Group.
+    /// - `ec2:spot-fleet-request:TargetCapacity` - The target capacity of a Spot Fleet.
+    /// - `appstream:fleet:DesiredCapacity` - The capacity of an AppStream 2.0 fleet.
+    /// - `dynamodb:table:ReadCapacityUnits` - The provisioned read capacity for a DynamoDB table.
+    /// - `dynamodb:table:WriteCapacityUnits` - The provisioned write capacity for a DynamoDB table.
+    /// - `dynamodb:index:ReadCapacityUnits` - The provisioned read capacity for a DynamoDB global secondary
+    ///   index.
+    /// - `dynamodb:index:WriteCapacityUnits` - The provisioned write capacity for a DynamoDB global
+    ///   secondary index.
+    /// - `rds:cluster:ReadReplicaCount` - The count of Aurora Replicas in an Aurora DB cluster. Available
+    ///   for Aurora MySQL-compatible edition and Aurora PostgreSQL-compatible edition.
+    /// - `sagemaker:variant:DesiredInstanceCount` - The number of EC2 instances for a SageMaker model
+    ///   endpoint variant.
+    /// - `custom-resource:ResourceType:Property` - The scalable dimension for a custom resource provided by
+    ///   your own application or service.
+    /// - `comprehend:document-classifier-endpoint:DesiredInferenceUnits` - The number of inference units
+    ///   for an Amazon Comprehend document classification endpoint.
+    /// - `comprehend:entity-recognizer-endpoint:DesiredInferenceUnits` - The number of inference units for
+    ///   an Amazon Comprehend entity recognizer endpoint.
+    /// - `lambda:function:ProvisionedConcurrency` - The provisioned concurrency for a Lambda function.
+    /// - `cassandra:table:ReadCapacityUnits` - The provisioned read capacity for an Amazon Keyspaces table.
+    /// - `cassandra:table:WriteCapacityUnits` - The provisioned write capacity for an Amazon Keyspaces
+    ///   table.
+    /// - `kafka:broker-storage:VolumeSize` - The provisioned volume size (in GiB) for brokers in an Amazon
+    ///   MSK cluster.
+    /// - `elasticache:cache-cluster:Nodes` - The number of nodes for an Amazon ElastiCache cache cluster.
+    /// - `elasticache:replication-group:NodeGroups` - The number of node groups for an Amazon ElastiCache
+    ///   replication group.
+    /// - `elasticache:replication-group:Replicas` - The number of replicas per node group for an Amazon
+    ///   ElastiCache replication group.
+    /// - `neptune:cluster:ReadReplicaCount` - The count of read replicas in an Amazon Neptune DB cluster.
+    /// - `sagemaker:variant:DesiredProvisionedConcurrency` - The provisioned concurrency for a SageMaker
+    ///   serverless endpoint.
+    /// - `sagemaker:inference-component:DesiredCopyCount` - The number of copies across an endpoint for a
+    ///   SageMaker inference component.
+    /// - `workspaces:workspacespool:DesiredUserSessions` - The number of user sessions for the WorkSpaces
+    ///   in the pool.
     pub scalable_dimension: Option<Val<ScalableDimension>>,
     /// `ScalingTargetId`. Changing it replaces the resource.
+    ///
+    /// The CloudFormation-generated ID of an Application Auto Scaling scalable target. For more information
+    /// about the ID, see the Return Value section of the `AWS::ApplicationAutoScaling::ScalableTarget`
+    /// resource.
+    ///
+    /// > You must specify either the `ScalingTargetId` property, or the `ResourceId` , `ScalableDimension`
+    /// , and `ServiceNamespace` properties, but not both.
     pub scaling_target_id: Option<Val<String>>,
     /// `ServiceNamespace`. Changing it replaces the resource.
+    ///
+    /// The namespace of the AWS service that provides the resource, or a `custom-resource` .
     pub service_namespace: Option<Val<ServiceNamespace>>,
     /// `StepScalingPolicyConfiguration`.
+    ///
+    /// A step scaling policy.
     pub step_scaling_policy_configuration: Option<Val<StepScalingPolicyConfiguration>>,
     /// `TargetTrackingScalingPolicyConfiguration`.
+    ///
+    /// A target tracking scaling policy.
     pub target_tracking_scaling_policy_configuration: Option<Val<TargetTrackingScalingPolicyConfiguration>>,
 }
 
@@ -163,6 +299,8 @@ impl Deref for ScalingPolicyHandle {
 
 impl ScalingPolicyHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the ARN of a scaling policy.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -177,19 +315,72 @@ impl ScalingPolicyHandle {
 }
 
 /// The [`CustomizedMetricSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-customizedmetricspecification.html) property type.
+///
+/// Contains customized metric specification information for a target tracking scaling policy for
+/// Application Auto Scaling.
+///
+/// For information about the available metrics for a service, see [AWS services that publish CloudWatch
+/// metrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/aws-services-cloudwatch-metrics.html)
+/// in the *Amazon CloudWatch User Guide* .
+///
+/// To create your customized metric specification:
+///
+/// - Add values for each required parameter from CloudWatch. You can use an existing metric, or a new
+///   metric that you create. To use your own metric, you must first publish the metric to CloudWatch.
+///   For more information, see [Publish custom
+///   metrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/publishingMetrics.html) in
+///   the *Amazon CloudWatch User Guide* .
+/// - Choose a metric that changes proportionally with capacity. The value of the metric should increase
+///   or decrease in inverse proportion to the number of capacity units. That is, the value of the
+///   metric should decrease when capacity increases, and increase when capacity decreases.
+///
+/// For an example of how creating new metrics can be useful, see [Scaling based on Amazon
+/// SQS](https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-using-sqs-queue.html) in the *Amazon
+/// EC2 Auto Scaling User Guide* . This topic mentions Auto Scaling groups, but the same scenario for
+/// Amazon SQS can apply to the target tracking scaling policies that you create for a Spot Fleet by
+/// using Application Auto Scaling.
+///
+/// For more information about the CloudWatch terminology below, see [Amazon CloudWatch
+/// concepts](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html) .
+///
+/// `CustomizedMetricSpecification` is a property of the [AWS::ApplicationAutoScaling::ScalingPolicy
+/// TargetTrackingScalingPolicyConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-targettrackingscalingpolicyconfiguration.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomizedMetricSpecification {
     /// `Dimensions`.
+    ///
+    /// The dimensions of the metric.
+    ///
+    /// Conditional: If you published your metric with dimensions, you must specify the same dimensions in
+    /// your scaling policy.
     pub dimensions: Option<Val<Vec<MetricDimension>>>,
     /// `MetricName`.
+    ///
+    /// The name of the metric. To get the exact metric name, namespace, and dimensions, inspect the
+    /// [Metric](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Metric.html) object
+    /// that's returned by a call to
+    /// [ListMetrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_ListMetrics.html)
+    /// .
     pub metric_name: Option<Val<String>>,
     /// `Metrics`.
+    ///
+    /// The metrics to include in the target tracking scaling policy, as a metric data query. This can
+    /// include both raw metric and metric math expressions.
     pub metrics: Option<Val<Vec<TargetTrackingMetricDataQuery>>>,
     /// `Namespace`.
+    ///
+    /// The namespace of the metric.
     pub namespace: Option<Val<String>>,
     /// `Statistic`.
+    ///
+    /// The statistic of the metric.
     pub statistic: Option<Val<Statistic>>,
     /// `Unit`.
+    ///
+    /// The unit of the metric. For a complete list of the units that CloudWatch supports, see the
+    /// [MetricDatum](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html)
+    /// data type in the *Amazon CloudWatch API Reference* .
     pub unit: Option<Val<String>>,
 }
 
@@ -277,11 +468,20 @@ impl ToValue for CustomizedMetricSpecification {
 impl Literal for CustomizedMetricSpecification {}
 
 /// The [`MetricDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-metricdimension.html) property type.
+///
+/// `MetricDimension` specifies a name/value pair that is part of the identity of a CloudWatch metric
+/// for the `Dimensions` property of the [AWS::ApplicationAutoScaling::ScalingPolicy
+/// CustomizedMetricSpecification](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-customizedmetricspecification.html)
+/// property type. Duplicate dimensions are not allowed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricDimension {
     /// `Name`: required.
+    ///
+    /// The name of the dimension.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of the dimension.
     pub value: Option<Val<String>>,
 }
 
@@ -349,11 +549,42 @@ impl ToValue for MetricDimension {
 impl Literal for MetricDimension {}
 
 /// The [`PredefinedMetricSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-predefinedmetricspecification.html) property type.
+///
+/// Contains predefined metric specification information for a target tracking scaling policy for
+/// Application Auto Scaling.
+///
+/// `PredefinedMetricSpecification` is a property of the [AWS::ApplicationAutoScaling::ScalingPolicy
+/// TargetTrackingScalingPolicyConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-targettrackingscalingpolicyconfiguration.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredefinedMetricSpecification {
     /// `PredefinedMetricType`: required.
+    ///
+    /// The metric type. The `ALBRequestCountPerTarget` metric type applies only to Spot fleet requests and
+    /// ECS services.
     pub predefined_metric_type: Option<Val<PredefinedMetricType>>,
     /// `ResourceLabel`.
+    ///
+    /// Identifies the resource associated with the metric type. You can't specify a resource label unless
+    /// the metric type is `ALBRequestCountPerTarget` and there is a target group attached to the Spot Fleet
+    /// or ECS service.
+    ///
+    /// You create the resource label by appending the final portion of the load balancer ARN and the final
+    /// portion of the target group ARN into a single value, separated by a forward slash (/). The format of
+    /// the resource label is:
+    ///
+    /// `app/my-alb/778d41231b141a0f/targetgroup/my-alb-target-group/943f017f100becff` .
+    ///
+    /// Where:
+    ///
+    /// - app/\<load-balancer-name>/\<load-balancer-id> is the final portion of the load balancer ARN
+    /// - targetgroup/\<target-group-name>/\<target-group-id> is the final portion of the target group ARN.
+    ///
+    /// To find the ARN for an Application Load Balancer, use the
+    /// [DescribeLoadBalancers](https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeLoadBalancers.html)
+    /// API operation. To find the ARN for the target group, use the
+    /// [DescribeTargetGroups](https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetGroups.html)
+    /// API operation.
     ///
     /// - Length: 1 to 1023.
     pub resource_label: Option<Val<String>>,
@@ -421,9 +652,13 @@ impl ToValue for PredefinedMetricSpecification {
 impl Literal for PredefinedMetricSpecification {}
 
 /// The [`PredictiveScalingCustomizedCapacityMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-predictivescalingcustomizedcapacitymetric.html) property type.
+///
+/// Represents a CloudWatch metric of your choosing for a predictive scaling policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingCustomizedCapacityMetric {
     /// `MetricDataQueries`: required.
+    ///
+    /// One or more metric data queries to provide data points for a metric specification.
     pub metric_data_queries: Option<Val<Vec<PredictiveScalingMetricDataQuery>>>,
 }
 
@@ -489,6 +724,8 @@ impl ToValue for PredictiveScalingCustomizedCapacityMetric {
 impl Literal for PredictiveScalingCustomizedCapacityMetric {}
 
 /// The [`PredictiveScalingCustomizedLoadMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-predictivescalingcustomizedloadmetric.html) property type.
+///
+/// The customized load metric specification.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingCustomizedLoadMetric {
     /// `MetricDataQueries`: required.
@@ -557,9 +794,13 @@ impl ToValue for PredictiveScalingCustomizedLoadMetric {
 impl Literal for PredictiveScalingCustomizedLoadMetric {}
 
 /// The [`PredictiveScalingCustomizedScalingMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-predictivescalingcustomizedscalingmetric.html) property type.
+///
+/// One or more metric data queries to provide data points for a metric specification.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingCustomizedScalingMetric {
     /// `MetricDataQueries`: required.
+    ///
+    /// One or more metric data queries to provide data points for a metric specification.
     pub metric_data_queries: Option<Val<Vec<PredictiveScalingMetricDataQuery>>>,
 }
 
@@ -625,15 +866,23 @@ impl ToValue for PredictiveScalingCustomizedScalingMetric {
 impl Literal for PredictiveScalingCustomizedScalingMetric {}
 
 /// The [`PredictiveScalingMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-predictivescalingmetric.html) property type.
+///
+/// Describes the scaling metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingMetric {
     /// `Dimensions`.
+    ///
+    /// Describes the dimensions of the metric.
     pub dimensions: Option<Val<Vec<PredictiveScalingMetricDimension>>>,
     /// `MetricName`.
+    ///
+    /// The name of the metric.
     ///
     /// - Length: 1 to 255.
     pub metric_name: Option<Val<String>>,
     /// `Namespace`.
+    ///
+    /// The namespace of the metric.
     ///
     /// - Length: 1 to 255.
     pub namespace: Option<Val<String>>,
@@ -700,21 +949,56 @@ impl ToValue for PredictiveScalingMetric {
 impl Literal for PredictiveScalingMetric {}
 
 /// The [`PredictiveScalingMetricDataQuery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-predictivescalingmetricdataquery.html) property type.
+///
+/// The metric data to return. Also defines whether this call is returning data for one metric only, or
+/// whether it is performing a math expression on the values of returned metric statistics to create a
+/// new time series. A time series is a series of data points, each of which is associated with a
+/// timestamp.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingMetricDataQuery {
     /// `Expression`.
+    ///
+    /// The math expression to perform on the returned data, if this object is performing a math expression.
+    /// This expression can use the `Id` of the other metrics to refer to those metrics, and can also use
+    /// the `Id` of other expressions to use the result of those expressions.
+    ///
+    /// Conditional: Within each `MetricDataQuery` object, you must specify either `Expression` or
+    /// `MetricStat` , but not both.
     ///
     /// - Length: 1 to 2048.
     pub expression: Option<Val<String>>,
     /// `Id`.
     ///
+    /// A short name that identifies the object's results in the response. This name must be unique among
+    /// all `MetricDataQuery` objects specified for a single scaling policy. If you are performing math
+    /// expressions on this set of data, this name represents that data and can serve as a variable in the
+    /// mathematical expression. The valid characters are letters, numbers, and underscores. The first
+    /// character must be a lowercase letter.
+    ///
     /// - Length: 1 to 255.
     pub id: Option<Val<String>>,
     /// `Label`.
+    ///
+    /// A human-readable label for this metric or expression. This is especially useful if this is a math
+    /// expression, so that you know what the value represents.
     pub label: Option<Val<String>>,
     /// `MetricStat`.
+    ///
+    /// Information about the metric data to return.
+    ///
+    /// Conditional: Within each `MetricDataQuery` object, you must specify either `Expression` or
+    /// `MetricStat` , but not both.
     pub metric_stat: Option<Val<PredictiveScalingMetricStat>>,
     /// `ReturnData`.
+    ///
+    /// Indicates whether to return the timestamps and raw data values of this metric.
+    ///
+    /// If you use any math expressions, specify `true` for this value for only the final math expression
+    /// that the metric specification is based on. You must specify `false` for `ReturnData` for all the
+    /// other metrics and expressions used in the metric specification.
+    ///
+    /// If you are only retrieving metrics and not performing any math expressions, do not specify anything
+    /// for `ReturnData` . This sets it to its default ( `true` ).
     pub return_data: Option<Val<bool>>,
 }
 
@@ -786,13 +1070,19 @@ impl ToValue for PredictiveScalingMetricDataQuery {
 impl Literal for PredictiveScalingMetricDataQuery {}
 
 /// The [`PredictiveScalingMetricDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-predictivescalingmetricdimension.html) property type.
+///
+/// Describes the dimension of a metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingMetricDimension {
     /// `Name`.
     ///
+    /// The name of the dimension.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the dimension.
     ///
     /// - Length: 1 to 1024.
     pub value: Option<Val<String>>,
@@ -848,21 +1138,44 @@ impl ToValue for PredictiveScalingMetricDimension {
 impl Literal for PredictiveScalingMetricDimension {}
 
 /// The [`PredictiveScalingMetricSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-predictivescalingmetricspecification.html) property type.
+///
+/// This structure specifies the metrics and target utilization settings for a predictive scaling
+/// policy.
+///
+/// You must specify either a metric pair, or a load metric and a scaling metric individually.
+/// Specifying a metric pair instead of individual metrics provides a simpler way to configure metrics
+/// for a scaling policy. You choose the metric pair, and the policy automatically knows the correct sum
+/// and average statistics to use for the load metric and the scaling metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingMetricSpecification {
     /// `CustomizedCapacityMetricSpecification`.
+    ///
+    /// The customized capacity metric specification.
     pub customized_capacity_metric_specification: Option<Val<PredictiveScalingCustomizedCapacityMetric>>,
     /// `CustomizedLoadMetricSpecification`.
+    ///
+    /// The customized load metric specification.
     pub customized_load_metric_specification: Option<Val<PredictiveScalingCustomizedLoadMetric>>,
     /// `CustomizedScalingMetricSpecification`.
+    ///
+    /// The customized scaling metric specification.
     pub customized_scaling_metric_specification: Option<Val<PredictiveScalingCustomizedScalingMetric>>,
     /// `PredefinedLoadMetricSpecification`.
+    ///
+    /// The predefined load metric specification.
     pub predefined_load_metric_specification: Option<Val<PredictiveScalingPredefinedLoadMetric>>,
     /// `PredefinedMetricPairSpecification`.
+    ///
+    /// The predefined metric pair specification that determines the appropriate scaling metric and load
+    /// metric to use.
     pub predefined_metric_pair_specification: Option<Val<PredictiveScalingPredefinedMetricPair>>,
     /// `PredefinedScalingMetricSpecification`.
+    ///
+    /// The predefined scaling metric specification.
     pub predefined_scaling_metric_specification: Option<Val<PredictiveScalingPredefinedScalingMetric>>,
     /// `TargetValue`: required.
+    ///
+    /// Specifies the target utilization.
     pub target_value: Option<Val<f64>>,
 }
 
@@ -971,13 +1284,34 @@ impl ToValue for PredictiveScalingMetricSpecification {
 impl Literal for PredictiveScalingMetricSpecification {}
 
 /// The [`PredictiveScalingMetricStat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-predictivescalingmetricstat.html) property type.
+///
+/// This structure defines the CloudWatch metric to return, along with the statistic and unit.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingMetricStat {
     /// `Metric`.
+    ///
+    /// The CloudWatch metric to return, including the metric name, namespace, and dimensions. To get the
+    /// exact metric name, namespace, and dimensions, inspect the
+    /// [Metric](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Metric.html) object
+    /// that is returned by a call to
+    /// [ListMetrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_ListMetrics.html)
+    /// .
     pub metric: Option<Val<PredictiveScalingMetric>>,
     /// `Stat`.
+    ///
+    /// The statistic to return. It can include any CloudWatch statistic or extended statistic. For a list
+    /// of valid values, see the table in
+    /// [Statistics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Statistic)
+    /// in the *Amazon CloudWatch User Guide* .
+    ///
+    /// The most commonly used metrics for predictive scaling are `Average` and `Sum` .
     pub stat: Option<Val<String>>,
     /// `Unit`.
+    ///
+    /// The unit to use for the returned data points. For a complete list of the units that CloudWatch
+    /// supports, see the
+    /// [MetricDatum](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html)
+    /// data type in the *Amazon CloudWatch API Reference* .
     ///
     /// - Length: 1 to 1023.
     pub unit: Option<Val<String>>,
@@ -1039,19 +1373,46 @@ impl ToValue for PredictiveScalingMetricStat {
 impl Literal for PredictiveScalingMetricStat {}
 
 /// The [`PredictiveScalingPolicyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-predictivescalingpolicyconfiguration.html) property type.
+///
+/// Represents a predictive scaling policy configuration. Predictive scaling is supported on Amazon ECS
+/// services.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingPolicyConfiguration {
     /// `MaxCapacityBreachBehavior`.
+    ///
+    /// Defines the behavior that should be applied if the forecast capacity approaches or exceeds the
+    /// maximum capacity. Defaults to `HonorMaxCapacity` if not specified.
     pub max_capacity_breach_behavior: Option<Val<MaxCapacityBreachBehavior>>,
     /// `MaxCapacityBuffer`.
+    ///
+    /// The size of the capacity buffer to use when the forecast capacity is close to or exceeds the maximum
+    /// capacity. The value is specified as a percentage relative to the forecast capacity. For example, if
+    /// the buffer is 10, this means a 10 percent buffer, such that if the forecast capacity is 50, and the
+    /// maximum capacity is 40, then the effective maximum capacity is 55.
+    ///
+    /// Required if the `MaxCapacityBreachBehavior` property is set to `IncreaseMaxCapacity` , and cannot be
+    /// used otherwise.
     ///
     /// - Range: 0 to 100.
     pub max_capacity_buffer: Option<Val<i64>>,
     /// `MetricSpecifications`: required.
+    ///
+    /// This structure includes the metrics and target utilization to use for predictive scaling.
+    ///
+    /// This is an array, but we currently only support a single metric specification. That is, you can
+    /// specify a target value and a single metric pair, or a target value and one scaling metric and one
+    /// load metric.
     pub metric_specifications: Option<Val<Vec<PredictiveScalingMetricSpecification>>>,
     /// `Mode`.
+    ///
+    /// The predictive scaling mode. Defaults to `ForecastOnly` if not specified.
     pub mode: Option<Val<Mode>>,
     /// `SchedulingBufferTime`.
+    ///
+    /// The amount of time, in seconds, that the start time can be advanced.
+    ///
+    /// The value must be less than the forecast interval duration of 3600 seconds (60 minutes). Defaults to 300
+    /// seconds if not specified.
     ///
     /// - Range: 0 to 3600.
     pub scheduling_buffer_time: Option<Val<i64>>,
@@ -1147,13 +1508,34 @@ impl ToValue for PredictiveScalingPolicyConfiguration {
 impl Literal for PredictiveScalingPolicyConfiguration {}
 
 /// The [`PredictiveScalingPredefinedLoadMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-predictivescalingpredefinedloadmetric.html) property type.
+///
+/// Describes a load metric for a predictive scaling policy.
+///
+/// When returned in the output of `DescribePolicies` , it indicates that a predictive scaling policy
+/// uses individually specified load and scaling metrics instead of a metric pair.
+///
+/// The following predefined metrics are available for predictive scaling:
+///
+/// - `ECSServiceAverageCPUUtilization`
+/// - `ECSServiceAverageMemoryUtilization`
+/// - `ECSServiceCPUUtilization`
+/// - `ECSServiceMemoryUtilization`
+/// - `ECSServiceTotalCPUUtilization`
+/// - `ECSServiceTotalMemoryUtilization`
+/// - `ALBRequestCount`
+/// - `ALBRequestCountPerTarget`
+/// - `TotalALBRequestCount`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingPredefinedLoadMetric {
     /// `PredefinedMetricType`: required.
     ///
+    /// The metric type.
+    ///
     /// - Length: 1 to 128.
     pub predefined_metric_type: Option<Val<String>>,
     /// `ResourceLabel`.
+    ///
+    /// A label that uniquely identifies a target group.
     ///
     /// - Length: 1 to 1023.
     pub resource_label: Option<Val<String>>,
@@ -1216,13 +1598,33 @@ impl ToValue for PredictiveScalingPredefinedLoadMetric {
 impl Literal for PredictiveScalingPredefinedLoadMetric {}
 
 /// The [`PredictiveScalingPredefinedMetricPair`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-predictivescalingpredefinedmetricpair.html) property type.
+///
+/// Represents a metric pair for a predictive scaling policy.
+///
+/// The following predefined metrics are available for predictive scaling:
+///
+/// - `ECSServiceAverageCPUUtilization`
+/// - `ECSServiceAverageMemoryUtilization`
+/// - `ECSServiceCPUUtilization`
+/// - `ECSServiceMemoryUtilization`
+/// - `ECSServiceTotalCPUUtilization`
+/// - `ECSServiceTotalMemoryUtilization`
+/// - `ALBRequestCount`
+/// - `ALBRequestCountPerTarget`
+/// - `TotalALBRequestCount`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingPredefinedMetricPair {
     /// `PredefinedMetricType`: required.
     ///
+    /// Indicates which metrics to use. There are two different types of metrics for each metric type: one
+    /// is a load metric and one is a scaling metric.
+    ///
     /// - Length: 1 to 128.
     pub predefined_metric_type: Option<Val<String>>,
     /// `ResourceLabel`.
+    ///
+    /// A label that uniquely identifies a specific target group from which to determine the total and
+    /// average request count.
     ///
     /// - Length: 1 to 1023.
     pub resource_label: Option<Val<String>>,
@@ -1285,13 +1687,35 @@ impl ToValue for PredictiveScalingPredefinedMetricPair {
 impl Literal for PredictiveScalingPredefinedMetricPair {}
 
 /// The [`PredictiveScalingPredefinedScalingMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-predictivescalingpredefinedscalingmetric.html) property type.
+///
+/// Describes a scaling metric for a predictive scaling policy.
+///
+/// When returned in the output of `DescribePolicies` , it indicates that a predictive scaling policy
+/// uses individually specified load and scaling metrics instead of a metric pair.
+///
+/// The following predefined metrics are available for predictive scaling:
+///
+/// - `ECSServiceAverageCPUUtilization`
+/// - `ECSServiceAverageMemoryUtilization`
+/// - `ECSServiceCPUUtilization`
+/// - `ECSServiceMemoryUtilization`
+/// - `ECSServiceTotalCPUUtilization`
+/// - `ECSServiceTotalMemoryUtilization`
+/// - `ALBRequestCount`
+/// - `ALBRequestCountPerTarget`
+/// - `TotalALBRequestCount`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingPredefinedScalingMetric {
     /// `PredefinedMetricType`: required.
     ///
+    /// The metric type.
+    ///
     /// - Length: 1 to 128.
     pub predefined_metric_type: Option<Val<String>>,
     /// `ResourceLabel`.
+    ///
+    /// A label that uniquely identifies a specific target group from which to determine the average request
+    /// count.
     ///
     /// - Length: 1 to 1023.
     pub resource_label: Option<Val<String>>,
@@ -1354,13 +1778,51 @@ impl ToValue for PredictiveScalingPredefinedScalingMetric {
 impl Literal for PredictiveScalingPredefinedScalingMetric {}
 
 /// The [`StepAdjustment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-stepadjustment.html) property type.
+///
+/// `StepAdjustment` specifies a step adjustment for the `StepAdjustments` property of the
+/// [AWS::ApplicationAutoScaling::ScalingPolicy
+/// StepScalingPolicyConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-stepscalingpolicyconfiguration.html)
+/// property type.
+///
+/// For the following examples, suppose that you have an alarm with a breach threshold of 50:
+///
+/// - To trigger a step adjustment when the metric is greater than or equal to 50 and less than 60,
+///   specify a lower bound of 0 and an upper bound of 10.
+/// - To trigger a step adjustment when the metric is greater than 40 and less than or equal to 50,
+///   specify a lower bound of -10 and an upper bound of 0.
+///
+/// For more information, see [Step
+/// adjustments](https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-step-scaling-policies.html#as-scaling-steps)
+/// in the *Application Auto Scaling User Guide* .
+///
+/// You can find a sample template snippet in the
+/// [Examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-applicationautoscaling-scalingpolicy.html#aws-resource-applicationautoscaling-scalingpolicy--examples)
+/// section of the `AWS::ApplicationAutoScaling::ScalingPolicy` documentation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StepAdjustment {
     /// `MetricIntervalLowerBound`.
+    ///
+    /// The lower bound for the difference between the alarm threshold and the CloudWatch metric. If the
+    /// metric value is above the breach threshold, the lower bound is inclusive (the metric must be greater
+    /// than or equal to the threshold plus the lower bound). Otherwise, it is exclusive (the metric must be
+    /// greater than the threshold plus the lower bound). A null value indicates negative infinity.
+    ///
+    /// You must specify at least one upper or lower bound.
     pub metric_interval_lower_bound: Option<Val<f64>>,
     /// `MetricIntervalUpperBound`.
+    ///
+    /// The upper bound for the difference between the alarm threshold and the CloudWatch metric. If the
+    /// metric value is above the breach threshold, the upper bound is exclusive (the metric must be less
+    /// than the threshold plus the upper bound). Otherwise, it is inclusive (the metric must be less than
+    /// or equal to the threshold plus the upper bound). A null value indicates positive infinity.
+    ///
+    /// You must specify at least one upper or lower bound.
     pub metric_interval_upper_bound: Option<Val<f64>>,
     /// `ScalingAdjustment`: required.
+    ///
+    /// The amount by which to scale. The adjustment is based on the value that you specified in the
+    /// `AdjustmentType` property (either an absolute number or a percentage). A positive value adds to the
+    /// current capacity and a negative number subtracts from the current capacity.
     pub scaling_adjustment: Option<Val<i64>>,
 }
 
@@ -1427,17 +1889,46 @@ impl ToValue for StepAdjustment {
 impl Literal for StepAdjustment {}
 
 /// The [`StepScalingPolicyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-stepscalingpolicyconfiguration.html) property type.
+///
+/// `StepScalingPolicyConfiguration` is a property of the
+/// [AWS::ApplicationAutoScaling::ScalingPolicy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-applicationautoscaling-scalingpolicy.html)
+/// resource that specifies a step scaling policy configuration for Application Auto Scaling.
+///
+/// For more information, see [Step scaling
+/// policies](https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-step-scaling-policies.html)
+/// in the *Application Auto Scaling User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StepScalingPolicyConfiguration {
     /// `AdjustmentType`.
+    ///
+    /// Specifies whether the `ScalingAdjustment` value in the `StepAdjustment` property is an absolute
+    /// number or a percentage of the current capacity.
     pub adjustment_type: Option<Val<AdjustmentType>>,
     /// `Cooldown`.
+    ///
+    /// The amount of time, in seconds, to wait for a previous scaling activity to take effect. If not
+    /// specified, the default value is 300. For more information, see [Cooldown
+    /// period](https://docs.aws.amazon.com/autoscaling/application/userguide/step-scaling-policy-overview.html#step-scaling-cooldown)
+    /// in the *Application Auto Scaling User Guide* .
     pub cooldown: Option<Val<i64>>,
     /// `MetricAggregationType`.
+    ///
+    /// The aggregation type for the CloudWatch metrics. Valid values are `Minimum` , `Maximum` , and
+    /// `Average` . If the aggregation type is null, the value is treated as `Average` .
     pub metric_aggregation_type: Option<Val<MetricAggregationType>>,
     /// `MinAdjustmentMagnitude`.
+    ///
+    /// The minimum value to scale by when the adjustment type is `PercentChangeInCapacity` . For example,
+    /// suppose that you create a step scaling policy to scale out an Amazon ECS service by 25 percent and
+    /// you specify a `MinAdjustmentMagnitude` of 2. If the service has 4 tasks and the scaling policy is
+    /// performed, 25 percent of 4 is 1. However, because you specified a `MinAdjustmentMagnitude` of 2,
+    /// Application Auto Scaling scales out the service by 2 tasks.
     pub min_adjustment_magnitude: Option<Val<i64>>,
     /// `StepAdjustments`.
+    ///
+    /// A set of adjustments that enable you to scale based on the size of the alarm breach.
+    ///
+    /// At least one step adjustment is required if you are adding a new step scaling policy configuration.
     pub step_adjustments: Option<Val<Vec<StepAdjustment>>>,
 }
 
@@ -1514,15 +2005,36 @@ impl ToValue for StepScalingPolicyConfiguration {
 impl Literal for StepScalingPolicyConfiguration {}
 
 /// The [`TargetTrackingMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-targettrackingmetric.html) property type.
+///
+/// Represents a specific metric for a target tracking scaling policy for Application Auto Scaling.
+///
+/// Metric is a property of the [AWS::ApplicationAutoScaling::ScalingPolicy
+/// TargetTrackingMetricStat](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-targettrackingmetricstat.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetTrackingMetric {
     /// `Dimensions`.
+    ///
+    /// The dimensions for the metric. For the list of available dimensions, see the AWS documentation
+    /// available from the table in [AWS services that publish CloudWatch
+    /// metrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/aws-services-cloudwatch-metrics.html)
+    /// in the *Amazon CloudWatch User Guide* .
+    ///
+    /// Conditional: If you published your metric with dimensions, you must specify the same dimensions in
+    /// your scaling policy.
     pub dimensions: Option<Val<Vec<TargetTrackingMetricDimension>>>,
     /// `MetricName`.
+    ///
+    /// The name of the metric.
     ///
     /// - Length: 1 to 255.
     pub metric_name: Option<Val<String>>,
     /// `Namespace`.
+    ///
+    /// The namespace of the metric. For more information, see the table in [AWS services that publish
+    /// CloudWatch
+    /// metrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/aws-services-cloudwatch-metrics.html)
+    /// in the *Amazon CloudWatch User Guide* .
     ///
     /// - Length: 1 to 255.
     pub namespace: Option<Val<String>>,
@@ -1589,21 +2101,68 @@ impl ToValue for TargetTrackingMetric {
 impl Literal for TargetTrackingMetric {}
 
 /// The [`TargetTrackingMetricDataQuery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-targettrackingmetricdataquery.html) property type.
+///
+/// The metric data to return. Also defines whether this call is returning data for one metric only, or
+/// whether it is performing a math expression on the values of returned metric statistics to create a
+/// new time series. A time series is a series of data points, each of which is associated with a
+/// timestamp.
+///
+/// You can call for a single metric or perform math expressions on multiple metrics. Any expressions
+/// used in a metric specification must eventually return a single time series.
+///
+/// For more information and examples, see [Create a target tracking scaling policy for Application Auto
+/// Scaling using metric
+/// math](https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-target-tracking-metric-math.html)
+/// in the *Application Auto Scaling User Guide* .
+///
+/// `TargetTrackingMetricDataQuery` is a property of the [AWS::ApplicationAutoScaling::ScalingPolicy
+/// CustomizedMetricSpecification](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-customizedmetricspecification.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetTrackingMetricDataQuery {
     /// `Expression`.
+    ///
+    /// The math expression to perform on the returned data, if this object is performing a math expression.
+    /// This expression can use the `Id` of the other metrics to refer to those metrics, and can also use
+    /// the `Id` of other expressions to use the result of those expressions.
+    ///
+    /// Conditional: Within each `TargetTrackingMetricDataQuery` object, you must specify either
+    /// `Expression` or `MetricStat` , but not both.
     ///
     /// - Length: 1 to 2048.
     pub expression: Option<Val<String>>,
     /// `Id`.
     ///
+    /// A short name that identifies the object's results in the response. This name must be unique among
+    /// all `MetricDataQuery` objects specified for a single scaling policy. If you are performing math
+    /// expressions on this set of data, this name represents that data and can serve as a variable in the
+    /// mathematical expression. The valid characters are letters, numbers, and underscores. The first
+    /// character must be a lowercase letter.
+    ///
     /// - Length: 1 to 255.
     pub id: Option<Val<String>>,
     /// `Label`.
+    ///
+    /// A human-readable label for this metric or expression. This is especially useful if this is a math
+    /// expression, so that you know what the value represents.
     pub label: Option<Val<String>>,
     /// `MetricStat`.
+    ///
+    /// Information about the metric data to return.
+    ///
+    /// Conditional: Within each `MetricDataQuery` object, you must specify either `Expression` or
+    /// `MetricStat` , but not both.
     pub metric_stat: Option<Val<TargetTrackingMetricStat>>,
     /// `ReturnData`.
+    ///
+    /// Indicates whether to return the timestamps and raw data values of this metric.
+    ///
+    /// If you use any math expressions, specify `true` for this value for only the final math expression
+    /// that the metric specification is based on. You must specify `false` for `ReturnData` for all the
+    /// other metrics and expressions used in the metric specification.
+    ///
+    /// If you are only retrieving metrics and not performing any math expressions, do not specify anything
+    /// for `ReturnData` . This sets it to its default ( `true` ).
     pub return_data: Option<Val<bool>>,
 }
 
@@ -1675,13 +2234,22 @@ impl ToValue for TargetTrackingMetricDataQuery {
 impl Literal for TargetTrackingMetricDataQuery {}
 
 /// The [`TargetTrackingMetricDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-targettrackingmetricdimension.html) property type.
+///
+/// `TargetTrackingMetricDimension` specifies a name/value pair that is part of the identity of a
+/// CloudWatch metric for the `Dimensions` property of the [AWS::ApplicationAutoScaling::ScalingPolicy
+/// TargetTrackingMetric](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-targettrackingmetric.html)
+/// property type. Duplicate dimensions are not allowed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetTrackingMetricDimension {
     /// `Name`.
     ///
+    /// The name of the dimension.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the dimension.
     ///
     /// - Length: 1 to 1024.
     pub value: Option<Val<String>>,
@@ -1737,13 +2305,42 @@ impl ToValue for TargetTrackingMetricDimension {
 impl Literal for TargetTrackingMetricDimension {}
 
 /// The [`TargetTrackingMetricStat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-targettrackingmetricstat.html) property type.
+///
+/// This structure defines the CloudWatch metric to return, along with the statistic and unit.
+///
+/// `TargetTrackingMetricStat` is a property of the [AWS::ApplicationAutoScaling::ScalingPolicy
+/// TargetTrackingMetricDataQuery](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-targettrackingmetricdataquery.html)
+/// property type.
+///
+/// For more information about the CloudWatch terminology below, see [Amazon CloudWatch
+/// concepts](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html)
+/// in the *Amazon CloudWatch User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetTrackingMetricStat {
     /// `Metric`.
+    ///
+    /// The CloudWatch metric to return, including the metric name, namespace, and dimensions. To get the
+    /// exact metric name, namespace, and dimensions, inspect the
+    /// [Metric](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Metric.html) object
+    /// that is returned by a call to
+    /// [ListMetrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_ListMetrics.html)
+    /// .
     pub metric: Option<Val<TargetTrackingMetric>>,
     /// `Stat`.
+    ///
+    /// The statistic to return. It can include any CloudWatch statistic or extended statistic. For a list
+    /// of valid values, see the table in
+    /// [Statistics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Statistic)
+    /// in the *Amazon CloudWatch User Guide* .
+    ///
+    /// The most commonly used metric for scaling is `Average` .
     pub stat: Option<Val<String>>,
     /// `Unit`.
+    ///
+    /// The unit to use for the returned data points. For a complete list of the units that CloudWatch
+    /// supports, see the
+    /// [MetricDatum](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html)
+    /// data type in the *Amazon CloudWatch API Reference* .
     ///
     /// - Length: 1 to 1023.
     pub unit: Option<Val<String>>,
@@ -1805,19 +2402,55 @@ impl ToValue for TargetTrackingMetricStat {
 impl Literal for TargetTrackingMetricStat {}
 
 /// The [`TargetTrackingScalingPolicyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationautoscaling-scalingpolicy-targettrackingscalingpolicyconfiguration.html) property type.
+///
+/// `TargetTrackingScalingPolicyConfiguration` is a property of the
+/// [AWS::ApplicationAutoScaling::ScalingPolicy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-applicationautoscaling-scalingpolicy.html)
+/// resource that specifies a target tracking scaling policy configuration for Application Auto Scaling.
+/// Use a target tracking scaling policy to adjust the capacity of the specified scalable target in
+/// response to actual workloads, so that resource utilization remains at or near the target utilization
+/// value.
+///
+/// For more information, see [Target tracking scaling
+/// policies](https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-target-tracking.html)
+/// in the *Application Auto Scaling User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetTrackingScalingPolicyConfiguration {
     /// `CustomizedMetricSpecification`.
+    ///
+    /// A customized metric. You can specify either a predefined metric or a customized metric.
     pub customized_metric_specification: Option<Val<CustomizedMetricSpecification>>,
     /// `DisableScaleIn`.
+    ///
+    /// Indicates whether scale in by the target tracking scaling policy is disabled. If the value is `true`
+    /// , scale in is disabled and the target tracking scaling policy won't remove capacity from the
+    /// scalable target. Otherwise, scale in is enabled and the target tracking scaling policy can remove
+    /// capacity from the scalable target. The default value is `false` .
     pub disable_scale_in: Option<Val<bool>>,
     /// `PredefinedMetricSpecification`.
+    ///
+    /// A predefined metric. You can specify either a predefined metric or a customized metric.
     pub predefined_metric_specification: Option<Val<PredefinedMetricSpecification>>,
     /// `ScaleInCooldown`.
+    ///
+    /// The amount of time, in seconds, after a scale-in activity completes before another scale-in activity
+    /// can start. For more information and for default values, see [Define cooldown
+    /// periods](https://docs.aws.amazon.com/autoscaling/application/userguide/target-tracking-scaling-policy-overview.html#target-tracking-cooldown)
+    /// in the *Application Auto Scaling User Guide* .
     pub scale_in_cooldown: Option<Val<i64>>,
     /// `ScaleOutCooldown`.
+    ///
+    /// The amount of time, in seconds, to wait for a previous scale-out activity to take effect. For more
+    /// information and for default values, see [Define cooldown
+    /// periods](https://docs.aws.amazon.com/autoscaling/application/userguide/target-tracking-scaling-policy-overview.html#target-tracking-cooldown)
+    /// in the *Application Auto Scaling User Guide* .
     pub scale_out_cooldown: Option<Val<i64>>,
     /// `TargetValue`: required.
+    ///
+    /// The target value for the metric. Although this property accepts numbers of type Double, it won't
+    /// accept values that are either too small or too large. Values must be in the range of -2^360 to 2^360.
+    /// The value must be a valid number based on the choice of metric. For example, if the metric is CPU
+    /// utilization, then the target value is a percent value that represents how much of the CPU can be
+    /// used before scaling out.
     pub target_value: Option<Val<f64>>,
 }
 
@@ -1927,9 +2560,18 @@ impl AdjustmentType {
             AdjustmentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AdjustmentType {
+    const VALUES: &'static [&'static str] = &["ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacity"];
+    fn as_str(&self) -> &str {
+        AdjustmentType::as_str(self)
     }
 }
 
@@ -1975,9 +2617,18 @@ impl MaxCapacityBreachBehavior {
             MaxCapacityBreachBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MaxCapacityBreachBehavior {
+    const VALUES: &'static [&'static str] = &["HonorMaxCapacity", "IncreaseMaxCapacity"];
+    fn as_str(&self) -> &str {
+        MaxCapacityBreachBehavior::as_str(self)
     }
 }
 
@@ -2025,9 +2676,18 @@ impl MetricAggregationType {
             MetricAggregationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MetricAggregationType {
+    const VALUES: &'static [&'static str] = &["Average", "Maximum", "Minimum"];
+    fn as_str(&self) -> &str {
+        MetricAggregationType::as_str(self)
     }
 }
 
@@ -2073,9 +2733,18 @@ impl Mode {
             Mode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Mode {
+    const VALUES: &'static [&'static str] = &["ForecastAndScale", "ForecastOnly"];
+    fn as_str(&self) -> &str {
+        Mode::as_str(self)
     }
 }
 
@@ -2123,9 +2792,18 @@ impl PolicyType {
             PolicyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PolicyType {
+    const VALUES: &'static [&'static str] = &["PredictiveScaling", "StepScaling", "TargetTrackingScaling"];
+    fn as_str(&self) -> &str {
+        PolicyType::as_str(self)
     }
 }
 
@@ -2270,9 +2948,48 @@ impl PredefinedMetricType {
             PredefinedMetricType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PredefinedMetricType {
+    const VALUES: &'static [&'static str] = &[
+        "ALBRequestCountPerTarget",
+        "AppStreamAverageCapacityUtilization",
+        "CassandraReadCapacityUtilization",
+        "CassandraWriteCapacityUtilization",
+        "ComprehendInferenceUtilization",
+        "DynamoDBReadCapacityUtilization",
+        "DynamoDBWriteCapacityUtilization",
+        "EC2SpotFleetRequestAverageCPUUtilization",
+        "EC2SpotFleetRequestAverageNetworkIn",
+        "EC2SpotFleetRequestAverageNetworkOut",
+        "ECSServiceAverageCPUUtilization",
+        "ECSServiceAverageMemoryUtilization",
+        "ElastiCacheDatabaseCapacityUsageCountedForEvictPercentage",
+        "ElastiCacheDatabaseMemoryUsageCountedForEvictPercentage",
+        "ElastiCacheDatabaseMemoryUsagePercentage",
+        "ElastiCacheEngineCPUUtilization",
+        "ElastiCachePrimaryEngineCPUUtilization",
+        "ElastiCacheReplicaEngineCPUUtilization",
+        "KafkaBrokerStorageUtilization",
+        "LambdaProvisionedConcurrencyUtilization",
+        "NeptuneReaderAverageCPUUtilization",
+        "RDSReaderAverageCPUUtilization",
+        "RDSReaderAverageDatabaseConnections",
+        "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution",
+        "SageMakerInferenceComponentInvocationsPerCopy",
+        "SageMakerVariantConcurrentRequestsPerModelHighResolution",
+        "SageMakerVariantInvocationsPerInstance",
+        "SageMakerVariantProvisionedConcurrencyUtilization",
+        "WorkSpacesAverageUserSessionsCapacityUtilization",
+    ];
+    fn as_str(&self) -> &str {
+        PredefinedMetricType::as_str(self)
     }
 }
 
@@ -2440,9 +3157,43 @@ impl ScalableDimension {
             ScalableDimension::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScalableDimension {
+    const VALUES: &'static [&'static str] = &[
+        "appstream:fleet:DesiredCapacity",
+        "cassandra:table:ReadCapacityUnits",
+        "cassandra:table:WriteCapacityUnits",
+        "comprehend:document-classifier-endpoint:DesiredInferenceUnits",
+        "comprehend:entity-recognizer-endpoint:DesiredInferenceUnits",
+        "custom-resource:ResourceType:Property",
+        "dynamodb:index:ReadCapacityUnits",
+        "dynamodb:index:WriteCapacityUnits",
+        "dynamodb:table:ReadCapacityUnits",
+        "dynamodb:table:WriteCapacityUnits",
+        "ec2:spot-fleet-request:TargetCapacity",
+        "ecs:service:DesiredCount",
+        "elasticache:cache-cluster:Nodes",
+        "elasticache:replication-group:NodeGroups",
+        "elasticache:replication-group:Replicas",
+        "elasticmapreduce:instancegroup:InstanceCount",
+        "kafka:broker-storage:VolumeSize",
+        "lambda:function:ProvisionedConcurrency",
+        "neptune:cluster:ReadReplicaCount",
+        "rds:cluster:ReadReplicaCount",
+        "sagemaker:inference-component:DesiredCopyCount",
+        "sagemaker:variant:DesiredInstanceCount",
+        "sagemaker:variant:DesiredProvisionedConcurrency",
+        "workspaces:workspacespool:DesiredUserSessions",
+    ];
+    fn as_str(&self) -> &str {
+        ScalableDimension::as_str(self)
     }
 }
 
@@ -2560,9 +3311,34 @@ impl ServiceNamespace {
             ServiceNamespace::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ServiceNamespace {
+    const VALUES: &'static [&'static str] = &[
+        "appstream",
+        "cassandra",
+        "comprehend",
+        "custom-resource",
+        "dynamodb",
+        "ec2",
+        "ecs",
+        "elasticache",
+        "elasticmapreduce",
+        "kafka",
+        "lambda",
+        "neptune",
+        "rds",
+        "sagemaker",
+        "workspaces",
+    ];
+    fn as_str(&self) -> &str {
+        ServiceNamespace::as_str(self)
     }
 }
 
@@ -2629,9 +3405,18 @@ impl Statistic {
             Statistic::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Statistic {
+    const VALUES: &'static [&'static str] = &["Average", "Maximum", "Minimum", "SampleCount", "Sum"];
+    fn as_str(&self) -> &str {
+        Statistic::as_str(self)
     }
 }
 

@@ -5,47 +5,83 @@ use crate::rt::*;
 
 /// The [`AWS::ApplicationInsights::Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-applicationinsights-application.html) resource type.
 ///
+/// The `AWS::ApplicationInsights::Application` resource adds an application that is created from a
+/// resource group.
+///
 /// Build it with [`Application::builder`]; adding it to a stack returns a [`ApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `AttachMissingPermission`.
+    ///
+    /// If set to true, the managed policies for SSM and CW will be attached to the instance roles if they
+    /// are missing.
     pub attach_missing_permission: Option<Val<bool>>,
     /// `AutoConfigurationEnabled`.
+    ///
+    /// If set to `true` , the application components will be configured with the monitoring configuration
+    /// recommended by Application Insights.
     pub auto_configuration_enabled: Option<Val<bool>>,
     /// `CWEMonitorEnabled`.
+    ///
+    /// Indicates whether Application Insights can listen to CloudWatch events for the application
+    /// resources, such as `instance terminated` , `failed deployment` , and others.
     pub cwe_monitor_enabled: Option<Val<bool>>,
     /// `ComponentMonitoringSettings`.
+    ///
+    /// The monitoring settings of the components. Not required to set up default monitoring for all
+    /// components. To set up default monitoring for all components, set `AutoConfigurationEnabled` to
+    /// `true` .
     ///
     /// - Items: at least 1.
     pub component_monitoring_settings: Option<Val<Vec<ComponentMonitoringSetting>>>,
     /// `CustomComponents`.
     ///
+    /// Describes a custom component by grouping similar standalone instances to monitor.
+    ///
     /// - Items: at least 1.
     pub custom_components: Option<Val<Vec<CustomComponent>>>,
     /// `GroupingType`. Changing it replaces the resource.
+    ///
+    /// Application Insights can create applications based on a resource group or on an account. To create
+    /// an account-based application using all of the resources in the account, set this parameter to
+    /// `ACCOUNT_BASED` .
     pub grouping_type: Option<Val<GroupingType>>,
     /// `LogPatternSets`.
+    ///
+    /// The log pattern sets.
     ///
     /// - Items: at least 1.
     pub log_pattern_sets: Option<Val<Vec<LogPatternSet>>>,
     /// `OpsCenterEnabled`.
+    ///
+    /// Indicates whether Application Insights will create OpsItems for any problem that is detected by
+    /// Application Insights for an application.
     pub ops_center_enabled: Option<Val<bool>>,
     /// `OpsItemSNSTopicArn`.
+    ///
+    /// The SNS topic provided to Application Insights that is associated with the created OpsItems to
+    /// receive SNS notifications for opsItem updates.
     ///
     /// - Length: 20 to 300.
     /// - Pattern: `^arn:aws(-[\w]+)*:[\w\d-]+:([\w\d-]*)?:[\w\d_-]*([:/].+)*$`.
     pub ops_item_sns_topic_arn: Option<Val<String>>,
     /// `ResourceGroupName`: required. Changing it replaces the resource.
     ///
+    /// The name of the resource group used for the application.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z0-9.-_]*`.
     pub resource_group_name: Option<Val<String>>,
     /// `SNSNotificationArn`.
     ///
+    /// The SNS topic ARN that is associated with SNS notifications for updates or issues.
+    ///
     /// - Length: 20 to 300.
     /// - Pattern: `^arn:aws(-[\w]+)*:[\w\d-]+:([\w\d-]*)?:[\w\d_-]*([:/].+)*$`.
     pub sns_notification_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of `Tags` .
     ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -209,6 +245,9 @@ impl Deref for ApplicationHandle {
 
 impl ApplicationHandle {
     /// `Fn::GetAtt` `ApplicationARN`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the application, such as
+    /// `arn:aws:applicationinsights:us-east-1:123456789012:application/resource-group/my_resource_group` .
     pub fn attr_application_arn(&self) -> Val<String> {
         self.0.get_att("ApplicationARN")
     }
@@ -223,13 +262,20 @@ impl ApplicationHandle {
 }
 
 /// The [`Alarm`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-alarm.html) property type.
+///
+/// The `AWS::ApplicationInsights::Application Alarm` property type defines a CloudWatch alarm to be
+/// monitored for the component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Alarm {
     /// `AlarmName`: required.
     ///
+    /// The name of the CloudWatch alarm to be monitored for the component.
+    ///
     /// - Length: 1 to 255.
     pub alarm_name: Option<Val<String>>,
     /// `Severity`.
+    ///
+    /// Indicates the degree of outage when the alarm goes off.
     pub severity: Option<Val<Severity>>,
 }
 
@@ -286,9 +332,17 @@ impl ToValue for Alarm {
 impl Literal for Alarm {}
 
 /// The [`AlarmMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-alarmmetric.html) property type.
+///
+/// The `AWS::ApplicationInsights::Application AlarmMetric` property type defines a metric to monitor
+/// for the component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmMetric {
     /// `AlarmMetricName`: required.
+    ///
+    /// The name of the metric to be monitored for the component. For metrics supported by Application
+    /// Insights, see [Logs and metrics supported by Amazon CloudWatch Application
+    /// Insights](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/appinsights-logs-and-metrics.html)
+    /// .
     pub alarm_metric_name: Option<Val<String>>,
 }
 
@@ -343,11 +397,18 @@ impl ToValue for AlarmMetric {
 impl Literal for AlarmMetric {}
 
 /// The [`ComponentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-componentconfiguration.html) property type.
+///
+/// The `AWS::ApplicationInsights::Application ComponentConfiguration` property type defines the
+/// configuration settings of the component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentConfiguration {
     /// `ConfigurationDetails`.
+    ///
+    /// The configuration settings.
     pub configuration_details: Option<Val<ConfigurationDetails>>,
     /// `SubComponentTypeConfigurations`.
+    ///
+    /// Sub-component configurations of the component.
     ///
     /// - Items: at least 1.
     pub sub_component_type_configurations: Option<Val<Vec<SubComponentTypeConfiguration>>>,
@@ -411,25 +472,56 @@ impl ToValue for ComponentConfiguration {
 impl Literal for ComponentConfiguration {}
 
 /// The [`ComponentMonitoringSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-componentmonitoringsetting.html) property type.
+///
+/// The `AWS::ApplicationInsights::Application ComponentMonitoringSetting` property type defines the
+/// monitoring setting of the component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentMonitoringSetting {
     /// `ComponentARN`.
+    ///
+    /// The ARN of the component. Either the component ARN or the component name is required.
     ///
     /// - Length: 20 to 300.
     /// - Pattern: `^arn:aws(-[\w]+)*:[\w\d-]+:([\w\d-]*)?:[\w\d_-]*([:/].+)*$`.
     pub component_arn: Option<Val<String>>,
     /// `ComponentConfigurationMode`: required.
+    ///
+    /// Component monitoring can be configured in one of the following three modes:
+    ///
+    /// - `DEFAULT` : The component will be configured with the recommended default monitoring settings of
+    ///   the selected `Tier` .
+    /// - `CUSTOM` : The component will be configured with the customized monitoring settings that are
+    ///   specified in `CustomComponentConfiguration` . If used, `CustomComponentConfiguration` must be
+    ///   provided.
+    /// - `DEFAULT_WITH_OVERWRITE` : The component will be configured with the recommended default
+    ///   monitoring settings of the selected `Tier` , and merged with customized overwrite settings that
+    ///   are specified in `DefaultOverwriteComponentConfiguration` . If used,
+    ///   `DefaultOverwriteComponentConfiguration` must be provided.
     pub component_configuration_mode: Option<Val<ComponentConfigurationMode>>,
     /// `ComponentName`.
+    ///
+    /// The name of the component. Either the component ARN or the component name is required.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\d\w\-_.+]*$`.
     pub component_name: Option<Val<String>>,
     /// `CustomComponentConfiguration`.
+    ///
+    /// Customized monitoring settings. Required if CUSTOM mode is configured in
+    /// `ComponentConfigurationMode` .
     pub custom_component_configuration: Option<Val<ComponentConfiguration>>,
     /// `DefaultOverwriteComponentConfiguration`.
+    ///
+    /// Customized overwrite monitoring settings. Required if CUSTOM mode is configured in
+    /// `ComponentConfigurationMode` .
     pub default_overwrite_component_configuration: Option<Val<ComponentConfiguration>>,
     /// `Tier`: required.
+    ///
+    /// The tier of the application component. Supported tiers include `DOT_NET_CORE` , `DOT_NET_WORKER` ,
+    /// `DOT_NET_WEB` , `SQL_SERVER` , `SQL_SERVER_ALWAYSON_AVAILABILITY_GROUP` ,
+    /// `SQL_SERVER_FAILOVER_CLUSTER_INSTANCE` , `MYSQL` , `POSTGRESQL` , `JAVA_JMX` , `ORACLE` ,
+    /// `SAP_HANA_MULTI_NODE` , `SAP_HANA_SINGLE_NODE` , `SAP_HANA_HIGH_AVAILABILITY` , `SHAREPOINT` .
+    /// `ACTIVE_DIRECTORY` , and `DEFAULT` .
     ///
     /// - Pattern: `^[A-Z][A-Z_]*$`.
     pub tier: Option<Val<String>>,
@@ -530,27 +622,52 @@ impl ToValue for ComponentMonitoringSetting {
 impl Literal for ComponentMonitoringSetting {}
 
 /// The [`ConfigurationDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-configurationdetails.html) property type.
+///
+/// The `AWS::ApplicationInsights::Application ConfigurationDetails` property type specifies the
+/// configuration settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationDetails {
     /// `AlarmMetrics`.
+    ///
+    /// A list of metrics to monitor for the component. All component types can use `AlarmMetrics` .
     pub alarm_metrics: Option<Val<Vec<AlarmMetric>>>,
     /// `Alarms`.
+    ///
+    /// A list of alarms to monitor for the component. All component types can use `Alarm` .
     pub alarms: Option<Val<Vec<Alarm>>>,
     /// `HAClusterPrometheusExporter`.
+    ///
+    /// The HA cluster Prometheus Exporter settings.
     pub ha_cluster_prometheus_exporter: Option<Val<HaClusterPrometheusExporter>>,
     /// `HANAPrometheusExporter`.
+    ///
+    /// The HANA DB Prometheus Exporter settings.
     pub hana_prometheus_exporter: Option<Val<HanaPrometheusExporter>>,
     /// `JMXPrometheusExporter`.
+    ///
+    /// A list of Java metrics to monitor for the component.
     pub jmx_prometheus_exporter: Option<Val<JmxPrometheusExporter>>,
     /// `Logs`.
+    ///
+    /// A list of logs to monitor for the component. Only Amazon EC2 instances can use `Logs` .
     pub logs: Option<Val<Vec<Log>>>,
     /// `NetWeaverPrometheusExporter`.
+    ///
+    /// The NetWeaver Prometheus Exporter Settings.
     pub net_weaver_prometheus_exporter: Option<Val<NetWeaverPrometheusExporter>>,
     /// `Processes`.
+    ///
+    /// A list of processes to monitor for the component. Only Windows EC2 instances can have a processes
+    /// section.
     pub processes: Option<Val<Vec<Process>>>,
     /// `SQLServerPrometheusExporter`.
+    ///
+    /// The SQL prometheus exporter settings.
     pub sql_server_prometheus_exporter: Option<Val<SqlServerPrometheusExporter>>,
     /// `WindowsEvents`.
+    ///
+    /// A list of Windows Events to monitor for the component. Only Amazon EC2 instances running on Windows
+    /// can use `WindowsEvents` .
     pub windows_events: Option<Val<Vec<WindowsEvent>>>,
 }
 
@@ -677,14 +794,21 @@ impl ToValue for ConfigurationDetails {
 impl Literal for ConfigurationDetails {}
 
 /// The [`CustomComponent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-customcomponent.html) property type.
+///
+/// The `AWS::ApplicationInsights::Application CustomComponent` property type describes a custom
+/// component by grouping similar standalone instances to monitor.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomComponent {
     /// `ComponentName`: required.
+    ///
+    /// The name of the component.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\d\w\-_.+]*$`.
     pub component_name: Option<Val<String>>,
     /// `ResourceList`: required.
+    ///
+    /// The list of resource ARNs that belong to the component.
     ///
     /// - Items: at least 1.
     pub resource_list: Option<Val<Vec<String>>>,
@@ -762,9 +886,16 @@ impl ToValue for CustomComponent {
 impl Literal for CustomComponent {}
 
 /// The [`HAClusterPrometheusExporter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-haclusterprometheusexporter.html) property type.
+///
+/// The `AWS::ApplicationInsights::Application HAClusterPrometheusExporter` property type defines the HA
+/// cluster Prometheus Exporter settings. For more information, see the [component
+/// configuration](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/component-config-sections.html#component-configuration-prometheus)
+/// in the CloudWatch Application Insights documentation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HaClusterPrometheusExporter {
     /// `PrometheusPort`.
+    ///
+    /// The target port to which Prometheus sends metrics. If not specified, the default port 9668 is used.
     pub prometheus_port: Option<Val<String>>,
 }
 
@@ -812,17 +943,33 @@ impl ToValue for HaClusterPrometheusExporter {
 impl Literal for HaClusterPrometheusExporter {}
 
 /// The [`HANAPrometheusExporter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-hanaprometheusexporter.html) property type.
+///
+/// The `AWS::ApplicationInsights::Application HANAPrometheusExporter` property type defines the HANA DB
+/// Prometheus Exporter settings. For more information, see the [component
+/// configuration](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/component-config-sections.html#component-configuration-prometheus)
+/// in the CloudWatch Application Insights documentation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HanaPrometheusExporter {
     /// `AgreeToInstallHANADBClient`: required.
+    ///
+    /// Designates whether you agree to install the HANA DB client.
     pub agree_to_install_hanadb_client: Option<Val<bool>>,
     /// `HANAPort`: required.
+    ///
+    /// The HANA database port by which the exporter will query HANA metrics.
     pub hana_port: Option<Val<String>>,
     /// `HANASID`: required.
+    ///
+    /// The three-character SAP system ID (SID) of the SAP HANA system.
     pub hanasid: Option<Val<String>>,
     /// `HANASecretName`: required.
+    ///
+    /// The AWS Secrets Manager secret that stores HANA monitoring user credentials. The HANA Prometheus
+    /// exporter uses these credentials to connect to the database and query HANA metrics.
     pub hana_secret_name: Option<Val<String>>,
     /// `PrometheusPort`.
+    ///
+    /// The target port to which Prometheus sends metrics. If not specified, the default port 9668 is used.
     pub prometheus_port: Option<Val<String>>,
 }
 
@@ -928,13 +1075,25 @@ impl ToValue for HanaPrometheusExporter {
 impl Literal for HanaPrometheusExporter {}
 
 /// The [`JMXPrometheusExporter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-jmxprometheusexporter.html) property type.
+///
+/// The `AWS::ApplicationInsights::Application JMXPrometheusExporter` property type defines the
+/// JMXPrometheus Exporter configuration. For more information, see the [component
+/// configuration](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/component-config-sections.html#component-configuration-prometheus)
+/// in the CloudWatch Application Insights documentation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JmxPrometheusExporter {
     /// `HostPort`.
+    ///
+    /// The host and port to connect to through remote JMX. Only one of `jmxURL` and `hostPort` can be
+    /// specified.
     pub host_port: Option<Val<String>>,
     /// `JMXURL`.
+    ///
+    /// The complete JMX URL to connect to.
     pub jmxurl: Option<Val<String>>,
     /// `PrometheusPort`.
+    ///
+    /// The target port to send Prometheus metrics to. If not specified, the default port `9404` is used.
     pub prometheus_port: Option<Val<String>>,
 }
 
@@ -994,11 +1153,24 @@ impl ToValue for JmxPrometheusExporter {
 impl Literal for JmxPrometheusExporter {}
 
 /// The [`Log`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-log.html) property type.
+///
+/// The `AWS::ApplicationInsights::Application Log` property type specifies a log to monitor for the
+/// component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Log {
     /// `Encoding`.
+    ///
+    /// The type of encoding of the logs to be monitored. The specified encoding should be included in the
+    /// list of CloudWatch agent supported encodings. If not provided, CloudWatch Application Insights uses
+    /// the default encoding type for the log type:
+    ///
+    /// - `APPLICATION/DEFAULT` : utf-8 encoding
+    /// - `SQL_SERVER` : utf-16 encoding
+    /// - `IIS` : ascii encoding
     pub encoding: Option<Val<Encoding>>,
     /// `LogGroupName`.
+    ///
+    /// The CloudWatch log group name to be associated with the monitored log.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `[\.\-_/#A-Za-z0-9]+`.
@@ -1006,14 +1178,30 @@ pub struct Log {
     pub log_group_name: Option<Val<String>>,
     /// `LogPath`.
     ///
+    /// The path of the logs to be monitored. The log path must be an absolute Windows or Linux system file
+    /// path. For more information, see [CloudWatch Agent Configuration File: Logs
+    /// Section](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Agent-Configuration-File-Details.html#CloudWatch-Agent-Configuration-File-Logssection)
+    /// .
+    ///
     /// - Length: 1 to 260.
     /// - Pattern: `^([a-zA-Z]:\\[\\\S|*\S]?.*|/[^"']*)$`.
     pub log_path: Option<Val<String>>,
     /// `LogType`: required.
     ///
+    /// The log type decides the log patterns against which Application Insights analyzes the log. The log
+    /// type is selected from the following: `SQL_SERVER` , `MYSQL` , `MYSQL_SLOW_QUERY` , `POSTGRESQL` ,
+    /// `ORACLE_ALERT` , `ORACLE_LISTENER` , `IIS` , `APPLICATION` , `WINDOWS_EVENTS` ,
+    /// `WINDOWS_EVENTS_ACTIVE_DIRECTORY` , `WINDOWS_EVENTS_DNS` , `WINDOWS_EVENTS_IIS` ,
+    /// `WINDOWS_EVENTS_SHAREPOINT` , `SQL_SERVER_ALWAYSON_AVAILABILITY_GROUP` ,
+    /// `SQL_SERVER_FAILOVER_CLUSTER_INSTANCE` , `STEP_FUNCTION` , `API_GATEWAY_ACCESS` ,
+    /// `API_GATEWAY_EXECUTION` , `SAP_HANA_LOGS` , `SAP_HANA_TRACE` , `SAP_HANA_HIGH_AVAILABILITY` , and
+    /// `DEFAULT` .
+    ///
     /// - Pattern: `^[A-Z][A-Z_]*$`.
     pub log_type: Option<Val<String>>,
     /// `PatternSet`.
+    ///
+    /// The log pattern set.
     ///
     /// - Length: 1 to 30.
     /// - Pattern: `[a-zA-Z0-9.-_]*`.
@@ -1091,18 +1279,30 @@ impl ToValue for Log {
 impl Literal for Log {}
 
 /// The [`LogPattern`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-logpattern.html) property type.
+///
+/// The `AWS::ApplicationInsights::Application LogPattern` property type specifies an object that
+/// defines the log patterns that belong to a `LogPatternSet` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogPattern {
     /// `Pattern`: required.
+    ///
+    /// A regular expression that defines the log pattern. A log pattern can contain up to 50 characters,
+    /// and it cannot be empty.
     ///
     /// - Length: 1 to 50.
     pub pattern: Option<Val<String>>,
     /// `PatternName`: required.
     ///
+    /// The name of the log pattern. A log pattern name can contain up to 50 characters, and it cannot be
+    /// empty. The characters can be Unicode letters, digits, or one of the following symbols: period, dash,
+    /// underscore.
+    ///
     /// - Length: 1 to 50.
     /// - Pattern: `[a-zA-Z0-9.-_]*`.
     pub pattern_name: Option<Val<String>>,
     /// `Rank`: required.
+    ///
+    /// The rank of the log pattern.
     pub rank: Option<Val<i64>>,
 }
 
@@ -1179,13 +1379,22 @@ impl ToValue for LogPattern {
 impl Literal for LogPattern {}
 
 /// The [`LogPatternSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-logpatternset.html) property type.
+///
+/// The `AWS::ApplicationInsights::Application LogPatternSet` property type specifies the log pattern
+/// set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogPatternSet {
     /// `LogPatterns`: required.
     ///
+    /// A list of objects that define the log patterns that belong to `LogPatternSet` .
+    ///
     /// - Items: at least 1.
     pub log_patterns: Option<Val<Vec<LogPattern>>>,
     /// `PatternSetName`: required.
+    ///
+    /// The name of the log pattern. A log pattern name can contain up to 30 characters, and it cannot be
+    /// empty. The characters can be Unicode letters, digits, or one of the following symbols: period, dash,
+    /// underscore.
     ///
     /// - Length: 1 to 30.
     /// - Pattern: `[a-zA-Z0-9.-_]*`.
@@ -1264,13 +1473,21 @@ impl ToValue for LogPatternSet {
 impl Literal for LogPatternSet {}
 
 /// The [`NetWeaverPrometheusExporter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-netweaverprometheusexporter.html) property type.
+///
+/// The NetWeaver Prometheus Exporter Settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetWeaverPrometheusExporter {
     /// `InstanceNumbers`: required.
+    ///
+    /// SAP instance numbers for ASCS, ERS, and App Servers.
     pub instance_numbers: Option<Val<Vec<String>>>,
     /// `PrometheusPort`.
+    ///
+    /// Prometheus exporter port.
     pub prometheus_port: Option<Val<String>>,
     /// `SAPSID`: required.
+    ///
+    /// SAP NetWeaver SID.
     pub sapsid: Option<Val<String>>,
 }
 
@@ -1353,11 +1570,17 @@ impl ToValue for NetWeaverPrometheusExporter {
 impl Literal for NetWeaverPrometheusExporter {}
 
 /// The [`Process`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-process.html) property type.
+///
+/// A process to be monitored for the component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Process {
     /// `AlarmMetrics`: required.
+    ///
+    /// A list of metrics to monitor for the component.
     pub alarm_metrics: Option<Val<Vec<AlarmMetric>>>,
     /// `ProcessName`: required.
+    ///
+    /// The name of the process to be monitored for the component.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_,-]+$`.
@@ -1436,11 +1659,18 @@ impl ToValue for Process {
 impl Literal for Process {}
 
 /// The [`SQLServerPrometheusExporter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-sqlserverprometheusexporter.html) property type.
+///
+/// The SQL prometheus exporter settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SqlServerPrometheusExporter {
     /// `PrometheusPort`: required.
+    ///
+    /// Prometheus exporter port.
     pub prometheus_port: Option<Val<String>>,
     /// `SQLSecretName`: required.
+    ///
+    /// Secret name which managers SQL exporter connection. e.g. {"data_source_name":
+    /// "sqlserver://\<USERNAME>:\<PASSWORD>@localhost:1433"}
     pub sql_secret_name: Option<Val<String>>,
 }
 
@@ -1511,15 +1741,28 @@ impl ToValue for SqlServerPrometheusExporter {
 impl Literal for SqlServerPrometheusExporter {}
 
 /// The [`SubComponentConfigurationDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-subcomponentconfigurationdetails.html) property type.
+///
+/// The `AWS::ApplicationInsights::Application SubComponentConfigurationDetails` property type specifies
+/// the configuration settings of the sub-components.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubComponentConfigurationDetails {
     /// `AlarmMetrics`.
+    ///
+    /// A list of metrics to monitor for the component. All component types can use `AlarmMetrics` .
     pub alarm_metrics: Option<Val<Vec<AlarmMetric>>>,
     /// `Logs`.
+    ///
+    /// A list of logs to monitor for the component. Only Amazon EC2 instances can use `Logs` .
     pub logs: Option<Val<Vec<Log>>>,
     /// `Processes`.
+    ///
+    /// A list of processes to monitor for the component. Only Windows EC2 instances can have a processes
+    /// section.
     pub processes: Option<Val<Vec<Process>>>,
     /// `WindowsEvents`.
+    ///
+    /// A list of Windows Events to monitor for the component. Only Amazon EC2 instances running on Windows
+    /// can use `WindowsEvents` .
     pub windows_events: Option<Val<Vec<WindowsEvent>>>,
 }
 
@@ -1605,11 +1848,18 @@ impl ToValue for SubComponentConfigurationDetails {
 impl Literal for SubComponentConfigurationDetails {}
 
 /// The [`SubComponentTypeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-subcomponenttypeconfiguration.html) property type.
+///
+/// The `AWS::ApplicationInsights::Application SubComponentTypeConfiguration` property type specifies
+/// the sub-component configurations for a component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubComponentTypeConfiguration {
     /// `SubComponentConfigurationDetails`: required.
+    ///
+    /// The configuration settings of the sub-components.
     pub sub_component_configuration_details: Option<Val<SubComponentConfigurationDetails>>,
     /// `SubComponentType`: required.
+    ///
+    /// The sub-component type.
     pub sub_component_type: Option<Val<SubComponentType>>,
 }
 
@@ -1755,24 +2005,39 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`WindowsEvent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationinsights-application-windowsevent.html) property type.
+///
+/// The `AWS::ApplicationInsights::Application WindowsEvent` property type specifies a Windows Event to
+/// monitor for the component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WindowsEvent {
     /// `EventLevels`: required.
     ///
+    /// The levels of event to log. You must specify each level to log. Possible values include
+    /// `INFORMATION` , `WARNING` , `ERROR` , `CRITICAL` , and `VERBOSE` . This field is required for each
+    /// type of Windows Event to log.
+    ///
     /// - Items: at least 1.
     pub event_levels: Option<Val<Vec<EventLevel>>>,
     /// `EventName`: required.
+    ///
+    /// The type of Windows Events to log, equivalent to the Windows Event log channel name. For example,
+    /// System, Security, CustomEventName, and so on. This field is required for each type of Windows event
+    /// to log.
     ///
     /// - Length: 1 to 260.
     /// - Pattern: `^[a-zA-Z0-9_ \\/-]+$`.
     pub event_name: Option<Val<String>>,
     /// `LogGroupName`: required.
     ///
+    /// The CloudWatch log group name to be associated with the monitored log.
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `[\.\-_/#A-Za-z0-9]+`.
     /// - Format: `AWS::Logs::LogGroup.Name`.
     pub log_group_name: Option<Val<String>>,
     /// `PatternSet`.
+    ///
+    /// The log pattern set.
     ///
     /// - Length: 1 to 30.
     /// - Pattern: `[a-zA-Z0-9.-_]*`.
@@ -1899,9 +2164,18 @@ impl ComponentConfigurationMode {
             ComponentConfigurationMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComponentConfigurationMode {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "DEFAULT_WITH_OVERWRITE", "CUSTOM"];
+    fn as_str(&self) -> &str {
+        ComponentConfigurationMode::as_str(self)
     }
 }
 
@@ -1950,9 +2224,18 @@ impl Encoding {
             Encoding::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Encoding {
+    const VALUES: &'static [&'static str] = &["utf-8", "utf-16", "ascii"];
+    fn as_str(&self) -> &str {
+        Encoding::as_str(self)
     }
 }
 
@@ -2007,9 +2290,18 @@ impl EventLevel {
             EventLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EventLevel {
+    const VALUES: &'static [&'static str] = &["INFORMATION", "WARNING", "ERROR", "CRITICAL", "VERBOSE"];
+    fn as_str(&self) -> &str {
+        EventLevel::as_str(self)
     }
 }
 
@@ -2054,9 +2346,18 @@ impl GroupingType {
             GroupingType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GroupingType {
+    const VALUES: &'static [&'static str] = &["ACCOUNT_BASED"];
+    fn as_str(&self) -> &str {
+        GroupingType::as_str(self)
     }
 }
 
@@ -2103,9 +2404,18 @@ impl Severity {
             Severity::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Severity {
+    const VALUES: &'static [&'static str] = &["HIGH", "MEDIUM", "LOW"];
+    fn as_str(&self) -> &str {
+        Severity::as_str(self)
     }
 }
 
@@ -2151,9 +2461,18 @@ impl SubComponentType {
             SubComponentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SubComponentType {
+    const VALUES: &'static [&'static str] = &["AWS::EC2::Instance", "AWS::EC2::Volume"];
+    fn as_str(&self) -> &str {
+        SubComponentType::as_str(self)
     }
 }
 

@@ -5,6 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::ApplicationSignals::Discovery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-applicationsignals-discovery.html) resource type.
 ///
+/// > If you have existing `AWS::ApplicationSignals::Discovery` resources that were created prior to the
+/// Application Map release, you will need to delete and recreate these resources in your account to
+/// enable Application Map.
+///
+/// Enables this AWS account to be able to use CloudWatch Application Signals by creating the
+/// `AWSServiceRoleForCloudWatchApplicationSignals` service-linked role. This service-linked role has
+/// the following permissions:
+///
+/// - `xray:GetServiceGraph`
+/// - `logs:StartQuery`
+/// - `logs:GetQueryResults`
+/// - `cloudwatch:GetMetricData`
+/// - `cloudwatch:ListMetrics`
+/// - `tag:GetResources`
+/// - `autoscaling:DescribeAutoScalingGroups`
+///
+/// A service-linked CloudTrail event channel is created to process CloudTrail events and return change
+/// event information. This includes last deployment time, userName, eventName, and other event
+/// metadata.
+///
+/// After completing this step, you still need to instrument your Java and Python applications to send
+/// data to Application Signals. For more information, see [Enabling Application
+/// Signals](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Application-Signals-Enable.html)
+/// .
+///
 /// Build it with [`Discovery::builder`]; adding it to a stack returns a [`DiscoveryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Discovery {}
@@ -67,6 +92,8 @@ impl Deref for DiscoveryHandle {
 
 impl DiscoveryHandle {
     /// `Fn::GetAtt` `AccountId`.
+    ///
+    /// The 12 digit AWS Account ID for the account.
     pub fn attr_account_id(&self) -> Val<String> {
         self.0.get_att("AccountId")
     }

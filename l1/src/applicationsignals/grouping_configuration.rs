@@ -5,10 +5,16 @@ use crate::rt::*;
 
 /// The [`AWS::ApplicationSignals::GroupingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-applicationsignals-groupingconfiguration.html) resource type.
 ///
+/// A structure that contains the complete grouping configuration for an account, including all defined
+/// grouping attributes and metadata about when it was last updated.
+///
 /// Build it with [`GroupingConfiguration::builder`]; adding it to a stack returns a [`GroupingConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupingConfiguration {
     /// `GroupingAttributeDefinitions`: required.
+    ///
+    /// An array of grouping attribute definitions that specify how services should be grouped based on
+    /// various attributes and source keys.
     pub grouping_attribute_definitions: Option<Val<Vec<GroupingAttributeDefinition>>>,
 }
 
@@ -98,10 +104,15 @@ impl Deref for GroupingConfigurationHandle {
 
 impl GroupingConfigurationHandle {
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when this grouping configuration was last updated. When used in a raw HTTP Query API,
+    /// it is formatted as epoch time in seconds.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `AccountId`.
+    ///
+    /// The 12 digit AWS Account ID for the account.
     pub fn attr_account_id(&self) -> Val<String> {
         self.0.get_att("AccountId")
     }
@@ -116,19 +127,32 @@ impl GroupingConfigurationHandle {
 }
 
 /// The [`GroupingAttributeDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-groupingconfiguration-groupingattributedefinition.html) property type.
+///
+/// A structure that defines how services should be grouped based on specific attributes. This includes
+/// the friendly name for the grouping, the source keys to derive values from, and an optional default
+/// value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupingAttributeDefinition {
     /// `DefaultGroupingValue`.
+    ///
+    /// The default value to use for this grouping attribute when no value can be derived from the source
+    /// keys. This ensures all services have a grouping value even if the source data is missing.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9\s+\-=\._:/@]*$`.
     pub default_grouping_value: Option<Val<String>>,
     /// `GroupingName`: required.
     ///
+    /// The friendly name for this grouping attribute, such as `BusinessUnit` or `Environment` . This name
+    /// is used to identify the grouping in the console and APIs.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9\s+\-=\._:/@]*$`.
     pub grouping_name: Option<Val<String>>,
     /// `GroupingSourceKeys`: required.
+    ///
+    /// An array of source keys used to derive the grouping attribute value from telemetry data, AWS tags,
+    /// or other sources. For example, \["business_unit", "team"\] would look for values in those fields.
     ///
     /// - Items: at least 1.
     pub grouping_source_keys: Option<Val<Vec<String>>>,

@@ -5,32 +5,128 @@ use crate::rt::*;
 
 /// The [`AWS::ApplicationSignals::ServiceLevelObjective`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-applicationsignals-servicelevelobjective.html) resource type.
 ///
+/// Creates or updates a service level objective (SLO), which can help you ensure that your critical
+/// business operations are meeting customer expectations. Use SLOs to set and track specific target
+/// levels for the reliability and availability of your applications and services. SLOs use service
+/// level indicators (SLIs) to calculate whether the application is performing at the level that you
+/// want.
+///
+/// Create an SLO to set a target for a service operation, or service dependency's availability or
+/// latency. CloudWatch measures this target frequently you can find whether it has been breached.
+///
+/// The target performance quality that is defined for an SLO is the *attainment goal* . An attainment
+/// goal is the percentage of time or requests that the SLI is expected to meet the threshold over each
+/// time interval. For example, an attainment goal of 99.9% means that within your interval, you are
+/// targeting 99.9% of the periods to be in healthy state.
+///
+/// When you create an SLO, you specify whether it is a *period-based SLO* or a *request-based SLO* .
+/// Each type of SLO has a different way of evaluating your application's performance against its
+/// attainment goal.
+///
+/// - A *period-based SLO* uses defined *periods* of time within a specified total time interval. For
+///   each period of time, Application Signals determines whether the application met its goal. The
+///   attainment rate is calculated as the `number of good periods/number of total periods` .
+///
+/// For example, for a period-based SLO, meeting an attainment goal of 99.9% means that within your
+/// interval, your application must meet its performance goal during at least 99.9% of the time periods.
+/// - A *request-based SLO* doesn't use pre-defined periods of time. Instead, the SLO measures `number
+///   of good requests/number of total requests` during the interval. At any time, you can find the
+///   ratio of good requests to total requests for the interval up to the time stamp that you specify,
+///   and measure that ratio against the goal set in your SLO.
+///
+/// After you have created an SLO, you can retrieve error budget reports for it. An *error budget* is
+/// the amount of time or amount of requests that your application can be non-compliant with the SLO's
+/// goal, and still have your application meet the goal.
+///
+/// - For a period-based SLO, the error budget starts at a number defined by the highest number of
+///   periods that can fail to meet the threshold, while still meeting the overall goal. The *remaining
+///   error budget* decreases with every failed period that is recorded. The error budget within one
+///   interval can never increase.
+///
+/// For example, an SLO with a threshold that 99.95% of requests must be completed under 2000ms every
+/// month translates to an error budget of 21.9 minutes of downtime per month.
+/// - For a request-based SLO, the remaining error budget is dynamic and can increase or decrease,
+///   depending on the ratio of good requests to total requests.
+///
+/// When you call this operation, Application Signals creates the *AWSServiceRoleForCloudWatchApplicationSignals*
+/// service-linked role, if it doesn't already exist in your account. This service- linked role has the
+/// following permissions:
+///
+/// - `xray:GetServiceGraph`
+/// - `logs:StartQuery`
+/// - `logs:GetQueryResults`
+/// - `cloudwatch:GetMetricData`
+/// - `cloudwatch:ListMetrics`
+/// - `tag:GetResources`
+/// - `autoscaling:DescribeAutoScalingGroups`
+///
+/// You can easily set SLO targets for your applications, and their dependencies, that are discovered by
+/// Application Signals, using critical metrics such as latency and availability. You can also set SLOs
+/// against any CloudWatch metric or math expression that produces a time series.
+///
+/// > You can't create an SLO for a service operation that was discovered by Application Signals until
+/// after that operation has reported standard metrics to Application Signals.
+///
+/// You cannot change from a period-based SLO to a request-based SLO, or change from a request-based SLO
+/// to a period-based SLO.
+///
+/// For more information about SLOs, see [Service level objectives
+/// (SLOs)](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-ServiceLevelObjectives.html)
+/// .
+///
 /// Build it with [`ServiceLevelObjective::builder`]; adding it to a stack returns a [`ServiceLevelObjectiveHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceLevelObjective {
     /// `BurnRateConfigurations`.
     ///
+    /// Each object in this array defines the length of the look-back window used to calculate one burn rate
+    /// metric for this SLO. The burn rate measures how fast the service is consuming the error budget,
+    /// relative to the attainment goal of the SLO.
+    ///
     /// - Items: 0 to 10.
     pub burn_rate_configurations: Option<Val<Vec<BurnRateConfiguration>>>,
     /// `Description`.
+    ///
+    /// An optional description for this SLO.
     ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `ExclusionWindows`.
     ///
+    /// The time window to be excluded from the SLO performance metrics.
+    ///
     /// - Items: 0 to 10.
     pub exclusion_windows: Option<Val<Vec<ExclusionWindow>>>,
     /// `Goal`.
+    ///
+    /// This structure contains the attributes that determine the goal of an SLO. This includes the time
+    /// period for evaluation and the attainment threshold.
     pub goal: Option<Val<Goal>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A name for this SLO.
     ///
     /// - Pattern: `^[0-9A-Za-z][-._0-9A-Za-z ]{0,126}[0-9A-Za-z]$`.
     pub name: Option<Val<String>>,
     /// `RequestBasedSli`.
+    ///
+    /// A structure containing information about the performance metric that this SLO monitors, if this is a
+    /// request-based SLO.
     pub request_based_sli: Option<Val<RequestBasedSli>>,
     /// `Sli`.
+    ///
+    /// A structure containing information about the performance metric that this SLO monitors, if this is a
+    /// period-based SLO.
     pub sli: Option<Val<Sli>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs to associate with the SLO. You can associate as many as 50 tags with an
+    /// SLO. To be able to associate tags with the SLO when you create the SLO, you must have the
+    /// cloudwatch:TagResource permission.
+    ///
+    /// Tags can help you organize and categorize your resources. You can also use them to scope user
+    /// permissions by granting a user permission to access or change only resources with certain tag
+    /// values.
     ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -161,18 +257,26 @@ impl Deref for ServiceLevelObjectiveHandle {
 
 impl ServiceLevelObjectiveHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of this SLO.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The date and time that this SLO was created.
     pub fn attr_created_time(&self) -> Val<i64> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The time that this SLO was most recently updated.
     pub fn attr_last_updated_time(&self) -> Val<i64> {
         self.0.get_att("LastUpdatedTime")
     }
     /// `Fn::GetAtt` `EvaluationType`.
+    ///
+    /// Displays whether this is a period-based SLO or a request-based SLO.
     pub fn attr_evaluation_type(&self) -> Val<String> {
         self.0.get_att("EvaluationType")
     }
@@ -187,9 +291,25 @@ impl ServiceLevelObjectiveHandle {
 }
 
 /// The [`BurnRateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-burnrateconfiguration.html) property type.
+///
+/// This object defines the length of the look-back window used to calculate one burn rate metric for
+/// this SLO. The burn rate measures how fast the service is consuming the error budget, relative to the
+/// attainment goal of the SLO. A burn rate of exactly 1 indicates that the SLO goal will be met
+/// exactly.
+///
+/// For example, if you specify 60 as the number of minutes in the look-back window, the burn rate is
+/// calculated as the following:
+///
+/// *burn rate = error rate over the look-back window / (100% - attainment goal percentage)*
+///
+/// For more information about burn rates, see [Calculate burn
+/// rates](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-ServiceLevelObjectives.html#CloudWatch-ServiceLevelObjectives-burn)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BurnRateConfiguration {
     /// `LookBackWindowMinutes`: required.
+    ///
+    /// The number of minutes to use as the look-back window.
     ///
     /// - Range: 1 to 10080.
     pub look_back_window_minutes: Option<Val<i64>>,
@@ -246,15 +366,32 @@ impl ToValue for BurnRateConfiguration {
 impl Literal for BurnRateConfiguration {}
 
 /// The [`CalendarInterval`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-calendarinterval.html) property type.
+///
+/// If the interval for this service level objective is a calendar interval, this structure contains the
+/// interval specifications.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CalendarInterval {
     /// `Duration`: required.
     ///
+    /// Specifies the duration of each calendar interval. For example, if `Duration` is `1` and
+    /// `DurationUnit` is `MONTH` , each interval is one month, aligned with the calendar.
+    ///
     /// - Minimum: 1.
     pub duration: Option<Val<i64>>,
     /// `DurationUnit`: required.
+    ///
+    /// Specifies the calendar interval unit.
     pub duration_unit: Option<Val<DurationUnit>>,
     /// `StartTime`: required.
+    ///
+    /// The date and time when you want the first interval to start. Be sure to choose a time that
+    /// configures the intervals the way that you want. For example, if you want weekly intervals starting
+    /// on Mondays at 6 a.m., be sure to specify a start time that is a Monday at 6 a.m.
+    ///
+    /// When used in a raw HTTP Query API, it is formatted as be epoch time in seconds. For example:
+    /// `1698778057`
+    ///
+    /// As soon as one calendar interval ends, another automatically begins.
     ///
     /// - Minimum: 946684800.
     pub start_time: Option<Val<i64>>,
@@ -341,11 +478,28 @@ impl ToValue for CalendarInterval {
 impl Literal for CalendarInterval {}
 
 /// The [`DependencyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-dependencyconfig.html) property type.
+///
+/// Identifies the dependency using the `DependencyKeyAttributes` and `DependencyOperationName` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DependencyConfig {
     /// `DependencyKeyAttributes`: required.
+    ///
+    /// If this SLO is related to a metric collected by Application Signals, you must use this field to
+    /// specify which dependency the SLO metric is related to.
+    ///
+    /// - `Type` designates the type of object this is.
+    /// - `ResourceType` specifies the type of the resource. This field is used only when the value of the
+    ///   `Type` field is `Resource` or `AWS::Resource` .
+    /// - `Name` specifies the name of the object. This is used only if the value of the `Type` field is
+    ///   `Service` , `RemoteService` , or `AWS::Service` .
+    /// - `Identifier` identifies the resource objects of this resource. This is used only if the value of
+    ///   the `Type` field is `Resource` or `AWS::Resource` .
+    /// - `Environment` specifies the location where this object is hosted, or what it belongs to.
     pub dependency_key_attributes: Option<Val<BTreeMap<String, String>>>,
     /// `DependencyOperationName`: required.
+    ///
+    /// When the SLO monitors a specific operation of the dependency, this field specifies the name of that
+    /// operation in the dependency.
     ///
     /// - Length: 1 to 255.
     pub dependency_operation_name: Option<Val<String>>,
@@ -423,11 +577,27 @@ impl ToValue for DependencyConfig {
 impl Literal for DependencyConfig {}
 
 /// The [`Dimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-dimension.html) property type.
+///
+/// A dimension is a name/value pair that is part of the identity of a metric. Because dimensions are
+/// part of the unique identifier for a metric, whenever you add a unique name/value pair to one of your
+/// metrics, you are creating a new variation of that metric. For example, many Amazon EC2 metrics
+/// publish `InstanceId` as a dimension name, and the actual instance ID as the value for that
+/// dimension.
+///
+/// You can assign up to 30 dimensions to a metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dimension {
     /// `Name`: required.
+    ///
+    /// The name of the dimension. Dimension names must contain only ASCII characters, must include at least
+    /// one non-whitespace character, and cannot start with a colon ( `:` ). ASCII control characters are
+    /// not supported as part of dimension names.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of the dimension. Dimension values must contain only ASCII characters and must include at
+    /// least one non-whitespace character. ASCII control characters are not supported as part of dimension
+    /// values.
     pub value: Option<Val<String>>,
 }
 
@@ -495,17 +665,27 @@ impl ToValue for Dimension {
 impl Literal for Dimension {}
 
 /// The [`ExclusionWindow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-exclusionwindow.html) property type.
+///
+/// The time window to be excluded from the SLO performance metrics.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExclusionWindow {
     /// `Reason`.
     ///
+    /// The reason for the time exclusion windows. For example, maintenance.
+    ///
     /// - Length: 1 to 1024.
     pub reason: Option<Val<String>>,
     /// `RecurrenceRule`.
+    ///
+    /// The recurrence rule for the time exclusion window.
     pub recurrence_rule: Option<Val<RecurrenceRule>>,
     /// `StartTime`.
+    ///
+    /// The start time of the time exclusion window.
     pub start_time: Option<Val<String>>,
     /// `Window`: required.
+    ///
+    /// The time exclusion window.
     pub window: Option<Val<Window>>,
 }
 
@@ -578,13 +758,34 @@ impl ToValue for ExclusionWindow {
 impl Literal for ExclusionWindow {}
 
 /// The [`Goal`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-goal.html) property type.
+///
+/// This structure contains the attributes that determine the goal of an SLO. This includes the time
+/// period for evaluation and the attainment threshold.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Goal {
     /// `AttainmentGoal`.
+    ///
+    /// The threshold that determines if the goal is being met.
+    ///
+    /// If this is a period-based SLO, the attainment goal is the percentage of good periods that meet the
+    /// threshold requirements to the total periods within the interval. For example, an attainment goal of 99.9%
+    /// means that within your interval, you are targeting 99.9% of the periods to be in healthy state.
+    ///
+    /// If this is a request-based SLO, the attainment goal is the percentage of requests that must be
+    /// successful to meet the attainment goal.
+    ///
+    /// If you omit this parameter, 99 is used to represent 99% as the attainment goal.
     pub attainment_goal: Option<Val<f64>>,
     /// `Interval`.
+    ///
+    /// The time period used to evaluate the SLO. It can be either a calendar interval or rolling interval.
+    ///
+    /// If you omit this parameter, a rolling interval of 7 days is used.
     pub interval: Option<Val<Interval>>,
     /// `WarningThreshold`.
+    ///
+    /// The percentage of remaining budget over total budget that you want to get warnings for. If you omit
+    /// this parameter, the default of 50.0 is used.
     pub warning_threshold: Option<Val<f64>>,
 }
 
@@ -644,11 +845,17 @@ impl ToValue for Goal {
 impl Literal for Goal {}
 
 /// The [`Interval`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-interval.html) property type.
+///
+/// The time period used to evaluate the SLO. It can be either a calendar interval or rolling interval.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Interval {
     /// `CalendarInterval`.
+    ///
+    /// If the interval is a calendar interval, this structure contains the interval specifications.
     pub calendar_interval: Option<Val<CalendarInterval>>,
     /// `RollingInterval`.
+    ///
+    /// If the interval is a rolling interval, this structure contains the interval specifications.
     pub rolling_interval: Option<Val<RollingInterval>>,
 }
 
@@ -702,13 +909,27 @@ impl ToValue for Interval {
 impl Literal for Interval {}
 
 /// The [`Metric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-metric.html) property type.
+///
+/// This structure defines the metric used for a service level indicator, including the metric name,
+/// namespace, and dimensions
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Metric {
     /// `Dimensions`.
+    ///
+    /// An array of one or more dimensions to use to define the metric that you want to use. For more
+    /// information, see
+    /// [Dimensions](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Dimension)
+    /// .
     pub dimensions: Option<Val<Vec<Dimension>>>,
     /// `MetricName`.
+    ///
+    /// The name of the metric to use.
     pub metric_name: Option<Val<String>>,
     /// `Namespace`.
+    ///
+    /// The namespace of the metric. For more information, see
+    /// [Namespaces](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Namespace)
+    /// .
     pub namespace: Option<Val<String>>,
 }
 
@@ -773,17 +994,64 @@ impl ToValue for Metric {
 impl Literal for Metric {}
 
 /// The [`MetricDataQuery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-metricdataquery.html) property type.
+///
+/// Use this structure to define a metric or metric math expression that you want to use as for a
+/// service level objective.
+///
+/// Each `MetricDataQuery` in the `MetricDataQueries` array specifies either a metric to retrieve, or a
+/// metric math expression to be performed on retrieved metrics. A single `MetricDataQueries` array can
+/// include as many as 20 `MetricDataQuery` structures in the array. The 20 structures can include as
+/// many as 10 structures that contain a `MetricStat` parameter to retrieve a metric, and as many as 10
+/// structures that contain the `Expression` parameter to perform a math expression. Of those
+/// `Expression` structures, exactly one must have true as the value for `ReturnData` . The result of
+/// this expression used for the SLO.
+///
+/// For more information about metric math expressions, see [Use metric
+/// math](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html) .
+///
+/// Within each `MetricDataQuery` object, you must specify either `Expression` or `MetricStat` but not
+/// both.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricDataQuery {
     /// `AccountId`.
+    ///
+    /// The ID of the account where this metric is located. If you are performing this operation in a
+    /// monitoring account, use this to specify which source account to retrieve this metric from.
     pub account_id: Option<Val<String>>,
     /// `Expression`.
+    ///
+    /// This field can contain a metric math expression to be performed on the other metrics that you are
+    /// retrieving within this `MetricDataQueries` structure.
+    ///
+    /// A math expression can use the `Id` of the other metrics or queries to refer to those metrics, and
+    /// can also use the `Id` of other expressions to use the result of those expressions. For more
+    /// information about metric math expressions, see [Metric Math Syntax and
+    /// Functions](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html#metric-math-syntax)
+    /// in the *Amazon CloudWatch User Guide* .
+    ///
+    /// Within each `MetricDataQuery` object, you must specify either `Expression` or `MetricStat` but not
+    /// both.
     pub expression: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// A short name used to tie this object to the results in the response. This `Id` must be unique within
+    /// a `MetricDataQueries` array. If you are performing math expressions on this set of data, this name
+    /// represents that data and can serve as a variable in the metric math expression. The valid characters
+    /// are letters, numbers, and underscore. The first character must be a lowercase letter.
     pub id: Option<Val<String>>,
     /// `MetricStat`.
+    ///
+    /// A metric to be used directly for the SLO, or to be used in the math expression that will be used for
+    /// the SLO.
+    ///
+    /// Within one `MetricDataQuery` object, you must specify either `Expression` or `MetricStat` but not
+    /// both.
     pub metric_stat: Option<Val<MetricStat>>,
     /// `ReturnData`.
+    ///
+    /// Use this only if you are using a metric math expression for the SLO. Specify `true` for `ReturnData`
+    /// for only the one expression result to use as the alarm. For all other metrics and expressions in the
+    /// same `CreateServiceLevelObjective` operation, specify `ReturnData` as `false` .
     pub return_data: Option<Val<bool>>,
 }
 
@@ -862,15 +1130,38 @@ impl ToValue for MetricDataQuery {
 impl Literal for MetricDataQuery {}
 
 /// The [`MetricStat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-metricstat.html) property type.
+///
+/// This structure defines the metric to be used as the service level indicator, along with the
+/// statistics, period, and unit.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricStat {
     /// `Metric`: required.
+    ///
+    /// The metric to use as the service level indicator, including the metric name, namespace, and
+    /// dimensions.
     pub metric: Option<Val<Metric>>,
     /// `Period`: required.
+    ///
+    /// The granularity, in seconds, to be used for the metric. For metrics with regular resolution, a
+    /// period can be as short as one minute (60 seconds) and must be a multiple of 60. For high-resolution
+    /// metrics that are collected at intervals of less than one minute, the period can be 1, 5, 10, 30, 60,
+    /// or any multiple of 60. High-resolution metrics are those metrics stored by a `PutMetricData` call
+    /// that includes a `StorageResolution` of 1 second.
     pub period: Option<Val<i64>>,
     /// `Stat`: required.
+    ///
+    /// The statistic to use for comparison to the threshold. It can be any CloudWatch statistic or extended
+    /// statistic. For more information about statistics, see [CloudWatch statistics
+    /// definitions](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions.html)
+    /// .
     pub stat: Option<Val<String>>,
     /// `Unit`.
+    ///
+    /// If you omit `Unit` then all data that was collected with any unit is returned, along with the
+    /// corresponding units that were specified when the data was reported to CloudWatch. If you specify a
+    /// unit, the operation returns only data that was collected with that unit specified. If you specify a
+    /// unit that does not match the data collected, the results of the operation are null. CloudWatch does
+    /// not perform unit conversions.
     pub unit: Option<Val<String>>,
 }
 
@@ -962,11 +1253,22 @@ impl ToValue for MetricStat {
 impl Literal for MetricStat {}
 
 /// The [`MonitoredRequestCountMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-monitoredrequestcountmetric.html) property type.
+///
+/// This structure defines the metric that is used as the "good request" or "bad request" value for a
+/// request-based SLO. This value observed for the metric defined in `TotalRequestCountMetric` is
+/// divided by the number found for `MonitoredRequestCountMetric` to determine the percentage of
+/// successful requests that this SLO tracks.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoredRequestCountMetric {
     /// `BadCountMetric`.
+    ///
+    /// If you want to count "bad requests" to determine the percentage of successful requests for this
+    /// request-based SLO, specify the metric to use as "bad requests" in this structure.
     pub bad_count_metric: Option<Val<Vec<MetricDataQuery>>>,
     /// `GoodCountMetric`.
+    ///
+    /// If you want to count "good requests" to determine the percentage of successful requests for this
+    /// request-based SLO, specify the metric to use as "good requests" in this structure.
     pub good_count_metric: Option<Val<Vec<MetricDataQuery>>>,
 }
 
@@ -1030,9 +1332,17 @@ impl ToValue for MonitoredRequestCountMetric {
 impl Literal for MonitoredRequestCountMetric {}
 
 /// The [`RecurrenceRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-recurrencerule.html) property type.
+///
+/// The recurrence rule for the time exclusion window.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecurrenceRule {
     /// `Expression`: required.
+    ///
+    /// The following two rules are supported:
+    ///
+    /// - rate(value unit) - The value must be a positive integer and the unit can be hour|day|month.
+    /// - cron - An expression which consists of six fields separated by white spaces: (minutes hours
+    ///   day_of_month month day_of_week year).
     ///
     /// - Length: 1 to 1024.
     pub expression: Option<Val<String>>,
@@ -1089,13 +1399,21 @@ impl ToValue for RecurrenceRule {
 impl Literal for RecurrenceRule {}
 
 /// The [`RequestBasedSli`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-requestbasedsli.html) property type.
+///
+/// This structure contains information about the performance metric that a request-based SLO monitors.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestBasedSli {
     /// `ComparisonOperator`.
+    ///
+    /// The arithmetic operation used when comparing the specified metric to the threshold.
     pub comparison_operator: Option<Val<ComparisonOperator>>,
     /// `MetricThreshold`.
+    ///
+    /// This value is the threshold that the observed metric values of the SLI metric are compared to.
     pub metric_threshold: Option<Val<f64>>,
     /// `RequestBasedSliMetric`: required.
+    ///
+    /// A structure that contains information about the metric that the SLO monitors.
     pub request_based_sli_metric: Option<Val<RequestBasedSliMetric>>,
 }
 
@@ -1165,21 +1483,52 @@ impl ToValue for RequestBasedSli {
 impl Literal for RequestBasedSli {}
 
 /// The [`RequestBasedSliMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-requestbasedslimetric.html) property type.
+///
+/// This structure contains the information about the metric that is used for a request-based SLO.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestBasedSliMetric {
     /// `DependencyConfig`.
+    ///
+    /// Identifies the dependency using the `DependencyKeyAttributes` and `DependencyOperationName` .
     pub dependency_config: Option<Val<DependencyConfig>>,
     /// `KeyAttributes`.
+    ///
+    /// This is a string-to-string map that contains information about the type of object that this SLO is
+    /// related to. It can include the following fields.
+    ///
+    /// - `Type` designates the type of object that this SLO is related to.
+    /// - `ResourceType` specifies the type of the resource. This field is used only when the value of the
+    ///   `Type` field is `Resource` or `AWS::Resource` .
+    /// - `Name` specifies the name of the object. This is used only if the value of the `Type` field is
+    ///   `Service` , `RemoteService` , or `AWS::Service` .
+    /// - `Identifier` identifies the resource objects of this resource. This is used only if the value of
+    ///   the `Type` field is `Resource` or `AWS::Resource` .
+    /// - `Environment` specifies the location where this object is hosted, or what it belongs to.
+    /// - `AwsAccountId` allows you to create an SLO for an object that exists in another account.
     pub key_attributes: Option<Val<BTreeMap<String, String>>>,
     /// `MetricType`.
+    ///
+    /// If the SLO monitors either the `LATENCY` or `AVAILABILITY` metric that Application Signals collects,
+    /// this field displays which of those metrics is used.
     pub metric_type: Option<Val<MetricType>>,
     /// `MonitoredRequestCountMetric`.
+    ///
+    /// Use this structure to define the metric that you want to use as the "good request" or "bad request"
+    /// value for a request-based SLO. This value observed for the metric defined in
+    /// `TotalRequestCountMetric` will be divided by the number found for `MonitoredRequestCountMetric` to
+    /// determine the percentage of successful requests that this SLO tracks.
     pub monitored_request_count_metric: Option<Val<MonitoredRequestCountMetric>>,
     /// `OperationName`.
+    ///
+    /// If the SLO monitors a specific operation of the service, this field displays that operation name.
     ///
     /// - Length: 1 to 255.
     pub operation_name: Option<Val<String>>,
     /// `TotalRequestCountMetric`.
+    ///
+    /// This structure defines the metric that is used as the "total requests" number for a request-based
+    /// SLO. The number observed for this metric is divided by the number of "good requests" or "bad
+    /// requests" that is observed for the metric defined in `MonitoredRequestCountMetric` .
     pub total_request_count_metric: Option<Val<Vec<MetricDataQuery>>>,
 }
 
@@ -1267,13 +1616,21 @@ impl ToValue for RequestBasedSliMetric {
 impl Literal for RequestBasedSliMetric {}
 
 /// The [`RollingInterval`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-rollinginterval.html) property type.
+///
+/// If the interval for this SLO is a rolling interval, this structure contains the interval
+/// specifications.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RollingInterval {
     /// `Duration`: required.
     ///
+    /// Specifies the duration of each rolling interval. For example, if `Duration` is `7` and
+    /// `DurationUnit` is `DAY` , each rolling interval is seven days.
+    ///
     /// - Minimum: 1.
     pub duration: Option<Val<i64>>,
     /// `DurationUnit`: required.
+    ///
+    /// Specifies the rolling interval unit.
     pub duration_unit: Option<Val<DurationUnit>>,
 }
 
@@ -1344,13 +1701,22 @@ impl ToValue for RollingInterval {
 impl Literal for RollingInterval {}
 
 /// The [`Sli`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-sli.html) property type.
+///
+/// This structure specifies the information about the service and the performance metric that an SLO is
+/// to monitor.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sli {
     /// `ComparisonOperator`: required.
+    ///
+    /// The arithmetic operation to use when comparing the specified metric to the threshold.
     pub comparison_operator: Option<Val<ComparisonOperator>>,
     /// `MetricThreshold`: required.
+    ///
+    /// The value that the SLI metric is compared to.
     pub metric_threshold: Option<Val<f64>>,
     /// `SliMetric`: required.
+    ///
+    /// Use this structure to specify the metric to be used for the SLO.
     pub sli_metric: Option<Val<SliMetric>>,
 }
 
@@ -1437,25 +1803,62 @@ impl ToValue for Sli {
 impl Literal for Sli {}
 
 /// The [`SliMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-slimetric.html) property type.
+///
+/// Use this structure to specify the metric to be used for the SLO.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SliMetric {
     /// `DependencyConfig`.
+    ///
+    /// Identifies the dependency using the `DependencyKeyAttributes` and `DependencyOperationName` .
     pub dependency_config: Option<Val<DependencyConfig>>,
     /// `KeyAttributes`.
+    ///
+    /// If this SLO is related to a metric collected by Application Signals, you must use this field to
+    /// specify which service the SLO metric is related to. To do so, you must specify at least the `Type` ,
+    /// `Name` , and `Environment` attributes.
+    ///
+    /// This is a string-to-string map. It can include the following fields.
+    ///
+    /// - `Type` designates the type of object this is.
+    /// - `ResourceType` specifies the type of the resource. This field is used only when the value of the
+    ///   `Type` field is `Resource` or `AWS::Resource` .
+    /// - `Name` specifies the name of the object. This is used only if the value of the `Type` field is
+    ///   `Service` , `RemoteService` , or `AWS::Service` .
+    /// - `Identifier` identifies the resource objects of this resource. This is used only if the value of
+    ///   the `Type` field is `Resource` or `AWS::Resource` .
+    /// - `Environment` specifies the location where this object is hosted, or what it belongs to.
     pub key_attributes: Option<Val<BTreeMap<String, String>>>,
     /// `MetricDataQueries`.
+    ///
+    /// If this SLO monitors a CloudWatch metric or the result of a CloudWatch metric math expression, use
+    /// this structure to specify that metric or expression.
     pub metric_data_queries: Option<Val<Vec<MetricDataQuery>>>,
     /// `MetricType`.
+    ///
+    /// If the SLO is to monitor either the `LATENCY` or `AVAILABILITY` metric that Application Signals
+    /// collects, use this field to specify which of those metrics is used.
     pub metric_type: Option<Val<MetricType>>,
     /// `OperationName`.
+    ///
+    /// If the SLO is to monitor a specific operation of the service, use this field to specify the name of
+    /// that operation.
     ///
     /// - Length: 1 to 255.
     pub operation_name: Option<Val<String>>,
     /// `PeriodSeconds`.
     ///
+    /// The number of seconds to use as the period for SLO evaluation. Your application's performance is
+    /// compared to the SLI during each period. For each period, the application is determined to have
+    /// either achieved or not achieved the necessary performance.
+    ///
     /// - Range: 60 to 900.
     pub period_seconds: Option<Val<i64>>,
     /// `Statistic`.
+    ///
+    /// The statistic to use for comparison to the threshold. It can be any CloudWatch statistic or extended
+    /// statistic. For more information about statistics, see [CloudWatch statistics
+    /// definitions](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions.html)
+    /// .
     ///
     /// - Length: 1 to 20.
     pub statistic: Option<Val<String>>,
@@ -1620,13 +2023,19 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Window`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-applicationsignals-servicelevelobjective-window.html) property type.
+///
+/// The start and end time of the time exclusion window.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Window {
     /// `Duration`: required.
     ///
+    /// The start and end time of the time exclusion window.
+    ///
     /// - Minimum: 1.
     pub duration: Option<Val<i64>>,
     /// `DurationUnit`: required.
+    ///
+    /// The unit of measurement to use during the time window exclusion.
     pub duration_unit: Option<Val<DurationUnit>>,
 }
 
@@ -1725,9 +2134,18 @@ impl ComparisonOperator {
             ComparisonOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComparisonOperator {
+    const VALUES: &'static [&'static str] = &["GreaterThanOrEqualTo", "LessThanOrEqualTo", "LessThan", "GreaterThan"];
+    fn as_str(&self) -> &str {
+        ComparisonOperator::as_str(self)
     }
 }
 
@@ -1780,9 +2198,18 @@ impl DurationUnit {
             DurationUnit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DurationUnit {
+    const VALUES: &'static [&'static str] = &["MINUTE", "HOUR", "DAY", "MONTH"];
+    fn as_str(&self) -> &str {
+        DurationUnit::as_str(self)
     }
 }
 
@@ -1829,9 +2256,18 @@ impl MetricType {
             MetricType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MetricType {
+    const VALUES: &'static [&'static str] = &["LATENCY", "AVAILABILITY"];
+    fn as_str(&self) -> &str {
+        MetricType::as_str(self)
     }
 }
 

@@ -5,20 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::AppMesh::GatewayRoute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appmesh-gatewayroute.html) resource type.
 ///
+/// Creates a gateway route.
+///
+/// A gateway route is attached to a virtual gateway and routes traffic to an existing virtual service.
+/// If a route matches a request, it can distribute traffic to a target virtual service.
+///
+/// For more information about gateway routes, see [Gateway
+/// routes](https://docs.aws.amazon.com/app-mesh/latest/userguide/gateway-routes.html) .
+///
 /// Build it with [`GatewayRoute::builder`]; adding it to a stack returns a [`GatewayRouteHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayRoute {
     /// `GatewayRouteName`. Changing it replaces the resource.
+    ///
+    /// The name of the gateway route.
     pub gateway_route_name: Option<Val<String>>,
     /// `MeshName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the service mesh that the resource resides in.
     pub mesh_name: Option<Val<String>>,
     /// `MeshOwner`. Changing it replaces the resource.
+    ///
+    /// The AWS IAM account ID of the service mesh owner. If the account ID is not your own, then it's the
+    /// ID of the account that shared the mesh with your account. For more information about mesh sharing,
+    /// see [Working with shared meshes](https://docs.aws.amazon.com/app-mesh/latest/userguide/sharing.html)
+    /// .
     pub mesh_owner: Option<Val<String>>,
     /// `Spec`: required.
+    ///
+    /// The specifications of the gateway route.
     pub spec: Option<Val<GatewayRouteSpec>>,
     /// `Tags`.
+    ///
+    /// Optional metadata that you can apply to the gateway route to assist with categorization and
+    /// organization. Each tag consists of a key and an optional value, both of which you define. Tag keys
+    /// can have a maximum character length of 128 characters, and tag values can have a maximum length of 256
+    /// characters.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VirtualGatewayName`: required. Changing it replaces the resource.
+    ///
+    /// The virtual gateway that the gateway route is associated with.
     pub virtual_gateway_name: Option<Val<String>>,
 }
 
@@ -144,14 +170,23 @@ impl GatewayRouteHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ResourceOwner`.
+    ///
+    /// The IAM account ID of the resource owner. If the account ID is not your own, then it's the ID of the
+    /// mesh owner or of another account that the mesh is shared with. For more information about mesh
+    /// sharing, see [Working with Shared
+    /// Meshes](https://docs.aws.amazon.com/app-mesh/latest/userguide/sharing.html) .
     pub fn attr_resource_owner(&self) -> Val<String> {
         self.0.get_att("ResourceOwner")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The full Amazon Resource Name (ARN) for the gateway route.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Uid`.
+    ///
+    /// The unique identifier for the gateway route.
     pub fn attr_uid(&self) -> Val<String> {
         self.0.get_att("Uid")
     }
@@ -166,11 +201,17 @@ impl GatewayRouteHandle {
 }
 
 /// The [`GatewayRouteHostnameMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-gatewayroutehostnamematch.html) property type.
+///
+/// An object representing the gateway route host name to match.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayRouteHostnameMatch {
     /// `Exact`.
+    ///
+    /// The exact host name to match on.
     pub exact: Option<Val<String>>,
     /// `Suffix`.
+    ///
+    /// The specified ending characters of the host name to match on.
     pub suffix: Option<Val<String>>,
 }
 
@@ -224,9 +265,13 @@ impl ToValue for GatewayRouteHostnameMatch {
 impl Literal for GatewayRouteHostnameMatch {}
 
 /// The [`GatewayRouteHostnameRewrite`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-gatewayroutehostnamerewrite.html) property type.
+///
+/// An object representing the gateway route host name to rewrite.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayRouteHostnameRewrite {
     /// `DefaultTargetHostname`.
+    ///
+    /// The default target host name to write to.
     pub default_target_hostname: Option<Val<String>>,
 }
 
@@ -274,17 +319,29 @@ impl ToValue for GatewayRouteHostnameRewrite {
 impl Literal for GatewayRouteHostnameRewrite {}
 
 /// The [`GatewayRouteMetadataMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-gatewayroutemetadatamatch.html) property type.
+///
+/// An object representing the method header to be matched.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayRouteMetadataMatch {
     /// `Exact`.
+    ///
+    /// The exact method header to be matched on.
     pub exact: Option<Val<String>>,
     /// `Prefix`.
+    ///
+    /// The specified beginning characters of the method header to be matched on.
     pub prefix: Option<Val<String>>,
     /// `Range`.
+    ///
+    /// An object that represents the range of values to match on.
     pub range: Option<Val<GatewayRouteRangeMatch>>,
     /// `Regex`.
+    ///
+    /// The regex used to match the method header.
     pub regex: Option<Val<String>>,
     /// `Suffix`.
+    ///
+    /// The specified ending characters of the method header to match on.
     pub suffix: Option<Val<String>>,
 }
 
@@ -356,11 +413,19 @@ impl ToValue for GatewayRouteMetadataMatch {
 impl Literal for GatewayRouteMetadataMatch {}
 
 /// The [`GatewayRouteRangeMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-gatewayrouterangematch.html) property type.
+///
+/// An object that represents the range of values to match on. The first character of the range is
+/// included in the range, though the last character is not. For example, if the range specified were 1-100,
+/// only values 1-99 would be matched.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayRouteRangeMatch {
     /// `End`: required.
+    ///
+    /// The end of the range.
     pub end: Option<Val<i64>>,
     /// `Start`: required.
+    ///
+    /// The start of the range.
     pub start: Option<Val<i64>>,
 }
 
@@ -420,15 +485,25 @@ impl ToValue for GatewayRouteRangeMatch {
 impl Literal for GatewayRouteRangeMatch {}
 
 /// The [`GatewayRouteSpec`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-gatewayroutespec.html) property type.
+///
+/// An object that represents a gateway route specification. Specify one gateway route type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayRouteSpec {
     /// `GrpcRoute`.
+    ///
+    /// An object that represents the specification of a gRPC gateway route.
     pub grpc_route: Option<Val<GrpcGatewayRoute>>,
     /// `Http2Route`.
+    ///
+    /// An object that represents the specification of an HTTP/2 gateway route.
     pub http2_route: Option<Val<HttpGatewayRoute>>,
     /// `HttpRoute`.
+    ///
+    /// An object that represents the specification of an HTTP gateway route.
     pub http_route: Option<Val<HttpGatewayRoute>>,
     /// `Priority`.
+    ///
+    /// The ordering of the gateway routes spec.
     pub priority: Option<Val<i64>>,
 }
 
@@ -494,11 +569,17 @@ impl ToValue for GatewayRouteSpec {
 impl Literal for GatewayRouteSpec {}
 
 /// The [`GatewayRouteTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-gatewayroutetarget.html) property type.
+///
+/// An object that represents a gateway route target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayRouteTarget {
     /// `Port`.
+    ///
+    /// The port number of the gateway route target.
     pub port: Option<Val<i64>>,
     /// `VirtualService`: required.
+    ///
+    /// An object that represents a virtual service gateway route target.
     pub virtual_service: Option<Val<GatewayRouteVirtualService>>,
 }
 
@@ -562,9 +643,13 @@ impl ToValue for GatewayRouteTarget {
 impl Literal for GatewayRouteTarget {}
 
 /// The [`GatewayRouteVirtualService`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-gatewayroutevirtualservice.html) property type.
+///
+/// An object that represents the virtual service that traffic is routed to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayRouteVirtualService {
     /// `VirtualServiceName`: required.
+    ///
+    /// The name of the virtual service that traffic is routed to.
     pub virtual_service_name: Option<Val<String>>,
 }
 
@@ -619,11 +704,17 @@ impl ToValue for GatewayRouteVirtualService {
 impl Literal for GatewayRouteVirtualService {}
 
 /// The [`GrpcGatewayRoute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-grpcgatewayroute.html) property type.
+///
+/// An object that represents a gRPC gateway route.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrpcGatewayRoute {
     /// `Action`: required.
+    ///
+    /// An object that represents the action to take if a match is determined.
     pub action: Option<Val<GrpcGatewayRouteAction>>,
     /// `Match`: required.
+    ///
+    /// An object that represents the criteria for determining a request match.
     pub match_: Option<Val<GrpcGatewayRouteMatch>>,
 }
 
@@ -686,11 +777,18 @@ impl ToValue for GrpcGatewayRoute {
 impl Literal for GrpcGatewayRoute {}
 
 /// The [`GrpcGatewayRouteAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-grpcgatewayrouteaction.html) property type.
+///
+/// An object that represents the action to take if a match is determined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrpcGatewayRouteAction {
     /// `Rewrite`.
+    ///
+    /// The gateway route action to rewrite.
     pub rewrite: Option<Val<GrpcGatewayRouteRewrite>>,
     /// `Target`: required.
+    ///
+    /// An object that represents the target that traffic is routed to when a request matches the gateway
+    /// route.
     pub target: Option<Val<GatewayRouteTarget>>,
 }
 
@@ -747,15 +845,25 @@ impl ToValue for GrpcGatewayRouteAction {
 impl Literal for GrpcGatewayRouteAction {}
 
 /// The [`GrpcGatewayRouteMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-grpcgatewayroutematch.html) property type.
+///
+/// An object that represents the criteria for determining a request match.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrpcGatewayRouteMatch {
     /// `Hostname`.
+    ///
+    /// The gateway route host name to be matched on.
     pub hostname: Option<Val<GatewayRouteHostnameMatch>>,
     /// `Metadata`.
+    ///
+    /// The gateway route metadata to be matched on.
     pub metadata: Option<Val<Vec<GrpcGatewayRouteMetadata>>>,
     /// `Port`.
+    ///
+    /// The gateway route port to be matched on.
     pub port: Option<Val<i64>>,
     /// `ServiceName`.
+    ///
+    /// The fully qualified domain name for the service to match from the request.
     pub service_name: Option<Val<String>>,
 }
 
@@ -826,13 +934,21 @@ impl ToValue for GrpcGatewayRouteMatch {
 impl Literal for GrpcGatewayRouteMatch {}
 
 /// The [`GrpcGatewayRouteMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-grpcgatewayroutemetadata.html) property type.
+///
+/// An object representing the metadata of the gateway route.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrpcGatewayRouteMetadata {
     /// `Invert`.
+    ///
+    /// Specify `True` to match anything except the match criteria. The default value is `False` .
     pub invert: Option<Val<bool>>,
     /// `Match`.
+    ///
+    /// The criteria for determining a metadata match.
     pub match_: Option<Val<GatewayRouteMetadataMatch>>,
     /// `Name`: required.
+    ///
+    /// A name for the gateway route metadata.
     pub name: Option<Val<String>>,
 }
 
@@ -895,9 +1011,13 @@ impl ToValue for GrpcGatewayRouteMetadata {
 impl Literal for GrpcGatewayRouteMetadata {}
 
 /// The [`GrpcGatewayRouteRewrite`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-grpcgatewayrouterewrite.html) property type.
+///
+/// An object that represents the gateway route to rewrite.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrpcGatewayRouteRewrite {
     /// `Hostname`.
+    ///
+    /// The host name of the gateway route to rewrite.
     pub hostname: Option<Val<GatewayRouteHostnameRewrite>>,
 }
 
@@ -945,11 +1065,17 @@ impl ToValue for GrpcGatewayRouteRewrite {
 impl Literal for GrpcGatewayRouteRewrite {}
 
 /// The [`HttpGatewayRoute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-httpgatewayroute.html) property type.
+///
+/// An object that represents an HTTP gateway route.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpGatewayRoute {
     /// `Action`: required.
+    ///
+    /// An object that represents the action to take if a match is determined.
     pub action: Option<Val<HttpGatewayRouteAction>>,
     /// `Match`: required.
+    ///
+    /// An object that represents the criteria for determining a request match.
     pub match_: Option<Val<HttpGatewayRouteMatch>>,
 }
 
@@ -1012,11 +1138,18 @@ impl ToValue for HttpGatewayRoute {
 impl Literal for HttpGatewayRoute {}
 
 /// The [`HttpGatewayRouteAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-httpgatewayrouteaction.html) property type.
+///
+/// An object that represents the action to take if a match is determined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpGatewayRouteAction {
     /// `Rewrite`.
+    ///
+    /// The gateway route action to rewrite.
     pub rewrite: Option<Val<HttpGatewayRouteRewrite>>,
     /// `Target`: required.
+    ///
+    /// An object that represents the target that traffic is routed to when a request matches the gateway
+    /// route.
     pub target: Option<Val<GatewayRouteTarget>>,
 }
 
@@ -1073,13 +1206,22 @@ impl ToValue for HttpGatewayRouteAction {
 impl Literal for HttpGatewayRouteAction {}
 
 /// The [`HttpGatewayRouteHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-httpgatewayrouteheader.html) property type.
+///
+/// An object that represents the HTTP header in the gateway route.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpGatewayRouteHeader {
     /// `Invert`.
+    ///
+    /// Specify `True` to match anything except the match criteria. The default value is `False` .
     pub invert: Option<Val<bool>>,
     /// `Match`.
+    ///
+    /// An object that represents the method and value to match with the header value sent in a request.
+    /// Specify one match method.
     pub match_: Option<Val<HttpGatewayRouteHeaderMatch>>,
     /// `Name`: required.
+    ///
+    /// A name for the HTTP header in the gateway route that will be matched on.
     pub name: Option<Val<String>>,
 }
 
@@ -1142,17 +1284,30 @@ impl ToValue for HttpGatewayRouteHeader {
 impl Literal for HttpGatewayRouteHeader {}
 
 /// The [`HttpGatewayRouteHeaderMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-httpgatewayrouteheadermatch.html) property type.
+///
+/// An object that represents the method and value to match with the header value sent in a request.
+/// Specify one match method.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpGatewayRouteHeaderMatch {
     /// `Exact`.
+    ///
+    /// The value sent by the client must match the specified value exactly.
     pub exact: Option<Val<String>>,
     /// `Prefix`.
+    ///
+    /// The value sent by the client must begin with the specified characters.
     pub prefix: Option<Val<String>>,
     /// `Range`.
+    ///
+    /// An object that represents the range of values to match on.
     pub range: Option<Val<GatewayRouteRangeMatch>>,
     /// `Regex`.
+    ///
+    /// The value sent by the client must include the specified characters.
     pub regex: Option<Val<String>>,
     /// `Suffix`.
+    ///
+    /// The value sent by the client must end with the specified characters.
     pub suffix: Option<Val<String>>,
 }
 
@@ -1224,21 +1379,40 @@ impl ToValue for HttpGatewayRouteHeaderMatch {
 impl Literal for HttpGatewayRouteHeaderMatch {}
 
 /// The [`HttpGatewayRouteMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-httpgatewayroutematch.html) property type.
+///
+/// An object that represents the criteria for determining a request match.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpGatewayRouteMatch {
     /// `Headers`.
+    ///
+    /// The client request headers to match on.
     pub headers: Option<Val<Vec<HttpGatewayRouteHeader>>>,
     /// `Hostname`.
+    ///
+    /// The host name to match on.
     pub hostname: Option<Val<GatewayRouteHostnameMatch>>,
     /// `Method`.
+    ///
+    /// The method to match on.
     pub method: Option<Val<String>>,
     /// `Path`.
+    ///
+    /// The path to match on.
     pub path: Option<Val<HttpPathMatch>>,
     /// `Port`.
+    ///
+    /// The port number to match on.
     pub port: Option<Val<i64>>,
     /// `Prefix`.
+    ///
+    /// Specifies the path to match requests with. This parameter must always start with `/` , which by
+    /// itself matches all requests to the virtual service name. You can also match for path-based routing
+    /// of requests. For example, if your virtual service name is `my-service.local` and you want the route
+    /// to match requests to `my-service.local/metrics` , your prefix should be `/metrics` .
     pub prefix: Option<Val<String>>,
     /// `QueryParameters`.
+    ///
+    /// The query parameter to match on.
     pub query_parameters: Option<Val<Vec<QueryParameter>>>,
 }
 
@@ -1332,9 +1506,13 @@ impl ToValue for HttpGatewayRouteMatch {
 impl Literal for HttpGatewayRouteMatch {}
 
 /// The [`HttpGatewayRoutePathRewrite`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-httpgatewayroutepathrewrite.html) property type.
+///
+/// An object that represents the path to rewrite.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpGatewayRoutePathRewrite {
     /// `Exact`.
+    ///
+    /// The exact path to rewrite.
     pub exact: Option<Val<String>>,
 }
 
@@ -1382,11 +1560,17 @@ impl ToValue for HttpGatewayRoutePathRewrite {
 impl Literal for HttpGatewayRoutePathRewrite {}
 
 /// The [`HttpGatewayRoutePrefixRewrite`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-httpgatewayrouteprefixrewrite.html) property type.
+///
+/// An object representing the beginning characters of the route to rewrite.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpGatewayRoutePrefixRewrite {
     /// `DefaultPrefix`.
+    ///
+    /// The default prefix used to replace the incoming route prefix when rewritten.
     pub default_prefix: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value used to replace the incoming route prefix when rewritten.
     pub value: Option<Val<String>>,
 }
 
@@ -1440,13 +1624,21 @@ impl ToValue for HttpGatewayRoutePrefixRewrite {
 impl Literal for HttpGatewayRoutePrefixRewrite {}
 
 /// The [`HttpGatewayRouteRewrite`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-httpgatewayrouterewrite.html) property type.
+///
+/// An object representing the gateway route to rewrite.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpGatewayRouteRewrite {
     /// `Hostname`.
+    ///
+    /// The host name to rewrite.
     pub hostname: Option<Val<GatewayRouteHostnameRewrite>>,
     /// `Path`.
+    ///
+    /// The path to rewrite.
     pub path: Option<Val<HttpGatewayRoutePathRewrite>>,
     /// `Prefix`.
+    ///
+    /// The specified beginning characters to rewrite.
     pub prefix: Option<Val<HttpGatewayRoutePrefixRewrite>>,
 }
 
@@ -1506,11 +1698,17 @@ impl ToValue for HttpGatewayRouteRewrite {
 impl Literal for HttpGatewayRouteRewrite {}
 
 /// The [`HttpPathMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-httppathmatch.html) property type.
+///
+/// An object representing the path to match in the request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpPathMatch {
     /// `Exact`.
+    ///
+    /// The exact path to match on.
     pub exact: Option<Val<String>>,
     /// `Regex`.
+    ///
+    /// The regex used to match the path.
     pub regex: Option<Val<String>>,
 }
 
@@ -1564,9 +1762,13 @@ impl ToValue for HttpPathMatch {
 impl Literal for HttpPathMatch {}
 
 /// The [`HttpQueryParameterMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-httpqueryparametermatch.html) property type.
+///
+/// An object representing the query parameter to match.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpQueryParameterMatch {
     /// `Exact`.
+    ///
+    /// The exact query parameter to match on.
     pub exact: Option<Val<String>>,
 }
 
@@ -1614,11 +1816,17 @@ impl ToValue for HttpQueryParameterMatch {
 impl Literal for HttpQueryParameterMatch {}
 
 /// The [`QueryParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-gatewayroute-queryparameter.html) property type.
+///
+/// An object that represents the query parameter in the request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryParameter {
     /// `Match`.
+    ///
+    /// The query parameter to match on.
     pub match_: Option<Val<HttpQueryParameterMatch>>,
     /// `Name`: required.
+    ///
+    /// A name for the query parameter that will be matched on.
     pub name: Option<Val<String>>,
 }
 

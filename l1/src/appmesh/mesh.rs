@@ -5,14 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::AppMesh::Mesh`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appmesh-mesh.html) resource type.
 ///
+/// Creates a service mesh.
+///
+/// A service mesh is a logical boundary for network traffic between services that are represented by
+/// resources within the mesh. After you create your service mesh, you can create virtual services,
+/// virtual nodes, virtual routers, and routes to distribute traffic between the applications in your
+/// mesh.
+///
+/// For more information about service meshes, see [Service
+/// meshes](https://docs.aws.amazon.com/app-mesh/latest/userguide/meshes.html) .
+///
 /// Build it with [`Mesh::builder`]; adding it to a stack returns a [`MeshHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Mesh {
     /// `MeshName`. Changing it replaces the resource.
+    ///
+    /// The name to use for the service mesh.
     pub mesh_name: Option<Val<String>>,
     /// `Spec`.
+    ///
+    /// The service mesh specification to apply.
     pub spec: Option<Val<MeshSpec>>,
     /// `Tags`.
+    ///
+    /// Optional metadata that you can apply to the service mesh to assist with categorization and
+    /// organization. Each tag consists of a key and an optional value, both of which you define. Tag keys
+    /// can have a maximum character length of 128 characters, and tag values can have a maximum length of 256
+    /// characters.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -102,18 +121,31 @@ impl MeshHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ResourceOwner`.
+    ///
+    /// The IAM account ID of the resource owner. If the account ID is not your own, then it's the ID of the
+    /// mesh owner or of another account that the mesh is shared with. For more information about mesh
+    /// sharing, see [Working with Shared
+    /// Meshes](https://docs.aws.amazon.com/app-mesh/latest/userguide/sharing.html) .
     pub fn attr_resource_owner(&self) -> Val<String> {
         self.0.get_att("ResourceOwner")
     }
     /// `Fn::GetAtt` `MeshOwner`.
+    ///
+    /// The IAM account ID of the service mesh owner. If the account ID is not your own, then it's the ID of
+    /// the account that shared the mesh with your account. For more information about mesh sharing, see
+    /// [Working with Shared Meshes](https://docs.aws.amazon.com/app-mesh/latest/userguide/sharing.html) .
     pub fn attr_mesh_owner(&self) -> Val<String> {
         self.0.get_att("MeshOwner")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The full Amazon Resource Name (ARN) for the mesh.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Uid`.
+    ///
+    /// The unique identifier for the mesh.
     pub fn attr_uid(&self) -> Val<String> {
         self.0.get_att("Uid")
     }
@@ -128,9 +160,20 @@ impl MeshHandle {
 }
 
 /// The [`EgressFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-mesh-egressfilter.html) property type.
+///
+/// An object that represents the egress filter rules for a service mesh.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EgressFilter {
     /// `Type`: required.
+    ///
+    /// The egress filter type. By default, the type is `DROP_ALL` , which allows egress only from virtual
+    /// nodes to other defined resources in the service mesh (and any traffic to `*.amazonaws.com` for AWS
+    /// API calls). You can set the egress filter type to `ALLOW_ALL` to allow egress to any endpoint inside
+    /// or outside of the service mesh.
+    ///
+    /// > If you specify any backends on a virtual node when using `ALLOW_ALL` , you must specifiy all
+    /// egress for that virtual node as backends. Otherwise, `ALLOW_ALL` will no longer work for that
+    /// virtual node.
     pub type_: Option<Val<String>>,
 }
 
@@ -181,9 +224,13 @@ impl ToValue for EgressFilter {
 impl Literal for EgressFilter {}
 
 /// The [`MeshServiceDiscovery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-mesh-meshservicediscovery.html) property type.
+///
+/// An object that represents the service discovery information for a service mesh.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MeshServiceDiscovery {
     /// `IpPreference`.
+    ///
+    /// The IP version to use to control traffic within the mesh.
     pub ip_preference: Option<Val<String>>,
 }
 
@@ -231,11 +278,17 @@ impl ToValue for MeshServiceDiscovery {
 impl Literal for MeshServiceDiscovery {}
 
 /// The [`MeshSpec`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-mesh-meshspec.html) property type.
+///
+/// An object that represents the specification of a service mesh.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MeshSpec {
     /// `EgressFilter`.
+    ///
+    /// The egress filter rules for the service mesh.
     pub egress_filter: Option<Val<EgressFilter>>,
     /// `ServiceDiscovery`.
+    ///
+    /// An object that represents the service discovery information for a service mesh.
     pub service_discovery: Option<Val<MeshServiceDiscovery>>,
 }
 

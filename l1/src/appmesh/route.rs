@@ -5,20 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::AppMesh::Route`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appmesh-route.html) resource type.
 ///
+/// Creates a route that is associated with a virtual router.
+///
+/// You can route several different protocols and define a retry policy for a route. Traffic can be
+/// routed to one or more virtual nodes.
+///
+/// For more information about routes, see
+/// [Routes](https://docs.aws.amazon.com/app-mesh/latest/userguide/routes.html) .
+///
 /// Build it with [`Route::builder`]; adding it to a stack returns a [`RouteHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Route {
     /// `MeshName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the service mesh to create the route in.
     pub mesh_name: Option<Val<String>>,
     /// `MeshOwner`. Changing it replaces the resource.
+    ///
+    /// The AWS IAM account ID of the service mesh owner. If the account ID is not your own, then the
+    /// account that you specify must share the mesh with your account before you can create the resource in
+    /// the service mesh. For more information about mesh sharing, see [Working with shared
+    /// meshes](https://docs.aws.amazon.com/app-mesh/latest/userguide/sharing.html) .
     pub mesh_owner: Option<Val<String>>,
     /// `RouteName`. Changing it replaces the resource.
+    ///
+    /// The name to use for the route.
     pub route_name: Option<Val<String>>,
     /// `Spec`: required.
+    ///
+    /// The route specification to apply.
     pub spec: Option<Val<RouteSpec>>,
     /// `Tags`.
+    ///
+    /// Optional metadata that you can apply to the route to assist with categorization and organization.
+    /// Each tag consists of a key and an optional value, both of which you define. Tag keys can have a
+    /// maximum character length of 128 characters, and tag values can have a maximum length of 256
+    /// characters.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VirtualRouterName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the virtual router in which to create the route. If the virtual router is in a shared
+    /// mesh, then you must be the owner of the virtual router resource.
     pub virtual_router_name: Option<Val<String>>,
 }
 
@@ -140,14 +167,23 @@ impl RouteHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ResourceOwner`.
+    ///
+    /// The AWS IAM account ID of the resource owner. If the account ID is not your own, then it's the ID of
+    /// the mesh owner or of another account that the mesh is shared with. For more information about mesh
+    /// sharing, see [Working with Shared
+    /// Meshes](https://docs.aws.amazon.com/app-mesh/latest/userguide/sharing.html) .
     pub fn attr_resource_owner(&self) -> Val<String> {
         self.0.get_att("ResourceOwner")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The full Amazon Resource Name (ARN) for the route.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Uid`.
+    ///
+    /// The unique identifier for the route.
     pub fn attr_uid(&self) -> Val<String> {
         self.0.get_att("Uid")
     }
@@ -162,11 +198,17 @@ impl RouteHandle {
 }
 
 /// The [`Duration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-duration.html) property type.
+///
+/// An object that represents a duration of time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Duration {
     /// `Unit`: required.
+    ///
+    /// A unit of time.
     pub unit: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// A number of time units.
     pub value: Option<Val<i64>>,
 }
 
@@ -226,17 +268,40 @@ impl ToValue for Duration {
 impl Literal for Duration {}
 
 /// The [`GrpcRetryPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-grpcretrypolicy.html) property type.
+///
+/// An object that represents a retry policy. Specify at least one value for at least one of the types
+/// of `RetryEvents` , a value for `maxRetries` , and a value for `perRetryTimeout` . Both
+/// `server-error` and `gateway-error` under `httpRetryEvents` include the Envoy `reset` policy. For
+/// more information on the `reset` policy, see the [Envoy
+/// documentation](https://docs.aws.amazon.com/https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter#x-envoy-retry-on)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrpcRetryPolicy {
     /// `GrpcRetryEvents`.
+    ///
+    /// Specify at least one of the valid values.
     pub grpc_retry_events: Option<Val<Vec<String>>>,
     /// `HttpRetryEvents`.
+    ///
+    /// Specify at least one of the following values.
+    ///
+    /// - *server-error* – HTTP status codes 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, and 511
+    /// - *gateway-error* – HTTP status codes 502, 503, and 504
+    /// - *client-error* – HTTP status code 409
+    /// - *stream-error* – Retry on refused stream
     pub http_retry_events: Option<Val<Vec<String>>>,
     /// `MaxRetries`: required.
+    ///
+    /// The maximum number of retry attempts.
     pub max_retries: Option<Val<i64>>,
     /// `PerRetryTimeout`: required.
+    ///
+    /// The timeout for each retry attempt.
     pub per_retry_timeout: Option<Val<Duration>>,
     /// `TcpRetryEvents`.
+    ///
+    /// Specify a valid value. The event occurs before any processing of a request has started and is
+    /// encountered when the upstream is temporarily or permanently unavailable.
     pub tcp_retry_events: Option<Val<Vec<String>>>,
 }
 
@@ -337,15 +402,25 @@ impl ToValue for GrpcRetryPolicy {
 impl Literal for GrpcRetryPolicy {}
 
 /// The [`GrpcRoute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-grpcroute.html) property type.
+///
+/// An object that represents a gRPC route type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrpcRoute {
     /// `Action`: required.
+    ///
+    /// An object that represents the action to take if a match is determined.
     pub action: Option<Val<GrpcRouteAction>>,
     /// `Match`: required.
+    ///
+    /// An object that represents the criteria for determining a request match.
     pub match_: Option<Val<GrpcRouteMatch>>,
     /// `RetryPolicy`.
+    ///
+    /// An object that represents a retry policy.
     pub retry_policy: Option<Val<GrpcRetryPolicy>>,
     /// `Timeout`.
+    ///
+    /// An object that represents types of timeouts.
     pub timeout: Option<Val<GrpcTimeout>>,
 }
 
@@ -421,9 +496,13 @@ impl ToValue for GrpcRoute {
 impl Literal for GrpcRoute {}
 
 /// The [`GrpcRouteAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-grpcrouteaction.html) property type.
+///
+/// An object that represents the action to take if a match is determined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrpcRouteAction {
     /// `WeightedTargets`: required.
+    ///
+    /// An object that represents the targets that traffic is routed to when a request matches the route.
     pub weighted_targets: Option<Val<Vec<WeightedTarget>>>,
 }
 
@@ -487,15 +566,26 @@ impl ToValue for GrpcRouteAction {
 impl Literal for GrpcRouteAction {}
 
 /// The [`GrpcRouteMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-grpcroutematch.html) property type.
+///
+/// An object that represents the criteria for determining a request match.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrpcRouteMatch {
     /// `Metadata`.
+    ///
+    /// An object that represents the data to match from the request.
     pub metadata: Option<Val<Vec<GrpcRouteMetadata>>>,
     /// `MethodName`.
+    ///
+    /// The method name to match from the request. If you specify a name, you must also specify a
+    /// `serviceName` .
     pub method_name: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// The port number to match on.
     pub port: Option<Val<i64>>,
     /// `ServiceName`.
+    ///
+    /// The fully qualified domain name for the service to match from the request.
     pub service_name: Option<Val<String>>,
 }
 
@@ -566,13 +656,21 @@ impl ToValue for GrpcRouteMatch {
 impl Literal for GrpcRouteMatch {}
 
 /// The [`GrpcRouteMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-grpcroutemetadata.html) property type.
+///
+/// An object that represents the match metadata for the route.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrpcRouteMetadata {
     /// `Invert`.
+    ///
+    /// Specify `True` to match anything except the match criteria. The default value is `False` .
     pub invert: Option<Val<bool>>,
     /// `Match`.
+    ///
+    /// An object that represents the data to match from the request.
     pub match_: Option<Val<GrpcRouteMetadataMatchMethod>>,
     /// `Name`: required.
+    ///
+    /// The name of the route.
     pub name: Option<Val<String>>,
 }
 
@@ -635,17 +733,29 @@ impl ToValue for GrpcRouteMetadata {
 impl Literal for GrpcRouteMetadata {}
 
 /// The [`GrpcRouteMetadataMatchMethod`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-grpcroutemetadatamatchmethod.html) property type.
+///
+/// An object that represents the match method. Specify one of the match values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrpcRouteMetadataMatchMethod {
     /// `Exact`.
+    ///
+    /// The value sent by the client must match the specified value exactly.
     pub exact: Option<Val<String>>,
     /// `Prefix`.
+    ///
+    /// The value sent by the client must begin with the specified characters.
     pub prefix: Option<Val<String>>,
     /// `Range`.
+    ///
+    /// An object that represents the range of values to match on.
     pub range: Option<Val<MatchRange>>,
     /// `Regex`.
+    ///
+    /// The value sent by the client must include the specified characters.
     pub regex: Option<Val<String>>,
     /// `Suffix`.
+    ///
+    /// The value sent by the client must end with the specified characters.
     pub suffix: Option<Val<String>>,
 }
 
@@ -717,11 +827,22 @@ impl ToValue for GrpcRouteMetadataMatchMethod {
 impl Literal for GrpcRouteMetadataMatchMethod {}
 
 /// The [`GrpcTimeout`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-grpctimeout.html) property type.
+///
+/// An object that represents types of timeouts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrpcTimeout {
     /// `Idle`.
+    ///
+    /// An object that represents an idle timeout. An idle timeout bounds the amount of time that a
+    /// connection may be idle. The default value is none.
     pub idle: Option<Val<Duration>>,
     /// `PerRequest`.
+    ///
+    /// An object that represents a per request timeout. The default value is 15 seconds. If you set a
+    /// higher timeout, then make sure that the higher value is set for each App Mesh resource in a
+    /// conversation. For example, if a virtual node backend uses a virtual router provider to route to
+    /// another virtual node, then the timeout should be greater than 15 seconds for the source and
+    /// destination virtual node and the route.
     pub per_request: Option<Val<Duration>>,
 }
 
@@ -775,17 +896,30 @@ impl ToValue for GrpcTimeout {
 impl Literal for GrpcTimeout {}
 
 /// The [`HeaderMatchMethod`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-headermatchmethod.html) property type.
+///
+/// An object that represents the method and value to match with the header value sent in a request.
+/// Specify one match method.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeaderMatchMethod {
     /// `Exact`.
+    ///
+    /// The value sent by the client must match the specified value exactly.
     pub exact: Option<Val<String>>,
     /// `Prefix`.
+    ///
+    /// The value sent by the client must begin with the specified characters.
     pub prefix: Option<Val<String>>,
     /// `Range`.
+    ///
+    /// An object that represents the range of values to match on.
     pub range: Option<Val<MatchRange>>,
     /// `Regex`.
+    ///
+    /// The value sent by the client must include the specified characters.
     pub regex: Option<Val<String>>,
     /// `Suffix`.
+    ///
+    /// The value sent by the client must end with the specified characters.
     pub suffix: Option<Val<String>>,
 }
 
@@ -857,11 +991,17 @@ impl ToValue for HeaderMatchMethod {
 impl Literal for HeaderMatchMethod {}
 
 /// The [`HttpPathMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-httppathmatch.html) property type.
+///
+/// An object representing the path to match in the request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpPathMatch {
     /// `Exact`.
+    ///
+    /// The exact path to match on.
     pub exact: Option<Val<String>>,
     /// `Regex`.
+    ///
+    /// The regex used to match the path.
     pub regex: Option<Val<String>>,
 }
 
@@ -915,9 +1055,13 @@ impl ToValue for HttpPathMatch {
 impl Literal for HttpPathMatch {}
 
 /// The [`HttpQueryParameterMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-httpqueryparametermatch.html) property type.
+///
+/// An object representing the query parameter to match.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpQueryParameterMatch {
     /// `Exact`.
+    ///
+    /// The exact query parameter to match on.
     pub exact: Option<Val<String>>,
 }
 
@@ -965,15 +1109,36 @@ impl ToValue for HttpQueryParameterMatch {
 impl Literal for HttpQueryParameterMatch {}
 
 /// The [`HttpRetryPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-httpretrypolicy.html) property type.
+///
+/// An object that represents a retry policy. Specify at least one value for at least one of the types
+/// of `RetryEvents` , a value for `maxRetries` , and a value for `perRetryTimeout` . Both
+/// `server-error` and `gateway-error` under `httpRetryEvents` include the Envoy `reset` policy. For
+/// more information on the `reset` policy, see the [Envoy
+/// documentation](https://docs.aws.amazon.com/https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter#x-envoy-retry-on)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpRetryPolicy {
     /// `HttpRetryEvents`.
+    ///
+    /// Specify at least one of the following values.
+    ///
+    /// - *server-error* – HTTP status codes 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, and 511
+    /// - *gateway-error* – HTTP status codes 502, 503, and 504
+    /// - *client-error* – HTTP status code 409
+    /// - *stream-error* – Retry on refused stream
     pub http_retry_events: Option<Val<Vec<String>>>,
     /// `MaxRetries`: required.
+    ///
+    /// The maximum number of retry attempts.
     pub max_retries: Option<Val<i64>>,
     /// `PerRetryTimeout`: required.
+    ///
+    /// The timeout for each retry attempt.
     pub per_retry_timeout: Option<Val<Duration>>,
     /// `TcpRetryEvents`.
+    ///
+    /// Specify a valid value. The event occurs before any processing of a request has started and is
+    /// encountered when the upstream is temporarily or permanently unavailable.
     pub tcp_retry_events: Option<Val<Vec<String>>>,
 }
 
@@ -1063,15 +1228,25 @@ impl ToValue for HttpRetryPolicy {
 impl Literal for HttpRetryPolicy {}
 
 /// The [`HttpRoute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-httproute.html) property type.
+///
+/// An object that represents an HTTP or HTTP/2 route type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpRoute {
     /// `Action`: required.
+    ///
+    /// An object that represents the action to take if a match is determined.
     pub action: Option<Val<HttpRouteAction>>,
     /// `Match`: required.
+    ///
+    /// An object that represents the criteria for determining a request match.
     pub match_: Option<Val<HttpRouteMatch>>,
     /// `RetryPolicy`.
+    ///
+    /// An object that represents a retry policy.
     pub retry_policy: Option<Val<HttpRetryPolicy>>,
     /// `Timeout`.
+    ///
+    /// An object that represents types of timeouts.
     pub timeout: Option<Val<HttpTimeout>>,
 }
 
@@ -1147,9 +1322,13 @@ impl ToValue for HttpRoute {
 impl Literal for HttpRoute {}
 
 /// The [`HttpRouteAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-httprouteaction.html) property type.
+///
+/// An object that represents the action to take if a match is determined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpRouteAction {
     /// `WeightedTargets`: required.
+    ///
+    /// An object that represents the targets that traffic is routed to when a request matches the route.
     pub weighted_targets: Option<Val<Vec<WeightedTarget>>>,
 }
 
@@ -1213,13 +1392,21 @@ impl ToValue for HttpRouteAction {
 impl Literal for HttpRouteAction {}
 
 /// The [`HttpRouteHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-httprouteheader.html) property type.
+///
+/// An object that represents the HTTP header in the request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpRouteHeader {
     /// `Invert`.
+    ///
+    /// Specify `True` to match anything except the match criteria. The default value is `False` .
     pub invert: Option<Val<bool>>,
     /// `Match`.
+    ///
+    /// The `HeaderMatchMethod` object.
     pub match_: Option<Val<HeaderMatchMethod>>,
     /// `Name`: required.
+    ///
+    /// A name for the HTTP header in the client request that will be matched on.
     pub name: Option<Val<String>>,
 }
 
@@ -1282,21 +1469,40 @@ impl ToValue for HttpRouteHeader {
 impl Literal for HttpRouteHeader {}
 
 /// The [`HttpRouteMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-httproutematch.html) property type.
+///
+/// An object that represents the requirements for a route to match HTTP requests for a virtual router.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpRouteMatch {
     /// `Headers`.
+    ///
+    /// The client request headers to match on.
     pub headers: Option<Val<Vec<HttpRouteHeader>>>,
     /// `Method`.
+    ///
+    /// The client request method to match on. Specify only one.
     pub method: Option<Val<String>>,
     /// `Path`.
+    ///
+    /// The client request path to match on.
     pub path: Option<Val<HttpPathMatch>>,
     /// `Port`.
+    ///
+    /// The port number to match on.
     pub port: Option<Val<i64>>,
     /// `Prefix`.
+    ///
+    /// Specifies the path to match requests with. This parameter must always start with `/` , which by
+    /// itself matches all requests to the virtual service name. You can also match for path-based routing
+    /// of requests. For example, if your virtual service name is `my-service.local` and you want the route
+    /// to match requests to `my-service.local/metrics` , your prefix should be `/metrics` .
     pub prefix: Option<Val<String>>,
     /// `QueryParameters`.
+    ///
+    /// The client request query parameters to match on.
     pub query_parameters: Option<Val<Vec<QueryParameter>>>,
     /// `Scheme`.
+    ///
+    /// The client request scheme to match on. Specify only one. Applicable only for HTTP2 routes.
     pub scheme: Option<Val<String>>,
 }
 
@@ -1390,11 +1596,22 @@ impl ToValue for HttpRouteMatch {
 impl Literal for HttpRouteMatch {}
 
 /// The [`HttpTimeout`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-httptimeout.html) property type.
+///
+/// An object that represents types of timeouts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpTimeout {
     /// `Idle`.
+    ///
+    /// An object that represents an idle timeout. An idle timeout bounds the amount of time that a
+    /// connection may be idle. The default value is none.
     pub idle: Option<Val<Duration>>,
     /// `PerRequest`.
+    ///
+    /// An object that represents a per request timeout. The default value is 15 seconds. If you set a
+    /// higher timeout, then make sure that the higher value is set for each App Mesh resource in a
+    /// conversation. For example, if a virtual node backend uses a virtual router provider to route to
+    /// another virtual node, then the timeout should be greater than 15 seconds for the source and
+    /// destination virtual node and the route.
     pub per_request: Option<Val<Duration>>,
 }
 
@@ -1448,11 +1665,19 @@ impl ToValue for HttpTimeout {
 impl Literal for HttpTimeout {}
 
 /// The [`MatchRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-matchrange.html) property type.
+///
+/// An object that represents the range of values to match on. The first character of the range is
+/// included in the range, though the last character is not. For example, if the range specified were 1-100,
+/// only values 1-99 would be matched.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MatchRange {
     /// `End`: required.
+    ///
+    /// The end of the range.
     pub end: Option<Val<i64>>,
     /// `Start`: required.
+    ///
+    /// The start of the range.
     pub start: Option<Val<i64>>,
 }
 
@@ -1512,11 +1737,17 @@ impl ToValue for MatchRange {
 impl Literal for MatchRange {}
 
 /// The [`QueryParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-queryparameter.html) property type.
+///
+/// An object that represents the query parameter in the request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryParameter {
     /// `Match`.
+    ///
+    /// The query parameter to match on.
     pub match_: Option<Val<HttpQueryParameterMatch>>,
     /// `Name`: required.
+    ///
+    /// A name for the query parameter that will be matched on.
     pub name: Option<Val<String>>,
 }
 
@@ -1573,17 +1804,30 @@ impl ToValue for QueryParameter {
 impl Literal for QueryParameter {}
 
 /// The [`RouteSpec`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-routespec.html) property type.
+///
+/// An object that represents a route specification. Specify one route type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteSpec {
     /// `GrpcRoute`.
+    ///
+    /// An object that represents the specification of a gRPC route.
     pub grpc_route: Option<Val<GrpcRoute>>,
     /// `Http2Route`.
+    ///
+    /// An object that represents the specification of an HTTP/2 route.
     pub http2_route: Option<Val<HttpRoute>>,
     /// `HttpRoute`.
+    ///
+    /// An object that represents the specification of an HTTP route.
     pub http_route: Option<Val<HttpRoute>>,
     /// `Priority`.
+    ///
+    /// The priority for the route. Routes are matched based on the specified value, where 0 is the highest
+    /// priority.
     pub priority: Option<Val<i64>>,
     /// `TcpRoute`.
+    ///
+    /// An object that represents the specification of a TCP route.
     pub tcp_route: Option<Val<TcpRoute>>,
 }
 
@@ -1719,13 +1963,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TcpRoute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-tcproute.html) property type.
+///
+/// An object that represents a TCP route type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TcpRoute {
     /// `Action`: required.
+    ///
+    /// The action to take if a match is determined.
     pub action: Option<Val<TcpRouteAction>>,
     /// `Match`.
+    ///
+    /// An object that represents the criteria for determining a request match.
     pub match_: Option<Val<TcpRouteMatch>>,
     /// `Timeout`.
+    ///
+    /// An object that represents types of timeouts.
     pub timeout: Option<Val<TcpTimeout>>,
 }
 
@@ -1788,9 +2040,13 @@ impl ToValue for TcpRoute {
 impl Literal for TcpRoute {}
 
 /// The [`TcpRouteAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-tcprouteaction.html) property type.
+///
+/// An object that represents the action to take if a match is determined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TcpRouteAction {
     /// `WeightedTargets`: required.
+    ///
+    /// An object that represents the targets that traffic is routed to when a request matches the route.
     pub weighted_targets: Option<Val<Vec<WeightedTarget>>>,
 }
 
@@ -1854,9 +2110,13 @@ impl ToValue for TcpRouteAction {
 impl Literal for TcpRouteAction {}
 
 /// The [`TcpRouteMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-tcproutematch.html) property type.
+///
+/// An object representing the TCP route to match.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TcpRouteMatch {
     /// `Port`.
+    ///
+    /// The port number to match on.
     pub port: Option<Val<i64>>,
 }
 
@@ -1904,9 +2164,14 @@ impl ToValue for TcpRouteMatch {
 impl Literal for TcpRouteMatch {}
 
 /// The [`TcpTimeout`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-tcptimeout.html) property type.
+///
+/// An object that represents types of timeouts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TcpTimeout {
     /// `Idle`.
+    ///
+    /// An object that represents an idle timeout. An idle timeout bounds the amount of time that a
+    /// connection may be idle. The default value is none.
     pub idle: Option<Val<Duration>>,
 }
 
@@ -1954,13 +2219,24 @@ impl ToValue for TcpTimeout {
 impl Literal for TcpTimeout {}
 
 /// The [`WeightedTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-route-weightedtarget.html) property type.
+///
+/// An object that represents a target and its relative weight. Traffic is distributed across targets
+/// according to their relative weight. For example, a weighted target with a relative weight of 50
+/// receives five times as much traffic as one with a relative weight of 10. The total weight for all
+/// targets combined must be less than or equal to 100.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WeightedTarget {
     /// `Port`.
+    ///
+    /// The targeted port of the weighted object.
     pub port: Option<Val<i64>>,
     /// `VirtualNode`: required.
+    ///
+    /// The virtual node to associate with the weighted target.
     pub virtual_node: Option<Val<String>>,
     /// `Weight`: required.
+    ///
+    /// The relative weight of the weighted target.
     pub weight: Option<Val<i64>>,
 }
 

@@ -5,18 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::AppMesh::VirtualGateway`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appmesh-virtualgateway.html) resource type.
 ///
+/// Creates a virtual gateway.
+///
+/// A virtual gateway allows resources outside your mesh to communicate to resources that are inside
+/// your mesh. The virtual gateway represents an Envoy proxy running in an Amazon ECS task, in a
+/// Kubernetes service, or on an Amazon EC2 instance. Unlike a virtual node, which represents an Envoy
+/// running with an application, a virtual gateway represents Envoy deployed by itself.
+///
+/// For more information about virtual gateways, see [Virtual
+/// gateways](https://docs.aws.amazon.com/app-mesh/latest/userguide/virtual_gateways.html) .
+///
 /// Build it with [`VirtualGateway::builder`]; adding it to a stack returns a [`VirtualGatewayHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGateway {
     /// `MeshName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the service mesh that the virtual gateway resides in.
     pub mesh_name: Option<Val<String>>,
     /// `MeshOwner`. Changing it replaces the resource.
+    ///
+    /// The AWS IAM account ID of the service mesh owner. If the account ID is not your own, then it's the
+    /// ID of the account that shared the mesh with your account. For more information about mesh sharing,
+    /// see [Working with shared meshes](https://docs.aws.amazon.com/app-mesh/latest/userguide/sharing.html)
+    /// .
     pub mesh_owner: Option<Val<String>>,
     /// `Spec`: required.
+    ///
+    /// The specifications of the virtual gateway.
     pub spec: Option<Val<VirtualGatewaySpec>>,
     /// `Tags`.
+    ///
+    /// Optional metadata that you can apply to the virtual gateway to assist with categorization and
+    /// organization. Each tag consists of a key and an optional value, both of which you define. Tag keys
+    /// can have a maximum character length of 128 characters, and tag values can have a maximum length of 256
+    /// characters.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VirtualGatewayName`. Changing it replaces the resource.
+    ///
+    /// The name of the virtual gateway.
     pub virtual_gateway_name: Option<Val<String>>,
 }
 
@@ -128,14 +154,23 @@ impl VirtualGatewayHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ResourceOwner`.
+    ///
+    /// The AWS IAM account ID of the resource owner. If the account ID is not your own, then it's the ID of
+    /// the mesh owner or of another account that the mesh is shared with. For more information about mesh
+    /// sharing, see [Working with Shared
+    /// Meshes](https://docs.aws.amazon.com/app-mesh/latest/userguide/sharing.html) .
     pub fn attr_resource_owner(&self) -> Val<String> {
         self.0.get_att("ResourceOwner")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The full Amazon Resource Name (ARN) for the virtual gateway.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Uid`.
+    ///
+    /// The unique identifier for the virtual gateway.
     pub fn attr_uid(&self) -> Val<String> {
         self.0.get_att("Uid")
     }
@@ -150,11 +185,17 @@ impl VirtualGatewayHandle {
 }
 
 /// The [`JsonFormatRef`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-jsonformatref.html) property type.
+///
+/// An object that represents the key value pairs for the JSON.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonFormatRef {
     /// `Key`: required.
+    ///
+    /// The specified key for the JSON.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The specified value for the JSON.
     pub value: Option<Val<String>>,
 }
 
@@ -214,11 +255,17 @@ impl ToValue for JsonFormatRef {
 impl Literal for JsonFormatRef {}
 
 /// The [`LoggingFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-loggingformat.html) property type.
+///
+/// An object that represents the format for the logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingFormat {
     /// `Json`.
+    ///
+    /// The logging format for JSON.
     pub json: Option<Val<Vec<JsonFormatRef>>>,
     /// `Text`.
+    ///
+    /// The logging format for text.
     pub text: Option<Val<String>>,
 }
 
@@ -277,9 +324,14 @@ impl ToValue for LoggingFormat {
 impl Literal for LoggingFormat {}
 
 /// The [`SubjectAlternativeNameMatchers`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-subjectalternativenamematchers.html) property type.
+///
+/// An object that represents the methods by which a subject alternative name on a peer Transport Layer
+/// Security (TLS) certificate can be matched.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubjectAlternativeNameMatchers {
     /// `Exact`.
+    ///
+    /// The values sent must match the specified values exactly.
     pub exact: Option<Val<Vec<String>>>,
 }
 
@@ -332,9 +384,13 @@ impl ToValue for SubjectAlternativeNameMatchers {
 impl Literal for SubjectAlternativeNameMatchers {}
 
 /// The [`SubjectAlternativeNames`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-subjectalternativenames.html) property type.
+///
+/// An object that represents the subject alternative names secured by the certificate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubjectAlternativeNames {
     /// `Match`: required.
+    ///
+    /// An object that represents the criteria for determining a SANs match.
     pub match_: Option<Val<SubjectAlternativeNameMatchers>>,
 }
 
@@ -449,9 +505,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VirtualGatewayAccessLog`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewayaccesslog.html) property type.
+///
+/// The access log configuration for a virtual gateway.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayAccessLog {
     /// `File`.
+    ///
+    /// The file object to send virtual gateway access logs to.
     pub file: Option<Val<VirtualGatewayFileAccessLog>>,
 }
 
@@ -499,9 +559,13 @@ impl ToValue for VirtualGatewayAccessLog {
 impl Literal for VirtualGatewayAccessLog {}
 
 /// The [`VirtualGatewayBackendDefaults`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewaybackenddefaults.html) property type.
+///
+/// An object that represents the default properties for a backend.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayBackendDefaults {
     /// `ClientPolicy`.
+    ///
+    /// A reference to an object that represents a client policy.
     pub client_policy: Option<Val<VirtualGatewayClientPolicy>>,
 }
 
@@ -549,9 +613,13 @@ impl ToValue for VirtualGatewayBackendDefaults {
 impl Literal for VirtualGatewayBackendDefaults {}
 
 /// The [`VirtualGatewayClientPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewayclientpolicy.html) property type.
+///
+/// An object that represents a client policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayClientPolicy {
     /// `TLS`.
+    ///
+    /// A reference to an object that represents a Transport Layer Security (TLS) client policy.
     pub tls: Option<Val<VirtualGatewayClientPolicyTls>>,
 }
 
@@ -599,15 +667,26 @@ impl ToValue for VirtualGatewayClientPolicy {
 impl Literal for VirtualGatewayClientPolicy {}
 
 /// The [`VirtualGatewayClientPolicyTls`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewayclientpolicytls.html) property type.
+///
+/// An object that represents a Transport Layer Security (TLS) client policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayClientPolicyTls {
     /// `Certificate`.
+    ///
+    /// A reference to an object that represents a virtual gateway's client's Transport Layer Security (TLS)
+    /// certificate.
     pub certificate: Option<Val<VirtualGatewayClientTlsCertificate>>,
     /// `Enforce`.
+    ///
+    /// Whether the policy is enforced. The default is `True` , if a value isn't specified.
     pub enforce: Option<Val<bool>>,
     /// `Ports`.
+    ///
+    /// One or more ports that the policy is enforced for.
     pub ports: Option<Val<Vec<i64>>>,
     /// `Validation`: required.
+    ///
+    /// A reference to an object that represents a Transport Layer Security (TLS) validation context.
     pub validation: Option<Val<VirtualGatewayTlsValidationContext>>,
 }
 
@@ -690,11 +769,20 @@ impl ToValue for VirtualGatewayClientPolicyTls {
 impl Literal for VirtualGatewayClientPolicyTls {}
 
 /// The [`VirtualGatewayClientTlsCertificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewayclienttlscertificate.html) property type.
+///
+/// An object that represents the virtual gateway's client's Transport Layer Security (TLS) certificate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayClientTlsCertificate {
     /// `File`.
+    ///
+    /// An object that represents a local file certificate. The certificate must meet specific requirements
+    /// and you must have proxy authorization enabled. For more information, see [Transport Layer Security
+    /// (TLS)](https://docs.aws.amazon.com/app-mesh/latest/userguide/tls.html) .
     pub file: Option<Val<VirtualGatewayListenerTlsFileCertificate>>,
     /// `SDS`.
+    ///
+    /// A reference to an object that represents a virtual gateway's client's Secret Discovery Service
+    /// certificate.
     pub sds: Option<Val<VirtualGatewayListenerTlsSdsCertificate>>,
 }
 
@@ -748,13 +836,26 @@ impl ToValue for VirtualGatewayClientTlsCertificate {
 impl Literal for VirtualGatewayClientTlsCertificate {}
 
 /// The [`VirtualGatewayConnectionPool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewayconnectionpool.html) property type.
+///
+/// An object that represents the type of virtual gateway connection pool.
+///
+/// Only one protocol is used at a time and should be the same protocol as the one chosen under port
+/// mapping.
+///
+/// If not present the default value for `maxPendingRequests` is `2147483647` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayConnectionPool {
     /// `GRPC`.
+    ///
+    /// An object that represents a type of connection pool.
     pub grpc: Option<Val<VirtualGatewayGrpcConnectionPool>>,
     /// `HTTP`.
+    ///
+    /// An object that represents a type of connection pool.
     pub http: Option<Val<VirtualGatewayHttpConnectionPool>>,
     /// `HTTP2`.
+    ///
+    /// An object that represents a type of connection pool.
     pub http2: Option<Val<VirtualGatewayHttp2ConnectionPool>>,
 }
 
@@ -814,11 +915,21 @@ impl ToValue for VirtualGatewayConnectionPool {
 impl Literal for VirtualGatewayConnectionPool {}
 
 /// The [`VirtualGatewayFileAccessLog`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewayfileaccesslog.html) property type.
+///
+/// An object that represents an access log file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayFileAccessLog {
     /// `Format`.
+    ///
+    /// The specified format for the virtual gateway access logs. It can be either `json_format` or
+    /// `text_format` .
     pub format: Option<Val<LoggingFormat>>,
     /// `Path`: required.
+    ///
+    /// The file path to write access logs to. You can use `/dev/stdout` to send access logs to standard out
+    /// and configure your Envoy container to use a log driver, such as `awslogs` , to export the access
+    /// logs to a log storage service such as Amazon CloudWatch Logs. You can also specify a path in the
+    /// Envoy container's file system to write the files to disk.
     pub path: Option<Val<String>>,
 }
 
@@ -879,9 +990,13 @@ impl ToValue for VirtualGatewayFileAccessLog {
 impl Literal for VirtualGatewayFileAccessLog {}
 
 /// The [`VirtualGatewayGrpcConnectionPool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewaygrpcconnectionpool.html) property type.
+///
+/// An object that represents a type of connection pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayGrpcConnectionPool {
     /// `MaxRequests`: required.
+    ///
+    /// Maximum number of inflight requests Envoy can concurrently support across hosts in upstream cluster.
     pub max_requests: Option<Val<i64>>,
 }
 
@@ -936,21 +1051,44 @@ impl ToValue for VirtualGatewayGrpcConnectionPool {
 impl Literal for VirtualGatewayGrpcConnectionPool {}
 
 /// The [`VirtualGatewayHealthCheckPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewayhealthcheckpolicy.html) property type.
+///
+/// An object that represents the health check policy for a virtual gateway's listener.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayHealthCheckPolicy {
     /// `HealthyThreshold`: required.
+    ///
+    /// The number of consecutive successful health checks that must occur before declaring the listener
+    /// healthy.
     pub healthy_threshold: Option<Val<i64>>,
     /// `IntervalMillis`: required.
+    ///
+    /// The time period in milliseconds between each health check execution.
     pub interval_millis: Option<Val<i64>>,
     /// `Path`.
+    ///
+    /// The destination path for the health check request. This value is only used if the specified protocol
+    /// is HTTP or HTTP/2. For any other protocol, this value is ignored.
     pub path: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// The destination port for the health check request. This port must match the port defined in the
+    /// `PortMapping` for the listener.
     pub port: Option<Val<i64>>,
     /// `Protocol`: required.
+    ///
+    /// The protocol for the health check request. If you specify `grpc` , then your service must conform to
+    /// the [GRPC Health Checking
+    /// Protocol](https://docs.aws.amazon.com/https://github.com/grpc/grpc/blob/master/doc/health-checking.md)
+    /// .
     pub protocol: Option<Val<String>>,
     /// `TimeoutMillis`: required.
+    ///
+    /// The amount of time to wait when receiving a response from the health check, in milliseconds.
     pub timeout_millis: Option<Val<i64>>,
     /// `UnhealthyThreshold`: required.
+    ///
+    /// The number of consecutive failed health checks that must occur before declaring a virtual gateway
+    /// unhealthy.
     pub unhealthy_threshold: Option<Val<i64>>,
 }
 
@@ -1076,9 +1214,13 @@ impl ToValue for VirtualGatewayHealthCheckPolicy {
 impl Literal for VirtualGatewayHealthCheckPolicy {}
 
 /// The [`VirtualGatewayHttp2ConnectionPool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewayhttp2connectionpool.html) property type.
+///
+/// An object that represents a type of connection pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayHttp2ConnectionPool {
     /// `MaxRequests`: required.
+    ///
+    /// Maximum number of inflight requests Envoy can concurrently support across hosts in upstream cluster.
     pub max_requests: Option<Val<i64>>,
 }
 
@@ -1133,11 +1275,18 @@ impl ToValue for VirtualGatewayHttp2ConnectionPool {
 impl Literal for VirtualGatewayHttp2ConnectionPool {}
 
 /// The [`VirtualGatewayHttpConnectionPool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewayhttpconnectionpool.html) property type.
+///
+/// An object that represents a type of connection pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayHttpConnectionPool {
     /// `MaxConnections`: required.
+    ///
+    /// Maximum number of outbound TCP connections Envoy can establish concurrently with all hosts in
+    /// upstream cluster.
     pub max_connections: Option<Val<i64>>,
     /// `MaxPendingRequests`.
+    ///
+    /// Number of overflowing requests after `max_connections` Envoy will queue to upstream cluster.
     pub max_pending_requests: Option<Val<i64>>,
 }
 
@@ -1198,15 +1347,26 @@ impl ToValue for VirtualGatewayHttpConnectionPool {
 impl Literal for VirtualGatewayHttpConnectionPool {}
 
 /// The [`VirtualGatewayListener`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewaylistener.html) property type.
+///
+/// An object that represents a listener for a virtual gateway.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayListener {
     /// `ConnectionPool`.
+    ///
+    /// The connection pool information for the listener.
     pub connection_pool: Option<Val<VirtualGatewayConnectionPool>>,
     /// `HealthCheck`.
+    ///
+    /// The health check information for the listener.
     pub health_check: Option<Val<VirtualGatewayHealthCheckPolicy>>,
     /// `PortMapping`: required.
+    ///
+    /// The port mapping information for the listener.
     pub port_mapping: Option<Val<VirtualGatewayPortMapping>>,
     /// `TLS`.
+    ///
+    /// A reference to an object that represents the Transport Layer Security (TLS) properties for the
+    /// listener.
     pub tls: Option<Val<VirtualGatewayListenerTls>>,
 }
 
@@ -1282,13 +1442,26 @@ impl ToValue for VirtualGatewayListener {
 impl Literal for VirtualGatewayListener {}
 
 /// The [`VirtualGatewayListenerTls`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewaylistenertls.html) property type.
+///
+/// An object that represents the Transport Layer Security (TLS) properties for a listener.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayListenerTls {
     /// `Certificate`: required.
+    ///
+    /// An object that represents a Transport Layer Security (TLS) certificate.
     pub certificate: Option<Val<VirtualGatewayListenerTlsCertificate>>,
     /// `Mode`: required.
+    ///
+    /// Specify one of the following modes.
+    ///
+    /// - ** STRICT – Listener only accepts connections with TLS enabled.
+    /// - ** PERMISSIVE – Listener accepts connections with or without TLS enabled.
+    /// - ** DISABLED – Listener only accepts connections without TLS.
     pub mode: Option<Val<String>>,
     /// `Validation`.
+    ///
+    /// A reference to an object that represents a virtual gateway's listener's Transport Layer Security
+    /// (TLS) validation context.
     pub validation: Option<Val<VirtualGatewayListenerTlsValidationContext>>,
 }
 
@@ -1364,9 +1537,16 @@ impl ToValue for VirtualGatewayListenerTls {
 impl Literal for VirtualGatewayListenerTls {}
 
 /// The [`VirtualGatewayListenerTlsAcmCertificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewaylistenertlsacmcertificate.html) property type.
+///
+/// An object that represents an Certificate Manager certificate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayListenerTlsAcmCertificate {
     /// `CertificateArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for the certificate. The certificate must meet specific requirements
+    /// and you must have proxy authorization enabled. For more information, see [Transport Layer Security
+    /// (TLS)](https://docs.aws.amazon.com/app-mesh/latest/userguide/tls.html#virtual-node-tls-prerequisites)
+    /// .
     ///
     /// - Format: `AWS::ACM::Certificate.Arn`.
     pub certificate_arn: Option<Val<String>>,
@@ -1427,13 +1607,22 @@ impl ToValue for VirtualGatewayListenerTlsAcmCertificate {
 impl Literal for VirtualGatewayListenerTlsAcmCertificate {}
 
 /// The [`VirtualGatewayListenerTlsCertificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewaylistenertlscertificate.html) property type.
+///
+/// An object that represents a listener's Transport Layer Security (TLS) certificate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayListenerTlsCertificate {
     /// `ACM`.
+    ///
+    /// A reference to an object that represents an Certificate Manager certificate.
     pub acm: Option<Val<VirtualGatewayListenerTlsAcmCertificate>>,
     /// `File`.
+    ///
+    /// A reference to an object that represents a local file certificate.
     pub file: Option<Val<VirtualGatewayListenerTlsFileCertificate>>,
     /// `SDS`.
+    ///
+    /// A reference to an object that represents a virtual gateway's listener's Secret Discovery Service
+    /// certificate.
     pub sds: Option<Val<VirtualGatewayListenerTlsSdsCertificate>>,
 }
 
@@ -1493,11 +1682,21 @@ impl ToValue for VirtualGatewayListenerTlsCertificate {
 impl Literal for VirtualGatewayListenerTlsCertificate {}
 
 /// The [`VirtualGatewayListenerTlsFileCertificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewaylistenertlsfilecertificate.html) property type.
+///
+/// An object that represents a local file certificate. The certificate must meet specific requirements
+/// and you must have proxy authorization enabled. For more information, see [Transport Layer Security
+/// (TLS)](https://docs.aws.amazon.com/app-mesh/latest/userguide/tls.html#virtual-node-tls-prerequisites)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayListenerTlsFileCertificate {
     /// `CertificateChain`: required.
+    ///
+    /// The certificate chain for the certificate.
     pub certificate_chain: Option<Val<String>>,
     /// `PrivateKey`: required.
+    ///
+    /// The private key for a certificate stored on the file system of the mesh endpoint that the proxy is
+    /// running on.
     pub private_key: Option<Val<String>>,
 }
 
@@ -1568,9 +1767,17 @@ impl ToValue for VirtualGatewayListenerTlsFileCertificate {
 impl Literal for VirtualGatewayListenerTlsFileCertificate {}
 
 /// The [`VirtualGatewayListenerTlsSdsCertificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewaylistenertlssdscertificate.html) property type.
+///
+/// An object that represents the virtual gateway's listener's Secret Discovery Service certificate.The
+/// proxy must be configured with a local SDS provider via a Unix Domain Socket. See App Mesh [TLS
+/// documentation](https://docs.aws.amazon.com/app-mesh/latest/userguide/tls.html) for more info.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayListenerTlsSdsCertificate {
     /// `SecretName`: required.
+    ///
+    /// A reference to an object that represents the name of the secret secret requested from the Secret
+    /// Discovery Service provider representing Transport Layer Security (TLS) materials like a certificate
+    /// or certificate chain.
     pub secret_name: Option<Val<String>>,
 }
 
@@ -1625,11 +1832,20 @@ impl ToValue for VirtualGatewayListenerTlsSdsCertificate {
 impl Literal for VirtualGatewayListenerTlsSdsCertificate {}
 
 /// The [`VirtualGatewayListenerTlsValidationContext`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewaylistenertlsvalidationcontext.html) property type.
+///
+/// An object that represents a virtual gateway's listener's Transport Layer Security (TLS) validation
+/// context.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayListenerTlsValidationContext {
     /// `SubjectAlternativeNames`.
+    ///
+    /// A reference to an object that represents the SANs for a virtual gateway listener's Transport Layer
+    /// Security (TLS) validation context.
     pub subject_alternative_names: Option<Val<SubjectAlternativeNames>>,
     /// `Trust`: required.
+    ///
+    /// A reference to where to retrieve the trust chain when validating a peer’s Transport Layer Security
+    /// (TLS) certificate.
     pub trust: Option<Val<VirtualGatewayListenerTlsValidationContextTrust>>,
 }
 
@@ -1695,11 +1911,20 @@ impl ToValue for VirtualGatewayListenerTlsValidationContext {
 impl Literal for VirtualGatewayListenerTlsValidationContext {}
 
 /// The [`VirtualGatewayListenerTlsValidationContextTrust`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewaylistenertlsvalidationcontexttrust.html) property type.
+///
+/// An object that represents a virtual gateway's listener's Transport Layer Security (TLS) validation
+/// context trust.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayListenerTlsValidationContextTrust {
     /// `File`.
+    ///
+    /// An object that represents a Transport Layer Security (TLS) validation context trust for a local
+    /// file.
     pub file: Option<Val<VirtualGatewayTlsValidationContextFileTrust>>,
     /// `SDS`.
+    ///
+    /// A reference to an object that represents a virtual gateway's listener's Transport Layer Security
+    /// (TLS) Secret Discovery Service validation context trust.
     pub sds: Option<Val<VirtualGatewayTlsValidationContextSdsTrust>>,
 }
 
@@ -1753,9 +1978,13 @@ impl ToValue for VirtualGatewayListenerTlsValidationContextTrust {
 impl Literal for VirtualGatewayListenerTlsValidationContextTrust {}
 
 /// The [`VirtualGatewayLogging`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewaylogging.html) property type.
+///
+/// An object that represents logging information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayLogging {
     /// `AccessLog`.
+    ///
+    /// The access log configuration.
     pub access_log: Option<Val<VirtualGatewayAccessLog>>,
 }
 
@@ -1803,11 +2032,17 @@ impl ToValue for VirtualGatewayLogging {
 impl Literal for VirtualGatewayLogging {}
 
 /// The [`VirtualGatewayPortMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewayportmapping.html) property type.
+///
+/// An object that represents a port mapping.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayPortMapping {
     /// `Port`: required.
+    ///
+    /// The port used for the port mapping. Specify one protocol.
     pub port: Option<Val<i64>>,
     /// `Protocol`: required.
+    ///
+    /// The protocol used for the port mapping.
     pub protocol: Option<Val<String>>,
 }
 
@@ -1871,13 +2106,22 @@ impl ToValue for VirtualGatewayPortMapping {
 impl Literal for VirtualGatewayPortMapping {}
 
 /// The [`VirtualGatewaySpec`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewayspec.html) property type.
+///
+/// An object that represents the specification of a service mesh resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewaySpec {
     /// `BackendDefaults`.
+    ///
+    /// A reference to an object that represents the defaults for backends.
     pub backend_defaults: Option<Val<VirtualGatewayBackendDefaults>>,
     /// `Listeners`: required.
+    ///
+    /// The listeners that the mesh endpoint is expected to receive inbound traffic from. You can specify
+    /// one listener.
     pub listeners: Option<Val<Vec<VirtualGatewayListener>>>,
     /// `Logging`.
+    ///
+    /// An object that represents logging information.
     pub logging: Option<Val<VirtualGatewayLogging>>,
 }
 
@@ -1954,11 +2198,19 @@ impl ToValue for VirtualGatewaySpec {
 impl Literal for VirtualGatewaySpec {}
 
 /// The [`VirtualGatewayTlsValidationContext`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewaytlsvalidationcontext.html) property type.
+///
+/// An object that represents a Transport Layer Security (TLS) validation context.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayTlsValidationContext {
     /// `SubjectAlternativeNames`.
+    ///
+    /// A reference to an object that represents the SANs for a virtual gateway's listener's Transport Layer
+    /// Security (TLS) validation context.
     pub subject_alternative_names: Option<Val<SubjectAlternativeNames>>,
     /// `Trust`: required.
+    ///
+    /// A reference to where to retrieve the trust chain when validating a peer’s Transport Layer Security
+    /// (TLS) certificate.
     pub trust: Option<Val<VirtualGatewayTlsValidationContextTrust>>,
 }
 
@@ -2024,9 +2276,14 @@ impl ToValue for VirtualGatewayTlsValidationContext {
 impl Literal for VirtualGatewayTlsValidationContext {}
 
 /// The [`VirtualGatewayTlsValidationContextAcmTrust`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewaytlsvalidationcontextacmtrust.html) property type.
+///
+/// An object that represents a Transport Layer Security (TLS) validation context trust for an
+/// Certificate Manager certificate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayTlsValidationContextAcmTrust {
     /// `CertificateAuthorityArns`: required.
+    ///
+    /// One or more ACM Amazon Resource Name (ARN)s.
     pub certificate_authority_arns: Option<Val<Vec<String>>>,
 }
 
@@ -2086,9 +2343,15 @@ impl ToValue for VirtualGatewayTlsValidationContextAcmTrust {
 impl Literal for VirtualGatewayTlsValidationContextAcmTrust {}
 
 /// The [`VirtualGatewayTlsValidationContextFileTrust`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewaytlsvalidationcontextfiletrust.html) property type.
+///
+/// An object that represents a Transport Layer Security (TLS) validation context trust for a local
+/// file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayTlsValidationContextFileTrust {
     /// `CertificateChain`: required.
+    ///
+    /// The certificate trust chain for a certificate stored on the file system of the virtual node that the
+    /// proxy is running on.
     pub certificate_chain: Option<Val<String>>,
 }
 
@@ -2143,9 +2406,17 @@ impl ToValue for VirtualGatewayTlsValidationContextFileTrust {
 impl Literal for VirtualGatewayTlsValidationContextFileTrust {}
 
 /// The [`VirtualGatewayTlsValidationContextSdsTrust`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewaytlsvalidationcontextsdstrust.html) property type.
+///
+/// An object that represents a virtual gateway's listener's Transport Layer Security (TLS) Secret
+/// Discovery Service validation context trust. The proxy must be configured with a local SDS provider
+/// via a Unix Domain Socket. See App Mesh [TLS
+/// documentation](https://docs.aws.amazon.com/app-mesh/latest/userguide/tls.html) for more info.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayTlsValidationContextSdsTrust {
     /// `SecretName`: required.
+    ///
+    /// A reference to an object that represents the name of the secret for a virtual gateway's Transport
+    /// Layer Security (TLS) Secret Discovery Service validation context trust.
     pub secret_name: Option<Val<String>>,
 }
 
@@ -2200,13 +2471,24 @@ impl ToValue for VirtualGatewayTlsValidationContextSdsTrust {
 impl Literal for VirtualGatewayTlsValidationContextSdsTrust {}
 
 /// The [`VirtualGatewayTlsValidationContextTrust`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualgateway-virtualgatewaytlsvalidationcontexttrust.html) property type.
+///
+/// An object that represents a Transport Layer Security (TLS) validation context trust.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualGatewayTlsValidationContextTrust {
     /// `ACM`.
+    ///
+    /// A reference to an object that represents a Transport Layer Security (TLS) validation context trust
+    /// for an Certificate Manager certificate.
     pub acm: Option<Val<VirtualGatewayTlsValidationContextAcmTrust>>,
     /// `File`.
+    ///
+    /// An object that represents a Transport Layer Security (TLS) validation context trust for a local
+    /// file.
     pub file: Option<Val<VirtualGatewayTlsValidationContextFileTrust>>,
     /// `SDS`.
+    ///
+    /// A reference to an object that represents a virtual gateway's Transport Layer Security (TLS) Secret
+    /// Discovery Service validation context trust.
     pub sds: Option<Val<VirtualGatewayTlsValidationContextSdsTrust>>,
 }
 

@@ -5,18 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::AppMesh::VirtualNode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appmesh-virtualnode.html) resource type.
 ///
+/// Creates a virtual node within a service mesh.
+///
+/// A virtual node acts as a logical pointer to a particular task group, such as an Amazon ECS service
+/// or a Kubernetes deployment. When you create a virtual node, you can specify the service discovery
+/// information for your task group, and whether the proxy running in a task group will communicate with
+/// other proxies using Transport Layer Security (TLS).
+///
+/// You define a `listener` for any inbound traffic that your virtual node expects. Any virtual service
+/// that your virtual node expects to communicate to is specified as a `backend` .
+///
+/// The response metadata for your new virtual node contains the `arn` that is associated with the
+/// virtual node. Set this value to the full ARN; for example,
+/// `arn:aws:appmesh:us-west-2:123456789012:myMesh/default/virtualNode/myApp` ) as the
+/// `APPMESH_RESOURCE_ARN` environment variable for your task group's Envoy proxy container in your task
+/// definition or pod spec. This is then mapped to the `node.id` and `node.cluster` Envoy parameters.
+///
+/// > By default, App Mesh uses the name of the resource you specified in `APPMESH_RESOURCE_ARN` when
+/// Envoy is referring to itself in metrics and traces. You can override this behavior by setting the
+/// `APPMESH_RESOURCE_CLUSTER` environment variable with your own name.
+///
+/// For more information about virtual nodes, see [Virtual
+/// nodes](https://docs.aws.amazon.com/app-mesh/latest/userguide/virtual_nodes.html) . You must be using
+/// `1.15.0` or later of the Envoy image when setting these variables. For more information aboutApp
+/// Mesh Envoy variables, see [Envoy
+/// image](https://docs.aws.amazon.com/app-mesh/latest/userguide/envoy.html) in the AWS App Mesh User
+/// Guide.
+///
 /// Build it with [`VirtualNode::builder`]; adding it to a stack returns a [`VirtualNodeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualNode {
     /// `MeshName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the service mesh to create the virtual node in.
     pub mesh_name: Option<Val<String>>,
     /// `MeshOwner`. Changing it replaces the resource.
+    ///
+    /// The AWS IAM account ID of the service mesh owner. If the account ID is not your own, then the
+    /// account that you specify must share the mesh with your account before you can create the resource in
+    /// the service mesh. For more information about mesh sharing, see [Working with shared
+    /// meshes](https://docs.aws.amazon.com/app-mesh/latest/userguide/sharing.html) .
     pub mesh_owner: Option<Val<String>>,
     /// `Spec`: required.
+    ///
+    /// The virtual node specification to apply.
     pub spec: Option<Val<VirtualNodeSpec>>,
     /// `Tags`.
+    ///
+    /// Optional metadata that you can apply to the virtual node to assist with categorization and
+    /// organization. Each tag consists of a key and an optional value, both of which you define. Tag keys
+    /// can have a maximum character length of 128 characters, and tag values can have a maximum length of 256
+    /// characters.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VirtualNodeName`. Changing it replaces the resource.
+    ///
+    /// The name to use for the virtual node.
     pub virtual_node_name: Option<Val<String>>,
 }
 
@@ -128,14 +171,23 @@ impl VirtualNodeHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ResourceOwner`.
+    ///
+    /// The AWS IAM account ID of the resource owner. If the account ID is not your own, then it's the ID of
+    /// the mesh owner or of another account that the mesh is shared with. For more information about mesh
+    /// sharing, see [Working with Shared
+    /// Meshes](https://docs.aws.amazon.com/app-mesh/latest/userguide/sharing.html) .
     pub fn attr_resource_owner(&self) -> Val<String> {
         self.0.get_att("ResourceOwner")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The full Amazon Resource Name (ARN) for the virtual node.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Uid`.
+    ///
+    /// The unique identifier for the virtual node.
     pub fn attr_uid(&self) -> Val<String> {
         self.0.get_att("Uid")
     }
@@ -150,9 +202,13 @@ impl VirtualNodeHandle {
 }
 
 /// The [`AccessLog`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-accesslog.html) property type.
+///
+/// An object that represents the access logging information for a virtual node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessLog {
     /// `File`.
+    ///
+    /// The file object to send virtual node access logs to.
     pub file: Option<Val<FileAccessLog>>,
 }
 
@@ -200,11 +256,21 @@ impl ToValue for AccessLog {
 impl Literal for AccessLog {}
 
 /// The [`AwsCloudMapInstanceAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-awscloudmapinstanceattribute.html) property type.
+///
+/// An object that represents the AWS Cloud Map attribute information for your virtual node.
+///
+/// > AWS Cloud Map is not available in the eu-south-1 Region.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsCloudMapInstanceAttribute {
     /// `Key`: required.
+    ///
+    /// The name of an AWS Cloud Map service instance attribute key. Any AWS Cloud Map service instance that
+    /// contains the specified key and value is returned.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of an AWS Cloud Map service instance attribute key. Any AWS Cloud Map service instance
+    /// that contains the specified key and value is returned.
     pub value: Option<Val<String>>,
 }
 
@@ -268,15 +334,30 @@ impl ToValue for AwsCloudMapInstanceAttribute {
 impl Literal for AwsCloudMapInstanceAttribute {}
 
 /// The [`AwsCloudMapServiceDiscovery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-awscloudmapservicediscovery.html) property type.
+///
+/// An object that represents the AWS Cloud Map service discovery information for your virtual node.
+///
+/// > AWS Cloud Map is not available in the eu-south-1 Region.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsCloudMapServiceDiscovery {
     /// `Attributes`.
+    ///
+    /// A string map that contains attributes with values that you can use to filter instances by any custom
+    /// attribute that you specified when you registered the instance. Only instances that match all of the
+    /// specified key/value pairs will be returned.
     pub attributes: Option<Val<Vec<AwsCloudMapInstanceAttribute>>>,
     /// `IpPreference`.
+    ///
+    /// The preferred IP version that this virtual node uses. Setting the IP preference on the virtual node
+    /// only overrides the IP preference set for the mesh on this specific node.
     pub ip_preference: Option<Val<String>>,
     /// `NamespaceName`: required.
+    ///
+    /// The HTTP name of the AWS Cloud Map namespace to use.
     pub namespace_name: Option<Val<String>>,
     /// `ServiceName`: required.
+    ///
+    /// The name of the AWS Cloud Map service to use.
     pub service_name: Option<Val<String>>,
 }
 
@@ -365,9 +446,13 @@ impl ToValue for AwsCloudMapServiceDiscovery {
 impl Literal for AwsCloudMapServiceDiscovery {}
 
 /// The [`Backend`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-backend.html) property type.
+///
+/// An object that represents the backends that a virtual node is expected to send outbound traffic to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Backend {
     /// `VirtualService`.
+    ///
+    /// Specifies a virtual service to use as a backend.
     pub virtual_service: Option<Val<VirtualServiceBackend>>,
 }
 
@@ -415,9 +500,13 @@ impl ToValue for Backend {
 impl Literal for Backend {}
 
 /// The [`BackendDefaults`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-backenddefaults.html) property type.
+///
+/// An object that represents the default properties for a backend.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BackendDefaults {
     /// `ClientPolicy`.
+    ///
+    /// A reference to an object that represents a client policy.
     pub client_policy: Option<Val<ClientPolicy>>,
 }
 
@@ -465,9 +554,13 @@ impl ToValue for BackendDefaults {
 impl Literal for BackendDefaults {}
 
 /// The [`ClientPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-clientpolicy.html) property type.
+///
+/// An object that represents a client policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientPolicy {
     /// `TLS`.
+    ///
+    /// A reference to an object that represents a Transport Layer Security (TLS) client policy.
     pub tls: Option<Val<ClientPolicyTls>>,
 }
 
@@ -515,15 +608,25 @@ impl ToValue for ClientPolicy {
 impl Literal for ClientPolicy {}
 
 /// The [`ClientPolicyTls`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-clientpolicytls.html) property type.
+///
+/// A reference to an object that represents a Transport Layer Security (TLS) client policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientPolicyTls {
     /// `Certificate`.
+    ///
+    /// A reference to an object that represents a client's TLS certificate.
     pub certificate: Option<Val<ClientTlsCertificate>>,
     /// `Enforce`.
+    ///
+    /// Whether the policy is enforced. The default is `True` , if a value isn't specified.
     pub enforce: Option<Val<bool>>,
     /// `Ports`.
+    ///
+    /// One or more ports that the policy is enforced for.
     pub ports: Option<Val<Vec<i64>>>,
     /// `Validation`: required.
+    ///
+    /// A reference to an object that represents a TLS validation context.
     pub validation: Option<Val<TlsValidationContext>>,
 }
 
@@ -597,11 +700,19 @@ impl ToValue for ClientPolicyTls {
 impl Literal for ClientPolicyTls {}
 
 /// The [`ClientTlsCertificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-clienttlscertificate.html) property type.
+///
+/// An object that represents the client's certificate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientTlsCertificate {
     /// `File`.
+    ///
+    /// An object that represents a local file certificate. The certificate must meet specific requirements
+    /// and you must have proxy authorization enabled. For more information, see [Transport Layer Security
+    /// (TLS)](https://docs.aws.amazon.com/app-mesh/latest/userguide/tls.html) .
     pub file: Option<Val<ListenerTlsFileCertificate>>,
     /// `SDS`.
+    ///
+    /// A reference to an object that represents a client's TLS Secret Discovery Service certificate.
     pub sds: Option<Val<ListenerTlsSdsCertificate>>,
 }
 
@@ -655,13 +766,22 @@ impl ToValue for ClientTlsCertificate {
 impl Literal for ClientTlsCertificate {}
 
 /// The [`DnsServiceDiscovery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-dnsservicediscovery.html) property type.
+///
+/// An object that represents the DNS service discovery information for your virtual node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DnsServiceDiscovery {
     /// `Hostname`: required.
+    ///
+    /// Specifies the DNS service discovery hostname for the virtual node.
     pub hostname: Option<Val<String>>,
     /// `IpPreference`.
+    ///
+    /// The preferred IP version that this virtual node uses. Setting the IP preference on the virtual node
+    /// only overrides the IP preference set for the mesh on this specific node.
     pub ip_preference: Option<Val<String>>,
     /// `ResponseType`.
+    ///
+    /// Specifies the DNS response type for the virtual node.
     pub response_type: Option<Val<String>>,
 }
 
@@ -724,11 +844,17 @@ impl ToValue for DnsServiceDiscovery {
 impl Literal for DnsServiceDiscovery {}
 
 /// The [`Duration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-duration.html) property type.
+///
+/// An object that represents a duration of time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Duration {
     /// `Unit`: required.
+    ///
+    /// A unit of time.
     pub unit: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// A number of time units.
     pub value: Option<Val<i64>>,
 }
 
@@ -788,11 +914,23 @@ impl ToValue for Duration {
 impl Literal for Duration {}
 
 /// The [`FileAccessLog`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-fileaccesslog.html) property type.
+///
+/// An object that represents an access log file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileAccessLog {
     /// `Format`.
+    ///
+    /// The specified format for the logs. The format is either `json_format` or `text_format` .
     pub format: Option<Val<LoggingFormat>>,
     /// `Path`: required.
+    ///
+    /// The file path to write access logs to. You can use `/dev/stdout` to send access logs to standard out
+    /// and configure your Envoy container to use a log driver, such as `awslogs` , to export the access
+    /// logs to a log storage service such as Amazon CloudWatch Logs. You can also specify a path in the
+    /// Envoy container's file system to write the files to disk.
+    ///
+    /// > The Envoy process must have write permissions to the path that you specify here. Otherwise, Envoy
+    /// fails to bootstrap properly.
     pub path: Option<Val<String>>,
 }
 
@@ -849,11 +987,22 @@ impl ToValue for FileAccessLog {
 impl Literal for FileAccessLog {}
 
 /// The [`GrpcTimeout`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-grpctimeout.html) property type.
+///
+/// An object that represents types of timeouts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrpcTimeout {
     /// `Idle`.
+    ///
+    /// An object that represents an idle timeout. An idle timeout bounds the amount of time that a
+    /// connection may be idle. The default value is none.
     pub idle: Option<Val<Duration>>,
     /// `PerRequest`.
+    ///
+    /// An object that represents a per request timeout. The default value is 15 seconds. If you set a
+    /// higher timeout, then make sure that the higher value is set for each App Mesh resource in a
+    /// conversation. For example, if a virtual node backend uses a virtual router provider to route to
+    /// another virtual node, then the timeout should be greater than 15 seconds for the source and
+    /// destination virtual node and the route.
     pub per_request: Option<Val<Duration>>,
 }
 
@@ -907,21 +1056,44 @@ impl ToValue for GrpcTimeout {
 impl Literal for GrpcTimeout {}
 
 /// The [`HealthCheck`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-healthcheck.html) property type.
+///
+/// An object that represents the health check policy for a virtual node's listener.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HealthCheck {
     /// `HealthyThreshold`: required.
+    ///
+    /// The number of consecutive successful health checks that must occur before declaring listener
+    /// healthy.
     pub healthy_threshold: Option<Val<i64>>,
     /// `IntervalMillis`: required.
+    ///
+    /// The time period in milliseconds between each health check execution.
     pub interval_millis: Option<Val<i64>>,
     /// `Path`.
+    ///
+    /// The destination path for the health check request. This value is only used if the specified protocol
+    /// is HTTP or HTTP/2. For any other protocol, this value is ignored.
     pub path: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// The destination port for the health check request. This port must match the port defined in the
+    /// `PortMapping` for the listener.
     pub port: Option<Val<i64>>,
     /// `Protocol`: required.
+    ///
+    /// The protocol for the health check request. If you specify `grpc` , then your service must conform to
+    /// the [GRPC Health Checking
+    /// Protocol](https://docs.aws.amazon.com/https://github.com/grpc/grpc/blob/master/doc/health-checking.md)
+    /// .
     pub protocol: Option<Val<String>>,
     /// `TimeoutMillis`: required.
+    ///
+    /// The amount of time to wait when receiving a response from the health check, in milliseconds.
     pub timeout_millis: Option<Val<i64>>,
     /// `UnhealthyThreshold`: required.
+    ///
+    /// The number of consecutive failed health checks that must occur before declaring a virtual node
+    /// unhealthy.
     pub unhealthy_threshold: Option<Val<i64>>,
 }
 
@@ -1043,11 +1215,22 @@ impl ToValue for HealthCheck {
 impl Literal for HealthCheck {}
 
 /// The [`HttpTimeout`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-httptimeout.html) property type.
+///
+/// An object that represents types of timeouts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpTimeout {
     /// `Idle`.
+    ///
+    /// An object that represents an idle timeout. An idle timeout bounds the amount of time that a
+    /// connection may be idle. The default value is none.
     pub idle: Option<Val<Duration>>,
     /// `PerRequest`.
+    ///
+    /// An object that represents a per request timeout. The default value is 15 seconds. If you set a
+    /// higher timeout, then make sure that the higher value is set for each App Mesh resource in a
+    /// conversation. For example, if a virtual node backend uses a virtual router provider to route to
+    /// another virtual node, then the timeout should be greater than 15 seconds for the source and
+    /// destination virtual node and the route.
     pub per_request: Option<Val<Duration>>,
 }
 
@@ -1101,11 +1284,17 @@ impl ToValue for HttpTimeout {
 impl Literal for HttpTimeout {}
 
 /// The [`JsonFormatRef`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-jsonformatref.html) property type.
+///
+/// An object that represents the key value pairs for the JSON.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonFormatRef {
     /// `Key`: required.
+    ///
+    /// The specified key for the JSON.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The specified value for the JSON.
     pub value: Option<Val<String>>,
 }
 
@@ -1165,19 +1354,34 @@ impl ToValue for JsonFormatRef {
 impl Literal for JsonFormatRef {}
 
 /// The [`Listener`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-listener.html) property type.
+///
+/// An object that represents a listener for a virtual node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Listener {
     /// `ConnectionPool`.
+    ///
+    /// The connection pool information for the listener.
     pub connection_pool: Option<Val<VirtualNodeConnectionPool>>,
     /// `HealthCheck`.
+    ///
+    /// The health check information for the listener.
     pub health_check: Option<Val<HealthCheck>>,
     /// `OutlierDetection`.
+    ///
+    /// The outlier detection information for the listener.
     pub outlier_detection: Option<Val<OutlierDetection>>,
     /// `PortMapping`: required.
+    ///
+    /// The port mapping information for the listener.
     pub port_mapping: Option<Val<PortMapping>>,
     /// `TLS`.
+    ///
+    /// A reference to an object that represents the Transport Layer Security (TLS) properties for a
+    /// listener.
     pub tls: Option<Val<ListenerTls>>,
     /// `Timeout`.
+    ///
+    /// An object that represents timeouts for different protocols.
     pub timeout: Option<Val<ListenerTimeout>>,
 }
 
@@ -1258,15 +1462,25 @@ impl ToValue for Listener {
 impl Literal for Listener {}
 
 /// The [`ListenerTimeout`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-listenertimeout.html) property type.
+///
+/// An object that represents timeouts for different protocols.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListenerTimeout {
     /// `GRPC`.
+    ///
+    /// An object that represents types of timeouts.
     pub grpc: Option<Val<GrpcTimeout>>,
     /// `HTTP`.
+    ///
+    /// An object that represents types of timeouts.
     pub http: Option<Val<HttpTimeout>>,
     /// `HTTP2`.
+    ///
+    /// An object that represents types of timeouts.
     pub http2: Option<Val<HttpTimeout>>,
     /// `TCP`.
+    ///
+    /// An object that represents types of timeouts.
     pub tcp: Option<Val<TcpTimeout>>,
 }
 
@@ -1332,13 +1546,26 @@ impl ToValue for ListenerTimeout {
 impl Literal for ListenerTimeout {}
 
 /// The [`ListenerTls`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-listenertls.html) property type.
+///
+/// An object that represents the Transport Layer Security (TLS) properties for a listener.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListenerTls {
     /// `Certificate`: required.
+    ///
+    /// A reference to an object that represents a listener's Transport Layer Security (TLS) certificate.
     pub certificate: Option<Val<ListenerTlsCertificate>>,
     /// `Mode`: required.
+    ///
+    /// Specify one of the following modes.
+    ///
+    /// - ** STRICT – Listener only accepts connections with TLS enabled.
+    /// - ** PERMISSIVE – Listener accepts connections with or without TLS enabled.
+    /// - ** DISABLED – Listener only accepts connections without TLS.
     pub mode: Option<Val<String>>,
     /// `Validation`.
+    ///
+    /// A reference to an object that represents a listener's Transport Layer Security (TLS) validation
+    /// context.
     pub validation: Option<Val<ListenerTlsValidationContext>>,
 }
 
@@ -1408,9 +1635,16 @@ impl ToValue for ListenerTls {
 impl Literal for ListenerTls {}
 
 /// The [`ListenerTlsAcmCertificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-listenertlsacmcertificate.html) property type.
+///
+/// An object that represents an Certificate Manager certificate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListenerTlsAcmCertificate {
     /// `CertificateArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for the certificate. The certificate must meet specific requirements
+    /// and you must have proxy authorization enabled. For more information, see [Transport Layer Security
+    /// (TLS)](https://docs.aws.amazon.com/app-mesh/latest/userguide/tls.html#virtual-node-tls-prerequisites)
+    /// .
     ///
     /// - Format: `AWS::ACM::Certificate.Arn`.
     pub certificate_arn: Option<Val<String>>,
@@ -1471,13 +1705,21 @@ impl ToValue for ListenerTlsAcmCertificate {
 impl Literal for ListenerTlsAcmCertificate {}
 
 /// The [`ListenerTlsCertificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-listenertlscertificate.html) property type.
+///
+/// An object that represents a listener's Transport Layer Security (TLS) certificate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListenerTlsCertificate {
     /// `ACM`.
+    ///
+    /// A reference to an object that represents an Certificate Manager certificate.
     pub acm: Option<Val<ListenerTlsAcmCertificate>>,
     /// `File`.
+    ///
+    /// A reference to an object that represents a local file certificate.
     pub file: Option<Val<ListenerTlsFileCertificate>>,
     /// `SDS`.
+    ///
+    /// A reference to an object that represents a listener's Secret Discovery Service certificate.
     pub sds: Option<Val<ListenerTlsSdsCertificate>>,
 }
 
@@ -1537,11 +1779,21 @@ impl ToValue for ListenerTlsCertificate {
 impl Literal for ListenerTlsCertificate {}
 
 /// The [`ListenerTlsFileCertificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-listenertlsfilecertificate.html) property type.
+///
+/// An object that represents a local file certificate. The certificate must meet specific requirements
+/// and you must have proxy authorization enabled. For more information, see [Transport Layer Security
+/// (TLS)](https://docs.aws.amazon.com/app-mesh/latest/userguide/tls.html#virtual-node-tls-prerequisites)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListenerTlsFileCertificate {
     /// `CertificateChain`: required.
+    ///
+    /// The certificate chain for the certificate.
     pub certificate_chain: Option<Val<String>>,
     /// `PrivateKey`: required.
+    ///
+    /// The private key for a certificate stored on the file system of the virtual node that the proxy is
+    /// running on.
     pub private_key: Option<Val<String>>,
 }
 
@@ -1612,9 +1864,17 @@ impl ToValue for ListenerTlsFileCertificate {
 impl Literal for ListenerTlsFileCertificate {}
 
 /// The [`ListenerTlsSdsCertificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-listenertlssdscertificate.html) property type.
+///
+/// An object that represents the listener's Secret Discovery Service certificate. The proxy must be
+/// configured with a local SDS provider via a Unix Domain Socket. See App Mesh [TLS
+/// documentation](https://docs.aws.amazon.com/app-mesh/latest/userguide/tls.html) for more info.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListenerTlsSdsCertificate {
     /// `SecretName`: required.
+    ///
+    /// A reference to an object that represents the name of the secret requested from the Secret Discovery
+    /// Service provider representing Transport Layer Security (TLS) materials like a certificate or
+    /// certificate chain.
     pub secret_name: Option<Val<String>>,
 }
 
@@ -1669,11 +1929,19 @@ impl ToValue for ListenerTlsSdsCertificate {
 impl Literal for ListenerTlsSdsCertificate {}
 
 /// The [`ListenerTlsValidationContext`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-listenertlsvalidationcontext.html) property type.
+///
+/// An object that represents a listener's Transport Layer Security (TLS) validation context.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListenerTlsValidationContext {
     /// `SubjectAlternativeNames`.
+    ///
+    /// A reference to an object that represents the SANs for a listener's Transport Layer Security (TLS)
+    /// validation context.
     pub subject_alternative_names: Option<Val<SubjectAlternativeNames>>,
     /// `Trust`: required.
+    ///
+    /// A reference to where to retrieve the trust chain when validating a peer’s Transport Layer Security
+    /// (TLS) certificate.
     pub trust: Option<Val<ListenerTlsValidationContextTrust>>,
 }
 
@@ -1737,11 +2005,19 @@ impl ToValue for ListenerTlsValidationContext {
 impl Literal for ListenerTlsValidationContext {}
 
 /// The [`ListenerTlsValidationContextTrust`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-listenertlsvalidationcontexttrust.html) property type.
+///
+/// An object that represents a listener's Transport Layer Security (TLS) validation context trust.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListenerTlsValidationContextTrust {
     /// `File`.
+    ///
+    /// An object that represents a Transport Layer Security (TLS) validation context trust for a local
+    /// file.
     pub file: Option<Val<TlsValidationContextFileTrust>>,
     /// `SDS`.
+    ///
+    /// A reference to an object that represents a listener's Transport Layer Security (TLS) Secret
+    /// Discovery Service validation context trust.
     pub sds: Option<Val<TlsValidationContextSdsTrust>>,
 }
 
@@ -1795,9 +2071,13 @@ impl ToValue for ListenerTlsValidationContextTrust {
 impl Literal for ListenerTlsValidationContextTrust {}
 
 /// The [`Logging`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-logging.html) property type.
+///
+/// An object that represents the logging information for a virtual node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Logging {
     /// `AccessLog`.
+    ///
+    /// The access log configuration for a virtual node.
     pub access_log: Option<Val<AccessLog>>,
 }
 
@@ -1845,11 +2125,17 @@ impl ToValue for Logging {
 impl Literal for Logging {}
 
 /// The [`LoggingFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-loggingformat.html) property type.
+///
+/// An object that represents the format for the logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingFormat {
     /// `Json`.
+    ///
+    /// The logging format for JSON.
     pub json: Option<Val<Vec<JsonFormatRef>>>,
     /// `Text`.
+    ///
+    /// The logging format for text.
     pub text: Option<Val<String>>,
 }
 
@@ -1908,15 +2194,26 @@ impl ToValue for LoggingFormat {
 impl Literal for LoggingFormat {}
 
 /// The [`OutlierDetection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-outlierdetection.html) property type.
+///
+/// An object that represents the outlier detection for a virtual node's listener.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutlierDetection {
     /// `BaseEjectionDuration`: required.
+    ///
+    /// The base amount of time for which a host is ejected.
     pub base_ejection_duration: Option<Val<Duration>>,
     /// `Interval`: required.
+    ///
+    /// The time interval between ejection sweep analysis.
     pub interval: Option<Val<Duration>>,
     /// `MaxEjectionPercent`: required.
+    ///
+    /// Maximum percentage of hosts in load balancing pool for upstream service that can be ejected. Will
+    /// eject at least one host regardless of the value.
     pub max_ejection_percent: Option<Val<i64>>,
     /// `MaxServerErrors`: required.
+    ///
+    /// Number of consecutive `5xx` errors required for ejection.
     pub max_server_errors: Option<Val<i64>>,
 }
 
@@ -2011,11 +2308,17 @@ impl ToValue for OutlierDetection {
 impl Literal for OutlierDetection {}
 
 /// The [`PortMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-portmapping.html) property type.
+///
+/// An object representing a virtual node or virtual router listener port mapping.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortMapping {
     /// `Port`: required.
+    ///
+    /// The port used for the port mapping.
     pub port: Option<Val<i64>>,
     /// `Protocol`: required.
+    ///
+    /// The protocol used for the port mapping. Specify `http` , `http2` , `grpc` , or `tcp` .
     pub protocol: Option<Val<String>>,
 }
 
@@ -2075,11 +2378,17 @@ impl ToValue for PortMapping {
 impl Literal for PortMapping {}
 
 /// The [`ServiceDiscovery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-servicediscovery.html) property type.
+///
+/// An object that represents the service discovery information for a virtual node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceDiscovery {
     /// `AWSCloudMap`.
+    ///
+    /// Specifies any AWS Cloud Map information for the virtual node.
     pub aws_cloud_map: Option<Val<AwsCloudMapServiceDiscovery>>,
     /// `DNS`.
+    ///
+    /// Specifies the DNS information for the virtual node.
     pub dns: Option<Val<DnsServiceDiscovery>>,
 }
 
@@ -2133,9 +2442,14 @@ impl ToValue for ServiceDiscovery {
 impl Literal for ServiceDiscovery {}
 
 /// The [`SubjectAlternativeNameMatchers`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-subjectalternativenamematchers.html) property type.
+///
+/// An object that represents the methods by which a subject alternative name on a peer Transport Layer
+/// Security (TLS) certificate can be matched.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubjectAlternativeNameMatchers {
     /// `Exact`.
+    ///
+    /// The values sent must match the specified values exactly.
     pub exact: Option<Val<Vec<String>>>,
 }
 
@@ -2188,9 +2502,13 @@ impl ToValue for SubjectAlternativeNameMatchers {
 impl Literal for SubjectAlternativeNameMatchers {}
 
 /// The [`SubjectAlternativeNames`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-subjectalternativenames.html) property type.
+///
+/// An object that represents the subject alternative names secured by the certificate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubjectAlternativeNames {
     /// `Match`: required.
+    ///
+    /// An object that represents the criteria for determining a SANs match.
     pub match_: Option<Val<SubjectAlternativeNameMatchers>>,
 }
 
@@ -2305,9 +2623,14 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TcpTimeout`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-tcptimeout.html) property type.
+///
+/// An object that represents types of timeouts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TcpTimeout {
     /// `Idle`.
+    ///
+    /// An object that represents an idle timeout. An idle timeout bounds the amount of time that a
+    /// connection may be idle. The default value is none.
     pub idle: Option<Val<Duration>>,
 }
 
@@ -2355,11 +2678,24 @@ impl ToValue for TcpTimeout {
 impl Literal for TcpTimeout {}
 
 /// The [`TlsValidationContext`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-tlsvalidationcontext.html) property type.
+///
+/// An object that represents how the proxy will validate its peer during Transport Layer Security (TLS)
+/// negotiation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TlsValidationContext {
     /// `SubjectAlternativeNames`.
+    ///
+    /// A reference to an object that represents the SANs for a Transport Layer Security (TLS) validation
+    /// context. If you don't specify SANs on the *terminating* mesh endpoint, the Envoy proxy for that node
+    /// doesn't verify the SAN on a peer client certificate. If you don't specify SANs on the *originating*
+    /// mesh endpoint, the SAN on the certificate provided by the terminating endpoint must match the mesh
+    /// endpoint service discovery configuration. Since SPIRE vended certificates have a SPIFFE ID as a
+    /// name, you must set the SAN since the name doesn't match the service discovery name.
     pub subject_alternative_names: Option<Val<SubjectAlternativeNames>>,
     /// `Trust`: required.
+    ///
+    /// A reference to where to retrieve the trust chain when validating a peer’s Transport Layer Security
+    /// (TLS) certificate.
     pub trust: Option<Val<TlsValidationContextTrust>>,
 }
 
@@ -2419,9 +2755,14 @@ impl ToValue for TlsValidationContext {
 impl Literal for TlsValidationContext {}
 
 /// The [`TlsValidationContextAcmTrust`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-tlsvalidationcontextacmtrust.html) property type.
+///
+/// An object that represents a Transport Layer Security (TLS) validation context trust for an
+/// Certificate Manager certificate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TlsValidationContextAcmTrust {
     /// `CertificateAuthorityArns`: required.
+    ///
+    /// One or more ACM Amazon Resource Name (ARN)s.
     pub certificate_authority_arns: Option<Val<Vec<String>>>,
 }
 
@@ -2481,9 +2822,15 @@ impl ToValue for TlsValidationContextAcmTrust {
 impl Literal for TlsValidationContextAcmTrust {}
 
 /// The [`TlsValidationContextFileTrust`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-tlsvalidationcontextfiletrust.html) property type.
+///
+/// An object that represents a Transport Layer Security (TLS) validation context trust for a local
+/// file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TlsValidationContextFileTrust {
     /// `CertificateChain`: required.
+    ///
+    /// The certificate trust chain for a certificate stored on the file system of the virtual node that the
+    /// proxy is running on.
     pub certificate_chain: Option<Val<String>>,
 }
 
@@ -2538,9 +2885,17 @@ impl ToValue for TlsValidationContextFileTrust {
 impl Literal for TlsValidationContextFileTrust {}
 
 /// The [`TlsValidationContextSdsTrust`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-tlsvalidationcontextsdstrust.html) property type.
+///
+/// An object that represents a Transport Layer Security (TLS) Secret Discovery Service validation
+/// context trust. The proxy must be configured with a local SDS provider via a Unix Domain Socket. See
+/// App Mesh [TLS documentation](https://docs.aws.amazon.com/app-mesh/latest/userguide/tls.html) for
+/// more info.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TlsValidationContextSdsTrust {
     /// `SecretName`: required.
+    ///
+    /// A reference to an object that represents the name of the secret for a Transport Layer Security (TLS)
+    /// Secret Discovery Service validation context trust.
     pub secret_name: Option<Val<String>>,
 }
 
@@ -2595,13 +2950,24 @@ impl ToValue for TlsValidationContextSdsTrust {
 impl Literal for TlsValidationContextSdsTrust {}
 
 /// The [`TlsValidationContextTrust`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-tlsvalidationcontexttrust.html) property type.
+///
+/// An object that represents a Transport Layer Security (TLS) validation context trust.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TlsValidationContextTrust {
     /// `ACM`.
+    ///
+    /// A reference to an object that represents a Transport Layer Security (TLS) validation context trust
+    /// for an Certificate Manager certificate.
     pub acm: Option<Val<TlsValidationContextAcmTrust>>,
     /// `File`.
+    ///
+    /// An object that represents a Transport Layer Security (TLS) validation context trust for a local
+    /// file.
     pub file: Option<Val<TlsValidationContextFileTrust>>,
     /// `SDS`.
+    ///
+    /// A reference to an object that represents a Transport Layer Security (TLS) Secret Discovery Service
+    /// validation context trust.
     pub sds: Option<Val<TlsValidationContextSdsTrust>>,
 }
 
@@ -2661,15 +3027,30 @@ impl ToValue for TlsValidationContextTrust {
 impl Literal for TlsValidationContextTrust {}
 
 /// The [`VirtualNodeConnectionPool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-virtualnodeconnectionpool.html) property type.
+///
+/// An object that represents the type of virtual node connection pool.
+///
+/// Only one protocol is used at a time and should be the same protocol as the one chosen under port
+/// mapping.
+///
+/// If not present the default value for `maxPendingRequests` is `2147483647` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualNodeConnectionPool {
     /// `GRPC`.
+    ///
+    /// An object that represents a type of connection pool.
     pub grpc: Option<Val<VirtualNodeGrpcConnectionPool>>,
     /// `HTTP`.
+    ///
+    /// An object that represents a type of connection pool.
     pub http: Option<Val<VirtualNodeHttpConnectionPool>>,
     /// `HTTP2`.
+    ///
+    /// An object that represents a type of connection pool.
     pub http2: Option<Val<VirtualNodeHttp2ConnectionPool>>,
     /// `TCP`.
+    ///
+    /// An object that represents a type of connection pool.
     pub tcp: Option<Val<VirtualNodeTcpConnectionPool>>,
 }
 
@@ -2735,9 +3116,13 @@ impl ToValue for VirtualNodeConnectionPool {
 impl Literal for VirtualNodeConnectionPool {}
 
 /// The [`VirtualNodeGrpcConnectionPool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-virtualnodegrpcconnectionpool.html) property type.
+///
+/// An object that represents a type of connection pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualNodeGrpcConnectionPool {
     /// `MaxRequests`: required.
+    ///
+    /// Maximum number of inflight requests Envoy can concurrently support across hosts in upstream cluster.
     pub max_requests: Option<Val<i64>>,
 }
 
@@ -2792,9 +3177,13 @@ impl ToValue for VirtualNodeGrpcConnectionPool {
 impl Literal for VirtualNodeGrpcConnectionPool {}
 
 /// The [`VirtualNodeHttp2ConnectionPool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-virtualnodehttp2connectionpool.html) property type.
+///
+/// An object that represents a type of connection pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualNodeHttp2ConnectionPool {
     /// `MaxRequests`: required.
+    ///
+    /// Maximum number of inflight requests Envoy can concurrently support across hosts in upstream cluster.
     pub max_requests: Option<Val<i64>>,
 }
 
@@ -2849,11 +3238,18 @@ impl ToValue for VirtualNodeHttp2ConnectionPool {
 impl Literal for VirtualNodeHttp2ConnectionPool {}
 
 /// The [`VirtualNodeHttpConnectionPool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-virtualnodehttpconnectionpool.html) property type.
+///
+/// An object that represents a type of connection pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualNodeHttpConnectionPool {
     /// `MaxConnections`: required.
+    ///
+    /// Maximum number of outbound TCP connections Envoy can establish concurrently with all hosts in
+    /// upstream cluster.
     pub max_connections: Option<Val<i64>>,
     /// `MaxPendingRequests`.
+    ///
+    /// Number of overflowing requests after `max_connections` Envoy will queue to upstream cluster.
     pub max_pending_requests: Option<Val<i64>>,
 }
 
@@ -2914,17 +3310,37 @@ impl ToValue for VirtualNodeHttpConnectionPool {
 impl Literal for VirtualNodeHttpConnectionPool {}
 
 /// The [`VirtualNodeSpec`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-virtualnodespec.html) property type.
+///
+/// An object that represents the specification of a virtual node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualNodeSpec {
     /// `BackendDefaults`.
+    ///
+    /// A reference to an object that represents the defaults for backends.
     pub backend_defaults: Option<Val<BackendDefaults>>,
     /// `Backends`.
+    ///
+    /// The backends that the virtual node is expected to send outbound traffic to.
+    ///
+    /// > App Mesh doesn't validate the existence of those virtual services specified in backends. This is
+    /// to prevent a cyclic dependency between virtual nodes and virtual services creation. Make sure the
+    /// virtual service name is correct. The virtual service can be created afterwards if it doesn't already
+    /// exist.
     pub backends: Option<Val<Vec<Backend>>>,
     /// `Listeners`.
+    ///
+    /// The listener that the virtual node is expected to receive inbound traffic from. You can specify one
+    /// listener.
     pub listeners: Option<Val<Vec<Listener>>>,
     /// `Logging`.
+    ///
+    /// The inbound and outbound access logging information for the virtual node.
     pub logging: Option<Val<Logging>>,
     /// `ServiceDiscovery`.
+    ///
+    /// The service discovery information for the virtual node. If your virtual node does not expect ingress
+    /// traffic, you can omit this parameter. If you specify a `listener` , then you must specify service
+    /// discovery information.
     pub service_discovery: Option<Val<ServiceDiscovery>>,
 }
 
@@ -3006,9 +3422,14 @@ impl ToValue for VirtualNodeSpec {
 impl Literal for VirtualNodeSpec {}
 
 /// The [`VirtualNodeTcpConnectionPool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-virtualnodetcpconnectionpool.html) property type.
+///
+/// An object that represents a type of connection pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualNodeTcpConnectionPool {
     /// `MaxConnections`: required.
+    ///
+    /// Maximum number of outbound TCP connections Envoy can establish concurrently with all hosts in
+    /// upstream cluster.
     pub max_connections: Option<Val<i64>>,
 }
 
@@ -3063,11 +3484,22 @@ impl ToValue for VirtualNodeTcpConnectionPool {
 impl Literal for VirtualNodeTcpConnectionPool {}
 
 /// The [`VirtualServiceBackend`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualnode-virtualservicebackend.html) property type.
+///
+/// An object that represents a virtual service backend for a virtual node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualServiceBackend {
     /// `ClientPolicy`.
+    ///
+    /// A reference to an object that represents the client policy for a backend.
     pub client_policy: Option<Val<ClientPolicy>>,
     /// `VirtualServiceName`: required.
+    ///
+    /// The name of the virtual service that is acting as a virtual node backend.
+    ///
+    /// > App Mesh doesn't validate the existence of those virtual services specified in backends. This is
+    /// to prevent a cyclic dependency between virtual nodes and virtual services creation. Make sure the
+    /// virtual service name is correct. The virtual service can be created afterwards if it doesn't already
+    /// exist.
     pub virtual_service_name: Option<Val<String>>,
 }
 

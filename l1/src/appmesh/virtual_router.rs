@@ -5,18 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::AppMesh::VirtualRouter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appmesh-virtualrouter.html) resource type.
 ///
+/// Creates a virtual router within a service mesh.
+///
+/// Specify a `listener` for any inbound traffic that your virtual router receives. Create a virtual
+/// router for each protocol and port that you need to route. Virtual routers handle traffic for one or
+/// more virtual services within your mesh. After you create your virtual router, create and associate
+/// routes for your virtual router that direct incoming requests to different virtual nodes.
+///
+/// For more information about virtual routers, see [Virtual
+/// routers](https://docs.aws.amazon.com/app-mesh/latest/userguide/virtual_routers.html) .
+///
 /// Build it with [`VirtualRouter::builder`]; adding it to a stack returns a [`VirtualRouterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualRouter {
     /// `MeshName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the service mesh to create the virtual router in.
     pub mesh_name: Option<Val<String>>,
     /// `MeshOwner`. Changing it replaces the resource.
+    ///
+    /// The AWS IAM account ID of the service mesh owner. If the account ID is not your own, then the
+    /// account that you specify must share the mesh with your account before you can create the resource in
+    /// the service mesh. For more information about mesh sharing, see [Working with shared
+    /// meshes](https://docs.aws.amazon.com/app-mesh/latest/userguide/sharing.html) .
     pub mesh_owner: Option<Val<String>>,
     /// `Spec`: required.
+    ///
+    /// The virtual router specification to apply.
     pub spec: Option<Val<VirtualRouterSpec>>,
     /// `Tags`.
+    ///
+    /// Optional metadata that you can apply to the virtual router to assist with categorization and
+    /// organization. Each tag consists of a key and an optional value, both of which you define. Tag keys
+    /// can have a maximum character length of 128 characters, and tag values can have a maximum length of 256
+    /// characters.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VirtualRouterName`. Changing it replaces the resource.
+    ///
+    /// The name to use for the virtual router.
     pub virtual_router_name: Option<Val<String>>,
 }
 
@@ -128,14 +154,23 @@ impl VirtualRouterHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ResourceOwner`.
+    ///
+    /// The AWS IAM account ID of the resource owner. If the account ID is not your own, then it's the ID of
+    /// the mesh owner or of another account that the mesh is shared with. For more information about mesh
+    /// sharing, see [Working with Shared
+    /// Meshes](https://docs.aws.amazon.com/app-mesh/latest/userguide/sharing.html) .
     pub fn attr_resource_owner(&self) -> Val<String> {
         self.0.get_att("ResourceOwner")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The full Amazon Resource Name (ARN) for the virtual router.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Uid`.
+    ///
+    /// The unique identifier for the virtual router.
     pub fn attr_uid(&self) -> Val<String> {
         self.0.get_att("Uid")
     }
@@ -150,11 +185,17 @@ impl VirtualRouterHandle {
 }
 
 /// The [`PortMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualrouter-portmapping.html) property type.
+///
+/// An object representing a virtual router listener port mapping.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortMapping {
     /// `Port`: required.
+    ///
+    /// The port used for the port mapping.
     pub port: Option<Val<i64>>,
     /// `Protocol`: required.
+    ///
+    /// The protocol used for the port mapping. Specify one protocol.
     pub protocol: Option<Val<String>>,
 }
 
@@ -278,9 +319,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VirtualRouterListener`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualrouter-virtualrouterlistener.html) property type.
+///
+/// An object that represents a virtual router listener.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualRouterListener {
     /// `PortMapping`: required.
+    ///
+    /// The port mapping information for the listener.
     pub port_mapping: Option<Val<PortMapping>>,
 }
 
@@ -335,9 +380,13 @@ impl ToValue for VirtualRouterListener {
 impl Literal for VirtualRouterListener {}
 
 /// The [`VirtualRouterSpec`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualrouter-virtualrouterspec.html) property type.
+///
+/// An object that represents the specification of a virtual router.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualRouterSpec {
     /// `Listeners`: required.
+    ///
+    /// The listeners that the virtual router is expected to receive inbound traffic from.
     pub listeners: Option<Val<Vec<VirtualRouterListener>>>,
 }
 

@@ -5,18 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::AppMesh::VirtualService`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appmesh-virtualservice.html) resource type.
 ///
+/// Creates a virtual service within a service mesh.
+///
+/// A virtual service is an abstraction of a real service that is provided by a virtual node directly or
+/// indirectly by means of a virtual router. Dependent services call your virtual service by its
+/// `virtualServiceName` , and those requests are routed to the virtual node or virtual router that is
+/// specified as the provider for the virtual service.
+///
+/// For more information about virtual services, see [Virtual
+/// services](https://docs.aws.amazon.com/app-mesh/latest/userguide/virtual_services.html) .
+///
 /// Build it with [`VirtualService::builder`]; adding it to a stack returns a [`VirtualServiceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualService {
     /// `MeshName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the service mesh to create the virtual service in.
     pub mesh_name: Option<Val<String>>,
     /// `MeshOwner`. Changing it replaces the resource.
+    ///
+    /// The AWS IAM account ID of the service mesh owner. If the account ID is not your own, then the
+    /// account that you specify must share the mesh with your account before you can create the resource in
+    /// the service mesh. For more information about mesh sharing, see [Working with shared
+    /// meshes](https://docs.aws.amazon.com/app-mesh/latest/userguide/sharing.html) .
     pub mesh_owner: Option<Val<String>>,
     /// `Spec`: required.
+    ///
+    /// The virtual service specification to apply.
     pub spec: Option<Val<VirtualServiceSpec>>,
     /// `Tags`.
+    ///
+    /// Optional metadata that you can apply to the virtual service to assist with categorization and
+    /// organization. Each tag consists of a key and an optional value, both of which you define. Tag keys
+    /// can have a maximum character length of 128 characters, and tag values can have a maximum length of 256
+    /// characters.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VirtualServiceName`: required. Changing it replaces the resource.
+    ///
+    /// The name to use for the virtual service.
     pub virtual_service_name: Option<Val<String>>,
 }
 
@@ -136,14 +162,23 @@ impl VirtualServiceHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ResourceOwner`.
+    ///
+    /// The AWS IAM account ID of the resource owner. If the account ID is not your own, then it's the ID of
+    /// the mesh owner or of another account that the mesh is shared with. For more information about mesh
+    /// sharing, see [Working with Shared
+    /// Meshes](https://docs.aws.amazon.com/app-mesh/latest/userguide/sharing.html) .
     pub fn attr_resource_owner(&self) -> Val<String> {
         self.0.get_att("ResourceOwner")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The full Amazon Resource Name (ARN) for the virtual service.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Uid`.
+    ///
+    /// The unique identifier for the virtual service.
     pub fn attr_uid(&self) -> Val<String> {
         self.0.get_att("Uid")
     }
@@ -222,9 +257,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VirtualNodeServiceProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualservice-virtualnodeserviceprovider.html) property type.
+///
+/// An object that represents a virtual node service provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualNodeServiceProvider {
     /// `VirtualNodeName`: required.
+    ///
+    /// The name of the virtual node that is acting as a service provider.
     pub virtual_node_name: Option<Val<String>>,
 }
 
@@ -279,9 +318,13 @@ impl ToValue for VirtualNodeServiceProvider {
 impl Literal for VirtualNodeServiceProvider {}
 
 /// The [`VirtualRouterServiceProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualservice-virtualrouterserviceprovider.html) property type.
+///
+/// An object that represents a virtual node service provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualRouterServiceProvider {
     /// `VirtualRouterName`: required.
+    ///
+    /// The name of the virtual router that is acting as a service provider.
     pub virtual_router_name: Option<Val<String>>,
 }
 
@@ -336,11 +379,17 @@ impl ToValue for VirtualRouterServiceProvider {
 impl Literal for VirtualRouterServiceProvider {}
 
 /// The [`VirtualServiceProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualservice-virtualserviceprovider.html) property type.
+///
+/// An object that represents the provider for a virtual service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualServiceProvider {
     /// `VirtualNode`.
+    ///
+    /// The virtual node associated with a virtual service.
     pub virtual_node: Option<Val<VirtualNodeServiceProvider>>,
     /// `VirtualRouter`.
+    ///
+    /// The virtual router associated with a virtual service.
     pub virtual_router: Option<Val<VirtualRouterServiceProvider>>,
 }
 
@@ -394,9 +443,14 @@ impl ToValue for VirtualServiceProvider {
 impl Literal for VirtualServiceProvider {}
 
 /// The [`VirtualServiceSpec`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appmesh-virtualservice-virtualservicespec.html) property type.
+///
+/// An object that represents the specification of a virtual service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualServiceSpec {
     /// `Provider`.
+    ///
+    /// The App Mesh object that is acting as the provider for a virtual service. You can specify a single
+    /// virtual node or virtual router.
     pub provider: Option<Val<VirtualServiceProvider>>,
 }
 

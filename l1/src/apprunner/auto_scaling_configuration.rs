@@ -5,27 +5,69 @@ use crate::rt::*;
 
 /// The [`AWS::AppRunner::AutoScalingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apprunner-autoscalingconfiguration.html) resource type.
 ///
+/// Specify an AWS App Runner Automatic Scaling configuration by using the
+/// `AWS::AppRunner::AutoScalingConfiguration` resource in an AWS CloudFormation template.
+///
+/// The `AWS::AppRunner::AutoScalingConfiguration` resource is an AWS App Runner resource type that
+/// specifies an App Runner automatic scaling configuration.
+///
+/// App Runner requires this resource to set non-default auto scaling settings for instances used to
+/// process the web requests. You can share an auto scaling configuration across multiple services.
+///
+/// Create multiple revisions of a configuration by calling this action multiple times using the same
+/// `AutoScalingConfigurationName` . The call returns incremental `AutoScalingConfigurationRevision`
+/// values. When you create a service and configure an auto scaling configuration resource, the service
+/// uses the latest active revision of the auto scaling configuration by default. You can optionally
+/// configure the service to use a specific revision.
+///
+/// Configure a higher `MinSize` to increase the spread of your App Runner service over more
+/// Availability Zones in the AWS Region . The tradeoff is a higher minimal cost.
+///
+/// Configure a lower `MaxSize` to control your cost. The tradeoff is lower responsiveness during peak
+/// demand.
+///
 /// Build it with [`AutoScalingConfiguration::builder`]; adding it to a stack returns a [`AutoScalingConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoScalingConfiguration {
     /// `AutoScalingConfigurationName`. Changing it replaces the resource.
+    ///
+    /// The customer-provided auto scaling configuration name. It can be used in multiple revisions of a
+    /// configuration.
     ///
     /// - Length: 4 to 32.
     /// - Pattern: `[A-Za-z0-9][A-Za-z0-9\-_]{3,31}`.
     pub auto_scaling_configuration_name: Option<Val<String>>,
     /// `MaxConcurrency`. Changing it replaces the resource.
     ///
+    /// The maximum number of concurrent requests that an instance processes. If the number of concurrent
+    /// requests exceeds this limit, App Runner scales the service up.
+    ///
     /// - Range: 1 to 200.
     pub max_concurrency: Option<Val<i64>>,
     /// `MaxSize`. Changing it replaces the resource.
+    ///
+    /// The maximum number of instances that a service scales up to. At most `MaxSize` instances actively
+    /// serve traffic for your service.
     ///
     /// - Minimum: 1.
     pub max_size: Option<Val<i64>>,
     /// `MinSize`. Changing it replaces the resource.
     ///
+    /// The minimum number of instances that App Runner provisions for a service. The service always has at
+    /// least `MinSize` provisioned instances. Some of them actively serve traffic. The rest of them
+    /// (provisioned and inactive instances) are a cost-effective compute capacity reserve and are ready to
+    /// be quickly activated. You pay for memory usage of all the provisioned instances. You pay for CPU
+    /// usage of only the active subset.
+    ///
+    /// App Runner temporarily doubles the number of provisioned instances during deployments, to maintain
+    /// the same capacity for both old and new code.
+    ///
     /// - Range: 1 to 25.
     pub min_size: Option<Val<i64>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// A list of metadata items that you can associate with your auto scaling configuration resource. A tag
+    /// is a key-value pair.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -123,14 +165,24 @@ impl Deref for AutoScalingConfigurationHandle {
 
 impl AutoScalingConfigurationHandle {
     /// `Fn::GetAtt` `AutoScalingConfigurationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of this auto scaling configuration.
     pub fn attr_auto_scaling_configuration_arn(&self) -> Val<String> {
         self.0.get_att("AutoScalingConfigurationArn")
     }
     /// `Fn::GetAtt` `AutoScalingConfigurationRevision`.
+    ///
+    /// The revision of this auto scaling configuration. It's unique among all the active configurations
+    /// that share the same `AutoScalingConfigurationName` .
     pub fn attr_auto_scaling_configuration_revision(&self) -> Val<i64> {
         self.0.get_att("AutoScalingConfigurationRevision")
     }
     /// `Fn::GetAtt` `Latest`.
+    ///
+    /// It's set to true for the configuration with the highest `Revision` among all configurations that
+    /// share the same `AutoScalingConfigurationName` . It's set to false otherwise. App Runner temporarily
+    /// doubles the number of provisioned instances during deployments, to maintain the same capacity for
+    /// both old and new code.
     pub fn attr_latest(&self) -> Val<bool> {
         self.0.get_att("Latest")
     }

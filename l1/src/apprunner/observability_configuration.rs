@@ -5,17 +5,57 @@ use crate::rt::*;
 
 /// The [`AWS::AppRunner::ObservabilityConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apprunner-observabilityconfiguration.html) resource type.
 ///
+/// Specify an AWS App Runner observability configuration by using the
+/// `AWS::AppRunner::ObservabilityConfiguration` resource in an AWS CloudFormation template.
+///
+/// The `AWS::AppRunner::ObservabilityConfiguration` resource is an AWS App Runner resource type that
+/// specifies an App Runner observability configuration.
+///
+/// App Runner requires this resource when you specify App Runner services and you want to enable
+/// non-default observability features. You can share an observability configuration across multiple
+/// services.
+///
+/// Create multiple revisions of a configuration by specifying this resource multiple times using the
+/// same `ObservabilityConfigurationName` . App Runner creates multiple resources with incremental
+/// `ObservabilityConfigurationRevision` values. When you specify a service and configure an
+/// observability configuration resource, the service uses the latest active revision of the
+/// observability configuration by default. You can optionally configure the service to use a specific
+/// revision.
+///
+/// The observability configuration resource is designed to configure multiple features (currently one
+/// feature, tracing). This resource takes optional parameters that describe the configuration of these
+/// features (currently one parameter, `TraceConfiguration` ). If you don't specify a feature parameter,
+/// App Runner doesn't enable the feature.
+///
 /// Build it with [`ObservabilityConfiguration::builder`]; adding it to a stack returns a [`ObservabilityConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObservabilityConfiguration {
     /// `ObservabilityConfigurationName`. Changing it replaces the resource.
     ///
+    /// A name for the observability configuration. When you use it for the first time in an AWS Region ,
+    /// App Runner creates revision number `1` of this name. When you use the same name in subsequent calls,
+    /// App Runner creates incremental revisions of the configuration.
+    ///
+    /// > The name `DefaultConfiguration` is reserved. You can't use it to create a new observability
+    /// configuration, and you can't create a revision of it.
+    /// >
+    /// > When you want to use your own observability configuration for your App Runner service, *create a
+    /// configuration with a different name* , and then provide it when you create or update your service.
+    ///
+    /// If you don't specify a name, CloudFormation generates a name for your observability configuration.
+    ///
     /// - Length: 4 to 32.
     /// - Pattern: `[A-Za-z0-9][A-Za-z0-9\-_]{3,31}`.
     pub observability_configuration_name: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// A list of metadata items that you can associate with your observability configuration resource. A
+    /// tag is a key-value pair.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TraceConfiguration`. Changing it replaces the resource.
+    ///
+    /// The configuration of the tracing feature within this observability configuration. If you don't
+    /// specify it, App Runner doesn't enable tracing.
     pub trace_configuration: Option<Val<TraceConfiguration>>,
 }
 
@@ -101,14 +141,22 @@ impl Deref for ObservabilityConfigurationHandle {
 
 impl ObservabilityConfigurationHandle {
     /// `Fn::GetAtt` `ObservabilityConfigurationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of this observability configuration.
     pub fn attr_observability_configuration_arn(&self) -> Val<String> {
         self.0.get_att("ObservabilityConfigurationArn")
     }
     /// `Fn::GetAtt` `ObservabilityConfigurationRevision`.
+    ///
+    /// The revision of this observability configuration. It's unique among all the active configurations (
+    /// `"Status": "ACTIVE"` ) that share the same `ObservabilityConfigurationName` .
     pub fn attr_observability_configuration_revision(&self) -> Val<i64> {
         self.0.get_att("ObservabilityConfigurationRevision")
     }
     /// `Fn::GetAtt` `Latest`.
+    ///
+    /// It's set to `true` for the configuration with the highest `Revision` among all configurations that
+    /// share the same `ObservabilityConfigurationName` . It's set to `false` otherwise.
     pub fn attr_latest(&self) -> Val<bool> {
         self.0.get_att("Latest")
     }
@@ -186,9 +234,14 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TraceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-observabilityconfiguration-traceconfiguration.html) property type.
+///
+/// Describes the configuration of the tracing feature within an AWS App Runner observability
+/// configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TraceConfiguration {
     /// `Vendor`: required.
+    ///
+    /// The implementation provider chosen for tracing App Runner services.
     pub vendor: Option<Val<Vendor>>,
 }
 
@@ -262,9 +315,18 @@ impl Vendor {
             Vendor::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Vendor {
+    const VALUES: &'static [&'static str] = &["AWSXRAY"];
+    fn as_str(&self) -> &str {
+        Vendor::as_str(self)
     }
 }
 

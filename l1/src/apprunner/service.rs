@@ -5,32 +5,71 @@ use crate::rt::*;
 
 /// The [`AWS::AppRunner::Service`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apprunner-service.html) resource type.
 ///
+/// Specify an AWS App Runner service by using the `AWS::AppRunner::Service` resource in an AWS
+/// CloudFormation template.
+///
+/// The `AWS::AppRunner::Service` resource is an AWS App Runner resource type that specifies an App
+/// Runner service.
+///
 /// Build it with [`Service::builder`]; adding it to a stack returns a [`ServiceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Service {
     /// `AutoScalingConfigurationArn`.
     ///
+    /// The Amazon Resource Name (ARN) of an App Runner automatic scaling configuration resource that you
+    /// want to associate with your service. If not provided, App Runner associates the latest revision of a
+    /// default auto scaling configuration.
+    ///
+    /// Specify an ARN with a name and a revision number to associate that revision. For example:
+    /// `arn:aws:apprunner:us-east-1:123456789012:autoscalingconfiguration/high-availability/3`
+    ///
+    /// Specify just the name to associate the latest revision. For example:
+    /// `arn:aws:apprunner:us-east-1:123456789012:autoscalingconfiguration/high-availability`
+    ///
     /// - Length: 1 to 1011.
     /// - Pattern: `arn:aws(-[\w]+)*:[a-z0-9-\\.]{0,63}:[a-z0-9-\\.]{0,63}:[0-9]{12}:(\w|\/|-){1,1011}`.
     pub auto_scaling_configuration_arn: Option<Val<String>>,
     /// `EncryptionConfiguration`. Changing it replaces the resource.
+    ///
+    /// An optional custom encryption key that App Runner uses to encrypt the copy of your source repository
+    /// that it maintains and your service logs. By default, App Runner uses an AWS managed key .
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
     /// `HealthCheckConfiguration`.
+    ///
+    /// The settings for the health check that AWS App Runner performs to monitor the health of the App
+    /// Runner service.
     pub health_check_configuration: Option<Val<HealthCheckConfiguration>>,
     /// `InstanceConfiguration`.
+    ///
+    /// The runtime configuration of instances (scaling units) of your service.
     pub instance_configuration: Option<Val<InstanceConfiguration>>,
     /// `NetworkConfiguration`.
+    ///
+    /// Configuration settings related to network traffic of the web application that the App Runner service
+    /// runs.
     pub network_configuration: Option<Val<NetworkConfiguration>>,
     /// `ObservabilityConfiguration`.
+    ///
+    /// The observability configuration of your service.
     pub observability_configuration: Option<Val<ServiceObservabilityConfiguration>>,
     /// `ServiceName`. Changing it replaces the resource.
+    ///
+    /// A name for the App Runner service. It must be unique across all the running App Runner services in
+    /// your AWS account in the AWS Region .
+    ///
+    /// If you don't specify a name, CloudFormation generates a name for your service.
     ///
     /// - Length: 4 to 40.
     /// - Pattern: `[A-Za-z0-9][A-Za-z0-9-_]{3,39}`.
     pub service_name: Option<Val<String>>,
     /// `SourceConfiguration`: required.
+    ///
+    /// The source to deploy to the App Runner service. It can be a code or an image repository.
     pub source_configuration: Option<Val<SourceConfiguration>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// An optional list of metadata items that you can associate with the App Runner service resource. A
+    /// tag is a key-value pair.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -158,18 +197,33 @@ impl Deref for ServiceHandle {
 
 impl ServiceHandle {
     /// `Fn::GetAtt` `ServiceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of this service.
     pub fn attr_service_arn(&self) -> Val<String> {
         self.0.get_att("ServiceArn")
     }
     /// `Fn::GetAtt` `ServiceId`.
+    ///
+    /// An ID that App Runner generated for this service. It's unique within the AWS Region .
     pub fn attr_service_id(&self) -> Val<String> {
         self.0.get_att("ServiceId")
     }
     /// `Fn::GetAtt` `ServiceUrl`.
+    ///
+    /// A subdomain URL that App Runner generated for this service. You can use this URL to access your
+    /// service web application.
     pub fn attr_service_url(&self) -> Val<String> {
         self.0.get_att("ServiceUrl")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current state of the App Runner service. These particular values mean the following.
+    ///
+    /// - `CREATE_FAILED` – The service failed to create. The failed service isn't usable, and still
+    ///   counts towards your service quota. To troubleshoot this failure, read the failure events and logs,
+    ///   change any parameters that need to be fixed, and rebuild your service using `UpdateService` .
+    /// - `DELETE_FAILED` – The service failed to delete and can't be successfully recovered. Retry the
+    ///   service deletion call to ensure that all related resources are removed.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -184,15 +238,24 @@ impl ServiceHandle {
 }
 
 /// The [`AuthenticationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-service-authenticationconfiguration.html) property type.
+///
+/// Describes resources needed to authenticate access to some source repositories. The specific resource
+/// depends on the repository provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthenticationConfiguration {
     /// `AccessRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that grants the App Runner service access to a source
+    /// repository. It's required for ECR image repositories (but not for ECR Public repositories).
     ///
     /// - Length: 29 to 1024.
     /// - Pattern: `arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):iam::[0-9]{12}:role/[\w+=,.@-]{1,64}`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub access_role_arn: Option<Val<String>>,
     /// `ConnectionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the App Runner connection that enables the App Runner service to
+    /// connect to a source repository. It's required for GitHub code repositories.
     ///
     /// - Length: 1 to 1011.
     /// - Pattern: `arn:aws(-[\w]+)*:[a-z0-9-\\.]{0,63}:[a-z0-9-\\.]{0,63}:[0-9]{12}:(\w|\/|-){1,1011}`.
@@ -249,11 +312,25 @@ impl ToValue for AuthenticationConfiguration {
 impl Literal for AuthenticationConfiguration {}
 
 /// The [`CodeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-service-codeconfiguration.html) property type.
+///
+/// Describes the configuration that AWS App Runner uses to build and run an App Runner service from a
+/// source code repository.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeConfiguration {
     /// `CodeConfigurationValues`.
+    ///
+    /// The basic configuration for building and running the App Runner service. Use it to quickly launch an
+    /// App Runner service without providing a `apprunner.yaml` file in the source code repository (or
+    /// ignoring the file if it exists).
     pub code_configuration_values: Option<Val<CodeConfigurationValues>>,
     /// `ConfigurationSource`: required.
+    ///
+    /// The source of the App Runner configuration. Values are interpreted as follows:
+    ///
+    /// - `REPOSITORY` – App Runner reads configuration values from the `apprunner.yaml` file in the
+    ///   source code repository and ignores `CodeConfigurationValues` .
+    /// - `API` – App Runner uses configuration values provided in `CodeConfigurationValues` and ignores
+    ///   the `apprunner.yaml` file in the source code repository.
     pub configuration_source: Option<Val<ConfigurationSource>>,
 }
 
@@ -317,23 +394,52 @@ impl ToValue for CodeConfiguration {
 impl Literal for CodeConfiguration {}
 
 /// The [`CodeConfigurationValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-service-codeconfigurationvalues.html) property type.
+///
+/// Describes the basic configuration needed for building and running an AWS App Runner service. This
+/// type doesn't support the full set of possible configuration options. Fur full configuration
+/// capabilities, use a `apprunner.yaml` file in the source code repository.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeConfigurationValues {
     /// `BuildCommand`.
+    ///
+    /// The command App Runner runs to build your application.
     ///
     /// - Pattern: `^[^\x0a\x0d]+$`.
     pub build_command: Option<Val<String>>,
     /// `Port`.
     ///
+    /// The port that your application listens to in the container.
+    ///
+    /// Default: `8080`
+    ///
     /// - Length: 0 to 51200.
     pub port: Option<Val<String>>,
     /// `Runtime`: required.
+    ///
+    /// A runtime environment type for building and running an App Runner service. It represents a
+    /// programming language runtime.
     pub runtime: Option<Val<Runtime>>,
     /// `RuntimeEnvironmentSecrets`.
+    ///
+    /// An array of key-value pairs representing the secrets and parameters that get referenced to your
+    /// service as an environment variable. The supported values are either the full Amazon Resource Name
+    /// (ARN) of the AWS Secrets Manager secret or the full ARN of the parameter in the AWS Systems Manager
+    /// Parameter Store.
+    ///
+    /// > - If the AWS Systems Manager Parameter Store parameter exists in the same AWS Region as the
+    /// service that you're launching, you can use either the full ARN or name of the secret. If the
+    /// parameter exists in a different Region, then the full ARN must be specified.
+    /// > - Currently, cross account referencing of AWS Systems Manager Parameter Store parameter is not
+    /// supported.
     pub runtime_environment_secrets: Option<Val<Vec<KeyValuePair>>>,
     /// `RuntimeEnvironmentVariables`.
+    ///
+    /// The environment variables that are available to your running AWS App Runner service. An array of
+    /// key-value pairs.
     pub runtime_environment_variables: Option<Val<Vec<KeyValuePair>>>,
     /// `StartCommand`.
+    ///
+    /// The command App Runner runs to start your application.
     ///
     /// - Pattern: `^[^\x0a\x0d]+$`.
     pub start_command: Option<Val<String>>,
@@ -426,17 +532,31 @@ impl ToValue for CodeConfigurationValues {
 impl Literal for CodeConfigurationValues {}
 
 /// The [`CodeRepository`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-service-coderepository.html) property type.
+///
+/// Describes a source code repository.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeRepository {
     /// `CodeConfiguration`.
+    ///
+    /// Configuration for building and running the service from a source code repository.
+    ///
+    /// > `CodeConfiguration` is required only for `CreateService` request.
     pub code_configuration: Option<Val<CodeConfiguration>>,
     /// `RepositoryUrl`: required.
+    ///
+    /// The location of the repository that contains the source code.
     ///
     /// - Length: 0 to 51200.
     pub repository_url: Option<Val<String>>,
     /// `SourceCodeVersion`: required.
+    ///
+    /// The version that should be used within the source code repository.
     pub source_code_version: Option<Val<SourceCodeVersion>>,
     /// `SourceDirectory`.
+    ///
+    /// The path of the directory that stores source code and configuration files. The build and start
+    /// commands also execute from here. The path is absolute from root and, if not specified, defaults to
+    /// the repository root.
     ///
     /// - Length: 1 to 4096.
     /// - Pattern: `[^\x00]+`.
@@ -523,11 +643,22 @@ impl ToValue for CodeRepository {
 impl Literal for CodeRepository {}
 
 /// The [`EgressConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-service-egressconfiguration.html) property type.
+///
+/// Describes configuration settings related to outbound network traffic of an AWS App Runner service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EgressConfiguration {
     /// `EgressType`: required.
+    ///
+    /// The type of egress configuration.
+    ///
+    /// Set to `DEFAULT` for access to resources hosted on public networks.
+    ///
+    /// Set to `VPC` to associate your service to a custom VPC specified by `VpcConnectorArn` .
     pub egress_type: Option<Val<EgressType>>,
     /// `VpcConnectorArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the App Runner VPC connector that you want to associate with your
+    /// App Runner service. Only valid when `EgressType = VPC` .
     ///
     /// - Length: 44 to 1011.
     /// - Pattern: `arn:aws(-[\w]+)*:[a-z0-9-\\.]{0,63}:[a-z0-9-\\.]{0,63}:[0-9]{12}:(\w|\/|-){1,1011}`.
@@ -591,9 +722,14 @@ impl ToValue for EgressConfiguration {
 impl Literal for EgressConfiguration {}
 
 /// The [`EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-service-encryptionconfiguration.html) property type.
+///
+/// Describes a custom encryption key that AWS App Runner uses to encrypt copies of the source
+/// repository and service logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfiguration {
     /// `KmsKey`: required.
+    ///
+    /// The ARN of the KMS key that's used for encryption.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `arn:aws(-[\w]+)*:kms:[a-z\-]+-[0-9]{1}:[0-9]{12}:key\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`.
@@ -651,27 +787,61 @@ impl ToValue for EncryptionConfiguration {
 impl Literal for EncryptionConfiguration {}
 
 /// The [`HealthCheckConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-service-healthcheckconfiguration.html) property type.
+///
+/// Describes the settings for the health check that AWS App Runner performs to monitor the health of a
+/// service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HealthCheckConfiguration {
     /// `HealthyThreshold`.
+    ///
+    /// The number of consecutive checks that must succeed before App Runner decides that the service is
+    /// healthy.
+    ///
+    /// Default: `1`
     ///
     /// - Range: 1 to 20.
     pub healthy_threshold: Option<Val<i64>>,
     /// `Interval`.
     ///
+    /// The time interval, in seconds, between health checks.
+    ///
+    /// Default: `5`
+    ///
     /// - Range: 1 to 20.
     pub interval: Option<Val<i64>>,
     /// `Path`.
     ///
+    /// The URL that health check requests are sent to.
+    ///
+    /// `Path` is only applicable when you set `Protocol` to `HTTP` .
+    ///
+    /// Default: `"/"`
+    ///
     /// - Length: at least 1.
     pub path: Option<Val<String>>,
     /// `Protocol`.
+    ///
+    /// The IP protocol that App Runner uses to perform health checks for your service.
+    ///
+    /// If you set `Protocol` to `HTTP` , App Runner sends health check requests to the HTTP path specified
+    /// by `Path` .
+    ///
+    /// Default: `TCP`
     pub protocol: Option<Val<Protocol>>,
     /// `Timeout`.
+    ///
+    /// The time, in seconds, to wait for a health check response before deciding it failed.
+    ///
+    /// Default: `2`
     ///
     /// - Range: 1 to 20.
     pub timeout: Option<Val<i64>>,
     /// `UnhealthyThreshold`.
+    ///
+    /// The number of consecutive checks that must fail before App Runner decides that the service is
+    /// unhealthy.
+    ///
+    /// Default: `5`
     ///
     /// - Range: 1 to 20.
     pub unhealthy_threshold: Option<Val<i64>>,
@@ -751,17 +921,41 @@ impl ToValue for HealthCheckConfiguration {
 impl Literal for HealthCheckConfiguration {}
 
 /// The [`ImageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-service-imageconfiguration.html) property type.
+///
+/// Describes the configuration that AWS App Runner uses to run an App Runner service using an image
+/// pulled from a source image repository.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageConfiguration {
     /// `Port`.
     ///
+    /// The port that your application listens to in the container.
+    ///
+    /// Default: `8080`
+    ///
     /// - Length: 0 to 51200.
     pub port: Option<Val<String>>,
     /// `RuntimeEnvironmentSecrets`.
+    ///
+    /// An array of key-value pairs representing the secrets and parameters that get referenced to your
+    /// service as an environment variable. The supported values are either the full Amazon Resource Name
+    /// (ARN) of the AWS Secrets Manager secret or the full ARN of the parameter in the AWS Systems Manager
+    /// Parameter Store.
+    ///
+    /// > - If the AWS Systems Manager Parameter Store parameter exists in the same AWS Region as the
+    /// service that you're launching, you can use either the full ARN or name of the secret. If the
+    /// parameter exists in a different Region, then the full ARN must be specified.
+    /// > - Currently, cross account referencing of AWS Systems Manager Parameter Store parameter is not
+    /// supported.
     pub runtime_environment_secrets: Option<Val<Vec<KeyValuePair>>>,
     /// `RuntimeEnvironmentVariables`.
+    ///
+    /// Environment variables that are available to your running App Runner service. An array of key-value
+    /// pairs.
     pub runtime_environment_variables: Option<Val<Vec<KeyValuePair>>>,
     /// `StartCommand`.
+    ///
+    /// An optional command that App Runner runs to start the application in the source image. If specified,
+    /// this command overrides the Docker image’s default start command.
     ///
     /// - Pattern: `^[^\x0a\x0d]+$`.
     pub start_command: Option<Val<String>>,
@@ -839,16 +1033,30 @@ impl ToValue for ImageConfiguration {
 impl Literal for ImageConfiguration {}
 
 /// The [`ImageRepository`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-service-imagerepository.html) property type.
+///
+/// Describes a source image repository.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageRepository {
     /// `ImageConfiguration`.
+    ///
+    /// Configuration for running the identified image.
     pub image_configuration: Option<Val<ImageConfiguration>>,
     /// `ImageIdentifier`: required.
+    ///
+    /// The identifier of an image.
+    ///
+    /// For an image in Amazon Elastic Container Registry (Amazon ECR), this is an image name. For the image
+    /// name format, see [Pulling an
+    /// image](https://docs.aws.amazon.com/AmazonECR/latest/userguide/docker-pull-ecr-image.html) in the *Amazon
+    /// ECR User Guide* .
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `([0-9]{12}.dkr.ecr.[a-z\-]+-[0-9]{1}.amazonaws.com\/.*)|(^public\.ecr\.aws\/.+\/.+)`.
     pub image_identifier: Option<Val<String>>,
     /// `ImageRepositoryType`: required.
+    ///
+    /// The type of the image repository. This reflects the repository provider and whether the repository
+    /// is private or public.
     pub image_repository_type: Option<Val<ImageRepositoryType>>,
 }
 
@@ -926,9 +1134,15 @@ impl ToValue for ImageRepository {
 impl Literal for ImageRepository {}
 
 /// The [`IngressConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-service-ingressconfiguration.html) property type.
+///
+/// Network configuration settings for inbound network traffic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressConfiguration {
     /// `IsPubliclyAccessible`: required.
+    ///
+    /// Specifies whether your App Runner service is publicly accessible. To make the service publicly
+    /// accessible set it to `True` . To make the service privately accessible, from only within an Amazon
+    /// VPC set it to `False` .
     pub is_publicly_accessible: Option<Val<bool>>,
 }
 
@@ -983,20 +1197,33 @@ impl ToValue for IngressConfiguration {
 impl Literal for IngressConfiguration {}
 
 /// The [`InstanceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-service-instanceconfiguration.html) property type.
+///
+/// Describes the runtime configuration of an AWS App Runner service instance (scaling unit).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceConfiguration {
     /// `Cpu`.
+    ///
+    /// The number of CPU units reserved for each instance of your App Runner service.
+    ///
+    /// Default: `1 vCPU`
     ///
     /// - Length: 3 to 9.
     /// - Pattern: `256|512|1024|2048|4096|(0.25|0.5|1|2|4) vCPU`.
     pub cpu: Option<Val<String>>,
     /// `InstanceRoleArn`.
     ///
+    /// The Amazon Resource Name (ARN) of an IAM role that provides permissions to your App Runner service.
+    /// These are permissions that your code needs when it calls any AWS APIs.
+    ///
     /// - Length: 29 to 1024.
     /// - Pattern: `arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):iam::[0-9]{12}:role/[\w+=,.@-]{1,64}`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub instance_role_arn: Option<Val<String>>,
     /// `Memory`.
+    ///
+    /// The amount of memory, in MB or GB, reserved for each instance of your App Runner service.
+    ///
+    /// Default: `2 GB`
     ///
     /// - Length: 3 to 6.
     /// - Pattern: `512|1024|2048|3072|4096|6144|8192|10240|12288|(0.5|1|2|3|4|6|8|10|12) GB`.
@@ -1059,11 +1286,17 @@ impl ToValue for InstanceConfiguration {
 impl Literal for InstanceConfiguration {}
 
 /// The [`KeyValuePair`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-service-keyvaluepair.html) property type.
+///
+/// Describes a key-value pair, which is a string-to-string mapping.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyValuePair {
     /// `Name`.
+    ///
+    /// The key name string to map to a value.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value string to which the key name is mapped.
     pub value: Option<Val<String>>,
 }
 
@@ -1117,13 +1350,24 @@ impl ToValue for KeyValuePair {
 impl Literal for KeyValuePair {}
 
 /// The [`NetworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-service-networkconfiguration.html) property type.
+///
+/// Describes configuration settings related to network traffic of an AWS App Runner service. Consists
+/// of embedded objects for each configurable network feature.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkConfiguration {
     /// `EgressConfiguration`.
+    ///
+    /// Network configuration settings for outbound message traffic.
     pub egress_configuration: Option<Val<EgressConfiguration>>,
     /// `IngressConfiguration`.
+    ///
+    /// Network configuration settings for inbound message traffic.
     pub ingress_configuration: Option<Val<IngressConfiguration>>,
     /// `IpAddressType`.
+    ///
+    /// App Runner provides you with the option to choose between *IPv4* and *dual stack* (IPv4 and IPv6)
+    /// for your incoming public network configuration. This is an optional parameter. If you do not specify
+    /// an `IpAddressType` , it defaults to select IPv4.
     pub ip_address_type: Option<Val<IpAddressType>>,
 }
 
@@ -1183,14 +1427,30 @@ impl ToValue for NetworkConfiguration {
 impl Literal for NetworkConfiguration {}
 
 /// The [`ServiceObservabilityConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-service-serviceobservabilityconfiguration.html) property type.
+///
+/// Describes the observability configuration of an AWS App Runner service. These are additional
+/// observability features, like tracing, that you choose to enable. They're configured in a separate
+/// resource that you associate with your service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceObservabilityConfiguration {
     /// `ObservabilityConfigurationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the observability configuration that is associated with the
+    /// service. Specified only when `ObservabilityEnabled` is `true` .
+    ///
+    /// Specify an ARN with a name and a revision number to associate that revision. For example:
+    /// `arn:aws:apprunner:us-east-1:123456789012:observabilityconfiguration/xray-tracing/3`
+    ///
+    /// Specify just the name to associate the latest revision. For example:
+    /// `arn:aws:apprunner:us-east-1:123456789012:observabilityconfiguration/xray-tracing`
     ///
     /// - Length: 1 to 1011.
     /// - Pattern: `arn:aws(-[\w]+)*:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[0-9]{12}:(\w|/|-){1,1011}`.
     pub observability_configuration_arn: Option<Val<String>>,
     /// `ObservabilityEnabled`: required.
+    ///
+    /// When `true` , an observability configuration resource is associated with the service, and an
+    /// `ObservabilityConfigurationArn` is specified.
     pub observability_enabled: Option<Val<bool>>,
 }
 
@@ -1251,11 +1511,22 @@ impl ToValue for ServiceObservabilityConfiguration {
 impl Literal for ServiceObservabilityConfiguration {}
 
 /// The [`SourceCodeVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-service-sourcecodeversion.html) property type.
+///
+/// Identifies a version of code that AWS App Runner refers to within a source code repository.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceCodeVersion {
     /// `Type`: required.
+    ///
+    /// The type of version identifier.
+    ///
+    /// For a git-based repository, branches represent versions.
     pub type_: Option<Val<Type>>,
     /// `Value`: required.
+    ///
+    /// A source code version.
+    ///
+    /// For a git-based repository, a branch name maps to a specific version. App Runner uses the most
+    /// recent commit to the branch.
     ///
     /// - Length: 0 to 51200.
     pub value: Option<Val<String>>,
@@ -1317,15 +1588,35 @@ impl ToValue for SourceCodeVersion {
 impl Literal for SourceCodeVersion {}
 
 /// The [`SourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-service-sourceconfiguration.html) property type.
+///
+/// Describes the source deployed to an AWS App Runner service. It can be a code or an image repository.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceConfiguration {
     /// `AuthenticationConfiguration`.
+    ///
+    /// Describes the resources that are needed to authenticate access to some source repositories.
     pub authentication_configuration: Option<Val<AuthenticationConfiguration>>,
     /// `AutoDeploymentsEnabled`.
+    ///
+    /// If `true` , continuous integration from the source repository is enabled for the App Runner service.
+    /// Each repository change (including any source code commit or new image version) starts a deployment.
+    ///
+    /// Default: App Runner sets to `false` for a source image that uses an ECR Public repository or an ECR
+    /// repository that's in an AWS account other than the one that the service is in. App Runner sets to
+    /// `true` in all other cases (which currently include a source code repository or a source image using
+    /// a same-account ECR repository).
     pub auto_deployments_enabled: Option<Val<bool>>,
     /// `CodeRepository`.
+    ///
+    /// The description of a source code repository.
+    ///
+    /// You must provide either this member or `ImageRepository` (but not both).
     pub code_repository: Option<Val<CodeRepository>>,
     /// `ImageRepository`.
+    ///
+    /// The description of a source image repository.
+    ///
+    /// You must provide either this member or `CodeRepository` (but not both).
     pub image_repository: Option<Val<ImageRepository>>,
 }
 
@@ -1476,9 +1767,18 @@ impl ConfigurationSource {
             ConfigurationSource::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConfigurationSource {
+    const VALUES: &'static [&'static str] = &["REPOSITORY", "API"];
+    fn as_str(&self) -> &str {
+        ConfigurationSource::as_str(self)
     }
 }
 
@@ -1523,9 +1823,18 @@ impl EgressType {
             EgressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EgressType {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "VPC"];
+    fn as_str(&self) -> &str {
+        EgressType::as_str(self)
     }
 }
 
@@ -1570,9 +1879,18 @@ impl ImageRepositoryType {
             ImageRepositoryType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ImageRepositoryType {
+    const VALUES: &'static [&'static str] = &["ECR", "ECR_PUBLIC"];
+    fn as_str(&self) -> &str {
+        ImageRepositoryType::as_str(self)
     }
 }
 
@@ -1617,9 +1935,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["IPV4", "DUAL_STACK"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 
@@ -1664,9 +1991,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["TCP", "HTTP"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 
@@ -1744,9 +2080,32 @@ impl Runtime {
             Runtime::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Runtime {
+    const VALUES: &'static [&'static str] = &[
+        "PYTHON_3",
+        "NODEJS_12",
+        "NODEJS_14",
+        "CORRETTO_8",
+        "CORRETTO_11",
+        "NODEJS_16",
+        "GO_1",
+        "DOTNET_6",
+        "PHP_81",
+        "RUBY_31",
+        "PYTHON_311",
+        "NODEJS_18",
+        "NODEJS_22",
+    ];
+    fn as_str(&self) -> &str {
+        Runtime::as_str(self)
     }
 }
 
@@ -1799,9 +2158,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["BRANCH"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,21 +5,50 @@ use crate::rt::*;
 
 /// The [`AWS::AppRunner::VpcConnector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apprunner-vpcconnector.html) resource type.
 ///
+/// Specify an AWS App Runner VPC connector by using the `AWS::AppRunner::VpcConnector` resource in an
+/// AWS CloudFormation template.
+///
+/// The `AWS::AppRunner::VpcConnector` resource is an AWS App Runner resource type that specifies an App
+/// Runner VPC connector.
+///
+/// App Runner requires this resource when you want to associate your App Runner service to a custom
+/// Amazon Virtual Private Cloud ( Amazon VPC ).
+///
 /// Build it with [`VpcConnector::builder`]; adding it to a stack returns a [`VpcConnectorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConnector {
     /// `SecurityGroups`. Changing it replaces the resource.
     ///
+    /// A list of IDs of security groups that App Runner should use for access to AWS resources under the
+    /// specified subnets. If not specified, App Runner uses the default security group of the Amazon VPC.
+    /// The default security group allows all outbound traffic.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `Subnets`: required. Changing it replaces the resource.
+    ///
+    /// A list of IDs of subnets that App Runner should use when it associates your service with a custom
+    /// Amazon VPC. Specify IDs of subnets of a single Amazon VPC. App Runner determines the Amazon VPC from
+    /// the subnets you specify.
+    ///
+    /// > App Runner only supports subnets of IP address type *IPv4* and *dual stack* (IPv4 and IPv6).
     ///
     /// - Items: at least 1.
     /// - Format: `AWS::EC2::Subnet.Ids`.
     pub subnets: Option<Val<Vec<String>>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// A list of metadata items that you can associate with your VPC connector resource. A tag is a
+    /// key-value pair.
+    ///
+    /// > A `VpcConnector` is immutable, so you cannot update its tags. To change the tags, replace the
+    /// resource. To replace a `VpcConnector` , you must provide a new combination of security groups.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcConnectorName`. Changing it replaces the resource.
+    ///
+    /// A name for the VPC connector.
+    ///
+    /// If you don't specify a name, CloudFormation generates a name for your VPC connector.
     ///
     /// - Length: 4 to 40.
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9-\\_]{3,39}$`.
@@ -130,10 +159,17 @@ impl Deref for VpcConnectorHandle {
 
 impl VpcConnectorHandle {
     /// `Fn::GetAtt` `VpcConnectorArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of this VPC connector.
     pub fn attr_vpc_connector_arn(&self) -> Val<String> {
         self.0.get_att("VpcConnectorArn")
     }
     /// `Fn::GetAtt` `VpcConnectorRevision`.
+    ///
+    /// The revision of this VPC connector. It's unique among all the active connectors ( `"Status":
+    /// "ACTIVE"` ) that share the same `Name` .
+    ///
+    /// > At this time, App Runner supports only one revision per name.
     pub fn attr_vpc_connector_revision(&self) -> Val<i64> {
         self.0.get_att("VpcConnectorRevision")
     }

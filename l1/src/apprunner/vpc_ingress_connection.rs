@@ -5,19 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::AppRunner::VpcIngressConnection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apprunner-vpcingressconnection.html) resource type.
 ///
+/// Specify an AWS App Runner VPC Ingress Connection by using the `AWS::AppRunner::VpcIngressConnection`
+/// resource in an AWS CloudFormation template.
+///
+/// The `AWS::AppRunner::VpcIngressConnection` resource is an AWS App Runner resource type that
+/// specifies an App Runner VPC Ingress Connection.
+///
+/// App Runner requires this resource when you want to associate your App Runner service to an Amazon
+/// VPC endpoint.
+///
 /// Build it with [`VpcIngressConnection::builder`]; adding it to a stack returns a [`VpcIngressConnectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcIngressConnection {
     /// `IngressVpcConfiguration`: required.
+    ///
+    /// Specifications for the customer’s Amazon VPC and the related AWS PrivateLink VPC endpoint that are
+    /// used to create the VPC Ingress Connection resource.
     pub ingress_vpc_configuration: Option<Val<IngressVpcConfiguration>>,
     /// `ServiceArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) for this App Runner service that is used to create the VPC Ingress
+    /// Connection resource.
     ///
     /// - Length: 1 to 1011.
     /// - Pattern: `arn:aws(-[\w]+)*:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[0-9]{12}:(\w|/|-){1,1011}`.
     pub service_arn: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// An optional list of metadata items that you can associate with the VPC Ingress Connection resource.
+    /// A tag is a key-value pair.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcIngressConnectionName`. Changing it replaces the resource.
+    ///
+    /// The customer-provided VPC Ingress Connection name.
     ///
     /// - Length: 4 to 40.
     /// - Pattern: `[A-Za-z0-9][A-Za-z0-9\-_]{3,39}`.
@@ -126,14 +146,22 @@ impl Deref for VpcIngressConnectionHandle {
 
 impl VpcIngressConnectionHandle {
     /// `Fn::GetAtt` `VpcIngressConnectionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the VPC Ingress Connection.
     pub fn attr_vpc_ingress_connection_arn(&self) -> Val<String> {
         self.0.get_att("VpcIngressConnectionArn")
     }
     /// `Fn::GetAtt` `DomainName`.
+    ///
+    /// The domain name associated with the VPC Ingress Connection resource.
     pub fn attr_domain_name(&self) -> Val<String> {
         self.0.get_att("DomainName")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the VPC Ingress Connection. The VPC Ingress Connection displays one of the
+    /// following statuses: `AVAILABLE` , `PENDING_CREATION` , `PENDING_UPDATE` , `PENDING_DELETION` ,
+    /// `FAILED_CREATION` , `FAILED_UPDATE` , `FAILED_DELETION` , and `DELETED` ..
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -148,13 +176,20 @@ impl VpcIngressConnectionHandle {
 }
 
 /// The [`IngressVpcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apprunner-vpcingressconnection-ingressvpcconfiguration.html) property type.
+///
+/// Specifications for the customer’s VPC and related PrivateLink VPC endpoint that are used to
+/// associate with the VPC Ingress Connection resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressVpcConfiguration {
     /// `VpcEndpointId`: required.
     ///
+    /// The ID of the VPC endpoint that your App Runner service connects to.
+    ///
     /// - Length: 0 to 51200.
     pub vpc_endpoint_id: Option<Val<String>>,
     /// `VpcId`: required.
+    ///
+    /// The ID of the VPC that is used for the VPC endpoint.
     ///
     /// - Length: 0 to 51200.
     /// - Format: `AWS::EC2::VPC.Id`.

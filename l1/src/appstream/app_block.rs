@@ -5,30 +5,52 @@ use crate::rt::*;
 
 /// The [`AWS::AppStream::AppBlock`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appstream-appblock.html) resource type.
 ///
+/// This resource creates an app block. App blocks store details about the virtual hard disk that
+/// contains the files for the application in an S3 bucket. It also stores the setup script with details
+/// about how to mount the virtual hard disk. App blocks are only supported for Elastic fleets.
+///
 /// Build it with [`AppBlock::builder`]; adding it to a stack returns a [`AppBlockHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppBlock {
     /// `Description`. Changing it replaces the resource.
     ///
+    /// The description of the app block.
+    ///
     /// - Length: 0 to 256.
     pub description: Option<Val<String>>,
     /// `DisplayName`. Changing it replaces the resource.
+    ///
+    /// The display name of the app block.
     ///
     /// - Length: 0 to 100.
     pub display_name: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the app block.
+    ///
+    /// *Pattern* : `^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$`
+    ///
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$`.
     pub name: Option<Val<String>>,
     /// `PackagingType`. Changing it replaces the resource.
+    ///
+    /// The packaging type of the app block.
     pub packaging_type: Option<Val<PackagingType>>,
     /// `PostSetupScriptDetails`. Changing it replaces the resource.
+    ///
+    /// The post setup script details of the app block.
     pub post_setup_script_details: Option<Val<ScriptDetails>>,
     /// `SetupScriptDetails`. Changing it replaces the resource.
+    ///
+    /// The setup script details of the app block.
     pub setup_script_details: Option<Val<ScriptDetails>>,
     /// `SourceS3Location`: required. Changing it replaces the resource.
+    ///
+    /// The source S3 location of the app block.
     pub source_s3_location: Option<Val<S3Location>>,
     /// `Tags`.
+    ///
+    /// The tags of the app block.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -154,10 +176,14 @@ impl Deref for AppBlockHandle {
 
 impl AppBlockHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the app block.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The time when the app block was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
@@ -172,15 +198,23 @@ impl AppBlockHandle {
 }
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-appblock-s3location.html) property type.
+///
+/// The S3 location of the app block.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `S3Bucket`: required.
+    ///
+    /// The S3 bucket of the app block.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[0-9a-z\.\-]*(?<!\.)$`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket: Option<Val<String>>,
     /// `S3Key`.
+    ///
+    /// The S3 key of the S3 object of the virtual hard disk.
+    ///
+    /// This is required when it's used by `SetupScriptDetails` and `PostSetupScriptDetails` .
     ///
     /// - Length: 1 to 1024.
     pub s3_key: Option<Val<String>>,
@@ -239,19 +273,29 @@ impl ToValue for S3Location {
 impl Literal for S3Location {}
 
 /// The [`ScriptDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-appblock-scriptdetails.html) property type.
+///
+/// The details of the script.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScriptDetails {
     /// `ExecutableParameters`.
+    ///
+    /// The parameters used in the run path for the script.
     ///
     /// - Length: at least 1.
     pub executable_parameters: Option<Val<String>>,
     /// `ExecutablePath`: required.
     ///
+    /// The run path for the script.
+    ///
     /// - Length: at least 1.
     pub executable_path: Option<Val<String>>,
     /// `ScriptS3Location`: required.
+    ///
+    /// The S3 object location of the script.
     pub script_s3_location: Option<Val<S3Location>>,
     /// `TimeoutInSeconds`: required.
+    ///
+    /// The run timeout, in seconds, for the script.
     pub timeout_in_seconds: Option<Val<i64>>,
 }
 
@@ -343,6 +387,8 @@ impl ToValue for ScriptDetails {
 impl Literal for ScriptDetails {}
 
 /// The [`Tag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-appblock-tag.html) property type.
+///
+/// The tag of the app block.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tag {
     /// `Key`.
@@ -443,9 +489,18 @@ impl PackagingType {
             PackagingType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PackagingType {
+    const VALUES: &'static [&'static str] = &["APPSTREAM2", "CUSTOM"];
+    fn as_str(&self) -> &str {
+        PackagingType::as_str(self)
     }
 }
 

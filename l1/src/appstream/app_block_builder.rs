@@ -5,43 +5,71 @@ use crate::rt::*;
 
 /// The [`AWS::AppStream::AppBlockBuilder`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appstream-appblockbuilder.html) resource type.
 ///
+/// Creates an app block builder.
+///
 /// Build it with [`AppBlockBuilder::builder`]; adding it to a stack returns a [`AppBlockBuilderHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppBlockBuilder {
     /// `AccessEndpoints`.
     ///
+    /// The access endpoints of the app block builder.
+    ///
     /// - Items: 1 to 4.
     pub access_endpoints: Option<Val<Vec<AccessEndpoint>>>,
     /// `AppBlockArns`.
+    ///
+    /// The ARN of the app block.
+    ///
+    /// *Maximum* : `1`
     pub app_block_arns: Option<Val<Vec<String>>>,
     /// `Description`.
+    ///
+    /// The description of the app block builder.
     ///
     /// - Length: 0 to 256.
     pub description: Option<Val<String>>,
     /// `DisplayName`.
     ///
+    /// The display name of the app block builder.
+    ///
     /// - Length: 0 to 100.
     pub display_name: Option<Val<String>>,
     /// `EnableDefaultInternetAccess`.
+    ///
+    /// Indicates whether default internet access is enabled for the app block builder.
     pub enable_default_internet_access: Option<Val<bool>>,
     /// `IamRoleArn`.
+    ///
+    /// The ARN of the IAM role that is applied to the app block builder.
     ///
     /// - Pattern: `^arn:aws(?:\-cn|\-iso\-b|\-iso|\-us\-gov)?:[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.\\-]{0,1023}$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub iam_role_arn: Option<Val<String>>,
     /// `InstanceType`: required.
     ///
+    /// The instance type of the app block builder.
+    ///
     /// - Length: at least 1.
     pub instance_type: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the app block builder.
+    ///
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$`.
     pub name: Option<Val<String>>,
     /// `Platform`: required.
+    ///
+    /// The platform of the app block builder.
+    ///
+    /// *Allowed values* : `WINDOWS_SERVER_2019`
     pub platform: Option<Val<PlatformType>>,
     /// `Tags`.
+    ///
+    /// The tags of the app block builder.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcConfig`: required.
+    ///
+    /// The VPC configuration for the app block builder.
     pub vpc_config: Option<Val<VpcConfig>>,
 }
 
@@ -203,10 +231,14 @@ impl Deref for AppBlockBuilderHandle {
 
 impl AppBlockBuilderHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the app block builder.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The time when the app block builder was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
@@ -221,11 +253,21 @@ impl AppBlockBuilderHandle {
 }
 
 /// The [`AccessEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-appblockbuilder-accessendpoint.html) property type.
+///
+/// Describes an interface VPC endpoint (interface endpoint) that lets you create a private connection
+/// between the virtual private cloud (VPC) that you specify and AppStream 2.0. When you specify an
+/// interface endpoint for a stack, users of the stack can connect to AppStream 2.0 only through that
+/// endpoint. When you specify an interface endpoint for an image builder, administrators can connect to
+/// the image builder only through that endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessEndpoint {
     /// `EndpointType`: required.
+    ///
+    /// The type of interface endpoint.
     pub endpoint_type: Option<Val<EndpointType>>,
     /// `VpceId`: required.
+    ///
+    /// The identifier (ID) of the VPC in which the interface endpoint is used.
     ///
     /// - Length: at least 1.
     pub vpce_id: Option<Val<String>>,
@@ -358,14 +400,22 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-appblockbuilder-vpcconfig.html) property type.
+///
+/// Describes VPC configuration information for fleets and image builders.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `SecurityGroupIds`.
+    ///
+    /// The identifiers of the security groups for the fleet or image builder.
     ///
     /// - Items: 0 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`.
+    ///
+    /// The identifiers of the subnets to which a network interface is attached from the fleet instance or
+    /// image builder instance. Fleet instances use one or more subnets. Image builder instances use one
+    /// subnet.
     pub subnet_ids: Option<Val<Vec<String>>>,
 }
 
@@ -448,9 +498,18 @@ impl EndpointType {
             EndpointType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EndpointType {
+    const VALUES: &'static [&'static str] = &["STREAMING"];
+    fn as_str(&self) -> &str {
+        EndpointType::as_str(self)
     }
 }
 
@@ -491,9 +550,18 @@ impl PlatformType {
             PlatformType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PlatformType {
+    const VALUES: &'static [&'static str] = &["WINDOWS_SERVER_2019"];
+    fn as_str(&self) -> &str {
+        PlatformType::as_str(self)
     }
 }
 

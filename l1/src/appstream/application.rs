@@ -5,46 +5,80 @@ use crate::rt::*;
 
 /// The [`AWS::AppStream::Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appstream-application.html) resource type.
 ///
+/// This resource creates an application. Applications store the details about how to launch
+/// applications on streaming instances. This is only supported for Elastic fleets.
+///
 /// Build it with [`Application::builder`]; adding it to a stack returns a [`ApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `AppBlockArn`: required.
     ///
+    /// The app block ARN with which the application should be associated.
+    ///
     /// - Pattern: `^arn:aws(?:\-cn|\-iso\-b|\-iso|\-us\-gov)?:[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.\\-]{0,1023}$`.
     pub app_block_arn: Option<Val<String>>,
     /// `AttributesToDelete`.
+    ///
+    /// A list of attributes to delete from an application.
     pub attributes_to_delete: Option<Val<Vec<String>>>,
     /// `Description`.
+    ///
+    /// The description of the application.
     ///
     /// - Length: 0 to 256.
     pub description: Option<Val<String>>,
     /// `DisplayName`.
     ///
+    /// The display name of the application. This name is visible to users in the application catalog.
+    ///
     /// - Length: 0 to 100.
     pub display_name: Option<Val<String>>,
     /// `IconS3Location`: required.
+    ///
+    /// The icon S3 location of the application.
     pub icon_s3_location: Option<Val<S3Location>>,
     /// `InstanceFamilies`: required. Changing it replaces the resource.
+    ///
+    /// The instance families the application supports.
+    ///
+    /// *Allowed Values* : `GENERAL_PURPOSE` | `GRAPHICS_G4`
     pub instance_families: Option<Val<Vec<String>>>,
     /// `LaunchParameters`.
+    ///
+    /// The launch parameters of the application.
     ///
     /// - Length: at least 1.
     pub launch_parameters: Option<Val<String>>,
     /// `LaunchPath`: required.
     ///
+    /// The launch path of the application.
+    ///
     /// - Length: at least 1.
     pub launch_path: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the application. This name is visible to users when a name is not specified in the
+    /// DisplayName property.
+    ///
+    /// *Pattern* : `^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$`
     ///
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$`.
     pub name: Option<Val<String>>,
     /// `Platforms`: required. Changing it replaces the resource.
     ///
+    /// The platforms the application supports.
+    ///
+    /// *Allowed Values* : `WINDOWS_SERVER_2019` | `AMAZON_LINUX2`
+    ///
     /// - Items: 0 to 4.
     pub platforms: Option<Val<Vec<PlatformType>>>,
     /// `Tags`.
+    ///
+    /// The tags of the application.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `WorkingDirectory`.
+    ///
+    /// The working directory of the application.
     ///
     /// - Length: at least 1.
     pub working_directory: Option<Val<String>>,
@@ -229,10 +263,14 @@ impl Deref for ApplicationHandle {
 
 impl ApplicationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the application.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The time when the application was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
@@ -247,15 +285,21 @@ impl ApplicationHandle {
 }
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-application-s3location.html) property type.
+///
+/// The S3 location of the application icon.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `S3Bucket`: required.
+    ///
+    /// The S3 bucket of the S3 object.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[0-9a-z\.\-]*(?<!\.)$`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket: Option<Val<String>>,
     /// `S3Key`: required.
+    ///
+    /// The S3 key of the S3 object.
     ///
     /// - Length: 1 to 1024.
     pub s3_key: Option<Val<String>>,
@@ -320,6 +364,8 @@ impl ToValue for S3Location {
 impl Literal for S3Location {}
 
 /// The [`Tag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-application-tag.html) property type.
+///
+/// The tag of the application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tag {
     /// `Key`.
@@ -441,9 +487,28 @@ impl PlatformType {
             PlatformType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PlatformType {
+    const VALUES: &'static [&'static str] = &[
+        "AMAZON_LINUX2",
+        "RHEL8",
+        "ROCKY_LINUX8",
+        "UBUNTU_PRO_2404",
+        "WINDOWS",
+        "WINDOWS_SERVER_2016",
+        "WINDOWS_SERVER_2019",
+        "WINDOWS_SERVER_2022",
+        "WINDOWS_SERVER_2025",
+    ];
+    fn as_str(&self) -> &str {
+        PlatformType::as_str(self)
     }
 }
 

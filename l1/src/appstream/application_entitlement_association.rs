@@ -5,14 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::AppStream::ApplicationEntitlementAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appstream-applicationentitlementassociation.html) resource type.
 ///
+/// Associates an application to an entitlement.
+///
 /// Build it with [`ApplicationEntitlementAssociation::builder`]; adding it to a stack returns a [`ApplicationEntitlementAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationEntitlementAssociation {
     /// `ApplicationIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The identifier of the application.
     pub application_identifier: Option<Val<String>>,
     /// `EntitlementName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the entitlement.
     pub entitlement_name: Option<Val<String>>,
     /// `StackName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the stack.
     pub stack_name: Option<Val<String>>,
 }
 

@@ -5,12 +5,19 @@ use crate::rt::*;
 
 /// The [`AWS::AppStream::ApplicationFleetAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appstream-applicationfleetassociation.html) resource type.
 ///
+/// This resource associates the specified application with the specified fleet. This is only supported
+/// for Elastic fleets.
+///
 /// Build it with [`ApplicationFleetAssociation::builder`]; adding it to a stack returns a [`ApplicationFleetAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationFleetAssociation {
     /// `ApplicationArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the application.
     pub application_arn: Option<Val<String>>,
     /// `FleetName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the fleet.
     pub fleet_name: Option<Val<String>>,
 }
 

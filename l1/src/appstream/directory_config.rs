@@ -5,16 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::AppStream::DirectoryConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appstream-directoryconfig.html) resource type.
 ///
+/// The `AWS::AppStream::DirectoryConfig` resource specifies the configuration information required to
+/// join Amazon AppStream 2.0 fleets and image builders to Microsoft Active Directory domains.
+///
 /// Build it with [`DirectoryConfig::builder`]; adding it to a stack returns a [`DirectoryConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DirectoryConfig {
     /// `CertificateBasedAuthProperties`.
+    ///
+    /// The certificate-based authentication properties used to authenticate SAML 2.0 Identity Provider
+    /// (IdP) user identities to Active Directory domain-joined streaming instances.
     pub certificate_based_auth_properties: Option<Val<CertificateBasedAuthProperties>>,
     /// `DirectoryName`: required. Changing it replaces the resource.
+    ///
+    /// The fully qualified name of the directory (for example, corp.example.com).
     pub directory_name: Option<Val<String>>,
     /// `OrganizationalUnitDistinguishedNames`: required.
+    ///
+    /// The distinguished names of the organizational units for computer accounts.
     pub organizational_unit_distinguished_names: Option<Val<Vec<String>>>,
     /// `ServiceAccountCredentials`: required.
+    ///
+    /// The credentials for the service account used by the streaming instance to connect to the directory.
+    /// Do not use this parameter directly. Use `ServiceAccountCredentials` as an input parameter with
+    /// `noEcho` as shown in the
+    /// [Parameters](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html)
+    /// . For best practices information, see [Do Not Embed Credentials in Your
+    /// Templates](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/best-practices.html#creds)
+    /// .
     pub service_account_credentials: Option<Val<ServiceAccountCredentials>>,
 }
 
@@ -142,13 +160,25 @@ impl DirectoryConfigHandle {
 }
 
 /// The [`CertificateBasedAuthProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-directoryconfig-certificatebasedauthproperties.html) property type.
+///
+/// The certificate-based authentication properties used to authenticate SAML 2.0 Identity Provider
+/// (IdP) user identities to Active Directory domain-joined streaming instances.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateBasedAuthProperties {
     /// `CertificateAuthorityArn`.
     ///
+    /// The ARN of the AWS Certificate Manager Private CA resource.
+    ///
     /// - Pattern: `^arn:aws(?:\-cn|\-iso\-b|\-iso|\-us\-gov)?:[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.\\-]{0,1023}$`.
     pub certificate_authority_arn: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// The status of the certificate-based authentication properties. Fallback is turned on by default when
+    /// certificate-based authentication is *Enabled* . Fallback allows users to log in using their AD
+    /// domain password if certificate-based authentication is unsuccessful, or to unlock a desktop lock
+    /// screen. *Enabled_no_directory_login_fallback* enables certificate-based authentication, but does not
+    /// allow users to log in using their AD domain password. Users will be disconnected to re-authenticate
+    /// using certificates.
     pub status: Option<Val<Status>>,
 }
 
@@ -202,13 +232,21 @@ impl ToValue for CertificateBasedAuthProperties {
 impl Literal for CertificateBasedAuthProperties {}
 
 /// The [`ServiceAccountCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-directoryconfig-serviceaccountcredentials.html) property type.
+///
+/// The credentials for the service account used by the streaming instance to connect to the directory.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceAccountCredentials {
     /// `AccountName`: required.
     ///
+    /// The user name of the account. This account must have the following privileges: create computer
+    /// objects, join computers to the domain, and change/reset the password on descendant computer objects
+    /// for the organizational units specified.
+    ///
     /// - Length: at least 1.
     pub account_name: Option<Val<String>>,
     /// `AccountPassword`: required.
+    ///
+    /// The password for the account.
     ///
     /// - Length: 1 to 127.
     pub account_password: Option<Val<String>>,
@@ -306,9 +344,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED", "ENABLED_NO_DIRECTORY_LOGIN_FALLBACK"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

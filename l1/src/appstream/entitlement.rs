@@ -5,24 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::AppStream::Entitlement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appstream-entitlement.html) resource type.
 ///
+/// Creates an entitlement to control access, based on user attributes, to specific applications within
+/// a stack. Entitlements apply to SAML 2.0 federated user identities. Amazon AppStream 2.0 user pool
+/// and streaming URL users are entitled to all applications in a stack. Entitlements don't apply to the
+/// desktop stream view application or to applications managed by a dynamic app provider using the
+/// Dynamic Application Framework.
+///
 /// Build it with [`Entitlement::builder`]; adding it to a stack returns a [`EntitlementHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Entitlement {
     /// `AppVisibility`: required.
+    ///
+    /// Specifies whether to entitle all apps or only selected apps.
     pub app_visibility: Option<Val<AppVisibility>>,
     /// `Attributes`: required.
+    ///
+    /// The attributes of the entitlement.
     ///
     /// - Items: at least 1.
     pub attributes: Option<Val<Vec<Attribute>>>,
     /// `Description`.
     ///
+    /// The description of the entitlement.
+    ///
     /// - Length: 0 to 256.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the entitlement.
+    ///
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$`.
     pub name: Option<Val<String>>,
     /// `StackName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the stack.
     ///
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$`.
     pub stack_name: Option<Val<String>>,
@@ -140,10 +156,14 @@ impl Deref for EntitlementHandle {
 
 impl EntitlementHandle {
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The time when the entitlement was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The time when the entitlement was last modified.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
@@ -158,13 +178,33 @@ impl EntitlementHandle {
 }
 
 /// The [`Attribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-entitlement-attribute.html) property type.
+///
+/// An attribute that belongs to an entitlement. Application entitlements work by matching a supported
+/// SAML 2.0 attribute name to a value when a user identity federates to an AppStream 2.0 SAML
+/// application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Attribute {
     /// `Name`: required.
     ///
+    /// A supported AWS IAM SAML PrincipalTag attribute that is matched to a value when a user identity
+    /// federates to an AppStream 2.0 SAML application.
+    ///
+    /// The following are supported values:
+    ///
+    /// - roles
+    /// - department
+    /// - organization
+    /// - groups
+    /// - title
+    /// - costCenter
+    /// - userType
+    ///
     /// - Length: at least 1.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// A value that is matched to a supported SAML attribute name when a user identity federates to an
+    /// AppStream 2.0 SAML application.
     ///
     /// - Length: at least 1.
     pub value: Option<Val<String>>,
@@ -248,9 +288,18 @@ impl AppVisibility {
             AppVisibility::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AppVisibility {
+    const VALUES: &'static [&'static str] = &["ALL", "ASSOCIATED"];
+    fn as_str(&self) -> &str {
+        AppVisibility::as_str(self)
     }
 }
 

@@ -5,64 +5,224 @@ use crate::rt::*;
 
 /// The [`AWS::AppStream::Fleet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appstream-fleet.html) resource type.
 ///
+/// The `AWS::AppStream::Fleet` resource creates a fleet for Amazon AppStream 2.0. A fleet consists of
+/// streaming instances that run a specified image when using Always-On or On-Demand.
+///
 /// Build it with [`Fleet::builder`]; adding it to a stack returns a [`FleetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fleet {
     /// `ComputeCapacity`.
+    ///
+    /// The desired capacity for the fleet. This is not allowed for Elastic fleets.
     pub compute_capacity: Option<Val<ComputeCapacity>>,
     /// `Description`.
+    ///
+    /// The description to display.
     pub description: Option<Val<String>>,
     /// `DisableIMDSV1`.
     pub disable_imdsv1: Option<Val<bool>>,
     /// `DisconnectTimeoutInSeconds`.
     ///
+    /// The amount of time that a streaming session remains active after users disconnect. If users try to
+    /// reconnect to the streaming session after a disconnection or network interruption within this time
+    /// interval, they are connected to their previous session. Otherwise, they are connected to a new
+    /// session with a new streaming instance.
+    ///
+    /// Specify a value between 60 and 36000.
+    ///
     /// - Range: 60 to 360000.
     pub disconnect_timeout_in_seconds: Option<Val<i64>>,
     /// `DisplayName`.
+    ///
+    /// The fleet name to display.
     pub display_name: Option<Val<String>>,
     /// `DomainJoinInfo`.
+    ///
+    /// The name of the directory and organizational unit (OU) to use to join the fleet to a Microsoft
+    /// Active Directory domain. This is not allowed for Elastic fleets.
     pub domain_join_info: Option<Val<DomainJoinInfo>>,
     /// `EnableDefaultInternetAccess`.
+    ///
+    /// Enables or disables default internet access for the fleet.
     pub enable_default_internet_access: Option<Val<bool>>,
     /// `FleetType`. Changing it replaces the resource.
+    ///
+    /// The fleet type.
+    ///
+    /// - **ALWAYS_ON** - Provides users with instant-on access to their apps. You are charged for all
+    ///   running instances in your fleet, even if no users are streaming apps.
+    /// - **ON_DEMAND** - Provide users with access to applications after they connect, which takes one to
+    ///   two minutes. You are charged for instance streaming when users are connected and a small hourly
+    ///   fee for instances that are not streaming apps.
+    /// - **ELASTIC** - The pool of streaming instances is managed by Amazon AppStream 2.0. When a user
+    ///   selects their application or desktop to launch, they will start streaming after the app block has
+    ///   been downloaded and mounted to a streaming instance.
+    ///
+    /// *Allowed Values* : `ALWAYS_ON` | `ELASTIC` | `ON_DEMAND`
     pub fleet_type: Option<Val<String>>,
     /// `IamRoleArn`.
+    ///
+    /// The ARN of the IAM role that is applied to the fleet. To assume a role, the fleet instance calls the
+    /// Security Token Service `AssumeRole` API operation and passes the ARN of the role to use. The
+    /// operation creates a new session with temporary credentials. AppStream 2.0 retrieves the temporary
+    /// credentials and creates the *appstream_machine_role* credential profile on the instance.
+    ///
+    /// For more information, see [Using an IAM Role to Grant Permissions to Applications and Scripts
+    /// Running on AppStream 2.0 Streaming
+    /// Instances](https://docs.aws.amazon.com/appstream2/latest/developerguide/using-iam-roles-to-grant-permissions-to-applications-scripts-streaming-instances.html)
+    /// in the *Amazon AppStream 2.0 Administration Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub iam_role_arn: Option<Val<String>>,
     /// `IdleDisconnectTimeoutInSeconds`.
     ///
+    /// The amount of time that users can be idle (inactive) before they are disconnected from their
+    /// streaming session and the `DisconnectTimeoutInSeconds` time interval begins. Users are notified
+    /// before they are disconnected due to inactivity. If they try to reconnect to the streaming session
+    /// before the time interval specified in `DisconnectTimeoutInSeconds` elapses, they are connected to
+    /// their previous session. Users are considered idle when they stop providing keyboard or mouse input
+    /// during their streaming session. File uploads and downloads, audio in, audio out, and pixels changing
+    /// do not qualify as user activity. If users continue to be idle after the time interval in
+    /// `IdleDisconnectTimeoutInSeconds` elapses, they are disconnected.
+    ///
+    /// To prevent users from being disconnected due to inactivity, specify a value of 0. Otherwise, specify
+    /// a value between 60 and 36000.
+    ///
+    /// If you enable this feature, we recommend that you specify a value that corresponds exactly to a
+    /// whole number of minutes (for example, 60, 120, and 180). If you don't do this, the value is rounded
+    /// to the nearest minute. For example, if you specify a value of 70, users are disconnected after 1
+    /// minute of inactivity. If you specify a value that is at the midpoint between two different minutes,
+    /// the value is rounded up. For example, if you specify a value of 90, users are disconnected after 2
+    /// minutes of inactivity.
+    ///
     /// - Range: 0 to 3600.
     pub idle_disconnect_timeout_in_seconds: Option<Val<i64>>,
     /// `ImageArn`.
+    ///
+    /// The ARN of the public, private, or shared image to use.
     pub image_arn: Option<Val<String>>,
     /// `ImageName`.
+    ///
+    /// The name of the image used to create the fleet.
     pub image_name: Option<Val<String>>,
     /// `InstanceType`: required.
+    ///
+    /// The instance type to use when launching fleet instances. The following instance types are available
+    /// for non-Elastic fleets:
+    ///
+    /// - stream.standard.small
+    /// - stream.standard.medium
+    /// - stream.standard.large
+    /// - stream.compute.large
+    /// - stream.compute.xlarge
+    /// - stream.compute.2xlarge
+    /// - stream.compute.4xlarge
+    /// - stream.compute.8xlarge
+    /// - stream.memory.large
+    /// - stream.memory.xlarge
+    /// - stream.memory.2xlarge
+    /// - stream.memory.4xlarge
+    /// - stream.memory.8xlarge
+    /// - stream.memory.z1d.large
+    /// - stream.memory.z1d.xlarge
+    /// - stream.memory.z1d.2xlarge
+    /// - stream.memory.z1d.3xlarge
+    /// - stream.memory.z1d.6xlarge
+    /// - stream.memory.z1d.12xlarge
+    /// - stream.graphics-design.large
+    /// - stream.graphics-design.xlarge
+    /// - stream.graphics-design.2xlarge
+    /// - stream.graphics-design.4xlarge
+    /// - stream.graphics.g4dn.xlarge
+    /// - stream.graphics.g4dn.2xlarge
+    /// - stream.graphics.g4dn.4xlarge
+    /// - stream.graphics.g4dn.8xlarge
+    /// - stream.graphics.g4dn.12xlarge
+    /// - stream.graphics.g4dn.16xlarge
+    /// - stream.graphics.g5.xlarge
+    /// - stream.graphics.g5.2xlarge
+    /// - stream.graphics.g5.4xlarge
+    /// - stream.graphics.g5.8xlarge
+    /// - stream.graphics.g5.16xlarge
+    /// - stream.graphics.g5.12xlarge
+    /// - stream.graphics.g5.24xlarge
+    /// - stream.graphics.g6.xlarge
+    /// - stream.graphics.g6.2xlarge
+    /// - stream.graphics.g6.4xlarge
+    /// - stream.graphics.g6.8xlarge
+    /// - stream.graphics.g6.16xlarge
+    /// - stream.graphics.g6.12xlarge
+    /// - stream.graphics.g6.24xlarge
+    /// - stream.graphics.gr6.4xlarge
+    /// - stream.graphics.gr6.8xlarge
+    /// - stream.graphics.g6f.large
+    /// - stream.graphics.g6f.xlarge
+    /// - stream.graphics.g6f.2xlarge
+    /// - stream.graphics.g6f.4xlarge
+    /// - stream.graphics.gr6f.4xlarge
+    ///
+    /// The following instance types are available for Elastic fleets:
+    ///
+    /// - stream.standard.small
+    /// - stream.standard.medium
     pub instance_type: Option<Val<String>>,
     /// `MaxConcurrentSessions`.
+    ///
+    /// The maximum number of concurrent sessions that can be run on an Elastic fleet. This setting is
+    /// required for Elastic fleets, but is not used for other fleet types.
     pub max_concurrent_sessions: Option<Val<i64>>,
     /// `MaxSessionsPerInstance`.
+    ///
+    /// Max number of user sessions on an instance. This is applicable only for multi-session fleets.
     pub max_sessions_per_instance: Option<Val<i64>>,
     /// `MaxUserDurationInSeconds`.
+    ///
+    /// The maximum amount of time that a streaming session can remain active, in seconds. If users are
+    /// still connected to a streaming instance five minutes before this limit is reached, they are prompted
+    /// to save any open documents before being disconnected. After this time elapses, the instance is
+    /// terminated and replaced by a new instance.
+    ///
+    /// Specify a value between 600 and 432000.
     ///
     /// - Range: 600 to 360000.
     pub max_user_duration_in_seconds: Option<Val<i64>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A unique name for the fleet.
     pub name: Option<Val<String>>,
     /// `Platform`.
+    ///
+    /// The platform of the fleet. Platform is a required setting for Elastic fleets, and is not used for
+    /// other fleet types.
     pub platform: Option<Val<String>>,
     /// `RootVolumeConfig`.
     pub root_volume_config: Option<Val<VolumeConfig>>,
     /// `SessionScriptS3Location`.
+    ///
+    /// The S3 location of the session scripts configuration zip file. This only applies to Elastic fleets.
     pub session_script_s3_location: Option<Val<S3Location>>,
     /// `StreamView`.
+    ///
+    /// The WorkSpaces Applications view that is displayed to your users when they stream from the fleet.
+    /// When `APP` is specified, only the windows of applications opened by users display. When `DESKTOP` is
+    /// specified, the standard desktop that is provided by the operating system displays.
+    ///
+    /// The default value is `APP` .
     pub stream_view: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UsbDeviceFilterStrings`.
+    ///
+    /// The USB device filter strings that specify which USB devices a user can redirect to the fleet
+    /// streaming session, when using the Windows native client. This is allowed but not required for
+    /// Elastic fleets.
     pub usb_device_filter_strings: Option<Val<Vec<String>>>,
     /// `VpcConfig`.
+    ///
+    /// The VPC configuration for the fleet. This is required for Elastic fleets, but not required for other
+    /// fleet types.
     pub vpc_config: Option<Val<VpcConfig>>,
 }
 
@@ -303,11 +463,22 @@ impl FleetHandle {
 }
 
 /// The [`ComputeCapacity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-fleet-computecapacity.html) property type.
+///
+/// The desired capacity for a fleet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComputeCapacity {
     /// `DesiredInstances`.
+    ///
+    /// The desired number of streaming instances.
     pub desired_instances: Option<Val<i64>>,
     /// `DesiredSessions`.
+    ///
+    /// The desired capacity in terms of number of user sessions, for the multi-session fleet. This is not
+    /// allowed for single-session fleets.
+    ///
+    /// When you create a fleet, you must set define either the DesiredSessions or DesiredInstances
+    /// attribute, based on the type of fleet you create. You can’t define both attributes or leave both
+    /// attributes blank.
     pub desired_sessions: Option<Val<i64>>,
 }
 
@@ -361,11 +532,18 @@ impl ToValue for ComputeCapacity {
 impl Literal for ComputeCapacity {}
 
 /// The [`DomainJoinInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-fleet-domainjoininfo.html) property type.
+///
+/// The name of the directory and organizational unit (OU) to use to join a fleet to a Microsoft Active
+/// Directory domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainJoinInfo {
     /// `DirectoryName`.
+    ///
+    /// The fully qualified name of the directory (for example, corp.example.com).
     pub directory_name: Option<Val<String>>,
     /// `OrganizationalUnitDistinguishedName`.
+    ///
+    /// The distinguished name of the organizational unit for computer accounts.
     pub organizational_unit_distinguished_name: Option<Val<String>>,
 }
 
@@ -419,13 +597,19 @@ impl ToValue for DomainJoinInfo {
 impl Literal for DomainJoinInfo {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-fleet-s3location.html) property type.
+///
+/// Describes the S3 location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `S3Bucket`: required.
     ///
+    /// The S3 bucket of the S3 object.
+    ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket: Option<Val<String>>,
     /// `S3Key`: required.
+    ///
+    /// The S3 key of the S3 object.
     pub s3_key: Option<Val<String>>,
 }
 
@@ -602,13 +786,20 @@ impl ToValue for VolumeConfig {
 impl Literal for VolumeConfig {}
 
 /// The [`VpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-fleet-vpcconfig.html) property type.
+///
+/// The VPC configuration information for the fleet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `SecurityGroupIds`.
     ///
+    /// The identifiers of the security groups for the fleet.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`.
+    ///
+    /// The identifiers of the subnets to which a network interface is attached from the fleet instance.
+    /// Fleet instances can use one or two subnets.
     pub subnet_ids: Option<Val<Vec<String>>>,
 }
 

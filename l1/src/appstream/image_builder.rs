@@ -5,47 +5,137 @@ use crate::rt::*;
 
 /// The [`AWS::AppStream::ImageBuilder`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appstream-imagebuilder.html) resource type.
 ///
+/// The `AWS::AppStream::ImageBuilder` resource creates an image builder for Amazon AppStream 2.0. An
+/// image builder is a virtual machine that is used to create an image.
+///
+/// The initial state of the image builder is `PENDING` . When it is ready, the state is `RUNNING` .
+///
 /// Build it with [`ImageBuilder::builder`]; adding it to a stack returns a [`ImageBuilderHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageBuilder {
     /// `AccessEndpoints`.
     ///
+    /// The list of virtual private cloud (VPC) interface endpoint objects. Administrators can connect to
+    /// the image builder only through the specified endpoints.
+    ///
     /// - Items: 1 to 4.
     pub access_endpoints: Option<Val<Vec<AccessEndpoint>>>,
     /// `AppstreamAgentVersion`.
+    ///
+    /// The version of the WorkSpaces Applications agent to use for this image builder. To use the latest
+    /// version of the WorkSpaces Applications agent, specify \[LATEST\].
     ///
     /// - Length: 1 to 100.
     pub appstream_agent_version: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description to display.
+    ///
     /// - Length: 0 to 256.
     pub description: Option<Val<String>>,
     /// `DisplayName`.
     ///
+    /// The image builder name to display.
+    ///
     /// - Length: 0 to 100.
     pub display_name: Option<Val<String>>,
     /// `DomainJoinInfo`.
+    ///
+    /// The name of the directory and organizational unit (OU) to use to join the image builder to a
+    /// Microsoft Active Directory domain.
     pub domain_join_info: Option<Val<DomainJoinInfo>>,
     /// `EnableDefaultInternetAccess`.
+    ///
+    /// Enables or disables default internet access for the image builder.
     pub enable_default_internet_access: Option<Val<bool>>,
     /// `IamRoleArn`.
+    ///
+    /// The ARN of the IAM role that is applied to the image builder. To assume a role, the image builder
+    /// calls the Security Token Service `AssumeRole` API operation and passes the ARN of the role to use.
+    /// The operation creates a new session with temporary credentials. AppStream 2.0 retrieves the
+    /// temporary credentials and creates the *appstream_machine_role* credential profile on the instance.
+    ///
+    /// For more information, see [Using an IAM Role to Grant Permissions to Applications and Scripts
+    /// Running on AppStream 2.0 Streaming
+    /// Instances](https://docs.aws.amazon.com/appstream2/latest/developerguide/using-iam-roles-to-grant-permissions-to-applications-scripts-streaming-instances.html)
+    /// in the *Amazon AppStream 2.0 Administration Guide* .
     ///
     /// - Pattern: `^arn:aws(?:\-cn|\-iso\-b|\-iso|\-us\-gov)?:[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.\\-]{0,1023}$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub iam_role_arn: Option<Val<String>>,
     /// `ImageArn`.
     ///
+    /// The ARN of the public, private, or shared image to use.
+    ///
     /// - Pattern: `^arn:aws(?:\-cn|\-iso\-b|\-iso|\-us\-gov)?:[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.\\-]{0,1023}$`.
     pub image_arn: Option<Val<String>>,
     /// `ImageName`.
+    ///
+    /// The name of the image used to create the image builder.
     ///
     /// - Length: at least 1.
     pub image_name: Option<Val<String>>,
     /// `InstanceType`: required.
     ///
+    /// The instance type to use when launching the image builder. The following instance types are
+    /// available:
+    ///
+    /// - stream.standard.small
+    /// - stream.standard.medium
+    /// - stream.standard.large
+    /// - stream.compute.large
+    /// - stream.compute.xlarge
+    /// - stream.compute.2xlarge
+    /// - stream.compute.4xlarge
+    /// - stream.compute.8xlarge
+    /// - stream.memory.large
+    /// - stream.memory.xlarge
+    /// - stream.memory.2xlarge
+    /// - stream.memory.4xlarge
+    /// - stream.memory.8xlarge
+    /// - stream.memory.z1d.large
+    /// - stream.memory.z1d.xlarge
+    /// - stream.memory.z1d.2xlarge
+    /// - stream.memory.z1d.3xlarge
+    /// - stream.memory.z1d.6xlarge
+    /// - stream.memory.z1d.12xlarge
+    /// - stream.graphics-design.large
+    /// - stream.graphics-design.xlarge
+    /// - stream.graphics-design.2xlarge
+    /// - stream.graphics-design.4xlarge
+    /// - stream.graphics.g4dn.xlarge
+    /// - stream.graphics.g4dn.2xlarge
+    /// - stream.graphics.g4dn.4xlarge
+    /// - stream.graphics.g4dn.8xlarge
+    /// - stream.graphics.g4dn.12xlarge
+    /// - stream.graphics.g4dn.16xlarge
+    /// - stream.graphics.g5.xlarge
+    /// - stream.graphics.g5.2xlarge
+    /// - stream.graphics.g5.4xlarge
+    /// - stream.graphics.g5.8xlarge
+    /// - stream.graphics.g5.16xlarge
+    /// - stream.graphics.g5.12xlarge
+    /// - stream.graphics.g5.24xlarge
+    /// - stream.graphics.g6.xlarge
+    /// - stream.graphics.g6.2xlarge
+    /// - stream.graphics.g6.4xlarge
+    /// - stream.graphics.g6.8xlarge
+    /// - stream.graphics.g6.16xlarge
+    /// - stream.graphics.g6.12xlarge
+    /// - stream.graphics.g6.24xlarge
+    /// - stream.graphics.gr6.4xlarge
+    /// - stream.graphics.gr6.8xlarge
+    /// - stream.graphics.g6f.large
+    /// - stream.graphics.g6f.xlarge
+    /// - stream.graphics.g6f.2xlarge
+    /// - stream.graphics.g6f.4xlarge
+    /// - stream.graphics.gr6f.4xlarge
+    ///
     /// - Length: at least 1.
     pub instance_type: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A unique name for the image builder.
     ///
     /// - Length: at least 1.
     pub name: Option<Val<String>>,
@@ -56,8 +146,12 @@ pub struct ImageBuilder {
     /// `SoftwaresToUninstall`.
     pub softwares_to_uninstall: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcConfig`.
+    ///
+    /// The VPC configuration for the image builder. You can specify only one subnet.
     pub vpc_config: Option<Val<VpcConfig>>,
 }
 
@@ -247,6 +341,8 @@ impl Deref for ImageBuilderHandle {
 
 impl ImageBuilderHandle {
     /// `Fn::GetAtt` `StreamingUrl`.
+    ///
+    /// The URL to start an image builder streaming session, returned as a string.
     pub fn attr_streaming_url(&self) -> Val<String> {
         self.0.get_att("StreamingUrl")
     }
@@ -261,11 +357,21 @@ impl ImageBuilderHandle {
 }
 
 /// The [`AccessEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-imagebuilder-accessendpoint.html) property type.
+///
+/// Describes an interface VPC endpoint (interface endpoint) that lets you create a private connection
+/// between the virtual private cloud (VPC) that you specify and WorkSpaces Applications. When you
+/// specify an interface endpoint for a stack, users of the stack can connect to WorkSpaces Applications
+/// only through that endpoint. When you specify an interface endpoint for an image builder,
+/// administrators can connect to the image builder only through that endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessEndpoint {
     /// `EndpointType`: required.
+    ///
+    /// The type of interface endpoint.
     pub endpoint_type: Option<Val<EndpointType>>,
     /// `VpceId`: required.
+    ///
+    /// The identifier (ID) of the VPC in which the interface endpoint is used.
     ///
     /// - Length: at least 1.
     pub vpce_id: Option<Val<String>>,
@@ -334,11 +440,18 @@ impl ToValue for AccessEndpoint {
 impl Literal for AccessEndpoint {}
 
 /// The [`DomainJoinInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-imagebuilder-domainjoininfo.html) property type.
+///
+/// The name of the directory and organizational unit (OU) to use to join the image builder to a
+/// Microsoft Active Directory domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainJoinInfo {
     /// `DirectoryName`.
+    ///
+    /// The fully qualified name of the directory (for example, corp.example.com).
     pub directory_name: Option<Val<String>>,
     /// `OrganizationalUnitDistinguishedName`.
+    ///
+    /// The distinguished name of the organizational unit for computer accounts.
     ///
     /// - Length: 0 to 2000.
     pub organizational_unit_distinguished_name: Option<Val<String>>,
@@ -508,14 +621,21 @@ impl ToValue for VolumeConfig {
 impl Literal for VolumeConfig {}
 
 /// The [`VpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-imagebuilder-vpcconfig.html) property type.
+///
+/// The VPC configuration for the image builder.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `SecurityGroupIds`.
+    ///
+    /// The identifiers of the security groups for the image builder.
     ///
     /// - Items: 0 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`.
+    ///
+    /// The identifier of the subnet to which a network interface is attached from the image builder
+    /// instance. An image builder instance can use one subnet.
     pub subnet_ids: Option<Val<Vec<String>>>,
 }
 
@@ -598,9 +718,18 @@ impl EndpointType {
             EndpointType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EndpointType {
+    const VALUES: &'static [&'static str] = &["STREAMING"];
+    fn as_str(&self) -> &str {
+        EndpointType::as_str(self)
     }
 }
 

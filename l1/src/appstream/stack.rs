@@ -5,50 +5,91 @@ use crate::rt::*;
 
 /// The [`AWS::AppStream::Stack`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appstream-stack.html) resource type.
 ///
+/// The `AWS::AppStream::Stack` resource creates a stack to start streaming applications to Amazon
+/// AppStream 2.0 users. A stack consists of an associated fleet, user access policies, and storage
+/// configurations.
+///
 /// Build it with [`Stack::builder`]; adding it to a stack returns a [`StackHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stack {
     /// `AccessEndpoints`.
     ///
+    /// The list of virtual private cloud (VPC) interface endpoint objects. Users of the stack can connect
+    /// to WorkSpaces Applications only through the specified endpoints.
+    ///
     /// - Items: 1 to 4.
     pub access_endpoints: Option<Val<Vec<AccessEndpoint>>>,
     /// `ApplicationSettings`.
+    ///
+    /// The persistent application settings for users of the stack. When these settings are enabled, changes
+    /// that users make to applications and Windows settings are automatically saved after each session and
+    /// applied to the next session.
     pub application_settings: Option<Val<ApplicationSettings>>,
     /// `AttributesToDelete`.
+    ///
+    /// The stack attributes to delete.
     pub attributes_to_delete: Option<Val<Vec<String>>>,
     /// `DeleteStorageConnectors`.
+    ///
+    /// *This parameter has been deprecated.*
+    ///
+    /// Deletes the storage connectors currently enabled for the stack.
     pub delete_storage_connectors: Option<Val<bool>>,
     /// `Description`.
+    ///
+    /// The description to display.
     ///
     /// - Length: 0 to 256.
     pub description: Option<Val<String>>,
     /// `DisplayName`.
     ///
+    /// The stack name to display.
+    ///
     /// - Length: 0 to 100.
     pub display_name: Option<Val<String>>,
     /// `EmbedHostDomains`.
+    ///
+    /// The domains where WorkSpaces Applications streaming sessions can be embedded in an iframe. You must
+    /// approve the domains that you want to host embedded WorkSpaces Applications streaming sessions.
     ///
     /// - Items: 1 to 20.
     pub embed_host_domains: Option<Val<Vec<String>>>,
     /// `FeedbackURL`.
     ///
+    /// The URL that users are redirected to after they click the Send Feedback link. If no URL is
+    /// specified, no Send Feedback link is displayed.
+    ///
     /// - Length: 0 to 1000.
     pub feedback_url: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the stack.
     ///
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$`.
     pub name: Option<Val<String>>,
     /// `RedirectURL`.
     ///
+    /// The URL that users are redirected to after their streaming session ends.
+    ///
     /// - Length: 0 to 1000.
     pub redirect_url: Option<Val<String>>,
     /// `StorageConnectors`.
+    ///
+    /// The storage connectors to enable.
     pub storage_connectors: Option<Val<Vec<StorageConnector>>>,
     /// `StreamingExperienceSettings`.
+    ///
+    /// The streaming protocol that you want your stack to prefer. This can be UDP or TCP. Currently, UDP is
+    /// only supported in the Windows native client.
     pub streaming_experience_settings: Option<Val<StreamingExperienceSettings>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UserSettings`.
+    ///
+    /// The actions that are enabled or disabled for users during their streaming sessions. By default,
+    /// these actions are enabled.
     ///
     /// - Items: at least 1.
     pub user_settings: Option<Val<Vec<UserSetting>>>,
@@ -237,11 +278,21 @@ impl StackHandle {
 }
 
 /// The [`AccessEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-stack-accessendpoint.html) property type.
+///
+/// Describes an interface VPC endpoint (interface endpoint) that lets you create a private connection
+/// between the virtual private cloud (VPC) that you specify and WorkSpaces Applications. When you
+/// specify an interface endpoint for a stack, users of the stack can connect to WorkSpaces Applications
+/// only through that endpoint. When you specify an interface endpoint for an image builder,
+/// administrators can connect to the image builder only through that endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessEndpoint {
     /// `EndpointType`: required.
+    ///
+    /// The type of interface endpoint.
     pub endpoint_type: Option<Val<EndpointType>>,
     /// `VpceId`: required.
+    ///
+    /// The identifier (ID) of the VPC in which the interface endpoint is used.
     ///
     /// - Length: at least 1.
     pub vpce_id: Option<Val<String>>,
@@ -306,11 +357,19 @@ impl ToValue for AccessEndpoint {
 impl Literal for AccessEndpoint {}
 
 /// The [`ApplicationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-stack-applicationsettings.html) property type.
+///
+/// The persistent application settings for users of a stack.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationSettings {
     /// `Enabled`: required.
+    ///
+    /// Enables or disables persistent application settings for users during their streaming sessions.
     pub enabled: Option<Val<bool>>,
     /// `SettingsGroup`.
+    ///
+    /// The path prefix for the S3 bucket where users’ persistent application settings are stored. You can
+    /// allow the same persistent application settings to be used across multiple stacks by specifying the
+    /// same settings group for each stack.
     ///
     /// - Length: 0 to 100.
     pub settings_group: Option<Val<String>>,
@@ -369,18 +428,20 @@ impl ToValue for ApplicationSettings {
 impl Literal for ApplicationSettings {}
 
 /// The [`StorageConnector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-stack-storageconnector.html) property type.
+///
+/// A connector that enables persistent storage for users.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageConnector {
     /// `ConnectorType`: required.
+    ///
+    /// The type of storage connector.
     pub connector_type: Option<Val<ConnectorType>>,
     /// `Domains`.
     ///
+    /// The names of the domains for the account.
+    ///
     /// - Items: 0 to 50.
     pub domains: Option<Val<Vec<String>>>,
-    /// `ResourceIdentifier`.
-    ///
-    /// - Length: 1 to 2048.
-    pub resource_identifier: Option<Val<String>>,
 }
 
 impl StorageConnector {
@@ -402,7 +463,6 @@ impl StorageConnector {
         let mut m = BTreeMap::new();
         put(&mut m, "ConnectorType", &self.connector_type);
         put(&mut m, "Domains", &self.domains);
-        put(&mut m, "ResourceIdentifier", &self.resource_identifier);
         m
     }
 }
@@ -427,11 +487,6 @@ impl StorageConnectorBuilder {
         self.0.domains = Some(value.into());
         self
     }
-    /// Sets `ResourceIdentifier`.
-    pub fn resource_identifier(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.resource_identifier = Some(value.into());
-        self
-    }
     /// Builds the value, or names the first required property not set.
     pub fn build(self) -> Result<StorageConnector, BuildError> {
         if self.0.connector_type.is_none() {
@@ -454,9 +509,14 @@ impl ToValue for StorageConnector {
 impl Literal for StorageConnector {}
 
 /// The [`StreamingExperienceSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-stack-streamingexperiencesettings.html) property type.
+///
+/// The streaming protocol that you want your stack to prefer. This can be UDP or TCP. Currently, UDP is
+/// only supported in the Windows native client.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamingExperienceSettings {
     /// `PreferredProtocol`.
+    ///
+    /// The preferred protocol that you want to use while streaming your application.
     pub preferred_protocol: Option<Val<PreferredProtocol>>,
 }
 
@@ -568,13 +628,31 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UserSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appstream-stack-usersetting.html) property type.
+///
+/// Specifies an action and whether the action is enabled or disabled for users during their streaming
+/// sessions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserSetting {
     /// `Action`: required.
+    ///
+    /// The action that is enabled or disabled.
     pub action: Option<Val<Action>>,
     /// `MaximumLength`.
+    ///
+    /// Specifies the number of characters that can be copied by end users from the local device to the
+    /// remote session, and to the local device from the remote session.
+    ///
+    /// This can be specified only for the `CLIPBOARD_COPY_FROM_LOCAL_DEVICE` and
+    /// `CLIPBOARD_COPY_TO_LOCAL_DEVICE` actions.
+    ///
+    /// This defaults to 20,971,520 (20 MB) when unspecified and the permission is `ENABLED` . This can't be
+    /// specified when the permission is `DISABLED` .
+    ///
+    /// The value can be between 1 and 20,971,520 (20 MB).
     pub maximum_length: Option<Val<i64>>,
     /// `Permission`: required.
+    ///
+    /// Indicates whether the action is enabled or disabled.
     pub permission: Option<Val<Permission>>,
 }
 
@@ -684,9 +762,27 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &[
+        "AUTO_TIME_ZONE_REDIRECTION",
+        "CLIPBOARD_COPY_FROM_LOCAL_DEVICE",
+        "CLIPBOARD_COPY_TO_LOCAL_DEVICE",
+        "DOMAIN_PASSWORD_SIGNIN",
+        "DOMAIN_SMART_CARD_SIGNIN",
+        "FILE_DOWNLOAD",
+        "FILE_UPLOAD",
+        "PRINTING_TO_LOCAL_DEVICE",
+    ];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -740,9 +836,18 @@ impl ConnectorType {
             ConnectorType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConnectorType {
+    const VALUES: &'static [&'static str] = &["GOOGLE_DRIVE", "HOMEFOLDERS", "ONE_DRIVE"];
+    fn as_str(&self) -> &str {
+        ConnectorType::as_str(self)
     }
 }
 
@@ -785,9 +890,18 @@ impl EndpointType {
             EndpointType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EndpointType {
+    const VALUES: &'static [&'static str] = &["STREAMING"];
+    fn as_str(&self) -> &str {
+        EndpointType::as_str(self)
     }
 }
 
@@ -831,9 +945,18 @@ impl Permission {
             Permission::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Permission {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED"];
+    fn as_str(&self) -> &str {
+        Permission::as_str(self)
     }
 }
 
@@ -878,9 +1001,18 @@ impl PreferredProtocol {
             PreferredProtocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PreferredProtocol {
+    const VALUES: &'static [&'static str] = &["TCP", "UDP"];
+    fn as_str(&self) -> &str {
+        PreferredProtocol::as_str(self)
     }
 }
 

@@ -5,12 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::AppStream::StackFleetAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appstream-stackfleetassociation.html) resource type.
 ///
+/// The `AWS::AppStream::StackFleetAssociation` resource associates the specified fleet with the
+/// specified stack for Amazon AppStream 2.0.
+///
 /// Build it with [`StackFleetAssociation::builder`]; adding it to a stack returns a [`StackFleetAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StackFleetAssociation {
     /// `FleetName`: required.
+    ///
+    /// The name of the fleet.
+    ///
+    /// To associate a fleet with a stack, you must specify a dependency on the fleet resource. For more
+    /// information, see [DependsOn
+    /// Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+    /// .
     pub fleet_name: Option<Val<String>>,
     /// `StackName`: required.
+    ///
+    /// The name of the stack.
+    ///
+    /// To associate a fleet with a stack, you must specify a dependency on the stack resource. For more
+    /// information, see [DependsOn
+    /// Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+    /// .
     pub stack_name: Option<Val<String>>,
 }
 

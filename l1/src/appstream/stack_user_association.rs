@@ -5,16 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::AppStream::StackUserAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appstream-stackuserassociation.html) resource type.
 ///
+/// The `AWS::AppStream::StackUserAssociation` resource associates the specified users with the
+/// specified stacks for Amazon AppStream 2.0. Users in an AppStream 2.0 user pool cannot be assigned to
+/// stacks with fleets that are joined to an Active Directory domain.
+///
 /// Build it with [`StackUserAssociation::builder`]; adding it to a stack returns a [`StackUserAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StackUserAssociation {
     /// `AuthenticationType`: required. Changing it replaces the resource.
+    ///
+    /// The authentication type for the user who is associated with the stack. You must specify USERPOOL.
     pub authentication_type: Option<Val<String>>,
     /// `SendEmailNotification`. Changing it replaces the resource.
+    ///
+    /// Specifies whether a welcome email is sent to a user after the user is created in the user pool.
     pub send_email_notification: Option<Val<bool>>,
     /// `StackName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the stack that is associated with the user.
     pub stack_name: Option<Val<String>>,
     /// `UserName`: required. Changing it replaces the resource.
+    ///
+    /// The email address of the user who is associated with the stack.
+    ///
+    /// > Users' email addresses are case-sensitive.
     pub user_name: Option<Val<String>>,
 }
 

@@ -5,18 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::AppStream::User`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appstream-user.html) resource type.
 ///
+/// The `AWS::AppStream::User` resource creates a new user in the AppStream 2.0 user pool.
+///
 /// Build it with [`User::builder`]; adding it to a stack returns a [`UserHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct User {
     /// `AuthenticationType`: required. Changing it replaces the resource.
+    ///
+    /// The authentication type for the user. You must specify USERPOOL.
     pub authentication_type: Option<Val<String>>,
     /// `FirstName`. Changing it replaces the resource.
+    ///
+    /// The first name, or given name, of the user.
     pub first_name: Option<Val<String>>,
     /// `LastName`. Changing it replaces the resource.
+    ///
+    /// The last name, or surname, of the user.
     pub last_name: Option<Val<String>>,
     /// `MessageAction`. Changing it replaces the resource.
+    ///
+    /// The action to take for the welcome email that is sent to a user after the user is created in the
+    /// user pool. If you specify SUPPRESS, no email is sent. If you specify RESEND, do not specify the
+    /// first name or last name of the user. If the value is null, the email is sent.
+    ///
+    /// > The temporary password in the welcome email is valid for only 7 days. If users don’t set their
+    /// passwords within 7 days, you must send them a new welcome email.
     pub message_action: Option<Val<String>>,
     /// `UserName`: required. Changing it replaces the resource.
+    ///
+    /// The email address of the user.
+    ///
+    /// Users' email addresses are case-sensitive. During login, if they specify an email address that
+    /// doesn't use the same capitalization as the email address specified when their user pool account was
+    /// created, a "user does not exist" error message displays.
     pub user_name: Option<Val<String>>,
 }
 

@@ -5,22 +5,80 @@ use crate::rt::*;
 
 /// The [`AWS::AppSync::ApiCache`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-apicache.html) resource type.
 ///
+/// The `AWS::AppSync::ApiCache` resource represents the input of a `CreateApiCache` operation.
+///
 /// Build it with [`ApiCache::builder`]; adding it to a stack returns a [`ApiCacheHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiCache {
     /// `ApiCachingBehavior`: required.
+    ///
+    /// Caching behavior.
+    ///
+    /// - *FULL_REQUEST_CACHING* : All requests from the same user are cached. Individual resolvers are
+    ///   automatically cached. All API calls will try to return responses from the cache.
+    /// - *PER_RESOLVER_CACHING* : Individual resolvers that you specify are cached.
+    /// - *OPERATION_LEVEL_CACHING* : Full requests are cached together and returned without executing
+    ///   resolvers.
     pub api_caching_behavior: Option<Val<String>>,
     /// `ApiId`: required. Changing it replaces the resource.
+    ///
+    /// The GraphQL API ID.
     pub api_id: Option<Val<String>>,
     /// `AtRestEncryptionEnabled`.
+    ///
+    /// *This parameter has been deprecated* .
+    ///
+    /// At-rest encryption flag for cache. You cannot update this setting after creation.
     pub at_rest_encryption_enabled: Option<Val<bool>>,
     /// `HealthMetricsConfig`.
+    ///
+    /// Controls how cache health metrics will be emitted to CloudWatch. Cache health metrics include:
+    ///
+    /// - *NetworkBandwidthOutAllowanceExceeded* : The network packets dropped because the throughput
+    ///   exceeded the aggregated bandwidth limit. This is useful for diagnosing bottlenecks in a cache
+    ///   configuration.
+    /// - *EngineCPUUtilization* : The CPU utilization (percentage) allocated to the Redis process. This is
+    ///   useful for diagnosing bottlenecks in a cache configuration.
+    ///
+    /// Metrics will be recorded by API ID. You can set the value to `ENABLED` or `DISABLED` .
     pub health_metrics_config: Option<Val<String>>,
     /// `TransitEncryptionEnabled`.
+    ///
+    /// *This parameter has been deprecated* .
+    ///
+    /// Transit encryption flag when connecting to cache. You cannot update this setting after creation.
     pub transit_encryption_enabled: Option<Val<bool>>,
     /// `Ttl`: required.
+    ///
+    /// TTL in seconds for cache entries.
+    ///
+    /// Valid values are 1–3,600 seconds.
     pub ttl: Option<Val<f64>>,
     /// `Type`: required.
+    ///
+    /// The cache instance type. Valid values are
+    ///
+    /// - `SMALL`
+    /// - `MEDIUM`
+    /// - `LARGE`
+    /// - `XLARGE`
+    /// - `LARGE_2X`
+    /// - `LARGE_4X`
+    /// - `LARGE_8X` (not available in all regions)
+    /// - `LARGE_12X`
+    ///
+    /// Historically, instance types were identified by an EC2-style value. As of July 2020, this is
+    /// deprecated, and the generic identifiers above should be used.
+    ///
+    /// The following legacy instance types are available, but their use is discouraged:
+    ///
+    /// - *T2_SMALL* : A t2.small instance type.
+    /// - *T2_MEDIUM* : A t2.medium instance type.
+    /// - *R4_LARGE* : A r4.large instance type.
+    /// - *R4_XLARGE* : A r4.xlarge instance type.
+    /// - *R4_2XLARGE* : A r4.2xlarge instance type.
+    /// - *R4_4XLARGE* : A r4.4xlarge instance type.
+    /// - *R4_8XLARGE* : A r4.8xlarge instance type.
     pub type_: Option<Val<String>>,
 }
 

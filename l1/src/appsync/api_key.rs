@@ -5,14 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::AppSync::ApiKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-apikey.html) resource type.
 ///
+/// The `AWS::AppSync::ApiKey` resource creates a unique key that you can distribute to clients who are
+/// executing GraphQL operations with AWS AppSync that require an API key.
+///
 /// Build it with [`ApiKey::builder`]; adding it to a stack returns a [`ApiKeyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiKey {
     /// `ApiId`: required. Changing it replaces the resource.
+    ///
+    /// Unique AWS AppSync GraphQL API ID for this API key.
     pub api_id: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// Unique description of your API key.
     pub description: Option<Val<String>>,
     /// `Expires`.
+    ///
+    /// The time after which the API key expires. The date is represented as seconds since the epoch,
+    /// rounded down to the nearest hour.
     pub expires: Option<Val<f64>>,
 }
 
@@ -96,14 +106,21 @@ impl Deref for ApiKeyHandle {
 
 impl ApiKeyHandle {
     /// `Fn::GetAtt` `ApiKeyId`.
+    ///
+    /// The API key ID.
     pub fn attr_api_key_id(&self) -> Val<String> {
         self.0.get_att("ApiKeyId")
     }
     /// `Fn::GetAtt` `ApiKey`.
+    ///
+    /// The API key.
     pub fn attr_api_key(&self) -> Val<String> {
         self.0.get_att("ApiKey")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the API key, such as
+    /// `arn:aws:appsync:us-east-1:123456789012:apis/graphqlapiid/apikey/apikeya1bzhi` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,29 +5,51 @@ use crate::rt::*;
 
 /// The [`AWS::AppSync::ChannelNamespace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-channelnamespace.html) resource type.
 ///
+/// The `AWS::AppSync::ChannelNamespace` resource creates a channel namespace associated with an `Api` .
+/// The `ChannelNamespace` contains the definitions for code handlers for the `Api` .
+///
 /// Build it with [`ChannelNamespace::builder`]; adding it to a stack returns a [`ChannelNamespaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChannelNamespace {
     /// `ApiId`: required. Changing it replaces the resource.
+    ///
+    /// The `Api` ID.
     pub api_id: Option<Val<String>>,
     /// `CodeHandlers`.
+    ///
+    /// The event handler functions that run custom business logic to process published events and subscribe
+    /// requests.
     ///
     /// - Length: 1 to 32768.
     pub code_handlers: Option<Val<String>>,
     /// `CodeS3Location`.
+    ///
+    /// The Amazon S3 endpoint where the code is located.
     pub code_s3_location: Option<Val<String>>,
     /// `HandlerConfigs`.
+    ///
+    /// The configuration for the `OnPublish` and `OnSubscribe` handlers.
     pub handler_configs: Option<Val<HandlerConfigs>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the channel namespace. This name must be unique within the `Api` .
     ///
     /// - Length: 1 to 50.
     /// - Pattern: `([A-Za-z0-9](?:[A-Za-z0-9\-]{0,48}[A-Za-z0-9])?)`.
     pub name: Option<Val<String>>,
     /// `PublishAuthModes`.
+    ///
+    /// The authorization mode to use for publishing messages on the channel namespace. This configuration
+    /// overrides the default `Api` authorization configuration.
     pub publish_auth_modes: Option<Val<Vec<AuthMode>>>,
     /// `SubscribeAuthModes`.
+    ///
+    /// The authorization mode to use for subscribing to messages on the channel namespace. This
+    /// configuration overrides the default `Api` authorization configuration.
     pub subscribe_auth_modes: Option<Val<Vec<AuthMode>>>,
     /// `Tags`.
+    ///
+    /// A set of tags (key-value pairs) for this channel namespace.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -163,6 +185,8 @@ impl Deref for ChannelNamespaceHandle {
 
 impl ChannelNamespaceHandle {
     /// `Fn::GetAtt` `ChannelNamespaceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the channel namespace.
     pub fn attr_channel_namespace_arn(&self) -> Val<String> {
         self.0.get_att("ChannelNamespaceArn")
     }
@@ -177,9 +201,14 @@ impl ChannelNamespaceHandle {
 }
 
 /// The [`AuthMode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-channelnamespace-authmode.html) property type.
+///
+/// Describes an authorization configuration. Use `AuthMode` to specify the publishing and subscription
+/// authorization configuration for an Event API.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthMode {
     /// `AuthType`.
+    ///
+    /// The authorization type.
     pub auth_type: Option<Val<AuthenticationType>>,
 }
 
@@ -227,11 +256,17 @@ impl ToValue for AuthMode {
 impl Literal for AuthMode {}
 
 /// The [`HandlerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-channelnamespace-handlerconfig.html) property type.
+///
+/// The `HandlerConfig` property type specifies the configuration for the handler.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HandlerConfig {
     /// `Behavior`: required.
+    ///
+    /// The behavior for the handler.
     pub behavior: Option<Val<HandlerBehavior>>,
     /// `Integration`: required.
+    ///
+    /// The integration data source configuration for the handler.
     pub integration: Option<Val<Integration>>,
 }
 
@@ -298,11 +333,18 @@ impl ToValue for HandlerConfig {
 impl Literal for HandlerConfig {}
 
 /// The [`HandlerConfigs`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-channelnamespace-handlerconfigs.html) property type.
+///
+/// The `HandlerConfigs` property type specifies the configuration for the `OnPublish` and `OnSubscribe`
+/// handlers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HandlerConfigs {
     /// `OnPublish`.
+    ///
+    /// The configuration for the `OnPublish` handler.
     pub on_publish: Option<Val<HandlerConfig>>,
     /// `OnSubscribe`.
+    ///
+    /// The configuration for the `OnSubscribe` handler.
     pub on_subscribe: Option<Val<HandlerConfig>>,
 }
 
@@ -356,14 +398,20 @@ impl ToValue for HandlerConfigs {
 impl Literal for HandlerConfigs {}
 
 /// The [`Integration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-channelnamespace-integration.html) property type.
+///
+/// The `Integration` property type specifies the integration data source configuration for the handler.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Integration {
     /// `DataSourceName`: required.
+    ///
+    /// The unique name of the data source that has been configured on the API.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `([_A-Za-z][_0-9A-Za-z]{0,511})?`.
     pub data_source_name: Option<Val<String>>,
     /// `LambdaConfig`.
+    ///
+    /// The configuration for a Lambda data source.
     pub lambda_config: Option<Val<LambdaConfig>>,
 }
 
@@ -424,9 +472,13 @@ impl ToValue for Integration {
 impl Literal for Integration {}
 
 /// The [`LambdaConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-channelnamespace-lambdaconfig.html) property type.
+///
+/// The `LambdaConfig` property type specifies the integration configuration for a Lambda data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaConfig {
     /// `InvokeType`: required.
+    ///
+    /// The invocation type for a Lambda data source.
     pub invoke_type: Option<Val<InvokeType>>,
 }
 
@@ -582,9 +634,19 @@ impl AuthenticationType {
             AuthenticationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthenticationType {
+    const VALUES: &'static [&'static str] =
+        &["AMAZON_COGNITO_USER_POOLS", "AWS_IAM", "API_KEY", "OPENID_CONNECT", "AWS_LAMBDA"];
+    fn as_str(&self) -> &str {
+        AuthenticationType::as_str(self)
     }
 }
 
@@ -632,9 +694,18 @@ impl HandlerBehavior {
             HandlerBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HandlerBehavior {
+    const VALUES: &'static [&'static str] = &["CODE", "DIRECT"];
+    fn as_str(&self) -> &str {
+        HandlerBehavior::as_str(self)
     }
 }
 
@@ -679,9 +750,18 @@ impl InvokeType {
             InvokeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InvokeType {
+    const VALUES: &'static [&'static str] = &["REQUEST_RESPONSE", "EVENT"];
+    fn as_str(&self) -> &str {
+        InvokeType::as_str(self)
     }
 }
 

@@ -5,39 +5,91 @@ use crate::rt::*;
 
 /// The [`AWS::AppSync::DataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-datasource.html) resource type.
 ///
+/// The `AWS::AppSync::DataSource` resource creates data sources for resolvers in AWS AppSync to connect
+/// to, such as Amazon DynamoDB , AWS Lambda , and Amazon OpenSearch Service . Resolvers use these data
+/// sources to fetch data when clients make GraphQL calls.
+///
 /// Build it with [`DataSource::builder`]; adding it to a stack returns a [`DataSourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSource {
     /// `ApiId`: required. Changing it replaces the resource.
+    ///
+    /// Unique AWS AppSync GraphQL API identifier where this data source will be created.
     pub api_id: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the data source.
     pub description: Option<Val<String>>,
     /// `DynamoDBConfig`.
+    ///
+    /// AWS Region and TableName for an Amazon DynamoDB table in your account.
     pub dynamo_db_config: Option<Val<DynamoDbConfig>>,
     /// `ElasticsearchConfig`.
     pub elasticsearch_config: Option<Val<ElasticsearchConfig>>,
     /// `EventBridgeConfig`.
+    ///
+    /// An EventBridge configuration that contains a valid ARN of an event bus.
     pub event_bridge_config: Option<Val<EventBridgeConfig>>,
     /// `HttpConfig`.
+    ///
+    /// Endpoints for an HTTP data source.
     pub http_config: Option<Val<HttpConfig>>,
     /// `LambdaConfig`.
+    ///
+    /// An ARN of a Lambda function in valid ARN format. This can be the ARN of a Lambda function that
+    /// exists in the current account or in another account.
     pub lambda_config: Option<Val<LambdaConfig>>,
     /// `MetricsConfig`.
+    ///
+    /// Enables or disables enhanced data source metrics for specified data sources. Note that
+    /// `MetricsConfig` won't be used unless the `dataSourceLevelMetricsBehavior` value is set to
+    /// `PER_DATA_SOURCE_METRICS` . If the `dataSourceLevelMetricsBehavior` is set to
+    /// `FULL_REQUEST_DATA_SOURCE_METRICS` instead, `MetricsConfig` will be ignored. However, you can still
+    /// set its value.
+    ///
+    /// `MetricsConfig` can be `ENABLED` or `DISABLED` .
     pub metrics_config: Option<Val<MetricsConfig>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// Friendly name for you to identify your AppSync data source after creation.
     ///
     /// - Length: 1 to 65536.
     /// - Pattern: `^[_A-Za-z][_0-9A-Za-z]*$`.
     pub name: Option<Val<String>>,
     /// `OpenSearchServiceConfig`.
+    ///
+    /// AWS Region and Endpoints for an Amazon OpenSearch Service domain in your account.
     pub open_search_service_config: Option<Val<OpenSearchServiceConfig>>,
     /// `RelationalDatabaseConfig`.
+    ///
+    /// Relational Database configuration of the relational database data source.
     pub relational_database_config: Option<Val<RelationalDatabaseConfig>>,
     /// `ServiceRoleArn`.
+    ///
+    /// The AWS Identity and Access Management service role ARN for the data source. The system assumes this
+    /// role when accessing the data source.
+    ///
+    /// Required if `Type` is specified as `AWS_LAMBDA` , `AMAZON_DYNAMODB` , `AMAZON_ELASTICSEARCH` ,
+    /// `AMAZON_EVENTBRIDGE` , `AMAZON_OPENSEARCH_SERVICE` , `RELATIONAL_DATABASE` , or
+    /// `AMAZON_BEDROCK_RUNTIME` .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub service_role_arn: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of the data source.
+    ///
+    /// - *AWS_LAMBDA* : The data source is an AWS Lambda function.
+    /// - *AMAZON_DYNAMODB* : The data source is an Amazon DynamoDB table.
+    /// - *AMAZON_ELASTICSEARCH* : The data source is an Amazon OpenSearch Service domain.
+    /// - *AMAZON_EVENTBRIDGE* : The data source is an Amazon EventBridge event bus.
+    /// - *AMAZON_OPENSEARCH_SERVICE* : The data source is an Amazon OpenSearch Service domain.
+    /// - *AMAZON_BEDROCK_RUNTIME* : The data source is the Amazon Bedrock runtime.
+    /// - *NONE* : There is no data source. This type is used when you wish to invoke a GraphQL operation
+    ///   without connecting to a data source, such as performing data transformation with resolvers or
+    ///   triggering a subscription to be invoked from a mutation.
+    /// - *HTTP* : The data source is an HTTP endpoint.
+    /// - *RELATIONAL_DATABASE* : The data source is a relational database.
     pub type_: Option<Val<Type>>,
 }
 
@@ -192,6 +244,9 @@ impl Deref for DataSourceHandle {
 
 impl DataSourceHandle {
     /// `Fn::GetAtt` `DataSourceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the API key, such as
+    /// `arn:aws:appsync:us-east-1:123456789012:apis/graphqlapiid/datasources/datasourcename` .
     pub fn attr_data_source_arn(&self) -> Val<String> {
         self.0.get_att("DataSourceArn")
     }
@@ -206,11 +261,24 @@ impl DataSourceHandle {
 }
 
 /// The [`AuthorizationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-datasource-authorizationconfig.html) property type.
+///
+/// The `AuthorizationConfig` property type specifies the authorization type and configuration for an
+/// AWS AppSync http data source.
+///
+/// `AuthorizationConfig` is a property of the [AWS AppSync DataSource
+/// HttpConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-datasource-httpconfig.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthorizationConfig {
     /// `AuthorizationType`: required.
+    ///
+    /// The authorization type that the HTTP endpoint requires.
+    ///
+    /// - *AWS_IAM* : The authorization type is Signature Version 4 (SigV4).
     pub authorization_type: Option<Val<AuthorizationType>>,
     /// `AwsIamConfig`.
+    ///
+    /// The AWS Identity and Access Management settings.
     pub aws_iam_config: Option<Val<AwsIamConfig>>,
 }
 
@@ -274,11 +342,21 @@ impl ToValue for AuthorizationConfig {
 impl Literal for AuthorizationConfig {}
 
 /// The [`AwsIamConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-datasource-awsiamconfig.html) property type.
+///
+/// Use the `AwsIamConfig` property type to specify `AwsIamConfig` for a AWS AppSync authorizaton.
+///
+/// `AwsIamConfig` is a property of the [AWS AppSync DataSource
+/// AuthorizationConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-datasource-httpconfig-authorizationconfig.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsIamConfig {
     /// `SigningRegion`.
+    ///
+    /// The signing Region for AWS Identity and Access Management authorization.
     pub signing_region: Option<Val<String>>,
     /// `SigningServiceName`.
+    ///
+    /// The signing service name for AWS Identity and Access Management authorization.
     pub signing_service_name: Option<Val<String>>,
 }
 
@@ -332,13 +410,21 @@ impl ToValue for AwsIamConfig {
 impl Literal for AwsIamConfig {}
 
 /// The [`DeltaSyncConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-datasource-deltasyncconfig.html) property type.
+///
+/// Describes a Delta Sync configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeltaSyncConfig {
     /// `BaseTableTTL`: required.
+    ///
+    /// The number of minutes that an Item is stored in the data source.
     pub base_table_ttl: Option<Val<String>>,
     /// `DeltaSyncTableName`: required.
+    ///
+    /// The Delta Sync table name.
     pub delta_sync_table_name: Option<Val<String>>,
     /// `DeltaSyncTableTTL`: required.
+    ///
+    /// The number of minutes that a Delta Sync log entry is stored in the Delta Sync table.
     pub delta_sync_table_ttl: Option<Val<String>>,
 }
 
@@ -423,17 +509,34 @@ impl ToValue for DeltaSyncConfig {
 impl Literal for DeltaSyncConfig {}
 
 /// The [`DynamoDBConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-datasource-dynamodbconfig.html) property type.
+///
+/// The `DynamoDBConfig` property type specifies the `AwsRegion` and `TableName` for an Amazon DynamoDB
+/// table in your account for an AWS AppSync data source.
+///
+/// `DynamoDBConfig` is a property of the
+/// [AWS::AppSync::DataSource](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-datasource.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamoDbConfig {
     /// `AwsRegion`: required.
+    ///
+    /// The AWS Region.
     pub aws_region: Option<Val<String>>,
     /// `DeltaSyncConfig`.
+    ///
+    /// The `DeltaSyncConfig` for a versioned datasource.
     pub delta_sync_config: Option<Val<DeltaSyncConfig>>,
     /// `TableName`: required.
+    ///
+    /// The table name.
     pub table_name: Option<Val<String>>,
     /// `UseCallerCredentials`.
+    ///
+    /// Set to `TRUE` to use AWS Identity and Access Management with this data source.
     pub use_caller_credentials: Option<Val<bool>>,
     /// `Versioned`.
+    ///
+    /// Set to TRUE to use Conflict Detection and Resolution with this data source.
     pub versioned: Option<Val<bool>>,
 }
 
@@ -518,8 +621,12 @@ impl Literal for DynamoDbConfig {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElasticsearchConfig {
     /// `AwsRegion`: required.
+    ///
+    /// The AWS Region.
     pub aws_region: Option<Val<String>>,
     /// `Endpoint`: required.
+    ///
+    /// The endpoint.
     pub endpoint: Option<Val<String>>,
 }
 
@@ -582,9 +689,14 @@ impl ToValue for ElasticsearchConfig {
 impl Literal for ElasticsearchConfig {}
 
 /// The [`EventBridgeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-datasource-eventbridgeconfig.html) property type.
+///
+/// The data source. This can be an API destination, resource, or AWS service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBridgeConfig {
     /// `EventBusArn`: required.
+    ///
+    /// The event bus pipeline's ARN. For more information about event buses, see [EventBridge event
+    /// buses](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus.html) .
     pub event_bus_arn: Option<Val<String>>,
 }
 
@@ -639,11 +751,21 @@ impl ToValue for EventBridgeConfig {
 impl Literal for EventBridgeConfig {}
 
 /// The [`HttpConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-datasource-httpconfig.html) property type.
+///
+/// Use the `HttpConfig` property type to specify `HttpConfig` for an AWS AppSync data source.
+///
+/// `HttpConfig` is a property of the
+/// [AWS::AppSync::DataSource](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-datasource.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpConfig {
     /// `AuthorizationConfig`.
+    ///
+    /// The authorization configuration.
     pub authorization_config: Option<Val<AuthorizationConfig>>,
     /// `Endpoint`: required.
+    ///
+    /// The endpoint.
     pub endpoint: Option<Val<String>>,
 }
 
@@ -700,9 +822,17 @@ impl ToValue for HttpConfig {
 impl Literal for HttpConfig {}
 
 /// The [`LambdaConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-datasource-lambdaconfig.html) property type.
+///
+/// The `LambdaConfig` property type specifies the Lambda function ARN for an AWS AppSync data source.
+///
+/// `LambdaConfig` is a property of the
+/// [AWS::AppSync::DataSource](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-datasource.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaConfig {
     /// `LambdaFunctionArn`: required.
+    ///
+    /// The ARN for the Lambda function.
     pub lambda_function_arn: Option<Val<String>>,
 }
 
@@ -757,11 +887,22 @@ impl ToValue for LambdaConfig {
 impl Literal for LambdaConfig {}
 
 /// The [`OpenSearchServiceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-datasource-opensearchserviceconfig.html) property type.
+///
+/// The `OpenSearchServiceConfig` property type specifies the `AwsRegion` and `Endpoints` for an Amazon
+/// OpenSearch Service domain in your account for an AWS AppSync data source.
+///
+/// `OpenSearchServiceConfig` is a property of the
+/// [AWS::AppSync::DataSource](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-datasource.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenSearchServiceConfig {
     /// `AwsRegion`: required.
+    ///
+    /// The AWS Region.
     pub aws_region: Option<Val<String>>,
     /// `Endpoint`: required.
+    ///
+    /// The endpoint.
     pub endpoint: Option<Val<String>>,
 }
 
@@ -832,17 +973,34 @@ impl ToValue for OpenSearchServiceConfig {
 impl Literal for OpenSearchServiceConfig {}
 
 /// The [`RdsHttpEndpointConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-datasource-rdshttpendpointconfig.html) property type.
+///
+/// Use the `RdsHttpEndpointConfig` property type to specify the `RdsHttpEndpoint` for an AWS AppSync
+/// relational database.
+///
+/// `RdsHttpEndpointConfig` is a property of the [AWS AppSync DataSource
+/// RelationalDatabaseConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-datasource-relationaldatabaseconfig.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RdsHttpEndpointConfig {
     /// `AwsRegion`: required.
+    ///
+    /// AWS Region for RDS HTTP endpoint.
     pub aws_region: Option<Val<String>>,
     /// `AwsSecretStoreArn`: required.
+    ///
+    /// The ARN for database credentials stored in AWS Secrets Manager .
     pub aws_secret_store_arn: Option<Val<String>>,
     /// `DatabaseName`.
+    ///
+    /// Logical database name.
     pub database_name: Option<Val<String>>,
     /// `DbClusterIdentifier`: required.
+    ///
+    /// Amazon RDS cluster Amazon Resource Name (ARN).
     pub db_cluster_identifier: Option<Val<String>>,
     /// `Schema`.
+    ///
+    /// Logical schema name.
     pub schema: Option<Val<String>>,
 }
 
@@ -940,11 +1098,22 @@ impl ToValue for RdsHttpEndpointConfig {
 impl Literal for RdsHttpEndpointConfig {}
 
 /// The [`RelationalDatabaseConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-datasource-relationaldatabaseconfig.html) property type.
+///
+/// Use the `RelationalDatabaseConfig` property type to specify `RelationalDatabaseConfig` for an AWS
+/// AppSync data source.
+///
+/// `RelationalDatabaseConfig` is a property of the
+/// [AWS::AppSync::DataSource](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-datasource.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RelationalDatabaseConfig {
     /// `RdsHttpEndpointConfig`.
+    ///
+    /// Information about the Amazon RDS resource.
     pub rds_http_endpoint_config: Option<Val<RdsHttpEndpointConfig>>,
     /// `RelationalDatabaseSourceType`: required.
+    ///
+    /// The type of relational data source.
     pub relational_database_source_type: Option<Val<RelationalDatabaseSourceType>>,
 }
 
@@ -1029,9 +1198,18 @@ impl AuthorizationType {
             AuthorizationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthorizationType {
+    const VALUES: &'static [&'static str] = &["AWS_IAM"];
+    fn as_str(&self) -> &str {
+        AuthorizationType::as_str(self)
     }
 }
 
@@ -1075,9 +1253,18 @@ impl MetricsConfig {
             MetricsConfig::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MetricsConfig {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED"];
+    fn as_str(&self) -> &str {
+        MetricsConfig::as_str(self)
     }
 }
 
@@ -1119,9 +1306,18 @@ impl RelationalDatabaseSourceType {
             RelationalDatabaseSourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RelationalDatabaseSourceType {
+    const VALUES: &'static [&'static str] = &["RDS_HTTP_ENDPOINT"];
+    fn as_str(&self) -> &str {
+        RelationalDatabaseSourceType::as_str(self)
     }
 }
 
@@ -1186,9 +1382,28 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &[
+        "AMAZON_BEDROCK_RUNTIME",
+        "AMAZON_DYNAMODB",
+        "AMAZON_ELASTICSEARCH",
+        "AMAZON_EVENTBRIDGE",
+        "AMAZON_OPENSEARCH_SERVICE",
+        "AWS_LAMBDA",
+        "HTTP",
+        "NONE",
+        "RELATIONAL_DATABASE",
+    ];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,10 +5,15 @@ use crate::rt::*;
 
 /// The [`AWS::AppSync::DomainName`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-domainname.html) resource type.
 ///
+/// The `AWS::AppSync::DomainName` resource creates a `DomainNameConfig` object to configure a custom
+/// domain.
+///
 /// Build it with [`DomainName::builder`]; adding it to a stack returns a [`DomainNameHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainName {
     /// `CertificateArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the certificate. This will be an Certificate Manager certificate.
     ///
     /// - Length: 3 to 2048.
     /// - Pattern: `^arn:[a-z-]*:acm:[a-z0-9-]*:\d{12}:certificate/[0-9A-Za-z_/-]*$`.
@@ -16,14 +21,20 @@ pub struct DomainName {
     pub certificate_arn: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The decription for your domain name.
+    ///
     /// - Length: 0 to 255.
     pub description: Option<Val<String>>,
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// The domain name.
     ///
     /// - Length: 1 to 253.
     /// - Pattern: `^(\*[a-z\d-]*\.)?([a-z\d-]+\.)+[a-z\d-]+$`.
     pub domain_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A set of tags (key-value pairs) for this domain name.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -127,14 +138,20 @@ impl Deref for DomainNameHandle {
 
 impl DomainNameHandle {
     /// `Fn::GetAtt` `AppSyncDomainName`.
+    ///
+    /// The domain name provided by AWS AppSync .
     pub fn attr_app_sync_domain_name(&self) -> Val<String> {
         self.0.get_att("AppSyncDomainName")
     }
     /// `Fn::GetAtt` `HostedZoneId`.
+    ///
+    /// The ID of your Amazon Route 53 hosted zone.
     pub fn attr_hosted_zone_id(&self) -> Val<String> {
         self.0.get_att("HostedZoneId")
     }
     /// `Fn::GetAtt` `DomainNameArn`.
+    ///
+    /// The Amazon resource name (ARN) of the domain name.
     pub fn attr_domain_name_arn(&self) -> Val<String> {
         self.0.get_att("DomainNameArn")
     }

@@ -5,12 +5,19 @@ use crate::rt::*;
 
 /// The [`AWS::AppSync::DomainNameApiAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-domainnameapiassociation.html) resource type.
 ///
+/// The `AWS::AppSync::DomainNameApiAssociation` resource represents the mapping of your custom domain
+/// name to the assigned API URL.
+///
 /// Build it with [`DomainNameApiAssociation::builder`]; adding it to a stack returns a [`DomainNameApiAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainNameApiAssociation {
     /// `ApiId`: required.
+    ///
+    /// The API ID.
     pub api_id: Option<Val<String>>,
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// The domain name.
     ///
     /// - Length: 1 to 253.
     /// - Pattern: `^(\*[a-z\d-]*\.)?([a-z\d-]+\.)+[a-z\d-]+$`.

@@ -5,50 +5,105 @@ use crate::rt::*;
 
 /// The [`AWS::AppSync::FunctionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-functionconfiguration.html) resource type.
 ///
+/// The `AWS::AppSync::FunctionConfiguration` resource defines the functions in GraphQL APIs to perform
+/// certain operations. You can use pipeline resolvers to attach functions. For more information, see
+/// [Pipeline Resolvers](https://docs.aws.amazon.com/appsync/latest/devguide/pipeline-resolvers.html) in
+/// the *AWS AppSync Developer Guide* .
+///
+/// > When you submit an update, AWS CloudFormation updates resources based on differences between what
+/// you submit and the stack's current template. To cause this resource to be updated you must change a
+/// property value for this resource in the CloudFormation template. Changing the Amazon S3 file content
+/// without changing a property value will not result in an update operation.
+/// >
+/// > See [Update Behaviors of Stack
+/// Resources](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html)
+/// in the *AWS CloudFormation User Guide* .
+///
 /// Build it with [`FunctionConfiguration::builder`]; adding it to a stack returns a [`FunctionConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunctionConfiguration {
     /// `ApiId`: required. Changing it replaces the resource.
+    ///
+    /// The AWS AppSync GraphQL API that you want to attach using this function.
     pub api_id: Option<Val<String>>,
     /// `Code`.
+    ///
+    /// The `resolver` code that contains the request and response functions. When code is used, the
+    /// `runtime` is required. The runtime value must be `APPSYNC_JS` .
     ///
     /// - Length: 1 to 32768.
     pub code: Option<Val<String>>,
     /// `CodeS3Location`.
+    ///
+    /// The Amazon S3 endpoint.
     pub code_s3_location: Option<Val<String>>,
     /// `DataSourceName`: required.
+    ///
+    /// The name of data source this function will attach.
     ///
     /// - Length: 1 to 65536.
     /// - Pattern: `^[_A-Za-z][_0-9A-Za-z]*$`.
     pub data_source_name: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The `Function` description.
     pub description: Option<Val<String>>,
     /// `FunctionVersion`.
+    ///
+    /// The version of the request mapping template. Currently, only the 2018-05-29 version of the template
+    /// is supported.
     pub function_version: Option<Val<String>>,
     /// `MaxBatchSize`.
+    ///
+    /// The maximum number of resolver request inputs that will be sent to a single AWS Lambda function in a
+    /// `BatchInvoke` operation.
     ///
     /// - Range: 0 to 2000.
     pub max_batch_size: Option<Val<i64>>,
     /// `Name`: required.
+    ///
+    /// The name of the function.
     ///
     /// - Length: 1 to 65536.
     /// - Pattern: `^[_A-Za-z][_0-9A-Za-z]*$`.
     pub name: Option<Val<String>>,
     /// `RequestMappingTemplate`.
     ///
+    /// The `Function` request mapping template. Functions support only the 2018-05-29 version of the
+    /// request mapping template.
+    ///
     /// - Length: 1 to 65536.
     pub request_mapping_template: Option<Val<String>>,
     /// `RequestMappingTemplateS3Location`.
+    ///
+    /// Describes a Sync configuration for a resolver.
+    ///
+    /// Contains information on which Conflict Detection, as well as Resolution strategy, should be
+    /// performed when the resolver is invoked.
     pub request_mapping_template_s3_location: Option<Val<String>>,
     /// `ResponseMappingTemplate`.
+    ///
+    /// The `Function` response mapping template.
     ///
     /// - Length: 1 to 65536.
     pub response_mapping_template: Option<Val<String>>,
     /// `ResponseMappingTemplateS3Location`.
+    ///
+    /// The location of a response mapping template in an Amazon S3 bucket. Use this if you want to
+    /// provision with a template file in Amazon S3 rather than embedding it in your CloudFormation
+    /// template.
     pub response_mapping_template_s3_location: Option<Val<String>>,
     /// `Runtime`.
+    ///
+    /// Describes a runtime used by an AWS AppSync resolver or AWS AppSync function. Specifies the name and
+    /// version of the runtime to use. Note that if a runtime is specified, code must also be specified.
     pub runtime: Option<Val<AppSyncRuntime>>,
     /// `SyncConfig`.
+    ///
+    /// Describes a Sync configuration for a resolver.
+    ///
+    /// Specifies which Conflict Detection strategy and Resolution strategy to use when the resolver is
+    /// invoked.
     pub sync_config: Option<Val<SyncConfig>>,
 }
 
@@ -213,10 +268,15 @@ impl Deref for FunctionConfigurationHandle {
 
 impl FunctionConfigurationHandle {
     /// `Fn::GetAtt` `FunctionArn`.
+    ///
+    /// ARN of the function, such as
+    /// `arn:aws:appsync:us-east-1:123456789012:apis/graphqlapiid/functions/functionId` .
     pub fn attr_function_arn(&self) -> Val<String> {
         self.0.get_att("FunctionArn")
     }
     /// `Fn::GetAtt` `FunctionId`.
+    ///
+    /// The unique ID of this function.
     pub fn attr_function_id(&self) -> Val<String> {
         self.0.get_att("FunctionId")
     }
@@ -231,11 +291,18 @@ impl FunctionConfigurationHandle {
 }
 
 /// The [`AppSyncRuntime`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-functionconfiguration-appsyncruntime.html) property type.
+///
+/// Describes a runtime used by an AWS AppSync resolver or AWS AppSync function. Specifies the name and
+/// version of the runtime to use. Note that if a runtime is specified, code must also be specified.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppSyncRuntime {
     /// `Name`: required.
+    ///
+    /// The `name` of the runtime to use. Currently, the only allowed value is `APPSYNC_JS` .
     pub name: Option<Val<Name>>,
     /// `RuntimeVersion`: required.
+    ///
+    /// The `version` of the runtime to use. Currently, the only allowed version is `1.0.0` .
     pub runtime_version: Option<Val<String>>,
 }
 
@@ -302,9 +369,13 @@ impl ToValue for AppSyncRuntime {
 impl Literal for AppSyncRuntime {}
 
 /// The [`LambdaConflictHandlerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-functionconfiguration-lambdaconflicthandlerconfig.html) property type.
+///
+/// The `LambdaConflictHandlerConfig` object when configuring `LAMBDA` as the Conflict Handler.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaConflictHandlerConfig {
     /// `LambdaConflictHandlerArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the Lambda function to use as the Conflict Handler.
     pub lambda_conflict_handler_arn: Option<Val<String>>,
 }
 
@@ -352,13 +423,33 @@ impl ToValue for LambdaConflictHandlerConfig {
 impl Literal for LambdaConflictHandlerConfig {}
 
 /// The [`SyncConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-functionconfiguration-syncconfig.html) property type.
+///
+/// Describes a Sync configuration for a resolver.
+///
+/// Specifies which Conflict Detection strategy and Resolution strategy to use when the resolver is
+/// invoked.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SyncConfig {
     /// `ConflictDetection`: required.
+    ///
+    /// The Conflict Detection strategy to use.
+    ///
+    /// - *VERSION* : Detect conflicts based on object versions for this resolver.
+    /// - *NONE* : Do not detect conflicts when invoking this resolver.
     pub conflict_detection: Option<Val<ConflictDetection>>,
     /// `ConflictHandler`.
+    ///
+    /// The Conflict Resolution strategy to perform in the event of a conflict.
+    ///
+    /// - *OPTIMISTIC_CONCURRENCY* : Resolve conflicts by rejecting mutations when versions don't match the
+    ///   latest version at the server.
+    /// - *AUTOMERGE* : Resolve conflicts with the Automerge conflict resolution strategy.
+    /// - *LAMBDA* : Resolve conflicts with an AWS Lambda function supplied in the
+    ///   `LambdaConflictHandlerConfig` .
     pub conflict_handler: Option<Val<ConflictHandler>>,
     /// `LambdaConflictHandlerConfig`.
+    ///
+    /// The `LambdaConflictHandlerConfig` when configuring `LAMBDA` as the Conflict Handler.
     pub lambda_conflict_handler_config: Option<Val<LambdaConflictHandlerConfig>>,
 }
 
@@ -450,9 +541,18 @@ impl ConflictDetection {
             ConflictDetection::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConflictDetection {
+    const VALUES: &'static [&'static str] = &["NONE", "VERSION"];
+    fn as_str(&self) -> &str {
+        ConflictDetection::as_str(self)
     }
 }
 
@@ -503,9 +603,18 @@ impl ConflictHandler {
             ConflictHandler::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConflictHandler {
+    const VALUES: &'static [&'static str] = &["AUTOMERGE", "LAMBDA", "NONE", "OPTIMISTIC_CONCURRENCY"];
+    fn as_str(&self) -> &str {
+        ConflictHandler::as_str(self)
     }
 }
 
@@ -549,9 +658,18 @@ impl Name {
             Name::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Name {
+    const VALUES: &'static [&'static str] = &["APPSYNC_JS"];
+    fn as_str(&self) -> &str {
+        Name::as_str(self)
     }
 }
 

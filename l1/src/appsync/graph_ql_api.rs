@@ -5,50 +5,142 @@ use crate::rt::*;
 
 /// The [`AWS::AppSync::GraphQLApi`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-graphqlapi.html) resource type.
 ///
+/// The `AWS::AppSync::GraphQLApi` resource creates a new AWS AppSync GraphQL API. This is the top-level
+/// construct for your application. For more information, see [Quick
+/// Start](https://docs.aws.amazon.com/appsync/latest/devguide/quickstart.html) in the *AWS AppSync
+/// Developer Guide* .
+///
 /// Build it with [`GraphQlApi::builder`]; adding it to a stack returns a [`GraphQlApiHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GraphQlApi {
     /// `AdditionalAuthenticationProviders`.
+    ///
+    /// A list of additional authentication providers for the `GraphqlApi` API.
     pub additional_authentication_providers: Option<Val<Vec<AdditionalAuthenticationProvider>>>,
     /// `ApiType`.
+    ///
+    /// The value that indicates whether the GraphQL API is a standard API ( `GRAPHQL` ) or merged API (
+    /// `MERGED` ).
+    ///
+    /// *WARNING* : If the `ApiType` has not been defined, *explicitly* setting it to `GRAPHQL` in a
+    /// template/stack update will result in an API replacement and new DNS values.
+    ///
+    /// The following values are valid:
+    ///
+    /// `GRAPHQL | MERGED`
     pub api_type: Option<Val<ApiType>>,
     /// `AuthenticationType`: required.
+    ///
+    /// Security configuration for your GraphQL API. For allowed values (such as `API_KEY` , `AWS_IAM` ,
+    /// `AMAZON_COGNITO_USER_POOLS` , `OPENID_CONNECT` , or `AWS_LAMBDA` ), see
+    /// [Security](https://docs.aws.amazon.com/appsync/latest/devguide/security.html) in the *AWS AppSync
+    /// Developer Guide* .
     pub authentication_type: Option<Val<AuthenticationType>>,
     /// `EnhancedMetricsConfig`.
+    ///
+    /// Enables and controls the enhanced metrics feature. Enhanced metrics emit granular data on API usage
+    /// and performance such as AppSync request and error counts, latency, and cache hits/misses. All
+    /// enhanced metric data is sent to your CloudWatch account, and you can configure the types of data
+    /// that will be sent.
+    ///
+    /// Enhanced metrics can be configured at the resolver, data source, and operation levels. For more
+    /// information, see [Monitoring and
+    /// logging](https://docs.aws.amazon.com//appsync/latest/devguide/monitoring.html#cw-metrics) in the *AWS
+    /// AppSync User Guide* .
     pub enhanced_metrics_config: Option<Val<EnhancedMetricsConfig>>,
     /// `EnvironmentVariables`.
+    ///
+    /// A map containing the list of resources with their properties and environment variables. For more
+    /// information, see [Environmental
+    /// variables](https://docs.aws.amazon.com/appsync/latest/devguide/environmental-variables.html) .
+    ///
+    /// *Pattern* : `^[A-Za-z]+\\w*$\\`
+    ///
+    /// *Minimum* : 2
+    ///
+    /// *Maximum* : 64
     pub environment_variables: Option<Val<BTreeMap<String, String>>>,
     /// `IntrospectionConfig`.
+    ///
+    /// Sets the value of the GraphQL API to enable ( `ENABLED` ) or disable ( `DISABLED` ) introspection.
+    /// If no value is provided, the introspection configuration will be set to `ENABLED` by default. This
+    /// field will produce an error if the operation attempts to use the introspection feature while this
+    /// field is disabled.
+    ///
+    /// For more information about introspection, see [GraphQL
+    /// introspection](https://docs.aws.amazon.com/https://graphql.org/learn/introspection/) .
     pub introspection_config: Option<Val<IntrospectionConfig>>,
     /// `LambdaAuthorizerConfig`.
+    ///
+    /// A `LambdaAuthorizerConfig` holds configuration on how to authorize AWS AppSync API access when using
+    /// the `AWS_LAMBDA` authorizer mode. Be aware that an AWS AppSync API may have only one Lambda
+    /// authorizer configured at a time.
     pub lambda_authorizer_config: Option<Val<LambdaAuthorizerConfig>>,
     /// `LogConfig`.
+    ///
+    /// The Amazon CloudWatch Logs configuration.
     pub log_config: Option<Val<LogConfig>>,
     /// `MergedApiExecutionRoleArn`.
+    ///
+    /// The AWS Identity and Access Management service role ARN for a merged API. The AppSync service
+    /// assumes this role on behalf of the Merged API to validate access to source APIs at runtime and to
+    /// prompt the `AUTO_MERGE` to update the merged API endpoint with the source API changes automatically.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub merged_api_execution_role_arn: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The API name.
     pub name: Option<Val<String>>,
     /// `OpenIDConnectConfig`.
+    ///
+    /// The OpenID Connect configuration.
     pub open_id_connect_config: Option<Val<OpenIdConnectConfig>>,
     /// `OwnerContact`.
+    ///
+    /// The owner contact information for an API resource.
+    ///
+    /// This field accepts any string input with a length of 0 - 256 characters.
     pub owner_contact: Option<Val<String>>,
     /// `QueryDepthLimit`.
+    ///
+    /// The maximum depth a query can have in a single request. Depth refers to the amount of nested levels
+    /// allowed in the body of query. The default value is `0` (or unspecified), which indicates there's no
+    /// depth limit. If you set a limit, it can be between `1` and `75` nested levels. This field will
+    /// produce a limit error if the operation falls out of bounds. Note that fields can still be set to
+    /// nullable or non-nullable. If a non-nullable field produces an error, the error will be thrown
+    /// upwards to the first nullable field available.
     ///
     /// - Range: 0 to 75.
     pub query_depth_limit: Option<Val<i64>>,
     /// `ResolverCountLimit`.
     ///
+    /// The maximum number of resolvers that can be invoked in a single request. The default value is `0`
+    /// (or unspecified), which will set the limit to `10000` . When specified, the limit value can be
+    /// between `1` and `10000` . This field will produce a limit error if the operation falls out of
+    /// bounds.
+    ///
     /// - Range: 0 to 10000.
     pub resolver_count_limit: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// An arbitrary set of tags (key-value pairs) for this GraphQL API.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UserPoolConfig`.
+    ///
+    /// Optional authorization configuration for using Amazon Cognito user pools with your GraphQL endpoint.
     pub user_pool_config: Option<Val<UserPoolConfig>>,
     /// `Visibility`.
+    ///
+    /// Sets the scope of the GraphQL API to public ( `GLOBAL` ) or private ( `PRIVATE` ). By default, the
+    /// scope is set to `Global` if no value is provided.
+    ///
+    /// *WARNING* : If `Visibility` has not been defined, *explicitly* setting it to `GLOBAL` in a
+    /// template/stack update will result in an API replacement and new DNS values.
     pub visibility: Option<Val<Visibility>>,
     /// `XrayEnabled`.
+    ///
+    /// A flag indicating whether to use AWS X-Ray tracing for this `GraphqlApi` .
     pub xray_enabled: Option<Val<bool>>,
 }
 
@@ -252,30 +344,48 @@ impl Deref for GraphQlApiHandle {
 
 impl GraphQlApiHandle {
     /// `Fn::GetAtt` `ApiId`.
+    ///
+    /// Unique AWS AppSync GraphQL API identifier.
     pub fn attr_api_id(&self) -> Val<String> {
         self.0.get_att("ApiId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the API key, such as
+    /// `arn:aws:appsync:us-east-1:123456789012:apis/graphqlapiid` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `GraphQLEndpointArn`.
+    ///
+    /// The GraphQL endpoint ARN.
     pub fn attr_graph_ql_endpoint_arn(&self) -> Val<String> {
         self.0.get_att("GraphQLEndpointArn")
     }
     /// `Fn::GetAtt` `GraphQLDns`.
+    ///
+    /// The fully qualified domain name (FQDN) of the endpoint URL of your GraphQL API.
     pub fn attr_graph_ql_dns(&self) -> Val<String> {
         self.0.get_att("GraphQLDns")
     }
     /// `Fn::GetAtt` `GraphQLUrl`.
+    ///
+    /// The Endpoint URL of your GraphQL API.
     pub fn attr_graph_ql_url(&self) -> Val<String> {
         self.0.get_att("GraphQLUrl")
     }
     /// `Fn::GetAtt` `RealtimeDns`.
+    ///
+    /// The fully qualified domain name (FQDN) of the real-time endpoint URL of your GraphQL API.
     pub fn attr_realtime_dns(&self) -> Val<String> {
         self.0.get_att("RealtimeDns")
     }
     /// `Fn::GetAtt` `RealtimeUrl`.
+    ///
+    /// The GraphQL API real-time endpoint URL. For more information, see [Discovering the real-time
+    /// endpoint from the GraphQL
+    /// endpoint](https://docs.aws.amazon.com/appsync/latest/devguide/real-time-websocket-client.html#handshake-details-to-establish-the-websocket-connection)
+    /// .
     pub fn attr_realtime_url(&self) -> Val<String> {
         self.0.get_att("RealtimeUrl")
     }
@@ -290,15 +400,28 @@ impl GraphQlApiHandle {
 }
 
 /// The [`AdditionalAuthenticationProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-graphqlapi-additionalauthenticationprovider.html) property type.
+///
+/// Describes an additional authentication provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdditionalAuthenticationProvider {
     /// `AuthenticationType`: required.
+    ///
+    /// The authentication type for API key, AWS Identity and Access Management , OIDC, Amazon Cognito user
+    /// pools , or AWS Lambda .
+    ///
+    /// Valid Values: `API_KEY` | `AWS_IAM` | `OPENID_CONNECT` | `AMAZON_COGNITO_USER_POOLS` | `AWS_LAMBDA`
     pub authentication_type: Option<Val<AuthenticationType>>,
     /// `LambdaAuthorizerConfig`.
+    ///
+    /// Configuration for AWS Lambda function authorization.
     pub lambda_authorizer_config: Option<Val<LambdaAuthorizerConfig>>,
     /// `OpenIDConnectConfig`.
+    ///
+    /// The OIDC configuration.
     pub open_id_connect_config: Option<Val<OpenIdConnectConfig>>,
     /// `UserPoolConfig`.
+    ///
+    /// The Amazon Cognito user pool configuration.
     pub user_pool_config: Option<Val<CognitoUserPoolConfig>>,
 }
 
@@ -376,13 +499,22 @@ impl ToValue for AdditionalAuthenticationProvider {
 impl Literal for AdditionalAuthenticationProvider {}
 
 /// The [`CognitoUserPoolConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-graphqlapi-cognitouserpoolconfig.html) property type.
+///
+/// Describes an Amazon Cognito user pool configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CognitoUserPoolConfig {
     /// `AppIdClientRegex`.
+    ///
+    /// A regular expression for validating the incoming Amazon Cognito user pool app client ID. If this
+    /// value isn't set, no filtering is applied.
     pub app_id_client_regex: Option<Val<String>>,
     /// `AwsRegion`.
+    ///
+    /// The AWS Region in which the user pool was created.
     pub aws_region: Option<Val<String>>,
     /// `UserPoolId`.
+    ///
+    /// The user pool ID.
     pub user_pool_id: Option<Val<String>>,
 }
 
@@ -442,13 +574,55 @@ impl ToValue for CognitoUserPoolConfig {
 impl Literal for CognitoUserPoolConfig {}
 
 /// The [`EnhancedMetricsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-graphqlapi-enhancedmetricsconfig.html) property type.
+///
+/// Describes an enhanced metrics configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnhancedMetricsConfig {
     /// `DataSourceLevelMetricsBehavior`: required.
+    ///
+    /// Controls how data source metrics will be emitted to CloudWatch. Data source metrics include:
+    ///
+    /// - *Requests* : The number of invocations that occured during a request.
+    /// - *Latency* : The time to complete a data source invocation.
+    /// - *Errors* : The number of errors that occurred during a data source invocation.
+    ///
+    /// These metrics can be emitted to CloudWatch per data source or for all data sources in the request.
+    /// Metrics will be recorded by API ID and data source name. `dataSourceLevelMetricsBehavior` accepts
+    /// one of these values at a time:
+    ///
+    /// - `FULL_REQUEST_DATA_SOURCE_METRICS` : Records and emits metric data for all data sources in the
+    ///   request.
+    /// - `PER_DATA_SOURCE_METRICS` : Records and emits metric data for data sources that have the
+    ///   `MetricsConfig` value set to `ENABLED` .
     pub data_source_level_metrics_behavior: Option<Val<DataSourceLevelMetricsBehavior>>,
     /// `OperationLevelMetricsConfig`: required.
+    ///
+    /// Controls how operation metrics will be emitted to CloudWatch. Operation metrics include:
+    ///
+    /// - *Requests* : The number of times a specified GraphQL operation was called.
+    /// - *GraphQL errors* : The number of GraphQL errors that occurred during a specified GraphQL
+    ///   operation.
+    ///
+    /// Metrics will be recorded by API ID and operation name. You can set the value to `ENABLED` or
+    /// `DISABLED` .
     pub operation_level_metrics_config: Option<Val<OperationLevelMetricsConfig>>,
     /// `ResolverLevelMetricsBehavior`: required.
+    ///
+    /// Controls how resolver metrics will be emitted to CloudWatch. Resolver metrics include:
+    ///
+    /// - *GraphQL errors* : The number of GraphQL errors that occurred.
+    /// - *Requests* : The number of invocations that occurred during a request.
+    /// - *Latency* : The time to complete a resolver invocation.
+    /// - *Cache hits* : The number of cache hits during a request.
+    /// - *Cache misses* : The number of cache misses during a request.
+    ///
+    /// These metrics can be emitted to CloudWatch per resolver or for all resolvers in the request. Metrics
+    /// will be recorded by API ID and resolver name. `resolverLevelMetricsBehavior` accepts one of these
+    /// values at a time:
+    ///
+    /// - `FULL_REQUEST_RESOLVER_METRICS` : Records and emits metric data for all resolvers in the request.
+    /// - `PER_RESOLVER_METRICS` : Records and emits metric data for resolvers that have the `MetricsConfig`
+    ///   value set to `ENABLED` .
     pub resolver_level_metrics_behavior: Option<Val<ResolverLevelMetricsBehavior>>,
 }
 
@@ -539,15 +713,35 @@ impl ToValue for EnhancedMetricsConfig {
 impl Literal for EnhancedMetricsConfig {}
 
 /// The [`LambdaAuthorizerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-graphqlapi-lambdaauthorizerconfig.html) property type.
+///
+/// Configuration for AWS Lambda function authorization.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaAuthorizerConfig {
     /// `AuthorizerResultTtlInSeconds`.
     ///
+    /// The number of seconds a response should be cached for. The default is 0 seconds, which disables
+    /// caching. If you don't specify a value for `authorizerResultTtlInSeconds` , the default value is
+    /// used. The maximum value is one hour (3600 seconds). The Lambda function can override this by
+    /// returning a `ttlOverride` key in its response.
+    ///
     /// - Range: 0 to 3600.
     pub authorizer_result_ttl_in_seconds: Option<Val<i64>>,
     /// `AuthorizerUri`.
+    ///
+    /// The ARN of the Lambda function to be called for authorization. This may be a standard Lambda ARN, a
+    /// version ARN ( `.../v3` ) or alias ARN.
+    ///
+    /// *Note* : This Lambda function must have the following resource-based policy assigned to it. When
+    /// configuring Lambda authorizers in the console, this is done for you. To do so with the AWS CLI , run
+    /// the following:
+    ///
+    /// `aws lambda add-permission --function-name
+    /// "arn:aws:lambda:us-east-2:111122223333:function:my-function" --statement-id "appsync" --principal
+    /// appsync.amazonaws.com --action lambda:InvokeFunction`
     pub authorizer_uri: Option<Val<String>>,
     /// `IdentityValidationExpression`.
+    ///
+    /// A regular expression for validation of tokens before the Lambda function is called.
     pub identity_validation_expression: Option<Val<String>>,
 }
 
@@ -607,15 +801,53 @@ impl ToValue for LambdaAuthorizerConfig {
 impl Literal for LambdaAuthorizerConfig {}
 
 /// The [`LogConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-graphqlapi-logconfig.html) property type.
+///
+/// The `LogConfig` property type specifies the logging configuration when writing GraphQL operations
+/// and tracing to Amazon CloudWatch for an AWS AppSync GraphQL API.
+///
+/// `LogConfig` is a property of the
+/// [AWS::AppSync::GraphQLApi](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-graphqlapi.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogConfig {
     /// `CloudWatchLogsRoleArn`: required.
     ///
+    /// The service role that AWS AppSync will assume to publish to Amazon CloudWatch Logs in your account.
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub cloud_watch_logs_role_arn: Option<Val<String>>,
     /// `ExcludeVerboseContent`.
+    ///
+    /// Set to TRUE to exclude sections that contain information such as headers, context, and evaluated
+    /// mapping templates, regardless of logging level.
     pub exclude_verbose_content: Option<Val<bool>>,
     /// `FieldLogLevel`: required.
+    ///
+    /// The field logging level. Values can be NONE, ERROR, INFO, DEBUG, or ALL.
+    ///
+    /// - *NONE* : No field-level logs are captured.
+    /// - *ERROR* : Logs the following information *only* for the fields that are in the error category:
+    ///
+    /// - The error section in the server response.
+    /// - Field-level errors.
+    /// - The generated request/response functions that got resolved for error fields.
+    /// - *INFO* : Logs the following information *only* for the fields that are in the info and error
+    ///   categories:
+    ///
+    /// - Info-level messages.
+    /// - The user messages sent through `$util.log.info` and `console.log` .
+    /// - Field-level tracing and mapping logs are not shown.
+    /// - *DEBUG* : Logs the following information *only* for the fields that are in the debug, info, and
+    ///   error categories:
+    ///
+    /// - Debug-level messages.
+    /// - The user messages sent through `$util.log.info` , `$util.log.debug` , `console.log` , and
+    ///   `console.debug` .
+    /// - Field-level tracing and mapping logs are not shown.
+    /// - *ALL* : The following information is logged for all fields in the query:
+    ///
+    /// - Field-level tracing information.
+    /// - The generated request/response functions that were resolved for each field.
     pub field_log_level: Option<Val<FieldLogLevel>>,
 }
 
@@ -689,15 +921,34 @@ impl ToValue for LogConfig {
 impl Literal for LogConfig {}
 
 /// The [`OpenIDConnectConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-graphqlapi-openidconnectconfig.html) property type.
+///
+/// The `OpenIDConnectConfig` property type specifies the optional authorization configuration for using
+/// an OpenID Connect compliant service with your GraphQL endpoint for an AWS AppSync GraphQL API.
+///
+/// `OpenIDConnectConfig` is a property of the
+/// [AWS::AppSync::GraphQLApi](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-graphqlapi.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenIdConnectConfig {
     /// `AuthTTL`.
+    ///
+    /// The number of milliseconds that a token is valid after being authenticated.
     pub auth_ttl: Option<Val<f64>>,
     /// `ClientId`.
+    ///
+    /// The client identifier of the Relying party at the OpenID identity provider. This identifier is
+    /// typically obtained when the Relying party is registered with the OpenID identity provider. You can
+    /// specify a regular expression so that AWS AppSync can validate against multiple client identifiers at
+    /// a time.
     pub client_id: Option<Val<String>>,
     /// `IatTTL`.
+    ///
+    /// The number of milliseconds that a token is valid after it's issued to a user.
     pub iat_ttl: Option<Val<f64>>,
     /// `Issuer`.
+    ///
+    /// The issuer for the OIDC configuration. The issuer returned by discovery must exactly match the value
+    /// of `iss` in the ID token.
     pub issuer: Option<Val<String>>,
 }
 
@@ -827,15 +1078,31 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UserPoolConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-graphqlapi-userpoolconfig.html) property type.
+///
+/// The `UserPoolConfig` property type specifies the optional authorization configuration for using
+/// Amazon Cognito user pools with your GraphQL endpoint for an AWS AppSync GraphQL API.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserPoolConfig {
     /// `AppIdClientRegex`.
+    ///
+    /// A regular expression for validating the incoming Amazon Cognito user pool app client ID. If this
+    /// value isn't set, no filtering is applied.
     pub app_id_client_regex: Option<Val<String>>,
     /// `AwsRegion`.
+    ///
+    /// The AWS Region in which the user pool was created.
     pub aws_region: Option<Val<String>>,
     /// `DefaultAction`.
+    ///
+    /// The action that you want your GraphQL API to take when a request that uses Amazon Cognito user pool
+    /// authentication doesn't match the Amazon Cognito user pool configuration.
+    ///
+    /// When specifying Amazon Cognito user pools as the default authentication, you must set the value for
+    /// `DefaultAction` to `ALLOW` if specifying `AdditionalAuthenticationProviders` .
     pub default_action: Option<Val<DefaultAction>>,
     /// `UserPoolId`.
+    ///
+    /// The user pool ID.
     pub user_pool_id: Option<Val<String>>,
 }
 
@@ -923,9 +1190,18 @@ impl ApiType {
             ApiType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApiType {
+    const VALUES: &'static [&'static str] = &["GRAPHQL", "MERGED"];
+    fn as_str(&self) -> &str {
+        ApiType::as_str(self)
     }
 }
 
@@ -979,9 +1255,19 @@ impl AuthenticationType {
             AuthenticationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthenticationType {
+    const VALUES: &'static [&'static str] =
+        &["AMAZON_COGNITO_USER_POOLS", "API_KEY", "AWS_IAM", "AWS_LAMBDA", "OPENID_CONNECT"];
+    fn as_str(&self) -> &str {
+        AuthenticationType::as_str(self)
     }
 }
 
@@ -1029,9 +1315,18 @@ impl DataSourceLevelMetricsBehavior {
             DataSourceLevelMetricsBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataSourceLevelMetricsBehavior {
+    const VALUES: &'static [&'static str] = &["FULL_REQUEST_DATA_SOURCE_METRICS", "PER_DATA_SOURCE_METRICS"];
+    fn as_str(&self) -> &str {
+        DataSourceLevelMetricsBehavior::as_str(self)
     }
 }
 
@@ -1076,9 +1371,18 @@ impl DefaultAction {
             DefaultAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DefaultAction {
+    const VALUES: &'static [&'static str] = &["ALLOW", "DENY"];
+    fn as_str(&self) -> &str {
+        DefaultAction::as_str(self)
     }
 }
 
@@ -1132,9 +1436,18 @@ impl FieldLogLevel {
             FieldLogLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FieldLogLevel {
+    const VALUES: &'static [&'static str] = &["ALL", "DEBUG", "ERROR", "INFO", "NONE"];
+    fn as_str(&self) -> &str {
+        FieldLogLevel::as_str(self)
     }
 }
 
@@ -1182,9 +1495,18 @@ impl IntrospectionConfig {
             IntrospectionConfig::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IntrospectionConfig {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED"];
+    fn as_str(&self) -> &str {
+        IntrospectionConfig::as_str(self)
     }
 }
 
@@ -1229,9 +1551,18 @@ impl OperationLevelMetricsConfig {
             OperationLevelMetricsConfig::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OperationLevelMetricsConfig {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED"];
+    fn as_str(&self) -> &str {
+        OperationLevelMetricsConfig::as_str(self)
     }
 }
 
@@ -1276,9 +1607,18 @@ impl ResolverLevelMetricsBehavior {
             ResolverLevelMetricsBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResolverLevelMetricsBehavior {
+    const VALUES: &'static [&'static str] = &["FULL_REQUEST_RESOLVER_METRICS", "PER_RESOLVER_METRICS"];
+    fn as_str(&self) -> &str {
+        ResolverLevelMetricsBehavior::as_str(self)
     }
 }
 
@@ -1323,9 +1663,18 @@ impl Visibility {
             Visibility::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Visibility {
+    const VALUES: &'static [&'static str] = &["GLOBAL", "PRIVATE"];
+    fn as_str(&self) -> &str {
+        Visibility::as_str(self)
     }
 }
 

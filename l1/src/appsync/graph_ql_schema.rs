@@ -5,14 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::AppSync::GraphQLSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-graphqlschema.html) resource type.
 ///
+/// The `AWS::AppSync::GraphQLSchema` resource is used for your AWS AppSync GraphQL schema that controls
+/// the data model for your API. Schema files are text written in Schema Definition Language (SDL)
+/// format. For more information about schema authoring, see [Designing a GraphQL
+/// API](https://docs.aws.amazon.com/appsync/latest/devguide/designing-a-graphql-api.html) in the *AWS
+/// AppSync Developer Guide* .
+///
+/// > When you submit an update, AWS CloudFormation updates resources based on differences between what
+/// you submit and the stack's current template. To cause this resource to be updated you must change a
+/// property value for this resource in the CloudFormation template. Changing the Amazon S3 file content
+/// without changing a property value will not result in an update operation.
+/// >
+/// > See [Update Behaviors of Stack
+/// Resources](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html)
+/// in the *AWS CloudFormation User Guide* .
+///
 /// Build it with [`GraphQlSchema::builder`]; adding it to a stack returns a [`GraphQlSchemaHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GraphQlSchema {
     /// `ApiId`: required. Changing it replaces the resource.
+    ///
+    /// The AWS AppSync GraphQL API identifier to which you want to apply this schema.
     pub api_id: Option<Val<String>>,
     /// `Definition`.
+    ///
+    /// The text representation of a GraphQL schema in SDL format.
+    ///
+    /// For more information about using the `Ref` function, see
+    /// [Ref](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-ref)
+    /// .
     pub definition: Option<Val<String>>,
     /// `DefinitionS3Location`.
+    ///
+    /// The location of a GraphQL schema file in an Amazon S3 bucket. Use this if you want to provision with
+    /// the schema living in Amazon S3 rather than embedding it in your CloudFormation template.
     pub definition_s3_location: Option<Val<String>>,
 }
 
@@ -96,6 +122,8 @@ impl Deref for GraphQlSchemaHandle {
 
 impl GraphQlSchemaHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID value.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

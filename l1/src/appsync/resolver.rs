@@ -5,56 +5,123 @@ use crate::rt::*;
 
 /// The [`AWS::AppSync::Resolver`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-resolver.html) resource type.
 ///
+/// The `AWS::AppSync::Resolver` resource defines the logical GraphQL resolver that you attach to fields
+/// in a schema. Request and response templates for resolvers are written in Apache Velocity Template
+/// Language (VTL) format. For more information about resolvers, see [Resolver Mapping Template
+/// Reference](https://docs.aws.amazon.com/appsync/latest/devguide/resolver-mapping-template-reference.html)
+/// .
+///
+/// > When you submit an update, AWS CloudFormation updates resources based on differences between what
+/// you submit and the stack's current template. To cause this resource to be updated you must change a
+/// property value for this resource in the CloudFormation template. Changing the Amazon S3 file content
+/// without changing a property value will not result in an update operation.
+/// >
+/// > See [Update Behaviors of Stack
+/// Resources](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html)
+/// in the *AWS CloudFormation User Guide* .
+///
 /// Build it with [`Resolver::builder`]; adding it to a stack returns a [`ResolverHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Resolver {
     /// `ApiId`: required. Changing it replaces the resource.
+    ///
+    /// The AWS AppSync GraphQL API to which you want to attach this resolver.
     pub api_id: Option<Val<String>>,
     /// `CachingConfig`.
+    ///
+    /// The caching configuration for the resolver.
     pub caching_config: Option<Val<CachingConfig>>,
     /// `Code`.
+    ///
+    /// The `resolver` code that contains the request and response functions. When code is used, the
+    /// `runtime` is required. The runtime value must be `APPSYNC_JS` .
     ///
     /// - Length: 1 to 32768.
     pub code: Option<Val<String>>,
     /// `CodeS3Location`.
+    ///
+    /// The Amazon S3 endpoint.
     pub code_s3_location: Option<Val<String>>,
     /// `DataSourceName`.
+    ///
+    /// The resolver data source name.
     ///
     /// - Length: 1 to 65536.
     /// - Pattern: `^[_A-Za-z][_0-9A-Za-z]*$`.
     pub data_source_name: Option<Val<String>>,
     /// `FieldName`: required. Changing it replaces the resource.
     ///
+    /// The GraphQL field on a type that invokes the resolver.
+    ///
     /// - Length: 1 to 65536.
     /// - Pattern: `^[_A-Za-z][_0-9A-Za-z]*$`.
     pub field_name: Option<Val<String>>,
     /// `Kind`.
+    ///
+    /// The resolver type.
+    ///
+    /// - *UNIT* : A UNIT resolver type. A UNIT resolver is the default resolver type. You can use a UNIT
+    ///   resolver to run a GraphQL query against a single data source.
+    /// - *PIPELINE* : A PIPELINE resolver type. You can use a PIPELINE resolver to invoke a series of
+    ///   `Function` objects in a serial manner. You can use a pipeline resolver to run a GraphQL query
+    ///   against multiple data sources.
     pub kind: Option<Val<Kind>>,
     /// `MaxBatchSize`.
+    ///
+    /// The maximum number of resolver request inputs that will be sent to a single AWS Lambda function in a
+    /// `BatchInvoke` operation.
     ///
     /// - Range: 0 to 2000.
     pub max_batch_size: Option<Val<i64>>,
     /// `MetricsConfig`.
+    ///
+    /// Enables or disables enhanced resolver metrics for specified resolvers. Note that `MetricsConfig`
+    /// won't be used unless the `resolverLevelMetricsBehavior` value is set to `PER_RESOLVER_METRICS` . If
+    /// the `resolverLevelMetricsBehavior` is set to `FULL_REQUEST_RESOLVER_METRICS` instead,
+    /// `MetricsConfig` will be ignored. However, you can still set its value.
     pub metrics_config: Option<Val<MetricsConfig>>,
     /// `PipelineConfig`.
+    ///
+    /// Functions linked with the pipeline resolver.
     pub pipeline_config: Option<Val<PipelineConfig>>,
     /// `RequestMappingTemplate`.
+    ///
+    /// The request mapping template.
+    ///
+    /// Request mapping templates are optional when using a Lambda data source. For all other data sources,
+    /// a request mapping template is required.
     ///
     /// - Length: 1 to 65536.
     pub request_mapping_template: Option<Val<String>>,
     /// `RequestMappingTemplateS3Location`.
+    ///
+    /// The location of a request mapping template in an Amazon S3 bucket. Use this if you want to provision
+    /// with a template file in Amazon S3 rather than embedding it in your CloudFormation template.
     pub request_mapping_template_s3_location: Option<Val<String>>,
     /// `ResponseMappingTemplate`.
+    ///
+    /// The response mapping template.
     ///
     /// - Length: 1 to 65536.
     pub response_mapping_template: Option<Val<String>>,
     /// `ResponseMappingTemplateS3Location`.
+    ///
+    /// The location of a response mapping template in an Amazon S3 bucket. Use this if you want to
+    /// provision with a template file in Amazon S3 rather than embedding it in your CloudFormation
+    /// template.
     pub response_mapping_template_s3_location: Option<Val<String>>,
     /// `Runtime`.
+    ///
+    /// Describes a runtime used by an AWS AppSync resolver or AWS AppSync function. Specifies the name and
+    /// version of the runtime to use. Note that if a runtime is specified, code must also be specified.
     pub runtime: Option<Val<AppSyncRuntime>>,
     /// `SyncConfig`.
+    ///
+    /// The `SyncConfig` for a resolver attached to a versioned data source.
     pub sync_config: Option<Val<SyncConfig>>,
     /// `TypeName`: required. Changing it replaces the resource.
+    ///
+    /// The GraphQL type that invokes this resolver.
     ///
     /// - Length: 1 to 65536.
     /// - Pattern: `^[_A-Za-z][_0-9A-Za-z]*$`.
@@ -236,6 +303,9 @@ impl Deref for ResolverHandle {
 
 impl ResolverHandle {
     /// `Fn::GetAtt` `ResolverArn`.
+    ///
+    /// ARN of the resolver, such as
+    /// `arn:aws:appsync:us-east-1:123456789012:apis/graphqlapiid/types/typename/resolvers/resolvername` .
     pub fn attr_resolver_arn(&self) -> Val<String> {
         self.0.get_att("ResolverArn")
     }
@@ -250,11 +320,18 @@ impl ResolverHandle {
 }
 
 /// The [`AppSyncRuntime`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-resolver-appsyncruntime.html) property type.
+///
+/// Describes a runtime used by an AWS AppSync resolver or AWS AppSync function. Specifies the name and
+/// version of the runtime to use. Note that if a runtime is specified, code must also be specified.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppSyncRuntime {
     /// `Name`: required.
+    ///
+    /// The `name` of the runtime to use. Currently, the only allowed value is `APPSYNC_JS` .
     pub name: Option<Val<Name>>,
     /// `RuntimeVersion`: required.
+    ///
+    /// The `version` of the runtime to use. Currently, the only allowed version is `1.0.0` .
     pub runtime_version: Option<Val<String>>,
 }
 
@@ -321,11 +398,22 @@ impl ToValue for AppSyncRuntime {
 impl Literal for AppSyncRuntime {}
 
 /// The [`CachingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-resolver-cachingconfig.html) property type.
+///
+/// The caching configuration for a resolver that has caching activated.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CachingConfig {
     /// `CachingKeys`.
+    ///
+    /// The caching keys for a resolver that has caching activated.
+    ///
+    /// Valid values are entries from the `$context.arguments` , `$context.source` , and `$context.identity`
+    /// maps.
     pub caching_keys: Option<Val<Vec<String>>>,
     /// `Ttl`: required.
+    ///
+    /// The TTL in seconds for a resolver that has caching activated.
+    ///
+    /// Valid values are 1–3,600 seconds.
     pub ttl: Option<Val<f64>>,
 }
 
@@ -387,9 +475,13 @@ impl ToValue for CachingConfig {
 impl Literal for CachingConfig {}
 
 /// The [`LambdaConflictHandlerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-resolver-lambdaconflicthandlerconfig.html) property type.
+///
+/// The `LambdaConflictHandlerConfig` when configuring LAMBDA as the Conflict Handler.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaConflictHandlerConfig {
     /// `LambdaConflictHandlerArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the Lambda function to use as the Conflict Handler.
     pub lambda_conflict_handler_arn: Option<Val<String>>,
 }
 
@@ -437,9 +529,17 @@ impl ToValue for LambdaConflictHandlerConfig {
 impl Literal for LambdaConflictHandlerConfig {}
 
 /// The [`PipelineConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-resolver-pipelineconfig.html) property type.
+///
+/// Use the `PipelineConfig` property type to specify `PipelineConfig` for an AWS AppSync resolver.
+///
+/// `PipelineConfig` is a property of the
+/// [AWS::AppSync::Resolver](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-appsync-resolver.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipelineConfig {
     /// `Functions`.
+    ///
+    /// A list of `Function` objects.
     pub functions: Option<Val<Vec<String>>>,
 }
 
@@ -492,13 +592,33 @@ impl ToValue for PipelineConfig {
 impl Literal for PipelineConfig {}
 
 /// The [`SyncConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-appsync-resolver-syncconfig.html) property type.
+///
+/// Describes a Sync configuration for a resolver.
+///
+/// Specifies which Conflict Detection strategy and Resolution strategy to use when the resolver is
+/// invoked.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SyncConfig {
     /// `ConflictDetection`: required.
+    ///
+    /// The Conflict Detection strategy to use.
+    ///
+    /// - *VERSION* : Detect conflicts based on object versions for this resolver.
+    /// - *NONE* : Do not detect conflicts when invoking this resolver.
     pub conflict_detection: Option<Val<ConflictDetection>>,
     /// `ConflictHandler`.
+    ///
+    /// The Conflict Resolution strategy to perform in the event of a conflict.
+    ///
+    /// - *OPTIMISTIC_CONCURRENCY* : Resolve conflicts by rejecting mutations when versions don't match the
+    ///   latest version at the server.
+    /// - *AUTOMERGE* : Resolve conflicts with the Automerge conflict resolution strategy.
+    /// - *LAMBDA* : Resolve conflicts with an AWS Lambda function supplied in the
+    ///   `LambdaConflictHandlerConfig` .
     pub conflict_handler: Option<Val<ConflictHandler>>,
     /// `LambdaConflictHandlerConfig`.
+    ///
+    /// The `LambdaConflictHandlerConfig` when configuring `LAMBDA` as the Conflict Handler.
     pub lambda_conflict_handler_config: Option<Val<LambdaConflictHandlerConfig>>,
 }
 
@@ -590,9 +710,18 @@ impl ConflictDetection {
             ConflictDetection::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConflictDetection {
+    const VALUES: &'static [&'static str] = &["NONE", "VERSION"];
+    fn as_str(&self) -> &str {
+        ConflictDetection::as_str(self)
     }
 }
 
@@ -643,9 +772,18 @@ impl ConflictHandler {
             ConflictHandler::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConflictHandler {
+    const VALUES: &'static [&'static str] = &["AUTOMERGE", "LAMBDA", "NONE", "OPTIMISTIC_CONCURRENCY"];
+    fn as_str(&self) -> &str {
+        ConflictHandler::as_str(self)
     }
 }
 
@@ -692,9 +830,18 @@ impl Kind {
             Kind::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Kind {
+    const VALUES: &'static [&'static str] = &["PIPELINE", "UNIT"];
+    fn as_str(&self) -> &str {
+        Kind::as_str(self)
     }
 }
 
@@ -739,9 +886,18 @@ impl MetricsConfig {
             MetricsConfig::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MetricsConfig {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        MetricsConfig::as_str(self)
     }
 }
 
@@ -783,9 +939,18 @@ impl Name {
             Name::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Name {
+    const VALUES: &'static [&'static str] = &["APPSYNC_JS"];
+    fn as_str(&self) -> &str {
+        Name::as_str(self)
     }
 }
 

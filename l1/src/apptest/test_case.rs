@@ -5,22 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::AppTest::TestCase`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apptest-testcase.html) resource type.
 ///
+/// Creates a test case for an application.
+///
+/// For more information about test cases, see [Test
+/// cases](https://docs.aws.amazon.com/m2/latest/userguide/testing-test-cases.html) and [Application
+/// Testing concepts](https://docs.aws.amazon.com/m2/latest/userguide/concepts-apptest.html) in the *AWS
+/// Mainframe Modernization User Guide* .
+///
 /// Build it with [`TestCase::builder`]; adding it to a stack returns a [`TestCaseHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestCase {
     /// `Description`.
     ///
+    /// The description of the test case.
+    ///
     /// - Length: 0 to 1000.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the test case.
     ///
     /// - Pattern: `^[A-Za-z][A-Za-z0-9_\-]{1,59}$`.
     pub name: Option<Val<String>>,
     /// `Steps`: required.
     ///
+    /// The steps in the test case.
+    ///
     /// - Items: 1 to 20.
     pub steps: Option<Val<Vec<Step>>>,
     /// `Tags`.
+    ///
+    /// The specified tags of the test case.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -127,10 +142,14 @@ impl Deref for TestCaseHandle {
 
 impl TestCaseHandle {
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The creation time of the test case.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastUpdateTime`.
+    ///
+    /// The last update time of the test case.
     pub fn attr_last_update_time(&self) -> Val<String> {
         self.0.get_att("LastUpdateTime")
     }
@@ -139,18 +158,26 @@ impl TestCaseHandle {
         self.0.get_att("LatestVersion")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the test case.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `TestCaseArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the test case.
     pub fn attr_test_case_arn(&self) -> Val<String> {
         self.0.get_att("TestCaseArn")
     }
     /// `Fn::GetAtt` `TestCaseId`.
+    ///
+    /// The response test case ID of the test case.
     pub fn attr_test_case_id(&self) -> Val<String> {
         self.0.get_att("TestCaseId")
     }
     /// `Fn::GetAtt` `TestCaseVersion`.
+    ///
+    /// The version of the test case.
     pub fn attr_test_case_version(&self) -> Val<f64> {
         self.0.get_att("TestCaseVersion")
     }
@@ -165,15 +192,23 @@ impl TestCaseHandle {
 }
 
 /// The [`Batch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-batch.html) property type.
+///
+/// Defines a batch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Batch {
     /// `BatchJobName`: required.
     ///
+    /// The job name of the batch.
+    ///
     /// - Pattern: `^\S{1,1000}$`.
     pub batch_job_name: Option<Val<String>>,
     /// `BatchJobParameters`.
+    ///
+    /// The batch job parameters of the batch.
     pub batch_job_parameters: Option<Val<BTreeMap<String, String>>>,
     /// `ExportDataSetNames`.
+    ///
+    /// The export data set names of the batch.
     pub export_data_set_names: Option<Val<Vec<String>>>,
 }
 
@@ -246,11 +281,17 @@ impl ToValue for Batch {
 impl Literal for Batch {}
 
 /// The [`CloudFormationAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-cloudformationaction.html) property type.
+///
+/// Specifies the CloudFormation action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudFormationAction {
     /// `ActionType`.
+    ///
+    /// The action type of the CloudFormation action.
     pub action_type: Option<Val<CloudFormationActionType>>,
     /// `Resource`: required.
+    ///
+    /// The resource of the CloudFormation action.
     ///
     /// - Pattern: `^\S{1,1000}$`.
     pub resource: Option<Val<String>>,
@@ -309,11 +350,17 @@ impl ToValue for CloudFormationAction {
 impl Literal for CloudFormationAction {}
 
 /// The [`CompareAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-compareaction.html) property type.
+///
+/// Compares the action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompareAction {
     /// `Input`: required.
+    ///
+    /// The input of the compare action.
     pub input: Option<Val<Input>>,
     /// `Output`.
+    ///
+    /// The output of the compare action.
     pub output: Option<Val<Output>>,
 }
 
@@ -370,21 +417,33 @@ impl ToValue for CompareAction {
 impl Literal for CompareAction {}
 
 /// The [`DataSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-dataset.html) property type.
+///
+/// Defines a data set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSet {
     /// `Ccsid`: required.
     ///
+    /// The CCSID of the data set.
+    ///
     /// - Pattern: `^\S{1,50}$`.
     pub ccsid: Option<Val<String>>,
     /// `Format`: required.
+    ///
+    /// The format of the data set.
     pub format: Option<Val<Format>>,
     /// `Length`: required.
+    ///
+    /// The length of the data set.
     pub length: Option<Val<f64>>,
     /// `Name`: required.
+    ///
+    /// The name of the data set.
     ///
     /// - Pattern: `^\S{1,100}$`.
     pub name: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of the data set.
     pub type_: Option<Val<DataSetType>>,
 }
 
@@ -477,11 +536,17 @@ impl ToValue for DataSet {
 impl Literal for DataSet {}
 
 /// The [`DatabaseCDC`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-databasecdc.html) property type.
+///
+/// Defines the Change Data Capture (CDC) of the database.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatabaseCdc {
     /// `SourceMetadata`: required.
+    ///
+    /// The source metadata of the database CDC.
     pub source_metadata: Option<Val<SourceDatabaseMetadata>>,
     /// `TargetMetadata`: required.
+    ///
+    /// The target metadata of the database CDC.
     pub target_metadata: Option<Val<TargetDatabaseMetadata>>,
 }
 
@@ -544,11 +609,17 @@ impl ToValue for DatabaseCdc {
 impl Literal for DatabaseCdc {}
 
 /// The [`FileMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-filemetadata.html) property type.
+///
+/// Specifies a file metadata.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileMetadata {
     /// `DataSets`.
+    ///
+    /// The data sets of the file metadata.
     pub data_sets: Option<Val<Vec<DataSet>>>,
     /// `DatabaseCDC`.
+    ///
+    /// The database CDC of the file metadata.
     pub database_cdc: Option<Val<DatabaseCdc>>,
 }
 
@@ -610,9 +681,13 @@ impl ToValue for FileMetadata {
 impl Literal for FileMetadata {}
 
 /// The [`Input`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-input.html) property type.
+///
+/// Specifies the input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Input {
     /// `File`.
+    ///
+    /// The file in the input.
     pub file: Option<Val<InputFile>>,
 }
 
@@ -660,15 +735,23 @@ impl ToValue for Input {
 impl Literal for Input {}
 
 /// The [`InputFile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-inputfile.html) property type.
+///
+/// Specifies the input file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputFile {
     /// `FileMetadata`: required.
+    ///
+    /// The file metadata of the input file.
     pub file_metadata: Option<Val<FileMetadata>>,
     /// `SourceLocation`: required.
+    ///
+    /// The source location of the input file.
     ///
     /// - Pattern: `^\S{1,1000}$`.
     pub source_location: Option<Val<String>>,
     /// `TargetLocation`: required.
+    ///
+    /// The target location of the input file.
     ///
     /// - Pattern: `^\S{1,1000}$`.
     pub target_location: Option<Val<String>>,
@@ -743,11 +826,17 @@ impl ToValue for InputFile {
 impl Literal for InputFile {}
 
 /// The [`M2ManagedActionProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-m2managedactionproperties.html) property type.
+///
+/// Specifies the Mainframe Modernization managed action properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct M2ManagedActionProperties {
     /// `ForceStop`.
+    ///
+    /// Force stops the Mainframe Modernization managed action properties.
     pub force_stop: Option<Val<bool>>,
     /// `ImportDataSetLocation`.
+    ///
+    /// The import data set location of the Mainframe Modernization managed action properties.
     ///
     /// - Pattern: `^\S{1,1000}$`.
     pub import_data_set_location: Option<Val<String>>,
@@ -803,13 +892,21 @@ impl ToValue for M2ManagedActionProperties {
 impl Literal for M2ManagedActionProperties {}
 
 /// The [`M2ManagedApplicationAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-m2managedapplicationaction.html) property type.
+///
+/// Specifies the Mainframe Modernization managed application action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct M2ManagedApplicationAction {
     /// `ActionType`: required.
+    ///
+    /// The action type of the Mainframe Modernization managed application action.
     pub action_type: Option<Val<M2ManagedActionType>>,
     /// `Properties`.
+    ///
+    /// The properties of the Mainframe Modernization managed application action.
     pub properties: Option<Val<M2ManagedActionProperties>>,
     /// `Resource`: required.
+    ///
+    /// The resource of the Mainframe Modernization managed application action.
     ///
     /// - Pattern: `^\S{1,1000}$`.
     pub resource: Option<Val<String>>,
@@ -889,11 +986,17 @@ impl ToValue for M2ManagedApplicationAction {
 impl Literal for M2ManagedApplicationAction {}
 
 /// The [`M2NonManagedApplicationAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-m2nonmanagedapplicationaction.html) property type.
+///
+/// Specifies the Mainframe Modernization non-managed application action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct M2NonManagedApplicationAction {
     /// `ActionType`: required.
+    ///
+    /// The action type of the Mainframe Modernization non-managed application action.
     pub action_type: Option<Val<M2NonManagedActionType>>,
     /// `Resource`: required.
+    ///
+    /// The resource of the Mainframe Modernization non-managed application action.
     ///
     /// - Pattern: `^\S{1,1000}$`.
     pub resource: Option<Val<String>>,
@@ -966,13 +1069,21 @@ impl ToValue for M2NonManagedApplicationAction {
 impl Literal for M2NonManagedApplicationAction {}
 
 /// The [`MainframeAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-mainframeaction.html) property type.
+///
+/// Specifies the mainframe action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MainframeAction {
     /// `ActionType`: required.
+    ///
+    /// The action type of the mainframe action.
     pub action_type: Option<Val<MainframeActionType>>,
     /// `Properties`.
+    ///
+    /// The properties of the mainframe action.
     pub properties: Option<Val<MainframeActionProperties>>,
     /// `Resource`: required.
+    ///
+    /// The resource of the mainframe action.
     ///
     /// - Pattern: `^\S{1,1000}$`.
     pub resource: Option<Val<String>>,
@@ -1044,9 +1155,13 @@ impl ToValue for MainframeAction {
 impl Literal for MainframeAction {}
 
 /// The [`MainframeActionProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-mainframeactionproperties.html) property type.
+///
+/// Specifies the mainframe action properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MainframeActionProperties {
     /// `DmsTaskArn`.
+    ///
+    /// The DMS task ARN of the mainframe action properties.
     ///
     /// - Pattern: `^\S{1,1000}$`.
     pub dms_task_arn: Option<Val<String>>,
@@ -1096,11 +1211,17 @@ impl ToValue for MainframeActionProperties {
 impl Literal for MainframeActionProperties {}
 
 /// The [`MainframeActionType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-mainframeactiontype.html) property type.
+///
+/// Specifies the mainframe action type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MainframeActionType {
     /// `Batch`.
+    ///
+    /// The batch of the mainframe action type.
     pub batch: Option<Val<Batch>>,
     /// `Tn3270`.
+    ///
+    /// The tn3270 port of the mainframe action type.
     pub tn3270: Option<Val<Tn3270>>,
 }
 
@@ -1154,9 +1275,13 @@ impl ToValue for MainframeActionType {
 impl Literal for MainframeActionType {}
 
 /// The [`Output`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-output.html) property type.
+///
+/// Specifies an output.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Output {
     /// `File`.
+    ///
+    /// The file of the output.
     pub file: Option<Val<OutputFile>>,
 }
 
@@ -1204,9 +1329,13 @@ impl ToValue for Output {
 impl Literal for Output {}
 
 /// The [`OutputFile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-outputfile.html) property type.
+///
+/// Specifies an output file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputFile {
     /// `FileLocation`.
+    ///
+    /// The file location of the output file.
     ///
     /// - Length: 0 to 1024.
     pub file_location: Option<Val<String>>,
@@ -1256,13 +1385,21 @@ impl ToValue for OutputFile {
 impl Literal for OutputFile {}
 
 /// The [`ResourceAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-resourceaction.html) property type.
+///
+/// Specifies a resource action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceAction {
     /// `CloudFormationAction`.
+    ///
+    /// The CloudFormation action of the resource action.
     pub cloud_formation_action: Option<Val<CloudFormationAction>>,
     /// `M2ManagedApplicationAction`.
+    ///
+    /// The Mainframe Modernization managed application action of the resource action.
     pub m2_managed_application_action: Option<Val<M2ManagedApplicationAction>>,
     /// `M2NonManagedApplicationAction`.
+    ///
+    /// The Mainframe Modernization non-managed application action of the resource action.
     pub m2_non_managed_application_action: Option<Val<M2NonManagedApplicationAction>>,
 }
 
@@ -1327,13 +1464,19 @@ impl ToValue for ResourceAction {
 impl Literal for ResourceAction {}
 
 /// The [`Script`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-script.html) property type.
+///
+/// Specifies the script.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Script {
     /// `ScriptLocation`: required.
     ///
+    /// The script location of the scripts.
+    ///
     /// - Length: 0 to 1024.
     pub script_location: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of the scripts.
     pub type_: Option<Val<ScriptType>>,
 }
 
@@ -1396,11 +1539,17 @@ impl ToValue for Script {
 impl Literal for Script {}
 
 /// The [`SourceDatabaseMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-sourcedatabasemetadata.html) property type.
+///
+/// Specifies the source database metadata.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceDatabaseMetadata {
     /// `CaptureTool`: required.
+    ///
+    /// The capture tool of the source database metadata.
     pub capture_tool: Option<Val<CaptureTool>>,
     /// `Type`: required.
+    ///
+    /// The type of the source database metadata.
     pub type_: Option<Val<SourceDatabase>>,
 }
 
@@ -1467,15 +1616,23 @@ impl ToValue for SourceDatabaseMetadata {
 impl Literal for SourceDatabaseMetadata {}
 
 /// The [`Step`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-step.html) property type.
+///
+/// Defines a step.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Step {
     /// `Action`: required.
+    ///
+    /// The action of the step.
     pub action: Option<Val<StepAction>>,
     /// `Description`.
+    ///
+    /// The description of the step.
     ///
     /// - Length: 0 to 1000.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the step.
     ///
     /// - Pattern: `^[A-Za-z][A-Za-z0-9_\-]{1,59}$`.
     pub name: Option<Val<String>>,
@@ -1547,13 +1704,21 @@ impl ToValue for Step {
 impl Literal for Step {}
 
 /// The [`StepAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-stepaction.html) property type.
+///
+/// Specifies a step action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StepAction {
     /// `CompareAction`.
+    ///
+    /// The compare action of the step action.
     pub compare_action: Option<Val<CompareAction>>,
     /// `MainframeAction`.
+    ///
+    /// The mainframe action of the step action.
     pub mainframe_action: Option<Val<MainframeAction>>,
     /// `ResourceAction`.
+    ///
+    /// The resource action of the step action.
     pub resource_action: Option<Val<ResourceAction>>,
 }
 
@@ -1613,11 +1778,17 @@ impl ToValue for StepAction {
 impl Literal for StepAction {}
 
 /// The [`TargetDatabaseMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-targetdatabasemetadata.html) property type.
+///
+/// Specifies a target database metadata.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetDatabaseMetadata {
     /// `CaptureTool`: required.
+    ///
+    /// The capture tool of the target database metadata.
     pub capture_tool: Option<Val<CaptureTool>>,
     /// `Type`: required.
+    ///
+    /// The type of the target database metadata.
     pub type_: Option<Val<TargetDatabase>>,
 }
 
@@ -1684,11 +1855,17 @@ impl ToValue for TargetDatabaseMetadata {
 impl Literal for TargetDatabaseMetadata {}
 
 /// The [`TN3270`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apptest-testcase-tn3270.html) property type.
+///
+/// Specifies the TN3270 protocol.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tn3270 {
     /// `ExportDataSetNames`.
+    ///
+    /// The data set names of the TN3270 protocol.
     pub export_data_set_names: Option<Val<Vec<String>>>,
     /// `Script`: required.
+    ///
+    /// The script of the TN3270 protocol.
     pub script: Option<Val<Script>>,
 }
 
@@ -1772,9 +1949,18 @@ impl CaptureTool {
             CaptureTool::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CaptureTool {
+    const VALUES: &'static [&'static str] = &["Precisely", "AWS DMS"];
+    fn as_str(&self) -> &str {
+        CaptureTool::as_str(self)
     }
 }
 
@@ -1819,9 +2005,18 @@ impl CloudFormationActionType {
             CloudFormationActionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CloudFormationActionType {
+    const VALUES: &'static [&'static str] = &["Create", "Delete"];
+    fn as_str(&self) -> &str {
+        CloudFormationActionType::as_str(self)
     }
 }
 
@@ -1863,9 +2058,18 @@ impl DataSetType {
             DataSetType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataSetType {
+    const VALUES: &'static [&'static str] = &["PS"];
+    fn as_str(&self) -> &str {
+        DataSetType::as_str(self)
     }
 }
 
@@ -1912,9 +2116,18 @@ impl Format {
             Format::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Format {
+    const VALUES: &'static [&'static str] = &["FIXED", "VARIABLE", "LINE_SEQUENTIAL"];
+    fn as_str(&self) -> &str {
+        Format::as_str(self)
     }
 }
 
@@ -1960,9 +2173,18 @@ impl M2ManagedActionType {
             M2ManagedActionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for M2ManagedActionType {
+    const VALUES: &'static [&'static str] = &["Configure", "Deconfigure"];
+    fn as_str(&self) -> &str {
+        M2ManagedActionType::as_str(self)
     }
 }
 
@@ -2007,9 +2229,18 @@ impl M2NonManagedActionType {
             M2NonManagedActionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for M2NonManagedActionType {
+    const VALUES: &'static [&'static str] = &["Configure", "Deconfigure"];
+    fn as_str(&self) -> &str {
+        M2NonManagedActionType::as_str(self)
     }
 }
 
@@ -2051,9 +2282,18 @@ impl ScriptType {
             ScriptType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScriptType {
+    const VALUES: &'static [&'static str] = &["Selenium"];
+    fn as_str(&self) -> &str {
+        ScriptType::as_str(self)
     }
 }
 
@@ -2094,9 +2334,18 @@ impl SourceDatabase {
             SourceDatabase::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SourceDatabase {
+    const VALUES: &'static [&'static str] = &["z/OS-DB2"];
+    fn as_str(&self) -> &str {
+        SourceDatabase::as_str(self)
     }
 }
 
@@ -2137,9 +2386,18 @@ impl TargetDatabase {
             TargetDatabase::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetDatabase {
+    const VALUES: &'static [&'static str] = &["PostgreSQL"];
+    fn as_str(&self) -> &str {
+        TargetDatabase::as_str(self)
     }
 }
 

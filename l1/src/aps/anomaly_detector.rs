@@ -5,24 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::APS::AnomalyDetector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-aps-anomalydetector.html) resource type.
 ///
+/// Anomaly detection uses the Random Cut Forest algorithm for time-series analysis. The anomaly
+/// detector analyzes Amazon Managed Service for Prometheus metrics to identify unusual patterns and
+/// behaviors.
+///
 /// Build it with [`AnomalyDetector::builder`]; adding it to a stack returns a [`AnomalyDetectorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnomalyDetector {
     /// `Alias`: required. Changing it replaces the resource.
     ///
+    /// The user-friendly name of the anomaly detector.
+    ///
     /// - Length: 1 to 128.
     pub alias: Option<Val<String>>,
     /// `Configuration`: required.
+    ///
+    /// The algorithm configuration of the anomaly detector.
     pub configuration: Option<Val<AnomalyDetectorConfiguration>>,
     /// `EvaluationIntervalInSeconds`.
+    ///
+    /// The frequency, in seconds, at which the anomaly detector evaluates metrics.
     pub evaluation_interval_in_seconds: Option<Val<i64>>,
     /// `Labels`.
+    ///
+    /// The Amazon Managed Service for Prometheus metric labels associated with the anomaly detector.
     pub labels: Option<Val<Vec<Label>>>,
     /// `MissingDataAction`.
+    ///
+    /// The action taken when data is missing during evaluation.
     pub missing_data_action: Option<Val<MissingDataAction>>,
     /// `Tags`.
+    ///
+    /// The tags applied to the anomaly detector.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Workspace`: required. Changing it replaces the resource.
+    ///
+    /// An Amazon Managed Service for Prometheus workspace is a logical and isolated Prometheus server
+    /// dedicated to ingesting, storing, and querying your Prometheus-compatible metrics.
     ///
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):aps:[a-z0-9-]+:[0-9]+:workspace/[a-zA-Z0-9-]+$`.
     pub workspace: Option<Val<String>>,
@@ -153,6 +172,8 @@ impl Deref for AnomalyDetectorHandle {
 
 impl AnomalyDetectorHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the anomaly detector.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -167,9 +188,13 @@ impl AnomalyDetectorHandle {
 }
 
 /// The [`AnomalyDetectorConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-anomalydetector-anomalydetectorconfiguration.html) property type.
+///
+/// The configuration for the anomaly detection algorithm.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnomalyDetectorConfiguration {
     /// `RandomCutForest`: required.
+    ///
+    /// The Random Cut Forest algorithm configuration for anomaly detection.
     pub random_cut_forest: Option<Val<RandomCutForestConfiguration>>,
 }
 
@@ -226,11 +251,19 @@ impl ToValue for AnomalyDetectorConfiguration {
 impl Literal for AnomalyDetectorConfiguration {}
 
 /// The [`IgnoreNearExpected`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-anomalydetector-ignorenearexpected.html) property type.
+///
+/// Configuration for threshold settings that determine when values near expected values should be
+/// ignored during anomaly detection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IgnoreNearExpected {
     /// `Amount`.
+    ///
+    /// The absolute amount by which values can differ from expected values before being considered
+    /// anomalous.
     pub amount: Option<Val<f64>>,
     /// `Ratio`.
+    ///
+    /// The ratio by which values can differ from expected values before being considered anomalous.
     pub ratio: Option<Val<f64>>,
 }
 
@@ -284,13 +317,19 @@ impl ToValue for IgnoreNearExpected {
 impl Literal for IgnoreNearExpected {}
 
 /// The [`Label`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-anomalydetector-label.html) property type.
+///
+/// The Amazon Managed Service for Prometheus metric labels associated with the anomaly detector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Label {
     /// `Key`: required.
     ///
+    /// The key of the label.
+    ///
     /// - Length: 1 to 128.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value for this label.
     ///
     /// - Length: 0 to 256.
     pub value: Option<Val<String>>,
@@ -352,11 +391,17 @@ impl ToValue for Label {
 impl Literal for Label {}
 
 /// The [`MissingDataAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-anomalydetector-missingdataaction.html) property type.
+///
+/// Specifies the action to take when data is missing during anomaly detection evaluation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MissingDataAction {
     /// `MarkAsAnomaly`.
+    ///
+    /// Marks missing data points as anomalies.
     pub mark_as_anomaly: Option<Val<bool>>,
     /// `Skip`.
+    ///
+    /// Skips evaluation when data is missing.
     pub skip: Option<Val<bool>>,
 }
 
@@ -410,21 +455,43 @@ impl ToValue for MissingDataAction {
 impl Literal for MissingDataAction {}
 
 /// The [`RandomCutForestConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-anomalydetector-randomcutforestconfiguration.html) property type.
+///
+/// Configuration for the Random Cut Forest algorithm used for anomaly detection in time-series data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RandomCutForestConfiguration {
     /// `IgnoreNearExpectedFromAbove`.
+    ///
+    /// Configuration for ignoring values that are near expected values from above during anomaly detection.
     pub ignore_near_expected_from_above: Option<Val<IgnoreNearExpected>>,
     /// `IgnoreNearExpectedFromBelow`.
+    ///
+    /// Configuration for ignoring values that are near expected values from below during anomaly detection.
     pub ignore_near_expected_from_below: Option<Val<IgnoreNearExpected>>,
     /// `Query`: required.
+    ///
+    /// The Prometheus query used to retrieve the time-series data for anomaly detection.
+    ///
+    /// > Random Cut Forest queries must be wrapped by a supported PromQL aggregation operator. For more
+    /// information, see [Aggregation
+    /// operators](https://docs.aws.amazon.com/https://prometheus.io/docs/prometheus/latest/querying/operators/#aggregation-operators)
+    /// on the *Prometheus docs* website.
+    /// >
+    /// > *Supported PromQL aggregation operators* : `avg` , `count` , `group` , `max` , `min` , `quantile`
+    /// , `stddev` , `stdvar` , and `sum` .
     ///
     /// - Length: at least 1.
     pub query: Option<Val<String>>,
     /// `SampleSize`.
     ///
+    /// The number of data points sampled from the input stream for the Random Cut Forest algorithm. The
+    /// default number is 256 consecutive data points.
+    ///
     /// - Range: 256 to 1024.
     pub sample_size: Option<Val<i64>>,
     /// `ShingleSize`.
+    ///
+    /// The number of consecutive data points used to create a shingle for the Random Cut Forest algorithm.
+    /// The default number is 8 consecutive data points.
     ///
     /// - Range: 2 to 1024.
     pub shingle_size: Option<Val<i64>>,

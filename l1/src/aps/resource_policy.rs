@@ -5,12 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::APS::ResourcePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-aps-resourcepolicy.html) resource type.
 ///
+/// Use resource-based policies to grant permissions to other AWS accounts or services to access your
+/// workspace.
+///
+/// Only Prometheus-compatible APIs can be used for workspace sharing. You can add
+/// non-Prometheus-compatible APIs to the policy, but they will be ignored. For more information, see
+/// [Prometheus-compatible
+/// APIs](https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-APIReference-Prometheus-Compatible-Apis.html)
+/// in the *Amazon Managed Service for Prometheus User Guide* .
+///
+/// If your workspace uses customer-managed AWS  keys for encryption, you must grant the principals in
+/// your resource-based policy access to those AWS  keys. You can do this by creating AWS  grants. For
+/// more information, see
+/// [CreateGrant](https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateGrant.html) in the *AWS
+/// API Reference* and [Encryption at
+/// rest](https://docs.aws.amazon.com/prometheus/latest/userguide/encryption-at-rest-Amazon-Service-Prometheus.html)
+/// in the *Amazon Managed Service for Prometheus User Guide* .
+///
+/// For more information about working with IAM , see [Using Amazon Managed Service for Prometheus with
+/// IAM](https://docs.aws.amazon.com/prometheus/latest/userguide/security_iam_service-with-iam.html) in
+/// the *Amazon Managed Service for Prometheus User Guide* .
+///
 /// Build it with [`ResourcePolicy::builder`]; adding it to a stack returns a [`ResourcePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicy {
     /// `PolicyDocument`: required.
+    ///
+    /// The JSON to use as the Resource-based Policy.
     pub policy_document: Option<Val<String>>,
     /// `WorkspaceArn`: required. Changing it replaces the resource.
+    ///
+    /// An ARN identifying a Workspace.
     ///
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):aps:[a-z0-9-]+:[0-9]+:workspace/[a-zA-Z0-9-]+$`.
     pub workspace_arn: Option<Val<String>>,

@@ -5,18 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::APS::RuleGroupsNamespace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-aps-rulegroupsnamespace.html) resource type.
 ///
+/// The definition of a rule groups namespace in an Amazon Managed Service for Prometheus workspace. A
+/// rule groups namespace is associated with exactly one rules file. A workspace can have multiple rule
+/// groups namespaces. For more information about rules files, see [Creating a rules
+/// file](https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-ruler-rulesfile.html) , in the *Amazon
+/// Managed Service for Prometheus User Guide* .
+///
 /// Build it with [`RuleGroupsNamespace::builder`]; adding it to a stack returns a [`RuleGroupsNamespaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleGroupsNamespace {
     /// `Data`: required.
+    ///
+    /// The rules file used in the namespace.
+    ///
+    /// For more details about the rules file, see [Creating a rules
+    /// file](https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-ruler-rulesfile.html) in the *Amazon
+    /// Managed Service for Prometheus User Guide* .
     pub data: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the rule groups namespace.
     ///
     /// - Length: 1 to 64.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The list of tag keys and values that are associated with the rule groups namespace.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Workspace`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the workspace to add the rule groups namespace.
     ///
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):aps:[a-z0-9-]+:[0-9]+:workspace/[a-zA-Z0-9-]+$`.
     pub workspace: Option<Val<String>>,
@@ -124,6 +142,10 @@ impl Deref for RuleGroupsNamespaceHandle {
 
 impl RuleGroupsNamespaceHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the rule groups namespace. For example,
+    /// `arn:aws:aps:<region>:123456789012:rulegroupsnamespace/ws-example1-1234-abcd-5678-ef90abcd1234/rulesfile1`
+    /// .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

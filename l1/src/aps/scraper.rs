@@ -5,25 +5,58 @@ use crate::rt::*;
 
 /// The [`AWS::APS::Scraper`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-aps-scraper.html) resource type.
 ///
+/// A scraper is a fully-managed agentless collector that discovers and pulls metrics automatically. A
+/// scraper pulls metrics from Prometheus-compatible sources within an Amazon EKS cluster, and sends
+/// them to your Amazon Managed Service for Prometheus workspace. Scrapers are flexible. You can
+/// configure the scraper to control what metrics are collected, the frequency of collection, what
+/// transformations are applied to the metrics, and more.
+///
+/// An IAM role will be created for you that Amazon Managed Service for Prometheus uses to access the
+/// metrics in your cluster. You must configure this role with a policy that allows it to scrape metrics
+/// from your cluster. For more information, see [Configuring your Amazon EKS
+/// cluster](https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-collector-how-to.html#AMP-collector-eks-setup)
+/// in the *Amazon Managed Service for Prometheus User Guide* .
+///
+/// The `scrapeConfiguration` parameter contains the YAML configuration for the scraper.
+///
+/// > For more information about collectors, including what metrics are collected, and how to configure
+/// the scraper, see [Using an AWS managed
+/// collector](https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-collector-how-to.html) in the *Amazon
+/// Managed Service for Prometheus User Guide* .
+///
 /// Build it with [`Scraper::builder`]; adding it to a stack returns a [`ScraperHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scraper {
     /// `Alias`.
     ///
+    /// An optional user-assigned scraper alias.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[0-9A-Za-z][-.0-9A-Z_a-z]*$`.
     pub alias: Option<Val<String>>,
     /// `Destination`: required.
+    ///
+    /// The Amazon Managed Service for Prometheus workspace the scraper sends metrics to.
     pub destination: Option<Val<Destination>>,
     /// `RoleConfiguration`.
+    ///
+    /// The role configuration in an Amazon Managed Service for Prometheus scraper.
     pub role_configuration: Option<Val<RoleConfiguration>>,
     /// `ScrapeConfiguration`: required.
+    ///
+    /// The configuration in use by the scraper.
     pub scrape_configuration: Option<Val<ScrapeConfiguration>>,
     /// `ScraperLoggingConfiguration`.
+    ///
+    /// The definition of logging configuration in an Amazon Managed Service for Prometheus workspace.
     pub scraper_logging_configuration: Option<Val<ScraperLoggingConfiguration>>,
     /// `Source`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon EKS cluster from which the scraper collects metrics.
     pub source: Option<Val<Source>>,
     /// `Tags`.
+    ///
+    /// (Optional) The list of tag keys and values associated with the scraper.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -147,14 +180,24 @@ impl Deref for ScraperHandle {
 
 impl ScraperHandle {
     /// `Fn::GetAtt` `ScraperId`.
+    ///
+    /// The ID of the scraper. For example, `s-example1-1234-abcd-5678-ef9012abcd34` .
     pub fn attr_scraper_id(&self) -> Val<String> {
         self.0.get_att("ScraperId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the scraper. For example,
+    /// `arn:aws:aps:<region>:123456798012:scraper/s-example1-1234-abcd-5678-ef9012abcd34` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `RoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that provides permissions for the scraper to discover
+    /// and collect metrics on your behalf.
+    ///
+    /// For example, `arn:aws:iam::123456789012:role/service-role/AmazonGrafanaServiceRole-12example` .
     pub fn attr_role_arn(&self) -> Val<String> {
         self.0.get_att("RoleArn")
     }
@@ -169,9 +212,14 @@ impl ScraperHandle {
 }
 
 /// The [`AmpConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-scraper-ampconfiguration.html) property type.
+///
+/// The `AmpConfiguration` structure defines the Amazon Managed Service for Prometheus instance a
+/// scraper should send metrics to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmpConfiguration {
     /// `WorkspaceArn`: required.
+    ///
+    /// ARN of the Amazon Managed Service for Prometheus workspace.
     ///
     /// - Pattern: `^arn:aws[-a-z]*:aps:[-a-z0-9]+:[0-9]{12}:workspace/.+$`.
     pub workspace_arn: Option<Val<String>>,
@@ -224,9 +272,13 @@ impl ToValue for AmpConfiguration {
 impl Literal for AmpConfiguration {}
 
 /// The [`CloudWatchLogDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-scraper-cloudwatchlogdestination.html) property type.
+///
+/// Represents a cloudwatch logs destination for scraper logging
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLogDestination {
     /// `LogGroupArn`.
+    ///
+    /// ARN of the CloudWatch log group
     ///
     /// - Length: 0 to 512.
     pub log_group_arn: Option<Val<String>>,
@@ -276,9 +328,13 @@ impl ToValue for CloudWatchLogDestination {
 impl Literal for CloudWatchLogDestination {}
 
 /// The [`ComponentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-scraper-componentconfig.html) property type.
+///
+/// Configuration settings for a scraper component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentConfig {
     /// `Options`.
+    ///
+    /// Configuration options for the scraper component.
     pub options: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -331,9 +387,13 @@ impl ToValue for ComponentConfig {
 impl Literal for ComponentConfig {}
 
 /// The [`Destination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-scraper-destination.html) property type.
+///
+/// Where to send the metrics from a scraper.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Destination {
     /// `AmpConfiguration`.
+    ///
+    /// The Amazon Managed Service for Prometheus workspace to send metrics to.
     pub amp_configuration: Option<Val<AmpConfiguration>>,
 }
 
@@ -381,17 +441,26 @@ impl ToValue for Destination {
 impl Literal for Destination {}
 
 /// The [`EksConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-scraper-eksconfiguration.html) property type.
+///
+/// The `EksConfiguration` structure describes the connection to the Amazon EKS cluster from which a
+/// scraper collects metrics.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EksConfiguration {
     /// `ClusterArn`: required.
+    ///
+    /// ARN of the Amazon EKS cluster.
     ///
     /// - Pattern: `^arn:aws[-a-z]*:eks:[-a-z0-9]+:[0-9]{12}:cluster/.+$`.
     pub cluster_arn: Option<Val<String>>,
     /// `SecurityGroupIds`.
     ///
+    /// A list of the security group IDs for the Amazon EKS cluster VPC configuration.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required.
+    ///
+    /// A list of subnet IDs for the Amazon EKS cluster VPC configuration.
     pub subnet_ids: Option<Val<Vec<String>>>,
 }
 
@@ -471,13 +540,19 @@ impl ToValue for EksConfiguration {
 impl Literal for EksConfiguration {}
 
 /// The [`RoleConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-scraper-roleconfiguration.html) property type.
+///
+/// The role configuration in an Amazon Managed Service for Prometheus scraper.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoleConfiguration {
     /// `SourceRoleArn`.
     ///
+    /// The ARN of the source role.
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub source_role_arn: Option<Val<String>>,
     /// `TargetRoleArn`.
+    ///
+    /// The ARN of the target role.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub target_role_arn: Option<Val<String>>,
@@ -533,9 +608,15 @@ impl ToValue for RoleConfiguration {
 impl Literal for RoleConfiguration {}
 
 /// The [`ScrapeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-scraper-scrapeconfiguration.html) property type.
+///
+/// A scrape configuration for a scraper, base 64 encoded. For more information, see [Scraper
+/// configuration](https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-collector-how-to.html#AMP-collector-configuration)
+/// in the *Amazon Managed Service for Prometheus User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScrapeConfiguration {
     /// `ConfigurationBlob`.
+    ///
+    /// The base 64 encoded scrape configuration file.
     pub configuration_blob: Option<Val<String>>,
 }
 
@@ -583,11 +664,17 @@ impl ToValue for ScrapeConfiguration {
 impl Literal for ScrapeConfiguration {}
 
 /// The [`ScraperComponent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-scraper-scrapercomponent.html) property type.
+///
+/// A component of a Amazon Managed Service for Prometheus scraper that can be configured for logging.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScraperComponent {
     /// `Config`.
+    ///
+    /// The configuration settings for the scraper component.
     pub config: Option<Val<ComponentConfig>>,
     /// `Type`: required.
+    ///
+    /// The type of the scraper component.
     pub type_: Option<Val<ScraperComponentType>>,
 }
 
@@ -647,9 +734,13 @@ impl ToValue for ScraperComponent {
 impl Literal for ScraperComponent {}
 
 /// The [`ScraperLoggingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-scraper-scraperloggingconfiguration.html) property type.
+///
+/// Configuration for scraper logging
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScraperLoggingConfiguration {
     /// `LoggingDestination`: required.
+    ///
+    /// Destination for scraper logging
     pub logging_destination: Option<Val<ScraperLoggingDestination>>,
     /// `ScraperComponents`: required.
     ///
@@ -731,9 +822,13 @@ impl ToValue for ScraperLoggingConfiguration {
 impl Literal for ScraperLoggingConfiguration {}
 
 /// The [`ScraperLoggingDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-scraper-scraperloggingdestination.html) property type.
+///
+/// The destination where scraper logs are sent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScraperLoggingDestination {
     /// `CloudWatchLogs`.
+    ///
+    /// The CloudWatch Logs configuration for the scraper logging destination.
     pub cloud_watch_logs: Option<Val<CloudWatchLogDestination>>,
 }
 
@@ -781,11 +876,17 @@ impl ToValue for ScraperLoggingDestination {
 impl Literal for ScraperLoggingDestination {}
 
 /// The [`Source`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-scraper-source.html) property type.
+///
+/// The source of collected metrics for a scraper.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Source {
     /// `EksConfiguration`.
+    ///
+    /// The Amazon EKS cluster from which a scraper collects metrics.
     pub eks_configuration: Option<Val<EksConfiguration>>,
     /// `VpcConfiguration`.
+    ///
+    /// Configuration for VPC metrics source
     pub vpc_configuration: Option<Val<VpcConfiguration>>,
 }
 
@@ -907,13 +1008,19 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-scraper-vpcconfiguration.html) property type.
+///
+/// Configuration for VPC metrics source
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfiguration {
     /// `SecurityGroupIds`: required.
     ///
+    /// List of security group IDs
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required.
+    ///
+    /// List of subnet IDs
     pub subnet_ids: Option<Val<Vec<String>>>,
 }
 
@@ -1015,9 +1122,18 @@ impl ScraperComponentType {
             ScraperComponentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScraperComponentType {
+    const VALUES: &'static [&'static str] = &["SERVICE_DISCOVERY", "COLLECTOR", "EXPORTER"];
+    fn as_str(&self) -> &str {
+        ScraperComponentType::as_str(self)
     }
 }
 

@@ -5,28 +5,62 @@ use crate::rt::*;
 
 /// The [`AWS::APS::Workspace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-aps-workspace.html) resource type.
 ///
+/// An Amazon Managed Service for Prometheus workspace is a logical and isolated Prometheus server
+/// dedicated to ingesting, storing, and querying your Prometheus-compatible metrics.
+///
 /// Build it with [`Workspace::builder`]; adding it to a stack returns a [`WorkspaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Workspace {
     /// `AlertManagerDefinition`.
+    ///
+    /// The alert manager definition, a YAML configuration for the alert manager in your Amazon Managed
+    /// Service for Prometheus workspace.
+    ///
+    /// For details about the alert manager definition, see [Creating an alert manager configuration
+    /// files](https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-alertmanager-config.html) in the *Amazon
+    /// Managed Service for Prometheus User Guide* .
+    ///
+    /// The following example shows part of a CloudFormation YAML file with an embedded alert manager
+    /// definition (following the `- |-` ).
+    ///
+    /// `Workspace: Type: AWS::APS::Workspace .... Properties: .... AlertManagerDefinition: Fn::Sub: - |-
+    /// alertmanager_config: | templates: - 'default_template' route: receiver: example-sns receivers: -
+    /// name: example-sns sns_configs: - topic_arn:
+    /// 'arn:aws:sns:${AWS::Region}:${AWS::AccountId}:${TopicName}' -`
     pub alert_manager_definition: Option<Val<String>>,
     /// `Alias`.
+    ///
+    /// The alias that is assigned to this workspace to help identify it. It does not need to be unique.
     ///
     /// - Length: 0 to 100.
     pub alias: Option<Val<String>>,
     /// `KmsKeyArn`. Changing it replaces the resource.
+    ///
+    /// (optional) The ARN for a customer managed AWS  key to use for encrypting data within your workspace.
+    /// For more information about using your own key in your workspace, see [Encryption at
+    /// rest](https://docs.aws.amazon.com/prometheus/latest/userguide/encryption-at-rest-Amazon-Service-Prometheus.html)
+    /// in the *Amazon Managed Service for Prometheus User Guide* .
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[-a-z]*:kms:[-a-z0-9]+:[0-9]{12}:key/.+$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `LoggingConfiguration`.
+    ///
+    /// Contains information about the logging configuration for the workspace.
     pub logging_configuration: Option<Val<LoggingConfiguration>>,
     /// `QueryLoggingConfiguration`.
+    ///
+    /// The definition of logging configuration in an Amazon Managed Service for Prometheus workspace.
     pub query_logging_configuration: Option<Val<QueryLoggingConfiguration>>,
     /// `Tags`.
+    ///
+    /// The list of tag keys and values that are associated with the workspace.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `WorkspaceConfiguration`.
+    ///
+    /// Use this structure to define label sets and the ingestion limits for time series that match label
+    /// sets, and to specify the retention period of the workspace.
     pub workspace_configuration: Option<Val<WorkspaceConfiguration>>,
 }
 
@@ -136,14 +170,23 @@ impl Deref for WorkspaceHandle {
 
 impl WorkspaceHandle {
     /// `Fn::GetAtt` `WorkspaceId`.
+    ///
+    /// The unique ID for the workspace. For example, `ws-example1-1234-abcd-5678-ef90abcd1234` .
     pub fn attr_workspace_id(&self) -> Val<String> {
         self.0.get_att("WorkspaceId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the workspace. For example,
+    /// `arn:aws:aps:<region>:123456789012:workspace/ws-example1-1234-abcd-5678-ef90abcd1234` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `PrometheusEndpoint`.
+    ///
+    /// The Prometheus endpoint available for this workspace. For example,
+    /// `https://aps-workspaces.<region>.amazonaws.com/workspaces/ws-example1-1234-abcd-5678-ef90abcd1234/api/v1/`
+    /// .
     pub fn attr_prometheus_endpoint(&self) -> Val<String> {
         self.0.get_att("PrometheusEndpoint")
     }
@@ -158,9 +201,13 @@ impl WorkspaceHandle {
 }
 
 /// The [`CloudWatchLogDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-workspace-cloudwatchlogdestination.html) property type.
+///
+/// Configuration details for logging to CloudWatch Logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLogDestination {
     /// `LogGroupArn`: required.
+    ///
+    /// The ARN of the CloudWatch log group.
     ///
     /// - Length: 0 to 512.
     pub log_group_arn: Option<Val<String>>,
@@ -217,14 +264,23 @@ impl ToValue for CloudWatchLogDestination {
 impl Literal for CloudWatchLogDestination {}
 
 /// The [`Label`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-workspace-label.html) property type.
+///
+/// A label is a name:value pair used to add context to ingested metrics. This structure defines the
+/// name and value for one label that is used in a label set. You can set ingestion limits on time
+/// series that match defined label sets, to help prevent a workspace from being overwhelmed with
+/// unexpected spikes in time series ingestion.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Label {
     /// `Name`: required.
+    ///
+    /// The name for this label.
     ///
     /// - Length: at least 1.
     /// - Pattern: `^[a-zA-Z_][a-zA-Z0-9_]*$`.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value for this label.
     ///
     /// - Length: at least 1.
     pub value: Option<Val<String>>,
@@ -286,13 +342,27 @@ impl ToValue for Label {
 impl Literal for Label {}
 
 /// The [`LimitsPerLabelSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-workspace-limitsperlabelset.html) property type.
+///
+/// This defines a label set for the workspace, and defines the ingestion limit for active time series
+/// that match that label set. Each label name in a label set must be unique.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LimitsPerLabelSet {
     /// `LabelSet`: required.
     ///
+    /// This defines one label set that will have an enforced ingestion limit. You can set ingestion limits
+    /// on time series that match defined label sets, to help prevent a workspace from being overwhelmed
+    /// with unexpected spikes in time series ingestion.
+    ///
+    /// Label values accept all UTF-8 characters with one exception. If the label name is metric name label
+    /// `__ *name* __` , then the *metric* part of the name must conform to the following pattern:
+    /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
+    ///
     /// - Items: at least 0.
     pub label_set: Option<Val<Vec<Label>>>,
     /// `Limits`: required.
+    ///
+    /// This structure contains the information about the limits that apply to time series that match this
+    /// label set.
     pub limits: Option<Val<LimitsPerLabelSetEntry>>,
 }
 
@@ -360,9 +430,16 @@ impl ToValue for LimitsPerLabelSet {
 impl Literal for LimitsPerLabelSet {}
 
 /// The [`LimitsPerLabelSetEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-workspace-limitsperlabelsetentry.html) property type.
+///
+/// This structure contains the limits that apply to time series that match one label set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LimitsPerLabelSetEntry {
     /// `MaxSeries`.
+    ///
+    /// The maximum number of active series that can be ingested that match this label set.
+    ///
+    /// Setting this to 0 causes no label set limit to be enforced, but it does cause Amazon Managed Service
+    /// for Prometheus to vend label set metrics to CloudWatch
     ///
     /// - Minimum: 0.
     pub max_series: Option<Val<i64>>,
@@ -412,9 +489,16 @@ impl ToValue for LimitsPerLabelSetEntry {
 impl Literal for LimitsPerLabelSetEntry {}
 
 /// The [`LoggingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-workspace-loggingconfiguration.html) property type.
+///
+/// Contains information about the rules and alerting logging configuration for the workspace.
+///
+/// > These logging configurations are only for rules and alerting logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingConfiguration {
     /// `LogGroupArn`.
+    ///
+    /// The ARN of the CloudWatch log group to which the vended log data will be published. This log group
+    /// must exist prior to calling this operation.
     ///
     /// - Length: 0 to 512.
     pub log_group_arn: Option<Val<String>>,
@@ -464,11 +548,17 @@ impl ToValue for LoggingConfiguration {
 impl Literal for LoggingConfiguration {}
 
 /// The [`LoggingDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-workspace-loggingdestination.html) property type.
+///
+/// The logging destination in an Amazon Managed Service for Prometheus workspace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingDestination {
     /// `CloudWatchLogs`: required.
+    ///
+    /// Configuration details for logging to CloudWatch Logs.
     pub cloud_watch_logs: Option<Val<CloudWatchLogDestination>>,
     /// `Filters`: required.
+    ///
+    /// Filtering criteria that determine which queries are logged.
     pub filters: Option<Val<LoggingFilter>>,
 }
 
@@ -535,9 +625,14 @@ impl ToValue for LoggingDestination {
 impl Literal for LoggingDestination {}
 
 /// The [`LoggingFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-workspace-loggingfilter.html) property type.
+///
+/// Filtering criteria that determine which queries are logged.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingFilter {
     /// `QspThreshold`: required.
+    ///
+    /// The Query Samples Processed (QSP) threshold above which queries will be logged. Queries processing
+    /// more samples than this threshold will be captured in logs.
     ///
     /// - Minimum: 0.
     pub qsp_threshold: Option<Val<i64>>,
@@ -590,9 +685,13 @@ impl ToValue for LoggingFilter {
 impl Literal for LoggingFilter {}
 
 /// The [`QueryLoggingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-workspace-queryloggingconfiguration.html) property type.
+///
+/// The query logging configuration in an Amazon Managed Service for Prometheus workspace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryLoggingConfiguration {
     /// `Destinations`: required.
+    ///
+    /// Defines a destination and its associated filtering criteria for query logging.
     ///
     /// - Items: 1 to 1.
     pub destinations: Option<Val<Vec<LoggingDestination>>>,
@@ -726,13 +825,22 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`WorkspaceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-aps-workspace-workspaceconfiguration.html) property type.
+///
+/// Use this structure to define label sets and the ingestion limits for time series that match label
+/// sets, and to specify the retention period of the workspace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkspaceConfiguration {
     /// `LimitsPerLabelSets`.
     ///
+    /// This is an array of structures, where each structure defines a label set for the workspace, and
+    /// defines the ingestion limit for active time series for each of those label sets. Each label name in
+    /// a label set must be unique.
+    ///
     /// - Items: at least 0.
     pub limits_per_label_sets: Option<Val<Vec<LimitsPerLabelSet>>>,
     /// `RetentionPeriodInDays`.
+    ///
+    /// Specifies how many days that metrics will be retained in the workspace.
     ///
     /// - Minimum: 1.
     pub retention_period_in_days: Option<Val<i64>>,

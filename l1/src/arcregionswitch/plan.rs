@@ -5,43 +5,69 @@ use crate::rt::*;
 
 /// The [`AWS::ARCRegionSwitch::Plan`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-arcregionswitch-plan.html) resource type.
 ///
+/// Represents a Region switch plan. A plan defines the steps required to shift traffic from one AWS
+/// Region to another.
+///
 /// Build it with [`Plan::builder`]; adding it to a stack returns a [`PlanHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Plan {
     /// `AssociatedAlarms`.
+    ///
+    /// The associated application health alarms for a plan.
     pub associated_alarms: Option<Val<BTreeMap<String, AssociatedAlarm>>>,
     /// `Description`.
+    ///
+    /// The description for a plan.
     pub description: Option<Val<String>>,
     /// `ExecutionRole`: required.
+    ///
+    /// The execution role for a plan.
     ///
     /// - Pattern: `^arn:aws[a-zA-Z0-9-]*:iam::[0-9]{12}:role/.+$`.
     pub execution_role: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name for a plan.
     ///
     /// - Length: 1 to 32.
     /// - Pattern: `^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$`.
     pub name: Option<Val<String>>,
     /// `PrimaryRegion`. Changing it replaces the resource.
     ///
+    /// The primary Region for a plan.
+    ///
     /// - Pattern: `^[a-z]{2}-[a-z-]+-\d+$`.
     pub primary_region: Option<Val<String>>,
     /// `RecoveryApproach`: required. Changing it replaces the resource.
+    ///
+    /// The recovery approach for a Region switch plan, which can be active/active (activeActive) or
+    /// active/passive (activePassive).
     pub recovery_approach: Option<Val<RecoveryApproach>>,
     /// `RecoveryTimeObjectiveMinutes`.
+    ///
+    /// The recovery time objective for a plan.
     ///
     /// - Range: 1 to 10080.
     pub recovery_time_objective_minutes: Option<Val<f64>>,
     /// `Regions`: required. Changing it replaces the resource.
     ///
+    /// The AWS Regions for a plan.
+    ///
     /// - Items: 2 to 2.
     pub regions: Option<Val<Vec<String>>>,
     /// `ReportConfiguration`.
+    ///
+    /// The report configuration for a plan.
     pub report_configuration: Option<Val<ReportConfiguration>>,
     /// `Tags`.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Triggers`.
+    ///
+    /// The triggers for a plan.
     pub triggers: Option<Val<Vec<Trigger>>>,
     /// `Workflows`: required.
+    ///
+    /// The workflows for a plan.
     pub workflows: Option<Val<Vec<Workflow>>>,
 }
 
@@ -223,14 +249,20 @@ impl Deref for PlanHandle {
 
 impl PlanHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the plan.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Owner`.
+    ///
+    /// The owner of a plan.
     pub fn attr_owner(&self) -> Val<String> {
         self.0.get_att("Owner")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The version for the plan.
     pub fn attr_version(&self) -> Val<String> {
         self.0.get_att("Version")
     }
@@ -257,17 +289,28 @@ impl PlanHandle {
 }
 
 /// The [`ArcRoutingControlConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-arcroutingcontrolconfiguration.html) property type.
+///
+/// Configuration for ARC routing controls used in a Region switch plan. Routing controls are simple
+/// on/off switches that you can use to shift traffic away from an impaired Region.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArcRoutingControlConfiguration {
     /// `CrossAccountRole`.
     ///
+    /// The cross account role for the configuration.
+    ///
     /// - Pattern: `^arn:aws[a-zA-Z0-9-]*:iam::[0-9]{12}:role/.+$`.
     pub cross_account_role: Option<Val<String>>,
     /// `ExternalId`.
+    ///
+    /// The external ID (secret key) for the configuration.
     pub external_id: Option<Val<String>>,
     /// `RegionAndRoutingControls`: required.
+    ///
+    /// The Region and ARC routing controls for the configuration.
     pub region_and_routing_controls: Option<Val<BTreeMap<String, Vec<ArcRoutingControlState>>>>,
     /// `TimeoutMinutes`.
+    ///
+    /// The timeout value specified for the configuration.
     ///
     /// - Minimum: 1.
     pub timeout_minutes: Option<Val<f64>>,
@@ -428,17 +471,25 @@ impl ToValue for ArcRoutingControlState {
 impl Literal for ArcRoutingControlState {}
 
 /// The [`Asg`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-asg.html) property type.
+///
+/// Configuration for an Amazon EC2 Auto Scaling group used in a Region switch plan.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Asg {
     /// `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the EC2 Auto Scaling group.
     ///
     /// - Pattern: `^arn:aws[a-zA-Z-]*:autoscaling:[a-z0-9-]+:\d{12}:autoScalingGroup:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:autoScalingGroupName/[\S\s]{1,255}$`.
     pub arn: Option<Val<String>>,
     /// `CrossAccountRole`.
     ///
+    /// The cross account role for the configuration.
+    ///
     /// - Pattern: `^arn:aws[a-zA-Z0-9-]*:iam::[0-9]{12}:role/.+$`.
     pub cross_account_role: Option<Val<String>>,
     /// `ExternalId`.
+    ///
+    /// The external ID (secret key) for the configuration.
     pub external_id: Option<Val<String>>,
 }
 
@@ -498,17 +549,29 @@ impl ToValue for Asg {
 impl Literal for Asg {}
 
 /// The [`AssociatedAlarm`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-associatedalarm.html) property type.
+///
+/// An Amazon CloudWatch alarm associated with a Region switch plan. These alarms can be used to trigger
+/// automatic execution of the plan.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssociatedAlarm {
     /// `AlarmType`: required.
+    ///
+    /// The alarm type for an associated alarm. An associated CloudWatch alarm can be an application health
+    /// alarm or a trigger alarm.
     pub alarm_type: Option<Val<AlarmType>>,
     /// `CrossAccountRole`.
+    ///
+    /// The cross account role for the configuration.
     ///
     /// - Pattern: `^arn:aws[a-zA-Z0-9-]*:iam::[0-9]{12}:role/.+$`.
     pub cross_account_role: Option<Val<String>>,
     /// `ExternalId`.
+    ///
+    /// The external ID (secret key) for the configuration.
     pub external_id: Option<Val<String>>,
     /// `ResourceIdentifier`: required.
+    ///
+    /// The resource identifier for alarms that you associate with a plan.
     pub resource_identifier: Option<Val<String>>,
 }
 
@@ -588,21 +651,33 @@ impl ToValue for AssociatedAlarm {
 impl Literal for AssociatedAlarm {}
 
 /// The [`CustomActionLambdaConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-customactionlambdaconfiguration.html) property type.
+///
+/// Configuration for AWS Lambda functions that perform custom actions during a Region switch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomActionLambdaConfiguration {
     /// `Lambdas`: required.
     ///
+    /// The AWS Lambda functions for the execution block.
+    ///
     /// - Items: 1 to 2.
     pub lambdas: Option<Val<Vec<Lambdas>>>,
     /// `RegionToRun`: required.
+    ///
+    /// The AWS Region for the function to run in.
     pub region_to_run: Option<Val<RegionToRunIn>>,
     /// `RetryIntervalMinutes`: required.
+    ///
+    /// The retry interval specified.
     pub retry_interval_minutes: Option<Val<f64>>,
     /// `TimeoutMinutes`.
+    ///
+    /// The timeout value specified for the configuration.
     ///
     /// - Minimum: 1.
     pub timeout_minutes: Option<Val<f64>>,
     /// `Ungraceful`.
+    ///
+    /// The settings for ungraceful execution.
     pub ungraceful: Option<Val<LambdaUngraceful>>,
 }
 
@@ -705,27 +780,43 @@ impl ToValue for CustomActionLambdaConfiguration {
 impl Literal for CustomActionLambdaConfiguration {}
 
 /// The [`DocumentDbConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-documentdbconfiguration.html) property type.
+///
+/// Configuration for Amazon DocumentDB global clusters used in a Region switch plan.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentDbConfiguration {
     /// `Behavior`: required.
+    ///
+    /// The behavior for a global cluster, that is, only allow switchover or also allow failover.
     pub behavior: Option<Val<Json>>,
     /// `CrossAccountRole`.
+    ///
+    /// The cross account role for the configuration.
     ///
     /// - Pattern: `^arn:aws[a-zA-Z0-9-]*:iam::[0-9]{12}:role/.+$`.
     pub cross_account_role: Option<Val<String>>,
     /// `DatabaseClusterArns`: required.
+    ///
+    /// The database cluster Amazon Resource Names (ARNs) for a DocumentDB global cluster.
     pub database_cluster_arns: Option<Val<Vec<String>>>,
     /// `ExternalId`.
+    ///
+    /// The external ID (secret key) for the configuration.
     pub external_id: Option<Val<String>>,
     /// `GlobalClusterIdentifier`: required.
+    ///
+    /// The global cluster identifier for a DocumentDB global cluster.
     ///
     /// - Pattern: `^[A-Za-z][0-9A-Za-z-:._]*$`.
     pub global_cluster_identifier: Option<Val<String>>,
     /// `TimeoutMinutes`.
     ///
+    /// The timeout value specified for the configuration.
+    ///
     /// - Minimum: 1.
     pub timeout_minutes: Option<Val<f64>>,
     /// `Ungraceful`.
+    ///
+    /// The settings for ungraceful execution.
     pub ungraceful: Option<Val<DocumentDbUngraceful>>,
 }
 
@@ -842,9 +933,13 @@ impl ToValue for DocumentDbConfiguration {
 impl Literal for DocumentDbConfiguration {}
 
 /// The [`DocumentDbUngraceful`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-documentdbungraceful.html) property type.
+///
+/// Configuration for handling failures when performing operations on DocumentDB global clusters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentDbUngraceful {
     /// `Ungraceful`.
+    ///
+    /// The settings for ungraceful execution.
     pub ungraceful: Option<Val<DocumentDbUngracefulBehavior>>,
 }
 
@@ -892,21 +987,33 @@ impl ToValue for DocumentDbUngraceful {
 impl Literal for DocumentDbUngraceful {}
 
 /// The [`Ec2AsgCapacityIncreaseConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-ec2asgcapacityincreaseconfiguration.html) property type.
+///
+/// Configuration for increasing the capacity of Amazon EC2 Auto Scaling groups during a Region switch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ec2AsgCapacityIncreaseConfiguration {
     /// `Asgs`: required.
     ///
+    /// The EC2 Auto Scaling groups for the configuration.
+    ///
     /// - Items: 2 to 2.
     pub asgs: Option<Val<Vec<Asg>>>,
     /// `CapacityMonitoringApproach`.
+    ///
+    /// The monitoring approach that you specify EC2 Auto Scaling groups for the configuration.
     pub capacity_monitoring_approach: Option<Val<Json>>,
     /// `TargetPercent`.
+    ///
+    /// The target percentage that you specify for EC2 Auto Scaling groups.
     pub target_percent: Option<Val<f64>>,
     /// `TimeoutMinutes`.
+    ///
+    /// The timeout value specified for the configuration.
     ///
     /// - Minimum: 1.
     pub timeout_minutes: Option<Val<f64>>,
     /// `Ungraceful`.
+    ///
+    /// The settings for ungraceful execution.
     pub ungraceful: Option<Val<Ec2Ungraceful>>,
 }
 
@@ -993,9 +1100,13 @@ impl ToValue for Ec2AsgCapacityIncreaseConfiguration {
 impl Literal for Ec2AsgCapacityIncreaseConfiguration {}
 
 /// The [`Ec2Ungraceful`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-ec2ungraceful.html) property type.
+///
+/// Configuration for handling failures when performing operations on EC2 resources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ec2Ungraceful {
     /// `MinimumSuccessPercentage`: required.
+    ///
+    /// The minimum success percentage that you specify for EC2 Auto Scaling groups.
     ///
     /// - Range: 0 to 99.
     pub minimum_success_percentage: Option<Val<f64>>,
@@ -1052,21 +1163,33 @@ impl ToValue for Ec2Ungraceful {
 impl Literal for Ec2Ungraceful {}
 
 /// The [`EcsCapacityIncreaseConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-ecscapacityincreaseconfiguration.html) property type.
+///
+/// The configuration for an AWS ECS capacity increase.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcsCapacityIncreaseConfiguration {
     /// `CapacityMonitoringApproach`.
+    ///
+    /// The monitoring approach specified for the configuration, for example, `Most_Recent` .
     pub capacity_monitoring_approach: Option<Val<Json>>,
     /// `Services`: required.
+    ///
+    /// The services specified for the configuration.
     ///
     /// - Items: 2 to 2.
     pub services: Option<Val<Vec<Service>>>,
     /// `TargetPercent`.
+    ///
+    /// The target percentage specified for the configuration.
     pub target_percent: Option<Val<f64>>,
     /// `TimeoutMinutes`.
+    ///
+    /// The timeout value specified for the configuration.
     ///
     /// - Minimum: 1.
     pub timeout_minutes: Option<Val<f64>>,
     /// `Ungraceful`.
+    ///
+    /// The settings for ungraceful execution.
     pub ungraceful: Option<Val<EcsUngraceful>>,
 }
 
@@ -1156,9 +1279,13 @@ impl ToValue for EcsCapacityIncreaseConfiguration {
 impl Literal for EcsCapacityIncreaseConfiguration {}
 
 /// The [`EcsUngraceful`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-ecsungraceful.html) property type.
+///
+/// The settings for ungraceful execution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcsUngraceful {
     /// `MinimumSuccessPercentage`: required.
+    ///
+    /// The minimum success percentage specified for the configuration.
     ///
     /// - Range: 0 to 99.
     pub minimum_success_percentage: Option<Val<f64>>,
@@ -1215,17 +1342,25 @@ impl ToValue for EcsUngraceful {
 impl Literal for EcsUngraceful {}
 
 /// The [`EksCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-ekscluster.html) property type.
+///
+/// The AWS EKS cluster execution block configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EksCluster {
     /// `ClusterArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an AWS EKS cluster.
     ///
     /// - Pattern: `^arn:aws[a-zA-Z-]*:eks:[a-z0-9-]+:\d{12}:cluster/[a-zA-Z0-9][a-zA-Z0-9-_]{0,99}$`.
     pub cluster_arn: Option<Val<String>>,
     /// `CrossAccountRole`.
     ///
+    /// The cross account role for the configuration.
+    ///
     /// - Pattern: `^arn:aws[a-zA-Z0-9-]*:iam::[0-9]{12}:role/.+$`.
     pub cross_account_role: Option<Val<String>>,
     /// `ExternalId`.
+    ///
+    /// The external ID (secret key) for the configuration.
     pub external_id: Option<Val<String>>,
 }
 
@@ -1288,29 +1423,46 @@ impl ToValue for EksCluster {
 impl Literal for EksCluster {}
 
 /// The [`EksResourceScalingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-eksresourcescalingconfiguration.html) property type.
+///
+/// The AWS EKS resource scaling configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EksResourceScalingConfiguration {
     /// `CapacityMonitoringApproach`.
+    ///
+    /// The monitoring approach for the configuration, that is, whether it was sampled in the last 24 hours
+    /// or autoscaled in the last 24 hours.
     pub capacity_monitoring_approach: Option<Val<Json>>,
     /// `EksClusters`.
+    ///
+    /// The clusters for the configuration.
     ///
     /// - Items: at least 2.
     pub eks_clusters: Option<Val<Vec<EksCluster>>>,
     /// `KubernetesResourceType`: required.
+    ///
+    /// The Kubernetes resource type for the configuration.
     pub kubernetes_resource_type: Option<Val<KubernetesResourceType>>,
     /// `ScalingResources`.
+    ///
+    /// The scaling resources for the configuration.
     ///
     /// - Items: at least 1.
     pub scaling_resources: Option<Val<Vec<BTreeMap<String, BTreeMap<String, KubernetesScalingResource>>>>>,
     /// `TargetPercent`.
     ///
+    /// The target percentage for the configuration.
+    ///
     /// - Minimum: 1.
     pub target_percent: Option<Val<f64>>,
     /// `TimeoutMinutes`.
     ///
+    /// The timeout value specified for the configuration.
+    ///
     /// - Minimum: 1.
     pub timeout_minutes: Option<Val<f64>>,
     /// `Ungraceful`.
+    ///
+    /// The settings for ungraceful execution.
     pub ungraceful: Option<Val<EksResourceScalingUngraceful>>,
 }
 
@@ -1420,9 +1572,13 @@ impl ToValue for EksResourceScalingConfiguration {
 impl Literal for EksResourceScalingConfiguration {}
 
 /// The [`EksResourceScalingUngraceful`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-eksresourcescalingungraceful.html) property type.
+///
+/// The ungraceful settings for AWS EKS resource scaling.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EksResourceScalingUngraceful {
     /// `MinimumSuccessPercentage`: required.
+    ///
+    /// The minimum success percentage for the configuration.
     ///
     /// - Range: 0 to 99.
     pub minimum_success_percentage: Option<Val<f64>>,
@@ -1479,11 +1635,18 @@ impl ToValue for EksResourceScalingUngraceful {
 impl Literal for EksResourceScalingUngraceful {}
 
 /// The [`ExecutionApprovalConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-executionapprovalconfiguration.html) property type.
+///
+/// Configuration for approval steps in a Region switch plan execution. Approval steps require manual
+/// intervention before the execution can proceed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExecutionApprovalConfiguration {
     /// `ApprovalRole`: required.
+    ///
+    /// The IAM approval role for the configuration.
     pub approval_role: Option<Val<String>>,
     /// `TimeoutMinutes`.
+    ///
+    /// The timeout value specified for the configuration.
     ///
     /// - Minimum: 1.
     pub timeout_minutes: Option<Val<f64>>,
@@ -1546,33 +1709,56 @@ impl ToValue for ExecutionApprovalConfiguration {
 impl Literal for ExecutionApprovalConfiguration {}
 
 /// The [`ExecutionBlockConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-executionblockconfiguration.html) property type.
+///
+/// Execution block configurations for a workflow in a Region switch plan. An execution block represents
+/// a specific type of action to perform during a Region switch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExecutionBlockConfiguration {
     /// `ArcRoutingControlConfig`.
+    ///
+    /// An ARC routing control execution block.
     pub arc_routing_control_config: Option<Val<ArcRoutingControlConfiguration>>,
     /// `CustomActionLambdaConfig`.
+    ///
+    /// An AWS Lambda execution block.
     pub custom_action_lambda_config: Option<Val<CustomActionLambdaConfiguration>>,
     /// `DocumentDbConfig`.
     pub document_db_config: Option<Val<DocumentDbConfiguration>>,
     /// `Ec2AsgCapacityIncreaseConfig`.
+    ///
+    /// An EC2 Auto Scaling group execution block.
     pub ec2_asg_capacity_increase_config: Option<Val<Ec2AsgCapacityIncreaseConfiguration>>,
     /// `EcsCapacityIncreaseConfig`.
+    ///
+    /// The capacity increase specified for the configuration.
     pub ecs_capacity_increase_config: Option<Val<EcsCapacityIncreaseConfiguration>>,
     /// `EksResourceScalingConfig`.
+    ///
+    /// An AWS EKS resource scaling execution block.
     pub eks_resource_scaling_config: Option<Val<EksResourceScalingConfiguration>>,
     /// `ExecutionApprovalConfig`.
+    ///
+    /// A manual approval execution block.
     pub execution_approval_config: Option<Val<ExecutionApprovalConfiguration>>,
     /// `GlobalAuroraConfig`.
+    ///
+    /// An Aurora Global Database execution block.
     pub global_aurora_config: Option<Val<GlobalAuroraConfiguration>>,
     /// `ParallelConfig`.
+    ///
+    /// A parallel configuration execution block.
     pub parallel_config: Option<Val<ParallelExecutionBlockConfiguration>>,
     /// `RdsCreateCrossRegionReadReplicaConfig`.
     pub rds_create_cross_region_read_replica_config: Option<Val<RdsCreateCrossRegionReplicaConfiguration>>,
     /// `RdsPromoteReadReplicaConfig`.
     pub rds_promote_read_replica_config: Option<Val<RdsPromoteReadReplicaConfiguration>>,
     /// `RegionSwitchPlanConfig`.
+    ///
+    /// A Region switch plan execution block.
     pub region_switch_plan_config: Option<Val<RegionSwitchPlanConfiguration>>,
     /// `Route53HealthCheckConfig`.
+    ///
+    /// The Amazon Route 53 health check configuration.
     pub route53_health_check_config: Option<Val<Route53HealthCheckConfiguration>>,
 }
 
@@ -1706,25 +1892,41 @@ impl ToValue for ExecutionBlockConfiguration {
 impl Literal for ExecutionBlockConfiguration {}
 
 /// The [`GlobalAuroraConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-globalauroraconfiguration.html) property type.
+///
+/// Configuration for Amazon Aurora global databases used in a Region switch plan.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalAuroraConfiguration {
     /// `Behavior`: required.
+    ///
+    /// The behavior for a global database, that is, only allow switchover or also allow failover.
     pub behavior: Option<Val<Json>>,
     /// `CrossAccountRole`.
+    ///
+    /// The cross account role for the configuration.
     ///
     /// - Pattern: `^arn:aws[a-zA-Z0-9-]*:iam::[0-9]{12}:role/.+$`.
     pub cross_account_role: Option<Val<String>>,
     /// `DatabaseClusterArns`: required.
+    ///
+    /// The database cluster Amazon Resource Names (ARNs) for a global database.
     pub database_cluster_arns: Option<Val<Vec<String>>>,
     /// `ExternalId`.
+    ///
+    /// The external ID (secret key) for the configuration.
     pub external_id: Option<Val<String>>,
     /// `GlobalClusterIdentifier`: required.
+    ///
+    /// The global cluster identifier for a global database.
     pub global_cluster_identifier: Option<Val<String>>,
     /// `TimeoutMinutes`.
+    ///
+    /// The timeout value specified for the configuration.
     ///
     /// - Minimum: 1.
     pub timeout_minutes: Option<Val<f64>>,
     /// `Ungraceful`.
+    ///
+    /// The settings for ungraceful execution.
     pub ungraceful: Option<Val<GlobalAuroraUngraceful>>,
 }
 
@@ -1839,9 +2041,13 @@ impl ToValue for GlobalAuroraConfiguration {
 impl Literal for GlobalAuroraConfiguration {}
 
 /// The [`GlobalAuroraUngraceful`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-globalauroraungraceful.html) property type.
+///
+/// Configuration for handling failures when performing operations on Aurora global databases.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalAuroraUngraceful {
     /// `Ungraceful`.
+    ///
+    /// The settings for ungraceful execution.
     pub ungraceful: Option<Val<GlobalAuroraUngracefulBehavior>>,
 }
 
@@ -1889,11 +2095,17 @@ impl ToValue for GlobalAuroraUngraceful {
 impl Literal for GlobalAuroraUngraceful {}
 
 /// The [`KubernetesResourceType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-kubernetesresourcetype.html) property type.
+///
+/// Defines the type of Kubernetes resource to scale in an Amazon EKS cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KubernetesResourceType {
     /// `ApiVersion`: required.
+    ///
+    /// The API version type for the Kubernetes resource.
     pub api_version: Option<Val<String>>,
     /// `Kind`: required.
+    ///
+    /// The kind for the Kubernetes resource.
     pub kind: Option<Val<String>>,
 }
 
@@ -1957,13 +2169,21 @@ impl ToValue for KubernetesResourceType {
 impl Literal for KubernetesResourceType {}
 
 /// The [`KubernetesScalingResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-kubernetesscalingresource.html) property type.
+///
+/// Defines a Kubernetes resource to scale in an Amazon EKS cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KubernetesScalingResource {
     /// `HpaName`.
+    ///
+    /// The hpaname for the Kubernetes resource.
     pub hpa_name: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name for the Kubernetes resource.
     pub name: Option<Val<String>>,
     /// `Namespace`: required.
+    ///
+    /// The namespace for the Kubernetes resource.
     ///
     /// - Pattern: `^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$`.
     pub namespace: Option<Val<String>>,
@@ -2039,9 +2259,13 @@ impl ToValue for KubernetesScalingResource {
 impl Literal for KubernetesScalingResource {}
 
 /// The [`LambdaUngraceful`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-lambdaungraceful.html) property type.
+///
+/// Configuration for handling failures when invoking Lambda functions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaUngraceful {
     /// `Behavior`.
+    ///
+    /// The ungraceful behavior for a Lambda function, which must be set to `skip` .
     pub behavior: Option<Val<Json>>,
 }
 
@@ -2089,15 +2313,23 @@ impl ToValue for LambdaUngraceful {
 impl Literal for LambdaUngraceful {}
 
 /// The [`Lambdas`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-lambdas.html) property type.
+///
+/// Configuration for AWS Lambda functions used in a Region switch plan.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Lambdas {
     /// `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lambda function.
     pub arn: Option<Val<String>>,
     /// `CrossAccountRole`.
+    ///
+    /// The cross account role for the configuration.
     ///
     /// - Pattern: `^arn:aws[a-zA-Z0-9-]*:iam::[0-9]{12}:role/.+$`.
     pub cross_account_role: Option<Val<String>>,
     /// `ExternalId`.
+    ///
+    /// The external ID (secret key) for the configuration.
     pub external_id: Option<Val<String>>,
 }
 
@@ -2157,9 +2389,13 @@ impl ToValue for Lambdas {
 impl Literal for Lambdas {}
 
 /// The [`ParallelExecutionBlockConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-parallelexecutionblockconfiguration.html) property type.
+///
+/// Configuration for steps that should be executed in parallel during a Region switch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParallelExecutionBlockConfiguration {
     /// `Steps`: required.
+    ///
+    /// The steps for a parallel execution block.
     pub steps: Option<Val<Vec<Step>>>,
 }
 
@@ -2399,17 +2635,26 @@ impl ToValue for RdsPromoteReadReplicaConfiguration {
 impl Literal for RdsPromoteReadReplicaConfiguration {}
 
 /// The [`RegionSwitchPlanConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-regionswitchplanconfiguration.html) property type.
+///
+/// Configuration for nested Region switch plans. This allows one Region switch plan to trigger another
+/// plan as part of its execution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegionSwitchPlanConfiguration {
     /// `Arn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the plan configuration.
     ///
     /// - Pattern: `^arn:aws[a-zA-Z-]*:arc-region-switch::[0-9]{12}:plan/([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?):([a-z0-9]{6})$`.
     pub arn: Option<Val<String>>,
     /// `CrossAccountRole`.
     ///
+    /// The cross account role for the configuration.
+    ///
     /// - Pattern: `^arn:aws[a-zA-Z0-9-]*:iam::[0-9]{12}:role/.+$`.
     pub cross_account_role: Option<Val<String>>,
     /// `ExternalId`.
+    ///
+    /// The external ID (secret key) for the configuration.
     pub external_id: Option<Val<String>>,
 }
 
@@ -2475,9 +2720,15 @@ impl ToValue for RegionSwitchPlanConfiguration {
 impl Literal for RegionSwitchPlanConfiguration {}
 
 /// The [`ReportConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-reportconfiguration.html) property type.
+///
+/// Configuration for automatic report generation for plan executions. When configured, Region switch
+/// automatically generates a report after each plan execution that includes execution events, plan
+/// configuration, and CloudWatch alarm states.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReportConfiguration {
     /// `ReportOutput`.
+    ///
+    /// The output configuration for the report.
     ///
     /// - Items: 1 to 1.
     pub report_output: Option<Val<Vec<ReportOutputConfiguration>>>,
@@ -2532,9 +2783,13 @@ impl ToValue for ReportConfiguration {
 impl Literal for ReportConfiguration {}
 
 /// The [`ReportOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-reportoutputconfiguration.html) property type.
+///
+/// Configuration for report output destinations used in a Region switch plan.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReportOutputConfiguration {
     /// `S3Configuration`.
+    ///
+    /// Configuration for delivering reports to an Amazon S3 bucket.
     pub s3_configuration: Option<Val<S3ReportOutputConfiguration>>,
 }
 
@@ -2584,25 +2839,39 @@ impl ToValue for ReportOutputConfiguration {
 impl Literal for ReportOutputConfiguration {}
 
 /// The [`Route53HealthCheckConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-route53healthcheckconfiguration.html) property type.
+///
+/// The Amazon Route 53 health check configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Route53HealthCheckConfiguration {
     /// `CrossAccountRole`.
     ///
+    /// The cross account role for the configuration.
+    ///
     /// - Pattern: `^arn:aws[a-zA-Z0-9-]*:iam::[0-9]{12}:role/.+$`.
     pub cross_account_role: Option<Val<String>>,
     /// `ExternalId`.
+    ///
+    /// The external ID (secret key) for the configuration.
     pub external_id: Option<Val<String>>,
     /// `HostedZoneId`: required.
+    ///
+    /// The Amazon Route 53 health check configuration hosted zone ID.
     ///
     /// - Length: 1 to 32.
     pub hosted_zone_id: Option<Val<String>>,
     /// `RecordName`: required.
     ///
+    /// The Amazon Route 53 health check configuration record name.
+    ///
     /// - Length: 1 to 1024.
     pub record_name: Option<Val<String>>,
     /// `RecordSets`.
+    ///
+    /// The Amazon Route 53 health check configuration record sets.
     pub record_sets: Option<Val<Vec<Route53ResourceRecordSet>>>,
     /// `TimeoutMinutes`.
+    ///
+    /// The Amazon Route 53 health check configuration time out (in minutes).
     ///
     /// - Minimum: 1.
     pub timeout_minutes: Option<Val<f64>>,
@@ -2705,13 +2974,19 @@ impl ToValue for Route53HealthCheckConfiguration {
 impl Literal for Route53HealthCheckConfiguration {}
 
 /// The [`Route53ResourceRecordSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-route53resourcerecordset.html) property type.
+///
+/// The Amazon Route 53 record set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Route53ResourceRecordSet {
     /// `RecordSetIdentifier`.
     ///
+    /// The Amazon Route 53 record set identifier.
+    ///
     /// - Length: 1 to 1024.
     pub record_set_identifier: Option<Val<String>>,
     /// `Region`.
+    ///
+    /// The Amazon Route 53 record set Region.
     ///
     /// - Pattern: `^[a-z]{2}-[a-z-]+-\d+$`.
     pub region: Option<Val<String>>,
@@ -2767,13 +3042,21 @@ impl ToValue for Route53ResourceRecordSet {
 impl Literal for Route53ResourceRecordSet {}
 
 /// The [`S3ReportOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-s3reportoutputconfiguration.html) property type.
+///
+/// Configuration for delivering generated reports to an Amazon S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3ReportOutputConfiguration {
     /// `BucketOwner`.
     ///
+    /// The AWS account ID that owns the S3 bucket. Required to ensure the bucket is still owned by the same
+    /// expected owner at generation time.
+    ///
     /// - Pattern: `^\d{12}$`.
     pub bucket_owner: Option<Val<String>>,
     /// `BucketPath`.
+    ///
+    /// The S3 bucket name and optional prefix where reports are stored. Format: bucket-name or
+    /// bucket-name/prefix.
     ///
     /// - Length: 3 to 512.
     /// - Pattern: `^(?:s3://)?[a-z0-9][a-z0-9-]{1,61}[a-z0-9](?:/[^/ ][^/]*)*/?$`.
@@ -2830,19 +3113,29 @@ impl ToValue for S3ReportOutputConfiguration {
 impl Literal for S3ReportOutputConfiguration {}
 
 /// The [`Service`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-service.html) property type.
+///
+/// The service for a cross account role.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Service {
     /// `ClusterArn`.
+    ///
+    /// The cluster Amazon Resource Name (ARN) for a service.
     ///
     /// - Pattern: `^arn:aws[a-zA-Z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/[a-zA-Z0-9_-]{1,255}$`.
     pub cluster_arn: Option<Val<String>>,
     /// `CrossAccountRole`.
     ///
+    /// The cross account role for a service.
+    ///
     /// - Pattern: `^arn:aws[a-zA-Z0-9-]*:iam::[0-9]{12}:role/.+$`.
     pub cross_account_role: Option<Val<String>>,
     /// `ExternalId`.
+    ///
+    /// The external ID (secret key) for the service.
     pub external_id: Option<Val<String>>,
     /// `ServiceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for a service.
     ///
     /// - Pattern: `^arn:aws[a-zA-Z-]*:ecs:[a-z0-9-]+:\d{12}:service/[a-zA-Z0-9_-]+/[a-zA-Z0-9_-]{1,255}$`.
     pub service_arn: Option<Val<String>>,
@@ -2910,15 +3203,26 @@ impl ToValue for Service {
 impl Literal for Service {}
 
 /// The [`Step`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-step.html) property type.
+///
+/// Represents a step in a Region switch plan workflow. Each step performs a specific action during the
+/// Region switch process.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Step {
     /// `Description`.
+    ///
+    /// The description of a step in a workflow.
     pub description: Option<Val<String>>,
     /// `ExecutionBlockConfiguration`: required.
+    ///
+    /// The configuration for an execution block in a workflow.
     pub execution_block_configuration: Option<Val<ExecutionBlockConfiguration>>,
     /// `ExecutionBlockType`: required.
+    ///
+    /// The type of an execution block in a workflow.
     pub execution_block_type: Option<Val<ExecutionBlockType>>,
     /// `Name`: required.
+    ///
+    /// The name of a step in a workflow.
     pub name: Option<Val<String>>,
 }
 
@@ -3008,19 +3312,31 @@ impl ToValue for Step {
 impl Literal for Step {}
 
 /// The [`Trigger`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-trigger.html) property type.
+///
+/// Defines a condition that can automatically trigger the execution of a Region switch plan.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Trigger {
     /// `Action`: required.
+    ///
+    /// The action to perform when the trigger fires. Valid values include ACTIVATE and DEACTIVATE.
     pub action: Option<Val<WorkflowTargetAction>>,
     /// `Conditions`: required.
+    ///
+    /// The conditions that must be met for the trigger to fire.
     ///
     /// - Items: 1 to 10.
     pub conditions: Option<Val<Vec<TriggerCondition>>>,
     /// `Description`.
+    ///
+    /// The description for a trigger.
     pub description: Option<Val<String>>,
     /// `MinDelayMinutesBetweenExecutions`: required.
+    ///
+    /// The minimum time, in minutes, that must elapse between automatic executions of the plan.
     pub min_delay_minutes_between_executions: Option<Val<f64>>,
     /// `TargetRegion`: required.
+    ///
+    /// The AWS Region for a trigger.
     ///
     /// - Pattern: `^[a-z]{2}-[a-z-]+-\d+$`.
     pub target_region: Option<Val<String>>,
@@ -3123,11 +3439,17 @@ impl ToValue for Trigger {
 impl Literal for Trigger {}
 
 /// The [`TriggerCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-triggercondition.html) property type.
+///
+/// Defines a condition that must be met for a trigger to fire.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TriggerCondition {
     /// `AssociatedAlarmName`: required.
+    ///
+    /// The name of the CloudWatch alarm associated with the condition.
     pub associated_alarm_name: Option<Val<String>>,
     /// `Condition`: required.
+    ///
+    /// The condition that must be met. Valid values include ALARM and OK.
     pub condition: Option<Val<AlarmCondition>>,
 }
 
@@ -3194,15 +3516,26 @@ impl ToValue for TriggerCondition {
 impl Literal for TriggerCondition {}
 
 /// The [`Workflow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arcregionswitch-plan-workflow.html) property type.
+///
+/// Represents a workflow in a Region switch plan. A workflow defines a sequence of steps to execute
+/// during a Region switch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Workflow {
     /// `Steps`.
+    ///
+    /// The steps that make up the workflow.
     pub steps: Option<Val<Vec<Step>>>,
     /// `WorkflowDescription`.
+    ///
+    /// The description of the workflow.
     pub workflow_description: Option<Val<String>>,
     /// `WorkflowTargetAction`: required.
+    ///
+    /// The action that the workflow performs. Valid values include ACTIVATE and DEACTIVATE.
     pub workflow_target_action: Option<Val<WorkflowTargetAction>>,
     /// `WorkflowTargetRegion`.
+    ///
+    /// The AWS Region that the workflow targets.
     ///
     /// - Pattern: `^[a-z]{2}-[a-z-]+-\d+$`.
     pub workflow_target_region: Option<Val<String>>,
@@ -3307,9 +3640,18 @@ impl AlarmCondition {
             AlarmCondition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AlarmCondition {
+    const VALUES: &'static [&'static str] = &["red", "green"];
+    fn as_str(&self) -> &str {
+        AlarmCondition::as_str(self)
     }
 }
 
@@ -3354,9 +3696,18 @@ impl AlarmType {
             AlarmType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AlarmType {
+    const VALUES: &'static [&'static str] = &["applicationHealth", "trigger"];
+    fn as_str(&self) -> &str {
+        AlarmType::as_str(self)
     }
 }
 
@@ -3398,9 +3749,18 @@ impl DocumentDbUngracefulBehavior {
             DocumentDbUngracefulBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DocumentDbUngracefulBehavior {
+    const VALUES: &'static [&'static str] = &["failover"];
+    fn as_str(&self) -> &str {
+        DocumentDbUngracefulBehavior::as_str(self)
     }
 }
 
@@ -3477,9 +3837,32 @@ impl ExecutionBlockType {
             ExecutionBlockType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ExecutionBlockType {
+    const VALUES: &'static [&'static str] = &[
+        "CustomActionLambda",
+        "ManualApproval",
+        "AuroraGlobalDatabase",
+        "EC2AutoScaling",
+        "ARCRoutingControl",
+        "ARCRegionSwitchPlan",
+        "Parallel",
+        "ECSServiceScaling",
+        "EKSResourceScaling",
+        "Route53HealthCheck",
+        "DocumentDb",
+        "RdsPromoteReadReplica",
+        "RdsCreateCrossRegionReplica",
+    ];
+    fn as_str(&self) -> &str {
+        ExecutionBlockType::as_str(self)
     }
 }
 
@@ -3532,9 +3915,18 @@ impl GlobalAuroraUngracefulBehavior {
             GlobalAuroraUngracefulBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GlobalAuroraUngracefulBehavior {
+    const VALUES: &'static [&'static str] = &["failover"];
+    fn as_str(&self) -> &str {
+        GlobalAuroraUngracefulBehavior::as_str(self)
     }
 }
 
@@ -3578,9 +3970,18 @@ impl RecoveryApproach {
             RecoveryApproach::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RecoveryApproach {
+    const VALUES: &'static [&'static str] = &["activeActive", "activePassive"];
+    fn as_str(&self) -> &str {
+        RecoveryApproach::as_str(self)
     }
 }
 
@@ -3631,9 +4032,19 @@ impl RegionToRunIn {
             RegionToRunIn::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RegionToRunIn {
+    const VALUES: &'static [&'static str] =
+        &["activatingRegion", "deactivatingRegion", "activeRegion", "inactiveRegion"];
+    fn as_str(&self) -> &str {
+        RegionToRunIn::as_str(self)
     }
 }
 
@@ -3680,9 +4091,18 @@ impl RoutingControlStateChange {
             RoutingControlStateChange::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RoutingControlStateChange {
+    const VALUES: &'static [&'static str] = &["On", "Off"];
+    fn as_str(&self) -> &str {
+        RoutingControlStateChange::as_str(self)
     }
 }
 
@@ -3730,9 +4150,18 @@ impl WorkflowTargetAction {
             WorkflowTargetAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WorkflowTargetAction {
+    const VALUES: &'static [&'static str] = &["activate", "deactivate", "postRecovery"];
+    fn as_str(&self) -> &str {
+        WorkflowTargetAction::as_str(self)
     }
 }
 

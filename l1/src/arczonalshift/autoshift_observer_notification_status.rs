@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::ARCZonalShift::AutoshiftObserverNotificationStatus`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-arczonalshift-autoshiftobservernotificationstatus.html) resource type.
 ///
+/// Definition of AWS::ARCZonalShift::AutoshiftObserverNotificationStatus Resource Type
+///
 /// Build it with [`AutoshiftObserverNotificationStatus::builder`]; adding it to a stack returns a [`AutoshiftObserverNotificationStatusHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoshiftObserverNotificationStatus {
@@ -88,10 +90,14 @@ impl Deref for AutoshiftObserverNotificationStatusHandle {
 
 impl AutoshiftObserverNotificationStatusHandle {
     /// `Fn::GetAtt` `AccountId`.
+    ///
+    /// User account id, used as part of the primary identifier for the resource
     pub fn attr_account_id(&self) -> Val<String> {
         self.0.get_att("AccountId")
     }
     /// `Fn::GetAtt` `Region`.
+    ///
+    /// Region, used as part of the primary identifier for the resource
     pub fn attr_region(&self) -> Val<String> {
         self.0.get_att("Region")
     }
@@ -129,9 +135,18 @@ impl AutoshiftObserverNotificationStatusProperty {
             AutoshiftObserverNotificationStatusProperty::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AutoshiftObserverNotificationStatusProperty {
+    const VALUES: &'static [&'static str] = &["ENABLED"];
+    fn as_str(&self) -> &str {
+        AutoshiftObserverNotificationStatusProperty::as_str(self)
     }
 }
 

@@ -5,16 +5,49 @@ use crate::rt::*;
 
 /// The [`AWS::ARCZonalShift::ZonalAutoshiftConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-arczonalshift-zonalautoshiftconfiguration.html) resource type.
 ///
+/// The zonal autoshift configuration for a resource includes the practice run configuration and the
+/// status for running autoshifts, zonal autoshift status. When a resource has a practice run
+/// configuation, ARC starts weekly zonal shifts for the resource, to shift traffic away from an
+/// Availability Zone. Weekly practice runs help you to make sure that your application can continue to
+/// operate normally with the loss of one Availability Zone.
+///
+/// You can update the zonal autoshift autoshift status to enable or disable zonal autoshift. When zonal
+/// autoshift is `ENABLED` , you authorize AWS to shift away resource traffic for an application from an
+/// Availability Zone during events, on your behalf, to help reduce time to recovery. Traffic is also
+/// shifted away for the required weekly practice runs.
+///
 /// Build it with [`ZonalAutoshiftConfiguration::builder`]; adding it to a stack returns a [`ZonalAutoshiftConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZonalAutoshiftConfiguration {
     /// `PracticeRunConfiguration`.
+    ///
+    /// A practice run configuration for a resource includes the Amazon CloudWatch alarms that you've
+    /// specified for a practice run, as well as any blocked dates or blocked windows for the practice run.
+    /// When a resource has a practice run configuration, ARC shifts traffic for the resource weekly for
+    /// practice runs.
+    ///
+    /// Practice runs are required for zonal autoshift. The zonal shifts that ARC starts for practice runs
+    /// help you to ensure that shifting away traffic from an Availability Zone during an autoshift is safe
+    /// for your application.
+    ///
+    /// You can update or delete a practice run configuration. Before you delete a practice run
+    /// configuration, you must disable zonal autoshift for the resource. A practice run configuration is
+    /// required when zonal autoshift is enabled.
     pub practice_run_configuration: Option<Val<PracticeRunConfiguration>>,
     /// `ResourceIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The identifier for the resource that AWS shifts traffic for. The identifier is the Amazon Resource
+    /// Name (ARN) for the resource.
+    ///
+    /// At this time, supported resources are Network Load Balancers and Application Load Balancers.
     ///
     /// - Length: 8 to 1024.
     pub resource_identifier: Option<Val<String>>,
     /// `ZonalAutoshiftStatus`.
+    ///
+    /// When zonal autoshift is `ENABLED` , you authorize AWS to shift away resource traffic for an
+    /// application from an Availability Zone during events, on your behalf, to help reduce time to
+    /// recovery. Traffic is also shifted away for the required weekly practice runs.
     pub zonal_autoshift_status: Option<Val<ZonalAutoshiftStatus>>,
 }
 
@@ -116,14 +149,32 @@ impl ZonalAutoshiftConfigurationHandle {
 }
 
 /// The [`ControlCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arczonalshift-zonalautoshiftconfiguration-controlcondition.html) property type.
+///
+/// A control condition is an alarm that you specify for a practice run. When you configure practice
+/// runs with zonal autoshift for a resource, you specify Amazon CloudWatch alarms, which you create in
+/// CloudWatch to use with the practice run. The alarms that you specify are an *outcome alarm* , to
+/// monitor application health during practice runs and, optionally, a *blocking alarm* , to block
+/// practice runs from starting or to interrupt a practice run in progress.
+///
+/// Control condition alarms do not apply for autoshifts.
+///
+/// For more information, see [Considerations when you configure zonal
+/// autoshift](https://docs.aws.amazon.com/r53recovery/latest/dg/arc-zonal-autoshift.considerations.html)
+/// in the ARC Developer Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ControlCondition {
     /// `AlarmIdentifier`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for an Amazon CloudWatch alarm that you specify as a control
+    /// condition for a practice run.
     ///
     /// - Length: 8 to 1024.
     /// - Pattern: `^.*$`.
     pub alarm_identifier: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of alarm specified for a practice run. You can only specify Amazon CloudWatch alarms for
+    /// practice runs, so the only valid value is `CLOUDWATCH` .
     ///
     /// - Length: 8 to 10.
     /// - Pattern: `^[a-zA-Z]*$`.
@@ -197,21 +248,54 @@ impl ToValue for ControlCondition {
 impl Literal for ControlCondition {}
 
 /// The [`PracticeRunConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-arczonalshift-zonalautoshiftconfiguration-practicerunconfiguration.html) property type.
+///
+/// A practice run configuration for a resource includes the Amazon CloudWatch alarms that you've
+/// specified for a practice run, as well as any blocked dates or blocked windows for the practice run.
+///
+/// When a resource has a practice run configuation, ARC starts weekly zonal shifts for the resource, to
+/// shift traffic away from an Availability Zone. Weekly practice runs help you to make sure that your
+/// application can continue to operate normally with the loss of one Availability Zone.
+///
+/// You can update or delete a practice run configuration. When you delete a practice run configuration,
+/// zonal autoshift is disabled for the resource. A practice run configuration is required when zonal
+/// autoshift is enabled.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PracticeRunConfiguration {
     /// `BlockedDates`.
+    ///
+    /// An array of one or more dates that you can specify when AWS does not start practice runs for a
+    /// resource. Dates are in UTC.
+    ///
+    /// Specify blocked dates in the format `YYYY-MM-DD` , separated by spaces.
     ///
     /// - Items: 0 to 15.
     pub blocked_dates: Option<Val<Vec<String>>>,
     /// `BlockedWindows`.
     ///
+    /// An array of one or more days and times that you can specify when ARC does not start practice runs
+    /// for a resource. Days and times are in UTC.
+    ///
+    /// Specify blocked windows in the format `DAY:HH:MM-DAY:HH:MM` , separated by spaces. For example,
+    /// `MON:18:30-MON:19:30 TUE:18:30-TUE:19:30` .
+    ///
+    /// > Blocked windows have to start and end on the same day. Windows that span multiple days aren't
+    /// supported.
+    ///
     /// - Items: 0 to 15.
     pub blocked_windows: Option<Val<Vec<String>>>,
     /// `BlockingAlarms`.
     ///
+    /// An optional alarm that you can specify that blocks practice runs when the alarm is in an `ALARM`
+    /// state. When a blocking alarm goes into an `ALARM` state, it prevents practice runs from being
+    /// started, and ends practice runs that are in progress.
+    ///
     /// - Items: 1 to 1.
     pub blocking_alarms: Option<Val<Vec<ControlCondition>>>,
     /// `OutcomeAlarms`: required.
+    ///
+    /// The alarm that you specify to monitor the health of your application during practice runs. When the
+    /// outcome alarm goes into an `ALARM` state, the practice run is ended and the outcome is set to
+    /// `FAILED` .
     ///
     /// - Items: 1 to 1.
     pub outcome_alarms: Option<Val<Vec<ControlCondition>>>,
@@ -330,9 +414,18 @@ impl ZonalAutoshiftStatus {
             ZonalAutoshiftStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ZonalAutoshiftStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED"];
+    fn as_str(&self) -> &str {
+        ZonalAutoshiftStatus::as_str(self)
     }
 }
 

@@ -5,18 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::Athena::CapacityReservation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-athena-capacityreservation.html) resource type.
 ///
+/// Specifies a capacity reservation with the provided name and number of requested data processing
+/// units.
+///
 /// Build it with [`CapacityReservation::builder`]; adding it to a stack returns a [`CapacityReservationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityReservation {
     /// `CapacityAssignmentConfiguration`.
+    ///
+    /// Assigns Athena workgroups (and hence their queries) to capacity reservations. A capacity reservation
+    /// can have only one capacity assignment configuration, but the capacity assignment configuration can
+    /// be made up of multiple individual assignments. Each assignment specifies how Athena queries can
+    /// consume capacity from the capacity reservation that their workgroup is mapped to.
     pub capacity_assignment_configuration: Option<Val<CapacityAssignmentConfiguration>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the capacity reservation.
     ///
     /// - Pattern: `[a-zA-Z0-9._-]{1,128}`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to the capacity reservation.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetDpus`: required.
+    ///
+    /// The number of data processing units requested.
     ///
     /// - Minimum: 1.
     /// - Format: `int64`.
@@ -117,22 +135,32 @@ impl Deref for CapacityReservationHandle {
 
 impl CapacityReservationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the capacity reservation.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the capacity reservation.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `AllocatedDpus`.
+    ///
+    /// The number of data processing units currently allocated.
     pub fn attr_allocated_dpus(&self) -> Val<i64> {
         self.0.get_att("AllocatedDpus")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time in UTC epoch millis when the capacity reservation was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastSuccessfulAllocationTime`.
+    ///
+    /// The time of the most recent capacity allocation that succeeded.
     pub fn attr_last_successful_allocation_time(&self) -> Val<String> {
         self.0.get_att("LastSuccessfulAllocationTime")
     }
@@ -147,9 +175,13 @@ impl CapacityReservationHandle {
 }
 
 /// The [`CapacityAssignment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-capacityreservation-capacityassignment.html) property type.
+///
+/// A mapping between one or more workgroups and a capacity reservation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityAssignment {
     /// `WorkgroupNames`: required.
+    ///
+    /// The list of workgroup names for the capacity assignment.
     pub workgroup_names: Option<Val<Vec<String>>>,
 }
 
@@ -209,9 +241,16 @@ impl ToValue for CapacityAssignment {
 impl Literal for CapacityAssignment {}
 
 /// The [`CapacityAssignmentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-capacityreservation-capacityassignmentconfiguration.html) property type.
+///
+/// Assigns Athena workgroups (and hence their queries) to capacity reservations. A capacity reservation
+/// can have only one capacity assignment configuration, but the capacity assignment configuration can
+/// be made up of multiple individual assignments. Each assignment specifies how Athena queries can
+/// consume capacity from the capacity reservation that their workgroup is mapped to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityAssignmentConfiguration {
     /// `CapacityAssignments`: required.
+    ///
+    /// The list of assignments that make up the capacity assignment configuration.
     pub capacity_assignments: Option<Val<Vec<CapacityAssignment>>>,
 }
 

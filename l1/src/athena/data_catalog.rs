@@ -5,28 +5,108 @@ use crate::rt::*;
 
 /// The [`AWS::Athena::DataCatalog`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-athena-datacatalog.html) resource type.
 ///
+/// The AWS::Athena::DataCatalog resource specifies an Amazon Athena data catalog, which contains a
+/// name, description, type, parameters, and tags. For more information, see
+/// [DataCatalog](https://docs.aws.amazon.com/athena/latest/APIReference/API_DataCatalog.html) in the *Amazon
+/// Athena API Reference* .
+///
 /// Build it with [`DataCatalog::builder`]; adding it to a stack returns a [`DataCatalogHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataCatalog {
     /// `ConnectionType`.
+    ///
+    /// The type of connection for a `FEDERATED` data catalog (for example, `REDSHIFT` , `MYSQL` , or
+    /// `SQLSERVER` ). For information about individual connectors, see [Available data source
+    /// connectors](https://docs.aws.amazon.com/athena/latest/ug/connectors-available.html) .
     pub connection_type: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A description of the data catalog.
     ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `Error`.
+    ///
+    /// Text of the error that occurred during data catalog creation or deletion.
     pub error: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the data catalog. The catalog name must be unique for the AWS account and can use a
+    /// maximum of 128 alphanumeric, underscore, at sign, or hyphen characters.
     ///
     /// - Length: 1 to 256.
     pub name: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// Specifies the Lambda function or functions to use for creating the data catalog. This is a mapping
+    /// whose values depend on the catalog type.
+    ///
+    /// - For the `HIVE` data catalog type, use the following syntax. The `metadata-function` parameter is
+    ///   required. `The sdk-version` parameter is optional and defaults to the currently supported version.
+    ///
+    /// `metadata-function= *lambda_arn* , sdk-version= *version_number*`
+    /// - For the `LAMBDA` data catalog type, use one of the following sets of required parameters, but not
+    ///   both.
+    ///
+    /// - If you have one Lambda function that processes metadata and another for reading the actual data,
+    ///   use the following syntax. Both parameters are required.
+    ///
+    /// `metadata-function= *lambda_arn* , record-function= *lambda_arn*`
+    /// - If you have a composite Lambda function that processes both metadata and data, use the following
+    ///   syntax to specify your Lambda function.
+    ///
+    /// `function= *lambda_arn*`
+    /// - The `GLUE` type takes a catalog ID parameter and is required. The `*catalog_id*` is the account ID
+    ///   of the AWS account to which the AWS Glue Data Catalog belongs.
+    ///
+    /// `catalog-id= *catalog_id*`
+    ///
+    /// - The `GLUE` data catalog type also applies to the default `AwsDataCatalog` that already exists in
+    ///   your account, of which you can have only one and cannot modify.
+    /// - The `FEDERATED` data catalog type uses one of the following parameters, but not both. Use
+    ///   `connection-arn` for an existing AWS Glue connection. Use `connection-type` and
+    ///   `connection-properties` to specify the configuration setting for a new connection.
+    ///
+    /// - `connection-arn: *<glue_connection_arn_to_reuse>*`
+    /// - `lambda-role-arn` (optional): The execution role to use for the Lambda function. If not provided,
+    ///   one is created.
+    /// - `connection-type:MYSQL|REDSHIFT|...., connection-properties:" *<json_string>* "`
+    ///
+    /// For *`<json_string>`* , use escaped JSON text, as in the following example.
+    ///
+    /// `"{\"spill_bucket\":\"my_spill\",\"spill_prefix\":\"athena-spill\",\"host\":\"abc12345.snowflakecomputing.com\",\"port\":\"1234\",\"warehouse\":\"DEV_WH\",\"database\":\"TEST\",\"schema\":\"PUBLIC\",\"SecretArn\":\"arn:aws:secretsmanager:ap-south-1:111122223333:secret:snowflake-XHb67j\"}"`
     pub parameters: Option<Val<BTreeMap<String, String>>>,
     /// `Status`.
+    ///
+    /// The status of the creation or deletion of the data catalog.
+    ///
+    /// - The `LAMBDA` , `GLUE` , and `HIVE` data catalog types are created synchronously. Their status is
+    ///   either `CREATE_COMPLETE` or `CREATE_FAILED` .
+    /// - The `FEDERATED` data catalog type is created asynchronously.
+    ///
+    /// Data catalog creation status:
+    ///
+    /// - `CREATE_IN_PROGRESS` : Federated data catalog creation in progress.
+    /// - `CREATE_COMPLETE` : Data catalog creation complete.
+    /// - `CREATE_FAILED` : Data catalog could not be created.
+    /// - `CREATE_FAILED_CLEANUP_IN_PROGRESS` : Federated data catalog creation failed and is being removed.
+    /// - `CREATE_FAILED_CLEANUP_COMPLETE` : Federated data catalog creation failed and was removed.
+    /// - `CREATE_FAILED_CLEANUP_FAILED` : Federated data catalog creation failed but could not be removed.
+    ///
+    /// Data catalog deletion status:
+    ///
+    /// - `DELETE_IN_PROGRESS` : Federated data catalog deletion in progress.
+    /// - `DELETE_COMPLETE` : Federated data catalog deleted.
+    /// - `DELETE_FAILED` : Federated data catalog could not be deleted.
     pub status: Option<Val<Status>>,
     /// `Tags`.
+    ///
+    /// The tags (key-value pairs) to associate with this resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required.
+    ///
+    /// The type of data catalog: `LAMBDA` for a federated catalog, `GLUE` for AWS Glue Catalog, or `HIVE`
+    /// for an external hive metastore.
     pub type_: Option<Val<Type>>,
 }
 
@@ -278,9 +358,28 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &[
+        "CREATE_IN_PROGRESS",
+        "CREATE_COMPLETE",
+        "CREATE_FAILED",
+        "CREATE_FAILED_CLEANUP_IN_PROGRESS",
+        "CREATE_FAILED_CLEANUP_COMPLETE",
+        "CREATE_FAILED_CLEANUP_FAILED",
+        "DELETE_IN_PROGRESS",
+        "DELETE_COMPLETE",
+        "DELETE_FAILED",
+    ];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 
@@ -338,9 +437,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["LAMBDA", "GLUE", "HIVE", "FEDERATED"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,26 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::Athena::NamedQuery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-athena-namedquery.html) resource type.
 ///
+/// The `AWS::Athena::NamedQuery` resource specifies an Amazon Athena saved query, where `QueryString`
+/// contains the SQL query statements that make up the query.
+///
 /// Build it with [`NamedQuery::builder`]; adding it to a stack returns a [`NamedQueryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NamedQuery {
     /// `Database`: required. Changing it replaces the resource.
     ///
+    /// The database to which the query belongs.
+    ///
     /// - Length: 1 to 255.
     pub database: Option<Val<String>>,
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// The query description.
     ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The query name.
+    ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `QueryString`: required. Changing it replaces the resource.
     ///
+    /// The SQL statements that make up the query.
+    ///
     /// - Length: 1 to 262144.
     pub query_string: Option<Val<String>>,
     /// `WorkGroup`. Changing it replaces the resource.
+    ///
+    /// The name of the workgroup that contains the named query.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9._-]{1,128}$`.
@@ -130,6 +143,8 @@ impl Deref for NamedQueryHandle {
 
 impl NamedQueryHandle {
     /// `Fn::GetAtt` `NamedQueryId`.
+    ///
+    /// The unique ID of the query.
     pub fn attr_named_query_id(&self) -> Val<String> {
         self.0.get_att("NamedQueryId")
     }

@@ -5,23 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::Athena::PreparedStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-athena-preparedstatement.html) resource type.
 ///
+/// Specifies a prepared statement for use with SQL queries in Athena.
+///
 /// Build it with [`PreparedStatement::builder`]; adding it to a stack returns a [`PreparedStatementHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PreparedStatement {
     /// `Description`.
     ///
+    /// The description of the prepared statement.
+    ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `QueryStatement`: required.
+    ///
+    /// The query string for the prepared statement.
     ///
     /// - Length: 1 to 262144.
     pub query_statement: Option<Val<String>>,
     /// `StatementName`: required. Changing it replaces the resource.
     ///
+    /// The name of the prepared statement.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z_][a-zA-Z0-9_@:]{1,256}$`.
     pub statement_name: Option<Val<String>>,
     /// `WorkGroup`: required. Changing it replaces the resource.
+    ///
+    /// The workgroup to which the prepared statement belongs.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9._-]{1,128}$`.

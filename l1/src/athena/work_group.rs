@@ -5,26 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::Athena::WorkGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-athena-workgroup.html) resource type.
 ///
+/// The AWS::Athena::WorkGroup resource specifies an Amazon Athena workgroup, which contains a name,
+/// description, creation time, state, and other configuration, listed under `WorkGroupConfiguration` .
+/// Each workgroup enables you to isolate queries for you or your group from other queries in the same
+/// account. For more information, see
+/// [CreateWorkGroup](https://docs.aws.amazon.com/athena/latest/APIReference/API_CreateWorkGroup.html)
+/// in the *Amazon Athena API Reference* .
+///
 /// Build it with [`WorkGroup::builder`]; adding it to a stack returns a [`WorkGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkGroup {
     /// `Description`.
     ///
+    /// The workgroup description.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The workgroup name.
+    ///
     /// - Pattern: `[a-zA-Z0-9._-]{1,128}`.
     pub name: Option<Val<String>>,
     /// `RecursiveDeleteOption`.
+    ///
+    /// The option to delete a workgroup and its contents even if the workgroup contains any named queries.
+    /// The default is false.
     pub recursive_delete_option: Option<Val<bool>>,
     /// `State`.
+    ///
+    /// The state of the workgroup: ENABLED or DISABLED.
     pub state: Option<Val<State>>,
     /// `Tags`.
+    ///
+    /// The tags (key-value pairs) to associate with this resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `WorkGroupConfiguration`.
+    ///
+    /// The configuration of the workgroup, which includes the location in Amazon S3 where query results are
+    /// stored, the encryption option, if any, used for query results, whether Amazon CloudWatch Metrics are
+    /// enabled for the workgroup, and the limit for the amount of bytes scanned (cutoff) per query, if it
+    /// is specified. The `EnforceWorkGroupConfiguration` option determines whether workgroup settings
+    /// override client-side query settings.
     pub work_group_configuration: Option<Val<WorkGroupConfiguration>>,
     /// `WorkGroupConfigurationUpdates`.
+    ///
+    /// The configuration information that will be updated for this workgroup, which includes the location
+    /// in Amazon S3 where query results are stored, the encryption option, if any, used for query results,
+    /// whether the Amazon CloudWatch Metrics are enabled for the workgroup, whether the workgroup settings
+    /// override the client-side settings, and the data usage limit for the amount of bytes scanned per
+    /// query, if it is specified.
     pub work_group_configuration_updates: Option<Val<WorkGroupConfigurationUpdates>>,
 }
 
@@ -137,14 +167,29 @@ impl Deref for WorkGroupHandle {
 
 impl WorkGroupHandle {
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The date and time the workgroup was created, as a UNIX timestamp in seconds. For example:
+    /// `1582761016` .
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `WorkGroupConfiguration.EngineVersion.EffectiveEngineVersion`.
+    ///
+    /// Read only. The engine version on which the query runs. If the user requests a valid engine version
+    /// other than Auto, the effective engine version is the same as the engine version that the user
+    /// requested. If the user requests Auto, the effective engine version is chosen by Athena. When a
+    /// request to update the engine version is made by a CreateWorkGroup or UpdateWorkGroup operation, the
+    /// EffectiveEngineVersion field is ignored.
     pub fn attr_work_group_configuration_engine_version_effective_engine_version(&self) -> Val<String> {
         self.0.get_att("WorkGroupConfiguration.EngineVersion.EffectiveEngineVersion")
     }
     /// `Fn::GetAtt` `WorkGroupConfigurationUpdates.EngineVersion.EffectiveEngineVersion`.
+    ///
+    /// Read only. The engine version on which the query runs. If the user requests a valid engine version
+    /// other than Auto, the effective engine version is the same as the engine version that the user
+    /// requested. If the user requests Auto, the effective engine version is chosen by Athena. When a
+    /// request to update the engine version is made by a `CreateWorkGroup` or `UpdateWorkGroup` operation,
+    /// the `EffectiveEngineVersion` field is ignored.
     pub fn attr_work_group_configuration_updates_engine_version_effective_engine_version(&self) -> Val<String> {
         self.0.get_att("WorkGroupConfigurationUpdates.EngineVersion.EffectiveEngineVersion")
     }
@@ -159,9 +204,25 @@ impl WorkGroupHandle {
 }
 
 /// The [`AclConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-workgroup-aclconfiguration.html) property type.
+///
+/// Indicates that an Amazon S3 canned ACL should be set to control ownership of stored query results,
+/// including data files inserted by Athena as the result of statements like CTAS or INSERT INTO. When
+/// Athena stores query results in Amazon S3, the canned ACL is set with the `x-amz-acl` request header.
+/// For more information about S3 Object Ownership, see [Object Ownership
+/// settings](https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html#object-ownership-overview)
+/// in the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AclConfiguration {
     /// `S3AclOption`: required.
+    ///
+    /// The Amazon S3 canned ACL that Athena should specify when storing query results, including data files
+    /// inserted by Athena as the result of statements like CTAS or INSERT INTO. Currently the only
+    /// supported canned ACL is `BUCKET_OWNER_FULL_CONTROL` . If a query runs in a workgroup and the
+    /// workgroup overrides client-side settings, then the Amazon S3 canned ACL specified in the workgroup's
+    /// settings is used for all queries that run in the workgroup. For more information about Amazon S3
+    /// canned ACLs, see [Canned
+    /// ACL](https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html#canned-acl) in the *Amazon
+    /// S3 User Guide* .
     pub s3_acl_option: Option<Val<S3AclOption>>,
 }
 
@@ -212,11 +273,17 @@ impl ToValue for AclConfiguration {
 impl Literal for AclConfiguration {}
 
 /// The [`Classification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-workgroup-classification.html) property type.
+///
+/// A classification refers to a set of specific configurations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Classification {
     /// `Name`.
+    ///
+    /// The name of the configuration classification.
     pub name: Option<Val<String>>,
     /// `Properties`.
+    ///
+    /// A set of properties specified within a configuration classification.
     pub properties: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -275,15 +342,25 @@ impl ToValue for Classification {
 impl Literal for Classification {}
 
 /// The [`CloudWatchLoggingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-workgroup-cloudwatchloggingconfiguration.html) property type.
+///
+/// Configuration settings for delivering logs to Amazon CloudWatch log groups.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLoggingConfiguration {
     /// `Enabled`.
+    ///
+    /// Enables CloudWatch logging.
     pub enabled: Option<Val<bool>>,
     /// `LogGroup`.
+    ///
+    /// The name of the log group in Amazon CloudWatch Logs where you want to publish your logs.
     pub log_group: Option<Val<String>>,
     /// `LogStreamNamePrefix`.
+    ///
+    /// Prefix for the CloudWatch log stream name.
     pub log_stream_name_prefix: Option<Val<String>>,
     /// `LogTypes`.
+    ///
+    /// The types of logs that you want to publish to CloudWatch.
     pub log_types: Option<Val<BTreeMap<String, Vec<String>>>>,
 }
 
@@ -354,9 +431,15 @@ impl ToValue for CloudWatchLoggingConfiguration {
 impl Literal for CloudWatchLoggingConfiguration {}
 
 /// The [`CustomerContentEncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-workgroup-customercontentencryptionconfiguration.html) property type.
+///
+/// Specifies the customer managed KMS key that is used to encrypt the user's data stores in Athena.
+/// When an AWS managed key is used, this value is null. This setting does not apply to Athena SQL
+/// workgroups.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomerContentEncryptionConfiguration {
     /// `KmsKey`: required.
+    ///
+    /// The customer managed KMS key that is used to encrypt the user's data stores in Athena.
     pub kms_key: Option<Val<String>>,
 }
 
@@ -411,11 +494,24 @@ impl ToValue for CustomerContentEncryptionConfiguration {
 impl Literal for CustomerContentEncryptionConfiguration {}
 
 /// The [`EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-workgroup-encryptionconfiguration.html) property type.
+///
+/// If query results are encrypted in Amazon S3, indicates the encryption option used (for example,
+/// `SSE_KMS` or `CSE_KMS` ) and key information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfiguration {
     /// `EncryptionOption`: required.
+    ///
+    /// Indicates whether Amazon S3 server-side encryption with Amazon S3-managed keys ( `SSE_S3` ),
+    /// server-side encryption with KMS-managed keys ( `SSE_KMS` ), or client-side encryption with
+    /// KMS-managed keys ( `CSE_KMS` ) is used.
+    ///
+    /// If a query runs in a workgroup and the workgroup overrides client-side settings, then the
+    /// workgroup's setting for encryption is used. It specifies whether query results must be encrypted,
+    /// for all queries that run in this workgroup.
     pub encryption_option: Option<Val<EncryptionOption>>,
     /// `KmsKey`.
+    ///
+    /// For `SSE_KMS` and `CSE_KMS` , this is the KMS key ARN or ID.
     pub kms_key: Option<Val<String>>,
 }
 
@@ -479,19 +575,46 @@ impl ToValue for EncryptionConfiguration {
 impl Literal for EncryptionConfiguration {}
 
 /// The [`EngineConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-workgroup-engineconfiguration.html) property type.
+///
+/// The engine configuration for the workgroup, which includes the minimum/maximum number of Data
+/// Processing Units (DPU) that queries should use when running in provisioned capacity. If not
+/// specified, Athena uses default values (Default value for min is 4 and for max is Minimum of 124 and
+/// allocated DPUs).
+///
+/// To specify DPU values for PC queries the WG containing EngineConfiguration should have the following
+/// values: The name of the Classifications should be `athena-query-engine-properties` , with the only
+/// allowed properties as `max-dpu-count` and `min-dpu-count` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EngineConfiguration {
     /// `AdditionalConfigs`.
+    ///
+    /// Contains additional notebook engine `MAP<string, string>` parameter mappings in the form of
+    /// key-value pairs. To specify an Athena notebook that the Jupyter server will download and serve,
+    /// specify a value for the `StartSessionRequest$NotebookVersion` field, and then add a key named
+    /// `NotebookId` to `AdditionalConfigs` that has the value of the Athena notebook ID.
     pub additional_configs: Option<Val<BTreeMap<String, String>>>,
     /// `Classifications`.
+    ///
+    /// The configuration classifications that can be specified for the engine.
     pub classifications: Option<Val<Vec<Classification>>>,
     /// `CoordinatorDpuSize`.
+    ///
+    /// The number of DPUs to use for the coordinator. A coordinator is a special executor that orchestrates
+    /// processing work and manages other executors in a notebook session. The default is 1.
     pub coordinator_dpu_size: Option<Val<i64>>,
     /// `DefaultExecutorDpuSize`.
+    ///
+    /// The default number of DPUs to use for executors. An executor is the smallest unit of compute that a
+    /// notebook session can request from Athena. The default is 1.
     pub default_executor_dpu_size: Option<Val<i64>>,
     /// `MaxConcurrentDpus`.
+    ///
+    /// The maximum number of DPUs that can run concurrently.
     pub max_concurrent_dpus: Option<Val<i64>>,
     /// `SparkProperties`.
+    ///
+    /// Specifies custom jar files and Spark properties for use cases like cluster encryption, table
+    /// formats, and general Spark tuning.
     pub spark_properties: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -584,11 +707,14 @@ impl ToValue for EngineConfiguration {
 impl Literal for EngineConfiguration {}
 
 /// The [`EngineVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-workgroup-engineversion.html) property type.
+///
+/// The Athena engine version for running queries, or the PySpark engine version for running sessions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EngineVersion {
-    /// `EffectiveEngineVersion`.
-    pub effective_engine_version: Option<Val<String>>,
     /// `SelectedEngineVersion`.
+    ///
+    /// The engine version requested by the user. Possible values are determined by the output of
+    /// `ListEngineVersions` , including AUTO. The default is AUTO.
     pub selected_engine_version: Option<Val<String>>,
 }
 
@@ -606,7 +732,6 @@ impl EngineVersion {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "EffectiveEngineVersion", &self.effective_engine_version);
         put(&mut m, "SelectedEngineVersion", &self.selected_engine_version);
         m
     }
@@ -617,11 +742,6 @@ impl EngineVersion {
 pub struct EngineVersionBuilder(EngineVersion);
 
 impl EngineVersionBuilder {
-    /// Sets `EffectiveEngineVersion`.
-    pub fn effective_engine_version(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.effective_engine_version = Some(value.into());
-        self
-    }
     /// Sets `SelectedEngineVersion`.
     pub fn selected_engine_version(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.selected_engine_version = Some(value.into());
@@ -642,11 +762,17 @@ impl ToValue for EngineVersion {
 impl Literal for EngineVersion {}
 
 /// The [`ManagedLoggingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-workgroup-managedloggingconfiguration.html) property type.
+///
+/// Configuration settings for delivering logs to Amazon S3 buckets.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedLoggingConfiguration {
     /// `Enabled`.
+    ///
+    /// Enables mamanged log persistence.
     pub enabled: Option<Val<bool>>,
     /// `KmsKey`.
+    ///
+    /// The KMS key ARN to encrypt the logs stored in managed log persistence.
     pub kms_key: Option<Val<String>>,
 }
 
@@ -700,11 +826,22 @@ impl ToValue for ManagedLoggingConfiguration {
 impl Literal for ManagedLoggingConfiguration {}
 
 /// The [`ManagedQueryResultsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-workgroup-managedqueryresultsconfiguration.html) property type.
+///
+/// The configuration for storing results in Athena owned storage, which includes whether this feature
+/// is enabled; whether encryption configuration, if any, is used for encrypting query results.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedQueryResultsConfiguration {
     /// `Enabled`.
+    ///
+    /// If set to true, allows you to store query results in Athena owned storage. If set to false,
+    /// workgroup member stores query results in location specified under
+    /// `ResultConfiguration$OutputLocation` . The default is false. A workgroup cannot have the
+    /// `ResultConfiguration$OutputLocation` parameter when you set this field to true.
     pub enabled: Option<Val<bool>>,
     /// `EncryptionConfiguration`.
+    ///
+    /// If you encrypt query and calculation results in Athena owned storage, this field indicates the
+    /// encryption option (for example, SSE_KMS or CSE_KMS) and key information.
     pub encryption_configuration: Option<Val<ManagedStorageEncryptionConfiguration>>,
 }
 
@@ -758,9 +895,14 @@ impl ToValue for ManagedQueryResultsConfiguration {
 impl Literal for ManagedQueryResultsConfiguration {}
 
 /// The [`ManagedStorageEncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-workgroup-managedstorageencryptionconfiguration.html) property type.
+///
+/// Indicates the encryption configuration for Athena Managed Storage. If not setting this field,
+/// Managed Storage will encrypt the query results with Athena's encryption key
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedStorageEncryptionConfiguration {
     /// `KmsKey`.
+    ///
+    /// For SSE-KMS and CSE-KMS, this is the KMS key ARN or ID.
     pub kms_key: Option<Val<String>>,
 }
 
@@ -808,13 +950,22 @@ impl ToValue for ManagedStorageEncryptionConfiguration {
 impl Literal for ManagedStorageEncryptionConfiguration {}
 
 /// The [`MonitoringConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-workgroup-monitoringconfiguration.html) property type.
+///
+/// Contains the configuration settings for managed log persistence, delivering logs to Amazon S3
+/// buckets, Amazon CloudWatch log groups etc.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringConfiguration {
     /// `CloudWatchLoggingConfiguration`.
+    ///
+    /// Configuration settings for delivering logs to Amazon CloudWatch log groups.
     pub cloud_watch_logging_configuration: Option<Val<CloudWatchLoggingConfiguration>>,
     /// `ManagedLoggingConfiguration`.
+    ///
+    /// Configuration settings for managed log persistence.
     pub managed_logging_configuration: Option<Val<ManagedLoggingConfiguration>>,
     /// `S3LoggingConfiguration`.
+    ///
+    /// Configuration settings for delivering logs to Amazon S3 buckets.
     pub s3_logging_configuration: Option<Val<S3LoggingConfiguration>>,
 }
 
@@ -874,15 +1025,49 @@ impl ToValue for MonitoringConfiguration {
 impl Literal for MonitoringConfiguration {}
 
 /// The [`ResultConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-workgroup-resultconfiguration.html) property type.
+///
+/// The location in Amazon S3 where query and calculation results are stored and the encryption option,
+/// if any, used for query and calculation results. These are known as "client-side settings". If
+/// workgroup settings override client-side settings, then the query uses the workgroup settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResultConfiguration {
     /// `AclConfiguration`.
+    ///
+    /// Indicates that an Amazon S3 canned ACL should be set to control ownership of stored query results.
+    /// Currently the only supported canned ACL is `BUCKET_OWNER_FULL_CONTROL` . This is a client-side
+    /// setting. If workgroup settings override client-side settings, then the query uses the ACL
+    /// configuration that is specified for the workgroup, and also uses the location for storing query
+    /// results specified in the workgroup. See `EnforceWorkGroupConfiguration` .
     pub acl_configuration: Option<Val<AclConfiguration>>,
     /// `EncryptionConfiguration`.
+    ///
+    /// If query results are encrypted in Amazon S3, indicates the encryption option used (for example,
+    /// `SSE_KMS` or `CSE_KMS` ) and key information. This is a client-side setting. If workgroup settings
+    /// override client-side settings, then the query uses the encryption configuration that is specified
+    /// for the workgroup, and also uses the location for storing query results specified in the workgroup.
+    /// See `EnforceWorkGroupConfiguration` and [Override client-side
+    /// settings](https://docs.aws.amazon.com/athena/latest/ug/workgroups-settings-override.html) .
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
     /// `ExpectedBucketOwner`.
+    ///
+    /// The account ID that you expect to be the owner of the Amazon S3 bucket specified by
+    /// `ResultConfiguration:OutputLocation` . If set, Athena uses the value for `ExpectedBucketOwner` when
+    /// it makes Amazon S3 calls to your specified output location. If the `ExpectedBucketOwner` account ID
+    /// does not match the actual owner of the Amazon S3 bucket, the call fails with a permissions error.
+    ///
+    /// This is a client-side setting. If workgroup settings override client-side settings, then the query
+    /// uses the `ExpectedBucketOwner` setting that is specified for the workgroup, and also uses the
+    /// location for storing query results specified in the workgroup. See `EnforceWorkGroupConfiguration` .
     pub expected_bucket_owner: Option<Val<String>>,
     /// `OutputLocation`.
+    ///
+    /// The location in Amazon S3 where your query results are stored, such as `s3://path/to/query/bucket/`
+    /// . To run a query, you must specify the query results location using either a client-side setting for
+    /// individual queries or a location specified by the workgroup. If workgroup settings override
+    /// client-side settings, then the query uses the location specified for the workgroup. If no query
+    /// location is set, Athena issues an error. For more information, see [Work with query results and
+    /// recent queries](https://docs.aws.amazon.com/athena/latest/ug/querying.html) and
+    /// `EnforceWorkGroupConfiguration` .
     pub output_location: Option<Val<String>>,
 }
 
@@ -948,23 +1133,81 @@ impl ToValue for ResultConfiguration {
 impl Literal for ResultConfiguration {}
 
 /// The [`ResultConfigurationUpdates`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-workgroup-resultconfigurationupdates.html) property type.
+///
+/// The information about the updates in the query results, such as output location and encryption
+/// configuration for the query results.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResultConfigurationUpdates {
     /// `AclConfiguration`.
+    ///
+    /// The ACL configuration for the query results.
     pub acl_configuration: Option<Val<AclConfiguration>>,
     /// `EncryptionConfiguration`.
+    ///
+    /// The encryption configuration for the query results.
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
     /// `ExpectedBucketOwner`.
+    ///
+    /// The AWS account ID that you expect to be the owner of the Amazon S3 bucket specified by
+    /// [](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-athena-workgroup-resultconfiguration.html#cfn-athena-workgroup-resultconfiguration-outputlocation)
+    /// . If set, Athena uses the value for `ExpectedBucketOwner` when it makes Amazon S3 calls to your
+    /// specified output location. If the `ExpectedBucketOwner` AWS account ID does not match the actual
+    /// owner of the Amazon S3 bucket, the call fails with a permissions error.
+    ///
+    /// If workgroup settings override client-side settings, then the query uses the `ExpectedBucketOwner`
+    /// setting that is specified for the workgroup, and also uses the location for storing query results
+    /// specified in the workgroup. See
+    /// [](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-athena-workgroup-workgroupconfiguration.html#cfn-athena-workgroup-workgroupconfiguration-enforceworkgroupconfiguration)
+    /// and [Workgroup Settings Override Client-Side
+    /// Settings](https://docs.aws.amazon.com/athena/latest/ug/workgroups-settings-override.html) .
     pub expected_bucket_owner: Option<Val<String>>,
     /// `OutputLocation`.
+    ///
+    /// The location in Amazon S3 where your query results are stored, such as `s3://path/to/query/bucket/`
+    /// . For more information, see [Query
+    /// Results](https://docs.aws.amazon.com/athena/latest/ug/querying.html) If workgroup settings override
+    /// client-side settings, then the query uses the location for the query results and the encryption
+    /// configuration that are specified for the workgroup. The "workgroup settings override" is specified
+    /// in EnforceWorkGroupConfiguration (true/false) in the WorkGroupConfiguration. See
+    /// `EnforceWorkGroupConfiguration` .
     pub output_location: Option<Val<String>>,
     /// `RemoveAclConfiguration`.
+    ///
+    /// If set to `true` , indicates that the previously-specified ACL configuration for queries in this
+    /// workgroup should be ignored and set to null. If set to `false` or not set, and a value is present in
+    /// the `AclConfiguration` of `ResultConfigurationUpdates` , the `AclConfiguration` in the workgroup's
+    /// `ResultConfiguration` is updated with the new value. For more information, see [Workgroup Settings
+    /// Override Client-Side
+    /// Settings](https://docs.aws.amazon.com/athena/latest/ug/workgroups-settings-override.html) .
     pub remove_acl_configuration: Option<Val<bool>>,
     /// `RemoveEncryptionConfiguration`.
+    ///
+    /// If set to "true", indicates that the previously-specified encryption configuration (also known as
+    /// the client-side setting) for queries in this workgroup should be ignored and set to null. If set to
+    /// "false" or not set, and a value is present in the EncryptionConfiguration in
+    /// ResultConfigurationUpdates (the client-side setting), the EncryptionConfiguration in the workgroup's
+    /// ResultConfiguration will be updated with the new value. For more information, see [Override
+    /// Client-Side
+    /// Settings](https://docs.aws.amazon.com/athena/latest/ug/workgroups-settings-override.html) .
     pub remove_encryption_configuration: Option<Val<bool>>,
     /// `RemoveExpectedBucketOwner`.
+    ///
+    /// If set to "true", removes the AWS account ID previously specified for
+    /// [](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-athena-workgroup-resultconfiguration.html#cfn-athena-workgroup-resultconfiguration-expectedbucketowner)
+    /// . If set to "false" or not set, and a value is present in the `ExpectedBucketOwner` in
+    /// `ResultConfigurationUpdates` (the client-side setting), the `ExpectedBucketOwner` in the workgroup's
+    /// `ResultConfiguration` is updated with the new value. For more information, see [Workgroup Settings
+    /// Override Client-Side
+    /// Settings](https://docs.aws.amazon.com/athena/latest/ug/workgroups-settings-override.html) .
     pub remove_expected_bucket_owner: Option<Val<bool>>,
     /// `RemoveOutputLocation`.
+    ///
+    /// If set to "true", indicates that the previously-specified query results location (also known as a
+    /// client-side setting) for queries in this workgroup should be ignored and set to null. If set to
+    /// "false" or not set, and a value is present in the OutputLocation in ResultConfigurationUpdates (the
+    /// client-side setting), the OutputLocation in the workgroup's ResultConfiguration will be updated with
+    /// the new value. For more information, see [Override Client-Side
+    /// Settings](https://docs.aws.amazon.com/athena/latest/ug/workgroups-settings-override.html) .
     pub remove_output_location: Option<Val<bool>>,
 }
 
@@ -1054,13 +1297,21 @@ impl ToValue for ResultConfigurationUpdates {
 impl Literal for ResultConfigurationUpdates {}
 
 /// The [`S3LoggingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-workgroup-s3loggingconfiguration.html) property type.
+///
+/// Configuration settings for delivering logs to Amazon S3 buckets.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3LoggingConfiguration {
     /// `Enabled`.
+    ///
+    /// Enables S3 log delivery.
     pub enabled: Option<Val<bool>>,
     /// `KmsKey`.
+    ///
+    /// The KMS key ARN to encrypt the logs published to the given Amazon S3 destination.
     pub kms_key: Option<Val<String>>,
     /// `LogLocation`.
+    ///
+    /// The Amazon S3 destination URI for log publishing.
     pub log_location: Option<Val<String>>,
 }
 
@@ -1188,34 +1439,80 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`WorkGroupConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-workgroup-workgroupconfiguration.html) property type.
+///
+/// The configuration of the workgroup, which includes the location in Amazon S3 where query results are
+/// stored, the encryption option, if any, used for query results, whether Amazon CloudWatch Metrics are
+/// enabled for the workgroup, and the limit for the amount of bytes scanned (cutoff) per query, if it
+/// is specified. The `EnforceWorkGroupConfiguration` option determines whether workgroup settings
+/// override client-side query settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkGroupConfiguration {
     /// `AdditionalConfiguration`.
+    ///
+    /// Specifies a user defined JSON string that is passed to the session engine.
     pub additional_configuration: Option<Val<String>>,
     /// `BytesScannedCutoffPerQuery`.
+    ///
+    /// The upper limit (cutoff) for the amount of bytes a single query in a workgroup is allowed to scan.
+    /// No default is defined.
+    ///
+    /// > This property currently supports integer types. Support for long values is planned.
     ///
     /// - Minimum: 10000000.
     /// - Format: `int64`.
     pub bytes_scanned_cutoff_per_query: Option<Val<i64>>,
     /// `CustomerContentEncryptionConfiguration`.
+    ///
+    /// Specifies the KMS key that is used to encrypt the user's data stores in Athena. This setting does
+    /// not apply to Athena SQL workgroups.
     pub customer_content_encryption_configuration: Option<Val<CustomerContentEncryptionConfiguration>>,
     /// `EnforceWorkGroupConfiguration`.
+    ///
+    /// If set to "true", the settings for the workgroup override client-side settings. If set to "false",
+    /// client-side settings are used. For more information, see [Override client-side
+    /// settings](https://docs.aws.amazon.com/athena/latest/ug/workgroups-settings-override.html) .
     pub enforce_work_group_configuration: Option<Val<bool>>,
     /// `EngineConfiguration`.
+    ///
+    /// The engine configuration for running queries.
     pub engine_configuration: Option<Val<EngineConfiguration>>,
     /// `EngineVersion`.
+    ///
+    /// The engine version that all queries running on the workgroup use.
     pub engine_version: Option<Val<EngineVersion>>,
     /// `ExecutionRole`.
+    ///
+    /// Role used to access user resources in an Athena for Apache Spark session. This property applies only
+    /// to Spark-enabled workgroups in Athena.
     pub execution_role: Option<Val<String>>,
     /// `ManagedQueryResultsConfiguration`.
+    ///
+    /// The configuration for storing results in Athena owned storage, which includes whether this feature
+    /// is enabled; whether encryption configuration, if any, is used for encrypting query results.
     pub managed_query_results_configuration: Option<Val<ManagedQueryResultsConfiguration>>,
     /// `MonitoringConfiguration`.
+    ///
+    /// Contains the configuration settings for managed log persistence, delivering logs to Amazon S3
+    /// buckets, Amazon CloudWatch log groups etc.
     pub monitoring_configuration: Option<Val<MonitoringConfiguration>>,
     /// `PublishCloudWatchMetricsEnabled`.
+    ///
+    /// Indicates that the Amazon CloudWatch metrics are enabled for the workgroup.
     pub publish_cloud_watch_metrics_enabled: Option<Val<bool>>,
     /// `RequesterPaysEnabled`.
+    ///
+    /// If set to `true` , allows members assigned to a workgroup to reference Amazon S3 Requester Pays
+    /// buckets in queries. If set to `false` , workgroup members cannot query data from Requester Pays
+    /// buckets, and queries that retrieve data from Requester Pays buckets cause an error. The default is
+    /// `false` . For more information about Requester Pays buckets, see [Requester Pays
+    /// Buckets](https://docs.aws.amazon.com/AmazonS3/latest/dev/RequesterPaysBuckets.html) in the *Amazon
+    /// Simple Storage Service Developer Guide* .
     pub requester_pays_enabled: Option<Val<bool>>,
     /// `ResultConfiguration`.
+    ///
+    /// Specifies the location in Amazon S3 where query results are stored and the encryption option, if
+    /// any, used for query results. For more information, see [Work with query results and recent
+    /// queries](https://docs.aws.amazon.com/athena/latest/ug/querying.html) .
     pub result_configuration: Option<Val<ResultConfiguration>>,
 }
 
@@ -1335,38 +1632,79 @@ impl ToValue for WorkGroupConfiguration {
 impl Literal for WorkGroupConfiguration {}
 
 /// The [`WorkGroupConfigurationUpdates`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-athena-workgroup-workgroupconfigurationupdates.html) property type.
+///
+/// The configuration information that will be updated for this workgroup, which includes the location
+/// in Amazon S3 where query results are stored, the encryption option, if any, used for query results,
+/// whether the Amazon CloudWatch Metrics are enabled for the workgroup, whether the workgroup settings
+/// override the client-side settings, and the data usage limit for the amount of bytes scanned per
+/// query, if it is specified.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkGroupConfigurationUpdates {
     /// `AdditionalConfiguration`.
+    ///
+    /// Additional Configuration that are passed to Athena Spark Calculations running in this workgroup
     pub additional_configuration: Option<Val<String>>,
     /// `BytesScannedCutoffPerQuery`.
+    ///
+    /// The upper data usage limit (cutoff) for the amount of bytes a single query in a workgroup is allowed
+    /// to scan.
     ///
     /// - Minimum: 10000000.
     /// - Format: `int64`.
     pub bytes_scanned_cutoff_per_query: Option<Val<i64>>,
     /// `CustomerContentEncryptionConfiguration`.
+    ///
+    /// Indicates the KMS key for encrypting notebook content.
     pub customer_content_encryption_configuration: Option<Val<CustomerContentEncryptionConfiguration>>,
     /// `EnforceWorkGroupConfiguration`.
+    ///
+    /// If set to "true", the settings for the workgroup override client-side settings. If set to "false",
+    /// client-side settings are used
     pub enforce_work_group_configuration: Option<Val<bool>>,
     /// `EngineConfiguration`.
+    ///
+    /// The engine configuration for running queries.
     pub engine_configuration: Option<Val<EngineConfiguration>>,
     /// `EngineVersion`.
+    ///
+    /// The Athena engine version for running queries.
     pub engine_version: Option<Val<EngineVersion>>,
     /// `ExecutionRole`.
+    ///
+    /// The ARN of the execution role used to access user resources for Spark sessions and Identity Center
+    /// enabled workgroups. This property applies only to Spark enabled workgroups and Identity Center
+    /// enabled workgroups.
     pub execution_role: Option<Val<String>>,
     /// `ManagedQueryResultsConfiguration`.
+    ///
+    /// The configuration for the managed query results and encryption option. ResultConfiguration and
+    /// ManagedQueryResultsConfiguration cannot be set at the same time
     pub managed_query_results_configuration: Option<Val<ManagedQueryResultsConfiguration>>,
     /// `MonitoringConfiguration`.
+    ///
+    /// Contains the configuration settings for managed log persistence, delivering logs to Amazon S3
+    /// buckets, Amazon CloudWatch log groups etc.
     pub monitoring_configuration: Option<Val<MonitoringConfiguration>>,
     /// `PublishCloudWatchMetricsEnabled`.
+    ///
+    /// Indicates that the Amazon CloudWatch metrics are enabled for the workgroup.
     pub publish_cloud_watch_metrics_enabled: Option<Val<bool>>,
     /// `RemoveBytesScannedCutoffPerQuery`.
+    ///
+    /// Indicates that the data usage control limit per query is removed.
     pub remove_bytes_scanned_cutoff_per_query: Option<Val<bool>>,
     /// `RemoveCustomerContentEncryptionConfiguration`.
     pub remove_customer_content_encryption_configuration: Option<Val<bool>>,
     /// `RequesterPaysEnabled`.
+    ///
+    /// If set to true, allows members assigned to a workgroup to reference Amazon S3 Requester Pays buckets
+    /// in queries. If set to false, workgroup members cannot query data from Requester Pays buckets, and
+    /// queries that retrieve data from Requester Pays buckets cause an error.
     pub requester_pays_enabled: Option<Val<bool>>,
     /// `ResultConfigurationUpdates`.
+    ///
+    /// The result configuration information about the queries in this workgroup that will be updated.
+    /// Includes the updated results location and an updated option for encrypting query results.
     pub result_configuration_updates: Option<Val<ResultConfigurationUpdates>>,
 }
 
@@ -1527,9 +1865,18 @@ impl EncryptionOption {
             EncryptionOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionOption {
+    const VALUES: &'static [&'static str] = &["SSE_S3", "SSE_KMS", "CSE_KMS"];
+    fn as_str(&self) -> &str {
+        EncryptionOption::as_str(self)
     }
 }
 
@@ -1572,9 +1919,18 @@ impl S3AclOption {
             S3AclOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3AclOption {
+    const VALUES: &'static [&'static str] = &["BUCKET_OWNER_FULL_CONTROL"];
+    fn as_str(&self) -> &str {
+        S3AclOption::as_str(self)
     }
 }
 
@@ -1618,9 +1974,18 @@ impl State {
             State::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for State {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        State::as_str(self)
     }
 }
 

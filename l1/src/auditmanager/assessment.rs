@@ -5,37 +5,68 @@ use crate::rt::*;
 
 /// The [`AWS::AuditManager::Assessment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-auditmanager-assessment.html) resource type.
 ///
+/// The `AWS::AuditManager::Assessment` resource is an Audit Manager resource type that defines the
+/// scope of audit evidence collected by Audit Manager . An Audit Manager assessment is an
+/// implementation of an Audit Manager framework.
+///
 /// Build it with [`Assessment::builder`]; adding it to a stack returns a [`AssessmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Assessment {
     /// `AssessmentReportsDestination`.
+    ///
+    /// The destination that evidence reports are stored in for the assessment.
     pub assessment_reports_destination: Option<Val<AssessmentReportsDestination>>,
     /// `AwsAccount`. Changing it replaces the resource.
+    ///
+    /// The AWS account that's associated with the assessment.
     pub aws_account: Option<Val<AwsAccount>>,
     /// `Delegations`.
+    ///
+    /// The delegations that are associated with the assessment.
     pub delegations: Option<Val<Vec<Delegation>>>,
     /// `Description`.
+    ///
+    /// The description of the assessment.
     ///
     /// - Length: 0 to 1000.
     /// - Pattern: `^[\w\W\s\S]*$`.
     pub description: Option<Val<String>>,
     /// `FrameworkId`. Changing it replaces the resource.
     ///
+    /// The unique identifier for the framework.
+    ///
     /// - Length: 32 to 36.
     /// - Pattern: `^([a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}|.*\S.*)$`.
     pub framework_id: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The name of the assessment.
+    ///
     /// - Length: 1 to 127.
     /// - Pattern: `^[a-zA-Z0-9-_\.]+$`.
     pub name: Option<Val<String>>,
     /// `Roles`.
+    ///
+    /// The roles that are associated with the assessment.
     pub roles: Option<Val<Vec<Role>>>,
     /// `Scope`.
+    ///
+    /// The wrapper of AWS accounts and services that are in scope for the assessment.
     pub scope: Option<Val<Scope>>,
     /// `Status`.
+    ///
+    /// The overall status of the assessment.
+    ///
+    /// When you create a new assessment, the initial `Status` value is always `ACTIVE` . When you create an
+    /// assessment, even if you specify the value as `INACTIVE` , the value overrides to `ACTIVE` .
+    ///
+    /// After you create an assessment, you can change the value of the `Status` property at any time. For
+    /// example, when you want to stop collecting evidence for your assessment, you can change the
+    /// assessment status to `INACTIVE` .
     pub status: Option<Val<AssessmentStatus>>,
     /// `Tags`.
+    ///
+    /// The tags that are associated with the assessment.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -173,14 +204,20 @@ impl Deref for AssessmentHandle {
 
 impl AssessmentHandle {
     /// `Fn::GetAtt` `AssessmentId`.
+    ///
+    /// The unique identifier for the assessment.
     pub fn attr_assessment_id(&self) -> Val<String> {
         self.0.get_att("AssessmentId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the assessment.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// Specifies when the assessment was created.
     pub fn attr_creation_time(&self) -> Val<f64> {
         self.0.get_att("CreationTime")
     }
@@ -195,14 +232,21 @@ impl AssessmentHandle {
 }
 
 /// The [`AssessmentReportsDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-auditmanager-assessment-assessmentreportsdestination.html) property type.
+///
+/// The `AssessmentReportsDestination` property type specifies the location in which AWS Audit Manager
+/// saves assessment reports for the given assessment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssessmentReportsDestination {
     /// `Destination`.
+    ///
+    /// The destination bucket where Audit Manager stores assessment reports.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^(S|s)3:\/\/[a-zA-Z0-9\-\.\(\)\'\*\_\!\=\+\@\:\s\,\?\/]+$`.
     pub destination: Option<Val<String>>,
     /// `DestinationType`.
+    ///
+    /// The destination type, such as Amazon S3.
     pub destination_type: Option<Val<AssessmentReportDestinationType>>,
 }
 
@@ -256,19 +300,28 @@ impl ToValue for AssessmentReportsDestination {
 impl Literal for AssessmentReportsDestination {}
 
 /// The [`AWSAccount`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-auditmanager-assessment-awsaccount.html) property type.
+///
+/// The `AWSAccount` property type specifies the wrapper of the AWS account details, such as account ID,
+/// email address, and so on.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsAccount {
     /// `EmailAddress`.
+    ///
+    /// The email address that's associated with the AWS account .
     ///
     /// - Length: 1 to 320.
     /// - Pattern: `^.*@.*$`.
     pub email_address: Option<Val<String>>,
     /// `Id`.
     ///
+    /// The identifier for the AWS account .
+    ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
     pub id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the AWS account .
     ///
     /// - Length: 1 to 50.
     /// - Pattern: `^[\u0020-\u007E]+$`.
@@ -331,9 +384,14 @@ impl ToValue for AwsAccount {
 impl Literal for AwsAccount {}
 
 /// The [`AWSService`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-auditmanager-assessment-awsservice.html) property type.
+///
+/// The `AWSService` property type specifies an AWS service such as Amazon S3 , AWS CloudTrail , and so
+/// on.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsService {
     /// `ServiceName`.
+    ///
+    /// The name of the AWS service .
     ///
     /// - Length: 1 to 40.
     /// - Pattern: `^[a-zA-Z0-9-\s().]+$`.
@@ -384,51 +442,87 @@ impl ToValue for AwsService {
 impl Literal for AwsService {}
 
 /// The [`Delegation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-auditmanager-assessment-delegation.html) property type.
+///
+/// The `Delegation` property type specifies the assignment of a control set to a delegate for review.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Delegation {
     /// `AssessmentId`.
+    ///
+    /// The identifier for the assessment that's associated with the delegation.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`.
     pub assessment_id: Option<Val<String>>,
     /// `AssessmentName`.
     ///
+    /// The name of the assessment that's associated with the delegation.
+    ///
     /// - Length: 1 to 127.
     /// - Pattern: `^[a-zA-Z0-9-_\.]+$`.
     pub assessment_name: Option<Val<String>>,
     /// `Comment`.
+    ///
+    /// The comment that's related to the delegation.
     ///
     /// - Length: at most 350.
     /// - Pattern: `^[\w\W\s\S]*$`.
     pub comment: Option<Val<String>>,
     /// `ControlSetId`.
     ///
+    /// The identifier for the control set that's associated with the delegation.
+    ///
     /// - Length: 1 to 300.
     /// - Pattern: `^[\w\W\s\S]*$`.
     pub control_set_id: Option<Val<String>>,
     /// `CreatedBy`.
     ///
+    /// The user or role that created the delegation.
+    ///
+    /// *Minimum* : `1`
+    ///
+    /// *Maximum* : `100`
+    ///
+    /// *Pattern* : `^[a-zA-Z0-9-_()\\[\\]\\s]+$`
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:.*:*:.*`.
     pub created_by: Option<Val<String>>,
     /// `CreationTime`.
+    ///
+    /// Specifies when the delegation was created.
     pub creation_time: Option<Val<f64>>,
     /// `Id`.
+    ///
+    /// The unique identifier for the delegation.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`.
     pub id: Option<Val<String>>,
     /// `LastUpdated`.
+    ///
+    /// Specifies when the delegation was last updated.
     pub last_updated: Option<Val<f64>>,
     /// `RoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:.*:iam:.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `RoleType`.
+    ///
+    /// The type of customer persona.
+    ///
+    /// > In `CreateAssessment` , `roleType` can only be `PROCESS_OWNER` .
+    /// >
+    /// > In `UpdateSettings` , `roleType` can only be `PROCESS_OWNER` .
+    /// >
+    /// > In `BatchCreateDelegationByAssessment` , `roleType` can only be `RESOURCE_OWNER` .
     pub role_type: Option<Val<RoleType>>,
     /// `Status`.
+    ///
+    /// The status of the delegation.
     pub status: Option<Val<DelegationStatus>>,
 }
 
@@ -536,15 +630,28 @@ impl ToValue for Delegation {
 impl Literal for Delegation {}
 
 /// The [`Role`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-auditmanager-assessment-role.html) property type.
+///
+/// The `Role` property type specifies the wrapper that contains AWS Audit Manager role information,
+/// such as the role type and IAM Amazon Resource Name (ARN).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Role {
     /// `RoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:.*:iam:.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `RoleType`.
+    ///
+    /// The type of customer persona.
+    ///
+    /// > In `CreateAssessment` , `roleType` can only be `PROCESS_OWNER` .
+    /// >
+    /// > In `UpdateSettings` , `roleType` can only be `PROCESS_OWNER` .
+    /// >
+    /// > In `BatchCreateDelegationByAssessment` , `roleType` can only be `RESOURCE_OWNER` .
     pub role_type: Option<Val<RoleType>>,
 }
 
@@ -598,13 +705,24 @@ impl ToValue for Role {
 impl Literal for Role {}
 
 /// The [`Scope`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-auditmanager-assessment-scope.html) property type.
+///
+/// The `Scope` property type specifies the wrapper that contains the AWS accounts and services that are
+/// in scope for the assessment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scope {
     /// `AwsAccounts`.
     ///
+    /// The AWS accounts that are included in the scope of the assessment.
+    ///
     /// - Items: 1 to 200.
     pub aws_accounts: Option<Val<Vec<AwsAccount>>>,
     /// `AwsServices`.
+    ///
+    /// The AWS services that are included in the scope of the assessment.
+    ///
+    /// > This API parameter is no longer supported. If you use this parameter to specify one or more AWS
+    /// services , Audit Manager ignores this input. Instead, the value for `awsServices` will show as
+    /// empty.
     pub aws_services: Option<Val<Vec<AwsService>>>,
 }
 
@@ -755,9 +873,18 @@ impl AssessmentReportDestinationType {
             AssessmentReportDestinationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AssessmentReportDestinationType {
+    const VALUES: &'static [&'static str] = &["S3"];
+    fn as_str(&self) -> &str {
+        AssessmentReportDestinationType::as_str(self)
     }
 }
 
@@ -801,9 +928,18 @@ impl AssessmentStatus {
             AssessmentStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AssessmentStatus {
+    const VALUES: &'static [&'static str] = &["ACTIVE", "INACTIVE"];
+    fn as_str(&self) -> &str {
+        AssessmentStatus::as_str(self)
     }
 }
 
@@ -851,9 +987,18 @@ impl DelegationStatus {
             DelegationStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DelegationStatus {
+    const VALUES: &'static [&'static str] = &["IN_PROGRESS", "UNDER_REVIEW", "COMPLETE"];
+    fn as_str(&self) -> &str {
+        DelegationStatus::as_str(self)
     }
 }
 
@@ -899,9 +1044,18 @@ impl RoleType {
             RoleType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RoleType {
+    const VALUES: &'static [&'static str] = &["PROCESS_OWNER", "RESOURCE_OWNER"];
+    fn as_str(&self) -> &str {
+        RoleType::as_str(self)
     }
 }
 

@@ -5,69 +5,225 @@ use crate::rt::*;
 
 /// The [`AWS::AutoScaling::LaunchConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-autoscaling-launchconfiguration.html) resource type.
 ///
+/// The `AWS::AutoScaling::LaunchConfiguration` resource specifies the launch configuration that can be
+/// used by an Auto Scaling group to configure Amazon EC2 instances.
+///
+/// When you update the launch configuration for an Auto Scaling group, CloudFormation deletes that
+/// resource and creates a new launch configuration with the updated properties and a new name. Existing
+/// instances are not affected. To update existing instances when you update the
+/// `AWS::AutoScaling::LaunchConfiguration` resource, you can specify an [UpdatePolicy
+/// attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html)
+/// for the group. You can find sample update policies for rolling updates in [Configure Amazon EC2 Auto
+/// Scaling
+/// resources](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/quickref-ec2-auto-scaling.html)
+/// .
+///
+/// > Amazon EC2 Auto Scaling configures instances launched as part of an Auto Scaling group using
+/// either a [launch
+/// template](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html)
+/// or a launch configuration. We strongly recommend that you do not use launch configurations. For more
+/// information, see [Launch
+/// configurations](https://docs.aws.amazon.com/autoscaling/ec2/userguide/launch-configurations.html) in
+/// the *Amazon EC2 Auto Scaling User Guide* .
+/// >
+/// > For help migrating from launch configurations to launch templates, see [Migrate AWS CloudFormation
+/// stacks from launch configurations to launch
+/// templates](https://docs.aws.amazon.com/autoscaling/ec2/userguide/migrate-launch-configurations-with-cloudformation.html)
+/// in the *Amazon EC2 Auto Scaling User Guide* .
+///
 /// Build it with [`LaunchConfiguration::builder`]; adding it to a stack returns a [`LaunchConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchConfiguration {
     /// `AssociatePublicIpAddress`. Changing it replaces the resource.
+    ///
+    /// Specifies whether to assign a public IPv4 address to the group's instances. If the instance is
+    /// launched into a default subnet, the default is to assign a public IPv4 address, unless you disabled
+    /// the option to assign a public IPv4 address on the subnet. If the instance is launched into a
+    /// nondefault subnet, the default is not to assign a public IPv4 address, unless you enabled the option
+    /// to assign a public IPv4 address on the subnet.
+    ///
+    /// If you specify `true` , each instance in the Auto Scaling group receives a unique public IPv4
+    /// address. For more information, see [Provide network connectivity for your Auto Scaling instances
+    /// using Amazon VPC](https://docs.aws.amazon.com/autoscaling/ec2/userguide/asg-in-vpc.html) in the *Amazon
+    /// EC2 Auto Scaling User Guide* .
+    ///
+    /// If you specify this property, you must specify at least one subnet for `VPCZoneIdentifier` when you
+    /// create your group.
     pub associate_public_ip_address: Option<Val<bool>>,
     /// `BlockDeviceMappings`. Changing it replaces the resource.
+    ///
+    /// The block device mapping entries that define the block devices to attach to the instances at launch.
+    /// By default, the block devices specified in the block device mapping for the AMI are used. For more
+    /// information, see [Block device
+    /// mappings](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/block-device-mapping-concepts.html) in
+    /// the *Amazon EC2 User Guide* .
     pub block_device_mappings: Option<Val<Vec<BlockDeviceMapping>>>,
     /// `ClassicLinkVPCId`. Changing it replaces the resource.
+    ///
+    /// Available for backward compatibility.
     ///
     /// - Length: 1 to 255.
     pub classic_link_vpc_id: Option<Val<String>>,
     /// `ClassicLinkVPCSecurityGroups`. Changing it replaces the resource.
+    ///
+    /// Available for backward compatibility.
     pub classic_link_vpc_security_groups: Option<Val<Vec<String>>>,
     /// `EbsOptimized`. Changing it replaces the resource.
+    ///
+    /// Specifies whether the launch configuration is optimized for EBS I/O ( `true` ) or not ( `false` ).
+    /// The optimization provides dedicated throughput to Amazon EBS and an optimized configuration stack to
+    /// provide optimal I/O performance. This optimization is not available with all instance types.
+    /// Additional fees are incurred when you enable EBS optimization for an instance type that is not
+    /// EBS-optimized by default. For more information, see [Amazon EBS-optimized
+    /// instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html) in the *Amazon
+    /// EC2 User Guide* .
+    ///
+    /// The default value is `false` .
     pub ebs_optimized: Option<Val<bool>>,
     /// `IamInstanceProfile`. Changing it replaces the resource.
+    ///
+    /// The name or the Amazon Resource Name (ARN) of the instance profile associated with the IAM role for
+    /// the instance. The instance profile contains the IAM role. For more information, see [IAM role for
+    /// applications that run on Amazon EC2
+    /// instances](https://docs.aws.amazon.com/autoscaling/ec2/userguide/us-iam-role.html) in the *Amazon
+    /// EC2 Auto Scaling User Guide* .
     ///
     /// - Length: 1 to 1600.
     pub iam_instance_profile: Option<Val<String>>,
     /// `ImageId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Amazon Machine Image (AMI) that was assigned during registration. For more
+    /// information, see [Find a Linux
+    /// AMI](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/finding-an-ami.html) in the *Amazon EC2
+    /// User Guide* .
+    ///
+    /// If you specify `InstanceId` , an `ImageId` is not required.
     ///
     /// - Length: 1 to 255.
     /// - Format: `AWS::EC2::Image.Id`.
     pub image_id: Option<Val<String>>,
     /// `InstanceId`. Changing it replaces the resource.
     ///
+    /// The ID of the Amazon EC2 instance to use to create the launch configuration. When you use an
+    /// instance to create a launch configuration, all properties are derived from the instance with the
+    /// exception of `BlockDeviceMapping` and `AssociatePublicIpAddress` . You can override any properties
+    /// from the instance by specifying them in the launch configuration.
+    ///
     /// - Length: 1 to 19.
     pub instance_id: Option<Val<String>>,
     /// `InstanceMonitoring`. Changing it replaces the resource.
+    ///
+    /// Controls whether instances in this group are launched with detailed ( `true` ) or basic ( `false` )
+    /// monitoring.
+    ///
+    /// The default value is `true` (enabled).
+    ///
+    /// > When detailed monitoring is enabled, Amazon CloudWatch generates metrics every minute and your
+    /// account is charged a fee. When you disable detailed monitoring, CloudWatch generates metrics every 5
+    /// minutes. For more information, see [Configure monitoring for Auto Scaling
+    /// instances](https://docs.aws.amazon.com/autoscaling/latest/userguide/enable-as-instance-metrics.html)
+    /// in the *Amazon EC2 Auto Scaling User Guide* .
     pub instance_monitoring: Option<Val<bool>>,
     /// `InstanceType`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the instance type of the EC2 instance. For information about available instance types, see
+    /// [Available instance
+    /// types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html#AvailableInstanceTypes)
+    /// in the *Amazon EC2 User Guide* .
+    ///
+    /// If you specify `InstanceId` , an `InstanceType` is not required.
     ///
     /// - Length: 1 to 255.
     pub instance_type: Option<Val<String>>,
     /// `KernelId`. Changing it replaces the resource.
     ///
+    /// The ID of the kernel associated with the AMI.
+    ///
+    /// > We recommend that you use PV-GRUB instead of kernels and RAM disks. For more information, see
+    /// [User provided
+    /// kernels](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/UserProvidedKernels.html) in the *Amazon
+    /// EC2 User Guide* .
+    ///
     /// - Length: 1 to 255.
     pub kernel_id: Option<Val<String>>,
     /// `KeyName`. Changing it replaces the resource.
+    ///
+    /// The name of the key pair. For more information, see [Amazon EC2 key pairs and Amazon EC2
+    /// instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-key-pairs.html) in the *Amazon
+    /// EC2 User Guide* .
     ///
     /// - Length: 1 to 255.
     pub key_name: Option<Val<String>>,
     /// `LaunchConfigurationName`. Changing it replaces the resource.
     ///
+    /// The name of the launch configuration. This name must be unique per Region per account.
+    ///
     /// - Length: 1 to 255.
     pub launch_configuration_name: Option<Val<String>>,
     /// `MetadataOptions`. Changing it replaces the resource.
+    ///
+    /// The metadata options for the instances. For more information, see [Configure the instance metadata
+    /// options](https://docs.aws.amazon.com/autoscaling/ec2/userguide/create-launch-config.html#launch-configurations-imds)
+    /// in the *Amazon EC2 Auto Scaling User Guide* .
     pub metadata_options: Option<Val<MetadataOptions>>,
     /// `PlacementTenancy`. Changing it replaces the resource.
+    ///
+    /// The tenancy of the instance, either `default` or `dedicated` . An instance with `dedicated` tenancy
+    /// runs on isolated, single-tenant hardware and can only be launched into a VPC. To launch dedicated
+    /// instances into a shared tenancy VPC (a VPC with the instance placement tenancy attribute set to
+    /// `default` ), you must set the value of this property to `dedicated` .
+    ///
+    /// If you specify `PlacementTenancy` , you must specify at least one subnet for `VPCZoneIdentifier`
+    /// when you create your group.
+    ///
+    /// Valid values: `default` | `dedicated`
     ///
     /// - Length: 1 to 64.
     pub placement_tenancy: Option<Val<String>>,
     /// `RamDiskId`. Changing it replaces the resource.
     ///
+    /// The ID of the RAM disk to select.
+    ///
+    /// > We recommend that you use PV-GRUB instead of kernels and RAM disks. For more information, see
+    /// [User provided
+    /// kernels](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/UserProvidedKernels.html) in the *Amazon
+    /// EC2 User Guide* .
+    ///
     /// - Length: 1 to 255.
     pub ram_disk_id: Option<Val<String>>,
     /// `SecurityGroups`. Changing it replaces the resource.
+    ///
+    /// A list that contains the security groups to assign to the instances in the Auto Scaling group. The
+    /// list can contain both the IDs of existing security groups and references to
+    /// [SecurityGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-security-group.html)
+    /// resources created in the template.
+    ///
+    /// For more information, see [Control traffic to resources using security
+    /// groups](https://docs.aws.amazon.com/AmazonVPC/latest/UserGuide/VPC_SecurityGroups.html) in the *Amazon
+    /// Virtual Private Cloud User Guide* .
     pub security_groups: Option<Val<Vec<String>>>,
     /// `SpotPrice`. Changing it replaces the resource.
+    ///
+    /// The maximum hourly price to be paid for any Spot Instance launched to fulfill the request. Spot
+    /// Instances are launched when the price you specify exceeds the current Spot price. For more
+    /// information, see [Request Spot Instances for fault-tolerant and flexible
+    /// applications](https://docs.aws.amazon.com/autoscaling/ec2/userguide/launch-template-spot-instances.html)
+    /// in the *Amazon EC2 Auto Scaling User Guide* .
+    ///
+    /// Valid Range: Minimum value of 0.001
+    ///
+    /// > When you change your maximum price by creating a new launch configuration, running instances will
+    /// continue to run as long as the maximum price for those running instances is higher than the current
+    /// Spot price.
     ///
     /// - Length: 1 to 255.
     pub spot_price: Option<Val<String>>,
     /// `UserData`. Changing it replaces the resource.
+    ///
+    /// The Base64-encoded user data to make available to the launched EC2 instances. For more information,
+    /// see [Instance metadata and user
+    /// data](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-metadata.html) in the *Amazon
+    /// EC2 User Guide for Linux Instances* .
     ///
     /// - Length: 0 to 21847.
     pub user_data: Option<Val<String>>,
@@ -281,29 +437,92 @@ impl LaunchConfigurationHandle {
 }
 
 /// The [`BlockDevice`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-launchconfiguration-blockdevice.html) property type.
+///
+/// `BlockDevice` is a property of the `EBS` property of the [AWS::AutoScaling::LaunchConfiguration
+/// BlockDeviceMapping](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-launchconfiguration-blockdevicemapping.html)
+/// property type that describes an Amazon EBS volume.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlockDevice {
     /// `DeleteOnTermination`.
+    ///
+    /// Indicates whether the volume is deleted on instance termination. For Amazon EC2 Auto Scaling, the
+    /// default value is `true` .
     pub delete_on_termination: Option<Val<bool>>,
     /// `Encrypted`.
+    ///
+    /// Specifies whether the volume should be encrypted. Encrypted EBS volumes can only be attached to
+    /// instances that support Amazon EBS encryption. For more information, see [Requirements for Amazon EBS
+    /// encryption](https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html) in
+    /// the *Amazon EBS User Guide* . If your AMI uses encrypted volumes, you can also only launch it on
+    /// supported instance types.
+    ///
+    /// > If you are creating a volume from a snapshot, you cannot create an unencrypted volume from an
+    /// encrypted snapshot. Also, you cannot specify a KMS key ID when using a launch configuration.
+    /// >
+    /// > If you enable encryption by default, the EBS volumes that you create are always encrypted, either
+    /// using the AWS managed KMS key or a customer-managed KMS key, regardless of whether the snapshot was
+    /// encrypted.
+    /// >
+    /// > For more information, see [Use AWS KMS keys to encrypt Amazon EBS
+    /// volumes](https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-data-protection.html#encryption)
+    /// in the *Amazon EC2 Auto Scaling User Guide* .
     pub encrypted: Option<Val<bool>>,
     /// `Iops`.
+    ///
+    /// The number of input/output (I/O) operations per second (IOPS) to provision for the volume. For `gp3`
+    /// and `io1` volumes, this represents the number of IOPS that are provisioned for the volume. For `gp2`
+    /// volumes, this represents the baseline performance of the volume and the rate at which the volume
+    /// accumulates I/O credits for bursting.
+    ///
+    /// The following are the supported values for each volume type:
+    ///
+    /// - `gp3` : 3,000-16,000 IOPS
+    /// - `io1` : 100-64,000 IOPS
+    ///
+    /// For `io1` volumes, we guarantee 64,000 IOPS only for [Instances built on the Nitro
+    /// System](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html#ec2-nitro-instances)
+    /// . Other instance families guarantee performance up to 32,000 IOPS.
+    ///
+    /// `Iops` is supported when the volume type is `gp3` or `io1` and required only when the volume type is
+    /// `io1` . (Not used with `standard` , `gp2` , `st1` , or `sc1` volumes.)
     ///
     /// - Range: 100 to 20000.
     pub iops: Option<Val<i64>>,
     /// `SnapshotId`.
     ///
+    /// The snapshot ID of the volume to use.
+    ///
+    /// You must specify either a `VolumeSize` or a `SnapshotId` .
+    ///
     /// - Length: 1 to 255.
     pub snapshot_id: Option<Val<String>>,
     /// `Throughput`.
+    ///
+    /// The throughput (MiBps) to provision for a `gp3` volume.
     ///
     /// - Range: 125 to 1000.
     pub throughput: Option<Val<i64>>,
     /// `VolumeSize`.
     ///
+    /// The volume size, in GiBs. The following are the supported volumes sizes for each volume type:
+    ///
+    /// - `gp2` and `gp3` : 1-16,384
+    /// - `io1` : 4-16,384
+    /// - `st1` and `sc1` : 125-16,384
+    /// - `standard` : 1-1,024
+    ///
+    /// You must specify either a `SnapshotId` or a `VolumeSize` . If you specify both `SnapshotId` and
+    /// `VolumeSize` , the volume size must be equal or greater than the size of the snapshot.
+    ///
     /// - Range: 1 to 16384.
     pub volume_size: Option<Val<i64>>,
     /// `VolumeType`.
+    ///
+    /// The volume type. For more information, see [Amazon EBS volume
+    /// types](https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html) in the *Amazon EBS
+    /// User Guide* .
+    ///
+    /// Valid values: `standard` | `io1` | `gp2` | `st1` | `sc1` | `gp3`
     ///
     /// - Length: 1 to 255.
     pub volume_type: Option<Val<String>>,
@@ -389,17 +608,49 @@ impl ToValue for BlockDevice {
 impl Literal for BlockDevice {}
 
 /// The [`BlockDeviceMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-launchconfiguration-blockdevicemapping.html) property type.
+///
+/// `BlockDeviceMapping` specifies a block device mapping for the `BlockDeviceMappings` property of the
+/// [AWS::AutoScaling::LaunchConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-autoscaling-launchconfiguration.html)
+/// resource.
+///
+/// Each instance that is launched has an associated root device volume, either an Amazon EBS volume or
+/// an instance store volume. You can use block device mappings to specify additional EBS volumes or
+/// instance store volumes to attach to an instance when it is launched.
+///
+/// For more information, see [Example block device
+/// mapping](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/block-device-mapping-concepts.html#block-device-mapping-ex)
+/// in the *Amazon EC2 User Guide for Linux Instances* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlockDeviceMapping {
     /// `DeviceName`: required.
     ///
+    /// The device name assigned to the volume (for example, `/dev/sdh` or `xvdh` ). For more information,
+    /// see [Device naming on Linux
+    /// instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/device_naming.html) in the *Amazon
+    /// EC2 User Guide* .
+    ///
+    /// > To define a block device mapping, set the device name and exactly one of the following properties:
+    /// `Ebs` , `NoDevice` , or `VirtualName` .
+    ///
     /// - Length: 1 to 255.
     pub device_name: Option<Val<String>>,
     /// `Ebs`.
+    ///
+    /// Information to attach an EBS volume to an instance at launch.
     pub ebs: Option<Val<BlockDevice>>,
     /// `NoDevice`.
+    ///
+    /// Setting this value to `true` prevents a volume that is included in the block device mapping of the
+    /// AMI from being mapped to the specified device name at launch.
+    ///
+    /// If `NoDevice` is `true` for the root device, instances might fail the EC2 health check. In that
+    /// case, Amazon EC2 Auto Scaling launches replacement instances.
     pub no_device: Option<Val<bool>>,
     /// `VirtualName`.
+    ///
+    /// The name of the instance store volume (virtual device) to attach to an instance at launch. The name
+    /// must be in the form ephemeral *X* where *X* is a number starting from zero (0), for example,
+    /// `ephemeral0` .
     ///
     /// - Length: 1 to 255.
     pub virtual_name: Option<Val<String>>,
@@ -478,15 +729,45 @@ impl ToValue for BlockDeviceMapping {
 impl Literal for BlockDeviceMapping {}
 
 /// The [`MetadataOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-launchconfiguration-metadataoptions.html) property type.
+///
+/// `MetadataOptions` is a property of
+/// [AWS::AutoScaling::LaunchConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-autoscaling-launchconfiguration.html)
+/// that describes metadata options for the instances.
+///
+/// For more information, see [Configure the instance metadata
+/// options](https://docs.aws.amazon.com/autoscaling/ec2/userguide/create-launch-config.html#launch-configurations-imds)
+/// in the *Amazon EC2 Auto Scaling User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetadataOptions {
     /// `HttpEndpoint`.
+    ///
+    /// This parameter enables or disables the HTTP metadata endpoint on your instances. If the parameter is
+    /// not specified, the default state is `enabled` .
+    ///
+    /// > If you specify a value of `disabled` , you will not be able to access your instance metadata.
     pub http_endpoint: Option<Val<HttpEndpoint>>,
     /// `HttpPutResponseHopLimit`.
+    ///
+    /// The desired HTTP PUT response hop limit for instance metadata requests. The larger the number, the
+    /// further instance metadata requests can travel.
+    ///
+    /// Default: 1
     ///
     /// - Range: 1 to 64.
     pub http_put_response_hop_limit: Option<Val<i64>>,
     /// `HttpTokens`.
+    ///
+    /// The state of token usage for your instance metadata requests. If the parameter is not specified in
+    /// the request, the default state is `optional` .
+    ///
+    /// If the state is `optional` , you can choose to retrieve instance metadata with or without a signed
+    /// token header on your request. If you retrieve the IAM role credentials without a token, the version 1.0
+    /// role credentials are returned. If you retrieve the IAM role credentials using a valid signed token,
+    /// the version 2.0 role credentials are returned.
+    ///
+    /// If the state is `required` , you must send a signed token header with any instance metadata
+    /// retrieval requests. In this state, retrieving the IAM role credentials always returns the version 2.0
+    /// credentials; the version 1.0 credentials are not available.
     pub http_tokens: Option<Val<HttpTokens>>,
 }
 
@@ -568,9 +849,18 @@ impl HttpEndpoint {
             HttpEndpoint::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpEndpoint {
+    const VALUES: &'static [&'static str] = &["disabled", "enabled"];
+    fn as_str(&self) -> &str {
+        HttpEndpoint::as_str(self)
     }
 }
 
@@ -615,9 +905,18 @@ impl HttpTokens {
             HttpTokens::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpTokens {
+    const VALUES: &'static [&'static str] = &["optional", "required"];
+    fn as_str(&self) -> &str {
+        HttpTokens::as_str(self)
     }
 }
 

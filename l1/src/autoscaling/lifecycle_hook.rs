@@ -5,34 +5,80 @@ use crate::rt::*;
 
 /// The [`AWS::AutoScaling::LifecycleHook`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-autoscaling-lifecyclehook.html) resource type.
 ///
+/// The `AWS::AutoScaling::LifecycleHook` resource specifies lifecycle hooks for an Auto Scaling group.
+/// These hooks let you create solutions that are aware of events in the Auto Scaling instance
+/// lifecycle, and then perform a custom action on instances when the corresponding lifecycle event
+/// occurs. A lifecycle hook provides a specified amount of time (one hour by default) to wait for the
+/// action to complete before the instance transitions to the next state.
+///
+/// Use lifecycle hooks to prepare new instances for use or to delay them from being registered behind a
+/// load balancer before their configuration has been applied completely. You can also use lifecycle
+/// hooks to prepare running instances to be terminated by, for example, downloading logs or other data.
+///
+/// For more information, see [Amazon EC2 Auto Scaling lifecycle
+/// hooks](https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks.html) in the *Amazon
+/// EC2 Auto Scaling User Guide* .
+///
 /// Build it with [`LifecycleHook::builder`]; adding it to a stack returns a [`LifecycleHookHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LifecycleHook {
     /// `AutoScalingGroupName`: required. Changing it replaces the resource.
     ///
+    /// The name of the Auto Scaling group.
+    ///
     /// - Length: 1 to 255.
     pub auto_scaling_group_name: Option<Val<String>>,
     /// `DefaultResult`.
+    ///
+    /// The action the Auto Scaling group takes when the lifecycle hook timeout elapses or if an unexpected
+    /// failure occurs. The default value is `ABANDON` .
+    ///
+    /// Valid values: `CONTINUE` | `ABANDON`
     pub default_result: Option<Val<DefaultResult>>,
     /// `HeartbeatTimeout`.
+    ///
+    /// The maximum time, in seconds, that can elapse before the lifecycle hook times out. The range is from
+    /// `30` to `7200` seconds. The default value is `3600` seconds (1 hour).
     pub heartbeat_timeout: Option<Val<i64>>,
     /// `LifecycleHookName`. Changing it replaces the resource.
+    ///
+    /// The name of the lifecycle hook.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[A-Za-z0-9\-_\/]+$`.
     pub lifecycle_hook_name: Option<Val<String>>,
     /// `LifecycleTransition`: required.
+    ///
+    /// The lifecycle transition. For Auto Scaling groups, there are two major lifecycle transitions.
+    ///
+    /// - To create a lifecycle hook for scale-out events, specify `autoscaling:EC2_INSTANCE_LAUNCHING` .
+    /// - To create a lifecycle hook for scale-in events, specify `autoscaling:EC2_INSTANCE_TERMINATING` .
     pub lifecycle_transition: Option<Val<LifecycleTransition>>,
     /// `NotificationMetadata`.
+    ///
+    /// Additional information that you want to include any time Amazon EC2 Auto Scaling sends a message to
+    /// the notification target.
     ///
     /// - Length: 1 to 1023.
     /// - Pattern: `^[\u0009\u000A\u000D\u0020-\u007e]+$`.
     pub notification_metadata: Option<Val<String>>,
     /// `NotificationTargetARN`.
     ///
+    /// The Amazon Resource Name (ARN) of the notification target that Amazon EC2 Auto Scaling sends
+    /// notifications to when an instance is in a wait state for the lifecycle hook. You can specify an
+    /// Amazon SNS topic or an Amazon SQS queue.
+    ///
     /// - Length: 0 to 255.
     pub notification_target_arn: Option<Val<String>>,
     /// `RoleARN`.
+    ///
+    /// The ARN of the IAM role that allows the Auto Scaling group to publish to the specified notification
+    /// target. For information about creating this role, see [Prepare to add a lifecycle hook to your Auto
+    /// Scaling
+    /// group](https://docs.aws.amazon.com/autoscaling/ec2/userguide/prepare-for-lifecycle-notifications.html)
+    /// in the *Amazon EC2 Auto Scaling User Guide* .
+    ///
+    /// Valid only if the notification target is an Amazon SNS topic or an Amazon SQS queue.
     ///
     /// - Length: 1 to 255.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -198,9 +244,18 @@ impl DefaultResult {
             DefaultResult::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DefaultResult {
+    const VALUES: &'static [&'static str] = &["ABANDON", "CONTINUE"];
+    fn as_str(&self) -> &str {
+        DefaultResult::as_str(self)
     }
 }
 
@@ -245,9 +300,19 @@ impl LifecycleTransition {
             LifecycleTransition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LifecycleTransition {
+    const VALUES: &'static [&'static str] =
+        &["autoscaling:EC2_INSTANCE_LAUNCHING", "autoscaling:EC2_INSTANCE_TERMINATING"];
+    fn as_str(&self) -> &str {
+        LifecycleTransition::as_str(self)
     }
 }
 

@@ -5,38 +5,137 @@ use crate::rt::*;
 
 /// The [`AWS::AutoScaling::ScalingPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-autoscaling-scalingpolicy.html) resource type.
 ///
+/// The `AWS::AutoScaling::ScalingPolicy` resource specifies an Amazon EC2 Auto Scaling scaling policy
+/// so that the Auto Scaling group can scale the number of instances available for your application.
+///
+/// For more information about using scaling policies to scale your Auto Scaling group automatically,
+/// see [Dynamic
+/// scaling](https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scale-based-on-demand.html) and
+/// [Predictive
+/// scaling](https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-predictive-scaling.html)
+/// in the *Amazon EC2 Auto Scaling User Guide* .
+///
 /// Build it with [`ScalingPolicy::builder`]; adding it to a stack returns a [`ScalingPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingPolicy {
     /// `AdjustmentType`.
     ///
+    /// Specifies how the scaling adjustment is interpreted (for example, an absolute number or a
+    /// percentage). The valid values are `ChangeInCapacity` , `ExactCapacity` , and
+    /// `PercentChangeInCapacity` .
+    ///
+    /// Required if the policy type is `StepScaling` or `SimpleScaling` . For more information, see [Scaling
+    /// adjustment
+    /// types](https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scaling-simple-step.html#as-scaling-adjustment)
+    /// in the *Amazon EC2 Auto Scaling User Guide* .
+    ///
     /// - Length: 1 to 255.
     pub adjustment_type: Option<Val<AdjustmentType>>,
     /// `AutoScalingGroupName`: required. Changing it replaces the resource.
     ///
+    /// The name of the Auto Scaling group.
+    ///
     /// - Length: 1 to 255.
     pub auto_scaling_group_name: Option<Val<String>>,
     /// `Cooldown`.
+    ///
+    /// A cooldown period, in seconds, that applies to a specific simple scaling policy. When a cooldown
+    /// period is specified here, it overrides the default cooldown.
+    ///
+    /// Valid only if the policy type is `SimpleScaling` . For more information, see [Scaling cooldowns for
+    /// Amazon EC2 Auto
+    /// Scaling](https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-scaling-cooldowns.html)
+    /// in the *Amazon EC2 Auto Scaling User Guide* .
+    ///
+    /// Default: None
     pub cooldown: Option<Val<String>>,
     /// `EstimatedInstanceWarmup`.
+    ///
+    /// *Not needed if the default instance warmup is defined for the group.*
+    ///
+    /// The estimated time, in seconds, until a newly launched instance can contribute to the CloudWatch
+    /// metrics. This warm-up period applies to instances launched due to a specific target tracking or step
+    /// scaling policy. When a warm-up period is specified here, it overrides the default instance warmup.
+    ///
+    /// Valid only if the policy type is `TargetTrackingScaling` or `StepScaling` .
+    ///
+    /// > The default is to use the value for the default instance warmup defined for the group. If default
+    /// instance warmup is null, then `EstimatedInstanceWarmup` falls back to the value of default cooldown.
     pub estimated_instance_warmup: Option<Val<i64>>,
     /// `MetricAggregationType`.
+    ///
+    /// The aggregation type for the CloudWatch metrics. The valid values are `Minimum` , `Maximum` , and
+    /// `Average` . If the aggregation type is null, the value is treated as `Average` .
+    ///
+    /// Valid only if the policy type is `StepScaling` .
     ///
     /// - Length: 1 to 32.
     pub metric_aggregation_type: Option<Val<MetricAggregationType>>,
     /// `MinAdjustmentMagnitude`.
+    ///
+    /// The minimum value to scale by when the adjustment type is `PercentChangeInCapacity` . For example,
+    /// suppose that you create a step scaling policy to scale out an Auto Scaling group by 25 percent and
+    /// you specify a `MinAdjustmentMagnitude` of 2. If the group has 4 instances and the scaling policy is
+    /// performed, 25 percent of 4 is 1. However, because you specified a `MinAdjustmentMagnitude` of 2,
+    /// Amazon EC2 Auto Scaling scales out the group by 2 instances.
+    ///
+    /// Valid only if the policy type is `StepScaling` or `SimpleScaling` . For more information, see
+    /// [Scaling adjustment
+    /// types](https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scaling-simple-step.html#as-scaling-adjustment)
+    /// in the *Amazon EC2 Auto Scaling User Guide* .
+    ///
+    /// > Some Auto Scaling groups use instance weights. In this case, set the `MinAdjustmentMagnitude` to a
+    /// value that is at least as large as your largest instance weight.
     pub min_adjustment_magnitude: Option<Val<i64>>,
     /// `PolicyType`.
+    ///
+    /// One of the following policy types:
+    ///
+    /// - `TargetTrackingScaling`
+    /// - `StepScaling`
+    /// - `SimpleScaling` (default)
+    /// - `PredictiveScaling`
     ///
     /// - Length: 1 to 64.
     pub policy_type: Option<Val<PolicyType>>,
     /// `PredictiveScalingConfiguration`.
+    ///
+    /// A predictive scaling policy. Provides support for predefined and custom metrics.
+    ///
+    /// Predefined metrics include CPU utilization, network in/out, and the Application Load Balancer
+    /// request count.
+    ///
+    /// Required if the policy type is `PredictiveScaling` .
     pub predictive_scaling_configuration: Option<Val<PredictiveScalingConfiguration>>,
     /// `ScalingAdjustment`.
+    ///
+    /// The amount by which to scale, based on the specified adjustment type. A positive value adds to the
+    /// current capacity while a negative number removes from the current capacity. For exact capacity, you
+    /// must specify a non-negative value.
+    ///
+    /// Required if the policy type is `SimpleScaling` . (Not used with any other policy type.)
     pub scaling_adjustment: Option<Val<i64>>,
     /// `StepAdjustments`.
+    ///
+    /// A set of adjustments that enable you to scale based on the size of the alarm breach.
+    ///
+    /// Required if the policy type is `StepScaling` . (Not used with any other policy type.)
     pub step_adjustments: Option<Val<Vec<StepAdjustment>>>,
     /// `TargetTrackingConfiguration`.
+    ///
+    /// A target tracking scaling policy. Provides support for predefined or custom metrics.
+    ///
+    /// The following predefined metrics are available:
+    ///
+    /// - `ASGAverageCPUUtilization`
+    /// - `ASGAverageNetworkIn`
+    /// - `ASGAverageNetworkOut`
+    /// - `ALBRequestCountPerTarget`
+    ///
+    /// If you specify `ALBRequestCountPerTarget` for the metric, you must specify the `ResourceLabel`
+    /// property with the `PredefinedMetricSpecification` .
+    ///
+    /// Required if the policy type is `TargetTrackingScaling` .
     pub target_tracking_configuration: Option<Val<TargetTrackingConfiguration>>,
 }
 
@@ -177,10 +276,14 @@ impl Deref for ScalingPolicyHandle {
 
 impl ScalingPolicyHandle {
     /// `Fn::GetAtt` `PolicyName`.
+    ///
+    /// Returns the name of a scaling policy.
     pub fn attr_policy_name(&self) -> Val<String> {
         self.0.get_att("PolicyName")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the ARN of a scaling policy.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -195,23 +298,72 @@ impl ScalingPolicyHandle {
 }
 
 /// The [`CustomizedMetricSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-customizedmetricspecification.html) property type.
+///
+/// Contains customized metric specification information for a target tracking scaling policy for Amazon
+/// EC2 Auto Scaling.
+///
+/// To create your customized metric specification:
+///
+/// - Add values for each required property from CloudWatch. You can use an existing metric, or a new
+///   metric that you create. To use your own metric, you must first publish the metric to CloudWatch.
+///   For more information, see [Publish Custom
+///   Metrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/publishingMetrics.html) in
+///   the *Amazon CloudWatch User Guide* .
+/// - Choose a metric that changes proportionally with capacity. The value of the metric should increase
+///   or decrease in inverse proportion to the number of capacity units. That is, the value of the
+///   metric should decrease when capacity increases.
+///
+/// For more information about CloudWatch, see [Amazon CloudWatch
+/// Concepts](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html) .
+///
+/// `CustomizedMetricSpecification` is a property of the [AWS::AutoScaling::ScalingPolicy
+/// TargetTrackingConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-targettrackingconfiguration.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomizedMetricSpecification {
     /// `Dimensions`.
+    ///
+    /// The dimensions of the metric.
+    ///
+    /// Conditional: If you published your metric with dimensions, you must specify the same dimensions in
+    /// your scaling policy.
     pub dimensions: Option<Val<Vec<MetricDimension>>>,
     /// `MetricName`.
+    ///
+    /// The name of the metric. To get the exact metric name, namespace, and dimensions, inspect the
+    /// [Metric](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Metric.html) object
+    /// that is returned by a call to
+    /// [ListMetrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_ListMetrics.html)
+    /// .
     pub metric_name: Option<Val<String>>,
     /// `Metrics`.
+    ///
+    /// The metrics to include in the target tracking scaling policy, as a metric data query. This can
+    /// include both raw metric and metric math expressions.
     pub metrics: Option<Val<Vec<TargetTrackingMetricDataQuery>>>,
     /// `Namespace`.
+    ///
+    /// The namespace of the metric.
     pub namespace: Option<Val<String>>,
     /// `Period`.
+    ///
+    /// The period of the metric in seconds. The default value is 60. Accepted values are 10, 30, and 60.
+    /// For high resolution metric, set the value to less than 60. For more information, see [Create a
+    /// target tracking policy using high-resolution metrics for faster
+    /// response](https://docs.aws.amazon.com/autoscaling/ec2/userguide/policy-creating-high-resolution-metrics.html)
+    /// .
     ///
     /// - Minimum: 1.
     pub period: Option<Val<i64>>,
     /// `Statistic`.
+    ///
+    /// The statistic of the metric.
     pub statistic: Option<Val<Statistic>>,
     /// `Unit`.
+    ///
+    /// The unit of the metric. For a complete list of the units that CloudWatch supports, see the
+    /// [MetricDatum](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html)
+    /// data type in the *Amazon CloudWatch API Reference* .
     pub unit: Option<Val<String>>,
 }
 
@@ -305,13 +457,34 @@ impl ToValue for CustomizedMetricSpecification {
 impl Literal for CustomizedMetricSpecification {}
 
 /// The [`Metric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-metric.html) property type.
+///
+/// Represents a specific metric.
+///
+/// `Metric` is a property of the [AWS::AutoScaling::ScalingPolicy
+/// MetricStat](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-metricstat.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Metric {
     /// `Dimensions`.
+    ///
+    /// The dimensions for the metric. For the list of available dimensions, see the AWS documentation
+    /// available from the table in [AWS services that publish CloudWatch
+    /// metrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/aws-services-cloudwatch-metrics.html)
+    /// in the *Amazon CloudWatch User Guide* .
+    ///
+    /// Conditional: If you published your metric with dimensions, you must specify the same dimensions in
+    /// your scaling policy.
     pub dimensions: Option<Val<Vec<MetricDimension>>>,
     /// `MetricName`: required.
+    ///
+    /// The name of the metric.
     pub metric_name: Option<Val<String>>,
     /// `Namespace`: required.
+    ///
+    /// The namespace of the metric. For more information, see the table in [AWS services that publish
+    /// CloudWatch
+    /// metrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/aws-services-cloudwatch-metrics.html)
+    /// in the *Amazon CloudWatch User Guide* .
     pub namespace: Option<Val<String>>,
 }
 
@@ -386,23 +559,78 @@ impl ToValue for Metric {
 impl Literal for Metric {}
 
 /// The [`MetricDataQuery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-metricdataquery.html) property type.
+///
+/// The metric data to return. Also defines whether this call is returning data for one metric only, or
+/// whether it is performing a math expression on the values of returned metric statistics to create a
+/// new time series. A time series is a series of data points, each of which is associated with a
+/// timestamp.
+///
+/// `MetricDataQuery` is a property of the following property types:
+///
+/// - [AWS::AutoScaling::ScalingPolicy
+///   PredictiveScalingCustomizedScalingMetric](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingcustomizedscalingmetric.html)
+/// - [AWS::AutoScaling::ScalingPolicy
+///   PredictiveScalingCustomizedLoadMetric](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingcustomizedloadmetric.html)
+/// - [AWS::AutoScaling::ScalingPolicy
+///   PredictiveScalingCustomizedCapacityMetric](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingcustomizedcapacitymetric.html)
+///
+/// Predictive scaling uses the time series data received from CloudWatch to understand how to schedule
+/// capacity based on your historical workload patterns.
+///
+/// You can call for a single metric or perform math expressions on multiple metrics. Any expressions
+/// used in a metric specification must eventually return a single time series.
+///
+/// For more information and examples, see [Advanced predictive scaling policy configurations using
+/// custom
+/// metrics](https://docs.aws.amazon.com/autoscaling/ec2/userguide/predictive-scaling-customized-metric-specification.html)
+/// in the *Amazon EC2 Auto Scaling User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricDataQuery {
     /// `Expression`.
+    ///
+    /// The math expression to perform on the returned data, if this object is performing a math expression.
+    /// This expression can use the `Id` of the other metrics to refer to those metrics, and can also use
+    /// the `Id` of other expressions to use the result of those expressions.
+    ///
+    /// Conditional: Within each `MetricDataQuery` object, you must specify either `Expression` or
+    /// `MetricStat` , but not both.
     ///
     /// - Length: 1 to 1023.
     pub expression: Option<Val<String>>,
     /// `Id`: required.
     ///
+    /// A short name that identifies the object's results in the response. This name must be unique among
+    /// all `MetricDataQuery` objects specified for a single scaling policy. If you are performing math
+    /// expressions on this set of data, this name represents that data and can serve as a variable in the
+    /// mathematical expression. The valid characters are letters, numbers, and underscores. The first
+    /// character must be a lowercase letter.
+    ///
     /// - Length: 1 to 255.
     pub id: Option<Val<String>>,
     /// `Label`.
     ///
+    /// A human-readable label for this metric or expression. This is especially useful if this is a math
+    /// expression, so that you know what the value represents.
+    ///
     /// - Length: 0 to 2047.
     pub label: Option<Val<String>>,
     /// `MetricStat`.
+    ///
+    /// Information about the metric data to return.
+    ///
+    /// Conditional: Within each `MetricDataQuery` object, you must specify either `Expression` or
+    /// `MetricStat` , but not both.
     pub metric_stat: Option<Val<MetricStat>>,
     /// `ReturnData`.
+    ///
+    /// Indicates whether to return the timestamps and raw data values of this metric.
+    ///
+    /// If you use any math expressions, specify `true` for this value for only the final math expression
+    /// that the metric specification is based on. You must specify `false` for `ReturnData` for all the
+    /// other metrics and expressions used in the metric specification.
+    ///
+    /// If you are only retrieving metrics and not performing any math expressions, do not specify anything
+    /// for `ReturnData` . This sets it to its default ( `true` ).
     pub return_data: Option<Val<bool>>,
 }
 
@@ -477,11 +705,20 @@ impl ToValue for MetricDataQuery {
 impl Literal for MetricDataQuery {}
 
 /// The [`MetricDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-metricdimension.html) property type.
+///
+/// `MetricDimension` specifies a name/value pair that is part of the identity of a CloudWatch metric
+/// for the `Dimensions` property of the [AWS::AutoScaling::ScalingPolicy
+/// CustomizedMetricSpecification](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-customizedmetricspecification.html)
+/// property type. Duplicate dimensions are not allowed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricDimension {
     /// `Name`: required.
+    ///
+    /// The name of the dimension.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of the dimension.
     pub value: Option<Val<String>>,
 }
 
@@ -541,15 +778,44 @@ impl ToValue for MetricDimension {
 impl Literal for MetricDimension {}
 
 /// The [`MetricStat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-metricstat.html) property type.
+///
+/// `MetricStat` is a property of the [AWS::AutoScaling::ScalingPolicy
+/// MetricDataQuery](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-metricdataquery.html)
+/// property type.
+///
+/// This structure defines the CloudWatch metric to return, along with the statistic and unit.
+///
+/// For more information about the CloudWatch terminology below, see [Amazon CloudWatch
+/// concepts](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html)
+/// in the *Amazon CloudWatch User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricStat {
     /// `Metric`: required.
+    ///
+    /// The CloudWatch metric to return, including the metric name, namespace, and dimensions. To get the
+    /// exact metric name, namespace, and dimensions, inspect the
+    /// [Metric](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Metric.html) object
+    /// that is returned by a call to
+    /// [ListMetrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_ListMetrics.html)
+    /// .
     pub metric: Option<Val<Metric>>,
     /// `Stat`: required.
+    ///
+    /// The statistic to return. It can include any CloudWatch statistic or extended statistic. For a list
+    /// of valid values, see the table in
+    /// [Statistics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Statistic)
+    /// in the *Amazon CloudWatch User Guide* .
+    ///
+    /// The most commonly used metrics for predictive scaling are `Average` and `Sum` .
     ///
     /// - Length: 1 to 100.
     pub stat: Option<Val<String>>,
     /// `Unit`.
+    ///
+    /// The unit to use for the returned data points. For a complete list of the units that CloudWatch
+    /// supports, see the
+    /// [MetricDatum](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html)
+    /// data type in the *Amazon CloudWatch API Reference* .
     pub unit: Option<Val<String>>,
 }
 
@@ -619,11 +885,49 @@ impl ToValue for MetricStat {
 impl Literal for MetricStat {}
 
 /// The [`PredefinedMetricSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predefinedmetricspecification.html) property type.
+///
+/// Contains predefined metric specification information for a target tracking scaling policy for Amazon
+/// EC2 Auto Scaling.
+///
+/// `PredefinedMetricSpecification` is a property of the [AWS::AutoScaling::ScalingPolicy
+/// TargetTrackingConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-targettrackingconfiguration.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredefinedMetricSpecification {
     /// `PredefinedMetricType`: required.
+    ///
+    /// The metric type. The following predefined metrics are available:
+    ///
+    /// - `ASGAverageCPUUtilization` - Average CPU utilization of the Auto Scaling group.
+    /// - `ASGAverageNetworkIn` - Average number of bytes received on all network interfaces by the Auto
+    ///   Scaling group.
+    /// - `ASGAverageNetworkOut` - Average number of bytes sent out on all network interfaces by the Auto
+    ///   Scaling group.
+    /// - `ALBRequestCountPerTarget` - Average Application Load Balancer request count per target for your
+    ///   Auto Scaling group.
     pub predefined_metric_type: Option<Val<PredictiveScalingPredefinedScalingMetricPredefinedMetricType>>,
     /// `ResourceLabel`.
+    ///
+    /// A label that uniquely identifies a specific Application Load Balancer target group from which to
+    /// determine the average request count served by your Auto Scaling group. You can't specify a resource
+    /// label unless the target group is attached to the Auto Scaling group.
+    ///
+    /// You create the resource label by appending the final portion of the load balancer ARN and the final
+    /// portion of the target group ARN into a single value, separated by a forward slash (/). The format of
+    /// the resource label is:
+    ///
+    /// `app/my-alb/778d41231b141a0f/targetgroup/my-alb-target-group/943f017f100becff` .
+    ///
+    /// Where:
+    ///
+    /// - app/\<load-balancer-name>/\<load-balancer-id> is the final portion of the load balancer ARN
+    /// - targetgroup/\<target-group-name>/\<target-group-id> is the final portion of the target group ARN.
+    ///
+    /// To find the ARN for an Application Load Balancer, use the
+    /// [DescribeLoadBalancers](https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeLoadBalancers.html)
+    /// API operation. To find the ARN for the target group, use the
+    /// [DescribeTargetGroups](https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetGroups.html)
+    /// API operation.
     ///
     /// - Length: 1 to 1023.
     pub resource_label: Option<Val<String>>,
@@ -694,19 +998,73 @@ impl ToValue for PredefinedMetricSpecification {
 impl Literal for PredefinedMetricSpecification {}
 
 /// The [`PredictiveScalingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingconfiguration.html) property type.
+///
+/// `PredictiveScalingConfiguration` is a property of the
+/// [AWS::AutoScaling::ScalingPolicy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-autoscaling-scalingpolicy.html)
+/// resource that specifies a predictive scaling policy for Amazon EC2 Auto Scaling.
+///
+/// For more information, see [Predictive
+/// scaling](https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-predictive-scaling.html)
+/// in the *Amazon EC2 Auto Scaling User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingConfiguration {
     /// `MaxCapacityBreachBehavior`.
+    ///
+    /// Defines the behavior that should be applied if the forecast capacity approaches or exceeds the
+    /// maximum capacity of the Auto Scaling group. Defaults to `HonorMaxCapacity` if not specified.
+    ///
+    /// The following are possible values:
+    ///
+    /// - `HonorMaxCapacity` - Amazon EC2 Auto Scaling can't increase the maximum capacity of the group when
+    ///   the forecast capacity is close to or exceeds the maximum capacity.
+    /// - `IncreaseMaxCapacity` - Amazon EC2 Auto Scaling can increase the maximum capacity of the group
+    ///   when the forecast capacity is close to or exceeds the maximum capacity. The upper limit is
+    ///   determined by the forecasted capacity and the value for `MaxCapacityBuffer` .
+    ///
+    /// > Use caution when allowing the maximum capacity to be automatically increased. This can lead to
+    /// more instances being launched than intended if the increased maximum capacity is not monitored and
+    /// managed. The increased maximum capacity then becomes the new normal maximum capacity for the Auto
+    /// Scaling group until you manually update it. The maximum capacity does not automatically decrease
+    /// back to the original maximum.
     pub max_capacity_breach_behavior: Option<Val<MaxCapacityBreachBehavior>>,
     /// `MaxCapacityBuffer`.
+    ///
+    /// The size of the capacity buffer to use when the forecast capacity is close to or exceeds the maximum
+    /// capacity. The value is specified as a percentage relative to the forecast capacity. For example, if
+    /// the buffer is 10, this means a 10 percent buffer, such that if the forecast capacity is 50, and the
+    /// maximum capacity is 40, then the effective maximum capacity is 55.
+    ///
+    /// If set to 0, Amazon EC2 Auto Scaling may scale capacity higher than the maximum capacity to equal
+    /// but not exceed forecast capacity.
+    ///
+    /// Required if the `MaxCapacityBreachBehavior` property is set to `IncreaseMaxCapacity` , and cannot be
+    /// used otherwise.
     ///
     /// - Range: 0 to 100.
     pub max_capacity_buffer: Option<Val<i64>>,
     /// `MetricSpecifications`: required.
+    ///
+    /// This structure includes the metrics and target utilization to use for predictive scaling.
+    ///
+    /// This is an array, but we currently only support a single metric specification. That is, you can
+    /// specify a target value and a single metric pair, or a target value and one scaling metric and one
+    /// load metric.
     pub metric_specifications: Option<Val<Vec<PredictiveScalingMetricSpecification>>>,
     /// `Mode`.
+    ///
+    /// The predictive scaling mode. Defaults to `ForecastOnly` if not specified.
     pub mode: Option<Val<Mode>>,
     /// `SchedulingBufferTime`.
+    ///
+    /// The amount of time, in seconds, by which the instance launch time can be advanced. For example, the
+    /// forecast says to add capacity at 10:00 AM, and you choose to pre-launch instances by 5 minutes. In
+    /// that case, the instances will be launched at 9:55 AM. The intention is to give resources time to be
+    /// provisioned. It can take a few minutes to launch an EC2 instance. The actual amount of time required
+    /// depends on several factors, such as the size of the instance and whether there are startup scripts
+    /// to complete.
+    ///
+    /// The value must be less than the forecast interval duration of 3600 seconds (60 minutes). Defaults to 300
+    /// seconds if not specified.
     ///
     /// - Minimum: 0.
     pub scheduling_buffer_time: Option<Val<i64>>,
@@ -802,9 +1160,17 @@ impl ToValue for PredictiveScalingConfiguration {
 impl Literal for PredictiveScalingConfiguration {}
 
 /// The [`PredictiveScalingCustomizedCapacityMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingcustomizedcapacitymetric.html) property type.
+///
+/// Contains capacity metric information for the `CustomizedCapacityMetricSpecification` property of the
+/// [AWS::AutoScaling::ScalingPolicy
+/// PredictiveScalingMetricSpecification](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingmetricspecification.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingCustomizedCapacityMetric {
     /// `MetricDataQueries`: required.
+    ///
+    /// One or more metric data queries to provide the data points for a capacity metric. Use multiple
+    /// metric data queries only if you are performing a math expression on returned data.
     pub metric_data_queries: Option<Val<Vec<MetricDataQuery>>>,
 }
 
@@ -868,9 +1234,17 @@ impl ToValue for PredictiveScalingCustomizedCapacityMetric {
 impl Literal for PredictiveScalingCustomizedCapacityMetric {}
 
 /// The [`PredictiveScalingCustomizedLoadMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingcustomizedloadmetric.html) property type.
+///
+/// Contains load metric information for the `CustomizedLoadMetricSpecification` property of the
+/// [AWS::AutoScaling::ScalingPolicy
+/// PredictiveScalingMetricSpecification](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingmetricspecification.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingCustomizedLoadMetric {
     /// `MetricDataQueries`: required.
+    ///
+    /// One or more metric data queries to provide the data points for a load metric. Use multiple metric
+    /// data queries only if you are performing a math expression on returned data.
     pub metric_data_queries: Option<Val<Vec<MetricDataQuery>>>,
 }
 
@@ -934,9 +1308,17 @@ impl ToValue for PredictiveScalingCustomizedLoadMetric {
 impl Literal for PredictiveScalingCustomizedLoadMetric {}
 
 /// The [`PredictiveScalingCustomizedScalingMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingcustomizedscalingmetric.html) property type.
+///
+/// Contains scaling metric information for the `CustomizedScalingMetricSpecification` property of the
+/// [AWS::AutoScaling::ScalingPolicy
+/// PredictiveScalingMetricSpecification](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingmetricspecification.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingCustomizedScalingMetric {
     /// `MetricDataQueries`: required.
+    ///
+    /// One or more metric data queries to provide the data points for a scaling metric. Use multiple metric
+    /// data queries only if you are performing a math expression on returned data.
     pub metric_data_queries: Option<Val<Vec<MetricDataQuery>>>,
 }
 
@@ -1000,21 +1382,75 @@ impl ToValue for PredictiveScalingCustomizedScalingMetric {
 impl Literal for PredictiveScalingCustomizedScalingMetric {}
 
 /// The [`PredictiveScalingMetricSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingmetricspecification.html) property type.
+///
+/// A structure that specifies a metric specification for the `MetricSpecifications` property of the
+/// [AWS::AutoScaling::ScalingPolicy
+/// PredictiveScalingConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingconfiguration.html)
+/// property type.
+///
+/// You must specify either a metric pair, or a load metric and a scaling metric individually.
+/// Specifying a metric pair instead of individual metrics provides a simpler way to configure metrics
+/// for a scaling policy. You choose the metric pair, and the policy automatically knows the correct sum
+/// and average statistics to use for the load metric and the scaling metric.
+///
+/// Example
+///
+/// - You create a predictive scaling policy and specify `ALBRequestCount` as the value for the metric
+///   pair and `1000.0` as the target value. For this type of metric, you must provide the metric
+///   dimension for the corresponding target group, so you also provide a resource label for the
+///   Application Load Balancer target group that is attached to your Auto Scaling group.
+/// - The number of requests the target group receives per minute provides the load metric, and the
+///   request count averaged between the members of the target group provides the scaling metric. In
+///   CloudWatch, this refers to the `RequestCount` and `RequestCountPerTarget` metrics, respectively.
+/// - For optimal use of predictive scaling, you adhere to the best practice of using a dynamic scaling
+///   policy to automatically scale between the minimum capacity and maximum capacity in response to
+///   real-time changes in resource utilization.
+/// - Amazon EC2 Auto Scaling consumes data points for the load metric over the last 14 days and creates
+///   an hourly load forecast for predictive scaling. (A minimum of 24 hours of data is required.)
+/// - After creating the load forecast, Amazon EC2 Auto Scaling determines when to reduce or increase
+///   the capacity of your Auto Scaling group in each hour of the forecast period so that the average
+///   number of requests received by each instance is as close to 1000 requests per minute as possible
+///   at all times.
+///
+/// For information about using custom metrics with predictive scaling, see [Advanced predictive scaling
+/// policy configurations using custom
+/// metrics](https://docs.aws.amazon.com/autoscaling/ec2/userguide/predictive-scaling-customized-metric-specification.html)
+/// in the *Amazon EC2 Auto Scaling User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingMetricSpecification {
     /// `CustomizedCapacityMetricSpecification`.
+    ///
+    /// The customized capacity metric specification.
     pub customized_capacity_metric_specification: Option<Val<PredictiveScalingCustomizedCapacityMetric>>,
     /// `CustomizedLoadMetricSpecification`.
+    ///
+    /// The customized load metric specification.
     pub customized_load_metric_specification: Option<Val<PredictiveScalingCustomizedLoadMetric>>,
     /// `CustomizedScalingMetricSpecification`.
+    ///
+    /// The customized scaling metric specification.
     pub customized_scaling_metric_specification: Option<Val<PredictiveScalingCustomizedScalingMetric>>,
     /// `PredefinedLoadMetricSpecification`.
+    ///
+    /// The predefined load metric specification.
     pub predefined_load_metric_specification: Option<Val<PredictiveScalingPredefinedLoadMetric>>,
     /// `PredefinedMetricPairSpecification`.
+    ///
+    /// The predefined metric pair specification from which Amazon EC2 Auto Scaling determines the
+    /// appropriate scaling metric and load metric to use.
     pub predefined_metric_pair_specification: Option<Val<PredictiveScalingPredefinedMetricPair>>,
     /// `PredefinedScalingMetricSpecification`.
+    ///
+    /// The predefined scaling metric specification.
     pub predefined_scaling_metric_specification: Option<Val<PredictiveScalingPredefinedScalingMetric>>,
     /// `TargetValue`: required.
+    ///
+    /// Specifies the target utilization.
+    ///
+    /// > Some metrics are based on a count instead of a percentage, such as the request count for an
+    /// Application Load Balancer or the number of messages in an SQS queue. If the scaling policy specifies
+    /// one of these metrics, specify the target utilization as the optimal average request or message count
+    /// per instance during any one-minute interval.
     pub target_value: Option<Val<f64>>,
 }
 
@@ -1123,11 +1559,41 @@ impl ToValue for PredictiveScalingMetricSpecification {
 impl Literal for PredictiveScalingMetricSpecification {}
 
 /// The [`PredictiveScalingPredefinedLoadMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingpredefinedloadmetric.html) property type.
+///
+/// Contains load metric information for the `PredefinedLoadMetricSpecification` property of the
+/// [AWS::AutoScaling::ScalingPolicy
+/// PredictiveScalingMetricSpecification](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingmetricspecification.html)
+/// property type.
+///
+/// > Does not apply to policies that use a *metric pair* for the metric specification.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingPredefinedLoadMetric {
     /// `PredefinedMetricType`: required.
+    ///
+    /// The metric type.
     pub predefined_metric_type: Option<Val<PredefinedMetricType>>,
     /// `ResourceLabel`.
+    ///
+    /// A label that uniquely identifies a specific Application Load Balancer target group from which to
+    /// determine the request count served by your Auto Scaling group. You can't specify a resource label
+    /// unless the target group is attached to the Auto Scaling group.
+    ///
+    /// You create the resource label by appending the final portion of the load balancer ARN and the final
+    /// portion of the target group ARN into a single value, separated by a forward slash (/). The format of
+    /// the resource label is:
+    ///
+    /// `app/my-alb/778d41231b141a0f/targetgroup/my-alb-target-group/943f017f100becff` .
+    ///
+    /// Where:
+    ///
+    /// - app/\<load-balancer-name>/\<load-balancer-id> is the final portion of the load balancer ARN
+    /// - targetgroup/\<target-group-name>/\<target-group-id> is the final portion of the target group ARN.
+    ///
+    /// To find the ARN for an Application Load Balancer, use the
+    /// [DescribeLoadBalancers](https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeLoadBalancers.html)
+    /// API operation. To find the ARN for the target group, use the
+    /// [DescribeTargetGroups](https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetGroups.html)
+    /// API operation.
     ///
     /// - Length: 1 to 1023.
     pub resource_label: Option<Val<String>>,
@@ -1195,11 +1661,46 @@ impl ToValue for PredictiveScalingPredefinedLoadMetric {
 impl Literal for PredictiveScalingPredefinedLoadMetric {}
 
 /// The [`PredictiveScalingPredefinedMetricPair`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingpredefinedmetricpair.html) property type.
+///
+/// Contains metric pair information for the `PredefinedMetricPairSpecification` property of the
+/// [AWS::AutoScaling::ScalingPolicy
+/// PredictiveScalingMetricSpecification](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingmetricspecification.html)
+/// property type.
+///
+/// For more information, see [Predictive
+/// scaling](https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-predictive-scaling.html)
+/// in the *Amazon EC2 Auto Scaling User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingPredefinedMetricPair {
     /// `PredefinedMetricType`: required.
+    ///
+    /// Indicates which metrics to use. There are two different types of metrics for each metric type: one
+    /// is a load metric and one is a scaling metric. For example, if the metric type is `ASGCPUUtilization`
+    /// , the Auto Scaling group's total CPU metric is used as the load metric, and the average CPU metric
+    /// is used for the scaling metric.
     pub predefined_metric_type: Option<Val<PredictiveScalingPredefinedMetricPairPredefinedMetricType>>,
     /// `ResourceLabel`.
+    ///
+    /// A label that uniquely identifies a specific Application Load Balancer target group from which to
+    /// determine the total and average request count served by your Auto Scaling group. You can't specify a
+    /// resource label unless the target group is attached to the Auto Scaling group.
+    ///
+    /// You create the resource label by appending the final portion of the load balancer ARN and the final
+    /// portion of the target group ARN into a single value, separated by a forward slash (/). The format of
+    /// the resource label is:
+    ///
+    /// `app/my-alb/778d41231b141a0f/targetgroup/my-alb-target-group/943f017f100becff` .
+    ///
+    /// Where:
+    ///
+    /// - app/\<load-balancer-name>/\<load-balancer-id> is the final portion of the load balancer ARN
+    /// - targetgroup/\<target-group-name>/\<target-group-id> is the final portion of the target group ARN.
+    ///
+    /// To find the ARN for an Application Load Balancer, use the
+    /// [DescribeLoadBalancers](https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeLoadBalancers.html)
+    /// API operation. To find the ARN for the target group, use the
+    /// [DescribeTargetGroups](https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetGroups.html)
+    /// API operation.
     ///
     /// - Length: 1 to 1023.
     pub resource_label: Option<Val<String>>,
@@ -1270,11 +1771,41 @@ impl ToValue for PredictiveScalingPredefinedMetricPair {
 impl Literal for PredictiveScalingPredefinedMetricPair {}
 
 /// The [`PredictiveScalingPredefinedScalingMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingpredefinedscalingmetric.html) property type.
+///
+/// Contains scaling metric information for the `PredefinedScalingMetricSpecification` property of the
+/// [AWS::AutoScaling::ScalingPolicy
+/// PredictiveScalingMetricSpecification](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-predictivescalingmetricspecification.html)
+/// property type.
+///
+/// > Does not apply to policies that use a *metric pair* for the metric specification.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveScalingPredefinedScalingMetric {
     /// `PredefinedMetricType`: required.
+    ///
+    /// The metric type.
     pub predefined_metric_type: Option<Val<PredictiveScalingPredefinedScalingMetricPredefinedMetricType>>,
     /// `ResourceLabel`.
+    ///
+    /// A label that uniquely identifies a specific Application Load Balancer target group from which to
+    /// determine the average request count served by your Auto Scaling group. You can't specify a resource
+    /// label unless the target group is attached to the Auto Scaling group.
+    ///
+    /// You create the resource label by appending the final portion of the load balancer ARN and the final
+    /// portion of the target group ARN into a single value, separated by a forward slash (/). The format of
+    /// the resource label is:
+    ///
+    /// `app/my-alb/778d41231b141a0f/targetgroup/my-alb-target-group/943f017f100becff` .
+    ///
+    /// Where:
+    ///
+    /// - app/\<load-balancer-name>/\<load-balancer-id> is the final portion of the load balancer ARN
+    /// - targetgroup/\<target-group-name>/\<target-group-id> is the final portion of the target group ARN.
+    ///
+    /// To find the ARN for an Application Load Balancer, use the
+    /// [DescribeLoadBalancers](https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeLoadBalancers.html)
+    /// API operation. To find the ARN for the target group, use the
+    /// [DescribeTargetGroups](https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetGroups.html)
+    /// API operation.
     ///
     /// - Length: 1 to 1023.
     pub resource_label: Option<Val<String>>,
@@ -1345,13 +1876,57 @@ impl ToValue for PredictiveScalingPredefinedScalingMetric {
 impl Literal for PredictiveScalingPredefinedScalingMetric {}
 
 /// The [`StepAdjustment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-stepadjustment.html) property type.
+///
+/// `StepAdjustment` specifies a step adjustment for the `StepAdjustments` property of the
+/// [AWS::AutoScaling::ScalingPolicy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-autoscaling-scalingpolicy.html)
+/// resource.
+///
+/// For the following examples, suppose that you have an alarm with a breach threshold of 50:
+///
+/// - To trigger a step adjustment when the metric is greater than or equal to 50 and less than 60,
+///   specify a lower bound of 0 and an upper bound of 10.
+/// - To trigger a step adjustment when the metric is greater than 40 and less than or equal to 50,
+///   specify a lower bound of -10 and an upper bound of 0.
+///
+/// There are a few rules for the step adjustments for your step policy:
+///
+/// - The ranges of your step adjustments can't overlap or have a gap.
+/// - At most one step adjustment can have a null lower bound. If one step adjustment has a negative
+///   lower bound, then there must be a step adjustment with a null lower bound.
+/// - At most one step adjustment can have a null upper bound. If one step adjustment has a positive
+///   upper bound, then there must be a step adjustment with a null upper bound.
+/// - The upper and lower bound can't be null in the same step adjustment.
+///
+/// For more information, see [Step
+/// adjustments](https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scaling-simple-step.html#as-scaling-steps)
+/// in the *Amazon EC2 Auto Scaling User Guide* .
+///
+/// You can find a sample template snippet in the
+/// [Examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-autoscaling-scalingpolicy.html#aws-resource-autoscaling-scalingpolicy--examples)
+/// section of the `AWS::AutoScaling::ScalingPolicy` resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StepAdjustment {
     /// `MetricIntervalLowerBound`.
+    ///
+    /// The lower bound for the difference between the alarm threshold and the CloudWatch metric. If the
+    /// metric value is above the breach threshold, the lower bound is inclusive (the metric must be greater
+    /// than or equal to the threshold plus the lower bound). Otherwise, it is exclusive (the metric must be
+    /// greater than the threshold plus the lower bound). A null value indicates negative infinity.
     pub metric_interval_lower_bound: Option<Val<f64>>,
     /// `MetricIntervalUpperBound`.
+    ///
+    /// The upper bound for the difference between the alarm threshold and the CloudWatch metric. If the
+    /// metric value is above the breach threshold, the upper bound is exclusive (the metric must be less
+    /// than the threshold plus the upper bound). Otherwise, it is inclusive (the metric must be less than
+    /// or equal to the threshold plus the upper bound). A null value indicates positive infinity.
+    ///
+    /// The upper bound must be greater than the lower bound.
     pub metric_interval_upper_bound: Option<Val<f64>>,
     /// `ScalingAdjustment`: required.
+    ///
+    /// The amount by which to scale, based on the specified adjustment type. A positive value adds to the
+    /// current capacity while a negative number removes from the current capacity. For exact capacity, you
+    /// must specify a non-negative value.
     pub scaling_adjustment: Option<Val<i64>>,
 }
 
@@ -1418,15 +1993,39 @@ impl ToValue for StepAdjustment {
 impl Literal for StepAdjustment {}
 
 /// The [`TargetTrackingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-targettrackingconfiguration.html) property type.
+///
+/// `TargetTrackingConfiguration` is a property of the
+/// [AWS::AutoScaling::ScalingPolicy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-autoscaling-scalingpolicy.html)
+/// resource that specifies a target tracking scaling policy configuration for Amazon EC2 Auto Scaling.
+///
+/// For more information about scaling policies, see [Dynamic
+/// scaling](https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scale-based-on-demand.html) in the *Amazon
+/// EC2 Auto Scaling User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetTrackingConfiguration {
     /// `CustomizedMetricSpecification`.
+    ///
+    /// A customized metric. You must specify either a predefined metric or a customized metric.
     pub customized_metric_specification: Option<Val<CustomizedMetricSpecification>>,
     /// `DisableScaleIn`.
+    ///
+    /// Indicates whether scaling in by the target tracking scaling policy is disabled. If scaling in is
+    /// disabled, the target tracking scaling policy doesn't remove instances from the Auto Scaling group.
+    /// Otherwise, the target tracking scaling policy can remove instances from the Auto Scaling group. The
+    /// default is `false` .
     pub disable_scale_in: Option<Val<bool>>,
     /// `PredefinedMetricSpecification`.
+    ///
+    /// A predefined metric. You must specify either a predefined metric or a customized metric.
     pub predefined_metric_specification: Option<Val<PredefinedMetricSpecification>>,
     /// `TargetValue`: required.
+    ///
+    /// The target value for the metric.
+    ///
+    /// > Some metrics are based on a count instead of a percentage, such as the request count for an
+    /// Application Load Balancer or the number of messages in an SQS queue. If the scaling policy specifies
+    /// one of these metrics, specify the target utilization as the optimal average request or message count
+    /// per instance during any one-minute interval.
     pub target_value: Option<Val<f64>>,
 }
 
@@ -1499,27 +2098,82 @@ impl ToValue for TargetTrackingConfiguration {
 impl Literal for TargetTrackingConfiguration {}
 
 /// The [`TargetTrackingMetricDataQuery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-targettrackingmetricdataquery.html) property type.
+///
+/// The metric data to return. Also defines whether this call is returning data for one metric only, or
+/// whether it is performing a math expression on the values of returned metric statistics to create a
+/// new time series. A time series is a series of data points, each of which is associated with a
+/// timestamp.
+///
+/// You can use `TargetTrackingMetricDataQuery` structures with a
+/// [PutScalingPolicy](https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutScalingPolicy.html)
+/// operation when you specify a
+/// [TargetTrackingConfiguration](https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_TargetTrackingConfiguration.html)
+/// in the request.
+///
+/// You can call for a single metric or perform math expressions on multiple metrics. Any expressions
+/// used in a metric specification must eventually return a single time series.
+///
+/// For more information, see the [Create a target tracking scaling policy for Amazon EC2 Auto Scaling
+/// using metric
+/// math](https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-target-tracking-metric-math.html)
+/// in the *Amazon EC2 Auto Scaling User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetTrackingMetricDataQuery {
     /// `Expression`.
+    ///
+    /// The math expression to perform on the returned data, if this object is performing a math expression.
+    /// This expression can use the `Id` of the other metrics to refer to those metrics, and can also use
+    /// the `Id` of other expressions to use the result of those expressions.
+    ///
+    /// Conditional: Within each `TargetTrackingMetricDataQuery` object, you must specify either
+    /// `Expression` or `MetricStat` , but not both.
     ///
     /// - Length: 1 to 2047.
     pub expression: Option<Val<String>>,
     /// `Id`: required.
     ///
+    /// A short name that identifies the object's results in the response. This name must be unique among
+    /// all `TargetTrackingMetricDataQuery` objects specified for a single scaling policy. If you are
+    /// performing math expressions on this set of data, this name represents that data and can serve as a
+    /// variable in the mathematical expression. The valid characters are letters, numbers, and underscores.
+    /// The first character must be a lowercase letter.
+    ///
     /// - Length: 1 to 64.
     pub id: Option<Val<String>>,
     /// `Label`.
     ///
+    /// A human-readable label for this metric or expression. This is especially useful if this is a math
+    /// expression, so that you know what the value represents.
+    ///
     /// - Length: 0 to 2047.
     pub label: Option<Val<String>>,
     /// `MetricStat`.
+    ///
+    /// Information about the metric data to return.
+    ///
+    /// Conditional: Within each `TargetTrackingMetricDataQuery` object, you must specify either
+    /// `Expression` or `MetricStat` , but not both.
     pub metric_stat: Option<Val<TargetTrackingMetricStat>>,
     /// `Period`.
+    ///
+    /// The period of the metric in seconds. The default value is 60. Accepted values are 10, 30, and 60.
+    /// For high resolution metric, set the value to less than 60. For more information, see [Create a
+    /// target tracking policy using high-resolution metrics for faster
+    /// response](https://docs.aws.amazon.com/autoscaling/ec2/userguide/policy-creating-high-resolution-metrics.html)
+    /// .
     ///
     /// - Minimum: 1.
     pub period: Option<Val<i64>>,
     /// `ReturnData`.
+    ///
+    /// Indicates whether to return the timestamps and raw data values of this metric.
+    ///
+    /// If you use any math expressions, specify `true` for this value for only the final math expression
+    /// that the metric specification is based on. You must specify `false` for `ReturnData` for all the
+    /// other metrics and expressions used in the metric specification.
+    ///
+    /// If you are only retrieving metrics and not performing any math expressions, do not specify anything
+    /// for `ReturnData` . This sets it to its default ( `true` ).
     pub return_data: Option<Val<bool>>,
 }
 
@@ -1604,19 +2258,49 @@ impl ToValue for TargetTrackingMetricDataQuery {
 impl Literal for TargetTrackingMetricDataQuery {}
 
 /// The [`TargetTrackingMetricStat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-scalingpolicy-targettrackingmetricstat.html) property type.
+///
+/// This structure defines the CloudWatch metric to return, along with the statistic and unit.
+///
+/// `TargetTrackingMetricStat` is a property of the
+/// [TargetTrackingMetricDataQuery](https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_TargetTrackingMetricDataQuery.html)
+/// object.
+///
+/// For more information about the CloudWatch terminology below, see [Amazon CloudWatch
+/// concepts](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html)
+/// in the *Amazon CloudWatch User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetTrackingMetricStat {
     /// `Metric`: required.
+    ///
+    /// The metric to use.
     pub metric: Option<Val<Metric>>,
     /// `Period`.
+    ///
+    /// The period of the metric in seconds. The default value is 60. Accepted values are 10, 30, and 60.
+    /// For high resolution metric, set the value to less than 60. For more information, see [Create a
+    /// target tracking policy using high-resolution metrics for faster
+    /// response](https://docs.aws.amazon.com/autoscaling/ec2/userguide/policy-creating-high-resolution-metrics.html)
+    /// .
     ///
     /// - Minimum: 1.
     pub period: Option<Val<i64>>,
     /// `Stat`: required.
     ///
+    /// The statistic to return. It can include any CloudWatch statistic or extended statistic. For a list
+    /// of valid values, see the table in
+    /// [Statistics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Statistic)
+    /// in the *Amazon CloudWatch User Guide* .
+    ///
+    /// The most commonly used metric for scaling is `Average` .
+    ///
     /// - Length: 1 to 100.
     pub stat: Option<Val<String>>,
     /// `Unit`.
+    ///
+    /// The unit to use for the returned data points. For a complete list of the units that CloudWatch
+    /// supports, see the
+    /// [MetricDatum](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html)
+    /// data type in the *Amazon CloudWatch API Reference* .
     pub unit: Option<Val<String>>,
 }
 
@@ -1726,9 +2410,18 @@ impl AdjustmentType {
             AdjustmentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AdjustmentType {
+    const VALUES: &'static [&'static str] = &["ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacity"];
+    fn as_str(&self) -> &str {
+        AdjustmentType::as_str(self)
     }
 }
 
@@ -1774,9 +2467,18 @@ impl MaxCapacityBreachBehavior {
             MaxCapacityBreachBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MaxCapacityBreachBehavior {
+    const VALUES: &'static [&'static str] = &["HonorMaxCapacity", "IncreaseMaxCapacity"];
+    fn as_str(&self) -> &str {
+        MaxCapacityBreachBehavior::as_str(self)
     }
 }
 
@@ -1825,9 +2527,18 @@ impl MetricAggregationType {
             MetricAggregationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MetricAggregationType {
+    const VALUES: &'static [&'static str] = &["Average", "Maximum", "Minimum"];
+    fn as_str(&self) -> &str {
+        MetricAggregationType::as_str(self)
     }
 }
 
@@ -1873,9 +2584,18 @@ impl Mode {
             Mode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Mode {
+    const VALUES: &'static [&'static str] = &["ForecastAndScale", "ForecastOnly"];
+    fn as_str(&self) -> &str {
+        Mode::as_str(self)
     }
 }
 
@@ -1927,9 +2647,19 @@ impl PolicyType {
             PolicyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PolicyType {
+    const VALUES: &'static [&'static str] =
+        &["PredictiveScaling", "SimpleScaling", "StepScaling", "TargetTrackingScaling"];
+    fn as_str(&self) -> &str {
+        PolicyType::as_str(self)
     }
 }
 
@@ -1982,9 +2712,19 @@ impl PredefinedMetricType {
             PredefinedMetricType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PredefinedMetricType {
+    const VALUES: &'static [&'static str] =
+        &["ALBTargetGroupRequestCount", "ASGTotalCPUUtilization", "ASGTotalNetworkIn", "ASGTotalNetworkOut"];
+    fn as_str(&self) -> &str {
+        PredefinedMetricType::as_str(self)
     }
 }
 
@@ -2037,9 +2777,18 @@ impl PredictiveScalingPredefinedMetricPairPredefinedMetricType {
             PredictiveScalingPredefinedMetricPairPredefinedMetricType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PredictiveScalingPredefinedMetricPairPredefinedMetricType {
+    const VALUES: &'static [&'static str] = &["ALBRequestCount", "ASGCPUUtilization", "ASGNetworkIn", "ASGNetworkOut"];
+    fn as_str(&self) -> &str {
+        PredictiveScalingPredefinedMetricPairPredefinedMetricType::as_str(self)
     }
 }
 
@@ -2098,9 +2847,19 @@ impl PredictiveScalingPredefinedScalingMetricPredefinedMetricType {
             PredictiveScalingPredefinedScalingMetricPredefinedMetricType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PredictiveScalingPredefinedScalingMetricPredefinedMetricType {
+    const VALUES: &'static [&'static str] =
+        &["ALBRequestCountPerTarget", "ASGAverageCPUUtilization", "ASGAverageNetworkIn", "ASGAverageNetworkOut"];
+    fn as_str(&self) -> &str {
+        PredictiveScalingPredefinedScalingMetricPredefinedMetricType::as_str(self)
     }
 }
 
@@ -2162,9 +2921,18 @@ impl Statistic {
             Statistic::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Statistic {
+    const VALUES: &'static [&'static str] = &["Average", "Maximum", "Minimum", "SampleCount", "Sum"];
+    fn as_str(&self) -> &str {
+        Statistic::as_str(self)
     }
 }
 

@@ -5,28 +5,92 @@ use crate::rt::*;
 
 /// The [`AWS::AutoScaling::ScheduledAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-autoscaling-scheduledaction.html) resource type.
 ///
+/// The `AWS::AutoScaling::ScheduledAction` resource specifies an Amazon EC2 Auto Scaling scheduled
+/// action so that the Auto Scaling group can change the number of instances available for your
+/// application in response to predictable load changes.
+///
+/// When you update a stack with an Auto Scaling group and scheduled action, CloudFormation always sets
+/// the min size, max size, and desired capacity properties of your group to the values that are defined
+/// in the `AWS::AutoScaling::AutoScalingGroup` section of your template. However, you might not want
+/// CloudFormation to do that when you have a scheduled action in effect. You can use an [UpdatePolicy
+/// attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html)
+/// to prevent CloudFormation from changing the min size, max size, or desired capacity property values
+/// during a stack update unless you modified the individual values in your template. If you have
+/// rolling updates enabled, before you can update the Auto Scaling group, you must suspend scheduled
+/// actions by specifying an [UpdatePolicy
+/// attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html)
+/// for the Auto Scaling group. You can find a sample update policy for rolling updates in [Configure
+/// Amazon EC2 Auto Scaling
+/// resources](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/quickref-ec2-auto-scaling.html)
+/// .
+///
+/// For more information, see [Scheduled
+/// scaling](https://docs.aws.amazon.com/autoscaling/ec2/userguide/schedule_time.html) and [Suspending
+/// and resuming scaling
+/// processes](https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-suspend-resume-processes.html)
+/// in the *Amazon EC2 Auto Scaling User Guide* .
+///
 /// Build it with [`ScheduledAction::builder`]; adding it to a stack returns a [`ScheduledActionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScheduledAction {
     /// `AutoScalingGroupName`: required. Changing it replaces the resource.
     ///
+    /// The name of the Auto Scaling group.
+    ///
     /// - Length: 1 to 255.
     pub auto_scaling_group_name: Option<Val<String>>,
     /// `DesiredCapacity`.
+    ///
+    /// The desired capacity is the initial capacity of the Auto Scaling group after the scheduled action
+    /// runs and the capacity it attempts to maintain. It can scale beyond this capacity if you add more
+    /// scaling conditions.
+    ///
+    /// > You must specify at least one of the following properties: `MaxSize` , `MinSize` , or
+    /// `DesiredCapacity` .
     pub desired_capacity: Option<Val<i64>>,
     /// `EndTime`.
+    ///
+    /// The date and time for the recurring schedule to end, in UTC. For example, `"2021-06-01T00:00:00Z"` .
     pub end_time: Option<Val<String>>,
     /// `MaxSize`.
+    ///
+    /// The maximum size of the Auto Scaling group.
     pub max_size: Option<Val<i64>>,
     /// `MinSize`.
+    ///
+    /// The minimum size of the Auto Scaling group.
     pub min_size: Option<Val<i64>>,
     /// `Recurrence`.
+    ///
+    /// The recurring schedule for this action. This format consists of five fields separated by white
+    /// spaces: \[Minute\] \[Hour\] \[Day_of_Month\] \[Month_of_Year\] \[Day_of_Week\]. The value must be in
+    /// quotes (for example, `"30 0 1 1,6,12 *"` ). For more information about this format, see
+    /// [Crontab](https://docs.aws.amazon.com/http://crontab.org) .
+    ///
+    /// When `StartTime` and `EndTime` are specified with `Recurrence` , they form the boundaries of when
+    /// the recurring action starts and stops.
+    ///
+    /// Cron expressions use Universal Coordinated Time (UTC) by default.
     ///
     /// - Length: 1 to 255.
     pub recurrence: Option<Val<String>>,
     /// `StartTime`.
+    ///
+    /// The date and time for this action to start, in YYYY-MM-DDThh:mm:ssZ format in UTC/GMT only and in
+    /// quotes (for example, `"2021-06-01T00:00:00Z"` ).
+    ///
+    /// If you specify `Recurrence` and `StartTime` , Amazon EC2 Auto Scaling performs the action at this
+    /// time, and then performs the action based on the specified recurrence.
     pub start_time: Option<Val<String>>,
     /// `TimeZone`.
+    ///
+    /// Specifies the time zone for a cron expression. If a time zone is not provided, UTC is used by
+    /// default.
+    ///
+    /// Valid values are the canonical names of the IANA time zones, derived from the IANA Time Zone
+    /// Database (such as `Etc/GMT+9` or `Pacific/Tahiti` ). For more information, see
+    /// [<https://en.wikipedia.org/wiki/List_of_tz_database_time_zones>](https://docs.aws.amazon.com/https://en.wikipedia.org/wiki/List_of_tz_database_time_zones)
+    /// .
     ///
     /// - Length: 1 to 255.
     pub time_zone: Option<Val<String>>,
@@ -146,6 +210,8 @@ impl Deref for ScheduledActionHandle {
 
 impl ScheduledActionHandle {
     /// `Fn::GetAtt` `ScheduledActionName`.
+    ///
+    /// Returns the name of a scheduled action.
     pub fn attr_scheduled_action_name(&self) -> Val<String> {
         self.0.get_att("ScheduledActionName")
     }

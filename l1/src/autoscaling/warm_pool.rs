@@ -5,24 +5,72 @@ use crate::rt::*;
 
 /// The [`AWS::AutoScaling::WarmPool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-autoscaling-warmpool.html) resource type.
 ///
+/// The `AWS::AutoScaling::WarmPool` resource creates a pool of pre-initialized EC2 instances that sits
+/// alongside the Auto Scaling group. Whenever your application needs to scale out, the Auto Scaling
+/// group can draw on the warm pool to meet its new desired capacity.
+///
+/// When you create a warm pool, you can define a minimum size. When your Auto Scaling group scales out
+/// and the size of the warm pool shrinks, Amazon EC2 Auto Scaling launches new instances into the warm
+/// pool to maintain its minimum size.
+///
+/// For more information, see [Warm pools for Amazon EC2 Auto
+/// Scaling](https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-warm-pools.html) in
+/// the *Amazon EC2 Auto Scaling User Guide* .
+///
+/// > CloudFormation supports the `UpdatePolicy` attribute for Auto Scaling groups. During an update, if
+/// `UpdatePolicy` is set to `AutoScalingRollingUpdate` , CloudFormation replaces `InService` instances
+/// only. Instances in the warm pool are not replaced. The difference in which instances are replaced
+/// can potentially result in different instance configurations after the stack update completes. If
+/// `UpdatePolicy` is set to `AutoScalingReplacingUpdate` , you do not encounter this issue because
+/// CloudFormation replaces both the Auto Scaling group and the warm pool.
+///
 /// Build it with [`WarmPool::builder`]; adding it to a stack returns a [`WarmPoolHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WarmPool {
     /// `AutoScalingGroupName`: required. Changing it replaces the resource.
     ///
+    /// The name of the Auto Scaling group.
+    ///
     /// - Length: 1 to 255.
     pub auto_scaling_group_name: Option<Val<String>>,
     /// `InstanceReusePolicy`.
+    ///
+    /// Indicates whether instances in the Auto Scaling group can be returned to the warm pool on scale in.
+    /// The default is to terminate instances in the Auto Scaling group when the group scales in.
     pub instance_reuse_policy: Option<Val<InstanceReusePolicy>>,
     /// `MaxGroupPreparedCapacity`.
+    ///
+    /// Specifies the maximum number of instances that are allowed to be in the warm pool or in any state
+    /// except `Terminated` for the Auto Scaling group. This is an optional property. Specify it only if you
+    /// do not want the warm pool size to be determined by the difference between the group's maximum
+    /// capacity and its desired capacity.
+    ///
+    /// > If a value for `MaxGroupPreparedCapacity` is not specified, Amazon EC2 Auto Scaling launches and
+    /// maintains the difference between the group's maximum capacity and its desired capacity. If you
+    /// specify a value for `MaxGroupPreparedCapacity` , Amazon EC2 Auto Scaling uses the difference between
+    /// the `MaxGroupPreparedCapacity` and the desired capacity instead.
+    /// >
+    /// > The size of the warm pool is dynamic. Only when `MaxGroupPreparedCapacity` and `MinSize` are set
+    /// to the same value does the warm pool have an absolute size.
+    ///
+    /// If the desired capacity of the Auto Scaling group is higher than the `MaxGroupPreparedCapacity` ,
+    /// the capacity of the warm pool is 0, unless you specify a value for `MinSize` . To remove a value
+    /// that you previously set, include the property but specify -1 for the value.
     ///
     /// - Minimum: -1.
     pub max_group_prepared_capacity: Option<Val<i64>>,
     /// `MinSize`.
     ///
+    /// Specifies the minimum number of instances to maintain in the warm pool. This helps you to ensure
+    /// that there is always a certain number of warmed instances available to handle traffic spikes.
+    /// Defaults to 0 if not specified.
+    ///
     /// - Minimum: 0.
     pub min_size: Option<Val<i64>>,
     /// `PoolState`.
+    ///
+    /// Sets the instance state to transition to after the lifecycle actions are complete. Default is
+    /// `Stopped` .
     pub pool_state: Option<Val<PoolState>>,
 }
 
@@ -132,9 +180,19 @@ impl WarmPoolHandle {
 }
 
 /// The [`InstanceReusePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscaling-warmpool-instancereusepolicy.html) property type.
+///
+/// A structure that specifies an instance reuse policy for the `InstanceReusePolicy` property of the
+/// [AWS::AutoScaling::WarmPool](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-autoscaling-warmpool.html)
+/// resource.
+///
+/// For more information, see [Warm pools for Amazon EC2 Auto
+/// Scaling](https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-warm-pools.html) in
+/// the *Amazon EC2 Auto Scaling User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceReusePolicy {
     /// `ReuseOnScaleIn`.
+    ///
+    /// Specifies whether instances in the Auto Scaling group can be returned to the warm pool on scale in.
     pub reuse_on_scale_in: Option<Val<bool>>,
 }
 
@@ -207,9 +265,18 @@ impl PoolState {
             PoolState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PoolState {
+    const VALUES: &'static [&'static str] = &["Hibernated", "Running", "Stopped"];
+    fn as_str(&self) -> &str {
+        PoolState::as_str(self)
     }
 }
 

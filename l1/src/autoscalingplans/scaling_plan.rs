@@ -5,12 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::AutoScalingPlans::ScalingPlan`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-autoscalingplans-scalingplan.html) resource type.
 ///
+/// The `AWS::AutoScalingPlans::ScalingPlan` resource defines an AWS Auto Scaling scaling plan. A
+/// scaling plan is used to scale application resources to size them appropriately to ensure that enough
+/// resource is available in the application at peak times and to reduce allocated resource during
+/// periods of low utilization. The following resources can be added to a scaling plan:
+///
+/// - Amazon EC2 Auto Scaling groups
+/// - Amazon EC2 Spot Fleet requests
+/// - Amazon ECS services
+/// - Amazon DynamoDB tables and global secondary indexes
+/// - Amazon Aurora Replicas
+///
+/// For more information, see the [Scaling Plans User
+/// Guide](https://docs.aws.amazon.com/autoscaling/plans/userguide/what-is-a-scaling-plan.html)
+///
 /// Build it with [`ScalingPlan::builder`]; adding it to a stack returns a [`ScalingPlanHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingPlan {
     /// `ApplicationSource`: required.
+    ///
+    /// A CloudFormation stack or a set of tags. You can create one scaling plan per application source. The
+    /// `ApplicationSource` property must be present to ensure interoperability with the AWS Auto Scaling
+    /// console.
     pub application_source: Option<Val<ApplicationSource>>,
     /// `ScalingInstructions`: required.
+    ///
+    /// The scaling instructions.
     pub scaling_instructions: Option<Val<Vec<ScalingInstruction>>>,
 }
 
@@ -131,11 +151,31 @@ impl ScalingPlanHandle {
 }
 
 /// The [`ApplicationSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscalingplans-scalingplan-applicationsource.html) property type.
+///
+/// `ApplicationSource` is a property of
+/// [ScalingPlan](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-autoscalingplans-scalingplan.html)
+/// that specifies the application source to use with a scaling plan. You can create one scaling plan
+/// per application source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationSource {
     /// `CloudFormationStackARN`.
+    ///
+    /// The Amazon Resource Name (ARN) of a CloudFormation stack.
+    ///
+    /// You must specify either a `CloudFormationStackARN` or `TagFilters` .
     pub cloud_formation_stack_arn: Option<Val<String>>,
     /// `TagFilters`.
+    ///
+    /// A set of tag filters (keys and values). Each tag filter specified must contain a key with values as
+    /// optional. Each scaling plan can include up to 50 keys, and each key can include up to 20 values.
+    ///
+    /// Tags are part of the syntax that you use to specify the resources you want returned when configuring
+    /// a scaling plan from the AWS Auto Scaling console. You do not need to specify valid tag filter values
+    /// when you create a scaling plan with CloudFormation. The `Key` and `Values` properties can accept any
+    /// value as long as the combination of values is unique across scaling plans. However, if you also want
+    /// to use the AWS Auto Scaling console to edit the scaling plan, then you must specify valid values.
+    ///
+    /// You must specify either a `CloudFormationStackARN` or `TagFilters` .
     pub tag_filters: Option<Val<Vec<TagFilter>>>,
 }
 
@@ -194,17 +234,62 @@ impl ToValue for ApplicationSource {
 impl Literal for ApplicationSource {}
 
 /// The [`CustomizedLoadMetricSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscalingplans-scalingplan-customizedloadmetricspecification.html) property type.
+///
+/// `CustomizedLoadMetricSpecification` is a subproperty of
+/// [ScalingInstruction](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscalingplans-scalingplan-scalinginstruction.html)
+/// that specifies a customized load metric for predictive scaling to use with a scaling plan.
+///
+/// For predictive scaling to work with a customized load metric specification, AWS Auto Scaling needs
+/// access to the `Sum` and `Average` statistics that CloudWatch computes from metric data.
+///
+/// When you choose a load metric, make sure that the required `Sum` and `Average` statistics for your
+/// metric are available in CloudWatch and that they provide relevant data for predictive scaling. The
+/// `Sum` statistic must represent the total load on the resource, and the `Average` statistic must
+/// represent the average load per capacity unit of the resource. For example, there is a metric that
+/// counts the number of requests processed by your Auto Scaling group. If the `Sum` statistic
+/// represents the total request count processed by the group, then the `Average` statistic for the
+/// specified metric must represent the average request count processed by each instance of the group.
+///
+/// If you publish your own metrics, you can aggregate the data points at a given interval and then
+/// publish the aggregated data points to CloudWatch. Before AWS Auto Scaling generates the forecast, it
+/// sums up all the metric data points that occurred within each hour to match the granularity period
+/// that is used in the forecast (60 minutes).
+///
+/// For information about terminology, available metrics, or how to publish new metrics, see [Amazon
+/// CloudWatch
+/// Concepts](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html)
+/// in the *Amazon CloudWatch User Guide* .
+///
+/// After creating your scaling plan, you can use the AWS Auto Scaling console to visualize forecasts
+/// for the specified metric. For more information, see [View scaling information for a
+/// resource](https://docs.aws.amazon.com/autoscaling/plans/userguide/gs-create-scaling-plan.html#gs-view-resource)
+/// in the *Scaling Plans User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomizedLoadMetricSpecification {
     /// `Dimensions`.
+    ///
+    /// The dimensions of the metric.
+    ///
+    /// Conditional: If you published your metric with dimensions, you must specify the same dimensions in
+    /// your customized load metric specification.
     pub dimensions: Option<Val<Vec<MetricDimension>>>,
     /// `MetricName`: required.
+    ///
+    /// The name of the metric.
     pub metric_name: Option<Val<String>>,
     /// `Namespace`: required.
+    ///
+    /// The namespace of the metric.
     pub namespace: Option<Val<String>>,
     /// `Statistic`: required.
+    ///
+    /// The statistic of the metric.
+    ///
+    /// *Allowed Values* : `Sum`
     pub statistic: Option<Val<String>>,
     /// `Unit`.
+    ///
+    /// The unit of the metric.
     pub unit: Option<Val<String>>,
 }
 
@@ -307,17 +392,57 @@ impl ToValue for CustomizedLoadMetricSpecification {
 impl Literal for CustomizedLoadMetricSpecification {}
 
 /// The [`CustomizedScalingMetricSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscalingplans-scalingplan-customizedscalingmetricspecification.html) property type.
+///
+/// `CustomizedScalingMetricSpecification` is a subproperty of
+/// [TargetTrackingConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscalingplans-scalingplan-targettrackingconfiguration.html)
+/// that specifies a customized scaling metric for a target tracking configuration to use with a scaling
+/// plan.
+///
+/// To create your customized scaling metric specification:
+///
+/// - Add values for each required property from CloudWatch. You can use an existing metric, or a new
+///   metric that you create. To use your own metric, you must first publish the metric to CloudWatch.
+///   For more information, see [Publish Custom
+///   Metrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/publishingMetrics.html) in
+///   the *Amazon CloudWatch User Guide* .
+/// - Choose a metric that changes proportionally with capacity. The value of the metric should increase
+///   or decrease in inverse proportion to the number of capacity units. That is, the value of the
+///   metric should decrease when capacity increases.
+///
+/// For information about terminology, available metrics, or how to publish new metrics, see [Amazon
+/// CloudWatch
+/// Concepts](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html)
+/// in the *Amazon CloudWatch User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomizedScalingMetricSpecification {
     /// `Dimensions`.
+    ///
+    /// The dimensions of the metric.
+    ///
+    /// Conditional: If you published your metric with dimensions, you must specify the same dimensions in
+    /// your scaling policy.
     pub dimensions: Option<Val<Vec<MetricDimension>>>,
     /// `MetricName`: required.
+    ///
+    /// The name of the metric. To get the exact metric name, namespace, and dimensions, inspect the
+    /// [Metrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Metric.html) object
+    /// that is returned by a call to
+    /// [ListMetrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_ListMetrics.html)
+    /// .
     pub metric_name: Option<Val<String>>,
     /// `Namespace`: required.
+    ///
+    /// The namespace of the metric.
     pub namespace: Option<Val<String>>,
     /// `Statistic`: required.
+    ///
+    /// The statistic of the metric.
     pub statistic: Option<Val<String>>,
     /// `Unit`.
+    ///
+    /// The unit of the metric. For a complete list of the units that CloudWatch supports, see the
+    /// [MetricDatum](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html)
+    /// data type in the *Amazon CloudWatch API Reference* .
     pub unit: Option<Val<String>>,
 }
 
@@ -420,11 +545,21 @@ impl ToValue for CustomizedScalingMetricSpecification {
 impl Literal for CustomizedScalingMetricSpecification {}
 
 /// The [`MetricDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscalingplans-scalingplan-metricdimension.html) property type.
+///
+/// `MetricDimension` is a subproperty of
+/// [CustomizedScalingMetricSpecification](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscalingplans-scalingplan-customizedscalingmetricspecification.html)
+/// that specifies a dimension for a customized metric to use with a scaling plan. Dimensions are
+/// arbitrary name/value pairs that can be associated with a CloudWatch metric. Duplicate dimensions are
+/// not allowed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricDimension {
     /// `Name`: required.
+    ///
+    /// The name of the dimension.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of the dimension.
     pub value: Option<Val<String>>,
 }
 
@@ -484,11 +619,43 @@ impl ToValue for MetricDimension {
 impl Literal for MetricDimension {}
 
 /// The [`PredefinedLoadMetricSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscalingplans-scalingplan-predefinedloadmetricspecification.html) property type.
+///
+/// `PredefinedLoadMetricSpecification` is a subproperty of
+/// [ScalingInstruction](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscalingplans-scalingplan-scalinginstruction.html)
+/// that specifies a predefined load metric for predictive scaling to use with a scaling plan.
+///
+/// After creating your scaling plan, you can use the AWS Auto Scaling console to visualize forecasts
+/// for the specified metric. For more information, see [View scaling information for a
+/// resource](https://docs.aws.amazon.com/autoscaling/plans/userguide/gs-create-scaling-plan.html#gs-view-resource)
+/// in the *Scaling Plans User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredefinedLoadMetricSpecification {
     /// `PredefinedLoadMetricType`: required.
+    ///
+    /// The metric type.
     pub predefined_load_metric_type: Option<Val<String>>,
     /// `ResourceLabel`.
+    ///
+    /// Identifies the resource associated with the metric type. You can't specify a resource label unless
+    /// the metric type is `ALBTargetGroupRequestCount` and there is a target group for an Application Load
+    /// Balancer attached to the Auto Scaling group.
+    ///
+    /// You create the resource label by appending the final portion of the load balancer ARN and the final
+    /// portion of the target group ARN into a single value, separated by a forward slash (/). The format is
+    /// app/\<load-balancer-name>/\<load-balancer-id>/targetgroup/\<target-group-name>/\<target-group-id>,
+    /// where:
+    ///
+    /// - app/\<load-balancer-name>/\<load-balancer-id> is the final portion of the load balancer ARN
+    /// - targetgroup/\<target-group-name>/\<target-group-id> is the final portion of the target group ARN.
+    ///
+    /// This is an example:
+    /// app/EC2Co-EcsEl-1TKLTMITMM0EO/f37c06a68c1748aa/targetgroup/EC2Co-Defau-LDNM7Q3ZH1ZN/6d4ea56ca2d6a18d.
+    ///
+    /// To find the ARN for an Application Load Balancer, use the
+    /// [DescribeLoadBalancers](https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeLoadBalancers.html)
+    /// API operation. To find the ARN for the target group, use the
+    /// [DescribeTargetGroups](https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetGroups.html)
+    /// API operation.
     pub resource_label: Option<Val<String>>,
 }
 
@@ -549,11 +716,40 @@ impl ToValue for PredefinedLoadMetricSpecification {
 impl Literal for PredefinedLoadMetricSpecification {}
 
 /// The [`PredefinedScalingMetricSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscalingplans-scalingplan-predefinedscalingmetricspecification.html) property type.
+///
+/// `PredefinedScalingMetricSpecification` is a subproperty of
+/// [TargetTrackingConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscalingplans-scalingplan-targettrackingconfiguration.html)
+/// that specifies a customized scaling metric for a target tracking configuration to use with a scaling
+/// plan.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredefinedScalingMetricSpecification {
     /// `PredefinedScalingMetricType`: required.
+    ///
+    /// The metric type. The `ALBRequestCountPerTarget` metric type applies only to Auto Scaling groups,
+    /// Spot Fleet requests, and ECS services.
     pub predefined_scaling_metric_type: Option<Val<String>>,
     /// `ResourceLabel`.
+    ///
+    /// Identifies the resource associated with the metric type. You can't specify a resource label unless
+    /// the metric type is `ALBRequestCountPerTarget` and there is a target group for an Application Load
+    /// Balancer attached to the Auto Scaling group, Spot Fleet request, or ECS service.
+    ///
+    /// You create the resource label by appending the final portion of the load balancer ARN and the final
+    /// portion of the target group ARN into a single value, separated by a forward slash (/). The format is
+    /// app/\<load-balancer-name>/\<load-balancer-id>/targetgroup/\<target-group-name>/\<target-group-id>,
+    /// where:
+    ///
+    /// - app/\<load-balancer-name>/\<load-balancer-id> is the final portion of the load balancer ARN
+    /// - targetgroup/\<target-group-name>/\<target-group-id> is the final portion of the target group ARN.
+    ///
+    /// This is an example:
+    /// app/EC2Co-EcsEl-1TKLTMITMM0EO/f37c06a68c1748aa/targetgroup/EC2Co-Defau-LDNM7Q3ZH1ZN/6d4ea56ca2d6a18d.
+    ///
+    /// To find the ARN for an Application Load Balancer, use the
+    /// [DescribeLoadBalancers](https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeLoadBalancers.html)
+    /// API operation. To find the ARN for the target group, use the
+    /// [DescribeTargetGroups](https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetGroups.html)
+    /// API operation.
     pub resource_label: Option<Val<String>>,
 }
 
@@ -614,35 +810,153 @@ impl ToValue for PredefinedScalingMetricSpecification {
 impl Literal for PredefinedScalingMetricSpecification {}
 
 /// The [`ScalingInstruction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscalingplans-scalingplan-scalinginstruction.html) property type.
+///
+/// `ScalingInstruction` is a property of
+/// [ScalingPlan](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-autoscalingplans-scalingplan.html)
+/// that specifies the scaling instruction for a scalable resource in a scaling plan. Each scaling
+/// instruction applies to one resource.
+///
+/// AWS Auto Scaling creates target tracking scaling policies based on the scaling instructions. Target
+/// tracking scaling policies adjust the capacity of your scalable resource as required to maintain
+/// resource utilization at the target value that you specified.
+///
+/// AWS Auto Scaling also configures predictive scaling for your Amazon EC2 Auto Scaling groups using a
+/// subset of properties, including the load metric, the scaling metric, the target value for the
+/// scaling metric, the predictive scaling mode (forecast and scale or forecast only), and the desired
+/// behavior when the forecast capacity exceeds the maximum capacity of the resource. With predictive
+/// scaling, AWS Auto Scaling generates forecasts with traffic predictions for the two days ahead and
+/// schedules scaling actions that proactively add and remove resource capacity to match the forecast.
+///
+/// > We recommend waiting a minimum of 24 hours after creating an Auto Scaling group to configure
+/// predictive scaling. At minimum, there must be 24 hours of historical data to generate a forecast.
+/// For more information, see [Best practices for scaling
+/// plans](https://docs.aws.amazon.com/autoscaling/plans/userguide/gs-best-practices.html) in the *Scaling
+/// Plans User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingInstruction {
     /// `CustomizedLoadMetricSpecification`.
+    ///
+    /// The customized load metric to use for predictive scaling. This property or a *PredefinedLoadMetricSpecification*
+    /// is required when configuring predictive scaling, and cannot be used otherwise.
     pub customized_load_metric_specification: Option<Val<CustomizedLoadMetricSpecification>>,
     /// `DisableDynamicScaling`.
+    ///
+    /// Controls whether dynamic scaling is disabled. When dynamic scaling is enabled, AWS Auto Scaling
+    /// creates target tracking scaling policies based on the specified target tracking configurations.
+    ///
+    /// The default is enabled ( `false` ).
     pub disable_dynamic_scaling: Option<Val<bool>>,
     /// `MaxCapacity`: required.
+    ///
+    /// The maximum capacity of the resource. The exception to this upper limit is if you specify a
+    /// non-default setting for *PredictiveScalingMaxCapacityBehavior* .
     pub max_capacity: Option<Val<i64>>,
     /// `MinCapacity`: required.
+    ///
+    /// The minimum capacity of the resource.
     pub min_capacity: Option<Val<i64>>,
     /// `PredefinedLoadMetricSpecification`.
+    ///
+    /// The predefined load metric to use for predictive scaling. This property or a *CustomizedLoadMetricSpecification*
+    /// is required when configuring predictive scaling, and cannot be used otherwise.
     pub predefined_load_metric_specification: Option<Val<PredefinedLoadMetricSpecification>>,
     /// `PredictiveScalingMaxCapacityBehavior`.
+    ///
+    /// Defines the behavior that should be applied if the forecast capacity approaches or exceeds the
+    /// maximum capacity specified for the resource. The default value is `SetForecastCapacityToMaxCapacity`
+    /// .
+    ///
+    /// The following are possible values:
+    ///
+    /// - `SetForecastCapacityToMaxCapacity` - AWS Auto Scaling cannot scale resource capacity higher than
+    ///   the maximum capacity. The maximum capacity is enforced as a hard limit.
+    /// - `SetMaxCapacityToForecastCapacity` - AWS Auto Scaling can scale resource capacity higher than the
+    ///   maximum capacity to equal but not exceed forecast capacity.
+    /// - `SetMaxCapacityAboveForecastCapacity` - AWS Auto Scaling can scale resource capacity higher than
+    ///   the maximum capacity by a specified buffer value. The intention is to give the target tracking
+    ///   scaling policy extra capacity if unexpected traffic occurs.
+    ///
+    /// Valid only when configuring predictive scaling.
     pub predictive_scaling_max_capacity_behavior: Option<Val<String>>,
     /// `PredictiveScalingMaxCapacityBuffer`.
+    ///
+    /// The size of the capacity buffer to use when the forecast capacity is close to or exceeds the maximum
+    /// capacity. The value is specified as a percentage relative to the forecast capacity. For example, if
+    /// the buffer is 10, this means a 10 percent buffer. With a 10 percent buffer, if the forecast capacity
+    /// is 50, and the maximum capacity is 40, then the effective maximum capacity is 55.
+    ///
+    /// Valid only when configuring predictive scaling. Required if *PredictiveScalingMaxCapacityBehavior*
+    /// is set to `SetMaxCapacityAboveForecastCapacity` , and cannot be used otherwise.
+    ///
+    /// The range is 1-100.
     pub predictive_scaling_max_capacity_buffer: Option<Val<i64>>,
     /// `PredictiveScalingMode`.
+    ///
+    /// The predictive scaling mode. The default value is `ForecastAndScale` . Otherwise, AWS Auto Scaling
+    /// forecasts capacity but does not apply any scheduled scaling actions based on the capacity forecast.
     pub predictive_scaling_mode: Option<Val<String>>,
     /// `ResourceId`: required.
+    ///
+    /// The ID of the resource. This string consists of the resource type and unique identifier.
+    ///
+    /// - Auto Scaling group - The resource type is `autoScalingGroup` and the unique identifier is the name
+    ///   of the Auto Scaling group. Example: `autoScalingGroup/my-asg` .
+    /// - ECS service - The resource type is `service` and the unique identifier is the cluster name and
+    ///   service name. Example: `service/default/sample-webapp` .
+    /// - Spot Fleet request - The resource type is `spot-fleet-request` and the unique identifier is the
+    ///   Spot Fleet request ID. Example: `spot-fleet-request/sfr-73fbd2ce-aa30-494c-8788-1cee4EXAMPLE` .
+    /// - DynamoDB table - The resource type is `table` and the unique identifier is the resource ID.
+    ///   Example: `table/my-table` .
+    /// - DynamoDB global secondary index - The resource type is `index` and the unique identifier is the
+    ///   resource ID. Example: `table/my-table/index/my-table-index` .
+    /// - Aurora DB cluster - The resource type is `cluster` and the unique identifier is the cluster name.
+    ///   Example: `cluster:my-db-cluster` .
     pub resource_id: Option<Val<String>>,
     /// `ScalableDimension`: required.
+    ///
+    /// The scalable dimension associated with the resource.
+    ///
+    /// - `autoscaling:autoScalingGroup:DesiredCapacity` - The desired capacity of an Auto Scaling group.
+    /// - `ecs:service:DesiredCount` - The desired task count of an ECS service.
+    /// - `ec2:spot-fleet-request:TargetCapacity` - The target capacity of a Spot Fleet request.
+    /// - `dynamodb:table:ReadCapacityUnits` - The provisioned read capacity for a DynamoDB table.
+    /// - `dynamodb:table:WriteCapacityUnits` - The provisioned write capacity for a DynamoDB table.
+    /// - `dynamodb:index:ReadCapacityUnits` - The provisioned read capacity for a DynamoDB global secondary
+    ///   index.
+    /// - `dynamodb:index:WriteCapacityUnits` - The provisioned write capacity for a DynamoDB global
+    ///   secondary index.
+    /// - `rds:cluster:ReadReplicaCount` - The count of Aurora Replicas in an Aurora DB cluster. Available
+    ///   for Aurora MySQL-compatible edition and Aurora PostgreSQL-compatible edition.
     pub scalable_dimension: Option<Val<String>>,
     /// `ScalingPolicyUpdateBehavior`.
+    ///
+    /// Controls whether a resource's externally created scaling policies are deleted and new target
+    /// tracking scaling policies created. The default value is `KeepExternalPolicies` .
+    ///
+    /// Valid only when configuring dynamic scaling.
     pub scaling_policy_update_behavior: Option<Val<String>>,
     /// `ScheduledActionBufferTime`.
+    ///
+    /// The amount of time, in seconds, to buffer the run time of scheduled scaling actions when scaling
+    /// out. For example, if the forecast says to add capacity at 10:00 AM, and the buffer time is 5
+    /// minutes, then the run time of the corresponding scheduled scaling action will be 9:55 AM. The
+    /// intention is to give resources time to be provisioned. For example, it can take a few minutes to
+    /// launch an EC2 instance. The actual amount of time required depends on several factors, such as the
+    /// size of the instance and whether there are startup scripts to complete.
+    ///
+    /// The value must be less than the forecast interval duration of 3600 seconds (60 minutes). The default
+    /// is 300 seconds.
+    ///
+    /// Valid only when configuring predictive scaling.
     pub scheduled_action_buffer_time: Option<Val<i64>>,
     /// `ServiceNamespace`: required.
+    ///
+    /// The namespace of the AWS service.
     pub service_namespace: Option<Val<String>>,
     /// `TargetTrackingConfigurations`: required.
+    ///
+    /// The target tracking configurations (up to 10). Each of these structures must specify a unique
+    /// scaling metric and a target value for the metric.
     pub target_tracking_configurations: Option<Val<Vec<TargetTrackingConfiguration>>>,
 }
 
@@ -836,11 +1150,19 @@ impl ToValue for ScalingInstruction {
 impl Literal for ScalingInstruction {}
 
 /// The [`TagFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscalingplans-scalingplan-tagfilter.html) property type.
+///
+/// `TagFilter` is a subproperty of
+/// [ApplicationSource](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscalingplans-scalingplan-applicationsource.html)
+/// that specifies a tag for an application source to use with a scaling plan.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagFilter {
     /// `Key`: required.
+    ///
+    /// The tag key.
     pub key: Option<Val<String>>,
     /// `Values`.
+    ///
+    /// The tag values (0 to 20).
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -902,21 +1224,48 @@ impl ToValue for TagFilter {
 impl Literal for TagFilter {}
 
 /// The [`TargetTrackingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscalingplans-scalingplan-targettrackingconfiguration.html) property type.
+///
+/// `TargetTrackingConfiguration` is a subproperty of
+/// [ScalingInstruction](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-autoscalingplans-scalingplan-scalinginstruction.html)
+/// that specifies a target tracking configuration for a scalable resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetTrackingConfiguration {
     /// `CustomizedScalingMetricSpecification`.
+    ///
+    /// A customized metric. You can specify either a predefined metric or a customized metric.
     pub customized_scaling_metric_specification: Option<Val<CustomizedScalingMetricSpecification>>,
     /// `DisableScaleIn`.
+    ///
+    /// Indicates whether scale in by the target tracking scaling policy is disabled. If the value is `true`
+    /// , scale in is disabled and the target tracking scaling policy doesn't remove capacity from the
+    /// scalable resource. Otherwise, scale in is enabled and the target tracking scaling policy can remove
+    /// capacity from the scalable resource.
+    ///
+    /// The default value is `false` .
     pub disable_scale_in: Option<Val<bool>>,
     /// `EstimatedInstanceWarmup`.
+    ///
+    /// The estimated time, in seconds, until a newly launched instance can contribute to the CloudWatch
+    /// metrics. This value is used only if the resource is an Auto Scaling group.
     pub estimated_instance_warmup: Option<Val<i64>>,
     /// `PredefinedScalingMetricSpecification`.
+    ///
+    /// A predefined metric. You can specify either a predefined metric or a customized metric.
     pub predefined_scaling_metric_specification: Option<Val<PredefinedScalingMetricSpecification>>,
     /// `ScaleInCooldown`.
+    ///
+    /// The amount of time, in seconds, after a scale-in activity completes before another scale in activity
+    /// can start. This value is not used if the scalable resource is an Auto Scaling group.
     pub scale_in_cooldown: Option<Val<i64>>,
     /// `ScaleOutCooldown`.
+    ///
+    /// The amount of time, in seconds, after a scale-out activity completes before another scale-out
+    /// activity can start. This value is not used if the scalable resource is an Auto Scaling group.
     pub scale_out_cooldown: Option<Val<i64>>,
     /// `TargetValue`: required.
+    ///
+    /// The target value for the metric. Although this property accepts numbers of type Double, it won't
+    /// accept values that are either too small or too large. Values must be in the range of -2^360 to 2^360.
     pub target_value: Option<Val<f64>>,
 }
 

@@ -5,24 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::B2BI::Capability`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-b2bi-capability.html) resource type.
 ///
+/// Instantiates a capability based on the specified parameters. A trading capability contains the
+/// information required to transform incoming EDI documents into JSON or XML outputs.
+///
 /// Build it with [`Capability::builder`]; adding it to a stack returns a [`CapabilityHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Capability {
     /// `Configuration`: required.
+    ///
+    /// Specifies a structure that contains the details for a capability.
     pub configuration: Option<Val<CapabilityConfiguration>>,
     /// `InstructionsDocuments`.
+    ///
+    /// Specifies one or more locations in Amazon S3, each specifying an EDI document that can be used with
+    /// this capability. Each item contains the name of the bucket and the key, to identify the document's
+    /// location.
     ///
     /// - Items: 0 to 5.
     pub instructions_documents: Option<Val<Vec<S3Location>>>,
     /// `Name`: required.
     ///
+    /// The display name of the capability.
+    ///
     /// - Length: 1 to 254.
     pub name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// Specifies the key-value pairs assigned to ARNs that you can use to group and search for resources by
+    /// type. You can attach this metadata to resources (capabilities, partnerships, and so on) for any
+    /// purpose.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// Returns the type of the capability. Currently, only `edi` is supported.
     pub type_: Option<Val<CapabilityType>>,
 }
 
@@ -139,18 +156,27 @@ impl Deref for CapabilityHandle {
 
 impl CapabilityHandle {
     /// `Fn::GetAtt` `CapabilityArn`.
+    ///
+    /// Returns an Amazon Resource Name (ARN) for a specific AWS resource, such as a capability,
+    /// partnership, profile, or transformer.
     pub fn attr_capability_arn(&self) -> Val<String> {
         self.0.get_att("CapabilityArn")
     }
     /// `Fn::GetAtt` `CapabilityId`.
+    ///
+    /// Returns a system-assigned unique identifier for the capability.
     pub fn attr_capability_id(&self) -> Val<String> {
         self.0.get_att("CapabilityId")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// Returns a timestamp for creation date and time of the capability.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `ModifiedAt`.
+    ///
+    /// Returns a timestamp that identifies the most recent date and time that the capability was modified.
     pub fn attr_modified_at(&self) -> Val<String> {
         self.0.get_att("ModifiedAt")
     }
@@ -165,9 +191,15 @@ impl CapabilityHandle {
 }
 
 /// The [`CapabilityConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-capability-capabilityconfiguration.html) property type.
+///
+/// A capability object. Currently, only EDI (electronic data interchange) capabilities are supported. A
+/// trading capability contains the information required to transform incoming EDI documents into JSON
+/// or XML outputs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityConfiguration {
     /// `Edi`.
+    ///
+    /// An EDI (electronic data interchange) configuration object.
     pub edi: Option<Val<EdiConfiguration>>,
 }
 
@@ -215,20 +247,34 @@ impl ToValue for CapabilityConfiguration {
 impl Literal for CapabilityConfiguration {}
 
 /// The [`EdiConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-capability-ediconfiguration.html) property type.
+///
+/// Specifies the details for the EDI (electronic data interchange) transformation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EdiConfiguration {
     /// `CapabilityDirection`.
+    ///
+    /// Specifies whether this is capability is for inbound or outbound transformations.
     pub capability_direction: Option<Val<CapabilityDirection>>,
     /// `InputLocation`: required.
+    ///
+    /// Contains the Amazon S3 bucket and prefix for the location of the input file, which is contained in
+    /// an `S3Location` object.
     pub input_location: Option<Val<S3Location>>,
     /// `OutputLocation`: required.
+    ///
+    /// Contains the Amazon S3 bucket and prefix for the location of the output file, which is contained in
+    /// an `S3Location` object.
     pub output_location: Option<Val<S3Location>>,
     /// `TransformerId`: required.
+    ///
+    /// Returns the system-assigned unique identifier for the transformer.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub transformer_id: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// Returns the type of the capability. Currently, only `edi` is supported.
     pub type_: Option<Val<EdiType>>,
 }
 
@@ -380,14 +426,21 @@ impl ToValue for EdiType {
 impl Literal for EdiType {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-capability-s3location.html) property type.
+///
+/// Specifies the details for the Amazon S3 file location that is being used with AWS B2B Data
+/// Interchange. File locations in Amazon S3 are identified using a combination of the bucket and key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `BucketName`.
+    ///
+    /// Specifies the name of the Amazon S3 bucket.
     ///
     /// - Length: 3 to 63.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `Key`.
+    ///
+    /// Specifies the Amazon S3 key for the file location.
     ///
     /// - Length: 0 to 1024.
     pub key: Option<Val<String>>,
@@ -511,11 +564,22 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`X12Details`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-capability-x12details.html) property type.
+///
+/// A structure that contains the X12 transaction set and version. The X12 structure is used when the
+/// system transforms an EDI (electronic data interchange) file.
+///
+/// > If an EDI input file contains more than one transaction, each transaction must have the same
+/// transaction set and version, for example 214/4010. If not, the transformer cannot parse the file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct X12Details {
     /// `TransactionSet`.
+    ///
+    /// Returns an enumerated type where each value identifies an X12 transaction set. Transaction sets are
+    /// maintained by the X12 Accredited Standards Committee.
     pub transaction_set: Option<Val<X12TransactionSet>>,
     /// `Version`.
+    ///
+    /// Returns the version to use for the specified X12 transaction set.
     pub version: Option<Val<X12Version>>,
 }
 
@@ -591,9 +655,18 @@ impl CapabilityDirection {
             CapabilityDirection::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CapabilityDirection {
+    const VALUES: &'static [&'static str] = &["INBOUND", "OUTBOUND"];
+    fn as_str(&self) -> &str {
+        CapabilityDirection::as_str(self)
     }
 }
 
@@ -635,9 +708,18 @@ impl CapabilityType {
             CapabilityType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CapabilityType {
+    const VALUES: &'static [&'static str] = &["edi"];
+    fn as_str(&self) -> &str {
+        CapabilityType::as_str(self)
     }
 }
 
@@ -1701,9 +1783,361 @@ impl X12TransactionSet {
             X12TransactionSet::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for X12TransactionSet {
+    const VALUES: &'static [&'static str] = &[
+        "X12_100",
+        "X12_101",
+        "X12_102",
+        "X12_103",
+        "X12_104",
+        "X12_105",
+        "X12_106",
+        "X12_107",
+        "X12_108",
+        "X12_109",
+        "X12_110",
+        "X12_111",
+        "X12_112",
+        "X12_113",
+        "X12_120",
+        "X12_121",
+        "X12_124",
+        "X12_125",
+        "X12_126",
+        "X12_127",
+        "X12_128",
+        "X12_129",
+        "X12_130",
+        "X12_131",
+        "X12_132",
+        "X12_133",
+        "X12_135",
+        "X12_138",
+        "X12_139",
+        "X12_140",
+        "X12_141",
+        "X12_142",
+        "X12_143",
+        "X12_144",
+        "X12_146",
+        "X12_147",
+        "X12_148",
+        "X12_149",
+        "X12_150",
+        "X12_151",
+        "X12_152",
+        "X12_153",
+        "X12_154",
+        "X12_155",
+        "X12_157",
+        "X12_158",
+        "X12_159",
+        "X12_160",
+        "X12_161",
+        "X12_163",
+        "X12_170",
+        "X12_175",
+        "X12_176",
+        "X12_179",
+        "X12_180",
+        "X12_185",
+        "X12_186",
+        "X12_187",
+        "X12_188",
+        "X12_189",
+        "X12_190",
+        "X12_191",
+        "X12_194",
+        "X12_195",
+        "X12_196",
+        "X12_197",
+        "X12_198",
+        "X12_199",
+        "X12_200",
+        "X12_201",
+        "X12_202",
+        "X12_203",
+        "X12_204",
+        "X12_205",
+        "X12_206",
+        "X12_210",
+        "X12_211",
+        "X12_212",
+        "X12_213",
+        "X12_214",
+        "X12_215",
+        "X12_216",
+        "X12_217",
+        "X12_218",
+        "X12_219",
+        "X12_220",
+        "X12_222",
+        "X12_223",
+        "X12_224",
+        "X12_225",
+        "X12_227",
+        "X12_228",
+        "X12_240",
+        "X12_242",
+        "X12_244",
+        "X12_245",
+        "X12_248",
+        "X12_249",
+        "X12_250",
+        "X12_251",
+        "X12_252",
+        "X12_255",
+        "X12_256",
+        "X12_259",
+        "X12_260",
+        "X12_261",
+        "X12_262",
+        "X12_263",
+        "X12_264",
+        "X12_265",
+        "X12_266",
+        "X12_267",
+        "X12_268",
+        "X12_269",
+        "X12_270",
+        "X12_271",
+        "X12_272",
+        "X12_273",
+        "X12_274",
+        "X12_275",
+        "X12_276",
+        "X12_277",
+        "X12_278",
+        "X12_280",
+        "X12_283",
+        "X12_284",
+        "X12_285",
+        "X12_286",
+        "X12_288",
+        "X12_290",
+        "X12_300",
+        "X12_301",
+        "X12_303",
+        "X12_304",
+        "X12_309",
+        "X12_310",
+        "X12_311",
+        "X12_312",
+        "X12_313",
+        "X12_315",
+        "X12_317",
+        "X12_319",
+        "X12_322",
+        "X12_323",
+        "X12_324",
+        "X12_325",
+        "X12_326",
+        "X12_350",
+        "X12_352",
+        "X12_353",
+        "X12_354",
+        "X12_355",
+        "X12_356",
+        "X12_357",
+        "X12_358",
+        "X12_361",
+        "X12_362",
+        "X12_404",
+        "X12_410",
+        "X12_412",
+        "X12_414",
+        "X12_417",
+        "X12_418",
+        "X12_419",
+        "X12_420",
+        "X12_421",
+        "X12_422",
+        "X12_423",
+        "X12_424",
+        "X12_425",
+        "X12_426",
+        "X12_429",
+        "X12_431",
+        "X12_432",
+        "X12_433",
+        "X12_434",
+        "X12_435",
+        "X12_436",
+        "X12_437",
+        "X12_440",
+        "X12_451",
+        "X12_452",
+        "X12_453",
+        "X12_455",
+        "X12_456",
+        "X12_460",
+        "X12_463",
+        "X12_466",
+        "X12_468",
+        "X12_470",
+        "X12_475",
+        "X12_485",
+        "X12_486",
+        "X12_490",
+        "X12_492",
+        "X12_494",
+        "X12_500",
+        "X12_501",
+        "X12_503",
+        "X12_504",
+        "X12_511",
+        "X12_517",
+        "X12_521",
+        "X12_527",
+        "X12_536",
+        "X12_540",
+        "X12_561",
+        "X12_567",
+        "X12_568",
+        "X12_601",
+        "X12_602",
+        "X12_620",
+        "X12_625",
+        "X12_650",
+        "X12_715",
+        "X12_753",
+        "X12_754",
+        "X12_805",
+        "X12_806",
+        "X12_810",
+        "X12_811",
+        "X12_812",
+        "X12_813",
+        "X12_814",
+        "X12_815",
+        "X12_816",
+        "X12_818",
+        "X12_819",
+        "X12_820",
+        "X12_821",
+        "X12_822",
+        "X12_823",
+        "X12_824",
+        "X12_826",
+        "X12_827",
+        "X12_828",
+        "X12_829",
+        "X12_830",
+        "X12_831",
+        "X12_832",
+        "X12_833",
+        "X12_834",
+        "X12_835",
+        "X12_836",
+        "X12_837",
+        "X12_838",
+        "X12_839",
+        "X12_840",
+        "X12_841",
+        "X12_842",
+        "X12_843",
+        "X12_844",
+        "X12_845",
+        "X12_846",
+        "X12_847",
+        "X12_848",
+        "X12_849",
+        "X12_850",
+        "X12_851",
+        "X12_852",
+        "X12_853",
+        "X12_854",
+        "X12_855",
+        "X12_856",
+        "X12_857",
+        "X12_858",
+        "X12_859",
+        "X12_860",
+        "X12_861",
+        "X12_862",
+        "X12_863",
+        "X12_864",
+        "X12_865",
+        "X12_866",
+        "X12_867",
+        "X12_868",
+        "X12_869",
+        "X12_870",
+        "X12_871",
+        "X12_872",
+        "X12_873",
+        "X12_874",
+        "X12_875",
+        "X12_876",
+        "X12_877",
+        "X12_878",
+        "X12_879",
+        "X12_880",
+        "X12_881",
+        "X12_882",
+        "X12_883",
+        "X12_884",
+        "X12_885",
+        "X12_886",
+        "X12_887",
+        "X12_888",
+        "X12_889",
+        "X12_891",
+        "X12_893",
+        "X12_894",
+        "X12_895",
+        "X12_896",
+        "X12_920",
+        "X12_924",
+        "X12_925",
+        "X12_926",
+        "X12_928",
+        "X12_940",
+        "X12_943",
+        "X12_944",
+        "X12_945",
+        "X12_947",
+        "X12_980",
+        "X12_990",
+        "X12_993",
+        "X12_996",
+        "X12_997",
+        "X12_998",
+        "X12_999",
+        "X12_270_X279",
+        "X12_271_X279",
+        "X12_275_X210",
+        "X12_275_X211",
+        "X12_276_X212",
+        "X12_277_X212",
+        "X12_277_X214",
+        "X12_277_X364",
+        "X12_278_X217",
+        "X12_820_X218",
+        "X12_820_X306",
+        "X12_824_X186",
+        "X12_834_X220",
+        "X12_834_X307",
+        "X12_834_X318",
+        "X12_835_X221",
+        "X12_837_X222",
+        "X12_837_X223",
+        "X12_837_X224",
+        "X12_837_X291",
+        "X12_837_X292",
+        "X12_837_X298",
+        "X12_999_X231",
+    ];
+    fn as_str(&self) -> &str {
+        X12TransactionSet::as_str(self)
     }
 }
 
@@ -2100,9 +2534,19 @@ impl X12Version {
             X12Version::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for X12Version {
+    const VALUES: &'static [&'static str] =
+        &["VERSION_4010", "VERSION_4030", "VERSION_4050", "VERSION_4060", "VERSION_5010", "VERSION_5010_HIPAA"];
+    fn as_str(&self) -> &str {
+        X12Version::as_str(self)
     }
 }
 

@@ -5,33 +5,52 @@ use crate::rt::*;
 
 /// The [`AWS::B2BI::Partnership`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-b2bi-partnership.html) resource type.
 ///
+/// Creates a partnership between a customer and a trading partner, based on the supplied parameters. A
+/// partnership represents the connection between you and your trading partner. It ties together a
+/// profile and one or more trading capabilities.
+///
 /// Build it with [`Partnership::builder`]; adding it to a stack returns a [`PartnershipHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Partnership {
     /// `Capabilities`: required.
+    ///
+    /// Returns one or more capabilities associated with this partnership.
     pub capabilities: Option<Val<Vec<String>>>,
     /// `CapabilityOptions`.
+    ///
+    /// Contains the details for an Outbound EDI capability.
     pub capability_options: Option<Val<CapabilityOptions>>,
     /// `Email`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the email address associated with this trading partner.
     ///
     /// - Length: 5 to 254.
     /// - Pattern: `^[\w\.\-]+@[\w\.\-]+$`.
     pub email: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// Returns the name of the partnership.
+    ///
     /// - Length: 1 to 254.
     pub name: Option<Val<String>>,
     /// `Phone`. Changing it replaces the resource.
+    ///
+    /// Specifies the phone number associated with the partnership.
     ///
     /// - Length: 7 to 22.
     /// - Pattern: `^\+?([0-9 \t\-()\/]{7,})(?:\s*(?:#|x\.?|ext\.?|extension) \t*(\d+))?$`.
     pub phone: Option<Val<String>>,
     /// `ProfileId`: required. Changing it replaces the resource.
     ///
+    /// Returns the unique, system-generated identifier for the profile connected to this partnership.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub profile_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A key-value pair for a specific partnership. Tags are metadata that you can use to search for and
+    /// group capabilities for various purposes.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -166,22 +185,33 @@ impl Deref for PartnershipHandle {
 
 impl PartnershipHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// Returns a timestamp for creation date and time of the partnership.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `ModifiedAt`.
+    ///
+    /// Returns a timestamp that identifies the most recent date and time that the partnership was modified.
     pub fn attr_modified_at(&self) -> Val<String> {
         self.0.get_att("ModifiedAt")
     }
     /// `Fn::GetAtt` `PartnershipArn`.
+    ///
+    /// Returns an Amazon Resource Name (ARN) for a specific AWS resource, such as a capability,
+    /// partnership, profile, or transformer.
     pub fn attr_partnership_arn(&self) -> Val<String> {
         self.0.get_att("PartnershipArn")
     }
     /// `Fn::GetAtt` `PartnershipId`.
+    ///
+    /// Returns the unique, system-generated identifier for a partnership.
     pub fn attr_partnership_id(&self) -> Val<String> {
         self.0.get_att("PartnershipId")
     }
     /// `Fn::GetAtt` `TradingPartnerId`.
+    ///
+    /// Returns the unique, system-generated identifier for a trading partner.
     pub fn attr_trading_partner_id(&self) -> Val<String> {
         self.0.get_att("TradingPartnerId")
     }
@@ -196,11 +226,17 @@ impl PartnershipHandle {
 }
 
 /// The [`CapabilityOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-partnership-capabilityoptions.html) property type.
+///
+/// Contains the details for an Outbound EDI capability.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityOptions {
     /// `InboundEdi`.
+    ///
+    /// A structure that contains the inbound EDI options for the capability.
     pub inbound_edi: Option<Val<InboundEdiOptions>>,
     /// `OutboundEdi`.
+    ///
+    /// A structure that contains the outbound EDI options.
     pub outbound_edi: Option<Val<OutboundEdiOptions>>,
 }
 
@@ -254,9 +290,14 @@ impl ToValue for CapabilityOptions {
 impl Literal for CapabilityOptions {}
 
 /// The [`InboundEdiOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-partnership-inboundedioptions.html) property type.
+///
+/// Contains options for processing inbound EDI files. These options allow for customizing how incoming
+/// EDI documents are processed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InboundEdiOptions {
     /// `X12`.
+    ///
+    /// A structure that contains X12-specific options for processing inbound X12 EDI files.
     pub x12: Option<Val<X12InboundEdiOptions>>,
 }
 
@@ -304,9 +345,13 @@ impl ToValue for InboundEdiOptions {
 impl Literal for InboundEdiOptions {}
 
 /// The [`OutboundEdiOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-partnership-outboundedioptions.html) property type.
+///
+/// A container for outbound EDI options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutboundEdiOptions {
     /// `X12`.
+    ///
+    /// A structure that contains an X12 envelope structure.
     pub x12: Option<Val<X12Envelope>>,
 }
 
@@ -422,15 +467,35 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`WrapOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-partnership-wrapoptions.html) property type.
+///
+/// Contains options for wrapping (line folding) in X12 EDI files. Wrapping controls how long lines are
+/// handled in the EDI output.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WrapOptions {
     /// `LineLength`.
     ///
+    /// Specifies the maximum length of a line before wrapping occurs. This value is used when `wrapBy` is
+    /// set to `LINE_LENGTH` .
+    ///
     /// - Minimum: 1.
     pub line_length: Option<Val<f64>>,
     /// `LineTerminator`.
+    ///
+    /// Specifies the character sequence used to terminate lines when wrapping. Valid values:
+    ///
+    /// - `CRLF` : carriage return and line feed
+    /// - `LF` : line feed)
+    /// - `CR` : carriage return
     pub line_terminator: Option<Val<LineTerminator>>,
     /// `WrapBy`.
+    ///
+    /// Specifies the method used for wrapping lines in the EDI output. Valid values:
+    ///
+    /// - `SEGMENT` : Wraps by segment.
+    /// - `ONE_LINE` : Indicates that the entire content is on a single line.
+    ///
+    /// > When you specify `ONE_LINE` , do not provide either the line length nor the line terminator value.
+    /// - `LINE_LENGTH` : Wraps by character count, as specified by `lineLength` value.
     pub wrap_by: Option<Val<WrapFormat>>,
 }
 
@@ -490,11 +555,24 @@ impl ToValue for WrapOptions {
 impl Literal for WrapOptions {}
 
 /// The [`X12AcknowledgmentOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-partnership-x12acknowledgmentoptions.html) property type.
+///
+/// Contains options for configuring X12 acknowledgments. These options control how functional and
+/// technical acknowledgments are handled.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct X12AcknowledgmentOptions {
     /// `FunctionalAcknowledgment`: required.
+    ///
+    /// Specifies whether functional acknowledgments (997/999) should be generated for incoming X12
+    /// transactions. Valid values are `DO_NOT_GENERATE` , `GENERATE_ALL_SEGMENTS` and
+    /// `GENERATE_WITHOUT_TRANSACTION_SET_RESPONSE_LOOP` .
+    ///
+    /// If you choose `GENERATE_WITHOUT_TRANSACTION_SET_RESPONSE_LOOP` , AWS B2B Data Interchange skips the
+    /// AK2_Loop when generating an acknowledgment document.
     pub functional_acknowledgment: Option<Val<X12FunctionalAcknowledgment>>,
     /// `TechnicalAcknowledgment`: required.
+    ///
+    /// Specifies whether technical acknowledgments (TA1) should be generated for incoming X12 interchanges.
+    /// Valid values are `DO_NOT_GENERATE` and `GENERATE_ALL_SEGMENTS` and.
     pub technical_acknowledgment: Option<Val<X12TechnicalAcknowledgment>>,
 }
 
@@ -569,17 +647,33 @@ impl ToValue for X12AcknowledgmentOptions {
 impl Literal for X12AcknowledgmentOptions {}
 
 /// The [`X12ControlNumbers`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-partnership-x12controlnumbers.html) property type.
+///
+/// Contains configuration for X12 control numbers used in X12 EDI generation. Control numbers are used
+/// to uniquely identify interchanges, functional groups, and transaction sets.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct X12ControlNumbers {
     /// `StartingFunctionalGroupControlNumber`.
+    ///
+    /// Specifies the starting functional group control number (GS06) to use for X12 EDI generation. This
+    /// number is incremented for each new functional group. For the GS (functional group) envelope, AWS B2B
+    /// Data Interchange generates a functional group control number that is unique to the sender ID,
+    /// receiver ID, and functional identifier code combination.
     ///
     /// - Range: 1 to 999999999.
     pub starting_functional_group_control_number: Option<Val<f64>>,
     /// `StartingInterchangeControlNumber`.
     ///
+    /// Specifies the starting interchange control number (ISA13) to use for X12 EDI generation. This number
+    /// is incremented for each new interchange. For the ISA (interchange) envelope, AWS B2B Data
+    /// Interchange generates an interchange control number that is unique for the ISA05 and ISA06 (sender)
+    /// & ISA07 and ISA08 (receiver) combination.
+    ///
     /// - Range: 1 to 999999999.
     pub starting_interchange_control_number: Option<Val<f64>>,
     /// `StartingTransactionSetControlNumber`.
+    ///
+    /// Specifies the starting transaction set control number (ST02) to use for X12 EDI generation. This
+    /// number is incremented for each new transaction set.
     ///
     /// - Range: 1 to 999999999.
     pub starting_transaction_set_control_number: Option<Val<f64>>,
@@ -641,19 +735,29 @@ impl ToValue for X12ControlNumbers {
 impl Literal for X12ControlNumbers {}
 
 /// The [`X12Delimiters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-partnership-x12delimiters.html) property type.
+///
+/// In X12 EDI messages, delimiters are used to mark the end of segments or elements, and are defined in
+/// the interchange control header. The delimiters are part of the message's syntax and divide up its
+/// different elements.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct X12Delimiters {
     /// `ComponentSeparator`.
+    ///
+    /// The component, or sub-element, separator. The default value is `:` (colon).
     ///
     /// - Length: 1 to 1.
     /// - Pattern: ``^[!&'()*+,\-./:;?=%@\[\]_{}|<>~^`"]$``.
     pub component_separator: Option<Val<String>>,
     /// `DataElementSeparator`.
     ///
+    /// The data element separator. The default value is `*` (asterisk).
+    ///
     /// - Length: 1 to 1.
     /// - Pattern: ``^[!&'()*+,\-./:;?=%@\[\]_{}|<>~^`"]$``.
     pub data_element_separator: Option<Val<String>>,
     /// `SegmentTerminator`.
+    ///
+    /// The segment terminator. The default value is `~` (tilde).
     ///
     /// - Length: 1 to 1.
     /// - Pattern: ``^[!&'()*+,\-./:;?=%@\[\]_{}|<>~^`"]$``.
@@ -716,9 +820,20 @@ impl ToValue for X12Delimiters {
 impl Literal for X12Delimiters {}
 
 /// The [`X12Envelope`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-partnership-x12envelope.html) property type.
+///
+/// A wrapper structure for an X12 definition object.
+///
+/// the X12 envelope ensures the integrity of the data and the efficiency of the information exchange.
+/// The X12 message structure has hierarchical levels. From highest to the lowest, they are:
+///
+/// - Interchange Envelope
+/// - Functional Group
+/// - Transaction Set
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct X12Envelope {
     /// `Common`.
+    ///
+    /// A container for the X12 outbound EDI headers.
     pub common: Option<Val<X12OutboundEdiHeaders>>,
     /// `WrapOptions`.
     pub wrap_options: Option<Val<WrapOptions>>,
@@ -774,19 +889,27 @@ impl ToValue for X12Envelope {
 impl Literal for X12Envelope {}
 
 /// The [`X12FunctionalGroupHeaders`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-partnership-x12functionalgroupheaders.html) property type.
+///
+/// Part of the X12 message structure. These are the functional group headers for the X12 EDI object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct X12FunctionalGroupHeaders {
     /// `ApplicationReceiverCode`.
+    ///
+    /// A value representing the code used to identify the party receiving a message, at position GS-03.
     ///
     /// - Length: 2 to 15.
     /// - Pattern: `^[a-zA-Z0-9 ]*$`.
     pub application_receiver_code: Option<Val<String>>,
     /// `ApplicationSenderCode`.
     ///
+    /// A value representing the code used to identify the party transmitting a message, at position GS-02.
+    ///
     /// - Length: 2 to 15.
     /// - Pattern: `^[a-zA-Z0-9 ]*$`.
     pub application_sender_code: Option<Val<String>>,
     /// `ResponsibleAgencyCode`.
+    ///
+    /// A code that identifies the issuer of the standard, at position GS-07.
     ///
     /// - Length: 1 to 2.
     /// - Pattern: `^[a-zA-Z0-9]*$`.
@@ -849,9 +972,14 @@ impl ToValue for X12FunctionalGroupHeaders {
 impl Literal for X12FunctionalGroupHeaders {}
 
 /// The [`X12InboundEdiOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-partnership-x12inboundedioptions.html) property type.
+///
+/// Contains options specific to processing inbound X12 EDI files.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct X12InboundEdiOptions {
     /// `AcknowledgmentOptions`.
+    ///
+    /// Specifies acknowledgment options for inbound X12 EDI files. These options control how functional and
+    /// technical acknowledgments are handled.
     pub acknowledgment_options: Option<Val<X12AcknowledgmentOptions>>,
 }
 
@@ -899,38 +1027,73 @@ impl ToValue for X12InboundEdiOptions {
 impl Literal for X12InboundEdiOptions {}
 
 /// The [`X12InterchangeControlHeaders`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-partnership-x12interchangecontrolheaders.html) property type.
+///
+/// In X12, the Interchange Control Header is the first segment of an EDI document and is part of the
+/// Interchange Envelope. It contains information about the sender and receiver, the date and time of
+/// transmission, and the X12 version being used. It also includes delivery information, such as the
+/// sender and receiver IDs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct X12InterchangeControlHeaders {
     /// `AcknowledgmentRequestedCode`.
+    ///
+    /// Located at position ISA-14 in the header. The value "1" indicates that the sender is requesting an
+    /// interchange acknowledgment at receipt of the interchange. The value "0" is used otherwise.
     ///
     /// - Length: 1 to 1.
     /// - Pattern: `^[a-zA-Z0-9]*$`.
     pub acknowledgment_requested_code: Option<Val<String>>,
     /// `ReceiverId`.
     ///
+    /// Located at position ISA-08 in the header. This value (along with the `receiverIdQualifier` )
+    /// identifies the intended recipient of the interchange.
+    ///
     /// - Length: 15 to 15.
     /// - Pattern: `^[a-zA-Z0-9 ]*$`.
     pub receiver_id: Option<Val<String>>,
     /// `ReceiverIdQualifier`.
+    ///
+    /// Located at position ISA-07 in the header. Qualifier for the receiver ID. Together, the ID and
+    /// qualifier uniquely identify the receiving trading partner.
     ///
     /// - Length: 2 to 2.
     /// - Pattern: `^[a-zA-Z0-9]*$`.
     pub receiver_id_qualifier: Option<Val<String>>,
     /// `RepetitionSeparator`.
     ///
+    /// Located at position ISA-11 in the header. This string makes it easier when you need to group similar
+    /// adjacent element values together without using extra segments.
+    ///
+    /// > This parameter is only honored for version greater than 401 ( `VERSION_4010` and higher).
+    /// >
+    /// > For versions less than 401, this field is called
+    /// [StandardsId](https://docs.aws.amazon.com/https://www.stedi.com/edi/x12-004010/segment/ISA#ISA-11) ,
+    /// in which case our service sets the value to `U` .
+    ///
     /// - Length: 1 to 1.
     pub repetition_separator: Option<Val<String>>,
     /// `SenderId`.
+    ///
+    /// Located at position ISA-06 in the header. This value (along with the `senderIdQualifier` )
+    /// identifies the sender of the interchange.
     ///
     /// - Length: 15 to 15.
     /// - Pattern: `^[a-zA-Z0-9 ]*$`.
     pub sender_id: Option<Val<String>>,
     /// `SenderIdQualifier`.
     ///
+    /// Located at position ISA-05 in the header. Qualifier for the sender ID. Together, the ID and
+    /// qualifier uniquely identify the sending trading partner.
+    ///
     /// - Length: 2 to 2.
     /// - Pattern: `^[a-zA-Z0-9]*$`.
     pub sender_id_qualifier: Option<Val<String>>,
     /// `UsageIndicatorCode`.
+    ///
+    /// Located at position ISA-15 in the header. Specifies how this interchange is being used:
+    ///
+    /// - `T` indicates this interchange is for testing.
+    /// - `P` indicates this interchange is for production.
+    /// - `I` indicates this interchange is informational.
     ///
     /// - Length: 1 to 1.
     /// - Pattern: `^[a-zA-Z0-9]*$`.
@@ -1017,19 +1180,51 @@ impl ToValue for X12InterchangeControlHeaders {
 impl Literal for X12InterchangeControlHeaders {}
 
 /// The [`X12OutboundEdiHeaders`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-partnership-x12outboundediheaders.html) property type.
+///
+/// A structure containing the details for an outbound EDI object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct X12OutboundEdiHeaders {
     /// `ControlNumbers`.
+    ///
+    /// Specifies control number configuration for outbound X12 EDI headers. These settings determine the
+    /// starting values for interchange, functional group, and transaction set control numbers.
     pub control_numbers: Option<Val<X12ControlNumbers>>,
     /// `Delimiters`.
+    ///
+    /// The delimiters, for example semicolon ( `;` ), that separates sections of the headers for the X12
+    /// object.
     pub delimiters: Option<Val<X12Delimiters>>,
     /// `FunctionalGroupHeaders`.
+    ///
+    /// The functional group headers for the X12 object.
     pub functional_group_headers: Option<Val<X12FunctionalGroupHeaders>>,
     /// `Gs05TimeFormat`.
+    ///
+    /// Specifies the time format in the GS05 element (time) of the functional group header. The following
+    /// formats use 24-hour clock time:
+    ///
+    /// - `HHMM` - Hours and minutes
+    /// - `HHMMSS` - Hours, minutes, and seconds
+    /// - `HHMMSSDD` - Hours, minutes, seconds, and decimal seconds
+    ///
+    /// Where:
+    ///
+    /// - `HH` - Hours (00-23)
+    /// - `MM` - Minutes (00-59)
+    /// - `SS` - Seconds (00-59)
+    /// - `DD` - Hundredths of seconds (00-99)
     pub gs05_time_format: Option<Val<X12Gs05TimeFormat>>,
     /// `InterchangeControlHeaders`.
+    ///
+    /// In X12 EDI messages, delimiters are used to mark the end of segments or elements, and are defined in
+    /// the interchange control header.
     pub interchange_control_headers: Option<Val<X12InterchangeControlHeaders>>,
     /// `ValidateEdi`.
+    ///
+    /// Specifies whether or not to validate the EDI for this X12 object: `TRUE` or `FALSE` . When enabled,
+    /// this performs both standard EDI validation and applies any configured custom validation rules
+    /// including element length constraints, code list validations, and element requirement checks.
+    /// Validation results are returned in the response validation messages.
     pub validate_edi: Option<Val<bool>>,
 }
 
@@ -1132,9 +1327,18 @@ impl LineTerminator {
             LineTerminator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LineTerminator {
+    const VALUES: &'static [&'static str] = &["CRLF", "LF", "CR"];
+    fn as_str(&self) -> &str {
+        LineTerminator::as_str(self)
     }
 }
 
@@ -1183,9 +1387,18 @@ impl WrapFormat {
             WrapFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WrapFormat {
+    const VALUES: &'static [&'static str] = &["SEGMENT", "ONE_LINE", "LINE_LENGTH"];
+    fn as_str(&self) -> &str {
+        WrapFormat::as_str(self)
     }
 }
 
@@ -1236,9 +1449,19 @@ impl X12FunctionalAcknowledgment {
             X12FunctionalAcknowledgment::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for X12FunctionalAcknowledgment {
+    const VALUES: &'static [&'static str] =
+        &["DO_NOT_GENERATE", "GENERATE_ALL_SEGMENTS", "GENERATE_WITHOUT_TRANSACTION_SET_RESPONSE_LOOP"];
+    fn as_str(&self) -> &str {
+        X12FunctionalAcknowledgment::as_str(self)
     }
 }
 
@@ -1289,9 +1512,18 @@ impl X12Gs05TimeFormat {
             X12Gs05TimeFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for X12Gs05TimeFormat {
+    const VALUES: &'static [&'static str] = &["HHMM", "HHMMSS", "HHMMSSDD"];
+    fn as_str(&self) -> &str {
+        X12Gs05TimeFormat::as_str(self)
     }
 }
 
@@ -1337,9 +1569,18 @@ impl X12TechnicalAcknowledgment {
             X12TechnicalAcknowledgment::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for X12TechnicalAcknowledgment {
+    const VALUES: &'static [&'static str] = &["DO_NOT_GENERATE", "GENERATE_ALL_SEGMENTS"];
+    fn as_str(&self) -> &str {
+        X12TechnicalAcknowledgment::as_str(self)
     }
 }
 

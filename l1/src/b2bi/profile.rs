@@ -5,10 +5,15 @@ use crate::rt::*;
 
 /// The [`AWS::B2BI::Profile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-b2bi-profile.html) resource type.
 ///
+/// Creates a customer profile. You can have up to five customer profiles, each representing a distinct
+/// private network. A profile is the mechanism used to create the concept of a private network.
+///
 /// Build it with [`Profile::builder`]; adding it to a stack returns a [`ProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Profile {
     /// `BusinessName`: required.
+    ///
+    /// Returns the name for the business associated with this profile.
     ///
     /// - Length: 1 to 254.
     pub business_name: Option<Val<String>>,
@@ -18,17 +23,26 @@ pub struct Profile {
     /// - Pattern: `^[\w\.\-]+@[\w\.\-]+$`.
     pub email: Option<Val<String>>,
     /// `Logging`: required. Changing it replaces the resource.
+    ///
+    /// Specifies whether or not logging is enabled for this profile.
     pub logging: Option<Val<Logging>>,
     /// `Name`: required.
+    ///
+    /// Returns the display name for profile.
     ///
     /// - Length: 1 to 254.
     pub name: Option<Val<String>>,
     /// `Phone`: required.
     ///
+    /// Specifies the phone number associated with the profile.
+    ///
     /// - Length: 7 to 22.
     /// - Pattern: `^\+?([0-9 \t\-()\/]{7,})(?:\s*(?:#|x\.?|ext\.?|extension) \t*(\d+))?$`.
     pub phone: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A key-value pair for a specific profile. Tags are metadata that you can use to search for and group
+    /// capabilities for various purposes.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -152,18 +166,26 @@ impl Deref for ProfileHandle {
 
 impl ProfileHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// Returns the timestamp for creation date and time of the profile.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `LogGroupName`.
+    ///
+    /// Returns the name of the logging group.
     pub fn attr_log_group_name(&self) -> Val<String> {
         self.0.get_att("LogGroupName")
     }
     /// `Fn::GetAtt` `ModifiedAt`.
+    ///
+    /// Returns the timestamp that identifies the most recent date and time that the profile was modified.
     pub fn attr_modified_at(&self) -> Val<String> {
         self.0.get_att("ModifiedAt")
     }
     /// `Fn::GetAtt` `ProfileArn`.
+    ///
+    /// Returns an Amazon Resource Name (ARN) for the profile.
     pub fn attr_profile_arn(&self) -> Val<String> {
         self.0.get_att("ProfileArn")
     }
@@ -272,9 +294,18 @@ impl Logging {
             Logging::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Logging {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Logging::as_str(self)
     }
 }
 

@@ -5,6 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::B2BI::Transformer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-b2bi-transformer.html) resource type.
 ///
+/// Creates a transformer. AWS B2B Data Interchange currently supports two scenarios:
+///
+/// - *Inbound EDI* : the AWS customer receives an EDI file from their trading partner. AWS B2B Data
+///   Interchange converts this EDI file into a JSON or XML file with a service-defined structure. A
+///   mapping template provided by the customer, in JSONata or XSLT format, is optionally applied to
+///   this file to produce a JSON or XML file with the structure the customer requires.
+/// - *Outbound EDI* : the AWS customer has a JSON or XML file containing data that they wish to use in
+///   an EDI file. A mapping template, provided by the customer (in either JSONata or XSLT format) is
+///   applied to this file to generate a JSON or XML file in the service-defined structure. This file is
+///   then converted to an EDI file.
+///
+/// > The following fields are provided for backwards compatibility only: `fileFormat` ,
+/// `mappingTemplate` , `ediType` , and `sampleDocument` .
+/// >
+/// > - Use the `mapping` data type in place of `mappingTemplate` and `fileFormat`
+/// > - Use the `sampleDocuments` data type in place of `sampleDocument`
+/// > - Use either the `inputConversion` or `outputConversion` in place of `ediType`
+///
 /// Build it with [`Transformer::builder`]; adding it to a stack returns a [`TransformerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Transformer {
@@ -13,29 +31,51 @@ pub struct Transformer {
     /// `FileFormat`.
     pub file_format: Option<Val<FileFormat>>,
     /// `InputConversion`.
+    ///
+    /// Returns a structure that contains the format options for the transformation.
     pub input_conversion: Option<Val<InputConversion>>,
     /// `Mapping`.
+    ///
+    /// Returns the structure that contains the mapping template and its language (either XSLT or JSONATA).
     pub mapping: Option<Val<Mapping>>,
     /// `MappingTemplate`.
+    ///
+    /// This shape is deprecated: This is a legacy trait. Please use input-conversion or output-conversion.
     ///
     /// - Length: 0 to 350000.
     pub mapping_template: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// Returns the descriptive name for the transformer.
+    ///
     /// - Length: 1 to 254.
     /// - Pattern: `^[a-zA-Z0-9_-]{1,512}$`.
     pub name: Option<Val<String>>,
     /// `OutputConversion`.
+    ///
+    /// Returns the `OutputConversion` object, which contains the format options for the outbound
+    /// transformation.
     pub output_conversion: Option<Val<OutputConversion>>,
     /// `SampleDocument`.
+    ///
+    /// This shape is deprecated: This is a legacy trait. Please use input-conversion or output-conversion.
     ///
     /// - Length: 0 to 1024.
     pub sample_document: Option<Val<String>>,
     /// `SampleDocuments`.
+    ///
+    /// Returns a structure that contains the Amazon S3 bucket and an array of the corresponding keys used
+    /// to identify the location for your sample documents.
     pub sample_documents: Option<Val<SampleDocuments>>,
     /// `Status`: required.
+    ///
+    /// Returns the state of the newly created transformer. The transformer can be either `active` or
+    /// `inactive` . For the transformer to be used in a capability, its status must `active` .
     pub status: Option<Val<TransformerStatus>>,
     /// `Tags`.
+    ///
+    /// A key-value pair for a specific transformer. Tags are metadata that you can use to search for and
+    /// group capabilities for various purposes.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -181,18 +221,28 @@ impl Deref for TransformerHandle {
 
 impl TransformerHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// Returns a timestamp indicating when the transformer was created. For example,
+    /// `2023-07-20T19:58:44.624Z` .
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `ModifiedAt`.
+    ///
+    /// Returns a timestamp representing the date and time for the most recent change for the transformer
+    /// object.
     pub fn attr_modified_at(&self) -> Val<String> {
         self.0.get_att("ModifiedAt")
     }
     /// `Fn::GetAtt` `TransformerArn`.
+    ///
+    /// Returns an Amazon Resource Name (ARN) for a specific transformer.
     pub fn attr_transformer_arn(&self) -> Val<String> {
         self.0.get_att("TransformerArn")
     }
     /// `Fn::GetAtt` `TransformerId`.
+    ///
+    /// The system-assigned unique identifier for the transformer.
     pub fn attr_transformer_id(&self) -> Val<String> {
         self.0.get_att("TransformerId")
     }
@@ -207,9 +257,15 @@ impl TransformerHandle {
 }
 
 /// The [`AdvancedOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-transformer-advancedoptions.html) property type.
+///
+/// A structure that contains advanced options for EDI processing. Currently, only X12 advanced options
+/// are supported.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdvancedOptions {
     /// `X12`.
+    ///
+    /// A structure that contains X12-specific advanced options, such as split options for processing X12
+    /// EDI files.
     pub x12: Option<Val<X12AdvancedOptions>>,
 }
 
@@ -307,6 +363,8 @@ impl ToValue for EdiType {
 impl Literal for EdiType {}
 
 /// The [`FormatOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-transformer-formatoptions.html) property type.
+///
+/// A structure that contains the X12 transaction set and version.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FormatOptions {
     /// `X12`.
@@ -357,13 +415,23 @@ impl ToValue for FormatOptions {
 impl Literal for FormatOptions {}
 
 /// The [`InputConversion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-transformer-inputconversion.html) property type.
+///
+/// Contains the input formatting options for an inbound transformer (takes an X12-formatted EDI
+/// document as input and converts it to JSON or XML.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputConversion {
     /// `AdvancedOptions`.
+    ///
+    /// Specifies advanced options for the input conversion process. These options provide additional
+    /// control over how EDI files are processed during transformation.
     pub advanced_options: Option<Val<AdvancedOptions>>,
     /// `FormatOptions`.
+    ///
+    /// A structure that contains the formatting options for an inbound transformer.
     pub format_options: Option<Val<FormatOptions>>,
     /// `FromFormat`: required.
+    ///
+    /// The format for the transformer input: currently on `X12` is supported.
     pub from_format: Option<Val<FromFormat>>,
 }
 
@@ -426,13 +494,21 @@ impl ToValue for InputConversion {
 impl Literal for InputConversion {}
 
 /// The [`Mapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-transformer-mapping.html) property type.
+///
+/// Specifies the mapping template for the transformer. This template is used to map the parsed EDI file
+/// using JSONata or XSLT.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Mapping {
     /// `Template`.
     ///
+    /// A string that represents the mapping template, in the transformation language specified in
+    /// `templateLanguage` .
+    ///
     /// - Length: 0 to 350000.
     pub template: Option<Val<String>>,
     /// `TemplateLanguage`: required.
+    ///
+    /// The transformation language for the template, either XSLT or JSONATA.
     pub template_language: Option<Val<MappingTemplateLanguage>>,
 }
 
@@ -492,13 +568,20 @@ impl ToValue for Mapping {
 impl Literal for Mapping {}
 
 /// The [`OutputConversion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-transformer-outputconversion.html) property type.
+///
+/// Contains the formatting options for an outbound transformer (takes JSON or XML as input and converts
+/// it to an EDI document (currently only X12 format is supported).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputConversion {
     /// `AdvancedOptions`.
     pub advanced_options: Option<Val<AdvancedOptions>>,
     /// `FormatOptions`.
+    ///
+    /// A structure that contains the X12 transaction set and version for the transformer output.
     pub format_options: Option<Val<FormatOptions>>,
     /// `ToFormat`: required.
+    ///
+    /// The format for the output from an outbound transformer: only X12 is currently supported.
     pub to_format: Option<Val<ToFormat>>,
 }
 
@@ -561,13 +644,19 @@ impl ToValue for OutputConversion {
 impl Literal for OutputConversion {}
 
 /// The [`SampleDocumentKeys`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-transformer-sampledocumentkeys.html) property type.
+///
+/// An array of the Amazon S3 keys used to identify the location for your sample documents.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SampleDocumentKeys {
     /// `Input`.
     ///
+    /// An array of keys for your input sample documents.
+    ///
     /// - Length: 0 to 1024.
     pub input: Option<Val<String>>,
     /// `Output`.
+    ///
+    /// An array of keys for your output sample documents.
     ///
     /// - Length: 0 to 1024.
     pub output: Option<Val<String>>,
@@ -623,14 +712,21 @@ impl ToValue for SampleDocumentKeys {
 impl Literal for SampleDocumentKeys {}
 
 /// The [`SampleDocuments`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-transformer-sampledocuments.html) property type.
+///
+/// Describes a structure that contains the Amazon S3 bucket and an array of the corresponding keys used
+/// to identify the location for your sample documents.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SampleDocuments {
     /// `BucketName`: required.
+    ///
+    /// Contains the Amazon S3 bucket that is used to hold your sample documents.
     ///
     /// - Length: 3 to 63.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `Keys`: required.
+    ///
+    /// Contains an array of the Amazon S3 keys used to identify the location for your sample documents.
     pub keys: Option<Val<Vec<SampleDocumentKeys>>>,
 }
 
@@ -768,11 +864,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`X12AdvancedOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-transformer-x12advancedoptions.html) property type.
+///
+/// Contains advanced options specific to X12 EDI processing, such as splitting large X12 files into
+/// smaller units.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct X12AdvancedOptions {
     /// `SplitOptions`.
+    ///
+    /// Specifies options for splitting X12 EDI files. These options control how large X12 files are divided
+    /// into smaller, more manageable units.
     pub split_options: Option<Val<X12SplitOptions>>,
     /// `ValidationOptions`.
+    ///
+    /// Specifies validation options for X12 EDI processing. These options control how validation rules are
+    /// applied during EDI document processing, including custom validation rules for element length
+    /// constraints, code list validations, and element requirement checks.
     pub validation_options: Option<Val<X12ValidationOptions>>,
 }
 
@@ -826,13 +932,26 @@ impl ToValue for X12AdvancedOptions {
 impl Literal for X12AdvancedOptions {}
 
 /// The [`X12CodeListValidationRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-transformer-x12codelistvalidationrule.html) property type.
+///
+/// Code list validation rule configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct X12CodeListValidationRule {
     /// `CodesToAdd`.
+    ///
+    /// Specifies a list of code values to add to the element's allowed values. These codes will be
+    /// considered valid for the specified element in addition to the standard codes defined by the X12
+    /// specification.
     pub codes_to_add: Option<Val<Vec<String>>>,
     /// `CodesToRemove`.
+    ///
+    /// Specifies a list of code values to remove from the element's allowed values. These codes will be
+    /// considered invalid for the specified element, even if they are part of the standard codes defined by
+    /// the X12 specification.
     pub codes_to_remove: Option<Val<Vec<String>>>,
     /// `ElementId`: required.
+    ///
+    /// Specifies the four-digit element ID to which the code list modifications apply. This identifies
+    /// which X12 element will have its allowed code values modified.
     ///
     /// - Length: 4 to 4.
     /// - Pattern: `^[0-9]{4}$`.
@@ -912,11 +1031,22 @@ impl ToValue for X12CodeListValidationRule {
 impl Literal for X12CodeListValidationRule {}
 
 /// The [`X12Details`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-transformer-x12details.html) property type.
+///
+/// A structure that contains the X12 transaction set and version. The X12 structure is used when the
+/// system transforms an EDI (electronic data interchange) file.
+///
+/// > If an EDI input file contains more than one transaction, each transaction must have the same
+/// transaction set and version, for example 214/4010. If not, the transformer cannot parse the file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct X12Details {
     /// `TransactionSet`.
+    ///
+    /// Returns an enumerated type where each value identifies an X12 transaction set. Transaction sets are
+    /// maintained by the X12 Accredited Standards Committee.
     pub transaction_set: Option<Val<X12TransactionSet>>,
     /// `Version`.
+    ///
+    /// Returns the version to use for the specified X12 transaction set.
     pub version: Option<Val<X12Version>>,
 }
 
@@ -970,18 +1100,32 @@ impl ToValue for X12Details {
 impl Literal for X12Details {}
 
 /// The [`X12ElementLengthValidationRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-transformer-x12elementlengthvalidationrule.html) property type.
+///
+/// Defines a validation rule that specifies custom length constraints for a specific X12 element. This
+/// rule allows you to override the standard minimum and maximum length requirements for an element,
+/// enabling validation of trading partner-specific length requirements that may differ from the X12
+/// specification. Both minimum and maximum length values must be specified.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct X12ElementLengthValidationRule {
     /// `ElementId`: required.
+    ///
+    /// Specifies the four-digit element ID to which the length constraints will be applied. This identifies
+    /// which X12 element will have its length requirements modified.
     ///
     /// - Length: 4 to 4.
     /// - Pattern: `^[0-9]{4}$`.
     pub element_id: Option<Val<String>>,
     /// `MaxLength`: required.
     ///
+    /// Specifies the maximum allowed length for the identified element. This value defines the upper limit
+    /// for the element's content length.
+    ///
     /// - Range: 1 to 1000000.
     pub max_length: Option<Val<f64>>,
     /// `MinLength`: required.
+    ///
+    /// Specifies the minimum required length for the identified element. This value defines the lower limit
+    /// for the element's content length.
     ///
     /// - Range: 1 to 1000000.
     pub min_length: Option<Val<f64>>,
@@ -1068,13 +1212,26 @@ impl ToValue for X12ElementLengthValidationRule {
 impl Literal for X12ElementLengthValidationRule {}
 
 /// The [`X12ElementRequirementValidationRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-transformer-x12elementrequirementvalidationrule.html) property type.
+///
+/// Defines a validation rule that modifies the requirement status of a specific X12 element within a
+/// segment. This rule allows you to make optional elements mandatory or mandatory elements optional,
+/// providing flexibility to accommodate different trading partner requirements and business rules. The
+/// rule targets a specific element position within a segment and sets its requirement status to either
+/// OPTIONAL or MANDATORY.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct X12ElementRequirementValidationRule {
     /// `ElementPosition`: required.
     ///
+    /// Specifies the position of the element within an X12 segment for which the requirement status will be
+    /// modified. The format follows the pattern of segment identifier followed by element position (e.g.,
+    /// "ST-01" for the first element of the ST segment).
+    ///
     /// - Pattern: `^[a-zA-Z0-9]+(?:-\d{2})(?:-\d{2})?$`.
     pub element_position: Option<Val<String>>,
     /// `Requirement`: required.
+    ///
+    /// Specifies the requirement status for the element at the specified position. Valid values are
+    /// OPTIONAL (the element may be omitted) or MANDATORY (the element must be present).
     pub requirement: Option<Val<ElementRequirement>>,
 }
 
@@ -1145,9 +1302,15 @@ impl ToValue for X12ElementRequirementValidationRule {
 impl Literal for X12ElementRequirementValidationRule {}
 
 /// The [`X12SplitOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-transformer-x12splitoptions.html) property type.
+///
+/// Contains options for splitting X12 EDI files into smaller units. This is useful for processing large
+/// EDI files more efficiently.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct X12SplitOptions {
     /// `SplitBy`.
+    ///
+    /// Specifies the method used to split X12 EDI files. Valid values include `TRANSACTION` (split by
+    /// individual transaction sets), or `NONE` (no splitting).
     pub split_by: Option<Val<X12SplitBy>>,
 }
 
@@ -1195,9 +1358,19 @@ impl ToValue for X12SplitOptions {
 impl Literal for X12SplitOptions {}
 
 /// The [`X12ValidationOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-transformer-x12validationoptions.html) property type.
+///
+/// Contains configuration options for X12 EDI validation. This structure allows you to specify custom
+/// validation rules that will be applied during EDI document processing, including element length
+/// constraints, code list modifications, and element requirement changes. These validation options
+/// provide flexibility to accommodate trading partner-specific requirements while maintaining EDI
+/// compliance. The validation rules are applied in addition to standard X12 validation to ensure
+/// documents meet both standard and custom requirements.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct X12ValidationOptions {
     /// `ValidationRules`.
+    ///
+    /// Specifies a list of validation rules to apply during EDI document processing. These rules can
+    /// include code list modifications, element length constraints, and element requirement changes.
     pub validation_rules: Option<Val<Vec<X12ValidationRule>>>,
 }
 
@@ -1250,13 +1423,32 @@ impl ToValue for X12ValidationOptions {
 impl Literal for X12ValidationOptions {}
 
 /// The [`X12ValidationRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-b2bi-transformer-x12validationrule.html) property type.
+///
+/// Represents a single validation rule that can be applied during X12 EDI processing. This is a union
+/// type that can contain one of several specific validation rule types: code list validation rules for
+/// modifying allowed element codes, element length validation rules for enforcing custom length
+/// constraints, or element requirement validation rules for changing mandatory/optional status. Each
+/// validation rule targets specific aspects of EDI document validation to ensure compliance with
+/// trading partner requirements and business rules.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct X12ValidationRule {
     /// `CodeListValidationRule`.
+    ///
+    /// Specifies a code list validation rule that modifies the allowed code values for a specific X12
+    /// element. This rule enables you to customize which codes are considered valid for an element,
+    /// allowing for trading partner-specific code requirements.
     pub code_list_validation_rule: Option<Val<X12CodeListValidationRule>>,
     /// `ElementLengthValidationRule`.
+    ///
+    /// Specifies an element length validation rule that defines custom length constraints for a specific
+    /// X12 element. This rule allows you to enforce minimum and maximum length requirements that may differ
+    /// from the standard X12 specification.
     pub element_length_validation_rule: Option<Val<X12ElementLengthValidationRule>>,
     /// `ElementRequirementValidationRule`.
+    ///
+    /// Specifies an element requirement validation rule that modifies whether a specific X12 element is
+    /// required or optional within a segment. This rule provides flexibility to accommodate different
+    /// trading partner requirements for element presence.
     pub element_requirement_validation_rule: Option<Val<X12ElementRequirementValidationRule>>,
 }
 
@@ -1346,9 +1538,18 @@ impl ElementRequirement {
             ElementRequirement::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ElementRequirement {
+    const VALUES: &'static [&'static str] = &["OPTIONAL", "MANDATORY"];
+    fn as_str(&self) -> &str {
+        ElementRequirement::as_str(self)
     }
 }
 
@@ -1396,9 +1597,18 @@ impl FileFormat {
             FileFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FileFormat {
+    const VALUES: &'static [&'static str] = &["XML", "JSON", "NOT_USED"];
+    fn as_str(&self) -> &str {
+        FileFormat::as_str(self)
     }
 }
 
@@ -1441,9 +1651,18 @@ impl FromFormat {
             FromFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FromFormat {
+    const VALUES: &'static [&'static str] = &["X12"];
+    fn as_str(&self) -> &str {
+        FromFormat::as_str(self)
     }
 }
 
@@ -1487,9 +1706,18 @@ impl MappingTemplateLanguage {
             MappingTemplateLanguage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MappingTemplateLanguage {
+    const VALUES: &'static [&'static str] = &["XSLT", "JSONATA"];
+    fn as_str(&self) -> &str {
+        MappingTemplateLanguage::as_str(self)
     }
 }
 
@@ -1531,9 +1759,18 @@ impl ToFormat {
             ToFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ToFormat {
+    const VALUES: &'static [&'static str] = &["X12"];
+    fn as_str(&self) -> &str {
+        ToFormat::as_str(self)
     }
 }
 
@@ -1577,9 +1814,18 @@ impl TransformerStatus {
             TransformerStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TransformerStatus {
+    const VALUES: &'static [&'static str] = &["active", "inactive"];
+    fn as_str(&self) -> &str {
+        TransformerStatus::as_str(self)
     }
 }
 
@@ -1624,9 +1870,18 @@ impl X12SplitBy {
             X12SplitBy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for X12SplitBy {
+    const VALUES: &'static [&'static str] = &["NONE", "TRANSACTION"];
+    fn as_str(&self) -> &str {
+        X12SplitBy::as_str(self)
     }
 }
 
@@ -2691,9 +2946,361 @@ impl X12TransactionSet {
             X12TransactionSet::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for X12TransactionSet {
+    const VALUES: &'static [&'static str] = &[
+        "X12_100",
+        "X12_101",
+        "X12_102",
+        "X12_103",
+        "X12_104",
+        "X12_105",
+        "X12_106",
+        "X12_107",
+        "X12_108",
+        "X12_109",
+        "X12_110",
+        "X12_111",
+        "X12_112",
+        "X12_113",
+        "X12_120",
+        "X12_121",
+        "X12_124",
+        "X12_125",
+        "X12_126",
+        "X12_127",
+        "X12_128",
+        "X12_129",
+        "X12_130",
+        "X12_131",
+        "X12_132",
+        "X12_133",
+        "X12_135",
+        "X12_138",
+        "X12_139",
+        "X12_140",
+        "X12_141",
+        "X12_142",
+        "X12_143",
+        "X12_144",
+        "X12_146",
+        "X12_147",
+        "X12_148",
+        "X12_149",
+        "X12_150",
+        "X12_151",
+        "X12_152",
+        "X12_153",
+        "X12_154",
+        "X12_155",
+        "X12_157",
+        "X12_158",
+        "X12_159",
+        "X12_160",
+        "X12_161",
+        "X12_163",
+        "X12_170",
+        "X12_175",
+        "X12_176",
+        "X12_179",
+        "X12_180",
+        "X12_185",
+        "X12_186",
+        "X12_187",
+        "X12_188",
+        "X12_189",
+        "X12_190",
+        "X12_191",
+        "X12_194",
+        "X12_195",
+        "X12_196",
+        "X12_197",
+        "X12_198",
+        "X12_199",
+        "X12_200",
+        "X12_201",
+        "X12_202",
+        "X12_203",
+        "X12_204",
+        "X12_205",
+        "X12_206",
+        "X12_210",
+        "X12_211",
+        "X12_212",
+        "X12_213",
+        "X12_214",
+        "X12_215",
+        "X12_216",
+        "X12_217",
+        "X12_218",
+        "X12_219",
+        "X12_220",
+        "X12_222",
+        "X12_223",
+        "X12_224",
+        "X12_225",
+        "X12_227",
+        "X12_228",
+        "X12_240",
+        "X12_242",
+        "X12_244",
+        "X12_245",
+        "X12_248",
+        "X12_249",
+        "X12_250",
+        "X12_251",
+        "X12_252",
+        "X12_255",
+        "X12_256",
+        "X12_259",
+        "X12_260",
+        "X12_261",
+        "X12_262",
+        "X12_263",
+        "X12_264",
+        "X12_265",
+        "X12_266",
+        "X12_267",
+        "X12_268",
+        "X12_269",
+        "X12_270",
+        "X12_271",
+        "X12_272",
+        "X12_273",
+        "X12_274",
+        "X12_275",
+        "X12_276",
+        "X12_277",
+        "X12_278",
+        "X12_280",
+        "X12_283",
+        "X12_284",
+        "X12_285",
+        "X12_286",
+        "X12_288",
+        "X12_290",
+        "X12_300",
+        "X12_301",
+        "X12_303",
+        "X12_304",
+        "X12_309",
+        "X12_310",
+        "X12_311",
+        "X12_312",
+        "X12_313",
+        "X12_315",
+        "X12_317",
+        "X12_319",
+        "X12_322",
+        "X12_323",
+        "X12_324",
+        "X12_325",
+        "X12_326",
+        "X12_350",
+        "X12_352",
+        "X12_353",
+        "X12_354",
+        "X12_355",
+        "X12_356",
+        "X12_357",
+        "X12_358",
+        "X12_361",
+        "X12_362",
+        "X12_404",
+        "X12_410",
+        "X12_412",
+        "X12_414",
+        "X12_417",
+        "X12_418",
+        "X12_419",
+        "X12_420",
+        "X12_421",
+        "X12_422",
+        "X12_423",
+        "X12_424",
+        "X12_425",
+        "X12_426",
+        "X12_429",
+        "X12_431",
+        "X12_432",
+        "X12_433",
+        "X12_434",
+        "X12_435",
+        "X12_436",
+        "X12_437",
+        "X12_440",
+        "X12_451",
+        "X12_452",
+        "X12_453",
+        "X12_455",
+        "X12_456",
+        "X12_460",
+        "X12_463",
+        "X12_466",
+        "X12_468",
+        "X12_470",
+        "X12_475",
+        "X12_485",
+        "X12_486",
+        "X12_490",
+        "X12_492",
+        "X12_494",
+        "X12_500",
+        "X12_501",
+        "X12_503",
+        "X12_504",
+        "X12_511",
+        "X12_517",
+        "X12_521",
+        "X12_527",
+        "X12_536",
+        "X12_540",
+        "X12_561",
+        "X12_567",
+        "X12_568",
+        "X12_601",
+        "X12_602",
+        "X12_620",
+        "X12_625",
+        "X12_650",
+        "X12_715",
+        "X12_753",
+        "X12_754",
+        "X12_805",
+        "X12_806",
+        "X12_810",
+        "X12_811",
+        "X12_812",
+        "X12_813",
+        "X12_814",
+        "X12_815",
+        "X12_816",
+        "X12_818",
+        "X12_819",
+        "X12_820",
+        "X12_821",
+        "X12_822",
+        "X12_823",
+        "X12_824",
+        "X12_826",
+        "X12_827",
+        "X12_828",
+        "X12_829",
+        "X12_830",
+        "X12_831",
+        "X12_832",
+        "X12_833",
+        "X12_834",
+        "X12_835",
+        "X12_836",
+        "X12_837",
+        "X12_838",
+        "X12_839",
+        "X12_840",
+        "X12_841",
+        "X12_842",
+        "X12_843",
+        "X12_844",
+        "X12_845",
+        "X12_846",
+        "X12_847",
+        "X12_848",
+        "X12_849",
+        "X12_850",
+        "X12_851",
+        "X12_852",
+        "X12_853",
+        "X12_854",
+        "X12_855",
+        "X12_856",
+        "X12_857",
+        "X12_858",
+        "X12_859",
+        "X12_860",
+        "X12_861",
+        "X12_862",
+        "X12_863",
+        "X12_864",
+        "X12_865",
+        "X12_866",
+        "X12_867",
+        "X12_868",
+        "X12_869",
+        "X12_870",
+        "X12_871",
+        "X12_872",
+        "X12_873",
+        "X12_874",
+        "X12_875",
+        "X12_876",
+        "X12_877",
+        "X12_878",
+        "X12_879",
+        "X12_880",
+        "X12_881",
+        "X12_882",
+        "X12_883",
+        "X12_884",
+        "X12_885",
+        "X12_886",
+        "X12_887",
+        "X12_888",
+        "X12_889",
+        "X12_891",
+        "X12_893",
+        "X12_894",
+        "X12_895",
+        "X12_896",
+        "X12_920",
+        "X12_924",
+        "X12_925",
+        "X12_926",
+        "X12_928",
+        "X12_940",
+        "X12_943",
+        "X12_944",
+        "X12_945",
+        "X12_947",
+        "X12_980",
+        "X12_990",
+        "X12_993",
+        "X12_996",
+        "X12_997",
+        "X12_998",
+        "X12_999",
+        "X12_270_X279",
+        "X12_271_X279",
+        "X12_275_X210",
+        "X12_275_X211",
+        "X12_276_X212",
+        "X12_277_X212",
+        "X12_277_X214",
+        "X12_277_X364",
+        "X12_278_X217",
+        "X12_820_X218",
+        "X12_820_X306",
+        "X12_824_X186",
+        "X12_834_X220",
+        "X12_834_X307",
+        "X12_834_X318",
+        "X12_835_X221",
+        "X12_837_X222",
+        "X12_837_X223",
+        "X12_837_X224",
+        "X12_837_X291",
+        "X12_837_X292",
+        "X12_837_X298",
+        "X12_999_X231",
+    ];
+    fn as_str(&self) -> &str {
+        X12TransactionSet::as_str(self)
     }
 }
 
@@ -3090,9 +3697,19 @@ impl X12Version {
             X12Version::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for X12Version {
+    const VALUES: &'static [&'static str] =
+        &["VERSION_4010", "VERSION_4030", "VERSION_4050", "VERSION_4060", "VERSION_5010", "VERSION_5010_HIPAA"];
+    fn as_str(&self) -> &str {
+        X12Version::as_str(self)
     }
 }
 

@@ -5,12 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::Backup::BackupPlan`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-backup-backupplan.html) resource type.
 ///
+/// Contains an optional backup plan display name and an array of `BackupRule` objects, each of which
+/// specifies a backup rule. Each rule in a backup plan is a separate scheduled task and can back up a
+/// different selection of AWS resources.
+///
+/// For a sample CloudFormation template, see the [AWS Backup Developer
+/// Guide](https://docs.aws.amazon.com/aws-backup/latest/devguide/assigning-resources.html#assigning-resources-cfn)
+/// .
+///
 /// Build it with [`BackupPlan::builder`]; adding it to a stack returns a [`BackupPlanHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BackupPlan {
     /// `BackupPlan`: required.
+    ///
+    /// Uniquely identifies the backup plan to be associated with the selection of resources.
     pub backup_plan: Option<Val<BackupPlanResourceType>>,
     /// `BackupPlanTags`.
+    ///
+    /// The tags to assign to the backup plan.
     pub backup_plan_tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -96,14 +108,22 @@ impl Deref for BackupPlanHandle {
 
 impl BackupPlanHandle {
     /// `Fn::GetAtt` `BackupPlanId`.
+    ///
+    /// Uniquely identifies a backup plan.
     pub fn attr_backup_plan_id(&self) -> Val<String> {
         self.0.get_att("BackupPlanId")
     }
     /// `Fn::GetAtt` `VersionId`.
+    ///
+    /// Unique, randomly generated, Unicode, UTF-8 encoded strings that are at most 1,024 bytes long.
+    /// Version Ids cannot be edited.
     pub fn attr_version_id(&self) -> Val<String> {
         self.0.get_att("VersionId")
     }
     /// `Fn::GetAtt` `BackupPlanArn`.
+    ///
+    /// An Amazon Resource Name (ARN) that uniquely identifies a backup plan; for example,
+    /// `arn:aws:backup:us-east-1:123456789012:plan:8F81F553-3A74-4A3F-B93D-B3360DC80C50` .
     pub fn attr_backup_plan_arn(&self) -> Val<String> {
         self.0.get_att("BackupPlanArn")
     }
@@ -118,13 +138,34 @@ impl BackupPlanHandle {
 }
 
 /// The [`AdvancedBackupSettingResourceType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-backupplan-advancedbackupsettingresourcetype.html) property type.
+///
+/// Specifies an object containing resource type and backup options. This is only supported for Windows
+/// VSS backups.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdvancedBackupSettingResourceType {
     /// `BackupOptions`: required.
     ///
+    /// The backup option for the resource. Each option is a key-value pair. This option is only available
+    /// for Windows VSS backup jobs.
+    ///
+    /// Valid values:
+    ///
+    /// Set to `"WindowsVSS":"enabled"` to enable the `WindowsVSS` backup option and create a Windows VSS
+    /// backup.
+    ///
+    /// Set to `"WindowsVSS":"disabled"` to create a regular backup. The `WindowsVSS` option is not enabled
+    /// by default.
+    ///
+    /// If you specify an invalid option, you get an `InvalidParameterValueException` exception.
+    ///
+    /// For more information about Windows VSS backups, see [Creating a VSS-Enabled Windows
+    /// Backup](https://docs.aws.amazon.com/aws-backup/latest/devguide/windows-backups.html) .
+    ///
     /// - Format: `json`.
     pub backup_options: Option<Val<Json>>,
     /// `ResourceType`: required.
+    ///
+    /// The name of a resource type. The only supported resource type is EC2.
     ///
     /// - Pattern: `^[a-zA-Z0-9\-\_\.]{1,50}$`.
     pub resource_type: Option<Val<String>>,
@@ -197,13 +238,22 @@ impl ToValue for AdvancedBackupSettingResourceType {
 impl Literal for AdvancedBackupSettingResourceType {}
 
 /// The [`BackupPlanResourceType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-backupplan-backupplanresourcetype.html) property type.
+///
+/// Specifies an object containing properties used to create a backup plan.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BackupPlanResourceType {
     /// `AdvancedBackupSettings`.
+    ///
+    /// A list of backup options for each resource type.
     pub advanced_backup_settings: Option<Val<Vec<AdvancedBackupSettingResourceType>>>,
     /// `BackupPlanName`: required.
+    ///
+    /// The display name of a backup plan.
     pub backup_plan_name: Option<Val<String>>,
     /// `BackupPlanRule`: required.
+    ///
+    /// An array of `BackupRule` objects, each of which specifies a scheduled task that is used to back up a
+    /// selection of resources.
     pub backup_plan_rule: Option<Val<Vec<BackupRuleResourceType>>>,
     /// `ScanSettings`.
     pub scan_settings: Option<Val<Vec<ScanSettingResourceType>>>,
@@ -309,33 +359,78 @@ impl ToValue for BackupPlanResourceType {
 impl Literal for BackupPlanResourceType {}
 
 /// The [`BackupRuleResourceType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-backupplan-backupruleresourcetype.html) property type.
+///
+/// Specifies an object containing properties used to schedule a task to back up a selection of
+/// resources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BackupRuleResourceType {
     /// `CompletionWindowMinutes`.
+    ///
+    /// A value in minutes after a backup job is successfully started before it must be completed or it is
+    /// canceled by AWS Backup .
     pub completion_window_minutes: Option<Val<f64>>,
     /// `CopyActions`.
+    ///
+    /// An array of CopyAction objects, which contains the details of the copy operation.
     pub copy_actions: Option<Val<Vec<CopyActionResourceType>>>,
     /// `EnableContinuousBackup`.
+    ///
+    /// Enables continuous backup and point-in-time restores (PITR).
     pub enable_continuous_backup: Option<Val<bool>>,
     /// `IndexActions`.
+    ///
+    /// There can up to one IndexAction in each BackupRule, as each backup can have 0 or 1 backup index
+    /// associated with it.
+    ///
+    /// Within the array is ResourceTypes. Only 1 resource type will be accepted for each BackupRule. Valid
+    /// values:
+    ///
+    /// - `EBS` for Amazon Elastic Block Store
+    /// - `S3` for Amazon Simple Storage Service (Amazon S3)
     pub index_actions: Option<Val<Vec<IndexActionsResourceType>>>,
     /// `Lifecycle`.
+    ///
+    /// The lifecycle defines when a protected resource is transitioned to cold storage and when it expires.
+    /// AWS Backup transitions and expires backups automatically according to the lifecycle that you define.
     pub lifecycle: Option<Val<LifecycleResourceType>>,
     /// `RecoveryPointTags`.
+    ///
+    /// The tags to assign to the resources.
     pub recovery_point_tags: Option<Val<BTreeMap<String, String>>>,
     /// `RuleName`: required.
+    ///
+    /// A display name for a backup rule.
     pub rule_name: Option<Val<String>>,
     /// `ScanActions`.
     pub scan_actions: Option<Val<Vec<ScanActionResourceType>>>,
     /// `ScheduleExpression`.
+    ///
+    /// A CRON expression specifying when AWS Backup initiates a backup job.
     pub schedule_expression: Option<Val<String>>,
     /// `ScheduleExpressionTimezone`.
+    ///
+    /// This is the timezone in which the schedule expression is set. By default, ScheduleExpressions are in
+    /// UTC. You can modify this to a specified timezone.
     pub schedule_expression_timezone: Option<Val<String>>,
     /// `StartWindowMinutes`.
+    ///
+    /// An optional value that specifies a period of time in minutes after a backup is scheduled before a
+    /// job is canceled if it doesn't start successfully.
+    ///
+    /// If this value is included, it must be at least 60 minutes to avoid errors.
     pub start_window_minutes: Option<Val<f64>>,
     /// `TargetBackupVault`: required.
+    ///
+    /// The name of a logical container where backups are stored. Backup vaults are identified by names that
+    /// are unique to the account used to create them and the AWS Region where they are created. They
+    /// consist of letters, numbers, and hyphens.
     pub target_backup_vault: Option<Val<String>>,
     /// `TargetLogicallyAirGappedBackupVaultArn`.
+    ///
+    /// The ARN of a logically air-gapped vault. ARN must be in the same account and Region. If provided,
+    /// supported fully managed resources back up directly to logically air-gapped vault, while other
+    /// supported resources create a temporary (billable) snapshot in backup vault, then copy it to
+    /// logically air-gapped vault. Unsupported resources only back up to the specified backup vault.
     pub target_logically_air_gapped_backup_vault_arn: Option<Val<String>>,
 }
 
@@ -489,11 +584,23 @@ impl ToValue for BackupRuleResourceType {
 impl Literal for BackupRuleResourceType {}
 
 /// The [`CopyActionResourceType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-backupplan-copyactionresourcetype.html) property type.
+///
+/// Copies backups created by a backup rule to another vault.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CopyActionResourceType {
     /// `DestinationBackupVaultArn`: required.
+    ///
+    /// An Amazon Resource Name (ARN) that uniquely identifies the destination backup vault for the copied
+    /// backup. For example, `arn:aws:backup:us-east-1:123456789012:vault:aBackupVault.`
     pub destination_backup_vault_arn: Option<Val<String>>,
     /// `Lifecycle`.
+    ///
+    /// Defines when a protected resource is transitioned to cold storage and when it expires. AWS Backup
+    /// transitions and expires backups automatically according to the lifecycle that you define. If you do
+    /// not specify a lifecycle, AWS Backup applies the lifecycle policy of the source backup to the
+    /// destination backup.
+    ///
+    /// Backups transitioned to cold storage must be stored in cold storage for a minimum of 90 days.
     pub lifecycle: Option<Val<LifecycleResourceType>>,
 }
 
@@ -554,9 +661,18 @@ impl ToValue for CopyActionResourceType {
 impl Literal for CopyActionResourceType {}
 
 /// The [`IndexActionsResourceType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-backupplan-indexactionsresourcetype.html) property type.
+///
+/// Specifies index actions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IndexActionsResourceType {
     /// `ResourceTypes`.
+    ///
+    /// 0 or 1 index action will be accepted for each BackupRule.
+    ///
+    /// Valid values:
+    ///
+    /// - `EBS` for Amazon Elastic Block Store
+    /// - `S3` for Amazon Simple Storage Service (Amazon S3)
     pub resource_types: Option<Val<Vec<String>>>,
 }
 
@@ -609,13 +725,24 @@ impl ToValue for IndexActionsResourceType {
 impl Literal for IndexActionsResourceType {}
 
 /// The [`LifecycleResourceType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-backupplan-lifecycleresourcetype.html) property type.
+///
+/// Specifies an object containing an array of `Transition` objects that determine how long in days
+/// before a recovery point transitions to cold storage or is deleted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LifecycleResourceType {
     /// `DeleteAfterDays`.
+    ///
+    /// The number of days after creation that a recovery point is deleted. This value must be at least 90
+    /// days after the number of days specified in `MoveToColdStorageAfterDays` .
     pub delete_after_days: Option<Val<f64>>,
     /// `MoveToColdStorageAfterDays`.
+    ///
+    /// The number of days after creation that a recovery point is moved to cold storage.
     pub move_to_cold_storage_after_days: Option<Val<f64>>,
     /// `OptInToArchiveForSupportedResources`.
+    ///
+    /// If the value is true, your backup plan transitions supported resources to archive (cold) storage
+    /// tier in accordance with your lifecycle settings.
     pub opt_in_to_archive_for_supported_resources: Option<Val<bool>>,
 }
 
@@ -825,9 +952,18 @@ impl MalwareScanner {
             MalwareScanner::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MalwareScanner {
+    const VALUES: &'static [&'static str] = &["GUARDDUTY"];
+    fn as_str(&self) -> &str {
+        MalwareScanner::as_str(self)
     }
 }
 
@@ -871,9 +1007,18 @@ impl ScanMode {
             ScanMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScanMode {
+    const VALUES: &'static [&'static str] = &["FULL_SCAN", "INCREMENTAL_SCAN"];
+    fn as_str(&self) -> &str {
+        ScanMode::as_str(self)
     }
 }
 

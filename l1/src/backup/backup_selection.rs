@@ -5,12 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::Backup::BackupSelection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-backup-backupselection.html) resource type.
 ///
+/// Specifies a set of resources to assign to a backup plan.
+///
+/// For a sample CloudFormation template, see the [AWS Backup Developer
+/// Guide](https://docs.aws.amazon.com/aws-backup/latest/devguide/assigning-resources.html#assigning-resources-cfn)
+/// .
+///
 /// Build it with [`BackupSelection::builder`]; adding it to a stack returns a [`BackupSelectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BackupSelection {
     /// `BackupPlanId`: required. Changing it replaces the resource.
+    ///
+    /// Uniquely identifies a backup plan.
     pub backup_plan_id: Option<Val<String>>,
     /// `BackupSelection`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the body of a request to assign a set of resources to a backup plan.
+    ///
+    /// It includes an array of resources, an optional array of patterns to exclude resources, an optional
+    /// role to provide access to the AWS service the resource belongs to, and an optional array of tags
+    /// used to identify a set of resources.
     pub backup_selection: Option<Val<BackupSelectionResourceType>>,
 }
 
@@ -94,10 +108,14 @@ impl Deref for BackupSelectionHandle {
 
 impl BackupSelectionHandle {
     /// `Fn::GetAtt` `SelectionId`.
+    ///
+    /// Uniquely identifies a request to assign a set of resources to a backup plan.
     pub fn attr_selection_id(&self) -> Val<String> {
         self.0.get_att("SelectionId")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// Uniquely identifies the backup selection.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -112,21 +130,60 @@ impl BackupSelectionHandle {
 }
 
 /// The [`BackupSelectionResourceType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-backupselection-backupselectionresourcetype.html) property type.
+///
+/// Specifies an object containing properties used to assign a set of resources to a backup plan.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BackupSelectionResourceType {
     /// `Conditions`.
+    ///
+    /// A list of conditions that you define to assign resources to your backup plans using tags. For
+    /// example, `"StringEquals": { "ConditionKey": "aws:ResourceTag/CreatedByCryo", "ConditionValue":
+    /// "true" },` . Condition operators are case sensitive.
+    ///
+    /// `Conditions` differs from `ListOfTags` as follows:
+    ///
+    /// - When you specify more than one condition, you only assign the resources that match ALL conditions
+    ///   (using AND logic).
+    /// - `Conditions` supports `StringEquals` , `StringLike` , `StringNotEquals` , and `StringNotLike` .
+    ///   `ListOfTags` only supports `StringEquals` .
     pub conditions: Option<Val<Conditions>>,
     /// `IamRoleArn`: required.
+    ///
+    /// The ARN of the IAM role that AWS Backup uses to authenticate when backing up the target resource;
+    /// for example, `arn:aws:iam::123456789012:role/S3Access` .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub iam_role_arn: Option<Val<String>>,
     /// `ListOfTags`.
+    ///
+    /// A list of conditions that you define to assign resources to your backup plans using tags. For
+    /// example, `"StringEquals": { "ConditionKey": "aws:ResourceTag/CreatedByCryo", "ConditionValue":
+    /// "true" },` . Condition operators are case sensitive.
+    ///
+    /// `ListOfTags` differs from `Conditions` as follows:
+    ///
+    /// - When you specify more than one condition, you assign all resources that match AT LEAST ONE
+    ///   condition (using OR logic).
+    /// - `ListOfTags` only supports `StringEquals` . `Conditions` supports `StringEquals` , `StringLike` ,
+    ///   `StringNotEquals` , and `StringNotLike` .
     pub list_of_tags: Option<Val<Vec<ConditionResourceType>>>,
     /// `NotResources`.
+    ///
+    /// A list of Amazon Resource Names (ARNs) to exclude from a backup plan. The maximum number of ARNs is 500
+    /// without wildcards, or 30 ARNs with wildcards.
+    ///
+    /// If you need to exclude many resources from a backup plan, consider a different resource selection
+    /// strategy, such as assigning only one or a few resource types or refining your resource selection
+    /// using tags.
     pub not_resources: Option<Val<Vec<String>>>,
     /// `Resources`.
+    ///
+    /// An array of strings that contain Amazon Resource Names (ARNs) of resources to assign to a backup
+    /// plan.
     pub resources: Option<Val<Vec<String>>>,
     /// `SelectionName`: required.
+    ///
+    /// The display name of a resource selection document.
     ///
     /// - Pattern: `^[a-zA-Z0-9\-\_\.\:]+$`.
     pub selection_name: Option<Val<String>>,
@@ -239,11 +296,22 @@ impl ToValue for BackupSelectionResourceType {
 impl Literal for BackupSelectionResourceType {}
 
 /// The [`ConditionParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-backupselection-conditionparameter.html) property type.
+///
+/// Includes information about tags you define to assign tagged resources to a backup plan.
+///
+/// Include the prefix `aws:ResourceTag` in your tags. For example, `"aws:ResourceTag/TagKey1":
+/// "Value1"` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionParameter {
     /// `ConditionKey`.
+    ///
+    /// The key in a key-value pair. For example, in the tag `Department: Accounting` , `Department` is the
+    /// key.
     pub condition_key: Option<Val<String>>,
     /// `ConditionValue`.
+    ///
+    /// The value in a key-value pair. For example, in the tag `Department: Accounting` , `Accounting` is
+    /// the value.
     pub condition_value: Option<Val<String>>,
 }
 
@@ -297,13 +365,26 @@ impl ToValue for ConditionParameter {
 impl Literal for ConditionParameter {}
 
 /// The [`ConditionResourceType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-backupselection-conditionresourcetype.html) property type.
+///
+/// Specifies an object that contains an array of triplets made up of a condition type (such as
+/// `STRINGEQUALS` ), a key, and a value. Conditions are used to filter resources in a selection that is
+/// assigned to a backup plan.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionResourceType {
     /// `ConditionKey`: required.
+    ///
+    /// The key in a key-value pair. For example, in `"Department": "accounting"` , `"Department"` is the
+    /// key.
     pub condition_key: Option<Val<String>>,
     /// `ConditionType`: required.
+    ///
+    /// An operation, such as `STRINGEQUALS` , that is applied to a key-value pair used to filter resources
+    /// in a selection.
     pub condition_type: Option<Val<ConditionType>>,
     /// `ConditionValue`: required.
+    ///
+    /// The value in a key-value pair. For example, in `"Department": "accounting"` , `"accounting"` is the
+    /// value.
     pub condition_value: Option<Val<String>>,
 }
 
@@ -388,15 +469,31 @@ impl ToValue for ConditionResourceType {
 impl Literal for ConditionResourceType {}
 
 /// The [`Conditions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-backupselection-conditions.html) property type.
+///
+/// Contains information about which resources to include or exclude from a backup plan using their
+/// tags. Conditions are case sensitive.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Conditions {
     /// `StringEquals`.
+    ///
+    /// Filters the values of your tagged resources for only those resources that you tagged with the same
+    /// value. Also called "exact matching."
     pub string_equals: Option<Val<Vec<ConditionParameter>>>,
     /// `StringLike`.
+    ///
+    /// Filters the values of your tagged resources for matching tag values with the use of a wildcard
+    /// character (*) anywhere in the string. For example, "prod*" or "*rod*" matches the tag value
+    /// "production".
     pub string_like: Option<Val<Vec<ConditionParameter>>>,
     /// `StringNotEquals`.
+    ///
+    /// Filters the values of your tagged resources for only those resources that you tagged that do not
+    /// have the same value. Also called "negated matching."
     pub string_not_equals: Option<Val<Vec<ConditionParameter>>>,
     /// `StringNotLike`.
+    ///
+    /// Filters the values of your tagged resources for non-matching tag values with the use of a wildcard
+    /// character (*) anywhere in the string.
     pub string_not_like: Option<Val<Vec<ConditionParameter>>>,
 }
 
@@ -501,9 +598,18 @@ impl ConditionType {
             ConditionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConditionType {
+    const VALUES: &'static [&'static str] = &["STRINGEQUALS"];
+    fn as_str(&self) -> &str {
+        ConditionType::as_str(self)
     }
 }
 

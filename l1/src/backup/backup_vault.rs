@@ -5,22 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::Backup::BackupVault`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-backup-backupvault.html) resource type.
 ///
+/// Creates a logical container where backups are stored. A `CreateBackupVault` request includes a name,
+/// optionally one or more resource tags, an encryption key, and a request ID.
+///
+/// Do not include sensitive data, such as passport numbers, in the name of a backup vault.
+///
+/// For a sample CloudFormation template, see the [AWS Backup Developer
+/// Guide](https://docs.aws.amazon.com/aws-backup/latest/devguide/assigning-resources.html#assigning-resources-cfn)
+/// .
+///
 /// Build it with [`BackupVault::builder`]; adding it to a stack returns a [`BackupVaultHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BackupVault {
     /// `AccessPolicy`.
+    ///
+    /// A resource-based policy that is used to manage access permissions on the target backup vault.
     pub access_policy: Option<Val<Json>>,
     /// `BackupVaultName`: required. Changing it replaces the resource.
+    ///
+    /// The name of a logical container where backups are stored. Backup vaults are identified by names that
+    /// are unique to the account used to create them and the AWS Region where they are created.
     ///
     /// - Pattern: `^[a-zA-Z0-9\-\_]{2,50}$`.
     pub backup_vault_name: Option<Val<String>>,
     /// `BackupVaultTags`.
+    ///
+    /// The tags to assign to the backup vault.
     pub backup_vault_tags: Option<Val<BTreeMap<String, String>>>,
     /// `EncryptionKeyArn`. Changing it replaces the resource.
+    ///
+    /// A server-side encryption key you can specify to encrypt your backups from services that support full
+    /// AWS Backup management; for example,
+    /// `arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab` . If you specify a
+    /// key, you must specify its ARN, not its alias. If you do not specify a key, AWS Backup creates a KMS
+    /// key for you by default.
+    ///
+    /// To learn which AWS Backup services support full AWS Backup management and how AWS Backup handles
+    /// encryption for backups from services that do not yet support full AWS Backup , see [Encryption for
+    /// backups in AWS Backup](https://docs.aws.amazon.com/aws-backup/latest/devguide/encryption.html)
     pub encryption_key_arn: Option<Val<String>>,
     /// `LockConfiguration`.
+    ///
+    /// Configuration for [AWS Backup Vault
+    /// Lock](https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html) .
     pub lock_configuration: Option<Val<LockConfigurationType>>,
     /// `Notifications`.
+    ///
+    /// The SNS event notifications for the specified backup vault.
     pub notifications: Option<Val<NotificationObjectType>>,
 }
 
@@ -127,6 +158,9 @@ impl Deref for BackupVaultHandle {
 
 impl BackupVaultHandle {
     /// `Fn::GetAtt` `BackupVaultArn`.
+    ///
+    /// An Amazon Resource Name (ARN) that uniquely identifies a backup vault; for example,
+    /// `arn:aws:backup:us-east-1:123456789012:backup-vault:aBackupVault` .
     pub fn attr_backup_vault_arn(&self) -> Val<String> {
         self.0.get_att("BackupVaultArn")
     }
@@ -141,13 +175,58 @@ impl BackupVaultHandle {
 }
 
 /// The [`LockConfigurationType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-backupvault-lockconfigurationtype.html) property type.
+///
+/// The `LockConfigurationType` property type specifies configuration for [AWS Backup Vault
+/// Lock](https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LockConfigurationType {
     /// `ChangeableForDays`.
+    ///
+    /// The AWS Backup Vault Lock configuration that specifies the number of days before the lock date. For
+    /// example, setting `ChangeableForDays` to 30 on Jan. 1, 2022 at 8pm UTC will set the lock date to Jan. 31, 2022
+    /// at 8pm UTC.
+    ///
+    /// AWS Backup enforces a 72-hour cooling-off period before Vault Lock takes effect and becomes
+    /// immutable. Therefore, you must set `ChangeableForDays` to 3 or greater.
+    ///
+    /// Before the lock date, you can delete Vault Lock from the vault using
+    /// `DeleteBackupVaultLockConfiguration` or change the Vault Lock configuration using
+    /// `PutBackupVaultLockConfiguration` . On and after the lock date, the Vault Lock becomes immutable and
+    /// cannot be changed or deleted.
+    ///
+    /// If this parameter is not specified, you can delete Vault Lock from the vault using
+    /// `DeleteBackupVaultLockConfiguration` or change the Vault Lock configuration using
+    /// `PutBackupVaultLockConfiguration` at any time.
     pub changeable_for_days: Option<Val<i64>>,
     /// `MaxRetentionDays`.
+    ///
+    /// The AWS Backup Vault Lock configuration that specifies the maximum retention period that the vault
+    /// retains its recovery points. This setting can be useful if, for example, your organization's
+    /// policies require you to destroy certain data after retaining it for four years (1460 days).
+    ///
+    /// If this parameter is not included, Vault Lock does not enforce a maximum retention period on the
+    /// recovery points in the vault. If this parameter is included without a value, Vault Lock will not
+    /// enforce a maximum retention period.
+    ///
+    /// If this parameter is specified, any backup or copy job to the vault must have a lifecycle policy
+    /// with a retention period equal to or shorter than the maximum retention period. If the job's
+    /// retention period is longer than that maximum retention period, then the vault fails the backup or
+    /// copy job, and you should either modify your lifecycle settings or use a different vault. Recovery
+    /// points already saved in the vault prior to Vault Lock are not affected.
     pub max_retention_days: Option<Val<i64>>,
     /// `MinRetentionDays`: required.
+    ///
+    /// The AWS Backup Vault Lock configuration that specifies the minimum retention period that the vault
+    /// retains its recovery points. This setting can be useful if, for example, your organization's
+    /// policies require you to retain certain data for at least seven years (2555 days).
+    ///
+    /// If this parameter is not specified, Vault Lock will not enforce a minimum retention period.
+    ///
+    /// If this parameter is specified, any backup or copy job to the vault must have a lifecycle policy
+    /// with a retention period equal to or longer than the minimum retention period. If the job's retention
+    /// period is shorter than that minimum retention period, then the vault fails that backup or copy job,
+    /// and you should either modify your lifecycle settings or use a different vault. Recovery points
+    /// already saved in the vault prior to Vault Lock are not affected.
     pub min_retention_days: Option<Val<i64>>,
 }
 
@@ -214,11 +293,21 @@ impl ToValue for LockConfigurationType {
 impl Literal for LockConfigurationType {}
 
 /// The [`NotificationObjectType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-backupvault-notificationobjecttype.html) property type.
+///
+/// Specifies an object containing SNS event notification properties for the target backup vault.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationObjectType {
     /// `BackupVaultEvents`: required.
+    ///
+    /// An array of events that indicate the status of jobs to back up resources to the backup vault. For
+    /// valid events, see
+    /// [BackupVaultEvents](https://docs.aws.amazon.com/aws-backup/latest/devguide/API_PutBackupVaultNotifications.html#API_PutBackupVaultNotifications_RequestSyntax)
+    /// in the *AWS Backup API Guide* .
     pub backup_vault_events: Option<Val<Vec<String>>>,
     /// `SNSTopicArn`: required.
+    ///
+    /// An ARN that uniquely identifies an Amazon Simple Notification Service (Amazon SNS) topic; for
+    /// example, `arn:aws:sns:us-west-2:111122223333:MyTopic` .
     ///
     /// - Format: `AWS::SNS::Topic.Arn`.
     pub sns_topic_arn: Option<Val<String>>,

@@ -5,22 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::Backup::Framework`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-backup-framework.html) resource type.
 ///
+/// Creates a framework with one or more controls. A framework is a collection of controls that you can
+/// use to evaluate your backup practices. By using pre-built customizable controls to define your
+/// policies, you can evaluate whether your backup practices comply with your policies and which
+/// resources are not yet in compliance.
+///
+/// For a sample CloudFormation template, see the [AWS Backup Developer
+/// Guide](https://docs.aws.amazon.com/aws-backup/latest/devguide/bam-cfn-integration.html#bam-cfn-frameworks-template)
+/// .
+///
 /// Build it with [`Framework::builder`]; adding it to a stack returns a [`FrameworkHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Framework {
     /// `FrameworkControls`: required.
+    ///
+    /// Contains detailed information about all of the controls of a framework. Each framework must contain
+    /// at least one control.
     pub framework_controls: Option<Val<Vec<FrameworkControl>>>,
     /// `FrameworkDescription`.
+    ///
+    /// An optional description of the framework with a maximum 1,024 characters.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `\S`.
     pub framework_description: Option<Val<String>>,
     /// `FrameworkName`. Changing it replaces the resource.
     ///
+    /// The unique name of a framework. This name is between 1 and 256 characters, starting with a letter,
+    /// and consisting of letters (a-z, A-Z), numbers (0-9), and underscores (_).
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z][_a-zA-Z0-9]*`.
     pub framework_name: Option<Val<String>>,
     /// `FrameworkTags`.
+    ///
+    /// The tags to assign to your framework.
     pub framework_tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -125,18 +144,34 @@ impl Deref for FrameworkHandle {
 
 impl FrameworkHandle {
     /// `Fn::GetAtt` `FrameworkArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of your framework.
     pub fn attr_framework_arn(&self) -> Val<String> {
         self.0.get_att("FrameworkArn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The UTC time when you created your framework.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `FrameworkStatus`.
+    ///
+    /// Framework status refers to whether you have turned on resource tracking for all of your resources.
+    /// This status is `Active` when you turn on all resources the framework evaluates. For other statuses
+    /// and steps to correct them, see [Framework compliance
+    /// status](https://docs.aws.amazon.com/aws-backup/latest/devguide/viewing-frameworks.html) in the *Developer
+    /// Guide* .
     pub fn attr_framework_status(&self) -> Val<String> {
         self.0.get_att("FrameworkStatus")
     }
     /// `Fn::GetAtt` `DeploymentStatus`.
+    ///
+    /// Depolyment status refers to whether your framework has completed deployment. This status is usually
+    /// `Completed` , but might also be `Create in progress` or another status. For a list of statuses, see
+    /// [Framework compliance
+    /// status](https://docs.aws.amazon.com/aws-backup/latest/devguide/viewing-frameworks.html) in the *Developer
+    /// Guide* .
     pub fn attr_deployment_status(&self) -> Val<String> {
         self.0.get_att("DeploymentStatus")
     }
@@ -151,11 +186,19 @@ impl FrameworkHandle {
 }
 
 /// The [`ControlInputParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-framework-controlinputparameter.html) property type.
+///
+/// The parameters for a control. A control can have zero, one, or more than one parameter. An example
+/// of a control with two parameters is: "backup plan frequency is at least `daily` and the retention
+/// period is at least `1 year` ". The first parameter is `daily` . The second parameter is `1 year` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ControlInputParameter {
     /// `ParameterName`: required.
+    ///
+    /// The name of a parameter, for example, `BackupPlanFrequency` .
     pub parameter_name: Option<Val<String>>,
     /// `ParameterValue`: required.
+    ///
+    /// The value of parameter, for example, `hourly` .
     pub parameter_value: Option<Val<String>>,
 }
 
@@ -226,15 +269,35 @@ impl ToValue for ControlInputParameter {
 impl Literal for ControlInputParameter {}
 
 /// The [`ControlScope`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-framework-controlscope.html) property type.
+///
+/// A framework consists of one or more controls. Each control has its own control scope. The control
+/// scope can include one or more resource types, a combination of a tag key and value, or a combination
+/// of one resource type and one resource ID. If no scope is specified, evaluations for the rule are
+/// triggered when any resource in your recording group changes in configuration.
+///
+/// > To set a control scope that includes all of a particular resource, leave the `ControlScope` empty
+/// or do not pass it when calling `CreateFramework` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ControlScope {
     /// `ComplianceResourceIds`.
     ///
+    /// The ID of the only AWS resource that you want your control scope to contain.
+    ///
     /// - Items: 1 to 100.
     pub compliance_resource_ids: Option<Val<Vec<String>>>,
     /// `ComplianceResourceTypes`.
+    ///
+    /// Describes whether the control scope includes one or more types of resources, such as `EFS` or `RDS`
+    /// .
     pub compliance_resource_types: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tag key-value pair applied to those AWS resources that you want to trigger an evaluation for a
+    /// rule. A maximum of one key-value pair can be provided. The tag value is optional, but it cannot be
+    /// an empty string if you are creating or editing a framework from the console (though the value can be
+    /// an empty string when included in a CloudFormation template).
+    ///
+    /// The structure to assign a tag is: `[{"Key":"string","Value":"string"}]` .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -309,13 +372,27 @@ impl ToValue for ControlScope {
 impl Literal for ControlScope {}
 
 /// The [`FrameworkControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-framework-frameworkcontrol.html) property type.
+///
+/// Contains detailed information about all of the controls of a framework. Each framework must contain
+/// at least one control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FrameworkControl {
     /// `ControlInputParameters`.
+    ///
+    /// The name/value pairs.
     pub control_input_parameters: Option<Val<Vec<ControlInputParameter>>>,
     /// `ControlName`: required.
+    ///
+    /// The name of a control. This name is between 1 and 256 characters.
     pub control_name: Option<Val<String>>,
     /// `ControlScope`.
+    ///
+    /// The scope of a control. The control scope defines what the control will evaluate. Three examples of
+    /// control scopes are: a specific backup plan, all backup plans with a specific tag, or all backup
+    /// plans.
+    ///
+    /// For more information, see [`ControlScope`
+    /// .](https://docs.aws.amazon.com/aws-backup/latest/devguide/API_ControlScope.html)
     pub control_scope: Option<Val<ControlScope>>,
 }
 

@@ -5,26 +5,59 @@ use crate::rt::*;
 
 /// The [`AWS::Backup::LogicallyAirGappedBackupVault`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-backup-logicallyairgappedbackupvault.html) resource type.
 ///
+/// Creates a logical container to where backups may be copied.
+///
+/// This request includes a name, the Region, the maximum number of retention days, the minimum number
+/// of retention days, and optionally can include tags and a creator request ID.
+///
+/// > Do not include sensitive data, such as passport numbers, in the name of a backup vault.
+///
 /// Build it with [`LogicallyAirGappedBackupVault::builder`]; adding it to a stack returns a [`LogicallyAirGappedBackupVaultHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogicallyAirGappedBackupVault {
     /// `AccessPolicy`.
+    ///
+    /// The backup vault access policy document in JSON format.
     pub access_policy: Option<Val<Json>>,
     /// `BackupVaultName`: required. Changing it replaces the resource.
+    ///
+    /// The name of a logical container where backups are stored. Logically air-gapped backup vaults are
+    /// identified by names that are unique to the account used to create them and the Region where they are
+    /// created.
     ///
     /// - Pattern: `^[a-zA-Z0-9\-\_]{2,50}$`.
     pub backup_vault_name: Option<Val<String>>,
     /// `BackupVaultTags`.
+    ///
+    /// The tags to assign to the vault.
     pub backup_vault_tags: Option<Val<BTreeMap<String, String>>>,
     /// `EncryptionKeyArn`. Changing it replaces the resource.
+    ///
+    /// The server-side encryption key that is used to protect your backups; for example,
+    /// `arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab` .
+    ///
+    /// If this field is left blank, AWS Backup will create an AWS owned key to be used to encrypt the
+    /// content of the logically air-gapped vault. The ARN of this created key will be available as
+    /// `Fn::GetAtt` output.
     pub encryption_key_arn: Option<Val<String>>,
     /// `MaxRetentionDays`: required. Changing it replaces the resource.
+    ///
+    /// The maximum retention period that the vault retains its recovery points.
     pub max_retention_days: Option<Val<i64>>,
     /// `MinRetentionDays`: required. Changing it replaces the resource.
+    ///
+    /// This setting specifies the minimum retention period that the vault retains its recovery points.
+    ///
+    /// The minimum value accepted is 7 days.
     pub min_retention_days: Option<Val<i64>>,
     /// `MpaApprovalTeamArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the MPA approval team to associate with the backup vault. This
+    /// cannot be changed after it is set from the CloudFormation template.
     pub mpa_approval_team_arn: Option<Val<String>>,
     /// `Notifications`.
+    ///
+    /// Returns event notifications for the specified backup vault.
     pub notifications: Option<Val<NotificationObjectType>>,
 }
 
@@ -166,14 +199,20 @@ impl Deref for LogicallyAirGappedBackupVaultHandle {
 
 impl LogicallyAirGappedBackupVaultHandle {
     /// `Fn::GetAtt` `BackupVaultArn`.
+    ///
+    /// The ARN of the backup vault.
     pub fn attr_backup_vault_arn(&self) -> Val<String> {
         self.0.get_att("BackupVaultArn")
     }
     /// `Fn::GetAtt` `VaultState`.
+    ///
+    /// The vault state. The possible values are `CREATING` , `AVAILABLE` , and `FAILED` .
     pub fn attr_vault_state(&self) -> Val<String> {
         self.0.get_att("VaultState")
     }
     /// `Fn::GetAtt` `VaultType`.
+    ///
+    /// The vault type. The possible values are `BACKUP_VAULT` and `LOGICALLY_AIR_GAPPED_BACKUP_VAULT` .
     pub fn attr_vault_type(&self) -> Val<String> {
         self.0.get_att("VaultType")
     }
@@ -191,8 +230,13 @@ impl LogicallyAirGappedBackupVaultHandle {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationObjectType {
     /// `BackupVaultEvents`: required.
+    ///
+    /// An array of events that indicate the status of jobs to back up resources to the backup vault.
     pub backup_vault_events: Option<Val<Vec<String>>>,
     /// `SNSTopicArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) that specifies the topic for a backup vault’s events; for example,
+    /// `arn:aws:sns:us-west-2:111122223333:MyVaultTopic` .
     ///
     /// - Format: `AWS::SNS::Topic.Arn`.
     pub sns_topic_arn: Option<Val<String>>,

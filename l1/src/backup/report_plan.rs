@@ -5,24 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::Backup::ReportPlan`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-backup-reportplan.html) resource type.
 ///
+/// Creates a report plan. A report plan is a document that contains information about the contents of
+/// the report and where AWS Backup will deliver it.
+///
+/// If you call `CreateReportPlan` with a plan that already exists, you receive an
+/// `AlreadyExistsException` exception.
+///
+/// For a sample CloudFormation template, see the [AWS Backup Developer
+/// Guide](https://docs.aws.amazon.com/aws-backup/latest/devguide/assigning-resources.html#assigning-resources-cfn)
+/// .
+///
 /// Build it with [`ReportPlan::builder`]; adding it to a stack returns a [`ReportPlanHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReportPlan {
     /// `ReportDeliveryChannel`: required.
+    ///
+    /// Contains information about where and how to deliver your reports, specifically your Amazon S3 bucket
+    /// name, S3 key prefix, and the formats of your reports.
     pub report_delivery_channel: Option<Val<ReportDeliveryChannel>>,
     /// `ReportPlanDescription`.
+    ///
+    /// An optional description of the report plan with a maximum 1,024 characters.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `.*\S.*`.
     pub report_plan_description: Option<Val<String>>,
     /// `ReportPlanName`. Changing it replaces the resource.
     ///
+    /// The unique name of the report plan. This name is between 1 and 256 characters starting with a
+    /// letter, and consisting of letters (a-z, A-Z), numbers (0-9), and underscores (_).
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z][_a-zA-Z0-9]*`.
     pub report_plan_name: Option<Val<String>>,
     /// `ReportPlanTags`.
+    ///
+    /// The tags to assign to your report plan.
     pub report_plan_tags: Option<Val<Vec<Tag>>>,
     /// `ReportSetting`: required.
+    ///
+    /// Identifies the report template for the report. Reports are built using a report template. The report
+    /// templates are:
+    ///
+    /// `RESOURCE_COMPLIANCE_REPORT | CONTROL_COMPLIANCE_REPORT | BACKUP_JOB_REPORT | COPY_JOB_REPORT |
+    /// RESTORE_JOB_REPORT`
+    ///
+    /// If the report template is `RESOURCE_COMPLIANCE_REPORT` or `CONTROL_COMPLIANCE_REPORT` , this API
+    /// resource also describes the report coverage by AWS Regions and frameworks.
     pub report_setting: Option<Val<ReportSetting>>,
 }
 
@@ -134,6 +163,8 @@ impl Deref for ReportPlanHandle {
 
 impl ReportPlanHandle {
     /// `Fn::GetAtt` `ReportPlanArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of your report plan.
     pub fn attr_report_plan_arn(&self) -> Val<String> {
         self.0.get_att("ReportPlanArn")
     }
@@ -148,15 +179,27 @@ impl ReportPlanHandle {
 }
 
 /// The [`ReportDeliveryChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-reportplan-reportdeliverychannel.html) property type.
+///
+/// Contains information from your report plan about where to deliver your reports, specifically your
+/// Amazon S3 bucket name, S3 key prefix, and the formats of your reports.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReportDeliveryChannel {
     /// `Formats`.
+    ///
+    /// The format of your reports: `CSV` , `JSON` , or both. If not specified, the default format is `CSV`
+    /// .
     pub formats: Option<Val<Vec<String>>>,
     /// `S3BucketName`: required.
+    ///
+    /// The unique name of the S3 bucket that receives your reports.
     ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket_name: Option<Val<String>>,
     /// `S3KeyPrefix`.
+    ///
+    /// The prefix for where AWS Backup Audit Manager delivers your reports to Amazon S3. The prefix is this
+    /// part of the following path: s3://your-bucket-name/ `prefix`
+    /// /Backup/us-west-2/year/month/day/report-name. If not specified, there is no prefix.
     pub s3_key_prefix: Option<Val<String>>,
 }
 
@@ -228,17 +271,37 @@ impl ToValue for ReportDeliveryChannel {
 impl Literal for ReportDeliveryChannel {}
 
 /// The [`ReportSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-reportplan-reportsetting.html) property type.
+///
+/// Contains detailed information about a report setting.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReportSetting {
     /// `Accounts`.
+    ///
+    /// These are the accounts to be included in the report.
+    ///
+    /// Use string value of `ROOT` to include all organizational units.
     pub accounts: Option<Val<Vec<String>>>,
     /// `FrameworkArns`.
+    ///
+    /// The Amazon Resource Names (ARNs) of the frameworks a report covers.
     pub framework_arns: Option<Val<Vec<String>>>,
     /// `OrganizationUnits`.
+    ///
+    /// These are the Organizational Units to be included in the report.
     pub organization_units: Option<Val<Vec<String>>>,
     /// `Regions`.
+    ///
+    /// These are the Regions to be included in the report.
+    ///
+    /// Use the wildcard as the string value to include all Regions.
     pub regions: Option<Val<Vec<String>>>,
     /// `ReportTemplate`: required.
+    ///
+    /// Identifies the report template for the report. Reports are built using a report template. The report
+    /// templates are:
+    ///
+    /// `RESOURCE_COMPLIANCE_REPORT | CONTROL_COMPLIANCE_REPORT | BACKUP_JOB_REPORT | COPY_JOB_REPORT |
+    /// RESTORE_JOB_REPORT | SCAN_JOB_REPORT`
     pub report_template: Option<Val<String>>,
 }
 

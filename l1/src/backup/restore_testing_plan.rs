@@ -5,20 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::Backup::RestoreTestingPlan`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-backup-restoretestingplan.html) resource type.
 ///
+/// Creates a restore testing plan.
+///
+/// The first of two steps to create a restore testing plan. After this request is successful, finish
+/// the procedure using CreateRestoreTestingSelection.
+///
 /// Build it with [`RestoreTestingPlan::builder`]; adding it to a stack returns a [`RestoreTestingPlanHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RestoreTestingPlan {
     /// `RecoveryPointSelection`: required.
+    ///
+    /// The specified criteria to assign a set of resources, such as recovery point types or backup vaults.
     pub recovery_point_selection: Option<Val<RestoreTestingRecoveryPointSelection>>,
     /// `RestoreTestingPlanName`: required. Changing it replaces the resource.
+    ///
+    /// The RestoreTestingPlanName is a unique string that is the name of the restore testing plan. This
+    /// cannot be changed after creation, and it must consist of only alphanumeric characters and
+    /// underscores.
     pub restore_testing_plan_name: Option<Val<String>>,
     /// `ScheduleExpression`: required.
+    ///
+    /// A CRON expression in specified timezone when a restore testing plan is executed. When no CRON
+    /// expression is provided, AWS Backup will use the default expression `cron(0 5 ? * * *)` .
     pub schedule_expression: Option<Val<String>>,
     /// `ScheduleExpressionTimezone`.
+    ///
+    /// Optional. This is the timezone in which the schedule expression is set. By default,
+    /// ScheduleExpressions are in UTC. You can modify this to a specified timezone.
     pub schedule_expression_timezone: Option<Val<String>>,
     /// `StartWindowHours`.
+    ///
+    /// Defaults to 24 hours.
+    ///
+    /// A value in hours after a restore test is scheduled before a job will be canceled if it doesn't start
+    /// successfully. This value is optional. If this value is included, this parameter has a maximum value
+    /// of 168 hours (one week).
     pub start_window_hours: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// Optional tags to include. A tag is a key-value pair you can use to manage, filter, and search for
+    /// your resources. Allowed characters include UTF-8 letters,numbers, spaces, and the following
+    /// characters: `+ - = . _ : /.`
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -150,6 +177,8 @@ impl Deref for RestoreTestingPlanHandle {
 
 impl RestoreTestingPlanHandle {
     /// `Fn::GetAtt` `RestoreTestingPlanArn`.
+    ///
+    /// An Amazon Resource Name (ARN) that uniquely identifies a restore testing plan.
     pub fn attr_restore_testing_plan_arn(&self) -> Val<String> {
         self.0.get_att("RestoreTestingPlanArn")
     }
@@ -164,17 +193,56 @@ impl RestoreTestingPlanHandle {
 }
 
 /// The [`RestoreTestingRecoveryPointSelection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-restoretestingplan-restoretestingrecoverypointselection.html) property type.
+///
+/// `RecoveryPointSelection` has five parameters (three required and two optional). The values you
+/// specify determine which recovery point is included in the restore test. You must indicate with
+/// `Algorithm` if you want the latest recovery point within your `SelectionWindowDays` or if you want a
+/// random recovery point, and you must indicate through `IncludeVaults` from which vaults the recovery
+/// points can be chosen.
+///
+/// `Algorithm` ( *required* ) Valid values: " `LATEST_WITHIN_WINDOW` " or " `RANDOM_WITHIN_WINDOW` ".
+///
+/// `Recovery point types` ( *required* ) Valid values: " `SNAPSHOT` " and/or " `CONTINUOUS` ". Include
+/// `SNAPSHOT` to restore only snapshot recovery points; include `CONTINUOUS` to restore continuous
+/// recovery points (point in time restore / PITR); use both to restore either a snapshot or a
+/// continuous recovery point. The recovery point will be determined by the value for `Algorithm` .
+///
+/// `IncludeVaults` ( *required* ). You must include one or more backup vaults. Use the wildcard \["*"\]
+/// or specific ARNs.
+///
+/// `SelectionWindowDays` ( *optional* ) Value must be an integer (in days) from 1 to 365. If not
+/// included, the value defaults to `30` .
+///
+/// `ExcludeVaults` ( *optional* ). You can choose to input one or more specific backup vault ARNs to
+/// exclude those vaults' contents from restore eligibility. Or, you can include a list of selectors. If
+/// this parameter and its value are not included, it defaults to empty list.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RestoreTestingRecoveryPointSelection {
     /// `Algorithm`: required.
+    ///
+    /// Acceptable values include "LATEST_WITHIN_WINDOW" or "RANDOM_WITHIN_WINDOW"
     pub algorithm: Option<Val<RestoreTestingRecoveryPointSelectionAlgorithm>>,
     /// `ExcludeVaults`.
+    ///
+    /// Accepted values include specific ARNs or list of selectors. Defaults to empty list if not listed.
     pub exclude_vaults: Option<Val<Vec<String>>>,
     /// `IncludeVaults`: required.
+    ///
+    /// Accepted values include wildcard \["*"\] or by specific ARNs or ARN wilcard replacement
+    /// \["arn:aws:backup:us-west-2:123456789012:backup-vault:asdf", ...\]
+    /// \["arn:aws:backup:*:*:backup-vault:asdf-*", ...\]
     pub include_vaults: Option<Val<Vec<String>>>,
     /// `RecoveryPointTypes`: required.
+    ///
+    /// These are the types of recovery points.
+    ///
+    /// Include `SNAPSHOT` to restore only snapshot recovery points; include `CONTINUOUS` to restore
+    /// continuous recovery points (point in time restore / PITR); use both to restore either a snapshot or
+    /// a continuous recovery point. The recovery point will be determined by the value for `Algorithm` .
     pub recovery_point_types: Option<Val<Vec<RestoreTestingRecoveryPointType>>>,
     /// `SelectionWindowDays`.
+    ///
+    /// Accepted values are integers from 1 to 365.
     pub selection_window_days: Option<Val<i64>>,
 }
 
@@ -383,9 +451,18 @@ impl RestoreTestingRecoveryPointSelectionAlgorithm {
             RestoreTestingRecoveryPointSelectionAlgorithm::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RestoreTestingRecoveryPointSelectionAlgorithm {
+    const VALUES: &'static [&'static str] = &["LATEST_WITHIN_WINDOW", "RANDOM_WITHIN_WINDOW"];
+    fn as_str(&self) -> &str {
+        RestoreTestingRecoveryPointSelectionAlgorithm::as_str(self)
     }
 }
 
@@ -430,9 +507,18 @@ impl RestoreTestingRecoveryPointType {
             RestoreTestingRecoveryPointType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RestoreTestingRecoveryPointType {
+    const VALUES: &'static [&'static str] = &["SNAPSHOT", "CONTINUOUS"];
+    fn as_str(&self) -> &str {
+        RestoreTestingRecoveryPointType::as_str(self)
     }
 }
 

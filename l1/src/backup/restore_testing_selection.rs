@@ -5,26 +5,75 @@ use crate::rt::*;
 
 /// The [`AWS::Backup::RestoreTestingSelection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-backup-restoretestingselection.html) resource type.
 ///
+/// This request can be sent after CreateRestoreTestingPlan request returns successfully. This is the
+/// second part of creating a resource testing plan, and it must be completed sequentially.
+///
+/// This consists of `RestoreTestingSelectionName` , `ProtectedResourceType` , and one of the following:
+///
+/// - `ProtectedResourceArns`
+/// - `ProtectedResourceConditions`
+///
+/// Each protected resource type can have one single value.
+///
+/// A restore testing selection can include a wildcard value ("*") for `ProtectedResourceArns` along
+/// with `ProtectedResourceConditions` . Alternatively, you can include up to 30 specific protected
+/// resource ARNs in `ProtectedResourceArns` .
+///
+/// Cannot select by both protected resource types AND specific ARNs. Request will fail if both are
+/// included.
+///
 /// Build it with [`RestoreTestingSelection::builder`]; adding it to a stack returns a [`RestoreTestingSelectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RestoreTestingSelection {
     /// `IamRoleArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the IAM role that AWS Backup uses to create the target resource;
+    /// for example: `arn:aws:iam::123456789012:role/S3Access` .
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub iam_role_arn: Option<Val<String>>,
     /// `ProtectedResourceArns`.
+    ///
+    /// You can include specific ARNs, such as `ProtectedResourceArns: ["arn:aws:...", "arn:aws:..."]` or
+    /// you can include a wildcard: `ProtectedResourceArns: ["*"]` , but not both.
     pub protected_resource_arns: Option<Val<Vec<String>>>,
     /// `ProtectedResourceConditions`.
+    ///
+    /// In a resource testing selection, this parameter filters by specific conditions such as
+    /// `StringEquals` or `StringNotEquals` .
     pub protected_resource_conditions: Option<Val<ProtectedResourceConditions>>,
     /// `ProtectedResourceType`: required. Changing it replaces the resource.
+    ///
+    /// The type of AWS resource included in a resource testing selection; for example, an Amazon EBS volume
+    /// or an Amazon RDS database.
     pub protected_resource_type: Option<Val<String>>,
     /// `RestoreMetadataOverrides`.
+    ///
+    /// You can override certain restore metadata keys by including the parameter `RestoreMetadataOverrides`
+    /// in the body of `RestoreTestingSelection` . Key values are not case sensitive.
+    ///
+    /// See the complete list of [restore testing inferred
+    /// metadata](https://docs.aws.amazon.com/aws-backup/latest/devguide/restore-testing-inferred-metadata.html)
+    /// .
     pub restore_metadata_overrides: Option<Val<BTreeMap<String, String>>>,
     /// `RestoreTestingPlanName`: required. Changing it replaces the resource.
+    ///
+    /// Unique string that is the name of the restore testing plan.
+    ///
+    /// The name cannot be changed after creation. The name must consist of only alphanumeric characters and
+    /// underscores. Maximum length is 50.
     pub restore_testing_plan_name: Option<Val<String>>,
     /// `RestoreTestingSelectionName`: required. Changing it replaces the resource.
+    ///
+    /// The unique name of the restore testing selection that belongs to the related restore testing plan.
+    ///
+    /// The name consists of only alphanumeric characters and underscores. Maximum length is 50.
     pub restore_testing_selection_name: Option<Val<String>>,
     /// `ValidationWindowHours`.
+    ///
+    /// This is amount of hours (1 to 168) available to run a validation script on the data. The data will
+    /// be deleted upon the completion of the validation script or the end of the specified retention
+    /// period, whichever comes first.
     pub validation_window_hours: Option<Val<i64>>,
 }
 
@@ -185,11 +234,18 @@ impl RestoreTestingSelectionHandle {
 }
 
 /// The [`KeyValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-restoretestingselection-keyvalue.html) property type.
+///
+/// Pair of two related strings. Allowed characters are letters, white space, and numbers that can be
+/// represented in UTF-8 and the following characters: `+ - = . _ : /`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyValue {
     /// `Key`: required.
+    ///
+    /// The tag key.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The tag value.
     pub value: Option<Val<String>>,
 }
 
@@ -249,11 +305,19 @@ impl ToValue for KeyValue {
 impl Literal for KeyValue {}
 
 /// The [`ProtectedResourceConditions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-backup-restoretestingselection-protectedresourceconditions.html) property type.
+///
+/// The conditions that you define for resources in your restore testing plan using tags.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProtectedResourceConditions {
     /// `StringEquals`.
+    ///
+    /// Filters the values of your tagged resources for only those resources that you tagged with the same
+    /// value. Also called "exact matching."
     pub string_equals: Option<Val<Vec<KeyValue>>>,
     /// `StringNotEquals`.
+    ///
+    /// Filters the values of your tagged resources for only those resources that you tagged that do not
+    /// have the same value. Also called "negated matching."
     pub string_not_equals: Option<Val<Vec<KeyValue>>>,
 }
 

@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::Backup::TieringConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-backup-tieringconfiguration.html) resource type.
 ///
+/// Resource Type definition for AWS::Backup::TieringConfiguration
+///
 /// Build it with [`TieringConfiguration::builder`]; adding it to a stack returns a [`TieringConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TieringConfiguration {

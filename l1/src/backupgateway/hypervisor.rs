@@ -5,15 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::BackupGateway::Hypervisor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-backupgateway-hypervisor.html) resource type.
 ///
+/// Represents the hypervisor's permissions to which the gateway will connect.
+///
+/// A hypervisor is hardware, software, or firmware that creates and manages virtual machines, and
+/// allocates resources to them.
+///
 /// Build it with [`Hypervisor::builder`]; adding it to a stack returns a [`HypervisorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Hypervisor {
     /// `Host`.
     ///
+    /// The server host of the hypervisor. This can be either an IP address or a fully-qualified domain name
+    /// (FQDN).
+    ///
     /// - Length: 3 to 128.
     /// - Pattern: `^.+$`.
     pub host: Option<Val<String>>,
     /// `KmsKeyArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Key Management Service used to encrypt the hypervisor.
     ///
     /// - Length: 50 to 500.
     /// - Pattern: `^(^arn:(aws|aws-cn|aws-us-gov):kms:([a-zA-Z0-9-]+):([0-9]+):(key|alias)/(\S+)$)|(^alias/(\S+)$)$`.
@@ -21,22 +31,32 @@ pub struct Hypervisor {
     pub kms_key_arn: Option<Val<String>>,
     /// `LogGroupArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the group of gateways within the requested log.
+    ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^$|^arn:(aws|aws-cn|aws-us-gov):logs:([a-zA-Z0-9-]+):([0-9]+):log-group:[a-zA-Z0-9_\-\/\.]+:\*$`.
     pub log_group_arn: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the hypervisor.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9-]*$`.
     pub name: Option<Val<String>>,
     /// `Password`.
     ///
+    /// The password for the hypervisor.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[ -~]+$`.
     pub password: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags of the hypervisor configuration to import.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Username`.
+    ///
+    /// The username for the hypervisor.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[ -\.0-\[\]-~]*[!-\.0-\[\]-~][ -\.0-\[\]-~]*$`.
@@ -149,6 +169,9 @@ impl Deref for HypervisorHandle {
 
 impl HypervisorHandle {
     /// `Fn::GetAtt` `HypervisorArn`.
+    ///
+    /// Returns `HypervisorArn` , an Amazon Resource Name (ARN) that uniquely identifies a Hypervisor. For
+    /// example: `arn:aws:backup-gateway:us-east-1:123456789012:hypervisor/hype-1234D67D`
     pub fn attr_hypervisor_arn(&self) -> Val<String> {
         self.0.get_att("HypervisorArn")
     }

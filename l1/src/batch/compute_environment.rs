@@ -5,30 +5,254 @@ use crate::rt::*;
 
 /// The [`AWS::Batch::ComputeEnvironment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-batch-computeenvironment.html) resource type.
 ///
+/// The `AWS::Batch::ComputeEnvironment` resource defines your AWS Batch compute environment. You can
+/// define `MANAGED` or `UNMANAGED` compute environments. `MANAGED` compute environments can use Amazon
+/// EC2 or AWS Fargate resources. `UNMANAGED` compute environments can only use EC2 resources. For more
+/// information, see [Compute
+/// Environments](https://docs.aws.amazon.com/batch/latest/userguide/compute_environments.html) in the **
+/// .
+///
+/// In a managed compute environment, AWS Batch manages the capacity and instance types of the compute
+/// resources within the environment. This is based on the compute resource specification that you
+/// define or the [launch
+/// template](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-templates.html) that you
+/// specify when you create the compute environment. You can choose either to use EC2 On-Demand
+/// Instances and EC2 Spot Instances, or to use Fargate and Fargate Spot capacity in your managed
+/// compute environment. You can optionally set a maximum price so that Spot Instances only launch when
+/// the Spot Instance price is below a specified percentage of the On-Demand price.
+///
+/// > Multi-node parallel jobs are not supported on Spot Instances.
+///
+/// In an unmanaged compute environment, you can manage your own EC2 compute resources and have a lot of
+/// flexibility with how you configure your compute resources. For example, you can use custom AMI.
+/// However, you need to verify that your AMI meets the Amazon ECS container instance AMI specification.
+/// For more information, see [container instance
+/// AMIs](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container_instance_AMIs.html) in
+/// the *Amazon Elastic Container Service Developer Guide* . After you have created your unmanaged
+/// compute environment, you can use the
+/// [DescribeComputeEnvironments](https://docs.aws.amazon.com/batch/latest/APIReference/API_DescribeComputeEnvironments.html)
+/// operation to find the Amazon ECS cluster that is associated with it. Then, manually launch your
+/// container instances into that Amazon ECS cluster. For more information, see [Launching an Amazon ECS
+/// container
+/// instance](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/launch_container_instance.html)
+/// in the *Amazon Elastic Container Service Developer Guide* .
+///
+/// > To create a compute environment that uses EKS resources, the caller must have permissions to call
+/// `eks:DescribeCluster` . > AWS Batch doesn't upgrade the AMIs in a compute environment after it's
+/// created except under specific conditions. For example, it doesn't automatically update the AMIs when
+/// a newer version of the Amazon ECS optimized AMI is available. Therefore, you're responsible for the
+/// management of the guest operating system (including updates and security patches) and any additional
+/// application software or utilities that you install on the compute resources. There are two ways to
+/// use a new AMI for your AWS Batch jobs. The original method is to complete these steps:
+/// >
+/// > - Create a new compute environment with the new AMI.
+/// > - Add the compute environment to an existing job queue.
+/// > - Remove the earlier compute environment from your job queue.
+/// > - Delete the earlier compute environment.
+/// >
+/// > In April 2022, AWS Batch added enhanced support for updating compute environments. For example,
+/// the `UpdateComputeEnvironent` API lets you use the `ReplaceComputeEnvironment` property to
+/// dynamically update compute environment parameters such as the launch template or instance type
+/// without replacement. For more information, see [Updating compute
+/// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+/// in the *AWS Batch User Guide* .
+/// >
+/// > To use the enhanced updating of compute environments to update AMIs, follow these rules:
+/// >
+/// > - Either do not set the
+/// [ServiceRole](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-batch-computeenvironment.html#cfn-batch-computeenvironment-servicerole)
+/// property or set it to the *AWSServiceRoleForBatch* service-linked role.
+/// > - Set the
+/// [AllocationStrategy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-allocationstrategy)
+/// property to `BEST_FIT_PROGRESSIVE` or `SPOT_CAPACITY_OPTIMIZED` .
+/// > - Set the
+/// [ReplaceComputeEnvironment](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-batch-computeenvironment.html#cfn-batch-computeenvironment-replacecomputeenvironment)
+/// property to `false` .
+/// >
+/// > > Set the `ReplaceComputeEnvironment` property to `true` if the compute environment uses the
+/// `BEST_FIT` allocation strategy. > If the `ReplaceComputeEnvironment` property is set to `false` ,
+/// you might receive an error message when you update the CFN template for a compute environment. This
+/// issue occurs if the updated `desiredvcpus` value is less than the current `desiredvcpus` value. As a
+/// workaround, delete the `desiredvcpus` value from the updated template or use the `minvcpus` property
+/// to manage the number of vCPUs. For information, see [Error message when you update the
+/// `DesiredvCpus`
+/// setting](https://docs.aws.amazon.com/batch/latest/userguide/troubleshooting.html#error-desired-vcpus-update)
+/// .
+/// > - Set the
+/// [UpdateToLatestImageVersion](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-updatetolatestimageversion)
+/// property to `true` . This property is used when you update a compute environment. The
+/// [UpdateToLatestImageVersion](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-updatetolatestimageversion)
+/// property is ignored when you create a compute environment.
+/// > - Either do not specify an image ID in
+/// [ImageId](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-imageid)
+/// or
+/// [ImageIdOverride](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-ec2configurationobject.html#cfn-batch-computeenvironment-ec2configurationobject-imageidoverride)
+/// properties, or in the launch template identified by the [Launch
+/// Template](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-launchtemplate)
+/// property. In that case AWS Batch will select the latest Amazon ECS optimized AMI supported by AWS
+/// Batch at the time the infrastructure update is initiated. Alternatively you can specify the AMI ID
+/// in the `ImageId` or `ImageIdOverride` properties, or the launch template identified by the
+/// `LaunchTemplate` properties. Changing any of these properties will trigger an infrastructure update.
+/// >
+/// > If these rules are followed, any update that triggers an infrastructure update will cause the AMI
+/// ID to be re-selected. If the
+/// [Version](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-launchtemplatespecification.html#cfn-batch-computeenvironment-launchtemplatespecification-version)
+/// property of the
+/// [LaunchTemplateSpecification](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-launchtemplatespecification.html)
+/// is set to `$Latest` or `$Default` , the latest or default version of the launch template will be
+/// evaluated up at the time of the infrastructure update, even if the `LaunchTemplateSpecification` was
+/// not updated.
+///
 /// Build it with [`ComputeEnvironment::builder`]; adding it to a stack returns a [`ComputeEnvironmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComputeEnvironment {
     /// `ComputeEnvironmentName`. Changing it replaces the resource.
+    ///
+    /// The name for your compute environment. It can be up to 128 characters long. It can contain uppercase
+    /// and lowercase letters, numbers, hyphens (-), and underscores (_).
     pub compute_environment_name: Option<Val<String>>,
     /// `ComputeResources`.
+    ///
+    /// The ComputeResources property type specifies details of the compute resources managed by the compute
+    /// environment. This parameter is required for managed compute environments. For more information, see
+    /// [Compute Environments](https://docs.aws.amazon.com/batch/latest/userguide/compute_environments.html)
+    /// in the ** .
     pub compute_resources: Option<Val<ComputeResources>>,
     /// `Context`.
+    ///
+    /// Reserved.
     pub context: Option<Val<String>>,
     /// `EksConfiguration`. Changing it replaces the resource.
+    ///
+    /// The details for the Amazon EKS cluster that supports the compute environment.
+    ///
+    /// > To create a compute environment that uses EKS resources, the caller must have permissions to call
+    /// `eks:DescribeCluster` .
     pub eks_configuration: Option<Val<EksConfiguration>>,
     /// `ReplaceComputeEnvironment`.
+    ///
+    /// Specifies whether the compute environment is replaced if an update is made that requires replacing
+    /// the instances in the compute environment. The default value is `true` . To enable more properties to
+    /// be updated, set this property to `false` . When changing the value of this property to `false` , do
+    /// not change any other properties at the same time. If other properties are changed at the same time,
+    /// and the change needs to be rolled back but it can't, it's possible for the stack to go into the
+    /// `UPDATE_ROLLBACK_FAILED` state. You can't update a stack that is in the `UPDATE_ROLLBACK_FAILED`
+    /// state. However, if you can continue to roll it back, you can return the stack to its original
+    /// settings and then try to update it again. For more information, see [Continue rolling back an
+    /// update](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-continueupdaterollback.html)
+    /// in the *AWS CloudFormation User Guide* .
+    ///
+    /// `ReplaceComputeEnvironment` is not applicable for Fargate compute environments. Fargate compute
+    /// environments are always updated without interruption.
+    ///
+    /// The properties that can't be changed without replacing the compute environment are in the
+    /// [`ComputeResources`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html)
+    /// property type:
+    /// [`AllocationStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-allocationstrategy)
+    /// ,
+    /// [`BidPercentage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-bidpercentage)
+    /// ,
+    /// [`Ec2Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-ec2configuration)
+    /// ,
+    /// [`Ec2KeyPair`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-ec2keypair)
+    /// ,
+    /// [`Ec2KeyPair`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-ec2keypair)
+    /// ,
+    /// [`ImageId`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-imageid)
+    /// ,
+    /// [`InstanceRole`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-instancerole)
+    /// ,
+    /// [`InstanceTypes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-instancetypes)
+    /// ,
+    /// [`LaunchTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-launchtemplate)
+    /// ,
+    /// [`MaxvCpus`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-maxvcpus)
+    /// ,
+    /// [`MinvCpus`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-minvcpus)
+    /// ,
+    /// [`PlacementGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-placementgroup)
+    /// ,
+    /// [`SecurityGroupIds`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-securitygroupids)
+    /// ,
+    /// [`Subnets`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-subnets)
+    /// ,
+    /// [Tags](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-tags)
+    /// ,
+    /// [`Type`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-type)
+    /// , and
+    /// [`UpdateToLatestImageVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html#cfn-batch-computeenvironment-computeresources-updatetolatestimageversion)
+    /// .
     pub replace_compute_environment: Option<Val<bool>>,
     /// `ServiceRole`.
+    ///
+    /// The full Amazon Resource Name (ARN) of the IAM role that allows AWS Batch to make calls to other AWS
+    /// services on your behalf. For more information, see [AWS Batch service IAM
+    /// role](https://docs.aws.amazon.com/batch/latest/userguide/service_IAM_role.html) in the *AWS Batch
+    /// User Guide* .
+    ///
+    /// > If your account already created the AWS Batch service-linked role, that role is used by default
+    /// for your compute environment unless you specify a different role here. If the AWS Batch
+    /// service-linked role doesn't exist in your account, and no role is specified here, the service
+    /// attempts to create the AWS Batch service-linked role in your account.
+    ///
+    /// If your specified role has a path other than `/` , then you must specify either the full role ARN
+    /// (recommended) or prefix the role name with the path. For example, if a role with the name `bar` has
+    /// a path of `/foo/` , specify `/foo/bar` as the role name. For more information, see [Friendly names
+    /// and
+    /// paths](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-friendly-names)
+    /// in the *IAM User Guide* .
+    ///
+    /// > Depending on how you created your AWS Batch service role, its ARN might contain the `service-role`
+    /// path prefix. When you only specify the name of the service role, AWS Batch assumes that your ARN
+    /// doesn't use the `service-role` path prefix. Because of this, we recommend that you specify the full
+    /// ARN of your service role when you create compute environments.
     pub service_role: Option<Val<String>>,
     /// `State`.
+    ///
+    /// The state of the compute environment. If the state is `ENABLED` , then the compute environment
+    /// accepts jobs from a queue and can scale out automatically based on queues.
+    ///
+    /// If the state is `ENABLED` , then the AWS Batch scheduler can attempt to place jobs from an
+    /// associated job queue on the compute resources within the environment. If the compute environment is
+    /// managed, then it can scale its instances out or in automatically, based on the job queue demand.
+    ///
+    /// If the state is `DISABLED` , then the AWS Batch scheduler doesn't attempt to place jobs within the
+    /// environment. Jobs in a `STARTING` or `RUNNING` state continue to progress normally. Managed compute
+    /// environments in the `DISABLED` state don't scale out.
+    ///
+    /// > Compute environments in a `DISABLED` state may continue to incur billing charges. To prevent
+    /// additional charges, turn off and then delete the compute environment. For more information, see
+    /// [State](https://docs.aws.amazon.com/batch/latest/userguide/compute_environment_parameters.html#compute_environment_state)
+    /// in the *AWS Batch User Guide* .
+    ///
+    /// When an instance is idle, the instance scales down to the `minvCpus` value. However, the instance
+    /// size doesn't change. For example, consider a `c5.8xlarge` instance with a `minvCpus` value of `4`
+    /// and a `desiredvCpus` value of `36` . This instance doesn't scale down to a `c5.large` instance.
     pub state: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags applied to the compute environment.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of the compute environment: `MANAGED` or `UNMANAGED` . For more information, see [Compute
+    /// Environments](https://docs.aws.amazon.com/batch/latest/userguide/compute_environments.html) in the *AWS
+    /// Batch User Guide* .
     pub type_: Option<Val<String>>,
     /// `UnmanagedvCpus`.
+    ///
+    /// The maximum number of vCPUs for an unmanaged compute environment. This parameter is only used for
+    /// fair-share scheduling to reserve vCPU capacity for new share identifiers. If this parameter isn't
+    /// provided for a fair-share job queue, no vCPU capacity is reserved.
+    ///
+    /// > This parameter is only supported when the `type` parameter is set to `UNMANAGED` .
     pub unmanagedv_cpus: Option<Val<i64>>,
     /// `UpdatePolicy`.
+    ///
+    /// Specifies the infrastructure update policy for the compute environment. For more information about
+    /// infrastructure updates, see [Updating compute
+    /// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+    /// in the *AWS Batch User Guide* .
     pub update_policy: Option<Val<UpdatePolicy>>,
 }
 
@@ -165,6 +389,9 @@ impl Deref for ComputeEnvironmentHandle {
 
 impl ComputeEnvironmentHandle {
     /// `Fn::GetAtt` `ComputeEnvironmentArn`.
+    ///
+    /// Returns the compute environment ARN, such as `batch: *us-east-1* : *111122223333*
+    /// :compute-environment/ *ComputeEnvironmentName*` .
     pub fn attr_compute_environment_arn(&self) -> Val<String> {
         self.0.get_att("ComputeEnvironmentArn")
     }
@@ -179,51 +406,359 @@ impl ComputeEnvironmentHandle {
 }
 
 /// The [`ComputeResources`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-computeresources.html) property type.
+///
+/// Details about the compute resources managed by the compute environment. This parameter is required
+/// for managed compute environments. For more information, see [Compute
+/// Environments](https://docs.aws.amazon.com/batch/latest/userguide/compute_environments.html) in the *AWS
+/// Batch User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComputeResources {
     /// `AllocationStrategy`.
+    ///
+    /// The allocation strategy to use for the compute resource if not enough instances of the best fitting
+    /// instance type can be allocated. This might be because of availability of the instance type in the
+    /// Region or [Amazon EC2 service
+    /// limits](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-resource-limits.html) . For more
+    /// information, see [Allocation
+    /// strategies](https://docs.aws.amazon.com/batch/latest/userguide/allocation-strategies.html) in the *AWS
+    /// Batch User Guide* .
+    ///
+    /// When updating a compute environment, changing the allocation strategy requires an infrastructure
+    /// update of the compute environment. For more information, see [Updating compute
+    /// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+    /// in the *AWS Batch User Guide* . `BEST_FIT` is not supported when updating a compute environment.
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources, and shouldn't be
+    /// specified.
+    ///
+    /// - **BEST_FIT (default)** - AWS Batch selects an instance type that best fits the needs of the jobs
+    ///   with a preference for the lowest-cost instance type. If additional instances of the selected
+    ///   instance type aren't available, AWS Batch waits for the additional instances to be available. If
+    ///   there aren't enough instances available, or if the user is reaching [Amazon EC2 service
+    ///   limits](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-resource-limits.html) then
+    ///   additional jobs aren't run until the currently running jobs have completed. This allocation
+    ///   strategy keeps costs lower but can limit scaling. If you are using Spot Fleets with `BEST_FIT`
+    ///   then the Spot Fleet IAM role must be specified.
+    /// - **BEST_FIT_PROGRESSIVE** - AWS Batch will select additional instance types that are large enough
+    ///   to meet the requirements of the jobs in the queue, with a preference for instance types with a
+    ///   lower cost per unit vCPU. If additional instances of the previously selected instance types aren't
+    ///   available, AWS Batch will select new instance types.
+    /// - **SPOT_CAPACITY_OPTIMIZED** - AWS Batch will select one or more instance types that are large
+    ///   enough to meet the requirements of the jobs in the queue, with a preference for instance types
+    ///   that are less likely to be interrupted. This allocation strategy is only available for Spot
+    ///   Instance compute resources.
+    /// - **SPOT_PRICE_CAPACITY_OPTIMIZED** - The price and capacity optimized allocation strategy looks at
+    ///   both price and capacity to select the Spot Instance pools that are the least likely to be
+    ///   interrupted and have the lowest possible price. This allocation strategy is only available for
+    ///   Spot Instance compute resources.
+    ///
+    /// > We recommend that you use `SPOT_PRICE_CAPACITY_OPTIMIZED` rather than `SPOT_CAPACITY_OPTIMIZED` in
+    /// most instances.
+    ///
+    /// With `BEST_FIT_PROGRESSIVE` , `SPOT_CAPACITY_OPTIMIZED` , and `SPOT_PRICE_CAPACITY_OPTIMIZED`
+    /// allocation strategies using On-Demand or Spot Instances, and the `BEST_FIT` strategy using Spot
+    /// Instances, AWS Batch might need to go above `maxvCpus` to meet your capacity requirements. In this
+    /// event, AWS Batch never exceeds `maxvCpus` by more than a single instance.
     pub allocation_strategy: Option<Val<String>>,
     /// `BidPercentage`.
+    ///
+    /// The maximum percentage that a Spot Instance price can be when compared with the On-Demand price for
+    /// that instance type before instances are launched. For example, if your maximum percentage is 20%,
+    /// the Spot price must be less than 20% of the current On-Demand price for that Amazon EC2 instance.
+    /// You always pay the lowest (market) price and never more than your maximum percentage. For most use
+    /// cases, we recommend leaving this field empty.
+    ///
+    /// When updating a compute environment, changing the bid percentage requires an infrastructure update
+    /// of the compute environment. For more information, see [Updating compute
+    /// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+    /// in the *AWS Batch User Guide* .
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources. Don't specify it.
     pub bid_percentage: Option<Val<i64>>,
     /// `DesiredvCpus`.
+    ///
+    /// The desired number of vCPUS in the compute environment. AWS Batch modifies this value between the
+    /// minimum and maximum values based on job queue demand.
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources. Don't specify it. >
+    /// AWS Batch doesn't support changing the desired number of vCPUs of an existing compute environment.
+    /// Don't specify this parameter for compute environments using Amazon EKS clusters. > When you update
+    /// the `desiredvCpus` setting, the value must be between the `minvCpus` and `maxvCpus` values.
+    /// >
+    /// > Additionally, the updated `desiredvCpus` value must be greater than or equal to the current
+    /// `desiredvCpus` value. For more information, see [Troubleshooting AWS
+    /// Batch](https://docs.aws.amazon.com/batch/latest/userguide/troubleshooting.html#error-desired-vcpus-update)
+    /// in the *AWS Batch User Guide* .
     pub desiredv_cpus: Option<Val<i64>>,
     /// `Ec2Configuration`.
+    ///
+    /// Provides information used to select Amazon Machine Images (AMIs) for Amazon EC2 instances in the
+    /// compute environment. If `Ec2Configuration` isn't specified, the default is `ECS_AL2` .
+    ///
+    /// When updating a compute environment, changing this setting requires an infrastructure update of the
+    /// compute environment. For more information, see [Updating compute
+    /// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+    /// in the *AWS Batch User Guide* . To remove the Amazon EC2 configuration and any custom AMI ID
+    /// specified in `imageIdOverride` , set this value to an empty string.
+    ///
+    /// One or two values can be provided.
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources. Don't specify it.
     pub ec2_configuration: Option<Val<Vec<Ec2ConfigurationObject>>>,
     /// `Ec2KeyPair`.
+    ///
+    /// The Amazon EC2 key pair that's used for instances launched in the compute environment. You can use
+    /// this key pair to log in to your instances with SSH. To remove the Amazon EC2 key pair, set this
+    /// value to an empty string.
+    ///
+    /// When updating a compute environment, changing the Amazon EC2 key pair requires an infrastructure
+    /// update of the compute environment. For more information, see [Updating compute
+    /// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+    /// in the *AWS Batch User Guide* .
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources. Don't specify it.
     pub ec2_key_pair: Option<Val<String>>,
     /// `ImageId`.
+    ///
+    /// The Amazon Machine Image (AMI) ID used for instances launched in the compute environment. This
+    /// parameter is overridden by the `imageIdOverride` member of the `Ec2Configuration` structure. To
+    /// remove the custom AMI ID and use the default AMI ID, set this value to an empty string.
+    ///
+    /// When updating a compute environment, changing the AMI ID requires an infrastructure update of the
+    /// compute environment. For more information, see [Updating compute
+    /// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+    /// in the *AWS Batch User Guide* .
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources. Don't specify it. >
+    /// The AMI that you choose for a compute environment must match the architecture of the instance types
+    /// that you intend to use for that compute environment. For example, if your compute environment uses
+    /// A1 instance types, the compute resource AMI that you choose must support ARM instances. Amazon ECS
+    /// vends both x86 and ARM versions of the Amazon ECS-optimized Amazon Linux 2 AMI. For more
+    /// information, see [Amazon ECS-optimized Amazon Linux 2
+    /// AMI](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-optimized_AMI.html#ecs-optimized-ami-linux-variants.html)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
     ///
     /// - Format: `AWS::EC2::Image.Id`.
     pub image_id: Option<Val<String>>,
     /// `InstanceRole`.
+    ///
+    /// The Amazon ECS instance profile applied to Amazon EC2 instances in a compute environment. Required
+    /// for Amazon EC2 instances. You can specify the short name or full Amazon Resource Name (ARN) of an
+    /// instance profile. For example, `*ecsInstanceRole*` or `arn:aws:iam:: *<aws_account_id>*
+    /// :instance-profile/ *ecsInstanceRole*` . For more information, see [Amazon ECS instance
+    /// role](https://docs.aws.amazon.com/batch/latest/userguide/instance_IAM_role.html) in the *AWS Batch
+    /// User Guide* .
+    ///
+    /// When updating a compute environment, changing this setting requires an infrastructure update of the
+    /// compute environment. For more information, see [Updating compute
+    /// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+    /// in the *AWS Batch User Guide* .
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources. Don't specify it.
     pub instance_role: Option<Val<String>>,
     /// `InstanceTypes`.
+    ///
+    /// The instances types that can be launched. You can specify instance families to launch any instance
+    /// type within those families (for example, `c5` or `p3` ), or you can specify specific sizes within a
+    /// family (such as `c5.8xlarge` ).
+    ///
+    /// AWS Batch can select the instance type for you if you choose one of the following:
+    ///
+    /// - `optimal` to select instance types (from the `c4` , `m4` , `r4` , `c5` , `m5` , and `r5` instance
+    ///   families) that match the demand of your job queues.
+    /// - `default_x86_64` to choose x86 based instance types (from the `m6i` , `c6i` , `r6i` , and `c7i`
+    ///   instance families) that matches the resource demands of the job queue.
+    /// - `default_arm64` to choose x86 based instance types (from the `m6g` , `c6g` , `r6g` , and `c7g`
+    ///   instance families) that matches the resource demands of the job queue.
+    ///
+    /// > Starting on 11/01/2025 the behavior of `optimal` is going to be changed to match `default_x86_64`
+    /// . During the change your instance families could be updated to a newer generation. You do not need
+    /// to perform any actions for the upgrade to happen. For more information about change, see [Optimal
+    /// instance type configuration to receive automatic instance family
+    /// updates](https://docs.aws.amazon.com/batch/latest/userguide/optimal-default-instance-troubleshooting.html)
+    /// . > Instance family availability varies by AWS Region . For example, some AWS Region s may not have
+    /// any fourth generation instance families but have fifth and sixth generation instance families.
+    /// >
+    /// > When using `default_x86_64` or `default_arm64` instance bundles, AWS Batch selects instance
+    /// families based on a balance of cost-effectiveness and performance. While newer generation instances
+    /// often provide better price-performance, AWS Batch may choose an earlier generation instance family
+    /// if it provides the optimal combination of availability, cost, and performance for your workload. For
+    /// example, in an AWS Region where both c6i and c7i instances are available, AWS Batch might select c6i
+    /// instances if they offer better cost-effectiveness for your specific job requirements. For more
+    /// information on AWS Batch instance types and AWS Region availability, see [Instance type compute
+    /// table](https://docs.aws.amazon.com/batch/latest/userguide/instance-type-compute-table.html) in the *AWS
+    /// Batch User Guide* .
+    /// >
+    /// > AWS Batch periodically updates your instances in default bundles to newer, more cost-effective
+    /// options. Updates happen automatically without requiring any action from you. Your workloads continue
+    /// running during updates with no interruption > This parameter isn't applicable to jobs that are
+    /// running on Fargate resources. Don't specify it. > When you create a compute environment, the
+    /// instance types that you select for the compute environment must share the same architecture. For
+    /// example, you can't mix x86 and ARM instances in the same compute environment.
     pub instance_types: Option<Val<Vec<String>>>,
     /// `LaunchTemplate`.
+    ///
+    /// The launch template to use for your compute resources. Any other compute resource parameters that
+    /// you specify in a
+    /// [CreateComputeEnvironment](https://docs.aws.amazon.com/batch/latest/APIReference/API_CreateComputeEnvironment.html)
+    /// API operation override the same parameters in the launch template. You must specify either the
+    /// launch template ID or launch template name in the request, but not both. For more information, see
+    /// [Launch Template Support](https://docs.aws.amazon.com/batch/latest/userguide/launch-templates.html)
+    /// in the ** . Removing the launch template from a compute environment will not remove the AMI
+    /// specified in the launch template. In order to update the AMI specified in a launch template, the
+    /// `updateToLatestImageVersion` parameter must be set to `true` .
+    ///
+    /// When updating a compute environment, changing the launch template requires an infrastructure update
+    /// of the compute environment. For more information, see [Updating compute
+    /// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+    /// in the ** .
+    ///
+    /// > This parameter isn't applicable to jobs running on Fargate resources, and shouldn't be specified.
     pub launch_template: Option<Val<LaunchTemplateSpecification>>,
     /// `MaxvCpus`: required.
+    ///
+    /// The maximum number of Amazon EC2 vCPUs that an environment can reach.
+    ///
+    /// > With `BEST_FIT_PROGRESSIVE` , `SPOT_CAPACITY_OPTIMIZED` and `SPOT_PRICE_CAPACITY_OPTIMIZED`
+    /// (recommended) strategies using On-Demand or Spot Instances, and the `BEST_FIT` strategy using Spot
+    /// Instances, AWS Batch might need to exceed `maxvCpus` to meet your capacity requirements. In this
+    /// event, AWS Batch never exceeds `maxvCpus` by more than a single instance.
     pub maxv_cpus: Option<Val<i64>>,
     /// `MinvCpus`.
+    ///
+    /// The minimum number of vCPUs that an environment should maintain (even if the compute environment is
+    /// `DISABLED` ).
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources. Don't specify it.
     pub minv_cpus: Option<Val<i64>>,
     /// `PlacementGroup`.
+    ///
+    /// The Amazon EC2 placement group to associate with your compute resources. If you intend to submit
+    /// multi-node parallel jobs to your compute environment, you should consider creating a cluster
+    /// placement group and associate it with your compute resources. This keeps your multi-node parallel
+    /// job on a logical grouping of instances within a single Availability Zone with high network flow
+    /// potential. For more information, see [Placement
+    /// groups](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/placement-groups.html) in the *Amazon
+    /// EC2 User Guide for Linux Instances* .
+    ///
+    /// When updating a compute environment, changing the placement group requires an infrastructure update
+    /// of the compute environment. For more information, see [Updating compute
+    /// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+    /// in the *AWS Batch User Guide* .
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources. Don't specify it.
     pub placement_group: Option<Val<String>>,
     /// `ScalingPolicy`.
     pub scaling_policy: Option<Val<ComputeScalingPolicy>>,
     /// `SecurityGroupIds`.
     ///
+    /// The Amazon EC2 security groups that are associated with instances launched in the compute
+    /// environment. This parameter is required for Fargate compute resources, where it can contain up to 5
+    /// security groups. For Fargate compute resources, providing an empty list is handled as if this
+    /// parameter wasn't specified and no change is made. For Amazon EC2 compute resources, providing an
+    /// empty list removes the security groups from the compute resource.
+    ///
+    /// When updating a compute environment, changing the Amazon EC2 security groups requires an
+    /// infrastructure update of the compute environment. For more information, see [Updating compute
+    /// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+    /// in the *AWS Batch User Guide* .
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SpotIamFleetRole`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon EC2 Spot Fleet IAM role applied to a `SPOT` compute
+    /// environment. This role is required if the allocation strategy set to `BEST_FIT` or if the allocation
+    /// strategy isn't specified. For more information, see [Amazon EC2 spot fleet
+    /// role](https://docs.aws.amazon.com/batch/latest/userguide/spot_fleet_IAM_role.html) in the *AWS Batch
+    /// User Guide* .
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources. Don't specify it. >
+    /// To tag your Spot Instances on creation, the Spot Fleet IAM role specified here must use the newer *AmazonEC2SpotFleetTaggingRole*
+    /// managed policy. The previously recommended *AmazonEC2SpotFleetRole* managed policy doesn't have the
+    /// required permissions to tag Spot Instances. For more information, see [Spot instances not tagged on
+    /// creation](https://docs.aws.amazon.com/batch/latest/userguide/troubleshooting.html#spot-instance-no-tag)
+    /// in the *AWS Batch User Guide* .
     pub spot_iam_fleet_role: Option<Val<String>>,
     /// `Subnets`: required.
+    ///
+    /// The VPC subnets where the compute resources are launched. Fargate compute resources can contain up
+    /// to 16 subnets. For Fargate compute resources, providing an empty list will be handled as if this
+    /// parameter wasn't specified and no change is made. For Amazon EC2 compute resources, providing an
+    /// empty list removes the VPC subnets from the compute resource. For more information, see [VPCs and
+    /// subnets](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Subnets.html) in the *Amazon VPC User
+    /// Guide* .
+    ///
+    /// When updating a compute environment, changing the VPC subnets requires an infrastructure update of
+    /// the compute environment. For more information, see [Updating compute
+    /// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+    /// in the *AWS Batch User Guide* .
+    ///
+    /// > AWS Batch on Amazon EC2 and AWS Batch on Amazon EKS support Local Zones. For more information, see
+    /// [Local
+    /// Zones](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-regions-availability-zones.html#concepts-local-zones)
+    /// in the *Amazon EC2 User Guide for Linux Instances* , [Amazon EKS and AWS Local
+    /// Zones](https://docs.aws.amazon.com/eks/latest/userguide/local-zones.html) in the *Amazon EKS User
+    /// Guide* and [Amazon ECS clusters in Local Zones, Wavelength Zones, and AWS
+    /// Outposts](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cluster-regions-zones.html#clusters-local-zones)
+    /// in the *Amazon ECS Developer Guide* .
+    /// >
+    /// > AWS Batch on Fargate doesn't currently support Local Zones.
     ///
     /// - Format: `AWS::EC2::Subnet.Ids`.
     pub subnets: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// Key-value pair tags to be applied to Amazon EC2 resources that are launched in the compute
+    /// environment. For AWS Batch , these take the form of `"String1": "String2"` , where `String1` is the
+    /// tag key and `String2` is the tag value (for example, `{ "Name": "Batch Instance - C4OnDemand" }` ).
+    /// This is helpful for recognizing your Batch instances in the Amazon EC2 console. These tags aren't
+    /// seen when using the AWS Batch `ListTagsForResource` API operation.
+    ///
+    /// When updating a compute environment, changing this setting requires an infrastructure update of the
+    /// compute environment. For more information, see [Updating compute
+    /// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+    /// in the *AWS Batch User Guide* .
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources. Don't specify it.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Type`: required.
+    ///
+    /// The type of compute environment: `EC2` , `SPOT` , `FARGATE` , or `FARGATE_SPOT` . For more
+    /// information, see [Compute
+    /// environments](https://docs.aws.amazon.com/batch/latest/userguide/compute_environments.html) in the *AWS
+    /// Batch User Guide* .
+    ///
+    /// If you choose `SPOT` , you must also specify an Amazon EC2 Spot Fleet role with the
+    /// `spotIamFleetRole` parameter. For more information, see [Amazon EC2 spot fleet
+    /// role](https://docs.aws.amazon.com/batch/latest/userguide/spot_fleet_IAM_role.html) in the *AWS Batch
+    /// User Guide* .
+    ///
+    /// When updating compute environment, changing the type of a compute environment requires an
+    /// infrastructure update of the compute environment. For more information, see [Updating compute
+    /// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+    /// in the *AWS Batch User Guide* .
+    ///
+    /// When updating the type of a compute environment, changing between `EC2` and `SPOT` or between
+    /// `FARGATE` and `FARGATE_SPOT` will initiate an infrastructure update, but if you switch between `EC2`
+    /// and `FARGATE` , CloudFormation will create a new compute environment.
     pub type_: Option<Val<String>>,
     /// `UpdateToLatestImageVersion`.
+    ///
+    /// Specifies whether the AMI ID is updated to the latest one that's supported by AWS Batch when the
+    /// compute environment has an infrastructure update. The default value is `false` .
+    ///
+    /// > An AMI ID can either be specified in the `imageId` or `imageIdOverride` parameters or be
+    /// determined by the launch template that's specified in the `launchTemplate` parameter. If an AMI ID
+    /// is specified any of these ways, this parameter is ignored. For more information about to update AMI
+    /// IDs during an infrastructure update, see [Updating the AMI
+    /// ID](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html#updating-compute-environments-ami)
+    /// in the *AWS Batch User Guide* .
+    ///
+    /// When updating a compute environment, changing this setting requires an infrastructure update of the
+    /// compute environment. For more information, see [Updating compute
+    /// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+    /// in the *AWS Batch User Guide* .
     pub update_to_latest_image_version: Option<Val<bool>>,
 }
 
@@ -472,17 +1007,98 @@ impl ToValue for ComputeScalingPolicy {
 impl Literal for ComputeScalingPolicy {}
 
 /// The [`Ec2ConfigurationObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-ec2configurationobject.html) property type.
+///
+/// Provides information used to select Amazon Machine Images (AMIs) for instances in the compute
+/// environment. If `Ec2Configuration` isn't specified, the default is `ECS_AL2` ( [Amazon Linux 2](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-optimized_AMI.html#al2ami)
+/// ).
+///
+/// > This object isn't applicable to jobs that are running on Fargate resources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ec2ConfigurationObject {
-    /// `BatchImageStatus`.
-    pub batch_image_status: Option<Val<String>>,
     /// `ImageIdOverride`.
+    ///
+    /// The AMI ID used for instances launched in the compute environment that match the image type. This
+    /// setting overrides the `imageId` set in the `computeResource` object.
+    ///
+    /// > The AMI that you choose for a compute environment must match the architecture of the instance
+    /// types that you intend to use for that compute environment. For example, if your compute environment
+    /// uses A1 instance types, the compute resource AMI that you choose must support ARM instances. Amazon
+    /// ECS vends both x86 and ARM versions of the Amazon ECS-optimized Amazon Linux 2 AMI. For more
+    /// information, see [Amazon ECS-optimized Amazon Linux 2
+    /// AMI](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-optimized_AMI.html#ecs-optimized-ami-linux-variants.html)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
     pub image_id_override: Option<Val<String>>,
     /// `ImageKubernetesVersion`.
+    ///
+    /// The Kubernetes version for the compute environment. If you don't specify a value, the latest version
+    /// that AWS Batch supports is used.
     ///
     /// - Length: 1 to 256.
     pub image_kubernetes_version: Option<Val<String>>,
     /// `ImageType`: required.
+    ///
+    /// The image type to match with the instance type to select an AMI. The supported values are different
+    /// for `ECS` and `EKS` resources.
+    ///
+    /// - **ECS** - If the `imageIdOverride` parameter isn't specified, then a recent [Amazon ECS-optimized
+    ///   Amazon Linux 2
+    ///   AMI](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-optimized_AMI.html#al2ami) (
+    ///   `ECS_AL2` ) is used. If a new image type is specified in an update, but neither an `imageId` nor a
+    ///   `imageIdOverride` parameter is specified, then the latest Amazon ECS optimized AMI for that image
+    ///   type that's supported by AWS Batch is used.
+    ///
+    /// > AWS will end support for Amazon ECS optimized AL2-optimized and AL2-accelerated AMIs. Starting in
+    /// January 2026, AWS Batch will change the default AMI for new Amazon ECS compute environments from
+    /// Amazon Linux 2 to Amazon Linux 2023. We recommend migrating AWS Batch Amazon ECS compute
+    /// environments to Amazon Linux 2023 to maintain optimal performance and security. For more information
+    /// on upgrading from AL2 to AL2023, see [How to migrate from ECS AL2 to ECS
+    /// AL2023](https://docs.aws.amazon.com/batch/latest/userguide/ecs-migration-2023.html) in the *AWS
+    /// Batch User Guide* .
+    ///
+    /// - **ECS_AL2** - [Amazon Linux 2](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-optimized_AMI.html#al2ami)
+    ///   : Default for all non-GPU instance families.
+    /// - **ECS_AL2_NVIDIA** - [Amazon Linux 2
+    ///   (GPU)](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-optimized_AMI.html#gpuami)
+    ///   : Default for all GPU instance families (for example `P4` and `G4` ) and can be used for all non
+    ///   AWS Graviton-based instance types.
+    /// - **ECS_AL2023** - [Amazon Linux 2023](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-optimized_AMI.html)
+    ///   : AWS Batch supports Amazon Linux 2023.
+    ///
+    /// > Amazon Linux 2023 does not support `A1` instances.
+    /// - **ECS_AL2023_NVIDIA** - [Amazon Linux 2023
+    ///   (GPU)](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-optimized_AMI.html#gpuami)
+    ///   : For all GPU instance families and can be used for all non AWS Graviton-based instance types.
+    ///
+    /// > ECS_AL2023_NVIDIA doesn't support `p3` and `g3` instance types.
+    /// - **EKS** - If the `imageIdOverride` parameter isn't specified, then a recent [Amazon EKS-optimized
+    ///   Amazon Linux 2023 AMI](https://docs.aws.amazon.com/eks/latest/userguide/eks-optimized-ami.html) (
+    ///   `EKS_AL2023` ) is used. If a new image type is specified in an update, but neither an `imageId`
+    ///   nor a `imageIdOverride` parameter is specified, then the latest Amazon EKS optimized AMI for that
+    ///   image type that AWS Batch supports is used.
+    ///
+    /// > Amazon Linux 2023 AMIs are the default on AWS Batch for Amazon EKS.
+    /// >
+    /// > AWS will end support for Amazon EKS AL2-optimized and AL2-accelerated AMIs, starting 11/26/25. You
+    /// can continue using AWS Batch -provided Amazon EKS optimized Amazon Linux 2 AMIs on your Amazon EKS
+    /// compute environments beyond the 11/26/25 end-of-support date, these compute environments will no
+    /// longer receive any new software updates, security patches, or bug fixes from AWS . For more
+    /// information on upgrading from AL2 to AL2023, see [How to upgrade from EKS AL2 to EKS
+    /// AL2023](https://docs.aws.amazon.com/batch/latest/userguide/eks-migration-2023.html) in the *AWS
+    /// Batch User Guide* .
+    ///
+    /// - **EKS_AL2** - [Amazon Linux 2](https://docs.aws.amazon.com/eks/latest/userguide/eks-optimized-ami.html)
+    ///   : Used for non-GPU instance families.
+    /// - **EKS_AL2_NVIDIA** - [Amazon Linux 2
+    ///   (accelerated)](https://docs.aws.amazon.com/eks/latest/userguide/eks-optimized-ami.html) : Used for
+    ///   GPU instance families (for example, `P4` and `G4` ) and can be used for all non AWS Graviton-based
+    ///   instance types.
+    /// - **EKS_AL2023** - [Amazon Linux 2023](https://docs.aws.amazon.com/eks/latest/userguide/eks-optimized-ami.html)
+    ///   : Default for non-GPU instance families.
+    ///
+    /// > Amazon Linux 2023 does not support `A1` instances.
+    /// - **EKS_AL2023_NVIDIA** - [Amazon Linux 2023
+    ///   (accelerated)](https://docs.aws.amazon.com/eks/latest/userguide/eks-optimized-ami.html) : Default
+    ///   for GPU instance families and can be used for all non AWS Graviton-based instance types.
     ///
     /// - Length: 1 to 256.
     pub image_type: Option<Val<String>>,
@@ -502,7 +1118,6 @@ impl Ec2ConfigurationObject {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "BatchImageStatus", &self.batch_image_status);
         put(&mut m, "ImageIdOverride", &self.image_id_override);
         put(&mut m, "ImageKubernetesVersion", &self.image_kubernetes_version);
         put(&mut m, "ImageType", &self.image_type);
@@ -515,11 +1130,6 @@ impl Ec2ConfigurationObject {
 pub struct Ec2ConfigurationObjectBuilder(Ec2ConfigurationObject);
 
 impl Ec2ConfigurationObjectBuilder {
-    /// Sets `BatchImageStatus`.
-    pub fn batch_image_status(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.batch_image_status = Some(value.into());
-        self
-    }
     /// Sets `ImageIdOverride`.
     pub fn image_id_override(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.image_id_override = Some(value.into());
@@ -557,11 +1167,24 @@ impl ToValue for Ec2ConfigurationObject {
 impl Literal for Ec2ConfigurationObject {}
 
 /// The [`EksConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-eksconfiguration.html) property type.
+///
+/// Configuration for the Amazon EKS cluster that supports the AWS Batch compute environment. The
+/// cluster must exist before the compute environment can be created.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EksConfiguration {
     /// `EksClusterArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon EKS cluster. An example is `arn: *aws* :eks: *us-east-1*
+    /// : *123456789012* :cluster/ *ClusterForBatch*` .
     pub eks_cluster_arn: Option<Val<String>>,
     /// `KubernetesNamespace`: required.
+    ///
+    /// The namespace of the Amazon EKS cluster. AWS Batch manages pods in this namespace. The value can't
+    /// left empty or null. It must be fewer than 64 characters long, can't be set to `default` , can't
+    /// start with " `kube-` ," and must match this regular expression: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` .
+    /// For more information, see
+    /// [Namespaces](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/)
+    /// in the Kubernetes documentation.
     pub kubernetes_namespace: Option<Val<String>>,
 }
 
@@ -632,17 +1255,65 @@ impl ToValue for EksConfiguration {
 impl Literal for EksConfiguration {}
 
 /// The [`LaunchTemplateSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-launchtemplatespecification.html) property type.
+///
+/// An object that represents a launch template that's associated with a compute resource. You must
+/// specify either the launch template ID or launch template name in the request, but not both.
+///
+/// If security groups are specified using both the `securityGroupIds` parameter of
+/// `CreateComputeEnvironment` and the launch template, the values in the `securityGroupIds` parameter
+/// of `CreateComputeEnvironment` will be used.
+///
+/// > This object isn't applicable to jobs that are running on Fargate resources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplateSpecification {
     /// `LaunchTemplateId`.
+    ///
+    /// The ID of the launch template.
     pub launch_template_id: Option<Val<String>>,
     /// `LaunchTemplateName`.
+    ///
+    /// The name of the launch template.
     pub launch_template_name: Option<Val<String>>,
     /// `Overrides`.
+    ///
+    /// A launch template to use in place of the default launch template. You must specify either the launch
+    /// template ID or launch template name in the request, but not both.
+    ///
+    /// You can specify up to ten (10) launch template overrides that are associated to unique instance
+    /// types or families for each compute environment.
+    ///
+    /// > To unset all override templates for a compute environment, you can pass an empty array to the
+    /// [UpdateComputeEnvironment.overrides](https://docs.aws.amazon.com/batch/latest/APIReference/API_UpdateComputeEnvironment.html)
+    /// parameter, or not include the `overrides` parameter when submitting the `UpdateComputeEnvironment`
+    /// API operation.
     pub overrides: Option<Val<Vec<LaunchTemplateSpecificationOverride>>>,
     /// `UserdataType`.
+    ///
+    /// The EKS node initialization process to use. You only need to specify this value if you are using a
+    /// custom AMI. The default value is `EKS_BOOTSTRAP_SH` . If *imageType* is a custom AMI based on
+    /// EKS_AL2023 or EKS_AL2023_NVIDIA then you must choose `EKS_NODEADM` .
     pub userdata_type: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The version number of the launch template, `$Default` , or `$Latest` .
+    ///
+    /// If the value is `$Default` , the default version of the launch template is used. If the value is
+    /// `$Latest` , the latest version of the launch template is used.
+    ///
+    /// > If the AMI ID that's used in a compute environment is from the launch template, the AMI isn't
+    /// changed when the compute environment is updated. It's only changed if the
+    /// `updateToLatestImageVersion` parameter for the compute environment is set to `true` . During an
+    /// infrastructure update, if either `$Default` or `$Latest` is specified, AWS Batch re-evaluates the
+    /// launch template version, and it might use a different version of the launch template. This is the
+    /// case even if the launch template isn't specified in the update. When updating a compute environment,
+    /// changing the launch template requires an infrastructure update of the compute environment. For more
+    /// information, see [Updating compute
+    /// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+    /// in the *AWS Batch User Guide* .
+    ///
+    /// Default: `$Default`
+    ///
+    /// Latest: `$Latest`
     pub version: Option<Val<String>>,
 }
 
@@ -719,17 +1390,83 @@ impl ToValue for LaunchTemplateSpecification {
 impl Literal for LaunchTemplateSpecification {}
 
 /// The [`LaunchTemplateSpecificationOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-launchtemplatespecificationoverride.html) property type.
+///
+/// An object that represents a launch template to use in place of the default launch template. You must
+/// specify either the launch template ID or launch template name in the request, but not both.
+///
+/// If security groups are specified using both the `securityGroupIds` parameter of
+/// `CreateComputeEnvironment` and the launch template, the values in the `securityGroupIds` parameter
+/// of `CreateComputeEnvironment` will be used.
+///
+/// You can define up to ten (10) overrides for each compute environment.
+///
+/// > This object isn't applicable to jobs that are running on Fargate resources. > To unset all
+/// override templates for a compute environment, you can pass an empty array to the
+/// [UpdateComputeEnvironment.overrides](https://docs.aws.amazon.com/batch/latest/APIReference/API_UpdateComputeEnvironment.html)
+/// parameter, or not include the `overrides` parameter when submitting the `UpdateComputeEnvironment`
+/// API operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplateSpecificationOverride {
     /// `LaunchTemplateId`.
+    ///
+    /// The ID of the launch template.
+    ///
+    /// *Note:* If you specify the `launchTemplateId` you can't specify the `launchTemplateName` as well.
     pub launch_template_id: Option<Val<String>>,
     /// `LaunchTemplateName`.
+    ///
+    /// The name of the launch template.
+    ///
+    /// *Note:* If you specify the `launchTemplateName` you can't specify the `launchTemplateId` as well.
     pub launch_template_name: Option<Val<String>>,
     /// `TargetInstanceTypes`.
+    ///
+    /// The instance type or family that this override launch template should be applied to.
+    ///
+    /// This parameter is required when defining a launch template override.
+    ///
+    /// Information included in this parameter must meet the following requirements:
+    ///
+    /// - Must be a valid Amazon EC2 instance type or family.
+    /// - The following AWS Batch `InstanceTypes` are not allowed: `optimal` , `default_x86_64` , and
+    ///   `default_arm64` .
+    /// - `targetInstanceTypes` can target only instance types and families that are included within the
+    ///   [`ComputeResource.instanceTypes`](https://docs.aws.amazon.com/batch/latest/APIReference/API_ComputeResource.html#Batch-Type-ComputeResource-instanceTypes)
+    ///   set. `targetInstanceTypes` doesn't need to include all of the instances from the `instanceType`
+    ///   set, but at least a subset. For example, if `ComputeResource.instanceTypes` includes `[m5, g5]` ,
+    ///   `targetInstanceTypes` can include `[m5.2xlarge]` and `[m5.large]` but not `[c5.large]` .
+    /// - `targetInstanceTypes` included within the same launch template override or across launch template
+    ///   overrides can't overlap for the same compute environment. For example, you can't define one launch
+    ///   template override to target an instance family and another define an instance type within this
+    ///   same family.
     pub target_instance_types: Option<Val<Vec<String>>>,
     /// `UserdataType`.
+    ///
+    /// The EKS node initialization process to use. You only need to specify this value if you are using a
+    /// custom AMI. The default value is `EKS_BOOTSTRAP_SH` . If *imageType* is a custom AMI based on
+    /// EKS_AL2023 or EKS_AL2023_NVIDIA then you must choose `EKS_NODEADM` .
     pub userdata_type: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The version number of the launch template, `$Default` , or `$Latest` .
+    ///
+    /// If the value is `$Default` , the default version of the launch template is used. If the value is
+    /// `$Latest` , the latest version of the launch template is used.
+    ///
+    /// > If the AMI ID that's used in a compute environment is from the launch template, the AMI isn't
+    /// changed when the compute environment is updated. It's only changed if the
+    /// `updateToLatestImageVersion` parameter for the compute environment is set to `true` . During an
+    /// infrastructure update, if either `$Default` or `$Latest` is specified, AWS Batch re-evaluates the
+    /// launch template version, and it might use a different version of the launch template. This is the
+    /// case even if the launch template isn't specified in the update. When updating a compute environment,
+    /// changing the launch template requires an infrastructure update of the compute environment. For more
+    /// information, see [Updating compute
+    /// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+    /// in the *AWS Batch User Guide* .
+    ///
+    /// Default: `$Default`
+    ///
+    /// Latest: `$Latest`
     pub version: Option<Val<String>>,
 }
 
@@ -806,11 +1543,22 @@ impl ToValue for LaunchTemplateSpecificationOverride {
 impl Literal for LaunchTemplateSpecificationOverride {}
 
 /// The [`UpdatePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-computeenvironment-updatepolicy.html) property type.
+///
+/// Specifies the infrastructure update policy for the Amazon EC2 compute environment. For more
+/// information about infrastructure updates, see [Updating compute
+/// environments](https://docs.aws.amazon.com/batch/latest/userguide/updating-compute-environments.html)
+/// in the *AWS Batch User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpdatePolicy {
     /// `JobExecutionTimeoutMinutes`.
+    ///
+    /// Specifies the job timeout (in minutes) when the compute environment infrastructure is updated. The
+    /// default value is 30.
     pub job_execution_timeout_minutes: Option<Val<i64>>,
     /// `TerminateJobsOnUpdate`.
+    ///
+    /// Specifies whether jobs are automatically terminated when the compute environment infrastructure is
+    /// updated. The default value is `false` .
     pub terminate_jobs_on_update: Option<Val<bool>>,
 }
 

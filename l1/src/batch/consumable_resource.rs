@@ -5,18 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::Batch::ConsumableResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-batch-consumableresource.html) resource type.
 ///
+/// The `AWS::Batch::ConsumableResource` resource specifies the parameters for an AWS Batch consumable
+/// resource. For more information, see [Resource-aware
+/// scheduling](https://docs.aws.amazon.com/batch/latest/userguide/resource-aware-scheduling.html) in
+/// the ** .
+///
 /// Build it with [`ConsumableResource::builder`]; adding it to a stack returns a [`ConsumableResourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConsumableResource {
     /// `ConsumableResourceName`. Changing it replaces the resource.
     ///
+    /// The name of the consumable resource.
+    ///
     /// - Pattern: `  `.
     pub consumable_resource_name: Option<Val<String>>,
     /// `ResourceType`: required. Changing it replaces the resource.
+    ///
+    /// Indicates whether the resource is available to be re-used after a job completes. Can be one of:
+    ///
+    /// - `REPLENISHABLE`
+    /// - `NON_REPLENISHABLE`
     pub resource_type: Option<Val<ResourceType>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags that you apply to the consumable resource to help you categorize and organize your
+    /// resources. Each tag consists of a key and an optional value. For more information, see [Tagging your
+    /// AWS Batch resources](https://docs.aws.amazon.com/batch/latest/userguide/using-tags.html) .
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `TotalQuantity`: required.
+    ///
+    /// The total amount of the consumable resource that is available.
     ///
     /// - Format: `int64`.
     pub total_quantity: Option<Val<i64>>,
@@ -120,18 +138,26 @@ impl Deref for ConsumableResourceHandle {
 
 impl ConsumableResourceHandle {
     /// `Fn::GetAtt` `ConsumableResourceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the consumable resource.
     pub fn attr_consumable_resource_arn(&self) -> Val<String> {
         self.0.get_att("ConsumableResourceArn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The Unix timestamp (in milliseconds) for when the consumable resource was created.
     pub fn attr_created_at(&self) -> Val<i64> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `InUseQuantity`.
+    ///
+    /// The amount of the consumable resource that is currently in use.
     pub fn attr_in_use_quantity(&self) -> Val<i64> {
         self.0.get_att("InUseQuantity")
     }
     /// `Fn::GetAtt` `AvailableQuantity`.
+    ///
+    /// The amount of the consumable resource that is currently available to use.
     pub fn attr_available_quantity(&self) -> Val<i64> {
         self.0.get_att("AvailableQuantity")
     }
@@ -168,9 +194,18 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] = &["REPLENISHABLE", "NON_REPLENISHABLE"];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 

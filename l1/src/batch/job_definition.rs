@@ -5,40 +5,107 @@ use crate::rt::*;
 
 /// The [`AWS::Batch::JobDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-batch-jobdefinition.html) resource type.
 ///
+/// The `AWS::Batch::JobDefinition` resource specifies the parameters for an AWS Batch job definition.
+/// For more information, see [Job
+/// Definitions](https://docs.aws.amazon.com/batch/latest/userguide/job_definitions.html) in the ** .
+///
 /// Build it with [`JobDefinition::builder`]; adding it to a stack returns a [`JobDefinitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobDefinition {
     /// `ConsumableResourceProperties`.
+    ///
+    /// Contains a list of consumable resources required by the job.
     pub consumable_resource_properties: Option<Val<ConsumableResourceProperties>>,
     /// `ContainerProperties`.
+    ///
+    /// An object with properties specific to Amazon ECS-based jobs. When `containerProperties` is used in
+    /// the job definition, it can't be used in addition to `eksProperties` , `ecsProperties` , or
+    /// `nodeProperties` .
     pub container_properties: Option<Val<ContainerProperties>>,
     /// `EcsProperties`.
+    ///
+    /// An object that contains the properties for the Amazon ECS resources of a job.When `ecsProperties` is
+    /// used in the job definition, it can't be used in addition to `containerProperties` , `eksProperties`
+    /// , or `nodeProperties` .
     pub ecs_properties: Option<Val<EcsProperties>>,
     /// `EksProperties`.
+    ///
+    /// An object with properties that are specific to Amazon EKS-based jobs. When `eksProperties` is used
+    /// in the job definition, it can't be used in addition to `containerProperties` , `ecsProperties` , or
+    /// `nodeProperties` .
     pub eks_properties: Option<Val<EksProperties>>,
     /// `JobDefinitionName`. Changing it replaces the resource.
+    ///
+    /// The name of the job definition.
     ///
     /// - Length: at most 128.
     pub job_definition_name: Option<Val<String>>,
     /// `NodeProperties`.
+    ///
+    /// An object with properties that are specific to multi-node parallel jobs. When `nodeProperties` is
+    /// used in the job definition, it can't be used in addition to `containerProperties` , `ecsProperties`
+    /// , or `eksProperties` .
+    ///
+    /// > If the job runs on Fargate resources, don't specify `nodeProperties` . Use `containerProperties`
+    /// instead.
     pub node_properties: Option<Val<NodeProperties>>,
     /// `Parameters`.
+    ///
+    /// Default parameters or parameter substitution placeholders that are set in the job definition.
+    /// Parameters are specified as a key-value pair mapping. Parameters in a `SubmitJob` request override
+    /// any corresponding parameter defaults from the job definition. For more information about specifying
+    /// parameters, see [Job definition
+    /// parameters](https://docs.aws.amazon.com/batch/latest/userguide/job_definition_parameters.html) in
+    /// the *AWS Batch User Guide* .
     pub parameters: Option<Val<BTreeMap<String, String>>>,
     /// `PlatformCapabilities`.
+    ///
+    /// The platform capabilities required by the job definition. If no value is specified, it defaults to
+    /// `EC2` . Jobs run on Fargate resources specify `FARGATE` .
     pub platform_capabilities: Option<Val<Vec<String>>>,
     /// `PropagateTags`.
+    ///
+    /// Specifies whether to propagate the tags from the job or job definition to the corresponding Amazon
+    /// ECS task. If no value is specified, the tags aren't propagated. Tags can only be propagated to the
+    /// tasks when the tasks are created. For tags with the same name, job tags are given priority over job
+    /// definitions tags. If the total number of combined tags from the job and job definition is over 50,
+    /// the job is moved to the `FAILED` state.
     pub propagate_tags: Option<Val<bool>>,
     /// `ResourceRetentionPolicy`.
+    ///
+    /// Specifies the resource retention policy settings for the job definition.
     pub resource_retention_policy: Option<Val<ResourceRetentionPolicy>>,
     /// `RetryStrategy`.
+    ///
+    /// The retry strategy to use for failed jobs that are submitted with this job definition.
     pub retry_strategy: Option<Val<RetryStrategy>>,
     /// `SchedulingPriority`.
+    ///
+    /// The scheduling priority of the job definition. This only affects jobs in job queues with a
+    /// fair-share policy. Jobs with a higher scheduling priority are scheduled before jobs with a lower
+    /// scheduling priority.
     pub scheduling_priority: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// The tags that are applied to the job definition.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Timeout`.
+    ///
+    /// The timeout time for jobs that are submitted with this job definition. After the amount of time you
+    /// specify passes, AWS Batch terminates your jobs if they aren't finished.
     pub timeout: Option<Val<JobTimeout>>,
     /// `Type`: required.
+    ///
+    /// The type of job definition. For more information about multi-node parallel jobs, see [Creating a
+    /// multi-node parallel job
+    /// definition](https://docs.aws.amazon.com/batch/latest/userguide/multi-node-job-def.html) in the *AWS
+    /// Batch User Guide* .
+    ///
+    /// - If the value is `container` , then one of the following is required: `containerProperties` ,
+    ///   `ecsProperties` , or `eksProperties` .
+    /// - If the value is `multinode` , then `nodeProperties` is required.
+    ///
+    /// > If the job is run on Fargate resources, then `multinode` isn't supported.
     pub type_: Option<Val<String>>,
 }
 
@@ -209,6 +276,9 @@ impl Deref for JobDefinitionHandle {
 
 impl JobDefinitionHandle {
     /// `Fn::GetAtt` `JobDefinitionArn`.
+    ///
+    /// The job definition ARN, such as `batch: *us-east-1* : *111122223333* :job-definition/ *test-gpu* : *2*`
+    /// .
     pub fn attr_job_definition_arn(&self) -> Val<String> {
         self.0.get_att("JobDefinitionArn")
     }
@@ -223,9 +293,13 @@ impl JobDefinitionHandle {
 }
 
 /// The [`ConsumableResourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-consumableresourceproperties.html) property type.
+///
+/// Contains a list of consumable resources required by a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConsumableResourceProperties {
     /// `ConsumableResourceList`: required.
+    ///
+    /// The list of consumable resources required by a job.
     pub consumable_resource_list: Option<Val<Vec<ConsumableResourceRequirement>>>,
 }
 
@@ -291,13 +365,19 @@ impl ToValue for ConsumableResourceProperties {
 impl Literal for ConsumableResourceProperties {}
 
 /// The [`ConsumableResourceRequirement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-consumableresourcerequirement.html) property type.
+///
+/// Information about a consumable resource required to run a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConsumableResourceRequirement {
     /// `ConsumableResource`: required.
     ///
+    /// The name or ARN of the consumable resource.
+    ///
     /// - Pattern: `arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}`.
     pub consumable_resource: Option<Val<String>>,
     /// `Quantity`: required.
+    ///
+    /// The quantity of the consumable resource that is needed.
     ///
     /// - Format: `int64`.
     pub quantity: Option<Val<i64>>,
@@ -367,57 +447,234 @@ impl ToValue for ConsumableResourceRequirement {
 impl Literal for ConsumableResourceRequirement {}
 
 /// The [`ContainerProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-containerproperties.html) property type.
+///
+/// Container properties are used for Amazon ECS based job definitions. These properties to describe the
+/// container that's launched as part of a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerProperties {
     /// `Command`.
+    ///
+    /// The command that's passed to the container. This parameter maps to `Cmd` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `COMMAND`
+    /// parameter to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/)
+    /// . For more information, see
+    /// [<https://docs.docker.com/engine/reference/builder/#cmd>](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/builder/#cmd)
+    /// .
     pub command: Option<Val<Vec<String>>>,
     /// `EnableExecuteCommand`.
+    ///
+    /// Determines whether execute command functionality is turned on for this task. If `true` , execute
+    /// command functionality is turned on all the containers in the task.
     pub enable_execute_command: Option<Val<bool>>,
     /// `Environment`.
+    ///
+    /// The environment variables to pass to a container. This parameter maps to `Env` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--env` option
+    /// to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
+    ///
+    /// > We don't recommend using plaintext environment variables for sensitive information, such as
+    /// credential data. > Environment variables cannot start with " `AWS_BATCH` ". This naming convention
+    /// is reserved for variables that AWS Batch sets.
     pub environment: Option<Val<Vec<Environment>>>,
     /// `EphemeralStorage`.
+    ///
+    /// The amount of ephemeral storage to allocate for the task. This parameter is used to expand the total
+    /// amount of ephemeral storage available, beyond the default amount, for tasks hosted on AWS Fargate .
     pub ephemeral_storage: Option<Val<EphemeralStorage>>,
     /// `ExecutionRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the execution role that AWS Batch can assume. For jobs that run on
+    /// Fargate resources, you must provide an execution role. For more information, see [AWS Batch
+    /// execution IAM role](https://docs.aws.amazon.com/batch/latest/userguide/execution-IAM-role.html) in
+    /// the *AWS Batch User Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `FargatePlatformConfiguration`.
+    ///
+    /// The platform configuration for jobs that are running on Fargate resources. Jobs that are running on
+    /// Amazon EC2 resources must not specify this parameter.
     pub fargate_platform_configuration: Option<Val<FargatePlatformConfiguration>>,
     /// `Image`: required.
+    ///
+    /// Required. The image used to start a container. This string is passed directly to the Docker daemon.
+    /// Images in the Docker Hub registry are available by default. Other repositories are specified with
+    /// `*repository-url* / *image* : *tag*` . It can be 255 characters long. It can contain uppercase and
+    /// lowercase letters, numbers, hyphens (-), underscores (_), colons (:), periods (.), forward slashes
+    /// (/), and number signs (#). This parameter maps to `Image` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `IMAGE`
+    /// parameter of [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/)
+    /// .
+    ///
+    /// > Docker image architecture must match the processor architecture of the compute resources that
+    /// they're scheduled on. For example, ARM-based Docker images can only run on ARM-based compute
+    /// resources.
+    ///
+    /// - Images in Amazon ECR Public repositories use the full `registry/repository[:tag]` or
+    ///   `registry/repository[@digest]` naming conventions. For example, `public.ecr.aws/ *registry_alias*
+    ///   / *my-web-app* : *latest*` .
+    /// - Images in Amazon ECR repositories use the full registry and repository URI (for example,
+    ///   `123456789012.dkr.ecr.<region-name>.amazonaws.com/<repository-name>` ).
+    /// - Images in official repositories on Docker Hub use a single name (for example, `ubuntu` or `mongo`
+    ///   ).
+    /// - Images in other repositories on Docker Hub are qualified with an organization name (for example,
+    ///   `amazon/amazon-ecs-agent` ).
+    /// - Images in other online repositories are qualified further by a domain name (for example,
+    ///   `quay.io/assemblyline/ubuntu` ).
     pub image: Option<Val<String>>,
     /// `JobRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that the container can assume for AWS permissions.
+    /// For more information, see [IAM roles for
+    /// tasks](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub job_role_arn: Option<Val<String>>,
     /// `LinuxParameters`.
+    ///
+    /// Linux-specific modifications that are applied to the container, such as details for device mappings.
     pub linux_parameters: Option<Val<LinuxParameters>>,
     /// `LogConfiguration`.
+    ///
+    /// The log configuration specification for the container.
+    ///
+    /// This parameter maps to `LogConfig` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--log-driver`
+    /// option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
+    /// By default, containers use the same logging driver that the Docker daemon uses. However the
+    /// container might use a different logging driver than the Docker daemon by specifying a log driver
+    /// with this parameter in the container definition. To use a different logging driver for a container,
+    /// the log system must be configured properly on the container instance (or on a different log server
+    /// for remote logging options). For more information on the options for different supported log
+    /// drivers, see [Configure logging
+    /// drivers](https://docs.aws.amazon.com/https://docs.docker.com/engine/admin/logging/overview/) in the
+    /// Docker documentation.
+    ///
+    /// > AWS Batch currently supports a subset of the logging drivers available to the Docker daemon (shown
+    /// in the
+    /// [LogConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-containerproperties-logconfiguration.html)
+    /// data type).
+    ///
+    /// This parameter requires version 1.18 of the Docker Remote API or greater on your container instance.
+    /// To check the Docker Remote API version on your container instance, log in to your container instance
+    /// and run the following command: `sudo docker version | grep "Server API version"`
+    ///
+    /// > The Amazon ECS container agent running on a container instance must register the logging drivers
+    /// available on that instance with the `ECS_AVAILABLE_LOGGING_DRIVERS` environment variable before
+    /// containers placed on that instance can use these log configuration options. For more information,
+    /// see [Amazon ECS container agent
+    /// configuration](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-agent-config.html) in
+    /// the *Amazon Elastic Container Service Developer Guide* .
     pub log_configuration: Option<Val<LogConfiguration>>,
     /// `Memory`.
+    ///
+    /// This parameter is deprecated, use `resourceRequirements` to specify the memory requirements for the
+    /// job definition. It's not supported for jobs running on Fargate resources. For jobs that run on
+    /// Amazon EC2 resources, it specifies the memory hard limit (in MiB) for a container. If your container
+    /// attempts to exceed the specified number, it's terminated. You must specify at least 4 MiB of memory
+    /// for a job using this parameter. The memory hard limit can be specified in several places. It must be
+    /// specified for each node at least once.
     pub memory: Option<Val<i64>>,
     /// `MountPoints`.
+    ///
+    /// The mount points for data volumes in your container. This parameter maps to `Volumes` in the [Create
+    /// a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--volume`
+    /// option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
     pub mount_points: Option<Val<Vec<MountPoint>>>,
     /// `NetworkConfiguration`.
+    ///
+    /// The network configuration for jobs that are running on Fargate resources. Jobs that are running on
+    /// Amazon EC2 resources must not specify this parameter.
     pub network_configuration: Option<Val<NetworkConfiguration>>,
     /// `Privileged`.
+    ///
+    /// When this parameter is true, the container is given elevated permissions on the host container
+    /// instance (similar to the `root` user). This parameter maps to `Privileged` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--privileged`
+    /// option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
+    /// The default value is false.
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources and shouldn't be
+    /// provided, or specified as false.
     pub privileged: Option<Val<bool>>,
     /// `ReadonlyRootFilesystem`.
+    ///
+    /// When this parameter is true, the container is given read-only access to its root file system. This
+    /// parameter maps to `ReadonlyRootfs` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--read-only`
+    /// option to `docker run` .
     pub readonly_root_filesystem: Option<Val<bool>>,
     /// `RepositoryCredentials`.
+    ///
+    /// The private repository authentication credentials to use.
     pub repository_credentials: Option<Val<RepositoryCredentials>>,
     /// `ResourceRequirements`.
+    ///
+    /// The type and amount of resources to assign to a container. The supported resources include `GPU` ,
+    /// `MEMORY` , and `VCPU` .
     pub resource_requirements: Option<Val<Vec<ResourceRequirement>>>,
     /// `RuntimePlatform`.
+    ///
+    /// An object that represents the compute environment architecture for AWS Batch jobs on Fargate.
     pub runtime_platform: Option<Val<RuntimePlatform>>,
     /// `Secrets`.
+    ///
+    /// The secrets for the container. For more information, see [Specifying sensitive
+    /// data](https://docs.aws.amazon.com/batch/latest/userguide/specifying-sensitive-data.html) in the *AWS
+    /// Batch User Guide* .
     pub secrets: Option<Val<Vec<Secret>>>,
     /// `Ulimits`.
+    ///
+    /// A list of `ulimits` to set in the container. This parameter maps to `Ulimits` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--ulimit`
+    /// option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources and shouldn't be
+    /// provided.
     pub ulimits: Option<Val<Vec<Ulimit>>>,
     /// `User`.
+    ///
+    /// The user name to use inside the container. This parameter maps to `User` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--user` option
+    /// to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
     pub user: Option<Val<String>>,
     /// `Vcpus`.
+    ///
+    /// This parameter is deprecated, use `resourceRequirements` to specify the vCPU requirements for the
+    /// job definition. It's not supported for jobs running on Fargate resources. For jobs running on Amazon
+    /// EC2 resources, it specifies the number of vCPUs reserved for the job.
+    ///
+    /// Each vCPU is equivalent to 1,024 CPU shares. This parameter maps to `CpuShares` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--cpu-shares`
+    /// option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
+    /// The number of vCPUs must be specified but can be specified in several places. You must specify it at
+    /// least once for each node.
     pub vcpus: Option<Val<i64>>,
     /// `Volumes`.
+    ///
+    /// A list of data volumes used in a job.
     pub volumes: Option<Val<Vec<Volume>>>,
 }
 
@@ -635,13 +892,26 @@ impl ToValue for ContainerProperties {
 impl Literal for ContainerProperties {}
 
 /// The [`Device`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-device.html) property type.
+///
+/// An object that represents a container instance host device.
+///
+/// > This object isn't applicable to jobs that are running on Fargate resources and shouldn't be
+/// provided.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Device {
     /// `ContainerPath`.
+    ///
+    /// The path inside the container that's used to expose the host device. By default, the `hostPath`
+    /// value is used.
     pub container_path: Option<Val<String>>,
     /// `HostPath`.
+    ///
+    /// The path for the device on the host container instance.
     pub host_path: Option<Val<String>>,
     /// `Permissions`.
+    ///
+    /// The explicit permissions to provide to the container for the device. By default, the container has
+    /// permissions for `read` , `write` , and `mknod` for the device.
     pub permissions: Option<Val<Vec<String>>>,
 }
 
@@ -706,9 +976,16 @@ impl ToValue for Device {
 impl Literal for Device {}
 
 /// The [`EcsProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-ecsproperties.html) property type.
+///
+/// An object that contains the properties for the Amazon ECS resources of a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcsProperties {
     /// `TaskProperties`: required.
+    ///
+    /// An object that contains the properties for the Amazon ECS task definition of a job.
+    ///
+    /// > This object is currently limited to one task element. However, the task element can run up to 10
+    /// containers.
     pub task_properties: Option<Val<Vec<EcsTaskProperties>>>,
 }
 
@@ -772,33 +1049,100 @@ impl ToValue for EcsProperties {
 impl Literal for EcsProperties {}
 
 /// The [`EcsTaskProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-ecstaskproperties.html) property type.
+///
+/// The properties for a task definition that describes the container and volume definitions of an
+/// Amazon ECS task. You can specify which Docker images to use, the required resources, and other
+/// configurations related to launching the task definition through an Amazon ECS service or task.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcsTaskProperties {
     /// `Containers`.
+    ///
+    /// This object is a list of containers.
     pub containers: Option<Val<Vec<TaskContainerProperties>>>,
     /// `EnableExecuteCommand`.
+    ///
+    /// Determines whether execute command functionality is turned on for this task. If `true` , execute
+    /// command functionality is turned on all the containers in the task.
     pub enable_execute_command: Option<Val<bool>>,
     /// `EphemeralStorage`.
+    ///
+    /// The amount of ephemeral storage to allocate for the task. This parameter is used to expand the total
+    /// amount of ephemeral storage available, beyond the default amount, for tasks hosted on AWS Fargate .
     pub ephemeral_storage: Option<Val<EphemeralStorage>>,
     /// `ExecutionRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the execution role that AWS Batch can assume. For jobs that run on
+    /// Fargate resources, you must provide an execution role. For more information, see [AWS Batch
+    /// execution IAM role](https://docs.aws.amazon.com/batch/latest/userguide/execution-IAM-role.html) in
+    /// the *AWS Batch User Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `IpcMode`.
+    ///
+    /// The IPC resource namespace to use for the containers in the task. The valid values are `host` ,
+    /// `task` , or `none` .
+    ///
+    /// If `host` is specified, all containers within the tasks that specified the `host` IPC mode on the
+    /// same container instance share the same IPC resources with the host Amazon EC2 instance.
+    ///
+    /// If `task` is specified, all containers within the specified `task` share the same IPC resources.
+    ///
+    /// If `none` is specified, the IPC resources within the containers of a task are private, and are not
+    /// shared with other containers in a task or on the container instance.
+    ///
+    /// If no value is specified, then the IPC resource namespace sharing depends on the Docker daemon
+    /// setting on the container instance. For more information, see [IPC
+    /// settings](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/#ipc-settings---ipc)
+    /// in the Docker run reference.
     pub ipc_mode: Option<Val<String>>,
     /// `NetworkConfiguration`.
+    ///
+    /// The network configuration for jobs that are running on Fargate resources. Jobs that are running on
+    /// Amazon EC2 resources must not specify this parameter.
     pub network_configuration: Option<Val<NetworkConfiguration>>,
     /// `PidMode`.
+    ///
+    /// The process namespace to use for the containers in the task. The valid values are `host` or `task` .
+    /// For example, monitoring sidecars might need `pidMode` to access information about other containers
+    /// running in the same task.
+    ///
+    /// If `host` is specified, all containers within the tasks that specified the `host` PID mode on the
+    /// same container instance share the process namespace with the host Amazon EC2 instance.
+    ///
+    /// If `task` is specified, all containers within the specified task share the same process namespace.
+    ///
+    /// If no value is specified, the default is a private namespace for each container. For more
+    /// information, see [PID
+    /// settings](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/#pid-settings---pid)
+    /// in the Docker run reference.
     pub pid_mode: Option<Val<String>>,
     /// `PlatformVersion`.
+    ///
+    /// The Fargate platform version where the jobs are running. A platform version is specified only for
+    /// jobs that are running on Fargate resources. If one isn't specified, the `LATEST` platform version is
+    /// used by default. This uses a recent, approved version of the Fargate platform for compute resources.
+    /// For more information, see [AWS Fargate platform
+    /// versions](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform_versions.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
     pub platform_version: Option<Val<String>>,
     /// `RuntimePlatform`.
+    ///
+    /// An object that represents the compute environment architecture for AWS Batch jobs on Fargate.
     pub runtime_platform: Option<Val<RuntimePlatform>>,
     /// `TaskRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) that's associated with the Amazon ECS task.
+    ///
+    /// > This is object is comparable to
+    /// [ContainerProperties:jobRoleArn](https://docs.aws.amazon.com/batch/latest/APIReference/API_ContainerProperties.html)
+    /// .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub task_role_arn: Option<Val<String>>,
     /// `Volumes`.
+    ///
+    /// A list of volumes that are associated with the job.
     pub volumes: Option<Val<Vec<Volume>>>,
 }
 
@@ -916,11 +1260,28 @@ impl ToValue for EcsTaskProperties {
 impl Literal for EcsTaskProperties {}
 
 /// The [`EFSAuthorizationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-efsauthorizationconfig.html) property type.
+///
+/// The authorization configuration details for the Amazon EFS file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EfsAuthorizationConfig {
     /// `AccessPointId`.
+    ///
+    /// The Amazon EFS access point ID to use. If an access point is specified, the root directory value
+    /// specified in the `EFSVolumeConfiguration` must either be omitted or set to `/` which enforces the
+    /// path set on the EFS access point. If an access point is used, transit encryption must be enabled in
+    /// the `EFSVolumeConfiguration` . For more information, see [Working with Amazon EFS access
+    /// points](https://docs.aws.amazon.com/efs/latest/ug/efs-access-points.html) in the *Amazon Elastic
+    /// File System User Guide* .
     pub access_point_id: Option<Val<String>>,
     /// `Iam`.
+    ///
+    /// Whether or not to use the AWS Batch job IAM role defined in a job definition when mounting the
+    /// Amazon EFS file system. If enabled, transit encryption must be enabled in the
+    /// `EFSVolumeConfiguration` . If this parameter is omitted, the default value of `DISABLED` is used.
+    /// For more information, see [Using Amazon EFS access
+    /// points](https://docs.aws.amazon.com/batch/latest/userguide/efs-volumes.html#efs-volume-accesspoints)
+    /// in the *AWS Batch User Guide* . EFS IAM authorization requires that `TransitEncryption` be `ENABLED`
+    /// and that a `JobRoleArn` is specified.
     pub iam: Option<Val<String>>,
 }
 
@@ -1063,25 +1424,93 @@ impl ToValue for EfsVolumeConfiguration {
 impl Literal for EfsVolumeConfiguration {}
 
 /// The [`EksContainer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-ekscontainer.html) property type.
+///
+/// EKS container properties are used in job definitions for Amazon EKS based job definitions to
+/// describe the properties for a container node in the pod that's launched as part of a job. This can't
+/// be specified for Amazon ECS based job definitions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EksContainer {
     /// `Args`.
+    ///
+    /// An array of arguments to the entrypoint. If this isn't specified, the `CMD` of the container image
+    /// is used. This corresponds to the `args` member in the
+    /// [Entrypoint](https://docs.aws.amazon.com/https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#entrypoint)
+    /// portion of the
+    /// [Pod](https://docs.aws.amazon.com/https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/)
+    /// in Kubernetes. Environment variable references are expanded using the container's environment.
+    ///
+    /// If the referenced environment variable doesn't exist, the reference in the command isn't changed.
+    /// For example, if the reference is to " `$(NAME1)` " and the `NAME1` environment variable doesn't
+    /// exist, the command string will remain " `$(NAME1)` ." `$$` is replaced with `$` , and the resulting
+    /// string isn't expanded. For example, `$$(VAR_NAME)` is passed as `$(VAR_NAME)` whether or not the
+    /// `VAR_NAME` environment variable exists. For more information, see [Dockerfile reference:
+    /// CMD](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/builder/#cmd) and [Define
+    /// a command and arguments for a
+    /// pod](https://docs.aws.amazon.com/https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/)
+    /// in the *Kubernetes documentation* .
     pub args: Option<Val<Vec<String>>>,
     /// `Command`.
+    ///
+    /// The entrypoint for the container. This isn't run within a shell. If this isn't specified, the
+    /// `ENTRYPOINT` of the container image is used. Environment variable references are expanded using the
+    /// container's environment.
+    ///
+    /// If the referenced environment variable doesn't exist, the reference in the command isn't changed.
+    /// For example, if the reference is to " `$(NAME1)` " and the `NAME1` environment variable doesn't
+    /// exist, the command string will remain " `$(NAME1)` ." `$$` is replaced with `$` and the resulting
+    /// string isn't expanded. For example, `$$(VAR_NAME)` will be passed as `$(VAR_NAME)` whether or not
+    /// the `VAR_NAME` environment variable exists. The entrypoint can't be updated. For more information,
+    /// see
+    /// [ENTRYPOINT](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/builder/#entrypoint)
+    /// in the *Dockerfile reference* and [Define a command and arguments for a
+    /// container](https://docs.aws.amazon.com/https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/)
+    /// and
+    /// [Entrypoint](https://docs.aws.amazon.com/https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#entrypoint)
+    /// in the *Kubernetes documentation* .
     pub command: Option<Val<Vec<String>>>,
     /// `Env`.
+    ///
+    /// The environment variables to pass to a container.
+    ///
+    /// > Environment variables cannot start with " `AWS_BATCH` ". This naming convention is reserved for
+    /// variables that AWS Batch sets.
     pub env: Option<Val<Vec<EksContainerEnvironmentVariable>>>,
     /// `Image`: required.
+    ///
+    /// The Docker image used to start the container.
     pub image: Option<Val<String>>,
     /// `ImagePullPolicy`.
+    ///
+    /// The image pull policy for the container. Supported values are `Always` , `IfNotPresent` , and
+    /// `Never` . This parameter defaults to `IfNotPresent` . However, if the `:latest` tag is specified, it
+    /// defaults to `Always` . For more information, see [Updating
+    /// images](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/containers/images/#updating-images)
+    /// in the *Kubernetes documentation* .
     pub image_pull_policy: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the container. If the name isn't specified, the default name " `Default` " is used. Each
+    /// container in a pod must have a unique name.
     pub name: Option<Val<String>>,
     /// `Resources`.
+    ///
+    /// The type and amount of resources to assign to a container. The supported resources include `memory`
+    /// , `cpu` , and `nvidia.com/gpu` . For more information, see [Resource management for pods and
+    /// containers](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/)
+    /// in the *Kubernetes documentation* .
     pub resources: Option<Val<EksContainerResourceRequirements>>,
     /// `SecurityContext`.
+    ///
+    /// The security context for a job. For more information, see [Configure a security context for a pod or
+    /// container](https://docs.aws.amazon.com/https://kubernetes.io/docs/tasks/configure-pod-container/security-context/)
+    /// in the *Kubernetes documentation* .
     pub security_context: Option<Val<EksContainerSecurityContext>>,
     /// `VolumeMounts`.
+    ///
+    /// The volume mounts for the container. AWS Batch supports `emptyDir` , `hostPath` , and `secret`
+    /// volume types. For more information about volumes and volume mounts in Kubernetes, see
+    /// [Volumes](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/storage/volumes/) in the *Kubernetes
+    /// documentation* .
     pub volume_mounts: Option<Val<Vec<EksContainerVolumeMount>>>,
 }
 
@@ -1200,11 +1629,17 @@ impl ToValue for EksContainer {
 impl Literal for EksContainer {}
 
 /// The [`EksContainerEnvironmentVariable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-ekscontainerenvironmentvariable.html) property type.
+///
+/// An environment variable.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EksContainerEnvironmentVariable {
     /// `Name`: required.
+    ///
+    /// The name of the environment variable.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the environment variable.
     pub value: Option<Val<String>>,
 }
 
@@ -1423,15 +1858,29 @@ impl ToValue for EksContainerSecurityContext {
 impl Literal for EksContainerSecurityContext {}
 
 /// The [`EksContainerVolumeMount`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-ekscontainervolumemount.html) property type.
+///
+/// The volume mounts for a container for an Amazon EKS job. For more information about volumes and
+/// volume mounts in Kubernetes, see
+/// [Volumes](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/storage/volumes/) in the *Kubernetes
+/// documentation* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EksContainerVolumeMount {
     /// `MountPath`.
+    ///
+    /// The path on the container where the volume is mounted.
     pub mount_path: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name the volume mount. This must match the name of one of the volumes in the pod.
     pub name: Option<Val<String>>,
     /// `ReadOnly`.
+    ///
+    /// If this value is `true` , the container has read-only access to the volume. Otherwise, the container
+    /// can write to the volume. The default value is `false` .
     pub read_only: Option<Val<bool>>,
     /// `SubPath`.
+    ///
+    /// A sub-path inside the referenced volume instead of its root.
     pub sub_path: Option<Val<String>>,
 }
 
@@ -1607,13 +2056,54 @@ impl ToValue for EksHostPath {
 impl Literal for EksHostPath {}
 
 /// The [`EksMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-eksmetadata.html) property type.
+///
+/// Describes and uniquely identifies Kubernetes resources. For example, the compute environment that a
+/// pod runs in or the `jobID` for a job running in the pod. For more information, see [Understanding
+/// Kubernetes
+/// Objects](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/overview/working-with-objects/kubernetes-objects/)
+/// in the *Kubernetes documentation* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EksMetadata {
     /// `Annotations`.
+    ///
+    /// Key-value pairs used to attach arbitrary, non-identifying metadata to Kubernetes objects. Valid
+    /// annotation keys have two segments: an optional prefix and a name, separated by a slash (/).
+    ///
+    /// - The prefix is optional and must be 253 characters or less. If specified, the prefix must be a DNS
+    ///   subdomain− a series of DNS labels separated by dots (.), and it must end with a slash (/).
+    /// - The name segment is required and must be 63 characters or less. It can include alphanumeric
+    ///   characters (\[a-z0-9A-Z\]), dashes (-), underscores (_), and dots (.), but must begin and end with
+    ///   an alphanumeric character.
+    ///
+    /// > Annotation values must be 255 characters or less.
+    ///
+    /// Annotations can be added or modified at any time. Each resource can have multiple annotations.
     pub annotations: Option<Val<BTreeMap<String, String>>>,
     /// `Labels`.
+    ///
+    /// Key-value pairs used to identify, sort, and organize cube resources. Can contain up to 63 uppercase
+    /// letters, lowercase letters, numbers, hyphens (-), and underscores (_). Labels can be added or
+    /// modified at any time. Each resource can have multiple labels, but each key must be unique for a
+    /// given object.
     pub labels: Option<Val<BTreeMap<String, String>>>,
     /// `Namespace`.
+    ///
+    /// The namespace of the Amazon EKS cluster. In Kubernetes, namespaces provide a mechanism for isolating
+    /// groups of resources within a single cluster. Names of resources need to be unique within a
+    /// namespace, but not across namespaces. AWS Batch places Batch Job pods in this namespace. If this
+    /// field is provided, the value can't be empty or null. It must meet the following requirements:
+    ///
+    /// - 1-63 characters long
+    /// - Can't be set to default
+    /// - Can't start with `kube`
+    /// - Must match the following regular expression: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+    ///
+    /// For more information, see
+    /// [Namespaces](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/)
+    /// in the *Kubernetes documentation* . This namespace can be different from the `kubernetesNamespace`
+    /// set in the compute environment's `EksConfiguration` , but must have identical role-based access
+    /// control (RBAC) roles as the compute environment's `kubernetesNamespace` . For multi-node parallel
+    /// jobs, the same value must be provided across all the node ranges.
     pub namespace: Option<Val<String>>,
 }
 
@@ -1683,11 +2173,28 @@ impl ToValue for EksMetadata {
 impl Literal for EksMetadata {}
 
 /// The [`EksPersistentVolumeClaim`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-ekspersistentvolumeclaim.html) property type.
+///
+/// A `persistentVolumeClaim` volume is used to mount a
+/// [PersistentVolume](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/storage/persistent-volumes/)
+/// into a Pod. PersistentVolumeClaims are a way for users to "claim" durable storage without knowing
+/// the details of the particular cloud environment. See the information about
+/// [PersistentVolumes](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/storage/persistent-volumes/)
+/// in the *Kubernetes documentation* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EksPersistentVolumeClaim {
     /// `ClaimName`: required.
+    ///
+    /// The name of the `persistentVolumeClaim` bounded to a `persistentVolume` . For more information, see
+    /// [Persistent Volume
+    /// Claims](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/storage/persistent-volumes/#persistentvolumeclaims)
+    /// in the *Kubernetes documentation* .
     pub claim_name: Option<Val<String>>,
     /// `ReadOnly`.
+    ///
+    /// An optional boolean value indicating if the mount is read only. Default is false. For more
+    /// information, see [Read Only
+    /// Mounts](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/storage/volumes/#read-only-mounts)
+    /// in the *Kubernetes documentation* .
     pub read_only: Option<Val<bool>>,
 }
 
@@ -1882,9 +2389,13 @@ impl ToValue for EksPodProperties {
 impl Literal for EksPodProperties {}
 
 /// The [`EksProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-eksproperties.html) property type.
+///
+/// An object that contains the properties for the Kubernetes resources of a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EksProperties {
     /// `PodProperties`.
+    ///
+    /// The properties for the Kubernetes pod resources of a job.
     pub pod_properties: Option<Val<EksPodProperties>>,
 }
 
@@ -1932,11 +2443,22 @@ impl ToValue for EksProperties {
 impl Literal for EksProperties {}
 
 /// The [`EksSecret`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-ekssecret.html) property type.
+///
+/// Specifies the configuration of a Kubernetes `secret` volume. For more information, see
+/// [secret](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/storage/volumes/#secret) in
+/// the *Kubernetes documentation* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EksSecret {
     /// `Optional`.
+    ///
+    /// Specifies whether the secret or the secret's keys must be defined.
     pub optional: Option<Val<bool>>,
     /// `SecretName`: required.
+    ///
+    /// The name of the secret. The name must be allowed as a DNS subdomain name. For more information, see
+    /// [DNS subdomain
+    /// names](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-subdomain-names)
+    /// in the *Kubernetes documentation* .
     pub secret_name: Option<Val<String>>,
 }
 
@@ -1993,17 +2515,41 @@ impl ToValue for EksSecret {
 impl Literal for EksSecret {}
 
 /// The [`EksVolume`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-eksvolume.html) property type.
+///
+/// Specifies an Amazon EKS volume for a job definition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EksVolume {
     /// `EmptyDir`.
+    ///
+    /// Specifies the configuration of a Kubernetes `emptyDir` volume. For more information, see
+    /// [emptyDir](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/storage/volumes/#emptydir)
+    /// in the *Kubernetes documentation* .
     pub empty_dir: Option<Val<EksEmptyDir>>,
     /// `HostPath`.
+    ///
+    /// Specifies the configuration of a Kubernetes `hostPath` volume. For more information, see
+    /// [hostPath](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/storage/volumes/#hostpath)
+    /// in the *Kubernetes documentation* .
     pub host_path: Option<Val<EksHostPath>>,
     /// `Name`: required.
+    ///
+    /// The name of the volume. The name must be allowed as a DNS subdomain name. For more information, see
+    /// [DNS subdomain
+    /// names](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-subdomain-names)
+    /// in the *Kubernetes documentation* .
     pub name: Option<Val<String>>,
     /// `PersistentVolumeClaim`.
+    ///
+    /// Specifies the configuration of a Kubernetes `persistentVolumeClaim` bounded to a `persistentVolume`
+    /// . For more information, see [Persistent Volume
+    /// Claims](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/storage/persistent-volumes/#persistentvolumeclaims)
+    /// in the *Kubernetes documentation* .
     pub persistent_volume_claim: Option<Val<EksPersistentVolumeClaim>>,
     /// `Secret`.
+    ///
+    /// Specifies the configuration of a Kubernetes `secret` volume. For more information, see
+    /// [secret](https://docs.aws.amazon.com/https://kubernetes.io/docs/concepts/storage/volumes/#secret) in
+    /// the *Kubernetes documentation* .
     pub secret: Option<Val<EksSecret>>,
 }
 
@@ -2078,11 +2624,17 @@ impl ToValue for EksVolume {
 impl Literal for EksVolume {}
 
 /// The [`Environment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-environment.html) property type.
+///
+/// The Environment property type specifies environment variables to use in a job definition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Environment {
     /// `Name`.
+    ///
+    /// The name of the environment variable.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the environment variable.
     pub value: Option<Val<String>>,
 }
 
@@ -2136,9 +2688,15 @@ impl ToValue for Environment {
 impl Literal for Environment {}
 
 /// The [`EphemeralStorage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-ephemeralstorage.html) property type.
+///
+/// The amount of ephemeral storage to allocate for the task. This parameter is used to expand the total
+/// amount of ephemeral storage available, beyond the default amount, for tasks hosted on AWS Fargate .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EphemeralStorage {
     /// `SizeInGiB`: required.
+    ///
+    /// The total amount, in GiB, of ephemeral storage to set for the task. The minimum supported value is
+    /// `21` GiB and the maximum supported value is `200` GiB.
     pub size_in_gi_b: Option<Val<i64>>,
 }
 
@@ -2189,15 +2747,38 @@ impl ToValue for EphemeralStorage {
 impl Literal for EphemeralStorage {}
 
 /// The [`EvaluateOnExit`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-evaluateonexit.html) property type.
+///
+/// Specifies an array of up to 5 conditions to be met, and an action to take ( `RETRY` or `EXIT` ) if
+/// all conditions are met. If none of the `EvaluateOnExit` conditions in a `RetryStrategy` match, then
+/// the job is retried.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluateOnExit {
     /// `Action`: required.
+    ///
+    /// Specifies the action to take if all of the specified conditions ( `onStatusReason` , `onReason` ,
+    /// and `onExitCode` ) are met. The values aren't case sensitive.
     pub action: Option<Val<String>>,
     /// `OnExitCode`.
+    ///
+    /// Contains a glob pattern to match against the decimal representation of the `ExitCode` returned for a
+    /// job. The pattern can be up to 512 characters long. It can contain only numbers, and can end with an
+    /// asterisk (*) so that only the start of the string needs to be an exact match.
+    ///
+    /// The string can contain up to 512 characters.
     pub on_exit_code: Option<Val<String>>,
     /// `OnReason`.
+    ///
+    /// Contains a glob pattern to match against the `Reason` returned for a job. The pattern can contain up
+    /// to 512 characters. It can contain letters, numbers, periods (.), colons (:), and white space
+    /// (including spaces and tabs). It can optionally end with an asterisk (*) so that only the start of
+    /// the string needs to be an exact match.
     pub on_reason: Option<Val<String>>,
     /// `OnStatusReason`.
+    ///
+    /// Contains a glob pattern to match against the `StatusReason` returned for a job. The pattern can
+    /// contain up to 512 characters. It can contain letters, numbers, periods (.), colons (:), and white
+    /// spaces (including spaces or tabs). It can optionally end with an asterisk (*) so that only the start
+    /// of the string needs to be an exact match.
     pub on_status_reason: Option<Val<String>>,
 }
 
@@ -2266,9 +2847,19 @@ impl ToValue for EvaluateOnExit {
 impl Literal for EvaluateOnExit {}
 
 /// The [`FargatePlatformConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-fargateplatformconfiguration.html) property type.
+///
+/// The platform configuration for jobs that are running on Fargate resources. Jobs that run on Amazon
+/// EC2 resources must not specify this parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FargatePlatformConfiguration {
     /// `PlatformVersion`.
+    ///
+    /// The AWS Fargate platform version where the jobs are running. A platform version is specified only
+    /// for jobs that are running on Fargate resources. If one isn't specified, the `LATEST` platform
+    /// version is used by default. This uses a recent, approved version of the AWS Fargate platform for
+    /// compute resources. For more information, see [AWS Fargate platform
+    /// versions](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform_versions.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
     pub platform_version: Option<Val<String>>,
 }
 
@@ -2316,11 +2907,27 @@ impl ToValue for FargatePlatformConfiguration {
 impl Literal for FargatePlatformConfiguration {}
 
 /// The [`FirelensConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-firelensconfiguration.html) property type.
+///
+/// The FireLens configuration for the container. This is used to specify and configure a log router for
+/// container logs. For more information, see [Custom
+/// log](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_firelens.html) routing in the *Amazon
+/// Elastic Container Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirelensConfiguration {
     /// `Options`.
+    ///
+    /// The options to use when configuring the log router. This field is optional and can be used to
+    /// specify a custom configuration file or to add additional metadata, such as the task, task
+    /// definition, cluster, and container instance details to the log event. If specified, the syntax to
+    /// use is
+    /// `"options":{"enable-ecs-log-metadata":"true|false","config-file-type:"s3|file","config-file-value":"arn:aws:s3:::mybucket/fluent.conf|filepath"}`
+    /// . For more information, see [Creating a task definition that uses a FireLens
+    /// configuration](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_firelens.html#firelens-taskdef)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
     pub options: Option<Val<BTreeMap<String, String>>>,
     /// `Type`: required.
+    ///
+    /// The log router to use. The valid values are `fluentd` or `fluentbit` .
     pub type_: Option<Val<String>>,
 }
 
@@ -2382,9 +2989,23 @@ impl ToValue for FirelensConfiguration {
 impl Literal for FirelensConfiguration {}
 
 /// The [`Host`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-host.html) property type.
+///
+/// Determine whether your data volume persists on the host container instance and where it's stored. If
+/// this parameter is empty, then the Docker daemon assigns a host path for your data volume. However,
+/// the data isn't guaranteed to persist after the containers that are associated with it stop running.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Host {
     /// `SourcePath`.
+    ///
+    /// The path on the host container instance that's presented to the container. If this parameter is
+    /// empty, then the Docker daemon has assigned a host path for you. If this parameter contains a file
+    /// location, then the data volume persists at the specified location on the host container instance
+    /// until you delete it manually. If the source path location doesn't exist on the host container
+    /// instance, the Docker daemon creates it. If the location does exist, the contents of the source path
+    /// folder are exported.
+    ///
+    /// > This parameter isn't applicable to jobs that run on Fargate resources. Don't provide this for
+    /// these jobs.
     pub source_path: Option<Val<String>>,
 }
 
@@ -2432,9 +3053,16 @@ impl ToValue for Host {
 impl Literal for Host {}
 
 /// The [`ImagePullSecret`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-imagepullsecret.html) property type.
+///
+/// References a Kubernetes secret resource. This name of the secret must start and end with an
+/// alphanumeric character, is required to be lowercase, can include periods (.) and hyphens (-), and
+/// can't contain more than 253 characters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImagePullSecret {
     /// `Name`.
+    ///
+    /// Provides a unique identifier for the `ImagePullSecret` . This object is required when
+    /// `EksPodProperties$imagePullSecrets` is used.
     pub name: Option<Val<String>>,
 }
 
@@ -2482,9 +3110,20 @@ impl ToValue for ImagePullSecret {
 impl Literal for ImagePullSecret {}
 
 /// The [`JobTimeout`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-jobtimeout.html) property type.
+///
+/// An object that represents a job timeout configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobTimeout {
     /// `AttemptDurationSeconds`.
+    ///
+    /// The job timeout time (in seconds) that's measured from the job attempt's `startedAt` timestamp.
+    /// After this time passes, AWS Batch terminates your jobs if they aren't finished. The minimum value
+    /// for the timeout is 60 seconds.
+    ///
+    /// For array jobs, the timeout applies to the child jobs, not to the parent array job.
+    ///
+    /// For multi-node parallel (MNP) jobs, the timeout applies to the whole job, not to the individual
+    /// nodes.
     pub attempt_duration_seconds: Option<Val<i64>>,
 }
 
@@ -2532,19 +3171,92 @@ impl ToValue for JobTimeout {
 impl Literal for JobTimeout {}
 
 /// The [`LinuxParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-linuxparameters.html) property type.
+///
+/// Linux-specific modifications that are applied to the container, such as details for device mappings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LinuxParameters {
     /// `Devices`.
+    ///
+    /// Any of the host devices to expose to the container. This parameter maps to `Devices` in the [Create
+    /// a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--device`
+    /// option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources. Don't provide it
+    /// for these jobs.
     pub devices: Option<Val<Vec<Device>>>,
     /// `InitProcessEnabled`.
+    ///
+    /// If true, run an `init` process inside the container that forwards signals and reaps processes. This
+    /// parameter maps to the `--init` option to [docker
+    /// run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) . This parameter
+    /// requires version 1.25 of the Docker Remote API or greater on your container instance. To check the
+    /// Docker Remote API version on your container instance, log in to your container instance and run the
+    /// following command: `sudo docker version | grep "Server API version"`
     pub init_process_enabled: Option<Val<bool>>,
     /// `MaxSwap`.
+    ///
+    /// The total amount of swap memory (in MiB) a container can use. This parameter is translated to the
+    /// `--memory-swap` option to [docker
+    /// run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) where the value is
+    /// the sum of the container memory plus the `maxSwap` value. For more information, see [`--memory-swap`
+    /// details](https://docs.aws.amazon.com/https://docs.docker.com/config/containers/resource_constraints/#--memory-swap-details)
+    /// in the Docker documentation.
+    ///
+    /// If a `maxSwap` value of `0` is specified, the container doesn't use swap. Accepted values are `0` or
+    /// any positive integer. If the `maxSwap` parameter is omitted, the container doesn't use the swap
+    /// configuration for the container instance on which it runs. A `maxSwap` value must be set for the
+    /// `swappiness` parameter to be used.
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources. Don't provide it
+    /// for these jobs.
     pub max_swap: Option<Val<i64>>,
     /// `SharedMemorySize`.
+    ///
+    /// The value for the size (in MiB) of the `/dev/shm` volume. This parameter maps to the `--shm-size`
+    /// option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources. Don't provide it
+    /// for these jobs.
     pub shared_memory_size: Option<Val<i64>>,
     /// `Swappiness`.
+    ///
+    /// You can use this parameter to tune a container's memory swappiness behavior. A `swappiness` value of
+    /// `0` causes swapping to not occur unless absolutely necessary. A `swappiness` value of `100` causes
+    /// pages to be swapped aggressively. Valid values are whole numbers between `0` and `100` . If the
+    /// `swappiness` parameter isn't specified, a default value of `60` is used. If a value isn't specified
+    /// for `maxSwap` , then this parameter is ignored. If `maxSwap` is set to 0, the container doesn't use
+    /// swap. This parameter maps to the `--memory-swappiness` option to [docker
+    /// run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
+    ///
+    /// Consider the following when you use a per-container swap configuration.
+    ///
+    /// - Swap space must be enabled and allocated on the container instance for the containers to use.
+    ///
+    /// > By default, the Amazon ECS optimized AMIs don't have swap enabled. You must enable swap on the
+    /// instance to use this feature. For more information, see [Instance store swap
+    /// volumes](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-store-swap-volumes.html) in
+    /// the *Amazon EC2 User Guide for Linux Instances* or [How do I allocate memory to work as swap space
+    /// in an Amazon EC2 instance by using a swap
+    /// file?](https://docs.aws.amazon.com/premiumsupport/knowledge-center/ec2-memory-swap-file/)
+    /// - The swap space parameters are only supported for job definitions using EC2 resources.
+    /// - If the `maxSwap` and `swappiness` parameters are omitted from a job definition, each container has
+    ///   a default `swappiness` value of 60. Moreover, the total swap usage is limited to two times the
+    ///   memory reservation of the container.
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources. Don't provide it
+    /// for these jobs.
     pub swappiness: Option<Val<i64>>,
     /// `Tmpfs`.
+    ///
+    /// The container path, mount options, and size (in MiB) of the `tmpfs` mount. This parameter maps to
+    /// the `--tmpfs` option to [docker
+    /// run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources. Don't provide this
+    /// parameter for this resource type.
     pub tmpfs: Option<Val<Vec<Tmpfs>>>,
 }
 
@@ -2632,13 +3344,79 @@ impl ToValue for LinuxParameters {
 impl Literal for LinuxParameters {}
 
 /// The [`LogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-logconfiguration.html) property type.
+///
+/// Log configuration options to send to a custom log driver for the container.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogConfiguration {
     /// `LogDriver`: required.
+    ///
+    /// The log driver to use for the container. The valid values that are listed for this parameter are log
+    /// drivers that the Amazon ECS container agent can communicate with by default.
+    ///
+    /// The supported log drivers are `awsfirelens` , `awslogs` , `fluentd` , `gelf` , `json-file` ,
+    /// `journald` , `logentries` , `syslog` , and `splunk` .
+    ///
+    /// > Jobs that are running on Fargate resources are restricted to the `awslogs` and `splunk` log
+    /// drivers.
+    ///
+    /// - **awsfirelens** - Specifies the firelens logging driver. For more information on configuring
+    ///   Firelens, see [Send Amazon ECS logs to an AWS service or AWS
+    ///   Partner](https://docs.aws.amazon.com//AmazonECS/latest/developerguide/using_firelens.html) in the *Amazon
+    ///   Elastic Container Service Developer Guide* .
+    /// - **awslogs** - Specifies the Amazon CloudWatch Logs logging driver. For more information, see
+    ///   [Using the awslogs log
+    ///   driver](https://docs.aws.amazon.com/batch/latest/userguide/using_awslogs.html) in the *AWS Batch
+    ///   User Guide* and [Amazon CloudWatch Logs logging
+    ///   driver](https://docs.aws.amazon.com/https://docs.docker.com/config/containers/logging/awslogs/) in
+    ///   the Docker documentation.
+    /// - **fluentd** - Specifies the Fluentd logging driver. For more information including usage and
+    ///   options, see [Fluentd logging
+    ///   driver](https://docs.aws.amazon.com/https://docs.docker.com/config/containers/logging/fluentd/) in
+    ///   the *Docker documentation* .
+    /// - **gelf** - Specifies the Graylog Extended Format (GELF) logging driver. For more information
+    ///   including usage and options, see [Graylog Extended Format logging
+    ///   driver](https://docs.aws.amazon.com/https://docs.docker.com/config/containers/logging/gelf/) in
+    ///   the *Docker documentation* .
+    /// - **journald** - Specifies the journald logging driver. For more information including usage and
+    ///   options, see [Journald logging
+    ///   driver](https://docs.aws.amazon.com/https://docs.docker.com/config/containers/logging/journald/)
+    ///   in the *Docker documentation* .
+    /// - **json-file** - Specifies the JSON file logging driver. For more information including usage and
+    ///   options, see [JSON File logging
+    ///   driver](https://docs.aws.amazon.com/https://docs.docker.com/config/containers/logging/json-file/)
+    ///   in the *Docker documentation* .
+    /// - **splunk** - Specifies the Splunk logging driver. For more information including usage and
+    ///   options, see [Splunk logging
+    ///   driver](https://docs.aws.amazon.com/https://docs.docker.com/config/containers/logging/splunk/) in
+    ///   the *Docker documentation* .
+    /// - **syslog** - Specifies the syslog logging driver. For more information including usage and
+    ///   options, see [Syslog logging
+    ///   driver](https://docs.aws.amazon.com/https://docs.docker.com/config/containers/logging/syslog/) in
+    ///   the *Docker documentation* .
+    ///
+    /// > If you have a custom driver that's not listed earlier that you want to work with the Amazon ECS
+    /// container agent, you can fork the Amazon ECS container agent project that's [available on
+    /// GitHub](https://docs.aws.amazon.com/https://github.com/aws/amazon-ecs-agent) and customize it to
+    /// work with that driver. We encourage you to submit pull requests for changes that you want to have
+    /// included. However, Amazon Web Services doesn't currently support running modified copies of this
+    /// software.
+    ///
+    /// This parameter requires version 1.18 of the Docker Remote API or greater on your container instance.
+    /// To check the Docker Remote API version on your container instance, log in to your container instance
+    /// and run the following command: `sudo docker version | grep "Server API version"`
     pub log_driver: Option<Val<String>>,
     /// `Options`.
+    ///
+    /// The configuration options to send to the log driver. This parameter requires version 1.19 of the
+    /// Docker Remote API or greater on your container instance. To check the Docker Remote API version on
+    /// your container instance, log in to your container instance and run the following command: `sudo
+    /// docker version | grep "Server API version"`
     pub options: Option<Val<BTreeMap<String, String>>>,
     /// `SecretOptions`.
+    ///
+    /// The secrets to pass to the log configuration. For more information, see [Specifying sensitive
+    /// data](https://docs.aws.amazon.com/batch/latest/userguide/specifying-sensitive-data.html) in the *AWS
+    /// Batch User Guide* .
     pub secret_options: Option<Val<Vec<Secret>>>,
 }
 
@@ -2711,13 +3489,25 @@ impl ToValue for LogConfiguration {
 impl Literal for LogConfiguration {}
 
 /// The [`MountPoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-mountpoint.html) property type.
+///
+/// Details for a Docker volume mount point that's used in a job's container properties. This parameter
+/// maps to `Volumes` in the [Create a
+/// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.43/#tag/Container/operation/ContainerCreate)
+/// section of the *Docker Remote API* and the `--volume` option to docker run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MountPoint {
     /// `ContainerPath`.
+    ///
+    /// The path on the container where the host volume is mounted.
     pub container_path: Option<Val<String>>,
     /// `ReadOnly`.
+    ///
+    /// If this value is `true` , the container has read-only access to the volume. Otherwise, the container
+    /// can write to the volume. The default value is `false` .
     pub read_only: Option<Val<bool>>,
     /// `SourceVolume`.
+    ///
+    /// The name of the volume to mount.
     pub source_volume: Option<Val<String>>,
 }
 
@@ -2777,55 +3567,238 @@ impl ToValue for MountPoint {
 impl Literal for MountPoint {}
 
 /// The [`MultiNodeContainerProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-multinodecontainerproperties.html) property type.
+///
+/// Container properties are used for Amazon ECS based job definitions. These properties to describe the
+/// container that's launched as part of a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiNodeContainerProperties {
     /// `Command`.
+    ///
+    /// The command that's passed to the container. This parameter maps to `Cmd` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `COMMAND`
+    /// parameter to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/)
+    /// . For more information, see
+    /// [<https://docs.docker.com/engine/reference/builder/#cmd>](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/builder/#cmd)
+    /// .
     pub command: Option<Val<Vec<String>>>,
     /// `EnableExecuteCommand`.
+    ///
+    /// Determines whether execute command functionality is turned on for this task. If `true` , execute
+    /// command functionality is turned on all the containers in the task.
     pub enable_execute_command: Option<Val<bool>>,
     /// `Environment`.
+    ///
+    /// The environment variables to pass to a container. This parameter maps to `Env` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--env` option
+    /// to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
+    ///
+    /// > We don't recommend using plaintext environment variables for sensitive information, such as
+    /// credential data. > Environment variables cannot start with " `AWS_BATCH` ". This naming convention
+    /// is reserved for variables that AWS Batch sets.
     pub environment: Option<Val<Vec<Environment>>>,
     /// `EphemeralStorage`.
+    ///
+    /// The amount of ephemeral storage to allocate for the task. This parameter is used to expand the total
+    /// amount of ephemeral storage available, beyond the default amount, for tasks hosted on AWS Fargate .
     pub ephemeral_storage: Option<Val<EphemeralStorage>>,
     /// `ExecutionRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the execution role that AWS Batch can assume. For jobs that run on
+    /// Fargate resources, you must provide an execution role. For more information, see [AWS Batch
+    /// execution IAM role](https://docs.aws.amazon.com/batch/latest/userguide/execution-IAM-role.html) in
+    /// the *AWS Batch User Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `Image`: required.
+    ///
+    /// Required. The image used to start a container. This string is passed directly to the Docker daemon.
+    /// Images in the Docker Hub registry are available by default. Other repositories are specified with
+    /// `*repository-url* / *image* : *tag*` . It can be 255 characters long. It can contain uppercase and
+    /// lowercase letters, numbers, hyphens (-), underscores (_), colons (:), periods (.), forward slashes
+    /// (/), and number signs (#). This parameter maps to `Image` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `IMAGE`
+    /// parameter of [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/)
+    /// .
+    ///
+    /// > Docker image architecture must match the processor architecture of the compute resources that
+    /// they're scheduled on. For example, ARM-based Docker images can only run on ARM-based compute
+    /// resources.
+    ///
+    /// - Images in Amazon ECR Public repositories use the full `registry/repository[:tag]` or
+    ///   `registry/repository[@digest]` naming conventions. For example, `public.ecr.aws/ *registry_alias*
+    ///   / *my-web-app* : *latest*` .
+    /// - Images in Amazon ECR repositories use the full registry and repository URI (for example,
+    ///   `123456789012.dkr.ecr.<region-name>.amazonaws.com/<repository-name>` ).
+    /// - Images in official repositories on Docker Hub use a single name (for example, `ubuntu` or `mongo`
+    ///   ).
+    /// - Images in other repositories on Docker Hub are qualified with an organization name (for example,
+    ///   `amazon/amazon-ecs-agent` ).
+    /// - Images in other online repositories are qualified further by a domain name (for example,
+    ///   `quay.io/assemblyline/ubuntu` ).
     pub image: Option<Val<String>>,
     /// `InstanceType`.
+    ///
+    /// The instance type to use for a multi-node parallel job. All node groups in a multi-node parallel job
+    /// must use the same instance type.
+    ///
+    /// > This parameter isn't applicable to single-node container jobs or jobs that run on Fargate
+    /// resources, and shouldn't be provided.
     pub instance_type: Option<Val<String>>,
     /// `JobRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that the container can assume for AWS permissions.
+    /// For more information, see [IAM roles for
+    /// tasks](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub job_role_arn: Option<Val<String>>,
     /// `LinuxParameters`.
+    ///
+    /// Linux-specific modifications that are applied to the container, such as details for device mappings.
     pub linux_parameters: Option<Val<LinuxParameters>>,
     /// `LogConfiguration`.
+    ///
+    /// The log configuration specification for the container.
+    ///
+    /// This parameter maps to `LogConfig` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--log-driver`
+    /// option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
+    /// By default, containers use the same logging driver that the Docker daemon uses. However the
+    /// container might use a different logging driver than the Docker daemon by specifying a log driver
+    /// with this parameter in the container definition. To use a different logging driver for a container,
+    /// the log system must be configured properly on the container instance (or on a different log server
+    /// for remote logging options). For more information on the options for different supported log
+    /// drivers, see [Configure logging
+    /// drivers](https://docs.aws.amazon.com/https://docs.docker.com/engine/admin/logging/overview/) in the
+    /// Docker documentation.
+    ///
+    /// > AWS Batch currently supports a subset of the logging drivers available to the Docker daemon (shown
+    /// in the
+    /// [LogConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-containerproperties-logconfiguration.html)
+    /// data type).
+    ///
+    /// This parameter requires version 1.18 of the Docker Remote API or greater on your container instance.
+    /// To check the Docker Remote API version on your container instance, log in to your container instance
+    /// and run the following command: `sudo docker version | grep "Server API version"`
+    ///
+    /// > The Amazon ECS container agent running on a container instance must register the logging drivers
+    /// available on that instance with the `ECS_AVAILABLE_LOGGING_DRIVERS` environment variable before
+    /// containers placed on that instance can use these log configuration options. For more information,
+    /// see [Amazon ECS container agent
+    /// configuration](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-agent-config.html) in
+    /// the *Amazon Elastic Container Service Developer Guide* .
     pub log_configuration: Option<Val<LogConfiguration>>,
     /// `Memory`.
+    ///
+    /// This parameter is deprecated, use `resourceRequirements` to specify the memory requirements for the
+    /// job definition. It's not supported for jobs running on Fargate resources. For jobs that run on
+    /// Amazon EC2 resources, it specifies the memory hard limit (in MiB) for a container. If your container
+    /// attempts to exceed the specified number, it's terminated. You must specify at least 4 MiB of memory
+    /// for a job using this parameter. The memory hard limit can be specified in several places. It must be
+    /// specified for each node at least once.
     pub memory: Option<Val<i64>>,
     /// `MountPoints`.
+    ///
+    /// The mount points for data volumes in your container.
+    ///
+    /// This parameter maps to `Volumes` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/#operation/ContainerCreate)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/) and the
+    /// [--volume](https://docs.aws.amazon.com/) option to [docker
+    /// run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/#security-configuration)
+    /// .
+    ///
+    /// Windows containers can mount whole directories on the same drive as `$env:ProgramData` . Windows
+    /// containers can't mount directories on a different drive, and mount point can't be across drives.
     pub mount_points: Option<Val<Vec<MountPoint>>>,
     /// `Privileged`.
+    ///
+    /// When this parameter is true, the container is given elevated permissions on the host container
+    /// instance (similar to the `root` user). This parameter maps to `Privileged` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--privileged`
+    /// option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
+    /// The default value is false.
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources and shouldn't be
+    /// provided, or specified as false.
     pub privileged: Option<Val<bool>>,
     /// `ReadonlyRootFilesystem`.
+    ///
+    /// When this parameter is true, the container is given read-only access to its root file system. This
+    /// parameter maps to `ReadonlyRootfs` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--read-only`
+    /// option to `docker run` .
     pub readonly_root_filesystem: Option<Val<bool>>,
     /// `RepositoryCredentials`.
+    ///
+    /// The private repository authentication credentials to use.
     pub repository_credentials: Option<Val<RepositoryCredentials>>,
     /// `ResourceRequirements`.
+    ///
+    /// The type and amount of resources to assign to a container. The supported resources include `GPU` ,
+    /// `MEMORY` , and `VCPU` .
     pub resource_requirements: Option<Val<Vec<ResourceRequirement>>>,
     /// `RuntimePlatform`.
+    ///
+    /// An object that represents the compute environment architecture for AWS Batch jobs on Fargate.
     pub runtime_platform: Option<Val<RuntimePlatform>>,
     /// `Secrets`.
+    ///
+    /// The secrets for the container. For more information, see [Specifying sensitive
+    /// data](https://docs.aws.amazon.com/batch/latest/userguide/specifying-sensitive-data.html) in the *AWS
+    /// Batch User Guide* .
     pub secrets: Option<Val<Vec<Secret>>>,
     /// `Ulimits`.
+    ///
+    /// A list of `ulimits` to set in the container. This parameter maps to `Ulimits` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--ulimit`
+    /// option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources and shouldn't be
+    /// provided.
     pub ulimits: Option<Val<Vec<Ulimit>>>,
     /// `User`.
+    ///
+    /// The user name to use inside the container. This parameter maps to `User` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--user` option
+    /// to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
     pub user: Option<Val<String>>,
     /// `Vcpus`.
+    ///
+    /// This parameter is deprecated, use `resourceRequirements` to specify the vCPU requirements for the
+    /// job definition. It's not supported for jobs running on Fargate resources. For jobs running on Amazon
+    /// EC2 resources, it specifies the number of vCPUs reserved for the job.
+    ///
+    /// Each vCPU is equivalent to 1,024 CPU shares. This parameter maps to `CpuShares` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--cpu-shares`
+    /// option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
+    /// The number of vCPUs must be specified but can be specified in several places. You must specify it at
+    /// least once for each node.
     pub vcpus: Option<Val<i64>>,
     /// `Volumes`.
+    ///
+    /// A list of data volumes used in a job.
     pub volumes: Option<Val<Vec<Volume>>>,
 }
 
@@ -3041,9 +4014,16 @@ impl ToValue for MultiNodeContainerProperties {
 impl Literal for MultiNodeContainerProperties {}
 
 /// The [`MultiNodeEcsProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-multinodeecsproperties.html) property type.
+///
+/// An object that contains the properties for the Amazon ECS resources of a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiNodeEcsProperties {
     /// `TaskProperties`: required.
+    ///
+    /// An object that contains the properties for the Amazon ECS task definition of a job.
+    ///
+    /// > This object is currently limited to one task element. However, the task element can run up to 10
+    /// containers.
     pub task_properties: Option<Val<Vec<MultiNodeEcsTaskProperties>>>,
 }
 
@@ -3107,25 +4087,77 @@ impl ToValue for MultiNodeEcsProperties {
 impl Literal for MultiNodeEcsProperties {}
 
 /// The [`MultiNodeEcsTaskProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-multinodeecstaskproperties.html) property type.
+///
+/// The properties for a task definition that describes the container and volume definitions of an
+/// Amazon ECS task. You can specify which Docker images to use, the required resources, and other
+/// configurations related to launching the task definition through an Amazon ECS service or task.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiNodeEcsTaskProperties {
     /// `Containers`.
+    ///
+    /// This object is a list of containers.
     pub containers: Option<Val<Vec<TaskContainerProperties>>>,
     /// `EnableExecuteCommand`.
+    ///
+    /// Determines whether execute command functionality is turned on for this task. If `true` , execute
+    /// command functionality is turned on all the containers in the task.
     pub enable_execute_command: Option<Val<bool>>,
     /// `ExecutionRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the execution role that AWS Batch can assume. For jobs that run on
+    /// Fargate resources, you must provide an execution role. For more information, see [AWS Batch
+    /// execution IAM role](https://docs.aws.amazon.com/batch/latest/userguide/execution-IAM-role.html) in
+    /// the *AWS Batch User Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `IpcMode`.
+    ///
+    /// The IPC resource namespace to use for the containers in the task. The valid values are `host` ,
+    /// `task` , or `none` .
+    ///
+    /// If `host` is specified, all containers within the tasks that specified the `host` IPC mode on the
+    /// same container instance share the same IPC resources with the host Amazon EC2 instance.
+    ///
+    /// If `task` is specified, all containers within the specified `task` share the same IPC resources.
+    ///
+    /// If `none` is specified, the IPC resources within the containers of a task are private, and are not
+    /// shared with other containers in a task or on the container instance.
+    ///
+    /// If no value is specified, then the IPC resource namespace sharing depends on the Docker daemon
+    /// setting on the container instance. For more information, see [IPC
+    /// settings](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/#ipc-settings---ipc)
+    /// in the Docker run reference.
     pub ipc_mode: Option<Val<String>>,
     /// `PidMode`.
+    ///
+    /// The process namespace to use for the containers in the task. The valid values are `host` or `task` .
+    /// For example, monitoring sidecars might need `pidMode` to access information about other containers
+    /// running in the same task.
+    ///
+    /// If `host` is specified, all containers within the tasks that specified the `host` PID mode on the
+    /// same container instance share the process namespace with the host Amazon EC2 instance.
+    ///
+    /// If `task` is specified, all containers within the specified task share the same process namespace.
+    ///
+    /// If no value is specified, the default is a private namespace for each container. For more
+    /// information, see [PID
+    /// settings](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/#pid-settings---pid)
+    /// in the Docker run reference.
     pub pid_mode: Option<Val<String>>,
     /// `TaskRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) that's associated with the Amazon ECS task.
+    ///
+    /// > This is object is comparable to
+    /// [ContainerProperties:jobRoleArn](https://docs.aws.amazon.com/batch/latest/APIReference/API_ContainerProperties.html)
+    /// .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub task_role_arn: Option<Val<String>>,
     /// `Volumes`.
+    ///
+    /// A list of volumes that are associated with the job.
     pub volumes: Option<Val<Vec<Volume>>>,
 }
 
@@ -3219,9 +4251,19 @@ impl ToValue for MultiNodeEcsTaskProperties {
 impl Literal for MultiNodeEcsTaskProperties {}
 
 /// The [`NetworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-networkconfiguration.html) property type.
+///
+/// The network configuration for jobs that are running on Fargate resources. Jobs that are running on
+/// Amazon EC2 resources must not specify this parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkConfiguration {
     /// `AssignPublicIp`.
+    ///
+    /// Indicates whether the job has a public IP address. For a job that's running on Fargate resources in
+    /// a private subnet to send outbound traffic to the internet (for example, to pull container images),
+    /// the private subnet requires a NAT gateway be attached to route requests to the internet. For more
+    /// information, see [Amazon ECS task
+    /// networking](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-networking.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* . The default value is " `DISABLED` ".
     pub assign_public_ip: Option<Val<String>>,
 }
 
@@ -3269,13 +4311,24 @@ impl ToValue for NetworkConfiguration {
 impl Literal for NetworkConfiguration {}
 
 /// The [`NodeProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-nodeproperties.html) property type.
+///
+/// An object that represents the node properties of a multi-node parallel job.
+///
+/// > Node properties can't be specified for Amazon EKS based job definitions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeProperties {
     /// `MainNode`: required.
+    ///
+    /// Specifies the node index for the main node of a multi-node parallel job. This node index value must
+    /// be fewer than the number of nodes.
     pub main_node: Option<Val<i64>>,
     /// `NodeRangeProperties`: required.
+    ///
+    /// A list of node ranges and their properties that are associated with a multi-node parallel job.
     pub node_range_properties: Option<Val<Vec<NodeRangeProperty>>>,
     /// `NumNodes`: required.
+    ///
+    /// The number of nodes that are associated with a multi-node parallel job.
     pub num_nodes: Option<Val<i64>>,
 }
 
@@ -3359,19 +4412,42 @@ impl ToValue for NodeProperties {
 impl Literal for NodeProperties {}
 
 /// The [`NodeRangeProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-noderangeproperty.html) property type.
+///
+/// This is an object that represents the properties of the node range for a multi-node parallel job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeRangeProperty {
     /// `ConsumableResourceProperties`.
+    ///
+    /// Contains a list of consumable resources required by a job.
     pub consumable_resource_properties: Option<Val<ConsumableResourceProperties>>,
     /// `Container`.
+    ///
+    /// The container details for the node range.
     pub container: Option<Val<MultiNodeContainerProperties>>,
     /// `EcsProperties`.
+    ///
+    /// This is an object that represents the properties of the node range for a multi-node parallel job.
     pub ecs_properties: Option<Val<MultiNodeEcsProperties>>,
     /// `EksProperties`.
+    ///
+    /// This is an object that represents the properties of the node range for a multi-node parallel job.
     pub eks_properties: Option<Val<EksProperties>>,
     /// `InstanceTypes`.
+    ///
+    /// The instance types of the underlying host infrastructure of a multi-node parallel job.
+    ///
+    /// > This parameter isn't applicable to jobs that are running on Fargate resources.
+    /// >
+    /// > In addition, this list object is currently limited to one element.
     pub instance_types: Option<Val<Vec<String>>>,
     /// `TargetNodes`: required.
+    ///
+    /// The range of nodes, using node index values. A range of `0:3` indicates nodes with index values of
+    /// `0` through `3` . If the starting range value is omitted ( `:n` ), then `0` is used to start the
+    /// range. If the ending range value is omitted ( `n:` ), then the highest possible node index is used
+    /// to end the range. Your accumulative node ranges must account for all nodes ( `0:n` ). You can nest
+    /// node ranges (for example, `0:10` and `4:5` ). In this case, the `4:5` range properties override the
+    /// `0:10` properties.
     pub target_nodes: Option<Val<String>>,
 }
 
@@ -3461,9 +4537,13 @@ impl ToValue for NodeRangeProperty {
 impl Literal for NodeRangeProperty {}
 
 /// The [`RepositoryCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-repositorycredentials.html) property type.
+///
+/// The repository credentials for private registry authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RepositoryCredentials {
     /// `CredentialsParameter`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the secret containing the private repository credentials.
     pub credentials_parameter: Option<Val<String>>,
 }
 
@@ -3518,11 +4598,97 @@ impl ToValue for RepositoryCredentials {
 impl Literal for RepositoryCredentials {}
 
 /// The [`ResourceRequirement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-resourcerequirement.html) property type.
+///
+/// The type and amount of a resource to assign to a container. The supported resources include `GPU` ,
+/// `MEMORY` , and `VCPU` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceRequirement {
     /// `Type`.
+    ///
+    /// The type of resource to assign to a container. The supported resources include `GPU` , `MEMORY` ,
+    /// and `VCPU` .
     pub type_: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The quantity of the specified resource to reserve for the container. The values vary based on the
+    /// `type` specified.
+    ///
+    /// - **type="GPU"** - The number of physical GPUs to reserve for the container. Make sure that the
+    ///   number of GPUs reserved for all containers in a job doesn't exceed the number of available GPUs on
+    ///   the compute resource that the job is launched on.
+    ///
+    /// > GPUs aren't available for jobs that are running on Fargate resources.
+    /// - **type="MEMORY"** - The memory hard limit (in MiB) present to the container. This parameter is
+    ///   supported for jobs that are running on Amazon EC2 resources. If your container attempts to exceed
+    ///   the memory specified, the container is terminated. This parameter maps to `Memory` in the [Create
+    ///   a
+    ///   container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    ///   section of the [Docker Remote
+    ///   API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--memory`
+    ///   option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/)
+    ///   . You must specify at least 4 MiB of memory for a job. This is required but can be specified in
+    ///   several places for multi-node parallel (MNP) jobs. It must be specified for each node at least
+    ///   once. This parameter maps to `Memory` in the [Create a
+    ///   container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    ///   section of the [Docker Remote
+    ///   API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--memory`
+    ///   option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/)
+    ///   .
+    ///
+    /// > If you're trying to maximize your resource utilization by providing your jobs as much memory as
+    /// possible for a particular instance type, see [Memory
+    /// management](https://docs.aws.amazon.com/batch/latest/userguide/memory-management.html) in the *AWS
+    /// Batch User Guide* .
+    ///
+    /// For jobs that are running on Fargate resources, then `value` is the hard limit (in MiB), and must
+    /// match one of the supported values and the `VCPU` values must be one of the values supported for that
+    /// memory value.
+    ///
+    /// - **value = 512** - `VCPU` = 0.25
+    /// - **value = 1024** - `VCPU` = 0.25 or 0.5
+    /// - **value = 2048** - `VCPU` = 0.25, 0.5, or 1
+    /// - **value = 3072** - `VCPU` = 0.5, or 1
+    /// - **value = 4096** - `VCPU` = 0.5, 1, or 2
+    /// - **value = 5120, 6144, or 7168** - `VCPU` = 1 or 2
+    /// - **value = 8192** - `VCPU` = 1, 2, or 4
+    /// - **value = 9216, 10240, 11264, 12288, 13312, 14336, or 15360** - `VCPU` = 2 or 4
+    /// - **value = 16384** - `VCPU` = 2, 4, or 8
+    /// - **value = 17408, 18432, 19456, 21504, 22528, 23552, 25600, 26624, 27648, 29696, or 30720** -
+    ///   `VCPU` = 4
+    /// - **value = 20480, 24576, or 28672** - `VCPU` = 4 or 8
+    /// - **value = 36864, 45056, 53248, or 61440** - `VCPU` = 8
+    /// - **value = 32768, 40960, 49152, or 57344** - `VCPU` = 8 or 16
+    /// - **value = 65536, 73728, 81920, 90112, 98304, 106496, 114688, or 122880** - `VCPU` = 16
+    /// - **type="VCPU"** - The number of vCPUs reserved for the container. This parameter maps to
+    ///   `CpuShares` in the [Create a
+    ///   container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    ///   section of the [Docker Remote
+    ///   API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--cpu-shares`
+    ///   option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/)
+    ///   . Each vCPU is equivalent to 1,024 CPU shares. For Amazon EC2 resources, you must specify at least
+    ///   one vCPU. This is required but can be specified in several places; it must be specified for each
+    ///   node at least once.
+    ///
+    /// The default for the Fargate On-Demand vCPU resource count quota is 6 vCPUs. For more information
+    /// about Fargate quotas, see [AWS Fargate
+    /// quotas](https://docs.aws.amazon.com/general/latest/gr/ecs-service.html#service-quotas-fargate) in
+    /// the *AWS General Reference* .
+    ///
+    /// For jobs that are running on Fargate resources, then `value` must match one of the supported values
+    /// and the `MEMORY` values must be one of the values supported for that `VCPU` value. The supported
+    /// values are 0.25, 0.5, 1, 2, 4, 8, and 16
+    ///
+    /// - **value = 0.25** - `MEMORY` = 512, 1024, or 2048
+    /// - **value = 0.5** - `MEMORY` = 1024, 2048, 3072, or 4096
+    /// - **value = 1** - `MEMORY` = 2048, 3072, 4096, 5120, 6144, 7168, or 8192
+    /// - **value = 2** - `MEMORY` = 4096, 5120, 6144, 7168, 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360,
+    ///   or 16384
+    /// - **value = 4** - `MEMORY` = 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384, 17408, 18432, 19456, 20480, 21504, 22528, 23552, 24576, 25600, 26624, 27648, 28672, 29696,
+    ///   or 30720
+    /// - **value = 8** - `MEMORY` = 16384, 20480, 24576, 28672, 32768, 36864, 40960, 45056, 49152, 53248, 57344,
+    ///   or 61440
+    /// - **value = 16** - `MEMORY` = 32768, 40960, 49152, 57344, 65536, 73728, 81920, 90112, 98304, 106496, 114688,
+    ///   or 122880
     pub value: Option<Val<String>>,
 }
 
@@ -3576,9 +4742,16 @@ impl ToValue for ResourceRequirement {
 impl Literal for ResourceRequirement {}
 
 /// The [`ResourceRetentionPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-resourceretentionpolicy.html) property type.
+///
+/// Specifies the resource retention policy settings for a job definition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceRetentionPolicy {
     /// `SkipDeregisterOnUpdate`.
+    ///
+    /// Specifies whether the previous revision of the job definition is retained in an active status after
+    /// UPDATE events for the resource. The default value is `false` . When the property is set to `false` ,
+    /// the previous revision of the job definition is de-registered after a new revision is created. When
+    /// the property is set to `true` , the previous revision of the job definition is not de-registered.
     pub skip_deregister_on_update: Option<Val<bool>>,
 }
 
@@ -3626,11 +4799,23 @@ impl ToValue for ResourceRetentionPolicy {
 impl Literal for ResourceRetentionPolicy {}
 
 /// The [`RetryStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-retrystrategy.html) property type.
+///
+/// The retry strategy that's associated with a job. For more information, see [Automated job
+/// retries](https://docs.aws.amazon.com/batch/latest/userguide/job_retries.html) in the *AWS Batch User
+/// Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetryStrategy {
     /// `Attempts`.
+    ///
+    /// The number of times to move a job to the `RUNNABLE` status. You can specify between 1 and 10
+    /// attempts. If the value of `attempts` is greater than one, the job is retried on failure the same
+    /// number of attempts as the value.
     pub attempts: Option<Val<i64>>,
     /// `EvaluateOnExit`.
+    ///
+    /// Array of up to 5 objects that specify the conditions where jobs are retried or failed. If this
+    /// parameter is specified, then the `attempts` parameter must also be specified. If none of the listed
+    /// conditions match, then the job is retried.
     pub evaluate_on_exit: Option<Val<Vec<EvaluateOnExit>>>,
 }
 
@@ -3689,11 +4874,35 @@ impl ToValue for RetryStrategy {
 impl Literal for RetryStrategy {}
 
 /// The [`RuntimePlatform`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-runtimeplatform.html) property type.
+///
+/// An object that represents the compute environment architecture for AWS Batch jobs on Fargate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuntimePlatform {
     /// `CpuArchitecture`.
+    ///
+    /// The vCPU architecture. The default value is `X86_64` . Valid values are `X86_64` and `ARM64` .
+    ///
+    /// > This parameter must be set to `X86_64` for Windows containers. > Fargate Spot is not supported on
+    /// Windows-based containers on Fargate. A job queue will be blocked if a Windows job is submitted to a
+    /// job queue with only Fargate Spot compute environments. However, you can attach both `FARGATE` and
+    /// `FARGATE_SPOT` compute environments to the same job queue.
     pub cpu_architecture: Option<Val<String>>,
     /// `OperatingSystemFamily`.
+    ///
+    /// The operating system for the compute environment. Valid values are: `LINUX` (default),
+    /// `WINDOWS_SERVER_2019_CORE` , `WINDOWS_SERVER_2019_FULL` , `WINDOWS_SERVER_2022_CORE` , and
+    /// `WINDOWS_SERVER_2022_FULL` .
+    ///
+    /// > The following parameters can’t be set for Windows containers: `linuxParameters` , `privileged` ,
+    /// `user` , `ulimits` , `readonlyRootFilesystem` , and `efsVolumeConfiguration` . > The AWS Batch
+    /// Scheduler checks the compute environments that are attached to the job queue before registering a
+    /// task definition with Fargate. In this scenario, the job queue is where the job is submitted. If the
+    /// job requires a Windows container and the first compute environment is `LINUX` , the compute
+    /// environment is skipped and the next compute environment is checked until a Windows-based compute
+    /// environment is found. > Fargate Spot is not supported on Windows-based containers on Fargate. A job
+    /// queue will be blocked if a Windows job is submitted to a job queue with only Fargate Spot compute
+    /// environments. However, you can attach both `FARGATE` and `FARGATE_SPOT` compute environments to the
+    /// same job queue.
     pub operating_system_family: Option<Val<String>>,
 }
 
@@ -3828,11 +5037,33 @@ impl ToValue for S3FilesVolumeConfiguration {
 impl Literal for S3FilesVolumeConfiguration {}
 
 /// The [`Secret`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-secret.html) property type.
+///
+/// An object that represents the secret to expose to your container. Secrets can be exposed to a
+/// container in the following ways:
+///
+/// - To inject sensitive data into your containers as environment variables, use the `secrets`
+///   container definition parameter.
+/// - To reference sensitive information in the log configuration of a container, use the
+///   `secretOptions` container definition parameter.
+///
+/// For more information, see [Specifying sensitive
+/// data](https://docs.aws.amazon.com/batch/latest/userguide/specifying-sensitive-data.html) in the *AWS
+/// Batch User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Secret {
     /// `Name`: required.
+    ///
+    /// The name of the secret.
     pub name: Option<Val<String>>,
     /// `ValueFrom`: required.
+    ///
+    /// The secret to expose to the container. The supported values are either the full Amazon Resource Name
+    /// (ARN) of the AWS Secrets Manager secret or the full ARN of the parameter in the AWS Systems Manager
+    /// Parameter Store.
+    ///
+    /// > If the AWS Systems Manager Parameter Store parameter exists in the same Region as the job you're
+    /// launching, then you can use either the full Amazon Resource Name (ARN) or name of the parameter. If
+    /// the parameter exists in a different Region, then the full ARN must be specified.
     pub value_from: Option<Val<String>>,
 }
 
@@ -3892,11 +5123,26 @@ impl ToValue for Secret {
 impl Literal for Secret {}
 
 /// The [`TaskContainerDependency`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-taskcontainerdependency.html) property type.
+///
+/// A list of containers that this task depends on.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskContainerDependency {
     /// `Condition`: required.
+    ///
+    /// The dependency condition of the container. The following are the available conditions and their
+    /// behavior:
+    ///
+    /// - `START` - This condition emulates the behavior of links and volumes today. It validates that a
+    ///   dependent container is started before permitting other containers to start.
+    /// - `COMPLETE` - This condition validates that a dependent container runs to completion (exits) before
+    ///   permitting other containers to start. This can be useful for nonessential containers that run a
+    ///   script and then exit. This condition can't be set on an essential container.
+    /// - `SUCCESS` - This condition is the same as `COMPLETE` , but it also requires that the container
+    ///   exits with a zero status. This condition can't be set on an essential container.
     pub condition: Option<Val<String>>,
     /// `ContainerName`: required.
+    ///
+    /// A unique identifier for the container.
     pub container_name: Option<Val<String>>,
 }
 
@@ -3967,45 +5213,221 @@ impl ToValue for TaskContainerDependency {
 impl Literal for TaskContainerDependency {}
 
 /// The [`TaskContainerProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-taskcontainerproperties.html) property type.
+///
+/// Container properties are used for Amazon ECS-based job definitions. These properties to describe the
+/// container that's launched as part of a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskContainerProperties {
     /// `Command`.
+    ///
+    /// The command that's passed to the container. This parameter maps to `Cmd` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `COMMAND`
+    /// parameter to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/)
+    /// . For more information, see [Dockerfile reference:
+    /// CMD](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/builder/#cmd) .
     pub command: Option<Val<Vec<String>>>,
     /// `DependsOn`.
+    ///
+    /// A list of containers that this container depends on.
     pub depends_on: Option<Val<Vec<TaskContainerDependency>>>,
     /// `Environment`.
+    ///
+    /// The environment variables to pass to a container. This parameter maps to Env in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--env`
+    /// parameter to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/)
+    /// .
+    ///
+    /// > We don't recommend using plaintext environment variables for sensitive information, such as
+    /// credential data. > Environment variables cannot start with `AWS_BATCH` . This naming convention is
+    /// reserved for variables that AWS Batch sets.
     pub environment: Option<Val<Vec<Environment>>>,
     /// `Essential`.
+    ///
+    /// If the essential parameter of a container is marked as `true` , and that container fails or stops
+    /// for any reason, all other containers that are part of the task are stopped. If the `essential`
+    /// parameter of a container is marked as false, its failure doesn't affect the rest of the containers
+    /// in a task. If this parameter is omitted, a container is assumed to be essential.
+    ///
+    /// All jobs must have at least one essential container. If you have an application that's composed of
+    /// multiple containers, group containers that are used for a common purpose into components, and
+    /// separate the different components into multiple task definitions. For more information, see
+    /// [Application
+    /// Architecture](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/application_architecture.html)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
     pub essential: Option<Val<bool>>,
     /// `FirelensConfiguration`.
+    ///
+    /// The FireLens configuration for the container. This is used to specify and configure a log router for
+    /// container logs. For more information, see [Custom
+    /// log](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_firelens.html) routing in the *Amazon
+    /// Elastic Container Service Developer Guide* .
     pub firelens_configuration: Option<Val<FirelensConfiguration>>,
     /// `Image`: required.
+    ///
+    /// The image used to start a container. This string is passed directly to the Docker daemon. By
+    /// default, images in the Docker Hub registry are available. Other repositories are specified with
+    /// either `repository-url/image:tag` or `repository-url/image@digest` . Up to 255 letters (uppercase
+    /// and lowercase), numbers, hyphens, underscores, colons, periods, forward slashes, and number signs
+    /// are allowed. This parameter maps to `Image` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/#operation/ContainerCreate)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/) and the `IMAGE`
+    /// parameter of the [*docker
+    /// run*](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/#security-configuration)
+    /// .
     pub image: Option<Val<String>>,
     /// `LinuxParameters`.
+    ///
+    /// Linux-specific modifications that are applied to the container, such as Linux kernel capabilities.
+    /// For more information, see
+    /// [KernelCapabilities](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_KernelCapabilities.html)
+    /// .
     pub linux_parameters: Option<Val<LinuxParameters>>,
     /// `LogConfiguration`.
+    ///
+    /// The log configuration specification for the container.
+    ///
+    /// This parameter maps to `LogConfig` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/#operation/ContainerCreate)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/) and the `--log-driver`
+    /// option to [docker
+    /// run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/#security-configuration)
+    /// .
+    ///
+    /// By default, containers use the same logging driver that the Docker daemon uses. However the
+    /// container can use a different logging driver than the Docker daemon by specifying a log driver with
+    /// this parameter in the container definition. To use a different logging driver for a container, the
+    /// log system must be configured properly on the container instance (or on a different log server for
+    /// remote logging options). For more information about the options for different supported log drivers,
+    /// see [Configure logging
+    /// drivers](https://docs.aws.amazon.com/https://docs.docker.com/engine/admin/logging/overview/) in the *Docker
+    /// documentation* .
+    ///
+    /// > Amazon ECS currently supports a subset of the logging drivers available to the Docker daemon
+    /// (shown in the `LogConfiguration` data type). Additional log drivers may be available in future
+    /// releases of the Amazon ECS container agent.
+    ///
+    /// This parameter requires version 1.18 of the Docker Remote API or greater on your container instance.
+    /// To check the Docker Remote API version on your container instance, log in to your container instance
+    /// and run the following command: sudo docker version `--format '{{.Server.APIVersion}}'`
+    ///
+    /// > The Amazon ECS container agent running on a container instance must register the logging drivers
+    /// available on that instance with the `ECS_AVAILABLE_LOGGING_DRIVERS` environment variable before
+    /// containers placed on that instance can use these log configuration options. For more information,
+    /// see [Amazon ECS container agent
+    /// configuration](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-agent-config.html) in
+    /// the *Amazon Elastic Container Service Developer Guide* .
     pub log_configuration: Option<Val<LogConfiguration>>,
     /// `MountPoints`.
+    ///
+    /// The mount points for data volumes in your container.
+    ///
+    /// This parameter maps to `Volumes` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/#operation/ContainerCreate)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/) and the
+    /// [--volume](https://docs.aws.amazon.com/) option to [docker
+    /// run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/#security-configuration)
+    /// .
+    ///
+    /// Windows containers can mount whole directories on the same drive as `$env:ProgramData` . Windows
+    /// containers can't mount directories on a different drive, and mount point can't be across drives.
     pub mount_points: Option<Val<Vec<MountPoint>>>,
     /// `Name`.
+    ///
+    /// The name of a container. The name can be used as a unique identifier to target your `dependsOn` and
+    /// `Overrides` objects.
     pub name: Option<Val<String>>,
     /// `Privileged`.
+    ///
+    /// When this parameter is `true` , the container is given elevated privileges on the host container
+    /// instance (similar to the `root` user). This parameter maps to `Privileged` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/#operation/ContainerCreate)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/) and the `--privileged`
+    /// option to [docker
+    /// run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/#security-configuration)
+    /// .
+    ///
+    /// > This parameter is not supported for Windows containers or tasks run on Fargate.
     pub privileged: Option<Val<bool>>,
     /// `ReadonlyRootFilesystem`.
+    ///
+    /// When this parameter is true, the container is given read-only access to its root file system. This
+    /// parameter maps to `ReadonlyRootfs` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/#operation/ContainerCreate)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/) and the `--read-only`
+    /// option to [docker
+    /// run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/#security-configuration)
+    /// .
+    ///
+    /// > This parameter is not supported for Windows containers.
     pub readonly_root_filesystem: Option<Val<bool>>,
     /// `RepositoryCredentials`.
+    ///
+    /// The private repository authentication credentials to use.
     pub repository_credentials: Option<Val<RepositoryCredentials>>,
     /// `ResourceRequirements`.
+    ///
+    /// The type and amount of a resource to assign to a container. The only supported resource is a GPU.
     pub resource_requirements: Option<Val<Vec<ResourceRequirement>>>,
     /// `Secrets`.
+    ///
+    /// The secrets to pass to the container. For more information, see [Specifying Sensitive
+    /// Data](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data.html) in
+    /// the Amazon Elastic Container Service Developer Guide.
     pub secrets: Option<Val<Vec<Secret>>>,
     /// `StartTimeout`.
     pub start_timeout: Option<Val<i64>>,
     /// `StopTimeout`.
     pub stop_timeout: Option<Val<i64>>,
     /// `Ulimits`.
+    ///
+    /// A list of `ulimits` to set in the container. If a `ulimit` value is specified in a task definition,
+    /// it overrides the default values set by Docker. This parameter maps to `Ulimits` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/#operation/ContainerCreate)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/) and the `--ulimit`
+    /// option to [docker
+    /// run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/#security-configuration)
+    /// .
+    ///
+    /// Amazon ECS tasks hosted on Fargate use the default resource limit values set by the operating system
+    /// with the exception of the nofile resource limit parameter which Fargate overrides. The `nofile`
+    /// resource limit sets a restriction on the number of open files that a container can use. The default
+    /// `nofile` soft limit is `1024` and the default hard limit is `65535` .
+    ///
+    /// This parameter requires version 1.18 of the Docker Remote API or greater on your container instance.
+    /// To check the Docker Remote API version on your container instance, log in to your container instance
+    /// and run the following command: sudo docker version `--format '{{.Server.APIVersion}}'`
+    ///
+    /// > This parameter is not supported for Windows containers.
     pub ulimits: Option<Val<Vec<Ulimit>>>,
     /// `User`.
+    ///
+    /// The user to use inside the container. This parameter maps to User in the Create a container section
+    /// of the Docker Remote API and the --user option to docker run.
+    ///
+    /// > When running tasks using the `host` network mode, don't run containers using the `root user (UID 0)`
+    /// . We recommend using a non-root user for better security.
+    ///
+    /// You can specify the `user` using the following formats. If specifying a UID or GID, you must specify
+    /// it as a positive integer.
+    ///
+    /// - `user`
+    /// - `user:group`
+    /// - `uid`
+    /// - `uid:gid`
+    /// - `user:gi`
+    /// - `uid:group`
+    ///
+    /// > This parameter is not supported for Windows containers.
     pub user: Option<Val<String>>,
 }
 
@@ -4199,13 +5621,30 @@ impl ToValue for TaskContainerProperties {
 impl Literal for TaskContainerProperties {}
 
 /// The [`Tmpfs`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-tmpfs.html) property type.
+///
+/// The container path, mount options, and size of the `tmpfs` mount.
+///
+/// > This object isn't applicable to jobs that are running on Fargate resources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tmpfs {
     /// `ContainerPath`: required.
+    ///
+    /// The absolute file path in the container where the `tmpfs` volume is mounted.
     pub container_path: Option<Val<String>>,
     /// `MountOptions`.
+    ///
+    /// The list of `tmpfs` volume mount options.
+    ///
+    /// Valid values: " `defaults` " | " `ro` " | " `rw` " | " `suid` " | " `nosuid` " | " `dev` " | "
+    /// `nodev` " | " `exec` " | " `noexec` " | " `sync` " | " `async` " | " `dirsync` " | " `remount` " | "
+    /// `mand` " | " `nomand` " | " `atime` " | " `noatime` " | " `diratime` " | " `nodiratime` " | " `bind`
+    /// " | " `rbind" | "unbindable" | "runbindable" | "private" | "rprivate" | "shared" | "rshared" |
+    /// "slave" | "rslave" | "relatime` " | " `norelatime` " | " `strictatime` " | " `nostrictatime` " | "
+    /// `mode` " | " `uid` " | " `gid` " | " `nr_inodes` " | " `nr_blocks` " | " `mpol` "
     pub mount_options: Option<Val<Vec<String>>>,
     /// `Size`: required.
+    ///
+    /// The size (in MiB) of the `tmpfs` volume.
     pub size: Option<Val<i64>>,
 }
 
@@ -4280,13 +5719,26 @@ impl ToValue for Tmpfs {
 impl Literal for Tmpfs {}
 
 /// The [`Ulimit`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-ulimit.html) property type.
+///
+/// The `ulimit` settings to pass to the container. For more information, see
+/// [Ulimit](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Ulimit.html) .
+///
+/// > This object isn't applicable to jobs that are running on Fargate resources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ulimit {
     /// `HardLimit`: required.
+    ///
+    /// The hard limit for the `ulimit` type.
     pub hard_limit: Option<Val<i64>>,
     /// `Name`: required.
+    ///
+    /// The `type` of the `ulimit` . Valid values are: `core` | `cpu` | `data` | `fsize` | `locks` |
+    /// `memlock` | `msgqueue` | `nice` | `nofile` | `nproc` | `rss` | `rtprio` | `rttime` | `sigpending` |
+    /// `stack` .
     pub name: Option<Val<String>>,
     /// `SoftLimit`: required.
+    ///
+    /// The soft limit for the `ulimit` type.
     pub soft_limit: Option<Val<i64>>,
 }
 

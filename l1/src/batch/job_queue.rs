@@ -5,32 +5,79 @@ use crate::rt::*;
 
 /// The [`AWS::Batch::JobQueue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-batch-jobqueue.html) resource type.
 ///
+/// The `AWS::Batch::JobQueue` resource specifies the parameters for an AWS Batch job queue definition.
+/// For more information, see [Job
+/// Queues](https://docs.aws.amazon.com/batch/latest/userguide/job_queues.html) in the ** .
+///
 /// Build it with [`JobQueue::builder`]; adding it to a stack returns a [`JobQueueHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobQueue {
     /// `ComputeEnvironmentOrder`.
+    ///
+    /// The set of compute environments mapped to a job queue and their order relative to each other. The
+    /// job scheduler uses this parameter to determine which compute environment runs a specific job.
+    /// Compute environments must be in the `VALID` state before you can associate them with a job queue.
+    /// You can associate up to three compute environments with a job queue. All of the compute environments
+    /// must be either EC2 ( `EC2` or `SPOT` ) or Fargate ( `FARGATE` or `FARGATE_SPOT` ); EC2 and Fargate
+    /// compute environments can't be mixed.
+    ///
+    /// > All compute environments that are associated with a job queue must share the same architecture.
+    /// AWS Batch doesn't support mixing compute environment architecture types in a single job queue.
     pub compute_environment_order: Option<Val<Vec<ComputeEnvironmentOrder>>>,
     /// `JobQueueName`. Changing it replaces the resource.
+    ///
+    /// The name of the job queue. It can be up to 128 letters long. It can contain uppercase and lowercase
+    /// letters, numbers, hyphens (-), and underscores (_).
     ///
     /// - Length: 1 to 128.
     pub job_queue_name: Option<Val<String>>,
     /// `JobQueueType`. Changing it replaces the resource.
+    ///
+    /// The type of job queue. For service jobs that run on SageMaker AI , this value is
+    /// `SAGEMAKER_TRAINING` . For regular container jobs, this value is `EKS` , `ECS` , or `ECS_FARGATE`
+    /// depending on the compute environment.
     pub job_queue_type: Option<Val<String>>,
     /// `JobStateTimeLimitActions`.
+    ///
+    /// The set of actions that AWS Batch perform on jobs that remain at the head of the job queue in the
+    /// specified state longer than specified times. AWS Batch will perform each action after
+    /// `maxTimeSeconds` has passed.
     pub job_state_time_limit_actions: Option<Val<Vec<JobStateTimeLimitAction>>>,
     /// `Priority`: required.
+    ///
+    /// The priority of the job queue. Job queues with a higher priority (or a higher integer value for the
+    /// `priority` parameter) are evaluated first when associated with the same compute environment.
+    /// Priority is determined in descending order. For example, a job queue with a priority value of `10`
+    /// is given scheduling preference over a job queue with a priority value of `1` . All of the compute
+    /// environments must be either EC2 ( `EC2` or `SPOT` ) or Fargate ( `FARGATE` or `FARGATE_SPOT` ); EC2
+    /// and Fargate compute environments can't be mixed.
     ///
     /// - Range: 0 to 1000.
     pub priority: Option<Val<i64>>,
     /// `SchedulingPolicyArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the scheduling policy. The format is `aws: *Partition* :batch: *Region*
+    /// : *Account* :scheduling-policy/ *Name*` . For example,
+    /// `aws:aws:batch:us-west-2:123456789012:scheduling-policy/MySchedulingPolicy` .
+    ///
     /// - Pattern: `arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}`.
     pub scheduling_policy_arn: Option<Val<String>>,
     /// `ServiceEnvironmentOrder`.
+    ///
+    /// The order of the service environment associated with the job queue. Job queues with a higher
+    /// priority are evaluated first when associated with the same service environment.
     pub service_environment_order: Option<Val<Vec<ServiceEnvironmentOrder>>>,
     /// `State`.
+    ///
+    /// The state of the job queue. If the job queue state is `ENABLED` , it is able to accept jobs. If the
+    /// job queue state is `DISABLED` , new jobs can't be added to the queue, but jobs already in the queue
+    /// can finish.
     pub state: Option<Val<JobQueueState>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags that are applied to the job queue. For more information, see [Tagging your AWS Batch
+    /// resources](https://docs.aws.amazon.com/batch/latest/userguide/using-tags.html) in *AWS Batch User
+    /// Guide* .
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -178,6 +225,9 @@ impl Deref for JobQueueHandle {
 
 impl JobQueueHandle {
     /// `Fn::GetAtt` `JobQueueArn`.
+    ///
+    /// Returns the job queue ARN, such as `batch: *us-east-1* : *111122223333* :job-queue/ *JobQueueName*`
+    /// .
     pub fn attr_job_queue_arn(&self) -> Val<String> {
         self.0.get_att("JobQueueArn")
     }
@@ -192,11 +242,27 @@ impl JobQueueHandle {
 }
 
 /// The [`ComputeEnvironmentOrder`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobqueue-computeenvironmentorder.html) property type.
+///
+/// The order that compute environments are tried in for job placement within a queue. Compute
+/// environments are tried in ascending order. For example, if two compute environments are associated
+/// with a job queue, the compute environment with a lower order integer value is tried for job
+/// placement first. Compute environments must be in the `VALID` state before you can associate them
+/// with a job queue. All of the compute environments must be either EC2 ( `EC2` or `SPOT` ) or Fargate
+/// ( `FARGATE` or `FARGATE_SPOT` ); Amazon EC2 and Fargate compute environments can't be mixed.
+///
+/// > All compute environments that are associated with a job queue must share the same architecture.
+/// AWS Batch doesn't support mixing compute environment architecture types in a single job queue.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComputeEnvironmentOrder {
     /// `ComputeEnvironment`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the compute environment.
     pub compute_environment: Option<Val<String>>,
     /// `Order`: required.
+    ///
+    /// The order of the compute environment. Compute environments are tried in ascending order. For
+    /// example, if two compute environments are associated with a job queue, the compute environment with a
+    /// lower `order` integer value is tried for job placement first.
     pub order: Option<Val<i64>>,
 }
 
@@ -260,17 +326,31 @@ impl ToValue for ComputeEnvironmentOrder {
 impl Literal for ComputeEnvironmentOrder {}
 
 /// The [`JobStateTimeLimitAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobqueue-jobstatetimelimitaction.html) property type.
+///
+/// Specifies an action that AWS Batch will take after the job has remained at the head of the queue in
+/// the specified state for longer than the specified time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobStateTimeLimitAction {
     /// `Action`: required.
+    ///
+    /// The action to take when a job is at the head of the job queue in the specified state for the
+    /// specified period of time. The only supported value is `CANCEL` , which will cancel the job.
     pub action: Option<Val<String>>,
     /// `MaxTimeSeconds`: required.
+    ///
+    /// The approximate amount of time, in seconds, that must pass with the job in the specified state
+    /// before the action is taken. The minimum value is 600 (10 minutes) and the maximum value is 86,400
+    /// (24 hours).
     ///
     /// - Range: 600 to 86400.
     pub max_time_seconds: Option<Val<i64>>,
     /// `Reason`: required.
+    ///
+    /// The reason to log for the action being taken.
     pub reason: Option<Val<String>>,
     /// `State`: required.
+    ///
+    /// The state of the job needed to trigger the action. The only supported value is `RUNNABLE` .
     pub state: Option<Val<State>>,
 }
 
@@ -357,11 +437,19 @@ impl ToValue for JobStateTimeLimitAction {
 impl Literal for JobStateTimeLimitAction {}
 
 /// The [`ServiceEnvironmentOrder`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobqueue-serviceenvironmentorder.html) property type.
+///
+/// Specifies the order of a service environment for a job queue. This determines the priority order
+/// when multiple service environments are associated with the same job queue.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceEnvironmentOrder {
     /// `Order`: required.
+    ///
+    /// The order of the service environment. Job queues with a higher priority are evaluated first when
+    /// associated with the same service environment.
     pub order: Option<Val<i64>>,
     /// `ServiceEnvironment`: required.
+    ///
+    /// The name or ARN of the service environment.
     pub service_environment: Option<Val<String>>,
 }
 
@@ -447,9 +535,18 @@ impl JobQueueState {
             JobQueueState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for JobQueueState {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED"];
+    fn as_str(&self) -> &str {
+        JobQueueState::as_str(self)
     }
 }
 
@@ -491,9 +588,18 @@ impl State {
             State::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for State {
+    const VALUES: &'static [&'static str] = &["RUNNABLE"];
+    fn as_str(&self) -> &str {
+        State::as_str(self)
     }
 }
 

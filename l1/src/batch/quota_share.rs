@@ -5,24 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::Batch::QuotaShare`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-batch-quotashare.html) resource type.
 ///
+/// Creates an AWS Batch quota share. Each quota share operates as a virtual queue with a configured
+/// compute capacity, resource sharing strategy, and borrow limits.
+///
 /// Build it with [`QuotaShare::builder`]; adding it to a stack returns a [`QuotaShareHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuotaShare {
     /// `CapacityLimits`: required.
+    ///
+    /// A list that specifies the quantity and type of compute capacity allocated to the quota share.
     pub capacity_limits: Option<Val<Vec<QuotaShareCapacityLimit>>>,
     /// `JobQueue`: required. Changing it replaces the resource.
+    ///
+    /// The AWS Batch job queue associated with the quota share. This can be the job queue name or ARN. A
+    /// job queue must be in the `VALID` state before you can associate it with a quota share.
     pub job_queue: Option<Val<String>>,
     /// `PreemptionConfiguration`: required.
     pub preemption_configuration: Option<Val<QuotaSharePreemptionConfiguration>>,
     /// `QuotaShareName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the quota share. It can be up to 128 characters long. It can contain uppercase and
+    /// lowercase letters, numbers, hyphens (-), and underscores (_).
     ///
     /// - Length: 1 to 128.
     pub quota_share_name: Option<Val<String>>,
     /// `ResourceSharingConfiguration`: required.
     pub resource_sharing_configuration: Option<Val<QuotaShareResourceSharingConfiguration>>,
     /// `State`.
+    ///
+    /// The state of the quota share. If the quota share is `ENABLED`, it is able to accept jobs. If the
+    /// quota share is `DISABLED`, new jobs won't be accepted but jobs already submitted can finish. The
+    /// default state is `ENABLED`.
     pub state: Option<Val<State>>,
     /// `Tags`.
+    ///
+    /// The tags that you apply to the quota share to help you categorize and organize your resources. Each
+    /// tag consists of a key and an optional value.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -193,8 +211,13 @@ impl QuotaShareHandle {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuotaShareCapacityLimit {
     /// `CapacityUnit`: required.
+    ///
+    /// The unit of compute capacity for the capacityLimit. For example, `ml.m5.large`.
     pub capacity_unit: Option<Val<String>>,
     /// `MaxCapacity`: required.
+    ///
+    /// The maximum capacity available for the quota share. This value represents the maximum quantity of a
+    /// resource that can be allocated to jobs in the quota share without borrowing.
     ///
     /// - Minimum: 1.
     pub max_capacity: Option<Val<i64>>,
@@ -267,6 +290,9 @@ impl Literal for QuotaShareCapacityLimit {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuotaSharePreemptionConfiguration {
     /// `InSharePreemption`: required.
+    ///
+    /// Specifies whether jobs within a quota share can be preempted by another, higher priority job in the
+    /// same quota share.
     pub in_share_preemption: Option<Val<String>>,
 }
 
@@ -325,9 +351,21 @@ impl Literal for QuotaSharePreemptionConfiguration {}
 pub struct QuotaShareResourceSharingConfiguration {
     /// `BorrowLimit`.
     ///
+    /// The maximum percentage of additional capacity that the quota share can borrow from other shares.
+    /// `BorrowLimit` can only be applied to quota shares with a strategy of `LEND_AND_BORROW`. This value
+    /// is expressed as a percentage of the quota share's configured CapacityLimits. The `BorrowLimit` is
+    /// applied uniformly across all capacity units. For example, if the `BorrowLimit` is 200, the quota
+    /// share can borrow up to 200% of its configured `maxCapacity` for each capacity unit. The default
+    /// `BorrowLimit` is -1, which indicates unlimited borrowing.
+    ///
     /// - Minimum: -1.
     pub borrow_limit: Option<Val<i64>>,
     /// `Strategy`: required.
+    ///
+    /// The resource sharing strategy for the quota share. The `RESERVE` strategy allows a quota share to
+    /// reserve idle capacity for itself. `LEND` configures the share to lend its idle capacity to another
+    /// share in need of capacity. The `LEND_AND_BORROW` strategy configures the share to borrow idle
+    /// capacity from an underutilized share, as well as lend to another share.
     pub strategy: Option<Val<String>>,
 }
 
@@ -410,9 +448,18 @@ impl State {
             State::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for State {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        State::as_str(self)
     }
 }
 

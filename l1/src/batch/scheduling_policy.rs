@@ -5,18 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::Batch::SchedulingPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-batch-schedulingpolicy.html) resource type.
 ///
+/// The `AWS::Batch::SchedulingPolicy` resource specifies the parameters for an AWS Batch scheduling
+/// policy. For more information, see [Scheduling
+/// Policies](https://docs.aws.amazon.com/batch/latest/userguide/scheduling_policies.html) in the ** .
+///
 /// Build it with [`SchedulingPolicy::builder`]; adding it to a stack returns a [`SchedulingPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchedulingPolicy {
     /// `FairsharePolicy`.
+    ///
+    /// The fair-share scheduling policy details.
     pub fairshare_policy: Option<Val<FairsharePolicy>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the fair-share scheduling policy. It can be up to 128 letters long. It can contain
+    /// uppercase and lowercase letters, numbers, hyphens (-), and underscores (_).
     ///
     /// - Pattern: `  `.
     pub name: Option<Val<String>>,
     /// `QuotaSharePolicy`.
+    ///
+    /// Quota Share Policy for the Job Queue.
     pub quota_share_policy: Option<Val<QuotaSharePolicy>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags that you apply to the scheduling policy to help you categorize and organize your resources.
+    /// Each tag consists of a key and an optional value. For more information, see [Tagging AWS
+    /// Resources](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) in *AWS General
+    /// Reference* .
+    ///
+    /// These tags can be updated or removed using the
+    /// [TagResource](https://docs.aws.amazon.com/batch/latest/APIReference/API_TagResource.html) and
+    /// [UntagResource](https://docs.aws.amazon.com/batch/latest/APIReference/API_UntagResource.html) API
+    /// operations.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -108,6 +129,9 @@ impl Deref for SchedulingPolicyHandle {
 
 impl SchedulingPolicyHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the scheduling policy ARN, such as `batch: *us-east-1* : *111122223333* :scheduling-policy/ *HighPriority*`
+    /// .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -122,17 +146,46 @@ impl SchedulingPolicyHandle {
 }
 
 /// The [`FairsharePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-schedulingpolicy-fairsharepolicy.html) property type.
+///
+/// The fair-share scheduling policy details.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FairsharePolicy {
     /// `ComputeReservation`.
+    ///
+    /// A value used to reserve some of the available maximum vCPU for share identifiers that aren't already
+    /// used.
+    ///
+    /// The reserved ratio is `( *computeReservation* /100)^ *ActiveFairShares*` where `*ActiveFairShares*`
+    /// is the number of active share identifiers.
+    ///
+    /// For example, a `computeReservation` value of 50 indicates that AWS Batch reserves 50% of the maximum
+    /// available vCPU if there's only one share identifier. It reserves 25% if there are two share
+    /// identifiers. It reserves 12.5% if there are three share identifiers. A `computeReservation` value of 25
+    /// indicates that AWS Batch should reserve 25% of the maximum available vCPU if there's only one share
+    /// identifier, 6.25% if there are two fair share identifiers, and 1.56% if there are three share
+    /// identifiers.
+    ///
+    /// The minimum value is 0 and the maximum value is 99.
     ///
     /// - Range: 0 to 99.
     pub compute_reservation: Option<Val<f64>>,
     /// `ShareDecaySeconds`.
     ///
+    /// The amount of time (in seconds) to use to calculate a fair-share percentage for each share
+    /// identifier in use. A value of zero (0) indicates the default minimum time window (600 seconds). The
+    /// maximum supported value is 604800 (1 week).
+    ///
+    /// The decay allows for more recently run jobs to have more weight than jobs that ran earlier. Consider
+    /// adjusting this number if you have jobs that (on average) run longer than ten minutes, or a large
+    /// difference in job count or job run times between share identifiers, and the allocation of resources
+    /// doesn't meet your needs.
+    ///
     /// - Range: 0 to 604800.
     pub share_decay_seconds: Option<Val<f64>>,
     /// `ShareDistribution`.
+    ///
+    /// An array of `SharedIdentifier` objects that contain the weights for the share identifiers for the
+    /// fair-share policy. Share identifiers that aren't included have a default weight of `1.0` .
     pub share_distribution: Option<Val<Vec<ShareAttributes>>>,
 }
 
@@ -197,6 +250,8 @@ impl ToValue for FairsharePolicy {
 impl Literal for FairsharePolicy {}
 
 /// The [`QuotaSharePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-schedulingpolicy-quotasharepolicy.html) property type.
+///
+/// Quota Share Policy for the Job Queue.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuotaSharePolicy {
     /// `IdleResourceAssignmentStrategy`.
@@ -247,11 +302,31 @@ impl ToValue for QuotaSharePolicy {
 impl Literal for QuotaSharePolicy {}
 
 /// The [`ShareAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-schedulingpolicy-shareattributes.html) property type.
+///
+/// Specifies the weights for the share identifiers for the fair-share policy. Share identifiers that
+/// aren't included have a default weight of `1.0` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShareAttributes {
     /// `ShareIdentifier`.
+    ///
+    /// A share identifier or share identifier prefix. If the string ends with an asterisk (*), this entry
+    /// specifies the weight factor to use for share identifiers that start with that prefix. The list of
+    /// share identifiers in a fair-share policy can't overlap. For example, you can't have one that
+    /// specifies a `shareIdentifier` of `UserA*` and another that specifies a `shareIdentifier` of `UserA1`
+    /// .
+    ///
+    /// There can be no more than 500 share identifiers active in a job queue.
+    ///
+    /// The string is limited to 255 alphanumeric characters, and can be followed by an asterisk (*).
     pub share_identifier: Option<Val<String>>,
     /// `WeightFactor`.
+    ///
+    /// The weight factor for the share identifier. The default value is 1.0. A lower value has a higher
+    /// priority for compute resources. For example, jobs that use a share identifier with a weight factor
+    /// of 0.125 (1/8) get 8 times the compute resources of jobs that use a share identifier with a weight
+    /// factor of 1.
+    ///
+    /// The smallest supported value is 0.0001, and the largest supported value is 999.9999.
     ///
     /// - Range: 0 to 1000.
     pub weight_factor: Option<Val<f64>>,

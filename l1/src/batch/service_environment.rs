@@ -5,18 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::Batch::ServiceEnvironment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-batch-serviceenvironment.html) resource type.
 ///
+/// Creates a service environment for running service jobs. Service environments define capacity limits
+/// for specific service types such as SageMaker Training jobs.
+///
 /// Build it with [`ServiceEnvironment::builder`]; adding it to a stack returns a [`ServiceEnvironmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceEnvironment {
     /// `CapacityLimits`: required.
+    ///
+    /// The capacity limits for the service environment. This defines the maximum resources that can be used
+    /// by service jobs in this environment.
     pub capacity_limits: Option<Val<Vec<CapacityLimit>>>,
     /// `ServiceEnvironmentName`. Changing it replaces the resource.
+    ///
+    /// The name of the service environment.
     pub service_environment_name: Option<Val<String>>,
     /// `ServiceEnvironmentType`: required. Changing it replaces the resource.
+    ///
+    /// The type of service environment. For SageMaker Training jobs, this value is `SAGEMAKER_TRAINING` .
     pub service_environment_type: Option<Val<String>>,
     /// `State`.
+    ///
+    /// The state of the service environment. Valid values are `ENABLED` and `DISABLED` .
     pub state: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags associated with the service environment. Each tag consists of a key and an optional value.
+    /// For more information, see [Tagging your AWS Batch
+    /// resources](https://docs.aws.amazon.com/batch/latest/userguide/using-tags.html) .
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -135,6 +151,8 @@ impl Deref for ServiceEnvironmentHandle {
 
 impl ServiceEnvironmentHandle {
     /// `Fn::GetAtt` `ServiceEnvironmentArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the service environment.
     pub fn attr_service_environment_arn(&self) -> Val<String> {
         self.0.get_att("ServiceEnvironmentArn")
     }
@@ -149,11 +167,25 @@ impl ServiceEnvironmentHandle {
 }
 
 /// The [`CapacityLimit`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-serviceenvironment-capacitylimit.html) property type.
+///
+/// Defines the capacity limit for a service environment. This structure specifies the maximum amount of
+/// resources that can be used by service jobs in the environment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityLimit {
     /// `CapacityUnit`.
+    ///
+    /// The unit of measure for the capacity limit. This defines how the maxCapacity value should be
+    /// interpreted. For `SAGEMAKER_TRAINING` jobs, use `NUM_INSTANCES` .
     pub capacity_unit: Option<Val<String>>,
     /// `MaxCapacity`.
+    ///
+    /// The maximum capacity available for the service environment. This value represents the maximum amount
+    /// resources that can be allocated to service jobs.
+    ///
+    /// For example, `maxCapacity=50` , `capacityUnit=NUM_INSTANCES` . This indicates that the maximum
+    /// number of instances that can be run on this service environment is 50. You could then run 5
+    /// SageMaker Training jobs that each use 10 instances. However, if you submit another job that requires 10
+    /// instances, it will wait in the queue.
     pub max_capacity: Option<Val<i64>>,
 }
 

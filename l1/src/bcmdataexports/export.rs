@@ -5,10 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::BCMDataExports::Export`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bcmdataexports-export.html) resource type.
 ///
+/// Creates a data export and specifies the data query, the delivery preference, and any optional
+/// resource tags.
+///
+/// A `DataQuery` consists of both a `QueryStatement` and `TableConfigurations` .
+///
+/// The `QueryStatement` is an SQL statement. Data Exports only supports a limited subset of the SQL
+/// syntax. For more information on the SQL syntax that is supported, see [Data
+/// query](https://docs.aws.amazon.com/cur/latest/userguide/de-data-query.html) . To view the available
+/// tables and columns, see the [Data Exports table
+/// dictionary](https://docs.aws.amazon.com/cur/latest/userguide/de-table-dictionary.html) .
+///
+/// The `TableConfigurations` is a collection of specified `TableProperties` for the table being queried
+/// in the `QueryStatement` . TableProperties are additional configurations you can provide to change
+/// the data and schema of a table. Each table can have different TableProperties. However, tables are
+/// not required to have any TableProperties. Each table property has a default value that it assumes if
+/// not specified. For more information on table configurations, see [Data
+/// query](https://docs.aws.amazon.com/cur/latest/userguide/de-data-query.html) . To view the table
+/// properties available for each table, see the [Data Exports table
+/// dictionary](https://docs.aws.amazon.com/cur/latest/userguide/de-table-dictionary.html) or use the
+/// `ListTables` API to get a response of all tables and their available properties.
+///
 /// Build it with [`Export::builder`]; adding it to a stack returns a [`ExportHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Export {
     /// `Export`: required.
+    ///
+    /// The details that are available for an export.
     pub export: Option<Val<ExportProperty>>,
     /// `Tags`.
     ///
@@ -95,10 +118,14 @@ impl Deref for ExportHandle {
 
 impl ExportHandle {
     /// `Fn::GetAtt` `ExportArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for this export.
     pub fn attr_export_arn(&self) -> Val<String> {
         self.0.get_att("ExportArn")
     }
     /// `Fn::GetAtt` `Export.ExportArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for this export.
     pub fn attr_export_export_arn(&self) -> Val<String> {
         self.0.get_att("Export.ExportArn")
     }
@@ -113,14 +140,20 @@ impl ExportHandle {
 }
 
 /// The [`DataQuery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bcmdataexports-export-dataquery.html) property type.
+///
+/// The SQL query of column selections and row filters from the data table you want.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataQuery {
     /// `QueryStatement`: required.
+    ///
+    /// The query statement.
     ///
     /// - Length: 1 to 36000.
     /// - Pattern: `^[\S\s]*$`.
     pub query_statement: Option<Val<String>>,
     /// `TableConfigurations`.
+    ///
+    /// The table configuration.
     pub table_configurations: Option<Val<BTreeMap<String, BTreeMap<String, String>>>>,
 }
 
@@ -193,9 +226,13 @@ impl ToValue for DataQuery {
 impl Literal for DataQuery {}
 
 /// The [`DestinationConfigurations`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bcmdataexports-export-destinationconfigurations.html) property type.
+///
+/// The destinations used for data exports.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationConfigurations {
     /// `S3Destination`: required.
+    ///
+    /// An object that describes the destination of the data exports file.
     pub s3_destination: Option<Val<S3Destination>>,
 }
 
@@ -250,28 +287,35 @@ impl ToValue for DestinationConfigurations {
 impl Literal for DestinationConfigurations {}
 
 /// The [`Export`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bcmdataexports-export-export.html) property type.
+///
+/// The details that are available for an export.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExportProperty {
     /// `DataQuery`: required.
+    ///
+    /// The data query for this specific data export.
     pub data_query: Option<Val<DataQuery>>,
     /// `Description`.
+    ///
+    /// The description for this specific data export.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^[\S\s]*$`.
     pub description: Option<Val<String>>,
     /// `DestinationConfigurations`: required.
-    pub destination_configurations: Option<Val<DestinationConfigurations>>,
-    /// `ExportArn`.
     ///
-    /// - Length: 20 to 2048.
-    /// - Pattern: `^arn:aws[-a-z0-9]*:(bcm-data-exports):[-a-z0-9]*:[0-9]{12}:[-a-zA-Z0-9/:_]+$`.
-    pub export_arn: Option<Val<String>>,
+    /// The destination configuration for this specific data export.
+    pub destination_configurations: Option<Val<DestinationConfigurations>>,
     /// `Name`: required.
+    ///
+    /// The name of this specific data export.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[0-9A-Za-z\-_]+$`.
     pub name: Option<Val<String>>,
     /// `RefreshCadence`: required.
+    ///
+    /// The cadence for AWS to update the export in your S3 bucket.
     pub refresh_cadence: Option<Val<RefreshCadence>>,
 }
 
@@ -300,7 +344,6 @@ impl ExportProperty {
         put(&mut m, "DataQuery", &self.data_query);
         put(&mut m, "Description", &self.description);
         put(&mut m, "DestinationConfigurations", &self.destination_configurations);
-        put(&mut m, "ExportArn", &self.export_arn);
         put(&mut m, "Name", &self.name);
         put(&mut m, "RefreshCadence", &self.refresh_cadence);
         m
@@ -325,11 +368,6 @@ impl ExportPropertyBuilder {
     /// Sets `DestinationConfigurations`.
     pub fn destination_configurations(mut self, value: impl Into<Val<DestinationConfigurations>>) -> Self {
         self.0.destination_configurations = Some(value.into());
-        self
-    }
-    /// Sets `ExportArn`.
-    pub fn export_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.export_arn = Some(value.into());
         self
     }
     /// Sets `Name`.
@@ -373,9 +411,14 @@ impl ToValue for ExportProperty {
 impl Literal for ExportProperty {}
 
 /// The [`RefreshCadence`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bcmdataexports-export-refreshcadence.html) property type.
+///
+/// The cadence for AWS to update the data export in your S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RefreshCadence {
     /// `Frequency`: required.
+    ///
+    /// The frequency that data exports are updated. The export refreshes each time the source data updates,
+    /// up to three times daily.
     pub frequency: Option<Val<FrequencyOption>>,
 }
 
@@ -426,13 +469,19 @@ impl ToValue for RefreshCadence {
 impl Literal for RefreshCadence {}
 
 /// The [`ResourceTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bcmdataexports-export-resourcetag.html) property type.
+///
+/// The tag structure that contains a tag key and value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceTag {
     /// `Key`: required.
     ///
+    /// The key that's associated with the tag.
+    ///
     /// - Length: 1 to 128.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value that's associated with the tag.
     ///
     /// - Length: 0 to 256.
     pub value: Option<Val<String>>,
@@ -494,9 +543,14 @@ impl ToValue for ResourceTag {
 impl Literal for ResourceTag {}
 
 /// The [`S3Destination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bcmdataexports-export-s3destination.html) property type.
+///
+/// Describes the destination Amazon Simple Storage Service (Amazon S3) bucket name and object keys of a
+/// data exports file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Destination {
     /// `S3Bucket`: required.
+    ///
+    /// The name of the Amazon S3 bucket used as the destination of a data export file.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^[\S\s]*$`.
@@ -508,13 +562,19 @@ pub struct S3Destination {
     /// - Pattern: `^[0-9]{12}$`.
     pub s3_bucket_owner: Option<Val<String>>,
     /// `S3OutputConfigurations`: required.
+    ///
+    /// The output configuration for the data export.
     pub s3_output_configurations: Option<Val<S3OutputConfigurations>>,
     /// `S3Prefix`: required.
+    ///
+    /// The S3 path prefix you want prepended to the name of your data export.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^[\S\s]*$`.
     pub s3_prefix: Option<Val<String>>,
     /// `S3Region`: required.
+    ///
+    /// The S3 bucket Region.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^[\S\s]*$`.
@@ -611,15 +671,28 @@ impl ToValue for S3Destination {
 impl Literal for S3Destination {}
 
 /// The [`S3OutputConfigurations`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bcmdataexports-export-s3outputconfigurations.html) property type.
+///
+/// The compression type, file format, and overwrite preference for the data export.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3OutputConfigurations {
     /// `Compression`: required.
+    ///
+    /// The compression type for the data export.
     pub compression: Option<Val<CompressionOption>>,
     /// `Format`: required.
+    ///
+    /// The file format for the data export.
     pub format: Option<Val<FormatOption>>,
     /// `OutputType`: required.
+    ///
+    /// The output type for the data export.
     pub output_type: Option<Val<S3OutputType>>,
     /// `Overwrite`: required.
+    ///
+    /// The rule to follow when generating a version of the data export file. You have the choice to
+    /// overwrite the previous version or to be delivered in addition to the previous versions. Overwriting
+    /// exports can save on Amazon S3 storage costs. Creating new export versions allows you to track the
+    /// changes in cost and usage data over time.
     pub overwrite: Option<Val<OverwriteOption>>,
 }
 
@@ -736,9 +809,18 @@ impl CompressionOption {
             CompressionOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CompressionOption {
+    const VALUES: &'static [&'static str] = &["GZIP", "PARQUET"];
+    fn as_str(&self) -> &str {
+        CompressionOption::as_str(self)
     }
 }
 
@@ -783,9 +865,18 @@ impl FormatOption {
             FormatOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FormatOption {
+    const VALUES: &'static [&'static str] = &["TEXT_OR_CSV", "PARQUET"];
+    fn as_str(&self) -> &str {
+        FormatOption::as_str(self)
     }
 }
 
@@ -827,9 +918,18 @@ impl FrequencyOption {
             FrequencyOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FrequencyOption {
+    const VALUES: &'static [&'static str] = &["SYNCHRONOUS"];
+    fn as_str(&self) -> &str {
+        FrequencyOption::as_str(self)
     }
 }
 
@@ -873,9 +973,18 @@ impl OverwriteOption {
             OverwriteOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OverwriteOption {
+    const VALUES: &'static [&'static str] = &["CREATE_NEW_REPORT", "OVERWRITE_REPORT"];
+    fn as_str(&self) -> &str {
+        OverwriteOption::as_str(self)
     }
 }
 
@@ -917,9 +1026,18 @@ impl S3OutputType {
             S3OutputType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3OutputType {
+    const VALUES: &'static [&'static str] = &["CUSTOM"];
+    fn as_str(&self) -> &str {
+        S3OutputType::as_str(self)
     }
 }
 

@@ -5,15 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::BcmPricingCalculator::BillScenario`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bcmpricingcalculator-billscenario.html) resource type.
 ///
+/// Resource Type definition for AWS::BcmPricingCalculator::BillScenario
+///
 /// Build it with [`BillScenario::builder`]; adding it to a stack returns a [`BillScenarioHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BillScenario {
     /// `CostCategoryGroupSharingPreferenceArn`.
     ///
+    /// The ARN of the cost category group sharing preference
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z-]*:ce::[0-9]{12}:costcategory/[a-f0-9-]{36}$`.
     pub cost_category_group_sharing_preference_arn: Option<Val<String>>,
     /// `ExpiresAt`.
+    ///
+    /// The timestamp when the bill scenario expires
     ///
     /// - Format: `date-time`.
     pub expires_at: Option<Val<String>>,
@@ -21,10 +27,14 @@ pub struct BillScenario {
     pub group_sharing_preference: Option<Val<GroupSharingPreference>>,
     /// `Name`.
     ///
+    /// The name of the bill scenario
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource
     ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -124,10 +134,14 @@ impl Deref for BillScenarioHandle {
 
 impl BillScenarioHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the bill scenario.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the bill scenario
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -140,10 +154,14 @@ impl BillScenarioHandle {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the bill scenario was created
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `FailureMessage`.
+    ///
+    /// The failure message if the bill scenario failed
     pub fn attr_failure_message(&self) -> Val<String> {
         self.0.get_att("FailureMessage")
     }
@@ -251,9 +269,18 @@ impl GroupSharingPreference {
             GroupSharingPreference::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GroupSharingPreference {
+    const VALUES: &'static [&'static str] = &["OPEN", "PRIORITIZED", "RESTRICTED"];
+    fn as_str(&self) -> &str {
+        GroupSharingPreference::as_str(self)
     }
 }
 

@@ -5,67 +5,145 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::Agent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-agent.html) resource type.
 ///
+/// Specifies an agent as a resource in a top-level template. Minimally, you must specify the following
+/// properties:
+///
+/// - AgentName – Specify a name for the agent.
+/// - AgentResourceRoleArn – Specify the Amazon Resource Name (ARN) of the service role with
+///   permissions to invoke API operations on the agent. For more information, see [Create a service
+///   role for Agents for Amazon
+///   Bedrock](https://docs.aws.amazon.com/bedrock/latest/userguide/agents-permissions.html) .
+/// - FoundationModel – Specify the model ID of a foundation model to use when invoking the agent. For
+///   more information, see [Supported regions and models for Agents for Amazon
+///   Bedrock](https://docs.aws.amazon.com//bedrock/latest/userguide/agents-supported.html) .
+///
+/// For more information about using agents in Amazon Bedrock , see [Agents for Amazon
+/// Bedrock](https://docs.aws.amazon.com/bedrock/latest/userguide/agents.html) .
+///
+/// See the *Properties* section below for descriptions of both the required and optional properties.
+///
 /// Build it with [`Agent::builder`]; adding it to a stack returns a [`AgentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Agent {
     /// `ActionGroups`.
+    ///
+    /// The action groups that belong to an agent.
     pub action_groups: Option<Val<Vec<AgentActionGroup>>>,
     /// `AgentCollaboration`.
+    ///
+    /// The agent's collaboration settings.
     pub agent_collaboration: Option<Val<AgentCollaboration>>,
     /// `AgentCollaborators`.
+    ///
+    /// List of Agent Collaborators
     pub agent_collaborators: Option<Val<Vec<AgentCollaborator>>>,
     /// `AgentName`: required.
+    ///
+    /// The name of the agent.
     ///
     /// - Pattern: `^([0-9a-zA-Z][_-]?){1,100}$`.
     pub agent_name: Option<Val<String>>,
     /// `AgentResourceRoleArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the IAM role with permissions to invoke API operations on the
+    /// agent.
+    ///
     /// - Length: at most 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub agent_resource_role_arn: Option<Val<String>>,
     /// `AutoPrepare`.
+    ///
+    /// Specifies whether to automatically update the `DRAFT` version of the agent after making changes to
+    /// the agent. The `DRAFT` version can be continually iterated upon during internal development. By
+    /// default, this value is `false` .
     pub auto_prepare: Option<Val<bool>>,
     /// `CustomOrchestration`.
+    ///
+    /// Contains custom orchestration configurations for the agent.
     pub custom_orchestration: Option<Val<CustomOrchestration>>,
     /// `CustomerEncryptionKeyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS  key that encrypts the agent.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws(-[^:]+)?:kms:[a-zA-Z0-9-]*:[0-9]{12}:key/[a-zA-Z0-9-]{36}$`.
     pub customer_encryption_key_arn: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the agent.
+    ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `FoundationModel`.
+    ///
+    /// The foundation model used for orchestration by the agent.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:(([0-9]{12}:custom-model/[a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}(([:][a-z0-9-]{1,63}){0,2})?/[a-z0-9]{12})|(:foundation-model/([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2}))|([0-9]{12}:(inference-profile|application-inference-profile)/[a-zA-Z0-9-:.]+))|(([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2}))|(([0-9a-zA-Z][_-]?)+)$`.
     pub foundation_model: Option<Val<String>>,
     /// `GuardrailConfiguration`.
+    ///
+    /// Details about the guardrail associated with the agent.
     pub guardrail_configuration: Option<Val<GuardrailConfiguration>>,
     /// `IdleSessionTTLInSeconds`.
+    ///
+    /// The number of seconds for which Amazon Bedrock keeps information about a user's conversation with
+    /// the agent.
+    ///
+    /// A user interaction remains active for the amount of time specified. If no conversation occurs during
+    /// this time, the session expires and Amazon Bedrock deletes any data provided before the timeout.
     ///
     /// - Range: 60 to 5400.
     pub idle_session_ttl_in_seconds: Option<Val<f64>>,
     /// `Instruction`.
     ///
+    /// Instructions that tell the agent what it should do and how it should interact with users.
+    ///
     /// - Length: at least 40.
     pub instruction: Option<Val<String>>,
     /// `KnowledgeBases`.
+    ///
+    /// The knowledge bases associated with the agent.
     pub knowledge_bases: Option<Val<Vec<AgentKnowledgeBase>>>,
     /// `MemoryConfiguration`.
+    ///
+    /// Contains memory configuration for the agent.
     pub memory_configuration: Option<Val<MemoryConfiguration>>,
     /// `OrchestrationType`.
+    ///
+    /// Specifies the orchestration strategy for the agent.
     pub orchestration_type: Option<Val<OrchestrationType>>,
     /// `PromptOverrideConfiguration`.
+    ///
+    /// Contains configurations to override prompt templates in different parts of an agent sequence. For
+    /// more information, see [Advanced
+    /// prompts](https://docs.aws.amazon.com/bedrock/latest/userguide/advanced-prompts.html) .
     pub prompt_override_configuration: Option<Val<PromptOverrideConfiguration>>,
     /// `SkipResourceInUseCheckOnDelete`.
+    ///
+    /// Specifies whether to delete the resource even if it's in use. By default, this value is `false` .
     pub skip_resource_in_use_check_on_delete: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// Metadata that you can assign to a resource as key-value pairs. For more information, see the
+    /// following resources:
+    ///
+    /// - [Tag naming limits and
+    ///   requirements](https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions)
+    /// - [Tagging best
+    ///   practices](https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-best-practices)
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `TestAliasTags`.
+    ///
+    /// Metadata that you can assign to a resource as key-value pairs. For more information, see the
+    /// following resources:
+    ///
+    /// - [Tag naming limits and
+    ///   requirements](https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions)
+    /// - [Tagging best
+    ///   practices](https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-best-practices)
     ///
     /// - Items: 0 to 200.
     pub test_alias_tags: Option<Val<BTreeMap<String, String>>>,
@@ -278,38 +356,64 @@ impl Deref for AgentHandle {
 
 impl AgentHandle {
     /// `Fn::GetAtt` `AgentArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the agent.
     pub fn attr_agent_arn(&self) -> Val<String> {
         self.0.get_att("AgentArn")
     }
     /// `Fn::GetAtt` `AgentId`.
+    ///
+    /// The unique identifier of the agent.
     pub fn attr_agent_id(&self) -> Val<String> {
         self.0.get_att("AgentId")
     }
     /// `Fn::GetAtt` `AgentStatus`.
+    ///
+    /// The status of the agent and whether it is ready for use. The following statuses are possible:
+    ///
+    /// - CREATING – The agent is being created.
+    /// - PREPARING – The agent is being prepared.
+    /// - PREPARED – The agent is prepared and ready to be invoked.
+    /// - NOT_PREPARED – The agent has been created but not yet prepared.
+    /// - FAILED – The agent API operation failed.
+    /// - UPDATING – The agent is being updated.
+    /// - DELETING – The agent is being deleted.
     pub fn attr_agent_status(&self) -> Val<String> {
         self.0.get_att("AgentStatus")
     }
     /// `Fn::GetAtt` `AgentVersion`.
+    ///
+    /// The version of the agent.
     pub fn attr_agent_version(&self) -> Val<String> {
         self.0.get_att("AgentVersion")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time at which the agent was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `FailureReasons`.
+    ///
+    /// Contains reasons that the agent-related API that you invoked failed.
     pub fn attr_failure_reasons(&self) -> Val<Vec<String>> {
         self.0.get_att("FailureReasons")
     }
     /// `Fn::GetAtt` `PreparedAt`.
+    ///
+    /// The time at which the agent was last prepared.
     pub fn attr_prepared_at(&self) -> Val<String> {
         self.0.get_att("PreparedAt")
     }
     /// `Fn::GetAtt` `RecommendedActions`.
+    ///
+    /// Contains recommended actions to take for the agent-related API that you invoked to succeed.
     pub fn attr_recommended_actions(&self) -> Val<Vec<String>> {
         self.0.get_att("RecommendedActions")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The time at which the agent was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -324,11 +428,21 @@ impl AgentHandle {
 }
 
 /// The [`ActionGroupExecutor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-actiongroupexecutor.html) property type.
+///
+/// Contains details about the Lambda function containing the business logic that is carried out upon
+/// invoking the action or the custom control method for handling the information elicited from the
+/// user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionGroupExecutor {
     /// `CustomControl`.
+    ///
+    /// To return the action group invocation results directly in the `InvokeInlineAgent` response, specify
+    /// `RETURN_CONTROL` .
     pub custom_control: Option<Val<CustomControlMethod>>,
     /// `Lambda`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lambda function containing the business logic that is carried
+    /// out upon invoking the action.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^arn:(aws[a-zA-Z-]*)?:lambda:[a-z0-9-]{1,20}:\d{12}:function:[a-zA-Z0-9-_\.]+(:(\$LATEST|[a-zA-Z0-9-_]+))?$`.
@@ -385,27 +499,60 @@ impl ToValue for ActionGroupExecutor {
 impl Literal for ActionGroupExecutor {}
 
 /// The [`AgentActionGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-agentactiongroup.html) property type.
+///
+/// Contains details of the inline agent's action group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgentActionGroup {
     /// `ActionGroupExecutor`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lambda function containing the business logic that is carried
+    /// out upon invoking the action or the custom control method for handling the information elicited from
+    /// the user.
     pub action_group_executor: Option<Val<ActionGroupExecutor>>,
     /// `ActionGroupName`: required.
+    ///
+    /// The name of the action group.
     ///
     /// - Pattern: `^([0-9a-zA-Z][_-]?){1,100}$`.
     pub action_group_name: Option<Val<String>>,
     /// `ActionGroupState`.
+    ///
+    /// Specifies whether the action group is available for the agent to invoke or not when sending an
+    /// [InvokeAgent](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_InvokeAgent.html)
+    /// request.
     pub action_group_state: Option<Val<ActionGroupState>>,
     /// `ApiSchema`.
+    ///
+    /// Contains either details about the S3 object containing the OpenAPI schema for the action group or
+    /// the JSON or YAML-formatted payload defining the schema. For more information, see [Action group
+    /// OpenAPI schemas](https://docs.aws.amazon.com//bedrock/latest/userguide/agents-api-schema.html) .
     pub api_schema: Option<Val<ApiSchema>>,
     /// `Description`.
+    ///
+    /// A description of the action group.
     ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `FunctionSchema`.
+    ///
+    /// Contains details about the function schema for the action group or the JSON or YAML-formatted
+    /// payload defining the schema.
     pub function_schema: Option<Val<FunctionSchema>>,
     /// `ParentActionGroupSignature`.
+    ///
+    /// If this field is set as `AMAZON.UserInput` , the agent can request the user for additional
+    /// information when trying to complete a task. The `description` , `apiSchema` , and
+    /// `actionGroupExecutor` fields must be blank for this action group.
+    ///
+    /// During orchestration, if the agent determines that it needs to invoke an API in an action group, but
+    /// doesn't have enough information to complete the API request, it will invoke this action group
+    /// instead and return an
+    /// [Observation](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_Observation.html)
+    /// reprompting the user for more information.
     pub parent_action_group_signature: Option<Val<ActionGroupSignature>>,
     /// `SkipResourceInUseCheckOnDelete`.
+    ///
+    /// Specifies whether to delete the resource even if it's in use. By default, this value is `false` .
     pub skip_resource_in_use_check_on_delete: Option<Val<bool>>,
 }
 
@@ -502,15 +649,25 @@ impl ToValue for AgentActionGroup {
 impl Literal for AgentActionGroup {}
 
 /// The [`AgentCollaborator`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-agentcollaborator.html) property type.
+///
+/// An agent collaborator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgentCollaborator {
     /// `AgentDescriptor`: required.
+    ///
+    /// The collaborator's agent descriptor.
     pub agent_descriptor: Option<Val<AgentDescriptor>>,
     /// `CollaborationInstruction`: required.
+    ///
+    /// The collaborator's instructions.
     pub collaboration_instruction: Option<Val<String>>,
     /// `CollaboratorName`: required.
+    ///
+    /// The collaborator's collaborator name.
     pub collaborator_name: Option<Val<String>>,
     /// `RelayConversationHistory`.
+    ///
+    /// The collaborator's relay conversation history.
     pub relay_conversation_history: Option<Val<RelayConversationHistory>>,
 }
 
@@ -602,9 +759,13 @@ impl ToValue for AgentCollaborator {
 impl Literal for AgentCollaborator {}
 
 /// The [`AgentDescriptor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-agentdescriptor.html) property type.
+///
+/// An agent descriptor.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgentDescriptor {
     /// `AliasArn`.
+    ///
+    /// The agent's alias ARN.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:agent-alias/[0-9a-zA-Z]{10}/[0-9a-zA-Z]{10}$`.
     pub alias_arn: Option<Val<String>>,
@@ -654,17 +815,27 @@ impl ToValue for AgentDescriptor {
 impl Literal for AgentDescriptor {}
 
 /// The [`AgentKnowledgeBase`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-agentknowledgebase.html) property type.
+///
+/// Contains details about a knowledge base that is associated with an agent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgentKnowledgeBase {
     /// `Description`: required.
+    ///
+    /// The description of the association between the agent and the knowledge base.
     ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `KnowledgeBaseId`: required.
     ///
+    /// The unique identifier of the association between the agent and the knowledge base.
+    ///
     /// - Pattern: `^[0-9a-zA-Z]{10}$`.
     pub knowledge_base_id: Option<Val<String>>,
     /// `KnowledgeBaseState`.
+    ///
+    /// Specifies whether to use the knowledge base or not when sending an
+    /// [InvokeAgent](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_InvokeAgent.html)
+    /// request.
     pub knowledge_base_state: Option<Val<KnowledgeBaseState>>,
 }
 
@@ -738,11 +909,20 @@ impl ToValue for AgentKnowledgeBase {
 impl Literal for AgentKnowledgeBase {}
 
 /// The [`APISchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-apischema.html) property type.
+///
+/// Contains details about the OpenAPI schema for the action group. For more information, see [Action
+/// group OpenAPI schemas](https://docs.aws.amazon.com//bedrock/latest/userguide/agents-api-schema.html)
+/// . You can either include the schema directly in the payload field or you can upload it to an S3
+/// bucket and specify the S3 bucket location in the s3 field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiSchema {
     /// `Payload`.
+    ///
+    /// The JSON or YAML-formatted payload defining the OpenAPI schema for the action group.
     pub payload: Option<Val<String>>,
     /// `S3`.
+    ///
+    /// Contains details about the S3 object containing the OpenAPI schema for the action group.
     pub s3: Option<Val<S3Identifier>>,
 }
 
@@ -796,9 +976,13 @@ impl ToValue for ApiSchema {
 impl Literal for ApiSchema {}
 
 /// The [`CustomOrchestration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-customorchestration.html) property type.
+///
+/// Contains details of the custom orchestration configured for the agent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomOrchestration {
     /// `Executor`.
+    ///
+    /// The structure of the executor invoking the actions in custom orchestration.
     pub executor: Option<Val<OrchestrationExecutor>>,
 }
 
@@ -846,19 +1030,43 @@ impl ToValue for CustomOrchestration {
 impl Literal for CustomOrchestration {}
 
 /// The [`Function`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-function.html) property type.
+///
+/// Defines parameters that the agent needs to invoke from the user to complete the function.
+/// Corresponds to an action in an action group.
+///
+/// This data type is used in the following API operations:
+///
+/// - [CreateAgentActionGroup
+///   request](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_CreateAgentActionGroup.html#API_agent_CreateAgentActionGroup_RequestSyntax)
+/// - [CreateAgentActionGroup
+///   response](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_CreateAgentActionGroup.html#API_agent_CreateAgentActionGroup_ResponseSyntax)
+/// - [UpdateAgentActionGroup
+///   request](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_UpdateAgentActionGroup.html#API_agent_UpdateAgentActionGroup_RequestSyntax)
+/// - [UpdateAgentActionGroup
+///   response](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_UpdateAgentActionGroup.html#API_agent_UpdateAgentActionGroup_ResponseSyntax)
+/// - [GetAgentActionGroup
+///   response](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_GetAgentActionGroup.html#API_agent_GetAgentActionGroup_ResponseSyntax)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Function {
     /// `Description`.
+    ///
+    /// A description of the function and its purpose.
     ///
     /// - Length: 1 to 1200.
     pub description: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// A name for the function.
+    ///
     /// - Pattern: `^([0-9a-zA-Z][_-]?){1,100}$`.
     pub name: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// The parameters that the agent elicits from the user to fulfill the function.
     pub parameters: Option<Val<BTreeMap<String, ParameterDetail>>>,
     /// `RequireConfirmation`.
+    ///
+    /// Contains information if user confirmation is required to invoke the function.
     pub require_confirmation: Option<Val<RequireConfirmation>>,
 }
 
@@ -932,9 +1140,14 @@ impl ToValue for Function {
 impl Literal for Function {}
 
 /// The [`FunctionSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-functionschema.html) property type.
+///
+/// Contains details about the function schema for the action group or the JSON or YAML-formatted
+/// payload defining the schema.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunctionSchema {
     /// `Functions`: required.
+    ///
+    /// A list of functions that each define an action in the action group.
     pub functions: Option<Val<Vec<Function>>>,
 }
 
@@ -990,14 +1203,22 @@ impl ToValue for FunctionSchema {
 impl Literal for FunctionSchema {}
 
 /// The [`GuardrailConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-guardrailconfiguration.html) property type.
+///
+/// Configuration information for a guardrail that you use with the
+/// [Converse](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html)
+/// operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GuardrailConfiguration {
     /// `GuardrailIdentifier`.
+    ///
+    /// The identifier for the guardrail.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^(([a-z0-9]+)|(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+))$`.
     pub guardrail_identifier: Option<Val<String>>,
     /// `GuardrailVersion`.
+    ///
+    /// The version of the guardrail.
     ///
     /// - Pattern: `^(([0-9]{1,8})|(DRAFT))$`.
     pub guardrail_version: Option<Val<String>>,
@@ -1053,25 +1274,62 @@ impl ToValue for GuardrailConfiguration {
 impl Literal for GuardrailConfiguration {}
 
 /// The [`InferenceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-inferenceconfiguration.html) property type.
+///
+/// Base inference parameters to pass to a model in a call to
+/// [Converse](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html) or
+/// [ConverseStream](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html)
+/// . For more information, see [Inference parameters for foundation
+/// models](https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters.html) .
+///
+/// If you need to pass additional parameters that the model supports, use the
+/// `additionalModelRequestFields` request field in the call to `Converse` or `ConverseStream` . For
+/// more information, see [Model
+/// parameters](https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceConfiguration {
     /// `MaximumLength`.
+    ///
+    /// The maximum number of tokens allowed in the generated response.
     ///
     /// - Range: 0 to 131072.
     pub maximum_length: Option<Val<f64>>,
     /// `StopSequences`.
     ///
+    /// A list of stop sequences. A stop sequence is a sequence of characters that causes the model to stop
+    /// generating the response.
+    ///
     /// - Items: 0 to 4.
     pub stop_sequences: Option<Val<Vec<String>>>,
     /// `Temperature`.
+    ///
+    /// The likelihood of the model selecting higher-probability options while generating a response. A
+    /// lower value makes the model more likely to choose higher-probability options, while a higher value
+    /// makes the model more likely to choose lower-probability options.
+    ///
+    /// The default value is the default value for the model that you are using. For more information, see
+    /// [Inference parameters for foundation
+    /// models](https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters.html) .
     ///
     /// - Range: 0 to 1.
     pub temperature: Option<Val<f64>>,
     /// `TopK`.
     ///
+    /// While generating a response, the model determines the probability of the following token at each
+    /// point of generation. The value that you set for `topK` is the number of most-likely candidates from
+    /// which the model chooses the next token in the sequence. For example, if you set `topK` to 50, the
+    /// model selects the next token from among the top 50 most likely choices.
+    ///
     /// - Range: 0 to 500.
     pub top_k: Option<Val<f64>>,
     /// `TopP`.
+    ///
+    /// The percentage of most-likely candidates that the model considers for the next token. For example,
+    /// if you choose a value of 0.8 for `topP` , the model selects from the top 80% of the probability
+    /// distribution of tokens that could be next in the sequence.
+    ///
+    /// The default value is the default value for the model that you are using. For more information, see
+    /// [Inference parameters for foundation
+    /// models](https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters.html) .
     ///
     /// - Range: 0 to 1.
     pub top_p: Option<Val<f64>>,
@@ -1150,13 +1408,21 @@ impl ToValue for InferenceConfiguration {
 impl Literal for InferenceConfiguration {}
 
 /// The [`MemoryConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-memoryconfiguration.html) property type.
+///
+/// Details of the memory configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemoryConfiguration {
     /// `EnabledMemoryTypes`.
+    ///
+    /// The type of memory that is stored.
     pub enabled_memory_types: Option<Val<Vec<MemoryType>>>,
     /// `SessionSummaryConfiguration`.
+    ///
+    /// Contains the configuration for SESSION_SUMMARY memory type enabled for the agent.
     pub session_summary_configuration: Option<Val<SessionSummaryConfiguration>>,
     /// `StorageDays`.
+    ///
+    /// The number of days the agent is configured to retain the conversational context.
     pub storage_days: Option<Val<f64>>,
 }
 
@@ -1221,9 +1487,14 @@ impl ToValue for MemoryConfiguration {
 impl Literal for MemoryConfiguration {}
 
 /// The [`OrchestrationExecutor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-orchestrationexecutor.html) property type.
+///
+/// The structure of the executor invoking the actions in custom orchestration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrchestrationExecutor {
     /// `Lambda`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lambda function containing the business logic that is carried
+    /// out upon invoking the action.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^arn:(aws[a-zA-Z-]*)?:lambda:[a-z0-9-]{1,20}:\d{12}:function:[a-zA-Z0-9-_\.]+(:(\$LATEST|[a-zA-Z0-9-_]+))?$`.
@@ -1277,15 +1548,25 @@ impl ToValue for OrchestrationExecutor {
 impl Literal for OrchestrationExecutor {}
 
 /// The [`ParameterDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-parameterdetail.html) property type.
+///
+/// Contains details about a parameter in a function for an action group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterDetail {
     /// `Description`.
     ///
+    /// A description of the parameter. Helps the foundation model determine how to elicit the parameters
+    /// from the user.
+    ///
     /// - Length: 1 to 500.
     pub description: Option<Val<String>>,
     /// `Required`.
+    ///
+    /// Whether the parameter is required for the agent to complete the function for action group
+    /// invocation.
     pub required: Option<Val<bool>>,
     /// `Type`: required.
+    ///
+    /// The data type of the parameter.
     pub type_: Option<Val<Type>>,
 }
 
@@ -1348,28 +1629,73 @@ impl ToValue for ParameterDetail {
 impl Literal for ParameterDetail {}
 
 /// The [`PromptConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-promptconfiguration.html) property type.
+///
+/// Contains configurations to override a prompt template in one part of an agent sequence. For more
+/// information, see [Advanced
+/// prompts](https://docs.aws.amazon.com/bedrock/latest/userguide/advanced-prompts.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptConfiguration {
     /// `AdditionalModelRequestFields`.
+    ///
+    /// If the Converse or ConverseStream operations support the model, `additionalModelRequestFields`
+    /// contains additional inference parameters, beyond the base set of inference parameters in the
+    /// `inferenceConfiguration` field.
+    ///
+    /// For more information, see [Inference request parameters and response fields for foundation
+    /// models](https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters.html) .
     pub additional_model_request_fields: Option<Val<Json>>,
     /// `BasePromptTemplate`.
+    ///
+    /// Defines the prompt template with which to replace the default prompt template. You can use
+    /// placeholder variables in the base prompt template to customize the prompt. For more information, see
+    /// [Prompt template placeholder
+    /// variables](https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-placeholders.html) . For more
+    /// information, see [Configure the prompt
+    /// templates](https://docs.aws.amazon.com/bedrock/latest/userguide/advanced-prompts-configure.html) .
     ///
     /// - Length: 1 to 100000.
     pub base_prompt_template: Option<Val<String>>,
     /// `FoundationModel`.
     ///
+    /// The agent's foundation model.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:(([0-9]{12}:custom-model/[a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}(([:][a-z0-9-]{1,63}){0,2})?/[a-z0-9]{12})|(:foundation-model/([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2}))|([0-9]{12}:(inference-profile|application-inference-profile)/[a-zA-Z0-9-:.]+))|(([a-z0-9-]{1,63}[.]{1}[a-z0-9-]{1,63}([.]?[a-z0-9-]{1,63})([:][a-z0-9-]{1,63}){0,2}))|(([0-9a-zA-Z][_-]?)+)$`.
     pub foundation_model: Option<Val<String>>,
     /// `InferenceConfiguration`.
+    ///
+    /// Contains inference parameters to use when the agent invokes a foundation model in the part of the
+    /// agent sequence defined by the `promptType` . For more information, see [Inference parameters for
+    /// foundation models](https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters.html) .
     pub inference_configuration: Option<Val<InferenceConfiguration>>,
     /// `ParserMode`.
+    ///
+    /// Specifies whether to override the default parser Lambda function when parsing the raw foundation
+    /// model output in the part of the agent sequence defined by the `promptType` . If you set the field as
+    /// `OVERRIDDEN` , the `overrideLambda` field in the
+    /// [PromptOverrideConfiguration](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_PromptOverrideConfiguration.html)
+    /// must be specified with the ARN of a Lambda function.
     pub parser_mode: Option<Val<CreationMode>>,
     /// `PromptCreationMode`.
+    ///
+    /// Specifies whether to override the default prompt template for this `promptType` . Set this value to
+    /// `OVERRIDDEN` to use the prompt that you provide in the `basePromptTemplate` . If you leave it as
+    /// `DEFAULT` , the agent uses a default prompt template.
     pub prompt_creation_mode: Option<Val<CreationMode>>,
     /// `PromptState`.
+    ///
+    /// Specifies whether to allow the inline agent to carry out the step specified in the `promptType` . If
+    /// you set this value to `DISABLED` , the agent skips that step. The default state for each
+    /// `promptType` is as follows.
+    ///
+    /// - `PRE_PROCESSING` – `ENABLED`
+    /// - `ORCHESTRATION` – `ENABLED`
+    /// - `KNOWLEDGE_BASE_RESPONSE_GENERATION` – `ENABLED`
+    /// - `POST_PROCESSING` – `DISABLED`
     pub prompt_state: Option<Val<PromptState>>,
     /// `PromptType`.
+    ///
+    /// The step in the agent sequence that this prompt configuration applies to.
     pub prompt_type: Option<Val<PromptType>>,
 }
 
@@ -1459,14 +1785,27 @@ impl ToValue for PromptConfiguration {
 impl Literal for PromptConfiguration {}
 
 /// The [`PromptOverrideConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-promptoverrideconfiguration.html) property type.
+///
+/// Contains configurations to override prompts in different parts of an agent sequence. For more
+/// information, see [Advanced
+/// prompts](https://docs.aws.amazon.com/bedrock/latest/userguide/advanced-prompts.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptOverrideConfiguration {
     /// `OverrideLambda`.
+    ///
+    /// The ARN of the Lambda function to use when parsing the raw foundation model output in parts of the
+    /// agent sequence. If you specify this field, at least one of the `promptConfigurations` must contain a
+    /// `parserMode` value that is set to `OVERRIDDEN` . For more information, see [Parser Lambda function
+    /// in Amazon Bedrock Agents](https://docs.aws.amazon.com/bedrock/latest/userguide/lambda-parser.html) .
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^arn:(aws[a-zA-Z-]*)?:lambda:[a-z0-9-]{1,20}:\d{12}:function:[a-zA-Z0-9-_\.]+(:(\$LATEST|[a-zA-Z0-9-_]+))?$`.
     pub override_lambda: Option<Val<String>>,
     /// `PromptConfigurations`: required.
+    ///
+    /// Contains configurations to override a prompt template in one part of an agent sequence. For more
+    /// information, see [Advanced
+    /// prompts](https://docs.aws.amazon.com/bedrock/latest/userguide/advanced-prompts.html) .
     ///
     /// - Items: at most 10.
     pub prompt_configurations: Option<Val<Vec<PromptConfiguration>>>,
@@ -1539,15 +1878,21 @@ impl ToValue for PromptOverrideConfiguration {
 impl Literal for PromptOverrideConfiguration {}
 
 /// The [`S3Identifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-s3identifier.html) property type.
+///
+/// The identifier information for an Amazon S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Identifier {
     /// `S3BucketName`.
+    ///
+    /// The name of the S3 bucket.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]$`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket_name: Option<Val<String>>,
     /// `S3ObjectKey`.
+    ///
+    /// The S3 object key for the S3 resource.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^[\.\-\!\*\_\'\(\)a-zA-Z0-9][\.\-\!\*\_\'\(\)\/a-zA-Z0-9]*$`.
@@ -1604,9 +1949,13 @@ impl ToValue for S3Identifier {
 impl Literal for S3Identifier {}
 
 /// The [`SessionSummaryConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agent-sessionsummaryconfiguration.html) property type.
+///
+/// Configuration for SESSION_SUMMARY memory type enabled for the agent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SessionSummaryConfiguration {
     /// `MaxRecentSessions`.
+    ///
+    /// Maximum number of recent session summaries to include in the agent's prompt context.
     pub max_recent_sessions: Option<Val<f64>>,
 }
 
@@ -1676,9 +2025,18 @@ impl ActionGroupSignature {
             ActionGroupSignature::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ActionGroupSignature {
+    const VALUES: &'static [&'static str] = &["AMAZON.UserInput", "AMAZON.CodeInterpreter"];
+    fn as_str(&self) -> &str {
+        ActionGroupSignature::as_str(self)
     }
 }
 
@@ -1723,9 +2081,18 @@ impl ActionGroupState {
             ActionGroupState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ActionGroupState {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        ActionGroupState::as_str(self)
     }
 }
 
@@ -1773,9 +2140,18 @@ impl AgentCollaboration {
             AgentCollaboration::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AgentCollaboration {
+    const VALUES: &'static [&'static str] = &["DISABLED", "SUPERVISOR", "SUPERVISOR_ROUTER"];
+    fn as_str(&self) -> &str {
+        AgentCollaboration::as_str(self)
     }
 }
 
@@ -1821,9 +2197,18 @@ impl CreationMode {
             CreationMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CreationMode {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "OVERRIDDEN"];
+    fn as_str(&self) -> &str {
+        CreationMode::as_str(self)
     }
 }
 
@@ -1865,9 +2250,18 @@ impl CustomControlMethod {
             CustomControlMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CustomControlMethod {
+    const VALUES: &'static [&'static str] = &["RETURN_CONTROL"];
+    fn as_str(&self) -> &str {
+        CustomControlMethod::as_str(self)
     }
 }
 
@@ -1911,9 +2305,18 @@ impl KnowledgeBaseState {
             KnowledgeBaseState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KnowledgeBaseState {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        KnowledgeBaseState::as_str(self)
     }
 }
 
@@ -1955,9 +2358,18 @@ impl MemoryType {
             MemoryType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MemoryType {
+    const VALUES: &'static [&'static str] = &["SESSION_SUMMARY"];
+    fn as_str(&self) -> &str {
+        MemoryType::as_str(self)
     }
 }
 
@@ -2001,9 +2413,18 @@ impl OrchestrationType {
             OrchestrationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OrchestrationType {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "CUSTOM_ORCHESTRATION"];
+    fn as_str(&self) -> &str {
+        OrchestrationType::as_str(self)
     }
 }
 
@@ -2048,9 +2469,18 @@ impl PromptState {
             PromptState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PromptState {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        PromptState::as_str(self)
     }
 }
 
@@ -2107,9 +2537,25 @@ impl PromptType {
             PromptType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PromptType {
+    const VALUES: &'static [&'static str] = &[
+        "PRE_PROCESSING",
+        "ORCHESTRATION",
+        "POST_PROCESSING",
+        "ROUTING_CLASSIFIER",
+        "MEMORY_SUMMARIZATION",
+        "KNOWLEDGE_BASE_RESPONSE_GENERATION",
+    ];
+    fn as_str(&self) -> &str {
+        PromptType::as_str(self)
     }
 }
 
@@ -2158,9 +2604,18 @@ impl RelayConversationHistory {
             RelayConversationHistory::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RelayConversationHistory {
+    const VALUES: &'static [&'static str] = &["TO_COLLABORATOR", "DISABLED"];
+    fn as_str(&self) -> &str {
+        RelayConversationHistory::as_str(self)
     }
 }
 
@@ -2205,9 +2660,18 @@ impl RequireConfirmation {
             RequireConfirmation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RequireConfirmation {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        RequireConfirmation::as_str(self)
     }
 }
 
@@ -2261,9 +2725,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["string", "number", "integer", "boolean", "array"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,26 +5,52 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::AgentAlias`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-agentalias.html) resource type.
 ///
+/// Specifies an agent alias as a resource in a top-level template. Minimally, you must specify the
+/// following properties:
+///
+/// - AgentAliasName – Specify a name for the alias.
+///
+/// For more information about creating aliases for an agent in Amazon Bedrock , see [Deploy an Amazon
+/// Bedrock agent](https://docs.aws.amazon.com/bedrock/latest/userguide/agents-deploy.html) .
+///
+/// See the *Properties* section below for descriptions of both the required and optional properties.
+///
 /// Build it with [`AgentAlias::builder`]; adding it to a stack returns a [`AgentAliasHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgentAlias {
     /// `AgentAliasName`: required.
     ///
+    /// The name of the alias of the agent.
+    ///
     /// - Pattern: `^([0-9a-zA-Z][_-]?){1,100}$`.
     pub agent_alias_name: Option<Val<String>>,
     /// `AgentId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the agent.
     ///
     /// - Pattern: `^[0-9a-zA-Z]{10}$`.
     pub agent_id: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the alias of the agent.
+    ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `RoutingConfiguration`.
     ///
+    /// Contains details about the routing configuration of the alias.
+    ///
     /// - Items: at most 1.
     pub routing_configuration: Option<Val<Vec<AgentAliasRoutingConfigurationListItem>>>,
     /// `Tags`.
+    ///
+    /// Metadata that you can assign to a resource as key-value pairs. For more information, see the
+    /// following resources:
+    ///
+    /// - [Tag naming limits and
+    ///   requirements](https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions)
+    /// - [Tagging best
+    ///   practices](https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-best-practices)
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -140,26 +166,46 @@ impl Deref for AgentAliasHandle {
 
 impl AgentAliasHandle {
     /// `Fn::GetAtt` `AgentAliasArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the alias of the agent.
     pub fn attr_agent_alias_arn(&self) -> Val<String> {
         self.0.get_att("AgentAliasArn")
     }
     /// `Fn::GetAtt` `AgentAliasHistoryEvents`.
+    ///
+    /// Contains details about the history of the alias.
     pub fn attr_agent_alias_history_events(&self) -> Val<Json> {
         self.0.get_att("AgentAliasHistoryEvents")
     }
     /// `Fn::GetAtt` `AgentAliasId`.
+    ///
+    /// The unique identifier of the alias of the agent.
     pub fn attr_agent_alias_id(&self) -> Val<String> {
         self.0.get_att("AgentAliasId")
     }
     /// `Fn::GetAtt` `AgentAliasStatus`.
+    ///
+    /// The status of the alias of the agent and whether it is ready for use. The following statuses are
+    /// possible:
+    ///
+    /// - CREATING – The agent alias is being created.
+    /// - PREPARED – The agent alias is finished being created or updated and is ready to be invoked.
+    /// - FAILED – The agent alias API operation failed.
+    /// - UPDATING – The agent alias is being updated.
+    /// - DELETING – The agent alias is being deleted.
+    /// - DISSOCIATED - The agent alias has no version associated with it.
     pub fn attr_agent_alias_status(&self) -> Val<String> {
         self.0.get_att("AgentAliasStatus")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time at which the alias of the agent was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The time at which the alias was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -174,9 +220,13 @@ impl AgentAliasHandle {
 }
 
 /// The [`AgentAliasRoutingConfigurationListItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-agentalias-agentaliasroutingconfigurationlistitem.html) property type.
+///
+/// Contains details about the routing configuration of the alias.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgentAliasRoutingConfigurationListItem {
     /// `AgentVersion`: required.
+    ///
+    /// The version of the agent with which the alias is associated.
     ///
     /// - Length: 1 to 5.
     /// - Pattern: `^(DRAFT|[0-9]{0,4}[1-9][0-9]{0,4})$`.

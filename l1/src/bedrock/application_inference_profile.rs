@@ -5,22 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::ApplicationInferenceProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-applicationinferenceprofile.html) resource type.
 ///
+/// Specifies an inference profile as a resource in a top-level template. Use the `ModelSource` field to
+/// specify the inference profile to copy into the resource. For more information about using inference
+/// profiles in Amazon Bedrock , see [Improve resilience with cross-region
+/// inference](https://docs.aws.amazon.com/bedrock/latest/userguide/cross-region-inference.html) .
+///
+/// See the *Properties* section below for descriptions of both the required and optional properties.
+///
 /// Build it with [`ApplicationInferenceProfile::builder`]; adding it to a stack returns a [`ApplicationInferenceProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationInferenceProfile {
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// The description of the inference profile.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^([0-9a-zA-Z:.][ _-]?)+$`.
     pub description: Option<Val<String>>,
     /// `InferenceProfileName`: required. Changing it replaces the resource.
     ///
+    /// The name of the inference profile.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^([0-9a-zA-Z][ _-]?)+$`.
     pub inference_profile_name: Option<Val<String>>,
     /// `ModelSource`. Changing it replaces the resource.
+    ///
+    /// Contains configurations for the inference profile to copy as the resource.
     pub model_source: Option<Val<InferenceProfileModelSource>>,
     /// `Tags`.
+    ///
+    /// A list of tags associated with the inference profile.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -121,34 +136,56 @@ impl Deref for ApplicationInferenceProfileHandle {
 
 impl ApplicationInferenceProfileHandle {
     /// `Fn::GetAtt` `Models`.
+    ///
+    /// A list of information about each model in the inference profile.
     pub fn attr_models(&self) -> Val<Json> {
         self.0.get_att("Models")
     }
     /// `Fn::GetAtt` `InferenceProfileArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the inference profile.
     pub fn attr_inference_profile_arn(&self) -> Val<String> {
         self.0.get_att("InferenceProfileArn")
     }
     /// `Fn::GetAtt` `InferenceProfileId`.
+    ///
+    /// The unique identifier of the inference profile.
     pub fn attr_inference_profile_id(&self) -> Val<String> {
         self.0.get_att("InferenceProfileId")
     }
     /// `Fn::GetAtt` `InferenceProfileIdentifier`.
+    ///
+    /// The ID or Amazon Resource Name (ARN) of the inference profile.
     pub fn attr_inference_profile_identifier(&self) -> Val<String> {
         self.0.get_att("InferenceProfileIdentifier")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the inference profile. `ACTIVE` means that the inference profile is ready to be used.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Type`.
+    ///
+    /// The type of the inference profile. The following types are possible:
+    ///
+    /// - `SYSTEM_DEFINED` – The inference profile is defined by Amazon Bedrock. You can route inference
+    ///   requests across regions with these inference profiles.
+    /// - `APPLICATION` – The inference profile was created by a user. This type of inference profile can
+    ///   track metrics and costs when invoking the model in it. The inference profile may route requests to
+    ///   one or multiple regions.
     pub fn attr_type_(&self) -> Val<String> {
         self.0.get_att("Type")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time at which the inference profile was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The time at which the inference profile was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -163,9 +200,15 @@ impl ApplicationInferenceProfileHandle {
 }
 
 /// The [`InferenceProfileModelSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-applicationinferenceprofile-inferenceprofilemodelsource.html) property type.
+///
+/// Contains information about the model or system-defined inference profile that is the source for an
+/// inference profile..
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceProfileModelSource {
     /// `CopyFrom`.
+    ///
+    /// The ARN of the model or system-defined inference profile that is the source for the inference
+    /// profile.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws(|-us-gov|-cn|-iso|-iso-b):bedrock:(|[0-9a-z-]{0,20}):(|[0-9]{12}):(inference-profile|foundation-model)/[a-zA-Z0-9-:.]+$`.

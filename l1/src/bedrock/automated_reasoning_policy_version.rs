@@ -5,20 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::AutomatedReasoningPolicyVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-automatedreasoningpolicyversion.html) resource type.
 ///
+/// Creates a new version of an existing Automated Reasoning policy. This allows you to iterate on your
+/// policy rules while maintaining previous versions for rollback or comparison purposes.
+///
 /// Build it with [`AutomatedReasoningPolicyVersion::builder`]; adding it to a stack returns a [`AutomatedReasoningPolicyVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutomatedReasoningPolicyVersion {
     /// `LastUpdatedDefinitionHash`. Changing it replaces the resource.
+    ///
+    /// The hash of the policy definition that was last updated.
     ///
     /// - Length: 128 to 128.
     /// - Pattern: `^[0-9a-z]{128}$`.
     pub last_updated_definition_hash: Option<Val<String>>,
     /// `PolicyArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the policy.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:automated-reasoning-policy\/[a-z0-9]{12}$`.
     pub policy_arn: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags associated with the Automated Reasoning policy version.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -118,30 +127,44 @@ impl Deref for AutomatedReasoningPolicyVersionHandle {
 
 impl AutomatedReasoningPolicyVersionHandle {
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The version number of the policy version.
     pub fn attr_version(&self) -> Val<String> {
         self.0.get_att("Version")
     }
     /// `Fn::GetAtt` `Name`.
+    ///
+    /// The name of the policy version.
     pub fn attr_name(&self) -> Val<String> {
         self.0.get_att("Name")
     }
     /// `Fn::GetAtt` `Description`.
+    ///
+    /// The description of the policy version.
     pub fn attr_description(&self) -> Val<String> {
         self.0.get_att("Description")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the policy version was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the policy version was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `PolicyId`.
+    ///
+    /// The unique identifier of the policy.
     pub fn attr_policy_id(&self) -> Val<String> {
         self.0.get_att("PolicyId")
     }
     /// `Fn::GetAtt` `DefinitionHash`.
+    ///
+    /// A hash of the policy definition used to identify the version.
     pub fn attr_definition_hash(&self) -> Val<String> {
         self.0.get_att("DefinitionHash")
     }

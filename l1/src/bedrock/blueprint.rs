@@ -5,27 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::Blueprint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-blueprint.html) resource type.
 ///
+/// Details about a data automation blueprint.
+///
 /// Build it with [`Blueprint::builder`]; adding it to a stack returns a [`BlueprintHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Blueprint {
     /// `BlueprintName`: required. Changing it replaces the resource.
     ///
+    /// The blueprint's name.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]+$`.
     pub blueprint_name: Option<Val<String>>,
     /// `KmsEncryptionContext`.
+    ///
+    /// Name-value pairs to include as an encryption context.
     pub kms_encryption_context: Option<Val<BTreeMap<String, String>>>,
     /// `KmsKeyId`.
+    ///
+    /// The AWS  key to use for encryption.
     ///
     /// - Length: 1 to 2048.
     pub kms_key_id: Option<Val<String>>,
     /// `Schema`: required.
+    ///
+    /// The blueprint's schema.
     pub schema: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// List of Tags
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The blueprint's type.
     pub type_: Option<Val<Type>>,
 }
 
@@ -148,18 +162,26 @@ impl Deref for BlueprintHandle {
 
 impl BlueprintHandle {
     /// `Fn::GetAtt` `BlueprintArn`.
+    ///
+    /// The blueprint's ARN.
     pub fn attr_blueprint_arn(&self) -> Val<String> {
         self.0.get_att("BlueprintArn")
     }
     /// `Fn::GetAtt` `BlueprintStage`.
+    ///
+    /// The blueprint's stage.
     pub fn attr_blueprint_stage(&self) -> Val<String> {
         self.0.get_att("BlueprintStage")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// When the blueprint was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// When the blueprint was last updated.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
@@ -272,9 +294,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["DOCUMENT", "IMAGE", "AUDIO", "VIDEO"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,21 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::DataAutomationLibrary`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-dataautomationlibrary.html) resource type.
 ///
+/// Resource Type definition for AWS::Bedrock::DataAutomationLibrary
+///
 /// Build it with [`DataAutomationLibrary::builder`]; adding it to a stack returns a [`DataAutomationLibraryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataAutomationLibrary {
     /// `EncryptionConfiguration`. Changing it replaces the resource.
+    ///
+    /// KMS Encryption Configuration
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
     /// `LibraryDescription`.
+    ///
+    /// Description of the DataAutomationLibrary
     ///
     /// - Length: 0 to 300.
     pub library_description: Option<Val<String>>,
     /// `LibraryName`: required. Changing it replaces the resource.
     ///
+    /// Name of the DataAutomationLibrary
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]+$`.
     pub library_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// List of tags
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -116,18 +126,26 @@ impl Deref for DataAutomationLibraryHandle {
 
 impl DataAutomationLibraryHandle {
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// Time Stamp
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `EntityTypes`.
+    ///
+    /// List of info for each entity type in the DataAutomationLibrary
     pub fn attr_entity_types(&self) -> Val<Json> {
         self.0.get_att("EntityTypes")
     }
     /// `Fn::GetAtt` `LibraryArn`.
+    ///
+    /// ARN generated at the server side when a DataAutomationLibrary is created
     pub fn attr_library_arn(&self) -> Val<String> {
         self.0.get_att("LibraryArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Status of DataAutomationLibrary
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -142,11 +160,17 @@ impl DataAutomationLibraryHandle {
 }
 
 /// The [`EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationlibrary-encryptionconfiguration.html) property type.
+///
+/// KMS Encryption Configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfiguration {
     /// `KmsEncryptionContext`.
+    ///
+    /// KMS Encryption Context
     pub kms_encryption_context: Option<Val<BTreeMap<String, String>>>,
     /// `KmsKeyId`: required.
+    ///
+    /// KMS Key Identifier
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]+$`.

@@ -5,31 +5,51 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::DataAutomationProject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-dataautomationproject.html) resource type.
 ///
+/// A data automation project.
+///
 /// Build it with [`DataAutomationProject::builder`]; adding it to a stack returns a [`DataAutomationProjectHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataAutomationProject {
     /// `CustomOutputConfiguration`.
+    ///
+    /// Blueprints to apply to objects processed by the project.
     pub custom_output_configuration: Option<Val<CustomOutputConfiguration>>,
     /// `KmsEncryptionContext`.
+    ///
+    /// The AWS  encryption context to use for encryption.
     pub kms_encryption_context: Option<Val<BTreeMap<String, String>>>,
     /// `KmsKeyId`.
+    ///
+    /// The AWS  key to use for encryption.
     ///
     /// - Length: 1 to 2048.
     pub kms_key_id: Option<Val<String>>,
     /// `OverrideConfiguration`.
+    ///
+    /// Additional settings for the project.
     pub override_configuration: Option<Val<OverrideConfiguration>>,
     /// `ProjectDescription`.
+    ///
+    /// The project's description.
     pub project_description: Option<Val<String>>,
     /// `ProjectName`: required. Changing it replaces the resource.
+    ///
+    /// The project's name.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]+$`.
     pub project_name: Option<Val<String>>,
     /// `ProjectType`. Changing it replaces the resource.
+    ///
+    /// Type of the DataAutomationProject - Sync or Async
     pub project_type: Option<Val<ProjectType>>,
     /// `StandardOutputConfiguration`.
+    ///
+    /// The project's standard output configuration.
     pub standard_output_configuration: Option<Val<StandardOutputConfiguration>>,
     /// `Tags`.
+    ///
+    /// List of Tags
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -161,22 +181,32 @@ impl Deref for DataAutomationProjectHandle {
 
 impl DataAutomationProjectHandle {
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// When the project was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// When the project was last updated.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
     /// `Fn::GetAtt` `ProjectArn`.
+    ///
+    /// The project's ARN.
     pub fn attr_project_arn(&self) -> Val<String> {
         self.0.get_att("ProjectArn")
     }
     /// `Fn::GetAtt` `ProjectStage`.
+    ///
+    /// The project's stage.
     pub fn attr_project_stage(&self) -> Val<String> {
         self.0.get_att("ProjectStage")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The project's status.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -191,13 +221,22 @@ impl DataAutomationProjectHandle {
 }
 
 /// The [`AudioExtractionCategory`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-audioextractioncategory.html) property type.
+///
+/// Settings for generating data from audio.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioExtractionCategory {
     /// `State`: required.
+    ///
+    /// Whether generating categorical data from audio is enabled.
     pub state: Option<Val<State>>,
     /// `TypeConfiguration`.
+    ///
+    /// This element contains information about extractions from different types. Used to enable speaker and
+    /// channel labeling for transcripts.
     pub type_configuration: Option<Val<AudioExtractionCategoryTypeConfiguration>>,
     /// `Types`.
+    ///
+    /// The types of data to generate.
     pub types: Option<Val<Vec<AudioExtractionCategoryType>>>,
 }
 
@@ -269,9 +308,15 @@ impl ToValue for AudioExtractionCategory {
 impl Literal for AudioExtractionCategory {}
 
 /// The [`AudioExtractionCategoryTypeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-audioextractioncategorytypeconfiguration.html) property type.
+///
+/// Allows configuration of extractions for different types of data, such as transcript and content
+/// moderation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioExtractionCategoryTypeConfiguration {
     /// `Transcript`.
+    ///
+    /// This element allows you to configure different extractions for your transcript data, such as speaker
+    /// and channel labeling.
     pub transcript: Option<Val<TranscriptConfiguration>>,
 }
 
@@ -319,13 +364,27 @@ impl ToValue for AudioExtractionCategoryTypeConfiguration {
 impl Literal for AudioExtractionCategoryTypeConfiguration {}
 
 /// The [`AudioLanguageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-audiolanguageconfiguration.html) property type.
+///
+/// This allows you to set the input and output language of your audio. The input language can be set to
+/// any of the languages supported by Bedrock Data Automation. The output can either be set to english
+/// or whatever the dominant language is of the audio, determined by the language spoken for the most
+/// seconds.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioLanguageConfiguration {
     /// `GenerativeOutputLanguage`.
+    ///
+    /// The output language of your processing results. This can either be set to `EN` (English) or
+    /// `DEFAULT` which will output the results in the dominant language of the audio. The dominant language
+    /// is determined as the language in the audio, spoken the longest in the input audio.
     pub generative_output_language: Option<Val<AudioGenerativeOutputLanguage>>,
     /// `IdentifyMultipleLanguages`.
+    ///
+    /// The toggle determining if you want to detect multiple languages from your audio.
     pub identify_multiple_languages: Option<Val<bool>>,
     /// `InputLanguages`.
+    ///
+    /// The input language of your audio. This can be set to any of the currently supported languages via
+    /// the language codes.
     pub input_languages: Option<Val<Vec<Language>>>,
 }
 
@@ -390,13 +449,21 @@ impl ToValue for AudioLanguageConfiguration {
 impl Literal for AudioLanguageConfiguration {}
 
 /// The [`AudioOverrideConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-audiooverrideconfiguration.html) property type.
+///
+/// Sets whether your project will process audio or not.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioOverrideConfiguration {
     /// `LanguageConfiguration`.
+    ///
+    /// The output and input language configuration for your audio.
     pub language_configuration: Option<Val<AudioLanguageConfiguration>>,
     /// `ModalityProcessing`.
+    ///
+    /// Sets modality processing for audio files. All modalities are enabled by default.
     pub modality_processing: Option<Val<ModalityProcessingConfiguration>>,
     /// `SensitiveDataConfiguration`.
+    ///
+    /// Configuration for sensitive data detection and redaction for audio files.
     pub sensitive_data_configuration: Option<Val<SensitiveDataConfiguration>>,
 }
 
@@ -456,9 +523,13 @@ impl ToValue for AudioOverrideConfiguration {
 impl Literal for AudioOverrideConfiguration {}
 
 /// The [`AudioStandardExtraction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-audiostandardextraction.html) property type.
+///
+/// Settings for generating data from audio.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioStandardExtraction {
     /// `Category`: required.
+    ///
+    /// Settings for generating data from audio.
     pub category: Option<Val<AudioExtractionCategory>>,
 }
 
@@ -513,11 +584,17 @@ impl ToValue for AudioStandardExtraction {
 impl Literal for AudioStandardExtraction {}
 
 /// The [`AudioStandardGenerativeField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-audiostandardgenerativefield.html) property type.
+///
+/// Settings for generating descriptions of audio.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioStandardGenerativeField {
     /// `State`: required.
+    ///
+    /// Whether generating descriptions is enabled for audio.
     pub state: Option<Val<State>>,
     /// `Types`.
+    ///
+    /// The types of description to generate.
     pub types: Option<Val<Vec<AudioStandardGenerativeFieldType>>>,
 }
 
@@ -583,11 +660,17 @@ impl ToValue for AudioStandardGenerativeField {
 impl Literal for AudioStandardGenerativeField {}
 
 /// The [`AudioStandardOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-audiostandardoutputconfiguration.html) property type.
+///
+/// Output settings for processing audio.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioStandardOutputConfiguration {
     /// `Extraction`.
+    ///
+    /// Settings for populating data fields that describe the audio.
     pub extraction: Option<Val<AudioStandardExtraction>>,
     /// `GenerativeField`.
+    ///
+    /// Whether to generate descriptions of the data.
     pub generative_field: Option<Val<AudioStandardGenerativeField>>,
 }
 
@@ -641,16 +724,24 @@ impl ToValue for AudioStandardOutputConfiguration {
 impl Literal for AudioStandardOutputConfiguration {}
 
 /// The [`BlueprintItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-blueprintitem.html) property type.
+///
+/// An abbreviated summary of a blueprint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlueprintItem {
     /// `BlueprintArn`: required.
+    ///
+    /// The blueprint's ARN.
     ///
     /// - Length: at most 128.
     /// - Pattern: `^arn:aws(|-cn|-us-gov|-iso|-iso-[a-z]):bedrock:[a-zA-Z0-9-]*:(aws|[0-9]{12}):blueprint/(bedrock-data-automation-public-[a-zA-Z0-9-_]{1,30}|[a-zA-Z0-9-]{12,36})$`.
     pub blueprint_arn: Option<Val<String>>,
     /// `BlueprintStage`.
+    ///
+    /// The blueprint's stage.
     pub blueprint_stage: Option<Val<BlueprintStage>>,
     /// `BlueprintVersion`.
+    ///
+    /// The blueprint's version.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[0-9]*$`.
@@ -725,9 +816,15 @@ impl ToValue for BlueprintItem {
 impl Literal for BlueprintItem {}
 
 /// The [`ChannelLabelingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-channellabelingconfiguration.html) property type.
+///
+/// Enables or disables channel labeling. Channel labeling, when enabled will assign a number to each
+/// audio channel, and indicate which channel is being used in each portion of the transcript. This
+/// appears in the response as "ch_0" for the first channel, and "ch_1" for the second.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChannelLabelingConfiguration {
     /// `State`: required.
+    ///
+    /// State of channel labeling, either enabled or disabled.
     pub state: Option<Val<State>>,
 }
 
@@ -782,9 +879,13 @@ impl ToValue for ChannelLabelingConfiguration {
 impl Literal for ChannelLabelingConfiguration {}
 
 /// The [`CustomOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-customoutputconfiguration.html) property type.
+///
+/// Blueprints to apply to objects processed by the project.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomOutputConfiguration {
     /// `Blueprints`.
+    ///
+    /// A list of blueprints.
     pub blueprints: Option<Val<Vec<BlueprintItem>>>,
 }
 
@@ -837,9 +938,13 @@ impl ToValue for CustomOutputConfiguration {
 impl Literal for CustomOutputConfiguration {}
 
 /// The [`DocumentBoundingBox`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-documentboundingbox.html) property type.
+///
+/// Bounding box settings for documents.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentBoundingBox {
     /// `State`: required.
+    ///
+    /// Whether bounding boxes are enabled for documents.
     pub state: Option<Val<State>>,
 }
 
@@ -894,9 +999,13 @@ impl ToValue for DocumentBoundingBox {
 impl Literal for DocumentBoundingBox {}
 
 /// The [`DocumentExtractionGranularity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-documentextractiongranularity.html) property type.
+///
+/// Granularity settings for documents.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentExtractionGranularity {
     /// `Types`.
+    ///
+    /// Granularity settings for documents.
     pub types: Option<Val<Vec<DocumentExtractionGranularityType>>>,
 }
 
@@ -949,9 +1058,13 @@ impl ToValue for DocumentExtractionGranularity {
 impl Literal for DocumentExtractionGranularity {}
 
 /// The [`DocumentOutputAdditionalFileFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-documentoutputadditionalfileformat.html) property type.
+///
+/// Output settings for additional file formats.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentOutputAdditionalFileFormat {
     /// `State`: required.
+    ///
+    /// Whether additional file formats are enabled for a project.
     pub state: Option<Val<State>>,
 }
 
@@ -1006,11 +1119,17 @@ impl ToValue for DocumentOutputAdditionalFileFormat {
 impl Literal for DocumentOutputAdditionalFileFormat {}
 
 /// The [`DocumentOutputFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-documentoutputformat.html) property type.
+///
+/// A document output format.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentOutputFormat {
     /// `AdditionalFileFormat`: required.
+    ///
+    /// Output settings for additional file formats.
     pub additional_file_format: Option<Val<DocumentOutputAdditionalFileFormat>>,
     /// `TextFormat`: required.
+    ///
+    /// An output text format.
     pub text_format: Option<Val<DocumentOutputTextFormat>>,
 }
 
@@ -1083,9 +1202,13 @@ impl ToValue for DocumentOutputFormat {
 impl Literal for DocumentOutputFormat {}
 
 /// The [`DocumentOutputTextFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-documentoutputtextformat.html) property type.
+///
+/// An output text format.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentOutputTextFormat {
     /// `Types`.
+    ///
+    /// The types of output text to generate.
     pub types: Option<Val<Vec<DocumentOutputTextFormatType>>>,
 }
 
@@ -1138,13 +1261,21 @@ impl ToValue for DocumentOutputTextFormat {
 impl Literal for DocumentOutputTextFormat {}
 
 /// The [`DocumentOverrideConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-documentoverrideconfiguration.html) property type.
+///
+/// Additional settings for a project.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentOverrideConfiguration {
     /// `ModalityProcessing`.
+    ///
+    /// Sets modality processing for document files. All modalities are enabled by default.
     pub modality_processing: Option<Val<ModalityProcessingConfiguration>>,
     /// `SensitiveDataConfiguration`.
+    ///
+    /// Configuration for sensitive data detection and redaction for document files.
     pub sensitive_data_configuration: Option<Val<SensitiveDataConfiguration>>,
     /// `Splitter`.
+    ///
+    /// Whether document splitter is enabled for a project.
     pub splitter: Option<Val<SplitterConfiguration>>,
 }
 
@@ -1204,11 +1335,17 @@ impl ToValue for DocumentOverrideConfiguration {
 impl Literal for DocumentOverrideConfiguration {}
 
 /// The [`DocumentStandardExtraction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-documentstandardextraction.html) property type.
+///
+/// Settings for generating data from documents.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentStandardExtraction {
     /// `BoundingBox`: required.
+    ///
+    /// Whether to generate bounding boxes.
     pub bounding_box: Option<Val<DocumentBoundingBox>>,
     /// `Granularity`: required.
+    ///
+    /// Which granularities to generate data for.
     pub granularity: Option<Val<DocumentExtractionGranularity>>,
 }
 
@@ -1279,9 +1416,13 @@ impl ToValue for DocumentStandardExtraction {
 impl Literal for DocumentStandardExtraction {}
 
 /// The [`DocumentStandardGenerativeField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-documentstandardgenerativefield.html) property type.
+///
+/// Settings for generating descriptions of documents.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentStandardGenerativeField {
     /// `State`: required.
+    ///
+    /// Whether generating descriptions is enabled for documents.
     pub state: Option<Val<State>>,
 }
 
@@ -1336,13 +1477,21 @@ impl ToValue for DocumentStandardGenerativeField {
 impl Literal for DocumentStandardGenerativeField {}
 
 /// The [`DocumentStandardOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-documentstandardoutputconfiguration.html) property type.
+///
+/// Output settings for processing documents.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentStandardOutputConfiguration {
     /// `Extraction`.
+    ///
+    /// Settings for populating data fields that describe the document.
     pub extraction: Option<Val<DocumentStandardExtraction>>,
     /// `GenerativeField`.
+    ///
+    /// Whether to generate descriptions.
     pub generative_field: Option<Val<DocumentStandardGenerativeField>>,
     /// `OutputFormat`.
+    ///
+    /// The output format to generate.
     pub output_format: Option<Val<DocumentOutputFormat>>,
 }
 
@@ -1402,9 +1551,13 @@ impl ToValue for DocumentStandardOutputConfiguration {
 impl Literal for DocumentStandardOutputConfiguration {}
 
 /// The [`ImageBoundingBox`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-imageboundingbox.html) property type.
+///
+/// Bounding box settings for a project.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageBoundingBox {
     /// `State`: required.
+    ///
+    /// Bounding box settings for a project.
     pub state: Option<Val<State>>,
 }
 
@@ -1455,11 +1608,17 @@ impl ToValue for ImageBoundingBox {
 impl Literal for ImageBoundingBox {}
 
 /// The [`ImageExtractionCategory`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-imageextractioncategory.html) property type.
+///
+/// Settings for generating categorical data from images.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageExtractionCategory {
     /// `State`: required.
+    ///
+    /// Whether generating categorical data from images is enabled.
     pub state: Option<Val<State>>,
     /// `Types`.
+    ///
+    /// The types of data to generate.
     pub types: Option<Val<Vec<ImageExtractionCategoryType>>>,
 }
 
@@ -1525,11 +1684,17 @@ impl ToValue for ImageExtractionCategory {
 impl Literal for ImageExtractionCategory {}
 
 /// The [`ImageOverrideConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-imageoverrideconfiguration.html) property type.
+///
+/// Sets whether your project will process images or not.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageOverrideConfiguration {
     /// `ModalityProcessing`.
+    ///
+    /// Sets modality processing for image files. All modalities are enabled by default.
     pub modality_processing: Option<Val<ModalityProcessingConfiguration>>,
     /// `SensitiveDataConfiguration`.
+    ///
+    /// Configuration for sensitive data detection and redaction for image files.
     pub sensitive_data_configuration: Option<Val<SensitiveDataConfiguration>>,
 }
 
@@ -1583,11 +1748,17 @@ impl ToValue for ImageOverrideConfiguration {
 impl Literal for ImageOverrideConfiguration {}
 
 /// The [`ImageStandardExtraction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-imagestandardextraction.html) property type.
+///
+/// Settings for generating data from images.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageStandardExtraction {
     /// `BoundingBox`: required.
+    ///
+    /// Settings for generating bounding boxes.
     pub bounding_box: Option<Val<ImageBoundingBox>>,
     /// `Category`: required.
+    ///
+    /// Settings for generating categorical data.
     pub category: Option<Val<ImageExtractionCategory>>,
 }
 
@@ -1658,11 +1829,17 @@ impl ToValue for ImageStandardExtraction {
 impl Literal for ImageStandardExtraction {}
 
 /// The [`ImageStandardGenerativeField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-imagestandardgenerativefield.html) property type.
+///
+/// Settings for generating descriptions of images.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageStandardGenerativeField {
     /// `State`: required.
+    ///
+    /// Whether generating descriptions is enabled for images.
     pub state: Option<Val<State>>,
     /// `Types`.
+    ///
+    /// Settings for generating descriptions of images.
     pub types: Option<Val<Vec<ImageStandardGenerativeFieldType>>>,
 }
 
@@ -1728,11 +1905,17 @@ impl ToValue for ImageStandardGenerativeField {
 impl Literal for ImageStandardGenerativeField {}
 
 /// The [`ImageStandardOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-imagestandardoutputconfiguration.html) property type.
+///
+/// Output settings for processing images.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageStandardOutputConfiguration {
     /// `Extraction`.
+    ///
+    /// Settings for populating data fields that describe the image.
     pub extraction: Option<Val<ImageStandardExtraction>>,
     /// `GenerativeField`.
+    ///
+    /// Whether to generate descriptions of the data.
     pub generative_field: Option<Val<ImageStandardGenerativeField>>,
 }
 
@@ -1786,9 +1969,14 @@ impl ToValue for ImageStandardOutputConfiguration {
 impl Literal for ImageStandardOutputConfiguration {}
 
 /// The [`ModalityProcessingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-modalityprocessingconfiguration.html) property type.
+///
+/// This element is used to determine if the modality it is associated with is enabled or disabled. All
+/// modalities are enabled by default.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModalityProcessingConfiguration {
     /// `State`.
+    ///
+    /// Stores the state of the modality for your project, set to either enabled or disabled
     pub state: Option<Val<State>>,
 }
 
@@ -1836,15 +2024,26 @@ impl ToValue for ModalityProcessingConfiguration {
 impl Literal for ModalityProcessingConfiguration {}
 
 /// The [`ModalityRoutingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-modalityroutingconfiguration.html) property type.
+///
+/// This element allows you to set up where JPEG, PNG, MOV, and MP4 files get routed to for processing.
+/// JPEG routing applies to both "JPEG" and "JPG" file extensions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModalityRoutingConfiguration {
     /// `jpeg`.
+    ///
+    /// Sets whether JPEG files are routed to document or image processing.
     pub jpeg: Option<Val<DesiredModality>>,
     /// `mov`.
+    ///
+    /// Sets whether MOV files are routed to audio or video processing.
     pub mov: Option<Val<DesiredModality>>,
     /// `mp4`.
+    ///
+    /// Sets whether MP4 files are routed to audio or video processing.
     pub mp4: Option<Val<DesiredModality>>,
     /// `png`.
+    ///
+    /// Sets whether PNG files are routed to document or image processing.
     pub png: Option<Val<DesiredModality>>,
 }
 
@@ -1910,17 +2109,29 @@ impl ToValue for ModalityRoutingConfiguration {
 impl Literal for ModalityRoutingConfiguration {}
 
 /// The [`OverrideConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-overrideconfiguration.html) property type.
+///
+/// Additional settings for a project.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OverrideConfiguration {
     /// `Audio`.
+    ///
+    /// This element declares whether your project will process audio files.
     pub audio: Option<Val<AudioOverrideConfiguration>>,
     /// `Document`.
+    ///
+    /// Additional settings for a project.
     pub document: Option<Val<DocumentOverrideConfiguration>>,
     /// `Image`.
+    ///
+    /// This element declares whether your project will process image files.
     pub image: Option<Val<ImageOverrideConfiguration>>,
     /// `ModalityRouting`.
+    ///
+    /// Lets you set which modalities certain file types are processed as.
     pub modality_routing: Option<Val<ModalityRoutingConfiguration>>,
     /// `Video`.
+    ///
+    /// This element declares whether your project will process video files.
     pub video: Option<Val<VideoOverrideConfiguration>>,
 }
 
@@ -1992,11 +2203,25 @@ impl ToValue for OverrideConfiguration {
 impl Literal for OverrideConfiguration {}
 
 /// The [`PIIEntitiesConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-piientitiesconfiguration.html) property type.
+///
+/// Configuration for detecting and redacting Personally Identifiable Information (PII) entities.
+/// Specify which PII entity types to detect and the redaction mask mode. If not provided, defaults to
+/// ALL entity types with ENTITY_TYPE redaction mask mode.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PiiEntitiesConfiguration {
     /// `PiiEntityTypes`.
+    ///
+    /// List of PII entity types to detect/redact in the output. Choose from specific entity types (such as
+    /// ADDRESS, NAME, EMAIL, PHONE, US_SOCIAL_SECURITY_NUMBER) or specify ALL to detect all supported PII
+    /// types. If not specified, defaults to ALL.
     pub pii_entity_types: Option<Val<Vec<PiiEntityTypes>>>,
     /// `RedactionMaskMode`.
+    ///
+    /// Defines how detected PII entities are masked in redacted output files. Set to PII to replace all
+    /// detected entities with a generic \[PII\] marker regardless of entity type. Set to ENTITY_TYPE to
+    /// replace each detected entity with its specific type marker (for example, \[NAME\], \[EMAIL\],
+    /// \[ADDRESS\]). This setting only applies when detectionMode is set to DETECTION_AND_REDACTION. If not
+    /// specified, defaults to ENTITY_TYPE.
     pub redaction_mask_mode: Option<Val<PiiRedactionMaskMode>>,
 }
 
@@ -2055,13 +2280,36 @@ impl ToValue for PiiEntitiesConfiguration {
 impl Literal for PiiEntitiesConfiguration {}
 
 /// The [`SensitiveDataConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-sensitivedataconfiguration.html) property type.
+///
+/// Configuration for detecting and redacting sensitive data in content. Use this to control whether
+/// sensitive data is detected only or both detected and redacted, specify the scope of detection
+/// (standard output, custom output, or both), and configure specific PII entity types to detect along
+/// with how they should be masked when redacted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SensitiveDataConfiguration {
     /// `DetectionMode`.
+    ///
+    /// Specifies the mode for handling sensitive data detection. Set to DETECTION to only identify
+    /// sensitive data without modifying content - this produces one output file per detection scope
+    /// containing detection information with original unredacted content. Set to DETECTION_AND_REDACTION to
+    /// both identify and mask sensitive data - this produces two output files per detection scope: one
+    /// unredacted file with detection information and one redacted file with masking applied to sensitive
+    /// content. For example, if detectionScope includes both STANDARD and CUSTOM with
+    /// DETECTION_AND_REDACTION mode, four output files will be generated (two for standard output and two
+    /// for custom output).
     pub detection_mode: Option<Val<SensitiveDataDetectionMode>>,
     /// `DetectionScope`.
+    ///
+    /// Defines which BDA output types to apply sensitive data detection to. Specify STANDARD to detect
+    /// sensitive data in standard output, CUSTOM to detect in custom output (blueprint-based extraction),
+    /// or both to apply detection to both output types. If not specified, defaults to both STANDARD and
+    /// CUSTOM. The number of output files generated depends on both the detection mode and the scopes
+    /// selected - each scope specified will produce its own set of output files according to the detection
+    /// mode configured.
     pub detection_scope: Option<Val<Vec<SensitiveDataDetectionScope>>>,
     /// `PiiEntitiesConfiguration`.
+    ///
+    /// Configuration for detecting and redacting Personally Identifiable Information (PII) entities.
     pub pii_entities_configuration: Option<Val<PiiEntitiesConfiguration>>,
 }
 
@@ -2126,9 +2374,16 @@ impl ToValue for SensitiveDataConfiguration {
 impl Literal for SensitiveDataConfiguration {}
 
 /// The [`SpeakerLabelingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-speakerlabelingconfiguration.html) property type.
+///
+/// Enables or disables speaker labeling. Speaker labeling, when enabled will assign a number to each
+/// speaker, and indicate which speaker is talking in each portion of the transcript. This appears in
+/// the response as "spk_0" for the first speaker, "spk_1" for the second, and so on for up to 30
+/// speakers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpeakerLabelingConfiguration {
     /// `State`: required.
+    ///
+    /// State of speaker labeling, either enabled or disabled.
     pub state: Option<Val<State>>,
 }
 
@@ -2183,9 +2438,14 @@ impl ToValue for SpeakerLabelingConfiguration {
 impl Literal for SpeakerLabelingConfiguration {}
 
 /// The [`SplitterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-splitterconfiguration.html) property type.
+///
+/// Document splitter settings. If a document is too large to be processed in one pass, the document
+/// splitter splits it into smaller documents.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SplitterConfiguration {
     /// `State`.
+    ///
+    /// Whether document splitter is enabled for a project.
     pub state: Option<Val<State>>,
 }
 
@@ -2233,15 +2493,25 @@ impl ToValue for SplitterConfiguration {
 impl Literal for SplitterConfiguration {}
 
 /// The [`StandardOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-standardoutputconfiguration.html) property type.
+///
+/// The project's standard output configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StandardOutputConfiguration {
     /// `Audio`.
+    ///
+    /// Settings for processing audio.
     pub audio: Option<Val<AudioStandardOutputConfiguration>>,
     /// `Document`.
+    ///
+    /// Settings for processing documents.
     pub document: Option<Val<DocumentStandardOutputConfiguration>>,
     /// `Image`.
+    ///
+    /// Settings for processing images.
     pub image: Option<Val<ImageStandardOutputConfiguration>>,
     /// `Video`.
+    ///
+    /// Settings for processing video.
     pub video: Option<Val<VideoStandardOutputConfiguration>>,
 }
 
@@ -2377,11 +2647,20 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TranscriptConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-transcriptconfiguration.html) property type.
+///
+/// Configuration for transcript options. This option allows you to enable speaker labeling and channel
+/// labeling.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TranscriptConfiguration {
     /// `ChannelLabeling`.
+    ///
+    /// Enables channel labeling. Each audio channel will be labeled with a number, and the transcript will
+    /// indicate which channel is being used.
     pub channel_labeling: Option<Val<ChannelLabelingConfiguration>>,
     /// `SpeakerLabeling`.
+    ///
+    /// Enables speaker labeling. Each speaker within a transcript will recieve a number, and the transcript
+    /// will note which speaker is talking.
     pub speaker_labeling: Option<Val<SpeakerLabelingConfiguration>>,
 }
 
@@ -2435,9 +2714,13 @@ impl ToValue for TranscriptConfiguration {
 impl Literal for TranscriptConfiguration {}
 
 /// The [`VideoBoundingBox`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-videoboundingbox.html) property type.
+///
+/// Bounding box settings for video.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoBoundingBox {
     /// `State`: required.
+    ///
+    /// Whether bounding boxes are enabled for video.
     pub state: Option<Val<State>>,
 }
 
@@ -2488,11 +2771,17 @@ impl ToValue for VideoBoundingBox {
 impl Literal for VideoBoundingBox {}
 
 /// The [`VideoExtractionCategory`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-videoextractioncategory.html) property type.
+///
+/// Settings for generating categorical data from video.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoExtractionCategory {
     /// `State`: required.
+    ///
+    /// Whether generating categorical data from video is enabled.
     pub state: Option<Val<State>>,
     /// `Types`.
+    ///
+    /// The types of data to generate.
     pub types: Option<Val<Vec<VideoExtractionCategoryType>>>,
 }
 
@@ -2558,11 +2847,17 @@ impl ToValue for VideoExtractionCategory {
 impl Literal for VideoExtractionCategory {}
 
 /// The [`VideoOverrideConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-videooverrideconfiguration.html) property type.
+///
+/// Sets whether your project will process videos or not.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoOverrideConfiguration {
     /// `ModalityProcessing`.
+    ///
+    /// Sets modality processing for video files. All modalities are enabled by default.
     pub modality_processing: Option<Val<ModalityProcessingConfiguration>>,
     /// `SensitiveDataConfiguration`.
+    ///
+    /// Configuration for sensitive data detection and redaction for video files.
     pub sensitive_data_configuration: Option<Val<SensitiveDataConfiguration>>,
 }
 
@@ -2616,11 +2911,17 @@ impl ToValue for VideoOverrideConfiguration {
 impl Literal for VideoOverrideConfiguration {}
 
 /// The [`VideoStandardExtraction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-videostandardextraction.html) property type.
+///
+/// Settings for generating data from video.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoStandardExtraction {
     /// `BoundingBox`: required.
+    ///
+    /// Settings for generating bounding boxes.
     pub bounding_box: Option<Val<VideoBoundingBox>>,
     /// `Category`: required.
+    ///
+    /// Settings for generating categorical data.
     pub category: Option<Val<VideoExtractionCategory>>,
 }
 
@@ -2691,11 +2992,17 @@ impl ToValue for VideoStandardExtraction {
 impl Literal for VideoStandardExtraction {}
 
 /// The [`VideoStandardGenerativeField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-videostandardgenerativefield.html) property type.
+///
+/// Settings for generating descriptions of video.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoStandardGenerativeField {
     /// `State`: required.
+    ///
+    /// Whether generating descriptions is enabled for video.
     pub state: Option<Val<State>>,
     /// `Types`.
+    ///
+    /// The types of description to generate.
     pub types: Option<Val<Vec<VideoStandardGenerativeFieldType>>>,
 }
 
@@ -2761,11 +3068,17 @@ impl ToValue for VideoStandardGenerativeField {
 impl Literal for VideoStandardGenerativeField {}
 
 /// The [`VideoStandardOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-dataautomationproject-videostandardoutputconfiguration.html) property type.
+///
+/// Output settings for processing video.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoStandardOutputConfiguration {
     /// `Extraction`.
+    ///
+    /// Settings for populating data fields that describe the video.
     pub extraction: Option<Val<VideoStandardExtraction>>,
     /// `GenerativeField`.
+    ///
+    /// Whether to generate descriptions of the video.
     pub generative_field: Option<Val<VideoStandardGenerativeField>>,
 }
 
@@ -2844,9 +3157,18 @@ impl AudioExtractionCategoryType {
             AudioExtractionCategoryType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AudioExtractionCategoryType {
+    const VALUES: &'static [&'static str] = &["AUDIO_CONTENT_MODERATION", "TRANSCRIPT", "TOPIC_CONTENT_MODERATION"];
+    fn as_str(&self) -> &str {
+        AudioExtractionCategoryType::as_str(self)
     }
 }
 
@@ -2892,9 +3214,18 @@ impl AudioGenerativeOutputLanguage {
             AudioGenerativeOutputLanguage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AudioGenerativeOutputLanguage {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "EN"];
+    fn as_str(&self) -> &str {
+        AudioGenerativeOutputLanguage::as_str(self)
     }
 }
 
@@ -2942,9 +3273,18 @@ impl AudioStandardGenerativeFieldType {
             AudioStandardGenerativeFieldType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AudioStandardGenerativeFieldType {
+    const VALUES: &'static [&'static str] = &["AUDIO_SUMMARY", "IAB", "TOPIC_SUMMARY"];
+    fn as_str(&self) -> &str {
+        AudioStandardGenerativeFieldType::as_str(self)
     }
 }
 
@@ -2990,9 +3330,18 @@ impl BlueprintStage {
             BlueprintStage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BlueprintStage {
+    const VALUES: &'static [&'static str] = &["DEVELOPMENT", "LIVE"];
+    fn as_str(&self) -> &str {
+        BlueprintStage::as_str(self)
     }
 }
 
@@ -3043,9 +3392,18 @@ impl DesiredModality {
             DesiredModality::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DesiredModality {
+    const VALUES: &'static [&'static str] = &["DOCUMENT", "IMAGE", "VIDEO", "AUDIO"];
+    fn as_str(&self) -> &str {
+        DesiredModality::as_str(self)
     }
 }
 
@@ -3101,9 +3459,18 @@ impl DocumentExtractionGranularityType {
             DocumentExtractionGranularityType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DocumentExtractionGranularityType {
+    const VALUES: &'static [&'static str] = &["DOCUMENT", "PAGE", "ELEMENT", "WORD", "LINE"];
+    fn as_str(&self) -> &str {
+        DocumentExtractionGranularityType::as_str(self)
     }
 }
 
@@ -3157,9 +3524,18 @@ impl DocumentOutputTextFormatType {
             DocumentOutputTextFormatType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DocumentOutputTextFormatType {
+    const VALUES: &'static [&'static str] = &["PLAIN_TEXT", "MARKDOWN", "HTML", "CSV"];
+    fn as_str(&self) -> &str {
+        DocumentOutputTextFormatType::as_str(self)
     }
 }
 
@@ -3209,9 +3585,18 @@ impl ImageExtractionCategoryType {
             ImageExtractionCategoryType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ImageExtractionCategoryType {
+    const VALUES: &'static [&'static str] = &["CONTENT_MODERATION", "TEXT_DETECTION", "LOGOS"];
+    fn as_str(&self) -> &str {
+        ImageExtractionCategoryType::as_str(self)
     }
 }
 
@@ -3257,9 +3642,18 @@ impl ImageStandardGenerativeFieldType {
             ImageStandardGenerativeFieldType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ImageStandardGenerativeFieldType {
+    const VALUES: &'static [&'static str] = &["IMAGE_SUMMARY", "IAB"];
+    fn as_str(&self) -> &str {
+        ImageStandardGenerativeFieldType::as_str(self)
     }
 }
 
@@ -3331,9 +3725,18 @@ impl Language {
             Language::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Language {
+    const VALUES: &'static [&'static str] = &["EN", "DE", "ES", "FR", "IT", "PT", "JA", "KO", "CN", "TW", "HK"];
+    fn as_str(&self) -> &str {
+        Language::as_str(self)
     }
 }
 
@@ -3477,9 +3880,51 @@ impl PiiEntityTypes {
             PiiEntityTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PiiEntityTypes {
+    const VALUES: &'static [&'static str] = &[
+        "ALL",
+        "ADDRESS",
+        "AGE",
+        "NAME",
+        "EMAIL",
+        "PHONE",
+        "USERNAME",
+        "PASSWORD",
+        "DRIVER_ID",
+        "LICENSE_PLATE",
+        "VEHICLE_IDENTIFICATION_NUMBER",
+        "CREDIT_DEBIT_CARD_CVV",
+        "CREDIT_DEBIT_CARD_EXPIRY",
+        "CREDIT_DEBIT_CARD_NUMBER",
+        "PIN",
+        "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+        "SWIFT_CODE",
+        "IP_ADDRESS",
+        "MAC_ADDRESS",
+        "URL",
+        "AWS_ACCESS_KEY",
+        "AWS_SECRET_KEY",
+        "US_BANK_ACCOUNT_NUMBER",
+        "US_BANK_ROUTING_NUMBER",
+        "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+        "US_PASSPORT_NUMBER",
+        "US_SOCIAL_SECURITY_NUMBER",
+        "CA_HEALTH_NUMBER",
+        "CA_SOCIAL_INSURANCE_NUMBER",
+        "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+        "UK_NATIONAL_INSURANCE_NUMBER",
+        "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
+    ];
+    fn as_str(&self) -> &str {
+        PiiEntityTypes::as_str(self)
     }
 }
 
@@ -3554,9 +3999,18 @@ impl PiiRedactionMaskMode {
             PiiRedactionMaskMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PiiRedactionMaskMode {
+    const VALUES: &'static [&'static str] = &["PII", "ENTITY_TYPE"];
+    fn as_str(&self) -> &str {
+        PiiRedactionMaskMode::as_str(self)
     }
 }
 
@@ -3601,9 +4055,18 @@ impl ProjectType {
             ProjectType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProjectType {
+    const VALUES: &'static [&'static str] = &["ASYNC", "SYNC"];
+    fn as_str(&self) -> &str {
+        ProjectType::as_str(self)
     }
 }
 
@@ -3648,9 +4111,18 @@ impl SensitiveDataDetectionMode {
             SensitiveDataDetectionMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SensitiveDataDetectionMode {
+    const VALUES: &'static [&'static str] = &["DETECTION", "DETECTION_AND_REDACTION"];
+    fn as_str(&self) -> &str {
+        SensitiveDataDetectionMode::as_str(self)
     }
 }
 
@@ -3695,9 +4167,18 @@ impl SensitiveDataDetectionScope {
             SensitiveDataDetectionScope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SensitiveDataDetectionScope {
+    const VALUES: &'static [&'static str] = &["STANDARD", "CUSTOM"];
+    fn as_str(&self) -> &str {
+        SensitiveDataDetectionScope::as_str(self)
     }
 }
 
@@ -3742,9 +4223,18 @@ impl State {
             State::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for State {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        State::as_str(self)
     }
 }
 
@@ -3795,9 +4285,18 @@ impl VideoExtractionCategoryType {
             VideoExtractionCategoryType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VideoExtractionCategoryType {
+    const VALUES: &'static [&'static str] = &["CONTENT_MODERATION", "TEXT_DETECTION", "TRANSCRIPT", "LOGOS"];
+    fn as_str(&self) -> &str {
+        VideoExtractionCategoryType::as_str(self)
     }
 }
 
@@ -3847,9 +4346,18 @@ impl VideoStandardGenerativeFieldType {
             VideoStandardGenerativeFieldType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VideoStandardGenerativeFieldType {
+    const VALUES: &'static [&'static str] = &["VIDEO_SUMMARY", "IAB", "CHAPTER_SUMMARY"];
+    fn as_str(&self) -> &str {
+        VideoStandardGenerativeFieldType::as_str(self)
     }
 }
 

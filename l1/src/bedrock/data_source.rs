@@ -5,28 +5,60 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::DataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-datasource.html) resource type.
 ///
+/// > Properties with `__Update requires: Replacement__` can result in the creation of a new data source
+/// and deletion of the old one. This can happen if you also change the Name of the data source.
+///
+/// Specifies a data source as a resource in a top-level template. Minimally, you must specify the
+/// following properties:
+///
+/// - Name – Specify a name for the data source.
+/// - KnowledgeBaseId – Specify the ID of the knowledge base for the data source to belong to.
+/// - DataSourceConfiguration – Specify information about the Amazon S3 bucket containing the data
+///   source. The following sub-properties are required:
+///
+/// - Type – Specify the value `S3` .
+///
+/// For more information about setting up data sources in Amazon Bedrock , see [Set up a data source for
+/// your knowledge base](https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-ds.html) .
+///
+/// See the *Properties* section below for descriptions of both the required and optional properties.
+///
 /// Build it with [`DataSource::builder`]; adding it to a stack returns a [`DataSourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSource {
     /// `DataDeletionPolicy`.
+    ///
+    /// The data deletion policy for the data source.
     pub data_deletion_policy: Option<Val<DataDeletionPolicy>>,
     /// `DataSourceConfiguration`: required.
+    ///
+    /// The connection configuration for the data source.
     pub data_source_configuration: Option<Val<DataSourceConfiguration>>,
     /// `Description`.
+    ///
+    /// The description of the data source.
     ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `KnowledgeBaseId`: required. Changing it replaces the resource.
     ///
+    /// The unique identifier of the knowledge base to which the data source belongs.
+    ///
     /// - Pattern: `^[0-9a-zA-Z]{10}$`.
     pub knowledge_base_id: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the data source.
+    ///
     /// - Pattern: `^([0-9a-zA-Z][_-]?){1,100}$`.
     pub name: Option<Val<String>>,
     /// `ServerSideEncryptionConfiguration`.
+    ///
+    /// Contains details about the configuration of the server-side encryption.
     pub server_side_encryption_configuration: Option<Val<ServerSideEncryptionConfiguration>>,
     /// `VectorIngestionConfiguration`.
+    ///
+    /// Contains details about how to ingest the documents in the data source.
     pub vector_ingestion_configuration: Option<Val<VectorIngestionConfiguration>>,
 }
 
@@ -152,26 +184,44 @@ impl Deref for DataSourceHandle {
 
 impl DataSourceHandle {
     /// `Fn::GetAtt` `DataSourceId`.
+    ///
+    /// The unique identifier of the data source.
     pub fn attr_data_source_id(&self) -> Val<String> {
         self.0.get_att("DataSourceId")
     }
     /// `Fn::GetAtt` `DataSourceStatus`.
+    ///
+    /// The status of the data source. The following statuses are possible:
+    ///
+    /// - Available – The data source has been created and is ready for ingestion into the knowledge base.
+    /// - Deleting – The data source is being deleted.
     pub fn attr_data_source_status(&self) -> Val<String> {
         self.0.get_att("DataSourceStatus")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time at which the data source was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The time at which the data source was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `FailureReasons`.
+    ///
+    /// The detailed reasons on the failure to delete a data source.
     pub fn attr_failure_reasons(&self) -> Val<Vec<String>> {
         self.0.get_att("FailureReasons")
     }
     /// `Fn::GetAtt` `DataSourceConfiguration.WebConfiguration.CrawlerConfiguration.UserAgentHeader`.
+    ///
+    /// A string used for identifying the crawler or bot when it accesses a web server. The user agent
+    /// header value consists of the `bedrockbot` , UUID, and a user agent suffix for your crawler (if one
+    /// is provided). By default, it is set to `bedrockbot_UUID` . You can optionally append a custom suffix
+    /// to `bedrockbot_UUID` to allowlist a specific user agent permitted to access your source URLs.
     pub fn attr_data_source_configuration_web_configuration_crawler_configuration_user_agent_header(
         &self,
     ) -> Val<String> {
@@ -188,9 +238,14 @@ impl DataSourceHandle {
 }
 
 /// The [`BedrockDataAutomationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-bedrockdataautomationconfiguration.html) property type.
+///
+/// Contains configurations for using Amazon Bedrock Data Automation as the parser for ingesting your
+/// data sources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BedrockDataAutomationConfiguration {
     /// `ParsingModality`.
+    ///
+    /// Specifies whether to enable parsing of multimodal data, including both text and/or images.
     pub parsing_modality: Option<Val<ParsingModality>>,
 }
 
@@ -238,16 +293,24 @@ impl ToValue for BedrockDataAutomationConfiguration {
 impl Literal for BedrockDataAutomationConfiguration {}
 
 /// The [`BedrockFoundationModelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-bedrockfoundationmodelconfiguration.html) property type.
+///
+/// Settings for a foundation model used to parse documents for a data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BedrockFoundationModelConfiguration {
     /// `ModelArn`: required.
+    ///
+    /// The ARN of the foundation model to use for parsing.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(arn:aws(-cn|-us-gov|-eusc|-iso(-[b-f])?)?:(bedrock):[a-z0-9-]{1,20}:([0-9]{12})?:([a-z-]+/)?)?([a-zA-Z0-9.-]{1,63}){0,2}(([:][a-z0-9-]{1,63}){0,2})?(/[a-z0-9]{1,12})?$`.
     pub model_arn: Option<Val<String>>,
     /// `ParsingModality`.
+    ///
+    /// Specifies whether to enable parsing of multimodal data, including both text and/or images.
     pub parsing_modality: Option<Val<ParsingModality>>,
     /// `ParsingPrompt`.
+    ///
+    /// Instructions for interpreting the contents of a document.
     pub parsing_prompt: Option<Val<ParsingPrompt>>,
 }
 
@@ -314,11 +377,19 @@ impl ToValue for BedrockFoundationModelConfiguration {
 impl Literal for BedrockFoundationModelConfiguration {}
 
 /// The [`BedrockFoundationModelContextEnrichmentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-bedrockfoundationmodelcontextenrichmentconfiguration.html) property type.
+///
+/// Context enrichment configuration is used to provide additional context to the RAG application using
+/// Amazon Bedrock foundation models.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BedrockFoundationModelContextEnrichmentConfiguration {
     /// `EnrichmentStrategyConfiguration`: required.
+    ///
+    /// The enrichment stategy used to provide additional context. For example, Neptune GraphRAG uses Amazon
+    /// Bedrock foundation models to perform chunk entity extraction.
     pub enrichment_strategy_configuration: Option<Val<EnrichmentStrategyConfiguration>>,
     /// `ModelArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the model used to create vector embeddings for the knowledge base.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(arn:aws(-cn|-us-gov|-eusc|-iso(-[b-f])?)?:(bedrock):[a-z0-9-]{1,20}:([0-9]{12})?:([a-z-]+/)?)?([a-zA-Z0-9.-]{1,63}){0,2}(([:][a-z0-9-]{1,63}){0,2})?(/[a-z0-9]{1,12})?$`.
@@ -396,15 +467,43 @@ impl ToValue for BedrockFoundationModelContextEnrichmentConfiguration {
 impl Literal for BedrockFoundationModelContextEnrichmentConfiguration {}
 
 /// The [`ChunkingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-chunkingconfiguration.html) property type.
+///
+/// Details about how to chunk the documents in the data source. A *chunk* refers to an excerpt from a
+/// data source that is returned when the knowledge base that it belongs to is queried.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChunkingConfiguration {
     /// `ChunkingStrategy`: required.
+    ///
+    /// Knowledge base can split your source data into chunks. A *chunk* refers to an excerpt from a data
+    /// source that is returned when the knowledge base that it belongs to is queried. You have the
+    /// following options for chunking your data. If you opt for `NONE` , then you may want to pre-process
+    /// your files by splitting them up such that each file corresponds to a chunk.
+    ///
+    /// - `FIXED_SIZE` – Amazon Bedrock splits your source data into chunks of the approximate size that
+    ///   you set in the `fixedSizeChunkingConfiguration` .
+    /// - `HIERARCHICAL` – Split documents into layers of chunks where the first layer contains large
+    ///   chunks, and the second layer contains smaller chunks derived from the first layer.
+    /// - `SEMANTIC` – Split documents into chunks based on groups of similar content derived with natural
+    ///   language processing.
+    /// - `NONE` – Amazon Bedrock treats each file as one chunk. If you choose this option, you may want
+    ///   to pre-process your documents by splitting them into separate files.
     pub chunking_strategy: Option<Val<ChunkingStrategy>>,
     /// `FixedSizeChunkingConfiguration`.
+    ///
+    /// Configurations for when you choose fixed-size chunking. If you set the `chunkingStrategy` as `NONE`
+    /// , exclude this field.
     pub fixed_size_chunking_configuration: Option<Val<FixedSizeChunkingConfiguration>>,
     /// `HierarchicalChunkingConfiguration`.
+    ///
+    /// Settings for hierarchical document chunking for a data source. Hierarchical chunking splits
+    /// documents into layers of chunks where the first layer contains large chunks, and the second layer
+    /// contains smaller chunks derived from the first layer.
     pub hierarchical_chunking_configuration: Option<Val<HierarchicalChunkingConfiguration>>,
     /// `SemanticChunkingConfiguration`.
+    ///
+    /// Settings for semantic document chunking for a data source. Semantic chunking splits a document into
+    /// into smaller documents based on groups of similar content derived from the text with natural
+    /// language processing.
     pub semantic_chunking_configuration: Option<Val<SemanticChunkingConfiguration>>,
 }
 
@@ -483,9 +582,15 @@ impl ToValue for ChunkingConfiguration {
 impl Literal for ChunkingConfiguration {}
 
 /// The [`ConfluenceCrawlerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-confluencecrawlerconfiguration.html) property type.
+///
+/// The configuration of the Confluence content. For example, configuring specific types of Confluence
+/// content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfluenceCrawlerConfiguration {
     /// `FilterConfiguration`.
+    ///
+    /// The configuration of filtering the Confluence content. For example, configuring regular expression
+    /// patterns to include or exclude certain content.
     pub filter_configuration: Option<Val<CrawlFilterConfiguration>>,
 }
 
@@ -533,11 +638,18 @@ impl ToValue for ConfluenceCrawlerConfiguration {
 impl Literal for ConfluenceCrawlerConfiguration {}
 
 /// The [`ConfluenceDataSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-confluencedatasourceconfiguration.html) property type.
+///
+/// The configuration information to connect to Confluence as your data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfluenceDataSourceConfiguration {
     /// `CrawlerConfiguration`.
+    ///
+    /// The configuration of the Confluence content. For example, configuring specific types of Confluence
+    /// content.
     pub crawler_configuration: Option<Val<ConfluenceCrawlerConfiguration>>,
     /// `SourceConfiguration`: required.
+    ///
+    /// The endpoint information to connect to your Confluence data source.
     pub source_configuration: Option<Val<ConfluenceSourceConfiguration>>,
 }
 
@@ -603,17 +715,31 @@ impl ToValue for ConfluenceDataSourceConfiguration {
 impl Literal for ConfluenceDataSourceConfiguration {}
 
 /// The [`ConfluenceSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-confluencesourceconfiguration.html) property type.
+///
+/// The endpoint information to connect to your Confluence data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfluenceSourceConfiguration {
     /// `AuthType`: required.
+    ///
+    /// The supported authentication type to authenticate and connect to your Confluence instance.
     pub auth_type: Option<Val<AuthType>>,
     /// `CredentialsSecretArn`: required.
+    ///
+    /// The Amazon Resource Name of an AWS Secrets Manager secret that stores your authentication
+    /// credentials for your Confluence instance URL. For more information on the key-value pairs that must
+    /// be included in your secret, depending on your authentication type, see [Confluence connection
+    /// configuration](https://docs.aws.amazon.com/bedrock/latest/userguide/confluence-data-source-connector.html#configuration-confluence-connector)
+    /// .
     ///
     /// - Pattern: `^arn:aws(|-cn|-us-gov):secretsmanager:[a-z0-9-]{1,20}:([0-9]{12}|):secret:[a-zA-Z0-9!/_+=.@-]{1,512}$`.
     pub credentials_secret_arn: Option<Val<String>>,
     /// `HostType`: required.
+    ///
+    /// The supported host type, whether online/cloud or server/on-premises.
     pub host_type: Option<Val<HostType>>,
     /// `HostUrl`: required.
+    ///
+    /// The Confluence host URL or instance URL.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^https://[A-Za-z0-9][^\s]*$`.
@@ -715,11 +841,17 @@ impl ToValue for ConfluenceSourceConfiguration {
 impl Literal for ConfluenceSourceConfiguration {}
 
 /// The [`ContextEnrichmentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-contextenrichmentconfiguration.html) property type.
+///
+/// Context enrichment configuration is used to provide additional context to the RAG application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContextEnrichmentConfiguration {
     /// `BedrockFoundationModelConfiguration`.
+    ///
+    /// The configuration of the Amazon Bedrock foundation model used for context enrichment.
     pub bedrock_foundation_model_configuration: Option<Val<BedrockFoundationModelContextEnrichmentConfiguration>>,
     /// `Type`: required.
+    ///
+    /// The method used for context enrichment. It must be Amazon Bedrock foundation models.
     pub type_: Option<Val<ContextEnrichmentType>>,
 }
 
@@ -786,11 +918,19 @@ impl ToValue for ContextEnrichmentConfiguration {
 impl Literal for ContextEnrichmentConfiguration {}
 
 /// The [`CrawlFilterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-crawlfilterconfiguration.html) property type.
+///
+/// The configuration of filtering the data source content. For example, configuring regular expression
+/// patterns to include or exclude certain content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CrawlFilterConfiguration {
     /// `PatternObjectFilter`.
+    ///
+    /// The configuration of filtering certain objects or content types of the data source.
     pub pattern_object_filter: Option<Val<PatternObjectFilterConfiguration>>,
     /// `Type`: required.
+    ///
+    /// The type of filtering that you want to apply to certain objects or content of the data source. For
+    /// example, the `PATTERN` type is regular expression patterns you can apply to filter your content.
     pub type_: Option<Val<Type>>,
 }
 
@@ -847,11 +987,25 @@ impl ToValue for CrawlFilterConfiguration {
 impl Literal for CrawlFilterConfiguration {}
 
 /// The [`CustomTransformationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-customtransformationconfiguration.html) property type.
+///
+/// Settings for customizing steps in the data source content ingestion pipeline.
+///
+/// You can configure the data source to process documents with a Lambda function after they are parsed
+/// and converted into chunks. When you add a post-chunking transformation, the service stores chunked
+/// documents in an S3 bucket and invokes a Lambda function to process them.
+///
+/// To process chunked documents with a Lambda function, define an S3 bucket path for input and output
+/// objects, and a transformation that specifies the Lambda function to invoke. You can use the Lambda
+/// function to customize how chunks are split, and the metadata for each chunk.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomTransformationConfiguration {
     /// `IntermediateStorage`: required.
+    ///
+    /// An S3 bucket path for input and output objects.
     pub intermediate_storage: Option<Val<IntermediateStorage>>,
     /// `Transformations`: required.
+    ///
+    /// A Lambda function that processes documents.
     ///
     /// - Items: 1 to 1.
     pub transformations: Option<Val<Vec<Transformation>>>,
@@ -931,19 +1085,42 @@ impl ToValue for CustomTransformationConfiguration {
 impl Literal for CustomTransformationConfiguration {}
 
 /// The [`DataSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-datasourceconfiguration.html) property type.
+///
+/// The connection configuration for the data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSourceConfiguration {
     /// `ConfluenceConfiguration`.
+    ///
+    /// The configuration information to connect to Confluence as your data source.
+    ///
+    /// > Confluence data source connector is in preview release and is subject to change.
     pub confluence_configuration: Option<Val<ConfluenceDataSourceConfiguration>>,
     /// `S3Configuration`.
+    ///
+    /// The configuration information to connect to Amazon S3 as your data source.
     pub s3_configuration: Option<Val<S3DataSourceConfiguration>>,
     /// `SalesforceConfiguration`.
+    ///
+    /// The configuration information to connect to Salesforce as your data source.
+    ///
+    /// > Salesforce data source connector is in preview release and is subject to change.
     pub salesforce_configuration: Option<Val<SalesforceDataSourceConfiguration>>,
     /// `SharePointConfiguration`.
+    ///
+    /// The configuration information to connect to SharePoint as your data source.
+    ///
+    /// > SharePoint data source connector is in preview release and is subject to change.
     pub share_point_configuration: Option<Val<SharePointDataSourceConfiguration>>,
     /// `Type`: required.
+    ///
+    /// The type of data source.
     pub type_: Option<Val<DataSourceType>>,
     /// `WebConfiguration`.
+    ///
+    /// The configuration of web URLs to crawl for your data source. You should be authorized to crawl the
+    /// URLs.
+    ///
+    /// > Crawling web URLs as your data source is in preview release and is subject to change.
     pub web_configuration: Option<Val<WebDataSourceConfiguration>>,
 }
 
@@ -1024,9 +1201,13 @@ impl ToValue for DataSourceConfiguration {
 impl Literal for DataSourceConfiguration {}
 
 /// The [`EnrichmentStrategyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-enrichmentstrategyconfiguration.html) property type.
+///
+/// The strategy used for performing context enrichment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnrichmentStrategyConfiguration {
     /// `Method`: required.
+    ///
+    /// The method used for the context enrichment strategy.
     pub method: Option<Val<EnrichmentStrategyMethod>>,
 }
 
@@ -1085,13 +1266,20 @@ impl ToValue for EnrichmentStrategyConfiguration {
 impl Literal for EnrichmentStrategyConfiguration {}
 
 /// The [`FixedSizeChunkingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-fixedsizechunkingconfiguration.html) property type.
+///
+/// Configurations for when you choose fixed-size chunking. If you set the `chunkingStrategy` as `NONE`
+/// , exclude this field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FixedSizeChunkingConfiguration {
     /// `MaxTokens`: required.
     ///
+    /// The maximum number of tokens to include in a chunk.
+    ///
     /// - Minimum: 1.
     pub max_tokens: Option<Val<i64>>,
     /// `OverlapPercentage`: required.
+    ///
+    /// The percentage of overlap between adjacent chunks of a data source.
     ///
     /// - Range: 1 to 99.
     pub overlap_percentage: Option<Val<i64>>,
@@ -1161,13 +1349,26 @@ impl ToValue for FixedSizeChunkingConfiguration {
 impl Literal for FixedSizeChunkingConfiguration {}
 
 /// The [`HierarchicalChunkingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-hierarchicalchunkingconfiguration.html) property type.
+///
+/// Settings for hierarchical document chunking for a data source. Hierarchical chunking splits
+/// documents into layers of chunks where the first layer contains large chunks, and the second layer
+/// contains smaller chunks derived from the first layer.
+///
+/// You configure the number of tokens to overlap, or repeat across adjacent chunks. For example, if you
+/// set overlap tokens to 60, the last 60 tokens in the first chunk are also included at the beginning
+/// of the second chunk. For each layer, you must also configure the maximum number of tokens in a
+/// chunk.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HierarchicalChunkingConfiguration {
     /// `LevelConfigurations`: required.
     ///
+    /// Token settings for each layer.
+    ///
     /// - Items: 2 to 2.
     pub level_configurations: Option<Val<Vec<HierarchicalChunkingLevelConfiguration>>>,
     /// `OverlapTokens`: required.
+    ///
+    /// The number of tokens to repeat across chunks in the same layer.
     ///
     /// - Minimum: 1.
     pub overlap_tokens: Option<Val<i64>>,
@@ -1251,9 +1452,13 @@ impl ToValue for HierarchicalChunkingConfiguration {
 impl Literal for HierarchicalChunkingConfiguration {}
 
 /// The [`HierarchicalChunkingLevelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-hierarchicalchunkinglevelconfiguration.html) property type.
+///
+/// Token settings for a layer in a hierarchical chunking configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HierarchicalChunkingLevelConfiguration {
     /// `MaxTokens`: required.
+    ///
+    /// The maximum number of tokens that a chunk can contain in this layer.
     ///
     /// - Range: 1 to 8192.
     pub max_tokens: Option<Val<i64>>,
@@ -1310,9 +1515,14 @@ impl ToValue for HierarchicalChunkingLevelConfiguration {
 impl Literal for HierarchicalChunkingLevelConfiguration {}
 
 /// The [`IntermediateStorage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-intermediatestorage.html) property type.
+///
+/// A location for storing content from data sources temporarily as it is processed by custom components
+/// in the ingestion pipeline.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntermediateStorage {
     /// `S3Location`: required.
+    ///
+    /// An S3 bucket path.
     pub s3_location: Option<Val<S3Location>>,
 }
 
@@ -1367,13 +1577,30 @@ impl ToValue for IntermediateStorage {
 impl Literal for IntermediateStorage {}
 
 /// The [`ParsingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-parsingconfiguration.html) property type.
+///
+/// Settings for parsing document contents. If you exclude this field, the default parser converts the
+/// contents of each document into text before splitting it into chunks. Specify the parsing strategy to
+/// use in the `parsingStrategy` field and include the relevant configuration, or omit it to use the
+/// Amazon Bedrock default parser. For more information, see [Parsing options for your data
+/// source](https://docs.aws.amazon.com/bedrock/latest/userguide/kb-advanced-parsing.html) .
+///
+/// > If you specify `BEDROCK_DATA_AUTOMATION` or `BEDROCK_FOUNDATION_MODEL` and it fails to parse a
+/// file, the Amazon Bedrock default parser will be used instead.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParsingConfiguration {
     /// `BedrockDataAutomationConfiguration`.
+    ///
+    /// If you specify `BEDROCK_DATA_AUTOMATION` as the parsing strategy for ingesting your data source, use
+    /// this object to modify configurations for using the Amazon Bedrock Data Automation parser.
     pub bedrock_data_automation_configuration: Option<Val<BedrockDataAutomationConfiguration>>,
     /// `BedrockFoundationModelConfiguration`.
+    ///
+    /// If you specify `BEDROCK_FOUNDATION_MODEL` as the parsing strategy for ingesting your data source,
+    /// use this object to modify configurations for using a foundation model to parse documents.
     pub bedrock_foundation_model_configuration: Option<Val<BedrockFoundationModelConfiguration>>,
     /// `ParsingStrategy`: required.
+    ///
+    /// The parsing strategy for the data source.
     pub parsing_strategy: Option<Val<ParsingStrategy>>,
 }
 
@@ -1449,9 +1676,13 @@ impl ToValue for ParsingConfiguration {
 impl Literal for ParsingConfiguration {}
 
 /// The [`ParsingPrompt`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-parsingprompt.html) property type.
+///
+/// Instructions for interpreting the contents of a document.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParsingPrompt {
     /// `ParsingPromptText`: required.
+    ///
+    /// Instructions for interpreting the contents of a document.
     ///
     /// - Length: 1 to 10000.
     pub parsing_prompt_text: Option<Val<String>>,
@@ -1508,17 +1739,30 @@ impl ToValue for ParsingPrompt {
 impl Literal for ParsingPrompt {}
 
 /// The [`PatternObjectFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-patternobjectfilter.html) property type.
+///
+/// The specific filters applied to your data source content. You can filter out or include certain
+/// content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PatternObjectFilter {
     /// `ExclusionFilters`.
+    ///
+    /// A list of one or more exclusion regular expression patterns to exclude certain object types that
+    /// adhere to the pattern. If you specify an inclusion and exclusion filter/pattern and both match a
+    /// document, the exclusion filter takes precedence and the document isn’t crawled.
     ///
     /// - Items: 1 to 25.
     pub exclusion_filters: Option<Val<Vec<String>>>,
     /// `InclusionFilters`.
     ///
+    /// A list of one or more inclusion regular expression patterns to include certain object types that
+    /// adhere to the pattern. If you specify an inclusion and exclusion filter/pattern and both match a
+    /// document, the exclusion filter takes precedence and the document isn’t crawled.
+    ///
     /// - Items: 1 to 25.
     pub inclusion_filters: Option<Val<Vec<String>>>,
     /// `ObjectType`: required.
+    ///
+    /// The supported object type or content type of the data source.
     ///
     /// - Length: 1 to 50.
     pub object_type: Option<Val<String>>,
@@ -1597,9 +1841,14 @@ impl ToValue for PatternObjectFilter {
 impl Literal for PatternObjectFilter {}
 
 /// The [`PatternObjectFilterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-patternobjectfilterconfiguration.html) property type.
+///
+/// The configuration of filtering certain objects or content types of the data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PatternObjectFilterConfiguration {
     /// `Filters`: required.
+    ///
+    /// The configuration of specific filters applied to your data source content. You can filter out or
+    /// include certain content.
     ///
     /// - Items: 1 to 25.
     pub filters: Option<Val<Vec<PatternObjectFilter>>>,
@@ -1665,19 +1914,30 @@ impl ToValue for PatternObjectFilterConfiguration {
 impl Literal for PatternObjectFilterConfiguration {}
 
 /// The [`S3DataSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-s3datasourceconfiguration.html) property type.
+///
+/// The configuration information to connect to Amazon S3 as your data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3DataSourceConfiguration {
     /// `BucketArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the S3 bucket that contains your data.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws(-cn|-us-gov|-eusc|-iso(-[b-f])?)?:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`.
     pub bucket_arn: Option<Val<String>>,
     /// `BucketOwnerAccountId`.
     ///
+    /// The account ID for the owner of the S3 bucket.
+    ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
     pub bucket_owner_account_id: Option<Val<String>>,
     /// `InclusionPrefixes`.
+    ///
+    /// A list of S3 prefixes to include certain files or content. This field is an array with a maximum of
+    /// one item, which can contain a string that has a maximum length of 300 characters. For more
+    /// information, see [Organizing objects using
+    /// prefixes](https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-prefixes.html) .
     ///
     /// - Items: 1 to 1.
     pub inclusion_prefixes: Option<Val<Vec<String>>>,
@@ -1751,9 +2011,13 @@ impl ToValue for S3DataSourceConfiguration {
 impl Literal for S3DataSourceConfiguration {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-s3location.html) property type.
+///
+/// A storage location in an Amazon S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `URI`: required.
+    ///
+    /// An object URI starting with `s3://` .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^s3://.{1,128}$`.
@@ -1807,9 +2071,15 @@ impl ToValue for S3Location {
 impl Literal for S3Location {}
 
 /// The [`SalesforceCrawlerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-salesforcecrawlerconfiguration.html) property type.
+///
+/// The configuration of the Salesforce content. For example, configuring specific types of Salesforce
+/// content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SalesforceCrawlerConfiguration {
     /// `FilterConfiguration`.
+    ///
+    /// The configuration of filtering the Salesforce content. For example, configuring regular expression
+    /// patterns to include or exclude certain content.
     pub filter_configuration: Option<Val<CrawlFilterConfiguration>>,
 }
 
@@ -1857,11 +2127,18 @@ impl ToValue for SalesforceCrawlerConfiguration {
 impl Literal for SalesforceCrawlerConfiguration {}
 
 /// The [`SalesforceDataSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-salesforcedatasourceconfiguration.html) property type.
+///
+/// The configuration information to connect to Salesforce as your data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SalesforceDataSourceConfiguration {
     /// `CrawlerConfiguration`.
+    ///
+    /// The configuration of the Salesforce content. For example, configuring specific types of Salesforce
+    /// content.
     pub crawler_configuration: Option<Val<SalesforceCrawlerConfiguration>>,
     /// `SourceConfiguration`: required.
+    ///
+    /// The endpoint information to connect to your Salesforce data source.
     pub source_configuration: Option<Val<SalesforceSourceConfiguration>>,
 }
 
@@ -1927,15 +2204,27 @@ impl ToValue for SalesforceDataSourceConfiguration {
 impl Literal for SalesforceDataSourceConfiguration {}
 
 /// The [`SalesforceSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-salesforcesourceconfiguration.html) property type.
+///
+/// The endpoint information to connect to your Salesforce data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SalesforceSourceConfiguration {
     /// `AuthType`: required.
+    ///
+    /// The supported authentication type to authenticate and connect to your Salesforce instance.
     pub auth_type: Option<Val<SalesforceSourceConfigurationAuthType>>,
     /// `CredentialsSecretArn`: required.
+    ///
+    /// The Amazon Resource Name of an AWS Secrets Manager secret that stores your authentication
+    /// credentials for your Salesforce instance URL. For more information on the key-value pairs that must
+    /// be included in your secret, depending on your authentication type, see [Salesforce connection
+    /// configuration](https://docs.aws.amazon.com/bedrock/latest/userguide/salesforce-data-source-connector.html#configuration-salesforce-connector)
+    /// .
     ///
     /// - Pattern: `^arn:aws(|-cn|-us-gov):secretsmanager:[a-z0-9-]{1,20}:([0-9]{12}|):secret:[a-zA-Z0-9!/_+=.@-]{1,512}$`.
     pub credentials_secret_arn: Option<Val<String>>,
     /// `HostUrl`: required.
+    ///
+    /// The Salesforce host URL or instance URL.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^https://[A-Za-z0-9][^\s]*$`.
@@ -2025,9 +2314,13 @@ impl ToValue for SalesforceSourceConfiguration {
 impl Literal for SalesforceSourceConfiguration {}
 
 /// The [`SeedUrl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-seedurl.html) property type.
+///
+/// The seed or starting point URL. You should be authorized to crawl the URL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SeedUrl {
     /// `Url`: required.
+    ///
+    /// A seed or starting point URL.
     ///
     /// - Pattern: `^https?://[A-Za-z0-9][^\s]*$`.
     pub url: Option<Val<String>>,
@@ -2080,17 +2373,39 @@ impl ToValue for SeedUrl {
 impl Literal for SeedUrl {}
 
 /// The [`SemanticChunkingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-semanticchunkingconfiguration.html) property type.
+///
+/// Settings for semantic document chunking for a data source. Semantic chunking splits a document into
+/// into smaller documents based on groups of similar content derived from the text with natural
+/// language processing.
+///
+/// With semantic chunking, each sentence is compared to the next to determine how similar they are. You
+/// specify a threshold in the form of a percentile, where adjacent sentences that are less similar than
+/// that percentage of sentence pairs are divided into separate chunks. For example, if you set the
+/// threshold to 90, then the 10 percent of sentence pairs that are least similar are split. So if you
+/// have 101 sentences, 100 sentence pairs are compared, and the 10 with the least similarity are split,
+/// creating 11 chunks. These chunks are further split if they exceed the max token size.
+///
+/// You must also specify a buffer size, which determines whether sentences are compared in isolation,
+/// or within a moving context window that includes the previous and following sentence. For example, if
+/// you set the buffer size to `1` , the embedding for sentence 10 is derived from sentences 9, 10, and 11
+/// combined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SemanticChunkingConfiguration {
     /// `BreakpointPercentileThreshold`: required.
+    ///
+    /// The dissimilarity threshold for splitting chunks.
     ///
     /// - Range: 50 to 99.
     pub breakpoint_percentile_threshold: Option<Val<i64>>,
     /// `BufferSize`: required.
     ///
+    /// The buffer size.
+    ///
     /// - Range: 0 to 1.
     pub buffer_size: Option<Val<i64>>,
     /// `MaxTokens`: required.
+    ///
+    /// The maximum number of tokens that a chunk can contain.
     ///
     /// - Minimum: 1.
     pub max_tokens: Option<Val<i64>>,
@@ -2177,9 +2492,13 @@ impl ToValue for SemanticChunkingConfiguration {
 impl Literal for SemanticChunkingConfiguration {}
 
 /// The [`ServerSideEncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-serversideencryptionconfiguration.html) property type.
+///
+/// Contains the configuration for server-side encryption.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerSideEncryptionConfiguration {
     /// `KmsKeyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS  key used to encrypt the resource.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws(-cn|-us-gov|-eusc|-iso(-[b-f])?)?:kms:[a-zA-Z0-9-]*:[0-9]{12}:key/[a-zA-Z0-9-]{36}$`.
@@ -2231,9 +2550,15 @@ impl ToValue for ServerSideEncryptionConfiguration {
 impl Literal for ServerSideEncryptionConfiguration {}
 
 /// The [`SharePointCrawlerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-sharepointcrawlerconfiguration.html) property type.
+///
+/// The configuration of the SharePoint content. For example, configuring specific types of SharePoint
+/// content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SharePointCrawlerConfiguration {
     /// `FilterConfiguration`.
+    ///
+    /// The configuration of filtering the SharePoint content. For example, configuring regular expression
+    /// patterns to include or exclude certain content.
     pub filter_configuration: Option<Val<CrawlFilterConfiguration>>,
 }
 
@@ -2281,11 +2606,18 @@ impl ToValue for SharePointCrawlerConfiguration {
 impl Literal for SharePointCrawlerConfiguration {}
 
 /// The [`SharePointDataSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-sharepointdatasourceconfiguration.html) property type.
+///
+/// The configuration information to connect to SharePoint as your data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SharePointDataSourceConfiguration {
     /// `CrawlerConfiguration`.
+    ///
+    /// The configuration of the SharePoint content. For example, configuring specific types of SharePoint
+    /// content.
     pub crawler_configuration: Option<Val<SharePointCrawlerConfiguration>>,
     /// `SourceConfiguration`: required.
+    ///
+    /// The endpoint information to connect to your SharePoint data source.
     pub source_configuration: Option<Val<SharePointSourceConfiguration>>,
 }
 
@@ -2351,25 +2683,43 @@ impl ToValue for SharePointDataSourceConfiguration {
 impl Literal for SharePointDataSourceConfiguration {}
 
 /// The [`SharePointSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-sharepointsourceconfiguration.html) property type.
+///
+/// The endpoint information to connect to your SharePoint data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SharePointSourceConfiguration {
     /// `AuthType`: required.
+    ///
+    /// The supported authentication type to authenticate and connect to your SharePoint site/sites.
     pub auth_type: Option<Val<SharePointSourceConfigurationAuthType>>,
     /// `CredentialsSecretArn`: required.
+    ///
+    /// The Amazon Resource Name of an AWS Secrets Manager secret that stores your authentication
+    /// credentials for your SharePoint site/sites. For more information on the key-value pairs that must be
+    /// included in your secret, depending on your authentication type, see [SharePoint connection
+    /// configuration](https://docs.aws.amazon.com/bedrock/latest/userguide/sharepoint-data-source-connector.html#configuration-sharepoint-connector)
+    /// .
     ///
     /// - Pattern: `^arn:aws(|-cn|-us-gov):secretsmanager:[a-z0-9-]{1,20}:([0-9]{12}|):secret:[a-zA-Z0-9!/_+=.@-]{1,512}$`.
     pub credentials_secret_arn: Option<Val<String>>,
     /// `Domain`: required.
     ///
+    /// The domain of your SharePoint instance or site URL/URLs.
+    ///
     /// - Length: 1 to 50.
     pub domain: Option<Val<String>>,
     /// `HostType`: required.
+    ///
+    /// The supported host type, whether online/cloud or server/on-premises.
     pub host_type: Option<Val<SharePointSourceConfigurationHostType>>,
     /// `SiteUrls`: required.
+    ///
+    /// A list of one or more SharePoint site URLs.
     ///
     /// - Items: 1 to 100.
     pub site_urls: Option<Val<Vec<String>>>,
     /// `TenantId`.
+    ///
+    /// The identifier of your Microsoft 365 tenant.
     ///
     /// - Pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
     pub tenant_id: Option<Val<String>>,
@@ -2500,11 +2850,18 @@ impl ToValue for SharePointSourceConfiguration {
 impl Literal for SharePointSourceConfiguration {}
 
 /// The [`Transformation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-transformation.html) property type.
+///
+/// A custom processing step for documents moving through a data source ingestion pipeline. To process
+/// documents after they have been converted into chunks, set the step to apply to `POST_CHUNKING` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Transformation {
     /// `StepToApply`: required.
+    ///
+    /// When the service applies the transformation.
     pub step_to_apply: Option<Val<StepToApply>>,
     /// `TransformationFunction`: required.
+    ///
+    /// A Lambda function that processes documents.
     pub transformation_function: Option<Val<TransformationFunction>>,
 }
 
@@ -2571,9 +2928,13 @@ impl ToValue for Transformation {
 impl Literal for Transformation {}
 
 /// The [`TransformationFunction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-transformationfunction.html) property type.
+///
+/// A Lambda function that processes documents.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransformationFunction {
     /// `TransformationLambdaConfiguration`: required.
+    ///
+    /// The Lambda function.
     pub transformation_lambda_configuration: Option<Val<TransformationLambdaConfiguration>>,
 }
 
@@ -2635,9 +2996,13 @@ impl ToValue for TransformationFunction {
 impl Literal for TransformationFunction {}
 
 /// The [`TransformationLambdaConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-transformationlambdaconfiguration.html) property type.
+///
+/// A Lambda function that processes documents.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransformationLambdaConfiguration {
     /// `LambdaArn`: required.
+    ///
+    /// The function's ARN identifier.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_\.]+(:(\$LATEST|[a-zA-Z0-9-_]+))?$`.
@@ -2696,9 +3061,13 @@ impl ToValue for TransformationLambdaConfiguration {
 impl Literal for TransformationLambdaConfiguration {}
 
 /// The [`UrlConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-urlconfiguration.html) property type.
+///
+/// The configuration of web URLs that you want to crawl. You should be authorized to crawl the URLs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UrlConfiguration {
     /// `SeedUrls`: required.
+    ///
+    /// One or more seed or starting point URLs.
     ///
     /// - Items: 1 to 100.
     pub seed_urls: Option<Val<Vec<SeedUrl>>>,
@@ -2756,15 +3125,27 @@ impl ToValue for UrlConfiguration {
 impl Literal for UrlConfiguration {}
 
 /// The [`VectorIngestionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-vectoringestionconfiguration.html) property type.
+///
+/// Contains details about how to ingest the documents in a data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VectorIngestionConfiguration {
     /// `ChunkingConfiguration`.
+    ///
+    /// Details about how to chunk the documents in the data source. A *chunk* refers to an excerpt from a
+    /// data source that is returned when the knowledge base that it belongs to is queried.
     pub chunking_configuration: Option<Val<ChunkingConfiguration>>,
     /// `ContextEnrichmentConfiguration`.
+    ///
+    /// The context enrichment configuration used for ingestion of the data into the vector store.
     pub context_enrichment_configuration: Option<Val<ContextEnrichmentConfiguration>>,
     /// `CustomTransformationConfiguration`.
+    ///
+    /// A custom document transformer for parsed data source documents.
     pub custom_transformation_configuration: Option<Val<CustomTransformationConfiguration>>,
     /// `ParsingConfiguration`.
+    ///
+    /// Configurations for a parser to use for parsing documents in your data source. If you exclude this
+    /// field, the default parser will be used.
     pub parsing_configuration: Option<Val<ParsingConfiguration>>,
 }
 
@@ -2833,28 +3214,46 @@ impl ToValue for VectorIngestionConfiguration {
 impl Literal for VectorIngestionConfiguration {}
 
 /// The [`WebCrawlerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-webcrawlerconfiguration.html) property type.
+///
+/// The configuration of web URLs that you want to crawl. You should be authorized to crawl the URLs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebCrawlerConfiguration {
     /// `CrawlerLimits`.
+    ///
+    /// The configuration of crawl limits for the web URLs.
     pub crawler_limits: Option<Val<WebCrawlerLimits>>,
     /// `ExclusionFilters`.
+    ///
+    /// A list of one or more exclusion regular expression patterns to exclude certain URLs. If you specify
+    /// an inclusion and exclusion filter/pattern and both match a URL, the exclusion filter takes
+    /// precedence and the web content of the URL isn’t crawled.
     ///
     /// - Items: 1 to 25.
     pub exclusion_filters: Option<Val<Vec<String>>>,
     /// `InclusionFilters`.
     ///
+    /// A list of one or more inclusion regular expression patterns to include certain URLs. If you specify
+    /// an inclusion and exclusion filter/pattern and both match a URL, the exclusion filter takes
+    /// precedence and the web content of the URL isn’t crawled.
+    ///
     /// - Items: 1 to 25.
     pub inclusion_filters: Option<Val<Vec<String>>>,
     /// `Scope`.
+    ///
+    /// The scope of what is crawled for your URLs.
+    ///
+    /// You can choose to crawl only web pages that belong to the same host or primary domain. For example,
+    /// only web pages that contain the seed URL "<https://docs.aws.amazon.com/bedrock/latest/userguide/>"
+    /// and no other domains. You can choose to include sub domains in addition to the host or primary
+    /// domain. For example, web pages that contain "aws.amazon.com" can also include sub domain
+    /// "docs.aws.amazon.com".
     pub scope: Option<Val<WebScopeType>>,
     /// `UserAgent`.
     ///
+    /// Returns the user agent suffix for your web crawler.
+    ///
     /// - Length: 15 to 40.
     pub user_agent: Option<Val<String>>,
-    /// `UserAgentHeader`.
-    ///
-    /// - Length: 61 to 86.
-    pub user_agent_header: Option<Val<String>>,
 }
 
 impl WebCrawlerConfiguration {
@@ -2876,7 +3275,6 @@ impl WebCrawlerConfiguration {
         put(&mut m, "InclusionFilters", &self.inclusion_filters);
         put(&mut m, "Scope", &self.scope);
         put(&mut m, "UserAgent", &self.user_agent);
-        put(&mut m, "UserAgentHeader", &self.user_agent_header);
         m
     }
 }
@@ -2921,11 +3319,6 @@ impl WebCrawlerConfigurationBuilder {
         self.0.user_agent = Some(value.into());
         self
     }
-    /// Sets `UserAgentHeader`.
-    pub fn user_agent_header(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.user_agent_header = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> WebCrawlerConfiguration {
         self.0
@@ -2941,13 +3334,20 @@ impl ToValue for WebCrawlerConfiguration {
 impl Literal for WebCrawlerConfiguration {}
 
 /// The [`WebCrawlerLimits`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-webcrawlerlimits.html) property type.
+///
+/// The rate limits for the URLs that you want to crawl. You should be authorized to crawl the URLs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebCrawlerLimits {
     /// `MaxPages`.
     ///
+    /// The max number of web pages crawled from your source URLs, up to 25,000 pages. If the web pages
+    /// exceed this limit, the data source sync will fail and no web pages will be ingested.
+    ///
     /// - Minimum: 1.
     pub max_pages: Option<Val<i64>>,
     /// `RateLimit`.
+    ///
+    /// The max rate at which pages are crawled, up to 300 per minute per host.
     ///
     /// - Range: 1 to 300.
     pub rate_limit: Option<Val<i64>>,
@@ -3003,11 +3403,17 @@ impl ToValue for WebCrawlerLimits {
 impl Literal for WebCrawlerLimits {}
 
 /// The [`WebDataSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-webdatasourceconfiguration.html) property type.
+///
+/// The configuration details for the web data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebDataSourceConfiguration {
     /// `CrawlerConfiguration`.
+    ///
+    /// The Web Crawler configuration details for the web data source.
     pub crawler_configuration: Option<Val<WebCrawlerConfiguration>>,
     /// `SourceConfiguration`: required.
+    ///
+    /// The source configuration details for the web data source.
     pub source_configuration: Option<Val<WebSourceConfiguration>>,
 }
 
@@ -3071,9 +3477,14 @@ impl ToValue for WebDataSourceConfiguration {
 impl Literal for WebDataSourceConfiguration {}
 
 /// The [`WebSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-datasource-websourceconfiguration.html) property type.
+///
+/// The configuration of the URL/URLs for the web content that you want to crawl. You should be
+/// authorized to crawl the URLs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebSourceConfiguration {
     /// `UrlConfiguration`: required.
+    ///
+    /// The configuration of the URL/URLs.
     pub url_configuration: Option<Val<UrlConfiguration>>,
 }
 
@@ -3150,9 +3561,18 @@ impl AuthType {
             AuthType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthType {
+    const VALUES: &'static [&'static str] = &["BASIC", "OAUTH2_CLIENT_CREDENTIALS"];
+    fn as_str(&self) -> &str {
+        AuthType::as_str(self)
     }
 }
 
@@ -3203,9 +3623,18 @@ impl ChunkingStrategy {
             ChunkingStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ChunkingStrategy {
+    const VALUES: &'static [&'static str] = &["FIXED_SIZE", "NONE", "HIERARCHICAL", "SEMANTIC"];
+    fn as_str(&self) -> &str {
+        ChunkingStrategy::as_str(self)
     }
 }
 
@@ -3249,9 +3678,18 @@ impl ContextEnrichmentType {
             ContextEnrichmentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContextEnrichmentType {
+    const VALUES: &'static [&'static str] = &["BEDROCK_FOUNDATION_MODEL"];
+    fn as_str(&self) -> &str {
+        ContextEnrichmentType::as_str(self)
     }
 }
 
@@ -3295,9 +3733,18 @@ impl DataDeletionPolicy {
             DataDeletionPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataDeletionPolicy {
+    const VALUES: &'static [&'static str] = &["RETAIN", "DELETE"];
+    fn as_str(&self) -> &str {
+        DataDeletionPolicy::as_str(self)
     }
 }
 
@@ -3357,9 +3804,19 @@ impl DataSourceType {
             DataSourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataSourceType {
+    const VALUES: &'static [&'static str] =
+        &["S3", "CONFLUENCE", "SALESFORCE", "SHAREPOINT", "WEB", "CUSTOM", "REDSHIFT_METADATA"];
+    fn as_str(&self) -> &str {
+        DataSourceType::as_str(self)
     }
 }
 
@@ -3406,9 +3863,18 @@ impl EnrichmentStrategyMethod {
             EnrichmentStrategyMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EnrichmentStrategyMethod {
+    const VALUES: &'static [&'static str] = &["CHUNK_ENTITY_EXTRACTION"];
+    fn as_str(&self) -> &str {
+        EnrichmentStrategyMethod::as_str(self)
     }
 }
 
@@ -3449,9 +3915,18 @@ impl HostType {
             HostType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HostType {
+    const VALUES: &'static [&'static str] = &["SAAS"];
+    fn as_str(&self) -> &str {
+        HostType::as_str(self)
     }
 }
 
@@ -3492,9 +3967,18 @@ impl ParsingModality {
             ParsingModality::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ParsingModality {
+    const VALUES: &'static [&'static str] = &["MULTIMODAL"];
+    fn as_str(&self) -> &str {
+        ParsingModality::as_str(self)
     }
 }
 
@@ -3538,9 +4022,18 @@ impl ParsingStrategy {
             ParsingStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ParsingStrategy {
+    const VALUES: &'static [&'static str] = &["BEDROCK_FOUNDATION_MODEL", "BEDROCK_DATA_AUTOMATION"];
+    fn as_str(&self) -> &str {
+        ParsingStrategy::as_str(self)
     }
 }
 
@@ -3582,9 +4075,18 @@ impl SalesforceSourceConfigurationAuthType {
             SalesforceSourceConfigurationAuthType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SalesforceSourceConfigurationAuthType {
+    const VALUES: &'static [&'static str] = &["OAUTH2_CLIENT_CREDENTIALS"];
+    fn as_str(&self) -> &str {
+        SalesforceSourceConfigurationAuthType::as_str(self)
     }
 }
 
@@ -3630,9 +4132,19 @@ impl SharePointSourceConfigurationAuthType {
             SharePointSourceConfigurationAuthType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SharePointSourceConfigurationAuthType {
+    const VALUES: &'static [&'static str] =
+        &["OAUTH2_CLIENT_CREDENTIALS", "OAUTH2_SHAREPOINT_APP_ONLY_CLIENT_CREDENTIALS"];
+    fn as_str(&self) -> &str {
+        SharePointSourceConfigurationAuthType::as_str(self)
     }
 }
 
@@ -3676,9 +4188,18 @@ impl SharePointSourceConfigurationHostType {
             SharePointSourceConfigurationHostType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SharePointSourceConfigurationHostType {
+    const VALUES: &'static [&'static str] = &["ONLINE"];
+    fn as_str(&self) -> &str {
+        SharePointSourceConfigurationHostType::as_str(self)
     }
 }
 
@@ -3719,9 +4240,18 @@ impl StepToApply {
             StepToApply::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StepToApply {
+    const VALUES: &'static [&'static str] = &["POST_CHUNKING"];
+    fn as_str(&self) -> &str {
+        StepToApply::as_str(self)
     }
 }
 
@@ -3762,9 +4292,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["PATTERN"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 
@@ -3808,9 +4347,18 @@ impl WebScopeType {
             WebScopeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WebScopeType {
+    const VALUES: &'static [&'static str] = &["HOST_ONLY", "SUBDOMAINS"];
+    fn as_str(&self) -> &str {
+        WebScopeType::as_str(self)
     }
 }
 

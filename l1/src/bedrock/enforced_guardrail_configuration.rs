@@ -5,21 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::EnforcedGuardrailConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-enforcedguardrailconfiguration.html) resource type.
 ///
+/// Definition of AWS::Bedrock::EnforcedGuardrailConfiguration Resource Type
+///
 /// Build it with [`EnforcedGuardrailConfiguration::builder`]; adding it to a stack returns a [`EnforcedGuardrailConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnforcedGuardrailConfiguration {
     /// `GuardrailIdentifier`: required.
+    ///
+    /// Identifier for the guardrail, could be the ID or the ARN
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(([a-z0-9]+)|(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+))$`.
     pub guardrail_identifier: Option<Val<String>>,
     /// `GuardrailVersion`: required.
     ///
+    /// Numerical guardrail version (not DRAFT)
+    ///
     /// - Pattern: `^[1-9][0-9]{0,7}$`.
     pub guardrail_version: Option<Val<String>>,
     /// `ModelEnforcement`.
+    ///
+    /// Model-specific information for the enforced guardrail configuration. If not present, the
+    /// configuration is enforced on all models
     pub model_enforcement: Option<Val<ModelEnforcement>>,
     /// `SelectiveContentGuarding`.
+    ///
+    /// Selective content guarding controls for enforced guardrails
     pub selective_content_guarding: Option<Val<SelectiveContentGuarding>>,
 }
 
@@ -124,34 +135,50 @@ impl Deref for EnforcedGuardrailConfigurationHandle {
 
 impl EnforcedGuardrailConfigurationHandle {
     /// `Fn::GetAtt` `ConfigId`.
+    ///
+    /// Unique ID for the account enforced configuration
     pub fn attr_config_id(&self) -> Val<String> {
         self.0.get_att("ConfigId")
     }
     /// `Fn::GetAtt` `GuardrailArn`.
+    ///
+    /// ARN representation for the guardrail
     pub fn attr_guardrail_arn(&self) -> Val<String> {
         self.0.get_att("GuardrailArn")
     }
     /// `Fn::GetAtt` `GuardrailId`.
+    ///
+    /// Unique ID for the guardrail
     pub fn attr_guardrail_id(&self) -> Val<String> {
         self.0.get_att("GuardrailId")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// Timestamp when the configuration was created
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `CreatedBy`.
+    ///
+    /// The ARN of the role used to create the configuration
     pub fn attr_created_by(&self) -> Val<String> {
         self.0.get_att("CreatedBy")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// Timestamp when the configuration was last updated
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `UpdatedBy`.
+    ///
+    /// The ARN of the role used to update the configuration
     pub fn attr_updated_by(&self) -> Val<String> {
         self.0.get_att("UpdatedBy")
     }
     /// `Fn::GetAtt` `Owner`.
+    ///
+    /// Configuration owner type
     pub fn attr_owner(&self) -> Val<String> {
         self.0.get_att("Owner")
     }
@@ -166,13 +193,20 @@ impl EnforcedGuardrailConfigurationHandle {
 }
 
 /// The [`ModelEnforcement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-enforcedguardrailconfiguration-modelenforcement.html) property type.
+///
+/// Model-specific information for the enforced guardrail configuration. If not present, the
+/// configuration is enforced on all models
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelEnforcement {
     /// `ExcludedModels`: required.
     ///
+    /// Models to exclude from enforcement. If a model is in both lists, it is excluded
+    ///
     /// - Items: at least 0.
     pub excluded_models: Option<Val<Vec<String>>>,
     /// `IncludedModels`: required.
+    ///
+    /// Models to enforce the guardrail on
     ///
     /// - Items: at least 1.
     pub included_models: Option<Val<Vec<String>>>,
@@ -255,11 +289,17 @@ impl ToValue for ModelEnforcement {
 impl Literal for ModelEnforcement {}
 
 /// The [`SelectiveContentGuarding`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-enforcedguardrailconfiguration-selectivecontentguarding.html) property type.
+///
+/// Selective content guarding controls for enforced guardrails
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelectiveContentGuarding {
     /// `Messages`.
+    ///
+    /// Selective guarding mode for user messages
     pub messages: Option<Val<Messages>>,
     /// `System`.
+    ///
+    /// Selective guarding mode for system prompts
     pub system: Option<Val<System>>,
 }
 
@@ -335,9 +375,18 @@ impl Messages {
             Messages::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Messages {
+    const VALUES: &'static [&'static str] = &["SELECTIVE", "COMPREHENSIVE"];
+    fn as_str(&self) -> &str {
+        Messages::as_str(self)
     }
 }
 
@@ -382,9 +431,18 @@ impl System {
             System::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for System {
+    const VALUES: &'static [&'static str] = &["SELECTIVE", "COMPREHENSIVE"];
+    fn as_str(&self) -> &str {
+        System::as_str(self)
     }
 }
 

@@ -5,29 +5,77 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::Flow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-flow.html) resource type.
 ///
+/// Creates a prompt flow that you can use to send an input through various steps to yield an output.
+/// You define a flow by configuring nodes, each of which corresponds to a step of the flow, and
+/// creating connections between the nodes to create paths to different outputs. You can define the flow
+/// in one of the following ways:
+///
+/// - Define a
+///   [FlowDefinition](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-flowdefinition.html)
+///   in the `Definition` property.
+/// - Provide the definition in the `DefinitionString` property as a JSON-formatted string matching the
+///   [FlowDefinition](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-flowdefinition.html)
+///   property.
+/// - Provide an Amazon S3 location in the `DefinitionS3Location` property that matches the
+///   [FlowDefinition](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-flowdefinition.html)
+///   .
+///
+/// If you use the `DefinitionString` or `DefinitionS3Location` property, you can use the
+/// `DefinitionSubstitutions` property to define key-value pairs to replace at runtime.
+///
+/// For more information, see [How it
+/// works](https://docs.aws.amazon.com/bedrock/latest/userguide/flows-how-it-works.html) and [Create a
+/// prompt flow in Amazon
+/// Bedrock](https://docs.aws.amazon.com/bedrock/latest/userguide/flows-create.html) in the Amazon
+/// Bedrock User Guide.
+///
 /// Build it with [`Flow::builder`]; adding it to a stack returns a [`FlowHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Flow {
     /// `CustomerEncryptionKeyArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the KMS key that the flow is encrypted with.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws(|-cn|-us-gov):kms:[a-zA-Z0-9-]*:[0-9]{12}:key/[a-zA-Z0-9-]{36}$`.
     pub customer_encryption_key_arn: Option<Val<String>>,
     /// `Definition`.
+    ///
+    /// The definition of the nodes and connections between the nodes in the flow.
     pub definition: Option<Val<FlowDefinition>>,
     /// `DefinitionS3Location`.
+    ///
+    /// The Amazon S3 location of the flow definition.
     pub definition_s3_location: Option<Val<S3Location>>,
     /// `DefinitionString`.
+    ///
+    /// The definition of the flow as a JSON-formatted string. The string must match the format in
+    /// [FlowDefinition](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-flowdefinition.html)
+    /// .
     ///
     /// - Length: at most 512000.
     pub definition_string: Option<Val<String>>,
     /// `DefinitionSubstitutions`.
+    ///
+    /// A map that specifies the mappings for placeholder variables in the prompt flow definition. This
+    /// enables the customer to inject values obtained at runtime. Variables can be template parameter
+    /// names, resource logical IDs, resource attributes, or a variable in a key-value map. Only supported
+    /// with the `DefinitionString` and `DefinitionS3Location` fields.
+    ///
+    /// Substitutions must follow the syntax: `${key_name}` or `${variable_1,variable_2,...}` .
     pub definition_substitutions: Option<Val<BTreeMap<String, Json>>>,
     /// `Description`.
+    ///
+    /// A description of the flow.
     ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `ExecutionRoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the service role with permissions to create a flow. For more
+    /// information, see [Create a service row for
+    /// flows](https://docs.aws.amazon.com/bedrock/latest/userguide/flows-permissions.html) in the Amazon
+    /// Bedrock User Guide.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/(service-role/)?.+$`.
@@ -35,13 +83,25 @@ pub struct Flow {
     pub execution_role_arn: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the flow.
+    ///
     /// - Pattern: `^([0-9a-zA-Z][_-]?){1,100}$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// Metadata that you can assign to a resource as key-value pairs. For more information, see the
+    /// following resources:
+    ///
+    /// - [Tag naming limits and
+    ///   requirements](https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions)
+    /// - [Tagging best
+    ///   practices](https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-best-practices)
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `TestAliasTags`.
+    ///
+    /// A map of tag keys and values
     ///
     /// - Items: 0 to 200.
     pub test_alias_tags: Option<Val<BTreeMap<String, String>>>,
@@ -191,30 +251,56 @@ impl Deref for FlowHandle {
 
 impl FlowHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the flow.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time at which the flow was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the flow.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the flow. The following statuses are possible:
+    ///
+    /// - NotPrepared – The flow has been created or updated, but hasn't been prepared. If you just
+    ///   created the flow, you can't test it. If you updated the flow, the `DRAFT` version won't contain
+    ///   the latest changes for testing. Send a
+    ///   [PrepareFlow](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_PrepareFlow.html)
+    ///   request to package the latest changes into the `DRAFT` version.
+    /// - Preparing – The flow is being prepared so that the `DRAFT` version contains the latest changes
+    ///   for testing.
+    /// - Prepared – The flow is prepared and the `DRAFT` version contains the latest changes for testing.
+    /// - Failed – The last API operation that you invoked on the flow failed. Send a
+    ///   [GetFlow](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_GetFlow.html) request
+    ///   and check the error message in the `validations` field.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The time at which the flow was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The latest version of the flow.
     pub fn attr_version(&self) -> Val<String> {
         self.0.get_att("Version")
     }
     /// `Fn::GetAtt` `Validations`.
+    ///
+    /// List of flow validations
     pub fn attr_validations(&self) -> Val<Json> {
         self.0.get_att("Validations")
     }
@@ -229,9 +315,16 @@ impl FlowHandle {
 }
 
 /// The [`AgentFlowNodeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-agentflownodeconfiguration.html) property type.
+///
+/// Defines an agent node in your flow. You specify the agent to invoke at this point in the flow. For
+/// more information, see [Node types in a
+/// flow](https://docs.aws.amazon.com/bedrock/latest/userguide/flows-nodes.html) in the Amazon Bedrock
+/// User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgentFlowNodeConfiguration {
     /// `AgentAliasArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the alias of the agent to invoke.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:agent-alias/[0-9a-zA-Z]{10}/[0-9a-zA-Z]{10}$`.
@@ -293,9 +386,17 @@ impl ToValue for AgentFlowNodeConfiguration {
 impl Literal for AgentFlowNodeConfiguration {}
 
 /// The [`ConditionFlowNodeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-conditionflownodeconfiguration.html) property type.
+///
+/// Defines a condition node in your flow. You can specify conditions that determine which node comes
+/// next in the flow. For more information, see [Node types in a
+/// flow](https://docs.aws.amazon.com/bedrock/latest/userguide/flows-nodes.html) in the Amazon Bedrock
+/// User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionFlowNodeConfiguration {
     /// `Conditions`: required.
+    ///
+    /// An array of conditions. Each member contains the name of a condition and an expression that defines
+    /// the condition.
     ///
     /// - Items: 1 to 5.
     pub conditions: Option<Val<Vec<FlowCondition>>>,
@@ -361,9 +462,15 @@ impl ToValue for ConditionFlowNodeConfiguration {
 impl Literal for ConditionFlowNodeConfiguration {}
 
 /// The [`FieldForReranking`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-fieldforreranking.html) property type.
+///
+/// Specifies a field to be used during the reranking process in a Knowledge Base vector search. This
+/// structure identifies metadata fields that should be considered when reordering search results to
+/// improve relevance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldForReranking {
     /// `FieldName`: required.
+    ///
+    /// The name of the metadata field to be used during the reranking process.
     ///
     /// - Length: 1 to 2000.
     pub field_name: Option<Val<String>>,
@@ -416,13 +523,21 @@ impl ToValue for FieldForReranking {
 impl Literal for FieldForReranking {}
 
 /// The [`FlowCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-flowcondition.html) property type.
+///
+/// Defines a condition in the condition node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowCondition {
     /// `Expression`.
     ///
+    /// Defines the condition. You must refer to at least one of the inputs in the condition. For more
+    /// information, expand the Condition node section in [Node types in prompt
+    /// flows](https://docs.aws.amazon.com/bedrock/latest/userguide/flows-how-it-works.html#flows-nodes) .
+    ///
     /// - Length: 1 to 64.
     pub expression: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// A name for the condition that you can reference.
     ///
     /// - Pattern: `^[a-zA-Z]([_]?[0-9a-zA-Z]){1,50}$`.
     pub name: Option<Val<String>>,
@@ -481,9 +596,16 @@ impl ToValue for FlowCondition {
 impl Literal for FlowCondition {}
 
 /// The [`FlowConditionalConnectionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-flowconditionalconnectionconfiguration.html) property type.
+///
+/// The configuration of a connection between a condition node and another node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowConditionalConnectionConfiguration {
     /// `Condition`: required.
+    ///
+    /// The condition that triggers this connection. For more information about how to write conditions, see
+    /// the *Condition* node type in the [Node
+    /// types](https://docs.aws.amazon.com/bedrock/latest/userguide/node-types.html) topic in the Amazon
+    /// Bedrock User Guide.
     ///
     /// - Pattern: `^[a-zA-Z]([_]?[0-9a-zA-Z]){1,50}$`.
     pub condition: Option<Val<String>>,
@@ -540,23 +662,36 @@ impl ToValue for FlowConditionalConnectionConfiguration {
 impl Literal for FlowConditionalConnectionConfiguration {}
 
 /// The [`FlowConnection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-flowconnection.html) property type.
+///
+/// Contains information about a connection between two nodes in the flow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowConnection {
     /// `Configuration`.
+    ///
+    /// The configuration of the connection.
     pub configuration: Option<Val<FlowConnectionConfiguration>>,
     /// `Name`: required.
+    ///
+    /// A name for the connection that you can reference.
     ///
     /// - Pattern: `^[a-zA-Z]([_]?[0-9a-zA-Z]){1,100}$`.
     pub name: Option<Val<String>>,
     /// `Source`: required.
     ///
+    /// The node that the connection starts at.
+    ///
     /// - Pattern: `^[a-zA-Z]([_]?[0-9a-zA-Z]){1,50}$`.
     pub source: Option<Val<String>>,
     /// `Target`: required.
     ///
+    /// The node that the connection ends at.
+    ///
     /// - Pattern: `^[a-zA-Z]([_]?[0-9a-zA-Z]){1,50}$`.
     pub target: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// Whether the source node that the connection begins from is a condition node ( `Conditional` ) or not
+    /// ( `Data` ).
     pub type_: Option<Val<FlowConnectionType>>,
 }
 
@@ -646,11 +781,17 @@ impl ToValue for FlowConnection {
 impl Literal for FlowConnection {}
 
 /// The [`FlowConnectionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-flowconnectionconfiguration.html) property type.
+///
+/// The configuration of the connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowConnectionConfiguration {
     /// `Conditional`.
+    ///
+    /// The configuration of a connection originating from a Condition node.
     pub conditional: Option<Val<FlowConditionalConnectionConfiguration>>,
     /// `Data`.
+    ///
+    /// The configuration of a connection originating from a node that isn't a Condition node.
     pub data: Option<Val<FlowDataConnectionConfiguration>>,
 }
 
@@ -707,13 +848,19 @@ impl ToValue for FlowConnectionConfiguration {
 impl Literal for FlowConnectionConfiguration {}
 
 /// The [`FlowDataConnectionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-flowdataconnectionconfiguration.html) property type.
+///
+/// The configuration of a connection originating from a node that isn't a Condition node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowDataConnectionConfiguration {
     /// `SourceOutput`: required.
     ///
+    /// The name of the output in the source node that the connection begins from.
+    ///
     /// - Pattern: `^[a-zA-Z]([_]?[0-9a-zA-Z]){1,50}$`.
     pub source_output: Option<Val<String>>,
     /// `TargetInput`: required.
+    ///
+    /// The name of the input in the target node that the connection ends at.
     ///
     /// - Pattern: `^[a-zA-Z]([_]?[0-9a-zA-Z]){1,50}$`.
     pub target_input: Option<Val<String>>,
@@ -783,13 +930,19 @@ impl ToValue for FlowDataConnectionConfiguration {
 impl Literal for FlowDataConnectionConfiguration {}
 
 /// The [`FlowDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-flowdefinition.html) property type.
+///
+/// The definition of the nodes and connections between nodes in the flow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowDefinition {
     /// `Connections`.
     ///
+    /// An array of connection definitions in the flow.
+    ///
     /// - Items: at most 100.
     pub connections: Option<Val<Vec<FlowConnection>>>,
     /// `Nodes`.
+    ///
+    /// An array of node definitions in the flow.
     ///
     /// - Items: at most 40.
     pub nodes: Option<Val<Vec<FlowNode>>>,
@@ -855,23 +1008,36 @@ impl ToValue for FlowDefinition {
 impl Literal for FlowDefinition {}
 
 /// The [`FlowNode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-flownode.html) property type.
+///
+/// Contains configurations about a node in the flow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowNode {
     /// `Configuration`.
+    ///
+    /// Contains configurations for the node.
     pub configuration: Option<Val<FlowNodeConfiguration>>,
     /// `Inputs`.
+    ///
+    /// An array of objects, each of which contains information about an input into the node.
     ///
     /// - Items: at most 20.
     pub inputs: Option<Val<Vec<FlowNodeInput>>>,
     /// `Name`: required.
     ///
+    /// A name for the node.
+    ///
     /// - Pattern: `^[a-zA-Z]([_]?[0-9a-zA-Z]){1,50}$`.
     pub name: Option<Val<String>>,
     /// `Outputs`.
     ///
+    /// A list of objects, each of which contains information about an output from the node.
+    ///
     /// - Items: at most 5.
     pub outputs: Option<Val<Vec<FlowNodeOutput>>>,
     /// `Type`: required.
+    ///
+    /// The type of node. This value must match the name of the key that you provide in the configuration
+    /// you provide in the `FlowNodeConfiguration` field.
     pub type_: Option<Val<FlowNodeType>>,
 }
 
@@ -963,39 +1129,93 @@ impl ToValue for FlowNode {
 impl Literal for FlowNode {}
 
 /// The [`FlowNodeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-flownodeconfiguration.html) property type.
+///
+/// Contains configurations for a node in your flow. For more information, see [Node types in a
+/// flow](https://docs.aws.amazon.com/bedrock/latest/userguide/flows-nodes.html) in the Amazon Bedrock
+/// User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowNodeConfiguration {
     /// `Agent`.
+    ///
+    /// Contains configurations for an agent node in your flow. Invokes an alias of an agent and returns the
+    /// response.
     pub agent: Option<Val<AgentFlowNodeConfiguration>>,
     /// `Collector`.
+    ///
+    /// Contains configurations for a collector node in your flow. Collects an iteration of inputs and
+    /// consolidates them into an array of outputs.
     pub collector: Option<Val<Json>>,
     /// `Condition`.
+    ///
+    /// Contains configurations for a condition node in your flow. Defines conditions that lead to different
+    /// branches of the flow.
     pub condition: Option<Val<ConditionFlowNodeConfiguration>>,
     /// `InlineCode`.
+    ///
+    /// Contains configurations for an inline code node in your flow. Inline code nodes let you write and
+    /// execute code directly within your flow, enabling data transformations, custom logic, and
+    /// integrations without needing an external Lambda function.
     pub inline_code: Option<Val<InlineCodeFlowNodeConfiguration>>,
     /// `Input`.
+    ///
+    /// Contains configurations for an input flow node in your flow. The first node in the flow. `inputs`
+    /// can't be specified for this node.
     pub input: Option<Val<Json>>,
     /// `Iterator`.
+    ///
+    /// Contains configurations for an iterator node in your flow. Takes an input that is an array and
+    /// iteratively sends each item of the array as an output to the following node. The size of the array
+    /// is also returned in the output.
+    ///
+    /// The output flow node at the end of the flow iteration will return a response for each member of the
+    /// array. To return only one response, you can include a collector node downstream from the iterator
+    /// node.
     pub iterator: Option<Val<Json>>,
     /// `KnowledgeBase`.
+    ///
+    /// Contains configurations for a knowledge base node in your flow. Queries a knowledge base and returns
+    /// the retrieved results or generated response.
     pub knowledge_base: Option<Val<KnowledgeBaseFlowNodeConfiguration>>,
     /// `LambdaFunction`.
+    ///
+    /// Contains configurations for a Lambda function node in your flow. Invokes an AWS Lambda function.
     pub lambda_function: Option<Val<LambdaFunctionFlowNodeConfiguration>>,
     /// `Lex`.
+    ///
+    /// Contains configurations for a Lex node in your flow. Invokes an Amazon Lex bot to identify the
+    /// intent of the input and return the intent as the output.
     pub lex: Option<Val<LexFlowNodeConfiguration>>,
     /// `Loop`.
+    ///
+    /// Contains configurations for a DoWhile loop in your flow.
     pub loop_: Option<Val<LoopFlowNodeConfiguration>>,
     /// `LoopController`.
+    ///
+    /// Contains controller node configurations for a DoWhile loop in your flow.
     pub loop_controller: Option<Val<LoopControllerFlowNodeConfiguration>>,
     /// `LoopInput`.
+    ///
+    /// Contains input node configurations for a DoWhile loop in your flow.
     pub loop_input: Option<Val<Json>>,
     /// `Output`.
+    ///
+    /// Contains configurations for an output flow node in your flow. The last node in the flow. `outputs`
+    /// can't be specified for this node.
     pub output: Option<Val<Json>>,
     /// `Prompt`.
+    ///
+    /// Contains configurations for a prompt node in your flow. Runs a prompt and generates the model
+    /// response as the output. You can use a prompt from Prompt management or you can configure one in this
+    /// node.
     pub prompt: Option<Val<PromptFlowNodeConfiguration>>,
     /// `Retrieval`.
+    ///
+    /// Contains configurations for a retrieval node in your flow. Retrieves data from an Amazon S3 location
+    /// and returns it as the output.
     pub retrieval: Option<Val<RetrievalFlowNodeConfiguration>>,
     /// `Storage`.
+    ///
+    /// Contains configurations for a storage node in your flow. Stores an input in an Amazon S3 location.
     pub storage: Option<Val<StorageFlowNodeConfiguration>>,
 }
 
@@ -1133,19 +1353,40 @@ impl ToValue for FlowNodeConfiguration {
 impl Literal for FlowNodeConfiguration {}
 
 /// The [`FlowNodeInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-flownodeinput.html) property type.
+///
+/// Contains configurations for an input in an Amazon Bedrock Flows node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowNodeInput {
     /// `Category`.
+    ///
+    /// Specifies how input data flows between iterations in a DoWhile loop.
+    ///
+    /// - `LoopCondition` - Controls whether the loop continues by evaluating condition expressions against
+    ///   the input data. Use this category to define the condition that determines if the loop should
+    ///   continue.
+    /// - `ReturnValueToLoopStart` - Defines data to pass back to the start of the loop's next iteration.
+    ///   Use this category for variables that you want to update for each loop iteration.
+    /// - `ExitLoop` - Defines the value that's available once the loop ends. Use this category to expose
+    ///   loop results to nodes outside the loop.
     pub category: Option<Val<FlowNodeInputCategory>>,
     /// `Expression`: required.
+    ///
+    /// An expression that formats the input for the node. For an explanation of how to create expressions,
+    /// see [Expressions in Prompt flows in Amazon
+    /// Bedrock](https://docs.aws.amazon.com/bedrock/latest/userguide/flows-expressions.html) .
     ///
     /// - Length: 1 to 64.
     pub expression: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// Specifies a name for the input that you can reference.
+    ///
     /// - Pattern: `^[a-zA-Z]([_]?[0-9a-zA-Z]){1,50}$`.
     pub name: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// Specifies the data type of the input. If the input doesn't match this type at runtime, a validation
+    /// error will be thrown.
     pub type_: Option<Val<FlowNodeIoDataType>>,
 }
 
@@ -1225,13 +1466,20 @@ impl ToValue for FlowNodeInput {
 impl Literal for FlowNodeInput {}
 
 /// The [`FlowNodeOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-flownodeoutput.html) property type.
+///
+/// Contains configurations for an output from a node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowNodeOutput {
     /// `Name`: required.
     ///
+    /// A name for the output that you can reference.
+    ///
     /// - Pattern: `^[a-zA-Z]([_]?[0-9a-zA-Z]){1,50}$`.
     pub name: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The data type of the output. If the output doesn't match this type at runtime, a validation error
+    /// will be thrown.
     pub type_: Option<Val<FlowNodeIoDataType>>,
 }
 
@@ -1294,14 +1542,22 @@ impl ToValue for FlowNodeOutput {
 impl Literal for FlowNodeOutput {}
 
 /// The [`GuardrailConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-guardrailconfiguration.html) property type.
+///
+/// Configuration information for a guardrail that you use with the
+/// [Converse](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html)
+/// operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GuardrailConfiguration {
     /// `GuardrailIdentifier`.
+    ///
+    /// The identifier for the guardrail.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^(([a-z0-9]+)|(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+))$`.
     pub guardrail_identifier: Option<Val<String>>,
     /// `GuardrailVersion`.
+    ///
+    /// The version of the guardrail.
     ///
     /// - Pattern: `^(([0-9]{1,8})|(DRAFT))$`.
     pub guardrail_version: Option<Val<String>>,
@@ -1357,13 +1613,28 @@ impl ToValue for GuardrailConfiguration {
 impl Literal for GuardrailConfiguration {}
 
 /// The [`InlineCodeFlowNodeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-inlinecodeflownodeconfiguration.html) property type.
+///
+/// Contains configurations for an inline code node in your flow. Inline code nodes let you write and
+/// execute code directly within your flow, enabling data transformations, custom logic, and
+/// integrations without needing an external Lambda function.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InlineCodeFlowNodeConfiguration {
     /// `Code`: required.
     ///
+    /// The code that's executed in your inline code node. The code can access input data from previous
+    /// nodes in the flow, perform operations on that data, and produce output that can be used by other
+    /// nodes in your flow.
+    ///
+    /// The code must be valid in the programming `language` that you specify.
+    ///
     /// - Length: at most 5000000.
     pub code: Option<Val<String>>,
     /// `Language`: required.
+    ///
+    /// The programming language used by your inline code node.
+    ///
+    /// The code must be valid in the programming `language` that you specify. Currently, only Python 3 (
+    /// `Python_3` ) is supported.
     pub language: Option<Val<SupportedLanguages>>,
 }
 
@@ -1430,31 +1701,57 @@ impl ToValue for InlineCodeFlowNodeConfiguration {
 impl Literal for InlineCodeFlowNodeConfiguration {}
 
 /// The [`KnowledgeBaseFlowNodeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-knowledgebaseflownodeconfiguration.html) property type.
+///
+/// Contains configurations for a knowledge base node in a flow. This node takes a query as the input
+/// and returns, as the output, the retrieved responses directly (as an array) or a response generated
+/// based on the retrieved responses. For more information, see [Node types in a
+/// flow](https://docs.aws.amazon.com/bedrock/latest/userguide/flows-nodes.html) in the Amazon Bedrock
+/// User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KnowledgeBaseFlowNodeConfiguration {
     /// `GuardrailConfiguration`.
+    ///
+    /// Contains configurations for a guardrail to apply during query and response generation for the
+    /// knowledge base in this configuration.
     pub guardrail_configuration: Option<Val<GuardrailConfiguration>>,
     /// `InferenceConfiguration`.
+    ///
+    /// Contains inference configurations for the prompt.
     pub inference_configuration: Option<Val<PromptInferenceConfiguration>>,
     /// `KnowledgeBaseId`: required.
+    ///
+    /// The unique identifier of the knowledge base to query.
     ///
     /// - Length: at most 10.
     /// - Pattern: `^[0-9a-zA-Z]+$`.
     pub knowledge_base_id: Option<Val<String>>,
     /// `ModelId`.
     ///
+    /// The unique identifier of the model or [inference
+    /// profile](https://docs.aws.amazon.com/bedrock/latest/userguide/cross-region-inference.html) to use to
+    /// generate a response from the query results. Omit this field if you want to return the retrieved
+    /// results as an array.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(arn:aws(-[^:]{1,12})?:(bedrock|sagemaker):[a-z0-9-]{1,20}:([0-9]{12})?:([a-z-]+/)?)?([a-zA-Z0-9.-]{1,63}){0,2}(([:][a-z0-9-]{1,63}){0,2})?(/[a-z0-9]{1,12})?$`.
     pub model_id: Option<Val<String>>,
     /// `NumberOfResults`.
     ///
+    /// The number of results to retrieve from the knowledge base.
+    ///
     /// - Range: 1 to 100.
     pub number_of_results: Option<Val<f64>>,
     /// `OrchestrationConfiguration`.
+    ///
+    /// The configuration for orchestrating the retrieval and generation process in the knowledge base node.
     pub orchestration_configuration: Option<Val<KnowledgeBaseOrchestrationConfiguration>>,
     /// `PromptTemplate`.
+    ///
+    /// A custom prompt template to use with the knowledge base for generating responses.
     pub prompt_template: Option<Val<KnowledgeBasePromptTemplate>>,
     /// `RerankingConfiguration`.
+    ///
+    /// The configuration for reranking the retrieved results from the knowledge base to improve relevance.
     pub reranking_configuration: Option<Val<VectorSearchRerankingConfiguration>>,
 }
 
@@ -1554,15 +1851,27 @@ impl ToValue for KnowledgeBaseFlowNodeConfiguration {
 impl Literal for KnowledgeBaseFlowNodeConfiguration {}
 
 /// The [`KnowledgeBaseOrchestrationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-knowledgebaseorchestrationconfiguration.html) property type.
+///
+/// Configures how the knowledge base orchestrates the retrieval and generation process, allowing for
+/// customization of prompts, inference parameters, and performance settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KnowledgeBaseOrchestrationConfiguration {
     /// `AdditionalModelRequestFields`.
+    ///
+    /// The additional model-specific request parameters as key-value pairs to be included in the request to
+    /// the foundation model.
     pub additional_model_request_fields: Option<Val<Json>>,
     /// `InferenceConfig`.
+    ///
+    /// Contains inference configurations for the prompt.
     pub inference_config: Option<Val<PromptInferenceConfiguration>>,
     /// `PerformanceConfig`.
+    ///
+    /// The performance configuration options for the knowledge base retrieval and generation process.
     pub performance_config: Option<Val<PerformanceConfiguration>>,
     /// `PromptTemplate`.
+    ///
+    /// A custom prompt template for orchestrating the retrieval and generation process.
     pub prompt_template: Option<Val<KnowledgeBasePromptTemplate>>,
 }
 
@@ -1628,9 +1937,13 @@ impl ToValue for KnowledgeBaseOrchestrationConfiguration {
 impl Literal for KnowledgeBaseOrchestrationConfiguration {}
 
 /// The [`KnowledgeBasePromptTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-knowledgebaseprompttemplate.html) property type.
+///
+/// Defines a custom prompt template for orchestrating the retrieval and generation process.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KnowledgeBasePromptTemplate {
     /// `TextPromptTemplate`.
+    ///
+    /// The text of the prompt template.
     ///
     /// - Length: 1 to 100000.
     pub text_prompt_template: Option<Val<String>>,
@@ -1680,9 +1993,17 @@ impl ToValue for KnowledgeBasePromptTemplate {
 impl Literal for KnowledgeBasePromptTemplate {}
 
 /// The [`LambdaFunctionFlowNodeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-lambdafunctionflownodeconfiguration.html) property type.
+///
+/// Contains configurations for a Lambda function node in the flow. You specify the Lambda function to
+/// invoke and the inputs into the function. The output is the response that is defined in the Lambda
+/// function. For more information, see [Node types in a
+/// flow](https://docs.aws.amazon.com/bedrock/latest/userguide/flows-nodes.html) in the Amazon Bedrock
+/// User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaFunctionFlowNodeConfiguration {
     /// `LambdaArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lambda function to invoke.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_\.]+(:(\$LATEST|[a-zA-Z0-9-_]+))?$`.
@@ -1741,14 +2062,24 @@ impl ToValue for LambdaFunctionFlowNodeConfiguration {
 impl Literal for LambdaFunctionFlowNodeConfiguration {}
 
 /// The [`LexFlowNodeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-lexflownodeconfiguration.html) property type.
+///
+/// Contains configurations for a Lex node in the flow. You specify a Amazon Lex bot to invoke. This
+/// node takes an utterance as the input and returns as the output the intent identified by the Amazon
+/// Lex bot. For more information, see [Node types in a
+/// flow](https://docs.aws.amazon.com/bedrock/latest/userguide/flows-nodes.html) in the Amazon Bedrock
+/// User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LexFlowNodeConfiguration {
     /// `BotAliasArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Lex bot alias to invoke.
     ///
     /// - Length: at most 78.
     /// - Pattern: `^arn:aws(|-us-gov):lex:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:bot-alias/[0-9a-zA-Z]+/[0-9a-zA-Z]+$`.
     pub bot_alias_arn: Option<Val<String>>,
     /// `LocaleId`: required.
+    ///
+    /// The Region to invoke the Amazon Lex bot in.
     ///
     /// - Length: 1 to 10.
     pub locale_id: Option<Val<String>>,
@@ -1817,11 +2148,18 @@ impl ToValue for LexFlowNodeConfiguration {
 impl Literal for LexFlowNodeConfiguration {}
 
 /// The [`LoopControllerFlowNodeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-loopcontrollerflownodeconfiguration.html) property type.
+///
+/// Contains configurations for the controller node of a DoWhile loop in the flow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoopControllerFlowNodeConfiguration {
     /// `ContinueCondition`: required.
+    ///
+    /// Specifies the condition that determines when the flow exits the DoWhile loop. The loop executes
+    /// until this condition evaluates to true.
     pub continue_condition: Option<Val<FlowCondition>>,
     /// `MaxIterations`.
+    ///
+    /// Specifies the maximum number of times the DoWhile loop can iterate before the flow exits the loop.
     ///
     /// - Range: 1 to 1000.
     pub max_iterations: Option<Val<f64>>,
@@ -1884,9 +2222,30 @@ impl ToValue for LoopControllerFlowNodeConfiguration {
 impl Literal for LoopControllerFlowNodeConfiguration {}
 
 /// The [`LoopFlowNodeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-loopflownodeconfiguration.html) property type.
+///
+/// Contains configurations for the nodes of a DoWhile loop in your flow.
+///
+/// A DoWhile loop is made up of the following nodes:
+///
+/// - `Loop` - The container node that holds the loop's flow definition. This node encompasses the
+///   entire loop structure.
+/// - `LoopInput` - The entry point node for the loop. This node receives inputs from nodes outside the
+///   loop and from previous loop iterations.
+/// - Body nodes - The processing nodes that execute within each loop iteration. These can be nodes for
+///   handling data in your flow, such as a prompt or Lambda function nodes. Some node types aren't
+///   supported inside a DoWhile loop body. For more information, see
+///   [LoopIncompatibleNodeTypeFlowValidationDetails](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_LoopIncompatibleNodeTypeFlowValidationDetails.html)
+///   .
+/// - `LoopController` - The node that evaluates whether the loop should continue or exit based on a
+///   condition.
+///
+/// These nodes work together to create a loop that runs at least once and continues until a specified
+/// condition is met or a maximum number of iterations is reached.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoopFlowNodeConfiguration {
     /// `Definition`: required.
+    ///
+    /// The definition of the DoWhile loop nodes and connections between nodes in the flow.
     pub definition: Option<Val<FlowDefinition>>,
 }
 
@@ -1941,11 +2300,21 @@ impl ToValue for LoopFlowNodeConfiguration {
 impl Literal for LoopFlowNodeConfiguration {}
 
 /// The [`MetadataConfigurationForReranking`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-metadataconfigurationforreranking.html) property type.
+///
+/// Configuration for how metadata should be used during the reranking process in Knowledge Base vector
+/// searches. This determines which metadata fields are included or excluded when reordering search
+/// results.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetadataConfigurationForReranking {
     /// `SelectionMode`: required.
+    ///
+    /// The mode for selecting which metadata fields to include in the reranking process. Valid values are
+    /// ALL (use all available metadata fields) or SELECTIVE (use only specified fields).
     pub selection_mode: Option<Val<RerankingMetadataSelectionMode>>,
     /// `SelectiveModeConfiguration`.
+    ///
+    /// Configuration for selective mode, which allows you to explicitly include or exclude specific
+    /// metadata fields during reranking. This is only used when selectionMode is set to SELECTIVE.
     pub selective_mode_configuration: Option<Val<RerankingMetadataSelectiveModeConfiguration>>,
 }
 
@@ -2014,9 +2383,13 @@ impl ToValue for MetadataConfigurationForReranking {
 impl Literal for MetadataConfigurationForReranking {}
 
 /// The [`PerformanceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-performanceconfiguration.html) property type.
+///
+/// Performance settings for a model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PerformanceConfiguration {
     /// `Latency`.
+    ///
+    /// To use a latency-optimized version of the model, set to `optimized` .
     pub latency: Option<Val<PerformanceConfigurationLatency>>,
 }
 
@@ -2064,11 +2437,23 @@ impl ToValue for PerformanceConfiguration {
 impl Literal for PerformanceConfiguration {}
 
 /// The [`PromptFlowNodeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-promptflownodeconfiguration.html) property type.
+///
+/// Contains configurations for a prompt node in the flow. You can use a prompt from Prompt management
+/// or you can define one in this node. If the prompt contains variables, the inputs into this node will
+/// fill in the variables. The output from this node is the response generated by the model. For more
+/// information, see [Node types in a
+/// flow](https://docs.aws.amazon.com/bedrock/latest/userguide/flows-nodes.html) in the Amazon Bedrock
+/// User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptFlowNodeConfiguration {
     /// `GuardrailConfiguration`.
+    ///
+    /// Contains configurations for a guardrail to apply to the prompt in this node and the response
+    /// generated from it.
     pub guardrail_configuration: Option<Val<GuardrailConfiguration>>,
     /// `SourceConfiguration`: required.
+    ///
+    /// Specifies whether the prompt is from Prompt management or defined inline.
     pub source_configuration: Option<Val<PromptFlowNodeSourceConfiguration>>,
 }
 
@@ -2134,18 +2519,30 @@ impl ToValue for PromptFlowNodeConfiguration {
 impl Literal for PromptFlowNodeConfiguration {}
 
 /// The [`PromptFlowNodeInlineConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-promptflownodeinlineconfiguration.html) property type.
+///
+/// Contains configurations for a prompt defined inline in the node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptFlowNodeInlineConfiguration {
     /// `InferenceConfiguration`.
+    ///
+    /// Contains inference configurations for the prompt.
     pub inference_configuration: Option<Val<PromptInferenceConfiguration>>,
     /// `ModelId`: required.
+    ///
+    /// The unique identifier of the model or [inference
+    /// profile](https://docs.aws.amazon.com/bedrock/latest/userguide/cross-region-inference.html) to run
+    /// inference with.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(arn:aws(-[^:]{1,12})?:(bedrock|sagemaker):[a-z0-9-]{1,20}:([0-9]{12})?:([a-z-]+/)?)?([a-zA-Z0-9.-]{1,63}){0,2}(([:][a-z0-9-]{1,63}){0,2})?(/[a-z0-9]{1,12})?$`.
     pub model_id: Option<Val<String>>,
     /// `TemplateConfiguration`: required.
+    ///
+    /// Contains a prompt and variables in the prompt that can be replaced with values at runtime.
     pub template_configuration: Option<Val<PromptTemplateConfiguration>>,
     /// `TemplateType`: required.
+    ///
+    /// The type of prompt template.
     pub template_type: Option<Val<PromptTemplateType>>,
 }
 
@@ -2239,9 +2636,13 @@ impl ToValue for PromptFlowNodeInlineConfiguration {
 impl Literal for PromptFlowNodeInlineConfiguration {}
 
 /// The [`PromptFlowNodeResourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-promptflownoderesourceconfiguration.html) property type.
+///
+/// Contains configurations for a prompt from Prompt management to use in a node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptFlowNodeResourceConfiguration {
     /// `PromptArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the prompt from Prompt management.
     ///
     /// - Pattern: `^(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:prompt/[0-9a-zA-Z]{10}(?::[0-9]{1,5})?)$`.
     pub prompt_arn: Option<Val<String>>,
@@ -2298,11 +2699,17 @@ impl ToValue for PromptFlowNodeResourceConfiguration {
 impl Literal for PromptFlowNodeResourceConfiguration {}
 
 /// The [`PromptFlowNodeSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-promptflownodesourceconfiguration.html) property type.
+///
+/// Contains configurations for a prompt and whether it is from Prompt management or defined inline.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptFlowNodeSourceConfiguration {
     /// `Inline`.
+    ///
+    /// Contains configurations for a prompt that is defined inline
     pub inline: Option<Val<PromptFlowNodeInlineConfiguration>>,
     /// `Resource`.
+    ///
+    /// Contains configurations for a prompt from Prompt management.
     pub resource: Option<Val<PromptFlowNodeResourceConfiguration>>,
 }
 
@@ -2361,9 +2768,13 @@ impl ToValue for PromptFlowNodeSourceConfiguration {
 impl Literal for PromptFlowNodeSourceConfiguration {}
 
 /// The [`PromptInferenceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-promptinferenceconfiguration.html) property type.
+///
+/// Contains inference configurations for the prompt.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptInferenceConfiguration {
     /// `Text`.
+    ///
+    /// Contains inference configurations for a text prompt.
     pub text: Option<Val<PromptModelInferenceConfiguration>>,
 }
 
@@ -2413,9 +2824,13 @@ impl ToValue for PromptInferenceConfiguration {
 impl Literal for PromptInferenceConfiguration {}
 
 /// The [`PromptInputVariable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-promptinputvariable.html) property type.
+///
+/// Contains information about a variable in the prompt.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptInputVariable {
     /// `Name`.
+    ///
+    /// The name of the variable.
     ///
     /// - Pattern: `^([0-9a-zA-Z][_-]?){1,100}$`.
     pub name: Option<Val<String>>,
@@ -2465,21 +2880,34 @@ impl ToValue for PromptInputVariable {
 impl Literal for PromptInputVariable {}
 
 /// The [`PromptModelInferenceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-promptmodelinferenceconfiguration.html) property type.
+///
+/// Contains inference configurations related to model inference for a prompt. For more information, see
+/// [Inference
+/// parameters](https://docs.aws.amazon.com/bedrock/latest/userguide/inference-parameters.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptModelInferenceConfiguration {
     /// `MaxTokens`.
+    ///
+    /// The maximum number of tokens to return in the response.
     ///
     /// - Range: 0 to 4096.
     pub max_tokens: Option<Val<f64>>,
     /// `StopSequences`.
     ///
+    /// A list of strings that define sequences after which the model will stop generating.
+    ///
     /// - Items: 0 to 4.
     pub stop_sequences: Option<Val<Vec<String>>>,
     /// `Temperature`.
     ///
+    /// Controls the randomness of the response. Choose a lower value for more predictable outputs and a
+    /// higher value for more surprising outputs.
+    ///
     /// - Range: 0 to 1.
     pub temperature: Option<Val<f64>>,
     /// `TopP`.
+    ///
+    /// The percentage of most-likely candidates that the model considers for the next token.
     ///
     /// - Range: 0 to 1.
     pub top_p: Option<Val<f64>>,
@@ -2552,9 +2980,15 @@ impl ToValue for PromptModelInferenceConfiguration {
 impl Literal for PromptModelInferenceConfiguration {}
 
 /// The [`PromptTemplateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-prompttemplateconfiguration.html) property type.
+///
+/// Contains the message for a prompt. For more information, see [Construct and store reusable prompts
+/// with Prompt management in Amazon
+/// Bedrock](https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-management.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptTemplateConfiguration {
     /// `Text`.
+    ///
+    /// Contains configurations for the text in a message for a prompt.
     pub text: Option<Val<TextPromptTemplateConfiguration>>,
 }
 
@@ -2602,13 +3036,24 @@ impl ToValue for PromptTemplateConfiguration {
 impl Literal for PromptTemplateConfiguration {}
 
 /// The [`RerankingMetadataSelectiveModeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-rerankingmetadataselectivemodeconfiguration.html) property type.
+///
+/// Configuration for selectively including or excluding metadata fields during the reranking process.
+/// This allows you to control which metadata attributes are considered when reordering search results.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RerankingMetadataSelectiveModeConfiguration {
     /// `FieldsToExclude`.
     ///
+    /// A list of metadata field names to explicitly exclude from the reranking process. All metadata fields
+    /// except these will be considered when reordering search results. This parameter cannot be used
+    /// together with fieldsToInclude.
+    ///
     /// - Items: 1 to 100.
     pub fields_to_exclude: Option<Val<Vec<FieldForReranking>>>,
     /// `FieldsToInclude`.
+    ///
+    /// A list of metadata field names to explicitly include in the reranking process. Only these fields
+    /// will be considered when reordering search results. This parameter cannot be used together with
+    /// fieldsToExclude.
     ///
     /// - Items: 1 to 100.
     pub fields_to_include: Option<Val<Vec<FieldForReranking>>>,
@@ -2679,9 +3124,15 @@ impl ToValue for RerankingMetadataSelectiveModeConfiguration {
 impl Literal for RerankingMetadataSelectiveModeConfiguration {}
 
 /// The [`RetrievalFlowNodeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-retrievalflownodeconfiguration.html) property type.
+///
+/// Contains configurations for a Retrieval node in a flow. This node retrieves data from the Amazon S3
+/// location that you specify and returns it as the output.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetrievalFlowNodeConfiguration {
     /// `ServiceConfiguration`: required.
+    ///
+    /// Contains configurations for the service to use for retrieving data to return as the output from the
+    /// node.
     pub service_configuration: Option<Val<RetrievalFlowNodeServiceConfiguration>>,
 }
 
@@ -2740,9 +3191,14 @@ impl ToValue for RetrievalFlowNodeConfiguration {
 impl Literal for RetrievalFlowNodeConfiguration {}
 
 /// The [`RetrievalFlowNodeS3Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-retrievalflownodes3configuration.html) property type.
+///
+/// Contains configurations for the Amazon S3 location from which to retrieve data to return as the
+/// output from the node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetrievalFlowNodeS3Configuration {
     /// `BucketName`: required.
+    ///
+    /// The name of the Amazon S3 bucket from which to retrieve data.
     ///
     /// - Pattern: `^[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]$`.
     /// - Format: `AWS::S3::Bucket.Name`.
@@ -2800,9 +3256,15 @@ impl ToValue for RetrievalFlowNodeS3Configuration {
 impl Literal for RetrievalFlowNodeS3Configuration {}
 
 /// The [`RetrievalFlowNodeServiceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-retrievalflownodeserviceconfiguration.html) property type.
+///
+/// Contains configurations for the service to use for retrieving data to return as the output from the
+/// node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetrievalFlowNodeServiceConfiguration {
     /// `S3`.
+    ///
+    /// Contains configurations for the Amazon S3 location from which to retrieve data to return as the
+    /// output from the node.
     pub s3: Option<Val<RetrievalFlowNodeS3Configuration>>,
 }
 
@@ -2850,18 +3312,27 @@ impl ToValue for RetrievalFlowNodeServiceConfiguration {
 impl Literal for RetrievalFlowNodeServiceConfiguration {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-s3location.html) property type.
+///
+/// The S3 location of the flow definition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `Bucket`: required.
+    ///
+    /// The S3 bucket containing the flow definition.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]$`.
     pub bucket: Option<Val<String>>,
     /// `Key`: required.
     ///
+    /// The object key for the S3 location containing the definition.
+    ///
     /// - Length: 1 to 1024.
     pub key: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The Amazon S3 location from which to retrieve data for an S3 retrieve node or to which to store data
+    /// for an S3 storage node.
     ///
     /// - Length: 1 to 1024.
     pub version: Option<Val<String>>,
@@ -2933,9 +3404,14 @@ impl ToValue for S3Location {
 impl Literal for S3Location {}
 
 /// The [`StorageFlowNodeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-storageflownodeconfiguration.html) property type.
+///
+/// Contains configurations for a Storage node in a flow. This node stores the input in an Amazon S3
+/// location that you specify.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageFlowNodeConfiguration {
     /// `ServiceConfiguration`: required.
+    ///
+    /// Contains configurations for the service to use for storing the input into the node.
     pub service_configuration: Option<Val<StorageFlowNodeServiceConfiguration>>,
 }
 
@@ -2994,9 +3470,13 @@ impl ToValue for StorageFlowNodeConfiguration {
 impl Literal for StorageFlowNodeConfiguration {}
 
 /// The [`StorageFlowNodeS3Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-storageflownodes3configuration.html) property type.
+///
+/// Contains configurations for the Amazon S3 location in which to store the input into the node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageFlowNodeS3Configuration {
     /// `BucketName`: required.
+    ///
+    /// The name of the Amazon S3 bucket in which to store the input into the node.
     ///
     /// - Pattern: `^[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]$`.
     /// - Format: `AWS::S3::Bucket.Name`.
@@ -3054,9 +3534,13 @@ impl ToValue for StorageFlowNodeS3Configuration {
 impl Literal for StorageFlowNodeS3Configuration {}
 
 /// The [`StorageFlowNodeServiceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-storageflownodeserviceconfiguration.html) property type.
+///
+/// Contains configurations for the service to use for storing the input into the node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageFlowNodeServiceConfiguration {
     /// `S3`.
+    ///
+    /// Contains configurations for the Amazon S3 location in which to store the input into the node.
     pub s3: Option<Val<StorageFlowNodeS3Configuration>>,
 }
 
@@ -3104,13 +3588,20 @@ impl ToValue for StorageFlowNodeServiceConfiguration {
 impl Literal for StorageFlowNodeServiceConfiguration {}
 
 /// The [`TextPromptTemplateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-textprompttemplateconfiguration.html) property type.
+///
+/// Contains configurations for a text prompt template. To include a variable, enclose a word in double
+/// curly braces as in `{{variable}}` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextPromptTemplateConfiguration {
     /// `InputVariables`.
     ///
+    /// An array of the variables in the prompt template.
+    ///
     /// - Items: 0 to 20.
     pub input_variables: Option<Val<Vec<PromptInputVariable>>>,
     /// `Text`: required.
+    ///
+    /// The message for the prompt.
     ///
     /// - Length: 1 to 200000.
     pub text: Option<Val<String>>,
@@ -3174,13 +3665,26 @@ impl ToValue for TextPromptTemplateConfiguration {
 impl Literal for TextPromptTemplateConfiguration {}
 
 /// The [`VectorSearchBedrockRerankingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-vectorsearchbedrockrerankingconfiguration.html) property type.
+///
+/// Configuration for using Amazon Bedrock foundation models to rerank Knowledge Base vector search
+/// results. This enables more sophisticated relevance ranking using large language models.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VectorSearchBedrockRerankingConfiguration {
     /// `MetadataConfiguration`.
+    ///
+    /// Configuration for how document metadata should be used during the reranking process. This determines
+    /// which metadata fields are included when reordering search results.
     pub metadata_configuration: Option<Val<MetadataConfigurationForReranking>>,
     /// `ModelConfiguration`: required.
+    ///
+    /// Configuration for the Amazon Bedrock foundation model used for reranking. This includes the model
+    /// ARN and any additional request fields required by the model.
     pub model_configuration: Option<Val<VectorSearchBedrockRerankingModelConfiguration>>,
     /// `NumberOfRerankedResults`.
+    ///
+    /// The maximum number of results to rerank. This limits how many of the initial vector search results
+    /// will be processed by the reranking model. A smaller number improves performance but may exclude
+    /// potentially relevant results.
     ///
     /// - Range: 1 to 100.
     pub number_of_reranked_results: Option<Val<f64>>,
@@ -3257,11 +3761,20 @@ impl ToValue for VectorSearchBedrockRerankingConfiguration {
 impl Literal for VectorSearchBedrockRerankingConfiguration {}
 
 /// The [`VectorSearchBedrockRerankingModelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-vectorsearchbedrockrerankingmodelconfiguration.html) property type.
+///
+/// Configuration for the Amazon Bedrock foundation model used for reranking vector search results. This
+/// specifies which model to use and any additional parameters required by the model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VectorSearchBedrockRerankingModelConfiguration {
     /// `AdditionalModelRequestFields`.
+    ///
+    /// A list of additional fields to include in the model request during reranking. These fields provide
+    /// extra context or configuration options specific to the selected foundation model.
     pub additional_model_request_fields: Option<Val<Json>>,
     /// `ModelArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the foundation model to use for reranking. This model processes
+    /// the query and search results to determine a more relevant ordering.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}::foundation-model/(.*))?$`.
@@ -3325,11 +3838,20 @@ impl ToValue for VectorSearchBedrockRerankingModelConfiguration {
 impl Literal for VectorSearchBedrockRerankingModelConfiguration {}
 
 /// The [`VectorSearchRerankingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flow-vectorsearchrerankingconfiguration.html) property type.
+///
+/// Configuration for reranking vector search results to improve relevance. Reranking applies additional
+/// relevance models to reorder the initial vector search results based on more sophisticated criteria.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VectorSearchRerankingConfiguration {
     /// `BedrockRerankingConfiguration`.
+    ///
+    /// Configuration for using Amazon Bedrock foundation models to rerank search results. This is required
+    /// when the reranking type is set to BEDROCK.
     pub bedrock_reranking_configuration: Option<Val<VectorSearchBedrockRerankingConfiguration>>,
     /// `Type`: required.
+    ///
+    /// The type of reranking to apply to vector search results. Currently, the only supported value is
+    /// BEDROCK, which uses Amazon Bedrock foundation models for reranking.
     pub type_: Option<Val<VectorSearchRerankingConfigurationType>>,
 }
 
@@ -3416,9 +3938,18 @@ impl FlowConnectionType {
             FlowConnectionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FlowConnectionType {
+    const VALUES: &'static [&'static str] = &["Data", "Conditional"];
+    fn as_str(&self) -> &str {
+        FlowConnectionType::as_str(self)
     }
 }
 
@@ -3466,9 +3997,18 @@ impl FlowNodeInputCategory {
             FlowNodeInputCategory::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FlowNodeInputCategory {
+    const VALUES: &'static [&'static str] = &["LoopCondition", "ReturnValueToLoopStart", "ExitLoop"];
+    fn as_str(&self) -> &str {
+        FlowNodeInputCategory::as_str(self)
     }
 }
 
@@ -3523,9 +4063,18 @@ impl FlowNodeIoDataType {
             FlowNodeIoDataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FlowNodeIoDataType {
+    const VALUES: &'static [&'static str] = &["String", "Number", "Boolean", "Object", "Array"];
+    fn as_str(&self) -> &str {
+        FlowNodeIoDataType::as_str(self)
     }
 }
 
@@ -3615,9 +4164,35 @@ impl FlowNodeType {
             FlowNodeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FlowNodeType {
+    const VALUES: &'static [&'static str] = &[
+        "Input",
+        "Output",
+        "KnowledgeBase",
+        "Condition",
+        "Lex",
+        "Prompt",
+        "LambdaFunction",
+        "Agent",
+        "Storage",
+        "Retrieval",
+        "Iterator",
+        "Collector",
+        "InlineCode",
+        "Loop",
+        "LoopInput",
+        "LoopController",
+    ];
+    fn as_str(&self) -> &str {
+        FlowNodeType::as_str(self)
     }
 }
 
@@ -3676,9 +4251,18 @@ impl PerformanceConfigurationLatency {
             PerformanceConfigurationLatency::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PerformanceConfigurationLatency {
+    const VALUES: &'static [&'static str] = &["standard", "optimized"];
+    fn as_str(&self) -> &str {
+        PerformanceConfigurationLatency::as_str(self)
     }
 }
 
@@ -3720,9 +4304,18 @@ impl PromptTemplateType {
             PromptTemplateType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PromptTemplateType {
+    const VALUES: &'static [&'static str] = &["TEXT"];
+    fn as_str(&self) -> &str {
+        PromptTemplateType::as_str(self)
     }
 }
 
@@ -3766,9 +4359,18 @@ impl RerankingMetadataSelectionMode {
             RerankingMetadataSelectionMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RerankingMetadataSelectionMode {
+    const VALUES: &'static [&'static str] = &["SELECTIVE", "ALL"];
+    fn as_str(&self) -> &str {
+        RerankingMetadataSelectionMode::as_str(self)
     }
 }
 
@@ -3810,9 +4412,18 @@ impl SupportedLanguages {
             SupportedLanguages::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SupportedLanguages {
+    const VALUES: &'static [&'static str] = &["Python_3"];
+    fn as_str(&self) -> &str {
+        SupportedLanguages::as_str(self)
     }
 }
 
@@ -3853,9 +4464,18 @@ impl VectorSearchRerankingConfigurationType {
             VectorSearchRerankingConfigurationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VectorSearchRerankingConfigurationType {
+    const VALUES: &'static [&'static str] = &["BEDROCK_RERANKING_MODEL"];
+    fn as_str(&self) -> &str {
+        VectorSearchRerankingConfigurationType::as_str(self)
     }
 }
 

@@ -5,29 +5,52 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::FlowAlias`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-flowalias.html) resource type.
 ///
+/// Creates an alias of a flow for deployment. For more information, see [Deploy a flow in Amazon
+/// Bedrock](https://docs.aws.amazon.com/bedrock/latest/userguide/flows-deploy.html) in the Amazon
+/// Bedrock User Guide.
+///
 /// Build it with [`FlowAlias::builder`]; adding it to a stack returns a [`FlowAliasHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowAlias {
     /// `ConcurrencyConfiguration`.
+    ///
+    /// The configuration that specifies how nodes in the flow are executed concurrently.
     pub concurrency_configuration: Option<Val<FlowAliasConcurrencyConfiguration>>,
     /// `Description`.
+    ///
+    /// A description of the alias.
     ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `FlowArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the alias.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:flow/[0-9a-zA-Z]{10}$`.
     pub flow_arn: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the alias.
+    ///
     /// - Pattern: `^([0-9a-zA-Z][_-]?){1,100}$`.
     pub name: Option<Val<String>>,
     /// `RoutingConfiguration`: required.
     ///
+    /// A list of configurations about the versions that the alias maps to. Currently, you can only specify
+    /// one.
+    ///
     /// - Items: 1 to 1.
     pub routing_configuration: Option<Val<Vec<FlowAliasRoutingConfigurationListItem>>>,
     /// `Tags`.
+    ///
+    /// Metadata that you can assign to a resource as key-value pairs. For more information, see the
+    /// following resources:
+    ///
+    /// - [Tag naming limits and
+    ///   requirements](https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions)
+    /// - [Tagging best
+    ///   practices](https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-best-practices)
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -161,22 +184,32 @@ impl Deref for FlowAliasHandle {
 
 impl FlowAliasHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the alias.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time at which the alias was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `FlowId`.
+    ///
+    /// The unique identifier of the flow.
     pub fn attr_flow_id(&self) -> Val<String> {
         self.0.get_att("FlowId")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the alias of the flow.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The time at which the alias was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -191,13 +224,24 @@ impl FlowAliasHandle {
 }
 
 /// The [`FlowAliasConcurrencyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flowalias-flowaliasconcurrencyconfiguration.html) property type.
+///
+/// Determines how multiple nodes in a flow can run in parallel. Running nodes concurrently can improve
+/// your flow's performance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowAliasConcurrencyConfiguration {
     /// `MaxConcurrency`.
     ///
+    /// The maximum number of nodes that can be executed concurrently in the flow.
+    ///
     /// - Range: 1 to 100.
     pub max_concurrency: Option<Val<f64>>,
     /// `Type`: required.
+    ///
+    /// The type of concurrency to use for parallel node execution. Specify one of the following options:
+    ///
+    /// - `Automatic` - Amazon Bedrock determines which nodes can be executed in parallel based on the flow
+    ///   definition and its dependencies.
+    /// - `Manual` - You specify which nodes can be executed in parallel.
     pub type_: Option<Val<ConcurrencyType>>,
 }
 
@@ -258,9 +302,13 @@ impl ToValue for FlowAliasConcurrencyConfiguration {
 impl Literal for FlowAliasConcurrencyConfiguration {}
 
 /// The [`FlowAliasRoutingConfigurationListItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-flowalias-flowaliasroutingconfigurationlistitem.html) property type.
+///
+/// Contains information about a version that the alias maps to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowAliasRoutingConfigurationListItem {
     /// `FlowVersion`.
+    ///
+    /// The version that the alias maps to.
     ///
     /// - Length: 1 to 5.
     /// - Pattern: `^(DRAFT|[0-9]{0,4}[1-9][0-9]{0,4})$`.
@@ -333,9 +381,18 @@ impl ConcurrencyType {
             ConcurrencyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConcurrencyType {
+    const VALUES: &'static [&'static str] = &["Automatic", "Manual"];
+    fn as_str(&self) -> &str {
+        ConcurrencyType::as_str(self)
     }
 }
 

@@ -5,14 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::FlowVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-flowversion.html) resource type.
 ///
+/// Creates a version of the flow that you can deploy. For more information, see [Deploy a flow in
+/// Amazon Bedrock](https://docs.aws.amazon.com/bedrock/latest/userguide/flows-deploy.html) in the
+/// Amazon Bedrock User Guide.
+///
 /// Build it with [`FlowVersion::builder`]; adding it to a stack returns a [`FlowVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowVersion {
     /// `Description`. Changing it replaces the resource.
     ///
+    /// The description of the flow version.
+    ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `FlowArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the flow that the version belongs to.
     ///
     /// - Pattern: `^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:flow/[0-9a-zA-Z]{10}$`.
     pub flow_arn: Option<Val<String>>,
@@ -95,34 +103,53 @@ impl Deref for FlowVersionHandle {
 
 impl FlowVersionHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time at the version was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Definition`.
+    ///
+    /// Flow definition
     pub fn attr_definition(&self) -> Val<Json> {
         self.0.get_att("Definition")
     }
     /// `Fn::GetAtt` `ExecutionRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the service role with permissions to create a flow. For more
+    /// information, see [Create a service row for
+    /// flows](https://docs.aws.amazon.com/bedrock/latest/userguide/flows-permissions.html) in the Amazon
+    /// Bedrock User Guide.
     pub fn attr_execution_role_arn(&self) -> Val<String> {
         self.0.get_att("ExecutionRoleArn")
     }
     /// `Fn::GetAtt` `FlowId`.
+    ///
+    /// The unique identifier of the flow.
     pub fn attr_flow_id(&self) -> Val<String> {
         self.0.get_att("FlowId")
     }
     /// `Fn::GetAtt` `Name`.
+    ///
+    /// The name of the flow.
     pub fn attr_name(&self) -> Val<String> {
         self.0.get_att("Name")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the flow.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The version of the flow.
     pub fn attr_version(&self) -> Val<String> {
         self.0.get_att("Version")
     }
     /// `Fn::GetAtt` `CustomerEncryptionKeyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the KMS key that the flow version is encrypted with.
     pub fn attr_customer_encryption_key_arn(&self) -> Val<String> {
         self.0.get_att("CustomerEncryptionKeyArn")
     }

@@ -5,30 +5,75 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::Guardrail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-guardrail.html) resource type.
 ///
+/// Creates a guardrail to detect and filter harmful content in your generative AI application.
+///
+/// Amazon Bedrock Guardrails provides the following safeguards (also known as policies) to detect and
+/// filter harmful content:
+///
+/// - *Content filters* - Detect and filter harmful text or image content in input prompts or model
+///   responses. Filtering is done based on detection of certain predefined harmful content categories:
+///   Hate, Insults, Sexual, Violence, Misconduct and Prompt Attack. You also can adjust the filter
+///   strength for each of these categories.
+/// - *Denied topics* - Define a set of topics that are undesirable in the context of your application.
+///   The filter will help block them if detected in user queries or model responses.
+/// - *Word filters* - Configure filters to help block undesirable words, phrases, and profanity (exact
+///   match). Such words can include offensive terms, competitor names, etc.
+/// - *Sensitive information filters* - Configure filters to help block or mask sensitive information,
+///   such as personally identifiable information (PII), or custom regex in user inputs and model
+///   responses. Blocking or masking is done based on probabilistic detection of sensitive information
+///   in standard formats in entities such as SSN number, Date of Birth, address, etc. This also allows
+///   configuring regular expression based detection of patterns for identifiers.
+/// - *Contextual grounding check* - Help detect and filter hallucinations in model responses based on
+///   grounding in a source and relevance to the user query.
+///
+/// For more information, see [How Amazon Bedrock Guardrails
+/// works](https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-how.html) .
+///
 /// Build it with [`Guardrail::builder`]; adding it to a stack returns a [`GuardrailHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Guardrail {
     /// `AutomatedReasoningPolicyConfig`.
+    ///
+    /// Configuration settings for integrating Automated Reasoning policies with Amazon Bedrock Guardrails.
     pub automated_reasoning_policy_config: Option<Val<AutomatedReasoningPolicyConfig>>,
     /// `BlockedInputMessaging`: required.
+    ///
+    /// The message to return when the guardrail blocks a prompt.
     ///
     /// - Length: 1 to 500.
     pub blocked_input_messaging: Option<Val<String>>,
     /// `BlockedOutputsMessaging`: required.
     ///
+    /// The message to return when the guardrail blocks a model response.
+    ///
     /// - Length: 1 to 500.
     pub blocked_outputs_messaging: Option<Val<String>>,
     /// `ContentPolicyConfig`.
+    ///
+    /// The content filter policies to configure for the guardrail.
     pub content_policy_config: Option<Val<ContentPolicyConfig>>,
     /// `ContextualGroundingPolicyConfig`.
+    ///
+    /// Contextual grounding policy config for a guardrail.
     pub contextual_grounding_policy_config: Option<Val<ContextualGroundingPolicyConfig>>,
     /// `CrossRegionConfig`.
+    ///
+    /// The system-defined guardrail profile that you're using with your guardrail. Guardrail profiles
+    /// define the destination AWS Regions where guardrail inference requests can be automatically routed.
+    /// Using guardrail profiles helps maintain guardrail performance and reliability when demand increases.
+    ///
+    /// For more information, see the [Amazon Bedrock User
+    /// Guide](https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-cross-region.html) .
     pub cross_region_config: Option<Val<GuardrailCrossRegionConfig>>,
     /// `Description`.
+    ///
+    /// A description of the guardrail.
     ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `KmsKeyArn`.
+    ///
+    /// The ARN of the AWS  key that you use to encrypt the guardrail.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws(-[^:]+)?:kms:[a-zA-Z0-9-]*:[0-9]{12}:key/[a-zA-Z0-9-]{36}$`.
@@ -36,18 +81,28 @@ pub struct Guardrail {
     pub kms_key_arn: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the guardrail.
+    ///
     /// - Length: 1 to 50.
     /// - Pattern: `^[0-9a-zA-Z-_]+$`.
     pub name: Option<Val<String>>,
     /// `SensitiveInformationPolicyConfig`.
+    ///
+    /// The sensitive information policy to configure for the guardrail.
     pub sensitive_information_policy_config: Option<Val<SensitiveInformationPolicyConfig>>,
     /// `Tags`.
+    ///
+    /// The tags that you want to attach to the guardrail.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TopicPolicyConfig`.
+    ///
+    /// The topic policies to configure for the guardrail.
     pub topic_policy_config: Option<Val<TopicPolicyConfig>>,
     /// `WordPolicyConfig`.
+    ///
+    /// The word policy you configure for the guardrail.
     pub word_policy_config: Option<Val<WordPolicyConfig>>,
 }
 
@@ -221,34 +276,52 @@ impl Deref for GuardrailHandle {
 
 impl GuardrailHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// Timestamp.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `FailureRecommendations`.
+    ///
+    /// Appears if the `status` of the guardrail is `FAILED` . A list of recommendations to carry out before
+    /// retrying the request.
     pub fn attr_failure_recommendations(&self) -> Val<Vec<String>> {
         self.0.get_att("FailureRecommendations")
     }
     /// `Fn::GetAtt` `GuardrailArn`.
+    ///
+    /// The ARN of the guardrail.
     pub fn attr_guardrail_arn(&self) -> Val<String> {
         self.0.get_att("GuardrailArn")
     }
     /// `Fn::GetAtt` `GuardrailId`.
+    ///
+    /// The unique identifier of the guardrail.
     pub fn attr_guardrail_id(&self) -> Val<String> {
         self.0.get_att("GuardrailId")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the guardrail.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusReasons`.
+    ///
+    /// Appears if the `status` is `FAILED` . A list of reasons for why the guardrail failed to be created,
+    /// updated, versioned, or deleted.
     pub fn attr_status_reasons(&self) -> Val<Vec<String>> {
         self.0.get_att("StatusReasons")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// Timestamp.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The version of the guardrail that was created. This value will always be `DRAFT` .
     pub fn attr_version(&self) -> Val<String> {
         self.0.get_att("Version")
     }
@@ -263,13 +336,21 @@ impl GuardrailHandle {
 }
 
 /// The [`AutomatedReasoningPolicyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-guardrail-automatedreasoningpolicyconfig.html) property type.
+///
+/// Configuration settings for integrating Automated Reasoning policies with Amazon Bedrock Guardrails.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutomatedReasoningPolicyConfig {
     /// `ConfidenceThreshold`.
     ///
+    /// The minimum confidence level required for Automated Reasoning policy violations to trigger guardrail
+    /// actions. Values range from 0.0 to 1.0.
+    ///
     /// - Range: 0 to 1.
     pub confidence_threshold: Option<Val<f64>>,
     /// `Policies`: required.
+    ///
+    /// The list of Automated Reasoning policy ARNs that should be applied as part of this guardrail
+    /// configuration.
     ///
     /// - Items: 1 to 2.
     pub policies: Option<Val<Vec<String>>>,
@@ -342,29 +423,84 @@ impl ToValue for AutomatedReasoningPolicyConfig {
 impl Literal for AutomatedReasoningPolicyConfig {}
 
 /// The [`ContentFilterConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-guardrail-contentfilterconfig.html) property type.
+///
+/// Contains filter strengths for harmful content. Guardrails support the following content filters to
+/// detect and filter harmful user inputs and FM-generated outputs.
+///
+/// - *Hate* – Describes language or a statement that discriminates, criticizes, insults, denounces,
+///   or dehumanizes a person or group on the basis of an identity (such as race, ethnicity, gender,
+///   religion, sexual orientation, ability, and national origin).
+/// - *Insults* – Describes language or a statement that includes demeaning, humiliating, mocking,
+///   insulting, or belittling language. This type of language is also labeled as bullying.
+/// - *Sexual* – Describes language or a statement that indicates sexual interest, activity, or
+///   arousal using direct or indirect references to body parts, physical traits, or sex.
+/// - *Violence* – Describes language or a statement that includes glorification of or threats to
+///   inflict physical pain, hurt, or injury toward a person, group or thing.
+///
+/// Content filtering depends on the confidence classification of user inputs and FM responses across
+/// each of the four harmful categories. All input and output statements are classified into one of four
+/// confidence levels (NONE, LOW, MEDIUM, HIGH) for each harmful category. For example, if a statement
+/// is classified as *Hate* with HIGH confidence, the likelihood of the statement representing hateful
+/// content is high. A single statement can be classified across multiple categories with varying
+/// confidence levels. For example, a single statement can be classified as *Hate* with HIGH confidence, *Insults*
+/// with LOW confidence, *Sexual* with NONE confidence, and *Violence* with MEDIUM confidence.
+///
+/// For more information, see [Guardrails content
+/// filters](https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-filters.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContentFilterConfig {
     /// `InputAction`.
+    ///
+    /// Specifies the action to take when harmful content is detected. Supported values include:
+    ///
+    /// - `BLOCK` – Block the content and replace it with blocked messaging.
+    /// - `NONE` – Take no action but return detection information in the trace response.
     pub input_action: Option<Val<ContentFilterAction>>,
     /// `InputEnabled`.
+    ///
+    /// Specifies whether to enable guardrail evaluation on the input. When disabled, you aren't charged for
+    /// the evaluation. The evaluation doesn't appear in the response.
     pub input_enabled: Option<Val<bool>>,
     /// `InputModalities`.
+    ///
+    /// The input modalities selected for the guardrail content filter configuration.
     ///
     /// - Items: 1 to 2.
     pub input_modalities: Option<Val<Vec<Modality>>>,
     /// `InputStrength`: required.
+    ///
+    /// The strength of the content filter to apply to prompts. As you increase the filter strength, the
+    /// likelihood of filtering harmful content increases and the probability of seeing harmful content in
+    /// your application reduces.
     pub input_strength: Option<Val<FilterStrength>>,
     /// `OutputAction`.
+    ///
+    /// Specifies the action to take when harmful content is detected in the output. Supported values
+    /// include:
+    ///
+    /// - `BLOCK` – Block the content and replace it with blocked messaging.
+    /// - `NONE` – Take no action but return detection information in the trace response.
     pub output_action: Option<Val<ContentFilterAction>>,
     /// `OutputEnabled`.
+    ///
+    /// Specifies whether to enable guardrail evaluation on the output. When disabled, you aren't charged
+    /// for the evaluation. The evaluation doesn't appear in the response.
     pub output_enabled: Option<Val<bool>>,
     /// `OutputModalities`.
+    ///
+    /// The output modalities selected for the guardrail content filter configuration.
     ///
     /// - Items: 1 to 2.
     pub output_modalities: Option<Val<Vec<Modality>>>,
     /// `OutputStrength`: required.
+    ///
+    /// The strength of the content filter to apply to model responses. As you increase the filter strength,
+    /// the likelihood of filtering harmful content increases and the probability of seeing harmful content
+    /// in your application reduces.
     pub output_strength: Option<Val<FilterStrength>>,
     /// `Type`: required.
+    ///
+    /// The harmful category that the content filter is applied to.
     pub type_: Option<Val<ContentFilterType>>,
 }
 
@@ -492,9 +628,20 @@ impl ToValue for ContentFilterConfig {
 impl Literal for ContentFilterConfig {}
 
 /// The [`ContentFiltersTierConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-guardrail-contentfilterstierconfig.html) property type.
+///
+/// The tier that your guardrail uses for content filters. Consider using a tier that balances
+/// performance, accuracy, and compatibility with your existing generative AI workflows.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContentFiltersTierConfig {
     /// `TierName`: required.
+    ///
+    /// The tier that your guardrail uses for content filters. Valid values include:
+    ///
+    /// - `CLASSIC` tier – Provides established guardrails functionality supporting English, French, and
+    ///   Spanish languages.
+    /// - `STANDARD` tier – Provides a more robust solution than the `CLASSIC` tier and has more
+    ///   comprehensive language support. This tier requires that your guardrail use [cross-Region
+    ///   inference](https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-cross-region.html) .
     pub tier_name: Option<Val<ContentFiltersTierName>>,
 }
 
@@ -549,11 +696,19 @@ impl ToValue for ContentFiltersTierConfig {
 impl Literal for ContentFiltersTierConfig {}
 
 /// The [`ContentPolicyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-guardrail-contentpolicyconfig.html) property type.
+///
+/// Contains details about how to handle harmful content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContentPolicyConfig {
     /// `ContentFiltersTierConfig`.
+    ///
+    /// The tier that your guardrail uses for content filters. Consider using a tier that balances
+    /// performance, accuracy, and compatibility with your existing generative AI workflows.
     pub content_filters_tier_config: Option<Val<ContentFiltersTierConfig>>,
     /// `FiltersConfig`: required.
+    ///
+    /// Contains the type of the content filter and how strongly it should apply to prompts and model
+    /// responses.
     ///
     /// - Items: 1 to 6.
     pub filters_config: Option<Val<Vec<ContentFilterConfig>>>,
@@ -626,17 +781,32 @@ impl ToValue for ContentPolicyConfig {
 impl Literal for ContentPolicyConfig {}
 
 /// The [`ContextualGroundingFilterConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-guardrail-contextualgroundingfilterconfig.html) property type.
+///
+/// The filter configuration details for the guardrails contextual grounding filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContextualGroundingFilterConfig {
     /// `Action`.
+    ///
+    /// Specifies the action to take when content fails the contextual grounding evaluation. Supported
+    /// values include:
+    ///
+    /// - `BLOCK` – Block the content and replace it with blocked messaging.
+    /// - `NONE` – Take no action but return detection information in the trace response.
     pub action: Option<Val<ContextualGroundingAction>>,
     /// `Enabled`.
+    ///
+    /// Specifies whether to enable contextual grounding evaluation. When disabled, you aren't charged for
+    /// the evaluation. The evaluation doesn't appear in the response.
     pub enabled: Option<Val<bool>>,
     /// `Threshold`: required.
+    ///
+    /// The threshold details for the guardrails contextual grounding filter.
     ///
     /// - Minimum: 0.
     pub threshold: Option<Val<f64>>,
     /// `Type`: required.
+    ///
+    /// The filter details for the guardrails contextual grounding filter.
     pub type_: Option<Val<ContextualGroundingFilterType>>,
 }
 
@@ -720,9 +890,13 @@ impl ToValue for ContextualGroundingFilterConfig {
 impl Literal for ContextualGroundingFilterConfig {}
 
 /// The [`ContextualGroundingPolicyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-guardrail-contextualgroundingpolicyconfig.html) property type.
+///
+/// The policy configuration details for the guardrails contextual grounding policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContextualGroundingPolicyConfig {
     /// `FiltersConfig`: required.
+    ///
+    /// List of contextual grounding filter configs.
     ///
     /// - Items: at least 1.
     pub filters_config: Option<Val<Vec<ContextualGroundingFilterConfig>>>,
@@ -790,9 +964,21 @@ impl ToValue for ContextualGroundingPolicyConfig {
 impl Literal for ContextualGroundingPolicyConfig {}
 
 /// The [`GuardrailCrossRegionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-guardrail-guardrailcrossregionconfig.html) property type.
+///
+/// The system-defined guardrail profile that you're using with your guardrail. Guardrail profiles
+/// define the destination AWS Regions where guardrail inference requests can be automatically routed.
+/// Using guardrail profiles helps maintain guardrail performance and reliability when demand increases.
+///
+/// For more information, see the [Amazon Bedrock User
+/// Guide](https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-cross-region.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GuardrailCrossRegionConfig {
     /// `GuardrailProfileArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the guardrail profile that your guardrail is using. Guardrail
+    /// profile availability depends on your current AWS Region . For more information, see the [Amazon
+    /// Bedrock User
+    /// Guide](https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-cross-region-support.html) .
     ///
     /// - Length: 15 to 2048.
     /// - Pattern: `^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail-profile/[a-z0-9-]+[.]{1}guardrail[.]{1}v[0-9:]+$`.
@@ -854,17 +1040,39 @@ impl ToValue for GuardrailCrossRegionConfig {
 impl Literal for GuardrailCrossRegionConfig {}
 
 /// The [`ManagedWordsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-guardrail-managedwordsconfig.html) property type.
+///
+/// The managed word list to configure for the guardrail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedWordsConfig {
     /// `InputAction`.
+    ///
+    /// Specifies the action to take when harmful content is detected in the input. Supported values
+    /// include:
+    ///
+    /// - `BLOCK` – Block the content and replace it with blocked messaging.
+    /// - `NONE` – Take no action but return detection information in the trace response.
     pub input_action: Option<Val<WordAction>>,
     /// `InputEnabled`.
+    ///
+    /// Specifies whether to enable guardrail evaluation on the input. When disabled, you aren't charged for
+    /// the evaluation. The evaluation doesn't appear in the response.
     pub input_enabled: Option<Val<bool>>,
     /// `OutputAction`.
+    ///
+    /// Specifies the action to take when harmful content is detected in the output. Supported values
+    /// include:
+    ///
+    /// - `BLOCK` – Block the content and replace it with blocked messaging.
+    /// - `NONE` – Take no action but return detection information in the trace response.
     pub output_action: Option<Val<WordAction>>,
     /// `OutputEnabled`.
+    ///
+    /// Specifies whether to enable guardrail evaluation on the output. When disabled, you aren't charged
+    /// for the evaluation. The evaluation doesn't appear in the response.
     pub output_enabled: Option<Val<bool>>,
     /// `Type`: required.
+    ///
+    /// The managed word type to configure for the guardrail.
     pub type_: Option<Val<ManagedWordsType>>,
 }
 
@@ -939,19 +1147,197 @@ impl ToValue for ManagedWordsConfig {
 impl Literal for ManagedWordsConfig {}
 
 /// The [`PiiEntityConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-guardrail-piientityconfig.html) property type.
+///
+/// The PII entity to configure for the guardrail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PiiEntityConfig {
     /// `Action`: required.
+    ///
+    /// Configure guardrail action when the PII entity is detected.
     pub action: Option<Val<SensitiveInformationAction>>,
     /// `InputAction`.
+    ///
+    /// Specifies the action to take when harmful content is detected in the input. Supported values
+    /// include:
+    ///
+    /// - `BLOCK` – Block the content and replace it with blocked messaging.
+    /// - `ANONYMIZE` – Mask the content and replace it with identifier tags.
+    /// - `NONE` – Take no action but return detection information in the trace response.
     pub input_action: Option<Val<SensitiveInformationAction>>,
     /// `InputEnabled`.
+    ///
+    /// Specifies whether to enable guardrail evaluation on the input. When disabled, you aren't charged for
+    /// the evaluation. The evaluation doesn't appear in the response.
     pub input_enabled: Option<Val<bool>>,
     /// `OutputAction`.
+    ///
+    /// Specifies the action to take when harmful content is detected in the output. Supported values
+    /// include:
+    ///
+    /// - `BLOCK` – Block the content and replace it with blocked messaging.
+    /// - `ANONYMIZE` – Mask the content and replace it with identifier tags.
+    /// - `NONE` – Take no action but return detection information in the trace response.
     pub output_action: Option<Val<SensitiveInformationAction>>,
     /// `OutputEnabled`.
+    ///
+    /// Indicates whether guardrail evaluation is enabled on the output. When disabled, you aren't charged
+    /// for the evaluation. The evaluation doesn't appear in the response.
     pub output_enabled: Option<Val<bool>>,
     /// `Type`: required.
+    ///
+    /// Configure guardrail type when the PII entity is detected.
+    ///
+    /// The following PIIs are used to block or mask sensitive information:
+    ///
+    /// - *General*
+    ///
+    /// - *ADDRESS*
+    ///
+    /// A physical address, such as "100 Main Street, Anytown, USA" or "Suite #12, Building 123". An address
+    /// can include information such as the street, building, location, city, state, country, county, zip
+    /// code, precinct, and neighborhood.
+    /// - *AGE*
+    ///
+    /// An individual's age, including the quantity and unit of time. For example, in the phrase "I am 40
+    /// years old," Guardrails recognizes "40 years" as an age.
+    /// - *NAME*
+    ///
+    /// An individual's name. This entity type does not include titles, such as Dr., Mr., Mrs., or Miss.
+    /// guardrails doesn't apply this entity type to names that are part of organizations or addresses. For
+    /// example, guardrails recognizes the "John Doe Organization" as an organization, and it recognizes
+    /// "Jane Doe Street" as an address.
+    /// - *EMAIL*
+    ///
+    /// An email address, such as *marymajor@email.com* .
+    /// - *PHONE*
+    ///
+    /// A phone number. This entity type also includes fax and pager numbers.
+    /// - *USERNAME*
+    ///
+    /// A user name that identifies an account, such as a login name, screen name, nick name, or handle.
+    /// - *PASSWORD*
+    ///
+    /// An alphanumeric string that is used as a password, such as "* *very20special#pass** ".
+    /// - *DRIVER_ID*
+    ///
+    /// The number assigned to a driver's license, which is an official document permitting an individual to
+    /// operate one or more motorized vehicles on a public road. A driver's license number consists of
+    /// alphanumeric characters.
+    /// - *LICENSE_PLATE*
+    ///
+    /// A license plate for a vehicle is issued by the state or country where the vehicle is registered. The
+    /// format for passenger vehicles is typically five to eight digits, consisting of upper-case letters
+    /// and numbers. The format varies depending on the location of the issuing state or country.
+    /// - *VEHICLE_IDENTIFICATION_NUMBER*
+    ///
+    /// A Vehicle Identification Number (VIN) uniquely identifies a vehicle. VIN content and format are
+    /// defined in the *ISO 3779* specification. Each country has specific codes and formats for VINs.
+    /// - *Finance*
+    ///
+    /// - *CREDIT_DEBIT_CARD_CVV*
+    ///
+    /// A three-digit card verification code (CVV) that is present on VISA, MasterCard, and Discover credit
+    /// and debit cards. For American Express credit or debit cards, the CVV is a four-digit numeric code.
+    /// - *CREDIT_DEBIT_CARD_EXPIRY*
+    ///
+    /// The expiration date for a credit or debit card. This number is usually four digits long and is often
+    /// formatted as *month/year* or *MM/YY* . Guardrails recognizes expiration dates such as *01/21* , *01/2021*
+    /// , and *Jan 2021* .
+    /// - *CREDIT_DEBIT_CARD_NUMBER*
+    ///
+    /// The number for a credit or debit card. These numbers can vary from 13 to 16 digits in length.
+    /// However, Amazon Comprehend also recognizes credit or debit card numbers when only the last four
+    /// digits are present.
+    /// - *PIN*
+    ///
+    /// A four-digit personal identification number (PIN) with which you can access your bank account.
+    /// - *INTERNATIONAL_BANK_ACCOUNT_NUMBER*
+    ///
+    /// An International Bank Account Number has specific formats in each country. For more information, see
+    /// [www.iban.com/structure](https://docs.aws.amazon.com/https://www.iban.com/structure) .
+    /// - *SWIFT_CODE*
+    ///
+    /// A SWIFT code is a standard format of Bank Identifier Code (BIC) used to specify a particular bank or
+    /// branch. Banks use these codes for money transfers such as international wire transfers.
+    ///
+    /// SWIFT codes consist of eight or 11 characters. The 11-digit codes refer to specific branches, while
+    /// eight-digit codes (or 11-digit codes ending in 'XXX') refer to the head or primary office.
+    /// - *IT*
+    ///
+    /// - *IP_ADDRESS*
+    ///
+    /// An IPv4 address, such as *198.51.100.0* .
+    /// - *MAC_ADDRESS*
+    ///
+    /// A *media access control* (MAC) address is a unique identifier assigned to a network interface
+    /// controller (NIC).
+    /// - *URL*
+    ///
+    /// A web address, such as *www.example.com* .
+    /// - *AWS_ACCESS_KEY*
+    ///
+    /// A unique identifier that's associated with a secret access key; you use the access key ID and secret
+    /// access key to sign programmatic AWS requests cryptographically.
+    /// - *AWS_SECRET_KEY*
+    ///
+    /// A unique identifier that's associated with an access key. You use the access key ID and secret
+    /// access key to sign programmatic AWS requests cryptographically.
+    /// - *USA specific*
+    ///
+    /// - *US_BANK_ACCOUNT_NUMBER*
+    ///
+    /// A US bank account number, which is typically 10 to 12 digits long.
+    /// - *US_BANK_ROUTING_NUMBER*
+    ///
+    /// A US bank account routing number. These are typically nine digits long,
+    /// - *US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER*
+    ///
+    /// A US Individual Taxpayer Identification Number (ITIN) is a nine-digit number that starts with a "9"
+    /// and contain a "7" or "8" as the fourth digit. An ITIN can be formatted with a space or a dash after
+    /// the third and forth digits.
+    /// - *US_PASSPORT_NUMBER*
+    ///
+    /// A US passport number. Passport numbers range from six to nine alphanumeric characters.
+    /// - *US_SOCIAL_SECURITY_NUMBER*
+    ///
+    /// A US Social Security Number (SSN) is a nine-digit number that is issued to US citizens, permanent
+    /// residents, and temporary working residents.
+    /// - *Canada specific*
+    ///
+    /// - *CA_HEALTH_NUMBER*
+    ///
+    /// A Canadian Health Service Number is a 10-digit unique identifier, required for individuals to access
+    /// healthcare benefits.
+    /// - *CA_SOCIAL_INSURANCE_NUMBER*
+    ///
+    /// A Canadian Social Insurance Number (SIN) is a nine-digit unique identifier, required for individuals
+    /// to access government programs and benefits.
+    ///
+    /// The SIN is formatted as three groups of three digits, such as *123-456-789* . A SIN can be validated
+    /// through a simple check-digit process called the [Luhn
+    /// algorithm](https://docs.aws.amazon.com/https://www.wikipedia.org/wiki/Luhn_algorithm) .
+    /// - *UK Specific*
+    ///
+    /// - *UK_NATIONAL_HEALTH_SERVICE_NUMBER*
+    ///
+    /// A UK National Health Service Number is a 10-17 digit number, such as *485 777 3456* . The current
+    /// system formats the 10-digit number with spaces after the third and sixth digits. The final digit is
+    /// an error-detecting checksum.
+    /// - *UK_NATIONAL_INSURANCE_NUMBER*
+    ///
+    /// A UK National Insurance Number (NINO) provides individuals with access to National Insurance (social
+    /// security) benefits. It is also used for some purposes in the UK tax system.
+    ///
+    /// The number is nine digits long and starts with two letters, followed by six numbers and one letter.
+    /// A NINO can be formatted with a space or a dash after the two letters and after the second, forth,
+    /// and sixth digits.
+    /// - *UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER*
+    ///
+    /// A UK Unique Taxpayer Reference (UTR) is a 10-digit number that identifies a taxpayer or a business.
+    /// - *Custom*
+    ///
+    /// - *Regex filter* - You can use a regular expressions to define patterns for a guardrail to recognize
+    ///   and act upon such as serial number, booking ID etc..
     pub type_: Option<Val<PiiEntityType>>,
 }
 
@@ -1039,27 +1425,55 @@ impl ToValue for PiiEntityConfig {
 impl Literal for PiiEntityConfig {}
 
 /// The [`RegexConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-guardrail-regexconfig.html) property type.
+///
+/// The regular expression to configure for the guardrail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegexConfig {
     /// `Action`: required.
+    ///
+    /// The guardrail action to configure when matching regular expression is detected.
     pub action: Option<Val<SensitiveInformationAction>>,
     /// `Description`.
+    ///
+    /// The description of the regular expression to configure for the guardrail.
     ///
     /// - Length: 1 to 1000.
     pub description: Option<Val<String>>,
     /// `InputAction`.
+    ///
+    /// Specifies the action to take when harmful content is detected in the input. Supported values
+    /// include:
+    ///
+    /// - `BLOCK` – Block the content and replace it with blocked messaging.
+    /// - `NONE` – Take no action but return detection information in the trace response.
     pub input_action: Option<Val<SensitiveInformationAction>>,
     /// `InputEnabled`.
+    ///
+    /// Specifies whether to enable guardrail evaluation on the input. When disabled, you aren't charged for
+    /// the evaluation. The evaluation doesn't appear in the response.
     pub input_enabled: Option<Val<bool>>,
     /// `Name`: required.
+    ///
+    /// The name of the regular expression to configure for the guardrail.
     ///
     /// - Length: 1 to 100.
     pub name: Option<Val<String>>,
     /// `OutputAction`.
+    ///
+    /// Specifies the action to take when harmful content is detected in the output. Supported values
+    /// include:
+    ///
+    /// - `BLOCK` – Block the content and replace it with blocked messaging.
+    /// - `NONE` – Take no action but return detection information in the trace response.
     pub output_action: Option<Val<SensitiveInformationAction>>,
     /// `OutputEnabled`.
+    ///
+    /// Specifies whether to enable guardrail evaluation on the output. When disabled, you aren't charged
+    /// for the evaluation. The evaluation doesn't appear in the response.
     pub output_enabled: Option<Val<bool>>,
     /// `Pattern`: required.
+    ///
+    /// The regular expression pattern to configure for the guardrail.
     ///
     /// - Length: at least 1.
     pub pattern: Option<Val<String>>,
@@ -1165,13 +1579,19 @@ impl ToValue for RegexConfig {
 impl Literal for RegexConfig {}
 
 /// The [`SensitiveInformationPolicyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-guardrail-sensitiveinformationpolicyconfig.html) property type.
+///
+/// Contains details about PII entities and regular expressions to configure for the guardrail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SensitiveInformationPolicyConfig {
     /// `PiiEntitiesConfig`.
     ///
+    /// A list of PII entities to configure to the guardrail.
+    ///
     /// - Items: at least 1.
     pub pii_entities_config: Option<Val<Vec<PiiEntityConfig>>>,
     /// `RegexesConfig`.
+    ///
+    /// A list of regular expressions to configure to the guardrail.
     ///
     /// - Items: 1 to 30.
     pub regexes_config: Option<Val<Vec<RegexConfig>>>,
@@ -1307,30 +1727,59 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TopicConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-guardrail-topicconfig.html) property type.
+///
+/// Details about topics for the guardrail to identify and deny.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicConfig {
     /// `Definition`: required.
+    ///
+    /// A definition of the topic to deny.
     ///
     /// - Length: 1 to 1000.
     pub definition: Option<Val<String>>,
     /// `Examples`.
     ///
+    /// A list of prompts, each of which is an example of a prompt that can be categorized as belonging to
+    /// the topic.
+    ///
     /// - Items: 0 to 5.
     pub examples: Option<Val<Vec<String>>>,
     /// `InputAction`.
+    ///
+    /// Specifies the action to take when harmful content is detected in the input. Supported values
+    /// include:
+    ///
+    /// - `BLOCK` – Block the content and replace it with blocked messaging.
+    /// - `NONE` – Take no action but return detection information in the trace response.
     pub input_action: Option<Val<TopicAction>>,
     /// `InputEnabled`.
+    ///
+    /// Specifies whether to enable guardrail evaluation on the input. When disabled, you aren't charged for
+    /// the evaluation. The evaluation doesn't appear in the response.
     pub input_enabled: Option<Val<bool>>,
     /// `Name`: required.
+    ///
+    /// The name of the topic to deny.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[0-9a-zA-Z-_ !?.]+$`.
     pub name: Option<Val<String>>,
     /// `OutputAction`.
+    ///
+    /// Specifies the action to take when harmful content is detected in the output. Supported values
+    /// include:
+    ///
+    /// - `BLOCK` – Block the content and replace it with blocked messaging.
+    /// - `NONE` – Take no action but return detection information in the trace response.
     pub output_action: Option<Val<TopicAction>>,
     /// `OutputEnabled`.
+    ///
+    /// Specifies whether to enable guardrail evaluation on the output. When disabled, you aren't charged
+    /// for the evaluation. The evaluation doesn't appear in the response.
     pub output_enabled: Option<Val<bool>>,
     /// `Type`: required.
+    ///
+    /// Specifies to deny the topic.
     pub type_: Option<Val<TopicType>>,
 }
 
@@ -1439,13 +1888,19 @@ impl ToValue for TopicConfig {
 impl Literal for TopicConfig {}
 
 /// The [`TopicPolicyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-guardrail-topicpolicyconfig.html) property type.
+///
+/// Contains details about topics that the guardrail should identify and deny.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicPolicyConfig {
     /// `TopicsConfig`: required.
     ///
+    /// A list of policies related to topics that the guardrail should deny.
+    ///
     /// - Items: 1 to 30.
     pub topics_config: Option<Val<Vec<TopicConfig>>>,
     /// `TopicsTierConfig`.
+    ///
+    /// The tier that your guardrail uses for denied topic filters.
     pub topics_tier_config: Option<Val<TopicsTierConfig>>,
 }
 
@@ -1514,9 +1969,20 @@ impl ToValue for TopicPolicyConfig {
 impl Literal for TopicPolicyConfig {}
 
 /// The [`TopicsTierConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-guardrail-topicstierconfig.html) property type.
+///
+/// The tier that your guardrail uses for denied topic filters. Consider using a tier that balances
+/// performance, accuracy, and compatibility with your existing generative AI workflows.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicsTierConfig {
     /// `TierName`: required.
+    ///
+    /// The tier that your guardrail uses for denied topic filters. Valid values include:
+    ///
+    /// - `CLASSIC` tier – Provides established guardrails functionality supporting English, French, and
+    ///   Spanish languages.
+    /// - `STANDARD` tier – Provides a more robust solution than the `CLASSIC` tier and has more
+    ///   comprehensive language support. This tier requires that your guardrail use [cross-Region
+    ///   inference](https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-cross-region.html) .
     pub tier_name: Option<Val<TopicsTierName>>,
 }
 
@@ -1567,17 +2033,39 @@ impl ToValue for TopicsTierConfig {
 impl Literal for TopicsTierConfig {}
 
 /// The [`WordConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-guardrail-wordconfig.html) property type.
+///
+/// A word to configure for the guardrail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WordConfig {
     /// `InputAction`.
+    ///
+    /// Specifies the action to take when harmful content is detected in the input. Supported values
+    /// include:
+    ///
+    /// - `BLOCK` – Block the content and replace it with blocked messaging.
+    /// - `NONE` – Take no action but return detection information in the trace response.
     pub input_action: Option<Val<WordAction>>,
     /// `InputEnabled`.
+    ///
+    /// Specifies whether to enable guardrail evaluation on the intput. When disabled, you aren't charged
+    /// for the evaluation. The evaluation doesn't appear in the response.
     pub input_enabled: Option<Val<bool>>,
     /// `OutputAction`.
+    ///
+    /// Specifies the action to take when harmful content is detected in the output. Supported values
+    /// include:
+    ///
+    /// - `BLOCK` – Block the content and replace it with blocked messaging.
+    /// - `NONE` – Take no action but return detection information in the trace response.
     pub output_action: Option<Val<WordAction>>,
     /// `OutputEnabled`.
+    ///
+    /// Specifies whether to enable guardrail evaluation on the output. When disabled, you aren't charged
+    /// for the evaluation. The evaluation doesn't appear in the response.
     pub output_enabled: Option<Val<bool>>,
     /// `Text`: required.
+    ///
+    /// Text of the word configured for the guardrail to block.
     ///
     /// - Length: at least 1.
     pub text: Option<Val<String>>,
@@ -1654,11 +2142,17 @@ impl ToValue for WordConfig {
 impl Literal for WordConfig {}
 
 /// The [`WordPolicyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-guardrail-wordpolicyconfig.html) property type.
+///
+/// Contains details about the word policy to configured for the guardrail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WordPolicyConfig {
     /// `ManagedWordListsConfig`.
+    ///
+    /// A list of managed words to configure for the guardrail.
     pub managed_word_lists_config: Option<Val<Vec<ManagedWordsConfig>>>,
     /// `WordsConfig`.
+    ///
+    /// A list of words to configure for the guardrail.
     ///
     /// - Items: 1 to 10000.
     pub words_config: Option<Val<Vec<WordConfig>>>,
@@ -1746,9 +2240,18 @@ impl ContentFilterAction {
             ContentFilterAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContentFilterAction {
+    const VALUES: &'static [&'static str] = &["BLOCK", "NONE"];
+    fn as_str(&self) -> &str {
+        ContentFilterAction::as_str(self)
     }
 }
 
@@ -1805,9 +2308,18 @@ impl ContentFilterType {
             ContentFilterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContentFilterType {
+    const VALUES: &'static [&'static str] = &["SEXUAL", "VIOLENCE", "HATE", "INSULTS", "MISCONDUCT", "PROMPT_ATTACK"];
+    fn as_str(&self) -> &str {
+        ContentFilterType::as_str(self)
     }
 }
 
@@ -1856,9 +2368,18 @@ impl ContentFiltersTierName {
             ContentFiltersTierName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContentFiltersTierName {
+    const VALUES: &'static [&'static str] = &["CLASSIC", "STANDARD"];
+    fn as_str(&self) -> &str {
+        ContentFiltersTierName::as_str(self)
     }
 }
 
@@ -1903,9 +2424,18 @@ impl ContextualGroundingAction {
             ContextualGroundingAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContextualGroundingAction {
+    const VALUES: &'static [&'static str] = &["BLOCK", "NONE"];
+    fn as_str(&self) -> &str {
+        ContextualGroundingAction::as_str(self)
     }
 }
 
@@ -1950,9 +2480,18 @@ impl ContextualGroundingFilterType {
             ContextualGroundingFilterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContextualGroundingFilterType {
+    const VALUES: &'static [&'static str] = &["GROUNDING", "RELEVANCE"];
+    fn as_str(&self) -> &str {
+        ContextualGroundingFilterType::as_str(self)
     }
 }
 
@@ -2003,9 +2542,18 @@ impl FilterStrength {
             FilterStrength::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilterStrength {
+    const VALUES: &'static [&'static str] = &["NONE", "LOW", "MEDIUM", "HIGH"];
+    fn as_str(&self) -> &str {
+        FilterStrength::as_str(self)
     }
 }
 
@@ -2049,9 +2597,18 @@ impl ManagedWordsType {
             ManagedWordsType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ManagedWordsType {
+    const VALUES: &'static [&'static str] = &["PROFANITY"];
+    fn as_str(&self) -> &str {
+        ManagedWordsType::as_str(self)
     }
 }
 
@@ -2095,9 +2652,18 @@ impl Modality {
             Modality::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Modality {
+    const VALUES: &'static [&'static str] = &["TEXT", "IMAGE"];
+    fn as_str(&self) -> &str {
+        Modality::as_str(self)
     }
 }
 
@@ -2229,9 +2795,50 @@ impl PiiEntityType {
             PiiEntityType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PiiEntityType {
+    const VALUES: &'static [&'static str] = &[
+        "ADDRESS",
+        "AGE",
+        "AWS_ACCESS_KEY",
+        "AWS_SECRET_KEY",
+        "CA_HEALTH_NUMBER",
+        "CA_SOCIAL_INSURANCE_NUMBER",
+        "CREDIT_DEBIT_CARD_CVV",
+        "CREDIT_DEBIT_CARD_EXPIRY",
+        "CREDIT_DEBIT_CARD_NUMBER",
+        "DRIVER_ID",
+        "EMAIL",
+        "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+        "IP_ADDRESS",
+        "LICENSE_PLATE",
+        "MAC_ADDRESS",
+        "NAME",
+        "PASSWORD",
+        "PHONE",
+        "PIN",
+        "SWIFT_CODE",
+        "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+        "UK_NATIONAL_INSURANCE_NUMBER",
+        "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
+        "URL",
+        "USERNAME",
+        "US_BANK_ACCOUNT_NUMBER",
+        "US_BANK_ROUTING_NUMBER",
+        "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+        "US_PASSPORT_NUMBER",
+        "US_SOCIAL_SECURITY_NUMBER",
+        "VEHICLE_IDENTIFICATION_NUMBER",
+    ];
+    fn as_str(&self) -> &str {
+        PiiEntityType::as_str(self)
     }
 }
 
@@ -2308,9 +2915,18 @@ impl SensitiveInformationAction {
             SensitiveInformationAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SensitiveInformationAction {
+    const VALUES: &'static [&'static str] = &["BLOCK", "ANONYMIZE", "NONE"];
+    fn as_str(&self) -> &str {
+        SensitiveInformationAction::as_str(self)
     }
 }
 
@@ -2356,9 +2972,18 @@ impl TopicAction {
             TopicAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TopicAction {
+    const VALUES: &'static [&'static str] = &["BLOCK", "NONE"];
+    fn as_str(&self) -> &str {
+        TopicAction::as_str(self)
     }
 }
 
@@ -2400,9 +3025,18 @@ impl TopicType {
             TopicType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TopicType {
+    const VALUES: &'static [&'static str] = &["DENY"];
+    fn as_str(&self) -> &str {
+        TopicType::as_str(self)
     }
 }
 
@@ -2446,9 +3080,18 @@ impl TopicsTierName {
             TopicsTierName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TopicsTierName {
+    const VALUES: &'static [&'static str] = &["CLASSIC", "STANDARD"];
+    fn as_str(&self) -> &str {
+        TopicsTierName::as_str(self)
     }
 }
 
@@ -2493,9 +3136,18 @@ impl WordAction {
             WordAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WordAction {
+    const VALUES: &'static [&'static str] = &["BLOCK", "NONE"];
+    fn as_str(&self) -> &str {
+        WordAction::as_str(self)
     }
 }
 

@@ -5,14 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::GuardrailVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-guardrailversion.html) resource type.
 ///
+/// Creates a version of the guardrail. Use this API to create a snapshot of the guardrail when you are
+/// satisfied with a configuration, or to compare the configuration with another version.
+///
 /// Build it with [`GuardrailVersion::builder`]; adding it to a stack returns a [`GuardrailVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GuardrailVersion {
     /// `Description`. Changing it replaces the resource.
     ///
+    /// A description of the guardrail version.
+    ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `GuardrailIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the guardrail. This can be an ID or the ARN.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^(([a-z0-9]+)|(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+))$`.
@@ -97,14 +104,20 @@ impl Deref for GuardrailVersionHandle {
 
 impl GuardrailVersionHandle {
     /// `Fn::GetAtt` `GuardrailArn`.
+    ///
+    /// The ARN of the guardrail.
     pub fn attr_guardrail_arn(&self) -> Val<String> {
         self.0.get_att("GuardrailArn")
     }
     /// `Fn::GetAtt` `GuardrailId`.
+    ///
+    /// The unique identifier of the guardrail.
     pub fn attr_guardrail_id(&self) -> Val<String> {
         self.0.get_att("GuardrailId")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The version of the guardrail.
     pub fn attr_version(&self) -> Val<String> {
         self.0.get_att("Version")
     }

@@ -5,26 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::IntelligentPromptRouter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-intelligentpromptrouter.html) resource type.
 ///
+/// Specifies an intelligent prompt router resource for Amazon Bedrock .
+///
 /// Build it with [`IntelligentPromptRouter::builder`]; adding it to a stack returns a [`IntelligentPromptRouterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntelligentPromptRouter {
     /// `Description`. Changing it replaces the resource.
     ///
+    /// An optional description of the prompt router to help identify its purpose.
+    ///
     /// - Length: 1 to 200.
     /// - Pattern: `^([0-9a-zA-Z:.][ _-]?)+$`.
     pub description: Option<Val<String>>,
     /// `FallbackModel`: required. Changing it replaces the resource.
+    ///
+    /// The default model to use when the routing criteria is not met.
     pub fallback_model: Option<Val<PromptRouterTargetModel>>,
     /// `Models`: required. Changing it replaces the resource.
+    ///
+    /// A list of foundation models that the prompt router can route requests to. At least one model must be
+    /// specified.
     pub models: Option<Val<Vec<PromptRouterTargetModel>>>,
     /// `PromptRouterName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the prompt router. The name must be unique within your AWS account in the current
+    /// region.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^([0-9a-zA-Z][ _-]?)+$`.
     pub prompt_router_name: Option<Val<String>>,
     /// `RoutingCriteria`: required. Changing it replaces the resource.
+    ///
+    /// Routing criteria for a prompt router.
     pub routing_criteria: Option<Val<RoutingCriteria>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource as tags. You can use tags to categorize and
+    /// manage your AWS resources.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -167,22 +184,32 @@ impl Deref for IntelligentPromptRouterHandle {
 
 impl IntelligentPromptRouterHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// Indicates the time that the prompt router was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `PromptRouterArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the prompt router.
     pub fn attr_prompt_router_arn(&self) -> Val<String> {
         self.0.get_att("PromptRouterArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The router's status.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Type`.
+    ///
+    /// The router's type.
     pub fn attr_type_(&self) -> Val<String> {
         self.0.get_att("Type")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// When the router was updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -197,9 +224,13 @@ impl IntelligentPromptRouterHandle {
 }
 
 /// The [`PromptRouterTargetModel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-intelligentpromptrouter-promptroutertargetmodel.html) property type.
+///
+/// The target model for a prompt router.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptRouterTargetModel {
     /// `ModelArn`: required.
+    ///
+    /// The target model's ARN.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `(^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}::foundation-model/[a-z0-9-]{1,63}[.]{1}([a-z0-9-]{1,63}[.]){0,2}[a-z0-9-]{1,63}([:][a-z0-9-]{1,63}){0,2})|(^arn:aws(|-us-gov|-cn|-iso|-iso-b):bedrock:(|[0-9a-z-]{0,20}):(|[0-9]{12}):(inference-profile|application-inference-profile)/[a-zA-Z0-9-:.]+)$`.
@@ -257,9 +288,13 @@ impl ToValue for PromptRouterTargetModel {
 impl Literal for PromptRouterTargetModel {}
 
 /// The [`RoutingCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-intelligentpromptrouter-routingcriteria.html) property type.
+///
+/// Routing criteria for a prompt router.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoutingCriteria {
     /// `ResponseQualityDifference`: required.
+    ///
+    /// The criteria's response quality difference.
     ///
     /// - Range: 0 to 100.
     pub response_quality_difference: Option<Val<f64>>,

@@ -5,28 +5,71 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::KnowledgeBase`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-knowledgebase.html) resource type.
 ///
+/// Specifies a knowledge base as a resource in a top-level template. Minimally, you must specify the
+/// following properties:
+///
+/// - Name – Specify a name for the knowledge base.
+/// - RoleArn – Specify the Amazon Resource Name (ARN) of the IAM role with permissions to invoke API
+///   operations on the knowledge base. For more information, see [Create a service role for Knowledge
+///   base for Amazon Bedrock](https://docs.aws.amazon.com/bedrock/latest/userguide/kb-permissions.html)
+///   .
+/// - KnowledgeBaseConfiguration – Specify the embeddings configuration of the knowledge base. The
+///   following sub-properties are required:
+///
+/// - Type – Specify the value `VECTOR` .
+/// - StorageConfiguration – Specify information about the vector store in which the data source is
+///   stored. The following sub-properties are required:
+///
+/// - Type – Specify the vector store service that you are using.
+///
+/// > Redis Enterprise Cloud vector stores are currently unsupported in CloudFormation .
+///
+/// For more information about using knowledge bases in Amazon Bedrock , see [Knowledge base for Amazon
+/// Bedrock](https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base.html) .
+///
+/// See the *Properties* section below for descriptions of both the required and optional properties.
+///
 /// Build it with [`KnowledgeBase::builder`]; adding it to a stack returns a [`KnowledgeBaseHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KnowledgeBase {
     /// `Description`.
     ///
+    /// The description of the knowledge base associated with the inline agent.
+    ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `KnowledgeBaseConfiguration`: required.
+    ///
+    /// Contains details about the embeddings configuration of the knowledge base.
     pub knowledge_base_configuration: Option<Val<KnowledgeBaseConfiguration>>,
     /// `Name`: required.
+    ///
+    /// The name of the knowledge base.
     ///
     /// - Pattern: `^([0-9a-zA-Z][_-]?){1,100}$`.
     pub name: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role with permissions to invoke API operations on the
+    /// knowledge base.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `StorageConfiguration`. Changing it replaces the resource.
+    ///
+    /// Contains details about the storage configuration of the knowledge base.
     pub storage_configuration: Option<Val<StorageConfiguration>>,
     /// `Tags`.
+    ///
+    /// Metadata that you can assign to a resource as key-value pairs. For more information, see the
+    /// following resources:
+    ///
+    /// - [Tag naming limits and
+    ///   requirements](https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions)
+    /// - [Tagging best
+    ///   practices](https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-best-practices)
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -150,26 +193,38 @@ impl Deref for KnowledgeBaseHandle {
 
 impl KnowledgeBaseHandle {
     /// `Fn::GetAtt` `KnowledgeBaseId`.
+    ///
+    /// The unique identifier for a knowledge base associated with the inline agent.
     pub fn attr_knowledge_base_id(&self) -> Val<String> {
         self.0.get_att("KnowledgeBaseId")
     }
     /// `Fn::GetAtt` `KnowledgeBaseArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the knowledge base.
     pub fn attr_knowledge_base_arn(&self) -> Val<String> {
         self.0.get_att("KnowledgeBaseArn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time the knowledge base was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The time the knowledge base was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `FailureReasons`.
+    ///
+    /// A list of reasons that the API operation on the knowledge base failed.
     pub fn attr_failure_reasons(&self) -> Val<Vec<String>> {
         self.0.get_att("FailureReasons")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the knowledge base.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -184,9 +239,13 @@ impl KnowledgeBaseHandle {
 }
 
 /// The [`AudioConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-audioconfiguration.html) property type.
+///
+/// Configuration settings for processing audio content in multimodal knowledge bases.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioConfiguration {
     /// `SegmentationConfiguration`: required.
+    ///
+    /// Configuration for segmenting audio content during processing.
     pub segmentation_configuration: Option<Val<AudioSegmentationConfiguration>>,
 }
 
@@ -245,9 +304,15 @@ impl ToValue for AudioConfiguration {
 impl Literal for AudioConfiguration {}
 
 /// The [`AudioSegmentationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-audiosegmentationconfiguration.html) property type.
+///
+/// Configuration for segmenting audio content during multimodal knowledge base ingestion. Determines
+/// how audio files are divided into chunks for processing.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioSegmentationConfiguration {
     /// `FixedLengthDuration`: required.
+    ///
+    /// The duration in seconds for each audio segment. Audio files will be divided into chunks of this
+    /// length for processing.
     ///
     /// - Range: 1 to 30.
     pub fixed_length_duration: Option<Val<i64>>,
@@ -304,19 +369,33 @@ impl ToValue for AudioSegmentationConfiguration {
 impl Literal for AudioSegmentationConfiguration {}
 
 /// The [`BedrockEmbeddingModelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-bedrockembeddingmodelconfiguration.html) property type.
+///
+/// The vector configuration details for the Bedrock embeddings model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BedrockEmbeddingModelConfiguration {
     /// `Audio`.
+    ///
+    /// Configuration settings for processing audio content in multimodal knowledge bases.
     ///
     /// - Items: 1 to 1.
     pub audio: Option<Val<Vec<AudioConfiguration>>>,
     /// `Dimensions`.
     ///
+    /// The dimensions details for the vector configuration used on the Bedrock embeddings model.
+    ///
     /// - Range: 0 to 4096.
     pub dimensions: Option<Val<i64>>,
     /// `EmbeddingDataType`.
+    ///
+    /// The data type for the vectors when using a model to convert text into vector embeddings. The model
+    /// must support the specified data type for vector embeddings. Floating-point (float32) is the default
+    /// data type, and is supported by most models for vector embeddings. See [Supported embeddings
+    /// models](https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-supported.html) for
+    /// information on the available models and their vector data types.
     pub embedding_data_type: Option<Val<EmbeddingDataType>>,
     /// `Video`.
+    ///
+    /// Configuration settings for processing video content in multimodal knowledge bases.
     ///
     /// - Items: 1 to 1.
     pub video: Option<Val<Vec<VideoConfiguration>>>,
@@ -394,13 +473,20 @@ impl ToValue for BedrockEmbeddingModelConfiguration {
 impl Literal for BedrockEmbeddingModelConfiguration {}
 
 /// The [`CuratedQuery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-curatedquery.html) property type.
+///
+/// Contains configurations for a query, each of which defines information about example queries to help
+/// the query engine generate appropriate SQL queries.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CuratedQuery {
     /// `NaturalLanguage`: required.
     ///
+    /// An example natural language query.
+    ///
     /// - Length: 1 to 1000.
     pub natural_language: Option<Val<String>>,
     /// `Sql`: required.
+    ///
+    /// The SQL equivalent of the natural language query.
     ///
     /// - Length: 1 to 1000.
     pub sql: Option<Val<String>>,
@@ -469,9 +555,13 @@ impl ToValue for CuratedQuery {
 impl Literal for CuratedQuery {}
 
 /// The [`EmbeddingModelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-embeddingmodelconfiguration.html) property type.
+///
+/// The configuration details for the embeddings model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmbeddingModelConfiguration {
     /// `BedrockEmbeddingModelConfiguration`.
+    ///
+    /// The vector configuration details on the Bedrock embeddings model.
     pub bedrock_embedding_model_configuration: Option<Val<BedrockEmbeddingModelConfiguration>>,
 }
 
@@ -522,9 +612,13 @@ impl ToValue for EmbeddingModelConfiguration {
 impl Literal for EmbeddingModelConfiguration {}
 
 /// The [`KendraKnowledgeBaseConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-kendraknowledgebaseconfiguration.html) property type.
+///
+/// Settings for an Amazon Kendra knowledge base.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KendraKnowledgeBaseConfiguration {
     /// `KendraIndexArn`: required.
+    ///
+    /// The ARN of the Amazon Kendra index.
     ///
     /// - Pattern: `^arn:aws(|-cn|-us-gov):kendra:[a-z0-9-]{1,20}:([0-9]{12}|):index/([a-zA-Z0-9][a-zA-Z0-9-]{35}|[a-zA-Z0-9][a-zA-Z0-9-]{35}-[a-zA-Z0-9][a-zA-Z0-9-]{35})$`.
     pub kendra_index_arn: Option<Val<String>>,
@@ -585,15 +679,28 @@ impl ToValue for KendraKnowledgeBaseConfiguration {
 impl Literal for KendraKnowledgeBaseConfiguration {}
 
 /// The [`KnowledgeBaseConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-knowledgebaseconfiguration.html) property type.
+///
+/// Configurations to apply to a knowledge base attached to the agent during query. For more
+/// information, see [Knowledge base retrieval
+/// configurations](https://docs.aws.amazon.com/bedrock/latest/userguide/agents-session-state.html#session-state-kb)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KnowledgeBaseConfiguration {
     /// `KendraKnowledgeBaseConfiguration`.
+    ///
+    /// Settings for an Amazon Kendra knowledge base.
     pub kendra_knowledge_base_configuration: Option<Val<KendraKnowledgeBaseConfiguration>>,
     /// `SqlKnowledgeBaseConfiguration`.
+    ///
+    /// Specifies configurations for a knowledge base connected to an SQL database.
     pub sql_knowledge_base_configuration: Option<Val<SqlKnowledgeBaseConfiguration>>,
     /// `Type`: required.
+    ///
+    /// The type of data that the data source is converted into for the knowledge base.
     pub type_: Option<Val<KnowledgeBaseType>>,
     /// `VectorKnowledgeBaseConfiguration`.
+    ///
+    /// Contains details about the model that's used to convert the data source into vector embeddings.
     pub vector_knowledge_base_configuration: Option<Val<VectorKnowledgeBaseConfiguration>>,
 }
 
@@ -668,40 +775,61 @@ impl ToValue for KnowledgeBaseConfiguration {
 impl Literal for KnowledgeBaseConfiguration {}
 
 /// The [`MongoDbAtlasConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-mongodbatlasconfiguration.html) property type.
+///
+/// Contains details about the storage configuration of the knowledge base in MongoDB Atlas.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MongoDbAtlasConfiguration {
     /// `CollectionName`: required.
+    ///
+    /// The collection name of the knowledge base in MongoDB Atlas.
     ///
     /// - Length: at most 63.
     /// - Pattern: `^.*$`.
     pub collection_name: Option<Val<String>>,
     /// `CredentialsSecretArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the secret that you created in AWS Secrets Manager that contains
+    /// user credentials for your MongoDB Atlas cluster.
+    ///
     /// - Pattern: `^arn:aws(|-cn|-us-gov):secretsmanager:[a-z0-9-]{1,20}:([0-9]{12}|):secret:[a-zA-Z0-9!/_+=.@-]{1,512}$`.
     pub credentials_secret_arn: Option<Val<String>>,
     /// `DatabaseName`: required.
+    ///
+    /// The database name in your MongoDB Atlas cluster for your knowledge base.
     ///
     /// - Length: at most 63.
     /// - Pattern: `^.*$`.
     pub database_name: Option<Val<String>>,
     /// `Endpoint`: required.
     ///
+    /// The endpoint URL of your MongoDB Atlas cluster for your knowledge base.
+    ///
     /// - Length: at most 2048.
     /// - Pattern: `^[a-zA-Z0-9_-]+\.[a-zA-Z0-9_-]+\.mongodb\.net$`.
     pub endpoint: Option<Val<String>>,
     /// `EndpointServiceName`.
     ///
+    /// The name of the VPC endpoint service in your account that is connected to your MongoDB Atlas
+    /// cluster.
+    ///
     /// - Length: at most 255.
     /// - Pattern: `^(?:arn:aws(?:-us-gov|-cn|-iso|-iso-[a-z])*:.+:.*:\d+:.+/.+$|[a-zA-Z0-9*]+[a-zA-Z0-9._-]*)$`.
     pub endpoint_service_name: Option<Val<String>>,
     /// `FieldMapping`: required.
+    ///
+    /// Contains the names of the fields to which to map information about the vector store.
     pub field_mapping: Option<Val<MongoDbAtlasFieldMapping>>,
     /// `TextIndexName`.
+    ///
+    /// The name of the text search index in the MongoDB collection. This is required for using the hybrid
+    /// search feature.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
     pub text_index_name: Option<Val<String>>,
     /// `VectorIndexName`: required.
+    ///
+    /// The name of the MongoDB Atlas vector search index.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
@@ -844,19 +972,28 @@ impl ToValue for MongoDbAtlasConfiguration {
 impl Literal for MongoDbAtlasConfiguration {}
 
 /// The [`MongoDbAtlasFieldMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-mongodbatlasfieldmapping.html) property type.
+///
+/// Contains the names of the fields to which to map information about the vector store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MongoDbAtlasFieldMapping {
     /// `MetadataField`: required.
+    ///
+    /// The name of the field in which Amazon Bedrock stores metadata about the vector store.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
     pub metadata_field: Option<Val<String>>,
     /// `TextField`: required.
     ///
+    /// The name of the field in which Amazon Bedrock stores the raw text from your data. The text is split
+    /// according to the chunking strategy you choose.
+    ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
     pub text_field: Option<Val<String>>,
     /// `VectorField`: required.
+    ///
+    /// The name of the field in which Amazon Bedrock stores the vector embeddings for your data sources.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
@@ -944,11 +1081,19 @@ impl ToValue for MongoDbAtlasFieldMapping {
 impl Literal for MongoDbAtlasFieldMapping {}
 
 /// The [`NeptuneAnalyticsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-neptuneanalyticsconfiguration.html) property type.
+///
+/// Contains details about the storage configuration of the knowledge base in Amazon Neptune Analytics.
+/// For more information, see [Create a vector index in Amazon Neptune
+/// Analytics](https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-setup-neptune.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NeptuneAnalyticsConfiguration {
     /// `FieldMapping`: required.
+    ///
+    /// Contains the names of the fields to which to map information about the vector store.
     pub field_mapping: Option<Val<NeptuneAnalyticsFieldMapping>>,
     /// `GraphArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Neptune Analytics vector store.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^arn:aws(|-cn|-us-gov):neptune-graph:[a-zA-Z0-9-]*:[0-9]{12}:graph\/g-[a-zA-Z0-9]{10}$`.
@@ -1022,14 +1167,21 @@ impl ToValue for NeptuneAnalyticsConfiguration {
 impl Literal for NeptuneAnalyticsConfiguration {}
 
 /// The [`NeptuneAnalyticsFieldMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-neptuneanalyticsfieldmapping.html) property type.
+///
+/// Contains the names of the fields to which to map information about the vector store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NeptuneAnalyticsFieldMapping {
     /// `MetadataField`: required.
+    ///
+    /// The name of the field in which Amazon Bedrock stores metadata about the vector store.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
     pub metadata_field: Option<Val<String>>,
     /// `TextField`: required.
+    ///
+    /// The name of the field in which Amazon Bedrock stores the raw text from your data. The text is split
+    /// according to the chunking strategy you choose.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
@@ -1100,21 +1252,33 @@ impl ToValue for NeptuneAnalyticsFieldMapping {
 impl Literal for NeptuneAnalyticsFieldMapping {}
 
 /// The [`OpenSearchManagedClusterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-opensearchmanagedclusterconfiguration.html) property type.
+///
+/// Contains details about the Managed Cluster configuration of the knowledge base in Amazon OpenSearch
+/// Service. For more information, see [Create a vector index in OpenSearch Managed
+/// Cluster](https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-setup-osm.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenSearchManagedClusterConfiguration {
     /// `DomainArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the OpenSearch domain.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^arn:aws(-cn|-us-gov|-eusc|-iso(-[b-f])?)?:es:([a-z]{2,}-){2,}\d:\d{12}:domain/[a-z][a-z0-9-]{3,28}$`.
     pub domain_arn: Option<Val<String>>,
     /// `DomainEndpoint`: required.
     ///
+    /// The endpoint URL the OpenSearch domain.
+    ///
     /// - Length: at most 2048.
     /// - Pattern: `^https://.*$`.
     pub domain_endpoint: Option<Val<String>>,
     /// `FieldMapping`: required.
+    ///
+    /// Contains the names of the fields to which to map information about the vector store.
     pub field_mapping: Option<Val<OpenSearchManagedClusterFieldMapping>>,
     /// `VectorIndexName`: required.
+    ///
+    /// The name of the vector store.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(?![\-_+.])[a-z0-9][a-z0-9\-_\.]*$`.
@@ -1218,19 +1382,28 @@ impl ToValue for OpenSearchManagedClusterConfiguration {
 impl Literal for OpenSearchManagedClusterConfiguration {}
 
 /// The [`OpenSearchManagedClusterFieldMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-opensearchmanagedclusterfieldmapping.html) property type.
+///
+/// Contains the names of the fields to which to map information about the vector store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenSearchManagedClusterFieldMapping {
     /// `MetadataField`: required.
+    ///
+    /// The name of the field in which Amazon Bedrock stores metadata about the vector store.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
     pub metadata_field: Option<Val<String>>,
     /// `TextField`: required.
     ///
+    /// The name of the field in which Amazon Bedrock stores the raw text from your data. The text is split
+    /// according to the chunking strategy you choose.
+    ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
     pub text_field: Option<Val<String>>,
     /// `VectorField`: required.
+    ///
+    /// The name of the field in which Amazon Bedrock stores the vector embeddings for your data sources.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
@@ -1318,16 +1491,26 @@ impl ToValue for OpenSearchManagedClusterFieldMapping {
 impl Literal for OpenSearchManagedClusterFieldMapping {}
 
 /// The [`OpenSearchServerlessConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-opensearchserverlessconfiguration.html) property type.
+///
+/// Contains details about the storage configuration of the knowledge base in Amazon OpenSearch Service.
+/// For more information, see [Create a vector index in Amazon OpenSearch
+/// Service](https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-setup-oss.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenSearchServerlessConfiguration {
     /// `CollectionArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the OpenSearch Service vector store.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^arn:aws(|-cn|-us-gov|-iso):aoss:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:collection/[a-z0-9-]{3,32}$`.
     pub collection_arn: Option<Val<String>>,
     /// `FieldMapping`: required.
+    ///
+    /// Contains the names of the fields to which to map information about the vector store.
     pub field_mapping: Option<Val<OpenSearchServerlessFieldMapping>>,
     /// `VectorIndexName`: required.
+    ///
+    /// The name of the vector store.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
@@ -1417,19 +1600,28 @@ impl ToValue for OpenSearchServerlessConfiguration {
 impl Literal for OpenSearchServerlessConfiguration {}
 
 /// The [`OpenSearchServerlessFieldMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-opensearchserverlessfieldmapping.html) property type.
+///
+/// Contains the names of the fields to which to map information about the vector store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenSearchServerlessFieldMapping {
     /// `MetadataField`: required.
+    ///
+    /// The name of the field in which Amazon Bedrock stores metadata about the vector store.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
     pub metadata_field: Option<Val<String>>,
     /// `TextField`: required.
     ///
+    /// The name of the field in which Amazon Bedrock stores the raw text from your data. The text is split
+    /// according to the chunking strategy you choose.
+    ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
     pub text_field: Option<Val<String>>,
     /// `VectorField`: required.
+    ///
+    /// The name of the field in which Amazon Bedrock stores the vector embeddings for your data sources.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
@@ -1517,20 +1709,33 @@ impl ToValue for OpenSearchServerlessFieldMapping {
 impl Literal for OpenSearchServerlessFieldMapping {}
 
 /// The [`PineconeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-pineconeconfiguration.html) property type.
+///
+/// Contains details about the storage configuration of the knowledge base in Pinecone. For more
+/// information, see [Create a vector index in
+/// Pinecone](https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-setup-pinecone.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PineconeConfiguration {
     /// `ConnectionString`: required.
+    ///
+    /// The endpoint URL for your index management page.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
     pub connection_string: Option<Val<String>>,
     /// `CredentialsSecretArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the secret that you created in AWS Secrets Manager that is linked
+    /// to your Pinecone API key.
+    ///
     /// - Pattern: `^arn:aws(|-cn|-us-gov):secretsmanager:[a-z0-9-]{1,20}:([0-9]{12}|):secret:[a-zA-Z0-9!/_+=.@-]{1,512}$`.
     pub credentials_secret_arn: Option<Val<String>>,
     /// `FieldMapping`: required.
+    ///
+    /// Contains the names of the fields to which to map information about the vector store.
     pub field_mapping: Option<Val<PineconeFieldMapping>>,
     /// `Namespace`.
+    ///
+    /// The namespace to be used to write new data to your database.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
@@ -1625,14 +1830,21 @@ impl ToValue for PineconeConfiguration {
 impl Literal for PineconeConfiguration {}
 
 /// The [`PineconeFieldMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-pineconefieldmapping.html) property type.
+///
+/// Contains the names of the fields to which to map information about the vector store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PineconeFieldMapping {
     /// `MetadataField`: required.
+    ///
+    /// The name of the field in which Amazon Bedrock stores metadata about the vector store.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
     pub metadata_field: Option<Val<String>>,
     /// `TextField`: required.
+    ///
+    /// The name of the field in which Amazon Bedrock stores the raw text from your data. The text is split
+    /// according to the chunking strategy you choose.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^.*$`.
@@ -1703,15 +1915,25 @@ impl ToValue for PineconeFieldMapping {
 impl Literal for PineconeFieldMapping {}
 
 /// The [`QueryGenerationColumn`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-querygenerationcolumn.html) property type.
+///
+/// Contains information about a column in the current table for the query engine to consider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryGenerationColumn {
     /// `Description`.
     ///
+    /// A description of the column that helps the query engine understand the contents of the column.
+    ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `Inclusion`.
+    ///
+    /// Specifies whether to include or exclude the column during query generation. If you specify `EXCLUDE`
+    /// , the column will be ignored. If you specify `INCLUDE` , all other columns in the table will be
+    /// ignored.
     pub inclusion: Option<Val<InclusionType>>,
     /// `Name`.
+    ///
+    /// The name of the column for which the other fields in this object apply.
     ///
     /// - Length: 1 to 127.
     pub name: Option<Val<String>>,
@@ -1773,13 +1995,22 @@ impl ToValue for QueryGenerationColumn {
 impl Literal for QueryGenerationColumn {}
 
 /// The [`QueryGenerationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-querygenerationconfiguration.html) property type.
+///
+/// Contains configurations for query generation. For more information, see [Build a knowledge base by
+/// connecting to a structured data
+/// source](https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-build-structured.html)
+/// in the Amazon Bedrock User Guide..
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryGenerationConfiguration {
     /// `ExecutionTimeoutSeconds`.
     ///
+    /// The time after which query generation will time out.
+    ///
     /// - Range: 1 to 200.
     pub execution_timeout_seconds: Option<Val<i64>>,
     /// `GenerationContext`.
+    ///
+    /// Specifies configurations for context to use during query generation.
     pub generation_context: Option<Val<QueryGenerationContext>>,
 }
 
@@ -1833,13 +2064,20 @@ impl ToValue for QueryGenerationConfiguration {
 impl Literal for QueryGenerationConfiguration {}
 
 /// The [`QueryGenerationContext`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-querygenerationcontext.html) property type.
+///
+/// >Contains configurations for context to use during query generation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryGenerationContext {
     /// `CuratedQueries`.
     ///
+    /// An array of objects, each of which defines information about example queries to help the query
+    /// engine generate appropriate SQL queries.
+    ///
     /// - Items: at most 10.
     pub curated_queries: Option<Val<Vec<CuratedQuery>>>,
     /// `Tables`.
+    ///
+    /// An array of objects, each of which defines information about a table in the database.
     ///
     /// - Items: at most 50.
     pub tables: Option<Val<Vec<QueryGenerationTable>>>,
@@ -1905,17 +2143,28 @@ impl ToValue for QueryGenerationContext {
 impl Literal for QueryGenerationContext {}
 
 /// The [`QueryGenerationTable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-querygenerationtable.html) property type.
+///
+/// Contains information about a table for the query engine to consider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryGenerationTable {
     /// `Columns`.
+    ///
+    /// An array of objects, each of which defines information about a column in the table.
     pub columns: Option<Val<Vec<QueryGenerationColumn>>>,
     /// `Description`.
+    ///
+    /// A description of the table that helps the query engine understand the contents of the table.
     ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `Inclusion`.
+    ///
+    /// Specifies whether to include or exclude the table during query generation. If you specify `EXCLUDE`
+    /// , the table will be ignored. If you specify `INCLUDE` , all other tables will be ignored.
     pub inclusion: Option<Val<InclusionType>>,
     /// `Name`: required.
+    ///
+    /// The name of the table for which the other fields in this object apply.
     ///
     /// - Pattern: `^.*\..*\..*$`.
     pub name: Option<Val<String>>,
@@ -1991,24 +2240,39 @@ impl ToValue for QueryGenerationTable {
 impl Literal for QueryGenerationTable {}
 
 /// The [`RdsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-rdsconfiguration.html) property type.
+///
+/// Contains details about the storage configuration of the knowledge base in Amazon RDS. For more
+/// information, see [Create a vector index in Amazon
+/// RDS](https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-setup-rds.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RdsConfiguration {
     /// `CredentialsSecretArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the secret that you created in AWS Secrets Manager that is linked
+    /// to your Amazon RDS database.
     ///
     /// - Pattern: `^arn:aws(|-cn|-us-gov):secretsmanager:[a-z0-9-]{1,20}:([0-9]{12}|):secret:[a-zA-Z0-9!/_+=.@-]{1,512}$`.
     pub credentials_secret_arn: Option<Val<String>>,
     /// `DatabaseName`: required.
     ///
+    /// The name of your Amazon RDS database.
+    ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-zA-Z0-9_\-]+$`.
     pub database_name: Option<Val<String>>,
     /// `FieldMapping`: required.
+    ///
+    /// Contains the names of the fields to which to map information about the vector store.
     pub field_mapping: Option<Val<RdsFieldMapping>>,
     /// `ResourceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the vector store.
     ///
     /// - Pattern: `^arn:aws(|-cn|-us-gov):rds:[a-zA-Z0-9-]*:[0-9]{12}:cluster:[a-zA-Z0-9-]{1,63}$`.
     pub resource_arn: Option<Val<String>>,
     /// `TableName`: required.
+    ///
+    /// The name of the table in the database.
     ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-zA-Z0-9_\.\-]+$`.
@@ -2120,29 +2384,43 @@ impl ToValue for RdsConfiguration {
 impl Literal for RdsConfiguration {}
 
 /// The [`RdsFieldMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-rdsfieldmapping.html) property type.
+///
+/// Contains the names of the fields to which to map information about the vector store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RdsFieldMapping {
     /// `CustomMetadataField`.
+    ///
+    /// Provide a name for the universal metadata field where Amazon Bedrock will store any custom metadata
+    /// from your data source.
     ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-zA-Z0-9_\-]+$`.
     pub custom_metadata_field: Option<Val<String>>,
     /// `MetadataField`: required.
     ///
+    /// The name of the field in which Amazon Bedrock stores metadata about the vector store.
+    ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-zA-Z0-9_\-]+$`.
     pub metadata_field: Option<Val<String>>,
     /// `PrimaryKeyField`: required.
+    ///
+    /// The name of the field in which Amazon Bedrock stores the ID for each entry.
     ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-zA-Z0-9_\-]+$`.
     pub primary_key_field: Option<Val<String>>,
     /// `TextField`: required.
     ///
+    /// The name of the field in which Amazon Bedrock stores the raw text from your data. The text is split
+    /// according to the chunking strategy you choose.
+    ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-zA-Z0-9_\-]+$`.
     pub text_field: Option<Val<String>>,
     /// `VectorField`: required.
+    ///
+    /// The name of the field in which Amazon Bedrock stores the vector embeddings for your data sources.
     ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-zA-Z0-9_\-]+$`.
@@ -2247,13 +2525,24 @@ impl ToValue for RdsFieldMapping {
 impl Literal for RdsFieldMapping {}
 
 /// The [`RedshiftConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-redshiftconfiguration.html) property type.
+///
+/// Contains configurations for an Amazon Redshift database. For more information, see [Build a
+/// knowledge base by connecting to a structured data
+/// source](https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-build-structured.html)
+/// in the Amazon Bedrock User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftConfiguration {
     /// `QueryEngineConfiguration`: required.
+    ///
+    /// Specifies configurations for an Amazon Redshift query engine.
     pub query_engine_configuration: Option<Val<RedshiftQueryEngineConfiguration>>,
     /// `QueryGenerationConfiguration`.
+    ///
+    /// Specifies configurations for generating queries.
     pub query_generation_configuration: Option<Val<QueryGenerationConfiguration>>,
     /// `StorageConfigurations`: required.
+    ///
+    /// Specifies configurations for Amazon Redshift database storage.
     ///
     /// - Items: 1 to 1.
     pub storage_configurations: Option<Val<Vec<RedshiftQueryEngineStorageConfiguration>>>,
@@ -2347,13 +2636,23 @@ impl ToValue for RedshiftConfiguration {
 impl Literal for RedshiftConfiguration {}
 
 /// The [`RedshiftProvisionedAuthConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-redshiftprovisionedauthconfiguration.html) property type.
+///
+/// Contains configurations for authentication to an Amazon Redshift provisioned data warehouse. Specify
+/// the type of authentication to use in the `type` field and include the corresponding field. If you
+/// specify IAM authentication, you don't need to include another field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftProvisionedAuthConfiguration {
     /// `DatabaseUser`.
+    ///
+    /// The database username for authentication to an Amazon Redshift provisioned data warehouse.
     pub database_user: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of authentication to use.
     pub type_: Option<Val<RedshiftProvisionedAuthType>>,
     /// `UsernamePasswordSecretArn`.
+    ///
+    /// The ARN of an Secrets Manager secret for authentication.
     ///
     /// - Pattern: `^arn:aws(|-cn|-us-gov):secretsmanager:[a-z0-9-]{1,20}:([0-9]{12}|):secret:[a-zA-Z0-9!/_+=.@-]{1,512}$`.
     pub username_password_secret_arn: Option<Val<String>>,
@@ -2425,11 +2724,17 @@ impl ToValue for RedshiftProvisionedAuthConfiguration {
 impl Literal for RedshiftProvisionedAuthConfiguration {}
 
 /// The [`RedshiftProvisionedConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-redshiftprovisionedconfiguration.html) property type.
+///
+/// Contains configurations for a provisioned Amazon Redshift query engine.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftProvisionedConfiguration {
     /// `AuthConfiguration`: required.
+    ///
+    /// Specifies configurations for authentication to Amazon Redshift.
     pub auth_configuration: Option<Val<RedshiftProvisionedAuthConfiguration>>,
     /// `ClusterIdentifier`: required.
+    ///
+    /// The ID of the Amazon Redshift cluster.
     ///
     /// - Length: 1 to 63.
     pub cluster_identifier: Option<Val<String>>,
@@ -2504,9 +2809,13 @@ impl ToValue for RedshiftProvisionedConfiguration {
 impl Literal for RedshiftProvisionedConfiguration {}
 
 /// The [`RedshiftQueryEngineAwsDataCatalogStorageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-redshiftqueryengineawsdatacatalogstorageconfiguration.html) property type.
+///
+/// Contains configurations for storage in AWS Glue Data Catalog.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftQueryEngineAwsDataCatalogStorageConfiguration {
     /// `TableNames`: required.
+    ///
+    /// A list of names of the tables to use.
     ///
     /// - Items: 1 to 1000.
     pub table_names: Option<Val<Vec<String>>>,
@@ -2570,13 +2879,25 @@ impl ToValue for RedshiftQueryEngineAwsDataCatalogStorageConfiguration {
 impl Literal for RedshiftQueryEngineAwsDataCatalogStorageConfiguration {}
 
 /// The [`RedshiftQueryEngineConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-redshiftqueryengineconfiguration.html) property type.
+///
+/// Contains configurations for an Amazon Redshift query engine. Specify the type of query engine in
+/// `type` and include the corresponding field. For more information, see [Build a knowledge base by
+/// connecting to a structured data
+/// source](https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-build-structured.html)
+/// in the Amazon Bedrock User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftQueryEngineConfiguration {
     /// `ProvisionedConfiguration`.
+    ///
+    /// Specifies configurations for a provisioned Amazon Redshift query engine.
     pub provisioned_configuration: Option<Val<RedshiftProvisionedConfiguration>>,
     /// `ServerlessConfiguration`.
+    ///
+    /// Specifies configurations for a serverless Amazon Redshift query engine.
     pub serverless_configuration: Option<Val<RedshiftServerlessConfiguration>>,
     /// `Type`: required.
+    ///
+    /// The type of query engine.
     pub type_: Option<Val<RedshiftQueryEngineType>>,
 }
 
@@ -2646,9 +2967,13 @@ impl ToValue for RedshiftQueryEngineConfiguration {
 impl Literal for RedshiftQueryEngineConfiguration {}
 
 /// The [`RedshiftQueryEngineRedshiftStorageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-redshiftqueryengineredshiftstorageconfiguration.html) property type.
+///
+/// Contains configurations for storage in Amazon Redshift.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftQueryEngineRedshiftStorageConfiguration {
     /// `DatabaseName`: required.
+    ///
+    /// The name of the Amazon Redshift database.
     ///
     /// - Length: 1 to 200.
     pub database_name: Option<Val<String>>,
@@ -2705,13 +3030,25 @@ impl ToValue for RedshiftQueryEngineRedshiftStorageConfiguration {
 impl Literal for RedshiftQueryEngineRedshiftStorageConfiguration {}
 
 /// The [`RedshiftQueryEngineStorageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-redshiftqueryenginestorageconfiguration.html) property type.
+///
+/// Contains configurations for Amazon Redshift data storage. Specify the data storage service to use in
+/// the `type` field and include the corresponding field. For more information, see [Build a knowledge
+/// base by connecting to a structured data
+/// source](https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-build-structured.html)
+/// in the Amazon Bedrock User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftQueryEngineStorageConfiguration {
     /// `AwsDataCatalogConfiguration`.
+    ///
+    /// Specifies configurations for storage in AWS Glue Data Catalog.
     pub aws_data_catalog_configuration: Option<Val<RedshiftQueryEngineAwsDataCatalogStorageConfiguration>>,
     /// `RedshiftConfiguration`.
+    ///
+    /// Specifies configurations for storage in Amazon Redshift.
     pub redshift_configuration: Option<Val<RedshiftQueryEngineRedshiftStorageConfiguration>>,
     /// `Type`: required.
+    ///
+    /// The data storage service to use.
     pub type_: Option<Val<RedshiftQueryEngineStorageType>>,
 }
 
@@ -2787,11 +3124,19 @@ impl ToValue for RedshiftQueryEngineStorageConfiguration {
 impl Literal for RedshiftQueryEngineStorageConfiguration {}
 
 /// The [`RedshiftServerlessAuthConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-redshiftserverlessauthconfiguration.html) property type.
+///
+/// Specifies configurations for authentication to a Redshift Serverless. Specify the type of
+/// authentication to use in the `type` field and include the corresponding field. If you specify IAM
+/// authentication, you don't need to include another field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftServerlessAuthConfiguration {
     /// `Type`: required.
+    ///
+    /// The type of authentication to use.
     pub type_: Option<Val<RedshiftServerlessAuthType>>,
     /// `UsernamePasswordSecretArn`.
+    ///
+    /// The ARN of an Secrets Manager secret for authentication.
     ///
     /// - Pattern: `^arn:aws(|-cn|-us-gov):secretsmanager:[a-z0-9-]{1,20}:([0-9]{12}|):secret:[a-zA-Z0-9!/_+=.@-]{1,512}$`.
     pub username_password_secret_arn: Option<Val<String>>,
@@ -2857,11 +3202,17 @@ impl ToValue for RedshiftServerlessAuthConfiguration {
 impl Literal for RedshiftServerlessAuthConfiguration {}
 
 /// The [`RedshiftServerlessConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-redshiftserverlessconfiguration.html) property type.
+///
+/// Contains configurations for authentication to Amazon Redshift Serverless.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftServerlessConfiguration {
     /// `AuthConfiguration`: required.
+    ///
+    /// Specifies configurations for authentication to an Amazon Redshift provisioned data warehouse.
     pub auth_configuration: Option<Val<RedshiftServerlessAuthConfiguration>>,
     /// `WorkgroupArn`: required.
+    ///
+    /// The ARN of the Amazon Redshift workgroup.
     ///
     /// - Pattern: `^(arn:(aws(-[a-z]+)*):redshift-serverless:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:workgroup/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`.
     pub workgroup_arn: Option<Val<String>>,
@@ -2938,9 +3289,13 @@ impl ToValue for RedshiftServerlessConfiguration {
 impl Literal for RedshiftServerlessConfiguration {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-s3location.html) property type.
+///
+/// A storage location in an Amazon S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `URI`: required.
+    ///
+    /// An object URI starting with `s3://` .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^s3://.{1,128}$`.
@@ -2994,15 +3349,26 @@ impl ToValue for S3Location {
 impl Literal for S3Location {}
 
 /// The [`S3VectorsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-s3vectorsconfiguration.html) property type.
+///
+/// Contains the storage configuration of the knowledge base for S3 vectors.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3VectorsConfiguration {
     /// `IndexArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the vector index used for the knowledge base. This ARN identifies
+    /// the specific vector index resource within Amazon Bedrock.
     pub index_arn: Option<Val<String>>,
     /// `IndexName`.
+    ///
+    /// The name of the vector index used for the knowledge base. This name identifies the vector index
+    /// within the Amazon Bedrock service.
     ///
     /// - Length: 3 to 63.
     pub index_name: Option<Val<String>>,
     /// `VectorBucketArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the S3 bucket where vector embeddings are stored. This bucket
+    /// contains the vector data used by the knowledge base.
     pub vector_bucket_arn: Option<Val<String>>,
 }
 
@@ -3062,11 +3428,21 @@ impl ToValue for S3VectorsConfiguration {
 impl Literal for S3VectorsConfiguration {}
 
 /// The [`SqlKnowledgeBaseConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-sqlknowledgebaseconfiguration.html) property type.
+///
+/// Contains configurations for a knowledge base connected to an SQL database. Specify the SQL database
+/// type in the `type` field and include the corresponding field. For more information, see [Build a
+/// knowledge base by connecting to a structured data
+/// source](https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-build-structured.html)
+/// in the Amazon Bedrock User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SqlKnowledgeBaseConfiguration {
     /// `RedshiftConfiguration`.
+    ///
+    /// Specifies configurations for a knowledge base connected to an Amazon Redshift database.
     pub redshift_configuration: Option<Val<RedshiftConfiguration>>,
     /// `Type`: required.
+    ///
+    /// The type of SQL database to connect to the knowledge base.
     pub type_: Option<Val<QueryEngineType>>,
 }
 
@@ -3127,23 +3503,49 @@ impl ToValue for SqlKnowledgeBaseConfiguration {
 impl Literal for SqlKnowledgeBaseConfiguration {}
 
 /// The [`StorageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-storageconfiguration.html) property type.
+///
+/// Contains the storage configuration of the knowledge base.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageConfiguration {
     /// `MongoDbAtlasConfiguration`.
+    ///
+    /// Contains the storage configuration of the knowledge base in MongoDB Atlas.
     pub mongo_db_atlas_configuration: Option<Val<MongoDbAtlasConfiguration>>,
     /// `NeptuneAnalyticsConfiguration`.
+    ///
+    /// Contains details about the Neptune Analytics configuration of the knowledge base in Amazon Neptune.
+    /// For more information, see [Create a vector index in Amazon Neptune
+    /// Analytics.](https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-setup-neptune.html)
+    /// .
     pub neptune_analytics_configuration: Option<Val<NeptuneAnalyticsConfiguration>>,
     /// `OpensearchManagedClusterConfiguration`.
+    ///
+    /// Contains details about the storage configuration of the knowledge base in OpenSearch Managed
+    /// Cluster. For more information, see [Create a vector index in Amazon OpenSearch
+    /// Service](https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-setup-osm.html) .
     pub opensearch_managed_cluster_configuration: Option<Val<OpenSearchManagedClusterConfiguration>>,
     /// `OpensearchServerlessConfiguration`.
+    ///
+    /// Contains the storage configuration of the knowledge base in Amazon OpenSearch Service.
     pub opensearch_serverless_configuration: Option<Val<OpenSearchServerlessConfiguration>>,
     /// `PineconeConfiguration`.
+    ///
+    /// Contains the storage configuration of the knowledge base in Pinecone.
     pub pinecone_configuration: Option<Val<PineconeConfiguration>>,
     /// `RdsConfiguration`.
+    ///
+    /// Contains details about the storage configuration of the knowledge base in Amazon RDS. For more
+    /// information, see [Create a vector index in Amazon
+    /// RDS](https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base-setup-rds.html) .
     pub rds_configuration: Option<Val<RdsConfiguration>>,
     /// `S3VectorsConfiguration`.
+    ///
+    /// The configuration settings for storing knowledge base data using S3 vectors. This includes vector
+    /// index information and S3 bucket details for vector storage.
     pub s3_vectors_configuration: Option<Val<S3VectorsConfiguration>>,
     /// `Type`: required.
+    ///
+    /// The vector store service in which the knowledge base is stored.
     pub type_: Option<Val<KnowledgeBaseStorageType>>,
 }
 
@@ -3248,9 +3650,15 @@ impl ToValue for StorageConfiguration {
 impl Literal for StorageConfiguration {}
 
 /// The [`SupplementalDataStorageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-supplementaldatastorageconfiguration.html) property type.
+///
+/// Specifies configurations for the storage location of multimedia content (images, audio, and video)
+/// extracted from multimodal documents in your data source. This content can be retrieved and returned
+/// to the end user with timestamp references for audio and video segments.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SupplementalDataStorageConfiguration {
     /// `SupplementalDataStorageLocations`: required.
+    ///
+    /// List of supplemental data storage locations.
     ///
     /// - Items: 1 to 1.
     pub supplemental_data_storage_locations: Option<Val<Vec<SupplementalDataStorageLocation>>>,
@@ -3324,11 +3732,18 @@ impl ToValue for SupplementalDataStorageConfiguration {
 impl Literal for SupplementalDataStorageConfiguration {}
 
 /// The [`SupplementalDataStorageLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-supplementaldatastoragelocation.html) property type.
+///
+/// Contains information about a storage location for multimedia content (images, audio, and video)
+/// extracted from multimodal documents in your data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SupplementalDataStorageLocation {
     /// `S3Location`.
+    ///
+    /// Contains information about the Amazon S3 location for the extracted multimedia content.
     pub s3_location: Option<Val<S3Location>>,
     /// `SupplementalDataStorageLocationType`: required.
+    ///
+    /// Supplemental data storage location type.
     pub supplemental_data_storage_location_type: Option<Val<SupplementalDataStorageLocationType>>,
 }
 
@@ -3397,16 +3812,28 @@ impl ToValue for SupplementalDataStorageLocation {
 impl Literal for SupplementalDataStorageLocation {}
 
 /// The [`VectorKnowledgeBaseConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-vectorknowledgebaseconfiguration.html) property type.
+///
+/// Contains details about the model used to create vector embeddings for the knowledge base.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VectorKnowledgeBaseConfiguration {
     /// `EmbeddingModelArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the model used to create vector embeddings for the knowledge base.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^(arn:aws(-[^:]+)?:[a-z0-9-]+:[a-z0-9-]{1,20}:[0-9]{0,12}:[a-zA-Z0-9-:/._+]+)$`.
     pub embedding_model_arn: Option<Val<String>>,
     /// `EmbeddingModelConfiguration`.
+    ///
+    /// The embeddings model configuration details for the vector model used in Knowledge Base.
     pub embedding_model_configuration: Option<Val<EmbeddingModelConfiguration>>,
     /// `SupplementalDataStorageConfiguration`.
+    ///
+    /// If you include multimodal data from your data source, use this object to specify configurations for
+    /// the storage location of the images extracted from your documents. These images can be retrieved and
+    /// returned to the end user. They can also be used in generation when using
+    /// [RetrieveAndGenerate](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent-runtime_RetrieveAndGenerate.html)
+    /// .
     pub supplemental_data_storage_configuration: Option<Val<SupplementalDataStorageConfiguration>>,
 }
 
@@ -3476,9 +3903,13 @@ impl ToValue for VectorKnowledgeBaseConfiguration {
 impl Literal for VectorKnowledgeBaseConfiguration {}
 
 /// The [`VideoConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-videoconfiguration.html) property type.
+///
+/// Configuration settings for processing video content in multimodal knowledge bases.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoConfiguration {
     /// `SegmentationConfiguration`: required.
+    ///
+    /// Configuration for segmenting video content during processing.
     pub segmentation_configuration: Option<Val<VideoSegmentationConfiguration>>,
 }
 
@@ -3537,9 +3968,15 @@ impl ToValue for VideoConfiguration {
 impl Literal for VideoConfiguration {}
 
 /// The [`VideoSegmentationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-knowledgebase-videosegmentationconfiguration.html) property type.
+///
+/// Configuration for segmenting video content during multimodal knowledge base ingestion. Determines
+/// how video files are divided into chunks for processing.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoSegmentationConfiguration {
     /// `FixedLengthDuration`: required.
+    ///
+    /// The duration in seconds for each video segment. Video files will be divided into chunks of this
+    /// length for processing.
     ///
     /// - Range: 1 to 30.
     pub fixed_length_duration: Option<Val<i64>>,
@@ -3618,9 +4055,18 @@ impl EmbeddingDataType {
             EmbeddingDataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EmbeddingDataType {
+    const VALUES: &'static [&'static str] = &["FLOAT32", "BINARY"];
+    fn as_str(&self) -> &str {
+        EmbeddingDataType::as_str(self)
     }
 }
 
@@ -3665,9 +4111,18 @@ impl InclusionType {
             InclusionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InclusionType {
+    const VALUES: &'static [&'static str] = &["INCLUDE", "EXCLUDE"];
+    fn as_str(&self) -> &str {
+        InclusionType::as_str(self)
     }
 }
 
@@ -3727,9 +4182,26 @@ impl KnowledgeBaseStorageType {
             KnowledgeBaseStorageType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KnowledgeBaseStorageType {
+    const VALUES: &'static [&'static str] = &[
+        "OPENSEARCH_SERVERLESS",
+        "PINECONE",
+        "RDS",
+        "MONGO_DB_ATLAS",
+        "NEPTUNE_ANALYTICS",
+        "S3_VECTORS",
+        "OPENSEARCH_MANAGED_CLUSTER",
+    ];
+    fn as_str(&self) -> &str {
+        KnowledgeBaseStorageType::as_str(self)
     }
 }
 
@@ -3782,9 +4254,18 @@ impl KnowledgeBaseType {
             KnowledgeBaseType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KnowledgeBaseType {
+    const VALUES: &'static [&'static str] = &["VECTOR", "KENDRA", "SQL"];
+    fn as_str(&self) -> &str {
+        KnowledgeBaseType::as_str(self)
     }
 }
 
@@ -3827,9 +4308,18 @@ impl QueryEngineType {
             QueryEngineType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for QueryEngineType {
+    const VALUES: &'static [&'static str] = &["REDSHIFT"];
+    fn as_str(&self) -> &str {
+        QueryEngineType::as_str(self)
     }
 }
 
@@ -3876,9 +4366,18 @@ impl RedshiftProvisionedAuthType {
             RedshiftProvisionedAuthType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RedshiftProvisionedAuthType {
+    const VALUES: &'static [&'static str] = &["IAM", "USERNAME_PASSWORD", "USERNAME"];
+    fn as_str(&self) -> &str {
+        RedshiftProvisionedAuthType::as_str(self)
     }
 }
 
@@ -3924,9 +4423,18 @@ impl RedshiftQueryEngineStorageType {
             RedshiftQueryEngineStorageType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RedshiftQueryEngineStorageType {
+    const VALUES: &'static [&'static str] = &["REDSHIFT", "AWS_DATA_CATALOG"];
+    fn as_str(&self) -> &str {
+        RedshiftQueryEngineStorageType::as_str(self)
     }
 }
 
@@ -3971,9 +4479,18 @@ impl RedshiftQueryEngineType {
             RedshiftQueryEngineType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RedshiftQueryEngineType {
+    const VALUES: &'static [&'static str] = &["SERVERLESS", "PROVISIONED"];
+    fn as_str(&self) -> &str {
+        RedshiftQueryEngineType::as_str(self)
     }
 }
 
@@ -4018,9 +4535,18 @@ impl RedshiftServerlessAuthType {
             RedshiftServerlessAuthType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RedshiftServerlessAuthType {
+    const VALUES: &'static [&'static str] = &["IAM", "USERNAME_PASSWORD"];
+    fn as_str(&self) -> &str {
+        RedshiftServerlessAuthType::as_str(self)
     }
 }
 
@@ -4062,9 +4588,18 @@ impl SupplementalDataStorageLocationType {
             SupplementalDataStorageLocationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SupplementalDataStorageLocationType {
+    const VALUES: &'static [&'static str] = &["S3"];
+    fn as_str(&self) -> &str {
+        SupplementalDataStorageLocationType::as_str(self)
     }
 }
 

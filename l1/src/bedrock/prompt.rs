@@ -5,29 +5,58 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::Prompt`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-prompt.html) resource type.
 ///
+/// Creates a prompt in your prompt library that you can add to a flow. For more information, see
+/// [Prompt management in Amazon
+/// Bedrock](https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-management.html) , [Create a
+/// prompt using Prompt
+/// management](https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-management-create.html) and
+/// [Prompt flows in Amazon Bedrock](https://docs.aws.amazon.com/bedrock/latest/userguide/flows.html) in
+/// the Amazon Bedrock User Guide.
+///
 /// Build it with [`Prompt::builder`]; adding it to a stack returns a [`PromptHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Prompt {
     /// `CustomerEncryptionKeyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the KMS key that the prompt is encrypted with.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws(|-cn|-us-gov):kms:[a-zA-Z0-9-]*:[0-9]{12}:key/[a-zA-Z0-9-]{36}$`.
     pub customer_encryption_key_arn: Option<Val<String>>,
     /// `DefaultVariant`.
     ///
+    /// The name of the default variant for the prompt. This value must match the `name` field in the
+    /// relevant
+    /// [PromptVariant](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_PromptVariant.html)
+    /// object.
+    ///
     /// - Pattern: `^([0-9a-zA-Z][_-]?){1,100}$`.
     pub default_variant: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the prompt.
     ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the prompt.
+    ///
     /// - Pattern: `^([0-9a-zA-Z][_-]?){1,100}$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata that you can assign to a resource as key-value pairs. For more information, see the
+    /// following resources:
+    ///
+    /// - [Tag naming limits and
+    ///   requirements](https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions)
+    /// - [Tagging best
+    ///   practices](https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-best-practices)
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Variants`.
+    ///
+    /// A list of objects, each containing details about a variant of the prompt.
     ///
     /// - Items: 0 to 1.
     pub variants: Option<Val<Vec<PromptVariant>>>,
@@ -141,22 +170,33 @@ impl Deref for PromptHandle {
 
 impl PromptHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the prompt or the prompt version (if you specified a version in
+    /// the request).
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time at which the prompt was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the prompt.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The time at which the prompt was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The version of the prompt that this summary applies to.
     pub fn attr_version(&self) -> Val<String> {
         self.0.get_att("Version")
     }
@@ -171,9 +211,13 @@ impl PromptHandle {
 }
 
 /// The [`CachePointBlock`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-cachepointblock.html) property type.
+///
+/// Defines a section of content to be cached for reuse in subsequent API calls.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CachePointBlock {
     /// `Type`: required.
+    ///
+    /// Specifies the type of cache point within the CachePointBlock.
     pub type_: Option<Val<CachePointType>>,
 }
 
@@ -224,21 +268,33 @@ impl ToValue for CachePointBlock {
 impl Literal for CachePointBlock {}
 
 /// The [`ChatPromptTemplateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-chatprompttemplateconfiguration.html) property type.
+///
+/// Contains configurations to use a prompt in a conversational format. For more information, see
+/// [Create a prompt using Prompt
+/// management](https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-management-create.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChatPromptTemplateConfiguration {
     /// `InputVariables`.
+    ///
+    /// An array of the variables in the prompt template.
     ///
     /// - Items: 0 to 20.
     pub input_variables: Option<Val<Vec<PromptInputVariable>>>,
     /// `Messages`: required.
     ///
+    /// Contains messages in the chat for the prompt.
+    ///
     /// - Items: at least 0.
     pub messages: Option<Val<Vec<Message>>>,
     /// `System`.
     ///
+    /// Contains system prompts to provide context to the model or to describe how it should behave.
+    ///
     /// - Items: at least 0.
     pub system: Option<Val<Vec<SystemContentBlock>>>,
     /// `ToolConfiguration`.
+    ///
+    /// Configuration information for the tools that the model can use when generating a response.
     pub tool_configuration: Option<Val<ToolConfiguration>>,
 }
 
@@ -329,11 +385,20 @@ impl ToValue for ChatPromptTemplateConfiguration {
 impl Literal for ChatPromptTemplateConfiguration {}
 
 /// The [`ContentBlock`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-contentblock.html) property type.
+///
+/// A block of content for a message that you pass to, or receive from, a model with the
+/// [Converse](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html) or
+/// [ConverseStream](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html)
+/// API operations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContentBlock {
     /// `CachePoint`.
+    ///
+    /// CachePoint to include in the message.
     pub cache_point: Option<Val<CachePointBlock>>,
     /// `Text`.
+    ///
+    /// Text to include in the message.
     ///
     /// - Length: at least 1.
     pub text: Option<Val<String>>,
@@ -389,13 +454,29 @@ impl ToValue for ContentBlock {
 impl Literal for ContentBlock {}
 
 /// The [`Message`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-message.html) property type.
+///
+/// A message input, or returned from, a call to
+/// [Converse](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html) or
+/// [ConverseStream](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Message {
     /// `Content`: required.
     ///
+    /// The message content. Note the following restrictions:
+    ///
+    /// - You can include up to 20 images. Each image's size, height, and width must be no more than 3.75
+    ///   MB, 8000 px, and 8000 px, respectively.
+    /// - You can include up to five documents. Each document's size must be no more than 4.5 MB.
+    /// - If you include a `ContentBlock` with a `document` field in the array, you must also include a
+    ///   `ContentBlock` with a `text` field.
+    /// - You can only include images and documents if the `role` is `user` .
+    ///
     /// - Items: at least 1.
     pub content: Option<Val<Vec<ContentBlock>>>,
     /// `Role`: required.
+    ///
+    /// The role that the message plays in the message.
     pub role: Option<Val<ConversationRole>>,
 }
 
@@ -463,9 +544,17 @@ impl ToValue for Message {
 impl Literal for Message {}
 
 /// The [`PromptAgentResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-promptagentresource.html) property type.
+///
+/// Contains specifications for an Amazon Bedrock agent with which to use the prompt. For more
+/// information, see [Create a prompt using Prompt
+/// management](https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-management-create.html) and
+/// [Automate tasks in your application using conversational
+/// agents](https://docs.aws.amazon.com/bedrock/latest/userguide/agents.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptAgentResource {
     /// `AgentIdentifier`: required.
+    ///
+    /// The ARN of the agent with which to use the prompt.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:agent-alias/[0-9a-zA-Z]{10}/[0-9a-zA-Z]{10}$`.
@@ -527,9 +616,15 @@ impl ToValue for PromptAgentResource {
 impl Literal for PromptAgentResource {}
 
 /// The [`PromptGenAiResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-promptgenairesource.html) property type.
+///
+/// Contains specifications for a generative AI resource with which to use the prompt. For more
+/// information, see [Create a prompt using Prompt
+/// management](https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-management-create.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptGenAiResource {
     /// `Agent`.
+    ///
+    /// Specifies an Amazon Bedrock agent with which to use the prompt.
     pub agent: Option<Val<PromptAgentResource>>,
 }
 
@@ -577,9 +672,13 @@ impl ToValue for PromptGenAiResource {
 impl Literal for PromptGenAiResource {}
 
 /// The [`PromptInferenceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-promptinferenceconfiguration.html) property type.
+///
+/// Contains inference configurations for the prompt.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptInferenceConfiguration {
     /// `Text`.
+    ///
+    /// Contains inference configurations for a text prompt.
     pub text: Option<Val<PromptModelInferenceConfiguration>>,
 }
 
@@ -629,9 +728,13 @@ impl ToValue for PromptInferenceConfiguration {
 impl Literal for PromptInferenceConfiguration {}
 
 /// The [`PromptInputVariable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-promptinputvariable.html) property type.
+///
+/// Contains information about a variable in the prompt.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptInputVariable {
     /// `Name`.
+    ///
+    /// The name of the variable.
     ///
     /// - Pattern: `^([0-9a-zA-Z][_-]?){1,100}$`.
     pub name: Option<Val<String>>,
@@ -681,14 +784,22 @@ impl ToValue for PromptInputVariable {
 impl Literal for PromptInputVariable {}
 
 /// The [`PromptMetadataEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-promptmetadataentry.html) property type.
+///
+/// Contains a key-value pair that defines a metadata tag and value to attach to a prompt variant. For
+/// more information, see [Create a prompt using Prompt
+/// management](https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-management-create.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptMetadataEntry {
     /// `Key`: required.
+    ///
+    /// The key of a metadata tag for a prompt variant.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9\s._:/=+@-]*$`.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of a metadata tag for a prompt variant.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^[a-zA-Z0-9\s._:/=+@-]*$`.
@@ -751,21 +862,34 @@ impl ToValue for PromptMetadataEntry {
 impl Literal for PromptMetadataEntry {}
 
 /// The [`PromptModelInferenceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-promptmodelinferenceconfiguration.html) property type.
+///
+/// Contains inference configurations related to model inference for a prompt. For more information, see
+/// [Inference
+/// parameters](https://docs.aws.amazon.com/bedrock/latest/userguide/inference-parameters.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptModelInferenceConfiguration {
     /// `MaxTokens`.
+    ///
+    /// The maximum number of tokens to return in the response.
     ///
     /// - Range: 0 to 512000.
     pub max_tokens: Option<Val<f64>>,
     /// `StopSequences`.
     ///
+    /// A list of strings that define sequences after which the model will stop generating.
+    ///
     /// - Items: 0 to 4.
     pub stop_sequences: Option<Val<Vec<String>>>,
     /// `Temperature`.
     ///
+    /// Controls the randomness of the response. Choose a lower value for more predictable outputs and a
+    /// higher value for more surprising outputs.
+    ///
     /// - Range: 0 to 1.
     pub temperature: Option<Val<f64>>,
     /// `TopP`.
+    ///
+    /// The percentage of most-likely candidates that the model considers for the next token.
     ///
     /// - Range: 0 to 1.
     pub top_p: Option<Val<f64>>,
@@ -838,11 +962,19 @@ impl ToValue for PromptModelInferenceConfiguration {
 impl Literal for PromptModelInferenceConfiguration {}
 
 /// The [`PromptTemplateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-prompttemplateconfiguration.html) property type.
+///
+/// Contains the message for a prompt. For more information, see [Construct and store reusable prompts
+/// with Prompt management in Amazon
+/// Bedrock](https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-management.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptTemplateConfiguration {
     /// `Chat`.
+    ///
+    /// Contains configurations to use the prompt in a conversational format.
     pub chat: Option<Val<ChatPromptTemplateConfiguration>>,
     /// `Text`.
+    ///
+    /// Contains configurations for the text in a message for a prompt.
     pub text: Option<Val<TextPromptTemplateConfiguration>>,
 }
 
@@ -899,30 +1031,53 @@ impl ToValue for PromptTemplateConfiguration {
 impl Literal for PromptTemplateConfiguration {}
 
 /// The [`PromptVariant`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-promptvariant.html) property type.
+///
+/// Contains details about a variant of the prompt.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptVariant {
     /// `AdditionalModelRequestFields`.
+    ///
+    /// Contains model-specific inference configurations that aren't in the `inferenceConfiguration` field.
+    /// To see model-specific inference parameters, see [Inference request parameters and response fields
+    /// for foundation models](https://docs.aws.amazon.com/bedrock/latest/userguide/model-parameters.html) .
     pub additional_model_request_fields: Option<Val<Json>>,
     /// `GenAiResource`.
+    ///
+    /// Specifies a generative AI resource with which to use the prompt.
     pub gen_ai_resource: Option<Val<PromptGenAiResource>>,
     /// `InferenceConfiguration`.
+    ///
+    /// Contains inference configurations for the prompt variant.
     pub inference_configuration: Option<Val<PromptInferenceConfiguration>>,
     /// `Metadata`.
+    ///
+    /// An array of objects, each containing a key-value pair that defines a metadata tag and value to
+    /// attach to a prompt variant.
     ///
     /// - Items: 0 to 50.
     pub metadata: Option<Val<Vec<PromptMetadataEntry>>>,
     /// `ModelId`.
+    ///
+    /// The unique identifier of the model or [inference
+    /// profile](https://docs.aws.amazon.com/bedrock/latest/userguide/cross-region-inference.html) with
+    /// which to run inference on the prompt.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(arn:aws(-[^:]{1,12})?:(bedrock|sagemaker):[a-z0-9-]{1,20}:([0-9]{12})?:([a-z-]+/)?)?([a-zA-Z0-9.-]{1,63}){0,2}(([:][a-z0-9-]{1,63}){0,2})?(/[a-z0-9]{1,12})?$`.
     pub model_id: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the prompt variant.
+    ///
     /// - Pattern: `^([0-9a-zA-Z][_-]?){1,100}$`.
     pub name: Option<Val<String>>,
     /// `TemplateConfiguration`: required.
+    ///
+    /// Contains configurations for the prompt template.
     pub template_configuration: Option<Val<PromptTemplateConfiguration>>,
     /// `TemplateType`: required.
+    ///
+    /// The type of prompt template to use.
     pub template_type: Option<Val<PromptTemplateType>>,
 }
 
@@ -1037,9 +1192,18 @@ impl ToValue for PromptVariant {
 impl Literal for PromptVariant {}
 
 /// The [`SpecificToolChoice`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-specifictoolchoice.html) property type.
+///
+/// The model must request a specific tool. For example, `{"tool" : {"name" : "Your tool name"}}` . For
+/// more information, see [Call a tool with the Converse
+/// API](https://docs.aws.amazon.com/bedrock/latest/userguide/tool-use.html) in the Amazon Bedrock User
+/// Guide
+///
+/// > This field is only supported by Anthropic Claude 3 models.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpecificToolChoice {
     /// `Name`: required.
+    ///
+    /// The name of the tool that the model must request.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]*$`.
@@ -1093,11 +1257,19 @@ impl ToValue for SpecificToolChoice {
 impl Literal for SpecificToolChoice {}
 
 /// The [`SystemContentBlock`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-systemcontentblock.html) property type.
+///
+/// Contains configurations for instructions to provide the model for how to handle input. To learn
+/// more, see [Using the Converse
+/// API](https://docs.aws.amazon.com/bedrock/latest/userguide/conversation-inference-call.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SystemContentBlock {
     /// `CachePoint`.
+    ///
+    /// CachePoint to include in the system prompt.
     pub cache_point: Option<Val<CachePointBlock>>,
     /// `Text`.
+    ///
+    /// A system prompt for the model.
     ///
     /// - Length: at least 1.
     pub text: Option<Val<String>>,
@@ -1153,19 +1325,30 @@ impl ToValue for SystemContentBlock {
 impl Literal for SystemContentBlock {}
 
 /// The [`TextPromptTemplateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-textprompttemplateconfiguration.html) property type.
+///
+/// Contains configurations for a text prompt template. To include a variable, enclose a word in double
+/// curly braces as in `{{variable}}` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextPromptTemplateConfiguration {
     /// `CachePoint`.
+    ///
+    /// A cache checkpoint within a template configuration.
     pub cache_point: Option<Val<CachePointBlock>>,
     /// `InputVariables`.
+    ///
+    /// An array of the variables in the prompt template.
     ///
     /// - Items: 0 to 20.
     pub input_variables: Option<Val<Vec<PromptInputVariable>>>,
     /// `Text`.
     ///
+    /// The message for the prompt.
+    ///
     /// - Length: 1 to 200000.
     pub text: Option<Val<String>>,
     /// `TextS3Location`.
+    ///
+    /// The Amazon S3 location of the prompt text.
     pub text_s3_location: Option<Val<TextS3Location>>,
 }
 
@@ -1236,18 +1419,26 @@ impl ToValue for TextPromptTemplateConfiguration {
 impl Literal for TextPromptTemplateConfiguration {}
 
 /// The [`TextS3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-texts3location.html) property type.
+///
+/// The Amazon S3 location of the prompt text.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextS3Location {
     /// `Bucket`: required.
+    ///
+    /// The Amazon S3 bucket containing the prompt text.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]$`.
     pub bucket: Option<Val<String>>,
     /// `Key`: required.
     ///
+    /// The object key for the Amazon S3 location.
+    ///
     /// - Length: 1 to 1024.
     pub key: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The version of the Amazon S3 location to use.
     ///
     /// - Length: 1 to 1024.
     pub version: Option<Val<String>>,
@@ -1319,11 +1510,19 @@ impl ToValue for TextS3Location {
 impl Literal for TextS3Location {}
 
 /// The [`Tool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-tool.html) property type.
+///
+/// Information about a tool that you can use with the Converse API. For more information, see [Call a
+/// tool with the Converse API](https://docs.aws.amazon.com/bedrock/latest/userguide/tool-use.html) in
+/// the Amazon Bedrock User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tool {
     /// `CachePoint`.
+    ///
+    /// CachePoint to include in the tool configuration.
     pub cache_point: Option<Val<CachePointBlock>>,
     /// `ToolSpec`.
+    ///
+    /// The specfication for the tool.
     pub tool_spec: Option<Val<ToolSpecification>>,
 }
 
@@ -1377,13 +1576,26 @@ impl ToValue for Tool {
 impl Literal for Tool {}
 
 /// The [`ToolChoice`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-toolchoice.html) property type.
+///
+/// Determines which tools the model should request in a call to `Converse` or `ConverseStream` . For
+/// more information, see [Call a tool with the Converse
+/// API](https://docs.aws.amazon.com/bedrock/latest/userguide/tool-use.html) in the Amazon Bedrock User
+/// Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ToolChoice {
     /// `Any`.
+    ///
+    /// The model must request at least one tool (no text is generated).
     pub any: Option<Val<Json>>,
     /// `Auto`.
+    ///
+    /// (Default). The Model automatically decides if a tool should be called or whether to generate text
+    /// instead.
     pub auto: Option<Val<Json>>,
     /// `Tool`.
+    ///
+    /// The Model must request the specified tool. Only supported by Anthropic Claude 3 and Amazon Nova
+    /// models.
     pub tool: Option<Val<SpecificToolChoice>>,
 }
 
@@ -1443,11 +1655,19 @@ impl ToValue for ToolChoice {
 impl Literal for ToolChoice {}
 
 /// The [`ToolConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-toolconfiguration.html) property type.
+///
+/// Configuration information for the tools that you pass to a model. For more information, see [Tool
+/// use (function calling)](https://docs.aws.amazon.com/bedrock/latest/userguide/tool-use.html) in the
+/// Amazon Bedrock User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ToolConfiguration {
     /// `ToolChoice`.
+    ///
+    /// If supported by model, forces the model to request a tool.
     pub tool_choice: Option<Val<ToolChoice>>,
     /// `Tools`: required.
+    ///
+    /// An array of tools that you want to pass to a model.
     ///
     /// - Items: at least 1.
     pub tools: Option<Val<Vec<Tool>>>,
@@ -1511,9 +1731,18 @@ impl ToValue for ToolConfiguration {
 impl Literal for ToolConfiguration {}
 
 /// The [`ToolInputSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-toolinputschema.html) property type.
+///
+/// The schema for the tool. The top level schema type must be `object` . For more information, see
+/// [Call a tool with the Converse
+/// API](https://docs.aws.amazon.com/bedrock/latest/userguide/tool-use.html) in the Amazon Bedrock User
+/// Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ToolInputSchema {
     /// `Json`.
+    ///
+    /// The JSON schema for the tool. For more information, see [JSON Schema
+    /// Reference](https://docs.aws.amazon.com/https://json-schema.org/understanding-json-schema/reference)
+    /// .
     pub json: Option<Val<Json>>,
 }
 
@@ -1561,15 +1790,25 @@ impl ToValue for ToolInputSchema {
 impl Literal for ToolInputSchema {}
 
 /// The [`ToolSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrock-prompt-toolspecification.html) property type.
+///
+/// The specification for the tool. For more information, see [Call a tool with the Converse
+/// API](https://docs.aws.amazon.com/bedrock/latest/userguide/tool-use.html) in the Amazon Bedrock User
+/// Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ToolSpecification {
     /// `Description`.
     ///
+    /// The description for the tool.
+    ///
     /// - Length: at least 1.
     pub description: Option<Val<String>>,
     /// `InputSchema`: required.
+    ///
+    /// The input schema for the tool in JSON format.
     pub input_schema: Option<Val<ToolInputSchema>>,
     /// `Name`: required.
+    ///
+    /// The name for the tool.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]*$`.
@@ -1661,9 +1900,18 @@ impl CachePointType {
             CachePointType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CachePointType {
+    const VALUES: &'static [&'static str] = &["default"];
+    fn as_str(&self) -> &str {
+        CachePointType::as_str(self)
     }
 }
 
@@ -1707,9 +1955,18 @@ impl ConversationRole {
             ConversationRole::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConversationRole {
+    const VALUES: &'static [&'static str] = &["user", "assistant"];
+    fn as_str(&self) -> &str {
+        ConversationRole::as_str(self)
     }
 }
 
@@ -1754,9 +2011,18 @@ impl PromptTemplateType {
             PromptTemplateType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PromptTemplateType {
+    const VALUES: &'static [&'static str] = &["TEXT", "CHAT"];
+    fn as_str(&self) -> &str {
+        PromptTemplateType::as_str(self)
     }
 }
 

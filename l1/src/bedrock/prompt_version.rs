@@ -5,19 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::PromptVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-promptversion.html) resource type.
 ///
+/// Creates a static snapshot of your prompt that can be deployed to production. For more information,
+/// see [Deploy prompts using Prompt management by creating
+/// versions](https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-management-deploy.html) in the
+/// Amazon Bedrock User Guide.
+///
 /// Build it with [`PromptVersion::builder`]; adding it to a stack returns a [`PromptVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptVersion {
     /// `Description`. Changing it replaces the resource.
     ///
+    /// The description of the prompt version.
+    ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `PromptArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the version of the prompt.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:prompt/[0-9a-zA-Z]{10})$`.
     pub prompt_arn: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// A map of tags attached to the prompt version and their values.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -109,38 +120,60 @@ impl Deref for PromptVersionHandle {
 
 impl PromptVersionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the prompt or the prompt version (if you specified a version in
+    /// the request).
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time at which the prompt was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `PromptId`.
+    ///
+    /// The unique identifier of the prompt.
     pub fn attr_prompt_id(&self) -> Val<String> {
         self.0.get_att("PromptId")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The time at which the prompt was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The version of the prompt that this summary applies to.
     pub fn attr_version(&self) -> Val<String> {
         self.0.get_att("Version")
     }
     /// `Fn::GetAtt` `Name`.
+    ///
+    /// The name of the prompt.
     pub fn attr_name(&self) -> Val<String> {
         self.0.get_att("Name")
     }
     /// `Fn::GetAtt` `DefaultVariant`.
+    ///
+    /// The name of the default variant for the prompt. This value must match the `name` field in the
+    /// relevant
+    /// [PromptVariant](https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_PromptVariant.html)
+    /// object.
     pub fn attr_default_variant(&self) -> Val<String> {
         self.0.get_att("DefaultVariant")
     }
     /// `Fn::GetAtt` `Variants`.
+    ///
+    /// A list of objects, each containing details about a variant of the prompt.
     pub fn attr_variants(&self) -> Val<Json> {
         self.0.get_att("Variants")
     }
     /// `Fn::GetAtt` `CustomerEncryptionKeyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the KMS key that the prompt version is encrypted with.
     pub fn attr_customer_encryption_key_arn(&self) -> Val<String> {
         self.0.get_att("CustomerEncryptionKeyArn")
     }

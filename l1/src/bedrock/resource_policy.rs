@@ -5,12 +5,19 @@ use crate::rt::*;
 
 /// The [`AWS::Bedrock::ResourcePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrock-resourcepolicy.html) resource type.
 ///
+/// Definition of AWS::Bedrock::ResourcePolicy Resource Type
+///
 /// Build it with [`ResourcePolicy::builder`]; adding it to a stack returns a [`ResourcePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicy {
     /// `PolicyDocument`: required.
+    ///
+    /// The IAM policy document defining access permissions for the guardrail and guardrail profile
+    /// resources
     pub policy_document: Option<Val<Json>>,
     /// `ResourceArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the Bedrock Guardrail or Guardrail Profile resource
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws(-[a-z]+)*:bedrock:[a-z0-9-]+:[0-9]{12}:(guardrail|guardrail-profile)/[a-z0-9]+$`.

@@ -5,19 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::BedrockAgentCore::ApiKeyCredentialProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrockagentcore-apikeycredentialprovider.html) resource type.
 ///
+/// Resource Type definition for AWS::BedrockAgentCore::ApiKeyCredentialProvider
+///
 /// Build it with [`ApiKeyCredentialProvider::builder`]; adding it to a stack returns a [`ApiKeyCredentialProviderHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiKeyCredentialProvider {
     /// `ApiKey`.
     ///
+    /// The API key to use for authentication
+    ///
     /// - Length: 1 to 65536.
     pub api_key: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the API key credential provider
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9\-_]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags to assign to the API key credential provider
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -108,18 +116,26 @@ impl Deref for ApiKeyCredentialProviderHandle {
 
 impl ApiKeyCredentialProviderHandle {
     /// `Fn::GetAtt` `CredentialProviderArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the API key credential provider
     pub fn attr_credential_provider_arn(&self) -> Val<String> {
         self.0.get_att("CredentialProviderArn")
     }
     /// `Fn::GetAtt` `ApiKeySecretArn`.
+    ///
+    /// Contains information about the API key secret in AWS Secrets Manager
     pub fn attr_api_key_secret_arn(&self) -> Val<Json> {
         self.0.get_att("ApiKeySecretArn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The timestamp when the credential provider was created
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The timestamp when the credential provider was last updated
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }

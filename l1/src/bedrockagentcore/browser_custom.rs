@@ -5,33 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::BedrockAgentCore::BrowserCustom`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrockagentcore-browsercustom.html) resource type.
 ///
+/// AgentCore Browser tool provides a fast, secure, cloud-based browser runtime to enable AI agents to
+/// interact with websites at scale.
+///
+/// For more information about using the custom browser, see [Interact with web applications using
+/// Amazon Bedrock AgentCore
+/// Browser](https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/browser-tool.html) .
+///
+/// See the *Properties* section below for descriptions of both the required and optional properties.
+///
 /// Build it with [`BrowserCustom::builder`]; adding it to a stack returns a [`BrowserCustomHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BrowserCustom {
     /// `BrowserSigning`. Changing it replaces the resource.
+    ///
+    /// Browser signing configuration
     pub browser_signing: Option<Val<BrowserSigning>>,
     /// `Certificates`. Changing it replaces the resource.
+    ///
+    /// List of root CA certificates.
     ///
     /// - Items: 0 to 10.
     pub certificates: Option<Val<Vec<Certificate>>>,
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// The custom browser.
     pub description: Option<Val<String>>,
     /// `EnterprisePolicies`. Changing it replaces the resource.
+    ///
+    /// List of browser enterprise policies.
     ///
     /// - Items: 0 to 10.
     pub enterprise_policies: Option<Val<Vec<BrowserEnterprisePolicy>>>,
     /// `ExecutionRoleArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the execution role.
+    ///
     /// - Pattern: `^arn:(aws(?:-cn|-us-gov|-iso(?:-[bef])?)?):iam::[0-9]{12}:role/.+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the custom browser.
     pub name: Option<Val<String>>,
     /// `NetworkConfiguration`: required. Changing it replaces the resource.
+    ///
+    /// The network configuration for a code interpreter. This structure defines how the code interpreter
+    /// connects to the network.
     pub network_configuration: Option<Val<BrowserNetworkConfiguration>>,
     /// `RecordingConfig`. Changing it replaces the resource.
+    ///
+    /// THe custom browser configuration.
     pub recording_config: Option<Val<RecordingConfig>>,
     /// `Tags`.
+    ///
+    /// The tags for the custom browser.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -179,26 +207,38 @@ impl Deref for BrowserCustomHandle {
 
 impl BrowserCustomHandle {
     /// `Fn::GetAtt` `BrowserId`.
+    ///
+    /// The ID for the custom browser.
     pub fn attr_browser_id(&self) -> Val<String> {
         self.0.get_att("BrowserId")
     }
     /// `Fn::GetAtt` `BrowserArn`.
+    ///
+    /// The ARN for the custom browser.
     pub fn attr_browser_arn(&self) -> Val<String> {
         self.0.get_att("BrowserArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the custom browser.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `FailureReason`.
+    ///
+    /// The reason for failure if the browser creation or operation failed.
     pub fn attr_failure_reason(&self) -> Val<String> {
         self.0.get_att("FailureReason")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time at which the custom browser was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The time at which the custom browser was last updated.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
@@ -213,11 +253,17 @@ impl BrowserCustomHandle {
 }
 
 /// The [`BrowserEnterprisePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-browsercustom-browserenterprisepolicy.html) property type.
+///
+/// Browser enterprise policy configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BrowserEnterprisePolicy {
     /// `Location`: required.
+    ///
+    /// S3 Location Configuration
     pub location: Option<Val<S3Location>>,
     /// `Type`: required.
+    ///
+    /// The type of browser enterprise policy.
     pub type_: Option<Val<BrowserEnterprisePolicyType>>,
 }
 
@@ -288,11 +334,17 @@ impl ToValue for BrowserEnterprisePolicy {
 impl Literal for BrowserEnterprisePolicy {}
 
 /// The [`BrowserNetworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-browsercustom-browsernetworkconfiguration.html) property type.
+///
+/// The network configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BrowserNetworkConfiguration {
     /// `NetworkMode`: required.
+    ///
+    /// The network mode.
     pub network_mode: Option<Val<BrowserNetworkMode>>,
     /// `VpcConfig`.
+    ///
+    /// Network mode configuration for VPC
     pub vpc_config: Option<Val<VpcConfig>>,
 }
 
@@ -356,6 +408,8 @@ impl ToValue for BrowserNetworkConfiguration {
 impl Literal for BrowserNetworkConfiguration {}
 
 /// The [`BrowserSigning`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-browsercustom-browsersigning.html) property type.
+///
+/// Browser signing configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BrowserSigning {
     /// `Enabled`.
@@ -406,9 +460,13 @@ impl ToValue for BrowserSigning {
 impl Literal for BrowserSigning {}
 
 /// The [`Certificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-browsercustom-certificate.html) property type.
+///
+/// A root CA certificate configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Certificate {
     /// `CertificateLocation`: required.
+    ///
+    /// Certificate location in Secrets Manager.
     pub certificate_location: Option<Val<CertificateLocation>>,
 }
 
@@ -463,9 +521,13 @@ impl ToValue for Certificate {
 impl Literal for Certificate {}
 
 /// The [`CertificateLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-browsercustom-certificatelocation.html) property type.
+///
+/// Certificate location in Secrets Manager.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateLocation {
     /// `SecretArn`: required.
+    ///
+    /// Secrets Manager secret ARN.
     ///
     /// - Pattern: `^arn:(aws(?:-cn|-us-gov|-iso(?:-[bef])?)?):secretsmanager:[a-z0-9-]+:\d{12}:secret:[a-zA-Z0-9/_+=.@-]+$`.
     pub secret_arn: Option<Val<String>>,
@@ -522,11 +584,17 @@ impl ToValue for CertificateLocation {
 impl Literal for CertificateLocation {}
 
 /// The [`RecordingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-browsercustom-recordingconfig.html) property type.
+///
+/// The recording configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordingConfig {
     /// `Enabled`.
+    ///
+    /// The recording configuration for a browser. This structure defines how browser sessions are recorded.
     pub enabled: Option<Val<bool>>,
     /// `S3Location`.
+    ///
+    /// The S3 location.
     pub s3_location: Option<Val<S3Location>>,
 }
 
@@ -580,13 +648,19 @@ impl ToValue for RecordingConfig {
 impl Literal for RecordingConfig {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-browsercustom-s3location.html) property type.
+///
+/// The S3 location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `Bucket`: required.
     ///
+    /// The S3 location bucket name.
+    ///
     /// - Pattern: `^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`.
     pub bucket: Option<Val<String>>,
     /// `Prefix`: required.
+    ///
+    /// The S3 location object prefix.
     ///
     /// - Length: at least 1.
     pub prefix: Option<Val<String>>,
@@ -648,14 +722,20 @@ impl ToValue for S3Location {
 impl Literal for S3Location {}
 
 /// The [`VpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-browsercustom-vpcconfig.html) property type.
+///
+/// Network mode configuration for VPC
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `SecurityGroups`: required.
+    ///
+    /// Security groups for VPC
     ///
     /// - Items: 1 to 16.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `Subnets`: required.
+    ///
+    /// Subnets for VPC
     ///
     /// - Items: 1 to 16.
     /// - Format: `AWS::EC2::Subnet.Ids`.
@@ -757,9 +837,18 @@ impl BrowserEnterprisePolicyType {
             BrowserEnterprisePolicyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BrowserEnterprisePolicyType {
+    const VALUES: &'static [&'static str] = &["MANAGED", "RECOMMENDED"];
+    fn as_str(&self) -> &str {
+        BrowserEnterprisePolicyType::as_str(self)
     }
 }
 
@@ -804,9 +893,18 @@ impl BrowserNetworkMode {
             BrowserNetworkMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BrowserNetworkMode {
+    const VALUES: &'static [&'static str] = &["PUBLIC", "VPC"];
+    fn as_str(&self) -> &str {
+        BrowserNetworkMode::as_str(self)
     }
 }
 

@@ -5,16 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::BedrockAgentCore::BrowserProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrockagentcore-browserprofile.html) resource type.
 ///
+/// Resource definition for AWS::BedrockAgentCore::BrowserProfile
+///
 /// Build it with [`BrowserProfile::builder`]; adding it to a stack returns a [`BrowserProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BrowserProfile {
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// The description of the browser profile.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the browser profile.
     ///
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]{0,47}$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A map of tag keys and values
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -103,34 +111,50 @@ impl Deref for BrowserProfileHandle {
 
 impl BrowserProfileHandle {
     /// `Fn::GetAtt` `ProfileId`.
+    ///
+    /// The id of the browser profile.
     pub fn attr_profile_id(&self) -> Val<String> {
         self.0.get_att("ProfileId")
     }
     /// `Fn::GetAtt` `ProfileArn`.
+    ///
+    /// The ARN of a BrowserProfile resource.
     pub fn attr_profile_arn(&self) -> Val<String> {
         self.0.get_att("ProfileArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Status of browser profile
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// Timestamp when the browser profile was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// Timestamp when the browser profile was last updated.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
     /// `Fn::GetAtt` `LastSavedAt`.
+    ///
+    /// Timestamp when the browser profile was last saved.
     pub fn attr_last_saved_at(&self) -> Val<String> {
         self.0.get_att("LastSavedAt")
     }
     /// `Fn::GetAtt` `LastSavedBrowserSessionId`.
+    ///
+    /// ID of the last saved browser session.
     pub fn attr_last_saved_browser_session_id(&self) -> Val<String> {
         self.0.get_att("LastSavedBrowserSessionId")
     }
     /// `Fn::GetAtt` `LastSavedBrowserId`.
+    ///
+    /// ID of the last saved browser.
     pub fn attr_last_saved_browser_id(&self) -> Val<String> {
         self.0.get_att("LastSavedBrowserId")
     }

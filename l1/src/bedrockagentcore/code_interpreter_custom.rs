@@ -5,25 +5,49 @@ use crate::rt::*;
 
 /// The [`AWS::BedrockAgentCore::CodeInterpreterCustom`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrockagentcore-codeinterpretercustom.html) resource type.
 ///
+/// The AgentCore Code Interpreter tool enables agents to securely execute code in isolated sandbox
+/// environments. It offers advanced configuration support and seamless integration with popular
+/// frameworks.
+///
+/// For more information about using the custom code interpreter, see [Execute code and analyze data
+/// using Amazon Bedrock AgentCore Code
+/// Interpreter](https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/code-interpreter-tool.html)
+/// .
+///
+/// See the *Properties* section below for descriptions of both the required and optional properties.
+///
 /// Build it with [`CodeInterpreterCustom::builder`]; adding it to a stack returns a [`CodeInterpreterCustomHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeInterpreterCustom {
     /// `Certificates`. Changing it replaces the resource.
     ///
+    /// List of root CA certificates.
+    ///
     /// - Items: 0 to 10.
     pub certificates: Option<Val<Vec<Certificate>>>,
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// The code interpreter description.
     pub description: Option<Val<String>>,
     /// `ExecutionRoleArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the execution role.
     ///
     /// - Pattern: `^arn:(aws(?:-cn|-us-gov|-iso(?:-[bef])?)?):iam::[0-9]{12}:role/.+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the code interpreter.
     pub name: Option<Val<String>>,
     /// `NetworkConfiguration`: required. Changing it replaces the resource.
+    ///
+    /// The network configuration for a code interpreter. This structure defines how the code interpreter
+    /// connects to the network.
     pub network_configuration: Option<Val<CodeInterpreterNetworkConfiguration>>,
     /// `Tags`.
+    ///
+    /// The tags for the code interpreter.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -148,26 +172,38 @@ impl Deref for CodeInterpreterCustomHandle {
 
 impl CodeInterpreterCustomHandle {
     /// `Fn::GetAtt` `CodeInterpreterId`.
+    ///
+    /// The ID of the code interpreter.
     pub fn attr_code_interpreter_id(&self) -> Val<String> {
         self.0.get_att("CodeInterpreterId")
     }
     /// `Fn::GetAtt` `CodeInterpreterArn`.
+    ///
+    /// The code interpreter Amazon Resource Name (ARN).
     pub fn attr_code_interpreter_arn(&self) -> Val<String> {
         self.0.get_att("CodeInterpreterArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the custom code interpreter.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `FailureReason`.
+    ///
+    /// The reason for failure if the code interpreter creation or operation failed.
     pub fn attr_failure_reason(&self) -> Val<String> {
         self.0.get_att("FailureReason")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time at which the code interpreter was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The time at which the code interpreter was last updated.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
@@ -182,9 +218,13 @@ impl CodeInterpreterCustomHandle {
 }
 
 /// The [`Certificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-codeinterpretercustom-certificate.html) property type.
+///
+/// A root CA certificate configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Certificate {
     /// `CertificateLocation`: required.
+    ///
+    /// Certificate location in Secrets Manager.
     pub certificate_location: Option<Val<CertificateLocation>>,
 }
 
@@ -239,9 +279,13 @@ impl ToValue for Certificate {
 impl Literal for Certificate {}
 
 /// The [`CertificateLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-codeinterpretercustom-certificatelocation.html) property type.
+///
+/// Certificate location in Secrets Manager.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateLocation {
     /// `SecretArn`: required.
+    ///
+    /// Secrets Manager secret ARN.
     ///
     /// - Pattern: `^arn:(aws(?:-cn|-us-gov|-iso(?:-[bef])?)?):secretsmanager:[a-z0-9-]+:\d{12}:secret:[a-zA-Z0-9/_+=.@-]+$`.
     pub secret_arn: Option<Val<String>>,
@@ -298,11 +342,17 @@ impl ToValue for CertificateLocation {
 impl Literal for CertificateLocation {}
 
 /// The [`CodeInterpreterNetworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-codeinterpretercustom-codeinterpreternetworkconfiguration.html) property type.
+///
+/// The network configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeInterpreterNetworkConfiguration {
     /// `NetworkMode`: required.
+    ///
+    /// The network mode.
     pub network_mode: Option<Val<CodeInterpreterNetworkMode>>,
     /// `VpcConfig`.
+    ///
+    /// Network mode configuration for VPC
     pub vpc_config: Option<Val<VpcConfig>>,
 }
 
@@ -366,14 +416,20 @@ impl ToValue for CodeInterpreterNetworkConfiguration {
 impl Literal for CodeInterpreterNetworkConfiguration {}
 
 /// The [`VpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-codeinterpretercustom-vpcconfig.html) property type.
+///
+/// Network mode configuration for VPC
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `SecurityGroups`: required.
+    ///
+    /// Security groups for VPC
     ///
     /// - Items: 1 to 16.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `Subnets`: required.
+    ///
+    /// Subnets for VPC
     ///
     /// - Items: 1 to 16.
     /// - Format: `AWS::EC2::Subnet.Ids`.
@@ -482,9 +538,18 @@ impl CodeInterpreterNetworkMode {
             CodeInterpreterNetworkMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CodeInterpreterNetworkMode {
+    const VALUES: &'static [&'static str] = &["PUBLIC", "SANDBOX", "VPC"];
+    fn as_str(&self) -> &str {
+        CodeInterpreterNetworkMode::as_str(self)
     }
 }
 

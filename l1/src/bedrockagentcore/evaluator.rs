@@ -5,20 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::BedrockAgentCore::Evaluator`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrockagentcore-evaluator.html) resource type.
 ///
+/// Resource Type definition for AWS::BedrockAgentCore::Evaluator - Creates a custom evaluator for agent
+/// quality assessment using LLM-as-a-Judge configurations.
+///
 /// Build it with [`Evaluator::builder`]; adding it to a stack returns a [`EvaluatorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Evaluator {
     /// `Description`.
     ///
+    /// The description of the evaluator.
+    ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `EvaluatorConfig`: required.
+    ///
+    /// The configuration that defines how an evaluator assesses agent performance.
     pub evaluator_config: Option<Val<EvaluatorConfig>>,
     /// `EvaluatorName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the evaluator. Must be unique within your account.
     ///
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]{0,47}$`.
     pub evaluator_name: Option<Val<String>>,
     /// `KmsKeyArn`.
+    ///
+    /// The ARN of the KMS key used to encrypt evaluator data.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws(|-cn|-us-gov):kms:[a-zA-Z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]{36}$`.
@@ -26,6 +37,8 @@ pub struct Evaluator {
     /// `Level`: required.
     pub level: Option<Val<EvaluatorLevel>>,
     /// `Tags`.
+    ///
+    /// A list of tags to assign to the evaluator.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -145,10 +158,14 @@ impl Deref for EvaluatorHandle {
 
 impl EvaluatorHandle {
     /// `Fn::GetAtt` `EvaluatorId`.
+    ///
+    /// The unique identifier of the evaluator.
     pub fn attr_evaluator_id(&self) -> Val<String> {
         self.0.get_att("EvaluatorId")
     }
     /// `Fn::GetAtt` `EvaluatorArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the evaluator.
     pub fn attr_evaluator_arn(&self) -> Val<String> {
         self.0.get_att("EvaluatorArn")
     }
@@ -157,10 +174,14 @@ impl EvaluatorHandle {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the evaluator was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the evaluator was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -175,13 +196,21 @@ impl EvaluatorHandle {
 }
 
 /// The [`BedrockEvaluatorModelConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-evaluator-bedrockevaluatormodelconfig.html) property type.
+///
+/// The configuration for using Amazon Bedrock models in evaluator assessments.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BedrockEvaluatorModelConfig {
     /// `AdditionalModelRequestFields`.
+    ///
+    /// Additional model-specific request fields.
     pub additional_model_request_fields: Option<Val<Json>>,
     /// `InferenceConfig`.
+    ///
+    /// The inference configuration parameters that control model behavior during evaluation.
     pub inference_config: Option<Val<InferenceConfiguration>>,
     /// `ModelId`: required.
+    ///
+    /// The identifier of the Amazon Bedrock model to use for evaluation.
     pub model_id: Option<Val<String>>,
 }
 
@@ -248,11 +277,17 @@ impl ToValue for BedrockEvaluatorModelConfig {
 impl Literal for BedrockEvaluatorModelConfig {}
 
 /// The [`CategoricalScaleDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-evaluator-categoricalscaledefinition.html) property type.
+///
+/// A categorical rating scale option.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CategoricalScaleDefinition {
     /// `Definition`: required.
+    ///
+    /// The description that explains what this categorical rating represents.
     pub definition: Option<Val<String>>,
     /// `Label`: required.
+    ///
+    /// The label of this categorical rating option.
     ///
     /// - Length: 1 to 100.
     pub label: Option<Val<String>>,
@@ -322,9 +357,13 @@ impl ToValue for CategoricalScaleDefinition {
 impl Literal for CategoricalScaleDefinition {}
 
 /// The [`CodeBasedEvaluatorConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-evaluator-codebasedevaluatorconfig.html) property type.
+///
+/// The configuration for code-based evaluation using a Lambda function.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeBasedEvaluatorConfig {
     /// `LambdaConfig`: required.
+    ///
+    /// The Lambda function configuration for code-based evaluation.
     pub lambda_config: Option<Val<LambdaEvaluatorConfig>>,
 }
 
@@ -379,11 +418,17 @@ impl ToValue for CodeBasedEvaluatorConfig {
 impl Literal for CodeBasedEvaluatorConfig {}
 
 /// The [`EvaluatorConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-evaluator-evaluatorconfig.html) property type.
+///
+/// The configuration that defines how an evaluator assesses agent performance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluatorConfig {
     /// `CodeBased`.
+    ///
+    /// The configuration for code-based evaluation using a Lambda function.
     pub code_based: Option<Val<CodeBasedEvaluatorConfig>>,
     /// `LlmAsAJudge`.
+    ///
+    /// The configuration for LLM-as-a-Judge evaluation.
     pub llm_as_a_judge: Option<Val<LlmAsAJudgeEvaluatorConfig>>,
 }
 
@@ -440,9 +485,13 @@ impl ToValue for EvaluatorConfig {
 impl Literal for EvaluatorConfig {}
 
 /// The [`EvaluatorModelConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-evaluator-evaluatormodelconfig.html) property type.
+///
+/// The model configuration that specifies which foundation model to use for evaluation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluatorModelConfig {
     /// `BedrockEvaluatorModelConfig`: required.
+    ///
+    /// The configuration for using Amazon Bedrock models in evaluator assessments.
     pub bedrock_evaluator_model_config: Option<Val<BedrockEvaluatorModelConfig>>,
 }
 
@@ -501,17 +550,25 @@ impl ToValue for EvaluatorModelConfig {
 impl Literal for EvaluatorModelConfig {}
 
 /// The [`InferenceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-evaluator-inferenceconfiguration.html) property type.
+///
+/// The inference configuration parameters that control model behavior during evaluation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceConfiguration {
     /// `MaxTokens`.
+    ///
+    /// The maximum number of tokens to generate in the model response.
     ///
     /// - Minimum: 1.
     pub max_tokens: Option<Val<i64>>,
     /// `Temperature`.
     ///
+    /// The temperature value that controls randomness in the model's responses.
+    ///
     /// - Range: 0 to 1.
     pub temperature: Option<Val<f64>>,
     /// `TopP`.
+    ///
+    /// The top-p sampling parameter that controls the diversity of the model's responses.
     ///
     /// - Range: 0 to 1.
     pub top_p: Option<Val<f64>>,
@@ -573,14 +630,20 @@ impl ToValue for InferenceConfiguration {
 impl Literal for InferenceConfiguration {}
 
 /// The [`LambdaEvaluatorConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-evaluator-lambdaevaluatorconfig.html) property type.
+///
+/// The Lambda function configuration for code-based evaluation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaEvaluatorConfig {
     /// `LambdaArn`: required.
+    ///
+    /// The ARN of the Lambda function used for evaluation.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*)?:lambda:([a-z]{2}(-gov)?-[a-z]+-\d{1}):(\d{12}):function:([a-zA-Z0-9-_.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?$`.
     /// - Format: `AWS::Lambda::Function.Arn`.
     pub lambda_arn: Option<Val<String>>,
     /// `LambdaTimeoutInSeconds`.
+    ///
+    /// The timeout in seconds for the Lambda function invocation.
     ///
     /// - Range: 1 to 300.
     pub lambda_timeout_in_seconds: Option<Val<i64>>,
@@ -646,13 +709,21 @@ impl ToValue for LambdaEvaluatorConfig {
 impl Literal for LambdaEvaluatorConfig {}
 
 /// The [`LlmAsAJudgeEvaluatorConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-evaluator-llmasajudgeevaluatorconfig.html) property type.
+///
+/// The configuration for LLM-as-a-Judge evaluation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LlmAsAJudgeEvaluatorConfig {
     /// `Instructions`: required.
+    ///
+    /// The evaluation instructions that guide the language model in assessing agent performance.
     pub instructions: Option<Val<String>>,
     /// `ModelConfig`: required.
+    ///
+    /// The model configuration that specifies which foundation model to use for evaluation.
     pub model_config: Option<Val<EvaluatorModelConfig>>,
     /// `RatingScale`: required.
+    ///
+    /// The rating scale that defines how evaluators should score agent performance.
     pub rating_scale: Option<Val<RatingScale>>,
 }
 
@@ -737,15 +808,23 @@ impl ToValue for LlmAsAJudgeEvaluatorConfig {
 impl Literal for LlmAsAJudgeEvaluatorConfig {}
 
 /// The [`NumericalScaleDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-evaluator-numericalscaledefinition.html) property type.
+///
+/// A numerical rating scale option.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericalScaleDefinition {
     /// `Definition`: required.
+    ///
+    /// The description that explains what this numerical rating represents.
     pub definition: Option<Val<String>>,
     /// `Label`: required.
+    ///
+    /// The label that describes this numerical rating option.
     ///
     /// - Length: 1 to 100.
     pub label: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The numerical value for this rating scale option.
     ///
     /// - Minimum: 0.
     pub value: Option<Val<f64>>,
@@ -832,6 +911,8 @@ impl ToValue for NumericalScaleDefinition {
 impl Literal for NumericalScaleDefinition {}
 
 /// The [`RatingScale`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-evaluator-ratingscale.html) property type.
+///
+/// The rating scale that defines how evaluators should score agent performance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RatingScale {
     /// `Categorical`.
@@ -998,9 +1079,18 @@ impl EvaluatorLevel {
             EvaluatorLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EvaluatorLevel {
+    const VALUES: &'static [&'static str] = &["TOOL_CALL", "TRACE", "SESSION"];
+    fn as_str(&self) -> &str {
+        EvaluatorLevel::as_str(self)
     }
 }
 

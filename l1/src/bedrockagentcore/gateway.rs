@@ -5,18 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::BedrockAgentCore::Gateway`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrockagentcore-gateway.html) resource type.
 ///
+/// Amazon Bedrock AgentCore Gateway provides a unified connectivity layer between agents and the tools
+/// and resources they need to interact with.
+///
+/// For more information about creating a gateway, see [Set up an Amazon Bedrock AgentCore
+/// gateway](https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/gateway-building.html) .
+///
+/// See the *Properties* section below for descriptions of both the required and optional properties.
+///
 /// Build it with [`Gateway::builder`]; adding it to a stack returns a [`GatewayHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Gateway {
     /// `AuthorizerConfiguration`.
     pub authorizer_configuration: Option<Val<AuthorizerConfiguration>>,
     /// `AuthorizerType`: required.
+    ///
+    /// The authorizer type for the gateway.
     pub authorizer_type: Option<Val<AuthorizerType>>,
     /// `Description`.
+    ///
+    /// The description for the gateway.
     ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `ExceptionLevel`.
+    ///
+    /// The exception level for the gateway.
     pub exception_level: Option<Val<ExceptionLevel>>,
     /// `InterceptorConfigurations`.
     ///
@@ -24,19 +38,27 @@ pub struct Gateway {
     pub interceptor_configurations: Option<Val<Vec<GatewayInterceptorConfiguration>>>,
     /// `KmsKeyArn`.
     ///
+    /// The KMS key ARN for the gateway.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:[a-z0-9-]{1,20}:kms:[a-zA-Z0-9-]*:[0-9]{12}:key/[a-zA-Z0-9-]{36}$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name for the gateway.
+    ///
     /// - Pattern: `^([0-9a-zA-Z][-]?){1,100}$`.
     pub name: Option<Val<String>>,
     /// `PolicyEngineConfiguration`.
     pub policy_engine_configuration: Option<Val<GatewayPolicyEngineConfiguration>>,
     /// `ProtocolConfiguration`.
+    ///
+    /// The protocol configuration for the gateway target.
     pub protocol_configuration: Option<Val<GatewayProtocolConfiguration>>,
     /// `ProtocolType`: required.
+    ///
+    /// The protocol type for the gateway target.
     pub protocol_type: Option<Val<GatewayProtocolType>>,
     /// `RoleArn`: required.
     ///
@@ -45,6 +67,8 @@ pub struct Gateway {
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the gateway.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -210,10 +234,14 @@ impl Deref for GatewayHandle {
 
 impl GatewayHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time at which the gateway was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `GatewayArn`.
+    ///
+    /// The ARN for the gateway.
     pub fn attr_gateway_arn(&self) -> Val<String> {
         self.0.get_att("GatewayArn")
     }
@@ -222,14 +250,20 @@ impl GatewayHandle {
         self.0.get_att("GatewayIdentifier")
     }
     /// `Fn::GetAtt` `GatewayUrl`.
+    ///
+    /// The gateway URL for the gateway.
     pub fn attr_gateway_url(&self) -> Val<String> {
         self.0.get_att("GatewayUrl")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status for the gateway.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusReasons`.
+    ///
+    /// The status reasons for the gateway.
     pub fn attr_status_reasons(&self) -> Val<Vec<String>> {
         self.0.get_att("StatusReasons")
     }
@@ -255,6 +289,8 @@ impl GatewayHandle {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthorizerConfiguration {
     /// `CustomJWTAuthorizer`.
+    ///
+    /// The authorizer configuration for the gateway.
     pub custom_jwt_authorizer: Option<Val<CustomJwtAuthorizerConfiguration>>,
 }
 
@@ -549,6 +585,8 @@ impl Literal for CustomClaimValidationType {}
 pub struct CustomJwtAuthorizerConfiguration {
     /// `AllowedAudience`.
     ///
+    /// The allowed audience authorized for the gateway target.
+    ///
     /// - Items: at least 1.
     pub allowed_audience: Option<Val<Vec<String>>>,
     /// `AllowedClients`.
@@ -564,6 +602,8 @@ pub struct CustomJwtAuthorizerConfiguration {
     /// - Items: at least 1.
     pub custom_claims: Option<Val<Vec<CustomClaimValidationType>>>,
     /// `DiscoveryUrl`: required.
+    ///
+    /// The discovery URL for the authorizer configuration.
     ///
     /// - Pattern: `^.+/\.well-known/openid-configuration$`.
     pub discovery_url: Option<Val<String>>,
@@ -835,9 +875,13 @@ impl ToValue for GatewayPolicyEngineConfiguration {
 impl Literal for GatewayPolicyEngineConfiguration {}
 
 /// The [`GatewayProtocolConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-gateway-gatewayprotocolconfiguration.html) property type.
+///
+/// The protocol configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayProtocolConfiguration {
     /// `Mcp`.
+    ///
+    /// The gateway protocol configuration for MCP.
     pub mcp: Option<Val<McpGatewayConfiguration>>,
 }
 
@@ -1052,6 +1096,8 @@ impl ToValue for LambdaInterceptorConfiguration {
 impl Literal for LambdaInterceptorConfiguration {}
 
 /// The [`MCPGatewayConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-gateway-mcpgatewayconfiguration.html) property type.
+///
+/// The gateway configuration for MCP.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct McpGatewayConfiguration {
     /// `Instructions`.
@@ -1059,8 +1105,12 @@ pub struct McpGatewayConfiguration {
     /// - Length: 1 to 2048.
     pub instructions: Option<Val<String>>,
     /// `SearchType`.
+    ///
+    /// The MCP gateway configuration search type.
     pub search_type: Option<Val<SearchType>>,
     /// `SupportedVersions`.
+    ///
+    /// The supported versions for the MCP configuration for the gateway target.
     pub supported_versions: Option<Val<Vec<String>>>,
 }
 
@@ -1150,9 +1200,18 @@ impl AuthorizerType {
             AuthorizerType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthorizerType {
+    const VALUES: &'static [&'static str] = &["CUSTOM_JWT", "AWS_IAM", "NONE"];
+    fn as_str(&self) -> &str {
+        AuthorizerType::as_str(self)
     }
 }
 
@@ -1201,9 +1260,18 @@ impl ClaimMatchOperator {
             ClaimMatchOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ClaimMatchOperator {
+    const VALUES: &'static [&'static str] = &["EQUALS", "CONTAINS", "CONTAINS_ANY"];
+    fn as_str(&self) -> &str {
+        ClaimMatchOperator::as_str(self)
     }
 }
 
@@ -1246,9 +1314,18 @@ impl ExceptionLevel {
             ExceptionLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ExceptionLevel {
+    const VALUES: &'static [&'static str] = &["DEBUG"];
+    fn as_str(&self) -> &str {
+        ExceptionLevel::as_str(self)
     }
 }
 
@@ -1292,9 +1369,18 @@ impl GatewayInterceptionPoint {
             GatewayInterceptionPoint::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GatewayInterceptionPoint {
+    const VALUES: &'static [&'static str] = &["REQUEST", "RESPONSE"];
+    fn as_str(&self) -> &str {
+        GatewayInterceptionPoint::as_str(self)
     }
 }
 
@@ -1339,9 +1425,18 @@ impl GatewayPolicyEngineMode {
             GatewayPolicyEngineMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GatewayPolicyEngineMode {
+    const VALUES: &'static [&'static str] = &["LOG_ONLY", "ENFORCE"];
+    fn as_str(&self) -> &str {
+        GatewayPolicyEngineMode::as_str(self)
     }
 }
 
@@ -1383,9 +1478,18 @@ impl GatewayProtocolType {
             GatewayProtocolType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GatewayProtocolType {
+    const VALUES: &'static [&'static str] = &["MCP"];
+    fn as_str(&self) -> &str {
+        GatewayProtocolType::as_str(self)
     }
 }
 
@@ -1429,9 +1533,18 @@ impl InboundTokenClaimValueType {
             InboundTokenClaimValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InboundTokenClaimValueType {
+    const VALUES: &'static [&'static str] = &["STRING", "STRING_ARRAY"];
+    fn as_str(&self) -> &str {
+        InboundTokenClaimValueType::as_str(self)
     }
 }
 
@@ -1473,9 +1586,18 @@ impl SearchType {
             SearchType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SearchType {
+    const VALUES: &'static [&'static str] = &["SEMANTIC"];
+    fn as_str(&self) -> &str {
+        SearchType::as_str(self)
     }
 }
 

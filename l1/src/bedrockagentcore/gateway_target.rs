@@ -5,18 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::BedrockAgentCore::GatewayTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrockagentcore-gatewaytarget.html) resource type.
 ///
+/// After creating a gateway, you can add targets, which define the tools that your gateway will host.
+///
+/// For more information about adding gateway targets, see [Add targets to an existing
+/// gateway](https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/gateway-building-adding-targets.html)
+/// .
+///
+/// See the *Properties* section below for descriptions of both the required and optional properties.
+///
 /// Build it with [`GatewayTarget::builder`]; adding it to a stack returns a [`GatewayTargetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayTarget {
     /// `CredentialProviderConfigurations`.
     ///
+    /// The OAuth credential provider configuration.
+    ///
     /// - Items: 1 to 1.
     pub credential_provider_configurations: Option<Val<Vec<CredentialProviderConfiguration>>>,
     /// `Description`.
     ///
+    /// The description for the gateway target.
+    ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `GatewayIdentifier`. Changing it replaces the resource.
+    ///
+    /// The gateway ID for the gateway target.
     ///
     /// - Pattern: `^([0-9a-z][-]?){1,100}-[0-9a-z]{10}$`.
     pub gateway_identifier: Option<Val<String>>,
@@ -24,9 +38,13 @@ pub struct GatewayTarget {
     pub metadata_configuration: Option<Val<MetadataConfiguration>>,
     /// `Name`: required.
     ///
+    /// The name for the gateway target.
+    ///
     /// - Pattern: `^([0-9a-zA-Z][-]?){1,100}$`.
     pub name: Option<Val<String>>,
     /// `TargetConfiguration`: required.
+    ///
+    /// The target configuration for the Smithy model target.
     pub target_configuration: Option<Val<TargetConfiguration>>,
 }
 
@@ -147,6 +165,8 @@ impl Deref for GatewayTargetHandle {
 
 impl GatewayTargetHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time at which the gateway target was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
@@ -159,18 +179,26 @@ impl GatewayTargetHandle {
         self.0.get_att("LastSynchronizedAt")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status for the gateway target.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusReasons`.
+    ///
+    /// The status reasons for the gateway target.
     pub fn attr_status_reasons(&self) -> Val<Vec<String>> {
         self.0.get_att("StatusReasons")
     }
     /// `Fn::GetAtt` `TargetId`.
+    ///
+    /// The target ID for the gateway target.
     pub fn attr_target_id(&self) -> Val<String> {
         self.0.get_att("TargetId")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The time at which the resource was updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -540,19 +568,29 @@ impl ToValue for ApiGatewayToolOverride {
 impl Literal for ApiGatewayToolOverride {}
 
 /// The [`ApiKeyCredentialProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-gatewaytarget-apikeycredentialprovider.html) property type.
+///
+/// The API key credential provider for the gateway target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiKeyCredentialProvider {
     /// `CredentialLocation`.
+    ///
+    /// The credential location for the gateway target.
     pub credential_location: Option<Val<ApiKeyCredentialLocation>>,
     /// `CredentialParameterName`.
+    ///
+    /// The credential parameter name for the provider for the gateway target.
     ///
     /// - Length: 1 to 64.
     pub credential_parameter_name: Option<Val<String>>,
     /// `CredentialPrefix`.
     ///
+    /// The API key credential provider for the gateway target.
+    ///
     /// - Length: 1 to 64.
     pub credential_prefix: Option<Val<String>>,
     /// `ProviderArn`: required.
+    ///
+    /// The provider ARN for the gateway target.
     ///
     /// - Pattern: `^arn:([^:]*):([^:]*):([^:]*):([0-9]{12})?:(.+)$`.
     pub provider_arn: Option<Val<String>>,
@@ -627,11 +665,17 @@ impl ToValue for ApiKeyCredentialProvider {
 impl Literal for ApiKeyCredentialProvider {}
 
 /// The [`ApiSchemaConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-gatewaytarget-apischemaconfiguration.html) property type.
+///
+/// The API schema configuration for the gateway target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiSchemaConfiguration {
     /// `InlinePayload`.
+    ///
+    /// The inline payload for the gateway.
     pub inline_payload: Option<Val<String>>,
     /// `S3`.
+    ///
+    /// The API schema configuration.
     pub s3: Option<Val<S3Configuration>>,
 }
 
@@ -688,10 +732,14 @@ impl Literal for ApiSchemaConfiguration {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CredentialProvider {
     /// `ApiKeyCredentialProvider`.
+    ///
+    /// The API key credential provider.
     pub api_key_credential_provider: Option<Val<ApiKeyCredentialProvider>>,
     /// `IamCredentialProvider`.
     pub iam_credential_provider: Option<Val<IamCredentialProvider>>,
     /// `OauthCredentialProvider`.
+    ///
+    /// The OAuth credential provider for the gateway target.
     pub oauth_credential_provider: Option<Val<OauthCredentialProvider>>,
 }
 
@@ -754,11 +802,17 @@ impl ToValue for CredentialProvider {
 impl Literal for CredentialProvider {}
 
 /// The [`CredentialProviderConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-gatewaytarget-credentialproviderconfiguration.html) property type.
+///
+/// The credential provider configuration for the gateway target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CredentialProviderConfiguration {
     /// `CredentialProvider`.
+    ///
+    /// The credential provider for the gateway target.
     pub credential_provider: Option<Val<CredentialProvider>>,
     /// `CredentialProviderType`: required.
+    ///
+    /// The credential provider type for the gateway target.
     pub credential_provider_type: Option<Val<CredentialProviderType>>,
 }
 
@@ -895,15 +949,21 @@ impl ToValue for IamCredentialProvider {
 impl Literal for IamCredentialProvider {}
 
 /// The [`McpLambdaTargetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-gatewaytarget-mcplambdatargetconfiguration.html) property type.
+///
+/// The Lambda target configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct McpLambdaTargetConfiguration {
     /// `LambdaArn`: required.
+    ///
+    /// The ARN of the Lambda target configuration.
     ///
     /// - Length: 1 to 170.
     /// - Pattern: `^arn:(aws[a-zA-Z-]*)?:lambda:([a-z]{2}(-gov)?-[a-z]+-\d{1}):(\d{12}):function:([a-zA-Z0-9-_.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?$`.
     /// - Format: `AWS::Lambda::Function.Arn`.
     pub lambda_arn: Option<Val<String>>,
     /// `ToolSchema`: required.
+    ///
+    /// The tool schema configuration for the gateway target MCP configuration for Lambda.
     pub tool_schema: Option<Val<ToolSchema>>,
 }
 
@@ -1041,17 +1101,25 @@ impl ToValue for McpServerTargetConfiguration {
 impl Literal for McpServerTargetConfiguration {}
 
 /// The [`McpTargetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-gatewaytarget-mcptargetconfiguration.html) property type.
+///
+/// The MCP target configuration for the gateway target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct McpTargetConfiguration {
     /// `ApiGateway`.
     pub api_gateway: Option<Val<ApiGatewayTargetConfiguration>>,
     /// `Lambda`.
+    ///
+    /// The Lambda MCP configuration for the gateway target.
     pub lambda: Option<Val<McpLambdaTargetConfiguration>>,
     /// `McpServer`.
     pub mcp_server: Option<Val<McpServerTargetConfiguration>>,
     /// `OpenApiSchema`.
+    ///
+    /// The OpenApi schema for the gateway target MCP configuration.
     pub open_api_schema: Option<Val<ApiSchemaConfiguration>>,
     /// `SmithyModel`.
+    ///
+    /// The target configuration for the Smithy model target.
     pub smithy_model: Option<Val<ApiSchemaConfiguration>>,
 }
 
@@ -1207,9 +1275,13 @@ impl ToValue for MetadataConfiguration {
 impl Literal for MetadataConfiguration {}
 
 /// The [`OAuthCredentialProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-gatewaytarget-oauthcredentialprovider.html) property type.
+///
+/// The OAuth credential provider for the gateway target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OauthCredentialProvider {
     /// `CustomParameters`.
+    ///
+    /// The OAuth credential provider.
     pub custom_parameters: Option<Val<BTreeMap<String, String>>>,
     /// `DefaultReturnUrl`.
     ///
@@ -1220,9 +1292,13 @@ pub struct OauthCredentialProvider {
     pub grant_type: Option<Val<OauthGrantType>>,
     /// `ProviderArn`: required.
     ///
+    /// The provider ARN for the gateway target.
+    ///
     /// - Pattern: `^arn:([^:]*):([^:]*):([^:]*):([0-9]{12})?:(.+)$`.
     pub provider_arn: Option<Val<String>>,
     /// `Scopes`: required.
+    ///
+    /// The OAuth credential provider scopes.
     ///
     /// - Items: at most 100.
     pub scopes: Option<Val<Vec<String>>>,
@@ -1324,13 +1400,19 @@ impl ToValue for OauthCredentialProvider {
 impl Literal for OauthCredentialProvider {}
 
 /// The [`S3Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-gatewaytarget-s3configuration.html) property type.
+///
+/// The S3 configuration for the gateway target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Configuration {
     /// `BucketOwnerAccountId`.
     ///
+    /// The S3 configuration bucket owner account ID for the gateway target.
+    ///
     /// - Pattern: `^[0-9]{12}$`.
     pub bucket_owner_account_id: Option<Val<String>>,
     /// `Uri`.
+    ///
+    /// The configuration URI for the gateway target.
     ///
     /// - Pattern: `^s3://.{1,2043}$`.
     pub uri: Option<Val<String>>,
@@ -1386,17 +1468,27 @@ impl ToValue for S3Configuration {
 impl Literal for S3Configuration {}
 
 /// The [`SchemaDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-gatewaytarget-schemadefinition.html) property type.
+///
+/// The schema definition for the gateway target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaDefinition {
     /// `Description`.
+    ///
+    /// The workload identity details for the gateway.
     pub description: Option<Val<String>>,
     /// `Items`.
     pub items: Option<Val<SchemaDefinition>>,
     /// `Properties`.
+    ///
+    /// The schema definition properties for the gateway target.
     pub properties: Option<Val<BTreeMap<String, SchemaDefinition>>>,
     /// `Required`.
+    ///
+    /// The schema definition.
     pub required: Option<Val<Vec<String>>>,
     /// `Type`: required.
+    ///
+    /// The scheme definition type for the gateway target.
     pub type_: Option<Val<SchemaType>>,
 }
 
@@ -1481,9 +1573,13 @@ impl ToValue for SchemaDefinition {
 impl Literal for SchemaDefinition {}
 
 /// The [`TargetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-gatewaytarget-targetconfiguration.html) property type.
+///
+/// The target configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetConfiguration {
     /// `Mcp`.
+    ///
+    /// The target configuration definition for MCP.
     pub mcp: Option<Val<McpTargetConfiguration>>,
 }
 
@@ -1531,15 +1627,23 @@ impl ToValue for TargetConfiguration {
 impl Literal for TargetConfiguration {}
 
 /// The [`ToolDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-gatewaytarget-tooldefinition.html) property type.
+///
+/// The tool definition for the gateway.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ToolDefinition {
     /// `Description`: required.
     pub description: Option<Val<String>>,
     /// `InputSchema`: required.
+    ///
+    /// The input schema for the gateway target.
     pub input_schema: Option<Val<SchemaDefinition>>,
     /// `Name`: required.
+    ///
+    /// The tool name.
     pub name: Option<Val<String>>,
     /// `OutputSchema`.
+    ///
+    /// The tool definition output schema for the gateway target.
     pub output_schema: Option<Val<SchemaDefinition>>,
 }
 
@@ -1627,11 +1731,17 @@ impl ToValue for ToolDefinition {
 impl Literal for ToolDefinition {}
 
 /// The [`ToolSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-gatewaytarget-toolschema.html) property type.
+///
+/// The tool schema for the gateway target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ToolSchema {
     /// `InlinePayload`.
+    ///
+    /// The inline payload for the gateway target.
     pub inline_payload: Option<Val<Vec<ToolDefinition>>>,
     /// `S3`.
+    ///
+    /// The S3 tool schema for the gateway target.
     pub s3: Option<Val<S3Configuration>>,
 }
 
@@ -1712,9 +1822,18 @@ impl ApiKeyCredentialLocation {
             ApiKeyCredentialLocation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApiKeyCredentialLocation {
+    const VALUES: &'static [&'static str] = &["HEADER", "QUERY_PARAMETER"];
+    fn as_str(&self) -> &str {
+        ApiKeyCredentialLocation::as_str(self)
     }
 }
 
@@ -1762,9 +1881,18 @@ impl CredentialProviderType {
             CredentialProviderType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CredentialProviderType {
+    const VALUES: &'static [&'static str] = &["GATEWAY_IAM_ROLE", "OAUTH", "API_KEY"];
+    fn as_str(&self) -> &str {
+        CredentialProviderType::as_str(self)
     }
 }
 
@@ -1810,9 +1938,18 @@ impl McpServerListingMode {
             McpServerListingMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for McpServerListingMode {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "DYNAMIC"];
+    fn as_str(&self) -> &str {
+        McpServerListingMode::as_str(self)
     }
 }
 
@@ -1857,9 +1994,18 @@ impl OauthGrantType {
             OauthGrantType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OauthGrantType {
+    const VALUES: &'static [&'static str] = &["AUTHORIZATION_CODE", "CLIENT_CREDENTIALS"];
+    fn as_str(&self) -> &str {
+        OauthGrantType::as_str(self)
     }
 }
 
@@ -1919,9 +2065,18 @@ impl RestApiMethod {
             RestApiMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RestApiMethod {
+    const VALUES: &'static [&'static str] = &["GET", "DELETE", "HEAD", "OPTIONS", "PATCH", "PUT", "POST"];
+    fn as_str(&self) -> &str {
+        RestApiMethod::as_str(self)
     }
 }
 
@@ -1983,9 +2138,18 @@ impl SchemaType {
             SchemaType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SchemaType {
+    const VALUES: &'static [&'static str] = &["string", "number", "object", "array", "boolean", "integer"];
+    fn as_str(&self) -> &str {
+        SchemaType::as_str(self)
     }
 }
 

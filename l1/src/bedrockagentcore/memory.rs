@@ -5,36 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::BedrockAgentCore::Memory`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrockagentcore-memory.html) resource type.
 ///
+/// Memory allows AI agents to maintain both immediate and long-term knowledge, enabling context-aware
+/// and personalized interactions.
+///
+/// For more information about using Memory in Amazon Bedrock AgentCore, see [Host agent or tools with
+/// Amazon Bedrock AgentCore
+/// Memory](https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/memory-getting-started.html) .
+///
+/// See the *Properties* section below for descriptions of both the required and optional properties.
+///
 /// Build it with [`Memory::builder`]; adding it to a stack returns a [`MemoryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Memory {
     /// `Description`.
+    ///
+    /// Description of the Memory resource
     pub description: Option<Val<String>>,
     /// `EncryptionKeyArn`. Changing it replaces the resource.
+    ///
+    /// The memory encryption key Amazon Resource Name (ARN).
     ///
     /// - Pattern: `^arn:(aws(?:-cn|-us-gov|-iso(?:-[bef])?)?):[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$`.
     pub encryption_key_arn: Option<Val<String>>,
     /// `EventExpiryDuration`: required.
     ///
+    /// The event expiry configuration.
+    ///
     /// - Range: 3 to 365.
     pub event_expiry_duration: Option<Val<i64>>,
     /// `IndexedKeys`.
+    ///
+    /// List of indexed keys for the memory
     ///
     /// - Items: 1 to 10.
     pub indexed_keys: Option<Val<Vec<IndexedKey>>>,
     /// `MemoryExecutionRoleArn`.
     ///
+    /// The memory role ARN.
+    ///
     /// - Pattern: `^arn:(aws(?:-cn|-us-gov|-iso(?:-[bef])?)?):[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$`.
     pub memory_execution_role_arn: Option<Val<String>>,
     /// `MemoryStrategies`.
+    ///
+    /// The memory strategies.
     pub memory_strategies: Option<Val<Vec<MemoryStrategy>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The memory name.
     ///
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]{0,47}$`.
     pub name: Option<Val<String>>,
     /// `StreamDeliveryResources`.
     pub stream_delivery_resources: Option<Val<StreamDeliveryResources>>,
     /// `Tags`.
+    ///
+    /// The tags for the resources.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -180,18 +205,26 @@ impl Deref for MemoryHandle {
 
 impl MemoryHandle {
     /// `Fn::GetAtt` `MemoryArn`.
+    ///
+    /// ARN of the Memory resource
     pub fn attr_memory_arn(&self) -> Val<String> {
         self.0.get_att("MemoryArn")
     }
     /// `Fn::GetAtt` `MemoryId`.
+    ///
+    /// The memory ID.
     pub fn attr_memory_id(&self) -> Val<String> {
         self.0.get_att("MemoryId")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The memory status.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the memory record was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
@@ -217,9 +250,13 @@ impl MemoryHandle {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContentConfiguration {
     /// `Level`.
+    ///
+    /// The level of content detail to deliver
     pub level: Option<Val<Level>>,
     /// `Type`: required.
-    pub type_: Option<Val<ContentConfigurationType>>,
+    ///
+    /// The type of content to deliver
+    pub type_: Option<Val<Type>>,
 }
 
 impl ContentConfiguration {
@@ -231,10 +268,7 @@ impl ContentConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            type_: Some(Val::<ContentConfigurationType>::from(ContentConfigurationType::from("MEMORY_RECORDS"))),
-            ..Self::default()
-        }
+        Self { type_: Some(Val::<Type>::from(Type::from("MEMORY_RECORDS"))), ..Self::default() }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -256,7 +290,7 @@ impl ContentConfigurationBuilder {
         self
     }
     /// Sets `Type`.
-    pub fn type_(mut self, value: impl Into<Val<ContentConfigurationType>>) -> Self {
+    pub fn type_(mut self, value: impl Into<Val<Type>>) -> Self {
         self.0.type_ = Some(value.into());
         self
     }
@@ -278,17 +312,27 @@ impl ToValue for ContentConfiguration {
 impl Literal for ContentConfiguration {}
 
 /// The [`CustomConfigurationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-customconfigurationinput.html) property type.
+///
+/// The memory configuration input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomConfigurationInput {
     /// `EpisodicOverride`.
     pub episodic_override: Option<Val<EpisodicOverride>>,
     /// `SelfManagedConfiguration`.
+    ///
+    /// The custom configuration input.
     pub self_managed_configuration: Option<Val<SelfManagedConfiguration>>,
     /// `SemanticOverride`.
+    ///
+    /// The memory override configuration.
     pub semantic_override: Option<Val<SemanticOverride>>,
     /// `SummaryOverride`.
+    ///
+    /// The memory configuration override.
     pub summary_override: Option<Val<SummaryOverride>>,
     /// `UserPreferenceOverride`.
+    ///
+    /// The memory user preference override.
     pub user_preference_override: Option<Val<UserPreferenceOverride>>,
 }
 
@@ -360,43 +404,38 @@ impl ToValue for CustomConfigurationInput {
 impl Literal for CustomConfigurationInput {}
 
 /// The [`CustomMemoryStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-custommemorystrategy.html) property type.
+///
+/// The memory strategy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomMemoryStrategy {
     /// `Configuration`.
-    pub configuration: Option<Val<CustomConfigurationInput>>,
-    /// `CreatedAt`.
     ///
-    /// - Format: `date-time`.
-    pub created_at: Option<Val<String>>,
+    /// The memory strategy configuration.
+    pub configuration: Option<Val<CustomConfigurationInput>>,
     /// `Description`.
+    ///
+    /// The memory strategy description.
     pub description: Option<Val<String>>,
     /// `MemoryRecordSchema`.
     pub memory_record_schema: Option<Val<MemoryRecordSchema>>,
     /// `Name`: required.
     ///
+    /// The memory strategy name.
+    ///
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]{0,47}$`.
     pub name: Option<Val<String>>,
     /// `NamespaceTemplates`.
+    ///
+    /// List of namespaces for memory strategy
     ///
     /// - Items: at least 1.
     pub namespace_templates: Option<Val<Vec<String>>>,
     /// `Namespaces`.
     ///
+    /// The memory strategy namespaces.
+    ///
     /// - Items: at least 1.
     pub namespaces: Option<Val<Vec<String>>>,
-    /// `Status`.
-    pub status: Option<Val<Status>>,
-    /// `StrategyId`.
-    ///
-    /// - Length: at least 12.
-    /// - Pattern: `^[a-zA-Z][a-zA-Z0-9-_]{0,99}-[a-zA-Z0-9]{10}$`.
-    pub strategy_id: Option<Val<String>>,
-    /// `Type`.
-    pub type_: Option<Val<Type>>,
-    /// `UpdatedAt`.
-    ///
-    /// - Format: `date-time`.
-    pub updated_at: Option<Val<String>>,
 }
 
 impl CustomMemoryStrategy {
@@ -414,16 +453,11 @@ impl CustomMemoryStrategy {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "Configuration", &self.configuration);
-        put(&mut m, "CreatedAt", &self.created_at);
         put(&mut m, "Description", &self.description);
         put(&mut m, "MemoryRecordSchema", &self.memory_record_schema);
         put(&mut m, "Name", &self.name);
         put(&mut m, "NamespaceTemplates", &self.namespace_templates);
         put(&mut m, "Namespaces", &self.namespaces);
-        put(&mut m, "Status", &self.status);
-        put(&mut m, "StrategyId", &self.strategy_id);
-        put(&mut m, "Type", &self.type_);
-        put(&mut m, "UpdatedAt", &self.updated_at);
         m
     }
 }
@@ -436,11 +470,6 @@ impl CustomMemoryStrategyBuilder {
     /// Sets `Configuration`.
     pub fn configuration(mut self, value: impl Into<Val<CustomConfigurationInput>>) -> Self {
         self.0.configuration = Some(value.into());
-        self
-    }
-    /// Sets `CreatedAt`.
-    pub fn created_at(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.created_at = Some(value.into());
         self
     }
     /// Sets `Description`.
@@ -478,26 +507,6 @@ impl CustomMemoryStrategyBuilder {
         self.0.namespaces = Some(value.into());
         self
     }
-    /// Sets `Status`.
-    pub fn status(mut self, value: impl Into<Val<Status>>) -> Self {
-        self.0.status = Some(value.into());
-        self
-    }
-    /// Sets `StrategyId`.
-    pub fn strategy_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.strategy_id = Some(value.into());
-        self
-    }
-    /// Sets `Type`.
-    pub fn type_(mut self, value: impl Into<Val<Type>>) -> Self {
-        self.0.type_ = Some(value.into());
-        self
-    }
-    /// Sets `UpdatedAt`.
-    pub fn updated_at(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.updated_at = Some(value.into());
-        self
-    }
     /// Builds the value, or names the first required property not set.
     pub fn build(self) -> Result<CustomMemoryStrategy, BuildError> {
         if self.0.name.is_none() {
@@ -518,41 +527,32 @@ impl Literal for CustomMemoryStrategy {}
 /// The [`EpisodicMemoryStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-episodicmemorystrategy.html) property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EpisodicMemoryStrategy {
-    /// `CreatedAt`.
-    ///
-    /// - Format: `date-time`.
-    pub created_at: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// Description of the Memory resource
     pub description: Option<Val<String>>,
     /// `MemoryRecordSchema`.
     pub memory_record_schema: Option<Val<MemoryRecordSchema>>,
     /// `Name`: required.
     ///
+    /// Name of the Memory resource
+    ///
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]{0,47}$`.
     pub name: Option<Val<String>>,
     /// `NamespaceTemplates`.
+    ///
+    /// List of namespaces for memory strategy
     ///
     /// - Items: at least 1.
     pub namespace_templates: Option<Val<Vec<String>>>,
     /// `Namespaces`.
     ///
+    /// List of namespaces for memory strategy
+    ///
     /// - Items: at least 1.
     pub namespaces: Option<Val<Vec<String>>>,
     /// `ReflectionConfiguration`.
     pub reflection_configuration: Option<Val<EpisodicReflectionConfigurationInput>>,
-    /// `Status`.
-    pub status: Option<Val<Status>>,
-    /// `StrategyId`.
-    ///
-    /// - Length: at least 12.
-    /// - Pattern: `^[a-zA-Z][a-zA-Z0-9-_]{0,99}-[a-zA-Z0-9]{10}$`.
-    pub strategy_id: Option<Val<String>>,
-    /// `Type`.
-    pub type_: Option<Val<Type>>,
-    /// `UpdatedAt`.
-    ///
-    /// - Format: `date-time`.
-    pub updated_at: Option<Val<String>>,
 }
 
 impl EpisodicMemoryStrategy {
@@ -569,17 +569,12 @@ impl EpisodicMemoryStrategy {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "CreatedAt", &self.created_at);
         put(&mut m, "Description", &self.description);
         put(&mut m, "MemoryRecordSchema", &self.memory_record_schema);
         put(&mut m, "Name", &self.name);
         put(&mut m, "NamespaceTemplates", &self.namespace_templates);
         put(&mut m, "Namespaces", &self.namespaces);
         put(&mut m, "ReflectionConfiguration", &self.reflection_configuration);
-        put(&mut m, "Status", &self.status);
-        put(&mut m, "StrategyId", &self.strategy_id);
-        put(&mut m, "Type", &self.type_);
-        put(&mut m, "UpdatedAt", &self.updated_at);
         m
     }
 }
@@ -589,11 +584,6 @@ impl EpisodicMemoryStrategy {
 pub struct EpisodicMemoryStrategyBuilder(EpisodicMemoryStrategy);
 
 impl EpisodicMemoryStrategyBuilder {
-    /// Sets `CreatedAt`.
-    pub fn created_at(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.created_at = Some(value.into());
-        self
-    }
     /// Sets `Description`.
     pub fn description(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.description = Some(value.into());
@@ -632,26 +622,6 @@ impl EpisodicMemoryStrategyBuilder {
     /// Sets `ReflectionConfiguration`.
     pub fn reflection_configuration(mut self, value: impl Into<Val<EpisodicReflectionConfigurationInput>>) -> Self {
         self.0.reflection_configuration = Some(value.into());
-        self
-    }
-    /// Sets `Status`.
-    pub fn status(mut self, value: impl Into<Val<Status>>) -> Self {
-        self.0.status = Some(value.into());
-        self
-    }
-    /// Sets `StrategyId`.
-    pub fn strategy_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.strategy_id = Some(value.into());
-        self
-    }
-    /// Sets `Type`.
-    pub fn type_(mut self, value: impl Into<Val<Type>>) -> Self {
-        self.0.type_ = Some(value.into());
-        self
-    }
-    /// Sets `UpdatedAt`.
-    pub fn updated_at(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.updated_at = Some(value.into());
         self
     }
     /// Builds the value, or names the first required property not set.
@@ -742,6 +712,8 @@ impl Literal for EpisodicOverride {}
 pub struct EpisodicOverrideConsolidationConfigurationInput {
     /// `AppendToPrompt`: required.
     ///
+    /// Text prompt for model instructions
+    ///
     /// - Length: 1 to 30000.
     pub append_to_prompt: Option<Val<String>>,
     /// `ModelId`: required.
@@ -818,6 +790,8 @@ impl Literal for EpisodicOverrideConsolidationConfigurationInput {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EpisodicOverrideExtractionConfigurationInput {
     /// `AppendToPrompt`: required.
+    ///
+    /// Text prompt for model instructions
     ///
     /// - Length: 1 to 30000.
     pub append_to_prompt: Option<Val<String>>,
@@ -896,6 +870,8 @@ impl Literal for EpisodicOverrideExtractionConfigurationInput {}
 pub struct EpisodicOverrideReflectionConfigurationInput {
     /// `AppendToPrompt`: required.
     ///
+    /// Text prompt for model instructions
+    ///
     /// - Length: 1 to 30000.
     pub append_to_prompt: Option<Val<String>>,
     /// `MemoryRecordSchema`.
@@ -904,9 +880,13 @@ pub struct EpisodicOverrideReflectionConfigurationInput {
     pub model_id: Option<Val<String>>,
     /// `NamespaceTemplates`.
     ///
+    /// List of namespaces for memory strategy
+    ///
     /// - Items: at least 1.
     pub namespace_templates: Option<Val<Vec<String>>>,
     /// `Namespaces`.
+    ///
+    /// List of namespaces for memory strategy
     ///
     /// - Items: at least 1.
     pub namespaces: Option<Val<Vec<String>>>,
@@ -1014,9 +994,13 @@ pub struct EpisodicReflectionConfigurationInput {
     pub memory_record_schema: Option<Val<MemoryRecordSchema>>,
     /// `NamespaceTemplates`.
     ///
+    /// List of namespaces for memory strategy
+    ///
     /// - Items: at least 1.
     pub namespace_templates: Option<Val<Vec<String>>>,
     /// `Namespaces`.
+    ///
+    /// List of namespaces for memory strategy
     ///
     /// - Items: at least 1.
     pub namespaces: Option<Val<Vec<String>>>,
@@ -1142,10 +1126,14 @@ impl Literal for ExtractionConfig {}
 pub struct IndexedKey {
     /// `Key`: required.
     ///
+    /// Key name for metadata fields
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9\s._:/=+@-]*$`.
     pub key: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// Supported data types for metadata values
     pub type_: Option<Val<MetadataValueType>>,
 }
 
@@ -1208,13 +1196,19 @@ impl ToValue for IndexedKey {
 impl Literal for IndexedKey {}
 
 /// The [`InvocationConfigurationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-invocationconfigurationinput.html) property type.
+///
+/// The memory invocation configuration input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InvocationConfigurationInput {
     /// `PayloadDeliveryBucketName`.
     ///
+    /// The message invocation configuration information for the bucket name.
+    ///
     /// - Pattern: `^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`.
     pub payload_delivery_bucket_name: Option<Val<String>>,
     /// `TopicArn`.
+    ///
+    /// The memory trigger condition topic Amazon Resource Name (ARN).
     ///
     /// - Pattern: `^arn:(aws(?:-cn|-us-gov|-iso(?:-[bef])?)?):[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$`.
     pub topic_arn: Option<Val<String>>,
@@ -1277,6 +1271,8 @@ pub struct KinesisResource {
     /// - Items: 1 to 1.
     pub content_configurations: Option<Val<Vec<ContentConfiguration>>>,
     /// `DataStreamArn`: required.
+    ///
+    /// ARN format
     ///
     /// - Pattern: `^arn:(aws(?:-cn|-us-gov|-iso(?:-[bef])?)?):[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$`.
     pub data_stream_arn: Option<Val<String>>,
@@ -1360,9 +1356,13 @@ impl Literal for KinesisResource {}
 pub struct LlmExtractionConfig {
     /// `Definition`: required.
     ///
+    /// Definition for the metadata schema entry
+    ///
     /// - Length: 1 to 1000.
     pub definition: Option<Val<String>>,
     /// `LlmExtractionInstruction`.
+    ///
+    /// LLM extraction instruction
     ///
     /// - Length: 1 to 1000.
     pub llm_extraction_instruction: Option<Val<String>>,
@@ -1437,6 +1437,8 @@ impl Literal for LlmExtractionConfig {}
 pub struct MemoryRecordSchema {
     /// `MetadataSchema`.
     ///
+    /// List of metadata schema entries
+    ///
     /// - Items: 1 to 20.
     pub metadata_schema: Option<Val<Vec<MetadataSchemaEntry>>>,
 }
@@ -1490,17 +1492,27 @@ impl ToValue for MemoryRecordSchema {
 impl Literal for MemoryRecordSchema {}
 
 /// The [`MemoryStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-memorystrategy.html) property type.
+///
+/// The memory strategy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemoryStrategy {
     /// `CustomMemoryStrategy`.
+    ///
+    /// The memory strategy.
     pub custom_memory_strategy: Option<Val<CustomMemoryStrategy>>,
     /// `EpisodicMemoryStrategy`.
     pub episodic_memory_strategy: Option<Val<EpisodicMemoryStrategy>>,
     /// `SemanticMemoryStrategy`.
+    ///
+    /// The memory strategy.
     pub semantic_memory_strategy: Option<Val<SemanticMemoryStrategy>>,
     /// `SummaryMemoryStrategy`.
+    ///
+    /// The memory strategy summary.
     pub summary_memory_strategy: Option<Val<SummaryMemoryStrategy>>,
     /// `UserPreferenceMemoryStrategy`.
+    ///
+    /// The memory strategy.
     pub user_preference_memory_strategy: Option<Val<UserPreferenceMemoryStrategy>>,
 }
 
@@ -1575,9 +1587,13 @@ impl ToValue for MemoryStrategy {
 impl Literal for MemoryStrategy {}
 
 /// The [`MessageBasedTriggerInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-messagebasedtriggerinput.html) property type.
+///
+/// The message based trigger input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MessageBasedTriggerInput {
     /// `MessageCount`.
+    ///
+    /// The memory trigger condition input for the message based trigger message count.
     ///
     /// - Range: 1 to 50.
     pub message_count: Option<Val<i64>>,
@@ -1633,10 +1649,14 @@ pub struct MetadataSchemaEntry {
     pub extraction_config: Option<Val<ExtractionConfig>>,
     /// `Key`: required.
     ///
+    /// Key name for metadata fields
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9\s._:/=+@-]*$`.
     pub key: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// Supported data types for metadata values
     pub type_: Option<Val<MetadataValueType>>,
 }
 
@@ -1757,13 +1777,19 @@ impl ToValue for NumberValidation {
 impl Literal for NumberValidation {}
 
 /// The [`SelfManagedConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-selfmanagedconfiguration.html) property type.
+///
+/// The self managed configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfManagedConfiguration {
     /// `HistoricalContextWindowSize`.
     ///
+    /// The memory configuration for self managed.
+    ///
     /// - Range: 0 to 50.
     pub historical_context_window_size: Option<Val<i64>>,
     /// `InvocationConfiguration`.
+    ///
+    /// The self managed configuration.
     pub invocation_configuration: Option<Val<InvocationConfigurationInput>>,
     /// `TriggerConditions`.
     ///
@@ -1832,41 +1858,34 @@ impl ToValue for SelfManagedConfiguration {
 impl Literal for SelfManagedConfiguration {}
 
 /// The [`SemanticMemoryStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-semanticmemorystrategy.html) property type.
+///
+/// The memory strategy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SemanticMemoryStrategy {
-    /// `CreatedAt`.
-    ///
-    /// - Format: `date-time`.
-    pub created_at: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The memory strategy description.
     pub description: Option<Val<String>>,
     /// `MemoryRecordSchema`.
     pub memory_record_schema: Option<Val<MemoryRecordSchema>>,
     /// `Name`: required.
     ///
+    /// The memory strategy name.
+    ///
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]{0,47}$`.
     pub name: Option<Val<String>>,
     /// `NamespaceTemplates`.
+    ///
+    /// List of namespaces for memory strategy
     ///
     /// - Items: at least 1.
     pub namespace_templates: Option<Val<Vec<String>>>,
     /// `Namespaces`.
     ///
+    /// The memory strategy namespaces.
+    ///
     /// - Items: at least 1.
     pub namespaces: Option<Val<Vec<String>>>,
-    /// `Status`.
-    pub status: Option<Val<Status>>,
-    /// `StrategyId`.
-    ///
-    /// - Length: at least 12.
-    /// - Pattern: `^[a-zA-Z][a-zA-Z0-9-_]{0,99}-[a-zA-Z0-9]{10}$`.
-    pub strategy_id: Option<Val<String>>,
-    /// `Type`.
-    pub type_: Option<Val<Type>>,
-    /// `UpdatedAt`.
-    ///
-    /// - Format: `date-time`.
-    pub updated_at: Option<Val<String>>,
 }
 
 impl SemanticMemoryStrategy {
@@ -1883,16 +1902,11 @@ impl SemanticMemoryStrategy {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "CreatedAt", &self.created_at);
         put(&mut m, "Description", &self.description);
         put(&mut m, "MemoryRecordSchema", &self.memory_record_schema);
         put(&mut m, "Name", &self.name);
         put(&mut m, "NamespaceTemplates", &self.namespace_templates);
         put(&mut m, "Namespaces", &self.namespaces);
-        put(&mut m, "Status", &self.status);
-        put(&mut m, "StrategyId", &self.strategy_id);
-        put(&mut m, "Type", &self.type_);
-        put(&mut m, "UpdatedAt", &self.updated_at);
         m
     }
 }
@@ -1902,11 +1916,6 @@ impl SemanticMemoryStrategy {
 pub struct SemanticMemoryStrategyBuilder(SemanticMemoryStrategy);
 
 impl SemanticMemoryStrategyBuilder {
-    /// Sets `CreatedAt`.
-    pub fn created_at(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.created_at = Some(value.into());
-        self
-    }
     /// Sets `Description`.
     pub fn description(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.description = Some(value.into());
@@ -1942,26 +1951,6 @@ impl SemanticMemoryStrategyBuilder {
         self.0.namespaces = Some(value.into());
         self
     }
-    /// Sets `Status`.
-    pub fn status(mut self, value: impl Into<Val<Status>>) -> Self {
-        self.0.status = Some(value.into());
-        self
-    }
-    /// Sets `StrategyId`.
-    pub fn strategy_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.strategy_id = Some(value.into());
-        self
-    }
-    /// Sets `Type`.
-    pub fn type_(mut self, value: impl Into<Val<Type>>) -> Self {
-        self.0.type_ = Some(value.into());
-        self
-    }
-    /// Sets `UpdatedAt`.
-    pub fn updated_at(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.updated_at = Some(value.into());
-        self
-    }
     /// Builds the value, or names the first required property not set.
     pub fn build(self) -> Result<SemanticMemoryStrategy, BuildError> {
         if self.0.name.is_none() {
@@ -1980,11 +1969,17 @@ impl ToValue for SemanticMemoryStrategy {
 impl Literal for SemanticMemoryStrategy {}
 
 /// The [`SemanticOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-semanticoverride.html) property type.
+///
+/// The memory override.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SemanticOverride {
     /// `Consolidation`.
+    ///
+    /// The memory override consolidation.
     pub consolidation: Option<Val<SemanticOverrideConsolidationConfigurationInput>>,
     /// `Extraction`.
+    ///
+    /// The memory override extraction.
     pub extraction: Option<Val<SemanticOverrideExtractionConfigurationInput>>,
 }
 
@@ -2038,13 +2033,19 @@ impl ToValue for SemanticOverride {
 impl Literal for SemanticOverride {}
 
 /// The [`SemanticOverrideConsolidationConfigurationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-semanticoverrideconsolidationconfigurationinput.html) property type.
+///
+/// The memory override configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SemanticOverrideConsolidationConfigurationInput {
     /// `AppendToPrompt`: required.
     ///
+    /// The override configuration.
+    ///
     /// - Length: 1 to 30000.
     pub append_to_prompt: Option<Val<String>>,
     /// `ModelId`: required.
+    ///
+    /// The memory override model ID.
     pub model_id: Option<Val<String>>,
 }
 
@@ -2115,13 +2116,19 @@ impl ToValue for SemanticOverrideConsolidationConfigurationInput {
 impl Literal for SemanticOverrideConsolidationConfigurationInput {}
 
 /// The [`SemanticOverrideExtractionConfigurationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-semanticoverrideextractionconfigurationinput.html) property type.
+///
+/// The memory override configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SemanticOverrideExtractionConfigurationInput {
     /// `AppendToPrompt`: required.
     ///
+    /// The extraction configuration.
+    ///
     /// - Length: 1 to 30000.
     pub append_to_prompt: Option<Val<String>>,
     /// `ModelId`: required.
+    ///
+    /// The memory override configuration model ID.
     pub model_id: Option<Val<String>>,
 }
 
@@ -2441,41 +2448,34 @@ impl ToValue for StringValidation {
 impl Literal for StringValidation {}
 
 /// The [`SummaryMemoryStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-summarymemorystrategy.html) property type.
+///
+/// The memory strategy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SummaryMemoryStrategy {
-    /// `CreatedAt`.
-    ///
-    /// - Format: `date-time`.
-    pub created_at: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The memory strategy description.
     pub description: Option<Val<String>>,
     /// `MemoryRecordSchema`.
     pub memory_record_schema: Option<Val<MemoryRecordSchema>>,
     /// `Name`: required.
     ///
+    /// The memory strategy name.
+    ///
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]{0,47}$`.
     pub name: Option<Val<String>>,
     /// `NamespaceTemplates`.
+    ///
+    /// List of namespaces for memory strategy
     ///
     /// - Items: at least 1.
     pub namespace_templates: Option<Val<Vec<String>>>,
     /// `Namespaces`.
     ///
+    /// The summary memory strategy.
+    ///
     /// - Items: at least 1.
     pub namespaces: Option<Val<Vec<String>>>,
-    /// `Status`.
-    pub status: Option<Val<Status>>,
-    /// `StrategyId`.
-    ///
-    /// - Length: at least 12.
-    /// - Pattern: `^[a-zA-Z][a-zA-Z0-9-_]{0,99}-[a-zA-Z0-9]{10}$`.
-    pub strategy_id: Option<Val<String>>,
-    /// `Type`.
-    pub type_: Option<Val<Type>>,
-    /// `UpdatedAt`.
-    ///
-    /// - Format: `date-time`.
-    pub updated_at: Option<Val<String>>,
 }
 
 impl SummaryMemoryStrategy {
@@ -2492,16 +2492,11 @@ impl SummaryMemoryStrategy {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "CreatedAt", &self.created_at);
         put(&mut m, "Description", &self.description);
         put(&mut m, "MemoryRecordSchema", &self.memory_record_schema);
         put(&mut m, "Name", &self.name);
         put(&mut m, "NamespaceTemplates", &self.namespace_templates);
         put(&mut m, "Namespaces", &self.namespaces);
-        put(&mut m, "Status", &self.status);
-        put(&mut m, "StrategyId", &self.strategy_id);
-        put(&mut m, "Type", &self.type_);
-        put(&mut m, "UpdatedAt", &self.updated_at);
         m
     }
 }
@@ -2511,11 +2506,6 @@ impl SummaryMemoryStrategy {
 pub struct SummaryMemoryStrategyBuilder(SummaryMemoryStrategy);
 
 impl SummaryMemoryStrategyBuilder {
-    /// Sets `CreatedAt`.
-    pub fn created_at(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.created_at = Some(value.into());
-        self
-    }
     /// Sets `Description`.
     pub fn description(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.description = Some(value.into());
@@ -2551,26 +2541,6 @@ impl SummaryMemoryStrategyBuilder {
         self.0.namespaces = Some(value.into());
         self
     }
-    /// Sets `Status`.
-    pub fn status(mut self, value: impl Into<Val<Status>>) -> Self {
-        self.0.status = Some(value.into());
-        self
-    }
-    /// Sets `StrategyId`.
-    pub fn strategy_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.strategy_id = Some(value.into());
-        self
-    }
-    /// Sets `Type`.
-    pub fn type_(mut self, value: impl Into<Val<Type>>) -> Self {
-        self.0.type_ = Some(value.into());
-        self
-    }
-    /// Sets `UpdatedAt`.
-    pub fn updated_at(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.updated_at = Some(value.into());
-        self
-    }
     /// Builds the value, or names the first required property not set.
     pub fn build(self) -> Result<SummaryMemoryStrategy, BuildError> {
         if self.0.name.is_none() {
@@ -2589,9 +2559,13 @@ impl ToValue for SummaryMemoryStrategy {
 impl Literal for SummaryMemoryStrategy {}
 
 /// The [`SummaryOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-summaryoverride.html) property type.
+///
+/// The memory summary override.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SummaryOverride {
     /// `Consolidation`.
+    ///
+    /// The memory override consolidation.
     pub consolidation: Option<Val<SummaryOverrideConsolidationConfigurationInput>>,
 }
 
@@ -2639,13 +2613,19 @@ impl ToValue for SummaryOverride {
 impl Literal for SummaryOverride {}
 
 /// The [`SummaryOverrideConsolidationConfigurationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-summaryoverrideconsolidationconfigurationinput.html) property type.
+///
+/// The consolidation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SummaryOverrideConsolidationConfigurationInput {
     /// `AppendToPrompt`: required.
     ///
+    /// The memory override configuration.
+    ///
     /// - Length: 1 to 30000.
     pub append_to_prompt: Option<Val<String>>,
     /// `ModelId`: required.
+    ///
+    /// The memory override configuration model ID.
     pub model_id: Option<Val<String>>,
 }
 
@@ -2716,9 +2696,13 @@ impl ToValue for SummaryOverrideConsolidationConfigurationInput {
 impl Literal for SummaryOverrideConsolidationConfigurationInput {}
 
 /// The [`TimeBasedTriggerInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-timebasedtriggerinput.html) property type.
+///
+/// The memory trigger condition input for the time based trigger.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeBasedTriggerInput {
     /// `IdleSessionTimeout`.
+    ///
+    /// The memory trigger condition input for the session timeout.
     ///
     /// - Range: 10 to 3000.
     pub idle_session_timeout: Option<Val<i64>>,
@@ -2768,9 +2752,13 @@ impl ToValue for TimeBasedTriggerInput {
 impl Literal for TimeBasedTriggerInput {}
 
 /// The [`TokenBasedTriggerInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-tokenbasedtriggerinput.html) property type.
+///
+/// The token based trigger input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TokenBasedTriggerInput {
     /// `TokenCount`.
+    ///
+    /// The token based trigger token count.
     ///
     /// - Range: 100 to 500000.
     pub token_count: Option<Val<i64>>,
@@ -2820,13 +2808,21 @@ impl ToValue for TokenBasedTriggerInput {
 impl Literal for TokenBasedTriggerInput {}
 
 /// The [`TriggerConditionInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-triggerconditioninput.html) property type.
+///
+/// The memory trigger condition input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TriggerConditionInput {
     /// `MessageBasedTrigger`.
+    ///
+    /// The memory trigger condition input for the message based trigger.
     pub message_based_trigger: Option<Val<MessageBasedTriggerInput>>,
     /// `TimeBasedTrigger`.
+    ///
+    /// The memory trigger condition input.
     pub time_based_trigger: Option<Val<TimeBasedTriggerInput>>,
     /// `TokenBasedTrigger`.
+    ///
+    /// The trigger condition information for a token based trigger.
     pub token_based_trigger: Option<Val<TokenBasedTriggerInput>>,
 }
 
@@ -2889,41 +2885,34 @@ impl ToValue for TriggerConditionInput {
 impl Literal for TriggerConditionInput {}
 
 /// The [`UserPreferenceMemoryStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-userpreferencememorystrategy.html) property type.
+///
+/// The memory strategy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserPreferenceMemoryStrategy {
-    /// `CreatedAt`.
-    ///
-    /// - Format: `date-time`.
-    pub created_at: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The memory strategy description.
     pub description: Option<Val<String>>,
     /// `MemoryRecordSchema`.
     pub memory_record_schema: Option<Val<MemoryRecordSchema>>,
     /// `Name`: required.
     ///
+    /// The memory strategy name.
+    ///
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]{0,47}$`.
     pub name: Option<Val<String>>,
     /// `NamespaceTemplates`.
+    ///
+    /// List of namespaces for memory strategy
     ///
     /// - Items: at least 1.
     pub namespace_templates: Option<Val<Vec<String>>>,
     /// `Namespaces`.
     ///
+    /// The memory namespaces.
+    ///
     /// - Items: at least 1.
     pub namespaces: Option<Val<Vec<String>>>,
-    /// `Status`.
-    pub status: Option<Val<Status>>,
-    /// `StrategyId`.
-    ///
-    /// - Length: at least 12.
-    /// - Pattern: `^[a-zA-Z][a-zA-Z0-9-_]{0,99}-[a-zA-Z0-9]{10}$`.
-    pub strategy_id: Option<Val<String>>,
-    /// `Type`.
-    pub type_: Option<Val<Type>>,
-    /// `UpdatedAt`.
-    ///
-    /// - Format: `date-time`.
-    pub updated_at: Option<Val<String>>,
 }
 
 impl UserPreferenceMemoryStrategy {
@@ -2940,16 +2929,11 @@ impl UserPreferenceMemoryStrategy {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "CreatedAt", &self.created_at);
         put(&mut m, "Description", &self.description);
         put(&mut m, "MemoryRecordSchema", &self.memory_record_schema);
         put(&mut m, "Name", &self.name);
         put(&mut m, "NamespaceTemplates", &self.namespace_templates);
         put(&mut m, "Namespaces", &self.namespaces);
-        put(&mut m, "Status", &self.status);
-        put(&mut m, "StrategyId", &self.strategy_id);
-        put(&mut m, "Type", &self.type_);
-        put(&mut m, "UpdatedAt", &self.updated_at);
         m
     }
 }
@@ -2959,11 +2943,6 @@ impl UserPreferenceMemoryStrategy {
 pub struct UserPreferenceMemoryStrategyBuilder(UserPreferenceMemoryStrategy);
 
 impl UserPreferenceMemoryStrategyBuilder {
-    /// Sets `CreatedAt`.
-    pub fn created_at(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.created_at = Some(value.into());
-        self
-    }
     /// Sets `Description`.
     pub fn description(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.description = Some(value.into());
@@ -2999,26 +2978,6 @@ impl UserPreferenceMemoryStrategyBuilder {
         self.0.namespaces = Some(value.into());
         self
     }
-    /// Sets `Status`.
-    pub fn status(mut self, value: impl Into<Val<Status>>) -> Self {
-        self.0.status = Some(value.into());
-        self
-    }
-    /// Sets `StrategyId`.
-    pub fn strategy_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.strategy_id = Some(value.into());
-        self
-    }
-    /// Sets `Type`.
-    pub fn type_(mut self, value: impl Into<Val<Type>>) -> Self {
-        self.0.type_ = Some(value.into());
-        self
-    }
-    /// Sets `UpdatedAt`.
-    pub fn updated_at(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.updated_at = Some(value.into());
-        self
-    }
     /// Builds the value, or names the first required property not set.
     pub fn build(self) -> Result<UserPreferenceMemoryStrategy, BuildError> {
         if self.0.name.is_none() {
@@ -3041,11 +3000,17 @@ impl ToValue for UserPreferenceMemoryStrategy {
 impl Literal for UserPreferenceMemoryStrategy {}
 
 /// The [`UserPreferenceOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-userpreferenceoverride.html) property type.
+///
+/// The memory user preference override.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserPreferenceOverride {
     /// `Consolidation`.
+    ///
+    /// The memory override consolidation information.
     pub consolidation: Option<Val<UserPreferenceOverrideConsolidationConfigurationInput>>,
     /// `Extraction`.
+    ///
+    /// The memory user preferences for extraction.
     pub extraction: Option<Val<UserPreferenceOverrideExtractionConfigurationInput>>,
 }
 
@@ -3102,13 +3067,19 @@ impl ToValue for UserPreferenceOverride {
 impl Literal for UserPreferenceOverride {}
 
 /// The [`UserPreferenceOverrideConsolidationConfigurationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-userpreferenceoverrideconsolidationconfigurationinput.html) property type.
+///
+/// The configuration input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserPreferenceOverrideConsolidationConfigurationInput {
     /// `AppendToPrompt`: required.
     ///
+    /// The memory configuration.
+    ///
     /// - Length: 1 to 30000.
     pub append_to_prompt: Option<Val<String>>,
     /// `ModelId`: required.
+    ///
+    /// The memory override configuration model ID.
     pub model_id: Option<Val<String>>,
 }
 
@@ -3181,13 +3152,19 @@ impl ToValue for UserPreferenceOverrideConsolidationConfigurationInput {
 impl Literal for UserPreferenceOverrideConsolidationConfigurationInput {}
 
 /// The [`UserPreferenceOverrideExtractionConfigurationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-memory-userpreferenceoverrideextractionconfigurationinput.html) property type.
+///
+/// The memory override configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserPreferenceOverrideExtractionConfigurationInput {
     /// `AppendToPrompt`: required.
     ///
+    /// The extraction configuration.
+    ///
     /// - Length: 1 to 30000.
     pub append_to_prompt: Option<Val<String>>,
     /// `ModelId`: required.
+    ///
+    /// The memory override for the model ID.
     pub model_id: Option<Val<String>>,
 }
 
@@ -3325,49 +3302,6 @@ impl ToValue for Validation {
 
 impl Literal for Validation {}
 
-/// Values of `Type`.
-///
-/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ContentConfigurationType {
-    /// `MEMORY_RECORDS`
-    MemoryRecords,
-    /// A value not known when this crate was generated.
-    Unknown(String),
-}
-
-impl ContentConfigurationType {
-    /// The value as CloudFormation spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ContentConfigurationType::MemoryRecords => "MEMORY_RECORDS",
-            ContentConfigurationType::Unknown(s) => s,
-        }
-    }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
-    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
-    }
-}
-
-impl From<&str> for ContentConfigurationType {
-    fn from(s: &str) -> Self {
-        match s {
-            "MEMORY_RECORDS" => ContentConfigurationType::MemoryRecords,
-            other => ContentConfigurationType::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl ToValue for ContentConfigurationType {
-    fn to_value(&self) -> Value {
-        Value::String(self.as_str().to_owned())
-    }
-}
-
-impl Literal for ContentConfigurationType {}
-
 /// Values of `Level`.
 ///
 /// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
@@ -3391,9 +3325,18 @@ impl Level {
             Level::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Level {
+    const VALUES: &'static [&'static str] = &["METADATA_ONLY", "FULL_CONTENT"];
+    fn as_str(&self) -> &str {
+        Level::as_str(self)
     }
 }
 
@@ -3441,9 +3384,18 @@ impl MetadataValueType {
             MetadataValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MetadataValueType {
+    const VALUES: &'static [&'static str] = &["STRING", "STRINGLIST", "NUMBER"];
+    fn as_str(&self) -> &str {
+        MetadataValueType::as_str(self)
     }
 }
 
@@ -3466,77 +3418,14 @@ impl ToValue for MetadataValueType {
 
 impl Literal for MetadataValueType {}
 
-/// Values of `Status`.
-///
-/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Status {
-    /// `CREATING`
-    Creating,
-    /// `ACTIVE`
-    Active,
-    /// `DELETING`
-    Deleting,
-    /// `FAILED`
-    Failed,
-    /// A value not known when this crate was generated.
-    Unknown(String),
-}
-
-impl Status {
-    /// The value as CloudFormation spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Status::Creating => "CREATING",
-            Status::Active => "ACTIVE",
-            Status::Deleting => "DELETING",
-            Status::Failed => "FAILED",
-            Status::Unknown(s) => s,
-        }
-    }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
-    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
-    }
-}
-
-impl From<&str> for Status {
-    fn from(s: &str) -> Self {
-        match s {
-            "CREATING" => Status::Creating,
-            "ACTIVE" => Status::Active,
-            "DELETING" => Status::Deleting,
-            "FAILED" => Status::Failed,
-            other => Status::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl ToValue for Status {
-    fn to_value(&self) -> Value {
-        Value::String(self.as_str().to_owned())
-    }
-}
-
-impl Literal for Status {}
-
 /// Values of `Type`.
 ///
 /// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Type {
-    /// `SEMANTIC`
-    Semantic,
-    /// `SUMMARIZATION`
-    Summarization,
-    /// `USER_PREFERENCE`
-    UserPreference,
-    /// `CUSTOM`
-    Custom,
-    /// `EPISODIC`
-    Episodic,
+    /// `MEMORY_RECORDS`
+    MemoryRecords,
     /// A value not known when this crate was generated.
     Unknown(String),
 }
@@ -3545,28 +3434,29 @@ impl Type {
     /// The value as CloudFormation spells it.
     pub fn as_str(&self) -> &str {
         match self {
-            Type::Semantic => "SEMANTIC",
-            Type::Summarization => "SUMMARIZATION",
-            Type::UserPreference => "USER_PREFERENCE",
-            Type::Custom => "CUSTOM",
-            Type::Episodic => "EPISODIC",
+            Type::MemoryRecords => "MEMORY_RECORDS",
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["MEMORY_RECORDS"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 
 impl From<&str> for Type {
     fn from(s: &str) -> Self {
         match s {
-            "SEMANTIC" => Type::Semantic,
-            "SUMMARIZATION" => Type::Summarization,
-            "USER_PREFERENCE" => Type::UserPreference,
-            "CUSTOM" => Type::Custom,
-            "EPISODIC" => Type::Episodic,
+            "MEMORY_RECORDS" => Type::MemoryRecords,
             other => Type::Unknown(other.to_owned()),
         }
     }

@@ -5,19 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::BedrockAgentCore::OAuth2CredentialProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrockagentcore-oauth2credentialprovider.html) resource type.
 ///
+/// Resource Type definition for AWS::BedrockAgentCore::OAuth2CredentialProvider
+///
 /// Build it with [`Oauth2CredentialProvider::builder`]; adding it to a stack returns a [`Oauth2CredentialProviderHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Oauth2CredentialProvider {
     /// `CredentialProviderVendor`: required. Changing it replaces the resource.
+    ///
+    /// The vendor of the OAuth2 credential provider
     pub credential_provider_vendor: Option<Val<CredentialProviderVendor>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the OAuth2 credential provider
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9\-_]+$`.
     pub name: Option<Val<String>>,
     /// `Oauth2ProviderConfigInput`.
+    ///
+    /// Input configuration for an OAuth2 provider
     pub oauth2_provider_config_input: Option<Val<Oauth2ProviderConfigInput>>,
     /// `Tags`.
+    ///
+    /// Tags to assign to the OAuth2 credential provider
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -127,26 +137,38 @@ impl Deref for Oauth2CredentialProviderHandle {
 
 impl Oauth2CredentialProviderHandle {
     /// `Fn::GetAtt` `CredentialProviderArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the OAuth2 credential provider
     pub fn attr_credential_provider_arn(&self) -> Val<String> {
         self.0.get_att("CredentialProviderArn")
     }
     /// `Fn::GetAtt` `ClientSecretArn`.
+    ///
+    /// Contains information about a secret in AWS Secrets Manager
     pub fn attr_client_secret_arn(&self) -> Val<Json> {
         self.0.get_att("ClientSecretArn")
     }
     /// `Fn::GetAtt` `CallbackUrl`.
+    ///
+    /// The callback URL for the OAuth2 authorization flow
     pub fn attr_callback_url(&self) -> Val<String> {
         self.0.get_att("CallbackUrl")
     }
     /// `Fn::GetAtt` `Oauth2ProviderConfigOutput`.
+    ///
+    /// Output configuration for an OAuth2 provider
     pub fn attr_oauth2_provider_config_output(&self) -> Val<Json> {
         self.0.get_att("Oauth2ProviderConfigOutput")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The timestamp when the credential provider was created
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The timestamp when the credential provider was last updated
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }
@@ -161,6 +183,8 @@ impl Oauth2CredentialProviderHandle {
 }
 
 /// The [`AtlassianOauth2ProviderConfigInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-oauth2credentialprovider-atlassianoauth2providerconfiginput.html) property type.
+///
+/// Input configuration for an Atlassian OAuth2 provider
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AtlassianOauth2ProviderConfigInput {
     /// `ClientId`: required.
@@ -240,19 +264,29 @@ impl ToValue for AtlassianOauth2ProviderConfigInput {
 impl Literal for AtlassianOauth2ProviderConfigInput {}
 
 /// The [`CustomOauth2ProviderConfigInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-oauth2credentialprovider-customoauth2providerconfiginput.html) property type.
+///
+/// Input configuration for a custom OAuth2 provider
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomOauth2ProviderConfigInput {
     /// `ClientId`.
+    ///
+    /// The client ID for the custom OAuth2 provider
     ///
     /// - Length: 1 to 256.
     pub client_id: Option<Val<String>>,
     /// `ClientSecret`.
     ///
+    /// The client secret for the custom OAuth2 provider
+    ///
     /// - Length: 1 to 2048.
     pub client_secret: Option<Val<String>>,
     /// `OauthDiscovery`: required.
+    ///
+    /// Discovery information for an OAuth2 provider
     pub oauth_discovery: Option<Val<Oauth2Discovery>>,
     /// `OnBehalfOfTokenExchangeConfig`.
+    ///
+    /// Configuration for on-behalf-of token exchange
     pub on_behalf_of_token_exchange_config: Option<Val<OnBehalfOfTokenExchangeConfig>>,
 }
 
@@ -325,6 +359,8 @@ impl ToValue for CustomOauth2ProviderConfigInput {
 impl Literal for CustomOauth2ProviderConfigInput {}
 
 /// The [`GithubOauth2ProviderConfigInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-oauth2credentialprovider-githuboauth2providerconfiginput.html) property type.
+///
+/// Input configuration for a GitHub OAuth2 provider
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GithubOauth2ProviderConfigInput {
     /// `ClientId`: required.
@@ -404,6 +440,8 @@ impl ToValue for GithubOauth2ProviderConfigInput {
 impl Literal for GithubOauth2ProviderConfigInput {}
 
 /// The [`GoogleOauth2ProviderConfigInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-oauth2credentialprovider-googleoauth2providerconfiginput.html) property type.
+///
+/// Input configuration for a Google OAuth2 provider
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GoogleOauth2ProviderConfigInput {
     /// `ClientId`: required.
@@ -483,9 +521,13 @@ impl ToValue for GoogleOauth2ProviderConfigInput {
 impl Literal for GoogleOauth2ProviderConfigInput {}
 
 /// The [`IncludedOauth2ProviderConfigInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-oauth2credentialprovider-includedoauth2providerconfiginput.html) property type.
+///
+/// Input configuration for a supported non-custom OAuth2 provider
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IncludedOauth2ProviderConfigInput {
     /// `AuthorizationEndpoint`.
+    ///
+    /// OAuth2 authorization endpoint for your isolated OAuth2 application tenant
     pub authorization_endpoint: Option<Val<String>>,
     /// `ClientId`: required.
     ///
@@ -496,8 +538,12 @@ pub struct IncludedOauth2ProviderConfigInput {
     /// - Length: 1 to 2048.
     pub client_secret: Option<Val<String>>,
     /// `Issuer`.
+    ///
+    /// Token issuer of your isolated OAuth2 application tenant
     pub issuer: Option<Val<String>>,
     /// `TokenEndpoint`.
+    ///
+    /// OAuth2 token endpoint for your isolated OAuth2 application tenant
     pub token_endpoint: Option<Val<String>>,
 }
 
@@ -587,6 +633,8 @@ impl ToValue for IncludedOauth2ProviderConfigInput {
 impl Literal for IncludedOauth2ProviderConfigInput {}
 
 /// The [`LinkedinOauth2ProviderConfigInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-oauth2credentialprovider-linkedinoauth2providerconfiginput.html) property type.
+///
+/// Input configuration for a LinkedIn OAuth2 provider
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LinkedinOauth2ProviderConfigInput {
     /// `ClientId`: required.
@@ -666,6 +714,8 @@ impl ToValue for LinkedinOauth2ProviderConfigInput {
 impl Literal for LinkedinOauth2ProviderConfigInput {}
 
 /// The [`MicrosoftOauth2ProviderConfigInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-oauth2credentialprovider-microsoftoauth2providerconfiginput.html) property type.
+///
+/// Input configuration for a Microsoft OAuth2 provider
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MicrosoftOauth2ProviderConfigInput {
     /// `ClientId`: required.
@@ -677,6 +727,8 @@ pub struct MicrosoftOauth2ProviderConfigInput {
     /// - Length: 1 to 2048.
     pub client_secret: Option<Val<String>>,
     /// `TenantId`.
+    ///
+    /// The Microsoft Entra ID tenant ID
     ///
     /// - Length: 1 to 2048.
     pub tenant_id: Option<Val<String>>,
@@ -756,15 +808,25 @@ impl ToValue for MicrosoftOauth2ProviderConfigInput {
 impl Literal for MicrosoftOauth2ProviderConfigInput {}
 
 /// The [`Oauth2AuthorizationServerMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-oauth2credentialprovider-oauth2authorizationservermetadata.html) property type.
+///
+/// Authorization server metadata for the OAuth2 provider
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Oauth2AuthorizationServerMetadata {
     /// `AuthorizationEndpoint`: required.
+    ///
+    /// The authorization endpoint URL
     pub authorization_endpoint: Option<Val<String>>,
     /// `Issuer`: required.
+    ///
+    /// The issuer URL for the OAuth2 authorization server
     pub issuer: Option<Val<String>>,
     /// `ResponseTypes`.
+    ///
+    /// The supported response types
     pub response_types: Option<Val<Vec<String>>>,
     /// `TokenEndpoint`: required.
+    ///
+    /// The token endpoint URL
     pub token_endpoint: Option<Val<String>>,
 }
 
@@ -861,11 +923,17 @@ impl ToValue for Oauth2AuthorizationServerMetadata {
 impl Literal for Oauth2AuthorizationServerMetadata {}
 
 /// The [`Oauth2Discovery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-oauth2credentialprovider-oauth2discovery.html) property type.
+///
+/// Discovery information for an OAuth2 provider
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Oauth2Discovery {
     /// `AuthorizationServerMetadata`.
+    ///
+    /// Authorization server metadata for the OAuth2 provider
     pub authorization_server_metadata: Option<Val<Oauth2AuthorizationServerMetadata>>,
     /// `DiscoveryUrl`.
+    ///
+    /// The discovery URL for the OAuth2 provider
     ///
     /// - Pattern: `^.+/\.well-known/openid-configuration$`.
     pub discovery_url: Option<Val<String>>,
@@ -921,25 +989,45 @@ impl ToValue for Oauth2Discovery {
 impl Literal for Oauth2Discovery {}
 
 /// The [`Oauth2ProviderConfigInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-oauth2credentialprovider-oauth2providerconfiginput.html) property type.
+///
+/// Input configuration for an OAuth2 provider
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Oauth2ProviderConfigInput {
     /// `AtlassianOauth2ProviderConfig`.
+    ///
+    /// Input configuration for an Atlassian OAuth2 provider
     pub atlassian_oauth2_provider_config: Option<Val<AtlassianOauth2ProviderConfigInput>>,
     /// `CustomOauth2ProviderConfig`.
+    ///
+    /// Input configuration for a custom OAuth2 provider
     pub custom_oauth2_provider_config: Option<Val<CustomOauth2ProviderConfigInput>>,
     /// `GithubOauth2ProviderConfig`.
+    ///
+    /// Input configuration for a GitHub OAuth2 provider
     pub github_oauth2_provider_config: Option<Val<GithubOauth2ProviderConfigInput>>,
     /// `GoogleOauth2ProviderConfig`.
+    ///
+    /// Input configuration for a Google OAuth2 provider
     pub google_oauth2_provider_config: Option<Val<GoogleOauth2ProviderConfigInput>>,
     /// `IncludedOauth2ProviderConfig`.
+    ///
+    /// Input configuration for a supported non-custom OAuth2 provider
     pub included_oauth2_provider_config: Option<Val<IncludedOauth2ProviderConfigInput>>,
     /// `LinkedinOauth2ProviderConfig`.
+    ///
+    /// Input configuration for a LinkedIn OAuth2 provider
     pub linkedin_oauth2_provider_config: Option<Val<LinkedinOauth2ProviderConfigInput>>,
     /// `MicrosoftOauth2ProviderConfig`.
+    ///
+    /// Input configuration for a Microsoft OAuth2 provider
     pub microsoft_oauth2_provider_config: Option<Val<MicrosoftOauth2ProviderConfigInput>>,
     /// `SalesforceOauth2ProviderConfig`.
+    ///
+    /// Input configuration for a Salesforce OAuth2 provider
     pub salesforce_oauth2_provider_config: Option<Val<SalesforceOauth2ProviderConfigInput>>,
     /// `SlackOauth2ProviderConfig`.
+    ///
+    /// Input configuration for a Slack OAuth2 provider
     pub slack_oauth2_provider_config: Option<Val<SlackOauth2ProviderConfigInput>>,
 }
 
@@ -1044,11 +1132,17 @@ impl ToValue for Oauth2ProviderConfigInput {
 impl Literal for Oauth2ProviderConfigInput {}
 
 /// The [`OnBehalfOfTokenExchangeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-oauth2credentialprovider-onbehalfoftokenexchangeconfig.html) property type.
+///
+/// Configuration for on-behalf-of token exchange
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnBehalfOfTokenExchangeConfig {
     /// `GrantType`: required.
+    ///
+    /// The grant type for on-behalf-of token exchange
     pub grant_type: Option<Val<GrantType>>,
     /// `TokenExchangeGrantTypeConfig`.
+    ///
+    /// Configuration for RFC 8693 Token Exchange
     pub token_exchange_grant_type_config: Option<Val<TokenExchangeGrantTypeConfig>>,
 }
 
@@ -1109,6 +1203,8 @@ impl ToValue for OnBehalfOfTokenExchangeConfig {
 impl Literal for OnBehalfOfTokenExchangeConfig {}
 
 /// The [`SalesforceOauth2ProviderConfigInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-oauth2credentialprovider-salesforceoauth2providerconfiginput.html) property type.
+///
+/// Input configuration for a Salesforce OAuth2 provider
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SalesforceOauth2ProviderConfigInput {
     /// `ClientId`: required.
@@ -1188,6 +1284,8 @@ impl ToValue for SalesforceOauth2ProviderConfigInput {
 impl Literal for SalesforceOauth2ProviderConfigInput {}
 
 /// The [`SlackOauth2ProviderConfigInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-oauth2credentialprovider-slackoauth2providerconfiginput.html) property type.
+///
+/// Input configuration for a Slack OAuth2 provider
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlackOauth2ProviderConfigInput {
     /// `ClientId`: required.
@@ -1337,11 +1435,17 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TokenExchangeGrantTypeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-oauth2credentialprovider-tokenexchangegranttypeconfig.html) property type.
+///
+/// Configuration for RFC 8693 Token Exchange
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TokenExchangeGrantTypeConfig {
     /// `ActorTokenContent`: required.
+    ///
+    /// The actor token content type
     pub actor_token_content: Option<Val<ActorTokenContent>>,
     /// `ActorTokenScopes`.
+    ///
+    /// The actor token scopes. Only valid when ActorTokenContent is M2M.
     pub actor_token_scopes: Option<Val<Vec<String>>>,
 }
 
@@ -1435,9 +1539,18 @@ impl ActorTokenContent {
             ActorTokenContent::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ActorTokenContent {
+    const VALUES: &'static [&'static str] = &["NONE", "M2M", "AWS_IAM_ID_TOKEN_JWT"];
+    fn as_str(&self) -> &str {
+        ActorTokenContent::as_str(self)
     }
 }
 
@@ -1552,9 +1665,44 @@ impl CredentialProviderVendor {
             CredentialProviderVendor::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CredentialProviderVendor {
+    const VALUES: &'static [&'static str] = &[
+        "GoogleOauth2",
+        "GithubOauth2",
+        "SlackOauth2",
+        "SalesforceOauth2",
+        "MicrosoftOauth2",
+        "CustomOauth2",
+        "AtlassianOauth2",
+        "LinkedinOauth2",
+        "XOauth2",
+        "OktaOauth2",
+        "OneLoginOauth2",
+        "PingOneOauth2",
+        "FacebookOauth2",
+        "YandexOauth2",
+        "RedditOauth2",
+        "ZoomOauth2",
+        "TwitchOauth2",
+        "SpotifyOauth2",
+        "DropboxOauth2",
+        "NotionOauth2",
+        "HubspotOauth2",
+        "CyberArkOauth2",
+        "FusionAuthOauth2",
+        "Auth0Oauth2",
+        "CognitoOauth2",
+    ];
+    fn as_str(&self) -> &str {
+        CredentialProviderVendor::as_str(self)
     }
 }
 
@@ -1622,9 +1770,18 @@ impl GrantType {
             GrantType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GrantType {
+    const VALUES: &'static [&'static str] = &["TOKEN_EXCHANGE", "JWT_AUTHORIZATION_GRANT"];
+    fn as_str(&self) -> &str {
+        GrantType::as_str(self)
     }
 }
 

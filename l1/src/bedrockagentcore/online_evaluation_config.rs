@@ -5,16 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::BedrockAgentCore::OnlineEvaluationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrockagentcore-onlineevaluationconfig.html) resource type.
 ///
+/// Resource Type definition for AWS::BedrockAgentCore::OnlineEvaluationConfig - Creates an online
+/// evaluation configuration for continuous monitoring of agent performance.
+///
 /// Build it with [`OnlineEvaluationConfig::builder`]; adding it to a stack returns a [`OnlineEvaluationConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnlineEvaluationConfig {
     /// `DataSourceConfig`: required.
+    ///
+    /// The configuration that specifies where to read agent traces for online evaluation.
     pub data_source_config: Option<Val<DataSourceConfig>>,
     /// `Description`.
+    ///
+    /// The description of the online evaluation configuration.
     ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `EvaluationExecutionRoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that grants permissions for evaluation.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+$`.
@@ -22,17 +31,26 @@ pub struct OnlineEvaluationConfig {
     pub evaluation_execution_role_arn: Option<Val<String>>,
     /// `Evaluators`: required.
     ///
+    /// The list of evaluators to apply during online evaluation.
+    ///
     /// - Items: 1 to 10.
     pub evaluators: Option<Val<Vec<EvaluatorReference>>>,
     /// `ExecutionStatus`.
     pub execution_status: Option<Val<ExecutionStatus>>,
     /// `OnlineEvaluationConfigName`: required. Changing it replaces the resource.
     ///
+    /// The name of the online evaluation configuration. Must be unique within your account.
+    ///
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]{0,47}$`.
     pub online_evaluation_config_name: Option<Val<String>>,
     /// `Rule`: required.
+    ///
+    /// The evaluation rule that defines sampling configuration, filtering criteria, and session detection
+    /// settings.
     pub rule: Option<Val<Rule>>,
     /// `Tags`.
+    ///
+    /// A list of tags to assign to the online evaluation configuration.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -193,10 +211,14 @@ impl Deref for OnlineEvaluationConfigHandle {
 
 impl OnlineEvaluationConfigHandle {
     /// `Fn::GetAtt` `OnlineEvaluationConfigId`.
+    ///
+    /// The unique identifier of the online evaluation configuration.
     pub fn attr_online_evaluation_config_id(&self) -> Val<String> {
         self.0.get_att("OnlineEvaluationConfigId")
     }
     /// `Fn::GetAtt` `OnlineEvaluationConfigArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the online evaluation configuration.
     pub fn attr_online_evaluation_config_arn(&self) -> Val<String> {
         self.0.get_att("OnlineEvaluationConfigArn")
     }
@@ -205,14 +227,20 @@ impl OnlineEvaluationConfigHandle {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `OutputConfig`.
+    ///
+    /// The configuration that specifies where evaluation results should be written.
     pub fn attr_output_config(&self) -> Val<Json> {
         self.0.get_att("OutputConfig")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the online evaluation configuration was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the online evaluation configuration was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -227,13 +255,19 @@ impl OnlineEvaluationConfigHandle {
 }
 
 /// The [`CloudWatchLogsInputConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-onlineevaluationconfig-cloudwatchlogsinputconfig.html) property type.
+///
+/// The configuration for reading agent traces from CloudWatch logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLogsInputConfig {
     /// `LogGroupNames`: required.
     ///
+    /// The list of CloudWatch log group names to monitor for agent traces.
+    ///
     /// - Items: 1 to 5.
     pub log_group_names: Option<Val<Vec<String>>>,
     /// `ServiceNames`: required.
+    ///
+    /// The list of service names to filter traces within the specified log groups.
     ///
     /// - Items: 1 to 1.
     pub service_names: Option<Val<Vec<String>>>,
@@ -316,9 +350,13 @@ impl ToValue for CloudWatchLogsInputConfig {
 impl Literal for CloudWatchLogsInputConfig {}
 
 /// The [`DataSourceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-onlineevaluationconfig-datasourceconfig.html) property type.
+///
+/// The configuration that specifies where to read agent traces for online evaluation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSourceConfig {
     /// `CloudWatchLogs`: required.
+    ///
+    /// The configuration for reading agent traces from CloudWatch logs.
     pub cloud_watch_logs: Option<Val<CloudWatchLogsInputConfig>>,
 }
 
@@ -373,9 +411,13 @@ impl ToValue for DataSourceConfig {
 impl Literal for DataSourceConfig {}
 
 /// The [`EvaluatorReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-onlineevaluationconfig-evaluatorreference.html) property type.
+///
+/// The reference to an evaluator used in online evaluation configurations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluatorReference {
     /// `EvaluatorId`: required.
+    ///
+    /// The unique identifier of the evaluator.
     ///
     /// - Pattern: `^(Builtin\.[a-zA-Z0-9_-]+|[a-zA-Z][a-zA-Z0-9-_]{0,99}-[a-zA-Z0-9]{10})$`.
     pub evaluator_id: Option<Val<String>>,
@@ -432,16 +474,24 @@ impl ToValue for EvaluatorReference {
 impl Literal for EvaluatorReference {}
 
 /// The [`Filter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-onlineevaluationconfig-filter.html) property type.
+///
+/// The filter that applies conditions to agent traces during online evaluation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     /// `Key`: required.
+    ///
+    /// The key or field name to filter on within the agent trace data.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9._-]+$`.
     pub key: Option<Val<String>>,
     /// `Operator`: required.
+    ///
+    /// The comparison operator to use for filtering.
     pub operator: Option<Val<Operator>>,
     /// `Value`: required.
+    ///
+    /// The value used in filter comparisons.
     pub value: Option<Val<FilterValue>>,
 }
 
@@ -518,13 +568,21 @@ impl ToValue for Filter {
 impl Literal for Filter {}
 
 /// The [`FilterValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-onlineevaluationconfig-filtervalue.html) property type.
+///
+/// The value used in filter comparisons.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterValue {
     /// `BooleanValue`.
+    ///
+    /// The boolean value for true/false filtering conditions.
     pub boolean_value: Option<Val<bool>>,
     /// `DoubleValue`.
+    ///
+    /// The numeric value for numerical filtering.
     pub double_value: Option<Val<f64>>,
     /// `StringValue`.
+    ///
+    /// The string value for text-based filtering.
     ///
     /// - Length: 1 to 1024.
     pub string_value: Option<Val<String>>,
@@ -586,15 +644,24 @@ impl ToValue for FilterValue {
 impl Literal for FilterValue {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-onlineevaluationconfig-rule.html) property type.
+///
+/// The evaluation rule that defines sampling configuration, filtering criteria, and session detection
+/// settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `Filters`.
     ///
+    /// The list of filters that determine which agent traces should be included in the evaluation.
+    ///
     /// - Items: 0 to 5.
     pub filters: Option<Val<Vec<Filter>>>,
     /// `SamplingConfig`: required.
+    ///
+    /// The configuration that controls what percentage of agent traces are sampled for evaluation.
     pub sampling_config: Option<Val<SamplingConfig>>,
     /// `SessionConfig`.
+    ///
+    /// The configuration that defines how agent sessions are detected.
     pub session_config: Option<Val<SessionConfig>>,
 }
 
@@ -666,9 +733,13 @@ impl ToValue for Rule {
 impl Literal for Rule {}
 
 /// The [`SamplingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-onlineevaluationconfig-samplingconfig.html) property type.
+///
+/// The configuration that controls what percentage of agent traces are sampled for evaluation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SamplingConfig {
     /// `SamplingPercentage`: required.
+    ///
+    /// The percentage of agent traces to sample for evaluation.
     ///
     /// - Range: 0.01 to 100.
     pub sampling_percentage: Option<Val<f64>>,
@@ -725,9 +796,13 @@ impl ToValue for SamplingConfig {
 impl Literal for SamplingConfig {}
 
 /// The [`SessionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-onlineevaluationconfig-sessionconfig.html) property type.
+///
+/// The configuration that defines how agent sessions are detected.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SessionConfig {
     /// `SessionTimeoutMinutes`: required.
+    ///
+    /// The number of minutes of inactivity after which an agent session is considered complete.
     ///
     /// - Range: 1 to 1440.
     pub session_timeout_minutes: Option<Val<i64>>,
@@ -875,9 +950,18 @@ impl ExecutionStatus {
             ExecutionStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ExecutionStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        ExecutionStatus::as_str(self)
     }
 }
 
@@ -940,9 +1024,27 @@ impl Operator {
             Operator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Operator {
+    const VALUES: &'static [&'static str] = &[
+        "Equals",
+        "NotEquals",
+        "GreaterThan",
+        "LessThan",
+        "GreaterThanOrEqual",
+        "LessThanOrEqual",
+        "Contains",
+        "NotContains",
+    ];
+    fn as_str(&self) -> &str {
+        Operator::as_str(self)
     }
 }
 

@@ -5,26 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::BedrockAgentCore::Policy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrockagentcore-policy.html) resource type.
 ///
+/// Resource Type definition for AWS::BedrockAgentCore::Policy
+///
 /// Build it with [`Policy::builder`]; adding it to a stack returns a [`PolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Policy {
     /// `Definition`: required.
+    ///
+    /// The definition structure for policies. Encapsulates different policy formats.
     pub definition: Option<Val<PolicyDefinition>>,
     /// `Description`.
+    ///
+    /// A human-readable description of the policy's purpose and functionality.
     ///
     /// - Length: 1 to 4096.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The customer-assigned immutable name for the policy. Must be unique within the policy engine.
     ///
     /// - Length: 1 to 48.
     /// - Pattern: `^[A-Za-z][A-Za-z0-9_]*$`.
     pub name: Option<Val<String>>,
     /// `PolicyEngineId`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the policy engine which contains this policy.
+    ///
     /// - Length: 12 to 59.
     /// - Pattern: `^[A-Za-z][A-Za-z0-9_]*-[a-z0-9_]{10}$`.
     pub policy_engine_id: Option<Val<String>>,
     /// `ValidationMode`.
+    ///
+    /// The validation mode for the policy. Determines how Cedar analyzer validation results are handled.
     pub validation_mode: Option<Val<PolicyValidationMode>>,
 }
 
@@ -131,18 +143,26 @@ impl Deref for PolicyHandle {
 
 impl PolicyHandle {
     /// `Fn::GetAtt` `PolicyId`.
+    ///
+    /// The unique identifier for the policy.
     pub fn attr_policy_id(&self) -> Val<String> {
         self.0.get_att("PolicyId")
     }
     /// `Fn::GetAtt` `PolicyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the policy.
     pub fn attr_policy_arn(&self) -> Val<String> {
         self.0.get_att("PolicyArn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the policy was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the policy was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -151,6 +171,8 @@ impl PolicyHandle {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusReasons`.
+    ///
+    /// Additional information about the policy status.
     pub fn attr_status_reasons(&self) -> Val<Vec<String>> {
         self.0.get_att("StatusReasons")
     }
@@ -165,9 +187,13 @@ impl PolicyHandle {
 }
 
 /// The [`CedarPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-policy-cedarpolicy.html) property type.
+///
+/// A Cedar policy statement within the AgentCore Policy system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CedarPolicy {
     /// `Statement`: required.
+    ///
+    /// The Cedar policy statement that defines the authorization logic.
     ///
     /// - Length: 35 to 153600.
     pub statement: Option<Val<String>>,
@@ -220,9 +246,13 @@ impl ToValue for CedarPolicy {
 impl Literal for CedarPolicy {}
 
 /// The [`PolicyDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-policy-policydefinition.html) property type.
+///
+/// The definition structure for policies. Encapsulates different policy formats.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyDefinition {
     /// `Cedar`: required.
+    ///
+    /// A Cedar policy statement within the AgentCore Policy system.
     pub cedar: Option<Val<CedarPolicy>>,
 }
 
@@ -295,9 +325,18 @@ impl PolicyValidationMode {
             PolicyValidationMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PolicyValidationMode {
+    const VALUES: &'static [&'static str] = &["FAIL_ON_ANY_FINDINGS", "IGNORE_ALL_FINDINGS"];
+    fn as_str(&self) -> &str {
+        PolicyValidationMode::as_str(self)
     }
 }
 

@@ -5,24 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::BedrockAgentCore::PolicyEngine`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrockagentcore-policyengine.html) resource type.
 ///
+/// Resource Type definition for AWS::BedrockAgentCore::PolicyEngine
+///
 /// Build it with [`PolicyEngine::builder`]; adding it to a stack returns a [`PolicyEngineHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyEngine {
     /// `Description`.
     ///
+    /// A human-readable description of the policy engine's purpose and scope
+    ///
     /// - Length: 1 to 4096.
     pub description: Option<Val<String>>,
     /// `EncryptionKeyArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the KMS key used to encrypt the policy engine data
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws(|-cn|-us-gov):kms:[a-zA-Z0-9-]*:[0-9]{12}:key/[a-zA-Z0-9-]{36}$`.
     pub encryption_key_arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The customer-assigned immutable name for the policy engine
+    ///
     /// - Length: 1 to 48.
     /// - Pattern: `^[A-Za-z][A-Za-z0-9_]*$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of tags to assign to the policy engine.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -119,18 +129,26 @@ impl Deref for PolicyEngineHandle {
 
 impl PolicyEngineHandle {
     /// `Fn::GetAtt` `PolicyEngineId`.
+    ///
+    /// The unique identifier for the policy engine
     pub fn attr_policy_engine_id(&self) -> Val<String> {
         self.0.get_att("PolicyEngineId")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the policy engine was created
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the policy engine was last updated
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `PolicyEngineArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the policy engine
     pub fn attr_policy_engine_arn(&self) -> Val<String> {
         self.0.get_att("PolicyEngineArn")
     }
@@ -139,6 +157,8 @@ impl PolicyEngineHandle {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusReasons`.
+    ///
+    /// Additional information about the policy engine status
     pub fn attr_status_reasons(&self) -> Val<Vec<String>> {
         self.0.get_att("StatusReasons")
     }

@@ -5,41 +5,79 @@ use crate::rt::*;
 
 /// The [`AWS::BedrockAgentCore::Runtime`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrockagentcore-runtime.html) resource type.
 ///
+/// Contains information about an agent runtime. An agent runtime is the execution environment for a
+/// Amazon Bedrock Agent.
+///
+/// AgentCore Runtime is a secure, serverless runtime purpose-built for deploying and scaling dynamic AI
+/// agents and tools using any open-source framework including LangGraph, CrewAI, and Strands Agents,
+/// any protocol, and any model.
+///
+/// For more information about using agent runtime in Amazon Bedrock AgentCore, see [Host agent or tools
+/// with Amazon Bedrock AgentCore
+/// Runtime](https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/agents-tools-runtime.html) .
+///
+/// See the *Properties* section below for descriptions of both the required and optional properties.
+///
 /// Build it with [`Runtime::builder`]; adding it to a stack returns a [`RuntimeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Runtime {
     /// `AgentRuntimeArtifact`: required.
+    ///
+    /// The artifact of the agent.
     pub agent_runtime_artifact: Option<Val<AgentRuntimeArtifact>>,
     /// `AgentRuntimeName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the AgentCore Runtime endpoint.
     ///
     /// - Pattern: `[a-zA-Z][a-zA-Z0-9_]{0,47}`.
     pub agent_runtime_name: Option<Val<String>>,
     /// `AuthorizerConfiguration`.
+    ///
+    /// Represents inbound authorization configuration options used to authenticate incoming requests.
     pub authorizer_configuration: Option<Val<AuthorizerConfiguration>>,
     /// `Description`.
+    ///
+    /// The agent runtime description.
     ///
     /// - Length: 1 to 1200.
     pub description: Option<Val<String>>,
     /// `EnvironmentVariables`.
+    ///
+    /// The environment variables for the agent.
     pub environment_variables: Option<Val<BTreeMap<String, String>>>,
     /// `FilesystemConfigurations`.
+    ///
+    /// List of filesystem configurations
     ///
     /// - Items: 0 to 1.
     pub filesystem_configurations: Option<Val<Vec<FilesystemConfiguration>>>,
     /// `LifecycleConfiguration`.
+    ///
+    /// Configuration for managing the lifecycle of runtime sessions and resources
     pub lifecycle_configuration: Option<Val<LifecycleConfiguration>>,
     /// `NetworkConfiguration`: required.
+    ///
+    /// The network configuration.
     pub network_configuration: Option<Val<NetworkConfiguration>>,
     /// `ProtocolConfiguration`.
+    ///
+    /// The protocol configuration for an agent runtime. This structure defines how the agent runtime
+    /// communicates with clients.
     pub protocol_configuration: Option<Val<ProtocolConfiguration>>,
     /// `RequestHeaderConfiguration`.
+    ///
+    /// Configuration for HTTP request headers
     pub request_header_configuration: Option<Val<RequestHeaderConfiguration>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for for the role.
     ///
     /// - Pattern: `arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the agent.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -219,34 +257,50 @@ impl Deref for RuntimeHandle {
 
 impl RuntimeHandle {
     /// `Fn::GetAtt` `AgentRuntimeArn`.
+    ///
+    /// The agent runtime ARN.
     pub fn attr_agent_runtime_arn(&self) -> Val<String> {
         self.0.get_att("AgentRuntimeArn")
     }
     /// `Fn::GetAtt` `AgentRuntimeId`.
+    ///
+    /// The ID for the agent runtime.
     pub fn attr_agent_runtime_id(&self) -> Val<String> {
         self.0.get_att("AgentRuntimeId")
     }
     /// `Fn::GetAtt` `AgentRuntimeVersion`.
+    ///
+    /// The version for the agent runtime.
     pub fn attr_agent_runtime_version(&self) -> Val<String> {
         self.0.get_att("AgentRuntimeVersion")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status for the agent runtime.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time at which the runtime was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The time at which the runtime was last updated.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
     /// `Fn::GetAtt` `WorkloadIdentityDetails`.
+    ///
+    /// Configuration for workload identity
     pub fn attr_workload_identity_details(&self) -> Val<Json> {
         self.0.get_att("WorkloadIdentityDetails")
     }
     /// `Fn::GetAtt` `FailureReason`.
+    ///
+    /// The reason for failure if the agent is in a failed state.
     pub fn attr_failure_reason(&self) -> Val<String> {
         self.0.get_att("FailureReason")
     }
@@ -261,11 +315,17 @@ impl RuntimeHandle {
 }
 
 /// The [`AgentRuntimeArtifact`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-runtime-agentruntimeartifact.html) property type.
+///
+/// The artifact of the agent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgentRuntimeArtifact {
     /// `CodeConfiguration`.
+    ///
+    /// Representation of a code configuration
     pub code_configuration: Option<Val<CodeConfiguration>>,
     /// `ContainerConfiguration`.
+    ///
+    /// Representation of a container configuration.
     pub container_configuration: Option<Val<ContainerConfiguration>>,
 }
 
@@ -319,9 +379,13 @@ impl ToValue for AgentRuntimeArtifact {
 impl Literal for AgentRuntimeArtifact {}
 
 /// The [`AuthorizerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-runtime-authorizerconfiguration.html) property type.
+///
+/// The authorizer configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthorizerConfiguration {
     /// `CustomJWTAuthorizer`.
+    ///
+    /// Represents inbound authorization configuration options used to authenticate incoming requests.
     pub custom_jwt_authorizer: Option<Val<CustomJwtAuthorizerConfiguration>>,
 }
 
@@ -369,11 +433,17 @@ impl ToValue for AuthorizerConfiguration {
 impl Literal for AuthorizerConfiguration {}
 
 /// The [`AuthorizingClaimMatchValueType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-runtime-authorizingclaimmatchvaluetype.html) property type.
+///
+/// The value or values in the custom claim to match and relationship of match
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthorizingClaimMatchValueType {
     /// `ClaimMatchOperator`: required.
+    ///
+    /// The relationship between the claim field value and the value or values being matched
     pub claim_match_operator: Option<Val<ClaimMatchOperator>>,
     /// `ClaimMatchValue`: required.
+    ///
+    /// The value or values in the custom claim to match for
     pub claim_match_value: Option<Val<ClaimMatchValueType>>,
 }
 
@@ -444,13 +514,19 @@ impl ToValue for AuthorizingClaimMatchValueType {
 impl Literal for AuthorizingClaimMatchValueType {}
 
 /// The [`ClaimMatchValueType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-runtime-claimmatchvaluetype.html) property type.
+///
+/// The value or values in the custom claim to match for
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClaimMatchValueType {
     /// `MatchValueString`.
     ///
+    /// The string value to match for
+    ///
     /// - Pattern: `[A-Za-z0-9_.-]+`.
     pub match_value_string: Option<Val<String>>,
     /// `MatchValueStringList`.
+    ///
+    /// The list of strings to check for a match
     ///
     /// - Items: 1 to 255.
     pub match_value_string_list: Option<Val<Vec<String>>>,
@@ -511,9 +587,13 @@ impl ToValue for ClaimMatchValueType {
 impl Literal for ClaimMatchValueType {}
 
 /// The [`Code`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-runtime-code.html) property type.
+///
+/// Object represents source code from zip file
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Code {
     /// `S3`.
+    ///
+    /// S3 Location Configuration
     pub s3: Option<Val<S3Location>>,
 }
 
@@ -561,15 +641,23 @@ impl ToValue for Code {
 impl Literal for Code {}
 
 /// The [`CodeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-runtime-codeconfiguration.html) property type.
+///
+/// Representation of a code configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeConfiguration {
     /// `Code`: required.
+    ///
+    /// Object represents source code from zip file
     pub code: Option<Val<Code>>,
     /// `EntryPoint`: required.
+    ///
+    /// List of entry points
     ///
     /// - Items: 1 to 2.
     pub entry_point: Option<Val<Vec<String>>>,
     /// `Runtime`: required.
+    ///
+    /// Managed runtime types
     pub runtime: Option<Val<AgentManagedRuntimeType>>,
 }
 
@@ -651,9 +739,13 @@ impl ToValue for CodeConfiguration {
 impl Literal for CodeConfiguration {}
 
 /// The [`ContainerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-runtime-containerconfiguration.html) property type.
+///
+/// The container configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerConfiguration {
     /// `ContainerUri`: required.
+    ///
+    /// The container Uri.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^\d{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)([:@]\S+)$`.
@@ -711,15 +803,23 @@ impl ToValue for ContainerConfiguration {
 impl Literal for ContainerConfiguration {}
 
 /// The [`CustomClaimValidationType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-runtime-customclaimvalidationtype.html) property type.
+///
+/// Required custom claim
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomClaimValidationType {
     /// `AuthorizingClaimMatchValue`: required.
+    ///
+    /// The value or values in the custom claim to match and relationship of match
     pub authorizing_claim_match_value: Option<Val<AuthorizingClaimMatchValueType>>,
     /// `InboundTokenClaimName`: required.
+    ///
+    /// The name of the custom claim to validate
     ///
     /// - Pattern: `[A-Za-z0-9_.-:]+`.
     pub inbound_token_claim_name: Option<Val<String>>,
     /// `InboundTokenClaimValueType`: required.
+    ///
+    /// Token claim data type
     pub inbound_token_claim_value_type: Option<Val<InboundTokenClaimValueType>>,
 }
 
@@ -808,25 +908,37 @@ impl ToValue for CustomClaimValidationType {
 impl Literal for CustomClaimValidationType {}
 
 /// The [`CustomJWTAuthorizerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-runtime-customjwtauthorizerconfiguration.html) property type.
+///
+/// Configuration for custom JWT authorizer
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomJwtAuthorizerConfiguration {
     /// `AllowedAudience`.
+    ///
+    /// Represents inbound authorization configuration options used to authenticate incoming requests.
     ///
     /// - Items: at least 1.
     pub allowed_audience: Option<Val<Vec<String>>>,
     /// `AllowedClients`.
     ///
+    /// Represents individual client IDs that are validated in the incoming JWT token validation process.
+    ///
     /// - Items: at least 1.
     pub allowed_clients: Option<Val<Vec<String>>>,
     /// `AllowedScopes`.
+    ///
+    /// List of allowed scopes
     ///
     /// - Items: at least 1.
     pub allowed_scopes: Option<Val<Vec<String>>>,
     /// `CustomClaims`.
     ///
+    /// List of required custom claims
+    ///
     /// - Items: at least 1.
     pub custom_claims: Option<Val<Vec<CustomClaimValidationType>>>,
     /// `DiscoveryUrl`: required.
+    ///
+    /// The configuration authorization.
     ///
     /// - Pattern: `^.+/\.well-known/openid-configuration$`.
     pub discovery_url: Option<Val<String>>,
@@ -927,9 +1039,13 @@ impl ToValue for CustomJwtAuthorizerConfiguration {
 impl Literal for CustomJwtAuthorizerConfiguration {}
 
 /// The [`FilesystemConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-runtime-filesystemconfiguration.html) property type.
+///
+/// Filesystem configuration for the runtime
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilesystemConfiguration {
     /// `SessionStorage`.
+    ///
+    /// Configuration for session storage
     pub session_storage: Option<Val<SessionStorageConfiguration>>,
 }
 
@@ -977,13 +1093,19 @@ impl ToValue for FilesystemConfiguration {
 impl Literal for FilesystemConfiguration {}
 
 /// The [`LifecycleConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-runtime-lifecycleconfiguration.html) property type.
+///
+/// Configuration for managing the lifecycle of runtime sessions and resources
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LifecycleConfiguration {
     /// `IdleRuntimeSessionTimeout`.
     ///
+    /// Timeout in seconds for idle runtime sessions
+    ///
     /// - Range: 60 to 28800.
     pub idle_runtime_session_timeout: Option<Val<i64>>,
     /// `MaxLifetime`.
+    ///
+    /// Maximum lifetime in seconds for runtime sessions
     ///
     /// - Range: 60 to 28800.
     pub max_lifetime: Option<Val<i64>>,
@@ -1039,11 +1161,17 @@ impl ToValue for LifecycleConfiguration {
 impl Literal for LifecycleConfiguration {}
 
 /// The [`NetworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-runtime-networkconfiguration.html) property type.
+///
+/// The network configuration for the agent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkConfiguration {
     /// `NetworkMode`: required.
+    ///
+    /// The network mode.
     pub network_mode: Option<Val<NetworkMode>>,
     /// `NetworkModeConfig`.
+    ///
+    /// Network mode configuration for VPC
     pub network_mode_config: Option<Val<VpcConfig>>,
 }
 
@@ -1104,9 +1232,13 @@ impl ToValue for NetworkConfiguration {
 impl Literal for NetworkConfiguration {}
 
 /// The [`RequestHeaderConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-runtime-requestheaderconfiguration.html) property type.
+///
+/// Configuration for HTTP request headers
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestHeaderConfiguration {
     /// `RequestHeaderAllowlist`.
+    ///
+    /// List of allowed HTTP headers for agent runtime requests
     ///
     /// - Items: 1 to 20.
     pub request_header_allowlist: Option<Val<Vec<String>>>,
@@ -1161,17 +1293,25 @@ impl ToValue for RequestHeaderConfiguration {
 impl Literal for RequestHeaderConfiguration {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-runtime-s3location.html) property type.
+///
+/// S3 Location Configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `Bucket`: required.
+    ///
+    /// S3 bucket name
     ///
     /// - Pattern: `^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`.
     pub bucket: Option<Val<String>>,
     /// `Prefix`: required.
     ///
+    /// S3 object key prefix
+    ///
     /// - Length: 1 to 1024.
     pub prefix: Option<Val<String>>,
     /// `VersionId`.
+    ///
+    /// S3 object version ID
     ///
     /// - Length: 3 to 1024.
     pub version_id: Option<Val<String>>,
@@ -1243,9 +1383,13 @@ impl ToValue for S3Location {
 impl Literal for S3Location {}
 
 /// The [`SessionStorageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-runtime-sessionstorageconfiguration.html) property type.
+///
+/// Configuration for session storage
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SessionStorageConfiguration {
     /// `MountPath`: required.
+    ///
+    /// Mount path for filesystem configuration
     ///
     /// - Length: 6 to 200.
     /// - Pattern: `^/mnt/[a-zA-Z0-9._-]+/?$`.
@@ -1303,14 +1447,20 @@ impl ToValue for SessionStorageConfiguration {
 impl Literal for SessionStorageConfiguration {}
 
 /// The [`VpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-bedrockagentcore-runtime-vpcconfig.html) property type.
+///
+/// Network mode configuration for VPC
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `SecurityGroups`: required.
+    ///
+    /// Security groups for VPC
     ///
     /// - Items: 1 to 16.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `Subnets`: required.
+    ///
+    /// Subnets for VPC
     ///
     /// - Items: 1 to 16.
     /// - Format: `AWS::EC2::Subnet.Ids`.
@@ -1424,9 +1574,19 @@ impl AgentManagedRuntimeType {
             AgentManagedRuntimeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AgentManagedRuntimeType {
+    const VALUES: &'static [&'static str] =
+        &["PYTHON_3_10", "PYTHON_3_11", "PYTHON_3_12", "PYTHON_3_13", "PYTHON_3_14", "NODE_22"];
+    fn as_str(&self) -> &str {
+        AgentManagedRuntimeType::as_str(self)
     }
 }
 
@@ -1478,9 +1638,18 @@ impl ClaimMatchOperator {
             ClaimMatchOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ClaimMatchOperator {
+    const VALUES: &'static [&'static str] = &["EQUALS", "CONTAINS", "CONTAINS_ANY"];
+    fn as_str(&self) -> &str {
+        ClaimMatchOperator::as_str(self)
     }
 }
 
@@ -1526,9 +1695,18 @@ impl InboundTokenClaimValueType {
             InboundTokenClaimValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InboundTokenClaimValueType {
+    const VALUES: &'static [&'static str] = &["STRING", "STRING_ARRAY"];
+    fn as_str(&self) -> &str {
+        InboundTokenClaimValueType::as_str(self)
     }
 }
 
@@ -1573,9 +1751,18 @@ impl NetworkMode {
             NetworkMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NetworkMode {
+    const VALUES: &'static [&'static str] = &["PUBLIC", "VPC"];
+    fn as_str(&self) -> &str {
+        NetworkMode::as_str(self)
     }
 }
 
@@ -1626,9 +1813,18 @@ impl ProtocolConfiguration {
             ProtocolConfiguration::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProtocolConfiguration {
+    const VALUES: &'static [&'static str] = &["MCP", "HTTP", "A2A", "AGUI"];
+    fn as_str(&self) -> &str {
+        ProtocolConfiguration::as_str(self)
     }
 }
 

@@ -5,27 +5,49 @@ use crate::rt::*;
 
 /// The [`AWS::BedrockAgentCore::RuntimeEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrockagentcore-runtimeendpoint.html) resource type.
 ///
+/// AgentCore Runtime is a secure, serverless runtime purpose-built for deploying and scaling dynamic AI
+/// agents and tools using any open-source framework including LangGraph, CrewAI, and Strands Agents,
+/// any protocol, and any model.
+///
+/// For more information about using agent runtime endpoints in Amazon Bedrock AgentCore, see [AgentCore
+/// Runtime versioning and
+/// endpoints](https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/agent-runtime-versioning.html)
+/// .
+///
+/// See the *Properties* section below for descriptions of both the required and optional properties.
+///
 /// Build it with [`RuntimeEndpoint::builder`]; adding it to a stack returns a [`RuntimeEndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuntimeEndpoint {
     /// `AgentRuntimeId`: required. Changing it replaces the resource.
     ///
+    /// The agent runtime ID.
+    ///
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10}$`.
     pub agent_runtime_id: Option<Val<String>>,
     /// `AgentRuntimeVersion`.
+    ///
+    /// The version of the agent.
     ///
     /// - Pattern: `^([1-9][0-9]{0,4})$`.
     pub agent_runtime_version: Option<Val<String>>,
     /// `Description`.
     ///
+    /// Contains information about an agent runtime endpoint. An agent runtime is the execution environment
+    /// for a Amazon Bedrock Agent.
+    ///
     /// - Length: 1 to 256.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the AgentCore Runtime endpoint.
     ///
     /// - Length: 1 to 48.
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]{0,47}$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the AgentCore Runtime endpoint.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -137,38 +159,56 @@ impl Deref for RuntimeEndpointHandle {
 
 impl RuntimeEndpointHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the runtime endpoint.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `AgentRuntimeEndpointArn`.
+    ///
+    /// The endpoint Amazon Resource Name (ARN).
     pub fn attr_agent_runtime_endpoint_arn(&self) -> Val<String> {
         self.0.get_att("AgentRuntimeEndpointArn")
     }
     /// `Fn::GetAtt` `AgentRuntimeArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the runtime agent.
     pub fn attr_agent_runtime_arn(&self) -> Val<String> {
         self.0.get_att("AgentRuntimeArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the runtime endpoint.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time at which the endpoint was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The time at which the endpoint was last updated.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
     /// `Fn::GetAtt` `FailureReason`.
+    ///
+    /// The reason for failure if the memory is in a failed state.
     pub fn attr_failure_reason(&self) -> Val<String> {
         self.0.get_att("FailureReason")
     }
     /// `Fn::GetAtt` `TargetVersion`.
+    ///
+    /// The target version.
     pub fn attr_target_version(&self) -> Val<String> {
         self.0.get_att("TargetVersion")
     }
     /// `Fn::GetAtt` `LiveVersion`.
+    ///
+    /// The live version for the runtime endpoint.
     pub fn attr_live_version(&self) -> Val<String> {
         self.0.get_att("LiveVersion")
     }

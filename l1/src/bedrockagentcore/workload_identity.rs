@@ -5,17 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::BedrockAgentCore::WorkloadIdentity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrockagentcore-workloadidentity.html) resource type.
 ///
+/// Creates a workload identity for Amazon Bedrock AgentCore. A workload identity provides OAuth2-based
+/// authentication for resources associated with agent runtimes.
+///
+/// For more information about using workload identities in Amazon Bedrock AgentCore, see [Managing
+/// workload
+/// identities](https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/workload-identity.html) .
+///
+/// See the *Properties* section below for descriptions of both the required and optional properties.
+///
 /// Build it with [`WorkloadIdentity::builder`]; adding it to a stack returns a [`WorkloadIdentityHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkloadIdentity {
     /// `AllowedResourceOauth2ReturnUrls`.
+    ///
+    /// The list of allowed OAuth2 return URLs for resources associated with this workload identity.
     pub allowed_resource_oauth2_return_urls: Option<Val<Vec<String>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the workload identity. The name must be unique within your account.
     ///
     /// - Length: 3 to 255.
     /// - Pattern: `[A-Za-z0-9_.-]+`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the workload identity.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -109,14 +124,20 @@ impl Deref for WorkloadIdentityHandle {
 
 impl WorkloadIdentityHandle {
     /// `Fn::GetAtt` `WorkloadIdentityArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the workload identity.
     pub fn attr_workload_identity_arn(&self) -> Val<String> {
         self.0.get_att("WorkloadIdentityArn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The timestamp when the workload identity was created.
     pub fn attr_created_time(&self) -> Val<f64> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The timestamp when the workload identity was last updated.
     pub fn attr_last_updated_time(&self) -> Val<f64> {
         self.0.get_att("LastUpdatedTime")
     }

@@ -5,14 +5,20 @@ use crate::rt::*;
 
 /// The [`AWS::BedrockMantle::Project`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-bedrockmantle-project.html) resource type.
 ///
+/// Resource type definition for AWS::BedrockMantle::Project
+///
 /// Build it with [`Project::builder`]; adding it to a stack returns a [`ProjectHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Project {
     /// `Name`: required.
     ///
+    /// The name of the project.
+    ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -97,14 +103,20 @@ impl Deref for ProjectHandle {
 
 impl ProjectHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the project.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the project was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the project.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

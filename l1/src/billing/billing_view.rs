@@ -5,26 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::Billing::BillingView`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-billing-billingview.html) resource type.
 ///
+/// Creates a billing view with the specified billing view attributes.
+///
 /// Build it with [`BillingView::builder`]; adding it to a stack returns a [`BillingViewHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BillingView {
     /// `DataFilterExpression`.
+    ///
+    /// See
+    /// [Expression](https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_billing_Expression.html)
+    /// . Billing view only supports `LINKED_ACCOUNT` and `Tags` .
     pub data_filter_expression: Option<Val<DataFilterExpression>>,
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// The description of the billing view.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^([ a-zA-Z0-9_\+=\.\-@]+)?$`.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the billing view.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9_\+=\.\-@]+`.
     pub name: Option<Val<String>>,
     /// `SourceViews`: required.
     ///
+    /// A list of billing views used as the data source for the custom billing view.
+    ///
     /// - Items: 1 to 10.
     pub source_views: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// A list of key value map specifying tags associated to the billing view being created.
     ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -141,22 +155,32 @@ impl Deref for BillingViewHandle {
 
 impl BillingViewHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) that can be used to uniquely identify the billing view.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time when the billing view was created.
     pub fn attr_created_at(&self) -> Val<f64> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The time when the billing view was last updated.
     pub fn attr_updated_at(&self) -> Val<f64> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `OwnerAccountId`.
+    ///
+    /// The account owner of the billing view.
     pub fn attr_owner_account_id(&self) -> Val<String> {
         self.0.get_att("OwnerAccountId")
     }
     /// `Fn::GetAtt` `BillingViewType`.
+    ///
+    /// The type of billing group.
     pub fn attr_billing_view_type(&self) -> Val<String> {
         self.0.get_att("BillingViewType")
     }
@@ -171,11 +195,19 @@ impl BillingViewHandle {
 }
 
 /// The [`DataFilterExpression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-billing-billingview-datafilterexpression.html) property type.
+///
+/// See
+/// [Expression](https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_billing_Expression.html)
+/// . Billing view only supports `LINKED_ACCOUNT` and `Tags` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataFilterExpression {
     /// `Dimensions`.
+    ///
+    /// The specific `Dimension` to use for `Expression` .
     pub dimensions: Option<Val<Dimensions>>,
     /// `Tags`.
+    ///
+    /// The specific `Tag` to use for `Expression` .
     pub tags: Option<Val<Tags>>,
     /// `TimeRange`.
     pub time_range: Option<Val<TimeRange>>,
@@ -237,11 +269,17 @@ impl ToValue for DataFilterExpression {
 impl Literal for DataFilterExpression {}
 
 /// The [`Dimensions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-billing-billingview-dimensions.html) property type.
+///
+/// The specific `Dimension` to use for `Expression` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dimensions {
     /// `Key`.
+    ///
+    /// The key that's associated with the tag.
     pub key: Option<Val<DimensionKey>>,
     /// `Values`.
+    ///
+    /// The metadata that you can use to filter and group your results.
     ///
     /// - Items: 1 to 200.
     pub values: Option<Val<Vec<String>>>,
@@ -370,14 +408,20 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Tags`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-billing-billingview-tags.html) property type.
+///
+/// Tags associated with the billing view resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tags {
     /// `Key`.
+    ///
+    /// A list of tag key value pairs that are associated with the resource.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `[\S\s]*`.
     pub key: Option<Val<String>>,
     /// `Values`.
+    ///
+    /// The metadata values that you can use to filter and group your results.
     ///
     /// - Items: 1 to 200.
     pub values: Option<Val<Vec<String>>>,
@@ -442,9 +486,13 @@ impl Literal for Tags {}
 pub struct TimeRange {
     /// `BeginDateInclusive`.
     ///
+    /// The time in ISO 8601 format, UTC time (YYYY-MM-DDTHH:MM:SSZ).
+    ///
     /// - Format: `date-time`.
     pub begin_date_inclusive: Option<Val<String>>,
     /// `EndDateInclusive`.
+    ///
+    /// The time in ISO 8601 format, UTC time (YYYY-MM-DDTHH:MM:SSZ).
     ///
     /// - Format: `date-time`.
     pub end_date_inclusive: Option<Val<String>>,
@@ -519,9 +567,18 @@ impl DimensionKey {
             DimensionKey::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DimensionKey {
+    const VALUES: &'static [&'static str] = &["LINKED_ACCOUNT"];
+    fn as_str(&self) -> &str {
+        DimensionKey::as_str(self)
     }
 }
 

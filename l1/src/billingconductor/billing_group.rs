@@ -5,27 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::BillingConductor::BillingGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-billingconductor-billinggroup.html) resource type.
 ///
+/// Creates a billing group that resembles a consolidated billing family that AWS charges, based off of
+/// the predefined pricing plan computation.
+///
 /// Build it with [`BillingGroup::builder`]; adding it to a stack returns a [`BillingGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BillingGroup {
     /// `AccountGrouping`: required.
+    ///
+    /// The set of accounts that will be under the billing group. The set of accounts resemble the linked
+    /// accounts in a consolidated billing family.
     pub account_grouping: Option<Val<AccountGrouping>>,
     /// `ComputationPreference`: required.
+    ///
+    /// The preferences and settings that will be used to compute the AWS charges for a billing group.
     pub computation_preference: Option<Val<ComputationPreference>>,
     /// `Description`.
+    ///
+    /// The description of the billing group.
     ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The billing group's name.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9_\+=\.\-@]+`.
     pub name: Option<Val<String>>,
     /// `PrimaryAccountId`. Changing it replaces the resource.
     ///
+    /// The account ID that serves as the main account in a billing group.
+    ///
     /// - Pattern: `[0-9]{12}`.
     pub primary_account_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A map that contains tag keys and tag values that are attached to a billing group.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -151,26 +167,38 @@ impl Deref for BillingGroupHandle {
 
 impl BillingGroupHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the created billing group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Size`.
+    ///
+    /// The number of accounts in the particular billing group.
     pub fn attr_size(&self) -> Val<i64> {
         self.0.get_att("Size")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The billing group status. Only one of the valid values can be used.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusReason`.
+    ///
+    /// The reason why the billing group is in its current status.
     pub fn attr_status_reason(&self) -> Val<String> {
         self.0.get_att("StatusReason")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time the billing group was created.
     pub fn attr_creation_time(&self) -> Val<i64> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The most recent time the billing group was modified.
     pub fn attr_last_modified_time(&self) -> Val<i64> {
         self.0.get_att("LastModifiedTime")
     }
@@ -185,15 +213,27 @@ impl BillingGroupHandle {
 }
 
 /// The [`AccountGrouping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-billingconductor-billinggroup-accountgrouping.html) property type.
+///
+/// The set of accounts that will be under the billing group. The set of accounts resemble the linked
+/// accounts in a consolidated billing family.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccountGrouping {
     /// `AutoAssociate`.
+    ///
+    /// Specifies if this billing group will automatically associate newly added AWS accounts that join your
+    /// consolidated billing family.
     pub auto_associate: Option<Val<bool>>,
     /// `LinkedAccountIds`.
+    ///
+    /// The account IDs that make up the billing group. Account IDs must be a part of the consolidated
+    /// billing family, and not associated with another billing group.
     ///
     /// - Items: 1 to 30.
     pub linked_account_ids: Option<Val<Vec<String>>>,
     /// `ResponsibilityTransferArn`.
+    ///
+    /// The Amazon Resource Name (ARN) that identifies the transfer relationship owned by the Bill Transfer
+    /// account (caller account). When specified, the PrimaryAccountId is no longer required.
     ///
     /// - Pattern: `arn:[a-z0-9][a-z0-9-.]{0,62}:organizations::[0-9]{12}:transfer/o-[a-z0-9]{10,32}/(billing)/(inbound|outbound)/rt-[0-9a-z]{8,32}`.
     pub responsibility_transfer_arn: Option<Val<String>>,
@@ -260,9 +300,14 @@ impl ToValue for AccountGrouping {
 impl Literal for AccountGrouping {}
 
 /// The [`ComputationPreference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-billingconductor-billinggroup-computationpreference.html) property type.
+///
+/// The preferences and settings that will be used to compute the AWS charges for a billing group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComputationPreference {
     /// `PricingPlanArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the pricing plan used to compute the AWS charges for a billing
+    /// group.
     ///
     /// - Pattern: `arn:aws(-cn)?:billingconductor::(aws|[0-9]{12}):pricingplan/(BasicPricingPlan|Passthrough|[a-zA-Z0-9]{10})`.
     pub pricing_plan_arn: Option<Val<String>>,

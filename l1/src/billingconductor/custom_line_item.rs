@@ -5,35 +5,62 @@ use crate::rt::*;
 
 /// The [`AWS::BillingConductor::CustomLineItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-billingconductor-customlineitem.html) resource type.
 ///
+/// Creates a custom line item that can be used to create a one-time or recurring, fixed or
+/// percentage-based charge that you can apply to a single billing group. You can apply custom line
+/// items to the current or previous billing period. You can create either a fee or a discount custom
+/// line item.
+///
 /// Build it with [`CustomLineItem::builder`]; adding it to a stack returns a [`CustomLineItemHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomLineItem {
     /// `AccountId`. Changing it replaces the resource.
     ///
+    /// The AWS account in which this custom line item will be applied to.
+    ///
     /// - Pattern: `[0-9]{12}`.
     pub account_id: Option<Val<String>>,
     /// `BillingGroupArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) that references the billing group where the custom line item applies
+    /// to.
+    ///
     /// - Pattern: `arn:aws(-cn)?:billingconductor::[0-9]{12}:billinggroup/?[a-zA-Z0-9]{10,12}`.
     pub billing_group_arn: Option<Val<String>>,
     /// `BillingPeriodRange`.
+    ///
+    /// A time range for which the custom line item is effective.
     pub billing_period_range: Option<Val<BillingPeriodRange>>,
     /// `ComputationRule`. Changing it replaces the resource.
+    ///
+    /// The computation rule that determines how the custom line item charges are computed and reflected in
+    /// the bill.
     pub computation_rule: Option<Val<ComputationRule>>,
     /// `CustomLineItemChargeDetails`.
+    ///
+    /// The charge details of a custom line item. It should contain only one of `Flat` or `Percentage` .
     pub custom_line_item_charge_details: Option<Val<CustomLineItemChargeDetails>>,
     /// `Description`.
+    ///
+    /// The custom line item's description. This is shown on the Bills page in association with the charge
+    /// value.
     ///
     /// - Length: 1 to 255.
     pub description: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The custom line item's name.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9_\+=\.\-@]+`.
     pub name: Option<Val<String>>,
     /// `PresentationDetails`. Changing it replaces the resource.
+    ///
+    /// Configuration details specifying how the custom line item charges are presented, including which
+    /// service the charges are shown under.
     pub presentation_details: Option<Val<PresentationDetails>>,
     /// `Tags`.
+    ///
+    /// A map that contains tag keys and tag values that are attached to a custom line item.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -171,26 +198,39 @@ impl Deref for CustomLineItemHandle {
 
 impl CustomLineItemHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) that references the billing group where the custom line item applies
+    /// to.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time created.
     pub fn attr_creation_time(&self) -> Val<i64> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The most recent time the custom line item was modified.
     pub fn attr_last_modified_time(&self) -> Val<i64> {
         self.0.get_att("LastModifiedTime")
     }
     /// `Fn::GetAtt` `AssociationSize`.
+    ///
+    /// The number of resources that are associated to the custom line item.
     pub fn attr_association_size(&self) -> Val<i64> {
         self.0.get_att("AssociationSize")
     }
     /// `Fn::GetAtt` `CurrencyCode`.
+    ///
+    /// The custom line item's charge value currency. Only one of the valid values can be used.
     pub fn attr_currency_code(&self) -> Val<String> {
         self.0.get_att("CurrencyCode")
     }
     /// `Fn::GetAtt` `ProductCode`.
+    ///
+    /// The product code associated with the custom line item.
     pub fn attr_product_code(&self) -> Val<String> {
         self.0.get_att("ProductCode")
     }
@@ -205,13 +245,20 @@ impl CustomLineItemHandle {
 }
 
 /// The [`BillingPeriodRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-billingconductor-customlineitem-billingperiodrange.html) property type.
+///
+/// The billing period range in which the custom line item request will be applied.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BillingPeriodRange {
     /// `ExclusiveEndBillingPeriod`.
     ///
+    /// The exclusive end billing period that defines a billing period range where a custom line is applied.
+    ///
     /// - Pattern: `\d{4}-(0?[1-9]|1[012])`.
     pub exclusive_end_billing_period: Option<Val<String>>,
     /// `InclusiveStartBillingPeriod`.
+    ///
+    /// The inclusive start billing period that defines a billing period range where a custom line is
+    /// applied.
     ///
     /// - Pattern: `\d{4}-(0?[1-9]|1[012])`.
     pub inclusive_start_billing_period: Option<Val<String>>,
@@ -267,15 +314,26 @@ impl ToValue for BillingPeriodRange {
 impl Literal for BillingPeriodRange {}
 
 /// The [`CustomLineItemChargeDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-billingconductor-customlineitem-customlineitemchargedetails.html) property type.
+///
+/// The charge details of a custom line item. It should contain only one of `Flat` or `Percentage` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomLineItemChargeDetails {
     /// `Flat`.
+    ///
+    /// A `CustomLineItemFlatChargeDetails` that describes the charge details of a flat custom line item.
     pub flat: Option<Val<CustomLineItemFlatChargeDetails>>,
     /// `LineItemFilters`.
+    ///
+    /// A representation of the line item filter.
     pub line_item_filters: Option<Val<Vec<LineItemFilter>>>,
     /// `Percentage`.
+    ///
+    /// A `CustomLineItemPercentageChargeDetails` that describes the charge details of a percentage custom
+    /// line item.
     pub percentage: Option<Val<CustomLineItemPercentageChargeDetails>>,
     /// `Type`: required.
+    ///
+    /// The type of the custom line item that indicates whether the charge is a fee or credit.
     pub type_: Option<Val<Type>>,
 }
 
@@ -353,9 +411,13 @@ impl ToValue for CustomLineItemChargeDetails {
 impl Literal for CustomLineItemChargeDetails {}
 
 /// The [`CustomLineItemFlatChargeDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-billingconductor-customlineitem-customlineitemflatchargedetails.html) property type.
+///
+/// The charge details of a custom line item. It should contain only one of `Flat` or `Percentage` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomLineItemFlatChargeDetails {
     /// `ChargeValue`: required.
+    ///
+    /// The custom line item's fixed charge value in USD.
     ///
     /// - Range: 0 to 1000000.
     pub charge_value: Option<Val<f64>>,
@@ -412,11 +474,18 @@ impl ToValue for CustomLineItemFlatChargeDetails {
 impl Literal for CustomLineItemFlatChargeDetails {}
 
 /// The [`CustomLineItemPercentageChargeDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-billingconductor-customlineitem-customlineitempercentagechargedetails.html) property type.
+///
+/// A representation of the charge details associated with a percentage custom line item.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomLineItemPercentageChargeDetails {
     /// `ChildAssociatedResources`.
+    ///
+    /// A list of resource ARNs to associate to the percentage custom line item.
     pub child_associated_resources: Option<Val<Vec<String>>>,
     /// `PercentageValue`: required.
+    ///
+    /// The custom line item's percentage value. This will be multiplied against the combined value of its
+    /// associated resources to determine its charge value.
     ///
     /// - Range: 0 to 10000.
     pub percentage_value: Option<Val<f64>>,
@@ -484,15 +553,30 @@ impl ToValue for CustomLineItemPercentageChargeDetails {
 impl Literal for CustomLineItemPercentageChargeDetails {}
 
 /// The [`LineItemFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-billingconductor-customlineitem-lineitemfilter.html) property type.
+///
+/// A representation of the line item filter for your custom line item. You can use line item filters to
+/// include or exclude specific resource values from the billing group's total cost. For example, if you
+/// create a custom line item and you want to filter out a value, such as Savings Plans discounts, you
+/// can update `LineItemFilter` to exclude it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineItemFilter {
     /// `Attribute`: required.
+    ///
+    /// The attribute of the line item filter. This specifies what attribute that you can filter on.
     pub attribute: Option<Val<Attribute>>,
     /// `AttributeValues`.
+    ///
+    /// The values of the line item filter. This specifies the values to filter on.
     pub attribute_values: Option<Val<Vec<String>>>,
     /// `MatchOption`: required.
+    ///
+    /// The match criteria of the line item filter. This parameter specifies whether not to include the
+    /// resource value from the billing group total cost.
     pub match_option: Option<Val<MatchOption>>,
     /// `Values`.
+    ///
+    /// The values of the line item filter. This specifies the values to filter on. Currently, you can only
+    /// exclude Savings Plans discounts.
     pub values: Option<Val<Vec<LineItemFilterValue>>>,
 }
 
@@ -586,9 +670,15 @@ impl ToValue for LineItemFilter {
 impl Literal for LineItemFilter {}
 
 /// The [`PresentationDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-billingconductor-customlineitem-presentationdetails.html) property type.
+///
+/// An object that defines how custom line item charges are presented in the bill, containing
+/// specifications for service presentation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PresentationDetails {
     /// `Service`: required.
+    ///
+    /// The service under which the custom line item charges will be presented. Must be a string between 1
+    /// and 128 characters matching the pattern `^[a-zA-Z0-9]+$` .
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
@@ -736,9 +826,18 @@ impl Attribute {
             Attribute::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Attribute {
+    const VALUES: &'static [&'static str] = &["LINE_ITEM_TYPE", "SERVICE"];
+    fn as_str(&self) -> &str {
+        Attribute::as_str(self)
     }
 }
 
@@ -783,9 +882,18 @@ impl ComputationRule {
             ComputationRule::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComputationRule {
+    const VALUES: &'static [&'static str] = &["CONSOLIDATED", "ITEMIZED"];
+    fn as_str(&self) -> &str {
+        ComputationRule::as_str(self)
     }
 }
 
@@ -827,9 +935,18 @@ impl LineItemFilterValue {
             LineItemFilterValue::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LineItemFilterValue {
+    const VALUES: &'static [&'static str] = &["SAVINGS_PLAN_NEGATION"];
+    fn as_str(&self) -> &str {
+        LineItemFilterValue::as_str(self)
     }
 }
 
@@ -873,9 +990,18 @@ impl MatchOption {
             MatchOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MatchOption {
+    const VALUES: &'static [&'static str] = &["NOT_EQUAL", "EQUAL"];
+    fn as_str(&self) -> &str {
+        MatchOption::as_str(self)
     }
 }
 
@@ -920,9 +1046,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["FEE", "CREDIT"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,23 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::BillingConductor::PricingPlan`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-billingconductor-pricingplan.html) resource type.
 ///
+/// Creates a pricing plan that is used for computing AWS charges for billing groups.
+///
 /// Build it with [`PricingPlan::builder`]; adding it to a stack returns a [`PricingPlanHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PricingPlan {
     /// `Description`.
     ///
+    /// The pricing plan description.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of a pricing plan.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9_\+=\.\-@]+`.
     pub name: Option<Val<String>>,
     /// `PricingRuleArns`.
     ///
+    /// The `PricingRuleArns` that are associated with the Pricing Plan.
+    ///
     /// - Items: 0 to 30.
     pub pricing_rule_arns: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// A map that contains tag keys and tag values that are attached to a pricing plan.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -121,18 +131,26 @@ impl Deref for PricingPlanHandle {
 
 impl PricingPlanHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the created pricing plan.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Size`.
+    ///
+    /// The pricing rules count currently associated with this pricing plan list element.
     pub fn attr_size(&self) -> Val<i64> {
         self.0.get_att("Size")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time the pricing plan was created.
     pub fn attr_creation_time(&self) -> Val<i64> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The most recent time the pricing plan was modified.
     pub fn attr_last_modified_time(&self) -> Val<i64> {
         self.0.get_att("LastModifiedTime")
     }

@@ -5,43 +5,74 @@ use crate::rt::*;
 
 /// The [`AWS::BillingConductor::PricingRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-billingconductor-pricingrule.html) resource type.
 ///
+/// Creates a pricing rule which can be associated with a pricing plan, or a set of pricing plans.
+///
 /// Build it with [`PricingRule::builder`]; adding it to a stack returns a [`PricingRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PricingRule {
     /// `BillingEntity`. Changing it replaces the resource.
+    ///
+    /// The seller of services provided by AWS , their affiliates, or third-party providers selling services
+    /// via AWS Marketplace .
     pub billing_entity: Option<Val<BillingEntity>>,
     /// `Description`.
+    ///
+    /// The pricing rule description.
     ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `ModifierPercentage`.
     ///
+    /// A percentage modifier applied on the public pricing rates.
+    ///
     /// - Minimum: 0.
     pub modifier_percentage: Option<Val<f64>>,
     /// `Name`: required.
+    ///
+    /// The name of a pricing rule.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9_\+=\.\-@]+`.
     pub name: Option<Val<String>>,
     /// `Operation`. Changing it replaces the resource.
     ///
+    /// Operation is the specific AWS action covered by this line item. This describes the specific usage of
+    /// the line item.
+    ///
+    /// If the `Scope` attribute is set to `SKU` , this attribute indicates which operation the
+    /// `PricingRule` is modifying. For example, a value of `RunInstances:0202` indicates the operation of
+    /// running an Amazon EC2 instance.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^\S+$`.
     pub operation: Option<Val<String>>,
     /// `Scope`: required. Changing it replaces the resource.
+    ///
+    /// The scope of pricing rule that indicates if it's globally applicable or service-specific.
     pub scope: Option<Val<Scope>>,
     /// `Service`. Changing it replaces the resource.
+    ///
+    /// If the `Scope` attribute is `SERVICE` , this attribute indicates which service the `PricingRule` is
+    /// applicable for.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9\.\-]+`.
     pub service: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A map that contains tag keys and tag values that are attached to a pricing rule.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Tiering`.
+    ///
+    /// The set of tiering configurations for the pricing rule.
     pub tiering: Option<Val<Tiering>>,
     /// `Type`: required.
+    ///
+    /// The type of pricing rule.
     pub type_: Option<Val<Type>>,
     /// `UsageType`. Changing it replaces the resource.
+    ///
+    /// Usage Type is the unit that each service uses to measure the usage of a specific type of resource.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^\S+$`.
@@ -192,18 +223,26 @@ impl Deref for PricingRuleHandle {
 
 impl PricingRuleHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) used to uniquely identify a pricing rule.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `AssociatedPricingPlanCount`.
+    ///
+    /// The pricing plans count that this pricing rule is associated with.
     pub fn attr_associated_pricing_plan_count(&self) -> Val<i64> {
         self.0.get_att("AssociatedPricingPlanCount")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time the pricing rule was created.
     pub fn attr_creation_time(&self) -> Val<i64> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The most recent time the pricing rule was modified.
     pub fn attr_last_modified_time(&self) -> Val<i64> {
         self.0.get_att("LastModifiedTime")
     }
@@ -218,9 +257,13 @@ impl PricingRuleHandle {
 }
 
 /// The [`FreeTier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-billingconductor-pricingrule-freetier.html) property type.
+///
+/// The possible AWS Free Tier configurations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FreeTier {
     /// `Activated`: required.
+    ///
+    /// Activate or deactivate AWS Free Tier.
     pub activated: Option<Val<bool>>,
 }
 
@@ -339,9 +382,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Tiering`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-billingconductor-pricingrule-tiering.html) property type.
+///
+/// The set of tiering configurations for the pricing rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tiering {
     /// `FreeTier`.
+    ///
+    /// The possible AWS Free Tier configurations.
     pub free_tier: Option<Val<FreeTier>>,
 }
 
@@ -414,9 +461,18 @@ impl BillingEntity {
             BillingEntity::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BillingEntity {
+    const VALUES: &'static [&'static str] = &["AWS", "AWS Marketplace", "AISPL"];
+    fn as_str(&self) -> &str {
+        BillingEntity::as_str(self)
     }
 }
 
@@ -468,9 +524,18 @@ impl Scope {
             Scope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Scope {
+    const VALUES: &'static [&'static str] = &["GLOBAL", "SERVICE", "BILLING_ENTITY", "SKU"];
+    fn as_str(&self) -> &str {
+        Scope::as_str(self)
     }
 }
 
@@ -520,9 +585,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["MARKUP", "DISCOUNT", "TIERING"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

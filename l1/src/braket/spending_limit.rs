@@ -5,21 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::Braket::SpendingLimit`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-braket-spendinglimit.html) resource type.
 ///
+/// Creates a spending limit for a specified quantum device. Spending limits help you control costs by
+/// setting maximum amounts that can be spent on quantum computing tasks within a specified time period.
+///
 /// Build it with [`SpendingLimit::builder`]; adding it to a stack returns a [`SpendingLimitHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpendingLimit {
     /// `DeviceArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the quantum device to apply the spending limit to.
+    ///
     /// - Length: 1 to 256.
     pub device_arn: Option<Val<String>>,
     /// `SpendingLimit`: required.
+    ///
+    /// The maximum amount that can be spent on the specified device, in USD.
     ///
     /// - Length: at least 1.
     /// - Pattern: `^\d+(\.\d{1,2})?$`.
     pub spending_limit: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to apply to the spending limit.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TimePeriod`.
+    ///
+    /// Defines a time range for spending limits, specifying when the limit is active.
     pub time_period: Option<Val<TimePeriod>>,
 }
 
@@ -121,22 +132,32 @@ impl Deref for SpendingLimitHandle {
 
 impl SpendingLimitHandle {
     /// `Fn::GetAtt` `SpendingLimitArn`.
+    ///
+    /// The Amazon Resource Name (ARN) that uniquely identifies the spending limit.
     pub fn attr_spending_limit_arn(&self) -> Val<String> {
         self.0.get_att("SpendingLimitArn")
     }
     /// `Fn::GetAtt` `QueuedSpend`.
+    ///
+    /// The amount currently queued for spending on the device, in USD.
     pub fn attr_queued_spend(&self) -> Val<String> {
         self.0.get_att("QueuedSpend")
     }
     /// `Fn::GetAtt` `TotalSpend`.
+    ///
+    /// The total amount spent on the device so far during the current time period, in USD.
     pub fn attr_total_spend(&self) -> Val<String> {
         self.0.get_att("TotalSpend")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time when the spending limit was created, in ISO 8601 format.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The date and time when the spending limit was last modified, in ISO 8601 format.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -219,11 +240,17 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TimePeriod`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-braket-spendinglimit-timeperiod.html) property type.
+///
+/// Defines a time range for spending limits, specifying when the limit is active.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimePeriod {
     /// `EndAt`: required.
+    ///
+    /// The end date and time for the spending limit period, in ISO 8601 format.
     pub end_at: Option<Val<String>>,
     /// `StartAt`: required.
+    ///
+    /// The start date and time for the spending limit period, in ISO 8601 format.
     pub start_at: Option<Val<String>>,
 }
 

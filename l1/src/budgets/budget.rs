@@ -5,14 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::Budgets::Budget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-budgets-budget.html) resource type.
 ///
+/// The `AWS::Budgets::Budget` resource allows customers to take pre-defined actions that will trigger
+/// once a budget threshold has been exceeded. creates, replaces, or deletes budgets for Billing and
+/// Cost Management. For more information, see [Managing Your Costs with
+/// Budgets](https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/budgets-managing-costs.html)
+/// in the *Billing and Cost Management User Guide* .
+///
 /// Build it with [`Budget::builder`]; adding it to a stack returns a [`BudgetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Budget {
     /// `Budget`: required.
+    ///
+    /// The budget object that you want to create.
     pub budget: Option<Val<BudgetData>>,
     /// `NotificationsWithSubscribers`. Changing it replaces the resource.
+    ///
+    /// A notification that you want to associate with a budget. A budget can have up to five notifications,
+    /// and each notification can have one SNS subscriber and up to 10 email subscribers. If you include
+    /// notifications and subscribers in your `CreateBudget` call, AWS creates the notifications and
+    /// subscribers for you.
     pub notifications_with_subscribers: Option<Val<Vec<NotificationWithSubscribers>>>,
     /// `ResourceTags`.
+    ///
+    /// An optional list of tags to associate with the specified budget. Each tag consists of a key and a
+    /// value, and each key must be unique for the resource.
     pub resource_tags: Option<Val<Vec<ResourceTag>>>,
 }
 
@@ -123,11 +139,18 @@ impl BudgetHandle {
 }
 
 /// The [`AutoAdjustData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budget-autoadjustdata.html) property type.
+///
+/// Determine the budget amount for an auto-adjusting budget.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoAdjustData {
     /// `AutoAdjustType`: required.
+    ///
+    /// The string that defines whether your budget auto-adjusts based on historical or forecasted data.
     pub auto_adjust_type: Option<Val<String>>,
     /// `HistoricalOptions`.
+    ///
+    /// The parameters that define or describe the historical data that your auto-adjusting budget is based
+    /// on.
     pub historical_options: Option<Val<HistoricalOptions>>,
 }
 
@@ -188,23 +211,63 @@ impl ToValue for AutoAdjustData {
 impl Literal for AutoAdjustData {}
 
 /// The [`BudgetData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budget-budgetdata.html) property type.
+///
+/// Represents the output of the `CreateBudget` operation. The content consists of the detailed metadata
+/// and data file information, and the current status of the `budget` object.
+///
+/// This is the Amazon Resource Name (ARN) pattern for a budget:
+///
+/// `arn:aws:budgets::AccountId:budget/budgetName`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BudgetData {
     /// `AutoAdjustData`.
+    ///
+    /// Determine the budget amount for an auto-adjusting budget.
     pub auto_adjust_data: Option<Val<AutoAdjustData>>,
     /// `BillingViewArn`.
     pub billing_view_arn: Option<Val<String>>,
     /// `BudgetLimit`.
+    ///
+    /// The total amount of cost, usage, RI utilization, RI coverage, Savings Plans utilization, or Savings
+    /// Plans coverage that you want to track with your budget.
+    ///
+    /// `BudgetLimit` is required for cost or usage budgets, but optional for RI or Savings Plans
+    /// utilization or coverage budgets. RI and Savings Plans utilization or coverage budgets default to
+    /// `100` . This is the only valid value for RI or Savings Plans utilization or coverage budgets. You
+    /// can't use `BudgetLimit` with `PlannedBudgetLimits` for `CreateBudget` and `UpdateBudget` actions.
     pub budget_limit: Option<Val<Spend>>,
     /// `BudgetName`.
+    ///
+    /// The name of a budget. The value must be unique within an account. `BudgetName` can't include `:` and
+    /// `\` characters. If you don't include value for `BudgetName` in the template, Billing and Cost
+    /// Management assigns your budget a randomly generated name.
     pub budget_name: Option<Val<String>>,
     /// `BudgetType`: required.
+    ///
+    /// Specifies whether this budget tracks costs, usage, RI utilization, RI coverage, Savings Plans
+    /// utilization, or Savings Plans coverage.
     pub budget_type: Option<Val<String>>,
     /// `CostFilters`.
+    ///
+    /// The cost filters, such as `Region` , `Service` , `LinkedAccount` , `Tag` , or `CostCategory` , that
+    /// are applied to a budget.
+    ///
+    /// AWS Budgets supports the following services as a `Service` filter for RI budgets:
+    ///
+    /// - Amazon EC2
+    /// - Amazon Redshift
+    /// - Amazon Relational Database Service
+    /// - Amazon ElastiCache
+    /// - Amazon OpenSearch Service
     ///
     /// - Format: `json`.
     pub cost_filters: Option<Val<Json>>,
     /// `CostTypes`.
+    ///
+    /// The types of costs that are included in this `COST` budget.
+    ///
+    /// `USAGE` , `RI_UTILIZATION` , `RI_COVERAGE` , `SAVINGS_PLANS_UTILIZATION` , and
+    /// `SAVINGS_PLANS_COVERAGE` budgets do not have `CostTypes` .
     pub cost_types: Option<Val<CostTypes>>,
     /// `FilterExpression`.
     pub filter_expression: Option<Val<Expression>>,
@@ -212,11 +275,56 @@ pub struct BudgetData {
     pub metrics: Option<Val<Vec<String>>>,
     /// `PlannedBudgetLimits`.
     ///
+    /// A map containing multiple `BudgetLimit` , including current or future limits.
+    ///
+    /// `PlannedBudgetLimits` is available for cost or usage budget and supports both monthly and quarterly
+    /// `TimeUnit` .
+    ///
+    /// For monthly budgets, provide 12 months of `PlannedBudgetLimits` values. This must start from the
+    /// current month and include the next 11 months. The `key` is the start of the month, `UTC` in epoch
+    /// seconds.
+    ///
+    /// For quarterly budgets, provide four quarters of `PlannedBudgetLimits` value entries in standard
+    /// calendar quarter increments. This must start from the current quarter and include the next three
+    /// quarters. The `key` is the start of the quarter, `UTC` in epoch seconds.
+    ///
+    /// If the planned budget expires before 12 months for monthly or four quarters for quarterly, provide
+    /// the `PlannedBudgetLimits` values only for the remaining periods.
+    ///
+    /// If the budget begins at a date in the future, provide `PlannedBudgetLimits` values from the start
+    /// date of the budget.
+    ///
+    /// After all of the `BudgetLimit` values in `PlannedBudgetLimits` are used, the budget continues to use
+    /// the last limit as the `BudgetLimit` . At that point, the planned budget provides the same experience
+    /// as a fixed budget.
+    ///
+    /// `DescribeBudget` and `DescribeBudgets` response along with `PlannedBudgetLimits` also contain
+    /// `BudgetLimit` representing the current month or quarter limit present in `PlannedBudgetLimits` .
+    /// This only applies to budgets that are created with `PlannedBudgetLimits` . Budgets that are created
+    /// without `PlannedBudgetLimits` only contain `BudgetLimit` . They don't contain `PlannedBudgetLimits`
+    /// .
+    ///
     /// - Format: `json`.
     pub planned_budget_limits: Option<Val<Json>>,
     /// `TimePeriod`.
+    ///
+    /// The period of time that is covered by a budget. The period has a start date and an end date. The
+    /// start date must come before the end date. There are no restrictions on the end date.
+    ///
+    /// The start date for a budget. If you created your budget and didn't specify a start date, the start
+    /// date defaults to the start of the chosen time period (MONTHLY, QUARTERLY, or ANNUALLY). For example,
+    /// if you create your budget on January 24, 2019, choose `MONTHLY` , and don't set a start date, the
+    /// start date defaults to `01/01/19 00:00 UTC` . The defaults are the same for the Billing and Cost
+    /// Management console and the API.
+    ///
+    /// You can change your start date with the `UpdateBudget` operation.
+    ///
+    /// After the end date, AWS deletes the budget and all associated notifications and subscribers.
     pub time_period: Option<Val<TimePeriod>>,
     /// `TimeUnit`: required.
+    ///
+    /// The length of time until a budget resets the actual and forecasted spend. `DAILY` is available only
+    /// for `RI_UTILIZATION` and `RI_COVERAGE` budgets.
     pub time_unit: Option<Val<String>>,
 }
 
@@ -345,13 +453,21 @@ impl ToValue for BudgetData {
 impl Literal for BudgetData {}
 
 /// The [`CostCategoryValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budget-costcategoryvalues.html) property type.
+///
+/// The cost category values used for filtering the costs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CostCategoryValues {
     /// `Key`.
+    ///
+    /// The unique name of the cost category.
     pub key: Option<Val<String>>,
     /// `MatchOptions`.
+    ///
+    /// The match options that you can use to filter your results.
     pub match_options: Option<Val<Vec<String>>>,
     /// `Values`.
+    ///
+    /// The specific value of the cost category.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -421,29 +537,78 @@ impl ToValue for CostCategoryValues {
 impl Literal for CostCategoryValues {}
 
 /// The [`CostTypes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budget-costtypes.html) property type.
+///
+/// The types of cost that are included in a `COST` budget, such as tax and subscriptions.
+///
+/// `USAGE` , `RI_UTILIZATION` , `RI_COVERAGE` , `SAVINGS_PLANS_UTILIZATION` , and
+/// `SAVINGS_PLANS_COVERAGE` budgets don't have `CostTypes` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CostTypes {
     /// `IncludeCredit`.
+    ///
+    /// Specifies whether a budget includes credits.
+    ///
+    /// The default value is `true` .
     pub include_credit: Option<Val<bool>>,
     /// `IncludeDiscount`.
+    ///
+    /// Specifies whether a budget includes discounts.
+    ///
+    /// The default value is `true` .
     pub include_discount: Option<Val<bool>>,
     /// `IncludeOtherSubscription`.
+    ///
+    /// Specifies whether a budget includes non-RI subscription costs.
+    ///
+    /// The default value is `true` .
     pub include_other_subscription: Option<Val<bool>>,
     /// `IncludeRecurring`.
+    ///
+    /// Specifies whether a budget includes recurring fees such as monthly RI fees.
+    ///
+    /// The default value is `true` .
     pub include_recurring: Option<Val<bool>>,
     /// `IncludeRefund`.
+    ///
+    /// Specifies whether a budget includes refunds.
+    ///
+    /// The default value is `true` .
     pub include_refund: Option<Val<bool>>,
     /// `IncludeSubscription`.
+    ///
+    /// Specifies whether a budget includes subscriptions.
+    ///
+    /// The default value is `true` .
     pub include_subscription: Option<Val<bool>>,
     /// `IncludeSupport`.
+    ///
+    /// Specifies whether a budget includes support subscription fees.
+    ///
+    /// The default value is `true` .
     pub include_support: Option<Val<bool>>,
     /// `IncludeTax`.
+    ///
+    /// Specifies whether a budget includes taxes.
+    ///
+    /// The default value is `true` .
     pub include_tax: Option<Val<bool>>,
     /// `IncludeUpfront`.
+    ///
+    /// Specifies whether a budget includes upfront RI costs.
+    ///
+    /// The default value is `true` .
     pub include_upfront: Option<Val<bool>>,
     /// `UseAmortized`.
+    ///
+    /// Specifies whether a budget uses the amortized rate.
+    ///
+    /// The default value is `false` .
     pub use_amortized: Option<Val<bool>>,
     /// `UseBlended`.
+    ///
+    /// Specifies whether a budget uses a blended rate.
+    ///
+    /// The default value is `false` .
     pub use_blended: Option<Val<bool>>,
 }
 
@@ -551,19 +716,33 @@ impl ToValue for CostTypes {
 impl Literal for CostTypes {}
 
 /// The [`Expression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budget-expression.html) property type.
+///
+/// Use Expression to filter in various Budgets APIs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Expression {
     /// `And`.
+    ///
+    /// Return results that match both Dimension objects.
     pub and: Option<Val<Vec<Expression>>>,
     /// `CostCategories`.
+    ///
+    /// The filter that's based on CostCategoryValues.
     pub cost_categories: Option<Val<CostCategoryValues>>,
     /// `Dimensions`.
+    ///
+    /// The specific Dimension to use for Expression.
     pub dimensions: Option<Val<ExpressionDimensionValues>>,
     /// `Not`.
+    ///
+    /// Return results that don't match a Dimension object.
     pub not: Option<Val<Expression>>,
     /// `Or`.
+    ///
+    /// Return results that match either Dimension object.
     pub or: Option<Val<Vec<Expression>>>,
     /// `Tags`.
+    ///
+    /// The specific Tag to use for Expression.
     pub tags: Option<Val<TagValues>>,
 }
 
@@ -651,13 +830,23 @@ impl ToValue for Expression {
 impl Literal for Expression {}
 
 /// The [`ExpressionDimensionValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budget-expressiondimensionvalues.html) property type.
+///
+/// Contains the specifications for the filters to use for your request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpressionDimensionValues {
     /// `Key`.
+    ///
+    /// The name of the dimension that you want to filter on.
     pub key: Option<Val<String>>,
     /// `MatchOptions`.
+    ///
+    /// The match options that you can use to filter your results. You can specify only one of these values
+    /// in the array.
     pub match_options: Option<Val<Vec<String>>>,
     /// `Values`.
+    ///
+    /// The metadata values you can specify to filter upon, so that the results all match at least one of
+    /// the specified values.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -727,9 +916,20 @@ impl ToValue for ExpressionDimensionValues {
 impl Literal for ExpressionDimensionValues {}
 
 /// The [`HistoricalOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budget-historicaloptions.html) property type.
+///
+/// The parameters that define or describe the historical data that your auto-adjusting budget is based
+/// on.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HistoricalOptions {
     /// `BudgetAdjustmentPeriod`: required.
+    ///
+    /// The number of budget periods included in the moving-average calculation that determines your
+    /// auto-adjusted budget amount. The maximum value depends on the `TimeUnit` granularity of the budget:
+    ///
+    /// - For the `DAILY` granularity, the maximum value is `60` .
+    /// - For the `MONTHLY` granularity, the maximum value is `12` .
+    /// - For the `QUARTERLY` granularity, the maximum value is `4` .
+    /// - For the `ANNUALLY` granularity, the maximum value is `1` .
     pub budget_adjustment_period: Option<Val<i64>>,
 }
 
@@ -784,17 +984,45 @@ impl ToValue for HistoricalOptions {
 impl Literal for HistoricalOptions {}
 
 /// The [`Notification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budget-notification.html) property type.
+///
+/// A notification that's associated with a budget. A budget can have up to ten notifications.
+///
+/// Each notification must have at least one subscriber. A notification can have one SNS subscriber and
+/// up to 10 email subscribers, for a total of 11 subscribers.
+///
+/// For example, if you have a budget for 200 dollars and you want to be notified when you go over 160
+/// dollars, create a notification with the following parameters:
+///
+/// - A notificationType of `ACTUAL`
+/// - A `thresholdType` of `PERCENTAGE`
+/// - A `comparisonOperator` of `GREATER_THAN`
+/// - A notification `threshold` of `80`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Notification {
     /// `ComparisonOperator`: required.
+    ///
+    /// The comparison that's used for this notification.
     pub comparison_operator: Option<Val<String>>,
     /// `NotificationType`: required.
+    ///
+    /// Specifies whether the notification is for how much you have spent ( `ACTUAL` ) or for how much that
+    /// you're forecasted to spend ( `FORECASTED` ).
     pub notification_type: Option<Val<String>>,
     /// `Threshold`: required.
+    ///
+    /// The threshold that's associated with a notification. Thresholds are always a percentage, and many
+    /// customers find value being alerted between 50% - 200% of the budgeted amount. The maximum limit for
+    /// your threshold is 1,000,000% above the budgeted amount.
     ///
     /// - Range: 0.1 to 1000000000.
     pub threshold: Option<Val<f64>>,
     /// `ThresholdType`.
+    ///
+    /// The type of threshold for a notification. For `ABSOLUTE_VALUE` thresholds, AWS notifies you when you
+    /// go over or are forecasted to go over your total cost threshold. For `PERCENTAGE` thresholds, AWS
+    /// notifies you when you go over or are forecasted to go over a certain percentage of your forecasted
+    /// spend. For example, if you have a budget for 200 dollars and you have a `PERCENTAGE` threshold of 80%,
+    /// AWS notifies you when you go over 160 dollars.
     pub threshold_type: Option<Val<String>>,
 }
 
@@ -882,11 +1110,18 @@ impl ToValue for Notification {
 impl Literal for Notification {}
 
 /// The [`NotificationWithSubscribers`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budget-notificationwithsubscribers.html) property type.
+///
+/// A notification with subscribers. A notification can have one SNS subscriber and up to 10 email
+/// subscribers, for a total of 11 subscribers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationWithSubscribers {
     /// `Notification`: required.
+    ///
+    /// The notification that's associated with a budget.
     pub notification: Option<Val<Notification>>,
     /// `Subscribers`: required.
+    ///
+    /// A list of subscribers who are subscribed to this notification.
     pub subscribers: Option<Val<Vec<Subscriber>>>,
 }
 
@@ -962,11 +1197,17 @@ impl ToValue for NotificationWithSubscribers {
 impl Literal for NotificationWithSubscribers {}
 
 /// The [`ResourceTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budget-resourcetag.html) property type.
+///
+/// The tag structure that contains a tag key and value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceTag {
     /// `Key`: required.
+    ///
+    /// The key that's associated with the tag.
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value that's associated with the tag.
     pub value: Option<Val<String>>,
 }
 
@@ -1023,11 +1264,28 @@ impl ToValue for ResourceTag {
 impl Literal for ResourceTag {}
 
 /// The [`Spend`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budget-spend.html) property type.
+///
+/// The amount of cost or usage that's measured for a budget.
+///
+/// *Cost example:* A `Spend` for `3 USD` of costs has the following parameters:
+///
+/// - An `Amount` of `3`
+/// - A `Unit` of `USD`
+///
+/// *Usage example:* A `Spend` for `3 GB` of S3 usage has the following parameters:
+///
+/// - An `Amount` of `3`
+/// - A `Unit` of `GB`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Spend {
     /// `Amount`: required.
+    ///
+    /// The cost or usage amount that's associated with a budget forecast, actual spend, or budget
+    /// threshold.
     pub amount: Option<Val<f64>>,
     /// `Unit`: required.
+    ///
+    /// The unit of measurement that's used for the budget forecast, actual spend, or budget threshold.
     pub unit: Option<Val<String>>,
 }
 
@@ -1087,11 +1345,26 @@ impl ToValue for Spend {
 impl Literal for Spend {}
 
 /// The [`Subscriber`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budget-subscriber.html) property type.
+///
+/// The `Subscriber` property type specifies who to notify for a Billing and Cost Management budget
+/// notification. The subscriber consists of a subscription type, and either an Amazon SNS topic or an
+/// email address.
+///
+/// For example, an email subscriber would have the following parameters:
+///
+/// - A `subscriptionType` of `EMAIL`
+/// - An `address` of `example@example.com`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Subscriber {
     /// `Address`: required.
+    ///
+    /// The address that AWS sends budget notifications to, either an SNS topic or an email.
+    ///
+    /// When you create a subscriber, the value of `Address` can't contain line breaks.
     pub address: Option<Val<String>>,
     /// `SubscriptionType`: required.
+    ///
+    /// The type of notification that AWS sends to a subscriber.
     pub subscription_type: Option<Val<String>>,
 }
 
@@ -1158,13 +1431,21 @@ impl ToValue for Subscriber {
 impl Literal for Subscriber {}
 
 /// The [`TagValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budget-tagvalues.html) property type.
+///
+/// The values that are available for a tag.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagValues {
     /// `Key`.
+    ///
+    /// The key for the tag.
     pub key: Option<Val<String>>,
     /// `MatchOptions`.
+    ///
+    /// The match options that you can use to filter your results.
     pub match_options: Option<Val<Vec<String>>>,
     /// `Values`.
+    ///
+    /// The specific value of the tag.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -1234,11 +1515,34 @@ impl ToValue for TagValues {
 impl Literal for TagValues {}
 
 /// The [`TimePeriod`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budget-timeperiod.html) property type.
+///
+/// The period of time that is covered by a budget. The period has a start date and an end date. The
+/// start date must come before the end date. There are no restrictions on the end date.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimePeriod {
     /// `End`.
+    ///
+    /// The end date for a budget. If you didn't specify an end date, AWS set your end date to `06/15/87 00:00
+    /// UTC` . The defaults are the same for the Billing and Cost Management console and the API.
+    ///
+    /// After the end date, AWS deletes the budget and all the associated notifications and subscribers. You
+    /// can change your end date with the `UpdateBudget` operation.
     pub end: Option<Val<String>>,
     /// `Start`.
+    ///
+    /// The start date for a budget. If you created your budget and didn't specify a start date, the start
+    /// date defaults to the start of the chosen time period (MONTHLY, QUARTERLY, or ANNUALLY). For example,
+    /// if you create your budget on January 24, 2019, choose `MONTHLY` , and don't set a start date, the
+    /// start date defaults to `01/01/19 00:00 UTC` . The defaults are the same for the Billing and Cost
+    /// Management console and the API.
+    ///
+    /// You can change your start date with the `UpdateBudget` operation.
+    ///
+    /// Valid values depend on the value of `BudgetType` :
+    ///
+    /// - If `BudgetType` is `COST` or `USAGE` : Valid values are `MONTHLY` , `QUARTERLY` , and `ANNUALLY` .
+    /// - If `BudgetType` is `RI_UTILIZATION` or `RI_COVERAGE` : Valid values are `DAILY` , `MONTHLY` ,
+    ///   `QUARTERLY` , and `ANNUALLY` .
     pub start: Option<Val<String>>,
 }
 

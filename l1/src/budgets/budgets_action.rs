@@ -5,35 +5,60 @@ use crate::rt::*;
 
 /// The [`AWS::Budgets::BudgetsAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-budgets-budgetsaction.html) resource type.
 ///
+/// The `AWS::Budgets::BudgetsAction` resource enables you to take predefined actions that are initiated
+/// when a budget threshold has been exceeded. For more information, see [Managing Your Costs with
+/// Budgets](https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/budgets-managing-costs.html)
+/// in the *Billing and Cost Management User Guide* .
+///
 /// Build it with [`BudgetsAction::builder`]; adding it to a stack returns a [`BudgetsActionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BudgetsAction {
     /// `ActionThreshold`: required.
+    ///
+    /// The trigger threshold of the action.
     pub action_threshold: Option<Val<ActionThreshold>>,
     /// `ActionType`: required. Changing it replaces the resource.
+    ///
+    /// The type of action. This defines the type of tasks that can be carried out by this action. This
+    /// field also determines the format for definition.
     pub action_type: Option<Val<ActionType>>,
     /// `ApprovalModel`.
+    ///
+    /// This specifies if the action needs manual or automatic approval.
     pub approval_model: Option<Val<ApprovalModel>>,
     /// `BudgetName`: required. Changing it replaces the resource.
+    ///
+    /// A string that represents the budget name. ":" and "\" characters aren't allowed.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^(?![^:\\]*/action/|(?i).*<script>.*</script>.*)[^:\\]+$`.
     pub budget_name: Option<Val<String>>,
     /// `Definition`: required.
+    ///
+    /// Specifies all of the type-specific parameters.
     pub definition: Option<Val<Definition>>,
     /// `ExecutionRoleArn`: required.
+    ///
+    /// The role passed for action execution and reversion. Roles and actions must be in the same account.
     ///
     /// - Length: 32 to 618.
     /// - Pattern: `^arn:aws(-eusc|-cn|-us-gov|-iso|-iso-[a-z]{1})?:iam::\d{12}:role(\u002F[\u0021-\u007F]+\u002F|\u002F)[\w+=,.@-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `NotificationType`: required.
+    ///
+    /// The type of a notification.
     pub notification_type: Option<Val<NotificationType>>,
     /// `ResourceTags`.
+    ///
+    /// An optional list of tags to associate with the specified budget action. Each tag consists of a key
+    /// and a value, and each key must be unique for the resource.
     ///
     /// - Items: 0 to 200.
     pub resource_tags: Option<Val<Vec<ResourceTag>>>,
     /// `Subscribers`: required.
+    ///
+    /// A list of subscribers.
     ///
     /// - Items: 1 to 11.
     pub subscribers: Option<Val<Vec<Subscriber>>>,
@@ -192,6 +217,8 @@ impl Deref for BudgetsActionHandle {
 
 impl BudgetsActionHandle {
     /// `Fn::GetAtt` `ActionId`.
+    ///
+    /// A system-generated universally unique identifier (UUID) for the action.
     pub fn attr_action_id(&self) -> Val<String> {
         self.0.get_att("ActionId")
     }
@@ -206,11 +233,17 @@ impl BudgetsActionHandle {
 }
 
 /// The [`ActionThreshold`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budgetsaction-actionthreshold.html) property type.
+///
+/// The trigger threshold of the action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionThreshold {
     /// `Type`: required.
+    ///
+    /// The type of threshold for a notification.
     pub type_: Option<Val<Type>>,
     /// `Value`: required.
+    ///
+    /// The threshold of a notification.
     pub value: Option<Val<f64>>,
 }
 
@@ -270,13 +303,21 @@ impl ToValue for ActionThreshold {
 impl Literal for ActionThreshold {}
 
 /// The [`Definition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budgetsaction-definition.html) property type.
+///
+/// The definition is where you specify all of the type-specific parameters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Definition {
     /// `IamActionDefinition`.
+    ///
+    /// The AWS Identity and Access Management ( IAM ) action definition details.
     pub iam_action_definition: Option<Val<IamActionDefinition>>,
     /// `ScpActionDefinition`.
+    ///
+    /// The service control policies (SCP) action definition details.
     pub scp_action_definition: Option<Val<ScpActionDefinition>>,
     /// `SsmActionDefinition`.
+    ///
+    /// The Amazon EC2 Systems Manager ( SSM ) action definition details.
     pub ssm_action_definition: Option<Val<SsmActionDefinition>>,
 }
 
@@ -336,22 +377,32 @@ impl ToValue for Definition {
 impl Literal for Definition {}
 
 /// The [`IamActionDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budgetsaction-iamactiondefinition.html) property type.
+///
+/// The AWS Identity and Access Management ( IAM ) action definition details.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IamActionDefinition {
     /// `Groups`.
     ///
+    /// A list of groups to be attached. There must be at least one group.
+    ///
     /// - Items: 1 to 100.
     pub groups: Option<Val<Vec<String>>>,
     /// `PolicyArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the policy to be attached.
     ///
     /// - Length: 25 to 684.
     /// - Pattern: `^arn:aws(-eusc|-cn|-us-gov|-iso|-iso-[a-z]{1})?:iam::(\d{12}|aws):policy(\u002F[\u0021-\u007F]+\u002F|\u002F)[\w+=,.@-]+$`.
     pub policy_arn: Option<Val<String>>,
     /// `Roles`.
     ///
+    /// A list of roles to be attached. There must be at least one role.
+    ///
     /// - Items: 1 to 100.
     pub roles: Option<Val<Vec<String>>>,
     /// `Users`.
+    ///
+    /// A list of users to be attached. There must be at least one user.
     ///
     /// - Items: 1 to 100.
     pub users: Option<Val<Vec<String>>>,
@@ -441,13 +492,19 @@ impl ToValue for IamActionDefinition {
 impl Literal for IamActionDefinition {}
 
 /// The [`ResourceTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budgetsaction-resourcetag.html) property type.
+///
+/// The tag structure that contains a tag key and value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceTag {
     /// `Key`: required.
     ///
+    /// The key that's associated with the tag.
+    ///
     /// - Length: 1 to 128.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value that's associated with the tag.
     ///
     /// - Length: 0 to 256.
     pub value: Option<Val<String>>,
@@ -509,14 +566,20 @@ impl ToValue for ResourceTag {
 impl Literal for ResourceTag {}
 
 /// The [`ScpActionDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budgetsaction-scpactiondefinition.html) property type.
+///
+/// The service control policies (SCP) action definition details.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScpActionDefinition {
     /// `PolicyId`: required.
+    ///
+    /// The policy ID attached.
     ///
     /// - Length: 10 to 130.
     /// - Pattern: `^p-[0-9a-zA-Z_]{8,128}$`.
     pub policy_id: Option<Val<String>>,
     /// `TargetIds`: required.
+    ///
+    /// A list of target IDs.
     ///
     /// - Items: 1 to 100.
     pub target_ids: Option<Val<Vec<String>>>,
@@ -594,18 +657,26 @@ impl ToValue for ScpActionDefinition {
 impl Literal for ScpActionDefinition {}
 
 /// The [`SsmActionDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budgetsaction-ssmactiondefinition.html) property type.
+///
+/// The Amazon EC2 Systems Manager ( SSM ) action definition details.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SsmActionDefinition {
     /// `InstanceIds`: required.
+    ///
+    /// The EC2 and RDS instance IDs.
     ///
     /// - Items: 1 to 100.
     pub instance_ids: Option<Val<Vec<String>>>,
     /// `Region`: required.
     ///
+    /// The Region to run the ( SSM ) document.
+    ///
     /// - Length: 9 to 20.
     /// - Pattern: `^\w{2,4}-\w+(-\w+)?-\d$`.
     pub region: Option<Val<String>>,
     /// `Subtype`: required.
+    ///
+    /// The action subType.
     pub subtype: Option<Val<Subtype>>,
 }
 
@@ -687,14 +758,28 @@ impl ToValue for SsmActionDefinition {
 impl Literal for SsmActionDefinition {}
 
 /// The [`Subscriber`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-budgets-budgetsaction-subscriber.html) property type.
+///
+/// The subscriber to a budget notification. The subscriber consists of a subscription type and either
+/// an Amazon SNS topic or an email address.
+///
+/// For example, an email subscriber has the following parameters:
+///
+/// - A `subscriptionType` of `EMAIL`
+/// - An `address` of `example@example.com`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Subscriber {
     /// `Address`: required.
+    ///
+    /// The address that AWS sends budget notifications to, either an SNS topic or an email.
+    ///
+    /// When you create a subscriber, the value of `Address` can't contain line breaks.
     ///
     /// - Length: 1 to 2147483647.
     /// - Pattern: `^(.*[\n\r\t\f\ ]?)*$`.
     pub address: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of notification that AWS sends to a subscriber.
     pub type_: Option<Val<SubscriberType>>,
 }
 
@@ -782,9 +867,18 @@ impl ActionType {
             ActionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ActionType {
+    const VALUES: &'static [&'static str] = &["APPLY_IAM_POLICY", "APPLY_SCP_POLICY", "RUN_SSM_DOCUMENTS"];
+    fn as_str(&self) -> &str {
+        ActionType::as_str(self)
     }
 }
 
@@ -830,9 +924,18 @@ impl ApprovalModel {
             ApprovalModel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApprovalModel {
+    const VALUES: &'static [&'static str] = &["AUTOMATIC", "MANUAL"];
+    fn as_str(&self) -> &str {
+        ApprovalModel::as_str(self)
     }
 }
 
@@ -877,9 +980,18 @@ impl NotificationType {
             NotificationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NotificationType {
+    const VALUES: &'static [&'static str] = &["ACTUAL", "FORECASTED"];
+    fn as_str(&self) -> &str {
+        NotificationType::as_str(self)
     }
 }
 
@@ -924,9 +1036,18 @@ impl SubscriberType {
             SubscriberType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SubscriberType {
+    const VALUES: &'static [&'static str] = &["SNS", "EMAIL"];
+    fn as_str(&self) -> &str {
+        SubscriberType::as_str(self)
     }
 }
 
@@ -971,9 +1092,18 @@ impl Subtype {
             Subtype::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Subtype {
+    const VALUES: &'static [&'static str] = &["STOP_EC2_INSTANCES", "STOP_RDS_INSTANCES"];
+    fn as_str(&self) -> &str {
+        Subtype::as_str(self)
     }
 }
 
@@ -1018,9 +1148,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["PERCENTAGE", "ABSOLUTE_VALUE"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

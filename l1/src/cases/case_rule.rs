@@ -5,25 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::Cases::CaseRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cases-caserule.html) resource type.
 ///
+/// Creates a new case rule. In the Amazon Connect admin website, case rules are known as *case field
+/// conditions* . For more information about case field conditions, see [Add case field conditions to a
+/// case template](https://docs.aws.amazon.com/connect/latest/adminguide/case-field-conditions.html) .
+///
 /// Build it with [`CaseRule::builder`]; adding it to a stack returns a [`CaseRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaseRule {
     /// `Description`.
     ///
+    /// Description of a case rule.
+    ///
     /// - Length: at most 255.
     pub description: Option<Val<String>>,
     /// `DomainId`. Changing it replaces the resource.
+    ///
+    /// Unique identifier of a Cases domain.
     ///
     /// - Length: 1 to 500.
     pub domain_id: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// Name of the case rule.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^.*[\S]$`.
     pub name: Option<Val<String>>,
     /// `Rule`: required.
+    ///
+    /// Represents what rule type should take place, under what conditions.
     pub rule: Option<Val<CaseRuleDetails>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -131,18 +145,26 @@ impl Deref for CaseRuleHandle {
 
 impl CaseRuleHandle {
     /// `Fn::GetAtt` `CaseRuleId`.
+    ///
+    /// Unique identifier of a case rule.
     pub fn attr_case_rule_id(&self) -> Val<String> {
         self.0.get_att("CaseRuleId")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// Timestamp when the resource was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// Timestamp when the resource was created or last modified.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
     /// `Fn::GetAtt` `CaseRuleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the case rule.
     pub fn attr_case_rule_arn(&self) -> Val<String> {
         self.0.get_att("CaseRuleArn")
     }
@@ -157,11 +179,20 @@ impl CaseRuleHandle {
 }
 
 /// The [`BooleanCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-caserule-booleancondition.html) property type.
+///
+/// Boolean condition for a rule. In the Amazon Connect admin website, case rules are known as *case
+/// field conditions* . For more information about case field conditions, see [Add case field conditions
+/// to a case
+/// template](https://docs.aws.amazon.com/connect/latest/adminguide/case-field-conditions.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BooleanCondition {
     /// `EqualTo`.
+    ///
+    /// Tests that operandOne is equal to operandTwo.
     pub equal_to: Option<Val<BooleanOperands>>,
     /// `NotEqualTo`.
+    ///
+    /// Tests that operandOne is not equal to operandTwo.
     pub not_equal_to: Option<Val<BooleanOperands>>,
 }
 
@@ -215,13 +246,24 @@ impl ToValue for BooleanCondition {
 impl Literal for BooleanCondition {}
 
 /// The [`BooleanOperands`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-caserule-booleanoperands.html) property type.
+///
+/// Boolean operands for a condition. In the Amazon Connect admin website, case rules are known as *case
+/// field conditions* . For more information about case field conditions, see [Add case field conditions
+/// to a case
+/// template](https://docs.aws.amazon.com/connect/latest/adminguide/case-field-conditions.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BooleanOperands {
     /// `OperandOne`: required.
+    ///
+    /// Represents the left hand operand in the condition.
     pub operand_one: Option<Val<OperandOne>>,
     /// `OperandTwo`: required.
+    ///
+    /// Represents the right hand operand in the condition.
     pub operand_two: Option<Val<OperandTwo>>,
     /// `Result`: required.
+    ///
+    /// The value of the outer rule if the condition evaluates to true.
     pub result: Option<Val<bool>>,
 }
 
@@ -294,11 +336,20 @@ impl ToValue for BooleanOperands {
 impl Literal for BooleanOperands {}
 
 /// The [`CaseRuleDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-caserule-caseruledetails.html) property type.
+///
+/// Represents what rule type should take place, under what conditions. In the Amazon Connect admin
+/// website, case rules are known as *case field conditions* . For more information about case field
+/// conditions, see [Add case field conditions to a case
+/// template](https://docs.aws.amazon.com/connect/latest/adminguide/case-field-conditions.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaseRuleDetails {
     /// `Hidden`.
+    ///
+    /// Whether a field is visible, based on values in other fields.
     pub hidden: Option<Val<HiddenCaseRule>>,
     /// `Required`.
+    ///
+    /// Required rule type, used to indicate whether a field is required.
     pub required: Option<Val<RequiredCaseRule>>,
 }
 
@@ -352,13 +403,20 @@ impl ToValue for CaseRuleDetails {
 impl Literal for CaseRuleDetails {}
 
 /// The [`HiddenCaseRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-caserule-hiddencaserule.html) property type.
+///
+/// A rule that controls field visibility based on conditions. Fields can be shown or hidden dynamically
+/// based on values in other fields.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HiddenCaseRule {
     /// `Conditions`: required.
     ///
+    /// A list of conditions that determine field visibility.
+    ///
     /// - Items: at most 100.
     pub conditions: Option<Val<Vec<BooleanCondition>>>,
     /// `DefaultValue`: required.
+    ///
+    /// Whether the field is hidden when no conditions match.
     pub default_value: Option<Val<bool>>,
 }
 
@@ -428,9 +486,16 @@ impl ToValue for HiddenCaseRule {
 impl Literal for HiddenCaseRule {}
 
 /// The [`OperandOne`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-caserule-operandone.html) property type.
+///
+/// Represents the left hand operand in the condition. In the Amazon Connect admin website, case rules
+/// are known as *case field conditions* . For more information about case field conditions, see [Add
+/// case field conditions to a case
+/// template](https://docs.aws.amazon.com/connect/latest/adminguide/case-field-conditions.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OperandOne {
     /// `FieldId`.
+    ///
+    /// The field ID that this operand should take the value of.
     ///
     /// - Length: 1 to 500.
     pub field_id: Option<Val<String>>,
@@ -480,15 +545,31 @@ impl ToValue for OperandOne {
 impl Literal for OperandOne {}
 
 /// The [`OperandTwo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-caserule-operandtwo.html) property type.
+///
+/// Represents the right hand operand in the condition. In the Amazon Connect admin website, case rules
+/// are known as *case field conditions* . For more information about case field conditions, see [Add
+/// case field conditions to a case
+/// template](https://docs.aws.amazon.com/connect/latest/adminguide/case-field-conditions.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OperandTwo {
     /// `BooleanValue`.
+    ///
+    /// Boolean value type.
     pub boolean_value: Option<Val<bool>>,
     /// `DoubleValue`.
+    ///
+    /// Double value type.
     pub double_value: Option<Val<f64>>,
     /// `EmptyValue`.
+    ///
+    /// Represents an empty operand value. In the Amazon Connect admin website, case rules are known as *case
+    /// field conditions* . For more information about case field conditions, see [Add case field conditions
+    /// to a case
+    /// template](https://docs.aws.amazon.com/connect/latest/adminguide/case-field-conditions.html) .
     pub empty_value: Option<Val<Json>>,
     /// `StringValue`.
+    ///
+    /// String value type.
     ///
     /// - Length: 1 to 1500.
     pub string_value: Option<Val<String>>,
@@ -556,13 +637,24 @@ impl ToValue for OperandTwo {
 impl Literal for OperandTwo {}
 
 /// The [`RequiredCaseRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-caserule-requiredcaserule.html) property type.
+///
+/// Required rule type, used to indicate whether a field is required. In the Amazon Connect admin
+/// website, case rules are known as *case field conditions* . For more information about case field
+/// conditions, see [Add case field conditions to a case
+/// template](https://docs.aws.amazon.com/connect/latest/adminguide/case-field-conditions.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequiredCaseRule {
     /// `Conditions`: required.
     ///
+    /// List of conditions for the required rule; the first condition to evaluate to true dictates the value
+    /// of the rule.
+    ///
     /// - Items: at most 100.
     pub conditions: Option<Val<Vec<BooleanCondition>>>,
     /// `DefaultValue`: required.
+    ///
+    /// The value of the rule (that is, whether the field is required) should none of the conditions
+    /// evaluate to true.
     pub default_value: Option<Val<bool>>,
 }
 

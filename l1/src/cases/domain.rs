@@ -5,15 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::Cases::Domain`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cases-domain.html) resource type.
 ///
+/// Creates a domain, which is a container for all case data, such as cases, fields, templates and
+/// layouts. Each Amazon Connect instance can be associated with only one Cases domain.
+///
+/// > This will not associate your connect instance to Cases domain. Instead, use the Amazon Connect
+/// [CreateIntegrationAssociation](https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateIntegrationAssociation.html)
+/// API. You need specific IAM permissions to successfully associate the Cases domain. For more
+/// information, see [Onboard to
+/// Cases](https://docs.aws.amazon.com/connect/latest/adminguide/required-permissions-iam-cases.html#onboard-cases-iam)
+/// .
+///
 /// Build it with [`Domain::builder`]; adding it to a stack returns a [`DomainHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Domain {
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the domain.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^.*[\S]$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -96,18 +110,26 @@ impl Deref for DomainHandle {
 
 impl DomainHandle {
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The timestamp when the Cases domain was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `DomainArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the Cases domain.
     pub fn attr_domain_arn(&self) -> Val<String> {
         self.0.get_att("DomainArn")
     }
     /// `Fn::GetAtt` `DomainId`.
+    ///
+    /// The unique identifier of the Cases domain.
     pub fn attr_domain_id(&self) -> Val<String> {
         self.0.get_att("DomainId")
     }
     /// `Fn::GetAtt` `DomainStatus`.
+    ///
+    /// The status of the Cases domain.
     pub fn attr_domain_status(&self) -> Val<String> {
         self.0.get_att("DomainStatus")
     }

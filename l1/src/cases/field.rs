@@ -5,27 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::Cases::Field`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cases-field.html) resource type.
 ///
+/// Creates a field in the Cases domain. This field is used to define the case object model (that is,
+/// defines what data can be captured on cases) in a Cases domain.
+///
 /// Build it with [`Field::builder`]; adding it to a stack returns a [`FieldHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Field {
     /// `Attributes`.
+    ///
+    /// Union of field attributes
     pub attributes: Option<Val<FieldAttributes>>,
     /// `Description`.
+    ///
+    /// Description of the field.
     ///
     /// - Length: at most 255.
     pub description: Option<Val<String>>,
     /// `DomainId`. Changing it replaces the resource.
     ///
+    /// The unique identifier of the Cases domain.
+    ///
     /// - Length: 1 to 500.
     pub domain_id: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// Name of the field.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^.*[\S]$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// Type of the field.
     pub type_: Option<Val<FieldType>>,
 }
 
@@ -139,22 +154,32 @@ impl Deref for FieldHandle {
 
 impl FieldHandle {
     /// `Fn::GetAtt` `FieldArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the field.
     pub fn attr_field_arn(&self) -> Val<String> {
         self.0.get_att("FieldArn")
     }
     /// `Fn::GetAtt` `FieldId`.
+    ///
+    /// Unique identifier of the field.
     pub fn attr_field_id(&self) -> Val<String> {
         self.0.get_att("FieldId")
     }
     /// `Fn::GetAtt` `Namespace`.
+    ///
+    /// Namespace of the field.
     pub fn attr_namespace(&self) -> Val<String> {
         self.0.get_att("Namespace")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// Timestamp at which the resource was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// Timestamp at which the resource was created or last modified.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
@@ -169,9 +194,13 @@ impl FieldHandle {
 }
 
 /// The [`FieldAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-field-fieldattributes.html) property type.
+///
+/// Union of field attributes
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldAttributes {
     /// `Text`.
+    ///
+    /// Field attributes for Text field type
     pub text: Option<Val<TextAttributes>>,
 }
 
@@ -288,9 +317,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TextAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-field-textattributes.html) property type.
+///
+/// Field attributes for Text field type
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextAttributes {
     /// `IsMultiline`: required.
+    ///
+    /// Attribute that defines rendering component and validation
     pub is_multiline: Option<Val<bool>>,
 }
 
@@ -378,9 +411,18 @@ impl FieldType {
             FieldType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FieldType {
+    const VALUES: &'static [&'static str] = &["Text", "Number", "Boolean", "DateTime", "SingleSelect", "Url", "User"];
+    fn as_str(&self) -> &str {
+        FieldType::as_str(self)
     }
 }
 

@@ -5,21 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::Cases::Layout`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cases-layout.html) resource type.
 ///
+/// Creates a layout in the Cases domain. Layouts define the following configuration in the top section
+/// and More Info tab of the Cases user interface:
+///
+/// - Fields to display to the users
+/// - Field ordering
+///
+/// > Title and Status fields cannot be part of layouts since they are not configurable.
+///
 /// Build it with [`Layout::builder`]; adding it to a stack returns a [`LayoutHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Layout {
     /// `Content`: required.
+    ///
+    /// Object to store union of different versions of layout content.
     pub content: Option<Val<LayoutContent>>,
     /// `DomainId`. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the Cases domain.
     ///
     /// - Length: 1 to 500.
     pub domain_id: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the layout.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^.*[\S]$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -121,18 +137,26 @@ impl Deref for LayoutHandle {
 
 impl LayoutHandle {
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// Timestamp at which the resource was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// Timestamp at which the resource was created or last modified.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
     /// `Fn::GetAtt` `LayoutArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the newly created layout.
     pub fn attr_layout_arn(&self) -> Val<String> {
         self.0.get_att("LayoutArn")
     }
     /// `Fn::GetAtt` `LayoutId`.
+    ///
+    /// The unique identifier of the layout.
     pub fn attr_layout_id(&self) -> Val<String> {
         self.0.get_att("LayoutId")
     }
@@ -147,11 +171,18 @@ impl LayoutHandle {
 }
 
 /// The [`BasicLayout`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-layout-basiclayout.html) property type.
+///
+/// Content specific to `BasicLayout` type. It configures fields in the top panel and More Info tab of
+/// agent application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BasicLayout {
     /// `MoreInfo`.
+    ///
+    /// This represents sections in a tab of the page layout.
     pub more_info: Option<Val<LayoutSections>>,
     /// `TopPanel`.
+    ///
+    /// This represents sections in a panel of the page layout.
     pub top_panel: Option<Val<LayoutSections>>,
 }
 
@@ -205,13 +236,19 @@ impl ToValue for BasicLayout {
 impl Literal for BasicLayout {}
 
 /// The [`FieldGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-layout-fieldgroup.html) property type.
+///
+/// Object for a group of fields and associated properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldGroup {
     /// `Fields`: required.
     ///
+    /// Represents an ordered list containing field related information.
+    ///
     /// - Items: at most 220.
     pub fields: Option<Val<Vec<FieldItem>>>,
     /// `Name`.
+    ///
+    /// Name of the field group.
     ///
     /// - Length: at most 100.
     pub name: Option<Val<String>>,
@@ -278,9 +315,13 @@ impl ToValue for FieldGroup {
 impl Literal for FieldGroup {}
 
 /// The [`FieldItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-layout-fielditem.html) property type.
+///
+/// Object for field related information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldItem {
     /// `Id`: required.
+    ///
+    /// Unique identifier of a field.
     ///
     /// - Length: 1 to 500.
     pub id: Option<Val<String>>,
@@ -333,9 +374,14 @@ impl ToValue for FieldItem {
 impl Literal for FieldItem {}
 
 /// The [`LayoutContent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-layout-layoutcontent.html) property type.
+///
+/// Object to store union of different versions of layout content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LayoutContent {
     /// `Basic`.
+    ///
+    /// Content specific to `BasicLayout` type. It configures fields in the top panel and More Info tab of
+    /// agent application.
     pub basic: Option<Val<BasicLayout>>,
 }
 
@@ -383,9 +429,15 @@ impl ToValue for LayoutContent {
 impl Literal for LayoutContent {}
 
 /// The [`LayoutSections`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-layout-layoutsections.html) property type.
+///
+/// Ordered list containing different kinds of sections that can be added. A LayoutSections object can
+/// only contain one section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LayoutSections {
     /// `Sections`.
+    ///
+    /// Ordered list containing different kinds of sections that can be added. A LayoutSections object can
+    /// only contain one section.
     ///
     /// - Items: at most 1.
     pub sections: Option<Val<Vec<Section>>>,
@@ -440,9 +492,13 @@ impl ToValue for LayoutSections {
 impl Literal for LayoutSections {}
 
 /// The [`Section`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-layout-section.html) property type.
+///
+/// This represents a sections within a panel or tab of the page layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Section {
     /// `FieldGroup`.
+    ///
+    /// Consists of a group of fields and associated properties.
     pub field_group: Option<Val<FieldGroup>>,
 }
 

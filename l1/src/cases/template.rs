@@ -5,35 +5,70 @@ use crate::rt::*;
 
 /// The [`AWS::Cases::Template`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cases-template.html) resource type.
 ///
+/// Creates a template in the Cases domain. This template is used to define the case object model (that
+/// is, to define what data can be captured on cases) in a Cases domain. A template must have a unique
+/// name within a domain, and it must reference existing field IDs and layout IDs. Additionally,
+/// multiple fields with same IDs are not allowed within the same Template. A template can be either
+/// Active or Inactive, as indicated by its status. Inactive templates cannot be used to create cases.
+///
+/// Other template APIs are:
+///
+/// -
+///   [DeleteTemplate](https://docs.aws.amazon.com/connect/latest/APIReference/API_connect-cases_DeleteTemplate.html)
+/// -
+///   [GetTemplate](https://docs.aws.amazon.com/connect/latest/APIReference/API_connect-cases_GetTemplate.html)
+/// -
+///   [ListTemplates](https://docs.aws.amazon.com/connect/latest/APIReference/API_connect-cases_ListTemplates.html)
+/// -
+///   [UpdateTemplate](https://docs.aws.amazon.com/connect/latest/APIReference/API_connect-cases_UpdateTemplate.html)
+///
 /// Build it with [`Template::builder`]; adding it to a stack returns a [`TemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Template {
     /// `Description`.
     ///
+    /// A brief description of the template.
+    ///
     /// - Length: at most 255.
     pub description: Option<Val<String>>,
     /// `DomainId`. Changing it replaces the resource.
     ///
+    /// The unique identifier of the Cases domain.
+    ///
     /// - Length: 1 to 500.
     pub domain_id: Option<Val<String>>,
     /// `LayoutConfiguration`.
+    ///
+    /// Object to store configuration of layouts associated to the template.
     pub layout_configuration: Option<Val<LayoutConfiguration>>,
     /// `Name`: required.
+    ///
+    /// The template name.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^.*[\S]$`.
     pub name: Option<Val<String>>,
     /// `RequiredFields`.
     ///
+    /// A list of fields that must contain a value for a case to be successfully created with this template.
+    ///
     /// - Items: at most 100.
     pub required_fields: Option<Val<Vec<RequiredField>>>,
     /// `Rules`.
     ///
+    /// A list of case rules (also known as [case field
+    /// conditions](https://docs.aws.amazon.com/connect/latest/adminguide/case-field-conditions.html) ) on a
+    /// template.
+    ///
     /// - Items: at most 50.
     pub rules: Option<Val<Vec<TemplateRule>>>,
     /// `Status`.
+    ///
+    /// The status of the template.
     pub status: Option<Val<TemplateStatus>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -162,18 +197,26 @@ impl Deref for TemplateHandle {
 
 impl TemplateHandle {
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// Timestamp at which the resource was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// Timestamp at which the resource was created or last modified.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
     /// `Fn::GetAtt` `TemplateArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the template.
     pub fn attr_template_arn(&self) -> Val<String> {
         self.0.get_att("TemplateArn")
     }
     /// `Fn::GetAtt` `TemplateId`.
+    ///
+    /// A unique identifier of a template.
     pub fn attr_template_id(&self) -> Val<String> {
         self.0.get_att("TemplateId")
     }
@@ -188,9 +231,13 @@ impl TemplateHandle {
 }
 
 /// The [`LayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-template-layoutconfiguration.html) property type.
+///
+/// Object to store configuration of layouts associated to the template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LayoutConfiguration {
     /// `DefaultLayout`.
+    ///
+    /// Unique identifier of a layout.
     ///
     /// - Length: 1 to 500.
     pub default_layout: Option<Val<String>>,
@@ -240,9 +287,13 @@ impl ToValue for LayoutConfiguration {
 impl Literal for LayoutConfiguration {}
 
 /// The [`RequiredField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-template-requiredfield.html) property type.
+///
+/// List of fields that must have a value provided to create a case.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequiredField {
     /// `FieldId`: required.
+    ///
+    /// Unique identifier of a field.
     ///
     /// - Length: 1 to 500.
     pub field_id: Option<Val<String>>,
@@ -364,13 +415,22 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TemplateRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cases-template-templaterule.html) property type.
+///
+/// An association representing a case rule acting upon a field. In the Amazon Connect admin website,
+/// case rules are known as *case field conditions* . For more information about case field conditions,
+/// see [Add case field conditions to a case
+/// template](https://docs.aws.amazon.com/connect/latest/adminguide/case-field-conditions.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemplateRule {
     /// `CaseRuleId`: required.
     ///
+    /// Unique identifier of a case rule.
+    ///
     /// - Length: 1 to 500.
     pub case_rule_id: Option<Val<String>>,
     /// `FieldId`.
+    ///
+    /// Unique identifier of a field.
     ///
     /// - Length: 1 to 500.
     pub field_id: Option<Val<String>>,
@@ -451,9 +511,18 @@ impl TemplateStatus {
             TemplateStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TemplateStatus {
+    const VALUES: &'static [&'static str] = &["Active", "Inactive"];
+    fn as_str(&self) -> &str {
+        TemplateStatus::as_str(self)
     }
 }
 

@@ -5,18 +5,49 @@ use crate::rt::*;
 
 /// The [`AWS::Cassandra::Keyspace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cassandra-keyspace.html) resource type.
 ///
+/// You can use the `AWS::Cassandra::Keyspace` resource to create a new keyspace in Amazon Keyspaces
+/// (for Apache Cassandra). For more information, see [Create a
+/// keyspace](https://docs.aws.amazon.com/keyspaces/latest/devguide/getting-started.keyspaces.html) in
+/// the *Amazon Keyspaces Developer Guide* .
+///
 /// Build it with [`Keyspace::builder`]; adding it to a stack returns a [`KeyspaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Keyspace {
     /// `ClientSideTimestampsEnabled`.
+    ///
+    /// Indicates whether client-side timestamps are enabled (true) or disabled (false) for all tables in
+    /// the keyspace. To add a Region to a single-Region keyspace with at least one table, the value must be
+    /// set to true. After you've enabled client-side timestamps for a table, you can’t disable it again.
     pub client_side_timestamps_enabled: Option<Val<bool>>,
     /// `KeyspaceName`. Changing it replaces the resource.
+    ///
+    /// The name of the keyspace to be created. The keyspace name is case sensitive. If you don't specify a
+    /// name, AWS CloudFormation generates a unique ID and uses that ID for the keyspace name. For more
+    /// information, see [Name
+    /// type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+    ///
+    /// *Length constraints:* Minimum length of 1. Maximum length of 48.
     ///
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_]{1,47}$`.
     pub keyspace_name: Option<Val<String>>,
     /// `ReplicationSpecification`.
+    ///
+    /// Specifies the `ReplicationStrategy` of a keyspace. The options are:
+    ///
+    /// - `SINGLE_REGION` for a single Region keyspace (optional) or
+    /// - `MULTI_REGION` for a multi-Region keyspace
+    ///
+    /// If no `ReplicationStrategy` is provided, the default is `SINGLE_REGION` . If you choose
+    /// `MULTI_REGION` , you must also provide a `RegionList` with the AWS Regions that the keyspace is
+    /// replicated in.
     pub replication_specification: Option<Val<ReplicationSpecification>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -120,13 +151,45 @@ impl KeyspaceHandle {
 }
 
 /// The [`ReplicationSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cassandra-keyspace-replicationspecification.html) property type.
+///
+/// You can use `ReplicationSpecification` to configure the `ReplicationStrategy` of a keyspace in
+/// Amazon Keyspaces .
+///
+/// The `ReplicationSpecification` property applies automatically to all tables in the keyspace.
+///
+/// To review the permissions that are required to add a new Region to a single-Region keyspace, see
+/// [Configure the IAM permissions required to add an AWS Region to a
+/// keyspace](https://docs.aws.amazon.com/keyspaces/latest/devguide/howitworks_replication_permissions_addReplica.html)
+/// in the *Amazon Keyspaces Developer Guide* .
+///
+/// For more information about multi-Region replication, see [Multi-Region
+/// replication](https://docs.aws.amazon.com/keyspaces/latest/devguide/multiRegion-replication.html) in
+/// the *Amazon Keyspaces Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationSpecification {
     /// `RegionList`.
     ///
+    /// Specifies the AWS Regions that the keyspace is replicated in. You must specify at least two Regions,
+    /// including the Region that the keyspace is being created in.
+    ///
+    /// To specify a Region [that's disabled by
+    /// default](https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html#rande-manage-enable)
+    /// , you must first enable the Region. For more information, see [Multi-Region replication in AWS
+    /// Regions disabled by
+    /// default](https://docs.aws.amazon.com/keyspaces/latest/devguide/multiRegion-replication_how-it-works.html#howitworks_mrr_opt_in)
+    /// in the *Amazon Keyspaces Developer Guide* .
+    ///
     /// - Items: 2 to 20.
     pub region_list: Option<Val<Vec<RegionListItem>>>,
     /// `ReplicationStrategy`.
+    ///
+    /// The options are:
+    ///
+    /// - `SINGLE_REGION` (optional)
+    /// - `MULTI_REGION`
+    ///
+    /// If no value is specified, the default is `SINGLE_REGION` . If `MULTI_REGION` is specified,
+    /// `RegionList` is required.
     pub replication_strategy: Option<Val<ReplicationStrategy>>,
 }
 
@@ -329,9 +392,39 @@ impl RegionListItem {
             RegionListItem::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RegionListItem {
+    const VALUES: &'static [&'static str] = &[
+        "af-south-1",
+        "ap-east-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-south-1",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ca-central-1",
+        "eu-central-1",
+        "eu-north-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "me-central-1",
+        "me-south-1",
+        "sa-east-1",
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+    ];
+    fn as_str(&self) -> &str {
+        RegionListItem::as_str(self)
     }
 }
 
@@ -394,9 +487,18 @@ impl ReplicationStrategy {
             ReplicationStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReplicationStrategy {
+    const VALUES: &'static [&'static str] = &["SINGLE_REGION", "MULTI_REGION"];
+    fn as_str(&self) -> &str {
+        ReplicationStrategy::as_str(self)
     }
 }
 

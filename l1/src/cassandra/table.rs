@@ -5,50 +5,145 @@ use crate::rt::*;
 
 /// The [`AWS::Cassandra::Table`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cassandra-table.html) resource type.
 ///
+/// You can use the `AWS::Cassandra::Table` resource to create a new table in Amazon Keyspaces (for
+/// Apache Cassandra). For more information, see [Create a
+/// table](https://docs.aws.amazon.com/keyspaces/latest/devguide/getting-started.tables.html) in the *Amazon
+/// Keyspaces Developer Guide* .
+///
 /// Build it with [`Table::builder`]; adding it to a stack returns a [`TableHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Table {
     /// `AutoScalingSpecifications`.
+    ///
+    /// The optional auto scaling capacity settings for a table in provisioned capacity mode.
     pub auto_scaling_specifications: Option<Val<AutoScalingSpecification>>,
     /// `BillingMode`.
+    ///
+    /// The billing mode for the table, which determines how you'll be charged for reads and writes:
+    ///
+    /// - *On-demand mode* (default) - You pay based on the actual reads and writes your application
+    ///   performs.
+    /// - *Provisioned mode* - Lets you specify the number of reads and writes per second that you need for
+    ///   your application.
+    ///
+    /// If you don't specify a value for this property, then the table will use on-demand mode.
     pub billing_mode: Option<Val<BillingMode>>,
     /// `CdcSpecification`.
+    ///
+    /// The settings for the CDC stream of a table. For more information about CDC streams, see [Working
+    /// with change data capture (CDC) streams in Amazon
+    /// Keyspaces](https://docs.aws.amazon.com/keyspaces/latest/devguide/cdc.html) in the *Amazon Keyspaces
+    /// Developer Guide* .
     pub cdc_specification: Option<Val<CdcSpecification>>,
     /// `ClientSideTimestampsEnabled`. Changing it replaces the resource.
+    ///
+    /// Enables client-side timestamps for the table. By default, the setting is disabled. You can enable
+    /// client-side timestamps with the following option:
+    ///
+    /// - `status: "enabled"`
+    ///
+    /// After client-side timestamps are enabled for a table, you can't disable this setting.
     pub client_side_timestamps_enabled: Option<Val<bool>>,
     /// `ClusteringKeyColumns`. Changing it replaces the resource.
+    ///
+    /// One or more columns that determine how the table data is sorted.
     pub clustering_key_columns: Option<Val<Vec<ClusteringKeyColumn>>>,
     /// `DefaultTimeToLive`.
+    ///
+    /// The default Time To Live (TTL) value for all rows in a table in seconds. The maximum configurable
+    /// value is 630,720,000 seconds, which is the equivalent of 20 years. By default, the TTL value for a
+    /// table is 0, which means data does not expire.
+    ///
+    /// For more information, see [Setting the default TTL value for a
+    /// table](https://docs.aws.amazon.com/keyspaces/latest/devguide/TTL-how-it-works.html#ttl-howitworks_default_ttl)
+    /// in the *Amazon Keyspaces Developer Guide* .
     ///
     /// - Minimum: 0.
     pub default_time_to_live: Option<Val<i64>>,
     /// `EncryptionSpecification`.
+    ///
+    /// The encryption at rest options for the table.
+    ///
+    /// - *AWS owned key* (default) - The key is owned by Amazon Keyspaces .
+    /// - *Customer managed key* - The key is stored in your account and is created, owned, and managed by
+    ///   you.
+    ///
+    /// > If you choose encryption with a customer managed key, you must specify a valid customer managed
+    /// KMS key with permissions granted to Amazon Keyspaces.
+    ///
+    /// For more information, see [Encryption at rest in Amazon
+    /// Keyspaces](https://docs.aws.amazon.com/keyspaces/latest/devguide/EncryptionAtRest.html) in the *Amazon
+    /// Keyspaces Developer Guide* .
     pub encryption_specification: Option<Val<EncryptionSpecification>>,
     /// `KeyspaceName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the keyspace to create the table in. The keyspace must already exist.
     ///
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_]{1,47}$`.
     pub keyspace_name: Option<Val<String>>,
     /// `PartitionKeyColumns`: required. Changing it replaces the resource.
     ///
+    /// One or more columns that uniquely identify every row in the table. Every table must have a partition
+    /// key.
+    ///
     /// - Items: at least 1.
     pub partition_key_columns: Option<Val<Vec<Column>>>,
     /// `PointInTimeRecoveryEnabled`.
+    ///
+    /// Specifies if point-in-time recovery is enabled or disabled for the table. The options are
+    /// `PointInTimeRecoveryEnabled=true` and `PointInTimeRecoveryEnabled=false` . If not specified, the
+    /// default is `PointInTimeRecoveryEnabled=false` .
     pub point_in_time_recovery_enabled: Option<Val<bool>>,
     /// `RegularColumns`.
+    ///
+    /// One or more columns that are not part of the primary key - that is, columns that are *not* defined
+    /// as partition key columns or clustering key columns.
+    ///
+    /// You can add regular columns to existing tables by adding them to the template.
     pub regular_columns: Option<Val<Vec<Column>>>,
     /// `ReplicaSpecifications`.
+    ///
+    /// The AWS Region specific settings of a multi-Region table.
+    ///
+    /// For a multi-Region table, you can configure the table's read capacity differently per AWS Region.
+    /// You can do this by configuring the following parameters.
+    ///
+    /// - `region` : The Region where these settings are applied. (Required)
+    /// - `readCapacityUnits` : The provisioned read capacity units. (Optional)
+    /// - `readCapacityAutoScaling` : The read capacity auto scaling settings for the table. (Optional)
     ///
     /// - Items: at least 1.
     pub replica_specifications: Option<Val<Vec<ReplicaSpecification>>>,
     /// `TableName`. Changing it replaces the resource.
     ///
+    /// The name of the table to be created. The table name is case sensitive. If you don't specify a name,
+    /// AWS CloudFormation generates a unique ID and uses that ID for the table name. For more information,
+    /// see [Name
+    /// type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+    ///
+    /// > If you specify a name, you can't perform updates that require replacing this resource. You can
+    /// perform updates that require no interruption or some interruption. If you must replace the resource,
+    /// specify a new name.
+    ///
+    /// *Length constraints:* Minimum length of 3. Maximum length of 255.
+    ///
+    /// *Pattern:* `^[a-zA-Z0-9][a-zA-Z0-9_]{1,47}$`
+    ///
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_]{1,47}$`.
     pub table_name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `WarmThroughput`.
+    ///
+    /// Warm throughput configuration for the table
     pub warm_throughput: Option<Val<WarmThroughput>>,
 }
 
@@ -246,19 +341,53 @@ impl TableHandle {
 }
 
 /// The [`AutoScalingSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cassandra-table-autoscalingsetting.html) property type.
+///
+/// The optional auto scaling settings for a table with provisioned throughput capacity.
+///
+/// To turn on auto scaling for a table in `throughputMode:PROVISIONED` , you must specify the following
+/// parameters.
+///
+/// Configure the minimum and maximum capacity units. The auto scaling policy ensures that capacity
+/// never goes below the minimum or above the maximum range.
+///
+/// - `minimumUnits` : The minimum level of throughput the table should always be ready to support. The
+///   value must be between 1 and the max throughput per second quota for your account (40,000 by
+///   default).
+/// - `maximumUnits` : The maximum level of throughput the table should always be ready to support. The
+///   value must be between 1 and the max throughput per second quota for your account (40,000 by
+///   default).
+/// - `scalingPolicy` : Amazon Keyspaces supports the `target tracking` scaling policy. The auto scaling
+///   target is a percentage of the provisioned capacity of the table.
+///
+/// For more information, see [Managing throughput capacity automatically with Amazon Keyspaces auto
+/// scaling](https://docs.aws.amazon.com/keyspaces/latest/devguide/autoscaling.html) in the *Amazon
+/// Keyspaces Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoScalingSetting {
     /// `AutoScalingDisabled`.
+    ///
+    /// This optional parameter enables auto scaling for the table if set to `false` .
     pub auto_scaling_disabled: Option<Val<bool>>,
     /// `MaximumUnits`.
+    ///
+    /// Manage costs by specifying the maximum amount of throughput to provision. The value must be between 1
+    /// and the max throughput per second quota for your account (40,000 by default).
     ///
     /// - Minimum: 1.
     pub maximum_units: Option<Val<i64>>,
     /// `MinimumUnits`.
     ///
+    /// The minimum level of throughput the table should always be ready to support. The value must be
+    /// between 1 and the max throughput per second quota for your account (40,000 by default).
+    ///
     /// - Minimum: 1.
     pub minimum_units: Option<Val<i64>>,
     /// `ScalingPolicy`.
+    ///
+    /// Amazon Keyspaces supports the `target tracking` auto scaling policy. With this policy, Amazon
+    /// Keyspaces auto scaling ensures that the table's ratio of consumed to provisioned capacity stays at
+    /// or near the target value that you specify. You define the target value as a percentage between 20
+    /// and 90.
     pub scaling_policy: Option<Val<ScalingPolicy>>,
 }
 
@@ -324,11 +453,17 @@ impl ToValue for AutoScalingSetting {
 impl Literal for AutoScalingSetting {}
 
 /// The [`AutoScalingSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cassandra-table-autoscalingspecification.html) property type.
+///
+/// The optional auto scaling capacity settings for a table in provisioned capacity mode.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoScalingSpecification {
     /// `ReadCapacityAutoScaling`.
+    ///
+    /// The auto scaling settings for the table's read capacity.
     pub read_capacity_auto_scaling: Option<Val<AutoScalingSetting>>,
     /// `WriteCapacityAutoScaling`.
+    ///
+    /// The auto scaling settings for the table's write capacity.
     pub write_capacity_auto_scaling: Option<Val<AutoScalingSetting>>,
 }
 
@@ -382,11 +517,28 @@ impl ToValue for AutoScalingSpecification {
 impl Literal for AutoScalingSpecification {}
 
 /// The [`BillingMode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cassandra-table-billingmode.html) property type.
+///
+/// Determines the billing mode for the table - on-demand or provisioned.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BillingMode {
     /// `Mode`: required.
+    ///
+    /// The billing mode for the table:
+    ///
+    /// - On-demand mode - `ON_DEMAND`
+    /// - Provisioned mode - `PROVISIONED`
+    ///
+    /// > If you choose `PROVISIONED` mode, then you also need to specify provisioned throughput (read and
+    /// write capacity) for the table.
+    ///
+    /// Valid values: `ON_DEMAND` | `PROVISIONED`
     pub mode: Option<Val<Mode>>,
     /// `ProvisionedThroughput`.
+    ///
+    /// The provisioned read capacity and write capacity for the table. For more information, see
+    /// [Provisioned throughput capacity
+    /// mode](https://docs.aws.amazon.com/keyspaces/latest/devguide/ReadWriteCapacityMode.html#ReadWriteCapacityMode.Provisioned)
+    /// in the *Amazon Keyspaces Developer Guide* .
     pub provisioned_throughput: Option<Val<ProvisionedThroughput>>,
 }
 
@@ -443,15 +595,34 @@ impl ToValue for BillingMode {
 impl Literal for BillingMode {}
 
 /// The [`CdcSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cassandra-table-cdcspecification.html) property type.
+///
+/// The settings for the CDC stream of a table. For more information about CDC streams, see [Working
+/// with change data capture (CDC) streams in Amazon
+/// Keyspaces](https://docs.aws.amazon.com/keyspaces/latest/devguide/cdc.html) in the *Amazon Keyspaces
+/// Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CdcSpecification {
     /// `Status`: required.
+    ///
+    /// The status of the CDC stream. You can enable or disable a stream for a table.
     pub status: Option<Val<CdcStatus>>,
     /// `Tags`.
+    ///
+    /// The tags (key-value pairs) that you want to apply to the stream.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `ViewType`.
+    ///
+    /// The view type specifies the changes Amazon Keyspaces records for each changed row in the stream.
+    /// After you create the stream, you can't make changes to this selection.
+    ///
+    /// The options are:
+    ///
+    /// - `NEW_AND_OLD_IMAGES` - both versions of the row, before and after the change. This is the default.
+    /// - `NEW_IMAGE` - the version of the row after the change.
+    /// - `OLD_IMAGE` - the version of the row before the change.
+    /// - `KEYS_ONLY` - the partition and clustering keys of the row that was changed.
     pub view_type: Option<Val<CdcViewType>>,
 }
 
@@ -519,11 +690,20 @@ impl ToValue for CdcSpecification {
 impl Literal for CdcSpecification {}
 
 /// The [`ClusteringKeyColumn`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cassandra-table-clusteringkeycolumn.html) property type.
+///
+/// Defines an individual column within the clustering key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusteringKeyColumn {
     /// `Column`: required.
+    ///
+    /// The name and data type of this clustering key column.
     pub column: Option<Val<Column>>,
     /// `OrderBy`.
+    ///
+    /// The order in which this column's data is stored:
+    ///
+    /// - `ASC` (default) - The column's data is stored in ascending order.
+    /// - `DESC` - The column's data is stored in descending order.
     pub order_by: Option<Val<OrderBy>>,
 }
 
@@ -580,13 +760,29 @@ impl ToValue for ClusteringKeyColumn {
 impl Literal for ClusteringKeyColumn {}
 
 /// The [`Column`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cassandra-table-column.html) property type.
+///
+/// The name and data type of an individual column in a table. In addition to the data type, you can
+/// also use the following two keywords:
+///
+/// - `STATIC` if the table has a clustering column. Static columns store values that are shared by all
+///   rows in the same partition.
+/// - `FROZEN` for collection data types. In frozen collections the values of the collection are
+///   serialized into a single immutable value, and Amazon Keyspaces treats them like a `BLOB` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Column {
     /// `ColumnName`: required.
     ///
+    /// The name of the column. For more information, see
+    /// [Identifiers](https://docs.aws.amazon.com/keyspaces/latest/devguide/cql.elements.html#cql.elements.identifier)
+    /// in the *Amazon Keyspaces Developer Guide* .
+    ///
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_]{1,47}$`.
     pub column_name: Option<Val<String>>,
     /// `ColumnType`: required.
+    ///
+    /// The data type of the column. For more information, see [Data
+    /// types](https://docs.aws.amazon.com/keyspaces/latest/devguide/cql.elements.html#cql.data-types) in
+    /// the *Amazon Keyspaces Developer Guide* .
     pub column_type: Option<Val<String>>,
 }
 
@@ -646,11 +842,25 @@ impl ToValue for Column {
 impl Literal for Column {}
 
 /// The [`EncryptionSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cassandra-table-encryptionspecification.html) property type.
+///
+/// Specifies the encryption at rest option selected for the table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionSpecification {
     /// `EncryptionType`: required.
+    ///
+    /// The encryption at rest options for the table.
+    ///
+    /// - *AWS owned key* (default) - `AWS_OWNED_KMS_KEY`
+    /// - *Customer managed key* - `CUSTOMER_MANAGED_KMS_KEY`
+    ///
+    /// > If you choose `CUSTOMER_MANAGED_KMS_KEY` , a `kms_key_identifier` in the format of a key ARN is
+    /// required.
+    ///
+    /// Valid values: `CUSTOMER_MANAGED_KMS_KEY` | `AWS_OWNED_KMS_KEY` .
     pub encryption_type: Option<Val<EncryptionType>>,
     /// `KmsKeyIdentifier`.
+    ///
+    /// Requires a `kms_key_identifier` in the format of a key ARN.
     pub kms_key_identifier: Option<Val<String>>,
 }
 
@@ -714,13 +924,24 @@ impl ToValue for EncryptionSpecification {
 impl Literal for EncryptionSpecification {}
 
 /// The [`ProvisionedThroughput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cassandra-table-provisionedthroughput.html) property type.
+///
+/// The provisioned throughput for the table, which consists of `ReadCapacityUnits` and
+/// `WriteCapacityUnits` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisionedThroughput {
     /// `ReadCapacityUnits`: required.
     ///
+    /// The amount of read capacity that's provisioned for the table. For more information, see [Read/write
+    /// capacity mode](https://docs.aws.amazon.com/keyspaces/latest/devguide/ReadWriteCapacityMode.html) in
+    /// the *Amazon Keyspaces Developer Guide* .
+    ///
     /// - Minimum: 1.
     pub read_capacity_units: Option<Val<i64>>,
     /// `WriteCapacityUnits`: required.
+    ///
+    /// The amount of write capacity that's provisioned for the table. For more information, see [Read/write
+    /// capacity mode](https://docs.aws.amazon.com/keyspaces/latest/devguide/ReadWriteCapacityMode.html) in
+    /// the *Amazon Keyspaces Developer Guide* .
     ///
     /// - Minimum: 1.
     pub write_capacity_units: Option<Val<i64>>,
@@ -790,13 +1011,28 @@ impl ToValue for ProvisionedThroughput {
 impl Literal for ProvisionedThroughput {}
 
 /// The [`ReplicaSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cassandra-table-replicaspecification.html) property type.
+///
+/// The AWS Region specific settings of a multi-Region table.
+///
+/// For a multi-Region table, you can configure the table's read capacity differently per AWS Region.
+/// You can do this by configuring the following parameters.
+///
+/// - `region` : The Region where these settings are applied. (Required)
+/// - `readCapacityUnits` : The provisioned read capacity units. (Optional)
+/// - `readCapacityAutoScaling` : The read capacity auto scaling settings for the table. (Optional)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaSpecification {
     /// `ReadCapacityAutoScaling`.
+    ///
+    /// The read capacity auto scaling settings for the multi-Region table in the specified AWS Region.
     pub read_capacity_auto_scaling: Option<Val<AutoScalingSetting>>,
     /// `ReadCapacityUnits`.
+    ///
+    /// The provisioned read capacity units for the multi-Region table in the specified AWS Region.
     pub read_capacity_units: Option<Val<i64>>,
     /// `Region`: required.
+    ///
+    /// The AWS Region.
     ///
     /// - Length: 2 to 25.
     pub region: Option<Val<String>>,
@@ -861,9 +1097,16 @@ impl ToValue for ReplicaSpecification {
 impl Literal for ReplicaSpecification {}
 
 /// The [`ScalingPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cassandra-table-scalingpolicy.html) property type.
+///
+/// Amazon Keyspaces supports the `target tracking` auto scaling policy. With this policy, Amazon
+/// Keyspaces auto scaling ensures that the table's ratio of consumed to provisioned capacity stays at
+/// or near the target value that you specify. You define the target value as a percentage between 20
+/// and 90.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingPolicy {
     /// `TargetTrackingScalingPolicyConfiguration`.
+    ///
+    /// The auto scaling policy that scales a table based on the ratio of consumed to provisioned capacity.
     pub target_tracking_scaling_policy_configuration: Option<Val<TargetTrackingScalingPolicyConfiguration>>,
 }
 
@@ -982,15 +1225,57 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TargetTrackingScalingPolicyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cassandra-table-targettrackingscalingpolicyconfiguration.html) property type.
+///
+/// Amazon Keyspaces supports the `target tracking` auto scaling policy for a provisioned table. This
+/// policy scales a table based on the ratio of consumed to provisioned capacity. The auto scaling
+/// target is a percentage of the provisioned capacity of the table.
+///
+/// - `targetTrackingScalingPolicyConfiguration` : To define the target tracking policy, you must define
+///   the target value.
+///
+/// - `targetValue` : The target utilization rate of the table. Amazon Keyspaces auto scaling ensures
+///   that the ratio of consumed capacity to provisioned capacity stays at or near this value. You
+///   define `targetValue` as a percentage. A `double` between 20 and 90. (Required)
+/// - `disableScaleIn` : A `boolean` that specifies if `scale-in` is disabled or enabled for the table.
+///   This parameter is disabled by default. To turn on `scale-in` , set the `boolean` value to `FALSE`
+///   . This means that capacity for a table can be automatically scaled down on your behalf. (Optional)
+/// - `scaleInCooldown` : A cooldown period in seconds between scaling activities that lets the table
+///   stabilize before another scale in activity starts. If no value is provided, the default is 0.
+///   (Optional)
+/// - `scaleOutCooldown` : A cooldown period in seconds between scaling activities that lets the table
+///   stabilize before another scale out activity starts. If no value is provided, the default is 0.
+///   (Optional)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetTrackingScalingPolicyConfiguration {
     /// `DisableScaleIn`.
+    ///
+    /// Specifies if `scale-in` is enabled.
+    ///
+    /// When auto scaling automatically decreases capacity for a table, the table *scales in* . When scaling
+    /// policies are set, they can't scale in the table lower than its minimum capacity.
     pub disable_scale_in: Option<Val<bool>>,
     /// `ScaleInCooldown`.
+    ///
+    /// Specifies a `scale-in` cool down period.
+    ///
+    /// A cooldown period in seconds between scaling activities that lets the table stabilize before another
+    /// scaling activity starts.
     pub scale_in_cooldown: Option<Val<i64>>,
     /// `ScaleOutCooldown`.
+    ///
+    /// Specifies a scale out cool down period.
+    ///
+    /// A cooldown period in seconds between scaling activities that lets the table stabilize before another
+    /// scaling activity starts.
     pub scale_out_cooldown: Option<Val<i64>>,
     /// `TargetValue`: required.
+    ///
+    /// Specifies the target value for the target tracking auto scaling policy.
+    ///
+    /// Amazon Keyspaces auto scaling scales up capacity automatically when traffic exceeds this target
+    /// utilization rate, and then back down when it falls below the target. This ensures that the ratio of
+    /// consumed capacity to provisioned capacity stays at or near this value. You define `targetValue` as a
+    /// percentage. An `integer` between 20 and 90.
     pub target_value: Option<Val<i64>>,
 }
 
@@ -1063,6 +1348,8 @@ impl ToValue for TargetTrackingScalingPolicyConfiguration {
 impl Literal for TargetTrackingScalingPolicyConfiguration {}
 
 /// The [`WarmThroughput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cassandra-table-warmthroughput.html) property type.
+///
+/// Warm throughput configuration for the table
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WarmThroughput {
     /// `ReadUnitsPerSecond`.
@@ -1147,9 +1434,18 @@ impl CdcStatus {
             CdcStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CdcStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        CdcStatus::as_str(self)
     }
 }
 
@@ -1200,9 +1496,18 @@ impl CdcViewType {
             CdcViewType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CdcViewType {
+    const VALUES: &'static [&'static str] = &["NEW_IMAGE", "OLD_IMAGE", "KEYS_ONLY", "NEW_AND_OLD_IMAGES"];
+    fn as_str(&self) -> &str {
+        CdcViewType::as_str(self)
     }
 }
 
@@ -1249,9 +1554,18 @@ impl EncryptionType {
             EncryptionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionType {
+    const VALUES: &'static [&'static str] = &["AWS_OWNED_KMS_KEY", "CUSTOMER_MANAGED_KMS_KEY"];
+    fn as_str(&self) -> &str {
+        EncryptionType::as_str(self)
     }
 }
 
@@ -1296,9 +1610,18 @@ impl Mode {
             Mode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Mode {
+    const VALUES: &'static [&'static str] = &["PROVISIONED", "ON_DEMAND"];
+    fn as_str(&self) -> &str {
+        Mode::as_str(self)
     }
 }
 
@@ -1343,9 +1666,18 @@ impl OrderBy {
             OrderBy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OrderBy {
+    const VALUES: &'static [&'static str] = &["ASC", "DESC"];
+    fn as_str(&self) -> &str {
+        OrderBy::as_str(self)
     }
 }
 

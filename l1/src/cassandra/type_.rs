@@ -5,14 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::Cassandra::Type`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cassandra-type.html) resource type.
 ///
+/// The `CreateType` operation creates a new user-defined type in the specified keyspace.
+///
+/// To configure the required permissions, see [Permissions to create a
+/// UDT](https://docs.aws.amazon.com/keyspaces/latest/devguide/configure-udt-permissions.html#udt-permissions-create)
+/// in the *Amazon Keyspaces Developer Guide* .
+///
+/// For more information, see [User-defined types
+/// (UDTs)](https://docs.aws.amazon.com/keyspaces/latest/devguide/udts.html) in the *Amazon Keyspaces
+/// Developer Guide* .
+///
 /// Build it with [`Type::builder`]; adding it to a stack returns a [`TypeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Type {
     /// `Fields`: required. Changing it replaces the resource.
+    ///
+    /// A list of fields that define this type.
     pub fields: Option<Val<Vec<Field>>>,
     /// `KeyspaceName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the keyspace to create the type in. The keyspace must already exist.
     pub keyspace_name: Option<Val<String>>,
     /// `TypeName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the user-defined type. UDT names must contain 48 characters or less, must begin with an
+    /// alphabetic character, and can only contain alpha-numeric characters and underscores. Amazon
+    /// Keyspaces converts upper case characters automatically into lower case characters. For more
+    /// information, see [Create a user-defined type (UDT) in Amazon
+    /// Keyspaces](https://docs.aws.amazon.com/keyspaces/latest/devguide/keyspaces-create-udt.html) in the *Amazon
+    /// Keyspaces Developer Guide* .
     pub type_name: Option<Val<String>>,
 }
 
@@ -111,22 +132,35 @@ impl Deref for TypeHandle {
 
 impl TypeHandle {
     /// `Fn::GetAtt` `DirectReferringTables`.
+    ///
+    /// A list of tables that use this type.
     pub fn attr_direct_referring_tables(&self) -> Val<Vec<String>> {
         self.0.get_att("DirectReferringTables")
     }
     /// `Fn::GetAtt` `DirectParentTypes`.
+    ///
+    /// A list of user-defined types that use this type.
     pub fn attr_direct_parent_types(&self) -> Val<Vec<String>> {
         self.0.get_att("DirectParentTypes")
     }
     /// `Fn::GetAtt` `MaxNestingDepth`.
+    ///
+    /// The maximum nesting depth of this type. For more information, see [Amazon Keyspaces UDT quotas and
+    /// default values](https://docs.aws.amazon.com/keyspaces/latest/devguide/quotas.html#quotas-udts) in
+    /// the *Amazon Keyspaces Developer Guide* .
     pub fn attr_max_nesting_depth(&self) -> Val<i64> {
         self.0.get_att("MaxNestingDepth")
     }
     /// `Fn::GetAtt` `LastModifiedTimestamp`.
+    ///
+    /// The last time this type was modified.
     pub fn attr_last_modified_timestamp(&self) -> Val<f64> {
         self.0.get_att("LastModifiedTimestamp")
     }
     /// `Fn::GetAtt` `KeyspaceArn`.
+    ///
+    /// The unique identifier of the keyspace that contains this type in the format of Amazon Resource Name
+    /// (ARN)
     pub fn attr_keyspace_arn(&self) -> Val<String> {
         self.0.get_att("KeyspaceArn")
     }
@@ -141,11 +175,19 @@ impl TypeHandle {
 }
 
 /// The [`Field`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cassandra-type-field.html) property type.
+///
+/// The name and data type of an individual field in a user-defined type (UDT). In addition to a
+/// Cassandra data type, you can also use another UDT. When you nest another UDT or collection data
+/// type, you have to declare them with the `FROZEN` keyword.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Field {
     /// `FieldName`: required.
+    ///
+    /// The name of the field.
     pub field_name: Option<Val<String>>,
     /// `FieldType`: required.
+    ///
+    /// The data type of the field. This can be any Cassandra data type or another user-defined type.
     pub field_type: Option<Val<String>>,
 }
 

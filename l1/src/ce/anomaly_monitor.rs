@@ -5,21 +5,55 @@ use crate::rt::*;
 
 /// The [`AWS::CE::AnomalyMonitor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ce-anomalymonitor.html) resource type.
 ///
+/// The `AWS::CE::AnomalyMonitor` resource is a Cost Explorer resource type that continuously inspects
+/// your account's cost data for anomalies, based on `MonitorType` and `MonitorSpecification` . The
+/// content consists of detailed metadata and the current status of the monitor object.
+///
 /// Build it with [`AnomalyMonitor::builder`]; adding it to a stack returns a [`AnomalyMonitorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnomalyMonitor {
     /// `MonitorDimension`. Changing it replaces the resource.
+    ///
+    /// For customer managed monitors, do not specify this field.
+    ///
+    /// For AWS managed monitors, this field controls which cost dimension is automatically analyzed by the
+    /// monitor. For `TAG` and `COST_CATEGORY` dimensions, you must also specify MonitorSpecification to
+    /// configure the specific tag or cost category key to analyze.
     pub monitor_dimension: Option<Val<MonitorDimension>>,
     /// `MonitorName`: required.
+    ///
+    /// The name of the monitor.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `[\S\s]*`.
     pub monitor_name: Option<Val<String>>,
     /// `MonitorSpecification`. Changing it replaces the resource.
+    ///
+    /// The array of `MonitorSpecification` in JSON array format. For instance, you can use
+    /// `MonitorSpecification` to specify a tag, Cost Category, or linked account for your custom anomaly
+    /// monitor. For further information, see the
+    /// [Examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ce-anomalymonitor.html#aws-resource-ce-anomalymonitor--examples)
+    /// section of this page.
     pub monitor_specification: Option<Val<String>>,
     /// `MonitorType`: required. Changing it replaces the resource.
+    ///
+    /// The type of the monitor.
+    ///
+    /// Set this to `DIMENSIONAL` for an AWS managed monitor. AWS managed monitors automatically track up to
+    /// the top 5,000 values by cost within a dimension of your choosing. Each dimension value is evaluated
+    /// independently. If you start incurring cost in a new value of your chosen dimension, it will
+    /// automatically be analyzed by an AWS managed monitor.
+    ///
+    /// Set this to `CUSTOM` for a customer managed monitor. Customer managed monitors let you select
+    /// specific dimension values that get monitored in aggregate.
+    ///
+    /// For more information about monitor types, see [Monitor
+    /// types](https://docs.aws.amazon.com/cost-management/latest/userguide/getting-started-ad.html#monitor-type-def)
+    /// in the *Billing and Cost Management User Guide* .
     pub monitor_type: Option<Val<MonitorType>>,
     /// `ResourceTags`. Changing it replaces the resource.
+    ///
+    /// Tags to assign to monitor.
     ///
     /// - Items: 0 to 200.
     pub resource_tags: Option<Val<Vec<ResourceTag>>>,
@@ -129,22 +163,32 @@ impl Deref for AnomalyMonitorHandle {
 
 impl AnomalyMonitorHandle {
     /// `Fn::GetAtt` `MonitorArn`.
+    ///
+    /// The Amazon Resource Name (ARN) value for the monitor.
     pub fn attr_monitor_arn(&self) -> Val<String> {
         self.0.get_att("MonitorArn")
     }
     /// `Fn::GetAtt` `CreationDate`.
+    ///
+    /// The date when the monitor was created.
     pub fn attr_creation_date(&self) -> Val<String> {
         self.0.get_att("CreationDate")
     }
     /// `Fn::GetAtt` `LastEvaluatedDate`.
+    ///
+    /// The date when the monitor last evaluated for anomalies.
     pub fn attr_last_evaluated_date(&self) -> Val<String> {
         self.0.get_att("LastEvaluatedDate")
     }
     /// `Fn::GetAtt` `LastUpdatedDate`.
+    ///
+    /// The date when the monitor was last updated.
     pub fn attr_last_updated_date(&self) -> Val<String> {
         self.0.get_att("LastUpdatedDate")
     }
     /// `Fn::GetAtt` `DimensionalValueCount`.
+    ///
+    /// The value for evaluated dimensions.
     pub fn attr_dimensional_value_count(&self) -> Val<i64> {
         self.0.get_att("DimensionalValueCount")
     }
@@ -159,14 +203,28 @@ impl AnomalyMonitorHandle {
 }
 
 /// The [`ResourceTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ce-anomalymonitor-resourcetag.html) property type.
+///
+/// The tag structure that contains a tag key and value.
+///
+/// > Tagging is supported only for the following Cost Explorer resource types:
+/// [`AnomalyMonitor`](https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_AnomalyMonitor.html)
+/// ,
+/// [`AnomalySubscription`](https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_AnomalySubscription.html)
+/// ,
+/// [`CostCategory`](https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_CostCategory.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceTag {
     /// `Key`: required.
+    ///
+    /// The key that's associated with the tag.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^(?!aws:).*$`.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value that's associated with the tag.
     ///
     /// - Length: 0 to 256.
     pub value: Option<Val<String>>,
@@ -256,9 +314,18 @@ impl MonitorDimension {
             MonitorDimension::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MonitorDimension {
+    const VALUES: &'static [&'static str] = &["SERVICE", "LINKED_ACCOUNT", "TAG", "COST_CATEGORY"];
+    fn as_str(&self) -> &str {
+        MonitorDimension::as_str(self)
     }
 }
 
@@ -305,9 +372,18 @@ impl MonitorType {
             MonitorType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MonitorType {
+    const VALUES: &'static [&'static str] = &["DIMENSIONAL", "CUSTOM"];
+    fn as_str(&self) -> &str {
+        MonitorType::as_str(self)
     }
 }
 

@@ -5,29 +5,89 @@ use crate::rt::*;
 
 /// The [`AWS::CE::AnomalySubscription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ce-anomalysubscription.html) resource type.
 ///
+/// The `AWS::CE::AnomalySubscription` resource (also referred to as an alert subscription) is a Cost
+/// Explorer resource type that sends notifications about specific anomalies that meet an alerting
+/// criteria defined by you.
+///
+/// You can specify the frequency of the alerts and the subscribers to notify.
+///
+/// Anomaly subscriptions can be associated with one or more
+/// [`AWS::CE::AnomalyMonitor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ce-anomalymonitor.html)
+/// resources, and they only send notifications about anomalies detected by those associated monitors.
+/// You can also configure a threshold to further control which anomalies are included in the
+/// notifications.
+///
+/// Anomalies that don’t exceed the chosen threshold and therefore don’t trigger notifications from
+/// an anomaly subscription will still be available on the console and from the
+/// [`GetAnomalies`](https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_GetAnomalies.html)
+/// API.
+///
 /// Build it with [`AnomalySubscription::builder`]; adding it to a stack returns a [`AnomalySubscriptionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnomalySubscription {
     /// `Frequency`: required.
+    ///
+    /// The frequency that anomaly notifications are sent. Notifications are sent either over email (for
+    /// DAILY and WEEKLY frequencies) or SNS (for IMMEDIATE frequency). For more information, see [Creating
+    /// an Amazon SNS topic for anomaly
+    /// notifications](https://docs.aws.amazon.com/cost-management/latest/userguide/ad-SNS.html) .
     pub frequency: Option<Val<Frequency>>,
     /// `MonitorArnList`: required.
+    ///
+    /// A list of cost anomaly monitors.
     pub monitor_arn_list: Option<Val<Vec<String>>>,
     /// `ResourceTags`. Changing it replaces the resource.
+    ///
+    /// Tags to assign to subscription.
     ///
     /// - Items: 0 to 200.
     pub resource_tags: Option<Val<Vec<ResourceTag>>>,
     /// `Subscribers`: required.
+    ///
+    /// A list of subscribers to notify.
     pub subscribers: Option<Val<Vec<Subscriber>>>,
     /// `SubscriptionName`: required.
+    ///
+    /// The name for the subscription.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `[\S\s]*`.
     pub subscription_name: Option<Val<String>>,
     /// `Threshold`.
     ///
+    /// (deprecated)
+    ///
+    /// An absolute dollar value that must be exceeded by the anomaly's total impact (see
+    /// [Impact](https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_Impact.html) for
+    /// more details) for an anomaly notification to be generated.
+    ///
+    /// This field has been deprecated. To specify a threshold, use ThresholdExpression. Continued use of
+    /// Threshold will be treated as shorthand syntax for a ThresholdExpression.
+    ///
+    /// One of Threshold or ThresholdExpression is required for `AWS::CE::AnomalySubscription` . You cannot
+    /// specify both.
+    ///
     /// - Minimum: 0.
     pub threshold: Option<Val<f64>>,
     /// `ThresholdExpression`.
+    ///
+    /// An
+    /// [Expression](https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_Expression.html)
+    /// object in JSON string format used to specify the anomalies that you want to generate alerts for.
+    /// This supports dimensions and nested expressions. The supported dimensions are
+    /// `ANOMALY_TOTAL_IMPACT_ABSOLUTE` and `ANOMALY_TOTAL_IMPACT_PERCENTAGE` , corresponding to an
+    /// anomaly’s TotalImpact and TotalImpactPercentage, respectively (see
+    /// [Impact](https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_Impact.html) for
+    /// more details). The supported nested expression types are `AND` and `OR` . The match option
+    /// `GREATER_THAN_OR_EQUAL` is required. Values must be numbers between 0 and 10,000,000,000 in string
+    /// format.
+    ///
+    /// One of Threshold or ThresholdExpression is required for `AWS::CE::AnomalySubscription` . You cannot
+    /// specify both.
+    ///
+    /// For further information, see the
+    /// [Examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ce-anomalysubscription.html#aws-resource-ce-anomalysubscription--examples)
+    /// section of this page.
     pub threshold_expression: Option<Val<String>>,
 }
 
@@ -165,10 +225,14 @@ impl Deref for AnomalySubscriptionHandle {
 
 impl AnomalySubscriptionHandle {
     /// `Fn::GetAtt` `SubscriptionArn`.
+    ///
+    /// The `AnomalySubscription` Amazon Resource Name (ARN).
     pub fn attr_subscription_arn(&self) -> Val<String> {
         self.0.get_att("SubscriptionArn")
     }
     /// `Fn::GetAtt` `AccountId`.
+    ///
+    /// Your unique account identifier.
     pub fn attr_account_id(&self) -> Val<String> {
         self.0.get_att("AccountId")
     }
@@ -183,14 +247,28 @@ impl AnomalySubscriptionHandle {
 }
 
 /// The [`ResourceTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ce-anomalysubscription-resourcetag.html) property type.
+///
+/// The tag structure that contains a tag key and value.
+///
+/// > Tagging is supported only for the following Cost Explorer resource types:
+/// [`AnomalyMonitor`](https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_AnomalyMonitor.html)
+/// ,
+/// [`AnomalySubscription`](https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_AnomalySubscription.html)
+/// ,
+/// [`CostCategory`](https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_CostCategory.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceTag {
     /// `Key`: required.
+    ///
+    /// The key that's associated with the tag.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^(?!aws:).*$`.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value that's associated with the tag.
     ///
     /// - Length: 0 to 256.
     pub value: Option<Val<String>>,
@@ -252,15 +330,19 @@ impl ToValue for ResourceTag {
 impl Literal for ResourceTag {}
 
 /// The [`Subscriber`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ce-anomalysubscription-subscriber.html) property type.
+///
+/// The recipient of `AnomalySubscription` notifications.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Subscriber {
     /// `Address`: required.
     ///
+    /// The email address or SNS Topic Amazon Resource Name (ARN), depending on the `Type` .
+    ///
     /// - Pattern: `(^[a-zA-Z0-9.!#$%&'*+=?^_‘{|}~-]+@[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)+$)|(^arn:(aws[a-zA-Z-]*):sns:[a-zA-Z0-9-]+:[0-9]{12}:[a-zA-Z0-9_-]+(\.fifo)?$)`.
     pub address: Option<Val<String>>,
-    /// `Status`.
-    pub status: Option<Val<Status>>,
     /// `Type`: required.
+    ///
+    /// The notification delivery channel.
     pub type_: Option<Val<Type>>,
 }
 
@@ -273,17 +355,12 @@ impl Subscriber {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            address: Some(Val::<String>::from("a@a.a")),
-            type_: Some(Val::<Type>::from(Type::from("EMAIL"))),
-            ..Self::default()
-        }
+        Self { address: Some(Val::<String>::from("a@a.a")), type_: Some(Val::<Type>::from(Type::from("EMAIL"))) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "Address", &self.address);
-        put(&mut m, "Status", &self.status);
         put(&mut m, "Type", &self.type_);
         m
     }
@@ -297,11 +374,6 @@ impl SubscriberBuilder {
     /// Sets `Address`.
     pub fn address(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.address = Some(value.into());
-        self
-    }
-    /// Sets `Status`.
-    pub fn status(mut self, value: impl Into<Val<Status>>) -> Self {
-        self.0.status = Some(value.into());
         self
     }
     /// Sets `Type`.
@@ -355,9 +427,18 @@ impl Frequency {
             Frequency::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Frequency {
+    const VALUES: &'static [&'static str] = &["DAILY", "IMMEDIATE", "WEEKLY"];
+    fn as_str(&self) -> &str {
+        Frequency::as_str(self)
     }
 }
 
@@ -379,53 +460,6 @@ impl ToValue for Frequency {
 }
 
 impl Literal for Frequency {}
-
-/// Values of `Status`.
-///
-/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Status {
-    /// `CONFIRMED`
-    Confirmed,
-    /// `DECLINED`
-    Declined,
-    /// A value not known when this crate was generated.
-    Unknown(String),
-}
-
-impl Status {
-    /// The value as CloudFormation spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Status::Confirmed => "CONFIRMED",
-            Status::Declined => "DECLINED",
-            Status::Unknown(s) => s,
-        }
-    }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
-    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
-    }
-}
-
-impl From<&str> for Status {
-    fn from(s: &str) -> Self {
-        match s {
-            "CONFIRMED" => Status::Confirmed,
-            "DECLINED" => Status::Declined,
-            other => Status::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl ToValue for Status {
-    fn to_value(&self) -> Value {
-        Value::String(self.as_str().to_owned())
-    }
-}
-
-impl Literal for Status {}
 
 /// Values of `Type`.
 ///
@@ -450,9 +484,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["EMAIL", "SNS"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,24 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::CE::CostCategory`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ce-costcategory.html) resource type.
 ///
+/// The `AWS::CE::CostCategory` resource creates groupings of cost that you can use across products in
+/// the Billing and Cost Management console, such as Cost Explorer and AWS Budgets. For more
+/// information, see [Managing Your Costs with Cost
+/// Categories](https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/manage-cost-categories.html)
+/// in the *Billing and Cost Management User Guide* .
+///
 /// Build it with [`CostCategory::builder`]; adding it to a stack returns a [`CostCategoryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CostCategory {
     /// `DefaultValue`.
     ///
+    /// The default value for the cost category.
+    ///
     /// - Length: 1 to 50.
     pub default_value: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The unique name of the Cost Category.
+    ///
     /// - Length: 1 to 50.
     pub name: Option<Val<String>>,
     /// `RuleVersion`: required.
+    ///
+    /// The rule schema version in this particular Cost Category.
     pub rule_version: Option<Val<RuleVersion>>,
     /// `Rules`: required.
+    ///
+    /// The array of CostCategoryRule in JSON array format.
+    ///
+    /// > Rules are processed in order. If there are multiple rules that match the line item, then the first
+    /// rule to match is used to determine that Cost Category value.
     pub rules: Option<Val<String>>,
     /// `SplitChargeRules`.
+    ///
+    /// The split charge rules that are used to allocate your charges between your cost category values.
     pub split_charge_rules: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags to assign to the cost category.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<ResourceTag>>>,
@@ -142,10 +163,14 @@ impl Deref for CostCategoryHandle {
 
 impl CostCategoryHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The unique identifier for your Cost Category.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `EffectiveStart`.
+    ///
+    /// The Cost Category's effective start date.
     pub fn attr_effective_start(&self) -> Val<String> {
         self.0.get_att("EffectiveStart")
     }
@@ -160,14 +185,28 @@ impl CostCategoryHandle {
 }
 
 /// The [`ResourceTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ce-costcategory-resourcetag.html) property type.
+///
+/// The tag structure that contains a tag key and value.
+///
+/// > Tagging is supported only for the following Cost Explorer resource types:
+/// [`AnomalyMonitor`](https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_AnomalyMonitor.html)
+/// ,
+/// [`AnomalySubscription`](https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_AnomalySubscription.html)
+/// ,
+/// [`CostCategory`](https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_CostCategory.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceTag {
     /// `Key`: required.
+    ///
+    /// The key that's associated with the tag.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^(?!aws:).*$`.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value that's associated with the tag.
     ///
     /// - Length: 0 to 256.
     pub value: Option<Val<String>>,
@@ -248,9 +287,18 @@ impl RuleVersion {
             RuleVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleVersion {
+    const VALUES: &'static [&'static str] = &["CostCategoryExpression.v1"];
+    fn as_str(&self) -> &str {
+        RuleVersion::as_str(self)
     }
 }
 

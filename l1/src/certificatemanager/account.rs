@@ -5,10 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::CertificateManager::Account`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-certificatemanager-account.html) resource type.
 ///
+/// The `AWS::CertificateManager::Account` resource defines the expiry event configuration that
+/// determines the number of days prior to expiry when ACM starts generating EventBridge events.
+///
 /// Build it with [`Account::builder`]; adding it to a stack returns a [`AccountHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Account {
     /// `ExpiryEventsConfiguration`: required.
+    ///
+    /// Object containing expiration events options associated with an AWS account . For more information,
+    /// see
+    /// [ExpiryEventsConfiguration](https://docs.aws.amazon.com/acm/latest/APIReference/API_ExpiryEventsConfiguration.html)
+    /// in the API reference.
     pub expiry_events_configuration: Option<Val<ExpiryEventsConfiguration>>,
 }
 
@@ -88,6 +96,8 @@ impl Deref for AccountHandle {
 
 impl AccountHandle {
     /// `Fn::GetAtt` `AccountId`.
+    ///
+    /// ID of the AWS account that owns the certificate.
     pub fn attr_account_id(&self) -> Val<String> {
         self.0.get_att("AccountId")
     }
@@ -102,9 +112,18 @@ impl AccountHandle {
 }
 
 /// The [`ExpiryEventsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-certificatemanager-account-expiryeventsconfiguration.html) property type.
+///
+/// Object containing expiration events options associated with an AWS account . For more information,
+/// see
+/// [ExpiryEventsConfiguration](https://docs.aws.amazon.com/acm/latest/APIReference/API_ExpiryEventsConfiguration.html)
+/// in the API reference.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpiryEventsConfiguration {
     /// `DaysBeforeExpiry`.
+    ///
+    /// This option specifies the number of days prior to certificate expiration when ACM starts generating
+    /// `EventBridge` events. ACM sends one event per day per certificate until the certificate expires. By
+    /// default, accounts receive events starting 45 days before certificate expiration.
     ///
     /// - Range: 1 to 45.
     pub days_before_expiry: Option<Val<i64>>,

@@ -5,26 +5,119 @@ use crate::rt::*;
 
 /// The [`AWS::CertificateManager::Certificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-certificatemanager-certificate.html) resource type.
 ///
+/// The `AWS::CertificateManager::Certificate` resource requests an Certificate Manager ( ACM )
+/// certificate that you can use to enable secure connections. For example, you can deploy an ACM
+/// certificate to an Elastic Load Balancer to enable HTTPS support. For more information, see
+/// [RequestCertificate](https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html)
+/// in the Certificate Manager API Reference.
+///
+/// > When you use the `AWS::CertificateManager::Certificate` resource in a CloudFormation stack, domain
+/// validation is handled automatically if all three of the following are true: The certificate domain
+/// is hosted in Amazon Route 53, the domain resides in your AWS account , and you are using DNS
+/// validation.
+/// >
+/// > However, if the certificate uses email validation, or if the domain is not hosted in Route 53,
+/// then the stack will remain in the `CREATE_IN_PROGRESS` state. Further stack operations are delayed
+/// until you validate the certificate request, either by acting upon the instructions in the validation
+/// email, or by adding a CNAME record to your DNS configuration. For more information, see [Option 1:
+/// DNS Validation](https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html) and [Option 2:
+/// Email Validation](https://docs.aws.amazon.com/acm/latest/userguide/email-validation.html) .
+///
 /// Build it with [`Certificate::builder`]; adding it to a stack returns a [`CertificateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Certificate {
     /// `CertificateAuthorityArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the private certificate authority (CA) that will be used to issue
+    /// the certificate. If you do not provide an ARN and you are trying to request a private certificate,
+    /// ACM will attempt to issue a public certificate. For more information about private CAs, see the [AWS
+    /// Private Certificate
+    /// Authority](https://docs.aws.amazon.com/privateca/latest/userguide/PcaWelcome.html) user guide. The
+    /// ARN must have the following form:
+    ///
+    /// `arn:aws:acm-pca:region:account:certificate-authority/12345678-1234-1234-1234-123456789012`
     pub certificate_authority_arn: Option<Val<String>>,
     /// `CertificateExport`.
+    ///
+    /// You can opt out of allowing export of your certificate by specifying the `DISABLED` option. Allow
+    /// export of your certificate by specifying the `ENABLED` option.
+    ///
+    /// If you do not specify an export preference in a new CloudFormation template, it is the same as
+    /// explicitly denying export of your certificate.
     pub certificate_export: Option<Val<String>>,
     /// `CertificateTransparencyLoggingPreference`.
+    ///
+    /// You can opt out of certificate transparency logging by specifying the `DISABLED` option. Opt in by
+    /// specifying `ENABLED` . This setting doces not apply to private certificates.
+    ///
+    /// If you do not specify a certificate transparency logging preference on a new CloudFormation
+    /// template, or if you remove the logging preference from an existing template, this is the same as
+    /// explicitly enabling the preference.
+    ///
+    /// Changing the certificate transparency logging preference will update the existing resource by
+    /// calling `UpdateCertificateOptions` on the certificate. This action will not create a new resource.
     pub certificate_transparency_logging_preference: Option<Val<String>>,
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// The fully qualified domain name (FQDN), such as www.example.com, with which you want to secure an
+    /// ACM certificate. Use an asterisk (*) to create a wildcard certificate that protects several sites in
+    /// the same domain. For example, `*.example.com` protects `www.example.com` , `site.example.com` , and
+    /// `images.example.com.`
     pub domain_name: Option<Val<String>>,
     /// `DomainValidationOptions`. Changing it replaces the resource.
+    ///
+    /// Domain information that domain name registrars use to verify your identity.
+    ///
+    /// > In order for a AWS::CertificateManager::Certificate to be provisioned and validated in
+    /// CloudFormation automatically, the `DomainName` property needs to be identical to one of the
+    /// `DomainName` property supplied in DomainValidationOptions, if the ValidationMethod is **DNS**.
+    /// Failing to keep them like-for-like will result in failure to create the domain validation records in
+    /// Route53.
     pub domain_validation_options: Option<Val<Vec<DomainValidationOption>>>,
     /// `KeyAlgorithm`. Changing it replaces the resource.
+    ///
+    /// Specifies the algorithm of the public and private key pair that your certificate uses to encrypt
+    /// data. RSA is the default key algorithm for ACM certificates. Elliptic Curve Digital Signature
+    /// Algorithm (ECDSA) keys are smaller, offering security comparable to RSA keys but with greater
+    /// computing efficiency. However, ECDSA is not supported by all network clients. Some AWS services may
+    /// require RSA keys, or only support ECDSA keys of a particular size, while others allow the use of
+    /// either RSA and ECDSA keys to ensure that compatibility is not broken. Check the requirements for the
+    /// AWS service where you plan to deploy your certificate. For more information about selecting an
+    /// algorithm, see [Key
+    /// algorithms](https://docs.aws.amazon.com/acm/latest/userguide/acm-certificate-characteristics.html#algorithms-term)
+    /// .
+    ///
+    /// > Algorithms supported for an ACM certificate request include:
+    /// >
+    /// > - `RSA_2048`
+    /// > - `EC_prime256v1`
+    /// > - `EC_secp384r1`
+    /// >
+    /// > Other listed algorithms are for imported certificates only. > When you request a private PKI
+    /// certificate signed by a CA from AWS Private CA, the specified signing algorithm family (RSA or
+    /// ECDSA) must match the algorithm family of the CA's secret key.
+    ///
+    /// Default: RSA_2048
     pub key_algorithm: Option<Val<String>>,
     /// `SubjectAlternativeNames`. Changing it replaces the resource.
+    ///
+    /// Additional FQDNs to be included in the Subject Alternative Name extension of the ACM certificate.
+    /// For example, you can add www.example.net to a certificate for which the `DomainName` field is
+    /// www.example.com if users can reach your site by using either name.
     pub subject_alternative_names: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can identify the certificate.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `ValidationMethod`. Changing it replaces the resource.
+    ///
+    /// The method you want to use to validate that you own or control the domain associated with a public
+    /// certificate. You can [validate with
+    /// DNS](https://docs.aws.amazon.com/acm/latest/userguide/gs-acm-validate-dns.html) or [validate with
+    /// email](https://docs.aws.amazon.com/acm/latest/userguide/gs-acm-validate-email.html) . We recommend
+    /// that you use DNS validation.
+    ///
+    /// If not specified, this property defaults to email validation.
     pub validation_method: Option<Val<String>>,
 }
 
@@ -173,13 +266,47 @@ impl CertificateHandle {
 }
 
 /// The [`DomainValidationOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-certificatemanager-certificate-domainvalidationoption.html) property type.
+///
+/// `DomainValidationOption` is a property of the
+/// [AWS::CertificateManager::Certificate](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-certificatemanager-certificate.html)
+/// resource that specifies the Certificate Manager ( ACM ) certificate domain to validate. Depending on
+/// the chosen validation method, ACM checks the domain's DNS record for a validation CNAME, or it
+/// attempts to send a validation email message to the domain owner.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainValidationOption {
     /// `DomainName`: required.
+    ///
+    /// A fully qualified domain name (FQDN) in the certificate request.
     pub domain_name: Option<Val<String>>,
     /// `HostedZoneId`.
+    ///
+    /// The `HostedZoneId` option, which is available if you are using Route 53 as your domain registrar,
+    /// causes ACM to add your CNAME to the domain record. Your list of `DomainValidationOptions` must
+    /// contain one and only one of the domain-validation options, and the `HostedZoneId` can be used only
+    /// when `DNS` is specified as your validation method.
+    ///
+    /// Use the Route 53 `ListHostedZones` API to discover IDs for available hosted zones.
+    ///
+    /// This option is required for publicly trusted certificates.
+    ///
+    /// > The `ListHostedZones` API returns IDs in the format "/hostedzone/Z111111QQQQQQQ", but
+    /// CloudFormation requires the IDs to be in the format "Z111111QQQQQQQ".
+    ///
+    /// When you change your `DomainValidationOptions` , a new resource is created.
     pub hosted_zone_id: Option<Val<String>>,
     /// `ValidationDomain`.
+    ///
+    /// The domain name to which you want ACM to send validation emails. This domain name is the suffix of
+    /// the email addresses that you want ACM to use. This must be the same as the `DomainName` value or a
+    /// superdomain of the `DomainName` value. For example, if you request a certificate for
+    /// `testing.example.com` , you can specify `example.com` as this value. In that case, ACM sends domain
+    /// validation emails to the following five addresses:
+    ///
+    /// - admin@example.com
+    /// - administrator@example.com
+    /// - hostmaster@example.com
+    /// - postmaster@example.com
+    /// - webmaster@example.com
     pub validation_domain: Option<Val<String>>,
 }
 

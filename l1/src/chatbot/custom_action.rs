@@ -5,24 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::Chatbot::CustomAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-chatbot-customaction.html) resource type.
 ///
+/// > AWS Chatbot is now  . [Learn
+/// more](https://docs.aws.amazon.com//chatbot/latest/adminguide/service-rename.html)
+/// >
+/// > `Type` attribute values remain unchanged.
+///
 /// Build it with [`CustomAction::builder`]; adding it to a stack returns a [`CustomActionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomAction {
     /// `ActionName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the custom action. This name is included in the Amazon Resource Name (ARN).
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]{1,64}$`.
     pub action_name: Option<Val<String>>,
     /// `AliasName`.
     ///
+    /// The name used to invoke this action in a chat channel. For example, `@Amazon Q run my-alias` .
+    ///
     /// - Length: 1 to 30.
     /// - Pattern: `^[A-Za-z0-9-_]+$`.
     pub alias_name: Option<Val<String>>,
     /// `Attachments`.
+    ///
+    /// Defines when this custom action button should be attached to a notification.
     pub attachments: Option<Val<Vec<CustomActionAttachment>>>,
     /// `Definition`: required.
+    ///
+    /// The definition of the command to run when invoked as an alias or as an action button.
     pub definition: Option<Val<CustomActionDefinition>>,
     /// `Tags`.
+    ///
+    /// The tags to add to the configuration.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -137,6 +152,8 @@ impl Deref for CustomActionHandle {
 
 impl CustomActionHandle {
     /// `Fn::GetAtt` `CustomActionArn`.
+    ///
+    /// The fully defined ARN of the custom action.
     pub fn attr_custom_action_arn(&self) -> Val<String> {
         self.0.get_att("CustomActionArn")
     }
@@ -151,23 +168,38 @@ impl CustomActionHandle {
 }
 
 /// The [`CustomActionAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-chatbot-customaction-customactionattachment.html) property type.
+///
+/// > AWS Chatbot is now  . [Learn
+/// more](https://docs.aws.amazon.com//chatbot/latest/adminguide/service-rename.html)
+/// >
+/// > `Type` attribute values remain unchanged.
+///
+/// Defines when a custom action button should be attached to a notification.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomActionAttachment {
     /// `ButtonText`.
+    ///
+    /// The text of the button that appears on the notification.
     ///
     /// - Length: 1 to 50.
     /// - Pattern: `^[\S\s]+$`.
     pub button_text: Option<Val<String>>,
     /// `Criteria`.
     ///
+    /// The criteria for when a button should be shown based on values in the notification.
+    ///
     /// - Items: 1 to 5.
     pub criteria: Option<Val<Vec<CustomActionAttachmentCriteria>>>,
     /// `NotificationType`.
+    ///
+    /// The type of notification that the custom action should be attached to.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub notification_type: Option<Val<String>>,
     /// `Variables`.
+    ///
+    /// The variables to extract from the notification.
     pub variables: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -243,15 +275,29 @@ impl ToValue for CustomActionAttachment {
 impl Literal for CustomActionAttachment {}
 
 /// The [`CustomActionAttachmentCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-chatbot-customaction-customactionattachmentcriteria.html) property type.
+///
+/// > AWS Chatbot is now  . [Learn
+/// more](https://docs.aws.amazon.com//chatbot/latest/adminguide/service-rename.html)
+/// >
+/// > `Type` attribute values remain unchanged.
+///
+/// A criteria for when a button should be shown based on values in the notification.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomActionAttachmentCriteria {
     /// `Operator`: required.
+    ///
+    /// The operation to perform on the named variable.
     pub operator: Option<Val<CustomActionAttachmentCriteriaOperator>>,
     /// `Value`.
+    ///
+    /// A value that is compared with the actual value of the variable based on the behavior of the
+    /// operator.
     ///
     /// - Length: 0 to 1024.
     pub value: Option<Val<String>>,
     /// `VariableName`: required.
+    ///
+    /// The name of the variable to operate on.
     pub variable_name: Option<Val<String>>,
 }
 
@@ -331,9 +377,18 @@ impl ToValue for CustomActionAttachmentCriteria {
 impl Literal for CustomActionAttachmentCriteria {}
 
 /// The [`CustomActionDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-chatbot-customaction-customactiondefinition.html) property type.
+///
+/// > AWS Chatbot is now  . [Learn
+/// more](https://docs.aws.amazon.com//chatbot/latest/adminguide/service-rename.html)
+/// >
+/// > `Type` attribute values remain unchanged.
+///
+/// The definition of the command to run when invoked as an alias or as an action button.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomActionDefinition {
     /// `CommandText`: required.
+    ///
+    /// The command string to run which may include variables by prefixing with a dollar sign ($).
     ///
     /// - Length: 1 to 5000.
     pub command_text: Option<Val<String>>,
@@ -480,9 +535,18 @@ impl CustomActionAttachmentCriteriaOperator {
             CustomActionAttachmentCriteriaOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CustomActionAttachmentCriteriaOperator {
+    const VALUES: &'static [&'static str] = &["HAS_VALUE", "EQUALS"];
+    fn as_str(&self) -> &str {
+        CustomActionAttachmentCriteriaOperator::as_str(self)
     }
 }
 

@@ -5,53 +5,117 @@ use crate::rt::*;
 
 /// The [`AWS::Chatbot::MicrosoftTeamsChannelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-chatbot-microsoftteamschannelconfiguration.html) resource type.
 ///
+/// > AWS Chatbot is now  . [Learn
+/// more](https://docs.aws.amazon.com//chatbot/latest/adminguide/service-rename.html)
+/// >
+/// > `Type` attribute values remain unchanged.
+///
+/// The `AWS::Chatbot::MicrosoftTeamsChannelConfiguration` resource configures a Microsoft Teams channel
+/// to allow users to use  with CloudFormation templates.
+///
+/// This resource requires some setup to be done in the  in chat applications console. To provide the
+/// required Microsoft Teams team and tenant IDs, you must perform the initial authorization flow with
+/// Microsoft Teams in the  in chat applications console, then copy and paste the IDs from the console.
+/// For more details, see steps 1-3 in [Get started with Microsoft
+/// Teams](https://docs.aws.amazon.com/chatbot/latest/adminguide/teams-setup.html#teams-client-setup) in
+/// the *in chat applications Administrator Guide* .
+///
 /// Build it with [`MicrosoftTeamsChannelConfiguration::builder`]; adding it to a stack returns a [`MicrosoftTeamsChannelConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MicrosoftTeamsChannelConfiguration {
     /// `ConfigurationName`: required. Changing it replaces the resource.
     ///
+    /// The name of the configuration.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[A-Za-z0-9-_]+$`.
     pub configuration_name: Option<Val<String>>,
     /// `CustomizationResourceArns`.
+    ///
+    /// Links a list of resource ARNs (for example, custom action ARNs) to a Microsoft Teams channel
+    /// configuration for  .
     pub customization_resource_arns: Option<Val<Vec<String>>>,
     /// `GuardrailPolicies`.
+    ///
+    /// The list of IAM policy ARNs that are applied as channel guardrails. The AWS managed
+    /// 'AdministratorAccess' policy is applied as a default if this is not set.
     pub guardrail_policies: Option<Val<Vec<String>>>,
     /// `IamRoleArn`: required.
+    ///
+    /// The ARN of the IAM role that defines the permissions for  .
+    ///
+    /// This is a user-defined role that  will assume. This is not the service-linked role. For more
+    /// information, see [IAM Policies for  in chat
+    /// applications](https://docs.aws.amazon.com/chatbot/latest/adminguide/chatbot-iam-policies.html) .
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*)?:[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,1023}$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub iam_role_arn: Option<Val<String>>,
     /// `LoggingLevel`.
     ///
+    /// Specifies the logging level for this configuration. This property affects the log entries pushed to
+    /// Amazon CloudWatch Logs.
+    ///
+    /// Logging levels include `ERROR` , `INFO` , or `NONE` .
+    ///
     /// - Length: 4 to 5.
     /// - Pattern: `^(ERROR|INFO|NONE)$`.
     pub logging_level: Option<Val<String>>,
     /// `SnsTopicArns`.
+    ///
+    /// The ARNs of the SNS topics that deliver notifications to  .
     pub sns_topic_arns: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tags to add to the configuration.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TeamId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Microsoft Team authorized with  .
+    ///
+    /// To get the team ID, you must perform the initial authorization flow with Microsoft Teams in the  in
+    /// chat applications console. Then you can copy and paste the team ID from the console. For more
+    /// details, see steps 1-3 in [Tutorial: Get started with Microsoft
+    /// Teams](https://docs.aws.amazon.com/chatbot/latest/adminguide/teams-setup.html) in the *in chat
+    /// applications Administrator Guide* .
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$`.
     pub team_id: Option<Val<String>>,
     /// `TeamsChannelId`: required.
     ///
+    /// The ID of the Microsoft Teams channel.
+    ///
+    /// To get the channel ID, open Microsoft Teams, right click on the channel name in the left pane, then
+    /// choose *Copy* . An example of the channel ID syntax is:
+    /// `19%3ab6ef35dc342d56ba5654e6fc6d25a071%40thread.tacv2` .
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^([a-zA-Z0-9-_=+/.,])*%3[aA]([a-zA-Z0-9-_=+/.,])*%40([a-zA-Z0-9-_=+/.,])*$`.
     pub teams_channel_id: Option<Val<String>>,
     /// `TeamsChannelName`.
+    ///
+    /// The name of the Microsoft Teams channel
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(.*)$`.
     pub teams_channel_name: Option<Val<String>>,
     /// `TeamsTenantId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the Microsoft Teams tenant.
+    ///
+    /// To get the tenant ID, you must perform the initial authorization flow with Microsoft Teams in the
+    /// in chat applications console. Then you can copy and paste the tenant ID from the console. For more
+    /// details, see steps 1-3 in [Tutorial: Get started with Microsoft
+    /// Teams](https://docs.aws.amazon.com/chatbot/latest/adminguide/teams-setup.html) in the *in chat
+    /// applications Administrator Guide* .
+    ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$`.
     pub teams_tenant_id: Option<Val<String>>,
     /// `UserRoleRequired`.
+    ///
+    /// Enables use of a user role requirement in your chat configuration.
     pub user_role_required: Option<Val<bool>>,
 }
 
@@ -244,6 +308,8 @@ impl Deref for MicrosoftTeamsChannelConfigurationHandle {
 
 impl MicrosoftTeamsChannelConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

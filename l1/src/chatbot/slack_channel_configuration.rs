@@ -5,43 +5,96 @@ use crate::rt::*;
 
 /// The [`AWS::Chatbot::SlackChannelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-chatbot-slackchannelconfiguration.html) resource type.
 ///
+/// > AWS Chatbot is now  . [Learn
+/// more](https://docs.aws.amazon.com//chatbot/latest/adminguide/service-rename.html)
+/// >
+/// > `Type` attribute values remain unchanged.
+///
+/// The `AWS::Chatbot::SlackChannelConfiguration` resource configures a Slack channel to allow users to
+/// use  with CloudFormation templates.
+///
+/// This resource requires some setup to be done in the  in chat applications console. To provide the
+/// required Slack workspace ID, you must perform the initial authorization flow with Slack in the  in
+/// chat applications console, then copy and paste the workspace ID from the console. For more details,
+/// see steps 1-3 in [Tutorial: Get started with
+/// Slack](https://docs.aws.amazon.com/chatbot/latest/adminguide/slack-setup.html#slack-client-setup) in
+/// the *in chat applications User Guide* .
+///
 /// Build it with [`SlackChannelConfiguration::builder`]; adding it to a stack returns a [`SlackChannelConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlackChannelConfiguration {
     /// `ConfigurationName`: required. Changing it replaces the resource.
     ///
+    /// The name of the configuration.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[A-Za-z0-9-_]+$`.
     pub configuration_name: Option<Val<String>>,
     /// `CustomizationResourceArns`.
+    ///
+    /// Links a list of resource ARNs (for example, custom action ARNs) to a Slack channel configuration for
+    /// .
     pub customization_resource_arns: Option<Val<Vec<String>>>,
     /// `GuardrailPolicies`.
+    ///
+    /// The list of IAM policy ARNs that are applied as channel guardrails. The AWS managed
+    /// 'AdministratorAccess' policy is applied as a default if this is not set.
     pub guardrail_policies: Option<Val<Vec<String>>>,
     /// `IamRoleArn`: required.
+    ///
+    /// The ARN of the IAM role that defines the permissions for  .
+    ///
+    /// This is a user-defined role that  will assume. This is not the service-linked role. For more
+    /// information, see [IAM Policies for  in chat
+    /// applications](https://docs.aws.amazon.com/chatbot/latest/adminguide/chatbot-iam-policies.html) .
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*)?:[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,1023}$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub iam_role_arn: Option<Val<String>>,
     /// `LoggingLevel`.
     ///
+    /// Specifies the logging level for this configuration. This property affects the log entries pushed to
+    /// Amazon CloudWatch Logs.
+    ///
+    /// Logging levels include `ERROR` , `INFO` , or `NONE` .
+    ///
     /// - Length: 4 to 5.
     /// - Pattern: `^(ERROR|INFO|NONE)$`.
     pub logging_level: Option<Val<String>>,
     /// `SlackChannelId`: required.
+    ///
+    /// The ID of the Slack channel.
+    ///
+    /// To get the ID, open Slack, right click on the channel name in the left pane, then choose Copy Link.
+    /// The channel ID is the character string at the end of the URL. For example, `ABCBBLZZZ` .
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[A-Za-z0-9]+$`.
     pub slack_channel_id: Option<Val<String>>,
     /// `SlackWorkspaceId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the Slack workspace authorized with  .
+    ///
+    /// To get the workspace ID, you must perform the initial authorization flow with Slack in the  in chat
+    /// applications console. Then you can copy and paste the workspace ID from the console. For more
+    /// details, see steps 1-3 in [Tutorial: Get started with
+    /// Slack](https://docs.aws.amazon.com/chatbot/latest/adminguide/slack-setup.html#slack-client-setup) in
+    /// the *in chat applications User Guide* .
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[0-9A-Z]{1,255}$`.
     pub slack_workspace_id: Option<Val<String>>,
     /// `SnsTopicArns`.
+    ///
+    /// The ARNs of the SNS topics that deliver notifications to  .
     pub sns_topic_arns: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tags to add to the configuration.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UserRoleRequired`.
+    ///
+    /// Enables use of a user role requirement in your chat configuration.
     pub user_role_required: Option<Val<bool>>,
 }
 
@@ -214,6 +267,8 @@ impl Deref for SlackChannelConfigurationHandle {
 
 impl SlackChannelConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

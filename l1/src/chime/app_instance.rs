@@ -5,18 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::Chime::AppInstance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-chime-appinstance.html) resource type.
 ///
+/// Resource Type definition for AWS::Chime::AppInstance
+///
 /// Build it with [`AppInstance::builder`]; adding it to a stack returns a [`AppInstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppInstance {
     /// `Metadata`.
     ///
+    /// The metadata of the AppInstance. Limited to a 1KB string in UTF-8.
+    ///
     /// - Length: 0 to 1024.
     pub metadata: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the AppInstance.
+    ///
     /// - Length: 1 to 256.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags assigned to the AppInstance.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -105,14 +113,20 @@ impl Deref for AppInstanceHandle {
 
 impl AppInstanceHandle {
     /// `Fn::GetAtt` `AppInstanceArn`.
+    ///
+    /// The Amazon Resource Number (ARN) of the AppInstance.
     pub fn attr_app_instance_arn(&self) -> Val<String> {
         self.0.get_att("AppInstanceArn")
     }
     /// `Fn::GetAtt` `CreatedTimestamp`.
+    ///
+    /// The time at which an AppInstance was created, as an ISO 8601 timestamp.
     pub fn attr_created_timestamp(&self) -> Val<f64> {
         self.0.get_att("CreatedTimestamp")
     }
     /// `Fn::GetAtt` `LastUpdatedTimestamp`.
+    ///
+    /// The time an AppInstance was last updated, as an ISO 8601 timestamp.
     pub fn attr_last_updated_timestamp(&self) -> Val<f64> {
         self.0.get_att("LastUpdatedTimestamp")
     }

@@ -5,27 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::Chime::AppInstanceBot`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-chime-appinstancebot.html) resource type.
 ///
+/// Resource Type definition for AWS::Chime::AppInstanceBot
+///
 /// Build it with [`AppInstanceBot::builder`]; adding it to a stack returns a [`AppInstanceBotHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppInstanceBot {
     /// `AppInstanceArn`: required. Changing it replaces the resource.
     ///
+    /// The ARN of the AppInstance.
+    ///
     /// - Length: 5 to 1600.
     /// - Pattern: `^arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$`.
     pub app_instance_arn: Option<Val<String>>,
     /// `Configuration`: required.
+    ///
+    /// A structure that contains configuration data.
     pub configuration: Option<Val<Configuration>>,
     /// `Metadata`.
+    ///
+    /// The metadata of the AppInstanceBot.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `.*`.
     pub metadata: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The name of the AppInstanceBot.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]*$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags assigned to the AppInstanceBot.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -133,14 +145,20 @@ impl Deref for AppInstanceBotHandle {
 
 impl AppInstanceBotHandle {
     /// `Fn::GetAtt` `AppInstanceBotArn`.
+    ///
+    /// The ARN of the AppInstanceBot.
     pub fn attr_app_instance_bot_arn(&self) -> Val<String> {
         self.0.get_att("AppInstanceBotArn")
     }
     /// `Fn::GetAtt` `CreatedTimestamp`.
+    ///
+    /// The time at which the AppInstanceBot was created, as an ISO 8601 timestamp.
     pub fn attr_created_timestamp(&self) -> Val<f64> {
         self.0.get_att("CreatedTimestamp")
     }
     /// `Fn::GetAtt` `LastUpdatedTimestamp`.
+    ///
+    /// The time at which the AppInstanceBot was last updated, as an ISO 8601 timestamp.
     pub fn attr_last_updated_timestamp(&self) -> Val<f64> {
         self.0.get_att("LastUpdatedTimestamp")
     }
@@ -155,9 +173,13 @@ impl AppInstanceBotHandle {
 }
 
 /// The [`Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-chime-appinstancebot-configuration.html) property type.
+///
+/// A structure that contains configuration data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Configuration {
     /// `Lex`: required.
+    ///
+    /// The configuration for an Amazon Lex V2 bot.
     pub lex: Option<Val<LexConfiguration>>,
 }
 
@@ -208,11 +230,17 @@ impl ToValue for Configuration {
 impl Literal for Configuration {}
 
 /// The [`InvokedBy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-chime-appinstancebot-invokedby.html) property type.
+///
+/// Specifies the type of message that triggers a bot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InvokedBy {
     /// `StandardMessages`: required.
+    ///
+    /// Sets standard messages as the bot trigger.
     pub standard_messages: Option<Val<StandardMessages>>,
     /// `TargetedMessages`: required.
+    ///
+    /// Sets targeted messages as the bot trigger.
     pub targeted_messages: Option<Val<TargetedMessages>>,
 }
 
@@ -283,20 +311,33 @@ impl ToValue for InvokedBy {
 impl Literal for InvokedBy {}
 
 /// The [`LexConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-chime-appinstancebot-lexconfiguration.html) property type.
+///
+/// The configuration for an Amazon Lex V2 bot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LexConfiguration {
     /// `InvokedBy`.
+    ///
+    /// Specifies the type of message that triggers a bot.
     pub invoked_by: Option<Val<InvokedBy>>,
     /// `LexBotAliasArn`: required.
+    ///
+    /// The ARN of the Amazon Lex V2 bot's alias.
     ///
     /// - Length: 15 to 2048.
     /// - Pattern: `^arn:aws:lex:[a-z]{2}-[a-z]+-\d{1}:\d{12}:bot-alias/[A-Z0-9]{10}/[A-Z0-9]{10}$`.
     pub lex_bot_alias_arn: Option<Val<String>>,
     /// `LocaleId`: required.
+    ///
+    /// Identifies the Amazon Lex V2 bot's language and locale.
     pub locale_id: Option<Val<String>>,
     /// `RespondsTo`.
+    ///
+    /// Determines whether the Amazon Lex V2 bot responds to all standard messages. Control messages are not
+    /// supported.
     pub responds_to: Option<Val<RespondsTo>>,
     /// `WelcomeIntent`.
+    ///
+    /// The name of the welcome intent configured in the Amazon Lex V2 bot.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([A-Za-z]_?)+$`.
@@ -474,9 +515,18 @@ impl RespondsTo {
             RespondsTo::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RespondsTo {
+    const VALUES: &'static [&'static str] = &["STANDARD_MESSAGES"];
+    fn as_str(&self) -> &str {
+        RespondsTo::as_str(self)
     }
 }
 
@@ -526,9 +576,18 @@ impl StandardMessages {
             StandardMessages::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StandardMessages {
+    const VALUES: &'static [&'static str] = &["AUTO", "ALL", "MENTIONS", "NONE"];
+    fn as_str(&self) -> &str {
+        StandardMessages::as_str(self)
     }
 }
 
@@ -575,9 +634,18 @@ impl TargetedMessages {
             TargetedMessages::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetedMessages {
+    const VALUES: &'static [&'static str] = &["ALL", "NONE"];
+    fn as_str(&self) -> &str {
+        TargetedMessages::as_str(self)
     }
 }
 

@@ -5,41 +5,70 @@ use crate::rt::*;
 
 /// The [`AWS::CleanRooms::AnalysisTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cleanrooms-analysistemplate.html) resource type.
 ///
+/// Creates a new analysis template.
+///
 /// Build it with [`AnalysisTemplate::builder`]; adding it to a stack returns a [`AnalysisTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisTemplate {
     /// `AnalysisParameters`. Changing it replaces the resource.
     ///
+    /// The parameters of the analysis template.
+    ///
     /// - Items: 0 to 50.
     pub analysis_parameters: Option<Val<Vec<AnalysisParameter>>>,
     /// `Description`.
+    ///
+    /// The description of the analysis template.
     ///
     /// - Length: at most 255.
     /// - Pattern: `^[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDBFF-\uDC00\uDFFF\t\r\n]*$`.
     pub description: Option<Val<String>>,
     /// `ErrorMessageConfiguration`.
+    ///
+    /// The configuration that specifies the level of detail in error messages returned by analyses using
+    /// this template. When set to `DETAILED` , error messages include more information to help troubleshoot
+    /// issues with PySpark jobs. Detailed error messages may expose underlying data, including sensitive
+    /// information. Recommended for faster troubleshooting in development and testing environments.
     pub error_message_configuration: Option<Val<ErrorMessageConfiguration>>,
     /// `Format`: required. Changing it replaces the resource.
+    ///
+    /// The format of the analysis template.
     pub format: Option<Val<Format>>,
     /// `MembershipIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The identifier for a membership resource.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`.
     pub membership_identifier: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the analysis template.
+    ///
     /// - Length: at most 128.
     /// - Pattern: `^[a-zA-Z0-9_](([a-zA-Z0-9_ ]+-)*([a-zA-Z0-9_ ]+))?$`.
     pub name: Option<Val<String>>,
     /// `Schema`.
+    ///
+    /// The entire schema object.
     pub schema: Option<Val<AnalysisSchema>>,
     /// `Source`: required. Changing it replaces the resource.
+    ///
+    /// The source of the analysis template.
     pub source: Option<Val<AnalysisSource>>,
     /// `SourceMetadata`.
+    ///
+    /// The source metadata for the analysis template.
     pub source_metadata: Option<Val<AnalysisSourceMetadata>>,
     /// `SyntheticDataParameters`.
+    ///
+    /// The parameters used to generate synthetic data for this analysis template.
     pub synthetic_data_parameters: Option<Val<SyntheticDataParameters>>,
     /// `Tags`.
+    ///
+    /// An optional label that you can assign to a resource when you create it. Each tag consists of a key
+    /// and an optional value, both of which you define. When you use tagging, you can also use tag-based
+    /// access control in IAM policies to control access to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -200,22 +229,44 @@ impl Deref for AnalysisTemplateHandle {
 
 impl AnalysisTemplateHandle {
     /// `Fn::GetAtt` `CollaborationArn`.
+    ///
+    /// Returns the unique ARN for the analysis template’s associated collaboration.
+    ///
+    /// Example:
+    /// `arn:aws:cleanrooms:us-east-1:111122223333:collaboration/a1b2c3d4-5678-90ab-cdef-EXAMPLE33333`
     pub fn attr_collaboration_arn(&self) -> Val<String> {
         self.0.get_att("CollaborationArn")
     }
     /// `Fn::GetAtt` `CollaborationIdentifier`.
+    ///
+    /// Returns the unique ID for the associated collaboration of the analysis template.
+    ///
+    /// Example: `a1b2c3d4-5678-90ab-cdef-EXAMPLE33333`
     pub fn attr_collaboration_identifier(&self) -> Val<String> {
         self.0.get_att("CollaborationIdentifier")
     }
     /// `Fn::GetAtt` `AnalysisTemplateIdentifier`.
+    ///
+    /// Returns the identifier for the analysis template.
+    ///
+    /// Example: `a1b2c3d4-5678-90ab-cdef-EXAMPLE2222`
     pub fn attr_analysis_template_identifier(&self) -> Val<String> {
         self.0.get_att("AnalysisTemplateIdentifier")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the analysis template.
+    ///
+    /// Example:
+    /// `arn:aws:cleanrooms:us-east-1:111122223333:membership/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111/analysistemplates/a1b2c3d4-5678-90ab-cdef-EXAMPLE2222`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `MembershipArn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the member who created the analysis template.
+    ///
+    /// Example: `arn:aws:cleanrooms:us-east-1:111122223333:membership/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111`
     pub fn attr_membership_arn(&self) -> Val<String> {
         self.0.get_att("MembershipArn")
     }
@@ -230,18 +281,29 @@ impl AnalysisTemplateHandle {
 }
 
 /// The [`AnalysisParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-analysistemplate-analysisparameter.html) property type.
+///
+/// Optional. The member who can query can provide this placeholder for a literal data value in an
+/// analysis template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisParameter {
     /// `DefaultValue`.
+    ///
+    /// Optional. The default value that is applied in the analysis template. The member who can query can
+    /// override this value in the query editor.
     ///
     /// - Length: 0 to 1000.
     pub default_value: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the parameter. The name must use only alphanumeric, underscore (_), or hyphen (-)
+    /// characters but cannot start or end with a hyphen.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `[0-9a-zA-Z_]+`.
     pub name: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of parameter.
     pub type_: Option<Val<Type>>,
 }
 
@@ -311,9 +373,13 @@ impl ToValue for AnalysisParameter {
 impl Literal for AnalysisParameter {}
 
 /// The [`AnalysisSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-analysistemplate-analysisschema.html) property type.
+///
+/// A relation within an analysis.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisSchema {
     /// `ReferencedTables`: required.
+    ///
+    /// The tables referenced in the analysis schema.
     ///
     /// - Items: at least 0.
     pub referenced_tables: Option<Val<Vec<String>>>,
@@ -375,11 +441,17 @@ impl ToValue for AnalysisSchema {
 impl Literal for AnalysisSchema {}
 
 /// The [`AnalysisSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-analysistemplate-analysissource.html) property type.
+///
+/// The structure that defines the body of the analysis template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisSource {
     /// `Artifacts`.
+    ///
+    /// The artifacts of the analysis source.
     pub artifacts: Option<Val<AnalysisTemplateArtifacts>>,
     /// `Text`.
+    ///
+    /// The query text.
     ///
     /// - Length: 0 to 90000.
     pub text: Option<Val<String>>,
@@ -435,9 +507,13 @@ impl ToValue for AnalysisSource {
 impl Literal for AnalysisSource {}
 
 /// The [`AnalysisSourceMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-analysistemplate-analysissourcemetadata.html) property type.
+///
+/// The analysis source metadata.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisSourceMetadata {
     /// `Artifacts`.
+    ///
+    /// The artifacts of the analysis source metadata.
     pub artifacts: Option<Val<AnalysisTemplateArtifactMetadata>>,
 }
 
@@ -487,9 +563,13 @@ impl ToValue for AnalysisSourceMetadata {
 impl Literal for AnalysisSourceMetadata {}
 
 /// The [`AnalysisTemplateArtifact`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-analysistemplate-analysistemplateartifact.html) property type.
+///
+/// The analysis template artifact.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisTemplateArtifact {
     /// `Location`: required.
+    ///
+    /// The artifact location.
     pub location: Option<Val<S3Location>>,
 }
 
@@ -544,11 +624,17 @@ impl ToValue for AnalysisTemplateArtifact {
 impl Literal for AnalysisTemplateArtifact {}
 
 /// The [`AnalysisTemplateArtifactMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-analysistemplate-analysistemplateartifactmetadata.html) property type.
+///
+/// The analysis template artifact metadata.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisTemplateArtifactMetadata {
     /// `AdditionalArtifactHashes`.
+    ///
+    /// Additional artifact hashes for the analysis template.
     pub additional_artifact_hashes: Option<Val<Vec<HashProperty>>>,
     /// `EntryPointHash`: required.
+    ///
+    /// The hash of the entry point for the analysis template artifact metadata.
     pub entry_point_hash: Option<Val<HashProperty>>,
 }
 
@@ -614,15 +700,23 @@ impl ToValue for AnalysisTemplateArtifactMetadata {
 impl Literal for AnalysisTemplateArtifactMetadata {}
 
 /// The [`AnalysisTemplateArtifacts`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-analysistemplate-analysistemplateartifacts.html) property type.
+///
+/// The analysis template artifacts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisTemplateArtifacts {
     /// `AdditionalArtifacts`.
     ///
+    /// Additional artifacts for the analysis template.
+    ///
     /// - Items: 1 to 1.
     pub additional_artifacts: Option<Val<Vec<AnalysisTemplateArtifact>>>,
     /// `EntryPoint`: required.
+    ///
+    /// The entry point for the analysis template artifacts.
     pub entry_point: Option<Val<AnalysisTemplateArtifact>>,
     /// `RoleArn`: required.
+    ///
+    /// The role ARN for the analysis template artifacts.
     ///
     /// - Length: 32 to 512.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -708,9 +802,15 @@ impl ToValue for AnalysisTemplateArtifacts {
 impl Literal for AnalysisTemplateArtifacts {}
 
 /// The [`ColumnClassificationDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-analysistemplate-columnclassificationdetails.html) property type.
+///
+/// Contains classification information for data columns, including mappings that specify how columns
+/// should be handled during synthetic data generation and privacy analysis.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnClassificationDetails {
     /// `ColumnMapping`: required.
+    ///
+    /// A mapping that defines the classification of data columns for synthetic data generation and
+    /// specifies how each column should be handled during the privacy-preserving data synthesis process.
     ///
     /// - Items: 5 to 1000.
     pub column_mapping: Option<Val<Vec<SyntheticDataColumnProperties>>>,
@@ -780,9 +880,19 @@ impl ToValue for ColumnClassificationDetails {
 impl Literal for ColumnClassificationDetails {}
 
 /// The [`ErrorMessageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-analysistemplate-errormessageconfiguration.html) property type.
+///
+/// A structure that defines the level of detail included in error messages returned by PySpark jobs.
+/// This configuration allows you to control the verbosity of error messages to help with
+/// troubleshooting PySpark jobs while maintaining appropriate security controls.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ErrorMessageConfiguration {
     /// `Type`: required.
+    ///
+    /// The level of detail for error messages returned by the PySpark job. When set to DETAILED, error
+    /// messages include more information to help troubleshoot issues with your PySpark job.
+    ///
+    /// Because this setting may expose sensitive data, it is recommended for development and testing
+    /// environments.
     pub type_: Option<Val<ErrorMessageConfigurationType>>,
 }
 
@@ -839,9 +949,13 @@ impl ToValue for ErrorMessageConfiguration {
 impl Literal for ErrorMessageConfiguration {}
 
 /// The [`Hash`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-analysistemplate-hash.html) property type.
+///
+/// Hash
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HashProperty {
     /// `Sha256`.
+    ///
+    /// The SHA-256 hash value.
     pub sha256: Option<Val<String>>,
 }
 
@@ -889,15 +1003,27 @@ impl ToValue for HashProperty {
 impl Literal for HashProperty {}
 
 /// The [`MLSyntheticDataParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-analysistemplate-mlsyntheticdataparameters.html) property type.
+///
+/// Parameters that control the generation of synthetic data for machine learning, including privacy
+/// settings and column classification details.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MlSyntheticDataParameters {
     /// `ColumnClassification`: required.
+    ///
+    /// Classification details for data columns that specify how each column should be treated during
+    /// synthetic data generation.
     pub column_classification: Option<Val<ColumnClassificationDetails>>,
     /// `Epsilon`: required.
+    ///
+    /// The epsilon value for differential privacy when generating synthetic data. Lower values provide
+    /// stronger privacy guarantees but may reduce data utility.
     ///
     /// - Range: 0.0001 to 10.
     pub epsilon: Option<Val<f64>>,
     /// `MaxMembershipInferenceAttackScore`: required.
+    ///
+    /// The maximum acceptable score for membership inference attack vulnerability. Synthetic data
+    /// generation fails if the score for the resulting data exceeds this threshold.
     ///
     /// - Range: 0.5 to 1.
     pub max_membership_inference_attack_score: Option<Val<f64>>,
@@ -986,13 +1112,19 @@ impl ToValue for MlSyntheticDataParameters {
 impl Literal for MlSyntheticDataParameters {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-analysistemplate-s3location.html) property type.
+///
+/// The S3 location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `Bucket`: required.
     ///
+    /// The bucket name.
+    ///
     /// - Length: 3 to 63.
     pub bucket: Option<Val<String>>,
     /// `Key`: required.
+    ///
+    /// The object key.
     pub key: Option<Val<String>>,
 }
 
@@ -1052,16 +1184,28 @@ impl ToValue for S3Location {
 impl Literal for S3Location {}
 
 /// The [`SyntheticDataColumnProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-analysistemplate-syntheticdatacolumnproperties.html) property type.
+///
+/// Properties that define how a specific data column should be handled during synthetic data
+/// generation, including its name, type, and role in predictive modeling.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SyntheticDataColumnProperties {
     /// `ColumnName`: required.
+    ///
+    /// The name of the data column as it appears in the dataset.
     ///
     /// - Length: at most 128.
     /// - Pattern: `^[a-z0-9_](([a-z0-9_]+-)*([a-z0-9_]+))?$`.
     pub column_name: Option<Val<String>>,
     /// `ColumnType`: required.
+    ///
+    /// The data type of the column, which determines how the synthetic data generation algorithm processes
+    /// and synthesizes values for this column.
     pub column_type: Option<Val<ColumnType>>,
     /// `IsPredictiveValue`: required.
+    ///
+    /// Indicates if this column contains predictive values that should be treated as target variables in
+    /// machine learning models. This affects how the synthetic data generation preserves statistical
+    /// relationships.
     pub is_predictive_value: Option<Val<bool>>,
 }
 
@@ -1146,9 +1290,14 @@ impl ToValue for SyntheticDataColumnProperties {
 impl Literal for SyntheticDataColumnProperties {}
 
 /// The [`SyntheticDataParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-analysistemplate-syntheticdataparameters.html) property type.
+///
+/// The parameters that control how synthetic data is generated, including privacy settings, column
+/// classifications, and other configuration options that affect the data synthesis process.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SyntheticDataParameters {
     /// `MlSyntheticDataParameters`.
+    ///
+    /// The machine learning-specific parameters for synthetic data generation.
     pub ml_synthetic_data_parameters: Option<Val<MlSyntheticDataParameters>>,
 }
 
@@ -1290,9 +1439,18 @@ impl ColumnType {
             ColumnType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ColumnType {
+    const VALUES: &'static [&'static str] = &["CATEGORICAL", "NUMERICAL"];
+    fn as_str(&self) -> &str {
+        ColumnType::as_str(self)
     }
 }
 
@@ -1334,9 +1492,18 @@ impl ErrorMessageConfigurationType {
             ErrorMessageConfigurationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ErrorMessageConfigurationType {
+    const VALUES: &'static [&'static str] = &["DETAILED"];
+    fn as_str(&self) -> &str {
+        ErrorMessageConfigurationType::as_str(self)
     }
 }
 
@@ -1380,9 +1547,18 @@ impl Format {
             Format::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Format {
+    const VALUES: &'static [&'static str] = &["SQL", "PYSPARK_1_0"];
+    fn as_str(&self) -> &str {
+        Format::as_str(self)
     }
 }
 
@@ -1505,9 +1681,47 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &[
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "DECIMAL",
+        "REAL",
+        "DOUBLE_PRECISION",
+        "BOOLEAN",
+        "CHAR",
+        "VARCHAR",
+        "DATE",
+        "TIMESTAMP",
+        "TIMESTAMPTZ",
+        "TIME",
+        "TIMETZ",
+        "VARBYTE",
+        "BINARY",
+        "BYTE",
+        "CHARACTER",
+        "DOUBLE",
+        "FLOAT",
+        "INT",
+        "LONG",
+        "NUMERIC",
+        "SHORT",
+        "STRING",
+        "TIMESTAMP_LTZ",
+        "TIMESTAMP_NTZ",
+        "TINYINT",
+    ];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

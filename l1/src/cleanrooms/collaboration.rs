@@ -5,29 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::CleanRooms::Collaboration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cleanrooms-collaboration.html) resource type.
 ///
+/// Creates a new collaboration.
+///
 /// Build it with [`Collaboration::builder`]; adding it to a stack returns a [`CollaborationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Collaboration {
     /// `AllowedResultRegions`. Changing it replaces the resource.
+    ///
+    /// The AWS Regions where collaboration query results can be stored. Returns the list of Region
+    /// identifiers that were specified when the collaboration was created. This list is used to enforce
+    /// regional storage policies and compliance requirements.
     pub allowed_result_regions: Option<Val<Vec<SupportedS3Region>>>,
     /// `AnalyticsEngine`.
+    ///
+    /// The analytics engine for the collaboration.
+    ///
+    /// > After July 16, 2025, the `CLEAN_ROOMS_SQL` parameter will no longer be available.
     pub analytics_engine: Option<Val<AnalyticsEngine>>,
     /// `AutoApprovedChangeTypes`. Changing it replaces the resource.
+    ///
+    /// The types of change requests that are automatically approved for this collaboration.
     pub auto_approved_change_types: Option<Val<Vec<AutoApprovedChangeType>>>,
     /// `CreatorDisplayName`: required. Changing it replaces the resource.
+    ///
+    /// A display name of the collaboration creator.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^(?!\s*$)[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDBFF-\uDC00\uDFFF\t]*$`.
     pub creator_display_name: Option<Val<String>>,
     /// `CreatorMLMemberAbilities`. Changing it replaces the resource.
+    ///
+    /// The ML member abilities for a collaboration member.
     pub creator_ml_member_abilities: Option<Val<MlMemberAbilities>>,
     /// `CreatorMemberAbilities`. Changing it replaces the resource.
+    ///
+    /// The abilities granted to the collaboration creator.
+    ///
+    /// *Allowed values* `CAN_QUERY` | `CAN_RECEIVE_RESULTS` | `CAN_RUN_JOB`
     pub creator_member_abilities: Option<Val<Vec<MemberAbility>>>,
     /// `CreatorPaymentConfiguration`. Changing it replaces the resource.
+    ///
+    /// An object representing the collaboration member's payment responsibilities set by the collaboration
+    /// creator.
     pub creator_payment_configuration: Option<Val<PaymentConfiguration>>,
     /// `DataEncryptionMetadata`. Changing it replaces the resource.
+    ///
+    /// The settings for client-side encryption for cryptographic computing.
     pub data_encryption_metadata: Option<Val<DataEncryptionMetadata>>,
     /// `Description`: required.
+    ///
+    /// A description of the collaboration provided by the collaboration owner.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^(?!\s*$)[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDBFF-\uDC00\uDFFF\t\r\n]*$`.
@@ -35,19 +62,37 @@ pub struct Collaboration {
     /// `IsMetricsEnabled`.
     pub is_metrics_enabled: Option<Val<bool>>,
     /// `JobLogStatus`. Changing it replaces the resource.
+    ///
+    /// An indicator as to whether job logging has been enabled or disabled for the collaboration.
+    ///
+    /// When `ENABLED` , AWS Clean Rooms logs details about jobs run within this collaboration and those
+    /// logs can be viewed in Amazon CloudWatch Logs. The default value is `DISABLED` .
     pub job_log_status: Option<Val<CollaborationJobLogStatus>>,
     /// `Members`. Changing it replaces the resource.
+    ///
+    /// A list of initial members, not including the creator. This list is immutable.
     ///
     /// - Items: 0 to 9.
     pub members: Option<Val<Vec<MemberSpecification>>>,
     /// `Name`: required.
     ///
+    /// A human-readable identifier provided by the collaboration owner. Display names are not unique.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^(?!\s*$)[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDBFF-\uDC00\uDFFF\t]*$`.
     pub name: Option<Val<String>>,
     /// `QueryLogStatus`: required. Changing it replaces the resource.
+    ///
+    /// An indicator as to whether query logging has been enabled or disabled for the collaboration.
+    ///
+    /// When `ENABLED` , AWS Clean Rooms logs details about queries run within this collaboration and those
+    /// logs can be viewed in Amazon CloudWatch Logs. The default value is `DISABLED` .
     pub query_log_status: Option<Val<CollaborationQueryLogStatus>>,
     /// `Tags`.
+    ///
+    /// An optional label that you can assign to a resource when you create it. Each tag consists of a key
+    /// and an optional value, both of which you define. When you use tagging, you can also use tag-based
+    /// access control in IAM policies to control access to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -249,10 +294,19 @@ impl Deref for CollaborationHandle {
 
 impl CollaborationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the specified collaboration.
+    ///
+    /// Example:
+    /// `arn:aws:cleanrooms:us-east-1:111122223333:collaboration/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CollaborationIdentifier`.
+    ///
+    /// Returns the unique identifier of the specified collaboration.
+    ///
+    /// Example: `a1b2c3d4-5678-90ab-cdef-EXAMPLE11111`
     pub fn attr_collaboration_identifier(&self) -> Val<String> {
         self.0.get_att("CollaborationIdentifier")
     }
@@ -267,15 +321,29 @@ impl CollaborationHandle {
 }
 
 /// The [`DataEncryptionMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-collaboration-dataencryptionmetadata.html) property type.
+///
+/// The settings for client-side encryption for cryptographic computing.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataEncryptionMetadata {
     /// `AllowCleartext`: required.
+    ///
+    /// Indicates whether encrypted tables can contain cleartext data ( `TRUE` ) or are to cryptographically
+    /// process every column ( `FALSE` ).
     pub allow_cleartext: Option<Val<bool>>,
     /// `AllowDuplicates`: required.
+    ///
+    /// Indicates whether Fingerprint columns can contain duplicate entries ( `TRUE` ) or are to contain
+    /// only non-repeated values ( `FALSE` ).
     pub allow_duplicates: Option<Val<bool>>,
     /// `AllowJoinsOnColumnsWithDifferentNames`: required.
+    ///
+    /// Indicates whether Fingerprint columns can be joined on any other Fingerprint column with a different
+    /// name ( `TRUE` ) or can only be joined on Fingerprint columns of the same name ( `FALSE` ).
     pub allow_joins_on_columns_with_different_names: Option<Val<bool>>,
     /// `PreserveNulls`: required.
+    ///
+    /// Indicates whether NULL values are to be copied as NULL to encrypted tables ( `TRUE` ) or
+    /// cryptographically processed ( `FALSE` ).
     pub preserve_nulls: Option<Val<bool>>,
 }
 
@@ -374,9 +442,22 @@ impl ToValue for DataEncryptionMetadata {
 impl Literal for DataEncryptionMetadata {}
 
 /// The [`JobComputePaymentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-collaboration-jobcomputepaymentconfig.html) property type.
+///
+/// An object representing the collaboration member's payment responsibilities set by the collaboration
+/// creator for query and job compute costs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobComputePaymentConfig {
     /// `IsResponsible`: required.
+    ///
+    /// Indicates whether the collaboration creator has configured the collaboration member to pay for query
+    /// and job compute costs ( `TRUE` ) or has not configured the collaboration member to pay for query and
+    /// job compute costs ( `FALSE` ).
+    ///
+    /// Exactly one member can be configured to pay for query and job compute costs. An error is returned if
+    /// the collaboration creator sets a `TRUE` value for more than one member in the collaboration.
+    ///
+    /// An error is returned if the collaboration creator sets a `FALSE` value for the member who can run
+    /// queries and jobs.
     pub is_responsible: Option<Val<bool>>,
 }
 
@@ -431,23 +512,41 @@ impl ToValue for JobComputePaymentConfig {
 impl Literal for JobComputePaymentConfig {}
 
 /// The [`MemberSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-collaboration-memberspecification.html) property type.
+///
+/// Basic metadata used to construct a new member.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemberSpecification {
     /// `AccountId`: required.
+    ///
+    /// The identifier used to reference members of the collaboration. Currently only supports AWS account
+    /// ID.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^\d+$`.
     pub account_id: Option<Val<String>>,
     /// `DisplayName`: required.
     ///
+    /// The member's display name.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^(?!\s*$)[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDBFF-\uDC00\uDFFF\t]*$`.
     pub display_name: Option<Val<String>>,
     /// `MLMemberAbilities`.
+    ///
+    /// The ML abilities granted to the collaboration member.
     pub ml_member_abilities: Option<Val<MlMemberAbilities>>,
     /// `MemberAbilities`.
+    ///
+    /// The abilities granted to the collaboration member.
+    ///
+    /// *Allowed Values* : `CAN_QUERY` | `CAN_RECEIVE_RESULTS`
     pub member_abilities: Option<Val<Vec<MemberAbility>>>,
     /// `PaymentConfiguration`.
+    ///
+    /// The collaboration member's payment responsibilities set by the collaboration creator.
+    ///
+    /// If the collaboration creator hasn't speciﬁed anyone as the member paying for query compute costs,
+    /// then the member who can query is the default payer.
     pub payment_configuration: Option<Val<PaymentConfiguration>>,
 }
 
@@ -542,9 +641,13 @@ impl ToValue for MemberSpecification {
 impl Literal for MemberSpecification {}
 
 /// The [`MLMemberAbilities`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-collaboration-mlmemberabilities.html) property type.
+///
+/// The ML member abilities for a collaboration member.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MlMemberAbilities {
     /// `CustomMLMemberAbilities`: required.
+    ///
+    /// The custom ML member abilities for a collaboration member.
     ///
     /// - Items: at least 1.
     pub custom_ml_member_abilities: Option<Val<Vec<CustomMlMemberAbility>>>,
@@ -610,13 +713,22 @@ impl ToValue for MlMemberAbilities {
 impl Literal for MlMemberAbilities {}
 
 /// The [`MLPaymentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-collaboration-mlpaymentconfig.html) property type.
+///
+/// An object representing the collaboration member's machine learning payment responsibilities set by
+/// the collaboration creator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MlPaymentConfig {
     /// `ModelInference`.
+    ///
+    /// The payment responsibilities accepted by the member for model inference.
     pub model_inference: Option<Val<ModelInferencePaymentConfig>>,
     /// `ModelTraining`.
+    ///
+    /// The payment responsibilities accepted by the member for model training.
     pub model_training: Option<Val<ModelTrainingPaymentConfig>>,
     /// `SyntheticDataGeneration`.
+    ///
+    /// The payment configuration for machine learning synthetic data generation.
     pub synthetic_data_generation: Option<Val<SyntheticDataGenerationPaymentConfig>>,
 }
 
@@ -676,9 +788,23 @@ impl ToValue for MlPaymentConfig {
 impl Literal for MlPaymentConfig {}
 
 /// The [`ModelInferencePaymentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-collaboration-modelinferencepaymentconfig.html) property type.
+///
+/// An object representing the collaboration member's model inference payment responsibilities set by
+/// the collaboration creator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelInferencePaymentConfig {
     /// `IsResponsible`: required.
+    ///
+    /// Indicates whether the collaboration creator has configured the collaboration member to pay for model
+    /// inference costs ( `TRUE` ) or has not configured the collaboration member to pay for model inference
+    /// costs ( `FALSE` ).
+    ///
+    /// Exactly one member can be configured to pay for model inference costs. An error is returned if the
+    /// collaboration creator sets a `TRUE` value for more than one member in the collaboration.
+    ///
+    /// If the collaboration creator hasn't specified anyone as the member paying for model inference costs,
+    /// then the member who can query is the default payer. An error is returned if the collaboration
+    /// creator sets a `FALSE` value for the member who can query.
     pub is_responsible: Option<Val<bool>>,
 }
 
@@ -733,9 +859,23 @@ impl ToValue for ModelInferencePaymentConfig {
 impl Literal for ModelInferencePaymentConfig {}
 
 /// The [`ModelTrainingPaymentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-collaboration-modeltrainingpaymentconfig.html) property type.
+///
+/// An object representing the collaboration member's model training payment responsibilities set by the
+/// collaboration creator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelTrainingPaymentConfig {
     /// `IsResponsible`: required.
+    ///
+    /// Indicates whether the collaboration creator has configured the collaboration member to pay for model
+    /// training costs ( `TRUE` ) or has not configured the collaboration member to pay for model training
+    /// costs ( `FALSE` ).
+    ///
+    /// Exactly one member can be configured to pay for model training costs. An error is returned if the
+    /// collaboration creator sets a `TRUE` value for more than one member in the collaboration.
+    ///
+    /// If the collaboration creator hasn't specified anyone as the member paying for model training costs,
+    /// then the member who can query is the default payer. An error is returned if the collaboration
+    /// creator sets a `FALSE` value for the member who can query.
     pub is_responsible: Option<Val<bool>>,
 }
 
@@ -790,13 +930,24 @@ impl ToValue for ModelTrainingPaymentConfig {
 impl Literal for ModelTrainingPaymentConfig {}
 
 /// The [`PaymentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-collaboration-paymentconfiguration.html) property type.
+///
+/// An object representing the collaboration member's payment responsibilities set by the collaboration
+/// creator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PaymentConfiguration {
     /// `JobCompute`.
+    ///
+    /// The compute configuration for the job.
     pub job_compute: Option<Val<JobComputePaymentConfig>>,
     /// `MachineLearning`.
+    ///
+    /// An object representing the collaboration member's machine learning payment responsibilities set by
+    /// the collaboration creator.
     pub machine_learning: Option<Val<MlPaymentConfig>>,
     /// `QueryCompute`: required.
+    ///
+    /// The collaboration member's payment responsibilities set by the collaboration creator for query
+    /// compute costs.
     pub query_compute: Option<Val<QueryComputePaymentConfig>>,
 }
 
@@ -866,9 +1017,23 @@ impl ToValue for PaymentConfiguration {
 impl Literal for PaymentConfiguration {}
 
 /// The [`QueryComputePaymentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-collaboration-querycomputepaymentconfig.html) property type.
+///
+/// An object representing the collaboration member's payment responsibilities set by the collaboration
+/// creator for query compute costs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryComputePaymentConfig {
     /// `IsResponsible`: required.
+    ///
+    /// Indicates whether the collaboration creator has configured the collaboration member to pay for query
+    /// compute costs ( `TRUE` ) or has not configured the collaboration member to pay for query compute
+    /// costs ( `FALSE` ).
+    ///
+    /// Exactly one member can be configured to pay for query compute costs. An error is returned if the
+    /// collaboration creator sets a `TRUE` value for more than one member in the collaboration.
+    ///
+    /// If the collaboration creator hasn't specified anyone as the member paying for query compute costs,
+    /// then the member who can query is the default payer. An error is returned if the collaboration
+    /// creator sets a `FALSE` value for the member who can query.
     pub is_responsible: Option<Val<bool>>,
 }
 
@@ -923,9 +1088,13 @@ impl ToValue for QueryComputePaymentConfig {
 impl Literal for QueryComputePaymentConfig {}
 
 /// The [`SyntheticDataGenerationPaymentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-collaboration-syntheticdatagenerationpaymentconfig.html) property type.
+///
+/// Payment configuration for synthetic data generation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SyntheticDataGenerationPaymentConfig {
     /// `IsResponsible`: required.
+    ///
+    /// Indicates who is responsible for paying for synthetic data generation.
     pub is_responsible: Option<Val<bool>>,
 }
 
@@ -1070,9 +1239,18 @@ impl AnalyticsEngine {
             AnalyticsEngine::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AnalyticsEngine {
+    const VALUES: &'static [&'static str] = &["CLEAN_ROOMS_SQL", "SPARK"];
+    fn as_str(&self) -> &str {
+        AnalyticsEngine::as_str(self)
     }
 }
 
@@ -1120,9 +1298,19 @@ impl AutoApprovedChangeType {
             AutoApprovedChangeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AutoApprovedChangeType {
+    const VALUES: &'static [&'static str] =
+        &["ADD_MEMBER", "GRANT_RECEIVE_RESULTS_ABILITY", "REVOKE_RECEIVE_RESULTS_ABILITY"];
+    fn as_str(&self) -> &str {
+        AutoApprovedChangeType::as_str(self)
     }
 }
 
@@ -1168,9 +1356,18 @@ impl CollaborationJobLogStatus {
             CollaborationJobLogStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CollaborationJobLogStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        CollaborationJobLogStatus::as_str(self)
     }
 }
 
@@ -1215,9 +1412,18 @@ impl CollaborationQueryLogStatus {
             CollaborationQueryLogStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CollaborationQueryLogStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        CollaborationQueryLogStatus::as_str(self)
     }
 }
 
@@ -1262,9 +1468,18 @@ impl CustomMlMemberAbility {
             CustomMlMemberAbility::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CustomMlMemberAbility {
+    const VALUES: &'static [&'static str] = &["CAN_RECEIVE_MODEL_OUTPUT", "CAN_RECEIVE_INFERENCE_OUTPUT"];
+    fn as_str(&self) -> &str {
+        CustomMlMemberAbility::as_str(self)
     }
 }
 
@@ -1312,9 +1527,18 @@ impl MemberAbility {
             MemberAbility::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MemberAbility {
+    const VALUES: &'static [&'static str] = &["CAN_QUERY", "CAN_RUN_JOB", "CAN_RECEIVE_RESULTS"];
+    fn as_str(&self) -> &str {
+        MemberAbility::as_str(self)
     }
 }
 
@@ -1453,9 +1677,52 @@ impl SupportedS3Region {
             SupportedS3Region::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SupportedS3Region {
+    const VALUES: &'static [&'static str] = &[
+        "us-west-1",
+        "us-west-2",
+        "us-east-1",
+        "us-east-2",
+        "af-south-1",
+        "ap-east-1",
+        "ap-east-2",
+        "ap-south-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-5",
+        "ap-southeast-4",
+        "ap-southeast-7",
+        "ap-south-1",
+        "ap-northeast-3",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ca-central-1",
+        "ca-west-1",
+        "eu-south-1",
+        "eu-west-3",
+        "eu-south-2",
+        "eu-central-2",
+        "eu-central-1",
+        "eu-north-1",
+        "eu-west-1",
+        "eu-west-2",
+        "me-south-1",
+        "me-central-1",
+        "il-central-1",
+        "sa-east-1",
+        "mx-central-1",
+    ];
+    fn as_str(&self) -> &str {
+        SupportedS3Region::as_str(self)
     }
 }
 

@@ -5,34 +5,60 @@ use crate::rt::*;
 
 /// The [`AWS::CleanRooms::ConfiguredTable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cleanrooms-configuredtable.html) resource type.
 ///
+/// Creates a new configured table resource.
+///
 /// Build it with [`ConfiguredTable::builder`]; adding it to a stack returns a [`ConfiguredTableHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfiguredTable {
     /// `AllowedColumns`: required.
     ///
+    /// The columns within the underlying AWS Glue table that can be used within collaborations.
+    ///
     /// - Items: 1 to 100.
     pub allowed_columns: Option<Val<Vec<String>>>,
     /// `AnalysisMethod`: required.
+    ///
+    /// The analysis method for the configured table.
+    ///
+    /// `DIRECT_QUERY` allows SQL queries to be run directly on this table.
+    ///
+    /// `DIRECT_JOB` allows PySpark jobs to be run directly on this table.
+    ///
+    /// `MULTIPLE` allows both SQL queries and PySpark jobs to be run directly on this table.
     pub analysis_method: Option<Val<AnalysisMethod>>,
     /// `AnalysisRules`.
+    ///
+    /// The analysis rule that was created for the configured table.
     ///
     /// - Items: 1 to 1.
     pub analysis_rules: Option<Val<Vec<AnalysisRule>>>,
     /// `Description`.
+    ///
+    /// A description for the configured table.
     ///
     /// - Length: at most 255.
     /// - Pattern: `^[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDBFF-\uDC00\uDFFF\t\r\n]*$`.
     pub description: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// A name for the configured table.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^(?!\s*$)[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDBFF-\uDC00\uDFFF\t]*$`.
     pub name: Option<Val<String>>,
     /// `SelectedAnalysisMethods`.
+    ///
+    /// The selected analysis methods for the configured table.
     pub selected_analysis_methods: Option<Val<Vec<SelectedAnalysisMethod>>>,
     /// `TableReference`: required.
+    ///
+    /// The table that this configured table represents.
     pub table_reference: Option<Val<TableReference>>,
     /// `Tags`.
+    ///
+    /// An optional label that you can assign to a resource when you create it. Each tag consists of a key
+    /// and an optional value, both of which you define. When you use tagging, you can also use tag-based
+    /// access control in IAM policies to control access to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -181,10 +207,19 @@ impl Deref for ConfiguredTableHandle {
 
 impl ConfiguredTableHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the specified configured table.
+    ///
+    /// Example:
+    /// `arn:aws:cleanrooms:us-east-1:111122223333:configuredtable/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ConfiguredTableIdentifier`.
+    ///
+    /// Returns the unique identifier of the specified configured table.
+    ///
+    /// Example: `a1b2c3d4-5678-90ab-cdef-EXAMPLE33333`
     pub fn attr_configured_table_identifier(&self) -> Val<String> {
         self.0.get_att("ConfiguredTableIdentifier")
     }
@@ -199,13 +234,19 @@ impl ConfiguredTableHandle {
 }
 
 /// The [`AggregateColumn`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtable-aggregatecolumn.html) property type.
+///
+/// Column in configured table that can be used in aggregate function in query.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AggregateColumn {
     /// `ColumnNames`: required.
     ///
+    /// Column names in configured table of aggregate columns.
+    ///
     /// - Items: at least 1.
     pub column_names: Option<Val<Vec<String>>>,
     /// `Function`: required.
+    ///
+    /// Aggregation function that can be applied to aggregate column in query.
     pub function: Option<Val<AggregateFunctionName>>,
 }
 
@@ -281,18 +322,30 @@ impl ToValue for AggregateColumn {
 impl Literal for AggregateColumn {}
 
 /// The [`AggregationConstraint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtable-aggregationconstraint.html) property type.
+///
+/// Constraint on query output removing output rows that do not meet a minimum number of distinct values
+/// of a specified column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AggregationConstraint {
     /// `ColumnName`: required.
+    ///
+    /// Column in aggregation constraint for which there must be a minimum number of distinct values in an
+    /// output row for it to be in the query output.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `^[a-z0-9_](([a-z0-9_ ]+-)*([a-z0-9_ ]+))?$`.
     pub column_name: Option<Val<String>>,
     /// `Minimum`: required.
     ///
+    /// The minimum number of distinct values that an output row must be an aggregation of. Minimum
+    /// threshold of distinct values for a specified column that must exist in an output row for it to be in
+    /// the query output.
+    ///
     /// - Range: 2 to 100000.
     pub minimum: Option<Val<f64>>,
     /// `Type`: required.
+    ///
+    /// The type of aggregation the constraint allows. The only valid value is currently `COUNT_DISTINCT`.
     pub type_: Option<Val<AggregationType>>,
 }
 
@@ -373,11 +426,17 @@ impl ToValue for AggregationConstraint {
 impl Literal for AggregationConstraint {}
 
 /// The [`AnalysisRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtable-analysisrule.html) property type.
+///
+/// A specification about how data from the configured table can be used in a query.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisRule {
     /// `Policy`: required.
+    ///
+    /// A policy that describes the associated data usage limitations.
     pub policy: Option<Val<ConfiguredTableAnalysisRulePolicy>>,
     /// `Type`: required.
+    ///
+    /// The type of analysis rule.
     pub type_: Option<Val<ConfiguredTableAnalysisRuleType>>,
 }
 
@@ -442,29 +501,56 @@ impl ToValue for AnalysisRule {
 impl Literal for AnalysisRule {}
 
 /// The [`AnalysisRuleAggregation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtable-analysisruleaggregation.html) property type.
+///
+/// A type of analysis rule that enables query structure and specified queries that produce aggregate
+/// statistics.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisRuleAggregation {
     /// `AdditionalAnalyses`.
+    ///
+    /// An indicator as to whether additional analyses (such as AWS Clean Rooms ML) can be applied to the
+    /// output of the direct query.
+    ///
+    /// The `additionalAnalyses` parameter is currently supported for the list analysis rule (
+    /// `AnalysisRuleList` ) and the custom analysis rule ( `AnalysisRuleCustom` ).
     pub additional_analyses: Option<Val<AdditionalAnalyses>>,
     /// `AggregateColumns`: required.
+    ///
+    /// The columns that query runners are allowed to use in aggregation queries.
     ///
     /// - Items: at least 1.
     pub aggregate_columns: Option<Val<Vec<AggregateColumn>>>,
     /// `AllowedJoinOperators`.
     ///
+    /// Which logical operators (if any) are to be used in an INNER JOIN match condition. Default is `AND` .
+    ///
     /// - Items: at most 2.
     pub allowed_join_operators: Option<Val<Vec<JoinOperator>>>,
     /// `DimensionColumns`: required.
+    ///
+    /// The columns that query runners are allowed to select, group by, or filter by.
     pub dimension_columns: Option<Val<Vec<String>>>,
     /// `JoinColumns`: required.
+    ///
+    /// Columns in configured table that can be used in join statements and/or as aggregate columns. They
+    /// can never be outputted directly.
     pub join_columns: Option<Val<Vec<String>>>,
     /// `JoinRequired`.
+    ///
+    /// Control that requires member who runs query to do a join with their configured table and/or other
+    /// configured table in query.
     pub join_required: Option<Val<JoinRequiredOption>>,
     /// `OutputConstraints`: required.
+    ///
+    /// Columns that must meet a specific threshold value (after an aggregation function is applied to it)
+    /// for each output row to be returned.
     ///
     /// - Items: at least 1.
     pub output_constraints: Option<Val<Vec<AggregationConstraint>>>,
     /// `ScalarFunctions`: required.
+    ///
+    /// Set of scalar functions that are allowed to be used on dimension columns and the output of
+    /// aggregation of metrics.
     pub scalar_functions: Option<Val<Vec<ScalarFunctions>>>,
 }
 
@@ -632,21 +718,36 @@ impl ToValue for AnalysisRuleAggregation {
 impl Literal for AnalysisRuleAggregation {}
 
 /// The [`AnalysisRuleCustom`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtable-analysisrulecustom.html) property type.
+///
+/// A type of analysis rule that enables the table owner to approve custom SQL queries on their
+/// configured tables. It supports differential privacy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisRuleCustom {
     /// `AdditionalAnalyses`.
+    ///
+    /// An indicator as to whether additional analyses (such as AWS Clean Rooms ML) can be applied to the
+    /// output of the direct query.
     pub additional_analyses: Option<Val<AdditionalAnalyses>>,
     /// `AllowedAnalyses`: required.
+    ///
+    /// The ARN of the analysis templates that are allowed by the custom analysis rule.
     ///
     /// - Items: at least 0.
     pub allowed_analyses: Option<Val<Vec<String>>>,
     /// `AllowedAnalysisProviders`.
     ///
+    /// The IDs of the AWS accounts that are allowed to query by the custom analysis rule. Required when
+    /// `allowedAnalyses` is `ANY_QUERY` .
+    ///
     /// - Items: at least 0.
     pub allowed_analysis_providers: Option<Val<Vec<String>>>,
     /// `DifferentialPrivacy`.
+    ///
+    /// The differential privacy configuration.
     pub differential_privacy: Option<Val<DifferentialPrivacy>>,
     /// `DisallowedOutputColumns`.
+    ///
+    /// A list of columns that aren't allowed to be shown in the query output.
     ///
     /// - Items: at least 0.
     pub disallowed_output_columns: Option<Val<Vec<String>>>,
@@ -745,19 +846,32 @@ impl ToValue for AnalysisRuleCustom {
 impl Literal for AnalysisRuleCustom {}
 
 /// The [`AnalysisRuleList`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtable-analysisrulelist.html) property type.
+///
+/// A type of analysis rule that enables row-level analysis.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisRuleList {
     /// `AdditionalAnalyses`.
+    ///
+    /// An indicator as to whether additional analyses (such as AWS Clean Rooms ML) can be applied to the
+    /// output of the direct query.
     pub additional_analyses: Option<Val<AdditionalAnalyses>>,
     /// `AllowedJoinOperators`.
+    ///
+    /// The logical operators (if any) that are to be used in an INNER JOIN match condition. Default is
+    /// `AND` .
     ///
     /// - Items: at most 2.
     pub allowed_join_operators: Option<Val<Vec<JoinOperator>>>,
     /// `JoinColumns`: required.
     ///
+    /// Columns that can be used to join a configured table with the table of the member who can query and
+    /// other members' configured tables.
+    ///
     /// - Items: at least 1.
     pub join_columns: Option<Val<Vec<String>>>,
     /// `ListColumns`: required.
+    ///
+    /// Columns that can be listed in the output.
     pub list_columns: Option<Val<Vec<String>>>,
 }
 
@@ -856,6 +970,8 @@ impl ToValue for AnalysisRuleList {
 impl Literal for AnalysisRuleList {}
 
 /// The [`AthenaTableReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtable-athenatablereference.html) property type.
+///
+/// A reference to a table within Athena.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AthenaTableReference {
     /// `CatalogName`.
@@ -865,19 +981,30 @@ pub struct AthenaTableReference {
     pub catalog_name: Option<Val<String>>,
     /// `DatabaseName`: required.
     ///
+    /// The database name.
+    ///
     /// - Length: at most 128.
     pub database_name: Option<Val<String>>,
     /// `OutputLocation`.
     ///
+    /// The output location for the Athena table.
+    ///
     /// - Length: 8 to 1024.
     pub output_location: Option<Val<String>>,
     /// `Region`.
+    ///
+    /// The AWS Region where the Athena table is located. This parameter is required to uniquely identify
+    /// and access tables across different Regions.
     pub region: Option<Val<CommercialRegion>>,
     /// `TableName`: required.
+    ///
+    /// The table reference.
     ///
     /// - Length: at most 128.
     pub table_name: Option<Val<String>>,
     /// `WorkGroup`: required.
+    ///
+    /// The workgroup of the Athena table reference.
     ///
     /// - Length: 1 to 128.
     pub work_group: Option<Val<String>>,
@@ -983,9 +1110,13 @@ impl ToValue for AthenaTableReference {
 impl Literal for AthenaTableReference {}
 
 /// The [`ConfiguredTableAnalysisRulePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtable-configuredtableanalysisrulepolicy.html) property type.
+///
+/// Controls on the query specifications that can be run on a configured table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfiguredTableAnalysisRulePolicy {
     /// `V1`: required.
+    ///
+    /// Controls on the query specifications that can be run on a configured table.
     pub v1: Option<Val<ConfiguredTableAnalysisRulePolicyV1>>,
 }
 
@@ -1042,13 +1173,21 @@ impl ToValue for ConfiguredTableAnalysisRulePolicy {
 impl Literal for ConfiguredTableAnalysisRulePolicy {}
 
 /// The [`ConfiguredTableAnalysisRulePolicyV1`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtable-configuredtableanalysisrulepolicyv1.html) property type.
+///
+/// Controls on the query specifications that can be run on a configured table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfiguredTableAnalysisRulePolicyV1 {
     /// `Aggregation`.
+    ///
+    /// Analysis rule type that enables only aggregation queries on a configured table.
     pub aggregation: Option<Val<AnalysisRuleAggregation>>,
     /// `Custom`.
+    ///
+    /// Analysis rule type that enables custom SQL queries on a configured table.
     pub custom: Option<Val<AnalysisRuleCustom>>,
     /// `List`.
+    ///
+    /// Analysis rule type that enables only list queries on a configured table.
     pub list: Option<Val<AnalysisRuleList>>,
 }
 
@@ -1108,9 +1247,22 @@ impl ToValue for ConfiguredTableAnalysisRulePolicyV1 {
 impl Literal for ConfiguredTableAnalysisRulePolicyV1 {}
 
 /// The [`DifferentialPrivacy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtable-differentialprivacy.html) property type.
+///
+/// The analysis method allowed for the configured tables.
+///
+/// `DIRECT_QUERY` allows SQL queries to be run directly on this table.
+///
+/// `DIRECT_JOB` allows PySpark jobs to be run directly on this table.
+///
+/// `MULTIPLE` allows both SQL queries and PySpark jobs to be run directly on this table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DifferentialPrivacy {
     /// `Columns`: required.
+    ///
+    /// The name of the column, such as user_id, that contains the unique identifier of your users, whose
+    /// privacy you want to protect. If you want to turn on differential privacy for two or more tables in a
+    /// collaboration, you must configure the same column as the user identifier column in both analysis
+    /// rules.
     ///
     /// - Items: at least 1.
     pub columns: Option<Val<Vec<DifferentialPrivacyColumn>>>,
@@ -1176,9 +1328,17 @@ impl ToValue for DifferentialPrivacy {
 impl Literal for DifferentialPrivacy {}
 
 /// The [`DifferentialPrivacyColumn`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtable-differentialprivacycolumn.html) property type.
+///
+/// Specifies the name of the column that contains the unique identifier of your users, whose privacy
+/// you want to protect.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DifferentialPrivacyColumn {
     /// `Name`: required.
+    ///
+    /// The name of the column, such as user_id, that contains the unique identifier of your users, whose
+    /// privacy you want to protect. If you want to turn on differential privacy for two or more tables in a
+    /// collaboration, you must configure the same column as the user identifier column in both analysis
+    /// rules.
     pub name: Option<Val<String>>,
 }
 
@@ -1233,16 +1393,25 @@ impl ToValue for DifferentialPrivacyColumn {
 impl Literal for DifferentialPrivacyColumn {}
 
 /// The [`GlueTableReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtable-gluetablereference.html) property type.
+///
+/// A reference to a table within an AWS Glue data catalog.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlueTableReference {
     /// `DatabaseName`: required.
+    ///
+    /// The name of the database the AWS Glue table belongs to.
     ///
     /// - Length: at most 128.
     /// - Pattern: `^[a-zA-Z0-9_](([a-zA-Z0-9_ ]+-)*([a-zA-Z0-9_ ]+))?$`.
     pub database_name: Option<Val<String>>,
     /// `Region`.
+    ///
+    /// The AWS Region where the AWS Glue table is located. This parameter is required to uniquely identify
+    /// and access tables across different Regions.
     pub region: Option<Val<CommercialRegion>>,
     /// `TableName`: required.
+    ///
+    /// The name of the AWS Glue table.
     ///
     /// - Length: at most 128.
     /// - Pattern: `^[a-zA-Z0-9_](([a-zA-Z0-9_ ]+-)*([a-zA-Z0-9_ ]+))?$`.
@@ -1323,29 +1492,43 @@ impl ToValue for GlueTableReference {
 impl Literal for GlueTableReference {}
 
 /// The [`SnowflakeTableReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtable-snowflaketablereference.html) property type.
+///
+/// A reference to a table within Snowflake.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnowflakeTableReference {
     /// `AccountIdentifier`: required.
+    ///
+    /// The account identifier for the Snowflake table reference.
     ///
     /// - Length: 3 to 256.
     pub account_identifier: Option<Val<String>>,
     /// `DatabaseName`: required.
     ///
+    /// The name of the database the Snowflake table belongs to.
+    ///
     /// - Length: 1 to 256.
     pub database_name: Option<Val<String>>,
     /// `SchemaName`: required.
+    ///
+    /// The schema name of the Snowflake table reference.
     ///
     /// - Length: 1 to 256.
     pub schema_name: Option<Val<String>>,
     /// `SecretArn`: required.
     ///
+    /// The secret ARN of the Snowflake table reference.
+    ///
     /// - Length: at most 256.
     pub secret_arn: Option<Val<String>>,
     /// `TableName`: required.
     ///
+    /// The name of the Snowflake table.
+    ///
     /// - Length: 1 to 256.
     pub table_name: Option<Val<String>>,
     /// `TableSchema`: required.
+    ///
+    /// The schema of the Snowflake table.
     pub table_schema: Option<Val<SnowflakeTableSchema>>,
 }
 
@@ -1472,9 +1655,13 @@ impl ToValue for SnowflakeTableReference {
 impl Literal for SnowflakeTableReference {}
 
 /// The [`SnowflakeTableSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtable-snowflaketableschema.html) property type.
+///
+/// The schema of a Snowflake table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnowflakeTableSchema {
     /// `V1`.
+    ///
+    /// The schema of a Snowflake table.
     ///
     /// - Items: 1 to 250.
     pub v1: Option<Val<Vec<SnowflakeTableSchemaV1>>>,
@@ -1533,13 +1720,22 @@ impl ToValue for SnowflakeTableSchema {
 impl Literal for SnowflakeTableSchema {}
 
 /// The [`SnowflakeTableSchemaV1`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtable-snowflaketableschemav1.html) property type.
+///
+/// The Snowflake table schema.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnowflakeTableSchemaV1 {
     /// `ColumnName`: required.
     ///
+    /// The column name.
+    ///
     /// - Length: at most 128.
     pub column_name: Option<Val<String>>,
     /// `ColumnType`: required.
+    ///
+    /// The column's data type. Supported data types: `ARRAY` , `BIGINT` , `BOOLEAN` , `CHAR` , `DATE` ,
+    /// `DECIMAL` , `DOUBLE` , `DOUBLE PRECISION` , `FLOAT` , `FLOAT4` , `INT` , `INTEGER` , `MAP` ,
+    /// `NUMERIC` , `NUMBER` , `REAL` , `SMALLINT` , `STRING` , `TIMESTAMP` , `TIMESTAMP_LTZ` ,
+    /// `TIMESTAMP_NTZ` , `DATETIME` , `TINYINT` , `VARCHAR` , `TEXT` , `CHARACTER` .
     ///
     /// - Length: at most 255.
     pub column_type: Option<Val<String>>,
@@ -1612,13 +1808,21 @@ impl ToValue for SnowflakeTableSchemaV1 {
 impl Literal for SnowflakeTableSchemaV1 {}
 
 /// The [`TableReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtable-tablereference.html) property type.
+///
+/// A pointer to the dataset that underlies this table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableReference {
     /// `Athena`.
+    ///
+    /// If present, a reference to the Athena table referred to by this table reference.
     pub athena: Option<Val<AthenaTableReference>>,
     /// `Glue`.
+    ///
+    /// If present, a reference to the AWS Glue table referred to by this table reference.
     pub glue: Option<Val<GlueTableReference>>,
     /// `Snowflake`.
+    ///
+    /// If present, a reference to the Snowflake table referred to by this table reference.
     pub snowflake: Option<Val<SnowflakeTableReference>>,
 }
 
@@ -1771,9 +1975,18 @@ impl AdditionalAnalyses {
             AdditionalAnalyses::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AdditionalAnalyses {
+    const VALUES: &'static [&'static str] = &["ALLOWED", "REQUIRED", "NOT_ALLOWED"];
+    fn as_str(&self) -> &str {
+        AdditionalAnalyses::as_str(self)
     }
 }
 
@@ -1828,9 +2041,18 @@ impl AggregateFunctionName {
             AggregateFunctionName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AggregateFunctionName {
+    const VALUES: &'static [&'static str] = &["SUM", "SUM_DISTINCT", "COUNT", "COUNT_DISTINCT", "AVG"];
+    fn as_str(&self) -> &str {
+        AggregateFunctionName::as_str(self)
     }
 }
 
@@ -1875,9 +2097,18 @@ impl AggregationType {
             AggregationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AggregationType {
+    const VALUES: &'static [&'static str] = &["COUNT_DISTINCT"];
+    fn as_str(&self) -> &str {
+        AggregationType::as_str(self)
     }
 }
 
@@ -1924,9 +2155,18 @@ impl AnalysisMethod {
             AnalysisMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AnalysisMethod {
+    const VALUES: &'static [&'static str] = &["DIRECT_QUERY", "DIRECT_JOB", "MULTIPLE"];
+    fn as_str(&self) -> &str {
+        AnalysisMethod::as_str(self)
     }
 }
 
@@ -2062,9 +2302,51 @@ impl CommercialRegion {
             CommercialRegion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CommercialRegion {
+    const VALUES: &'static [&'static str] = &[
+        "us-west-1",
+        "us-west-2",
+        "us-east-1",
+        "us-east-2",
+        "af-south-1",
+        "ap-east-1",
+        "ap-south-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-5",
+        "ap-southeast-4",
+        "ap-southeast-7",
+        "ap-south-1",
+        "ap-northeast-3",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ca-central-1",
+        "ca-west-1",
+        "eu-south-1",
+        "eu-west-3",
+        "eu-south-2",
+        "eu-central-2",
+        "eu-central-1",
+        "eu-north-1",
+        "eu-west-1",
+        "eu-west-2",
+        "me-south-1",
+        "me-central-1",
+        "il-central-1",
+        "sa-east-1",
+        "mx-central-1",
+        "ap-east-2",
+    ];
+    fn as_str(&self) -> &str {
+        CommercialRegion::as_str(self)
     }
 }
 
@@ -2142,9 +2424,18 @@ impl ConfiguredTableAnalysisRuleType {
             ConfiguredTableAnalysisRuleType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConfiguredTableAnalysisRuleType {
+    const VALUES: &'static [&'static str] = &["AGGREGATION", "LIST", "CUSTOM"];
+    fn as_str(&self) -> &str {
+        ConfiguredTableAnalysisRuleType::as_str(self)
     }
 }
 
@@ -2190,9 +2481,18 @@ impl JoinOperator {
             JoinOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for JoinOperator {
+    const VALUES: &'static [&'static str] = &["OR", "AND"];
+    fn as_str(&self) -> &str {
+        JoinOperator::as_str(self)
     }
 }
 
@@ -2234,9 +2534,18 @@ impl JoinRequiredOption {
             JoinRequiredOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for JoinRequiredOption {
+    const VALUES: &'static [&'static str] = &["QUERY_RUNNER"];
+    fn as_str(&self) -> &str {
+        JoinRequiredOption::as_str(self)
     }
 }
 
@@ -2346,9 +2655,43 @@ impl ScalarFunctions {
             ScalarFunctions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScalarFunctions {
+    const VALUES: &'static [&'static str] = &[
+        "TRUNC",
+        "ABS",
+        "CEILING",
+        "FLOOR",
+        "LN",
+        "LOG",
+        "ROUND",
+        "SQRT",
+        "CAST",
+        "LOWER",
+        "RTRIM",
+        "UPPER",
+        "COALESCE",
+        "CONVERT",
+        "CURRENT_DATE",
+        "DATEADD",
+        "EXTRACT",
+        "GETDATE",
+        "SUBSTRING",
+        "TO_CHAR",
+        "TO_DATE",
+        "TO_NUMBER",
+        "TO_TIMESTAMP",
+        "TRIM",
+    ];
+    fn as_str(&self) -> &str {
+        ScalarFunctions::as_str(self)
     }
 }
 
@@ -2415,9 +2758,18 @@ impl SelectedAnalysisMethod {
             SelectedAnalysisMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SelectedAnalysisMethod {
+    const VALUES: &'static [&'static str] = &["DIRECT_QUERY", "DIRECT_JOB"];
+    fn as_str(&self) -> &str {
+        SelectedAnalysisMethod::as_str(self)
     }
 }
 

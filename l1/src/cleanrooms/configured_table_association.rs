@@ -5,40 +5,63 @@ use crate::rt::*;
 
 /// The [`AWS::CleanRooms::ConfiguredTableAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cleanrooms-configuredtableassociation.html) resource type.
 ///
+/// Creates a configured table association. A configured table association links a configured table with
+/// a collaboration.
+///
 /// Build it with [`ConfiguredTableAssociation::builder`]; adding it to a stack returns a [`ConfiguredTableAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfiguredTableAssociation {
     /// `ConfiguredTableAssociationAnalysisRules`.
     ///
+    /// An analysis rule for a configured table association. This analysis rule specifies how data from the
+    /// table can be used within its associated collaboration. In the console, the
+    /// `ConfiguredTableAssociationAnalysisRule` is referred to as the *collaboration analysis rule* .
+    ///
     /// - Items: 1 to 1.
     pub configured_table_association_analysis_rules: Option<Val<Vec<ConfiguredTableAssociationAnalysisRule>>>,
     /// `ConfiguredTableIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// A unique identifier for the configured table to be associated to. Currently accepts a configured
+    /// table ID.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`.
     pub configured_table_identifier: Option<Val<String>>,
     /// `Description`.
     ///
+    /// A description of the configured table association.
+    ///
     /// - Length: at most 255.
     /// - Pattern: `^[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDBFF-\uDC00\uDFFF\t\r\n]*$`.
     pub description: Option<Val<String>>,
     /// `MembershipIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The unique ID for the membership this configured table association belongs to.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`.
     pub membership_identifier: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the configured table association, in lowercase. The table is identified by this name
+    /// when running protected queries against the underlying data.
+    ///
     /// - Length: at most 128.
     /// - Pattern: `^[a-zA-Z0-9_](([a-zA-Z0-9_ ]+-)*([a-zA-Z0-9_ ]+))?$`.
     pub name: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The service will assume this role to access catalog metadata and query the table.
     ///
     /// - Length: 32 to 512.
     /// - Pattern: `^arn:aws:iam::[\w]+:role/[\w+=./@-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An optional label that you can assign to a resource when you create it. Each tag consists of a key
+    /// and an optional value, both of which you define. When you use tagging, you can also use tag-based
+    /// access control in IAM policies to control access to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -185,10 +208,19 @@ impl Deref for ConfiguredTableAssociationHandle {
 
 impl ConfiguredTableAssociationHandle {
     /// `Fn::GetAtt` `ConfiguredTableAssociationIdentifier`.
+    ///
+    /// Returns the unique identifier of the specified configured table association.
+    ///
+    /// Example: `a1b2c3d4-5678-90ab-cdef-EXAMPLE33333`
     pub fn attr_configured_table_association_identifier(&self) -> Val<String> {
         self.0.get_att("ConfiguredTableAssociationIdentifier")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the specified configured table association.
+    ///
+    /// Example:
+    /// `arn:aws:cleanrooms:us-east-1:111122223333:configuredtable/a1b2c3d4-5678-90ab-cdef-EXAMPLE33333`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -203,11 +235,19 @@ impl ConfiguredTableAssociationHandle {
 }
 
 /// The [`ConfiguredTableAssociationAnalysisRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtableassociation-configuredtableassociationanalysisrule.html) property type.
+///
+/// An analysis rule for a configured table association. This analysis rule specifies how data from the
+/// table can be used within its associated collaboration. In the console, the
+/// `ConfiguredTableAssociationAnalysisRule` is referred to as the *collaboration analysis rule* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfiguredTableAssociationAnalysisRule {
     /// `Policy`: required.
+    ///
+    /// The policy of the configured table association analysis rule.
     pub policy: Option<Val<ConfiguredTableAssociationAnalysisRulePolicy>>,
     /// `Type`: required.
+    ///
+    /// The type of the configured table association analysis rule.
     pub type_: Option<Val<ConfiguredTableAssociationAnalysisRuleType>>,
 }
 
@@ -282,13 +322,25 @@ impl ToValue for ConfiguredTableAssociationAnalysisRule {
 impl Literal for ConfiguredTableAssociationAnalysisRule {}
 
 /// The [`ConfiguredTableAssociationAnalysisRuleAggregation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtableassociation-configuredtableassociationanalysisruleaggregation.html) property type.
+///
+/// The configured table association analysis rule applied to a configured table with the aggregation
+/// analysis rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfiguredTableAssociationAnalysisRuleAggregation {
     /// `AllowedAdditionalAnalyses`.
     ///
+    /// The list of resources or wildcards (ARNs) that are allowed to perform additional analysis on query
+    /// output.
+    ///
+    /// The `allowedAdditionalAnalyses` parameter is currently supported for the list analysis rule (
+    /// `AnalysisRuleList` ) and the custom analysis rule ( `AnalysisRuleCustom` ).
+    ///
     /// - Items: 0 to 25.
     pub allowed_additional_analyses: Option<Val<Vec<String>>>,
     /// `AllowedResultReceivers`.
+    ///
+    /// The list of collaboration members who are allowed to receive results of queries run with this
+    /// configured table.
     ///
     /// - Items: at least 0.
     pub allowed_result_receivers: Option<Val<Vec<String>>>,
@@ -354,13 +406,22 @@ impl ToValue for ConfiguredTableAssociationAnalysisRuleAggregation {
 impl Literal for ConfiguredTableAssociationAnalysisRuleAggregation {}
 
 /// The [`ConfiguredTableAssociationAnalysisRuleCustom`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtableassociation-configuredtableassociationanalysisrulecustom.html) property type.
+///
+/// The configured table association analysis rule applied to a configured table with the custom
+/// analysis rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfiguredTableAssociationAnalysisRuleCustom {
     /// `AllowedAdditionalAnalyses`.
     ///
+    /// The list of resources or wildcards (ARNs) that are allowed to perform additional analysis on query
+    /// output.
+    ///
     /// - Items: 0 to 25.
     pub allowed_additional_analyses: Option<Val<Vec<String>>>,
     /// `AllowedResultReceivers`.
+    ///
+    /// The list of collaboration members who are allowed to receive results of queries run with this
+    /// configured table.
     ///
     /// - Items: at least 0.
     pub allowed_result_receivers: Option<Val<Vec<String>>>,
@@ -426,13 +487,22 @@ impl ToValue for ConfiguredTableAssociationAnalysisRuleCustom {
 impl Literal for ConfiguredTableAssociationAnalysisRuleCustom {}
 
 /// The [`ConfiguredTableAssociationAnalysisRuleList`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtableassociation-configuredtableassociationanalysisrulelist.html) property type.
+///
+/// The configured table association analysis rule applied to a configured table with the list analysis
+/// rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfiguredTableAssociationAnalysisRuleList {
     /// `AllowedAdditionalAnalyses`.
     ///
+    /// The list of resources or wildcards (ARNs) that are allowed to perform additional analysis on query
+    /// output.
+    ///
     /// - Items: 0 to 25.
     pub allowed_additional_analyses: Option<Val<Vec<String>>>,
     /// `AllowedResultReceivers`.
+    ///
+    /// The list of collaboration members who are allowed to receive results of queries run with this
+    /// configured table.
     ///
     /// - Items: at least 0.
     pub allowed_result_receivers: Option<Val<Vec<String>>>,
@@ -498,9 +568,13 @@ impl ToValue for ConfiguredTableAssociationAnalysisRuleList {
 impl Literal for ConfiguredTableAssociationAnalysisRuleList {}
 
 /// The [`ConfiguredTableAssociationAnalysisRulePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtableassociation-configuredtableassociationanalysisrulepolicy.html) property type.
+///
+/// Controls on the query specifications that can be run on an associated configured table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfiguredTableAssociationAnalysisRulePolicy {
     /// `V1`: required.
+    ///
+    /// The policy for the configured table association analysis rule.
     pub v1: Option<Val<ConfiguredTableAssociationAnalysisRulePolicyV1>>,
 }
 
@@ -559,13 +633,22 @@ impl ToValue for ConfiguredTableAssociationAnalysisRulePolicy {
 impl Literal for ConfiguredTableAssociationAnalysisRulePolicy {}
 
 /// The [`ConfiguredTableAssociationAnalysisRulePolicyV1`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-configuredtableassociation-configuredtableassociationanalysisrulepolicyv1.html) property type.
+///
+/// Controls on the query specifications that can be run on an associated configured table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfiguredTableAssociationAnalysisRulePolicyV1 {
     /// `Aggregation`.
+    ///
+    /// Analysis rule type that enables only aggregation queries on a configured table.
     pub aggregation: Option<Val<ConfiguredTableAssociationAnalysisRuleAggregation>>,
     /// `Custom`.
+    ///
+    /// Analysis rule type that enables the table owner to approve custom SQL queries on their configured
+    /// tables. It supports differential privacy.
     pub custom: Option<Val<ConfiguredTableAssociationAnalysisRuleCustom>>,
     /// `List`.
+    ///
+    /// Analysis rule type that enables only list queries on a configured table.
     pub list: Option<Val<ConfiguredTableAssociationAnalysisRuleList>>,
 }
 
@@ -723,9 +806,18 @@ impl ConfiguredTableAssociationAnalysisRuleType {
             ConfiguredTableAssociationAnalysisRuleType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConfiguredTableAssociationAnalysisRuleType {
+    const VALUES: &'static [&'static str] = &["AGGREGATION", "LIST", "CUSTOM"];
+    fn as_str(&self) -> &str {
+        ConfiguredTableAssociationAnalysisRuleType::as_str(self)
     }
 }
 

@@ -5,17 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::CleanRooms::IdMappingTable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cleanrooms-idmappingtable.html) resource type.
 ///
+/// Describes information about the ID mapping table.
+///
 /// Build it with [`IdMappingTable::builder`]; adding it to a stack returns a [`IdMappingTableHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdMappingTable {
     /// `Description`.
     ///
+    /// The description of the ID mapping table.
+    ///
     /// - Length: at most 255.
     /// - Pattern: `^[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDBFF-\uDC00\uDFFF\t\r\n]*$`.
     pub description: Option<Val<String>>,
     /// `InputReferenceConfig`: required. Changing it replaces the resource.
+    ///
+    /// The input reference configuration for the ID mapping table.
     pub input_reference_config: Option<Val<IdMappingTableInputReferenceConfig>>,
     /// `KmsKeyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS KMS key.
     ///
     /// - Length: 4 to 2048.
     /// - Pattern: `^arn:aws:kms:[\w]{2}-[\w]{4,9}-[\d]:[\d]{12}:key/[a-zA-Z0-9-]+$`.
@@ -23,15 +31,23 @@ pub struct IdMappingTable {
     pub kms_key_arn: Option<Val<String>>,
     /// `MembershipIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The unique identifier of the membership resource for the ID mapping table.
+    ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
     pub membership_identifier: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the ID mapping table.
+    ///
     /// - Length: at most 128.
     /// - Pattern: `^[a-zA-Z0-9_](([a-zA-Z0-9_ ]+-)*([a-zA-Z0-9_ ]+))?$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An optional label that you can assign to a resource when you create it. Each tag consists of a key
+    /// and an optional value, both of which you define. When you use tagging, you can also use tag-based
+    /// access control in IAM policies to control access to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -159,22 +175,32 @@ impl Deref for IdMappingTableHandle {
 
 impl IdMappingTableHandle {
     /// `Fn::GetAtt` `IdMappingTableIdentifier`.
+    ///
+    /// The unique identifier of the ID mapping table identifier that you want to retrieve.
     pub fn attr_id_mapping_table_identifier(&self) -> Val<String> {
         self.0.get_att("IdMappingTableIdentifier")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the ID mapping table.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `MembershipArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the membership resource for the ID mapping table.
     pub fn attr_membership_arn(&self) -> Val<String> {
         self.0.get_att("MembershipArn")
     }
     /// `Fn::GetAtt` `CollaborationIdentifier`.
+    ///
+    /// The unique identifier of the collaboration that contains this ID mapping table.
     pub fn attr_collaboration_identifier(&self) -> Val<String> {
         self.0.get_att("CollaborationIdentifier")
     }
     /// `Fn::GetAtt` `CollaborationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the collaboration that contains this ID mapping table.
     pub fn attr_collaboration_arn(&self) -> Val<String> {
         self.0.get_att("CollaborationArn")
     }
@@ -193,14 +219,23 @@ impl IdMappingTableHandle {
 }
 
 /// The [`IdMappingTableInputReferenceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-idmappingtable-idmappingtableinputreferenceconfig.html) property type.
+///
+/// Provides the input reference configuration for the ID mapping table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdMappingTableInputReferenceConfig {
     /// `InputReferenceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the referenced resource in AWS Entity Resolution . Valid values
+    /// are ID mapping workflow ARNs.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):entityresolution:.*:[0-9]+:(idmappingworkflow/.*)$`.
     pub input_reference_arn: Option<Val<String>>,
     /// `ManageResourcePolicies`: required.
+    ///
+    /// When `TRUE` , AWS Clean Rooms manages permissions for the ID mapping table resource.
+    ///
+    /// When `FALSE` , the resource owner manages permissions for the ID mapping table resource.
     pub manage_resource_policies: Option<Val<bool>>,
 }
 

@@ -5,29 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::CleanRooms::IdNamespaceAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cleanrooms-idnamespaceassociation.html) resource type.
 ///
+/// Provides information to create the ID namespace association.
+///
 /// Build it with [`IdNamespaceAssociation::builder`]; adding it to a stack returns a [`IdNamespaceAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdNamespaceAssociation {
     /// `Description`.
     ///
+    /// The description of the ID namespace association.
+    ///
     /// - Length: at most 255.
     /// - Pattern: `^[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDBFF-\uDC00\uDFFF\t\r\n]*$`.
     pub description: Option<Val<String>>,
     /// `IdMappingConfig`.
+    ///
+    /// The configuration settings for the ID mapping table.
     pub id_mapping_config: Option<Val<IdMappingConfig>>,
     /// `InputReferenceConfig`: required. Changing it replaces the resource.
+    ///
+    /// The input reference configuration for the ID namespace association.
     pub input_reference_config: Option<Val<IdNamespaceAssociationInputReferenceConfig>>,
     /// `MembershipIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the membership that contains the ID namespace association.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
     pub membership_identifier: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of this ID namespace association.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^(?!\s*$)[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDBFF-\uDC00\uDFFF\t]*$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An optional label that you can assign to a resource when you create it. Each tag consists of a key
+    /// and an optional value, both of which you define. When you use tagging, you can also use tag-based
+    /// access control in IAM policies to control access to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -155,22 +171,32 @@ impl Deref for IdNamespaceAssociationHandle {
 
 impl IdNamespaceAssociationHandle {
     /// `Fn::GetAtt` `IdNamespaceAssociationIdentifier`.
+    ///
+    /// The unique identifier of the ID namespace association that you want to retrieve.
     pub fn attr_id_namespace_association_identifier(&self) -> Val<String> {
         self.0.get_att("IdNamespaceAssociationIdentifier")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the ID namespace association.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `MembershipArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the membership resource for this ID namespace association.
     pub fn attr_membership_arn(&self) -> Val<String> {
         self.0.get_att("MembershipArn")
     }
     /// `Fn::GetAtt` `CollaborationIdentifier`.
+    ///
+    /// The unique identifier of the collaboration that contains this ID namespace association.
     pub fn attr_collaboration_identifier(&self) -> Val<String> {
         self.0.get_att("CollaborationIdentifier")
     }
     /// `Fn::GetAtt` `CollaborationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the collaboration that contains this ID namespace association.
     pub fn attr_collaboration_arn(&self) -> Val<String> {
         self.0.get_att("CollaborationArn")
     }
@@ -189,9 +215,16 @@ impl IdNamespaceAssociationHandle {
 }
 
 /// The [`IdMappingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-idnamespaceassociation-idmappingconfig.html) property type.
+///
+/// The configuration settings for the ID mapping table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdMappingConfig {
     /// `AllowUseAsDimensionColumn`: required.
+    ///
+    /// An indicator as to whether you can use your column as a dimension column in the ID mapping table (
+    /// `TRUE` ) or not ( `FALSE` ).
+    ///
+    /// Default is `FALSE` .
     pub allow_use_as_dimension_column: Option<Val<bool>>,
 }
 
@@ -246,14 +279,23 @@ impl ToValue for IdMappingConfig {
 impl Literal for IdMappingConfig {}
 
 /// The [`IdNamespaceAssociationInputReferenceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-idnamespaceassociation-idnamespaceassociationinputreferenceconfig.html) property type.
+///
+/// Provides the information for the ID namespace association input reference configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdNamespaceAssociationInputReferenceConfig {
     /// `InputReferenceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Entity Resolution resource that is being associated to the
+    /// collaboration. Valid resource ARNs are from the ID namespaces that you own.
     ///
     /// - Length: at most 256.
     /// - Pattern: `^arn:aws:entityresolution:[\w]{2}-[\w]{4,9}-[\d]:[\d]{12}:idnamespace/[\d\w-]+$`.
     pub input_reference_arn: Option<Val<String>>,
     /// `ManageResourcePolicies`: required.
+    ///
+    /// When `TRUE` , AWS Clean Rooms manages permissions for the ID namespace association resource.
+    ///
+    /// When `FALSE` , the resource owner manages permissions for the ID namespace association resource.
     pub manage_resource_policies: Option<Val<bool>>,
 }
 

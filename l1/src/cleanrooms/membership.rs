@@ -5,27 +5,51 @@ use crate::rt::*;
 
 /// The [`AWS::CleanRooms::Membership`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cleanrooms-membership.html) resource type.
 ///
+/// Creates a membership for a specific collaboration identifier and joins the collaboration.
+///
 /// Build it with [`Membership::builder`]; adding it to a stack returns a [`MembershipHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Membership {
     /// `CollaborationIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The unique ID for the associated collaboration.
+    ///
     /// - Length: 36 to 36.
     /// - Pattern: `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`.
     pub collaboration_identifier: Option<Val<String>>,
     /// `DefaultJobResultConfiguration`.
+    ///
+    /// The default job result configuration for the membership.
     pub default_job_result_configuration: Option<Val<MembershipProtectedJobResultConfiguration>>,
     /// `DefaultResultConfiguration`.
+    ///
+    /// The default protected query result configuration as specified by the member who can receive results.
     pub default_result_configuration: Option<Val<MembershipProtectedQueryResultConfiguration>>,
     /// `IsMetricsEnabled`.
     pub is_metrics_enabled: Option<Val<bool>>,
     /// `JobLogStatus`.
+    ///
+    /// An indicator as to whether job logging has been enabled or disabled for the collaboration.
+    ///
+    /// When `ENABLED` , AWS Clean Rooms logs details about jobs run within this collaboration and those
+    /// logs can be viewed in Amazon CloudWatch Logs. The default value is `DISABLED` .
     pub job_log_status: Option<Val<MembershipJobLogStatus>>,
     /// `PaymentConfiguration`.
+    ///
+    /// The payment responsibilities accepted by the collaboration member.
     pub payment_configuration: Option<Val<MembershipPaymentConfiguration>>,
     /// `QueryLogStatus`: required.
+    ///
+    /// An indicator as to whether query logging has been enabled or disabled for the membership.
+    ///
+    /// When `ENABLED` , AWS Clean Rooms logs details about queries run within this collaboration and those
+    /// logs can be viewed in Amazon CloudWatch Logs. The default value is `DISABLED` .
     pub query_log_status: Option<Val<MembershipQueryLogStatus>>,
     /// `Tags`.
+    ///
+    /// An optional label that you can assign to a resource when you create it. Each tag consists of a key
+    /// and an optional value, both of which you define. When you use tagging, you can also use tag-based
+    /// access control in IAM policies to control access to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -161,18 +185,35 @@ impl Deref for MembershipHandle {
 
 impl MembershipHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the specified membership.
+    ///
+    /// Example: `arn:aws:cleanrooms:us-east-1:111122223333:membership/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CollaborationArn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the specified collaboration.
+    ///
+    /// Example:
+    /// `arn:aws:cleanrooms:us-east-1:111122223333:collaboration/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111`
     pub fn attr_collaboration_arn(&self) -> Val<String> {
         self.0.get_att("CollaborationArn")
     }
     /// `Fn::GetAtt` `CollaborationCreatorAccountId`.
+    ///
+    /// Returns the unique identifier of the specified collaboration creator account.
+    ///
+    /// Example: `a1b2c3d4-5678-90ab-cdef-EXAMPLE11111`
     pub fn attr_collaboration_creator_account_id(&self) -> Val<String> {
         self.0.get_att("CollaborationCreatorAccountId")
     }
     /// `Fn::GetAtt` `MembershipIdentifier`.
+    ///
+    /// Returns the unique identifier of the specified membership.
+    ///
+    /// Example: `a1b2c3d4-5678-90ab-cdef-EXAMPLE22222`
     pub fn attr_membership_identifier(&self) -> Val<String> {
         self.0.get_att("MembershipIdentifier")
     }
@@ -187,9 +228,22 @@ impl MembershipHandle {
 }
 
 /// The [`MembershipJobComputePaymentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-membership-membershipjobcomputepaymentconfig.html) property type.
+///
+/// An object representing the payment responsibilities accepted by the collaboration member for query
+/// and job compute costs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MembershipJobComputePaymentConfig {
     /// `IsResponsible`: required.
+    ///
+    /// Indicates whether the collaboration member has accepted to pay for job compute costs ( `TRUE` ) or
+    /// has not accepted to pay for query and job compute costs ( `FALSE` ).
+    ///
+    /// There is only one member who pays for queries and jobs.
+    ///
+    /// An error message is returned for the following reasons:
+    ///
+    /// - If you set the value to `FALSE` but you are responsible to pay for query and job compute costs.
+    /// - If you set the value to `TRUE` but you are not responsible to pay for query and job compute costs.
     pub is_responsible: Option<Val<bool>>,
 }
 
@@ -244,13 +298,22 @@ impl ToValue for MembershipJobComputePaymentConfig {
 impl Literal for MembershipJobComputePaymentConfig {}
 
 /// The [`MembershipMLPaymentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-membership-membershipmlpaymentconfig.html) property type.
+///
+/// An object representing the collaboration member's machine learning payment responsibilities set by
+/// the collaboration creator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MembershipMlPaymentConfig {
     /// `ModelInference`.
+    ///
+    /// The payment responsibilities accepted by the member for model inference.
     pub model_inference: Option<Val<MembershipModelInferencePaymentConfig>>,
     /// `ModelTraining`.
+    ///
+    /// The payment responsibilities accepted by the member for model training.
     pub model_training: Option<Val<MembershipModelTrainingPaymentConfig>>,
     /// `SyntheticDataGeneration`.
+    ///
+    /// The payment configuration for synthetic data generation for this machine learning membership.
     pub synthetic_data_generation: Option<Val<MembershipSyntheticDataGenerationPaymentConfig>>,
 }
 
@@ -313,9 +376,23 @@ impl ToValue for MembershipMlPaymentConfig {
 impl Literal for MembershipMlPaymentConfig {}
 
 /// The [`MembershipModelInferencePaymentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-membership-membershipmodelinferencepaymentconfig.html) property type.
+///
+/// An object representing the collaboration member's model inference payment responsibilities set by
+/// the collaboration creator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MembershipModelInferencePaymentConfig {
     /// `IsResponsible`: required.
+    ///
+    /// Indicates whether the collaboration member has accepted to pay for model inference costs ( `TRUE` )
+    /// or has not accepted to pay for model inference costs ( `FALSE` ).
+    ///
+    /// If the collaboration creator has not specified anyone to pay for model inference costs, then the
+    /// member who can query is the default payer.
+    ///
+    /// An error message is returned for the following reasons:
+    ///
+    /// - If you set the value to `FALSE` but you are responsible to pay for model inference costs.
+    /// - If you set the value to `TRUE` but you are not responsible to pay for model inference costs.
     pub is_responsible: Option<Val<bool>>,
 }
 
@@ -370,9 +447,23 @@ impl ToValue for MembershipModelInferencePaymentConfig {
 impl Literal for MembershipModelInferencePaymentConfig {}
 
 /// The [`MembershipModelTrainingPaymentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-membership-membershipmodeltrainingpaymentconfig.html) property type.
+///
+/// An object representing the collaboration member's model training payment responsibilities set by the
+/// collaboration creator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MembershipModelTrainingPaymentConfig {
     /// `IsResponsible`: required.
+    ///
+    /// Indicates whether the collaboration member has accepted to pay for model training costs ( `TRUE` )
+    /// or has not accepted to pay for model training costs ( `FALSE` ).
+    ///
+    /// If the collaboration creator has not specified anyone to pay for model training costs, then the
+    /// member who can query is the default payer.
+    ///
+    /// An error message is returned for the following reasons:
+    ///
+    /// - If you set the value to `FALSE` but you are responsible to pay for model training costs.
+    /// - If you set the value to `TRUE` but you are not responsible to pay for model training costs.
     pub is_responsible: Option<Val<bool>>,
 }
 
@@ -427,13 +518,21 @@ impl ToValue for MembershipModelTrainingPaymentConfig {
 impl Literal for MembershipModelTrainingPaymentConfig {}
 
 /// The [`MembershipPaymentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-membership-membershippaymentconfiguration.html) property type.
+///
+/// An object representing the payment responsibilities accepted by the collaboration member.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MembershipPaymentConfiguration {
     /// `JobCompute`.
+    ///
+    /// The payment responsibilities accepted by the collaboration member for job compute costs.
     pub job_compute: Option<Val<MembershipJobComputePaymentConfig>>,
     /// `MachineLearning`.
+    ///
+    /// The payment responsibilities accepted by the collaboration member for machine learning costs.
     pub machine_learning: Option<Val<MembershipMlPaymentConfig>>,
     /// `QueryCompute`: required.
+    ///
+    /// The payment responsibilities accepted by the collaboration member for query compute costs.
     pub query_compute: Option<Val<MembershipQueryComputePaymentConfig>>,
 }
 
@@ -505,9 +604,13 @@ impl ToValue for MembershipPaymentConfiguration {
 impl Literal for MembershipPaymentConfiguration {}
 
 /// The [`MembershipProtectedJobOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-membership-membershipprotectedjoboutputconfiguration.html) property type.
+///
+/// Contains configurations for protected job results.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MembershipProtectedJobOutputConfiguration {
     /// `S3`: required.
+    ///
+    /// Contains the configuration to write the job results to S3.
     pub s3: Option<Val<ProtectedJobS3OutputConfigurationInput>>,
 }
 
@@ -566,11 +669,18 @@ impl ToValue for MembershipProtectedJobOutputConfiguration {
 impl Literal for MembershipProtectedJobOutputConfiguration {}
 
 /// The [`MembershipProtectedJobResultConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-membership-membershipprotectedjobresultconfiguration.html) property type.
+///
+/// Contains configurations for protected job results.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MembershipProtectedJobResultConfiguration {
     /// `OutputConfiguration`: required.
+    ///
+    /// The output configuration for a protected job result.
     pub output_configuration: Option<Val<MembershipProtectedJobOutputConfiguration>>,
     /// `RoleArn`: required.
+    ///
+    /// The unique ARN for an IAM role that is used by AWS Clean Rooms to write protected job results to the
+    /// result location, given by the member who can receive results.
     ///
     /// - Length: 32 to 512.
     /// - Pattern: `^arn:aws:iam::[\w]+:role/[\w+=./@-]+$`.
@@ -647,9 +757,13 @@ impl ToValue for MembershipProtectedJobResultConfiguration {
 impl Literal for MembershipProtectedJobResultConfiguration {}
 
 /// The [`MembershipProtectedQueryOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-membership-membershipprotectedqueryoutputconfiguration.html) property type.
+///
+/// Contains configurations for protected query results.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MembershipProtectedQueryOutputConfiguration {
     /// `S3`: required.
+    ///
+    /// Required configuration for a protected query with an `s3` output type.
     pub s3: Option<Val<ProtectedQueryS3OutputConfiguration>>,
 }
 
@@ -706,11 +820,18 @@ impl ToValue for MembershipProtectedQueryOutputConfiguration {
 impl Literal for MembershipProtectedQueryOutputConfiguration {}
 
 /// The [`MembershipProtectedQueryResultConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-membership-membershipprotectedqueryresultconfiguration.html) property type.
+///
+/// Contains configurations for protected query results.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MembershipProtectedQueryResultConfiguration {
     /// `OutputConfiguration`: required.
+    ///
+    /// Configuration for protected query results.
     pub output_configuration: Option<Val<MembershipProtectedQueryOutputConfiguration>>,
     /// `RoleArn`.
+    ///
+    /// The unique ARN for an IAM role that is used by AWS Clean Rooms to write protected query results to
+    /// the result location, given by the member who can receive results.
     ///
     /// - Length: 32 to 512.
     /// - Pattern: `^arn:aws:iam::[\w]+:role/[\w+=./@-]+$`.
@@ -780,9 +901,23 @@ impl ToValue for MembershipProtectedQueryResultConfiguration {
 impl Literal for MembershipProtectedQueryResultConfiguration {}
 
 /// The [`MembershipQueryComputePaymentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-membership-membershipquerycomputepaymentconfig.html) property type.
+///
+/// An object representing the payment responsibilities accepted by the collaboration member for query
+/// compute costs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MembershipQueryComputePaymentConfig {
     /// `IsResponsible`: required.
+    ///
+    /// Indicates whether the collaboration member has accepted to pay for query compute costs ( `TRUE` ) or
+    /// has not accepted to pay for query compute costs ( `FALSE` ).
+    ///
+    /// If the collaboration creator has not specified anyone to pay for query compute costs, then the
+    /// member who can query is the default payer.
+    ///
+    /// An error message is returned for the following reasons:
+    ///
+    /// - If you set the value to `FALSE` but you are responsible to pay for query compute costs.
+    /// - If you set the value to `TRUE` but you are not responsible to pay for query compute costs.
     pub is_responsible: Option<Val<bool>>,
 }
 
@@ -837,9 +972,13 @@ impl ToValue for MembershipQueryComputePaymentConfig {
 impl Literal for MembershipQueryComputePaymentConfig {}
 
 /// The [`MembershipSyntheticDataGenerationPaymentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-membership-membershipsyntheticdatagenerationpaymentconfig.html) property type.
+///
+/// Configuration for payment for synthetic data generation in a membership.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MembershipSyntheticDataGenerationPaymentConfig {
     /// `IsResponsible`: required.
+    ///
+    /// Indicates if this membership is responsible for paying for synthetic data generation.
     pub is_responsible: Option<Val<bool>>,
 }
 
@@ -894,13 +1033,19 @@ impl ToValue for MembershipSyntheticDataGenerationPaymentConfig {
 impl Literal for MembershipSyntheticDataGenerationPaymentConfig {}
 
 /// The [`ProtectedJobS3OutputConfigurationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-membership-protectedjobs3outputconfigurationinput.html) property type.
+///
+/// Contains input information for protected jobs with an S3 output type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProtectedJobS3OutputConfigurationInput {
     /// `Bucket`: required.
     ///
+    /// The S3 bucket for job output.
+    ///
     /// - Length: 3 to 63.
     pub bucket: Option<Val<String>>,
     /// `KeyPrefix`.
+    ///
+    /// The S3 prefix to unload the protected job results.
     pub key_prefix: Option<Val<String>>,
 }
 
@@ -961,17 +1106,28 @@ impl ToValue for ProtectedJobS3OutputConfigurationInput {
 impl Literal for ProtectedJobS3OutputConfigurationInput {}
 
 /// The [`ProtectedQueryS3OutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-membership-protectedquerys3outputconfiguration.html) property type.
+///
+/// Contains the configuration to write the query results to S3.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProtectedQueryS3OutputConfiguration {
     /// `Bucket`: required.
     ///
+    /// The S3 bucket to unload the protected query results.
+    ///
     /// - Length: 3 to 63.
     pub bucket: Option<Val<String>>,
     /// `KeyPrefix`.
+    ///
+    /// The S3 prefix to unload the protected query results.
     pub key_prefix: Option<Val<String>>,
     /// `ResultFormat`: required.
+    ///
+    /// Intended file format of the result.
     pub result_format: Option<Val<ResultFormat>>,
     /// `SingleFileOutput`.
+    ///
+    /// Indicates whether files should be output as a single file ( `TRUE` ) or output as multiple files (
+    /// `FALSE` ). This parameter is only supported for analyses with the Spark analytics engine.
     pub single_file_output: Option<Val<bool>>,
 }
 
@@ -1145,9 +1301,18 @@ impl MembershipJobLogStatus {
             MembershipJobLogStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MembershipJobLogStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        MembershipJobLogStatus::as_str(self)
     }
 }
 
@@ -1192,9 +1357,18 @@ impl MembershipQueryLogStatus {
             MembershipQueryLogStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MembershipQueryLogStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        MembershipQueryLogStatus::as_str(self)
     }
 }
 
@@ -1239,9 +1413,18 @@ impl ResultFormat {
             ResultFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResultFormat {
+    const VALUES: &'static [&'static str] = &["CSV", "PARQUET"];
+    fn as_str(&self) -> &str {
+        ResultFormat::as_str(self)
     }
 }
 

@@ -5,21 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::CleanRooms::PrivacyBudgetTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cleanrooms-privacybudgettemplate.html) resource type.
 ///
+/// An object that defines the privacy budget template.
+///
 /// Build it with [`PrivacyBudgetTemplate::builder`]; adding it to a stack returns a [`PrivacyBudgetTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivacyBudgetTemplate {
     /// `AutoRefresh`: required. Changing it replaces the resource.
+    ///
+    /// How often the privacy budget refreshes.
+    ///
+    /// > If you plan to regularly bring new data into the collaboration, use `CALENDAR_MONTH` to
+    /// automatically get a new privacy budget for the collaboration every calendar month. Choosing this
+    /// option allows arbitrary amounts of information to be revealed about rows of the data when repeatedly
+    /// queried across refreshes. Avoid choosing this if the same rows will be repeatedly queried between
+    /// privacy budget refreshes.
     pub auto_refresh: Option<Val<AutoRefresh>>,
     /// `MembershipIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The identifier for a membership resource.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`.
     pub membership_identifier: Option<Val<String>>,
     /// `Parameters`: required.
+    ///
+    /// Specifies the epsilon and noise parameters for the privacy budget template.
     pub parameters: Option<Val<Parameters>>,
     /// `PrivacyBudgetType`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the type of the privacy budget template.
     pub privacy_budget_type: Option<Val<PrivacyBudgetType>>,
     /// `Tags`.
+    ///
+    /// An optional label that you can assign to a resource when you create it. Each tag consists of a key
+    /// and an optional value, both of which you define. When you use tagging, you can also use tag-based
+    /// access control in IAM policies to control access to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -143,22 +163,33 @@ impl Deref for PrivacyBudgetTemplateHandle {
 
 impl PrivacyBudgetTemplateHandle {
     /// `Fn::GetAtt` `CollaborationArn`.
+    ///
+    /// The ARN of the collaboration that contains this privacy budget template.
     pub fn attr_collaboration_arn(&self) -> Val<String> {
         self.0.get_att("CollaborationArn")
     }
     /// `Fn::GetAtt` `CollaborationIdentifier`.
+    ///
+    /// The unique ID of the collaboration that contains this privacy budget template.
     pub fn attr_collaboration_identifier(&self) -> Val<String> {
         self.0.get_att("CollaborationIdentifier")
     }
     /// `Fn::GetAtt` `PrivacyBudgetTemplateIdentifier`.
+    ///
+    /// A unique identifier for one of your memberships for a collaboration. The privacy budget template is
+    /// created in the collaboration that this membership belongs to. Accepts a membership ID.
     pub fn attr_privacy_budget_template_identifier(&self) -> Val<String> {
         self.0.get_att("PrivacyBudgetTemplateIdentifier")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the privacy budget template.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `MembershipArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the member who created the privacy budget template.
     pub fn attr_membership_arn(&self) -> Val<String> {
         self.0.get_att("MembershipArn")
     }
@@ -173,15 +204,24 @@ impl PrivacyBudgetTemplateHandle {
 }
 
 /// The [`BudgetParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-privacybudgettemplate-budgetparameter.html) property type.
+///
+/// Individual budget parameter configuration that defines specific budget allocation settings for
+/// access budgets.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BudgetParameter {
     /// `AutoRefresh`.
+    ///
+    /// Whether this individual budget parameter automatically refreshes when the budget period resets.
     pub auto_refresh: Option<Val<BudgetParameterAutoRefresh>>,
     /// `Budget`: required.
+    ///
+    /// The budget allocation amount for this specific parameter.
     ///
     /// - Minimum: 0.
     pub budget: Option<Val<i64>>,
     /// `Type`: required.
+    ///
+    /// The type of budget parameter being configured.
     pub type_: Option<Val<Type>>,
 }
 
@@ -255,6 +295,8 @@ impl ToValue for BudgetParameter {
 impl Literal for BudgetParameter {}
 
 /// The [`Parameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanrooms-privacybudgettemplate-parameters.html) property type.
+///
+/// Specifies the epsilon and noise parameters for the privacy budget template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Parameters {
     /// `BudgetParameters`.
@@ -263,6 +305,8 @@ pub struct Parameters {
     pub budget_parameters: Option<Val<Vec<BudgetParameter>>>,
     /// `Epsilon`.
     ///
+    /// The epsilon value that you want to use.
+    ///
     /// - Range: 1 to 20.
     pub epsilon: Option<Val<i64>>,
     /// `ResourceArn`.
@@ -270,6 +314,9 @@ pub struct Parameters {
     /// - Length: at most 200.
     pub resource_arn: Option<Val<String>>,
     /// `UsersNoisePerQuery`.
+    ///
+    /// Noise added per query is measured in terms of the number of users whose contributions you want to
+    /// obscure. This value governs the rate at which the privacy budget is depleted.
     ///
     /// - Range: 10 to 100.
     pub users_noise_per_query: Option<Val<i64>>,
@@ -432,9 +479,18 @@ impl AutoRefresh {
             AutoRefresh::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AutoRefresh {
+    const VALUES: &'static [&'static str] = &["CALENDAR_MONTH", "NONE"];
+    fn as_str(&self) -> &str {
+        AutoRefresh::as_str(self)
     }
 }
 
@@ -479,9 +535,18 @@ impl BudgetParameterAutoRefresh {
             BudgetParameterAutoRefresh::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BudgetParameterAutoRefresh {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        BudgetParameterAutoRefresh::as_str(self)
     }
 }
 
@@ -526,9 +591,18 @@ impl PrivacyBudgetType {
             PrivacyBudgetType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PrivacyBudgetType {
+    const VALUES: &'static [&'static str] = &["DIFFERENTIAL_PRIVACY", "ACCESS_BUDGET"];
+    fn as_str(&self) -> &str {
+        PrivacyBudgetType::as_str(self)
     }
 }
 
@@ -579,9 +653,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["CALENDAR_DAY", "CALENDAR_MONTH", "CALENDAR_WEEK", "LIFETIME"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

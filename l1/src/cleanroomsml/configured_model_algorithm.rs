@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::CleanRoomsML::ConfiguredModelAlgorithm`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cleanroomsml-configuredmodelalgorithm.html) resource type.
 ///
+/// Definition of AWS::CleanRoomsML::ConfiguredModelAlgorithm Resource Type
+///
 /// Build it with [`ConfiguredModelAlgorithm::builder`]; adding it to a stack returns a [`ConfiguredModelAlgorithmHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfiguredModelAlgorithm {
@@ -33,6 +35,8 @@ pub struct ConfiguredModelAlgorithm {
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An arbitrary set of tags (key-value pairs) for this cleanrooms-ml configured model algorithm.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrainingContainerConfig`. Changing it replaces the resource.
     pub training_container_config: Option<Val<ContainerConfig>>,

@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::CleanRoomsML::ConfiguredModelAlgorithmAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cleanroomsml-configuredmodelalgorithmassociation.html) resource type.
 ///
+/// Definition of AWS::CleanRoomsML::ConfiguredModelAlgorithmAssociation Resource Type
+///
 /// Build it with [`ConfiguredModelAlgorithmAssociation::builder`]; adding it to a stack returns a [`ConfiguredModelAlgorithmAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfiguredModelAlgorithmAssociation {
@@ -31,6 +33,9 @@ pub struct ConfiguredModelAlgorithmAssociation {
     /// `PrivacyConfiguration`. Changing it replaces the resource.
     pub privacy_configuration: Option<Val<PrivacyConfiguration>>,
     /// `Tags`.
+    ///
+    /// An arbitrary set of tags (key-value pairs) for this cleanrooms-ml configured model algorithm
+    /// association.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -1155,9 +1160,18 @@ impl EntityType {
             EntityType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EntityType {
+    const VALUES: &'static [&'static str] = &["ALL_PERSONALLY_IDENTIFIABLE_INFORMATION", "NUMBERS", "CUSTOM"];
+    fn as_str(&self) -> &str {
+        EntityType::as_str(self)
     }
 }
 
@@ -1203,9 +1217,18 @@ impl LogType {
             LogType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogType {
+    const VALUES: &'static [&'static str] = &["ALL", "ERROR_SUMMARY"];
+    fn as_str(&self) -> &str {
+        LogType::as_str(self)
     }
 }
 
@@ -1256,9 +1279,18 @@ impl NoiseLevelType {
             NoiseLevelType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NoiseLevelType {
+    const VALUES: &'static [&'static str] = &["HIGH", "MEDIUM", "LOW", "NONE"];
+    fn as_str(&self) -> &str {
+        NoiseLevelType::as_str(self)
     }
 }
 
@@ -1302,9 +1334,18 @@ impl TrainedModelArtifactMaxSizeUnitType {
             TrainedModelArtifactMaxSizeUnitType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TrainedModelArtifactMaxSizeUnitType {
+    const VALUES: &'static [&'static str] = &["GB"];
+    fn as_str(&self) -> &str {
+        TrainedModelArtifactMaxSizeUnitType::as_str(self)
     }
 }
 
@@ -1348,9 +1389,18 @@ impl TrainedModelExportFileType {
             TrainedModelExportFileType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TrainedModelExportFileType {
+    const VALUES: &'static [&'static str] = &["MODEL", "OUTPUT"];
+    fn as_str(&self) -> &str {
+        TrainedModelExportFileType::as_str(self)
     }
 }
 
@@ -1392,9 +1442,18 @@ impl TrainedModelExportsMaxSizeUnitType {
             TrainedModelExportsMaxSizeUnitType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TrainedModelExportsMaxSizeUnitType {
+    const VALUES: &'static [&'static str] = &["GB"];
+    fn as_str(&self) -> &str {
+        TrainedModelExportsMaxSizeUnitType::as_str(self)
     }
 }
 
@@ -1435,9 +1494,18 @@ impl TrainedModelInferenceMaxOutputSizeUnitType {
             TrainedModelInferenceMaxOutputSizeUnitType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TrainedModelInferenceMaxOutputSizeUnitType {
+    const VALUES: &'static [&'static str] = &["GB"];
+    fn as_str(&self) -> &str {
+        TrainedModelInferenceMaxOutputSizeUnitType::as_str(self)
     }
 }
 

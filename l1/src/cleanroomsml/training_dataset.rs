@@ -5,28 +5,64 @@ use crate::rt::*;
 
 /// The [`AWS::CleanRoomsML::TrainingDataset`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cleanroomsml-trainingdataset.html) resource type.
 ///
+/// Defines the information necessary to create a training dataset. In Clean Rooms ML, the
+/// `TrainingDataset` is metadata that points to a Glue table, which is read only during `AudienceModel`
+/// creation.
+///
 /// Build it with [`TrainingDataset::builder`]; adding it to a stack returns a [`TrainingDatasetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrainingDataset {
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// The description of the training dataset.
     ///
     /// - Length: at most 255.
     /// - Pattern: `^[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDBFF-\uDC00\uDFFF\t\r\n]*$`.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the training dataset.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^(?!\s*$)[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDBFF-\uDC00\uDFFF\t]*$`.
     pub name: Option<Val<String>>,
     /// `RoleArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the IAM role that Clean Rooms ML can assume to read the data referred to in the
+    /// `dataSource` field of each dataset.
+    ///
+    /// Passing a role across accounts is not allowed. If you pass a role that isn't in your account, you
+    /// get an `AccessDeniedException` error.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[-a-z]*:iam::[0-9]{12}:role/.+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The optional metadata that you apply to the resource to help you categorize and organize them. Each
+    /// tag consists of a key and an optional value, both of which you define.
+    ///
+    /// The following basic restrictions apply to tags:
+    ///
+    /// - Maximum number of tags per resource - 50.
+    /// - For each resource, each tag key must be unique, and each tag key can have only one value.
+    /// - Maximum key length - 128 Unicode characters in UTF-8.
+    /// - Maximum value length - 256 Unicode characters in UTF-8.
+    /// - If your tagging schema is used across multiple services and resources, remember that other
+    ///   services may have restrictions on allowed characters. Generally allowed characters are: letters,
+    ///   numbers, and spaces representable in UTF-8, and the following characters: + - = . _ : / @.
+    /// - Tag keys and values are case sensitive.
+    /// - Do not use `aws:` , `AWS:` , or any upper or lowercase combination of such as a prefix for keys as
+    ///   it is reserved. You cannot edit or delete tag keys with this prefix. Values can have this prefix.
+    ///   If a tag value has `aws` as its prefix but the key does not, then Clean Rooms ML considers it to
+    ///   be a user tag and will count against the limit of 50 tags. Tags with only the key prefix of `aws`
+    ///   do not count against your tags per resource limit.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrainingData`: required. Changing it replaces the resource.
+    ///
+    /// An array of information that lists the Dataset objects, which specifies the dataset type and details
+    /// on its location and schema. You must provide a role that has read access to these tables.
     ///
     /// - Items: 1 to 1.
     pub training_data: Option<Val<Vec<Dataset>>>,
@@ -145,10 +181,14 @@ impl Deref for TrainingDatasetHandle {
 
 impl TrainingDatasetHandle {
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the training dataset.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `TrainingDatasetArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the training dataset.
     pub fn attr_training_dataset_arn(&self) -> Val<String> {
         self.0.get_att("TrainingDatasetArn")
     }
@@ -163,14 +203,20 @@ impl TrainingDatasetHandle {
 }
 
 /// The [`ColumnSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanroomsml-trainingdataset-columnschema.html) property type.
+///
+/// Metadata for a column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnSchema {
     /// `ColumnName`: required.
+    ///
+    /// The name of a column.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9_](([a-zA-Z0-9_ ]+-)*([a-zA-Z0-9_ ]+))?$`.
     pub column_name: Option<Val<String>>,
     /// `ColumnTypes`: required.
+    ///
+    /// The data type of column.
     ///
     /// - Items: 1 to 1.
     pub column_types: Option<Val<Vec<ColumnType>>>,
@@ -250,9 +296,14 @@ impl ToValue for ColumnSchema {
 impl Literal for ColumnSchema {}
 
 /// The [`DataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanroomsml-trainingdataset-datasource.html) property type.
+///
+/// Defines information about the Glue data source that contains the training data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSource {
     /// `GlueDataSource`: required.
+    ///
+    /// A GlueDataSource object that defines the catalog ID, database name, and table name for the training
+    /// data.
     pub glue_data_source: Option<Val<GlueDataSource>>,
 }
 
@@ -307,11 +358,18 @@ impl ToValue for DataSource {
 impl Literal for DataSource {}
 
 /// The [`Dataset`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanroomsml-trainingdataset-dataset.html) property type.
+///
+/// Defines where the training dataset is located, what type of data it contains, and how to access the
+/// data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dataset {
     /// `InputConfig`: required.
+    ///
+    /// A DatasetInputConfig object that defines the data source and schema mapping.
     pub input_config: Option<Val<DatasetInputConfig>>,
     /// `Type`: required.
+    ///
+    /// What type of information is found in the dataset.
     pub type_: Option<Val<DatasetType>>,
 }
 
@@ -378,11 +436,17 @@ impl ToValue for Dataset {
 impl Literal for Dataset {}
 
 /// The [`DatasetInputConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanroomsml-trainingdataset-datasetinputconfig.html) property type.
+///
+/// Defines the Glue data source and schema mapping information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatasetInputConfig {
     /// `DataSource`: required.
+    ///
+    /// A DataSource object that specifies the Glue data source for the training data.
     pub data_source: Option<Val<DataSource>>,
     /// `Schema`: required.
+    ///
+    /// The schema information for the training data.
     ///
     /// - Items: 1 to 100.
     pub schema: Option<Val<Vec<ColumnSchema>>>,
@@ -460,19 +524,27 @@ impl ToValue for DatasetInputConfig {
 impl Literal for DatasetInputConfig {}
 
 /// The [`GlueDataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cleanroomsml-trainingdataset-gluedatasource.html) property type.
+///
+/// Defines the Glue data source that contains the training data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlueDataSource {
     /// `CatalogId`.
+    ///
+    /// The Glue catalog that contains the training data.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
     pub catalog_id: Option<Val<String>>,
     /// `DatabaseName`: required.
     ///
+    /// The Glue database that contains the training data.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9_](([a-zA-Z0-9_]+-)*([a-zA-Z0-9_]+))?$`.
     pub database_name: Option<Val<String>>,
     /// `TableName`: required.
+    ///
+    /// The Glue table that contains the training data.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9_](([a-zA-Z0-9_ ]+-)*([a-zA-Z0-9_ ]+))?$`.
@@ -652,9 +724,19 @@ impl ColumnType {
             ColumnType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ColumnType {
+    const VALUES: &'static [&'static str] =
+        &["USER_ID", "ITEM_ID", "TIMESTAMP", "CATEGORICAL_FEATURE", "NUMERICAL_FEATURE"];
+    fn as_str(&self) -> &str {
+        ColumnType::as_str(self)
     }
 }
 
@@ -699,9 +781,18 @@ impl DatasetType {
             DatasetType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DatasetType {
+    const VALUES: &'static [&'static str] = &["INTERACTIONS"];
+    fn as_str(&self) -> &str {
+        DatasetType::as_str(self)
     }
 }
 

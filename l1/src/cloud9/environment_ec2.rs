@@ -5,30 +5,81 @@ use crate::rt::*;
 
 /// The [`AWS::Cloud9::EnvironmentEC2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloud9-environmentec2.html) resource type.
 ///
+/// The `AWS::Cloud9::EnvironmentEC2` resource creates an Amazon EC2 development environment in AWS
+/// Cloud9 . For more information, see [Creating an
+/// Environment](https://docs.aws.amazon.com/cloud9/latest/user-guide/create-environment.html) in the *AWS
+/// Cloud9 User Guide* .
+///
 /// Build it with [`EnvironmentEc2::builder`]; adding it to a stack returns a [`EnvironmentEc2Handle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentEc2 {
     /// `AutomaticStopTimeMinutes`. Changing it replaces the resource.
+    ///
+    /// The number of minutes until the running instance is shut down after the environment was last used.
     pub automatic_stop_time_minutes: Option<Val<i64>>,
     /// `ConnectionType`. Changing it replaces the resource.
+    ///
+    /// The connection type used for connecting to an Amazon EC2 environment. Valid values are `CONNECT_SSH`
+    /// (default) and `CONNECT_SSM` (connected through AWS Systems Manager ).
     pub connection_type: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the environment to create.
     pub description: Option<Val<String>>,
     /// `ImageId`: required. Changing it replaces the resource.
+    ///
+    /// The identifier for the Amazon Machine Image (AMI) that's used to create the EC2 instance. To choose
+    /// an AMI for the instance, you must specify a valid AMI alias or a valid AWS Systems Manager path.
+    ///
+    /// From December 04, 2023, you will be required to include the `ImageId` parameter for the
+    /// `CreateEnvironmentEC2` action. This change will be reflected across all direct methods of
+    /// communicating with the API, such as AWS SDK, AWS CLI and AWS CloudFormation. This change will only
+    /// affect direct API consumers, and not AWS Cloud9 console users.
+    ///
+    /// Since Ubuntu 18.04 has ended standard support as of May 31, 2023, we recommend you choose Ubuntu 22.04.
+    ///
+    /// *AMI aliases*
+    ///
+    /// - Amazon Linux 2: `amazonlinux-2-x86_64`
+    /// - Amazon Linux 2023 (recommended): `amazonlinux-2023-x86_64`
+    /// - Ubuntu 18.04: `ubuntu-18.04-x86_64`
+    /// - Ubuntu 22.04: `ubuntu-22.04-x86_64`
+    ///
+    /// *SSM paths*
+    ///
+    /// - Amazon Linux 2: `resolve:ssm:/aws/service/cloud9/amis/amazonlinux-2-x86_64`
+    /// - Amazon Linux 2023 (recommended): `resolve:ssm:/aws/service/cloud9/amis/amazonlinux-2023-x86_64`
+    /// - Ubuntu 18.04: `resolve:ssm:/aws/service/cloud9/amis/ubuntu-18.04-x86_64`
+    /// - Ubuntu 22.04: `resolve:ssm:/aws/service/cloud9/amis/ubuntu-22.04-x86_64`
     pub image_id: Option<Val<String>>,
     /// `InstanceType`: required. Changing it replaces the resource.
+    ///
+    /// The type of instance to connect to the environment (for example, `t2.micro` ).
     pub instance_type: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the environment.
     pub name: Option<Val<String>>,
     /// `OwnerArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the environment owner. This ARN can be the ARN of any AWS Identity
+    /// and Access Management principal. If this value is not specified, the ARN defaults to this
+    /// environment's creator.
     pub owner_arn: Option<Val<String>>,
     /// `Repositories`. Changing it replaces the resource.
+    ///
+    /// Any AWS CodeCommit source code repositories to be cloned into the development environment.
     pub repositories: Option<Val<Vec<Repository>>>,
     /// `SubnetId`. Changing it replaces the resource.
+    ///
+    /// The ID of the subnet in Amazon Virtual Private Cloud (Amazon VPC) that AWS Cloud9 will use to
+    /// communicate with the Amazon Elastic Compute Cloud (Amazon EC2) instance.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs that will be associated with the new AWS Cloud9 development environment.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -175,6 +226,9 @@ impl EnvironmentEc2Handle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the development environment, such as
+    /// `arn:aws:cloud9:us-east-2:123456789012:environment:2bc3642873c342e485f7e0c561234567` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -189,11 +243,21 @@ impl EnvironmentEc2Handle {
 }
 
 /// The [`Repository`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloud9-environmentec2-repository.html) property type.
+///
+/// The `Repository` property type specifies an AWS CodeCommit source code repository to be cloned into
+/// an AWS Cloud9 development environment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Repository {
     /// `PathComponent`: required.
+    ///
+    /// The path within the development environment's default file system location to clone the AWS
+    /// CodeCommit repository into. For example, `/REPOSITORY_NAME` would clone the repository into the
+    /// `/home/USER_NAME/environment/REPOSITORY_NAME` directory in the environment.
     pub path_component: Option<Val<String>>,
     /// `RepositoryUrl`: required.
+    ///
+    /// The clone URL of the AWS CodeCommit repository to be cloned. For example, for an AWS CodeCommit
+    /// repository this might be `https://git-codecommit.us-east-2.amazonaws.com/v1/repos/REPOSITORY_NAME` .
     pub repository_url: Option<Val<String>>,
 }
 

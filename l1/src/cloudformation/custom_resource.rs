@@ -5,12 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFormation::CustomResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-customresource.html) resource type.
 ///
+/// The `AWS::CloudFormation::CustomResource` resource creates a custom resource. Custom resources
+/// provide a way for you to write custom provisioning logic into your CloudFormation templates and have
+/// CloudFormation run it anytime you create, update (if you changed the custom resource), or delete a
+/// stack.
+///
+/// For more information, see [Create custom provisioning logic with custom
+/// resources](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources.html)
+/// in the *CloudFormation User Guide* .
+///
+/// > If you use AWS PrivateLink , custom resources in the VPC must have access to CloudFormation -specific
+/// Amazon S3 buckets. Custom resources must send responses to a presigned Amazon S3 URL. If they can't
+/// send responses to Amazon S3 , CloudFormation won't receive a response and the stack operation fails.
+/// For more information, see [Access CloudFormation using an interface endpoint ( AWS PrivateLink
+/// )](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/vpc-interface-endpoints.html) in
+/// the *CloudFormation User Guide* .
+///
 /// Build it with [`CustomResource::builder`]; adding it to a stack returns a [`CustomResourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResource {
     /// `ServiceTimeout`.
+    ///
+    /// The maximum time, in seconds, that can elapse before a custom resource operation times out.
+    ///
+    /// The value must be an integer from 1 to 3600. The default value is 3600 seconds (1 hour).
     pub service_timeout: Option<Val<i64>>,
     /// `ServiceToken`: required. Changing it replaces the resource.
+    ///
+    /// The service token, such as an Amazon  topic ARN or Lambda function ARN. The service token must be
+    /// from the same Region as the stack.
+    ///
+    /// Updates aren't supported.
     pub service_token: Option<Val<String>>,
 }
 

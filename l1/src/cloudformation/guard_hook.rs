@@ -5,33 +5,91 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFormation::GuardHook`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-guardhook.html) resource type.
 ///
+/// The `AWS::CloudFormation::GuardHook` resource creates and activates a Guard Hook. Using the Guard
+/// domain specific language (DSL), you can author Guard Hooks to evaluate your resources before
+/// allowing stack operations.
+///
+/// For more information, see [Guard
+/// Hooks](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/guard-hooks.html) in
+/// the *CloudFormation Hooks User Guide* .
+///
 /// Build it with [`GuardHook::builder`]; adding it to a stack returns a [`GuardHookHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GuardHook {
     /// `Alias`: required. Changing it replaces the resource.
     ///
+    /// The type name alias for the Hook. This alias must be unique per account and Region.
+    ///
+    /// The alias must be in the form `Name1::Name2::Name3` and must not begin with `AWS` . For example,
+    /// `Private::Guard::MyTestHook` .
+    ///
     /// - Pattern: `^(?!(?i)aws)[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}$`.
     pub alias: Option<Val<String>>,
     /// `ExecutionRole`: required. Changing it replaces the resource.
+    ///
+    /// The IAM role that the Hook assumes to retrieve your Guard rules from S3 and optionally write a
+    /// detailed Guard output report back.
     ///
     /// - Length: at most 256.
     /// - Pattern: `arn:.+:iam::[0-9]{12}:role/.+`.
     pub execution_role: Option<Val<String>>,
     /// `FailureMode`: required.
+    ///
+    /// Specifies how the Hook responds when rules fail their evaluation.
+    ///
+    /// - `FAIL` : Prevents the action from proceeding. This is helpful for enforcing strict compliance or
+    ///   security policies.
+    /// - `WARN` : Issues warnings to users but allows actions to continue. This is useful for non-critical
+    ///   validations or informational checks.
     pub failure_mode: Option<Val<FailureMode>>,
     /// `HookStatus`: required.
+    ///
+    /// Specifies if the Hook is `ENABLED` or `DISABLED` .
     pub hook_status: Option<Val<HookStatus>>,
     /// `LogBucket`.
+    ///
+    /// Specifies the name of an S3 bucket to store the Guard output report. This report contains the
+    /// results of your Guard rule validations.
     pub log_bucket: Option<Val<String>>,
     /// `Options`.
+    ///
+    /// Specifies the S3 location of your input parameters.
     pub options: Option<Val<Options>>,
     /// `RuleLocation`: required.
+    ///
+    /// Specifies the S3 location of your Guard rules.
     pub rule_location: Option<Val<S3Location>>,
     /// `StackFilters`.
+    ///
+    /// Specifies the stack level filters for the Hook.
+    ///
+    /// Example stack level filter in JSON:
+    ///
+    /// `"StackFilters": {"FilteringCriteria": "ALL", "StackNames": {"Exclude": [ "stack-1", "stack-2"]}}`
+    ///
+    /// Example stack level filter in YAML:
+    ///
+    /// `StackFilters: FilteringCriteria: ALL StackNames: Exclude: - stack-1 - stack-2`
     pub stack_filters: Option<Val<StackFilters>>,
     /// `TargetFilters`.
+    ///
+    /// Specifies the target filters for the Hook.
+    ///
+    /// Example target filter in JSON:
+    ///
+    /// `"TargetFilters": {"Actions": [ "CREATE", "UPDATE", "DELETE" ]}`
+    ///
+    /// Example target filter in YAML:
+    ///
+    /// `TargetFilters: Actions: - CREATE - UPDATE - DELETE`
     pub target_filters: Option<Val<TargetFilters>>,
     /// `TargetOperations`: required.
+    ///
+    /// Specifies the list of operations the Hook is run against. For more information, see [Hook
+    /// targets](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-concepts.html#hook-terms-hook-target)
+    /// in the *CloudFormation Hooks User Guide* .
+    ///
+    /// Valid values: `STACK` | `RESOURCE` | `CHANGE_SET` | `CLOUD_CONTROL`
     pub target_operations: Option<Val<Vec<TargetOperation>>>,
 }
 
@@ -187,6 +245,8 @@ impl Deref for GuardHookHandle {
 
 impl GuardHookHandle {
     /// `Fn::GetAtt` `HookArn`.
+    ///
+    /// Returns the ARN of a Guard Hook.
     pub fn attr_hook_arn(&self) -> Val<String> {
         self.0.get_att("HookArn")
     }
@@ -201,13 +261,21 @@ impl GuardHookHandle {
 }
 
 /// The [`HookTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-guardhook-hooktarget.html) property type.
+///
+/// Hook targets are the destination where hooks will be invoked against.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HookTarget {
     /// `Action`: required.
+    ///
+    /// Target actions are the type of operation hooks will be executed at.
     pub action: Option<Val<Action>>,
     /// `InvocationPoint`: required.
+    ///
+    /// Invocation points are the point in provisioning workflow where hooks will be executed.
     pub invocation_point: Option<Val<InvocationPoint>>,
     /// `TargetName`: required.
+    ///
+    /// Type name of hook target. Hook targets are the destination where hooks will be invoked against.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(?!.*\*\?).*$`.
@@ -345,9 +413,13 @@ impl ToValue for InputParams {
 impl Literal for InputParams {}
 
 /// The [`Options`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-guardhook-options.html) property type.
+///
+/// Specifies the input parameters for a Guard Hook.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Options {
     /// `InputParams`.
+    ///
+    /// Specifies the S3 location where your input parameters are located.
     pub input_params: Option<Val<InputParams>>,
 }
 
@@ -395,11 +467,28 @@ impl ToValue for Options {
 impl Literal for Options {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-guardhook-s3location.html) property type.
+///
+/// Specifies the S3 location where your Guard rules or input parameters are located.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `Uri`: required.
+    ///
+    /// Specifies the S3 path to the file that contains your Guard rules or input parameters (in the form
+    /// `s3://<bucket name>/<file name>` ).
+    ///
+    /// For Guard rules, the object stored in S3 must have one of the following file extensions: `.guard` ,
+    /// `.zip` , or `.tar.gz` .
+    ///
+    /// For input parameters, the object stored in S3 must have one of the following file extensions:
+    /// `.yaml` , `.json` , `.zip` , or `.tar.gz` .
     pub uri: Option<Val<String>>,
     /// `VersionId`.
+    ///
+    /// For S3 buckets with versioning enabled, specifies the unique ID of the S3 object version to download
+    /// your Guard rules or input parameters from.
+    ///
+    /// The Guard Hook downloads files from S3 every time the Hook is invoked. To prevent accidental changes
+    /// or deletions, we recommend using a version when configuring your Guard Hook.
     pub version_id: Option<Val<String>>,
 }
 
@@ -456,13 +545,33 @@ impl ToValue for S3Location {
 impl Literal for S3Location {}
 
 /// The [`StackFilters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-guardhook-stackfilters.html) property type.
+///
+/// The `StackFilters` property type specifies stack level filters for a Hook.
+///
+/// The `StackNames` or `StackRoles` properties are optional. However, you must specify at least one of
+/// these properties.
+///
+/// For more information, see [CloudFormation Hooks stack level
+/// filters](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-stack-level-filtering.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StackFilters {
     /// `FilteringCriteria`: required.
+    ///
+    /// The filtering criteria.
+    ///
+    /// - All stack names and stack roles ( `All` ): The Hook will only be invoked when all specified
+    ///   filters match.
+    /// - Any stack names and stack roles ( `Any` ): The Hook will be invoked if at least one of the
+    ///   specified filters match.
     pub filtering_criteria: Option<Val<FilteringCriteria>>,
     /// `StackNames`.
+    ///
+    /// Includes or excludes specific stacks from Hook invocations.
     pub stack_names: Option<Val<StackNames>>,
     /// `StackRoles`.
+    ///
+    /// Includes or excludes specific stacks from Hook invocations based on their associated IAM roles.
     pub stack_roles: Option<Val<StackRoles>>,
 }
 
@@ -532,13 +641,24 @@ impl ToValue for StackFilters {
 impl Literal for StackFilters {}
 
 /// The [`StackNames`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-guardhook-stacknames.html) property type.
+///
+/// Specifies the stack names for the `StackFilters` property type to include or exclude specific stacks
+/// from Hook invocations.
+///
+/// For more information, see [CloudFormation Hooks stack level
+/// filters](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-stack-level-filtering.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StackNames {
     /// `Exclude`.
     ///
+    /// The stack names to exclude. All stacks except those listed here will invoke the Hook.
+    ///
     /// - Items: 1 to 50.
     pub exclude: Option<Val<Vec<String>>>,
     /// `Include`.
+    ///
+    /// The stack names to include. Only the stacks specified in this list will invoke the Hook.
     ///
     /// - Items: 1 to 50.
     pub include: Option<Val<Vec<String>>>,
@@ -604,13 +724,26 @@ impl ToValue for StackNames {
 impl Literal for StackNames {}
 
 /// The [`StackRoles`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-guardhook-stackroles.html) property type.
+///
+/// Specifies the stack roles for the `StackFilters` property type to include or exclude specific stacks
+/// from Hook invocations based on their associated IAM roles.
+///
+/// For more information, see [CloudFormation Hooks stack level
+/// filters](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-stack-level-filtering.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StackRoles {
     /// `Exclude`.
     ///
+    /// The IAM role ARNs for stacks you want to exclude. The Hook will be invoked on all stacks except
+    /// those initiated by the specified roles.
+    ///
     /// - Items: 1 to 50.
     pub exclude: Option<Val<Vec<String>>>,
     /// `Include`.
+    ///
+    /// The IAM role ARNs to target stacks associated with these roles. Only stack operations initiated by
+    /// these roles will invoke the Hook.
     ///
     /// - Items: 1 to 50.
     pub include: Option<Val<Vec<String>>>,
@@ -676,21 +809,35 @@ impl ToValue for StackRoles {
 impl Literal for StackRoles {}
 
 /// The [`TargetFilters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-guardhook-targetfilters.html) property type.
+///
+/// The `TargetFilters` property type specifies the target filters for the Hook.
+///
+/// For more information, see [CloudFormation Hook target
+/// filters](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-target-filtering.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetFilters {
     /// `Actions`.
+    ///
+    /// List of actions that the hook is going to target
     ///
     /// - Items: 1 to 50.
     pub actions: Option<Val<Vec<Action>>>,
     /// `InvocationPoints`.
     ///
+    /// List of invocation points that the hook is going to target
+    ///
     /// - Items: 1 to 50.
     pub invocation_points: Option<Val<Vec<InvocationPoint>>>,
     /// `TargetNames`.
     ///
+    /// List of type names that the hook is going to target
+    ///
     /// - Items: 1 to 50.
     pub target_names: Option<Val<Vec<String>>>,
     /// `Targets`.
+    ///
+    /// List of hook targets
     ///
     /// - Items: 1 to 50.
     pub targets: Option<Val<Vec<HookTarget>>>,
@@ -803,9 +950,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["CREATE", "UPDATE", "DELETE"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -851,9 +1007,18 @@ impl FailureMode {
             FailureMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FailureMode {
+    const VALUES: &'static [&'static str] = &["FAIL", "WARN"];
+    fn as_str(&self) -> &str {
+        FailureMode::as_str(self)
     }
 }
 
@@ -898,9 +1063,18 @@ impl FilteringCriteria {
             FilteringCriteria::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilteringCriteria {
+    const VALUES: &'static [&'static str] = &["ALL", "ANY"];
+    fn as_str(&self) -> &str {
+        FilteringCriteria::as_str(self)
     }
 }
 
@@ -945,9 +1119,18 @@ impl HookStatus {
             HookStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HookStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        HookStatus::as_str(self)
     }
 }
 
@@ -989,9 +1172,18 @@ impl InvocationPoint {
             InvocationPoint::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InvocationPoint {
+    const VALUES: &'static [&'static str] = &["PRE_PROVISION"];
+    fn as_str(&self) -> &str {
+        InvocationPoint::as_str(self)
     }
 }
 
@@ -1041,9 +1233,18 @@ impl TargetOperation {
             TargetOperation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetOperation {
+    const VALUES: &'static [&'static str] = &["RESOURCE", "STACK", "CHANGE_SET", "CLOUD_CONTROL"];
+    fn as_str(&self) -> &str {
+        TargetOperation::as_str(self)
     }
 }
 

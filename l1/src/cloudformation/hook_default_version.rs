@@ -5,18 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFormation::HookDefaultVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-hookdefaultversion.html) resource type.
 ///
+/// The `AWS::CloudFormation::HookDefaultVersion` resource specifies the default version of a Hook. The
+/// default version of the Hook is used in CloudFormation operations for this AWS account and AWS Region
+/// .
+///
+/// For information about the CloudFormation registry, see [Managing extensions with the CloudFormation
+/// registry](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/registry.html) in the *CloudFormation
+/// User Guide* .
+///
+/// This resource type is not compatible with Guard and Lambda Hooks.
+///
 /// Build it with [`HookDefaultVersion::builder`]; adding it to a stack returns a [`HookDefaultVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HookDefaultVersion {
     /// `TypeName`.
     ///
+    /// The name of the Hook.
+    ///
+    /// You must specify either `TypeVersionArn` , or `TypeName` and `VersionId` .
+    ///
     /// - Pattern: `^[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}$`.
     pub type_name: Option<Val<String>>,
     /// `TypeVersionArn`.
     ///
+    /// The version ID of the type configuration.
+    ///
+    /// You must specify either `TypeVersionArn` , or `TypeName` and `VersionId` .
+    ///
     /// - Pattern: `^arn:aws[A-Za-z0-9-]{0,64}:cloudformation:[A-Za-z0-9-]{1,64}:([0-9]{12})?:type/hook/.+$`.
     pub type_version_arn: Option<Val<String>>,
     /// `VersionId`.
+    ///
+    /// The version ID of the type specified.
+    ///
+    /// You must specify either `TypeVersionArn` , or `TypeName` and `VersionId` .
     ///
     /// - Pattern: `^[A-Za-z0-9-]{1,128}$`.
     pub version_id: Option<Val<String>>,
@@ -99,6 +121,8 @@ impl Deref for HookDefaultVersionHandle {
 
 impl HookDefaultVersionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Number (ARN) of the activated Hook in this account and Region.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,22 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFormation::HookTypeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-hooktypeconfig.html) resource type.
 ///
+/// The `AWS::CloudFormation::HookTypeConfig` resource specifies the configuration of an activated Hook.
+///
+/// For information about the CloudFormation registry, see [Managing extensions with the CloudFormation
+/// registry](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/registry.html) in the *CloudFormation
+/// User Guide* .
+///
 /// Build it with [`HookTypeConfig::builder`]; adding it to a stack returns a [`HookTypeConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HookTypeConfig {
     /// `Configuration`.
     ///
+    /// Specifies the activated Hook type configuration, in this AWS account and AWS Region .
+    ///
+    /// You must specify either `TypeName` and `Configuration` or `TypeArn` and `Configuration` .
+    ///
     /// - Pattern: `[\s\S]+`.
     pub configuration: Option<Val<String>>,
     /// `ConfigurationAlias`. Changing it replaces the resource.
+    ///
+    /// An alias by which to refer to this configuration data.
+    ///
+    /// Defaults to `default` alias. Hook types currently support default configuration alias.
     ///
     /// - Pattern: `^[a-zA-Z0-9]{1,256}$`.
     pub configuration_alias: Option<Val<ConfigurationAlias>>,
     /// `TypeArn`.
     ///
+    /// The Amazon Resource Number (ARN) for the Hook to set `Configuration` for.
+    ///
+    /// You must specify either `TypeName` and `Configuration` or `TypeArn` and `Configuration` .
+    ///
     /// - Pattern: `^arn:aws[A-Za-z0-9-]{0,64}:cloudformation:[A-Za-z0-9-]{1,64}:([0-9]{12})?:type/hook/.+$`.
     pub type_arn: Option<Val<String>>,
     /// `TypeName`.
+    ///
+    /// The unique name for your Hook. Specifies a three-part namespace for your Hook, with a recommended
+    /// pattern of `Organization::Service::Hook` .
+    ///
+    /// You must specify either `TypeName` and `Configuration` or `TypeArn` and `Configuration` .
     ///
     /// - Pattern: `^[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}$`.
     pub type_name: Option<Val<String>>,
@@ -113,6 +136,9 @@ impl Deref for HookTypeConfigHandle {
 
 impl HookTypeConfigHandle {
     /// `Fn::GetAtt` `ConfigurationArn`.
+    ///
+    /// The Amazon Resource Number (ARN) of the activated Hook type configuration in this account and
+    /// Region.
     pub fn attr_configuration_arn(&self) -> Val<String> {
         self.0.get_att("ConfigurationArn")
     }
@@ -147,9 +173,18 @@ impl ConfigurationAlias {
             ConfigurationAlias::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConfigurationAlias {
+    const VALUES: &'static [&'static str] = &["default"];
+    fn as_str(&self) -> &str {
+        ConfigurationAlias::as_str(self)
     }
 }
 

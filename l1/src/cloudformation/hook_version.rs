@@ -5,22 +5,57 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFormation::HookVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-hookversion.html) resource type.
 ///
+/// The `AWS::CloudFormation::HookVersion` resource publishes new or first version of a Hook to the
+/// CloudFormation registry.
+///
+/// For information about the CloudFormation registry, see [Managing extensions with the CloudFormation
+/// registry](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/registry.html) in the *CloudFormation
+/// User Guide* .
+///
+/// This resource type is not compatible with Guard and Lambda Hooks.
+///
 /// Build it with [`HookVersion::builder`]; adding it to a stack returns a [`HookVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HookVersion {
     /// `ExecutionRoleArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the task execution role that grants the Hook permission.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `arn:.+:iam::[0-9]{12}:role/.+`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `LoggingConfig`. Changing it replaces the resource.
+    ///
+    /// Contains logging configuration information for an extension.
     pub logging_config: Option<Val<LoggingConfig>>,
     /// `SchemaHandlerPackage`: required. Changing it replaces the resource.
+    ///
+    /// A URL to the Amazon S3 bucket for the Hook project package that contains the necessary files for the
+    /// Hook you want to register.
+    ///
+    /// For information on generating a schema handler package, see [Modeling custom CloudFormation
+    /// Hooks](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-model.html) in
+    /// the *CloudFormation Hooks User Guide* .
+    ///
+    /// > To register the Hook, you must have `s3:GetObject` permissions to access the S3 objects.
     ///
     /// - Length: 1 to 4096.
     pub schema_handler_package: Option<Val<String>>,
     /// `TypeName`: required. Changing it replaces the resource.
+    ///
+    /// The unique name for your Hook. Specifies a three-part namespace for your Hook, with a recommended
+    /// pattern of `Organization::Service::Hook` .
+    ///
+    /// > The following organization namespaces are reserved and can't be used in your Hook type names:
+    /// >
+    /// > - `Alexa`
+    /// > - `AMZN`
+    /// > - `Amazon`
+    /// > - `ASK`
+    /// > - `AWS`
+    /// > - `Custom`
+    /// > - `Dev`
     ///
     /// - Pattern: `^[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}$`.
     pub type_name: Option<Val<String>>,
@@ -123,22 +158,36 @@ impl Deref for HookVersionHandle {
 
 impl HookVersionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Hook.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `IsDefaultVersion`.
+    ///
+    /// Whether the specified Hook version is set as the default version.
     pub fn attr_is_default_version(&self) -> Val<bool> {
         self.0.get_att("IsDefaultVersion")
     }
     /// `Fn::GetAtt` `Visibility`.
+    ///
+    /// The visibility level that determines who can see and use this Hook in CloudFormation operations:
+    ///
+    /// - `PRIVATE` : The Hook is only visible and usable within the account where it was registered.
+    ///   CloudFormation automatically marks any Hooks you register as `PRIVATE` .
+    /// - `PUBLIC` : The Hook is publicly visible and usable within any AWS account.
     pub fn attr_visibility(&self) -> Val<String> {
         self.0.get_att("Visibility")
     }
     /// `Fn::GetAtt` `VersionId`.
+    ///
+    /// The ID of this version of the Hook.
     pub fn attr_version_id(&self) -> Val<String> {
         self.0.get_att("VersionId")
     }
     /// `Fn::GetAtt` `TypeArn`.
+    ///
+    /// The Amazon Resource Number (ARN) assigned to this version of the Hook.
     pub fn attr_type_arn(&self) -> Val<String> {
         self.0.get_att("TypeArn")
     }
@@ -153,15 +202,23 @@ impl HookVersionHandle {
 }
 
 /// The [`LoggingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-hookversion-loggingconfig.html) property type.
+///
+/// The `LoggingConfig` property type specifies logging configuration information for an extension.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingConfig {
     /// `LogGroupName`.
+    ///
+    /// The Amazon CloudWatch Logs group to which CloudFormation sends error logging information when
+    /// invoking the extension's handlers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\.\-_/#A-Za-z0-9]+$`.
     /// - Format: `AWS::Logs::LogGroup.Name`.
     pub log_group_name: Option<Val<String>>,
     /// `LogRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the role that CloudFormation should assume when sending log
+    /// entries to CloudWatch Logs.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^arn:.+:iam::[0-9]{12}:role/.+$`.

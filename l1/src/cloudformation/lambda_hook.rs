@@ -5,32 +5,88 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFormation::LambdaHook`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-lambdahook.html) resource type.
 ///
+/// The `AWS::CloudFormation::LambdaHook` resource creates and activates a Lambda Hook. You can use a
+/// Lambda Hook to evaluate your resources before allowing stack operations. This resource forwards
+/// requests for resource evaluation to a Lambda function.
+///
+/// For more information, see [Lambda
+/// Hooks](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/lambda-hooks.html) in
+/// the *CloudFormation Hooks User Guide* .
+///
 /// Build it with [`LambdaHook::builder`]; adding it to a stack returns a [`LambdaHookHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaHook {
     /// `Alias`: required. Changing it replaces the resource.
     ///
+    /// The type name alias for the Hook. This alias must be unique per account and Region.
+    ///
+    /// The alias must be in the form `Name1::Name2::Name3` and must not begin with `AWS` . For example,
+    /// `Private::Lambda::MyTestHook` .
+    ///
     /// - Pattern: `^(?!(?i)aws)[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}$`.
     pub alias: Option<Val<String>>,
     /// `ExecutionRole`: required.
+    ///
+    /// The IAM role that the Hook assumes to invoke your Lambda function.
     ///
     /// - Length: at most 256.
     /// - Pattern: `arn:.+:iam::[0-9]{12}:role/.+`.
     pub execution_role: Option<Val<String>>,
     /// `FailureMode`: required.
+    ///
+    /// Specifies how the Hook responds when the Lambda function invoked by the Hook returns a `FAILED`
+    /// response.
+    ///
+    /// - `FAIL` : Prevents the action from proceeding. This is helpful for enforcing strict compliance or
+    ///   security policies.
+    /// - `WARN` : Issues warnings to users but allows actions to continue. This is useful for non-critical
+    ///   validations or informational checks.
     pub failure_mode: Option<Val<FailureMode>>,
     /// `HookStatus`: required.
+    ///
+    /// Specifies if the Hook is `ENABLED` or `DISABLED` .
     pub hook_status: Option<Val<HookStatus>>,
     /// `LambdaFunction`: required.
+    ///
+    /// Specifies the Lambda function for the Hook. You can use:
+    ///
+    /// - The full Amazon Resource Name (ARN) without a suffix.
+    /// - A qualified ARN with a version or alias suffix.
     ///
     /// - Length: 1 to 170.
     /// - Pattern: `(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?(-iso([a-z])?)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?`.
     pub lambda_function: Option<Val<String>>,
     /// `StackFilters`.
+    ///
+    /// Specifies the stack level filters for the Hook.
+    ///
+    /// Example stack level filter in JSON:
+    ///
+    /// `"StackFilters": {"FilteringCriteria": "ALL", "StackNames": {"Exclude": [ "stack-1", "stack-2"]}}`
+    ///
+    /// Example stack level filter in YAML:
+    ///
+    /// `StackFilters: FilteringCriteria: ALL StackNames: Exclude: - stack-1 - stack-2`
     pub stack_filters: Option<Val<StackFilters>>,
     /// `TargetFilters`.
+    ///
+    /// Specifies the target filters for the Hook.
+    ///
+    /// Example target filter in JSON:
+    ///
+    /// `"TargetFilters": {"Actions": [ "CREATE", "UPDATE", "DELETE" ]}`
+    ///
+    /// Example target filter in YAML:
+    ///
+    /// `TargetFilters: Actions: - CREATE - UPDATE - DELETE`
     pub target_filters: Option<Val<TargetFilters>>,
     /// `TargetOperations`: required.
+    ///
+    /// Specifies the list of operations the Hook is run against. For more information, see [Hook
+    /// targets](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-concepts.html#hook-terms-hook-target)
+    /// in the *CloudFormation Hooks User Guide* .
+    ///
+    /// Valid values: `STACK` | `RESOURCE` | `CHANGE_SET` | `CLOUD_CONTROL`
     pub target_operations: Option<Val<Vec<TargetOperation>>>,
 }
 
@@ -178,6 +234,8 @@ impl Deref for LambdaHookHandle {
 
 impl LambdaHookHandle {
     /// `Fn::GetAtt` `HookArn`.
+    ///
+    /// Returns the ARN of a Lambda Hook.
     pub fn attr_hook_arn(&self) -> Val<String> {
         self.0.get_att("HookArn")
     }
@@ -192,13 +250,21 @@ impl LambdaHookHandle {
 }
 
 /// The [`HookTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-lambdahook-hooktarget.html) property type.
+///
+/// Hook targets are the destination where hooks will be invoked against.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HookTarget {
     /// `Action`: required.
+    ///
+    /// Target actions are the type of operation hooks will be executed at.
     pub action: Option<Val<Action>>,
     /// `InvocationPoint`: required.
+    ///
+    /// Invocation points are the point in provisioning workflow where hooks will be executed.
     pub invocation_point: Option<Val<InvocationPoint>>,
     /// `TargetName`: required.
+    ///
+    /// Type name of hook target. Hook targets are the destination where hooks will be invoked against.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(?!.*\*\?).*$`.
@@ -278,13 +344,33 @@ impl ToValue for HookTarget {
 impl Literal for HookTarget {}
 
 /// The [`StackFilters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-lambdahook-stackfilters.html) property type.
+///
+/// The `StackFilters` property type specifies stack level filters for a Hook.
+///
+/// The `StackNames` or `StackRoles` properties are optional. However, you must specify at least one of
+/// these properties.
+///
+/// For more information, see [CloudFormation Hooks stack level
+/// filters](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-stack-level-filtering.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StackFilters {
     /// `FilteringCriteria`: required.
+    ///
+    /// The filtering criteria.
+    ///
+    /// - All stack names and stack roles ( `All` ): The Hook will only be invoked when all specified
+    ///   filters match.
+    /// - Any stack names and stack roles ( `Any` ): The Hook will be invoked if at least one of the
+    ///   specified filters match.
     pub filtering_criteria: Option<Val<FilteringCriteria>>,
     /// `StackNames`.
+    ///
+    /// Includes or excludes specific stacks from Hook invocations.
     pub stack_names: Option<Val<StackNames>>,
     /// `StackRoles`.
+    ///
+    /// Includes or excludes specific stacks from Hook invocations based on their associated IAM roles.
     pub stack_roles: Option<Val<StackRoles>>,
 }
 
@@ -354,13 +440,24 @@ impl ToValue for StackFilters {
 impl Literal for StackFilters {}
 
 /// The [`StackNames`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-lambdahook-stacknames.html) property type.
+///
+/// Specifies the stack names for the `StackFilters` property type to include or exclude specific stacks
+/// from Hook invocations.
+///
+/// For more information, see [CloudFormation Hooks stack level
+/// filters](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-stack-level-filtering.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StackNames {
     /// `Exclude`.
     ///
+    /// The stack names to exclude. All stacks except those listed here will invoke the Hook.
+    ///
     /// - Items: 1 to 50.
     pub exclude: Option<Val<Vec<String>>>,
     /// `Include`.
+    ///
+    /// The stack names to include. Only the stacks specified in this list will invoke the Hook.
     ///
     /// - Items: 1 to 50.
     pub include: Option<Val<Vec<String>>>,
@@ -426,13 +523,26 @@ impl ToValue for StackNames {
 impl Literal for StackNames {}
 
 /// The [`StackRoles`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-lambdahook-stackroles.html) property type.
+///
+/// Specifies the stack roles for the `StackFilters` property type to include or exclude specific stacks
+/// from Hook invocations based on their associated IAM roles.
+///
+/// For more information, see [CloudFormation Hooks stack level
+/// filters](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-stack-level-filtering.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StackRoles {
     /// `Exclude`.
     ///
+    /// The IAM role ARNs for stacks you want to exclude. The Hook will be invoked on all stacks except
+    /// those initiated by the specified roles.
+    ///
     /// - Items: 1 to 50.
     pub exclude: Option<Val<Vec<String>>>,
     /// `Include`.
+    ///
+    /// The IAM role ARNs to target stacks associated with these roles. Only stack operations initiated by
+    /// these roles will invoke the Hook.
     ///
     /// - Items: 1 to 50.
     pub include: Option<Val<Vec<String>>>,
@@ -498,21 +608,35 @@ impl ToValue for StackRoles {
 impl Literal for StackRoles {}
 
 /// The [`TargetFilters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-lambdahook-targetfilters.html) property type.
+///
+/// The `TargetFilters` property type specifies the target filters for the Hook.
+///
+/// For more information, see [CloudFormation Hook target
+/// filters](https://docs.aws.amazon.com/cloudformation-cli/latest/hooks-userguide/hooks-target-filtering.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetFilters {
     /// `Actions`.
+    ///
+    /// List of actions that the hook is going to target
     ///
     /// - Items: 1 to 50.
     pub actions: Option<Val<Vec<Action>>>,
     /// `InvocationPoints`.
     ///
+    /// List of invocation points that the hook is going to target
+    ///
     /// - Items: 1 to 50.
     pub invocation_points: Option<Val<Vec<InvocationPoint>>>,
     /// `TargetNames`.
     ///
+    /// List of type names that the hook is going to target
+    ///
     /// - Items: 1 to 50.
     pub target_names: Option<Val<Vec<String>>>,
     /// `Targets`.
+    ///
+    /// List of hook targets
     ///
     /// - Items: 1 to 50.
     pub targets: Option<Val<Vec<HookTarget>>>,
@@ -625,9 +749,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["CREATE", "UPDATE", "DELETE"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -673,9 +806,18 @@ impl FailureMode {
             FailureMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FailureMode {
+    const VALUES: &'static [&'static str] = &["FAIL", "WARN"];
+    fn as_str(&self) -> &str {
+        FailureMode::as_str(self)
     }
 }
 
@@ -720,9 +862,18 @@ impl FilteringCriteria {
             FilteringCriteria::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilteringCriteria {
+    const VALUES: &'static [&'static str] = &["ALL", "ANY"];
+    fn as_str(&self) -> &str {
+        FilteringCriteria::as_str(self)
     }
 }
 
@@ -767,9 +918,18 @@ impl HookStatus {
             HookStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HookStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        HookStatus::as_str(self)
     }
 }
 
@@ -811,9 +971,18 @@ impl InvocationPoint {
             InvocationPoint::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InvocationPoint {
+    const VALUES: &'static [&'static str] = &["PRE_PROVISION"];
+    fn as_str(&self) -> &str {
+        InvocationPoint::as_str(self)
     }
 }
 
@@ -863,9 +1032,18 @@ impl TargetOperation {
             TargetOperation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetOperation {
+    const VALUES: &'static [&'static str] = &["RESOURCE", "STACK", "CHANGE_SET", "CLOUD_CONTROL"];
+    fn as_str(&self) -> &str {
+        TargetOperation::as_str(self)
     }
 }
 

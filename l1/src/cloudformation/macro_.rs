@@ -5,22 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFormation::Macro`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-macro.html) resource type.
 ///
+/// The `AWS::CloudFormation::Macro` resource is a CloudFormation resource type that creates a
+/// CloudFormation macro to perform custom processing on CloudFormation templates.
+///
+/// For more information, see [Perform custom processing on CloudFormation templates with template
+/// macros](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-macros.html) in the *CloudFormation
+/// User Guide* .
+///
 /// Build it with [`Macro::builder`]; adding it to a stack returns a [`MacroHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Macro {
     /// `Description`.
+    ///
+    /// A description of the macro.
     pub description: Option<Val<String>>,
     /// `FunctionName`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the underlying Lambda function that you want CloudFormation to
+    /// invoke when the macro is run.
     pub function_name: Option<Val<String>>,
     /// `LogGroupName`.
+    ///
+    /// The CloudWatch Logs group to which CloudFormation sends error logging information when invoking the
+    /// macro's underlying Lambda function.
+    ///
+    /// This will be an existing CloudWatch Logs LogGroup. Neither CloudFormation or Lambda will create the
+    /// group.
     ///
     /// - Format: `AWS::Logs::LogGroup.Name`.
     pub log_group_name: Option<Val<String>>,
     /// `LogRoleARN`.
     ///
+    /// The ARN of the role CloudFormation should assume when sending log entries to CloudWatch Logs .
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub log_role_arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the macro. The name of the macro must be unique across all macros in the account.
     pub name: Option<Val<String>>,
 }
 
@@ -123,6 +145,8 @@ impl Deref for MacroHandle {
 
 impl MacroHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// Returns a unique identifier for the resource.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

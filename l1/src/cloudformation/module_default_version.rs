@@ -5,18 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFormation::ModuleDefaultVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-moduledefaultversion.html) resource type.
 ///
+/// Specifies the default version of a module. The default version of the module will be used in
+/// CloudFormation operations for this account and Region.
+///
+/// For more information, see [Create reusable resource configurations that can be included across
+/// templates with CloudFormation
+/// modules](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/modules.html) in the *CloudFormation
+/// User Guide* .
+///
+/// For information about the CloudFormation registry, see [Managing extensions with the CloudFormation
+/// registry](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/registry.html) in the *CloudFormation
+/// User Guide* .
+///
 /// Build it with [`ModuleDefaultVersion::builder`]; adding it to a stack returns a [`ModuleDefaultVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModuleDefaultVersion {
     /// `Arn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the module version to set as the default version.
+    ///
+    /// Conditional: You must specify either `Arn` , or `ModuleName` and `VersionId` .
+    ///
     /// - Pattern: `^arn:aws[A-Za-z0-9-]{0,64}:cloudformation:[A-Za-z0-9-]{1,64}:([0-9]{12})?:type/module/.+/[0-9]{8}$`.
     pub arn: Option<Val<String>>,
     /// `ModuleName`. Changing it replaces the resource.
     ///
+    /// The name of the module.
+    ///
+    /// Conditional: You must specify either `Arn` , or `ModuleName` and `VersionId` .
+    ///
     /// - Pattern: `^[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::MODULE`.
     pub module_name: Option<Val<String>>,
     /// `VersionId`. Changing it replaces the resource.
+    ///
+    /// The ID for the specific version of the module.
+    ///
+    /// Conditional: You must specify either `Arn` , or `ModuleName` and `VersionId` .
     ///
     /// - Pattern: `^[0-9]{8}$`.
     pub version_id: Option<Val<String>>,

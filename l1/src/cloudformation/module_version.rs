@@ -5,14 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFormation::ModuleVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-moduleversion.html) resource type.
 ///
+/// The `AWS::CloudFormation::ModuleVersion` resource registers the specified version of the module with
+/// the CloudFormation registry. Registering a module makes it available for use in CloudFormation
+/// templates in your AWS account and Region.
+///
+/// For more information, see [Create reusable resource configurations that can be included across
+/// templates with CloudFormation
+/// modules](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/modules.html) in the *CloudFormation
+/// User Guide* .
+///
+/// For information about the CloudFormation registry, see [Managing extensions with the CloudFormation
+/// registry](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/registry.html) in the *CloudFormation
+/// User Guide* .
+///
 /// Build it with [`ModuleVersion::builder`]; adding it to a stack returns a [`ModuleVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModuleVersion {
     /// `ModuleName`: required. Changing it replaces the resource.
     ///
+    /// The name of the module being registered.
+    ///
     /// - Pattern: `^[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::MODULE`.
     pub module_name: Option<Val<String>>,
     /// `ModulePackage`: required. Changing it replaces the resource.
+    ///
+    /// A URL to the S3 bucket for the package that contains the template fragment and schema files for the
+    /// module version to register.
+    ///
+    /// For more information, see [Module structure and
+    /// requirements](https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/modules-structure.html)
+    /// in the *CloudFormation Command Line Interface (CLI) User Guide* .
+    ///
+    /// > To register the module version, you must have `s3:GetObject` permissions to access the S3 objects.
     pub module_package: Option<Val<String>>,
 }
 
@@ -96,34 +120,58 @@ impl Deref for ModuleVersionHandle {
 
 impl ModuleVersionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the module.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Description`.
+    ///
+    /// The description of the module.
     pub fn attr_description(&self) -> Val<String> {
         self.0.get_att("Description")
     }
     /// `Fn::GetAtt` `DocumentationUrl`.
+    ///
+    /// The URL of a page providing detailed documentation for this module.
     pub fn attr_documentation_url(&self) -> Val<String> {
         self.0.get_att("DocumentationUrl")
     }
     /// `Fn::GetAtt` `IsDefaultVersion`.
+    ///
+    /// Whether the specified module version is set as the default version.
+    ///
+    /// This applies only to private extensions you have registered in your account, and extensions
+    /// published by AWS . For public third-party extensions, whether they are activated in your account,
+    /// CloudFormation returns `null` .
     pub fn attr_is_default_version(&self) -> Val<bool> {
         self.0.get_att("IsDefaultVersion")
     }
     /// `Fn::GetAtt` `Schema`.
+    ///
+    /// The schema that defines the module.
     pub fn attr_schema(&self) -> Val<String> {
         self.0.get_att("Schema")
     }
     /// `Fn::GetAtt` `TimeCreated`.
+    ///
+    /// When the specified private module version was registered or activated in your account.
     pub fn attr_time_created(&self) -> Val<String> {
         self.0.get_att("TimeCreated")
     }
     /// `Fn::GetAtt` `VersionId`.
+    ///
+    /// The ID of this version of the module.
     pub fn attr_version_id(&self) -> Val<String> {
         self.0.get_att("VersionId")
     }
     /// `Fn::GetAtt` `Visibility`.
+    ///
+    /// The visibility level that determines who can see and use this module in CloudFormation operations:
+    ///
+    /// - `PRIVATE` : The module is only visible and usable within the account where it was registered.
+    ///   CloudFormation automatically marks any modules you register as `PRIVATE` .
+    /// - `PUBLIC` : The module is publicly visible and usable within any AWS account.
     pub fn attr_visibility(&self) -> Val<String> {
         self.0.get_att("Visibility")
     }

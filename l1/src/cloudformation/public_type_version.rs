@@ -5,24 +5,89 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFormation::PublicTypeVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-publictypeversion.html) resource type.
 ///
+/// The `AWS::CloudFormation::PublicTypeVersion` resource tests and publishes a registered extension as
+/// a public, third-party extension.
+///
+/// CloudFormation first tests the extension to make sure it meets all necessary requirements for being
+/// published in the CloudFormation registry. If it does, CloudFormation then publishes it to the
+/// registry as a public third-party extension in this Region. Public extensions are available for use
+/// by all CloudFormation users.
+///
+/// - For resource types, testing includes passing all contracts tests defined for the type.
+/// - For modules, testing includes determining if the module's model meets all necessary requirements.
+///
+/// For more information, see [Testing your public extension prior to
+/// publishing](https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/publish-extension.html#publish-extension-testing)
+/// in the *CloudFormation Command Line Interface (CLI) User Guide* .
+///
+/// If you don't specify a version, CloudFormation uses the default version of the extension in your
+/// account and Region for testing.
+///
+/// To perform testing, CloudFormation assumes the execution role specified when the type was
+/// registered.
+///
+/// An extension must have a test status of `PASSED` before it can be published. For more information,
+/// see [Publishing extensions to make them available for public
+/// use](https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/publish-extension.html) in the *CloudFormation
+/// Command Line Interface (CLI) User Guide* .
+///
 /// Build it with [`PublicTypeVersion::builder`]; adding it to a stack returns a [`PublicTypeVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicTypeVersion {
     /// `Arn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Number (ARN) of the extension.
+    ///
+    /// Conditional: You must specify `Arn` , or `TypeName` and `Type` .
+    ///
     /// - Length: 0 to 1024.
     /// - Pattern: `arn:aws[A-Za-z0-9-]{0,64}:cloudformation:[A-Za-z0-9-]{1,64}:[0-9]{12}:type/.+`.
     pub arn: Option<Val<String>>,
     /// `LogDeliveryBucket`. Changing it replaces the resource.
+    ///
+    /// The S3 bucket to which CloudFormation delivers the contract test execution logs.
+    ///
+    /// CloudFormation delivers the logs by the time contract testing has completed and the extension has
+    /// been assigned a test type status of `PASSED` or `FAILED` .
+    ///
+    /// The user initiating the stack operation must be able to access items in the specified S3 bucket.
+    /// Specifically, the user needs the following permissions:
+    ///
+    /// - s3:GetObject
+    /// - s3:PutObject
     pub log_delivery_bucket: Option<Val<String>>,
     /// `PublicVersionNumber`. Changing it replaces the resource.
+    ///
+    /// The version number to assign to this version of the extension.
+    ///
+    /// Use the following format, and adhere to semantic versioning when assigning a version number to your
+    /// extension:
+    ///
+    /// `MAJOR.MINOR.PATCH`
+    ///
+    /// For more information, see [Semantic Versioning 2.0.0](https://docs.aws.amazon.com/https://semver.org/)
+    /// .
+    ///
+    /// If you don't specify a version number, CloudFormation increments the version number by one minor
+    /// version release.
+    ///
+    /// You cannot specify a version number the first time you publish a type. CloudFormation automatically
+    /// sets the first version number to be `1.0.0` .
     ///
     /// - Length: 5 to 64.
     /// - Pattern: `^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(.*)$`.
     pub public_version_number: Option<Val<String>>,
     /// `Type`. Changing it replaces the resource.
+    ///
+    /// The type of the extension to test.
+    ///
+    /// Conditional: You must specify `Arn` , or `TypeName` and `Type` .
     pub type_: Option<Val<Type>>,
     /// `TypeName`. Changing it replaces the resource.
+    ///
+    /// The name of the extension to test.
+    ///
+    /// Conditional: You must specify `Arn` , or `TypeName` and `Type` .
     ///
     /// - Pattern: `[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}(::MODULE){0,1}`.
     pub type_name: Option<Val<String>>,
@@ -121,14 +186,23 @@ impl Deref for PublicTypeVersionHandle {
 
 impl PublicTypeVersionHandle {
     /// `Fn::GetAtt` `PublicTypeArn`.
+    ///
+    /// The Amazon Resource Number (ARN) assigned to the public extension upon publication.
     pub fn attr_public_type_arn(&self) -> Val<String> {
         self.0.get_att("PublicTypeArn")
     }
     /// `Fn::GetAtt` `TypeVersionArn`.
+    ///
+    /// The Amazon Resource Number (ARN) assigned to this version of the extension.
     pub fn attr_type_version_arn(&self) -> Val<String> {
         self.0.get_att("TypeVersionArn")
     }
     /// `Fn::GetAtt` `PublisherId`.
+    ///
+    /// The publisher ID of the extension publisher.
+    ///
+    /// This applies only to public third-party extensions. For private registered extensions, and
+    /// extensions provided by AWS , CloudFormation returns `null` .
     pub fn attr_publisher_id(&self) -> Val<String> {
         self.0.get_att("PublisherId")
     }
@@ -168,9 +242,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["RESOURCE", "MODULE", "HOOK"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

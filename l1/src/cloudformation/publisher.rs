@@ -5,12 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFormation::Publisher`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-publisher.html) resource type.
 ///
+/// The `AWS::CloudFormation::Publisher` resource registers your account as a publisher of public
+/// extensions in the CloudFormation registry. Public extensions are available for use by all
+/// CloudFormation users.
+///
+/// For information on requirements for registering as a public extension publisher, see [Publishing
+/// extensions to make them available for public
+/// use](https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/publish-extension.htm) in the *CloudFormation
+/// Command Line Interface (CLI) User Guide* .
+///
 /// Build it with [`Publisher::builder`]; adding it to a stack returns a [`PublisherHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Publisher {
     /// `AcceptTermsAndConditions`: required. Changing it replaces the resource.
+    ///
+    /// Whether you accept the [Terms and
+    /// Conditions](https://docs.aws.amazon.com/https://cloudformation-registry-documents.s3.amazonaws.com/Terms_and_Conditions_for_AWS_CloudFormation_Registry_Publishers.pdf)
+    /// for publishing extensions in the CloudFormation registry. You must accept the terms and conditions
+    /// in order to register to publish public extensions to the CloudFormation registry.
+    ///
+    /// The default is `false` .
     pub accept_terms_and_conditions: Option<Val<bool>>,
     /// `ConnectionArn`. Changing it replaces the resource.
+    ///
+    /// If you are using a Bitbucket or GitHub account for identity verification, the Amazon Resource Name
+    /// (ARN) for your connection to that account.
+    ///
+    /// For more information, see [Prerequisite: Registering your account to publish CloudFormation
+    /// extensions](https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/publish-extension.html#publish-extension-prereqs)
+    /// in the *AWS CloudFormation Command Line Interface (CLI) User Guide* .
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `arn:aws(-[w]+)*:.+:.+:[0-9]{12}:.+`.
@@ -95,18 +118,27 @@ impl Deref for PublisherHandle {
 
 impl PublisherHandle {
     /// `Fn::GetAtt` `PublisherId`.
+    ///
+    /// The ID of the extension publisher.
     pub fn attr_publisher_id(&self) -> Val<String> {
         self.0.get_att("PublisherId")
     }
     /// `Fn::GetAtt` `PublisherStatus`.
+    ///
+    /// Whether the publisher is verified. Currently, all registered publishers are verified.
     pub fn attr_publisher_status(&self) -> Val<String> {
         self.0.get_att("PublisherStatus")
     }
     /// `Fn::GetAtt` `PublisherProfile`.
+    ///
+    /// The URL to the publisher's profile with the identity provider.
     pub fn attr_publisher_profile(&self) -> Val<String> {
         self.0.get_att("PublisherProfile")
     }
     /// `Fn::GetAtt` `IdentityProvider`.
+    ///
+    /// The type of account used as the identity provider when registering this publisher with
+    /// CloudFormation.
     pub fn attr_identity_provider(&self) -> Val<String> {
         self.0.get_att("IdentityProvider")
     }

@@ -5,18 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFormation::ResourceDefaultVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-resourcedefaultversion.html) resource type.
 ///
+/// The `AWS::CloudFormation::ResourceDefaultVersion` resource specifies the default version of a
+/// resource. The default version of a resource will be used in CloudFormation operations.
+///
+/// For information about the CloudFormation registry, see [Managing extensions with the CloudFormation
+/// registry](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/registry.html) in the *CloudFormation
+/// User Guide* .
+///
 /// Build it with [`ResourceDefaultVersion::builder`]; adding it to a stack returns a [`ResourceDefaultVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceDefaultVersion {
     /// `TypeName`.
     ///
+    /// The name of the resource.
+    ///
+    /// Conditional: You must specify either `TypeVersionArn` , or `TypeName` and `VersionId` .
+    ///
     /// - Pattern: `^[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}$`.
     pub type_name: Option<Val<String>>,
     /// `TypeVersionArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the resource version.
+    ///
+    /// Conditional: You must specify either `TypeVersionArn` , or `TypeName` and `VersionId` .
+    ///
     /// - Pattern: `^arn:aws[A-Za-z0-9-]{0,64}:cloudformation:[A-Za-z0-9-]{1,64}:([0-9]{12})?:type/resource/.+$`.
     pub type_version_arn: Option<Val<String>>,
     /// `VersionId`.
+    ///
+    /// The ID of a specific version of the resource. The version ID is the value at the end of the Amazon
+    /// Resource Name (ARN) assigned to the resource version when it's registered.
+    ///
+    /// Conditional: You must specify either `TypeVersionArn` , or `TypeName` and `VersionId` .
     ///
     /// - Pattern: `^[A-Za-z0-9-]{1,128}$`.
     pub version_id: Option<Val<String>>,
@@ -102,6 +122,8 @@ impl Deref for ResourceDefaultVersionHandle {
 
 impl ResourceDefaultVersionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

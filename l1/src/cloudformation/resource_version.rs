@@ -5,22 +5,70 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFormation::ResourceVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-resourceversion.html) resource type.
 ///
+/// The `AWS::CloudFormation::ResourceVersion` resource registers a resource version with the
+/// CloudFormation registry. Registering a resource version makes it available for use in CloudFormation
+/// templates in your AWS account , and includes:
+///
+/// - Validating the resource schema.
+/// - Determining which handlers, if any, have been specified for the resource.
+/// - Making the resource available for use in your account.
+///
+/// For information about the CloudFormation registry, see [Managing extensions with the CloudFormation
+/// registry](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/registry.html) in the *CloudFormation
+/// User Guide* .
+///
+/// You can have a maximum of 50 resource versions registered at a time. This maximum is per account and
+/// per Region.
+///
 /// Build it with [`ResourceVersion::builder`]; adding it to a stack returns a [`ResourceVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceVersion {
     /// `ExecutionRoleArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role for CloudFormation to assume when invoking the
+    /// resource. If your resource calls AWS APIs in any of its handlers, you must create an IAM execution
+    /// role that includes the necessary permissions to call those AWS APIs, and provision that execution
+    /// role in your account. When CloudFormation needs to invoke the resource type handler, CloudFormation
+    /// assumes this execution role to create a temporary session token, which it then passes to the
+    /// resource type handler, thereby supplying your resource type with the appropriate credentials.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^arn:.+:iam::[0-9]{12}:role/.+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `LoggingConfig`. Changing it replaces the resource.
+    ///
+    /// Logging configuration information for a resource.
     pub logging_config: Option<Val<LoggingConfig>>,
     /// `SchemaHandlerPackage`: required. Changing it replaces the resource.
+    ///
+    /// A URL to the S3 bucket for the resource project package that contains the necessary files for the
+    /// resource you want to register.
+    ///
+    /// For information on generating a schema handler package, see [Modeling resource types to use with
+    /// CloudFormation](https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-model.html)
+    /// in the *CloudFormation Command Line Interface (CLI) User Guide* .
+    ///
+    /// > To register the resource version, you must have `s3:GetObject` permissions to access the S3
+    /// objects.
     ///
     /// - Length: 1 to 4096.
     pub schema_handler_package: Option<Val<String>>,
     /// `TypeName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the resource being registered.
+    ///
+    /// We recommend that resource names adhere to the following pattern: *company_or_organization* :: *service*
+    /// :: *type* .
+    ///
+    /// > The following organization namespaces are reserved and can't be used in your resource names:
+    /// >
+    /// > - `Alexa`
+    /// > - `AMZN`
+    /// > - `Amazon`
+    /// > - `AWS`
+    /// > - `Custom`
+    /// > - `Dev`
     ///
     /// - Pattern: `^[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}$`.
     pub type_name: Option<Val<String>>,
@@ -123,26 +171,62 @@ impl Deref for ResourceVersionHandle {
 
 impl ResourceVersionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `IsDefaultVersion`.
+    ///
+    /// Whether the specified resource version is set as the default version.
+    ///
+    /// This applies only to private extensions you have registered in your account, and extensions
+    /// published by AWS . For public third-party extensions, whether they are activated in your account,
+    /// CloudFormation returns `null` .
     pub fn attr_is_default_version(&self) -> Val<bool> {
         self.0.get_att("IsDefaultVersion")
     }
     /// `Fn::GetAtt` `ProvisioningType`.
+    ///
+    /// For resource type extensions, the provisioning behavior of the resource type. CloudFormation
+    /// determines the provisioning type during registration, based on the types of handlers in the schema
+    /// handler package submitted.
+    ///
+    /// Possible values:
+    ///
+    /// - `FULLY_MUTABLE` : The resource type includes an update handler to process updates to the type
+    ///   during stack update operations.
+    /// - `IMMUTABLE` : The resource type doesn't include an update handler, so the type can't be updated
+    ///   and must instead be replaced during stack update operations.
+    /// - `NON_PROVISIONABLE` : The resource type doesn't include all the following handlers, and therefore
+    ///   can't actually be provisioned.
+    ///
+    /// - create
+    /// - read
+    /// - delete
     pub fn attr_provisioning_type(&self) -> Val<String> {
         self.0.get_att("ProvisioningType")
     }
     /// `Fn::GetAtt` `Visibility`.
+    ///
+    /// The visibility level that determines who can see and use this resource in CloudFormation operations:
+    ///
+    /// - `PRIVATE` : The resource is only visible and usable within the account where it was registered.
+    ///   CloudFormation automatically marks any resources you register as `PRIVATE` .
+    /// - `PUBLIC` : The resource is publicly visible and usable within any AWS account.
     pub fn attr_visibility(&self) -> Val<String> {
         self.0.get_att("Visibility")
     }
     /// `Fn::GetAtt` `VersionId`.
+    ///
+    /// The ID of a specific version of the resource. The version ID is the value at the end of the Amazon
+    /// Resource Name (ARN) assigned to the resource version when it is registered.
     pub fn attr_version_id(&self) -> Val<String> {
         self.0.get_att("VersionId")
     }
     /// `Fn::GetAtt` `TypeArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the extension.
     pub fn attr_type_arn(&self) -> Val<String> {
         self.0.get_att("TypeArn")
     }
@@ -157,15 +241,22 @@ impl ResourceVersionHandle {
 }
 
 /// The [`LoggingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-resourceversion-loggingconfig.html) property type.
+///
+/// Logging configuration information for a resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingConfig {
     /// `LogGroupName`.
+    ///
+    /// The Amazon CloudWatch logs group to which CloudFormation sends error logging information when
+    /// invoking the type's handlers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\.\-_/#A-Za-z0-9]+$`.
     /// - Format: `AWS::Logs::LogGroup.Name`.
     pub log_group_name: Option<Val<String>>,
     /// `LogRoleArn`.
+    ///
+    /// The ARN of the role that CloudFormation should assume when sending log entries to CloudWatch logs.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^arn:.+:iam::[0-9]{12}:role/.+$`.

@@ -5,53 +5,170 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFormation::StackSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-stackset.html) resource type.
 ///
+/// The `AWS::CloudFormation::StackSet` resource contains information about a StackSet. With StackSets,
+/// you can provision stacks across AWS accounts and Regions from a single CloudFormation template. Each
+/// stack is based on the same CloudFormation template, but you can customize individual stacks using
+/// parameters.
+///
+/// > Run deployments to nested StackSets from the parent stack, not directly through the StackSet API.
+///
 /// Build it with [`StackSet::builder`]; adding it to a stack returns a [`StackSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StackSet {
     /// `AdministrationRoleARN`.
     ///
+    /// The Amazon Resource Number (ARN) of the IAM role to use to create this StackSet. Specify an IAM role
+    /// only if you are using customized administrator roles to control which users or groups can manage
+    /// specific StackSets within the same administrator account.
+    ///
+    /// Use customized administrator roles to control which users or groups can manage specific StackSets
+    /// within the same administrator account. For more information, see [Grant self-managed
+    /// permissions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-prereqs-self-managed.html)
+    /// in the *CloudFormation User Guide* .
+    ///
+    /// Valid only if the permissions model is `SELF_MANAGED` .
+    ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub administration_role_arn: Option<Val<String>>,
     /// `AutoDeployment`.
+    ///
+    /// Describes whether StackSets automatically deploys to AWS Organizations accounts that are added to a
+    /// target organization or organizational unit (OU). For more information, see [Enable or disable
+    /// automatic deployments for StackSets in AWS
+    /// Organizations](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-manage-auto-deployment.html)
+    /// in the *CloudFormation User Guide* .
+    ///
+    /// Required if the permissions model is `SERVICE_MANAGED` . (Not used with self-managed permissions.)
     pub auto_deployment: Option<Val<AutoDeployment>>,
     /// `CallAs`.
+    ///
+    /// Specifies whether you are acting as an account administrator in the organization's management
+    /// account or as a delegated administrator in a member account.
+    ///
+    /// By default, `SELF` is specified. Use `SELF` for StackSets with self-managed permissions.
+    ///
+    /// - To create a StackSet with service-managed permissions while signed in to the management account,
+    ///   specify `SELF` .
+    /// - To create a StackSet with service-managed permissions while signed in to a delegated administrator
+    ///   account, specify `DELEGATED_ADMIN` .
+    ///
+    /// Your AWS account must be registered as a delegated admin in the management account. For more
+    /// information, see [Register a delegated
+    /// administrator](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-delegated-admin.html)
+    /// in the *CloudFormation User Guide* .
+    ///
+    /// StackSets with service-managed permissions are created in the management account, including
+    /// StackSets that are created by delegated administrators.
+    ///
+    /// Valid only if the permissions model is `SERVICE_MANAGED` .
     pub call_as: Option<Val<CallAs>>,
     /// `Capabilities`.
+    ///
+    /// The capabilities that are allowed in the StackSet. Some StackSet templates might include resources
+    /// that can affect permissions in your AWS account —for example, by creating new IAM users. For more
+    /// information, see [Acknowledging IAM resources in CloudFormation
+    /// templates](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/control-access-with-iam.html#using-iam-capabilities)
+    /// in the *CloudFormation User Guide* .
     pub capabilities: Option<Val<Vec<Capability>>>,
     /// `Description`.
+    ///
+    /// A description of the StackSet.
     ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `ExecutionRoleName`.
     ///
+    /// The name of the IAM execution role to use to create the StackSet. If you don't specify an execution
+    /// role, CloudFormation uses the `AWSCloudFormationStackSetExecutionRole` role for the StackSet
+    /// operation.
+    ///
+    /// Valid only if the permissions model is `SELF_MANAGED` .
+    ///
+    /// *Pattern* : `[a-zA-Z_0-9+=,.@-]+`
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z_0-9+=,.@/-]+$`.
     pub execution_role_name: Option<Val<String>>,
     /// `ManagedExecution`.
+    ///
+    /// Describes whether StackSets performs non-conflicting operations concurrently and queues conflicting
+    /// operations.
+    ///
+    /// When active, StackSets performs non-conflicting operations concurrently and queues conflicting
+    /// operations. After conflicting operations finish, StackSets starts queued operations in request
+    /// order.
+    ///
+    /// > If there are already running or queued operations, StackSets queues all incoming operations even
+    /// if they are non-conflicting.
+    /// >
+    /// > You can't modify your StackSet's execution configuration while there are running or queued
+    /// operations for that StackSet.
+    ///
+    /// When inactive (default), StackSets performs one operation at a time in request order.
     pub managed_execution: Option<Val<ManagedExecution>>,
     /// `OperationPreferences`.
+    ///
+    /// The user-specified preferences for how CloudFormation performs a StackSet operation.
     pub operation_preferences: Option<Val<OperationPreferences>>,
     /// `Parameters`.
+    ///
+    /// The input parameters for the StackSet template.
     pub parameters: Option<Val<Vec<Parameter>>>,
     /// `PermissionModel`: required. Changing it replaces the resource.
+    ///
+    /// Describes how the IAM roles required for StackSet operations are created.
+    ///
+    /// - With `SELF_MANAGED` permissions, you must create the administrator and execution roles required to
+    ///   deploy to target accounts. For more information, see [Grant self-managed
+    ///   permissions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-prereqs-self-managed.html)
+    ///   in the *CloudFormation User Guide* .
+    /// - With `SERVICE_MANAGED` permissions, StackSets automatically creates the IAM roles required to
+    ///   deploy to accounts managed by AWS Organizations . For more information, see [Activate trusted
+    ///   access for StackSets with AWS
+    ///   Organizations](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-activate-trusted-access.html)
+    ///   in the *CloudFormation User Guide* .
     pub permission_model: Option<Val<PermissionModel>>,
     /// `StackInstancesGroup`.
+    ///
+    /// A group of stack instances with parameters in some specific accounts and Regions.
     pub stack_instances_group: Option<Val<Vec<StackInstances>>>,
     /// `StackSetName`: required. Changing it replaces the resource.
+    ///
+    /// The name to associate with the StackSet. The name must be unique in the Region where you create your
+    /// StackSet.
     ///
     /// - Length: at most 128.
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9\-]{0,127}$`.
     pub stack_set_name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// Key-value pairs to associate with this stack. CloudFormation also propagates these tags to supported
+    /// resources in the stack. You can specify a maximum number of 50 tags.
+    ///
+    /// If you don't specify this parameter, CloudFormation doesn't modify the stack's tags. If you specify
+    /// an empty value, CloudFormation removes all associated tags.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TemplateBody`.
     ///
+    /// The structure that contains the template body, with a minimum length of 1 byte and a maximum length
+    /// of 51,200 bytes.
+    ///
+    /// You must include either `TemplateURL` or `TemplateBody` in a StackSet, but you can't use both.
+    /// Dynamic references in the `TemplateBody` may not work correctly in all cases. It's recommended to
+    /// pass templates that contain dynamic references through `TemplateUrl` instead.
+    ///
     /// - Length: 1 to 51200.
     pub template_body: Option<Val<String>>,
     /// `TemplateURL`.
+    ///
+    /// The URL of a file that contains the template body. The URL must point to a template (max size: 1 MB)
+    /// that's located in an Amazon S3 bucket or a Systems Manager document. The location for an Amazon S3
+    /// bucket must start with `https://` .
+    ///
+    /// Conditional: You must specify only one of the following parameters: `TemplateBody` , `TemplateURL` .
     ///
     /// - Length: 1 to 5120.
     pub template_url: Option<Val<String>>,
@@ -237,6 +354,8 @@ impl Deref for StackSetHandle {
 
 impl StackSetHandle {
     /// `Fn::GetAtt` `StackSetId`.
+    ///
+    /// Returns the unique identifier of the resource.
     pub fn attr_stack_set_id(&self) -> Val<String> {
         self.0.get_att("StackSetId")
     }
@@ -251,13 +370,32 @@ impl StackSetHandle {
 }
 
 /// The [`AutoDeployment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-stackset-autodeployment.html) property type.
+///
+/// Describes whether StackSets automatically deploys to AWS Organizations accounts that are added to a
+/// target organization or organizational unit (OU). For more information, see [Enable or disable
+/// automatic deployments for StackSets in AWS
+/// Organizations](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-manage-auto-deployment.html)
+/// in the *CloudFormation User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoDeployment {
     /// `DependsOn`.
+    ///
+    /// A list of StackSet ARNs that this StackSet depends on for auto-deployment operations. When
+    /// auto-deployment is triggered, operations will be sequenced to ensure all dependencies complete
+    /// successfully before this StackSet's operation begins.
     pub depends_on: Option<Val<Vec<String>>>,
     /// `Enabled`.
+    ///
+    /// If set to `true` , StackSets automatically deploys additional stack instances to AWS Organizations
+    /// accounts that are added to a target organization or organizational unit (OU) in the specified
+    /// Regions. If an account is removed from a target organization or OU, StackSets deletes stack
+    /// instances from the account in the specified Regions.
     pub enabled: Option<Val<bool>>,
     /// `RetainStacksOnAccountRemoval`.
+    ///
+    /// If set to `true` , stack resources are retained when an account is removed from a target
+    /// organization or OU. If set to `false` , stack resources are deleted. Specify only if `Enabled` is
+    /// set to `True` .
     pub retain_stacks_on_account_removal: Option<Val<bool>>,
 }
 
@@ -322,20 +460,60 @@ impl ToValue for AutoDeployment {
 impl Literal for AutoDeployment {}
 
 /// The [`DeploymentTargets`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-stackset-deploymenttargets.html) property type.
+///
+/// The AWS Organizations accounts or AWS accounts to deploy stacks to in the specified Regions.
+///
+/// When deploying to AWS Organizations accounts with `SERVICE_MANAGED` permissions:
+///
+/// - You must specify the `OrganizationalUnitIds` property.
+/// - If you specify organizational units (OUs) for `OrganizationalUnitIds` and use either the
+///   `Accounts` or `AccountsUrl` property, you must also specify the `AccountFilterType` property.
+///
+/// When deploying to AWS accounts with `SELF_MANAGED` permissions:
+///
+/// - You must specify either the `Accounts` or `AccountsUrl` property, but not both.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentTargets {
     /// `AccountFilterType`.
+    ///
+    /// Refines which accounts to deploy stacks to by specifying how to use the `Accounts` and
+    /// `OrganizationalUnitIds` properties together.
+    ///
+    /// The following values determine how CloudFormation selects target accounts:
+    ///
+    /// - `INTERSECTION` : StackSet deploys to the accounts specified in the `Accounts` property.
+    /// - `DIFFERENCE` : StackSet deploys to the OU, excluding the accounts specified in the `Accounts`
+    ///   property.
+    /// - `UNION` : StackSet deploys to the OU, and the accounts specified in the `Accounts` property.
+    ///   `UNION` is not supported for create operations when using StackSet as a resource or the
+    ///   `CreateStackInstances` API.
     pub account_filter_type: Option<Val<AccountFilterType>>,
     /// `Accounts`.
+    ///
+    /// The account IDs of the AWS accounts . If you have many account numbers, you can provide those
+    /// accounts using the `AccountsUrl` property instead.
+    ///
+    /// *Pattern* : `^[0-9]{12}$`
     ///
     /// - Items: at least 1.
     pub accounts: Option<Val<Vec<String>>>,
     /// `AccountsUrl`.
     ///
+    /// The Amazon S3 URL path to a file that contains a list of AWS account IDs. The file format must be
+    /// either `.csv` or `.txt` , and the data can be comma-separated or new-line-separated. There is
+    /// currently a 10MB limit for the data (approximately 800,000 accounts).
+    ///
+    /// This property serves the same purpose as `Accounts` but allows you to specify a large number of
+    /// accounts.
+    ///
     /// - Length: 1 to 5120.
     /// - Pattern: `(s3://|http(s?)://).+`.
     pub accounts_url: Option<Val<String>>,
     /// `OrganizationalUnitIds`.
+    ///
+    /// The organization root ID or organizational unit (OU) IDs.
+    ///
+    /// *Pattern* : `^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$`
     ///
     /// - Items: at least 1.
     pub organizational_unit_ids: Option<Val<Vec<String>>>,
@@ -413,9 +591,24 @@ impl ToValue for DeploymentTargets {
 impl Literal for DeploymentTargets {}
 
 /// The [`ManagedExecution`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-stackset-managedexecution.html) property type.
+///
+/// Describes whether StackSets performs non-conflicting operations concurrently and queues conflicting
+/// operations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedExecution {
     /// `Active`.
+    ///
+    /// When `true` , CloudFormation performs non-conflicting operations concurrently and queues conflicting
+    /// operations. After conflicting operations finish, CloudFormation starts queued operations in request
+    /// order.
+    ///
+    /// > If there are already running or queued operations, CloudFormation queues all incoming operations
+    /// even if they are non-conflicting.
+    /// >
+    /// > You can't modify your StackSet's execution configuration while there are running or queued
+    /// operations for that StackSet.
+    ///
+    /// When `false` (default), StackSets performs one operation at a time in request order.
     pub active: Option<Val<bool>>,
 }
 
@@ -463,29 +656,93 @@ impl ToValue for ManagedExecution {
 impl Literal for ManagedExecution {}
 
 /// The [`OperationPreferences`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-stackset-operationpreferences.html) property type.
+///
+/// The user-specified preferences for how CloudFormation performs a StackSet operation. For more
+/// information on maximum concurrent accounts and failure tolerance, see [StackSet operation
+/// options](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-concepts.html#stackset-ops-options)
+/// in the *CloudFormation User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OperationPreferences {
     /// `ConcurrencyMode`.
+    ///
+    /// Specifies how the concurrency level behaves during the operation execution.
+    ///
+    /// - `STRICT_FAILURE_TOLERANCE` : This option dynamically lowers the concurrency level to ensure the
+    ///   number of failed accounts never exceeds the value of `FailureToleranceCount` +1. The initial
+    ///   actual concurrency is set to the lower of either the value of the `MaxConcurrentCount` , or the
+    ///   value of `FailureToleranceCount` +1. The actual concurrency is then reduced proportionally by the
+    ///   number of failures. This is the default behavior.
+    ///
+    /// If failure tolerance or Maximum concurrent accounts are set to percentages, the behavior is similar.
+    /// - `SOFT_FAILURE_TOLERANCE` : This option decouples `FailureToleranceCount` from the actual
+    ///   concurrency. This allows StackSet operations to run at the concurrency level set by the
+    ///   `MaxConcurrentCount` value, or `MaxConcurrentPercentage` , regardless of the number of failures.
     pub concurrency_mode: Option<Val<ConcurrencyMode>>,
     /// `FailureToleranceCount`.
+    ///
+    /// The number of accounts per Region this operation can fail in before CloudFormation stops the
+    /// operation in that Region. If the operation is stopped in a Region, CloudFormation doesn't attempt
+    /// the operation in any subsequent Regions.
+    ///
+    /// Conditional: You must specify either `FailureToleranceCount` or `FailureTolerancePercentage` (but
+    /// not both).
     ///
     /// - Minimum: 0.
     pub failure_tolerance_count: Option<Val<i64>>,
     /// `FailureTolerancePercentage`.
     ///
+    /// The percentage of accounts per Region this stack operation can fail in before CloudFormation stops
+    /// the operation in that Region. If the operation is stopped in a Region, CloudFormation doesn't
+    /// attempt the operation in any subsequent Regions.
+    ///
+    /// When calculating the number of accounts based on the specified percentage, CloudFormation rounds *down*
+    /// to the next whole number.
+    ///
+    /// Conditional: You must specify either `FailureToleranceCount` or `FailureTolerancePercentage` , but
+    /// not both.
+    ///
     /// - Range: 0 to 100.
     pub failure_tolerance_percentage: Option<Val<i64>>,
     /// `MaxConcurrentCount`.
+    ///
+    /// The maximum number of accounts in which to perform this operation at one time. This is dependent on
+    /// the value of `FailureToleranceCount` . `MaxConcurrentCount` is at most one more than the
+    /// `FailureToleranceCount` .
+    ///
+    /// Note that this setting lets you specify the *maximum* for operations. For large deployments, under
+    /// certain circumstances the actual number of accounts acted upon concurrently may be lower due to
+    /// service throttling.
+    ///
+    /// Conditional: You must specify either `MaxConcurrentCount` or `MaxConcurrentPercentage` , but not
+    /// both.
     ///
     /// - Minimum: 1.
     pub max_concurrent_count: Option<Val<i64>>,
     /// `MaxConcurrentPercentage`.
     ///
+    /// The maximum percentage of accounts in which to perform this operation at one time.
+    ///
+    /// When calculating the number of accounts based on the specified percentage, CloudFormation rounds
+    /// down to the next whole number. This is true except in cases where rounding down would result is
+    /// zero. In this case, CloudFormation sets the number as one instead.
+    ///
+    /// Note that this setting lets you specify the *maximum* for operations. For large deployments, under
+    /// certain circumstances the actual number of accounts acted upon concurrently may be lower due to
+    /// service throttling.
+    ///
+    /// Conditional: You must specify either `MaxConcurrentCount` or `MaxConcurrentPercentage` , but not
+    /// both.
+    ///
     /// - Range: 0 to 100.
     pub max_concurrent_percentage: Option<Val<i64>>,
     /// `RegionConcurrencyType`.
+    ///
+    /// The concurrency type of deploying StackSets operations in Regions, could be in parallel or one
+    /// Region at a time.
     pub region_concurrency_type: Option<Val<RegionConcurrencyType>>,
     /// `RegionOrder`.
+    ///
+    /// The order of the Regions where you want to perform the stack operation.
     pub region_order: Option<Val<Vec<String>>>,
 }
 
@@ -574,11 +831,18 @@ impl ToValue for OperationPreferences {
 impl Literal for OperationPreferences {}
 
 /// The [`Parameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-stackset-parameter.html) property type.
+///
+/// The Parameter data type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Parameter {
     /// `ParameterKey`: required.
+    ///
+    /// The key associated with the parameter. If you don't specify a key and value for a particular
+    /// parameter, CloudFormation uses the default value that's specified in your template.
     pub parameter_key: Option<Val<String>>,
     /// `ParameterValue`: required.
+    ///
+    /// The input value associated with the parameter.
     pub parameter_value: Option<Val<String>>,
 }
 
@@ -649,13 +913,22 @@ impl ToValue for Parameter {
 impl Literal for Parameter {}
 
 /// The [`StackInstances`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-stackset-stackinstances.html) property type.
+///
+/// Stack instances in some specific accounts and Regions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StackInstances {
     /// `DeploymentTargets`: required.
+    ///
+    /// The AWS Organizations accounts or AWS accounts to deploy stacks to in the specified Regions.
     pub deployment_targets: Option<Val<DeploymentTargets>>,
     /// `ParameterOverrides`.
+    ///
+    /// A list of StackSet parameters whose values you want to override in the selected stack instances.
     pub parameter_overrides: Option<Val<Vec<Parameter>>>,
     /// `Regions`: required.
+    ///
+    /// The names of one or more Regions where you want to create stack instances using the specified AWS
+    /// accounts .
     ///
     /// - Items: at least 1.
     pub regions: Option<Val<Vec<String>>>,
@@ -838,9 +1111,18 @@ impl AccountFilterType {
             AccountFilterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccountFilterType {
+    const VALUES: &'static [&'static str] = &["NONE", "UNION", "INTERSECTION", "DIFFERENCE"];
+    fn as_str(&self) -> &str {
+        AccountFilterType::as_str(self)
     }
 }
 
@@ -887,9 +1169,18 @@ impl CallAs {
             CallAs::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CallAs {
+    const VALUES: &'static [&'static str] = &["SELF", "DELEGATED_ADMIN"];
+    fn as_str(&self) -> &str {
+        CallAs::as_str(self)
     }
 }
 
@@ -937,9 +1228,18 @@ impl Capability {
             Capability::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Capability {
+    const VALUES: &'static [&'static str] = &["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"];
+    fn as_str(&self) -> &str {
+        Capability::as_str(self)
     }
 }
 
@@ -985,9 +1285,18 @@ impl ConcurrencyMode {
             ConcurrencyMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConcurrencyMode {
+    const VALUES: &'static [&'static str] = &["STRICT_FAILURE_TOLERANCE", "SOFT_FAILURE_TOLERANCE"];
+    fn as_str(&self) -> &str {
+        ConcurrencyMode::as_str(self)
     }
 }
 
@@ -1032,9 +1341,18 @@ impl PermissionModel {
             PermissionModel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PermissionModel {
+    const VALUES: &'static [&'static str] = &["SERVICE_MANAGED", "SELF_MANAGED"];
+    fn as_str(&self) -> &str {
+        PermissionModel::as_str(self)
     }
 }
 
@@ -1079,9 +1397,18 @@ impl RegionConcurrencyType {
             RegionConcurrencyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RegionConcurrencyType {
+    const VALUES: &'static [&'static str] = &["SEQUENTIAL", "PARALLEL"];
+    fn as_str(&self) -> &str {
+        RegionConcurrencyType::as_str(self)
     }
 }
 

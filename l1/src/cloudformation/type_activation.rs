@@ -5,43 +5,96 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFormation::TypeActivation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-typeactivation.html) resource type.
 ///
+/// The `AWS::CloudFormation::TypeActivation` resource activates a public third-party extension, making
+/// it available for use in stack templates.
+///
+/// For information about the CloudFormation registry, see [Managing extensions with the CloudFormation
+/// registry](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/registry.html) in the *CloudFormation
+/// User Guide* .
+///
 /// Build it with [`TypeActivation::builder`]; adding it to a stack returns a [`TypeActivationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TypeActivation {
     /// `AutoUpdate`.
+    ///
+    /// Whether to automatically update the extension in this account and Region when a new *minor* version
+    /// is published by the extension publisher. Major versions released by the publisher must be manually
+    /// updated.
+    ///
+    /// The default is `true` .
     pub auto_update: Option<Val<bool>>,
     /// `ExecutionRoleArn`.
+    ///
+    /// The name of the IAM execution role to use to activate the extension.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `LoggingConfig`. Changing it replaces the resource.
+    ///
+    /// Specifies logging configuration information for an extension.
     pub logging_config: Option<Val<LoggingConfig>>,
     /// `MajorVersion`.
+    ///
+    /// The major version of this extension you want to activate, if multiple major versions are available.
+    /// The default is the latest major version. CloudFormation uses the latest available *minor* version of
+    /// the major version selected.
+    ///
+    /// You can specify `MajorVersion` or `VersionBump` , but not both.
     ///
     /// - Length: 1 to 100000.
     pub major_version: Option<Val<String>>,
     /// `PublicTypeArn`.
+    ///
+    /// The Amazon Resource Number (ARN) of the public extension.
+    ///
+    /// Conditional: You must specify `PublicTypeArn` , or `TypeName` , `Type` , and `PublisherId` .
     ///
     /// - Length: at most 1024.
     /// - Pattern: `arn:aws[A-Za-z0-9-]{0,64}:cloudformation:[A-Za-z0-9-]{1,64}:([0-9]{12})?:type/.+`.
     pub public_type_arn: Option<Val<String>>,
     /// `PublisherId`.
     ///
+    /// The ID of the extension publisher.
+    ///
+    /// Conditional: You must specify `PublicTypeArn` , or `TypeName` , `Type` , and `PublisherId` .
+    ///
     /// - Length: 1 to 40.
     /// - Pattern: `[0-9a-zA-Z-]{1,40}`.
     pub publisher_id: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The extension type.
+    ///
+    /// Conditional: You must specify `PublicTypeArn` , or `TypeName` , `Type` , and `PublisherId` .
     pub type_: Option<Val<Type>>,
     /// `TypeName`.
+    ///
+    /// The name of the extension.
+    ///
+    /// Conditional: You must specify `PublicTypeArn` , or `TypeName` , `Type` , and `PublisherId` .
     ///
     /// - Pattern: `[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}(::MODULE){0,1}`.
     pub type_name: Option<Val<String>>,
     /// `TypeNameAlias`.
     ///
+    /// An alias to assign to the public extension in this account and Region. If you specify an alias for
+    /// the extension, CloudFormation treats the alias as the extension type name within this account and
+    /// Region. You must use the alias to refer to the extension in your templates, API calls, and
+    /// CloudFormation console.
+    ///
+    /// An extension alias must be unique within a given account and Region. You can activate the same
+    /// public resource multiple times in the same account and Region, using different type name aliases.
+    ///
     /// - Length: 10 to 204.
     /// - Pattern: `[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}(::MODULE){0,1}`.
     pub type_name_alias: Option<Val<String>>,
     /// `VersionBump`.
+    ///
+    /// Manually updates a previously-activated type to a new major or minor version, if available. You can
+    /// also use this parameter to update the value of `AutoUpdate` .
+    ///
+    /// - `MAJOR` : CloudFormation updates the extension to the newest major version, if one is available.
+    /// - `MINOR` : CloudFormation updates the extension to the newest minor version, if one is available.
     pub version_bump: Option<Val<VersionBump>>,
 }
 
@@ -169,6 +222,8 @@ impl Deref for TypeActivationHandle {
 
 impl TypeActivationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the activated extension in this account and Region.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -183,15 +238,23 @@ impl TypeActivationHandle {
 }
 
 /// The [`LoggingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudformation-typeactivation-loggingconfig.html) property type.
+///
+/// Contains logging configuration information for an extension.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingConfig {
     /// `LogGroupName`.
+    ///
+    /// The Amazon CloudWatch Logs group to which CloudFormation sends error logging information when
+    /// invoking the extension's handlers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\.\-_/#A-Za-z0-9]+$`.
     /// - Format: `AWS::Logs::LogGroup.Name`.
     pub log_group_name: Option<Val<String>>,
     /// `LogRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the role that CloudFormation should assume when sending log
+    /// entries to CloudWatch Logs.
     ///
     /// - Length: 1 to 256.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -273,9 +336,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["RESOURCE", "MODULE", "HOOK"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 
@@ -321,9 +393,18 @@ impl VersionBump {
             VersionBump::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VersionBump {
+    const VALUES: &'static [&'static str] = &["MAJOR", "MINOR"];
+    fn as_str(&self) -> &str {
+        VersionBump::as_str(self)
     }
 }
 

@@ -5,14 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFormation::WaitCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-waitcondition.html) resource type.
 ///
+/// The `AWS::CloudFormation::WaitCondition` resource provides a way to coordinate stack resource
+/// creation with configuration actions that are external to the stack creation or to track the status
+/// of a configuration process. In these situations, we recommend that you associate a `CreationPolicy`
+/// attribute with the wait condition instead of using a wait condition handle. For more information and
+/// an example, see [CreationPolicy
+/// attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-creationpolicy.html)
+/// in the *CloudFormation User Guide* . If you use a `CreationPolicy` with a wait condition, don't
+/// specify any of the wait condition's properties.
+///
+/// > If you use AWS PrivateLink , resources in the VPC that respond to wait conditions must have access
+/// to CloudFormation , specific Amazon S3 buckets. Resources must send wait condition responses to a
+/// presigned Amazon S3 URL. If they can't send responses to Amazon S3 , CloudFormation won't receive a
+/// response and the stack operation fails. For more information, see [Access CloudFormation using an
+/// interface endpoint ( AWS PrivateLink
+/// )](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/vpc-interface-endpoints.html) in
+/// the *CloudFormation User Guide* . > For Amazon EC2 and Auto Scaling resources, we recommend that you
+/// use a `CreationPolicy` attribute instead of wait conditions. Add a `CreationPolicy` attribute to
+/// those resources, and use the `cfn-signal` helper script to signal when an instance creation process
+/// has completed successfully.
+///
 /// Build it with [`WaitCondition::builder`]; adding it to a stack returns a [`WaitConditionResourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaitCondition {
     /// `Count`.
+    ///
+    /// The number of success signals that CloudFormation must receive before it continues the stack
+    /// creation process. When the wait condition receives the requisite number of success signals,
+    /// CloudFormation resumes the creation of the stack. If the wait condition doesn't receive the
+    /// specified number of success signals before the Timeout period expires, CloudFormation assumes that
+    /// the wait condition has failed and rolls the stack back.
+    ///
+    /// Updates aren't supported.
     pub count: Option<Val<i64>>,
     /// `Handle`.
+    ///
+    /// A reference to the wait condition handle used to signal this wait condition. Use the `Ref` intrinsic
+    /// function to specify an
+    /// [AWS::CloudFormation::WaitConditionHandle](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudformation-waitconditionhandle.html)
+    /// resource.
+    ///
+    /// Anytime you add a `WaitCondition` resource during a stack update, you must associate the wait
+    /// condition with a new WaitConditionHandle resource. Don't reuse an old wait condition handle that has
+    /// already been defined in the template. If you reuse a wait condition handle, the wait condition might
+    /// evaluate old signals from a previous create or update stack command.
+    ///
+    /// Updates aren't supported.
     pub handle: Option<Val<String>>,
     /// `Timeout`.
+    ///
+    /// The length of time (in seconds) to wait for the number of signals that the `Count` property
+    /// specifies. `Timeout` is a minimum-bound property, meaning the timeout occurs no sooner than the time
+    /// you specify, but can occur shortly thereafter. The maximum time that can be specified for this
+    /// property is 12 hours (43200 seconds).
+    ///
+    /// Updates aren't supported.
     ///
     /// - Range: 0 to 43200.
     pub timeout: Option<Val<String>>,
@@ -99,6 +146,8 @@ impl WaitConditionResourceHandle {
         self.0.get_att("Data")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// Returns a unique identifier for the resource.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,6 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFormation::WaitConditionHandle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-waitconditionhandle.html) resource type.
 ///
+/// The `AWS::CloudFormation::WaitConditionHandle` type has no properties. When you reference the
+/// `WaitConditionHandle` resource by using the `Ref` function, CloudFormation returns a presigned URL.
+/// You pass this URL to applications or scripts that are running on your Amazon EC2 instances to send
+/// signals to that URL. An associated `AWS::CloudFormation::WaitCondition` resource checks the URL for
+/// the required number of success signals or for a failure signal.
+///
+/// For more information, see [Create wait conditions in a CloudFormation
+/// template](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-waitcondition.html)
+/// in the *CloudFormation User Guide* .
+///
+/// Anytime you add a `WaitCondition` resource during a stack update or update a resource with a wait
+/// condition, you must associate the wait condition with a new `WaitConditionHandle` resource. Don't
+/// reuse an old wait condition handle that has already been defined in the template. If you reuse a
+/// wait condition handle, the wait condition might evaluate old signals from a previous create or
+/// update stack command.
+///
+/// Updates aren't supported for this resource.
+///
 /// Build it with [`WaitConditionHandle::builder`]; adding it to a stack returns a [`WaitConditionHandleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaitConditionHandle {}
@@ -67,6 +85,8 @@ impl Deref for WaitConditionHandleHandle {
 
 impl WaitConditionHandleHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// Returns a unique identifier for the resource.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,21 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::AnycastIpList`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-anycastiplist.html) resource type.
 ///
+/// An Anycast static IP list. For more information, see [Request Anycast static IPs to use for
+/// allowlisting](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/request-static-ips.html)
+/// in the *Amazon CloudFront Developer Guide* .
+///
 /// Build it with [`AnycastIpList::builder`]; adding it to a stack returns a [`AnycastIpListHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnycastIpList {
     /// `IpAddressType`.
+    ///
+    /// The IP address type for the Anycast static IP list.
     pub ip_address_type: Option<Val<IpAddressType>>,
     /// `IpCount`: required. Changing it replaces the resource.
+    ///
+    /// The number of IP addresses in the Anycast static IP list.
     pub ip_count: Option<Val<i64>>,
     /// `IpamCidrConfigs`.
+    ///
+    /// A list of IPAM CIDR configurations that define the IP address ranges, IPAM pools, and associated
+    /// Anycast IP addresses.
     pub ipam_cidr_configs: Option<Val<Vec<IpamCidrConfig>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the Anycast static IP list.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9-_]{1,64}$`.
     pub name: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// A complex type that contains zero or more `Tag` elements.
     pub tags: Option<Val<Tags>>,
 }
 
@@ -123,18 +138,29 @@ impl Deref for AnycastIpListHandle {
 
 impl AnycastIpListHandle {
     /// `Fn::GetAtt` `AnycastIpList`.
+    ///
+    /// An Anycast static IP list. For more information, see [Request Anycast static IPs to use for
+    /// allowlisting](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/request-static-ips.html)
+    /// in the *Amazon CloudFront Developer Guide*.
     pub fn attr_anycast_ip_list(&self) -> Val<Json> {
         self.0.get_att("AnycastIpList")
     }
     /// `Fn::GetAtt` `ETag`.
+    ///
+    /// A complex type that contains `Tag` key and `Tag` value.
     pub fn attr_e_tag(&self) -> Val<String> {
         self.0.get_att("ETag")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the Anycast static IP list.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `IpamCidrConfigResults`.
+    ///
+    /// The results for the IPAM CIDRs that defines a specific IP address range, IPAM pool, and associated
+    /// Anycast IP address.
     pub fn attr_ipam_cidr_config_results(&self) -> Val<Json> {
         self.0.get_att("IpamCidrConfigResults")
     }
@@ -149,13 +175,20 @@ impl AnycastIpListHandle {
 }
 
 /// The [`IpamCidrConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-anycastiplist-ipamcidrconfig.html) property type.
+///
+/// Configuration for an IPAM CIDR that defines a specific IP address range, IPAM pool, and associated
+/// Anycast IP address.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamCidrConfig {
     /// `Cidr`: required.
     ///
+    /// The CIDR that specifies the IP address range for this IPAM configuration.
+    ///
     /// - Format: `ipv4-network`.
     pub cidr: Option<Val<String>>,
     /// `IpamPoolArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IPAM pool that the CIDR block is assigned to.
     pub ipam_pool_arn: Option<Val<String>>,
 }
 
@@ -286,9 +319,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Tags`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-anycastiplist-tags.html) property type.
+///
+/// A complex type that contains zero or more `Tag` elements.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tags {
     /// `Items`.
+    ///
+    /// A complex type that contains `Tag` elements.
     pub items: Option<Val<Vec<Tag>>>,
 }
 
@@ -363,9 +400,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["ipv4", "dualstack"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 

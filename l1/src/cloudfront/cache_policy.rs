@@ -5,10 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::CachePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-cachepolicy.html) resource type.
 ///
+/// A cache policy.
+///
+/// When it's attached to a cache behavior, the cache policy determines the following:
+///
+/// - The values that CloudFront includes in the cache key. These values can include HTTP headers,
+///   cookies, and URL query strings. CloudFront uses the cache key to find an object in its cache that
+///   it can return to the viewer.
+/// - The default, minimum, and maximum time to live (TTL) values that you want objects to stay in the
+///   CloudFront cache.
+///
+/// The headers, cookies, and query strings that are included in the cache key are also included in
+/// requests that CloudFront sends to the origin. CloudFront sends a request when it can't find a valid
+/// object in its cache that matches the request's cache key. If you want to send values to the origin
+/// but *not* include them in the cache key, use `OriginRequestPolicy` .
+///
 /// Build it with [`CachePolicy::builder`]; adding it to a stack returns a [`CachePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CachePolicy {
     /// `CachePolicyConfig`: required.
+    ///
+    /// The cache policy configuration.
     pub cache_policy_config: Option<Val<CachePolicyConfig>>,
 }
 
@@ -84,10 +101,14 @@ impl Deref for CachePolicyHandle {
 
 impl CachePolicyHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier for the cache policy. For example: `2766f7b2-75c5-41c6-8f06-bf4303a2f2f5` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The date and time when the cache policy was last modified.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
@@ -102,25 +123,79 @@ impl CachePolicyHandle {
 }
 
 /// The [`CachePolicyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-cachepolicy-cachepolicyconfig.html) property type.
+///
+/// A cache policy configuration.
+///
+/// This configuration determines the following:
+///
+/// - The values that CloudFront includes in the cache key. These values can include HTTP headers,
+///   cookies, and URL query strings. CloudFront uses the cache key to find an object in its cache that
+///   it can return to the viewer.
+/// - The default, minimum, and maximum time to live (TTL) values that you want objects to stay in the
+///   CloudFront cache.
+///
+/// > If your minimum TTL is greater than 0, CloudFront will cache content for at least the duration
+/// specified in the cache policy's minimum TTL, even if the `Cache-Control: no-cache` , `no-store` , or
+/// `private` directives are present in the origin headers.
+///
+/// The headers, cookies, and query strings that are included in the cache key are also included in
+/// requests that CloudFront sends to the origin. CloudFront sends a request when it can't find a valid
+/// object in its cache that matches the request's cache key. If you want to send values to the origin
+/// but *not* include them in the cache key, use `OriginRequestPolicy` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CachePolicyConfig {
     /// `Comment`.
+    ///
+    /// A comment to describe the cache policy. The comment cannot be longer than 128 characters.
     pub comment: Option<Val<String>>,
     /// `DefaultTTL`: required.
+    ///
+    /// The default amount of time, in seconds, that you want objects to stay in the CloudFront cache before
+    /// CloudFront sends another request to the origin to see if the object has been updated. CloudFront
+    /// uses this value as the object's time to live (TTL) only when the origin does *not* send
+    /// `Cache-Control` or `Expires` headers with the object. For more information, see [Managing How Long
+    /// Content Stays in an Edge Cache
+    /// (Expiration)](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html) in
+    /// the *Amazon CloudFront Developer Guide* .
+    ///
+    /// The default value for this field is 86400 seconds (one day). If the value of `MinTTL` is more than 86400
+    /// seconds, then the default value for this field is the same as the value of `MinTTL` .
     ///
     /// - Minimum: 0.
     pub default_ttl: Option<Val<f64>>,
     /// `MaxTTL`: required.
     ///
+    /// The maximum amount of time, in seconds, that objects stay in the CloudFront cache before CloudFront
+    /// sends another request to the origin to see if the object has been updated. CloudFront uses this
+    /// value only when the origin sends `Cache-Control` or `Expires` headers with the object. For more
+    /// information, see [Managing How Long Content Stays in an Edge Cache
+    /// (Expiration)](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html) in
+    /// the *Amazon CloudFront Developer Guide* .
+    ///
+    /// The default value for this field is 31536000 seconds (one year). If the value of `MinTTL` or
+    /// `DefaultTTL` is more than 31536000 seconds, then the default value for this field is the same as the
+    /// value of `DefaultTTL` .
+    ///
     /// - Minimum: 0.
     pub max_ttl: Option<Val<f64>>,
     /// `MinTTL`: required.
     ///
+    /// The minimum amount of time, in seconds, that you want objects to stay in the CloudFront cache before
+    /// CloudFront sends another request to the origin to see if the object has been updated. For more
+    /// information, see [Managing How Long Content Stays in an Edge Cache
+    /// (Expiration)](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html) in
+    /// the *Amazon CloudFront Developer Guide* .
+    ///
     /// - Minimum: 0.
     pub min_ttl: Option<Val<f64>>,
     /// `Name`: required.
+    ///
+    /// A unique name to identify the cache policy.
     pub name: Option<Val<String>>,
     /// `ParametersInCacheKeyAndForwardedToOrigin`: required.
+    ///
+    /// The HTTP headers, cookies, and URL query strings to include in the cache key. The values included in
+    /// the cache key are also included in requests that CloudFront sends to the origin.
     pub parameters_in_cache_key_and_forwarded_to_origin: Option<Val<ParametersInCacheKeyAndForwardedToOrigin>>,
 }
 
@@ -235,13 +310,32 @@ impl ToValue for CachePolicyConfig {
 impl Literal for CachePolicyConfig {}
 
 /// The [`CookiesConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-cachepolicy-cookiesconfig.html) property type.
+///
+/// An object that determines whether any cookies in viewer requests (and if so, which cookies) are
+/// included in the cache key and in requests that CloudFront sends to the origin.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CookiesConfig {
     /// `CookieBehavior`: required.
     ///
+    /// Determines whether any cookies in viewer requests are included in the cache key and in requests that
+    /// CloudFront sends to the origin. Valid values are:
+    ///
+    /// - `none` – No cookies in viewer requests are included in the cache key or in requests that
+    ///   CloudFront sends to the origin. Even when this field is set to `none` , any cookies that are
+    ///   listed in an `OriginRequestPolicy` *are* included in origin requests.
+    /// - `whitelist` – Only the cookies in viewer requests that are listed in the `CookieNames` type are
+    ///   included in the cache key and in requests that CloudFront sends to the origin.
+    /// - `allExcept` – All cookies in viewer requests are included in the cache key and in requests that
+    ///   CloudFront sends to the origin, **except** for those that are listed in the `CookieNames` type,
+    ///   which are not included.
+    /// - `all` – All cookies in viewer requests are included in the cache key and in requests that
+    ///   CloudFront sends to the origin.
+    ///
     /// - Pattern: `^(none|whitelist|allExcept|all)$`.
     pub cookie_behavior: Option<Val<String>>,
     /// `Cookies`.
+    ///
+    /// Contains a list of cookie names.
     pub cookies: Option<Val<Vec<String>>>,
 }
 
@@ -307,13 +401,27 @@ impl ToValue for CookiesConfig {
 impl Literal for CookiesConfig {}
 
 /// The [`HeadersConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-cachepolicy-headersconfig.html) property type.
+///
+/// An object that determines whether any HTTP headers (and if so, which headers) are included in the
+/// cache key and in requests that CloudFront sends to the origin.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeadersConfig {
     /// `HeaderBehavior`: required.
     ///
+    /// Determines whether any HTTP headers are included in the cache key and in requests that CloudFront
+    /// sends to the origin. Valid values are:
+    ///
+    /// - `none` – No HTTP headers are included in the cache key or in requests that CloudFront sends to
+    ///   the origin. Even when this field is set to `none` , any headers that are listed in an
+    ///   `OriginRequestPolicy` *are* included in origin requests.
+    /// - `whitelist` – Only the HTTP headers that are listed in the `Headers` type are included in the
+    ///   cache key and in requests that CloudFront sends to the origin.
+    ///
     /// - Pattern: `^(none|whitelist)$`.
     pub header_behavior: Option<Val<String>>,
     /// `Headers`.
+    ///
+    /// Contains a list of HTTP header names.
     pub headers: Option<Val<Vec<String>>>,
 }
 
@@ -379,17 +487,85 @@ impl ToValue for HeadersConfig {
 impl Literal for HeadersConfig {}
 
 /// The [`ParametersInCacheKeyAndForwardedToOrigin`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-cachepolicy-parametersincachekeyandforwardedtoorigin.html) property type.
+///
+/// This object determines the values that CloudFront includes in the cache key. These values can
+/// include HTTP headers, cookies, and URL query strings. CloudFront uses the cache key to find an
+/// object in its cache that it can return to the viewer.
+///
+/// The headers, cookies, and query strings that are included in the cache key are also included in
+/// requests that CloudFront sends to the origin. CloudFront sends a request when it can't find an
+/// object in its cache that matches the request's cache key. If you want to send values to the origin
+/// but *not* include them in the cache key, use `OriginRequestPolicy` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParametersInCacheKeyAndForwardedToOrigin {
     /// `CookiesConfig`: required.
+    ///
+    /// An object that determines whether any cookies in viewer requests (and if so, which cookies) are
+    /// included in the cache key and in requests that CloudFront sends to the origin.
     pub cookies_config: Option<Val<CookiesConfig>>,
     /// `EnableAcceptEncodingBrotli`.
+    ///
+    /// A flag that can affect whether the `Accept-Encoding` HTTP header is included in the cache key and
+    /// included in requests that CloudFront sends to the origin.
+    ///
+    /// This field is related to the `EnableAcceptEncodingGzip` field. If one or both of these fields is
+    /// `true` *and* the viewer request includes the `Accept-Encoding` header, then CloudFront does the
+    /// following:
+    ///
+    /// - Normalizes the value of the viewer's `Accept-Encoding` header
+    /// - Includes the normalized header in the cache key
+    /// - Includes the normalized header in the request to the origin, if a request is necessary
+    ///
+    /// For more information, see [Compression
+    /// support](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-policy-compressed-objects)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// If you set this value to `true` , and this cache behavior also has an origin request policy
+    /// attached, do not include the `Accept-Encoding` header in the origin request policy. CloudFront
+    /// always includes the `Accept-Encoding` header in origin requests when the value of this field is
+    /// `true` , so including this header in an origin request policy has no effect.
+    ///
+    /// If both of these fields are `false` , then CloudFront treats the `Accept-Encoding` header the same
+    /// as any other HTTP header in the viewer request. By default, it's not included in the cache key and
+    /// it's not included in origin requests. In this case, you can manually add `Accept-Encoding` to the
+    /// headers whitelist like any other HTTP header.
     pub enable_accept_encoding_brotli: Option<Val<bool>>,
     /// `EnableAcceptEncodingGzip`: required.
+    ///
+    /// A flag that can affect whether the `Accept-Encoding` HTTP header is included in the cache key and
+    /// included in requests that CloudFront sends to the origin.
+    ///
+    /// This field is related to the `EnableAcceptEncodingBrotli` field. If one or both of these fields is
+    /// `true` *and* the viewer request includes the `Accept-Encoding` header, then CloudFront does the
+    /// following:
+    ///
+    /// - Normalizes the value of the viewer's `Accept-Encoding` header
+    /// - Includes the normalized header in the cache key
+    /// - Includes the normalized header in the request to the origin, if a request is necessary
+    ///
+    /// For more information, see [Compression
+    /// support](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-policy-compressed-objects)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// If you set this value to `true` , and this cache behavior also has an origin request policy
+    /// attached, do not include the `Accept-Encoding` header in the origin request policy. CloudFront
+    /// always includes the `Accept-Encoding` header in origin requests when the value of this field is
+    /// `true` , so including this header in an origin request policy has no effect.
+    ///
+    /// If both of these fields are `false` , then CloudFront treats the `Accept-Encoding` header the same
+    /// as any other HTTP header in the viewer request. By default, it's not included in the cache key and
+    /// it's not included in origin requests. In this case, you can manually add `Accept-Encoding` to the
+    /// headers whitelist like any other HTTP header.
     pub enable_accept_encoding_gzip: Option<Val<bool>>,
     /// `HeadersConfig`: required.
+    ///
+    /// An object that determines whether any HTTP headers (and if so, which headers) are included in the
+    /// cache key and in requests that CloudFront sends to the origin.
     pub headers_config: Option<Val<HeadersConfig>>,
     /// `QueryStringsConfig`: required.
+    ///
+    /// An object that determines whether any URL query strings in viewer requests (and if so, which query
+    /// strings) are included in the cache key and in requests that CloudFront sends to the origin.
     pub query_strings_config: Option<Val<QueryStringsConfig>>,
 }
 
@@ -495,13 +671,33 @@ impl ToValue for ParametersInCacheKeyAndForwardedToOrigin {
 impl Literal for ParametersInCacheKeyAndForwardedToOrigin {}
 
 /// The [`QueryStringsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-cachepolicy-querystringsconfig.html) property type.
+///
+/// An object that determines whether any URL query strings in viewer requests (and if so, which query
+/// strings) are included in the cache key and in requests that CloudFront sends to the origin.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryStringsConfig {
     /// `QueryStringBehavior`: required.
     ///
+    /// Determines whether any URL query strings in viewer requests are included in the cache key and in
+    /// requests that CloudFront sends to the origin. Valid values are:
+    ///
+    /// - `none` – No query strings in viewer requests are included in the cache key or in requests that
+    ///   CloudFront sends to the origin. Even when this field is set to `none` , any query strings that are
+    ///   listed in an `OriginRequestPolicy` *are* included in origin requests.
+    /// - `whitelist` – Only the query strings in viewer requests that are listed in the
+    ///   `QueryStringNames` type are included in the cache key and in requests that CloudFront sends to the
+    ///   origin.
+    /// - `allExcept` – All query strings in viewer requests are included in the cache key and in requests
+    ///   that CloudFront sends to the origin, **except** those that are listed in the `QueryStringNames`
+    ///   type, which are not included.
+    /// - `all` – All query strings in viewer requests are included in the cache key and in requests that
+    ///   CloudFront sends to the origin.
+    ///
     /// - Pattern: `^(none|whitelist|allExcept|all)$`.
     pub query_string_behavior: Option<Val<String>>,
     /// `QueryStrings`.
+    ///
+    /// Contains a list of query string names.
     pub query_strings: Option<Val<Vec<String>>>,
 }
 

@@ -5,10 +5,19 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::CloudFrontOriginAccessIdentity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-cloudfrontoriginaccessidentity.html) resource type.
 ///
+/// The request to create a new origin access identity (OAI). An origin access identity is a special
+/// CloudFront user that you can associate with Amazon S3 origins, so that you can secure all or just
+/// some of your Amazon S3 content. For more information, see [Restricting Access to Amazon S3 Content
+/// by Using an Origin Access
+/// Identity](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html)
+/// in the *Amazon CloudFront Developer Guide* .
+///
 /// Build it with [`CloudFrontOriginAccessIdentity::builder`]; adding it to a stack returns a [`CloudFrontOriginAccessIdentityHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudFrontOriginAccessIdentity {
     /// `CloudFrontOriginAccessIdentityConfig`: required.
+    ///
+    /// The current configuration information for the identity.
     pub cloud_front_origin_access_identity_config: Option<Val<CloudFrontOriginAccessIdentityConfig>>,
 }
 
@@ -91,10 +100,16 @@ impl Deref for CloudFrontOriginAccessIdentityHandle {
 
 impl CloudFrontOriginAccessIdentityHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID for the origin access identity, for example, `E74FTE3AJFJ256A` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `S3CanonicalUserId`.
+    ///
+    /// The Amazon S3 canonical user ID for the origin access identity, used when giving the origin access
+    /// identity read permission to an object in Amazon S3. For example:
+    /// `b970b42360b81c8ddbd79d2f5df0069ba9033c8a79655752abe380cd6d63ba8bcf23384d568fcf89fc49700b5e11a0fd` .
     pub fn attr_s3_canonical_user_id(&self) -> Val<String> {
         self.0.get_att("S3CanonicalUserId")
     }
@@ -111,9 +126,14 @@ impl CloudFrontOriginAccessIdentityHandle {
 }
 
 /// The [`CloudFrontOriginAccessIdentityConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-cloudfrontoriginaccessidentity-cloudfrontoriginaccessidentityconfig.html) property type.
+///
+/// Origin access identity configuration. Send a `GET` request to the `/ *CloudFront API version*
+/// /CloudFront/identity ID/config` resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudFrontOriginAccessIdentityConfig {
     /// `Comment`: required.
+    ///
+    /// A comment to describe the origin access identity. The comment cannot be longer than 128 characters.
     pub comment: Option<Val<String>>,
 }
 

@@ -5,21 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::ConnectionFunction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-connectionfunction.html) resource type.
 ///
+/// A connection function.
+///
 /// Build it with [`ConnectionFunction::builder`]; adding it to a stack returns a [`ConnectionFunctionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionFunction {
     /// `AutoPublish`.
+    ///
+    /// A flag that determines whether to automatically publish the function to the `LIVE` stage when it’s
+    /// created. To automatically publish to the `LIVE` stage, set this property to `true` .
     pub auto_publish: Option<Val<bool>>,
     /// `ConnectionFunctionCode`: required.
+    ///
+    /// The code for the connection function.
     pub connection_function_code: Option<Val<String>>,
     /// `ConnectionFunctionConfig`: required.
+    ///
+    /// Contains configuration information about a CloudFront function.
     pub connection_function_config: Option<Val<ConnectionFunctionConfig>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The connection function name.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9-_]{1,64}$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A complex type that contains zero or more `Tag` elements.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -141,30 +154,44 @@ impl Deref for ConnectionFunctionHandle {
 
 impl ConnectionFunctionHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The connection function ID.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ConnectionFunctionArn`.
+    ///
+    /// The connection function Amazon Resource Name (ARN).
     pub fn attr_connection_function_arn(&self) -> Val<String> {
         self.0.get_att("ConnectionFunctionArn")
     }
     /// `Fn::GetAtt` `Stage`.
+    ///
+    /// The connection function stage.
     pub fn attr_stage(&self) -> Val<String> {
         self.0.get_att("Stage")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The connection function status.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `ETag`.
+    ///
+    /// A complex type that contains `Tag` key and `Tag` value.
     pub fn attr_e_tag(&self) -> Val<String> {
         self.0.get_att("ETag")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The connection function created time.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The connection function last modified time.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
@@ -179,13 +206,21 @@ impl ConnectionFunctionHandle {
 }
 
 /// The [`ConnectionFunctionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-connectionfunction-connectionfunctionconfig.html) property type.
+///
+/// Contains configuration information about a CloudFront function.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionFunctionConfig {
     /// `Comment`: required.
+    ///
+    /// A comment to describe the function.
     pub comment: Option<Val<String>>,
     /// `KeyValueStoreAssociations`.
+    ///
+    /// The configuration for the key value store associations.
     pub key_value_store_associations: Option<Val<Vec<KeyValueStoreAssociation>>>,
     /// `Runtime`: required.
+    ///
+    /// The function's runtime environment version.
     pub runtime: Option<Val<Runtime>>,
 }
 
@@ -268,9 +303,13 @@ impl ToValue for ConnectionFunctionConfig {
 impl Literal for ConnectionFunctionConfig {}
 
 /// The [`KeyValueStoreAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-connectionfunction-keyvaluestoreassociation.html) property type.
+///
+/// The key value store association.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyValueStoreAssociation {
     /// `KeyValueStoreARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the key value store association.
     pub key_value_store_arn: Option<Val<String>>,
 }
 
@@ -414,9 +453,18 @@ impl Runtime {
             Runtime::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Runtime {
+    const VALUES: &'static [&'static str] = &["cloudfront-js-2.0"];
+    fn as_str(&self) -> &str {
+        Runtime::as_str(self)
     }
 }
 

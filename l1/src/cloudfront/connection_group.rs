@@ -5,18 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::ConnectionGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-connectiongroup.html) resource type.
 ///
+/// The connection group for your distribution tenants. When you first create a distribution tenant and
+/// you don't specify a connection group, CloudFront will automatically create a default connection
+/// group for you. When you create a new distribution tenant and don't specify a connection group, the
+/// default one will be associated with your distribution tenant.
+///
 /// Build it with [`ConnectionGroup::builder`]; adding it to a stack returns a [`ConnectionGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionGroup {
     /// `AnycastIpListId`.
+    ///
+    /// The ID of the Anycast static IP list.
     pub anycast_ip_list_id: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// Whether the connection group is enabled.
     pub enabled: Option<Val<bool>>,
     /// `Ipv6Enabled`.
+    ///
+    /// IPv6 is enabled for the connection group.
     pub ipv6_enabled: Option<Val<bool>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the connection group.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A complex type that contains zero or more `Tag` elements.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -117,34 +132,51 @@ impl Deref for ConnectionGroupHandle {
 
 impl ConnectionGroupHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the connection group.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the connection group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The date and time when the connection group was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The date and time when the connection group was updated.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
     /// `Fn::GetAtt` `RoutingEndpoint`.
+    ///
+    /// The routing endpoint (also known as the DNS name) that is assigned to the connection group, such as
+    /// d111111abcdef8.cloudfront.net.
     pub fn attr_routing_endpoint(&self) -> Val<String> {
         self.0.get_att("RoutingEndpoint")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the connection group.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `IsDefault`.
+    ///
+    /// Whether the connection group is the default connection group for the distribution tenants.
     pub fn attr_is_default(&self) -> Val<bool> {
         self.0.get_att("IsDefault")
     }
     /// `Fn::GetAtt` `ETag`.
+    ///
+    /// The current version of the connection group.
     pub fn attr_e_tag(&self) -> Val<String> {
         self.0.get_att("ETag")
     }

@@ -5,10 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::ContinuousDeploymentPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-continuousdeploymentpolicy.html) resource type.
 ///
+/// Creates a continuous deployment policy that routes a subset of production traffic from a primary
+/// distribution to a staging distribution.
+///
+/// After you create and update a staging distribution, you can use a continuous deployment policy to
+/// incrementally move traffic to the staging distribution. This enables you to test changes to a
+/// distribution's configuration before moving all of your production traffic to the new configuration.
+///
+/// For more information, see [Using CloudFront continuous deployment to safely test CDN configuration
+/// changes](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/continuous-deployment.html)
+/// in the *Amazon CloudFront Developer Guide* .
+///
 /// Build it with [`ContinuousDeploymentPolicy::builder`]; adding it to a stack returns a [`ContinuousDeploymentPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContinuousDeploymentPolicy {
     /// `ContinuousDeploymentPolicyConfig`: required.
+    ///
+    /// Contains the configuration for a continuous deployment policy.
     pub continuous_deployment_policy_config: Option<Val<ContinuousDeploymentPolicyConfig>>,
 }
 
@@ -91,10 +104,14 @@ impl Deref for ContinuousDeploymentPolicyHandle {
 
 impl ContinuousDeploymentPolicyHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier of the cotinuous deployment policy.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The date and time when the continuous deployment policy was last modified.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
@@ -109,21 +126,41 @@ impl ContinuousDeploymentPolicyHandle {
 }
 
 /// The [`ContinuousDeploymentPolicyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-continuousdeploymentpolicy-continuousdeploymentpolicyconfig.html) property type.
+///
+/// Contains the configuration for a continuous deployment policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContinuousDeploymentPolicyConfig {
     /// `Enabled`: required.
+    ///
+    /// A Boolean that indicates whether this continuous deployment policy is enabled (in effect). When this
+    /// value is `true` , this policy is enabled and in effect. When this value is `false` , this policy is
+    /// not enabled and has no effect.
     pub enabled: Option<Val<bool>>,
     /// `SingleHeaderPolicyConfig`.
+    ///
+    /// This configuration determines which HTTP requests are sent to the staging distribution. If the HTTP
+    /// request contains a header and value that matches what you specify here, the request is sent to the
+    /// staging distribution. Otherwise the request is sent to the primary distribution.
     pub single_header_policy_config: Option<Val<SingleHeaderPolicyConfig>>,
     /// `SingleWeightPolicyConfig`.
+    ///
+    /// This configuration determines the percentage of HTTP requests that are sent to the staging
+    /// distribution.
     pub single_weight_policy_config: Option<Val<SingleWeightPolicyConfig>>,
     /// `StagingDistributionDnsNames`: required.
+    ///
+    /// The CloudFront domain name of the staging distribution. For example: `d111111abcdef8.cloudfront.net`
+    /// .
     ///
     /// - Items: at least 1.
     pub staging_distribution_dns_names: Option<Val<Vec<String>>>,
     /// `TrafficConfig`.
+    ///
+    /// Contains the parameters for routing production traffic from your primary to staging distributions.
     pub traffic_config: Option<Val<TrafficConfig>>,
     /// `Type`.
+    ///
+    /// The type of traffic configuration.
     pub type_: Option<Val<Type>>,
 }
 
@@ -224,13 +261,24 @@ impl ToValue for ContinuousDeploymentPolicyConfig {
 impl Literal for ContinuousDeploymentPolicyConfig {}
 
 /// The [`SessionStickinessConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-continuousdeploymentpolicy-sessionstickinessconfig.html) property type.
+///
+/// Session stickiness provides the ability to define multiple requests from a single viewer as a single
+/// session. This prevents the potentially inconsistent experience of sending some of a given user's
+/// requests to your staging distribution, while others are sent to your primary distribution. Define
+/// the session duration using TTL values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SessionStickinessConfig {
     /// `IdleTTL`: required.
     ///
+    /// The amount of time after which you want sessions to cease if no requests are received. Allowed
+    /// values are 300–3600 seconds (5–60 minutes).
+    ///
     /// - Range: 300 to 3600.
     pub idle_ttl: Option<Val<i64>>,
     /// `MaximumTTL`: required.
+    ///
+    /// The maximum amount of time to consider requests from the viewer as being part of the same session.
+    /// Allowed values are 300–3600 seconds (5–60 minutes).
     ///
     /// - Range: 300 to 3600.
     pub maximum_ttl: Option<Val<i64>>,
@@ -300,13 +348,20 @@ impl ToValue for SessionStickinessConfig {
 impl Literal for SessionStickinessConfig {}
 
 /// The [`SingleHeaderConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-continuousdeploymentpolicy-singleheaderconfig.html) property type.
+///
+/// Determines which HTTP requests are sent to the staging distribution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleHeaderConfig {
     /// `Header`: required.
     ///
+    /// The request header name that you want CloudFront to send to your staging distribution. The header
+    /// must contain the prefix `aws-cf-cd-` .
+    ///
     /// - Length: 1 to 256.
     pub header: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The request header value.
     ///
     /// - Length: 1 to 1783.
     pub value: Option<Val<String>>,
@@ -376,13 +431,25 @@ impl ToValue for SingleHeaderConfig {
 impl Literal for SingleHeaderConfig {}
 
 /// The [`SingleHeaderPolicyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-continuousdeploymentpolicy-singleheaderpolicyconfig.html) property type.
+///
+/// Defines a single header policy for a CloudFront distribution.
+///
+/// > This property is legacy. We recommend that you use
+/// [TrafficConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-continuousdeploymentpolicy-trafficconfig.html)
+/// and specify the
+/// [SingleHeaderConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-continuousdeploymentpolicy-trafficconfig.html#cfn-cloudfront-continuousdeploymentpolicy-trafficconfig-singleheaderconfig)
+/// property instead.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleHeaderPolicyConfig {
     /// `Header`: required.
     ///
+    /// The name of the HTTP header that CloudFront uses to configure for the single header policy.
+    ///
     /// - Length: 1 to 256.
     pub header: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// Specifies the value to assign to the header for a single header policy.
     ///
     /// - Length: 1 to 1783.
     pub value: Option<Val<String>>,
@@ -452,11 +519,22 @@ impl ToValue for SingleHeaderPolicyConfig {
 impl Literal for SingleHeaderPolicyConfig {}
 
 /// The [`SingleWeightConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-continuousdeploymentpolicy-singleweightconfig.html) property type.
+///
+/// This configuration determines the percentage of HTTP requests that are sent to the staging
+/// distribution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleWeightConfig {
     /// `SessionStickinessConfig`.
+    ///
+    /// Session stickiness provides the ability to define multiple requests from a single viewer as a single
+    /// session. This prevents the potentially inconsistent experience of sending some of a given user's
+    /// requests to your staging distribution, while others are sent to your primary distribution. Define
+    /// the session duration using TTL values.
     pub session_stickiness_config: Option<Val<SessionStickinessConfig>>,
     /// `Weight`: required.
+    ///
+    /// The percentage of traffic to send to a staging distribution, expressed as a decimal number between 0
+    /// and 0.15. For example, a value of 0.10 means 10% of traffic is sent to the staging distribution.
     ///
     /// - Range: 0 to 1.
     pub weight: Option<Val<f64>>,
@@ -519,11 +597,25 @@ impl ToValue for SingleWeightConfig {
 impl Literal for SingleWeightConfig {}
 
 /// The [`SingleWeightPolicyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-continuousdeploymentpolicy-singleweightpolicyconfig.html) property type.
+///
+/// Configure a policy that CloudFront uses to route requests to different origins or use different
+/// cache settings, based on the weight assigned to each option.
+///
+/// > This property is legacy. We recommend that you use
+/// [TrafficConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-continuousdeploymentpolicy-trafficconfig.html)
+/// and specify the
+/// [SingleWeightConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-continuousdeploymentpolicy-trafficconfig.html#cfn-cloudfront-continuousdeploymentpolicy-trafficconfig-singleweightconfig)
+/// property instead.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleWeightPolicyConfig {
     /// `SessionStickinessConfig`.
+    ///
+    /// Enable session stickiness for the associated origin or cache settings.
     pub session_stickiness_config: Option<Val<SessionStickinessConfig>>,
     /// `Weight`: required.
+    ///
+    /// The percentage of requests that CloudFront will use to send to an associated origin or cache
+    /// settings.
     ///
     /// - Range: 0 to 1.
     pub weight: Option<Val<f64>>,
@@ -586,13 +678,21 @@ impl ToValue for SingleWeightPolicyConfig {
 impl Literal for SingleWeightPolicyConfig {}
 
 /// The [`TrafficConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-continuousdeploymentpolicy-trafficconfig.html) property type.
+///
+/// The traffic configuration of your continuous deployment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficConfig {
     /// `SingleHeaderConfig`.
+    ///
+    /// Determines which HTTP requests are sent to the staging distribution.
     pub single_header_config: Option<Val<SingleHeaderConfig>>,
     /// `SingleWeightConfig`.
+    ///
+    /// Contains the percentage of traffic to send to the staging distribution.
     pub single_weight_config: Option<Val<SingleWeightConfig>>,
     /// `Type`: required.
+    ///
+    /// The type of traffic configuration.
     pub type_: Option<Val<Type>>,
 }
 
@@ -681,9 +781,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["SingleWeight", "SingleHeader"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

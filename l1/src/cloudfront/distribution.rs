@@ -5,12 +5,19 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::Distribution`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-distribution.html) resource type.
 ///
+/// A distribution tells CloudFront where you want content to be delivered from, and the details about
+/// how to track and manage content delivery.
+///
 /// Build it with [`Distribution::builder`]; adding it to a stack returns a [`DistributionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Distribution {
     /// `DistributionConfig`: required.
+    ///
+    /// The distribution's configuration.
     pub distribution_config: Option<Val<DistributionConfig>>,
     /// `Tags`.
+    ///
+    /// A complex type that contains zero or more `Tag` elements.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -100,10 +107,14 @@ impl Deref for DistributionHandle {
 
 impl DistributionHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The distribution's identifier. For example: `E1U5RQF7T870K0` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `DomainName`.
+    ///
+    /// The domain name of the resource, such as `d111111abcdef8.cloudfront.net` .
     pub fn attr_domain_name(&self) -> Val<String> {
         self.0.get_att("DomainName")
     }
@@ -118,49 +129,305 @@ impl DistributionHandle {
 }
 
 /// The [`CacheBehavior`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-cachebehavior.html) property type.
+///
+/// A complex type that describes how CloudFront processes requests.
+///
+/// You must create at least as many cache behaviors (including the default cache behavior) as you have
+/// origins if you want CloudFront to serve objects from all of the origins. Each cache behavior
+/// specifies the one origin from which you want CloudFront to get objects. If you have two origins and
+/// only the default cache behavior, the default cache behavior will cause CloudFront to get objects
+/// from one of the origins, but the other origin is never used.
+///
+/// For the current quota (formerly known as limit) on the number of cache behaviors that you can add to
+/// a distribution, see
+/// [Quotas](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html)
+/// in the *Amazon CloudFront Developer Guide* .
+///
+/// If you don't want to specify any cache behaviors, include only an empty `CacheBehaviors` element.
+/// Don't specify an empty individual `CacheBehavior` element, because this is invalid. For more
+/// information, see
+/// [CacheBehaviors](https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CacheBehaviors.html)
+/// .
+///
+/// To delete all cache behaviors in an existing distribution, update the distribution configuration and
+/// include only an empty `CacheBehaviors` element.
+///
+/// To add, change, or remove one or more cache behaviors, update the distribution configuration and
+/// specify all of the cache behaviors that you want to include in the updated distribution.
+///
+/// > If your minimum TTL is greater than 0, CloudFront will cache content for at least the duration
+/// specified in the cache policy's minimum TTL, even if the `Cache-Control: no-cache` , `no-store` , or
+/// `private` directives are present in the origin headers.
+///
+/// For more information about cache behaviors, see [Cache Behavior
+/// Settings](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-web-values-specify.html#DownloadDistValuesCacheBehavior)
+/// in the *Amazon CloudFront Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CacheBehavior {
     /// `AllowedMethods`.
+    ///
+    /// A complex type that controls which HTTP methods CloudFront processes and forwards to your Amazon S3
+    /// bucket or your custom origin. There are three choices:
+    ///
+    /// - CloudFront forwards only `GET` and `HEAD` requests.
+    /// - CloudFront forwards only `GET` , `HEAD` , and `OPTIONS` requests.
+    /// - CloudFront forwards `GET, HEAD, OPTIONS, PUT, PATCH, POST` , and `DELETE` requests.
+    ///
+    /// If you pick the third choice, you may need to restrict access to your Amazon S3 bucket or to your
+    /// custom origin so users can't perform operations that you don't want them to. For example, you might
+    /// not want users to have permissions to delete objects from your origin.
     pub allowed_methods: Option<Val<Vec<String>>>,
     /// `CachePolicyId`.
+    ///
+    /// The unique identifier of the cache policy that is attached to this cache behavior. For more
+    /// information, see [Creating cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+    /// or [Using the managed cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// A `CacheBehavior` must include either a `CachePolicyId` or `ForwardedValues` . We recommend that you
+    /// use a `CachePolicyId` .
     pub cache_policy_id: Option<Val<String>>,
     /// `CachedMethods`.
+    ///
+    /// A complex type that controls whether CloudFront caches the response to requests using the specified
+    /// HTTP methods. There are two choices:
+    ///
+    /// - CloudFront caches responses to `GET` and `HEAD` requests.
+    /// - CloudFront caches responses to `GET` , `HEAD` , and `OPTIONS` requests.
+    ///
+    /// If you pick the second choice for your Amazon S3 Origin, you may need to forward
+    /// Access-Control-Request-Method, Access-Control-Request-Headers, and Origin headers for the responses
+    /// to be cached correctly.
     pub cached_methods: Option<Val<Vec<String>>>,
     /// `Compress`.
+    ///
+    /// Whether you want CloudFront to automatically compress certain files for this cache behavior. If so,
+    /// specify true; if not, specify false. For more information, see [Serving Compressed
+    /// Files](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/ServingCompressedFiles.html)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub compress: Option<Val<bool>>,
     /// `DefaultTTL`.
+    ///
+    /// > This field only supports standard distributions. You can't specify this field for multi-tenant
+    /// distributions. For more information, see [Unsupported features for SaaS Manager for Amazon
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// This field is deprecated. We recommend that you use the `DefaultTTL` field in a cache policy instead
+    /// of this field. For more information, see [Creating cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+    /// or [Using the managed cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// The default amount of time that you want objects to stay in CloudFront caches before CloudFront
+    /// forwards another request to your origin to determine whether the object has been updated. The value
+    /// that you specify applies only when your origin does not add HTTP headers such as `Cache-Control
+    /// max-age` , `Cache-Control s-maxage` , and `Expires` to objects. For more information, see [Managing
+    /// How Long Content Stays in an Edge Cache
+    /// (Expiration)](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html) in
+    /// the *Amazon CloudFront Developer Guide* .
     pub default_ttl: Option<Val<f64>>,
     /// `FieldLevelEncryptionId`.
+    ///
+    /// The value of `ID` for the field-level encryption configuration that you want CloudFront to use for
+    /// encrypting specific fields of data for this cache behavior.
     pub field_level_encryption_id: Option<Val<String>>,
     /// `ForwardedValues`.
+    ///
+    /// This field is deprecated. We recommend that you use a cache policy or an origin request policy
+    /// instead of this field. For more information, see [Working with
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/working-with-policies.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// If you want to include values in the cache key, use a cache policy. For more information, see
+    /// [Creating cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+    /// or [Using the managed cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// If you want to send values to the origin but not include them in the cache key, use an origin
+    /// request policy. For more information, see [Creating origin request
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html#origin-request-create-origin-request-policy)
+    /// or [Using the managed origin request
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// A `CacheBehavior` must include either a `CachePolicyId` or `ForwardedValues` . We recommend that you
+    /// use a `CachePolicyId` .
+    ///
+    /// A complex type that specifies how CloudFront handles query strings, cookies, and HTTP headers.
     pub forwarded_values: Option<Val<ForwardedValues>>,
     /// `FunctionAssociations`.
+    ///
+    /// A list of CloudFront functions that are associated with this cache behavior. CloudFront functions
+    /// must be published to the `LIVE` stage to associate them with a cache behavior.
     pub function_associations: Option<Val<Vec<FunctionAssociation>>>,
     /// `GrpcConfig`.
+    ///
+    /// The gRPC configuration for your cache behavior.
     pub grpc_config: Option<Val<GrpcConfig>>,
     /// `LambdaFunctionAssociations`.
+    ///
+    /// A complex type that contains zero or more Lambda@Edge function associations for a cache behavior.
     pub lambda_function_associations: Option<Val<Vec<LambdaFunctionAssociation>>>,
     /// `MaxTTL`.
+    ///
+    /// > This field only supports standard distributions. You can't specify this field for multi-tenant
+    /// distributions. For more information, see [Unsupported features for SaaS Manager for Amazon
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// This field is deprecated. We recommend that you use the `MaxTTL` field in a cache policy instead of
+    /// this field. For more information, see [Creating cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+    /// or [Using the managed cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// The maximum amount of time that you want objects to stay in CloudFront caches before CloudFront
+    /// forwards another request to your origin to determine whether the object has been updated. The value
+    /// that you specify applies only when your origin adds HTTP headers such as `Cache-Control max-age` ,
+    /// `Cache-Control s-maxage` , and `Expires` to objects. For more information, see [Managing How Long
+    /// Content Stays in an Edge Cache
+    /// (Expiration)](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html) in
+    /// the *Amazon CloudFront Developer Guide* .
     pub max_ttl: Option<Val<f64>>,
     /// `MinTTL`.
+    ///
+    /// > This field only supports standard distributions. You can't specify this field for multi-tenant
+    /// distributions. For more information, see [Unsupported features for SaaS Manager for Amazon
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// This field is deprecated. We recommend that you use the `MinTTL` field in a cache policy instead of
+    /// this field. For more information, see [Creating cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+    /// or [Using the managed cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// The minimum amount of time that you want objects to stay in CloudFront caches before CloudFront
+    /// forwards another request to your origin to determine whether the object has been updated. For more
+    /// information, see [Managing How Long Content Stays in an Edge Cache
+    /// (Expiration)](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html) in
+    /// the *Amazon CloudFront Developer Guide* .
+    ///
+    /// You must specify `0` for `MinTTL` if you configure CloudFront to forward all headers to your origin
+    /// (under `Headers` , if you specify `1` for `Quantity` and `*` for `Name` ).
     pub min_ttl: Option<Val<f64>>,
     /// `OriginRequestPolicyId`.
+    ///
+    /// The unique identifier of the origin request policy that is attached to this cache behavior. For more
+    /// information, see [Creating origin request
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html#origin-request-create-origin-request-policy)
+    /// or [Using the managed origin request
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub origin_request_policy_id: Option<Val<String>>,
     /// `PathPattern`: required.
+    ///
+    /// The pattern (for example, `images/*.jpg` ) that specifies which requests to apply the behavior to.
+    /// When CloudFront receives a viewer request, the requested path is compared with path patterns in the
+    /// order in which cache behaviors are listed in the distribution.
+    ///
+    /// > You can optionally include a slash ( `/` ) at the beginning of the path pattern. For example,
+    /// `/images/*.jpg` . CloudFront behavior is the same with or without the leading `/` .
+    ///
+    /// The path pattern for the default cache behavior is `*` and cannot be changed. If the request for an
+    /// object does not match the path pattern for any cache behaviors, CloudFront applies the behavior in
+    /// the default cache behavior.
+    ///
+    /// For more information, see [Path
+    /// Pattern](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-web-values-specify.html#DownloadDistValuesPathPattern)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub path_pattern: Option<Val<String>>,
     /// `RealtimeLogConfigArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the real-time log configuration that is attached to this cache
+    /// behavior. For more information, see [Real-time
+    /// logs](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/real-time-logs.html) in the *Amazon
+    /// CloudFront Developer Guide* .
     pub realtime_log_config_arn: Option<Val<String>>,
     /// `ResponseHeadersPolicyId`.
+    ///
+    /// The identifier for a response headers policy.
     pub response_headers_policy_id: Option<Val<String>>,
     /// `SmoothStreaming`.
+    ///
+    /// > This field only supports standard distributions. You can't specify this field for multi-tenant
+    /// distributions. For more information, see [Unsupported features for SaaS Manager for Amazon
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// Indicates whether you want to distribute media files in the Microsoft Smooth Streaming format using
+    /// the origin that is associated with this cache behavior. If so, specify `true` ; if not, specify
+    /// `false` . If you specify `true` for `SmoothStreaming` , you can still distribute other content using
+    /// this cache behavior if the content matches the value of `PathPattern` .
     pub smooth_streaming: Option<Val<bool>>,
     /// `TargetOriginId`: required.
+    ///
+    /// The value of `ID` for the origin that you want CloudFront to route requests to when they match this
+    /// cache behavior.
     pub target_origin_id: Option<Val<String>>,
     /// `TrustedKeyGroups`.
+    ///
+    /// A list of key groups that CloudFront can use to validate signed URLs or signed cookies.
+    ///
+    /// When a cache behavior contains trusted key groups, CloudFront requires signed URLs or signed cookies
+    /// for all requests that match the cache behavior. The URLs or cookies must be signed with a private
+    /// key whose corresponding public key is in the key group. The signed URL or cookie contains
+    /// information about which public key CloudFront should use to verify the signature. For more
+    /// information, see [Serving private
+    /// content](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/PrivateContent.html) in
+    /// the *Amazon CloudFront Developer Guide* .
     pub trusted_key_groups: Option<Val<Vec<String>>>,
     /// `TrustedSigners`.
+    ///
+    /// > We recommend using `TrustedKeyGroups` instead of `TrustedSigners` . > This field only supports
+    /// standard distributions. You can't specify this field for multi-tenant distributions. For more
+    /// information, see [Unsupported features for SaaS Manager for Amazon
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// A list of AWS account IDs whose public keys CloudFront can use to validate signed URLs or signed
+    /// cookies.
+    ///
+    /// When a cache behavior contains trusted signers, CloudFront requires signed URLs or signed cookies
+    /// for all requests that match the cache behavior. The URLs or cookies must be signed with the private
+    /// key of a CloudFront key pair in the trusted signer's AWS account . The signed URL or cookie contains
+    /// information about which public key CloudFront should use to verify the signature. For more
+    /// information, see [Serving private
+    /// content](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/PrivateContent.html) in
+    /// the *Amazon CloudFront Developer Guide* .
     pub trusted_signers: Option<Val<Vec<String>>>,
     /// `ViewerProtocolPolicy`: required.
+    ///
+    /// The protocol that viewers can use to access the files in the origin specified by `TargetOriginId`
+    /// when a request matches the path pattern in `PathPattern` . You can specify the following options:
+    ///
+    /// - `allow-all` : Viewers can use HTTP or HTTPS.
+    /// - `redirect-to-https` : If a viewer submits an HTTP request, CloudFront returns an HTTP status code
+    ///   of 301 (Moved Permanently) to the viewer along with the HTTPS URL. The viewer then resubmits the
+    ///   request using the new URL.
+    /// - `https-only` : If a viewer sends an HTTP request, CloudFront returns an HTTP status code of 403
+    ///   (Forbidden).
+    ///
+    /// For more information about requiring the HTTPS protocol, see [Requiring HTTPS Between Viewers and
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-viewers-to-cloudfront.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// > The only way to guarantee that viewers retrieve an object that was fetched from the origin using
+    /// HTTPS is never to use any other protocol to fetch the object. If you have recently changed from HTTP
+    /// to HTTPS, we recommend that you clear your objects' cache because cached objects are protocol
+    /// agnostic. That means that an edge location will return an object from the cache regardless of
+    /// whether the current request protocol matches the protocol used previously. For more information, see
+    /// [Managing Cache
+    /// Expiration](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html) in
+    /// the *Amazon CloudFront Developer Guide* .
     pub viewer_protocol_policy: Option<Val<String>>,
 }
 
@@ -384,9 +651,18 @@ impl ToValue for CacheBehavior {
 impl Literal for CacheBehavior {}
 
 /// The [`CacheTagConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-cachetagconfig.html) property type.
+///
+/// A complex type that specifies the HTTP header name from which CloudFront extracts cache tags from
+/// origin responses. When you add ``CacheTagConfig`` to a distribution, CloudFront reads the specified
+/// header from origin responses, parses the comma-separated tag values, and stores them with the cached
+/// object. You can then invalidate cached objects by tag using the ``CreateInvalidation`` API.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CacheTagConfig {
     /// `HeaderName`: required.
+    ///
+    /// The name of the HTTP header that your origin includes in responses. CloudFront uses this header to
+    /// extract cache tags. The header value must contain comma-separated tag values (for example,
+    /// ``product:electronics, category:tv, brand:example``).
     pub header_name: Option<Val<String>>,
 }
 
@@ -441,9 +717,13 @@ impl ToValue for CacheTagConfig {
 impl Literal for CacheTagConfig {}
 
 /// The [`ConnectionFunctionAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-connectionfunctionassociation.html) property type.
+///
+/// A connection function association.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionFunctionAssociation {
     /// `Id`: required.
+    ///
+    /// The association's ID.
     ///
     /// - Length: 1 to 64.
     pub id: Option<Val<String>>,
@@ -496,11 +776,75 @@ impl ToValue for ConnectionFunctionAssociation {
 impl Literal for ConnectionFunctionAssociation {}
 
 /// The [`Cookies`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-cookies.html) property type.
+///
+/// This field is deprecated. We recommend that you use a cache policy or an origin request policy
+/// instead of this field.
+///
+/// If you want to include cookies in the cache key, use a cache policy. For more information, see
+/// [Creating cache
+/// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+/// in the *Amazon CloudFront Developer Guide* .
+///
+/// If you want to send cookies to the origin but not include them in the cache key, use an origin
+/// request policy. For more information, see [Creating origin request
+/// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html#origin-request-create-origin-request-policy)
+/// in the *Amazon CloudFront Developer Guide* .
+///
+/// A complex type that specifies whether you want CloudFront to forward cookies to the origin and, if
+/// so, which ones. For more information about forwarding cookies to the origin, see [How CloudFront
+/// Forwards, Caches, and Logs
+/// Cookies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Cookies.html) in the *Amazon
+/// CloudFront Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cookies {
     /// `Forward`: required.
+    ///
+    /// This field is deprecated. We recommend that you use a cache policy or an origin request policy
+    /// instead of this field.
+    ///
+    /// If you want to include cookies in the cache key, use a cache policy. For more information, see
+    /// [Creating cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// If you want to send cookies to the origin but not include them in the cache key, use origin request
+    /// policy. For more information, see [Creating origin request
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html#origin-request-create-origin-request-policy)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// Specifies which cookies to forward to the origin for this cache behavior: all, none, or the list of
+    /// cookies specified in the `WhitelistedNames` complex type.
+    ///
+    /// Amazon S3 doesn't process cookies. When the cache behavior is forwarding requests to an Amazon S3
+    /// origin, specify none for the `Forward` element.
     pub forward: Option<Val<Forward>>,
     /// `WhitelistedNames`.
+    ///
+    /// This field is deprecated. We recommend that you use a cache policy or an origin request policy
+    /// instead of this field.
+    ///
+    /// If you want to include cookies in the cache key, use a cache policy. For more information, see
+    /// [Creating cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// If you want to send cookies to the origin but not include them in the cache key, use an origin
+    /// request policy. For more information, see [Creating origin request
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html#origin-request-create-origin-request-policy)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// Required if you specify `whitelist` for the value of `Forward` . A complex type that specifies how
+    /// many different cookies you want CloudFront to forward to the origin for this cache behavior and, if
+    /// you want to forward selected cookies, the names of those cookies.
+    ///
+    /// If you specify `all` or `none` for the value of `Forward` , omit `WhitelistedNames` . If you change
+    /// the value of `Forward` from `whitelist` to `all` or `none` and you don't delete the
+    /// `WhitelistedNames` element and its child elements, CloudFront deletes them automatically.
+    ///
+    /// For the current limit on the number of cookie names that you can whitelist for each cache behavior,
+    /// see [CloudFront
+    /// Limits](https://docs.aws.amazon.com/general/latest/gr/xrefaws_service_limits.html#limits_cloudfront)
+    /// in the *AWS General Reference* .
     pub whitelisted_names: Option<Val<Vec<String>>>,
 }
 
@@ -562,19 +906,73 @@ impl ToValue for Cookies {
 impl Literal for Cookies {}
 
 /// The [`CustomErrorResponse`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-customerrorresponse.html) property type.
+///
+/// A complex type that controls:
+///
+/// - Whether CloudFront replaces HTTP status codes in the 4xx and 5xx range with custom error messages
+///   before returning the response to the viewer.
+/// - How long CloudFront caches HTTP status codes in the 4xx and 5xx range.
+///
+/// For more information about custom error pages, see [Customizing Error
+/// Responses](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/custom-error-pages.html)
+/// in the *Amazon CloudFront Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomErrorResponse {
     /// `ErrorCachingMinTTL`.
+    ///
+    /// The minimum amount of time, in seconds, that you want CloudFront to cache the HTTP status code
+    /// specified in `ErrorCode` . When this time period has elapsed, CloudFront queries your origin to see
+    /// whether the problem that caused the error has been resolved and the requested object is now
+    /// available.
+    ///
+    /// For more information, see [Customizing Error
+    /// Responses](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/custom-error-pages.html)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub error_caching_min_ttl: Option<Val<f64>>,
     /// `ErrorCode`: required.
+    ///
+    /// The HTTP status code for which you want to specify a custom error page and/or a caching duration.
     ///
     /// - Allowed values: `400`, `403`, `404`, `405`, `414`, `416`, `500`, `501`, `502`, `503`, `504`.
     pub error_code: Option<Val<i64>>,
     /// `ResponseCode`.
     ///
+    /// The HTTP status code that you want CloudFront to return to the viewer along with the custom error
+    /// page. There are a variety of reasons that you might want CloudFront to return a status code
+    /// different from the status code that your origin returned to CloudFront, for example:
+    ///
+    /// - Some Internet devices (some firewalls and corporate proxies, for example) intercept HTTP 4xx and 5xx
+    ///   and prevent the response from being returned to the viewer. If you substitute `200` , the response
+    ///   typically won't be intercepted.
+    /// - If you don't care about distinguishing among different client errors or server errors, you can
+    ///   specify `400` or `500` as the `ResponseCode` for all 4xx or 5xx errors.
+    /// - You might want to return a `200` status code (OK) and static website so your customers don't know
+    ///   that your website is down.
+    ///
+    /// If you specify a value for `ResponseCode` , you must also specify a value for `ResponsePagePath` .
+    ///
     /// - Allowed values: `200`, `400`, `403`, `404`, `405`, `414`, `416`, `500`, `501`, `502`, `503`, `504`.
     pub response_code: Option<Val<i64>>,
     /// `ResponsePagePath`.
+    ///
+    /// The path to the custom error page that you want CloudFront to return to a viewer when your origin
+    /// returns the HTTP status code specified by `ErrorCode` , for example,
+    /// `/4xx-errors/403-forbidden.html` . If you want to store your objects and your custom error pages in
+    /// different locations, your distribution must include a cache behavior for which the following is
+    /// true:
+    ///
+    /// - The value of `PathPattern` matches the path to your custom error messages. For example, suppose
+    ///   you saved custom error pages for 4xx errors in an Amazon S3 bucket in a directory named
+    ///   `/4xx-errors` . Your distribution must include a cache behavior for which the path pattern routes
+    ///   requests for your custom error pages to that location, for example, `/4xx-errors/*` .
+    /// - The value of `TargetOriginId` specifies the value of the `ID` element for the origin that contains
+    ///   your custom error pages.
+    ///
+    /// If you specify a value for `ResponsePagePath` , you must also specify a value for `ResponseCode` .
+    ///
+    /// We recommend that you store custom error pages in an Amazon S3 bucket. If you store custom error
+    /// pages on an HTTP server and the server starts to return 5xx errors, CloudFront can't get the files
+    /// that you want to return to viewers because the origin server is unavailable.
     pub response_page_path: Option<Val<String>>,
 }
 
@@ -647,23 +1045,69 @@ impl ToValue for CustomErrorResponse {
 impl Literal for CustomErrorResponse {}
 
 /// The [`CustomOriginConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-customoriginconfig.html) property type.
+///
+/// A custom origin. A custom origin is any origin that is *not* an Amazon S3 bucket, with one
+/// exception. An Amazon S3 bucket that is [configured with static website
+/// hosting](https://docs.aws.amazon.com/AmazonS3/latest/dev/WebsiteHosting.html) *is* a custom origin.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomOriginConfig {
     /// `HTTPPort`.
+    ///
+    /// The HTTP port that CloudFront uses to connect to the origin. Specify the HTTP port that the origin
+    /// listens on.
     pub http_port: Option<Val<i64>>,
     /// `HTTPSPort`.
+    ///
+    /// The HTTPS port that CloudFront uses to connect to the origin. Specify the HTTPS port that the origin
+    /// listens on.
     pub https_port: Option<Val<i64>>,
     /// `IpAddressType`.
+    ///
+    /// Specifies which IP protocol CloudFront uses when connecting to your origin. If your origin uses both
+    /// IPv4 and IPv6 protocols, you can choose `dualstack` to help optimize reliability.
     pub ip_address_type: Option<Val<IpAddressType>>,
     /// `OriginKeepaliveTimeout`.
+    ///
+    /// Specifies how long, in seconds, CloudFront persists its connection to the origin. The minimum
+    /// timeout is 1 second, the maximum is 120 seconds, and the default (if you don't specify otherwise) is 5
+    /// seconds.
+    ///
+    /// For more information, see [Keep-alive timeout (custom origins
+    /// only)](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginKeepaliveTimeout)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub origin_keepalive_timeout: Option<Val<i64>>,
     /// `OriginMtlsConfig`.
+    ///
+    /// Configures mutual TLS authentication between CloudFront and your origin server.
     pub origin_mtls_config: Option<Val<OriginMtlsConfig>>,
     /// `OriginProtocolPolicy`: required.
+    ///
+    /// Specifies the protocol (HTTP or HTTPS) that CloudFront uses to connect to the origin. Valid values
+    /// are:
+    ///
+    /// - `http-only` – CloudFront always uses HTTP to connect to the origin.
+    /// - `match-viewer` – CloudFront connects to the origin using the same protocol that the viewer used
+    ///   to connect to CloudFront.
+    /// - `https-only` – CloudFront always uses HTTPS to connect to the origin.
     pub origin_protocol_policy: Option<Val<String>>,
     /// `OriginReadTimeout`.
+    ///
+    /// Specifies how long, in seconds, CloudFront waits for a response from the origin. This is also known
+    /// as the *origin response timeout* . The minimum timeout is 1 second, the maximum is 120 seconds, and
+    /// the default (if you don't specify otherwise) is 30 seconds.
+    ///
+    /// For more information, see [Response
+    /// timeout](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginResponseTimeout)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub origin_read_timeout: Option<Val<i64>>,
     /// `OriginSSLProtocols`.
+    ///
+    /// Specifies the minimum SSL/TLS protocol that CloudFront uses when connecting to your origin over
+    /// HTTPS. Valid values include `SSLv3` , `TLSv1` , `TLSv1.1` , and `TLSv1.2` .
+    ///
+    /// For more information, see [Minimum Origin SSL
+    /// Protocol](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginSSLProtocols)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub origin_ssl_protocols: Option<Val<Vec<String>>>,
 }
 
@@ -765,47 +1209,263 @@ impl ToValue for CustomOriginConfig {
 impl Literal for CustomOriginConfig {}
 
 /// The [`DefaultCacheBehavior`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-defaultcachebehavior.html) property type.
+///
+/// A complex type that describes the default cache behavior if you don't specify a `CacheBehavior`
+/// element or if request URLs don't match any of the values of `PathPattern` in `CacheBehavior`
+/// elements. You must create exactly one default cache behavior.
+///
+/// > If your minimum TTL is greater than 0, CloudFront will cache content for at least the duration
+/// specified in the cache policy's minimum TTL, even if the `Cache-Control: no-cache` , `no-store` , or
+/// `private` directives are present in the origin headers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultCacheBehavior {
     /// `AllowedMethods`.
+    ///
+    /// A complex type that controls which HTTP methods CloudFront processes and forwards to your Amazon S3
+    /// bucket or your custom origin. There are three choices:
+    ///
+    /// - CloudFront forwards only `GET` and `HEAD` requests.
+    /// - CloudFront forwards only `GET` , `HEAD` , and `OPTIONS` requests.
+    /// - CloudFront forwards `GET, HEAD, OPTIONS, PUT, PATCH, POST` , and `DELETE` requests.
+    ///
+    /// If you pick the third choice, you may need to restrict access to your Amazon S3 bucket or to your
+    /// custom origin so users can't perform operations that you don't want them to. For example, you might
+    /// not want users to have permissions to delete objects from your origin.
     pub allowed_methods: Option<Val<Vec<String>>>,
     /// `CachePolicyId`.
+    ///
+    /// The unique identifier of the cache policy that is attached to the default cache behavior. For more
+    /// information, see [Creating cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+    /// or [Using the managed cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// A `DefaultCacheBehavior` must include either a `CachePolicyId` or `ForwardedValues` . We recommend
+    /// that you use a `CachePolicyId` .
     pub cache_policy_id: Option<Val<String>>,
     /// `CachedMethods`.
+    ///
+    /// A complex type that controls whether CloudFront caches the response to requests using the specified
+    /// HTTP methods. There are two choices:
+    ///
+    /// - CloudFront caches responses to `GET` and `HEAD` requests.
+    /// - CloudFront caches responses to `GET` , `HEAD` , and `OPTIONS` requests.
+    ///
+    /// If you pick the second choice for your Amazon S3 Origin, you may need to forward
+    /// Access-Control-Request-Method, Access-Control-Request-Headers, and Origin headers for the responses
+    /// to be cached correctly.
     pub cached_methods: Option<Val<Vec<String>>>,
     /// `Compress`.
+    ///
+    /// Whether you want CloudFront to automatically compress certain files for this cache behavior. If so,
+    /// specify `true` ; if not, specify `false` . For more information, see [Serving Compressed
+    /// Files](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/ServingCompressedFiles.html)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub compress: Option<Val<bool>>,
     /// `DefaultTTL`.
+    ///
+    /// > This field only supports standard distributions. You can't specify this field for multi-tenant
+    /// distributions. For more information, see [Unsupported features for SaaS Manager for Amazon
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// This field is deprecated. We recommend that you use the `DefaultTTL` field in a cache policy instead
+    /// of this field. For more information, see [Creating cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+    /// or [Using the managed cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// The default amount of time that you want objects to stay in CloudFront caches before CloudFront
+    /// forwards another request to your origin to determine whether the object has been updated. The value
+    /// that you specify applies only when your origin does not add HTTP headers such as `Cache-Control
+    /// max-age` , `Cache-Control s-maxage` , and `Expires` to objects. For more information, see [Managing
+    /// How Long Content Stays in an Edge Cache
+    /// (Expiration)](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html) in
+    /// the *Amazon CloudFront Developer Guide* .
     pub default_ttl: Option<Val<f64>>,
     /// `FieldLevelEncryptionId`.
+    ///
+    /// The value of `ID` for the field-level encryption configuration that you want CloudFront to use for
+    /// encrypting specific fields of data for the default cache behavior.
     pub field_level_encryption_id: Option<Val<String>>,
     /// `ForwardedValues`.
+    ///
+    /// This field is deprecated. We recommend that you use a cache policy or an origin request policy
+    /// instead of this field. For more information, see [Working with
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/working-with-policies.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// If you want to include values in the cache key, use a cache policy. For more information, see
+    /// [Creating cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+    /// or [Using the managed cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// If you want to send values to the origin but not include them in the cache key, use an origin
+    /// request policy. For more information, see [Creating origin request
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html#origin-request-create-origin-request-policy)
+    /// or [Using the managed origin request
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// A `DefaultCacheBehavior` must include either a `CachePolicyId` or `ForwardedValues` . We recommend
+    /// that you use a `CachePolicyId` .
+    ///
+    /// A complex type that specifies how CloudFront handles query strings, cookies, and HTTP headers.
     pub forwarded_values: Option<Val<ForwardedValues>>,
     /// `FunctionAssociations`.
+    ///
+    /// A list of CloudFront functions that are associated with this cache behavior. Your functions must be
+    /// published to the `LIVE` stage to associate them with a cache behavior.
     pub function_associations: Option<Val<Vec<FunctionAssociation>>>,
     /// `GrpcConfig`.
+    ///
+    /// The gRPC configuration for your cache behavior.
     pub grpc_config: Option<Val<GrpcConfig>>,
     /// `LambdaFunctionAssociations`.
+    ///
+    /// A complex type that contains zero or more Lambda@Edge function associations for a cache behavior.
     pub lambda_function_associations: Option<Val<Vec<LambdaFunctionAssociation>>>,
     /// `MaxTTL`.
+    ///
+    /// > This field only supports standard distributions. You can't specify this field for multi-tenant
+    /// distributions. For more information, see [Unsupported features for SaaS Manager for Amazon
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// This field is deprecated. We recommend that you use the `MaxTTL` field in a cache policy instead of
+    /// this field. For more information, see [Creating cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+    /// or [Using the managed cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// The maximum amount of time that you want objects to stay in CloudFront caches before CloudFront
+    /// forwards another request to your origin to determine whether the object has been updated. The value
+    /// that you specify applies only when your origin adds HTTP headers such as `Cache-Control max-age` ,
+    /// `Cache-Control s-maxage` , and `Expires` to objects. For more information, see [Managing How Long
+    /// Content Stays in an Edge Cache
+    /// (Expiration)](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html) in
+    /// the *Amazon CloudFront Developer Guide* .
     pub max_ttl: Option<Val<f64>>,
     /// `MinTTL`.
+    ///
+    /// > This field only supports standard distributions. You can't specify this field for multi-tenant
+    /// distributions. For more information, see [Unsupported features for SaaS Manager for Amazon
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// This field is deprecated. We recommend that you use the `MinTTL` field in a cache policy instead of
+    /// this field. For more information, see [Creating cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+    /// or [Using the managed cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// The minimum amount of time that you want objects to stay in CloudFront caches before CloudFront
+    /// forwards another request to your origin to determine whether the object has been updated. For more
+    /// information, see [Managing How Long Content Stays in an Edge Cache
+    /// (Expiration)](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html) in
+    /// the *Amazon CloudFront Developer Guide* .
+    ///
+    /// You must specify `0` for `MinTTL` if you configure CloudFront to forward all headers to your origin
+    /// (under `Headers` , if you specify `1` for `Quantity` and `*` for `Name` ).
     pub min_ttl: Option<Val<f64>>,
     /// `OriginRequestPolicyId`.
+    ///
+    /// The unique identifier of the origin request policy that is attached to the default cache behavior.
+    /// For more information, see [Creating origin request
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html#origin-request-create-origin-request-policy)
+    /// or [Using the managed origin request
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub origin_request_policy_id: Option<Val<String>>,
     /// `RealtimeLogConfigArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the real-time log configuration that is attached to this cache
+    /// behavior. For more information, see [Real-time
+    /// logs](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/real-time-logs.html) in the *Amazon
+    /// CloudFront Developer Guide* .
     pub realtime_log_config_arn: Option<Val<String>>,
     /// `ResponseHeadersPolicyId`.
+    ///
+    /// The identifier for a response headers policy.
     pub response_headers_policy_id: Option<Val<String>>,
     /// `SmoothStreaming`.
+    ///
+    /// > This field only supports standard distributions. You can't specify this field for multi-tenant
+    /// distributions. For more information, see [Unsupported features for SaaS Manager for Amazon
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// Indicates whether you want to distribute media files in the Microsoft Smooth Streaming format using
+    /// the origin that is associated with this cache behavior. If so, specify `true` ; if not, specify
+    /// `false` . If you specify `true` for `SmoothStreaming` , you can still distribute other content using
+    /// this cache behavior if the content matches the value of `PathPattern` .
     pub smooth_streaming: Option<Val<bool>>,
     /// `TargetOriginId`: required.
+    ///
+    /// The value of `ID` for the origin that you want CloudFront to route requests to when they use the
+    /// default cache behavior.
     pub target_origin_id: Option<Val<String>>,
     /// `TrustedKeyGroups`.
+    ///
+    /// A list of key groups that CloudFront can use to validate signed URLs or signed cookies.
+    ///
+    /// When a cache behavior contains trusted key groups, CloudFront requires signed URLs or signed cookies
+    /// for all requests that match the cache behavior. The URLs or cookies must be signed with a private
+    /// key whose corresponding public key is in the key group. The signed URL or cookie contains
+    /// information about which public key CloudFront should use to verify the signature. For more
+    /// information, see [Serving private
+    /// content](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/PrivateContent.html) in
+    /// the *Amazon CloudFront Developer Guide* .
     pub trusted_key_groups: Option<Val<Vec<String>>>,
     /// `TrustedSigners`.
+    ///
+    /// > We recommend using `TrustedKeyGroups` instead of `TrustedSigners` . > This field only supports
+    /// standard distributions. You can't specify this field for multi-tenant distributions. For more
+    /// information, see [Unsupported features for SaaS Manager for Amazon
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// A list of AWS account IDs whose public keys CloudFront can use to validate signed URLs or signed
+    /// cookies.
+    ///
+    /// When a cache behavior contains trusted signers, CloudFront requires signed URLs or signed cookies
+    /// for all requests that match the cache behavior. The URLs or cookies must be signed with the private
+    /// key of a CloudFront key pair in a trusted signer's AWS account . The signed URL or cookie contains
+    /// information about which public key CloudFront should use to verify the signature. For more
+    /// information, see [Serving private
+    /// content](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/PrivateContent.html) in
+    /// the *Amazon CloudFront Developer Guide* .
     pub trusted_signers: Option<Val<Vec<String>>>,
     /// `ViewerProtocolPolicy`: required.
+    ///
+    /// The protocol that viewers can use to access the files in the origin specified by `TargetOriginId`
+    /// when a request matches the path pattern in `PathPattern` . You can specify the following options:
+    ///
+    /// - `allow-all` : Viewers can use HTTP or HTTPS.
+    /// - `redirect-to-https` : If a viewer submits an HTTP request, CloudFront returns an HTTP status code
+    ///   of 301 (Moved Permanently) to the viewer along with the HTTPS URL. The viewer then resubmits the
+    ///   request using the new URL.
+    /// - `https-only` : If a viewer sends an HTTP request, CloudFront returns an HTTP status code of 403
+    ///   (Forbidden).
+    ///
+    /// For more information about requiring the HTTPS protocol, see [Requiring HTTPS Between Viewers and
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-viewers-to-cloudfront.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// > The only way to guarantee that viewers retrieve an object that was fetched from the origin using
+    /// HTTPS is never to use any other protocol to fetch the object. If you have recently changed from HTTP
+    /// to HTTPS, we recommend that you clear your objects' cache because cached objects are protocol
+    /// agnostic. That means that an edge location will return an object from the cache regardless of
+    /// whether the current request protocol matches the protocol used previously. For more information, see
+    /// [Managing Cache
+    /// Expiration](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html) in
+    /// the *Amazon CloudFront Developer Guide* .
     pub viewer_protocol_policy: Option<Val<ViewerProtocolPolicy>>,
 }
 
@@ -1015,6 +1675,8 @@ impl ToValue for DefaultCacheBehavior {
 impl Literal for DefaultCacheBehavior {}
 
 /// The [`Definition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-definition.html) property type.
+///
+/// The value that you assigned to the parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Definition {
     /// `StringSchema`.
@@ -1065,61 +1727,282 @@ impl ToValue for Definition {
 impl Literal for Definition {}
 
 /// The [`DistributionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-distributionconfig.html) property type.
+///
+/// A distribution configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DistributionConfig {
     /// `Aliases`.
+    ///
+    /// > This field only supports standard distributions. You can't specify this field for multi-tenant
+    /// distributions. For more information, see [Unsupported features for SaaS Manager for Amazon
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// A complex type that contains information about CNAMEs (alternate domain names), if any, for this
+    /// distribution.
     pub aliases: Option<Val<Vec<String>>>,
     /// `AnycastIpListId`.
+    ///
+    /// > To use this field for a multi-tenant distribution, use a connection group instead. For more
+    /// information, see
+    /// [ConnectionGroup](https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ConnectionGroup.html)
+    /// .
+    ///
+    /// ID of the Anycast static IP list that is associated with the distribution.
     pub anycast_ip_list_id: Option<Val<String>>,
     /// `CNAMEs`.
+    ///
+    /// An alias for the CloudFront distribution's domain name.
+    ///
+    /// > This property is legacy. We recommend that you use
+    /// [Aliases](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-distributionconfig.html#cfn-cloudfront-distribution-distributionconfig-aliases)
+    /// instead.
     pub cnames: Option<Val<Vec<String>>>,
     /// `CacheBehaviors`.
+    ///
+    /// A complex type that contains zero or more `CacheBehavior` elements.
     pub cache_behaviors: Option<Val<Vec<CacheBehavior>>>,
     /// `CacheTagConfig`.
+    ///
+    /// A complex type that specifies the HTTP header name from which CloudFront extracts cache tags from
+    /// origin responses. When you add ``CacheTagConfig`` to a distribution, CloudFront reads the specified
+    /// header from origin responses, parses the comma-separated tag values, and stores them with the cached
+    /// object. You can then invalidate cached objects by tag using the ``CreateInvalidation`` API.
     pub cache_tag_config: Option<Val<CacheTagConfig>>,
     /// `Comment`.
+    ///
+    /// A comment to describe the distribution. The comment cannot be longer than 128 characters.
     pub comment: Option<Val<String>>,
     /// `ConnectionFunctionAssociation`.
+    ///
+    /// The distribution's connection function association.
     pub connection_function_association: Option<Val<ConnectionFunctionAssociation>>,
     /// `ConnectionMode`.
+    ///
+    /// This field specifies whether the connection mode is through a standard distribution (direct) or a
+    /// multi-tenant distribution with distribution tenants (tenant-only).
     pub connection_mode: Option<Val<ConnectionMode>>,
     /// `ContinuousDeploymentPolicyId`.
+    ///
+    /// > This field only supports standard distributions. You can't specify this field for multi-tenant
+    /// distributions. For more information, see [Unsupported features for SaaS Manager for Amazon
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// The identifier of a continuous deployment policy. For more information, see
+    /// `CreateContinuousDeploymentPolicy` .
     pub continuous_deployment_policy_id: Option<Val<String>>,
     /// `CustomErrorResponses`.
+    ///
+    /// A complex type that controls the following:
+    ///
+    /// - Whether CloudFront replaces HTTP status codes in the 4xx and 5xx range with custom error messages
+    ///   before returning the response to the viewer.
+    /// - How long CloudFront caches HTTP status codes in the 4xx and 5xx range.
+    ///
+    /// For more information about custom error pages, see [Customizing Error
+    /// Responses](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/custom-error-pages.html)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub custom_error_responses: Option<Val<Vec<CustomErrorResponse>>>,
     /// `CustomOrigin`.
+    ///
+    /// The user-defined HTTP server that serves as the origin for content that CloudFront distributes.
+    ///
+    /// > This property is legacy. We recommend that you use
+    /// [Origin](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-origin.html)
+    /// instead.
     pub custom_origin: Option<Val<LegacyCustomOrigin>>,
     /// `DefaultCacheBehavior`: required.
+    ///
+    /// A complex type that describes the default cache behavior if you don't specify a `CacheBehavior`
+    /// element or if files don't match any of the values of `PathPattern` in `CacheBehavior` elements. You
+    /// must create exactly one default cache behavior.
     pub default_cache_behavior: Option<Val<DefaultCacheBehavior>>,
     /// `DefaultRootObject`.
+    ///
+    /// When a viewer requests the root URL for your distribution, the default root object is the object
+    /// that you want CloudFront to request from your origin. For example, if your root URL is
+    /// `https://www.example.com` , you can specify CloudFront to return the `index.html` file as the
+    /// default root object. You can specify a default root object so that viewers see a specific file or
+    /// object, instead of another object in your distribution (for example,
+    /// `https://www.example.com/product-description.html` ). A default root object avoids exposing the
+    /// contents of your distribution.
+    ///
+    /// You can specify the object name or a path to the object name (for example, `index.html` or
+    /// `exampleFolderName/index.html` ). Your string can't begin with a forward slash ( `/` ). Only specify
+    /// the object name or the path to the object.
+    ///
+    /// If you don't want to specify a default root object when you create a distribution, include an empty
+    /// `DefaultRootObject` element.
+    ///
+    /// To delete the default root object from an existing distribution, update the distribution
+    /// configuration and include an empty `DefaultRootObject` element.
+    ///
+    /// To replace the default root object, update the distribution configuration and specify the new
+    /// object.
+    ///
+    /// For more information about the default root object, see [Specify a default root
+    /// object](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DefaultRootObject.html)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub default_root_object: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// From this field, you can enable or disable the selected distribution.
     pub enabled: Option<Val<bool>>,
     /// `HttpVersion`.
+    ///
+    /// (Optional) Specify the HTTP version(s) that you want viewers to use to communicate with CloudFront .
+    /// The default value for new distributions is `http1.1` .
+    ///
+    /// For viewers and CloudFront to use HTTP/2, viewers must support TLSv1.2 or later, and must support
+    /// Server Name Indication (SNI).
+    ///
+    /// For viewers and CloudFront to use HTTP/3, viewers must support TLSv1.3 and Server Name Indication
+    /// (SNI). CloudFront supports HTTP/3 connection migration to allow the viewer to switch networks
+    /// without losing connection. For more information about connection migration, see [Connection
+    /// Migration](https://docs.aws.amazon.com/https://www.rfc-editor.org/rfc/rfc9000.html#name-connection-migration)
+    /// at RFC 9000. For more information about supported TLSv1.3 ciphers, see [Supported protocols and
+    /// ciphers between viewers and
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-viewer-protocols-ciphers.html)
+    /// .
     pub http_version: Option<Val<HttpVersion>>,
     /// `IPV6Enabled`.
+    ///
+    /// > To use this field for a multi-tenant distribution, use a connection group instead. For more
+    /// information, see
+    /// [ConnectionGroup](https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ConnectionGroup.html)
+    /// .
+    ///
+    /// If you want CloudFront to respond to IPv6 DNS requests with an IPv6 address for your distribution,
+    /// specify `true` . If you specify `false` , CloudFront responds to IPv6 DNS requests with the DNS
+    /// response code `NOERROR` and with no IP addresses. This allows viewers to submit a second request,
+    /// for an IPv4 address for your distribution.
+    ///
+    /// In general, you should enable IPv6 if you have users on IPv6 networks who want to access your
+    /// content. However, if you're using signed URLs or signed cookies to restrict access to your content,
+    /// and if you're using a custom policy that includes the `IpAddress` parameter to restrict the IP
+    /// addresses that can access your content, don't enable IPv6. If you want to restrict access to some
+    /// content by IP address and not restrict access to other content (or restrict access but not by IP
+    /// address), you can create two distributions. For more information, see [Creating a Signed URL Using a
+    /// Custom
+    /// Policy](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-creating-signed-url-custom-policy.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// If you're using an Amazon Route 53 AWS Integration alias resource record set to route traffic to
+    /// your CloudFront distribution, you need to create a second alias resource record set when both of the
+    /// following are true:
+    ///
+    /// - You enable IPv6 for the distribution
+    /// - You're using alternate domain names in the URLs for your objects
+    ///
+    /// For more information, see [Routing Traffic to an Amazon CloudFront Web Distribution by Using Your
+    /// Domain
+    /// Name](https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-to-cloudfront-distribution.html)
+    /// in the *Amazon Route 53 AWS Integration Developer Guide* .
+    ///
+    /// If you created a CNAME resource record set, either with Amazon Route 53 AWS Integration or with
+    /// another DNS service, you don't need to make any changes. A CNAME record will route traffic to your
+    /// distribution regardless of the IP address format of the viewer request.
     pub ipv6_enabled: Option<Val<bool>>,
     /// `Logging`.
+    ///
+    /// A complex type that controls whether access logs are written for the distribution.
+    ///
+    /// For more information about logging, see [Access
+    /// Logs](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/AccessLogs.html) in the *Amazon
+    /// CloudFront Developer Guide* .
     pub logging: Option<Val<Logging>>,
     /// `OriginGroups`.
+    ///
+    /// A complex type that contains information about origin groups for this distribution.
+    ///
+    /// Specify a value for either the `Origins` or `OriginGroups` property.
     pub origin_groups: Option<Val<OriginGroups>>,
     /// `Origins`.
+    ///
+    /// A complex type that contains information about origins for this distribution.
+    ///
+    /// Specify a value for either the `Origins` or `OriginGroups` property.
     pub origins: Option<Val<Vec<Origin>>>,
     /// `PriceClass`.
+    ///
+    /// > This field only supports standard distributions. You can't specify this field for multi-tenant
+    /// distributions. For more information, see [Unsupported features for SaaS Manager for Amazon
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// The price class that corresponds with the maximum price that you want to pay for CloudFront service.
+    /// If you specify `PriceClass_All` , CloudFront responds to requests for your objects from all
+    /// CloudFront edge locations.
+    ///
+    /// If you specify a price class other than `PriceClass_All` , CloudFront serves your objects from the
+    /// CloudFront edge location that has the lowest latency among the edge locations in your price class.
+    /// Viewers who are in or near regions that are excluded from your specified price class may encounter
+    /// slower performance.
+    ///
+    /// For more information about price classes, see [Choosing the Price Class for a CloudFront
+    /// Distribution](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/PriceClass.html) in
+    /// the *Amazon CloudFront Developer Guide* . For information about CloudFront pricing, including how
+    /// price classes (such as Price Class 100) map to CloudFront regions, see [Amazon CloudFront
+    /// Pricing](https://docs.aws.amazon.com/cloudfront/pricing/) .
     pub price_class: Option<Val<PriceClass>>,
     /// `Restrictions`.
+    ///
+    /// A complex type that identifies ways in which you want to restrict distribution of your content.
     pub restrictions: Option<Val<Restrictions>>,
     /// `S3Origin`.
+    ///
+    /// The origin as an Amazon S3 bucket.
+    ///
+    /// > This property is legacy. We recommend that you use
+    /// [Origin](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-origin.html)
+    /// instead.
     pub s3_origin: Option<Val<LegacyS3Origin>>,
     /// `Staging`.
+    ///
+    /// > This field only supports standard distributions. You can't specify this field for multi-tenant
+    /// distributions. For more information, see [Unsupported features for SaaS Manager for Amazon
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// A Boolean that indicates whether this is a staging distribution. When this value is `true` , this is
+    /// a staging distribution. When this value is `false` , this is not a staging distribution.
     pub staging: Option<Val<bool>>,
     /// `TenantConfig`.
+    ///
+    /// > This field only supports multi-tenant distributions. You can't specify this field for standard
+    /// distributions. For more information, see [Unsupported features for SaaS Manager for Amazon
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// A distribution tenant configuration.
     pub tenant_config: Option<Val<TenantConfig>>,
     /// `ViewerCertificate`.
+    ///
+    /// A complex type that determines the distribution's SSL/TLS configuration for communicating with
+    /// viewers.
     pub viewer_certificate: Option<Val<ViewerCertificate>>,
     /// `ViewerMtlsConfig`.
+    ///
+    /// The distribution's viewer mTLS configuration.
     pub viewer_mtls_config: Option<Val<ViewerMtlsConfig>>,
     /// `WebACLId`.
+    ///
+    /// > Multi-tenant distributions only support AWS WAF V2 web ACLs.
+    ///
+    /// A unique identifier that specifies the AWS WAF web ACL, if any, to associate with this distribution.
+    /// To specify a web ACL created using the latest version of AWS WAF , use the ACL ARN, for example
+    /// `arn:aws:wafv2:us-east-1:123456789012:global/webacl/ExampleWebACL/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111`
+    /// . To specify a web ACL created using AWS WAF Classic, use the ACL ID, for example
+    /// `a1b2c3d4-5678-90ab-cdef-EXAMPLE11111` .
+    ///
+    /// AWS WAF is a web application firewall that lets you monitor the HTTP and HTTPS requests that are
+    /// forwarded to CloudFront, and lets you control access to your content. Based on conditions that you
+    /// specify, such as the IP addresses that requests originate from or the values of query strings,
+    /// CloudFront responds to requests either with the requested content or with an HTTP 403 status code
+    /// (Forbidden). You can also configure CloudFront to return a custom error page when a request is
+    /// blocked. For more information about AWS WAF , see the [AWS WAF Developer
+    /// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/what-is-aws-waf.html) .
     pub web_acl_id: Option<Val<String>>,
 }
 
@@ -1362,15 +2245,125 @@ impl ToValue for DistributionConfig {
 impl Literal for DistributionConfig {}
 
 /// The [`ForwardedValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-forwardedvalues.html) property type.
+///
+/// > This field only supports standard distributions. You can't specify this field for multi-tenant
+/// distributions. For more information, see [Unsupported features for SaaS Manager for Amazon
+/// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+/// in the *Amazon CloudFront Developer Guide* .
+///
+/// This field is deprecated. We recommend that you use a cache policy or an origin request policy
+/// instead of this field.
+///
+/// If you want to include values in the cache key, use a cache policy. For more information, see
+/// [Creating cache
+/// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+/// in the *Amazon CloudFront Developer Guide* .
+///
+/// If you want to send values to the origin but not include them in the cache key, use an origin
+/// request policy. For more information, see [Creating origin request
+/// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html#origin-request-create-origin-request-policy)
+/// in the *Amazon CloudFront Developer Guide* .
+///
+/// A complex type that specifies how CloudFront handles query strings, cookies, and HTTP headers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ForwardedValues {
     /// `Cookies`.
+    ///
+    /// This field is deprecated. We recommend that you use a cache policy or an origin request policy
+    /// instead of this field.
+    ///
+    /// If you want to include cookies in the cache key, use a cache policy. For more information, see
+    /// [Creating cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// If you want to send cookies to the origin but not include them in the cache key, use an origin
+    /// request policy. For more information, see [Creating origin request
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html#origin-request-create-origin-request-policy)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// A complex type that specifies whether you want CloudFront to forward cookies to the origin and, if
+    /// so, which ones. For more information about forwarding cookies to the origin, see [How CloudFront
+    /// Forwards, Caches, and Logs
+    /// Cookies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Cookies.html) in the *Amazon
+    /// CloudFront Developer Guide* .
     pub cookies: Option<Val<Cookies>>,
     /// `Headers`.
+    ///
+    /// This field is deprecated. We recommend that you use a cache policy or an origin request policy
+    /// instead of this field.
+    ///
+    /// If you want to include headers in the cache key, use a cache policy. For more information, see
+    /// [Creating cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// If you want to send headers to the origin but not include them in the cache key, use an origin
+    /// request policy. For more information, see [Creating origin request
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html#origin-request-create-origin-request-policy)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// A complex type that specifies the `Headers` , if any, that you want CloudFront to forward to the
+    /// origin for this cache behavior (whitelisted headers). For the headers that you specify, CloudFront
+    /// also caches separate versions of a specified object that is based on the header values in viewer
+    /// requests.
+    ///
+    /// For more information, see [Caching Content Based on Request
+    /// Headers](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/header-caching.html) in
+    /// the *Amazon CloudFront Developer Guide* .
     pub headers: Option<Val<Vec<String>>>,
     /// `QueryString`: required.
+    ///
+    /// This field is deprecated. We recommend that you use a cache policy or an origin request policy
+    /// instead of this field.
+    ///
+    /// If you want to include query strings in the cache key, use a cache policy. For more information, see
+    /// [Creating cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// If you want to send query strings to the origin but not include them in the cache key, use an origin
+    /// request policy. For more information, see [Creating origin request
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html#origin-request-create-origin-request-policy)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// Indicates whether you want CloudFront to forward query strings to the origin that is associated with
+    /// this cache behavior and cache based on the query string parameters. CloudFront behavior depends on
+    /// the value of `QueryString` and on the values that you specify for `QueryStringCacheKeys` , if any:
+    ///
+    /// If you specify true for `QueryString` and you don't specify any values for `QueryStringCacheKeys` ,
+    /// CloudFront forwards all query string parameters to the origin and caches based on all query string
+    /// parameters. Depending on how many query string parameters and values you have, this can adversely
+    /// affect performance because CloudFront must forward more requests to the origin.
+    ///
+    /// If you specify true for `QueryString` and you specify one or more values for `QueryStringCacheKeys`
+    /// , CloudFront forwards all query string parameters to the origin, but it only caches based on the
+    /// query string parameters that you specify.
+    ///
+    /// If you specify false for `QueryString` , CloudFront doesn't forward any query string parameters to
+    /// the origin, and doesn't cache based on query string parameters.
+    ///
+    /// For more information, see [Configuring CloudFront to Cache Based on Query String
+    /// Parameters](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/QueryStringParameters.html)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub query_string: Option<Val<bool>>,
     /// `QueryStringCacheKeys`.
+    ///
+    /// This field is deprecated. We recommend that you use a cache policy or an origin request policy
+    /// instead of this field.
+    ///
+    /// If you want to include query strings in the cache key, use a cache policy. For more information, see
+    /// [Creating cache
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html#cache-key-create-cache-policy)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// If you want to send query strings to the origin but not include them in the cache key, use an origin
+    /// request policy. For more information, see [Creating origin request
+    /// policies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-origin-requests.html#origin-request-create-origin-request-policy)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// A complex type that contains information about the query string parameters that you want CloudFront
+    /// to use for caching for this cache behavior.
     pub query_string_cache_keys: Option<Val<Vec<String>>>,
 }
 
@@ -1453,11 +2446,18 @@ impl ToValue for ForwardedValues {
 impl Literal for ForwardedValues {}
 
 /// The [`FunctionAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-functionassociation.html) property type.
+///
+/// A CloudFront function that is associated with a cache behavior in a CloudFront distribution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunctionAssociation {
     /// `EventType`.
+    ///
+    /// The event type of the function, either `viewer-request` or `viewer-response` . You cannot use
+    /// origin-facing event types ( `origin-request` and `origin-response` ) with a CloudFront function.
     pub event_type: Option<Val<String>>,
     /// `FunctionARN`.
+    ///
+    /// The Amazon Resource Name (ARN) of the function.
     pub function_arn: Option<Val<String>>,
 }
 
@@ -1511,11 +2511,37 @@ impl ToValue for FunctionAssociation {
 impl Literal for FunctionAssociation {}
 
 /// The [`GeoRestriction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-georestriction.html) property type.
+///
+/// A complex type that controls the countries in which your content is distributed. CloudFront
+/// determines the location of your users using `MaxMind` GeoIP databases. To disable geo restriction,
+/// remove the
+/// [Restrictions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-distributionconfig.html#cfn-cloudfront-distribution-distributionconfig-restrictions)
+/// property from your stack template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeoRestriction {
     /// `Locations`.
+    ///
+    /// A complex type that contains a `Location` element for each country in which you want CloudFront
+    /// either to distribute your content ( `whitelist` ) or not distribute your content ( `blacklist` ).
+    ///
+    /// The `Location` element is a two-letter, uppercase country code for a country that you want to
+    /// include in your `blacklist` or `whitelist` . Include one `Location` element for each country.
+    ///
+    /// CloudFront and `MaxMind` both use `ISO 3166` country codes. For the current list of countries and
+    /// the corresponding codes, see `ISO 3166-1-alpha-2` code on the *International Organization for
+    /// Standardization* website. You can also refer to the country list on the CloudFront console, which
+    /// includes both country names and codes.
     pub locations: Option<Val<Vec<Locations>>>,
     /// `RestrictionType`: required.
+    ///
+    /// The method that you want to use to restrict distribution of your content by country:
+    ///
+    /// - `none` : No geo restriction is enabled, meaning access to content is not restricted by client geo
+    ///   location.
+    /// - `blacklist` : The `Location` elements specify the countries in which you don't want CloudFront to
+    ///   distribute your content.
+    /// - `whitelist` : The `Location` elements specify the countries in which you want CloudFront to
+    ///   distribute your content.
     pub restriction_type: Option<Val<RestrictionType>>,
 }
 
@@ -1584,9 +2610,23 @@ impl ToValue for GeoRestriction {
 impl Literal for GeoRestriction {}
 
 /// The [`GrpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-grpcconfig.html) property type.
+///
+/// Amazon CloudFront supports gRPC, an open-source remote procedure call (RPC) framework built on
+/// HTTP/2. gRPC offers bi-directional streaming and binary protocol that buffers payloads, making it
+/// suitable for applications that require low latency communications.
+///
+/// To enable your distribution to handle gRPC requests, you must include HTTP/2 as one of the supported
+/// `HTTP` versions and allow `HTTP` methods, including `POST` .
+///
+/// For more information, see [Using gRPC with CloudFront
+/// distributions](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-using-grpc.html)
+/// in the *Amazon CloudFront Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrpcConfig {
     /// `Enabled`: required.
+    ///
+    /// Enables your CloudFront distribution to receive gRPC requests and to proxy them directly to your
+    /// origins.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1637,13 +2677,38 @@ impl ToValue for GrpcConfig {
 impl Literal for GrpcConfig {}
 
 /// The [`LambdaFunctionAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-lambdafunctionassociation.html) property type.
+///
+/// A complex type that contains a Lambda@Edge function association.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaFunctionAssociation {
     /// `EventType`.
+    ///
+    /// Specifies the event type that triggers a Lambda@Edge function invocation. You can specify the
+    /// following values:
+    ///
+    /// - `viewer-request` : The function executes when CloudFront receives a request from a viewer and
+    ///   before it checks to see whether the requested object is in the edge cache.
+    /// - `origin-request` : The function executes only when CloudFront sends a request to your origin. When
+    ///   the requested object is in the edge cache, the function doesn't execute.
+    /// - `origin-response` : The function executes after CloudFront receives a response from the origin and
+    ///   before it caches the object in the response. When the requested object is in the edge cache, the
+    ///   function doesn't execute.
+    /// - `viewer-response` : The function executes before CloudFront returns the requested object to the
+    ///   viewer. The function executes regardless of whether the object was already in the edge cache.
+    ///
+    /// If the origin returns an HTTP status code other than HTTP 200 (OK), the function doesn't execute.
     pub event_type: Option<Val<String>>,
     /// `IncludeBody`.
+    ///
+    /// A flag that allows a Lambda@Edge function to have read access to the body content. For more
+    /// information, see [Accessing the Request Body by Choosing the Include Body
+    /// Option](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-include-body-access.html)
+    /// in the Amazon CloudFront Developer Guide.
     pub include_body: Option<Val<bool>>,
     /// `LambdaFunctionARN`.
+    ///
+    /// The ARN of the Lambda@Edge function. You must specify the ARN of a function version; you can't
+    /// specify an alias or $LATEST.
     pub lambda_function_arn: Option<Val<String>>,
 }
 
@@ -1703,17 +2768,42 @@ impl ToValue for LambdaFunctionAssociation {
 impl Literal for LambdaFunctionAssociation {}
 
 /// The [`LegacyCustomOrigin`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-legacycustomorigin.html) property type.
+///
+/// A custom origin. A custom origin is any origin that is *not* an Amazon S3 bucket, with one
+/// exception. An Amazon S3 bucket that is [configured with static website
+/// hosting](https://docs.aws.amazon.com/AmazonS3/latest/dev/WebsiteHosting.html) *is* a custom origin.
+///
+/// > This property is legacy. We recommend that you use
+/// [Origin](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-origin.html)
+/// instead.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LegacyCustomOrigin {
     /// `DNSName`: required.
+    ///
+    /// The domain name assigned to your CloudFront distribution.
     pub dns_name: Option<Val<String>>,
     /// `HTTPPort`.
+    ///
+    /// The HTTP port that CloudFront uses to connect to the origin. Specify the HTTP port that the origin
+    /// listens on.
     pub http_port: Option<Val<i64>>,
     /// `HTTPSPort`.
+    ///
+    /// The HTTPS port that CloudFront uses to connect to the origin. Specify the HTTPS port that the origin
+    /// listens on.
     pub https_port: Option<Val<i64>>,
     /// `OriginProtocolPolicy`: required.
+    ///
+    /// Specifies the protocol (HTTP or HTTPS) that CloudFront uses to connect to the origin.
     pub origin_protocol_policy: Option<Val<String>>,
     /// `OriginSSLProtocols`: required.
+    ///
+    /// The minimum SSL/TLS protocol version that CloudFront uses when communicating with your origin server
+    /// over HTTPs.
+    ///
+    /// For more information, see [Minimum Origin SSL
+    /// Protocol](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-web-values-specify.html#DownloadDistValuesOriginSSLProtocols)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub origin_ssl_protocols: Option<Val<Vec<String>>>,
 }
 
@@ -1812,11 +2902,27 @@ impl ToValue for LegacyCustomOrigin {
 impl Literal for LegacyCustomOrigin {}
 
 /// The [`LegacyS3Origin`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-legacys3origin.html) property type.
+///
+/// The origin as an Amazon S3 bucket.
+///
+/// > This property is legacy. We recommend that you use
+/// [Origin](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-origin.html)
+/// instead.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LegacyS3Origin {
     /// `DNSName`: required.
+    ///
+    /// The domain name assigned to your CloudFront distribution.
     pub dns_name: Option<Val<String>>,
     /// `OriginAccessIdentity`.
+    ///
+    /// The CloudFront origin access identity to associate with the distribution. Use an origin access
+    /// identity to configure the distribution so that end users can only access objects in an Amazon S3
+    /// through CloudFront .
+    ///
+    /// > This property is legacy. We recommend that you use
+    /// [OriginAccessControl](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-originaccesscontrol.html)
+    /// instead.
     pub origin_access_identity: Option<Val<String>>,
 }
 
@@ -1873,13 +2979,36 @@ impl ToValue for LegacyS3Origin {
 impl Literal for LegacyS3Origin {}
 
 /// The [`Logging`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-logging.html) property type.
+///
+/// A complex type that specifies whether access logs are written for the distribution.
+///
+/// > If you already enabled standard logging (legacy) and you want to enable standard logging (v2) to
+/// send your access logs to Amazon S3, we recommend that you specify a *different* Amazon S3 bucket or
+/// use a *separate path* in the same bucket (for example, use a log prefix or partitioning). This helps
+/// you keep track of which log files are associated with which logging subscription and prevents log
+/// files from overwriting each other. For more information, see [Standard logging (access
+/// logs)](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/AccessLogs.html) in the *Amazon
+/// CloudFront Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Logging {
     /// `Bucket`.
+    ///
+    /// The Amazon S3 bucket to store the access logs in, for example,
+    /// `amzn-s3-demo-bucket.s3.amazonaws.com` .
     pub bucket: Option<Val<String>>,
     /// `IncludeCookies`.
+    ///
+    /// Specifies whether you want CloudFront to include cookies in access logs, specify `true` for
+    /// `IncludeCookies` . If you choose to include cookies in logs, CloudFront logs all cookies regardless
+    /// of how you configure the cache behaviors for this distribution. If you don't want to include cookies
+    /// when you create a distribution or if you want to disable include cookies for an existing
+    /// distribution, specify `false` for `IncludeCookies` .
     pub include_cookies: Option<Val<bool>>,
     /// `Prefix`.
+    ///
+    /// An optional string that you want CloudFront to prefix to the access log `filenames` for this
+    /// distribution, for example, `myprefix/` . If you want to enable logging, but you don't want to
+    /// specify a prefix, you still must include an empty `Prefix` element in the `Logging` element.
     pub prefix: Option<Val<String>>,
 }
 
@@ -1939,31 +3068,131 @@ impl ToValue for Logging {
 impl Literal for Logging {}
 
 /// The [`Origin`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-origin.html) property type.
+///
+/// An origin.
+///
+/// An origin is the location where content is stored, and from which CloudFront gets content to serve
+/// to viewers. To specify an origin:
+///
+/// - Use `S3OriginConfig` to specify an Amazon S3 bucket that is not configured with static website
+///   hosting.
+/// - Use `VpcOriginConfig` to specify a VPC origin.
+/// - Use `CustomOriginConfig` to specify all other kinds of origins, including:
+///
+/// - An Amazon S3 bucket that is configured with static website hosting
+/// - An Elastic Load Balancing load balancer
+/// - An AWS Elemental MediaPackage endpoint
+/// - An AWS Elemental MediaStore container
+/// - Any other HTTP server, running on an Amazon EC2 instance or any other kind of host
+///
+/// For the current maximum number of origins that you can specify per distribution, see [General Quotas
+/// on Web
+/// Distributions](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-web-distributions)
+/// in the *Amazon CloudFront Developer Guide* (quotas were formerly referred to as limits).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Origin {
     /// `ConnectionAttempts`.
+    ///
+    /// The number of times that CloudFront attempts to connect to the origin. The minimum number is 1, the
+    /// maximum is 3, and the default (if you don't specify otherwise) is 3.
+    ///
+    /// For a custom origin (including an Amazon S3 bucket that's configured with static website hosting),
+    /// this value also specifies the number of times that CloudFront attempts to get a response from the
+    /// origin, in the case of an [Origin Response
+    /// Timeout](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-web-values-specify.html#DownloadDistValuesOriginResponseTimeout)
+    /// .
+    ///
+    /// For more information, see [Origin Connection
+    /// Attempts](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-web-values-specify.html#origin-connection-attempts)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub connection_attempts: Option<Val<i64>>,
     /// `ConnectionTimeout`.
+    ///
+    /// The number of seconds that CloudFront waits when trying to establish a connection to the origin. The
+    /// minimum timeout is 1 second, the maximum is 10 seconds, and the default (if you don't specify
+    /// otherwise) is 10 seconds.
+    ///
+    /// For more information, see [Origin Connection
+    /// Timeout](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-web-values-specify.html#origin-connection-timeout)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub connection_timeout: Option<Val<i64>>,
     /// `CustomOriginConfig`.
+    ///
+    /// Use this type to specify an origin that is not an Amazon S3 bucket, with one exception. If the
+    /// Amazon S3 bucket is configured with static website hosting, use this type. If the Amazon S3 bucket
+    /// is not configured with static website hosting, use the `S3OriginConfig` type instead.
     pub custom_origin_config: Option<Val<CustomOriginConfig>>,
     /// `DomainName`: required.
+    ///
+    /// The domain name for the origin.
+    ///
+    /// For more information, see [Origin Domain
+    /// Name](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-web-values-specify.html#DownloadDistValuesDomainName)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub domain_name: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// A unique identifier for the origin. This value must be unique within the distribution.
+    ///
+    /// Use this value to specify the `TargetOriginId` in a `CacheBehavior` or `DefaultCacheBehavior` .
     pub id: Option<Val<String>>,
     /// `OriginAccessControlId`.
+    ///
+    /// The unique identifier of an origin access control for this origin.
+    ///
+    /// For more information, see [Restricting access to an Amazon S3
+    /// origin](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub origin_access_control_id: Option<Val<String>>,
     /// `OriginCustomHeaders`.
+    ///
+    /// A list of HTTP header names and values that CloudFront adds to the requests that it sends to the
+    /// origin.
+    ///
+    /// For more information, see [Adding Custom Headers to Origin
+    /// Requests](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub origin_custom_headers: Option<Val<Vec<OriginCustomHeader>>>,
     /// `OriginPath`.
+    ///
+    /// An optional path that CloudFront appends to the origin domain name when CloudFront requests content
+    /// from the origin.
+    ///
+    /// For more information, see [Origin
+    /// Path](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-web-values-specify.html#DownloadDistValuesOriginPath)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub origin_path: Option<Val<String>>,
     /// `OriginShield`.
+    ///
+    /// CloudFront Origin Shield. Using Origin Shield can help reduce the load on your origin.
+    ///
+    /// For more information, see [Using Origin
+    /// Shield](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/origin-shield.html) in
+    /// the *Amazon CloudFront Developer Guide* .
     pub origin_shield: Option<Val<OriginShield>>,
     /// `ResponseCompletionTimeout`.
+    ///
+    /// The time (in seconds) that a request from CloudFront to the origin can stay open and wait for a
+    /// response. If the complete response isn't received from the origin by this time, CloudFront ends the
+    /// connection.
+    ///
+    /// The value for `ResponseCompletionTimeout` must be equal to or greater than the value for
+    /// `OriginReadTimeout` . If you don't set a value for `ResponseCompletionTimeout` , CloudFront doesn't
+    /// enforce a maximum value.
+    ///
+    /// For more information, see [Response completion
+    /// timeout](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#response-completion-timeout)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub response_completion_timeout: Option<Val<i64>>,
     /// `S3OriginConfig`.
+    ///
+    /// Use this type to specify an origin that is an Amazon S3 bucket that is not configured with static
+    /// website hosting. To specify any other type of origin, including an Amazon S3 bucket that is
+    /// configured with static website hosting, use the `CustomOriginConfig` type instead.
     pub s3_origin_config: Option<Val<S3OriginConfig>>,
     /// `VpcOriginConfig`.
+    ///
+    /// The VPC origin configuration.
     pub vpc_origin_config: Option<Val<VpcOriginConfig>>,
 }
 
@@ -2092,11 +3321,20 @@ impl ToValue for Origin {
 impl Literal for Origin {}
 
 /// The [`OriginCustomHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-origincustomheader.html) property type.
+///
+/// A complex type that contains `HeaderName` and `HeaderValue` elements, if any, for this distribution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OriginCustomHeader {
     /// `HeaderName`: required.
+    ///
+    /// The name of a header that you want CloudFront to send to your origin. For more information, see
+    /// [Adding Custom Headers to Origin
+    /// Requests](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/forward-custom-headers.html)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub header_name: Option<Val<String>>,
     /// `HeaderValue`: required.
+    ///
+    /// The value for the header that you specified in the `HeaderName` field.
     pub header_value: Option<Val<String>>,
 }
 
@@ -2167,15 +3405,34 @@ impl ToValue for OriginCustomHeader {
 impl Literal for OriginCustomHeader {}
 
 /// The [`OriginGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-origingroup.html) property type.
+///
+/// An origin group includes two origins (a primary origin and a secondary origin to failover to) and a
+/// failover criteria that you specify. You create an origin group to support origin failover in
+/// CloudFront. When you create or update a distribution, you can specify the origin group instead of a
+/// single origin, and CloudFront will failover from the primary origin to the secondary origin under
+/// the failover conditions that you've chosen.
+///
+/// Optionally, you can choose selection criteria for your origin group to specify how your origins are
+/// selected when your distribution routes viewer requests.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OriginGroup {
     /// `FailoverCriteria`: required.
+    ///
+    /// A complex type that contains information about the failover criteria for an origin group.
     pub failover_criteria: Option<Val<OriginGroupFailoverCriteria>>,
     /// `Id`: required.
+    ///
+    /// The origin group's ID.
     pub id: Option<Val<String>>,
     /// `Members`: required.
+    ///
+    /// A complex type that contains information about the origins in an origin group.
     pub members: Option<Val<OriginGroupMembers>>,
     /// `SelectionCriteria`.
+    ///
+    /// The selection criteria for the origin group. For more information, see [Create an origin
+    /// group](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/high_availability_origin_failover.html#concept_origin_groups.creating)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub selection_criteria: Option<Val<OriginGroupSelectionCriteria>>,
 }
 
@@ -2259,9 +3516,16 @@ impl ToValue for OriginGroup {
 impl Literal for OriginGroup {}
 
 /// The [`OriginGroupFailoverCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-origingroupfailovercriteria.html) property type.
+///
+/// A complex data type that includes information about the failover criteria for an origin group,
+/// including the status codes for which CloudFront will failover from the primary origin to the second
+/// origin.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OriginGroupFailoverCriteria {
     /// `StatusCodes`: required.
+    ///
+    /// The status codes that, when returned from the primary origin, will trigger CloudFront to failover to
+    /// the second origin.
     pub status_codes: Option<Val<StatusCodes>>,
 }
 
@@ -2316,9 +3580,13 @@ impl ToValue for OriginGroupFailoverCriteria {
 impl Literal for OriginGroupFailoverCriteria {}
 
 /// The [`OriginGroupMember`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-origingroupmember.html) property type.
+///
+/// An origin in an origin group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OriginGroupMember {
     /// `OriginId`: required.
+    ///
+    /// The ID for an origin in an origin group.
     pub origin_id: Option<Val<String>>,
 }
 
@@ -2373,13 +3641,19 @@ impl ToValue for OriginGroupMember {
 impl Literal for OriginGroupMember {}
 
 /// The [`OriginGroupMembers`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-origingroupmembers.html) property type.
+///
+/// A complex data type for the origins included in an origin group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OriginGroupMembers {
     /// `Items`: required.
     ///
+    /// Items (origins) in an origin group.
+    ///
     /// - Items: 2 to 2.
     pub items: Option<Val<Vec<OriginGroupMember>>>,
     /// `Quantity`: required.
+    ///
+    /// The number of origins in an origin group.
     pub quantity: Option<Val<i64>>,
 }
 
@@ -2454,11 +3728,17 @@ impl ToValue for OriginGroupMembers {
 impl Literal for OriginGroupMembers {}
 
 /// The [`OriginGroups`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-origingroups.html) property type.
+///
+/// A complex data type for the origin groups specified for a distribution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OriginGroups {
     /// `Items`.
+    ///
+    /// The items (origin groups) in a distribution.
     pub items: Option<Val<Vec<OriginGroup>>>,
     /// `Quantity`: required.
+    ///
+    /// The number of origin groups.
     pub quantity: Option<Val<i64>>,
 }
 
@@ -2520,9 +3800,14 @@ impl ToValue for OriginGroups {
 impl Literal for OriginGroups {}
 
 /// The [`OriginMtlsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-originmtlsconfig.html) property type.
+///
+/// Configures mutual TLS authentication between CloudFront and your origin server.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OriginMtlsConfig {
     /// `ClientCertificateArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the client certificate stored in AWS Certificate Manager (ACM)
+    /// that CloudFront uses to authenticate with your origin using Mutual TLS.
     pub client_certificate_arn: Option<Val<String>>,
 }
 
@@ -2577,11 +3862,34 @@ impl ToValue for OriginMtlsConfig {
 impl Literal for OriginMtlsConfig {}
 
 /// The [`OriginShield`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-originshield.html) property type.
+///
+/// CloudFront Origin Shield.
+///
+/// Using Origin Shield can help reduce the load on your origin. For more information, see [Using Origin
+/// Shield](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/origin-shield.html) in
+/// the *Amazon CloudFront Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OriginShield {
     /// `Enabled`.
+    ///
+    /// A flag that specifies whether Origin Shield is enabled.
+    ///
+    /// When it's enabled, CloudFront routes all requests through Origin Shield, which can help protect your
+    /// origin. When it's disabled, CloudFront might send requests directly to your origin from multiple
+    /// edge locations or regional edge caches.
     pub enabled: Option<Val<bool>>,
     /// `OriginShieldRegion`.
+    ///
+    /// The AWS Region for Origin Shield.
+    ///
+    /// Specify the AWS Region that has the lowest latency to your origin. To specify a region, use the
+    /// region code, not the region name. For example, specify the US East (Ohio) region as `us-east-2` .
+    ///
+    /// When you enable CloudFront Origin Shield, you must specify the AWS Region for Origin Shield. For the
+    /// list of AWS Regions that you can specify, and for help choosing the best Region for your origin, see
+    /// [Choosing the AWS Region for Origin
+    /// Shield](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/origin-shield.html#choose-origin-shield-region)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub origin_shield_region: Option<Val<String>>,
 }
 
@@ -2635,11 +3943,19 @@ impl ToValue for OriginShield {
 impl Literal for OriginShield {}
 
 /// The [`ParameterDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-parameterdefinition.html) property type.
+///
+/// A list of parameter values to add to the resource. A parameter is specified as a key-value pair. A
+/// valid parameter value must exist for any parameter that is marked as required in the multi-tenant
+/// distribution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterDefinition {
     /// `Definition`: required.
+    ///
+    /// The value that you assigned to the parameter.
     pub definition: Option<Val<Definition>>,
     /// `Name`: required.
+    ///
+    /// The name of the parameter.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]+$`.
@@ -2706,9 +4022,17 @@ impl ToValue for ParameterDefinition {
 impl Literal for ParameterDefinition {}
 
 /// The [`Restrictions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-restrictions.html) property type.
+///
+/// A complex type that identifies ways in which you want to restrict distribution of your content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Restrictions {
     /// `GeoRestriction`: required.
+    ///
+    /// A complex type that controls the countries in which your content is distributed. CloudFront
+    /// determines the location of your users using `MaxMind` GeoIP databases. To disable geo restriction,
+    /// remove the
+    /// [Restrictions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-distributionconfig.html#cfn-cloudfront-distribution-distributionconfig-restrictions)
+    /// property from your stack template.
     pub geo_restriction: Option<Val<GeoRestriction>>,
 }
 
@@ -2763,11 +4087,50 @@ impl ToValue for Restrictions {
 impl Literal for Restrictions {}
 
 /// The [`S3OriginConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-s3originconfig.html) property type.
+///
+/// A complex type that contains information about the Amazon S3 origin. If the origin is a custom
+/// origin or an S3 bucket that is configured as a website endpoint, use the `CustomOriginConfig`
+/// element instead.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3OriginConfig {
     /// `OriginAccessIdentity`.
+    ///
+    /// > If you're using origin access control (OAC) instead of origin access identity, specify an empty
+    /// `OriginAccessIdentity` element. For more information, see [Restricting access to an
+    /// AWS](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-origin.html)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// The CloudFront origin access identity to associate with the origin. Use an origin access identity to
+    /// configure the origin so that viewers can *only* access objects in an Amazon S3 bucket through
+    /// CloudFront. The format of the value is:
+    ///
+    /// `origin-access-identity/cloudfront/ID-of-origin-access-identity`
+    ///
+    /// The `*ID-of-origin-access-identity*` is the value that CloudFront returned in the `ID` element when
+    /// you created the origin access identity.
+    ///
+    /// If you want viewers to be able to access objects using either the CloudFront URL or the Amazon S3
+    /// URL, specify an empty `OriginAccessIdentity` element.
+    ///
+    /// To delete the origin access identity from an existing distribution, update the distribution
+    /// configuration and include an empty `OriginAccessIdentity` element.
+    ///
+    /// To replace the origin access identity, update the distribution configuration and specify the new
+    /// origin access identity.
+    ///
+    /// For more information about the origin access identity, see [Serving Private Content through
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/PrivateContent.html)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub origin_access_identity: Option<Val<String>>,
     /// `OriginReadTimeout`.
+    ///
+    /// Specifies how long, in seconds, CloudFront waits for a response from the origin. This is also known
+    /// as the *origin response timeout* . The minimum timeout is 1 second, the maximum is 120 seconds, and
+    /// the default (if you don't specify otherwise) is 30 seconds.
+    ///
+    /// For more information, see [Response
+    /// timeout](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginResponseTimeout)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub origin_read_timeout: Option<Val<i64>>,
 }
 
@@ -2821,13 +4184,20 @@ impl ToValue for S3OriginConfig {
 impl Literal for S3OriginConfig {}
 
 /// The [`StatusCodes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-statuscodes.html) property type.
+///
+/// A complex data type for the status codes that you specify that, when returned by a primary origin,
+/// trigger CloudFront to failover to a second origin.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatusCodes {
     /// `Items`: required.
     ///
+    /// The items (status codes) for an origin group.
+    ///
     /// - Items: at least 1.
     pub items: Option<Val<Vec<i64>>>,
     /// `Quantity`: required.
+    ///
+    /// The number of status codes.
     pub quantity: Option<Val<i64>>,
 }
 
@@ -3030,9 +4400,18 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TenantConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-tenantconfig.html) property type.
+///
+/// > This field only supports multi-tenant distributions. You can't specify this field for standard
+/// distributions. For more information, see [Unsupported features for SaaS Manager for Amazon
+/// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+/// in the *Amazon CloudFront Developer Guide* .
+///
+/// The configuration for a distribution tenant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TenantConfig {
     /// `ParameterDefinitions`.
+    ///
+    /// The parameters that you specify for a distribution tenant.
     pub parameter_definitions: Option<Val<Vec<ParameterDefinition>>>,
 }
 
@@ -3085,13 +4464,21 @@ impl ToValue for TenantConfig {
 impl Literal for TenantConfig {}
 
 /// The [`TrustStoreConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-truststoreconfig.html) property type.
+///
+/// A trust store configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrustStoreConfig {
     /// `AdvertiseTrustStoreCaNames`.
+    ///
+    /// The configuration to use to advertise trust store CA names.
     pub advertise_trust_store_ca_names: Option<Val<bool>>,
     /// `IgnoreCertificateExpiry`.
+    ///
+    /// The configuration to use to ignore certificate expiration.
     pub ignore_certificate_expiry: Option<Val<bool>>,
     /// `TrustStoreId`: required.
+    ///
+    /// The trust store ID.
     pub trust_store_id: Option<Val<String>>,
 }
 
@@ -3158,21 +4545,149 @@ impl ToValue for TrustStoreConfig {
 impl Literal for TrustStoreConfig {}
 
 /// The [`ViewerCertificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-viewercertificate.html) property type.
+///
+/// A complex type that determines the distribution's SSL/TLS configuration for communicating with
+/// viewers.
+///
+/// If the distribution doesn't use `Aliases` (also known as alternate domain names or CNAMEs)—that
+/// is, if the distribution uses the CloudFront domain name such as `d111111abcdef8.cloudfront.net`
+/// —set `CloudFrontDefaultCertificate` to `true` and leave all other fields empty.
+///
+/// If the distribution uses `Aliases` (alternate domain names or CNAMEs), use the fields in this type
+/// to specify the following settings:
+///
+/// - Which viewers the distribution accepts HTTPS connections from: only viewers that support [server
+///   name indication
+///   (SNI)](https://docs.aws.amazon.com/https://en.wikipedia.org/wiki/Server_Name_Indication)
+///   (recommended), or all viewers including those that don't support SNI.
+///
+/// - To accept HTTPS connections from only viewers that support SNI, set `SSLSupportMethod` to
+///   `sni-only` . This is recommended. Most browsers and clients support SNI. (In CloudFormation, the
+///   field name is `SslSupportMethod` . Note the different capitalization.)
+/// - To accept HTTPS connections from all viewers, including those that don't support SNI, set
+///   `SSLSupportMethod` to `vip` . This is not recommended, and results in additional monthly charges
+///   from CloudFront. (In CloudFormation, the field name is `SslSupportMethod` . Note the different
+///   capitalization.)
+/// - The minimum SSL/TLS protocol version that the distribution can use to communicate with viewers. To
+///   specify a minimum version, choose a value for `MinimumProtocolVersion` . For more information, see
+///   [Security
+///   Policy](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-web-values-specify.html#DownloadDistValues-security-policy)
+///   in the *Amazon CloudFront Developer Guide* .
+/// - The location of the SSL/TLS certificate, [Certificate Manager
+///   (ACM)](https://docs.aws.amazon.com/acm/latest/userguide/acm-overview.html) (recommended) or [AWS
+///   Identity and Access Management
+///   (IAM)](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_server-certs.html) . You
+///   specify the location by setting a value in one of the following fields (not both):
+///
+/// - `ACMCertificateArn` (In CloudFormation, this field name is `AcmCertificateArn` . Note the
+///   different capitalization.)
+/// - `IAMCertificateId` (In CloudFormation, this field name is `IamCertificateId` . Note the different
+///   capitalization.)
+///
+/// All distributions support HTTPS connections from viewers. To require viewers to use HTTPS only, or
+/// to redirect them from HTTP to HTTPS, use `ViewerProtocolPolicy` in the `CacheBehavior` or
+/// `DefaultCacheBehavior` . To specify how CloudFront should use SSL/TLS to communicate with your
+/// custom origin, use `CustomOriginConfig` .
+///
+/// For more information, see [Using HTTPS with
+/// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https.html) and
+/// [Using Alternate Domain Names and
+/// HTTPS](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-alternate-domain-names.html)
+/// in the *Amazon CloudFront Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ViewerCertificate {
     /// `AcmCertificateArn`.
     ///
+    /// > In CloudFormation, this field name is `AcmCertificateArn` . Note the different capitalization.
+    ///
+    /// If the distribution uses `Aliases` (alternate domain names or CNAMEs) and the SSL/TLS certificate is
+    /// stored in [Certificate Manager
+    /// (ACM)](https://docs.aws.amazon.com/acm/latest/userguide/acm-overview.html) , provide the Amazon
+    /// Resource Name (ARN) of the ACM certificate. CloudFront only supports ACM certificates in the US East
+    /// (N. Virginia) Region ( `us-east-1` ).
+    ///
+    /// If you specify an ACM certificate ARN, you must also specify values for `MinimumProtocolVersion` and
+    /// `SSLSupportMethod` . (In CloudFormation, the field name is `SslSupportMethod` . Note the different
+    /// capitalization.)
+    ///
     /// - Format: `AWS::ACM::Certificate.Arn`.
     pub acm_certificate_arn: Option<Val<String>>,
     /// `CloudFrontDefaultCertificate`.
+    ///
+    /// If the distribution uses the CloudFront domain name such as `d111111abcdef8.cloudfront.net` , set
+    /// this field to `true` .
+    ///
+    /// If the distribution uses `Aliases` (alternate domain names or CNAMEs), omit this field and specify
+    /// values for the following fields:
+    ///
+    /// - `AcmCertificateArn` or `IamCertificateId` (specify a value for one, not both)
+    /// - `MinimumProtocolVersion`
+    /// - `SslSupportMethod`
     pub cloud_front_default_certificate: Option<Val<bool>>,
     /// `IamCertificateId`.
+    ///
+    /// > This field only supports standard distributions. You can't specify this field for multi-tenant
+    /// distributions. For more information, see [Unsupported features for SaaS Manager for Amazon
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-config-options.html#unsupported-saas)
+    /// in the *Amazon CloudFront Developer Guide* . > In CloudFormation, this field name is
+    /// `IamCertificateId` . Note the different capitalization.
+    ///
+    /// If the distribution uses `Aliases` (alternate domain names or CNAMEs) and the SSL/TLS certificate is
+    /// stored in [AWS Identity and Access Management
+    /// (IAM)](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_server-certs.html) , provide
+    /// the ID of the IAM certificate.
+    ///
+    /// If you specify an IAM certificate ID, you must also specify values for `MinimumProtocolVersion` and
+    /// `SSLSupportMethod` . (In CloudFormation, the field name is `SslSupportMethod` . Note the different
+    /// capitalization.)
     ///
     /// - Length: at most 32.
     pub iam_certificate_id: Option<Val<String>>,
     /// `MinimumProtocolVersion`.
+    ///
+    /// If the distribution uses `Aliases` (alternate domain names or CNAMEs), specify the security policy
+    /// that you want CloudFront to use for HTTPS connections with viewers. The security policy determines
+    /// two settings:
+    ///
+    /// - The minimum SSL/TLS protocol that CloudFront can use to communicate with viewers.
+    /// - The ciphers that CloudFront can use to encrypt the content that it returns to viewers.
+    ///
+    /// For more information, see [Security
+    /// Policy](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/distribution-web-values-specify.html#DownloadDistValues-security-policy)
+    /// and [Supported Protocols and Ciphers Between Viewers and
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-viewer-protocols-ciphers.html#secure-connections-supported-ciphers)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// > On the CloudFront console, this setting is called *Security Policy* .
+    ///
+    /// When you're using SNI only (you set `SSLSupportMethod` to `sni-only` ), you must specify `TLSv1` or
+    /// higher. (In CloudFormation, the field name is `SslSupportMethod` . Note the different
+    /// capitalization.)
+    ///
+    /// If the distribution uses the CloudFront domain name such as `d111111abcdef8.cloudfront.net` (you set
+    /// `CloudFrontDefaultCertificate` to `true` ), CloudFront automatically sets the security policy to
+    /// `TLSv1` regardless of the value that you set here.
     pub minimum_protocol_version: Option<Val<MinimumProtocolVersion>>,
     /// `SslSupportMethod`.
+    ///
+    /// > In CloudFormation, this field name is `SslSupportMethod` . Note the different capitalization.
+    ///
+    /// If the distribution uses `Aliases` (alternate domain names or CNAMEs), specify which viewers the
+    /// distribution accepts HTTPS connections from.
+    ///
+    /// - `sni-only` – The distribution accepts HTTPS connections from only viewers that support [server
+    ///   name indication
+    ///   (SNI)](https://docs.aws.amazon.com/https://en.wikipedia.org/wiki/Server_Name_Indication) . This is
+    ///   recommended. Most browsers and clients support SNI.
+    /// - `vip` – The distribution accepts HTTPS connections from all viewers including those that don't
+    ///   support SNI. This is not recommended, and results in additional monthly charges from CloudFront.
+    /// - `static-ip` - Do not specify this value unless your distribution has been enabled for this feature
+    ///   by the CloudFront team. If you have a use case that requires static IP addresses for a
+    ///   distribution, contact CloudFront through the [Support
+    ///   Center](https://docs.aws.amazon.com/support/home) .
+    ///
+    /// If the distribution uses the CloudFront domain name such as `d111111abcdef8.cloudfront.net` , don't
+    /// set a value for this field.
     pub ssl_support_method: Option<Val<SslSupportMethod>>,
 }
 
@@ -3249,11 +4764,17 @@ impl ToValue for ViewerCertificate {
 impl Literal for ViewerCertificate {}
 
 /// The [`ViewerMtlsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-viewermtlsconfig.html) property type.
+///
+/// A viewer mTLS configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ViewerMtlsConfig {
     /// `Mode`.
+    ///
+    /// The viewer mTLS mode.
     pub mode: Option<Val<ViewerMtlsMode>>,
     /// `TrustStoreConfig`.
+    ///
+    /// The trust store configuration associated with the viewer mTLS configuration.
     pub trust_store_config: Option<Val<TrustStoreConfig>>,
 }
 
@@ -3307,15 +4828,37 @@ impl ToValue for ViewerMtlsConfig {
 impl Literal for ViewerMtlsConfig {}
 
 /// The [`VpcOriginConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distribution-vpcoriginconfig.html) property type.
+///
+/// An Amazon CloudFront VPC origin configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcOriginConfig {
     /// `OriginKeepaliveTimeout`.
+    ///
+    /// Specifies how long, in seconds, CloudFront persists its connection to the origin. The minimum
+    /// timeout is 1 second, the maximum is 120 seconds, and the default (if you don't specify otherwise) is 5
+    /// seconds.
+    ///
+    /// For more information, see [Keep-alive timeout (custom origins
+    /// only)](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginKeepaliveTimeout)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub origin_keepalive_timeout: Option<Val<i64>>,
     /// `OriginReadTimeout`.
+    ///
+    /// Specifies how long, in seconds, CloudFront waits for a response from the origin. This is also known
+    /// as the *origin response timeout* . The minimum timeout is 1 second, the maximum is 120 seconds, and
+    /// the default (if you don't specify otherwise) is 30 seconds.
+    ///
+    /// For more information, see [Response
+    /// timeout](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginResponseTimeout)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub origin_read_timeout: Option<Val<i64>>,
     /// `OwnerAccountId`.
+    ///
+    /// The account ID of the AWS account that owns the VPC origin.
     pub owner_account_id: Option<Val<String>>,
     /// `VpcOriginId`: required.
+    ///
+    /// The VPC origin ID.
     pub vpc_origin_id: Option<Val<String>>,
 }
 
@@ -3410,9 +4953,18 @@ impl ConnectionMode {
             ConnectionMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConnectionMode {
+    const VALUES: &'static [&'static str] = &["direct", "tenant-only"];
+    fn as_str(&self) -> &str {
+        ConnectionMode::as_str(self)
     }
 }
 
@@ -3460,9 +5012,18 @@ impl Forward {
             Forward::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Forward {
+    const VALUES: &'static [&'static str] = &["all", "none", "whitelist"];
+    fn as_str(&self) -> &str {
+        Forward::as_str(self)
     }
 }
 
@@ -3514,9 +5075,18 @@ impl HttpVersion {
             HttpVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpVersion {
+    const VALUES: &'static [&'static str] = &["http1.1", "http2", "http2and3", "http3"];
+    fn as_str(&self) -> &str {
+        HttpVersion::as_str(self)
     }
 }
 
@@ -3566,9 +5136,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["ipv4", "ipv6", "dualstack"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 
@@ -4355,9 +5934,33 @@ impl Locations {
             Locations::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Locations {
+    const VALUES: &'static [&'static str] = &[
+        "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ", "BA", "BB",
+        "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS", "BT", "BV", "BW", "BY",
+        "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX",
+        "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK",
+        "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS",
+        "GT", "GU", "GW", "GY", "HK", "HM", "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR",
+        "IS", "IT", "JE", "JM", "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA",
+        "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+        "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE",
+        "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM",
+        "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC", "SD", "SE", "SG",
+        "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF",
+        "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY",
+        "UZ", "VA", "VC", "VE", "VG", "VI", "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+    ];
+    fn as_str(&self) -> &str {
+        Locations::as_str(self)
     }
 }
 
@@ -4670,9 +6273,28 @@ impl MinimumProtocolVersion {
             MinimumProtocolVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MinimumProtocolVersion {
+    const VALUES: &'static [&'static str] = &[
+        "SSLv3",
+        "TLSv1",
+        "TLSv1.1_2016",
+        "TLSv1.2_2018",
+        "TLSv1.2_2019",
+        "TLSv1.2_2021",
+        "TLSv1.2_2025",
+        "TLSv1.3_2025",
+        "TLSv1_2016",
+    ];
+    fn as_str(&self) -> &str {
+        MinimumProtocolVersion::as_str(self)
     }
 }
 
@@ -4724,9 +6346,18 @@ impl OriginGroupSelectionCriteria {
             OriginGroupSelectionCriteria::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OriginGroupSelectionCriteria {
+    const VALUES: &'static [&'static str] = &["default", "media-quality-based"];
+    fn as_str(&self) -> &str {
+        OriginGroupSelectionCriteria::as_str(self)
     }
 }
 
@@ -4777,9 +6408,18 @@ impl PriceClass {
             PriceClass::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PriceClass {
+    const VALUES: &'static [&'static str] = &["None", "PriceClass_100", "PriceClass_200", "PriceClass_All"];
+    fn as_str(&self) -> &str {
+        PriceClass::as_str(self)
     }
 }
 
@@ -4829,9 +6469,18 @@ impl RestrictionType {
             RestrictionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RestrictionType {
+    const VALUES: &'static [&'static str] = &["blacklist", "none", "whitelist"];
+    fn as_str(&self) -> &str {
+        RestrictionType::as_str(self)
     }
 }
 
@@ -4880,9 +6529,18 @@ impl SslSupportMethod {
             SslSupportMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SslSupportMethod {
+    const VALUES: &'static [&'static str] = &["sni-only", "static-ip", "vip"];
+    fn as_str(&self) -> &str {
+        SslSupportMethod::as_str(self)
     }
 }
 
@@ -4931,9 +6589,18 @@ impl ViewerMtlsMode {
             ViewerMtlsMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ViewerMtlsMode {
+    const VALUES: &'static [&'static str] = &["required", "optional", "passthrough"];
+    fn as_str(&self) -> &str {
+        ViewerMtlsMode::as_str(self)
     }
 }
 
@@ -4982,9 +6649,18 @@ impl ViewerProtocolPolicy {
             ViewerProtocolPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ViewerProtocolPolicy {
+    const VALUES: &'static [&'static str] = &["allow-all", "https-only", "redirect-to-https"];
+    fn as_str(&self) -> &str {
+        ViewerProtocolPolicy::as_str(self)
     }
 }
 

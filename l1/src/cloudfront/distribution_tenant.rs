@@ -5,26 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::DistributionTenant`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-distributiontenant.html) resource type.
 ///
+/// The distribution tenant.
+///
 /// Build it with [`DistributionTenant::builder`]; adding it to a stack returns a [`DistributionTenantHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DistributionTenant {
     /// `ConnectionGroupId`.
+    ///
+    /// The ID of the connection group for the distribution tenant. If you don't specify a connection group,
+    /// CloudFront uses the default connection group.
     pub connection_group_id: Option<Val<String>>,
     /// `Customizations`.
+    ///
+    /// Customizations for the distribution tenant. For each distribution tenant, you can specify the
+    /// geographic restrictions, and the Amazon Resource Names (ARNs) for the ACM certificate and AWS WAF
+    /// web ACL. These are specific values that you can override or disable from the multi-tenant
+    /// distribution that was used to create the distribution tenant.
     pub customizations: Option<Val<Customizations>>,
     /// `DistributionId`: required.
+    ///
+    /// The ID of the multi-tenant distribution.
     pub distribution_id: Option<Val<String>>,
     /// `Domains`: required.
+    ///
+    /// The domains associated with the distribution tenant.
     pub domains: Option<Val<Vec<String>>>,
     /// `Enabled`.
+    ///
+    /// Indicates whether the distribution tenant is in an enabled state. If disabled, the distribution
+    /// tenant won't serve traffic.
     pub enabled: Option<Val<bool>>,
     /// `ManagedCertificateRequest`.
+    ///
+    /// An object that represents the request for the Amazon CloudFront managed ACM certificate.
     pub managed_certificate_request: Option<Val<ManagedCertificateRequest>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the distribution tenant.
     pub name: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// A list of parameter values to add to the resource. A parameter is specified as a key-value pair. A
+    /// valid parameter value must exist for any parameter that is marked as required in the multi-tenant
+    /// distribution.
     pub parameters: Option<Val<Vec<Parameter>>>,
     /// `Tags`.
+    ///
+    /// A complex type that contains zero or more `Tag` elements.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -174,10 +201,14 @@ impl Deref for DistributionTenantHandle {
 
 impl DistributionTenantHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the distribution tenant.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the distribution tenant.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -186,18 +217,26 @@ impl DistributionTenantHandle {
         self.0.get_att("DomainResults")
     }
     /// `Fn::GetAtt` `ETag`.
+    ///
+    /// The current version of the distribution tenant.
     pub fn attr_e_tag(&self) -> Val<String> {
         self.0.get_att("ETag")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the distribution tenant.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The date and time when the distribution tenant was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The date and time when the distribution tenant was updated.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
@@ -212,9 +251,13 @@ impl DistributionTenantHandle {
 }
 
 /// The [`Certificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distributiontenant-certificate.html) property type.
+///
+/// The Certificate Manager (ACM) certificate associated with your distribution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Certificate {
     /// `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the ACM certificate.
     pub arn: Option<Val<String>>,
 }
 
@@ -262,13 +305,24 @@ impl ToValue for Certificate {
 impl Literal for Certificate {}
 
 /// The [`Customizations`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distributiontenant-customizations.html) property type.
+///
+/// Customizations for the distribution tenant. For each distribution tenant, you can specify the
+/// geographic restrictions, and the Amazon Resource Names (ARNs) for the ACM certificate and AWS WAF
+/// web ACL. These are specific values that you can override or disable from the multi-tenant
+/// distribution that was used to create the distribution tenant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Customizations {
     /// `Certificate`.
+    ///
+    /// The Certificate Manager (ACM) certificate.
     pub certificate: Option<Val<Certificate>>,
     /// `GeoRestrictions`.
+    ///
+    /// The geographic restrictions.
     pub geo_restrictions: Option<Val<GeoRestrictionCustomization>>,
     /// `WebAcl`.
+    ///
+    /// The AWS WAF web ACL.
     pub web_acl: Option<Val<WebAclCustomization>>,
 }
 
@@ -328,11 +382,24 @@ impl ToValue for Customizations {
 impl Literal for Customizations {}
 
 /// The [`GeoRestrictionCustomization`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distributiontenant-georestrictioncustomization.html) property type.
+///
+/// The customizations that you specified for the distribution tenant for geographic restrictions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeoRestrictionCustomization {
     /// `Locations`.
+    ///
+    /// The locations for geographic restrictions.
     pub locations: Option<Val<Vec<String>>>,
     /// `RestrictionType`.
+    ///
+    /// The method that you want to use to restrict distribution of your content by country:
+    ///
+    /// - `none` : No geographic restriction is enabled, meaning access to content is not restricted by
+    ///   client geo location.
+    /// - `blacklist` : The `Location` elements specify the countries in which you don't want CloudFront to
+    ///   distribute your content.
+    /// - `whitelist` : The `Location` elements specify the countries in which you want CloudFront to
+    ///   distribute your content.
     pub restriction_type: Option<Val<RestrictionType>>,
 }
 
@@ -391,13 +458,32 @@ impl ToValue for GeoRestrictionCustomization {
 impl Literal for GeoRestrictionCustomization {}
 
 /// The [`ManagedCertificateRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distributiontenant-managedcertificaterequest.html) property type.
+///
+/// An object that represents the request for the Amazon CloudFront managed ACM certificate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedCertificateRequest {
     /// `CertificateTransparencyLoggingPreference`.
+    ///
+    /// You can opt out of certificate transparency logging by specifying the `disabled` option. Opt in by
+    /// specifying `enabled` . For more information, see [Certificate Transparency
+    /// Logging](https://docs.aws.amazon.com/acm/latest/userguide/acm-concepts.html#concept-transparency) in
+    /// the *Certificate Manager User Guide* .
     pub certificate_transparency_logging_preference: Option<Val<CertificateTransparencyLoggingPreference>>,
     /// `PrimaryDomainName`.
+    ///
+    /// The primary domain name associated with the CloudFront managed ACM certificate.
     pub primary_domain_name: Option<Val<String>>,
     /// `ValidationTokenHost`.
+    ///
+    /// Specify how the HTTP validation token will be served when requesting the CloudFront managed ACM
+    /// certificate.
+    ///
+    /// - For `cloudfront` , CloudFront will automatically serve the validation token. Choose this mode if
+    ///   you can point the domain's DNS to CloudFront immediately.
+    /// - For `self-hosted` , you serve the validation token from your existing infrastructure. Choose this
+    ///   mode when you need to maintain current traffic flow while your certificate is being issued. You
+    ///   can place the validation token at the well-known path on your existing web server, wait for ACM to
+    ///   validate and issue the certificate, and then update your DNS to point to CloudFront.
     pub validation_token_host: Option<Val<ValidationTokenHost>>,
 }
 
@@ -460,14 +546,22 @@ impl ToValue for ManagedCertificateRequest {
 impl Literal for ManagedCertificateRequest {}
 
 /// The [`Parameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distributiontenant-parameter.html) property type.
+///
+/// A list of parameter values to add to the resource. A parameter is specified as a key-value pair. A
+/// valid parameter value must exist for any parameter that is marked as required in the multi-tenant
+/// distribution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Parameter {
     /// `Name`.
+    ///
+    /// The parameter name.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]+$`.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The parameter value.
     ///
     /// - Length: 1 to 256.
     pub value: Option<Val<String>>,
@@ -587,11 +681,19 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`WebAclCustomization`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-distributiontenant-webaclcustomization.html) property type.
+///
+/// The AWS WAF web ACL customization specified for the distribution tenant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebAclCustomization {
     /// `Action`.
+    ///
+    /// The action for the AWS WAF web ACL customization. You can specify `override` to specify a separate
+    /// AWS WAF web ACL for the distribution tenant. If you specify `disable` , the distribution tenant
+    /// won't have AWS WAF web ACL protections and won't inherit from the multi-tenant distribution.
     pub action: Option<Val<Action>>,
     /// `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS WAF web ACL.
     pub arn: Option<Val<String>>,
 }
 
@@ -667,9 +769,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["override", "disable"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -714,9 +825,18 @@ impl CertificateTransparencyLoggingPreference {
             CertificateTransparencyLoggingPreference::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CertificateTransparencyLoggingPreference {
+    const VALUES: &'static [&'static str] = &["enabled", "disabled"];
+    fn as_str(&self) -> &str {
+        CertificateTransparencyLoggingPreference::as_str(self)
     }
 }
 
@@ -764,9 +884,18 @@ impl RestrictionType {
             RestrictionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RestrictionType {
+    const VALUES: &'static [&'static str] = &["blacklist", "whitelist", "none"];
+    fn as_str(&self) -> &str {
+        RestrictionType::as_str(self)
     }
 }
 
@@ -812,9 +941,18 @@ impl ValidationTokenHost {
             ValidationTokenHost::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ValidationTokenHost {
+    const VALUES: &'static [&'static str] = &["cloudfront", "self-hosted"];
+    fn as_str(&self) -> &str {
+        ValidationTokenHost::as_str(self)
     }
 }
 

@@ -5,23 +5,59 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::Function`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-function.html) resource type.
 ///
+/// Creates a CloudFront function.
+///
+/// To create a function, you provide the function code and some configuration information about the
+/// function. The response contains an Amazon Resource Name (ARN) that uniquely identifies the function,
+/// and the function’s stage.
+///
+/// By default, when you create a function, it’s in the `DEVELOPMENT` stage. In this stage, you can
+/// [test the
+/// function](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/test-function.html) in
+/// the CloudFront console (or with `TestFunction` in the CloudFront API).
+///
+/// When you’re ready to use your function with a CloudFront distribution, publish the function to the
+/// `LIVE` stage. You can do this in the CloudFront console, with `PublishFunction` in the CloudFront
+/// API, or by updating the `AWS::CloudFront::Function` resource with the `AutoPublish` property set to
+/// `true` . When the function is published to the `LIVE` stage, you can attach it to a distribution’s
+/// cache behavior, using the function’s ARN.
+///
+/// To automatically publish the function to the `LIVE` stage when it’s created, set the `AutoPublish`
+/// property to `true` .
+///
 /// Build it with [`Function::builder`]; adding it to a stack returns a [`FunctionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Function {
     /// `AutoPublish`.
+    ///
+    /// A flag that determines whether to automatically publish the function to the `LIVE` stage when it’s
+    /// created. To automatically publish to the `LIVE` stage, set this property to `true` .
     pub auto_publish: Option<Val<bool>>,
     /// `FunctionCode`: required.
+    ///
+    /// The function code. For more information about writing a CloudFront function, see [Writing function
+    /// code for CloudFront
+    /// Functions](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/writing-function-code.html)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub function_code: Option<Val<String>>,
     /// `FunctionConfig`: required.
+    ///
+    /// Contains configuration information about a CloudFront function.
     pub function_config: Option<Val<FunctionConfig>>,
     /// `FunctionMetadata`.
+    ///
+    /// Contains metadata about a CloudFront function.
     pub function_metadata: Option<Val<FunctionMetadata>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A name to identify the function.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9-_]{1,64}$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A complex type that contains zero or more ``Tag`` elements.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -139,10 +175,20 @@ impl Deref for FunctionHandle {
 
 impl FunctionHandle {
     /// `Fn::GetAtt` `FunctionARN`.
+    ///
+    /// The ARN of the function. For example:
+    ///
+    /// `arn:aws:cloudfront::123456789012:function/ExampleFunction` .
+    ///
+    /// To get the function ARN, use the following syntax:
+    ///
+    /// `!GetAtt *Function_Logical_ID* .FunctionMetadata.FunctionARN`
     pub fn attr_function_arn(&self) -> Val<String> {
         self.0.get_att("FunctionARN")
     }
     /// `Fn::GetAtt` `FunctionMetadata.FunctionARN`.
+    ///
+    /// The Amazon Resource Name (ARN) of the function. The ARN uniquely identifies the function.
     pub fn attr_function_metadata_function_arn(&self) -> Val<String> {
         self.0.get_att("FunctionMetadata.FunctionARN")
     }
@@ -161,13 +207,21 @@ impl FunctionHandle {
 }
 
 /// The [`FunctionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-function-functionconfig.html) property type.
+///
+/// Contains configuration information about a CloudFront function.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunctionConfig {
     /// `Comment`: required.
+    ///
+    /// A comment to describe the function.
     pub comment: Option<Val<String>>,
     /// `KeyValueStoreAssociations`.
+    ///
+    /// The configuration for the key value store associations.
     pub key_value_store_associations: Option<Val<Vec<KeyValueStoreAssociation>>>,
     /// `Runtime`: required.
+    ///
+    /// The function's runtime environment version.
     pub runtime: Option<Val<Runtime>>,
 }
 
@@ -242,11 +296,10 @@ impl ToValue for FunctionConfig {
 impl Literal for FunctionConfig {}
 
 /// The [`FunctionMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-function-functionmetadata.html) property type.
+///
+/// Contains metadata about a CloudFront function.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct FunctionMetadata {
-    /// `FunctionARN`.
-    pub function_arn: Option<Val<String>>,
-}
+pub struct FunctionMetadata {}
 
 impl FunctionMetadata {
     /// A builder.
@@ -261,9 +314,7 @@ impl FunctionMetadata {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "FunctionARN", &self.function_arn);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -272,11 +323,6 @@ impl FunctionMetadata {
 pub struct FunctionMetadataBuilder(FunctionMetadata);
 
 impl FunctionMetadataBuilder {
-    /// Sets `FunctionARN`.
-    pub fn function_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.function_arn = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> FunctionMetadata {
         self.0
@@ -292,9 +338,13 @@ impl ToValue for FunctionMetadata {
 impl Literal for FunctionMetadata {}
 
 /// The [`KeyValueStoreAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-function-keyvaluestoreassociation.html) property type.
+///
+/// The key value store association.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyValueStoreAssociation {
     /// `KeyValueStoreARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the key value store association.
     pub key_value_store_arn: Option<Val<String>>,
 }
 
@@ -441,9 +491,18 @@ impl Runtime {
             Runtime::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Runtime {
+    const VALUES: &'static [&'static str] = &["cloudfront-js-1.0", "cloudfront-js-2.0"];
+    fn as_str(&self) -> &str {
+        Runtime::as_str(self)
     }
 }
 

@@ -5,10 +5,17 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::KeyGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-keygroup.html) resource type.
 ///
+/// A key group.
+///
+/// A key group contains a list of public keys that you can use with [CloudFront signed URLs and signed
+/// cookies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/PrivateContent.html) .
+///
 /// Build it with [`KeyGroup::builder`]; adding it to a stack returns a [`KeyGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyGroup {
     /// `KeyGroupConfig`: required.
+    ///
+    /// The key group configuration.
     pub key_group_config: Option<Val<KeyGroupConfig>>,
 }
 
@@ -80,10 +87,14 @@ impl Deref for KeyGroupHandle {
 
 impl KeyGroupHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier for the key group.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The date and time when the key group was last modified.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
@@ -98,13 +109,24 @@ impl KeyGroupHandle {
 }
 
 /// The [`KeyGroupConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-keygroup-keygroupconfig.html) property type.
+///
+/// A key group configuration.
+///
+/// A key group contains a list of public keys that you can use with [CloudFront signed URLs and signed
+/// cookies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/PrivateContent.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyGroupConfig {
     /// `Comment`.
+    ///
+    /// A comment to describe the key group. The comment cannot be longer than 128 characters.
     pub comment: Option<Val<String>>,
     /// `Items`: required.
+    ///
+    /// A list of the identifiers of the public keys in the key group.
     pub items: Option<Val<Vec<String>>>,
     /// `Name`: required.
+    ///
+    /// A name to identify the key group.
     pub name: Option<Val<String>>,
 }
 

@@ -5,21 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::KeyValueStore`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-keyvaluestore.html) resource type.
 ///
+/// The key value store. Use this to separate data from function code, allowing you to update data
+/// without having to publish a new version of a function. The key value store holds keys and their
+/// corresponding values.
+///
 /// Build it with [`KeyValueStore::builder`]; adding it to a stack returns a [`KeyValueStoreHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyValueStore {
     /// `Comment`.
     ///
+    /// A comment for the key value store.
+    ///
     /// - Length: 0 to 128.
     pub comment: Option<Val<String>>,
     /// `ImportSource`.
+    ///
+    /// The import source for the key value store.
     pub import_source: Option<Val<ImportSource>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the key value store.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9-_]{1,64}$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A complex type that contains zero or more ``Tag`` elements.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -114,14 +126,22 @@ impl Deref for KeyValueStoreHandle {
 
 impl KeyValueStoreHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the key value store.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique Id for the key value store.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the key value store. For more information, see [Key value store
+    /// statuses](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/kvs-with-functions-create.html#key-value-store-status)
+    /// in the *.*
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -136,11 +156,17 @@ impl KeyValueStoreHandle {
 }
 
 /// The [`ImportSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-keyvaluestore-importsource.html) property type.
+///
+/// The import source for the key value store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImportSource {
     /// `SourceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the import source for the key value store.
     pub source_arn: Option<Val<String>>,
     /// `SourceType`: required.
+    ///
+    /// The source type of the import source for the key value store.
     pub source_type: Option<Val<SourceType>>,
 }
 
@@ -296,9 +322,18 @@ impl SourceType {
             SourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SourceType {
+    const VALUES: &'static [&'static str] = &["S3"];
+    fn as_str(&self) -> &str {
+        SourceType::as_str(self)
     }
 }
 

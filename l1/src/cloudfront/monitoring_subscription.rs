@@ -5,12 +5,19 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::MonitoringSubscription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-monitoringsubscription.html) resource type.
 ///
+/// A monitoring subscription. This structure contains information about whether additional CloudWatch
+/// metrics are enabled for a given CloudFront distribution.
+///
 /// Build it with [`MonitoringSubscription::builder`]; adding it to a stack returns a [`MonitoringSubscriptionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringSubscription {
     /// `DistributionId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the distribution that you are enabling metrics for.
     pub distribution_id: Option<Val<String>>,
     /// `MonitoringSubscription`: required.
+    ///
+    /// A subscription configuration for additional CloudWatch metrics.
     pub monitoring_subscription: Option<Val<MonitoringSubscriptionProperty>>,
 }
 
@@ -114,9 +121,14 @@ impl MonitoringSubscriptionHandle {
 }
 
 /// The [`MonitoringSubscription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-monitoringsubscription-monitoringsubscription.html) property type.
+///
+/// A monitoring subscription. This structure contains information about whether additional CloudWatch
+/// metrics are enabled for a given CloudFront distribution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringSubscriptionProperty {
     /// `RealtimeMetricsSubscriptionConfig`.
+    ///
+    /// A subscription configuration for additional CloudWatch metrics.
     pub realtime_metrics_subscription_config: Option<Val<RealtimeMetricsSubscriptionConfig>>,
 }
 
@@ -167,9 +179,14 @@ impl ToValue for MonitoringSubscriptionProperty {
 impl Literal for MonitoringSubscriptionProperty {}
 
 /// The [`RealtimeMetricsSubscriptionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-monitoringsubscription-realtimemetricssubscriptionconfig.html) property type.
+///
+/// A subscription configuration for additional CloudWatch metrics.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RealtimeMetricsSubscriptionConfig {
     /// `RealtimeMetricsSubscriptionStatus`: required.
+    ///
+    /// A flag that indicates whether additional CloudWatch metrics are enabled for a given CloudFront
+    /// distribution.
     pub realtime_metrics_subscription_status: Option<Val<RealtimeMetricsSubscriptionStatus>>,
 }
 
@@ -253,9 +270,18 @@ impl RealtimeMetricsSubscriptionStatus {
             RealtimeMetricsSubscriptionStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RealtimeMetricsSubscriptionStatus {
+    const VALUES: &'static [&'static str] = &["Enabled", "Disabled"];
+    fn as_str(&self) -> &str {
+        RealtimeMetricsSubscriptionStatus::as_str(self)
     }
 }
 

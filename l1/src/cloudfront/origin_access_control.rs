@@ -5,10 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::OriginAccessControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-originaccesscontrol.html) resource type.
 ///
+/// Creates a new origin access control in CloudFront. After you create an origin access control, you
+/// can add it to an origin in a CloudFront distribution so that CloudFront sends authenticated (signed)
+/// requests to the origin.
+///
+/// This makes it possible to block public access to the origin, allowing viewers (users) to access the
+/// origin's content only through CloudFront.
+///
+/// For more information about using a CloudFront origin access control, see [Restricting access to an
+/// AWS
+/// origin](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-origin.html)
+/// in the *Amazon CloudFront Developer Guide* .
+///
 /// Build it with [`OriginAccessControl::builder`]; adding it to a stack returns a [`OriginAccessControlHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OriginAccessControl {
     /// `OriginAccessControlConfig`: required.
+    ///
+    /// The origin access control.
     pub origin_access_control_config: Option<Val<OriginAccessControlConfig>>,
 }
 
@@ -88,6 +102,8 @@ impl Deref for OriginAccessControlHandle {
 
 impl OriginAccessControlHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the origin access control.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -102,21 +118,61 @@ impl OriginAccessControlHandle {
 }
 
 /// The [`OriginAccessControlConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-originaccesscontrol-originaccesscontrolconfig.html) property type.
+///
+/// Creates a new origin access control in CloudFront. After you create an origin access control, you
+/// can add it to an origin in a CloudFront distribution so that CloudFront sends authenticated (signed)
+/// requests to the origin.
+///
+/// This makes it possible to block public access to the origin, allowing viewers (users) to access the
+/// origin's content only through CloudFront.
+///
+/// For more information about using a CloudFront origin access control, see [Restricting access to an
+/// AWS
+/// origin](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-origin.html)
+/// in the *Amazon CloudFront Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OriginAccessControlConfig {
     /// `Description`.
+    ///
+    /// A description of the origin access control.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// A name to identify the origin access control. You can specify up to 64 characters.
     pub name: Option<Val<String>>,
     /// `OriginAccessControlOriginType`: required.
+    ///
+    /// The type of origin that this origin access control is for.
     ///
     /// - Pattern: `^(s3|mediastore|lambda|mediapackagev2)$`.
     pub origin_access_control_origin_type: Option<Val<String>>,
     /// `SigningBehavior`: required.
     ///
+    /// Specifies which requests CloudFront signs (adds authentication information to). Specify `always` for
+    /// the most common use case. For more information, see [origin access control advanced
+    /// settings](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html#oac-advanced-settings)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
+    /// This field can have one of the following values:
+    ///
+    /// - `always` – CloudFront signs all origin requests, overwriting the `Authorization` header from the
+    ///   viewer request if one exists.
+    /// - `never` – CloudFront doesn't sign any origin requests. This value turns off origin access
+    ///   control for all origins in all distributions that use this origin access control.
+    /// - `no-override` – If the viewer request doesn't contain the `Authorization` header, then
+    ///   CloudFront signs the origin request. If the viewer request contains the `Authorization` header,
+    ///   then CloudFront doesn't sign the origin request and instead passes along the `Authorization`
+    ///   header from the viewer request. *WARNING: To pass along the `Authorization` header from the viewer
+    ///   request, you *must* add the `Authorization` header to a [cache
+    ///   policy](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/controlling-the-cache-key.html)
+    ///   for all cache behaviors that use origins associated with this origin access control.*
+    ///
     /// - Pattern: `^(never|no-override|always)$`.
     pub signing_behavior: Option<Val<String>>,
     /// `SigningProtocol`: required.
+    ///
+    /// The signing protocol of the origin access control, which determines how CloudFront signs
+    /// (authenticates) requests. The only valid value is `sigv4` .
     ///
     /// - Pattern: `^(sigv4)$`.
     pub signing_protocol: Option<Val<String>>,

@@ -5,10 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::OriginRequestPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-originrequestpolicy.html) resource type.
 ///
+/// An origin request policy.
+///
+/// When it's attached to a cache behavior, the origin request policy determines the values that
+/// CloudFront includes in requests that it sends to the origin. Each request that CloudFront sends to
+/// the origin includes the following:
+///
+/// - The request body and the URL path (without the domain name) from the viewer request.
+/// - The headers that CloudFront automatically includes in every origin request, including `Host` ,
+///   `User-Agent` , and `X-Amz-Cf-Id` .
+/// - All HTTP headers, cookies, and URL query strings that are specified in the cache policy or the
+///   origin request policy. These can include items from the viewer request and, in the case of
+///   headers, additional ones that are added by CloudFront.
+///
+/// CloudFront sends a request when it can't find an object in its cache that matches the request. If
+/// you want to send values to the origin and also include them in the cache key, use `CachePolicy` .
+///
 /// Build it with [`OriginRequestPolicy::builder`]; adding it to a stack returns a [`OriginRequestPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OriginRequestPolicy {
     /// `OriginRequestPolicyConfig`: required.
+    ///
+    /// The origin request policy configuration.
     pub origin_request_policy_config: Option<Val<OriginRequestPolicyConfig>>,
 }
 
@@ -88,10 +106,15 @@ impl Deref for OriginRequestPolicyHandle {
 
 impl OriginRequestPolicyHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier for the origin request policy. For example:
+    /// `befd7079-9bbc-4ebf-8ade-498a3694176c` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The date and time when the origin request policy was last modified.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
@@ -106,13 +129,31 @@ impl OriginRequestPolicyHandle {
 }
 
 /// The [`CookiesConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-originrequestpolicy-cookiesconfig.html) property type.
+///
+/// An object that determines whether any cookies in viewer requests (and if so, which cookies) are
+/// included in requests that CloudFront sends to the origin.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CookiesConfig {
     /// `CookieBehavior`: required.
     ///
+    /// Determines whether cookies in viewer requests are included in requests that CloudFront sends to the
+    /// origin. Valid values are:
+    ///
+    /// - `none` – No cookies in viewer requests are included in requests that CloudFront sends to the
+    ///   origin. Even when this field is set to `none` , any cookies that are listed in a `CachePolicy` *are*
+    ///   included in origin requests.
+    /// - `whitelist` – Only the cookies in viewer requests that are listed in the `CookieNames` type are
+    ///   included in requests that CloudFront sends to the origin.
+    /// - `all` – All cookies in viewer requests are included in requests that CloudFront sends to the
+    ///   origin.
+    /// - `allExcept` – All cookies in viewer requests are included in requests that CloudFront sends to
+    ///   the origin, **except** for those listed in the `CookieNames` type, which are not included.
+    ///
     /// - Pattern: `^(none|whitelist|all|allExcept)$`.
     pub cookie_behavior: Option<Val<String>>,
     /// `Cookies`.
+    ///
+    /// Contains a list of cookie names.
     pub cookies: Option<Val<Vec<String>>>,
 }
 
@@ -178,13 +219,34 @@ impl ToValue for CookiesConfig {
 impl Literal for CookiesConfig {}
 
 /// The [`HeadersConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-originrequestpolicy-headersconfig.html) property type.
+///
+/// An object that determines whether any HTTP headers (and if so, which headers) are included in
+/// requests that CloudFront sends to the origin.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeadersConfig {
     /// `HeaderBehavior`: required.
     ///
+    /// Determines whether any HTTP headers are included in requests that CloudFront sends to the origin.
+    /// Valid values are:
+    ///
+    /// - `none` – No HTTP headers in viewer requests are included in requests that CloudFront sends to
+    ///   the origin. Even when this field is set to `none` , any headers that are listed in a `CachePolicy` *are*
+    ///   included in origin requests.
+    /// - `whitelist` – Only the HTTP headers that are listed in the `Headers` type are included in
+    ///   requests that CloudFront sends to the origin.
+    /// - `allViewer` – All HTTP headers in viewer requests are included in requests that CloudFront sends
+    ///   to the origin.
+    /// - `allViewerAndWhitelistCloudFront` – All HTTP headers in viewer requests and the additional
+    ///   CloudFront headers that are listed in the `Headers` type are included in requests that CloudFront
+    ///   sends to the origin. The additional headers are added by CloudFront.
+    /// - `allExcept` – All HTTP headers in viewer requests are included in requests that CloudFront sends
+    ///   to the origin, **except** for those listed in the `Headers` type, which are not included.
+    ///
     /// - Pattern: `^(none|whitelist|allViewer|allViewerAndWhitelistCloudFront|allExcept)$`.
     pub header_behavior: Option<Val<String>>,
     /// `Headers`.
+    ///
+    /// Contains a list of HTTP header names.
     pub headers: Option<Val<Vec<String>>>,
 }
 
@@ -250,17 +312,43 @@ impl ToValue for HeadersConfig {
 impl Literal for HeadersConfig {}
 
 /// The [`OriginRequestPolicyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-originrequestpolicy-originrequestpolicyconfig.html) property type.
+///
+/// An origin request policy configuration.
+///
+/// This configuration determines the values that CloudFront includes in requests that it sends to the
+/// origin. Each request that CloudFront sends to the origin includes the following:
+///
+/// - The request body and the URL path (without the domain name) from the viewer request.
+/// - The headers that CloudFront automatically includes in every origin request, including `Host` ,
+///   `User-Agent` , and `X-Amz-Cf-Id` .
+/// - All HTTP headers, cookies, and URL query strings that are specified in the cache policy or the
+///   origin request policy. These can include items from the viewer request and, in the case of
+///   headers, additional ones that are added by CloudFront.
+///
+/// CloudFront sends a request when it can't find an object in its cache that matches the request. If
+/// you want to send values to the origin and also include them in the cache key, use `CachePolicy` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OriginRequestPolicyConfig {
     /// `Comment`.
+    ///
+    /// A comment to describe the origin request policy. The comment cannot be longer than 128 characters.
     pub comment: Option<Val<String>>,
     /// `CookiesConfig`: required.
+    ///
+    /// The cookies from viewer requests to include in origin requests.
     pub cookies_config: Option<Val<CookiesConfig>>,
     /// `HeadersConfig`: required.
+    ///
+    /// The HTTP headers to include in origin requests. These can include headers from viewer requests and
+    /// additional headers added by CloudFront.
     pub headers_config: Option<Val<HeadersConfig>>,
     /// `Name`: required.
+    ///
+    /// A unique name to identify the origin request policy.
     pub name: Option<Val<String>>,
     /// `QueryStringsConfig`: required.
+    ///
+    /// The URL query strings from viewer requests to include in origin requests.
     pub query_strings_config: Option<Val<QueryStringsConfig>>,
 }
 
@@ -366,13 +454,32 @@ impl ToValue for OriginRequestPolicyConfig {
 impl Literal for OriginRequestPolicyConfig {}
 
 /// The [`QueryStringsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-originrequestpolicy-querystringsconfig.html) property type.
+///
+/// An object that determines whether any URL query strings in viewer requests (and if so, which query
+/// strings) are included in requests that CloudFront sends to the origin.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryStringsConfig {
     /// `QueryStringBehavior`: required.
     ///
+    /// Determines whether any URL query strings in viewer requests are included in requests that CloudFront
+    /// sends to the origin. Valid values are:
+    ///
+    /// - `none` – No query strings in viewer requests are included in requests that CloudFront sends to
+    ///   the origin. Even when this field is set to `none` , any query strings that are listed in a
+    ///   `CachePolicy` *are* included in origin requests.
+    /// - `whitelist` – Only the query strings in viewer requests that are listed in the
+    ///   `QueryStringNames` type are included in requests that CloudFront sends to the origin.
+    /// - `all` – All query strings in viewer requests are included in requests that CloudFront sends to
+    ///   the origin.
+    /// - `allExcept` – All query strings in viewer requests are included in requests that CloudFront
+    ///   sends to the origin, **except** for those listed in the `QueryStringNames` type, which are not
+    ///   included.
+    ///
     /// - Pattern: `^(none|whitelist|all|allExcept)$`.
     pub query_string_behavior: Option<Val<String>>,
     /// `QueryStrings`.
+    ///
+    /// Contains a list of query string names.
     pub query_strings: Option<Val<Vec<String>>>,
 }
 

@@ -5,10 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::PublicKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-publickey.html) resource type.
 ///
+/// A public key that you can use with [signed URLs and signed
+/// cookies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/PrivateContent.html) ,
+/// or with [field-level
+/// encryption](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/field-level-encryption.html)
+/// .
+///
+/// CloudFront supports signed URLs and signed cookies with RSA 2048 or ECDSA 256 key signatures.
+/// Field-level encryption is only compatible with RSA 2048 key signatures.
+///
 /// Build it with [`PublicKey::builder`]; adding it to a stack returns a [`PublicKeyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicKey {
     /// `PublicKeyConfig`: required.
+    ///
+    /// Configuration information about a public key that you can use with [signed URLs and signed
+    /// cookies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/PrivateContent.html) ,
+    /// or with [field-level
+    /// encryption](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/field-level-encryption.html)
+    /// .
     pub public_key_config: Option<Val<PublicKeyConfig>>,
 }
 
@@ -80,10 +95,14 @@ impl Deref for PublicKeyHandle {
 
 impl PublicKeyHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier of the public key.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The date and time when the public key was uploaded.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
@@ -98,15 +117,36 @@ impl PublicKeyHandle {
 }
 
 /// The [`PublicKeyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-publickey-publickeyconfig.html) property type.
+///
+/// Configuration information about a public key that you can use with [signed URLs and signed
+/// cookies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/PrivateContent.html) ,
+/// or with [field-level
+/// encryption](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/field-level-encryption.html)
+/// .
+///
+/// CloudFront supports signed URLs and signed cookies with RSA 2048 or ECDSA 256 key signatures.
+/// Field-level encryption is only compatible with RSA 2048 key signatures.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicKeyConfig {
     /// `CallerReference`: required.
+    ///
+    /// A string included in the request to help make sure that the request can't be replayed.
     pub caller_reference: Option<Val<String>>,
     /// `Comment`.
+    ///
+    /// A comment to describe the public key. The comment cannot be longer than 128 characters.
     pub comment: Option<Val<String>>,
     /// `EncodedKey`: required.
+    ///
+    /// The public key that you can use with [signed URLs and signed
+    /// cookies](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/PrivateContent.html) ,
+    /// or with [field-level
+    /// encryption](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/field-level-encryption.html)
+    /// .
     pub encoded_key: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// A name to help identify the public key.
     pub name: Option<Val<String>>,
 }
 

@@ -5,20 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::RealtimeLogConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-realtimelogconfig.html) resource type.
 ///
+/// A real-time log configuration.
+///
 /// Build it with [`RealtimeLogConfig::builder`]; adding it to a stack returns a [`RealtimeLogConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RealtimeLogConfig {
     /// `EndPoints`: required.
     ///
+    /// Contains information about the Amazon Kinesis data stream where you are sending real-time log data
+    /// for this real-time log configuration.
+    ///
     /// - Items: at least 1.
     pub end_points: Option<Val<Vec<EndPoint>>>,
     /// `Fields`: required.
     ///
+    /// A list of fields that are included in each real-time log record. In an API response, the fields are
+    /// provided in the same order in which they are sent to the Amazon Kinesis data stream.
+    ///
+    /// For more information about fields, see [Real-time log configuration
+    /// fields](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/real-time-logs.html#understand-real-time-log-config-fields)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
     /// - Items: at least 1.
     pub fields: Option<Val<Vec<String>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The unique name of this real-time log configuration.
     pub name: Option<Val<String>>,
     /// `SamplingRate`: required.
+    ///
+    /// The sampling rate for this real-time log configuration. The sampling rate determines the percentage
+    /// of viewer requests that are represented in the real-time log data. The sampling rate is an integer
+    /// between 1 and 100, inclusive.
     ///
     /// - Range: 1 to 100.
     pub sampling_rate: Option<Val<f64>>,
@@ -134,6 +152,9 @@ impl Deref for RealtimeLogConfigHandle {
 
 impl RealtimeLogConfigHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the real-time log configuration. For example:
+    /// `arn:aws:cloudfront::111122223333:realtime-log-config/ExampleNameForRealtimeLogConfig` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -148,11 +169,20 @@ impl RealtimeLogConfigHandle {
 }
 
 /// The [`EndPoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-realtimelogconfig-endpoint.html) property type.
+///
+/// Contains information about the Amazon Kinesis data stream where you are sending real-time log data
+/// for this real-time log configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndPoint {
     /// `KinesisStreamConfig`: required.
+    ///
+    /// Contains information about the Amazon Kinesis data stream where you are sending real-time log data
+    /// in a real-time log configuration.
     pub kinesis_stream_config: Option<Val<KinesisStreamConfig>>,
     /// `StreamType`: required.
+    ///
+    /// The type of data stream where you are sending real-time log data. The only valid value is `Kinesis`
+    /// .
     pub stream_type: Option<Val<String>>,
 }
 
@@ -223,13 +253,24 @@ impl ToValue for EndPoint {
 impl Literal for EndPoint {}
 
 /// The [`KinesisStreamConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-realtimelogconfig-kinesisstreamconfig.html) property type.
+///
+/// Contains information about the Amazon Kinesis data stream where you are sending real-time log data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisStreamConfig {
     /// `RoleArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of an AWS Identity and Access Management (IAM) role that CloudFront
+    /// can use to send real-time log data to your Kinesis data stream.
+    ///
+    /// For more information the IAM role, see [Real-time log configuration IAM
+    /// role](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/real-time-logs.html#understand-real-time-log-config-iam-role)
+    /// in the *Amazon CloudFront Developer Guide* .
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `StreamArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Kinesis data stream where you are sending real-time log data.
     pub stream_arn: Option<Val<String>>,
 }
 

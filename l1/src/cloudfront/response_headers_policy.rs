@@ -5,10 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::ResponseHeadersPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-responseheaderspolicy.html) resource type.
 ///
+/// A response headers policy.
+///
+/// A response headers policy contains information about a set of HTTP response headers.
+///
+/// After you create a response headers policy, you can use its ID to attach it to one or more cache
+/// behaviors in a CloudFront distribution. When it's attached to a cache behavior, the response headers
+/// policy affects the HTTP headers that CloudFront includes in HTTP responses to requests that match
+/// the cache behavior. CloudFront adds or removes response headers according to the configuration of
+/// the response headers policy.
+///
+/// For more information, see [Adding or removing HTTP headers in CloudFront
+/// responses](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/modifying-response-headers.html)
+/// in the *Amazon CloudFront Developer Guide* .
+///
 /// Build it with [`ResponseHeadersPolicy::builder`]; adding it to a stack returns a [`ResponseHeadersPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResponseHeadersPolicy {
     /// `ResponseHeadersPolicyConfig`: required.
+    ///
+    /// A response headers policy configuration.
     pub response_headers_policy_config: Option<Val<ResponseHeadersPolicyConfig>>,
 }
 
@@ -88,10 +104,15 @@ impl Deref for ResponseHeadersPolicyHandle {
 
 impl ResponseHeadersPolicyHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier for the response headers policy. For example:
+    /// `57f99797-3b20-4e1b-a728-27972a74082a` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The date and time when the response headers policy was last modified.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
@@ -106,9 +127,18 @@ impl ResponseHeadersPolicyHandle {
 }
 
 /// The [`AccessControlAllowHeaders`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-accesscontrolallowheaders.html) property type.
+///
+/// A list of HTTP header names that CloudFront includes as values for the
+/// `Access-Control-Allow-Headers` HTTP response header.
+///
+/// For more information about the `Access-Control-Allow-Headers` HTTP response header, see
+/// [Access-Control-Allow-Headers](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Access-Control-Allow-Headers)
+/// in the MDN Web Docs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessControlAllowHeaders {
     /// `Items`: required.
+    ///
+    /// The list of HTTP header names. You can specify `*` to allow all headers.
     pub items: Option<Val<Vec<String>>>,
 }
 
@@ -168,9 +198,29 @@ impl ToValue for AccessControlAllowHeaders {
 impl Literal for AccessControlAllowHeaders {}
 
 /// The [`AccessControlAllowMethods`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-accesscontrolallowmethods.html) property type.
+///
+/// A list of HTTP methods that CloudFront includes as values for the `Access-Control-Allow-Methods`
+/// HTTP response header.
+///
+/// For more information about the `Access-Control-Allow-Methods` HTTP response header, see
+/// [Access-Control-Allow-Methods](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Access-Control-Allow-Methods)
+/// in the MDN Web Docs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessControlAllowMethods {
     /// `Items`: required.
+    ///
+    /// The list of HTTP methods. Valid values are:
+    ///
+    /// - `GET`
+    /// - `DELETE`
+    /// - `HEAD`
+    /// - `OPTIONS`
+    /// - `PATCH`
+    /// - `POST`
+    /// - `PUT`
+    /// - `ALL`
+    ///
+    /// `ALL` is a special value that includes all of the listed HTTP methods.
     pub items: Option<Val<Vec<Items>>>,
 }
 
@@ -230,9 +280,18 @@ impl ToValue for AccessControlAllowMethods {
 impl Literal for AccessControlAllowMethods {}
 
 /// The [`AccessControlAllowOrigins`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-accesscontrolalloworigins.html) property type.
+///
+/// A list of origins (domain names) that CloudFront can use as the value for the
+/// `Access-Control-Allow-Origin` HTTP response header.
+///
+/// For more information about the `Access-Control-Allow-Origin` HTTP response header, see
+/// [Access-Control-Allow-Origin](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Access-Control-Allow-Origin)
+/// in the MDN Web Docs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessControlAllowOrigins {
     /// `Items`: required.
+    ///
+    /// The list of origins (domain names). You can specify `*` to allow all origins.
     pub items: Option<Val<Vec<String>>>,
 }
 
@@ -292,9 +351,18 @@ impl ToValue for AccessControlAllowOrigins {
 impl Literal for AccessControlAllowOrigins {}
 
 /// The [`AccessControlExposeHeaders`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-accesscontrolexposeheaders.html) property type.
+///
+/// A list of HTTP headers that CloudFront includes as values for the `Access-Control-Expose-Headers`
+/// HTTP response header.
+///
+/// For more information about the `Access-Control-Expose-Headers` HTTP response header, see
+/// [Access-Control-Expose-Headers](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Access-Control-Expose-Headers)
+/// in the MDN Web Docs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessControlExposeHeaders {
     /// `Items`: required.
+    ///
+    /// The list of HTTP headers. You can specify `*` to expose all headers.
     pub items: Option<Val<Vec<String>>>,
 }
 
@@ -354,11 +422,24 @@ impl ToValue for AccessControlExposeHeaders {
 impl Literal for AccessControlExposeHeaders {}
 
 /// The [`ContentSecurityPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-contentsecuritypolicy.html) property type.
+///
+/// The policy directives and their values that CloudFront includes as values for the
+/// `Content-Security-Policy` HTTP response header.
+///
+/// For more information about the `Content-Security-Policy` HTTP response header, see
+/// [Content-Security-Policy](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Content-Security-Policy)
+/// in the MDN Web Docs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContentSecurityPolicy {
     /// `ContentSecurityPolicy`: required.
+    ///
+    /// The policy directives and their values that CloudFront includes as values for the
+    /// `Content-Security-Policy` HTTP response header.
     pub content_security_policy: Option<Val<String>>,
     /// `Override`: required.
+    ///
+    /// A Boolean that determines whether CloudFront overrides the `Content-Security-Policy` HTTP response
+    /// header received from the origin with the one specified in this response headers policy.
     pub override_: Option<Val<bool>>,
 }
 
@@ -429,9 +510,19 @@ impl ToValue for ContentSecurityPolicy {
 impl Literal for ContentSecurityPolicy {}
 
 /// The [`ContentTypeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-contenttypeoptions.html) property type.
+///
+/// Determines whether CloudFront includes the `X-Content-Type-Options` HTTP response header with its
+/// value set to `nosniff` .
+///
+/// For more information about the `X-Content-Type-Options` HTTP response header, see
+/// [X-Content-Type-Options](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/X-Content-Type-Options)
+/// in the MDN Web Docs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContentTypeOptions {
     /// `Override`: required.
+    ///
+    /// A Boolean that determines whether CloudFront overrides the `X-Content-Type-Options` HTTP response
+    /// header received from the origin with the one specified in this response headers policy.
     pub override_: Option<Val<bool>>,
 }
 
@@ -486,21 +577,73 @@ impl ToValue for ContentTypeOptions {
 impl Literal for ContentTypeOptions {}
 
 /// The [`CorsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-corsconfig.html) property type.
+///
+/// A configuration for a set of HTTP response headers that are used for cross-origin resource sharing
+/// (CORS). CloudFront adds these headers to HTTP responses that it sends for CORS requests that match a
+/// cache behavior associated with this response headers policy.
+///
+/// For more information about CORS, see [Cross-Origin Resource Sharing
+/// (CORS)](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS) in the
+/// MDN Web Docs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CorsConfig {
     /// `AccessControlAllowCredentials`: required.
+    ///
+    /// A Boolean that CloudFront uses as the value for the `Access-Control-Allow-Credentials` HTTP response
+    /// header.
+    ///
+    /// For more information about the `Access-Control-Allow-Credentials` HTTP response header, see
+    /// [Access-Control-Allow-Credentials](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Access-Control-Allow-Credentials)
+    /// in the MDN Web Docs.
     pub access_control_allow_credentials: Option<Val<bool>>,
     /// `AccessControlAllowHeaders`: required.
+    ///
+    /// A list of HTTP header names that CloudFront includes as values for the
+    /// `Access-Control-Allow-Headers` HTTP response header.
+    ///
+    /// For more information about the `Access-Control-Allow-Headers` HTTP response header, see
+    /// [Access-Control-Allow-Headers](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Access-Control-Allow-Headers)
+    /// in the MDN Web Docs.
     pub access_control_allow_headers: Option<Val<AccessControlAllowHeaders>>,
     /// `AccessControlAllowMethods`: required.
+    ///
+    /// A list of HTTP methods that CloudFront includes as values for the `Access-Control-Allow-Methods`
+    /// HTTP response header.
+    ///
+    /// For more information about the `Access-Control-Allow-Methods` HTTP response header, see
+    /// [Access-Control-Allow-Methods](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Access-Control-Allow-Methods)
+    /// in the MDN Web Docs.
     pub access_control_allow_methods: Option<Val<AccessControlAllowMethods>>,
     /// `AccessControlAllowOrigins`: required.
+    ///
+    /// A list of origins (domain names) that CloudFront can use as the value for the
+    /// `Access-Control-Allow-Origin` HTTP response header.
+    ///
+    /// For more information about the `Access-Control-Allow-Origin` HTTP response header, see
+    /// [Access-Control-Allow-Origin](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Access-Control-Allow-Origin)
+    /// in the MDN Web Docs.
     pub access_control_allow_origins: Option<Val<AccessControlAllowOrigins>>,
     /// `AccessControlExposeHeaders`.
+    ///
+    /// A list of HTTP headers that CloudFront includes as values for the `Access-Control-Expose-Headers`
+    /// HTTP response header.
+    ///
+    /// For more information about the `Access-Control-Expose-Headers` HTTP response header, see
+    /// [Access-Control-Expose-Headers](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Access-Control-Expose-Headers)
+    /// in the MDN Web Docs.
     pub access_control_expose_headers: Option<Val<AccessControlExposeHeaders>>,
     /// `AccessControlMaxAgeSec`.
+    ///
+    /// A number that CloudFront uses as the value for the `Access-Control-Max-Age` HTTP response header.
+    ///
+    /// For more information about the `Access-Control-Max-Age` HTTP response header, see
+    /// [Access-Control-Max-Age](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Access-Control-Max-Age)
+    /// in the MDN Web Docs.
     pub access_control_max_age_sec: Option<Val<i64>>,
     /// `OriginOverride`: required.
+    ///
+    /// A Boolean that determines whether CloudFront overrides HTTP response headers received from the
+    /// origin with the ones specified in this response headers policy.
     pub origin_override: Option<Val<bool>>,
 }
 
@@ -632,13 +775,24 @@ impl ToValue for CorsConfig {
 impl Literal for CorsConfig {}
 
 /// The [`CustomHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-customheader.html) property type.
+///
+/// An HTTP response header name and its value. CloudFront includes this header in HTTP responses that
+/// it sends for requests that match a cache behavior that's associated with this response headers
+/// policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomHeader {
     /// `Header`: required.
+    ///
+    /// The HTTP response header name.
     pub header: Option<Val<String>>,
     /// `Override`: required.
+    ///
+    /// A Boolean that determines whether CloudFront overrides a response header with the same name received
+    /// from the origin with the header specified here.
     pub override_: Option<Val<bool>>,
     /// `Value`: required.
+    ///
+    /// The value for the HTTP response header.
     pub value: Option<Val<String>>,
 }
 
@@ -715,9 +869,15 @@ impl ToValue for CustomHeader {
 impl Literal for CustomHeader {}
 
 /// The [`CustomHeadersConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-customheadersconfig.html) property type.
+///
+/// A list of HTTP response header names and their values. CloudFront includes these headers in HTTP
+/// responses that it sends for requests that match a cache behavior that's associated with this
+/// response headers policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomHeadersConfig {
     /// `Items`: required.
+    ///
+    /// The list of HTTP response headers and their values.
     pub items: Option<Val<Vec<CustomHeader>>>,
 }
 
@@ -777,13 +937,29 @@ impl ToValue for CustomHeadersConfig {
 impl Literal for CustomHeadersConfig {}
 
 /// The [`FrameOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-frameoptions.html) property type.
+///
+/// Determines whether CloudFront includes the `X-Frame-Options` HTTP response header and the header's
+/// value.
+///
+/// For more information about the `X-Frame-Options` HTTP response header, see
+/// [X-Frame-Options](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/X-Frame-Options)
+/// in the MDN Web Docs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FrameOptions {
     /// `FrameOption`: required.
     ///
+    /// The value of the `X-Frame-Options` HTTP response header. Valid values are `DENY` and `SAMEORIGIN` .
+    ///
+    /// For more information about these values, see
+    /// [X-Frame-Options](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/X-Frame-Options)
+    /// in the MDN Web Docs.
+    ///
     /// - Pattern: `^(DENY|SAMEORIGIN)$`.
     pub frame_option: Option<Val<String>>,
     /// `Override`: required.
+    ///
+    /// A Boolean that determines whether CloudFront overrides the `X-Frame-Options` HTTP response header
+    /// received from the origin with the one specified in this response headers policy.
     pub override_: Option<Val<bool>>,
 }
 
@@ -851,11 +1027,36 @@ impl ToValue for FrameOptions {
 impl Literal for FrameOptions {}
 
 /// The [`ReferrerPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-referrerpolicy.html) property type.
+///
+/// Determines whether CloudFront includes the `Referrer-Policy` HTTP response header and the header's
+/// value.
+///
+/// For more information about the `Referrer-Policy` HTTP response header, see
+/// [Referrer-Policy](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Referrer-Policy)
+/// in the MDN Web Docs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferrerPolicy {
     /// `Override`: required.
+    ///
+    /// A Boolean that determines whether CloudFront overrides the `Referrer-Policy` HTTP response header
+    /// received from the origin with the one specified in this response headers policy.
     pub override_: Option<Val<bool>>,
     /// `ReferrerPolicy`: required.
+    ///
+    /// The value of the `Referrer-Policy` HTTP response header. Valid values are:
+    ///
+    /// - `no-referrer`
+    /// - `no-referrer-when-downgrade`
+    /// - `origin`
+    /// - `origin-when-cross-origin`
+    /// - `same-origin`
+    /// - `strict-origin`
+    /// - `strict-origin-when-cross-origin`
+    /// - `unsafe-url`
+    ///
+    /// For more information about these values, see
+    /// [Referrer-Policy](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Referrer-Policy)
+    /// in the MDN Web Docs.
     ///
     /// - Pattern: `^(no-referrer|no-referrer-when-downgrade|origin|origin-when-cross-origin|same-origin|strict-origin|strict-origin-when-cross-origin|unsafe-url)$`.
     pub referrer_policy: Option<Val<String>>,
@@ -925,9 +1126,14 @@ impl ToValue for ReferrerPolicy {
 impl Literal for ReferrerPolicy {}
 
 /// The [`RemoveHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-removeheader.html) property type.
+///
+/// The name of an HTTP header that CloudFront removes from HTTP responses to requests that match the
+/// cache behavior that this response headers policy is attached to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RemoveHeader {
     /// `Header`: required.
+    ///
+    /// The HTTP header name.
     pub header: Option<Val<String>>,
 }
 
@@ -978,9 +1184,14 @@ impl ToValue for RemoveHeader {
 impl Literal for RemoveHeader {}
 
 /// The [`RemoveHeadersConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-removeheadersconfig.html) property type.
+///
+/// A list of HTTP header names that CloudFront removes from HTTP responses to requests that match the
+/// cache behavior that this response headers policy is attached to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RemoveHeadersConfig {
     /// `Items`: required.
+    ///
+    /// The list of HTTP header names.
     pub items: Option<Val<Vec<RemoveHeader>>>,
 }
 
@@ -1040,21 +1251,45 @@ impl ToValue for RemoveHeadersConfig {
 impl Literal for RemoveHeadersConfig {}
 
 /// The [`ResponseHeadersPolicyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-responseheaderspolicyconfig.html) property type.
+///
+/// A response headers policy configuration.
+///
+/// A response headers policy configuration contains metadata about the response headers policy, and
+/// configurations for sets of HTTP response headers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResponseHeadersPolicyConfig {
     /// `Comment`.
+    ///
+    /// A comment to describe the response headers policy.
+    ///
+    /// The comment cannot be longer than 128 characters.
     pub comment: Option<Val<String>>,
     /// `CorsConfig`.
+    ///
+    /// A configuration for a set of HTTP response headers that are used for cross-origin resource sharing
+    /// (CORS).
     pub cors_config: Option<Val<CorsConfig>>,
     /// `CustomHeadersConfig`.
+    ///
+    /// A configuration for a set of custom HTTP response headers.
     pub custom_headers_config: Option<Val<CustomHeadersConfig>>,
     /// `Name`: required.
+    ///
+    /// A name to identify the response headers policy.
+    ///
+    /// The name must be unique for response headers policies in this AWS account .
     pub name: Option<Val<String>>,
     /// `RemoveHeadersConfig`.
+    ///
+    /// A configuration for a set of HTTP headers to remove from the HTTP response.
     pub remove_headers_config: Option<Val<RemoveHeadersConfig>>,
     /// `SecurityHeadersConfig`.
+    ///
+    /// A configuration for a set of security-related HTTP response headers.
     pub security_headers_config: Option<Val<SecurityHeadersConfig>>,
     /// `ServerTimingHeadersConfig`.
+    ///
+    /// A configuration for enabling the `Server-Timing` header in HTTP responses sent from CloudFront.
     pub server_timing_headers_config: Option<Val<ServerTimingHeadersConfig>>,
 }
 
@@ -1145,19 +1380,67 @@ impl ToValue for ResponseHeadersPolicyConfig {
 impl Literal for ResponseHeadersPolicyConfig {}
 
 /// The [`SecurityHeadersConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-securityheadersconfig.html) property type.
+///
+/// A configuration for a set of security-related HTTP response headers. CloudFront adds these headers
+/// to HTTP responses that it sends for requests that match a cache behavior associated with this
+/// response headers policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityHeadersConfig {
     /// `ContentSecurityPolicy`.
+    ///
+    /// The policy directives and their values that CloudFront includes as values for the
+    /// `Content-Security-Policy` HTTP response header.
+    ///
+    /// For more information about the `Content-Security-Policy` HTTP response header, see
+    /// [Content-Security-Policy](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Content-Security-Policy)
+    /// in the MDN Web Docs.
     pub content_security_policy: Option<Val<ContentSecurityPolicy>>,
     /// `ContentTypeOptions`.
+    ///
+    /// Determines whether CloudFront includes the `X-Content-Type-Options` HTTP response header with its
+    /// value set to `nosniff` .
+    ///
+    /// For more information about the `X-Content-Type-Options` HTTP response header, see
+    /// [X-Content-Type-Options](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/X-Content-Type-Options)
+    /// in the MDN Web Docs.
     pub content_type_options: Option<Val<ContentTypeOptions>>,
     /// `FrameOptions`.
+    ///
+    /// Determines whether CloudFront includes the `X-Frame-Options` HTTP response header and the header's
+    /// value.
+    ///
+    /// For more information about the `X-Frame-Options` HTTP response header, see
+    /// [X-Frame-Options](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/X-Frame-Options)
+    /// in the MDN Web Docs.
     pub frame_options: Option<Val<FrameOptions>>,
     /// `ReferrerPolicy`.
+    ///
+    /// Determines whether CloudFront includes the `Referrer-Policy` HTTP response header and the header's
+    /// value.
+    ///
+    /// For more information about the `Referrer-Policy` HTTP response header, see
+    /// [Referrer-Policy](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Referrer-Policy)
+    /// in the MDN Web Docs.
     pub referrer_policy: Option<Val<ReferrerPolicy>>,
     /// `StrictTransportSecurity`.
+    ///
+    /// Determines whether CloudFront includes the `Strict-Transport-Security` HTTP response header and the
+    /// header's value.
+    ///
+    /// For more information about the `Strict-Transport-Security` HTTP response header, see [Security
+    /// headers](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/understanding-response-headers-policies.html#understanding-response-headers-policies-security)
+    /// in the *Amazon CloudFront Developer Guide* and
+    /// [Strict-Transport-Security](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Strict-Transport-Security)
+    /// in the MDN Web Docs.
     pub strict_transport_security: Option<Val<StrictTransportSecurity>>,
     /// `XSSProtection`.
+    ///
+    /// Determines whether CloudFront includes the `X-XSS-Protection` HTTP response header and the header's
+    /// value.
+    ///
+    /// For more information about the `X-XSS-Protection` HTTP response header, see
+    /// [X-XSS-Protection](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/X-XSS-Protection)
+    /// in the MDN Web Docs.
     pub xss_protection: Option<Val<XssProtection>>,
 }
 
@@ -1235,11 +1518,24 @@ impl ToValue for SecurityHeadersConfig {
 impl Literal for SecurityHeadersConfig {}
 
 /// The [`ServerTimingHeadersConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-servertimingheadersconfig.html) property type.
+///
+/// A configuration for enabling the `Server-Timing` header in HTTP responses sent from CloudFront.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerTimingHeadersConfig {
     /// `Enabled`: required.
+    ///
+    /// A Boolean that determines whether CloudFront adds the `Server-Timing` header to HTTP responses that
+    /// it sends in response to requests that match a cache behavior that's associated with this response
+    /// headers policy.
     pub enabled: Option<Val<bool>>,
     /// `SamplingRate`.
+    ///
+    /// A number 0–100 (inclusive) that specifies the percentage of responses that you want CloudFront to
+    /// add the `Server-Timing` header to. When you set the sampling rate to 100, CloudFront adds the
+    /// `Server-Timing` header to the HTTP response for every request that matches the cache behavior that
+    /// this response headers policy is attached to. When you set it to 50, CloudFront adds the header to 50%
+    /// of the responses for requests that match the cache behavior. You can set the sampling rate to any
+    /// number 0–100 with up to four decimal places.
     ///
     /// - Range: 0 to 100.
     pub sampling_rate: Option<Val<f64>>,
@@ -1302,15 +1598,34 @@ impl ToValue for ServerTimingHeadersConfig {
 impl Literal for ServerTimingHeadersConfig {}
 
 /// The [`StrictTransportSecurity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-stricttransportsecurity.html) property type.
+///
+/// Determines whether CloudFront includes the `Strict-Transport-Security` HTTP response header and the
+/// header's value.
+///
+/// For more information about the `Strict-Transport-Security` HTTP response header, see
+/// [Strict-Transport-Security](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Strict-Transport-Security)
+/// in the MDN Web Docs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StrictTransportSecurity {
     /// `AccessControlMaxAgeSec`: required.
+    ///
+    /// A number that CloudFront uses as the value for the `max-age` directive in the
+    /// `Strict-Transport-Security` HTTP response header.
     pub access_control_max_age_sec: Option<Val<i64>>,
     /// `IncludeSubdomains`.
+    ///
+    /// A Boolean that determines whether CloudFront includes the `includeSubDomains` directive in the
+    /// `Strict-Transport-Security` HTTP response header.
     pub include_subdomains: Option<Val<bool>>,
     /// `Override`: required.
+    ///
+    /// A Boolean that determines whether CloudFront overrides the `Strict-Transport-Security` HTTP response
+    /// header received from the origin with the one specified in this response headers policy.
     pub override_: Option<Val<bool>>,
     /// `Preload`.
+    ///
+    /// A Boolean that determines whether CloudFront includes the `preload` directive in the
+    /// `Strict-Transport-Security` HTTP response header.
     pub preload: Option<Val<bool>>,
 }
 
@@ -1394,15 +1709,49 @@ impl ToValue for StrictTransportSecurity {
 impl Literal for StrictTransportSecurity {}
 
 /// The [`XSSProtection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-responseheaderspolicy-xssprotection.html) property type.
+///
+/// Determines whether CloudFront includes the `X-XSS-Protection` HTTP response header and the header's
+/// value.
+///
+/// For more information about the `X-XSS-Protection` HTTP response header, see
+/// [X-XSS-Protection](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/X-XSS-Protection)
+/// in the MDN Web Docs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct XssProtection {
     /// `ModeBlock`.
+    ///
+    /// A Boolean that determines whether CloudFront includes the `mode=block` directive in the
+    /// `X-XSS-Protection` header.
+    ///
+    /// For more information about this directive, see
+    /// [X-XSS-Protection](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/X-XSS-Protection)
+    /// in the MDN Web Docs.
     pub mode_block: Option<Val<bool>>,
     /// `Override`: required.
+    ///
+    /// A Boolean that determines whether CloudFront overrides the `X-XSS-Protection` HTTP response header
+    /// received from the origin with the one specified in this response headers policy.
     pub override_: Option<Val<bool>>,
     /// `Protection`: required.
+    ///
+    /// A Boolean that determines the value of the `X-XSS-Protection` HTTP response header. When this
+    /// setting is `true` , the value of the `X-XSS-Protection` header is `1` . When this setting is `false`
+    /// , the value of the `X-XSS-Protection` header is `0` .
+    ///
+    /// For more information about these settings, see
+    /// [X-XSS-Protection](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/X-XSS-Protection)
+    /// in the MDN Web Docs.
     pub protection: Option<Val<bool>>,
     /// `ReportUri`.
+    ///
+    /// A reporting URI, which CloudFront uses as the value of the `report` directive in the
+    /// `X-XSS-Protection` header.
+    ///
+    /// You cannot specify a `ReportUri` when `ModeBlock` is `true` .
+    ///
+    /// For more information about using a reporting URL, see
+    /// [X-XSS-Protection](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/X-XSS-Protection)
+    /// in the MDN Web Docs.
     pub report_uri: Option<Val<String>>,
 }
 
@@ -1526,9 +1875,18 @@ impl Items {
             Items::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Items {
+    const VALUES: &'static [&'static str] = &["ALL", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
+    fn as_str(&self) -> &str {
+        Items::as_str(self)
     }
 }
 

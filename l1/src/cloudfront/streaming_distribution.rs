@@ -5,12 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::StreamingDistribution`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-streamingdistribution.html) resource type.
 ///
+/// This resource is deprecated. Amazon CloudFront is deprecating real-time messaging protocol (RTMP)
+/// distributions on December 31, 2020. For more information, [read the
+/// announcement](https://docs.aws.amazon.com/ann.jspa?annID=7356) on the Amazon CloudFront discussion
+/// forum.
+///
 /// Build it with [`StreamingDistribution::builder`]; adding it to a stack returns a [`StreamingDistributionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamingDistribution {
     /// `StreamingDistributionConfig`: required.
+    ///
+    /// The current configuration information for the RTMP distribution.
     pub streaming_distribution_config: Option<Val<StreamingDistributionConfig>>,
     /// `Tags`: required.
+    ///
+    /// A complex type that contains zero or more `Tag` elements.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -105,6 +114,8 @@ impl Deref for StreamingDistributionHandle {
 
 impl StreamingDistributionHandle {
     /// `Fn::GetAtt` `DomainName`.
+    ///
+    /// The domain name of the resource, such as `d111111abcdef8.cloudfront.net` .
     pub fn attr_domain_name(&self) -> Val<String> {
         self.0.get_att("DomainName")
     }
@@ -123,13 +134,28 @@ impl StreamingDistributionHandle {
 }
 
 /// The [`Logging`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-streamingdistribution-logging.html) property type.
+///
+/// A complex type that controls whether access logs are written for the streaming distribution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Logging {
     /// `Bucket`: required.
+    ///
+    /// The Amazon S3 bucket to store the access logs in, for example,
+    /// `amzn-s3-demo-bucket.s3.amazonaws.com` .
     pub bucket: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// Specifies whether you want CloudFront to save access logs to an Amazon S3 bucket. If you don't want
+    /// to enable logging when you create a streaming distribution or if you want to disable logging for an
+    /// existing streaming distribution, specify `false` for `Enabled` , and specify `empty Bucket` and
+    /// `Prefix` elements. If you specify `false` for `Enabled` but you specify values for `Bucket` and
+    /// `Prefix` , the values are automatically deleted.
     pub enabled: Option<Val<bool>>,
     /// `Prefix`: required.
+    ///
+    /// An optional string that you want CloudFront to prefix to the access log filenames for this streaming
+    /// distribution, for example, `myprefix/` . If you want to enable logging, but you don't want to
+    /// specify a prefix, you still must include an empty `Prefix` element in the `Logging` element.
     pub prefix: Option<Val<String>>,
 }
 
@@ -202,11 +228,33 @@ impl ToValue for Logging {
 impl Literal for Logging {}
 
 /// The [`S3Origin`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-streamingdistribution-s3origin.html) property type.
+///
+/// A complex type that contains information about the Amazon S3 bucket from which you want CloudFront
+/// to get your media files for distribution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Origin {
     /// `DomainName`: required.
+    ///
+    /// The DNS name of the Amazon S3 origin.
     pub domain_name: Option<Val<String>>,
     /// `OriginAccessIdentity`: required.
+    ///
+    /// The CloudFront origin access identity to associate with the distribution. Use an origin access
+    /// identity to configure the distribution so that end users can only access objects in an Amazon S3
+    /// bucket through CloudFront.
+    ///
+    /// If you want end users to be able to access objects using either the CloudFront URL or the Amazon S3
+    /// URL, specify an empty `OriginAccessIdentity` element.
+    ///
+    /// To delete the origin access identity from an existing distribution, update the distribution
+    /// configuration and include an empty `OriginAccessIdentity` element.
+    ///
+    /// To replace the origin access identity, update the distribution configuration and specify the new
+    /// origin access identity.
+    ///
+    /// For more information, see [Using an Origin Access Identity to Restrict Access to Your Amazon S3
+    /// Content](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub origin_access_identity: Option<Val<String>>,
 }
 
@@ -277,21 +325,44 @@ impl ToValue for S3Origin {
 impl Literal for S3Origin {}
 
 /// The [`StreamingDistributionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-streamingdistribution-streamingdistributionconfig.html) property type.
+///
+/// The RTMP distribution's configuration information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamingDistributionConfig {
     /// `Aliases`.
+    ///
+    /// A complex type that contains information about CNAMEs (alternate domain names), if any, for this
+    /// streaming distribution.
     pub aliases: Option<Val<Vec<String>>>,
     /// `Comment`: required.
+    ///
+    /// Any comments you want to include about the streaming distribution.
     pub comment: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// Whether the streaming distribution is enabled to accept user requests for content.
     pub enabled: Option<Val<bool>>,
     /// `Logging`.
+    ///
+    /// A complex type that controls whether access logs are written for the streaming distribution.
     pub logging: Option<Val<Logging>>,
     /// `PriceClass`.
+    ///
+    /// A complex type that contains information about price class for this streaming distribution.
     pub price_class: Option<Val<String>>,
     /// `S3Origin`: required.
+    ///
+    /// A complex type that contains information about the Amazon S3 bucket from which you want CloudFront
+    /// to get your media files for distribution.
     pub s3_origin: Option<Val<S3Origin>>,
     /// `TrustedSigners`: required.
+    ///
+    /// A complex type that specifies any AWS accounts that you want to permit to create signed URLs for
+    /// private content. If you want the distribution to use signed URLs, include this element; if you want
+    /// the distribution to use public URLs, remove this element. For more information, see [Serving Private
+    /// Content through
+    /// CloudFront](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/PrivateContent.html)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub trusted_signers: Option<Val<TrustedSigners>>,
 }
 
@@ -478,11 +549,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TrustedSigners`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-streamingdistribution-trustedsigners.html) property type.
+///
+/// A list of AWS accounts whose public keys CloudFront can use to verify the signatures of signed URLs
+/// and signed cookies.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrustedSigners {
     /// `AwsAccountNumbers`.
+    ///
+    /// An AWS account number that contains active CloudFront key pairs that CloudFront can use to verify
+    /// the signatures of signed URLs and signed cookies. If the AWS account that owns the key pairs is the
+    /// same account that owns the CloudFront distribution, the value of this field is `self` .
     pub aws_account_numbers: Option<Val<Vec<String>>>,
     /// `Enabled`: required.
+    ///
+    /// This field is `true` if any of the AWS accounts in the list are configured as trusted signers. If
+    /// not, this field is `false` .
     pub enabled: Option<Val<bool>>,
 }
 

@@ -5,16 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::TrustStore`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-truststore.html) resource type.
 ///
+/// A trust store.
+///
 /// Build it with [`TrustStore::builder`]; adding it to a stack returns a [`TrustStoreHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrustStore {
     /// `CaCertificatesBundleSource`.
+    ///
+    /// A CA certificates bundle source.
     pub ca_certificates_bundle_source: Option<Val<CaCertificatesBundleSource>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The trust store's name.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A complex type that contains zero or more `Tag` elements.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UseClientCertificateOCSPEndpoint`.
+    ///
+    /// A boolean. When true, performs real-time certificate revocation checks by querying the OCSP endpoint
+    /// specified within the client certificate.
     pub use_client_certificate_ocsp_endpoint: Option<Val<bool>>,
 }
 
@@ -109,26 +120,38 @@ impl Deref for TrustStoreHandle {
 
 impl TrustStoreHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The trust store's ID.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The trust store's Amazon Resource Name (ARN).
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The trust store's status.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `ETag`.
+    ///
+    /// The version identifier for the current version of the trust store.
     pub fn attr_e_tag(&self) -> Val<String> {
         self.0.get_att("ETag")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The trust store's last modified time.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
     /// `Fn::GetAtt` `NumberOfCaCertificates`.
+    ///
+    /// The trust store's number of CA certificates.
     pub fn attr_number_of_ca_certificates(&self) -> Val<i64> {
         self.0.get_att("NumberOfCaCertificates")
     }
@@ -143,15 +166,25 @@ impl TrustStoreHandle {
 }
 
 /// The [`CaCertificatesBundleS3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-truststore-cacertificatesbundles3location.html) property type.
+///
+/// The CA certificates bundle location in Amazon S3.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaCertificatesBundleS3Location {
     /// `Bucket`: required.
+    ///
+    /// The S3 bucket.
     pub bucket: Option<Val<String>>,
     /// `Key`: required.
+    ///
+    /// The location's key.
     pub key: Option<Val<String>>,
     /// `Region`: required.
+    ///
+    /// The location's Region.
     pub region: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The location's version.
     pub version: Option<Val<String>>,
 }
 
@@ -243,9 +276,13 @@ impl ToValue for CaCertificatesBundleS3Location {
 impl Literal for CaCertificatesBundleS3Location {}
 
 /// The [`CaCertificatesBundleSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-truststore-cacertificatesbundlesource.html) property type.
+///
+/// A CA certificates bundle source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaCertificatesBundleSource {
     /// `CaCertificatesBundleS3Location`: required.
+    ///
+    /// The CA certificates bundle location in Amazon S3.
     pub ca_certificates_bundle_s3_location: Option<Val<CaCertificatesBundleS3Location>>,
 }
 

@@ -5,12 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::CloudFront::VpcOrigin`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudfront-vpcorigin.html) resource type.
 ///
+/// An Amazon CloudFront VPC origin.
+///
 /// Build it with [`VpcOrigin::builder`]; adding it to a stack returns a [`VpcOriginHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcOrigin {
     /// `Tags`.
+    ///
+    /// A complex type that contains zero or more `Tag` elements.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcOriginEndpointConfig`: required.
+    ///
+    /// The VPC origin endpoint configuration.
     pub vpc_origin_endpoint_config: Option<Val<VpcOriginEndpointConfig>>,
 }
 
@@ -100,26 +106,38 @@ impl Deref for VpcOriginHandle {
 
 impl VpcOriginHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The VPC origin ID.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The VPC origin ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `AccountId`.
+    ///
+    /// The account ID of the AWS account that owns the VPC origin.
     pub fn attr_account_id(&self) -> Val<String> {
         self.0.get_att("AccountId")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The VPC origin status.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The VPC origin created time.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The VPC origin last modified time.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
@@ -198,19 +216,38 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcOriginEndpointConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudfront-vpcorigin-vpcoriginendpointconfig.html) property type.
+///
+/// An Amazon CloudFront VPC origin endpoint configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcOriginEndpointConfig {
     /// `Arn`: required.
+    ///
+    /// The ARN of the CloudFront VPC origin endpoint configuration.
     pub arn: Option<Val<String>>,
     /// `HTTPPort`.
+    ///
+    /// The HTTP port for the CloudFront VPC origin endpoint configuration. The default value is `80` .
     pub http_port: Option<Val<i64>>,
     /// `HTTPSPort`.
+    ///
+    /// The HTTPS port of the CloudFront VPC origin endpoint configuration. The default value is `443` .
     pub https_port: Option<Val<i64>>,
     /// `Name`: required.
+    ///
+    /// The name of the CloudFront VPC origin endpoint configuration.
     pub name: Option<Val<String>>,
     /// `OriginProtocolPolicy`.
+    ///
+    /// The origin protocol policy for the CloudFront VPC origin endpoint configuration.
     pub origin_protocol_policy: Option<Val<OriginProtocolPolicy>>,
     /// `OriginSSLProtocols`.
+    ///
+    /// Specifies the minimum SSL/TLS protocol that CloudFront uses when connecting to your origin over
+    /// HTTPS. Valid values include `SSLv3` , `TLSv1` , `TLSv1.1` , and `TLSv1.2` .
+    ///
+    /// For more information, see [Minimum Origin SSL
+    /// Protocol](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginSSLProtocols)
+    /// in the *Amazon CloudFront Developer Guide* .
     pub origin_ssl_protocols: Option<Val<Vec<String>>>,
 }
 
@@ -328,9 +365,18 @@ impl OriginProtocolPolicy {
             OriginProtocolPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OriginProtocolPolicy {
+    const VALUES: &'static [&'static str] = &["http-only", "https-only", "match-viewer"];
+    fn as_str(&self) -> &str {
+        OriginProtocolPolicy::as_str(self)
     }
 }
 

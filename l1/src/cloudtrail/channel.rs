@@ -5,24 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::CloudTrail::Channel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudtrail-channel.html) resource type.
 ///
+/// Contains information about a returned CloudTrail channel.
+///
 /// Build it with [`Channel::builder`]; adding it to a stack returns a [`ChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Channel {
     /// `Destinations`.
     ///
+    /// One or more event data stores to which events arriving through a channel will be logged.
+    ///
     /// - Items: 1 to 10.
     pub destinations: Option<Val<Vec<Destination>>>,
     /// `Name`.
+    ///
+    /// The name of the channel.
     ///
     /// - Length: 3 to 128.
     /// - Pattern: `(^[a-zA-Z0-9._\-]+$)`.
     pub name: Option<Val<String>>,
     /// `Source`. Changing it replaces the resource.
     ///
+    /// The name of the partner or external event source. You cannot change this name after you create the
+    /// channel. A maximum of one channel is allowed per source.
+    ///
+    /// A source can be either `Custom` for all valid non- AWS events, or the name of a partner event
+    /// source. For information about the source names for available partners, see [Additional information
+    /// about integration
+    /// partners](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/query-event-data-store-integration.html#cloudtrail-lake-partner-information)
+    /// in the CloudTrail User Guide.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `(.*)`.
     pub source: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of tags.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -121,6 +138,9 @@ impl Deref for ChannelHandle {
 
 impl ChannelHandle {
     /// `Fn::GetAtt` `ChannelArn`.
+    ///
+    /// `Ref` returns the ARN of the CloudTrail channel, such as
+    /// `arn:aws:cloudtrail:us-east-2:123456789012:channel/01234567890` .
     pub fn attr_channel_arn(&self) -> Val<String> {
         self.0.get_att("ChannelArn")
     }
@@ -135,14 +155,24 @@ impl ChannelHandle {
 }
 
 /// The [`Destination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudtrail-channel-destination.html) property type.
+///
+/// Contains information about the destination receiving events.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Destination {
     /// `Location`: required.
+    ///
+    /// For channels used for a CloudTrail Lake integration, the location is the ARN of an event data store
+    /// that receives events from a channel. For service-linked channels, the location is the name of the
+    /// AWS service.
     ///
     /// - Length: 3 to 1024.
     /// - Pattern: `(^[a-zA-Z0-9._/\-:]+$)`.
     pub location: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of destination for events arriving from a channel. For channels used for a CloudTrail Lake
+    /// integration, the value is `EVENT_DATA_STORE` . For service-linked channels, the value is
+    /// `AWS_SERVICE` .
     pub type_: Option<Val<Type>>,
 }
 
@@ -292,9 +322,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["EVENT_DATA_STORE"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,21 +5,64 @@ use crate::rt::*;
 
 /// The [`AWS::CloudTrail::Dashboard`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudtrail-dashboard.html) resource type.
 ///
+/// Creates a custom dashboard or the Highlights dashboard.
+///
+/// - *Custom dashboards* - Custom dashboards allow you to query events in any event data store type.
+///   You can add up to 10 widgets to a custom dashboard. You can manually refresh a custom dashboard,
+///   or you can set a refresh schedule.
+/// - *Highlights dashboard* - You can create the Highlights dashboard to see a summary of key user
+///   activities and API usage across all your event data stores. CloudTrail Lake manages the Highlights
+///   dashboard and refreshes the dashboard every 6 hours. To create the Highlights dashboard, you must
+///   set and enable a refresh schedule.
+///
+/// CloudTrail runs queries to populate the dashboard's widgets during a manual or scheduled refresh.
+/// CloudTrail must be granted permissions to run the `StartQuery` operation on your behalf. To provide
+/// permissions, run the `PutResourcePolicy` operation to attach a resource-based policy to each event
+/// data store. For more information, see [Example: Allow CloudTrail to run queries to populate a
+/// dashboard](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/security_iam_resource-based-policy-examples.html#security_iam_resource-based-policy-examples-eds-dashboard)
+/// in the *AWS CloudTrail User Guide* .
+///
+/// To set a refresh schedule, CloudTrail must be granted permissions to run the `StartDashboardRefresh`
+/// operation to refresh the dashboard on your behalf. To provide permissions, run the
+/// `PutResourcePolicy` operation to attach a resource-based policy to the dashboard. For more
+/// information, see [Resource-based policy example for a
+/// dashboard](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/security_iam_resource-based-policy-examples.html#security_iam_resource-based-policy-examples-dashboards)
+/// in the *AWS CloudTrail User Guide* .
+///
+/// For more information about dashboards, see [CloudTrail Lake
+/// dashboards](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/lake-dashboard.html) in the *AWS
+/// CloudTrail User Guide* .
+///
 /// Build it with [`Dashboard::builder`]; adding it to a stack returns a [`DashboardHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dashboard {
     /// `Name`.
     ///
+    /// The name of the dashboard. The name must be unique to your account.
+    ///
+    /// To create the Highlights dashboard, the name must be `AWSCloudTrail-Highlights` .
+    ///
     /// - Length: 3 to 128.
     /// - Pattern: `^[a-zA-Z0-9_\-]+$`.
     pub name: Option<Val<String>>,
     /// `RefreshSchedule`.
+    ///
+    /// The schedule for a dashboard refresh.
     pub refresh_schedule: Option<Val<RefreshSchedule>>,
     /// `Tags`.
+    ///
+    /// A list of tags.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TerminationProtectionEnabled`.
+    ///
+    /// Specifies whether termination protection is enabled for the dashboard. If termination protection is
+    /// enabled, you cannot delete the dashboard until termination protection is disabled.
     pub termination_protection_enabled: Option<Val<bool>>,
     /// `Widgets`.
+    ///
+    /// An array of widgets for a custom dashboard. A custom dashboard can have a maximum of ten widgets.
+    ///
+    /// You do not need to specify widgets for the Highlights dashboard.
     pub widgets: Option<Val<Vec<Widget>>>,
 }
 
@@ -122,22 +165,32 @@ impl Deref for DashboardHandle {
 
 impl DashboardHandle {
     /// `Fn::GetAtt` `DashboardArn`.
+    ///
+    /// The ARN for the dashboard.
     pub fn attr_dashboard_arn(&self) -> Val<String> {
         self.0.get_att("DashboardArn")
     }
     /// `Fn::GetAtt` `CreatedTimestamp`.
+    ///
+    /// The timestamp that shows when the dashboard was created.
     pub fn attr_created_timestamp(&self) -> Val<String> {
         self.0.get_att("CreatedTimestamp")
     }
     /// `Fn::GetAtt` `UpdatedTimestamp`.
+    ///
+    /// The timestamp that shows when the dashboard was updated.
     pub fn attr_updated_timestamp(&self) -> Val<String> {
         self.0.get_att("UpdatedTimestamp")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the dashboard.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Type`.
+    ///
+    /// The type of dashboard.
     pub fn attr_type_(&self) -> Val<String> {
         self.0.get_att("Type")
     }
@@ -152,11 +205,30 @@ impl DashboardHandle {
 }
 
 /// The [`Frequency`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudtrail-dashboard-frequency.html) property type.
+///
+/// Specifies the frequency for a dashboard refresh schedule.
+///
+/// For a custom dashboard, you can schedule a refresh for every 1, 6, 12, or 24 hours, or every day.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Frequency {
     /// `Unit`: required.
+    ///
+    /// The unit to use for the refresh.
+    ///
+    /// For custom dashboards, the unit can be `HOURS` or `DAYS` .
+    ///
+    /// For the Highlights dashboard, the `Unit` must be `HOURS` .
     pub unit: Option<Val<Unit>>,
     /// `Value`: required.
+    ///
+    /// The value for the refresh schedule.
+    ///
+    /// For custom dashboards, the following values are valid when the unit is `HOURS` : `1` , `6` , `12` ,
+    /// `24`
+    ///
+    /// For custom dashboards, the only valid value when the unit is `DAYS` is `1` .
+    ///
+    /// For the Highlights dashboard, the `Value` must be `6` .
     pub value: Option<Val<i64>>,
 }
 
@@ -216,13 +288,22 @@ impl ToValue for Frequency {
 impl Literal for Frequency {}
 
 /// The [`RefreshSchedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudtrail-dashboard-refreshschedule.html) property type.
+///
+/// The schedule for a dashboard refresh.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RefreshSchedule {
     /// `Frequency`.
+    ///
+    /// The frequency at which you want the dashboard refreshed.
     pub frequency: Option<Val<Frequency>>,
     /// `Status`.
+    ///
+    /// Specifies whether the refresh schedule is enabled. Set the value to `ENABLED` to enable the refresh
+    /// schedule, or to `DISABLED` to turn off the refresh schedule.
     pub status: Option<Val<Status>>,
     /// `TimeOfDay`.
+    ///
+    /// The time of day in UTC to run the schedule; for hourly only refer to minutes; default is 00:00.
     ///
     /// - Pattern: `^[0-9]{2}:[0-9]{2}`.
     pub time_of_day: Option<Val<String>>,
@@ -348,18 +429,33 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Widget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudtrail-dashboard-widget.html) property type.
+///
+/// Contains information about a widget on a CloudTrail Lake dashboard.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Widget {
     /// `QueryParameters`.
+    ///
+    /// The optional query parameters. The following query parameters are valid: `$StartTime$` , `$EndTime$`
+    /// , and `$Period$` .
     ///
     /// - Items: 1 to 10.
     pub query_parameters: Option<Val<Vec<String>>>,
     /// `QueryStatement`: required.
     ///
+    /// The query statement for the widget. For custom dashboard widgets, you can query across multiple
+    /// event data stores as long as all event data stores exist in your account.
+    ///
+    /// > When a query uses `?` with `eventTime` , `?` must be surrounded by single quotes as follows: `'?'`
+    /// .
+    ///
     /// - Length: 1 to 10000.
     /// - Pattern: `(?s).*`.
     pub query_statement: Option<Val<String>>,
     /// `ViewProperties`.
+    ///
+    /// The view properties for the widget. For more information about view properties, see [View properties
+    /// for widgets](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/lake-widget-properties.html)
+    /// in the *AWS CloudTrail User Guide* .
     pub view_properties: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -454,9 +550,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 
@@ -501,9 +606,18 @@ impl Unit {
             Unit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Unit {
+    const VALUES: &'static [&'static str] = &["HOURS", "DAYS"];
+    fn as_str(&self) -> &str {
+        Unit::as_str(self)
     }
 }
 

@@ -5,55 +5,177 @@ use crate::rt::*;
 
 /// The [`AWS::CloudTrail::EventDataStore`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudtrail-eventdatastore.html) resource type.
 ///
+/// Creates a new event data store.
+///
 /// Build it with [`EventDataStore::builder`]; adding it to a stack returns a [`EventDataStoreHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventDataStore {
     /// `AdvancedEventSelectors`.
+    ///
+    /// The advanced event selectors to use to select the events for the data store. You can configure up to
+    /// five advanced event selectors for each event data store.
+    ///
+    /// For more information about how to use advanced event selectors to log CloudTrail events, see [Log
+    /// events by using advanced event
+    /// selectors](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html#creating-data-event-selectors-advanced)
+    /// in the CloudTrail User Guide.
+    ///
+    /// For more information about how to use advanced event selectors to include AWS Config configuration
+    /// items in your event data store, see [Create an event data store for AWS Config configuration
+    /// items](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/lake-eds-cli.html#lake-cli-create-eds-config)
+    /// in the CloudTrail User Guide.
+    ///
+    /// For more information about how to use advanced event selectors to include events outside of AWS
+    /// events in your event data store, see [Create an integration to log events from outside
+    /// AWS](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/lake-integrations-cli.html#lake-cli-create-integration)
+    /// in the CloudTrail User Guide.
     pub advanced_event_selectors: Option<Val<Vec<AdvancedEventSelector>>>,
     /// `BillingMode`.
+    ///
+    /// The billing mode for the event data store determines the cost for ingesting events and the default
+    /// and maximum retention period for the event data store.
+    ///
+    /// The following are the possible values:
+    ///
+    /// - `EXTENDABLE_RETENTION_PRICING` - This billing mode is generally recommended if you want a flexible
+    ///   retention period of up to 3653 days (about 10 years). The default retention period for this
+    ///   billing mode is 366 days.
+    /// - `FIXED_RETENTION_PRICING` - This billing mode is recommended if you expect to ingest more than 25
+    ///   TB of event data per month and need a retention period of up to 2557 days (about 7 years). The
+    ///   default retention period for this billing mode is 2557 days.
+    ///
+    /// The default value is `EXTENDABLE_RETENTION_PRICING` .
+    ///
+    /// For more information about CloudTrail pricing, see [AWS CloudTrail
+    /// Pricing](https://docs.aws.amazon.com/cloudtrail/pricing/) and [Managing CloudTrail Lake
+    /// costs](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-lake-manage-costs.html)
+    /// .
     pub billing_mode: Option<Val<BillingMode>>,
     /// `ContextKeySelectors`.
+    ///
+    /// The list of context key selectors that are configured for the event data store.
     ///
     /// - Items: 0 to 2.
     pub context_key_selectors: Option<Val<Vec<ContextKeySelector>>>,
     /// `FederationEnabled`.
+    ///
+    /// Indicates if [Lake query
+    /// federation](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/query-federation.html) is
+    /// enabled. By default, Lake query federation is disabled. You cannot delete an event data store if
+    /// Lake query federation is enabled.
     pub federation_enabled: Option<Val<bool>>,
     /// `FederationRoleArn`.
+    ///
+    /// If Lake query federation is enabled, provides the ARN of the federation role used to access the
+    /// resources for the federated event data store.
+    ///
+    /// The federation role must exist in your account and provide the [required minimum
+    /// permissions](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/query-federation.html#query-federation-permissions-role)
+    /// .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub federation_role_arn: Option<Val<String>>,
     /// `IngestionEnabled`.
+    ///
+    /// Specifies whether the event data store should start ingesting live events. The default is true.
     pub ingestion_enabled: Option<Val<bool>>,
     /// `InsightSelectors`.
+    ///
+    /// A JSON string that contains the Insights types you want to log on an event data store.
+    /// `ApiCallRateInsight` and `ApiErrorRateInsight` are valid Insight types.
+    ///
+    /// The `ApiCallRateInsight` Insights type analyzes write-only management API calls that are aggregated
+    /// per minute against a baseline API call volume.
+    ///
+    /// The `ApiErrorRateInsight` Insights type analyzes management API calls that result in error codes.
+    /// The error is shown if the API call is unsuccessful.
     pub insight_selectors: Option<Val<Vec<InsightSelector>>>,
     /// `InsightsDestination`.
+    ///
+    /// The ARN (or ID suffix of the ARN) of the destination event data store that logs Insights events. For
+    /// more information, see [Create an event data store for CloudTrail Insights
+    /// events](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/query-event-data-store-insights.html)
+    /// .
     ///
     /// - Length: 3 to 256.
     /// - Pattern: `^[a-zA-Z0-9._/\-:]+$`.
     pub insights_destination: Option<Val<String>>,
     /// `KmsKeyId`.
     ///
+    /// Specifies the AWS  key ID to use to encrypt the events delivered by CloudTrail. The value can be an
+    /// alias name prefixed by `alias/` , a fully specified ARN to an alias, a fully specified ARN to a key,
+    /// or a globally unique identifier.
+    ///
+    /// > Disabling or deleting the KMS key, or removing CloudTrail permissions on the key, prevents
+    /// CloudTrail from logging events to the event data store, and prevents users from querying the data in
+    /// the event data store that was encrypted with the key. After you associate an event data store with a
+    /// KMS key, the KMS key cannot be removed or changed. Before you disable or delete a KMS key that you
+    /// are using with an event data store, delete or back up your event data store.
+    ///
+    /// CloudTrail also supports AWS  multi-Region keys. For more information about multi-Region keys, see
+    /// [Using multi-Region
+    /// keys](https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html) in the *AWS
+    /// Key Management Service Developer Guide* .
+    ///
+    /// Examples:
+    ///
+    /// - `alias/MyAliasName`
+    /// - `arn:aws:kms:us-east-2:123456789012:alias/MyAliasName`
+    /// - `arn:aws:kms:us-east-2:123456789012:key/12345678-1234-1234-1234-123456789012`
+    /// - `12345678-1234-1234-1234-123456789012`
+    ///
     /// - Length: 1 to 350.
     /// - Pattern: `^[a-zA-Z0-9._/\-:]+$`.
     pub kms_key_id: Option<Val<String>>,
     /// `MaxEventSize`.
+    ///
+    /// The maximum allowed size for events to be stored in the specified event data store. If you are using
+    /// context key selectors, MaxEventSize must be set to Large.
     pub max_event_size: Option<Val<MaxEventSize>>,
     /// `MultiRegionEnabled`.
+    ///
+    /// Specifies whether the event data store includes events from all Regions, or only from the Region in
+    /// which the event data store is created.
     pub multi_region_enabled: Option<Val<bool>>,
     /// `Name`.
+    ///
+    /// The name of the event data store.
     ///
     /// - Length: 3 to 128.
     /// - Pattern: `^[a-zA-Z0-9._\-]+$`.
     pub name: Option<Val<String>>,
     /// `OrganizationEnabled`.
+    ///
+    /// Specifies whether an event data store collects events logged for an organization in AWS
+    /// Organizations .
     pub organization_enabled: Option<Val<bool>>,
     /// `RetentionPeriod`.
+    ///
+    /// The retention period of the event data store, in days. If `BillingMode` is set to
+    /// `EXTENDABLE_RETENTION_PRICING` , you can set a retention period of up to 3653 days, the equivalent
+    /// of 10 years. If `BillingMode` is set to `FIXED_RETENTION_PRICING` , you can set a retention period
+    /// of up to 2557 days, the equivalent of seven years.
+    ///
+    /// CloudTrail Lake determines whether to retain an event by checking if the `eventTime` of the event is
+    /// within the specified retention period. For example, if you set a retention period of 90 days,
+    /// CloudTrail will remove events when the `eventTime` is older than 90 days.
+    ///
+    /// > If you plan to copy trail events to this event data store, we recommend that you consider both the
+    /// age of the events that you want to copy as well as how long you want to keep the copied events in
+    /// your event data store. For example, if you copy trail events that are 5 years old and specify a
+    /// retention period of 7 years, the event data store will retain those events for two years.
     ///
     /// - Range: 7 to 3653.
     pub retention_period: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// A list of tags.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TerminationProtectionEnabled`.
+    ///
+    /// Specifies whether termination protection is enabled for the event data store. If termination
+    /// protection is enabled, you cannot delete the event data store until termination protection is
+    /// disabled.
     pub termination_protection_enabled: Option<Val<bool>>,
 }
 
@@ -232,18 +354,27 @@ impl Deref for EventDataStoreHandle {
 
 impl EventDataStoreHandle {
     /// `Fn::GetAtt` `EventDataStoreArn`.
+    ///
+    /// `Ref` returns the ARN of the CloudTrail event data store, such as
+    /// `arn:aws:cloudtrail:us-east-1:12345678910:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE` .
     pub fn attr_event_data_store_arn(&self) -> Val<String> {
         self.0.get_att("EventDataStoreArn")
     }
     /// `Fn::GetAtt` `CreatedTimestamp`.
+    ///
+    /// `Ref` returns the time stamp of the creation of the event data store, such as `1248496624` .
     pub fn attr_created_timestamp(&self) -> Val<String> {
         self.0.get_att("CreatedTimestamp")
     }
     /// `Fn::GetAtt` `UpdatedTimestamp`.
+    ///
+    /// `Ref` returns the time stamp that updates were made to an event data store, such as `1598296624` .
     pub fn attr_updated_timestamp(&self) -> Val<String> {
         self.0.get_att("UpdatedTimestamp")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// `Ref` returns the status of the event data store, such as `ENABLED` .
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -258,13 +389,67 @@ impl EventDataStoreHandle {
 }
 
 /// The [`AdvancedEventSelector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudtrail-eventdatastore-advancedeventselector.html) property type.
+///
+/// Advanced event selectors let you create fine-grained selectors for AWS CloudTrail management, data,
+/// and network activity events. They help you control costs by logging only those events that are
+/// important to you. For more information about configuring advanced event selectors, see the [Logging
+/// data
+/// events](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html)
+/// , [Logging network activity
+/// events](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-network-events-with-cloudtrail.html)
+/// , and [Logging management
+/// events](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html)
+/// topics in the *AWS CloudTrail User Guide* .
+///
+/// You cannot apply both event selectors and advanced event selectors to a trail.
+///
+/// *Supported CloudTrail event record fields for management events*
+///
+/// - `eventCategory` (required)
+/// - `eventSource`
+/// - `readOnly`
+///
+/// The following additional fields are available for event data stores:
+///
+/// - `eventName`
+/// - `eventType`
+/// - `sessionCredentialFromConsole`
+/// - `userIdentity.arn`
+///
+/// *Supported CloudTrail event record fields for data events*
+///
+/// - `eventCategory` (required)
+/// - `eventName`
+/// - `eventSource`
+/// - `eventType`
+/// - `resources.ARN`
+/// - `resources.type` (required)
+/// - `readOnly`
+/// - `sessionCredentialFromConsole`
+/// - `userIdentity.arn`
+///
+/// *Supported CloudTrail event record fields for network activity events*
+///
+/// - `eventCategory` (required)
+/// - `eventSource` (required)
+/// - `eventName`
+/// - `errorCode` - The only valid value for `errorCode` is `VpceAccessDenied` .
+/// - `vpcEndpointId`
+///
+/// > For event data stores for CloudTrail Insights events, AWS Config configuration items, Audit
+/// Manager evidence, or events outside of AWS , the only supported field is `eventCategory` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdvancedEventSelector {
     /// `FieldSelectors`: required.
     ///
+    /// Contains all selector statements in an advanced event selector.
+    ///
     /// - Items: at least 1.
     pub field_selectors: Option<Val<Vec<AdvancedFieldSelector>>>,
     /// `Name`.
+    ///
+    /// An optional, descriptive name for an advanced event selector, such as "Log data events for only two
+    /// S3 buckets".
     ///
     /// - Length: 1 to 1000.
     pub name: Option<Val<String>>,
@@ -337,34 +522,161 @@ impl ToValue for AdvancedEventSelector {
 impl Literal for AdvancedEventSelector {}
 
 /// The [`AdvancedFieldSelector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudtrail-eventdatastore-advancedfieldselector.html) property type.
+///
+/// A single selector statement in an advanced event selector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdvancedFieldSelector {
     /// `EndsWith`.
+    ///
+    /// An operator that includes events that match the last few characters of the event record field
+    /// specified as the value of `Field` .
     ///
     /// - Items: at least 1.
     pub ends_with: Option<Val<Vec<String>>>,
     /// `Equals`.
     ///
+    /// An operator that includes events that match the exact value of the event record field specified as
+    /// the value of `Field` . This is the only valid operator that you can use with the `readOnly` ,
+    /// `eventCategory` , and `resources.type` fields.
+    ///
     /// - Items: at least 1.
     pub equals: Option<Val<Vec<String>>>,
     /// `Field`: required.
+    ///
+    /// A field in a CloudTrail event record on which to filter events to be logged. For event data stores
+    /// for CloudTrail Insights events, AWS Config configuration items, Audit Manager evidence, or events
+    /// outside of AWS , the field is used only for selecting events as filtering is not supported.
+    ///
+    /// For CloudTrail management events, supported fields include `eventCategory` (required), `eventSource`
+    /// , and `readOnly` . The following additional fields are available for event data stores: `eventName`
+    /// , `eventType` , `sessionCredentialFromConsole` , and `userIdentity.arn` .
+    ///
+    /// For CloudTrail data events, supported fields include `eventCategory` (required), `eventName` ,
+    /// `eventSource` , `eventType` , `resources.type` (required), `readOnly` , `resources.ARN` ,
+    /// `sessionCredentialFromConsole` , and `userIdentity.arn` .
+    ///
+    /// For CloudTrail network activity events, supported fields include `eventCategory` (required),
+    /// `eventSource` (required), `eventName` , `errorCode` , and `vpcEndpointId` .
+    ///
+    /// For event data stores for CloudTrail Insights events, AWS Config configuration items, Audit Manager
+    /// evidence, or events outside of AWS , the only supported field is `eventCategory` .
+    ///
+    /// > Selectors don't support the use of wildcards like `*` . To match multiple values with a single
+    /// condition, you may use `StartsWith` , `EndsWith` , `NotStartsWith` , or `NotEndsWith` to explicitly
+    /// match the beginning or end of the event field.
+    ///
+    /// - *`readOnly`* - This is an optional field that is only used for management events and data events.
+    ///   This field can be set to `Equals` with a value of `true` or `false` . If you do not add this
+    ///   field, CloudTrail logs both `read` and `write` events. A value of `true` logs only `read` events.
+    ///   A value of `false` logs only `write` events.
+    /// - *`eventSource`* - This field is only used for management events, data events, and network activity
+    ///   events.
+    ///
+    /// For management events for trails, this is an optional field that can be set to `NotEquals`
+    /// `kms.amazonaws.com` to exclude KMS management events, or `NotEquals` `rdsdata.amazonaws.com` to
+    /// exclude RDS management events.
+    ///
+    /// For data events for trails, this is an optional field that you can use to include or exclude any
+    /// event source and can use any operator.
+    ///
+    /// For management and data events for event data stores, this is an optional field that you can use to
+    /// include or exclude any event source and can use any operator.
+    ///
+    /// For network activity events, this is a required field that only uses the `Equals` operator. Set this
+    /// field to the event source for which you want to log network activity events. If you want to log
+    /// network activity events for multiple event sources, you must create a separate field selector for
+    /// each event source. For a list of services supporting network activity events, see [Logging network
+    /// activity
+    /// events](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-network-events-with-cloudtrail.html)
+    /// in the *AWS CloudTrail User Guide* .
+    /// - *`eventName`* - This is an optional field that is only used for data events, management events
+    ///   (for event data stores only), and network activity events. You can use any operator with
+    ///   `eventName` . You can use it to ﬁlter in or ﬁlter out specific events. You can have multiple
+    ///   values for this ﬁeld, separated by commas.
+    /// - *`eventCategory`* - This field is required and must be set to `Equals` .
+    ///
+    /// - For CloudTrail management events, the value must be `Management` .
+    /// - For CloudTrail data events, the value must be `Data` .
+    /// - For CloudTrail network activity events, the value must be `NetworkActivity` .
+    ///
+    /// The following are used only for event data stores:
+    ///
+    /// - For CloudTrail Insights events, the value must be `Insight` .
+    /// - For AWS Config configuration items, the value must be `ConfigurationItem` .
+    /// - For Audit Manager evidence, the value must be `Evidence` .
+    /// - For events outside of AWS , the value must be `ActivityAuditLog` .
+    /// - *`eventType`* - For event data stores, this is an optional field available for event data stores
+    ///   to filter management and data events on the event type. For trails, this is an optional field to
+    ///   filter data events on the event type. For information about available event types, see [CloudTrail
+    ///   record
+    ///   contents](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html#ct-event-type)
+    ///   in the *AWS CloudTrail user guide* .
+    /// - *`errorCode`* - This ﬁeld is only used to filter CloudTrail network activity events and is
+    ///   optional. This is the error code to filter on. Currently, the only valid `errorCode` is
+    ///   `VpceAccessDenied` . `errorCode` can only use the `Equals` operator.
+    /// - *`sessionCredentialFromConsole`* - For event data stores, this is an optional field used to filter
+    ///   management and data events based on whether the events originated from an AWS Management Console
+    ///   session. For trails, this is an optional field used to filter data events.
+    ///   `sessionCredentialFromConsole` can only use the `Equals` and `NotEquals` operators.
+    /// - *`resources.type`* - This ﬁeld is required for CloudTrail data events. `resources.type` can only
+    ///   use the `Equals` operator.
+    ///
+    /// For a list of available resource types for data events, see [Data
+    /// events](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html#logging-data-events)
+    /// in the *AWS CloudTrail User Guide* .
+    ///
+    /// You can have only one `resources.type` ﬁeld per selector. To log events on more than one resource
+    /// type, add another selector.
+    /// - *`resources.ARN`* - The `resources.ARN` is an optional field for data events. You can use any
+    ///   operator with `resources.ARN` , but if you use `Equals` or `NotEquals` , the value must exactly
+    ///   match the ARN of a valid resource of the type you've speciﬁed in the template as the value of
+    ///   resources.type. To log all data events for all objects in a specific S3 bucket, use the
+    ///   `StartsWith` operator, and include only the bucket ARN as the matching value.
+    ///
+    /// For more information about the ARN formats of data event resources, see [Actions, resources, and
+    /// condition keys for AWS
+    /// services](https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html)
+    /// in the *Service Authorization Reference* .
+    ///
+    /// > You can't use the `resources.ARN` field to filter resource types that do not have ARNs.
+    /// - *`userIdentity.arn`* - For event data stores, this is an optional field used to filter management
+    ///   and data events for actions taken by specific IAM identities. For trails, this is an optional
+    ///   field used to filter data events. You can use any operator with `userIdentity.arn` . For more
+    ///   information on the userIdentity element, see [CloudTrail userIdentity
+    ///   element](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html)
+    ///   in the *AWS CloudTrail User Guide* .
+    /// - *`vpcEndpointId`* - This ﬁeld is only used to filter CloudTrail network activity events and is
+    ///   optional. This field identifies the VPC endpoint that the request passed through. You can use any
+    ///   operator with `vpcEndpointId` .
     ///
     /// - Length: 1 to 1000.
     /// - Pattern: `([\w|\d|\.|_]+)`.
     pub field: Option<Val<String>>,
     /// `NotEndsWith`.
     ///
+    /// An operator that excludes events that match the last few characters of the event record field
+    /// specified as the value of `Field` .
+    ///
     /// - Items: at least 1.
     pub not_ends_with: Option<Val<Vec<String>>>,
     /// `NotEquals`.
+    ///
+    /// An operator that excludes events that match the exact value of the event record field specified as
+    /// the value of `Field` .
     ///
     /// - Items: at least 1.
     pub not_equals: Option<Val<Vec<String>>>,
     /// `NotStartsWith`.
     ///
+    /// An operator that excludes events that match the first few characters of the event record field
+    /// specified as the value of `Field` .
+    ///
     /// - Items: at least 1.
     pub not_starts_with: Option<Val<Vec<String>>>,
     /// `StartsWith`.
+    ///
+    /// An operator that includes events that match the first few characters of the event record field
+    /// specified as the value of `Field` .
     ///
     /// - Items: at least 1.
     pub starts_with: Option<Val<Vec<String>>>,
@@ -483,13 +795,20 @@ impl ToValue for AdvancedFieldSelector {
 impl Literal for AdvancedFieldSelector {}
 
 /// The [`ContextKeySelector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudtrail-eventdatastore-contextkeyselector.html) property type.
+///
+/// An object that contains information types to be included in CloudTrail enriched events.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContextKeySelector {
     /// `Equals`: required.
     ///
+    /// A list of keys defined by Type to be included in CloudTrail enriched events.
+    ///
     /// - Items: 1 to 50.
     pub equals: Option<Val<Vec<String>>>,
     /// `Type`: required.
+    ///
+    /// Specifies the type of the event record field in ContextKeySelector. Valid values include
+    /// RequestContext, TagContext.
     pub type_: Option<Val<Type>>,
 }
 
@@ -557,9 +876,20 @@ impl ToValue for ContextKeySelector {
 impl Literal for ContextKeySelector {}
 
 /// The [`InsightSelector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudtrail-eventdatastore-insightselector.html) property type.
+///
+/// A JSON string that contains a list of Insights types that are logged on an event data store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InsightSelector {
     /// `InsightType`.
+    ///
+    /// The type of Insights events to log on an event data store. `ApiCallRateInsight` and
+    /// `ApiErrorRateInsight` are valid Insight types.
+    ///
+    /// The `ApiCallRateInsight` Insights type analyzes write-only management API calls that are aggregated
+    /// per minute against a baseline API call volume.
+    ///
+    /// The `ApiErrorRateInsight` Insights type analyzes management API calls that result in error codes.
+    /// The error is shown if the API call is unsuccessful.
     pub insight_type: Option<Val<InsightType>>,
 }
 
@@ -693,9 +1023,18 @@ impl BillingMode {
             BillingMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BillingMode {
+    const VALUES: &'static [&'static str] = &["EXTENDABLE_RETENTION_PRICING", "FIXED_RETENTION_PRICING"];
+    fn as_str(&self) -> &str {
+        BillingMode::as_str(self)
     }
 }
 
@@ -740,9 +1079,18 @@ impl InsightType {
             InsightType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InsightType {
+    const VALUES: &'static [&'static str] = &["ApiCallRateInsight", "ApiErrorRateInsight"];
+    fn as_str(&self) -> &str {
+        InsightType::as_str(self)
     }
 }
 
@@ -787,9 +1135,18 @@ impl MaxEventSize {
             MaxEventSize::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MaxEventSize {
+    const VALUES: &'static [&'static str] = &["Standard", "Large"];
+    fn as_str(&self) -> &str {
+        MaxEventSize::as_str(self)
     }
 }
 
@@ -834,9 +1191,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["RequestContext", "TagContext"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,15 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::CloudTrail::ResourcePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudtrail-resourcepolicy.html) resource type.
 ///
+/// Attaches a resource-based permission policy to a CloudTrail event data store, dashboard, or channel.
+/// For more information about resource-based policies, see [CloudTrail resource-based policy
+/// examples](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/security_iam_resource-based-policy-examples.html)
+/// in the *CloudTrail User Guide* .
+///
 /// Build it with [`ResourcePolicy::builder`]; adding it to a stack returns a [`ResourcePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicy {
     /// `ResourceArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the CloudTrail event data store, dashboard, or channel attached to
+    /// the resource-based policy.
+    ///
+    /// Example event data store ARN format:
+    /// `arn:aws:cloudtrail:us-east-2:123456789012:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE`
+    ///
+    /// Example dashboard ARN format: `arn:aws:cloudtrail:us-east-1:123456789012:dashboard/exampleDash`
+    ///
+    /// Example channel ARN format: `arn:aws:cloudtrail:us-east-2:123456789012:channel/01234567890`
+    ///
     /// - Length: 3 to 256.
     /// - Pattern: `^[a-zA-Z0-9._/\-:]+$`.
     pub resource_arn: Option<Val<String>>,
     /// `ResourcePolicy`: required.
+    ///
+    /// A JSON-formatted string for an AWS resource-based policy.
+    ///
+    /// For example resource-based policies, see [CloudTrail resource-based policy
+    /// examples](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/security_iam_resource-based-policy-examples.html)
+    /// in the *CloudTrail User Guide* .
     ///
     /// - Length: 1 to 8192.
     pub resource_policy: Option<Val<Json>>,

@@ -5,54 +5,182 @@ use crate::rt::*;
 
 /// The [`AWS::CloudTrail::Trail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudtrail-trail.html) resource type.
 ///
+/// Creates a trail that specifies the settings for delivery of log data to an Amazon S3 bucket.
+///
 /// Build it with [`Trail::builder`]; adding it to a stack returns a [`TrailHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Trail {
     /// `AdvancedEventSelectors`.
+    ///
+    /// Specifies the settings for advanced event selectors. You can use advanced event selectors to log
+    /// management events, data events for all resource types, and network activity events.
+    ///
+    /// You can add advanced event selectors, and conditions for your advanced event selectors, up to a
+    /// maximum of 500 values for all conditions and selectors on a trail. You can use either
+    /// `AdvancedEventSelectors` or `EventSelectors` , but not both. If you apply `AdvancedEventSelectors`
+    /// to a trail, any existing `EventSelectors` are overwritten. For more information about advanced event
+    /// selectors, see [Logging data
+    /// events](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html)
+    /// and [Logging network activity
+    /// events](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-network-events-with-cloudtrail.html)
+    /// in the *AWS CloudTrail User Guide* .
     pub advanced_event_selectors: Option<Val<Vec<AdvancedEventSelector>>>,
     /// `AggregationConfigurations`.
+    ///
+    /// Specifies the aggregation configuration to aggregate CloudTrail Events. A maximum of 1 aggregation
+    /// configuration is allowed.
     ///
     /// - Items: 0 to 1.
     pub aggregation_configurations: Option<Val<Vec<AggregationConfiguration>>>,
     /// `CloudWatchLogsLogGroupArn`.
+    ///
+    /// Specifies a log group name using an Amazon Resource Name (ARN), a unique identifier that represents
+    /// the log group to which CloudTrail logs are delivered. You must use a log group that exists in your
+    /// account.
+    ///
+    /// To enable CloudWatch Logs delivery, you must provide values for `CloudWatchLogsLogGroupArn` and
+    /// `CloudWatchLogsRoleArn` .
+    ///
+    /// > If you previously enabled CloudWatch Logs delivery and want to disable CloudWatch Logs delivery,
+    /// you must set the values of the `CloudWatchLogsRoleArn` and `CloudWatchLogsLogGroupArn` fields to
+    /// `""` .
     pub cloud_watch_logs_log_group_arn: Option<Val<String>>,
     /// `CloudWatchLogsRoleArn`.
+    ///
+    /// Specifies the role for the CloudWatch Logs endpoint to assume to write to a user's log group. You
+    /// must use a role that exists in your account.
+    ///
+    /// To enable CloudWatch Logs delivery, you must provide values for `CloudWatchLogsLogGroupArn` and
+    /// `CloudWatchLogsRoleArn` .
+    ///
+    /// > If you previously enabled CloudWatch Logs delivery and want to disable CloudWatch Logs delivery,
+    /// you must set the values of the `CloudWatchLogsRoleArn` and `CloudWatchLogsLogGroupArn` fields to
+    /// `""` .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub cloud_watch_logs_role_arn: Option<Val<String>>,
     /// `EnableLogFileValidation`.
+    ///
+    /// Specifies whether log file validation is enabled. The default is false.
+    ///
+    /// > When you disable log file integrity validation, the chain of digest files is broken after one
+    /// hour. CloudTrail does not create digest files for log files that were delivered during a period in
+    /// which log file integrity validation was disabled. For example, if you enable log file integrity
+    /// validation at noon on January 1, disable it at noon on January 2, and re-enable it at noon on
+    /// January 10, digest files will not be created for the log files delivered from noon on January 2 to
+    /// noon on January 10. The same applies whenever you stop CloudTrail logging or delete a trail.
     pub enable_log_file_validation: Option<Val<bool>>,
     /// `EventSelectors`.
+    ///
+    /// Use event selectors to further specify the management and data event settings for your trail. By
+    /// default, trails created without specific event selectors will be configured to log all read and
+    /// write management events, and no data events. When an event occurs in your account, CloudTrail
+    /// evaluates the event selector for all trails. For each trail, if the event matches any event
+    /// selector, the trail processes and logs the event. If the event doesn't match any event selector, the
+    /// trail doesn't log the event.
+    ///
+    /// You can configure up to five event selectors for a trail.
+    ///
+    /// You cannot apply both event selectors and advanced event selectors to a trail.
     ///
     /// - Items: at most 5.
     pub event_selectors: Option<Val<Vec<EventSelector>>>,
     /// `IncludeGlobalServiceEvents`.
+    ///
+    /// Specifies whether the trail is publishing events from global services such as IAM to the log files.
     pub include_global_service_events: Option<Val<bool>>,
     /// `InsightSelectors`.
+    ///
+    /// A JSON string that contains the Insights types you want to log on a trail. `ApiCallRateInsight` and
+    /// `ApiErrorRateInsight` are valid Insight types.
+    ///
+    /// The `ApiCallRateInsight` Insights type analyzes write-only management API calls that are aggregated
+    /// per minute against a baseline API call volume.
+    ///
+    /// The `ApiErrorRateInsight` Insights type analyzes management API calls that result in error codes.
+    /// The error is shown if the API call is unsuccessful.
     pub insight_selectors: Option<Val<Vec<InsightSelector>>>,
     /// `IsLogging`: required.
+    ///
+    /// Whether the CloudTrail trail is currently logging AWS API calls.
     pub is_logging: Option<Val<bool>>,
     /// `IsMultiRegionTrail`.
+    ///
+    /// Specifies whether the trail applies only to the current Region or to all Regions. The default is
+    /// false. If the trail exists only in the current Region and this value is set to true, shadow trails
+    /// (replications of the trail) will be created in the other Regions. If the trail exists in all Regions
+    /// and this value is set to false, the trail will remain in the Region where it was created, and its
+    /// shadow trails in other Regions will be deleted. As a best practice, consider using trails that log
+    /// events in all Regions.
     pub is_multi_region_trail: Option<Val<bool>>,
     /// `IsOrganizationTrail`.
+    ///
+    /// Specifies whether the trail is applied to all accounts in an organization in AWS Organizations , or
+    /// only for the current AWS account . The default is false, and cannot be true unless the call is made
+    /// on behalf of an AWS account that is the management account for an organization in AWS Organizations
+    /// . If the trail is not an organization trail and this is set to `true` , the trail will be created in
+    /// all AWS accounts that belong to the organization. If the trail is an organization trail and this is
+    /// set to `false` , the trail will remain in the current AWS account but be deleted from all member
+    /// accounts in the organization.
+    ///
+    /// > Only the management account for the organization can convert an organization trail to a
+    /// non-organization trail, or convert a non-organization trail to an organization trail.
     pub is_organization_trail: Option<Val<bool>>,
     /// `KMSKeyId`.
+    ///
+    /// Specifies the AWS  key ID to use to encrypt the logs and digest files delivered by CloudTrail. The
+    /// value can be an alias name prefixed by "alias/", a fully specified ARN to an alias, a fully
+    /// specified ARN to a key, or a globally unique identifier.
+    ///
+    /// CloudTrail also supports AWS  multi-Region keys. For more information about multi-Region keys, see
+    /// [Using multi-Region
+    /// keys](https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html) in the *AWS
+    /// Key Management Service Developer Guide* .
+    ///
+    /// Examples:
+    ///
+    /// - alias/MyAliasName
+    /// - arn:aws:kms:us-east-2:123456789012:alias/MyAliasName
+    /// - arn:aws:kms:us-east-2:123456789012:key/12345678-1234-1234-1234-123456789012
+    /// - 12345678-1234-1234-1234-123456789012
     pub kms_key_id: Option<Val<String>>,
     /// `S3BucketName`: required.
+    ///
+    /// Specifies the name of the Amazon S3 bucket designated for publishing log files. See [Amazon S3
+    /// Bucket naming rules](https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html) .
     ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket_name: Option<Val<String>>,
     /// `S3KeyPrefix`.
     ///
+    /// Specifies the Amazon S3 key prefix that comes after the name of the bucket you have designated for
+    /// log file delivery. For more information, see [Finding Your CloudTrail Log
+    /// Files](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html#cloudtrail-find-log-files)
+    /// . The maximum length is 200 characters.
+    ///
     /// - Length: at most 200.
     pub s3_key_prefix: Option<Val<String>>,
     /// `SnsTopicName`.
     ///
+    /// Specifies the name or ARN of the Amazon SNS topic defined for notification of log file delivery. The
+    /// maximum length is 256 characters.
+    ///
     /// - Length: at most 256.
     pub sns_topic_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A custom set of tags (key-value pairs) for this trail.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrailName`. Changing it replaces the resource.
+    ///
+    /// Specifies the name of the trail. The name must meet the following requirements:
+    ///
+    /// - Contain only ASCII letters (a-z, A-Z), numbers (0-9), periods (.), underscores (_), or dashes (-)
+    /// - Start with a letter or number, and end with a letter or number
+    /// - Be between 3 and 128 characters
+    /// - Have no adjacent periods, underscores or dashes. Names like `my-_namespace` and `my--namespace`
+    ///   are not valid.
+    /// - Not be in IP address format (for example, 192.168.5.4)
     ///
     /// - Length: 3 to 128.
     /// - Pattern: `(^[a-zA-Z0-9]$)|(^[a-zA-Z0-9]([a-zA-Z0-9\._-])*[a-zA-Z0-9]$)`.
@@ -255,10 +383,16 @@ impl Deref for TrailHandle {
 
 impl TrailHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// `Ref` returns the ARN of the CloudTrail trail, such as
+    /// `arn:aws:cloudtrail:us-east-2:123456789012:trail/myCloudTrail` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `SnsTopicArn`.
+    ///
+    /// `Ref` returns the ARN of the Amazon  topic that's associated with the CloudTrail trail, such as
+    /// `arn:aws:sns:us-east-2:123456789012:mySNSTopic` .
     pub fn attr_sns_topic_arn(&self) -> Val<String> {
         self.0.get_att("SnsTopicArn")
     }
@@ -273,13 +407,67 @@ impl TrailHandle {
 }
 
 /// The [`AdvancedEventSelector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudtrail-trail-advancedeventselector.html) property type.
+///
+/// Advanced event selectors let you create fine-grained selectors for AWS CloudTrail management, data,
+/// and network activity events. They help you control costs by logging only those events that are
+/// important to you. For more information about configuring advanced event selectors, see the [Logging
+/// data
+/// events](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html)
+/// , [Logging network activity
+/// events](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-network-events-with-cloudtrail.html)
+/// , and [Logging management
+/// events](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html)
+/// topics in the *AWS CloudTrail User Guide* .
+///
+/// You cannot apply both event selectors and advanced event selectors to a trail.
+///
+/// *Supported CloudTrail event record fields for management events*
+///
+/// - `eventCategory` (required)
+/// - `eventSource`
+/// - `readOnly`
+///
+/// The following additional fields are available for event data stores:
+///
+/// - `eventName`
+/// - `eventType`
+/// - `sessionCredentialFromConsole`
+/// - `userIdentity.arn`
+///
+/// *Supported CloudTrail event record fields for data events*
+///
+/// - `eventCategory` (required)
+/// - `eventName`
+/// - `eventSource`
+/// - `eventType`
+/// - `resources.ARN`
+/// - `resources.type` (required)
+/// - `readOnly`
+/// - `sessionCredentialFromConsole`
+/// - `userIdentity.arn`
+///
+/// *Supported CloudTrail event record fields for network activity events*
+///
+/// - `eventCategory` (required)
+/// - `eventSource` (required)
+/// - `eventName`
+/// - `errorCode` - The only valid value for `errorCode` is `VpceAccessDenied` .
+/// - `vpcEndpointId`
+///
+/// > For event data stores for CloudTrail Insights events, AWS Config configuration items, Audit
+/// Manager evidence, or events outside of AWS , the only supported field is `eventCategory` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdvancedEventSelector {
     /// `FieldSelectors`: required.
     ///
+    /// Contains all selector statements in an advanced event selector.
+    ///
     /// - Items: at least 1.
     pub field_selectors: Option<Val<Vec<AdvancedFieldSelector>>>,
     /// `Name`.
+    ///
+    /// An optional, descriptive name for an advanced event selector, such as "Log data events for only two
+    /// S3 buckets".
     ///
     /// - Length: 1 to 1000.
     pub name: Option<Val<String>>,
@@ -352,34 +540,161 @@ impl ToValue for AdvancedEventSelector {
 impl Literal for AdvancedEventSelector {}
 
 /// The [`AdvancedFieldSelector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudtrail-trail-advancedfieldselector.html) property type.
+///
+/// A single selector statement in an advanced event selector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdvancedFieldSelector {
     /// `EndsWith`.
+    ///
+    /// An operator that includes events that match the last few characters of the event record field
+    /// specified as the value of `Field` .
     ///
     /// - Items: at least 1.
     pub ends_with: Option<Val<Vec<String>>>,
     /// `Equals`.
     ///
+    /// An operator that includes events that match the exact value of the event record field specified as
+    /// the value of `Field` . This is the only valid operator that you can use with the `readOnly` ,
+    /// `eventCategory` , and `resources.type` fields.
+    ///
     /// - Items: at least 1.
     pub equals: Option<Val<Vec<String>>>,
     /// `Field`: required.
+    ///
+    /// A field in a CloudTrail event record on which to filter events to be logged. For event data stores
+    /// for CloudTrail Insights events, AWS Config configuration items, Audit Manager evidence, or events
+    /// outside of AWS , the field is used only for selecting events as filtering is not supported.
+    ///
+    /// For CloudTrail management events, supported fields include `eventCategory` (required), `eventSource`
+    /// , and `readOnly` . The following additional fields are available for event data stores: `eventName`
+    /// , `eventType` , `sessionCredentialFromConsole` , and `userIdentity.arn` .
+    ///
+    /// For CloudTrail data events, supported fields include `eventCategory` (required), `eventName` ,
+    /// `eventSource` , `eventType` , `resources.type` (required), `readOnly` , `resources.ARN` ,
+    /// `sessionCredentialFromConsole` , and `userIdentity.arn` .
+    ///
+    /// For CloudTrail network activity events, supported fields include `eventCategory` (required),
+    /// `eventSource` (required), `eventName` , `errorCode` , and `vpcEndpointId` .
+    ///
+    /// For event data stores for CloudTrail Insights events, AWS Config configuration items, Audit Manager
+    /// evidence, or events outside of AWS , the only supported field is `eventCategory` .
+    ///
+    /// > Selectors don't support the use of wildcards like `*` . To match multiple values with a single
+    /// condition, you may use `StartsWith` , `EndsWith` , `NotStartsWith` , or `NotEndsWith` to explicitly
+    /// match the beginning or end of the event field.
+    ///
+    /// - *`readOnly`* - This is an optional field that is only used for management events and data events.
+    ///   This field can be set to `Equals` with a value of `true` or `false` . If you do not add this
+    ///   field, CloudTrail logs both `read` and `write` events. A value of `true` logs only `read` events.
+    ///   A value of `false` logs only `write` events.
+    /// - *`eventSource`* - This field is only used for management events, data events, and network activity
+    ///   events.
+    ///
+    /// For management events for trails, this is an optional field that can be set to `NotEquals`
+    /// `kms.amazonaws.com` to exclude KMS management events, or `NotEquals` `rdsdata.amazonaws.com` to
+    /// exclude RDS management events.
+    ///
+    /// For data events for trails, this is an optional field that you can use to include or exclude any
+    /// event source and can use any operator.
+    ///
+    /// For management and data events for event data stores, this is an optional field that you can use to
+    /// include or exclude any event source and can use any operator.
+    ///
+    /// For network activity events, this is a required field that only uses the `Equals` operator. Set this
+    /// field to the event source for which you want to log network activity events. If you want to log
+    /// network activity events for multiple event sources, you must create a separate field selector for
+    /// each event source. For a list of services supporting network activity events, see [Logging network
+    /// activity
+    /// events](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-network-events-with-cloudtrail.html)
+    /// in the *AWS CloudTrail User Guide* .
+    /// - *`eventName`* - This is an optional field that is only used for data events, management events
+    ///   (for event data stores only), and network activity events. You can use any operator with
+    ///   `eventName` . You can use it to ﬁlter in or ﬁlter out specific events. You can have multiple
+    ///   values for this ﬁeld, separated by commas.
+    /// - *`eventCategory`* - This field is required and must be set to `Equals` .
+    ///
+    /// - For CloudTrail management events, the value must be `Management` .
+    /// - For CloudTrail data events, the value must be `Data` .
+    /// - For CloudTrail network activity events, the value must be `NetworkActivity` .
+    ///
+    /// The following are used only for event data stores:
+    ///
+    /// - For CloudTrail Insights events, the value must be `Insight` .
+    /// - For AWS Config configuration items, the value must be `ConfigurationItem` .
+    /// - For Audit Manager evidence, the value must be `Evidence` .
+    /// - For events outside of AWS , the value must be `ActivityAuditLog` .
+    /// - *`eventType`* - For event data stores, this is an optional field available for event data stores
+    ///   to filter management and data events on the event type. For trails, this is an optional field to
+    ///   filter data events on the event type. For information about available event types, see [CloudTrail
+    ///   record
+    ///   contents](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html#ct-event-type)
+    ///   in the *AWS CloudTrail user guide* .
+    /// - *`errorCode`* - This ﬁeld is only used to filter CloudTrail network activity events and is
+    ///   optional. This is the error code to filter on. Currently, the only valid `errorCode` is
+    ///   `VpceAccessDenied` . `errorCode` can only use the `Equals` operator.
+    /// - *`sessionCredentialFromConsole`* - For event data stores, this is an optional field used to filter
+    ///   management and data events based on whether the events originated from an AWS Management Console
+    ///   session. For trails, this is an optional field used to filter data events.
+    ///   `sessionCredentialFromConsole` can only use the `Equals` and `NotEquals` operators.
+    /// - *`resources.type`* - This ﬁeld is required for CloudTrail data events. `resources.type` can only
+    ///   use the `Equals` operator.
+    ///
+    /// For a list of available resource types for data events, see [Data
+    /// events](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html#logging-data-events)
+    /// in the *AWS CloudTrail User Guide* .
+    ///
+    /// You can have only one `resources.type` ﬁeld per selector. To log events on more than one resource
+    /// type, add another selector.
+    /// - *`resources.ARN`* - The `resources.ARN` is an optional field for data events. You can use any
+    ///   operator with `resources.ARN` , but if you use `Equals` or `NotEquals` , the value must exactly
+    ///   match the ARN of a valid resource of the type you've speciﬁed in the template as the value of
+    ///   resources.type. To log all data events for all objects in a specific S3 bucket, use the
+    ///   `StartsWith` operator, and include only the bucket ARN as the matching value.
+    ///
+    /// For more information about the ARN formats of data event resources, see [Actions, resources, and
+    /// condition keys for AWS
+    /// services](https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html)
+    /// in the *Service Authorization Reference* .
+    ///
+    /// > You can't use the `resources.ARN` field to filter resource types that do not have ARNs.
+    /// - *`userIdentity.arn`* - For event data stores, this is an optional field used to filter management
+    ///   and data events for actions taken by specific IAM identities. For trails, this is an optional
+    ///   field used to filter data events. You can use any operator with `userIdentity.arn` . For more
+    ///   information on the userIdentity element, see [CloudTrail userIdentity
+    ///   element](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html)
+    ///   in the *AWS CloudTrail User Guide* .
+    /// - *`vpcEndpointId`* - This ﬁeld is only used to filter CloudTrail network activity events and is
+    ///   optional. This field identifies the VPC endpoint that the request passed through. You can use any
+    ///   operator with `vpcEndpointId` .
     ///
     /// - Length: 1 to 1000.
     /// - Pattern: `([\w|\d|\.|_]+)`.
     pub field: Option<Val<String>>,
     /// `NotEndsWith`.
     ///
+    /// An operator that excludes events that match the last few characters of the event record field
+    /// specified as the value of `Field` .
+    ///
     /// - Items: at least 1.
     pub not_ends_with: Option<Val<Vec<String>>>,
     /// `NotEquals`.
+    ///
+    /// An operator that excludes events that match the exact value of the event record field specified as
+    /// the value of `Field` .
     ///
     /// - Items: at least 1.
     pub not_equals: Option<Val<Vec<String>>>,
     /// `NotStartsWith`.
     ///
+    /// An operator that excludes events that match the first few characters of the event record field
+    /// specified as the value of `Field` .
+    ///
     /// - Items: at least 1.
     pub not_starts_with: Option<Val<Vec<String>>>,
     /// `StartsWith`.
+    ///
+    /// An operator that includes events that match the first few characters of the event record field
+    /// specified as the value of `Field` .
     ///
     /// - Items: at least 1.
     pub starts_with: Option<Val<Vec<String>>>,
@@ -498,11 +813,17 @@ impl ToValue for AdvancedFieldSelector {
 impl Literal for AdvancedFieldSelector {}
 
 /// The [`AggregationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudtrail-trail-aggregationconfiguration.html) property type.
+///
+/// An object that contains configuration settings for aggregating events.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AggregationConfiguration {
     /// `EventCategory`: required.
+    ///
+    /// Specifies the event category for which aggregation should be performed.
     pub event_category: Option<Val<EventCategory>>,
     /// `Templates`: required.
+    ///
+    /// A list of aggregation templates that can be used to configure event aggregation.
     ///
     /// - Items: 1 to 50.
     pub templates: Option<Val<Vec<Template>>>,
@@ -580,11 +901,93 @@ impl ToValue for AggregationConfiguration {
 impl Literal for AggregationConfiguration {}
 
 /// The [`DataResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudtrail-trail-dataresource.html) property type.
+///
+/// You can configure the `DataResource` in an `EventSelector` to log data events for the following
+/// three resource types:
+///
+/// - `AWS::DynamoDB::Table`
+/// - `AWS::Lambda::Function`
+/// - `AWS::S3::Object`
+///
+/// To log data events for all other resource types including objects stored in [directory
+/// buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/directory-buckets-overview.html) ,
+/// you must use
+/// [AdvancedEventSelectors](https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AdvancedEventSelector.html)
+/// . You must also use `AdvancedEventSelectors` if you want to filter on the `eventName` field.
+///
+/// Configure the `DataResource` to specify the resource type and resource ARNs for which you want to
+/// log data events.
+///
+/// > The total number of allowed data resources is 250. This number can be distributed between 1 and 5
+/// event selectors, but the total cannot exceed 250 across all selectors for the trail.
+///
+/// The following example demonstrates how logging works when you configure logging of all data events
+/// for a general purpose bucket named `amzn-s3-demo-bucket1` . In this example, the CloudTrail user
+/// specified an empty prefix, and the option to log both `Read` and `Write` data events.
+///
+/// - A user uploads an image file to `amzn-s3-demo-bucket1` .
+/// - The `PutObject` API operation is an Amazon S3 object-level API. It is recorded as a data event in
+///   CloudTrail. Because the CloudTrail user specified an S3 bucket with an empty prefix, events that
+///   occur on any object in that bucket are logged. The trail processes and logs the event.
+/// - A user uploads an object to an Amazon S3 bucket named `arn:aws:s3:::amzn-s3-demo-bucket1` .
+/// - The `PutObject` API operation occurred for an object in an S3 bucket that the CloudTrail user
+///   didn't specify for the trail. The trail doesn’t log the event.
+///
+/// The following example demonstrates how logging works when you configure logging of AWS Lambda data
+/// events for a Lambda function named *MyLambdaFunction* , but not for all Lambda functions.
+///
+/// - A user runs a script that includes a call to the *MyLambdaFunction* function and the *MyOtherLambdaFunction*
+///   function.
+/// - The `Invoke` API operation on *MyLambdaFunction* is an Lambda API. It is recorded as a data event
+///   in CloudTrail. Because the CloudTrail user specified logging data events for *MyLambdaFunction* ,
+///   any invocations of that function are logged. The trail processes and logs the event.
+/// - The `Invoke` API operation on *MyOtherLambdaFunction* is an Lambda API. Because the CloudTrail
+///   user did not specify logging data events for all Lambda functions, the `Invoke` operation for *MyOtherLambdaFunction*
+///   does not match the function specified for the trail. The trail doesn’t log the event.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataResource {
     /// `Type`: required.
+    ///
+    /// The resource type in which you want to log data events. You can specify the following *basic* event
+    /// selector resource types:
+    ///
+    /// - `AWS::DynamoDB::Table`
+    /// - `AWS::Lambda::Function`
+    /// - `AWS::S3::Object`
+    ///
+    /// Additional resource types are available through *advanced* event selectors. For more information,
+    /// see
+    /// [AdvancedEventSelector](https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AdvancedEventSelector.html)
+    /// .
     pub type_: Option<Val<Type>>,
     /// `Values`.
+    ///
+    /// An array of Amazon Resource Name (ARN) strings or partial ARN strings for the specified resource
+    /// type.
+    ///
+    /// - To log data events for all objects in all S3 buckets in your AWS account , specify the prefix as
+    ///   `arn:aws:s3` .
+    ///
+    /// > This also enables logging of data event activity performed by any user or role in your AWS account
+    /// , even if that activity is performed on a bucket that belongs to another AWS account .
+    /// - To log data events for all objects in an S3 bucket, specify the bucket and an empty object prefix
+    ///   such as `arn:aws:s3:::amzn-s3-demo-bucket1/` . The trail logs data events for all objects in this
+    ///   S3 bucket.
+    /// - To log data events for specific objects, specify the S3 bucket and object prefix such as
+    ///   `arn:aws:s3:::amzn-s3-demo-bucket1/example-images` . The trail logs data events for objects in
+    ///   this S3 bucket that match the prefix.
+    /// - To log data events for all Lambda functions in your AWS account , specify the prefix as
+    ///   `arn:aws:lambda` .
+    ///
+    /// > This also enables logging of `Invoke` activity performed by any user or role in your AWS account ,
+    /// even if that activity is performed on a function that belongs to another AWS account .
+    /// - To log data events for a specific Lambda function, specify the function ARN.
+    ///
+    /// > Lambda function ARNs are exact. For example, if you specify a function ARN *arn:aws:lambda:us-west-2:111111111111:function:helloworld*
+    /// , data events will only be logged for *arn:aws:lambda:us-west-2:111111111111:function:helloworld* .
+    /// They will not be logged for *arn:aws:lambda:us-west-2:111111111111:function:helloworld2* .
+    /// - To log data events for all DynamoDB tables in your AWS account , specify the prefix as
+    ///   `arn:aws:dynamodb` .
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -646,15 +1049,69 @@ impl ToValue for DataResource {
 impl Literal for DataResource {}
 
 /// The [`EventSelector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudtrail-trail-eventselector.html) property type.
+///
+/// Use event selectors to further specify the management and data event settings for your trail. By
+/// default, trails created without specific event selectors will be configured to log all read and
+/// write management events, and no data events. When an event occurs in your account, CloudTrail
+/// evaluates the event selector for all trails. For each trail, if the event matches any event
+/// selector, the trail processes and logs the event. If the event doesn't match any event selector, the
+/// trail doesn't log the event.
+///
+/// You can configure up to five event selectors for a trail.
+///
+/// You cannot apply both event selectors and advanced event selectors to a trail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventSelector {
     /// `DataResources`.
+    ///
+    /// CloudTrail supports data event logging for Amazon S3 objects in standard S3 buckets, AWS Lambda
+    /// functions, and Amazon DynamoDB tables with basic event selectors. You can specify up to 250
+    /// resources for an individual event selector, but the total number of data resources cannot exceed 250
+    /// across all event selectors in a trail. This limit does not apply if you configure resource logging
+    /// for all data events.
+    ///
+    /// For more information, see [Data
+    /// Events](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html)
+    /// and [Limits in AWS
+    /// CloudTrail](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/WhatIsCloudTrail-Limits.html)
+    /// in the *AWS CloudTrail User Guide* .
+    ///
+    /// > To log data events for all other resource types including objects stored in [directory
+    /// buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/directory-buckets-overview.html) ,
+    /// you must use
+    /// [AdvancedEventSelectors](https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AdvancedEventSelector.html)
+    /// . You must also use `AdvancedEventSelectors` if you want to filter on the `eventName` field.
     pub data_resources: Option<Val<Vec<DataResource>>>,
     /// `ExcludeManagementEventSources`.
+    ///
+    /// An optional list of service event sources from which you do not want management events to be logged
+    /// on your trail. In this release, the list can be empty (disables the filter), or it can filter out
+    /// AWS Key Management Service or Amazon RDS Data API events by containing `kms.amazonaws.com` or
+    /// `rdsdata.amazonaws.com` . By default, `ExcludeManagementEventSources` is empty, and AWS  and Amazon
+    /// RDS Data API events are logged to your trail. You can exclude management event sources only in
+    /// Regions that support the event source.
     pub exclude_management_event_sources: Option<Val<Vec<String>>>,
     /// `IncludeManagementEvents`.
+    ///
+    /// Specify if you want your event selector to include management events for your trail.
+    ///
+    /// For more information, see [Management
+    /// Events](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html)
+    /// in the *AWS CloudTrail User Guide* .
+    ///
+    /// By default, the value is `true` .
+    ///
+    /// The first copy of management events is free. You are charged for additional copies of management
+    /// events that you are logging on any subsequent trail in the same Region. For more information about
+    /// CloudTrail pricing, see [AWS CloudTrail Pricing](https://docs.aws.amazon.com/cloudtrail/pricing/) .
     pub include_management_events: Option<Val<bool>>,
     /// `ReadWriteType`.
+    ///
+    /// Specify if you want your trail to log read-only events, write-only events, or all. For example, the
+    /// EC2 `GetConsoleOutput` is a read-only API operation and `RunInstances` is a write-only API
+    /// operation.
+    ///
+    /// By default, the value is `All` .
     pub read_write_type: Option<Val<ReadWriteType>>,
 }
 
@@ -730,11 +1187,31 @@ impl ToValue for EventSelector {
 impl Literal for EventSelector {}
 
 /// The [`InsightSelector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudtrail-trail-insightselector.html) property type.
+///
+/// A JSON string that contains a list of Insights types that are logged on a trail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InsightSelector {
     /// `EventCategories`.
+    ///
+    /// Select the event category on which Insights should be enabled.
+    ///
+    /// - If EventCategories is not provided, the specified Insights types are enabled on management API
+    ///   calls by default.
+    /// - If EventCategories is provided, the given event categories will overwrite the existing ones. For
+    ///   example, if a trail already has Insights enabled on management events, and then a
+    ///   PutInsightSelectors request is made with only data events specified in EventCategories, Insights
+    ///   on management events will be disabled.
     pub event_categories: Option<Val<Vec<SourceEventCategory>>>,
     /// `InsightType`.
+    ///
+    /// The type of Insights events to log on a trail. `ApiCallRateInsight` and `ApiErrorRateInsight` are
+    /// valid Insight types.
+    ///
+    /// The `ApiCallRateInsight` Insights type analyzes write-only management API calls that are aggregated
+    /// per minute against a baseline API call volume.
+    ///
+    /// The `ApiErrorRateInsight` Insights type analyzes management API calls that result in error codes.
+    /// The error is shown if the API call is unsuccessful.
     pub insight_type: Option<Val<InsightType>>,
 }
 
@@ -876,9 +1353,18 @@ impl EventCategory {
             EventCategory::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EventCategory {
+    const VALUES: &'static [&'static str] = &["Data"];
+    fn as_str(&self) -> &str {
+        EventCategory::as_str(self)
     }
 }
 
@@ -922,9 +1408,18 @@ impl InsightType {
             InsightType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InsightType {
+    const VALUES: &'static [&'static str] = &["ApiCallRateInsight", "ApiErrorRateInsight"];
+    fn as_str(&self) -> &str {
+        InsightType::as_str(self)
     }
 }
 
@@ -972,9 +1467,18 @@ impl ReadWriteType {
             ReadWriteType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReadWriteType {
+    const VALUES: &'static [&'static str] = &["All", "ReadOnly", "WriteOnly"];
+    fn as_str(&self) -> &str {
+        ReadWriteType::as_str(self)
     }
 }
 
@@ -1020,9 +1524,18 @@ impl SourceEventCategory {
             SourceEventCategory::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SourceEventCategory {
+    const VALUES: &'static [&'static str] = &["Management", "Data"];
+    fn as_str(&self) -> &str {
+        SourceEventCategory::as_str(self)
     }
 }
 
@@ -1070,9 +1583,18 @@ impl Template {
             Template::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Template {
+    const VALUES: &'static [&'static str] = &["API_ACTIVITY", "RESOURCE_ACCESS", "USER_ACTIONS"];
+    fn as_str(&self) -> &str {
+        Template::as_str(self)
     }
 }
 
@@ -1139,9 +1661,28 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &[
+        "AWS::Lambda::Function",
+        "AWS::S3::Object",
+        "AWS::DynamoDB::Table",
+        "AWS::S3Outposts::Object",
+        "AWS::ManagedBlockchain::Node",
+        "AWS::S3ObjectLambda::AccessPoint",
+        "AWS::EC2::Snapshot",
+        "AWS::S3::AccessPoint",
+        "AWS::DynamoDB::Stream",
+    ];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,89 +5,229 @@ use crate::rt::*;
 
 /// The [`AWS::CloudWatch::Alarm`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-alarm.html) resource type.
 ///
+/// The `AWS::CloudWatch::Alarm` type specifies an alarm and associates it with the specified metric or
+/// metric math expression.
+///
+/// When this operation creates an alarm, the alarm state is immediately set to `INSUFFICIENT_DATA` .
+/// The alarm is then evaluated and its state is set appropriately. Any actions associated with the new
+/// state are then executed.
+///
+/// When you update an existing alarm, its state is left unchanged, but the update completely overwrites
+/// the previous configuration of the alarm.
+///
 /// Build it with [`Alarm::builder`]; adding it to a stack returns a [`AlarmHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Alarm {
     /// `ActionsEnabled`.
+    ///
+    /// Indicates whether actions should be executed during any changes to the alarm state. The default is
+    /// TRUE.
     pub actions_enabled: Option<Val<bool>>,
     /// `AlarmActions`.
+    ///
+    /// The list of actions to execute when this alarm transitions into an ALARM state from any other state.
+    /// Specify each action as an Amazon Resource Name (ARN). For more information about creating alarms and
+    /// the actions that you can specify, see
+    /// [PutMetricAlarm](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)
+    /// in the *Amazon CloudWatch API Reference* .
     ///
     /// - Items: at least 0.
     pub alarm_actions: Option<Val<Vec<String>>>,
     /// `AlarmDescription`.
     ///
+    /// The description of the alarm.
+    ///
     /// - Length: 0 to 1024.
     pub alarm_description: Option<Val<String>>,
     /// `AlarmName`. Changing it replaces the resource.
     ///
+    /// The name of the alarm. If you don't specify a name, CloudFormation generates a unique physical ID
+    /// and uses that ID for the alarm name.
+    ///
+    /// > If you specify a name, you cannot perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you must replace the resource, specify
+    /// a new name.
+    ///
     /// - Length: 1 to 255.
     pub alarm_name: Option<Val<String>>,
     /// `ComparisonOperator`.
+    ///
+    /// The arithmetic operation to use when comparing the specified statistic and threshold. The specified
+    /// statistic value is used as the first operand.
     pub comparison_operator: Option<Val<ComparisonOperator>>,
     /// `DatapointsToAlarm`.
+    ///
+    /// The number of datapoints that must be breaching to trigger the alarm. This is used only if you are
+    /// setting an "M out of N" alarm. In that case, this value is the M, and the value that you set for
+    /// `EvaluationPeriods` is the N value. For more information, see [Evaluating an
+    /// Alarm](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarm-evaluation)
+    /// in the *Amazon CloudWatch User Guide* .
+    ///
+    /// If you omit this parameter, CloudWatch uses the same value here that you set for `EvaluationPeriods`
+    /// , and the alarm goes to alarm state if that many consecutive periods are breaching.
     ///
     /// - Minimum: 1.
     pub datapoints_to_alarm: Option<Val<i64>>,
     /// `Dimensions`.
     ///
+    /// The dimensions for the metric associated with the alarm. For an alarm based on a math expression,
+    /// you can't specify `Dimensions` . Instead, you use `Metrics` .
+    ///
     /// - Items: 0 to 30.
     pub dimensions: Option<Val<Vec<Dimension>>>,
     /// `EvaluateLowSampleCountPercentile`.
     ///
+    /// Used only for alarms based on percentiles. If `ignore` , the alarm state does not change during
+    /// periods with too few data points to be statistically significant. If `evaluate` or this parameter is
+    /// not used, the alarm is always evaluated and possibly changes state no matter how many data points
+    /// are available.
+    ///
     /// - Length: 1 to 255.
     pub evaluate_low_sample_count_percentile: Option<Val<String>>,
     /// `EvaluationCriteria`.
+    ///
+    /// The evaluation criteria for an alarm. This is a union type that currently supports
+    /// ``PromQLCriteria``.
     pub evaluation_criteria: Option<Val<EvaluationCriteria>>,
     /// `EvaluationInterval`.
+    ///
+    /// The frequency, in seconds, at which the alarm is evaluated.
     ///
     /// - Range: 10 to 3600.
     pub evaluation_interval: Option<Val<i64>>,
     /// `EvaluationPeriods`.
     ///
+    /// The number of periods over which data is compared to the specified threshold. If you are setting an
+    /// alarm that requires that a number of consecutive data points be breaching to trigger the alarm, this
+    /// value specifies that number. If you are setting an "M out of N" alarm, this value is the N, and
+    /// `DatapointsToAlarm` is the M.
+    ///
+    /// For more information, see [Evaluating an
+    /// Alarm](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarm-evaluation)
+    /// in the *Amazon CloudWatch User Guide* .
+    ///
     /// - Minimum: 1.
     pub evaluation_periods: Option<Val<i64>>,
     /// `ExtendedStatistic`.
+    ///
+    /// The percentile statistic for the metric associated with the alarm. Specify a value between p0.0 and
+    /// p100.
+    ///
+    /// For an alarm based on a metric, you must specify either `Statistic` or `ExtendedStatistic` but not
+    /// both.
+    ///
+    /// For an alarm based on a math expression, you can't specify `ExtendedStatistic` . Instead, you use
+    /// `Metrics` .
     pub extended_statistic: Option<Val<String>>,
     /// `InsufficientDataActions`.
+    ///
+    /// The actions to execute when this alarm transitions to the `INSUFFICIENT_DATA` state from any other
+    /// state. Each action is specified as an Amazon Resource Name (ARN).
     ///
     /// - Items: at least 0.
     pub insufficient_data_actions: Option<Val<Vec<String>>>,
     /// `MetricName`.
     ///
+    /// The name of the metric associated with the alarm. This is required for an alarm based on a metric.
+    /// For an alarm based on a math expression, you use `Metrics` instead and you can't specify
+    /// `MetricName` .
+    ///
     /// - Length: 1 to 255.
     pub metric_name: Option<Val<String>>,
     /// `Metrics`.
+    ///
+    /// An array that enables you to create an alarm based on the result of a metric math expression. Each
+    /// item in the array either retrieves a metric or performs a math expression.
+    ///
+    /// If you specify the `Metrics` parameter, you cannot specify `MetricName` , `Dimensions` , `Period` ,
+    /// `Namespace` , `Statistic` , `ExtendedStatistic` , or `Unit` .
     pub metrics: Option<Val<Vec<MetricDataQuery>>>,
     /// `Namespace`.
+    ///
+    /// The namespace of the metric associated with the alarm. This is required for an alarm based on a
+    /// metric. For an alarm based on a math expression, you can't specify `Namespace` and you use `Metrics`
+    /// instead.
+    ///
+    /// For a list of namespaces for metrics from AWS services, see [AWS Services That Publish CloudWatch
+    /// Metrics.](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/aws-services-cloudwatch-metrics.html)
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[^:]`.
     pub namespace: Option<Val<String>>,
     /// `OKActions`.
     ///
+    /// The actions to execute when this alarm transitions to the `OK` state from any other state. Each
+    /// action is specified as an Amazon Resource Name (ARN).
+    ///
     /// - Items: at least 0.
     pub ok_actions: Option<Val<Vec<String>>>,
     /// `Period`.
     ///
+    /// The period, in seconds, over which the statistic is applied. This is required for an alarm based on
+    /// a metric. Valid values are 10, 20, 30, 60, and any multiple of 60.
+    ///
+    /// For an alarm based on a math expression, you can't specify `Period` , and instead you use the
+    /// `Metrics` parameter.
+    ///
+    /// *Minimum:* 10
+    ///
     /// - Minimum: 1.
     pub period: Option<Val<i64>>,
     /// `Statistic`.
+    ///
+    /// The statistic for the metric associated with the alarm, other than percentile. For percentile
+    /// statistics, use `ExtendedStatistic` .
+    ///
+    /// For an alarm based on a metric, you must specify either `Statistic` or `ExtendedStatistic` but not
+    /// both.
+    ///
+    /// For an alarm based on a math expression, you can't specify `Statistic` . Instead, you use `Metrics`
+    /// .
     pub statistic: Option<Val<Statistic>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs to associate with the alarm. You can associate as many as 50 tags with an
+    /// alarm. To be able to associate tags with the alarm when you create the alarm, you must have the
+    /// `cloudwatch:TagResource` permission.
+    ///
+    /// Tags can help you organize and categorize your resources. You can also use them to scope user
+    /// permissions by granting a user permission to access or change only resources with certain tag
+    /// values.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Threshold`.
+    ///
+    /// The value to compare with the specified statistic.
     pub threshold: Option<Val<f64>>,
     /// `ThresholdMetricId`.
+    ///
+    /// In an alarm based on an anomaly detection model, this is the ID of the `ANOMALY_DETECTION_BAND`
+    /// function used as the threshold for the alarm.
     ///
     /// - Length: 1 to 255.
     pub threshold_metric_id: Option<Val<String>>,
     /// `TreatMissingData`.
     ///
+    /// Sets how this alarm is to handle missing data points. Valid values are `breaching` , `notBreaching`
+    /// , `ignore` , and `missing` . For more information, see [Configuring How CloudWatch Alarms Treat
+    /// Missing
+    /// Data](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data)
+    /// in the *Amazon CloudWatch User Guide* .
+    ///
+    /// If you omit this parameter, the default behavior of `missing` is used.
+    ///
     /// - Length: 1 to 255.
     pub treat_missing_data: Option<Val<TreatMissingData>>,
     /// `Unit`.
+    ///
+    /// The unit of the metric associated with the alarm. Specify this only if you are creating an alarm
+    /// based on a single metric. Do not specify this if you are specifying a `Metrics` array.
+    ///
+    /// You can specify the following values: Seconds, Microseconds, Milliseconds, Bytes, Kilobytes,
+    /// Megabytes, Gigabytes, Terabytes, Bits, Kilobits, Megabits, Gigabits, Terabits, Percent, Count,
+    /// Bytes/Second, Kilobytes/Second, Megabytes/Second, Gigabytes/Second, Terabytes/Second, Bits/Second,
+    /// Kilobits/Second, Megabits/Second, Gigabits/Second, Terabits/Second, Count/Second, or None.
     pub unit: Option<Val<Unit>>,
 }
 
@@ -329,6 +469,9 @@ impl Deref for AlarmHandle {
 
 impl AlarmHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the CloudWatch alarm, such as
+    /// `arn:aws:cloudwatch:us-west-2:123456789012:alarm:myCloudWatchAlarm-CPUAlarm-UXMMZK36R55Z` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -343,13 +486,25 @@ impl AlarmHandle {
 }
 
 /// The [`AlarmPromQLCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-alarm-alarmpromqlcriteria.html) property type.
+///
+/// Contains the configuration that determines how a PromQL alarm evaluates its contributors, including
+/// the query to run and the durations that define when contributors transition between states.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmPromQlCriteria {
     /// `PendingPeriod`.
+    ///
+    /// The duration, in seconds, that a contributor must be continuously breaching before it transitions to
+    /// the ``ALARM`` state.
     pub pending_period: Option<Val<i64>>,
     /// `Query`.
+    ///
+    /// The PromQL query that the alarm evaluates. The query must return a result of vector type. Each entry
+    /// in the vector result represents an alarm contributor.
     pub query: Option<Val<String>>,
     /// `RecoveryPeriod`.
+    ///
+    /// The duration, in seconds, that a contributor must continuously not be breaching before it
+    /// transitions back to the ``OK`` state.
     pub recovery_period: Option<Val<i64>>,
 }
 
@@ -409,13 +564,22 @@ impl ToValue for AlarmPromQlCriteria {
 impl Literal for AlarmPromQlCriteria {}
 
 /// The [`Dimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-alarm-dimension.html) property type.
+///
+/// Dimension is an embedded property of the `AWS::CloudWatch::Alarm` type. Dimensions are name/value
+/// pairs that can be associated with a CloudWatch metric. You can specify a maximum of 30 dimensions
+/// for a given metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dimension {
     /// `Name`: required.
     ///
+    /// The name of the dimension, from 1–255 characters in length. This dimension name must have been
+    /// included when the metric was published.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value for the dimension, from 1–255 characters in length.
     ///
     /// - Length: 1 to 1024.
     pub value: Option<Val<String>>,
@@ -477,9 +641,15 @@ impl ToValue for Dimension {
 impl Literal for Dimension {}
 
 /// The [`EvaluationCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-alarm-evaluationcriteria.html) property type.
+///
+/// The evaluation criteria for an alarm. This is a union type that currently supports
+/// ``PromQLCriteria``.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationCriteria {
     /// `PromQLCriteria`.
+    ///
+    /// Contains the configuration that determines how a PromQL alarm evaluates its contributors, including
+    /// the query to run and the durations that define when contributors transition between states.
     pub prom_ql_criteria: Option<Val<AlarmPromQlCriteria>>,
 }
 
@@ -527,17 +697,27 @@ impl ToValue for EvaluationCriteria {
 impl Literal for EvaluationCriteria {}
 
 /// The [`Metric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-alarm-metric.html) property type.
+///
+/// The `Metric` property type represents a specific metric. `Metric` is a property of the
+/// [MetricStat](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-alarm-metricstat.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Metric {
     /// `Dimensions`.
+    ///
+    /// The metric dimensions that you want to be used for the metric that the alarm will watch.
     ///
     /// - Items: 0 to 30.
     pub dimensions: Option<Val<Vec<Dimension>>>,
     /// `MetricName`.
     ///
+    /// The name of the metric that you want the alarm to watch. This is a required field.
+    ///
     /// - Length: 1 to 255.
     pub metric_name: Option<Val<String>>,
     /// `Namespace`.
+    ///
+    /// The namespace of the metric that the alarm will watch.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[^:]`.
@@ -605,30 +785,81 @@ impl ToValue for Metric {
 impl Literal for Metric {}
 
 /// The [`MetricDataQuery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-alarm-metricdataquery.html) property type.
+///
+/// The `MetricDataQuery` property type specifies the metric data to return, and whether this call is
+/// just retrieving a batch set of data for one metric, or is performing a math expression on metric
+/// data.
+///
+/// Any expression used must return a single time series. For more information, see [Metric Math Syntax
+/// and
+/// Functions](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html#metric-math-syntax)
+/// in the *Amazon CloudWatch User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricDataQuery {
     /// `AccountId`.
+    ///
+    /// The ID of the account where the metrics are located, if this is a cross-account alarm.
     ///
     /// - Length: 1 to 255.
     pub account_id: Option<Val<String>>,
     /// `Expression`.
     ///
+    /// The math expression to be performed on the returned data, if this object is performing a math
+    /// expression. This expression can use the `Id` of the other metrics to refer to those metrics, and can
+    /// also use the `Id` of other expressions to use the result of those expressions. For more information
+    /// about metric math expressions, see [Metric Math Syntax and
+    /// Functions](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html#metric-math-syntax)
+    /// in the *Amazon CloudWatch User Guide* .
+    ///
+    /// Within each MetricDataQuery object, you must specify either `Expression` or `MetricStat` but not
+    /// both.
+    ///
     /// - Length: 1 to 2048.
     pub expression: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// A short name used to tie this object to the results in the response. This name must be unique within
+    /// a single call to `GetMetricData` . If you are performing math expressions on this set of data, this
+    /// name represents that data and can serve as a variable in the mathematical expression. The valid
+    /// characters are letters, numbers, and underscore. The first character must be a lowercase letter.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^([a-z])([A-Za-z0-9\_]*)$`.
     pub id: Option<Val<String>>,
     /// `Label`.
+    ///
+    /// A human-readable label for this metric or expression. This is especially useful if this is an
+    /// expression, so that you know what the value represents. If the metric or expression is shown in a
+    /// CloudWatch dashboard widget, the label is shown. If `Label` is omitted, CloudWatch generates a
+    /// default.
     pub label: Option<Val<String>>,
     /// `MetricStat`.
+    ///
+    /// The metric to be returned, along with statistics, period, and units. Use this parameter only if this
+    /// object is retrieving a metric and not performing a math expression on returned data.
+    ///
+    /// Within one MetricDataQuery object, you must specify either `Expression` or `MetricStat` but not
+    /// both.
     pub metric_stat: Option<Val<MetricStat>>,
     /// `Period`.
+    ///
+    /// The granularity, in seconds, of the returned data points. For metrics with regular resolution, a
+    /// period can be as short as one minute (60 seconds) and must be a multiple of 60. For high-resolution
+    /// metrics that are collected at intervals of less than one minute, the period can be 1, 5, 10, 20, 30, 60,
+    /// or any multiple of 60. High-resolution metrics are those metrics stored by a `PutMetricData`
+    /// operation that includes a `StorageResolution of 1 second` .
     ///
     /// - Minimum: 1.
     pub period: Option<Val<i64>>,
     /// `ReturnData`.
+    ///
+    /// This option indicates whether to return the timestamps and raw data values of this metric.
+    ///
+    /// When you create an alarm based on a metric math expression, specify `True` for this value for only
+    /// the one math expression that the alarm is based on. You must specify `False` for `ReturnData` for
+    /// all the other metrics and expressions used in the alarm.
+    ///
+    /// This field is required.
     pub return_data: Option<Val<bool>>,
 }
 
@@ -715,17 +946,50 @@ impl ToValue for MetricDataQuery {
 impl Literal for MetricDataQuery {}
 
 /// The [`MetricStat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-alarm-metricstat.html) property type.
+///
+/// This structure defines the metric to be returned, along with the statistics, period, and units.
+///
+/// `MetricStat` is a property of the
+/// [MetricDataQuery](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-alarm-metricdataquery.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricStat {
     /// `Metric`: required.
+    ///
+    /// The metric to return, including the metric name, namespace, and dimensions.
     pub metric: Option<Val<Metric>>,
     /// `Period`: required.
+    ///
+    /// The granularity, in seconds, of the returned data points. For metrics with regular resolution, a
+    /// period can be as short as one minute (60 seconds) and must be a multiple of 60. For high-resolution
+    /// metrics that are collected at intervals of less than one minute, the period can be 1, 5, 10, 20, 30, 60,
+    /// or any multiple of 60. High-resolution metrics are those metrics stored by a `PutMetricData` call
+    /// that includes a `StorageResolution` of 1 second.
+    ///
+    /// If the `StartTime` parameter specifies a time stamp that is greater than 3 hours ago, you must
+    /// specify the period as follows or no data points in that time range is returned:
+    ///
+    /// - Start time between 3 hours and 15 days ago - Use a multiple of 60 seconds (1 minute).
+    /// - Start time between 15 and 63 days ago - Use a multiple of 300 seconds (5 minutes).
+    /// - Start time greater than 63 days ago - Use a multiple of 3600 seconds (1 hour).
     ///
     /// - Minimum: 1.
     pub period: Option<Val<i64>>,
     /// `Stat`: required.
+    ///
+    /// The statistic to return. It can include any CloudWatch statistic or extended statistic. For a list
+    /// of valid values, see the table in
+    /// [Statistics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Statistic)
+    /// in the *Amazon CloudWatch User Guide* .
     pub stat: Option<Val<String>>,
     /// `Unit`.
+    ///
+    /// The unit to use for the returned data points.
+    ///
+    /// Valid values are: Seconds, Microseconds, Milliseconds, Bytes, Kilobytes, Megabytes, Gigabytes,
+    /// Terabytes, Bits, Kilobits, Megabits, Gigabits, Terabits, Percent, Count, Bytes/Second,
+    /// Kilobytes/Second, Megabytes/Second, Gigabytes/Second, Terabytes/Second, Bits/Second,
+    /// Kilobits/Second, Megabits/Second, Gigabits/Second, Terabits/Second, Count/Second, or None.
     pub unit: Option<Val<Unit>>,
 }
 
@@ -910,9 +1174,26 @@ impl ComparisonOperator {
             ComparisonOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComparisonOperator {
+    const VALUES: &'static [&'static str] = &[
+        "GreaterThanOrEqualToThreshold",
+        "GreaterThanThreshold",
+        "GreaterThanUpperThreshold",
+        "LessThanLowerOrGreaterThanUpperThreshold",
+        "LessThanLowerThreshold",
+        "LessThanOrEqualToThreshold",
+        "LessThanThreshold",
+    ];
+    fn as_str(&self) -> &str {
+        ComparisonOperator::as_str(self)
     }
 }
 
@@ -971,9 +1252,18 @@ impl Statistic {
             Statistic::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Statistic {
+    const VALUES: &'static [&'static str] = &["Average", "Maximum", "Minimum", "SampleCount", "Sum"];
+    fn as_str(&self) -> &str {
+        Statistic::as_str(self)
     }
 }
 
@@ -1028,9 +1318,18 @@ impl TreatMissingData {
             TreatMissingData::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TreatMissingData {
+    const VALUES: &'static [&'static str] = &["breaching", "ignore", "missing", "notBreaching"];
+    fn as_str(&self) -> &str {
+        TreatMissingData::as_str(self)
     }
 }
 
@@ -1152,9 +1451,46 @@ impl Unit {
             Unit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Unit {
+    const VALUES: &'static [&'static str] = &[
+        "Bits",
+        "Bits/Second",
+        "Bytes",
+        "Bytes/Second",
+        "Count",
+        "Count/Second",
+        "Gigabits",
+        "Gigabits/Second",
+        "Gigabytes",
+        "Gigabytes/Second",
+        "Kilobits",
+        "Kilobits/Second",
+        "Kilobytes",
+        "Kilobytes/Second",
+        "Megabits",
+        "Megabits/Second",
+        "Megabytes",
+        "Megabytes/Second",
+        "Microseconds",
+        "Milliseconds",
+        "None",
+        "Percent",
+        "Seconds",
+        "Terabits",
+        "Terabits/Second",
+        "Terabytes",
+        "Terabytes/Second",
+    ];
+    fn as_str(&self) -> &str {
+        Unit::as_str(self)
     }
 }
 

@@ -5,26 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::CloudWatch::AlarmMuteRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-alarmmuterule.html) resource type.
 ///
+/// Resource Type definition for AWS::CloudWatch::AlarmMuteRule that allows defining a rule and
+/// targeting alarms to mute their actions during the specified window.
+///
 /// Build it with [`AlarmMuteRule::builder`]; adding it to a stack returns a [`AlarmMuteRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmMuteRule {
     /// `Description`.
     ///
+    /// The description of the AlarmMuteRule
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `ExpireDate`.
+    ///
+    /// The date, with the same timezone offset as "ScheduleTimezone" after which the alarm mute rule will
+    /// be expired.
     pub expire_date: Option<Val<String>>,
     /// `MuteTargets`.
+    ///
+    /// Targets to be muted
     pub mute_targets: Option<Val<MuteTargets>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the AlarmMuteRule
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Rule`: required.
+    ///
+    /// The rule for the mute
     pub rule: Option<Val<Rule>>,
     /// `StartDate`.
+    ///
+    /// The date, with the same timezone offset as "ScheduleTimezone", after which the alarm mute rule will
+    /// become active.
     pub start_date: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -137,18 +156,26 @@ impl Deref for AlarmMuteRuleHandle {
 
 impl AlarmMuteRuleHandle {
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the AlarmMuteRule
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `LastUpdatedTimestamp`.
+    ///
+    /// The last update timestamp of the alarm mute schedule
     pub fn attr_last_updated_timestamp(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTimestamp")
     }
     /// `Fn::GetAtt` `MuteType`.
+    ///
+    /// The mute type of the alarm mute
     pub fn attr_mute_type(&self) -> Val<String> {
         self.0.get_att("MuteType")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Amazon Resource Name (ARN) of the AlarmMuteRule
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -163,9 +190,13 @@ impl AlarmMuteRuleHandle {
 }
 
 /// The [`MuteTargets`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-alarmmuterule-mutetargets.html) property type.
+///
+/// Targets to be muted
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MuteTargets {
     /// `AlarmNames`: required.
+    ///
+    /// The alarm names to be mute by the AlarmMuteRule
     ///
     /// - Items: 0 to 500.
     pub alarm_names: Option<Val<Vec<String>>>,
@@ -223,9 +254,13 @@ impl ToValue for MuteTargets {
 impl Literal for MuteTargets {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-alarmmuterule-rule.html) property type.
+///
+/// The rule for the mute
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `Schedule`: required.
+    ///
+    /// Schedule for the mute to be active
     pub schedule: Option<Val<Schedule>>,
 }
 
@@ -276,17 +311,25 @@ impl ToValue for Rule {
 impl Literal for Rule {}
 
 /// The [`Schedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-alarmmuterule-schedule.html) property type.
+///
+/// Schedule for the mute to be active
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schedule {
     /// `Duration`: required.
+    ///
+    /// The duration of the schedule when it triggers
     ///
     /// - Length: 1 to 50.
     pub duration: Option<Val<String>>,
     /// `Expression`: required.
     ///
+    /// The expression of the schedule
+    ///
     /// - Length: 1 to 256.
     pub expression: Option<Val<String>>,
     /// `Timezone`.
+    ///
+    /// The timezone of the schedule
     ///
     /// - Length: 1 to 50.
     pub timezone: Option<Val<String>>,

@@ -5,24 +5,52 @@ use crate::rt::*;
 
 /// The [`AWS::CloudWatch::AnomalyDetector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-anomalydetector.html) resource type.
 ///
+/// The `AWS::CloudWatch::AnomalyDetector` type specifies an anomaly detection band for a certain metric
+/// and statistic. The band represents the expected "normal" range for the metric values. Anomaly
+/// detection bands can be used for visualization of a metric's expected values, and for alarms.
+///
+/// For more information see [Using CloudWatch anomaly
+/// detection.](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Anomaly_Detection.html)
+/// .
+///
 /// Build it with [`AnomalyDetector::builder`]; adding it to a stack returns a [`AnomalyDetectorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnomalyDetector {
     /// `Configuration`.
+    ///
+    /// Specifies details about how the anomaly detection model is to be trained, including time ranges to
+    /// exclude when training and updating the model. The configuration can also include the time zone to
+    /// use for the metric.
     pub configuration: Option<Val<Configuration>>,
     /// `Dimensions`. Changing it replaces the resource.
+    ///
+    /// The dimensions of the metric associated with the anomaly detection band.
     pub dimensions: Option<Val<Vec<Dimension>>>,
     /// `MetricCharacteristics`. Changing it replaces the resource.
+    ///
+    /// Use this object to include parameters to provide information about your metric to CloudWatch to help
+    /// it build more accurate anomaly detection models. Currently, it includes the `PeriodicSpikes`
+    /// parameter.
     pub metric_characteristics: Option<Val<MetricCharacteristics>>,
     /// `MetricMathAnomalyDetector`. Changing it replaces the resource.
+    ///
+    /// The CloudWatch metric math expression for this anomaly detector.
     pub metric_math_anomaly_detector: Option<Val<MetricMathAnomalyDetector>>,
     /// `MetricName`. Changing it replaces the resource.
+    ///
+    /// The name of the metric associated with the anomaly detection band.
     pub metric_name: Option<Val<String>>,
     /// `Namespace`. Changing it replaces the resource.
+    ///
+    /// The namespace of the metric associated with the anomaly detection band.
     pub namespace: Option<Val<String>>,
     /// `SingleMetricAnomalyDetector`. Changing it replaces the resource.
+    ///
+    /// The CloudWatch metric and statistic for this anomaly detector.
     pub single_metric_anomaly_detector: Option<Val<SingleMetricAnomalyDetector>>,
     /// `Stat`. Changing it replaces the resource.
+    ///
+    /// The statistic of the metric associated with the anomaly detection band.
     pub stat: Option<Val<String>>,
 }
 
@@ -152,11 +180,26 @@ impl AnomalyDetectorHandle {
 }
 
 /// The [`Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-anomalydetector-configuration.html) property type.
+///
+/// Specifies details about how the anomaly detection model is to be trained, including time ranges to
+/// exclude when training and updating the model. The configuration can also include the time zone to
+/// use for the metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Configuration {
     /// `ExcludedTimeRanges`.
+    ///
+    /// Specifies an array of time ranges to exclude from use when the anomaly detection model is trained
+    /// and updated. Use this to make sure that events that could cause unusual values for the metric, such
+    /// as deployments, aren't used when CloudWatch creates or updates the model.
     pub excluded_time_ranges: Option<Val<Vec<Range>>>,
     /// `MetricTimeZone`.
+    ///
+    /// The time zone to use for the metric. This is useful to enable the model to automatically account for
+    /// daylight savings time changes if the metric is sensitive to such time changes.
+    ///
+    /// To specify a time zone, use the name of the time zone as specified in the standard tz database. For
+    /// more information, see [tz
+    /// database](https://docs.aws.amazon.com/https://en.wikipedia.org/wiki/Tz_database) .
     pub metric_time_zone: Option<Val<String>>,
 }
 
@@ -215,11 +258,25 @@ impl ToValue for Configuration {
 impl Literal for Configuration {}
 
 /// The [`Dimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-anomalydetector-dimension.html) property type.
+///
+/// A dimension is a name/value pair that is part of the identity of a metric. Because dimensions are
+/// part of the unique identifier for a metric, whenever you add a unique name/value pair to one of your
+/// metrics, you are creating a new variation of that metric. For example, many Amazon EC2 metrics
+/// publish `InstanceId` as a dimension name, and the actual instance ID as the value for that
+/// dimension.
+///
+/// You can assign up to 30 dimensions to a metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dimension {
     /// `Name`: required.
+    ///
+    /// The name of the dimension.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of the dimension. Dimension values must contain only ASCII characters and must include at
+    /// least one non-whitespace character. ASCII control characters are not supported as part of dimension
+    /// values.
     pub value: Option<Val<String>>,
 }
 
@@ -279,13 +336,21 @@ impl ToValue for Dimension {
 impl Literal for Dimension {}
 
 /// The [`Metric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-anomalydetector-metric.html) property type.
+///
+/// Represents a specific metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Metric {
     /// `Dimensions`.
+    ///
+    /// The dimensions for the metric.
     pub dimensions: Option<Val<Vec<Dimension>>>,
     /// `MetricName`: required.
+    ///
+    /// The name of the metric. This is a required field.
     pub metric_name: Option<Val<String>>,
     /// `Namespace`: required.
+    ///
+    /// The namespace of the metric.
     pub namespace: Option<Val<String>>,
 }
 
@@ -360,9 +425,17 @@ impl ToValue for Metric {
 impl Literal for Metric {}
 
 /// The [`MetricCharacteristics`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-anomalydetector-metriccharacteristics.html) property type.
+///
+/// This object includes parameters that you can use to provide information to CloudWatch to help it
+/// build more accurate anomaly detection models.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricCharacteristics {
     /// `PeriodicSpikes`.
+    ///
+    /// Set this parameter to true if values for this metric consistently include spikes that should not be
+    /// considered to be anomalies. With this set to true, CloudWatch will expect to see spikes that
+    /// occurred consistently during the model training period, and won't flag future similar spikes as
+    /// anomalies.
     pub periodic_spikes: Option<Val<bool>>,
 }
 
@@ -410,21 +483,104 @@ impl ToValue for MetricCharacteristics {
 impl Literal for MetricCharacteristics {}
 
 /// The [`MetricDataQuery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-anomalydetector-metricdataquery.html) property type.
+///
+/// This structure is used in both `GetMetricData` and `PutMetricAlarm` . The supported use of this
+/// structure is different for those two operations.
+///
+/// When used in `GetMetricData` , it indicates the metric data to return, and whether this call is just
+/// retrieving a batch set of data for one metric, or is performing a Metrics Insights query or a math
+/// expression. A single `GetMetricData` call can include up to 500 `MetricDataQuery` structures.
+///
+/// When used in `PutMetricAlarm` , it enables you to create an alarm based on a metric math expression.
+/// Each `MetricDataQuery` in the array specifies either a metric to retrieve, or a math expression to
+/// be performed on retrieved metrics. A single `PutMetricAlarm` call can include up to 20
+/// `MetricDataQuery` structures in the array. The 20 structures can include as many as 10 structures
+/// that contain a `MetricStat` parameter to retrieve a metric, and as many as 10 structures that
+/// contain the `Expression` parameter to perform a math expression. Of those `Expression` structures,
+/// one must have `true` as the value for `ReturnData` . The result of this expression is the value the
+/// alarm watches.
+///
+/// Any expression used in a `PutMetricAlarm` operation must return a single time series. For more
+/// information, see [Metric Math Syntax and
+/// Functions](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html#metric-math-syntax)
+/// in the *Amazon CloudWatch User Guide* .
+///
+/// Some of the parameters of this structure also have different uses whether you are using this
+/// structure in a `GetMetricData` operation or a `PutMetricAlarm` operation. These differences are
+/// explained in the following parameter list.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricDataQuery {
     /// `AccountId`.
+    ///
+    /// The ID of the account where the metrics are located.
+    ///
+    /// If you are performing a `GetMetricData` operation in a monitoring account, use this to specify which
+    /// account to retrieve this metric from.
+    ///
+    /// If you are performing a `PutMetricAlarm` operation, use this to specify which account contains the
+    /// metric that the alarm is watching.
     pub account_id: Option<Val<String>>,
     /// `Expression`.
+    ///
+    /// This field can contain either a Metrics Insights query, or a metric math expression to be performed
+    /// on the returned data. For more information about Metrics Insights queries, see [Metrics Insights
+    /// query components and
+    /// syntax](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage)
+    /// in the *Amazon CloudWatch User Guide* .
+    ///
+    /// A math expression can use the `Id` of the other metrics or queries to refer to those metrics, and
+    /// can also use the `Id` of other expressions to use the result of those expressions. For more
+    /// information about metric math expressions, see [Metric Math Syntax and
+    /// Functions](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html#metric-math-syntax)
+    /// in the *Amazon CloudWatch User Guide* .
+    ///
+    /// Within each MetricDataQuery object, you must specify either `Expression` or `MetricStat` but not
+    /// both.
     pub expression: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// A short name used to tie this object to the results in the response. This name must be unique within
+    /// a single call to `GetMetricData` . If you are performing math expressions on this set of data, this
+    /// name represents that data and can serve as a variable in the mathematical expression. The valid
+    /// characters are letters, numbers, and underscore. The first character must be a lowercase letter.
     pub id: Option<Val<String>>,
     /// `Label`.
+    ///
+    /// A human-readable label for this metric or expression. This is especially useful if this is an
+    /// expression, so that you know what the value represents. If the metric or expression is shown in a
+    /// CloudWatch dashboard widget, the label is shown. If Label is omitted, CloudWatch generates a
+    /// default.
+    ///
+    /// You can put dynamic expressions into a label, so that it is more descriptive. For more information,
+    /// see [Using Dynamic
+    /// Labels](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/graph-dynamic-labels.html) .
     pub label: Option<Val<String>>,
     /// `MetricStat`.
+    ///
+    /// The metric to be returned, along with statistics, period, and units. Use this parameter only if this
+    /// object is retrieving a metric and not performing a math expression on returned data.
+    ///
+    /// Within one MetricDataQuery object, you must specify either `Expression` or `MetricStat` but not
+    /// both.
     pub metric_stat: Option<Val<MetricStat>>,
     /// `Period`.
+    ///
+    /// The granularity, in seconds, of the returned data points. For metrics with regular resolution, a
+    /// period can be as short as one minute (60 seconds) and must be a multiple of 60. For high-resolution
+    /// metrics that are collected at intervals of less than one minute, the period can be 1, 5, 10, 20, 30, 60,
+    /// or any multiple of 60. High-resolution metrics are those metrics stored by a `PutMetricData`
+    /// operation that includes a `StorageResolution of 1 second` .
     pub period: Option<Val<i64>>,
     /// `ReturnData`.
+    ///
+    /// When used in `GetMetricData` , this option indicates whether to return the timestamps and raw data
+    /// values of this metric. If you are performing this call just to do math expressions and do not also
+    /// need the raw data returned, you can specify `false` . If you omit this, the default of `true` is
+    /// used.
+    ///
+    /// When used in `PutMetricAlarm` , specify `true` for the one expression result to use as the alarm.
+    /// For all other metrics and expressions in the same `PutMetricAlarm` operation, specify `ReturnData`
+    /// as False.
     pub return_data: Option<Val<bool>>,
 }
 
@@ -511,9 +667,19 @@ impl ToValue for MetricDataQuery {
 impl Literal for MetricDataQuery {}
 
 /// The [`MetricMathAnomalyDetector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-anomalydetector-metricmathanomalydetector.html) property type.
+///
+/// Indicates the CloudWatch math expression that provides the time series the anomaly detector uses as
+/// input. The designated math expression must return a single time series.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricMathAnomalyDetector {
     /// `MetricDataQueries`.
+    ///
+    /// An array of metric data query structures that enables you to create an anomaly detector based on the
+    /// result of a metric math expression. Each item in `MetricDataQueries` gets a metric or performs a
+    /// math expression. One item in `MetricDataQueries` is the expression that provides the time series
+    /// that the anomaly detector uses as input. Designate the expression by setting `ReturnData` to `true`
+    /// for this object in the array. For all other expressions and metrics, set `ReturnData` to `false` .
+    /// The designated expression must return a single time series.
     pub metric_data_queries: Option<Val<Vec<MetricDataQuery>>>,
 }
 
@@ -566,15 +732,43 @@ impl ToValue for MetricMathAnomalyDetector {
 impl Literal for MetricMathAnomalyDetector {}
 
 /// The [`MetricStat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-anomalydetector-metricstat.html) property type.
+///
+/// This structure defines the metric to be returned, along with the statistics, period, and units.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricStat {
     /// `Metric`: required.
+    ///
+    /// The metric to return, including the metric name, namespace, and dimensions.
     pub metric: Option<Val<Metric>>,
     /// `Period`: required.
+    ///
+    /// The granularity, in seconds, of the returned data points. For metrics with regular resolution, a
+    /// period can be as short as one minute (60 seconds) and must be a multiple of 60. For high-resolution
+    /// metrics that are collected at intervals of less than one minute, the period can be 1, 5, 10, 20, 30, 60,
+    /// or any multiple of 60. High-resolution metrics are those metrics stored by a `PutMetricData` call
+    /// that includes a `StorageResolution` of 1 second.
+    ///
+    /// If the `StartTime` parameter specifies a time stamp that is greater than 3 hours ago, you must
+    /// specify the period as follows or no data points in that time range is returned:
+    ///
+    /// - Start time between 3 hours and 15 days ago - Use a multiple of 60 seconds (1 minute).
+    /// - Start time between 15 and 63 days ago - Use a multiple of 300 seconds (5 minutes).
+    /// - Start time greater than 63 days ago - Use a multiple of 3600 seconds (1 hour).
     pub period: Option<Val<i64>>,
     /// `Stat`: required.
+    ///
+    /// The statistic to return. It can include any CloudWatch statistic or extended statistic.
     pub stat: Option<Val<String>>,
     /// `Unit`.
+    ///
+    /// When you are using a `Put` operation, this defines what unit you want to use when storing the
+    /// metric.
+    ///
+    /// In a `Get` operation, if you omit `Unit` then all data that was collected with any unit is returned,
+    /// along with the corresponding units that were specified when the data was reported to CloudWatch. If
+    /// you specify a unit, the operation returns only data that was collected with that unit specified. If
+    /// you specify a unit that does not match the data collected, the results of the operation are null.
+    /// CloudWatch does not perform unit conversions.
     pub unit: Option<Val<String>>,
 }
 
@@ -654,11 +848,20 @@ impl ToValue for MetricStat {
 impl Literal for MetricStat {}
 
 /// The [`Range`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-anomalydetector-range.html) property type.
+///
+/// Each `Range` specifies one range of days or times to exclude from use for training or updating an
+/// anomaly detection model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Range {
     /// `EndTime`: required.
+    ///
+    /// The end time of the range to exclude. The format is `yyyy-MM-dd'T'HH:mm:ss` . For example,
+    /// `2019-07-01T23:59:59` .
     pub end_time: Option<Val<String>>,
     /// `StartTime`: required.
+    ///
+    /// The start time of the range to exclude. The format is `yyyy-MM-dd'T'HH:mm:ss` . For example,
+    /// `2019-07-01T23:59:59` .
     pub start_time: Option<Val<String>>,
 }
 
@@ -721,17 +924,33 @@ impl ToValue for Range {
 impl Literal for Range {}
 
 /// The [`SingleMetricAnomalyDetector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-anomalydetector-singlemetricanomalydetector.html) property type.
+///
+/// Designates the CloudWatch metric and statistic that provides the time series the anomaly detector
+/// uses as input. If you have enabled unified cross-account observability, and this account is a
+/// monitoring account, the metric can be in the same account or a source account.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleMetricAnomalyDetector {
     /// `AccountId`.
+    ///
+    /// If the CloudWatch metric that provides the time series that the anomaly detector uses as input is in
+    /// another account, specify that account ID here. If you omit this parameter, the current account is
+    /// used.
     pub account_id: Option<Val<String>>,
     /// `Dimensions`.
+    ///
+    /// The metric dimensions to create the anomaly detection model for.
     pub dimensions: Option<Val<Vec<Dimension>>>,
     /// `MetricName`.
+    ///
+    /// The name of the metric to create the anomaly detection model for.
     pub metric_name: Option<Val<String>>,
     /// `Namespace`.
+    ///
+    /// The namespace of the metric to create the anomaly detection model for.
     pub namespace: Option<Val<String>>,
     /// `Stat`.
+    ///
+    /// The statistic to use for the metric and anomaly detection model.
     pub stat: Option<Val<String>>,
 }
 

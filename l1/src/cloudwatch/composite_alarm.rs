@@ -5,48 +5,139 @@ use crate::rt::*;
 
 /// The [`AWS::CloudWatch::CompositeAlarm`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html) resource type.
 ///
+/// The `AWS::CloudWatch::CompositeAlarm` type creates or updates a composite alarm. When you create a
+/// composite alarm, you specify a rule expression for the alarm that takes into account the alarm
+/// states of other alarms that you have created. The composite alarm goes into ALARM state only if all
+/// conditions of the rule are met.
+///
+/// The alarms specified in a composite alarm's rule expression can include metric alarms and other
+/// composite alarms.
+///
+/// Using composite alarms can reduce alarm noise. You can create multiple metric alarms, and also
+/// create a composite alarm and set up alerts only for the composite alarm. For example, you could
+/// create a composite alarm that goes into ALARM state only when more than one of the underlying metric
+/// alarms are in ALARM state.
+///
+/// When this operation creates an alarm, the alarm state is immediately set to INSUFFICIENT_DATA. The
+/// alarm is then evaluated and its state is set appropriately. Any actions associated with the new
+/// state are then executed. For a composite alarm, this initial time after creation is the only time
+/// that the alarm can be in INSUFFICIENT_DATA state.
+///
+/// When you update an existing alarm, its state is left unchanged, but the update completely overwrites
+/// the previous configuration of the alarm.
+///
 /// Build it with [`CompositeAlarm::builder`]; adding it to a stack returns a [`CompositeAlarmHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositeAlarm {
     /// `ActionsEnabled`.
+    ///
+    /// Indicates whether actions should be executed during any changes to the alarm state of the composite
+    /// alarm. The default is TRUE.
     pub actions_enabled: Option<Val<bool>>,
     /// `ActionsSuppressor`.
+    ///
+    /// Actions will be suppressed if the suppressor alarm is in the `ALARM` state. `ActionsSuppressor` can
+    /// be an AlarmName or an Amazon Resource Name (ARN) from an existing alarm.
     ///
     /// - Length: 1 to 1600.
     pub actions_suppressor: Option<Val<String>>,
     /// `ActionsSuppressorExtensionPeriod`.
     ///
+    /// The maximum time in seconds that the composite alarm waits after suppressor alarm goes out of the
+    /// `ALARM` state. After this time, the composite alarm performs its actions.
+    ///
+    /// > `ExtensionPeriod` is required only when `ActionsSuppressor` is specified.
+    ///
     /// - Minimum: 0.
     pub actions_suppressor_extension_period: Option<Val<i64>>,
     /// `ActionsSuppressorWaitPeriod`.
+    ///
+    /// The maximum time in seconds that the composite alarm waits for the suppressor alarm to go into the
+    /// `ALARM` state. After this time, the composite alarm performs its actions.
+    ///
+    /// > `WaitPeriod` is required only when `ActionsSuppressor` is specified.
     ///
     /// - Minimum: 0.
     pub actions_suppressor_wait_period: Option<Val<i64>>,
     /// `AlarmActions`.
     ///
+    /// The actions to execute when this alarm transitions to the ALARM state from any other state. Each
+    /// action is specified as an Amazon Resource Name (ARN). For more information about creating alarms and
+    /// the actions that you can specify, see
+    /// [PutCompositeAlarm](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html)
+    /// in the *Amazon CloudWatch API Reference* .
+    ///
     /// - Items: at most 5.
     pub alarm_actions: Option<Val<Vec<String>>>,
     /// `AlarmDescription`.
+    ///
+    /// The description for the composite alarm.
     ///
     /// - Length: 0 to 1024.
     pub alarm_description: Option<Val<String>>,
     /// `AlarmName`. Changing it replaces the resource.
     ///
+    /// The name for the composite alarm. This name must be unique within your AWS account.
+    ///
     /// - Length: 1 to 255.
     pub alarm_name: Option<Val<String>>,
     /// `AlarmRule`: required.
+    ///
+    /// An expression that specifies which other alarms are to be evaluated to determine this composite
+    /// alarm's state. For each alarm that you reference, you designate a function that specifies whether
+    /// that alarm needs to be in ALARM state, OK state, or INSUFFICIENT_DATA state. You can use operators
+    /// (AND, OR and NOT) to combine multiple functions in a single expression. You can use parenthesis to
+    /// logically group the functions in your expression.
+    ///
+    /// You can use either alarm names or ARNs to reference the other alarms that are to be evaluated.
+    ///
+    /// Functions can include the following:
+    ///
+    /// - ALARM("alarm-name or alarm-ARN") is TRUE if the named alarm is in ALARM state.
+    /// - OK("alarm-name or alarm-ARN") is TRUE if the named alarm is in OK state.
+    /// - INSUFFICIENT_DATA("alarm-name or alarm-ARN") is TRUE if the named alarm is in INSUFFICIENT_DATA
+    ///   state.
+    /// - TRUE always evaluates to TRUE.
+    /// - FALSE always evaluates to FALSE.
+    ///
+    /// TRUE and FALSE are useful for testing a complex AlarmRule structure, and for testing your alarm
+    /// actions.
+    ///
+    /// For more information about `AlarmRule` syntax, see
+    /// [PutCompositeAlarm](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html)
+    /// in the *Amazon CloudWatch API Reference* .
     ///
     /// - Length: 1 to 10240.
     pub alarm_rule: Option<Val<String>>,
     /// `InsufficientDataActions`.
     ///
+    /// The actions to execute when this alarm transitions to the INSUFFICIENT_DATA state from any other
+    /// state. Each action is specified as an Amazon Resource Name (ARN). For more information about
+    /// creating alarms and the actions that you can specify, see
+    /// [PutCompositeAlarm](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html)
+    /// in the *Amazon CloudWatch API Reference* .
+    ///
     /// - Items: at most 5.
     pub insufficient_data_actions: Option<Val<Vec<String>>>,
     /// `OKActions`.
     ///
+    /// The actions to execute when this alarm transitions to the OK state from any other state. Each action
+    /// is specified as an Amazon Resource Name (ARN). For more information about creating alarms and the
+    /// actions that you can specify, see
+    /// [PutCompositeAlarm](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html)
+    /// in the *Amazon CloudWatch API Reference* .
+    ///
     /// - Items: at most 5.
     pub ok_actions: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs to associate with the alarm. You can associate as many as 50 tags with an
+    /// alarm. To be able to associate tags with the alarm when you create the alarm, you must have the
+    /// `cloudwatch:TagResource` permission.
+    ///
+    /// Tags can help you organize and categorize your resources. You can also use them to scope user
+    /// permissions by granting a user permission to access or change only resources with certain tag
+    /// values.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -200,6 +291,9 @@ impl Deref for CompositeAlarmHandle {
 
 impl CompositeAlarmHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the composite alarm, such as
+    /// `arn:aws:cloudwatch:us-west-2:123456789012:alarm/CompositeAlarmName` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

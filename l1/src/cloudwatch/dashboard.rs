@@ -5,12 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::CloudWatch::Dashboard`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-dashboard.html) resource type.
 ///
+/// The `AWS::CloudWatch::Dashboard` resource specifies an Amazon CloudWatch dashboard. A dashboard is a
+/// customizable home page in the CloudWatch console that you can use to monitor your AWS resources in a
+/// single view.
+///
+/// All dashboards in your account are global, not region-specific.
+///
 /// Build it with [`Dashboard::builder`]; adding it to a stack returns a [`DashboardHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dashboard {
     /// `DashboardBody`: required.
+    ///
+    /// The detailed information about the dashboard in JSON format, including the widgets to include and
+    /// their location on the dashboard. This parameter is required.
+    ///
+    /// For more information about the syntax, see [Dashboard Body Structure and
+    /// Syntax](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html)
+    /// .
     pub dashboard_body: Option<Val<String>>,
     /// `DashboardName`. Changing it replaces the resource.
+    ///
+    /// The name of the dashboard. The name must be between 1 and 255 characters. If you do not specify a
+    /// name, one will be generated automatically.
     pub dashboard_name: Option<Val<String>>,
 }
 

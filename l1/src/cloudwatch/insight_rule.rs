@@ -5,18 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::CloudWatch::InsightRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-insightrule.html) resource type.
 ///
+/// Creates or updates a Contributor Insights rule. Rules evaluate log events in a CloudWatch Logs log
+/// group, enabling you to find contributor data for the log events in that log group. For more
+/// information, see [Using Contributor Insights to Analyze High-Cardinality
+/// Data](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/ContributorInsights.html) in
+/// the *Amazon CloudWatch User Guide* .
+///
 /// Build it with [`InsightRule::builder`]; adding it to a stack returns a [`InsightRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InsightRule {
     /// `ApplyOnTransformedLogs`.
+    ///
+    /// Determines whether the rules is evaluated on transformed versions of logs. Valid values are `TRUE`
+    /// and `FALSE` .
     pub apply_on_transformed_logs: Option<Val<bool>>,
     /// `RuleBody`: required.
+    ///
+    /// The definition of the rule, as a JSON object. For details about the syntax, see [Contributor
+    /// Insights Rule
+    /// Syntax](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/ContributorInsights-RuleSyntax.html)
+    /// in the *Amazon CloudWatch User Guide* .
     pub rule_body: Option<Val<String>>,
     /// `RuleName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the rule.
     pub rule_name: Option<Val<String>>,
     /// `RuleState`: required.
+    ///
+    /// The current state of the rule. Valid values are `ENABLED` and `DISABLED` .
     pub rule_state: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs to associate with the Contributor Insights rule. You can associate as many
+    /// as 50 tags with a rule.
+    ///
+    /// Tags can help you organize and categorize your resources. For more information, see [Tagging Your
+    /// Amazon CloudWatch
+    /// Resources](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Tagging.html) .
+    ///
+    /// To be able to associate tags with a rule, you must have the `cloudwatch:TagResource` permission in
+    /// addition to the `cloudwatch:PutInsightRule` permission.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -132,6 +160,9 @@ impl InsightRuleHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the Contributor Insights rule, such as
+    /// `arn:aws:cloudwatch:us-west-2:123456789012:insight-rule/MyInsightRuleName` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

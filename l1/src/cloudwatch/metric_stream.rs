@@ -5,41 +5,126 @@ use crate::rt::*;
 
 /// The [`AWS::CloudWatch::MetricStream`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-metricstream.html) resource type.
 ///
+/// Creates or updates a metric stream. Metrics streams can automatically stream CloudWatch metrics to
+/// AWS destinations including Amazon S3 and to many third-party solutions. For more information, see
+/// [Metric
+/// streams](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Metric-Streams.html)
+/// .
+///
+/// To create a metric stream, you must be logged on to an account that has the `iam:PassRole`
+/// permission and either the *CloudWatchFullAccess* policy or the `cloudwatch:PutMetricStream`
+/// permission.
+///
+/// When you create or update a metric stream, you choose one of the following:
+///
+/// - Stream metrics from all metric namespaces in the account.
+/// - Stream metrics from all metric namespaces in the account, except for the namespaces that you list
+///   in `ExcludeFilters` .
+/// - Stream metrics from only the metric namespaces that you list in `IncludeFilters` .
+///
+/// When you create a metric stream, the stream is created in the `running` state. If you update an
+/// existing metric stream, the state does not change.
+///
+/// If you create a metric stream in an account that has been set up as a monitoring account in
+/// CloudWatch cross-account observability, you can choose whether to include metrics from linked source
+/// accounts in the metric stream.
+///
 /// Build it with [`MetricStream::builder`]; adding it to a stack returns a [`MetricStreamHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricStream {
     /// `ExcludeFilters`.
     ///
+    /// If you specify this parameter, the stream sends metrics from all metric namespaces except for the
+    /// namespaces that you specify here. You cannot specify both `IncludeFilters` and `ExcludeFilters` in
+    /// the same metric stream.
+    ///
+    /// When you modify the `IncludeFilters` or `ExcludeFilters` of an existing metric stream in any way,
+    /// the metric stream is effectively restarted, so after such a change you will get only the datapoints
+    /// that have a timestamp after the time of the update.
+    ///
     /// - Items: at most 1000.
     pub exclude_filters: Option<Val<Vec<MetricStreamFilter>>>,
     /// `FirehoseArn`: required.
+    ///
+    /// The ARN of the Amazon Kinesis Firehose delivery stream to use for this metric stream. This Amazon
+    /// Kinesis Firehose delivery stream must already exist and must be in the same account as the metric
+    /// stream.
     ///
     /// - Length: 20 to 2048.
     pub firehose_arn: Option<Val<String>>,
     /// `IncludeFilters`.
     ///
+    /// If you specify this parameter, the stream sends only the metrics from the metric namespaces that you
+    /// specify here. You cannot specify both `IncludeFilters` and `ExcludeFilters` in the same metric
+    /// stream.
+    ///
+    /// When you modify the `IncludeFilters` or `ExcludeFilters` of an existing metric stream in any way,
+    /// the metric stream is effectively restarted, so after such a change you will get only the datapoints
+    /// that have a timestamp after the time of the update.
+    ///
     /// - Items: at most 1000.
     pub include_filters: Option<Val<Vec<MetricStreamFilter>>>,
     /// `IncludeLinkedAccountsMetrics`.
+    ///
+    /// If you are creating a metric stream in a monitoring account, specify `true` to include metrics from
+    /// source accounts that are linked to this monitoring account, in the metric stream. The default is
+    /// `false` .
+    ///
+    /// For more information about linking accounts, see [CloudWatch cross-account
+    /// observability](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Unified-Cross-Account.html)
     pub include_linked_accounts_metrics: Option<Val<bool>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// If you are creating a new metric stream, this is the name for the new stream. The name must be
+    /// different than the names of other metric streams in this account and Region.
+    ///
+    /// If you are updating a metric stream, specify the name of that stream here.
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `OutputFormat`: required.
     ///
+    /// The output format for the stream. Valid values are `json` , `opentelemetry1.0` and
+    /// `opentelemetry0.7` For more information about metric stream output formats, see [Metric streams
+    /// output
+    /// formats](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-metric-streams-formats.html)
+    /// .
+    ///
+    /// This parameter is required.
+    ///
     /// - Length: 1 to 255.
     pub output_format: Option<Val<OutputFormat>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of an IAM role that this metric stream will use to access Amazon Kinesis Firehose resources.
+    /// This IAM role must already exist and must be in the same account as the metric stream. This IAM role
+    /// must include the `firehose:PutRecord` and `firehose:PutRecordBatch` permissions.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `StatisticsConfigurations`.
     ///
+    /// By default, a metric stream always sends the MAX, MIN, SUM, and SAMPLECOUNT statistics for each
+    /// metric that is streamed. You can use this parameter to have the metric stream also send additional
+    /// statistics in the stream. This array can have up to 100 members.
+    ///
+    /// For each entry in this array, you specify one or more metrics and the list of additional statistics
+    /// to stream for those metrics. The additional statistics that you can stream depend on the stream's
+    /// `OutputFormat` . If the `OutputFormat` is `json` , you can stream any additional statistic that is
+    /// supported by CloudWatch , listed in [CloudWatch statistics
+    /// definitions](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions.html)
+    /// . If the `OutputFormat` is OpenTelemetry, you can stream percentile statistics.
+    ///
     /// - Items: at most 100.
     pub statistics_configurations: Option<Val<Vec<MetricStreamStatisticsConfiguration>>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to the metric stream.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -195,18 +280,26 @@ impl Deref for MetricStreamHandle {
 
 impl MetricStreamHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the metric stream.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationDate`.
+    ///
+    /// The date that the metric stream was originally created.
     pub fn attr_creation_date(&self) -> Val<String> {
         self.0.get_att("CreationDate")
     }
     /// `Fn::GetAtt` `LastUpdateDate`.
+    ///
+    /// The date that the metric stream was most recently updated.
     pub fn attr_last_update_date(&self) -> Val<String> {
         self.0.get_att("LastUpdateDate")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the metric stream, either `running` or `stopped` .
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
@@ -221,13 +314,33 @@ impl MetricStreamHandle {
 }
 
 /// The [`MetricStreamFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-metricstream-metricstreamfilter.html) property type.
+///
+/// This structure contains a metric namespace and optionally, a list of metric names, to either include
+/// in a metric ' stream or exclude from a metric stream.
+///
+/// A metric stream's filters can include up to 1000 total names. This limit applies to the sum of
+/// namespace names and metric names in the filters. For example, this could include 10 metric namespace
+/// filters with 99 metrics each, or 20 namespace filters with 49 metrics specified in each filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricStreamFilter {
     /// `MetricNames`.
     ///
+    /// The names of the metrics to either include or exclude from the metric stream.
+    ///
+    /// If you omit this parameter, all metrics in the namespace are included or excluded, depending on
+    /// whether this filter is specified as an exclude filter or an include filter.
+    ///
+    /// Each metric name can contain only ASCII printable characters (ASCII range 32 through 126). Each
+    /// metric name must contain at least one non-whitespace character.
+    ///
     /// - Items: at most 999.
     pub metric_names: Option<Val<Vec<String>>>,
     /// `Namespace`: required.
+    ///
+    /// The name of the metric namespace in the filter.
+    ///
+    /// The namespace can contain only ASCII printable characters (ASCII range 32 through 126). It must
+    /// contain at least one non-whitespace character.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[^:]`.
@@ -296,13 +409,23 @@ impl ToValue for MetricStreamFilter {
 impl Literal for MetricStreamFilter {}
 
 /// The [`MetricStreamStatisticsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-metricstream-metricstreamstatisticsconfiguration.html) property type.
+///
+/// This structure specifies a list of additional statistics to stream, and the metrics to stream those
+/// additional statistics for.
+///
+/// All metrics that match the combination of metric name and namespace will be streamed with the
+/// additional statistics, no matter their dimensions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricStreamStatisticsConfiguration {
     /// `AdditionalStatistics`: required.
     ///
+    /// The additional statistics to stream for the metrics listed in `IncludeMetrics` .
+    ///
     /// - Items: at most 20.
     pub additional_statistics: Option<Val<Vec<String>>>,
     /// `IncludeMetrics`: required.
+    ///
+    /// An array that defines the metrics that are to have additional statistics streamed.
     ///
     /// - Items: at most 100.
     pub include_metrics: Option<Val<Vec<MetricStreamStatisticsMetric>>>,
@@ -389,13 +512,20 @@ impl ToValue for MetricStreamStatisticsConfiguration {
 impl Literal for MetricStreamStatisticsConfiguration {}
 
 /// The [`MetricStreamStatisticsMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cloudwatch-metricstream-metricstreamstatisticsmetric.html) property type.
+///
+/// A structure that specifies the metric name and namespace for one metric that is going to have
+/// additional statistics included in the stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricStreamStatisticsMetric {
     /// `MetricName`: required.
     ///
+    /// The name of the metric.
+    ///
     /// - Length: 1 to 255.
     pub metric_name: Option<Val<String>>,
     /// `Namespace`: required.
+    ///
+    /// The namespace of the metric.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[^:]`.
@@ -560,9 +690,18 @@ impl OutputFormat {
             OutputFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OutputFormat {
+    const VALUES: &'static [&'static str] = &["json", "opentelemetry0.7", "opentelemetry1.0"];
+    fn as_str(&self) -> &str {
+        OutputFormat::as_str(self)
     }
 }
 

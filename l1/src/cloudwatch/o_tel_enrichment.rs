@@ -5,6 +5,9 @@ use crate::rt::*;
 
 /// The [`AWS::CloudWatch::OTelEnrichment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-otelenrichment.html) resource type.
 ///
+/// AWS::CloudWatch::OTelEnrichment enables OTel metric enrichment in CloudWatch, allowing CloudWatch
+/// vended metrics to be available for PromQL querying enriched with AWS resource tags and metadata.
+///
 /// Build it with [`OTelEnrichment::builder`]; adding it to a stack returns a [`OTelEnrichmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OTelEnrichment {}
@@ -67,10 +70,14 @@ impl Deref for OTelEnrichmentHandle {
 
 impl OTelEnrichmentHandle {
     /// `Fn::GetAtt` `AccountId`.
+    ///
+    /// The AWS account ID. This is the primary identifier for this singleton resource.
     pub fn attr_account_id(&self) -> Val<String> {
         self.0.get_att("AccountId")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Current status of OTel enrichment (RUNNING or STOPPED).
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }

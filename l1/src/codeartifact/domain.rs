@@ -5,19 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::CodeArtifact::Domain`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codeartifact-domain.html) resource type.
 ///
+/// The `AWS::CodeArtifact::Domain` resource creates an AWS CodeArtifact domain. CodeArtifact *domains*
+/// make it easier to manage multiple repositories across an organization. You can use a domain to apply
+/// permissions across many repositories owned by different AWS accounts. For more information about
+/// domains, see the [Domain concepts
+/// information](https://docs.aws.amazon.com/codeartifact/latest/ug/codeartifact-concepts.html#welcome-concepts-domain)
+/// in the *CodeArtifact User Guide* . For more information about the `CreateDomain` API, see
+/// [CreateDomain](https://docs.aws.amazon.com/codeartifact/latest/APIReference/API_CreateDomain.html)
+/// in the *CodeArtifact API Reference* .
+///
 /// Build it with [`Domain::builder`]; adding it to a stack returns a [`DomainHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Domain {
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// A string that specifies the name of the requested domain.
     ///
     /// - Length: 2 to 50.
     /// - Pattern: `^([a-z][a-z0-9\-]{0,48}[a-z0-9])$`.
     pub domain_name: Option<Val<String>>,
     /// `PermissionsPolicyDocument`.
     ///
+    /// The document that defines the resource policy that is set on a domain.
+    ///
     /// - Length: 2 to 5120.
     pub permissions_policy_document: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// A list of tags to be applied to the domain.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -108,18 +123,29 @@ impl Deref for DomainHandle {
 
 impl DomainHandle {
     /// `Fn::GetAtt` `Owner`.
+    ///
+    /// When you pass the logical ID of this resource, the function returns the 12-digit account number of
+    /// the AWS account that owns the domain.
     pub fn attr_owner(&self) -> Val<String> {
         self.0.get_att("Owner")
     }
     /// `Fn::GetAtt` `Name`.
+    ///
+    /// When you pass the logical ID of this resource, the function returns the name of the domain.
     pub fn attr_name(&self) -> Val<String> {
         self.0.get_att("Name")
     }
     /// `Fn::GetAtt` `EncryptionKey`.
+    ///
+    /// When you pass the logical ID of this resource, the function returns the key used to encrypt the
+    /// domain.
     pub fn attr_encryption_key(&self) -> Val<String> {
         self.0.get_att("EncryptionKey")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// When you pass the logical ID of this resource, the function returns the Amazon Resource Name (ARN)
+    /// of the domain.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

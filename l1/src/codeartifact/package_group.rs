@@ -5,36 +5,57 @@ use crate::rt::*;
 
 /// The [`AWS::CodeArtifact::PackageGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codeartifact-packagegroup.html) resource type.
 ///
+/// Creates a package group. For more information about creating package groups, including example CLI
+/// commands, see [Create a package
+/// group](https://docs.aws.amazon.com/codeartifact/latest/ug/create-package-group.html) in the *CodeArtifact
+/// User Guide* .
+///
 /// Build it with [`PackageGroup::builder`]; adding it to a stack returns a [`PackageGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PackageGroup {
     /// `ContactInfo`.
+    ///
+    /// The contact information of the package group.
     ///
     /// - Length: 0 to 1000.
     /// - Pattern: `^\P{C}*$`.
     pub contact_info: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the package group.
+    ///
     /// - Length: 0 to 1000.
     /// - Pattern: `^\P{C}*$`.
     pub description: Option<Val<String>>,
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// The domain that contains the package group.
     ///
     /// - Length: 2 to 50.
     /// - Pattern: `^([a-z][a-z0-9\-]{0,48}[a-z0-9])$`.
     pub domain_name: Option<Val<String>>,
     /// `DomainOwner`.
     ///
+    /// The 12-digit account number of the AWS account that owns the domain. It does not include dashes or
+    /// spaces.
+    ///
     /// - Length: 12 to 12.
     /// - Pattern: `[0-9]{12}`.
     pub domain_owner: Option<Val<String>>,
     /// `OriginConfiguration`.
+    ///
+    /// Details about the package origin configuration of a package group.
     pub origin_configuration: Option<Val<OriginConfiguration>>,
     /// `Pattern`: required. Changing it replaces the resource.
+    ///
+    /// The pattern of the package group. The pattern determines which packages are associated with the
+    /// package group.
     ///
     /// - Length: 2 to 520.
     pub pattern: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to the package group.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -156,6 +177,8 @@ impl Deref for PackageGroupHandle {
 
 impl PackageGroupHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the package group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -461,9 +484,18 @@ impl RestrictionMode {
             RestrictionMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RestrictionMode {
+    const VALUES: &'static [&'static str] = &["ALLOW", "BLOCK", "ALLOW_SPECIFIC_REPOSITORIES", "INHERIT"];
+    fn as_str(&self) -> &str {
+        RestrictionMode::as_str(self)
     }
 }
 

@@ -5,35 +5,63 @@ use crate::rt::*;
 
 /// The [`AWS::CodeArtifact::Repository`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codeartifact-repository.html) resource type.
 ///
+/// The `AWS::CodeArtifact::Repository` resource creates an AWS CodeArtifact repository. CodeArtifact *repositories*
+/// contain a set of package versions. For more information about repositories, see the [Repository
+/// concepts
+/// information](https://docs.aws.amazon.com/codeartifact/latest/ug/codeartifact-concepts.html#welcome-concepts-repository)
+/// in the *CodeArtifact User Guide* . For more information about the `CreateRepository` API, see
+/// [CreateRepository](https://docs.aws.amazon.com/codeartifact/latest/APIReference/API_CreateRepository.html)
+/// in the *CodeArtifact API Reference* .
+///
 /// Build it with [`Repository::builder`]; adding it to a stack returns a [`RepositoryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Repository {
     /// `Description`.
+    ///
+    /// A text description of the repository.
     ///
     /// - Length: 0 to 1000.
     /// - Pattern: `^\P{C}*$`.
     pub description: Option<Val<String>>,
     /// `DomainName`: required. Changing it replaces the resource.
     ///
+    /// The name of the domain that contains the repository.
+    ///
     /// - Length: 2 to 50.
     /// - Pattern: `^([a-z][a-z0-9\-]{0,48}[a-z0-9])$`.
     pub domain_name: Option<Val<String>>,
     /// `ExternalConnections`.
+    ///
+    /// An array of external connections associated with the repository. For more information, see
+    /// [Supported external connection
+    /// repositories](https://docs.aws.amazon.com/codeartifact/latest/ug/external-connection.html#supported-public-repositories)
+    /// in the *CodeArtifact user guide* .
     pub external_connections: Option<Val<Vec<String>>>,
     /// `PermissionsPolicyDocument`.
+    ///
+    /// The document that defines the resource policy that is set on a repository.
     ///
     /// - Length: 2 to 5120.
     pub permissions_policy_document: Option<Val<Json>>,
     /// `RepositoryName`: required. Changing it replaces the resource.
+    ///
+    /// The name of an upstream repository.
     ///
     /// - Length: 2 to 100.
     /// - Pattern: `^([A-Za-z0-9][A-Za-z0-9._\-]{1,99})$`.
     pub repository_name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// A list of tags to be applied to the repository.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Upstreams`.
+    ///
+    /// A list of upstream repositories to associate with the repository. The order of the upstream
+    /// repositories in the list determines their priority order when AWS CodeArtifact looks for a requested
+    /// package version. For more information, see [Working with upstream
+    /// repositories](https://docs.aws.amazon.com/codeartifact/latest/ug/repos-upstream.html) .
     pub upstreams: Option<Val<Vec<String>>>,
 }
 
@@ -163,14 +191,22 @@ impl Deref for RepositoryHandle {
 
 impl RepositoryHandle {
     /// `Fn::GetAtt` `Name`.
+    ///
+    /// When you pass the logical ID of this resource, the function returns the name of the repository.
     pub fn attr_name(&self) -> Val<String> {
         self.0.get_att("Name")
     }
     /// `Fn::GetAtt` `DomainOwner`.
+    ///
+    /// When you pass the logical ID of this resource, the function returns the 12-digit account number of
+    /// the AWS account that owns the domain that contains the repository.
     pub fn attr_domain_owner(&self) -> Val<String> {
         self.0.get_att("DomainOwner")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// When you pass the logical ID of this resource, the function returns the Amazon Resource Name (ARN)
+    /// of the repository.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,29 +5,133 @@ use crate::rt::*;
 
 /// The [`AWS::CodeBuild::Fleet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codebuild-fleet.html) resource type.
 ///
+/// The `AWS::CodeBuild::Fleet` resource configures a compute fleet, a set of dedicated instances for
+/// your build environment.
+///
 /// Build it with [`Fleet::builder`]; adding it to a stack returns a [`FleetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fleet {
     /// `BaseCapacity`.
     ///
+    /// The initial number of machines allocated to the compute ﬂeet, which deﬁnes the number of builds
+    /// that can run in parallel.
+    ///
     /// - Minimum: 0.
     pub base_capacity: Option<Val<i64>>,
     /// `ComputeConfiguration`.
+    ///
+    /// The compute configuration of the compute fleet. This is only required if `computeType` is set to
+    /// `ATTRIBUTE_BASED_COMPUTE` or `CUSTOM_INSTANCE_TYPE` .
     pub compute_configuration: Option<Val<ComputeConfiguration>>,
     /// `ComputeType`.
+    ///
+    /// Information about the compute resources the compute fleet uses. Available values include:
+    ///
+    /// - `ATTRIBUTE_BASED_COMPUTE` : Specify the amount of vCPUs, memory, disk space, and the type of
+    ///   machine.
+    ///
+    /// > If you use `ATTRIBUTE_BASED_COMPUTE` , you must define your attributes by using
+    /// `computeConfiguration` . AWS CodeBuild will select the cheapest instance that satisfies your
+    /// specified attributes. For more information, see [Reserved capacity environment
+    /// types](https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-compute-types.html#environment-reserved-capacity.types)
+    /// in the *AWS CodeBuild User Guide* .
+    /// - `BUILD_GENERAL1_SMALL` : Use up to 4 GiB memory and 2 vCPUs for builds.
+    /// - `BUILD_GENERAL1_MEDIUM` : Use up to 8 GiB memory and 4 vCPUs for builds.
+    /// - `BUILD_GENERAL1_LARGE` : Use up to 16 GiB memory and 8 vCPUs for builds, depending on your
+    ///   environment type.
+    /// - `BUILD_GENERAL1_XLARGE` : Use up to 72 GiB memory and 36 vCPUs for builds, depending on your
+    ///   environment type.
+    /// - `BUILD_GENERAL1_2XLARGE` : Use up to 144 GiB memory, 72 vCPUs, and 824 GB of SSD storage for
+    ///   builds. This compute type supports Docker images up to 100 GB uncompressed.
+    /// - `BUILD_LAMBDA_1GB` : Use up to 1 GiB memory for builds. Only available for environment type
+    ///   `LINUX_LAMBDA_CONTAINER` and `ARM_LAMBDA_CONTAINER` .
+    /// - `BUILD_LAMBDA_2GB` : Use up to 2 GiB memory for builds. Only available for environment type
+    ///   `LINUX_LAMBDA_CONTAINER` and `ARM_LAMBDA_CONTAINER` .
+    /// - `BUILD_LAMBDA_4GB` : Use up to 4 GiB memory for builds. Only available for environment type
+    ///   `LINUX_LAMBDA_CONTAINER` and `ARM_LAMBDA_CONTAINER` .
+    /// - `BUILD_LAMBDA_8GB` : Use up to 8 GiB memory for builds. Only available for environment type
+    ///   `LINUX_LAMBDA_CONTAINER` and `ARM_LAMBDA_CONTAINER` .
+    /// - `BUILD_LAMBDA_10GB` : Use up to 10 GiB memory for builds. Only available for environment type
+    ///   `LINUX_LAMBDA_CONTAINER` and `ARM_LAMBDA_CONTAINER` .
+    ///
+    /// If you use `BUILD_GENERAL1_SMALL` :
+    ///
+    /// - For environment type `LINUX_CONTAINER` , you can use up to 4 GiB memory and 2 vCPUs for builds.
+    /// - For environment type `LINUX_GPU_CONTAINER` , you can use up to 16 GiB memory, 4 vCPUs, and 1
+    ///   NVIDIA A10G Tensor Core GPU for builds.
+    /// - For environment type `ARM_CONTAINER` , you can use up to 4 GiB memory and 2 vCPUs on ARM-based
+    ///   processors for builds.
+    ///
+    /// If you use `BUILD_GENERAL1_LARGE` :
+    ///
+    /// - For environment type `LINUX_CONTAINER` , you can use up to 16 GiB memory and 8 vCPUs for builds.
+    /// - For environment type `LINUX_GPU_CONTAINER` , you can use up to 255 GiB memory, 32 vCPUs, and 4
+    ///   NVIDIA Tesla V100 GPUs for builds.
+    /// - For environment type `ARM_CONTAINER` , you can use up to 16 GiB memory and 8 vCPUs on ARM-based
+    ///   processors for builds.
+    ///
+    /// For more information, see [On-demand environment
+    /// types](https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-compute-types.html#environment.types)
+    /// in the *AWS CodeBuild User Guide.*
     pub compute_type: Option<Val<ComputeType>>,
     /// `EnvironmentType`.
+    ///
+    /// The environment type of the compute fleet.
+    ///
+    /// - The environment type `ARM_CONTAINER` is available only in regions US East (N. Virginia), US East
+    ///   (Ohio), US West (Oregon), EU (Ireland), Asia Pacific (Mumbai), Asia Pacific (Tokyo), Asia Pacific
+    ///   (Singapore), Asia Pacific (Sydney), EU (Frankfurt), and South America (São Paulo).
+    /// - The environment type `ARM_EC2` is available only in regions US East (N. Virginia), US East (Ohio),
+    ///   US West (Oregon), EU (Ireland), EU (Frankfurt), Asia Pacific (Tokyo), Asia Pacific (Singapore),
+    ///   Asia Pacific (Sydney), South America (São Paulo), and Asia Pacific (Mumbai).
+    /// - The environment type `LINUX_CONTAINER` is available only in regions US East (N. Virginia), US East
+    ///   (Ohio), US West (Oregon), EU (Ireland), EU (Frankfurt), Asia Pacific (Tokyo), Asia Pacific
+    ///   (Singapore), Asia Pacific (Sydney), South America (São Paulo), and Asia Pacific (Mumbai).
+    /// - The environment type `LINUX_EC2` is available only in regions US East (N. Virginia), US East
+    ///   (Ohio), US West (Oregon), EU (Ireland), EU (Frankfurt), Asia Pacific (Tokyo), Asia Pacific
+    ///   (Singapore), Asia Pacific (Sydney), South America (São Paulo), and Asia Pacific (Mumbai).
+    /// - The environment type `LINUX_GPU_CONTAINER` is available only in regions US East (N. Virginia), US
+    ///   East (Ohio), US West (Oregon), EU (Ireland), EU (Frankfurt), Asia Pacific (Tokyo), and Asia
+    ///   Pacific (Sydney).
+    /// - The environment type `MAC_ARM` is available only in regions US East (Ohio), US East (N. Virginia),
+    ///   US West (Oregon), Europe (Frankfurt), and Asia Pacific (Sydney).
+    /// - The environment type `WINDOWS_EC2` is available only in regions US East (N. Virginia), US East
+    ///   (Ohio), US West (Oregon), EU (Ireland), EU (Frankfurt), Asia Pacific (Tokyo), Asia Pacific
+    ///   (Singapore), Asia Pacific (Sydney), South America (São Paulo), and Asia Pacific (Mumbai).
+    /// - The environment type `WINDOWS_SERVER_2019_CONTAINER` is available only in regions US East (N.
+    ///   Virginia), US East (Ohio), US West (Oregon), Asia Pacific (Sydney), Asia Pacific (Tokyo), Asia
+    ///   Pacific (Mumbai) and EU (Ireland).
+    /// - The environment type `WINDOWS_SERVER_2022_CONTAINER` is available only in regions US East (N.
+    ///   Virginia), US East (Ohio), US West (Oregon), EU (Ireland), EU (Frankfurt), Asia Pacific (Sydney),
+    ///   Asia Pacific (Singapore), Asia Pacific (Tokyo), South America (São Paulo) and Asia Pacific
+    ///   (Mumbai).
+    ///
+    /// For more information, see [Build environment compute
+    /// types](https://docs.aws.amazon.com//codebuild/latest/userguide/build-env-ref-compute-types.html) in
+    /// the *AWS CodeBuild user guide* .
     pub environment_type: Option<Val<EnvironmentType>>,
     /// `FleetProxyConfiguration`.
+    ///
+    /// Information about the proxy configurations that apply network access control to your reserved
+    /// capacity instances.
     pub fleet_proxy_configuration: Option<Val<ProxyConfiguration>>,
     /// `FleetServiceRole`.
+    ///
+    /// The service role associated with the compute fleet. For more information, see [Allow a user to add a
+    /// permission policy for a fleet service
+    /// role](https://docs.aws.amazon.com/codebuild/latest/userguide/auth-and-access-control-iam-identity-based-access-control.html#customer-managed-policies-example-permission-policy-fleet-service-role.html)
+    /// in the *AWS CodeBuild User Guide* .
     ///
     /// - Length: at least 1.
     /// - Pattern: `^(?:arn:)[a-zA-Z+-=,._:/@]+$`.
     pub fleet_service_role: Option<Val<String>>,
     /// `FleetVpcConfig`.
+    ///
+    /// Information about the VPC configuration that AWS CodeBuild accesses.
     pub fleet_vpc_config: Option<Val<VpcConfig>>,
     /// `ImageId`.
+    ///
+    /// The Amazon Machine Image (AMI) of the compute fleet.
     ///
     /// - Length: at least 1.
     /// - Pattern: `^((aws/codebuild/([A-Za-z0-9._-]+|ami/[A-Za-z0-9._-]+):[A-Za-z0-9._-]+)|ami-[a-z0-9]{1,1020})$`.
@@ -35,14 +139,35 @@ pub struct Fleet {
     pub image_id: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The name of the compute fleet.
+    ///
     /// - Length: 2 to 128.
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9\-_]{1,127}$`.
     pub name: Option<Val<String>>,
     /// `OverflowBehavior`.
+    ///
+    /// The compute fleet overflow behavior.
+    ///
+    /// - For overflow behavior `QUEUE` , your overflow builds need to wait on the existing fleet instance
+    ///   to become available.
+    /// - For overflow behavior `ON_DEMAND` , your overflow builds run on CodeBuild on-demand.
+    ///
+    /// > If you choose to set your overflow behavior to on-demand while creating a VPC-connected fleet,
+    /// make sure that you add the required VPC permissions to your project service role. For more
+    /// information, see [Example policy statement to allow CodeBuild access to AWS services required to
+    /// create a VPC network
+    /// interface](https://docs.aws.amazon.com/codebuild/latest/userguide/auth-and-access-control-iam-identity-based-access-control.html#customer-managed-policies-example-create-vpc-network-interface)
+    /// .
     pub overflow_behavior: Option<Val<OverflowBehavior>>,
     /// `ScalingConfiguration`.
+    ///
+    /// The scaling configuration of the compute fleet.
     pub scaling_configuration: Option<Val<ScalingConfigurationInput>>,
     /// `Tags`.
+    ///
+    /// A list of tag key and value pairs associated with this compute fleet.
+    ///
+    /// These tags are available for use by AWS services that support AWS CodeBuild compute fleet tags.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -184,6 +309,8 @@ impl Deref for FleetHandle {
 
 impl FleetHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the compute fleet.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -198,19 +325,32 @@ impl FleetHandle {
 }
 
 /// The [`ComputeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codebuild-fleet-computeconfiguration.html) property type.
+///
+/// Contains compute attributes. These attributes only need be specified when your project's or fleet's
+/// `computeType` is set to `ATTRIBUTE_BASED_COMPUTE` or `CUSTOM_INSTANCE_TYPE` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComputeConfiguration {
     /// `disk`.
+    ///
+    /// The amount of disk space of the instance type included in your fleet.
     pub disk: Option<Val<i64>>,
     /// `instanceType`.
+    ///
+    /// The EC2 instance type to be launched in your fleet.
     ///
     /// - Length: at least 1.
     pub instance_type: Option<Val<String>>,
     /// `machineType`.
+    ///
+    /// The machine type of the instance type included in your fleet.
     pub machine_type: Option<Val<MachineType>>,
     /// `memory`.
+    ///
+    /// The amount of memory of the instance type included in your fleet.
     pub memory: Option<Val<i64>>,
     /// `vCpu`.
+    ///
+    /// The number of vCPUs of the instance type included in your fleet.
     pub v_cpu: Option<Val<i64>>,
 }
 
@@ -282,13 +422,21 @@ impl ToValue for ComputeConfiguration {
 impl Literal for ComputeConfiguration {}
 
 /// The [`FleetProxyRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codebuild-fleet-fleetproxyrule.html) property type.
+///
+/// Information about the proxy rule for your reserved capacity instances.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FleetProxyRule {
     /// `Effect`.
+    ///
+    /// The behavior of the proxy rule.
     pub effect: Option<Val<Effect>>,
     /// `Entities`.
+    ///
+    /// The destination of the proxy rule.
     pub entities: Option<Val<Vec<String>>>,
     /// `Type`.
+    ///
+    /// The type of proxy rule.
     pub type_: Option<Val<Type>>,
 }
 
@@ -353,11 +501,19 @@ impl ToValue for FleetProxyRule {
 impl Literal for FleetProxyRule {}
 
 /// The [`ProxyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codebuild-fleet-proxyconfiguration.html) property type.
+///
+/// Information about the proxy configurations that apply network access control to your reserved
+/// capacity instances.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProxyConfiguration {
     /// `DefaultBehavior`.
+    ///
+    /// The default behavior of outgoing traffic.
     pub default_behavior: Option<Val<DefaultBehavior>>,
     /// `OrderedProxyRules`.
+    ///
+    /// An array of `FleetProxyRule` objects that represent the specified destination domains or IPs to
+    /// allow or deny network access control to.
     pub ordered_proxy_rules: Option<Val<Vec<FleetProxyRule>>>,
 }
 
@@ -416,15 +572,23 @@ impl ToValue for ProxyConfiguration {
 impl Literal for ProxyConfiguration {}
 
 /// The [`ScalingConfigurationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codebuild-fleet-scalingconfigurationinput.html) property type.
+///
+/// The scaling configuration input of a compute fleet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingConfigurationInput {
     /// `MaxCapacity`.
     ///
+    /// The maximum number of instances in the ﬂeet when auto-scaling.
+    ///
     /// - Minimum: 1.
     pub max_capacity: Option<Val<i64>>,
     /// `ScalingType`.
+    ///
+    /// The scaling type for a compute fleet.
     pub scaling_type: Option<Val<ScalingType>>,
     /// `TargetTrackingScalingConfigs`.
+    ///
+    /// A list of `TargetTrackingScalingConfiguration` objects.
     pub target_tracking_scaling_configs: Option<Val<Vec<TargetTrackingScalingConfiguration>>>,
 }
 
@@ -562,11 +726,17 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TargetTrackingScalingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codebuild-fleet-targettrackingscalingconfiguration.html) property type.
+///
+/// Defines when a new instance is auto-scaled into the compute fleet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetTrackingScalingConfiguration {
     /// `MetricType`.
+    ///
+    /// The metric type to determine auto-scaling.
     pub metric_type: Option<Val<MetricType>>,
     /// `TargetValue`.
+    ///
+    /// The value of `metricType` when to start scaling.
     pub target_value: Option<Val<f64>>,
 }
 
@@ -620,17 +790,25 @@ impl ToValue for TargetTrackingScalingConfiguration {
 impl Literal for TargetTrackingScalingConfiguration {}
 
 /// The [`VpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codebuild-fleet-vpcconfig.html) property type.
+///
+/// Information about the VPC configuration that AWS CodeBuild accesses.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `SecurityGroupIds`.
+    ///
+    /// A list of one or more security groups IDs in your Amazon VPC.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `Subnets`.
     ///
+    /// A list of one or more subnet IDs in your Amazon VPC.
+    ///
     /// - Format: `AWS::EC2::Subnet.Ids`.
     pub subnets: Option<Val<Vec<String>>>,
     /// `VpcId`.
+    ///
+    /// The ID of the Amazon VPC.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -739,9 +917,26 @@ impl ComputeType {
             ComputeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComputeType {
+    const VALUES: &'static [&'static str] = &[
+        "BUILD_GENERAL1_SMALL",
+        "BUILD_GENERAL1_MEDIUM",
+        "BUILD_GENERAL1_LARGE",
+        "BUILD_GENERAL1_XLARGE",
+        "BUILD_GENERAL1_2XLARGE",
+        "ATTRIBUTE_BASED_COMPUTE",
+        "CUSTOM_INSTANCE_TYPE",
+    ];
+    fn as_str(&self) -> &str {
+        ComputeType::as_str(self)
     }
 }
 
@@ -791,9 +986,18 @@ impl DefaultBehavior {
             DefaultBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DefaultBehavior {
+    const VALUES: &'static [&'static str] = &["ALLOW_ALL", "DENY_ALL"];
+    fn as_str(&self) -> &str {
+        DefaultBehavior::as_str(self)
     }
 }
 
@@ -838,9 +1042,18 @@ impl Effect {
             Effect::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Effect {
+    const VALUES: &'static [&'static str] = &["ALLOW", "DENY"];
+    fn as_str(&self) -> &str {
+        Effect::as_str(self)
     }
 }
 
@@ -906,9 +1119,28 @@ impl EnvironmentType {
             EnvironmentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EnvironmentType {
+    const VALUES: &'static [&'static str] = &[
+        "WINDOWS_SERVER_2019_CONTAINER",
+        "WINDOWS_SERVER_2022_CONTAINER",
+        "LINUX_CONTAINER",
+        "LINUX_GPU_CONTAINER",
+        "ARM_CONTAINER",
+        "MAC_ARM",
+        "LINUX_EC2",
+        "ARM_EC2",
+        "WINDOWS_EC2",
+    ];
+    fn as_str(&self) -> &str {
+        EnvironmentType::as_str(self)
     }
 }
 
@@ -960,9 +1192,18 @@ impl MachineType {
             MachineType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MachineType {
+    const VALUES: &'static [&'static str] = &["GENERAL", "NVME"];
+    fn as_str(&self) -> &str {
+        MachineType::as_str(self)
     }
 }
 
@@ -1004,9 +1245,18 @@ impl MetricType {
             MetricType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MetricType {
+    const VALUES: &'static [&'static str] = &["FLEET_UTILIZATION_RATE"];
+    fn as_str(&self) -> &str {
+        MetricType::as_str(self)
     }
 }
 
@@ -1050,9 +1300,18 @@ impl OverflowBehavior {
             OverflowBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OverflowBehavior {
+    const VALUES: &'static [&'static str] = &["QUEUE", "ON_DEMAND"];
+    fn as_str(&self) -> &str {
+        OverflowBehavior::as_str(self)
     }
 }
 
@@ -1094,9 +1353,18 @@ impl ScalingType {
             ScalingType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScalingType {
+    const VALUES: &'static [&'static str] = &["TARGET_TRACKING_SCALING"];
+    fn as_str(&self) -> &str {
+        ScalingType::as_str(self)
     }
 }
 
@@ -1140,9 +1408,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["DOMAIN", "IP"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,18 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::CodeBuild::ReportGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codebuild-reportgroup.html) resource type.
 ///
+/// Represents a report group. A report group contains a collection of reports.
+///
 /// Build it with [`ReportGroup::builder`]; adding it to a stack returns a [`ReportGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReportGroup {
     /// `DeleteReports`.
+    ///
+    /// When deleting a report group, specifies if reports within the report group should be deleted.
+    ///
+    /// - **true** - Deletes any reports that belong to the report group before deleting the report group.
+    /// - **false** - You must delete any reports in the report group. This is the default value. If you
+    ///   delete a report group that contains one or more reports, an exception is thrown.
     pub delete_reports: Option<Val<bool>>,
     /// `ExportConfig`: required.
+    ///
+    /// Information about the destination where the raw data of this `ReportGroup` is exported.
     pub export_config: Option<Val<ReportExportConfig>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the `ReportGroup` .
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of tag key and value pairs associated with this report group.
+    ///
+    /// These tags are available for use by AWS services that support AWS CodeBuild report group tags.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of the `ReportGroup` . This can be one of the following values:
+    ///
+    /// - **CODE_COVERAGE** - The report group contains code coverage reports.
+    /// - **TEST** - The report group contains test reports.
     pub type_: Option<Val<String>>,
 }
 
@@ -128,6 +149,9 @@ impl ReportGroupHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the AWS CodeBuild report group, such as
+    /// `arn:aws:codebuild:region:123456789012:report-group/myReportGroupName` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -142,11 +166,21 @@ impl ReportGroupHandle {
 }
 
 /// The [`ReportExportConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codebuild-reportgroup-reportexportconfig.html) property type.
+///
+/// Information about the location where the run of a report is exported.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReportExportConfig {
     /// `ExportConfigType`: required.
+    ///
+    /// The export configuration type. Valid values are:
+    ///
+    /// - `S3` : The report results are exported to an S3 bucket.
+    /// - `NO_EXPORT` : The report results are not exported.
     pub export_config_type: Option<Val<String>>,
     /// `S3Destination`.
+    ///
+    /// A `S3ReportExportConfig` object that contains information about the S3 bucket where the run of a
+    /// report is exported.
     pub s3_destination: Option<Val<S3ReportExportConfig>>,
 }
 
@@ -207,19 +241,39 @@ impl ToValue for ReportExportConfig {
 impl Literal for ReportExportConfig {}
 
 /// The [`S3ReportExportConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codebuild-reportgroup-s3reportexportconfig.html) property type.
+///
+/// Information about the S3 bucket where the raw data of a report are exported.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3ReportExportConfig {
     /// `Bucket`: required.
+    ///
+    /// The name of the S3 bucket where the raw data of a report are exported.
     pub bucket: Option<Val<String>>,
     /// `BucketOwner`.
+    ///
+    /// The AWS account identifier of the owner of the Amazon S3 bucket. This allows report data to be
+    /// exported to an Amazon S3 bucket that is owned by an account other than the account running the
+    /// build.
     pub bucket_owner: Option<Val<String>>,
     /// `EncryptionDisabled`.
+    ///
+    /// A boolean value that specifies if the results of a report are encrypted.
     pub encryption_disabled: Option<Val<bool>>,
     /// `EncryptionKey`.
+    ///
+    /// The encryption key for the report's encrypted raw data.
     pub encryption_key: Option<Val<String>>,
     /// `Packaging`.
+    ///
+    /// The type of build output artifact to create. Valid values include:
+    ///
+    /// - `NONE` : CodeBuild creates the raw data in the output bucket. This is the default if packaging is
+    ///   not specified.
+    /// - `ZIP` : CodeBuild creates a ZIP file with the raw data in the output bucket.
     pub packaging: Option<Val<String>>,
     /// `Path`.
+    ///
+    /// The path to the exported report's raw data results.
     pub path: Option<Val<String>>,
 }
 

@@ -5,16 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::CodeBuild::SourceCredential`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codebuild-sourcecredential.html) resource type.
 ///
+/// Information about the credentials for a GitHub, GitHub Enterprise, or Bitbucket repository. We
+/// strongly recommend that you use AWS Secrets Manager to store your credentials. If you use Secrets
+/// Manager , you must have secrets in your secrets manager. For more information, see [Using Dynamic
+/// References to Specify Template
+/// Values](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html#dynamic-references-secretsmanager)
+/// .
+///
+/// > For security purposes, do not use plain text in your CloudFormation template to store your
+/// credentials.
+///
 /// Build it with [`SourceCredential::builder`]; adding it to a stack returns a [`SourceCredentialHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceCredential {
     /// `AuthType`: required.
+    ///
+    /// The type of authentication used by the credentials. Valid options are OAUTH, BASIC_AUTH,
+    /// PERSONAL_ACCESS_TOKEN, CODECONNECTIONS, or SECRETS_MANAGER.
     pub auth_type: Option<Val<String>>,
     /// `ServerType`: required. Changing it replaces the resource.
+    ///
+    /// The type of source provider. The valid options are GITHUB, GITHUB_ENTERPRISE, GITLAB,
+    /// GITLAB_SELF_MANAGED, or BITBUCKET.
     pub server_type: Option<Val<String>>,
     /// `Token`: required.
+    ///
+    /// For GitHub or GitHub Enterprise, this is the personal access token. For Bitbucket, this is either
+    /// the access token or the app password. For the `authType` CODECONNECTIONS, this is the
+    /// `connectionArn` . For the `authType` SECRETS_MANAGER, this is the `secretArn` .
     pub token: Option<Val<String>>,
     /// `Username`.
+    ///
+    /// The Bitbucket username when the `authType` is BASIC_AUTH. This parameter is not valid for other
+    /// types of source providers or connections.
     pub username: Option<Val<String>>,
 }
 

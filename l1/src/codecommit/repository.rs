@@ -5,23 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::CodeCommit::Repository`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codecommit-repository.html) resource type.
 ///
+/// Creates a new, empty repository.
+///
+/// > AWS CodeCommit is no longer available to new customers. Existing customers of AWS CodeCommit can
+/// continue to use the service as normal. [Learn
+/// more"](https://docs.aws.amazon.com/devops/how-to-migrate-your-aws-codecommit-repository-to-another-git-provider)
+///
 /// Build it with [`Repository::builder`]; adding it to a stack returns a [`RepositoryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Repository {
     /// `Code`.
+    ///
+    /// Information about code to be committed to a repository after it is created in an AWS CloudFormation
+    /// stack. Information about code is only used in resource creation. Updates to a stack will not reflect
+    /// changes made to code properties after initial resource creation.
+    ///
+    /// > You can only use this property to add code when creating a repository with a CloudFormation
+    /// template at creation time. This property cannot be used for updating code to an existing repository.
     pub code: Option<Val<Code>>,
     /// `KmsKeyId`.
+    ///
+    /// The ID of the AWS Key Management Service encryption key used to encrypt and decrypt the repository.
+    ///
+    /// > The input can be the full ARN, the key ID, or the key alias. For more information, see [Finding
+    /// the key ID and key ARN](https://docs.aws.amazon.com/kms/latest/developerguide/find-cmk-id-arn.html)
+    /// .
     pub kms_key_id: Option<Val<String>>,
     /// `RepositoryDescription`.
+    ///
+    /// A comment or description about the new repository.
+    ///
+    /// > The description field for a repository accepts all HTML characters and all valid Unicode
+    /// characters. Applications that do not HTML-encode the description and display it in a webpage can
+    /// expose users to potentially malicious code. Make sure that you HTML-encode the description field in
+    /// any application that uses this API to display the repository description on a webpage.
     pub repository_description: Option<Val<String>>,
     /// `RepositoryName`: required.
+    ///
+    /// The name of the new repository to be created.
+    ///
+    /// > The repository name must be unique across the calling AWS account . Repository names are limited
+    /// to 100 alphanumeric, dash, and underscore characters, and cannot include certain characters. For
+    /// more information about the limits on repository names, see
+    /// [Quotas](https://docs.aws.amazon.com/codecommit/latest/userguide/limits.html) in the *AWS CodeCommit
+    /// User Guide* . The suffix .git is prohibited.
     ///
     /// - Range: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9._\-]+(?<!\.git)$`.
     pub repository_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// One or more tag key-value pairs to use when tagging this repository.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Triggers`.
+    ///
+    /// The JSON block of configuration information for each trigger.
     pub triggers: Option<Val<Vec<RepositoryTrigger>>>,
 }
 
@@ -133,6 +171,9 @@ impl Deref for RepositoryHandle {
 
 impl RepositoryHandle {
     /// `Fn::GetAtt` `CloneUrlHttp`.
+    ///
+    /// When you pass the logical ID of this resource, the function returns the URL to use for cloning the
+    /// repository over HTTPS.
     pub fn attr_clone_url_http(&self) -> Val<String> {
         self.0.get_att("CloneUrlHttp")
     }
@@ -141,14 +182,22 @@ impl RepositoryHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Name`.
+    ///
+    /// When you pass the logical ID of this resource, the function returns the repository's name.
     pub fn attr_name(&self) -> Val<String> {
         self.0.get_att("Name")
     }
     /// `Fn::GetAtt` `CloneUrlSsh`.
+    ///
+    /// When you pass the logical ID of this resource, the function returns the URL to use for cloning the
+    /// repository over SSH.
     pub fn attr_clone_url_ssh(&self) -> Val<String> {
         self.0.get_att("CloneUrlSsh")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// When you pass the logical ID of this resource, the function returns the Amazon Resource Name (ARN)
+    /// of the repository.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -163,11 +212,22 @@ impl RepositoryHandle {
 }
 
 /// The [`Code`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codecommit-repository-code.html) property type.
+///
+/// Information about code to be committed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Code {
     /// `BranchName`.
+    ///
+    /// Optional. Specifies a branch name to be used as the default branch when importing code into a
+    /// repository on initial creation. If this property is not set, the name *main* will be used for the
+    /// default branch for the repository. Changes to this property are ignored after initial resource
+    /// creation. We recommend using this parameter to set the name to *main* to align with the default
+    /// behavior of CodeCommit unless another name is needed.
     pub branch_name: Option<Val<String>>,
     /// `S3`: required.
+    ///
+    /// Information about the Amazon S3 bucket that contains a ZIP file of code to be committed to the
+    /// repository. Changes to this property are ignored after initial resource creation.
     pub s3: Option<Val<S3>>,
 }
 
@@ -224,17 +284,41 @@ impl ToValue for Code {
 impl Literal for Code {}
 
 /// The [`RepositoryTrigger`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codecommit-repository-repositorytrigger.html) property type.
+///
+/// Information about a trigger for a repository.
+///
+/// > If you want to receive notifications about repository events, consider using notifications instead
+/// of triggers. For more information, see [Configuring notifications for repository
+/// events](https://docs.aws.amazon.com/codecommit/latest/userguide/how-to-repository-email.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RepositoryTrigger {
     /// `Branches`.
+    ///
+    /// The branches to be included in the trigger configuration. If you specify an empty array, the trigger
+    /// applies to all branches.
+    ///
+    /// > Although no content is required in the array, you must include the array itself.
     pub branches: Option<Val<Vec<String>>>,
     /// `CustomData`.
+    ///
+    /// Any custom data associated with the trigger to be included in the information sent to the target of
+    /// the trigger.
     pub custom_data: Option<Val<String>>,
     /// `DestinationArn`: required.
+    ///
+    /// The ARN of the resource that is the target for a trigger (for example, the ARN of a topic in Amazon
+    /// SNS).
     pub destination_arn: Option<Val<String>>,
     /// `Events`: required.
+    ///
+    /// The repository events that cause the trigger to run actions in another service, such as sending a
+    /// notification through Amazon SNS.
+    ///
+    /// > The valid value "all" cannot be used with any other values.
     pub events: Option<Val<Vec<String>>>,
     /// `Name`: required.
+    ///
+    /// The name of the trigger.
     pub name: Option<Val<String>>,
 }
 
@@ -334,13 +418,29 @@ impl ToValue for RepositoryTrigger {
 impl Literal for RepositoryTrigger {}
 
 /// The [`S3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codecommit-repository-s3.html) property type.
+///
+/// Information about the Amazon S3 bucket that contains the code that will be committed to the new
+/// repository. Changes to this property are ignored after initial resource creation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3 {
     /// `Bucket`: required.
+    ///
+    /// The name of the Amazon S3 bucket that contains the ZIP file with the content that will be committed
+    /// to the new repository. This can be specified using the name of the bucket in the AWS account .
+    /// Changes to this property are ignored after initial resource creation.
     pub bucket: Option<Val<String>>,
     /// `Key`: required.
+    ///
+    /// The key to use for accessing the Amazon S3 bucket. Changes to this property are ignored after
+    /// initial resource creation. For more information, see [Creating object key
+    /// names](https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html) and [Uploading
+    /// objects](https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html) in the Amazon S3
+    /// User Guide.
     pub key: Option<Val<String>>,
     /// `ObjectVersion`.
+    ///
+    /// The object version of the ZIP file, if versioning is enabled for the Amazon S3 bucket. Changes to
+    /// this property are ignored after initial resource creation.
     pub object_version: Option<Val<String>>,
 }
 

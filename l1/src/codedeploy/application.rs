@@ -5,16 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::CodeDeploy::Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codedeploy-application.html) resource type.
 ///
+/// The `AWS::CodeDeploy::Application` resource creates an AWS CodeDeploy application. In CodeDeploy ,
+/// an application is a name that functions as a container to ensure that the correct combination of
+/// revision, deployment configuration, and deployment group are referenced during a deployment. You can
+/// use the `AWS::CodeDeploy::DeploymentGroup` resource to associate the application with a CodeDeploy
+/// deployment group. For more information, see [CodeDeploy
+/// Deployments](https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-steps.html) in the *AWS
+/// CodeDeploy User Guide* .
+///
 /// Build it with [`Application::builder`]; adding it to a stack returns a [`ApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `ApplicationName`. Changing it replaces the resource.
     ///
+    /// A name for the application. If you don't specify a name, CloudFormation generates a unique physical
+    /// ID and uses that ID for the application name. For more information, see [Name
+    /// Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+    ///
+    /// > Updates to `ApplicationName` are not supported.
+    ///
     /// - Length: 1 to 100.
     pub application_name: Option<Val<String>>,
     /// `ComputePlatform`. Changing it replaces the resource.
+    ///
+    /// The compute platform that CodeDeploy deploys the application to.
     pub compute_platform: Option<Val<ComputePlatform>>,
     /// `Tags`.
+    ///
+    /// The metadata that you apply to CodeDeploy applications to help you organize and categorize them.
+    /// Each tag consists of a key and an optional value, both of which you define.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -199,9 +218,18 @@ impl ComputePlatform {
             ComputePlatform::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComputePlatform {
+    const VALUES: &'static [&'static str] = &["ECS", "Lambda", "Server"];
+    fn as_str(&self) -> &str {
+        ComputePlatform::as_str(self)
     }
 }
 

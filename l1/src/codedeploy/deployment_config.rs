@@ -5,20 +5,68 @@ use crate::rt::*;
 
 /// The [`AWS::CodeDeploy::DeploymentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codedeploy-deploymentconfig.html) resource type.
 ///
+/// The `AWS::CodeDeploy::DeploymentConfig` resource creates a set of deployment rules, deployment
+/// success conditions, and deployment failure conditions that AWS CodeDeploy uses during a deployment.
+/// The deployment configuration specifies the number or percentage of instances that must remain
+/// available at any time during a deployment.
+///
 /// Build it with [`DeploymentConfig::builder`]; adding it to a stack returns a [`DeploymentConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentConfig {
     /// `ComputePlatform`. Changing it replaces the resource.
+    ///
+    /// The destination platform type for the deployment ( `Lambda` , `Server` , or `ECS` ).
     pub compute_platform: Option<Val<ComputePlatform>>,
     /// `DeploymentConfigName`. Changing it replaces the resource.
+    ///
+    /// A name for the deployment configuration. If you don't specify a name, CloudFormation generates a
+    /// unique physical ID and uses that ID for the deployment configuration name. For more information, see
+    /// [Name Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html)
+    /// .
+    ///
+    /// > If you specify a name, you cannot perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you must replace the resource, specify
+    /// a new name.
     ///
     /// - Length: 1 to 100.
     pub deployment_config_name: Option<Val<String>>,
     /// `MinimumHealthyHosts`. Changing it replaces the resource.
+    ///
+    /// The minimum number of healthy instances that should be available at any time during the deployment.
+    /// There are two parameters expected in the input: type and value.
+    ///
+    /// The type parameter takes either of the following values:
+    ///
+    /// - HOST_COUNT: The value parameter represents the minimum number of healthy instances as an absolute
+    ///   value.
+    /// - FLEET_PERCENT: The value parameter represents the minimum number of healthy instances as a
+    ///   percentage of the total number of instances in the deployment. If you specify FLEET_PERCENT, at
+    ///   the start of the deployment, AWS CodeDeploy converts the percentage to the equivalent number of
+    ///   instance and rounds up fractional instances.
+    ///
+    /// The value parameter takes an integer.
+    ///
+    /// For example, to set a minimum of 95% healthy instance, specify a type of FLEET_PERCENT and a value
+    /// of 95.
+    ///
+    /// For more information about instance health, see [CodeDeploy Instance
+    /// Health](https://docs.aws.amazon.com/codedeploy/latest/userguide/instances-health.html) in the AWS
+    /// CodeDeploy User Guide.
     pub minimum_healthy_hosts: Option<Val<MinimumHealthyHosts>>,
     /// `TrafficRoutingConfig`. Changing it replaces the resource.
+    ///
+    /// The configuration that specifies how the deployment traffic is routed.
     pub traffic_routing_config: Option<Val<TrafficRoutingConfig>>,
     /// `ZonalConfig`. Changing it replaces the resource.
+    ///
+    /// Configure the `ZonalConfig` object if you want AWS CodeDeploy to deploy your application to one
+    /// [Availability
+    /// Zone](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-regions-availability-zones.html#concepts-availability-zones)
+    /// at a time, within an AWS Region.
+    ///
+    /// For more information about the zonal configuration feature, see [zonal
+    /// configuration](https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations-create.html#zonal-config)
+    /// in the *CodeDeploy User Guide* .
     pub zonal_config: Option<Val<ZonalConfig>>,
 }
 
@@ -121,11 +169,41 @@ impl DeploymentConfigHandle {
 }
 
 /// The [`MinimumHealthyHosts`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentconfig-minimumhealthyhosts.html) property type.
+///
+/// `MinimumHealthyHosts` is a property of the
+/// [DeploymentConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codedeploy-deploymentconfig.html)
+/// resource that defines how many instances must remain healthy during an AWS CodeDeploy deployment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MinimumHealthyHosts {
     /// `Type`: required.
+    ///
+    /// The minimum healthy instance type:
+    ///
+    /// - HOST_COUNT: The minimum number of healthy instance as an absolute value.
+    /// - FLEET_PERCENT: The minimum number of healthy instance as a percentage of the total number of
+    ///   instance in the deployment.
+    ///
+    /// In an example of nine instance, if a HOST_COUNT of six is specified, deploy to up to three instances
+    /// at a time. The deployment is successful if six or more instances are deployed to successfully.
+    /// Otherwise, the deployment fails. If a FLEET_PERCENT of 40 is specified, deploy to up to five
+    /// instance at a time. The deployment is successful if four or more instance are deployed to
+    /// successfully. Otherwise, the deployment fails.
+    ///
+    /// > In a call to `GetDeploymentConfig` , CodeDeployDefault.OneAtATime returns a minimum healthy
+    /// instance type of MOST_CONCURRENCY and a value of 1. This means a deployment to only one instance at
+    /// a time. (You cannot set the type to MOST_CONCURRENCY, only to HOST_COUNT or FLEET_PERCENT.) In
+    /// addition, with CodeDeployDefault.OneAtATime, AWS CodeDeploy attempts to ensure that all instances
+    /// but one are kept in a healthy state during the deployment. Although this allows one instance at a
+    /// time to be taken offline for a new deployment, it also means that if the deployment to the last
+    /// instance fails, the overall deployment is still successful.
+    ///
+    /// For more information, see [AWS CodeDeploy Instance
+    /// Health](https://docs.aws.amazon.com//codedeploy/latest/userguide/instances-health.html) in the *AWS
+    /// CodeDeploy User Guide* .
     pub type_: Option<Val<Type>>,
     /// `Value`: required.
+    ///
+    /// The minimum healthy instance value.
     pub value: Option<Val<i64>>,
 }
 
@@ -185,11 +263,17 @@ impl ToValue for MinimumHealthyHosts {
 impl Literal for MinimumHealthyHosts {}
 
 /// The [`MinimumHealthyHostsPerZone`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentconfig-minimumhealthyhostsperzone.html) property type.
+///
+/// Information about the minimum number of healthy instances per Availability Zone.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MinimumHealthyHostsPerZone {
     /// `Type`: required.
+    ///
+    /// The `type` associated with the `MinimumHealthyHostsPerZone` option.
     pub type_: Option<Val<Type>>,
     /// `Value`: required.
+    ///
+    /// The `value` associated with the `MinimumHealthyHostsPerZone` option.
     pub value: Option<Val<i64>>,
 }
 
@@ -257,11 +341,19 @@ impl ToValue for MinimumHealthyHostsPerZone {
 impl Literal for MinimumHealthyHostsPerZone {}
 
 /// The [`TimeBasedCanary`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentconfig-timebasedcanary.html) property type.
+///
+/// A configuration that shifts traffic from one version of a Lambda function or Amazon ECS task set to
+/// another in two increments. The original and target Lambda function versions or ECS task sets are
+/// specified in the deployment's AppSpec file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeBasedCanary {
     /// `CanaryInterval`: required.
+    ///
+    /// The number of minutes between the first and second traffic shifts of a `TimeBasedCanary` deployment.
     pub canary_interval: Option<Val<i64>>,
     /// `CanaryPercentage`: required.
+    ///
+    /// The percentage of traffic to shift in the first increment of a `TimeBasedCanary` deployment.
     pub canary_percentage: Option<Val<i64>>,
 }
 
@@ -329,11 +421,20 @@ impl ToValue for TimeBasedCanary {
 impl Literal for TimeBasedCanary {}
 
 /// The [`TimeBasedLinear`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentconfig-timebasedlinear.html) property type.
+///
+/// A configuration that shifts traffic from one version of a Lambda function or ECS task set to another
+/// in equal increments, with an equal number of minutes between each increment. The original and target
+/// Lambda function versions or ECS task sets are specified in the deployment's AppSpec file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeBasedLinear {
     /// `LinearInterval`: required.
+    ///
+    /// The number of minutes between each incremental traffic shift of a `TimeBasedLinear` deployment.
     pub linear_interval: Option<Val<i64>>,
     /// `LinearPercentage`: required.
+    ///
+    /// The percentage of traffic that is shifted at the start of each increment of a `TimeBasedLinear`
+    /// deployment.
     pub linear_percentage: Option<Val<i64>>,
 }
 
@@ -401,13 +502,29 @@ impl ToValue for TimeBasedLinear {
 impl Literal for TimeBasedLinear {}
 
 /// The [`TrafficRoutingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentconfig-trafficroutingconfig.html) property type.
+///
+/// The configuration that specifies how traffic is shifted from one version of a Lambda function to
+/// another version during an AWS Lambda deployment, or from one Amazon ECS task set to another during
+/// an Amazon ECS deployment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficRoutingConfig {
     /// `TimeBasedCanary`.
+    ///
+    /// A configuration that shifts traffic from one version of a Lambda function or ECS task set to another
+    /// in two increments. The original and target Lambda function versions or ECS task sets are specified
+    /// in the deployment's AppSpec file.
     pub time_based_canary: Option<Val<TimeBasedCanary>>,
     /// `TimeBasedLinear`.
+    ///
+    /// A configuration that shifts traffic from one version of a Lambda function or Amazon ECS task set to
+    /// another in equal increments, with an equal number of minutes between each increment. The original
+    /// and target Lambda function versions or Amazon ECS task sets are specified in the deployment's
+    /// AppSpec file.
     pub time_based_linear: Option<Val<TimeBasedLinear>>,
     /// `Type`: required.
+    ///
+    /// The type of traffic shifting ( `TimeBasedCanary` or `TimeBasedLinear` ) used by a deployment
+    /// configuration.
     pub type_: Option<Val<TrafficRoutingConfigType>>,
 }
 
@@ -473,15 +590,61 @@ impl ToValue for TrafficRoutingConfig {
 impl Literal for TrafficRoutingConfig {}
 
 /// The [`ZonalConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentconfig-zonalconfig.html) property type.
+///
+/// Configure the `ZonalConfig` object if you want AWS CodeDeploy to deploy your application to one
+/// [Availability
+/// Zone](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-regions-availability-zones.html#concepts-availability-zones)
+/// at a time, within an AWS Region. By deploying to one Availability Zone at a time, you can expose
+/// your deployment to a progressively larger audience as confidence in the deployment's performance and
+/// viability grows. If you don't configure the `ZonalConfig` object, CodeDeploy deploys your
+/// application to a random selection of hosts across a Region.
+///
+/// For more information about the zonal configuration feature, see [zonal
+/// configuration](https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations-create.html#zonal-config)
+/// in the *CodeDeploy User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZonalConfig {
     /// `FirstZoneMonitorDurationInSeconds`.
     ///
+    /// The period of time, in seconds, that CodeDeploy must wait after completing a deployment to the *first*
+    /// Availability Zone. CodeDeploy will wait this amount of time before starting a deployment to the
+    /// second Availability Zone. You might set this option if you want to allow extra bake time for the
+    /// first Availability Zone. If you don't specify a value for `firstZoneMonitorDurationInSeconds` , then
+    /// CodeDeploy uses the `monitorDurationInSeconds` value for the first Availability Zone.
+    ///
+    /// For more information about the zonal configuration feature, see [zonal
+    /// configuration](https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations-create.html#zonal-config)
+    /// in the *CodeDeploy User Guide* .
+    ///
     /// - Format: `int64`.
     pub first_zone_monitor_duration_in_seconds: Option<Val<i64>>,
     /// `MinimumHealthyHostsPerZone`.
+    ///
+    /// The number or percentage of instances that must remain available per Availability Zone during a
+    /// deployment. This option works in conjunction with the `MinimumHealthyHosts` option. For more
+    /// information, see [About the minimum number of healthy hosts per Availability
+    /// Zone](https://docs.aws.amazon.com//codedeploy/latest/userguide/instances-health.html#minimum-healthy-hosts-az)
+    /// in the *CodeDeploy User Guide* .
+    ///
+    /// If you don't specify the `minimumHealthyHostsPerZone` option, then CodeDeploy uses a default value
+    /// of `0` percent.
+    ///
+    /// For more information about the zonal configuration feature, see [zonal
+    /// configuration](https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations-create.html#zonal-config)
+    /// in the *CodeDeploy User Guide* .
     pub minimum_healthy_hosts_per_zone: Option<Val<MinimumHealthyHostsPerZone>>,
     /// `MonitorDurationInSeconds`.
+    ///
+    /// The period of time, in seconds, that CodeDeploy must wait after completing a deployment to an
+    /// Availability Zone. CodeDeploy will wait this amount of time before starting a deployment to the next
+    /// Availability Zone. Consider adding a monitor duration to give the deployment some time to prove
+    /// itself (or 'bake') in one Availability Zone before it is released in the next zone. If you don't
+    /// specify a `monitorDurationInSeconds` , CodeDeploy starts deploying to the next Availability Zone
+    /// immediately.
+    ///
+    /// For more information about the zonal configuration feature, see [zonal
+    /// configuration](https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations-create.html#zonal-config)
+    /// in the *CodeDeploy User Guide* .
     ///
     /// - Format: `int64`.
     pub monitor_duration_in_seconds: Option<Val<i64>>,
@@ -568,9 +731,18 @@ impl ComputePlatform {
             ComputePlatform::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComputePlatform {
+    const VALUES: &'static [&'static str] = &["ECS", "Lambda", "Server"];
+    fn as_str(&self) -> &str {
+        ComputePlatform::as_str(self)
     }
 }
 
@@ -619,9 +791,18 @@ impl TrafficRoutingConfigType {
             TrafficRoutingConfigType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TrafficRoutingConfigType {
+    const VALUES: &'static [&'static str] = &["AllAtOnce", "TimeBasedCanary", "TimeBasedLinear"];
+    fn as_str(&self) -> &str {
+        TrafficRoutingConfigType::as_str(self)
     }
 }
 
@@ -667,9 +848,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["FLEET_PERCENT", "HOST_COUNT"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

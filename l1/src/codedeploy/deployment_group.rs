@@ -5,56 +5,177 @@ use crate::rt::*;
 
 /// The [`AWS::CodeDeploy::DeploymentGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codedeploy-deploymentgroup.html) resource type.
 ///
+/// The `AWS::CodeDeploy::DeploymentGroup` resource creates an AWS CodeDeploy deployment group that
+/// specifies which instances your application revisions are deployed to, along with other deployment
+/// options. For more information, see
+/// [CreateDeploymentGroup](https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_CreateDeploymentGroup.html)
+/// in the *CodeDeploy API Reference* .
+///
+/// > Amazon ECS blue/green deployments through CodeDeploy do not use the
+/// `AWS::CodeDeploy::DeploymentGroup` resource. To perform Amazon ECS blue/green deployments, use the
+/// `AWS::CodeDeploy::BlueGreen` hook. See [Perform Amazon ECS blue/green deployments through CodeDeploy
+/// using
+/// CloudFormation](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/blue-green.html) for
+/// more information.
+///
 /// Build it with [`DeploymentGroup::builder`]; adding it to a stack returns a [`DeploymentGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentGroup {
     /// `AlarmConfiguration`.
+    ///
+    /// Information about the Amazon CloudWatch alarms that are associated with the deployment group.
     pub alarm_configuration: Option<Val<AlarmConfiguration>>,
     /// `ApplicationName`: required. Changing it replaces the resource.
+    ///
+    /// The name of an existing CodeDeploy application to associate this deployment group with.
     ///
     /// - Length: 1 to 100.
     pub application_name: Option<Val<String>>,
     /// `AutoRollbackConfiguration`.
+    ///
+    /// Information about the automatic rollback configuration that is associated with the deployment group.
+    /// If you specify this property, don't specify the `Deployment` property.
     pub auto_rollback_configuration: Option<Val<AutoRollbackConfiguration>>,
     /// `AutoScalingGroups`.
+    ///
+    /// A list of associated Auto Scaling groups that CodeDeploy automatically deploys revisions to when new
+    /// instances are created. Duplicates are not allowed.
     pub auto_scaling_groups: Option<Val<Vec<String>>>,
     /// `BlueGreenDeploymentConfiguration`.
+    ///
+    /// Information about blue/green deployment options for a deployment group.
     pub blue_green_deployment_configuration: Option<Val<BlueGreenDeploymentConfiguration>>,
     /// `Deployment`.
+    ///
+    /// The application revision to deploy to this deployment group. If you specify this property, your
+    /// target application revision is deployed as soon as the provisioning process is complete. If you
+    /// specify this property, don't specify the `AutoRollbackConfiguration` property.
     pub deployment: Option<Val<Deployment>>,
     /// `DeploymentConfigName`.
+    ///
+    /// A deployment configuration name or a predefined configuration name. With predefined configurations,
+    /// you can deploy application revisions to one instance at a time ( `CodeDeployDefault.OneAtATime` ),
+    /// half of the instances at a time ( `CodeDeployDefault.HalfAtATime` ), or all the instances at once (
+    /// `CodeDeployDefault.AllAtOnce` ). For more information and valid values, see [Working with Deployment
+    /// Configurations](https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html)
+    /// in the *AWS CodeDeploy User Guide* .
     ///
     /// - Length: 1 to 100.
     pub deployment_config_name: Option<Val<String>>,
     /// `DeploymentGroupName`. Changing it replaces the resource.
     ///
+    /// A name for the deployment group. If you don't specify a name, CloudFormation generates a unique
+    /// physical ID and uses that ID for the deployment group name. For more information, see [Name
+    /// Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+    ///
+    /// > If you specify a name, you cannot perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you must replace the resource, specify
+    /// a new name.
+    ///
     /// - Length: 1 to 100.
     pub deployment_group_name: Option<Val<String>>,
     /// `DeploymentStyle`.
+    ///
+    /// Attributes that determine the type of deployment to run and whether to route deployment traffic
+    /// behind a load balancer.
+    ///
+    /// If you specify this property with a blue/green deployment type, don't specify the
+    /// `AutoScalingGroups` , `LoadBalancerInfo` , or `Deployment` properties.
+    ///
+    /// > For blue/green deployments, CloudFormation supports deployments on Lambda compute platforms only.
+    /// You can perform Amazon ECS blue/green deployments using `AWS::CodeDeploy::BlueGreen` hook. See
+    /// [Perform Amazon ECS blue/green deployments through CodeDeploy using
+    /// CloudFormation](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/blue-green.html) for
+    /// more information.
     pub deployment_style: Option<Val<DeploymentStyle>>,
     /// `ECSServices`.
+    ///
+    /// The target Amazon ECS services in the deployment group. This applies only to deployment groups that
+    /// use the Amazon ECS compute platform. A target Amazon ECS service is specified as an Amazon ECS
+    /// cluster and service name pair using the format `<clustername>:<servicename>` .
     pub ecs_services: Option<Val<Vec<EcsService>>>,
     /// `Ec2TagFilters`.
+    ///
+    /// The Amazon EC2 tags that are already applied to Amazon EC2 instances that you want to include in the
+    /// deployment group. CodeDeploy includes all Amazon EC2 instances identified by any of the tags you
+    /// specify in this deployment group. Duplicates are not allowed.
+    ///
+    /// You can specify `EC2TagFilters` or `Ec2TagSet` , but not both.
     pub ec2_tag_filters: Option<Val<Vec<Ec2TagFilter>>>,
     /// `Ec2TagSet`.
+    ///
+    /// Information about groups of tags applied to Amazon EC2 instances. The deployment group includes only
+    /// Amazon EC2 instances identified by all the tag groups. Cannot be used in the same call as
+    /// `ec2TagFilter` .
     pub ec2_tag_set: Option<Val<Ec2TagSet>>,
     /// `LoadBalancerInfo`.
+    ///
+    /// Information about the load balancer to use in a deployment. For more information, see [Integrating
+    /// CodeDeploy with Elastic Load
+    /// Balancing](https://docs.aws.amazon.com/codedeploy/latest/userguide/integrations-aws-elastic-load-balancing.html)
+    /// in the *AWS CodeDeploy User Guide* .
     pub load_balancer_info: Option<Val<LoadBalancerInfo>>,
     /// `OnPremisesInstanceTagFilters`.
+    ///
+    /// The on-premises instance tags already applied to on-premises instances that you want to include in
+    /// the deployment group. CodeDeploy includes all on-premises instances identified by any of the tags
+    /// you specify in this deployment group. To register on-premises instances with CodeDeploy , see
+    /// [Working with On-Premises Instances for
+    /// CodeDeploy](https://docs.aws.amazon.com/codedeploy/latest/userguide/instances-on-premises.html) in
+    /// the *AWS CodeDeploy User Guide* . Duplicates are not allowed.
+    ///
+    /// You can specify `OnPremisesInstanceTagFilters` or `OnPremisesInstanceTagSet` , but not both.
     pub on_premises_instance_tag_filters: Option<Val<Vec<TagFilter>>>,
     /// `OnPremisesTagSet`.
+    ///
+    /// Information about groups of tags applied to on-premises instances. The deployment group includes
+    /// only on-premises instances identified by all the tag groups.
+    ///
+    /// You can specify `OnPremisesInstanceTagFilters` or `OnPremisesInstanceTagSet` , but not both.
     pub on_premises_tag_set: Option<Val<OnPremisesTagSet>>,
     /// `OutdatedInstancesStrategy`.
+    ///
+    /// Indicates what happens when new Amazon EC2 instances are launched mid-deployment and do not receive
+    /// the deployed application revision.
+    ///
+    /// If this option is set to `UPDATE` or is unspecified, CodeDeploy initiates one or more 'auto-update
+    /// outdated instances' deployments to apply the deployed application revision to the new Amazon EC2
+    /// instances.
+    ///
+    /// If this option is set to `IGNORE` , CodeDeploy does not initiate a deployment to update the new
+    /// Amazon EC2 instances. This may result in instances having different revisions.
     pub outdated_instances_strategy: Option<Val<OutdatedInstancesStrategy>>,
     /// `ServiceRoleArn`: required.
+    ///
+    /// A service role Amazon Resource Name (ARN) that grants CodeDeploy permission to make calls to AWS
+    /// services on your behalf. For more information, see [Create a Service Role for AWS
+    /// CodeDeploy](https://docs.aws.amazon.com/codedeploy/latest/userguide/getting-started-create-service-role.html)
+    /// in the *AWS CodeDeploy User Guide* .
+    ///
+    /// > In some cases, you might need to add a dependency on the service role's policy. For more
+    /// information, see IAM role policy in [DependsOn
+    /// Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+    /// .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub service_role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The metadata that you apply to CodeDeploy deployment groups to help you organize and categorize
+    /// them. Each tag consists of a key and an optional value, both of which you define.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TerminationHookEnabled`.
+    ///
+    /// Indicates whether the deployment group was configured to have CodeDeploy install a termination hook
+    /// into an Auto Scaling group.
+    ///
+    /// For more information about the termination hook, see [How Amazon EC2 Auto Scaling works with
+    /// CodeDeploy](https://docs.aws.amazon.com//codedeploy/latest/userguide/integrations-aws-auto-scaling.html#integrations-aws-auto-scaling-behaviors)
+    /// in the *AWS CodeDeploy User Guide* .
     pub termination_hook_enabled: Option<Val<bool>>,
     /// `TriggerConfigurations`.
+    ///
+    /// Information about triggers associated with the deployment group. Duplicates are not allowed
     pub trigger_configurations: Option<Val<Vec<TriggerConfig>>>,
 }
 
@@ -290,9 +411,17 @@ impl DeploymentGroupHandle {
 }
 
 /// The [`Alarm`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-alarm.html) property type.
+///
+/// The `Alarm` property type specifies a CloudWatch alarm to use for an AWS CodeDeploy deployment
+/// group. The `Alarm` property of the [CodeDeploy DeploymentGroup
+/// AlarmConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-alarmconfiguration.html)
+/// property contains a list of `Alarm` property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Alarm {
     /// `Name`.
+    ///
+    /// The name of the alarm. Maximum length is 255 characters. Each alarm name can be used only once in a
+    /// list of alarms.
     pub name: Option<Val<String>>,
 }
 
@@ -340,13 +469,30 @@ impl ToValue for Alarm {
 impl Literal for Alarm {}
 
 /// The [`AlarmConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-alarmconfiguration.html) property type.
+///
+/// The `AlarmConfiguration` property type configures CloudWatch alarms for an AWS CodeDeploy deployment
+/// group. `AlarmConfiguration` is a property of the
+/// [DeploymentGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codedeploy-deploymentgroup.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmConfiguration {
     /// `Alarms`.
+    ///
+    /// A list of alarms configured for the deployment or deployment group. A maximum of 10 alarms can be
+    /// added.
     pub alarms: Option<Val<Vec<Alarm>>>,
     /// `Enabled`.
+    ///
+    /// Indicates whether the alarm configuration is enabled.
     pub enabled: Option<Val<bool>>,
     /// `IgnorePollAlarmFailure`.
+    ///
+    /// Indicates whether a deployment should continue if information about the current state of alarms
+    /// cannot be retrieved from Amazon CloudWatch . The default value is `false` .
+    ///
+    /// - `true` : The deployment proceeds even if alarm status information can't be retrieved from
+    ///   CloudWatch .
+    /// - `false` : The deployment stops if alarm status information can't be retrieved from CloudWatch .
     pub ignore_poll_alarm_failure: Option<Val<bool>>,
 }
 
@@ -411,11 +557,26 @@ impl ToValue for AlarmConfiguration {
 impl Literal for AlarmConfiguration {}
 
 /// The [`AutoRollbackConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-autorollbackconfiguration.html) property type.
+///
+/// The `AutoRollbackConfiguration` property type configures automatic rollback for an AWS CodeDeploy
+/// deployment group when a deployment is not completed successfully. For more information, see
+/// [Automatic
+/// Rollbacks](https://docs.aws.amazon.com/codedeploy/latest/userguide/deployments-rollback-and-redeploy.html#deployments-rollback-and-redeploy-automatic-rollbacks)
+/// in the *AWS CodeDeploy User Guide* .
+///
+/// `AutoRollbackConfiguration` is a property of the
+/// [DeploymentGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codedeploy-deploymentgroup.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoRollbackConfiguration {
     /// `Enabled`.
+    ///
+    /// Indicates whether a defined automatic rollback configuration is currently enabled.
     pub enabled: Option<Val<bool>>,
     /// `Events`.
+    ///
+    /// The event type or types that trigger a rollback. Valid values are `DEPLOYMENT_FAILURE` ,
+    /// `DEPLOYMENT_STOP_ON_ALARM` , or `DEPLOYMENT_STOP_ON_REQUEST` .
     pub events: Option<Val<Vec<Events>>>,
 }
 
@@ -474,13 +635,24 @@ impl ToValue for AutoRollbackConfiguration {
 impl Literal for AutoRollbackConfiguration {}
 
 /// The [`BlueGreenDeploymentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-bluegreendeploymentconfiguration.html) property type.
+///
+/// Information about blue/green deployment options for a deployment group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlueGreenDeploymentConfiguration {
     /// `DeploymentReadyOption`.
+    ///
+    /// Information about the action to take when newly provisioned instances are ready to receive traffic
+    /// in a blue/green deployment.
     pub deployment_ready_option: Option<Val<DeploymentReadyOption>>,
     /// `GreenFleetProvisioningOption`.
+    ///
+    /// Information about how instances are provisioned for a replacement environment in a blue/green
+    /// deployment.
     pub green_fleet_provisioning_option: Option<Val<GreenFleetProvisioningOption>>,
     /// `TerminateBlueInstancesOnDeploymentSuccess`.
+    ///
+    /// Information about whether to terminate instances in the original fleet during a blue/green
+    /// deployment.
     pub terminate_blue_instances_on_deployment_success: Option<Val<BlueInstanceTerminationOption>>,
 }
 
@@ -543,11 +715,30 @@ impl ToValue for BlueGreenDeploymentConfiguration {
 impl Literal for BlueGreenDeploymentConfiguration {}
 
 /// The [`BlueInstanceTerminationOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-blueinstanceterminationoption.html) property type.
+///
+/// Information about whether instances in the original environment are terminated when a blue/green
+/// deployment is successful. `BlueInstanceTerminationOption` does not apply to Lambda deployments.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlueInstanceTerminationOption {
     /// `Action`.
+    ///
+    /// The action to take on instances in the original environment after a successful blue/green
+    /// deployment.
+    ///
+    /// - `TERMINATE` : Instances are terminated after a specified wait time.
+    /// - `KEEP_ALIVE` : Instances are left running after they are deregistered from the load balancer and
+    ///   removed from the deployment group.
     pub action: Option<Val<BlueInstanceTerminationOptionAction>>,
     /// `TerminationWaitTimeInMinutes`.
+    ///
+    /// For an Amazon EC2 deployment, the number of minutes to wait after a successful blue/green deployment
+    /// before terminating instances from the original environment.
+    ///
+    /// For an Amazon ECS deployment, the number of minutes before deleting the original (blue) task set.
+    /// During an Amazon ECS deployment, CodeDeploy shifts traffic from the original (blue) task set to a
+    /// replacement (green) task set.
+    ///
+    /// The maximum setting is 2880 minutes (2 days).
     pub termination_wait_time_in_minutes: Option<Val<i64>>,
 }
 
@@ -601,13 +792,44 @@ impl ToValue for BlueInstanceTerminationOption {
 impl Literal for BlueInstanceTerminationOption {}
 
 /// The [`Deployment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-deployment.html) property type.
+///
+/// `Deployment` is a property of the
+/// [DeploymentGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codedeploy-deploymentgroup.html)
+/// resource that specifies an AWS CodeDeploy application revision to be deployed to instances in the
+/// deployment group. If you specify an application revision, your target revision is deployed as soon
+/// as the provisioning process is complete.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Deployment {
     /// `Description`.
+    ///
+    /// A comment about the deployment.
     pub description: Option<Val<String>>,
     /// `IgnoreApplicationStopFailures`.
+    ///
+    /// If true, then if an `ApplicationStop` , `BeforeBlockTraffic` , or `AfterBlockTraffic` deployment
+    /// lifecycle event to an instance fails, then the deployment continues to the next deployment lifecycle
+    /// event. For example, if `ApplicationStop` fails, the deployment continues with DownloadBundle. If
+    /// `BeforeBlockTraffic` fails, the deployment continues with `BlockTraffic` . If `AfterBlockTraffic`
+    /// fails, the deployment continues with `ApplicationStop` .
+    ///
+    /// If false or not specified, then if a lifecycle event fails during a deployment to an instance, that
+    /// deployment fails. If deployment to that instance is part of an overall deployment and the number of
+    /// healthy hosts is not less than the minimum number of healthy hosts, then a deployment to the next
+    /// instance is attempted.
+    ///
+    /// During a deployment, the AWS CodeDeploy agent runs the scripts specified for `ApplicationStop` ,
+    /// `BeforeBlockTraffic` , and `AfterBlockTraffic` in the AppSpec file from the previous successful
+    /// deployment. (All other scripts are run from the AppSpec file in the current deployment.) If one of
+    /// these scripts contains an error and does not run successfully, the deployment can fail.
+    ///
+    /// If the cause of the failure is a script from the last successful deployment that will never run
+    /// successfully, create a new deployment and use `ignoreApplicationStopFailures` to specify that the
+    /// `ApplicationStop` , `BeforeBlockTraffic` , and `AfterBlockTraffic` failures should be ignored.
     pub ignore_application_stop_failures: Option<Val<bool>>,
     /// `Revision`: required.
+    ///
+    /// Information about the location of stored application artifacts and the service from which to
+    /// retrieve them.
     pub revision: Option<Val<RevisionLocation>>,
 }
 
@@ -670,11 +892,29 @@ impl ToValue for Deployment {
 impl Literal for Deployment {}
 
 /// The [`DeploymentReadyOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-deploymentreadyoption.html) property type.
+///
+/// Information about how traffic is rerouted to instances in a replacement environment in a blue/green
+/// deployment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentReadyOption {
     /// `ActionOnTimeout`.
+    ///
+    /// Information about when to reroute traffic from an original environment to a replacement environment
+    /// in a blue/green deployment.
+    ///
+    /// - CONTINUE_DEPLOYMENT: Register new instances with the load balancer immediately after the new
+    ///   application revision is installed on the instances in the replacement environment.
+    /// - STOP_DEPLOYMENT: Do not register new instances with a load balancer unless traffic rerouting is
+    ///   started using
+    ///   [ContinueDeployment](https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_ContinueDeployment.html)
+    ///   . If traffic rerouting is not started before the end of the specified wait period, the deployment
+    ///   status is changed to Stopped.
     pub action_on_timeout: Option<Val<ActionOnTimeout>>,
     /// `WaitTimeInMinutes`.
+    ///
+    /// The number of minutes to wait before the status of a blue/green deployment is changed to Stopped if
+    /// rerouting is not started manually. Applies only to the `STOP_DEPLOYMENT` option for
+    /// `actionOnTimeout` .
     pub wait_time_in_minutes: Option<Val<i64>>,
 }
 
@@ -728,11 +968,21 @@ impl ToValue for DeploymentReadyOption {
 impl Literal for DeploymentReadyOption {}
 
 /// The [`DeploymentStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-deploymentstyle.html) property type.
+///
+/// Information about the type of deployment, either in-place or blue/green, you want to run and whether
+/// to route deployment traffic behind a load balancer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentStyle {
     /// `DeploymentOption`.
+    ///
+    /// Indicates whether to route deployment traffic behind a load balancer.
+    ///
+    /// > An Amazon EC2 Application Load Balancer or Network Load Balancer is required for an Amazon ECS
+    /// deployment.
     pub deployment_option: Option<Val<DeploymentOption>>,
     /// `DeploymentType`.
+    ///
+    /// Indicates whether to run an in-place or blue/green deployment.
     pub deployment_type: Option<Val<DeploymentType>>,
 }
 
@@ -786,13 +1036,30 @@ impl ToValue for DeploymentStyle {
 impl Literal for DeploymentStyle {}
 
 /// The [`EC2TagFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-ec2tagfilter.html) property type.
+///
+/// Information about an Amazon EC2 tag filter.
+///
+/// For more information about using tags and tag groups to help manage your Amazon EC2 instances and
+/// on-premises instances, see [Tagging Instances for Deployment Groups in AWS
+/// CodeDeploy](https://docs.aws.amazon.com/codedeploy/latest/userguide/instances-tagging.html) in the *AWS
+/// CodeDeploy User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ec2TagFilter {
     /// `Key`.
+    ///
+    /// The tag filter key.
     pub key: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The tag filter type:
+    ///
+    /// - `KEY_ONLY` : Key only.
+    /// - `VALUE_ONLY` : Value only.
+    /// - `KEY_AND_VALUE` : Key and value.
     pub type_: Option<Val<Type>>,
     /// `Value`.
+    ///
+    /// The tag filter value.
     pub value: Option<Val<String>>,
 }
 
@@ -852,9 +1119,23 @@ impl ToValue for Ec2TagFilter {
 impl Literal for Ec2TagFilter {}
 
 /// The [`EC2TagSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-ec2tagset.html) property type.
+///
+/// The `EC2TagSet` property type specifies information about groups of tags applied to Amazon EC2
+/// instances. The deployment group includes only Amazon EC2 instances identified by all the tag groups.
+/// `EC2TagSet` cannot be used in the same template as `EC2TagFilter` .
+///
+/// For information about using tags and tag groups to help manage your Amazon EC2 instances and
+/// on-premises instances, see [Tagging Instances for Deployment Groups in AWS
+/// CodeDeploy](https://docs.aws.amazon.com/codedeploy/latest/userguide/instances-tagging.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ec2TagSet {
     /// `Ec2TagSetList`.
+    ///
+    /// The Amazon EC2 tags that are already applied to Amazon EC2 instances that you want to include in the
+    /// deployment group. CodeDeploy includes all Amazon EC2 instances identified by any of the tags you
+    /// specify in this deployment group.
+    ///
+    /// Duplicates are not allowed.
     pub ec2_tag_set_list: Option<Val<Vec<Ec2TagSetListObject>>>,
 }
 
@@ -907,9 +1188,25 @@ impl ToValue for Ec2TagSet {
 impl Literal for Ec2TagSet {}
 
 /// The [`EC2TagSetListObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-ec2tagsetlistobject.html) property type.
+///
+/// The `EC2TagSet` property type specifies information about groups of tags applied to Amazon EC2
+/// instances. The deployment group includes only Amazon EC2 instances identified by all the tag groups.
+/// Cannot be used in the same template as EC2TagFilters.
+///
+/// For more information about using tags and tag groups to help manage your Amazon EC2 instances and
+/// on-premises instances, see [Tagging Instances for Deployment Groups in AWS
+/// CodeDeploy](https://docs.aws.amazon.com/codedeploy/latest/userguide/instances-tagging.html) in the *AWS
+/// CodeDeploy User Guide* .
+///
+/// `EC2TagSet` is a property of the
+/// [DeploymentGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codedeploy-deploymentgroup.html)
+/// resource type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ec2TagSetListObject {
     /// `Ec2TagGroup`.
+    ///
+    /// A list that contains other lists of Amazon EC2 instance tag groups. For an instance to be included
+    /// in the deployment group, it must be identified by all of the tag groups in the list.
     pub ec2_tag_group: Option<Val<Vec<Ec2TagFilter>>>,
 }
 
@@ -962,11 +1259,17 @@ impl ToValue for Ec2TagSetListObject {
 impl Literal for Ec2TagSetListObject {}
 
 /// The [`ECSService`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-ecsservice.html) property type.
+///
+/// Contains the service and cluster names used to identify an Amazon ECS deployment's target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcsService {
     /// `ClusterName`: required.
+    ///
+    /// The name of the cluster that the Amazon ECS service is associated with.
     pub cluster_name: Option<Val<String>>,
     /// `ServiceName`: required.
+    ///
+    /// The name of the target Amazon ECS service.
     pub service_name: Option<Val<String>>,
 }
 
@@ -1037,9 +1340,27 @@ impl ToValue for EcsService {
 impl Literal for EcsService {}
 
 /// The [`ELBInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-elbinfo.html) property type.
+///
+/// The `ELBInfo` property type specifies information about the Elastic Load Balancing load balancer
+/// used for an CodeDeploy deployment group.
+///
+/// If you specify the `ELBInfo` property, the `DeploymentStyle.DeploymentOption` property must be set
+/// to `WITH_TRAFFIC_CONTROL` for AWS CodeDeploy to route your traffic using the specified load
+/// balancers.
+///
+/// `ELBInfo` is a property of the [AWS CodeDeploy DeploymentGroup
+/// LoadBalancerInfo](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-loadbalancerinfo.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElbInfo {
     /// `Name`.
+    ///
+    /// For blue/green deployments, the name of the load balancer that is used to route traffic from
+    /// original instances to replacement instances in a blue/green deployment. For in-place deployments,
+    /// the name of the load balancer that instances are deregistered from so they are not serving traffic
+    /// during a deployment, and then re-registered with after the deployment is complete.
+    ///
+    /// > CloudFormation supports blue/green deployments on AWS Lambda compute platforms only.
     pub name: Option<Val<String>>,
 }
 
@@ -1087,11 +1408,23 @@ impl ToValue for ElbInfo {
 impl Literal for ElbInfo {}
 
 /// The [`GitHubLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-githublocation.html) property type.
+///
+/// `GitHubLocation` is a property of the [CodeDeploy DeploymentGroup
+/// Revision](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-deployment-revision.html)
+/// property that specifies the location of an application revision that is stored in GitHub.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GitHubLocation {
     /// `CommitId`: required.
+    ///
+    /// The SHA1 commit ID of the GitHub commit that represents the bundled artifacts for the application
+    /// revision.
     pub commit_id: Option<Val<String>>,
     /// `Repository`: required.
+    ///
+    /// The GitHub account and repository pair that stores a reference to the commit that represents the
+    /// bundled artifacts for the application revision.
+    ///
+    /// Specify the value as `account/repository` .
     pub repository: Option<Val<String>>,
 }
 
@@ -1162,9 +1495,18 @@ impl ToValue for GitHubLocation {
 impl Literal for GitHubLocation {}
 
 /// The [`GreenFleetProvisioningOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-greenfleetprovisioningoption.html) property type.
+///
+/// Information about the instances that belong to the replacement environment in a blue/green
+/// deployment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GreenFleetProvisioningOption {
     /// `Action`.
+    ///
+    /// The method used to add instances to a replacement environment.
+    ///
+    /// - `DISCOVER_EXISTING` : Use instances that already exist or will be created manually.
+    /// - `COPY_AUTO_SCALING_GROUP` : Use settings from a specified Auto Scaling group to define and create
+    ///   instances in a new Auto Scaling group.
     pub action: Option<Val<Action>>,
 }
 
@@ -1212,13 +1554,46 @@ impl ToValue for GreenFleetProvisioningOption {
 impl Literal for GreenFleetProvisioningOption {}
 
 /// The [`LoadBalancerInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-loadbalancerinfo.html) property type.
+///
+/// The `LoadBalancerInfo` property type specifies information about the load balancer or target group
+/// used for an AWS CodeDeploy deployment group. For more information, see [Integrating CodeDeploy with
+/// Elastic Load
+/// Balancing](https://docs.aws.amazon.com/codedeploy/latest/userguide/integrations-aws-elastic-load-balancing.html)
+/// in the *AWS CodeDeploy User Guide* .
+///
+/// For CloudFormation to use the properties specified in `LoadBalancerInfo` , the
+/// `DeploymentStyle.DeploymentOption` property must be set to `WITH_TRAFFIC_CONTROL` . If
+/// `DeploymentStyle.DeploymentOption` is not set to `WITH_TRAFFIC_CONTROL` , CloudFormation ignores any
+/// settings specified in `LoadBalancerInfo` .
+///
+/// > CloudFormation supports blue/green deployments on the AWS Lambda compute platform only.
+///
+/// `LoadBalancerInfo` is a property of the
+/// [DeploymentGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codedeploy-deploymentgroup.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadBalancerInfo {
     /// `ElbInfoList`.
+    ///
+    /// An array that contains information about the load balancers to use for load balancing in a
+    /// deployment. If you're using Classic Load Balancers, specify those load balancers in this array.
+    ///
+    /// > You can add up to 10 load balancers to the array. > If you're using Application Load Balancers or
+    /// Network Load Balancers, use the `targetGroupInfoList` array instead of this one.
     pub elb_info_list: Option<Val<Vec<ElbInfo>>>,
     /// `TargetGroupInfoList`.
+    ///
+    /// An array that contains information about the target groups to use for load balancing in a
+    /// deployment. If you're using Application Load Balancers and Network Load Balancers, specify their
+    /// associated target groups in this array.
+    ///
+    /// > You can add up to 10 target groups to the array. > If you're using Classic Load Balancers, use the
+    /// `elbInfoList` array instead of this one.
     pub target_group_info_list: Option<Val<Vec<TargetGroupInfo>>>,
     /// `TargetGroupPairInfoList`.
+    ///
+    /// The target group pair information. This is an array of `TargeGroupPairInfo` objects with a maximum
+    /// size of one.
     pub target_group_pair_info_list: Option<Val<Vec<TargetGroupPairInfo>>>,
 }
 
@@ -1293,9 +1668,27 @@ impl ToValue for LoadBalancerInfo {
 impl Literal for LoadBalancerInfo {}
 
 /// The [`OnPremisesTagSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-onpremisestagset.html) property type.
+///
+/// The `OnPremisesTagSet` property type specifies a list containing other lists of on-premises instance
+/// tag groups. In order for an instance to be included in the deployment group, it must be identified
+/// by all the tag groups in the list.
+///
+/// For more information about using tags and tag groups to help manage your Amazon EC2 instances and
+/// on-premises instances, see [Tagging Instances for Deployment Groups in AWS
+/// CodeDeploy](https://docs.aws.amazon.com/codedeploy/latest/userguide/instances-tagging.html) in the *AWS
+/// CodeDeploy User Guide* .
+///
+/// `OnPremisesTagSet` is a property of the
+/// [DeploymentGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codedeploy-deploymentgroup.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnPremisesTagSet {
     /// `OnPremisesTagSetList`.
+    ///
+    /// A list that contains other lists of on-premises instance tag groups. For an instance to be included
+    /// in the deployment group, it must be identified by all of the tag groups in the list.
+    ///
+    /// Duplicates are not allowed.
     pub on_premises_tag_set_list: Option<Val<Vec<OnPremisesTagSetListObject>>>,
 }
 
@@ -1348,9 +1741,19 @@ impl ToValue for OnPremisesTagSet {
 impl Literal for OnPremisesTagSet {}
 
 /// The [`OnPremisesTagSetListObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-onpremisestagsetlistobject.html) property type.
+///
+/// The `OnPremisesTagSetListObject` property type specifies lists of on-premises instance tag groups.
+/// In order for an instance to be included in the deployment group, it must be identified by all the
+/// tag groups in the list.
+///
+/// `OnPremisesTagSetListObject` is a property of the [CodeDeploy DeploymentGroup
+/// OnPremisesTagSet](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-onpremisestagset.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnPremisesTagSetListObject {
     /// `OnPremisesTagGroup`.
+    ///
+    /// Information about groups of on-premises instance tags.
     pub on_premises_tag_group: Option<Val<Vec<TagFilter>>>,
 }
 
@@ -1403,13 +1806,29 @@ impl ToValue for OnPremisesTagSetListObject {
 impl Literal for OnPremisesTagSetListObject {}
 
 /// The [`RevisionLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-revisionlocation.html) property type.
+///
+/// `RevisionLocation` is a property that defines the location of the CodeDeploy application revision to
+/// deploy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RevisionLocation {
     /// `GitHubLocation`.
+    ///
+    /// Information about the location of application artifacts stored in GitHub.
     pub git_hub_location: Option<Val<GitHubLocation>>,
     /// `RevisionType`.
+    ///
+    /// The type of application revision:
+    ///
+    /// - S3: An application revision stored in Amazon S3.
+    /// - GitHub: An application revision stored in GitHub (EC2/On-premises deployments only).
+    /// - String: A YAML-formatted or JSON-formatted string ( AWS Lambda deployments only).
+    /// - AppSpecContent: An `AppSpecContent` object that contains the contents of an AppSpec file for an
+    ///   AWS Lambda or Amazon ECS deployment. The content is formatted as JSON or YAML stored as a
+    ///   RawString.
     pub revision_type: Option<Val<String>>,
     /// `S3Location`.
+    ///
+    /// Information about the location of a revision stored in Amazon S3.
     pub s3_location: Option<Val<S3Location>>,
 }
 
@@ -1469,17 +1888,43 @@ impl ToValue for RevisionLocation {
 impl Literal for RevisionLocation {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-s3location.html) property type.
+///
+/// `S3Location` is a property of the [CodeDeploy DeploymentGroup
+/// Revision](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-deployment-revision.html)
+/// property that specifies the location of an application revision that is stored in Amazon Simple
+/// Storage Service ( Amazon S3 ).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `Bucket`: required.
+    ///
+    /// The name of the Amazon S3 bucket where the application revision is stored.
     pub bucket: Option<Val<String>>,
     /// `BundleType`.
+    ///
+    /// The file type of the application revision. Must be one of the following:
+    ///
+    /// - JSON
+    /// - tar: A tar archive file.
+    /// - tgz: A compressed tar archive file.
+    /// - YAML
+    /// - zip: A zip archive file.
     pub bundle_type: Option<Val<String>>,
     /// `ETag`.
+    ///
+    /// The ETag of the Amazon S3 object that represents the bundled artifacts for the application revision.
+    ///
+    /// If the ETag is not specified as an input parameter, ETag validation of the object is skipped.
     pub e_tag: Option<Val<String>>,
     /// `Key`: required.
+    ///
+    /// The name of the Amazon S3 object that represents the bundled artifacts for the application revision.
     pub key: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// A specific version of the Amazon S3 object that represents the bundled artifacts for the application
+    /// revision.
+    ///
+    /// If the version is not specified, the system uses the most recent version by default.
     pub version: Option<Val<String>>,
 }
 
@@ -1625,13 +2070,36 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TagFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-tagfilter.html) property type.
+///
+/// `TagFilter` is a property type of the
+/// [AWS::CodeDeploy::DeploymentGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codedeploy-deploymentgroup.html)
+/// resource that specifies which on-premises instances to associate with the deployment group. To
+/// register on-premise instances with AWS CodeDeploy , see [Configure Existing On-Premises Instances by
+/// Using AWS
+/// CodeDeploy](https://docs.aws.amazon.com/codedeploy/latest/userguide/instances-on-premises.html) in
+/// the *AWS CodeDeploy User Guide* .
+///
+/// For more information about using tags and tag groups to help manage your Amazon EC2 instances and
+/// on-premises instances, see [Tagging Instances for Deployment Groups in AWS
+/// CodeDeploy](https://docs.aws.amazon.com/codedeploy/latest/userguide/instances-tagging.html) in the *AWS
+/// CodeDeploy User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagFilter {
     /// `Key`.
+    ///
+    /// The on-premises instance tag filter key.
     pub key: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The on-premises instance tag filter type:
+    ///
+    /// - KEY_ONLY: Key only.
+    /// - VALUE_ONLY: Value only.
+    /// - KEY_AND_VALUE: Key and value.
     pub type_: Option<Val<Type>>,
     /// `Value`.
+    ///
+    /// The on-premises instance tag filter value.
     pub value: Option<Val<String>>,
 }
 
@@ -1691,9 +2159,36 @@ impl ToValue for TagFilter {
 impl Literal for TagFilter {}
 
 /// The [`TargetGroupInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-targetgroupinfo.html) property type.
+///
+/// The `TargetGroupInfo` property type specifies information about a target group in Elastic Load
+/// Balancing to use in a deployment. Instances are registered as targets in a target group, and traffic
+/// is routed to the target group. For more information, see
+/// [TargetGroupInfo](https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_TargetGroupInfo.html)
+/// in the *AWS CodeDeploy API Reference*
+///
+/// If you specify the `TargetGroupInfo` property, the `DeploymentStyle.DeploymentOption` property must
+/// be set to `WITH_TRAFFIC_CONTROL` for CodeDeploy to route your traffic using the specified target
+/// groups.
+///
+/// `TargetGroupInfo` is a property of the
+/// [LoadBalancerInfo](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-loadbalancerinfo.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetGroupInfo {
     /// `Name`.
+    ///
+    /// For blue/green deployments, the name of the target group that instances in the original environment
+    /// are deregistered from, and instances in the replacement environment registered with. For in-place
+    /// deployments, the name of the target group that instances are deregistered from, so they are not
+    /// serving traffic during a deployment, and then re-registered with after the deployment completes. No
+    /// duplicates allowed.
+    ///
+    /// > CloudFormation supports blue/green deployments on AWS Lambda compute platforms only.
+    ///
+    /// This value cannot exceed 32 characters, so you should use the `Name` property of the target group,
+    /// or the `TargetGroupName` attribute with the `Fn::GetAtt` intrinsic function, as shown in the
+    /// following example. Don't use the group's Amazon Resource Name (ARN) or `TargetGroupFullName`
+    /// attribute.
     pub name: Option<Val<String>>,
 }
 
@@ -1741,13 +2236,25 @@ impl ToValue for TargetGroupInfo {
 impl Literal for TargetGroupInfo {}
 
 /// The [`TargetGroupPairInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-targetgrouppairinfo.html) property type.
+///
+/// Information about two target groups and how traffic is routed during an Amazon ECS deployment. An
+/// optional test traffic route can be specified.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetGroupPairInfo {
     /// `ProdTrafficRoute`.
+    ///
+    /// The path used by a load balancer to route production traffic when an Amazon ECS deployment is
+    /// complete.
     pub prod_traffic_route: Option<Val<TrafficRoute>>,
     /// `TargetGroups`.
+    ///
+    /// One pair of target groups. One is associated with the original task set. The second is associated
+    /// with the task set that serves traffic after the deployment is complete.
     pub target_groups: Option<Val<Vec<TargetGroupInfo>>>,
     /// `TestTrafficRoute`.
+    ///
+    /// An optional path used by a load balancer to route test traffic after an Amazon ECS deployment.
+    /// Validation can occur while test traffic is served during a deployment.
     pub test_traffic_route: Option<Val<TrafficRoute>>,
 }
 
@@ -1812,9 +2319,15 @@ impl ToValue for TargetGroupPairInfo {
 impl Literal for TargetGroupPairInfo {}
 
 /// The [`TrafficRoute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-trafficroute.html) property type.
+///
+/// Information about a listener. The listener contains the path used to route traffic that is received
+/// from the load balancer to a target group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficRoute {
     /// `ListenerArns`.
+    ///
+    /// The Amazon Resource Name (ARN) of one listener. The listener identifies the route between a target
+    /// group and a load balancer. This is an array of strings with a maximum size of one.
     pub listener_arns: Option<Val<Vec<String>>>,
 }
 
@@ -1867,13 +2380,22 @@ impl ToValue for TrafficRoute {
 impl Literal for TrafficRoute {}
 
 /// The [`TriggerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-triggerconfig.html) property type.
+///
+/// Information about notification triggers for the deployment group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TriggerConfig {
     /// `TriggerEvents`.
+    ///
+    /// The event type or types that trigger notifications.
     pub trigger_events: Option<Val<Vec<TriggerEvents>>>,
     /// `TriggerName`.
+    ///
+    /// The name of the notification trigger.
     pub trigger_name: Option<Val<String>>,
     /// `TriggerTargetArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Simple Notification Service topic through which
+    /// notifications about deployment or instance events are sent.
     pub trigger_target_arn: Option<Val<String>>,
 }
 
@@ -1960,9 +2482,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["COPY_AUTO_SCALING_GROUP", "DISCOVER_EXISTING"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -2007,9 +2538,18 @@ impl ActionOnTimeout {
             ActionOnTimeout::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ActionOnTimeout {
+    const VALUES: &'static [&'static str] = &["CONTINUE_DEPLOYMENT", "STOP_DEPLOYMENT"];
+    fn as_str(&self) -> &str {
+        ActionOnTimeout::as_str(self)
     }
 }
 
@@ -2054,9 +2594,18 @@ impl BlueInstanceTerminationOptionAction {
             BlueInstanceTerminationOptionAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BlueInstanceTerminationOptionAction {
+    const VALUES: &'static [&'static str] = &["KEEP_ALIVE", "TERMINATE"];
+    fn as_str(&self) -> &str {
+        BlueInstanceTerminationOptionAction::as_str(self)
     }
 }
 
@@ -2101,9 +2650,18 @@ impl DeploymentOption {
             DeploymentOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DeploymentOption {
+    const VALUES: &'static [&'static str] = &["WITHOUT_TRAFFIC_CONTROL", "WITH_TRAFFIC_CONTROL"];
+    fn as_str(&self) -> &str {
+        DeploymentOption::as_str(self)
     }
 }
 
@@ -2148,9 +2706,18 @@ impl DeploymentType {
             DeploymentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DeploymentType {
+    const VALUES: &'static [&'static str] = &["BLUE_GREEN", "IN_PLACE"];
+    fn as_str(&self) -> &str {
+        DeploymentType::as_str(self)
     }
 }
 
@@ -2198,9 +2765,19 @@ impl Events {
             Events::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Events {
+    const VALUES: &'static [&'static str] =
+        &["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST"];
+    fn as_str(&self) -> &str {
+        Events::as_str(self)
     }
 }
 
@@ -2246,9 +2823,18 @@ impl OutdatedInstancesStrategy {
             OutdatedInstancesStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OutdatedInstancesStrategy {
+    const VALUES: &'static [&'static str] = &["IGNORE", "UPDATE"];
+    fn as_str(&self) -> &str {
+        OutdatedInstancesStrategy::as_str(self)
     }
 }
 
@@ -2317,9 +2903,29 @@ impl TriggerEvents {
             TriggerEvents::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TriggerEvents {
+    const VALUES: &'static [&'static str] = &[
+        "DeploymentFailure",
+        "DeploymentReady",
+        "DeploymentRollback",
+        "DeploymentStart",
+        "DeploymentStop",
+        "DeploymentSuccess",
+        "InstanceFailure",
+        "InstanceReady",
+        "InstanceStart",
+        "InstanceSuccess",
+    ];
+    fn as_str(&self) -> &str {
+        TriggerEvents::as_str(self)
     }
 }
 
@@ -2375,9 +2981,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["KEY_AND_VALUE", "KEY_ONLY", "VALUE_ONLY"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,21 +5,50 @@ use crate::rt::*;
 
 /// The [`AWS::CodeGuruProfiler::ProfilingGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codeguruprofiler-profilinggroup.html) resource type.
 ///
+/// Creates a profiling group.
+///
 /// Build it with [`ProfilingGroup::builder`]; adding it to a stack returns a [`ProfilingGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProfilingGroup {
     /// `AgentPermissions`.
+    ///
+    /// The agent permissions attached to this profiling group. This action group grants `ConfigureAgent`
+    /// and `PostAgentProfile` permissions to perform actions required by the profiling agent. The Json
+    /// consists of key `Principals` .
+    ///
+    /// *Principals* : A list of string ARNs for the roles and users you want to grant access to the
+    /// profiling group. Wildcards are not supported in the ARNs. You are allowed to provide up to 50 ARNs.
+    /// An empty list is not permitted. This is a required key.
+    ///
+    /// For more information, see [Resource-based policies in CodeGuru
+    /// Profiler](https://docs.aws.amazon.com/codeguru/latest/profiler-ug/resource-based-policies.html) in
+    /// the *Amazon CodeGuru Profiler user guide* ,
+    /// [ConfigureAgent](https://docs.aws.amazon.com/codeguru/latest/profiler-api/API_ConfigureAgent.html) ,
+    /// and
+    /// [PostAgentProfile](https://docs.aws.amazon.com/codeguru/latest/profiler-api/API_PostAgentProfile.html)
+    /// .
     pub agent_permissions: Option<Val<AgentPermissions>>,
     /// `AnomalyDetectionNotificationConfiguration`.
+    ///
+    /// Adds anomaly notifications for a profiling group.
     pub anomaly_detection_notification_configuration: Option<Val<Vec<Channel>>>,
     /// `ComputePlatform`. Changing it replaces the resource.
+    ///
+    /// The compute platform of the profiling group. Use `AWSLambda` if your application runs on AWS Lambda.
+    /// Use `Default` if your application runs on a compute platform that is not AWS Lambda , such an Amazon
+    /// EC2 instance, an on-premises server, or a different platform. If not specified, `Default` is used.
+    /// This property is immutable.
     pub compute_platform: Option<Val<ComputePlatform>>,
     /// `ProfilingGroupName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the profiling group.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[\w-]+$`.
     pub profiling_group_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of tags to add to the created profiling group.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -131,6 +160,8 @@ impl Deref for ProfilingGroupHandle {
 
 impl ProfilingGroupHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The full Amazon Resource Name (ARN) for that profiling group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -145,9 +176,13 @@ impl ProfilingGroupHandle {
 }
 
 /// The [`AgentPermissions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codeguruprofiler-profilinggroup-agentpermissions.html) property type.
+///
+/// The agent permissions attached to this profiling group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgentPermissions {
     /// `Principals`: required.
+    ///
+    /// The principals for the agent permissions.
     pub principals: Option<Val<Vec<String>>>,
 }
 
@@ -207,13 +242,20 @@ impl ToValue for AgentPermissions {
 impl Literal for AgentPermissions {}
 
 /// The [`Channel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codeguruprofiler-profilinggroup-channel.html) property type.
+///
+/// Notification medium for users to get alerted for events that occur in application profile. We
+/// support SNS topic as a notification channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Channel {
     /// `channelId`.
     ///
+    /// The channel ID.
+    ///
     /// - Pattern: `[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}`.
     pub channel_id: Option<Val<String>>,
     /// `channelUri`: required.
+    ///
+    /// The channel URI.
     ///
     /// - Pattern: `^arn:aws([-\w]*):[a-z-]+:(([a-z]+-)+[0-9]+)?:([0-9]{12}):[^.]+$`.
     pub channel_uri: Option<Val<String>>,
@@ -366,9 +408,18 @@ impl ComputePlatform {
             ComputePlatform::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComputePlatform {
+    const VALUES: &'static [&'static str] = &["Default", "AWSLambda"];
+    fn as_str(&self) -> &str {
+        ComputePlatform::as_str(self)
     }
 }
 

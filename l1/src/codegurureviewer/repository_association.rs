@@ -5,10 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::CodeGuruReviewer::RepositoryAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codegurureviewer-repositoryassociation.html) resource type.
 ///
+/// This resource configures how Amazon CodeGuru Reviewer retrieves the source code to be reviewed. You
+/// can use an AWS CloudFormation template to create an association with the following repository types:
+///
+/// - AWS CodeCommit - For more information, see [Create an AWS CodeCommit repository
+///   association](https://docs.aws.amazon.com/codeguru/latest/reviewer-ug/create-codecommit-association.html)
+///   in the *Amazon CodeGuru Reviewer User Guide* .
+/// - Bitbucket - For more information, see [Create a Bitbucket repository
+///   association](https://docs.aws.amazon.com/codeguru/latest/reviewer-ug/create-bitbucket-association.html)
+///   in the *Amazon CodeGuru Reviewer User Guide* .
+/// - GitHub Enterprise Server - For more information, see [Create a GitHub Enterprise Server repository
+///   association](https://docs.aws.amazon.com/codeguru/latest/reviewer-ug/create-github-enterprise-association.html)
+///   in the *Amazon CodeGuru Reviewer User Guide* .
+/// - S3Bucket - For more information, see [Create code reviews with GitHub
+///   Actions](https://docs.aws.amazon.com/codeguru/latest/reviewer-ug/working-with-cicd.html) in the *Amazon
+///   CodeGuru Reviewer User Guide* .
+///
+/// > You cannot use a CloudFormation template to create an association with a GitHub repository.
+///
 /// Build it with [`RepositoryAssociation::builder`]; adding it to a stack returns a [`RepositoryAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RepositoryAssociation {
     /// `BucketName`. Changing it replaces the resource.
+    ///
+    /// The name of the bucket. This is required for your S3Bucket repository. The name must start with the
+    /// prefix `codeguru-reviewer-*` .
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^\S(.*\S)?$`.
@@ -16,24 +37,57 @@ pub struct RepositoryAssociation {
     pub bucket_name: Option<Val<String>>,
     /// `ConnectionArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of an AWS CodeStar Connections connection. Its format is
+    /// `arn:aws:codestar-connections:region-id:aws-account_id:connection/connection-id` . For more
+    /// information, see
+    /// [Connection](https://docs.aws.amazon.com/codestar-connections/latest/APIReference/API_Connection.html)
+    /// in the *AWS CodeStar Connections API Reference* .
+    ///
+    /// `ConnectionArn` must be specified for Bitbucket and GitHub Enterprise Server repositories. It has no
+    /// effect if it is specified for an AWS CodeCommit repository.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `arn:aws(-[\w]+)*:.+:.+:[0-9]{12}:.+`.
     pub connection_arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the repository.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^\S[\w.-]*$`.
     pub name: Option<Val<String>>,
     /// `Owner`. Changing it replaces the resource.
     ///
+    /// The owner of the repository. For a GitHub Enterprise Server or Bitbucket repository, this is the
+    /// username for the account that owns the repository.
+    ///
+    /// `Owner` must be specified for Bitbucket and GitHub Enterprise Server repositories. It has no effect
+    /// if it is specified for an AWS CodeCommit repository.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^\S(.*\S)?$`.
     pub owner: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
     ///
+    /// An array of key-value pairs used to tag an associated repository. A tag is a custom attribute label
+    /// with two parts:
+    ///
+    /// - A *tag key* (for example, `CostCenter` , `Environment` , `Project` , or `Secret` ). Tag keys are
+    ///   case sensitive.
+    /// - An optional field known as a *tag value* (for example, `111122223333` , `Production` , or a team
+    ///   name). Omitting the tag value is the same as using an empty string. Like tag keys, tag values are
+    ///   case sensitive.
+    ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of repository that contains the source code to be reviewed. The valid values are:
+    ///
+    /// - `CodeCommit`
+    /// - `Bitbucket`
+    /// - `GitHubEnterpriseServer`
+    /// - `S3Bucket`
     pub type_: Option<Val<Type>>,
 }
 
@@ -147,6 +201,10 @@ impl Deref for RepositoryAssociationHandle {
 
 impl RepositoryAssociationHandle {
     /// `Fn::GetAtt` `AssociationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the
+    /// [`RepositoryAssociation`](https://docs.aws.amazon.com/codeguru/latest/reviewer-api/API_RepositoryAssociation.html)
+    /// object. You can retrieve this ARN by calling `ListRepositories` .
     pub fn attr_association_arn(&self) -> Val<String> {
         self.0.get_att("AssociationArn")
     }
@@ -257,9 +315,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["CodeCommit", "Bitbucket", "GitHubEnterpriseServer", "S3Bucket"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

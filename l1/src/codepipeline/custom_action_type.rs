@@ -5,29 +5,58 @@ use crate::rt::*;
 
 /// The [`AWS::CodePipeline::CustomActionType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codepipeline-customactiontype.html) resource type.
 ///
+/// The `AWS::CodePipeline::CustomActionType` resource creates a custom action for activities that
+/// aren't included in the CodePipeline default actions, such as running an internally developed build
+/// process or a test suite. You can use these custom actions in the stage of a pipeline. For more
+/// information, see [Create and Add a Custom Action in AWS
+/// CodePipeline](https://docs.aws.amazon.com/codepipeline/latest/userguide/how-to-create-custom-action.html)
+/// in the *AWS CodePipeline User Guide* .
+///
 /// Build it with [`CustomActionType::builder`]; adding it to a stack returns a [`CustomActionTypeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomActionType {
     /// `Category`: required. Changing it replaces the resource.
+    ///
+    /// The category of the custom action, such as a build action or a test action.
     pub category: Option<Val<Category>>,
     /// `ConfigurationProperties`. Changing it replaces the resource.
+    ///
+    /// The configuration properties for the custom action.
+    ///
+    /// > You can refer to a name in the configuration properties of the custom action within the URL
+    /// templates by following the format of {Config:name}, as long as the configuration property is both
+    /// required and not secret. For more information, see [Create a Custom Action for a
+    /// Pipeline](https://docs.aws.amazon.com/codepipeline/latest/userguide/how-to-create-custom-action.html)
+    /// .
     ///
     /// - Items: 0 to 10.
     pub configuration_properties: Option<Val<Vec<ConfigurationProperties>>>,
     /// `InputArtifactDetails`: required. Changing it replaces the resource.
+    ///
+    /// The details of the input artifact for the action, such as its commit ID.
     pub input_artifact_details: Option<Val<ArtifactDetails>>,
     /// `OutputArtifactDetails`: required. Changing it replaces the resource.
+    ///
+    /// The details of the output artifact of the action, such as its commit ID.
     pub output_artifact_details: Option<Val<ArtifactDetails>>,
     /// `Provider`: required. Changing it replaces the resource.
+    ///
+    /// The provider of the service used in the custom action, such as CodeDeploy.
     ///
     /// - Length: 1 to 35.
     /// - Pattern: `^[0-9A-Za-z_-]+$`.
     pub provider: Option<Val<String>>,
     /// `Settings`. Changing it replaces the resource.
+    ///
+    /// URLs that provide users information about this custom action.
     pub settings: Option<Val<Settings>>,
     /// `Tags`.
+    ///
+    /// The tags for the custom action.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Version`: required. Changing it replaces the resource.
+    ///
+    /// The version identifier of the custom action.
     ///
     /// - Length: 1 to 9.
     /// - Pattern: `^[0-9A-Za-z_-]+$`.
@@ -195,13 +224,19 @@ impl CustomActionTypeHandle {
 }
 
 /// The [`ArtifactDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-customactiontype-artifactdetails.html) property type.
+///
+/// Returns information about the details of an artifact.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArtifactDetails {
     /// `MaximumCount`: required.
     ///
+    /// The maximum number of artifacts allowed for the action type.
+    ///
     /// - Range: 0 to 5.
     pub maximum_count: Option<Val<i64>>,
     /// `MinimumCount`: required.
+    ///
+    /// The minimum number of artifacts allowed for the action type.
     ///
     /// - Range: 0 to 5.
     pub minimum_count: Option<Val<i64>>,
@@ -271,25 +306,58 @@ impl ToValue for ArtifactDetails {
 impl Literal for ArtifactDetails {}
 
 /// The [`ConfigurationProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-customactiontype-configurationproperties.html) property type.
+///
+/// The configuration properties for the custom action.
+///
+/// > You can refer to a name in the configuration properties of the custom action within the URL
+/// templates by following the format of {Config:name}, as long as the configuration property is both
+/// required and not secret. For more information, see [Create a Custom Action for a
+/// Pipeline](https://docs.aws.amazon.com/codepipeline/latest/userguide/how-to-create-custom-action.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationProperties {
     /// `Description`.
     ///
+    /// The description of the action configuration property that is displayed to users.
+    ///
     /// - Length: 1 to 160.
     pub description: Option<Val<String>>,
     /// `Key`: required.
+    ///
+    /// Whether the configuration property is a key.
     pub key: Option<Val<bool>>,
     /// `Name`: required.
+    ///
+    /// The name of the action configuration property.
     ///
     /// - Length: 1 to 50.
     pub name: Option<Val<String>>,
     /// `Queryable`.
+    ///
+    /// Indicates that the property is used with `PollForJobs` . When creating a custom action, an action
+    /// can have up to one queryable property. If it has one, that property must be both required and not
+    /// secret.
+    ///
+    /// If you create a pipeline with a custom action type, and that custom action contains a queryable
+    /// property, the value for that configuration property is subject to other restrictions. The value must
+    /// be less than or equal to twenty (20) characters. The value can contain only alphanumeric characters,
+    /// underscores, and hyphens.
     pub queryable: Option<Val<bool>>,
     /// `Required`: required.
+    ///
+    /// Whether the configuration property is a required value.
     pub required: Option<Val<bool>>,
     /// `Secret`: required.
+    ///
+    /// Whether the configuration property is secret. Secrets are hidden from all calls except for
+    /// `GetJobDetails` , `GetThirdPartyJobDetails` , `PollForJobs` , and `PollForThirdPartyJobs` .
+    ///
+    /// When updating a pipeline, passing * * * * * without changing any other values of the action
+    /// preserves the previous value of the secret.
     pub secret: Option<Val<bool>>,
     /// `Type`.
+    ///
+    /// The type of the configuration property.
     pub type_: Option<Val<Type>>,
 }
 
@@ -407,21 +475,39 @@ impl ToValue for ConfigurationProperties {
 impl Literal for ConfigurationProperties {}
 
 /// The [`Settings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-customactiontype-settings.html) property type.
+///
+/// `Settings` is a property of the `AWS::CodePipeline::CustomActionType` resource that provides URLs
+/// that users can access to view information about the CodePipeline custom action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Settings {
     /// `EntityUrlTemplate`.
+    ///
+    /// The URL returned to the CodePipeline console that provides a deep link to the resources of the
+    /// external system, such as the configuration page for a CodeDeploy deployment group. This link is
+    /// provided as part of the action display in the pipeline.
     ///
     /// - Length: 1 to 2048.
     pub entity_url_template: Option<Val<String>>,
     /// `ExecutionUrlTemplate`.
     ///
+    /// The URL returned to the CodePipeline console that contains a link to the top-level landing page for
+    /// the external system, such as the console page for CodeDeploy. This link is shown on the pipeline
+    /// view page in the CodePipeline console and provides a link to the execution entity of the external
+    /// action.
+    ///
     /// - Length: 1 to 2048.
     pub execution_url_template: Option<Val<String>>,
     /// `RevisionUrlTemplate`.
     ///
+    /// The URL returned to the CodePipeline console that contains a link to the page where customers can
+    /// update or change the configuration of the external action.
+    ///
     /// - Length: 1 to 2048.
     pub revision_url_template: Option<Val<String>>,
     /// `ThirdPartyConfigurationUrl`.
+    ///
+    /// The URL of a sign-up page where users can sign up for an external service and perform initial
+    /// configuration of the action provided by that service.
     ///
     /// - Length: 1 to 2048.
     pub third_party_configuration_url: Option<Val<String>>,
@@ -594,9 +680,18 @@ impl Category {
             Category::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Category {
+    const VALUES: &'static [&'static str] = &["Approval", "Build", "Compute", "Deploy", "Invoke", "Source", "Test"];
+    fn as_str(&self) -> &str {
+        Category::as_str(self)
     }
 }
 
@@ -649,9 +744,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["Boolean", "Number", "String"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,37 +5,98 @@ use crate::rt::*;
 
 /// The [`AWS::CodePipeline::Pipeline`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codepipeline-pipeline.html) resource type.
 ///
+/// The `AWS::CodePipeline::Pipeline` resource creates a CodePipeline pipeline that describes how
+/// software changes go through a release process. For more information, see [What Is
+/// CodePipeline?](https://docs.aws.amazon.com/codepipeline/latest/userguide/welcome.html) in the *CodePipeline
+/// User Guide* .
+///
+/// For an example in YAML and JSON that contains the parameters in this reference, see
+/// [Examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codepipeline-pipeline.html#aws-resource-codepipeline-pipeline--examples)
+/// .
+///
 /// Build it with [`Pipeline::builder`]; adding it to a stack returns a [`PipelineHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Pipeline {
     /// `ArtifactStore`.
+    ///
+    /// The S3 bucket where artifacts for the pipeline are stored.
+    ///
+    /// > You must include either `artifactStore` or `artifactStores` in your pipeline, but you cannot use
+    /// both. If you create a cross-region action in your pipeline, you must use `artifactStores` .
     pub artifact_store: Option<Val<ArtifactStore>>,
     /// `ArtifactStores`.
+    ///
+    /// A mapping of `artifactStore` objects and their corresponding AWS Regions. There must be an artifact
+    /// store for the pipeline Region and for each cross-region action in the pipeline.
+    ///
+    /// > You must include either `artifactStore` or `artifactStores` in your pipeline, but you cannot use
+    /// both. If you create a cross-region action in your pipeline, you must use `artifactStores` .
     pub artifact_stores: Option<Val<Vec<ArtifactStoreMap>>>,
     /// `DisableInboundStageTransitions`.
+    ///
+    /// Represents the input of a `DisableStageTransition` action.
     pub disable_inbound_stage_transitions: Option<Val<Vec<StageTransition>>>,
     /// `ExecutionMode`.
+    ///
+    /// The method that the pipeline will use to handle multiple executions. The default mode is SUPERSEDED.
     pub execution_mode: Option<Val<ExecutionMode>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the pipeline.
     pub name: Option<Val<String>>,
     /// `PipelineType`.
+    ///
+    /// CodePipeline provides the following pipeline types, which differ in characteristics and price, so
+    /// that you can tailor your pipeline features and cost to the needs of your applications.
+    ///
+    /// - V1 type pipelines have a JSON structure that contains standard pipeline, stage, and action-level
+    ///   parameters.
+    /// - V2 type pipelines have the same structure as a V1 type, along with additional parameters for
+    ///   release safety and trigger configuration.
+    ///
+    /// > Including V2 parameters, such as triggers on Git tags, in the pipeline JSON when creating or
+    /// updating a pipeline will result in the pipeline having the V2 type of pipeline and the associated
+    /// costs.
+    ///
+    /// For information about pricing for CodePipeline, see
+    /// [Pricing](https://docs.aws.amazon.com/codepipeline/pricing/) .
+    ///
+    /// For information about which type of pipeline to choose, see [What type of pipeline is right for
+    /// me?](https://docs.aws.amazon.com/codepipeline/latest/userguide/pipeline-types-planning.html) .
     pub pipeline_type: Option<Val<PipelineType>>,
     /// `RestartExecutionOnUpdate`.
+    ///
+    /// Indicates whether to rerun the CodePipeline pipeline after you update it.
     pub restart_execution_on_update: Option<Val<bool>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for CodePipeline to use to either perform actions with no
+    /// `actionRoleArn` , or to use to assume roles for actions with an `actionRoleArn` .
     ///
     /// - Pattern: `arn:aws(-[\w]+)*:iam::[0-9]{12}:role/.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Stages`: required.
     ///
+    /// Represents information about a stage and its definition.
+    ///
     /// - Items: at least 2.
     pub stages: Option<Val<Vec<StageDeclaration>>>,
     /// `Tags`.
+    ///
+    /// Specifies the tags applied to the pipeline.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Triggers`.
+    ///
+    /// The trigger configuration specifying a type of event, such as Git tags, that starts the pipeline.
+    ///
+    /// > When a trigger configuration is specified, default change detection for repository and branch
+    /// commits is disabled.
     pub triggers: Option<Val<Vec<PipelineTriggerDeclaration>>>,
     /// `Variables`.
+    ///
+    /// A list that defines the pipeline variables for a pipeline resource. Variable names can have
+    /// alphanumeric and underscore characters, and the values must match `[A-Za-z0-9@\-_]+` .
     pub variables: Option<Val<Vec<VariableDeclaration>>>,
 }
 
@@ -214,6 +275,11 @@ impl Deref for PipelineHandle {
 
 impl PipelineHandle {
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The version of the pipeline.
+    ///
+    /// > A new pipeline is always assigned a version number of 1. This number increments when a pipeline is
+    /// updated.
     pub fn attr_version(&self) -> Val<String> {
         self.0.get_att("Version")
     }
@@ -228,40 +294,109 @@ impl PipelineHandle {
 }
 
 /// The [`ActionDeclaration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-actiondeclaration.html) property type.
+///
+/// Represents information about an action declaration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionDeclaration {
     /// `ActionTypeId`: required.
+    ///
+    /// Specifies the action type and the provider of the action.
     pub action_type_id: Option<Val<ActionTypeId>>,
     /// `Commands`.
+    ///
+    /// The shell commands to run with your compute action in CodePipeline. All commands are supported
+    /// except multi-line formats. While CodeBuild logs and permissions are used, you do not need to create
+    /// any resources in CodeBuild.
+    ///
+    /// > Using compute time for this action will incur separate charges in AWS CodeBuild .
     pub commands: Option<Val<Vec<String>>>,
     /// `Configuration`.
+    ///
+    /// The action's configuration. These are key-value pairs that specify input values for an action. For
+    /// more information, see [Action Structure Requirements in
+    /// CodePipeline](https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-pipeline-structure.html#action-requirements)
+    /// . For the list of configuration properties for the AWS CloudFormation action type in CodePipeline,
+    /// see [Configuration Properties
+    /// Reference](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/continuous-delivery-codepipeline-action-reference.html)
+    /// in the *AWS CloudFormation User Guide* . For template snippets with examples, see [Using Parameter
+    /// Override Functions with CodePipeline
+    /// Pipelines](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/continuous-delivery-codepipeline-parameter-override-functions.html)
+    /// in the *AWS CloudFormation User Guide* .
+    ///
+    /// The values can be represented in either JSON or YAML format. For example, the JSON configuration
+    /// item format is as follows:
+    ///
+    /// *JSON:*
+    ///
+    /// `"Configuration" : { Key : Value },`
     ///
     /// - Format: `json`.
     pub configuration: Option<Val<Json>>,
     /// `EnvironmentVariables`.
+    ///
+    /// The environment variables for the action.
     pub environment_variables: Option<Val<Vec<EnvironmentVariable>>>,
     /// `InputArtifacts`.
+    ///
+    /// The name or ID of the artifact consumed by the action, such as a test or build artifact. While the
+    /// field is not a required parameter, most actions have an action configuration that requires a
+    /// specified quantity of input artifacts. To refer to the action configuration specification by action
+    /// provider, see the [Action structure
+    /// reference](https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference.html) in the *AWS
+    /// CodePipeline User Guide* .
+    ///
+    /// > For a CodeBuild action with multiple input artifacts, one of your input sources must be designated
+    /// the PrimarySource. For more information, see the [CodeBuild action reference
+    /// page](https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CodeBuild.html) in
+    /// the *AWS CodePipeline User Guide* .
     pub input_artifacts: Option<Val<Vec<InputArtifact>>>,
     /// `Name`: required.
+    ///
+    /// The action declaration's name.
     ///
     /// - Pattern: `^[A-Za-z0-9.@\-_]{1,100}$`.
     pub name: Option<Val<String>>,
     /// `Namespace`.
+    ///
+    /// The variable namespace associated with the action. All variables produced as output by this action
+    /// fall under this namespace.
     pub namespace: Option<Val<String>>,
     /// `OutputArtifacts`.
+    ///
+    /// The name or ID of the result of the action declaration, such as a test or build artifact. While the
+    /// field is not a required parameter, most actions have an action configuration that requires a
+    /// specified quantity of output artifacts. To refer to the action configuration specification by action
+    /// provider, see the [Action structure
+    /// reference](https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference.html) in the *AWS
+    /// CodePipeline User Guide* .
     pub output_artifacts: Option<Val<Vec<OutputArtifact>>>,
     /// `OutputVariables`.
+    ///
+    /// The list of variables that are to be exported from the compute action. This is specifically
+    /// CodeBuild environment variables as used for that action.
     pub output_variables: Option<Val<Vec<String>>>,
     /// `Region`.
+    ///
+    /// The action declaration's AWS Region, such as us-east-1.
     pub region: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The ARN of the IAM service role that performs the declared action. This is assumed through the
+    /// roleArn for the pipeline.
     ///
     /// - Pattern: `arn:aws(-[\w]+)*:iam::[0-9]{12}:role/.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `RunOrder`.
+    ///
+    /// The order in which actions are run.
     pub run_order: Option<Val<i64>>,
     /// `TimeoutInMinutes`.
+    ///
+    /// A timeout duration in minutes that can be applied against the ActionType’s default timeout value
+    /// specified in [Quotas for AWS
+    /// CodePipeline](https://docs.aws.amazon.com/codepipeline/latest/userguide/limits.html) . This
+    /// attribute is available only to the manual approval ActionType.
     pub timeout_in_minutes: Option<Val<i64>>,
 }
 
@@ -420,15 +555,43 @@ impl ToValue for ActionDeclaration {
 impl Literal for ActionDeclaration {}
 
 /// The [`ActionTypeId`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-actiontypeid.html) property type.
+///
+/// Represents information about an action type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionTypeId {
     /// `Category`: required.
+    ///
+    /// A category defines what kind of action can be taken in the stage, and constrains the provider type
+    /// for the action. Valid categories are limited to one of the values below.
+    ///
+    /// - `Source`
+    /// - `Build`
+    /// - `Test`
+    /// - `Deploy`
+    /// - `Invoke`
+    /// - `Approval`
+    /// - `Compute`
     pub category: Option<Val<Category>>,
     /// `Owner`: required.
+    ///
+    /// The creator of the action being called. There are three valid values for the `Owner` field in the
+    /// action category section within your pipeline structure: `AWS` , `ThirdParty` , and `Custom` . For
+    /// more information, see [Valid Action Types and Providers in
+    /// CodePipeline](https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-pipeline-structure.html#actions-valid-providers)
+    /// .
     pub owner: Option<Val<String>>,
     /// `Provider`: required.
+    ///
+    /// The provider of the service being called by the action. Valid providers are determined by the action
+    /// category. For example, an action in the Deploy category type might have a provider of CodeDeploy,
+    /// which would be specified as `CodeDeploy` . For more information, see [Valid Action Types and
+    /// Providers in
+    /// CodePipeline](https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-pipeline-structure.html#actions-valid-providers)
+    /// .
     pub provider: Option<Val<String>>,
     /// `Version`: required.
+    ///
+    /// A string that describes the action version.
     ///
     /// - Pattern: `^[0-9A-Za-z_\-]{1,9}$`.
     pub version: Option<Val<String>>,
@@ -513,13 +676,31 @@ impl ToValue for ActionTypeId {
 impl Literal for ActionTypeId {}
 
 /// The [`ArtifactStore`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-artifactstore.html) property type.
+///
+/// The S3 bucket where artifacts for the pipeline are stored.
+///
+/// > You must include either `artifactStore` or `artifactStores` in your pipeline, but you cannot use
+/// both. If you create a cross-region action in your pipeline, you must use `artifactStores` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArtifactStore {
     /// `EncryptionKey`.
+    ///
+    /// The encryption key used to encrypt the data in the artifact store, such as an AWS Key Management
+    /// Service ( AWS KMS) key. If this is undefined, the default key for Amazon S3 is used. To see an
+    /// example artifact store encryption key field, see the example structure here:
+    /// [AWS::CodePipeline::Pipeline](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codepipeline-pipeline.html)
+    /// .
     pub encryption_key: Option<Val<EncryptionKey>>,
     /// `Location`: required.
+    ///
+    /// The S3 bucket used for storing the artifacts for a pipeline. You can specify the name of an S3
+    /// bucket but not a folder in the bucket. A folder to contain the pipeline artifacts is created for you
+    /// based on the name of the pipeline. You can use any S3 bucket in the same AWS Region as the pipeline
+    /// to store your pipeline artifacts.
     pub location: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of the artifact store, such as S3.
     pub type_: Option<Val<Type>>,
 }
 
@@ -589,11 +770,24 @@ impl ToValue for ArtifactStore {
 impl Literal for ArtifactStore {}
 
 /// The [`ArtifactStoreMap`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-artifactstoremap.html) property type.
+///
+/// A mapping of `artifactStore` objects and their corresponding AWS Regions. There must be an artifact
+/// store for the pipeline Region and for each cross-region action in the pipeline.
+///
+/// > You must include either `artifactStore` or `artifactStores` in your pipeline, but you cannot use
+/// both. If you create a cross-region action in your pipeline, you must use `artifactStores` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArtifactStoreMap {
     /// `ArtifactStore`: required.
+    ///
+    /// Represents information about the S3 bucket where artifacts are stored for the pipeline.
+    ///
+    /// > You must include either `artifactStore` or `artifactStores` in your pipeline, but you cannot use
+    /// both. If you create a cross-region action in your pipeline, you must use `artifactStores` .
     pub artifact_store: Option<Val<ArtifactStore>>,
     /// `Region`: required.
+    ///
+    /// The action declaration's AWS Region, such as us-east-1.
     pub region: Option<Val<String>>,
 }
 
@@ -660,9 +854,17 @@ impl ToValue for ArtifactStoreMap {
 impl Literal for ArtifactStoreMap {}
 
 /// The [`BeforeEntryConditions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-beforeentryconditions.html) property type.
+///
+/// The conditions for making checks for entry to a stage. For more information about conditions, see
+/// [Stage conditions](https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html)
+/// and [How do stage conditions
+/// work?](https://docs.aws.amazon.com/codepipeline/latest/userguide/concepts-how-it-works-conditions.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BeforeEntryConditions {
     /// `Conditions`.
+    ///
+    /// The conditions that are configured as entry conditions.
     pub conditions: Option<Val<Vec<Condition>>>,
 }
 
@@ -715,11 +917,17 @@ impl ToValue for BeforeEntryConditions {
 impl Literal for BeforeEntryConditions {}
 
 /// The [`BlockerDeclaration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-blockerdeclaration.html) property type.
+///
+/// Reserved for future use.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlockerDeclaration {
     /// `Name`: required.
+    ///
+    /// Reserved for future use.
     pub name: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// Reserved for future use.
     pub type_: Option<Val<BlockerDeclarationType>>,
 }
 
@@ -782,11 +990,24 @@ impl ToValue for BlockerDeclaration {
 impl Literal for BlockerDeclaration {}
 
 /// The [`Condition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-condition.html) property type.
+///
+/// The condition for the stage. A condition is made up of the rules and the result for the condition.
+/// For more information about conditions, see [Stage
+/// conditions](https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html) and
+/// [How do stage conditions
+/// work?](https://docs.aws.amazon.com/codepipeline/latest/userguide/concepts-how-it-works-conditions.html)
+/// .. For more information about rules, see the [AWS CodePipeline rule
+/// reference](https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Condition {
     /// `Result`.
+    ///
+    /// The action to be done when the condition is met. For example, rolling back an execution for a
+    /// failure condition.
     pub result: Option<Val<String>>,
     /// `Rules`.
+    ///
+    /// The rules that make up the condition.
     pub rules: Option<Val<Vec<RuleDeclaration>>>,
 }
 
@@ -845,11 +1066,29 @@ impl ToValue for Condition {
 impl Literal for Condition {}
 
 /// The [`EncryptionKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-encryptionkey.html) property type.
+///
+/// Represents information about the key used to encrypt data in the artifact store, such as an AWS Key
+/// Management Service ( AWS KMS) key.
+///
+/// `EncryptionKey` is a property of the
+/// [ArtifactStore](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-artifactstore.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionKey {
     /// `Id`: required.
+    ///
+    /// The ID used to identify the key. For an AWS KMS key, you can use the key ID, the key ARN, or the
+    /// alias ARN.
+    ///
+    /// > Aliases are recognized only in the account that created the AWS  key. For cross-account actions,
+    /// you can only use the key ID or key ARN to identify the key. Cross-account actions involve using the
+    /// role from the other account (AccountB), so specifying the key ID will use the key from the other
+    /// account (AccountB).
     pub id: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of encryption key, such as an AWS KMS key. When creating or updating a pipeline, the value
+    /// must be set to 'KMS'.
     pub type_: Option<Val<String>>,
 }
 
@@ -909,13 +1148,23 @@ impl ToValue for EncryptionKey {
 impl Literal for EncryptionKey {}
 
 /// The [`EnvironmentVariable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-environmentvariable.html) property type.
+///
+/// The environment variables for the action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentVariable {
     /// `Name`: required.
+    ///
+    /// The environment variable name in the key-value pair.
     pub name: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// Specifies the type of use for the environment variable value. The value can be either `PLAINTEXT` or
+    /// `SECRETS_MANAGER` . If the value is `SECRETS_MANAGER` , provide the Secrets reference in the
+    /// EnvironmentVariable value.
     pub type_: Option<Val<EnvironmentVariableType>>,
     /// `Value`: required.
+    ///
+    /// The environment variable value in the key-value pair.
     pub value: Option<Val<String>>,
 }
 
@@ -985,13 +1234,31 @@ impl ToValue for EnvironmentVariable {
 impl Literal for EnvironmentVariable {}
 
 /// The [`FailureConditions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-failureconditions.html) property type.
+///
+/// The configuration that specifies the result, such as rollback, to occur upon stage failure. For more
+/// information about conditions, see [Stage
+/// conditions](https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html) and
+/// [How do stage conditions
+/// work?](https://docs.aws.amazon.com/codepipeline/latest/userguide/concepts-how-it-works-conditions.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FailureConditions {
     /// `Conditions`.
+    ///
+    /// The conditions that are configured as failure conditions. For more information about conditions, see
+    /// [Stage conditions](https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html)
+    /// and [How do stage conditions
+    /// work?](https://docs.aws.amazon.com/codepipeline/latest/userguide/concepts-how-it-works-conditions.html)
+    /// .
     pub conditions: Option<Val<Vec<Condition>>>,
     /// `Result`.
+    ///
+    /// The specified result for when the failure conditions are met, such as rolling back the stage.
     pub result: Option<Val<FailureConditionsResult>>,
     /// `RetryConfiguration`.
+    ///
+    /// The retry configuration specifies automatic retry for a failed stage, along with the configured
+    /// retry mode.
     pub retry_configuration: Option<Val<RetryConfiguration>>,
 }
 
@@ -1056,11 +1323,19 @@ impl ToValue for FailureConditions {
 impl Literal for FailureConditions {}
 
 /// The [`GitBranchFilterCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-gitbranchfiltercriteria.html) property type.
+///
+/// The Git repository branches specified as filter criteria to start the pipeline.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GitBranchFilterCriteria {
     /// `Excludes`.
+    ///
+    /// The list of patterns of Git branches that, when a commit is pushed, are to be excluded from starting
+    /// the pipeline.
     pub excludes: Option<Val<Vec<String>>>,
     /// `Includes`.
+    ///
+    /// The list of patterns of Git branches that, when a commit is pushed, are to be included as criteria
+    /// that starts the pipeline.
     pub includes: Option<Val<Vec<String>>>,
 }
 
@@ -1124,13 +1399,28 @@ impl ToValue for GitBranchFilterCriteria {
 impl Literal for GitBranchFilterCriteria {}
 
 /// The [`GitConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-gitconfiguration.html) property type.
+///
+/// A type of trigger configuration for Git-based source actions.
+///
+/// > You can specify the Git configuration trigger type for all third-party Git-based source actions
+/// that are supported by the `CodeStarSourceConnection` action type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GitConfiguration {
     /// `PullRequest`.
+    ///
+    /// The field where the repository event that will start the pipeline is specified as pull requests.
     pub pull_request: Option<Val<Vec<GitPullRequestFilter>>>,
     /// `Push`.
+    ///
+    /// The field where the repository event that will start the pipeline, such as pushing Git tags, is
+    /// specified with details.
     pub push: Option<Val<Vec<GitPushFilter>>>,
     /// `SourceActionName`: required.
+    ///
+    /// The name of the pipeline source action where the trigger configuration, such as Git tags, is
+    /// specified. The trigger configuration will start the pipeline upon the specified change only.
+    ///
+    /// > You can only specify one trigger configuration per source action.
     pub source_action_name: Option<Val<String>>,
 }
 
@@ -1207,11 +1497,19 @@ impl ToValue for GitConfiguration {
 impl Literal for GitConfiguration {}
 
 /// The [`GitFilePathFilterCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-gitfilepathfiltercriteria.html) property type.
+///
+/// The Git repository file paths specified as filter criteria to start the pipeline.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GitFilePathFilterCriteria {
     /// `Excludes`.
+    ///
+    /// The list of patterns of Git repository file paths that, when a commit is pushed, are to be excluded
+    /// from starting the pipeline.
     pub excludes: Option<Val<Vec<String>>>,
     /// `Includes`.
+    ///
+    /// The list of patterns of Git repository file paths that, when a commit is pushed, are to be included
+    /// as criteria that starts the pipeline.
     pub includes: Option<Val<Vec<String>>>,
 }
 
@@ -1275,13 +1573,29 @@ impl ToValue for GitFilePathFilterCriteria {
 impl Literal for GitFilePathFilterCriteria {}
 
 /// The [`GitPullRequestFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-gitpullrequestfilter.html) property type.
+///
+/// The event criteria for the pull request trigger configuration, such as the lists of branches or file
+/// paths to include and exclude.
+///
+/// The following are valid values for the events for this filter:
+///
+/// - CLOSED
+/// - OPEN
+/// - UPDATED
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GitPullRequestFilter {
     /// `Branches`.
+    ///
+    /// The field that specifies to filter on branches for the pull request trigger configuration.
     pub branches: Option<Val<GitBranchFilterCriteria>>,
     /// `Events`.
+    ///
+    /// The field that specifies which pull request events to filter on (OPEN, UPDATED, CLOSED) for the
+    /// trigger configuration.
     pub events: Option<Val<Vec<String>>>,
     /// `FilePaths`.
+    ///
+    /// The field that specifies to filter on file paths for the pull request trigger configuration.
     pub file_paths: Option<Val<GitFilePathFilterCriteria>>,
 }
 
@@ -1346,13 +1660,22 @@ impl ToValue for GitPullRequestFilter {
 impl Literal for GitPullRequestFilter {}
 
 /// The [`GitPushFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-gitpushfilter.html) property type.
+///
+/// The event criteria that specify when a specified repository event will start the pipeline for the
+/// specified trigger configuration, such as the lists of Git tags to include and exclude.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GitPushFilter {
     /// `Branches`.
+    ///
+    /// The field that specifies to filter on branches for the push trigger configuration.
     pub branches: Option<Val<GitBranchFilterCriteria>>,
     /// `FilePaths`.
+    ///
+    /// The field that specifies to filter on file paths for the push trigger configuration.
     pub file_paths: Option<Val<GitFilePathFilterCriteria>>,
     /// `Tags`.
+    ///
+    /// The field that contains the details for the Git tags trigger configuration.
     pub tags: Option<Val<GitTagFilterCriteria>>,
 }
 
@@ -1412,11 +1735,19 @@ impl ToValue for GitPushFilter {
 impl Literal for GitPushFilter {}
 
 /// The [`GitTagFilterCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-gittagfiltercriteria.html) property type.
+///
+/// The Git tags specified as filter criteria for whether a Git tag repository event will start the
+/// pipeline.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GitTagFilterCriteria {
     /// `Excludes`.
+    ///
+    /// The list of patterns of Git tags that, when pushed, are to be excluded from starting the pipeline.
     pub excludes: Option<Val<Vec<String>>>,
     /// `Includes`.
+    ///
+    /// The list of patterns of Git tags that, when pushed, are to be included as criteria that starts the
+    /// pipeline.
     pub includes: Option<Val<Vec<String>>>,
 }
 
@@ -1480,9 +1811,23 @@ impl ToValue for GitTagFilterCriteria {
 impl Literal for GitTagFilterCriteria {}
 
 /// The [`InputArtifact`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-inputartifact.html) property type.
+///
+/// Represents information about an artifact to be worked on, such as a test or build artifact.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputArtifact {
     /// `Name`: required.
+    ///
+    /// The name of the artifact to be worked on (for example, "My App").
+    ///
+    /// Artifacts are the files that are worked on by actions in the pipeline. See the action configuration
+    /// for each action for details about artifact parameters. For example, the S3 source action input
+    /// artifact is a file name (or file path), and the files are generally provided as a ZIP file. Example
+    /// artifact name: SampleApp_Windows.zip
+    ///
+    /// The input artifact of an action must exactly match the output artifact declared in a preceding
+    /// action, but the input artifact does not have to be the next action in strict sequence from the
+    /// action that provided the output artifact. Actions in parallel can declare different output
+    /// artifacts, which are in turn consumed by different following actions.
     pub name: Option<Val<String>>,
 }
 
@@ -1533,11 +1878,25 @@ impl ToValue for InputArtifact {
 impl Literal for InputArtifact {}
 
 /// The [`OutputArtifact`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-outputartifact.html) property type.
+///
+/// Represents information about the output of an action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputArtifact {
     /// `Files`.
+    ///
+    /// The files that you want to associate with the output artifact that will be exported from the compute
+    /// action.
     pub files: Option<Val<Vec<String>>>,
     /// `Name`: required.
+    ///
+    /// The name of the output of an artifact, such as "My App".
+    ///
+    /// The output artifact name must exactly match the input artifact declared for a downstream action.
+    /// However, the downstream action's input artifact does not have to be the next action in strict
+    /// sequence from the action that provided the output artifact. Actions in parallel can declare
+    /// different output artifacts, which are in turn consumed by different following actions.
+    ///
+    /// Output artifact names must be unique within a pipeline.
     pub name: Option<Val<String>>,
 }
 
@@ -1599,11 +1958,23 @@ impl ToValue for OutputArtifact {
 impl Literal for OutputArtifact {}
 
 /// The [`PipelineTriggerDeclaration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-pipelinetriggerdeclaration.html) property type.
+///
+/// Represents information about the specified trigger configuration, such as the filter criteria and
+/// the source stage for the action that contains the trigger.
+///
+/// > This is only supported for the `CodeStarSourceConnection` action type. > When a trigger
+/// configuration is specified, default change detection for repository and branch commits is disabled.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipelineTriggerDeclaration {
     /// `GitConfiguration`.
+    ///
+    /// Provides the filter criteria and the source stage for the repository event that starts the pipeline,
+    /// such as Git tags.
     pub git_configuration: Option<Val<GitConfiguration>>,
     /// `ProviderType`: required.
+    ///
+    /// The source provider for the event, such as connections configured for a repository with Git tags,
+    /// for the specified trigger configuration.
     pub provider_type: Option<Val<ProviderType>>,
 }
 
@@ -1667,9 +2038,15 @@ impl ToValue for PipelineTriggerDeclaration {
 impl Literal for PipelineTriggerDeclaration {}
 
 /// The [`RetryConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-retryconfiguration.html) property type.
+///
+/// The retry configuration specifies automatic retry for a failed stage, along with the configured
+/// retry mode.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetryConfiguration {
     /// `RetryMode`.
+    ///
+    /// The method that you want to configure for automatic stage retry on stage failure. You can specify to
+    /// retry only failed action in the stage or all actions in the stage.
     pub retry_mode: Option<Val<RetryMode>>,
 }
 
@@ -1717,24 +2094,52 @@ impl ToValue for RetryConfiguration {
 impl Literal for RetryConfiguration {}
 
 /// The [`RuleDeclaration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-ruledeclaration.html) property type.
+///
+/// Represents information about the rule to be created for an associated condition. An example would be
+/// creating a new rule for an entry condition, such as a rule that checks for a test result before
+/// allowing the run to enter the deployment stage. For more information about conditions, see [Stage
+/// conditions](https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html) and
+/// [How do stage conditions
+/// work?](https://docs.aws.amazon.com/codepipeline/latest/userguide/concepts-how-it-works-conditions.html)
+/// . For more information about rules, see the [AWS CodePipeline rule
+/// reference](https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleDeclaration {
     /// `Commands`.
+    ///
+    /// The shell commands to run with your commands rule in CodePipeline. All commands are supported except
+    /// multi-line formats. While CodeBuild logs and permissions are used, you do not need to create any
+    /// resources in CodeBuild.
+    ///
+    /// > Using compute time for this action will incur separate charges in AWS CodeBuild .
     pub commands: Option<Val<Vec<String>>>,
     /// `Configuration`.
+    ///
+    /// The action configuration fields for the rule.
     pub configuration: Option<Val<Json>>,
     /// `InputArtifacts`.
+    ///
+    /// The input artifacts fields for the rule, such as specifying an input file for the rule.
     pub input_artifacts: Option<Val<Vec<InputArtifact>>>,
     /// `Name`.
+    ///
+    /// The name of the rule that is created for the condition, such as `VariableCheck` .
     pub name: Option<Val<String>>,
     /// `Region`.
+    ///
+    /// The Region for the condition associated with the rule.
     pub region: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The pipeline role ARN associated with the rule.
     ///
     /// - Pattern: `arn:aws(-[\w]+)*:iam::[0-9]{12}:role/.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `RuleTypeId`.
+    ///
+    /// The ID for the rule type, which is made up of the combined values for category, owner, provider, and
+    /// version.
     pub rule_type_id: Option<Val<RuleTypeId>>,
 }
 
@@ -1828,15 +2233,33 @@ impl ToValue for RuleDeclaration {
 impl Literal for RuleDeclaration {}
 
 /// The [`RuleTypeId`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-ruletypeid.html) property type.
+///
+/// The ID for the rule type, which is made up of the combined values for category, owner, provider, and
+/// version. For more information about conditions, see [Stage
+/// conditions](https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html) . For
+/// more information about rules, see the [AWS CodePipeline rule
+/// reference](https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleTypeId {
     /// `Category`.
+    ///
+    /// A category defines what kind of rule can be run in the stage, and constrains the provider type for
+    /// the rule. The valid category is `Rule` .
     pub category: Option<Val<String>>,
     /// `Owner`.
+    ///
+    /// The creator of the rule being called. The valid value for the `Owner` field in the rule category is
+    /// `AWS` .
     pub owner: Option<Val<String>>,
     /// `Provider`.
+    ///
+    /// The rule provider, such as the `DeploymentWindow` rule. For a list of rule provider names, see the
+    /// rules listed in the [AWS CodePipeline rule
+    /// reference](https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference.html) .
     pub provider: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// A string that describes the rule version.
     pub version: Option<Val<String>>,
 }
 
@@ -1902,21 +2325,39 @@ impl ToValue for RuleTypeId {
 impl Literal for RuleTypeId {}
 
 /// The [`StageDeclaration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-stagedeclaration.html) property type.
+///
+/// Represents information about a stage and its definition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StageDeclaration {
     /// `Actions`: required.
     ///
+    /// The actions included in a stage.
+    ///
     /// - Items: at least 1.
     pub actions: Option<Val<Vec<ActionDeclaration>>>,
     /// `BeforeEntry`.
+    ///
+    /// The method to use when a stage allows entry. For example, configuring this field for conditions will
+    /// allow entry to the stage when the conditions are met.
     pub before_entry: Option<Val<BeforeEntryConditions>>,
     /// `Blockers`.
+    ///
+    /// Reserved for future use.
     pub blockers: Option<Val<Vec<BlockerDeclaration>>>,
     /// `Name`: required.
+    ///
+    /// The name of the stage.
     pub name: Option<Val<String>>,
     /// `OnFailure`.
+    ///
+    /// The method to use when a stage has not completed successfully. For example, configuring this field
+    /// for rollback will roll back a failed stage automatically to the last successful pipeline execution
+    /// in the stage.
     pub on_failure: Option<Val<FailureConditions>>,
     /// `OnSuccess`.
+    ///
+    /// The method to use when a stage has succeeded. For example, configuring this field for conditions
+    /// will allow the stage to succeed when the conditions are met.
     pub on_success: Option<Val<SuccessConditions>>,
 }
 
@@ -2016,11 +2457,19 @@ impl ToValue for StageDeclaration {
 impl Literal for StageDeclaration {}
 
 /// The [`StageTransition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-stagetransition.html) property type.
+///
+/// The name of the pipeline in which you want to disable the flow of artifacts from one stage to
+/// another.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StageTransition {
     /// `Reason`: required.
+    ///
+    /// The reason given to the user that a stage is disabled, such as waiting for manual approval or manual
+    /// tests. This message is displayed in the pipeline console UI.
     pub reason: Option<Val<String>>,
     /// `StageName`: required.
+    ///
+    /// The name of the stage where you want to disable the inbound or outbound transition of artifacts.
     pub stage_name: Option<Val<String>>,
 }
 
@@ -2080,9 +2529,18 @@ impl ToValue for StageTransition {
 impl Literal for StageTransition {}
 
 /// The [`SuccessConditions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-successconditions.html) property type.
+///
+/// The conditions for making checks that, if met, succeed a stage. For more information about
+/// conditions, see [Stage
+/// conditions](https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html) and
+/// [How do stage conditions
+/// work?](https://docs.aws.amazon.com/codepipeline/latest/userguide/concepts-how-it-works-conditions.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SuccessConditions {
     /// `Conditions`.
+    ///
+    /// The conditions that are success conditions.
     pub conditions: Option<Val<Vec<Condition>>>,
 }
 
@@ -2203,13 +2661,22 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VariableDeclaration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-variabledeclaration.html) property type.
+///
+/// A variable declared at the pipeline level.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VariableDeclaration {
     /// `DefaultValue`.
+    ///
+    /// The value of a pipeline-level variable.
     pub default_value: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of a pipeline-level variable. It's used to add additional context about the
+    /// variable, and not being used at time when pipeline executes.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of a pipeline-level variable.
     pub name: Option<Val<String>>,
 }
 
@@ -2291,9 +2758,18 @@ impl BlockerDeclarationType {
             BlockerDeclarationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BlockerDeclarationType {
+    const VALUES: &'static [&'static str] = &["Schedule"];
+    fn as_str(&self) -> &str {
+        BlockerDeclarationType::as_str(self)
     }
 }
 
@@ -2352,9 +2828,18 @@ impl Category {
             Category::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Category {
+    const VALUES: &'static [&'static str] = &["Source", "Build", "Test", "Deploy", "Invoke", "Approval", "Compute"];
+    fn as_str(&self) -> &str {
+        Category::as_str(self)
     }
 }
 
@@ -2404,9 +2889,18 @@ impl EnvironmentVariableType {
             EnvironmentVariableType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EnvironmentVariableType {
+    const VALUES: &'static [&'static str] = &["PLAINTEXT", "SECRETS_MANAGER"];
+    fn as_str(&self) -> &str {
+        EnvironmentVariableType::as_str(self)
     }
 }
 
@@ -2454,9 +2948,18 @@ impl ExecutionMode {
             ExecutionMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ExecutionMode {
+    const VALUES: &'static [&'static str] = &["QUEUED", "SUPERSEDED", "PARALLEL"];
+    fn as_str(&self) -> &str {
+        ExecutionMode::as_str(self)
     }
 }
 
@@ -2502,9 +3005,18 @@ impl FailureConditionsResult {
             FailureConditionsResult::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FailureConditionsResult {
+    const VALUES: &'static [&'static str] = &["ROLLBACK", "RETRY"];
+    fn as_str(&self) -> &str {
+        FailureConditionsResult::as_str(self)
     }
 }
 
@@ -2549,9 +3061,18 @@ impl PipelineType {
             PipelineType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PipelineType {
+    const VALUES: &'static [&'static str] = &["V1", "V2"];
+    fn as_str(&self) -> &str {
+        PipelineType::as_str(self)
     }
 }
 
@@ -2593,9 +3114,18 @@ impl ProviderType {
             ProviderType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProviderType {
+    const VALUES: &'static [&'static str] = &["CodeStarSourceConnection"];
+    fn as_str(&self) -> &str {
+        ProviderType::as_str(self)
     }
 }
 
@@ -2639,9 +3169,18 @@ impl RetryMode {
             RetryMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RetryMode {
+    const VALUES: &'static [&'static str] = &["ALL_ACTIONS", "FAILED_ACTIONS"];
+    fn as_str(&self) -> &str {
+        RetryMode::as_str(self)
     }
 }
 
@@ -2683,9 +3222,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["S3"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

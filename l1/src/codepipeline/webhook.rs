@@ -5,33 +5,93 @@ use crate::rt::*;
 
 /// The [`AWS::CodePipeline::Webhook`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codepipeline-webhook.html) resource type.
 ///
+/// The `AWS::CodePipeline::Webhook` resource creates and registers your webhook. After the webhook is
+/// created and registered, it triggers your pipeline to start every time an external event occurs. For
+/// more information, see [Migrate polling pipelines to use event-based change
+/// detection](https://docs.aws.amazon.com/codepipeline/latest/userguide/update-change-detection.html)
+/// in the *AWS CodePipeline User Guide* .
+///
+/// We strongly recommend that you use AWS Secrets Manager to store your credentials. If you use Secrets
+/// Manager, you must have already configured and stored your secret parameters in Secrets Manager. For
+/// more information, see [Using Dynamic References to Specify Template
+/// Values](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html#dynamic-references-secretsmanager)
+/// .
+///
+/// > When passing secret parameters, do not enter the value directly into the template. The value is
+/// rendered as plaintext and is therefore readable. For security reasons, do not use plaintext in your
+/// AWS CloudFormation template to store your credentials.
+///
 /// Build it with [`Webhook::builder`]; adding it to a stack returns a [`WebhookHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Webhook {
     /// `Authentication`: required.
+    ///
+    /// Supported options are GITHUB_HMAC, IP, and UNAUTHENTICATED.
+    ///
+    /// > When creating CodePipeline webhooks, do not use your own credentials or reuse the same secret
+    /// token across multiple webhooks. For optimal security, generate a unique secret token for each
+    /// webhook you create. The secret token is an arbitrary string that you provide, which GitHub uses to
+    /// compute and sign the webhook payloads sent to CodePipeline, for protecting the integrity and
+    /// authenticity of the webhook payloads. Using your own credentials or reusing the same token across
+    /// multiple webhooks can lead to security vulnerabilities. > If a secret token was provided, it will be
+    /// redacted in the response.
+    ///
+    /// - For information about the authentication scheme implemented by GITHUB_HMAC, see [Securing your
+    ///   webhooks](https://docs.aws.amazon.com/https://developer.github.com/webhooks/securing/) on the
+    ///   GitHub Developer website.
+    /// - IP rejects webhooks trigger requests unless they originate from an IP address in the IP range
+    ///   whitelisted in the authentication configuration.
+    /// - UNAUTHENTICATED accepts all webhook trigger requests regardless of origin.
     pub authentication: Option<Val<Authentication>>,
     /// `AuthenticationConfiguration`: required.
+    ///
+    /// Properties that configure the authentication applied to incoming webhook trigger requests. The
+    /// required properties depend on the authentication type. For GITHUB_HMAC, only the `SecretToken`
+    /// property must be set. For IP, only the `AllowedIPRange` property must be set to a valid CIDR range.
+    /// For UNAUTHENTICATED, no properties can be set.
     pub authentication_configuration: Option<Val<WebhookAuthConfiguration>>,
     /// `Filters`: required.
+    ///
+    /// A list of rules applied to the body/payload sent in the POST request to a webhook URL. All defined
+    /// rules must pass for the request to be accepted and the pipeline started.
     pub filters: Option<Val<Vec<WebhookFilterRule>>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the webhook.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `[A-Za-z0-9.@\-_]+`.
     pub name: Option<Val<String>>,
     /// `RegisterWithThirdParty`.
+    ///
+    /// Configures a connection between the webhook that was created and the external tool with events to be
+    /// detected.
     pub register_with_third_party: Option<Val<bool>>,
     /// `TargetAction`: required.
+    ///
+    /// The name of the action in a pipeline you want to connect to the webhook. The action must be from the
+    /// source (first) stage of the pipeline.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `[A-Za-z0-9.@\-_]+`.
     pub target_action: Option<Val<String>>,
     /// `TargetPipeline`: required.
     ///
+    /// The name of the pipeline you want to connect to the webhook.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `[A-Za-z0-9.@\-_]+`.
     pub target_pipeline: Option<Val<String>>,
     /// `TargetPipelineVersion`.
+    ///
+    /// The version number of the pipeline to be connected to the trigger request.
+    ///
+    /// Required: Yes
+    ///
+    /// Type: Integer
+    ///
+    /// Update requires: [No
+    /// interruption](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-no-interrupt)
     pub target_pipeline_version: Option<Val<i64>>,
 }
 
@@ -177,10 +237,15 @@ impl Deref for WebhookHandle {
 
 impl WebhookHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// logical id of the webhook
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Url`.
+    ///
+    /// The webhook URL generated by AWS CodePipeline , such as
+    /// `https://eu-central-1.webhooks.aws/trigger123456` .
     pub fn attr_url(&self) -> Val<String> {
         self.0.get_att("Url")
     }
@@ -195,13 +260,29 @@ impl WebhookHandle {
 }
 
 /// The [`WebhookAuthConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-webhook-webhookauthconfiguration.html) property type.
+///
+/// The authentication applied to incoming webhook trigger requests.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebhookAuthConfiguration {
     /// `AllowedIPRange`.
     ///
+    /// The property used to configure acceptance of webhooks in an IP address range. For IP, only the
+    /// `AllowedIPRange` property must be set. This property must be set to a valid CIDR range.
+    ///
     /// - Length: 1 to 100.
     pub allowed_ip_range: Option<Val<String>>,
     /// `SecretToken`.
+    ///
+    /// The property used to configure GitHub authentication. For GITHUB_HMAC, only the `SecretToken`
+    /// property must be set.
+    ///
+    /// > When creating CodePipeline webhooks, do not use your own credentials or reuse the same secret
+    /// token across multiple webhooks. For optimal security, generate a unique secret token for each
+    /// webhook you create. The secret token is an arbitrary string that you provide, which GitHub uses to
+    /// compute and sign the webhook payloads sent to CodePipeline, for protecting the integrity and
+    /// authenticity of the webhook payloads. Using your own credentials or reusing the same token across
+    /// multiple webhooks can lead to security vulnerabilities. > If a secret token was provided, it will be
+    /// redacted in the response.
     ///
     /// - Length: 1 to 100.
     pub secret_token: Option<Val<String>>,
@@ -257,13 +338,30 @@ impl ToValue for WebhookAuthConfiguration {
 impl Literal for WebhookAuthConfiguration {}
 
 /// The [`WebhookFilterRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-webhook-webhookfilterrule.html) property type.
+///
+/// The event criteria that specify when a webhook notification is sent to your URL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebhookFilterRule {
     /// `JsonPath`: required.
     ///
+    /// A JsonPath expression that is applied to the body/payload of the webhook. The value selected by the
+    /// JsonPath expression must match the value specified in the `MatchEquals` field. Otherwise, the
+    /// request is ignored. For more information, see [Java JsonPath
+    /// implementation](https://docs.aws.amazon.com/https://github.com/json-path/JsonPath) in GitHub.
+    ///
     /// - Length: 1 to 150.
     pub json_path: Option<Val<String>>,
     /// `MatchEquals`.
+    ///
+    /// The value selected by the `JsonPath` expression must match what is supplied in the `MatchEquals`
+    /// field. Otherwise, the request is ignored. Properties from the target action configuration can be
+    /// included as placeholders in this value by surrounding the action configuration key with curly
+    /// brackets. For example, if the value supplied here is "refs/heads/{Branch}" and the target action has
+    /// an action configuration property called "Branch" with a value of "main", the `MatchEquals` value is
+    /// evaluated as "refs/heads/main". For a list of action configuration properties for built-in action
+    /// types, see [Pipeline Structure Reference Action
+    /// Requirements](https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-pipeline-structure.html#action-requirements)
+    /// .
     ///
     /// - Length: 1 to 150.
     pub match_equals: Option<Val<String>>,
@@ -347,9 +445,18 @@ impl Authentication {
             Authentication::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Authentication {
+    const VALUES: &'static [&'static str] = &["GITHUB_HMAC", "IP", "UNAUTHENTICATED"];
+    fn as_str(&self) -> &str {
+        Authentication::as_str(self)
     }
 }
 

@@ -5,24 +5,49 @@ use crate::rt::*;
 
 /// The [`AWS::CodeStar::GitHubRepository`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codestar-githubrepository.html) resource type.
 ///
+/// The `AWS::CodeStar::GitHubRepository` resource creates a GitHub repository where users can store
+/// source code for use with AWS workflows. You must provide a location for the source code ZIP file in
+/// the CloudFormation template, so the code can be uploaded to the created repository. You must have
+/// created a personal access token in GitHub to provide in the CloudFormation template. AWS uses this
+/// token to connect to GitHub on your behalf.
+///
 /// Build it with [`GitHubRepository::builder`]; adding it to a stack returns a [`GitHubRepositoryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GitHubRepository {
     /// `Code`.
+    ///
+    /// Information about code to be committed to a repository after it is created in an CloudFormation
+    /// stack.
     pub code: Option<Val<Code>>,
     /// `ConnectionArn`.
     pub connection_arn: Option<Val<String>>,
     /// `EnableIssues`.
+    ///
+    /// Indicates whether to enable issues for the GitHub repository. You can use GitHub issues to track
+    /// information and bugs for your repository.
     pub enable_issues: Option<Val<bool>>,
     /// `IsPrivate`.
+    ///
+    /// Indicates whether the GitHub repository is a private repository. If so, you choose who can see and
+    /// commit to this repository.
     pub is_private: Option<Val<bool>>,
     /// `RepositoryAccessToken`.
+    ///
+    /// The GitHub user's personal access token for the GitHub repository.
     pub repository_access_token: Option<Val<String>>,
     /// `RepositoryDescription`.
+    ///
+    /// A comment or description about the new repository. This description is displayed in GitHub after the
+    /// repository is created.
     pub repository_description: Option<Val<String>>,
     /// `RepositoryName`: required.
+    ///
+    /// The name of the repository you want to create in GitHub with CloudFormation stack creation.
     pub repository_name: Option<Val<String>>,
     /// `RepositoryOwner`: required.
+    ///
+    /// The GitHub user name for the owner of the GitHub repository to be created. If this repository should
+    /// be owned by a GitHub organization, provide its name.
     pub repository_owner: Option<Val<String>>,
 }
 
@@ -143,6 +168,8 @@ impl Deref for GitHubRepositoryHandle {
 
 impl GitHubRepositoryHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The repository ID.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -157,9 +184,16 @@ impl GitHubRepositoryHandle {
 }
 
 /// The [`Code`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codestar-githubrepository-code.html) property type.
+///
+/// The `Code` property type specifies information about code to be committed.
+///
+/// `Code` is a property of the `AWS::CodeStar::GitHubRepository` resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Code {
     /// `S3`: required.
+    ///
+    /// Information about the Amazon S3 bucket that contains a ZIP file of code to be committed to the
+    /// repository.
     pub s3: Option<Val<S3>>,
 }
 
@@ -210,13 +244,25 @@ impl ToValue for Code {
 impl Literal for Code {}
 
 /// The [`S3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codestar-githubrepository-s3.html) property type.
+///
+/// The `S3` property type specifies information about the Amazon S3 bucket that contains the code to be
+/// committed to the new repository.
+///
+/// `S3` is a property of the `AWS::CodeStar::GitHubRepository` resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3 {
     /// `Bucket`: required.
+    ///
+    /// The name of the Amazon S3 bucket that contains the ZIP file with the content to be committed to the
+    /// new repository.
     pub bucket: Option<Val<String>>,
     /// `Key`: required.
+    ///
+    /// The S3 object key or file name for the ZIP file.
     pub key: Option<Val<String>>,
     /// `ObjectVersion`.
+    ///
+    /// The object version of the ZIP file, if versioning is enabled for the Amazon S3 bucket.
     pub object_version: Option<Val<String>>,
 }
 

@@ -5,22 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::CodeStarConnections::Connection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codestarconnections-connection.html) resource type.
 ///
+/// The AWS::CodeStarConnections::Connection resource can be used to connect external source providers
+/// with services like AWS CodePipeline .
+///
+/// *Note:* A connection created through CloudFormation is in `PENDING` status by default. You can make
+/// its status `AVAILABLE` by updating the connection in the console.
+///
 /// Build it with [`Connection::builder`]; adding it to a stack returns a [`ConnectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Connection {
     /// `ConnectionName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the connection. Connection names must be unique in an AWS account .
     ///
     /// - Length: 1 to 32.
     /// - Pattern: `^[\s\S]*$`.
     pub connection_name: Option<Val<String>>,
     /// `HostArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the host associated with the connection.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `arn:aws(-[\w]+)*:.+:.+:[0-9]{12}:.+`.
     pub host_arn: Option<Val<String>>,
     /// `ProviderType`. Changing it replaces the resource.
+    ///
+    /// The name of the external provider where your third-party code repository is configured.
     pub provider_type: Option<Val<ProviderType>>,
     /// `Tags`.
+    ///
+    /// Specifies the tags applied to the resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -121,14 +135,24 @@ impl Deref for ConnectionHandle {
 
 impl ConnectionHandle {
     /// `Fn::GetAtt` `ConnectionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the connection. The ARN is used as the connection reference when
+    /// the connection is shared between AWS services. For example:
+    /// `arn:aws:codestar-connections:us-west-2:123456789012:connection/39e4c34d-e13a-4e94-a886-ea67651bf042`
+    /// .
     pub fn attr_connection_arn(&self) -> Val<String> {
         self.0.get_att("ConnectionArn")
     }
     /// `Fn::GetAtt` `ConnectionStatus`.
+    ///
+    /// The current status of the connection. For example: `PENDING` , `AVAILABLE` , or `ERROR` .
     pub fn attr_connection_status(&self) -> Val<String> {
         self.0.get_att("ConnectionStatus")
     }
     /// `Fn::GetAtt` `OwnerAccountId`.
+    ///
+    /// The AWS account ID of the owner of the connection. For Bitbucket, this is the account ID of the
+    /// owner of the Bitbucket repository. For example: `123456789012` .
     pub fn attr_owner_account_id(&self) -> Val<String> {
         self.0.get_att("OwnerAccountId")
     }
@@ -242,9 +266,19 @@ impl ProviderType {
             ProviderType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProviderType {
+    const VALUES: &'static [&'static str] =
+        &["Bitbucket", "GitHub", "GitHubEnterpriseServer", "GitLab", "GitLabSelfManaged"];
+    fn as_str(&self) -> &str {
+        ProviderType::as_str(self)
     }
 }
 

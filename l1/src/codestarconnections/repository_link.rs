@@ -5,30 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::CodeStarConnections::RepositoryLink`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codestarconnections-repositorylink.html) resource type.
 ///
+/// Information about the repository link resource, such as the repository link ARN, the associated
+/// connection ARN, encryption key ARN, and owner ID.
+///
 /// Build it with [`RepositoryLink::builder`]; adding it to a stack returns a [`RepositoryLinkHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RepositoryLink {
     /// `ConnectionArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the connection associated with the repository link.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `arn:(aws|aws-us-gov|aws-cn):.+:.+:[0-9]{12}:.+`.
     pub connection_arn: Option<Val<String>>,
     /// `EncryptionKeyArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the encryption key for the repository associated with the
+    /// repository link.
+    ///
     /// - Length: 1 to 1024.
     /// - Pattern: `arn:(aws|aws-us-gov|aws-cn):.+:.+:[0-9]{12}:.+`.
     pub encryption_key_arn: Option<Val<String>>,
     /// `OwnerId`: required. Changing it replaces the resource.
+    ///
+    /// The owner ID for the repository associated with the repository link, such as the owner ID in GitHub.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `[a-za-z0-9_\.-]+`.
     pub owner_id: Option<Val<String>>,
     /// `RepositoryName`: required. Changing it replaces the resource.
     ///
+    /// The name of the repository associated with the repository link.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-za-z0-9_\.-]+`.
     pub repository_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the repository to be associated with the repository link.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -150,14 +164,20 @@ impl Deref for RepositoryLinkHandle {
 
 impl RepositoryLinkHandle {
     /// `Fn::GetAtt` `RepositoryLinkArn`.
+    ///
+    /// A unique Amazon Resource Name (ARN) to designate the repository link.
     pub fn attr_repository_link_arn(&self) -> Val<String> {
         self.0.get_att("RepositoryLinkArn")
     }
     /// `Fn::GetAtt` `RepositoryLinkId`.
+    ///
+    /// A UUID that uniquely identifies the RepositoryLink.
     pub fn attr_repository_link_id(&self) -> Val<String> {
         self.0.get_att("RepositoryLinkId")
     }
     /// `Fn::GetAtt` `ProviderType`.
+    ///
+    /// The name of the external provider where your third-party code repository is configured.
     pub fn attr_provider_type(&self) -> Val<String> {
         self.0.get_att("ProviderType")
     }

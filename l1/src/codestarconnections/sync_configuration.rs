@@ -5,35 +5,55 @@ use crate::rt::*;
 
 /// The [`AWS::CodeStarConnections::SyncConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codestarconnections-syncconfiguration.html) resource type.
 ///
+/// Information, such as repository, branch, provider, and resource names for a specific sync
+/// configuration.
+///
 /// Build it with [`SyncConfiguration::builder`]; adding it to a stack returns a [`SyncConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SyncConfiguration {
     /// `Branch`: required.
     ///
+    /// The branch associated with a specific sync configuration.
+    ///
     /// - Length: 1 to 255.
     pub branch: Option<Val<String>>,
     /// `ConfigFile`: required.
+    ///
+    /// The file path to the configuration file associated with a specific sync configuration. The path
+    /// should point to an actual file in the sync configurations linked repository.
     pub config_file: Option<Val<String>>,
     /// `PublishDeploymentStatus`.
+    ///
+    /// Whether to enable or disable publishing of deployment status to source providers.
     pub publish_deployment_status: Option<Val<PublishDeploymentStatus>>,
     /// `RepositoryLinkId`: required.
+    ///
+    /// The ID of the repository link associated with a specific sync configuration.
     ///
     /// - Pattern: `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`.
     pub repository_link_id: Option<Val<String>>,
     /// `ResourceName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the connection resource associated with a specific sync configuration.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `[a-za-z0-9_\.-]+`.
     pub resource_name: Option<Val<String>>,
     /// `RoleArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the IAM role associated with a specific sync configuration.
+    ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^arn:aws(-[\w]+)*:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-_/]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SyncType`: required. Changing it replaces the resource.
+    ///
+    /// The type of sync for a specific sync configuration.
     pub sync_type: Option<Val<SyncType>>,
     /// `TriggerResourceUpdateOn`.
+    ///
+    /// When to trigger Git sync to begin the stack update.
     pub trigger_resource_update_on: Option<Val<TriggerResourceUpdateOn>>,
 }
 
@@ -182,14 +202,21 @@ impl Deref for SyncConfigurationHandle {
 
 impl SyncConfigurationHandle {
     /// `Fn::GetAtt` `ProviderType`.
+    ///
+    /// The name of the external provider where your third-party code repository is configured.
     pub fn attr_provider_type(&self) -> Val<String> {
         self.0.get_att("ProviderType")
     }
     /// `Fn::GetAtt` `OwnerId`.
+    ///
+    /// The owner ID for the repository associated with a specific sync configuration, such as the owner ID
+    /// in GitHub.
     pub fn attr_owner_id(&self) -> Val<String> {
         self.0.get_att("OwnerId")
     }
     /// `Fn::GetAtt` `RepositoryName`.
+    ///
+    /// The name of the repository that is being synced to.
     pub fn attr_repository_name(&self) -> Val<String> {
         self.0.get_att("RepositoryName")
     }
@@ -226,9 +253,18 @@ impl PublishDeploymentStatus {
             PublishDeploymentStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PublishDeploymentStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        PublishDeploymentStatus::as_str(self)
     }
 }
 
@@ -270,9 +306,18 @@ impl SyncType {
             SyncType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SyncType {
+    const VALUES: &'static [&'static str] = &["CFN_STACK_SYNC"];
+    fn as_str(&self) -> &str {
+        SyncType::as_str(self)
     }
 }
 
@@ -316,9 +361,18 @@ impl TriggerResourceUpdateOn {
             TriggerResourceUpdateOn::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TriggerResourceUpdateOn {
+    const VALUES: &'static [&'static str] = &["ANY_CHANGE", "FILE_CHANGE"];
+    fn as_str(&self) -> &str {
+        TriggerResourceUpdateOn::as_str(self)
     }
 }
 

@@ -5,39 +5,76 @@ use crate::rt::*;
 
 /// The [`AWS::CodeStarNotifications::NotificationRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codestarnotifications-notificationrule.html) resource type.
 ///
+/// Creates a notification rule for a resource. The rule specifies the events you want notifications
+/// about and the targets (such as Amazon Simple Notification Service topics or  clients configured for
+/// Slack) where you want to receive them.
+///
 /// Build it with [`NotificationRule::builder`]; adding it to a stack returns a [`NotificationRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationRule {
     /// `CreatedBy`.
     ///
+    /// The name or email alias of the person who created the notification rule.
+    ///
     /// - Length: 1 to 2048.
     pub created_by: Option<Val<String>>,
     /// `DetailType`: required.
+    ///
+    /// The level of detail to include in the notifications for this resource. `BASIC` will include only the
+    /// contents of the event as it would appear in Amazon CloudWatch. `FULL` will include any supplemental
+    /// information provided by AWS CodeStar Notifications and/or the service for the resource for which the
+    /// notification is created.
     pub detail_type: Option<Val<DetailType>>,
     /// `EventTypeId`.
+    ///
+    /// The event type associated with this notification rule. For a complete list of event types and IDs,
+    /// see [Notification
+    /// concepts](https://docs.aws.amazon.com/dtconsole/latest/userguide/concepts.html#concepts-api) in the *Developer
+    /// Tools Console User Guide* .
     ///
     /// - Length: 1 to 2048.
     pub event_type_id: Option<Val<String>>,
     /// `EventTypeIds`: required.
+    ///
+    /// A list of event types associated with this notification rule. For a complete list of event types and
+    /// IDs, see [Notification
+    /// concepts](https://docs.aws.amazon.com/dtconsole/latest/userguide/concepts.html#concepts-api) in the *Developer
+    /// Tools Console User Guide* .
     pub event_type_ids: Option<Val<Vec<String>>>,
     /// `Name`: required.
+    ///
+    /// The name for the notification rule. Notification rule names must be unique in your AWS account .
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `[A-Za-z0-9\-_ ]+$`.
     pub name: Option<Val<String>>,
     /// `Resource`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the resource to associate with the notification rule. Supported
+    /// resources include pipelines in AWS CodePipeline , repositories in AWS CodeCommit , and build
+    /// projects in AWS CodeBuild .
+    ///
     /// - Pattern: `^arn:aws[^:\s]*:[^:\s]*:[^:\s]*:[0-9]{12}:[^\s]+$`.
     pub resource: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// The status of the notification rule. The default value is `ENABLED` . If the status is set to
+    /// `DISABLED` , notifications aren't sent for the notification rule.
     pub status: Option<Val<Status>>,
     /// `Tags`.
+    ///
+    /// A list of tags to apply to this notification rule. Key names cannot start with " `aws` ".
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `TargetAddress`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon  topic or  client.
     ///
     /// - Length: 1 to 2048.
     pub target_address: Option<Val<String>>,
     /// `Targets`: required.
+    ///
+    /// A list of Amazon Resource Names (ARNs) of Amazon  topics and  clients to associate with the
+    /// notification rule.
     ///
     /// - Items: at most 10.
     pub targets: Option<Val<Vec<Target>>>,
@@ -207,6 +244,8 @@ impl Deref for NotificationRuleHandle {
 
 impl NotificationRuleHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the notification rule.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -221,11 +260,21 @@ impl NotificationRuleHandle {
 }
 
 /// The [`Target`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codestarnotifications-notificationrule-target.html) property type.
+///
+/// Information about the  topics or  clients associated with a notification rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Target {
     /// `TargetAddress`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the  topic or  client.
     pub target_address: Option<Val<String>>,
     /// `TargetType`: required.
+    ///
+    /// The target type. Can be an Amazon Simple Notification Service topic or  client.
+    ///
+    /// - Amazon Simple Notification Service topics are specified as `SNS` .
+    /// - clients are specified as `AWSChatbotSlack` .
+    /// - clients for Microsoft Teams are specified as `AWSChatbotMicrosoftTeams` .
     pub target_type: Option<Val<String>>,
 }
 
@@ -318,9 +367,18 @@ impl DetailType {
             DetailType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DetailType {
+    const VALUES: &'static [&'static str] = &["BASIC", "FULL"];
+    fn as_str(&self) -> &str {
+        DetailType::as_str(self)
     }
 }
 
@@ -365,9 +423,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

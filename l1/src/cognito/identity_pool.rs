@@ -5,34 +5,80 @@ use crate::rt::*;
 
 /// The [`AWS::Cognito::IdentityPool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-identitypool.html) resource type.
 ///
+/// The `AWS::Cognito::IdentityPool` resource creates an Amazon Cognito identity pool.
+///
+/// To avoid deleting the resource accidentally from CloudFormation , use [DeletionPolicy
+/// Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html)
+/// and the [UpdateReplacePolicy
+/// Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatereplacepolicy.html)
+/// to retain the resource on deletion or replacement.
+///
 /// Build it with [`IdentityPool::builder`]; adding it to a stack returns a [`IdentityPoolHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentityPool {
     /// `AllowClassicFlow`.
+    ///
+    /// Enables the Basic (Classic) authentication flow.
     pub allow_classic_flow: Option<Val<bool>>,
     /// `AllowUnauthenticatedIdentities`: required.
+    ///
+    /// Specifies whether the identity pool supports unauthenticated logins.
     pub allow_unauthenticated_identities: Option<Val<bool>>,
     /// `CognitoEvents`.
+    ///
+    /// The events to configure.
     ///
     /// - Format: `json`.
     pub cognito_events: Option<Val<Json>>,
     /// `CognitoIdentityProviders`.
+    ///
+    /// The Amazon Cognito user pools and their client IDs.
     pub cognito_identity_providers: Option<Val<Vec<CognitoIdentityProvider>>>,
     /// `CognitoStreams`.
+    ///
+    /// Configuration options for configuring Amazon Cognito streams.
     pub cognito_streams: Option<Val<CognitoStreams>>,
     /// `DeveloperProviderName`.
+    ///
+    /// The "domain" Amazon Cognito uses when referencing your users. This name acts as a placeholder that
+    /// allows your backend and the Amazon Cognito service to communicate about the developer provider. For
+    /// the `DeveloperProviderName` , you can use letters and periods (.), underscores (_), and dashes (-).
+    ///
+    /// *Minimum length* : 1
+    ///
+    /// *Maximum length* : 100
     pub developer_provider_name: Option<Val<String>>,
     /// `IdentityPoolName`.
+    ///
+    /// The name of your Amazon Cognito identity pool.
+    ///
+    /// *Minimum length* : 1
+    ///
+    /// *Maximum length* : 128
+    ///
+    /// *Pattern* : `[\w\s+=,.@-]+`
     pub identity_pool_name: Option<Val<String>>,
     /// `IdentityPoolTags`.
+    ///
+    /// Tags to assign to the identity pool. A tag is a label that you can apply to identity pools to
+    /// categorize and manage them in different ways, such as by purpose, owner, environment, or other
+    /// criteria.
     pub identity_pool_tags: Option<Val<Vec<Tag>>>,
     /// `OpenIdConnectProviderARNs`.
+    ///
+    /// The Amazon Resource Names (ARNs) of the OpenID connect providers.
     pub open_id_connect_provider_arns: Option<Val<Vec<String>>>,
     /// `PushSync`.
+    ///
+    /// The configuration options to be applied to the identity pool.
     pub push_sync: Option<Val<PushSync>>,
     /// `SamlProviderARNs`.
+    ///
+    /// The Amazon Resource Names (ARNs) of the Security Assertion Markup Language (SAML) providers.
     pub saml_provider_arns: Option<Val<Vec<String>>>,
     /// `SupportedLoginProviders`.
+    ///
+    /// Key-value pairs that map provider names to provider app IDs.
     ///
     /// - Format: `json`.
     pub supported_login_providers: Option<Val<Json>>,
@@ -200,6 +246,8 @@ impl IdentityPoolHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Name`.
+    ///
+    /// The name of the Amazon Cognito identity pool, returned as a string.
     pub fn attr_name(&self) -> Val<String> {
         self.0.get_att("Name")
     }
@@ -214,13 +262,30 @@ impl IdentityPoolHandle {
 }
 
 /// The [`CognitoIdentityProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-identitypool-cognitoidentityprovider.html) property type.
+///
+/// `CognitoIdentityProvider` is a property of the
+/// [AWS::Cognito::IdentityPool](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-identitypool.html)
+/// resource that represents an Amazon Cognito user pool and its client ID.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CognitoIdentityProvider {
     /// `ClientId`: required.
+    ///
+    /// The client ID for the Amazon Cognito user pool.
     pub client_id: Option<Val<String>>,
     /// `ProviderName`: required.
+    ///
+    /// The provider name for an Amazon Cognito user pool. For example:
+    /// `cognito-idp.us-east-2.amazonaws.com/us-east-2_123456789` .
     pub provider_name: Option<Val<String>>,
     /// `ServerSideTokenCheck`.
+    ///
+    /// TRUE if server-side token validation is enabled for the identity provider’s token.
+    ///
+    /// After you set the `ServerSideTokenCheck` to TRUE for an identity pool, that identity pool checks
+    /// with the integrated user pools to make sure the user has not been globally signed out or deleted
+    /// before the identity pool provides an OIDC token or AWS credentials for the user.
+    ///
+    /// If the user is signed out or deleted, the identity pool returns a 400 Not Authorized error.
     pub server_side_token_check: Option<Val<bool>>,
 }
 
@@ -298,15 +363,28 @@ impl ToValue for CognitoIdentityProvider {
 impl Literal for CognitoIdentityProvider {}
 
 /// The [`CognitoStreams`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-identitypool-cognitostreams.html) property type.
+///
+/// `CognitoStreams` is a property of the
+/// [AWS::Cognito::IdentityPool](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-identitypool.html)
+/// resource that defines configuration options for Amazon Cognito streams.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CognitoStreams {
     /// `RoleArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the role Amazon Cognito can assume to publish to the stream. This
+    /// role must grant access to Amazon Cognito (cognito-sync) to invoke `PutRecord` on your Amazon Cognito
+    /// stream.
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `StreamName`.
+    ///
+    /// The name of the Amazon Cognito stream to receive updates. This stream must be in the developer's
+    /// account and in the same Region as the identity pool.
     pub stream_name: Option<Val<String>>,
     /// `StreamingStatus`.
+    ///
+    /// Status of the Amazon Cognito streams. Valid values are: `ENABLED` or `DISABLED` .
     pub streaming_status: Option<Val<String>>,
 }
 
@@ -366,11 +444,19 @@ impl ToValue for CognitoStreams {
 impl Literal for CognitoStreams {}
 
 /// The [`PushSync`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-identitypool-pushsync.html) property type.
+///
+/// `PushSync` is a property of the
+/// [AWS::Cognito::IdentityPool](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-identitypool.html)
+/// resource that defines the configuration options to be applied to an Amazon Cognito identity pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PushSync {
     /// `ApplicationArns`.
+    ///
+    /// The ARNs of the Amazon SNS platform applications that could be used by clients.
     pub application_arns: Option<Val<Vec<String>>>,
     /// `RoleArn`.
+    ///
+    /// An IAM role configured to allow Amazon Cognito to call Amazon SNS on behalf of the developer.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,

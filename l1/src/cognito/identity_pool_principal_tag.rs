@@ -5,16 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::Cognito::IdentityPoolPrincipalTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-identitypoolprincipaltag.html) resource type.
 ///
+/// A list of the identity pool principal tag assignments for attributes for access control.
+///
 /// Build it with [`IdentityPoolPrincipalTag::builder`]; adding it to a stack returns a [`IdentityPoolPrincipalTagHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentityPoolPrincipalTag {
     /// `IdentityPoolId`: required. Changing it replaces the resource.
+    ///
+    /// The identity pool that you want to associate with this principal tag map.
     pub identity_pool_id: Option<Val<String>>,
     /// `IdentityProviderName`: required. Changing it replaces the resource.
+    ///
+    /// The identity pool identity provider (IdP) that you want to associate with this principal tag map.
     pub identity_provider_name: Option<Val<String>>,
     /// `PrincipalTags`.
+    ///
+    /// A JSON-formatted list of user claims and the principal tags that you want to associate with them.
+    /// When Amazon Cognito requests credentials, it sets the value of the principal tag to the value of the
+    /// user's claim.
     pub principal_tags: Option<Val<Json>>,
     /// `UseDefaults`.
+    ///
+    /// Use a default set of mappings between claims and tags for this provider, instead of a custom map.
     pub use_defaults: Option<Val<bool>>,
 }
 

@@ -5,14 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::Cognito::IdentityPoolRoleAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-identitypoolroleattachment.html) resource type.
 ///
+/// The `AWS::Cognito::IdentityPoolRoleAttachment` resource manages the role configuration for an Amazon
+/// Cognito identity pool.
+///
 /// Build it with [`IdentityPoolRoleAttachment::builder`]; adding it to a stack returns a [`IdentityPoolRoleAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentityPoolRoleAttachment {
     /// `IdentityPoolId`: required. Changing it replaces the resource.
+    ///
+    /// An identity pool ID in the format `REGION:GUID` .
     pub identity_pool_id: Option<Val<String>>,
     /// `RoleMappings`.
+    ///
+    /// How users for a specific identity provider are mapped to roles. This is a string to the
+    /// `RoleMapping` object map. The string identifies the identity provider. For example:
+    /// `graph.facebook.com` or `cognito-idp.us-east-1.amazonaws.com/us-east-1_abcdefghi:app_client_id` .
+    ///
+    /// If the `IdentityProvider` field isn't provided in this object, the string is used as the identity
+    /// provider name.
+    ///
+    /// For more information, see the [RoleMapping
+    /// property](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-identitypoolroleattachment-rolemapping.html)
+    /// .
     pub role_mappings: Option<Val<BTreeMap<String, RoleMapping>>>,
     /// `Roles`.
+    ///
+    /// The map of the roles associated with this pool. For a given role, the key is either "authenticated"
+    /// or "unauthenticated". The value is the role ARN.
     pub roles: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -110,6 +129,8 @@ impl Deref for IdentityPoolRoleAttachmentHandle {
 
 impl IdentityPoolRoleAttachmentHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The resource ID.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -124,17 +145,29 @@ impl IdentityPoolRoleAttachmentHandle {
 }
 
 /// The [`MappingRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-identitypoolroleattachment-mappingrule.html) property type.
+///
+/// Defines how to map a claim to a role ARN.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MappingRule {
     /// `Claim`: required.
+    ///
+    /// The claim name that must be present in the token. For example: "isAdmin" or "paid".
     pub claim: Option<Val<String>>,
     /// `MatchType`: required.
+    ///
+    /// The match condition that specifies how closely the claim value in the IdP token must match `Value` .
+    ///
+    /// Valid values are: `Equals` , `Contains` , `StartsWith` , and `NotEqual` .
     pub match_type: Option<Val<String>>,
     /// `RoleARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the role.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// A brief string that the claim must match. For example, "paid" or "yes".
     pub value: Option<Val<String>>,
 }
 
@@ -225,15 +258,40 @@ impl ToValue for MappingRule {
 impl Literal for MappingRule {}
 
 /// The [`RoleMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-identitypoolroleattachment-rolemapping.html) property type.
+///
+/// One of a set of `RoleMappings` , a property of the
+/// [AWS::Cognito::IdentityPoolRoleAttachment](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-identitypoolroleattachment.html)
+/// resource that defines the role-mapping attributes of an Amazon Cognito identity pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoleMapping {
     /// `AmbiguousRoleResolution`.
+    ///
+    /// If you specify Token or Rules as the `Type` , `AmbiguousRoleResolution` is required.
+    ///
+    /// Specifies the action to be taken if either no rules match the claim value for the `Rules` type, or
+    /// there is no `cognito:preferred_role` claim and there are multiple `cognito:roles` matches for the
+    /// `Token` type.
     pub ambiguous_role_resolution: Option<Val<String>>,
     /// `IdentityProvider`.
+    ///
+    /// Identifier for the identity provider for which the role is mapped. For example: `graph.facebook.com`
+    /// or `cognito-idp.us-east-1.amazonaws.com/us-east-1_abcdefghi:app_client_id
+    /// (http://cognito-idp.us-east-1.amazonaws.com/us-east-1_abcdefghi:app_client_id)` . This is the
+    /// identity provider that is used by the user for authentication.
+    ///
+    /// If the identity provider property isn't provided, the key of the entry in the `RoleMappings` map is
+    /// used as the identity provider.
     pub identity_provider: Option<Val<String>>,
     /// `RulesConfiguration`.
+    ///
+    /// The rules to be used for mapping users to roles. If you specify "Rules" as the role-mapping type,
+    /// RulesConfiguration is required.
     pub rules_configuration: Option<Val<RulesConfigurationType>>,
     /// `Type`: required.
+    ///
+    /// The role mapping type. Token will use `cognito:roles` and `cognito:preferred_role` claims from the
+    /// Cognito identity provider token to map groups to roles. Rules will attempt to match claims from the
+    /// token to map to a role.
     pub type_: Option<Val<String>>,
 }
 
@@ -302,9 +360,15 @@ impl ToValue for RoleMapping {
 impl Literal for RoleMapping {}
 
 /// The [`RulesConfigurationType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-identitypoolroleattachment-rulesconfigurationtype.html) property type.
+///
+/// `RulesConfigurationType` is a subproperty of the
+/// [RoleMapping](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-identitypoolroleattachment-rolemapping.html)
+/// property that defines the rules to be used for mapping users to roles.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RulesConfigurationType {
     /// `Rules`: required.
+    ///
+    /// The rules. You can specify up to 25 rules per identity provider.
     pub rules: Option<Val<Vec<MappingRule>>>,
 }
 

@@ -5,12 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::Cognito::LogDeliveryConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-logdeliveryconfiguration.html) resource type.
 ///
+/// Sets up or modifies the logging configuration of a user pool. User pools can export user
+/// notification logs and, when threat protection is active, user-activity logs. For more information,
+/// see [Exporting user pool
+/// logs](https://docs.aws.amazon.com/cognito/latest/developerguide/exporting-quotas-and-usage.html) .
+///
 /// Build it with [`LogDeliveryConfiguration::builder`]; adding it to a stack returns a [`LogDeliveryConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogDeliveryConfiguration {
     /// `LogConfigurations`.
+    ///
+    /// A logging destination of a user pool. User pools can have multiple logging destinations for
+    /// message-delivery and user-activity logs.
     pub log_configurations: Option<Val<Vec<LogConfiguration>>>,
     /// `UserPoolId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the user pool where you configured logging.
     pub user_pool_id: Option<Val<String>>,
 }
 
@@ -93,6 +103,8 @@ impl Deref for LogDeliveryConfigurationHandle {
 
 impl LogDeliveryConfigurationHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// A user pool ID, for example `us-east-1_EXAMPLE` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -107,9 +119,22 @@ impl LogDeliveryConfigurationHandle {
 }
 
 /// The [`CloudWatchLogsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-logdeliveryconfiguration-cloudwatchlogsconfiguration.html) property type.
+///
+/// Configuration for the CloudWatch log group destination of user pool detailed activity logging, or of
+/// user activity log export with advanced security features.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLogsConfiguration {
     /// `LogGroupArn`.
+    ///
+    /// The Amazon Resource Name (arn) of a CloudWatch Logs log group where your user pool sends logs. The
+    /// log group must not be encrypted with AWS Key Management Service and must be in the same AWS account
+    /// as your user pool.
+    ///
+    /// To send logs to log groups with a resource policy of a size greater than 5120 characters, configure
+    /// a log group with a path that starts with `/aws/vendedlogs` . For more information, see [Enabling
+    /// logging from certain AWS
+    /// services](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html)
+    /// .
     pub log_group_arn: Option<Val<String>>,
 }
 
@@ -157,9 +182,14 @@ impl ToValue for CloudWatchLogsConfiguration {
 impl Literal for CloudWatchLogsConfiguration {}
 
 /// The [`FirehoseConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-logdeliveryconfiguration-firehoseconfiguration.html) property type.
+///
+/// Configuration for the Amazon Data Firehose stream destination of user activity log export with
+/// threat protection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirehoseConfiguration {
     /// `StreamArn`.
+    ///
+    /// The ARN of an Amazon Data Firehose stream that's the destination for threat protection log export.
     pub stream_arn: Option<Val<String>>,
 }
 
@@ -207,17 +237,40 @@ impl ToValue for FirehoseConfiguration {
 impl Literal for FirehoseConfiguration {}
 
 /// The [`LogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-logdeliveryconfiguration-logconfiguration.html) property type.
+///
+/// The configuration of user event logs to an external AWS service like Amazon Data Firehose, Amazon
+/// S3, or Amazon CloudWatch Logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogConfiguration {
     /// `CloudWatchLogsConfiguration`.
+    ///
+    /// Configuration for the CloudWatch log group destination of user pool detailed activity logging, or of
+    /// user activity log export with advanced security features.
     pub cloud_watch_logs_configuration: Option<Val<CloudWatchLogsConfiguration>>,
     /// `EventSource`.
+    ///
+    /// The source of events that your user pool sends for logging. To send error-level logs about user
+    /// notification activity, set to `userNotification` . To send info-level logs about threat-protection
+    /// user activity in user pools with the Plus feature plan, set to `userAuthEvents` .
     pub event_source: Option<Val<String>>,
     /// `FirehoseConfiguration`.
+    ///
+    /// Configuration for the Amazon Data Firehose stream destination of user activity log export with
+    /// threat protection.
     pub firehose_configuration: Option<Val<FirehoseConfiguration>>,
     /// `LogLevel`.
+    ///
+    /// The `errorlevel` selection of logs that a user pool sends for detailed activity logging. To send
+    /// `userNotification` activity with [information about message
+    /// delivery](https://docs.aws.amazon.com/cognito/latest/developerguide/exporting-quotas-and-usage.html)
+    /// , choose `ERROR` with `CloudWatchLogsConfiguration` . To send `userAuthEvents` activity with user
+    /// logs from threat protection with the Plus feature plan, choose `INFO` with one of
+    /// `CloudWatchLogsConfiguration` , `FirehoseConfiguration` , or `S3Configuration` .
     pub log_level: Option<Val<String>>,
     /// `S3Configuration`.
+    ///
+    /// Configuration for the Amazon S3 bucket destination of user activity log export with threat
+    /// protection.
     pub s3_configuration: Option<Val<S3Configuration>>,
 }
 
@@ -289,9 +342,14 @@ impl ToValue for LogConfiguration {
 impl Literal for LogConfiguration {}
 
 /// The [`S3Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-logdeliveryconfiguration-s3configuration.html) property type.
+///
+/// Configuration for the Amazon S3 bucket destination of user activity log export with threat
+/// protection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Configuration {
     /// `BucketArn`.
+    ///
+    /// The ARN of an Amazon S3 bucket that's the destination for threat protection log export.
     pub bucket_arn: Option<Val<String>>,
 }
 

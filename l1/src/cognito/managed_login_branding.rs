@@ -5,20 +5,68 @@ use crate::rt::*;
 
 /// The [`AWS::Cognito::ManagedLoginBranding`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-managedloginbranding.html) resource type.
 ///
+/// Creates a new set of branding settings for a user pool style and associates it with an app client.
+/// This operation is the programmatic option for the creation of a new style in the branding designer.
+///
+/// Provides values for UI customization in a `Settings` JSON object and image files in an `Assets`
+/// array. To send the JSON object `Document` type parameter in `Settings` , you might need to update to
+/// the most recent version of your AWS SDK.
+///
+/// This operation has a 2-megabyte request-size limit and include the CSS settings and image assets for
+/// your app client. Your branding settings might exceed 2MB in size. Amazon Cognito doesn't require
+/// that you pass all parameters in one request and preserves existing style settings that you don't
+/// specify. If your request is larger than 2MB, separate it into multiple requests, each with a size
+/// smaller than the limit.
+///
+/// As a best practice, modify the output of
+/// [DescribeManagedLoginBrandingByClient](https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_DescribeManagedLoginBrandingByClient.html)
+/// into the request parameters for this operation. To get all settings, set `ReturnMergedResources` to
+/// `true` . For more information, see [API and SDK operations for managed login
+/// branding](https://docs.aws.amazon.com/cognito/latest/developerguide/managed-login-brandingdesigner.html#branding-designer-api)
+///
 /// Build it with [`ManagedLoginBranding::builder`]; adding it to a stack returns a [`ManagedLoginBrandingHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedLoginBranding {
     /// `Assets`.
+    ///
+    /// An array of image files that you want to apply to roles like backgrounds, logos, and icons. Each
+    /// object must also indicate whether it is for dark mode, light mode, or browser-adaptive mode.
     pub assets: Option<Val<Vec<AssetType>>>,
     /// `ClientId`. Changing it replaces the resource.
+    ///
+    /// The app client that you want to assign the branding style to. Each style is linked to an app client
+    /// until you delete it.
     pub client_id: Option<Val<String>>,
     /// `ReturnMergedResources`.
+    ///
+    /// When `true` , returns values for branding options that are unchanged from Amazon Cognito defaults.
+    /// When `false` or when you omit this parameter, returns only values that you customized in your
+    /// branding style.
     pub return_merged_resources: Option<Val<bool>>,
     /// `Settings`.
+    ///
+    /// A JSON file, encoded as a `Document` type, with the the settings that you want to apply to your
+    /// style.
+    ///
+    /// The following components are not currently implemented and reserved for future use:
+    ///
+    /// - `signUp`
+    /// - `instructions`
+    /// - `sessionTimerDisplay`
+    /// - `languageSelector` (for localization, see [Managed login
+    ///   localization)](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-managed-login.html#managed-login-localization)
     pub settings: Option<Val<Json>>,
     /// `UseCognitoProvidedValues`.
+    ///
+    /// When true, applies the default branding style options. This option reverts to default style options
+    /// that are managed by Amazon Cognito. You can modify them later in the branding editor.
+    ///
+    /// When you specify `true` for this option, you must also omit values for `Settings` and `Assets` in
+    /// the request.
     pub use_cognito_provided_values: Option<Val<bool>>,
     /// `UserPoolId`: required. Changing it replaces the resource.
+    ///
+    /// The user pool where the branding style is assigned.
     pub user_pool_id: Option<Val<String>>,
 }
 
@@ -125,6 +173,8 @@ impl Deref for ManagedLoginBrandingHandle {
 
 impl ManagedLoginBrandingHandle {
     /// `Fn::GetAtt` `ManagedLoginBrandingId`.
+    ///
+    /// The ID of the managed login branding style.
     pub fn attr_managed_login_branding_id(&self) -> Val<String> {
         self.0.get_att("ManagedLoginBrandingId")
     }
@@ -139,19 +189,34 @@ impl ManagedLoginBrandingHandle {
 }
 
 /// The [`AssetType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-managedloginbranding-assettype.html) property type.
+///
+/// An image file from a managed login branding style in a user pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetType {
     /// `Bytes`.
     ///
+    /// The image file, in Base64-encoded binary.
+    ///
     /// - Length: at most 1000000.
     pub bytes: Option<Val<String>>,
     /// `Category`: required.
+    ///
+    /// The category that the image corresponds to in your managed login configuration. Managed login has
+    /// asset categories for different types of logos, backgrounds, and icons.
     pub category: Option<Val<CategoryType>>,
     /// `ColorMode`: required.
+    ///
+    /// The display-mode target of the asset: light, dark, or browser-adaptive. For example, Amazon Cognito
+    /// displays a dark-mode image only when the browser or application is in dark mode, but displays a
+    /// browser-adaptive file in all contexts.
     pub color_mode: Option<Val<ColorModeType>>,
     /// `Extension`: required.
+    ///
+    /// The file type of the image file.
     pub extension: Option<Val<ExtensionType>>,
     /// `ResourceId`.
+    ///
+    /// The ID of the asset.
     ///
     /// - Length: 1 to 40.
     /// - Pattern: `^[\w\- ]+$`.
@@ -301,9 +366,34 @@ impl CategoryType {
             CategoryType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CategoryType {
+    const VALUES: &'static [&'static str] = &[
+        "FAVICON_ICO",
+        "FAVICON_SVG",
+        "EMAIL_GRAPHIC",
+        "SMS_GRAPHIC",
+        "AUTH_APP_GRAPHIC",
+        "PASSWORD_GRAPHIC",
+        "PASSKEY_GRAPHIC",
+        "PAGE_HEADER_LOGO",
+        "PAGE_HEADER_BACKGROUND",
+        "PAGE_FOOTER_LOGO",
+        "PAGE_FOOTER_BACKGROUND",
+        "PAGE_BACKGROUND",
+        "FORM_BACKGROUND",
+        "FORM_LOGO",
+        "IDP_BUTTON_ICON",
+    ];
+    fn as_str(&self) -> &str {
+        CategoryType::as_str(self)
     }
 }
 
@@ -364,9 +454,18 @@ impl ColorModeType {
             ColorModeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ColorModeType {
+    const VALUES: &'static [&'static str] = &["LIGHT", "DARK", "DYNAMIC"];
+    fn as_str(&self) -> &str {
+        ColorModeType::as_str(self)
     }
 }
 
@@ -421,9 +520,18 @@ impl ExtensionType {
             ExtensionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ExtensionType {
+    const VALUES: &'static [&'static str] = &["ICO", "JPEG", "PNG", "SVG", "WEBP"];
+    fn as_str(&self) -> &str {
+        ExtensionType::as_str(self)
     }
 }
 

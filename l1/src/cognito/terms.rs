@@ -5,22 +5,65 @@ use crate::rt::*;
 
 /// The [`AWS::Cognito::Terms`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-terms.html) resource type.
 ///
+/// Creates terms documents for the requested app client. When Terms and conditions and Privacy policy
+/// documents are configured, the app client displays links to them in the sign-up page of managed login
+/// for the app client.
+///
+/// You can provide URLs for terms documents in the languages that are supported by [managed login
+/// localization](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-managed-login.html#managed-login-localization)
+/// . Amazon Cognito directs users to the terms documents for their current language, with fallback to
+/// `default` if no document exists for the language.
+///
+/// Each request accepts one type of terms document and a map of language-to-link for that document
+/// type. You must provide both types of terms documents in at least one language before Amazon Cognito
+/// displays your terms documents. Supply each type in separate requests.
+///
+/// For more information, see [Terms
+/// documents](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-managed-login.html#managed-login-terms-documents)
+/// .
+///
+/// > Amazon Cognito evaluates AWS Identity and Access Management (IAM) policies in requests for this
+/// API operation. For this operation, you must use IAM credentials to authorize requests, and you must
+/// grant yourself the corresponding IAM permission in a policy.
+/// >
+/// > **Learn more** - [Signing AWS API
+/// Requests](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_aws-signing.html)
+/// > - [Using the Amazon Cognito user pools API and user pool
+/// endpoints](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pools-API-operations.html)
+///
 /// Build it with [`Terms::builder`]; adding it to a stack returns a [`TermsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Terms {
     /// `ClientId`. Changing it replaces the resource.
+    ///
+    /// The ID of the app client that the terms documents are assigned to.
     pub client_id: Option<Val<String>>,
     /// `Enforcement`: required.
+    ///
+    /// This parameter is reserved for future use and currently accepts one value.
     pub enforcement: Option<Val<TermsEnforcementType>>,
     /// `Links`: required.
+    ///
+    /// A map of URLs to languages. For each localized language that will view the requested `TermsName` ,
+    /// assign a URL. A selection of `cognito:default` displays for all languages that don't have a
+    /// language-specific URL.
+    ///
+    /// For example, `"cognito:default": "https://terms.example.com", "cognito:spanish":
+    /// "https://terms.example.com/es"` .
     pub links: Option<Val<BTreeMap<String, String>>>,
     /// `TermsName`: required.
+    ///
+    /// The type and friendly name of the terms documents.
     ///
     /// - Pattern: `^(terms-of-use|privacy-policy)$`.
     pub terms_name: Option<Val<String>>,
     /// `TermsSource`: required.
+    ///
+    /// This parameter is reserved for future use and currently accepts one value.
     pub terms_source: Option<Val<TermsSourceType>>,
     /// `UserPoolId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the user pool that contains the terms documents.
     pub user_pool_id: Option<Val<String>>,
 }
 
@@ -149,6 +192,8 @@ impl Deref for TermsHandle {
 
 impl TermsHandle {
     /// `Fn::GetAtt` `TermsId`.
+    ///
+    /// The ID of the terms documents.
     pub fn attr_terms_id(&self) -> Val<String> {
         self.0.get_att("TermsId")
     }
@@ -182,9 +227,18 @@ impl TermsEnforcementType {
             TermsEnforcementType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TermsEnforcementType {
+    const VALUES: &'static [&'static str] = &["NONE"];
+    fn as_str(&self) -> &str {
+        TermsEnforcementType::as_str(self)
     }
 }
 
@@ -225,9 +279,18 @@ impl TermsSourceType {
             TermsSourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TermsSourceType {
+    const VALUES: &'static [&'static str] = &["LINK"];
+    fn as_str(&self) -> &str {
+        TermsSourceType::as_str(self)
     }
 }
 

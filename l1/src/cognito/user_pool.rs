@@ -5,20 +5,71 @@ use crate::rt::*;
 
 /// The [`AWS::Cognito::UserPool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-userpool.html) resource type.
 ///
+/// The `AWS::Cognito::UserPool` resource creates an Amazon Cognito user pool. For more information on
+/// working with Amazon Cognito user pools, see [Amazon Cognito User
+/// Pools](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-identity-pools.html)
+/// and
+/// [CreateUserPool](https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_CreateUserPool.html)
+/// .
+///
+/// > If you don't specify a value for a parameter, Amazon Cognito sets it to a default value.
+///
 /// Build it with [`UserPool::builder`]; adding it to a stack returns a [`UserPoolHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserPool {
     /// `AccountRecoverySetting`.
+    ///
+    /// The available verified method a user can use to recover their password when they call
+    /// `ForgotPassword` . You can use this setting to define a preferred method when a user has more than
+    /// one method available. With this setting, SMS doesn't qualify for a valid password recovery mechanism
+    /// if the user also has SMS multi-factor authentication (MFA) activated. In the absence of this
+    /// setting, Amazon Cognito uses the legacy behavior to determine the recovery method where SMS is
+    /// preferred through email.
     pub account_recovery_setting: Option<Val<AccountRecoverySetting>>,
     /// `AdminCreateUserConfig`.
+    ///
+    /// The settings for administrator creation of users in a user pool. Contains settings for allowing user
+    /// sign-up, customizing invitation messages to new users, and the amount of time before temporary
+    /// passwords expire.
     pub admin_create_user_config: Option<Val<AdminCreateUserConfig>>,
     /// `AliasAttributes`.
+    ///
+    /// Attributes supported as an alias for this user pool. For more information about alias attributes,
+    /// see [Customizing sign-in
+    /// attributes](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-attributes.html#user-pool-settings-aliases)
+    /// .
     pub alias_attributes: Option<Val<Vec<String>>>,
     /// `AutoVerifiedAttributes`.
+    ///
+    /// The attributes that you want your user pool to automatically verify. For more information, see
+    /// [Verifying contact information at
+    /// sign-up](https://docs.aws.amazon.com/cognito/latest/developerguide/signing-up-users-in-your-app.html#allowing-users-to-sign-up-and-confirm-themselves)
+    /// .
     pub auto_verified_attributes: Option<Val<Vec<String>>>,
     /// `DeletionProtection`.
+    ///
+    /// When active, `DeletionProtection` prevents accidental deletion of your user
+    /// pool. Before you can delete a user pool that you have protected against deletion, you
+    /// must deactivate this feature.
+    ///
+    /// When you try to delete a protected user pool in a `DeleteUserPool` API request, Amazon Cognito
+    /// returns an `InvalidParameterException` error. To delete a protected user pool, send a new
+    /// `DeleteUserPool` request after you deactivate deletion protection in an `UpdateUserPool` API
+    /// request.
     pub deletion_protection: Option<Val<String>>,
     /// `DeviceConfiguration`.
+    ///
+    /// The device-remembering configuration for a user pool. Device remembering or device tracking is a
+    /// "Remember me on this device" option for user pools that perform authentication with the device key
+    /// of a trusted device in the back end, instead of a user-provided MFA code. For more information about
+    /// device authentication, see [Working with user devices in your user
+    /// pool](https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-device-tracking.html)
+    /// . A null value indicates that you have deactivated device remembering in your user pool.
+    ///
+    /// > When you provide a value for any `DeviceConfiguration` field, you activate the Amazon Cognito
+    /// device-remembering feature. For more information, see [Working with
+    /// devices](https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-device-tracking.html)
+    /// .
     pub device_configuration: Option<Val<DeviceConfiguration>>,
     /// `EmailAuthenticationMessage`.
     ///
@@ -29,60 +80,182 @@ pub struct UserPool {
     /// - Length: 1 to 140.
     pub email_authentication_subject: Option<Val<String>>,
     /// `EmailConfiguration`.
+    ///
+    /// The email configuration of your user pool. The email configuration type sets your preferred sending
+    /// method, AWS Region, and sender for messages from your user pool.
     pub email_configuration: Option<Val<EmailConfiguration>>,
     /// `EmailVerificationMessage`.
+    ///
+    /// This parameter is no longer used. See
+    /// [VerificationMessageTemplateType](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-verificationmessagetemplate.html)
+    /// .
     ///
     /// - Length: 6 to 20000.
     pub email_verification_message: Option<Val<String>>,
     /// `EmailVerificationSubject`.
     ///
+    /// This parameter is no longer used. See
+    /// [VerificationMessageTemplateType](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-verificationmessagetemplate.html)
+    /// .
+    ///
     /// - Length: 1 to 140.
     pub email_verification_subject: Option<Val<String>>,
     /// `EnabledMfas`.
+    ///
+    /// Set enabled MFA options on a specified user pool. To disable all MFAs after it has been enabled, set
+    /// `MfaConfiguration` to `OFF` and remove EnabledMfas. MFAs can only be all disabled if
+    /// `MfaConfiguration` is `OFF` . After you enable `SMS_MFA` , you can only disable it by setting
+    /// `MfaConfiguration` to `OFF` . Can be one of the following values:
+    ///
+    /// - `SMS_MFA` - Enables MFA with SMS for the user pool. To select this option, you must also provide
+    ///   values for `SmsConfiguration` .
+    /// - `SOFTWARE_TOKEN_MFA` - Enables software token MFA for the user pool.
+    /// - `EMAIL_OTP` - Enables MFA with email for the user pool. To select this option, you must provide
+    ///   values for `EmailConfiguration` and within those, set `EmailSendingAccount` to `DEVELOPER` .
+    ///
+    /// Allowed values: `SMS_MFA` | `SOFTWARE_TOKEN_MFA` | `EMAIL_OTP`
     pub enabled_mfas: Option<Val<Vec<String>>>,
     /// `LambdaConfig`.
+    ///
+    /// A collection of user pool Lambda triggers. Amazon Cognito invokes triggers at several possible
+    /// stages of authentication operations. Triggers can modify the outcome of the operations that invoked
+    /// them.
     pub lambda_config: Option<Val<LambdaConfig>>,
     /// `MfaConfiguration`.
+    ///
+    /// Displays the state of multi-factor authentication (MFA) as on, off, or optional. When `ON` , all
+    /// users must set up MFA before they can sign in. When `OPTIONAL` , your application must make a
+    /// client-side determination of whether a user wants to register an MFA device. For user pools with
+    /// adaptive authentication with threat protection, choose `OPTIONAL` .
+    ///
+    /// When `MfaConfiguration` is `OPTIONAL` , managed login doesn't automatically prompt users to set up
+    /// MFA. Amazon Cognito generates MFA prompts in API responses and in managed login for users who have
+    /// chosen and configured a preferred MFA factor.
     pub mfa_configuration: Option<Val<String>>,
     /// `Policies`.
+    ///
+    /// A list of user pool policies. Contains the policy that sets password-complexity requirements.
     pub policies: Option<Val<Policies>>,
     /// `Schema`.
+    ///
+    /// An array of attributes for the new user pool. You can add custom attributes and modify the
+    /// properties of default attributes. The specifications in this parameter set the required attributes
+    /// in your user pool. For more information, see [Working with user
+    /// attributes](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-attributes.html)
+    /// .
     pub schema: Option<Val<Vec<SchemaAttribute>>>,
     /// `SmsAuthenticationMessage`.
+    ///
+    /// The contents of the SMS authentication message.
     ///
     /// - Length: 6 to 140.
     pub sms_authentication_message: Option<Val<String>>,
     /// `SmsConfiguration`.
+    ///
+    /// The settings for your Amazon Cognito user pool to send SMS messages with Amazon Simple Notification
+    /// Service. To send SMS messages with Amazon SNS in the AWS Region that you want, the Amazon Cognito
+    /// user pool uses an AWS Identity and Access Management (IAM) role in your AWS account . For more
+    /// information see [SMS message
+    /// settings](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-sms-settings.html) .
     pub sms_configuration: Option<Val<SmsConfiguration>>,
     /// `SmsVerificationMessage`.
+    ///
+    /// This parameter is no longer used. See
+    /// [VerificationMessageTemplateType](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-verificationmessagetemplate.html)
+    /// .
     ///
     /// - Length: 6 to 140.
     pub sms_verification_message: Option<Val<String>>,
     /// `UserAttributeUpdateSettings`.
+    ///
+    /// The settings for updates to user attributes. These settings include the property
+    /// `AttributesRequireVerificationBeforeUpdate` ,
+    /// a user-pool setting that tells Amazon Cognito how to handle changes to the value of your users'
+    /// email address and phone number attributes. For
+    /// more information, see [Verifying updates to email addresses and phone
+    /// numbers](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-email-phone-verification.html#user-pool-settings-verifications-verify-attribute-updates)
+    /// .
     pub user_attribute_update_settings: Option<Val<UserAttributeUpdateSettings>>,
     /// `UserPoolAddOns`.
+    ///
+    /// Contains settings for activation of threat protection, including the operating mode and additional
+    /// authentication types. To log user security information but take no action, set to `AUDIT` . To
+    /// configure automatic security responses to potentially unwanted traffic to your user pool, set to
+    /// `ENFORCED` .
+    ///
+    /// For more information, see [Adding advanced security to a user
+    /// pool](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pool-settings-advanced-security.html)
+    /// . To activate this setting, your user pool must be on the [Plus
+    /// tier](https://docs.aws.amazon.com/cognito/latest/developerguide/feature-plans-features-plus.html) .
     pub user_pool_add_ons: Option<Val<UserPoolAddOns>>,
     /// `UserPoolName`.
+    ///
+    /// A friendly name for your user pool.
     ///
     /// - Length: 1 to 128.
     pub user_pool_name: Option<Val<String>>,
     /// `UserPoolTags`.
+    ///
+    /// The tag keys and values to assign to the user pool. A tag is a label that you can use to categorize
+    /// and manage user pools in different ways, such as by purpose, owner, environment, or other criteria.
     pub user_pool_tags: Option<Val<BTreeMap<String, String>>>,
     /// `UserPoolTier`.
+    ///
+    /// The user pool [feature
+    /// plan](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-sign-in-feature-plans.html)
+    /// , or tier. This parameter determines the eligibility of the user pool for features like managed
+    /// login, access-token customization, and threat protection. Defaults to `ESSENTIALS` .
     pub user_pool_tier: Option<Val<UserPoolTier>>,
     /// `UsernameAttributes`.
+    ///
+    /// Specifies whether a user can use an email address or phone number as a username when they sign up.
     pub username_attributes: Option<Val<Vec<String>>>,
     /// `UsernameConfiguration`.
+    ///
+    /// Sets the case sensitivity option for sign-in usernames. When `CaseSensitive` is `false` (case
+    /// insensitive), users can sign in with any combination of capital and lowercase letters. For example,
+    /// `username` , `USERNAME` , or `UserName` , or for email, `email@example.com` or `EMaiL@eXamplE.Com` .
+    /// For most use cases, set case sensitivity to `false` as a best practice. When usernames and email
+    /// addresses are case insensitive, Amazon Cognito treats any variation in case as the same user, and
+    /// prevents a case variation from being assigned to the same attribute for a different user.
+    ///
+    /// When `CaseSensitive` is `true` (case sensitive), Amazon Cognito interprets `USERNAME` and `UserName`
+    /// as distinct users.
+    ///
+    /// This configuration is immutable after you set it.
     pub username_configuration: Option<Val<UsernameConfiguration>>,
     /// `VerificationMessageTemplate`.
+    ///
+    /// The template for the verification message that your user pool delivers to users who set an email
+    /// address or phone number attribute.
+    ///
+    /// Set the email message type that corresponds to your `DefaultEmailOption` selection. For
+    /// `CONFIRM_WITH_LINK` , specify an `EmailMessageByLink` and leave `EmailMessage` blank. For
+    /// `CONFIRM_WITH_CODE` , specify an `EmailMessage` and leave `EmailMessageByLink` blank. When you
+    /// supply both parameters with either choice, Amazon Cognito returns an error.
     pub verification_message_template: Option<Val<VerificationMessageTemplate>>,
     /// `WebAuthnFactorConfiguration`.
     pub web_authn_factor_configuration: Option<Val<WebAuthnFactorConfiguration>>,
     /// `WebAuthnRelyingPartyID`.
     ///
+    /// Sets or displays the authentication domain, typically your user pool domain, that passkey providers
+    /// must use as a relying party (RP) in their configuration.
+    ///
+    /// Under the following conditions, the passkey relying party ID must be the fully-qualified domain name
+    /// of your custom domain:
+    ///
+    /// - The user pool is configured for passkey authentication.
+    /// - The user pool has a custom domain, whether or not it also has a prefix domain.
+    /// - Your application performs authentication with managed login or the classic hosted UI.
+    ///
     /// - Length: 1 to 63.
     pub web_authn_relying_party_id: Option<Val<String>>,
     /// `WebAuthnUserVerification`.
+    ///
+    /// When `required` , users can only register and sign in users with passkeys that are capable of [user
+    /// verification](https://docs.aws.amazon.com/https://www.w3.org/TR/webauthn-2/#enum-userVerificationRequirement)
+    /// . When `preferred` , your user pool doesn't require the use of authenticators with user verification
+    /// but encourages it.
     ///
     /// - Length: 1 to 9.
     pub web_authn_user_verification: Option<Val<String>>,
@@ -357,18 +530,27 @@ impl Deref for UserPoolHandle {
 
 impl UserPoolHandle {
     /// `Fn::GetAtt` `ProviderName`.
+    ///
+    /// A friendly name for the IdP.
     pub fn attr_provider_name(&self) -> Val<String> {
         self.0.get_att("ProviderName")
     }
     /// `Fn::GetAtt` `UserPoolId`.
+    ///
+    /// The ID of the user pool.
     pub fn attr_user_pool_id(&self) -> Val<String> {
         self.0.get_att("UserPoolId")
     }
     /// `Fn::GetAtt` `ProviderURL`.
+    ///
+    /// The URL of the provider of the Amazon Cognito user pool, specified as a `String` .
     pub fn attr_provider_url(&self) -> Val<String> {
         self.0.get_att("ProviderURL")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the user pool, such as
+    /// `arn:aws:cognito-idp:us-east-1:123412341234:userpool/us-east-1_123412341` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -383,9 +565,20 @@ impl UserPoolHandle {
 }
 
 /// The [`AccountRecoverySetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-accountrecoverysetting.html) property type.
+///
+/// The available verified method a user can use to recover their password when they call
+/// `ForgotPassword` . You can use this setting to define a preferred method when a user has more than
+/// one method available. With this setting, SMS doesn't qualify for a valid password recovery mechanism
+/// if the user also has SMS multi-factor authentication (MFA) activated. In the absence of this
+/// setting, Amazon Cognito uses the legacy behavior to determine the recovery method where SMS is
+/// preferred through email.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccountRecoverySetting {
     /// `RecoveryMechanisms`.
+    ///
+    /// The list of options and priorities for user message delivery in forgot-password operations. Sets or
+    /// displays user pool preferences for email or SMS message priority, whether users should fall back to
+    /// a second delivery method, and whether passwords should only be reset by administrators.
     pub recovery_mechanisms: Option<Val<Vec<RecoveryOption>>>,
 }
 
@@ -438,13 +631,37 @@ impl ToValue for AccountRecoverySetting {
 impl Literal for AccountRecoverySetting {}
 
 /// The [`AdminCreateUserConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-admincreateuserconfig.html) property type.
+///
+/// The settings for administrator creation of users in a user pool. Contains settings for allowing user
+/// sign-up, customizing invitation messages to new users, and the amount of time before temporary
+/// passwords expire.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdminCreateUserConfig {
     /// `AllowAdminCreateUserOnly`.
+    ///
+    /// The setting for allowing self-service sign-up. When `true` , only administrators can create new user
+    /// profiles. When `false` , users can register themselves and create a new user profile with the
+    /// `SignUp` operation.
     pub allow_admin_create_user_only: Option<Val<bool>>,
     /// `InviteMessageTemplate`.
+    ///
+    /// The template for the welcome message to new users. This template must include the `{####}` temporary
+    /// password placeholder if you are creating users with passwords. If your users don't have passwords,
+    /// you can omit the placeholder.
+    ///
+    /// See also [Customizing User Invitation
+    /// Messages](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pool-settings-message-customizations.html#cognito-user-pool-settings-user-invitation-message-customization)
+    /// .
     pub invite_message_template: Option<Val<InviteMessageTemplate>>,
     /// `UnusedAccountValidityDays`.
+    ///
+    /// This parameter is no longer in use.
+    ///
+    /// The password expiration limit in days for administrator-created users. When this time expires, the
+    /// user can't sign in with their temporary password. To reset the account after that time limit, you
+    /// must call `AdminCreateUser` again, specifying `RESEND` for the `MessageAction` parameter.
+    ///
+    /// The default value for this parameter is 7.
     pub unused_account_validity_days: Option<Val<i64>>,
 }
 
@@ -504,9 +721,17 @@ impl ToValue for AdminCreateUserConfig {
 impl Literal for AdminCreateUserConfig {}
 
 /// The [`AdvancedSecurityAdditionalFlows`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-advancedsecurityadditionalflows.html) property type.
+///
+/// Threat protection configuration options for additional authentication types in your user pool,
+/// including custom authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdvancedSecurityAdditionalFlows {
     /// `CustomAuthMode`.
+    ///
+    /// The operating mode of threat protection in custom authentication with [Custom authentication
+    /// challenge Lambda
+    /// triggers](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-challenge.html)
+    /// .
     pub custom_auth_mode: Option<Val<String>>,
 }
 
@@ -554,13 +779,23 @@ impl ToValue for AdvancedSecurityAdditionalFlows {
 impl Literal for AdvancedSecurityAdditionalFlows {}
 
 /// The [`CustomEmailSender`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-customemailsender.html) property type.
+///
+/// The configuration of a custom email sender Lambda trigger. This trigger routes all email
+/// notifications from a user pool to a Lambda function that delivers the message using custom logic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomEmailSender {
     /// `LambdaArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the function that you want to assign to your Lambda trigger.
+    ///
     /// - Format: `AWS::Lambda::Function.Arn`.
     pub lambda_arn: Option<Val<String>>,
     /// `LambdaVersion`.
+    ///
+    /// The user pool trigger version of the request that Amazon Cognito sends to your Lambda function.
+    /// Higher-numbered versions add fields that support new features.
+    ///
+    /// You must use a `LambdaVersion` of `V1_0` with a custom sender function.
     pub lambda_version: Option<Val<String>>,
 }
 
@@ -614,13 +849,23 @@ impl ToValue for CustomEmailSender {
 impl Literal for CustomEmailSender {}
 
 /// The [`CustomSMSSender`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-customsmssender.html) property type.
+///
+/// The configuration of a custom SMS sender Lambda trigger. This trigger routes all SMS notifications
+/// from a user pool to a Lambda function that delivers the message using custom logic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomSmsSender {
     /// `LambdaArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the function that you want to assign to your Lambda trigger.
+    ///
     /// - Format: `AWS::Lambda::Function.Arn`.
     pub lambda_arn: Option<Val<String>>,
     /// `LambdaVersion`.
+    ///
+    /// The user pool trigger version of the request that Amazon Cognito sends to your Lambda function.
+    /// Higher-numbered versions add fields that support new features.
+    ///
+    /// You must use a `LambdaVersion` of `V1_0` with a custom sender function.
     pub lambda_version: Option<Val<String>>,
 }
 
@@ -674,11 +919,27 @@ impl ToValue for CustomSmsSender {
 impl Literal for CustomSmsSender {}
 
 /// The [`DeviceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-deviceconfiguration.html) property type.
+///
+/// The device-remembering configuration for a user pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceConfiguration {
     /// `ChallengeRequiredOnNewDevice`.
+    ///
+    /// When true, a remembered device can sign in with device authentication instead of SMS and time-based
+    /// one-time password (TOTP) factors for multi-factor authentication (MFA).
+    ///
+    /// > Whether or not `ChallengeRequiredOnNewDevice` is true, users who sign in with devices that have
+    /// not been confirmed or remembered must still provide a second factor in a user pool that requires
+    /// MFA.
     pub challenge_required_on_new_device: Option<Val<bool>>,
     /// `DeviceOnlyRememberedOnUserPrompt`.
+    ///
+    /// When true, Amazon Cognito doesn't automatically remember a user's device when your app sends a
+    /// `ConfirmDevice` API request. In your app, create a prompt for your user to choose whether they want
+    /// to remember their device. Return the user's choice in an `UpdateDeviceStatus` API request.
+    ///
+    /// When `DeviceOnlyRememberedOnUserPrompt` is `false` , Amazon Cognito immediately remembers devices
+    /// that you register in a `ConfirmDevice` API request.
     pub device_only_remembered_on_user_prompt: Option<Val<bool>>,
 }
 
@@ -732,17 +993,88 @@ impl ToValue for DeviceConfiguration {
 impl Literal for DeviceConfiguration {}
 
 /// The [`EmailConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-emailconfiguration.html) property type.
+///
+/// The email configuration of your user pool. The email configuration type sets your preferred sending
+/// method, AWS Region, and sender for messages from your user pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmailConfiguration {
     /// `ConfigurationSet`.
+    ///
+    /// The set of configuration rules that can be applied to emails sent using Amazon Simple Email Service.
+    /// A configuration set is applied to an email by including a reference to the configuration set in the
+    /// headers of the email. Once applied, all of the rules in that configuration set are applied to the
+    /// email. Configuration sets can be used to apply the following types of rules to emails:
+    ///
+    /// - **Event publishing** - Amazon Simple Email Service can track the number of send, delivery, open,
+    ///   click, bounce, and complaint events for each email sent. Use event publishing to send information
+    ///   about these events to other AWS services such as and Amazon CloudWatch
+    /// - **IP pool management** - When leasing dedicated IP addresses with Amazon Simple Email Service, you
+    ///   can create groups of IP addresses, called dedicated IP pools. You can then associate the dedicated
+    ///   IP pools with configuration sets.
     pub configuration_set: Option<Val<String>>,
     /// `EmailSendingAccount`.
+    ///
+    /// Specifies whether Amazon Cognito uses its built-in functionality to send your users email messages,
+    /// or uses your Amazon Simple Email Service email configuration. Specify one of the following values:
+    ///
+    /// - **COGNITO_DEFAULT** - When Amazon Cognito emails your users, it uses its built-in email
+    ///   functionality. When you use the default option, Amazon Cognito allows only a limited number of
+    ///   emails each day for your user pool. For typical production environments, the default email limit
+    ///   is less than the required delivery volume. To achieve a higher delivery volume, specify DEVELOPER
+    ///   to use your Amazon SES email configuration.
+    ///
+    /// To look up the email delivery limit for the default option, see
+    /// [Limits](https://docs.aws.amazon.com/cognito/latest/developerguide/limits.html) in the *Amazon
+    /// Cognito Developer Guide* .
+    ///
+    /// The default FROM address is `no-reply@verificationemail.com` . To customize the FROM address,
+    /// provide the Amazon Resource Name (ARN) of an Amazon SES verified email address for the `SourceArn`
+    /// parameter.
+    /// - **DEVELOPER** - When Amazon Cognito emails your users, it uses your Amazon SES configuration.
+    ///   Amazon Cognito calls Amazon SES on your behalf to send email from your verified email address.
+    ///   When you use this option, the email delivery limits are the same limits that apply to your Amazon
+    ///   SES verified email address in your AWS account .
+    ///
+    /// If you use this option, provide the ARN of an Amazon SES verified email address for the `SourceArn`
+    /// parameter.
+    ///
+    /// Before Amazon Cognito can email your users, it requires additional permissions to call Amazon SES on
+    /// your behalf. When you update your user pool with this option, Amazon Cognito creates a *service-linked
+    /// role* , which is a type of role in your AWS account . This role contains the permissions that allow
+    /// you to access Amazon SES and send email messages from your email address. For more information about
+    /// the service-linked role that Amazon Cognito creates, see [Using Service-Linked Roles for Amazon
+    /// Cognito](https://docs.aws.amazon.com/cognito/latest/developerguide/using-service-linked-roles.html)
+    /// in the *Amazon Cognito Developer Guide* .
     pub email_sending_account: Option<Val<String>>,
     /// `From`.
+    ///
+    /// Either the sender’s email address or the sender’s name with their email address. For example,
+    /// `testuser@example.com` or `Test User <testuser@example.com>` . This address appears before the body
+    /// of the email.
     pub from: Option<Val<String>>,
     /// `ReplyToEmailAddress`.
+    ///
+    /// The destination to which the receiver of the email should reply.
     pub reply_to_email_address: Option<Val<String>>,
     /// `SourceArn`.
+    ///
+    /// The ARN of a verified email address or an address from a verified domain in Amazon SES. You can set
+    /// a `SourceArn` email from a verified domain only with an API request. You can set a verified email
+    /// address, but not an address in a verified domain, in the Amazon Cognito console. Amazon Cognito uses
+    /// the email address that you provide in one of the following ways, depending on the value that you
+    /// specify for the `EmailSendingAccount` parameter:
+    ///
+    /// - If you specify `COGNITO_DEFAULT` , Amazon Cognito uses this address as the custom FROM address
+    ///   when it emails your users using its built-in email account.
+    /// - If you specify `DEVELOPER` , Amazon Cognito emails your users with this address by calling Amazon
+    ///   SES on your behalf.
+    ///
+    /// The Region value of the `SourceArn` parameter must indicate a supported AWS Region of your user
+    /// pool. Typically, the Region in the `SourceArn` and the user pool Region are the same. For more
+    /// information, see [Amazon SES email configuration
+    /// regions](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-email.html#user-pool-email-developer-region-mapping)
+    /// in the [Amazon Cognito Developer
+    /// Guide](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-identity-pools.html) .
     pub source_arn: Option<Val<String>>,
 }
 
@@ -874,13 +1206,31 @@ impl ToValue for InboundFederation {
 impl Literal for InboundFederation {}
 
 /// The [`InviteMessageTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-invitemessagetemplate.html) property type.
+///
+/// The template for the welcome message to new users. This template must include the `{####}` temporary
+/// password placeholder if you are creating users with passwords. If your users don't have passwords,
+/// you can omit the placeholder.
+///
+/// See also [Customizing User Invitation
+/// Messages](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pool-settings-message-customizations.html#cognito-user-pool-settings-user-invitation-message-customization)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InviteMessageTemplate {
     /// `EmailMessage`.
+    ///
+    /// The message template for email messages. EmailMessage is allowed only if
+    /// [EmailSendingAccount](https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_EmailConfigurationType.html#CognitoUserPools-Type-EmailConfigurationType-EmailSendingAccount)
+    /// is DEVELOPER.
     pub email_message: Option<Val<String>>,
     /// `EmailSubject`.
+    ///
+    /// The subject line for email messages. EmailSubject is allowed only if
+    /// [EmailSendingAccount](https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_EmailConfigurationType.html#CognitoUserPools-Type-EmailConfigurationType-EmailSendingAccount)
+    /// is DEVELOPER.
     pub email_subject: Option<Val<String>>,
     /// `SMSMessage`.
+    ///
+    /// The message template for SMS messages.
     pub sms_message: Option<Val<String>>,
 }
 
@@ -940,37 +1290,107 @@ impl ToValue for InviteMessageTemplate {
 impl Literal for InviteMessageTemplate {}
 
 /// The [`LambdaConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-lambdaconfig.html) property type.
+///
+/// A collection of user pool Lambda triggers. Amazon Cognito invokes triggers at several possible
+/// stages of user pool operations. Triggers can modify the outcome of the operations that invoked them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaConfig {
     /// `CreateAuthChallenge`.
+    ///
+    /// The configuration of a create auth challenge Lambda trigger, one of three triggers in the sequence
+    /// of the [custom authentication challenge
+    /// triggers](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-challenge.html)
+    /// .
     pub create_auth_challenge: Option<Val<String>>,
     /// `CustomEmailSender`.
+    ///
+    /// The configuration of a custom email sender Lambda trigger. This trigger routes all email
+    /// notifications from a user pool to a Lambda function that delivers the message using custom logic.
     pub custom_email_sender: Option<Val<CustomEmailSender>>,
     /// `CustomMessage`.
+    ///
+    /// A custom message Lambda trigger. This trigger is an opportunity to customize all SMS and email
+    /// messages from your user pool. When a custom message trigger is active, your user pool routes all
+    /// messages to a Lambda function that returns a runtime-customized message subject and body for your
+    /// user pool to deliver to a user.
     pub custom_message: Option<Val<String>>,
     /// `CustomSMSSender`.
+    ///
+    /// The configuration of a custom SMS sender Lambda trigger. This trigger routes all SMS notifications
+    /// from a user pool to a Lambda function that delivers the message using custom logic.
     pub custom_sms_sender: Option<Val<CustomSmsSender>>,
     /// `DefineAuthChallenge`.
+    ///
+    /// The configuration of a define auth challenge Lambda trigger, one of three triggers in the sequence
+    /// of the [custom authentication challenge
+    /// triggers](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-challenge.html)
+    /// .
     pub define_auth_challenge: Option<Val<String>>,
     /// `InboundFederation`.
     pub inbound_federation: Option<Val<InboundFederation>>,
     /// `KMSKeyID`.
+    ///
+    /// The ARN of an [KMS
+    /// key](https://docs.aws.amazon.com//kms/latest/developerguide/concepts.html#master_keys) . Amazon
+    /// Cognito uses the key to encrypt codes and temporary passwords sent to custom sender Lambda triggers.
     pub kms_key_id: Option<Val<String>>,
     /// `PostAuthentication`.
+    ///
+    /// The configuration of a [post authentication Lambda
+    /// trigger](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-post-authentication.html)
+    /// in a user pool. This trigger can take custom actions after a user signs in.
     pub post_authentication: Option<Val<String>>,
     /// `PostConfirmation`.
+    ///
+    /// The configuration of a [post confirmation Lambda
+    /// trigger](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-post-confirmation.html)
+    /// in a user pool. This trigger can take custom actions after a user confirms their user account and
+    /// their email address or phone number.
     pub post_confirmation: Option<Val<String>>,
     /// `PreAuthentication`.
+    ///
+    /// The configuration of a [pre authentication
+    /// trigger](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-authentication.html)
+    /// in a user pool. This trigger can evaluate and modify user sign-in events.
     pub pre_authentication: Option<Val<String>>,
     /// `PreSignUp`.
+    ///
+    /// The configuration of a [pre sign-up Lambda
+    /// trigger](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-sign-up.html)
+    /// in a user pool. This trigger evaluates new users and can bypass confirmation, [link a federated user
+    /// profile](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-identity-federation-consolidate-users.html)
+    /// , or block sign-up requests.
     pub pre_sign_up: Option<Val<String>>,
     /// `PreTokenGeneration`.
+    ///
+    /// The legacy configuration of a [pre token generation Lambda
+    /// trigger](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html)
+    /// in a user pool.
+    ///
+    /// Set this parameter for legacy purposes. If you also set an ARN in `PreTokenGenerationConfig` , its
+    /// value must be identical to `PreTokenGeneration` . For new instances of pre token generation
+    /// triggers, set the `LambdaArn` of `PreTokenGenerationConfig` .
     pub pre_token_generation: Option<Val<String>>,
     /// `PreTokenGenerationConfig`.
+    ///
+    /// The detailed configuration of a [pre token generation Lambda
+    /// trigger](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html)
+    /// in a user pool. If you also set an ARN in `PreTokenGeneration` , its value must be identical to
+    /// `PreTokenGenerationConfig` .
     pub pre_token_generation_config: Option<Val<PreTokenGenerationConfig>>,
     /// `UserMigration`.
+    ///
+    /// The configuration of a [migrate user Lambda
+    /// trigger](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-migrate-user.html)
+    /// in a user pool. This trigger can create user profiles when users sign in or attempt to reset their
+    /// password with credentials that don't exist yet.
     pub user_migration: Option<Val<String>>,
     /// `VerifyAuthChallengeResponse`.
+    ///
+    /// The configuration of a verify auth challenge Lambda trigger, one of three triggers in the sequence
+    /// of the [custom authentication challenge
+    /// triggers](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-challenge.html)
+    /// .
     pub verify_auth_challenge_response: Option<Val<String>>,
 }
 
@@ -1102,11 +1522,19 @@ impl ToValue for LambdaConfig {
 impl Literal for LambdaConfig {}
 
 /// The [`NumberAttributeConstraints`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-numberattributeconstraints.html) property type.
+///
+/// The minimum and maximum values of an attribute that is of the number type, for example `custom:age`
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumberAttributeConstraints {
     /// `MaxValue`.
+    ///
+    /// The maximum length of a number attribute value. Must be a number less than or equal to `2^1023` ,
+    /// represented as a string with a length of 131072 characters or fewer.
     pub max_value: Option<Val<String>>,
     /// `MinValue`.
+    ///
+    /// The minimum value of an attribute that is of the number data type.
     pub min_value: Option<Val<String>>,
 }
 
@@ -1160,21 +1588,48 @@ impl ToValue for NumberAttributeConstraints {
 impl Literal for NumberAttributeConstraints {}
 
 /// The [`PasswordPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-passwordpolicy.html) property type.
+///
+/// The password policy settings for a user pool, including complexity, history, and length
+/// requirements.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PasswordPolicy {
     /// `MinimumLength`.
+    ///
+    /// The minimum length of the password in the policy that you have set. This value can't be less than 6.
     pub minimum_length: Option<Val<i64>>,
     /// `PasswordHistorySize`.
+    ///
+    /// The number of previous passwords that you want Amazon Cognito to restrict each user from reusing.
+    /// Users can't set a password that matches any of `n` previous passwords, where `n` is the value of
+    /// `PasswordHistorySize` .
     pub password_history_size: Option<Val<i64>>,
     /// `RequireLowercase`.
+    ///
+    /// The requirement in a password policy that users must include at least one lowercase letter in their
+    /// password.
     pub require_lowercase: Option<Val<bool>>,
     /// `RequireNumbers`.
+    ///
+    /// The requirement in a password policy that users must include at least one number in their password.
     pub require_numbers: Option<Val<bool>>,
     /// `RequireSymbols`.
+    ///
+    /// The requirement in a password policy that users must include at least one symbol in their password.
     pub require_symbols: Option<Val<bool>>,
     /// `RequireUppercase`.
+    ///
+    /// The requirement in a password policy that users must include at least one uppercase letter in their
+    /// password.
     pub require_uppercase: Option<Val<bool>>,
     /// `TemporaryPasswordValidityDays`.
+    ///
+    /// The number of days a temporary password is valid in the password policy. If the user doesn't sign in
+    /// during this time, an administrator must reset their password. Defaults to `7` . If you submit a
+    /// value of `0` , Amazon Cognito treats it as a null value and sets `TemporaryPasswordValidityDays` to
+    /// its default value.
+    ///
+    /// > When you set `TemporaryPasswordValidityDays` for a user pool, you can no longer set a value for
+    /// the legacy `UnusedAccountValidityDays` parameter in that user pool.
     pub temporary_password_validity_days: Option<Val<i64>>,
 }
 
@@ -1258,11 +1713,21 @@ impl ToValue for PasswordPolicy {
 impl Literal for PasswordPolicy {}
 
 /// The [`Policies`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-policies.html) property type.
+///
+/// A list of user pool policies. Contains the policy that sets password-complexity requirements.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Policies {
     /// `PasswordPolicy`.
+    ///
+    /// The password policy settings for a user pool, including complexity, history, and length
+    /// requirements.
     pub password_policy: Option<Val<PasswordPolicy>>,
     /// `SignInPolicy`.
+    ///
+    /// The policy for allowed types of authentication in a user pool. To activate this setting, your user
+    /// pool must be in the [Essentials
+    /// tier](https://docs.aws.amazon.com/cognito/latest/developerguide/feature-plans-features-essentials.html)
+    /// or higher.
     pub sign_in_policy: Option<Val<SignInPolicy>>,
 }
 
@@ -1316,13 +1781,23 @@ impl ToValue for Policies {
 impl Literal for Policies {}
 
 /// The [`PreTokenGenerationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-pretokengenerationconfig.html) property type.
+///
+/// The properties of a pre token generation Lambda trigger.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PreTokenGenerationConfig {
     /// `LambdaArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the function that you want to assign to your Lambda trigger.
+    ///
+    /// This parameter and the `PreTokenGeneration` property of `LambdaConfig` have the same value. For new
+    /// instances of pre token generation triggers, set `LambdaArn` .
+    ///
     /// - Format: `AWS::Lambda::Function.Arn`.
     pub lambda_arn: Option<Val<String>>,
     /// `LambdaVersion`.
+    ///
+    /// The user pool trigger version of the request that Amazon Cognito sends to your Lambda function.
+    /// Higher-numbered versions add fields that support new features.
     pub lambda_version: Option<Val<String>>,
 }
 
@@ -1376,11 +1851,25 @@ impl ToValue for PreTokenGenerationConfig {
 impl Literal for PreTokenGenerationConfig {}
 
 /// The [`RecoveryOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-recoveryoption.html) property type.
+///
+/// A recovery option for a user. The `AccountRecoverySettingType` data type is an array of this object.
+/// Each `RecoveryOptionType` has a priority property that determines whether it is a primary or
+/// secondary option.
+///
+/// For example, if `verified_email` has a priority of `1` and `verified_phone_number` has a priority of
+/// `2` , your user pool sends account-recovery messages to a verified email address but falls back to
+/// an SMS message if the user has a verified phone number. The `admin_only` option prevents
+/// self-service account recovery.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecoveryOption {
     /// `Name`.
+    ///
+    /// The recovery method that this object sets a recovery option for.
     pub name: Option<Val<String>>,
     /// `Priority`.
+    ///
+    /// Your priority preference for using the specified attribute in account recovery. The highest priority
+    /// is `1` .
     pub priority: Option<Val<i64>>,
 }
 
@@ -1434,21 +1923,69 @@ impl ToValue for RecoveryOption {
 impl Literal for RecoveryOption {}
 
 /// The [`SchemaAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-schemaattribute.html) property type.
+///
+/// A list of the user attributes and their properties in your user pool. The attribute schema contains
+/// standard attributes, custom attributes with a `custom:` prefix, and developer attributes with a
+/// `dev:` prefix. For more information, see [User pool
+/// attributes](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-attributes.html)
+/// .
+///
+/// Developer-only `dev:` attributes are a legacy feature of user pools, and are read-only to all app
+/// clients. You can create and update developer-only attributes only with IAM-authenticated API
+/// operations. Use app client read/write permissions instead.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaAttribute {
     /// `AttributeDataType`.
+    ///
+    /// The data format of the values for your attribute. When you choose an `AttributeDataType` , Amazon
+    /// Cognito validates the input against the data type. A custom attribute value in your user's ID token
+    /// is always a string, for example `"custom:isMember" : "true"` or `"custom:YearsAsMember" : "12"` .
     pub attribute_data_type: Option<Val<String>>,
     /// `DeveloperOnlyAttribute`.
+    ///
+    /// > You should use
+    /// [WriteAttributes](https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_UserPoolClientType.html#CognitoUserPools-Type-UserPoolClientType-WriteAttributes)
+    /// in the user pool client to control how attributes can be mutated for new use cases instead of using
+    /// `DeveloperOnlyAttribute` .
+    ///
+    /// Specifies whether the attribute type is developer only. This attribute can only be modified by an
+    /// administrator. Users won't be able to modify this attribute using their access token. For example,
+    /// `DeveloperOnlyAttribute` can be modified using AdminUpdateUserAttributes but can't be updated using
+    /// UpdateUserAttributes.
     pub developer_only_attribute: Option<Val<bool>>,
     /// `Mutable`.
+    ///
+    /// Specifies whether the value of the attribute can be changed.
+    ///
+    /// Any user pool attribute whose value you map from an IdP attribute must be mutable, with a parameter
+    /// value of `true` . Amazon Cognito updates mapped attributes when users sign in to your application
+    /// through an IdP. If an attribute is immutable, Amazon Cognito throws an error when it attempts to
+    /// update the attribute. For more information, see [Specifying Identity Provider Attribute Mappings for
+    /// Your User
+    /// Pool](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-specifying-attribute-mapping.html)
+    /// .
     pub mutable: Option<Val<bool>>,
     /// `Name`.
+    ///
+    /// The name of your user pool attribute. When you create or update a user pool, adding a schema
+    /// attribute creates a custom or developer-only attribute. When you add an attribute with a `Name`
+    /// value of `MyAttribute` , Amazon Cognito creates the custom attribute `custom:MyAttribute` . When
+    /// `DeveloperOnlyAttribute` is `true` , Amazon Cognito creates your attribute as `dev:MyAttribute` . In
+    /// an operation that describes a user pool, Amazon Cognito returns this value as `value` for standard
+    /// attributes, `custom:value` for custom attributes, and `dev:value` for developer-only attributes..
     pub name: Option<Val<String>>,
     /// `NumberAttributeConstraints`.
+    ///
+    /// Specifies the constraints for an attribute of the number type.
     pub number_attribute_constraints: Option<Val<NumberAttributeConstraints>>,
     /// `Required`.
+    ///
+    /// Specifies whether a user pool attribute is required. If the attribute is required and the user
+    /// doesn't provide a value, registration or sign-in will fail.
     pub required: Option<Val<bool>>,
     /// `StringAttributeConstraints`.
+    ///
+    /// Specifies the constraints for an attribute of the string type.
     pub string_attribute_constraints: Option<Val<StringAttributeConstraints>>,
 }
 
@@ -1532,9 +2069,20 @@ impl ToValue for SchemaAttribute {
 impl Literal for SchemaAttribute {}
 
 /// The [`SignInPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-signinpolicy.html) property type.
+///
+/// The policy for allowed types of authentication in a user pool. To activate this setting, your user
+/// pool must be in the [Essentials
+/// tier](https://docs.aws.amazon.com/cognito/latest/developerguide/feature-plans-features-essentials.html)
+/// or higher.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SignInPolicy {
     /// `AllowedFirstAuthFactors`.
+    ///
+    /// The sign-in methods that a user pool supports as the first factor. You can permit users to start
+    /// authentication with a standard username and password, or with other one-time password and hardware
+    /// factors.
+    ///
+    /// Supports values of `EMAIL_OTP` , `SMS_OTP` , `WEB_AUTHN` and `PASSWORD` ,
     pub allowed_first_auth_factors: Option<Val<Vec<String>>>,
 }
 
@@ -1587,13 +2135,42 @@ impl ToValue for SignInPolicy {
 impl Literal for SignInPolicy {}
 
 /// The [`SmsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-smsconfiguration.html) property type.
+///
+/// User pool configuration for delivery of SMS messages with Amazon Simple Notification Service. To
+/// send SMS messages with Amazon SNS in the AWS Region that you want, the Amazon Cognito user pool uses
+/// an AWS Identity and Access Management (IAM) role in your AWS account .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SmsConfiguration {
     /// `ExternalId`.
+    ///
+    /// The external ID provides additional security for your IAM role. You can use an `ExternalId` with the
+    /// IAM role that you use with Amazon SNS to send SMS messages for your user pool. If you provide an
+    /// `ExternalId` , your Amazon Cognito user pool includes it in the request to assume your IAM role. You
+    /// can configure the role trust policy to require that Amazon Cognito, and any principal, provide the
+    /// `ExternalID` . If you use the Amazon Cognito Management Console to create a role for SMS
+    /// multi-factor authentication (MFA), Amazon Cognito creates a role with the required permissions and a
+    /// trust policy that demonstrates use of the `ExternalId` .
+    ///
+    /// For more information about the `ExternalId` of a role, see [How to use an external ID when granting
+    /// access to your AWS resources to a third
+    /// party](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-user_externalid.html) .
     pub external_id: Option<Val<String>>,
     /// `SnsCallerArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon SNS caller. This is the ARN of the IAM role in your AWS
+    /// account that Amazon Cognito will use to send SMS messages. SMS messages are subject to a [spending
+    /// limit](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-email-phone-verification.html)
+    /// .
     pub sns_caller_arn: Option<Val<String>>,
     /// `SnsRegion`.
+    ///
+    /// The AWS Region to use with Amazon SNS integration. You can choose the same Region as your user pool,
+    /// or a supported *Legacy Amazon SNS alternate Region* .
+    ///
+    /// Amazon Cognito resources in the Asia Pacific (Seoul) AWS Region must use your Amazon SNS
+    /// configuration in the Asia Pacific (Tokyo) Region. For more information, see [SMS message settings
+    /// for Amazon Cognito user
+    /// pools](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-sms-settings.html) .
     pub sns_region: Option<Val<String>>,
 }
 
@@ -1653,11 +2230,19 @@ impl ToValue for SmsConfiguration {
 impl Literal for SmsConfiguration {}
 
 /// The [`StringAttributeConstraints`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-stringattributeconstraints.html) property type.
+///
+/// The minimum and maximum length values of an attribute that is of the string type, for example
+/// `custom:department` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StringAttributeConstraints {
     /// `MaxLength`.
+    ///
+    /// The maximum length of a string attribute value. Must be a number less than or equal to `2^1023` ,
+    /// represented as a string with a length of 131072 characters or fewer.
     pub max_length: Option<Val<String>>,
     /// `MinLength`.
+    ///
+    /// The minimum length of a string attribute value.
     pub min_length: Option<Val<String>>,
 }
 
@@ -1711,9 +2296,28 @@ impl ToValue for StringAttributeConstraints {
 impl Literal for StringAttributeConstraints {}
 
 /// The [`UserAttributeUpdateSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-userattributeupdatesettings.html) property type.
+///
+/// The settings for updates to user attributes. These settings include the property
+/// `AttributesRequireVerificationBeforeUpdate` ,
+/// a user-pool setting that tells Amazon Cognito how to handle changes to the value of your users'
+/// email address and phone number attributes. For
+/// more information, see [Verifying updates to email addresses and phone
+/// numbers](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-email-phone-verification.html#user-pool-settings-verifications-verify-attribute-updates)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserAttributeUpdateSettings {
     /// `AttributesRequireVerificationBeforeUpdate`: required.
+    ///
+    /// Requires that your user verifies their email address, phone number, or both before Amazon Cognito
+    /// updates the value of that attribute. When you update a user attribute that has this option
+    /// activated, Amazon Cognito sends a verification message to the new phone number or email address.
+    /// Amazon Cognito doesn’t change the value of the attribute until your user responds to the
+    /// verification message and confirms the new value.
+    ///
+    /// When `AttributesRequireVerificationBeforeUpdate` is false, your user pool doesn't require that your
+    /// users verify attribute changes before Amazon Cognito updates them. In a user pool where
+    /// `AttributesRequireVerificationBeforeUpdate` is false, API operations that change attribute values
+    /// can immediately update a user’s `email` or `phone_number` attribute.
     pub attributes_require_verification_before_update: Option<Val<Vec<String>>>,
 }
 
@@ -1777,11 +2381,26 @@ impl ToValue for UserAttributeUpdateSettings {
 impl Literal for UserAttributeUpdateSettings {}
 
 /// The [`UserPoolAddOns`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-userpooladdons.html) property type.
+///
+/// User pool add-ons. Contains settings for activation of threat protection. To log user security
+/// information but take no action, set to `AUDIT` . To configure automatic security responses to risky
+/// traffic to your user pool, set to `ENFORCED` .
+///
+/// For more information, see [Adding advanced security to a user
+/// pool](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pool-settings-advanced-security.html)
+/// . To activate this setting, your user pool must be on the [Plus
+/// tier](https://docs.aws.amazon.com/cognito/latest/developerguide/feature-plans-features-plus.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserPoolAddOns {
     /// `AdvancedSecurityAdditionalFlows`.
+    ///
+    /// Threat protection configuration options for additional authentication types in your user pool,
+    /// including custom authentication.
     pub advanced_security_additional_flows: Option<Val<AdvancedSecurityAdditionalFlows>>,
     /// `AdvancedSecurityMode`.
+    ///
+    /// The operating mode of threat protection for standard authentication types in your user pool,
+    /// including username-password and secure remote password (SRP) authentication.
     pub advanced_security_mode: Option<Val<String>>,
 }
 
@@ -1838,9 +2457,32 @@ impl ToValue for UserPoolAddOns {
 impl Literal for UserPoolAddOns {}
 
 /// The [`UsernameConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-usernameconfiguration.html) property type.
+///
+/// Case sensitivity of the username input for the selected sign-in option. When case sensitivity is set
+/// to `False` (case insensitive), users can sign in with any combination of capital and lowercase
+/// letters. For example, `username` , `USERNAME` , or `UserName` , or for email, `email@example.com` or
+/// `EMaiL@eXamplE.Com` . For most use cases, set case sensitivity to `False` (case insensitive) as a
+/// best practice. When usernames and email addresses are case insensitive, Amazon Cognito treats any
+/// variation in case as the same user, and prevents a case variation from being assigned to the same
+/// attribute for a different user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UsernameConfiguration {
     /// `CaseSensitive`.
+    ///
+    /// Specifies whether user name case sensitivity will be applied for all users in the user pool through
+    /// Amazon Cognito APIs. For most use cases, set case sensitivity to `False` (case insensitive) as a
+    /// best practice. When usernames and email addresses are case insensitive, users can sign in as the
+    /// same user when they enter a different capitalization of their user name.
+    ///
+    /// Valid values include:
+    ///
+    /// - **true** - Enables case sensitivity for all username input. When this option is set to `true` ,
+    ///   users must sign in using the exact capitalization of their given username, such as “UserName”.
+    ///   This is the default value.
+    /// - **false** - Enables case insensitivity for all username input. For example, when this option is
+    ///   set to `false` , users can sign in using `username` , `USERNAME` , or `UserName` . This option
+    ///   also enables both `preferred_username` and `email` alias to be case insensitive, in addition to
+    ///   the `username` attribute.
     pub case_sensitive: Option<Val<bool>>,
 }
 
@@ -1888,19 +2530,58 @@ impl ToValue for UsernameConfiguration {
 impl Literal for UsernameConfiguration {}
 
 /// The [`VerificationMessageTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpool-verificationmessagetemplate.html) property type.
+///
+/// The template for the verification message that your user pool delivers to users who set an email
+/// address or phone number attribute.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VerificationMessageTemplate {
     /// `DefaultEmailOption`.
+    ///
+    /// The configuration of verification emails to contain a clickable link or a verification code.
+    ///
+    /// For link, your template body must contain link text in the format `{##Click here##}` . "Click here"
+    /// in the example is a customizable string. For code, your template body must contain a code
+    /// placeholder in the format `{####}` .
     pub default_email_option: Option<Val<String>>,
     /// `EmailMessage`.
+    ///
+    /// The template for email messages that Amazon Cognito sends to your users. You can set an
+    /// `EmailMessage` template only if the value of
+    /// [EmailSendingAccount](https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_EmailConfigurationType.html#CognitoUserPools-Type-EmailConfigurationType-EmailSendingAccount)
+    /// is `DEVELOPER` . When your
+    /// [EmailSendingAccount](https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_EmailConfigurationType.html#CognitoUserPools-Type-EmailConfigurationType-EmailSendingAccount)
+    /// is `DEVELOPER` , your user pool sends email messages with your own Amazon SES configuration.
     pub email_message: Option<Val<String>>,
     /// `EmailMessageByLink`.
+    ///
+    /// The email message template for sending a confirmation link to the user. You can set an
+    /// `EmailMessageByLink` template only if the value of
+    /// [EmailSendingAccount](https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_EmailConfigurationType.html#CognitoUserPools-Type-EmailConfigurationType-EmailSendingAccount)
+    /// is `DEVELOPER` . When your
+    /// [EmailSendingAccount](https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_EmailConfigurationType.html#CognitoUserPools-Type-EmailConfigurationType-EmailSendingAccount)
+    /// is `DEVELOPER` , your user pool sends email messages with your own Amazon SES configuration.
     pub email_message_by_link: Option<Val<String>>,
     /// `EmailSubject`.
+    ///
+    /// The subject line for the email message template. You can set an `EmailSubject` template only if the
+    /// value of
+    /// [EmailSendingAccount](https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_EmailConfigurationType.html#CognitoUserPools-Type-EmailConfigurationType-EmailSendingAccount)
+    /// is `DEVELOPER` . When your
+    /// [EmailSendingAccount](https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_EmailConfigurationType.html#CognitoUserPools-Type-EmailConfigurationType-EmailSendingAccount)
+    /// is `DEVELOPER` , your user pool sends email messages with your own Amazon SES configuration.
     pub email_subject: Option<Val<String>>,
     /// `EmailSubjectByLink`.
+    ///
+    /// The subject line for the email message template for sending a confirmation link to the user. You can
+    /// set an `EmailSubjectByLink` template only if the value of
+    /// [EmailSendingAccount](https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_EmailConfigurationType.html#CognitoUserPools-Type-EmailConfigurationType-EmailSendingAccount)
+    /// is `DEVELOPER` . When your
+    /// [EmailSendingAccount](https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_EmailConfigurationType.html#CognitoUserPools-Type-EmailConfigurationType-EmailSendingAccount)
+    /// is `DEVELOPER` , your user pool sends email messages with your own Amazon SES configuration.
     pub email_subject_by_link: Option<Val<String>>,
     /// `SmsMessage`.
+    ///
+    /// The template for SMS messages that Amazon Cognito sends to your users.
     pub sms_message: Option<Val<String>>,
 }
 
@@ -2003,9 +2684,18 @@ impl UserPoolTier {
             UserPoolTier::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UserPoolTier {
+    const VALUES: &'static [&'static str] = &["LITE", "ESSENTIALS", "PLUS"];
+    fn as_str(&self) -> &str {
+        UserPoolTier::as_str(self)
     }
 }
 
@@ -2051,9 +2741,18 @@ impl WebAuthnFactorConfiguration {
             WebAuthnFactorConfiguration::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WebAuthnFactorConfiguration {
+    const VALUES: &'static [&'static str] = &["SINGLE_FACTOR", "MULTI_FACTOR_WITH_USER_VERIFICATION"];
+    fn as_str(&self) -> &str {
+        WebAuthnFactorConfiguration::as_str(self)
     }
 }
 

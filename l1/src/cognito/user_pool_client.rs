@@ -5,64 +5,312 @@ use crate::rt::*;
 
 /// The [`AWS::Cognito::UserPoolClient`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-userpoolclient.html) resource type.
 ///
+/// The `AWS::Cognito::UserPoolClient` resource specifies an Amazon Cognito user pool client.
+///
+/// > If you don't specify a value for a parameter, Amazon Cognito sets it to a default value.
+///
 /// Build it with [`UserPoolClient::builder`]; adding it to a stack returns a [`UserPoolClientHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserPoolClient {
     /// `AccessTokenValidity`.
     ///
+    /// The access token time limit. After this limit expires, your user can't use their access token. To
+    /// specify the time unit for `AccessTokenValidity` as `seconds` , `minutes` , `hours` , or `days` , set
+    /// a `TokenValidityUnits` value in your API request.
+    ///
+    /// For example, when you set `AccessTokenValidity` to `10` and `TokenValidityUnits` to `hours` , your
+    /// user can authorize access with
+    /// their access token for 10 hours.
+    ///
+    /// The default time unit for `AccessTokenValidity` in an API request is hours. *Valid range* is
+    /// displayed below in seconds.
+    ///
+    /// If you don't specify otherwise in the configuration of your app client, your access
+    /// tokens are valid for one hour.
+    ///
     /// - Range: 1 to 86400.
     pub access_token_validity: Option<Val<i64>>,
     /// `AllowedOAuthFlows`.
+    ///
+    /// The OAuth grant types that you want your app client to generate for clients in managed login
+    /// authentication. To create an app client that generates client credentials grants, you must add
+    /// `client_credentials` as the only allowed OAuth flow.
+    ///
+    /// - **code** - Use a code grant flow, which provides an authorization code as the response. This code
+    ///   can be exchanged for access tokens with the `/oauth2/token` endpoint.
+    /// - **implicit** - Issue the access token, and the ID token when scopes like `openid` and `profile`
+    ///   are requested, directly to your user.
+    /// - **client_credentials** - Issue the access token from the `/oauth2/token` endpoint directly to a
+    ///   non-person user, authorized by a combination of the client ID and client secret.
     pub allowed_oauth_flows: Option<Val<Vec<String>>>,
     /// `AllowedOAuthFlowsUserPoolClient`.
+    ///
+    /// Set to `true` to use OAuth 2.0 authorization server features in your app client.
+    ///
+    /// This parameter must have a value of `true` before you can configure the following features in your
+    /// app client.
+    ///
+    /// - `CallBackURLs` : Callback URLs.
+    /// - `LogoutURLs` : Sign-out redirect URLs.
+    /// - `AllowedOAuthScopes` : OAuth 2.0 scopes.
+    /// - `AllowedOAuthFlows` : Support for authorization code, implicit, and client credentials OAuth 2.0
+    ///   grants.
+    ///
+    /// To use authorization server features, configure one of these features in the Amazon Cognito console
+    /// or set `AllowedOAuthFlowsUserPoolClient` to `true` in a `CreateUserPoolClient` or
+    /// `UpdateUserPoolClient` API request. If you don't set a value for `AllowedOAuthFlowsUserPoolClient`
+    /// in a request with the AWS CLI or SDKs, it defaults to `false` . When `false` , only SDK-based API
+    /// sign-in is permitted.
     pub allowed_oauth_flows_user_pool_client: Option<Val<bool>>,
     /// `AllowedOAuthScopes`.
+    ///
+    /// The OAuth, OpenID Connect (OIDC), and custom scopes that you want to permit your app client to
+    /// authorize access with. Scopes govern access control to user pool self-service API operations, user
+    /// data from the `userInfo` endpoint, and third-party APIs. Scope values include `phone` , `email` ,
+    /// `openid` , and `profile` . The `aws.cognito.signin.user.admin` scope authorizes user self-service
+    /// operations. Custom scopes with resource servers authorize access to external APIs.
     pub allowed_oauth_scopes: Option<Val<Vec<String>>>,
     /// `AnalyticsConfiguration`.
+    ///
+    /// The user pool analytics configuration for collecting metrics and sending them to your Amazon
+    /// Pinpoint campaign.
+    ///
+    /// In AWS Regions where Amazon Pinpoint isn't available, user pools might not have access to analytics
+    /// or might be configurable with campaigns in the US East (N. Virginia) Region. For more information,
+    /// see [Using Amazon Pinpoint
+    /// analytics](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-pinpoint-integration.html)
+    /// .
     pub analytics_configuration: Option<Val<AnalyticsConfiguration>>,
     /// `AuthSessionValidity`.
+    ///
+    /// Amazon Cognito creates a session token for each API request in an authentication flow.
+    /// `AuthSessionValidity` is the duration, in minutes, of that session token. Your user pool native user
+    /// must respond to each authentication challenge before the session expires.
     ///
     /// - Range: 3 to 15.
     pub auth_session_validity: Option<Val<i64>>,
     /// `CallbackURLs`.
+    ///
+    /// A list of allowed redirect, or callback, URLs for managed login authentication. These URLs are the
+    /// paths where you want to send your users' browsers after they complete authentication with managed
+    /// login or a third-party IdP. Typically, callback URLs are the home of an application that uses OAuth
+    /// or OIDC libraries to process authentication outcomes.
+    ///
+    /// A redirect URI must meet the following requirements:
+    ///
+    /// - Be an absolute URI.
+    /// - Be registered with the authorization server. Amazon Cognito doesn't accept authorization requests
+    ///   with `redirect_uri` values that aren't in the list of `CallbackURLs` that you provide in this
+    ///   parameter.
+    /// - Not include a fragment component.
+    ///
+    /// See [OAuth 2.0 - Redirection
+    /// Endpoint](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc6749#section-3.1.2) .
+    ///
+    /// Amazon Cognito requires HTTPS over HTTP except for callback URLs to `http://localhost` ,
+    /// `http://127.0.0.1` and `http://[::1]` . These callback URLs are for testing purposes only. You can
+    /// specify custom TCP ports for your callback URLs.
+    ///
+    /// App callback URLs such as `myapp://example` are also supported.
     pub callback_urls: Option<Val<Vec<String>>>,
     /// `ClientName`.
+    ///
+    /// A friendly name for the app client that you want to create.
     ///
     /// - Length: 1 to 128.
     pub client_name: Option<Val<String>>,
     /// `DefaultRedirectURI`.
+    ///
+    /// The default redirect URI. In app clients with one assigned IdP, replaces `redirect_uri` in
+    /// authentication requests. Must be in the `CallbackURLs` list.
     pub default_redirect_uri: Option<Val<String>>,
     /// `EnablePropagateAdditionalUserContextData`.
+    ///
+    /// When `true` , your application can include additional `UserContextData` in authentication requests.
+    /// This data includes the IP address, and contributes to analysis by threat protection features. For
+    /// more information about propagation of user context data, see [Adding session data to API
+    /// requests](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pool-settings-adaptive-authentication.html#user-pool-settings-adaptive-authentication-device-fingerprint)
+    /// . If you don’t include this parameter, you can't send the source IP address to Amazon Cognito
+    /// threat protection features. You can only activate `EnablePropagateAdditionalUserContextData` in an
+    /// app client that has a client secret.
     pub enable_propagate_additional_user_context_data: Option<Val<bool>>,
     /// `EnableTokenRevocation`.
+    ///
+    /// Activates or deactivates token revocation.
+    ///
+    /// If you don't include this parameter, token revocation is automatically activated for the new user
+    /// pool client.
     pub enable_token_revocation: Option<Val<bool>>,
     /// `ExplicitAuthFlows`.
+    ///
+    /// The [authentication
+    /// flows](https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-authentication-flow-methods.html)
+    /// that you want your user pool client to support. For each app client in your user pool, you can sign
+    /// in your users with any combination of one or more flows, including with a user name and Secure
+    /// Remote Password (SRP), a user name and password, or a custom authentication process that you define
+    /// with Lambda functions.
+    ///
+    /// > If you don't specify a value for `ExplicitAuthFlows` , your app client supports
+    /// `ALLOW_REFRESH_TOKEN_AUTH` , `ALLOW_USER_SRP_AUTH` , and `ALLOW_CUSTOM_AUTH` .
+    ///
+    /// The values for authentication flow options include the following.
+    ///
+    /// - `ALLOW_USER_AUTH` : Enable selection-based sign-in with `USER_AUTH` . This setting covers
+    ///   username-password, secure remote password (SRP), passwordless, and passkey authentication. This
+    ///   authentiation flow can do username-password and SRP authentication without other
+    ///   `ExplicitAuthFlows` permitting them. For example users can complete an SRP challenge through
+    ///   `USER_AUTH` without the flow `USER_SRP_AUTH` being active for the app client. This flow doesn't
+    ///   include `CUSTOM_AUTH` .
+    ///
+    /// To activate this setting, your user pool must be in the [Essentials
+    /// tier](https://docs.aws.amazon.com/cognito/latest/developerguide/feature-plans-features-essentials.html)
+    /// or higher.
+    /// - `ALLOW_ADMIN_USER_PASSWORD_AUTH` : Enable admin based user password authentication flow
+    ///   `ADMIN_USER_PASSWORD_AUTH` . This setting replaces the `ADMIN_NO_SRP_AUTH` setting. With this
+    ///   authentication flow, your app passes a user name and password to Amazon Cognito in the request,
+    ///   instead of using the Secure Remote Password (SRP) protocol to securely transmit the password.
+    /// - `ALLOW_CUSTOM_AUTH` : Enable Lambda trigger based authentication.
+    /// - `ALLOW_USER_PASSWORD_AUTH` : Enable user password-based authentication. In this flow, Amazon
+    ///   Cognito receives the password in the request instead of using the SRP protocol to verify
+    ///   passwords.
+    /// - `ALLOW_USER_SRP_AUTH` : Enable SRP-based authentication.
+    /// - `ALLOW_REFRESH_TOKEN_AUTH` : Enable authflow to refresh tokens.
+    ///
+    /// In some environments, you will see the values `ADMIN_NO_SRP_AUTH` , `CUSTOM_AUTH_FLOW_ONLY` , or
+    /// `USER_PASSWORD_AUTH` . You can't assign these legacy `ExplicitAuthFlows` values to user pool clients
+    /// at the same time as values that begin with `ALLOW_` ,
+    /// like `ALLOW_USER_SRP_AUTH` .
     pub explicit_auth_flows: Option<Val<Vec<String>>>,
     /// `GenerateSecret`. Changing it replaces the resource.
+    ///
+    /// When `true` , generates a client secret for the app client. Client secrets are used with server-side
+    /// and machine-to-machine applications. Client secrets are automatically generated; you can't specify a
+    /// secret value. For more information, see [App client
+    /// types](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-client-apps.html#user-pool-settings-client-app-client-types)
+    /// .
     pub generate_secret: Option<Val<bool>>,
     /// `IdTokenValidity`.
+    ///
+    /// The ID token time limit. After this limit expires, your user can't use their ID token. To specify
+    /// the time unit for `IdTokenValidity` as `seconds` , `minutes` , `hours` , or `days` , set a
+    /// `TokenValidityUnits` value in your API request.
+    ///
+    /// For example, when you set `IdTokenValidity` as `10` and `TokenValidityUnits` as `hours` , your user
+    /// can authenticate their session with their ID token for 10 hours.
+    ///
+    /// The default time unit for `IdTokenValidity` in an API request is hours. *Valid range* is displayed
+    /// below in seconds.
+    ///
+    /// If you don't specify otherwise in the configuration of your app client, your ID
+    /// tokens are valid for one hour.
     ///
     /// - Range: 1 to 86400.
     pub id_token_validity: Option<Val<i64>>,
     /// `LogoutURLs`.
+    ///
+    /// A list of allowed logout URLs for managed login authentication. When you pass `logout_uri` and
+    /// `client_id` parameters to `/logout` , Amazon Cognito signs out your user and redirects them to the
+    /// logout URL. This parameter describes the URLs that you want to be the permitted targets of
+    /// `logout_uri` . A typical use of these URLs is when a user selects "Sign out" and you redirect them
+    /// to your public homepage. For more information, see [Logout
+    /// endpoint](https://docs.aws.amazon.com/cognito/latest/developerguide/logout-endpoint.html) .
     pub logout_urls: Option<Val<Vec<String>>>,
     /// `PreventUserExistenceErrors`.
+    ///
+    /// Errors and responses that you want Amazon Cognito APIs to return during authentication, account
+    /// confirmation, and password recovery when the user doesn't exist in the user pool. When set to
+    /// `ENABLED` and the user doesn't exist, authentication returns an error indicating either the username
+    /// or password was incorrect. Account confirmation and password recovery return a response indicating a
+    /// code was sent to a simulated destination. When set to `LEGACY` , those APIs return a
+    /// `UserNotFoundException` exception if the user doesn't exist in the user pool.
+    ///
+    /// Valid values include:
+    ///
+    /// - `ENABLED` - This prevents user existence-related errors.
+    /// - `LEGACY` - This represents the early behavior of Amazon Cognito where user existence related
+    ///   errors aren't prevented.
+    ///
+    /// Defaults to `LEGACY` when you don't provide a value.
     pub prevent_user_existence_errors: Option<Val<String>>,
     /// `ReadAttributes`.
+    ///
+    /// The list of user attributes that you want your app client to have read access to. After your user
+    /// authenticates in your app, their access token authorizes them to read their own attribute value for
+    /// any attribute in this list. An example of this kind of activity is when your user selects a link to
+    /// view their profile information.
+    ///
+    /// When you don't specify the `ReadAttributes` for your app client, your app can read the values of
+    /// `email_verified` , `phone_number_verified` , and the Standard attributes of your user pool. When
+    /// your user pool app client has read access to these default attributes, `ReadAttributes` doesn't
+    /// return any information. Amazon Cognito only populates `ReadAttributes` in the API response if you
+    /// have specified your own custom set of read attributes.
     pub read_attributes: Option<Val<Vec<String>>>,
     /// `RefreshTokenRotation`.
+    ///
+    /// The configuration of your app client for refresh token rotation. When enabled, your app client
+    /// issues new ID, access, and refresh tokens when users renew their sessions with refresh tokens. When
+    /// disabled, token refresh issues only ID and access tokens.
     pub refresh_token_rotation: Option<Val<RefreshTokenRotation>>,
     /// `RefreshTokenValidity`.
+    ///
+    /// The refresh token time limit. After this limit expires, your user can't use their refresh token. To
+    /// specify the time unit for `RefreshTokenValidity` as `seconds` , `minutes` , `hours` , or `days` ,
+    /// set a `TokenValidityUnits` value in your API request.
+    ///
+    /// For example, when you set `RefreshTokenValidity` as `10` and `TokenValidityUnits` as `days` , your
+    /// user can refresh their session
+    /// and retrieve new access and ID tokens for 10 days.
+    ///
+    /// The default time unit for `RefreshTokenValidity` in an API request is days. You can't set
+    /// `RefreshTokenValidity` to 0. If you do, Amazon Cognito overrides the value with the default value of 30
+    /// days. *Valid range* is displayed below in seconds.
+    ///
+    /// If you don't specify otherwise in the configuration of your app client, your refresh
+    /// tokens are valid for 30 days.
     ///
     /// - Range: 1 to 315360000.
     pub refresh_token_validity: Option<Val<i64>>,
     /// `SupportedIdentityProviders`.
+    ///
+    /// A list of provider names for the identity providers (IdPs) that are supported on this client. The
+    /// following are supported: `COGNITO` , `Facebook` , `Google` , `SignInWithApple` , and
+    /// `LoginWithAmazon` . You can also specify the names that you configured for the SAML and OIDC IdPs in
+    /// your user pool, for example `MySAMLIdP` or `MyOIDCIdP` .
+    ///
+    /// This parameter sets the IdPs that [managed
+    /// login](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-managed-login.html)
+    /// will display on the login page for your app client. The removal of `COGNITO` from this list doesn't
+    /// prevent authentication operations for local users with the user pools API in an AWS SDK. The only
+    /// way to prevent SDK-based authentication is to block access with a [AWS WAF
+    /// rule](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-waf.html) .
     pub supported_identity_providers: Option<Val<Vec<String>>>,
     /// `TokenValidityUnits`.
+    ///
+    /// The units that validity times are represented in. The default unit for refresh tokens is days, and
+    /// the default for ID and access tokens are hours.
     pub token_validity_units: Option<Val<TokenValidityUnits>>,
     /// `UserPoolId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the user pool where you want to create an app client.
     pub user_pool_id: Option<Val<String>>,
     /// `WriteAttributes`.
+    ///
+    /// The list of user attributes that you want your app client to have write access to. After your user
+    /// authenticates in your app, their access token authorizes them to set or modify their own attribute
+    /// value for any attribute in this list.
+    ///
+    /// When you don't specify the `WriteAttributes` for your app client, your app can write the values of
+    /// the Standard attributes of your user pool. When your user pool has write access to these default
+    /// attributes, `WriteAttributes` doesn't return any information. Amazon Cognito only populates
+    /// `WriteAttributes` in the API response if you have specified your own custom set of write attributes.
+    ///
+    /// If your app client allows users to sign in through an IdP, this array must include all attributes
+    /// that you have mapped to IdP attributes. Amazon Cognito updates mapped attributes when users sign in
+    /// to your application through an IdP. If your app client does not have write access to a mapped
+    /// attribute, Amazon Cognito throws an error when it tries to update the attribute. For more
+    /// information, see [Specifying IdP Attribute Mappings for Your user
+    /// pool](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-specifying-attribute-mapping.html)
+    /// .
     pub write_attributes: Option<Val<Vec<String>>>,
 }
 
@@ -314,6 +562,8 @@ impl UserPoolClientHandle {
         self.0.get_att("Name")
     }
     /// `Fn::GetAtt` `ClientId`.
+    ///
+    /// The ID of the app client, for example `1example23456789` .
     pub fn attr_client_id(&self) -> Val<String> {
         self.0.get_att("ClientId")
     }
@@ -328,19 +578,46 @@ impl UserPoolClientHandle {
 }
 
 /// The [`AnalyticsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpoolclient-analyticsconfiguration.html) property type.
+///
+/// The settings for Amazon Pinpoint analytics configuration. With an analytics configuration, your
+/// application can collect user-activity metrics for user notifications with a Amazon Pinpoint
+/// campaign.
+///
+/// Amazon Pinpoint isn't available in all AWS Regions. For a list of available Regions, see [Amazon
+/// Cognito and Amazon Pinpoint Region
+/// availability](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-pinpoint-integration.html#cognito-user-pools-find-region-mappings)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalyticsConfiguration {
     /// `ApplicationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of an Amazon Pinpoint project that you want to connect to your user
+    /// pool app client. Amazon Cognito publishes events to the Amazon Pinpoint project that
+    /// `ApplicationArn` declares. You can also configure your application to pass an endpoint ID in the
+    /// `AnalyticsMetadata` parameter of sign-in operations. The endpoint ID is information about the
+    /// destination for push notifications
     pub application_arn: Option<Val<String>>,
     /// `ApplicationId`.
+    ///
+    /// Your Amazon Pinpoint project ID.
     pub application_id: Option<Val<String>>,
     /// `ExternalId`.
+    ///
+    /// The [external
+    /// ID](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-user_externalid.html) of
+    /// the role that Amazon Cognito assumes to send analytics data to Amazon Pinpoint.
     pub external_id: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The ARN of an AWS Identity and Access Management role that has the permissions required for Amazon
+    /// Cognito to publish events to Amazon Pinpoint analytics.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `UserDataShared`.
+    ///
+    /// If `UserDataShared` is `true` , Amazon Cognito includes user data in the events that it publishes to
+    /// Amazon Pinpoint analytics.
     pub user_data_shared: Option<Val<bool>>,
 }
 
@@ -412,11 +689,22 @@ impl ToValue for AnalyticsConfiguration {
 impl Literal for AnalyticsConfiguration {}
 
 /// The [`RefreshTokenRotation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpoolclient-refreshtokenrotation.html) property type.
+///
+/// The configuration of your app client for refresh token rotation. When enabled, your app client
+/// issues new ID, access, and refresh tokens when users renew their sessions with refresh tokens. When
+/// disabled, token refresh issues only ID and access tokens.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RefreshTokenRotation {
     /// `Feature`.
+    ///
+    /// The state of refresh token rotation for the current app client.
     pub feature: Option<Val<Feature>>,
     /// `RetryGracePeriodSeconds`.
+    ///
+    /// When you request a token refresh with `GetTokensFromRefreshToken` , the original refresh token that
+    /// you're rotating out can remain valid for a period of time of up to 60 seconds. This allows for
+    /// client-side retries. When `RetryGracePeriodSeconds` is `0` , the grace period is disabled and a
+    /// successful request immediately invalidates the submitted refresh token.
     ///
     /// - Range: 0 to 60.
     pub retry_grace_period_seconds: Option<Val<i64>>,
@@ -472,13 +760,28 @@ impl ToValue for RefreshTokenRotation {
 impl Literal for RefreshTokenRotation {}
 
 /// The [`TokenValidityUnits`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpoolclient-tokenvalidityunits.html) property type.
+///
+/// The units that validity times are represented in. The default unit for refresh tokens is days, and
+/// the default for ID and access tokens are hours.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TokenValidityUnits {
     /// `AccessToken`.
+    ///
+    /// A time unit for the value that you set in the `AccessTokenValidity` parameter. The default
+    /// `AccessTokenValidity` time unit is `hours` . `AccessTokenValidity` duration can range from five
+    /// minutes to one day.
     pub access_token: Option<Val<String>>,
     /// `IdToken`.
+    ///
+    /// A time unit for the value that you set in the `IdTokenValidity` parameter. The default
+    /// `IdTokenValidity` time unit is `hours` . `IdTokenValidity` duration can range from five minutes to
+    /// one day.
     pub id_token: Option<Val<String>>,
     /// `RefreshToken`.
+    ///
+    /// A time unit for the value that you set in the `RefreshTokenValidity` parameter. The default
+    /// `RefreshTokenValidity` time unit is `days` . `RefreshTokenValidity` duration can range from 60
+    /// minutes to 10 years.
     pub refresh_token: Option<Val<String>>,
 }
 
@@ -560,9 +863,18 @@ impl Feature {
             Feature::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Feature {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Feature::as_str(self)
     }
 }
 

@@ -5,16 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::Cognito::UserPoolDomain`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-userpooldomain.html) resource type.
 ///
+/// The AWS::Cognito::UserPoolDomain resource creates a new domain for a user pool.
+///
 /// Build it with [`UserPoolDomain::builder`]; adding it to a stack returns a [`UserPoolDomainHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserPoolDomain {
     /// `CustomDomainConfig`.
+    ///
+    /// The configuration for a custom domain that hosts the sign-up and sign-in pages for your application.
+    /// Use this object to specify an SSL certificate that is managed by ACM.
+    ///
+    /// When you create a custom domain, the passkey RP ID defaults to the custom domain. If you had a
+    /// prefix domain active, this will cause passkey integration for your prefix domain to stop working due
+    /// to a mismatch in RP ID. To keep the prefix domain passkey integration working, you can explicitly
+    /// set RP ID to the prefix domain.
     pub custom_domain_config: Option<Val<CustomDomainConfigType>>,
     /// `Domain`: required. Changing it replaces the resource.
+    ///
+    /// The name of the domain that you want to update. For custom domains, this is the fully-qualified
+    /// domain name, for example `auth.example.com` . For prefix domains, this is the prefix alone, such as
+    /// `myprefix` .
     pub domain: Option<Val<String>>,
     /// `ManagedLoginVersion`.
+    ///
+    /// A version number that indicates the state of managed login for your domain. Version `1` is hosted UI
+    /// (classic). Version `2` is the newer managed login with the branding editor. For more information,
+    /// see [Managed
+    /// login](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-managed-login.html)
+    /// .
     pub managed_login_version: Option<Val<i64>>,
     /// `UserPoolId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the user pool that is associated with the domain you're updating.
     pub user_pool_id: Option<Val<String>>,
 }
 
@@ -111,6 +133,9 @@ impl Deref for UserPoolDomainHandle {
 
 impl UserPoolDomainHandle {
     /// `Fn::GetAtt` `CloudFrontDistribution`.
+    ///
+    /// The Amazon CloudFront endpoint that you use as the target of the alias that you set up with your
+    /// Domain Name Service (DNS) provider.
     pub fn attr_cloud_front_distribution(&self) -> Val<String> {
         self.0.get_att("CloudFrontDistribution")
     }
@@ -125,9 +150,14 @@ impl UserPoolDomainHandle {
 }
 
 /// The [`CustomDomainConfigType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpooldomain-customdomainconfigtype.html) property type.
+///
+/// The configuration for a hosted UI custom domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomDomainConfigType {
     /// `CertificateArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of an Certificate Manager SSL certificate. You use this certificate
+    /// for the subdomain of your custom domain.
     ///
     /// - Format: `AWS::ACM::Certificate.Arn`.
     pub certificate_arn: Option<Val<String>>,

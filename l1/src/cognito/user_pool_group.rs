@@ -5,24 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::Cognito::UserPoolGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-userpoolgroup.html) resource type.
 ///
+/// A user pool group. Contains details about the group and the way that it contributes to IAM role
+/// decisions with identity pools. Identity pools can make decisions about the IAM role to assign based
+/// on groups: users get credentials for the role associated with their highest-priority group.
+///
 /// Build it with [`UserPoolGroup::builder`]; adding it to a stack returns a [`UserPoolGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserPoolGroup {
     /// `Description`.
     ///
+    /// A description of the group that you're creating.
+    ///
     /// - Length: at most 2048.
     pub description: Option<Val<String>>,
     /// `GroupName`. Changing it replaces the resource.
+    ///
+    /// A name for the group. This name must be unique in your user pool.
     pub group_name: Option<Val<String>>,
     /// `Precedence`.
+    ///
+    /// A non-negative integer value that specifies the precedence of this group relative to the other
+    /// groups that a user can belong to in the user pool. Zero is the highest precedence value. Groups with
+    /// lower `Precedence` values take precedence over groups with higher or null `Precedence` values. If a
+    /// user belongs to two or more groups, it is the group with the lowest precedence value whose role ARN
+    /// is given in the user's tokens for the `cognito:roles` and `cognito:preferred_role` claims.
+    ///
+    /// Two groups can have the same `Precedence` value. If this happens, neither group takes precedence
+    /// over the other. If two groups with the same `Precedence` have the same role ARN, that role is used
+    /// in the `cognito:preferred_role` claim in tokens for users in each group. If the two groups have
+    /// different role ARNs, the `cognito:preferred_role` claim isn't set in users' tokens.
+    ///
+    /// The default `Precedence` value is null. The maximum `Precedence` value is `2^31-1` .
     ///
     /// - Minimum: 0.
     pub precedence: Option<Val<i64>>,
     /// `RoleArn`.
     ///
+    /// The Amazon Resource Name (ARN) for the IAM role that you want to associate with the group. A group
+    /// role primarily declares a preferred role for the credentials that you get from an identity pool.
+    /// Amazon Cognito ID tokens have a `cognito:preferred_role` claim that presents the highest-precedence
+    /// group that a user belongs to. Both ID and access tokens also contain a `cognito:groups` claim that
+    /// list all the groups that a user is a member of.
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `UserPoolId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the user pool where you want to create a user group.
     pub user_pool_id: Option<Val<String>>,
 }
 

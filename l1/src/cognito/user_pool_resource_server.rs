@@ -5,16 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::Cognito::UserPoolResourceServer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-userpoolresourceserver.html) resource type.
 ///
+/// The `AWS::Cognito::UserPoolResourceServer` resource creates a new OAuth2.0 resource server and
+/// defines custom scopes in it.
+///
+/// > If you don't specify a value for a parameter, Amazon Cognito sets it to a default value.
+///
 /// Build it with [`UserPoolResourceServer::builder`]; adding it to a stack returns a [`UserPoolResourceServerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserPoolResourceServer {
     /// `Identifier`: required. Changing it replaces the resource.
+    ///
+    /// A unique resource server identifier for the resource server. The identifier can be an API friendly
+    /// name like `solar-system-data` . You can also set an API URL like
+    /// `https://solar-system-data-api.example.com` as your identifier.
+    ///
+    /// Amazon Cognito represents scopes in the access token in the format
+    /// `$resource-server-identifier/$scope` . Longer scope-identifier strings increase the size of your
+    /// access tokens.
     pub identifier: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// A friendly name for the resource server.
     pub name: Option<Val<String>>,
     /// `Scopes`.
+    ///
+    /// A list of scopes. Each scope is a map with keys `ScopeName` and `ScopeDescription` .
     pub scopes: Option<Val<Vec<ResourceServerScopeType>>>,
     /// `UserPoolId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the user pool where you want to create a resource server.
     pub user_pool_id: Option<Val<String>>,
 }
 
@@ -130,11 +149,24 @@ impl UserPoolResourceServerHandle {
 }
 
 /// The [`ResourceServerScopeType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpoolresourceserver-resourceserverscopetype.html) property type.
+///
+/// One custom scope associated with a user pool resource server. This data type is a member of
+/// `ResourceServerScopeType` . For more information, see [Scopes, M2M, and API authorization with
+/// resource
+/// servers](https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-define-resource-servers.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceServerScopeType {
     /// `ScopeDescription`: required.
+    ///
+    /// A friendly description of a custom scope.
     pub scope_description: Option<Val<String>>,
     /// `ScopeName`: required.
+    ///
+    /// The name of the scope. Amazon Cognito renders custom scopes in the format
+    /// `resourceServerIdentifier/ScopeName` . For example, if this parameter is `exampleScope` in the
+    /// resource server with the identifier `exampleResourceServer` , you request and receive the scope
+    /// `exampleResourceServer/exampleScope` .
     pub scope_name: Option<Val<String>>,
 }
 

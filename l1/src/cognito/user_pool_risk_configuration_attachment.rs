@@ -5,18 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::Cognito::UserPoolRiskConfigurationAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-userpoolriskconfigurationattachment.html) resource type.
 ///
+/// The `AWS::Cognito::UserPoolRiskConfigurationAttachment` resource sets the risk configuration that is
+/// used for Amazon Cognito advanced security features.
+///
+/// You can specify risk configuration for a single client (with a specific `clientId` ) or for all
+/// clients (by setting the `clientId` to `ALL` ). If you specify `ALL` , the default configuration is
+/// used for every client that has had no risk configuration set previously. If you specify risk
+/// configuration for a particular client, it no longer falls back to the `ALL` configuration.
+///
 /// Build it with [`UserPoolRiskConfigurationAttachment::builder`]; adding it to a stack returns a [`UserPoolRiskConfigurationAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserPoolRiskConfigurationAttachment {
     /// `AccountTakeoverRiskConfiguration`.
+    ///
+    /// The settings for automated responses and notification templates for adaptive authentication with
+    /// threat protection.
     pub account_takeover_risk_configuration: Option<Val<AccountTakeoverRiskConfigurationType>>,
     /// `ClientId`: required. Changing it replaces the resource.
+    ///
+    /// The app client where this configuration is applied. When this parameter isn't present, the risk
+    /// configuration applies to all user pool app clients that don't have client-level settings.
     pub client_id: Option<Val<String>>,
     /// `CompromisedCredentialsRiskConfiguration`.
+    ///
+    /// Settings for compromised-credentials actions and authentication types with threat protection in
+    /// full-function `ENFORCED` mode.
     pub compromised_credentials_risk_configuration: Option<Val<CompromisedCredentialsRiskConfigurationType>>,
     /// `RiskExceptionConfiguration`.
+    ///
+    /// Exceptions to the risk evaluation configuration, including always-allow and always-block IP address
+    /// ranges.
     pub risk_exception_configuration: Option<Val<RiskExceptionConfigurationType>>,
     /// `UserPoolId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the user pool that has the risk configuration applied.
     pub user_pool_id: Option<Val<String>>,
 }
 
@@ -147,11 +169,30 @@ impl UserPoolRiskConfigurationAttachmentHandle {
 }
 
 /// The [`AccountTakeoverActionType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpoolriskconfigurationattachment-accounttakeoveractiontype.html) property type.
+///
+/// The automated response to a risk level for adaptive authentication in full-function, or `ENFORCED` ,
+/// mode. You can assign an action to each risk level that advanced security features evaluates.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccountTakeoverActionType {
     /// `EventAction`: required.
+    ///
+    /// The action to take for the attempted account takeover action for the associated risk level. Valid
+    /// values are as follows:
+    ///
+    /// - `BLOCK` : Block the request.
+    /// - `MFA_IF_CONFIGURED` : Present an MFA challenge if possible. MFA is possible if the user pool has
+    ///   active MFA methods that the user can set up. For example, if the user pool only supports SMS
+    ///   message MFA but the user doesn't have a phone number attribute, MFA setup isn't possible. If MFA
+    ///   setup isn't possible, allow the request.
+    /// - `MFA_REQUIRED` : Present an MFA challenge if possible. Block the request if a user hasn't set up
+    ///   MFA. To sign in with required MFA, users must have an email address or phone number attribute, or
+    ///   a registered TOTP factor.
+    /// - `NO_ACTION` : Take no action. Permit sign-in.
     pub event_action: Option<Val<String>>,
     /// `Notify`: required.
+    ///
+    /// Determines whether Amazon Cognito sends a user a notification message when your user pools assesses
+    /// a user's session at the associated risk level.
     pub notify: Option<Val<bool>>,
 }
 
@@ -219,13 +260,22 @@ impl ToValue for AccountTakeoverActionType {
 impl Literal for AccountTakeoverActionType {}
 
 /// The [`AccountTakeoverActionsType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpoolriskconfigurationattachment-accounttakeoveractionstype.html) property type.
+///
+/// A list of account-takeover actions for each level of risk that Amazon Cognito might assess with
+/// advanced security features.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccountTakeoverActionsType {
     /// `HighAction`.
+    ///
+    /// The action that you assign to a high-risk assessment by threat protection.
     pub high_action: Option<Val<AccountTakeoverActionType>>,
     /// `LowAction`.
+    ///
+    /// The action that you assign to a low-risk assessment by threat protection.
     pub low_action: Option<Val<AccountTakeoverActionType>>,
     /// `MediumAction`.
+    ///
+    /// The action that you assign to a medium-risk assessment by threat protection.
     pub medium_action: Option<Val<AccountTakeoverActionType>>,
 }
 
@@ -285,11 +335,22 @@ impl ToValue for AccountTakeoverActionsType {
 impl Literal for AccountTakeoverActionsType {}
 
 /// The [`AccountTakeoverRiskConfigurationType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpoolriskconfigurationattachment-accounttakeoverriskconfigurationtype.html) property type.
+///
+/// The settings for automated responses and notification templates for adaptive authentication with
+/// advanced security features.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccountTakeoverRiskConfigurationType {
     /// `Actions`: required.
+    ///
+    /// A list of account-takeover actions for each level of risk that Amazon Cognito might assess with
+    /// threat protection.
     pub actions: Option<Val<AccountTakeoverActionsType>>,
     /// `NotifyConfiguration`.
+    ///
+    /// The settings for composing and sending an email message when threat protection assesses a risk level
+    /// with adaptive authentication. When you choose to notify users in `AccountTakeoverRiskConfiguration`
+    /// , Amazon Cognito sends an email message using the method and template that you set with this data
+    /// type.
     pub notify_configuration: Option<Val<NotifyConfigurationType>>,
 }
 
@@ -353,9 +414,14 @@ impl ToValue for AccountTakeoverRiskConfigurationType {
 impl Literal for AccountTakeoverRiskConfigurationType {}
 
 /// The [`CompromisedCredentialsActionsType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpoolriskconfigurationattachment-compromisedcredentialsactionstype.html) property type.
+///
+/// Settings for user pool actions when Amazon Cognito detects compromised credentials with advanced
+/// security features in full-function `ENFORCED` mode.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompromisedCredentialsActionsType {
     /// `EventAction`: required.
+    ///
+    /// The action that Amazon Cognito takes when it detects compromised credentials.
     pub event_action: Option<Val<String>>,
 }
 
@@ -410,11 +476,20 @@ impl ToValue for CompromisedCredentialsActionsType {
 impl Literal for CompromisedCredentialsActionsType {}
 
 /// The [`CompromisedCredentialsRiskConfigurationType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpoolriskconfigurationattachment-compromisedcredentialsriskconfigurationtype.html) property type.
+///
+/// Settings for compromised-credentials actions and authentication-event sources with advanced security
+/// features in full-function `ENFORCED` mode.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompromisedCredentialsRiskConfigurationType {
     /// `Actions`: required.
+    ///
+    /// Settings for the actions that you want your user pool to take when Amazon Cognito detects
+    /// compromised credentials.
     pub actions: Option<Val<CompromisedCredentialsActionsType>>,
     /// `EventFilter`.
+    ///
+    /// Settings for the sign-in activity where you want to configure compromised-credentials actions.
+    /// Defaults to all events.
     pub event_filter: Option<Val<Vec<String>>>,
 }
 
@@ -483,19 +558,40 @@ impl ToValue for CompromisedCredentialsRiskConfigurationType {
 impl Literal for CompromisedCredentialsRiskConfigurationType {}
 
 /// The [`NotifyConfigurationType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpoolriskconfigurationattachment-notifyconfigurationtype.html) property type.
+///
+/// The configuration for Amazon SES email messages that advanced security features sends to a user when
+/// your adaptive authentication automated response has a *Notify* action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotifyConfigurationType {
     /// `BlockEmail`.
+    ///
+    /// The template for the email message that your user pool sends when a detected risk event is blocked.
     pub block_email: Option<Val<NotifyEmailType>>,
     /// `From`.
+    ///
+    /// The email address that sends the email message. The address must be either individually verified
+    /// with Amazon Simple Email Service, or from a domain that has been verified with Amazon SES.
     pub from: Option<Val<String>>,
     /// `MfaEmail`.
+    ///
+    /// The template for the email message that your user pool sends when MFA is challenged in response to a
+    /// detected risk.
     pub mfa_email: Option<Val<NotifyEmailType>>,
     /// `NoActionEmail`.
+    ///
+    /// The template for the email message that your user pool sends when no action is taken in response to
+    /// a detected risk.
     pub no_action_email: Option<Val<NotifyEmailType>>,
     /// `ReplyTo`.
+    ///
+    /// The reply-to email address of an email template. Can be an email address in the format
+    /// `admin@example.com` or `Administrator <admin@example.com>` .
     pub reply_to: Option<Val<String>>,
     /// `SourceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the identity that is associated with the sending authorization
+    /// policy. This identity permits Amazon Cognito to send for the email address specified in the `From`
+    /// parameter.
     pub source_arn: Option<Val<String>>,
 }
 
@@ -580,13 +676,24 @@ impl ToValue for NotifyConfigurationType {
 impl Literal for NotifyConfigurationType {}
 
 /// The [`NotifyEmailType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpoolriskconfigurationattachment-notifyemailtype.html) property type.
+///
+/// The template for email messages that advanced security features sends to a user when your threat
+/// protection automated response has a *Notify* action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotifyEmailType {
     /// `HtmlBody`.
+    ///
+    /// The body of an email notification formatted in HTML. Choose an `HtmlBody` or a `TextBody` to send an
+    /// HTML-formatted or plaintext message, respectively.
     pub html_body: Option<Val<String>>,
     /// `Subject`: required.
+    ///
+    /// The subject of the threat protection email notification.
     pub subject: Option<Val<String>>,
     /// `TextBody`.
+    ///
+    /// The body of an email notification formatted in plaintext. Choose an `HtmlBody` or a `TextBody` to
+    /// send an HTML-formatted or plaintext message, respectively.
     pub text_body: Option<Val<String>>,
 }
 
@@ -653,11 +760,20 @@ impl ToValue for NotifyEmailType {
 impl Literal for NotifyEmailType {}
 
 /// The [`RiskExceptionConfigurationType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-userpoolriskconfigurationattachment-riskexceptionconfigurationtype.html) property type.
+///
+/// Exceptions to the risk evaluation configuration, including always-allow and always-block IP address
+/// ranges.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RiskExceptionConfigurationType {
     /// `BlockedIPRangeList`.
+    ///
+    /// An always-block IP address list. Overrides the risk decision and always blocks authentication
+    /// requests. This parameter is displayed and set in CIDR notation.
     pub blocked_ip_range_list: Option<Val<Vec<String>>>,
     /// `SkippedIPRangeList`.
+    ///
+    /// An always-allow IP address list. Risk detection isn't performed on the IP addresses in this range
+    /// list. This parameter is displayed and set in CIDR notation.
     pub skipped_ip_range_list: Option<Val<Vec<String>>>,
 }
 

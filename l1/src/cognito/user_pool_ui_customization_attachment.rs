@@ -5,14 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::Cognito::UserPoolUICustomizationAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-userpooluicustomizationattachment.html) resource type.
 ///
+/// A container for the UI customization information for the hosted UI in a user pool.
+///
 /// Build it with [`UserPoolUiCustomizationAttachment::builder`]; adding it to a stack returns a [`UserPoolUiCustomizationAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserPoolUiCustomizationAttachment {
     /// `CSS`.
+    ///
+    /// A plaintext CSS file that contains the custom fields that you want to apply to your user pool or app
+    /// client. To download a template, go to the Amazon Cognito console. Navigate to your user pool *App
+    /// clients* tab, select *Login pages* , edit *Hosted UI (classic) style* , and select the link to `CSS
+    /// template.css` .
     pub css: Option<Val<String>>,
     /// `ClientId`: required. Changing it replaces the resource.
+    ///
+    /// The app client ID for your UI customization. When this value isn't present, the customization
+    /// applies to all user pool app clients that don't have client-level settings..
     pub client_id: Option<Val<String>>,
     /// `UserPoolId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the user pool where you want to apply branding to the classic hosted UI.
     pub user_pool_id: Option<Val<String>>,
 }
 

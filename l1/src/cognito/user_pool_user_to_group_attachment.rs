@@ -5,14 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::Cognito::UserPoolUserToGroupAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-userpoolusertogroupattachment.html) resource type.
 ///
+/// Adds a user to a group. A user who is in a group can present a preferred-role claim to an identity
+/// pool, and populates a `cognito:groups` claim to their access and identity tokens.
+///
+/// > Amazon Cognito evaluates AWS Identity and Access Management (IAM) policies in requests for this
+/// API operation. For this operation, you must use IAM credentials to authorize requests, and you must
+/// grant yourself the corresponding IAM permission in a policy.
+/// >
+/// > **Learn more** - [Signing AWS API
+/// Requests](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_aws-signing.html)
+/// > - [Using the Amazon Cognito user pools API and user pool
+/// endpoints](https://docs.aws.amazon.com/cognito/latest/developerguide/user-pools-API-operations.html)
+///
 /// Build it with [`UserPoolUserToGroupAttachment::builder`]; adding it to a stack returns a [`UserPoolUserToGroupAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserPoolUserToGroupAttachment {
     /// `GroupName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the group that you want to add your user to.
     pub group_name: Option<Val<String>>,
     /// `UserPoolId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the user pool that contains the group that you want to add the user to.
     pub user_pool_id: Option<Val<String>>,
     /// `Username`: required. Changing it replaces the resource.
+    ///
+    /// The user's username.
     pub username: Option<Val<String>>,
 }
 

@@ -5,10 +5,20 @@ use crate::rt::*;
 
 /// The [`AWS::Comprehend::DocumentClassifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-comprehend-documentclassifier.html) resource type.
 ///
+/// This resource creates and trains a document classifier to categorize documents. You provide a set of
+/// training documents that are labeled with the categories that you want to identify. After the
+/// classifier is trained you can use it to categorize a set of labeled documents into the categories.
+/// For more information, see [Document
+/// Classification](https://docs.aws.amazon.com/comprehend/latest/dg/how-document-classification.html)
+/// in the Comprehend Developer Guide.
+///
 /// Build it with [`DocumentClassifier::builder`]; adding it to a stack returns a [`DocumentClassifierHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentClassifier {
     /// `DataAccessRoleArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that grants Amazon Comprehend read access to your
+    /// input data.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+`.
@@ -16,40 +26,96 @@ pub struct DocumentClassifier {
     pub data_access_role_arn: Option<Val<String>>,
     /// `DocumentClassifierName`: required. Changing it replaces the resource.
     ///
+    /// The name of the document classifier.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub document_classifier_name: Option<Val<String>>,
     /// `InputDataConfig`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the format and location of the input data for the job.
     pub input_data_config: Option<Val<DocumentClassifierInputDataConfig>>,
     /// `LanguageCode`: required. Changing it replaces the resource.
+    ///
+    /// The language of the input documents. You can specify any of the languages supported by Amazon
+    /// Comprehend. All documents must be in the same language.
     pub language_code: Option<Val<LanguageCode>>,
     /// `Mode`. Changing it replaces the resource.
+    ///
+    /// Indicates the mode in which the classifier will be trained. The classifier can be trained in
+    /// multi-class (single-label) mode or multi-label mode. Multi-class mode identifies a single class
+    /// label for each document and multi-label mode identifies one or more class labels for each document.
+    /// Multiple labels for an individual document are separated by a delimiter. The default delimiter
+    /// between labels is a pipe (|).
     pub mode: Option<Val<Mode>>,
     /// `ModelKmsKeyId`. Changing it replaces the resource.
+    ///
+    /// ID for the AWS  key that Amazon Comprehend uses to encrypt trained custom models. The ModelKmsKeyId
+    /// can be either of the following formats:
+    ///
+    /// - KMS Key ID: `"1234abcd-12ab-34cd-56ef-1234567890ab"`
+    /// - Amazon Resource Name (ARN) of a KMS Key:
+    ///   `"arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"`
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^\p{ASCII}+$`.
     pub model_kms_key_id: Option<Val<String>>,
     /// `ModelPolicy`.
     ///
+    /// The resource-based policy to attach to your custom document classifier model. You can use this
+    /// policy to allow another AWS account to import your custom model.
+    ///
+    /// Provide your policy as a JSON body that you enter as a UTF-8 encoded string without line breaks. To
+    /// provide valid JSON, enclose the attribute names and values in double quotes. If the JSON body is
+    /// also enclosed in double quotes, then you must escape the double quotes that are inside the policy:
+    ///
+    /// `"{\"attribute\": \"value\", \"attribute\": [\"value\"]}"`
+    ///
+    /// To avoid escaping quotes, you can use single quotes to enclose the policy and double quotes to
+    /// enclose the JSON names and values:
+    ///
+    /// `'{"attribute": "value", "attribute": ["value"]}'`
+    ///
     /// - Length: 1 to 20000.
     /// - Pattern: `[\u0009\u000A\u000D\u0020-\u00FF]+`.
     pub model_policy: Option<Val<String>>,
     /// `OutputDataConfig`. Changing it replaces the resource.
+    ///
+    /// Provides output results configuration parameters for custom classifier jobs.
     pub output_data_config: Option<Val<DocumentClassifierOutputDataConfig>>,
     /// `Tags`.
+    ///
+    /// Tags to associate with the document classifier. A tag is a key-value pair that adds as a metadata to
+    /// a resource used by Amazon Comprehend. For example, a tag with "Sales" as the key might be added to a
+    /// resource to indicate its use by the sales department.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VersionName`. Changing it replaces the resource.
+    ///
+    /// The version name given to the newly created classifier. Version names can have a maximum of 256
+    /// characters. Alphanumeric characters, hyphens (-) and underscores (_) are allowed. The version name
+    /// must be unique among all models with the same classifier name in the AWS account / AWS Region .
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub version_name: Option<Val<String>>,
     /// `VolumeKmsKeyId`. Changing it replaces the resource.
     ///
+    /// ID for the AWS Key Management Service (KMS) key that Amazon Comprehend uses to encrypt data on the
+    /// storage volume attached to the ML compute instance(s) that process the analysis job. The
+    /// VolumeKmsKeyId can be either of the following formats:
+    ///
+    /// - KMS Key ID: `"1234abcd-12ab-34cd-56ef-1234567890ab"`
+    /// - Amazon Resource Name (ARN) of a KMS Key:
+    ///   `"arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"`
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^\p{ASCII}+$`.
     pub volume_kms_key_id: Option<Val<String>>,
     /// `VpcConfig`. Changing it replaces the resource.
+    ///
+    /// Configuration parameters for a private Virtual Private Cloud (VPC) containing the resources you are
+    /// using for your custom classifier. For more information, see [Amazon
+    /// VPC](https://docs.aws.amazon.com/vpc/latest/userguide/what-is-amazon-vpc.html) .
     pub vpc_config: Option<Val<VpcConfig>>,
 }
 
@@ -221,6 +287,8 @@ impl Deref for DocumentClassifierHandle {
 
 impl DocumentClassifierHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the document classifier.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -235,18 +303,42 @@ impl DocumentClassifierHandle {
 }
 
 /// The [`AugmentedManifestsListItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-comprehend-documentclassifier-augmentedmanifestslistitem.html) property type.
+///
+/// An augmented manifest file that provides training data for your custom model. An augmented manifest
+/// file is a labeled dataset that is produced by Amazon SageMaker Ground Truth.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AugmentedManifestsListItem {
     /// `AttributeNames`: required.
+    ///
+    /// The JSON attribute that contains the annotations for your training documents. The number of
+    /// attribute names that you specify depends on whether your augmented manifest file is the output of a
+    /// single labeling job or a chained labeling job.
+    ///
+    /// If your file is the output of a single labeling job, specify the LabelAttributeName key that was
+    /// used when the job was created in Ground Truth.
+    ///
+    /// If your file is the output of a chained labeling job, specify the LabelAttributeName key for one or
+    /// more jobs in the chain. Each LabelAttributeName key provides the annotations from an individual job.
     ///
     /// - Items: 1 to 63.
     pub attribute_names: Option<Val<Vec<String>>>,
     /// `S3Uri`: required.
     ///
+    /// The Amazon S3 location of the augmented manifest file.
+    ///
     /// - Length: 0 to 1024.
     /// - Pattern: `s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?`.
     pub s3_uri: Option<Val<String>>,
     /// `Split`.
+    ///
+    /// The purpose of the data you've provided in the augmented manifest. You can either train or test this
+    /// data. If you don't specify, the default is train.
+    ///
+    /// TRAIN - all of the documents in the manifest will be used for training. If no test documents are
+    /// provided, Amazon Comprehend will automatically reserve a portion of the training documents for
+    /// testing.
+    ///
+    /// TEST - all of the documents in the manifest will be used for testing.
     pub split: Option<Val<Split>>,
 }
 
@@ -329,14 +421,22 @@ impl ToValue for AugmentedManifestsListItem {
 impl Literal for AugmentedManifestsListItem {}
 
 /// The [`DocumentClassifierDocuments`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-comprehend-documentclassifier-documentclassifierdocuments.html) property type.
+///
+/// The location of the training documents. This parameter is required in a request to create a
+/// semi-structured document classification model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentClassifierDocuments {
     /// `S3Uri`: required.
+    ///
+    /// The S3 URI location of the training documents specified in the S3Uri CSV file.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?`.
     pub s3_uri: Option<Val<String>>,
     /// `TestS3Uri`.
+    ///
+    /// The S3 URI location of the test documents included in the TestS3Uri CSV file. This field is not
+    /// required if you do not specify a test CSV file.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?`.
@@ -400,29 +500,78 @@ impl ToValue for DocumentClassifierDocuments {
 impl Literal for DocumentClassifierDocuments {}
 
 /// The [`DocumentClassifierInputDataConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-comprehend-documentclassifier-documentclassifierinputdataconfig.html) property type.
+///
+/// The input properties for training a document classifier.
+///
+/// For more information on how the input file is formatted, see [Preparing training
+/// data](https://docs.aws.amazon.com/comprehend/latest/dg/prep-classifier-data.html) in the Comprehend
+/// Developer Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentClassifierInputDataConfig {
     /// `AugmentedManifests`.
+    ///
+    /// A list of augmented manifest files that provide training data for your custom model. An augmented
+    /// manifest file is a labeled dataset that is produced by Amazon SageMaker Ground Truth.
+    ///
+    /// This parameter is required if you set `DataFormat` to `AUGMENTED_MANIFEST` .
     pub augmented_manifests: Option<Val<Vec<AugmentedManifestsListItem>>>,
     /// `DataFormat`.
+    ///
+    /// The format of your training data:
+    ///
+    /// - `COMPREHEND_CSV` : A two-column CSV file, where labels are provided in the first column, and
+    ///   documents are provided in the second. If you use this value, you must provide the `S3Uri`
+    ///   parameter in your request.
+    /// - `AUGMENTED_MANIFEST` : A labeled dataset that is produced by Amazon SageMaker Ground Truth. This
+    ///   file is in JSON lines format. Each line is a complete JSON object that contains a training
+    ///   document and its associated labels.
+    ///
+    /// If you use this value, you must provide the `AugmentedManifests` parameter in your request.
+    ///
+    /// If you don't specify a value, Amazon Comprehend uses `COMPREHEND_CSV` as the default.
     pub data_format: Option<Val<DataFormat>>,
     /// `DocumentReaderConfig`.
     pub document_reader_config: Option<Val<DocumentReaderConfig>>,
     /// `DocumentType`.
+    ///
+    /// The type of input documents for training the model. Provide plain-text documents to create a
+    /// plain-text model, and provide semi-structured documents to create a native document model.
     pub document_type: Option<Val<DocumentType>>,
     /// `Documents`.
+    ///
+    /// The S3 location of the training documents. This parameter is required in a request to create a
+    /// native document model.
     pub documents: Option<Val<DocumentClassifierDocuments>>,
     /// `LabelDelimiter`.
+    ///
+    /// Indicates the delimiter used to separate each label for training a multi-label classifier. The
+    /// default delimiter between labels is a pipe (|). You can use a different character as a delimiter (if
+    /// it's an allowed character) by specifying it under Delimiter for labels. If the training documents
+    /// use a delimiter other than the default or the delimiter you specify, the labels on that line will be
+    /// combined to make a single unique label, such as LABELLABELLABEL.
     ///
     /// - Length: 1 to 1.
     /// - Pattern: `^[ ~!@#$%^*\-_+=|\\:;\t>?/]$`.
     pub label_delimiter: Option<Val<String>>,
     /// `S3Uri`.
     ///
+    /// The Amazon S3 URI for the input data. The S3 bucket must be in the same Region as the API endpoint
+    /// that you are calling. The URI can point to a single input file or it can provide the prefix for a
+    /// collection of input files.
+    ///
+    /// For example, if you use the URI `S3://bucketName/prefix` , if the prefix is a single file, Amazon
+    /// Comprehend uses that file as input. If more than one file begins with the prefix, Amazon Comprehend
+    /// uses all of them as input.
+    ///
+    /// This parameter is required if you set `DataFormat` to `COMPREHEND_CSV` .
+    ///
     /// - Length: 0 to 1024.
     /// - Pattern: `s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?`.
     pub s3_uri: Option<Val<String>>,
     /// `TestS3Uri`.
+    ///
+    /// This specifies the Amazon S3 location that contains the test annotations for the document
+    /// classifier. The URI must be in the same AWS Region as the API endpoint that you are calling.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?`.
@@ -520,14 +669,35 @@ impl ToValue for DocumentClassifierInputDataConfig {
 impl Literal for DocumentClassifierInputDataConfig {}
 
 /// The [`DocumentClassifierOutputDataConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-comprehend-documentclassifier-documentclassifieroutputdataconfig.html) property type.
+///
+/// Provide the location for output data from a custom classifier job. This field is mandatory if you
+/// are training a native document model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentClassifierOutputDataConfig {
     /// `KmsKeyId`.
+    ///
+    /// ID for the AWS Key Management Service (KMS) key that Amazon Comprehend uses to encrypt the output
+    /// results from an analysis job. The KmsKeyId can be one of the following formats:
+    ///
+    /// - KMS Key ID: `"1234abcd-12ab-34cd-56ef-1234567890ab"`
+    /// - Amazon Resource Name (ARN) of a KMS Key:
+    ///   `"arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"`
+    /// - KMS Key Alias: `"alias/ExampleAlias"`
+    /// - ARN of a KMS Key Alias: `"arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias"`
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^\p{ASCII}+$`.
     pub kms_key_id: Option<Val<String>>,
     /// `S3Uri`.
+    ///
+    /// When you use the `OutputDataConfig` object while creating a custom classifier, you specify the
+    /// Amazon S3 location where you want to write the confusion matrix and other output files. The URI must
+    /// be in the same Region as the API endpoint that you are calling. The location is used as the prefix
+    /// for the actual location of this output file.
+    ///
+    /// When the custom classifier job is finished, the service creates the output file in a directory
+    /// specific to the job. The `S3Uri` field contains the location of the output file, called
+    /// `output.tar.gz` . It is a compressed archive that contains the confusion matrix.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?`.
@@ -584,13 +754,52 @@ impl ToValue for DocumentClassifierOutputDataConfig {
 impl Literal for DocumentClassifierOutputDataConfig {}
 
 /// The [`DocumentReaderConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-comprehend-documentclassifier-documentreaderconfig.html) property type.
+///
+/// Provides configuration parameters to override the default actions for extracting text from PDF
+/// documents and image files.
+///
+/// By default, Amazon Comprehend performs the following actions to extract text from files, based on
+/// the input file type:
+///
+/// - *Word files* - Amazon Comprehend parser extracts the text.
+/// - *Digital PDF files* - Amazon Comprehend parser extracts the text.
+/// - *Image files and scanned PDF files* - Amazon Comprehend uses the Amazon Textract
+///   `DetectDocumentText` API to extract the text.
+///
+/// `DocumentReaderConfig` does not apply to plain text files or Word files.
+///
+/// For image files and PDF documents, you can override these default actions using the fields listed
+/// below. For more information, see [Setting text extraction
+/// options](https://docs.aws.amazon.com/comprehend/latest/dg/idp-set-textract-options.html) in the
+/// Comprehend Developer Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentReaderConfig {
     /// `DocumentReadAction`: required.
+    ///
+    /// This field defines the Amazon Textract API operation that Amazon Comprehend uses to extract text
+    /// from PDF files and image files. Enter one of the following values:
+    ///
+    /// - `TEXTRACT_DETECT_DOCUMENT_TEXT` - The Amazon Comprehend service uses the `DetectDocumentText` API
+    ///   operation.
+    /// - `TEXTRACT_ANALYZE_DOCUMENT` - The Amazon Comprehend service uses the `AnalyzeDocument` API
+    ///   operation.
     pub document_read_action: Option<Val<DocumentReadAction>>,
     /// `DocumentReadMode`.
+    ///
+    /// Determines the text extraction actions for PDF files. Enter one of the following values:
+    ///
+    /// - `SERVICE_DEFAULT` - use the Amazon Comprehend service defaults for PDF files.
+    /// - `FORCE_DOCUMENT_READ_ACTION` - Amazon Comprehend uses the Textract API specified by
+    ///   DocumentReadAction for all PDF files, including digital PDF files.
     pub document_read_mode: Option<Val<DocumentReadMode>>,
     /// `FeatureTypes`.
+    ///
+    /// Specifies the type of Amazon Textract features to apply. If you chose `TEXTRACT_ANALYZE_DOCUMENT` as
+    /// the read action, you must specify one or both of the following values:
+    ///
+    /// - `TABLES` - Returns additional information about any tables that are detected in the input
+    ///   document.
+    /// - `FORMS` - Returns additional information about any forms that are detected in the input document.
     ///
     /// - Items: 1 to 2.
     pub feature_types: Option<Val<Vec<FeatureTypes>>>,
@@ -737,14 +946,30 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-comprehend-documentclassifier-vpcconfig.html) property type.
+///
+/// Configuration parameters for an optional private Virtual Private Cloud (VPC) containing the
+/// resources you are using for the job. For more information, see [Amazon
+/// VPC](https://docs.aws.amazon.com/vpc/latest/userguide/what-is-amazon-vpc.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `SecurityGroupIds`: required.
+    ///
+    /// The ID number for a security group on an instance of your private VPC. Security groups on your VPC
+    /// function serve as a virtual firewall to control inbound and outbound traffic and provides security
+    /// for the resources that you’ll be accessing on the VPC. This ID number is preceded by "sg-", for
+    /// instance: "sg-03b388029b0a285ea". For more information, see [Security Groups for your
+    /// VPC](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_SecurityGroups.html) .
     ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `Subnets`: required.
+    ///
+    /// The ID for each subnet being used in your private VPC. This subnet is a subset of the a range of
+    /// IPv4 addresses used by the VPC and is specific to a given availability zone in the VPC’s Region.
+    /// This ID number is preceded by "subnet-", for instance: "subnet-04ccf456919e69055". For more
+    /// information, see [VPCs and
+    /// Subnets](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Subnets.html) .
     ///
     /// - Items: 1 to 16.
     /// - Format: `AWS::EC2::Subnet.Ids`.
@@ -846,9 +1071,18 @@ impl DataFormat {
             DataFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataFormat {
+    const VALUES: &'static [&'static str] = &["COMPREHEND_CSV", "AUGMENTED_MANIFEST"];
+    fn as_str(&self) -> &str {
+        DataFormat::as_str(self)
     }
 }
 
@@ -893,9 +1127,18 @@ impl DocumentReadAction {
             DocumentReadAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DocumentReadAction {
+    const VALUES: &'static [&'static str] = &["TEXTRACT_DETECT_DOCUMENT_TEXT", "TEXTRACT_ANALYZE_DOCUMENT"];
+    fn as_str(&self) -> &str {
+        DocumentReadAction::as_str(self)
     }
 }
 
@@ -940,9 +1183,18 @@ impl DocumentReadMode {
             DocumentReadMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DocumentReadMode {
+    const VALUES: &'static [&'static str] = &["SERVICE_DEFAULT", "FORCE_DOCUMENT_READ_ACTION"];
+    fn as_str(&self) -> &str {
+        DocumentReadMode::as_str(self)
     }
 }
 
@@ -987,9 +1239,18 @@ impl DocumentType {
             DocumentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DocumentType {
+    const VALUES: &'static [&'static str] = &["PLAIN_TEXT_DOCUMENT", "SEMI_STRUCTURED_DOCUMENT"];
+    fn as_str(&self) -> &str {
+        DocumentType::as_str(self)
     }
 }
 
@@ -1034,9 +1295,18 @@ impl FeatureTypes {
             FeatureTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FeatureTypes {
+    const VALUES: &'static [&'static str] = &["TABLES", "FORMS"];
+    fn as_str(&self) -> &str {
+        FeatureTypes::as_str(self)
     }
 }
 
@@ -1093,9 +1363,18 @@ impl LanguageCode {
             LanguageCode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LanguageCode {
+    const VALUES: &'static [&'static str] = &["en", "es", "fr", "it", "de", "pt"];
+    fn as_str(&self) -> &str {
+        LanguageCode::as_str(self)
     }
 }
 
@@ -1144,9 +1423,18 @@ impl Mode {
             Mode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Mode {
+    const VALUES: &'static [&'static str] = &["MULTI_CLASS", "MULTI_LABEL"];
+    fn as_str(&self) -> &str {
+        Mode::as_str(self)
     }
 }
 
@@ -1191,9 +1479,18 @@ impl Split {
             Split::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Split {
+    const VALUES: &'static [&'static str] = &["TRAIN", "TEST"];
+    fn as_str(&self) -> &str {
+        Split::as_str(self)
     }
 }
 

@@ -5,15 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::Comprehend::Flywheel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-comprehend-flywheel.html) resource type.
 ///
+/// A flywheel is an AWS resource that orchestrates the ongoing training of a model for custom
+/// classification or custom entity recognition. You can create a flywheel to start with an existing
+/// trained model, or Comprehend can create and train a new model.
+///
+/// When you create the flywheel, Comprehend creates a data lake in your account. The data lake holds
+/// the training data and test data for all versions of the model.
+///
+/// To use a flywheel with an existing trained model, you specify the active model version. Comprehend
+/// copies the model's training data and test data into the flywheel's data lake.
+///
+/// To use the flywheel with a new model, you need to provide a dataset for training data (and optional
+/// test data) when you create the flywheel.
+///
+/// For more information about flywheels, see [Flywheel
+/// overview](https://docs.aws.amazon.com/comprehend/latest/dg/flywheels-about.html) in the *Amazon
+/// Comprehend Developer Guide* .
+///
 /// Build it with [`Flywheel::builder`]; adding it to a stack returns a [`FlywheelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Flywheel {
     /// `ActiveModelArn`.
     ///
+    /// The Amazon Resource Number (ARN) of the active model version.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `arn:aws(-[^:]+)?:comprehend:[a-zA-Z0-9-]*:[0-9]{12}:(document-classifier|entity-recognizer)/[a-zA-Z0-9](-*[a-zA-Z0-9])*(/version/[a-zA-Z0-9](-*[a-zA-Z0-9])*)?`.
     pub active_model_arn: Option<Val<String>>,
     /// `DataAccessRoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that grants Amazon Comprehend permission to access
+    /// the flywheel data.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+`.
@@ -21,21 +43,35 @@ pub struct Flywheel {
     pub data_access_role_arn: Option<Val<String>>,
     /// `DataLakeS3Uri`: required. Changing it replaces the resource.
     ///
+    /// Amazon S3 URI of the data lake location.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?`.
     pub data_lake_s3_uri: Option<Val<String>>,
     /// `DataSecurityConfig`.
+    ///
+    /// Data security configuration.
     pub data_security_config: Option<Val<DataSecurityConfig>>,
     /// `FlywheelName`: required. Changing it replaces the resource.
+    ///
+    /// Name for the flywheel.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub flywheel_name: Option<Val<String>>,
     /// `ModelType`. Changing it replaces the resource.
+    ///
+    /// Model type of the flywheel's model.
     pub model_type: Option<Val<ModelType>>,
     /// `Tags`.
+    ///
+    /// Tags associated with the endpoint being created. A tag is a key-value pair that adds metadata to the
+    /// endpoint. For example, a tag with "Sales" as the key might be added to an endpoint to indicate its
+    /// use by the sales department.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TaskConfig`. Changing it replaces the resource.
+    ///
+    /// Configuration about the model associated with a flywheel.
     pub task_config: Option<Val<TaskConfig>>,
 }
 
@@ -165,6 +201,8 @@ impl Deref for FlywheelHandle {
 
 impl FlywheelHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the flywheel.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -179,24 +217,41 @@ impl FlywheelHandle {
 }
 
 /// The [`DataSecurityConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-comprehend-flywheel-datasecurityconfig.html) property type.
+///
+/// Data security configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSecurityConfig {
     /// `DataLakeKmsKeyId`.
+    ///
+    /// ID for the AWS  key that Amazon Comprehend uses to encrypt the data in the data lake.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^\p{ASCII}+$`.
     pub data_lake_kms_key_id: Option<Val<String>>,
     /// `ModelKmsKeyId`.
     ///
+    /// ID for the AWS  key that Amazon Comprehend uses to encrypt trained custom models. The ModelKmsKeyId
+    /// can be either of the following formats:
+    ///
+    /// - KMS Key ID: `"1234abcd-12ab-34cd-56ef-1234567890ab"`
+    /// - Amazon Resource Name (ARN) of a KMS Key:
+    ///   `"arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"`
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^\p{ASCII}+$`.
     pub model_kms_key_id: Option<Val<String>>,
     /// `VolumeKmsKeyId`.
     ///
+    /// ID for the AWS  key that Amazon Comprehend uses to encrypt the volume.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^\p{ASCII}+$`.
     pub volume_kms_key_id: Option<Val<String>>,
     /// `VpcConfig`.
+    ///
+    /// Configuration parameters for an optional private Virtual Private Cloud (VPC) containing the
+    /// resources you are using for the job. For more information, see [Amazon
+    /// VPC](https://docs.aws.amazon.com/vpc/latest/userguide/what-is-amazon-vpc.html) .
     pub vpc_config: Option<Val<VpcConfig>>,
 }
 
@@ -262,13 +317,19 @@ impl ToValue for DataSecurityConfig {
 impl Literal for DataSecurityConfig {}
 
 /// The [`DocumentClassificationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-comprehend-flywheel-documentclassificationconfig.html) property type.
+///
+/// Configuration required for a document classification model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentClassificationConfig {
     /// `Labels`.
     ///
+    /// One or more labels to associate with the custom classifier.
+    ///
     /// - Items: 0 to 1000.
     pub labels: Option<Val<Vec<String>>>,
     /// `Mode`: required.
+    ///
+    /// Classification mode indicates whether the documents are `MULTI_CLASS` or `MULTI_LABEL` .
     pub mode: Option<Val<Mode>>,
 }
 
@@ -330,9 +391,13 @@ impl ToValue for DocumentClassificationConfig {
 impl Literal for DocumentClassificationConfig {}
 
 /// The [`EntityRecognitionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-comprehend-flywheel-entityrecognitionconfig.html) property type.
+///
+/// Configuration required for an entity recognition model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EntityRecognitionConfig {
     /// `EntityTypes`.
+    ///
+    /// Up to 25 entity types that the model is trained to recognize.
     ///
     /// - Items: 1 to 25.
     pub entity_types: Option<Val<Vec<EntityTypesListItem>>>,
@@ -387,9 +452,19 @@ impl ToValue for EntityRecognitionConfig {
 impl Literal for EntityRecognitionConfig {}
 
 /// The [`EntityTypesListItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-comprehend-flywheel-entitytypeslistitem.html) property type.
+///
+/// An entity type within a labeled training dataset that Amazon Comprehend uses to train a custom
+/// entity recognizer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EntityTypesListItem {
     /// `Type`: required.
+    ///
+    /// An entity type within a labeled training dataset that Amazon Comprehend uses to train a custom
+    /// entity recognizer.
+    ///
+    /// Entity types must not contain the following invalid characters: \n (line break), \\n (escaped line
+    /// break, \r (carriage return), \\r (escaped carriage return), \t (tab), \\t (escaped tab), and ,
+    /// (comma).
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^(?![^\n\r\t,]*\\n|\\r|\\t)[^\n\r\t,]+$`.
@@ -511,13 +586,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TaskConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-comprehend-flywheel-taskconfig.html) property type.
+///
+/// Configuration about the model associated with a flywheel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskConfig {
     /// `DocumentClassificationConfig`.
+    ///
+    /// Configuration required for a document classification model.
     pub document_classification_config: Option<Val<DocumentClassificationConfig>>,
     /// `EntityRecognitionConfig`.
+    ///
+    /// Configuration required for an entity recognition model.
     pub entity_recognition_config: Option<Val<EntityRecognitionConfig>>,
     /// `LanguageCode`: required.
+    ///
+    /// Language code for the language that the model supports.
     pub language_code: Option<Val<LanguageCode>>,
 }
 
@@ -580,14 +663,30 @@ impl ToValue for TaskConfig {
 impl Literal for TaskConfig {}
 
 /// The [`VpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-comprehend-flywheel-vpcconfig.html) property type.
+///
+/// Configuration parameters for an optional private Virtual Private Cloud (VPC) containing the
+/// resources you are using for the job. For more information, see [Amazon
+/// VPC](https://docs.aws.amazon.com/vpc/latest/userguide/what-is-amazon-vpc.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `SecurityGroupIds`: required.
+    ///
+    /// The ID number for a security group on an instance of your private VPC. Security groups on your VPC
+    /// function serve as a virtual firewall to control inbound and outbound traffic and provides security
+    /// for the resources that you’ll be accessing on the VPC. This ID number is preceded by "sg-", for
+    /// instance: "sg-03b388029b0a285ea". For more information, see [Security Groups for your
+    /// VPC](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_SecurityGroups.html) .
     ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `Subnets`: required.
+    ///
+    /// The ID for each subnet being used in your private VPC. This subnet is a subset of the a range of
+    /// IPv4 addresses used by the VPC and is specific to a given availability zone in the VPC’s Region.
+    /// This ID number is preceded by "subnet-", for instance: "subnet-04ccf456919e69055". For more
+    /// information, see [VPCs and
+    /// Subnets](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Subnets.html) .
     ///
     /// - Items: 1 to 16.
     /// - Format: `AWS::EC2::Subnet.Ids`.
@@ -701,9 +800,18 @@ impl LanguageCode {
             LanguageCode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LanguageCode {
+    const VALUES: &'static [&'static str] = &["en", "es", "fr", "it", "de", "pt"];
+    fn as_str(&self) -> &str {
+        LanguageCode::as_str(self)
     }
 }
 
@@ -752,9 +860,18 @@ impl Mode {
             Mode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Mode {
+    const VALUES: &'static [&'static str] = &["MULTI_CLASS", "MULTI_LABEL"];
+    fn as_str(&self) -> &str {
+        Mode::as_str(self)
     }
 }
 
@@ -799,9 +916,18 @@ impl ModelType {
             ModelType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ModelType {
+    const VALUES: &'static [&'static str] = &["DOCUMENT_CLASSIFIER", "ENTITY_RECOGNIZER"];
+    fn as_str(&self) -> &str {
+        ModelType::as_str(self)
     }
 }
 

@@ -5,6 +5,11 @@ use crate::rt::*;
 
 /// The [`AWS::ComputeOptimizer::AutomationRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-computeoptimizer-automationrule.html) resource type.
 ///
+/// Creates an AWS Compute Optimizer automation rule that automatically implements recommended actions
+/// based on your defined criteria and schedule. Automation rules are global resources that manage
+/// automated actions across all AWS Regions where Compute Optimizer Automation is available.
+/// Organization-level rules can only be created by the management account or delegated administrator.
+///
 /// Build it with [`AutomationRule::builder`]; adding it to a stack returns a [`AutomationRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutomationRule {
@@ -12,10 +17,14 @@ pub struct AutomationRule {
     pub criteria: Option<Val<Criteria>>,
     /// `Description`.
     ///
+    /// The description of the automation rule.
+    ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^[a-zA-Z0-9_\-\s@\.]*$`.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the automation rule.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[a-zA-Z0-9_-]*$`.
@@ -23,18 +32,28 @@ pub struct AutomationRule {
     /// `OrganizationConfiguration`.
     pub organization_configuration: Option<Val<OrganizationConfiguration>>,
     /// `Priority`.
+    ///
+    /// Rule priority within its group
     pub priority: Option<Val<String>>,
     /// `RecommendedActionTypes`: required.
+    ///
+    /// The types of recommended actions this rule will implement.
     ///
     /// - Items: at least 1.
     pub recommended_action_types: Option<Val<Vec<RecommendedActionTypes>>>,
     /// `RuleType`: required.
+    ///
+    /// The type of automation rule.
     pub rule_type: Option<Val<RuleType>>,
     /// `Schedule`: required.
     pub schedule: Option<Val<Schedule>>,
     /// `Status`: required.
+    ///
+    /// The status of the automation rule.
     pub status: Option<Val<Status>>,
     /// `Tags`.
+    ///
+    /// Tags associated with the automation rule.
     ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -199,26 +218,38 @@ impl Deref for AutomationRuleHandle {
 
 impl AutomationRuleHandle {
     /// `Fn::GetAtt` `RuleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the automation rule.
     pub fn attr_rule_arn(&self) -> Val<String> {
         self.0.get_att("RuleArn")
     }
     /// `Fn::GetAtt` `RuleId`.
+    ///
+    /// The unique identifier of the automation rule.
     pub fn attr_rule_id(&self) -> Val<String> {
         self.0.get_att("RuleId")
     }
     /// `Fn::GetAtt` `RuleRevision`.
+    ///
+    /// The revision number of the automation rule.
     pub fn attr_rule_revision(&self) -> Val<String> {
         self.0.get_att("RuleRevision")
     }
     /// `Fn::GetAtt` `AccountId`.
+    ///
+    /// The AWS account ID that owns the automation rule.
     pub fn attr_account_id(&self) -> Val<String> {
         self.0.get_att("AccountId")
     }
     /// `Fn::GetAtt` `CreatedTimestamp`.
+    ///
+    /// The timestamp when the automation rule was created.
     pub fn attr_created_timestamp(&self) -> Val<String> {
         self.0.get_att("CreatedTimestamp")
     }
     /// `Fn::GetAtt` `LastUpdatedTimestamp`.
+    ///
+    /// The timestamp when the automation rule was last updated.
     pub fn attr_last_updated_timestamp(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTimestamp")
     }
@@ -509,9 +540,13 @@ impl Literal for IntegerCriteriaCondition {}
 pub struct OrganizationConfiguration {
     /// `AccountIds`.
     ///
+    /// List of account IDs where the organization rule applies
+    ///
     /// - Items: 1 to 50.
     pub account_ids: Option<Val<Vec<String>>>,
     /// `RuleApplyOrder`.
+    ///
+    /// When the rule should be applied relative to account rules
     pub rule_apply_order: Option<Val<RuleApplyOrder>>,
 }
 
@@ -648,11 +683,17 @@ impl Literal for ResourceTagsCriteriaCondition {}
 pub struct Schedule {
     /// `ExecutionWindowInMinutes`.
     ///
+    /// Execution window duration in minutes
+    ///
     /// - Range: 60 to 1440.
     pub execution_window_in_minutes: Option<Val<i64>>,
     /// `ScheduleExpression`.
+    ///
+    /// Schedule expression (e.g., cron or rate expression)
     pub schedule_expression: Option<Val<String>>,
     /// `ScheduleExpressionTimezone`.
+    ///
+    /// IANA timezone identifier
     pub schedule_expression_timezone: Option<Val<String>>,
 }
 
@@ -897,9 +938,31 @@ impl Comparison {
             Comparison::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Comparison {
+    const VALUES: &'static [&'static str] = &[
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "NumericEquals",
+        "NumericNotEquals",
+        "NumericLessThan",
+        "NumericLessThanEquals",
+        "NumericGreaterThan",
+        "NumericGreaterThanEquals",
+    ];
+    fn as_str(&self) -> &str {
+        Comparison::as_str(self)
     }
 }
 
@@ -954,9 +1017,18 @@ impl RecommendedActionTypes {
             RecommendedActionTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RecommendedActionTypes {
+    const VALUES: &'static [&'static str] = &["SnapshotAndDeleteUnattachedEbsVolume", "UpgradeEbsVolumeType"];
+    fn as_str(&self) -> &str {
+        RecommendedActionTypes::as_str(self)
     }
 }
 
@@ -1001,9 +1073,18 @@ impl RuleApplyOrder {
             RuleApplyOrder::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleApplyOrder {
+    const VALUES: &'static [&'static str] = &["BeforeAccountRules", "AfterAccountRules"];
+    fn as_str(&self) -> &str {
+        RuleApplyOrder::as_str(self)
     }
 }
 
@@ -1048,9 +1129,18 @@ impl RuleType {
             RuleType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleType {
+    const VALUES: &'static [&'static str] = &["AccountRule", "OrganizationRule"];
+    fn as_str(&self) -> &str {
+        RuleType::as_str(self)
     }
 }
 
@@ -1095,9 +1185,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["Active", "Inactive"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

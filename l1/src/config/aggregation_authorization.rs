@@ -5,18 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::Config::AggregationAuthorization`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-config-aggregationauthorization.html) resource type.
 ///
+/// An object that represents the authorizations granted to aggregator accounts and regions.
+///
 /// Build it with [`AggregationAuthorization::builder`]; adding it to a stack returns a [`AggregationAuthorizationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AggregationAuthorization {
     /// `AuthorizedAccountId`: required. Changing it replaces the resource.
     ///
+    /// The 12-digit account ID of the account authorized to aggregate data.
+    ///
     /// - Pattern: `^\d{12}$`.
     pub authorized_account_id: Option<Val<String>>,
     /// `AuthorizedAwsRegion`: required. Changing it replaces the resource.
     ///
+    /// The region authorized to collect aggregated data.
+    ///
     /// - Length: 1 to 64.
     pub authorized_aws_region: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of tag object.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -122,6 +130,8 @@ impl Deref for AggregationAuthorizationHandle {
 
 impl AggregationAuthorizationHandle {
     /// `Fn::GetAtt` `AggregationAuthorizationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the aggregation object.
     pub fn attr_aggregation_authorization_arn(&self) -> Val<String> {
         self.0.get_att("AggregationAuthorizationArn")
     }

@@ -5,21 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::Config::ConfigurationAggregator`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-config-configurationaggregator.html) resource type.
 ///
+/// The details about the configuration aggregator, including information about source accounts,
+/// regions, and metadata of the aggregator.
+///
 /// Build it with [`ConfigurationAggregator::builder`]; adding it to a stack returns a [`ConfigurationAggregatorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationAggregator {
     /// `AccountAggregationSources`.
     ///
+    /// Provides a list of source accounts and regions to be aggregated.
+    ///
     /// - Items: 0 to 1.
     pub account_aggregation_sources: Option<Val<Vec<AccountAggregationSource>>>,
     /// `ConfigurationAggregatorName`. Changing it replaces the resource.
+    ///
+    /// The name of the aggregator.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[\w\-]+`.
     pub configuration_aggregator_name: Option<Val<String>>,
     /// `OrganizationAggregationSource`.
+    ///
+    /// Provides an organization and list of regions to be aggregated.
     pub organization_aggregation_source: Option<Val<OrganizationAggregationSource>>,
     /// `Tags`.
+    ///
+    /// An array of tag object.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -118,6 +129,8 @@ impl Deref for ConfigurationAggregatorHandle {
 
 impl ConfigurationAggregatorHandle {
     /// `Fn::GetAtt` `ConfigurationAggregatorArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the aggregator.
     pub fn attr_configuration_aggregator_arn(&self) -> Val<String> {
         self.0.get_att("ConfigurationAggregatorArn")
     }
@@ -132,15 +145,23 @@ impl ConfigurationAggregatorHandle {
 }
 
 /// The [`AccountAggregationSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-config-configurationaggregator-accountaggregationsource.html) property type.
+///
+/// A collection of accounts and regions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccountAggregationSource {
     /// `AccountIds`: required.
     ///
+    /// The 12-digit account ID of the account being aggregated.
+    ///
     /// - Items: at least 1.
     pub account_ids: Option<Val<Vec<String>>>,
     /// `AllAwsRegions`.
+    ///
+    /// If true, aggregate existing AWS Config regions and future regions.
     pub all_aws_regions: Option<Val<bool>>,
     /// `AwsRegions`.
+    ///
+    /// The source regions being aggregated.
     ///
     /// - Items: at least 1.
     pub aws_regions: Option<Val<Vec<String>>>,
@@ -222,15 +243,25 @@ impl ToValue for AccountAggregationSource {
 impl Literal for AccountAggregationSource {}
 
 /// The [`OrganizationAggregationSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-config-configurationaggregator-organizationaggregationsource.html) property type.
+///
+/// This object contains regions to set up the aggregator and an IAM role to retrieve organization
+/// details.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrganizationAggregationSource {
     /// `AllAwsRegions`.
+    ///
+    /// If true, aggregate existing AWS Config regions and future regions.
     pub all_aws_regions: Option<Val<bool>>,
     /// `AwsRegions`.
+    ///
+    /// The source regions being aggregated.
     ///
     /// - Items: at least 1.
     pub aws_regions: Option<Val<Vec<String>>>,
     /// `RoleArn`: required.
+    ///
+    /// ARN of the IAM role used to retrieve AWS Organizations details associated with the aggregator
+    /// account.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,

@@ -5,16 +5,98 @@ use crate::rt::*;
 
 /// The [`AWS::Config::ConfigurationRecorder`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-config-configurationrecorder.html) resource type.
 ///
+/// The `AWS::Config::ConfigurationRecorder` resource type describes the AWS resource types that AWS
+/// Config records for configuration changes.
+///
+/// The configuration recorder stores the configuration changes of the specified resources in your
+/// account as configuration items.
+///
+/// > To enable AWS Config , you must create a configuration recorder and a delivery channel.
+/// >
+/// > AWS Config uses the delivery channel to deliver the configuration changes to your Amazon S3 bucket
+/// or Amazon  topic. For more information, see
+/// [AWS::Config::DeliveryChannel](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-config-deliverychannel.html)
+/// .
+///
+/// AWS CloudFormation starts the recorder as soon as the delivery channel is available.
+///
+/// To stop the recorder and delete it, delete the configuration recorder from your stack. To stop the
+/// recorder without deleting it, call the
+/// [StopConfigurationRecorder](https://docs.aws.amazon.com/config/latest/APIReference/API_StopConfigurationRecorder.html)
+/// action of the AWS Config API directly.
+///
+/// For more information, see [Configuration
+/// Recorder](https://docs.aws.amazon.com/config/latest/developerguide/config-concepts.html#config-recorder)
+/// in the AWS Config Developer Guide.
+///
 /// Build it with [`ConfigurationRecorder::builder`]; adding it to a stack returns a [`ConfigurationRecorderHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationRecorder {
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the configuration recorder. AWS Config automatically assigns the name of "default" when
+    /// creating the configuration recorder.
+    ///
+    /// You cannot change the name of the configuration recorder after it has been created. To change the
+    /// configuration recorder name, you must delete it and create a new configuration recorder with a new
+    /// name.
     pub name: Option<Val<String>>,
     /// `RecordingGroup`.
+    ///
+    /// Specifies which resource types AWS Config records for configuration changes.
+    ///
+    /// > *High Number of AWS Config Evaluations*
+    /// >
+    /// > You may notice increased activity in your account during your initial month recording with AWS
+    /// Config when compared to subsequent months. During the initial bootstrapping process, AWS Config runs
+    /// evaluations on all the resources in your account that you have selected for AWS Config to record.
+    /// >
+    /// > If you are running ephemeral workloads, you may see increased activity from AWS Config as it
+    /// records configuration changes associated with creating and deleting these temporary resources. An *ephemeral
+    /// workload* is a temporary use of computing resources that are loaded and run when needed. Examples
+    /// include Amazon Elastic Compute Cloud ( Amazon EC2 ) Spot Instances, Amazon EMR jobs, and AWS Auto
+    /// Scaling . If you want to avoid the increased activity from running ephemeral workloads, you can run
+    /// these types of workloads in a separate account with AWS Config turned off to avoid increased
+    /// configuration recording and rule evaluations.
     pub recording_group: Option<Val<RecordingGroup>>,
     /// `RecordingMode`.
+    ///
+    /// Specifies the default recording frequency for the configuration recorder. AWS Config supports *Continuous
+    /// recording* and *Daily recording* .
+    ///
+    /// - Continuous recording allows you to record configuration changes continuously whenever a change
+    ///   occurs.
+    /// - Daily recording allows you to receive a configuration item (CI) representing the most recent state
+    ///   of your resources over the last 24-hour period, only if it’s different from the previous CI
+    ///   recorded.
+    ///
+    /// > *Some resource types require continuous recording*
+    /// >
+    /// > AWS Firewall Manager depends on continuous recording to monitor your resources. If you are using
+    /// Firewall Manager, it is recommended that you set the recording frequency to Continuous.
+    ///
+    /// You can also override the recording frequency for specific resource types.
     pub recording_mode: Option<Val<RecordingMode>>,
     /// `RoleARN`: required.
+    ///
+    /// Amazon Resource Name (ARN) of the IAM role assumed by AWS Config and used by the configuration
+    /// recorder. For more information, see [Permissions for the IAM Role
+    /// Assigned](https://docs.aws.amazon.com/config/latest/developerguide/iamrole-permissions.html) to AWS
+    /// Config in the AWS Config Developer Guide.
+    ///
+    /// > *Pre-existing AWS Config role*
+    /// >
+    /// > If you have used an AWS service that uses AWS Config , such as AWS Security Hub CSPM or AWS
+    /// Control Tower , and an AWS Config role has already been created, make sure that the IAM role that
+    /// you use when setting up AWS Config keeps the same minimum permissions as the already created AWS
+    /// Config role. You must do this so that the other AWS service continues to run as expected.
+    /// >
+    /// > For example, if AWS Control Tower has an IAM role that allows AWS Config to read Amazon Simple
+    /// Storage Service ( Amazon S3 ) objects, make sure that the same permissions are granted within the
+    /// IAM role you use when setting up AWS Config . Otherwise, it may interfere with how AWS Control Tower
+    /// operates. For more information about IAM roles for AWS Config , see [*Identity and Access Management
+    /// for AWS Config*](https://docs.aws.amazon.com/config/latest/developerguide/security-iam.html) in the *AWS
+    /// Config Developer Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -120,9 +202,46 @@ impl ConfigurationRecorderHandle {
 }
 
 /// The [`ExclusionByResourceTypes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-config-configurationrecorder-exclusionbyresourcetypes.html) property type.
+///
+/// Specifies whether the configuration recorder excludes certain resource types from being recorded.
+/// Use the `ResourceTypes` field to enter a comma-separated list of resource types you want to exclude
+/// from recording.
+///
+/// By default, when AWS Config adds support for a new resource type in the Region where you set up the
+/// configuration recorder, including global resource types, AWS Config starts recording resources of
+/// that type automatically.
+///
+/// > *How to use the exclusion recording strategy*
+/// >
+/// > To use this option, you must set the `useOnly` field of
+/// [RecordingStrategy](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingStrategy.html)
+/// to `EXCLUSION_BY_RESOURCE_TYPES` .
+/// >
+/// > AWS Config will then record configuration changes for all supported resource types, except the
+/// resource types that you specify to exclude from being recorded.
+/// >
+/// > *Global resource types and the exclusion recording strategy*
+/// >
+/// > Unless specifically listed as exclusions, `AWS::RDS::GlobalCluster` will be recorded automatically
+/// in all supported AWS Config Regions were the configuration recorder is enabled.
+/// >
+/// > IAM users, groups, roles, and customer managed policies will be recorded in the Region where you
+/// set up the configuration recorder if that is a Region where AWS Config was available before February 2022.
+/// You cannot be record the global IAM resouce types in Regions supported by AWS Config after February 2022.
+/// This list where you cannot record the global IAM resource types includes the following Regions:
+/// >
+/// > - Asia Pacific (Hyderabad)
+/// > - Asia Pacific (Melbourne)
+/// > - Canada West (Calgary)
+/// > - Europe (Spain)
+/// > - Europe (Zurich)
+/// > - Israel (Tel Aviv)
+/// > - Middle East (UAE)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExclusionByResourceTypes {
     /// `ResourceTypes`: required.
+    ///
+    /// A comma-separated list of resource types to exclude from recording by the configuration recorder.
     pub resource_types: Option<Val<Vec<String>>>,
 }
 
@@ -182,17 +301,228 @@ impl ToValue for ExclusionByResourceTypes {
 impl Literal for ExclusionByResourceTypes {}
 
 /// The [`RecordingGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-config-configurationrecorder-recordinggroup.html) property type.
+///
+/// Specifies which resource types AWS Config records for configuration changes. By default, AWS Config
+/// records configuration changes for all current and future supported resource types in the AWS Region
+/// where you have enabled AWS Config , excluding the global IAM resource types: IAM users, groups,
+/// roles, and customer managed policies.
+///
+/// In the recording group, you specify whether you want to record all supported current and future
+/// supported resource types or to include or exclude specific resources types. For a list of supported
+/// resource types, see [Supported Resource
+/// Types](https://docs.aws.amazon.com/config/latest/developerguide/resource-config-reference.html#supported-resources)
+/// in the *AWS Config developer guide* .
+///
+/// If you don't want AWS Config to record all current and future supported resource types (excluding
+/// the global IAM resource types), use one of the following recording strategies:
+///
+/// - *Record all current and future resource types with exclusions* ( `EXCLUSION_BY_RESOURCE_TYPES` ),
+///   or
+/// - *Record specific resource types* ( `INCLUSION_BY_RESOURCE_TYPES` ).
+///
+/// If you use the recording strategy to *Record all current and future resource types* (
+/// `ALL_SUPPORTED_RESOURCE_TYPES` ), you can use the flag `IncludeGlobalResourceTypes` to include the
+/// global IAM resource types in your recording.
+///
+/// > *Aurora global clusters are recorded in all enabled Regions*
+/// >
+/// > The `AWS::RDS::GlobalCluster` resource type will be recorded in all supported AWS Config Regions
+/// where the configuration recorder is enabled.
+/// >
+/// > If you do not want to record `AWS::RDS::GlobalCluster` in all enabled Regions, use the
+/// `EXCLUSION_BY_RESOURCE_TYPES` or `INCLUSION_BY_RESOURCE_TYPES` recording strategy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordingGroup {
     /// `AllSupported`.
+    ///
+    /// Specifies whether AWS Config records configuration changes for all supported resource types,
+    /// excluding the global IAM resource types.
+    ///
+    /// If you set this field to `true` , when AWS Config adds support for a new resource type, AWS Config
+    /// starts recording resources of that type automatically.
+    ///
+    /// If you set this field to `true` , you cannot enumerate specific resource types to record in the
+    /// `resourceTypes` field of
+    /// [RecordingGroup](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingGroup.html) ,
+    /// or to exclude in the `resourceTypes` field of
+    /// [ExclusionByResourceTypes](https://docs.aws.amazon.com/config/latest/APIReference/API_ExclusionByResourceTypes.html)
+    /// .
+    ///
+    /// > *Region availability*
+    /// >
+    /// > Check [Resource Coverage by Region
+    /// Availability](https://docs.aws.amazon.com/config/latest/developerguide/what-is-resource-config-coverage.html)
+    /// to see if a resource type is supported in the AWS Region where you set up AWS Config .
     pub all_supported: Option<Val<bool>>,
     /// `ExclusionByResourceTypes`.
+    ///
+    /// An object that specifies how AWS Config excludes resource types from being recorded by the
+    /// configuration recorder.
+    ///
+    /// To use this option, you must set the `useOnly` field of [AWS::Config::ConfigurationRecorder
+    /// RecordingStrategy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-config-configurationrecorder-recordingstrategy.html)
+    /// to `EXCLUSION_BY_RESOURCE_TYPES` .
     pub exclusion_by_resource_types: Option<Val<ExclusionByResourceTypes>>,
     /// `IncludeGlobalResourceTypes`.
+    ///
+    /// This option is a bundle which only applies to the global IAM resource types: IAM users, groups,
+    /// roles, and customer managed policies. These global IAM resource types can only be recorded by AWS
+    /// Config in Regions where AWS Config was available before February 2022. You cannot be record the
+    /// global IAM resouce types in Regions supported by AWS Config after February 2022. This list where you
+    /// cannot record the global IAM resource types includes the following Regions:
+    ///
+    /// - Asia Pacific (Hyderabad)
+    /// - Asia Pacific (Melbourne)
+    /// - Canada West (Calgary)
+    /// - Europe (Spain)
+    /// - Europe (Zurich)
+    /// - Israel (Tel Aviv)
+    /// - Middle East (UAE)
+    ///
+    /// > *Aurora global clusters are recorded in all enabled Regions*
+    /// >
+    /// > The `AWS::RDS::GlobalCluster` resource type will be recorded in all supported AWS Config Regions
+    /// where the configuration recorder is enabled, even if `IncludeGlobalResourceTypes` is set to `false`
+    /// . The `IncludeGlobalResourceTypes` option is a bundle which only applies to IAM users, groups,
+    /// roles, and customer managed policies.
+    /// >
+    /// > If you do not want to record `AWS::RDS::GlobalCluster` in all enabled Regions, use one of the
+    /// following recording strategies:
+    /// >
+    /// > - *Record all current and future resource types with exclusions* ( `EXCLUSION_BY_RESOURCE_TYPES`
+    /// ), or
+    /// > - *Record specific resource types* ( `INCLUSION_BY_RESOURCE_TYPES` ).
+    /// >
+    /// > For more information, see [Selecting Which Resources are
+    /// Recorded](https://docs.aws.amazon.com/config/latest/developerguide/select-resources.html#select-resources-all)
+    /// in the *AWS Config developer guide* . > *IncludeGlobalResourceTypes and the exclusion recording
+    /// strategy*
+    /// >
+    /// > The `IncludeGlobalResourceTypes` field has no impact on the `EXCLUSION_BY_RESOURCE_TYPES`
+    /// recording strategy. This means that the global IAM resource types ( IAM users, groups, roles, and
+    /// customer managed policies) will not be automatically added as exclusions for
+    /// `ExclusionByResourceTypes` when `IncludeGlobalResourceTypes` is set to `false` .
+    /// >
+    /// > The `IncludeGlobalResourceTypes` field should only be used to modify the `AllSupported` field, as
+    /// the default for the `AllSupported` field is to record configuration changes for all supported
+    /// resource types excluding the global IAM resource types. To include the global IAM resource types
+    /// when `AllSupported` is set to `true` , make sure to set `IncludeGlobalResourceTypes` to `true` .
+    /// >
+    /// > To exclude the global IAM resource types for the `EXCLUSION_BY_RESOURCE_TYPES` recording strategy,
+    /// you need to manually add them to the `ResourceTypes` field of `ExclusionByResourceTypes` . > *Required
+    /// and optional fields*
+    /// >
+    /// > Before you set this field to `true` , set the `AllSupported` field of
+    /// [RecordingGroup](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingGroup.html) to
+    /// `true` . Optionally, you can set the `useOnly` field of
+    /// [RecordingStrategy](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingStrategy.html)
+    /// to `ALL_SUPPORTED_RESOURCE_TYPES` . > *Overriding fields*
+    /// >
+    /// > If you set this field to `false` but list global IAM resource types in the `ResourceTypes` field
+    /// of [RecordingGroup](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingGroup.html)
+    /// , AWS Config will still record configuration changes for those specified resource types *regardless*
+    /// of if you set the `IncludeGlobalResourceTypes` field to false.
+    /// >
+    /// > If you do not want to record configuration changes to the global IAM resource types (IAM users,
+    /// groups, roles, and customer managed policies), make sure to not list them in the `ResourceTypes`
+    /// field in addition to setting the `IncludeGlobalResourceTypes` field to false.
     pub include_global_resource_types: Option<Val<bool>>,
     /// `RecordingStrategy`.
+    ///
+    /// An object that specifies the recording strategy for the configuration recorder.
+    ///
+    /// - If you set the `useOnly` field of
+    ///   [RecordingStrategy](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingStrategy.html)
+    ///   to `ALL_SUPPORTED_RESOURCE_TYPES` , AWS Config records configuration changes for all supported
+    ///   resource types, excluding the global IAM resource types. You also must set the `AllSupported`
+    ///   field of
+    ///   [RecordingGroup](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingGroup.html)
+    ///   to `true` . When AWS Config adds support for a new resource type, AWS Config automatically starts
+    ///   recording resources of that type.
+    /// - If you set the `useOnly` field of
+    ///   [RecordingStrategy](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingStrategy.html)
+    ///   to `INCLUSION_BY_RESOURCE_TYPES` , AWS Config records configuration changes for only the resource
+    ///   types you specify in the `ResourceTypes` field of
+    ///   [RecordingGroup](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingGroup.html) .
+    /// - If you set the `useOnly` field of
+    ///   [RecordingStrategy](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingStrategy.html)
+    ///   to `EXCLUSION_BY_RESOURCE_TYPES` , AWS Config records configuration changes for all supported
+    ///   resource types except the resource types that you specify to exclude from being recorded in the
+    ///   `ResourceTypes` field of
+    ///   [ExclusionByResourceTypes](https://docs.aws.amazon.com/config/latest/APIReference/API_ExclusionByResourceTypes.html)
+    ///   .
+    ///
+    /// > *Required and optional fields*
+    /// >
+    /// > The `recordingStrategy` field is optional when you set the `AllSupported` field of
+    /// [RecordingGroup](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingGroup.html) to
+    /// `true` .
+    /// >
+    /// > The `recordingStrategy` field is optional when you list resource types in the `ResourceTypes`
+    /// field of
+    /// [RecordingGroup](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingGroup.html) .
+    /// >
+    /// > The `recordingStrategy` field is required if you list resource types to exclude from recording in
+    /// the `ResourceTypes` field of
+    /// [ExclusionByResourceTypes](https://docs.aws.amazon.com/config/latest/APIReference/API_ExclusionByResourceTypes.html)
+    /// . > *Overriding fields*
+    /// >
+    /// > If you choose `EXCLUSION_BY_RESOURCE_TYPES` for the recording strategy, the
+    /// `ExclusionByResourceTypes` field will override other properties in the request.
+    /// >
+    /// > For example, even if you set `IncludeGlobalResourceTypes` to false, global IAM resource types will
+    /// still be automatically recorded in this option unless those resource types are specifically listed
+    /// as exclusions in the `ResourceTypes` field of `ExclusionByResourceTypes` . > *Global resources types
+    /// and the resource exclusion recording strategy*
+    /// >
+    /// > By default, if you choose the `EXCLUSION_BY_RESOURCE_TYPES` recording strategy, when AWS Config
+    /// adds support for a new resource type in the Region where you set up the configuration recorder,
+    /// including global resource types, AWS Config starts recording resources of that type automatically.
+    /// >
+    /// > Unless specifically listed as exclusions, `AWS::RDS::GlobalCluster` will be recorded automatically
+    /// in all supported AWS Config Regions were the configuration recorder is enabled.
+    /// >
+    /// > IAM users, groups, roles, and customer managed policies will be recorded in the Region where you
+    /// set up the configuration recorder if that is a Region where AWS Config was available before February 2022.
+    /// You cannot be record the global IAM resouce types in Regions supported by AWS Config after February 2022.
+    /// This list where you cannot record the global IAM resource types includes the following Regions:
+    /// >
+    /// > - Asia Pacific (Hyderabad)
+    /// > - Asia Pacific (Melbourne)
+    /// > - Canada West (Calgary)
+    /// > - Europe (Spain)
+    /// > - Europe (Zurich)
+    /// > - Israel (Tel Aviv)
+    /// > - Middle East (UAE)
     pub recording_strategy: Option<Val<RecordingStrategy>>,
     /// `ResourceTypes`.
+    ///
+    /// A comma-separated list that specifies which resource types AWS Config records.
+    ///
+    /// For a list of valid `ResourceTypes` values, see the *Resource Type Value* column in [Supported AWS
+    /// resource
+    /// Types](https://docs.aws.amazon.com/config/latest/developerguide/resource-config-reference.html#supported-resources)
+    /// in the *AWS Config developer guide* .
+    ///
+    /// > *Required and optional fields*
+    /// >
+    /// > Optionally, you can set the `useOnly` field of
+    /// [RecordingStrategy](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingStrategy.html)
+    /// to `INCLUSION_BY_RESOURCE_TYPES` .
+    /// >
+    /// > To record all configuration changes, set the `AllSupported` field of
+    /// [RecordingGroup](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingGroup.html) to
+    /// `true` , and either omit this field or don't specify any resource types in this field. If you set
+    /// the `AllSupported` field to `false` and specify values for `ResourceTypes` , when AWS Config adds
+    /// support for a new type of resource, it will not record resources of that type unless you manually
+    /// add that type to your recording group. > *Region availability*
+    /// >
+    /// > Before specifying a resource type for AWS Config to track, check [Resource Coverage by Region
+    /// Availability](https://docs.aws.amazon.com/config/latest/developerguide/what-is-resource-config-coverage.html)
+    /// to see if the resource type is supported in the AWS Region where you set up AWS Config . If a
+    /// resource type is supported by AWS Config in at least one Region, you can enable the recording of
+    /// that resource type in all Regions supported by AWS Config , even if the specified resource type is
+    /// not supported in the AWS Region where you set up AWS Config .
     pub resource_types: Option<Val<Vec<String>>>,
 }
 
@@ -269,11 +599,41 @@ impl ToValue for RecordingGroup {
 impl Literal for RecordingGroup {}
 
 /// The [`RecordingMode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-config-configurationrecorder-recordingmode.html) property type.
+///
+/// Specifies the default recording frequency that AWS Config uses to record configuration changes. AWS
+/// Config supports *Continuous recording* and *Daily recording* .
+///
+/// - Continuous recording allows you to record configuration changes continuously whenever a change
+///   occurs.
+/// - Daily recording allows you to receive a configuration item (CI) representing the most recent state
+///   of your resources over the last 24-hour period, only if it’s different from the previous CI
+///   recorded.
+///
+/// > AWS Firewall Manager depends on continuous recording to monitor your resources. If you are using
+/// Firewall Manager, it is recommended that you set the recording frequency to Continuous.
+///
+/// You can also override the recording frequency for specific resource types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordingMode {
     /// `RecordingFrequency`: required.
+    ///
+    /// The default recording frequency that AWS Config uses to record configuration changes.
+    ///
+    /// > Daily recording cannot be specified for the following resource types:
+    /// >
+    /// > - `AWS::Config::ResourceCompliance`
+    /// > - `AWS::Config::ConformancePackCompliance`
+    /// > - `AWS::Config::ConfigurationRecorder`
+    /// >
+    /// > For the *allSupported* ( `ALL_SUPPORTED_RESOURCE_TYPES` ) recording strategy, these resource types
+    /// will be set to Continuous recording.
     pub recording_frequency: Option<Val<String>>,
     /// `RecordingModeOverrides`.
+    ///
+    /// An array of `recordingModeOverride` objects for you to specify your overrides for the recording
+    /// mode. The `recordingModeOverride` object in the `recordingModeOverrides` array consists of three
+    /// fields: a `description` , the new `recordingFrequency` , and an array of `resourceTypes` to
+    /// override.
     pub recording_mode_overrides: Option<Val<Vec<RecordingModeOverride>>>,
 }
 
@@ -339,13 +699,36 @@ impl ToValue for RecordingMode {
 impl Literal for RecordingMode {}
 
 /// The [`RecordingModeOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-config-configurationrecorder-recordingmodeoverride.html) property type.
+///
+/// An object for you to specify your overrides for the recording mode.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordingModeOverride {
     /// `Description`.
+    ///
+    /// A description that you provide for the override.
     pub description: Option<Val<String>>,
     /// `RecordingFrequency`: required.
+    ///
+    /// The recording frequency that will be applied to all the resource types specified in the override.
+    ///
+    /// - Continuous recording allows you to record configuration changes continuously whenever a change
+    ///   occurs.
+    /// - Daily recording allows you to receive a configuration item (CI) representing the most recent state
+    ///   of your resources over the last 24-hour period, only if it’s different from the previous CI
+    ///   recorded.
+    ///
+    /// > AWS Firewall Manager depends on continuous recording to monitor your resources. If you are using
+    /// Firewall Manager, it is recommended that you set the recording frequency to Continuous.
     pub recording_frequency: Option<Val<String>>,
     /// `ResourceTypes`: required.
+    ///
+    /// A comma-separated list that specifies which resource types AWS Config includes in the override.
+    ///
+    /// > Daily recording cannot be specified for the following resource types:
+    /// >
+    /// > - `AWS::Config::ResourceCompliance`
+    /// > - `AWS::Config::ConformancePackCompliance`
+    /// > - `AWS::Config::ConfigurationRecorder`
     pub resource_types: Option<Val<Vec<String>>>,
 }
 
@@ -428,9 +811,76 @@ impl ToValue for RecordingModeOverride {
 impl Literal for RecordingModeOverride {}
 
 /// The [`RecordingStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-config-configurationrecorder-recordingstrategy.html) property type.
+///
+/// Specifies the recording strategy of the configuration recorder.
+///
+/// Valid values include: `ALL_SUPPORTED_RESOURCE_TYPES` , `INCLUSION_BY_RESOURCE_TYPES` , and
+/// `EXCLUSION_BY_RESOURCE_TYPES` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordingStrategy {
     /// `UseOnly`: required.
+    ///
+    /// The recording strategy for the configuration recorder.
+    ///
+    /// - If you set this option to `ALL_SUPPORTED_RESOURCE_TYPES` , AWS Config records configuration
+    ///   changes for all supported resource types, excluding the global IAM resource types. You also must
+    ///   set the `AllSupported` field of
+    ///   [RecordingGroup](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingGroup.html)
+    ///   to `true` . When AWS Config adds support for a new resource type, AWS Config automatically starts
+    ///   recording resources of that type. For a list of supported resource types, see [Supported Resource
+    ///   Types](https://docs.aws.amazon.com/config/latest/developerguide/resource-config-reference.html#supported-resources)
+    ///   in the *AWS Config developer guide* .
+    /// - If you set this option to `INCLUSION_BY_RESOURCE_TYPES` , AWS Config records configuration changes
+    ///   for only the resource types that you specify in the `ResourceTypes` field of
+    ///   [RecordingGroup](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingGroup.html) .
+    /// - If you set this option to `EXCLUSION_BY_RESOURCE_TYPES` , AWS Config records configuration changes
+    ///   for all supported resource types, except the resource types that you specify to exclude from being
+    ///   recorded in the `ResourceTypes` field of
+    ///   [ExclusionByResourceTypes](https://docs.aws.amazon.com/config/latest/APIReference/API_ExclusionByResourceTypes.html)
+    ///   .
+    ///
+    /// > *Required and optional fields*
+    /// >
+    /// > The `recordingStrategy` field is optional when you set the `AllSupported` field of
+    /// [RecordingGroup](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingGroup.html) to
+    /// `true` .
+    /// >
+    /// > The `recordingStrategy` field is optional when you list resource types in the `ResourceTypes`
+    /// field of
+    /// [RecordingGroup](https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingGroup.html) .
+    /// >
+    /// > The `recordingStrategy` field is required if you list resource types to exclude from recording in
+    /// the `ResourceTypes` field of
+    /// [ExclusionByResourceTypes](https://docs.aws.amazon.com/config/latest/APIReference/API_ExclusionByResourceTypes.html)
+    /// . > *Overriding fields*
+    /// >
+    /// > If you choose `EXCLUSION_BY_RESOURCE_TYPES` for the recording strategy, the
+    /// `ExclusionByResourceTypes` field will override other properties in the request.
+    /// >
+    /// > For example, even if you set `IncludeGlobalResourceTypes` to false, global IAM resource types will
+    /// still be automatically recorded in this option unless those resource types are specifically listed
+    /// as exclusions in the `ResourceTypes` field of `ExclusionByResourceTypes` . > *Global resource types
+    /// and the exclusion recording strategy*
+    /// >
+    /// > By default, if you choose the `EXCLUSION_BY_RESOURCE_TYPES` recording strategy, when AWS Config
+    /// adds support for a new resource type in the Region where you set up the configuration recorder,
+    /// including global resource types, AWS Config starts recording resources of that type automatically.
+    /// >
+    /// > Unless specifically listed as exclusions, `AWS::RDS::GlobalCluster` will be recorded automatically
+    /// in all supported AWS Config Regions were the configuration recorder is enabled.
+    /// >
+    /// > IAM users, groups, roles, and customer managed policies will be recorded in the Region where you
+    /// set up the configuration recorder if that is a Region where AWS Config was available before February 2022.
+    /// You cannot be record the global IAM resouce types in Regions supported by AWS Config after February 2022.
+    /// This list where you cannot record the global IAM resource types includes the following Regions:
+    /// >
+    /// > - Asia Pacific (Hyderabad)
+    /// > - Asia Pacific (Melbourne)
+    /// > - Canada West (Calgary)
+    /// > - Europe (Spain)
+    /// > - Europe (Zurich)
+    /// > - Israel (Tel Aviv)
+    /// > - Middle East (UAE)
     pub use_only: Option<Val<String>>,
 }
 

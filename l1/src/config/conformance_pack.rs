@@ -5,36 +5,62 @@ use crate::rt::*;
 
 /// The [`AWS::Config::ConformancePack`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-config-conformancepack.html) resource type.
 ///
+/// A conformance pack is a collection of AWS Config rules and remediation actions that can be easily
+/// deployed in an account and a region. ConformancePack creates a service linked role in your account.
+/// The service linked role is created only when the role does not exist in your account.
+///
 /// Build it with [`ConformancePack::builder`]; adding it to a stack returns a [`ConformancePackHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConformancePack {
     /// `ConformancePackInputParameters`.
     ///
+    /// A list of ConformancePackInputParameter objects.
+    ///
     /// - Items: 0 to 60.
     pub conformance_pack_input_parameters: Option<Val<Vec<ConformancePackInputParameter>>>,
     /// `ConformancePackName`: required. Changing it replaces the resource.
+    ///
+    /// Name of the conformance pack you want to create.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z][-a-zA-Z0-9]*`.
     pub conformance_pack_name: Option<Val<String>>,
     /// `DeliveryS3Bucket`.
     ///
+    /// The name of the Amazon S3 bucket where AWS Config stores conformance pack templates.
+    ///
     /// - Length: 0 to 63.
     pub delivery_s3_bucket: Option<Val<String>>,
     /// `DeliveryS3KeyPrefix`.
+    ///
+    /// The prefix for the Amazon S3 bucket.
     ///
     /// - Length: 0 to 1024.
     pub delivery_s3_key_prefix: Option<Val<String>>,
     /// `TemplateBody`.
     ///
+    /// A string containing full conformance pack template body. Structure containing the template body with
+    /// a minimum length of 1 byte and a maximum length of 51,200 bytes.
+    ///
+    /// > You can only use a YAML template with two resource types: config rule ( `AWS::Config::ConfigRule`
+    /// ) and a remediation action ( `AWS::Config::RemediationConfiguration` ).
+    ///
     /// - Length: 1 to 51200.
     pub template_body: Option<Val<String>>,
     /// `TemplateS3Uri`.
+    ///
+    /// Location of file containing the template body (s3://bucketname/prefix). The uri must point to the
+    /// conformance pack template (max size: 300 KB) that is located in an Amazon S3 bucket.
+    ///
+    /// > You must have access to read Amazon S3 bucket.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `s3://.*`.
     pub template_s3_uri: Option<Val<String>>,
     /// `TemplateSSMDocumentDetails`.
+    ///
+    /// An object that contains the name or Amazon Resource Name (ARN) of the AWS Systems Manager document
+    /// (SSM document) and the version of the SSM document that is used to create a conformance pack.
     pub template_ssm_document_details: Option<Val<TemplateSsmDocumentDetails>>,
 }
 
@@ -164,13 +190,21 @@ impl ConformancePackHandle {
 }
 
 /// The [`ConformancePackInputParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-config-conformancepack-conformancepackinputparameter.html) property type.
+///
+/// Input parameters in the form of key-value pairs for the conformance pack, both of which you define.
+/// Keys can have a maximum character length of 255 characters, and values can have a maximum length of 4096
+/// characters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConformancePackInputParameter {
     /// `ParameterName`: required.
     ///
+    /// One part of a key-value pair.
+    ///
     /// - Length: 0 to 255.
     pub parameter_name: Option<Val<String>>,
     /// `ParameterValue`: required.
+    ///
+    /// Another part of the key-value pair.
     ///
     /// - Length: 0 to 4096.
     pub parameter_value: Option<Val<String>>,
@@ -243,14 +277,31 @@ impl ToValue for ConformancePackInputParameter {
 impl Literal for ConformancePackInputParameter {}
 
 /// The [`TemplateSSMDocumentDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-config-conformancepack-templatessmdocumentdetails.html) property type.
+///
+/// This API allows you to create a conformance pack template with an AWS Systems Manager document (SSM
+/// document). To deploy a conformance pack using an SSM document, first create an SSM document with
+/// conformance pack content, and then provide the `DocumentName` in the [PutConformancePack
+/// API](https://docs.aws.amazon.com/config/latest/APIReference/API_PutConformancePack.html) . You can
+/// also provide the `DocumentVersion` .
+///
+/// The `TemplateSSMDocumentDetails` object contains the name of the SSM document and the version of the
+/// SSM document.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemplateSsmDocumentDetails {
     /// `DocumentName`.
+    ///
+    /// The name or Amazon Resource Name (ARN) of the SSM document to use to create a conformance pack. If
+    /// you use the document name, AWS Config checks only your account and AWS Region for the SSM document.
     ///
     /// - Length: 3 to 128.
     /// - Pattern: `^[a-zA-Z0-9_\-.:/]{3,200}$`.
     pub document_name: Option<Val<String>>,
     /// `DocumentVersion`.
+    ///
+    /// The version of the SSM document to use to create a conformance pack. By default, AWS Config uses the
+    /// latest version.
+    ///
+    /// > This field is optional.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^([$]LATEST|[$]DEFAULT|^[1-9][0-9]*$)$`.

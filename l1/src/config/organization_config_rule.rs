@@ -5,18 +5,76 @@ use crate::rt::*;
 
 /// The [`AWS::Config::OrganizationConfigRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-config-organizationconfigrule.html) resource type.
 ///
+/// Adds or updates an AWS Config rule for your entire organization to evaluate if your AWS resources
+/// comply with your desired configurations. For information on how many organization AWS Config rules
+/// you can have per account, see [*Service
+/// Limits*](https://docs.aws.amazon.com/config/latest/developerguide/configlimits.html) in the *AWS
+/// Config Developer Guide* .
+///
+/// Only a management account and a delegated administrator can create or update an organization AWS
+/// Config rule. When calling the `OrganizationConfigRule` resource with a delegated administrator, you
+/// must ensure AWS Organizations `ListDelegatedAdministrator` permissions are added. An organization
+/// can have up to 3 delegated administrators.
+///
+/// The `OrganizationConfigRule` resource enables organization service access through the
+/// `EnableAWSServiceAccess` action and creates a service-linked role
+/// `AWSServiceRoleForConfigMultiAccountSetup` in the management or delegated administrator account of
+/// your organization. The service-linked role is created only when the role does not exist in the
+/// caller account. AWS Config verifies the existence of role with `GetRole` action.
+///
+/// To use the `OrganizationConfigRule` resource with delegated administrator, register a delegated
+/// administrator by calling AWS Organization `register-delegated-administrator` for
+/// `config-multiaccountsetup.amazonaws.com` .
+///
+/// There are two types of rules: *AWS Config Managed Rules* and *AWS Config Custom Rules* . You can use
+/// `PutOrganizationConfigRule` to create both AWS Config Managed Rules and AWS Config Custom Rules.
+///
+/// AWS Config Managed Rules are predefined, customizable rules created by AWS Config . For a list of
+/// managed rules, see [List of AWS Config Managed
+/// Rules](https://docs.aws.amazon.com/config/latest/developerguide/managed-rules-by-aws-config.html) .
+/// If you are adding an AWS Config managed rule, you must specify the rule's identifier for the
+/// `RuleIdentifier` key.
+///
+/// AWS Config Custom Rules are rules that you create from scratch. There are two ways to create AWS
+/// Config custom rules: with Lambda functions ( [AWS Lambda Developer
+/// Guide](https://docs.aws.amazon.com/config/latest/developerguide/gettingstarted-concepts.html#gettingstarted-concepts-function)
+/// ) and with Guard ( [Guard GitHub
+/// Repository](https://docs.aws.amazon.com/https://github.com/aws-cloudformation/cloudformation-guard)
+/// ), a policy-as-code language. AWS Config custom rules created with AWS Lambda are called *AWS Config
+/// Custom Lambda Rules* and AWS Config custom rules created with Guard are called *AWS Config Custom
+/// Policy Rules* .
+///
+/// If you are adding a new AWS Config Custom Lambda rule, you first need to create an AWS Lambda
+/// function in the management account or a delegated administrator that the rule invokes to evaluate
+/// your resources. You also need to create an IAM role in the managed account that can be assumed by
+/// the Lambda function. When you use `PutOrganizationConfigRule` to add a Custom Lambda rule to AWS
+/// Config , you must specify the Amazon Resource Name (ARN) that AWS Lambda assigns to the function.
+///
 /// Build it with [`OrganizationConfigRule::builder`]; adding it to a stack returns a [`OrganizationConfigRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrganizationConfigRule {
     /// `ExcludedAccounts`.
+    ///
+    /// A comma-separated list of accounts excluded from organization AWS Config rule.
     pub excluded_accounts: Option<Val<Vec<String>>>,
     /// `OrganizationConfigRuleName`: required. Changing it replaces the resource.
+    ///
+    /// The name that you assign to organization AWS Config rule.
     pub organization_config_rule_name: Option<Val<String>>,
     /// `OrganizationCustomPolicyRuleMetadata`.
+    ///
+    /// An object that specifies metadata for your organization's AWS Config Custom Policy rule. The
+    /// metadata includes the runtime system in use, which accounts have debug logging enabled, and other
+    /// custom rule metadata, such as resource type, resource ID of AWS resource, and organization trigger
+    /// types that initiate AWS Config to evaluate AWS resources against a rule.
     pub organization_custom_policy_rule_metadata: Option<Val<OrganizationCustomPolicyRuleMetadata>>,
     /// `OrganizationCustomRuleMetadata`.
+    ///
+    /// An `OrganizationCustomRuleMetadata` object.
     pub organization_custom_rule_metadata: Option<Val<OrganizationCustomRuleMetadata>>,
     /// `OrganizationManagedRuleMetadata`.
+    ///
+    /// An `OrganizationManagedRuleMetadata` object.
     pub organization_managed_rule_metadata: Option<Val<OrganizationManagedRuleMetadata>>,
 }
 
@@ -141,29 +199,72 @@ impl OrganizationConfigRuleHandle {
 }
 
 /// The [`OrganizationCustomPolicyRuleMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-config-organizationconfigrule-organizationcustompolicyrulemetadata.html) property type.
+///
+/// An object that specifies metadata for your organization's AWS Config Custom Policy rule. The
+/// metadata includes the runtime system in use, which accounts have debug logging enabled, and other
+/// custom rule metadata, such as resource type, resource ID of AWS resource, and organization trigger
+/// types that initiate AWS Config to evaluate AWS resources against a rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrganizationCustomPolicyRuleMetadata {
     /// `DebugLogDeliveryAccounts`.
+    ///
+    /// A list of accounts that you can enable debug logging for your organization AWS Config Custom Policy
+    /// rule. List is null when debug logging is enabled for all accounts.
     pub debug_log_delivery_accounts: Option<Val<Vec<String>>>,
     /// `Description`.
+    ///
+    /// The description that you provide for your organization AWS Config Custom Policy rule.
     pub description: Option<Val<String>>,
     /// `InputParameters`.
+    ///
+    /// A string, in JSON format, that is passed to your organization AWS Config Custom Policy rule.
     pub input_parameters: Option<Val<String>>,
     /// `MaximumExecutionFrequency`.
+    ///
+    /// The maximum frequency with which AWS Config runs evaluations for a rule. Your AWS Config Custom
+    /// Policy rule is triggered when AWS Config delivers the configuration snapshot. For more information,
+    /// see `ConfigSnapshotDeliveryProperties` .
     pub maximum_execution_frequency: Option<Val<String>>,
     /// `OrganizationConfigRuleTriggerTypes`.
+    ///
+    /// The type of notification that initiates AWS Config to run an evaluation for a rule. For AWS Config
+    /// Custom Policy rules, AWS Config supports change-initiated notification types:
+    ///
+    /// - `ConfigurationItemChangeNotification` - Initiates an evaluation when AWS Config delivers a
+    ///   configuration item as a result of a resource change.
+    /// - `OversizedConfigurationItemChangeNotification` - Initiates an evaluation when AWS Config delivers
+    ///   an oversized configuration item. AWS Config may generate this notification type when a resource
+    ///   changes and the notification exceeds the maximum size allowed by Amazon SNS.
     pub organization_config_rule_trigger_types: Option<Val<Vec<String>>>,
     /// `PolicyText`: required.
+    ///
+    /// The policy definition containing the logic for your organization AWS Config Custom Policy rule.
     pub policy_text: Option<Val<String>>,
     /// `ResourceIdScope`.
+    ///
+    /// The ID of the AWS resource that was evaluated.
     pub resource_id_scope: Option<Val<String>>,
     /// `ResourceTypesScope`.
+    ///
+    /// The type of the AWS resource that was evaluated.
     pub resource_types_scope: Option<Val<Vec<String>>>,
     /// `Runtime`: required.
+    ///
+    /// The runtime system for your organization AWS Config Custom Policy rules. Guard is a policy-as-code
+    /// language that allows you to write policies that are enforced by AWS Config Custom Policy rules. For
+    /// more information about Guard, see the [Guard GitHub
+    /// Repository](https://docs.aws.amazon.com/https://github.com/aws-cloudformation/cloudformation-guard)
+    /// .
     pub runtime: Option<Val<String>>,
     /// `TagKeyScope`.
+    ///
+    /// One part of a key-value pair that make up a tag. A key is a general label that acts like a category
+    /// for more specific tag values.
     pub tag_key_scope: Option<Val<String>>,
     /// `TagValueScope`.
+    ///
+    /// The optional part of a key-value pair that make up a tag. A value acts as a descriptor within a tag
+    /// category (key).
     pub tag_value_scope: Option<Val<String>>,
 }
 
@@ -304,27 +405,66 @@ impl ToValue for OrganizationCustomPolicyRuleMetadata {
 impl Literal for OrganizationCustomPolicyRuleMetadata {}
 
 /// The [`OrganizationCustomRuleMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-config-organizationconfigrule-organizationcustomrulemetadata.html) property type.
+///
+/// An object that specifies organization custom rule metadata such as resource type, resource ID of AWS
+/// resource, Lambda function ARN, and organization trigger types that trigger AWS Config to evaluate
+/// your AWS resources against a rule. It also provides the frequency with which you want AWS Config to
+/// run evaluations for the rule if the trigger type is periodic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrganizationCustomRuleMetadata {
     /// `Description`.
+    ///
+    /// The description that you provide for your organization AWS Config rule.
     pub description: Option<Val<String>>,
     /// `InputParameters`.
+    ///
+    /// A string, in JSON format, that is passed to your organization AWS Config rule Lambda function.
     pub input_parameters: Option<Val<String>>,
     /// `LambdaFunctionArn`: required.
+    ///
+    /// The lambda function ARN.
     ///
     /// - Format: `AWS::Lambda::Function.Arn`.
     pub lambda_function_arn: Option<Val<String>>,
     /// `MaximumExecutionFrequency`.
+    ///
+    /// The maximum frequency with which AWS Config runs evaluations for a rule. Your custom rule is
+    /// triggered when AWS Config delivers the configuration snapshot. For more information, see
+    /// `ConfigSnapshotDeliveryProperties` .
+    ///
+    /// > By default, rules with a periodic trigger are evaluated every 24 hours. To change the frequency,
+    /// specify a valid value for the `MaximumExecutionFrequency` parameter.
     pub maximum_execution_frequency: Option<Val<String>>,
     /// `OrganizationConfigRuleTriggerTypes`: required.
+    ///
+    /// The type of notification that triggers AWS Config to run an evaluation for a rule. You can specify
+    /// the following notification types:
+    ///
+    /// - `ConfigurationItemChangeNotification` - Triggers an evaluation when AWS Config delivers a
+    ///   configuration item as a result of a resource change.
+    /// - `OversizedConfigurationItemChangeNotification` - Triggers an evaluation when AWS Config delivers
+    ///   an oversized configuration item. AWS Config may generate this notification type when a resource
+    ///   changes and the notification exceeds the maximum size allowed by Amazon SNS.
+    /// - `ScheduledNotification` - Triggers a periodic evaluation at the frequency specified for
+    ///   `MaximumExecutionFrequency` .
     pub organization_config_rule_trigger_types: Option<Val<Vec<String>>>,
     /// `ResourceIdScope`.
+    ///
+    /// The ID of the AWS resource that was evaluated.
     pub resource_id_scope: Option<Val<String>>,
     /// `ResourceTypesScope`.
+    ///
+    /// The type of the AWS resource that was evaluated.
     pub resource_types_scope: Option<Val<Vec<String>>>,
     /// `TagKeyScope`.
+    ///
+    /// One part of a key-value pair that make up a tag. A key is a general label that acts like a category
+    /// for more specific tag values.
     pub tag_key_scope: Option<Val<String>>,
     /// `TagValueScope`.
+    ///
+    /// The optional part of a key-value pair that make up a tag. A value acts as a descriptor within a tag
+    /// category (key).
     pub tag_value_scope: Option<Val<String>>,
 }
 
@@ -452,23 +592,52 @@ impl ToValue for OrganizationCustomRuleMetadata {
 impl Literal for OrganizationCustomRuleMetadata {}
 
 /// The [`OrganizationManagedRuleMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-config-organizationconfigrule-organizationmanagedrulemetadata.html) property type.
+///
+/// An object that specifies organization managed rule metadata such as resource type and ID of AWS
+/// resource along with the rule identifier. It also provides the frequency with which you want AWS
+/// Config to run evaluations for the rule if the trigger type is periodic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrganizationManagedRuleMetadata {
     /// `Description`.
+    ///
+    /// The description that you provide for your organization AWS Config rule.
     pub description: Option<Val<String>>,
     /// `InputParameters`.
+    ///
+    /// A string, in JSON format, that is passed to your organization AWS Config rule Lambda function.
     pub input_parameters: Option<Val<String>>,
     /// `MaximumExecutionFrequency`.
+    ///
+    /// The maximum frequency with which AWS Config runs evaluations for a rule. This is for an AWS Config
+    /// managed rule that is triggered at a periodic frequency.
+    ///
+    /// > By default, rules with a periodic trigger are evaluated every 24 hours. To change the frequency,
+    /// specify a valid value for the `MaximumExecutionFrequency` parameter.
     pub maximum_execution_frequency: Option<Val<String>>,
     /// `ResourceIdScope`.
+    ///
+    /// The ID of the AWS resource that was evaluated.
     pub resource_id_scope: Option<Val<String>>,
     /// `ResourceTypesScope`.
+    ///
+    /// The type of the AWS resource that was evaluated.
     pub resource_types_scope: Option<Val<Vec<String>>>,
     /// `RuleIdentifier`: required.
+    ///
+    /// For organization config managed rules, a predefined identifier from a list. For example,
+    /// `IAM_PASSWORD_POLICY` is a managed rule. To reference a managed rule, see [Using AWS Config managed
+    /// rules](https://docs.aws.amazon.com/config/latest/developerguide/evaluate-config_use-managed-rules.html)
+    /// .
     pub rule_identifier: Option<Val<String>>,
     /// `TagKeyScope`.
+    ///
+    /// One part of a key-value pair that make up a tag. A key is a general label that acts like a category
+    /// for more specific tag values.
     pub tag_key_scope: Option<Val<String>>,
     /// `TagValueScope`.
+    ///
+    /// The optional part of a key-value pair that make up a tag. A value acts as a descriptor within a tag
+    /// category (key).
     pub tag_value_scope: Option<Val<String>>,
 }
 

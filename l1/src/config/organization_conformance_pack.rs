@@ -5,35 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::Config::OrganizationConformancePack`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-config-organizationconformancepack.html) resource type.
 ///
+/// OrganizationConformancePack deploys conformance packs across member accounts in an AWS Organizations
+/// . OrganizationConformancePack enables organization service access for
+/// `config-multiaccountsetup.amazonaws.com` through the `EnableAWSServiceAccess` action and creates a
+/// service linked role in the master account of your organization. The service linked role is created
+/// only when the role does not exist in the master account.
+///
 /// Build it with [`OrganizationConformancePack::builder`]; adding it to a stack returns a [`OrganizationConformancePackHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrganizationConformancePack {
     /// `ConformancePackInputParameters`.
     ///
+    /// A list of `ConformancePackInputParameter` objects.
+    ///
     /// - Items: 0 to 60.
     pub conformance_pack_input_parameters: Option<Val<Vec<ConformancePackInputParameter>>>,
     /// `DeliveryS3Bucket`.
+    ///
+    /// The name of the Amazon S3 bucket where AWS Config stores conformance pack templates.
+    ///
+    /// > This field is optional.
     ///
     /// - Length: 0 to 63.
     pub delivery_s3_bucket: Option<Val<String>>,
     /// `DeliveryS3KeyPrefix`.
     ///
+    /// Any folder structure you want to add to an Amazon S3 bucket.
+    ///
+    /// > This field is optional.
+    ///
     /// - Length: 0 to 1024.
     pub delivery_s3_key_prefix: Option<Val<String>>,
     /// `ExcludedAccounts`.
     ///
+    /// A comma-separated list of accounts excluded from organization conformance pack.
+    ///
     /// - Items: 0 to 1000.
     pub excluded_accounts: Option<Val<Vec<String>>>,
     /// `OrganizationConformancePackName`: required. Changing it replaces the resource.
+    ///
+    /// The name you assign to an organization conformance pack.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z][-a-zA-Z0-9]*`.
     pub organization_conformance_pack_name: Option<Val<String>>,
     /// `TemplateBody`.
     ///
+    /// A string containing full conformance pack template body. Structure containing the template body with
+    /// a minimum length of 1 byte and a maximum length of 51,200 bytes.
+    ///
     /// - Length: 1 to 51200.
     pub template_body: Option<Val<String>>,
     /// `TemplateS3Uri`.
+    ///
+    /// Location of file containing the template body. The uri must point to the conformance pack template
+    /// (max size: 300 KB).
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `s3://.*`.
@@ -171,13 +197,21 @@ impl OrganizationConformancePackHandle {
 }
 
 /// The [`ConformancePackInputParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-config-organizationconformancepack-conformancepackinputparameter.html) property type.
+///
+/// Input parameters in the form of key-value pairs for the conformance pack, both of which you define.
+/// Keys can have a maximum character length of 255 characters, and values can have a maximum length of 4096
+/// characters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConformancePackInputParameter {
     /// `ParameterName`: required.
     ///
+    /// One part of a key-value pair.
+    ///
     /// - Length: 0 to 255.
     pub parameter_name: Option<Val<String>>,
     /// `ParameterValue`: required.
+    ///
+    /// One part of a key-value pair.
     ///
     /// - Length: 0 to 4096.
     pub parameter_value: Option<Val<String>>,

@@ -5,30 +5,72 @@ use crate::rt::*;
 
 /// The [`AWS::Config::RemediationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-config-remediationconfiguration.html) resource type.
 ///
+/// An object that represents the details about the remediation configuration that includes the
+/// remediation action, parameters, and data to execute the action.
+///
 /// Build it with [`RemediationConfiguration::builder`]; adding it to a stack returns a [`RemediationConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RemediationConfiguration {
     /// `Automatic`.
+    ///
+    /// The remediation is triggered automatically.
     pub automatic: Option<Val<bool>>,
     /// `ConfigRuleName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the AWS Config rule.
     pub config_rule_name: Option<Val<String>>,
     /// `ExecutionControls`.
+    ///
+    /// An ExecutionControls object.
     pub execution_controls: Option<Val<ExecutionControls>>,
     /// `MaximumAutomaticAttempts`.
+    ///
+    /// The maximum number of failed attempts for auto-remediation. If you do not select a number, the
+    /// default is 5.
+    ///
+    /// For example, if you specify MaximumAutomaticAttempts as 5 with RetryAttemptSeconds as 50 seconds,
+    /// AWS Config will put a RemediationException on your behalf for the failing resource after the 5th
+    /// failed attempt within 50 seconds.
     pub maximum_automatic_attempts: Option<Val<i64>>,
     /// `Parameters`.
+    ///
+    /// An object of the RemediationParameterValue. For more information, see
+    /// [RemediationParameterValue](https://docs.aws.amazon.com/config/latest/APIReference/API_RemediationParameterValue.html)
+    /// .
+    ///
+    /// > The type is a map of strings to RemediationParameterValue.
     ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
     /// `ResourceType`.
+    ///
+    /// The type of a resource.
     pub resource_type: Option<Val<String>>,
     /// `RetryAttemptSeconds`.
+    ///
+    /// Time window to determine whether or not to add a remediation exception to prevent infinite
+    /// remediation attempts. If `MaximumAutomaticAttempts` remediation attempts have been made under
+    /// `RetryAttemptSeconds` , a remediation exception will be added to the resource. If you do not select
+    /// a number, the default is 60 seconds.
+    ///
+    /// For example, if you specify `RetryAttemptSeconds` as 50 seconds and `MaximumAutomaticAttempts` as 5,
+    /// AWS Config will run auto-remediations 5 times within 50 seconds before adding a remediation
+    /// exception to the resource.
     pub retry_attempt_seconds: Option<Val<i64>>,
     /// `TargetId`: required.
+    ///
+    /// Target ID is the name of the SSM document.
     pub target_id: Option<Val<String>>,
     /// `TargetType`: required.
+    ///
+    /// The type of the target. Target executes remediation. For example, SSM document.
     pub target_type: Option<Val<String>>,
     /// `TargetVersion`.
+    ///
+    /// Version of the target. For example, version of the SSM document.
+    ///
+    /// > If you make backward incompatible changes to the SSM document, you must call
+    /// PutRemediationConfiguration API again to ensure the remediations can run.
     pub target_version: Option<Val<String>>,
 }
 
@@ -183,9 +225,13 @@ impl RemediationConfigurationHandle {
 }
 
 /// The [`ExecutionControls`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-config-remediationconfiguration-executioncontrols.html) property type.
+///
+/// An ExecutionControls object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExecutionControls {
     /// `SsmControls`.
+    ///
+    /// A SsmControls object.
     pub ssm_controls: Option<Val<SsmControls>>,
 }
 
@@ -233,11 +279,22 @@ impl ToValue for ExecutionControls {
 impl Literal for ExecutionControls {}
 
 /// The [`SsmControls`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-config-remediationconfiguration-ssmcontrols.html) property type.
+///
+/// AWS Systems Manager (SSM) specific remediation controls.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SsmControls {
     /// `ConcurrentExecutionRatePercentage`.
+    ///
+    /// The maximum percentage of remediation actions allowed to run in parallel on the non-compliant
+    /// resources for that specific rule. You can specify a percentage, such as 10%. The default value is 10.
     pub concurrent_execution_rate_percentage: Option<Val<i64>>,
     /// `ErrorPercentage`.
+    ///
+    /// The percentage of errors that are allowed before SSM stops running automations on non-compliant
+    /// resources for that specific rule. You can specify a percentage of errors, for example 10%. If you do
+    /// not specifiy a percentage, the default is 50%. For example, if you set the ErrorPercentage to 40%
+    /// for 10 non-compliant resources, then SSM stops running the automations when the fifth error is
+    /// received.
     pub error_percentage: Option<Val<i64>>,
 }
 

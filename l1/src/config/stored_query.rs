@@ -5,25 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::Config::StoredQuery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-config-storedquery.html) resource type.
 ///
+/// Provides the details of a stored query.
+///
 /// Build it with [`StoredQuery::builder`]; adding it to a stack returns a [`StoredQueryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StoredQuery {
     /// `QueryDescription`.
+    ///
+    /// A unique description for the query.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `[\s\S]*`.
     pub query_description: Option<Val<String>>,
     /// `QueryExpression`: required.
     ///
+    /// The expression of the query. For example, `SELECT resourceId, resourceType,
+    /// supplementaryConfiguration.BucketVersioningConfiguration.status WHERE resourceType =
+    /// 'AWS::S3::Bucket' AND supplementaryConfiguration.BucketVersioningConfiguration.status = 'Off'.`
+    ///
     /// - Length: 1 to 4096.
     /// - Pattern: `[\s\S]*`.
     pub query_expression: Option<Val<String>>,
     /// `QueryName`: required. Changing it replaces the resource.
     ///
+    /// The name of the query.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9-_]+$`.
     pub query_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -127,10 +139,15 @@ impl Deref for StoredQueryHandle {
 
 impl StoredQueryHandle {
     /// `Fn::GetAtt` `QueryId`.
+    ///
+    /// The ID of the query.
     pub fn attr_query_id(&self) -> Val<String> {
         self.0.get_att("QueryId")
     }
     /// `Fn::GetAtt` `QueryArn`.
+    ///
+    /// Amazon Resource Name (ARN) of the query. For example,
+    /// arn:partition:service:region:account-id:resource-type/resource-name/resource-id.
     pub fn attr_query_arn(&self) -> Val<String> {
         self.0.get_att("QueryArn")
     }

@@ -5,34 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::AgentStatus`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-agentstatus.html) resource type.
 ///
+/// Contains information about an agent status.
+///
 /// Build it with [`AgentStatus::builder`]; adding it to a stack returns a [`AgentStatusHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgentStatus {
     /// `Description`.
     ///
+    /// The description of the agent status.
+    ///
     /// - Length: 1 to 250.
     pub description: Option<Val<String>>,
     /// `DisplayOrder`.
+    ///
+    /// The display order of the agent status.
     ///
     /// - Range: 1 to 50.
     pub display_order: Option<Val<i64>>,
     /// `InstanceArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the instance.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the agent status.
+    ///
     /// - Length: 1 to 127.
     pub name: Option<Val<String>>,
     /// `ResetOrderNumber`.
+    ///
+    /// A number indicating the reset order of the agent status.
     pub reset_order_number: Option<Val<bool>>,
     /// `State`: required.
+    ///
+    /// The state of the agent status.
     pub state: Option<Val<State>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource. For example, { "Tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`.
+    ///
+    /// The type of agent status.
     pub type_: Option<Val<Type>>,
 }
 
@@ -162,14 +181,20 @@ impl Deref for AgentStatusHandle {
 
 impl AgentStatusHandle {
     /// `Fn::GetAtt` `AgentStatusArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the agent status.
     pub fn attr_agent_status_arn(&self) -> Val<String> {
         self.0.get_att("AgentStatusArn")
     }
     /// `Fn::GetAtt` `LastModifiedRegion`.
+    ///
+    /// The AWS Region where this resource was last modified.
     pub fn attr_last_modified_region(&self) -> Val<String> {
         self.0.get_att("LastModifiedRegion")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The timestamp when this resource was last modified.
     pub fn attr_last_modified_time(&self) -> Val<f64> {
         self.0.get_att("LastModifiedTime")
     }
@@ -275,9 +300,18 @@ impl State {
             State::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for State {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        State::as_str(self)
     }
 }
 
@@ -325,9 +359,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["ROUTABLE", "CUSTOM", "OFFLINE"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,15 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::ApprovedOrigin`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-approvedorigin.html) resource type.
 ///
+/// The approved origin for the instance.
+///
 /// Build it with [`ApprovedOrigin::builder`]; adding it to a stack returns a [`ApprovedOriginHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApprovedOrigin {
     /// `InstanceId`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the instance.
+    ///
+    /// *Minimum* : `1`
+    ///
+    /// *Maximum* : `100`
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_id: Option<Val<String>>,
     /// `Origin`: required. Changing it replaces the resource.
+    ///
+    /// Domain name to be added to the allow-list of the instance.
+    ///
+    /// *Maximum* : `267`
     ///
     /// - Length: at most 267.
     pub origin: Option<Val<String>>,

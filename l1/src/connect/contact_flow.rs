@@ -5,33 +5,59 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::ContactFlow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-contactflow.html) resource type.
 ///
+/// Specifies a flow for an Connect Customer instance.
+///
 /// Build it with [`ContactFlow::builder`]; adding it to a stack returns a [`ContactFlowHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContactFlow {
     /// `Content`: required.
     ///
+    /// The content of the flow.
+    ///
+    /// For more information, see [Connect Customer Flow
+    /// language](https://docs.aws.amazon.com/connect/latest/adminguide/flow-language.html) in the *Connect
+    /// Customer Administrator Guide* .
+    ///
     /// - Length: 1 to 256000.
     pub content: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the flow.
+    ///
     /// - Length: at most 500.
     pub description: Option<Val<String>>,
     /// `InstanceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Connect Customer instance.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the flow.
+    ///
     /// - Length: 1 to 127.
     pub name: Option<Val<String>>,
     /// `State`.
+    ///
+    /// The state of the flow.
     pub state: Option<Val<State>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of the flow. For descriptions of the available types, see [Choose a flow
+    /// type](https://docs.aws.amazon.com/connect/latest/adminguide/create-contact-flow.html#contact-flow-types)
+    /// in the *Amazon Connect Administrator Guide* .
     pub type_: Option<Val<Type>>,
 }
 
@@ -159,6 +185,8 @@ impl Deref for ContactFlowHandle {
 
 impl ContactFlowHandle {
     /// `Fn::GetAtt` `ContactFlowArn`.
+    ///
+    /// `Ref` returns the Amazon Resource Name (ARN) of the flow.
     pub fn attr_contact_flow_arn(&self) -> Val<String> {
         self.0.get_att("ContactFlowArn")
     }
@@ -264,9 +292,18 @@ impl State {
             State::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for State {
+    const VALUES: &'static [&'static str] = &["ACTIVE", "ARCHIVED"];
+    fn as_str(&self) -> &str {
+        State::as_str(self)
     }
 }
 
@@ -335,9 +372,29 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &[
+        "CONTACT_FLOW",
+        "CUSTOMER_QUEUE",
+        "CUSTOMER_HOLD",
+        "CUSTOMER_WHISPER",
+        "AGENT_HOLD",
+        "AGENT_WHISPER",
+        "OUTBOUND_WHISPER",
+        "AGENT_TRANSFER",
+        "QUEUE_TRANSFER",
+        "CAMPAIGN",
+    ];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

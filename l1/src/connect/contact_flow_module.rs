@@ -5,39 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::ContactFlowModule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-contactflowmodule.html) resource type.
 ///
+/// Specifies a flow module for an Connect Customer instance.
+///
 /// Build it with [`ContactFlowModule::builder`]; adding it to a stack returns a [`ContactFlowModuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContactFlowModule {
     /// `Content`: required.
     ///
+    /// The content of the flow module.
+    ///
     /// - Length: 1 to 256000.
     pub content: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the flow module.
     ///
     /// - Length: 0 to 500.
     /// - Pattern: `.*\S.*`.
     pub description: Option<Val<String>>,
     /// `ExternalInvocationConfiguration`.
+    ///
+    /// The external invocation configuration for the flow module
     pub external_invocation_configuration: Option<Val<ExternalInvocationConfiguration>>,
     /// `InstanceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Connect Customer instance.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the flow module.
+    ///
     /// - Length: 1 to 127.
     /// - Pattern: `.*\S.*`.
     pub name: Option<Val<String>>,
     /// `Settings`.
     ///
+    /// The configuration settings for the flow module.
+    ///
     /// - Length: at most 256000.
     pub settings: Option<Val<String>>,
     /// `State`.
     ///
+    /// The state of the flow module.
+    ///
     /// - Length: at most 500.
     pub state: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -169,10 +191,14 @@ impl Deref for ContactFlowModuleHandle {
 
 impl ContactFlowModuleHandle {
     /// `Fn::GetAtt` `ContactFlowModuleArn`.
+    ///
+    /// `Ref` returns the Amazon Resource Name (ARN) of the flow module.
     pub fn attr_contact_flow_module_arn(&self) -> Val<String> {
         self.0.get_att("ContactFlowModuleArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the contact flow module.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -187,9 +213,13 @@ impl ContactFlowModuleHandle {
 }
 
 /// The [`ExternalInvocationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-contactflowmodule-externalinvocationconfiguration.html) property type.
+///
+/// The external invocation configuration for the flow module
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExternalInvocationConfiguration {
     /// `Enabled`: required.
+    ///
+    /// Enable external invocation.
     pub enabled: Option<Val<bool>>,
 }
 

@@ -5,23 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::ContactFlowModuleAlias`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-contactflowmodulealias.html) resource type.
 ///
+/// Resource Type definition for ContactFlowModuleAlias
+///
 /// Build it with [`ContactFlowModuleAlias::builder`]; adding it to a stack returns a [`ContactFlowModuleAliasHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContactFlowModuleAlias {
     /// `ContactFlowModuleId`: required. Changing it replaces the resource.
+    ///
+    /// The identifier of the contact flow module (ARN) this alias is tied to.
     ///
     /// - Length: 1 to 500.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]+:[0-9]{12}:instance/[-a-zA-Z0-9]+/flow-module/[-a-zA-Z0-9]+$`.
     pub contact_flow_module_id: Option<Val<String>>,
     /// `ContactFlowModuleVersion`: required.
     ///
+    /// The version number of the contact flow module this alias points to.
+    ///
     /// - Minimum: 1.
     pub contact_flow_module_version: Option<Val<i64>>,
     /// `Description`.
     ///
+    /// The description of the alias.
+    ///
     /// - Length: 0 to 500.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the alias.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `^([$0-9a-zA-Z][_-]?)+$`.
@@ -135,10 +145,15 @@ impl Deref for ContactFlowModuleAliasHandle {
 
 impl ContactFlowModuleAliasHandle {
     /// `Fn::GetAtt` `ContactFlowModuleAliasARN`.
+    ///
+    /// The identifier of the contact flow module alias (ARN). This is constructed from the
+    /// ContactFlowModuleArn and AliasId.
     pub fn attr_contact_flow_module_alias_arn(&self) -> Val<String> {
         self.0.get_att("ContactFlowModuleAliasARN")
     }
     /// `Fn::GetAtt` `AliasId`.
+    ///
+    /// The unique identifier of the alias.
     pub fn attr_alias_id(&self) -> Val<String> {
         self.0.get_att("AliasId")
     }

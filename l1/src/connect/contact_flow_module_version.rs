@@ -5,15 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::ContactFlowModuleVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-contactflowmoduleversion.html) resource type.
 ///
+/// Resource Type definition for ContactFlowModuleVersion
+///
 /// Build it with [`ContactFlowModuleVersion::builder`]; adding it to a stack returns a [`ContactFlowModuleVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContactFlowModuleVersion {
     /// `ContactFlowModuleId`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the contact flow module (ARN) this version is tied to.
+    ///
     /// - Length: 1 to 500.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]+:[0-9]{12}:instance/[-a-zA-Z0-9]+/flow-module/[-a-zA-Z0-9]+$`.
     pub contact_flow_module_id: Option<Val<String>>,
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// The description of the version.
     ///
     /// - Length: 0 to 500.
     /// - Pattern: `\S`.
@@ -103,14 +109,20 @@ impl Deref for ContactFlowModuleVersionHandle {
 
 impl ContactFlowModuleVersionHandle {
     /// `Fn::GetAtt` `ContactFlowModuleVersionARN`.
+    ///
+    /// The identifier of the contact flow module version (ARN).
     pub fn attr_contact_flow_module_version_arn(&self) -> Val<String> {
         self.0.get_att("ContactFlowModuleVersionARN")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The version number of this revision
     pub fn attr_version(&self) -> Val<i64> {
         self.0.get_att("Version")
     }
     /// `Fn::GetAtt` `FlowModuleContentSha256`.
+    ///
+    /// Indicates the checksum value of the latest published flow module content
     pub fn attr_flow_module_content_sha256(&self) -> Val<String> {
         self.0.get_att("FlowModuleContentSha256")
     }

@@ -5,15 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::ContactFlowVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-contactflowversion.html) resource type.
 ///
+/// Creates a version for the specified customer-managed flow within the specified instance.
+///
 /// Build it with [`ContactFlowVersion::builder`]; adding it to a stack returns a [`ContactFlowVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContactFlowVersion {
     /// `ContactFlowId`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the flow.
+    ///
     /// - Length: 1 to 500.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]+:[0-9]{12}:instance/[-a-zA-Z0-9]+/contact-flow/[-a-zA-Z0-9]+$`.
     pub contact_flow_id: Option<Val<String>>,
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// The description of the flow version.
     ///
     /// - Length: at most 500.
     pub description: Option<Val<String>>,
@@ -96,14 +102,20 @@ impl Deref for ContactFlowVersionHandle {
 
 impl ContactFlowVersionHandle {
     /// `Fn::GetAtt` `ContactFlowVersionARN`.
+    ///
+    /// The Amazon Resource Name (ARN) of the flow version.
     pub fn attr_contact_flow_version_arn(&self) -> Val<String> {
         self.0.get_att("ContactFlowVersionARN")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The identifier of the flow version.
     pub fn attr_version(&self) -> Val<i64> {
         self.0.get_att("Version")
     }
     /// `Fn::GetAtt` `FlowContentSha256`.
+    ///
+    /// Indicates the checksum value of the flow content.
     pub fn attr_flow_content_sha256(&self) -> Val<String> {
         self.0.get_att("FlowContentSha256")
     }

@@ -5,33 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::DataTable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-datatable.html) resource type.
 ///
+/// Represents a data table in Amazon Connect. A data table is a JSON-like data structure where
+/// attributes and values are dynamically set by customers. Customers can reference table values within
+/// call flows, applications, views, and workspaces to pinpoint dynamic configuration that changes their
+/// contact center's behavior in a predetermined and safe way.
+///
 /// Build it with [`DataTable::builder`]; adding it to a stack returns a [`DataTableHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataTable {
     /// `Description`.
+    ///
+    /// An optional description of the data table's purpose and contents.
     ///
     /// - Length: 0 to 250.
     /// - Pattern: `^[\P{C}\u{d}\u{a}\u{9}]+$`.
     pub description: Option<Val<String>>,
     /// `InstanceArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the instance.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The human-readable name of the data table. Must be unique within the instance and conform to Connect
+    /// naming standards.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\p{L}\p{Z}\p{N}\-_.:=@'|]+$`.
     pub name: Option<Val<String>>,
     /// `Status`. Changing it replaces the resource.
+    ///
+    /// The current status of the data table. One of PUBLISHED or SAVED.
     pub status: Option<Val<Status>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs for attribute based access control (TBAC or ABAC) and organization.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TimeZone`.
+    ///
+    /// The IANA timezone identifier used when resolving time based dynamic values. Required even if no time
+    /// slices are specified.
     pub time_zone: Option<Val<String>>,
     /// `ValueLockLevel`.
+    ///
+    /// The data level that concurrent value edits are locked on. One of DATA_TABLE, PRIMARY_VALUE,
+    /// ATTRIBUTE, VALUE, and NONE. Determines how concurrent edits are handled when multiple users attempt
+    /// to modify values simultaneously.
     pub value_lock_level: Option<Val<ValueLockLevel>>,
 }
 
@@ -141,22 +164,32 @@ impl Deref for DataTableHandle {
 
 impl DataTableHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the data table. Does not include version aliases.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `LockVersion`.
+    ///
+    /// The lock version of the Data Table
     pub fn attr_lock_version(&self) -> Val<Json> {
         self.0.get_att("LockVersion")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The timestamp when the data table was created.
     pub fn attr_created_time(&self) -> Val<f64> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastModifiedRegion`.
+    ///
+    /// The AWS Region where the data table was last modified, used for region replication.
     pub fn attr_last_modified_region(&self) -> Val<String> {
         self.0.get_att("LastModifiedRegion")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The timestamp when the data table or any of its properties were last modified.
     pub fn attr_last_modified_time(&self) -> Val<f64> {
         self.0.get_att("LastModifiedTime")
     }
@@ -259,9 +292,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["PUBLISHED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 
@@ -314,9 +356,18 @@ impl ValueLockLevel {
             ValueLockLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ValueLockLevel {
+    const VALUES: &'static [&'static str] = &["NONE", "DATA_TABLE", "PRIMARY_VALUE", "ATTRIBUTE", "VALUE"];
+    fn as_str(&self) -> &str {
+        ValueLockLevel::as_str(self)
     }
 }
 

@@ -5,33 +5,55 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::DataTableAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-datatableattribute.html) resource type.
 ///
+/// Represents an attribute (column) in a data table. Attributes define the schema and validation rules
+/// for values that can be stored in the table. They specify the data type, constraints, and whether the
+/// attribute is used as a primary key for record identification.
+///
 /// Build it with [`DataTableAttribute::builder`]; adding it to a stack returns a [`DataTableAttributeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataTableAttribute {
     /// `DataTableArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the data table that contains this attribute.
+    ///
     /// - Length: 1 to 2048.
     pub data_table_arn: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// An optional description explaining the purpose and usage of this attribute.
     ///
     /// - Length: 0 to 250.
     /// - Pattern: `^[\P{C}\u{d}\u{a}\u{9}]+$`.
     pub description: Option<Val<String>>,
     /// `InstanceArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the instance.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The human-readable name of the attribute. Must be unique within the data table and conform to
+    /// Connect naming standards.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\p{L}\p{Z}\p{N}\-_.:=@'|]+$`.
     pub name: Option<Val<String>>,
     /// `Primary`.
+    ///
+    /// Boolean indicating whether this attribute is used as a primary key for record identification.
+    /// Primary attributes must have unique value combinations and cannot contain expressions.
     pub primary: Option<Val<bool>>,
     /// `Validation`.
+    ///
+    /// The validation rules applied to values of this attribute. Based on JSON Schema Draft 2020-12 with
+    /// additional Connect-specific validations for data integrity.
     pub validation: Option<Val<Validation>>,
     /// `ValueType`.
+    ///
+    /// The type of value allowed for this attribute. Must be one of TEXT, TEXT_LIST, NUMBER, NUMBER_LIST,
+    /// or BOOLEAN. Determines how values are validated and processed.
     pub value_type: Option<Val<ValueType>>,
 }
 
@@ -136,6 +158,8 @@ impl Deref for DataTableAttributeHandle {
 
 impl DataTableAttributeHandle {
     /// `Fn::GetAtt` `AttributeId`.
+    ///
+    /// The unique identifier for the attribute within the data table.
     pub fn attr_attribute_id(&self) -> Val<String> {
         self.0.get_att("AttributeId")
     }
@@ -144,10 +168,14 @@ impl DataTableAttributeHandle {
         self.0.get_att("LockVersion")
     }
     /// `Fn::GetAtt` `LastModifiedRegion`.
+    ///
+    /// The AWS Region where this attribute was last modified, used for region replication.
     pub fn attr_last_modified_region(&self) -> Val<String> {
         self.0.get_att("LastModifiedRegion")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The timestamp when this attribute was last modified.
     pub fn attr_last_modified_time(&self) -> Val<f64> {
         self.0.get_att("LastModifiedTime")
     }
@@ -225,35 +253,74 @@ impl ToValue for Enum {
 impl Literal for Enum {}
 
 /// The [`Validation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-datatableattribute-validation.html) property type.
+///
+/// Defines validation rules for data table attribute values. Based on JSON Schema Draft 2020-12 with
+/// additional Connect-specific validations. Validation rules ensure data integrity and consistency
+/// across the data table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Validation {
     /// `Enum`.
+    ///
+    /// Defines enumeration constraints for attribute values. Can specify a list of allowed values and
+    /// whether custom values are permitted beyond the enumerated list.
     pub enum_: Option<Val<Enum>>,
     /// `ExclusiveMaximum`.
+    ///
+    /// The largest exclusive numeric value for NUMBER value type. Can be provided alongside Maximum where
+    /// both operate independently. Must be greater than ExclusiveMinimum and Minimum. Applies to NUMBER and
+    /// values within NUMBER_LIST.
     pub exclusive_maximum: Option<Val<f64>>,
     /// `ExclusiveMinimum`.
+    ///
+    /// The smallest exclusive numeric value for NUMBER value type. Can be provided alongside Minimum where
+    /// both operate independently. Must be less than ExclusiveMaximum and Maximum. Applies to NUMBER and
+    /// values within NUMBER_LIST.
     pub exclusive_minimum: Option<Val<f64>>,
     /// `MaxLength`.
+    ///
+    /// The maximum number of characters a text value can contain. Applies to TEXT value type and values
+    /// within a TEXT_LIST. Must be greater than or equal to MinLength.
     ///
     /// - Range: 0 to 1000.
     pub max_length: Option<Val<i64>>,
     /// `MaxValues`.
     ///
+    /// The maximum number of values in a list. Must be an integer greater than or equal to 0 and greater
+    /// than or equal to MinValues. Applies to all list types.
+    ///
     /// - Range: 0 to 100.
     pub max_values: Option<Val<i64>>,
     /// `Maximum`.
+    ///
+    /// The largest inclusive numeric value for NUMBER value type. Can be provided alongside
+    /// ExclusiveMaximum where both operate independently. Must be greater than or equal to Minimum and
+    /// greater than ExclusiveMinimum. Applies to NUMBER and values within NUMBER_LIST.
     pub maximum: Option<Val<f64>>,
     /// `MinLength`.
+    ///
+    /// The minimum number of characters a text value can contain. Applies to TEXT value type and values
+    /// within a TEXT_LIST. Must be less than or equal to MaxLength.
     ///
     /// - Range: 0 to 1000.
     pub min_length: Option<Val<i64>>,
     /// `MinValues`.
     ///
+    /// The minimum number of values in a list. Must be an integer greater than or equal to 0 and less than
+    /// or equal to MaxValues. Applies to all list types.
+    ///
     /// - Range: 0 to 100.
     pub min_values: Option<Val<i64>>,
     /// `Minimum`.
+    ///
+    /// The smallest inclusive numeric value for NUMBER value type. Cannot be provided when ExclusiveMinimum
+    /// is also provided. Must be less than or equal to Maximum and less than ExclusiveMaximum. Applies to
+    /// NUMBER and values within NUMBER_LIST.
     pub minimum: Option<Val<f64>>,
     /// `MultipleOf`.
+    ///
+    /// Specifies that numeric values must be multiples of this number. Must be greater than 0. The result
+    /// of dividing a value by this multiple must result in an integer. Applies to NUMBER and values within
+    /// NUMBER_LIST.
     ///
     /// - Minimum: 0.
     pub multiple_of: Option<Val<f64>>,
@@ -388,9 +455,18 @@ impl ValueType {
             ValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ValueType {
+    const VALUES: &'static [&'static str] = &["TEXT", "NUMBER", "BOOLEAN", "TEXT_LIST", "NUMBER_LIST"];
+    fn as_str(&self) -> &str {
+        ValueType::as_str(self)
     }
 }
 

@@ -5,16 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::DataTableRecord`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-datatablerecord.html) resource type.
 ///
+/// Resource Type definition for AWS::Connect::DataTableRecord
+///
 /// Build it with [`DataTableRecord::builder`]; adding it to a stack returns a [`DataTableRecordHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataTableRecord {
     /// `DataTableArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) for the data table. Does not include version aliases.
     ///
     /// - Length: 1 to 2048.
     pub data_table_arn: Option<Val<String>>,
     /// `DataTableRecord`.
     pub data_table_record: Option<Val<DataTableRecordDataTableRecord>>,
     /// `InstanceArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the instance.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.

@@ -5,34 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::EmailAddress`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-emailaddress.html) resource type.
 ///
+/// Create new email address in the specified Amazon Connect instance. For more information about email
+/// addresses, see [Create email
+/// addresses](https://docs.aws.amazon.com/connect/latest/adminguide/create-email-address1.html) in the
+/// Amazon Connect Administrator Guide.
+///
 /// Build it with [`EmailAddress::builder`]; adding it to a stack returns a [`EmailAddressHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmailAddress {
     /// `AliasConfigurations`.
     ///
+    /// A list of alias configurations for this email address, showing which email addresses forward to this
+    /// primary address. Each configuration contains the email address ID of an alias that forwards emails
+    /// to this address.
+    ///
     /// - Items: at most 1.
     pub alias_configurations: Option<Val<Vec<AliasConfiguration>>>,
     /// `Description`.
+    ///
+    /// The description of the email address.
     ///
     /// - Length: 1 to 250.
     /// - Pattern: `(^[\S].*[\S]$)|(^[\S]$)`.
     pub description: Option<Val<String>>,
     /// `DisplayName`.
     ///
+    /// The display name of email address.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `(^[\S].*[\S]$)|(^[\S]$)`.
     pub display_name: Option<Val<String>>,
     /// `EmailAddress`: required. Changing it replaces the resource.
+    ///
+    /// The email address, including the domain.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `([^\s@]+@[^\s@]+\.[^\s@]+)`.
     pub email_address: Option<Val<String>>,
     /// `InstanceArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the instance.
+    ///
     /// - Length: 1 to 250.
     /// - Pattern: `^arn:(aws|aws-us-gov):connect:[a-z]{2}-[a-z]+-[0-9]{1}:[0-9]{1,20}:instance/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`.
     pub instance_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -155,6 +174,8 @@ impl Deref for EmailAddressHandle {
 
 impl EmailAddressHandle {
     /// `Fn::GetAtt` `EmailAddressArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the email address.
     pub fn attr_email_address_arn(&self) -> Val<String> {
         self.0.get_att("EmailAddressArn")
     }
@@ -169,9 +190,13 @@ impl EmailAddressHandle {
 }
 
 /// The [`AliasConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-emailaddress-aliasconfiguration.html) property type.
+///
+/// Configuration information of an email alias.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AliasConfiguration {
     /// `EmailAddressArn`: required.
+    ///
+    /// The identifier of the email address alias
     ///
     /// - Pattern: `^arn:(aws|aws-us-gov):connect:[a-z]{2}-[a-z]+-[0-9]{1}:[0-9]{1,20}:instance/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}/email-address/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`.
     pub email_address_arn: Option<Val<String>>,

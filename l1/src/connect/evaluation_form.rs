@@ -5,38 +5,72 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::EvaluationForm`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-evaluationform.html) resource type.
 ///
+/// Creates an evaluation form for the specified Connect Customer instance.
+///
 /// Build it with [`EvaluationForm::builder`]; adding it to a stack returns a [`EvaluationFormHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationForm {
     /// `AutoEvaluationConfiguration`.
+    ///
+    /// The automatic evaluation configuration of an evaluation form.
     pub auto_evaluation_configuration: Option<Val<AutoEvaluationConfiguration>>,
     /// `Description`.
+    ///
+    /// The description of the evaluation form.
+    ///
+    /// *Length Constraints* : Minimum length of 0. Maximum length of 1024.
     ///
     /// - Length: at most 1024.
     pub description: Option<Val<String>>,
     /// `InstanceArn`: required.
     ///
+    /// The identifier of the Amazon Connect instance.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Items`: required.
     ///
+    /// Items that are part of the evaluation form. The total number of sections and questions must not
+    /// exceed 100 each. Questions must be contained in a section.
+    ///
+    /// *Minimum size* : 1
+    ///
+    /// *Maximum size* : 100
+    ///
     /// - Items: 1 to 200.
     pub items: Option<Val<Vec<EvaluationFormBaseItem>>>,
     /// `LanguageConfiguration`.
+    ///
+    /// Configuration for language settings of this evaluation form.
     pub language_configuration: Option<Val<EvaluationFormLanguageConfiguration>>,
     /// `ReviewConfiguration`.
+    ///
+    /// Configuration settings for evaluation reviews.
     pub review_configuration: Option<Val<EvaluationReviewConfiguration>>,
     /// `ScoringStrategy`.
+    ///
+    /// A scoring strategy of the evaluation form.
     pub scoring_strategy: Option<Val<ScoringStrategy>>,
     /// `Status`: required.
+    ///
+    /// The status of the evaluation form.
+    ///
+    /// *Allowed values* : `DRAFT` | `ACTIVE`
     pub status: Option<Val<EvaluationFormStatus>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource. For example, { "tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetConfiguration`.
+    ///
+    /// Configuration that specifies the target for this evaluation form.
     pub target_configuration: Option<Val<EvaluationFormTargetConfiguration>>,
     /// `Title`: required.
+    ///
+    /// A title of the evaluation form.
     ///
     /// - Length: 1 to 128.
     pub title: Option<Val<String>>,
@@ -197,6 +231,8 @@ impl Deref for EvaluationFormHandle {
 
 impl EvaluationFormHandle {
     /// `Fn::GetAtt` `EvaluationFormArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the evaluation form.
     pub fn attr_evaluation_form_arn(&self) -> Val<String> {
         self.0.get_att("EvaluationFormArn")
     }
@@ -211,6 +247,8 @@ impl EvaluationFormHandle {
 }
 
 /// The [`AutoEvaluationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-autoevaluationconfiguration.html) property type.
+///
+/// Configuration information about automated evaluations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoEvaluationConfiguration {
     /// `Enabled`.
@@ -261,9 +299,13 @@ impl ToValue for AutoEvaluationConfiguration {
 impl Literal for AutoEvaluationConfiguration {}
 
 /// The [`AutomaticFailConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-automaticfailconfiguration.html) property type.
+///
+/// Information about automatic fail configuration for an evaluation form.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutomaticFailConfiguration {
     /// `TargetSection`.
+    ///
+    /// The referenceId of the target section for auto failure.
     ///
     /// - Pattern: `^[a-zA-Z0-9._-]{1,40}$`.
     pub target_section: Option<Val<String>>,
@@ -313,9 +355,13 @@ impl ToValue for AutomaticFailConfiguration {
 impl Literal for AutomaticFailConfiguration {}
 
 /// The [`EvaluationFormBaseItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformbaseitem.html) property type.
+///
+/// An item at the root level. All items must be sections.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormBaseItem {
     /// `Section`: required.
+    ///
+    /// A subsection or inner section of an item.
     pub section: Option<Val<EvaluationFormSection>>,
 }
 
@@ -370,11 +416,18 @@ impl ToValue for EvaluationFormBaseItem {
 impl Literal for EvaluationFormBaseItem {}
 
 /// The [`EvaluationFormItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformitem.html) property type.
+///
+/// Items that are part of the evaluation form. The total number of sections and questions must not
+/// exceed 100 each. Questions must be contained in a section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormItem {
     /// `Question`.
+    ///
+    /// The information of the question.
     pub question: Option<Val<EvaluationFormQuestion>>,
     /// `Section`.
+    ///
+    /// The information of the section.
     pub section: Option<Val<EvaluationFormSection>>,
 }
 
@@ -428,13 +481,19 @@ impl ToValue for EvaluationFormItem {
 impl Literal for EvaluationFormItem {}
 
 /// The [`EvaluationFormItemEnablementCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformitemenablementcondition.html) property type.
+///
+/// A condition for item enablement.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormItemEnablementCondition {
     /// `Operands`: required.
     ///
+    /// Operands of the enablement condition.
+    ///
     /// - Items: at least 1.
     pub operands: Option<Val<Vec<EvaluationFormItemEnablementConditionOperand>>>,
     /// `Operator`.
+    ///
+    /// The operator to be used to be applied to operands if more than one provided.
     pub operator: Option<Val<Operator>>,
 }
 
@@ -507,9 +566,13 @@ impl ToValue for EvaluationFormItemEnablementCondition {
 impl Literal for EvaluationFormItemEnablementCondition {}
 
 /// The [`EvaluationFormItemEnablementConditionOperand`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformitemenablementconditionoperand.html) property type.
+///
+/// An operand of the enablement condition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormItemEnablementConditionOperand {
     /// `Expression`.
+    ///
+    /// An expression of the enablement condition.
     pub expression: Option<Val<EvaluationFormItemEnablementExpression>>,
 }
 
@@ -557,13 +620,21 @@ impl ToValue for EvaluationFormItemEnablementConditionOperand {
 impl Literal for EvaluationFormItemEnablementConditionOperand {}
 
 /// The [`EvaluationFormItemEnablementConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformitemenablementconfiguration.html) property type.
+///
+/// An item enablement configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormItemEnablementConfiguration {
     /// `Action`: required.
+    ///
+    /// An enablement action that if condition is satisfied.
     pub action: Option<Val<Action>>,
     /// `Condition`: required.
+    ///
+    /// A condition for item enablement configuration.
     pub condition: Option<Val<EvaluationFormItemEnablementCondition>>,
     /// `DefaultAction`.
+    ///
+    /// An enablement action that if condition is not satisfied.
     pub default_action: Option<Val<DefaultAction>>,
 }
 
@@ -643,13 +714,21 @@ impl ToValue for EvaluationFormItemEnablementConfiguration {
 impl Literal for EvaluationFormItemEnablementConfiguration {}
 
 /// The [`EvaluationFormItemEnablementExpression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformitemenablementexpression.html) property type.
+///
+/// An expression that defines a basic building block of conditional enablement.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormItemEnablementExpression {
     /// `Comparator`: required.
+    ///
+    /// A comparator to be used against list of values.
     pub comparator: Option<Val<Comparator>>,
     /// `Source`: required.
+    ///
+    /// A source item of enablement expression.
     pub source: Option<Val<EvaluationFormItemEnablementSource>>,
     /// `Values`: required.
+    ///
+    /// A list of values from source item.
     ///
     /// - Items: at least 1.
     pub values: Option<Val<Vec<EvaluationFormItemEnablementSourceValue>>>,
@@ -747,13 +826,19 @@ impl ToValue for EvaluationFormItemEnablementExpression {
 impl Literal for EvaluationFormItemEnablementExpression {}
 
 /// The [`EvaluationFormItemEnablementSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformitemenablementsource.html) property type.
+///
+/// An enablement expression source item.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormItemEnablementSource {
     /// `RefId`.
     ///
+    /// A referenceId of the source item.
+    ///
     /// - Pattern: `^[a-zA-Z0-9._-]{1,40}$`.
     pub ref_id: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// A type of source item.
     pub type_: Option<Val<Type>>,
 }
 
@@ -814,13 +899,19 @@ impl ToValue for EvaluationFormItemEnablementSource {
 impl Literal for EvaluationFormItemEnablementSource {}
 
 /// The [`EvaluationFormItemEnablementSourceValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformitemenablementsourcevalue.html) property type.
+///
+/// An enablement expression source value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormItemEnablementSourceValue {
     /// `RefId`.
     ///
+    /// A referenceId of the source value.
+    ///
     /// - Pattern: `^[a-zA-Z0-9._-]{1,40}$`.
     pub ref_id: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// A type of source item value.
     pub type_: Option<Val<EvaluationFormItemEnablementSourceValueType>>,
 }
 
@@ -874,9 +965,13 @@ impl ToValue for EvaluationFormItemEnablementSourceValue {
 impl Literal for EvaluationFormItemEnablementSourceValue {}
 
 /// The [`EvaluationFormLanguageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformlanguageconfiguration.html) property type.
+///
+/// Language configuration for an evaluation form.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormLanguageConfiguration {
     /// `FormLanguage`.
+    ///
+    /// The language for the evaluation form.
     pub form_language: Option<Val<FormLanguage>>,
 }
 
@@ -924,13 +1019,21 @@ impl ToValue for EvaluationFormLanguageConfiguration {
 impl Literal for EvaluationFormLanguageConfiguration {}
 
 /// The [`EvaluationFormMultiSelectQuestionAutomation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformmultiselectquestionautomation.html) property type.
+///
+/// Automation configuration for multi-select questions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormMultiSelectQuestionAutomation {
     /// `AnswerSource`.
+    ///
+    /// A question automation answer.
     pub answer_source: Option<Val<EvaluationFormQuestionAutomationAnswerSource>>,
     /// `DefaultOptionRefIds`.
+    ///
+    /// Reference IDs of default options.
     pub default_option_ref_ids: Option<Val<Vec<String>>>,
     /// `Options`: required.
+    ///
+    /// Automation options for the multi-select question.
     ///
     /// - Items: 1 to 20.
     pub options: Option<Val<Vec<EvaluationFormMultiSelectQuestionAutomationOption>>>,
@@ -1019,9 +1122,13 @@ impl ToValue for EvaluationFormMultiSelectQuestionAutomation {
 impl Literal for EvaluationFormMultiSelectQuestionAutomation {}
 
 /// The [`EvaluationFormMultiSelectQuestionAutomationOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformmultiselectquestionautomationoption.html) property type.
+///
+/// An automation option for a multi-select question.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormMultiSelectQuestionAutomationOption {
     /// `RuleCategory`: required.
+    ///
+    /// Rule category configuration for this automation option.
     pub rule_category: Option<Val<MultiSelectQuestionRuleCategoryAutomation>>,
 }
 
@@ -1080,13 +1187,19 @@ impl ToValue for EvaluationFormMultiSelectQuestionAutomationOption {
 impl Literal for EvaluationFormMultiSelectQuestionAutomationOption {}
 
 /// The [`EvaluationFormMultiSelectQuestionOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformmultiselectquestionoption.html) property type.
+///
+/// An option for a multi-select question in an evaluation form.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormMultiSelectQuestionOption {
     /// `RefId`: required.
     ///
+    /// Reference identifier for this option.
+    ///
     /// - Pattern: `^[a-zA-Z0-9._-]{1,40}$`.
     pub ref_id: Option<Val<String>>,
     /// `Text`: required.
+    ///
+    /// Display text for this option.
     ///
     /// - Length: 1 to 128.
     pub text: Option<Val<String>>,
@@ -1156,13 +1269,21 @@ impl ToValue for EvaluationFormMultiSelectQuestionOption {
 impl Literal for EvaluationFormMultiSelectQuestionOption {}
 
 /// The [`EvaluationFormMultiSelectQuestionProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformmultiselectquestionproperties.html) property type.
+///
+/// Properties for a multi-select question in an evaluation form.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormMultiSelectQuestionProperties {
     /// `Automation`.
+    ///
+    /// Automation configuration for this multi-select question.
     pub automation: Option<Val<EvaluationFormMultiSelectQuestionAutomation>>,
     /// `DisplayAs`.
+    ///
+    /// Display format for the multi-select question.
     pub display_as: Option<Val<DisplayAs>>,
     /// `Options`: required.
+    ///
+    /// Options available for this multi-select question.
     ///
     /// - Items: 2 to 256.
     pub options: Option<Val<Vec<EvaluationFormMultiSelectQuestionOption>>>,
@@ -1242,11 +1363,17 @@ impl ToValue for EvaluationFormMultiSelectQuestionProperties {
 impl Literal for EvaluationFormMultiSelectQuestionProperties {}
 
 /// The [`EvaluationFormNumericQuestionAutomation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformnumericquestionautomation.html) property type.
+///
+/// Information about the automation configuration in numeric questions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormNumericQuestionAutomation {
     /// `AnswerSource`.
+    ///
+    /// A source of automation answer for numeric question.
     pub answer_source: Option<Val<EvaluationFormQuestionAutomationAnswerSource>>,
     /// `PropertyValue`.
+    ///
+    /// The property value of the automation.
     pub property_value: Option<Val<NumericQuestionPropertyValueAutomation>>,
 }
 
@@ -1300,17 +1427,34 @@ impl ToValue for EvaluationFormNumericQuestionAutomation {
 impl Literal for EvaluationFormNumericQuestionAutomation {}
 
 /// The [`EvaluationFormNumericQuestionOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformnumericquestionoption.html) property type.
+///
+/// Information about the option range used for scoring in numeric questions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormNumericQuestionOption {
     /// `AutomaticFail`.
+    ///
+    /// The flag to mark the option as automatic fail. If an automatic fail answer is provided, the overall
+    /// evaluation gets a score of 0.
     pub automatic_fail: Option<Val<bool>>,
     /// `AutomaticFailConfiguration`.
+    ///
+    /// A configuration for automatic fail.
     pub automatic_fail_configuration: Option<Val<AutomaticFailConfiguration>>,
     /// `MaxValue`: required.
+    ///
+    /// The maximum answer value of the range option.
     pub max_value: Option<Val<i64>>,
     /// `MinValue`: required.
+    ///
+    /// The minimum answer value of the range option.
     pub min_value: Option<Val<i64>>,
     /// `Score`.
+    ///
+    /// The score assigned to answer values within the range option.
+    ///
+    /// *Minimum* : 0
+    ///
+    /// *Maximum* : 10
     ///
     /// - Range: 0 to 10.
     pub score: Option<Val<i64>>,
@@ -1398,15 +1542,25 @@ impl ToValue for EvaluationFormNumericQuestionOption {
 impl Literal for EvaluationFormNumericQuestionOption {}
 
 /// The [`EvaluationFormNumericQuestionProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformnumericquestionproperties.html) property type.
+///
+/// Information about properties for a numeric question in an evaluation form.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormNumericQuestionProperties {
     /// `Automation`.
+    ///
+    /// The automation properties of the numeric question.
     pub automation: Option<Val<EvaluationFormNumericQuestionAutomation>>,
     /// `MaxValue`: required.
+    ///
+    /// The maximum answer value.
     pub max_value: Option<Val<i64>>,
     /// `MinValue`: required.
+    ///
+    /// The minimum answer value.
     pub min_value: Option<Val<i64>>,
     /// `Options`.
+    ///
+    /// The scoring options of the numeric question.
     ///
     /// - Items: 1 to 10.
     pub options: Option<Val<Vec<EvaluationFormNumericQuestionOption>>>,
@@ -1493,29 +1647,60 @@ impl ToValue for EvaluationFormNumericQuestionProperties {
 impl Literal for EvaluationFormNumericQuestionProperties {}
 
 /// The [`EvaluationFormQuestion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformquestion.html) property type.
+///
+/// Information about a question from an evaluation form.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormQuestion {
     /// `Enablement`.
+    ///
+    /// A question conditional enablement.
     pub enablement: Option<Val<EvaluationFormItemEnablementConfiguration>>,
     /// `Instructions`.
+    ///
+    /// The instructions of the section.
+    ///
+    /// *Length Constraints* : Minimum length of 0. Maximum length of 1024.
     ///
     /// - Length: at most 1024.
     pub instructions: Option<Val<String>>,
     /// `NotApplicableEnabled`.
+    ///
+    /// The flag to enable not applicable answers to the question.
     pub not_applicable_enabled: Option<Val<bool>>,
     /// `QuestionType`: required.
+    ///
+    /// The type of the question.
+    ///
+    /// *Allowed values* : `NUMERIC` | `SINGLESELECT` | `TEXT`
     pub question_type: Option<Val<QuestionType>>,
     /// `QuestionTypeProperties`.
+    ///
+    /// The properties of the type of question. Text questions do not have to define question type
+    /// properties.
     pub question_type_properties: Option<Val<EvaluationFormQuestionTypeProperties>>,
     /// `RefId`: required.
+    ///
+    /// The identifier of the question. An identifier must be unique within the evaluation form.
+    ///
+    /// *Length Constraints* : Minimum length of 1. Maximum length of 40.
     ///
     /// - Pattern: `^[a-zA-Z0-9._-]{1,40}$`.
     pub ref_id: Option<Val<String>>,
     /// `Title`: required.
     ///
+    /// The title of the question.
+    ///
+    /// *Length Constraints* : Minimum length of 1. Maximum length of 350.
+    ///
     /// - Length: 1 to 350.
     pub title: Option<Val<String>>,
     /// `Weight`.
+    ///
+    /// The scoring weight of the section.
+    ///
+    /// *Minimum* : 0
+    ///
+    /// *Maximum* : 100
     ///
     /// - Range: 0 to 100.
     pub weight: Option<Val<f64>>,
@@ -1625,9 +1810,13 @@ impl ToValue for EvaluationFormQuestion {
 impl Literal for EvaluationFormQuestion {}
 
 /// The [`EvaluationFormQuestionAutomationAnswerSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformquestionautomationanswersource.html) property type.
+///
+/// A question automation answer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormQuestionAutomationAnswerSource {
     /// `SourceType`: required.
+    ///
+    /// The automation answer source type.
     pub source_type: Option<Val<SourceType>>,
 }
 
@@ -1682,15 +1871,26 @@ impl ToValue for EvaluationFormQuestionAutomationAnswerSource {
 impl Literal for EvaluationFormQuestionAutomationAnswerSource {}
 
 /// The [`EvaluationFormQuestionTypeProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformquestiontypeproperties.html) property type.
+///
+/// Information about properties for a question in an evaluation form. The question type properties must
+/// be either for a numeric question or a single select question.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormQuestionTypeProperties {
     /// `MultiSelect`.
+    ///
+    /// Properties for multi-select question types.
     pub multi_select: Option<Val<EvaluationFormMultiSelectQuestionProperties>>,
     /// `Numeric`.
+    ///
+    /// The properties of the numeric question.
     pub numeric: Option<Val<EvaluationFormNumericQuestionProperties>>,
     /// `SingleSelect`.
+    ///
+    /// The properties of the numeric question.
     pub single_select: Option<Val<EvaluationFormSingleSelectQuestionProperties>>,
     /// `Text`.
+    ///
+    /// The properties of the text question.
     pub text: Option<Val<EvaluationFormTextQuestionProperties>>,
 }
 
@@ -1756,25 +1956,48 @@ impl ToValue for EvaluationFormQuestionTypeProperties {
 impl Literal for EvaluationFormQuestionTypeProperties {}
 
 /// The [`EvaluationFormSection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformsection.html) property type.
+///
+/// Information about a section from an evaluation form. A section can contain sections and/or
+/// questions. Evaluation forms can only contain sections and subsections (two level nesting).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormSection {
     /// `Instructions`.
+    ///
+    /// The instructions of the section.
     ///
     /// - Length: at most 1024.
     pub instructions: Option<Val<String>>,
     /// `Items`.
     ///
+    /// The items of the section.
+    ///
+    /// *Minimum* : 1
+    ///
     /// - Items: 1 to 200.
     pub items: Option<Val<Vec<EvaluationFormItem>>>,
     /// `RefId`: required.
+    ///
+    /// The identifier of the section. An identifier must be unique within the evaluation form.
+    ///
+    /// *Length Constraints* : Minimum length of 1. Maximum length of 40.
     ///
     /// - Pattern: `^[a-zA-Z0-9._-]{1,40}$`.
     pub ref_id: Option<Val<String>>,
     /// `Title`: required.
     ///
+    /// The title of the section.
+    ///
+    /// *Length Constraints* : Minimum length of 1. Maximum length of 128.
+    ///
     /// - Length: 1 to 128.
     pub title: Option<Val<String>>,
     /// `Weight`.
+    ///
+    /// The scoring weight of the section.
+    ///
+    /// *Minimum* : 0
+    ///
+    /// *Maximum* : 100
     ///
     /// - Range: 0 to 100.
     pub weight: Option<Val<f64>>,
@@ -1863,15 +2086,31 @@ impl ToValue for EvaluationFormSection {
 impl Literal for EvaluationFormSection {}
 
 /// The [`EvaluationFormSingleSelectQuestionAutomation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformsingleselectquestionautomation.html) property type.
+///
+/// Information about the automation configuration in single select questions. Automation options are
+/// evaluated in order, and the first matched option is applied. If no automation option matches, and
+/// there is a default option, then the default option is applied.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormSingleSelectQuestionAutomation {
     /// `AnswerSource`.
+    ///
+    /// Automation answer source.
     pub answer_source: Option<Val<EvaluationFormQuestionAutomationAnswerSource>>,
     /// `DefaultOptionRefId`.
+    ///
+    /// The identifier of the default answer option, when none of the automation options match the criteria.
+    ///
+    /// *Length Constraints* : Minimum length of 1. Maximum length of 40.
     ///
     /// - Pattern: `^[a-zA-Z0-9._-]{1,40}$`.
     pub default_option_ref_id: Option<Val<String>>,
     /// `Options`: required.
+    ///
+    /// The automation options of the single select question.
+    ///
+    /// *Minimum* : 1
+    ///
+    /// *Maximum* : 20
     ///
     /// - Items: 1 to 20.
     pub options: Option<Val<Vec<EvaluationFormSingleSelectQuestionAutomationOption>>>,
@@ -1955,9 +2194,13 @@ impl ToValue for EvaluationFormSingleSelectQuestionAutomation {
 impl Literal for EvaluationFormSingleSelectQuestionAutomation {}
 
 /// The [`EvaluationFormSingleSelectQuestionAutomationOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformsingleselectquestionautomationoption.html) property type.
+///
+/// The automation options of the single select question.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormSingleSelectQuestionAutomationOption {
     /// `RuleCategory`: required.
+    ///
+    /// The automation option based on a rule category for the single select question.
     pub rule_category: Option<Val<SingleSelectQuestionRuleCategoryAutomation>>,
 }
 
@@ -2018,21 +2261,42 @@ impl ToValue for EvaluationFormSingleSelectQuestionAutomationOption {
 impl Literal for EvaluationFormSingleSelectQuestionAutomationOption {}
 
 /// The [`EvaluationFormSingleSelectQuestionOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformsingleselectquestionoption.html) property type.
+///
+/// Information about the automation configuration in single select questions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormSingleSelectQuestionOption {
     /// `AutomaticFail`.
+    ///
+    /// The flag to mark the option as automatic fail. If an automatic fail answer is provided, the overall
+    /// evaluation gets a score of 0.
     pub automatic_fail: Option<Val<bool>>,
     /// `AutomaticFailConfiguration`.
+    ///
+    /// Whether automatic fail is configured on a single select question.
     pub automatic_fail_configuration: Option<Val<AutomaticFailConfiguration>>,
     /// `RefId`: required.
+    ///
+    /// The identifier of the answer option. An identifier must be unique within the question.
+    ///
+    /// *Length Constraints* : Minimum length of 1. Maximum length of 40.
     ///
     /// - Pattern: `^[a-zA-Z0-9._-]{1,40}$`.
     pub ref_id: Option<Val<String>>,
     /// `Score`.
     ///
+    /// The score assigned to the answer option.
+    ///
+    /// *Minimum* : 0
+    ///
+    /// *Maximum* : 10
+    ///
     /// - Range: 0 to 10.
     pub score: Option<Val<i64>>,
     /// `Text`: required.
+    ///
+    /// The title of the answer option.
+    ///
+    /// *Length Constraints* : Minimum length of 1. Maximum length of 128.
     ///
     /// - Length: 1 to 128.
     pub text: Option<Val<String>>,
@@ -2124,13 +2388,27 @@ impl ToValue for EvaluationFormSingleSelectQuestionOption {
 impl Literal for EvaluationFormSingleSelectQuestionOption {}
 
 /// The [`EvaluationFormSingleSelectQuestionProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformsingleselectquestionproperties.html) property type.
+///
+/// Information about the options in single select questions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormSingleSelectQuestionProperties {
     /// `Automation`.
+    ///
+    /// The display mode of the single select question.
     pub automation: Option<Val<EvaluationFormSingleSelectQuestionAutomation>>,
     /// `DisplayAs`.
+    ///
+    /// The display mode of the single select question.
+    ///
+    /// *Allowed values* : `DROPDOWN` | `RADIO`
     pub display_as: Option<Val<EvaluationFormSingleSelectQuestionPropertiesDisplayAs>>,
     /// `Options`: required.
+    ///
+    /// The answer options of the single select question.
+    ///
+    /// *Minimum* : 2
+    ///
+    /// *Maximum* : 256
     ///
     /// - Items: 2 to 256.
     pub options: Option<Val<Vec<EvaluationFormSingleSelectQuestionOption>>>,
@@ -2214,9 +2492,13 @@ impl ToValue for EvaluationFormSingleSelectQuestionProperties {
 impl Literal for EvaluationFormSingleSelectQuestionProperties {}
 
 /// The [`EvaluationFormTargetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformtargetconfiguration.html) property type.
+///
+/// Configuration that specifies the target for an evaluation form.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormTargetConfiguration {
     /// `ContactInteractionType`: required.
+    ///
+    /// The contact interaction type for this evaluation form.
     pub contact_interaction_type: Option<Val<ContactInteractionType>>,
 }
 
@@ -2273,9 +2555,13 @@ impl ToValue for EvaluationFormTargetConfiguration {
 impl Literal for EvaluationFormTargetConfiguration {}
 
 /// The [`EvaluationFormTextQuestionAutomation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformtextquestionautomation.html) property type.
+///
+/// Information about the automation configuration in text questions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormTextQuestionAutomation {
     /// `AnswerSource`.
+    ///
+    /// Automation answer source.
     pub answer_source: Option<Val<EvaluationFormQuestionAutomationAnswerSource>>,
 }
 
@@ -2323,9 +2609,13 @@ impl ToValue for EvaluationFormTextQuestionAutomation {
 impl Literal for EvaluationFormTextQuestionAutomation {}
 
 /// The [`EvaluationFormTextQuestionProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationformtextquestionproperties.html) property type.
+///
+/// Information about properties for a text question in an evaluation form.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationFormTextQuestionProperties {
     /// `Automation`.
+    ///
+    /// The automation properties of the text question.
     pub automation: Option<Val<EvaluationFormTextQuestionAutomation>>,
 }
 
@@ -2373,13 +2663,20 @@ impl ToValue for EvaluationFormTextQuestionProperties {
 impl Literal for EvaluationFormTextQuestionProperties {}
 
 /// The [`EvaluationReviewConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationreviewconfiguration.html) property type.
+///
+/// Configuration settings for evaluation reviews.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationReviewConfiguration {
     /// `EligibilityDays`.
     ///
+    /// Number of days during which a request for review can be submitted for evaluations created from this
+    /// form.
+    ///
     /// - Range: 1 to 90.
     pub eligibility_days: Option<Val<i64>>,
     /// `ReviewNotificationRecipients`: required.
+    ///
+    /// List of recipients who should be notified when a review is requested.
     ///
     /// - Items: at least 1.
     pub review_notification_recipients: Option<Val<Vec<EvaluationReviewNotificationRecipient>>>,
@@ -2460,11 +2757,17 @@ impl ToValue for EvaluationReviewConfiguration {
 impl Literal for EvaluationReviewConfiguration {}
 
 /// The [`EvaluationReviewNotificationRecipient`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationreviewnotificationrecipient.html) property type.
+///
+/// Information about a recipient who should be notified when an evaluation review is requested.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationReviewNotificationRecipient {
     /// `Type`: required.
+    ///
+    /// The type of notification recipient.
     pub type_: Option<Val<EvaluationReviewNotificationRecipientType>>,
     /// `Value`: required.
+    ///
+    /// The value information for an evaluation review notification recipient.
     pub value: Option<Val<EvaluationReviewNotificationRecipientValue>>,
 }
 
@@ -2539,9 +2842,13 @@ impl ToValue for EvaluationReviewNotificationRecipient {
 impl Literal for EvaluationReviewNotificationRecipient {}
 
 /// The [`EvaluationReviewNotificationRecipientValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-evaluationreviewnotificationrecipientvalue.html) property type.
+///
+/// The value information for an evaluation review notification recipient.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationReviewNotificationRecipientValue {
     /// `UserId`.
+    ///
+    /// The user identifier for the notification recipient.
     ///
     /// - Length: 1 to 500.
     pub user_id: Option<Val<String>>,
@@ -2591,15 +2898,23 @@ impl ToValue for EvaluationReviewNotificationRecipientValue {
 impl Literal for EvaluationReviewNotificationRecipientValue {}
 
 /// The [`MultiSelectQuestionRuleCategoryAutomation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-multiselectquestionrulecategoryautomation.html) property type.
+///
+/// Automation rule for multi-select questions based on rule categories.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiSelectQuestionRuleCategoryAutomation {
     /// `Category`: required.
     ///
+    /// The category name for this automation rule.
+    ///
     /// - Length: 1 to 50.
     pub category: Option<Val<String>>,
     /// `Condition`: required.
+    ///
+    /// The condition for this automation rule.
     pub condition: Option<Val<Condition>>,
     /// `OptionRefIds`: required.
+    ///
+    /// Reference IDs of options for this automation rule.
     pub option_ref_ids: Option<Val<Vec<String>>>,
 }
 
@@ -2689,9 +3004,13 @@ impl ToValue for MultiSelectQuestionRuleCategoryAutomation {
 impl Literal for MultiSelectQuestionRuleCategoryAutomation {}
 
 /// The [`NumericQuestionPropertyValueAutomation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-numericquestionpropertyvalueautomation.html) property type.
+///
+/// Information about the property value used in automation of a numeric questions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericQuestionPropertyValueAutomation {
     /// `Label`: required.
+    ///
+    /// The property label of the automation.
     pub label: Option<Val<Label>>,
 }
 
@@ -2746,11 +3065,21 @@ impl ToValue for NumericQuestionPropertyValueAutomation {
 impl Literal for NumericQuestionPropertyValueAutomation {}
 
 /// The [`ScoringStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-scoringstrategy.html) property type.
+///
+/// A scoring strategy of the evaluation form.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScoringStrategy {
     /// `Mode`: required.
+    ///
+    /// The scoring mode of the evaluation form.
+    ///
+    /// *Allowed values* : `QUESTION_ONLY` | `SECTION_ONLY`
     pub mode: Option<Val<Mode>>,
     /// `Status`: required.
+    ///
+    /// The scoring status of the evaluation form.
+    ///
+    /// *Allowed values* : `ENABLED` | `DISABLED`
     pub status: Option<Val<Status>>,
 }
 
@@ -2813,15 +3142,37 @@ impl ToValue for ScoringStrategy {
 impl Literal for ScoringStrategy {}
 
 /// The [`SingleSelectQuestionRuleCategoryAutomation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-evaluationform-singleselectquestionrulecategoryautomation.html) property type.
+///
+/// Information about the automation option based on a rule category for a single select question.
+///
+/// *Length Constraints* : Minimum length of 1. Maximum length of 50.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleSelectQuestionRuleCategoryAutomation {
     /// `Category`: required.
     ///
+    /// The category name, as defined in Rules.
+    ///
+    /// *Minimum* : 1
+    ///
+    /// *Maximum* : 50
+    ///
     /// - Length: 1 to 50.
     pub category: Option<Val<String>>,
     /// `Condition`: required.
+    ///
+    /// The condition to apply for the automation option. If the condition is PRESENT, then the option is
+    /// applied when the contact data includes the category. Similarly, if the condition is NOT_PRESENT,
+    /// then the option is applied when the contact data does not include the category.
+    ///
+    /// *Allowed values* : `PRESENT` | `NOT_PRESENT`
+    ///
+    /// *Maximum* : 50
     pub condition: Option<Val<Condition>>,
     /// `OptionRefId`: required.
+    ///
+    /// The identifier of the answer option. An identifier must be unique within the question.
+    ///
+    /// *Length Constraints* : Minimum length of 1. Maximum length of 40.
     ///
     /// - Pattern: `^[a-zA-Z0-9._-]{1,40}$`.
     pub option_ref_id: Option<Val<String>>,
@@ -2999,9 +3350,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["DISABLE", "ENABLE"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -3052,9 +3412,18 @@ impl Comparator {
             Comparator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Comparator {
+    const VALUES: &'static [&'static str] = &["IN", "NOT_IN", "ALL_IN", "EXACT"];
+    fn as_str(&self) -> &str {
+        Comparator::as_str(self)
     }
 }
 
@@ -3101,9 +3470,18 @@ impl Condition {
             Condition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Condition {
+    const VALUES: &'static [&'static str] = &["PRESENT", "NOT_PRESENT"];
+    fn as_str(&self) -> &str {
+        Condition::as_str(self)
     }
 }
 
@@ -3151,9 +3529,18 @@ impl ContactInteractionType {
             ContactInteractionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContactInteractionType {
+    const VALUES: &'static [&'static str] = &["AGENT", "AUTOMATED", "CUSTOMER"];
+    fn as_str(&self) -> &str {
+        ContactInteractionType::as_str(self)
     }
 }
 
@@ -3199,9 +3586,18 @@ impl DefaultAction {
             DefaultAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DefaultAction {
+    const VALUES: &'static [&'static str] = &["DISABLE", "ENABLE"];
+    fn as_str(&self) -> &str {
+        DefaultAction::as_str(self)
     }
 }
 
@@ -3246,9 +3642,18 @@ impl DisplayAs {
             DisplayAs::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DisplayAs {
+    const VALUES: &'static [&'static str] = &["DROPDOWN", "CHECKBOX"];
+    fn as_str(&self) -> &str {
+        DisplayAs::as_str(self)
     }
 }
 
@@ -3290,9 +3695,18 @@ impl EvaluationFormItemEnablementSourceValueType {
             EvaluationFormItemEnablementSourceValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EvaluationFormItemEnablementSourceValueType {
+    const VALUES: &'static [&'static str] = &["OPTION_REF_ID"];
+    fn as_str(&self) -> &str {
+        EvaluationFormItemEnablementSourceValueType::as_str(self)
     }
 }
 
@@ -3336,9 +3750,18 @@ impl EvaluationFormSingleSelectQuestionPropertiesDisplayAs {
             EvaluationFormSingleSelectQuestionPropertiesDisplayAs::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EvaluationFormSingleSelectQuestionPropertiesDisplayAs {
+    const VALUES: &'static [&'static str] = &["DROPDOWN", "RADIO"];
+    fn as_str(&self) -> &str {
+        EvaluationFormSingleSelectQuestionPropertiesDisplayAs::as_str(self)
     }
 }
 
@@ -3383,9 +3806,18 @@ impl EvaluationFormStatus {
             EvaluationFormStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EvaluationFormStatus {
+    const VALUES: &'static [&'static str] = &["DRAFT", "ACTIVE"];
+    fn as_str(&self) -> &str {
+        EvaluationFormStatus::as_str(self)
     }
 }
 
@@ -3427,9 +3859,18 @@ impl EvaluationReviewNotificationRecipientType {
             EvaluationReviewNotificationRecipientType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EvaluationReviewNotificationRecipientType {
+    const VALUES: &'static [&'static str] = &["USER_ID"];
+    fn as_str(&self) -> &str {
+        EvaluationReviewNotificationRecipientType::as_str(self)
     }
 }
 
@@ -3494,9 +3935,19 @@ impl FormLanguage {
             FormLanguage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FormLanguage {
+    const VALUES: &'static [&'static str] =
+        &["de-DE", "en-US", "es-ES", "fr-FR", "it-IT", "pt-BR", "ja-JP", "ko-KR", "zh-CN"];
+    fn as_str(&self) -> &str {
+        FormLanguage::as_str(self)
     }
 }
 
@@ -3581,9 +4032,32 @@ impl Label {
             Label::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Label {
+    const VALUES: &'static [&'static str] = &[
+        "OVERALL_CUSTOMER_SENTIMENT_SCORE",
+        "OVERALL_AGENT_SENTIMENT_SCORE",
+        "NON_TALK_TIME",
+        "NON_TALK_TIME_PERCENTAGE",
+        "NUMBER_OF_INTERRUPTIONS",
+        "CONTACT_DURATION",
+        "AGENT_INTERACTION_DURATION",
+        "CUSTOMER_HOLD_TIME",
+        "LONGEST_HOLD_DURATION",
+        "NUMBER_OF_HOLDS",
+        "AGENT_INTERACTION_AND_HOLD_DURATION",
+        "CUSTOMER_SENTIMENT_SCORE_WITHOUT_AGENT",
+        "CUSTOMER_SENTIMENT_SCORE_WITH_AGENT",
+    ];
+    fn as_str(&self) -> &str {
+        Label::as_str(self)
     }
 }
 
@@ -3639,9 +4113,18 @@ impl Mode {
             Mode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Mode {
+    const VALUES: &'static [&'static str] = &["QUESTION_ONLY", "SECTION_ONLY"];
+    fn as_str(&self) -> &str {
+        Mode::as_str(self)
     }
 }
 
@@ -3686,9 +4169,18 @@ impl Operator {
             Operator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Operator {
+    const VALUES: &'static [&'static str] = &["OR", "AND"];
+    fn as_str(&self) -> &str {
+        Operator::as_str(self)
     }
 }
 
@@ -3742,9 +4234,18 @@ impl QuestionType {
             QuestionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for QuestionType {
+    const VALUES: &'static [&'static str] = &["NUMERIC", "SINGLESELECT", "TEXT", "MULTISELECT", "DATETIME"];
+    fn as_str(&self) -> &str {
+        QuestionType::as_str(self)
     }
 }
 
@@ -3792,9 +4293,18 @@ impl SourceType {
             SourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SourceType {
+    const VALUES: &'static [&'static str] = &["CONTACT_LENS_DATA", "GEN_AI"];
+    fn as_str(&self) -> &str {
+        SourceType::as_str(self)
     }
 }
 
@@ -3839,9 +4349,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 
@@ -3883,9 +4402,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["QUESTION_REF_ID"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,40 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::HoursOfOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-hoursofoperation.html) resource type.
 ///
+/// Specifies hours of operation.
+///
 /// Build it with [`HoursOfOperation::builder`]; adding it to a stack returns a [`HoursOfOperationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HoursOfOperation {
     /// `ChildHoursOfOperations`.
+    ///
+    /// List of child hours of operations.
     pub child_hours_of_operations: Option<Val<Vec<HoursOfOperationsIdentifier>>>,
     /// `Config`: required.
+    ///
+    /// Configuration information for the hours of operation.
     ///
     /// - Items: 0 to 100.
     pub config: Option<Val<Vec<HoursOfOperationConfig>>>,
     /// `Description`.
+    ///
+    /// The description for the hours of operation.
     ///
     /// - Length: 1 to 250.
     /// - Pattern: `^[\P{C}\r\n\t]{1,250}$`.
     pub description: Option<Val<String>>,
     /// `HoursOfOperationOverrides`.
     ///
+    /// One or more hours of operation overrides assigned to an hour of operation.
+    ///
     /// - Items: at most 50.
     pub hours_of_operation_overrides: Option<Val<Vec<HoursOfOperationOverride>>>,
     /// `InstanceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the instance.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name for the hours of operation.
+    ///
     /// - Length: 1 to 127.
     /// - Pattern: `^[\P{C}\r\n\t]{1,127}$`.
     pub name: Option<Val<String>>,
     /// `ParentHoursOfOperations`.
+    ///
+    /// List of parent hours of operations.
     pub parent_hours_of_operations: Option<Val<Vec<HoursOfOperationsIdentifier>>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource. For example, { "Tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TimeZone`: required.
+    ///
+    /// The time zone for the hours of operation.
     pub time_zone: Option<Val<String>>,
 }
 
@@ -200,6 +221,8 @@ impl Deref for HoursOfOperationHandle {
 
 impl HoursOfOperationHandle {
     /// `Fn::GetAtt` `HoursOfOperationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the hours of operation.
     pub fn attr_hours_of_operation_arn(&self) -> Val<String> {
         self.0.get_att("HoursOfOperationArn")
     }
@@ -214,13 +237,21 @@ impl HoursOfOperationHandle {
 }
 
 /// The [`HoursOfOperationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-hoursofoperation-hoursofoperationconfig.html) property type.
+///
+/// Contains information about the hours of operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HoursOfOperationConfig {
     /// `Day`: required.
+    ///
+    /// The day that the hours of operation applies to.
     pub day: Option<Val<Day>>,
     /// `EndTime`: required.
+    ///
+    /// The end time that your contact center closes.
     pub end_time: Option<Val<HoursOfOperationTimeSlice>>,
     /// `StartTime`: required.
+    ///
+    /// The start time that your contact center opens.
     pub start_time: Option<Val<HoursOfOperationTimeSlice>>,
 }
 
@@ -301,35 +332,53 @@ impl ToValue for HoursOfOperationConfig {
 impl Literal for HoursOfOperationConfig {}
 
 /// The [`HoursOfOperationOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-hoursofoperation-hoursofoperationoverride.html) property type.
+///
+/// Information about the hours of operations override.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HoursOfOperationOverride {
     /// `EffectiveFrom`: required.
+    ///
+    /// The date from which the hours of operation override would be effective.
     ///
     /// - Pattern: `^\d{4}-\d{2}-\d{2}$`.
     pub effective_from: Option<Val<String>>,
     /// `EffectiveTill`: required.
     ///
+    /// The date until the hours of operation override is effective.
+    ///
     /// - Pattern: `^\d{4}-\d{2}-\d{2}$`.
     pub effective_till: Option<Val<String>>,
     /// `HoursOfOperationOverrideId`.
+    ///
+    /// The identifier for the hours of operation override.
     ///
     /// - Pattern: `^[-a-zA-Z0-9]*$`.
     pub hours_of_operation_override_id: Option<Val<String>>,
     /// `OverrideConfig`: required.
     ///
+    /// Configuration information for the hours of operation override: day, start time, and end time.
+    ///
     /// - Items: at most 100.
     pub override_config: Option<Val<Vec<HoursOfOperationOverrideConfig>>>,
     /// `OverrideDescription`.
+    ///
+    /// The description of the hours of operation override.
     ///
     /// - Length: 1 to 250.
     pub override_description: Option<Val<String>>,
     /// `OverrideName`: required.
     ///
+    /// The name of the hours of operation override.
+    ///
     /// - Length: 1 to 127.
     pub override_name: Option<Val<String>>,
     /// `OverrideType`.
+    ///
+    /// The type of hours of operation override.
     pub override_type: Option<Val<OverrideType>>,
     /// `RecurrenceConfig`.
+    ///
+    /// Configuration for recurring hours of operation overrides.
     pub recurrence_config: Option<Val<RecurrenceConfig>>,
 }
 
@@ -462,13 +511,21 @@ impl ToValue for HoursOfOperationOverride {
 impl Literal for HoursOfOperationOverride {}
 
 /// The [`HoursOfOperationOverrideConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-hoursofoperation-hoursofoperationoverrideconfig.html) property type.
+///
+/// Information about the hours of operation override config: day, start time, and end time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HoursOfOperationOverrideConfig {
     /// `Day`: required.
+    ///
+    /// The day that the hours of operation override applies to.
     pub day: Option<Val<Day>>,
     /// `EndTime`: required.
+    ///
+    /// The end time that your contact center closes if overrides are applied.
     pub end_time: Option<Val<OverrideTimeSlice>>,
     /// `StartTime`: required.
+    ///
+    /// The start time when your contact center opens if overrides are applied.
     pub start_time: Option<Val<OverrideTimeSlice>>,
 }
 
@@ -553,13 +610,19 @@ impl ToValue for HoursOfOperationOverrideConfig {
 impl Literal for HoursOfOperationOverrideConfig {}
 
 /// The [`HoursOfOperationTimeSlice`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-hoursofoperation-hoursofoperationtimeslice.html) property type.
+///
+/// The start time or end time for an hours of operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HoursOfOperationTimeSlice {
     /// `Hours`: required.
     ///
+    /// The hours.
+    ///
     /// - Range: 0 to 23.
     pub hours: Option<Val<i64>>,
     /// `Minutes`: required.
+    ///
+    /// The minutes.
     ///
     /// - Range: 0 to 59.
     pub minutes: Option<Val<i64>>,
@@ -629,11 +692,17 @@ impl ToValue for HoursOfOperationTimeSlice {
 impl Literal for HoursOfOperationTimeSlice {}
 
 /// The [`HoursOfOperationsIdentifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-hoursofoperation-hoursofoperationsidentifier.html) property type.
+///
+/// Identifier for hours of operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HoursOfOperationsIdentifier {
     /// `Id`: required.
+    ///
+    /// The identifier for the hours of operation.
     pub id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the hours of operation.
     ///
     /// - Length: 1 to 127.
     pub name: Option<Val<String>>,
@@ -692,13 +761,19 @@ impl ToValue for HoursOfOperationsIdentifier {
 impl Literal for HoursOfOperationsIdentifier {}
 
 /// The [`OverrideTimeSlice`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-hoursofoperation-overridetimeslice.html) property type.
+///
+/// The start time or end time for an hours of operation override.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OverrideTimeSlice {
     /// `Hours`: required.
     ///
+    /// The hours.
+    ///
     /// - Range: 0 to 23.
     pub hours: Option<Val<i64>>,
     /// `Minutes`: required.
+    ///
+    /// The minutes.
     ///
     /// - Range: 0 to 59.
     pub minutes: Option<Val<i64>>,
@@ -760,9 +835,13 @@ impl ToValue for OverrideTimeSlice {
 impl Literal for OverrideTimeSlice {}
 
 /// The [`RecurrenceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-hoursofoperation-recurrenceconfig.html) property type.
+///
+/// Configuration for recurring hours of operation overrides.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecurrenceConfig {
     /// `RecurrencePattern`: required.
+    ///
+    /// Pattern for recurring hours of operation overrides.
     pub recurrence_pattern: Option<Val<RecurrencePattern>>,
 }
 
@@ -817,17 +896,25 @@ impl ToValue for RecurrenceConfig {
 impl Literal for RecurrenceConfig {}
 
 /// The [`RecurrencePattern`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-hoursofoperation-recurrencepattern.html) property type.
+///
+/// Pattern for recurring hours of operation overrides.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecurrencePattern {
     /// `ByMonth`.
+    ///
+    /// List of months (1-12) for recurrence pattern.
     pub by_month: Option<Val<Vec<i64>>>,
     /// `ByMonthDay`.
+    ///
+    /// List of month days (-1 to 31) for recurrence pattern.
     pub by_month_day: Option<Val<Vec<i64>>>,
     /// `ByWeekdayOccurrence`.
     ///
     /// - Items: 0 to 1.
     pub by_weekday_occurrence: Option<Val<Vec<i64>>>,
     /// `Frequency`.
+    ///
+    /// The frequency of recurrence for hours of operation overrides.
     pub frequency: Option<Val<RecurrenceFrequency>>,
     /// `Interval`.
     ///
@@ -1024,9 +1111,19 @@ impl Day {
             Day::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Day {
+    const VALUES: &'static [&'static str] =
+        &["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"];
+    fn as_str(&self) -> &str {
+        Day::as_str(self)
     }
 }
 
@@ -1079,9 +1176,18 @@ impl OverrideType {
             OverrideType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OverrideType {
+    const VALUES: &'static [&'static str] = &["STANDARD", "OPEN", "CLOSED"];
+    fn as_str(&self) -> &str {
+        OverrideType::as_str(self)
     }
 }
 
@@ -1130,9 +1236,18 @@ impl RecurrenceFrequency {
             RecurrenceFrequency::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RecurrenceFrequency {
+    const VALUES: &'static [&'static str] = &["WEEKLY", "MONTHLY", "YEARLY"];
+    fn as_str(&self) -> &str {
+        RecurrenceFrequency::as_str(self)
     }
 }
 

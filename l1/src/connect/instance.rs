@@ -5,24 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::Instance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-instance.html) resource type.
 ///
+/// *This is a preview release for Connect Customer . It is subject to change.*
+///
+/// Initiates an Connect Customer instance with all the supported channels enabled. It does not attach
+/// any storage, such as Amazon Simple Storage Service (Amazon S3) or Amazon Kinesis.
+///
+/// Connect Customer enforces a limit on the total number of instances that you can create or delete in 30
+/// days. If you exceed this limit, you will get an error message indicating there has been an excessive
+/// number of attempts at creating or deleting instances. You must wait 30 days before you can restart
+/// creating and deleting instances in your account.
+///
 /// Build it with [`Instance::builder`]; adding it to a stack returns a [`InstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Instance {
     /// `Attributes`: required.
+    ///
+    /// A toggle for an individual feature at the instance level.
     pub attributes: Option<Val<Attributes>>,
     /// `DirectoryId`. Changing it replaces the resource.
+    ///
+    /// The identifier for the directory.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^d-[0-9a-f]{10}$`.
     pub directory_id: Option<Val<String>>,
     /// `IdentityManagementType`: required. Changing it replaces the resource.
+    ///
+    /// The identity management type.
     pub identity_management_type: Option<Val<IdentityManagementType>>,
     /// `InstanceAlias`. Changing it replaces the resource.
+    ///
+    /// The alias of instance. `InstanceAlias` is only required when `IdentityManagementType` is
+    /// `CONNECT_MANAGED` or `SAML` . `InstanceAlias` is not required when `IdentityManagementType` is
+    /// `EXISTING_DIRECTORY` .
     ///
     /// - Length: 1 to 45.
     /// - Pattern: `^(?!d-)([\da-zA-Z]+)([-]*[\da-zA-Z])*$`.
     pub instance_alias: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -134,22 +156,33 @@ impl Deref for InstanceHandle {
 
 impl InstanceHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier of the Connect Customer instance. You can find the instanceId in the ARN of the
+    /// instance.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the instance.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ServiceRole`.
+    ///
+    /// The service role of the instance.
     pub fn attr_service_role(&self) -> Val<String> {
         self.0.get_att("ServiceRole")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// When the instance was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `InstanceStatus`.
+    ///
+    /// The state of the instance.
     pub fn attr_instance_status(&self) -> Val<String> {
         self.0.get_att("InstanceStatus")
     }
@@ -164,33 +197,61 @@ impl InstanceHandle {
 }
 
 /// The [`Attributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-instance-attributes.html) property type.
+///
+/// *This is a preview release for Connect Customer . It is subject to change.*
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Attributes {
     /// `AutoResolveBestVoices`.
+    ///
+    /// Boolean flag which enables AUTO_RESOLVE_BEST_VOICES on an instance.
     pub auto_resolve_best_voices: Option<Val<bool>>,
     /// `ContactLens`.
+    ///
+    /// Boolean flag which enables CONTACT_LENS on an instance.
     pub contact_lens: Option<Val<bool>>,
     /// `ContactflowLogs`.
+    ///
+    /// Boolean flag which enables CONTACTFLOW_LOGS on an instance.
     pub contactflow_logs: Option<Val<bool>>,
     /// `EarlyMedia`.
+    ///
+    /// Boolean flag which enables EARLY_MEDIA on an instance.
     pub early_media: Option<Val<bool>>,
     /// `EnhancedChatMonitoring`.
+    ///
+    /// Boolean flag which enables ENHANCED_CHAT_MONITORING on an instance.
     pub enhanced_chat_monitoring: Option<Val<bool>>,
     /// `EnhancedContactMonitoring`.
+    ///
+    /// Boolean flag which enables ENHANCED_CONTACT_MONITORING on an instance.
     pub enhanced_contact_monitoring: Option<Val<bool>>,
     /// `HighVolumeOutBound`.
+    ///
+    /// Boolean flag which enables HIGH_VOLUME_OUTBOUND on an instance.
     pub high_volume_out_bound: Option<Val<bool>>,
     /// `InboundCalls`: required.
+    ///
+    /// Mandatory element which enables inbound calls on new instance.
     pub inbound_calls: Option<Val<bool>>,
     /// `MessageStreaming`.
+    ///
+    /// Boolean flag which enables MESSAGE_STREAMING on an instance.
     pub message_streaming: Option<Val<bool>>,
     /// `MultiPartyChatConference`.
+    ///
+    /// Boolean flag which enables MULTI_PARTY_CHAT_CONFERENCE on an instance.
     pub multi_party_chat_conference: Option<Val<bool>>,
     /// `MultiPartyConference`.
+    ///
+    /// Boolean flag which enables MULTI_PARTY_CONFERENCE on an instance.
     pub multi_party_conference: Option<Val<bool>>,
     /// `OutboundCalls`: required.
+    ///
+    /// Mandatory element which enables outbound calls on new instance.
     pub outbound_calls: Option<Val<bool>>,
     /// `UseCustomTTSVoices`.
+    ///
+    /// Boolean flag which enables USE_CUSTOM_TTS_VOICES on an instance.
     pub use_custom_tts_voices: Option<Val<bool>>,
 }
 
@@ -413,9 +474,18 @@ impl IdentityManagementType {
             IdentityManagementType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IdentityManagementType {
+    const VALUES: &'static [&'static str] = &["SAML", "CONNECT_MANAGED", "EXISTING_DIRECTORY"];
+    fn as_str(&self) -> &str {
+        IdentityManagementType::as_str(self)
     }
 }
 

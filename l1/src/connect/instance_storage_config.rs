@@ -5,24 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::InstanceStorageConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-instancestorageconfig.html) resource type.
 ///
+/// The storage configuration for the instance.
+///
 /// Build it with [`InstanceStorageConfig::builder`]; adding it to a stack returns a [`InstanceStorageConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceStorageConfig {
     /// `InstanceArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the instance.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `KinesisFirehoseConfig`.
+    ///
+    /// The configuration of the Kinesis Firehose delivery stream.
     pub kinesis_firehose_config: Option<Val<KinesisFirehoseConfig>>,
     /// `KinesisStreamConfig`.
+    ///
+    /// The configuration of the Kinesis data stream.
     pub kinesis_stream_config: Option<Val<KinesisStreamConfig>>,
     /// `KinesisVideoStreamConfig`.
+    ///
+    /// The configuration of the Kinesis video stream.
     pub kinesis_video_stream_config: Option<Val<KinesisVideoStreamConfig>>,
     /// `ResourceType`: required. Changing it replaces the resource.
+    ///
+    /// A valid resource type. Following are the valid resource types: `CHAT_TRANSCRIPTS` |
+    /// `CALL_RECORDINGS` | `SCHEDULED_REPORTS` | `MEDIA_STREAMS` | `CONTACT_TRACE_RECORDS` | `AGENT_EVENTS`
     pub resource_type: Option<Val<InstanceStorageResourceType>>,
     /// `S3Config`.
+    ///
+    /// The S3 bucket configuration.
     pub s3_config: Option<Val<S3Config>>,
     /// `StorageType`: required.
+    ///
+    /// A valid storage type.
     pub storage_type: Option<Val<StorageType>>,
 }
 
@@ -143,6 +160,9 @@ impl Deref for InstanceStorageConfigHandle {
 
 impl InstanceStorageConfigHandle {
     /// `Fn::GetAtt` `AssociationId`.
+    ///
+    /// The existing association identifier that uniquely identifies the resource type and storage config
+    /// for the given instance ID.
     pub fn attr_association_id(&self) -> Val<String> {
         self.0.get_att("AssociationId")
     }
@@ -157,11 +177,23 @@ impl InstanceStorageConfigHandle {
 }
 
 /// The [`EncryptionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-instancestorageconfig-encryptionconfig.html) property type.
+///
+/// The encryption configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfig {
     /// `EncryptionType`: required.
+    ///
+    /// The type of encryption.
     pub encryption_type: Option<Val<EncryptionType>>,
     /// `KeyId`: required.
+    ///
+    /// The full ARN of the encryption key.
+    ///
+    /// > Be sure to provide the full ARN of the encryption key, not just the ID.
+    /// >
+    /// > Amazon Connect supports only KMS keys with the default key spec of
+    /// [`SYMMETRIC_DEFAULT`](https://docs.aws.amazon.com/kms/latest/developerguide/asymmetric-key-specs.html#key-spec-symmetric-default)
+    /// .
     ///
     /// - Length: 1 to 128.
     pub key_id: Option<Val<String>>,
@@ -230,9 +262,13 @@ impl ToValue for EncryptionConfig {
 impl Literal for EncryptionConfig {}
 
 /// The [`KinesisFirehoseConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-instancestorageconfig-kinesisfirehoseconfig.html) property type.
+///
+/// Configuration information of a Kinesis Data Firehose delivery stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisFirehoseConfig {
     /// `FirehoseArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the delivery stream.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:firehose:[-a-z0-9]*:[0-9]{12}:deliverystream/[-a-zA-Z0-9_.]*$`.
     pub firehose_arn: Option<Val<String>>,
@@ -289,9 +325,13 @@ impl ToValue for KinesisFirehoseConfig {
 impl Literal for KinesisFirehoseConfig {}
 
 /// The [`KinesisStreamConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-instancestorageconfig-kinesisstreamconfig.html) property type.
+///
+/// Configuration information of a Kinesis data stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisStreamConfig {
     /// `StreamArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the data stream.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:kinesis:[-a-z0-9]*:[0-9]{12}:stream/[-a-zA-Z0-9_.]*$`.
     pub stream_arn: Option<Val<String>>,
@@ -348,15 +388,26 @@ impl ToValue for KinesisStreamConfig {
 impl Literal for KinesisStreamConfig {}
 
 /// The [`KinesisVideoStreamConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-instancestorageconfig-kinesisvideostreamconfig.html) property type.
+///
+/// Configuration information of a Kinesis video stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisVideoStreamConfig {
     /// `EncryptionConfig`: required.
+    ///
+    /// The encryption configuration.
     pub encryption_config: Option<Val<EncryptionConfig>>,
     /// `Prefix`: required.
+    ///
+    /// The prefix of the video stream.
     ///
     /// - Length: 1 to 128.
     pub prefix: Option<Val<String>>,
     /// `RetentionPeriodHours`: required.
+    ///
+    /// The number of hours data is retained in the stream. Kinesis Video Streams retains the data in a data
+    /// store that is associated with the stream.
+    ///
+    /// The default value is 0, indicating that the stream does not persist data.
     pub retention_period_hours: Option<Val<f64>>,
 }
 
@@ -441,18 +492,26 @@ impl ToValue for KinesisVideoStreamConfig {
 impl Literal for KinesisVideoStreamConfig {}
 
 /// The [`S3Config`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-instancestorageconfig-s3config.html) property type.
+///
+/// Information about the Amazon Simple Storage Service (Amazon S3) storage type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Config {
     /// `BucketName`: required.
+    ///
+    /// The S3 bucket name.
     ///
     /// - Length: 1 to 128.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `BucketPrefix`: required.
     ///
+    /// The S3 bucket prefix.
+    ///
     /// - Length: 1 to 128.
     pub bucket_prefix: Option<Val<String>>,
     /// `EncryptionConfig`.
+    ///
+    /// The Amazon S3 encryption configuration.
     pub encryption_config: Option<Val<EncryptionConfig>>,
 }
 
@@ -549,9 +608,18 @@ impl EncryptionType {
             EncryptionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionType {
+    const VALUES: &'static [&'static str] = &["KMS"];
+    fn as_str(&self) -> &str {
+        EncryptionType::as_str(self)
     }
 }
 
@@ -607,9 +675,25 @@ impl InstanceStorageResourceType {
             InstanceStorageResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceStorageResourceType {
+    const VALUES: &'static [&'static str] = &[
+        "CHAT_TRANSCRIPTS",
+        "CALL_RECORDINGS",
+        "SCHEDULED_REPORTS",
+        "MEDIA_STREAMS",
+        "CONTACT_TRACE_RECORDS",
+        "AGENT_EVENTS",
+    ];
+    fn as_str(&self) -> &str {
+        InstanceStorageResourceType::as_str(self)
     }
 }
 
@@ -664,9 +748,18 @@ impl StorageType {
             StorageType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StorageType {
+    const VALUES: &'static [&'static str] = &["S3", "KINESIS_VIDEO_STREAM", "KINESIS_STREAM", "KINESIS_FIREHOSE"];
+    fn as_str(&self) -> &str {
+        StorageType::as_str(self)
     }
 }
 

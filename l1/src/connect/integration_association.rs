@@ -5,19 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::IntegrationAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-integrationassociation.html) resource type.
 ///
+/// Specifies the association of an AWS resource such as Lex bot (both v1 and v2) and Lambda function
+/// with an Connect Customer instance.
+///
 /// Build it with [`IntegrationAssociation::builder`]; adding it to a stack returns a [`IntegrationAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegrationAssociation {
     /// `InstanceId`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the instance.
+    ///
+    /// *Minimum* : `1`
+    ///
+    /// *Maximum* : `100`
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_id: Option<Val<String>>,
     /// `IntegrationArn`: required. Changing it replaces the resource.
     ///
+    /// ARN of the integration being associated with the instance.
+    ///
+    /// *Minimum* : `1`
+    ///
+    /// *Maximum* : `140`
+    ///
     /// - Length: 1 to 140.
     pub integration_arn: Option<Val<String>>,
     /// `IntegrationType`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the integration type to be associated with the instance.
+    ///
+    /// *Allowed Values* : `LEX_BOT` | `LAMBDA_FUNCTION`
     pub integration_type: Option<Val<IntegrationType>>,
 }
 
@@ -119,6 +138,8 @@ impl Deref for IntegrationAssociationHandle {
 
 impl IntegrationAssociationHandle {
     /// `Fn::GetAtt` `IntegrationAssociationId`.
+    ///
+    /// Identifier of the association with an Amazon Connect instance.
     pub fn attr_integration_association_id(&self) -> Val<String> {
         self.0.get_att("IntegrationAssociationId")
     }
@@ -161,9 +182,18 @@ impl IntegrationType {
             IntegrationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IntegrationType {
+    const VALUES: &'static [&'static str] = &["LEX_BOT", "LAMBDA_FUNCTION", "APPLICATION", "CASES_DOMAIN"];
+    fn as_str(&self) -> &str {
+        IntegrationType::as_str(self)
     }
 }
 

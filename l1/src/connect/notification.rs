@@ -5,26 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::Notification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-notification.html) resource type.
 ///
+/// Resource Type definition for AWS::Connect::Notification
+///
 /// Build it with [`Notification::builder`]; adding it to a stack returns a [`NotificationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Notification {
     /// `Content`: required.
+    ///
+    /// The content of a notification
     pub content: Option<Val<NotificationContent>>,
     /// `ExpiresAt`. Changing it replaces the resource.
+    ///
+    /// The time a notification will expire
     ///
     /// - Pattern: `^[0-9]+$`.
     pub expires_at: Option<Val<String>>,
     /// `InstanceArn`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Amazon Connect instance.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Priority`. Changing it replaces the resource.
+    ///
+    /// The priority of notification. In the Amazon Connect console, when you create a notification, you are
+    /// prompted to assign one of the following priorities: High (HIGH) or LOW (LOW)
     pub priority: Option<Val<Priority>>,
     /// `Recipients`. Changing it replaces the resource.
+    ///
+    /// The recipients of the notification.
     ///
     /// - Items: 0 to 200.
     pub recipients: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// One or more tags.
     ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -145,14 +160,20 @@ impl Deref for NotificationHandle {
 
 impl NotificationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the notification.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier of the notification.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time a notification was created
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
@@ -167,49 +188,73 @@ impl NotificationHandle {
 }
 
 /// The [`NotificationContent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-notification-notificationcontent.html) property type.
+///
+/// The content of a notification
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationContent {
     /// `DeDE`.
+    ///
+    /// Localized notification content
     ///
     /// - Pattern: `^.{0,500}$`.
     pub de_de: Option<Val<String>>,
     /// `EnUS`.
     ///
+    /// Localized notification content
+    ///
     /// - Pattern: `^.{0,500}$`.
     pub en_us: Option<Val<String>>,
     /// `EsES`.
+    ///
+    /// Localized notification content
     ///
     /// - Pattern: `^.{0,500}$`.
     pub es_es: Option<Val<String>>,
     /// `FrFR`.
     ///
+    /// Localized notification content
+    ///
     /// - Pattern: `^.{0,500}$`.
     pub fr_fr: Option<Val<String>>,
     /// `IdID`.
+    ///
+    /// Localized notification content
     ///
     /// - Pattern: `^.{0,500}$`.
     pub id_id: Option<Val<String>>,
     /// `ItIT`.
     ///
+    /// Localized notification content
+    ///
     /// - Pattern: `^.{0,500}$`.
     pub it_it: Option<Val<String>>,
     /// `JaJP`.
+    ///
+    /// Localized notification content
     ///
     /// - Pattern: `^.{0,500}$`.
     pub ja_jp: Option<Val<String>>,
     /// `KoKR`.
     ///
+    /// Localized notification content
+    ///
     /// - Pattern: `^.{0,500}$`.
     pub ko_kr: Option<Val<String>>,
     /// `PtBR`.
+    ///
+    /// Localized notification content
     ///
     /// - Pattern: `^.{0,500}$`.
     pub pt_br: Option<Val<String>>,
     /// `ZhCN`.
     ///
+    /// Localized notification content
+    ///
     /// - Pattern: `^.{0,500}$`.
     pub zh_cn: Option<Val<String>>,
     /// `ZhTW`.
+    ///
+    /// Localized notification content
     ///
     /// - Pattern: `^.{0,500}$`.
     pub zh_tw: Option<Val<String>>,
@@ -409,9 +454,18 @@ impl Priority {
             Priority::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Priority {
+    const VALUES: &'static [&'static str] = &["HIGH", "LOW"];
+    fn as_str(&self) -> &str {
+        Priority::as_str(self)
     }
 }
 

@@ -5,32 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::PhoneNumber`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-phonenumber.html) resource type.
 ///
+/// Claims a phone number to the specified Connect Customer instance or traffic distribution group.
+///
 /// Build it with [`PhoneNumber::builder`]; adding it to a stack returns a [`PhoneNumberHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PhoneNumber {
     /// `CountryCode`. Changing it replaces the resource.
     ///
+    /// The ISO country code.
+    ///
     /// - Pattern: `^[A-Z]{2}`.
     pub country_code: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the phone number.
     ///
     /// - Length: 1 to 500.
     pub description: Option<Val<String>>,
     /// `Prefix`. Changing it replaces the resource.
     ///
+    /// The prefix of the phone number. If provided, it must contain `+` as part of the country code.
+    ///
+    /// *Pattern* : `^\\+[0-9]{1,15}`
+    ///
     /// - Pattern: `^\+[0-9]{1,15}`.
     pub prefix: Option<Val<String>>,
     /// `SourcePhoneNumberArn`. Changing it replaces the resource.
+    ///
+    /// The claimed phone number ARN that was previously imported from the external service, such as AWS End
+    /// User Messaging. If it is from AWS End User Messaging, it looks like the ARN of the phone number that
+    /// was imported from AWS End User Messaging.
     pub source_phone_number_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource. For example, { "tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) for Connect Customer instances or traffic distribution group that
+    /// phone numbers are claimed to.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:(instance|traffic-distribution-group)/[-a-zA-Z0-9]*$`.
     pub target_arn: Option<Val<String>>,
     /// `Type`. Changing it replaces the resource.
+    ///
+    /// The type of phone number.
     ///
     /// - Pattern: `TOLL_FREE|DID|UIFN|SHARED|THIRD_PARTY_DID|THIRD_PARTY_TF|SHORT_CODE`.
     pub type_: Option<Val<String>>,
@@ -145,10 +167,14 @@ impl Deref for PhoneNumberHandle {
 
 impl PhoneNumberHandle {
     /// `Fn::GetAtt` `PhoneNumberArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the phone number.
     pub fn attr_phone_number_arn(&self) -> Val<String> {
         self.0.get_att("PhoneNumberArn")
     }
     /// `Fn::GetAtt` `Address`.
+    ///
+    /// The phone number, in E.164 format.
     pub fn attr_address(&self) -> Val<String> {
         self.0.get_att("Address")
     }

@@ -5,24 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::PredefinedAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-predefinedattribute.html) resource type.
 ///
+/// Textual or numeric value that describes an attribute.
+///
 /// Build it with [`PredefinedAttribute::builder`]; adding it to a stack returns a [`PredefinedAttributeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredefinedAttribute {
     /// `AttributeConfiguration`.
+    ///
+    /// Custom metadata that is associated to predefined attributes to control behavior in upstream
+    /// services, such as controlling how a predefined attribute should be displayed in the Amazon Connect
+    /// admin website.
     pub attribute_configuration: Option<Val<AttributeConfiguration>>,
     /// `InstanceArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the instance.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the predefined attribute.
+    ///
     /// - Length: 1 to 100.
     pub name: Option<Val<String>>,
     /// `Purposes`.
     ///
+    /// Values that enable you to categorize your predefined attributes. You can use them in custom UI
+    /// elements across the Amazon Connect admin website.
+    ///
     /// - Items: 1 to 10.
     pub purposes: Option<Val<Vec<String>>>,
     /// `Values`.
+    ///
+    /// The values of a predefined attribute.
     pub values: Option<Val<Values>>,
 }
 
@@ -130,10 +145,14 @@ impl Deref for PredefinedAttributeHandle {
 
 impl PredefinedAttributeHandle {
     /// `Fn::GetAtt` `LastModifiedRegion`.
+    ///
+    /// Last modified region.
     pub fn attr_last_modified_region(&self) -> Val<String> {
         self.0.get_att("LastModifiedRegion")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// Last modified time.
     pub fn attr_last_modified_time(&self) -> Val<f64> {
         self.0.get_att("LastModifiedTime")
     }
@@ -148,11 +167,19 @@ impl PredefinedAttributeHandle {
 }
 
 /// The [`AttributeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-predefinedattribute-attributeconfiguration.html) property type.
+///
+/// Custom metadata associated to a Predefined attribute that controls how the attribute behaves when
+/// used by upstream services.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttributeConfiguration {
     /// `EnableValueValidationOnAssociation`.
+    ///
+    /// Enables customers to enforce strict validation on the specific values that this predefined attribute
+    /// can hold.
     pub enable_value_validation_on_association: Option<Val<bool>>,
     /// `IsReadOnly`.
+    ///
+    /// Allows the predefined attribute to show up and be managed in the Amazon Connect UI.
     pub is_read_only: Option<Val<bool>>,
 }
 
@@ -206,9 +233,13 @@ impl ToValue for AttributeConfiguration {
 impl Literal for AttributeConfiguration {}
 
 /// The [`Values`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-predefinedattribute-values.html) property type.
+///
+/// The values of a predefined attribute.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Values {
     /// `StringList`.
+    ///
+    /// Predefined attribute values of type string list.
     ///
     /// - Items: 1 to 500.
     pub string_list: Option<Val<Vec<String>>>,

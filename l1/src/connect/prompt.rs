@@ -5,27 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::Prompt`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-prompt.html) resource type.
 ///
+/// Creates a prompt for the specified Connect Customer instance.
+///
 /// Build it with [`Prompt::builder`]; adding it to a stack returns a [`PromptHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Prompt {
     /// `Description`.
     ///
+    /// The description of the prompt.
+    ///
     /// - Length: 1 to 250.
     pub description: Option<Val<String>>,
     /// `InstanceArn`: required.
+    ///
+    /// The identifier of the Connect Customer instance.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the prompt.
+    ///
     /// - Length: 1 to 127.
     pub name: Option<Val<String>>,
     /// `S3Uri`.
+    ///
+    /// The URI for the S3 bucket where the prompt is stored. This property is required when you create a
+    /// prompt.
     ///
     /// - Length: 1 to 2000.
     /// - Pattern: `s3://\S+/.+|https://\S+\.s3(\.\S+)?\.amazonaws\.com/\S+`.
     pub s3_uri: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource. For example, { "tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -133,6 +147,8 @@ impl Deref for PromptHandle {
 
 impl PromptHandle {
     /// `Fn::GetAtt` `PromptArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the prompt.
     pub fn attr_prompt_arn(&self) -> Val<String> {
         self.0.get_att("PromptArn")
     }

@@ -5,44 +5,70 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::Queue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-queue.html) resource type.
 ///
+/// Contains information about a queue.
+///
 /// Build it with [`Queue::builder`]; adding it to a stack returns a [`QueueHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Queue {
     /// `AdditionalEmailAddresses`.
     ///
+    /// The email addresses that agents can use when replying to or initiating email contacts
+    ///
     /// - Items: 0 to 50.
     pub additional_email_addresses: Option<Val<Vec<EmailAddress>>>,
     /// `Description`.
+    ///
+    /// The description of the queue.
     ///
     /// - Length: 1 to 250.
     pub description: Option<Val<String>>,
     /// `HoursOfOperationArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the hours of operation.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/operating-hours/[-a-zA-Z0-9]*$`.
     pub hours_of_operation_arn: Option<Val<String>>,
     /// `InstanceArn`: required.
+    ///
+    /// The identifier of the Connect Customer instance.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `MaxContacts`.
     ///
+    /// The maximum number of contacts that can be in the queue before it is considered full.
+    ///
     /// - Minimum: 0.
     pub max_contacts: Option<Val<i64>>,
     /// `Name`: required.
     ///
+    /// The name of the queue.
+    ///
     /// - Length: 1 to 127.
     pub name: Option<Val<String>>,
     /// `OutboundCallerConfig`.
+    ///
+    /// The outbound caller ID name, number, and outbound whisper flow.
     pub outbound_caller_config: Option<Val<OutboundCallerConfig>>,
     /// `OutboundEmailConfig`.
+    ///
+    /// The outbound email address ID for a specified queue.
     pub outbound_email_config: Option<Val<OutboundEmailConfig>>,
     /// `QuickConnectArns`.
+    ///
+    /// The Amazon Resource Names (ARN) of the of the quick connects available to agents who are working the
+    /// queue.
     ///
     /// - Items: at least 1.
     pub quick_connect_arns: Option<Val<Vec<String>>>,
     /// `Status`.
+    ///
+    /// The status of the queue.
     pub status: Option<Val<Status>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource. For example, { "Tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -204,10 +230,14 @@ impl Deref for QueueHandle {
 
 impl QueueHandle {
     /// `Fn::GetAtt` `QueueArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the queue.
     pub fn attr_queue_arn(&self) -> Val<String> {
         self.0.get_att("QueueArn")
     }
     /// `Fn::GetAtt` `Type`.
+    ///
+    /// The type of queue.
     pub fn attr_type_(&self) -> Val<String> {
         self.0.get_att("Type")
     }
@@ -222,9 +252,13 @@ impl QueueHandle {
 }
 
 /// The [`EmailAddress`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-queue-emailaddress.html) property type.
+///
+/// An email address configuration for the queue
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmailAddress {
     /// `EmailAddressArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the email address
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-f0-9]{8}-[-a-f0-9]{4}-[-a-f0-9]{4}-[-a-f0-9]{4}-[-a-f0-9]{12}/email-address/[-a-f0-9]{8}-[-a-f0-9]{4}-[-a-f0-9]{4}-[-a-f0-9]{4}-[-a-f0-9]{12}$`.
     pub email_address_arn: Option<Val<String>>,
@@ -283,17 +317,31 @@ impl ToValue for EmailAddress {
 impl Literal for EmailAddress {}
 
 /// The [`OutboundCallerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-queue-outboundcallerconfig.html) property type.
+///
+/// The outbound caller ID name, number, and outbound whisper flow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutboundCallerConfig {
     /// `OutboundCallerIdName`.
+    ///
+    /// The caller ID name.
     ///
     /// - Length: 1 to 255.
     pub outbound_caller_id_name: Option<Val<String>>,
     /// `OutboundCallerIdNumberArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the outbound caller ID number.
+    ///
+    /// > Only use the phone number ARN format that doesn't contain `instance` in the path, for example,
+    /// `arn:aws:connect:us-east-1:1234567890:phone-number/uuid` . This is the same ARN format that is
+    /// returned when you create a phone number using CloudFormation , or when you call the
+    /// [ListPhoneNumbersV2](https://docs.aws.amazon.com/connect/latest/APIReference/API_ListPhoneNumbersV2.html)
+    /// API.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:phone-number/[-a-zA-Z0-9]*$`.
     pub outbound_caller_id_number_arn: Option<Val<String>>,
     /// `OutboundFlowArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the outbound flow.
     ///
     /// - Length: 1 to 500.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/contact-flow/[-a-zA-Z0-9]*$`.
@@ -356,9 +404,13 @@ impl ToValue for OutboundCallerConfig {
 impl Literal for OutboundCallerConfig {}
 
 /// The [`OutboundEmailConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-queue-outboundemailconfig.html) property type.
+///
+/// The outbound email address ID.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutboundEmailConfig {
     /// `OutboundEmailAddressId`.
+    ///
+    /// The identifier of the email address.
     ///
     /// - Length: 1 to 500.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/email-address/[-a-zA-Z0-9]*$`.
@@ -500,9 +552,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

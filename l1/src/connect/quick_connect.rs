@@ -5,24 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::QuickConnect`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-quickconnect.html) resource type.
 ///
+/// Specifies a quick connect for an Connect Customer instance.
+///
 /// Build it with [`QuickConnect::builder`]; adding it to a stack returns a [`QuickConnectHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuickConnect {
     /// `Description`.
     ///
+    /// The description of the quick connect.
+    ///
     /// - Length: 1 to 250.
     pub description: Option<Val<String>>,
     /// `InstanceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the instance.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the quick connect.
+    ///
     /// - Length: 1 to 127.
     pub name: Option<Val<String>>,
     /// `QuickConnectConfig`: required.
+    ///
+    /// Contains information about the quick connect.
     pub quick_connect_config: Option<Val<QuickConnectConfig>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource. For example, { "Tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -140,10 +153,16 @@ impl Deref for QuickConnectHandle {
 
 impl QuickConnectHandle {
     /// `Fn::GetAtt` `QuickConnectArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the quick connect.
     pub fn attr_quick_connect_arn(&self) -> Val<String> {
         self.0.get_att("QuickConnectArn")
     }
     /// `Fn::GetAtt` `QuickConnectType`.
+    ///
+    /// The type of quick connect. In the Amazon Connect admin website, when you create a quick connect, you
+    /// are prompted to assign one of the following types: Agent (USER), External (PHONE_NUMBER), or Queue
+    /// (QUEUE).
     pub fn attr_quick_connect_type(&self) -> Val<String> {
         self.0.get_att("QuickConnectType")
     }
@@ -158,9 +177,13 @@ impl QuickConnectHandle {
 }
 
 /// The [`PhoneNumberQuickConnectConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-quickconnect-phonenumberquickconnectconfig.html) property type.
+///
+/// Contains information about a phone number for a quick connect.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PhoneNumberQuickConnectConfig {
     /// `PhoneNumber`: required.
+    ///
+    /// The phone number in E.164 format.
     ///
     /// - Pattern: `^\+[1-9]\d{1,14}$`.
     pub phone_number: Option<Val<String>>,
@@ -217,13 +240,19 @@ impl ToValue for PhoneNumberQuickConnectConfig {
 impl Literal for PhoneNumberQuickConnectConfig {}
 
 /// The [`QueueQuickConnectConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-quickconnect-queuequickconnectconfig.html) property type.
+///
+/// Contains information about a queue for a quick connect. The flow must be of type Transfer to Queue.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueQuickConnectConfig {
     /// `ContactFlowArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the flow.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/contact-flow/[-a-zA-Z0-9]*$`.
     pub contact_flow_arn: Option<Val<String>>,
     /// `QueueArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the queue.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/queue/[-a-zA-Z0-9]*$`.
     pub queue_arn: Option<Val<String>>,
@@ -296,15 +325,27 @@ impl ToValue for QueueQuickConnectConfig {
 impl Literal for QueueQuickConnectConfig {}
 
 /// The [`QuickConnectConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-quickconnect-quickconnectconfig.html) property type.
+///
+/// Contains configuration settings for a quick connect.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuickConnectConfig {
     /// `PhoneConfig`.
+    ///
+    /// The phone configuration. This is required only if QuickConnectType is PHONE_NUMBER.
     pub phone_config: Option<Val<PhoneNumberQuickConnectConfig>>,
     /// `QueueConfig`.
+    ///
+    /// The queue configuration. This is required only if QuickConnectType is QUEUE.
     pub queue_config: Option<Val<QueueQuickConnectConfig>>,
     /// `QuickConnectType`: required.
+    ///
+    /// The type of quick connect. In the Connect Customer console, when you create a quick connect, you are
+    /// prompted to assign one of the following types: Agent (USER), External (PHONE_NUMBER), or Queue
+    /// (QUEUE).
     pub quick_connect_type: Option<Val<QuickConnectType>>,
     /// `UserConfig`.
+    ///
+    /// The user configuration. This is required only if QuickConnectType is USER.
     pub user_config: Option<Val<UserQuickConnectConfig>>,
 }
 
@@ -449,13 +490,20 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UserQuickConnectConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-quickconnect-userquickconnectconfig.html) property type.
+///
+/// Contains information about the quick connect configuration settings for a user. The contact flow
+/// must be of type Transfer to Agent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserQuickConnectConfig {
     /// `ContactFlowArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the flow.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/contact-flow/[-a-zA-Z0-9]*$`.
     pub contact_flow_arn: Option<Val<String>>,
     /// `UserArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the user.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/agent/[-a-zA-Z0-9]*$`.
     pub user_arn: Option<Val<String>>,
@@ -553,9 +601,18 @@ impl QuickConnectType {
             QuickConnectType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for QuickConnectType {
+    const VALUES: &'static [&'static str] = &["PHONE_NUMBER", "QUEUE", "USER"];
+    fn as_str(&self) -> &str {
+        QuickConnectType::as_str(self)
     }
 }
 

@@ -5,38 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::RoutingProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-routingprofile.html) resource type.
 ///
+/// Creates a new routing profile.
+///
 /// Build it with [`RoutingProfile::builder`]; adding it to a stack returns a [`RoutingProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoutingProfile {
     /// `AgentAvailabilityTimer`.
+    ///
+    /// Whether agents with this routing profile will have their routing order calculated based on *time
+    /// since their last inbound contact* or *longest idle time* .
     pub agent_availability_timer: Option<Val<AgentAvailabilityTimer>>,
     /// `DefaultOutboundQueueArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the default outbound queue for the routing profile.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/queue/[-a-zA-Z0-9]*$`.
     pub default_outbound_queue_arn: Option<Val<String>>,
     /// `Description`: required.
     ///
+    /// The description of the routing profile.
+    ///
     /// - Length: 1 to 250.
     pub description: Option<Val<String>>,
     /// `InstanceArn`: required.
+    ///
+    /// The identifier of the Connect Customer instance.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `ManualAssignmentQueueConfigs`.
     ///
+    /// Contains information about the queue and channel for manual assignment behaviour can be enabled.
+    ///
     /// - Items: 1 to 10.
     pub manual_assignment_queue_configs: Option<Val<Vec<RoutingProfileManualAssignmentQueueConfig>>>,
     /// `MediaConcurrencies`: required.
+    ///
+    /// The channels agents can handle in the Contact Control Panel (CCP) for this routing profile.
     pub media_concurrencies: Option<Val<Vec<MediaConcurrency>>>,
     /// `Name`: required.
+    ///
+    /// The name of the routing profile.
     ///
     /// - Length: 1 to 127.
     pub name: Option<Val<String>>,
     /// `QueueConfigs`.
     ///
+    /// The inbound queues associated with the routing profile. If no queue is added, the agent can make
+    /// only outbound calls.
+    ///
     /// - Items: at least 1.
     pub queue_configs: Option<Val<Vec<RoutingProfileQueueConfig>>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource. For example, { "Tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -213,6 +236,8 @@ impl Deref for RoutingProfileHandle {
 
 impl RoutingProfileHandle {
     /// `Fn::GetAtt` `RoutingProfileArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the routing profile.
     pub fn attr_routing_profile_arn(&self) -> Val<String> {
         self.0.get_att("RoutingProfileArn")
     }
@@ -227,9 +252,14 @@ impl RoutingProfileHandle {
 }
 
 /// The [`CrossChannelBehavior`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-routingprofile-crosschannelbehavior.html) property type.
+///
+/// Defines the cross-channel routing behavior that allows an agent working on a contact in one channel
+/// to be offered a contact from a different channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CrossChannelBehavior {
     /// `BehaviorType`: required.
+    ///
+    /// Specifies the other channels that can be routed to an agent handling their current channel.
     pub behavior_type: Option<Val<BehaviorType>>,
 }
 
@@ -284,15 +314,32 @@ impl ToValue for CrossChannelBehavior {
 impl Literal for CrossChannelBehavior {}
 
 /// The [`MediaConcurrency`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-routingprofile-mediaconcurrency.html) property type.
+///
+/// Contains information about which channels are supported, and how many contacts an agent can have on
+/// a channel simultaneously.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaConcurrency {
     /// `Channel`: required.
+    ///
+    /// The channels that agents can handle in the Contact Control Panel (CCP).
     pub channel: Option<Val<Channel>>,
     /// `Concurrency`: required.
+    ///
+    /// The number of contacts an agent can have on a channel simultaneously.
+    ///
+    /// Valid Range for `VOICE` : Minimum value of 1. Maximum value of 1.
+    ///
+    /// Valid Range for `CHAT` : Minimum value of 1. Maximum value of 10.
+    ///
+    /// Valid Range for `TASK` : Minimum value of 1. Maximum value of 10.
     ///
     /// - Range: 1 to 10.
     pub concurrency: Option<Val<i64>>,
     /// `CrossChannelBehavior`.
+    ///
+    /// Defines the cross-channel routing behavior for each channel that is enabled for this Routing
+    /// Profile. For example, this allows you to offer an agent a different contact from another channel
+    /// when they are currently working with a contact from a Voice channel.
     pub cross_channel_behavior: Option<Val<CrossChannelBehavior>>,
 }
 
@@ -366,9 +413,13 @@ impl ToValue for MediaConcurrency {
 impl Literal for MediaConcurrency {}
 
 /// The [`RoutingProfileManualAssignmentQueueConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-routingprofile-routingprofilemanualassignmentqueueconfig.html) property type.
+///
+/// Contains information about the queue and channel for manual assignment behaviour can be enabled.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoutingProfileManualAssignmentQueueConfig {
     /// `QueueReference`: required.
+    ///
+    /// Contains information about a queue resource.
     pub queue_reference: Option<Val<RoutingProfileQueueReference>>,
 }
 
@@ -425,17 +476,31 @@ impl ToValue for RoutingProfileManualAssignmentQueueConfig {
 impl Literal for RoutingProfileManualAssignmentQueueConfig {}
 
 /// The [`RoutingProfileQueueConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-routingprofile-routingprofilequeueconfig.html) property type.
+///
+/// Contains information about the queue and channel for which priority and delay can be set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoutingProfileQueueConfig {
     /// `Delay`: required.
+    ///
+    /// The delay, in seconds, a contact should be in the queue before they are routed to an available
+    /// agent. For more information, see [Queues: priority and
+    /// delay](https://docs.aws.amazon.com/connect/latest/adminguide/concepts-routing-profiles-priority.html)
+    /// in the *Amazon Connect Administrator Guide* .
     ///
     /// - Range: 0 to 9999.
     pub delay: Option<Val<i64>>,
     /// `Priority`: required.
     ///
+    /// The order in which contacts are to be handled for the queue. For more information, see [Queues:
+    /// priority and
+    /// delay](https://docs.aws.amazon.com/connect/latest/adminguide/concepts-routing-profiles-priority.html)
+    /// .
+    ///
     /// - Range: 1 to 99.
     pub priority: Option<Val<i64>>,
     /// `QueueReference`: required.
+    ///
+    /// Contains information about a queue resource.
     pub queue_reference: Option<Val<RoutingProfileQueueReference>>,
 }
 
@@ -520,11 +585,17 @@ impl ToValue for RoutingProfileQueueConfig {
 impl Literal for RoutingProfileQueueConfig {}
 
 /// The [`RoutingProfileQueueReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-routingprofile-routingprofilequeuereference.html) property type.
+///
+/// Contains the channel and queue identifier for a routing profile.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoutingProfileQueueReference {
     /// `Channel`: required.
+    ///
+    /// The channels agents can handle in the Contact Control Panel (CCP) for this routing profile.
     pub channel: Option<Val<Channel>>,
     /// `QueueArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the queue.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/queue/[-a-zA-Z0-9]*$`.
     pub queue_arn: Option<Val<String>>,
@@ -688,9 +759,18 @@ impl AgentAvailabilityTimer {
             AgentAvailabilityTimer::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AgentAvailabilityTimer {
+    const VALUES: &'static [&'static str] = &["TIME_SINCE_LAST_ACTIVITY", "TIME_SINCE_LAST_INBOUND"];
+    fn as_str(&self) -> &str {
+        AgentAvailabilityTimer::as_str(self)
     }
 }
 
@@ -735,9 +815,18 @@ impl BehaviorType {
             BehaviorType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BehaviorType {
+    const VALUES: &'static [&'static str] = &["ROUTE_CURRENT_CHANNEL_ONLY", "ROUTE_ANY_CHANNEL"];
+    fn as_str(&self) -> &str {
+        BehaviorType::as_str(self)
     }
 }
 
@@ -788,9 +877,18 @@ impl Channel {
             Channel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Channel {
+    const VALUES: &'static [&'static str] = &["VOICE", "CHAT", "TASK", "EMAIL"];
+    fn as_str(&self) -> &str {
+        Channel::as_str(self)
     }
 }
 

@@ -5,28 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-rule.html) resource type.
 ///
+/// Creates a rule for the specified Connect Customer instance.
+///
 /// Build it with [`Rule::builder`]; adding it to a stack returns a [`RuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `Actions`: required.
+    ///
+    /// A list of actions to be run when the rule is triggered.
     pub actions: Option<Val<Actions>>,
     /// `Function`: required.
+    ///
+    /// The conditions of the rule.
     pub function: Option<Val<String>>,
     /// `InstanceArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the instance.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the rule.
+    ///
     /// - Pattern: `^[a-zA-Z0-9._-]{1,200}$`.
     pub name: Option<Val<String>>,
     /// `PublishStatus`: required.
+    ///
+    /// The publish status of the rule.
+    ///
+    /// *Allowed values* : `DRAFT` | `PUBLISHED`
     pub publish_status: Option<Val<PublishStatus>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource. For example, { "tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TriggerEventSource`: required. Changing it replaces the resource.
+    ///
+    /// The event source to trigger the rule.
     pub trigger_event_source: Option<Val<RuleTriggerEventSource>>,
 }
 
@@ -162,6 +181,8 @@ impl Deref for RuleHandle {
 
 impl RuleHandle {
     /// `Fn::GetAtt` `RuleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the rule.
     pub fn attr_rule_arn(&self) -> Val<String> {
         self.0.get_att("RuleArn")
     }
@@ -176,37 +197,56 @@ impl RuleHandle {
 }
 
 /// The [`Actions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-rule-actions.html) property type.
+///
+/// A list of actions to be run when the rule is triggered.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Actions {
     /// `AssignContactCategoryActions`.
+    ///
+    /// Information about the contact category action. The syntax can be empty, for example, `{}` .
     ///
     /// - Items: 1 to 1.
     pub assign_contact_category_actions: Option<Val<Vec<Json>>>,
     /// `CreateCaseActions`.
     ///
+    /// This action will create a case when a rule is triggered.
+    ///
     /// - Items: 1 to 1.
     pub create_case_actions: Option<Val<Vec<CreateCaseAction>>>,
     /// `EndAssociatedTasksActions`.
+    ///
+    /// This action will end associated tasks when a rule is triggered.
     ///
     /// - Items: 1 to 1.
     pub end_associated_tasks_actions: Option<Val<Vec<Json>>>,
     /// `EventBridgeActions`.
     ///
+    /// Information about the EventBridge action.
+    ///
     /// - Items: 1 to 1.
     pub event_bridge_actions: Option<Val<Vec<EventBridgeAction>>>,
     /// `SendNotificationActions`.
+    ///
+    /// Information about the send notification action.
     ///
     /// - Items: 1 to 1.
     pub send_notification_actions: Option<Val<Vec<SendNotificationAction>>>,
     /// `SubmitAutoEvaluationActions`.
     ///
+    /// This action will submit an auto contact evaluation when a rule is triggered.
+    ///
     /// - Items: 1 to 1.
     pub submit_auto_evaluation_actions: Option<Val<Vec<SubmitAutoEvaluationAction>>>,
     /// `TaskActions`.
     ///
+    /// Information about the task action. This field is required if `TriggerEventSource` is one of the
+    /// following values: `OnZendeskTicketCreate` | `OnZendeskTicketStatusUpdate` | `OnSalesforceCaseCreate`
+    ///
     /// - Items: 1 to 1.
     pub task_actions: Option<Val<Vec<TaskAction>>>,
     /// `UpdateCaseActions`.
+    ///
+    /// This action will update a case when a rule is triggered.
     ///
     /// - Items: 1 to 1.
     pub update_case_actions: Option<Val<Vec<UpdateCaseAction>>>,
@@ -345,6 +385,8 @@ impl Literal for Actions {}
 pub struct CreateCaseAction {
     /// `Fields`: required.
     ///
+    /// An array of case fields
+    ///
     /// - Items: 1 to 100.
     pub fields: Option<Val<Vec<Field>>>,
     /// `TemplateId`: required.
@@ -417,9 +459,13 @@ impl ToValue for CreateCaseAction {
 impl Literal for CreateCaseAction {}
 
 /// The [`EventBridgeAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-rule-eventbridgeaction.html) property type.
+///
+/// The EventBridge action definition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBridgeAction {
     /// `Name`: required.
+    ///
+    /// The name.
     ///
     /// - Pattern: `^[a-zA-Z0-9._-]{1,100}$`.
     pub name: Option<Val<String>>,
@@ -479,6 +525,8 @@ pub struct Field {
     /// - Length: 1 to 500.
     pub id: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// Object for case field values.
     pub value: Option<Val<FieldValue>>,
 }
 
@@ -541,6 +589,8 @@ impl ToValue for Field {
 impl Literal for Field {}
 
 /// The [`FieldValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-rule-fieldvalue.html) property type.
+///
+/// Object for case field values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldValue {
     /// `BooleanValue`.
@@ -617,13 +667,21 @@ impl ToValue for FieldValue {
 impl Literal for FieldValue {}
 
 /// The [`NotificationRecipientType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-rule-notificationrecipienttype.html) property type.
+///
+/// The type of notification recipient.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationRecipientType {
     /// `UserArns`.
     ///
+    /// The Amazon Resource Name (ARN) of the user account.
+    ///
     /// - Items: 1 to 5.
     pub user_arns: Option<Val<Vec<String>>>,
     /// `UserTags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource. For example, { "tags":
+    /// {"key1":"value1", "key2":"value2"} }. Connect Customer users with the specified tags will be
+    /// notified.
     pub user_tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -687,11 +745,21 @@ impl ToValue for NotificationRecipientType {
 impl Literal for NotificationRecipientType {}
 
 /// The [`Reference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-rule-reference.html) property type.
+///
+/// Information about the reference when the `referenceType` is `URL` . Otherwise, null. (Supports
+/// variable injection in the `Value` field.)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Reference {
     /// `Type`: required.
+    ///
+    /// The type of the reference. `DATE` must be of type Epoch timestamp.
+    ///
+    /// *Allowed values* : `URL` | `ATTACHMENT` | `NUMBER` | `STRING` | `DATE` | `EMAIL`
     pub type_: Option<Val<Type>>,
     /// `Value`: required.
+    ///
+    /// A valid value for the reference. For example, for a URL reference, a formatted URL that is displayed
+    /// to an agent in the Contact Control Panel (CCP).
     ///
     /// - Pattern: `^(/|https:)`.
     pub value: Option<Val<String>>,
@@ -753,11 +821,19 @@ impl ToValue for Reference {
 impl Literal for Reference {}
 
 /// The [`RuleTriggerEventSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-rule-ruletriggereventsource.html) property type.
+///
+/// The name of the event source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleTriggerEventSource {
     /// `EventSourceName`: required.
+    ///
+    /// The name of the event source.
     pub event_source_name: Option<Val<EventSourceName>>,
     /// `IntegrationAssociationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the integration association. `IntegrationAssociationArn` is
+    /// required if `TriggerEventSource` is one of the following values: `OnZendeskTicketCreate` |
+    /// `OnZendeskTicketStatusUpdate` | `OnSalesforceCaseCreate`
     ///
     /// - Pattern: `^$|arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/integration-association/[-a-zA-Z0-9]*$`.
     pub integration_association_arn: Option<Val<String>>,
@@ -823,19 +899,40 @@ impl ToValue for RuleTriggerEventSource {
 impl Literal for RuleTriggerEventSource {}
 
 /// The [`SendNotificationAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-rule-sendnotificationaction.html) property type.
+///
+/// Information about the send notification action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SendNotificationAction {
     /// `Content`: required.
     ///
+    /// Notification content. Supports variable injection. For more information, see [JSONPath
+    /// reference](https://docs.aws.amazon.com/connect/latest/adminguide/contact-lens-variable-injection.html)
+    /// in the *Connect Customer Administrators Guide* .
+    ///
     /// - Length: 1 to 1024.
     pub content: Option<Val<String>>,
     /// `ContentType`: required.
+    ///
+    /// Content type format.
+    ///
+    /// *Allowed value* : `PLAIN_TEXT`
     pub content_type: Option<Val<ContentType>>,
     /// `DeliveryMethod`: required.
+    ///
+    /// Notification delivery method.
+    ///
+    /// *Allowed value* : `EMAIL`
     pub delivery_method: Option<Val<DeliveryMethod>>,
     /// `Recipient`: required.
+    ///
+    /// Notification recipient.
     pub recipient: Option<Val<NotificationRecipientType>>,
     /// `Subject`.
+    ///
+    /// The subject of the email if the delivery method is `EMAIL` . Supports variable injection. For more
+    /// information, see [JSONPath
+    /// reference](https://docs.aws.amazon.com/connect/latest/adminguide/contact-lens-variable-injection.html)
+    /// in the *Connect Customer Administrators Guide* .
     ///
     /// - Length: 1 to 200.
     pub subject: Option<Val<String>>,
@@ -1063,21 +1160,37 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TaskAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-rule-taskaction.html) property type.
+///
+/// Information about the task action. This field is required if `TriggerEventSource` is one of the
+/// following values: `OnZendeskTicketCreate` | `OnZendeskTicketStatusUpdate` | `OnSalesforceCaseCreate`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskAction {
     /// `ContactFlowArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the flow.
     ///
     /// - Pattern: `^$|arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/contact-flow/[-a-zA-Z0-9]*$`.
     pub contact_flow_arn: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description. Supports variable injection. For more information, see [JSONPath
+    /// reference](https://docs.aws.amazon.com/connect/latest/adminguide/contact-lens-variable-injection.html)
+    /// in the *Connect Customer Administrators Guide* .
+    ///
     /// - Length: 0 to 4096.
     pub description: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name. Supports variable injection. For more information, see [JSONPath
+    /// reference](https://docs.aws.amazon.com/connect/latest/adminguide/contact-lens-variable-injection.html)
+    /// in the *Connect Customer Administrators Guide* .
+    ///
     /// - Length: 1 to 512.
     pub name: Option<Val<String>>,
     /// `References`.
+    ///
+    /// Information about the reference when the `referenceType` is `URL` . Otherwise, null. `URL` is the
+    /// only accepted type. (Supports variable injection in the `Value` field.)
     pub references: Option<Val<BTreeMap<String, Reference>>>,
 }
 
@@ -1162,6 +1275,8 @@ impl Literal for TaskAction {}
 pub struct UpdateCaseAction {
     /// `Fields`: required.
     ///
+    /// An array of case fields
+    ///
     /// - Items: 1 to 100.
     pub fields: Option<Val<Vec<Field>>>,
 }
@@ -1237,9 +1352,18 @@ impl ContentType {
             ContentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContentType {
+    const VALUES: &'static [&'static str] = &["PLAIN_TEXT"];
+    fn as_str(&self) -> &str {
+        ContentType::as_str(self)
     }
 }
 
@@ -1280,9 +1404,18 @@ impl DeliveryMethod {
             DeliveryMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DeliveryMethod {
+    const VALUES: &'static [&'static str] = &["EMAIL"];
+    fn as_str(&self) -> &str {
+        DeliveryMethod::as_str(self)
     }
 }
 
@@ -1353,9 +1486,30 @@ impl EventSourceName {
             EventSourceName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EventSourceName {
+    const VALUES: &'static [&'static str] = &[
+        "OnContactEvaluationSubmit",
+        "OnPostCallAnalysisAvailable",
+        "OnRealTimeCallAnalysisAvailable",
+        "OnRealTimeChatAnalysisAvailable",
+        "OnPostChatAnalysisAvailable",
+        "OnZendeskTicketCreate",
+        "OnZendeskTicketStatusUpdate",
+        "OnSalesforceCaseCreate",
+        "OnMetricDataUpdate",
+        "OnCaseCreate",
+        "OnCaseUpdate",
+    ];
+    fn as_str(&self) -> &str {
+        EventSourceName::as_str(self)
     }
 }
 
@@ -1409,9 +1563,18 @@ impl PublishStatus {
             PublishStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PublishStatus {
+    const VALUES: &'static [&'static str] = &["DRAFT", "PUBLISHED"];
+    fn as_str(&self) -> &str {
+        PublishStatus::as_str(self)
     }
 }
 
@@ -1468,9 +1631,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["URL", "ATTACHMENT", "NUMBER", "STRING", "DATE", "EMAIL"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

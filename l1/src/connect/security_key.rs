@@ -5,15 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::SecurityKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-securitykey.html) resource type.
 ///
+/// The security key for the instance.
+///
+/// > Only two security keys are allowed per Connect Customer instance.
+///
 /// Build it with [`SecurityKey::builder`]; adding it to a stack returns a [`SecurityKeyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityKey {
     /// `InstanceId`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the instance.
+    ///
+    /// *Minimum* : `1`
+    ///
+    /// *Maximum* : `100`
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_id: Option<Val<String>>,
     /// `Key`: required. Changing it replaces the resource.
+    ///
+    /// A valid security key in PEM format. For example:
+    ///
+    /// `"-----BEGIN PUBLIC KEY-----\ [a lot of characters] ----END PUBLIC KEY-----"`
+    ///
+    /// *Minimum* : `1`
+    ///
+    /// *Maximum* : `1024`
     ///
     /// - Length: 1 to 1024.
     pub key: Option<Val<String>>,
@@ -99,6 +117,8 @@ impl Deref for SecurityKeyHandle {
 
 impl SecurityKeyHandle {
     /// `Fn::GetAtt` `AssociationId`.
+    ///
+    /// An `AssociationId` is automatically generated when a storage config is associated with an instance.
     pub fn attr_association_id(&self) -> Val<String> {
         self.0.get_att("AssociationId")
     }

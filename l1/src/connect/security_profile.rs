@@ -5,54 +5,92 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::SecurityProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-securityprofile.html) resource type.
 ///
+/// Creates a security profile.
+///
+/// For information about security profiles, see [Security
+/// Profiles](https://docs.aws.amazon.com/connect/latest/adminguide/connect-security-profiles.html) in
+/// the *Amazon Connect Administrator Guide* . For a mapping of the API name and user interface name of
+/// the security profile permissions, see [List of security profile
+/// permissions](https://docs.aws.amazon.com/connect/latest/adminguide/security-profile-list.html) .
+///
 /// Build it with [`SecurityProfile::builder`]; adding it to a stack returns a [`SecurityProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityProfile {
     /// `AllowedAccessControlHierarchyGroupId`.
+    ///
+    /// The identifier of the hierarchy group that a security profile uses to restrict access to resources
+    /// in Amazon Connect.
     ///
     /// - Length: 0 to 127.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub allowed_access_control_hierarchy_group_id: Option<Val<String>>,
     /// `AllowedAccessControlTags`.
     ///
+    /// The list of tags that a security profile uses to restrict access to resources in Amazon Connect.
+    ///
     /// - Items: at most 2.
     pub allowed_access_control_tags: Option<Val<Vec<Tag>>>,
     /// `AllowedFlowModules`.
+    ///
+    /// The list of flow-module resources to be linked to a security profile in Amazon Connect.
     ///
     /// - Items: 0 to 10.
     pub allowed_flow_modules: Option<Val<Vec<FlowModule>>>,
     /// `Applications`.
     ///
+    /// A list of third-party applications that the security profile will give access to.
+    ///
     /// - Items: 0 to 10.
     pub applications: Option<Val<Vec<Application>>>,
     /// `Description`.
     ///
+    /// The description of the security profile.
+    ///
     /// - Length: 0 to 250.
     pub description: Option<Val<String>>,
     /// `GranularAccessControlConfiguration`.
+    ///
+    /// The granular access control configuration for the security profile, including data table
+    /// permissions.
     pub granular_access_control_configuration: Option<Val<GranularAccessControlConfiguration>>,
     /// `HierarchyRestrictedResources`.
+    ///
+    /// The list of resources that a security profile applies hierarchy restrictions to in Amazon Connect.
+    /// Following are acceptable ResourceNames: `User` .
     ///
     /// - Items: at most 10.
     pub hierarchy_restricted_resources: Option<Val<Vec<String>>>,
     /// `InstanceArn`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Connect Customer instance.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Permissions`.
     ///
+    /// Permissions assigned to the security profile. For a list of valid permissions, see [List of security
+    /// profile
+    /// permissions](https://docs.aws.amazon.com/connect/latest/adminguide/security-profile-list.html) .
+    ///
     /// - Items: 0 to 500.
     pub permissions: Option<Val<Vec<String>>>,
     /// `SecurityProfileName`: required. Changing it replaces the resource.
+    ///
+    /// The name for the security profile.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `^[ a-zA-Z0-9_@-]+$`.
     pub security_profile_name: Option<Val<String>>,
     /// `TagRestrictedResources`.
     ///
+    /// The list of resources that a security profile applies tag restrictions to in Amazon Connect.
+    ///
     /// - Items: 0 to 10.
     pub tag_restricted_resources: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource. For example, { "Tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -241,14 +279,20 @@ impl Deref for SecurityProfileHandle {
 
 impl SecurityProfileHandle {
     /// `Fn::GetAtt` `SecurityProfileArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the security profile.
     pub fn attr_security_profile_arn(&self) -> Val<String> {
         self.0.get_att("SecurityProfileArn")
     }
     /// `Fn::GetAtt` `LastModifiedRegion`.
+    ///
+    /// The AWS Region where this resource was last modified.
     pub fn attr_last_modified_region(&self) -> Val<String> {
         self.0.get_att("LastModifiedRegion")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The timestamp when this resource was last modified.
     pub fn attr_last_modified_time(&self) -> Val<f64> {
         self.0.get_att("LastModifiedTime")
     }
@@ -263,17 +307,29 @@ impl SecurityProfileHandle {
 }
 
 /// The [`Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-securityprofile-application.html) property type.
+///
+/// This API is in preview release for Amazon Connect and is subject to change.
+///
+/// A third-party application's metadata.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `ApplicationPermissions`: required.
+    ///
+    /// The permissions that the agent is granted on the application. For third-party applications, only the
+    /// `ACCESS` permission is supported. For MCP Servers, the permissions are tool Identifiers accepted by
+    /// MCP Server.
     ///
     /// - Items: 1 to 10.
     pub application_permissions: Option<Val<Vec<String>>>,
     /// `Namespace`: required.
     ///
+    /// Namespace of the application that you want to give access to.
+    ///
     /// - Length: 1 to 128.
     pub namespace: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of the application.
     pub type_: Option<Val<ApplicationType>>,
 }
 
@@ -352,9 +408,13 @@ impl ToValue for Application {
 impl Literal for Application {}
 
 /// The [`DataTableAccessControlConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-securityprofile-datatableaccesscontrolconfiguration.html) property type.
+///
+/// A data table access control configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataTableAccessControlConfiguration {
     /// `PrimaryAttributeAccessControlConfiguration`.
+    ///
+    /// The configuration's primary attribute access control configuration.
     pub primary_attribute_access_control_configuration: Option<Val<PrimaryAttributeAccessControlConfigurationItem>>,
 }
 
@@ -405,13 +465,19 @@ impl ToValue for DataTableAccessControlConfiguration {
 impl Literal for DataTableAccessControlConfiguration {}
 
 /// The [`FlowModule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-securityprofile-flowmodule.html) property type.
+///
+/// A first-party application's metadata.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowModule {
     /// `FlowModuleId`: required.
     ///
+    /// The identifier of the application that you want to give access to.
+    ///
     /// - Length: 1 to 128.
     pub flow_module_id: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of the first-party application
     ///
     /// - Length: 1 to 128.
     pub type_: Option<Val<Type>>,
@@ -480,9 +546,14 @@ impl ToValue for FlowModule {
 impl Literal for FlowModule {}
 
 /// The [`GranularAccessControlConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-securityprofile-granularaccesscontrolconfiguration.html) property type.
+///
+/// Contains granular access control configuration for security profiles, including data table access
+/// permissions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GranularAccessControlConfiguration {
     /// `DataTableAccessControlConfiguration`.
+    ///
+    /// The access control configuration for data tables.
     pub data_table_access_control_configuration: Option<Val<DataTableAccessControlConfiguration>>,
 }
 
@@ -533,9 +604,13 @@ impl ToValue for GranularAccessControlConfiguration {
 impl Literal for GranularAccessControlConfiguration {}
 
 /// The [`PrimaryAttributeAccessControlConfigurationItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-securityprofile-primaryattributeaccesscontrolconfigurationitem.html) property type.
+///
+/// A primary attribute access control configuration item.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrimaryAttributeAccessControlConfigurationItem {
     /// `PrimaryAttributeValues`: required.
+    ///
+    /// The item's primary attribute values.
     ///
     /// - Items: 1 to 5.
     pub primary_attribute_values: Option<Val<Vec<PrimaryAttributeValue>>>,
@@ -601,16 +676,24 @@ impl ToValue for PrimaryAttributeAccessControlConfigurationItem {
 impl Literal for PrimaryAttributeAccessControlConfigurationItem {}
 
 /// The [`PrimaryAttributeValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-securityprofile-primaryattributevalue.html) property type.
+///
+/// A primary attribute value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrimaryAttributeValue {
     /// `AccessType`: required.
+    ///
+    /// The value's access type.
     pub access_type: Option<Val<AccessType>>,
     /// `AttributeName`: required.
+    ///
+    /// The value's attribute name.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `^(?!aws:|connect:)[\p{L}\p{Z}\p{N}\-_.:=@'|]+$`.
     pub attribute_name: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// The value's values.
     ///
     /// - Items: 1 to 2.
     pub values: Option<Val<Vec<String>>>,
@@ -786,9 +869,18 @@ impl AccessType {
             AccessType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccessType {
+    const VALUES: &'static [&'static str] = &["ALLOW"];
+    fn as_str(&self) -> &str {
+        AccessType::as_str(self)
     }
 }
 
@@ -832,9 +924,18 @@ impl ApplicationType {
             ApplicationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApplicationType {
+    const VALUES: &'static [&'static str] = &["MCP", "THIRD_PARTY_APPLICATION"];
+    fn as_str(&self) -> &str {
+        ApplicationType::as_str(self)
     }
 }
 
@@ -877,9 +978,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["MCP"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

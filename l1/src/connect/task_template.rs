@@ -5,47 +5,76 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::TaskTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-tasktemplate.html) resource type.
 ///
+/// Specifies a task template for a Connect Customer instance.
+///
 /// Build it with [`TaskTemplate::builder`]; adding it to a stack returns a [`TaskTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskTemplate {
     /// `ClientToken`.
     ///
+    /// A unique, case-sensitive identifier that you provide to ensure the idempotency of the request.
+    ///
     /// - Length: 0 to 500.
     /// - Pattern: `^$|[0-9a-f]{8}-[0-9a-f]{4}-[0-5][0-9a-f]{3}-[089ab][0-9a-f]{3}-[0-9a-f]{12}$`.
     pub client_token: Option<Val<String>>,
     /// `Constraints`.
+    ///
+    /// Constraints that are applicable to the fields listed.
+    ///
+    /// The values can be represented in either JSON or YAML format. For an example of the JSON
+    /// configuration, see *Examples* at the bottom of this page.
     pub constraints: Option<Val<Constraints>>,
     /// `ContactFlowArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the flow that runs by default when a task is created by
+    /// referencing this template. `ContactFlowArn` is not required when there is a field with `fieldType` =
+    /// `QUICK_CONNECT` .
     ///
     /// - Pattern: `^$|arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/contact-flow/[-a-zA-Z0-9]*$`.
     pub contact_flow_arn: Option<Val<String>>,
     /// `Defaults`.
     ///
+    /// The default values for fields when a task is created by referencing this template.
+    ///
     /// - Items: at most 50.
     pub defaults: Option<Val<Vec<DefaultFieldValue>>>,
     /// `Description`.
+    ///
+    /// The description of the task template.
     ///
     /// - Length: 0 to 255.
     pub description: Option<Val<String>>,
     /// `Fields`.
     ///
+    /// Fields that are part of the template. A template requires at least one field that has type `Name` .
+    ///
     /// - Items: at most 50.
     pub fields: Option<Val<Vec<Field>>>,
     /// `InstanceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Connect Customer instance.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The name of the task template.
+    ///
     /// - Length: 1 to 100.
     pub name: Option<Val<String>>,
     /// `SelfAssignContactFlowArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the flow.
+    ///
     /// - Pattern: `^$|arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/contact-flow/[-a-zA-Z0-9]*$`.
     pub self_assign_contact_flow_arn: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// The status of the task template.
     pub status: Option<Val<Status>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -197,6 +226,8 @@ impl Deref for TaskTemplateHandle {
 
 impl TaskTemplateHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the task template.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -211,17 +242,25 @@ impl TaskTemplateHandle {
 }
 
 /// The [`Constraints`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-tasktemplate-constraints.html) property type.
+///
+/// Describes constraints that apply to the template fields.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Constraints {
     /// `InvisibleFields`.
+    ///
+    /// Lists the fields that are invisible to agents.
     ///
     /// - Items: at most 50.
     pub invisible_fields: Option<Val<Vec<InvisibleFieldInfo>>>,
     /// `ReadOnlyFields`.
     ///
+    /// Lists the fields that are read-only to agents, and cannot be edited.
+    ///
     /// - Items: at most 50.
     pub read_only_fields: Option<Val<Vec<ReadOnlyFieldInfo>>>,
     /// `RequiredFields`.
+    ///
+    /// Lists the fields that are required to be filled by agents.
     ///
     /// - Items: at most 50.
     pub required_fields: Option<Val<Vec<RequiredFieldInfo>>>,
@@ -298,13 +337,19 @@ impl ToValue for Constraints {
 impl Literal for Constraints {}
 
 /// The [`DefaultFieldValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-tasktemplate-defaultfieldvalue.html) property type.
+///
+/// Describes a default field and its corresponding value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultFieldValue {
     /// `DefaultValue`: required.
     ///
+    /// Default value for the field.
+    ///
     /// - Length: 1 to 4096.
     pub default_value: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// Identifier of a field.
     pub id: Option<Val<FieldIdentifier>>,
 }
 
@@ -371,19 +416,31 @@ impl ToValue for DefaultFieldValue {
 impl Literal for DefaultFieldValue {}
 
 /// The [`Field`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-tasktemplate-field.html) property type.
+///
+/// Describes a single task template field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Field {
     /// `Description`.
     ///
+    /// The description of the field.
+    ///
     /// - Length: 0 to 255.
     pub description: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// The unique identifier for the field.
     pub id: Option<Val<FieldIdentifier>>,
     /// `SingleSelectOptions`.
+    ///
+    /// A list of options for a single select field.
     ///
     /// - Items: at most 50.
     pub single_select_options: Option<Val<Vec<String>>>,
     /// `Type`: required.
+    ///
+    /// Indicates the type of field. Following are the valid field types: `NAME` `DESCRIPTION` |
+    /// `SCHEDULED_TIME` | `QUICK_CONNECT` | `URL` | `NUMBER` | `TEXT` | `TEXT_AREA` | `DATE_TIME` |
+    /// `BOOLEAN` | `SINGLE_SELECT` | `EMAIL`
     pub type_: Option<Val<FieldType>>,
 }
 
@@ -464,9 +521,13 @@ impl ToValue for Field {
 impl Literal for Field {}
 
 /// The [`FieldIdentifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-tasktemplate-fieldidentifier.html) property type.
+///
+/// The identifier of the task template field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldIdentifier {
     /// `Name`: required.
+    ///
+    /// The name of the task template field.
     ///
     /// - Length: 1 to 100.
     pub name: Option<Val<String>>,
@@ -519,9 +580,13 @@ impl ToValue for FieldIdentifier {
 impl Literal for FieldIdentifier {}
 
 /// The [`InvisibleFieldInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-tasktemplate-invisiblefieldinfo.html) property type.
+///
+/// A field that is invisible to an agent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InvisibleFieldInfo {
     /// `Id`: required.
+    ///
+    /// Identifier of the invisible field.
     pub id: Option<Val<FieldIdentifier>>,
 }
 
@@ -572,9 +637,13 @@ impl ToValue for InvisibleFieldInfo {
 impl Literal for InvisibleFieldInfo {}
 
 /// The [`ReadOnlyFieldInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-tasktemplate-readonlyfieldinfo.html) property type.
+///
+/// Indicates a field that is read-only to an agent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReadOnlyFieldInfo {
     /// `Id`: required.
+    ///
+    /// Identifier of the read-only field.
     pub id: Option<Val<FieldIdentifier>>,
 }
 
@@ -625,9 +694,13 @@ impl ToValue for ReadOnlyFieldInfo {
 impl Literal for ReadOnlyFieldInfo {}
 
 /// The [`RequiredFieldInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-tasktemplate-requiredfieldinfo.html) property type.
+///
+/// Information about a required field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequiredFieldInfo {
     /// `Id`: required.
+    ///
+    /// The unique identifier for the field.
     pub id: Option<Val<FieldIdentifier>>,
 }
 
@@ -805,9 +878,33 @@ impl FieldType {
             FieldType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FieldType {
+    const VALUES: &'static [&'static str] = &[
+        "NAME",
+        "DESCRIPTION",
+        "SCHEDULED_TIME",
+        "QUICK_CONNECT",
+        "URL",
+        "NUMBER",
+        "TEXT",
+        "TEXT_AREA",
+        "DATE_TIME",
+        "BOOLEAN",
+        "SINGLE_SELECT",
+        "EMAIL",
+        "EXPIRY_DURATION",
+        "SELF_ASSIGN",
+    ];
+    fn as_str(&self) -> &str {
+        FieldType::as_str(self)
     }
 }
 
@@ -864,9 +961,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ACTIVE", "INACTIVE"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

@@ -5,25 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::TrafficDistributionGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-trafficdistributiongroup.html) resource type.
 ///
+/// Information about a traffic distribution group.
+///
 /// Build it with [`TrafficDistributionGroup::builder`]; adding it to a stack returns a [`TrafficDistributionGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficDistributionGroup {
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// The description of the traffic distribution group.
     ///
     /// - Length: 1 to 250.
     /// - Pattern: `(^[\S].*[\S]$)|(^[\S]$)`.
     pub description: Option<Val<String>>,
     /// `InstanceArn`: required.
     ///
+    /// The Amazon Resource Name (ARN).
+    ///
     /// - Length: 1 to 250.
     /// - Pattern: `^arn:(aws|aws-us-gov):connect:[a-z]{2}-[a-z]+-[0-9]{1}:[0-9]{1,20}:instance/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`.
     pub instance_arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the traffic distribution group.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `(^[\S].*[\S]$)|(^[\S]$)`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource. For example, {"tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -129,14 +140,20 @@ impl Deref for TrafficDistributionGroupHandle {
 
 impl TrafficDistributionGroupHandle {
     /// `Fn::GetAtt` `TrafficDistributionGroupArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the traffic distribution group.
     pub fn attr_traffic_distribution_group_arn(&self) -> Val<String> {
         self.0.get_att("TrafficDistributionGroupArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the traffic distribution group.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `IsDefault`.
+    ///
+    /// Describes whether this is the default traffic distribution group.
     pub fn attr_is_default(&self) -> Val<bool> {
         self.0.get_att("IsDefault")
     }

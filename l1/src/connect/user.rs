@@ -5,55 +5,94 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::User`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-user.html) resource type.
 ///
+/// Specifies a user account for an Connect Customer instance.
+///
+/// For information about how to create user accounts using the Connect Customer console, see [Add
+/// Users](https://docs.aws.amazon.com/connect/latest/adminguide/user-management.html) in the *Connect
+/// Customer Administrator Guide* .
+///
 /// Build it with [`User::builder`]; adding it to a stack returns a [`UserHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct User {
     /// `AfterContactWorkConfigs`.
+    ///
+    /// After Contact Work configurations of a user.
     pub after_contact_work_configs: Option<Val<Vec<AfterContactWorkConfigPerChannel>>>,
     /// `AutoAcceptConfigs`.
+    ///
+    /// Auto-accept configurations of a user.
     pub auto_accept_configs: Option<Val<Vec<AutoAcceptConfig>>>,
     /// `DirectoryUserId`.
+    ///
+    /// The identifier of the user account in the directory used for identity management.
     pub directory_user_id: Option<Val<String>>,
     /// `HierarchyGroupArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the user's hierarchy group.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/agent-group/[-a-zA-Z0-9]*$`.
     pub hierarchy_group_arn: Option<Val<String>>,
     /// `IdentityInfo`.
+    ///
+    /// Information about the user identity.
     pub identity_info: Option<Val<UserIdentityInfo>>,
     /// `InstanceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the instance.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Password`.
     ///
+    /// The user's password.
+    ///
     /// - Pattern: `^(?=.*[a-z])(?=.*[A-Z])(?=.*\d)[a-zA-Z\d\S]{8,64}$`.
     pub password: Option<Val<String>>,
     /// `PersistentConnectionConfigs`.
+    ///
+    /// Persistent Connection configurations of a user.
     pub persistent_connection_configs: Option<Val<Vec<PersistentConnectionConfig>>>,
     /// `PhoneConfig`.
+    ///
+    /// Information about the phone configuration for the user.
     pub phone_config: Option<Val<UserPhoneConfig>>,
     /// `PhoneNumberConfigs`.
+    ///
+    /// Phone Number configurations of a user.
     pub phone_number_configs: Option<Val<Vec<PhoneNumberConfig>>>,
     /// `RoutingProfileArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the user's routing profile.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/routing-profile/[-a-zA-Z0-9]*$`.
     pub routing_profile_arn: Option<Val<String>>,
     /// `SecurityProfileArns`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the user's security profile.
+    ///
     /// - Items: 1 to 10.
     pub security_profile_arns: Option<Val<Vec<String>>>,
     /// `Tags`.
     ///
+    /// The tags.
+    ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UserProficiencies`.
+    ///
+    /// One or more predefined attributes assigned to a user, with a numeric value that indicates how their
+    /// level of skill in a specified area.
     pub user_proficiencies: Option<Val<Vec<UserProficiency>>>,
     /// `Username`: required.
+    ///
+    /// The user name assigned to the user account.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `[a-zA-Z0-9\_\-\.\@]+`.
     pub username: Option<Val<String>>,
     /// `VoiceEnhancementConfigs`.
+    ///
+    /// Voice Enhancement configurations of a user.
     pub voice_enhancement_configs: Option<Val<Vec<VoiceEnhancementConfig>>>,
 }
 
@@ -277,6 +316,8 @@ impl Deref for UserHandle {
 
 impl UserHandle {
     /// `Fn::GetAtt` `UserArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the user.
     pub fn attr_user_arn(&self) -> Val<String> {
         self.0.get_att("UserArn")
     }
@@ -291,9 +332,13 @@ impl UserHandle {
 }
 
 /// The [`AfterContactWorkConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-user-aftercontactworkconfig.html) property type.
+///
+/// After Contact Work configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AfterContactWorkConfig {
     /// `AfterContactWorkTimeLimit`.
+    ///
+    /// The After Call Work (ACW) timeout setting, in seconds.
     ///
     /// - Minimum: 0.
     pub after_contact_work_time_limit: Option<Val<i64>>,
@@ -343,13 +388,21 @@ impl ToValue for AfterContactWorkConfig {
 impl Literal for AfterContactWorkConfig {}
 
 /// The [`AfterContactWorkConfigPerChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-user-aftercontactworkconfigperchannel.html) property type.
+///
+/// After Contact Work configuration per channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AfterContactWorkConfigPerChannel {
     /// `AfterContactWorkConfig`: required.
+    ///
+    /// After Contact Work configuration.
     pub after_contact_work_config: Option<Val<AfterContactWorkConfig>>,
     /// `AgentFirstCallbackAfterContactWorkConfig`.
+    ///
+    /// After Contact Work configuration.
     pub agent_first_callback_after_contact_work_config: Option<Val<AfterContactWorkConfig>>,
     /// `Channel`: required.
+    ///
+    /// The channels that agents can handle in the Contact Control Panel (CCP).
     pub channel: Option<Val<Channel>>,
 }
 
@@ -430,13 +483,21 @@ impl ToValue for AfterContactWorkConfigPerChannel {
 impl Literal for AfterContactWorkConfigPerChannel {}
 
 /// The [`AutoAcceptConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-user-autoacceptconfig.html) property type.
+///
+/// Auto-accept configuration per channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoAcceptConfig {
     /// `AgentFirstCallbackAutoAccept`.
+    ///
+    /// The agent first callback auto accept setting.
     pub agent_first_callback_auto_accept: Option<Val<bool>>,
     /// `AutoAccept`: required.
+    ///
+    /// The Auto accept setting.
     pub auto_accept: Option<Val<bool>>,
     /// `Channel`: required.
+    ///
+    /// The channels that agents can handle in the Contact Control Panel (CCP).
     pub channel: Option<Val<Channel>>,
 }
 
@@ -506,11 +567,17 @@ impl ToValue for AutoAcceptConfig {
 impl Literal for AutoAcceptConfig {}
 
 /// The [`PersistentConnectionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-user-persistentconnectionconfig.html) property type.
+///
+/// Persistent Connection configuration per channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PersistentConnectionConfig {
     /// `Channel`: required.
+    ///
+    /// The channels that agents can handle in the Contact Control Panel (CCP).
     pub channel: Option<Val<Channel>>,
     /// `PersistentConnection`: required.
+    ///
+    /// The Persistent Connection setting.
     pub persistent_connection: Option<Val<bool>>,
 }
 
@@ -577,13 +644,21 @@ impl ToValue for PersistentConnectionConfig {
 impl Literal for PersistentConnectionConfig {}
 
 /// The [`PhoneNumberConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-user-phonenumberconfig.html) property type.
+///
+/// Phone Number configuration per channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PhoneNumberConfig {
     /// `Channel`: required.
+    ///
+    /// The channels that agents can handle in the Contact Control Panel (CCP).
     pub channel: Option<Val<Channel>>,
     /// `PhoneNumber`.
+    ///
+    /// The phone number for the user's desk phone.
     pub phone_number: Option<Val<String>>,
     /// `PhoneType`: required.
+    ///
+    /// The phone type.
     pub phone_type: Option<Val<PhoneType>>,
 }
 
@@ -722,23 +797,50 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UserIdentityInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-user-useridentityinfo.html) property type.
+///
+/// Contains information about the identity of a user.
+///
+/// > For Amazon Connect instances that are created with the `EXISTING_DIRECTORY` identity management
+/// type, `FirstName` , `LastName` , and `Email` cannot be updated from within Amazon Connect because
+/// they are managed by the directory. > The `FirstName` and `LastName` length constraints below apply
+/// only to instances using SAML for identity management. If you are using Amazon Connect for identity
+/// management, the length constraints are 1-255 for `FirstName` , and 1-256 for `LastName` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserIdentityInfo {
     /// `Email`.
+    ///
+    /// The email address. If you are using SAML for identity management and include this parameter, an
+    /// error is returned.
     pub email: Option<Val<String>>,
     /// `FirstName`.
+    ///
+    /// The first name. This is required if you are using Amazon Connect or SAML for identity management.
+    /// Inputs must be in Unicode Normalization Form C (NFC). Text containing characters in a non-NFC form
+    /// (for example, decomposed characters or combining marks) are not accepted.
     ///
     /// - Length: 0 to 255.
     pub first_name: Option<Val<String>>,
     /// `LastName`.
     ///
+    /// The last name. This is required if you are using Amazon Connect or SAML for identity management.
+    /// Inputs must be in Unicode Normalization Form C (NFC). Text containing characters in a non-NFC form
+    /// (for example, decomposed characters or combining marks) are not accepted.
+    ///
     /// - Length: 0 to 300.
     pub last_name: Option<Val<String>>,
     /// `Mobile`.
     ///
+    /// The user's mobile number.
+    ///
     /// - Pattern: `^\+[1-9]\d{1,14}$`.
     pub mobile: Option<Val<String>>,
     /// `SecondaryEmail`.
+    ///
+    /// The user's secondary email address. If you provide a secondary email, the user receives email
+    /// notifications -- other than password reset notifications -- to this email address instead of to
+    /// their primary email address.
+    ///
+    /// *Pattern* : `(?=^.{0,265}$)[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,63}`
     ///
     /// - Pattern: `(?=^.{0,265}$)[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,63}`.
     pub secondary_email: Option<Val<String>>,
@@ -812,19 +914,36 @@ impl ToValue for UserIdentityInfo {
 impl Literal for UserIdentityInfo {}
 
 /// The [`UserPhoneConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-user-userphoneconfig.html) property type.
+///
+/// Contains information about the phone configuration settings for a user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserPhoneConfig {
     /// `AfterContactWorkTimeLimit`.
     ///
+    /// The After Call Work (ACW) timeout setting, in seconds. This parameter has a minimum value of 0 and a
+    /// maximum value of 2,000,000 seconds (24 days). Enter 0 if you don't want to allocate a specific
+    /// amount of ACW time. It essentially means an indefinite amount of time. When the conversation ends,
+    /// ACW starts; the agent must choose Close contact to end ACW.
+    ///
+    /// > When returned by a `SearchUsers` call, `AfterContactWorkTimeLimit` is returned in milliseconds.
+    ///
     /// - Minimum: 0.
     pub after_contact_work_time_limit: Option<Val<i64>>,
     /// `AutoAccept`.
+    ///
+    /// The Auto accept setting.
     pub auto_accept: Option<Val<bool>>,
     /// `DeskPhoneNumber`.
+    ///
+    /// The phone number for the user's desk phone.
     pub desk_phone_number: Option<Val<String>>,
     /// `PersistentConnection`.
+    ///
+    /// The persistent connection setting for the user.
     pub persistent_connection: Option<Val<bool>>,
     /// `PhoneType`.
+    ///
+    /// The phone type.
     pub phone_type: Option<Val<PhoneType>>,
 }
 
@@ -896,17 +1015,31 @@ impl ToValue for UserPhoneConfig {
 impl Literal for UserPhoneConfig {}
 
 /// The [`UserProficiency`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-user-userproficiency.html) property type.
+///
+/// > A predefined attribute must be created before using `UserProficiencies` in the Cloudformation *User*
+/// template. For more information, see [Predefined
+/// attributes](https://docs.aws.amazon.com/connect/latest/adminguide/predefined-attributes.html) .
+///
+/// Proficiency of a user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserProficiency {
     /// `AttributeName`: required.
+    ///
+    /// The name of user’s proficiency. You must use a predefined attribute name that is present in the
+    /// Amazon Connect instance.
     ///
     /// - Length: 1 to 64.
     pub attribute_name: Option<Val<String>>,
     /// `AttributeValue`: required.
     ///
+    /// The value of user’s proficiency. You must use a predefined attribute value that is present in the
+    /// Amazon Connect instance.
+    ///
     /// - Length: 1 to 64.
     pub attribute_value: Option<Val<String>>,
     /// `Level`: required.
+    ///
+    /// The level of the proficiency. The valid values are 1, 2, 3, 4 and 5.
     ///
     /// - Range: 1.0 to 5.0.
     pub level: Option<Val<f64>>,
@@ -981,11 +1114,17 @@ impl ToValue for UserProficiency {
 impl Literal for UserProficiency {}
 
 /// The [`VoiceEnhancementConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-user-voiceenhancementconfig.html) property type.
+///
+/// Voice Enhancement configuration per channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VoiceEnhancementConfig {
     /// `Channel`: required.
+    ///
+    /// The channels that agents can handle in the Contact Control Panel (CCP).
     pub channel: Option<Val<Channel>>,
     /// `VoiceEnhancementMode`: required.
+    ///
+    /// The Voice Enhancement Mode setting.
     pub voice_enhancement_mode: Option<Val<VoiceEnhancementMode>>,
 }
 
@@ -1080,9 +1219,18 @@ impl Channel {
             Channel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Channel {
+    const VALUES: &'static [&'static str] = &["VOICE", "CHAT", "TASK", "EMAIL"];
+    fn as_str(&self) -> &str {
+        Channel::as_str(self)
     }
 }
 
@@ -1129,9 +1277,18 @@ impl PhoneType {
             PhoneType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PhoneType {
+    const VALUES: &'static [&'static str] = &["SOFT_PHONE", "DESK_PHONE"];
+    fn as_str(&self) -> &str {
+        PhoneType::as_str(self)
     }
 }
 
@@ -1179,9 +1336,18 @@ impl VoiceEnhancementMode {
             VoiceEnhancementMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VoiceEnhancementMode {
+    const VALUES: &'static [&'static str] = &["NONE", "VOICE_ISOLATION", "NOISE_SUPPRESSION"];
+    fn as_str(&self) -> &str {
+        VoiceEnhancementMode::as_str(self)
     }
 }
 

@@ -5,22 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::UserHierarchyGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-userhierarchygroup.html) resource type.
 ///
+/// Specifies a new user hierarchy group.
+///
 /// Build it with [`UserHierarchyGroup::builder`]; adding it to a stack returns a [`UserHierarchyGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserHierarchyGroup {
     /// `InstanceArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the user hierarchy group.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the user hierarchy group.
     ///
     /// - Length: 1 to 100.
     pub name: Option<Val<String>>,
     /// `ParentGroupArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the parent group.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/agent-group/[-a-zA-Z0-9]*$`.
     pub parent_group_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -124,6 +134,8 @@ impl Deref for UserHierarchyGroupHandle {
 
 impl UserHierarchyGroupHandle {
     /// `Fn::GetAtt` `UserHierarchyGroupArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the user hierarchy group.
     pub fn attr_user_hierarchy_group_arn(&self) -> Val<String> {
         self.0.get_att("UserHierarchyGroupArn")
     }

@@ -5,14 +5,20 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::UserHierarchyStructure`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-userhierarchystructure.html) resource type.
 ///
+/// Contains information about a hierarchy structure.
+///
 /// Build it with [`UserHierarchyStructure::builder`]; adding it to a stack returns a [`UserHierarchyStructureHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserHierarchyStructure {
     /// `InstanceArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the instance.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `UserHierarchyStructure`.
+    ///
+    /// Contains information about a hierarchy structure.
     pub user_hierarchy_structure: Option<Val<UserHierarchyStructureUserHierarchyStructure>>,
 }
 
@@ -96,6 +102,8 @@ impl Deref for UserHierarchyStructureHandle {
 
 impl UserHierarchyStructureHandle {
     /// `Fn::GetAtt` `UserHierarchyStructureArn`.
+    ///
+    /// The identifier for the user hierarchy structure.
     pub fn attr_user_hierarchy_structure_arn(&self) -> Val<String> {
         self.0.get_att("UserHierarchyStructureArn")
     }
@@ -110,15 +118,23 @@ impl UserHierarchyStructureHandle {
 }
 
 /// The [`LevelFive`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-userhierarchystructure-levelfive.html) property type.
+///
+/// The update for level five.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LevelFive {
     /// `HierarchyLevelArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the hierarchy level.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/agent-group-level/[-0-9]*$`.
     pub hierarchy_level_arn: Option<Val<String>>,
     /// `HierarchyLevelId`.
+    ///
+    /// The identifier of the hierarchy level.
     pub hierarchy_level_id: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the hierarchy level.
     pub name: Option<Val<String>>,
 }
 
@@ -181,15 +197,23 @@ impl ToValue for LevelFive {
 impl Literal for LevelFive {}
 
 /// The [`LevelFour`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-userhierarchystructure-levelfour.html) property type.
+///
+/// The update for level four.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LevelFour {
     /// `HierarchyLevelArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the hierarchy level.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/agent-group-level/[-0-9]*$`.
     pub hierarchy_level_arn: Option<Val<String>>,
     /// `HierarchyLevelId`.
+    ///
+    /// The identifier of the hierarchy level.
     pub hierarchy_level_id: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the hierarchy level.
     pub name: Option<Val<String>>,
 }
 
@@ -252,15 +276,23 @@ impl ToValue for LevelFour {
 impl Literal for LevelFour {}
 
 /// The [`LevelOne`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-userhierarchystructure-levelone.html) property type.
+///
+/// Information about level one.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LevelOne {
     /// `HierarchyLevelArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the hierarchy level.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/agent-group-level/[-0-9]*$`.
     pub hierarchy_level_arn: Option<Val<String>>,
     /// `HierarchyLevelId`.
+    ///
+    /// The identifier of the hierarchy level.
     pub hierarchy_level_id: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the hierarchy level.
     pub name: Option<Val<String>>,
 }
 
@@ -323,15 +355,23 @@ impl ToValue for LevelOne {
 impl Literal for LevelOne {}
 
 /// The [`LevelThree`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-userhierarchystructure-levelthree.html) property type.
+///
+/// The update for level three.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LevelThree {
     /// `HierarchyLevelArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the hierarchy level.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/agent-group-level/[-0-9]*$`.
     pub hierarchy_level_arn: Option<Val<String>>,
     /// `HierarchyLevelId`.
+    ///
+    /// The identifier of the hierarchy level.
     pub hierarchy_level_id: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the hierarchy level.
     pub name: Option<Val<String>>,
 }
 
@@ -394,15 +434,23 @@ impl ToValue for LevelThree {
 impl Literal for LevelThree {}
 
 /// The [`LevelTwo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-userhierarchystructure-leveltwo.html) property type.
+///
+/// The update for level two.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LevelTwo {
     /// `HierarchyLevelArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the hierarchy level.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/agent-group-level/[-0-9]*$`.
     pub hierarchy_level_arn: Option<Val<String>>,
     /// `HierarchyLevelId`.
+    ///
+    /// The identifier of the hierarchy level.
     pub hierarchy_level_id: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the hierarchy level.
     pub name: Option<Val<String>>,
 }
 
@@ -465,17 +513,29 @@ impl ToValue for LevelTwo {
 impl Literal for LevelTwo {}
 
 /// The [`UserHierarchyStructure`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-userhierarchystructure-userhierarchystructure.html) property type.
+///
+/// Contains information about a hierarchy structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserHierarchyStructureUserHierarchyStructure {
     /// `LevelFive`.
+    ///
+    /// Information about level five.
     pub level_five: Option<Val<LevelFive>>,
     /// `LevelFour`.
+    ///
+    /// The update for level four.
     pub level_four: Option<Val<LevelFour>>,
     /// `LevelOne`.
+    ///
+    /// The update for level one.
     pub level_one: Option<Val<LevelOne>>,
     /// `LevelThree`.
+    ///
+    /// The update for level three.
     pub level_three: Option<Val<LevelThree>>,
     /// `LevelTwo`.
+    ///
+    /// The update for level two.
     pub level_two: Option<Val<LevelTwo>>,
 }
 

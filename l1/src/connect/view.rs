@@ -5,33 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::View`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-view.html) resource type.
 ///
+/// Creates a customer-managed view in the published state within the specified instance.
+///
 /// Build it with [`View::builder`]; adding it to a stack returns a [`ViewHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct View {
     /// `Actions`: required.
     ///
+    /// A list of actions possible from the view.
+    ///
     /// - Items: at most 1000.
     pub actions: Option<Val<Vec<String>>>,
     /// `Description`.
+    ///
+    /// The description of the view.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `^([\p{L}\p{N}_.:\/=+\-@,]+[\p{L}\p{Z}\p{N}_.:\/=+\-@,]*)$`.
     pub description: Option<Val<String>>,
     /// `InstanceArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the instance.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the view.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^([\p{L}\p{N}_.:\/=+\-@]+[\p{L}\p{Z}\p{N}_.:\/=+\-@]*)$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The tags associated with the view resource (not specific to view version).
+    ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Template`: required.
+    ///
+    /// The view template representing the structure of the view.
     ///
     /// - Format: `json`.
     pub template: Option<Val<Json>>,
@@ -160,14 +174,24 @@ impl Deref for ViewHandle {
 
 impl ViewHandle {
     /// `Fn::GetAtt` `ViewArn`.
+    ///
+    /// The unqualified Amazon Resource Name (ARN) of the view.
+    ///
+    /// For example:
+    ///
+    /// `arn:<partition>:connect:<region>:<accountId>:instance/00000000-0000-0000-0000-000000000000/view/00000000-0000-0000-0000-000000000000`
     pub fn attr_view_arn(&self) -> Val<String> {
         self.0.get_att("ViewArn")
     }
     /// `Fn::GetAtt` `ViewId`.
+    ///
+    /// The identifier of the view.
     pub fn attr_view_id(&self) -> Val<String> {
         self.0.get_att("ViewId")
     }
     /// `Fn::GetAtt` `ViewContentSha256`.
+    ///
+    /// Indicates the checksum value of the latest published view content.
     pub fn attr_view_content_sha256(&self) -> Val<String> {
         self.0.get_att("ViewContentSha256")
     }

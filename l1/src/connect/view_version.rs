@@ -5,20 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::ViewVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-viewversion.html) resource type.
 ///
+/// Creates a version for the specified customer-managed view within the specified instance.
+///
 /// Build it with [`ViewVersion::builder`]; adding it to a stack returns a [`ViewVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ViewVersion {
     /// `VersionDescription`.
+    ///
+    /// The description of the view version.
     ///
     /// - Length: 1 to 4096.
     /// - Pattern: `^([\p{L}\p{N}_.:\/=+\-@,]+[\p{L}\p{Z}\p{N}_.:\/=+\-@,]*)$`.
     pub version_description: Option<Val<String>>,
     /// `ViewArn`: required. Changing it replaces the resource.
     ///
+    /// The unqualified Amazon Resource Name (ARN) of the view.
+    ///
+    /// For example:
+    ///
+    /// `arn:<partition>:connect:<region>:<accountId>:instance/00000000-0000-0000-0000-000000000000/view/00000000-0000-0000-0000-000000000000`
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/view/[-:a-zA-Z0-9]*$`.
     pub view_arn: Option<Val<String>>,
     /// `ViewContentSha256`. Changing it replaces the resource.
+    ///
+    /// Indicates the checksum value of the latest published view content.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9]{64}$`.
@@ -108,10 +120,14 @@ impl Deref for ViewVersionHandle {
 
 impl ViewVersionHandle {
     /// `Fn::GetAtt` `ViewVersionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the view version.
     pub fn attr_view_version_arn(&self) -> Val<String> {
         self.0.get_att("ViewVersionArn")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// Current version of the view.
     pub fn attr_version(&self) -> Val<i64> {
         self.0.get_att("Version")
     }

@@ -5,43 +5,66 @@ use crate::rt::*;
 
 /// The [`AWS::Connect::Workspace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connect-workspace.html) resource type.
 ///
+/// Contains information about a workspace, which defines the user experience by mapping views to pages.
+///
 /// Build it with [`Workspace::builder`]; adding it to a stack returns a [`WorkspaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Workspace {
     /// `Associations`.
+    ///
+    /// The resource ARNs associated with the workspace
     pub associations: Option<Val<Vec<String>>>,
     /// `Description`.
+    ///
+    /// The description of the workspace.
     ///
     /// - Length: 0 to 500.
     /// - Pattern: `^[\P{C}\u{d}\u{a}\u{9}]*$`.
     pub description: Option<Val<String>>,
     /// `InstanceArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the instance.
+    ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub instance_arn: Option<Val<String>>,
     /// `Media`.
+    ///
+    /// The media items for the workspace
     ///
     /// - Items: at most 4.
     pub media: Option<Val<Vec<MediaItem>>>,
     /// `Name`: required.
     ///
+    /// The name of the workspace.
+    ///
     /// - Length: 1 to 127.
     /// - Pattern: `.*\S.*`.
     pub name: Option<Val<String>>,
     /// `Pages`.
+    ///
+    /// The pages associated with the workspace
     pub pages: Option<Val<Vec<WorkspacePage>>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for the workspace.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Theme`.
+    ///
+    /// The theme configuration for the workspace, including colors and styling.
     pub theme: Option<Val<WorkspaceTheme>>,
     /// `Title`.
+    ///
+    /// The title displayed for the workspace.
     ///
     /// - Length: 0 to 127.
     /// - Pattern: `^[\P{C}]*$`.
     pub title: Option<Val<String>>,
     /// `Visibility`.
+    ///
+    /// Controls who can access the workspace. Valid values are: `ALL` (all users), `ASSIGNED` (only
+    /// assigned users and routing profiles), and `NONE` (not visible).
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -194,10 +217,14 @@ impl Deref for WorkspaceHandle {
 
 impl WorkspaceHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the workspace.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the workspace.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -212,9 +239,13 @@ impl WorkspaceHandle {
 }
 
 /// The [`FontFamily`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-workspace-fontfamily.html) property type.
+///
+/// Contains font family configuration for workspace themes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FontFamily {
     /// `Default`.
+    ///
+    /// The default font family to use in the workspace theme.
     pub default: Option<Val<WorkspaceFontFamily>>,
 }
 
@@ -262,14 +293,20 @@ impl ToValue for FontFamily {
 impl Literal for FontFamily {}
 
 /// The [`MediaItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-workspace-mediaitem.html) property type.
+///
+/// Contains information about a media asset used in a workspace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaItem {
     /// `Source`.
+    ///
+    /// The source URL or data for the media asset.
     ///
     /// - Length: 1 to 533333.
     /// - Pattern: `.*\S.*`.
     pub source: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of media. Valid values are: `IMAGE_LOGO_FAVICON` and `IMAGE_LOGO_HORIZONTAL` .
     pub type_: Option<Val<MediaType>>,
 }
 
@@ -326,19 +363,27 @@ impl ToValue for MediaItem {
 impl Literal for MediaItem {}
 
 /// The [`PaletteCanvas`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-workspace-palettecanvas.html) property type.
+///
+/// Contains color configuration for canvas elements in a workspace theme.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PaletteCanvas {
     /// `ActiveBackground`.
+    ///
+    /// The background color for active elements.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `.*\S.*`.
     pub active_background: Option<Val<String>>,
     /// `ContainerBackground`.
     ///
+    /// The background color for container elements.
+    ///
     /// - Length: 1 to 127.
     /// - Pattern: `.*\S.*`.
     pub container_background: Option<Val<String>>,
     /// `PageBackground`.
+    ///
+    /// The background color for page elements.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `.*\S.*`.
@@ -401,21 +446,31 @@ impl ToValue for PaletteCanvas {
 impl Literal for PaletteCanvas {}
 
 /// The [`PaletteHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-workspace-paletteheader.html) property type.
+///
+/// Contains color configuration for header elements in a workspace theme.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PaletteHeader {
     /// `Background`.
+    ///
+    /// The background color of the header.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `.*\S.*`.
     pub background: Option<Val<String>>,
     /// `InvertActionsColors`.
+    ///
+    /// Whether to invert the colors of action buttons in the header.
     pub invert_actions_colors: Option<Val<bool>>,
     /// `Text`.
+    ///
+    /// The text color in the header.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `.*\S.*`.
     pub text: Option<Val<String>>,
     /// `TextHover`.
+    ///
+    /// The text color when hovering over header elements.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `.*\S.*`.
@@ -484,36 +539,52 @@ impl ToValue for PaletteHeader {
 impl Literal for PaletteHeader {}
 
 /// The [`PaletteNavigation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-workspace-palettenavigation.html) property type.
+///
+/// Contains color configuration for navigation elements in a workspace theme.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PaletteNavigation {
     /// `Background`.
+    ///
+    /// The background color of the navigation area.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `.*\S.*`.
     pub background: Option<Val<String>>,
     /// `InvertActionsColors`.
+    ///
+    /// Whether to invert the colors of action buttons in the navigation area.
     pub invert_actions_colors: Option<Val<bool>>,
     /// `Text`.
+    ///
+    /// The text color in the navigation area.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `.*\S.*`.
     pub text: Option<Val<String>>,
     /// `TextActive`.
     ///
+    /// The text color for active navigation items.
+    ///
     /// - Length: 1 to 127.
     /// - Pattern: `.*\S.*`.
     pub text_active: Option<Val<String>>,
     /// `TextBackgroundActive`.
+    ///
+    /// The background color for active navigation items.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `.*\S.*`.
     pub text_background_active: Option<Val<String>>,
     /// `TextBackgroundHover`.
     ///
+    /// The background color when hovering over navigation text.
+    ///
     /// - Length: 1 to 127.
     /// - Pattern: `.*\S.*`.
     pub text_background_hover: Option<Val<String>>,
     /// `TextHover`.
+    ///
+    /// The text color when hovering over navigation items.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `.*\S.*`.
@@ -600,19 +671,27 @@ impl ToValue for PaletteNavigation {
 impl Literal for PaletteNavigation {}
 
 /// The [`PalettePrimary`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-workspace-paletteprimary.html) property type.
+///
+/// Contains primary color configuration for a workspace theme.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PalettePrimary {
     /// `Active`.
+    ///
+    /// The primary color used for active states.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `.*\S.*`.
     pub active: Option<Val<String>>,
     /// `ContrastText`.
     ///
+    /// The text color that contrasts with the primary color for readability.
+    ///
     /// - Length: 1 to 127.
     /// - Pattern: `.*\S.*`.
     pub contrast_text: Option<Val<String>>,
     /// `Default`.
+    ///
+    /// The default primary color used throughout the workspace.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `.*\S.*`.
@@ -743,22 +822,33 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`WorkspacePage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-workspace-workspacepage.html) property type.
+///
+/// Contains information about a page configuration in a workspace, including the view assigned to the
+/// page.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkspacePage {
     /// `InputData`.
     ///
+    /// A JSON string containing input parameters passed to the view when the page is rendered.
+    ///
     /// - Length: 0 to 4096.
     pub input_data: Option<Val<String>>,
     /// `Page`: required.
+    ///
+    /// The page identifier. System pages include `HOME` and `AGENT_EXPERIENCE` .
     ///
     /// - Length: 1 to 25.
     /// - Pattern: `^(?!\.$)(?!\.\.$)[\p{L}\p{Z}\p{N}\-_.:=@'|]+$`.
     pub page: Option<Val<String>>,
     /// `ResourceArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the view associated with this page.
+    ///
     /// - Length: at most 2048.
     pub resource_arn: Option<Val<String>>,
     /// `Slug`.
+    ///
+    /// The URL-friendly identifier for the page.
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^$|^[\p{L}\p{Z}\p{N}\-_.:=@'|]{3,}$`.
@@ -837,11 +927,17 @@ impl ToValue for WorkspacePage {
 impl Literal for WorkspacePage {}
 
 /// The [`WorkspaceTheme`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-workspace-workspacetheme.html) property type.
+///
+/// Contains theme configuration for a workspace, supporting both light and dark modes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkspaceTheme {
     /// `Dark`.
+    ///
+    /// The theme configuration for dark mode.
     pub dark: Option<Val<WorkspaceThemeConfig>>,
     /// `Light`.
+    ///
+    /// The theme configuration for light mode.
     pub light: Option<Val<WorkspaceThemeConfig>>,
 }
 
@@ -895,11 +991,17 @@ impl ToValue for WorkspaceTheme {
 impl Literal for WorkspaceTheme {}
 
 /// The [`WorkspaceThemeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-workspace-workspacethemeconfig.html) property type.
+///
+/// Contains detailed theme configuration for a workspace, including colors, images, and typography.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkspaceThemeConfig {
     /// `Palette`.
+    ///
+    /// The color palette configuration for the workspace theme.
     pub palette: Option<Val<WorkspaceThemePalette>>,
     /// `Typography`.
+    ///
+    /// The typography configuration for the workspace theme.
     pub typography: Option<Val<WorkspaceThemeTypography>>,
 }
 
@@ -953,15 +1055,25 @@ impl ToValue for WorkspaceThemeConfig {
 impl Literal for WorkspaceThemeConfig {}
 
 /// The [`WorkspaceThemePalette`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-workspace-workspacethemepalette.html) property type.
+///
+/// Contains color palette configuration for different areas of a workspace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkspaceThemePalette {
     /// `Canvas`.
+    ///
+    /// The color configuration for the canvas area.
     pub canvas: Option<Val<PaletteCanvas>>,
     /// `Header`.
+    ///
+    /// The color configuration for the header area.
     pub header: Option<Val<PaletteHeader>>,
     /// `Navigation`.
+    ///
+    /// The color configuration for the navigation area.
     pub navigation: Option<Val<PaletteNavigation>>,
     /// `Primary`.
+    ///
+    /// The primary color configuration used throughout the workspace.
     pub primary: Option<Val<PalettePrimary>>,
 }
 
@@ -1027,9 +1139,13 @@ impl ToValue for WorkspaceThemePalette {
 impl Literal for WorkspaceThemePalette {}
 
 /// The [`WorkspaceThemeTypography`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connect-workspace-workspacethemetypography.html) property type.
+///
+/// Contains typography configuration for a workspace theme.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkspaceThemeTypography {
     /// `FontFamily`.
+    ///
+    /// The font family configuration for text in the workspace.
     pub font_family: Option<Val<FontFamily>>,
 }
 
@@ -1105,9 +1221,23 @@ impl MediaType {
             MediaType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MediaType {
+    const VALUES: &'static [&'static str] = &[
+        "IMAGE_LOGO_LIGHT_FAVICON",
+        "IMAGE_LOGO_DARK_FAVICON",
+        "IMAGE_LOGO_LIGHT_HORIZONTAL",
+        "IMAGE_LOGO_DARK_HORIZONTAL",
+    ];
+    fn as_str(&self) -> &str {
+        MediaType::as_str(self)
     }
 }
 
@@ -1157,9 +1287,18 @@ impl Visibility {
             Visibility::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Visibility {
+    const VALUES: &'static [&'static str] = &["ALL", "ASSIGNED", "NONE"];
+    fn as_str(&self) -> &str {
+        Visibility::as_str(self)
     }
 }
 
@@ -1217,9 +1356,19 @@ impl WorkspaceFontFamily {
             WorkspaceFontFamily::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WorkspaceFontFamily {
+    const VALUES: &'static [&'static str] =
+        &["ARIAL", "COURIER_NEW", "GEORGIA", "TIMES_NEW_ROMAN", "TREBUCHET", "VERDANA"];
+    fn as_str(&self) -> &str {
+        WorkspaceFontFamily::as_str(self)
     }
 }
 

@@ -5,23 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::ConnectCampaigns::Campaign`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connectcampaigns-campaign.html) resource type.
 ///
+/// Contains information about an outbound campaign.
+///
 /// Build it with [`Campaign::builder`]; adding it to a stack returns a [`CampaignHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Campaign {
     /// `ConnectInstanceArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the Amazon Connect instance.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*$`.
     pub connect_instance_arn: Option<Val<String>>,
     /// `DialerConfig`: required.
+    ///
+    /// Contains information about the dialer configuration.
     pub dialer_config: Option<Val<DialerConfig>>,
     /// `Name`: required.
+    ///
+    /// The name of the campaign.
     ///
     /// - Length: 1 to 127.
     pub name: Option<Val<String>>,
     /// `OutboundCallConfig`: required.
+    ///
+    /// Contains information about the outbound call configuration.
     pub outbound_call_config: Option<Val<OutboundCallConfig>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource. For example, { "tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -147,6 +160,8 @@ impl Deref for CampaignHandle {
 
 impl CampaignHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the high-volume outbound campaign.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -161,9 +176,13 @@ impl CampaignHandle {
 }
 
 /// The [`AgentlessDialerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaigns-campaign-agentlessdialerconfig.html) property type.
+///
+/// Contains agentless dialer configuration for an outbound campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgentlessDialerConfig {
     /// `DialingCapacity`.
+    ///
+    /// The allocation of dialing capacity between multiple active campaigns.
     ///
     /// - Range: 0.01 to 1.
     pub dialing_capacity: Option<Val<f64>>,
@@ -213,11 +232,17 @@ impl ToValue for AgentlessDialerConfig {
 impl Literal for AgentlessDialerConfig {}
 
 /// The [`AnswerMachineDetectionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaigns-campaign-answermachinedetectionconfig.html) property type.
+///
+/// Contains information about answering machine detection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnswerMachineDetectionConfig {
     /// `AwaitAnswerMachinePrompt`.
+    ///
+    /// Whether waiting for answer machine prompt is enabled.
     pub await_answer_machine_prompt: Option<Val<bool>>,
     /// `EnableAnswerMachineDetection`: required.
+    ///
+    /// Whether answering machine detection is enabled.
     pub enable_answer_machine_detection: Option<Val<bool>>,
 }
 
@@ -278,13 +303,21 @@ impl ToValue for AnswerMachineDetectionConfig {
 impl Literal for AnswerMachineDetectionConfig {}
 
 /// The [`DialerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaigns-campaign-dialerconfig.html) property type.
+///
+/// Contains dialer configuration for an outbound campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DialerConfig {
     /// `AgentlessDialerConfig`.
+    ///
+    /// The configuration of the agentless dialer.
     pub agentless_dialer_config: Option<Val<AgentlessDialerConfig>>,
     /// `PredictiveDialerConfig`.
+    ///
+    /// The configuration of the predictive dialer.
     pub predictive_dialer_config: Option<Val<PredictiveDialerConfig>>,
     /// `ProgressiveDialerConfig`.
+    ///
+    /// The configuration of the progressive dialer.
     pub progressive_dialer_config: Option<Val<ProgressiveDialerConfig>>,
 }
 
@@ -347,21 +380,32 @@ impl ToValue for DialerConfig {
 impl Literal for DialerConfig {}
 
 /// The [`OutboundCallConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaigns-campaign-outboundcallconfig.html) property type.
+///
+/// Contains outbound call configuration for an outbound campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutboundCallConfig {
     /// `AnswerMachineDetectionConfig`.
+    ///
+    /// Whether answering machine detection has been enabled.
     pub answer_machine_detection_config: Option<Val<AnswerMachineDetectionConfig>>,
     /// `ConnectContactFlowArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the flow.
     ///
     /// - Length: at most 500.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/contact-flow/[-a-zA-Z0-9]*$`.
     pub connect_contact_flow_arn: Option<Val<String>>,
     /// `ConnectQueueArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the queue.
+    ///
     /// - Length: at most 500.
     /// - Pattern: `^arn:aws[-a-z0-9]*:connect:[-a-z0-9]*:[0-9]{12}:instance/[-a-zA-Z0-9]*/queue/[-a-zA-Z0-9]*$`.
     pub connect_queue_arn: Option<Val<String>>,
     /// `ConnectSourcePhoneNumber`.
+    ///
+    /// The phone number associated with the outbound call. This is the caller ID that is displayed to
+    /// customers when an agent calls them.
     ///
     /// - Length: at most 100.
     pub connect_source_phone_number: Option<Val<String>>,
@@ -441,13 +485,19 @@ impl ToValue for OutboundCallConfig {
 impl Literal for OutboundCallConfig {}
 
 /// The [`PredictiveDialerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaigns-campaign-predictivedialerconfig.html) property type.
+///
+/// Contains predictive dialer configuration for an outbound campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveDialerConfig {
     /// `BandwidthAllocation`: required.
     ///
+    /// Bandwidth allocation for the predictive dialer.
+    ///
     /// - Range: 0 to 1.
     pub bandwidth_allocation: Option<Val<f64>>,
     /// `DialingCapacity`.
+    ///
+    /// The allocation of dialing capacity between multiple active campaigns.
     ///
     /// - Range: 0.01 to 1.
     pub dialing_capacity: Option<Val<f64>>,
@@ -510,13 +560,19 @@ impl ToValue for PredictiveDialerConfig {
 impl Literal for PredictiveDialerConfig {}
 
 /// The [`ProgressiveDialerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaigns-campaign-progressivedialerconfig.html) property type.
+///
+/// Contains progressive dialer configuration for an outbound campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProgressiveDialerConfig {
     /// `BandwidthAllocation`: required.
     ///
+    /// Bandwidth allocation for the progressive dialer.
+    ///
     /// - Range: 0 to 1.
     pub bandwidth_allocation: Option<Val<f64>>,
     /// `DialingCapacity`.
+    ///
+    /// The allocation of dialing capacity between multiple active campaigns.
     ///
     /// - Range: 0.01 to 1.
     pub dialing_capacity: Option<Val<f64>>,

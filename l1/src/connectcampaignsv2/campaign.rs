@@ -5,40 +5,73 @@ use crate::rt::*;
 
 /// The [`AWS::ConnectCampaignsV2::Campaign`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-connectcampaignsv2-campaign.html) resource type.
 ///
+/// Creates an outbound campaign.
+///
+/// > - For users to be able to view or edit a campaign at a later date by using the Amazon Connect user
+/// interface, you must add the instance ID as a tag. For example, `{ "tags": {"owner":
+/// "arn:aws:connect:{REGION}:{AWS_ACCOUNT_ID}:instance/{CONNECT_INSTANCE_ID}"}}` .
+/// > - After a campaign is created, you can't add/remove source.
+/// > - Configuring maximum ring time is not supported for the Preview dial mode.
+///
 /// Build it with [`Campaign::builder`]; adding it to a stack returns a [`CampaignHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Campaign {
     /// `ChannelSubtypeConfig`.
+    ///
+    /// Contains channel subtype configuration for an outbound campaign.
     pub channel_subtype_config: Option<Val<ChannelSubtypeConfig>>,
     /// `CommunicationLimitsOverride`.
+    ///
+    /// Communication limits configuration for an outbound campaign.
     pub communication_limits_override: Option<Val<CommunicationLimitsConfig>>,
     /// `CommunicationTimeConfig`.
+    ///
+    /// Contains communication time configuration for an outbound campaign.
     pub communication_time_config: Option<Val<CommunicationTimeConfig>>,
     /// `ConnectCampaignFlowArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Connect campaign flow associated with the outbound
+    /// campaign.
     ///
     /// - Length: 20 to 500.
     /// - Pattern: `^arn:.*$`.
     pub connect_campaign_flow_arn: Option<Val<String>>,
     /// `ConnectInstanceId`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Amazon Connect instance. You can find the `instanceId` in the ARN of the
+    /// instance.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[a-zA-Z0-9_\-.]*$`.
     pub connect_instance_id: Option<Val<String>>,
     /// `EntryLimitsConfig`.
+    ///
+    /// Entry limits config for a campaign
     pub entry_limits_config: Option<Val<EntryLimitsConfig>>,
     /// `Name`: required.
+    ///
+    /// The name of the outbound campaign.
     ///
     /// - Length: 1 to 127.
     pub name: Option<Val<String>>,
     /// `Schedule`.
+    ///
+    /// Contains the schedule configuration.
     pub schedule: Option<Val<Schedule>>,
     /// `Source`.
+    ///
+    /// Contains source configuration.
     pub source: Option<Val<Source>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource. For example, `{ "tags":
+    /// {"key1":"value1", "key2":"value2"} }` .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`.
+    ///
+    /// The type of campaign.
     pub type_: Option<Val<CampaignType>>,
 }
 
@@ -186,6 +219,8 @@ impl Deref for CampaignHandle {
 
 impl CampaignHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN).
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -200,11 +235,17 @@ impl CampaignHandle {
 }
 
 /// The [`AnswerMachineDetectionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-answermachinedetectionconfig.html) property type.
+///
+/// Contains answering machine detection configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnswerMachineDetectionConfig {
     /// `AwaitAnswerMachinePrompt`.
+    ///
+    /// Whether or not waiting for an answer machine prompt is enabled.
     pub await_answer_machine_prompt: Option<Val<bool>>,
     /// `EnableAnswerMachineDetection`: required.
+    ///
+    /// Enables answering machine detection.
     pub enable_answer_machine_detection: Option<Val<bool>>,
 }
 
@@ -265,15 +306,25 @@ impl ToValue for AnswerMachineDetectionConfig {
 impl Literal for AnswerMachineDetectionConfig {}
 
 /// The [`ChannelSubtypeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-channelsubtypeconfig.html) property type.
+///
+/// Contains channel subtype configuration for an outbound campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChannelSubtypeConfig {
     /// `Email`.
+    ///
+    /// The configuration of the email channel subtype.
     pub email: Option<Val<EmailChannelSubtypeConfig>>,
     /// `Sms`.
+    ///
+    /// The configuration of the SMS channel subtype.
     pub sms: Option<Val<SmsChannelSubtypeConfig>>,
     /// `Telephony`.
+    ///
+    /// The configuration of the telephony channel subtype.
     pub telephony: Option<Val<TelephonyChannelSubtypeConfig>>,
     /// `WhatsApp`.
+    ///
+    /// The configuration of the WhatsApp channel subtype.
     pub whats_app: Option<Val<WhatsAppChannelSubtypeConfig>>,
 }
 
@@ -342,17 +393,25 @@ impl ToValue for ChannelSubtypeConfig {
 impl Literal for ChannelSubtypeConfig {}
 
 /// The [`CommunicationLimit`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-communicationlimit.html) property type.
+///
+/// Contains information about a communication limit.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CommunicationLimit {
     /// `Frequency`: required.
+    ///
+    /// The frequency of communication limit evaluation.
     ///
     /// - Minimum: 1.
     pub frequency: Option<Val<i64>>,
     /// `MaxCountPerRecipient`: required.
     ///
+    /// The maximum outreaching count for each recipient.
+    ///
     /// - Minimum: 1.
     pub max_count_per_recipient: Option<Val<i64>>,
     /// `Unit`: required.
+    ///
+    /// The unit of communication limit evaluation.
     pub unit: Option<Val<CommunicationLimitTimeUnit>>,
 }
 
@@ -433,9 +492,13 @@ impl ToValue for CommunicationLimit {
 impl Literal for CommunicationLimit {}
 
 /// The [`CommunicationLimits`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-communicationlimits.html) property type.
+///
+/// Contains information about communication limits.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CommunicationLimits {
     /// `CommunicationLimitList`.
+    ///
+    /// The list of CommunicationLimits.
     pub communication_limit_list: Option<Val<Vec<CommunicationLimit>>>,
 }
 
@@ -488,11 +551,17 @@ impl ToValue for CommunicationLimits {
 impl Literal for CommunicationLimits {}
 
 /// The [`CommunicationLimitsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-communicationlimitsconfig.html) property type.
+///
+/// Contains the communication limits configuration for an outbound campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CommunicationLimitsConfig {
     /// `AllChannelsSubtypes`.
+    ///
+    /// The CommunicationLimits that apply to all channel subtypes defined in an outbound campaign.
     pub all_channels_subtypes: Option<Val<CommunicationLimits>>,
     /// `InstanceLimitsHandling`.
+    ///
+    /// Opt-in or Opt-out from instance-level limits.
     pub instance_limits_handling: Option<Val<InstanceLimitsHandling>>,
 }
 
@@ -546,17 +615,29 @@ impl ToValue for CommunicationLimitsConfig {
 impl Literal for CommunicationLimitsConfig {}
 
 /// The [`CommunicationTimeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-communicationtimeconfig.html) property type.
+///
+/// Communication time configuration for an outbound campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CommunicationTimeConfig {
     /// `Email`.
+    ///
+    /// The communication time configuration for the email channel subtype.
     pub email: Option<Val<TimeWindow>>,
     /// `LocalTimeZoneConfig`: required.
+    ///
+    /// The local timezone configuration.
     pub local_time_zone_config: Option<Val<LocalTimeZoneConfig>>,
     /// `Sms`.
+    ///
+    /// The communication time configuration for the SMS channel subtype.
     pub sms: Option<Val<TimeWindow>>,
     /// `Telephony`.
+    ///
+    /// The communication time configuration for the telephony channel subtype.
     pub telephony: Option<Val<TimeWindow>>,
     /// `WhatsApp`.
+    ///
+    /// The communication time configuration for the WhatsApp channel subtype.
     pub whats_app: Option<Val<TimeWindow>>,
 }
 
@@ -638,11 +719,17 @@ impl ToValue for CommunicationTimeConfig {
 impl Literal for CommunicationTimeConfig {}
 
 /// The [`DailyHour`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-dailyhour.html) property type.
+///
+/// The daily hours configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DailyHour {
     /// `Key`.
+    ///
+    /// The key for DailyHour.
     pub key: Option<Val<DayOfWeek>>,
     /// `Value`.
+    ///
+    /// The value for DailyHour.
     pub value: Option<Val<Vec<TimeRange>>>,
 }
 
@@ -701,15 +788,23 @@ impl ToValue for DailyHour {
 impl Literal for DailyHour {}
 
 /// The [`EmailChannelSubtypeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-emailchannelsubtypeconfig.html) property type.
+///
+/// The configuration for the email channel subtype.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmailChannelSubtypeConfig {
     /// `Capacity`.
     ///
+    /// The allocation of email capacity between multiple running outbound campaigns.
+    ///
     /// - Range: 0.01 to 1.
     pub capacity: Option<Val<f64>>,
     /// `DefaultOutboundConfig`: required.
+    ///
+    /// The default email outbound configuration of an outbound campaign.
     pub default_outbound_config: Option<Val<EmailOutboundConfig>>,
     /// `OutboundMode`: required.
+    ///
+    /// The outbound mode for email of an outbound campaign.
     pub outbound_mode: Option<Val<EmailOutboundMode>>,
 }
 
@@ -787,18 +882,26 @@ impl ToValue for EmailChannelSubtypeConfig {
 impl Literal for EmailChannelSubtypeConfig {}
 
 /// The [`EmailOutboundConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-emailoutboundconfig.html) property type.
+///
+/// The outbound configuration for email.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmailOutboundConfig {
     /// `ConnectSourceEmailAddress`: required.
+    ///
+    /// The Amazon Connect source email address.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[\w-\.\+]+@([\w-]+\.)+[\w-]{2,4}$`.
     pub connect_source_email_address: Option<Val<String>>,
     /// `SourceEmailAddressDisplayName`.
     ///
+    /// The display name for the Amazon Connect source email address.
+    ///
     /// - Length: 1 to 127.
     pub source_email_address_display_name: Option<Val<String>>,
     /// `WisdomTemplateArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Q in Connect template.
     ///
     /// - Length: 20 to 500.
     /// - Pattern: `^arn:.*$`.
@@ -879,9 +982,13 @@ impl ToValue for EmailOutboundConfig {
 impl Literal for EmailOutboundConfig {}
 
 /// The [`EmailOutboundMode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-emailoutboundmode.html) property type.
+///
+/// Contains information about email outbound mode.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmailOutboundMode {
     /// `AgentlessConfig`.
+    ///
+    /// The agentless outbound mode configuration for email.
     pub agentless_config: Option<Val<Json>>,
 }
 
@@ -929,13 +1036,19 @@ impl ToValue for EmailOutboundMode {
 impl Literal for EmailOutboundMode {}
 
 /// The [`EntryLimitsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-entrylimitsconfig.html) property type.
+///
+/// Entry limits config for a campaign
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EntryLimitsConfig {
     /// `MaxEntryCount`: required.
     ///
+    /// Maximum number of entries per participant. 0 indicates unlimited entries.
+    ///
     /// - Minimum: 0.
     pub max_entry_count: Option<Val<i64>>,
     /// `MinEntryInterval`: required.
+    ///
+    /// Time duration in ISO 8601 format
     ///
     /// - Length: 0 to 50.
     /// - Pattern: `^[a-zA-Z0-9.]*$`.
@@ -1006,9 +1119,13 @@ impl ToValue for EntryLimitsConfig {
 impl Literal for EntryLimitsConfig {}
 
 /// The [`EventTrigger`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-eventtrigger.html) property type.
+///
+/// The event trigger of the campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventTrigger {
     /// `CustomerProfilesDomainArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Customer Profiles domain.
     ///
     /// - Length: 20 to 500.
     /// - Pattern: `^arn:.*$`.
@@ -1059,14 +1176,20 @@ impl ToValue for EventTrigger {
 impl Literal for EventTrigger {}
 
 /// The [`LocalTimeZoneConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-localtimezoneconfig.html) property type.
+///
+/// The configuration of timezone for recipient.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalTimeZoneConfig {
     /// `DefaultTimeZone`.
+    ///
+    /// The timezone to use for all recipients.
     ///
     /// - Length: 0 to 50.
     /// - Pattern: `^[a-zA-Z0-9_\-/]*$`.
     pub default_time_zone: Option<Val<String>>,
     /// `LocalTimeZoneDetection`.
+    ///
+    /// Detects methods for the recipient's timezone.
     pub local_time_zone_detection: Option<Val<Vec<LocalTimeZoneDetectionType>>>,
 }
 
@@ -1125,9 +1248,13 @@ impl ToValue for LocalTimeZoneConfig {
 impl Literal for LocalTimeZoneConfig {}
 
 /// The [`OpenHours`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-openhours.html) property type.
+///
+/// Contains information about open hours.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenHours {
     /// `DailyHours`: required.
+    ///
+    /// The daily hours configuration.
     pub daily_hours: Option<Val<Vec<DailyHour>>>,
 }
 
@@ -1187,9 +1314,13 @@ impl ToValue for OpenHours {
 impl Literal for OpenHours {}
 
 /// The [`PredictiveConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-predictiveconfig.html) property type.
+///
+/// Contains predictive outbound mode configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredictiveConfig {
     /// `BandwidthAllocation`: required.
+    ///
+    /// Bandwidth allocation for the predictive outbound mode.
     ///
     /// - Range: 0 to 1.
     pub bandwidth_allocation: Option<Val<f64>>,
@@ -1246,15 +1377,23 @@ impl ToValue for PredictiveConfig {
 impl Literal for PredictiveConfig {}
 
 /// The [`PreviewConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-previewconfig.html) property type.
+///
+/// Contains preview outbound mode configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PreviewConfig {
     /// `AgentActions`.
+    ///
+    /// Agent actions for the preview outbound mode.
     pub agent_actions: Option<Val<Vec<AgentAction>>>,
     /// `BandwidthAllocation`: required.
+    ///
+    /// Bandwidth allocation for the preview outbound mode.
     ///
     /// - Range: 0 to 1.
     pub bandwidth_allocation: Option<Val<f64>>,
     /// `TimeoutConfig`: required.
+    ///
+    /// Countdown timer configuration for preview outbound mode.
     pub timeout_config: Option<Val<TimeoutConfig>>,
 }
 
@@ -1337,9 +1476,13 @@ impl ToValue for PreviewConfig {
 impl Literal for PreviewConfig {}
 
 /// The [`ProgressiveConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-progressiveconfig.html) property type.
+///
+/// Contains the progressive outbound mode configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProgressiveConfig {
     /// `BandwidthAllocation`: required.
+    ///
+    /// Bandwidth allocation for the progressive outbound mode.
     ///
     /// - Range: 0 to 1.
     pub bandwidth_allocation: Option<Val<f64>>,
@@ -1396,17 +1539,25 @@ impl ToValue for ProgressiveConfig {
 impl Literal for ProgressiveConfig {}
 
 /// The [`RestrictedPeriod`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-restrictedperiod.html) property type.
+///
+/// Contains information about a restricted period.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RestrictedPeriod {
     /// `EndDate`: required.
+    ///
+    /// The end date of the restricted period.
     ///
     /// - Pattern: `^\d{4}-\d{2}-\d{2}$`.
     pub end_date: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The name of the restricted period.
+    ///
     /// - Length: at most 127.
     pub name: Option<Val<String>>,
     /// `StartDate`: required.
+    ///
+    /// The start date of the restricted period.
     ///
     /// - Pattern: `^\d{4}-\d{2}-\d{2}$`.
     pub start_date: Option<Val<String>>,
@@ -1486,9 +1637,13 @@ impl ToValue for RestrictedPeriod {
 impl Literal for RestrictedPeriod {}
 
 /// The [`RestrictedPeriods`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-restrictedperiods.html) property type.
+///
+/// Contains information about restricted periods.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RestrictedPeriods {
     /// `RestrictedPeriodList`.
+    ///
+    /// The restricted period list.
     pub restricted_period_list: Option<Val<Vec<RestrictedPeriod>>>,
 }
 
@@ -1545,18 +1700,26 @@ impl ToValue for RestrictedPeriods {
 impl Literal for RestrictedPeriods {}
 
 /// The [`Schedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-schedule.html) property type.
+///
+/// Contains the schedule configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schedule {
     /// `EndTime`: required.
+    ///
+    /// The end time of the schedule in UTC.
     ///
     /// - Length: at most 100.
     pub end_time: Option<Val<String>>,
     /// `RefreshFrequency`.
     ///
+    /// The refresh frequency of the campaign.
+    ///
     /// - Length: 0 to 50.
     /// - Pattern: `^[a-zA-Z0-9.]*$`.
     pub refresh_frequency: Option<Val<String>>,
     /// `StartTime`: required.
+    ///
+    /// The start time of the schedule in UTC.
     ///
     /// - Length: at most 100.
     pub start_time: Option<Val<String>>,
@@ -1628,15 +1791,23 @@ impl ToValue for Schedule {
 impl Literal for Schedule {}
 
 /// The [`SmsChannelSubtypeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-smschannelsubtypeconfig.html) property type.
+///
+/// The configuration for the SMS channel subtype.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SmsChannelSubtypeConfig {
     /// `Capacity`.
     ///
+    /// The allocation of SMS capacity between multiple running outbound campaigns.
+    ///
     /// - Range: 0.01 to 1.
     pub capacity: Option<Val<f64>>,
     /// `DefaultOutboundConfig`: required.
+    ///
+    /// The default SMS outbound configuration of an outbound campaign.
     pub default_outbound_config: Option<Val<SmsOutboundConfig>>,
     /// `OutboundMode`: required.
+    ///
+    /// The outbound mode of SMS for an outbound campaign.
     pub outbound_mode: Option<Val<SmsOutboundMode>>,
 }
 
@@ -1714,14 +1885,20 @@ impl ToValue for SmsChannelSubtypeConfig {
 impl Literal for SmsChannelSubtypeConfig {}
 
 /// The [`SmsOutboundConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-smsoutboundconfig.html) property type.
+///
+/// The outbound configuration for SMS.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SmsOutboundConfig {
     /// `ConnectSourcePhoneNumberArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Connect source SMS phone number.
     ///
     /// - Length: 20 to 500.
     /// - Pattern: `^arn:.*$`.
     pub connect_source_phone_number_arn: Option<Val<String>>,
     /// `WisdomTemplateArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Q in Connect template.
     ///
     /// - Length: 20 to 500.
     /// - Pattern: `^arn:.*$`.
@@ -1795,9 +1972,13 @@ impl ToValue for SmsOutboundConfig {
 impl Literal for SmsOutboundConfig {}
 
 /// The [`SmsOutboundMode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-smsoutboundmode.html) property type.
+///
+/// Contains information about the SMS outbound mode.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SmsOutboundMode {
     /// `AgentlessConfig`.
+    ///
+    /// Contains agentless outbound mode configuration.
     pub agentless_config: Option<Val<Json>>,
 }
 
@@ -1845,14 +2026,20 @@ impl ToValue for SmsOutboundMode {
 impl Literal for SmsOutboundMode {}
 
 /// The [`Source`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-source.html) property type.
+///
+/// Contains source configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Source {
     /// `CustomerProfilesSegmentArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Customer Profiles segment.
     ///
     /// - Length: 20 to 500.
     /// - Pattern: `^arn:.*$`.
     pub customer_profiles_segment_arn: Option<Val<String>>,
     /// `EventTrigger`.
+    ///
+    /// The event trigger of the campaign.
     pub event_trigger: Option<Val<EventTrigger>>,
 }
 
@@ -1970,19 +2157,30 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TelephonyChannelSubtypeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-telephonychannelsubtypeconfig.html) property type.
+///
+/// The configuration for the telephony channel subtype.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TelephonyChannelSubtypeConfig {
     /// `Capacity`.
+    ///
+    /// The allocation of telephony capacity between multiple running outbound campaigns.
     ///
     /// - Range: 0.01 to 1.
     pub capacity: Option<Val<f64>>,
     /// `ConnectQueueId`.
     ///
+    /// The identifier of the Amazon Connect queue associated with telephony outbound requests of an
+    /// outbound campaign.
+    ///
     /// - Length: at most 500.
     pub connect_queue_id: Option<Val<String>>,
     /// `DefaultOutboundConfig`: required.
+    ///
+    /// The default telephony outbound configuration of an outbound campaign.
     pub default_outbound_config: Option<Val<TelephonyOutboundConfig>>,
     /// `OutboundMode`: required.
+    ///
+    /// The outbound mode of telephony for an outbound campaign.
     pub outbound_mode: Option<Val<TelephonyOutboundMode>>,
 }
 
@@ -2066,19 +2264,30 @@ impl ToValue for TelephonyChannelSubtypeConfig {
 impl Literal for TelephonyChannelSubtypeConfig {}
 
 /// The [`TelephonyOutboundConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-telephonyoutboundconfig.html) property type.
+///
+/// The outbound configuration for telephony.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TelephonyOutboundConfig {
     /// `AnswerMachineDetectionConfig`.
+    ///
+    /// The answering machine detection configuration.
     pub answer_machine_detection_config: Option<Val<AnswerMachineDetectionConfig>>,
     /// `ConnectContactFlowId`: required.
+    ///
+    /// The identifier of the published Amazon Connect contact flow.
     ///
     /// - Length: at most 500.
     pub connect_contact_flow_id: Option<Val<String>>,
     /// `ConnectSourcePhoneNumber`.
     ///
+    /// The Amazon Connect source phone number.
+    ///
     /// - Length: at most 100.
     pub connect_source_phone_number: Option<Val<String>>,
     /// `RingTimeout`.
+    ///
+    /// The ring timeout configuration for outbound calls. Specifies how long to wait for the call to be
+    /// answered before timing out.
     ///
     /// - Range: 15 to 60.
     pub ring_timeout: Option<Val<i64>>,
@@ -2153,15 +2362,25 @@ impl ToValue for TelephonyOutboundConfig {
 impl Literal for TelephonyOutboundConfig {}
 
 /// The [`TelephonyOutboundMode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-telephonyoutboundmode.html) property type.
+///
+/// Contains information about telephony outbound mode.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TelephonyOutboundMode {
     /// `AgentlessConfig`.
+    ///
+    /// The agentless outbound mode configuration for telephony.
     pub agentless_config: Option<Val<Json>>,
     /// `PredictiveConfig`.
+    ///
+    /// Contains predictive outbound mode configuration.
     pub predictive_config: Option<Val<PredictiveConfig>>,
     /// `PreviewConfig`.
+    ///
+    /// Contains preview outbound mode configuration.
     pub preview_config: Option<Val<PreviewConfig>>,
     /// `ProgressiveConfig`.
+    ///
+    /// Contains progressive telephony outbound mode configuration.
     pub progressive_config: Option<Val<ProgressiveConfig>>,
 }
 
@@ -2230,13 +2449,19 @@ impl ToValue for TelephonyOutboundMode {
 impl Literal for TelephonyOutboundMode {}
 
 /// The [`TimeRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-timerange.html) property type.
+///
+/// Contains information about a time range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeRange {
     /// `EndTime`: required.
     ///
+    /// The end time of the time range.
+    ///
     /// - Pattern: `^T\d{2}:\d{2}$`.
     pub end_time: Option<Val<String>>,
     /// `StartTime`: required.
+    ///
+    /// The start time of the time range.
     ///
     /// - Pattern: `^T\d{2}:\d{2}$`.
     pub start_time: Option<Val<String>>,
@@ -2298,11 +2523,17 @@ impl ToValue for TimeRange {
 impl Literal for TimeRange {}
 
 /// The [`TimeWindow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-timewindow.html) property type.
+///
+/// Contains information about a time window.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeWindow {
     /// `OpenHours`: required.
+    ///
+    /// The open hours configuration.
     pub open_hours: Option<Val<OpenHours>>,
     /// `RestrictedPeriods`.
+    ///
+    /// The restricted periods configuration.
     pub restricted_periods: Option<Val<RestrictedPeriods>>,
 }
 
@@ -2359,9 +2590,13 @@ impl ToValue for TimeWindow {
 impl Literal for TimeWindow {}
 
 /// The [`TimeoutConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-timeoutconfig.html) property type.
+///
+/// Contains preview outbound mode timeout configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeoutConfig {
     /// `DurationInSeconds`.
+    ///
+    /// Duration in seconds for the countdown timer.
     ///
     /// - Range: 10 to 300.
     pub duration_in_seconds: Option<Val<i64>>,
@@ -2411,15 +2646,23 @@ impl ToValue for TimeoutConfig {
 impl Literal for TimeoutConfig {}
 
 /// The [`WhatsAppChannelSubtypeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-whatsappchannelsubtypeconfig.html) property type.
+///
+/// The configuration for the WhatsApp channel subtype.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WhatsAppChannelSubtypeConfig {
     /// `Capacity`.
     ///
+    /// The allocation of WhatsApp capacity between multiple running outbound campaigns.
+    ///
     /// - Range: 0.01 to 1.
     pub capacity: Option<Val<f64>>,
     /// `DefaultOutboundConfig`: required.
+    ///
+    /// The default WhatsApp outbound configuration of an outbound campaign.
     pub default_outbound_config: Option<Val<WhatsAppOutboundConfig>>,
     /// `OutboundMode`: required.
+    ///
+    /// The outbound mode for WhatsApp of an outbound campaign.
     pub outbound_mode: Option<Val<WhatsAppOutboundMode>>,
 }
 
@@ -2497,14 +2740,20 @@ impl ToValue for WhatsAppChannelSubtypeConfig {
 impl Literal for WhatsAppChannelSubtypeConfig {}
 
 /// The [`WhatsAppOutboundConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-whatsappoutboundconfig.html) property type.
+///
+/// The outbound configuration for WhatsApp.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WhatsAppOutboundConfig {
     /// `ConnectSourcePhoneNumberArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Connect source WhatsApp phone number.
     ///
     /// - Length: 20 to 500.
     /// - Pattern: `^arn:.*$`.
     pub connect_source_phone_number_arn: Option<Val<String>>,
     /// `WisdomTemplateArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Q in Connect template.
     ///
     /// - Length: 20 to 500.
     /// - Pattern: `^arn:.*$`.
@@ -2578,9 +2827,13 @@ impl ToValue for WhatsAppOutboundConfig {
 impl Literal for WhatsAppOutboundConfig {}
 
 /// The [`WhatsAppOutboundMode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-connectcampaignsv2-campaign-whatsappoutboundmode.html) property type.
+///
+/// Contains information about the WhatsApp outbound mode.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WhatsAppOutboundMode {
     /// `AgentlessConfig`.
+    ///
+    /// Agentless config
     pub agentless_config: Option<Val<Json>>,
 }
 
@@ -2647,9 +2900,18 @@ impl AgentAction {
             AgentAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AgentAction {
+    const VALUES: &'static [&'static str] = &["DISCARD"];
+    fn as_str(&self) -> &str {
+        AgentAction::as_str(self)
     }
 }
 
@@ -2693,9 +2955,18 @@ impl CampaignType {
             CampaignType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CampaignType {
+    const VALUES: &'static [&'static str] = &["MANAGED", "JOURNEY"];
+    fn as_str(&self) -> &str {
+        CampaignType::as_str(self)
     }
 }
 
@@ -2737,9 +3008,18 @@ impl CommunicationLimitTimeUnit {
             CommunicationLimitTimeUnit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CommunicationLimitTimeUnit {
+    const VALUES: &'static [&'static str] = &["DAY"];
+    fn as_str(&self) -> &str {
+        CommunicationLimitTimeUnit::as_str(self)
     }
 }
 
@@ -2798,9 +3078,19 @@ impl DayOfWeek {
             DayOfWeek::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DayOfWeek {
+    const VALUES: &'static [&'static str] =
+        &["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
+    fn as_str(&self) -> &str {
+        DayOfWeek::as_str(self)
     }
 }
 
@@ -2850,9 +3140,18 @@ impl InstanceLimitsHandling {
             InstanceLimitsHandling::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceLimitsHandling {
+    const VALUES: &'static [&'static str] = &["OPT_IN", "OPT_OUT"];
+    fn as_str(&self) -> &str {
+        InstanceLimitsHandling::as_str(self)
     }
 }
 
@@ -2897,9 +3196,18 @@ impl LocalTimeZoneDetectionType {
             LocalTimeZoneDetectionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LocalTimeZoneDetectionType {
+    const VALUES: &'static [&'static str] = &["ZIP_CODE", "AREA_CODE"];
+    fn as_str(&self) -> &str {
+        LocalTimeZoneDetectionType::as_str(self)
     }
 }
 

@@ -5,23 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::ControlTower::EnabledBaseline`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-controltower-enabledbaseline.html) resource type.
 ///
+/// Definition of AWS::ControlTower::EnabledBaseline Resource Type
+///
 /// Build it with [`EnabledBaseline::builder`]; adding it to a stack returns a [`EnabledBaselineHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnabledBaseline {
     /// `BaselineIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The specific `Baseline` enabled as part of the `EnabledBaseline` resource.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[0-9a-zA-Z_\-:\/]+$`.
     pub baseline_identifier: Option<Val<String>>,
     /// `BaselineVersion`: required.
     ///
+    /// The enabled version of the `Baseline` .
+    ///
     /// - Pattern: `^\d+(?:\.\d+){0,2}$`.
     pub baseline_version: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// Shows the parameters that are applied when enabling this `Baseline` .
     pub parameters: Option<Val<Vec<Parameter>>>,
     /// `Tags`.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The target on which to enable the `Baseline` .
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[0-9a-zA-Z_\-:\/]+$`.

@@ -5,23 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::ControlTower::EnabledControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-controltower-enabledcontrol.html) resource type.
 ///
+/// The resource represents an enabled control. It specifies an asynchronous operation that creates AWS
+/// resources on the specified organizational unit and the accounts it contains. The resources created
+/// will vary according to the control that you specify.
+///
 /// Build it with [`EnabledControl::builder`]; adding it to a stack returns a [`EnabledControlHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnabledControl {
     /// `ControlIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the control. Only *Strongly recommended* and *Elective* controls are permitted, with the
+    /// exception of the *Region deny* control. For information on how to find the `controlIdentifier` , see
+    /// [the overview page](https://docs.aws.amazon.com//controltower/latest/APIReference/Welcome.html) .
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[0-9a-zA-Z_\-:\/]+$`.
     pub control_identifier: Option<Val<String>>,
     /// `Parameters`.
     ///
+    /// Array of `EnabledControlParameter` objects.
+    ///
     /// - Items: at least 1.
     pub parameters: Option<Val<Vec<EnabledControlParameter>>>,
     /// `Tags`.
     ///
+    /// A set of tags to assign to the enabled control.
+    ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the organizational unit. For information on how to find the `targetIdentifier` , see [the
+    /// overview page](https://docs.aws.amazon.com//controltower/latest/APIReference/Welcome.html) .
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[0-9a-zA-Z_\-:\/]+$`.
@@ -149,11 +164,20 @@ impl EnabledControlHandle {
 }
 
 /// The [`EnabledControlParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-controltower-enabledcontrol-enabledcontrolparameter.html) property type.
+///
+/// A set of parameters that configure the behavior of the enabled control. Expressed as a key/value
+/// pair, where `Key` is of type `String` and `Value` is of type `Document` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnabledControlParameter {
     /// `Key`: required.
+    ///
+    /// The key of a key/value pair. It is of type `string` .
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of a key/value pair. It can be of type `array` , `string` , `number` , `object` , or
+    /// `boolean` . \[Note: The *Type* field that follows may show a single type such as Number, which is
+    /// only one possible type.\]
     ///
     /// - Items: at least 1.
     pub value: Option<Val<Json>>,

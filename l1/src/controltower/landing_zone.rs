@@ -5,20 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::ControlTower::LandingZone`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-controltower-landingzone.html) resource type.
 ///
+/// Creates a new landing zone. This API call starts an asynchronous operation that creates and
+/// configures a landing zone, based on the parameters specified in the manifest JSON file.
+///
 /// Build it with [`LandingZone::builder`]; adding it to a stack returns a [`LandingZoneHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LandingZone {
     /// `Manifest`: required.
     ///
+    /// The landing zone manifest JSON text file that specifies the landing zone configurations.
+    ///
     /// - Format: `json`.
     pub manifest: Option<Val<Json>>,
     /// `RemediationTypes`.
     ///
+    /// The types of remediation actions configured for the landing zone, such as automatic drift correction
+    /// or compliance enforcement.
+    ///
     /// - Items: 1 to 1.
     pub remediation_types: Option<Val<Vec<RemediationTypesItem>>>,
     /// `Tags`.
+    ///
+    /// Tags to be applied to the landing zone.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Version`: required.
+    ///
+    /// The landing zone's current deployed version.
     ///
     /// - Length: 3 to 10.
     /// - Pattern: `\d+.\d+`.
@@ -128,22 +140,32 @@ impl Deref for LandingZoneHandle {
 
 impl LandingZoneHandle {
     /// `Fn::GetAtt` `LandingZoneIdentifier`.
+    ///
+    /// The unique identifier of the landing zone.
     pub fn attr_landing_zone_identifier(&self) -> Val<String> {
         self.0.get_att("LandingZoneIdentifier")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the landing zone.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The landing zone deployment status. One of `ACTIVE` , `PROCESSING` , `FAILED` .
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `LatestAvailableVersion`.
+    ///
+    /// The latest available version of the landing zone.
     pub fn attr_latest_available_version(&self) -> Val<String> {
         self.0.get_att("LatestAvailableVersion")
     }
     /// `Fn::GetAtt` `DriftStatus`.
+    ///
+    /// The drift status of the landing zone.
     pub fn attr_drift_status(&self) -> Val<String> {
         self.0.get_att("DriftStatus")
     }
@@ -239,9 +261,18 @@ impl RemediationTypesItem {
             RemediationTypesItem::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RemediationTypesItem {
+    const VALUES: &'static [&'static str] = &["INHERITANCE_DRIFT"];
+    fn as_str(&self) -> &str {
+        RemediationTypesItem::as_str(self)
     }
 }
 

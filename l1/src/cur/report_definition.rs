@@ -5,32 +5,58 @@ use crate::rt::*;
 
 /// The [`AWS::CUR::ReportDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cur-reportdefinition.html) resource type.
 ///
+/// The definition of AWS Cost and Usage Report. You can specify the report name, time unit, report
+/// format, compression format, S3 bucket, additional artifacts, and schema elements in the definition.
+///
 /// Build it with [`ReportDefinition::builder`]; adding it to a stack returns a [`ReportDefinitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReportDefinition {
     /// `AdditionalArtifacts`.
+    ///
+    /// A list of manifests that you want AWS to create for this report.
     pub additional_artifacts: Option<Val<Vec<AdditionalArtifacts>>>,
     /// `AdditionalSchemaElements`. Changing it replaces the resource.
+    ///
+    /// A list of strings that indicate additional content that AWS includes in the report, such as
+    /// individual resource IDs.
     pub additional_schema_elements: Option<Val<Vec<AdditionalSchemaElements>>>,
     /// `BillingViewArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the billing view. You can get this value by using the billing view
+    /// service public APIs.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `(arn:aws(-cn)?:billing::[0-9]{12}:billingview/)?[a-zA-Z0-9_\+=\.\-@].{1,30}`.
     pub billing_view_arn: Option<Val<String>>,
     /// `Compression`: required.
+    ///
+    /// The compression format that Amazon Web Services uses for the report.
     pub compression: Option<Val<Compression>>,
     /// `Format`: required.
+    ///
+    /// The format that Amazon Web Services saves the report in.
     pub format: Option<Val<Format>>,
     /// `RefreshClosedReports`: required.
+    ///
+    /// Whether you want AWS to update your reports after they have been finalized if AWS detects charges
+    /// related to previous months. These charges can include refunds, credits, or support fees.
     pub refresh_closed_reports: Option<Val<bool>>,
     /// `ReportName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the report that you want to create. The name must be unique, is case sensitive, and
+    /// can't include spaces.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[0-9A-Za-z!\-_.*\'()]+`.
     pub report_name: Option<Val<String>>,
     /// `ReportVersioning`: required. Changing it replaces the resource.
+    ///
+    /// Whether you want AWS to overwrite the previous version of each report or to deliver the report in
+    /// addition to the previous versions.
     pub report_versioning: Option<Val<ReportVersioning>>,
     /// `S3Bucket`: required.
+    ///
+    /// The S3 bucket where Amazon Web Services delivers the report.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[A-Za-z0-9_\.\-]+`.
@@ -38,16 +64,25 @@ pub struct ReportDefinition {
     pub s3_bucket: Option<Val<String>>,
     /// `S3Prefix`: required.
     ///
+    /// The prefix that Amazon Web Services adds to the report name when Amazon Web Services delivers the
+    /// report. Your prefix can't include spaces.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `[0-9A-Za-z!\-_.*\'()/]*`.
     pub s3_prefix: Option<Val<String>>,
     /// `S3Region`: required.
+    ///
+    /// The Region of the S3 bucket that Amazon Web Services delivers the report into.
     pub s3_region: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to be assigned to the report definition resource.
     ///
     /// - Items: 0 to 100.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TimeUnit`: required. Changing it replaces the resource.
+    ///
+    /// The granularity of the line items in the report.
     pub time_unit: Option<Val<TimeUnit>>,
 }
 
@@ -348,9 +383,18 @@ impl AdditionalArtifacts {
             AdditionalArtifacts::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AdditionalArtifacts {
+    const VALUES: &'static [&'static str] = &["REDSHIFT", "QUICKSIGHT", "ATHENA"];
+    fn as_str(&self) -> &str {
+        AdditionalArtifacts::as_str(self)
     }
 }
 
@@ -399,9 +443,19 @@ impl AdditionalSchemaElements {
             AdditionalSchemaElements::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AdditionalSchemaElements {
+    const VALUES: &'static [&'static str] =
+        &["RESOURCES", "SPLIT_COST_ALLOCATION_DATA", "MANUAL_DISCOUNT_COMPATIBILITY"];
+    fn as_str(&self) -> &str {
+        AdditionalSchemaElements::as_str(self)
     }
 }
 
@@ -450,9 +504,18 @@ impl Compression {
             Compression::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Compression {
+    const VALUES: &'static [&'static str] = &["ZIP", "GZIP", "Parquet"];
+    fn as_str(&self) -> &str {
+        Compression::as_str(self)
     }
 }
 
@@ -498,9 +561,18 @@ impl Format {
             Format::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Format {
+    const VALUES: &'static [&'static str] = &["textORcsv", "Parquet"];
+    fn as_str(&self) -> &str {
+        Format::as_str(self)
     }
 }
 
@@ -545,9 +617,18 @@ impl ReportVersioning {
             ReportVersioning::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReportVersioning {
+    const VALUES: &'static [&'static str] = &["CREATE_NEW_REPORT", "OVERWRITE_REPORT"];
+    fn as_str(&self) -> &str {
+        ReportVersioning::as_str(self)
     }
 }
 
@@ -595,9 +676,18 @@ impl TimeUnit {
             TimeUnit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TimeUnit {
+    const VALUES: &'static [&'static str] = &["HOURLY", "DAILY", "MONTHLY"];
+    fn as_str(&self) -> &str {
+        TimeUnit::as_str(self)
     }
 }
 

@@ -5,39 +5,60 @@ use crate::rt::*;
 
 /// The [`AWS::CustomerProfiles::CalculatedAttributeDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-customerprofiles-calculatedattributedefinition.html) resource type.
 ///
+/// A calculated attribute definition for Customer Profiles.
+///
 /// Build it with [`CalculatedAttributeDefinition::builder`]; adding it to a stack returns a [`CalculatedAttributeDefinitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CalculatedAttributeDefinition {
     /// `AttributeDetails`: required.
+    ///
+    /// Mathematical expression and a list of attribute items specified in that expression.
     pub attribute_details: Option<Val<AttributeDetails>>,
     /// `CalculatedAttributeName`: required. Changing it replaces the resource.
+    ///
+    /// The name of an attribute defined in a profile object type.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z_][a-zA-Z_0-9-]*$`.
     pub calculated_attribute_name: Option<Val<String>>,
     /// `Conditions`.
+    ///
+    /// The conditions including range, object count, and threshold for the calculated attribute.
     pub conditions: Option<Val<Conditions>>,
     /// `Description`.
+    ///
+    /// The description of the calculated attribute.
     ///
     /// - Length: 1 to 1000.
     pub description: Option<Val<String>>,
     /// `DisplayName`.
+    ///
+    /// The display name of the calculated attribute.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z_][a-zA-Z_0-9-\s]*$`.
     pub display_name: Option<Val<String>>,
     /// `DomainName`: required. Changing it replaces the resource.
     ///
+    /// The unique name of the domain.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub domain_name: Option<Val<String>>,
     /// `Statistic`: required.
+    ///
+    /// The aggregation operation to perform for the calculated attribute.
     pub statistic: Option<Val<Statistic>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UseHistoricalData`. Changing it replaces the resource.
+    ///
+    /// Whether historical data ingested before the Calculated Attribute was created should be included in
+    /// calculations.
     pub use_historical_data: Option<Val<bool>>,
 }
 
@@ -193,18 +214,26 @@ impl Deref for CalculatedAttributeDefinitionHandle {
 
 impl CalculatedAttributeDefinitionHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of when the calculated attribute definition was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The timestamp of when the calculated attribute definition was most recently edited.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Status of the Calculated Attribute creation (whether all historical data has been indexed.)
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Readiness`.
+    ///
+    /// The readiness status of the calculated attribute.
     pub fn attr_readiness(&self) -> Val<Json> {
         self.0.get_att("Readiness")
     }
@@ -223,13 +252,20 @@ impl CalculatedAttributeDefinitionHandle {
 }
 
 /// The [`AttributeDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-calculatedattributedefinition-attributedetails.html) property type.
+///
+/// Mathematical expression and a list of attribute items specified in that expression.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttributeDetails {
     /// `Attributes`: required.
     ///
+    /// Mathematical expression and a list of attribute items specified in that expression.
+    ///
     /// - Items: 1 to 2.
     pub attributes: Option<Val<Vec<AttributeItem>>>,
     /// `Expression`: required.
+    ///
+    /// Mathematical expression that is performed on attribute items provided in the attribute list. Each
+    /// element in the expression should follow the structure of \"{ObjectTypeName.AttributeName}\".
     ///
     /// - Length: 1 to 255.
     pub expression: Option<Val<String>>,
@@ -309,9 +345,13 @@ impl ToValue for AttributeDetails {
 impl Literal for AttributeDetails {}
 
 /// The [`AttributeItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-calculatedattributedefinition-attributeitem.html) property type.
+///
+/// The details of a single attribute item specified in the mathematical expression.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttributeItem {
     /// `Name`: required.
+    ///
+    /// The unique name of the calculated attribute.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
@@ -369,15 +409,23 @@ impl ToValue for AttributeItem {
 impl Literal for AttributeItem {}
 
 /// The [`Conditions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-calculatedattributedefinition-conditions.html) property type.
+///
+/// The conditions including range, object count, and threshold for the calculated attribute.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Conditions {
     /// `ObjectCount`.
     ///
+    /// The number of profile objects used for the calculated attribute.
+    ///
     /// - Range: 1 to 300.
     pub object_count: Option<Val<i64>>,
     /// `Range`.
+    ///
+    /// The relative time period over which data is included in the aggregation.
     pub range: Option<Val<Range>>,
     /// `Threshold`.
+    ///
+    /// The threshold for the calculated attribute.
     pub threshold: Option<Val<Threshold>>,
 }
 
@@ -437,23 +485,44 @@ impl ToValue for Conditions {
 impl Literal for Conditions {}
 
 /// The [`Range`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-calculatedattributedefinition-range.html) property type.
+///
+/// The relative time period over which data is included in the aggregation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Range {
     /// `TimestampFormat`.
+    ///
+    /// The format the timestamp field in your JSON object is specified. This value should be one of
+    /// EPOCHMILLI (for Unix epoch timestamps with second/millisecond level precision) or ISO_8601
+    /// (following ISO_8601 format with second/millisecond level precision, with an optional offset of Z or
+    /// in the format HH:MM or HHMM.). E.g. if your object type is MyType and source JSON is {"generatedAt":
+    /// {"timestamp": "2001-07-04T12:08:56.235-0700"}}, then TimestampFormat should be "ISO_8601"
     ///
     /// - Length: 1 to 255.
     pub timestamp_format: Option<Val<String>>,
     /// `TimestampSource`.
     ///
+    /// An expression specifying the field in your JSON object from which the date should be parsed. The
+    /// expression should follow the structure of \"{ObjectTypeName.\<Location of timestamp field in JSON
+    /// pointer format>}\". E.g. if your object type is MyType and source JSON is {"generatedAt":
+    /// {"timestamp": "1737587945945"}}, then TimestampSource should be "{MyType.generatedAt.timestamp}"
+    ///
     /// - Length: 1 to 255.
     pub timestamp_source: Option<Val<String>>,
     /// `Unit`: required.
+    ///
+    /// The unit of time.
     pub unit: Option<Val<RangeUnit>>,
     /// `Value`.
+    ///
+    /// The amount of time of the specified unit.
     ///
     /// - Range: 1 to 2147483647.
     pub value: Option<Val<i64>>,
     /// `ValueRange`.
+    ///
+    /// A structure letting customers specify a relative time window over which over which data is included
+    /// in the Calculated Attribute. Use positive numbers to indicate that the endpoint is in the past, and
+    /// negative numbers to indicate it is in the future. ValueRange overrides Value.
     pub value_range: Option<Val<ValueRange>>,
 }
 
@@ -604,11 +673,17 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Threshold`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-calculatedattributedefinition-threshold.html) property type.
+///
+/// The threshold for the calculated attribute.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Threshold {
     /// `Operator`: required.
+    ///
+    /// The operator of the threshold.
     pub operator: Option<Val<ThresholdOperator>>,
     /// `Value`: required.
+    ///
+    /// The value of the threshold.
     ///
     /// - Length: 1 to 255.
     pub value: Option<Val<String>>,
@@ -681,13 +756,23 @@ impl ToValue for Threshold {
 impl Literal for Threshold {}
 
 /// The [`ValueRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-calculatedattributedefinition-valuerange.html) property type.
+///
+/// A structure letting customers specify a relative time window over which over which data is included
+/// in the Calculated Attribute. Use positive numbers to indicate that the endpoint is in the past, and
+/// negative numbers to indicate it is in the future. ValueRange overrides Value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValueRange {
     /// `End`: required.
     ///
+    /// The ending point for this overridden range. Positive numbers indicate how many days in the past data
+    /// should be included, and negative numbers indicate how many days in the future.
+    ///
     /// - Range: -2147483648 to 2147483647.
     pub end: Option<Val<i64>>,
     /// `Start`: required.
+    ///
+    /// The starting point for this overridden range. Positive numbers indicate how many days in the past
+    /// data should be included, and negative numbers indicate how many days in the future.
     ///
     /// - Range: -2147483648 to 2147483647.
     pub start: Option<Val<i64>>,
@@ -776,9 +861,18 @@ impl RangeUnit {
             RangeUnit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RangeUnit {
+    const VALUES: &'static [&'static str] = &["DAYS"];
+    fn as_str(&self) -> &str {
+        RangeUnit::as_str(self)
     }
 }
 
@@ -840,9 +934,19 @@ impl Statistic {
             Statistic::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Statistic {
+    const VALUES: &'static [&'static str] =
+        &["FIRST_OCCURRENCE", "LAST_OCCURRENCE", "COUNT", "SUM", "MINIMUM", "MAXIMUM", "AVERAGE", "MAX_OCCURRENCE"];
+    fn as_str(&self) -> &str {
+        Statistic::as_str(self)
     }
 }
 
@@ -899,9 +1003,18 @@ impl ThresholdOperator {
             ThresholdOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ThresholdOperator {
+    const VALUES: &'static [&'static str] = &["EQUAL_TO", "GREATER_THAN", "LESS_THAN", "NOT_EQUAL_TO"];
+    fn as_str(&self) -> &str {
+        ThresholdOperator::as_str(self)
     }
 }
 

@@ -5,33 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::CustomerProfiles::Domain`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-customerprofiles-domain.html) resource type.
 ///
+/// Specifies an Amazon Connect Customer Profiles Domain.
+///
 /// Build it with [`Domain::builder`]; adding it to a stack returns a [`DomainHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Domain {
     /// `DataStore`.
+    ///
+    /// Configuration and status of the data store for the domain.
     pub data_store: Option<Val<DataStore>>,
     /// `DeadLetterQueueUrl`.
+    ///
+    /// The URL of the SQS dead letter queue, which is used for reporting errors associated with ingesting
+    /// data from third party applications. You must set up a policy on the `DeadLetterQueue` for the
+    /// `SendMessage` operation to enable Amazon Connect Customer Profiles to send messages to the
+    /// `DeadLetterQueue` .
     ///
     /// - Length: 0 to 255.
     pub dead_letter_queue_url: Option<Val<String>>,
     /// `DefaultEncryptionKey`.
     ///
+    /// The default encryption key, which is an AWS managed key, is used when no specific type of encryption
+    /// key is specified. It is used to encrypt all data before it is placed in permanent or semi-permanent
+    /// storage.
+    ///
     /// - Length: 0 to 255.
     pub default_encryption_key: Option<Val<String>>,
     /// `DefaultExpirationDays`: required.
+    ///
+    /// The default number of days until the data within the domain expires.
     ///
     /// - Range: 1 to 1098.
     pub default_expiration_days: Option<Val<i64>>,
     /// `DomainName`: required. Changing it replaces the resource.
     ///
+    /// The unique name of the domain.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub domain_name: Option<Val<String>>,
     /// `Matching`.
+    ///
+    /// The process of matching duplicate profiles.
     pub matching: Option<Val<Matching>>,
     /// `RuleBasedMatching`.
+    ///
+    /// The process of matching duplicate profiles using Rule-Based matching.
     pub rule_based_matching: Option<Val<RuleBasedMatching>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -163,22 +186,32 @@ impl Deref for DomainHandle {
 
 impl DomainHandle {
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The timestamp of when the domain was most recently edited.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of when the domain was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `RuleBasedMatching.Status`.
+    ///
+    /// The status of rule-based matching rule.
     pub fn attr_rule_based_matching_status(&self) -> Val<String> {
         self.0.get_att("RuleBasedMatching.Status")
     }
     /// `Fn::GetAtt` `Stats`.
+    ///
+    /// Usage-specific statistics about the domain.
     pub fn attr_stats(&self) -> Val<Json> {
         self.0.get_att("Stats")
     }
     /// `Fn::GetAtt` `DataStore.Readiness`.
+    ///
+    /// Progress information for data store setup.
     pub fn attr_data_store_readiness(&self) -> Val<Json> {
         self.0.get_att("DataStore.Readiness")
     }
@@ -193,19 +226,42 @@ impl DomainHandle {
 }
 
 /// The [`AttributeTypesSelector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-domain-attributetypesselector.html) property type.
+///
+/// Configures information about the `AttributeTypesSelector` which rule-based identity resolution uses
+/// to match profiles.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttributeTypesSelector {
     /// `Address`.
     ///
+    /// The `Address` type. You can choose from `Address` , `BusinessAddress` , `MaillingAddress` , and
+    /// `ShippingAddress` . You only can use the `Address` type in the `MatchingRule` . For example, if you
+    /// want to match a profile based on `BusinessAddress.City` or `MaillingAddress.City` , you can choose
+    /// the `BusinessAddress` and the `MaillingAddress` to represent the `Address` type and specify the
+    /// `Address.City` on the matching rule.
+    ///
     /// - Items: 1 to 4.
     pub address: Option<Val<Vec<String>>>,
     /// `AttributeMatchingModel`: required.
+    ///
+    /// Configures the `AttributeMatchingModel` , you can either choose `ONE_TO_ONE` or `MANY_TO_MANY` .
     pub attribute_matching_model: Option<Val<AttributeMatchingModel>>,
     /// `EmailAddress`.
+    ///
+    /// The Email type. You can choose from `EmailAddress` , `BusinessEmailAddress` and
+    /// `PersonalEmailAddress` . You only can use the `EmailAddress` type in the `MatchingRule` . For
+    /// example, if you want to match profile based on `PersonalEmailAddress` or `BusinessEmailAddress` ,
+    /// you can choose the `PersonalEmailAddress` and the `BusinessEmailAddress` to represent the
+    /// `EmailAddress` type and only specify the `EmailAddress` on the matching rule.
     ///
     /// - Items: 1 to 3.
     pub email_address: Option<Val<Vec<String>>>,
     /// `PhoneNumber`.
+    ///
+    /// The `PhoneNumber` type. You can choose from `PhoneNumber` , `HomePhoneNumber` , and
+    /// `MobilePhoneNumber` . You only can use the `PhoneNumber` type in the `MatchingRule` . For example,
+    /// if you want to match a profile based on `Phone` or `HomePhone` , you can choose the `Phone` and the
+    /// `HomePhone` to represent the `PhoneNumber` type and only specify the `PhoneNumber` on the matching
+    /// rule.
     ///
     /// - Items: 1 to 4.
     pub phone_number: Option<Val<Vec<String>>>,
@@ -300,15 +356,30 @@ impl ToValue for AttributeTypesSelector {
 impl Literal for AttributeTypesSelector {}
 
 /// The [`AutoMerging`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-domain-automerging.html) property type.
+///
+/// Configuration information about the auto-merging process.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoMerging {
     /// `ConflictResolution`.
+    ///
+    /// Determines how the auto-merging process should resolve conflicts between different profiles. For
+    /// example, if Profile A and Profile B have the same `FirstName` and `LastName` , `ConflictResolution`
+    /// specifies which `EmailAddress` should be used.
     pub conflict_resolution: Option<Val<ConflictResolution>>,
     /// `Consolidation`.
+    ///
+    /// A list of matching attributes that represent matching criteria. If two profiles meet at least one of
+    /// the requirements in the matching attributes list, they will be merged.
     pub consolidation: Option<Val<Consolidation>>,
     /// `Enabled`: required.
+    ///
+    /// The flag that enables the auto-merging of duplicate profiles.
     pub enabled: Option<Val<bool>>,
     /// `MinAllowedConfidenceScoreForMerging`.
+    ///
+    /// A number between 0 and 1 that represents the minimum confidence score required for profiles within a
+    /// matching group to be merged during the auto-merge process. A higher score means that a higher
+    /// similarity is required to merge profiles.
     ///
     /// - Range: 0.0 to 1.0.
     pub min_allowed_confidence_score_for_merging: Option<Val<f64>>,
@@ -379,11 +450,20 @@ impl ToValue for AutoMerging {
 impl Literal for AutoMerging {}
 
 /// The [`ConflictResolution`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-domain-conflictresolution.html) property type.
+///
+/// Determines how the auto-merging process should resolve conflicts between different profiles. For
+/// example, if Profile A and Profile B have the same `FirstName` and `LastName` , `ConflictResolution`
+/// specifies which `EmailAddress` should be used.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConflictResolution {
     /// `ConflictResolvingModel`: required.
+    ///
+    /// How the auto-merging process should resolve conflicts between different profiles.
     pub conflict_resolving_model: Option<Val<ConflictResolvingModel>>,
     /// `SourceName`.
+    ///
+    /// The `ObjectType` name that is used to resolve profile merging conflicts when choosing `SOURCE` as
+    /// the `ConflictResolvingModel` .
     ///
     /// - Length: 1 to 255.
     pub source_name: Option<Val<String>>,
@@ -451,9 +531,14 @@ impl ToValue for ConflictResolution {
 impl Literal for ConflictResolution {}
 
 /// The [`Consolidation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-domain-consolidation.html) property type.
+///
+/// A list of matching attributes that represent matching criteria. If two profiles meet at least one of
+/// the requirements in the matching attributes list, they will be merged.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Consolidation {
     /// `MatchingAttributesList`: required.
+    ///
+    /// A list of matching criteria.
     ///
     /// - Items: 1 to 10.
     pub matching_attributes_list: Option<Val<Vec<Vec<String>>>>,
@@ -521,12 +606,14 @@ impl ToValue for Consolidation {
 impl Literal for Consolidation {}
 
 /// The [`DataStore`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-domain-datastore.html) property type.
+///
+/// Configuration and status of the data store for the domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataStore {
     /// `Enabled`.
+    ///
+    /// Whether the data store is enabled.
     pub enabled: Option<Val<bool>>,
-    /// `Readiness`.
-    pub readiness: Option<Val<Readiness>>,
 }
 
 impl DataStore {
@@ -544,7 +631,6 @@ impl DataStore {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "Enabled", &self.enabled);
-        put(&mut m, "Readiness", &self.readiness);
         m
     }
 }
@@ -557,11 +643,6 @@ impl DataStoreBuilder {
     /// Sets `Enabled`.
     pub fn enabled(mut self, value: impl Into<Val<bool>>) -> Self {
         self.0.enabled = Some(value.into());
-        self
-    }
-    /// Sets `Readiness`.
-    pub fn readiness(mut self, value: impl Into<Val<Readiness>>) -> Self {
-        self.0.readiness = Some(value.into());
         self
     }
     /// Builds the value (every property is optional).
@@ -579,9 +660,13 @@ impl ToValue for DataStore {
 impl Literal for DataStore {}
 
 /// The [`ExportingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-domain-exportingconfig.html) property type.
+///
+/// Configuration information for exporting Identity Resolution results, for example, to an S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExportingConfig {
     /// `S3Exporting`.
+    ///
+    /// The S3 location where Identity Resolution Jobs write result files.
     pub s3_exporting: Option<Val<S3ExportingConfig>>,
 }
 
@@ -629,11 +714,17 @@ impl ToValue for ExportingConfig {
 impl Literal for ExportingConfig {}
 
 /// The [`JobSchedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-domain-jobschedule.html) property type.
+///
+/// The day and time when do you want to start the Identity Resolution Job every week.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobSchedule {
     /// `DayOfTheWeek`: required.
+    ///
+    /// The day when the Identity Resolution Job should run every week.
     pub day_of_the_week: Option<Val<DayOfTheWeek>>,
     /// `Time`: required.
+    ///
+    /// The time when the Identity Resolution Job should run every week.
     ///
     /// - Length: 3 to 5.
     /// - Pattern: `^([0-9]|0[0-9]|1[0-9]|2[0-3]):[0-5][0-9]$`.
@@ -703,15 +794,30 @@ impl ToValue for JobSchedule {
 impl Literal for JobSchedule {}
 
 /// The [`Matching`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-domain-matching.html) property type.
+///
+/// The process of matching duplicate profiles. If `Matching = true` , Connect Customer Customer
+/// Profiles starts a weekly batch process called *Identity Resolution Job* . If you do not specify a
+/// date and time for the *Identity Resolution Job* to run, by default it runs every Saturday at 12AM
+/// UTC to detect duplicate profiles in your domains. After the *Identity Resolution Job* completes, use
+/// the `GetMatches` API to return and review the results. Or, if you have configured `ExportingConfig`
+/// in the `MatchingRequest` , you can download the results from S3.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Matching {
     /// `AutoMerging`.
+    ///
+    /// Configuration information about the auto-merging process.
     pub auto_merging: Option<Val<AutoMerging>>,
     /// `Enabled`: required.
+    ///
+    /// The flag that enables the matching process of duplicate profiles.
     pub enabled: Option<Val<bool>>,
     /// `ExportingConfig`.
+    ///
+    /// The S3 location where Identity Resolution Jobs write result files.
     pub exporting_config: Option<Val<ExportingConfig>>,
     /// `JobSchedule`.
+    ///
+    /// The day and time when do you want to start the Identity Resolution Job every week.
     pub job_schedule: Option<Val<JobSchedule>>,
 }
 
@@ -780,9 +886,14 @@ impl ToValue for Matching {
 impl Literal for Matching {}
 
 /// The [`MatchingRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-domain-matchingrule.html) property type.
+///
+/// Specifies how the rule-based matching process should match profiles.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MatchingRule {
     /// `Rule`: required.
+    ///
+    /// A single rule level of the `MatchRules` . Configures how the rule-based matching process should
+    /// match profiles.
     ///
     /// - Items: 1 to 15.
     pub rule: Option<Val<Vec<String>>>,
@@ -839,91 +950,53 @@ impl ToValue for MatchingRule {
 
 impl Literal for MatchingRule {}
 
-/// The [`Readiness`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-domain-readiness.html) property type.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Readiness {
-    /// `Message`.
-    pub message: Option<Val<String>>,
-    /// `ProgressPercentage`.
-    ///
-    /// - Range: 0 to 100.
-    pub progress_percentage: Option<Val<i64>>,
-}
-
-impl Readiness {
-    /// A builder.
-    pub fn builder() -> ReadinessBuilder {
-        Default::default()
-    }
-
-    /// An instance with the required properties set to placeholder values (for tests of the generated layer).
-    #[doc(hidden)]
-    pub fn minimal() -> Self {
-        Self::default()
-    }
-
-    fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "Message", &self.message);
-        put(&mut m, "ProgressPercentage", &self.progress_percentage);
-        m
-    }
-}
-
-/// Builder of [`Readiness`].
-#[derive(Clone, Debug, Default)]
-pub struct ReadinessBuilder(Readiness);
-
-impl ReadinessBuilder {
-    /// Sets `Message`.
-    pub fn message(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.message = Some(value.into());
-        self
-    }
-    /// Sets `ProgressPercentage`.
-    pub fn progress_percentage(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.progress_percentage = Some(value.into());
-        self
-    }
-    /// Builds the value (every property is optional).
-    pub fn build(self) -> Readiness {
-        self.0
-    }
-}
-
-impl ToValue for Readiness {
-    fn to_value(&self) -> Value {
-        Value::Map(self.to_map())
-    }
-}
-
-impl Literal for Readiness {}
-
 /// The [`RuleBasedMatching`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-domain-rulebasedmatching.html) property type.
+///
+/// The process of matching duplicate profiles using Rule-Based matching. If `RuleBasedMatching = true`
+/// , Connect Customer Customer Profiles will start to match and merge your profiles according to your
+/// configuration in the `RuleBasedMatchingRequest` . You can use the `ListRuleBasedMatches` and
+/// `GetSimilarProfiles` API to return and review the results. Also, if you have configured
+/// `ExportingConfig` in the `RuleBasedMatchingRequest` , you can download the results from S3.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleBasedMatching {
     /// `AttributeTypesSelector`.
+    ///
+    /// Configures information about the `AttributeTypesSelector` where the rule-based identity resolution
+    /// uses to match profiles.
     pub attribute_types_selector: Option<Val<AttributeTypesSelector>>,
     /// `ConflictResolution`.
+    ///
+    /// Determines how the auto-merging process should resolve conflicts between different profiles. For
+    /// example, if Profile A and Profile B have the same `FirstName` and `LastName` , `ConflictResolution`
+    /// specifies which `EmailAddress` should be used.
     pub conflict_resolution: Option<Val<ConflictResolution>>,
     /// `Enabled`: required.
+    ///
+    /// The flag that enables the matching process of duplicate profiles.
     pub enabled: Option<Val<bool>>,
     /// `ExportingConfig`.
+    ///
+    /// The S3 location where Identity Resolution Jobs write result files.
     pub exporting_config: Option<Val<ExportingConfig>>,
     /// `MatchingRules`.
+    ///
+    /// Configures how the rule-based matching process should match profiles. You can have up to 15
+    /// `MatchingRule` in the `MatchingRules` .
     ///
     /// - Items: 1 to 15.
     pub matching_rules: Option<Val<Vec<MatchingRule>>>,
     /// `MaxAllowedRuleLevelForMatching`.
     ///
+    /// Indicates the maximum allowed rule level for matching.
+    ///
     /// - Range: 1 to 15.
     pub max_allowed_rule_level_for_matching: Option<Val<i64>>,
     /// `MaxAllowedRuleLevelForMerging`.
     ///
+    /// Indicates the maximum allowed rule level for merging.
+    ///
     /// - Range: 1 to 15.
     pub max_allowed_rule_level_for_merging: Option<Val<i64>>,
-    /// `Status`.
-    pub status: Option<Val<Status>>,
 }
 
 impl RuleBasedMatching {
@@ -947,7 +1020,6 @@ impl RuleBasedMatching {
         put(&mut m, "MatchingRules", &self.matching_rules);
         put(&mut m, "MaxAllowedRuleLevelForMatching", &self.max_allowed_rule_level_for_matching);
         put(&mut m, "MaxAllowedRuleLevelForMerging", &self.max_allowed_rule_level_for_merging);
-        put(&mut m, "Status", &self.status);
         m
     }
 }
@@ -997,11 +1069,6 @@ impl RuleBasedMatchingBuilder {
         self.0.max_allowed_rule_level_for_merging = Some(value.into());
         self
     }
-    /// Sets `Status`.
-    pub fn status(mut self, value: impl Into<Val<Status>>) -> Self {
-        self.0.status = Some(value.into());
-        self
-    }
     /// Builds the value, or names the first required property not set.
     pub fn build(self) -> Result<RuleBasedMatching, BuildError> {
         if self.0.enabled.is_none() {
@@ -1020,15 +1087,21 @@ impl ToValue for RuleBasedMatching {
 impl Literal for RuleBasedMatching {}
 
 /// The [`S3ExportingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-domain-s3exportingconfig.html) property type.
+///
+/// The S3 location where Identity Resolution Jobs write result files.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3ExportingConfig {
     /// `S3BucketName`: required.
+    ///
+    /// The name of the S3 bucket where Identity Resolution Jobs write result files.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[a-z0-9.-]+$`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket_name: Option<Val<String>>,
     /// `S3KeyName`.
+    ///
+    /// The S3 key name of the location where Identity Resolution Jobs write result files.
     ///
     /// - Length: 1 to 800.
     /// - Pattern: `.*`.
@@ -1183,9 +1256,18 @@ impl AttributeMatchingModel {
             AttributeMatchingModel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AttributeMatchingModel {
+    const VALUES: &'static [&'static str] = &["ONE_TO_ONE", "MANY_TO_MANY"];
+    fn as_str(&self) -> &str {
+        AttributeMatchingModel::as_str(self)
     }
 }
 
@@ -1230,9 +1312,18 @@ impl ConflictResolvingModel {
             ConflictResolvingModel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConflictResolvingModel {
+    const VALUES: &'static [&'static str] = &["RECENCY", "SOURCE"];
+    fn as_str(&self) -> &str {
+        ConflictResolvingModel::as_str(self)
     }
 }
 
@@ -1292,9 +1383,19 @@ impl DayOfTheWeek {
             DayOfTheWeek::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DayOfTheWeek {
+    const VALUES: &'static [&'static str] =
+        &["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"];
+    fn as_str(&self) -> &str {
+        DayOfTheWeek::as_str(self)
     }
 }
 
@@ -1320,54 +1421,3 @@ impl ToValue for DayOfTheWeek {
 }
 
 impl Literal for DayOfTheWeek {}
-
-/// Values of `Status`.
-///
-/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Status {
-    /// `PENDING`
-    Pending,
-    /// `IN_PROGRESS`
-    InProgress,
-    /// `ACTIVE`
-    Active,
-    /// A value not known when this crate was generated.
-    Unknown(String),
-}
-
-impl Status {
-    /// The value as CloudFormation spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Status::Pending => "PENDING",
-            Status::InProgress => "IN_PROGRESS",
-            Status::Active => "ACTIVE",
-            Status::Unknown(s) => s,
-        }
-    }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
-    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
-    }
-}
-
-impl From<&str> for Status {
-    fn from(s: &str) -> Self {
-        match s {
-            "PENDING" => Status::Pending,
-            "IN_PROGRESS" => Status::InProgress,
-            "ACTIVE" => Status::Active,
-            other => Status::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl ToValue for Status {
-    fn to_value(&self) -> Value {
-        Value::String(self.as_str().to_owned())
-    }
-}
-
-impl Literal for Status {}

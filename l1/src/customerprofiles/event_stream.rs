@@ -5,24 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::CustomerProfiles::EventStream`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-customerprofiles-eventstream.html) resource type.
 ///
+/// An Event Stream resource of Amazon Connect Customer Profiles.
+///
 /// Build it with [`EventStream::builder`]; adding it to a stack returns a [`EventStreamHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventStream {
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// The unique name of the domain.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub domain_name: Option<Val<String>>,
     /// `EventStreamName`: required. Changing it replaces the resource.
     ///
+    /// The name of the event stream.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub event_stream_name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The tags used to organize, track, or control access for this resource.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Uri`: required. Changing it replaces the resource.
+    ///
+    /// The StreamARN of the destination to deliver profile events to. For example,
+    /// arn:aws:kinesis:region:account-id:stream/stream-name.
     ///
     /// - Length: 1 to 255.
     pub uri: Option<Val<String>>,
@@ -134,18 +145,26 @@ impl Deref for EventStreamHandle {
 
 impl EventStreamHandle {
     /// `Fn::GetAtt` `DestinationDetails`.
+    ///
+    /// Details regarding the Kinesis stream.
     pub fn attr_destination_details(&self) -> Val<Json> {
         self.0.get_att("DestinationDetails")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of when the export was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The operational state of destination stream for export.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `EventStreamArn`.
+    ///
+    /// A unique identifier for the event stream.
     pub fn attr_event_stream_arn(&self) -> Val<String> {
         self.0.get_att("EventStreamArn")
     }

@@ -5,40 +5,59 @@ use crate::rt::*;
 
 /// The [`AWS::CustomerProfiles::EventTrigger`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-customerprofiles-eventtrigger.html) resource type.
 ///
+/// Specifies the rules to perform an action based on customer ingested data.
+///
 /// Build it with [`EventTrigger::builder`]; adding it to a stack returns a [`EventTriggerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventTrigger {
     /// `Description`.
     ///
+    /// The description of the event trigger.
+    ///
     /// - Length: 1 to 1000.
     pub description: Option<Val<String>>,
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// The unique name of the domain.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub domain_name: Option<Val<String>>,
     /// `EventTriggerConditions`: required.
     ///
+    /// A list of conditions that determine when an event should trigger the destination.
+    ///
     /// - Items: 1 to 5.
     pub event_trigger_conditions: Option<Val<Vec<EventTriggerCondition>>>,
     /// `EventTriggerLimits`.
+    ///
+    /// Defines limits controlling whether an event triggers the destination, based on ingestion latency and
+    /// the number of invocations per profile over specific time periods.
     pub event_trigger_limits: Option<Val<EventTriggerLimits>>,
     /// `EventTriggerName`: required. Changing it replaces the resource.
+    ///
+    /// The unique name of the event trigger.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub event_trigger_name: Option<Val<String>>,
     /// `ObjectTypeName`: required.
     ///
+    /// The unique name of the object type.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z_][a-zA-Z_0-9-]*$`.
     pub object_type_name: Option<Val<String>>,
     /// `SegmentFilter`.
     ///
+    /// The destination is triggered only for profiles that meet the criteria of a segment definition.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub segment_filter: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -193,10 +212,14 @@ impl Deref for EventTriggerHandle {
 
 impl EventTriggerHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of when the event trigger was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The timestamp of when the event trigger was most recently updated.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
@@ -211,13 +234,19 @@ impl EventTriggerHandle {
 }
 
 /// The [`EventTriggerCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-eventtrigger-eventtriggercondition.html) property type.
+///
+/// Specifies the circumstances under which the event should trigger the destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventTriggerCondition {
     /// `EventTriggerDimensions`: required.
     ///
+    /// A list of dimensions to be evaluated for the event.
+    ///
     /// - Items: 1 to 10.
     pub event_trigger_dimensions: Option<Val<Vec<EventTriggerDimension>>>,
     /// `LogicalOperator`: required.
+    ///
+    /// The operator used to combine multiple dimensions.
     pub logical_operator: Option<Val<EventTriggerLogicalOperator>>,
 }
 
@@ -295,9 +324,13 @@ impl ToValue for EventTriggerCondition {
 impl Literal for EventTriggerCondition {}
 
 /// The [`EventTriggerDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-eventtrigger-eventtriggerdimension.html) property type.
+///
+/// A specific event dimension to be assessed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventTriggerDimension {
     /// `ObjectAttributes`: required.
+    ///
+    /// A list of object attributes to be evaluated.
     ///
     /// - Items: 1 to 10.
     pub object_attributes: Option<Val<Vec<ObjectAttribute>>>,
@@ -363,13 +396,21 @@ impl ToValue for EventTriggerDimension {
 impl Literal for EventTriggerDimension {}
 
 /// The [`EventTriggerLimits`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-eventtrigger-eventtriggerlimits.html) property type.
+///
+/// Defines limits controlling whether an event triggers the destination, based on ingestion latency and
+/// the number of invocations per profile over specific time periods.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventTriggerLimits {
     /// `EventExpiration`.
     ///
+    /// Specifies that an event will only trigger the destination if it is processed within a certain
+    /// latency period.
+    ///
     /// - Format: `int64`.
     pub event_expiration: Option<Val<i64>>,
     /// `Periods`.
+    ///
+    /// A list of time periods during which the limits apply.
     ///
     /// - Items: 1 to 4.
     pub periods: Option<Val<Vec<Period>>>,
@@ -430,20 +471,30 @@ impl ToValue for EventTriggerLimits {
 impl Literal for EventTriggerLimits {}
 
 /// The [`ObjectAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-eventtrigger-objectattribute.html) property type.
+///
+/// The criteria that a specific object attribute must meet to trigger the destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectAttribute {
     /// `ComparisonOperator`: required.
+    ///
+    /// The operator used to compare an attribute against a list of values.
     pub comparison_operator: Option<Val<ComparisonOperator>>,
     /// `FieldName`.
+    ///
+    /// A field defined within an object type.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
     pub field_name: Option<Val<String>>,
     /// `Source`.
     ///
+    /// An attribute contained within a source object.
+    ///
     /// - Length: 1 to 1000.
     pub source: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// The amount of time of the specified unit.
     ///
     /// - Items: 1 to 10.
     pub values: Option<Val<Vec<String>>>,
@@ -530,17 +581,28 @@ impl ToValue for ObjectAttribute {
 impl Literal for ObjectAttribute {}
 
 /// The [`Period`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-eventtrigger-period.html) property type.
+///
+/// Defines a limit and the time period during which it is enforced.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Period {
     /// `MaxInvocationsPerProfile`.
     ///
+    /// The maximum allowed number of destination invocations per profile.
+    ///
     /// - Range: 1 to 1000.
     pub max_invocations_per_profile: Option<Val<i64>>,
     /// `Unit`: required.
+    ///
+    /// The unit of time.
     pub unit: Option<Val<Unit>>,
     /// `Unlimited`.
+    ///
+    /// If set to true, there is no limit on the number of destination invocations per profile. The default
+    /// is false.
     pub unlimited: Option<Val<bool>>,
     /// `Value`: required.
+    ///
+    /// The amount of time of the specified unit.
     ///
     /// - Range: 1 to 24.
     pub value: Option<Val<i64>>,
@@ -747,9 +809,34 @@ impl ComparisonOperator {
             ComparisonOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComparisonOperator {
+    const VALUES: &'static [&'static str] = &[
+        "INCLUSIVE",
+        "EXCLUSIVE",
+        "CONTAINS",
+        "BEGINS_WITH",
+        "ENDS_WITH",
+        "GREATER_THAN",
+        "LESS_THAN",
+        "GREATER_THAN_OR_EQUAL",
+        "LESS_THAN_OR_EQUAL",
+        "EQUAL",
+        "BEFORE",
+        "AFTER",
+        "ON",
+        "BETWEEN",
+        "NOT_BETWEEN",
+    ];
+    fn as_str(&self) -> &str {
+        ComparisonOperator::as_str(self)
     }
 }
 
@@ -810,9 +897,18 @@ impl EventTriggerLogicalOperator {
             EventTriggerLogicalOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EventTriggerLogicalOperator {
+    const VALUES: &'static [&'static str] = &["ANY", "ALL", "NONE"];
+    fn as_str(&self) -> &str {
+        EventTriggerLogicalOperator::as_str(self)
     }
 }
 
@@ -864,9 +960,18 @@ impl Unit {
             Unit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Unit {
+    const VALUES: &'static [&'static str] = &["HOURS", "DAYS", "WEEKS", "MONTHS"];
+    fn as_str(&self) -> &str {
+        Unit::as_str(self)
     }
 }
 

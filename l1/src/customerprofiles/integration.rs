@@ -5,37 +5,55 @@ use crate::rt::*;
 
 /// The [`AWS::CustomerProfiles::Integration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-customerprofiles-integration.html) resource type.
 ///
+/// Specifies an Amazon Connect Customer Profiles Integration.
+///
 /// Build it with [`Integration::builder`]; adding it to a stack returns a [`IntegrationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Integration {
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// The unique name of the domain.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub domain_name: Option<Val<String>>,
     /// `EventTriggerNames`.
     ///
+    /// A list of unique names for active event triggers associated with the integration.
+    ///
     /// - Items: 1 to 1.
     pub event_trigger_names: Option<Val<Vec<String>>>,
     /// `FlowDefinition`.
+    ///
+    /// The configuration that controls how Customer Profiles retrieves data from the source.
     pub flow_definition: Option<Val<FlowDefinition>>,
     /// `ObjectTypeName`.
+    ///
+    /// The name of the profile object type mapping to use.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z_][a-zA-Z_0-9-]*$`.
     pub object_type_name: Option<Val<String>>,
     /// `ObjectTypeNames`.
+    ///
+    /// The object type mapping.
     pub object_type_names: Option<Val<Vec<ObjectTypeMapping>>>,
     /// `Scope`.
+    ///
+    /// Scope of the integration, such as 'PROFILE' or 'DOMAIN'
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z_][a-zA-Z_0-9-]*$`.
     pub scope: Option<Val<Scope>>,
     /// `Tags`.
     ///
+    /// The tags used to organize, track, or control access for this resource.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Uri`. Changing it replaces the resource.
+    ///
+    /// The URI of the S3 bucket or any other type of data source.
     ///
     /// - Length: 1 to 255.
     pub uri: Option<Val<String>>,
@@ -166,10 +184,14 @@ impl Deref for IntegrationHandle {
 
 impl IntegrationHandle {
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The timestamp of when the integration was most recently edited.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of when the integration was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
@@ -184,17 +206,29 @@ impl IntegrationHandle {
 }
 
 /// The [`ConnectorOperator`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-integration-connectoroperator.html) property type.
+///
+/// The operation to be performed on the provided source fields.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectorOperator {
     /// `Marketo`.
+    ///
+    /// The operation to be performed on the provided Marketo source fields.
     pub marketo: Option<Val<MarketoConnectorOperator>>,
     /// `S3`.
+    ///
+    /// The operation to be performed on the provided Amazon S3 source fields.
     pub s3: Option<Val<S3ConnectorOperator>>,
     /// `Salesforce`.
+    ///
+    /// The operation to be performed on the provided Salesforce source fields.
     pub salesforce: Option<Val<SalesforceConnectorOperator>>,
     /// `ServiceNow`.
+    ///
+    /// The operation to be performed on the provided ServiceNow source fields.
     pub service_now: Option<Val<ServiceNowConnectorOperator>>,
     /// `Zendesk`.
+    ///
+    /// The operation to be performed on the provided Zendesk source fields.
     pub zendesk: Option<Val<ZendeskConnectorOperator>>,
 }
 
@@ -266,29 +300,45 @@ impl ToValue for ConnectorOperator {
 impl Literal for ConnectorOperator {}
 
 /// The [`FlowDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-integration-flowdefinition.html) property type.
+///
+/// The configurations that control how Customer Profiles retrieves data from the source, Amazon
+/// AppFlow. Customer Profiles uses this information to create an AppFlow flow on behalf of customers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowDefinition {
     /// `Description`.
+    ///
+    /// A description of the flow you want to create.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `[\w!@#\-.?,\s]*`.
     pub description: Option<Val<String>>,
     /// `FlowName`: required.
     ///
+    /// The specified name of the flow. Use underscores (_) or hyphens (-) only. Spaces are not allowed.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `[a-zA-Z0-9][\w!@#.-]+`.
     pub flow_name: Option<Val<String>>,
     /// `KmsArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Key Management Service (KMS) key you provide for
+    /// encryption.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:aws:kms:.*:[0-9]+:.*`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_arn: Option<Val<String>>,
     /// `SourceFlowConfig`: required.
+    ///
+    /// The configuration that controls how Customer Profiles retrieves data from the source.
     pub source_flow_config: Option<Val<SourceFlowConfig>>,
     /// `Tasks`: required.
+    ///
+    /// A list of tasks that Customer Profiles performs while transferring the data in the flow run.
     pub tasks: Option<Val<Vec<Task>>>,
     /// `TriggerConfig`: required.
+    ///
+    /// The trigger settings that determine how and when the flow runs.
     pub trigger_config: Option<Val<TriggerConfig>>,
 }
 
@@ -407,9 +457,14 @@ impl ToValue for FlowDefinition {
 impl Literal for FlowDefinition {}
 
 /// The [`IncrementalPullConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-integration-incrementalpullconfig.html) property type.
+///
+/// Specifies the configuration used when importing incremental records from the source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IncrementalPullConfig {
     /// `DatetimeTypeFieldName`.
+    ///
+    /// A field that specifies the date time or timestamp field as the criteria to use when importing
+    /// incremental records from the source.
     ///
     /// - Length: 0 to 256.
     pub datetime_type_field_name: Option<Val<String>>,
@@ -459,9 +514,13 @@ impl ToValue for IncrementalPullConfig {
 impl Literal for IncrementalPullConfig {}
 
 /// The [`MarketoSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-integration-marketosourceproperties.html) property type.
+///
+/// The properties that are applied when Marketo is being used as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MarketoSourceProperties {
     /// `Object`: required.
+    ///
+    /// The object specified in the Marketo flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -519,13 +578,20 @@ impl ToValue for MarketoSourceProperties {
 impl Literal for MarketoSourceProperties {}
 
 /// The [`ObjectTypeMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-integration-objecttypemapping.html) property type.
+///
+/// A map in which each key is an event type from an external application such as Segment or Shopify,
+/// and each value is an `ObjectTypeName` (template) used to ingest the event.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectTypeMapping {
     /// `Key`: required.
     ///
+    /// The key.
+    ///
     /// - Length: 1 to 255.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z_][a-zA-Z_0-9-]*$`.
@@ -588,15 +654,21 @@ impl ToValue for ObjectTypeMapping {
 impl Literal for ObjectTypeMapping {}
 
 /// The [`S3SourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-integration-s3sourceproperties.html) property type.
+///
+/// The properties that are applied when Amazon S3 is being used as the flow source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3SourceProperties {
     /// `BucketName`: required.
+    ///
+    /// The Amazon S3 bucket name where the source files are stored.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `\S+`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `BucketPrefix`.
+    ///
+    /// The object key for the Amazon S3 bucket in which the source files are stored.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `.*`.
@@ -660,13 +732,22 @@ impl ToValue for S3SourceProperties {
 impl Literal for S3SourceProperties {}
 
 /// The [`SalesforceSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-integration-salesforcesourceproperties.html) property type.
+///
+/// The properties that are applied when Salesforce is being used as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SalesforceSourceProperties {
     /// `EnableDynamicFieldUpdate`.
+    ///
+    /// The flag that enables dynamic fetching of new (recently added) fields in the Salesforce objects
+    /// while running a flow.
     pub enable_dynamic_field_update: Option<Val<bool>>,
     /// `IncludeDeletedRecords`.
+    ///
+    /// Indicates whether Amazon AppFlow includes deleted files in the flow run.
     pub include_deleted_records: Option<Val<bool>>,
     /// `Object`: required.
+    ///
+    /// The object specified in the Salesforce flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -736,26 +817,47 @@ impl ToValue for SalesforceSourceProperties {
 impl Literal for SalesforceSourceProperties {}
 
 /// The [`ScheduledTriggerProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-integration-scheduledtriggerproperties.html) property type.
+///
+/// Specifies the configuration details of a scheduled-trigger flow that you define. Currently, these
+/// settings only apply to the scheduled-trigger type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScheduledTriggerProperties {
     /// `DataPullMode`.
+    ///
+    /// Specifies whether a scheduled flow has an incremental data transfer or a complete data transfer for
+    /// each flow run.
     pub data_pull_mode: Option<Val<DataPullMode>>,
     /// `FirstExecutionFrom`.
+    ///
+    /// Specifies the date range for the records to import from the connector in the first flow run.
     pub first_execution_from: Option<Val<f64>>,
     /// `ScheduleEndTime`.
+    ///
+    /// Specifies the scheduled end time for a scheduled-trigger flow.
     pub schedule_end_time: Option<Val<f64>>,
     /// `ScheduleExpression`: required.
+    ///
+    /// The scheduling expression that determines the rate at which the schedule will run, for example rate
+    /// (5 minutes).
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*`.
     pub schedule_expression: Option<Val<String>>,
     /// `ScheduleOffset`.
     ///
+    /// Specifies the optional offset that is added to the time interval for a schedule-triggered flow.
+    ///
     /// - Range: 0 to 36000.
     pub schedule_offset: Option<Val<i64>>,
     /// `ScheduleStartTime`.
+    ///
+    /// Specifies the scheduled start time for a scheduled-trigger flow. The value must be a date/time value
+    /// in EPOCH format.
     pub schedule_start_time: Option<Val<f64>>,
     /// `Timezone`.
+    ///
+    /// Specifies the time zone used when referring to the date and time of a scheduled-triggered flow, such
+    /// as America/New_York.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*`.
@@ -849,9 +951,13 @@ impl ToValue for ScheduledTriggerProperties {
 impl Literal for ScheduledTriggerProperties {}
 
 /// The [`ServiceNowSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-integration-servicenowsourceproperties.html) property type.
+///
+/// The properties that are applied when ServiceNow is being used as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceNowSourceProperties {
     /// `Object`: required.
+    ///
+    /// The object specified in the ServiceNow flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -909,17 +1015,30 @@ impl ToValue for ServiceNowSourceProperties {
 impl Literal for ServiceNowSourceProperties {}
 
 /// The [`SourceConnectorProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-integration-sourceconnectorproperties.html) property type.
+///
+/// Specifies the information that is required to query a particular Amazon AppFlow connector. Customer
+/// Profiles supports Salesforce, Zendesk, Marketo, ServiceNow and Amazon S3.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceConnectorProperties {
     /// `Marketo`.
+    ///
+    /// The properties that are applied when Marketo is being used as a source.
     pub marketo: Option<Val<MarketoSourceProperties>>,
     /// `S3`.
+    ///
+    /// The properties that are applied when Amazon S3 is being used as the flow source.
     pub s3: Option<Val<S3SourceProperties>>,
     /// `Salesforce`.
+    ///
+    /// The properties that are applied when Salesforce is being used as a source.
     pub salesforce: Option<Val<SalesforceSourceProperties>>,
     /// `ServiceNow`.
+    ///
+    /// The properties that are applied when ServiceNow is being used as a source.
     pub service_now: Option<Val<ServiceNowSourceProperties>>,
     /// `Zendesk`.
+    ///
+    /// The properties that are applied when using Zendesk as a flow source.
     pub zendesk: Option<Val<ZendeskSourceProperties>>,
 }
 
@@ -991,18 +1110,31 @@ impl ToValue for SourceConnectorProperties {
 impl Literal for SourceConnectorProperties {}
 
 /// The [`SourceFlowConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-integration-sourceflowconfig.html) property type.
+///
+/// The configuration that controls how Customer Profiles retrieves data from the source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceFlowConfig {
     /// `ConnectorProfileName`.
+    ///
+    /// The name of the Amazon AppFlow connector profile. This name must be unique for each connector
+    /// profile in the AWS account .
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `[\w/!@#+=.-]+`.
     pub connector_profile_name: Option<Val<String>>,
     /// `ConnectorType`: required.
+    ///
+    /// The type of connector, such as Salesforce, Marketo, and so on.
     pub connector_type: Option<Val<ConnectorType>>,
     /// `IncrementalPullConfig`.
+    ///
+    /// Defines the configuration for a scheduled incremental data pull. If a valid configuration is
+    /// provided, the fields specified in the configuration are used when querying for the incremental data
+    /// pull.
     pub incremental_pull_config: Option<Val<IncrementalPullConfig>>,
     /// `SourceConnectorProperties`: required.
+    ///
+    /// Specifies the information that is required to query a particular source connector.
     pub source_connector_properties: Option<Val<SourceConnectorProperties>>,
 }
 
@@ -1157,20 +1289,35 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Task`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-integration-task.html) property type.
+///
+/// The `Task` property type specifies the class for modeling different type of tasks. Task
+/// implementation varies based on the TaskType.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Task {
     /// `ConnectorOperator`.
+    ///
+    /// The operation to be performed on the provided source fields.
     pub connector_operator: Option<Val<ConnectorOperator>>,
     /// `DestinationField`.
+    ///
+    /// A field in a destination connector, or a field value against which Amazon AppFlow validates a source
+    /// field.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*`.
     pub destination_field: Option<Val<String>>,
     /// `SourceFields`: required.
+    ///
+    /// The source fields to which a particular task is applied.
     pub source_fields: Option<Val<Vec<String>>>,
     /// `TaskProperties`.
+    ///
+    /// A map used to store task-related information. The service looks for particular information based on
+    /// the TaskType.
     pub task_properties: Option<Val<Vec<TaskPropertiesMap>>>,
     /// `TaskType`: required.
+    ///
+    /// Specifies the particular task implementation that Amazon AppFlow performs.
     pub task_type: Option<Val<TaskType>>,
 }
 
@@ -1266,11 +1413,18 @@ impl ToValue for Task {
 impl Literal for Task {}
 
 /// The [`TaskPropertiesMap`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-integration-taskpropertiesmap.html) property type.
+///
+/// A map used to store task-related information. The execution service looks for particular information
+/// based on the `TaskType` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskPropertiesMap {
     /// `OperatorPropertyKey`: required.
+    ///
+    /// The task property key.
     pub operator_property_key: Option<Val<OperatorPropertiesKeys>>,
     /// `Property`: required.
+    ///
+    /// The task property value.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `.+`.
@@ -1344,11 +1498,18 @@ impl ToValue for TaskPropertiesMap {
 impl Literal for TaskPropertiesMap {}
 
 /// The [`TriggerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-integration-triggerconfig.html) property type.
+///
+/// The trigger settings that determine how and when Amazon AppFlow runs the specified flow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TriggerConfig {
     /// `TriggerProperties`.
+    ///
+    /// Specifies the configuration details of a schedule-triggered flow that you define. Currently, these
+    /// settings only apply to the Scheduled trigger type.
     pub trigger_properties: Option<Val<TriggerProperties>>,
     /// `TriggerType`: required.
+    ///
+    /// Specifies the type of flow trigger. It can be OnDemand, Scheduled, or Event.
     pub trigger_type: Option<Val<TriggerType>>,
 }
 
@@ -1409,9 +1570,14 @@ impl ToValue for TriggerConfig {
 impl Literal for TriggerConfig {}
 
 /// The [`TriggerProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-integration-triggerproperties.html) property type.
+///
+/// Specifies the configuration details that control the trigger for a flow. Currently, these settings
+/// only apply to the Scheduled trigger type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TriggerProperties {
     /// `Scheduled`.
+    ///
+    /// Specifies the configuration details of a schedule-triggered flow that you define.
     pub scheduled: Option<Val<ScheduledTriggerProperties>>,
 }
 
@@ -1459,9 +1625,13 @@ impl ToValue for TriggerProperties {
 impl Literal for TriggerProperties {}
 
 /// The [`ZendeskSourceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-integration-zendesksourceproperties.html) property type.
+///
+/// The properties that are applied when using Zendesk as a flow source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZendeskSourceProperties {
     /// `Object`: required.
+    ///
+    /// The object specified in the Zendesk flow source.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S+`.
@@ -1550,9 +1720,18 @@ impl ConnectorType {
             ConnectorType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConnectorType {
+    const VALUES: &'static [&'static str] = &["Salesforce", "Marketo", "ServiceNow", "Zendesk", "S3"];
+    fn as_str(&self) -> &str {
+        ConnectorType::as_str(self)
     }
 }
 
@@ -1600,9 +1779,18 @@ impl DataPullMode {
             DataPullMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataPullMode {
+    const VALUES: &'static [&'static str] = &["Incremental", "Complete"];
+    fn as_str(&self) -> &str {
+        DataPullMode::as_str(self)
     }
 }
 
@@ -1689,9 +1877,35 @@ impl MarketoConnectorOperator {
             MarketoConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MarketoConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "LESS_THAN",
+        "GREATER_THAN",
+        "BETWEEN",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        MarketoConnectorOperator::as_str(self)
     }
 }
 
@@ -1786,9 +2000,33 @@ impl OperatorPropertiesKeys {
             OperatorPropertiesKeys::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OperatorPropertiesKeys {
+    const VALUES: &'static [&'static str] = &[
+        "VALUE",
+        "VALUES",
+        "DATA_TYPE",
+        "UPPER_BOUND",
+        "LOWER_BOUND",
+        "SOURCE_DATA_TYPE",
+        "DESTINATION_DATA_TYPE",
+        "VALIDATION_ACTION",
+        "MASK_VALUE",
+        "MASK_LENGTH",
+        "TRUNCATE_LENGTH",
+        "MATH_OPERATION_FIELDS_ORDER",
+        "CONCAT_FORMAT",
+        "SUBFIELD_CATEGORY_MAP",
+    ];
+    fn as_str(&self) -> &str {
+        OperatorPropertiesKeys::as_str(self)
     }
 }
 
@@ -1899,9 +2137,39 @@ impl S3ConnectorOperator {
             S3ConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3ConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "LESS_THAN",
+        "GREATER_THAN",
+        "BETWEEN",
+        "LESS_THAN_OR_EQUAL_TO",
+        "GREATER_THAN_OR_EQUAL_TO",
+        "EQUAL_TO",
+        "NOT_EQUAL_TO",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        S3ConnectorOperator::as_str(self)
     }
 }
 
@@ -2021,9 +2289,40 @@ impl SalesforceConnectorOperator {
             SalesforceConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SalesforceConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "LESS_THAN",
+        "GREATER_THAN",
+        "CONTAINS",
+        "BETWEEN",
+        "LESS_THAN_OR_EQUAL_TO",
+        "GREATER_THAN_OR_EQUAL_TO",
+        "EQUAL_TO",
+        "NOT_EQUAL_TO",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        SalesforceConnectorOperator::as_str(self)
     }
 }
 
@@ -2089,9 +2388,18 @@ impl Scope {
             Scope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Scope {
+    const VALUES: &'static [&'static str] = &["PROFILE", "DOMAIN"];
+    fn as_str(&self) -> &str {
+        Scope::as_str(self)
     }
 }
 
@@ -2193,9 +2501,40 @@ impl ServiceNowConnectorOperator {
             ServiceNowConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ServiceNowConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "LESS_THAN",
+        "GREATER_THAN",
+        "CONTAINS",
+        "BETWEEN",
+        "LESS_THAN_OR_EQUAL_TO",
+        "GREATER_THAN_OR_EQUAL_TO",
+        "EQUAL_TO",
+        "NOT_EQUAL_TO",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        ServiceNowConnectorOperator::as_str(self)
     }
 }
 
@@ -2274,9 +2613,18 @@ impl TaskType {
             TaskType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TaskType {
+    const VALUES: &'static [&'static str] = &["Arithmetic", "Filter", "Map", "Mask", "Merge", "Truncate", "Validate"];
+    fn as_str(&self) -> &str {
+        TaskType::as_str(self)
     }
 }
 
@@ -2329,9 +2677,18 @@ impl TriggerType {
             TriggerType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TriggerType {
+    const VALUES: &'static [&'static str] = &["Scheduled", "Event", "OnDemand"];
+    fn as_str(&self) -> &str {
+        TriggerType::as_str(self)
     }
 }
 
@@ -2413,9 +2770,33 @@ impl ZendeskConnectorOperator {
             ZendeskConnectorOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ZendeskConnectorOperator {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECTION",
+        "GREATER_THAN",
+        "ADDITION",
+        "MULTIPLICATION",
+        "DIVISION",
+        "SUBTRACTION",
+        "MASK_ALL",
+        "MASK_FIRST_N",
+        "MASK_LAST_N",
+        "VALIDATE_NON_NULL",
+        "VALIDATE_NON_ZERO",
+        "VALIDATE_NON_NEGATIVE",
+        "VALIDATE_NUMERIC",
+        "NO_OP",
+    ];
+    fn as_str(&self) -> &str {
+        ZendeskConnectorOperator::as_str(self)
     }
 }
 

@@ -5,54 +5,87 @@ use crate::rt::*;
 
 /// The [`AWS::CustomerProfiles::ObjectType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-customerprofiles-objecttype.html) resource type.
 ///
+/// Specifies an Amazon Connect Customer Profiles Object Type Mapping.
+///
 /// Build it with [`ObjectType::builder`]; adding it to a stack returns a [`ObjectTypeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectType {
     /// `AllowProfileCreation`.
+    ///
+    /// Indicates whether a profile should be created when data is received if one doesn’t exist for an
+    /// object of this type. The default is `FALSE` . If the AllowProfileCreation flag is set to `FALSE` ,
+    /// then the service tries to fetch a standard profile and associate this object with the profile. If it
+    /// is set to `TRUE` , and if no match is found, then the service creates a new standard profile.
     pub allow_profile_creation: Option<Val<bool>>,
     /// `Description`: required.
+    ///
+    /// The description of the profile object type mapping.
     ///
     /// - Length: 1 to 10000.
     pub description: Option<Val<String>>,
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// The unique name of the domain.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub domain_name: Option<Val<String>>,
     /// `EncryptionKey`.
     ///
+    /// The customer-provided key to encrypt the profile object that will be created in this profile object
+    /// type mapping. If not specified the system will use the encryption key of the domain.
+    ///
     /// - Length: 0 to 255.
     pub encryption_key: Option<Val<String>>,
     /// `ExpirationDays`.
     ///
+    /// The number of days until the data of this type expires.
+    ///
     /// - Range: 1 to 1098.
     pub expiration_days: Option<Val<i64>>,
     /// `Fields`.
+    ///
+    /// A list of field definitions for the object type mapping.
     pub fields: Option<Val<Vec<FieldMap>>>,
     /// `Keys`.
+    ///
+    /// A list of keys that can be used to map data to the profile or search for the profile.
     pub keys: Option<Val<Vec<KeyMap>>>,
     /// `MaxProfileObjectCount`.
+    ///
+    /// The amount of profile object max count assigned to the object type.
     ///
     /// - Minimum: 1.
     pub max_profile_object_count: Option<Val<i64>>,
     /// `ObjectTypeName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the profile object type.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z_][a-zA-Z_0-9-]*$`.
     pub object_type_name: Option<Val<String>>,
     /// `SourceLastUpdatedTimestampFormat`.
     ///
+    /// The format of your sourceLastUpdatedTimestamp that was previously set up.
+    ///
     /// - Length: 1 to 255.
     pub source_last_updated_timestamp_format: Option<Val<String>>,
     /// `SourcePriority`.
+    ///
+    /// Defines the priority order of object types. Lower value indicates higher priority.
     ///
     /// - Minimum: 1.
     pub source_priority: Option<Val<i64>>,
     /// `Tags`.
     ///
+    /// The tags used to organize, track, or control access for this resource.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TemplateId`.
+    ///
+    /// A unique identifier for the template mapping. This can be used instead of specifying the Keys and
+    /// Fields properties directly.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
@@ -225,14 +258,20 @@ impl Deref for ObjectTypeHandle {
 
 impl ObjectTypeHandle {
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The timestamp of when the object type was most recently edited.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of when the object type was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `MaxAvailableProfileObjectCount`.
+    ///
+    /// The amount of provisioned profile object max count available.
     pub fn attr_max_available_profile_object_count(&self) -> Val<i64> {
         self.0.get_att("MaxAvailableProfileObjectCount")
     }
@@ -247,14 +286,20 @@ impl ObjectTypeHandle {
 }
 
 /// The [`FieldMap`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-objecttype-fieldmap.html) property type.
+///
+/// A map of the name and ObjectType field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldMap {
     /// `Name`.
+    ///
+    /// Name of the field.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub name: Option<Val<String>>,
     /// `ObjectTypeField`.
+    ///
+    /// Represents a field in a ProfileObjectType.
     pub object_type_field: Option<Val<ObjectTypeField>>,
 }
 
@@ -308,14 +353,20 @@ impl ToValue for FieldMap {
 impl Literal for FieldMap {}
 
 /// The [`KeyMap`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-objecttype-keymap.html) property type.
+///
+/// A unique key map that can be used to map data to the profile.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyMap {
     /// `Name`.
+    ///
+    /// Name of the key.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub name: Option<Val<String>>,
     /// `ObjectTypeKeyList`.
+    ///
+    /// A list of ObjectTypeKey.
     pub object_type_key_list: Option<Val<Vec<ObjectTypeKey>>>,
 }
 
@@ -374,15 +425,24 @@ impl ToValue for KeyMap {
 impl Literal for KeyMap {}
 
 /// The [`ObjectTypeField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-objecttype-objecttypefield.html) property type.
+///
+/// Represents a field in a ProfileObjectType.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectTypeField {
     /// `ContentType`.
+    ///
+    /// The content type of the field. Used for determining equality when searching.
     pub content_type: Option<Val<ContentType>>,
     /// `Source`.
+    ///
+    /// A field of a ProfileObject. For example: _source.FirstName, where “_source” is a
+    /// ProfileObjectType of a Zendesk user and “FirstName” is a field in that ObjectType.
     ///
     /// - Length: 1 to 1000.
     pub source: Option<Val<String>>,
     /// `Target`.
+    ///
+    /// The location of the data in the standard ProfileObject model. For example: _profile.Address.PostalCode.
     ///
     /// - Length: 1 to 1000.
     pub target: Option<Val<String>>,
@@ -444,11 +504,24 @@ impl ToValue for ObjectTypeField {
 impl Literal for ObjectTypeField {}
 
 /// The [`ObjectTypeKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-objecttype-objecttypekey.html) property type.
+///
+/// An object that defines the Key element of a ProfileObject. A Key is a special element that can be
+/// used to search for a customer profile.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectTypeKey {
     /// `FieldNames`.
+    ///
+    /// The reference for the key name of the fields map.
     pub field_names: Option<Val<Vec<String>>>,
     /// `StandardIdentifiers`.
+    ///
+    /// The types of keys that a ProfileObject can have. Each ProfileObject can have only 1 UNIQUE key but
+    /// multiple PROFILE keys. PROFILE means that this key can be used to tie an object to a PROFILE. UNIQUE
+    /// means that it can be used to uniquely identify an object. If a key a is marked as SECONDARY, it will
+    /// be used to search for profiles after all other PROFILE keys have been searched. A LOOKUP_ONLY key is
+    /// only used to match a profile but is not persisted to be used for searching of the profile. A
+    /// NEW_ONLY key is only used if the profile does not already exist before the object is ingested,
+    /// otherwise it is only used for matching objects to profiles.
     pub standard_identifiers: Option<Val<Vec<StandardIdentifiers>>>,
 }
 
@@ -612,9 +685,18 @@ impl ContentType {
             ContentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContentType {
+    const VALUES: &'static [&'static str] = &["STRING", "NUMBER", "PHONE_NUMBER", "EMAIL_ADDRESS", "NAME"];
+    fn as_str(&self) -> &str {
+        ContentType::as_str(self)
     }
 }
 
@@ -713,9 +795,38 @@ impl StandardIdentifiers {
             StandardIdentifiers::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StandardIdentifiers {
+    const VALUES: &'static [&'static str] = &[
+        "PROFILE",
+        "UNIQUE",
+        "SECONDARY",
+        "LOOKUP_ONLY",
+        "NEW_ONLY",
+        "ASSET",
+        "CASE",
+        "ORDER",
+        "AIR_PREFERENCE",
+        "AIR_BOOKING",
+        "AIR_SEGMENT",
+        "HOTEL_PREFERENCE",
+        "HOTEL_STAY_REVENUE",
+        "HOTEL_RESERVATION",
+        "LOYALTY",
+        "LOYALTY_TRANSACTION",
+        "LOYALTY_PROMOTION",
+        "WEB_ANALYTICS",
+        "DEVICE",
+    ];
+    fn as_str(&self) -> &str {
+        StandardIdentifiers::as_str(self)
     }
 }
 

@@ -5,30 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::CustomerProfiles::Recommender`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-customerprofiles-recommender.html) resource type.
 ///
+/// Resource Type definition for AWS::CustomerProfiles::Recommender
+///
 /// Build it with [`Recommender::builder`]; adding it to a stack returns a [`RecommenderHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Recommender {
     /// `Description`.
     ///
+    /// The description of the recommender.
+    ///
     /// - Length: 1 to 1000.
     pub description: Option<Val<String>>,
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the domain for which the recommender will be created
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub domain_name: Option<Val<String>>,
     /// `RecommenderConfig`.
+    ///
+    /// Configuration for the recommender
     pub recommender_config: Option<Val<RecommenderConfig>>,
     /// `RecommenderName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the recommender
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub recommender_name: Option<Val<String>>,
     /// `RecommenderRecipeName`: required. Changing it replaces the resource.
     ///
+    /// The name of the recommender recipe.
+    ///
     /// - Length: 1 to 255.
     pub recommender_recipe_name: Option<Val<RecommenderRecipeName>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -158,26 +172,38 @@ impl Deref for RecommenderHandle {
 
 impl RecommenderHandle {
     /// `Fn::GetAtt` `RecommenderArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the recommender.
     pub fn attr_recommender_arn(&self) -> Val<String> {
         self.0.get_att("RecommenderArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the recommender
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of when the recommender was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The timestamp of when the recommender was last updated.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
     /// `Fn::GetAtt` `FailureReason`.
+    ///
+    /// The reason for recommender failure.
     pub fn attr_failure_reason(&self) -> Val<String> {
         self.0.get_att("FailureReason")
     }
     /// `Fn::GetAtt` `LatestRecommenderUpdate`.
+    ///
+    /// Information about the latest recommender update
     pub fn attr_latest_recommender_update(&self) -> Val<Json> {
         self.0.get_att("LatestRecommenderUpdate")
     }
@@ -196,13 +222,20 @@ impl RecommenderHandle {
 }
 
 /// The [`EventParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-recommender-eventparameters.html) property type.
+///
+/// Event parameters with type and value threshold
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventParameters {
     /// `EventType`: required.
     ///
+    /// The type of event
+    ///
     /// - Length: 1 to 255.
     pub event_type: Option<Val<String>>,
     /// `EventValueThreshold`.
+    ///
+    /// The threshold of the event type. Only events with a value greater or equal to this threshold will be
+    /// considered for solution creation.
     pub event_value_threshold: Option<Val<f64>>,
 }
 
@@ -263,9 +296,13 @@ impl ToValue for EventParameters {
 impl Literal for EventParameters {}
 
 /// The [`EventsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-recommender-eventsconfig.html) property type.
+///
+/// Configuration for events used in the recommender
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventsConfig {
     /// `EventParametersList`: required.
+    ///
+    /// List of event parameters with their value thresholds
     ///
     /// - Items: 1 to 10.
     pub event_parameters_list: Option<Val<Vec<EventParameters>>>,
@@ -331,9 +368,13 @@ impl ToValue for EventsConfig {
 impl Literal for EventsConfig {}
 
 /// The [`RecommenderConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-recommender-recommenderconfig.html) property type.
+///
+/// Configuration for the recommender
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecommenderConfig {
     /// `EventsConfig`.
+    ///
+    /// Configuration for events used in the recommender
     pub events_config: Option<Val<EventsConfig>>,
 }
 
@@ -485,9 +526,25 @@ impl RecommenderRecipeName {
             RecommenderRecipeName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RecommenderRecipeName {
+    const VALUES: &'static [&'static str] = &[
+        "frequently-paired-items",
+        "personalized-ranking",
+        "popular-items",
+        "recommended-for-you",
+        "similar-items",
+        "trending-now",
+    ];
+    fn as_str(&self) -> &str {
+        RecommenderRecipeName::as_str(self)
     }
 }
 

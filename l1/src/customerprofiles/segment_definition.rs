@@ -5,36 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::CustomerProfiles::SegmentDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-customerprofiles-segmentdefinition.html) resource type.
 ///
+/// A segment definition resource of Amazon Connect Customer Profiles.
+///
 /// Build it with [`SegmentDefinition::builder`]; adding it to a stack returns a [`SegmentDefinitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SegmentDefinition {
     /// `Description`.
     ///
+    /// The description of the segment definition.
+    ///
     /// - Length: 1 to 4000.
     pub description: Option<Val<String>>,
     /// `DisplayName`: required. Changing it replaces the resource.
     ///
+    /// Display name of the segment definition.
+    ///
     /// - Length: 1 to 255.
     pub display_name: Option<Val<String>>,
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the domain.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub domain_name: Option<Val<String>>,
     /// `SegmentDefinitionName`: required. Changing it replaces the resource.
     ///
+    /// Name of the segment definition.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub segment_definition_name: Option<Val<String>>,
     /// `SegmentGroups`. Changing it replaces the resource.
+    ///
+    /// Contains all groups of the segment definition.
     pub segment_groups: Option<Val<SegmentGroup>>,
     /// `SegmentSort`.
+    ///
+    /// Defines how segments should be sorted and ordered in the results.
     pub segment_sort: Option<Val<SegmentSort>>,
     /// `SegmentSqlQuery`. Changing it replaces the resource.
+    ///
+    /// The SQL query that defines the segment criteria.
     ///
     /// - Length: 1 to 50000.
     pub segment_sql_query: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags belonging to the segment definition.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -170,14 +188,24 @@ impl Deref for SegmentDefinitionHandle {
 
 impl SegmentDefinitionHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// When the segment definition was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `SegmentDefinitionArn`.
+    ///
+    /// The arn of the segment definition.
     pub fn attr_segment_definition_arn(&self) -> Val<String> {
         self.0.get_att("SegmentDefinitionArn")
     }
     /// `Fn::GetAtt` `SegmentType`.
+    ///
+    /// The segment type.
+    ///
+    /// Classic : Segments created using traditional SegmentGroup structure
+    ///
+    /// Enhanced : Segments created using SQL queries
     pub fn attr_segment_type(&self) -> Val<String> {
         self.0.get_att("SegmentType")
     }
@@ -192,19 +220,33 @@ impl SegmentDefinitionHandle {
 }
 
 /// The [`AddressDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-segmentdefinition-addressdimension.html) property type.
+///
+/// Object that segments on Customer Profile's address object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddressDimension {
     /// `City`.
+    ///
+    /// The city belonging to the address.
     pub city: Option<Val<ProfileDimension>>,
     /// `Country`.
+    ///
+    /// The country belonging to the address.
     pub country: Option<Val<ProfileDimension>>,
     /// `County`.
+    ///
+    /// The county belonging to the address.
     pub county: Option<Val<ProfileDimension>>,
     /// `PostalCode`.
+    ///
+    /// The postal code belonging to the address.
     pub postal_code: Option<Val<ProfileDimension>>,
     /// `Province`.
+    ///
+    /// The province belonging to the address.
     pub province: Option<Val<ProfileDimension>>,
     /// `State`.
+    ///
+    /// The state belonging to the address.
     pub state: Option<Val<ProfileDimension>>,
 }
 
@@ -282,11 +324,17 @@ impl ToValue for AddressDimension {
 impl Literal for AddressDimension {}
 
 /// The [`AttributeDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-segmentdefinition-attributedimension.html) property type.
+///
+/// Object that defines how to filter the incoming objects for the calculated attribute.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttributeDimension {
     /// `DimensionType`: required.
+    ///
+    /// The action to segment with.
     pub dimension_type: Option<Val<AttributeDimensionType>>,
     /// `Values`: required.
+    ///
+    /// The values to apply the DimensionType on.
     ///
     /// - Items: 1 to 50.
     pub values: Option<Val<Vec<String>>>,
@@ -364,13 +412,21 @@ impl ToValue for AttributeDimension {
 impl Literal for AttributeDimension {}
 
 /// The [`CalculatedAttributeDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-segmentdefinition-calculatedattributedimension.html) property type.
+///
+/// Object that segments on Customer Profile's Calculated Attributes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CalculatedAttributeDimension {
     /// `ConditionOverrides`.
+    ///
+    /// Applies the given condition over the initial Calculated Attribute's definition.
     pub condition_overrides: Option<Val<ConditionOverrides>>,
     /// `DimensionType`: required.
+    ///
+    /// The action to segment with.
     pub dimension_type: Option<Val<AttributeDimensionType>>,
     /// `Values`: required.
+    ///
+    /// The values to apply the DimensionType with.
     ///
     /// - Items: 1 to 50.
     pub values: Option<Val<Vec<String>>>,
@@ -455,9 +511,13 @@ impl ToValue for CalculatedAttributeDimension {
 impl Literal for CalculatedAttributeDimension {}
 
 /// The [`ConditionOverrides`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-segmentdefinition-conditionoverrides.html) property type.
+///
+/// An object to override the original condition block of a calculated attribute.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionOverrides {
     /// `Range`.
+    ///
+    /// The relative time period over which data is included in the aggregation for this override.
     pub range: Option<Val<RangeOverride>>,
 }
 
@@ -505,11 +565,17 @@ impl ToValue for ConditionOverrides {
 impl Literal for ConditionOverrides {}
 
 /// The [`DateDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-segmentdefinition-datedimension.html) property type.
+///
+/// Object that segments on various Customer Profile's date fields.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateDimension {
     /// `DimensionType`: required.
+    ///
+    /// The action to segment on.
     pub dimension_type: Option<Val<DateDimensionType>>,
     /// `Values`: required.
+    ///
+    /// The values to apply the DimensionType on.
     ///
     /// - Items: 1 to 50.
     pub values: Option<Val<Vec<String>>>,
@@ -587,11 +653,17 @@ impl ToValue for DateDimension {
 impl Literal for DateDimension {}
 
 /// The [`Dimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-segmentdefinition-dimension.html) property type.
+///
+/// Defines the attribute to segment on.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dimension {
     /// `CalculatedAttributes`.
+    ///
+    /// Object that holds the calculated attributes to segment on.
     pub calculated_attributes: Option<Val<BTreeMap<String, CalculatedAttributeDimension>>>,
     /// `ProfileAttributes`.
+    ///
+    /// Object that holds the profile attributes to segment on.
     pub profile_attributes: Option<Val<ProfileAttributes>>,
 }
 
@@ -657,11 +729,17 @@ impl ToValue for Dimension {
 impl Literal for Dimension {}
 
 /// The [`ExtraLengthValueProfileDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-segmentdefinition-extralengthvalueprofiledimension.html) property type.
+///
+/// Object that segments on various Customer profile's fields that are larger than normal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExtraLengthValueProfileDimension {
     /// `DimensionType`: required.
+    ///
+    /// The action to segment with.
     pub dimension_type: Option<Val<StringDimensionType>>,
     /// `Values`: required.
+    ///
+    /// The values to apply the DimensionType on.
     ///
     /// - Items: 1 to 50.
     pub values: Option<Val<Vec<String>>>,
@@ -739,15 +817,25 @@ impl ToValue for ExtraLengthValueProfileDimension {
 impl Literal for ExtraLengthValueProfileDimension {}
 
 /// The [`Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-segmentdefinition-group.html) property type.
+///
+/// Contains dimensions that determine what to segment on.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Group {
     /// `Dimensions`.
+    ///
+    /// Defines the attributes to segment on.
     pub dimensions: Option<Val<Vec<Dimension>>>,
     /// `SourceSegments`.
+    ///
+    /// Defines the starting source of data.
     pub source_segments: Option<Val<Vec<SourceSegment>>>,
     /// `SourceType`.
+    ///
+    /// Defines how to interact with the source data.
     pub source_type: Option<Val<IncludeOptions>>,
     /// `Type`.
+    ///
+    /// Defines how to interact with the profiles found in the current filtering.
     pub type_: Option<Val<IncludeOptions>>,
 }
 
@@ -823,51 +911,97 @@ impl ToValue for Group {
 impl Literal for Group {}
 
 /// The [`ProfileAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-segmentdefinition-profileattributes.html) property type.
+///
+/// The object used to segment on attributes within the customer profile.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProfileAttributes {
     /// `AccountNumber`.
+    ///
+    /// A field to describe values to segment on within account number.
     pub account_number: Option<Val<ProfileDimension>>,
     /// `AdditionalInformation`.
+    ///
+    /// A field to describe values to segment on within additional information.
     pub additional_information: Option<Val<ExtraLengthValueProfileDimension>>,
     /// `Address`.
+    ///
+    /// A field to describe values to segment on within address.
     pub address: Option<Val<AddressDimension>>,
     /// `Attributes`.
+    ///
+    /// A field to describe values to segment on within attributes.
     pub attributes: Option<Val<BTreeMap<String, AttributeDimension>>>,
     /// `BillingAddress`.
+    ///
+    /// A field to describe values to segment on within billing address.
     pub billing_address: Option<Val<AddressDimension>>,
     /// `BirthDate`.
+    ///
+    /// A field to describe values to segment on within birthDate.
     pub birth_date: Option<Val<DateDimension>>,
     /// `BusinessEmailAddress`.
+    ///
+    /// A field to describe values to segment on within business email address.
     pub business_email_address: Option<Val<ProfileDimension>>,
     /// `BusinessName`.
+    ///
+    /// A field to describe values to segment on within business name.
     pub business_name: Option<Val<ProfileDimension>>,
     /// `BusinessPhoneNumber`.
+    ///
+    /// A field to describe values to segment on within business phone number.
     pub business_phone_number: Option<Val<ProfileDimension>>,
     /// `EmailAddress`.
+    ///
+    /// A field to describe values to segment on within email address.
     pub email_address: Option<Val<ProfileDimension>>,
     /// `FirstName`.
+    ///
+    /// A field to describe values to segment on within first name.
     pub first_name: Option<Val<ProfileDimension>>,
     /// `GenderString`.
+    ///
+    /// A field to describe values to segment on within genderString.
     pub gender_string: Option<Val<ProfileDimension>>,
     /// `HomePhoneNumber`.
+    ///
+    /// A field to describe values to segment on within home phone number.
     pub home_phone_number: Option<Val<ProfileDimension>>,
     /// `LastName`.
+    ///
+    /// A field to describe values to segment on within last name.
     pub last_name: Option<Val<ProfileDimension>>,
     /// `MailingAddress`.
+    ///
+    /// A field to describe values to segment on within mailing address.
     pub mailing_address: Option<Val<AddressDimension>>,
     /// `MiddleName`.
+    ///
+    /// A field to describe values to segment on within middle name.
     pub middle_name: Option<Val<ProfileDimension>>,
     /// `MobilePhoneNumber`.
+    ///
+    /// A field to describe values to segment on within mobile phone number.
     pub mobile_phone_number: Option<Val<ProfileDimension>>,
     /// `PartyTypeString`.
+    ///
+    /// A field to describe values to segment on within partyTypeString.
     pub party_type_string: Option<Val<ProfileDimension>>,
     /// `PersonalEmailAddress`.
+    ///
+    /// A field to describe values to segment on within personal email address.
     pub personal_email_address: Option<Val<ProfileDimension>>,
     /// `PhoneNumber`.
+    ///
+    /// A field to describe values to segment on within phone number.
     pub phone_number: Option<Val<ProfileDimension>>,
     /// `ProfileType`.
+    ///
+    /// The type of profile.
     pub profile_type: Option<Val<ProfileTypeDimension>>,
     /// `ShippingAddress`.
+    ///
+    /// A field to describe values to segment on within shipping address.
     pub shipping_address: Option<Val<AddressDimension>>,
 }
 
@@ -1046,9 +1180,13 @@ impl ToValue for ProfileAttributes {
 impl Literal for ProfileAttributes {}
 
 /// The [`ProfileDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-segmentdefinition-profiledimension.html) property type.
+///
+/// Object that segments on various Customer profile's fields that are larger than normal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProfileDimension {
     /// `DimensionType`: required.
+    ///
+    /// The action to segment on.
     pub dimension_type: Option<Val<StringDimensionType>>,
     /// `Values`: required.
     ///
@@ -1128,11 +1266,17 @@ impl ToValue for ProfileDimension {
 impl Literal for ProfileDimension {}
 
 /// The [`ProfileTypeDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-segmentdefinition-profiletypedimension.html) property type.
+///
+/// Specifies profile type based criteria for a segment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProfileTypeDimension {
     /// `DimensionType`: required.
+    ///
+    /// The action to segment on.
     pub dimension_type: Option<Val<ProfileTypeDimensionType>>,
     /// `Values`: required.
+    ///
+    /// The values to apply the DimensionType on.
     ///
     /// - Items: 1 to 1.
     pub values: Option<Val<Vec<ProfileType>>>,
@@ -1212,17 +1356,25 @@ impl ToValue for ProfileTypeDimension {
 impl Literal for ProfileTypeDimension {}
 
 /// The [`RangeOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-segmentdefinition-rangeoverride.html) property type.
+///
+/// Overrides the original range on a calculated attribute definition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RangeOverride {
     /// `End`.
+    ///
+    /// The end time of when to include objects.
     ///
     /// - Range: -2147483648 to 2147483647.
     pub end: Option<Val<i64>>,
     /// `Start`: required.
     ///
+    /// The start time of when to include objects.
+    ///
     /// - Range: -2147483648 to 2147483647.
     pub start: Option<Val<i64>>,
     /// `Unit`: required.
+    ///
+    /// The unit for start and end.
     pub unit: Option<Val<Unit>>,
 }
 
@@ -1296,11 +1448,17 @@ impl ToValue for RangeOverride {
 impl Literal for RangeOverride {}
 
 /// The [`SegmentGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-segmentdefinition-segmentgroup.html) property type.
+///
+/// Contains all groups of the segment definition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SegmentGroup {
     /// `Groups`.
+    ///
+    /// Holds the list of groups within the segment definition.
     pub groups: Option<Val<Vec<Group>>>,
     /// `Include`.
+    ///
+    /// Defines whether to include or exclude the profiles that fit the segment criteria.
     pub include: Option<Val<IncludeOptions>>,
 }
 
@@ -1359,9 +1517,13 @@ impl ToValue for SegmentGroup {
 impl Literal for SegmentGroup {}
 
 /// The [`SegmentSort`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-segmentdefinition-segmentsort.html) property type.
+///
+/// Defines how segments should be sorted and ordered in the results.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SegmentSort {
     /// `Attributes`: required.
+    ///
+    /// A list of attributes used to sort the segments and their ordering preferences.
     ///
     /// - Items: 1 to 10.
     pub attributes: Option<Val<Vec<SortAttribute>>>,
@@ -1427,18 +1589,28 @@ impl ToValue for SegmentSort {
 impl Literal for SegmentSort {}
 
 /// The [`SortAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-segmentdefinition-sortattribute.html) property type.
+///
+/// Defines the characteristics and rules for sorting by a specific attribute.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SortAttribute {
     /// `DataType`.
+    ///
+    /// The data type of the sort attribute (e.g., string, number, date).
     pub data_type: Option<Val<SegmentSortDataType>>,
     /// `Name`: required.
+    ///
+    /// The name of the attribute to sort by.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
     pub name: Option<Val<String>>,
     /// `Order`: required.
+    ///
+    /// The sort order for the attribute (ascending or descending).
     pub order: Option<Val<SegmentSortOrder>>,
     /// `Type`.
+    ///
+    /// The type of attribute (e.g., profile, calculated).
     pub type_: Option<Val<SortAttributeType>>,
 }
 
@@ -1518,9 +1690,13 @@ impl ToValue for SortAttribute {
 impl Literal for SortAttribute {}
 
 /// The [`SourceSegment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-customerprofiles-segmentdefinition-sourcesegment.html) property type.
+///
+/// The source segments to build off of.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceSegment {
     /// `SegmentDefinitionName`.
+    ///
+    /// The name of the source segment.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
@@ -1701,9 +1877,34 @@ impl AttributeDimensionType {
             AttributeDimensionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AttributeDimensionType {
+    const VALUES: &'static [&'static str] = &[
+        "INCLUSIVE",
+        "EXCLUSIVE",
+        "CONTAINS",
+        "BEGINS_WITH",
+        "ENDS_WITH",
+        "BEFORE",
+        "AFTER",
+        "BETWEEN",
+        "NOT_BETWEEN",
+        "ON",
+        "GREATER_THAN",
+        "LESS_THAN",
+        "GREATER_THAN_OR_EQUAL",
+        "LESS_THAN_OR_EQUAL",
+        "EQUAL",
+    ];
+    fn as_str(&self) -> &str {
+        AttributeDimensionType::as_str(self)
     }
 }
 
@@ -1770,9 +1971,18 @@ impl DateDimensionType {
             DateDimensionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DateDimensionType {
+    const VALUES: &'static [&'static str] = &["BEFORE", "AFTER", "BETWEEN", "NOT_BETWEEN", "ON"];
+    fn as_str(&self) -> &str {
+        DateDimensionType::as_str(self)
     }
 }
 
@@ -1823,9 +2033,18 @@ impl IncludeOptions {
             IncludeOptions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IncludeOptions {
+    const VALUES: &'static [&'static str] = &["ALL", "ANY", "NONE"];
+    fn as_str(&self) -> &str {
+        IncludeOptions::as_str(self)
     }
 }
 
@@ -1871,9 +2090,18 @@ impl ProfileType {
             ProfileType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProfileType {
+    const VALUES: &'static [&'static str] = &["ACCOUNT_PROFILE", "PROFILE"];
+    fn as_str(&self) -> &str {
+        ProfileType::as_str(self)
     }
 }
 
@@ -1918,9 +2146,18 @@ impl ProfileTypeDimensionType {
             ProfileTypeDimensionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProfileTypeDimensionType {
+    const VALUES: &'static [&'static str] = &["INCLUSIVE", "EXCLUSIVE"];
+    fn as_str(&self) -> &str {
+        ProfileTypeDimensionType::as_str(self)
     }
 }
 
@@ -1968,9 +2205,18 @@ impl SegmentSortDataType {
             SegmentSortDataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SegmentSortDataType {
+    const VALUES: &'static [&'static str] = &["STRING", "NUMBER", "DATE"];
+    fn as_str(&self) -> &str {
+        SegmentSortDataType::as_str(self)
     }
 }
 
@@ -2016,9 +2262,18 @@ impl SegmentSortOrder {
             SegmentSortOrder::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SegmentSortOrder {
+    const VALUES: &'static [&'static str] = &["ASC", "DESC"];
+    fn as_str(&self) -> &str {
+        SegmentSortOrder::as_str(self)
     }
 }
 
@@ -2063,9 +2318,18 @@ impl SortAttributeType {
             SortAttributeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SortAttributeType {
+    const VALUES: &'static [&'static str] = &["PROFILE", "CALCULATED"];
+    fn as_str(&self) -> &str {
+        SortAttributeType::as_str(self)
     }
 }
 
@@ -2119,9 +2383,18 @@ impl StringDimensionType {
             StringDimensionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StringDimensionType {
+    const VALUES: &'static [&'static str] = &["INCLUSIVE", "EXCLUSIVE", "CONTAINS", "BEGINS_WITH", "ENDS_WITH"];
+    fn as_str(&self) -> &str {
+        StringDimensionType::as_str(self)
     }
 }
 
@@ -2166,9 +2439,18 @@ impl Unit {
             Unit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Unit {
+    const VALUES: &'static [&'static str] = &["DAYS"];
+    fn as_str(&self) -> &str {
+        Unit::as_str(self)
     }
 }
 

@@ -5,24 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::DataBrew::Dataset`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-databrew-dataset.html) resource type.
 ///
+/// Specifies a new DataBrew dataset.
+///
 /// Build it with [`Dataset::builder`]; adding it to a stack returns a [`DatasetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dataset {
     /// `Format`.
+    ///
+    /// The file format of a dataset that is created from an Amazon S3 file or folder.
     pub format: Option<Val<Format>>,
     /// `FormatOptions`.
+    ///
+    /// A set of options that define how DataBrew interprets the data in the dataset.
     pub format_options: Option<Val<FormatOptions>>,
     /// `Input`: required.
+    ///
+    /// Information on how DataBrew can find the dataset, in either the AWS Glue Data Catalog or Amazon S3 .
     pub input: Option<Val<Input>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The unique name of the dataset.
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `PathOptions`.
+    ///
+    /// A set of options that defines how DataBrew interprets an Amazon S3 path of the dataset.
     pub path_options: Option<Val<PathOptions>>,
     /// `Source`.
+    ///
+    /// The location of the data for the dataset, either Amazon S3 or the AWS Glue Data Catalog .
     pub source: Option<Val<Source>>,
     /// `Tags`.
+    ///
+    /// Metadata tags that have been applied to the dataset.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -152,13 +168,21 @@ impl DatasetHandle {
 }
 
 /// The [`CsvOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-dataset-csvoptions.html) property type.
+///
+/// Represents a set of options that define how DataBrew will read a comma-separated value (CSV) file
+/// when creating a dataset from that file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CsvOptions {
     /// `Delimiter`.
     ///
+    /// A single character that specifies the delimiter being used in the CSV file.
+    ///
     /// - Length: 1 to 1.
     pub delimiter: Option<Val<String>>,
     /// `HeaderRow`.
+    ///
+    /// A variable that specifies whether the first row in the file is parsed as the header. If this value
+    /// is false, column names are auto-generated.
     pub header_row: Option<Val<bool>>,
 }
 
@@ -212,21 +236,31 @@ impl ToValue for CsvOptions {
 impl Literal for CsvOptions {}
 
 /// The [`DataCatalogInputDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-dataset-datacataloginputdefinition.html) property type.
+///
+/// Represents how metadata stored in the AWS Glue Data Catalog is defined in a DataBrew dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataCatalogInputDefinition {
     /// `CatalogId`.
+    ///
+    /// The unique identifier of the AWS account that holds the Data Catalog that stores the data.
     ///
     /// - Length: 1 to 255.
     pub catalog_id: Option<Val<String>>,
     /// `DatabaseName`.
     ///
+    /// The name of a database in the Data Catalog.
+    ///
     /// - Length: 1 to 255.
     pub database_name: Option<Val<String>>,
     /// `TableName`.
     ///
+    /// The name of a database table in the Data Catalog. This table corresponds to a DataBrew dataset.
+    ///
     /// - Length: 1 to 255.
     pub table_name: Option<Val<String>>,
     /// `TempDirectory`.
+    ///
+    /// An Amazon location that AWS Glue Data Catalog can use as a temporary directory.
     pub temp_directory: Option<Val<S3Location>>,
 }
 
@@ -292,21 +326,32 @@ impl ToValue for DataCatalogInputDefinition {
 impl Literal for DataCatalogInputDefinition {}
 
 /// The [`DatabaseInputDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-dataset-databaseinputdefinition.html) property type.
+///
+/// Connection information for dataset input files stored in a database.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatabaseInputDefinition {
     /// `DatabaseTableName`.
+    ///
+    /// The table within the target database.
     ///
     /// - Length: 1 to 255.
     pub database_table_name: Option<Val<String>>,
     /// `GlueConnectionName`: required.
     ///
+    /// The AWS Glue Connection that stores the connection information for the target database.
+    ///
     /// - Length: 1 to 255.
     pub glue_connection_name: Option<Val<String>>,
     /// `QueryString`.
     ///
+    /// Custom SQL to run against the provided AWS Glue connection. This SQL will be used as the input for
+    /// DataBrew projects and jobs.
+    ///
     /// - Length: 1 to 10000.
     pub query_string: Option<Val<String>>,
     /// `TempDirectory`.
+    ///
+    /// An Amazon location that AWS Glue Data Catalog can use as a temporary directory.
     pub temp_directory: Option<Val<S3Location>>,
 }
 
@@ -379,19 +424,33 @@ impl ToValue for DatabaseInputDefinition {
 impl Literal for DatabaseInputDefinition {}
 
 /// The [`DatasetParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-dataset-datasetparameter.html) property type.
+///
+/// Represents a dataset paramater that defines type and conditions for a parameter in the Amazon S3
+/// path of the dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatasetParameter {
     /// `CreateColumn`.
+    ///
+    /// Optional boolean value that defines whether the captured value of this parameter should be loaded as
+    /// an additional column in the dataset.
     pub create_column: Option<Val<bool>>,
     /// `DatetimeOptions`.
+    ///
+    /// Additional parameter options such as a format and a timezone. Required for datetime parameters.
     pub datetime_options: Option<Val<DatetimeOptions>>,
     /// `Filter`.
+    ///
+    /// The optional filter expression structure to apply additional matching criteria to the parameter.
     pub filter: Option<Val<FilterExpression>>,
     /// `Name`: required.
+    ///
+    /// The name of the parameter that is used in the dataset's Amazon S3 path.
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of the dataset parameter, can be one of a 'String', 'Number' or 'Datetime'.
     pub type_: Option<Val<Type>>,
 }
 
@@ -473,18 +532,31 @@ impl ToValue for DatasetParameter {
 impl Literal for DatasetParameter {}
 
 /// The [`DatetimeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-dataset-datetimeoptions.html) property type.
+///
+/// Represents additional options for correct interpretation of datetime parameters used in the Amazon
+/// S3 path of a dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatetimeOptions {
     /// `Format`: required.
+    ///
+    /// Required option, that defines the datetime format used for a date parameter in the Amazon S3 path.
+    /// Should use only supported datetime specifiers and separation characters, all litera a-z or A-Z
+    /// character should be escaped with single quotes. E.g. "MM.dd.yyyy-'at'-HH:mm".
     ///
     /// - Length: 2 to 100.
     pub format: Option<Val<String>>,
     /// `LocaleCode`.
     ///
+    /// Optional value for a non-US locale code, needed for correct interpretation of some date formats.
+    ///
     /// - Length: 2 to 100.
     /// - Pattern: `^[A-Za-z0-9_\.#@\-]+$`.
     pub locale_code: Option<Val<String>>,
     /// `TimezoneOffset`.
+    ///
+    /// Optional value for a timezone offset of the datetime parameter value in the Amazon S3 path.
+    /// Shouldn't be used if Format for this parameter includes timezone fields. If no offset specified, UTC
+    /// is assumed.
     ///
     /// - Length: 1 to 6.
     /// - Pattern: `^(Z|[-+](\d|\d{2}|\d{2}:?\d{2}))$`.
@@ -550,15 +622,25 @@ impl ToValue for DatetimeOptions {
 impl Literal for DatetimeOptions {}
 
 /// The [`ExcelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-dataset-exceloptions.html) property type.
+///
+/// Represents a set of options that define how DataBrew will interpret a Microsoft Excel file when
+/// creating a dataset from that file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExcelOptions {
     /// `HeaderRow`.
+    ///
+    /// A variable that specifies whether the first row in the file is parsed as the header. If this value
+    /// is false, column names are auto-generated.
     pub header_row: Option<Val<bool>>,
     /// `SheetIndexes`.
+    ///
+    /// One or more sheet numbers in the Excel file that will be included in the dataset.
     ///
     /// - Items: 1 to 1.
     pub sheet_indexes: Option<Val<Vec<i64>>>,
     /// `SheetNames`.
+    ///
+    /// One or more named sheets in the Excel file that will be included in the dataset.
     ///
     /// - Items: 1 to 1.
     pub sheet_names: Option<Val<Vec<String>>>,
@@ -633,15 +715,26 @@ impl ToValue for ExcelOptions {
 impl Literal for ExcelOptions {}
 
 /// The [`FilesLimit`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-dataset-fileslimit.html) property type.
+///
+/// Represents a limit imposed on number of Amazon S3 files that should be selected for a dataset from a
+/// connected Amazon S3 path.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilesLimit {
     /// `MaxFiles`: required.
     ///
+    /// The number of Amazon S3 files to select.
+    ///
     /// - Minimum: 1.
     pub max_files: Option<Val<i64>>,
     /// `Order`.
+    ///
+    /// A criteria to use for Amazon S3 files sorting before their selection. By default uses DESCENDING
+    /// order, i.e. most recent files are selected first. Anotherpossible value is ASCENDING.
     pub order: Option<Val<Order>>,
     /// `OrderedBy`.
+    ///
+    /// A criteria to use for Amazon S3 files sorting before their selection. By default uses
+    /// LAST_MODIFIED_DATE as a sorting criteria. Currently it's the only allowed value.
     pub ordered_by: Option<Val<OrderedBy>>,
 }
 
@@ -704,14 +797,22 @@ impl ToValue for FilesLimit {
 impl Literal for FilesLimit {}
 
 /// The [`FilterExpression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-dataset-filterexpression.html) property type.
+///
+/// Represents a structure for defining parameter conditions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterExpression {
     /// `Expression`: required.
+    ///
+    /// The expression which includes condition names followed by substitution variables, possibly grouped
+    /// and combined with other conditions. For example, "(starts_with :prefix1 or starts_with :prefix2) and
+    /// (ends_with :suffix1 or ends_with :suffix2)". Substitution variables should start with ':' symbol.
     ///
     /// - Length: 4 to 1024.
     /// - Pattern: `^[><0-9A-Za-z_.,:)(!= ]+$`.
     pub expression: Option<Val<String>>,
     /// `ValuesMap`: required.
+    ///
+    /// The map of substitution variable names to their values used in this filter expression.
     pub values_map: Option<Val<Vec<FilterValue>>>,
 }
 
@@ -779,13 +880,20 @@ impl ToValue for FilterExpression {
 impl Literal for FilterExpression {}
 
 /// The [`FilterValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-dataset-filtervalue.html) property type.
+///
+/// Represents a single entry in the `ValuesMap` of a `FilterExpression` . A `FilterValue` associates
+/// the name of a substitution variable in an expression to its value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterValue {
     /// `Value`: required.
     ///
+    /// The value to be associated with the substitution variable.
+    ///
     /// - Length: 0 to 1024.
     pub value: Option<Val<String>>,
     /// `ValueReference`: required.
+    ///
+    /// The substitution variable reference.
     ///
     /// - Length: 2 to 128.
     /// - Pattern: `^:[A-Za-z0-9_]+$`.
@@ -848,13 +956,22 @@ impl ToValue for FilterValue {
 impl Literal for FilterValue {}
 
 /// The [`FormatOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-dataset-formatoptions.html) property type.
+///
+/// Represents a set of options that define the structure of either comma-separated value (CSV), Excel,
+/// or JSON input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FormatOptions {
     /// `Csv`.
+    ///
+    /// Options that define how CSV input is to be interpreted by DataBrew.
     pub csv: Option<Val<CsvOptions>>,
     /// `Excel`.
+    ///
+    /// Options that define how Excel input is to be interpreted by DataBrew.
     pub excel: Option<Val<ExcelOptions>>,
     /// `Json`.
+    ///
+    /// Options that define how JSON input is to be interpreted by DataBrew.
     pub json: Option<Val<JsonOptions>>,
 }
 
@@ -914,15 +1031,26 @@ impl ToValue for FormatOptions {
 impl Literal for FormatOptions {}
 
 /// The [`Input`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-dataset-input.html) property type.
+///
+/// Represents information on how DataBrew can find data, in either the AWS Glue Data Catalog or Amazon
+/// S3.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Input {
     /// `DataCatalogInputDefinition`.
+    ///
+    /// The AWS Glue Data Catalog parameters for the data.
     pub data_catalog_input_definition: Option<Val<DataCatalogInputDefinition>>,
     /// `DatabaseInputDefinition`.
+    ///
+    /// Connection information for dataset input files stored in a database.
     pub database_input_definition: Option<Val<DatabaseInputDefinition>>,
     /// `Metadata`.
+    ///
+    /// Contains additional resource information needed for specific datasets.
     pub metadata: Option<Val<Metadata>>,
     /// `S3InputDefinition`.
+    ///
+    /// The Amazon S3 location where the data is stored.
     pub s3_input_definition: Option<Val<S3Location>>,
 }
 
@@ -988,9 +1116,14 @@ impl ToValue for Input {
 impl Literal for Input {}
 
 /// The [`JsonOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-dataset-jsonoptions.html) property type.
+///
+/// Represents the JSON-specific options that define how input is to be interpreted by AWS Glue DataBrew
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonOptions {
     /// `MultiLine`.
+    ///
+    /// A value that specifies whether JSON input contains embedded new line characters.
     pub multi_line: Option<Val<bool>>,
 }
 
@@ -1038,9 +1171,14 @@ impl ToValue for JsonOptions {
 impl Literal for JsonOptions {}
 
 /// The [`Metadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-dataset-metadata.html) property type.
+///
+/// Contains additional resource information needed for specific datasets.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Metadata {
     /// `SourceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) associated with the dataset. Currently, DataBrew only supports ARNs
+    /// from Amazon AppFlow.
     ///
     /// - Length: 20 to 2048.
     pub source_arn: Option<Val<String>>,
@@ -1090,13 +1228,24 @@ impl ToValue for Metadata {
 impl Literal for Metadata {}
 
 /// The [`PathOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-dataset-pathoptions.html) property type.
+///
+/// Represents a set of options that define how DataBrew selects files for a given Amazon S3 path in a
+/// dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PathOptions {
     /// `FilesLimit`.
+    ///
+    /// If provided, this structure imposes a limit on a number of files that should be selected.
     pub files_limit: Option<Val<FilesLimit>>,
     /// `LastModifiedDateCondition`.
+    ///
+    /// If provided, this structure defines a date range for matching Amazon S3 objects based on their
+    /// LastModifiedDate attribute in Amazon S3 .
     pub last_modified_date_condition: Option<Val<FilterExpression>>,
     /// `Parameters`.
+    ///
+    /// A structure that maps names of parameters used in the Amazon S3 path of a dataset to their
+    /// definitions.
     pub parameters: Option<Val<Vec<PathParameter>>>,
 }
 
@@ -1161,11 +1310,18 @@ impl ToValue for PathOptions {
 impl Literal for PathOptions {}
 
 /// The [`PathParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-dataset-pathparameter.html) property type.
+///
+/// Represents a single entry in the path parameters of a dataset. Each `PathParameter` consists of a
+/// name and a parameter definition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PathParameter {
     /// `DatasetParameter`: required.
+    ///
+    /// The path parameter definition.
     pub dataset_parameter: Option<Val<DatasetParameter>>,
     /// `PathParameterName`: required.
+    ///
+    /// The name of the path parameter.
     ///
     /// - Length: 1 to 255.
     pub path_parameter_name: Option<Val<String>>,
@@ -1238,18 +1394,27 @@ impl ToValue for PathParameter {
 impl Literal for PathParameter {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-dataset-s3location.html) property type.
+///
+/// Represents an Amazon S3 location (bucket name, bucket owner, and object key) where DataBrew can read
+/// input data, or write output from a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `Bucket`: required.
+    ///
+    /// The Amazon S3 bucket name.
     ///
     /// - Length: 3 to 63.
     pub bucket: Option<Val<String>>,
     /// `BucketOwner`.
     ///
+    /// The AWS account ID of the bucket owner.
+    ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
     pub bucket_owner: Option<Val<String>>,
     /// `Key`.
+    ///
+    /// The unique name of the object in the bucket.
     ///
     /// - Length: 1 to 1280.
     pub key: Option<Val<String>>,
@@ -1413,9 +1578,18 @@ impl Format {
             Format::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Format {
+    const VALUES: &'static [&'static str] = &["CSV", "JSON", "PARQUET", "EXCEL", "ORC"];
+    fn as_str(&self) -> &str {
+        Format::as_str(self)
     }
 }
 
@@ -1463,9 +1637,18 @@ impl Order {
             Order::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Order {
+    const VALUES: &'static [&'static str] = &["ASCENDING", "DESCENDING"];
+    fn as_str(&self) -> &str {
+        Order::as_str(self)
     }
 }
 
@@ -1507,9 +1690,18 @@ impl OrderedBy {
             OrderedBy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OrderedBy {
+    const VALUES: &'static [&'static str] = &["LAST_MODIFIED_DATE"];
+    fn as_str(&self) -> &str {
+        OrderedBy::as_str(self)
     }
 }
 
@@ -1556,9 +1748,18 @@ impl Source {
             Source::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Source {
+    const VALUES: &'static [&'static str] = &["S3", "DATA-CATALOG", "DATABASE"];
+    fn as_str(&self) -> &str {
+        Source::as_str(self)
     }
 }
 
@@ -1607,9 +1808,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["String", "Number", "Datetime"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

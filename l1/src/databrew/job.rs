@@ -5,69 +5,126 @@ use crate::rt::*;
 
 /// The [`AWS::DataBrew::Job`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-databrew-job.html) resource type.
 ///
+/// Specifies a new DataBrew job.
+///
 /// Build it with [`Job::builder`]; adding it to a stack returns a [`JobHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Job {
     /// `DataCatalogOutputs`.
     ///
+    /// One or more artifacts that represent the AWS Glue Data Catalog output from running the job.
+    ///
     /// - Items: at least 1.
     pub data_catalog_outputs: Option<Val<Vec<DataCatalogOutput>>>,
     /// `DatabaseOutputs`.
+    ///
+    /// Represents a list of JDBC database output objects which defines the output destination for a
+    /// DataBrew recipe job to write into.
     ///
     /// - Items: at least 1.
     pub database_outputs: Option<Val<Vec<DatabaseOutput>>>,
     /// `DatasetName`.
     ///
+    /// A dataset that the job is to process.
+    ///
     /// - Length: 1 to 255.
     pub dataset_name: Option<Val<String>>,
     /// `EncryptionKeyArn`.
     ///
+    /// The Amazon Resource Name (ARN) of an encryption key that is used to protect the job output. For more
+    /// information, see [Encrypting data written by DataBrew
+    /// jobs](https://docs.aws.amazon.com/databrew/latest/dg/encryption-security-configuration.html)
+    ///
     /// - Length: 20 to 2048.
     pub encryption_key_arn: Option<Val<String>>,
     /// `EncryptionMode`.
+    ///
+    /// The encryption mode for the job, which can be one of the following:
+    ///
+    /// - `SSE-KMS` - Server-side encryption with keys managed by AWS  .
+    /// - `SSE-S3` - Server-side encryption with keys managed by Amazon S3.
     pub encryption_mode: Option<Val<EncryptionMode>>,
     /// `JobSample`.
+    ///
+    /// A sample configuration for profile jobs only, which determines the number of rows on which the
+    /// profile job is run. If a `JobSample` value isn't provided, the default value is used. The default
+    /// value is CUSTOM_ROWS for the mode parameter and 20,000 for the size parameter.
     pub job_sample: Option<Val<JobSample>>,
     /// `LogSubscription`.
+    ///
+    /// The current status of Amazon CloudWatch logging for the job.
     pub log_subscription: Option<Val<LogSubscription>>,
     /// `MaxCapacity`.
+    ///
+    /// The maximum number of nodes that can be consumed when the job processes data.
     pub max_capacity: Option<Val<i64>>,
     /// `MaxRetries`.
+    ///
+    /// The maximum number of times to retry the job after a job run fails.
     ///
     /// - Minimum: 0.
     pub max_retries: Option<Val<i64>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The unique name of the job.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `OutputLocation`.
+    ///
+    /// The location in Amazon S3 where the job writes its output.
     pub output_location: Option<Val<OutputLocation>>,
     /// `Outputs`.
+    ///
+    /// One or more artifacts that represent output from running the job.
     ///
     /// - Items: at least 1.
     pub outputs: Option<Val<Vec<Output>>>,
     /// `ProfileConfiguration`.
+    ///
+    /// Configuration for profile jobs. Configuration can be used to select columns, do evaluations, and
+    /// override default parameters of evaluations. When configuration is undefined, the profile job will
+    /// apply default settings to all supported columns.
     pub profile_configuration: Option<Val<ProfileConfiguration>>,
     /// `ProjectName`.
+    ///
+    /// The name of the project that the job is associated with.
     ///
     /// - Length: 1 to 255.
     pub project_name: Option<Val<String>>,
     /// `Recipe`.
+    ///
+    /// A series of data transformation steps that the job runs.
     pub recipe: Option<Val<Recipe>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the role to be assumed for this job.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata tags that have been applied to the job.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Timeout`.
+    ///
+    /// The job's timeout in minutes. A job that attempts to run longer than this timeout period ends with a
+    /// status of `TIMEOUT` .
     ///
     /// - Minimum: 0.
     pub timeout: Option<Val<i64>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The job type of the job, which must be one of the following:
+    ///
+    /// - `PROFILE` - A job to analyze a dataset, to determine its size, data types, data distribution, and
+    ///   more.
+    /// - `RECIPE` - A job to apply one or more transformations to a dataset.
     pub type_: Option<Val<Type>>,
     /// `ValidationConfigurations`.
+    ///
+    /// List of validation configurations that are applied to the profile job.
     ///
     /// - Items: at least 1.
     pub validation_configurations: Option<Val<Vec<ValidationConfiguration>>>,
@@ -301,9 +358,14 @@ impl JobHandle {
 }
 
 /// The [`AllowedStatistics`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-allowedstatistics.html) property type.
+///
+/// Configuration of statistics that are allowed to be run on columns that contain detected entities.
+/// When undefined, no statistics will be computed on columns that contain detected entities.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AllowedStatistics {
     /// `Statistics`: required.
+    ///
+    /// One or more column statistics to allow for columns that contain detected entities.
     ///
     /// - Items: at least 1.
     pub statistics: Option<Val<Vec<String>>>,
@@ -361,13 +423,20 @@ impl ToValue for AllowedStatistics {
 impl Literal for AllowedStatistics {}
 
 /// The [`ColumnSelector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-columnselector.html) property type.
+///
+/// Selector of a column from a dataset for profile job configuration. One selector includes either a
+/// column name or a regular expression.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnSelector {
     /// `Name`.
     ///
+    /// The name of a column from a dataset.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Regex`.
+    ///
+    /// A regular expression for selecting a column from a dataset.
     ///
     /// - Length: 1 to 255.
     pub regex: Option<Val<String>>,
@@ -423,13 +492,22 @@ impl ToValue for ColumnSelector {
 impl Literal for ColumnSelector {}
 
 /// The [`ColumnStatisticsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-columnstatisticsconfiguration.html) property type.
+///
+/// Configuration for column evaluations for a profile job. ColumnStatisticsConfiguration can be used to
+/// select evaluations and override parameters of evaluations for particular columns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnStatisticsConfiguration {
     /// `Selectors`.
     ///
+    /// List of column selectors. Selectors can be used to select columns from the dataset. When selectors
+    /// are undefined, configuration will be applied to all supported columns.
+    ///
     /// - Items: at least 1.
     pub selectors: Option<Val<Vec<ColumnSelector>>>,
     /// `Statistics`: required.
+    ///
+    /// Configuration for evaluations. Statistics can be used to select evaluations and override parameters
+    /// of evaluations.
     pub statistics: Option<Val<StatisticsConfiguration>>,
 }
 
@@ -498,9 +576,13 @@ impl ToValue for ColumnStatisticsConfiguration {
 impl Literal for ColumnStatisticsConfiguration {}
 
 /// The [`CsvOutputOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-csvoutputoptions.html) property type.
+///
+/// Represents a set of options that define how DataBrew will write a comma-separated value (CSV) file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CsvOutputOptions {
     /// `Delimiter`.
+    ///
+    /// A single character that specifies the delimiter used to create CSV job output.
     ///
     /// - Length: 1 to 1.
     pub delimiter: Option<Val<String>>,
@@ -550,23 +632,41 @@ impl ToValue for CsvOutputOptions {
 impl Literal for CsvOutputOptions {}
 
 /// The [`DataCatalogOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-datacatalogoutput.html) property type.
+///
+/// Represents options that specify how and where in the AWS Glue Data Catalog DataBrew writes the
+/// output generated by recipe jobs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataCatalogOutput {
     /// `CatalogId`.
+    ///
+    /// The unique identifier of the AWS account that holds the Data Catalog that stores the data.
     ///
     /// - Length: 1 to 255.
     pub catalog_id: Option<Val<String>>,
     /// `DatabaseName`: required.
     ///
+    /// The name of a database in the Data Catalog.
+    ///
     /// - Length: 1 to 255.
     pub database_name: Option<Val<String>>,
     /// `DatabaseOptions`.
+    ///
+    /// Represents options that specify how and where DataBrew writes the database output generated by
+    /// recipe jobs.
     pub database_options: Option<Val<DatabaseTableOutputOptions>>,
     /// `Overwrite`.
+    ///
+    /// A value that, if true, means that any data in the location specified for output is overwritten with
+    /// new output. Not supported with DatabaseOptions.
     pub overwrite: Option<Val<bool>>,
     /// `S3Options`.
+    ///
+    /// Represents options that specify how and where DataBrew writes the Amazon S3 output generated by
+    /// recipe jobs.
     pub s3_options: Option<Val<S3TableOutputOptions>>,
     /// `TableName`: required.
+    ///
+    /// The name of a table in the Data Catalog.
     ///
     /// - Length: 1 to 255.
     pub table_name: Option<Val<String>>,
@@ -656,13 +756,23 @@ impl ToValue for DataCatalogOutput {
 impl Literal for DataCatalogOutput {}
 
 /// The [`DatabaseOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-databaseoutput.html) property type.
+///
+/// Represents a JDBC database output object which defines the output destination for a DataBrew recipe
+/// job to write into.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatabaseOutput {
     /// `DatabaseOptions`: required.
+    ///
+    /// Represents options that specify how and where DataBrew writes the database output generated by
+    /// recipe jobs.
     pub database_options: Option<Val<DatabaseTableOutputOptions>>,
     /// `DatabaseOutputMode`.
+    ///
+    /// The output mode to write into the database. Currently supported option: NEW_TABLE.
     pub database_output_mode: Option<Val<DatabaseOutputMode>>,
     /// `GlueConnectionName`: required.
+    ///
+    /// The AWS Glue connection that stores the connection information for the target database.
     ///
     /// - Length: 1 to 255.
     pub glue_connection_name: Option<Val<String>>,
@@ -742,13 +852,21 @@ impl ToValue for DatabaseOutput {
 impl Literal for DatabaseOutput {}
 
 /// The [`DatabaseTableOutputOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-databasetableoutputoptions.html) property type.
+///
+/// Represents options that specify how and where DataBrew writes the database output generated by
+/// recipe jobs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatabaseTableOutputOptions {
     /// `TableName`: required.
     ///
+    /// A prefix for the name of a table DataBrew will create in the database.
+    ///
     /// - Length: 1 to 255.
     pub table_name: Option<Val<String>>,
     /// `TempDirectory`.
+    ///
+    /// Represents an Amazon S3 location (bucket name and object key) where DataBrew can store intermediate
+    /// results.
     pub temp_directory: Option<Val<S3Location>>,
 }
 
@@ -809,11 +927,41 @@ impl ToValue for DatabaseTableOutputOptions {
 impl Literal for DatabaseTableOutputOptions {}
 
 /// The [`EntityDetectorConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-entitydetectorconfiguration.html) property type.
+///
+/// Configuration of entity detection for a profile job. When undefined, entity detection is disabled.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EntityDetectorConfiguration {
     /// `AllowedStatistics`.
+    ///
+    /// Configuration of statistics that are allowed to be run on columns that contain detected entities.
+    /// When undefined, no statistics will be computed on columns that contain detected entities.
     pub allowed_statistics: Option<Val<AllowedStatistics>>,
     /// `EntityTypes`: required.
+    ///
+    /// Entity types to detect. Can be any of the following:
+    ///
+    /// - USA_SSN
+    /// - EMAIL
+    /// - USA_ITIN
+    /// - USA_PASSPORT_NUMBER
+    /// - PHONE_NUMBER
+    /// - USA_DRIVING_LICENSE
+    /// - BANK_ACCOUNT
+    /// - CREDIT_CARD
+    /// - IP_ADDRESS
+    /// - MAC_ADDRESS
+    /// - USA_DEA_NUMBER
+    /// - USA_HCPCS_CODE
+    /// - USA_NATIONAL_PROVIDER_IDENTIFIER
+    /// - USA_NATIONAL_DRUG_CODE
+    /// - USA_HEALTH_INSURANCE_CLAIM_NUMBER
+    /// - USA_MEDICARE_BENEFICIARY_IDENTIFIER
+    /// - USA_CPT_CODE
+    /// - PERSON_NAME
+    /// - DATE
+    ///
+    /// The Entity type group USA_ALL is also supported, and includes all of the above entity types except
+    /// PERSON_NAME and DATE.
     ///
     /// - Items: at least 1.
     pub entity_types: Option<Val<Vec<String>>>,
@@ -881,11 +1029,26 @@ impl ToValue for EntityDetectorConfiguration {
 impl Literal for EntityDetectorConfiguration {}
 
 /// The [`JobSample`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-jobsample.html) property type.
+///
+/// A sample configuration for profile jobs only, which determines the number of rows on which the
+/// profile job is run. If a `JobSample` value isn't provided, the default is used. The default value is
+/// CUSTOM_ROWS for the mode parameter and 20,000 for the size parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobSample {
     /// `Mode`.
+    ///
+    /// A value that determines whether the profile job is run on the entire dataset or a specified number
+    /// of rows. This value must be one of the following:
+    ///
+    /// - FULL_DATASET - The profile job is run on the entire dataset.
+    /// - CUSTOM_ROWS - The profile job is run on the number of rows specified in the `Size` parameter.
     pub mode: Option<Val<SampleMode>>,
     /// `Size`.
+    ///
+    /// The `Size` parameter is only required when the mode is CUSTOM_ROWS. The profile job is run on the
+    /// specified number of rows. The maximum value for size is Long.MAX_VALUE.
+    ///
+    /// Long.MAX_VALUE = 9223372036854775807
     ///
     /// - Format: `int64`.
     pub size: Option<Val<i64>>,
@@ -941,23 +1104,41 @@ impl ToValue for JobSample {
 impl Literal for JobSample {}
 
 /// The [`Output`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-output.html) property type.
+///
+/// Represents options that specify how and where in Amazon S3 DataBrew writes the output generated by
+/// recipe jobs or profile jobs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Output {
     /// `CompressionFormat`.
+    ///
+    /// The compression algorithm used to compress the output text of the job.
     pub compression_format: Option<Val<CompressionFormat>>,
     /// `Format`.
+    ///
+    /// The data format of the output of the job.
     pub format: Option<Val<Format>>,
     /// `FormatOptions`.
+    ///
+    /// Represents options that define how DataBrew formats job output files.
     pub format_options: Option<Val<OutputFormatOptions>>,
     /// `Location`: required.
+    ///
+    /// The location in Amazon S3 where the job writes its output.
     pub location: Option<Val<S3Location>>,
     /// `MaxOutputFiles`.
+    ///
+    /// The maximum number of files to be generated by the job and written to the output folder.
     ///
     /// - Range: 1 to 999.
     pub max_output_files: Option<Val<i64>>,
     /// `Overwrite`.
+    ///
+    /// A value that, if true, means that any data in the location specified for output is overwritten with
+    /// new output.
     pub overwrite: Option<Val<bool>>,
     /// `PartitionColumns`.
+    ///
+    /// The names of one or more partition columns for the output of the job.
     ///
     /// - Items: 0 to 200.
     pub partition_columns: Option<Val<Vec<String>>>,
@@ -1051,9 +1232,13 @@ impl ToValue for Output {
 impl Literal for Output {}
 
 /// The [`OutputFormatOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-outputformatoptions.html) property type.
+///
+/// Represents a set of options that define the structure of comma-separated (CSV) job output.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputFormatOptions {
     /// `Csv`.
+    ///
+    /// Represents a set of options that define the structure of comma-separated value (CSV) job output.
     pub csv: Option<Val<CsvOutputOptions>>,
 }
 
@@ -1101,9 +1286,13 @@ impl ToValue for OutputFormatOptions {
 impl Literal for OutputFormatOptions {}
 
 /// The [`OutputLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-outputlocation.html) property type.
+///
+/// The location in Amazon S3 or AWS Glue Data Catalog where the job writes its output.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputLocation {
     /// `Bucket`: required.
+    ///
+    /// The Amazon S3 bucket name.
     ///
     /// - Length: 3 to 63.
     pub bucket: Option<Val<String>>,
@@ -1113,6 +1302,8 @@ pub struct OutputLocation {
     /// - Pattern: `^[0-9]{12}$`.
     pub bucket_owner: Option<Val<String>>,
     /// `Key`.
+    ///
+    /// The unique name of the object in the bucket.
     ///
     /// - Length: 1 to 1280.
     pub key: Option<Val<String>>,
@@ -1177,17 +1368,35 @@ impl ToValue for OutputLocation {
 impl Literal for OutputLocation {}
 
 /// The [`ProfileConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-profileconfiguration.html) property type.
+///
+/// Configuration for profile jobs. Configuration can be used to select columns, do evaluations, and
+/// override default parameters of evaluations. When configuration is undefined, the profile job will
+/// apply default settings to all supported columns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProfileConfiguration {
     /// `ColumnStatisticsConfigurations`.
     ///
+    /// List of configurations for column evaluations. ColumnStatisticsConfigurations are used to select
+    /// evaluations and override parameters of evaluations for particular columns. When
+    /// ColumnStatisticsConfigurations is undefined, the profile job will profile all supported columns and
+    /// run all supported evaluations.
+    ///
     /// - Items: at least 1.
     pub column_statistics_configurations: Option<Val<Vec<ColumnStatisticsConfiguration>>>,
     /// `DatasetStatisticsConfiguration`.
+    ///
+    /// Configuration for inter-column evaluations. Configuration can be used to select evaluations and
+    /// override parameters of evaluations. When configuration is undefined, the profile job will run all
+    /// supported inter-column evaluations.
     pub dataset_statistics_configuration: Option<Val<StatisticsConfiguration>>,
     /// `EntityDetectorConfiguration`.
+    ///
+    /// Configuration of entity detection for a profile job. When undefined, entity detection is disabled.
     pub entity_detector_configuration: Option<Val<EntityDetectorConfiguration>>,
     /// `ProfileColumns`.
+    ///
+    /// List of column selectors. ProfileColumns can be used to select columns from the dataset. When
+    /// ProfileColumns is undefined, the profile job will profile all supported columns.
     ///
     /// - Items: at least 1.
     pub profile_columns: Option<Val<Vec<ColumnSelector>>>,
@@ -1268,11 +1477,17 @@ impl ToValue for ProfileConfiguration {
 impl Literal for ProfileConfiguration {}
 
 /// The [`Recipe`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-recipe.html) property type.
+///
+/// Represents one or more actions to be performed on a DataBrew dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Recipe {
     /// `Name`: required.
+    ///
+    /// The unique name for the recipe.
     pub name: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The identifier for the version for the recipe.
     pub version: Option<Val<String>>,
 }
 
@@ -1329,18 +1544,27 @@ impl ToValue for Recipe {
 impl Literal for Recipe {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-s3location.html) property type.
+///
+/// Represents an Amazon S3 location (bucket name, bucket owner, and object key) where DataBrew can read
+/// input data, or write output from a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `Bucket`: required.
+    ///
+    /// The Amazon S3 bucket name.
     ///
     /// - Length: 3 to 63.
     pub bucket: Option<Val<String>>,
     /// `BucketOwner`.
     ///
+    /// The AWS account ID of the bucket owner.
+    ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
     pub bucket_owner: Option<Val<String>>,
     /// `Key`.
+    ///
+    /// The unique name of the object in the bucket.
     ///
     /// - Length: 1 to 1280.
     pub key: Option<Val<String>>,
@@ -1405,9 +1629,15 @@ impl ToValue for S3Location {
 impl Literal for S3Location {}
 
 /// The [`S3TableOutputOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-s3tableoutputoptions.html) property type.
+///
+/// Represents options that specify how and where DataBrew writes the Amazon S3 output generated by
+/// recipe jobs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3TableOutputOptions {
     /// `Location`: required.
+    ///
+    /// Represents an Amazon S3 location (bucket name and object key) where DataBrew can write output from a
+    /// job.
     pub location: Option<Val<S3Location>>,
 }
 
@@ -1458,11 +1688,17 @@ impl ToValue for S3TableOutputOptions {
 impl Literal for S3TableOutputOptions {}
 
 /// The [`StatisticOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-statisticoverride.html) property type.
+///
+/// Override of a particular evaluation for a profile job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatisticOverride {
     /// `Parameters`: required.
+    ///
+    /// A map that includes overrides of an evaluation’s parameters.
     pub parameters: Option<Val<BTreeMap<String, String>>>,
     /// `Statistic`: required.
+    ///
+    /// The name of an evaluation
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[A-Z\_]+$`.
@@ -1530,13 +1766,21 @@ impl ToValue for StatisticOverride {
 impl Literal for StatisticOverride {}
 
 /// The [`StatisticsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-statisticsconfiguration.html) property type.
+///
+/// Configuration of evaluations for a profile job. This configuration can be used to select evaluations
+/// and override the parameters of selected evaluations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatisticsConfiguration {
     /// `IncludedStatistics`.
     ///
+    /// List of included evaluations. When the list is undefined, all supported evaluations will be
+    /// included.
+    ///
     /// - Items: at least 1.
     pub included_statistics: Option<Val<Vec<String>>>,
     /// `Overrides`.
+    ///
+    /// List of overrides for evaluations.
     ///
     /// - Items: at least 1.
     pub overrides: Option<Val<Vec<StatisticOverride>>>,
@@ -1670,13 +1914,24 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`ValidationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-job-validationconfiguration.html) property type.
+///
+/// Configuration for data quality validation. Used to select the Rulesets and Validation Mode to be
+/// used in the profile job. When ValidationConfiguration is null, the profile job will run without data
+/// quality validation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidationConfiguration {
     /// `RulesetArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) for the ruleset to be validated in the profile job. The TargetArn of
+    /// the selected ruleset should be the same as the Amazon Resource Name (ARN) of the dataset that is
+    /// associated with the profile job.
+    ///
     /// - Length: 20 to 2048.
     pub ruleset_arn: Option<Val<String>>,
     /// `ValidationMode`.
+    ///
+    /// Mode of data quality validation. Default mode is “CHECK_ALL” which verifies all rules defined in
+    /// the selected ruleset.
     pub validation_mode: Option<Val<ValidationMode>>,
 }
 
@@ -1776,9 +2031,19 @@ impl CompressionFormat {
             CompressionFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CompressionFormat {
+    const VALUES: &'static [&'static str] =
+        &["GZIP", "LZ4", "SNAPPY", "BZIP2", "DEFLATE", "LZO", "BROTLI", "ZSTD", "ZLIB"];
+    fn as_str(&self) -> &str {
+        CompressionFormat::as_str(self)
     }
 }
 
@@ -1827,9 +2092,18 @@ impl DatabaseOutputMode {
             DatabaseOutputMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DatabaseOutputMode {
+    const VALUES: &'static [&'static str] = &["NEW_TABLE"];
+    fn as_str(&self) -> &str {
+        DatabaseOutputMode::as_str(self)
     }
 }
 
@@ -1873,9 +2147,18 @@ impl EncryptionMode {
             EncryptionMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionMode {
+    const VALUES: &'static [&'static str] = &["SSE-KMS", "SSE-S3"];
+    fn as_str(&self) -> &str {
+        EncryptionMode::as_str(self)
     }
 }
 
@@ -1938,9 +2221,19 @@ impl Format {
             Format::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Format {
+    const VALUES: &'static [&'static str] =
+        &["CSV", "JSON", "PARQUET", "GLUEPARQUET", "AVRO", "ORC", "XML", "TABLEAUHYPER"];
+    fn as_str(&self) -> &str {
+        Format::as_str(self)
     }
 }
 
@@ -1991,9 +2284,18 @@ impl LogSubscription {
             LogSubscription::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogSubscription {
+    const VALUES: &'static [&'static str] = &["ENABLE", "DISABLE"];
+    fn as_str(&self) -> &str {
+        LogSubscription::as_str(self)
     }
 }
 
@@ -2038,9 +2340,18 @@ impl SampleMode {
             SampleMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SampleMode {
+    const VALUES: &'static [&'static str] = &["FULL_DATASET", "CUSTOM_ROWS"];
+    fn as_str(&self) -> &str {
+        SampleMode::as_str(self)
     }
 }
 
@@ -2085,9 +2396,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["PROFILE", "RECIPE"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 
@@ -2129,9 +2449,18 @@ impl ValidationMode {
             ValidationMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ValidationMode {
+    const VALUES: &'static [&'static str] = &["CHECK_ALL"];
+    fn as_str(&self) -> &str {
+        ValidationMode::as_str(self)
     }
 }
 

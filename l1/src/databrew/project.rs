@@ -5,29 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::DataBrew::Project`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-databrew-project.html) resource type.
 ///
+/// Specifies a new AWS Glue DataBrew project.
+///
 /// Build it with [`Project::builder`]; adding it to a stack returns a [`ProjectHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Project {
     /// `DatasetName`: required.
     ///
+    /// The dataset that the project is to act upon.
+    ///
     /// - Length: 1 to 255.
     pub dataset_name: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The unique name of a project.
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `RecipeName`: required.
     ///
+    /// The name of a recipe that will be developed during a project session.
+    ///
     /// - Length: 1 to 255.
     pub recipe_name: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the role that will be assumed for this project.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Sample`.
+    ///
+    /// The sample size and sampling type to apply to the data. If this parameter isn't specified, then the
+    /// sample consists of the first 500 rows from the dataset.
     pub sample: Option<Val<Sample>>,
     /// `Tags`.
+    ///
+    /// Metadata tags that have been applied to the project.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -159,13 +174,19 @@ impl ProjectHandle {
 }
 
 /// The [`Sample`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-project-sample.html) property type.
+///
+/// Represents the sample size and sampling type for DataBrew to use for interactive data analysis.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sample {
     /// `Size`.
     ///
+    /// The number of rows in the sample.
+    ///
     /// - Range: 1 to 5000.
     pub size: Option<Val<i64>>,
     /// `Type`: required.
+    ///
+    /// The way in which DataBrew obtains rows from a dataset.
     pub type_: Option<Val<Type>>,
 }
 
@@ -315,9 +336,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["FIRST_N", "LAST_N", "RANDOM"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

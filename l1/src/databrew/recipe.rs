@@ -5,20 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::DataBrew::Recipe`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-databrew-recipe.html) resource type.
 ///
+/// Specifies a new AWS Glue DataBrew transformation recipe.
+///
 /// Build it with [`Recipe::builder`]; adding it to a stack returns a [`RecipeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Recipe {
     /// `Description`.
     ///
+    /// The description of the recipe.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The unique name for the recipe.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Steps`: required.
+    ///
+    /// A list of steps that are defined by the recipe.
     pub steps: Option<Val<Vec<RecipeStep>>>,
     /// `Tags`.
+    ///
+    /// Metadata tags that have been applied to the recipe.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -135,14 +145,21 @@ impl RecipeHandle {
 }
 
 /// The [`Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-recipe-action.html) property type.
+///
+/// Represents a transformation and associated parameters that are used to apply a change to an AWS Glue
+/// DataBrew dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Action {
     /// `Operation`: required.
+    ///
+    /// The name of a valid DataBrew transformation to be performed on the data.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[A-Z\_]+$`.
     pub operation: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// Contextual parameters for the transformation.
     pub parameters: Option<Val<Parameters>>,
 }
 
@@ -199,18 +216,35 @@ impl ToValue for Action {
 impl Literal for Action {}
 
 /// The [`ConditionExpression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-recipe-conditionexpression.html) property type.
+///
+/// Represents an individual condition that evaluates to true or false.
+///
+/// Conditions are used with recipe actions. The action is only performed for column values where the
+/// condition evaluates to true.
+///
+/// If a recipe requires more than one condition, then the recipe must specify multiple
+/// `ConditionExpression` elements. Each condition is applied to the rows in a dataset first, before the
+/// recipe action is performed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionExpression {
     /// `Condition`: required.
+    ///
+    /// A specific condition to apply to a recipe action. For more information, see [Recipe
+    /// structure](https://docs.aws.amazon.com/databrew/latest/dg/recipe-structure.html) in the *AWS Glue
+    /// DataBrew Developer Guide* .
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[A-Z\_]+$`.
     pub condition: Option<Val<String>>,
     /// `TargetColumn`: required.
     ///
+    /// A column to apply this condition to.
+    ///
     /// - Length: 1 to 1024.
     pub target_column: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// A value that the condition must evaluate to for the condition to succeed.
     ///
     /// - Length: 0 to 1024.
     pub value: Option<Val<String>>,
@@ -1287,11 +1321,20 @@ impl ToValue for Parameters {
 impl Literal for Parameters {}
 
 /// The [`RecipeStep`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-recipe-recipestep.html) property type.
+///
+/// Represents a single step from a DataBrew recipe to be performed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecipeStep {
     /// `Action`: required.
+    ///
+    /// The particular action to be performed in the recipe step.
     pub action: Option<Val<Action>>,
     /// `ConditionExpressions`.
+    ///
+    /// One or more conditions that must be met for the recipe step to succeed.
+    ///
+    /// > All of the conditions in the array must be met. In other words, all of the conditions must be
+    /// combined using a logical AND operation.
     pub condition_expressions: Option<Val<Vec<ConditionExpression>>>,
 }
 

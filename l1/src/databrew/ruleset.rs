@@ -5,24 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::DataBrew::Ruleset`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-databrew-ruleset.html) resource type.
 ///
+/// Specifies a new ruleset that can be used in a profile job to validate the data quality of a dataset.
+///
 /// Build it with [`Ruleset::builder`]; adding it to a stack returns a [`RulesetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ruleset {
     /// `Description`.
     ///
+    /// The description of the ruleset.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the ruleset.
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Rules`: required.
     ///
+    /// Contains metadata about the ruleset.
+    ///
     /// - Items: at least 1.
     pub rules: Option<Val<Vec<Rule>>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of a resource (dataset) that the ruleset is associated with.
     ///
     /// - Length: 20 to 2048.
     pub target_arn: Option<Val<String>>,
@@ -151,13 +167,20 @@ impl RulesetHandle {
 }
 
 /// The [`ColumnSelector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-ruleset-columnselector.html) property type.
+///
+/// Selector of a column from a dataset for profile job configuration. One selector includes either a
+/// column name or a regular expression.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnSelector {
     /// `Name`.
     ///
+    /// The name of a column from a dataset.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Regex`.
+    ///
+    /// A regular expression for selecting a column from a dataset.
     ///
     /// - Length: 1 to 255.
     pub regex: Option<Val<String>>,
@@ -213,26 +236,54 @@ impl ToValue for ColumnSelector {
 impl Literal for ColumnSelector {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-ruleset-rule.html) property type.
+///
+/// Represents a single data quality requirement that should be validated in the scope of this dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `CheckExpression`: required.
+    ///
+    /// The expression which includes column references, condition names followed by variable references,
+    /// possibly grouped and combined with other conditions. For example, `(:col1 starts_with :prefix1 or
+    /// :col1 starts_with :prefix2) and (:col1 ends_with :suffix1 or :col1 ends_with :suffix2)` . Column and
+    /// value references are substitution variables that should start with the ':' symbol. Depending on the
+    /// context, substitution variables' values can be either an actual value or a column name. These values
+    /// are defined in the SubstitutionMap. If a CheckExpression starts with a column reference, then
+    /// ColumnSelectors in the rule should be null. If ColumnSelectors has been defined, then there should
+    /// be no columnn reference in the left side of a condition, for example, `is_between :val1 and :val2` .
     ///
     /// - Length: 4 to 1024.
     /// - Pattern: `^[><0-9A-Za-z_.,:)(!= ]+$`.
     pub check_expression: Option<Val<String>>,
     /// `ColumnSelectors`.
     ///
+    /// List of column selectors. Selectors can be used to select columns using a name or regular expression
+    /// from the dataset. Rule will be applied to selected columns.
+    ///
     /// - Items: at least 1.
     pub column_selectors: Option<Val<Vec<ColumnSelector>>>,
     /// `Disabled`.
+    ///
+    /// A value that specifies whether the rule is disabled. Once a rule is disabled, a profile job will not
+    /// validate it during a job run. Default value is false.
     pub disabled: Option<Val<bool>>,
     /// `Name`: required.
+    ///
+    /// The name of the rule.
     ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `SubstitutionMap`.
+    ///
+    /// The map of substitution variable names to their values used in a check expression. Variable names
+    /// should start with a ':' (colon). Variable values can either be actual values or column names. To
+    /// differentiate between the two, column names should be enclosed in backticks, for example, `":col1":
+    /// "`Column A`".`
     pub substitution_map: Option<Val<Vec<SubstitutionValue>>>,
     /// `Threshold`.
+    ///
+    /// The threshold used with a non-aggregate check expression. Non-aggregate check expressions will be
+    /// applied to each row in a specific column, and the threshold will be used to determine whether the
+    /// validation succeeds.
     pub threshold: Option<Val<Threshold>>,
 }
 
@@ -330,13 +381,19 @@ impl ToValue for Rule {
 impl Literal for Rule {}
 
 /// The [`SubstitutionValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-ruleset-substitutionvalue.html) property type.
+///
+/// A key-value pair to associate an expression's substitution variable names with their values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubstitutionValue {
     /// `Value`: required.
     ///
+    /// Value or column name.
+    ///
     /// - Length: 0 to 1024.
     pub value: Option<Val<String>>,
     /// `ValueReference`: required.
+    ///
+    /// Variable name.
     ///
     /// - Length: 2 to 128.
     /// - Pattern: `^:[A-Za-z0-9_]+$`.
@@ -471,13 +528,25 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Threshold`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-databrew-ruleset-threshold.html) property type.
+///
+/// The threshold used with a non-aggregate check expression. The non-aggregate check expression will be
+/// applied to each row in a specific column. Then the threshold will be used to determine whether the
+/// validation succeeds.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Threshold {
     /// `Type`.
+    ///
+    /// The type of a threshold. Used for comparison of an actual count of rows that satisfy the rule to the
+    /// threshold value.
     pub type_: Option<Val<ThresholdType>>,
     /// `Unit`.
+    ///
+    /// Unit of threshold value. Can be either a COUNT or PERCENTAGE of the full sample size used for
+    /// validation.
     pub unit: Option<Val<ThresholdUnit>>,
     /// `Value`: required.
+    ///
+    /// The value of a threshold.
     ///
     /// - Minimum: 0.
     pub value: Option<Val<f64>>,
@@ -570,9 +639,19 @@ impl ThresholdType {
             ThresholdType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ThresholdType {
+    const VALUES: &'static [&'static str] =
+        &["GREATER_THAN_OR_EQUAL", "LESS_THAN_OR_EQUAL", "GREATER_THAN", "LESS_THAN"];
+    fn as_str(&self) -> &str {
+        ThresholdType::as_str(self)
     }
 }
 
@@ -619,9 +698,18 @@ impl ThresholdUnit {
             ThresholdUnit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ThresholdUnit {
+    const VALUES: &'static [&'static str] = &["COUNT", "PERCENTAGE"];
+    fn as_str(&self) -> &str {
+        ThresholdUnit::as_str(self)
     }
 }
 

@@ -5,22 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::DataBrew::Schedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-databrew-schedule.html) resource type.
 ///
+/// Specifies a new schedule for one or more AWS Glue DataBrew jobs. Jobs can be run at a specific date
+/// and time, or at regular intervals.
+///
 /// Build it with [`Schedule::builder`]; adding it to a stack returns a [`ScheduleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schedule {
     /// `CronExpression`: required.
     ///
+    /// The dates and times when the job is to run. For more information, see [Working with cron expressions
+    /// for recipe jobs](https://docs.aws.amazon.com/databrew/latest/dg/jobs.recipe.html#jobs.cron) in the *AWS
+    /// Glue DataBrew Developer Guide* .
+    ///
     /// - Length: 1 to 512.
     pub cron_expression: Option<Val<String>>,
     /// `JobNames`.
+    ///
+    /// A list of jobs to be run, according to the schedule.
     ///
     /// - Items: 0 to 50.
     pub job_names: Option<Val<Vec<String>>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the schedule.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata tags that have been applied to the schedule.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 

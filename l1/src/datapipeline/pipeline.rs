@@ -5,26 +5,75 @@ use crate::rt::*;
 
 /// The [`AWS::DataPipeline::Pipeline`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datapipeline-pipeline.html) resource type.
 ///
+/// The AWS::DataPipeline::Pipeline resource specifies a data pipeline that you can use to automate the
+/// movement and transformation of data.
+///
+/// > AWS Data Pipeline is no longer available to new customers. Existing customers of AWS Data Pipeline
+/// can continue to use the service as normal. [Learn
+/// more](https://docs.aws.amazon.com/big-data/migrate-workloads-from-aws-data-pipeline/)
+///
+/// In each pipeline, you define pipeline objects, such as activities, schedules, data nodes, and
+/// resources.
+///
+/// The `AWS::DataPipeline::Pipeline` resource adds tasks, schedules, and preconditions to the specified
+/// pipeline. You can use `PutPipelineDefinition` to populate a new pipeline.
+///
+/// `PutPipelineDefinition` also validates the configuration as it adds it to the pipeline. Changes to
+/// the pipeline are saved unless one of the following validation errors exist in the pipeline.
+///
+/// - An object is missing a name or identifier field.
+/// - A string or reference field is empty.
+/// - The number of objects in the pipeline exceeds the allowed maximum number of objects.
+/// - The pipeline is in a FINISHED state.
+///
+/// Pipeline object definitions are passed to the
+/// [PutPipelineDefinition](https://docs.aws.amazon.com/datapipeline/latest/APIReference/API_PutPipelineDefinition.html)
+/// action and returned by the
+/// [GetPipelineDefinition](https://docs.aws.amazon.com/datapipeline/latest/APIReference/API_GetPipelineDefinition.html)
+/// action.
+///
 /// Build it with [`Pipeline::builder`]; adding it to a stack returns a [`PipelineHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Pipeline {
     /// `Activate`.
+    ///
+    /// Indicates whether to validate and start the pipeline or stop an active pipeline. By default, the
+    /// value is set to `true` .
     pub activate: Option<Val<bool>>,
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// A description of the pipeline.
     ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the pipeline.
+    ///
     /// - Length: 1 to 1024.
     pub name: Option<Val<String>>,
     /// `ParameterObjects`.
+    ///
+    /// The parameter objects used with the pipeline.
     pub parameter_objects: Option<Val<Vec<ParameterObject>>>,
     /// `ParameterValues`.
+    ///
+    /// The parameter values used with the pipeline.
     pub parameter_values: Option<Val<Vec<ParameterValue>>>,
     /// `PipelineObjects`.
+    ///
+    /// The objects that define the pipeline. These objects overwrite the existing pipeline definition. Not
+    /// all objects, fields, and values can be updated. For information about restrictions, see [Editing
+    /// Your
+    /// Pipeline](https://docs.aws.amazon.com/datapipeline/latest/DeveloperGuide/dp-manage-pipeline-modify-console.html)
+    /// in the *AWS Data Pipeline Developer Guide* .
     pub pipeline_objects: Option<Val<Vec<PipelineObject>>>,
     /// `PipelineTags`.
+    ///
+    /// A list of arbitrary tags (key-value pairs) to associate with the pipeline, which you can use to
+    /// control permissions. For more information, see [Controlling Access to Pipelines and
+    /// Resources](https://docs.aws.amazon.com/datapipeline/latest/DeveloperGuide/dp-control-access.html) in
+    /// the *AWS Data Pipeline Developer Guide* .
     pub pipeline_tags: Option<Val<Vec<PipelineTag>>>,
 }
 
@@ -152,6 +201,8 @@ impl Deref for PipelineHandle {
 
 impl PipelineHandle {
     /// `Fn::GetAtt` `PipelineId`.
+    ///
+    /// The ID of the pipeline.
     pub fn attr_pipeline_id(&self) -> Val<String> {
         self.0.get_att("PipelineId")
     }
@@ -166,17 +217,45 @@ impl PipelineHandle {
 }
 
 /// The [`Field`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datapipeline-pipeline-field.html) property type.
+///
+/// A key-value pair that describes a property of a `PipelineObject` . The value is specified as either
+/// a string value ( `StringValue` ) or a reference to another object ( `RefValue` ) but not as both. To
+/// view fields for a data pipeline object, see [Pipeline Object
+/// Reference](https://docs.aws.amazon.com/datapipeline/latest/DeveloperGuide/dp-pipeline-objects.html)
+/// in the *AWS Data Pipeline Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Field {
     /// `Key`: required.
+    ///
+    /// Specifies the name of a field for a particular object. To view valid values for a particular field,
+    /// see [Pipeline Object
+    /// Reference](https://docs.aws.amazon.com/datapipeline/latest/DeveloperGuide/dp-pipeline-objects.html)
+    /// in the *AWS Data Pipeline Developer Guide* .
     ///
     /// - Length: 1 to 256.
     pub key: Option<Val<String>>,
     /// `RefValue`.
     ///
+    /// A field value that you specify as an identifier of another object in the same pipeline definition.
+    ///
+    /// > You can specify the field value as either a string value ( `StringValue` ) or a reference to
+    /// another object ( `RefValue` ), but not both.
+    ///
+    /// Required if the key that you are using requires it.
+    ///
     /// - Length: 1 to 256.
     pub ref_value: Option<Val<String>>,
     /// `StringValue`.
+    ///
+    /// A field value that you specify as a string. To view valid values for a particular field, see
+    /// [Pipeline Object
+    /// Reference](https://docs.aws.amazon.com/datapipeline/latest/DeveloperGuide/dp-pipeline-objects.html)
+    /// in the *AWS Data Pipeline Developer Guide* .
+    ///
+    /// > You can specify the field value as either a string value ( `StringValue` ) or a reference to
+    /// another object ( `RefValue` ), but not both.
+    ///
+    /// Required if the key that you are using requires it.
     ///
     /// - Length: 0 to 10240.
     pub string_value: Option<Val<String>>,
@@ -241,13 +320,20 @@ impl ToValue for Field {
 impl Literal for Field {}
 
 /// The [`ParameterAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datapipeline-pipeline-parameterattribute.html) property type.
+///
+/// `Attribute` is a property of `ParameterObject` that defines the attributes of a parameter object as
+/// key-value pairs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterAttribute {
     /// `Key`: required.
     ///
+    /// The field identifier.
+    ///
     /// - Length: 1 to 256.
     pub key: Option<Val<String>>,
     /// `StringValue`: required.
+    ///
+    /// The field value, expressed as a String.
     ///
     /// - Length: 0 to 10240.
     pub string_value: Option<Val<String>>,
@@ -313,11 +399,17 @@ impl ToValue for ParameterAttribute {
 impl Literal for ParameterAttribute {}
 
 /// The [`ParameterObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datapipeline-pipeline-parameterobject.html) property type.
+///
+/// Contains information about a parameter object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterObject {
     /// `Attributes`: required.
+    ///
+    /// The attributes of the parameter object.
     pub attributes: Option<Val<Vec<ParameterAttribute>>>,
     /// `Id`: required.
+    ///
+    /// The ID of the parameter object.
     ///
     /// - Length: 1 to 256.
     pub id: Option<Val<String>>,
@@ -389,13 +481,19 @@ impl ToValue for ParameterObject {
 impl Literal for ParameterObject {}
 
 /// The [`ParameterValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datapipeline-pipeline-parametervalue.html) property type.
+///
+/// A value or list of parameter values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterValue {
     /// `Id`: required.
     ///
+    /// The ID of the parameter value.
+    ///
     /// - Length: 1 to 256.
     pub id: Option<Val<String>>,
     /// `StringValue`: required.
+    ///
+    /// The field value, expressed as a String.
     ///
     /// - Length: 0 to 10240.
     pub string_value: Option<Val<String>>,
@@ -461,15 +559,25 @@ impl ToValue for ParameterValue {
 impl Literal for ParameterValue {}
 
 /// The [`PipelineObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datapipeline-pipeline-pipelineobject.html) property type.
+///
+/// PipelineObject is property of the AWS::DataPipeline::Pipeline resource that contains information
+/// about a pipeline object. This can be a logical, physical, or physical attempt pipeline object. The
+/// complete set of components of a pipeline defines the pipeline.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipelineObject {
     /// `Fields`: required.
+    ///
+    /// Key-value pairs that define the properties of the object.
     pub fields: Option<Val<Vec<Field>>>,
     /// `Id`: required.
+    ///
+    /// The ID of the object.
     ///
     /// - Length: 1 to 1024.
     pub id: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the object.
     ///
     /// - Length: 1 to 1024.
     pub name: Option<Val<String>>,
@@ -549,11 +657,20 @@ impl ToValue for PipelineObject {
 impl Literal for PipelineObject {}
 
 /// The [`PipelineTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datapipeline-pipeline-pipelinetag.html) property type.
+///
+/// A list of arbitrary tags (key-value pairs) to associate with the pipeline, which you can use to
+/// control permissions. For more information, see [Controlling Access to Pipelines and
+/// Resources](https://docs.aws.amazon.com/datapipeline/latest/DeveloperGuide/dp-control-access.html) in
+/// the *AWS Data Pipeline Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipelineTag {
     /// `Key`: required.
+    ///
+    /// The key name of a tag.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value to associate with the key name.
     pub value: Option<Val<String>>,
 }
 

@@ -5,32 +5,76 @@ use crate::rt::*;
 
 /// The [`AWS::DataSync::Agent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datasync-agent.html) resource type.
 ///
+/// The `AWS::DataSync::Agent` resource activates an AWS DataSync agent that you've deployed for storage
+/// discovery or data transfers. The activation process associates the agent with your AWS account .
+///
+/// For more information, see the following topics in the *AWS DataSync User Guide* :
+///
+/// - [DataSync agent
+///   requirements](https://docs.aws.amazon.com/datasync/latest/userguide/agent-requirements.html)
+/// - [DataSync network
+///   requirements](https://docs.aws.amazon.com/datasync/latest/userguide/datasync-network.html)
+/// - [Create a DataSync
+///   agent](https://docs.aws.amazon.com/datasync/latest/userguide/configure-agent.html)
+///
 /// Build it with [`Agent::builder`]; adding it to a stack returns a [`AgentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Agent {
     /// `ActivationKey`. Changing it replaces the resource.
+    ///
+    /// Specifies your DataSync agent's activation key. If you don't have an activation key, see [Activating
+    /// your agent](https://docs.aws.amazon.com/datasync/latest/userguide/activate-agent.html) .
     ///
     /// - Length: 0 to 29.
     /// - Pattern: `[A-Z0-9]{5}(-[A-Z0-9]{5}){4}`.
     pub activation_key: Option<Val<String>>,
     /// `AgentName`.
     ///
+    /// Specifies a name for your agent. We recommend specifying a name that you can remember.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[a-zA-Z0-9\s+=._:@/-]+$`.
     pub agent_name: Option<Val<String>>,
     /// `SecurityGroupArns`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Names (ARNs) of the security groups used to protect your data transfer task
+    /// subnets. See
+    /// [SecurityGroupArns](https://docs.aws.amazon.com/datasync/latest/userguide/API_Ec2Config.html#DataSync-Type-Ec2Config-SecurityGroupArns)
+    /// .
+    ///
+    /// *Pattern* :
+    /// `^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):ec2:[a-z\-0-9]*:[0-9]{12}:security-group/.*$`
+    ///
     /// - Items: 1 to 1.
     pub security_group_arns: Option<Val<Vec<String>>>,
     /// `SubnetArns`. Changing it replaces the resource.
+    ///
+    /// Specifies the ARN of the subnet where your VPC service endpoint is located. You can only specify one
+    /// ARN.
     ///
     /// - Items: 1 to 1.
     pub subnet_arns: Option<Val<Vec<String>>>,
     /// `Tags`.
     ///
+    /// Specifies labels that help you categorize, filter, and search for your AWS resources. We recommend
+    /// creating at least one tag for your agent.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcEndpointId`. Changing it replaces the resource.
+    ///
+    /// The ID of the virtual private cloud (VPC) endpoint that the agent has access to. This is the
+    /// client-side VPC endpoint, powered by AWS PrivateLink . If you don't have an AWS PrivateLink VPC
+    /// endpoint, see [AWS PrivateLink and VPC
+    /// endpoints](https://docs.aws.amazon.com//vpc/latest/userguide/endpoint-services-overview.html) in the *Amazon
+    /// VPC User Guide* .
+    ///
+    /// For more information about activating your agent in a private network based on a VPC, see [Using AWS
+    /// DataSync in a Virtual Private
+    /// Cloud](https://docs.aws.amazon.com/datasync/latest/userguide/datasync-in-vpc.html) in the *AWS
+    /// DataSync User Guide.*
+    ///
+    /// A VPC endpoint ID looks like this: `vpce-01234d5aff67890e1` .
     ///
     /// - Pattern: `^vpce-[0-9a-f]{17}$`.
     pub vpc_endpoint_id: Option<Val<String>>,
@@ -146,10 +190,16 @@ impl Deref for AgentHandle {
 
 impl AgentHandle {
     /// `Fn::GetAtt` `AgentArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the agent. Use the `ListAgents` operation to return a list of
+    /// agents for your account and AWS Region .
     pub fn attr_agent_arn(&self) -> Val<String> {
         self.0.get_att("AgentArn")
     }
     /// `Fn::GetAtt` `EndpointType`.
+    ///
+    /// The type of endpoint that your agent is connected to. If the endpoint is a VPC endpoint, the agent
+    /// is not accessible over the public internet.
     pub fn attr_endpoint_type(&self) -> Val<String> {
         self.0.get_att("EndpointType")
     }

@@ -5,36 +5,103 @@ use crate::rt::*;
 
 /// The [`AWS::DataSync::LocationAzureBlob`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datasync-locationazureblob.html) resource type.
 ///
+/// Creates a transfer *location* for a Microsoft Azure Blob Storage container. AWS DataSync can use
+/// this location as a transfer source or destination. You can make transfers with or without a
+/// [DataSync
+/// agent](https://docs.aws.amazon.com/datasync/latest/userguide/creating-azure-blob-location.html#azure-blob-creating-agent)
+/// that connects to your container.
+///
+/// Before you begin, make sure you know [how DataSync accesses Azure Blob
+/// Storage](https://docs.aws.amazon.com/datasync/latest/userguide/creating-azure-blob-location.html#azure-blob-access)
+/// and works with [access
+/// tiers](https://docs.aws.amazon.com/datasync/latest/userguide/creating-azure-blob-location.html#azure-blob-access-tiers)
+/// and [blob
+/// types](https://docs.aws.amazon.com/datasync/latest/userguide/creating-azure-blob-location.html#blob-types)
+/// .
+///
 /// Build it with [`LocationAzureBlob::builder`]; adding it to a stack returns a [`LocationAzureBlobHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationAzureBlob {
     /// `AgentArns`.
     ///
+    /// (Optional) Specifies the Amazon Resource Name (ARN) of the DataSync agent that can connect with your
+    /// Azure Blob Storage container. If you are setting up an agentless cross-cloud transfer, you do not
+    /// need to specify a value for this parameter.
+    ///
+    /// You can specify more than one agent. For more information, see [Using multiple agents for your
+    /// transfer](https://docs.aws.amazon.com/datasync/latest/userguide/multiple-agents.html) .
+    ///
+    /// > Make sure you configure this parameter correctly when you first create your storage location. You
+    /// cannot add or remove agents from a storage location after you create it.
+    ///
     /// - Items: 1 to 4.
     pub agent_arns: Option<Val<Vec<String>>>,
     /// `AzureAccessTier`.
+    ///
+    /// Specifies the access tier that you want your objects or files transferred into. This only applies
+    /// when using the location as a transfer destination. For more information, see [Access
+    /// tiers](https://docs.aws.amazon.com/datasync/latest/userguide/creating-azure-blob-location.html#azure-blob-access-tiers)
+    /// .
     pub azure_access_tier: Option<Val<AzureAccessTier>>,
     /// `AzureBlobAuthenticationType`: required.
+    ///
+    /// Specifies the authentication method DataSync uses to access your Azure Blob Storage. DataSync can
+    /// access blob storage using a shared access signature (SAS).
     pub azure_blob_authentication_type: Option<Val<AzureBlobAuthenticationType>>,
     /// `AzureBlobContainerUrl`. Changing it replaces the resource.
+    ///
+    /// Specifies the URL of the Azure Blob Storage container involved in your transfer.
     ///
     /// - Length: at most 325.
     /// - Pattern: `^https://[A-Za-z0-9]((.|-+)?[A-Za-z0-9]){0,252}/[a-z0-9](-?[a-z0-9]){2,62}$`.
     pub azure_blob_container_url: Option<Val<String>>,
     /// `AzureBlobSasConfiguration`.
+    ///
+    /// Specifies the SAS configuration that allows DataSync to access your Azure Blob Storage.
+    ///
+    /// > If you provide an authentication token using `SasConfiguration` , but do not provide secret
+    /// configuration details using `CmkSecretConfig` or `CustomSecretConfig` , then DataSync stores the
+    /// token using your AWS account's secrets manager secret.
     pub azure_blob_sas_configuration: Option<Val<AzureBlobSasConfiguration>>,
     /// `AzureBlobType`.
+    ///
+    /// Specifies the type of blob that you want your objects or files to be when transferring them into
+    /// Azure Blob Storage. Currently, DataSync only supports moving data into Azure Blob Storage as block
+    /// blobs. For more information on blob types, see the [Azure Blob Storage
+    /// documentation](https://docs.aws.amazon.com/https://learn.microsoft.com/en-us/rest/api/storageservices/understanding-block-blobs--append-blobs--and-page-blobs)
+    /// .
     pub azure_blob_type: Option<Val<AzureBlobType>>,
     /// `CmkSecretConfig`.
+    ///
+    /// Specifies configuration information for a DataSync-managed secret, such as an authentication token,
+    /// secret key, password, or Kerberos keytab that DataSync uses to access a specific storage location,
+    /// with a customer-managed AWS KMS key .
+    ///
+    /// > You can use either `CmkSecretConfig` or `CustomSecretConfig` to provide credentials for a
+    /// `CreateLocation` request. Do not provide both parameters for the same request.
     pub cmk_secret_config: Option<Val<CmkSecretConfig>>,
     /// `CustomSecretConfig`.
+    ///
+    /// Specifies configuration information for a customer-managed Secrets Manager secret where a storage
+    /// location credentials is stored in Secrets Manager as plain text (for authentication token, secret
+    /// key, or password) or as binary (for Kerberos keytab). This configuration includes the secret ARN,
+    /// and the ARN for an IAM role that provides access to the secret.
+    ///
+    /// > You can use either `CmkSecretConfig` or `CustomSecretConfig` to provide credentials for a
+    /// `CreateLocation` request. Do not provide both parameters for the same request.
     pub custom_secret_config: Option<Val<CustomSecretConfig>>,
     /// `Subdirectory`.
+    ///
+    /// Specifies path segments if you want to limit your transfer to a virtual directory in your container
+    /// (for example, `/my/images` ).
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^[\p{L}\p{M}\p{Z}\p{S}\p{N}\p{P}\p{C}]*$`.
     pub subdirectory: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Specifies labels that help you categorize, filter, and search for your AWS resources. We recommend
+    /// creating at least a name tag for your transfer location.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -181,18 +248,30 @@ impl Deref for LocationAzureBlobHandle {
 
 impl LocationAzureBlobHandle {
     /// `Fn::GetAtt` `LocationArn`.
+    ///
+    /// The ARN of the Azure Blob Storage transfer location that you created.
     pub fn attr_location_arn(&self) -> Val<String> {
         self.0.get_att("LocationArn")
     }
     /// `Fn::GetAtt` `LocationUri`.
+    ///
+    /// The URI of the Azure Blob Storage transfer location that you created.
     pub fn attr_location_uri(&self) -> Val<String> {
         self.0.get_att("LocationUri")
     }
     /// `Fn::GetAtt` `ManagedSecretConfig`.
+    ///
+    /// Specifies configuration information for a DataSync-managed secret, such as an authentication token
+    /// or set of credentials that DataSync uses to access a specific transfer location. DataSync uses the
+    /// default AWS-managed KMS key to encrypt this secret in AWS Secrets Manager.
     pub fn attr_managed_secret_config(&self) -> Val<Json> {
         self.0.get_att("ManagedSecretConfig")
     }
     /// `Fn::GetAtt` `CmkSecretConfig.SecretArn`.
+    ///
+    /// Specifies the ARN for the DataSync-managed AWS Secrets Manager secret that that is used to access a
+    /// specific storage location. This property is generated by DataSync and is read-only. DataSync
+    /// encrypts this secret with the KMS key that you specify for `KmsKeyArn` .
     pub fn attr_cmk_secret_config_secret_arn(&self) -> Val<String> {
         self.0.get_att("CmkSecretConfig.SecretArn")
     }
@@ -207,9 +286,23 @@ impl LocationAzureBlobHandle {
 }
 
 /// The [`AzureBlobSasConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationazureblob-azureblobsasconfiguration.html) property type.
+///
+/// The shared access signature (SAS) configuration that allows AWS DataSync to access your Microsoft
+/// Azure Blob Storage.
+///
+/// For more information, see [SAS
+/// tokens](https://docs.aws.amazon.com/datasync/latest/userguide/creating-azure-blob-location.html#azure-blob-sas-tokens)
+/// for accessing your Azure Blob Storage.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AzureBlobSasConfiguration {
     /// `AzureBlobSasToken`: required.
+    ///
+    /// Specifies a SAS token that provides permissions to access your Azure Blob Storage.
+    ///
+    /// The token is part of the SAS URI string that comes after the storage resource URI and a question
+    /// mark. A token looks something like this:
+    ///
+    /// `sp=r&st=2023-12-20T14:54:52Z&se=2023-12-20T22:54:52Z&spr=https&sv=2021-06-08&sr=c&sig=aBBKDWQvyuVcTPH9EBp%2FXTI9E%2F%2Fmq171%2BZU178wcwqU%3D`
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `(^.+$)`.
@@ -267,19 +360,24 @@ impl ToValue for AzureBlobSasConfiguration {
 impl Literal for AzureBlobSasConfiguration {}
 
 /// The [`CmkSecretConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationazureblob-cmksecretconfig.html) property type.
+///
+/// Specifies configuration information for a DataSync-managed secret, such as an authentication token,
+/// secret key, password, or Kerberos keytab that DataSync uses to access a specific storage location,
+/// with a customer-managed AWS KMS key .
+///
+/// > You can use either `CmkSecretConfig` or `CustomSecretConfig` to provide credentials for a
+/// `CreateLocation` request. Do not provide both parameters for the same request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CmkSecretConfig {
     /// `KmsKeyArn`.
+    ///
+    /// Specifies the ARN for the customer-managed AWS KMS key that DataSync uses to encrypt the
+    /// DataSync-managed secret stored for `SecretArn` . DataSync provides this key to AWS Secrets Manager .
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):kms:[a-z-0-9]+:[0-9]{12}:key/.*|)$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
-    /// `SecretArn`.
-    ///
-    /// - Length: 0 to 2048.
-    /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):secretsmanager:[a-z-0-9]+:[0-9]{12}:secret:.*|)$`.
-    pub secret_arn: Option<Val<String>>,
 }
 
 impl CmkSecretConfig {
@@ -297,7 +395,6 @@ impl CmkSecretConfig {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "KmsKeyArn", &self.kms_key_arn);
-        put(&mut m, "SecretArn", &self.secret_arn);
         m
     }
 }
@@ -310,11 +407,6 @@ impl CmkSecretConfigBuilder {
     /// Sets `KmsKeyArn`.
     pub fn kms_key_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.kms_key_arn = Some(value.into());
-        self
-    }
-    /// Sets `SecretArn`.
-    pub fn secret_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.secret_arn = Some(value.into());
         self
     }
     /// Builds the value (every property is optional).
@@ -332,15 +424,28 @@ impl ToValue for CmkSecretConfig {
 impl Literal for CmkSecretConfig {}
 
 /// The [`CustomSecretConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationazureblob-customsecretconfig.html) property type.
+///
+/// Specifies configuration information for a customer-managed Secrets Manager secret where a storage
+/// location credentials is stored in Secrets Manager as plain text (for authentication token, secret
+/// key, or password) or as binary (for Kerberos keytab). This configuration includes the secret ARN,
+/// and the ARN for an IAM role that provides access to the secret.
+///
+/// > You can use either `CmkSecretConfig` or `CustomSecretConfig` to provide credentials for a
+/// `CreateLocation` request. Do not provide both parameters for the same request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomSecretConfig {
     /// `SecretAccessRoleArn`: required.
+    ///
+    /// Specifies the ARN for the AWS Identity and Access Management role that DataSync uses to access the
+    /// secret specified for `SecretArn` .
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):iam::[0-9]{12}:role/.*|)$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secret_access_role_arn: Option<Val<String>>,
     /// `SecretArn`: required.
+    ///
+    /// Specifies the ARN for an AWS Secrets Manager secret.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):secretsmanager:[a-z-0-9]+:[0-9]{12}:secret:.*|)$`.
@@ -509,9 +614,18 @@ impl AzureAccessTier {
             AzureAccessTier::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AzureAccessTier {
+    const VALUES: &'static [&'static str] = &["HOT", "COOL", "ARCHIVE"];
+    fn as_str(&self) -> &str {
+        AzureAccessTier::as_str(self)
     }
 }
 
@@ -557,9 +671,18 @@ impl AzureBlobAuthenticationType {
             AzureBlobAuthenticationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AzureBlobAuthenticationType {
+    const VALUES: &'static [&'static str] = &["SAS", "NONE"];
+    fn as_str(&self) -> &str {
+        AzureBlobAuthenticationType::as_str(self)
     }
 }
 
@@ -601,9 +724,18 @@ impl AzureBlobType {
             AzureBlobType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AzureBlobType {
+    const VALUES: &'static [&'static str] = &["BLOCK"];
+    fn as_str(&self) -> &str {
+        AzureBlobType::as_str(self)
     }
 }
 

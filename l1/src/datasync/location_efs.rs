@@ -5,35 +5,75 @@ use crate::rt::*;
 
 /// The [`AWS::DataSync::LocationEFS`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datasync-locationefs.html) resource type.
 ///
+/// The `AWS::DataSync::LocationEFS` resource creates an endpoint for an Amazon EFS file system. AWS
+/// DataSync can access this endpoint as a source or destination location.
+///
 /// Build it with [`LocationEfs::builder`]; adding it to a stack returns a [`LocationEfsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationEfs {
     /// `AccessPointArn`.
     ///
+    /// Specifies the Amazon Resource Name (ARN) of the access point that DataSync uses to mount your Amazon
+    /// EFS file system.
+    ///
+    /// For more information, see [Accessing restricted file
+    /// systems](https://docs.aws.amazon.com/datasync/latest/userguide/create-efs-location.html#create-efs-location-iam)
+    /// .
+    ///
     /// - Length: at most 128.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):elasticfilesystem:[a-z\-0-9]+:[0-9]{12}:access-point/fsap-[0-9a-f]{8,40}$`.
     pub access_point_arn: Option<Val<String>>,
     /// `Ec2Config`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the subnet and security groups DataSync uses to connect to one of your Amazon EFS file
+    /// system's [mount targets](https://docs.aws.amazon.com/efs/latest/ug/accessing-fs.html) .
     pub ec2_config: Option<Val<Ec2Config>>,
     /// `EfsFilesystemArn`. Changing it replaces the resource.
+    ///
+    /// Specifies the ARN for your Amazon EFS file system.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):elasticfilesystem:[a-z\-0-9]*:[0-9]{12}:file-system/fs-.*$`.
     pub efs_filesystem_arn: Option<Val<String>>,
     /// `FileSystemAccessRoleArn`.
     ///
+    /// Specifies an AWS Identity and Access Management (IAM) role that allows DataSync to access your
+    /// Amazon EFS file system.
+    ///
+    /// For information on creating this role, see [Creating a DataSync IAM role for file system
+    /// access](https://docs.aws.amazon.com/datasync/latest/userguide/create-efs-location.html#create-efs-location-iam-role)
+    /// .
+    ///
     /// - Length: 0 to 128.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):iam::[0-9]{12}:role/.*$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub file_system_access_role_arn: Option<Val<String>>,
     /// `InTransitEncryption`.
+    ///
+    /// Specifies whether you want DataSync to use Transport Layer Security (TLS) 1.2 encryption when it
+    /// transfers data to or from your Amazon EFS file system.
+    ///
+    /// If you specify an access point using `AccessPointArn` or an IAM role using `FileSystemAccessRoleArn`
+    /// , you must set this parameter to `TLS1_2` .
     pub in_transit_encryption: Option<Val<InTransitEncryption>>,
     /// `Subdirectory`.
+    ///
+    /// Specifies a mount path for your Amazon EFS file system. This is where DataSync reads or writes data
+    /// on your file system (depending on if this is a source or destination location).
+    ///
+    /// By default, DataSync uses the root directory (or [access
+    /// point](https://docs.aws.amazon.com/efs/latest/ug/efs-access-points.html) if you provide one by using
+    /// `AccessPointArn` ). You can also include subdirectories using forward slashes (for example,
+    /// `/path/to/folder` ).
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `^[a-zA-Z0-9_\-\+\./\(\)\$\p{Zs}]+$`.
     pub subdirectory: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Specifies the key-value pair that represents a tag that you want to add to the resource. The value
+    /// can be an empty string. This value helps you manage, filter, and search for your resources. We
+    /// recommend that you create a name tag for your location.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -148,10 +188,14 @@ impl Deref for LocationEfsHandle {
 
 impl LocationEfsHandle {
     /// `Fn::GetAtt` `LocationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon EFS file system.
     pub fn attr_location_arn(&self) -> Val<String> {
         self.0.get_att("LocationArn")
     }
     /// `Fn::GetAtt` `LocationUri`.
+    ///
+    /// The URI of the Amazon EFS file system.
     pub fn attr_location_uri(&self) -> Val<String> {
         self.0.get_att("LocationUri")
     }
@@ -166,13 +210,30 @@ impl LocationEfsHandle {
 }
 
 /// The [`Ec2Config`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationefs-ec2config.html) property type.
+///
+/// The subnet and security groups that AWS DataSync uses to connect to one of your Amazon EFS file
+/// system's [mount targets](https://docs.aws.amazon.com/efs/latest/ug/accessing-fs.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ec2Config {
     /// `SecurityGroupArns`: required.
     ///
+    /// Specifies the Amazon Resource Names (ARNs) of the security groups associated with an Amazon EFS file
+    /// system's mount target.
+    ///
     /// - Items: 1 to 5.
     pub security_group_arns: Option<Val<Vec<String>>>,
     /// `SubnetArn`: required.
+    ///
+    /// Specifies the ARN of a subnet where DataSync creates the [network
+    /// interfaces](https://docs.aws.amazon.com/datasync/latest/userguide/datasync-network.html#required-network-interfaces.html)
+    /// for managing traffic during your transfer.
+    ///
+    /// The subnet must be located:
+    ///
+    /// - In the same virtual private cloud (VPC) as the Amazon EFS file system.
+    /// - In the same Availability Zone as at least one mount target for the Amazon EFS file system.
+    ///
+    /// > You don't need to specify a subnet that includes a file system mount target.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):ec2:[a-z\-0-9]*:[0-9]{12}:subnet/.*$`.
@@ -341,9 +402,18 @@ impl InTransitEncryption {
             InTransitEncryption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InTransitEncryption {
+    const VALUES: &'static [&'static str] = &["NONE", "TLS1_2"];
+    fn as_str(&self) -> &str {
+        InTransitEncryption::as_str(self)
     }
 }
 

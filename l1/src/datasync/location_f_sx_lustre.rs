@@ -5,24 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::DataSync::LocationFSxLustre`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datasync-locationfsxlustre.html) resource type.
 ///
+/// The `AWS::DataSync::LocationFSxLustre` resource specifies an endpoint for an Amazon FSx for Lustre
+/// file system.
+///
 /// Build it with [`LocationFSxLustre::builder`]; adding it to a stack returns a [`LocationFSxLustreHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationFSxLustre {
     /// `FsxFilesystemArn`. Changing it replaces the resource.
+    ///
+    /// Specifies the Amazon Resource Name (ARN) of the FSx for Lustre file system.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):fsx:[a-z\-0-9]+:[0-9]{12}:file-system/fs-[0-9a-f]+$`.
     pub fsx_filesystem_arn: Option<Val<String>>,
     /// `SecurityGroupArns`: required. Changing it replaces the resource.
     ///
+    /// The ARNs of the security groups that are used to configure the FSx for Lustre file system.
+    ///
+    /// *Pattern* :
+    /// `^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):ec2:[a-z\-0-9]*:[0-9]{12}:security-group/.*$`
+    ///
+    /// *Length constraints* : Maximum length of 128.
+    ///
     /// - Items: 1 to 5.
     pub security_group_arns: Option<Val<Vec<String>>>,
     /// `Subdirectory`.
+    ///
+    /// Specifies a mount path for your FSx for Lustre file system. The path can include subdirectories.
+    ///
+    /// When the location is used as a source, DataSync reads data from the mount path. When the location is
+    /// used as a destination, DataSync writes data to the mount path. If you don't include this parameter,
+    /// DataSync uses the file system's root directory ( `/` ).
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `^[a-zA-Z0-9_\-\+\./\(\)\$\p{Zs}]+$`.
     pub subdirectory: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Specifies labels that help you categorize, filter, and search for your AWS resources. We recommend
+    /// creating at least a name tag for your location.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -133,10 +154,14 @@ impl Deref for LocationFSxLustreHandle {
 
 impl LocationFSxLustreHandle {
     /// `Fn::GetAtt` `LocationArn`.
+    ///
+    /// The ARN of the specified FSx for Lustre file system location.
     pub fn attr_location_arn(&self) -> Val<String> {
         self.0.get_att("LocationArn")
     }
     /// `Fn::GetAtt` `LocationUri`.
+    ///
+    /// The URI of the specified FSx for Lustre file system location.
     pub fn attr_location_uri(&self) -> Val<String> {
         self.0.get_att("LocationUri")
     }

@@ -5,26 +5,57 @@ use crate::rt::*;
 
 /// The [`AWS::DataSync::LocationFSxONTAP`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datasync-locationfsxontap.html) resource type.
 ///
+/// The `AWS::DataSync::LocationFSxONTAP` resource creates an endpoint for an Amazon FSx for NetApp
+/// ONTAP file system. AWS DataSync can access this endpoint as a source or destination location.
+///
 /// Build it with [`LocationFSxOntap::builder`]; adding it to a stack returns a [`LocationFSxOntapHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationFSxOntap {
     /// `Protocol`.
+    ///
+    /// Specifies the data transfer protocol that DataSync uses to access your Amazon FSx file system.
     pub protocol: Option<Val<Protocol>>,
     /// `SecurityGroupArns`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the Amazon Resource Names (ARNs) of the security groups that DataSync can use to access
+    /// your FSx for ONTAP file system. You must configure the security groups to allow outbound traffic on
+    /// the following ports (depending on the protocol that you're using):
+    ///
+    /// - *Network File System (NFS)* : TCP ports 111, 635, and 2049
+    /// - *Server Message Block (SMB)* : TCP port 445
+    ///
+    /// Your file system's security groups must also allow inbound traffic on the same port.
     ///
     /// - Items: 1 to 5.
     pub security_group_arns: Option<Val<Vec<String>>>,
     /// `StorageVirtualMachineArn`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the ARN of the storage virtual machine (SVM) in your file system where you want to copy
+    /// data to or from.
     ///
     /// - Length: 0 to 162.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):fsx:[a-z\-0-9]+:[0-9]{12}:storage-virtual-machine/fs-[0-9a-f]+/svm-[0-9a-f]{17,}$`.
     pub storage_virtual_machine_arn: Option<Val<String>>,
     /// `Subdirectory`.
     ///
+    /// Specifies a path to the file share in the SVM where you want to transfer data to or from.
+    ///
+    /// You can specify a junction path (also known as a mount point), qtree path (for NFS file shares), or
+    /// share name (for SMB file shares). For example, your mount path might be `/vol1` , `/vol1/tree1` , or
+    /// `/share1` .
+    ///
+    /// > Don't specify a junction path in the SVM's root volume. For more information, see [Managing FSx
+    /// for ONTAP storage virtual
+    /// machines](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/managing-svms.html) in the *Amazon FSx
+    /// for NetApp ONTAP User Guide* .
+    ///
     /// - Length: 0 to 4096.
     /// - Pattern: `^[a-zA-Z0-9_\-\+\./\(\)\$\p{Zs}]+$`.
     pub subdirectory: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Specifies labels that help you categorize, filter, and search for your AWS resources. We recommend
+    /// creating at least a name tag for your location.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -151,22 +182,34 @@ impl Deref for LocationFSxOntapHandle {
 
 impl LocationFSxOntapHandle {
     /// `Fn::GetAtt` `LocationArn`.
+    ///
+    /// The ARN of the specified location.
     pub fn attr_location_arn(&self) -> Val<String> {
         self.0.get_att("LocationArn")
     }
     /// `Fn::GetAtt` `LocationUri`.
+    ///
+    /// The URI of the specified location.
     pub fn attr_location_uri(&self) -> Val<String> {
         self.0.get_att("LocationUri")
     }
     /// `Fn::GetAtt` `FsxFilesystemArn`.
+    ///
+    /// The ARN of the FSx for ONTAP file system in the specified location.
     pub fn attr_fsx_filesystem_arn(&self) -> Val<String> {
         self.0.get_att("FsxFilesystemArn")
     }
     /// `Fn::GetAtt` `Protocol.SMB.ManagedSecretConfig`.
+    ///
+    /// Specifies configuration information for a DataSync-managed secret, such as an authentication token
+    /// or set of credentials that DataSync uses to access a specific transfer location. DataSync uses the
+    /// default AWS-managed KMS key to encrypt this secret in AWS Secrets Manager.
     pub fn attr_protocol_smb_managed_secret_config(&self) -> Val<Json> {
         self.0.get_att("Protocol.SMB.ManagedSecretConfig")
     }
     /// `Fn::GetAtt` `Protocol.SMB.CmkSecretConfig.SecretArn`.
+    ///
+    /// Specifies the ARN for an AWS Secrets Manager secret, managed by DataSync.
     pub fn attr_protocol_smb_cmk_secret_config_secret_arn(&self) -> Val<String> {
         self.0.get_att("Protocol.SMB.CmkSecretConfig.SecretArn")
     }
@@ -181,19 +224,21 @@ impl LocationFSxOntapHandle {
 }
 
 /// The [`CmkSecretConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationfsxontap-cmksecretconfig.html) property type.
+///
+/// Specifies configuration information for a DataSync-managed secret, such as an authentication token
+/// or set of credentials that DataSync uses to access a specific transfer location, and a
+/// customer-managed AWS KMS key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CmkSecretConfig {
     /// `KmsKeyArn`.
+    ///
+    /// Specifies the ARN for the customer-managed AWS KMS key used to encrypt the secret specified for
+    /// SecretArn. DataSync provides this key to AWS Secrets Manager.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):kms:[a-z-0-9]+:[0-9]{12}:key/.*|)$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
-    /// `SecretArn`.
-    ///
-    /// - Length: 0 to 2048.
-    /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):secretsmanager:[a-z-0-9]+:[0-9]{12}:secret:.*|)$`.
-    pub secret_arn: Option<Val<String>>,
 }
 
 impl CmkSecretConfig {
@@ -211,7 +256,6 @@ impl CmkSecretConfig {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "KmsKeyArn", &self.kms_key_arn);
-        put(&mut m, "SecretArn", &self.secret_arn);
         m
     }
 }
@@ -224,11 +268,6 @@ impl CmkSecretConfigBuilder {
     /// Sets `KmsKeyArn`.
     pub fn kms_key_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.kms_key_arn = Some(value.into());
-        self
-    }
-    /// Sets `SecretArn`.
-    pub fn secret_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.secret_arn = Some(value.into());
         self
     }
     /// Builds the value (every property is optional).
@@ -246,15 +285,24 @@ impl ToValue for CmkSecretConfig {
 impl Literal for CmkSecretConfig {}
 
 /// The [`CustomSecretConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationfsxontap-customsecretconfig.html) property type.
+///
+/// Specifies configuration information for a customer-managed secret, such as an authentication token
+/// or set of credentials that DataSync uses to access a specific transfer location, and an IAM role
+/// that DataSync can assume and access the customer-managed secret.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomSecretConfig {
     /// `SecretAccessRoleArn`: required.
+    ///
+    /// Specifies the ARN for the AWS Identity and Access Management role that DataSync uses to access the
+    /// secret specified for SecretArn.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):iam::[0-9]{12}:role/.*|)$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secret_access_role_arn: Option<Val<String>>,
     /// `SecretArn`: required.
+    ///
+    /// Specifies the ARN for a customer created AWS Secrets Manager secret.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):secretsmanager:[a-z-0-9]+:[0-9]{12}:secret:.*|)$`.
@@ -327,70 +375,18 @@ impl ToValue for CustomSecretConfig {
 
 impl Literal for CustomSecretConfig {}
 
-/// The [`ManagedSecretConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationfsxontap-managedsecretconfig.html) property type.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ManagedSecretConfig {
-    /// `SecretArn`: required.
-    ///
-    /// - Length: 0 to 2048.
-    /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):secretsmanager:[a-z-0-9]+:[0-9]{12}:secret:.*|)$`.
-    pub secret_arn: Option<Val<String>>,
-}
-
-impl ManagedSecretConfig {
-    /// A builder; `build()` fails until the required properties are set.
-    pub fn builder() -> ManagedSecretConfigBuilder {
-        Default::default()
-    }
-
-    /// An instance with the required properties set to placeholder values (for tests of the generated layer).
-    #[doc(hidden)]
-    pub fn minimal() -> Self {
-        Self { secret_arn: Some(Val::<String>::from("arn:aws:secretsmanager:a:000000000000:secret:a")) }
-    }
-
-    fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "SecretArn", &self.secret_arn);
-        m
-    }
-}
-
-/// Builder of [`ManagedSecretConfig`].
-#[derive(Clone, Debug, Default)]
-pub struct ManagedSecretConfigBuilder(ManagedSecretConfig);
-
-impl ManagedSecretConfigBuilder {
-    /// Sets `SecretArn`.
-    pub fn secret_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.secret_arn = Some(value.into());
-        self
-    }
-    /// Builds the value, or names the first required property not set.
-    pub fn build(self) -> Result<ManagedSecretConfig, BuildError> {
-        if self.0.secret_arn.is_none() {
-            return Err(BuildError::missing(
-                "AWS::DataSync::LocationFSxONTAP.ManagedSecretConfig",
-                "SecretArn",
-                "secret_arn",
-            ));
-        }
-        Ok(self.0)
-    }
-}
-
-impl ToValue for ManagedSecretConfig {
-    fn to_value(&self) -> Value {
-        Value::Map(self.to_map())
-    }
-}
-
-impl Literal for ManagedSecretConfig {}
-
 /// The [`NFS`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationfsxontap-nfs.html) property type.
+///
+/// Specifies the Network File System (NFS) protocol configuration that AWS DataSync uses to access a
+/// storage virtual machine (SVM) on your Amazon FSx for NetApp ONTAP file system. For more information,
+/// see [Accessing FSx for ONTAP file
+/// systems](https://docs.aws.amazon.com/datasync/latest/userguide/create-ontap-location.html#create-ontap-location-access)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Nfs {
     /// `MountOptions`: required.
+    ///
+    /// Specifies how DataSync can access a location using the NFS protocol.
     pub mount_options: Option<Val<NfsMountOptions>>,
 }
 
@@ -441,9 +437,25 @@ impl ToValue for Nfs {
 impl Literal for Nfs {}
 
 /// The [`NfsMountOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationfsxontap-nfsmountoptions.html) property type.
+///
+/// Specifies how DataSync can access a location using the NFS protocol.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NfsMountOptions {
     /// `Version`.
+    ///
+    /// Specifies the NFS version that you want DataSync to use when mounting your NFS share. If the server
+    /// refuses to use the version specified, the task fails.
+    ///
+    /// You can specify the following options:
+    ///
+    /// - `AUTOMATIC` (default): DataSync chooses NFS version 4.1.
+    /// - `NFS3` : Stateless protocol version that allows for asynchronous writes on the server.
+    /// - `NFSv4_0` : Stateful, firewall-friendly protocol version that supports delegations and pseudo file
+    ///   systems.
+    /// - `NFSv4_1` : Stateful protocol version that supports sessions, directory delegations, and parallel
+    ///   data processing. NFS version 4.1 also includes all features available in version 4.0.
+    ///
+    /// > DataSync currently only supports NFS version 3 with Amazon FSx for NetApp ONTAP locations.
     pub version: Option<Val<Version>>,
 }
 
@@ -491,11 +503,19 @@ impl ToValue for NfsMountOptions {
 impl Literal for NfsMountOptions {}
 
 /// The [`Protocol`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationfsxontap-protocol.html) property type.
+///
+/// Specifies the data transfer protocol that AWS DataSync uses to access your Amazon FSx file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Protocol {
     /// `NFS`.
+    ///
+    /// Specifies the Network File System (NFS) protocol configuration that DataSync uses to access your FSx
+    /// for ONTAP file system's storage virtual machine (SVM).
     pub nfs: Option<Val<Nfs>>,
     /// `SMB`.
+    ///
+    /// Specifies the Server Message Block (SMB) protocol configuration that DataSync uses to access your
+    /// FSx for ONTAP file system's SVM.
     pub smb: Option<Val<Smb>>,
 }
 
@@ -549,27 +569,73 @@ impl ToValue for Protocol {
 impl Literal for Protocol {}
 
 /// The [`SMB`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationfsxontap-smb.html) property type.
+///
+/// Specifies the Server Message Block (SMB) protocol configuration that AWS DataSync uses to access a
+/// storage virtual machine (SVM) on your Amazon FSx for NetApp ONTAP file system. For more information,
+/// see [Accessing FSx for ONTAP file
+/// systems](https://docs.aws.amazon.com/datasync/latest/userguide/create-ontap-location.html#create-ontap-location-access)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Smb {
     /// `CmkSecretConfig`.
+    ///
+    /// Specifies configuration information for a DataSync-managed secret, such as an authentication token
+    /// or set of credentials that DataSync uses to access a specific transfer location, and a
+    /// customer-managed AWS KMS key.
     pub cmk_secret_config: Option<Val<CmkSecretConfig>>,
     /// `CustomSecretConfig`.
+    ///
+    /// Specifies configuration information for a customer-managed secret, such as an authentication token
+    /// or set of credentials that DataSync uses to access a specific transfer location, and an IAM role
+    /// that DataSync can assume and access the customer-managed secret.
     pub custom_secret_config: Option<Val<CustomSecretConfig>>,
     /// `Domain`.
+    ///
+    /// Specifies the name of the Windows domain that your storage virtual machine (SVM) belongs to.
+    ///
+    /// If you have multiple domains in your environment, configuring this setting makes sure that DataSync
+    /// connects to the right SVM.
+    ///
+    /// If you have multiple Active Directory domains in your environment, configuring this parameter makes
+    /// sure that DataSync connects to the right SVM.
     ///
     /// - Length: 0 to 253.
     /// - Pattern: `^([A-Za-z0-9]+[A-Za-z0-9-.]*)*[A-Za-z0-9-]*[A-Za-z0-9]$`.
     pub domain: Option<Val<String>>,
-    /// `ManagedSecretConfig`.
-    pub managed_secret_config: Option<Val<ManagedSecretConfig>>,
     /// `MountOptions`: required.
+    ///
+    /// Specifies how DataSync can access a location using the SMB protocol.
     pub mount_options: Option<Val<SmbMountOptions>>,
     /// `Password`.
+    ///
+    /// Specifies the password of a user who has permission to access your SVM.
     ///
     /// - Length: at most 104.
     /// - Pattern: `^.{0,104}$`.
     pub password: Option<Val<String>>,
     /// `User`: required.
+    ///
+    /// Specifies a user name that can mount the location and access the files, folders, and metadata that
+    /// you need in the SVM.
+    ///
+    /// If you provide a user in your Active Directory, note the following:
+    ///
+    /// - If you're using AWS Directory Service for Microsoft Active Directory , the user must be a member
+    ///   of the AWS Delegated FSx Administrators group.
+    /// - If you're using a self-managed Active Directory, the user must be a member of either the Domain
+    ///   Admins group or a custom group that you specified for file system administration when you created
+    ///   your file system.
+    ///
+    /// Make sure that the user has the permissions it needs to copy the data you want:
+    ///
+    /// - `SE_TCB_NAME` : Required to set object ownership and file metadata. With this privilege, you also
+    ///   can copy NTFS discretionary access lists (DACLs).
+    /// - `SE_SECURITY_NAME` : May be needed to copy NTFS system access control lists (SACLs). This
+    ///   operation specifically requires the Windows privilege, which is granted to members of the Domain
+    ///   Admins group. If you configure your task to copy SACLs, make sure that the user has the required
+    ///   privileges. For information about copying SACLs, see [Ownership and permissions-related
+    ///   options](https://docs.aws.amazon.com/datasync/latest/userguide/create-task.html#configure-ownership-and-permissions)
+    ///   .
     ///
     /// - Length: at most 104.
     /// - Pattern: `^[^\x5B\x5D\\/:;|=,+*?]{1,104}$`.
@@ -597,7 +663,6 @@ impl Smb {
         put(&mut m, "CmkSecretConfig", &self.cmk_secret_config);
         put(&mut m, "CustomSecretConfig", &self.custom_secret_config);
         put(&mut m, "Domain", &self.domain);
-        put(&mut m, "ManagedSecretConfig", &self.managed_secret_config);
         put(&mut m, "MountOptions", &self.mount_options);
         put(&mut m, "Password", &self.password);
         put(&mut m, "User", &self.user);
@@ -623,11 +688,6 @@ impl SmbBuilder {
     /// Sets `Domain`.
     pub fn domain(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.domain = Some(value.into());
-        self
-    }
-    /// Sets `ManagedSecretConfig`.
-    pub fn managed_secret_config(mut self, value: impl Into<Val<ManagedSecretConfig>>) -> Self {
-        self.0.managed_secret_config = Some(value.into());
         self
     }
     /// Sets `MountOptions`.
@@ -666,9 +726,31 @@ impl ToValue for Smb {
 impl Literal for Smb {}
 
 /// The [`SmbMountOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationfsxontap-smbmountoptions.html) property type.
+///
+/// Specifies the version of the Server Message Block (SMB) protocol that AWS DataSync uses to access an
+/// SMB file server.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SmbMountOptions {
     /// `Version`.
+    ///
+    /// By default, DataSync automatically chooses an SMB protocol version based on negotiation with your
+    /// SMB file server. You also can configure DataSync to use a specific SMB version, but we recommend
+    /// doing this only if DataSync has trouble negotiating with the SMB file server automatically.
+    ///
+    /// These are the following options for configuring the SMB version:
+    ///
+    /// - `AUTOMATIC` (default): DataSync and the SMB file server negotiate the highest version of SMB that
+    ///   they mutually support between 2.1 and 3.1.1.
+    ///
+    /// This is the recommended option. If you instead choose a specific version that your file server
+    /// doesn't support, you may get an `Operation Not Supported` error.
+    /// - `SMB3` : Restricts the protocol negotiation to only SMB version 3.0.2.
+    /// - `SMB2` : Restricts the protocol negotiation to only SMB version 2.1.
+    /// - `SMB2_0` : Restricts the protocol negotiation to only SMB version 2.0.
+    /// - `SMB1` : Restricts the protocol negotiation to only SMB version 1.0.
+    ///
+    /// > The `SMB1` option isn't available when [creating an Amazon FSx for NetApp ONTAP
+    /// location](https://docs.aws.amazon.com/datasync/latest/userguide/API_CreateLocationFsxOntap.html) .
     pub version: Option<Val<SmbMountOptionsVersion>>,
 }
 
@@ -811,9 +893,18 @@ impl SmbMountOptionsVersion {
             SmbMountOptionsVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SmbMountOptionsVersion {
+    const VALUES: &'static [&'static str] = &["AUTOMATIC", "SMB2", "SMB3"];
+    fn as_str(&self) -> &str {
+        SmbMountOptionsVersion::as_str(self)
     }
 }
 
@@ -865,9 +956,18 @@ impl Version {
             Version::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Version {
+    const VALUES: &'static [&'static str] = &["AUTOMATIC", "NFS3", "NFS4_0", "NFS4_1"];
+    fn as_str(&self) -> &str {
+        Version::as_str(self)
     }
 }
 

@@ -5,26 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::DataSync::LocationFSxOpenZFS`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datasync-locationfsxopenzfs.html) resource type.
 ///
+/// The `AWS::DataSync::LocationFSxOpenZFS` resource specifies an endpoint for an Amazon FSx for OpenZFS
+/// file system.
+///
 /// Build it with [`LocationFSxOpenZfs::builder`]; adding it to a stack returns a [`LocationFSxOpenZfsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationFSxOpenZfs {
     /// `FsxFilesystemArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the FSx for OpenZFS file system.
+    ///
     /// - Length: 0 to 128.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):fsx:[a-z\-0-9]+:[0-9]{12}:file-system/fs-[0-9a-f]+$`.
     pub fsx_filesystem_arn: Option<Val<String>>,
     /// `Protocol`: required.
+    ///
+    /// The type of protocol that AWS DataSync uses to access your file system.
     pub protocol: Option<Val<Protocol>>,
     /// `SecurityGroupArns`: required. Changing it replaces the resource.
+    ///
+    /// The ARNs of the security groups that are used to configure the FSx for OpenZFS file system.
+    ///
+    /// *Pattern* :
+    /// `^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):ec2:[a-z\-0-9]*:[0-9]{12}:security-group/.*$`
+    ///
+    /// *Length constraints* : Maximum length of 128.
     ///
     /// - Items: 1 to 5.
     pub security_group_arns: Option<Val<Vec<String>>>,
     /// `Subdirectory`.
     ///
+    /// A subdirectory in the location's path that must begin with `/fsx` . DataSync uses this subdirectory
+    /// to read or write data (depending on whether the file system is a source or destination location).
+    ///
     /// - Length: 0 to 4096.
     /// - Pattern: `^[a-zA-Z0-9_\-\+\./\(\)\$\p{Zs}]+$`.
     pub subdirectory: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The key-value pair that represents a tag that you want to add to the resource. The value can be an
+    /// empty string. This value helps you manage, filter, and search for your resources. We recommend that
+    /// you create a name tag for your location.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -145,10 +166,14 @@ impl Deref for LocationFSxOpenZfsHandle {
 
 impl LocationFSxOpenZfsHandle {
     /// `Fn::GetAtt` `LocationArn`.
+    ///
+    /// The ARN of the specified FSx for OpenZFS file system location.
     pub fn attr_location_arn(&self) -> Val<String> {
         self.0.get_att("LocationArn")
     }
     /// `Fn::GetAtt` `LocationUri`.
+    ///
+    /// The URI of the specified FSx for OpenZFS file system location.
     pub fn attr_location_uri(&self) -> Val<String> {
         self.0.get_att("LocationUri")
     }
@@ -163,9 +188,27 @@ impl LocationFSxOpenZfsHandle {
 }
 
 /// The [`MountOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationfsxopenzfs-mountoptions.html) property type.
+///
+/// Represents the mount options that are available for DataSync to access a Network File System (NFS)
+/// location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MountOptions {
     /// `Version`.
+    ///
+    /// The specific NFS version that you want DataSync to use to mount your NFS share. If the server
+    /// refuses to use the version specified, the sync will fail. If you don't specify a version, DataSync
+    /// defaults to `AUTOMATIC` . That is, DataSync automatically selects a version based on negotiation
+    /// with the NFS server.
+    ///
+    /// You can specify the following NFS versions:
+    ///
+    /// - *[NFSv3](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc1813)* : Stateless protocol
+    ///   version that allows for asynchronous writes on the server.
+    /// - *[NFSv4.0](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc3530)* : Stateful,
+    ///   firewall-friendly protocol version that supports delegations and pseudo file systems.
+    /// - *[NFSv4.1](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc5661)* : Stateful protocol
+    ///   version that supports sessions, directory delegations, and parallel data processing. Version 4.1
+    ///   also includes all features available in version 4.0.
     pub version: Option<Val<Version>>,
 }
 
@@ -213,9 +256,14 @@ impl ToValue for MountOptions {
 impl Literal for MountOptions {}
 
 /// The [`NFS`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationfsxopenzfs-nfs.html) property type.
+///
+/// Represents the Network File System (NFS) protocol that AWS DataSync uses to access your Amazon FSx
+/// for OpenZFS file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Nfs {
     /// `MountOptions`: required.
+    ///
+    /// Represents the mount options that are available for DataSync to access an NFS location.
     pub mount_options: Option<Val<MountOptions>>,
 }
 
@@ -266,9 +314,14 @@ impl ToValue for Nfs {
 impl Literal for Nfs {}
 
 /// The [`Protocol`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationfsxopenzfs-protocol.html) property type.
+///
+/// Represents the protocol that AWS DataSync uses to access your Amazon FSx for OpenZFS file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Protocol {
     /// `NFS`.
+    ///
+    /// Represents the Network File System (NFS) protocol that DataSync uses to access your FSx for OpenZFS
+    /// file system.
     pub nfs: Option<Val<Nfs>>,
 }
 
@@ -414,9 +467,18 @@ impl Version {
             Version::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Version {
+    const VALUES: &'static [&'static str] = &["AUTOMATIC", "NFS3", "NFS4_0", "NFS4_1"];
+    fn as_str(&self) -> &str {
+        Version::as_str(self)
     }
 }
 

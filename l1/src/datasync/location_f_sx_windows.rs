@@ -5,42 +5,85 @@ use crate::rt::*;
 
 /// The [`AWS::DataSync::LocationFSxWindows`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datasync-locationfsxwindows.html) resource type.
 ///
+/// The `AWS::DataSync::LocationFSxWindows` resource specifies an endpoint for an Amazon FSx for Windows
+/// Server file system.
+///
 /// Build it with [`LocationFSxWindows::builder`]; adding it to a stack returns a [`LocationFSxWindowsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationFSxWindows {
     /// `CmkSecretConfig`.
+    ///
+    /// Specifies configuration information for a DataSync-managed secret, such as an authentication token
+    /// or set of credentials that DataSync uses to access a specific transfer location, and a
+    /// customer-managed AWS KMS key.
     pub cmk_secret_config: Option<Val<CmkSecretConfig>>,
     /// `CustomSecretConfig`.
+    ///
+    /// Specifies configuration information for a customer-managed secret, such as an authentication token
+    /// or set of credentials that DataSync uses to access a specific transfer location, and an IAM role
+    /// that DataSync can assume and access the customer-managed secret.
     pub custom_secret_config: Option<Val<CustomSecretConfig>>,
     /// `Domain`.
+    ///
+    /// Specifies the name of the Windows domain that the FSx for Windows File Server file system belongs
+    /// to.
+    ///
+    /// If you have multiple Active Directory domains in your environment, configuring this parameter makes
+    /// sure that DataSync connects to the right file system.
     ///
     /// - Length: 0 to 253.
     /// - Pattern: `^([A-Za-z0-9]+[A-Za-z0-9-.]*)*[A-Za-z0-9-]*[A-Za-z0-9]$`.
     pub domain: Option<Val<String>>,
     /// `FsxFilesystemArn`. Changing it replaces the resource.
     ///
+    /// Specifies the Amazon Resource Name (ARN) for the FSx for Windows File Server file system.
+    ///
     /// - Length: 0 to 128.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):fsx:[a-z\-0-9]*:[0-9]{12}:file-system/fs-.*$`.
     pub fsx_filesystem_arn: Option<Val<String>>,
     /// `Password`.
+    ///
+    /// Specifies the password of the user with the permissions to mount and access the files, folders, and
+    /// file metadata in your FSx for Windows File Server file system.
     ///
     /// - Length: at most 104.
     /// - Pattern: `^.{0,104}$`.
     pub password: Option<Val<String>>,
     /// `SecurityGroupArns`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Names (ARNs) of the security groups that are used to configure the FSx for
+    /// Windows File Server file system.
+    ///
+    /// *Pattern* :
+    /// `^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):ec2:[a-z\-0-9]*:[0-9]{12}:security-group/.*$`
+    ///
+    /// *Length constraints* : Maximum length of 128.
+    ///
     /// - Items: 1 to 5.
     pub security_group_arns: Option<Val<Vec<String>>>,
     /// `Subdirectory`.
+    ///
+    /// Specifies a mount path for your file system using forward slashes. This is where DataSync reads or
+    /// writes data (depending on if this is a source or destination location).
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `^[a-zA-Z0-9_\-\+\./\(\)\$\p{Zs}]+$`.
     pub subdirectory: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// Specifies labels that help you categorize, filter, and search for your AWS resources. We recommend
+    /// creating at least a name tag for your location.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `User`: required.
+    ///
+    /// The user who has the permissions to access files and folders in the FSx for Windows File Server file
+    /// system.
+    ///
+    /// For information about choosing a user name that ensures sufficient permissions to files, folders,
+    /// and metadata, see
+    /// [user](https://docs.aws.amazon.com/datasync/latest/userguide/create-fsx-location.html#FSxWuser) .
     ///
     /// - Length: at most 104.
     /// - Pattern: `^[^\x5B\x5D\\/:;|=,+*?]{1,104}$`.
@@ -186,18 +229,28 @@ impl Deref for LocationFSxWindowsHandle {
 
 impl LocationFSxWindowsHandle {
     /// `Fn::GetAtt` `LocationArn`.
+    ///
+    /// The ARN of the specified FSx for Windows Server file system location.
     pub fn attr_location_arn(&self) -> Val<String> {
         self.0.get_att("LocationArn")
     }
     /// `Fn::GetAtt` `LocationUri`.
+    ///
+    /// The URI of the specified FSx for Windows Server file system location.
     pub fn attr_location_uri(&self) -> Val<String> {
         self.0.get_att("LocationUri")
     }
     /// `Fn::GetAtt` `ManagedSecretConfig`.
+    ///
+    /// Specifies configuration information for a DataSync-managed secret, such as an authentication token
+    /// or set of credentials that DataSync uses to access a specific transfer location. DataSync uses the
+    /// default AWS-managed KMS key to encrypt this secret in AWS Secrets Manager.
     pub fn attr_managed_secret_config(&self) -> Val<Json> {
         self.0.get_att("ManagedSecretConfig")
     }
     /// `Fn::GetAtt` `CmkSecretConfig.SecretArn`.
+    ///
+    /// Specifies the ARN for an AWS Secrets Manager secret, managed by DataSync.
     pub fn attr_cmk_secret_config_secret_arn(&self) -> Val<String> {
         self.0.get_att("CmkSecretConfig.SecretArn")
     }
@@ -212,19 +265,21 @@ impl LocationFSxWindowsHandle {
 }
 
 /// The [`CmkSecretConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationfsxwindows-cmksecretconfig.html) property type.
+///
+/// Specifies configuration information for a DataSync-managed secret, such as an authentication token
+/// or set of credentials that DataSync uses to access a specific transfer location, and a
+/// customer-managed AWS KMS key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CmkSecretConfig {
     /// `KmsKeyArn`.
+    ///
+    /// Specifies the ARN for the customer-managed AWS KMS key used to encrypt the secret specified for
+    /// SecretArn. DataSync provides this key to AWS Secrets Manager.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):kms:[a-z-0-9]+:[0-9]{12}:key/.*|)$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
-    /// `SecretArn`.
-    ///
-    /// - Length: 0 to 2048.
-    /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):secretsmanager:[a-z-0-9]+:[0-9]{12}:secret:.*|)$`.
-    pub secret_arn: Option<Val<String>>,
 }
 
 impl CmkSecretConfig {
@@ -242,7 +297,6 @@ impl CmkSecretConfig {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "KmsKeyArn", &self.kms_key_arn);
-        put(&mut m, "SecretArn", &self.secret_arn);
         m
     }
 }
@@ -255,11 +309,6 @@ impl CmkSecretConfigBuilder {
     /// Sets `KmsKeyArn`.
     pub fn kms_key_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.kms_key_arn = Some(value.into());
-        self
-    }
-    /// Sets `SecretArn`.
-    pub fn secret_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.secret_arn = Some(value.into());
         self
     }
     /// Builds the value (every property is optional).
@@ -277,15 +326,24 @@ impl ToValue for CmkSecretConfig {
 impl Literal for CmkSecretConfig {}
 
 /// The [`CustomSecretConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationfsxwindows-customsecretconfig.html) property type.
+///
+/// Specifies configuration information for a customer-managed secret, such as an authentication token
+/// or set of credentials that DataSync uses to access a specific transfer location, and an IAM role
+/// that DataSync can assume and access the customer-managed secret.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomSecretConfig {
     /// `SecretAccessRoleArn`: required.
+    ///
+    /// Specifies the ARN for the AWS Identity and Access Management role that DataSync uses to access the
+    /// secret specified for SecretArn.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):iam::[0-9]{12}:role/.*|)$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secret_access_role_arn: Option<Val<String>>,
     /// `SecretArn`: required.
+    ///
+    /// Specifies the ARN for a customer created AWS Secrets Manager secret.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):secretsmanager:[a-z-0-9]+:[0-9]{12}:secret:.*|)$`.

@@ -5,64 +5,119 @@ use crate::rt::*;
 
 /// The [`AWS::DataSync::LocationHDFS`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datasync-locationhdfs.html) resource type.
 ///
+/// The `AWS::DataSync::LocationHDFS` resource specifies an endpoint for a Hadoop Distributed File
+/// System (HDFS).
+///
 /// Build it with [`LocationHdfs::builder`]; adding it to a stack returns a [`LocationHdfsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationHdfs {
     /// `AgentArns`: required.
     ///
+    /// The Amazon Resource Names (ARNs) of the DataSync agents that can connect to your HDFS cluster.
+    ///
     /// - Items: 1 to 4.
     pub agent_arns: Option<Val<Vec<String>>>,
     /// `AuthenticationType`: required.
+    ///
+    /// The authentication mode used to determine identity of user.
     pub authentication_type: Option<Val<AuthenticationType>>,
     /// `BlockSize`.
+    ///
+    /// The size of data blocks to write into the HDFS cluster. The block size must be a multiple of 512
+    /// bytes. The default block size is 128 mebibytes (MiB).
     ///
     /// - Range: 1048576 to 1073741824.
     /// - Format: `int64`.
     pub block_size: Option<Val<i64>>,
     /// `CmkSecretConfig`.
+    ///
+    /// Specifies configuration information for a DataSync-managed secret, such as an authentication token
+    /// or set of credentials that DataSync uses to access a specific transfer location, and a
+    /// customer-managed AWS KMS key.
     pub cmk_secret_config: Option<Val<CmkSecretConfig>>,
     /// `CustomSecretConfig`.
+    ///
+    /// Specifies configuration information for a customer-managed secret, such as an authentication token
+    /// or set of credentials that DataSync uses to access a specific transfer location, and an IAM role
+    /// that DataSync can assume and access the customer-managed secret.
     pub custom_secret_config: Option<Val<CustomSecretConfig>>,
     /// `KerberosKeytab`.
+    ///
+    /// The Kerberos key table (keytab) that contains mappings between the defined Kerberos principal and
+    /// the encrypted keys. Provide the base64-encoded file text. If `KERBEROS` is specified for `AuthType`
+    /// , this value is required.
     ///
     /// - Length: at most 87384.
     pub kerberos_keytab: Option<Val<String>>,
     /// `KerberosKrb5Conf`.
     ///
+    /// The `krb5.conf` file that contains the Kerberos configuration information. You can load the
+    /// `krb5.conf` by providing a string of the file's contents or an Amazon S3 presigned URL of the file.
+    /// If `KERBEROS` is specified for `AuthType` , this value is required.
+    ///
     /// - Length: at most 174764.
     pub kerberos_krb5_conf: Option<Val<String>>,
     /// `KerberosPrincipal`.
+    ///
+    /// The Kerberos principal with access to the files and folders on the HDFS cluster.
+    ///
+    /// > If `KERBEROS` is specified for `AuthenticationType` , this parameter is required.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^.+$`.
     pub kerberos_principal: Option<Val<String>>,
     /// `KmsKeyProviderUri`.
     ///
+    /// The URI of the HDFS cluster's Key Management Server (KMS).
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^kms:\/\/http[s]?@(([a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([A-Za-z0-9\-]*[A-Za-z0-9])(;(([a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([A-Za-z0-9\-]*[A-Za-z0-9]))*:[0-9]{1,5}\/kms$`.
     pub kms_key_provider_uri: Option<Val<String>>,
     /// `NameNodes`: required.
     ///
+    /// The NameNode that manages the HDFS namespace. The NameNode performs operations such as opening,
+    /// closing, and renaming files and directories. The NameNode contains the information to map blocks of
+    /// data to the DataNodes. You can use only one NameNode.
+    ///
     /// - Items: at least 1.
     pub name_nodes: Option<Val<Vec<NameNode>>>,
     /// `QopConfiguration`.
+    ///
+    /// The Quality of Protection (QOP) configuration specifies the Remote Procedure Call (RPC) and data
+    /// transfer protection settings configured on the Hadoop Distributed File System (HDFS) cluster. If
+    /// `QopConfiguration` isn't specified, `RpcProtection` and `DataTransferProtection` default to
+    /// `PRIVACY` . If you set `RpcProtection` or `DataTransferProtection` , the other parameter assumes the
+    /// same value.
     pub qop_configuration: Option<Val<QopConfiguration>>,
     /// `ReplicationFactor`.
+    ///
+    /// The number of DataNodes to replicate the data to when writing to the HDFS cluster. By default, data
+    /// is replicated to three DataNodes.
     ///
     /// - Range: 1 to 512.
     /// - Format: `int64`.
     pub replication_factor: Option<Val<i64>>,
     /// `SimpleUser`.
     ///
+    /// The user name used to identify the client on the host operating system.
+    ///
+    /// > If `SIMPLE` is specified for `AuthenticationType` , this parameter is required.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[_.A-Za-z0-9][-_.A-Za-z0-9]*$`.
     pub simple_user: Option<Val<String>>,
     /// `Subdirectory`.
     ///
+    /// A subdirectory in the HDFS cluster. This subdirectory is used to read data from or write data to the
+    /// HDFS cluster. If the subdirectory isn't specified, it will default to `/` .
+    ///
     /// - Length: 0 to 4096.
     /// - Pattern: `^[a-zA-Z0-9_\-\+\./\(\)\$\p{Zs}]+$`.
     pub subdirectory: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The key-value pair that represents the tag that you want to add to the location. The value can be an
+    /// empty string. We recommend using tags to name your resources.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -252,18 +307,28 @@ impl Deref for LocationHdfsHandle {
 
 impl LocationHdfsHandle {
     /// `Fn::GetAtt` `LocationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the HDFS cluster location to describe.
     pub fn attr_location_arn(&self) -> Val<String> {
         self.0.get_att("LocationArn")
     }
     /// `Fn::GetAtt` `LocationUri`.
+    ///
+    /// The URI of the HDFS cluster location.
     pub fn attr_location_uri(&self) -> Val<String> {
         self.0.get_att("LocationUri")
     }
     /// `Fn::GetAtt` `ManagedSecretConfig`.
+    ///
+    /// Specifies configuration information for a DataSync-managed secret, such as an authentication token
+    /// or set of credentials that DataSync uses to access a specific transfer location. DataSync uses the
+    /// default AWS-managed KMS key to encrypt this secret in AWS Secrets Manager.
     pub fn attr_managed_secret_config(&self) -> Val<Json> {
         self.0.get_att("ManagedSecretConfig")
     }
     /// `Fn::GetAtt` `CmkSecretConfig.SecretArn`.
+    ///
+    /// Specifies the ARN for an AWS Secrets Manager secret, managed by DataSync.
     pub fn attr_cmk_secret_config_secret_arn(&self) -> Val<String> {
         self.0.get_att("CmkSecretConfig.SecretArn")
     }
@@ -278,19 +343,21 @@ impl LocationHdfsHandle {
 }
 
 /// The [`CmkSecretConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationhdfs-cmksecretconfig.html) property type.
+///
+/// Specifies configuration information for a DataSync-managed secret, such as an authentication token
+/// or set of credentials that DataSync uses to access a specific transfer location, and a
+/// customer-managed AWS KMS key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CmkSecretConfig {
     /// `KmsKeyArn`.
+    ///
+    /// Specifies the ARN for the customer-managed AWS KMS key used to encrypt the secret specified for
+    /// SecretArn. DataSync provides this key to AWS Secrets Manager.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):kms:[a-z-0-9]+:[0-9]{12}:key/.*|)$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
-    /// `SecretArn`.
-    ///
-    /// - Length: 0 to 2048.
-    /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):secretsmanager:[a-z-0-9]+:[0-9]{12}:secret:.*|)$`.
-    pub secret_arn: Option<Val<String>>,
 }
 
 impl CmkSecretConfig {
@@ -308,7 +375,6 @@ impl CmkSecretConfig {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "KmsKeyArn", &self.kms_key_arn);
-        put(&mut m, "SecretArn", &self.secret_arn);
         m
     }
 }
@@ -321,11 +387,6 @@ impl CmkSecretConfigBuilder {
     /// Sets `KmsKeyArn`.
     pub fn kms_key_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.kms_key_arn = Some(value.into());
-        self
-    }
-    /// Sets `SecretArn`.
-    pub fn secret_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.secret_arn = Some(value.into());
         self
     }
     /// Builds the value (every property is optional).
@@ -343,15 +404,24 @@ impl ToValue for CmkSecretConfig {
 impl Literal for CmkSecretConfig {}
 
 /// The [`CustomSecretConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationhdfs-customsecretconfig.html) property type.
+///
+/// Specifies configuration information for a customer-managed secret, such as an authentication token
+/// or set of credentials that DataSync uses to access a specific transfer location, and an IAM role
+/// that DataSync can assume and access the customer-managed secret.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomSecretConfig {
     /// `SecretAccessRoleArn`: required.
+    ///
+    /// Specifies the ARN for the AWS Identity and Access Management role that DataSync uses to access the
+    /// secret specified for SecretArn.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):iam::[0-9]{12}:role/.*|)$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secret_access_role_arn: Option<Val<String>>,
     /// `SecretArn`: required.
+    ///
+    /// Specifies the ARN for a customer created AWS Secrets Manager secret.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):secretsmanager:[a-z-0-9]+:[0-9]{12}:secret:.*|)$`.
@@ -425,14 +495,24 @@ impl ToValue for CustomSecretConfig {
 impl Literal for CustomSecretConfig {}
 
 /// The [`NameNode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationhdfs-namenode.html) property type.
+///
+/// The NameNode of the Hadoop Distributed File System (HDFS). The NameNode manages the file system's
+/// namespace and performs operations such as opening, closing, and renaming files and directories. The
+/// NameNode also contains the information to map blocks of data to the DataNodes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NameNode {
     /// `Hostname`: required.
+    ///
+    /// The hostname of the NameNode in the HDFS cluster. This value is the IP address or Domain Name
+    /// Service (DNS) name of the NameNode. An agent that's installed on-premises uses this hostname to
+    /// communicate with the NameNode in the network.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^(([a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([A-Za-z0-9\-]*[A-Za-z0-9])$`.
     pub hostname: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// The port that the NameNode uses to listen to client requests.
     ///
     /// - Range: 1 to 65536.
     pub port: Option<Val<i64>>,
@@ -494,11 +574,21 @@ impl ToValue for NameNode {
 impl Literal for NameNode {}
 
 /// The [`QopConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationhdfs-qopconfiguration.html) property type.
+///
+/// The Quality of Protection (QOP) configuration specifies the Remote Procedure Call (RPC) and data
+/// transfer privacy settings configured on the Hadoop Distributed File System (HDFS) cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QopConfiguration {
     /// `DataTransferProtection`.
+    ///
+    /// The data transfer protection setting configured on the HDFS cluster. This setting corresponds to
+    /// your `dfs.data.transfer.protection` setting in the `hdfs-site.xml` file on your Hadoop cluster.
     pub data_transfer_protection: Option<Val<DataTransferProtection>>,
     /// `RpcProtection`.
+    ///
+    /// The Remote Procedure Call (RPC) protection setting configured on the HDFS cluster. This setting
+    /// corresponds to your `hadoop.rpc.protection` setting in your `core-site.xml` file on your Hadoop
+    /// cluster.
     pub rpc_protection: Option<Val<RpcProtection>>,
 }
 
@@ -644,9 +734,18 @@ impl AuthenticationType {
             AuthenticationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthenticationType {
+    const VALUES: &'static [&'static str] = &["SIMPLE", "KERBEROS"];
+    fn as_str(&self) -> &str {
+        AuthenticationType::as_str(self)
     }
 }
 
@@ -697,9 +796,18 @@ impl DataTransferProtection {
             DataTransferProtection::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataTransferProtection {
+    const VALUES: &'static [&'static str] = &["AUTHENTICATION", "INTEGRITY", "PRIVACY", "DISABLED"];
+    fn as_str(&self) -> &str {
+        DataTransferProtection::as_str(self)
     }
 }
 
@@ -752,9 +860,18 @@ impl RpcProtection {
             RpcProtection::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RpcProtection {
+    const VALUES: &'static [&'static str] = &["AUTHENTICATION", "INTEGRITY", "PRIVACY", "DISABLED"];
+    fn as_str(&self) -> &str {
+        RpcProtection::as_str(self)
     }
 }
 

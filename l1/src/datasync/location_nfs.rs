@@ -5,24 +5,49 @@ use crate::rt::*;
 
 /// The [`AWS::DataSync::LocationNFS`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datasync-locationnfs.html) resource type.
 ///
+/// The `AWS::DataSync::LocationNFS` resource specifies a Network File System (NFS) file server that AWS
+/// DataSync can use as a transfer source or destination.
+///
 /// Build it with [`LocationNfs::builder`]; adding it to a stack returns a [`LocationNfsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationNfs {
     /// `MountOptions`.
+    ///
+    /// Specifies the options that DataSync can use to mount your NFS file server.
     pub mount_options: Option<Val<MountOptions>>,
     /// `OnPremConfig`: required.
+    ///
+    /// Specifies the Amazon Resource Name (ARN) of the DataSync agent that can connect to your NFS file
+    /// server.
+    ///
+    /// You can specify more than one agent. For more information, see [Using multiple DataSync
+    /// agents](https://docs.aws.amazon.com/datasync/latest/userguide/do-i-need-datasync-agent.html#multiple-agents)
+    /// .
     pub on_prem_config: Option<Val<OnPremConfig>>,
     /// `ServerHostname`.
+    ///
+    /// Specifies the DNS name or IP address (IPv4 or IPv6) of the NFS file server that your DataSync agent
+    /// connects to.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `^(([a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([A-Za-z0-9\-]*[A-Za-z0-9])$`.
     pub server_hostname: Option<Val<String>>,
     /// `Subdirectory`.
     ///
+    /// Specifies the export path in your NFS file server that you want DataSync to mount.
+    ///
+    /// This path (or a subdirectory of the path) is where DataSync transfers data to or from. For
+    /// information on configuring an export for DataSync, see [Accessing NFS file
+    /// servers](https://docs.aws.amazon.com/datasync/latest/userguide/create-nfs-location.html#accessing-nfs)
+    /// .
+    ///
     /// - Length: 0 to 4096.
     /// - Pattern: `^[a-zA-Z0-9_\-\+\./\(\)\$\p{Zs}]+$`.
     pub subdirectory: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Specifies labels that help you categorize, filter, and search for your AWS resources. We recommend
+    /// creating at least a name tag for your location.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -125,10 +150,14 @@ impl Deref for LocationNfsHandle {
 
 impl LocationNfsHandle {
     /// `Fn::GetAtt` `LocationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the NFS location that you created.
     pub fn attr_location_arn(&self) -> Val<String> {
         self.0.get_att("LocationArn")
     }
     /// `Fn::GetAtt` `LocationUri`.
+    ///
+    /// The URI of the NFS location that you created.
     pub fn attr_location_uri(&self) -> Val<String> {
         self.0.get_att("LocationUri")
     }
@@ -143,9 +172,25 @@ impl LocationNfsHandle {
 }
 
 /// The [`MountOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationnfs-mountoptions.html) property type.
+///
+/// Specifies the options that DataSync can use to mount your NFS file server.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MountOptions {
     /// `Version`.
+    ///
+    /// Specifies the NFS version that you want DataSync to use when mounting your NFS share. If the server
+    /// refuses to use the version specified, the task fails.
+    ///
+    /// You can specify the following options:
+    ///
+    /// - `AUTOMATIC` (default): DataSync chooses NFS version 4.1.
+    /// - `NFS3` : Stateless protocol version that allows for asynchronous writes on the server.
+    /// - `NFSv4_0` : Stateful, firewall-friendly protocol version that supports delegations and pseudo file
+    ///   systems.
+    /// - `NFSv4_1` : Stateful protocol version that supports sessions, directory delegations, and parallel
+    ///   data processing. NFS version 4.1 also includes all features available in version 4.0.
+    ///
+    /// > DataSync currently only supports NFS version 3 with Amazon FSx for NetApp ONTAP locations.
     pub version: Option<Val<Version>>,
 }
 
@@ -193,9 +238,17 @@ impl ToValue for MountOptions {
 impl Literal for MountOptions {}
 
 /// The [`OnPremConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationnfs-onpremconfig.html) property type.
+///
+/// The AWS DataSync agents that can connect to your Network File System (NFS) file server.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnPremConfig {
     /// `AgentArns`: required.
+    ///
+    /// The Amazon Resource Names (ARNs) of the DataSync agents that can connect to your NFS file server.
+    ///
+    /// You can specify more than one agent. For more information, see [Using multiple DataSync
+    /// agents](https://docs.aws.amazon.com/datasync/latest/userguide/do-i-need-datasync-agent.html#multiple-agents)
+    /// .
     ///
     /// - Items: 1 to 8.
     pub agent_arns: Option<Val<Vec<String>>>,
@@ -355,9 +408,18 @@ impl Version {
             Version::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Version {
+    const VALUES: &'static [&'static str] = &["AUTOMATIC", "NFS3", "NFS4_0", "NFS4_1"];
+    fn as_str(&self) -> &str {
+        Version::as_str(self)
     }
 }
 

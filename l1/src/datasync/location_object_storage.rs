@@ -5,54 +5,138 @@ use crate::rt::*;
 
 /// The [`AWS::DataSync::LocationObjectStorage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datasync-locationobjectstorage.html) resource type.
 ///
+/// The `AWS::DataSync::LocationObjectStorage` resource specifies an endpoint for a self-managed object
+/// storage bucket. For more information about self-managed object storage locations, see [Creating a
+/// Location for Object
+/// Storage](https://docs.aws.amazon.com/datasync/latest/userguide/create-object-location.html) .
+///
 /// Build it with [`LocationObjectStorage::builder`]; adding it to a stack returns a [`LocationObjectStorageHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationObjectStorage {
     /// `AccessKey`.
+    ///
+    /// Specifies the access key (for example, a user name) if credentials are required to authenticate with
+    /// the object storage server.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^.+$`.
     pub access_key: Option<Val<String>>,
     /// `AgentArns`.
     ///
+    /// (Optional) Specifies the Amazon Resource Names (ARNs) of the DataSync agents that can connect with
+    /// your object storage system. If you are setting up an agentless cross-cloud transfer, you do not need
+    /// to specify a value for this parameter.
+    ///
+    /// > Make sure you configure this parameter correctly when you first create your storage location. You
+    /// cannot add or remove agents from a storage location after you create it.
+    ///
     /// - Items: 1 to 4.
     pub agent_arns: Option<Val<Vec<String>>>,
     /// `BucketName`. Changing it replaces the resource.
+    ///
+    /// Specifies the name of the object storage bucket involved in the transfer.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[a-zA-Z0-9_\-\+\./\(\)\$\p{Zs}]+$`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `CmkSecretConfig`.
+    ///
+    /// Specifies configuration information for a DataSync-managed secret, which includes the `SecretKey`
+    /// that DataSync uses to access a specific object storage location, with a customer-managed AWS KMS key
+    /// .
+    ///
+    /// When you include this parameter as part of a `CreateLocationObjectStorage` request, you provide only
+    /// the KMS key ARN. DataSync uses this KMS key together with the value you specify for the `SecretKey`
+    /// parameter to create a DataSync-managed secret to store the location access credentials.
+    ///
+    /// Make sure that DataSync has permission to access the KMS key that you specify.
+    ///
+    /// > You can use either `CmkSecretConfig` (with `SecretKey` ) or `CustomSecretConfig` (without
+    /// `SecretKey` ) to provide credentials for a `CreateLocationObjectStorage` request. Do not provide
+    /// both parameters for the same request.
     pub cmk_secret_config: Option<Val<CmkSecretConfig>>,
     /// `CustomSecretConfig`.
+    ///
+    /// Specifies configuration information for a customer-managed Secrets Manager secret where the secret
+    /// key for a specific object storage location is stored in plain text, in Secrets Manager. This
+    /// configuration includes the secret ARN, and the ARN for an IAM role that provides access to the
+    /// secret.
+    ///
+    /// > You can use either `CmkSecretConfig` (with `SecretKey` ) or `CustomSecretConfig` (without
+    /// `SecretKey` ) to provide credentials for a `CreateLocationObjectStorage` request. Do not provide
+    /// both parameters for the same request.
     pub custom_secret_config: Option<Val<CustomSecretConfig>>,
     /// `SecretKey`.
+    ///
+    /// Specifies the secret key (for example, a password) if credentials are required to authenticate with
+    /// the object storage server.
+    ///
+    /// > If you provide a secret using `SecretKey` , but do not provide secret configuration details using
+    /// `CmkSecretConfig` or `CustomSecretConfig` , then DataSync stores the token using your AWS account's
+    /// Secrets Manager secret.
     ///
     /// - Length: 8 to 200.
     /// - Pattern: `^.+$`.
     pub secret_key: Option<Val<String>>,
     /// `ServerCertificate`.
     ///
+    /// Specifies a certificate chain for DataSync to authenticate with your object storage system if the
+    /// system uses a private or self-signed certificate authority (CA). You must specify a single `.pem`
+    /// file with a full certificate chain (for example,
+    /// `file:///home/user/.ssh/object_storage_certificates.pem` ).
+    ///
+    /// The certificate chain might include:
+    ///
+    /// - The object storage system's certificate
+    /// - All intermediate certificates (if there are any)
+    /// - The root certificate of the signing CA
+    ///
+    /// You can concatenate your certificates into a `.pem` file (which can be up to 32768 bytes before
+    /// base64 encoding). The following example `cat` command creates an `object_storage_certificates.pem`
+    /// file that includes three certificates:
+    ///
+    /// `cat object_server_certificate.pem intermediate_certificate.pem ca_root_certificate.pem >
+    /// object_storage_certificates.pem`
+    ///
+    /// To use this parameter, configure `ServerProtocol` to `HTTPS` .
+    ///
     /// - Length: at most 32768.
     pub server_certificate: Option<Val<String>>,
     /// `ServerHostname`.
+    ///
+    /// Specifies the domain name or IP address (IPv4 or IPv6) of the object storage server that your
+    /// DataSync agent connects to.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `^(([a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([A-Za-z0-9\-]*[A-Za-z0-9])$`.
     pub server_hostname: Option<Val<String>>,
     /// `ServerPort`.
     ///
+    /// Specifies the port that your object storage server accepts inbound network traffic on (for example,
+    /// port 443).
+    ///
     /// - Range: 1 to 65536.
     pub server_port: Option<Val<i64>>,
     /// `ServerProtocol`.
+    ///
+    /// Specifies the protocol that your object storage server uses to communicate. If not specified, the
+    /// default value is `HTTPS` .
     pub server_protocol: Option<Val<ServerProtocol>>,
     /// `Subdirectory`.
+    ///
+    /// Specifies the object prefix for your object storage server. If this is a source location, DataSync
+    /// only copies objects with this prefix. If this is a destination location, DataSync writes all objects
+    /// with this prefix.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `^[a-zA-Z0-9_\-\+\./\(\)\p{Zs}]*$`.
     pub subdirectory: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Specifies the key-value pair that represents a tag that you want to add to the resource. Tags can
+    /// help you manage, filter, and search for your resources. We recommend creating a name tag for your
+    /// location.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -199,18 +283,30 @@ impl Deref for LocationObjectStorageHandle {
 
 impl LocationObjectStorageHandle {
     /// `Fn::GetAtt` `LocationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the specified object storage location.
     pub fn attr_location_arn(&self) -> Val<String> {
         self.0.get_att("LocationArn")
     }
     /// `Fn::GetAtt` `LocationUri`.
+    ///
+    /// The URI of the specified object storage location.
     pub fn attr_location_uri(&self) -> Val<String> {
         self.0.get_att("LocationUri")
     }
     /// `Fn::GetAtt` `ManagedSecretConfig`.
+    ///
+    /// Specifies configuration information for a DataSync-managed secret, such as an authentication token
+    /// or set of credentials that DataSync uses to access a specific transfer location. DataSync uses the
+    /// default AWS-managed KMS key to encrypt this secret in AWS Secrets Manager.
     pub fn attr_managed_secret_config(&self) -> Val<Json> {
         self.0.get_att("ManagedSecretConfig")
     }
     /// `Fn::GetAtt` `CmkSecretConfig.SecretArn`.
+    ///
+    /// Specifies the ARN for the DataSync-managed AWS Secrets Manager secret that that is used to access a
+    /// specific storage location. This property is generated by DataSync and is read-only. DataSync
+    /// encrypts this secret with the KMS key that you specify for `KmsKeyArn` .
     pub fn attr_cmk_secret_config_secret_arn(&self) -> Val<String> {
         self.0.get_att("CmkSecretConfig.SecretArn")
     }
@@ -225,19 +321,24 @@ impl LocationObjectStorageHandle {
 }
 
 /// The [`CmkSecretConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationobjectstorage-cmksecretconfig.html) property type.
+///
+/// Specifies configuration information for a DataSync-managed secret, such as an authentication token,
+/// secret key, password, or Kerberos keytab that DataSync uses to access a specific storage location,
+/// with a customer-managed AWS KMS key .
+///
+/// > You can use either `CmkSecretConfig` or `CustomSecretConfig` to provide credentials for a
+/// `CreateLocation` request. Do not provide both parameters for the same request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CmkSecretConfig {
     /// `KmsKeyArn`.
+    ///
+    /// Specifies the ARN for the customer-managed AWS KMS key that DataSync uses to encrypt the
+    /// DataSync-managed secret stored for `SecretArn` . DataSync provides this key to AWS Secrets Manager .
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):kms:[a-z-0-9]+:[0-9]{12}:key/.*|)$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
-    /// `SecretArn`.
-    ///
-    /// - Length: 0 to 2048.
-    /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):secretsmanager:[a-z-0-9]+:[0-9]{12}:secret:.*|)$`.
-    pub secret_arn: Option<Val<String>>,
 }
 
 impl CmkSecretConfig {
@@ -255,7 +356,6 @@ impl CmkSecretConfig {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "KmsKeyArn", &self.kms_key_arn);
-        put(&mut m, "SecretArn", &self.secret_arn);
         m
     }
 }
@@ -268,11 +368,6 @@ impl CmkSecretConfigBuilder {
     /// Sets `KmsKeyArn`.
     pub fn kms_key_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.kms_key_arn = Some(value.into());
-        self
-    }
-    /// Sets `SecretArn`.
-    pub fn secret_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.secret_arn = Some(value.into());
         self
     }
     /// Builds the value (every property is optional).
@@ -290,15 +385,28 @@ impl ToValue for CmkSecretConfig {
 impl Literal for CmkSecretConfig {}
 
 /// The [`CustomSecretConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationobjectstorage-customsecretconfig.html) property type.
+///
+/// Specifies configuration information for a customer-managed Secrets Manager secret where a storage
+/// location credentials is stored in Secrets Manager as plain text (for authentication token, secret
+/// key, or password) or as binary (for Kerberos keytab). This configuration includes the secret ARN,
+/// and the ARN for an IAM role that provides access to the secret.
+///
+/// > You can use either `CmkSecretConfig` or `CustomSecretConfig` to provide credentials for a
+/// `CreateLocation` request. Do not provide both parameters for the same request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomSecretConfig {
     /// `SecretAccessRoleArn`: required.
+    ///
+    /// Specifies the ARN for the AWS Identity and Access Management role that DataSync uses to access the
+    /// secret specified for `SecretArn` .
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):iam::[0-9]{12}:role/.*|)$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secret_access_role_arn: Option<Val<String>>,
     /// `SecretArn`: required.
+    ///
+    /// Specifies the ARN for an AWS Secrets Manager secret.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):secretsmanager:[a-z-0-9]+:[0-9]{12}:secret:.*|)$`.
@@ -464,9 +572,18 @@ impl ServerProtocol {
             ServerProtocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ServerProtocol {
+    const VALUES: &'static [&'static str] = &["HTTPS", "HTTP"];
+    fn as_str(&self) -> &str {
+        ServerProtocol::as_str(self)
     }
 }
 

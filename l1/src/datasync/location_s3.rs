@@ -5,24 +5,62 @@ use crate::rt::*;
 
 /// The [`AWS::DataSync::LocationS3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datasync-locations3.html) resource type.
 ///
+/// The `AWS::DataSync::LocationS3` resource specifies an endpoint for an Amazon S3 bucket.
+///
+/// For more information, see the [*AWS DataSync User
+/// Guide*](https://docs.aws.amazon.com/datasync/latest/userguide/create-s3-location.html) .
+///
 /// Build it with [`LocationS3::builder`]; adding it to a stack returns a [`LocationS3Handle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationS3 {
     /// `S3BucketArn`. Changing it replaces the resource.
     ///
+    /// The ARN of the Amazon S3 bucket.
+    ///
     /// - Length: 0 to 156.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):s3:[a-z\-0-9]*:[0-9]*:.*$`.
     pub s3_bucket_arn: Option<Val<String>>,
     /// `S3Config`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Identity and Access Management (IAM) role that is used to
+    /// access an Amazon S3 bucket.
+    ///
+    /// For detailed information about using such a role, see [Creating a Location for Amazon
+    /// S3](https://docs.aws.amazon.com/datasync/latest/userguide/working-with-locations.html#create-s3-location)
+    /// in the *AWS DataSync User Guide* .
     pub s3_config: Option<Val<S3Config>>,
     /// `S3StorageClass`.
+    ///
+    /// The Amazon S3 storage class that you want to store your files in when this location is used as a
+    /// task destination. For buckets in AWS Regions , the storage class defaults to S3 Standard.
+    ///
+    /// For more information about S3 storage classes, see [Amazon S3 Storage
+    /// Classes](https://docs.aws.amazon.com/s3/storage-classes/) . Some storage classes have behaviors that
+    /// can affect your S3 storage costs. For detailed information, see [Considerations When Working with
+    /// Amazon S3 Storage Classes in
+    /// DataSync](https://docs.aws.amazon.com/datasync/latest/userguide/create-s3-location.html#using-storage-classes)
+    /// .
     pub s3_storage_class: Option<Val<S3StorageClass>>,
     /// `Subdirectory`.
+    ///
+    /// Specifies a prefix in the S3 bucket that DataSync reads from or writes to (depending on whether the
+    /// bucket is a source or destination location).
+    ///
+    /// > DataSync can't transfer objects with a prefix that begins with a slash ( `/` ) or includes `//` ,
+    /// `/./` , or `/../` patterns. For example:
+    /// >
+    /// > - `/photos`
+    /// > - `photos//2006/January`
+    /// > - `photos/./2006/February`
+    /// > - `photos/../2006/March`
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^[\p{L}\p{M}\p{Z}\p{S}\p{N}\p{P}\p{C}]*$`.
     pub subdirectory: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Specifies labels that help you categorize, filter, and search for your AWS resources. We recommend
+    /// creating at least a name tag for your transfer location.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -125,10 +163,14 @@ impl Deref for LocationS3Handle {
 
 impl LocationS3Handle {
     /// `Fn::GetAtt` `LocationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the specified Amazon S3 location.
     pub fn attr_location_arn(&self) -> Val<String> {
         self.0.get_att("LocationArn")
     }
     /// `Fn::GetAtt` `LocationUri`.
+    ///
+    /// The URI of the specified Amazon S3 location.
     pub fn attr_location_uri(&self) -> Val<String> {
         self.0.get_att("LocationUri")
     }
@@ -143,9 +185,18 @@ impl LocationS3Handle {
 }
 
 /// The [`S3Config`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locations3-s3config.html) property type.
+///
+/// Specifies the Amazon Resource Name (ARN) of the AWS Identity and Access Management (IAM) role that
+/// DataSync uses to access your S3 bucket.
+///
+/// For more information, see [Providing DataSync access to S3
+/// buckets](https://docs.aws.amazon.com/datasync/latest/userguide/create-s3-location.html#create-s3-location-access)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Config {
     /// `BucketAccessRoleArn`: required.
+    ///
+    /// Specifies the ARN of the IAM role that DataSync uses to access your S3 bucket.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):iam::[0-9]{12}:role/.*$`.
@@ -311,9 +362,26 @@ impl S3StorageClass {
             S3StorageClass::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3StorageClass {
+    const VALUES: &'static [&'static str] = &[
+        "STANDARD",
+        "STANDARD_IA",
+        "ONEZONE_IA",
+        "INTELLIGENT_TIERING",
+        "GLACIER",
+        "GLACIER_INSTANT_RETRIEVAL",
+        "DEEP_ARCHIVE",
+    ];
+    fn as_str(&self) -> &str {
+        S3StorageClass::as_str(self)
     }
 }
 

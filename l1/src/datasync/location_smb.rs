@@ -5,63 +5,145 @@ use crate::rt::*;
 
 /// The [`AWS::DataSync::LocationSMB`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datasync-locationsmb.html) resource type.
 ///
+/// The `AWS::DataSync::LocationSMB` resource specifies a Server Message Block (SMB) location that AWS
+/// DataSync can use as a transfer source or destination.
+///
 /// Build it with [`LocationSmb::builder`]; adding it to a stack returns a [`LocationSmbHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationSmb {
     /// `AgentArns`: required.
     ///
+    /// Specifies the DataSync agent (or agents) that can connect to your SMB file server. You specify an
+    /// agent by using its Amazon Resource Name (ARN).
+    ///
     /// - Items: 1 to 8.
     pub agent_arns: Option<Val<Vec<String>>>,
     /// `AuthenticationType`.
+    ///
+    /// The authentication mode used to determine identity of user.
     pub authentication_type: Option<Val<AuthenticationType>>,
     /// `CmkSecretConfig`.
+    ///
+    /// Specifies configuration information for a DataSync-managed secret, such as an authentication token,
+    /// secret key, password, or Kerberos keytab that DataSync uses to access a specific storage location,
+    /// with a customer-managed AWS KMS key .
+    ///
+    /// > You can use either `CmkSecretConfig` or `CustomSecretConfig` to provide credentials for a
+    /// `CreateLocation` request. Do not provide both parameters for the same request.
     pub cmk_secret_config: Option<Val<CmkSecretConfig>>,
     /// `CustomSecretConfig`.
+    ///
+    /// Specifies configuration information for a customer-managed Secrets Manager secret where a storage
+    /// location credentials is stored in Secrets Manager as plain text (for authentication token, secret
+    /// key, or password) or as binary (for Kerberos keytab). This configuration includes the secret ARN,
+    /// and the ARN for an IAM role that provides access to the secret.
+    ///
+    /// > You can use either `CmkSecretConfig` or `CustomSecretConfig` to provide credentials for a
+    /// `CreateLocation` request. Do not provide both parameters for the same request.
     pub custom_secret_config: Option<Val<CustomSecretConfig>>,
     /// `DnsIpAddresses`.
+    ///
+    /// Specifies the IPv4 addresses for the DNS servers that your SMB file server belongs to. This
+    /// parameter applies only if AuthenticationType is set to KERBEROS. If you have multiple domains in
+    /// your environment, configuring this parameter makes sure that DataSync connects to the right SMB file
+    /// server.
     ///
     /// - Items: 0 to 2.
     pub dns_ip_addresses: Option<Val<Vec<String>>>,
     /// `Domain`.
+    ///
+    /// Specifies the Windows domain name that your SMB file server belongs to. This parameter applies only
+    /// if `AuthenticationType` is set to `NTLM` .
+    ///
+    /// If you have multiple domains in your environment, configuring this parameter makes sure that
+    /// DataSync connects to the right file server.
     ///
     /// - Length: 0 to 253.
     /// - Pattern: `^([A-Za-z0-9]+[A-Za-z0-9-.]*)*[A-Za-z0-9-]*[A-Za-z0-9]$`.
     pub domain: Option<Val<String>>,
     /// `KerberosKeytab`.
     ///
+    /// The Base64 string representation of the Keytab file. Specifies your Kerberos key table (keytab)
+    /// file, which includes mappings between your service principal name (SPN) and encryption keys. To
+    /// avoid task execution errors, make sure that the SPN in the keytab file matches exactly what you
+    /// specify for KerberosPrincipal and in your krb5.conf file.
+    ///
     /// - Length: at most 87384.
     pub kerberos_keytab: Option<Val<String>>,
     /// `KerberosKrb5Conf`.
+    ///
+    /// The string representation of the Krb5Conf file, or the presigned URL to access the Krb5.conf file
+    /// within an S3 bucket. Specifies a Kerberos configuration file (krb5.conf) that defines your Kerberos
+    /// realm configuration. To avoid task execution errors, make sure that the service principal name (SPN)
+    /// in the krb5.conf file matches exactly what you specify for KerberosPrincipal and in your keytab
+    /// file.
     ///
     /// - Length: at most 174764.
     pub kerberos_krb5_conf: Option<Val<String>>,
     /// `KerberosPrincipal`.
     ///
+    /// Specifies a service principal name (SPN), which is an identity in your Kerberos realm that has
+    /// permission to access the files, folders, and file metadata in your SMB file server. SPNs are case
+    /// sensitive and must include a prepended cifs/. For example, an SPN might look like
+    /// cifs/kerberosuser@EXAMPLE.COM. Your task execution will fail if the SPN that you provide for this
+    /// parameter doesn't match exactly what's in your keytab or krb5.conf files.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^.+$`.
     pub kerberos_principal: Option<Val<String>>,
     /// `MountOptions`.
+    ///
+    /// Specifies the version of the SMB protocol that DataSync uses to access your SMB file server.
     pub mount_options: Option<Val<MountOptions>>,
     /// `Password`.
+    ///
+    /// Specifies the password of the user who can mount your SMB file server and has permission to access
+    /// the files and folders involved in your transfer. This parameter applies only if `AuthenticationType`
+    /// is set to `NTLM` .
     ///
     /// - Length: at most 104.
     /// - Pattern: `^.{0,104}$`.
     pub password: Option<Val<String>>,
     /// `ServerHostname`.
     ///
+    /// Specifies the domain name or IP address (IPv4 or IPv6) of the SMB file server that your DataSync
+    /// agent connects to.
+    ///
+    /// > If you're using Kerberos authentication, you must specify a domain name.
+    ///
     /// - Length: 0 to 255.
     /// - Pattern: `^(([a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([A-Za-z0-9\-]*[A-Za-z0-9])$`.
     pub server_hostname: Option<Val<String>>,
     /// `Subdirectory`.
+    ///
+    /// Specifies the name of the share exported by your SMB file server where DataSync will read or write
+    /// data. You can include a subdirectory in the share path (for example, `/path/to/subdirectory` ). Make
+    /// sure that other SMB clients in your network can also mount this path.
+    ///
+    /// To copy all data in the subdirectory, DataSync must be able to mount the SMB share and access all of
+    /// its data. For more information, see [Providing DataSync access to SMB file
+    /// servers](https://docs.aws.amazon.com/datasync/latest/userguide/create-smb-location.html#configuring-smb-permissions)
+    /// .
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `^[a-zA-Z0-9_\-\+\./\(\)\$\p{Zs}]+$`.
     pub subdirectory: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// Specifies labels that help you categorize, filter, and search for your AWS resources. We recommend
+    /// creating at least a name tag for your location.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `User`.
+    ///
+    /// Specifies the user that can mount and access the files, folders, and file metadata in your SMB file
+    /// server. This parameter applies only if `AuthenticationType` is set to `NTLM` .
+    ///
+    /// For information about choosing a user with the right level of access for your transfer, see
+    /// [Providing DataSync access to SMB file
+    /// servers](https://docs.aws.amazon.com/datasync/latest/userguide/create-smb-location.html#configuring-smb-permissions)
+    /// .
     ///
     /// - Length: at most 104.
     /// - Pattern: `^[^\x5B\x5D\\/:;|=,+*?]{1,104}$`.
@@ -240,18 +322,30 @@ impl Deref for LocationSmbHandle {
 
 impl LocationSmbHandle {
     /// `Fn::GetAtt` `LocationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the specified SMB location.
     pub fn attr_location_arn(&self) -> Val<String> {
         self.0.get_att("LocationArn")
     }
     /// `Fn::GetAtt` `LocationUri`.
+    ///
+    /// The URI of the specified SMB location.
     pub fn attr_location_uri(&self) -> Val<String> {
         self.0.get_att("LocationUri")
     }
     /// `Fn::GetAtt` `ManagedSecretConfig`.
+    ///
+    /// Specifies configuration information for a DataSync-managed secret, such as a password or set of
+    /// credentials that DataSync uses to access a specific transfer location. DataSync uses the default
+    /// AWS-managed KMS key to encrypt this secret in AWS Secrets Manager.
     pub fn attr_managed_secret_config(&self) -> Val<Json> {
         self.0.get_att("ManagedSecretConfig")
     }
     /// `Fn::GetAtt` `CmkSecretConfig.SecretArn`.
+    ///
+    /// Specifies the ARN for the DataSync-managed AWS Secrets Manager secret that that is used to access a
+    /// specific storage location. This property is generated by DataSync and is read-only. DataSync
+    /// encrypts this secret with the KMS key that you specify for `KmsKeyArn` .
     pub fn attr_cmk_secret_config_secret_arn(&self) -> Val<String> {
         self.0.get_att("CmkSecretConfig.SecretArn")
     }
@@ -266,19 +360,24 @@ impl LocationSmbHandle {
 }
 
 /// The [`CmkSecretConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationsmb-cmksecretconfig.html) property type.
+///
+/// Specifies configuration information for a DataSync-managed secret, such as an authentication token,
+/// secret key, password, or Kerberos keytab that DataSync uses to access a specific storage location,
+/// with a customer-managed AWS KMS key .
+///
+/// > You can use either `CmkSecretConfig` or `CustomSecretConfig` to provide credentials for a
+/// `CreateLocation` request. Do not provide both parameters for the same request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CmkSecretConfig {
     /// `KmsKeyArn`.
+    ///
+    /// Specifies the ARN for the customer-managed AWS KMS key that DataSync uses to encrypt the
+    /// DataSync-managed secret stored for `SecretArn` . DataSync provides this key to AWS Secrets Manager .
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):kms:[a-z-0-9]+:[0-9]{12}:key/.*|)$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
-    /// `SecretArn`.
-    ///
-    /// - Length: 0 to 2048.
-    /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):secretsmanager:[a-z-0-9]+:[0-9]{12}:secret:.*|)$`.
-    pub secret_arn: Option<Val<String>>,
 }
 
 impl CmkSecretConfig {
@@ -296,7 +395,6 @@ impl CmkSecretConfig {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "KmsKeyArn", &self.kms_key_arn);
-        put(&mut m, "SecretArn", &self.secret_arn);
         m
     }
 }
@@ -309,11 +407,6 @@ impl CmkSecretConfigBuilder {
     /// Sets `KmsKeyArn`.
     pub fn kms_key_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.kms_key_arn = Some(value.into());
-        self
-    }
-    /// Sets `SecretArn`.
-    pub fn secret_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.secret_arn = Some(value.into());
         self
     }
     /// Builds the value (every property is optional).
@@ -331,15 +424,28 @@ impl ToValue for CmkSecretConfig {
 impl Literal for CmkSecretConfig {}
 
 /// The [`CustomSecretConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationsmb-customsecretconfig.html) property type.
+///
+/// Specifies configuration information for a customer-managed Secrets Manager secret where a storage
+/// location credentials is stored in Secrets Manager as plain text (for authentication token, secret
+/// key, or password) or as binary (for Kerberos keytab). This configuration includes the secret ARN,
+/// and the ARN for an IAM role that provides access to the secret.
+///
+/// > You can use either `CmkSecretConfig` or `CustomSecretConfig` to provide credentials for a
+/// `CreateLocation` request. Do not provide both parameters for the same request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomSecretConfig {
     /// `SecretAccessRoleArn`: required.
+    ///
+    /// Specifies the ARN for the AWS Identity and Access Management role that DataSync uses to access the
+    /// secret specified for `SecretArn` .
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):iam::[0-9]{12}:role/.*|)$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secret_access_role_arn: Option<Val<String>>,
     /// `SecretArn`: required.
+    ///
+    /// Specifies the ARN for an AWS Secrets Manager secret.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):secretsmanager:[a-z-0-9]+:[0-9]{12}:secret:.*|)$`.
@@ -413,9 +519,30 @@ impl ToValue for CustomSecretConfig {
 impl Literal for CustomSecretConfig {}
 
 /// The [`MountOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-locationsmb-mountoptions.html) property type.
+///
+/// Specifies the version of the SMB protocol that DataSync uses to access your SMB file server.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MountOptions {
     /// `Version`.
+    ///
+    /// By default, DataSync automatically chooses an SMB protocol version based on negotiation with your
+    /// SMB file server. You also can configure DataSync to use a specific SMB version, but we recommend
+    /// doing this only if DataSync has trouble negotiating with the SMB file server automatically.
+    ///
+    /// These are the following options for configuring the SMB version:
+    ///
+    /// - `AUTOMATIC` (default): DataSync and the SMB file server negotiate the highest version of SMB that
+    ///   they mutually support between 2.1 and 3.1.1.
+    ///
+    /// This is the recommended option. If you instead choose a specific version that your file server
+    /// doesn't support, you may get an `Operation Not Supported` error.
+    /// - `SMB3` : Restricts the protocol negotiation to only SMB version 3.0.2.
+    /// - `SMB2` : Restricts the protocol negotiation to only SMB version 2.1.
+    /// - `SMB2_0` : Restricts the protocol negotiation to only SMB version 2.0.
+    /// - `SMB1` : Restricts the protocol negotiation to only SMB version 1.0.
+    ///
+    /// > The `SMB1` option isn't available when [creating an Amazon FSx for NetApp ONTAP
+    /// location](https://docs.aws.amazon.com/datasync/latest/userguide/API_CreateLocationFsxOntap.html) .
     pub version: Option<Val<Version>>,
 }
 
@@ -555,9 +682,18 @@ impl AuthenticationType {
             AuthenticationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthenticationType {
+    const VALUES: &'static [&'static str] = &["NTLM", "KERBEROS"];
+    fn as_str(&self) -> &str {
+        AuthenticationType::as_str(self)
     }
 }
 
@@ -611,9 +747,18 @@ impl Version {
             Version::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Version {
+    const VALUES: &'static [&'static str] = &["AUTOMATIC", "SMB1", "SMB2_0", "SMB2", "SMB3"];
+    fn as_str(&self) -> &str {
+        Version::as_str(self)
     }
 }
 

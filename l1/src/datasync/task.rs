@@ -5,50 +5,98 @@ use crate::rt::*;
 
 /// The [`AWS::DataSync::Task`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datasync-task.html) resource type.
 ///
+/// The `AWS::DataSync::Task` resource specifies a task. A task is a set of two locations (source and
+/// destination) and a set of `Options` that you use to control the behavior of a task. If you don't
+/// specify `Options` when you create a task, AWS DataSync populates them with service defaults.
+///
 /// Build it with [`Task::builder`]; adding it to a stack returns a [`TaskHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Task {
     /// `CloudWatchLogGroupArn`.
+    ///
+    /// Specifies the Amazon Resource Name (ARN) of an Amazon CloudWatch log group for monitoring your task.
+    ///
+    /// For Enhanced mode tasks, you don't need to specify anything. DataSync automatically sends logs to a
+    /// CloudWatch log group named `/aws/datasync` .
+    ///
+    /// For more information, see [Monitoring data transfers with CloudWatch
+    /// Logs](https://docs.aws.amazon.com/datasync/latest/userguide/configure-logging.html) .
     ///
     /// - Length: 0 to 562.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):logs:[a-z\-0-9]*:[0-9]{12}:log-group:([^:\*]*)(:\*)?$`.
     pub cloud_watch_log_group_arn: Option<Val<String>>,
     /// `DestinationLocationArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of an AWS storage resource's location.
+    ///
     /// - Length: 0 to 128.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):datasync:[a-z\-0-9]+:[0-9]{12}:location/loc-[0-9a-z]{17}$`.
     pub destination_location_arn: Option<Val<String>>,
     /// `Excludes`.
     ///
+    /// Specifies exclude filters that define the files, objects, and folders in your source location that
+    /// you don't want DataSync to transfer. For more information and examples, see [Specifying what
+    /// DataSync transfers by using
+    /// filters](https://docs.aws.amazon.com/datasync/latest/userguide/filtering.html) .
+    ///
     /// - Items: 0 to 1.
     pub excludes: Option<Val<Vec<FilterRule>>>,
     /// `Includes`.
     ///
+    /// Specifies include filters that define the files, objects, and folders in your source location that
+    /// you want DataSync to transfer. For more information and examples, see [Specifying what DataSync
+    /// transfers by using filters](https://docs.aws.amazon.com/datasync/latest/userguide/filtering.html) .
+    ///
     /// - Items: 0 to 1.
     pub includes: Option<Val<Vec<FilterRule>>>,
     /// `ManifestConfig`.
+    ///
+    /// The configuration of the manifest that lists the files or objects that you want DataSync to
+    /// transfer. For more information, see [Specifying what DataSync transfers by using a
+    /// manifest](https://docs.aws.amazon.com/datasync/latest/userguide/transferring-with-manifest.html) .
     pub manifest_config: Option<Val<ManifestConfig>>,
     /// `Name`.
+    ///
+    /// Specifies the name of your task.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9\s+=._:@/-]+$`.
     pub name: Option<Val<String>>,
     /// `Options`.
+    ///
+    /// Specifies your task's settings, such as preserving file metadata, verifying data integrity, among
+    /// other options.
     pub options: Option<Val<Options>>,
     /// `Schedule`.
+    ///
+    /// Specifies a schedule for when you want your task to run. For more information, see [Scheduling your
+    /// task](https://docs.aws.amazon.com/datasync/latest/userguide/task-scheduling.html) .
     pub schedule: Option<Val<TaskSchedule>>,
     /// `SourceLocationArn`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the ARN of your transfer's source location.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):datasync:[a-z\-0-9]+:[0-9]{12}:location/loc-[0-9a-z]{17}$`.
     pub source_location_arn: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// Specifies the tags that you want to apply to your task.
+    ///
+    /// *Tags* are key-value pairs that help you manage, filter, and search for your DataSync resources.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TaskMode`. Changing it replaces the resource.
+    ///
+    /// The task mode that you're using. For more information, see [Choosing a task mode for your data
+    /// transfer](https://docs.aws.amazon.com/datasync/latest/userguide/choosing-task-mode.html) .
     pub task_mode: Option<Val<TaskMode>>,
     /// `TaskReportConfig`.
+    ///
+    /// The configuration of your task report, which provides detailed information about your DataSync
+    /// transfer. For more information, see [Monitoring your DataSync transfers with task
+    /// reports](https://docs.aws.amazon.com/datasync/latest/userguide/task-reports.html) .
     pub task_report_config: Option<Val<TaskReportConfig>>,
 }
 
@@ -216,18 +264,26 @@ impl Deref for TaskHandle {
 
 impl TaskHandle {
     /// `Fn::GetAtt` `TaskArn`.
+    ///
+    /// The ARN of the task.
     pub fn attr_task_arn(&self) -> Val<String> {
         self.0.get_att("TaskArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the task that was described.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `SourceNetworkInterfaceArns`.
+    ///
+    /// The ARNs of the source ENIs that were created for your subnet.
     pub fn attr_source_network_interface_arns(&self) -> Val<Vec<String>> {
         self.0.get_att("SourceNetworkInterfaceArns")
     }
     /// `Fn::GetAtt` `DestinationNetworkInterfaceArns`.
+    ///
+    /// The ARNs of the destination elastic network interfaces (ENIs) that were created for your subnet.
     pub fn attr_destination_network_interface_arns(&self) -> Val<Vec<String>> {
         self.0.get_att("DestinationNetworkInterfaceArns")
     }
@@ -242,9 +298,16 @@ impl TaskHandle {
 }
 
 /// The [`Deleted`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-task-deleted.html) property type.
+///
+/// Specifies the level of reporting for the files, objects, and directories that Datasync attempted to
+/// delete in your destination location. This only applies if you configure your task to delete data in
+/// the destination that isn't in the source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Deleted {
     /// `ReportLevel`.
+    ///
+    /// Specifies whether you want your task report to include only what went wrong with your transfer or a
+    /// list of what succeeded and didn't.
     pub report_level: Option<Val<ReportLevel>>,
 }
 
@@ -292,9 +355,13 @@ impl ToValue for Deleted {
 impl Literal for Deleted {}
 
 /// The [`Destination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-task-destination.html) property type.
+///
+/// Specifies where DataSync uploads your task report.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Destination {
     /// `S3`.
+    ///
+    /// Specifies the Amazon S3 bucket where DataSync uploads your task report.
     pub s3: Option<Val<TaskReportConfigDestinationS3>>,
 }
 
@@ -342,14 +409,22 @@ impl ToValue for Destination {
 impl Literal for Destination {}
 
 /// The [`FilterRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-task-filterrule.html) property type.
+///
+/// Specifies which files, folders, and objects to include or exclude when transferring files from
+/// source to destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterRule {
     /// `FilterType`.
+    ///
+    /// The type of filter rule to apply. AWS DataSync only supports the SIMPLE_PATTERN rule type.
     ///
     /// - Length: at most 128.
     /// - Pattern: `^[A-Z0-9_]+$`.
     pub filter_type: Option<Val<FilterType>>,
     /// `Value`.
+    ///
+    /// A single filter string that consists of the patterns to include or exclude. The patterns are
+    /// delimited by "|" (that is, a pipe), for example: `/folder1|/folder2`
     ///
     /// - Length: 0 to 409600.
     /// - Pattern: `^[^\x00]+$`.
@@ -406,13 +481,33 @@ impl ToValue for FilterRule {
 impl Literal for FilterRule {}
 
 /// The [`ManifestConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-task-manifestconfig.html) property type.
+///
+/// Configures a manifest, which is a list of files or objects that you want AWS DataSync to transfer.
+/// For more information and configuration examples, see [Specifying what DataSync transfers by using a
+/// manifest](https://docs.aws.amazon.com/datasync/latest/userguide/transferring-with-manifest.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManifestConfig {
     /// `Action`.
+    ///
+    /// Specifies what DataSync uses the manifest for.
     pub action: Option<Val<Action>>,
     /// `Format`.
+    ///
+    /// Specifies the file format of your manifest. For more information, see [Creating a
+    /// manifest](https://docs.aws.amazon.com/datasync/latest/userguide/transferring-with-manifest.html#transferring-with-manifest-create)
+    /// .
     pub format: Option<Val<Format>>,
     /// `Source`: required.
+    ///
+    /// Specifies the manifest that you want DataSync to use and where it's hosted.
+    ///
+    /// > You must specify this parameter if you're configuring a new manifest on or after February 7, 2024.
+    /// >
+    /// > If you don't, you'll get a 400 status code and `ValidationException` error stating that you're
+    /// missing the IAM role for DataSync to access the S3 bucket where you're hosting your manifest. For
+    /// more information, see [Providing DataSync access to your
+    /// manifest](https://docs.aws.amazon.com/datasync/latest/userguide/transferring-with-manifest.html#transferring-with-manifest-access)
+    /// .
     pub source: Option<Val<Source>>,
 }
 
@@ -475,9 +570,14 @@ impl ToValue for ManifestConfig {
 impl Literal for ManifestConfig {}
 
 /// The [`ManifestConfigSourceS3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-task-manifestconfigsources3.html) property type.
+///
+/// Specifies the S3 bucket where you're hosting the manifest that you want AWS DataSync to use.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManifestConfigSourceS3 {
     /// `BucketAccessRoleArn`.
+    ///
+    /// Specifies the AWS Identity and Access Management (IAM) role that allows DataSync to access your
+    /// manifest.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):iam::[0-9]{12}:role/.*$`.
@@ -485,15 +585,21 @@ pub struct ManifestConfigSourceS3 {
     pub bucket_access_role_arn: Option<Val<String>>,
     /// `ManifestObjectPath`.
     ///
+    /// Specifies the Amazon S3 object key of your manifest.
+    ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^[\p{L}\p{M}\p{Z}\p{S}\p{N}\p{P}\p{C}]*$`.
     pub manifest_object_path: Option<Val<String>>,
     /// `ManifestObjectVersionId`.
     ///
+    /// Specifies the object version ID of the manifest that you want DataSync to use.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^.+$`.
     pub manifest_object_version_id: Option<Val<String>>,
     /// `S3BucketArn`.
+    ///
+    /// Specifies the Amazon Resource Name (ARN) of the S3 bucket where you're hosting your manifest.
     ///
     /// - Length: 0 to 156.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):(s3|s3-outposts):[a-z\-0-9]*:[0-9]*:.*$`.
@@ -562,40 +668,241 @@ impl ToValue for ManifestConfigSourceS3 {
 impl Literal for ManifestConfigSourceS3 {}
 
 /// The [`Options`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-task-options.html) property type.
+///
+/// Represents the options that are available to control the behavior of a
+/// [StartTaskExecution](https://docs.aws.amazon.com/datasync/latest/userguide/API_StartTaskExecution.html)
+/// operation. This behavior includes preserving metadata, such as user ID (UID), group ID (GID), and
+/// file permissions; overwriting files in the destination; data integrity verification; and so on.
+///
+/// A task has a set of default options associated with it. If you don't specify an option in
+/// [StartTaskExecution](https://docs.aws.amazon.com/datasync/latest/userguide/API_StartTaskExecution.html)
+/// , the default value is used. You can override the default options on each task execution by
+/// specifying an overriding `Options` value to
+/// [StartTaskExecution](https://docs.aws.amazon.com/datasync/latest/userguide/API_StartTaskExecution.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Options {
     /// `Atime`.
+    ///
+    /// A file metadata value that shows the last time that a file was accessed (that is, when the file was
+    /// read or written to). If you set `Atime` to `BEST_EFFORT` , AWS DataSync attempts to preserve the
+    /// original `Atime` attribute on all source files (that is, the version before the PREPARING phase).
+    /// However, `Atime` 's behavior is not fully standard across platforms, so AWS DataSync can only do
+    /// this on a best-effort basis.
+    ///
+    /// Default value: `BEST_EFFORT`
+    ///
+    /// `BEST_EFFORT` : Attempt to preserve the per-file `Atime` value (recommended).
+    ///
+    /// `NONE` : Ignore `Atime` .
+    ///
+    /// > If `Atime` is set to `BEST_EFFORT` , `Mtime` must be set to `PRESERVE` .
+    /// >
+    /// > If `Atime` is set to `NONE` , `Mtime` must also be `NONE` .
     pub atime: Option<Val<Atime>>,
     /// `BytesPerSecond`.
+    ///
+    /// A value that limits the bandwidth used by AWS DataSync . For example, if you want AWS DataSync to
+    /// use a maximum of 1 MB, set this value to `1048576` (=1024*1024).
     ///
     /// - Minimum: -1.
     /// - Format: `int64`.
     pub bytes_per_second: Option<Val<i64>>,
     /// `Gid`.
+    ///
+    /// The group ID (GID) of the file's owners.
+    ///
+    /// Default value: `INT_VALUE`
+    ///
+    /// `INT_VALUE` : Preserve the integer value of the user ID (UID) and group ID (GID) (recommended).
+    ///
+    /// `NAME` : Currently not supported.
+    ///
+    /// `NONE` : Ignore the UID and GID.
     pub gid: Option<Val<Gid>>,
     /// `LogLevel`.
+    ///
+    /// Specifies the type of logs that DataSync publishes to a Amazon CloudWatch Logs log group. To specify
+    /// the log group, see
+    /// [CloudWatchLogGroupArn](https://docs.aws.amazon.com/datasync/latest/userguide/API_CreateTask.html#DataSync-CreateTask-request-CloudWatchLogGroupArn)
+    /// .
+    ///
+    /// - `BASIC` - Publishes logs with only basic information (such as transfer errors).
+    /// - `TRANSFER` - Publishes logs for all files or objects that your DataSync task transfers and
+    ///   performs data-integrity checks on.
+    /// - `OFF` - No logs are published.
     pub log_level: Option<Val<LogLevel>>,
     /// `Mtime`.
+    ///
+    /// A value that indicates the last time that a file was modified (that is, a file was written to)
+    /// before the PREPARING phase. This option is required for cases when you need to run the same task
+    /// more than one time.
+    ///
+    /// Default value: `PRESERVE`
+    ///
+    /// `PRESERVE` : Preserve original `Mtime` (recommended)
+    ///
+    /// `NONE` : Ignore `Mtime` .
+    ///
+    /// > If `Mtime` is set to `PRESERVE` , `Atime` must be set to `BEST_EFFORT` .
+    /// >
+    /// > If `Mtime` is set to `NONE` , `Atime` must also be set to `NONE` .
     pub mtime: Option<Val<Mtime>>,
     /// `ObjectTags`.
+    ///
+    /// Specifies whether you want DataSync to `PRESERVE` object tags (default behavior) when transferring
+    /// between object storage systems. If you want your DataSync task to ignore object tags, specify the
+    /// `NONE` value.
     pub object_tags: Option<Val<ObjectTags>>,
     /// `OverwriteMode`.
+    ///
+    /// Specifies whether DataSync should modify or preserve data at the destination location.
+    ///
+    /// - `ALWAYS` (default) - DataSync modifies data in the destination location when source data
+    ///   (including metadata) has changed.
+    ///
+    /// If DataSync overwrites objects, you might incur additional charges for certain Amazon S3 storage
+    /// classes (for example, for retrieval or early deletion). For more information, see [Storage class
+    /// considerations with Amazon S3
+    /// transfers](https://docs.aws.amazon.com/datasync/latest/userguide/create-s3-location.html#using-storage-classes)
+    /// .
+    /// - `NEVER` - DataSync doesn't overwrite data in the destination location even if the source data has
+    ///   changed. You can use this option to protect against overwriting changes made to files or objects
+    ///   in the destination.
     pub overwrite_mode: Option<Val<OverwriteMode>>,
     /// `PosixPermissions`.
+    ///
+    /// A value that determines which users or groups can access a file for a specific purpose, such as
+    /// reading, writing, or execution of the file. This option should be set only for Network File System
+    /// (NFS), Amazon EFS, and Amazon S3 locations. For more information about what metadata is copied by
+    /// DataSync, see [Metadata Copied by
+    /// DataSync](https://docs.aws.amazon.com/datasync/latest/userguide/special-files.html#metadata-copied)
+    /// .
+    ///
+    /// Default value: `PRESERVE`
+    ///
+    /// `PRESERVE` : Preserve POSIX-style permissions (recommended).
+    ///
+    /// `NONE` : Ignore permissions.
+    ///
+    /// > AWS DataSync can preserve extant permissions of a source location.
     pub posix_permissions: Option<Val<PosixPermissions>>,
     /// `PreserveDeletedFiles`.
+    ///
+    /// A value that specifies whether files in the destination that don't exist in the source file system
+    /// are preserved. This option can affect your storage costs. If your task deletes objects, you might
+    /// incur minimum storage duration charges for certain storage classes. For detailed information, see
+    /// [Considerations when working with Amazon S3 storage classes in
+    /// DataSync](https://docs.aws.amazon.com/datasync/latest/userguide/create-s3-location.html#using-storage-classes)
+    /// in the *AWS DataSync User Guide* .
+    ///
+    /// Default value: `PRESERVE`
+    ///
+    /// `PRESERVE` : Ignore destination files that aren't present in the source (recommended).
+    ///
+    /// `REMOVE` : Delete destination files that aren't present in the source.
     pub preserve_deleted_files: Option<Val<PreserveDeletedFiles>>,
     /// `PreserveDevices`.
+    ///
+    /// A value that determines whether AWS DataSync should preserve the metadata of block and character
+    /// devices in the source file system, and re-create the files with that device name and metadata on the
+    /// destination. DataSync does not copy the contents of such devices, only the name and metadata.
+    ///
+    /// > AWS DataSync can't sync the actual contents of such devices, because they are nonterminal and
+    /// don't return an end-of-file (EOF) marker.
+    ///
+    /// Default value: `NONE`
+    ///
+    /// `NONE` : Ignore special devices (recommended).
+    ///
+    /// `PRESERVE` : Preserve character and block device metadata. This option isn't currently supported for
+    /// Amazon EFS.
     pub preserve_devices: Option<Val<PreserveDevices>>,
     /// `SecurityDescriptorCopyFlags`.
+    ///
+    /// A value that determines which components of the SMB security descriptor are copied from source to
+    /// destination objects.
+    ///
+    /// This value is only used for transfers between SMB and Amazon FSx for Windows File Server locations,
+    /// or between two Amazon FSx for Windows File Server locations. For more information about how DataSync
+    /// handles metadata, see [How DataSync Handles Metadata and Special
+    /// Files](https://docs.aws.amazon.com/datasync/latest/userguide/special-files.html) .
+    ///
+    /// Default value: `OWNER_DACL`
+    ///
+    /// `OWNER_DACL` : For each copied object, DataSync copies the following metadata:
+    ///
+    /// - Object owner.
+    /// - NTFS discretionary access control lists (DACLs), which determine whether to grant access to an
+    ///   object.
+    ///
+    /// When you use option, DataSync does NOT copy the NTFS system access control lists (SACLs), which are
+    /// used by administrators to log attempts to access a secured object.
+    ///
+    /// `OWNER_DACL_SACL` : For each copied object, DataSync copies the following metadata:
+    ///
+    /// - Object owner.
+    /// - NTFS discretionary access control lists (DACLs), which determine whether to grant access to an
+    ///   object.
+    /// - NTFS system access control lists (SACLs), which are used by administrators to log attempts to
+    ///   access a secured object.
+    ///
+    /// Copying SACLs requires granting additional permissions to the Windows user that DataSync uses to
+    /// access your SMB location. For information about choosing a user that ensures sufficient permissions
+    /// to files, folders, and metadata, see
+    /// [user](https://docs.aws.amazon.com/datasync/latest/userguide/create-smb-location.html#SMBuser) .
+    ///
+    /// `NONE` : None of the SMB security descriptor components are copied. Destination objects are owned by
+    /// the user that was provided for accessing the destination location. DACLs and SACLs are set based on
+    /// the destination server’s configuration.
     pub security_descriptor_copy_flags: Option<Val<SecurityDescriptorCopyFlags>>,
     /// `TaskQueueing`.
+    ///
+    /// Specifies whether your transfer tasks should be put into a queue during certain scenarios when
+    /// [running multiple
+    /// tasks](https://docs.aws.amazon.com/datasync/latest/userguide/run-task.html#running-multiple-tasks) .
+    /// This is `ENABLED` by default.
     pub task_queueing: Option<Val<TaskQueueing>>,
     /// `TransferMode`.
+    ///
+    /// A value that determines whether DataSync transfers only the data and metadata that differ between
+    /// the source and the destination location, or whether DataSync transfers all the content from the
+    /// source, without comparing it to the destination location.
+    ///
+    /// `CHANGED` : DataSync copies only data or metadata that is new or different from the source location
+    /// to the destination location.
+    ///
+    /// `ALL` : DataSync copies all source location content to the destination, without comparing it to
+    /// existing content on the destination.
     pub transfer_mode: Option<Val<TransferMode>>,
     /// `Uid`.
+    ///
+    /// The user ID (UID) of the file's owner.
+    ///
+    /// Default value: `INT_VALUE`
+    ///
+    /// `INT_VALUE` : Preserve the integer value of the UID and group ID (GID) (recommended).
+    ///
+    /// `NAME` : Currently not supported
+    ///
+    /// `NONE` : Ignore the UID and GID.
     pub uid: Option<Val<Uid>>,
     /// `VerifyMode`.
+    ///
+    /// A value that determines whether a data integrity verification is performed at the end of a task
+    /// execution after all data and metadata have been transferred. For more information, see [Configure
+    /// task settings](https://docs.aws.amazon.com/datasync/latest/userguide/create-task.html) .
+    ///
+    /// Default value: `POINT_IN_TIME_CONSISTENT`
+    ///
+    /// `ONLY_FILES_TRANSFERRED` (recommended): Perform verification only on files that were transferred.
+    ///
+    /// `POINT_IN_TIME_CONSISTENT` : Scan the entire source and entire destination at the end of the
+    /// transfer to verify that the source and destination are fully synchronized. This option isn't
+    /// supported when transferring to S3 Glacier or S3 Glacier Deep Archive storage classes.
+    ///
+    /// `NONE` : No additional verification is done at the end of the transfer, but all data transmissions
+    /// are integrity-checked with checksum verification during the transfer.
     pub verify_mode: Option<Val<VerifyMode>>,
 }
 
@@ -727,15 +1034,33 @@ impl ToValue for Options {
 impl Literal for Options {}
 
 /// The [`Overrides`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-task-overrides.html) property type.
+///
+/// Customizes the reporting level for aspects of your task report. For example, your report might
+/// generally only include errors, but you could specify that you want a list of successes and errors
+/// just for the files that Datasync attempted to delete in your destination location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Overrides {
     /// `Deleted`.
+    ///
+    /// Specifies the level of reporting for the files, objects, and directories that Datasync attempted to
+    /// delete in your destination location. This only applies if you configure your task to delete data in
+    /// the destination that isn't in the source.
     pub deleted: Option<Val<Deleted>>,
     /// `Skipped`.
+    ///
+    /// Specifies the level of reporting for the files, objects, and directories that Datasync attempted to
+    /// skip during your transfer.
     pub skipped: Option<Val<Skipped>>,
     /// `Transferred`.
+    ///
+    /// Specifies the level of reporting for the files, objects, and directories that Datasync attempted to
+    /// transfer.
     pub transferred: Option<Val<Transferred>>,
     /// `Verified`.
+    ///
+    /// Specifies the level of reporting for the files, objects, and directories that Datasync attempted to
+    /// verify at the end of your transfer. This only applies if you configure your task to verify data
+    /// during and after the transfer (which Datasync does by default)
     pub verified: Option<Val<Verified>>,
 }
 
@@ -801,9 +1126,15 @@ impl ToValue for Overrides {
 impl Literal for Overrides {}
 
 /// The [`Skipped`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-task-skipped.html) property type.
+///
+/// Specifies the level of reporting for the files, objects, and directories that Datasync attempted to
+/// skip during your transfer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Skipped {
     /// `ReportLevel`.
+    ///
+    /// Specifies whether you want your task report to include only what went wrong with your transfer or a
+    /// list of what succeeded and didn't.
     pub report_level: Option<Val<ReportLevel>>,
 }
 
@@ -851,9 +1182,13 @@ impl ToValue for Skipped {
 impl Literal for Skipped {}
 
 /// The [`Source`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-task-source.html) property type.
+///
+/// Specifies the manifest that you want DataSync to use and where it's hosted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Source {
     /// `S3`.
+    ///
+    /// Specifies the S3 bucket where you're hosting the manifest that you want AWS DataSync to use.
     pub s3: Option<Val<ManifestConfigSourceS3>>,
 }
 
@@ -971,17 +1306,51 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TaskReportConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-task-taskreportconfig.html) property type.
+///
+/// Specifies how you want to configure a task report, which provides detailed information about for
+/// your AWS DataSync transfer.
+///
+/// For more information, see [Task
+/// reports](https://docs.aws.amazon.com/datasync/latest/userguide/task-reports.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskReportConfig {
     /// `Destination`: required.
+    ///
+    /// Specifies the Amazon S3 bucket where DataSync uploads your task report. For more information, see
+    /// [Task
+    /// reports](https://docs.aws.amazon.com/datasync/latest/userguide/task-reports.html#task-report-access)
+    /// .
     pub destination: Option<Val<Destination>>,
     /// `ObjectVersionIds`.
+    ///
+    /// Specifies whether your task report includes the new version of each object transferred into an S3
+    /// bucket. This only applies if you [enable versioning on your
+    /// bucket](https://docs.aws.amazon.com/AmazonS3/latest/userguide/manage-versioning-examples.html) .
+    /// Keep in mind that setting this to `INCLUDE` can increase the duration of your task execution.
     pub object_version_ids: Option<Val<ObjectVersionIds>>,
     /// `OutputType`: required.
+    ///
+    /// Specifies the type of task report that you want:
+    ///
+    /// - `SUMMARY_ONLY` : Provides necessary details about your task, including the number of files,
+    ///   objects, and directories transferred and transfer duration.
+    /// - `STANDARD` : Provides complete details about your task, including a full list of files, objects,
+    ///   and directories that were transferred, skipped, verified, and more.
     pub output_type: Option<Val<OutputType>>,
     /// `Overrides`.
+    ///
+    /// Customizes the reporting level for aspects of your task report. For example, your report might
+    /// generally only include errors, but you could specify that you want a list of successes and errors
+    /// just for the files that DataSync attempted to delete in your destination location.
     pub overrides: Option<Val<Overrides>>,
     /// `ReportLevel`.
+    ///
+    /// Specifies whether you want your task report to include only what went wrong with your transfer or a
+    /// list of what succeeded and didn't.
+    ///
+    /// - `ERRORS_ONLY` : A report shows what DataSync was unable to transfer, skip, verify, and delete.
+    /// - `SUCCESSES_AND_ERRORS` : A report shows what DataSync was able and unable to transfer, skip,
+    ///   verify, and delete.
     pub report_level: Option<Val<ReportLevel>>,
 }
 
@@ -1063,9 +1432,14 @@ impl ToValue for TaskReportConfig {
 impl Literal for TaskReportConfig {}
 
 /// The [`TaskReportConfigDestinationS3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-task-taskreportconfigdestinations3.html) property type.
+///
+/// Specifies the Amazon S3 bucket where DataSync uploads your task report.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskReportConfigDestinationS3 {
     /// `BucketAccessRoleArn`.
+    ///
+    /// Specifies the Amazon Resource Name (ARN) of the IAM policy that allows Datasync to upload a task
+    /// report to your S3 bucket.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):iam::[0-9]{12}:role/.*$`.
@@ -1073,10 +1447,14 @@ pub struct TaskReportConfigDestinationS3 {
     pub bucket_access_role_arn: Option<Val<String>>,
     /// `S3BucketArn`.
     ///
+    /// Specifies the ARN of the S3 bucket where Datasync uploads your report.
+    ///
     /// - Length: 0 to 156.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):(s3|s3-outposts):[a-z\-0-9]*:[0-9]*:.*$`.
     pub s3_bucket_arn: Option<Val<String>>,
     /// `Subdirectory`.
+    ///
+    /// Specifies a bucket prefix for your report.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `^[a-zA-Z0-9_\-\+\./\(\)\p{Zs}]*$`.
@@ -1139,14 +1517,43 @@ impl ToValue for TaskReportConfigDestinationS3 {
 impl Literal for TaskReportConfigDestinationS3 {}
 
 /// The [`TaskSchedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-task-taskschedule.html) property type.
+///
+/// Configures your AWS DataSync task to run on a
+/// [schedule](https://docs.aws.amazon.com/datasync/latest/userguide/task-scheduling.html) (at a minimum
+/// interval of 1 hour).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskSchedule {
     /// `ScheduleExpression`.
+    ///
+    /// Specifies your task schedule by using a cron or rate expression.
+    ///
+    /// Use cron expressions for task schedules that run on a specific time and day. For example, the
+    /// following cron expression creates a task schedule that runs at 8 AM on the first Wednesday of every
+    /// month:
+    ///
+    /// `cron(0 8 * * 3#1)`
+    ///
+    /// Use rate expressions for task schedules that run on a regular interval. For example, the following
+    /// rate expression creates a task schedule that runs every 12 hours:
+    ///
+    /// `rate(12 hours)`
+    ///
+    /// For information about cron and rate expression syntax, see the [*Amazon EventBridge User
+    /// Guide*](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html) .
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[a-zA-Z0-9\ \_\*\?\,\|\^\-\/\#\s\(\)\+]*$`.
     pub schedule_expression: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// Specifies whether to enable or disable your task schedule. Your schedule is enabled by default, but
+    /// there can be situations where you need to disable it. For example, you might need to pause a
+    /// recurring transfer to fix an issue with your task or perform maintenance on your storage system.
+    ///
+    /// DataSync might disable your schedule automatically if your task fails repeatedly with the same
+    /// error. For more information, see
+    /// [TaskScheduleDetails](https://docs.aws.amazon.com/datasync/latest/userguide/API_TaskScheduleDetails.html)
+    /// .
     pub status: Option<Val<Status>>,
 }
 
@@ -1200,9 +1607,15 @@ impl ToValue for TaskSchedule {
 impl Literal for TaskSchedule {}
 
 /// The [`Transferred`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-task-transferred.html) property type.
+///
+/// Specifies the level of reporting for the files, objects, and directories that Datasync attempted to
+/// transfer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Transferred {
     /// `ReportLevel`.
+    ///
+    /// Specifies whether you want your task report to include only what went wrong with your transfer or a
+    /// list of what succeeded and didn't.
     pub report_level: Option<Val<ReportLevel>>,
 }
 
@@ -1250,9 +1663,16 @@ impl ToValue for Transferred {
 impl Literal for Transferred {}
 
 /// The [`Verified`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datasync-task-verified.html) property type.
+///
+/// Specifies the level of reporting for the files, objects, and directories that Datasync attempted to
+/// verify at the end of your transfer. This only applies if you configure your task to verify data
+/// during and after the transfer (which Datasync does by default)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Verified {
     /// `ReportLevel`.
+    ///
+    /// Specifies whether you want your task report to include only what went wrong with your transfer or a
+    /// list of what succeeded and didn't.
     pub report_level: Option<Val<ReportLevel>>,
 }
 
@@ -1319,9 +1739,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["TRANSFER"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -1365,9 +1794,18 @@ impl Atime {
             Atime::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Atime {
+    const VALUES: &'static [&'static str] = &["NONE", "BEST_EFFORT"];
+    fn as_str(&self) -> &str {
+        Atime::as_str(self)
     }
 }
 
@@ -1411,9 +1849,18 @@ impl FilterType {
             FilterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilterType {
+    const VALUES: &'static [&'static str] = &["SIMPLE_PATTERN"];
+    fn as_str(&self) -> &str {
+        FilterType::as_str(self)
     }
 }
 
@@ -1454,9 +1901,18 @@ impl Format {
             Format::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Format {
+    const VALUES: &'static [&'static str] = &["CSV"];
+    fn as_str(&self) -> &str {
+        Format::as_str(self)
     }
 }
 
@@ -1506,9 +1962,18 @@ impl Gid {
             Gid::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Gid {
+    const VALUES: &'static [&'static str] = &["NONE", "INT_VALUE", "NAME", "BOTH"];
+    fn as_str(&self) -> &str {
+        Gid::as_str(self)
     }
 }
 
@@ -1558,9 +2023,18 @@ impl LogLevel {
             LogLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogLevel {
+    const VALUES: &'static [&'static str] = &["OFF", "BASIC", "TRANSFER"];
+    fn as_str(&self) -> &str {
+        LogLevel::as_str(self)
     }
 }
 
@@ -1606,9 +2080,18 @@ impl Mtime {
             Mtime::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Mtime {
+    const VALUES: &'static [&'static str] = &["NONE", "PRESERVE"];
+    fn as_str(&self) -> &str {
+        Mtime::as_str(self)
     }
 }
 
@@ -1653,9 +2136,18 @@ impl ObjectTags {
             ObjectTags::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ObjectTags {
+    const VALUES: &'static [&'static str] = &["PRESERVE", "NONE"];
+    fn as_str(&self) -> &str {
+        ObjectTags::as_str(self)
     }
 }
 
@@ -1700,9 +2192,18 @@ impl ObjectVersionIds {
             ObjectVersionIds::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ObjectVersionIds {
+    const VALUES: &'static [&'static str] = &["INCLUDE", "NONE"];
+    fn as_str(&self) -> &str {
+        ObjectVersionIds::as_str(self)
     }
 }
 
@@ -1747,9 +2248,18 @@ impl OutputType {
             OutputType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OutputType {
+    const VALUES: &'static [&'static str] = &["SUMMARY_ONLY", "STANDARD"];
+    fn as_str(&self) -> &str {
+        OutputType::as_str(self)
     }
 }
 
@@ -1794,9 +2304,18 @@ impl OverwriteMode {
             OverwriteMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OverwriteMode {
+    const VALUES: &'static [&'static str] = &["ALWAYS", "NEVER"];
+    fn as_str(&self) -> &str {
+        OverwriteMode::as_str(self)
     }
 }
 
@@ -1841,9 +2360,18 @@ impl PosixPermissions {
             PosixPermissions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PosixPermissions {
+    const VALUES: &'static [&'static str] = &["NONE", "PRESERVE"];
+    fn as_str(&self) -> &str {
+        PosixPermissions::as_str(self)
     }
 }
 
@@ -1888,9 +2416,18 @@ impl PreserveDeletedFiles {
             PreserveDeletedFiles::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PreserveDeletedFiles {
+    const VALUES: &'static [&'static str] = &["PRESERVE", "REMOVE"];
+    fn as_str(&self) -> &str {
+        PreserveDeletedFiles::as_str(self)
     }
 }
 
@@ -1935,9 +2472,18 @@ impl PreserveDevices {
             PreserveDevices::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PreserveDevices {
+    const VALUES: &'static [&'static str] = &["NONE", "PRESERVE"];
+    fn as_str(&self) -> &str {
+        PreserveDevices::as_str(self)
     }
 }
 
@@ -1982,9 +2528,18 @@ impl ReportLevel {
             ReportLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReportLevel {
+    const VALUES: &'static [&'static str] = &["ERRORS_ONLY", "SUCCESSES_AND_ERRORS"];
+    fn as_str(&self) -> &str {
+        ReportLevel::as_str(self)
     }
 }
 
@@ -2032,9 +2587,18 @@ impl SecurityDescriptorCopyFlags {
             SecurityDescriptorCopyFlags::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SecurityDescriptorCopyFlags {
+    const VALUES: &'static [&'static str] = &["NONE", "OWNER_DACL", "OWNER_DACL_SACL"];
+    fn as_str(&self) -> &str {
+        SecurityDescriptorCopyFlags::as_str(self)
     }
 }
 
@@ -2080,9 +2644,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 
@@ -2127,9 +2700,18 @@ impl TaskMode {
             TaskMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TaskMode {
+    const VALUES: &'static [&'static str] = &["BASIC", "ENHANCED"];
+    fn as_str(&self) -> &str {
+        TaskMode::as_str(self)
     }
 }
 
@@ -2174,9 +2756,18 @@ impl TaskQueueing {
             TaskQueueing::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TaskQueueing {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        TaskQueueing::as_str(self)
     }
 }
 
@@ -2221,9 +2812,18 @@ impl TransferMode {
             TransferMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TransferMode {
+    const VALUES: &'static [&'static str] = &["CHANGED", "ALL"];
+    fn as_str(&self) -> &str {
+        TransferMode::as_str(self)
     }
 }
 
@@ -2274,9 +2874,18 @@ impl Uid {
             Uid::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Uid {
+    const VALUES: &'static [&'static str] = &["NONE", "INT_VALUE", "NAME", "BOTH"];
+    fn as_str(&self) -> &str {
+        Uid::as_str(self)
     }
 }
 
@@ -2326,9 +2935,18 @@ impl VerifyMode {
             VerifyMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VerifyMode {
+    const VALUES: &'static [&'static str] = &["POINT_IN_TIME_CONSISTENT", "ONLY_FILES_TRANSFERRED", "NONE"];
+    fn as_str(&self) -> &str {
+        VerifyMode::as_str(self)
     }
 }
 

@@ -5,38 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::DataZone::Connection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datazone-connection.html) resource type.
 ///
+/// In Amazon DataZone, a connection enables you to connect your resources (domains, projects, and
+/// environments) to external resources and services.
+///
 /// Build it with [`Connection::builder`]; adding it to a stack returns a [`ConnectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Connection {
     /// `AwsLocation`.
+    ///
+    /// The location where the connection is created.
     pub aws_location: Option<Val<AwsLocation>>,
     /// `Configurations`.
+    ///
+    /// The configurations of the connection.
     pub configurations: Option<Val<Vec<ConnectionConfiguration>>>,
     /// `Description`.
+    ///
+    /// Connection description.
     ///
     /// - Length: at most 128.
     /// - Pattern: `^[\S\s]*$`.
     pub description: Option<Val<String>>,
     /// `DomainIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The ID of the domain where the connection is created.
+    ///
     /// - Pattern: `^dzd[_-][a-zA-Z0-9_-]{1,36}$`.
     pub domain_identifier: Option<Val<String>>,
     /// `EnableTrustedIdentityPropagation`. Changing it replaces the resource.
+    ///
+    /// Specifies whether the trusted identity propagation is enabled
     pub enable_trusted_identity_propagation: Option<Val<bool>>,
     /// `EnvironmentIdentifier`. Changing it replaces the resource.
+    ///
+    /// The ID of the environment where the connection is created.
     ///
     /// - Pattern: `^[a-zA-Z0-9_-]{1,36}$`.
     pub environment_identifier: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the connection.
+    ///
     /// - Length: at most 64.
     /// - Pattern: `^[\w][\w\.\-\_]*$`.
     pub name: Option<Val<String>>,
     /// `ProjectIdentifier`. Changing it replaces the resource.
+    ///
+    /// The identifier of the project in which the connection should be created. If
     pub project_identifier: Option<Val<String>>,
     /// `Props`.
+    ///
+    /// Connection props.
     pub props: Option<Val<ConnectionPropertiesInput>>,
     /// `Scope`. Changing it replaces the resource.
+    ///
+    /// The scope of the connection.
     pub scope: Option<Val<Scope>>,
 }
 
@@ -174,30 +197,44 @@ impl Deref for ConnectionHandle {
 
 impl ConnectionHandle {
     /// `Fn::GetAtt` `ConnectionId`.
+    ///
+    /// The ID of the connection.
     pub fn attr_connection_id(&self) -> Val<String> {
         self.0.get_att("ConnectionId")
     }
     /// `Fn::GetAtt` `DomainId`.
+    ///
+    /// The domain ID of the connection.
     pub fn attr_domain_id(&self) -> Val<String> {
         self.0.get_att("DomainId")
     }
     /// `Fn::GetAtt` `DomainUnitId`.
+    ///
+    /// The domain unit ID of the connection.
     pub fn attr_domain_unit_id(&self) -> Val<String> {
         self.0.get_att("DomainUnitId")
     }
     /// `Fn::GetAtt` `EnvironmentId`.
+    ///
+    /// The ID of the environment.
     pub fn attr_environment_id(&self) -> Val<String> {
         self.0.get_att("EnvironmentId")
     }
     /// `Fn::GetAtt` `EnvironmentUserRole`.
+    ///
+    /// The environment user role.
     pub fn attr_environment_user_role(&self) -> Val<String> {
         self.0.get_att("EnvironmentUserRole")
     }
     /// `Fn::GetAtt` `ProjectId`.
+    ///
+    /// The ID of the project.
     pub fn attr_project_id(&self) -> Val<String> {
         self.0.get_att("ProjectId")
     }
     /// `Fn::GetAtt` `Type`.
+    ///
+    /// The type of the connection.
     pub fn attr_type_(&self) -> Val<String> {
         self.0.get_att("Type")
     }
@@ -212,13 +249,19 @@ impl ConnectionHandle {
 }
 
 /// The [`AmazonQPropertiesInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-amazonqpropertiesinput.html) property type.
+///
+/// Amazon Q properties of the connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonQPropertiesInput {
     /// `AuthMode`.
     ///
+    /// The authentication mode of the connection's AmazonQ properties
+    ///
     /// - Length: 0 to 128.
     pub auth_mode: Option<Val<String>>,
     /// `IsEnabled`.
+    ///
+    /// Specifies whether Amazon Q is enabled for the connection
     pub is_enabled: Option<Val<bool>>,
     /// `ProfileArn`.
     ///
@@ -283,9 +326,13 @@ impl ToValue for AmazonQPropertiesInput {
 impl Literal for AmazonQPropertiesInput {}
 
 /// The [`AthenaPropertiesInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-athenapropertiesinput.html) property type.
+///
+/// The Amazon Athena properties of a connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AthenaPropertiesInput {
     /// `WorkgroupName`: required.
+    ///
+    /// The Amazon Athena workgroup name of a connection.
     ///
     /// - Length: at most 128.
     /// - Pattern: `^[a-zA-Z0-9._-]+$`.
@@ -343,22 +390,36 @@ impl ToValue for AthenaPropertiesInput {
 impl Literal for AthenaPropertiesInput {}
 
 /// The [`AuthenticationConfigurationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-authenticationconfigurationinput.html) property type.
+///
+/// The authentication configuration of a connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthenticationConfigurationInput {
     /// `AuthenticationType`.
+    ///
+    /// The authentication type of a connection.
     pub authentication_type: Option<Val<AuthenticationType>>,
     /// `BasicAuthenticationCredentials`.
+    ///
+    /// The basic authentication credentials of a connection.
     pub basic_authentication_credentials: Option<Val<BasicAuthenticationCredentials>>,
     /// `CustomAuthenticationCredentials`.
+    ///
+    /// The custom authentication credentials of a connection.
     pub custom_authentication_credentials: Option<Val<BTreeMap<String, String>>>,
     /// `KmsKeyArn`.
+    ///
+    /// The KMS key ARN of a connection.
     ///
     /// - Pattern: `^$|arn:aws[a-z0-9-]*:kms:.*$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `OAuth2Properties`.
+    ///
+    /// The oAuth2 properties of a connection.
     pub oauth_2_properties: Option<Val<Oauth2Properties>>,
     /// `SecretArn`.
+    ///
+    /// The secret ARN of a connection.
     ///
     /// - Pattern: `^arn:aws(-(cn|us-gov|iso(-[bef])?))?:secretsmanager:.*$`.
     pub secret_arn: Option<Val<String>>,
@@ -443,13 +504,19 @@ impl ToValue for AuthenticationConfigurationInput {
 impl Literal for AuthenticationConfigurationInput {}
 
 /// The [`AuthorizationCodeProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-authorizationcodeproperties.html) property type.
+///
+/// The authorization code properties of a connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthorizationCodeProperties {
     /// `AuthorizationCode`.
     ///
+    /// The authorization code of a connection.
+    ///
     /// - Length: 1 to 4096.
     pub authorization_code: Option<Val<String>>,
     /// `RedirectUri`.
+    ///
+    /// The redirect URI of a connection.
     ///
     /// - Length: at most 512.
     pub redirect_uri: Option<Val<String>>,
@@ -505,22 +572,32 @@ impl ToValue for AuthorizationCodeProperties {
 impl Literal for AuthorizationCodeProperties {}
 
 /// The [`AwsLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-awslocation.html) property type.
+///
+/// The location of a project.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsLocation {
     /// `AccessRole`.
+    ///
+    /// The access role of a connection.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^arn:aws[^:]*:iam::\d{12}:role(/[a-zA-Z0-9+=,.@_-]+)*/[a-zA-Z0-9+=,.@_-]+$`.
     pub access_role: Option<Val<String>>,
     /// `AwsAccountId`.
     ///
+    /// The account ID of a connection.
+    ///
     /// - Pattern: `^\d{12}$`.
     pub aws_account_id: Option<Val<String>>,
     /// `AwsRegion`.
     ///
+    /// The Region of a connection.
+    ///
     /// - Pattern: `^[a-z]{2}-[a-z]{4,10}-\d$`.
     pub aws_region: Option<Val<String>>,
     /// `IamConnectionId`.
+    ///
+    /// The IAM connection ID of a connection.
     ///
     /// - Length: at most 128.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
@@ -589,14 +666,20 @@ impl ToValue for AwsLocation {
 impl Literal for AwsLocation {}
 
 /// The [`BasicAuthenticationCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-basicauthenticationcredentials.html) property type.
+///
+/// The basic authentication credentials of a connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BasicAuthenticationCredentials {
     /// `Password`.
+    ///
+    /// The password for a connection.
     ///
     /// - Length: at most 512.
     /// - Pattern: `^.*$`.
     pub password: Option<Val<String>>,
     /// `UserName`.
+    ///
+    /// The user name for the connecion.
     ///
     /// - Length: at most 512.
     /// - Pattern: `^\S+$`.
@@ -653,14 +736,20 @@ impl ToValue for BasicAuthenticationCredentials {
 impl Literal for BasicAuthenticationCredentials {}
 
 /// The [`ConnectionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-connectionconfiguration.html) property type.
+///
+/// A configuration of the connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionConfiguration {
     /// `Classification`.
+    ///
+    /// The classification of the connection configuration.
     ///
     /// - Length: at most 64.
     /// - Pattern: `^[\w][\w\.\-\_]*$`.
     pub classification: Option<Val<String>>,
     /// `Properties`.
+    ///
+    /// Property Map
     pub properties: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -719,33 +808,61 @@ impl ToValue for ConnectionConfiguration {
 impl Literal for ConnectionConfiguration {}
 
 /// The [`ConnectionPropertiesInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-connectionpropertiesinput.html) property type.
+///
+/// The properties of a connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionPropertiesInput {
     /// `AmazonQProperties`.
+    ///
+    /// Amazon Q properties of the connection.
     pub amazon_q_properties: Option<Val<AmazonQPropertiesInput>>,
     /// `AthenaProperties`.
+    ///
+    /// The Amazon Athena properties of a connection.
     pub athena_properties: Option<Val<AthenaPropertiesInput>>,
     /// `GlueProperties`.
+    ///
+    /// The AWS Glue properties of a connection.
     pub glue_properties: Option<Val<GluePropertiesInput>>,
     /// `HyperPodProperties`.
+    ///
+    /// The hyper pod properties of a connection.
     pub hyper_pod_properties: Option<Val<HyperPodPropertiesInput>>,
     /// `IamProperties`.
+    ///
+    /// The IAM properties of a connection.
     pub iam_properties: Option<Val<IamPropertiesInput>>,
     /// `LakehouseProperties`.
+    ///
+    /// Lakehouse Properties Input
     pub lakehouse_properties: Option<Val<LakehousePropertiesInput>>,
     /// `MlflowProperties`.
+    ///
+    /// MLflow Properties Input
     pub mlflow_properties: Option<Val<MlflowPropertiesInput>>,
     /// `RedshiftProperties`.
+    ///
+    /// The Amazon Redshift properties of a connection.
     pub redshift_properties: Option<Val<RedshiftPropertiesInput>>,
     /// `S3Properties`.
+    ///
+    /// S3 Properties Input
     pub s3_properties: Option<Val<S3PropertiesInput>>,
     /// `SparkEmrProperties`.
+    ///
+    /// The Spark EMR properties of a connection.
     pub spark_emr_properties: Option<Val<SparkEmrPropertiesInput>>,
     /// `SparkGlueProperties`.
+    ///
+    /// The Spark AWS Glue properties of a connection.
     pub spark_glue_properties: Option<Val<SparkGluePropertiesInput>>,
     /// `WorkflowsMwaaProperties`.
+    ///
+    /// Workflows MWAA Properties Input
     pub workflows_mwaa_properties: Option<Val<WorkflowsMwaaPropertiesInput>>,
     /// `WorkflowsServerlessProperties`.
+    ///
+    /// Workflows Serverless Properties Input
     pub workflows_serverless_properties: Option<Val<Json>>,
 }
 
@@ -868,39 +985,65 @@ impl ToValue for ConnectionPropertiesInput {
 impl Literal for ConnectionPropertiesInput {}
 
 /// The [`GlueConnectionInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-glueconnectioninput.html) property type.
+///
+/// The AWS Glue connecton input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlueConnectionInput {
     /// `AthenaProperties`.
+    ///
+    /// The Amazon Athena properties of the AWS Glue connection.
     pub athena_properties: Option<Val<BTreeMap<String, String>>>,
     /// `AuthenticationConfiguration`.
+    ///
+    /// The authentication configuration of the AWS Glue connection.
     pub authentication_configuration: Option<Val<AuthenticationConfigurationInput>>,
     /// `ConnectionProperties`.
+    ///
+    /// The connection properties of the AWS Glue connection.
     pub connection_properties: Option<Val<BTreeMap<String, String>>>,
     /// `ConnectionType`.
+    ///
+    /// The connection type of the AWS Glue connection.
     pub connection_type: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the AWS Glue connection.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^[\u0020-\uD7FF\uE000-\uFFFF\r\n\t]*$`.
     pub description: Option<Val<String>>,
     /// `MatchCriteria`.
     ///
+    /// The match criteria of the AWS Glue connection.
+    ///
     /// - Length: 0 to 10.
     pub match_criteria: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the AWS Glue connection.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[\u0020-\uD7FF\uE000-\uFFFF\t]*$`.
     pub name: Option<Val<String>>,
     /// `PhysicalConnectionRequirements`.
+    ///
+    /// The physical connection requirements for the AWS Glue connection.
     pub physical_connection_requirements: Option<Val<PhysicalConnectionRequirements>>,
     /// `PythonProperties`.
+    ///
+    /// The Python properties of the AWS Glue connection.
     pub python_properties: Option<Val<BTreeMap<String, String>>>,
     /// `SparkProperties`.
+    ///
+    /// The Spark properties of the AWS Glue connection.
     pub spark_properties: Option<Val<BTreeMap<String, String>>>,
     /// `ValidateCredentials`.
+    ///
+    /// Speciefies whether to validate credentials of the AWS Glue connection.
     pub validate_credentials: Option<Val<bool>>,
     /// `ValidateForComputeEnvironments`.
+    ///
+    /// Speciefies whether to validate for compute environments of the AWS Glue connection.
     ///
     /// - Items: 1 to 50.
     pub validate_for_compute_environments: Option<Val<Vec<String>>>,
@@ -1041,24 +1184,34 @@ impl ToValue for GlueConnectionInput {
 impl Literal for GlueConnectionInput {}
 
 /// The [`GlueOAuth2Credentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-glueoauth2credentials.html) property type.
+///
+/// The GlueOAuth2 credentials of a connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlueOauth2Credentials {
     /// `AccessToken`.
+    ///
+    /// The access token of a connection.
     ///
     /// - Length: at most 4096.
     /// - Pattern: `^[\x20-\x7E]*$`.
     pub access_token: Option<Val<String>>,
     /// `JwtToken`.
     ///
+    /// The jwt token of the connection.
+    ///
     /// - Length: at most 8000.
     /// - Pattern: `^([a-zA-Z0-9_=]+)\.([a-zA-Z0-9_=]+)\.([a-zA-Z0-9_\-\+\/=]*)$`.
     pub jwt_token: Option<Val<String>>,
     /// `RefreshToken`.
     ///
+    /// The refresh token of the connection.
+    ///
     /// - Length: at most 4096.
     /// - Pattern: `^[\x20-\x7E]*$`.
     pub refresh_token: Option<Val<String>>,
     /// `UserManagedClientApplicationClientSecret`.
+    ///
+    /// The user managed client application client secret of the connection.
     ///
     /// - Length: at most 512.
     /// - Pattern: `^[\x20-\x7E]*$`.
@@ -1127,9 +1280,13 @@ impl ToValue for GlueOauth2Credentials {
 impl Literal for GlueOauth2Credentials {}
 
 /// The [`GluePropertiesInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-gluepropertiesinput.html) property type.
+///
+/// The AWS Glue properties of a connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GluePropertiesInput {
     /// `GlueConnectionInput`.
+    ///
+    /// The AWS Glue connection.
     pub glue_connection_input: Option<Val<GlueConnectionInput>>,
 }
 
@@ -1177,9 +1334,13 @@ impl ToValue for GluePropertiesInput {
 impl Literal for GluePropertiesInput {}
 
 /// The [`HyperPodPropertiesInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-hyperpodpropertiesinput.html) property type.
+///
+/// The hyper pod properties of a AWS Glue properties patch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HyperPodPropertiesInput {
     /// `ClusterName`: required.
+    ///
+    /// The cluster name the hyper pod properties.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
@@ -1237,9 +1398,13 @@ impl ToValue for HyperPodPropertiesInput {
 impl Literal for HyperPodPropertiesInput {}
 
 /// The [`IamPropertiesInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-iampropertiesinput.html) property type.
+///
+/// The IAM properties of a connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IamPropertiesInput {
     /// `GlueLineageSyncEnabled`.
+    ///
+    /// Specifies whether AWS Glue lineage sync is enabled for a connection.
     pub glue_lineage_sync_enabled: Option<Val<bool>>,
 }
 
@@ -1287,9 +1452,13 @@ impl ToValue for IamPropertiesInput {
 impl Literal for IamPropertiesInput {}
 
 /// The [`LakehousePropertiesInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-lakehousepropertiesinput.html) property type.
+///
+/// Lakehouse Properties Input
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LakehousePropertiesInput {
     /// `GlueLineageSyncEnabled`.
+    ///
+    /// Specifies whether Glue lineage sync is enabled for the lakehouse connection.
     pub glue_lineage_sync_enabled: Option<Val<bool>>,
 }
 
@@ -1337,9 +1506,13 @@ impl ToValue for LakehousePropertiesInput {
 impl Literal for LakehousePropertiesInput {}
 
 /// The [`LineageSyncSchedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-lineagesyncschedule.html) property type.
+///
+/// The lineage sync schedule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineageSyncSchedule {
     /// `Schedule`.
+    ///
+    /// The lineage sync schedule.
     ///
     /// - Pattern: `^cron\((\b[0-5]?[0-9]\b) (\b2[0-3]\b|\b[0-1]?[0-9]\b) ([-?*,/\dLW]){1,83} ([-*,/\d]|[a-zA-Z]{3}){1,23} ([-?#*,/\dL]|[a-zA-Z]{3}){1,13} ([^\)]+)\)$`.
     pub schedule: Option<Val<String>>,
@@ -1389,9 +1562,13 @@ impl ToValue for LineageSyncSchedule {
 impl Literal for LineageSyncSchedule {}
 
 /// The [`MlflowPropertiesInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-mlflowpropertiesinput.html) property type.
+///
+/// MLflow Properties Input
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MlflowPropertiesInput {
     /// `TrackingServerArn`.
+    ///
+    /// The ARN of the MLflow tracking server
     pub tracking_server_arn: Option<Val<String>>,
 }
 
@@ -1439,14 +1616,20 @@ impl ToValue for MlflowPropertiesInput {
 impl Literal for MlflowPropertiesInput {}
 
 /// The [`OAuth2ClientApplication`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-oauth2clientapplication.html) property type.
+///
+/// The OAuth2Client application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Oauth2ClientApplication {
     /// `AWSManagedClientApplicationReference`.
+    ///
+    /// The AWS managed client application reference in the OAuth2Client application.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^\S+$`.
     pub aws_managed_client_application_reference: Option<Val<String>>,
     /// `UserManagedClientApplicationClientId`.
+    ///
+    /// The user managed client application client ID in the OAuth2Client application.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^\S+$`.
@@ -1503,22 +1686,36 @@ impl ToValue for Oauth2ClientApplication {
 impl Literal for Oauth2ClientApplication {}
 
 /// The [`OAuth2Properties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-oauth2properties.html) property type.
+///
+/// The OAuth2 properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Oauth2Properties {
     /// `AuthorizationCodeProperties`.
+    ///
+    /// The authorization code properties of the OAuth2 properties.
     pub authorization_code_properties: Option<Val<AuthorizationCodeProperties>>,
     /// `OAuth2ClientApplication`.
+    ///
+    /// The OAuth2 client application of the OAuth2 properties.
     pub oauth_2_client_application: Option<Val<Oauth2ClientApplication>>,
     /// `OAuth2Credentials`.
+    ///
+    /// The OAuth2 credentials of the OAuth2 properties.
     pub oauth_2_credentials: Option<Val<GlueOauth2Credentials>>,
     /// `OAuth2GrantType`.
+    ///
+    /// The OAuth2 grant type of the OAuth2 properties.
     pub oauth_2_grant_type: Option<Val<Oauth2GrantType>>,
     /// `TokenUrl`.
+    ///
+    /// The OAuth2 token URL of the OAuth2 properties.
     ///
     /// - Length: at most 256.
     /// - Pattern: `^(https?)://[-a-zA-Z0-9+&@#/%?=~_|!:,.;]*[-a-zA-Z0-9+&@#/%=~_|]$`.
     pub token_url: Option<Val<String>>,
     /// `TokenUrlParametersMap`.
+    ///
+    /// The OAuth2 token URL parameter map of the OAuth2 properties.
     pub token_url_parameters_map: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -1601,24 +1798,34 @@ impl ToValue for Oauth2Properties {
 impl Literal for Oauth2Properties {}
 
 /// The [`PhysicalConnectionRequirements`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-physicalconnectionrequirements.html) property type.
+///
+/// Physical connection requirements of a connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PhysicalConnectionRequirements {
     /// `AvailabilityZone`.
     ///
+    /// The availability zone of the physical connection requirements of a connection.
+    ///
     /// - Length: 1 to 255.
     pub availability_zone: Option<Val<String>>,
     /// `SecurityGroupIdList`.
+    ///
+    /// The group ID list of the physical connection requirements of a connection.
     ///
     /// - Items: 0 to 50.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_id_list: Option<Val<Vec<String>>>,
     /// `SubnetId`.
     ///
+    /// The subnet ID of the physical connection requirements of a connection.
+    ///
     /// - Length: at most 32.
     /// - Pattern: `^subnet-[a-z0-9]+$`.
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `SubnetIdList`.
+    ///
+    /// The subnet ID list of the physical connection requirements of a connection.
     ///
     /// - Items: 1 to 50.
     pub subnet_id_list: Option<Val<Vec<String>>>,
@@ -1696,14 +1903,20 @@ impl ToValue for PhysicalConnectionRequirements {
 impl Literal for PhysicalConnectionRequirements {}
 
 /// The [`RedshiftCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-redshiftcredentials.html) property type.
+///
+/// Amazon Redshift credentials of a connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftCredentials {
     /// `SecretArn`.
+    ///
+    /// The secret ARN of the Amazon Redshift credentials of a connection.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^arn:aws[^:]*:secretsmanager:[a-z]{2}-?(iso|gov)?-{1}[a-z]*-{1}[0-9]:\d{12}:secret:.*$`.
     pub secret_arn: Option<Val<String>>,
     /// `UsernamePassword`.
+    ///
+    /// The username and password of the Amazon Redshift credentials of a connection.
     pub username_password: Option<Val<UsernamePassword>>,
 }
 
@@ -1760,11 +1973,17 @@ impl ToValue for RedshiftCredentials {
 impl Literal for RedshiftCredentials {}
 
 /// The [`RedshiftLineageSyncConfigurationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-redshiftlineagesyncconfigurationinput.html) property type.
+///
+/// The Amaon Redshift lineage sync configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftLineageSyncConfigurationInput {
     /// `Enabled`.
+    ///
+    /// Specifies whether the Amaon Redshift lineage sync configuration is enabled.
     pub enabled: Option<Val<bool>>,
     /// `Schedule`.
+    ///
+    /// The schedule of the Amaon Redshift lineage sync configuration.
     pub schedule: Option<Val<LineageSyncSchedule>>,
 }
 
@@ -1818,27 +2037,41 @@ impl ToValue for RedshiftLineageSyncConfigurationInput {
 impl Literal for RedshiftLineageSyncConfigurationInput {}
 
 /// The [`RedshiftPropertiesInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-redshiftpropertiesinput.html) property type.
+///
+/// The Amazon Redshift properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftPropertiesInput {
     /// `Credentials`.
+    ///
+    /// The Amaon Redshift credentials.
     pub credentials: Option<Val<RedshiftCredentials>>,
     /// `DatabaseName`.
+    ///
+    /// The Amazon Redshift database name.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-z0-9_-]+$`.
     pub database_name: Option<Val<String>>,
     /// `Host`.
     ///
+    /// The Amazon Redshift host.
+    ///
     /// - Length: at most 256.
     /// - Pattern: `^[\S]*$`.
     pub host: Option<Val<String>>,
     /// `LineageSync`.
+    ///
+    /// The lineage sync of the Amazon Redshift.
     pub lineage_sync: Option<Val<RedshiftLineageSyncConfigurationInput>>,
     /// `Port`.
+    ///
+    /// The Amaon Redshift port.
     ///
     /// - Range: 0 to 65535.
     pub port: Option<Val<f64>>,
     /// `Storage`.
+    ///
+    /// The Amazon Redshift storage.
     pub storage: Option<Val<RedshiftStorageProperties>>,
 }
 
@@ -1916,14 +2149,20 @@ impl ToValue for RedshiftPropertiesInput {
 impl Literal for RedshiftPropertiesInput {}
 
 /// The [`RedshiftStorageProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-redshiftstorageproperties.html) property type.
+///
+/// The Amazon Redshift storage properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftStorageProperties {
     /// `ClusterName`.
+    ///
+    /// The cluster name in the Amazon Redshift storage properties.
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-z0-9-]+$`.
     pub cluster_name: Option<Val<String>>,
     /// `WorkgroupName`.
+    ///
+    /// The workgroup name in the Amazon Redshift storage properties.
     ///
     /// - Length: 3 to 64.
     /// - Pattern: `^[a-z0-9-]+$`.
@@ -1980,16 +2219,24 @@ impl ToValue for RedshiftStorageProperties {
 impl Literal for RedshiftStorageProperties {}
 
 /// The [`S3PropertiesInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-s3propertiesinput.html) property type.
+///
+/// S3 Properties Input
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3PropertiesInput {
     /// `RegisterS3AccessGrantLocation`.
+    ///
+    /// Specifies whether to register the S3 Access Grant location.
     pub register_s3_access_grant_location: Option<Val<bool>>,
     /// `S3AccessGrantLocationId`.
+    ///
+    /// The Amazon S3 Access Grant location ID that's part of the Amazon S3 properties of a connection.
     ///
     /// - Length: 0 to 64.
     /// - Pattern: `[a-zA-Z0-9\-]+`.
     pub s3_access_grant_location_id: Option<Val<String>>,
     /// `S3Uri`: required.
+    ///
+    /// The Amazon S3 URI that's part of the Amazon S3 properties of a connection.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `s3://.+`.
@@ -2055,24 +2302,34 @@ impl ToValue for S3PropertiesInput {
 impl Literal for S3PropertiesInput {}
 
 /// The [`SparkEmrPropertiesInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-sparkemrpropertiesinput.html) property type.
+///
+/// The Spark EMR properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SparkEmrPropertiesInput {
     /// `ComputeArn`.
+    ///
+    /// The compute ARN of Spark EMR.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^arn:aws(-(cn|us-gov|iso(-[bef])?))?:(elasticmapreduce|emr-serverless|emr-containers):.*`.
     pub compute_arn: Option<Val<String>>,
     /// `InstanceProfileArn`.
     ///
+    /// The instance profile ARN of Spark EMR.
+    ///
     /// - Length: at most 2048.
     /// - Pattern: `^arn:aws[^:]*:iam::\d{12}:role(/[a-zA-Z0-9+=,.@_-]+)*/[a-zA-Z0-9+=,.@_-]+$`.
     pub instance_profile_arn: Option<Val<String>>,
     /// `JavaVirtualEnv`.
     ///
+    /// The java virtual env of the Spark EMR.
+    ///
     /// - Length: at most 256.
     /// - Pattern: `^[\S]*$`.
     pub java_virtual_env: Option<Val<String>>,
     /// `LogUri`.
+    ///
+    /// The log URI of the Spark EMR.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^s3://.+$`.
@@ -2083,15 +2340,21 @@ pub struct SparkEmrPropertiesInput {
     pub managed_endpoint_arn: Option<Val<String>>,
     /// `PythonVirtualEnv`.
     ///
+    /// The Python virtual env of the Spark EMR.
+    ///
     /// - Length: at most 256.
     /// - Pattern: `^[\S]*$`.
     pub python_virtual_env: Option<Val<String>>,
     /// `RuntimeRole`.
     ///
+    /// The runtime role of the Spark EMR.
+    ///
     /// - Length: at most 2048.
     /// - Pattern: `^arn:aws[^:]*:iam::\d{12}:role(/[a-zA-Z0-9+=,.@_-]+)*/[a-zA-Z0-9+=,.@_-]+$`.
     pub runtime_role: Option<Val<String>>,
     /// `TrustedCertificatesS3Uri`.
+    ///
+    /// The certificates S3 URI of the Spark EMR.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^s3://.+$`.
@@ -2184,9 +2447,13 @@ impl ToValue for SparkEmrPropertiesInput {
 impl Literal for SparkEmrPropertiesInput {}
 
 /// The [`SparkGlueArgs`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-sparkglueargs.html) property type.
+///
+/// The Spark AWS Glue args.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SparkGlueArgs {
     /// `Connection`.
+    ///
+    /// The connection in the Spark AWS Glue args.
     ///
     /// - Length: at most 128.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
@@ -2237,39 +2504,57 @@ impl ToValue for SparkGlueArgs {
 impl Literal for SparkGlueArgs {}
 
 /// The [`SparkGluePropertiesInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-sparkgluepropertiesinput.html) property type.
+///
+/// The Spark AWS Glue properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SparkGluePropertiesInput {
     /// `AdditionalArgs`.
+    ///
+    /// The additional args in the Spark AWS Glue properties.
     pub additional_args: Option<Val<SparkGlueArgs>>,
     /// `GlueConnectionName`.
+    ///
+    /// The AWS Glue connection name in the Spark AWS Glue properties.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[\S]*$`.
     pub glue_connection_name: Option<Val<String>>,
     /// `GlueVersion`.
     ///
+    /// The AWS Glue version in the Spark AWS Glue properties.
+    ///
     /// - Length: at most 256.
     /// - Pattern: `^\w+\.\w+$`.
     pub glue_version: Option<Val<String>>,
     /// `IdleTimeout`.
     ///
+    /// The idle timeout in the Spark AWS Glue properties.
+    ///
     /// - Range: 1 to 3000.
     pub idle_timeout: Option<Val<f64>>,
     /// `JavaVirtualEnv`.
+    ///
+    /// The Java virtual env in the Spark AWS Glue properties.
     ///
     /// - Length: at most 256.
     /// - Pattern: `^[\S]*$`.
     pub java_virtual_env: Option<Val<String>>,
     /// `NumberOfWorkers`.
     ///
+    /// The number of workers in the Spark AWS Glue properties.
+    ///
     /// - Range: 1 to 1000.
     pub number_of_workers: Option<Val<f64>>,
     /// `PythonVirtualEnv`.
+    ///
+    /// The Python virtual env in the Spark AWS Glue properties.
     ///
     /// - Length: at most 256.
     /// - Pattern: `^[\S]*$`.
     pub python_virtual_env: Option<Val<String>>,
     /// `WorkerType`.
+    ///
+    /// The worker type in the Spark AWS Glue properties.
     ///
     /// - Length: at most 256.
     /// - Pattern: `^[G|Z].*$`.
@@ -2362,14 +2647,20 @@ impl ToValue for SparkGluePropertiesInput {
 impl Literal for SparkGluePropertiesInput {}
 
 /// The [`UsernamePassword`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-usernamepassword.html) property type.
+///
+/// The username and password of a connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UsernamePassword {
     /// `Password`: required.
+    ///
+    /// The password of a connection.
     ///
     /// - Length: at most 64.
     /// - Pattern: `^[\S]*$`.
     pub password: Option<Val<String>>,
     /// `Username`: required.
+    ///
+    /// The username of a connection.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `^[\S]*$`.
@@ -2432,9 +2723,13 @@ impl ToValue for UsernamePassword {
 impl Literal for UsernamePassword {}
 
 /// The [`WorkflowsMwaaPropertiesInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-connection-workflowsmwaapropertiesinput.html) property type.
+///
+/// Workflows MWAA Properties Input
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkflowsMwaaPropertiesInput {
     /// `MwaaEnvironmentName`.
+    ///
+    /// The name of the MWAA environment.
     pub mwaa_environment_name: Option<Val<String>>,
 }
 
@@ -2507,9 +2802,18 @@ impl AuthenticationType {
             AuthenticationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthenticationType {
+    const VALUES: &'static [&'static str] = &["BASIC", "OAUTH2", "CUSTOM"];
+    fn as_str(&self) -> &str {
+        AuthenticationType::as_str(self)
     }
 }
 
@@ -2558,9 +2862,18 @@ impl Oauth2GrantType {
             Oauth2GrantType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Oauth2GrantType {
+    const VALUES: &'static [&'static str] = &["AUTHORIZATION_CODE", "CLIENT_CREDENTIALS", "JWT_BEARER"];
+    fn as_str(&self) -> &str {
+        Oauth2GrantType::as_str(self)
     }
 }
 
@@ -2606,9 +2919,18 @@ impl Scope {
             Scope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Scope {
+    const VALUES: &'static [&'static str] = &["DOMAIN", "PROJECT"];
+    fn as_str(&self) -> &str {
+        Scope::as_str(self)
     }
 }
 

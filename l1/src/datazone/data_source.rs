@@ -5,42 +5,77 @@ use crate::rt::*;
 
 /// The [`AWS::DataZone::DataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datazone-datasource.html) resource type.
 ///
+/// The `AWS::DataZone::DataSource` resource specifies an Amazon DataZone data source that is used to
+/// import technical metadata of assets (data) from the source databases or data warehouses into Amazon
+/// DataZone.
+///
 /// Build it with [`DataSource::builder`]; adding it to a stack returns a [`DataSourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSource {
     /// `AssetFormsInput`.
     ///
+    /// The metadata forms attached to the assets that the data source works with.
+    ///
     /// - Items: 0 to 10.
     pub asset_forms_input: Option<Val<Vec<FormInput>>>,
     /// `Configuration`.
+    ///
+    /// The configuration of the data source.
     pub configuration: Option<Val<DataSourceConfigurationInput>>,
     /// `ConnectionIdentifier`. Changing it replaces the resource.
+    ///
+    /// The unique identifier of a connection used to fetch relevant parameters from connection during
+    /// Datasource run
     pub connection_identifier: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the data source.
     ///
     /// - Length: at most 2048.
     pub description: Option<Val<String>>,
     /// `DomainIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The ID of the Amazon DataZone domain where the data source is created.
+    ///
     /// - Pattern: `^dzd[-_][a-zA-Z0-9_-]{1,36}$`.
     pub domain_identifier: Option<Val<String>>,
     /// `EnableSetting`.
+    ///
+    /// Specifies whether the data source is enabled.
     pub enable_setting: Option<Val<EnableSetting>>,
     /// `EnvironmentIdentifier`. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the Amazon DataZone environment to which the data source publishes assets.
     pub environment_identifier: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the data source.
     ///
     /// - Length: 1 to 256.
     pub name: Option<Val<String>>,
     /// `ProjectIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The identifier of the Amazon DataZone project in which you want to add this data source.
     pub project_identifier: Option<Val<String>>,
     /// `PublishOnImport`.
+    ///
+    /// Specifies whether the assets that this data source creates in the inventory are to be also
+    /// automatically published to the catalog.
     pub publish_on_import: Option<Val<bool>>,
     /// `Recommendation`.
+    ///
+    /// Specifies whether the business name generation is to be enabled for this data source.
     pub recommendation: Option<Val<RecommendationConfiguration>>,
     /// `Schedule`.
+    ///
+    /// The schedule of the data source runs.
     pub schedule: Option<Val<ScheduleConfiguration>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of the data source. In Amazon DataZone, you can use data sources to import technical
+    /// metadata of assets (data) from the source databases or data warehouses into Amazon DataZone. In the
+    /// current release of Amazon DataZone, you can create and run data sources for AWS Glue and Amazon
+    /// Redshift.
     ///
     /// - Length: 1 to 256.
     pub type_: Option<Val<String>>,
@@ -206,46 +241,68 @@ impl Deref for DataSourceHandle {
 
 impl DataSourceHandle {
     /// `Fn::GetAtt` `ConnectionId`.
+    ///
+    /// The connection ID that's part of the data source summary.
     pub fn attr_connection_id(&self) -> Val<String> {
         self.0.get_att("ConnectionId")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of when the data source was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `DomainId`.
+    ///
+    /// The ID of the Amazon DataZone domain in which the data source exists.
     pub fn attr_domain_id(&self) -> Val<String> {
         self.0.get_att("DomainId")
     }
     /// `Fn::GetAtt` `EnvironmentId`.
+    ///
+    /// The ID of the environment in which the data source exists.
     pub fn attr_environment_id(&self) -> Val<String> {
         self.0.get_att("EnvironmentId")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier of the data source run.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `LastRunAssetCount`.
+    ///
+    /// The count of the assets created during the last data source run.
     pub fn attr_last_run_asset_count(&self) -> Val<f64> {
         self.0.get_att("LastRunAssetCount")
     }
     /// `Fn::GetAtt` `LastRunAt`.
+    ///
+    /// The timestamp of when the data source run was last performed.
     pub fn attr_last_run_at(&self) -> Val<String> {
         self.0.get_att("LastRunAt")
     }
     /// `Fn::GetAtt` `LastRunStatus`.
+    ///
+    /// The status of the last data source run.
     pub fn attr_last_run_status(&self) -> Val<String> {
         self.0.get_att("LastRunStatus")
     }
     /// `Fn::GetAtt` `ProjectId`.
+    ///
+    /// The project ID included in the data source run activity.
     pub fn attr_project_id(&self) -> Val<String> {
         self.0.get_att("ProjectId")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the data source.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp of when the data source was updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -260,13 +317,21 @@ impl DataSourceHandle {
 }
 
 /// The [`DataSourceConfigurationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-datasource-datasourceconfigurationinput.html) property type.
+///
+/// The configuration of the data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSourceConfigurationInput {
     /// `GlueRunConfiguration`.
+    ///
+    /// The configuration of the AWS Glue data source.
     pub glue_run_configuration: Option<Val<GlueRunConfigurationInput>>,
     /// `RedshiftRunConfiguration`.
+    ///
+    /// The configuration of the Amazon Redshift data source.
     pub redshift_run_configuration: Option<Val<RedshiftRunConfigurationInput>>,
     /// `SageMakerRunConfiguration`.
+    ///
+    /// The configuration details of the Amazon SageMaker data source.
     pub sage_maker_run_configuration: Option<Val<SageMakerRunConfigurationInput>>,
 }
 
@@ -326,13 +391,19 @@ impl ToValue for DataSourceConfigurationInput {
 impl Literal for DataSourceConfigurationInput {}
 
 /// The [`FilterExpression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-datasource-filterexpression.html) property type.
+///
+/// A filter expression in Amazon DataZone.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterExpression {
     /// `Expression`: required.
     ///
+    /// The search filter expression.
+    ///
     /// - Length: 1 to 2048.
     pub expression: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The search filter explresison type.
     pub type_: Option<Val<FilterExpressionType>>,
 }
 
@@ -395,23 +466,33 @@ impl ToValue for FilterExpression {
 impl Literal for FilterExpression {}
 
 /// The [`FormInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-datasource-forminput.html) property type.
+///
+/// The details of a metadata form.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FormInput {
     /// `Content`.
     ///
+    /// The content of the metadata form.
+    ///
     /// - Length: at most 75000.
     pub content: Option<Val<String>>,
     /// `FormName`: required.
+    ///
+    /// The name of the metadata form.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^(?![0-9_])\w+$|^_\w*[a-zA-Z0-9]\w*$`.
     pub form_name: Option<Val<String>>,
     /// `TypeIdentifier`.
     ///
+    /// The ID of the metadata form type.
+    ///
     /// - Length: 1 to 385.
     /// - Pattern: `^(?!\.)[\w\.]*\w$`.
     pub type_identifier: Option<Val<String>>,
     /// `TypeRevision`.
+    ///
+    /// The revision of the metadata form type.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
@@ -483,19 +564,30 @@ impl ToValue for FormInput {
 impl Literal for FormInput {}
 
 /// The [`GlueRunConfigurationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-datasource-gluerunconfigurationinput.html) property type.
+///
+/// The configuration details of the AWS Glue data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlueRunConfigurationInput {
     /// `AutoImportDataQualityResult`.
+    ///
+    /// Specifies whether to automatically import data quality metrics as part of the data source run.
     pub auto_import_data_quality_result: Option<Val<bool>>,
     /// `CatalogName`.
+    ///
+    /// The catalog name in the AWS Glue run configuration.
     ///
     /// - Length: 1 to 128.
     pub catalog_name: Option<Val<String>>,
     /// `DataAccessRole`.
     ///
+    /// The data access role included in the configuration details of the AWS Glue data source.
+    ///
     /// - Pattern: `^arn:aws[^:]*:iam::\d{12}:role(/[a-zA-Z0-9+=,.@_-]+)*/[a-zA-Z0-9+=,.@_-]+$`.
     pub data_access_role: Option<Val<String>>,
     /// `RelationalFilterConfigurations`: required.
+    ///
+    /// The relational filter configurations included in the configuration details of the AWS Glue data
+    /// source.
     pub relational_filter_configurations: Option<Val<Vec<RelationalFilterConfiguration>>>,
 }
 
@@ -583,9 +675,14 @@ impl ToValue for GlueRunConfigurationInput {
 impl Literal for GlueRunConfigurationInput {}
 
 /// The [`RecommendationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-datasource-recommendationconfiguration.html) property type.
+///
+/// The recommendation configuration for the data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecommendationConfiguration {
     /// `EnableBusinessNameGeneration`.
+    ///
+    /// Specifies whether automatic business name generation is to be enabled or not as part of the
+    /// recommendation configuration.
     pub enable_business_name_generation: Option<Val<bool>>,
 }
 
@@ -633,9 +730,13 @@ impl ToValue for RecommendationConfiguration {
 impl Literal for RecommendationConfiguration {}
 
 /// The [`RedshiftClusterStorage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-datasource-redshiftclusterstorage.html) property type.
+///
+/// The details of the Amazon Redshift cluster storage.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftClusterStorage {
     /// `ClusterName`: required.
+    ///
+    /// The name of an Amazon Redshift cluster.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[0-9a-z].[a-z0-9\-]*$`.
@@ -693,9 +794,13 @@ impl ToValue for RedshiftClusterStorage {
 impl Literal for RedshiftClusterStorage {}
 
 /// The [`RedshiftCredentialConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-datasource-redshiftcredentialconfiguration.html) property type.
+///
+/// The details of the credentials required to access an Amazon Redshift cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftCredentialConfiguration {
     /// `SecretManagerArn`: required.
+    ///
+    /// The ARN of a secret manager for an Amazon Redshift cluster.
     ///
     /// - Length: at most 256.
     /// - Pattern: `^arn:aws[^:]*:secretsmanager:[a-z]{2}-?(iso|gov)?-{1}[a-z]*-{1}[0-9]:\d{12}:secret:.*$`.
@@ -753,17 +858,30 @@ impl ToValue for RedshiftCredentialConfiguration {
 impl Literal for RedshiftCredentialConfiguration {}
 
 /// The [`RedshiftRunConfigurationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-datasource-redshiftrunconfigurationinput.html) property type.
+///
+/// The relational filter configurations included in the configuration details of the Amazon Redshift
+/// data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftRunConfigurationInput {
     /// `DataAccessRole`.
     ///
+    /// The data access role included in the configuration details of the Amazon Redshift data source.
+    ///
     /// - Pattern: `^arn:aws[^:]*:iam::\d{12}:role(/[a-zA-Z0-9+=,.@_-]+)*/[a-zA-Z0-9+=,.@_-]+$`.
     pub data_access_role: Option<Val<String>>,
     /// `RedshiftCredentialConfiguration`.
+    ///
+    /// The details of the credentials required to access an Amazon Redshift cluster.
     pub redshift_credential_configuration: Option<Val<RedshiftCredentialConfiguration>>,
     /// `RedshiftStorage`.
+    ///
+    /// The details of the Amazon Redshift storage as part of the configuration of an Amazon Redshift data
+    /// source run.
     pub redshift_storage: Option<Val<RedshiftStorage>>,
     /// `RelationalFilterConfigurations`: required.
+    ///
+    /// The relational filter configurations included in the configuration details of the AWS Glue data
+    /// source.
     pub relational_filter_configurations: Option<Val<Vec<RelationalFilterConfiguration>>>,
 }
 
@@ -851,9 +969,13 @@ impl ToValue for RedshiftRunConfigurationInput {
 impl Literal for RedshiftRunConfigurationInput {}
 
 /// The [`RedshiftServerlessStorage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-datasource-redshiftserverlessstorage.html) property type.
+///
+/// The details of the Amazon Redshift Serverless workgroup storage.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftServerlessStorage {
     /// `WorkgroupName`: required.
+    ///
+    /// The name of the Amazon Redshift Serverless workgroup.
     ///
     /// - Length: 3 to 64.
     /// - Pattern: `^[a-z0-9-]+$`.
@@ -911,11 +1033,18 @@ impl ToValue for RedshiftServerlessStorage {
 impl Literal for RedshiftServerlessStorage {}
 
 /// The [`RedshiftStorage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-datasource-redshiftstorage.html) property type.
+///
+/// The details of the Amazon Redshift storage as part of the configuration of an Amazon Redshift data
+/// source run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftStorage {
     /// `RedshiftClusterSource`.
+    ///
+    /// The details of the Amazon Redshift cluster source.
     pub redshift_cluster_source: Option<Val<RedshiftClusterStorage>>,
     /// `RedshiftServerlessSource`.
+    ///
+    /// The details of the Amazon Redshift Serverless workgroup source.
     pub redshift_serverless_source: Option<Val<RedshiftServerlessStorage>>,
 }
 
@@ -972,15 +1101,23 @@ impl ToValue for RedshiftStorage {
 impl Literal for RedshiftStorage {}
 
 /// The [`RelationalFilterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-datasource-relationalfilterconfiguration.html) property type.
+///
+/// The relational filter configuration for the data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RelationalFilterConfiguration {
     /// `DatabaseName`: required.
     ///
+    /// The database name specified in the relational filter configuration for the data source.
+    ///
     /// - Length: 1 to 128.
     pub database_name: Option<Val<String>>,
     /// `FilterExpressions`.
+    ///
+    /// The filter expressions specified in the relational filter configuration for the data source.
     pub filter_expressions: Option<Val<Vec<FilterExpression>>>,
     /// `SchemaName`.
+    ///
+    /// The schema name specified in the relational filter configuration for the data source.
     ///
     /// - Length: 1 to 128.
     pub schema_name: Option<Val<String>>,
@@ -1054,9 +1191,13 @@ impl ToValue for RelationalFilterConfiguration {
 impl Literal for RelationalFilterConfiguration {}
 
 /// The [`SageMakerRunConfigurationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-datasource-sagemakerrunconfigurationinput.html) property type.
+///
+/// The configuration details of the Amazon SageMaker data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SageMakerRunConfigurationInput {
     /// `TrackingAssets`: required.
+    ///
+    /// The tracking assets of the Amazon SageMaker run.
     pub tracking_assets: Option<Val<BTreeMap<String, Vec<String>>>>,
 }
 
@@ -1116,14 +1257,20 @@ impl ToValue for SageMakerRunConfigurationInput {
 impl Literal for SageMakerRunConfigurationInput {}
 
 /// The [`ScheduleConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-datasource-scheduleconfiguration.html) property type.
+///
+/// The details of the schedule of the data source runs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScheduleConfiguration {
     /// `Schedule`.
+    ///
+    /// The schedule of the data source runs.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `cron\((\b[0-5]?[0-9]\b) (\b2[0-3]\b|\b[0-1]?[0-9]\b) (.*){1,5} (.*){1,5} (.*){1,5} (.*){1,5}\)`.
     pub schedule: Option<Val<String>>,
     /// `Timezone`.
+    ///
+    /// The timezone of the data source run.
     pub timezone: Option<Val<Timezone>>,
 }
 
@@ -1199,9 +1346,18 @@ impl EnableSetting {
             EnableSetting::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EnableSetting {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        EnableSetting::as_str(self)
     }
 }
 
@@ -1246,9 +1402,18 @@ impl FilterExpressionType {
             FilterExpressionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilterExpressionType {
+    const VALUES: &'static [&'static str] = &["INCLUDE", "EXCLUDE"];
+    fn as_str(&self) -> &str {
+        FilterExpressionType::as_str(self)
     }
 }
 
@@ -1479,9 +1644,83 @@ impl Timezone {
             Timezone::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Timezone {
+    const VALUES: &'static [&'static str] = &[
+        "AFRICA_JOHANNESBURG",
+        "AMERICA_MONTREAL",
+        "AMERICA_SAO_PAULO",
+        "ASIA_BAHRAIN",
+        "ASIA_BANGKOK",
+        "ASIA_CALCUTTA",
+        "ASIA_DUBAI",
+        "ASIA_HONG_KONG",
+        "ASIA_JAKARTA",
+        "ASIA_KUALA_LUMPUR",
+        "ASIA_SEOUL",
+        "ASIA_SHANGHAI",
+        "ASIA_SINGAPORE",
+        "ASIA_TAIPEI",
+        "ASIA_TOKYO",
+        "AUSTRALIA_MELBOURNE",
+        "AUSTRALIA_SYDNEY",
+        "CANADA_CENTRAL",
+        "CET",
+        "CST6CDT",
+        "ETC_GMT",
+        "ETC_GMT0",
+        "ETC_GMT_ADD_0",
+        "ETC_GMT_ADD_1",
+        "ETC_GMT_ADD_10",
+        "ETC_GMT_ADD_11",
+        "ETC_GMT_ADD_12",
+        "ETC_GMT_ADD_2",
+        "ETC_GMT_ADD_3",
+        "ETC_GMT_ADD_4",
+        "ETC_GMT_ADD_5",
+        "ETC_GMT_ADD_6",
+        "ETC_GMT_ADD_7",
+        "ETC_GMT_ADD_8",
+        "ETC_GMT_ADD_9",
+        "ETC_GMT_NEG_0",
+        "ETC_GMT_NEG_1",
+        "ETC_GMT_NEG_10",
+        "ETC_GMT_NEG_11",
+        "ETC_GMT_NEG_12",
+        "ETC_GMT_NEG_13",
+        "ETC_GMT_NEG_14",
+        "ETC_GMT_NEG_2",
+        "ETC_GMT_NEG_3",
+        "ETC_GMT_NEG_4",
+        "ETC_GMT_NEG_5",
+        "ETC_GMT_NEG_6",
+        "ETC_GMT_NEG_7",
+        "ETC_GMT_NEG_8",
+        "ETC_GMT_NEG_9",
+        "EUROPE_DUBLIN",
+        "EUROPE_LONDON",
+        "EUROPE_PARIS",
+        "EUROPE_STOCKHOLM",
+        "EUROPE_ZURICH",
+        "ISRAEL",
+        "MEXICO_GENERAL",
+        "MST7MDT",
+        "PACIFIC_AUCKLAND",
+        "US_CENTRAL",
+        "US_EASTERN",
+        "US_MOUNTAIN",
+        "US_PACIFIC",
+        "UTC",
+    ];
+    fn as_str(&self) -> &str {
+        Timezone::as_str(self)
     }
 }
 

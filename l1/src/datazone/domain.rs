@@ -5,31 +5,52 @@ use crate::rt::*;
 
 /// The [`AWS::DataZone::Domain`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datazone-domain.html) resource type.
 ///
+/// The `AWS::DataZone::Domain` resource specifies an Amazon DataZone domain. You can use domains to
+/// organize your assets, users, and their projects.
+///
 /// Build it with [`Domain::builder`]; adding it to a stack returns a [`DomainHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Domain {
     /// `Description`.
+    ///
+    /// The description of the Amazon DataZone domain.
     pub description: Option<Val<String>>,
     /// `DomainExecutionRole`.
+    ///
+    /// The domain execution role that is created when an Amazon DataZone domain is created. The domain
+    /// execution role is created in the AWS account that houses the Amazon DataZone domain.
     ///
     /// - Pattern: `^arn:aws[^:]*:iam::\d{12}:role(/[a-zA-Z0-9+=,.@_-]+)*/[a-zA-Z0-9+=,.@_-]+$`.
     pub domain_execution_role: Option<Val<String>>,
     /// `DomainVersion`. Changing it replaces the resource.
+    ///
+    /// The domain version.
     pub domain_version: Option<Val<DomainVersion>>,
     /// `KmsKeyIdentifier`. Changing it replaces the resource.
+    ///
+    /// The identifier of the AWS Key Management Service (KMS) key that is used to encrypt the Amazon
+    /// DataZone domain, metadata, and reporting data.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^arn:aws(|-cn|-us-gov):kms:[a-zA-Z0-9-]*:[0-9]{12}:key/[a-zA-Z0-9-]{36}$`.
     pub kms_key_identifier: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the Amazon DataZone domain.
     pub name: Option<Val<String>>,
     /// `ServiceRole`.
+    ///
+    /// The service role of the domain.
     ///
     /// - Pattern: `^arn:aws[^:]*:iam::\d{12}:role(/[a-zA-Z0-9+=,.@_-]+)*/[a-zA-Z0-9+=,.@_-]+$`.
     pub service_role: Option<Val<String>>,
     /// `SingleSignOn`.
+    ///
+    /// The single sign-on details in Amazon DataZone.
     pub single_sign_on: Option<Val<SingleSignOn>>,
     /// `Tags`.
+    ///
+    /// The tags specified for the Amazon DataZone domain.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -148,34 +169,50 @@ impl Deref for DomainHandle {
 
 impl DomainHandle {
     /// `Fn::GetAtt` `RootDomainUnitId`.
+    ///
+    /// The ID of the root domain unit.
     pub fn attr_root_domain_unit_id(&self) -> Val<String> {
         self.0.get_att("RootDomainUnitId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the Amazon DataZone domain.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// A timestamp of when a Amazon DataZone domain was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the Amazon DataZone domain.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// A timestamp of when a Amazon DataZone domain was last updated.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
     /// `Fn::GetAtt` `ManagedAccountId`.
+    ///
+    /// The identifier of the AWS account that manages the domain.
     pub fn attr_managed_account_id(&self) -> Val<String> {
         self.0.get_att("ManagedAccountId")
     }
     /// `Fn::GetAtt` `PortalUrl`.
+    ///
+    /// The data portal URL for the Amazon DataZone domain.
     pub fn attr_portal_url(&self) -> Val<String> {
         self.0.get_att("PortalUrl")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the Amazon DataZone domain.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -190,16 +227,24 @@ impl DomainHandle {
 }
 
 /// The [`SingleSignOn`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-domain-singlesignon.html) property type.
+///
+/// The single sign-on details in Amazon DataZone.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleSignOn {
     /// `IdcInstanceArn`.
+    ///
+    /// The ARN of the IDC instance.
     ///
     /// - Length: 10 to 1224.
     /// - Pattern: `arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}`.
     pub idc_instance_arn: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of single sign-on in Amazon DataZone.
     pub type_: Option<Val<AuthType>>,
     /// `UserAssignment`.
+    ///
+    /// The single sign-on user assignment in Amazon DataZone.
     pub user_assignment: Option<Val<UserAssignment>>,
 }
 
@@ -349,9 +394,18 @@ impl AuthType {
             AuthType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthType {
+    const VALUES: &'static [&'static str] = &["IAM_IDC", "DISABLED"];
+    fn as_str(&self) -> &str {
+        AuthType::as_str(self)
     }
 }
 
@@ -396,9 +450,18 @@ impl DomainVersion {
             DomainVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DomainVersion {
+    const VALUES: &'static [&'static str] = &["V1", "V2"];
+    fn as_str(&self) -> &str {
+        DomainVersion::as_str(self)
     }
 }
 
@@ -443,9 +506,18 @@ impl UserAssignment {
             UserAssignment::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UserAssignment {
+    const VALUES: &'static [&'static str] = &["AUTOMATIC", "MANUAL"];
+    fn as_str(&self) -> &str {
+        UserAssignment::as_str(self)
     }
 }
 

@@ -5,23 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::DataZone::DomainUnit`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datazone-domainunit.html) resource type.
 ///
+/// The summary of the domain unit.
+///
 /// Build it with [`DomainUnit::builder`]; adding it to a stack returns a [`DomainUnitHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainUnit {
     /// `Description`.
     ///
+    /// The description of the domain unit.
+    ///
     /// - Length: 0 to 2048.
     pub description: Option<Val<String>>,
     /// `DomainIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the domain where you want to crate a domain unit.
     ///
     /// - Pattern: `^dzd[-_][a-zA-Z0-9_-]{1,36}$`.
     pub domain_identifier: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the domain unit.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\w -]+$`.
     pub name: Option<Val<String>>,
     /// `ParentDomainUnitIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the parent domain unit.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-z0-9_-]+$`.
@@ -129,26 +139,38 @@ impl Deref for DomainUnitHandle {
 
 impl DomainUnitHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time stamp at which the domain unit was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `DomainId`.
+    ///
+    /// The ID of the domain in which the domain unit lives.
     pub fn attr_domain_id(&self) -> Val<String> {
         self.0.get_att("DomainId")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the domain unit.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Identifier`.
+    ///
+    /// The identifier of the domain unit that you want to get.
     pub fn attr_identifier(&self) -> Val<String> {
         self.0.get_att("Identifier")
     }
     /// `Fn::GetAtt` `ParentDomainUnitId`.
+    ///
+    /// The ID of the parent domain unit.
     pub fn attr_parent_domain_unit_id(&self) -> Val<String> {
         self.0.get_att("ParentDomainUnitId")
     }
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The timestamp at which the domain unit was last updated.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }

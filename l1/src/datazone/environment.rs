@@ -5,52 +5,82 @@ use crate::rt::*;
 
 /// The [`AWS::DataZone::Environment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datazone-environment.html) resource type.
 ///
+/// The `AWS::DataZone::Environment` resource specifies an Amazon DataZone environment, which is a
+/// collection of zero or more configured resources with a given set of IAM principals who can operate
+/// on those resources.
+///
 /// Build it with [`Environment::builder`]; adding it to a stack returns a [`EnvironmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Environment {
     /// `DeploymentOrder`. Changing it replaces the resource.
+    ///
+    /// The deployment order for the environment.
     pub deployment_order: Option<Val<i64>>,
     /// `Description`.
+    ///
+    /// The description of the environment.
     ///
     /// - Length: at most 2048.
     pub description: Option<Val<String>>,
     /// `DomainIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Amazon DataZone domain in which the environment is created.
+    ///
     /// - Pattern: `^dzd[-_][a-zA-Z0-9_-]{1,36}$`.
     pub domain_identifier: Option<Val<String>>,
     /// `EnvironmentAccountIdentifier`. Changing it replaces the resource.
+    ///
+    /// The identifier of the AWS account in which an environment exists.
     ///
     /// - Pattern: `^\d{12}$`.
     pub environment_account_identifier: Option<Val<String>>,
     /// `EnvironmentAccountRegion`. Changing it replaces the resource.
     ///
+    /// The AWS Region in which an environment exists.
+    ///
     /// - Pattern: `^[a-z]{2}-[a-z]{4,10}-\d$`.
     pub environment_account_region: Option<Val<String>>,
     /// `EnvironmentBlueprintIdentifier`. Changing it replaces the resource.
+    ///
+    /// The identifier of the environment blueprint.
     pub environment_blueprint_identifier: Option<Val<String>>,
     /// `EnvironmentConfigurationId`. Changing it replaces the resource.
+    ///
+    /// The identifier of the environment configuration.
     pub environment_configuration_id: Option<Val<String>>,
     /// `EnvironmentProfileIdentifier`. Changing it replaces the resource.
+    ///
+    /// The identifier of the environment profile that is used to create this Amazon DataZone environment.
     ///
     /// - Pattern: `^[a-zA-Z0-9_-]{0,36}$`.
     pub environment_profile_identifier: Option<Val<String>>,
     /// `EnvironmentRoleArn`.
     ///
+    /// The ARN of the environment role.
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub environment_role_arn: Option<Val<String>>,
     /// `GlossaryTerms`.
+    ///
+    /// The glossary terms that can be used in this Amazon DataZone environment.
     ///
     /// - Items: 0 to 20.
     pub glossary_terms: Option<Val<Vec<String>>>,
     /// `Name`: required.
     ///
+    /// The name of the Amazon DataZone environment.
+    ///
     /// - Length: 1 to 64.
     pub name: Option<Val<String>>,
     /// `ProjectIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Amazon DataZone project in which this environment is created.
+    ///
     /// - Pattern: `^[a-zA-Z0-9_-]{1,36}$`.
     pub project_identifier: Option<Val<String>>,
     /// `UserParameters`. Changing it replaces the resource.
+    ///
+    /// The user parameters of this Amazon DataZone environment.
     pub user_parameters: Option<Val<Vec<EnvironmentParameter>>>,
 }
 
@@ -215,50 +245,74 @@ impl Deref for EnvironmentHandle {
 
 impl EnvironmentHandle {
     /// `Fn::GetAtt` `AwsAccountId`.
+    ///
+    /// The identifier of the AWS account in which an environment exists.
     pub fn attr_aws_account_id(&self) -> Val<String> {
         self.0.get_att("AwsAccountId")
     }
     /// `Fn::GetAtt` `AwsAccountRegion`.
+    ///
+    /// The AWS Region in which an environment exists.
     pub fn attr_aws_account_region(&self) -> Val<String> {
         self.0.get_att("AwsAccountRegion")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of when the environment was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `CreatedBy`.
+    ///
+    /// The Amazon DataZone user who created the environment.
     pub fn attr_created_by(&self) -> Val<String> {
         self.0.get_att("CreatedBy")
     }
     /// `Fn::GetAtt` `DomainId`.
+    ///
+    /// The identifier of the Amazon DataZone domain in which the environment exists.
     pub fn attr_domain_id(&self) -> Val<String> {
         self.0.get_att("DomainId")
     }
     /// `Fn::GetAtt` `EnvironmentBlueprintId`.
+    ///
+    /// The identifier of a blueprint with which an environment profile is created.
     pub fn attr_environment_blueprint_id(&self) -> Val<String> {
         self.0.get_att("EnvironmentBlueprintId")
     }
     /// `Fn::GetAtt` `EnvironmentProfileId`.
+    ///
+    /// The identifier of the environment profile with which the environment was created.
     pub fn attr_environment_profile_id(&self) -> Val<String> {
         self.0.get_att("EnvironmentProfileId")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier of the environment.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ProjectId`.
+    ///
+    /// The identifier of the project in which the environment exists.
     pub fn attr_project_id(&self) -> Val<String> {
         self.0.get_att("ProjectId")
     }
     /// `Fn::GetAtt` `Provider`.
+    ///
+    /// The provider of the environment.
     pub fn attr_provider(&self) -> Val<String> {
         self.0.get_att("Provider")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the environment.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp of when the environment was updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -273,11 +327,17 @@ impl EnvironmentHandle {
 }
 
 /// The [`EnvironmentParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-environment-environmentparameter.html) property type.
+///
+/// The parameter details of the environment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentParameter {
     /// `Name`.
+    ///
+    /// The name of the environment parameter.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the environment parameter.
     pub value: Option<Val<String>>,
 }
 

@@ -5,33 +5,48 @@ use crate::rt::*;
 
 /// The [`AWS::DataZone::EnvironmentActions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datazone-environmentactions.html) resource type.
 ///
+/// The details about the specified action configured for an environment. For example, the details of
+/// the specified console links for an analytics tool that is available in this environment.
+///
 /// Build it with [`EnvironmentActions::builder`]; adding it to a stack returns a [`EnvironmentActionsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentActions {
     /// `Description`.
     ///
+    /// The environment action description.
+    ///
     /// - Length: at most 2048.
     pub description: Option<Val<String>>,
     /// `DomainIdentifier`. Changing it replaces the resource.
     ///
+    /// The Amazon DataZone domain ID of the environment action.
+    ///
     /// - Pattern: `^dzd[-_][a-zA-Z0-9_-]{1,36}$`.
     pub domain_identifier: Option<Val<String>>,
     /// `EnvironmentIdentifier`. Changing it replaces the resource.
+    ///
+    /// The environment ID of the environment action.
     ///
     /// - Length: 1 to 36.
     /// - Pattern: `[a-zA-Z0-9_-]{1,36}$`.
     pub environment_identifier: Option<Val<String>>,
     /// `Identifier`.
     ///
+    /// The ID of the environment action.
+    ///
     /// - Length: 1 to 36.
     /// - Pattern: `^[a-zA-Z0-9_-]{1,36}$`.
     pub identifier: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the environment action.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[\w -]+$`.
     pub name: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// The parameters of the environment action.
     pub parameters: Option<Val<AwsConsoleLinkParameters>>,
 }
 
@@ -133,14 +148,20 @@ impl Deref for EnvironmentActionsHandle {
 
 impl EnvironmentActionsHandle {
     /// `Fn::GetAtt` `DomainId`.
+    ///
+    /// The Amazon DataZone domain ID of the environment action.
     pub fn attr_domain_id(&self) -> Val<String> {
         self.0.get_att("DomainId")
     }
     /// `Fn::GetAtt` `EnvironmentId`.
+    ///
+    /// The environment ID of the environment action.
     pub fn attr_environment_id(&self) -> Val<String> {
         self.0.get_att("EnvironmentId")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the environment action.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -155,9 +176,13 @@ impl EnvironmentActionsHandle {
 }
 
 /// The [`AwsConsoleLinkParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-environmentactions-awsconsolelinkparameters.html) property type.
+///
+/// The parameters of the console link specified as part of the environment action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsConsoleLinkParameters {
     /// `Uri`.
+    ///
+    /// The URI of the console link specified as part of the environment action.
     ///
     /// - Length: 1 to 2048.
     pub uri: Option<Val<String>>,

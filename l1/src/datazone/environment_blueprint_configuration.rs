@@ -5,40 +5,63 @@ use crate::rt::*;
 
 /// The [`AWS::DataZone::EnvironmentBlueprintConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datazone-environmentblueprintconfiguration.html) resource type.
 ///
+/// The configuration details of an environment blueprint.
+///
 /// Build it with [`EnvironmentBlueprintConfiguration::builder`]; adding it to a stack returns a [`EnvironmentBlueprintConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentBlueprintConfiguration {
     /// `DomainIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Amazon DataZone domain in which an environment blueprint exists.
+    ///
     /// - Pattern: `^dzd[-_][a-zA-Z0-9_-]{1,36}$`.
     pub domain_identifier: Option<Val<String>>,
     /// `EnabledRegions`: required.
+    ///
+    /// The enabled AWS Regions specified in a blueprint configuration.
     ///
     /// - Items: at least 0.
     pub enabled_regions: Option<Val<Vec<String>>>,
     /// `EnvironmentBlueprintIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the environment blueprint.
+    ///
+    /// In the current release, only the following values are supported: `DefaultDataLake` and
+    /// `DefaultDataWarehouse` .
+    ///
     /// - Pattern: `^[a-zA-Z0-9_-]{1,36}$`.
     pub environment_blueprint_identifier: Option<Val<String>>,
     /// `EnvironmentRolePermissionBoundary`.
     ///
+    /// The environment role permission boundary.
+    ///
     /// - Pattern: `^arn:aws[^:]*:iam::(aws|\d{12}):policy/[\w+=,.@-]*$`.
     pub environment_role_permission_boundary: Option<Val<String>>,
     /// `GlobalParameters`.
+    ///
+    /// Region-agnostic environment blueprint parameters.
     pub global_parameters: Option<Val<BTreeMap<String, String>>>,
     /// `ManageAccessRoleArn`.
+    ///
+    /// The ARN of the manage access role.
     ///
     /// - Pattern: `^arn:aws[^:]*:iam::\d{12}:role(/[a-zA-Z0-9+=,.@_-]+)*/[a-zA-Z0-9+=,.@_-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub manage_access_role_arn: Option<Val<String>>,
     /// `ProvisioningConfigurations`.
+    ///
+    /// The provisioning configuration of a blueprint.
     pub provisioning_configurations: Option<Val<Vec<ProvisioningConfiguration>>>,
     /// `ProvisioningRoleArn`.
+    ///
+    /// The ARN of the provisioning role.
     ///
     /// - Pattern: `^arn:aws[^:]*:iam::\d{12}:role(/[a-zA-Z0-9+=,.@_-]+)*/[a-zA-Z0-9+=,.@_-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub provisioning_role_arn: Option<Val<String>>,
     /// `RegionalParameters`.
+    ///
+    /// The regional parameters of the environment blueprint.
     pub regional_parameters: Option<Val<Vec<RegionalParameter>>>,
 }
 
@@ -201,18 +224,27 @@ impl Deref for EnvironmentBlueprintConfigurationHandle {
 
 impl EnvironmentBlueprintConfigurationHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of when an environment blueprint was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `DomainId`.
+    ///
+    /// The identifier of the Amazon DataZone domain in which an environment blueprint exists.
     pub fn attr_domain_id(&self) -> Val<String> {
         self.0.get_att("DomainId")
     }
     /// `Fn::GetAtt` `EnvironmentBlueprintId`.
+    ///
+    /// The identifier of the environment blueprint. This identifier should be used when creating
+    /// environment profiles.
     pub fn attr_environment_blueprint_id(&self) -> Val<String> {
         self.0.get_att("EnvironmentBlueprintId")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp of when the environment blueprint was updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -231,13 +263,21 @@ impl EnvironmentBlueprintConfigurationHandle {
 }
 
 /// The [`LakeFormationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-environmentblueprintconfiguration-lakeformationconfiguration.html) property type.
+///
+/// The Lake Formation configuration of the Data Lake blueprint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LakeFormationConfiguration {
     /// `LocationRegistrationExcludeS3Locations`.
     ///
+    /// Specifies certain Amazon S3 locations if you do not want Amazon DataZone to automatically register
+    /// them in hybrid mode.
+    ///
     /// - Items: 0 to 20.
     pub location_registration_exclude_s3_locations: Option<Val<Vec<String>>>,
     /// `LocationRegistrationRole`.
+    ///
+    /// The role that is used to manage read/write access to the chosen Amazon S3 bucket(s) for Data Lake
+    /// using AWS Lake Formation hybrid access mode.
     ///
     /// - Pattern: `^arn:aws[^:]*:iam::\d{12}:role(/[a-zA-Z0-9+=,.@_-]+)*/[a-zA-Z0-9+=,.@_-]+$`.
     pub location_registration_role: Option<Val<String>>,
@@ -298,9 +338,13 @@ impl ToValue for LakeFormationConfiguration {
 impl Literal for LakeFormationConfiguration {}
 
 /// The [`ProvisioningConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-environmentblueprintconfiguration-provisioningconfiguration.html) property type.
+///
+/// The provisioning configuration of the blueprint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisioningConfiguration {
     /// `LakeFormationConfiguration`.
+    ///
+    /// The Lake Formation configuration of the Data Lake blueprint.
     pub lake_formation_configuration: Option<Val<LakeFormationConfiguration>>,
 }
 
@@ -352,11 +396,17 @@ impl ToValue for ProvisioningConfiguration {
 impl Literal for ProvisioningConfiguration {}
 
 /// The [`RegionalParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-environmentblueprintconfiguration-regionalparameter.html) property type.
+///
+/// The regional parameters in the environment blueprint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegionalParameter {
     /// `Parameters`.
+    ///
+    /// A string to string map containing parameters for the region.
     pub parameters: Option<Val<BTreeMap<String, String>>>,
     /// `Region`.
+    ///
+    /// The region specified in the environment parameter.
     ///
     /// - Pattern: `^[a-z]{2}-?(iso|gov)?-{1}[a-z]*-{1}[0-9]$`.
     pub region: Option<Val<String>>,

@@ -5,39 +5,57 @@ use crate::rt::*;
 
 /// The [`AWS::DataZone::EnvironmentProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datazone-environmentprofile.html) resource type.
 ///
+/// The details of an environment profile.
+///
 /// Build it with [`EnvironmentProfile::builder`]; adding it to a stack returns a [`EnvironmentProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentProfile {
     /// `AwsAccountId`: required.
     ///
+    /// The identifier of an AWS account in which an environment profile exists.
+    ///
     /// - Pattern: `^\d{12}$`.
     pub aws_account_id: Option<Val<String>>,
     /// `AwsAccountRegion`: required.
+    ///
+    /// The AWS Region in which an environment profile exists.
     ///
     /// - Pattern: `^[a-z]{2}-[a-z]{4,10}-\d$`.
     pub aws_account_region: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the environment profile.
+    ///
     /// - Length: at most 2048.
     pub description: Option<Val<String>>,
     /// `DomainIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The identifier of the Amazon DataZone domain in which the environment profile exists.
     ///
     /// - Pattern: `^dzd[-_][a-zA-Z0-9_-]{1,36}$`.
     pub domain_identifier: Option<Val<String>>,
     /// `EnvironmentBlueprintIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The identifier of a blueprint with which an environment profile is created.
+    ///
     /// - Pattern: `^[a-zA-Z0-9_-]{1,36}$`.
     pub environment_blueprint_identifier: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the environment profile.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[\w -]+$`.
     pub name: Option<Val<String>>,
     /// `ProjectIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The identifier of a project in which an environment profile exists.
+    ///
     /// - Pattern: `^[a-zA-Z0-9_-]{1,36}$`.
     pub project_identifier: Option<Val<String>>,
     /// `UserParameters`.
+    ///
+    /// The user parameters of this Amazon DataZone environment profile.
     pub user_parameters: Option<Val<Vec<EnvironmentParameter>>>,
 }
 
@@ -195,30 +213,44 @@ impl Deref for EnvironmentProfileHandle {
 
 impl EnvironmentProfileHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of when an environment profile was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `CreatedBy`.
+    ///
+    /// The Amazon DataZone user who created the environment profile.
     pub fn attr_created_by(&self) -> Val<String> {
         self.0.get_att("CreatedBy")
     }
     /// `Fn::GetAtt` `DomainId`.
+    ///
+    /// The identifier of the Amazon DataZone domain in which the environment profile exists.
     pub fn attr_domain_id(&self) -> Val<String> {
         self.0.get_att("DomainId")
     }
     /// `Fn::GetAtt` `EnvironmentBlueprintId`.
+    ///
+    /// The identifier of a blueprint with which an environment profile is created.
     pub fn attr_environment_blueprint_id(&self) -> Val<String> {
         self.0.get_att("EnvironmentBlueprintId")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier of the environment profile.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ProjectId`.
+    ///
+    /// The identifier of a project in which an environment profile exists.
     pub fn attr_project_id(&self) -> Val<String> {
         self.0.get_att("ProjectId")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp of when the environment profile was updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -233,11 +265,17 @@ impl EnvironmentProfileHandle {
 }
 
 /// The [`EnvironmentParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-environmentprofile-environmentparameter.html) property type.
+///
+/// The parameter details of an environment profile.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentParameter {
     /// `Name`.
+    ///
+    /// The name specified in the environment parameter.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the environment profile.
     pub value: Option<Val<String>>,
 }
 

@@ -5,29 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::DataZone::FormType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datazone-formtype.html) resource type.
 ///
+/// The details of the metadata form type.
+///
 /// Build it with [`FormType::builder`]; adding it to a stack returns a [`FormTypeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FormType {
     /// `Description`.
     ///
+    /// The description of the metadata form type.
+    ///
     /// - Length: 0 to 2048.
     pub description: Option<Val<String>>,
     /// `DomainIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Amazon DataZone domain in which the form type exists.
+    ///
     /// - Pattern: `^dzd[-_][a-zA-Z0-9_-]{1,36}$`.
     pub domain_identifier: Option<Val<String>>,
     /// `Model`: required.
+    ///
+    /// The model of the form type.
     pub model: Option<Val<Model>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the form type.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^(?![0-9_])\w+$|^_\w*[a-zA-Z0-9]\w*$`.
     pub name: Option<Val<String>>,
     /// `OwningProjectIdentifier`: required.
     ///
+    /// The identifier of the project that owns the form type.
+    ///
     /// - Pattern: `^[a-zA-Z0-9_-]{1,36}$`.
     pub owning_project_identifier: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// The status of the form type.
     pub status: Option<Val<Status>>,
 }
 
@@ -148,26 +162,38 @@ impl Deref for FormTypeHandle {
 
 impl FormTypeHandle {
     /// `Fn::GetAtt` `DomainId`.
+    ///
+    /// The identifier of the Amazon DataZone domain in which the form type exists.
     pub fn attr_domain_id(&self) -> Val<String> {
         self.0.get_att("DomainId")
     }
     /// `Fn::GetAtt` `OwningProjectId`.
+    ///
+    /// The identifier of the project that owns the form type.
     pub fn attr_owning_project_id(&self) -> Val<String> {
         self.0.get_att("OwningProjectId")
     }
     /// `Fn::GetAtt` `Revision`.
+    ///
+    /// The revision of the form type.
     pub fn attr_revision(&self) -> Val<String> {
         self.0.get_att("Revision")
     }
     /// `Fn::GetAtt` `FormTypeIdentifier`.
+    ///
+    /// The ID of the metadata form type.
     pub fn attr_form_type_identifier(&self) -> Val<String> {
         self.0.get_att("FormTypeIdentifier")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of when the metadata form type was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `CreatedBy`.
+    ///
+    /// The Amazon DataZone user who created teh metadata form type.
     pub fn attr_created_by(&self) -> Val<String> {
         self.0.get_att("CreatedBy")
     }
@@ -182,6 +208,8 @@ impl FormTypeHandle {
 }
 
 /// The [`Model`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-formtype-model.html) property type.
+///
+/// Indicates the smithy model of the API.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Model {
     /// `Smithy`.
@@ -256,9 +284,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

@@ -5,22 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::DataZone::GroupProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datazone-groupprofile.html) resource type.
 ///
+/// The details of a group profile in Amazon DataZone.
+///
 /// Build it with [`GroupProfile::builder`]; adding it to a stack returns a [`GroupProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupProfile {
     /// `DomainIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Amazon DataZone domain in which a group profile exists.
+    ///
     /// - Pattern: `^dzd[-_][a-zA-Z0-9_-]{1,36}$`.
     pub domain_identifier: Option<Val<String>>,
     /// `GroupIdentifier`. Changing it replaces the resource.
     ///
+    /// The ID of the group of a project member.
+    ///
     /// - Pattern: `(^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$|[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\r  ]+)`.
     pub group_identifier: Option<Val<String>>,
     /// `GroupType`.
+    ///
+    /// The type of the group.
     pub group_type: Option<Val<GroupType>>,
     /// `RolePrincipalArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the role principal for the group profile.
     pub role_principal_arn: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// The status of a group profile.
     pub status: Option<Val<GroupProfileStatus>>,
 }
 
@@ -116,18 +128,26 @@ impl Deref for GroupProfileHandle {
 
 impl GroupProfileHandle {
     /// `Fn::GetAtt` `DomainId`.
+    ///
+    /// The identifier of the Amazon DataZone domain in which a group profile exists.
     pub fn attr_domain_id(&self) -> Val<String> {
         self.0.get_att("DomainId")
     }
     /// `Fn::GetAtt` `GroupName`.
+    ///
+    /// The name of a group profile.
     pub fn attr_group_name(&self) -> Val<String> {
         self.0.get_att("GroupName")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of a group profile.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `RolePrincipalId`.
+    ///
+    /// The ID of the role principal for the group profile.
     pub fn attr_role_principal_id(&self) -> Val<String> {
         self.0.get_att("RolePrincipalId")
     }
@@ -164,9 +184,18 @@ impl GroupProfileStatus {
             GroupProfileStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GroupProfileStatus {
+    const VALUES: &'static [&'static str] = &["ASSIGNED", "NOT_ASSIGNED"];
+    fn as_str(&self) -> &str {
+        GroupProfileStatus::as_str(self)
     }
 }
 
@@ -211,9 +240,18 @@ impl GroupType {
             GroupType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GroupType {
+    const VALUES: &'static [&'static str] = &["DATAZONE_SSO_GROUP", "IAM_ROLE_SESSION_GROUP"];
+    fn as_str(&self) -> &str {
+        GroupType::as_str(self)
     }
 }
 

@@ -5,18 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::DataZone::Owner`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datazone-owner.html) resource type.
 ///
+/// The owner that you want to add to the entity.
+///
 /// Build it with [`Owner::builder`]; adding it to a stack returns a [`OwnerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Owner {
     /// `DomainIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The ID of the domain in which you want to add the entity owner.
+    ///
     /// - Pattern: `^dzd[-_][a-zA-Z0-9_-]{1,36}$`.
     pub domain_identifier: Option<Val<String>>,
     /// `EntityIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the entity to which you want to add an owner.
     pub entity_identifier: Option<Val<String>>,
     /// `EntityType`: required. Changing it replaces the resource.
+    ///
+    /// The type of an entity.
     pub entity_type: Option<Val<EntityType>>,
     /// `Owner`: required. Changing it replaces the resource.
+    ///
+    /// The owner that you want to add to the entity.
     pub owner: Option<Val<OwnerProperties>>,
 }
 
@@ -120,10 +130,14 @@ impl Deref for OwnerHandle {
 
 impl OwnerHandle {
     /// `Fn::GetAtt` `OwnerIdentifier`.
+    ///
+    /// The ID of the entity to which you want to add an owner.
     pub fn attr_owner_identifier(&self) -> Val<String> {
         self.0.get_att("OwnerIdentifier")
     }
     /// `Fn::GetAtt` `OwnerType`.
+    ///
+    /// The owner that you want to add to the entity.
     pub fn attr_owner_type(&self) -> Val<String> {
         self.0.get_att("OwnerType")
     }
@@ -138,9 +152,13 @@ impl OwnerHandle {
 }
 
 /// The [`OwnerGroupProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-owner-ownergroupproperties.html) property type.
+///
+/// The properties of the domain unit owners group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OwnerGroupProperties {
     /// `GroupIdentifier`.
+    ///
+    /// The ID of the domain unit owners group.
     ///
     /// - Pattern: `(^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$|[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\r ]+)`.
     pub group_identifier: Option<Val<String>>,
@@ -190,11 +208,17 @@ impl ToValue for OwnerGroupProperties {
 impl Literal for OwnerGroupProperties {}
 
 /// The [`OwnerProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-owner-ownerproperties.html) property type.
+///
+/// The properties of a domain unit's owner.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OwnerProperties {
     /// `Group`.
+    ///
+    /// Specifies that the domain unit owner is a group.
     pub group: Option<Val<OwnerGroupProperties>>,
     /// `User`.
+    ///
+    /// Specifies that the domain unit owner is a user.
     pub user: Option<Val<OwnerUserProperties>>,
 }
 
@@ -248,9 +272,13 @@ impl ToValue for OwnerProperties {
 impl Literal for OwnerProperties {}
 
 /// The [`OwnerUserProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-owner-owneruserproperties.html) property type.
+///
+/// The properties of the owner user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OwnerUserProperties {
     /// `UserIdentifier`.
+    ///
+    /// The ID of the owner user.
     ///
     /// - Pattern: `(^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$|^[a-zA-Z_0-9+=,.@-]+$|^arn:aws:iam::\d{12}:.+$)`.
     pub user_identifier: Option<Val<String>>,
@@ -319,9 +347,18 @@ impl EntityType {
             EntityType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EntityType {
+    const VALUES: &'static [&'static str] = &["DOMAIN_UNIT"];
+    fn as_str(&self) -> &str {
+        EntityType::as_str(self)
     }
 }
 

@@ -5,22 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::DataZone::PolicyGrant`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datazone-policygrant.html) resource type.
 ///
+/// Adds a policy grant (an authorization policy) to a specified entity, including domain units,
+/// environment blueprint configurations, or environment profiles.
+///
 /// Build it with [`PolicyGrant::builder`]; adding it to a stack returns a [`PolicyGrantHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyGrant {
     /// `Detail`. Changing it replaces the resource.
+    ///
+    /// The details of the policy grant member.
     pub detail: Option<Val<PolicyGrantDetail>>,
     /// `DomainIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the domain where you want to add a policy grant.
     ///
     /// - Pattern: `^dzd[-_][a-zA-Z0-9_-]{1,36}$`.
     pub domain_identifier: Option<Val<String>>,
     /// `EntityIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the entity (resource) to which you want to add a policy grant.
     pub entity_identifier: Option<Val<String>>,
     /// `EntityType`: required. Changing it replaces the resource.
+    ///
+    /// The type of entity (resource) to which the grant is added.
     pub entity_type: Option<Val<TargetEntityType>>,
     /// `PolicyType`: required. Changing it replaces the resource.
+    ///
+    /// The type of policy that you want to grant.
     pub policy_type: Option<Val<ManagedPolicyType>>,
     /// `Principal`. Changing it replaces the resource.
+    ///
+    /// The principal of the policy grant member.
     pub principal: Option<Val<PolicyGrantPrincipal>>,
 }
 
@@ -137,14 +152,20 @@ impl Deref for PolicyGrantHandle {
 
 impl PolicyGrantHandle {
     /// `Fn::GetAtt` `GrantId`.
+    ///
+    /// The unique identifier of the policy grant returned by the AddPolicyGrant API
     pub fn attr_grant_id(&self) -> Val<String> {
         self.0.get_att("GrantId")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// Specifies the timestamp at which policy grant member was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `CreatedBy`.
+    ///
+    /// Specifies the user who created the policy grant member.
     pub fn attr_created_by(&self) -> Val<String> {
         self.0.get_att("CreatedBy")
     }
@@ -159,9 +180,13 @@ impl PolicyGrantHandle {
 }
 
 /// The [`AddToProjectMemberPoolPolicyGrantDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-addtoprojectmemberpoolpolicygrantdetail.html) property type.
+///
+/// The details of the policy grant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddToProjectMemberPoolPolicyGrantDetail {
     /// `IncludeChildDomainUnits`.
+    ///
+    /// Specifies whether the policy grant is applied to child domain units.
     pub include_child_domain_units: Option<Val<bool>>,
 }
 
@@ -209,9 +234,13 @@ impl ToValue for AddToProjectMemberPoolPolicyGrantDetail {
 impl Literal for AddToProjectMemberPoolPolicyGrantDetail {}
 
 /// The [`CreateAssetTypePolicyGrantDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-createassettypepolicygrantdetail.html) property type.
+///
+/// The details of the policy grant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreateAssetTypePolicyGrantDetail {
     /// `IncludeChildDomainUnits`.
+    ///
+    /// Specifies whether the policy grant is applied to child domain units.
     pub include_child_domain_units: Option<Val<bool>>,
 }
 
@@ -259,9 +288,13 @@ impl ToValue for CreateAssetTypePolicyGrantDetail {
 impl Literal for CreateAssetTypePolicyGrantDetail {}
 
 /// The [`CreateDomainUnitPolicyGrantDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-createdomainunitpolicygrantdetail.html) property type.
+///
+/// The details of the policy grant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreateDomainUnitPolicyGrantDetail {
     /// `IncludeChildDomainUnits`.
+    ///
+    /// Specifies whether the policy grant is applied to child domain units.
     pub include_child_domain_units: Option<Val<bool>>,
 }
 
@@ -309,9 +342,13 @@ impl ToValue for CreateDomainUnitPolicyGrantDetail {
 impl Literal for CreateDomainUnitPolicyGrantDetail {}
 
 /// The [`CreateEnvironmentProfilePolicyGrantDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-createenvironmentprofilepolicygrantdetail.html) property type.
+///
+/// The details of the policy grant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreateEnvironmentProfilePolicyGrantDetail {
     /// `DomainUnitId`.
+    ///
+    /// The ID of the domain unit.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-z0-9_\-]+$`.
@@ -362,9 +399,13 @@ impl ToValue for CreateEnvironmentProfilePolicyGrantDetail {
 impl Literal for CreateEnvironmentProfilePolicyGrantDetail {}
 
 /// The [`CreateFormTypePolicyGrantDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-createformtypepolicygrantdetail.html) property type.
+///
+/// The details of the policy grant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreateFormTypePolicyGrantDetail {
     /// `IncludeChildDomainUnits`.
+    ///
+    /// Specifies whether the policy grant is applied to child domain units.
     pub include_child_domain_units: Option<Val<bool>>,
 }
 
@@ -412,9 +453,13 @@ impl ToValue for CreateFormTypePolicyGrantDetail {
 impl Literal for CreateFormTypePolicyGrantDetail {}
 
 /// The [`CreateGlossaryPolicyGrantDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-createglossarypolicygrantdetail.html) property type.
+///
+/// The details of the policy grant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreateGlossaryPolicyGrantDetail {
     /// `IncludeChildDomainUnits`.
+    ///
+    /// Specifies whether the policy grant is applied to child domain units.
     pub include_child_domain_units: Option<Val<bool>>,
 }
 
@@ -462,11 +507,18 @@ impl ToValue for CreateGlossaryPolicyGrantDetail {
 impl Literal for CreateGlossaryPolicyGrantDetail {}
 
 /// The [`CreateProjectFromProjectProfilePolicyGrantDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-createprojectfromprojectprofilepolicygrantdetail.html) property type.
+///
+/// Specifies whether to create a project from project profile policy grant details.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreateProjectFromProjectProfilePolicyGrantDetail {
     /// `IncludeChildDomainUnits`.
+    ///
+    /// Specifies whether to include child domain units when creating a project from project profile policy
+    /// grant details
     pub include_child_domain_units: Option<Val<bool>>,
     /// `ProjectProfiles`.
+    ///
+    /// Specifies project profiles when creating a project from project profile policy grant details
     pub project_profiles: Option<Val<Vec<String>>>,
 }
 
@@ -525,9 +577,13 @@ impl ToValue for CreateProjectFromProjectProfilePolicyGrantDetail {
 impl Literal for CreateProjectFromProjectProfilePolicyGrantDetail {}
 
 /// The [`CreateProjectPolicyGrantDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-createprojectpolicygrantdetail.html) property type.
+///
+/// The details of the policy grant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreateProjectPolicyGrantDetail {
     /// `IncludeChildDomainUnits`.
+    ///
+    /// Specifies whether the policy grant is applied to child domain units.
     pub include_child_domain_units: Option<Val<bool>>,
 }
 
@@ -575,14 +631,20 @@ impl ToValue for CreateProjectPolicyGrantDetail {
 impl Literal for CreateProjectPolicyGrantDetail {}
 
 /// The [`DomainUnitFilterForProject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-domainunitfilterforproject.html) property type.
+///
+/// The domain unit filter of the project grant filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainUnitFilterForProject {
     /// `DomainUnit`: required.
+    ///
+    /// The domain unit ID to use in the filter.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-z0-9_\-]+$`.
     pub domain_unit: Option<Val<String>>,
     /// `IncludeChildDomainUnits`.
+    ///
+    /// Specifies whether to include child domain units.
     pub include_child_domain_units: Option<Val<bool>>,
 }
 
@@ -643,9 +705,14 @@ impl ToValue for DomainUnitFilterForProject {
 impl Literal for DomainUnitFilterForProject {}
 
 /// The [`DomainUnitGrantFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-domainunitgrantfilter.html) property type.
+///
+/// The grant filter for the domain unit. In the current release of Amazon DataZone, the only supported
+/// filter is the `allDomainUnitsGrantFilter` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainUnitGrantFilter {
     /// `AllDomainUnitsGrantFilter`.
+    ///
+    /// Specifies a grant filter containing all domain units.
     pub all_domain_units_grant_filter: Option<Val<Json>>,
 }
 
@@ -693,13 +760,21 @@ impl ToValue for DomainUnitGrantFilter {
 impl Literal for DomainUnitGrantFilter {}
 
 /// The [`DomainUnitPolicyGrantPrincipal`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-domainunitpolicygrantprincipal.html) property type.
+///
+/// The domain unit principal to whom the policy is granted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainUnitPolicyGrantPrincipal {
     /// `DomainUnitDesignation`.
+    ///
+    /// Specifes the designation of the domain unit users.
     pub domain_unit_designation: Option<Val<DomainUnitDesignation>>,
     /// `DomainUnitGrantFilter`.
+    ///
+    /// The grant filter for the domain unit.
     pub domain_unit_grant_filter: Option<Val<DomainUnitGrantFilter>>,
     /// `DomainUnitIdentifier`.
+    ///
+    /// The ID of the domain unit.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-z0-9_\-]+$`.
@@ -762,9 +837,13 @@ impl ToValue for DomainUnitPolicyGrantPrincipal {
 impl Literal for DomainUnitPolicyGrantPrincipal {}
 
 /// The [`GroupPolicyGrantPrincipal`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-grouppolicygrantprincipal.html) property type.
+///
+/// The group principal to whom the policy is granted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupPolicyGrantPrincipal {
     /// `GroupIdentifier`.
+    ///
+    /// The ID Of the group of the group principal.
     ///
     /// - Pattern: `(^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$|[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\r  ]+)`.
     pub group_identifier: Option<Val<String>>,
@@ -814,9 +893,13 @@ impl ToValue for GroupPolicyGrantPrincipal {
 impl Literal for GroupPolicyGrantPrincipal {}
 
 /// The [`OverrideDomainUnitOwnersPolicyGrantDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-overridedomainunitownerspolicygrantdetail.html) property type.
+///
+/// The grant details of the override domain unit owners policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OverrideDomainUnitOwnersPolicyGrantDetail {
     /// `IncludeChildDomainUnits`.
+    ///
+    /// Specifies whether the policy is inherited by child domain units.
     pub include_child_domain_units: Option<Val<bool>>,
 }
 
@@ -864,9 +947,13 @@ impl ToValue for OverrideDomainUnitOwnersPolicyGrantDetail {
 impl Literal for OverrideDomainUnitOwnersPolicyGrantDetail {}
 
 /// The [`OverrideProjectOwnersPolicyGrantDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-overrideprojectownerspolicygrantdetail.html) property type.
+///
+/// The details of the override project owners policy grant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OverrideProjectOwnersPolicyGrantDetail {
     /// `IncludeChildDomainUnits`.
+    ///
+    /// Specifies whether the policy is inherited by child domain units.
     pub include_child_domain_units: Option<Val<bool>>,
 }
 
@@ -914,33 +1001,61 @@ impl ToValue for OverrideProjectOwnersPolicyGrantDetail {
 impl Literal for OverrideProjectOwnersPolicyGrantDetail {}
 
 /// The [`PolicyGrantDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-policygrantdetail.html) property type.
+///
+/// The details of the policy grant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyGrantDetail {
     /// `AddToProjectMemberPool`.
+    ///
+    /// Specifies that the policy grant is to be added to the members of the project.
     pub add_to_project_member_pool: Option<Val<AddToProjectMemberPoolPolicyGrantDetail>>,
     /// `CreateAssetType`.
+    ///
+    /// Specifies that this is a create asset type policy.
     pub create_asset_type: Option<Val<CreateAssetTypePolicyGrantDetail>>,
     /// `CreateDomainUnit`.
+    ///
+    /// Specifies that this is a create domain unit policy.
     pub create_domain_unit: Option<Val<CreateDomainUnitPolicyGrantDetail>>,
     /// `CreateEnvironment`.
+    ///
+    /// Specifies that this is a create environment policy.
     pub create_environment: Option<Val<Json>>,
     /// `CreateEnvironmentFromBlueprint`.
+    ///
+    /// The details of the policy of creating an environment.
     pub create_environment_from_blueprint: Option<Val<Json>>,
     /// `CreateEnvironmentProfile`.
+    ///
+    /// Specifies that this is a create environment profile policy.
     pub create_environment_profile: Option<Val<CreateEnvironmentProfilePolicyGrantDetail>>,
     /// `CreateFormType`.
+    ///
+    /// Specifies that this is a create form type policy.
     pub create_form_type: Option<Val<CreateFormTypePolicyGrantDetail>>,
     /// `CreateGlossary`.
+    ///
+    /// Specifies that this is a create glossary policy.
     pub create_glossary: Option<Val<CreateGlossaryPolicyGrantDetail>>,
     /// `CreateProject`.
+    ///
+    /// Specifies that this is a create project policy.
     pub create_project: Option<Val<CreateProjectPolicyGrantDetail>>,
     /// `CreateProjectFromProjectProfile`.
+    ///
+    /// Specifies whether to create a project from project profile.
     pub create_project_from_project_profile: Option<Val<CreateProjectFromProjectProfilePolicyGrantDetail>>,
     /// `DelegateCreateEnvironmentProfile`.
+    ///
+    /// Specifies that this is the delegation of the create environment profile policy.
     pub delegate_create_environment_profile: Option<Val<Json>>,
     /// `OverrideDomainUnitOwners`.
+    ///
+    /// Specifies whether to override domain unit owners.
     pub override_domain_unit_owners: Option<Val<OverrideDomainUnitOwnersPolicyGrantDetail>>,
     /// `OverrideProjectOwners`.
+    ///
+    /// Specifies whether to override project owners.
     pub override_project_owners: Option<Val<OverrideProjectOwnersPolicyGrantDetail>>,
 }
 
@@ -1077,15 +1192,25 @@ impl ToValue for PolicyGrantDetail {
 impl Literal for PolicyGrantDetail {}
 
 /// The [`PolicyGrantPrincipal`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-policygrantprincipal.html) property type.
+///
+/// The policy grant principal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyGrantPrincipal {
     /// `DomainUnit`.
+    ///
+    /// The domain unit of the policy grant principal.
     pub domain_unit: Option<Val<DomainUnitPolicyGrantPrincipal>>,
     /// `Group`.
+    ///
+    /// The group of the policy grant principal.
     pub group: Option<Val<GroupPolicyGrantPrincipal>>,
     /// `Project`.
+    ///
+    /// The project of the policy grant principal.
     pub project: Option<Val<ProjectPolicyGrantPrincipal>>,
     /// `User`.
+    ///
+    /// The user of the policy grant principal.
     pub user: Option<Val<UserPolicyGrantPrincipal>>,
 }
 
@@ -1154,9 +1279,13 @@ impl ToValue for PolicyGrantPrincipal {
 impl Literal for PolicyGrantPrincipal {}
 
 /// The [`ProjectGrantFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-projectgrantfilter.html) property type.
+///
+/// The project grant filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProjectGrantFilter {
     /// `DomainUnitFilter`.
+    ///
+    /// The domain unit filter of the project grant filter.
     pub domain_unit_filter: Option<Val<DomainUnitFilterForProject>>,
 }
 
@@ -1206,13 +1335,21 @@ impl ToValue for ProjectGrantFilter {
 impl Literal for ProjectGrantFilter {}
 
 /// The [`ProjectPolicyGrantPrincipal`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-projectpolicygrantprincipal.html) property type.
+///
+/// The project policy grant principal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProjectPolicyGrantPrincipal {
     /// `ProjectDesignation`.
+    ///
+    /// The project designation of the project policy grant principal.
     pub project_designation: Option<Val<ProjectDesignation>>,
     /// `ProjectGrantFilter`.
+    ///
+    /// The project grant filter of the project policy grant principal.
     pub project_grant_filter: Option<Val<ProjectGrantFilter>>,
     /// `ProjectIdentifier`.
+    ///
+    /// The project ID of the project policy grant principal.
     ///
     /// - Pattern: `^[a-zA-Z0-9_-]{1,36}$`.
     pub project_identifier: Option<Val<String>>,
@@ -1274,11 +1411,17 @@ impl ToValue for ProjectPolicyGrantPrincipal {
 impl Literal for ProjectPolicyGrantPrincipal {}
 
 /// The [`UserPolicyGrantPrincipal`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-policygrant-userpolicygrantprincipal.html) property type.
+///
+/// The user policy grant principal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserPolicyGrantPrincipal {
     /// `AllUsersGrantFilter`.
+    ///
+    /// The all users grant filter of the user policy grant principal.
     pub all_users_grant_filter: Option<Val<Json>>,
     /// `UserIdentifier`.
+    ///
+    /// The user ID of the user policy grant principal.
     ///
     /// - Pattern: `(^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$|^[a-zA-Z_0-9+=,.@-]+$|^arn:aws[^:]*:iam::\d{12}:.+$)`.
     pub user_identifier: Option<Val<String>>,
@@ -1356,9 +1499,18 @@ impl DomainUnitDesignation {
             DomainUnitDesignation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DomainUnitDesignation {
+    const VALUES: &'static [&'static str] = &["OWNER"];
+    fn as_str(&self) -> &str {
+        DomainUnitDesignation::as_str(self)
     }
 }
 
@@ -1435,9 +1587,32 @@ impl ManagedPolicyType {
             ManagedPolicyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ManagedPolicyType {
+    const VALUES: &'static [&'static str] = &[
+        "CREATE_DOMAIN_UNIT",
+        "OVERRIDE_DOMAIN_UNIT_OWNERS",
+        "ADD_TO_PROJECT_MEMBER_POOL",
+        "OVERRIDE_PROJECT_OWNERS",
+        "CREATE_GLOSSARY",
+        "CREATE_FORM_TYPE",
+        "CREATE_ASSET_TYPE",
+        "CREATE_PROJECT",
+        "CREATE_ENVIRONMENT_PROFILE",
+        "DELEGATE_CREATE_ENVIRONMENT_PROFILE",
+        "CREATE_ENVIRONMENT",
+        "CREATE_ENVIRONMENT_FROM_BLUEPRINT",
+        "CREATE_PROJECT_FROM_PROJECT_PROFILE",
+    ];
+    fn as_str(&self) -> &str {
+        ManagedPolicyType::as_str(self)
     }
 }
 
@@ -1496,9 +1671,18 @@ impl ProjectDesignation {
             ProjectDesignation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProjectDesignation {
+    const VALUES: &'static [&'static str] = &["OWNER", "CONTRIBUTOR", "PROJECT_CATALOG_STEWARD"];
+    fn as_str(&self) -> &str {
+        ProjectDesignation::as_str(self)
     }
 }
 
@@ -1550,9 +1734,19 @@ impl TargetEntityType {
             TargetEntityType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetEntityType {
+    const VALUES: &'static [&'static str] =
+        &["DOMAIN_UNIT", "ENVIRONMENT_BLUEPRINT_CONFIGURATION", "ENVIRONMENT_PROFILE", "ASSET_TYPE"];
+    fn as_str(&self) -> &str {
+        TargetEntityType::as_str(self)
     }
 }
 

@@ -5,48 +5,79 @@ use crate::rt::*;
 
 /// The [`AWS::DataZone::Project`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datazone-project.html) resource type.
 ///
+/// The `AWS::DataZone::Project` resource specifies an Amazon DataZone project. Projects enable a group
+/// of users to collaborate on various business use cases that involve publishing, discovering,
+/// subscribing to, and consuming data in the Amazon DataZone catalog. Project members consume assets
+/// from the Amazon DataZone catalog and produce new assets using one or more analytical workflows.
+///
 /// Build it with [`Project::builder`]; adding it to a stack returns a [`ProjectHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Project {
     /// `Description`.
     ///
+    /// The description of a project.
+    ///
     /// - Length: at most 2048.
     pub description: Option<Val<String>>,
     /// `DomainIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The identifier of a Amazon DataZone domain where the project exists.
+    ///
     /// - Pattern: `^dzd[-_][a-zA-Z0-9_-]{1,36}$`.
     pub domain_identifier: Option<Val<String>>,
     /// `DomainUnitId`.
+    ///
+    /// The ID of the domain unit. This parameter is not required and if it is not specified, then the
+    /// project is created at the root domain unit level.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-z0-9_\-]+$`.
     pub domain_unit_id: Option<Val<String>>,
     /// `GlossaryTerms`.
     ///
+    /// The glossary terms that can be used in this Amazon DataZone project.
+    ///
     /// - Items: 0 to 20.
     pub glossary_terms: Option<Val<Vec<String>>>,
     /// `MembershipAssignments`. Changing it replaces the resource.
+    ///
+    /// The project membership assignments.
     pub membership_assignments: Option<Val<Vec<ProjectMembershipAssignment>>>,
     /// `Name`: required.
+    ///
+    /// The name of a project.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[\w -]+$`.
     pub name: Option<Val<String>>,
     /// `ProjectCategory`. Changing it replaces the resource.
+    ///
+    /// The project category.
     pub project_category: Option<Val<String>>,
     /// `ProjectExecutionRole`. Changing it replaces the resource.
+    ///
+    /// The project execution role ARN.
     ///
     /// - Pattern: `^arn:aws[^:]*:iam::\d{12}:role/[\w+=,.@/-]+$`.
     pub project_execution_role: Option<Val<String>>,
     /// `ProjectProfileId`. Changing it replaces the resource.
     ///
+    /// The ID of the project profile.
+    ///
     /// - Pattern: `^[a-zA-Z0-9_-]{1,36}$`.
     pub project_profile_id: Option<Val<String>>,
     /// `ProjectProfileVersion`.
+    ///
+    /// The project profile version to which the project should be updated. You can only specify the
+    /// following string for this parameter: `latest` .
     pub project_profile_version: Option<Val<String>>,
     /// `ResourceTags`.
+    ///
+    /// The resource tags of the project.
     pub resource_tags: Option<Val<Vec<ResourceTag>>>,
     /// `UserParameters`.
+    ///
+    /// The user parameters of the project.
     pub user_parameters: Option<Val<Vec<EnvironmentConfigurationUserParameter>>>,
 }
 
@@ -211,26 +242,38 @@ impl Deref for ProjectHandle {
 
 impl ProjectHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier of a project.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of when a project was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `CreatedBy`.
+    ///
+    /// The Amazon DataZone user who created the project.
     pub fn attr_created_by(&self) -> Val<String> {
         self.0.get_att("CreatedBy")
     }
     /// `Fn::GetAtt` `DomainId`.
+    ///
+    /// The identifier of a Amazon DataZone domain where the project exists.
     pub fn attr_domain_id(&self) -> Val<String> {
         self.0.get_att("DomainId")
     }
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The timestamp of when the project was last updated.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
     /// `Fn::GetAtt` `ProjectStatus`.
+    ///
+    /// The status of the project.
     pub fn attr_project_status(&self) -> Val<String> {
         self.0.get_att("ProjectStatus")
     }
@@ -245,18 +288,26 @@ impl ProjectHandle {
 }
 
 /// The [`EnvironmentConfigurationUserParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-project-environmentconfigurationuserparameter.html) property type.
+///
+/// The environment configuration user parameters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentConfigurationUserParameter {
     /// `EnvironmentConfigurationName`.
+    ///
+    /// The environment configuration name.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[\w -]+$`.
     pub environment_configuration_name: Option<Val<String>>,
     /// `EnvironmentId`.
     ///
+    /// The ID of the environment.
+    ///
     /// - Pattern: `^[a-zA-Z0-9_-]{1,36}$`.
     pub environment_id: Option<Val<String>>,
     /// `EnvironmentParameters`.
+    ///
+    /// The environment parameters.
     pub environment_parameters: Option<Val<Vec<EnvironmentParameter>>>,
 }
 
@@ -321,11 +372,17 @@ impl ToValue for EnvironmentConfigurationUserParameter {
 impl Literal for EnvironmentConfigurationUserParameter {}
 
 /// The [`EnvironmentParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-project-environmentparameter.html) property type.
+///
+/// The parameter details of an evironment profile.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentParameter {
     /// `Name`.
+    ///
+    /// The name of an environment profile parameter.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of an environment profile parameter.
     pub value: Option<Val<String>>,
 }
 
@@ -379,6 +436,8 @@ impl ToValue for EnvironmentParameter {
 impl Literal for EnvironmentParameter {}
 
 /// The [`Member`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-project-member.html) property type.
+///
+/// The member of the project.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Member {
     /// `GroupIdentifier`.
@@ -437,11 +496,15 @@ impl ToValue for Member {
 impl Literal for Member {}
 
 /// The [`ProjectMembershipAssignment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-project-projectmembershipassignment.html) property type.
+///
+/// The project membership assignment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProjectMembershipAssignment {
     /// `Designation`: required.
     pub designation: Option<Val<UserDesignation>>,
     /// `Member`: required.
+    ///
+    /// The member of the project.
     pub member: Option<Val<Member>>,
 }
 
@@ -600,9 +663,18 @@ impl UserDesignation {
             UserDesignation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UserDesignation {
+    const VALUES: &'static [&'static str] = &["PROJECT_OWNER", "PROJECT_CONTRIBUTOR"];
+    fn as_str(&self) -> &str {
+        UserDesignation::as_str(self)
     }
 }
 

@@ -5,18 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::DataZone::ProjectMembership`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datazone-projectmembership.html) resource type.
 ///
+/// The `AWS::DataZone::ProjectMembership` resource adds a member to an Amazon DataZone project. Project
+/// members consume assets from the Amazon DataZone catalog and produce new assets using one or more
+/// analytical workflows.
+///
 /// Build it with [`ProjectMembership::builder`]; adding it to a stack returns a [`ProjectMembershipHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProjectMembership {
     /// `Designation`: required.
+    ///
+    /// The designated role of a project member.
     pub designation: Option<Val<UserDesignation>>,
     /// `DomainIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Amazon DataZone domain in which project membership is created.
     ///
     /// - Pattern: `^dzd[-_][a-zA-Z0-9_-]{1,36}$`.
     pub domain_identifier: Option<Val<String>>,
     /// `Member`: required. Changing it replaces the resource.
+    ///
+    /// The details about a project member.
     pub member: Option<Val<Member>>,
     /// `ProjectIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the project for which this project membership was created.
     ///
     /// - Pattern: `^[a-zA-Z0-9_-]{1,36}$`.
     pub project_identifier: Option<Val<String>>,
@@ -148,11 +160,20 @@ impl ProjectMembershipHandle {
 }
 
 /// The [`Member`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-projectmembership-member.html) property type.
+///
+/// The details about a project member.
+///
+/// Important - this data type is a UNION, so only one of the following members can be specified when
+/// used or returned.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Member {
     /// `GroupIdentifier`.
+    ///
+    /// The ID of the group of a project member.
     pub group_identifier: Option<Val<String>>,
     /// `UserIdentifier`.
+    ///
+    /// The user ID of a project member.
     pub user_identifier: Option<Val<String>>,
 }
 
@@ -237,9 +258,24 @@ impl UserDesignation {
             UserDesignation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UserDesignation {
+    const VALUES: &'static [&'static str] = &[
+        "PROJECT_OWNER",
+        "PROJECT_CONTRIBUTOR",
+        "PROJECT_CATALOG_VIEWER",
+        "PROJECT_CATALOG_CONSUMER",
+        "PROJECT_CATALOG_STEWARD",
+    ];
+    fn as_str(&self) -> &str {
+        UserDesignation::as_str(self)
     }
 }
 

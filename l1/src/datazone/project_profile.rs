@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::DataZone::ProjectProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datazone-projectprofile.html) resource type.
 ///
+/// The summary of a project profile.
+///
 /// Build it with [`ProjectProfile::builder`]; adding it to a stack returns a [`ProjectProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProjectProfile {
@@ -12,20 +14,30 @@ pub struct ProjectProfile {
     pub allow_custom_project_resource_tags: Option<Val<bool>>,
     /// `Description`.
     ///
+    /// The description of the project profile.
+    ///
     /// - Length: at most 2048.
     pub description: Option<Val<String>>,
     /// `DomainIdentifier`. Changing it replaces the resource.
+    ///
+    /// A domain ID of the project profile.
     ///
     /// - Pattern: `^dzd[_-][a-zA-Z0-9_-]{1,36}$`.
     pub domain_identifier: Option<Val<String>>,
     /// `DomainUnitIdentifier`.
     ///
+    /// A domain unit ID of the project profile.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-z0-9_\-]+$`.
     pub domain_unit_identifier: Option<Val<String>>,
     /// `EnvironmentConfigurations`.
+    ///
+    /// Environment configurations of a project profile.
     pub environment_configurations: Option<Val<Vec<EnvironmentConfiguration>>>,
     /// `Name`: required.
+    ///
+    /// The name of a project profile.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[\w -]+$`.
@@ -39,6 +51,8 @@ pub struct ProjectProfile {
     /// - Length: at most 2048.
     pub project_resource_tags_description: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// The status of a project profile.
     pub status: Option<Val<Status>>,
     /// `UseDefaultConfigurations`. Changing it replaces the resource.
     pub use_default_configurations: Option<Val<bool>>,
@@ -176,30 +190,44 @@ impl Deref for ProjectProfileHandle {
 
 impl ProjectProfileHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of when the project profile was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `CreatedBy`.
+    ///
+    /// The user who created the project profile.
     pub fn attr_created_by(&self) -> Val<String> {
         self.0.get_att("CreatedBy")
     }
     /// `Fn::GetAtt` `DomainId`.
+    ///
+    /// The domain ID of the project profile.
     pub fn attr_domain_id(&self) -> Val<String> {
         self.0.get_att("DomainId")
     }
     /// `Fn::GetAtt` `DomainUnitId`.
+    ///
+    /// The domain unit ID of the project profile.
     pub fn attr_domain_unit_id(&self) -> Val<String> {
         self.0.get_att("DomainUnitId")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the project profile.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Identifier`.
+    ///
+    /// Project profile ID.
     pub fn attr_identifier(&self) -> Val<String> {
         self.0.get_att("Identifier")
     }
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The timestamp at which a project profile was last updated.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
@@ -214,9 +242,13 @@ impl ProjectProfileHandle {
 }
 
 /// The [`AwsAccount`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-projectprofile-awsaccount.html) property type.
+///
+/// The AWS account of the environment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsAccount {
     /// `AwsAccountId`: required.
+    ///
+    /// The account ID of a project.
     ///
     /// - Pattern: `^\d{12}$`.
     pub aws_account_id: Option<Val<String>>,
@@ -273,33 +305,47 @@ impl ToValue for AwsAccount {
 impl Literal for AwsAccount {}
 
 /// The [`EnvironmentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-projectprofile-environmentconfiguration.html) property type.
+///
+/// The configuration of an environment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentConfiguration {
     /// `AwsAccount`.
+    ///
+    /// The AWS account of the environment.
     pub aws_account: Option<Val<AwsAccount>>,
     /// `AwsRegion`: required.
+    ///
+    /// The AWS Region of the environment.
     pub aws_region: Option<Val<Region>>,
     /// `ConfigurationParameters`.
+    ///
+    /// The configuration parameters of the environment.
     pub configuration_parameters: Option<Val<EnvironmentConfigurationParametersDetails>>,
     /// `DeploymentMode`.
+    ///
+    /// The deployment mode of the environment.
     pub deployment_mode: Option<Val<DeploymentMode>>,
     /// `DeploymentOrder`.
+    ///
+    /// The deployment order of the environment.
     ///
     /// - Range: 0 to 16.
     pub deployment_order: Option<Val<f64>>,
     /// `Description`.
     ///
+    /// The environment description.
+    ///
     /// - Length: at most 2048.
     pub description: Option<Val<String>>,
     /// `EnvironmentBlueprintId`: required.
     ///
-    /// - Pattern: `^[a-zA-Z0-9_-]{1,36}$`.
-    pub environment_blueprint_id: Option<Val<String>>,
-    /// `EnvironmentConfigurationId`.
+    /// The environment blueprint ID.
     ///
     /// - Pattern: `^[a-zA-Z0-9_-]{1,36}$`.
-    pub environment_configuration_id: Option<Val<String>>,
+    pub environment_blueprint_id: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The environment name.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[\w -]+$`.
@@ -332,7 +378,6 @@ impl EnvironmentConfiguration {
         put(&mut m, "DeploymentOrder", &self.deployment_order);
         put(&mut m, "Description", &self.description);
         put(&mut m, "EnvironmentBlueprintId", &self.environment_blueprint_id);
-        put(&mut m, "EnvironmentConfigurationId", &self.environment_configuration_id);
         put(&mut m, "Name", &self.name);
         m
     }
@@ -381,11 +426,6 @@ impl EnvironmentConfigurationBuilder {
         self.0.environment_blueprint_id = Some(value.into());
         self
     }
-    /// Sets `EnvironmentConfigurationId`.
-    pub fn environment_configuration_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.environment_configuration_id = Some(value.into());
-        self
-    }
     /// Sets `Name`.
     pub fn name(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.name = Some(value.into());
@@ -423,15 +463,23 @@ impl ToValue for EnvironmentConfiguration {
 impl Literal for EnvironmentConfiguration {}
 
 /// The [`EnvironmentConfigurationParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-projectprofile-environmentconfigurationparameter.html) property type.
+///
+/// The environment configuration parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentConfigurationParameter {
     /// `IsEditable`.
+    ///
+    /// Specifies whether the environment parameter is editable.
     pub is_editable: Option<Val<bool>>,
     /// `Name`.
+    ///
+    /// The name of the environment configuration parameter.
     ///
     /// - Pattern: `^[a-zA-Z_][a-zA-Z0-9_]*$`.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the environment configuration parameter.
     pub value: Option<Val<String>>,
 }
 
@@ -491,13 +539,17 @@ impl ToValue for EnvironmentConfigurationParameter {
 impl Literal for EnvironmentConfigurationParameter {}
 
 /// The [`EnvironmentConfigurationParametersDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-projectprofile-environmentconfigurationparametersdetails.html) property type.
+///
+/// The details of the environment configuration parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentConfigurationParametersDetails {
     /// `ParameterOverrides`.
+    ///
+    /// The parameter overrides.
     pub parameter_overrides: Option<Val<Vec<EnvironmentConfigurationParameter>>>,
-    /// `ResolvedParameters`.
-    pub resolved_parameters: Option<Val<Vec<EnvironmentConfigurationParameter>>>,
     /// `SsmPath`.
+    ///
+    /// Ssm path environment configuration parameters.
     ///
     /// - Length: 1 to 2048.
     pub ssm_path: Option<Val<String>>,
@@ -518,7 +570,6 @@ impl EnvironmentConfigurationParametersDetails {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "ParameterOverrides", &self.parameter_overrides);
-        put(&mut m, "ResolvedParameters", &self.resolved_parameters);
         put(&mut m, "SsmPath", &self.ssm_path);
         m
     }
@@ -537,16 +588,6 @@ impl EnvironmentConfigurationParametersDetailsBuilder {
     /// Sets the whole list (a literal list, or an intrinsic returning one).
     pub fn set_parameter_overrides(mut self, value: impl Into<Val<Vec<EnvironmentConfigurationParameter>>>) -> Self {
         self.0.parameter_overrides = Some(value.into());
-        self
-    }
-    /// Appends one item to `ResolvedParameters`.
-    pub fn resolved_parameters(mut self, item: impl Into<Val<EnvironmentConfigurationParameter>>) -> Self {
-        self.0.resolved_parameters.get_or_insert_with(Default::default).push(item);
-        self
-    }
-    /// Sets the whole list (a literal list, or an intrinsic returning one).
-    pub fn set_resolved_parameters(mut self, value: impl Into<Val<Vec<EnvironmentConfigurationParameter>>>) -> Self {
-        self.0.resolved_parameters = Some(value.into());
         self
     }
     /// Sets `SsmPath`.
@@ -569,9 +610,13 @@ impl ToValue for EnvironmentConfigurationParametersDetails {
 impl Literal for EnvironmentConfigurationParametersDetails {}
 
 /// The [`Region`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-projectprofile-region.html) property type.
+///
+/// The AWS Region.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Region {
     /// `RegionName`: required.
+    ///
+    /// The AWS Region name.
     ///
     /// - Length: 4 to 16.
     /// - Pattern: `^[a-z]{2}-?(iso|gov)?-{1}[a-z]*-{1}[0-9]$`.
@@ -736,9 +781,18 @@ impl DeploymentMode {
             DeploymentMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DeploymentMode {
+    const VALUES: &'static [&'static str] = &["ON_CREATE", "ON_DEMAND"];
+    fn as_str(&self) -> &str {
+        DeploymentMode::as_str(self)
     }
 }
 
@@ -783,9 +837,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

@@ -5,36 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::DataZone::SubscriptionTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datazone-subscriptiontarget.html) resource type.
 ///
+/// The `AWS::DataZone::SubscriptionTarget` resource specifies an Amazon DataZone subscription target.
+/// Subscription targets enable you to access the data to which you have subscribed in your projects. A
+/// subscription target specifies the location (for example, a database or a schema) and the required
+/// permissions (for example, an IAM role) that Amazon DataZone can use to establish a connection with
+/// the source data and to create the necessary grants so that members of the Amazon DataZone project
+/// can start querying the data to which they have subscribed.
+///
 /// Build it with [`SubscriptionTarget::builder`]; adding it to a stack returns a [`SubscriptionTargetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubscriptionTarget {
     /// `ApplicableAssetTypes`: required.
+    ///
+    /// The asset types included in the subscription target.
     pub applicable_asset_types: Option<Val<Vec<String>>>,
     /// `AuthorizedPrincipals`: required.
+    ///
+    /// The authorized principals included in the subscription target.
     ///
     /// - Items: 1 to 10.
     pub authorized_principals: Option<Val<Vec<String>>>,
     /// `DomainIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The ID of the Amazon DataZone domain in which subscription target is created.
+    ///
     /// - Pattern: `^dzd[-_][a-zA-Z0-9_-]{1,36}$`.
     pub domain_identifier: Option<Val<String>>,
     /// `EnvironmentIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the environment in which subscription target is created.
     ///
     /// - Pattern: `^[a-zA-Z0-9_-]{1,36}$`.
     pub environment_identifier: Option<Val<String>>,
     /// `ManageAccessRole`.
     ///
+    /// The manage access role that is used to create the subscription target.
+    ///
     /// - Pattern: `^arn:aws(|-cn|-us-gov):iam::\d{12}:(role|role/service-role)/[\w+=,.@-]*$`.
     pub manage_access_role: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the subscription target.
+    ///
     /// - Length: 1 to 256.
     pub name: Option<Val<String>>,
     /// `Provider`.
+    ///
+    /// The provider of the subscription target.
     pub provider: Option<Val<String>>,
     /// `SubscriptionTargetConfig`: required.
+    ///
+    /// The configuration of the subscription target.
     pub subscription_target_config: Option<Val<Vec<SubscriptionTargetForm>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of the subscription target.
     pub type_: Option<Val<String>>,
 }
 
@@ -220,34 +245,50 @@ impl Deref for SubscriptionTargetHandle {
 
 impl SubscriptionTargetHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of when the subscription target was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `CreatedBy`.
+    ///
+    /// The Amazon DataZone user who created the subscription target.
     pub fn attr_created_by(&self) -> Val<String> {
         self.0.get_att("CreatedBy")
     }
     /// `Fn::GetAtt` `DomainId`.
+    ///
+    /// The identifier of the Amazon DataZone domain in which the subscription target exists.
     pub fn attr_domain_id(&self) -> Val<String> {
         self.0.get_att("DomainId")
     }
     /// `Fn::GetAtt` `EnvironmentId`.
+    ///
+    /// The identifier of the environment of the subscription target.
     pub fn attr_environment_id(&self) -> Val<String> {
         self.0.get_att("EnvironmentId")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier of the subscription target.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ProjectId`.
+    ///
+    /// The identifier of the project specified in the subscription target.
     pub fn attr_project_id(&self) -> Val<String> {
         self.0.get_att("ProjectId")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp of when the subscription target was updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `UpdatedBy`.
+    ///
+    /// The Amazon DataZone user who updated the subscription target.
     pub fn attr_updated_by(&self) -> Val<String> {
         self.0.get_att("UpdatedBy")
     }
@@ -262,11 +303,17 @@ impl SubscriptionTargetHandle {
 }
 
 /// The [`SubscriptionTargetForm`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-datazone-subscriptiontarget-subscriptiontargetform.html) property type.
+///
+/// The details of the subscription target configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubscriptionTargetForm {
     /// `Content`: required.
+    ///
+    /// The content of the subscription target configuration.
     pub content: Option<Val<String>>,
     /// `FormName`: required.
+    ///
+    /// The form name included in the subscription target configuration.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^(?![0-9_])\w+$|^_\w*[a-zA-Z0-9]\w*$`.

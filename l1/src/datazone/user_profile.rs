@@ -5,24 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::DataZone::UserProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-datazone-userprofile.html) resource type.
 ///
+/// The user type of the user for which the user profile is created.
+///
 /// Build it with [`UserProfile::builder`]; adding it to a stack returns a [`UserProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserProfile {
     /// `DomainIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The identifier of a Amazon DataZone domain in which a user profile exists.
+    ///
     /// - Pattern: `^dzd[-_][a-zA-Z0-9_-]{1,36}$`.
     pub domain_identifier: Option<Val<String>>,
     /// `SessionName`.
     ///
+    /// The session name of the user profile.
+    ///
     /// - Length: 2 to 64.
     pub session_name: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// The status of the user profile.
     pub status: Option<Val<UserProfileStatus>>,
     /// `UserIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The identifier of the user for which the user profile is created.
     ///
     /// - Pattern: `(^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$|^[a-zA-Z_0-9+=,.@-]+$|^arn:aws:iam::\d{12}:.+$)`.
     pub user_identifier: Option<Val<String>>,
     /// `UserType`. Changing it replaces the resource.
+    ///
+    /// The user type of the user for which the user profile is created.
     pub user_type: Option<Val<UserType>>,
 }
 
@@ -125,14 +137,20 @@ impl Deref for UserProfileHandle {
 
 impl UserProfileHandle {
     /// `Fn::GetAtt` `DomainId`.
+    ///
+    /// The identifier of a Amazon DataZone domain in which a user profile exists.
     pub fn attr_domain_id(&self) -> Val<String> {
         self.0.get_att("DomainId")
     }
     /// `Fn::GetAtt` `Type`.
+    ///
+    /// The type of the user profile.
     pub fn attr_type_(&self) -> Val<String> {
         self.0.get_att("Type")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the user profile.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -179,9 +197,18 @@ impl UserProfileStatus {
             UserProfileStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UserProfileStatus {
+    const VALUES: &'static [&'static str] = &["ASSIGNED", "NOT_ASSIGNED", "ACTIVATED", "DEACTIVATED"];
+    fn as_str(&self) -> &str {
+        UserProfileStatus::as_str(self)
     }
 }
 
@@ -234,9 +261,18 @@ impl UserType {
             UserType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UserType {
+    const VALUES: &'static [&'static str] = &["IAM_USER", "IAM_ROLE", "SSO_USER", "IAM_ROLE_SESSION"];
+    fn as_str(&self) -> &str {
+        UserType::as_str(self)
     }
 }
 

@@ -5,42 +5,104 @@ use crate::rt::*;
 
 /// The [`AWS::DAX::Cluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dax-cluster.html) resource type.
 ///
+/// Creates a DAX cluster. All nodes in the cluster run the same DAX caching software.
+///
 /// Build it with [`Cluster::builder`]; adding it to a stack returns a [`ClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cluster {
     /// `AvailabilityZones`.
+    ///
+    /// The Availability Zones (AZs) in which the cluster nodes will reside after the cluster has been
+    /// created or updated. If provided, the length of this list must equal the `ReplicationFactor`
+    /// parameter. If you omit this parameter, DAX will spread the nodes across Availability Zones for the
+    /// highest availability.
     pub availability_zones: Option<Val<Vec<String>>>,
     /// `ClusterEndpointEncryptionType`. Changing it replaces the resource.
+    ///
+    /// The encryption type of the cluster's endpoint. Available values are:
+    ///
+    /// - `NONE` - The cluster's endpoint will be unencrypted.
+    /// - `TLS` - The cluster's endpoint will be encrypted with Transport Layer Security, and will provide
+    ///   an x509 certificate for authentication.
+    ///
+    /// The default value is `NONE` .
     pub cluster_endpoint_encryption_type: Option<Val<String>>,
     /// `ClusterName`. Changing it replaces the resource.
+    ///
+    /// The name of the DAX cluster.
     pub cluster_name: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the cluster.
     pub description: Option<Val<String>>,
     /// `IAMRoleARN`: required. Changing it replaces the resource.
+    ///
+    /// A valid Amazon Resource Name (ARN) that identifies an IAM role. At runtime, DAX will assume this
+    /// role and use the role's permissions to access DynamoDB on your behalf.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub iam_role_arn: Option<Val<String>>,
     /// `NetworkType`. Changing it replaces the resource.
+    ///
+    /// The IP address type of the cluster. Values are:
+    ///
+    /// - `ipv4` - IPv4 addresses only
+    /// - `ipv6` - IPv6 addresses only
+    /// - `dual_stack` - Both IPv4 and IPv6 addresses
     pub network_type: Option<Val<String>>,
     /// `NodeType`: required. Changing it replaces the resource.
+    ///
+    /// The node type for the nodes in the cluster. (All nodes in a DAX cluster are of the same type.)
     pub node_type: Option<Val<String>>,
     /// `NotificationTopicARN`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon SNS topic to which notifications will be sent.
+    ///
+    /// > The Amazon SNS topic owner must be same as the DAX cluster owner.
     pub notification_topic_arn: Option<Val<String>>,
     /// `ParameterGroupName`.
+    ///
+    /// The parameter group to be associated with the DAX cluster.
     pub parameter_group_name: Option<Val<String>>,
     /// `PreferredMaintenanceWindow`.
+    ///
+    /// A range of time when maintenance of DAX cluster software will be performed. For example:
+    /// `sun:01:00-sun:09:00` . Cluster maintenance normally takes less than 30 minutes, and is performed
+    /// automatically within the maintenance window.
     pub preferred_maintenance_window: Option<Val<String>>,
     /// `ReplicationFactor`: required.
+    ///
+    /// The number of nodes in the DAX cluster. A replication factor of 1 will create a single-node cluster,
+    /// without any read replicas. For additional fault tolerance, you can create a multiple node cluster
+    /// with one or more read replicas. To do this, set `ReplicationFactor` to a number between 3 (one
+    /// primary and two read replicas) and 10 (one primary and nine read replicas). `If the
+    /// AvailabilityZones` parameter is provided, its length must equal the `ReplicationFactor` .
+    ///
+    /// > AWS recommends that you have at least two read replicas per cluster.
     pub replication_factor: Option<Val<i64>>,
     /// `SSESpecification`. Changing it replaces the resource.
+    ///
+    /// Represents the settings used to enable server-side encryption on the cluster.
     pub sse_specification: Option<Val<SseSpecification>>,
     /// `SecurityGroupIds`.
+    ///
+    /// A list of security group IDs to be assigned to each node in the DAX cluster. (Each of the security
+    /// group ID is system-generated.)
+    ///
+    /// If this parameter is not specified, DAX assigns the default VPC security group to each node.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetGroupName`. Changing it replaces the resource.
+    ///
+    /// The name of the subnet group to be used for the replication group.
+    ///
+    /// > DAX clusters can only run in an Amazon VPC environment. All of the subnets that you specify in a
+    /// subnet group must exist in the same VPC.
     pub subnet_group_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A set of tags to associate with the DAX cluster.
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
@@ -223,14 +285,32 @@ impl ClusterHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ClusterDiscoveryEndpoint`.
+    ///
+    /// Returns the endpoint of the DAX cluster. For example:
+    ///
+    /// `{ "Fn::GetAtt": [" MyDAXCluster ", "ClusterDiscoveryEndpoint"] }`
+    ///
+    /// Returns a value similar to the following:
+    ///
+    /// `mydaxcluster.0h3d6x.clustercfg.dax.use1.cache.amazonaws.com:8111`
     pub fn attr_cluster_discovery_endpoint(&self) -> Val<String> {
         self.0.get_att("ClusterDiscoveryEndpoint")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the ARN of the DAX cluster. For example:
+    ///
+    /// `{ "Fn::GetAtt": [" MyDAXCluster ", "Arn"] }`
+    ///
+    /// Returns a value similar to the following:
+    ///
+    /// `arn:aws:dax:us-east-1:111122223333:cache/MyDAXCluster`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ClusterDiscoveryEndpointURL`.
+    ///
+    /// Returns the endpoint URL of the DAX cluster.
     pub fn attr_cluster_discovery_endpoint_url(&self) -> Val<String> {
         self.0.get_att("ClusterDiscoveryEndpointURL")
     }
@@ -245,9 +325,13 @@ impl ClusterHandle {
 }
 
 /// The [`SSESpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dax-cluster-ssespecification.html) property type.
+///
+/// Represents the settings used to enable server-side encryption.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SseSpecification {
     /// `SSEEnabled`.
+    ///
+    /// Indicates whether server-side encryption is enabled (true) or disabled (false) on the cluster.
     pub sse_enabled: Option<Val<bool>>,
 }
 

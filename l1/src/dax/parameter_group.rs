@@ -5,14 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::DAX::ParameterGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dax-parametergroup.html) resource type.
 ///
+/// A named set of parameters that are applied to all of the nodes in a DAX cluster.
+///
 /// Build it with [`ParameterGroup::builder`]; adding it to a stack returns a [`ParameterGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterGroup {
     /// `Description`.
+    ///
+    /// A description of the parameter group.
     pub description: Option<Val<String>>,
     /// `ParameterGroupName`. Changing it replaces the resource.
+    ///
+    /// The name of the parameter group.
     pub parameter_group_name: Option<Val<String>>,
     /// `ParameterNameValues`.
+    ///
+    /// An array of name-value pairs for the parameters in the group. Each element in the array represents a
+    /// single parameter.
+    ///
+    /// > `record-ttl-millis` and `query-ttl-millis` are the only supported parameter names. For more
+    /// details, see [Configuring TTL
+    /// Settings](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/DAX.cluster-management.html#DAX.cluster-management.custom-settings.ttl)
+    /// .
     ///
     /// - Format: `json`.
     pub parameter_name_values: Option<Val<Json>>,

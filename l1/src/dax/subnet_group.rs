@@ -5,14 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::DAX::SubnetGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dax-subnetgroup.html) resource type.
 ///
+/// Creates a new subnet group.
+///
 /// Build it with [`SubnetGroup::builder`]; adding it to a stack returns a [`SubnetGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetGroup {
     /// `Description`.
+    ///
+    /// The description of the subnet group.
     pub description: Option<Val<String>>,
     /// `SubnetGroupName`. Changing it replaces the resource.
+    ///
+    /// The name of the subnet group.
     pub subnet_group_name: Option<Val<String>>,
     /// `SubnetIds`: required.
+    ///
+    /// A list of VPC subnet IDs for the subnet group.
     pub subnet_ids: Option<Val<Vec<String>>>,
 }
 

@@ -5,6 +5,10 @@ use crate::rt::*;
 
 /// The [`AWS::Deadline::Farm`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-deadline-farm.html) resource type.
 ///
+/// Creates a farm to allow space for queues and fleets. Farms are the space where the components of
+/// your renders gather and are pieced together in the cloud. Farms contain budgets and allow you to
+/// enforce permissions. Deadline Cloud farms are a useful container for large projects.
+///
 /// Build it with [`Farm::builder`]; adding it to a stack returns a [`FarmHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Farm {
@@ -14,18 +18,33 @@ pub struct Farm {
     pub cost_scale_factor: Option<Val<f64>>,
     /// `Description`.
     ///
+    /// A description of the farm that helps identify what the farm is used for.
+    ///
+    /// > This field can store any content. Escape or encode this content before displaying it on a webpage
+    /// or any other system that might interpret the content of this field.
+    ///
     /// - Length: 0 to 100.
     pub description: Option<Val<String>>,
     /// `DisplayName`: required.
+    ///
+    /// The display name of the farm.
+    ///
+    /// > This field can store any content. Escape or encode this content before displaying it on a webpage
+    /// or any other system that might interpret the content of this field.
     ///
     /// - Length: 1 to 100.
     pub display_name: Option<Val<String>>,
     /// `KmsKeyArn`. Changing it replaces the resource.
     ///
+    /// The ARN for the KMS key.
+    ///
     /// - Pattern: `^arn:aws[-a-z]*:kms:.*:key/.*`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to add to your farm. Each tag consists of a tag key and a tag value. Tag keys and values
+    /// are both required, but tag values can be empty strings.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -128,10 +147,14 @@ impl Deref for FarmHandle {
 
 impl FarmHandle {
     /// `Fn::GetAtt` `FarmId`.
+    ///
+    /// The farm ID.
     pub fn attr_farm_id(&self) -> Val<String> {
         self.0.get_att("FarmId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) assigned to the farm.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

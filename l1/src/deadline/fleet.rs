@@ -5,39 +5,73 @@ use crate::rt::*;
 
 /// The [`AWS::Deadline::Fleet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-deadline-fleet.html) resource type.
 ///
+/// Creates a fleet. Fleets gather information relating to compute, or capacity, for renders within your
+/// farms. You can choose to manage your own capacity or opt to have fleets fully managed by Deadline
+/// Cloud.
+///
 /// Build it with [`Fleet::builder`]; adding it to a stack returns a [`FleetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fleet {
     /// `Configuration`: required.
+    ///
+    /// The configuration details for the fleet.
     pub configuration: Option<Val<FleetConfiguration>>,
     /// `Description`.
+    ///
+    /// A description that helps identify what the fleet is used for.
+    ///
+    /// > This field can store any content. Escape or encode this content before displaying it on a webpage
+    /// or any other system that might interpret the content of this field.
     ///
     /// - Length: 0 to 100.
     pub description: Option<Val<String>>,
     /// `DisplayName`: required.
     ///
+    /// The display name of the fleet summary to update.
+    ///
+    /// > This field can store any content. Escape or encode this content before displaying it on a webpage
+    /// or any other system that might interpret the content of this field.
+    ///
     /// - Length: 1 to 100.
     pub display_name: Option<Val<String>>,
     /// `FarmId`: required. Changing it replaces the resource.
     ///
+    /// The farm ID.
+    ///
     /// - Pattern: `^farm-[0-9a-f]{32}$`.
     pub farm_id: Option<Val<String>>,
     /// `HostConfiguration`.
+    ///
+    /// Provides a script that runs as a worker is starting up that you can use to provide additional
+    /// configuration for workers in your fleet.
+    ///
+    /// To remove a script from a fleet, use the
+    /// [UpdateFleet](https://docs.aws.amazon.com/deadline-cloud/latest/APIReference/API_UpdateFleet.html)
+    /// operation with the `hostConfiguration` `scriptBody` parameter set to an empty string ("").
     pub host_configuration: Option<Val<HostConfiguration>>,
     /// `MaxWorkerCount`: required.
+    ///
+    /// The maximum number of workers specified in the fleet.
     ///
     /// - Range: 0 to 2147483647.
     pub max_worker_count: Option<Val<i64>>,
     /// `MinWorkerCount`.
     ///
+    /// The minimum number of workers in the fleet.
+    ///
     /// - Range: 0 to 2147483647.
     pub min_worker_count: Option<Val<i64>>,
     /// `RoleArn`: required.
+    ///
+    /// The IAM role that workers in the fleet use when processing jobs.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):iam::\d{12}:role(/[!-.0-~]+)*/[\w+=,.@-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to add to your fleet. Each tag consists of a tag key and a tag value. Tag keys and values
+    /// are both required, but tag values can be empty strings.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -187,22 +221,32 @@ impl FleetHandle {
         self.0.get_att("Capabilities")
     }
     /// `Fn::GetAtt` `FleetId`.
+    ///
+    /// The fleet ID.
     pub fn attr_fleet_id(&self) -> Val<String> {
         self.0.get_att("FleetId")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the fleet.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusMessage`.
+    ///
+    /// A message that communicates a suspended status of the fleet.
     pub fn attr_status_message(&self) -> Val<String> {
         self.0.get_att("StatusMessage")
     }
     /// `Fn::GetAtt` `WorkerCount`.
+    ///
+    /// The number of workers in the fleet summary.
     pub fn attr_worker_count(&self) -> Val<i64> {
         self.0.get_att("WorkerCount")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) assigned to the fleet.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -217,11 +261,37 @@ impl FleetHandle {
 }
 
 /// The [`AcceleratorCapabilities`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-fleet-acceleratorcapabilities.html) property type.
+///
+/// Provides information about the GPU accelerators used for jobs processed by a fleet.
+///
+/// > Accelerator capabilities cannot be used with wait-and-save fleets. If you specify accelerator
+/// capabilities, you must use either spot or on-demand instance market options. > Each accelerator type
+/// maps to specific EC2 instance families:
+/// >
+/// > - `t4` : Uses G4dn instance family
+/// > - `a10g` : Uses G5 instance family
+/// > - `l4` : Uses G6 and Gr6 instance families
+/// > - `l40s` : Uses G6e instance family
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AcceleratorCapabilities {
     /// `Count`.
+    ///
+    /// The number of GPU accelerators specified for worker hosts in this fleet.
+    ///
+    /// > You must specify either `acceleratorCapabilities.count.max` or `allowedInstanceTypes` when using
+    /// accelerator capabilities. If you don't specify a maximum count, AWS Deadline Cloud uses the instance
+    /// types you specify in `allowedInstanceTypes` to determine the maximum number of accelerators.
     pub count: Option<Val<AcceleratorCountRange>>,
     /// `Selections`: required.
+    ///
+    /// A list of accelerator capabilities requested for this fleet. Only Amazon Elastic Compute Cloud
+    /// instances that provide these capabilities will be used. For example, if you specify both L4 and T4
+    /// chips, AWS Deadline Cloud will use Amazon EC2 instances that have either the L4 or the T4 chip
+    /// installed.
+    ///
+    /// > - You must specify at least one accelerator selection.
+    /// > - You cannot specify the same accelerator name multiple times in the selections list.
+    /// > - All accelerators in the selections must use the same runtime version.
     ///
     /// - Items: at least 1.
     pub selections: Option<Val<Vec<AcceleratorSelection>>>,
@@ -294,13 +364,19 @@ impl ToValue for AcceleratorCapabilities {
 impl Literal for AcceleratorCapabilities {}
 
 /// The [`AcceleratorCountRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-fleet-acceleratorcountrange.html) property type.
+///
+/// Defines the maximum and minimum number of GPU accelerators required for a worker instance..
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AcceleratorCountRange {
     /// `Max`.
     ///
+    /// The maximum number of GPU accelerators in the worker host.
+    ///
     /// - Range: 0 to 2147483647.
     pub max: Option<Val<i64>>,
     /// `Min`: required.
+    ///
+    /// The minimum number of GPU accelerators in the worker host.
     ///
     /// - Range: 0 to 2147483647.
     pub min: Option<Val<i64>>,
@@ -359,11 +435,45 @@ impl ToValue for AcceleratorCountRange {
 impl Literal for AcceleratorCountRange {}
 
 /// The [`AcceleratorSelection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-fleet-acceleratorselection.html) property type.
+///
+/// Describes a specific GPU accelerator required for an Amazon Elastic Compute Cloud worker host.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AcceleratorSelection {
     /// `Name`: required.
+    ///
+    /// The name of the chip used by the GPU accelerator.
+    ///
+    /// The available GPU accelerators are:
+    ///
+    /// - `t4` - NVIDIA T4 Tensor Core GPU (16 GiB memory)
+    /// - `a10g` - NVIDIA A10G Tensor Core GPU (24 GiB memory)
+    /// - `l4` - NVIDIA L4 Tensor Core GPU (24 GiB memory)
+    /// - `l40s` - NVIDIA L40S Tensor Core GPU (48 GiB memory)
     pub name: Option<Val<Name>>,
     /// `Runtime`.
+    ///
+    /// Specifies the runtime driver to use for the GPU accelerator. You must use the same runtime for all
+    /// GPUs in a fleet.
+    ///
+    /// You can choose from the following runtimes:
+    ///
+    /// - `latest` - Use the latest runtime available for the chip. If you specify `latest` and a new
+    ///   version of the runtime is released, the new version of the runtime is used.
+    /// - `grid:r570` - [NVIDIA vGPU software 18](https://docs.aws.amazon.com/https://docs.nvidia.com/vgpu/18.0/index.html)
+    /// - `grid:r535` - [NVIDIA vGPU software 16](https://docs.aws.amazon.com/https://docs.nvidia.com/vgpu/16.0/index.html)
+    ///
+    /// If you don't specify a runtime, AWS Deadline Cloud uses `latest` as the default. However, if you
+    /// have multiple accelerators and specify `latest` for some and leave others blank, AWS Deadline Cloud
+    /// raises an exception.
+    ///
+    /// > Not all runtimes are compatible with all accelerator types:
+    /// >
+    /// > - `t4` and `a10g` : Support all runtimes ( `grid:r570` , `grid:r535` )
+    /// > - `l4` and `l40s` : Only support `grid:r570` and newer
+    /// >
+    /// > All accelerators in a fleet must use the same runtime version. You cannot mix different runtime
+    /// versions within a single fleet. > When you specify `latest` , it resolves to `grid:r570` for all
+    /// currently supported accelerators.
     ///
     /// - Length: 1 to 100.
     pub runtime: Option<Val<String>>,
@@ -422,13 +532,19 @@ impl ToValue for AcceleratorSelection {
 impl Literal for AcceleratorSelection {}
 
 /// The [`AcceleratorTotalMemoryMiBRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-fleet-acceleratortotalmemorymibrange.html) property type.
+///
+/// Defines the maximum and minimum amount of memory, in MiB, to use for the accelerator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AcceleratorTotalMemoryMiBRange {
     /// `Max`.
     ///
+    /// The maximum amount of memory to use for the accelerator, measured in MiB.
+    ///
     /// - Range: 0 to 2147483647.
     pub max: Option<Val<i64>>,
     /// `Min`: required.
+    ///
+    /// The minimum amount of memory to use for the accelerator, measured in MiB.
     ///
     /// - Range: 0 to 2147483647.
     pub min: Option<Val<i64>>,
@@ -559,19 +675,29 @@ impl ToValue for CustomerManagedAutoScalingConfiguration {
 impl Literal for CustomerManagedAutoScalingConfiguration {}
 
 /// The [`CustomerManagedFleetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-fleet-customermanagedfleetconfiguration.html) property type.
+///
+/// The configuration details for a customer managed fleet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomerManagedFleetConfiguration {
     /// `AutoScalingConfiguration`.
     pub auto_scaling_configuration: Option<Val<CustomerManagedAutoScalingConfiguration>>,
     /// `Mode`: required.
+    ///
+    /// The Auto Scaling mode for the customer managed fleet.
     pub mode: Option<Val<AutoScalingMode>>,
     /// `StorageProfileId`.
+    ///
+    /// The storage profile ID for the customer managed fleet.
     ///
     /// - Pattern: `^sp-[0-9a-f]{32}$`.
     pub storage_profile_id: Option<Val<String>>,
     /// `TagPropagationMode`.
+    ///
+    /// The tag propagation mode for the customer managed fleet.
     pub tag_propagation_mode: Option<Val<TagPropagationMode>>,
     /// `WorkerCapabilities`: required.
+    ///
+    /// The worker capabilities for the customer managed fleet.
     pub worker_capabilities: Option<Val<CustomerManagedWorkerCapabilities>>,
 }
 
@@ -662,29 +788,49 @@ impl ToValue for CustomerManagedFleetConfiguration {
 impl Literal for CustomerManagedFleetConfiguration {}
 
 /// The [`CustomerManagedWorkerCapabilities`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-fleet-customermanagedworkercapabilities.html) property type.
+///
+/// The worker capabilities for a customer managed workflow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomerManagedWorkerCapabilities {
     /// `AcceleratorCount`.
+    ///
+    /// The range of the accelerator.
     pub accelerator_count: Option<Val<AcceleratorCountRange>>,
     /// `AcceleratorTotalMemoryMiB`.
+    ///
+    /// The total memory (MiB) for the customer managed worker capabilities.
     pub accelerator_total_memory_mi_b: Option<Val<AcceleratorTotalMemoryMiBRange>>,
     /// `AcceleratorTypes`.
+    ///
+    /// The accelerator types for the customer managed worker capabilities.
     pub accelerator_types: Option<Val<Vec<AcceleratorType>>>,
     /// `CpuArchitectureType`: required.
+    ///
+    /// The CPU architecture type for the customer managed worker capabilities.
     pub cpu_architecture_type: Option<Val<CpuArchitectureType>>,
     /// `CustomAmounts`.
+    ///
+    /// Custom requirement ranges for customer managed worker capabilities.
     ///
     /// - Items: 1 to 15.
     pub custom_amounts: Option<Val<Vec<FleetAmountCapability>>>,
     /// `CustomAttributes`.
     ///
+    /// Custom attributes for the customer manged worker capabilities.
+    ///
     /// - Items: 1 to 15.
     pub custom_attributes: Option<Val<Vec<FleetAttributeCapability>>>,
     /// `MemoryMiB`: required.
+    ///
+    /// The memory (MiB).
     pub memory_mi_b: Option<Val<MemoryMiBRange>>,
     /// `OsFamily`: required.
+    ///
+    /// The operating system (OS) family.
     pub os_family: Option<Val<CustomerManagedFleetOperatingSystemFamily>>,
     /// `VCpuCount`: required.
+    ///
+    /// The vCPU count for the customer manged worker capabilities.
     pub v_cpu_count: Option<Val<VCpuCountRange>>,
 }
 
@@ -831,15 +977,23 @@ impl ToValue for CustomerManagedWorkerCapabilities {
 impl Literal for CustomerManagedWorkerCapabilities {}
 
 /// The [`Ec2EbsVolume`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-fleet-ec2ebsvolume.html) property type.
+///
+/// Specifies the EBS volume.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ec2EbsVolume {
     /// `Iops`.
     ///
+    /// The IOPS per volume.
+    ///
     /// - Range: 3000 to 16000.
     pub iops: Option<Val<i64>>,
     /// `SizeGiB`.
+    ///
+    /// The EBS volume size in GiB.
     pub size_gi_b: Option<Val<i64>>,
     /// `ThroughputMiB`.
+    ///
+    /// The throughput per volume in MiB.
     ///
     /// - Range: 125 to 1000.
     pub throughput_mi_b: Option<Val<i64>>,
@@ -901,13 +1055,21 @@ impl ToValue for Ec2EbsVolume {
 impl Literal for Ec2EbsVolume {}
 
 /// The [`FleetAmountCapability`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-fleet-fleetamountcapability.html) property type.
+///
+/// The fleet amount and attribute capabilities.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FleetAmountCapability {
     /// `Max`.
+    ///
+    /// The maximum amount of the fleet worker capability.
     pub max: Option<Val<f64>>,
     /// `Min`: required.
+    ///
+    /// The minimum amount of fleet worker capability.
     pub min: Option<Val<f64>>,
     /// `Name`: required.
+    ///
+    /// The name of the fleet capability.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([a-zA-Z][a-zA-Z0-9]{0,63}:)?amount(\.[a-zA-Z][a-zA-Z0-9]{0,63})+$`.
@@ -976,14 +1138,20 @@ impl ToValue for FleetAmountCapability {
 impl Literal for FleetAmountCapability {}
 
 /// The [`FleetAttributeCapability`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-fleet-fleetattributecapability.html) property type.
+///
+/// Defines the fleet's capability name, minimum, and maximum.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FleetAttributeCapability {
     /// `Name`: required.
+    ///
+    /// The name of the fleet attribute capability for the worker.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([a-zA-Z][a-zA-Z0-9]{0,63}:)?attr(\.[a-zA-Z][a-zA-Z0-9]{0,63})+$`.
     pub name: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// The number of fleet attribute capabilities.
     ///
     /// - Items: 1 to 10.
     pub values: Option<Val<Vec<String>>>,
@@ -1053,11 +1221,17 @@ impl ToValue for FleetAttributeCapability {
 impl Literal for FleetAttributeCapability {}
 
 /// The [`FleetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-fleet-fleetconfiguration.html) property type.
+///
+/// Fleet configuration details.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FleetConfiguration {
     /// `CustomerManaged`.
+    ///
+    /// The customer managed fleets within a fleet configuration.
     pub customer_managed: Option<Val<CustomerManagedFleetConfiguration>>,
     /// `ServiceManagedEc2`.
+    ///
+    /// The service managed Amazon EC2 instances for a fleet configuration.
     pub service_managed_ec2: Option<Val<ServiceManagedEc2FleetConfiguration>>,
 }
 
@@ -1116,13 +1290,39 @@ impl ToValue for FleetConfiguration {
 impl Literal for FleetConfiguration {}
 
 /// The [`HostConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-fleet-hostconfiguration.html) property type.
+///
+/// Provides a script that runs as a worker is starting up that you can use to provide additional
+/// configuration for workers in your fleet.
+///
+/// To remove a script from a fleet, use the
+/// [UpdateFleet](https://docs.aws.amazon.com/deadline-cloud/latest/APIReference/API_UpdateFleet.html)
+/// operation with the `hostConfiguration` `scriptBody` parameter set to an empty string ("").
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HostConfiguration {
     /// `ScriptBody`: required.
     ///
+    /// The text of the script that runs as a worker is starting up that you can use to provide additional
+    /// configuration for workers in your fleet. The script runs after a worker enters the `STARTING` state
+    /// and before the worker processes tasks.
+    ///
+    /// For more information about using the script, see [Run scripts as an administrator to configure
+    /// workers](https://docs.aws.amazon.com/deadline-cloud/latest/developerguide/smf-admin.html) in the *Deadline
+    /// Cloud Developer Guide* .
+    ///
+    /// > The script runs as an administrative user ( `sudo root` on Linux, as an Administrator on Windows).
+    ///
     /// - Length: 0 to 15000.
     pub script_body: Option<Val<String>>,
     /// `ScriptTimeoutSeconds`.
+    ///
+    /// The maximum time that the host configuration can run. If the timeout expires, the worker enters the
+    /// `NOT RESPONDING` state and shuts down. You are charged for the time that the worker is running the
+    /// host configuration script.
+    ///
+    /// > You should configure your fleet for a maximum of one worker while testing your host configuration
+    /// script to avoid starting additional workers.
+    ///
+    /// The default is 300 seconds (5 minutes).
     ///
     /// - Range: 300 to 3600.
     pub script_timeout_seconds: Option<Val<i64>>,
@@ -1181,13 +1381,19 @@ impl ToValue for HostConfiguration {
 impl Literal for HostConfiguration {}
 
 /// The [`MemoryMiBRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-fleet-memorymibrange.html) property type.
+///
+/// The range of memory in MiB.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemoryMiBRange {
     /// `Max`.
     ///
+    /// The maximum amount of memory (in MiB).
+    ///
     /// - Range: 512 to 2147483647.
     pub max: Option<Val<i64>>,
     /// `Min`: required.
+    ///
+    /// The minimum amount of memory (in MiB).
     ///
     /// - Range: 512 to 2147483647.
     pub min: Option<Val<i64>>,
@@ -1318,19 +1524,29 @@ impl ToValue for ServiceManagedEc2AutoScalingConfiguration {
 impl Literal for ServiceManagedEc2AutoScalingConfiguration {}
 
 /// The [`ServiceManagedEc2FleetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-fleet-servicemanagedec2fleetconfiguration.html) property type.
+///
+/// The configuration details for a service managed EC2 fleet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceManagedEc2FleetConfiguration {
     /// `AutoScalingConfiguration`.
     pub auto_scaling_configuration: Option<Val<ServiceManagedEc2AutoScalingConfiguration>>,
     /// `InstanceCapabilities`: required.
+    ///
+    /// The instance capabilities for the service managed EC2 fleet.
     pub instance_capabilities: Option<Val<ServiceManagedEc2InstanceCapabilities>>,
     /// `InstanceMarketOptions`: required.
+    ///
+    /// The instance market options for the service managed EC2 fleet.
     pub instance_market_options: Option<Val<ServiceManagedEc2InstanceMarketOptions>>,
     /// `StorageProfileId`.
+    ///
+    /// The storage profile ID for the service managed EC2 fleet.
     ///
     /// - Pattern: `^sp-[0-9a-f]{32}$`.
     pub storage_profile_id: Option<Val<String>>,
     /// `VpcConfiguration`.
+    ///
+    /// The VPC configuration for the service managed EC2 fleet.
     pub vpc_configuration: Option<Val<VpcConfiguration>>,
 }
 
@@ -1427,35 +1643,57 @@ impl ToValue for ServiceManagedEc2FleetConfiguration {
 impl Literal for ServiceManagedEc2FleetConfiguration {}
 
 /// The [`ServiceManagedEc2InstanceCapabilities`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-fleet-servicemanagedec2instancecapabilities.html) property type.
+///
+/// The Amazon EC2 instance capabilities.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceManagedEc2InstanceCapabilities {
     /// `AcceleratorCapabilities`.
+    ///
+    /// Describes the GPU accelerator capabilities required for worker host instances in this fleet.
     pub accelerator_capabilities: Option<Val<AcceleratorCapabilities>>,
     /// `AllowedInstanceTypes`.
+    ///
+    /// The allowable Amazon EC2 instance types.
     ///
     /// - Items: 1 to 100.
     pub allowed_instance_types: Option<Val<Vec<String>>>,
     /// `CpuArchitectureType`: required.
+    ///
+    /// The CPU architecture type.
     pub cpu_architecture_type: Option<Val<CpuArchitectureType>>,
     /// `CustomAmounts`.
+    ///
+    /// The custom capability amounts to require for instances in this fleet.
     ///
     /// - Items: 1 to 15.
     pub custom_amounts: Option<Val<Vec<FleetAmountCapability>>>,
     /// `CustomAttributes`.
     ///
+    /// The custom capability attributes to require for instances in this fleet.
+    ///
     /// - Items: 1 to 15.
     pub custom_attributes: Option<Val<Vec<FleetAttributeCapability>>>,
     /// `ExcludedInstanceTypes`.
     ///
+    /// The instance types to exclude from the fleet.
+    ///
     /// - Items: 1 to 100.
     pub excluded_instance_types: Option<Val<Vec<String>>>,
     /// `MemoryMiB`: required.
+    ///
+    /// The memory, as MiB, for the Amazon EC2 instance type.
     pub memory_mi_b: Option<Val<MemoryMiBRange>>,
     /// `OsFamily`: required.
+    ///
+    /// The operating system (OS) family.
     pub os_family: Option<Val<ServiceManagedFleetOperatingSystemFamily>>,
     /// `RootEbsVolume`.
+    ///
+    /// The root EBS volume.
     pub root_ebs_volume: Option<Val<Ec2EbsVolume>>,
     /// `VCpuCount`: required.
+    ///
+    /// The amount of vCPU to require for instances in this fleet.
     pub v_cpu_count: Option<Val<VCpuCountRange>>,
 }
 
@@ -1613,9 +1851,13 @@ impl ToValue for ServiceManagedEc2InstanceCapabilities {
 impl Literal for ServiceManagedEc2InstanceCapabilities {}
 
 /// The [`ServiceManagedEc2InstanceMarketOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-fleet-servicemanagedec2instancemarketoptions.html) property type.
+///
+/// The details of the Amazon EC2 instance market options for a service managed fleet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceManagedEc2InstanceMarketOptions {
     /// `Type`: required.
+    ///
+    /// The Amazon EC2 instance type.
     pub type_: Option<Val<Ec2MarketType>>,
 }
 
@@ -1738,13 +1980,19 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VCpuCountRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-fleet-vcpucountrange.html) property type.
+///
+/// The allowable range of vCPU processing power for the fleet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VCpuCountRange {
     /// `Max`.
     ///
+    /// The maximum amount of vCPU.
+    ///
     /// - Range: 1 to 10000.
     pub max: Option<Val<i64>>,
     /// `Min`: required.
+    ///
+    /// The minimum amount of vCPU.
     ///
     /// - Range: 1 to 10000.
     pub min: Option<Val<i64>>,
@@ -1803,9 +2051,13 @@ impl ToValue for VCpuCountRange {
 impl Literal for VCpuCountRange {}
 
 /// The [`VpcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-fleet-vpcconfiguration.html) property type.
+///
+/// The configuration options for a service managed fleet's VPC.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfiguration {
     /// `ResourceConfigurationArns`.
+    ///
+    /// The ARNs of the VPC Lattice resource configurations attached to the fleet.
     pub resource_configuration_arns: Option<Val<Vec<String>>>,
 }
 
@@ -1877,9 +2129,18 @@ impl AcceleratorType {
             AcceleratorType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AcceleratorType {
+    const VALUES: &'static [&'static str] = &["gpu"];
+    fn as_str(&self) -> &str {
+        AcceleratorType::as_str(self)
     }
 }
 
@@ -1923,9 +2184,18 @@ impl AutoScalingMode {
             AutoScalingMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AutoScalingMode {
+    const VALUES: &'static [&'static str] = &["NO_SCALING", "EVENT_BASED_AUTO_SCALING"];
+    fn as_str(&self) -> &str {
+        AutoScalingMode::as_str(self)
     }
 }
 
@@ -1970,9 +2240,18 @@ impl CpuArchitectureType {
             CpuArchitectureType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CpuArchitectureType {
+    const VALUES: &'static [&'static str] = &["x86_64", "arm64"];
+    fn as_str(&self) -> &str {
+        CpuArchitectureType::as_str(self)
     }
 }
 
@@ -2020,9 +2299,18 @@ impl CustomerManagedFleetOperatingSystemFamily {
             CustomerManagedFleetOperatingSystemFamily::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CustomerManagedFleetOperatingSystemFamily {
+    const VALUES: &'static [&'static str] = &["WINDOWS", "LINUX", "MACOS"];
+    fn as_str(&self) -> &str {
+        CustomerManagedFleetOperatingSystemFamily::as_str(self)
     }
 }
 
@@ -2071,9 +2359,18 @@ impl Ec2MarketType {
             Ec2MarketType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Ec2MarketType {
+    const VALUES: &'static [&'static str] = &["on-demand", "spot", "wait-and-save"];
+    fn as_str(&self) -> &str {
+        Ec2MarketType::as_str(self)
     }
 }
 
@@ -2128,9 +2425,18 @@ impl Name {
             Name::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Name {
+    const VALUES: &'static [&'static str] = &["t4", "a10g", "l4", "l40s", "rtx-pro-server-6000"];
+    fn as_str(&self) -> &str {
+        Name::as_str(self)
     }
 }
 
@@ -2178,9 +2484,18 @@ impl ServiceManagedFleetOperatingSystemFamily {
             ServiceManagedFleetOperatingSystemFamily::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ServiceManagedFleetOperatingSystemFamily {
+    const VALUES: &'static [&'static str] = &["LINUX", "WINDOWS"];
+    fn as_str(&self) -> &str {
+        ServiceManagedFleetOperatingSystemFamily::as_str(self)
     }
 }
 
@@ -2225,9 +2540,18 @@ impl TagPropagationMode {
             TagPropagationMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TagPropagationMode {
+    const VALUES: &'static [&'static str] = &["NO_PROPAGATION", "PROPAGATE_TAGS_TO_WORKERS_AT_LAUNCH"];
+    fn as_str(&self) -> &str {
+        TagPropagationMode::as_str(self)
     }
 }
 

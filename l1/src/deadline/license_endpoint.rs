@@ -5,23 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::Deadline::LicenseEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-deadline-licenseendpoint.html) resource type.
 ///
+/// Creates a license endpoint to integrate your various licensed software used for rendering on
+/// Deadline Cloud.
+///
 /// Build it with [`LicenseEndpoint::builder`]; adding it to a stack returns a [`LicenseEndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LicenseEndpoint {
     /// `SecurityGroupIds`: required. Changing it replaces the resource.
+    ///
+    /// The identifier of the Amazon EC2 security group that controls access to the license endpoint.
     ///
     /// - Items: 1 to 10.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required. Changing it replaces the resource.
     ///
+    /// Identifies the VPC subnets that can connect to a license endpoint.
+    ///
     /// - Items: 1 to 10.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
     ///
+    /// The tags to add to your license endpoint. Each tag consists of a tag key and a tag value. Tag keys
+    /// and values are both required, but tag values can be empty strings.
+    ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The VPC (virtual private cloud) ID associated with the license endpoint.
     ///
     /// - Length: 1 to 32.
     /// - Pattern: `^vpc-[\w]{1,120}$`.
@@ -145,22 +157,32 @@ impl Deref for LicenseEndpointHandle {
 
 impl LicenseEndpointHandle {
     /// `Fn::GetAtt` `DnsName`.
+    ///
+    /// The DNS name of the license server endpoint.
     pub fn attr_dns_name(&self) -> Val<String> {
         self.0.get_att("DnsName")
     }
     /// `Fn::GetAtt` `LicenseEndpointId`.
+    ///
+    /// The license endpoint ID.
     pub fn attr_license_endpoint_id(&self) -> Val<String> {
         self.0.get_att("LicenseEndpointId")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the license endpoint.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusMessage`.
+    ///
+    /// The status message of the license endpoint.
     pub fn attr_status_message(&self) -> Val<String> {
         self.0.get_att("StatusMessage")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the license endpoint.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,26 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::Deadline::Limit`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-deadline-limit.html) resource type.
 ///
+/// Creates a limit that manages the distribution of shared resources, such as floating licenses. A
+/// limit can throttle work assignments, help manage workloads, and track current usage. Before you use
+/// a limit, you must associate the limit with one or more queues.
+///
+/// You must add the `amountRequirementName` to a step in a job template to declare the limit
+/// requirement.
+///
 /// Build it with [`Limit::builder`]; adding it to a stack returns a [`LimitHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Limit {
     /// `AmountRequirementName`: required. Changing it replaces the resource.
     ///
+    /// The value that you specify as the `name` in the `amounts` field of the `hostRequirements` in a step
+    /// of a job template to declare the limit requirement.
+    ///
     /// - Length: at most 1024.
     pub amount_requirement_name: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A description of the limit. A clear description helps you identify the purpose of the limit.
+    ///
+    /// > This field can store any content. Escape or encode this content before displaying it on a webpage
+    /// or any other system that might interpret the content of this field.
     ///
     /// - Length: 0 to 100.
     pub description: Option<Val<String>>,
     /// `DisplayName`: required.
     ///
+    /// The name of the limit used in lists to identify the limit.
+    ///
+    /// > This field can store any content. Escape or encode this content before displaying it on a webpage
+    /// or any other system that might interpret the content of this field.
+    ///
     /// - Length: 1 to 100.
     pub display_name: Option<Val<String>>,
     /// `FarmId`: required. Changing it replaces the resource.
     ///
+    /// The unique identifier of the farm that contains the limit.
+    ///
     /// - Pattern: `^farm-[0-9a-f]{32}$`.
     pub farm_id: Option<Val<String>>,
     /// `MaxCount`: required.
+    ///
+    /// The maximum number of resources constrained by this limit. When all of the resources are in use,
+    /// steps that require the limit won't be scheduled until the resource is available.
+    ///
+    /// The `maxValue` must not be 0. If the value is -1, there is no restriction on the number of resources
+    /// that can be acquired for this limit.
     ///
     /// - Range: -1 to 2147483647.
     pub max_count: Option<Val<i64>>,
@@ -141,10 +169,15 @@ impl Deref for LimitHandle {
 
 impl LimitHandle {
     /// `Fn::GetAtt` `CurrentCount`.
+    ///
+    /// The number of resources from the limit that are being used by jobs. The result is delayed and may
+    /// not be the count at the time that you called the operation.
     pub fn attr_current_count(&self) -> Val<i64> {
         self.0.get_att("CurrentCount")
     }
     /// `Fn::GetAtt` `LimitId`.
+    ///
+    /// The unique identifier of the limit.
     pub fn attr_limit_id(&self) -> Val<String> {
         self.0.get_att("LimitId")
     }

@@ -5,14 +5,20 @@ use crate::rt::*;
 
 /// The [`AWS::Deadline::MeteredProduct`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-deadline-meteredproduct.html) resource type.
 ///
+/// Adds a metered product.
+///
 /// Build it with [`MeteredProduct::builder`]; adding it to a stack returns a [`MeteredProductHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MeteredProduct {
     /// `LicenseEndpointId`. Changing it replaces the resource.
     ///
+    /// The Amazon EC2 identifier of the license endpoint.
+    ///
     /// - Pattern: `^le-[0-9a-f]{32}$`.
     pub license_endpoint_id: Option<Val<String>>,
     /// `ProductId`. Changing it replaces the resource.
+    ///
+    /// The product ID.
     ///
     /// - Pattern: `^[0-9a-z]{1,32}-[.0-9a-z]{1,32}$`.
     pub product_id: Option<Val<String>>,
@@ -89,18 +95,26 @@ impl Deref for MeteredProductHandle {
 
 impl MeteredProductHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the metered product.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Port`.
+    ///
+    /// The port on which the metered product should run.
     pub fn attr_port(&self) -> Val<i64> {
         self.0.get_att("Port")
     }
     /// `Fn::GetAtt` `Family`.
+    ///
+    /// The family to which the metered product belongs.
     pub fn attr_family(&self) -> Val<String> {
         self.0.get_att("Family")
     }
     /// `Fn::GetAtt` `Vendor`.
+    ///
+    /// The vendor.
     pub fn attr_vendor(&self) -> Val<String> {
         self.0.get_att("Vendor")
     }

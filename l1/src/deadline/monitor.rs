@@ -5,32 +5,55 @@ use crate::rt::*;
 
 /// The [`AWS::Deadline::Monitor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-deadline-monitor.html) resource type.
 ///
+/// Creates an AWS Deadline Cloud monitor that you can use to view your farms, queues, and fleets. After
+/// you submit a job, you can track the progress of the tasks and steps that make up the job, and then
+/// download the job's results.
+///
 /// Build it with [`Monitor::builder`]; adding it to a stack returns a [`MonitorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Monitor {
     /// `DisplayName`: required.
     ///
+    /// The name of the monitor that displays on the Deadline Cloud console.
+    ///
+    /// > This field can store any content. Escape or encode this content before displaying it on a webpage
+    /// or any other system that might interpret the content of this field.
+    ///
     /// - Length: 1 to 100.
     pub display_name: Option<Val<String>>,
     /// `IdentityCenterInstanceArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name of the IAM Identity Center instance responsible for authenticating monitor
+    /// users.
+    ///
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$`.
     pub identity_center_instance_arn: Option<Val<String>>,
     /// `IdentityCenterRegion`. Changing it replaces the resource.
+    ///
+    /// The AWS region where IAM Identity Center is enabled. Required when Identity Center is in a different
+    /// region than the monitor.
     ///
     /// - Length: 1 to 25.
     /// - Pattern: `^[a-z0-9-]+$`.
     pub identity_center_region: Option<Val<String>>,
     /// `RoleArn`: required.
     ///
+    /// The Amazon Resource Name of the IAM role for the monitor. Users of the monitor use this role to
+    /// access Deadline Cloud resources.
+    ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):iam::\d{12}:role(/[!-.0-~]+)*/[\w+=,.@-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Subdomain`: required.
     ///
+    /// The subdomain used for the monitor URL. The full URL of the monitor is
+    /// subdomain.Region.deadlinecloud.amazonaws.com.
+    ///
     /// - Pattern: `^[a-z0-9-]{1,100}$`.
     pub subdomain: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -158,18 +181,27 @@ impl Deref for MonitorHandle {
 
 impl MonitorHandle {
     /// `Fn::GetAtt` `IdentityCenterApplicationArn`.
+    ///
+    /// The Amazon Resource Name that the IAM Identity Center assigned to the monitor when it was created.
     pub fn attr_identity_center_application_arn(&self) -> Val<String> {
         self.0.get_att("IdentityCenterApplicationArn")
     }
     /// `Fn::GetAtt` `MonitorId`.
+    ///
+    /// The unique identifier for the monitor.
     pub fn attr_monitor_id(&self) -> Val<String> {
         self.0.get_att("MonitorId")
     }
     /// `Fn::GetAtt` `Url`.
+    ///
+    /// The complete URL of the monitor. The full URL of the monitor is
+    /// subdomain.Region.deadlinecloud.amazonaws.com.
     pub fn attr_url(&self) -> Val<String> {
         self.0.get_att("Url")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the monitor.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,36 +5,64 @@ use crate::rt::*;
 
 /// The [`AWS::Deadline::Queue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-deadline-queue.html) resource type.
 ///
+/// Creates a queue to coordinate the order in which jobs run on a farm. A queue can also specify where
+/// to pull resources and indicate where to output completed jobs.
+///
 /// Build it with [`Queue::builder`]; adding it to a stack returns a [`QueueHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Queue {
     /// `AllowedStorageProfileIds`.
     ///
+    /// The identifiers of the storage profiles that this queue can use to share assets between workers
+    /// using different operating systems.
+    ///
     /// - Items: 0 to 20.
     pub allowed_storage_profile_ids: Option<Val<Vec<String>>>,
     /// `DefaultBudgetAction`.
+    ///
+    /// The default action taken on a queue summary if a budget wasn't configured.
     pub default_budget_action: Option<Val<DefaultQueueBudgetAction>>,
     /// `Description`.
+    ///
+    /// A description of the queue that helps identify what the queue is used for.
+    ///
+    /// > This field can store any content. Escape or encode this content before displaying it on a webpage
+    /// or any other system that might interpret the content of this field.
     ///
     /// - Length: 0 to 100.
     pub description: Option<Val<String>>,
     /// `DisplayName`: required.
     ///
+    /// The display name of the queue summary to update.
+    ///
+    /// > This field can store any content. Escape or encode this content before displaying it on a webpage
+    /// or any other system that might interpret the content of this field.
+    ///
     /// - Length: 1 to 100.
     pub display_name: Option<Val<String>>,
     /// `FarmId`: required. Changing it replaces the resource.
     ///
+    /// The farm ID.
+    ///
     /// - Pattern: `^farm-[0-9a-f]{32}$`.
     pub farm_id: Option<Val<String>>,
     /// `JobAttachmentSettings`.
+    ///
+    /// The job attachment settings. These are the Amazon S3 bucket name and the Amazon S3 prefix.
     pub job_attachment_settings: Option<Val<JobAttachmentSettings>>,
     /// `JobRunAsUser`.
+    ///
+    /// Identifies the user for a job.
     pub job_run_as_user: Option<Val<JobRunAsUser>>,
     /// `RequiredFileSystemLocationNames`.
+    ///
+    /// The file system location that the queue uses.
     ///
     /// - Items: 0 to 20.
     pub required_file_system_location_names: Option<Val<Vec<String>>>,
     /// `RoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that workers use when running jobs in this queue.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):iam::\d{12}:role(/[!-.0-~]+)*/[\w+=,.@-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -42,6 +70,9 @@ pub struct Queue {
     /// `SchedulingConfiguration`.
     pub scheduling_configuration: Option<Val<SchedulingConfiguration>>,
     /// `Tags`.
+    ///
+    /// The tags to add to your queue. Each tag consists of a tag key and a tag value. Tag keys and values
+    /// are both required, but tag values can be empty strings.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -197,10 +228,14 @@ impl Deref for QueueHandle {
 
 impl QueueHandle {
     /// `Fn::GetAtt` `QueueId`.
+    ///
+    /// The queue ID.
     pub fn attr_queue_id(&self) -> Val<String> {
         self.0.get_att("QueueId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the queue.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -215,14 +250,20 @@ impl QueueHandle {
 }
 
 /// The [`JobAttachmentSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-queue-jobattachmentsettings.html) property type.
+///
+/// The job attachment settings. These are the Amazon S3 bucket name and the Amazon S3 prefix.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobAttachmentSettings {
     /// `RootPrefix`: required.
+    ///
+    /// The root prefix.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9-_/]+$`.
     pub root_prefix: Option<Val<String>>,
     /// `S3BucketName`: required.
+    ///
+    /// The Amazon S3 bucket name.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `(?!^(\d+\.)+\d+$)(^(([a-z0-9]|[a-z0-9][a-z0-9\-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9][a-z0-9\-]*[a-z0-9])$)`.
@@ -293,13 +334,22 @@ impl ToValue for JobAttachmentSettings {
 impl Literal for JobAttachmentSettings {}
 
 /// The [`JobRunAsUser`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-queue-jobrunasuser.html) property type.
+///
+/// Identifies the user for a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobRunAsUser {
     /// `Posix`.
+    ///
+    /// The user and group that the jobs in the queue run as.
     pub posix: Option<Val<PosixUser>>,
     /// `RunAs`: required.
+    ///
+    /// Specifies whether the job should run using the queue's system user or if the job should run using
+    /// the worker agent system user.
     pub run_as: Option<Val<RunAs>>,
     /// `Windows`.
+    ///
+    /// Identifies a Microsoft Windows user.
     pub windows: Option<Val<WindowsUser>>,
 }
 
@@ -362,14 +412,20 @@ impl ToValue for JobRunAsUser {
 impl Literal for JobRunAsUser {}
 
 /// The [`PosixUser`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-queue-posixuser.html) property type.
+///
+/// The POSIX user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PosixUser {
     /// `Group`: required.
+    ///
+    /// The name of the POSIX user's group.
     ///
     /// - Length: 0 to 31.
     /// - Pattern: `^(?:[a-z][a-z0-9-]{0,30})?$`.
     pub group: Option<Val<String>>,
     /// `User`: required.
+    ///
+    /// The name of the POSIX user.
     ///
     /// - Length: 0 to 31.
     /// - Pattern: `^(?:[a-z][a-z0-9-]{0,30})?$`.
@@ -826,14 +882,20 @@ impl ToValue for WeightedBalancedSchedulingConfiguration {
 impl Literal for WeightedBalancedSchedulingConfiguration {}
 
 /// The [`WindowsUser`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-queue-windowsuser.html) property type.
+///
+/// The Windows user details.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WindowsUser {
     /// `PasswordArn`: required.
+    ///
+    /// The password ARN for the Windows user.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):secretsmanager:[a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\d{1}:\d{12}:secret:[a-zA-Z0-9-/_+=.@]{1,2028}$`.
     pub password_arn: Option<Val<String>>,
     /// `User`: required.
+    ///
+    /// The user.
     ///
     /// - Length: 0 to 111.
     /// - Pattern: `^[^"'/\[\]:;|=,+*?<>\s]*$`.
@@ -924,9 +986,19 @@ impl DefaultQueueBudgetAction {
             DefaultQueueBudgetAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DefaultQueueBudgetAction {
+    const VALUES: &'static [&'static str] =
+        &["NONE", "STOP_SCHEDULING_AND_COMPLETE_TASKS", "STOP_SCHEDULING_AND_CANCEL_TASKS"];
+    fn as_str(&self) -> &str {
+        DefaultQueueBudgetAction::as_str(self)
     }
 }
 
@@ -972,9 +1044,18 @@ impl RunAs {
             RunAs::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RunAs {
+    const VALUES: &'static [&'static str] = &["QUEUE_CONFIGURED_USER", "WORKER_AGENT_USER"];
+    fn as_str(&self) -> &str {
+        RunAs::as_str(self)
     }
 }
 

@@ -5,26 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::Deadline::QueueEnvironment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-deadline-queueenvironment.html) resource type.
 ///
+/// Creates an environment for a queue that defines how jobs in the queue run.
+///
 /// Build it with [`QueueEnvironment::builder`]; adding it to a stack returns a [`QueueEnvironmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueEnvironment {
     /// `FarmId`: required. Changing it replaces the resource.
     ///
+    /// The identifier assigned to the farm that contains the queue.
+    ///
     /// - Pattern: `^farm-[0-9a-f]{32}$`.
     pub farm_id: Option<Val<String>>,
     /// `Priority`: required.
+    ///
+    /// The queue environment's priority.
     ///
     /// - Range: 0 to 10000.
     pub priority: Option<Val<i64>>,
     /// `QueueId`: required. Changing it replaces the resource.
     ///
+    /// The unique identifier of the queue that contains the environment.
+    ///
     /// - Pattern: `^queue-[0-9a-f]{32}$`.
     pub queue_id: Option<Val<String>>,
     /// `Template`: required.
     ///
+    /// A JSON or YAML template that describes the processing environment for the queue.
+    ///
     /// - Length: 1 to 15000.
     pub template: Option<Val<String>>,
     /// `TemplateType`: required.
+    ///
+    /// Specifies whether the template for the queue environment is JSON or YAML.
     pub template_type: Option<Val<EnvironmentTemplateType>>,
 }
 
@@ -138,10 +150,14 @@ impl Deref for QueueEnvironmentHandle {
 
 impl QueueEnvironmentHandle {
     /// `Fn::GetAtt` `Name`.
+    ///
+    /// The name of the queue environment.
     pub fn attr_name(&self) -> Val<String> {
         self.0.get_att("Name")
     }
     /// `Fn::GetAtt` `QueueEnvironmentId`.
+    ///
+    /// The queue environment ID.
     pub fn attr_queue_environment_id(&self) -> Val<String> {
         self.0.get_att("QueueEnvironmentId")
     }
@@ -178,9 +194,18 @@ impl EnvironmentTemplateType {
             EnvironmentTemplateType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EnvironmentTemplateType {
+    const VALUES: &'static [&'static str] = &["JSON", "YAML"];
+    fn as_str(&self) -> &str {
+        EnvironmentTemplateType::as_str(self)
     }
 }
 

@@ -5,18 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::Deadline::QueueFleetAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-deadline-queuefleetassociation.html) resource type.
 ///
+/// Creates an association between a queue and a fleet.
+///
 /// Build it with [`QueueFleetAssociation::builder`]; adding it to a stack returns a [`QueueFleetAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueFleetAssociation {
     /// `FarmId`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the farm that contains the queue and the fleet.
+    ///
     /// - Pattern: `^farm-[0-9a-f]{32}$`.
     pub farm_id: Option<Val<String>>,
     /// `FleetId`: required. Changing it replaces the resource.
     ///
+    /// The fleet ID.
+    ///
     /// - Pattern: `^fleet-[0-9a-f]{32}$`.
     pub fleet_id: Option<Val<String>>,
     /// `QueueId`: required. Changing it replaces the resource.
+    ///
+    /// The queue ID.
     ///
     /// - Pattern: `^queue-[0-9a-f]{32}$`.
     pub queue_id: Option<Val<String>>,

@@ -5,18 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::Deadline::QueueLimitAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-deadline-queuelimitassociation.html) resource type.
 ///
+/// Associates a limit with a particular queue. After the limit is associated, all workers for jobs that
+/// specify the limit associated with the queue are subject to the limit. You can't associate two limits
+/// with the same `amountRequirementName` to the same queue.
+///
 /// Build it with [`QueueLimitAssociation::builder`]; adding it to a stack returns a [`QueueLimitAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueLimitAssociation {
     /// `FarmId`: required. Changing it replaces the resource.
     ///
+    /// The unique identifier of the farm that contains the queue-limit association.
+    ///
     /// - Pattern: `^farm-[0-9a-f]{32}$`.
     pub farm_id: Option<Val<String>>,
     /// `LimitId`: required. Changing it replaces the resource.
     ///
+    /// The unique identifier of the limit in the association.
+    ///
     /// - Pattern: `^limit-[0-9a-f]{32}$`.
     pub limit_id: Option<Val<String>>,
     /// `QueueId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the queue in the association.
     ///
     /// - Pattern: `^queue-[0-9a-f]{32}$`.
     pub queue_id: Option<Val<String>>,

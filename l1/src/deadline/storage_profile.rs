@@ -5,22 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::Deadline::StorageProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-deadline-storageprofile.html) resource type.
 ///
+/// Creates a storage profile that specifies the operating system, file type, and file location of
+/// resources used on a farm.
+///
 /// Build it with [`StorageProfile::builder`]; adding it to a stack returns a [`StorageProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageProfile {
     /// `DisplayName`: required.
     ///
+    /// The display name of the storage profile summary to update.
+    ///
+    /// > This field can store any content. Escape or encode this content before displaying it on a webpage
+    /// or any other system that might interpret the content of this field.
+    ///
     /// - Length: 1 to 100.
     pub display_name: Option<Val<String>>,
     /// `FarmId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the farm that contains the storage profile.
     ///
     /// - Pattern: `^farm-[0-9a-f]{32}$`.
     pub farm_id: Option<Val<String>>,
     /// `FileSystemLocations`.
     ///
+    /// Operating system specific file system path to the storage location.
+    ///
     /// - Items: 0 to 20.
     pub file_system_locations: Option<Val<Vec<FileSystemLocation>>>,
     /// `OsFamily`: required.
+    ///
+    /// The operating system (OS) family.
     pub os_family: Option<Val<StorageProfileOperatingSystemFamily>>,
 }
 
@@ -128,6 +142,8 @@ impl Deref for StorageProfileHandle {
 
 impl StorageProfileHandle {
     /// `Fn::GetAtt` `StorageProfileId`.
+    ///
+    /// The storage profile ID.
     pub fn attr_storage_profile_id(&self) -> Val<String> {
         self.0.get_att("StorageProfileId")
     }
@@ -142,18 +158,26 @@ impl StorageProfileHandle {
 }
 
 /// The [`FileSystemLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-deadline-storageprofile-filesystemlocation.html) property type.
+///
+/// The details of the file system location for the resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileSystemLocation {
     /// `Name`: required.
+    ///
+    /// The location name.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9A-Za-z ]*$`.
     pub name: Option<Val<String>>,
     /// `Path`: required.
     ///
+    /// The file path.
+    ///
     /// - Length: 0 to 1024.
     pub path: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of file.
     pub type_: Option<Val<FileSystemLocationType>>,
 }
 
@@ -248,9 +272,18 @@ impl FileSystemLocationType {
             FileSystemLocationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FileSystemLocationType {
+    const VALUES: &'static [&'static str] = &["SHARED", "LOCAL"];
+    fn as_str(&self) -> &str {
+        FileSystemLocationType::as_str(self)
     }
 }
 
@@ -298,9 +331,18 @@ impl StorageProfileOperatingSystemFamily {
             StorageProfileOperatingSystemFamily::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StorageProfileOperatingSystemFamily {
+    const VALUES: &'static [&'static str] = &["WINDOWS", "LINUX", "MACOS"];
+    fn as_str(&self) -> &str {
+        StorageProfileOperatingSystemFamily::as_str(self)
     }
 }
 

@@ -5,12 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::Detective::Graph`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-detective-graph.html) resource type.
 ///
+/// The `AWS::Detective::Graph` resource is an Amazon Detective resource type that creates a Detective
+/// behavior graph. The requesting account becomes the administrator account for the behavior graph.
+///
 /// Build it with [`Graph::builder`]; adding it to a stack returns a [`GraphHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Graph {
     /// `AutoEnableMembers`.
+    ///
+    /// Indicates whether to automatically enable new organization accounts as member accounts in the
+    /// organization behavior graph.
+    ///
+    /// By default, this property is set to `false` . If you want to change the value of this property, you
+    /// must be the Detective administrator for the organization. For more information on setting a
+    /// Detective administrator account, see
+    /// [AWS::Detective::OrganizationAdmin](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-detective-organizationadmin.html)
+    /// .
     pub auto_enable_members: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// The tag values to assign to the new behavior graph.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -90,6 +104,8 @@ impl Deref for GraphHandle {
 
 impl GraphHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the new behavior graph.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

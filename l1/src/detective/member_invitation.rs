@@ -5,24 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::Detective::MemberInvitation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-detective-memberinvitation.html) resource type.
 ///
+/// The `AWS::Detective::MemberInvitation` resource is an Amazon Detective resource type that creates an
+/// invitation to join a Detective behavior graph. The administrator account can choose whether to send
+/// an email notification of the invitation to the root user email address of the AWS account.
+///
 /// Build it with [`MemberInvitation::builder`]; adding it to a stack returns a [`MemberInvitationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemberInvitation {
     /// `DisableEmailNotification`.
+    ///
+    /// Whether to send an invitation email to the member account. If set to true, the member account does
+    /// not receive an invitation email.
     pub disable_email_notification: Option<Val<bool>>,
     /// `GraphArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the behavior graph to invite the account to contribute data to.
     ///
     /// - Pattern: `arn:aws(-[\w]+)*:detective:(([a-z]+-)+[0-9]+):[0-9]{12}:graph:[0-9a-f]{32}`.
     pub graph_arn: Option<Val<String>>,
     /// `MemberEmailAddress`: required.
     ///
+    /// The root user email address of the invited account. If the email address provided is not the root
+    /// user email address for the provided account, the invitation creation fails.
+    ///
     /// - Pattern: `.*@.*`.
     pub member_email_address: Option<Val<String>>,
     /// `MemberId`: required. Changing it replaces the resource.
     ///
+    /// The AWS account identifier of the invited account
+    ///
     /// - Pattern: `[0-9]{12}`.
     pub member_id: Option<Val<String>>,
     /// `Message`.
+    ///
+    /// Customized text to include in the invitation email message.
     ///
     /// - Length: 1 to 1000.
     pub message: Option<Val<String>>,

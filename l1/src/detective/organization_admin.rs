@@ -5,10 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::Detective::OrganizationAdmin`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-detective-organizationadmin.html) resource type.
 ///
+/// The `AWS::Detective::OrganizationAdmin` resource is an Amazon Detective resource type that
+/// designates the Detective administrator account for the organization in the current region. If the
+/// account does not have Detective enabled, then this resource enables Detective for that account and
+/// creates a new behavior graph.
+///
 /// Build it with [`OrganizationAdmin::builder`]; adding it to a stack returns a [`OrganizationAdminHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrganizationAdmin {
     /// `AccountId`: required. Changing it replaces the resource.
+    ///
+    /// The AWS account identifier of the account to designate as the Detective administrator account for
+    /// the organization.
     ///
     /// - Pattern: `[0-9]{12}`.
     pub account_id: Option<Val<String>>,
@@ -82,6 +90,8 @@ impl Deref for OrganizationAdminHandle {
 
 impl OrganizationAdminHandle {
     /// `Fn::GetAtt` `GraphArn`.
+    ///
+    /// The ARN of the behavior graph to invite the account to contribute data to.
     pub fn attr_graph_arn(&self) -> Val<String> {
         self.0.get_att("GraphArn")
     }

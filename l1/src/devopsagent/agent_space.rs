@@ -5,15 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::DevOpsAgent::AgentSpace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-devopsagent-agentspace.html) resource type.
 ///
+/// The `AWS::DevOpsAgent::AgentSpace` resource specifies an Agent Space for the AWS DevOps Agent
+/// Service.
+///
 /// Build it with [`AgentSpace::builder`]; adding it to a stack returns a [`AgentSpaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgentSpace {
     /// `Description`.
     ///
+    /// The description of the Agent Space.
+    ///
     /// - Length: 1 to 1000.
     /// - Pattern: `^[\p{L}\p{N}\p{P}\p{S}\p{Z}]+$`.
     pub description: Option<Val<String>>,
     /// `KmsKeyArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the KMS key to use for encryption.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`.
@@ -21,10 +28,14 @@ pub struct AgentSpace {
     pub kms_key_arn: Option<Val<String>>,
     /// `Locale`.
     ///
+    /// The locale for the AgentSpace, which determines the language used in agent responses.
+    ///
     /// - Length: 2 to 35.
     /// - Pattern: `^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$`.
     pub locale: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the Agent Space.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[\p{L}\p{N}\p{P}\p{S}\p{Z}]+$`.
@@ -32,6 +43,8 @@ pub struct AgentSpace {
     /// `OperatorApp`.
     pub operator_app: Option<Val<OperatorApp>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -138,18 +151,26 @@ impl Deref for AgentSpaceHandle {
 
 impl AgentSpaceHandle {
     /// `Fn::GetAtt` `AgentSpaceId`.
+    ///
+    /// The unique identifier of the Agent Space.
     pub fn attr_agent_space_id(&self) -> Val<String> {
         self.0.get_att("AgentSpaceId")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the resource was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the resource was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Agent Space.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -186,18 +207,10 @@ impl AgentSpaceHandle {
 /// The [`IamAuthConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-agentspace-iamauthconfiguration.html) property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IamAuthConfiguration {
-    /// `CreatedAt`.
-    ///
-    /// - Format: `date-time`.
-    pub created_at: Option<Val<String>>,
     /// `OperatorAppRoleArn`: required.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub operator_app_role_arn: Option<Val<String>>,
-    /// `UpdatedAt`.
-    ///
-    /// - Format: `date-time`.
-    pub updated_at: Option<Val<String>>,
 }
 
 impl IamAuthConfiguration {
@@ -209,17 +222,12 @@ impl IamAuthConfiguration {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            operator_app_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
-            ..Self::default()
-        }
+        Self { operator_app_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "CreatedAt", &self.created_at);
         put(&mut m, "OperatorAppRoleArn", &self.operator_app_role_arn);
-        put(&mut m, "UpdatedAt", &self.updated_at);
         m
     }
 }
@@ -229,19 +237,9 @@ impl IamAuthConfiguration {
 pub struct IamAuthConfigurationBuilder(IamAuthConfiguration);
 
 impl IamAuthConfigurationBuilder {
-    /// Sets `CreatedAt`.
-    pub fn created_at(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.created_at = Some(value.into());
-        self
-    }
     /// Sets `OperatorAppRoleArn`.
     pub fn operator_app_role_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.operator_app_role_arn = Some(value.into());
-        self
-    }
-    /// Sets `UpdatedAt`.
-    pub fn updated_at(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.updated_at = Some(value.into());
         self
     }
     /// Builds the value, or names the first required property not set.
@@ -268,22 +266,12 @@ impl Literal for IamAuthConfiguration {}
 /// The [`IdcAuthConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-agentspace-idcauthconfiguration.html) property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdcAuthConfiguration {
-    /// `CreatedAt`.
-    ///
-    /// - Format: `date-time`.
-    pub created_at: Option<Val<String>>,
-    /// `IdcApplicationArn`.
-    pub idc_application_arn: Option<Val<String>>,
     /// `IdcInstanceArn`: required.
     pub idc_instance_arn: Option<Val<String>>,
     /// `OperatorAppRoleArn`: required.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub operator_app_role_arn: Option<Val<String>>,
-    /// `UpdatedAt`.
-    ///
-    /// - Format: `date-time`.
-    pub updated_at: Option<Val<String>>,
 }
 
 impl IdcAuthConfiguration {
@@ -298,17 +286,13 @@ impl IdcAuthConfiguration {
         Self {
             idc_instance_arn: Some(Val::<String>::from("placeholder")),
             operator_app_role_arn: Some(Val::<String>::from("arn:aws:iam::123456789012:role/placeholder")),
-            ..Self::default()
         }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "CreatedAt", &self.created_at);
-        put(&mut m, "IdcApplicationArn", &self.idc_application_arn);
         put(&mut m, "IdcInstanceArn", &self.idc_instance_arn);
         put(&mut m, "OperatorAppRoleArn", &self.operator_app_role_arn);
-        put(&mut m, "UpdatedAt", &self.updated_at);
         m
     }
 }
@@ -318,16 +302,6 @@ impl IdcAuthConfiguration {
 pub struct IdcAuthConfigurationBuilder(IdcAuthConfiguration);
 
 impl IdcAuthConfigurationBuilder {
-    /// Sets `CreatedAt`.
-    pub fn created_at(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.created_at = Some(value.into());
-        self
-    }
-    /// Sets `IdcApplicationArn`.
-    pub fn idc_application_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.idc_application_arn = Some(value.into());
-        self
-    }
     /// Sets `IdcInstanceArn`.
     pub fn idc_instance_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.idc_instance_arn = Some(value.into());
@@ -336,11 +310,6 @@ impl IdcAuthConfigurationBuilder {
     /// Sets `OperatorAppRoleArn`.
     pub fn operator_app_role_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.operator_app_role_arn = Some(value.into());
-        self
-    }
-    /// Sets `UpdatedAt`.
-    pub fn updated_at(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.updated_at = Some(value.into());
         self
     }
     /// Builds the value, or names the first required property not set.

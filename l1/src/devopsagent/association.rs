@@ -5,18 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::DevOpsAgent::Association`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-devopsagent-association.html) resource type.
 ///
+/// The `AWS::DevOpsAgent::Association` resource specifies an association between an Agent Space and a
+/// service, defining how the Agent Space interacts with external services like GitHub, Slack, AWS
+/// accounts, and others.
+///
 /// Build it with [`Association::builder`]; adding it to a stack returns a [`AssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Association {
     /// `AgentSpaceId`: required. Changing it replaces the resource.
     ///
+    /// The unique identifier of the Agent Space.
+    ///
     /// - Length: 1 to 255.
     pub agent_space_id: Option<Val<String>>,
     /// `Configuration`: required.
+    ///
+    /// The configuration that directs how the Agent Space interacts with the given service. You can specify
+    /// only one configuration type per association.
+    ///
+    /// *Allowed Values* : `SourceAws` | `Aws` | `GitHub` | `GitLab` | `Slack` | `Dynatrace` | `ServiceNow` |
+    /// `MCPServer` | `MCPServerNewRelic` | `MCPServerDatadog` | `MCPServerSplunk` | `EventChannel`
     pub configuration: Option<Val<ServiceConfiguration>>,
     /// `LinkedAssociationIds`.
+    ///
+    /// Set of linked association IDs for parent-child relationships.
     pub linked_association_ids: Option<Val<Vec<String>>>,
     /// `ServiceId`: required.
+    ///
+    /// The identifier for the associated service. For `SourceAws` and `Aws` configurations, this must be
+    /// `aws` . For all other service types, this is a UUID generated from the RegisterService command.
     ///
     /// - Length: 1 to 255.
     pub service_id: Option<Val<String>>,
@@ -124,14 +141,20 @@ impl Deref for AssociationHandle {
 
 impl AssociationHandle {
     /// `Fn::GetAtt` `AssociationId`.
+    ///
+    /// The unique identifier of the association.
     pub fn attr_association_id(&self) -> Val<String> {
         self.0.get_att("AssociationId")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the association was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the association was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -146,21 +169,34 @@ impl AssociationHandle {
 }
 
 /// The [`AWSConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-awsconfiguration.html) property type.
+///
+/// Configuration for AWS monitor account integration. Specifies the account ID, assumable role ARN, and
+/// resources to be monitored in the primary monitoring account.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsConfiguration {
     /// `AccountId`: required.
     ///
+    /// Account ID corresponding to the provided resources.
+    ///
     /// - Pattern: `\d{12}`.
     pub account_id: Option<Val<String>>,
     /// `AccountType`: required.
+    ///
+    /// Account Type 'monitor' for AWS DevOps Agent monitoring.
     pub account_type: Option<Val<AccountType>>,
     /// `AssumableRoleArn`: required.
+    ///
+    /// Role ARN used by AWS DevOps Agent to access resources in the primary account.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub assumable_role_arn: Option<Val<String>>,
     /// `Resources`.
+    ///
+    /// List of resources to monitor.
     pub resources: Option<Val<Vec<AwsResource>>>,
     /// `Tags`.
+    ///
+    /// List of tags as key-value pairs, used to identify resources for topology crawl.
     pub tags: Option<Val<Vec<KeyValuePair>>>,
 }
 
@@ -268,13 +304,22 @@ impl ToValue for AwsConfiguration {
 impl Literal for AwsConfiguration {}
 
 /// The [`AWSResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-awsresource.html) property type.
+///
+/// Defines an AWS resource to be monitored, including its type, ARN, and optional metadata.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsResource {
     /// `ResourceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource.
     pub resource_arn: Option<Val<String>>,
     /// `ResourceMetadata`.
+    ///
+    /// Additional metadata specific to the resource. This is an optional JSON object that can include
+    /// resource-specific information to provide additional context for monitoring and management.
     pub resource_metadata: Option<Val<Json>>,
     /// `ResourceType`.
+    ///
+    /// Resource type.
     pub resource_type: Option<Val<ResourceType>>,
 }
 
@@ -341,9 +386,13 @@ impl ToValue for AwsResource {
 impl Literal for AwsResource {}
 
 /// The [`AzureConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-azureconfiguration.html) property type.
+///
+/// Azure subscription integration configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AzureConfiguration {
     /// `SubscriptionId`: required.
+    ///
+    /// Azure subscription ID corresponding to provided resources
     pub subscription_id: Option<Val<String>>,
 }
 
@@ -398,13 +447,24 @@ impl ToValue for AzureConfiguration {
 impl Literal for AzureConfiguration {}
 
 /// The [`DynatraceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-dynatraceconfiguration.html) property type.
+///
+/// Configuration for Dynatrace monitoring integration. Defines the Dynatrace environment ID, list of
+/// resources to monitor, and webhook update settings required for the Agent Space to access metrics,
+/// traces, and logs from Dynatrace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynatraceConfiguration {
     /// `EnableWebhookUpdates`.
+    ///
+    /// When set to true, enables the Agent Space to create and update webhooks for receiving notifications
+    /// and events from the service.
     pub enable_webhook_updates: Option<Val<bool>>,
     /// `EnvId`: required.
+    ///
+    /// Dynatrace environment id.
     pub env_id: Option<Val<String>>,
     /// `Resources`.
+    ///
+    /// List of Dynatrace resources to monitor.
     pub resources: Option<Val<Vec<String>>>,
 }
 
@@ -472,9 +532,15 @@ impl ToValue for DynatraceConfiguration {
 impl Literal for DynatraceConfiguration {}
 
 /// The [`EventChannelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-eventchannelconfiguration.html) property type.
+///
+/// Configuration for Event Channel integration. Defines webhook update settings to enable the Agent
+/// Space to receive real-time event notifications from event channel integrations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventChannelConfiguration {
     /// `EnableWebhookUpdates`.
+    ///
+    /// When set to true, enables the Agent Space to create and update webhooks for receiving notifications
+    /// and events from the service.
     pub enable_webhook_updates: Option<Val<bool>>,
 }
 
@@ -522,15 +588,27 @@ impl ToValue for EventChannelConfiguration {
 impl Literal for EventChannelConfiguration {}
 
 /// The [`GitHubConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-githubconfiguration.html) property type.
+///
+/// Configuration for GitHub repository integration. Defines the repository name, numeric repository ID,
+/// owner name, and owner type (user or organization) required for the Agent Space to access and
+/// interact with the GitHub repository.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GitHubConfiguration {
     /// `Owner`: required.
+    ///
+    /// Repository owner.
     pub owner: Option<Val<String>>,
     /// `OwnerType`: required.
+    ///
+    /// Type of repository owner.
     pub owner_type: Option<Val<OwnerType>>,
     /// `RepoId`: required.
+    ///
+    /// Associated Github repo ID.
     pub repo_id: Option<Val<String>>,
     /// `RepoName`: required.
+    ///
+    /// Associated Github repo name.
     pub repo_name: Option<Val<String>>,
 }
 
@@ -621,15 +699,28 @@ impl ToValue for GitHubConfiguration {
 impl Literal for GitHubConfiguration {}
 
 /// The [`GitLabConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-gitlabconfiguration.html) property type.
+///
+/// Configuration for GitLab project integration. Defines the numeric project ID, full project path
+/// (namespace/project-name), GitLab instance identifier, and webhook update settings required for the
+/// Agent Space to access and interact with the GitLab project.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GitLabConfiguration {
     /// `EnableWebhookUpdates`.
+    ///
+    /// When set to true, enables the Agent Space to create and update webhooks for receiving notifications
+    /// and events from the service.
     pub enable_webhook_updates: Option<Val<bool>>,
     /// `InstanceIdentifier`.
+    ///
+    /// GitLab instance identifier (e.g., gitlab.com).
     pub instance_identifier: Option<Val<String>>,
     /// `ProjectId`: required.
+    ///
+    /// GitLab numeric project ID.
     pub project_id: Option<Val<String>>,
     /// `ProjectPath`: required.
+    ///
+    /// Full GitLab project path (e.g., namespace/project-name).
     pub project_path: Option<Val<String>>,
 }
 
@@ -713,14 +804,20 @@ impl ToValue for GitLabConfiguration {
 impl Literal for GitLabConfiguration {}
 
 /// The [`KeyValuePair`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-keyvaluepair.html) property type.
+///
+/// A key-value pair for tags.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyValuePair {
     /// `Key`: required.
+    ///
+    /// The key name of the tag.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value for the tag.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`.
@@ -783,21 +880,35 @@ impl ToValue for KeyValuePair {
 impl Literal for KeyValuePair {}
 
 /// The [`MCPServerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-mcpserverconfiguration.html) property type.
+///
+/// Configuration for MCP (Model Context Protocol) server integration. Defines the server name, endpoint
+/// URL, available tools, optional description, and webhook update settings for custom MCP servers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct McpServerConfiguration {
     /// `Description`.
+    ///
+    /// The description of the MCP server.
     pub description: Option<Val<String>>,
     /// `EnableWebhookUpdates`.
+    ///
+    /// When set to true, enables the Agent Space to create and update webhooks for receiving notifications
+    /// and events from the service.
     pub enable_webhook_updates: Option<Val<bool>>,
     /// `Endpoint`: required.
+    ///
+    /// MCP server endpoint URL.
     ///
     /// - Pattern: `^https://[a-zA-Z0-9.-]+(?::[0-9]+)?(?:/.*)?$`.
     pub endpoint: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the MCP server.
+    ///
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub name: Option<Val<String>>,
     /// `Tools`: required.
+    ///
+    /// List of MCP tools that can be used with the association.
     pub tools: Option<Val<Vec<String>>>,
 }
 
@@ -892,17 +1003,29 @@ impl ToValue for McpServerConfiguration {
 impl Literal for McpServerConfiguration {}
 
 /// The [`MCPServerDatadogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-mcpserverdatadogconfiguration.html) property type.
+///
+/// Configuration for Datadog MCP server integration. Defines the server name, endpoint URL, optional
+/// description, and webhook update settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct McpServerDatadogConfiguration {
     /// `Description`.
+    ///
+    /// The description of the MCP server.
     pub description: Option<Val<String>>,
     /// `EnableWebhookUpdates`.
+    ///
+    /// When set to true, enables the Agent Space to create and update webhooks for receiving notifications
+    /// and events from the service.
     pub enable_webhook_updates: Option<Val<bool>>,
     /// `Endpoint`: required.
+    ///
+    /// MCP server endpoint URL.
     ///
     /// - Pattern: `^https://[a-zA-Z0-9.-]+(?::[0-9]+)?(?:/.*)?$`.
     pub endpoint: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the MCP server.
     ///
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub name: Option<Val<String>>,
@@ -988,14 +1111,22 @@ impl ToValue for McpServerDatadogConfiguration {
 impl Literal for McpServerDatadogConfiguration {}
 
 /// The [`MCPServerNewRelicConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-mcpservernewrelicconfiguration.html) property type.
+///
+/// Configuration for New Relic MCP server integration. Defines the New Relic account ID and MCP server
+/// endpoint URL required for the Agent Space to authenticate and query observability data from New
+/// Relic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct McpServerNewRelicConfiguration {
     /// `AccountId`: required.
+    ///
+    /// New Relic Account ID.
     ///
     /// - Length: at least 6.
     /// - Pattern: `^[0-9]+$`.
     pub account_id: Option<Val<String>>,
     /// `Endpoint`: required.
+    ///
+    /// MCP server endpoint URL (e.g., <https://mcp.newrelic.com/mcp/>).
     ///
     /// - Pattern: `^https://[a-zA-Z0-9.-]+(?::[0-9]+)?(?:/.*)?$`.
     pub endpoint: Option<Val<String>>,
@@ -1065,9 +1196,13 @@ impl ToValue for McpServerNewRelicConfiguration {
 impl Literal for McpServerNewRelicConfiguration {}
 
 /// The [`MCPServerSigV4Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-mcpserversigv4configuration.html) property type.
+///
+/// SigV4-authenticated MCP server configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct McpServerSigV4Configuration {
     /// `Tools`: required.
+    ///
+    /// List of MCP tools available for the association
     pub tools: Option<Val<Vec<String>>>,
 }
 
@@ -1127,17 +1262,29 @@ impl ToValue for McpServerSigV4Configuration {
 impl Literal for McpServerSigV4Configuration {}
 
 /// The [`MCPServerSplunkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-mcpserversplunkconfiguration.html) property type.
+///
+/// Configuration for Splunk MCP server integration. Defines the server name, endpoint URL, optional
+/// description, and webhook update settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct McpServerSplunkConfiguration {
     /// `Description`.
+    ///
+    /// The description of the MCP server.
     pub description: Option<Val<String>>,
     /// `EnableWebhookUpdates`.
+    ///
+    /// When set to true, enables the Agent Space to create and update webhooks for receiving notifications
+    /// and events from the service.
     pub enable_webhook_updates: Option<Val<bool>>,
     /// `Endpoint`: required.
+    ///
+    /// MCP server endpoint URL.
     ///
     /// - Pattern: `^https://[a-zA-Z0-9.-]+(?::[0-9]+)?(?:/.*)?$`.
     pub endpoint: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the MCP server.
     ///
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub name: Option<Val<String>>,
@@ -1223,13 +1370,22 @@ impl ToValue for McpServerSplunkConfiguration {
 impl Literal for McpServerSplunkConfiguration {}
 
 /// The [`PagerDutyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-pagerdutyconfiguration.html) property type.
+///
+/// PagerDuty integration configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PagerDutyConfiguration {
     /// `CustomerEmail`: required.
+    ///
+    /// Email to be used in PagerDuty API header
     pub customer_email: Option<Val<String>>,
     /// `EnableWebhookUpdates`.
+    ///
+    /// When set to true, enables the Agent Space to create and update webhooks for receiving notifications
+    /// and events from the service
     pub enable_webhook_updates: Option<Val<bool>>,
     /// `Services`: required.
+    ///
+    /// List of PagerDuty service IDs available for the association
     pub services: Option<Val<Vec<String>>>,
 }
 
@@ -1312,37 +1468,88 @@ impl ToValue for PagerDutyConfiguration {
 impl Literal for PagerDutyConfiguration {}
 
 /// The [`ServiceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-serviceconfiguration.html) property type.
+///
+/// The configuration that directs how Agent Space interacts with the given service. You can specify
+/// only one configuration type per association.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceConfiguration {
     /// `Aws`.
+    ///
+    /// Configuration for AWS monitor account integration. Specifies the account ID, assumable role ARN, and
+    /// resources to be monitored in the primary monitoring account.
     pub aws: Option<Val<AwsConfiguration>>,
     /// `Azure`.
+    ///
+    /// Azure subscription integration configuration
     pub azure: Option<Val<AzureConfiguration>>,
     /// `Dynatrace`.
+    ///
+    /// Configuration for Dynatrace monitoring integration. Specifies the environment ID, resources to
+    /// monitor, and webhook settings to enable the Agent Space to access Dynatrace metrics, traces, and
+    /// logs.
     pub dynatrace: Option<Val<DynatraceConfiguration>>,
     /// `EventChannel`.
+    ///
+    /// Configuration for Event Channel integration. Specifies webhook settings to enable the Agent Space to
+    /// receive and process real-time events from external systems.
     pub event_channel: Option<Val<EventChannelConfiguration>>,
     /// `GitHub`.
+    ///
+    /// Configuration for GitHub repository integration. Specifies the repository name, repository ID,
+    /// owner, and owner type to enable the Agent Space to access code, pull requests, and issues.
     pub git_hub: Option<Val<GitHubConfiguration>>,
     /// `GitLab`.
+    ///
+    /// Configuration for GitLab project integration. Specifies the project ID, project path, instance
+    /// identifier, and webhook settings to enable the Agent Space to access code, merge requests, and
+    /// issues.
     pub git_lab: Option<Val<GitLabConfiguration>>,
     /// `MCPServer`.
+    ///
+    /// Configuration for custom MCP (Model Context Protocol) server integration. Specifies the server name,
+    /// endpoint URL, available tools, description, and webhook settings to enable the Agent Space to
+    /// interact with custom MCP servers.
     pub mcp_server: Option<Val<McpServerConfiguration>>,
     /// `MCPServerDatadog`.
+    ///
+    /// Configuration for Datadog MCP server integration. Specifies the server name, endpoint URL, optional
+    /// description, and webhook settings to enable the Agent Space to query metrics, traces, and logs from
+    /// Datadog.
     pub mcp_server_datadog: Option<Val<McpServerDatadogConfiguration>>,
     /// `MCPServerNewRelic`.
+    ///
+    /// Configuration for New Relic MCP server integration. Specifies the New Relic account ID and MCP
+    /// endpoint URL to enable the Agent Space to query metrics, traces, and logs from New Relic.
     pub mcp_server_new_relic: Option<Val<McpServerNewRelicConfiguration>>,
     /// `MCPServerSigV4`.
+    ///
+    /// SigV4-authenticated MCP server configuration
     pub mcp_server_sig_v4: Option<Val<McpServerSigV4Configuration>>,
     /// `MCPServerSplunk`.
+    ///
+    /// Configuration for Splunk MCP server integration. Specifies the server name, endpoint URL, optional
+    /// description, and webhook settings to enable the Agent Space to query logs, metrics, and events from
+    /// Splunk.
     pub mcp_server_splunk: Option<Val<McpServerSplunkConfiguration>>,
     /// `PagerDuty`.
+    ///
+    /// PagerDuty integration configuration
     pub pager_duty: Option<Val<PagerDutyConfiguration>>,
     /// `ServiceNow`.
+    ///
+    /// Configuration for ServiceNow instance integration. Specifies the instance URL, instance ID, and
+    /// webhook settings to enable the Agent Space to create, update, and manage ServiceNow incidents and
+    /// change requests.
     pub service_now: Option<Val<ServiceNowConfiguration>>,
     /// `Slack`.
+    ///
+    /// Configuration for Slack workspace integration. Specifies the workspace ID, workspace name, and
+    /// transmission targets to enable the Agent Space to send notifications to designated Slack channels.
     pub slack: Option<Val<SlackConfiguration>>,
     /// `SourceAws`.
+    ///
+    /// Configuration for AWS source account integration. Specifies the account ID, assumable role ARN, and
+    /// resources to be monitored in the source account.
     pub source_aws: Option<Val<SourceAwsConfiguration>>,
 }
 
@@ -1477,11 +1684,20 @@ impl ToValue for ServiceConfiguration {
 impl Literal for ServiceConfiguration {}
 
 /// The [`ServiceNowConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-servicenowconfiguration.html) property type.
+///
+/// Configuration for ServiceNow integration. Defines the ServiceNow instance URL, instance ID, and
+/// webhook update settings required for the Agent Space to create, update, and manage incidents and
+/// change requests.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceNowConfiguration {
     /// `EnableWebhookUpdates`.
+    ///
+    /// When set to true, enables the Agent Space to create and update webhooks for receiving notifications
+    /// and events from the service.
     pub enable_webhook_updates: Option<Val<bool>>,
     /// `InstanceId`.
+    ///
+    /// ServiceNow instance ID.
     pub instance_id: Option<Val<String>>,
 }
 
@@ -1535,14 +1751,20 @@ impl ToValue for ServiceNowConfiguration {
 impl Literal for ServiceNowConfiguration {}
 
 /// The [`SlackChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-slackchannel.html) property type.
+///
+/// Represents a Slack channel with its unique identifier and optional display name.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlackChannel {
     /// `ChannelId`: required.
+    ///
+    /// Slack channel ID.
     ///
     /// - Length: 8 to 16.
     /// - Pattern: `^[CGD][A-Z0-9]+$`.
     pub channel_id: Option<Val<String>>,
     /// `ChannelName`.
+    ///
+    /// Slack channel name.
     pub channel_name: Option<Val<String>>,
 }
 
@@ -1599,15 +1821,24 @@ impl ToValue for SlackChannel {
 impl Literal for SlackChannel {}
 
 /// The [`SlackConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-slackconfiguration.html) property type.
+///
+/// Configuration for Slack workspace integration. Defines the workspace ID, workspace name, and
+/// transmission targets that specify which Slack channels receive notifications.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlackConfiguration {
     /// `TransmissionTarget`: required.
+    ///
+    /// Transmission targets for agent notifications.
     pub transmission_target: Option<Val<SlackTransmissionTarget>>,
     /// `WorkspaceId`: required.
+    ///
+    /// Associated Slack workspace ID.
     ///
     /// - Pattern: `^[TE][A-Z0-9]+$`.
     pub workspace_id: Option<Val<String>>,
     /// `WorkspaceName`: required.
+    ///
+    /// Associated Slack workspace name.
     pub workspace_name: Option<Val<String>>,
 }
 
@@ -1692,9 +1923,13 @@ impl ToValue for SlackConfiguration {
 impl Literal for SlackConfiguration {}
 
 /// The [`SlackTransmissionTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-slacktransmissiontarget.html) property type.
+///
+/// Defines the Slack channels where different types of agent notifications will be sent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlackTransmissionTarget {
     /// `IncidentResponseTarget`: required.
+    ///
+    /// Destination for AWS DevOps Agent Incident Response.
     pub incident_response_target: Option<Val<SlackChannel>>,
 }
 
@@ -1749,21 +1984,34 @@ impl ToValue for SlackTransmissionTarget {
 impl Literal for SlackTransmissionTarget {}
 
 /// The [`SourceAwsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-association-sourceawsconfiguration.html) property type.
+///
+/// Configuration for AWS source account integration. Specifies the account ID, assumable role ARN, and
+/// resources to be monitored in the source account.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceAwsConfiguration {
     /// `AccountId`: required.
     ///
+    /// Account ID corresponding to the provided resources.
+    ///
     /// - Pattern: `\d{12}`.
     pub account_id: Option<Val<String>>,
     /// `AccountType`: required.
+    ///
+    /// Account Type 'source' for AWS DevOps Agent monitoring.
     pub account_type: Option<Val<SourceAwsConfigurationAccountType>>,
     /// `AssumableRoleArn`: required.
+    ///
+    /// Role ARN to be assumed by AWS DevOps Agent to operate on behalf of customer.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub assumable_role_arn: Option<Val<String>>,
     /// `Resources`.
+    ///
+    /// List of resources to monitor.
     pub resources: Option<Val<Vec<AwsResource>>>,
     /// `Tags`.
+    ///
+    /// List of tags as key-value pairs, used to identify resources for topology crawl.
     pub tags: Option<Val<Vec<KeyValuePair>>>,
 }
 
@@ -1892,9 +2140,18 @@ impl AccountType {
             AccountType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccountType {
+    const VALUES: &'static [&'static str] = &["monitor"];
+    fn as_str(&self) -> &str {
+        AccountType::as_str(self)
     }
 }
 
@@ -1938,9 +2195,18 @@ impl OwnerType {
             OwnerType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OwnerType {
+    const VALUES: &'static [&'static str] = &["organization", "user"];
+    fn as_str(&self) -> &str {
+        OwnerType::as_str(self)
     }
 }
 
@@ -1991,9 +2257,19 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] =
+        &["AWS::CloudFormation::Stack", "AWS::ECR::Repository", "AWS::S3::Bucket", "AWS::S3::Object"];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 
@@ -2037,9 +2313,18 @@ impl SourceAwsConfigurationAccountType {
             SourceAwsConfigurationAccountType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SourceAwsConfigurationAccountType {
+    const VALUES: &'static [&'static str] = &["source"];
+    fn as_str(&self) -> &str {
+        SourceAwsConfigurationAccountType::as_str(self)
     }
 }
 

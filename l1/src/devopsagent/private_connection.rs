@@ -5,21 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::DevOpsAgent::PrivateConnection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-devopsagent-privateconnection.html) resource type.
 ///
+/// Resource Type definition for AWS::DevOpsAgent::PrivateConnection
+///
 /// Build it with [`PrivateConnection::builder`]; adding it to a stack returns a [`PrivateConnectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateConnection {
     /// `Certificate`.
     ///
+    /// Certificate for the Private Connection.
+    ///
     /// - Length: 1 to 32768.
     pub certificate: Option<Val<String>>,
     /// `ConnectionConfiguration`: required. Changing it replaces the resource.
+    ///
+    /// The connection configuration, either SelfManaged or ServiceManaged.
     pub connection_configuration: Option<Val<ConnectionConfiguration>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// Unique name for this Private Connection within the account.
     ///
     /// - Length: 3 to 30.
     /// - Pattern: `^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -125,14 +135,20 @@ impl Deref for PrivateConnectionHandle {
 
 impl PrivateConnectionHandle {
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the Private Connection.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CertificateExpiryTime`.
+    ///
+    /// The expiry time of the certificate associated with the Private Connection.
     pub fn attr_certificate_expiry_time(&self) -> Val<String> {
         self.0.get_att("CertificateExpiryTime")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Private Connection.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -150,8 +166,12 @@ impl PrivateConnectionHandle {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionConfiguration {
     /// `SelfManaged`.
+    ///
+    /// Configuration for a self-managed Private Connection.
     pub self_managed: Option<Val<SelfManagedMode>>,
     /// `ServiceManaged`.
+    ///
+    /// Configuration for a service-managed Private Connection.
     pub service_managed: Option<Val<ServiceManagedMode>>,
 }
 
@@ -205,9 +225,13 @@ impl ToValue for ConnectionConfiguration {
 impl Literal for ConnectionConfiguration {}
 
 /// The [`SelfManagedMode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-privateconnection-selfmanagedmode.html) property type.
+///
+/// Configuration for a self-managed Private Connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfManagedMode {
     /// `ResourceConfigurationId`: required.
+    ///
+    /// The ARN of the Resource Configuration.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:resourceconfiguration/rcfg-[0-9a-z]{17}$`.
@@ -269,32 +293,48 @@ impl ToValue for SelfManagedMode {
 impl Literal for SelfManagedMode {}
 
 /// The [`ServiceManagedMode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-privateconnection-servicemanagedmode.html) property type.
+///
+/// Configuration for a service-managed Private Connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceManagedMode {
     /// `HostAddress`: required.
+    ///
+    /// IP address or DNS name of the target resource.
     ///
     /// - Length: 3 to 255.
     /// - Pattern: `^[a-zA-Z0-9.:\-]+$`.
     pub host_address: Option<Val<String>>,
     /// `IpAddressType`.
+    ///
+    /// IP address type of the service-managed Resource Gateway.
     pub ip_address_type: Option<Val<IpAddressType>>,
     /// `Ipv4AddressesPerEni`.
+    ///
+    /// Number of IPv4 addresses in each ENI for the service-managed Resource Gateway.
     ///
     /// - Range: 1 to 62.
     pub ipv4_addresses_per_eni: Option<Val<i64>>,
     /// `PortRanges`.
     ///
+    /// TCP port ranges that a consumer can use to access the resource.
+    ///
     /// - Items: 1 to 11.
     pub port_ranges: Option<Val<Vec<String>>>,
     /// `SecurityGroupIds`.
+    ///
+    /// Security groups to attach to the service-managed Resource Gateway.
     ///
     /// - Items: 1 to 5.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`.
     ///
+    /// Subnets that the service-managed Resource Gateway will span.
+    ///
     /// - Items: 1 to 20.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `VpcId`: required.
+    ///
+    /// VPC to create the service-managed Resource Gateway in.
     ///
     /// - Length: 5 to 50.
     /// - Pattern: `^vpc-(([0-9a-z]{8})|([0-9a-z]{17}))$`.
@@ -507,9 +547,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["IPV4", "IPV6", "DUAL_STACK"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 

@@ -5,20 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::DevOpsAgent::Service`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-devopsagent-service.html) resource type.
 ///
+/// The AWS::DevOpsAgent::Service resource registers external services (like Dynatrace, MCP servers,
+/// GitLab) for integration with DevOpsAgent.
+///
 /// Build it with [`Service::builder`]; adding it to a stack returns a [`ServiceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Service {
     /// `KmsKeyArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the KMS key to use for encryption.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `ServiceDetails`. Changing it replaces the resource.
+    ///
+    /// Service-specific configuration details - MCPServerSigV4 supports in-place updates; GitLab
+    /// (TokenValue), MCPServer (ApiKey or BearerToken credential rotation), MCPServerNewRelic (ApiKey
+    /// rotation), and MCPServerGrafana (BearerToken rotation) support in-place credential rotation; all
+    /// other service types and fields require replacement when modified
     pub service_details: Option<Val<ServiceDetails>>,
     /// `ServiceType`: required. Changing it replaces the resource.
+    ///
+    /// The type of service being registered
     pub service_type: Option<Val<ServiceType>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -113,18 +127,26 @@ impl Deref for ServiceHandle {
 
 impl ServiceHandle {
     /// `Fn::GetAtt` `ServiceId`.
+    ///
+    /// The unique identifier of the service
     pub fn attr_service_id(&self) -> Val<String> {
         self.0.get_att("ServiceId")
     }
     /// `Fn::GetAtt` `AccessibleResources`.
+    ///
+    /// List of accessible resources for this service
     pub fn attr_accessible_resources(&self) -> Val<Json> {
         self.0.get_att("AccessibleResources")
     }
     /// `Fn::GetAtt` `AdditionalServiceDetails`.
+    ///
+    /// Additional details specific to the service type returned after registration
     pub fn attr_additional_service_details(&self) -> Val<Json> {
         self.0.get_att("AdditionalServiceDetails")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Service.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -139,17 +161,25 @@ impl ServiceHandle {
 }
 
 /// The [`ApiKeyDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-apikeydetails.html) property type.
+///
+/// API key authentication details
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiKeyDetails {
     /// `ApiKeyHeader`: required.
+    ///
+    /// HTTP header name to send the API key
     ///
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub api_key_header: Option<Val<String>>,
     /// `ApiKeyName`: required.
     ///
+    /// User friendly API key name
+    ///
     /// - Pattern: `^[a-zA-Z0-9_\s-]+$`.
     pub api_key_name: Option<Val<String>>,
     /// `ApiKeyValue`: required.
+    ///
+    /// API key value
     ///
     /// - Pattern: `^[!-~]([ \t]*[!-~])*$`.
     pub api_key_value: Option<Val<String>>,
@@ -228,21 +258,31 @@ impl ToValue for ApiKeyDetails {
 impl Literal for ApiKeyDetails {}
 
 /// The [`AzureIdentityServiceDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-azureidentityservicedetails.html) property type.
+///
+/// Azure Identity service configuration for federated identity
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AzureIdentityServiceDetails {
     /// `ClientId`: required.
+    ///
+    /// Azure AD application client ID
     ///
     /// - Pattern: `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`.
     pub client_id: Option<Val<String>>,
     /// `TenantId`: required.
     ///
+    /// Azure AD tenant ID
+    ///
     /// - Pattern: `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`.
     pub tenant_id: Option<Val<String>>,
     /// `WebIdentityRoleArn`: required.
     ///
+    /// ARN of the IAM role for web identity token exchange
+    ///
     /// - Pattern: `^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/.+$`.
     pub web_identity_role_arn: Option<Val<String>>,
     /// `WebIdentityTokenAudiences`: required.
+    ///
+    /// List of audiences for the web identity token
     ///
     /// - Items: at least 1.
     pub web_identity_token_audiences: Option<Val<Vec<String>>>,
@@ -348,17 +388,25 @@ impl ToValue for AzureIdentityServiceDetails {
 impl Literal for AzureIdentityServiceDetails {}
 
 /// The [`BearerTokenDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-bearertokendetails.html) property type.
+///
+/// Bearer token authentication details
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BearerTokenDetails {
     /// `AuthorizationHeader`.
+    ///
+    /// HTTP header name to send the bearer token
     ///
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub authorization_header: Option<Val<String>>,
     /// `TokenName`: required.
     ///
+    /// User friendly bearer token name
+    ///
     /// - Pattern: `^[a-zA-Z0-9_\s-]+$`.
     pub token_name: Option<Val<String>>,
     /// `TokenValue`: required.
+    ///
+    /// Bearer token value
     ///
     /// - Pattern: `^[\S]+$`.
     pub token_value: Option<Val<String>>,
@@ -434,9 +482,13 @@ impl ToValue for BearerTokenDetails {
 impl Literal for BearerTokenDetails {}
 
 /// The [`DynatraceAuthorizationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-dynatraceauthorizationconfig.html) property type.
+///
+/// Dynatrace OAuth authorization configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynatraceAuthorizationConfig {
     /// `OAuthClientCredentials`.
+    ///
+    /// OAuth client credentials
     pub oauth_client_credentials: Option<Val<OauthClientDetails>>,
 }
 
@@ -484,11 +536,17 @@ impl ToValue for DynatraceAuthorizationConfig {
 impl Literal for DynatraceAuthorizationConfig {}
 
 /// The [`DynatraceServiceDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-dynatraceservicedetails.html) property type.
+///
+/// Dynatrace service configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynatraceServiceDetails {
     /// `AccountUrn`: required.
+    ///
+    /// Dynatrace resource account URN
     pub account_urn: Option<Val<String>>,
     /// `AuthorizationConfig`.
+    ///
+    /// Dynatrace OAuth authorization configuration
     pub authorization_config: Option<Val<DynatraceAuthorizationConfig>>,
 }
 
@@ -549,17 +607,27 @@ impl ToValue for DynatraceServiceDetails {
 impl Literal for DynatraceServiceDetails {}
 
 /// The [`GitLabDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-gitlabdetails.html) property type.
+///
+/// GitLab service configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GitLabDetails {
     /// `GroupId`.
+    ///
+    /// Optional GitLab group ID for group-level access tokens
     pub group_id: Option<Val<String>>,
     /// `TargetUrl`: required.
+    ///
+    /// GitLab instance URL
     ///
     /// - Pattern: `^https://[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]{1,5})?/?$`.
     pub target_url: Option<Val<String>>,
     /// `TokenType`: required.
+    ///
+    /// Type of GitLab access token
     pub token_type: Option<Val<TokenType>>,
     /// `TokenValue`: required.
+    ///
+    /// GitLab access token value
     ///
     /// - Pattern: `^glpat-[a-zA-Z0-9._-]+$`.
     pub token_value: Option<Val<String>>,
@@ -644,8 +712,12 @@ impl Literal for GitLabDetails {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct McpServerAuthorizationConfig {
     /// `ApiKey`.
+    ///
+    /// API key authentication details
     pub api_key: Option<Val<ApiKeyDetails>>,
     /// `OAuthClientCredentials`.
+    ///
+    /// MCP server OAuth client credentials configuration
     pub oauth_client_credentials: Option<Val<McpServerOauthClientCredentialsConfig>>,
 }
 
@@ -704,19 +776,29 @@ impl ToValue for McpServerAuthorizationConfig {
 impl Literal for McpServerAuthorizationConfig {}
 
 /// The [`MCPServerDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-mcpserverdetails.html) property type.
+///
+/// MCP server configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct McpServerDetails {
     /// `AuthorizationConfig`: required.
+    ///
+    /// MCP server authorization configuration
     pub authorization_config: Option<Val<McpServerAuthorizationConfig>>,
     /// `Description`.
+    ///
+    /// Optional description for the MCP server
     ///
     /// - Length: at most 500.
     pub description: Option<Val<String>>,
     /// `Endpoint`: required.
     ///
+    /// MCP server endpoint URL
+    ///
     /// - Pattern: `^https://[a-zA-Z0-9.-]+(?::[0-9]+)?(?:/.*)?$`.
     pub endpoint: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// MCP server name
     ///
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub name: Option<Val<String>>,
@@ -804,21 +886,35 @@ impl ToValue for McpServerDetails {
 impl Literal for McpServerDetails {}
 
 /// The [`MCPServerOAuthClientCredentialsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-mcpserveroauthclientcredentialsconfig.html) property type.
+///
+/// MCP server OAuth client credentials configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct McpServerOauthClientCredentialsConfig {
     /// `ClientId`: required.
+    ///
+    /// OAuth client ID
     pub client_id: Option<Val<String>>,
     /// `ClientName`.
+    ///
+    /// User friendly OAuth client name
     pub client_name: Option<Val<String>>,
     /// `ClientSecret`: required.
+    ///
+    /// OAuth client secret
     pub client_secret: Option<Val<String>>,
     /// `ExchangeParameters`.
+    ///
+    /// OAuth token exchange parameters
     pub exchange_parameters: Option<Val<Json>>,
     /// `ExchangeUrl`: required.
+    ///
+    /// OAuth token exchange URL
     ///
     /// - Pattern: `^https://[a-zA-Z0-9.-]+(?::[0-9]+)?(?:/.*)?$`.
     pub exchange_url: Option<Val<String>>,
     /// `Scopes`.
+    ///
+    /// OAuth scopes
     pub scopes: Option<Val<Vec<String>>>,
 }
 
@@ -927,19 +1023,30 @@ impl ToValue for McpServerOauthClientCredentialsConfig {
 impl Literal for McpServerOauthClientCredentialsConfig {}
 
 /// The [`MCPServerSigV4AuthorizationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-mcpserversigv4authorizationconfig.html) property type.
+///
+/// SigV4 authorization configuration for MCP server
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct McpServerSigV4AuthorizationConfig {
     /// `CustomHeaders`.
+    ///
+    /// Custom headers for the SigV4 MCP server
     pub custom_headers: Option<Val<BTreeMap<String, String>>>,
     /// `Region`: required.
+    ///
+    /// AWS region for SigV4 signing. Use '*' for SigV4a multi-region signing.
     ///
     /// - Pattern: `^(\*|[a-z]{2,4}(-[a-z]+)+-\d+)$`.
     pub region: Option<Val<String>>,
     /// `RoleArn`: required.
     ///
+    /// Deprecated - use McpRoleArn instead. IAM role ARN to assume for SigV4 signing. Set to an empty
+    /// string to remove a previously configured role and make the server role-less (cross-account).
+    ///
     /// - Pattern: `^arn:aws:iam::\d{12}:role/[a-zA-Z0-9+=,.@_/-]+$`.
     pub role_arn: Option<Val<String>>,
     /// `Service`: required.
+    ///
+    /// AWS service name for SigV4 signing
     ///
     /// - Length: 1 to 100.
     pub service: Option<Val<String>>,
@@ -1038,19 +1145,29 @@ impl ToValue for McpServerSigV4AuthorizationConfig {
 impl Literal for McpServerSigV4AuthorizationConfig {}
 
 /// The [`MCPServerSigV4Details`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-mcpserversigv4details.html) property type.
+///
+/// SigV4-authenticated MCP server configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct McpServerSigV4Details {
     /// `AuthorizationConfig`: required.
+    ///
+    /// SigV4 authorization configuration for MCP server
     pub authorization_config: Option<Val<McpServerSigV4AuthorizationConfig>>,
     /// `Description`.
+    ///
+    /// Optional description for the MCP server
     ///
     /// - Length: at most 500.
     pub description: Option<Val<String>>,
     /// `Endpoint`: required.
     ///
+    /// MCP server endpoint URL
+    ///
     /// - Pattern: `^https://[a-zA-Z0-9.-]+(?::[0-9]+)?(?:/.*)?$`.
     pub endpoint: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// MCP server name
     ///
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub name: Option<Val<String>>,
@@ -1138,9 +1255,13 @@ impl ToValue for McpServerSigV4Details {
 impl Literal for McpServerSigV4Details {}
 
 /// The [`MCPServerSplunkAuthorizationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-mcpserversplunkauthorizationconfig.html) property type.
+///
+/// MCP server splunk authorization configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct McpServerSplunkAuthorizationConfig {
     /// `BearerToken`.
+    ///
+    /// Bearer token authentication details
     pub bearer_token: Option<Val<BearerTokenDetails>>,
 }
 
@@ -1188,19 +1309,29 @@ impl ToValue for McpServerSplunkAuthorizationConfig {
 impl Literal for McpServerSplunkAuthorizationConfig {}
 
 /// The [`MCPServerSplunkDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-mcpserversplunkdetails.html) property type.
+///
+/// Splunk MCP server configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct McpServerSplunkDetails {
     /// `AuthorizationConfig`: required.
+    ///
+    /// MCP server splunk authorization configuration
     pub authorization_config: Option<Val<McpServerSplunkAuthorizationConfig>>,
     /// `Description`.
+    ///
+    /// Optional description for the MCP server
     ///
     /// - Length: at most 500.
     pub description: Option<Val<String>>,
     /// `Endpoint`: required.
     ///
+    /// MCP server endpoint URL
+    ///
     /// - Pattern: `^https://[a-zA-Z0-9.-]+(?::[0-9]+)?(?:/.*)?$`.
     pub endpoint: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// MCP server name
     ///
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub name: Option<Val<String>>,
@@ -1292,23 +1423,37 @@ impl ToValue for McpServerSplunkDetails {
 impl Literal for McpServerSplunkDetails {}
 
 /// The [`NewRelicApiKeyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-newrelicapikeyconfig.html) property type.
+///
+/// New Relic API key configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NewRelicApiKeyConfig {
     /// `AccountId`: required.
     ///
+    /// New Relic Account ID
+    ///
     /// - Pattern: `^[0-9]+$`.
     pub account_id: Option<Val<String>>,
     /// `AlertPolicyIds`.
+    ///
+    /// List of alert policy IDs
     pub alert_policy_ids: Option<Val<Vec<String>>>,
     /// `ApiKey`: required.
+    ///
+    /// New Relic User API Key
     ///
     /// - Pattern: `^NRAK-[A-Z0-9]+$`.
     pub api_key: Option<Val<String>>,
     /// `ApplicationIds`.
+    ///
+    /// List of monitored APM application IDs
     pub application_ids: Option<Val<Vec<String>>>,
     /// `EntityGuids`.
+    ///
+    /// List of globally unique IDs for New Relic resources
     pub entity_guids: Option<Val<Vec<String>>>,
     /// `Region`: required.
+    ///
+    /// New Relic region
     pub region: Option<Val<Region>>,
 }
 
@@ -1419,9 +1564,13 @@ impl ToValue for NewRelicApiKeyConfig {
 impl Literal for NewRelicApiKeyConfig {}
 
 /// The [`NewRelicAuthorizationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-newrelicauthorizationconfig.html) property type.
+///
+/// New Relic authorization configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NewRelicAuthorizationConfig {
     /// `ApiKey`: required.
+    ///
+    /// New Relic API key configuration
     pub api_key: Option<Val<NewRelicApiKeyConfig>>,
 }
 
@@ -1476,9 +1625,13 @@ impl ToValue for NewRelicAuthorizationConfig {
 impl Literal for NewRelicAuthorizationConfig {}
 
 /// The [`NewRelicServiceDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-newrelicservicedetails.html) property type.
+///
+/// New Relic service configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NewRelicServiceDetails {
     /// `AuthorizationConfig`: required.
+    ///
+    /// New Relic authorization configuration
     pub authorization_config: Option<Val<NewRelicAuthorizationConfig>>,
 }
 
@@ -1537,15 +1690,25 @@ impl ToValue for NewRelicServiceDetails {
 impl Literal for NewRelicServiceDetails {}
 
 /// The [`OAuthClientDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-oauthclientdetails.html) property type.
+///
+/// OAuth client credentials
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OauthClientDetails {
     /// `ClientId`: required.
+    ///
+    /// OAuth client ID
     pub client_id: Option<Val<String>>,
     /// `ClientName`.
+    ///
+    /// User friendly OAuth client name
     pub client_name: Option<Val<String>>,
     /// `ClientSecret`: required.
+    ///
+    /// OAuth client secret
     pub client_secret: Option<Val<String>>,
     /// `ExchangeParameters`.
+    ///
+    /// OAuth token exchange parameters
     pub exchange_parameters: Option<Val<Json>>,
 }
 
@@ -1625,9 +1788,13 @@ impl ToValue for OauthClientDetails {
 impl Literal for OauthClientDetails {}
 
 /// The [`PagerDutyAuthorizationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-pagerdutyauthorizationconfig.html) property type.
+///
+/// PagerDuty OAuth authorization configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PagerDutyAuthorizationConfig {
     /// `OAuthClientCredentials`.
+    ///
+    /// OAuth client credentials
     pub oauth_client_credentials: Option<Val<OauthClientDetails>>,
 }
 
@@ -1675,11 +1842,17 @@ impl ToValue for PagerDutyAuthorizationConfig {
 impl Literal for PagerDutyAuthorizationConfig {}
 
 /// The [`PagerDutyDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-pagerdutydetails.html) property type.
+///
+/// PagerDuty service configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PagerDutyDetails {
     /// `AuthorizationConfig`: required.
+    ///
+    /// PagerDuty OAuth authorization configuration
     pub authorization_config: Option<Val<PagerDutyAuthorizationConfig>>,
     /// `Scopes`: required.
+    ///
+    /// PagerDuty scopes
     pub scopes: Option<Val<Vec<String>>>,
 }
 
@@ -1756,22 +1929,40 @@ impl Literal for PagerDutyDetails {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceDetails {
     /// `AzureIdentity`.
+    ///
+    /// Azure Identity service configuration for federated identity
     pub azure_identity: Option<Val<AzureIdentityServiceDetails>>,
     /// `Dynatrace`.
+    ///
+    /// Dynatrace service configuration
     pub dynatrace: Option<Val<DynatraceServiceDetails>>,
     /// `GitLab`.
+    ///
+    /// GitLab service configuration
     pub git_lab: Option<Val<GitLabDetails>>,
     /// `MCPServer`.
+    ///
+    /// MCP server configuration
     pub mcp_server: Option<Val<McpServerDetails>>,
     /// `MCPServerNewRelic`.
+    ///
+    /// New Relic service configuration
     pub mcp_server_new_relic: Option<Val<NewRelicServiceDetails>>,
     /// `MCPServerSigV4`.
+    ///
+    /// SigV4-authenticated MCP server configuration
     pub mcp_server_sig_v4: Option<Val<McpServerSigV4Details>>,
     /// `MCPServerSplunk`.
+    ///
+    /// Splunk MCP server configuration
     pub mcp_server_splunk: Option<Val<McpServerSplunkDetails>>,
     /// `PagerDuty`.
+    ///
+    /// PagerDuty service configuration
     pub pager_duty: Option<Val<PagerDutyDetails>>,
     /// `ServiceNow`.
+    ///
+    /// ServiceNow service configuration
     pub service_now: Option<Val<ServiceNowServiceDetails>>,
 }
 
@@ -1870,9 +2061,13 @@ impl ToValue for ServiceDetails {
 impl Literal for ServiceDetails {}
 
 /// The [`ServiceNowAuthorizationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-servicenowauthorizationconfig.html) property type.
+///
+/// ServiceNow OAuth authorization configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceNowAuthorizationConfig {
     /// `OAuthClientCredentials`.
+    ///
+    /// OAuth client credentials
     pub oauth_client_credentials: Option<Val<OauthClientDetails>>,
 }
 
@@ -1920,11 +2115,17 @@ impl ToValue for ServiceNowAuthorizationConfig {
 impl Literal for ServiceNowAuthorizationConfig {}
 
 /// The [`ServiceNowServiceDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsagent-service-servicenowservicedetails.html) property type.
+///
+/// ServiceNow service configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceNowServiceDetails {
     /// `AuthorizationConfig`.
+    ///
+    /// ServiceNow OAuth authorization configuration
     pub authorization_config: Option<Val<ServiceNowAuthorizationConfig>>,
     /// `InstanceUrl`: required.
+    ///
+    /// ServiceNow instance URL
     ///
     /// - Pattern: `^https://[a-zA-Z0-9-]+\.service-now\.com/?$`.
     pub instance_url: Option<Val<String>>,
@@ -2077,9 +2278,18 @@ impl Region {
             Region::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Region {
+    const VALUES: &'static [&'static str] = &["US", "EU"];
+    fn as_str(&self) -> &str {
+        Region::as_str(self)
     }
 }
 
@@ -2145,9 +2355,28 @@ impl ServiceType {
             ServiceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ServiceType {
+    const VALUES: &'static [&'static str] = &[
+        "dynatrace",
+        "mcpserver",
+        "mcpserversplunk",
+        "mcpservernewrelic",
+        "gitlab",
+        "servicenow",
+        "pagerduty",
+        "azureidentity",
+        "mcpserversigv4",
+    ];
+    fn as_str(&self) -> &str {
+        ServiceType::as_str(self)
     }
 }
 
@@ -2199,9 +2428,18 @@ impl TokenType {
             TokenType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TokenType {
+    const VALUES: &'static [&'static str] = &["personal", "group"];
+    fn as_str(&self) -> &str {
+        TokenType::as_str(self)
     }
 }
 

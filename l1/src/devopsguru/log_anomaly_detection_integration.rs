@@ -5,6 +5,9 @@ use crate::rt::*;
 
 /// The [`AWS::DevOpsGuru::LogAnomalyDetectionIntegration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-devopsguru-loganomalydetectionintegration.html) resource type.
 ///
+/// Information about the integration of DevOps Guru with CloudWatch log groups for log anomaly
+/// detection.
+///
 /// Build it with [`LogAnomalyDetectionIntegration::builder`]; adding it to a stack returns a [`LogAnomalyDetectionIntegrationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogAnomalyDetectionIntegration {}
@@ -67,6 +70,9 @@ impl Deref for LogAnomalyDetectionIntegrationHandle {
 
 impl LogAnomalyDetectionIntegrationHandle {
     /// `Fn::GetAtt` `AccountId`.
+    ///
+    /// The account ID associated with the integration of DevOps Guru with CloudWatch log groups for log
+    /// anomaly detection.
     pub fn attr_account_id(&self) -> Val<String> {
         self.0.get_att("AccountId")
     }

@@ -5,10 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::DevOpsGuru::NotificationChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-devopsguru-notificationchannel.html) resource type.
 ///
+/// Adds a notification channel to DevOps Guru. A notification channel is used to notify you about
+/// important DevOps Guru events, such as when an insight is generated.
+///
+/// If you use an Amazon SNS topic in another account, you must attach a policy to it that grants DevOps
+/// Guru permission to send it notifications. DevOps Guru adds the required policy on your behalf to
+/// send notifications using Amazon SNS in your account. DevOps Guru only supports standard SNS topics.
+/// For more information, see [Permissions for Amazon SNS
+/// topics](https://docs.aws.amazon.com/devops-guru/latest/userguide/sns-required-permissions.html) .
+///
+/// If you use an Amazon SNS topic that is encrypted by an AWS Key Management Service customer-managed
+/// key (CMK), then you must add permissions to the CMK. For more information, see [Permissions for AWS
+/// KMS–encrypted Amazon SNS
+/// topics](https://docs.aws.amazon.com/devops-guru/latest/userguide/sns-kms-permissions.html) .
+///
 /// Build it with [`NotificationChannel::builder`]; adding it to a stack returns a [`NotificationChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationChannel {
     /// `Config`: required. Changing it replaces the resource.
+    ///
+    /// A `NotificationChannelConfig` object that contains information about configured notification
+    /// channels.
     pub config: Option<Val<NotificationChannelConfig>>,
 }
 
@@ -80,6 +97,8 @@ impl Deref for NotificationChannelHandle {
 
 impl NotificationChannelHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the notification channel.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -94,11 +113,32 @@ impl NotificationChannelHandle {
 }
 
 /// The [`NotificationChannelConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsguru-notificationchannel-notificationchannelconfig.html) property type.
+///
+/// Information about notification channels you have configured with DevOps Guru. The one supported
+/// notification channel is Amazon Simple Notification Service (Amazon SNS).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationChannelConfig {
     /// `Filters`.
+    ///
+    /// The filter configurations for the Amazon SNS notification topic you use with DevOps Guru. If you do
+    /// not provide filter configurations, the default configurations are to receive notifications for all
+    /// message types of `High` or `Medium` severity.
     pub filters: Option<Val<NotificationFilterConfig>>,
     /// `Sns`.
+    ///
+    /// Information about a notification channel configured in DevOps Guru to send notifications when
+    /// insights are created.
+    ///
+    /// If you use an Amazon SNS topic in another account, you must attach a policy to it that grants DevOps
+    /// Guru permission to send it notifications. DevOps Guru adds the required policy on your behalf to
+    /// send notifications using Amazon SNS in your account. DevOps Guru only supports standard SNS topics.
+    /// For more information, see [Permissions for Amazon SNS
+    /// topics](https://docs.aws.amazon.com/devops-guru/latest/userguide/sns-required-permissions.html) .
+    ///
+    /// If you use an Amazon SNS topic that is encrypted by an AWS Key Management Service customer-managed
+    /// key (CMK), then you must add permissions to the CMK. For more information, see [Permissions for AWS
+    /// KMS–encrypted Amazon SNS
+    /// topics](https://docs.aws.amazon.com/devops-guru/latest/userguide/sns-kms-permissions.html) .
     pub sns: Option<Val<SnsChannelConfig>>,
 }
 
@@ -152,13 +192,26 @@ impl ToValue for NotificationChannelConfig {
 impl Literal for NotificationChannelConfig {}
 
 /// The [`NotificationFilterConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsguru-notificationchannel-notificationfilterconfig.html) property type.
+///
+/// The filter configurations for the Amazon SNS notification topic you use with DevOps Guru. You can
+/// choose to specify which events or message types to receive notifications for. You can also choose to
+/// specify which severity levels to receive notifications for.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationFilterConfig {
     /// `MessageTypes`.
     ///
+    /// The events that you want to receive notifications for. For example, you can choose to receive
+    /// notifications only when the severity level is upgraded or a new insight is created.
+    ///
     /// - Items: 1 to 5.
     pub message_types: Option<Val<Vec<NotificationMessageType>>>,
     /// `Severities`.
+    ///
+    /// The severity levels that you want to receive notifications for. For example, you can choose to
+    /// receive notifications only for insights with `HIGH` and `MEDIUM` severity levels. For more
+    /// information, see [Understanding insight
+    /// severities](https://docs.aws.amazon.com/devops-guru/latest/userguide/working-with-insights.html#understanding-insights-severities)
+    /// .
     ///
     /// - Items: 1 to 3.
     pub severities: Option<Val<Vec<InsightSeverity>>>,
@@ -224,9 +277,24 @@ impl ToValue for NotificationFilterConfig {
 impl Literal for NotificationFilterConfig {}
 
 /// The [`SnsChannelConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsguru-notificationchannel-snschannelconfig.html) property type.
+///
+/// Contains the Amazon Resource Name (ARN) of an Amazon Simple Notification Service topic.
+///
+/// If you use an Amazon SNS topic in another account, you must attach a policy to it that grants DevOps
+/// Guru permission to send it notifications. DevOps Guru adds the required policy on your behalf to
+/// send notifications using Amazon SNS in your account. DevOps Guru only supports standard SNS topics.
+/// For more information, see [Permissions for Amazon SNS
+/// topics](https://docs.aws.amazon.com/devops-guru/latest/userguide/sns-required-permissions.html) .
+///
+/// If you use an Amazon SNS topic that is encrypted by an AWS Key Management Service customer-managed
+/// key (CMK), then you must add permissions to the CMK. For more information, see [Permissions for AWS
+/// KMS–encrypted Amazon SNS
+/// topics](https://docs.aws.amazon.com/devops-guru/latest/userguide/sns-kms-permissions.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnsChannelConfig {
     /// `TopicArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of an Amazon Simple Notification Service topic.
     ///
     /// - Length: 36 to 1024.
     /// - Pattern: `^arn:aws[a-z0-9-]*:sns:[a-z0-9-]+:\d{12}:[^:]+$`.
@@ -303,9 +371,18 @@ impl InsightSeverity {
             InsightSeverity::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InsightSeverity {
+    const VALUES: &'static [&'static str] = &["LOW", "MEDIUM", "HIGH"];
+    fn as_str(&self) -> &str {
+        InsightSeverity::as_str(self)
     }
 }
 
@@ -360,9 +437,19 @@ impl NotificationMessageType {
             NotificationMessageType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NotificationMessageType {
+    const VALUES: &'static [&'static str] =
+        &["NEW_INSIGHT", "CLOSED_INSIGHT", "NEW_ASSOCIATION", "SEVERITY_UPGRADED", "NEW_RECOMMENDATION"];
+    fn as_str(&self) -> &str {
+        NotificationMessageType::as_str(self)
     }
 }
 

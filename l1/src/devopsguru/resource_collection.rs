@@ -5,10 +5,17 @@ use crate::rt::*;
 
 /// The [`AWS::DevOpsGuru::ResourceCollection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-devopsguru-resourcecollection.html) resource type.
 ///
+/// A collection of AWS resources supported by DevOps Guru. The one type of AWS resource collection
+/// supported is AWS CloudFormation stacks. DevOps Guru can be configured to analyze only the AWS
+/// resources that are defined in the stacks.
+///
 /// Build it with [`ResourceCollection::builder`]; adding it to a stack returns a [`ResourceCollectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceCollection {
     /// `ResourceCollectionFilter`: required.
+    ///
+    /// Information about a filter used to specify which AWS resources are analyzed for anomalous behavior
+    /// by DevOps Guru.
     pub resource_collection_filter: Option<Val<ResourceCollectionFilter>>,
 }
 
@@ -88,6 +95,9 @@ impl Deref for ResourceCollectionHandle {
 
 impl ResourceCollectionHandle {
     /// `Fn::GetAtt` `ResourceCollectionType`.
+    ///
+    /// The type of AWS resource collections to return. The one valid value is `CLOUD_FORMATION` for AWS
+    /// CloudFormation stacks.
     pub fn attr_resource_collection_type(&self) -> Val<String> {
         self.0.get_att("ResourceCollectionType")
     }
@@ -102,9 +112,16 @@ impl ResourceCollectionHandle {
 }
 
 /// The [`CloudFormationCollectionFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsguru-resourcecollection-cloudformationcollectionfilter.html) property type.
+///
+/// Information about AWS CloudFormation stacks. You can use up to 1000 stacks to specify which AWS
+/// resources in your account to analyze. For more information, see
+/// [Stacks](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacks.html) in the *AWS
+/// CloudFormation User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudFormationCollectionFilter {
     /// `StackNames`.
+    ///
+    /// An array of CloudFormation stack names.
     ///
     /// - Items: 1 to 1000.
     pub stack_names: Option<Val<Vec<String>>>,
@@ -159,11 +176,46 @@ impl ToValue for CloudFormationCollectionFilter {
 impl Literal for CloudFormationCollectionFilter {}
 
 /// The [`ResourceCollectionFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsguru-resourcecollection-resourcecollectionfilter.html) property type.
+///
+/// Information about a filter used to specify which AWS resources are analyzed for anomalous behavior
+/// by DevOps Guru.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceCollectionFilter {
     /// `CloudFormation`.
+    ///
+    /// Information about AWS CloudFormation stacks. You can use up to 1000 stacks to specify which AWS
+    /// resources in your account to analyze. For more information, see
+    /// [Stacks](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacks.html) in the *AWS
+    /// CloudFormation User Guide* .
     pub cloud_formation: Option<Val<CloudFormationCollectionFilter>>,
     /// `Tags`.
+    ///
+    /// The AWS tags used to filter the resources in the resource collection.
+    ///
+    /// Tags help you identify and organize your AWS resources. Many AWS services support tagging, so you
+    /// can assign the same tag to resources from different services to indicate that the resources are
+    /// related. For example, you can assign the same tag to an Amazon DynamoDB table resource that you
+    /// assign to an AWS Lambda function. For more information about using tags, see the [Tagging best
+    /// practices](https://docs.aws.amazon.com/whitepapers/latest/tagging-best-practices/tagging-best-practices.html)
+    /// whitepaper.
+    ///
+    /// Each AWS tag has two parts.
+    ///
+    /// - A tag *key* (for example, `CostCenter` , `Environment` , `Project` , or `Secret` ). Tag *keys* are
+    ///   case-sensitive.
+    /// - A field known as a tag *value* (for example, `111122223333` , `Production` , or a team name).
+    ///   Omitting the tag *value* is the same as using an empty string. Like tag *keys* , tag *values* are
+    ///   case-sensitive. The tag value is a required property when AppBoundaryKey is specified.
+    ///
+    /// Together these are known as *key* - *value* pairs.
+    ///
+    /// > The string used for a *key* in a tag that you use to define your resource coverage must begin with
+    /// the prefix `Devops-guru-` . The tag *key* might be `DevOps-Guru-deployment-application` or
+    /// `devops-guru-rds-application` . When you create a *key* , the case of characters in the *key* can be
+    /// whatever you choose. After you create a *key* , it is case-sensitive. For example, DevOps Guru works
+    /// with a *key* named `devops-guru-rds` and a *key* named `DevOps-Guru-RDS` , and these act as two
+    /// different *keys* . Possible *key* / *value* pairs in your application might be
+    /// `Devops-Guru-production-application/RDS` or `Devops-Guru-production-application/containers` .
     pub tags: Option<Val<Vec<TagCollection>>>,
 }
 
@@ -222,13 +274,58 @@ impl ToValue for ResourceCollectionFilter {
 impl Literal for ResourceCollectionFilter {}
 
 /// The [`TagCollection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-devopsguru-resourcecollection-tagcollection.html) property type.
+///
+/// A collection of AWS tags.
+///
+/// Tags help you identify and organize your AWS resources. Many AWS services support tagging, so you
+/// can assign the same tag to resources from different services to indicate that the resources are
+/// related. For example, you can assign the same tag to an Amazon DynamoDB table resource that you
+/// assign to an AWS Lambda function. For more information about using tags, see the [Tagging best
+/// practices](https://docs.aws.amazon.com/whitepapers/latest/tagging-best-practices/tagging-best-practices.html)
+/// whitepaper.
+///
+/// Each AWS tag has two parts.
+///
+/// - A tag *key* (for example, `CostCenter` , `Environment` , `Project` , or `Secret` ). Tag *keys* are
+///   case-sensitive.
+/// - A field known as a tag *value* (for example, `111122223333` , `Production` , or a team name).
+///   Omitting the tag *value* is the same as using an empty string. Like tag *keys* , tag *values* are
+///   case-sensitive. The tag value is a required property when *AppBoundaryKey* is specified.
+///
+/// Together these are known as *key* - *value* pairs.
+///
+/// > The string used for a *key* in a tag that you use to define your resource coverage must begin with
+/// the prefix `Devops-guru-` . The tag *key* might be `DevOps-Guru-deployment-application` or
+/// `devops-guru-rds-application` . When you create a *key* , the case of characters in the *key* can be
+/// whatever you choose. After you create a *key* , it is case-sensitive. For example, DevOps Guru works
+/// with a *key* named `devops-guru-rds` and a *key* named `DevOps-Guru-RDS` , and these act as two
+/// different *keys* . Possible *key* / *value* pairs in your application might be
+/// `Devops-Guru-production-application/RDS` or `Devops-Guru-production-application/containers` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagCollection {
     /// `AppBoundaryKey`.
     ///
+    /// An AWS tag *key* that is used to identify the AWS resources that DevOps Guru analyzes. All AWS
+    /// resources in your account and Region tagged with this *key* make up your DevOps Guru application and
+    /// analysis boundary.
+    ///
+    /// > When you create a *key* , the case of characters in the *key* can be whatever you choose. After
+    /// you create a *key* , it is case-sensitive. For example, DevOps Guru works with a *key* named
+    /// `devops-guru-rds` and a *key* named `DevOps-Guru-RDS` , and these act as two different *keys* .
+    /// Possible *key* / *value* pairs in your application might be `Devops-Guru-production-application/RDS`
+    /// or `Devops-Guru-production-application/containers` .
+    ///
     /// - Length: 1 to 128.
     pub app_boundary_key: Option<Val<String>>,
     /// `TagValues`.
+    ///
+    /// The values in an AWS tag collection.
+    ///
+    /// The tag's *value* is a field used to associate a string with the tag *key* (for example,
+    /// `111122223333` , `Production` , or a team name). The *key* and *value* are the tag's *key* pair.
+    /// Omitting the tag *value* is the same as using an empty string. Like tag *keys* , tag *values* are
+    /// case-sensitive. You can specify a maximum of 256 characters for a tag value. The tag value is a
+    /// required property when *AppBoundaryKey* is specified.
     ///
     /// - Items: 1 to 1000.
     pub tag_values: Option<Val<Vec<String>>>,

@@ -5,14 +5,20 @@ use crate::rt::*;
 
 /// The [`AWS::DirectConnect::Connection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-directconnect-connection.html) resource type.
 ///
+/// Resource Type definition for AWS::DirectConnect::Connection
+///
 /// Build it with [`Connection::builder`]; adding it to a stack returns a [`ConnectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Connection {
     /// `Bandwidth`: required. Changing it replaces the resource.
     ///
+    /// The bandwidth of the connection.
+    ///
     /// - Pattern: `^[1-9][0-9]*(M|G)bps$`.
     pub bandwidth: Option<Val<String>>,
     /// `ConnectionName`: required.
+    ///
+    /// The name of the connection.
     ///
     /// - Pattern: `^[\w \-_,\/]{1,200}$`.
     pub connection_name: Option<Val<String>>,
@@ -22,13 +28,21 @@ pub struct Connection {
     pub lag_id: Option<Val<String>>,
     /// `Location`: required. Changing it replaces the resource.
     ///
+    /// The location of the connection.
+    ///
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub location: Option<Val<String>>,
     /// `ProviderName`. Changing it replaces the resource.
+    ///
+    /// The name of the service provider associated with the requested connection.
     pub provider_name: Option<Val<String>>,
     /// `RequestMACSec`. Changing it replaces the resource.
+    ///
+    /// Indicates whether you want the connection to support MAC Security (MACsec).
     pub request_mac_sec: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// The tags associated with the connection.
     ///
     /// - Items: at least 1.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -154,14 +168,20 @@ impl Deref for ConnectionHandle {
 
 impl ConnectionHandle {
     /// `Fn::GetAtt` `ConnectionArn`.
+    ///
+    /// The ARN of the connection.
     pub fn attr_connection_arn(&self) -> Val<String> {
         self.0.get_att("ConnectionArn")
     }
     /// `Fn::GetAtt` `ConnectionId`.
+    ///
+    /// The ID of the connection.
     pub fn attr_connection_id(&self) -> Val<String> {
         self.0.get_att("ConnectionId")
     }
     /// `Fn::GetAtt` `ConnectionState`.
+    ///
+    /// The state of the connection.
     pub fn attr_connection_state(&self) -> Val<String> {
         self.0.get_att("ConnectionState")
     }

@@ -5,18 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::DirectConnect::DirectConnectGateway`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-directconnect-directconnectgateway.html) resource type.
 ///
+/// Resource Type definition for AWS::DirectConnect::DirectConnectGateway
+///
 /// Build it with [`DirectConnectGateway::builder`]; adding it to a stack returns a [`DirectConnectGatewayHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DirectConnectGateway {
     /// `AmazonSideAsn`. Changing it replaces the resource.
     ///
+    /// The autonomous system number (ASN) for the Amazon side of the connection.
+    ///
     /// - Pattern: `^[1-9][0-9]*$`.
     pub amazon_side_asn: Option<Val<String>>,
     /// `DirectConnectGatewayName`: required.
     ///
+    /// The name of the Direct Connect gateway.
+    ///
     /// - Pattern: `^[\w \-_,\/]{1,100}$`.
     pub direct_connect_gateway_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags associated with the Direct Connect gateway.
     ///
     /// - Items: at least 1.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -111,10 +119,14 @@ impl Deref for DirectConnectGatewayHandle {
 
 impl DirectConnectGatewayHandle {
     /// `Fn::GetAtt` `DirectConnectGatewayArn`.
+    ///
+    /// The ARN of the Direct Connect gateway.
     pub fn attr_direct_connect_gateway_arn(&self) -> Val<String> {
         self.0.get_att("DirectConnectGatewayArn")
     }
     /// `Fn::GetAtt` `DirectConnectGatewayId`.
+    ///
+    /// The ID of the Direct Connect gateway.
     pub fn attr_direct_connect_gateway_id(&self) -> Val<String> {
         self.0.get_att("DirectConnectGatewayId")
     }

@@ -5,15 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::DirectConnect::DirectConnectGatewayAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-directconnect-directconnectgatewayassociation.html) resource type.
 ///
+/// Resource Type definition for AWS::DirectConnect::DirectConnectGatewayAssociation
+///
 /// Build it with [`DirectConnectGatewayAssociation::builder`]; adding it to a stack returns a [`DirectConnectGatewayAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DirectConnectGatewayAssociation {
     /// `AcceptDirectConnectGatewayAssociationProposalRoleArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the role to accept the Direct Connect Gateway association
+    /// proposal. Needs directconnect:AcceptDirectConnectGatewayAssociationProposal permissions.
+    ///
     /// - Pattern: `^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub accept_direct_connect_gateway_association_proposal_role_arn: Option<Val<String>>,
     /// `AllowedPrefixesToDirectConnectGateway`.
+    ///
+    /// The Amazon VPC prefixes to advertise to the Direct Connect gateway. This parameter is required when
+    /// you create an association to a transit gateway.
     ///
     /// - Items: at least 1.
     pub allowed_prefixes_to_direct_connect_gateway: Option<Val<Vec<String>>>,
@@ -140,6 +148,8 @@ impl Deref for DirectConnectGatewayAssociationHandle {
 
 impl DirectConnectGatewayAssociationHandle {
     /// `Fn::GetAtt` `AssociationId`.
+    ///
+    /// The ID of the Direct Connect gateway association.
     pub fn attr_association_id(&self) -> Val<String> {
         self.0.get_att("AssociationId")
     }

@@ -5,28 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::DirectConnect::Lag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-directconnect-lag.html) resource type.
 ///
+/// Resource Type definition for AWS::DirectConnect::Lag
+///
 /// Build it with [`Lag::builder`]; adding it to a stack returns a [`LagHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Lag {
     /// `ConnectionsBandwidth`: required. Changing it replaces the resource.
     ///
+    /// The bandwidth of the individual physical dedicated connections bundled by the LAG.
+    ///
     /// - Pattern: `^[1-9][0-9]*(M|G)bps$`.
     pub connections_bandwidth: Option<Val<String>>,
     /// `LagName`: required.
+    ///
+    /// The name of the LAG.
     ///
     /// - Pattern: `^[\w \-_,\/]{1,200}$`.
     pub lag_name: Option<Val<String>>,
     /// `Location`: required. Changing it replaces the resource.
     ///
+    /// The location for the LAG.
+    ///
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub location: Option<Val<String>>,
     /// `MinimumLinks`.
+    ///
+    /// The minimum number of physical dedicated connections that must be operational for the LAG itself to
+    /// be operational.
     pub minimum_links: Option<Val<i64>>,
     /// `ProviderName`. Changing it replaces the resource.
+    ///
+    /// The name of the service provider associated with the requested LAG.
     pub provider_name: Option<Val<String>>,
     /// `RequestMACSec`. Changing it replaces the resource.
+    ///
+    /// Indicates whether you want the LAG to support MAC Security (MACsec).
     pub request_mac_sec: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// The tags associated with the LAG.
     ///
     /// - Items: at least 1.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -156,14 +173,20 @@ impl Deref for LagHandle {
 
 impl LagHandle {
     /// `Fn::GetAtt` `LagArn`.
+    ///
+    /// The ARN of the LAG.
     pub fn attr_lag_arn(&self) -> Val<String> {
         self.0.get_att("LagArn")
     }
     /// `Fn::GetAtt` `LagId`.
+    ///
+    /// The ID of the LAG.
     pub fn attr_lag_id(&self) -> Val<String> {
         self.0.get_att("LagId")
     }
     /// `Fn::GetAtt` `LagState`.
+    ///
+    /// The state of the LAG.
     pub fn attr_lag_state(&self) -> Val<String> {
         self.0.get_att("LagState")
     }

@@ -5,15 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::DirectConnect::PrivateVirtualInterface`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-directconnect-privatevirtualinterface.html) resource type.
 ///
+/// Resource Type definition for AWS::DirectConnect::PrivateVirtualInterface
+///
 /// Build it with [`PrivateVirtualInterface::builder`]; adding it to a stack returns a [`PrivateVirtualInterfaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateVirtualInterface {
     /// `AllocatePrivateVirtualInterfaceRoleArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the role to allocate the private virtual interface. Needs
+    /// directconnect:AllocatePrivateVirtualInterface permissions and tag permissions if applicable.
+    ///
     /// - Pattern: `^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub allocate_private_virtual_interface_role_arn: Option<Val<String>>,
     /// `BgpPeers`: required.
+    ///
+    /// The BGP peers configured on this virtual interface.
     ///
     /// - Items: 1 to 2.
     pub bgp_peers: Option<Val<Vec<BgpPeer>>>,
@@ -26,22 +33,36 @@ pub struct PrivateVirtualInterface {
     /// - Pattern: `^(arn:aws[a-z-]*:directconnect::[0-9]{12}:dx-gateway/)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
     pub direct_connect_gateway_id: Option<Val<String>>,
     /// `EnableSiteLink`.
+    ///
+    /// Indicates whether to enable or disable SiteLink.
     pub enable_site_link: Option<Val<bool>>,
     /// `Mtu`.
+    ///
+    /// The maximum transmission unit (MTU), in bytes. The supported values are 1500 and 9001. The default
+    /// value is 1500.
     pub mtu: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// The tags associated with the private virtual interface.
     ///
     /// - Items: at least 1.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VirtualGatewayId`. Changing it replaces the resource.
     ///
+    /// The ID or ARN of the virtual private gateway.
+    ///
     /// - Pattern: `^(arn:aws[a-z-]*:ec2:[a-z0-9-]+:[0-9]{12}:vpn-gateway/)?vgw-[a-zA-Z0-9]{8,32}$`.
     pub virtual_gateway_id: Option<Val<String>>,
     /// `VirtualInterfaceName`: required.
     ///
+    /// The name of the virtual interface assigned by the customer network. The name has a maximum of 100
+    /// characters. The following are valid characters: a-z, 0-9 and a hyphen (-).
+    ///
     /// - Pattern: `^[\w \-_,\/]{1,100}$`.
     pub virtual_interface_name: Option<Val<String>>,
     /// `Vlan`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VLAN.
     ///
     /// - Range: 0 to 4095.
     pub vlan: Option<Val<i64>>,
@@ -203,10 +224,14 @@ impl Deref for PrivateVirtualInterfaceHandle {
 
 impl PrivateVirtualInterfaceHandle {
     /// `Fn::GetAtt` `VirtualInterfaceArn`.
+    ///
+    /// The ID of the virtual interface.
     pub fn attr_virtual_interface_arn(&self) -> Val<String> {
         self.0.get_att("VirtualInterfaceArn")
     }
     /// `Fn::GetAtt` `VirtualInterfaceId`.
+    ///
+    /// The ID of the virtual interface.
     pub fn attr_virtual_interface_id(&self) -> Val<String> {
         self.0.get_att("VirtualInterfaceId")
     }
@@ -221,29 +246,38 @@ impl PrivateVirtualInterfaceHandle {
 }
 
 /// The [`BgpPeer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-directconnect-privatevirtualinterface-bgppeer.html) property type.
+///
+/// Information about a BGP peer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BgpPeer {
     /// `AddressFamily`: required.
+    ///
+    /// The address family for the BGP peer.
     ///
     /// - Pattern: `^(ipv4)|(ipv6)$`.
     pub address_family: Option<Val<String>>,
     /// `AmazonAddress`.
     ///
+    /// The IP address assigned to the Amazon interface.
+    ///
     /// - Pattern: `^[0-9a-fA-F:.]+/[0-9]+$`.
     pub amazon_address: Option<Val<String>>,
     /// `Asn`: required.
+    ///
+    /// The autonomous system (AS) number for Border Gateway Protocol (BGP) configuration.
     ///
     /// - Pattern: `^[1-9][0-9]*$`.
     pub asn: Option<Val<String>>,
     /// `AuthKey`.
     ///
+    /// The authentication key for BGP configuration. This string has a minimum length of 6 characters and
+    /// and a maximum length of 80 characters.
+    ///
     /// - Pattern: ``^[A-Za-z0-9\\!"#$%&'()*+,\-./:;<=>?@\[\]\^_`{|}~]{6,80}$``.
     pub auth_key: Option<Val<String>>,
-    /// `BgpPeerId`.
-    ///
-    /// - Pattern: `^dxpeer-[a-z0-9]{8}$`.
-    pub bgp_peer_id: Option<Val<String>>,
     /// `CustomerAddress`.
+    ///
+    /// The IP address assigned to the customer interface.
     ///
     /// - Pattern: `^[0-9a-fA-F:.]+/[0-9]+$`.
     pub customer_address: Option<Val<String>>,
@@ -271,7 +305,6 @@ impl BgpPeer {
         put(&mut m, "AmazonAddress", &self.amazon_address);
         put(&mut m, "Asn", &self.asn);
         put(&mut m, "AuthKey", &self.auth_key);
-        put(&mut m, "BgpPeerId", &self.bgp_peer_id);
         put(&mut m, "CustomerAddress", &self.customer_address);
         m
     }
@@ -300,11 +333,6 @@ impl BgpPeerBuilder {
     /// Sets `AuthKey`.
     pub fn auth_key(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.auth_key = Some(value.into());
-        self
-    }
-    /// Sets `BgpPeerId`.
-    pub fn bgp_peer_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.bgp_peer_id = Some(value.into());
         self
     }
     /// Sets `CustomerAddress`.

@@ -5,15 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::DirectConnect::PublicVirtualInterface`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-directconnect-publicvirtualinterface.html) resource type.
 ///
+/// Resource Type definition for AWS::DirectConnect::PublicVirtualInterface
+///
 /// Build it with [`PublicVirtualInterface::builder`]; adding it to a stack returns a [`PublicVirtualInterfaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicVirtualInterface {
     /// `AllocatePublicVirtualInterfaceRoleArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the role to allocate the public virtual interface. Needs
+    /// directconnect:AllocatePublicVirtualInterface permissions and tag permissions if applicable.
+    ///
     /// - Pattern: `^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub allocate_public_virtual_interface_role_arn: Option<Val<String>>,
     /// `BgpPeers`: required.
+    ///
+    /// The BGP peers configured on this virtual interface.
     ///
     /// - Items: 1 to 2.
     pub bgp_peers: Option<Val<Vec<BgpPeer>>>,
@@ -23,17 +30,26 @@ pub struct PublicVirtualInterface {
     pub connection_id: Option<Val<String>>,
     /// `RouteFilterPrefixes`. Changing it replaces the resource.
     ///
+    /// The routes to be advertised to the AWS network in this region.
+    ///
     /// - Items: at least 1.
     pub route_filter_prefixes: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tags associated with the public virtual interface.
     ///
     /// - Items: at least 1.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VirtualInterfaceName`: required.
     ///
+    /// The name of the virtual interface assigned by the customer network. The name has a maximum of 100
+    /// characters. The following are valid characters: a-z, 0-9 and a hyphen (-).
+    ///
     /// - Pattern: `^[\w \-_,\/]{1,100}$`.
     pub virtual_interface_name: Option<Val<String>>,
     /// `Vlan`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VLAN.
     ///
     /// - Range: 0 to 4095.
     pub vlan: Option<Val<i64>>,
@@ -181,10 +197,14 @@ impl Deref for PublicVirtualInterfaceHandle {
 
 impl PublicVirtualInterfaceHandle {
     /// `Fn::GetAtt` `VirtualInterfaceArn`.
+    ///
+    /// The ARN of the virtual interface.
     pub fn attr_virtual_interface_arn(&self) -> Val<String> {
         self.0.get_att("VirtualInterfaceArn")
     }
     /// `Fn::GetAtt` `VirtualInterfaceId`.
+    ///
+    /// The ID of the virtual interface.
     pub fn attr_virtual_interface_id(&self) -> Val<String> {
         self.0.get_att("VirtualInterfaceId")
     }
@@ -199,29 +219,38 @@ impl PublicVirtualInterfaceHandle {
 }
 
 /// The [`BgpPeer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-directconnect-publicvirtualinterface-bgppeer.html) property type.
+///
+/// Information about a BGP peer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BgpPeer {
     /// `AddressFamily`: required.
+    ///
+    /// The address family for the BGP peer.
     ///
     /// - Pattern: `^(ipv4)|(ipv6)$`.
     pub address_family: Option<Val<String>>,
     /// `AmazonAddress`.
     ///
+    /// The IP address assigned to the Amazon interface.
+    ///
     /// - Pattern: `^[0-9a-fA-F:.]+/[0-9]+$`.
     pub amazon_address: Option<Val<String>>,
     /// `Asn`: required.
+    ///
+    /// The autonomous system (AS) number for Border Gateway Protocol (BGP) configuration.
     ///
     /// - Pattern: `^[1-9][0-9]*$`.
     pub asn: Option<Val<String>>,
     /// `AuthKey`.
     ///
+    /// The authentication key for BGP configuration. This string has a minimum length of 6 characters and
+    /// and a maximum length of 80 characters.
+    ///
     /// - Pattern: ``^[A-Za-z0-9\\!"#$%&'()*+,\-./:;<=>?@\[\]\^_`{|}~]{6,80}$``.
     pub auth_key: Option<Val<String>>,
-    /// `BgpPeerId`.
-    ///
-    /// - Pattern: `^dxpeer-[a-z0-9]{8}$`.
-    pub bgp_peer_id: Option<Val<String>>,
     /// `CustomerAddress`.
+    ///
+    /// The IP address assigned to the customer interface.
     ///
     /// - Pattern: `^[0-9a-fA-F:.]+/[0-9]+$`.
     pub customer_address: Option<Val<String>>,
@@ -249,7 +278,6 @@ impl BgpPeer {
         put(&mut m, "AmazonAddress", &self.amazon_address);
         put(&mut m, "Asn", &self.asn);
         put(&mut m, "AuthKey", &self.auth_key);
-        put(&mut m, "BgpPeerId", &self.bgp_peer_id);
         put(&mut m, "CustomerAddress", &self.customer_address);
         m
     }
@@ -278,11 +306,6 @@ impl BgpPeerBuilder {
     /// Sets `AuthKey`.
     pub fn auth_key(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.auth_key = Some(value.into());
-        self
-    }
-    /// Sets `BgpPeerId`.
-    pub fn bgp_peer_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.bgp_peer_id = Some(value.into());
         self
     }
     /// Sets `CustomerAddress`.

@@ -5,15 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::DirectConnect::TransitVirtualInterface`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-directconnect-transitvirtualinterface.html) resource type.
 ///
+/// Resource Type definition for AWS::DirectConnect::TransitVirtualInterface
+///
 /// Build it with [`TransitVirtualInterface::builder`]; adding it to a stack returns a [`TransitVirtualInterfaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitVirtualInterface {
     /// `AllocateTransitVirtualInterfaceRoleArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the role to allocate the TransitVifAllocation. Needs
+    /// directconnect:AllocateTransitVirtualInterface permissions and tag permissions if applicable.
+    ///
     /// - Pattern: `^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub allocate_transit_virtual_interface_role_arn: Option<Val<String>>,
     /// `BgpPeers`: required.
+    ///
+    /// The BGP peers configured on this virtual interface..
     ///
     /// - Items: 1 to 2.
     pub bgp_peers: Option<Val<Vec<BgpPeer>>>,
@@ -26,18 +33,30 @@ pub struct TransitVirtualInterface {
     /// - Pattern: `^(arn:aws[a-z-]*:directconnect::[0-9]{12}:dx-gateway/)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
     pub direct_connect_gateway_id: Option<Val<String>>,
     /// `EnableSiteLink`.
+    ///
+    /// Indicates whether to enable or disable SiteLink.
     pub enable_site_link: Option<Val<bool>>,
     /// `Mtu`.
+    ///
+    /// The maximum transmission unit (MTU), in bytes. The supported values are 1500 and 9001. The default
+    /// value is 1500.
     pub mtu: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// The tags associated with the private virtual interface.
     ///
     /// - Items: at least 1.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VirtualInterfaceName`: required.
     ///
+    /// The name of the virtual interface assigned by the customer network. The name has a maximum of 100
+    /// characters. The following are valid characters: a-z, 0-9 and a hyphen (-).
+    ///
     /// - Pattern: `^[\w \-_,\/]{1,100}$`.
     pub virtual_interface_name: Option<Val<String>>,
     /// `Vlan`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VLAN.
     ///
     /// - Range: 0 to 4095.
     pub vlan: Option<Val<i64>>,
@@ -200,10 +219,14 @@ impl Deref for TransitVirtualInterfaceHandle {
 
 impl TransitVirtualInterfaceHandle {
     /// `Fn::GetAtt` `VirtualInterfaceArn`.
+    ///
+    /// The ARN of the virtual interface.
     pub fn attr_virtual_interface_arn(&self) -> Val<String> {
         self.0.get_att("VirtualInterfaceArn")
     }
     /// `Fn::GetAtt` `VirtualInterfaceId`.
+    ///
+    /// The ID of the virtual interface.
     pub fn attr_virtual_interface_id(&self) -> Val<String> {
         self.0.get_att("VirtualInterfaceId")
     }
@@ -218,29 +241,38 @@ impl TransitVirtualInterfaceHandle {
 }
 
 /// The [`BgpPeer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-directconnect-transitvirtualinterface-bgppeer.html) property type.
+///
+/// A key-value pair to associate with a resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BgpPeer {
     /// `AddressFamily`: required.
+    ///
+    /// The address family for the BGP peer.
     ///
     /// - Pattern: `^(ipv4)|(ipv6)$`.
     pub address_family: Option<Val<String>>,
     /// `AmazonAddress`.
     ///
+    /// The IP address assigned to the Amazon interface.
+    ///
     /// - Pattern: `^[0-9a-fA-F:.]+/[0-9]+$`.
     pub amazon_address: Option<Val<String>>,
     /// `Asn`: required.
+    ///
+    /// The autonomous system (AS) number for Border Gateway Protocol (BGP) configuration.
     ///
     /// - Pattern: `^[1-9][0-9]*$`.
     pub asn: Option<Val<String>>,
     /// `AuthKey`.
     ///
+    /// The authentication key for BGP configuration. This string has a minimum length of 6 characters and
+    /// and a maximum length of 80 characters.
+    ///
     /// - Pattern: ``^[A-Za-z0-9\\!"#$%&'()*+,\-./:;<=>?@\[\]\^_`{|}~]{6,80}$``.
     pub auth_key: Option<Val<String>>,
-    /// `BgpPeerId`.
-    ///
-    /// - Pattern: `^dxpeer-[a-z0-9]{8}$`.
-    pub bgp_peer_id: Option<Val<String>>,
     /// `CustomerAddress`.
+    ///
+    /// The IP address assigned to the customer interface.
     ///
     /// - Pattern: `^[0-9a-fA-F:.]+/[0-9]+$`.
     pub customer_address: Option<Val<String>>,
@@ -268,7 +300,6 @@ impl BgpPeer {
         put(&mut m, "AmazonAddress", &self.amazon_address);
         put(&mut m, "Asn", &self.asn);
         put(&mut m, "AuthKey", &self.auth_key);
-        put(&mut m, "BgpPeerId", &self.bgp_peer_id);
         put(&mut m, "CustomerAddress", &self.customer_address);
         m
     }
@@ -297,11 +328,6 @@ impl BgpPeerBuilder {
     /// Sets `AuthKey`.
     pub fn auth_key(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.auth_key = Some(value.into());
-        self
-    }
-    /// Sets `BgpPeerId`.
-    pub fn bgp_peer_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.bgp_peer_id = Some(value.into());
         self
     }
     /// Sets `CustomerAddress`.

@@ -5,22 +5,59 @@ use crate::rt::*;
 
 /// The [`AWS::DirectoryService::MicrosoftAD`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-directoryservice-microsoftad.html) resource type.
 ///
+/// The `AWS::DirectoryService::MicrosoftAD` resource specifies a Microsoft Active Directory in AWS so
+/// that your directory users and groups can access the AWS Management Console and AWS applications
+/// using their existing credentials. For more information, see [AWS Managed Microsoft
+/// AD](https://docs.aws.amazon.com/directoryservice/latest/admin-guide/directory_microsoft_ad.html) in
+/// the *Directory Service Admin Guide* .
+///
 /// Build it with [`MicrosoftAd::builder`]; adding it to a stack returns a [`MicrosoftAdHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MicrosoftAd {
     /// `CreateAlias`. Changing it replaces the resource.
+    ///
+    /// Specifies an alias for a directory and assigns the alias to the directory. The alias is used to
+    /// construct the access URL for the directory, such as `http://<alias>.awsapps.com` . By default,
+    /// CloudFormation does not create an alias.
+    ///
+    /// > After an alias has been created, it cannot be deleted or reused, so this operation should only be
+    /// used when absolutely necessary.
     pub create_alias: Option<Val<bool>>,
     /// `Edition`. Changing it replaces the resource.
+    ///
+    /// AWS Managed Microsoft AD is available in two editions: `Standard` and `Enterprise` . `Enterprise` is
+    /// the default.
     pub edition: Option<Val<String>>,
     /// `EnableSso`.
+    ///
+    /// Whether to enable single sign-on for a Microsoft Active Directory in AWS . Single sign-on allows
+    /// users in your directory to access certain AWS services from a computer joined to the directory
+    /// without having to enter their credentials separately. If you don't specify a value, CloudFormation
+    /// disables single sign-on by default.
     pub enable_sso: Option<Val<bool>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The fully qualified domain name for the AWS Managed Microsoft AD directory, such as
+    /// `corp.example.com` . This name will resolve inside your VPC only. It does not need to be publicly
+    /// resolvable.
     pub name: Option<Val<String>>,
     /// `Password`: required. Changing it replaces the resource.
+    ///
+    /// The password for the default administrative user named `Admin` .
+    ///
+    /// If you need to change the password for the administrator account, see the
+    /// [ResetUserPassword](https://docs.aws.amazon.com/directoryservice/latest/devguide/API_ResetUserPassword.html)
+    /// API call in the *Directory Service API Reference* .
     pub password: Option<Val<String>>,
     /// `ShortName`. Changing it replaces the resource.
+    ///
+    /// The NetBIOS name for your domain, such as `CORP` . If you don't specify a NetBIOS name, it will
+    /// default to the first part of your directory DNS. For example, `CORP` for the directory DNS
+    /// `corp.example.com` .
     pub short_name: Option<Val<String>>,
     /// `VpcSettings`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the VPC settings of the Microsoft AD directory server in AWS .
     pub vpc_settings: Option<Val<VpcSettings>>,
 }
 
@@ -139,14 +176,21 @@ impl Deref for MicrosoftAdHandle {
 
 impl MicrosoftAdHandle {
     /// `Fn::GetAtt` `Alias`.
+    ///
+    /// The alias for a directory. For example: `alias4-mydirectory-12345abcgmzsk` (if you have the
+    /// `CreateAlias` property set to true).
     pub fn attr_alias(&self) -> Val<String> {
         self.0.get_att("Alias")
     }
     /// `Fn::GetAtt` `DnsIpAddresses`.
+    ///
+    /// The IP addresses of the DNS servers for the directory, such as `[ "192.0.2.1", "192.0.2.2" ]` .
     pub fn attr_dns_ip_addresses(&self) -> Val<Vec<String>> {
         self.0.get_att("DnsIpAddresses")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The directory ID. For example: `d-12373a053a` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -161,11 +205,23 @@ impl MicrosoftAdHandle {
 }
 
 /// The [`VpcSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-directoryservice-microsoftad-vpcsettings.html) property type.
+///
+/// Contains VPC information for the
+/// [CreateDirectory](https://docs.aws.amazon.com/directoryservice/latest/devguide/API_CreateDirectory.html)
+/// or
+/// [CreateMicrosoftAD](https://docs.aws.amazon.com/directoryservice/latest/devguide/API_CreateMicrosoftAD.html)
+/// operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcSettings {
     /// `SubnetIds`: required.
+    ///
+    /// The identifiers of the subnets for the directory servers. The two subnets must be in different
+    /// Availability Zones. Directory Service specifies a directory server and a DNS server in each of these
+    /// subnets.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `VpcId`: required.
+    ///
+    /// The identifier of the VPC in which to create the directory.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,

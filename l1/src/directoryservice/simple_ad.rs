@@ -5,35 +5,73 @@ use crate::rt::*;
 
 /// The [`AWS::DirectoryService::SimpleAD`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-directoryservice-simplead.html) resource type.
 ///
+/// The `AWS::DirectoryService::SimpleAD` resource specifies an Directory Service Simple Active
+/// Directory ( Simple AD ) in AWS so that your directory users and groups can access the AWS Management
+/// Console and AWS applications using their existing credentials. Simple AD is a Microsoft Active
+/// Directory–compatible directory. For more information, see [Simple Active
+/// Directory](https://docs.aws.amazon.com/directoryservice/latest/admin-guide/directory_simple_ad.html)
+/// in the *Directory Service Admin Guide* .
+///
 /// Build it with [`SimpleAd::builder`]; adding it to a stack returns a [`SimpleAdHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SimpleAd {
     /// `CreateAlias`. Changing it replaces the resource.
+    ///
+    /// If set to `true` , specifies an alias for a directory and assigns the alias to the directory. The
+    /// alias is used to construct the access URL for the directory, such as `http://<alias>.awsapps.com` .
+    /// By default, this property is set to `false` .
+    ///
+    /// > After an alias has been created, it cannot be deleted or reused, so this operation should only be
+    /// used when absolutely necessary.
     pub create_alias: Option<Val<bool>>,
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// A description for the directory.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^([a-zA-Z0-9_])[\\a-zA-Z0-9_@#%*+=:?./!\s-]*$`.
     pub description: Option<Val<String>>,
     /// `EnableSso`.
+    ///
+    /// Whether to enable single sign-on for a directory. If you don't specify a value, CloudFormation
+    /// disables single sign-on by default.
     pub enable_sso: Option<Val<bool>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The fully qualified name for the directory, such as `corp.example.com` .
     ///
     /// - Pattern: `^([a-zA-Z0-9]+[\\.-])+([a-zA-Z0-9])+$`.
     pub name: Option<Val<String>>,
     /// `Password`. Changing it replaces the resource.
     ///
+    /// The password for the directory administrator. The directory creation process creates a directory
+    /// administrator account with the user name `Administrator` and this password.
+    ///
+    /// If you need to change the password for the administrator account, see the
+    /// [ResetUserPassword](https://docs.aws.amazon.com/directoryservice/latest/devguide/API_ResetUserPassword.html)
+    /// API call in the *Directory Service API Reference* .
+    ///
     /// - Pattern: `^(?=^.{8,64}$)((?=.*\d)(?=.*[A-Z])(?=.*[a-z])|(?=.*\d)(?=.*[^A-Za-z0-9\s])(?=.*[a-z])|(?=.*[^A-Za-z0-9\s])(?=.*[A-Z])(?=.*[a-z])|(?=.*\d)(?=.*[A-Z])(?=.*[^A-Za-z0-9\s]))^`.
     pub password: Option<Val<String>>,
     /// `ShortName`. Changing it replaces the resource.
     ///
+    /// The NetBIOS name of the directory, such as `CORP` .
+    ///
     /// - Pattern: `^[^\\/:*?"<>|.]+[^\\/:*?"<>|]*$`.
     pub short_name: Option<Val<String>>,
     /// `Size`: required. Changing it replaces the resource.
+    ///
+    /// The size of the directory. For valid values, see
+    /// [CreateDirectory](https://docs.aws.amazon.com/directoryservice/latest/devguide/API_CreateDirectory.html)
+    /// in the *Directory Service API Reference* .
     pub size: Option<Val<Size>>,
     /// `Tags`.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcSettings`: required. Changing it replaces the resource.
+    ///
+    /// A
+    /// [DirectoryVpcSettings](https://docs.aws.amazon.com/directoryservice/latest/devguide/API_DirectoryVpcSettings.html)
+    /// object that contains additional information for the operation.
     pub vpc_settings: Option<Val<VpcSettings>>,
 }
 
@@ -169,14 +207,22 @@ impl Deref for SimpleAdHandle {
 
 impl SimpleAdHandle {
     /// `Fn::GetAtt` `Alias`.
+    ///
+    /// The alias for a directory. For example: `alias4-mydirectory-12345abcgmzsk` (if you have the
+    /// `CreateAlias` property set to true).
     pub fn attr_alias(&self) -> Val<String> {
         self.0.get_att("Alias")
     }
     /// `Fn::GetAtt` `DnsIpAddresses`.
+    ///
+    /// The IP addresses of the DNS servers for the directory, such as `[ "172.31.3.154", "172.31.63.203" ]`
+    /// .
     pub fn attr_dns_ip_addresses(&self) -> Val<Vec<String>> {
         self.0.get_att("DnsIpAddresses")
     }
     /// `Fn::GetAtt` `DirectoryId`.
+    ///
+    /// The directory ID. For example: `d-12373a053a` .
     pub fn attr_directory_id(&self) -> Val<String> {
         self.0.get_att("DirectoryId")
     }
@@ -261,11 +307,23 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-directoryservice-simplead-vpcsettings.html) property type.
+///
+/// Contains VPC information for the
+/// [CreateDirectory](https://docs.aws.amazon.com/directoryservice/latest/devguide/API_CreateDirectory.html)
+/// or
+/// [CreateMicrosoftAD](https://docs.aws.amazon.com/directoryservice/latest/devguide/API_CreateMicrosoftAD.html)
+/// operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcSettings {
     /// `SubnetIds`: required.
+    ///
+    /// The identifiers of the subnets for the directory servers. The two subnets must be in different
+    /// Availability Zones. Directory Service specifies a directory server and a DNS server in each of these
+    /// subnets.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `VpcId`: required.
+    ///
+    /// The identifier of the VPC in which to create the directory.
     ///
     /// - Pattern: `^(vpc-[0-9a-f]{8}|vpc-[0-9a-f]{17})$`.
     /// - Format: `AWS::EC2::VPC.Id`.
@@ -358,9 +416,18 @@ impl Size {
             Size::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Size {
+    const VALUES: &'static [&'static str] = &["Large", "Small"];
+    fn as_str(&self) -> &str {
+        Size::as_str(self)
     }
 }
 

@@ -5,34 +5,106 @@ use crate::rt::*;
 
 /// The [`AWS::DLM::LifecyclePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dlm-lifecyclepolicy.html) resource type.
 ///
+/// Specifies a lifecycle policy, which is used to automate operations on Amazon EBS resources.
+///
+/// The properties are required when you add a lifecycle policy and optional when you update a lifecycle
+/// policy.
+///
 /// Build it with [`LifecyclePolicy::builder`]; adding it to a stack returns a [`LifecyclePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LifecyclePolicy {
     /// `CopyTags`.
+    ///
+    /// *\[Default policies only\]* Indicates whether the policy should copy tags from the source resource
+    /// to the snapshot or AMI. If you do not specify a value, the default is `false` .
+    ///
+    /// Default: false
     pub copy_tags: Option<Val<bool>>,
     /// `CreateInterval`.
+    ///
+    /// *\[Default policies only\]* Specifies how often the policy should run and create snapshots or AMIs.
+    /// The creation frequency can range from 1 to 7 days. If you do not specify a value, the default is 1.
+    ///
+    /// Default: 1
     pub create_interval: Option<Val<i64>>,
     /// `CrossRegionCopyTargets`.
+    ///
+    /// *\[Default policies only\]* Specifies destination Regions for snapshot or AMI copies. You can
+    /// specify up to 3 destination Regions. If you do not want to create cross-Region copies, omit this
+    /// parameter.
     pub cross_region_copy_targets: Option<Val<Vec<CrossRegionCopyTarget>>>,
     /// `DefaultPolicy`.
+    ///
+    /// *\[Default policies only\]* Specify the type of default policy to create.
+    ///
+    /// - To create a default policy for EBS snapshots, that creates snapshots of all volumes in the Region
+    ///   that do not have recent backups, specify `VOLUME` .
+    /// - To create a default policy for EBS-backed AMIs, that creates EBS-backed AMIs from all instances in
+    ///   the Region that do not have recent backups, specify `INSTANCE` .
     pub default_policy: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A description of the lifecycle policy. The characters ^\[0-9A-Za-z _-\]+$ are supported.
     pub description: Option<Val<String>>,
     /// `Exclusions`.
+    ///
+    /// *\[Default policies only\]* Specifies exclusion parameters for volumes or instances for which you do
+    /// not want to create snapshots or AMIs. The policy will not create snapshots or AMIs for target
+    /// resources that match any of the specified exclusion parameters.
     pub exclusions: Option<Val<Exclusions>>,
     /// `ExecutionRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role used to run the operations specified by the lifecycle
+    /// policy.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `ExtendDeletion`.
+    ///
+    /// *\[Default policies only\]* Defines the snapshot or AMI retention behavior for the policy if the
+    /// source volume or instance is deleted, or if the policy enters the error, disabled, or deleted state.
+    ///
+    /// By default ( *ExtendDeletion=false* ):
+    ///
+    /// - If a source resource is deleted, Amazon Data Lifecycle Manager will continue to delete previously
+    ///   created snapshots or AMIs, up to but not including the last one, based on the specified retention
+    ///   period. If you want Amazon Data Lifecycle Manager to delete all snapshots or AMIs, including the
+    ///   last one, specify `true` .
+    /// - If a policy enters the error, disabled, or deleted state, Amazon Data Lifecycle Manager stops
+    ///   deleting snapshots and AMIs. If you want Amazon Data Lifecycle Manager to continue deleting
+    ///   snapshots or AMIs, including the last one, if the policy enters one of these states, specify
+    ///   `true` .
+    ///
+    /// If you enable extended deletion ( *ExtendDeletion=true* ), you override both default behaviors
+    /// simultaneously.
+    ///
+    /// If you do not specify a value, the default is `false` .
+    ///
+    /// Default: false
     pub extend_deletion: Option<Val<bool>>,
     /// `PolicyDetails`.
+    ///
+    /// The configuration details of the lifecycle policy.
+    ///
+    /// > If you create a default policy, you can specify the request parameters either in the request body,
+    /// or in the PolicyDetails request structure, but not both.
     pub policy_details: Option<Val<PolicyDetails>>,
     /// `RetainInterval`.
+    ///
+    /// *\[Default policies only\]* Specifies how long the policy should retain snapshots or AMIs before
+    /// deleting them. The retention period can range from 2 to 14 days, but it must be greater than the
+    /// creation frequency to ensure that the policy retains at least 1 snapshot or AMI at any given time.
+    /// If you do not specify a value, the default is 7.
+    ///
+    /// Default: 7
     pub retain_interval: Option<Val<i64>>,
     /// `State`.
+    ///
+    /// The activation state of the lifecycle policy.
     pub state: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to apply to the lifecycle policy during creation.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -181,6 +253,8 @@ impl LifecyclePolicyHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the lifecycle policy.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -195,11 +269,17 @@ impl LifecyclePolicyHandle {
 }
 
 /// The [`Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-action.html) property type.
+///
+/// *\[Event-based policies only\]* Specifies an action for an event-based policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Action {
     /// `CrossRegionCopy`: required.
+    ///
+    /// The rule for copying shared snapshots across Regions.
     pub cross_region_copy: Option<Val<Vec<CrossRegionCopyAction>>>,
     /// `Name`: required.
+    ///
+    /// A descriptive name for the action.
     pub name: Option<Val<String>>,
 }
 
@@ -273,9 +353,16 @@ impl ToValue for Action {
 impl Literal for Action {}
 
 /// The [`ArchiveRetainRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-archiveretainrule.html) property type.
+///
+/// *\[Custom snapshot policies only\]* Specifies information about the archive storage tier retention
+/// period.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArchiveRetainRule {
     /// `RetentionArchiveTier`: required.
+    ///
+    /// Information about retention period in the Amazon EBS Snapshots Archive. For more information, see
+    /// [Archive Amazon EBS
+    /// snapshots](https://docs.aws.amazon.com/AWSEC2/latest/WindowsGuide/snapshot-archive.html) .
     pub retention_archive_tier: Option<Val<RetentionArchiveTier>>,
 }
 
@@ -330,9 +417,13 @@ impl ToValue for ArchiveRetainRule {
 impl Literal for ArchiveRetainRule {}
 
 /// The [`ArchiveRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-archiverule.html) property type.
+///
+/// *\[Custom snapshot policies only\]* Specifies a snapshot archiving rule for a schedule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArchiveRule {
     /// `RetainRule`: required.
+    ///
+    /// Information about the retention period for the snapshot archiving rule.
     pub retain_rule: Option<Val<ArchiveRetainRule>>,
 }
 
@@ -383,19 +474,67 @@ impl ToValue for ArchiveRule {
 impl Literal for ArchiveRule {}
 
 /// The [`CreateRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-createrule.html) property type.
+///
+/// *\[Custom snapshot and AMI policies only\]* Specifies when the policy should create snapshots or
+/// AMIs.
+///
+/// > - You must specify either *CronExpression* , or *Interval* , *IntervalUnit* , and *Times* .
+/// > - If you need to specify an
+/// [ArchiveRule](https://docs.aws.amazon.com/dlm/latest/APIReference/API_ArchiveRule.html) for the
+/// schedule, then you must specify a creation frequency of at least 28 days.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreateRule {
     /// `CronExpression`.
+    ///
+    /// The schedule, as a Cron expression. The schedule interval must be between 1 hour and 1 year. For
+    /// more information, see the [Cron and rate
+    /// expressions](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html)
+    /// in the *Amazon EventBridge User Guide* .
     pub cron_expression: Option<Val<String>>,
     /// `Interval`.
+    ///
+    /// The interval between snapshots. The supported values are 1, 2, 3, 4, 6, 8, 12, and 24.
     pub interval: Option<Val<i64>>,
     /// `IntervalUnit`.
+    ///
+    /// The interval unit.
     pub interval_unit: Option<Val<String>>,
     /// `Location`.
+    ///
+    /// *\[Custom snapshot policies only\]* Specifies the destination for snapshots created by the policy.
+    /// The allowed destinations depend on the location of the targeted resources.
+    ///
+    /// - If the policy targets resources in a Region, then you must create snapshots in the same Region as
+    ///   the source resource.
+    /// - If the policy targets resources in a Local Zone, you can create snapshots in the same Local Zone
+    ///   or in its parent Region.
+    /// - If the policy targets resources on an Outpost, then you can create snapshots on the same Outpost
+    ///   or in its parent Region.
+    ///
+    /// Specify one of the following values:
+    ///
+    /// - To create snapshots in the same Region as the source resource, specify `CLOUD` .
+    /// - To create snapshots in the same Local Zone as the source resource, specify `LOCAL_ZONE` .
+    /// - To create snapshots on the same Outpost as the source resource, specify `OUTPOST_LOCAL` .
+    ///
+    /// Default: `CLOUD`
     pub location: Option<Val<String>>,
     /// `Scripts`.
+    ///
+    /// *\[Custom snapshot policies that target instances only\]* Specifies pre and/or post scripts for a
+    /// snapshot lifecycle policy that targets instances. This is useful for creating application-consistent
+    /// snapshots, or for performing specific administrative tasks before or after Amazon Data Lifecycle
+    /// Manager initiates snapshot creation.
+    ///
+    /// For more information, see [Automating application-consistent snapshots with pre and post
+    /// scripts](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/automate-app-consistent-backups.html) .
     pub scripts: Option<Val<Vec<Script>>>,
     /// `Times`.
+    ///
+    /// The time, in UTC, to start the operation. The supported format is hh:mm.
+    ///
+    /// The operation occurs within a one-hour window following the specified time. If you do not specify a
+    /// time, Amazon Data Lifecycle Manager selects a time within the next 24 hours.
     pub times: Option<Val<Vec<String>>>,
 }
 
@@ -483,13 +622,27 @@ impl ToValue for CreateRule {
 impl Literal for CreateRule {}
 
 /// The [`CrossRegionCopyAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-crossregioncopyaction.html) property type.
+///
+/// *\[Event-based policies only\]* Specifies a cross-Region copy action for event-based policies.
+///
+/// > To specify a cross-Region copy rule for snapshot and AMI policies, use
+/// [CrossRegionCopyRule](https://docs.aws.amazon.com/dlm/latest/APIReference/API_CrossRegionCopyRule.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CrossRegionCopyAction {
     /// `EncryptionConfiguration`: required.
+    ///
+    /// The encryption settings for the copied snapshot.
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
     /// `RetainRule`.
+    ///
+    /// Specifies a retention rule for cross-Region snapshot copies created by snapshot or event-based
+    /// policies, or cross-Region AMI copies created by AMI policies. After the retention period expires,
+    /// the cross-Region copy is deleted.
     pub retain_rule: Option<Val<CrossRegionCopyRetainRule>>,
     /// `Target`: required.
+    ///
+    /// The target Region.
     pub target: Option<Val<String>>,
 }
 
@@ -563,11 +716,21 @@ impl ToValue for CrossRegionCopyAction {
 impl Literal for CrossRegionCopyAction {}
 
 /// The [`CrossRegionCopyDeprecateRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-crossregioncopydeprecaterule.html) property type.
+///
+/// *\[Custom AMI policies only\]* Specifies an AMI deprecation rule for cross-Region AMI copies created
+/// by an AMI policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CrossRegionCopyDeprecateRule {
     /// `Interval`: required.
+    ///
+    /// The period after which to deprecate the cross-Region AMI copies. The period must be less than or
+    /// equal to the cross-Region AMI copy retention period, and it can't be greater than 10 years. This is
+    /// equivalent to 120 months, 520 weeks, or 3650 days.
     pub interval: Option<Val<i64>>,
     /// `IntervalUnit`: required.
+    ///
+    /// The unit of time in which to measure the *Interval* . For example, to deprecate a cross-Region AMI
+    /// copy after 3 months, specify `Interval=3` and `IntervalUnit=MONTHS` .
     pub interval_unit: Option<Val<String>>,
 }
 
@@ -635,11 +798,21 @@ impl ToValue for CrossRegionCopyDeprecateRule {
 impl Literal for CrossRegionCopyDeprecateRule {}
 
 /// The [`CrossRegionCopyRetainRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-crossregioncopyretainrule.html) property type.
+///
+/// Specifies a retention rule for cross-Region snapshot copies created by snapshot or event-based
+/// policies, or cross-Region AMI copies created by AMI policies. After the retention period expires,
+/// the cross-Region copy is deleted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CrossRegionCopyRetainRule {
     /// `Interval`: required.
+    ///
+    /// The amount of time to retain a cross-Region snapshot or AMI copy. The maximum is 100 years. This is
+    /// equivalent to 1200 months, 5200 weeks, or 36500 days.
     pub interval: Option<Val<i64>>,
     /// `IntervalUnit`: required.
+    ///
+    /// The unit of time for time-based retention. For example, to retain a cross-Region copy for 3 months,
+    /// specify `Interval=3` and `IntervalUnit=MONTHS` .
     pub interval_unit: Option<Val<String>>,
 }
 
@@ -707,21 +880,56 @@ impl ToValue for CrossRegionCopyRetainRule {
 impl Literal for CrossRegionCopyRetainRule {}
 
 /// The [`CrossRegionCopyRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-crossregioncopyrule.html) property type.
+///
+/// *\[Custom snapshot and AMI policies only\]* Specifies a cross-Region copy rule for a snapshot and
+/// AMI policies.
+///
+/// > To specify a cross-Region copy action for event-based polices, use
+/// [CrossRegionCopyAction](https://docs.aws.amazon.com/dlm/latest/APIReference/API_CrossRegionCopyAction.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CrossRegionCopyRule {
     /// `CmkArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS KMS key to use for EBS encryption. If this parameter is
+    /// not specified, the default KMS key for the account is used.
     pub cmk_arn: Option<Val<String>>,
     /// `CopyTags`.
+    ///
+    /// Indicates whether to copy all user-defined tags from the source snapshot or AMI to the cross-Region
+    /// copy.
     pub copy_tags: Option<Val<bool>>,
     /// `DeprecateRule`.
+    ///
+    /// *\[Custom AMI policies only\]* The AMI deprecation rule for cross-Region AMI copies created by the
+    /// rule.
     pub deprecate_rule: Option<Val<CrossRegionCopyDeprecateRule>>,
     /// `Encrypted`: required.
+    ///
+    /// To encrypt a copy of an unencrypted snapshot if encryption by default is not enabled, enable
+    /// encryption using this parameter. Copies of encrypted snapshots are encrypted, even if this parameter
+    /// is false or if encryption by default is not enabled.
     pub encrypted: Option<Val<bool>>,
     /// `RetainRule`.
+    ///
+    /// The retention rule that indicates how long the cross-Region snapshot or AMI copies are to be
+    /// retained in the destination Region.
     pub retain_rule: Option<Val<CrossRegionCopyRetainRule>>,
     /// `Target`.
+    ///
+    /// > Use this parameter for snapshot policies only. For AMI policies, use *TargetRegion* instead.
+    ///
+    /// *\[Custom snapshot policies only\]* The target Region or the Amazon Resource Name (ARN) of the
+    /// target Outpost for the snapshot copies.
     pub target: Option<Val<String>>,
     /// `TargetRegion`.
+    ///
+    /// > Use this parameter for AMI policies only. For snapshot policies, use *Target* instead. For
+    /// snapshot policies created before the *Target* parameter was introduced, this parameter indicates the
+    /// target Region for snapshot copies.
+    ///
+    /// *\[Custom AMI policies only\]* The target Region or the Amazon Resource Name (ARN) of the target
+    /// Outpost for the snapshot copies.
     pub target_region: Option<Val<String>>,
 }
 
@@ -811,6 +1019,8 @@ impl Literal for CrossRegionCopyRule {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CrossRegionCopyTarget {
     /// `TargetRegion`.
+    ///
+    /// The target Region, for example `us-east-1`.
     pub target_region: Option<Val<String>>,
 }
 
@@ -858,13 +1068,30 @@ impl ToValue for CrossRegionCopyTarget {
 impl Literal for CrossRegionCopyTarget {}
 
 /// The [`DeprecateRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-deprecaterule.html) property type.
+///
+/// *\[Custom AMI policies only\]* Specifies an AMI deprecation rule for AMIs created by an AMI
+/// lifecycle policy.
+///
+/// For age-based schedules, you must specify *Interval* and *IntervalUnit* . For count-based schedules,
+/// you must specify *Count* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeprecateRule {
     /// `Count`.
+    ///
+    /// If the schedule has a count-based retention rule, this parameter specifies the number of oldest AMIs
+    /// to deprecate. The count must be less than or equal to the schedule's retention count, and it can't
+    /// be greater than 1000.
     pub count: Option<Val<i64>>,
     /// `Interval`.
+    ///
+    /// If the schedule has an age-based retention rule, this parameter specifies the period after which to
+    /// deprecate AMIs created by the schedule. The period must be less than or equal to the schedule's
+    /// retention period, and it can't be greater than 10 years. This is equivalent to 120 months, 520
+    /// weeks, or 3650 days.
     pub interval: Option<Val<i64>>,
     /// `IntervalUnit`.
+    ///
+    /// The unit of time in which to measure the *Interval* .
     pub interval_unit: Option<Val<String>>,
 }
 
@@ -924,11 +1151,21 @@ impl ToValue for DeprecateRule {
 impl Literal for DeprecateRule {}
 
 /// The [`EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-encryptionconfiguration.html) property type.
+///
+/// *\[Event-based policies only\]* Specifies the encryption settings for cross-Region snapshot copies
+/// created by event-based policies.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfiguration {
     /// `CmkArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS KMS key to use for EBS encryption. If this parameter is
+    /// not specified, the default KMS key for the account is used.
     pub cmk_arn: Option<Val<String>>,
     /// `Encrypted`: required.
+    ///
+    /// To encrypt a copy of an unencrypted snapshot when encryption by default is not enabled, enable
+    /// encryption using this parameter. Copies of encrypted snapshots are encrypted, even if this parameter
+    /// is false or when encryption by default is not enabled.
     pub encrypted: Option<Val<bool>>,
 }
 
@@ -989,13 +1226,27 @@ impl ToValue for EncryptionConfiguration {
 impl Literal for EncryptionConfiguration {}
 
 /// The [`EventParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-eventparameters.html) property type.
+///
+/// *\[Event-based policies only\]* Specifies an event that activates an event-based policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventParameters {
     /// `DescriptionRegex`.
+    ///
+    /// The snapshot description that can trigger the policy. The description pattern is specified using a
+    /// regular expression. The policy runs only if a snapshot with a description that matches the specified
+    /// pattern is shared with your account.
+    ///
+    /// For example, specifying `^.*Created for policy: policy-1234567890abcdef0.*$` configures the policy
+    /// to run only if snapshots created by policy `policy-1234567890abcdef0` are shared with your account.
     pub description_regex: Option<Val<String>>,
     /// `EventType`: required.
+    ///
+    /// The type of event. Currently, only snapshot sharing events are supported.
     pub event_type: Option<Val<String>>,
     /// `SnapshotOwner`: required.
+    ///
+    /// The IDs of the AWS accounts that can trigger policy by sharing snapshots with your account. The
+    /// policy only runs if one of the specified AWS accounts shares a snapshot with your account.
     pub snapshot_owner: Option<Val<Vec<String>>>,
 }
 
@@ -1074,11 +1325,18 @@ impl ToValue for EventParameters {
 impl Literal for EventParameters {}
 
 /// The [`EventSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-eventsource.html) property type.
+///
+/// *\[Event-based policies only\]* Specifies an event that activates an event-based policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventSource {
     /// `Parameters`.
+    ///
+    /// Information about the event.
     pub parameters: Option<Val<EventParameters>>,
     /// `Type`: required.
+    ///
+    /// The source of the event. Currently only managed Amazon EventBridge (formerly known as Amazon
+    /// CloudWatch) events are supported.
     pub type_: Option<Val<String>>,
 }
 
@@ -1135,13 +1393,27 @@ impl ToValue for EventSource {
 impl Literal for EventSource {}
 
 /// The [`Exclusions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-exclusions.html) property type.
+///
+/// *\[Default policies only\]* Specifies exclusion parameters for volumes or instances for which you do
+/// not want to create snapshots or AMIs. The policy will not create snapshots or AMIs for target
+/// resources that match any of the specified exclusion parameters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Exclusions {
     /// `ExcludeBootVolumes`.
+    ///
+    /// *\[Default policies for EBS snapshots only\]* Indicates whether to exclude volumes that are attached
+    /// to instances as the boot volume. If you exclude boot volumes, only volumes attached as data
+    /// (non-boot) volumes will be backed up by the policy. To exclude boot volumes, specify `true` .
     pub exclude_boot_volumes: Option<Val<bool>>,
     /// `ExcludeTags`.
+    ///
+    /// *\[Default policies for EBS-backed AMIs only\]* Specifies whether to exclude volumes that have
+    /// specific tags.
     pub exclude_tags: Option<Val<Vec<Tag>>>,
     /// `ExcludeVolumeTypes`.
+    ///
+    /// *\[Default policies for EBS snapshots only\]* Specifies the volume types to exclude. Volumes of the
+    /// specified types will not be targeted by the policy.
     pub exclude_volume_types: Option<Val<Vec<Json>>>,
 }
 
@@ -1211,17 +1483,32 @@ impl ToValue for Exclusions {
 impl Literal for Exclusions {}
 
 /// The [`FastRestoreRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-fastrestorerule.html) property type.
+///
+/// *\[Custom snapshot policies only\]* Specifies a rule for enabling fast snapshot restore for
+/// snapshots created by snapshot policies. You can enable fast snapshot restore based on either a count
+/// or a time interval.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FastRestoreRule {
     /// `AvailabilityZoneIds`.
+    ///
+    /// The Availability Zone IDs in which to enable fast snapshot restore.
     pub availability_zone_ids: Option<Val<Vec<String>>>,
     /// `AvailabilityZones`.
+    ///
+    /// The Availability Zones in which to enable fast snapshot restore.
     pub availability_zones: Option<Val<Vec<String>>>,
     /// `Count`.
+    ///
+    /// The number of snapshots to be enabled with fast snapshot restore.
     pub count: Option<Val<i64>>,
     /// `Interval`.
+    ///
+    /// The amount of time to enable fast snapshot restore. The maximum is 100 years. This is equivalent to 1200
+    /// months, 5200 weeks, or 36500 days.
     pub interval: Option<Val<i64>>,
     /// `IntervalUnit`.
+    ///
+    /// The unit of time for enabling fast snapshot restore.
     pub interval_unit: Option<Val<String>>,
 }
 
@@ -1303,13 +1590,40 @@ impl ToValue for FastRestoreRule {
 impl Literal for FastRestoreRule {}
 
 /// The [`Parameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-parameters.html) property type.
+///
+/// *\[Custom snapshot and AMI policies only\]* Specifies optional parameters for snapshot and AMI
+/// policies. The set of valid parameters depends on the combination of policy type and target resource
+/// type.
+///
+/// If you choose to exclude boot volumes and you specify tags that consequently exclude all of the
+/// additional data volumes attached to an instance, then Amazon Data Lifecycle Manager will not create
+/// any snapshots for the affected instance, and it will emit a `SnapshotsCreateFailed` Amazon
+/// CloudWatch metric. For more information, see [Monitor your policies using Amazon
+/// CloudWatch](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitor-dlm-cw-metrics.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Parameters {
     /// `ExcludeBootVolume`.
+    ///
+    /// *\[Custom snapshot policies that target instances only\]* Indicates whether to exclude the root
+    /// volume from multi-volume snapshot sets. The default is `false` . If you specify `true` , then the
+    /// root volumes attached to targeted instances will be excluded from the multi-volume snapshot sets
+    /// created by the policy.
     pub exclude_boot_volume: Option<Val<bool>>,
     /// `ExcludeDataVolumeTags`.
+    ///
+    /// *\[Custom snapshot policies that target instances only\]* The tags used to identify data (non-root)
+    /// volumes to exclude from multi-volume snapshot sets.
+    ///
+    /// If you create a snapshot lifecycle policy that targets instances and you specify tags for this
+    /// parameter, then data volumes with the specified tags that are attached to targeted instances will be
+    /// excluded from the multi-volume snapshot sets created by the policy.
     pub exclude_data_volume_tags: Option<Val<Vec<Tag>>>,
     /// `NoReboot`.
+    ///
+    /// *\[Custom AMI policies only\]* Indicates whether targeted instances are rebooted when the lifecycle
+    /// policy runs. `true` indicates that targeted instances are not rebooted when the policy runs. `false`
+    /// indicates that target instances are rebooted when the policy runs. The default is `true` (instances
+    /// are not rebooted).
     pub no_reboot: Option<Val<bool>>,
 }
 
@@ -1374,39 +1688,141 @@ impl ToValue for Parameters {
 impl Literal for Parameters {}
 
 /// The [`PolicyDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-policydetails.html) property type.
+///
+/// Specifies the configuration of a lifecycle policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyDetails {
     /// `Actions`.
+    ///
+    /// *\[Event-based policies only\]* The actions to be performed when the event-based policy is
+    /// activated. You can specify only one action per policy.
     pub actions: Option<Val<Vec<Action>>>,
     /// `CopyTags`.
+    ///
+    /// *\[Default policies only\]* Indicates whether the policy should copy tags from the source resource
+    /// to the snapshot or AMI. If you do not specify a value, the default is `false` .
+    ///
+    /// Default: false
     pub copy_tags: Option<Val<bool>>,
     /// `CreateInterval`.
+    ///
+    /// *\[Default policies only\]* Specifies how often the policy should run and create snapshots or AMIs.
+    /// The creation frequency can range from 1 to 7 days. If you do not specify a value, the default is 1.
+    ///
+    /// Default: 1
     pub create_interval: Option<Val<i64>>,
     /// `CrossRegionCopyTargets`.
+    ///
+    /// *\[Default policies only\]* Specifies destination Regions for snapshot or AMI copies. You can
+    /// specify up to 3 destination Regions. If you do not want to create cross-Region copies, omit this
+    /// parameter.
     pub cross_region_copy_targets: Option<Val<Vec<CrossRegionCopyTarget>>>,
     /// `EventSource`.
+    ///
+    /// *\[Event-based policies only\]* The event that activates the event-based policy.
     pub event_source: Option<Val<EventSource>>,
     /// `Exclusions`.
+    ///
+    /// *\[Default policies only\]* Specifies exclusion parameters for volumes or instances for which you do
+    /// not want to create snapshots or AMIs. The policy will not create snapshots or AMIs for target
+    /// resources that match any of the specified exclusion parameters.
     pub exclusions: Option<Val<Exclusions>>,
     /// `ExtendDeletion`.
+    ///
+    /// *\[Default policies only\]* Defines the snapshot or AMI retention behavior for the policy if the
+    /// source volume or instance is deleted, or if the policy enters the error, disabled, or deleted state.
+    ///
+    /// By default ( *ExtendDeletion=false* ):
+    ///
+    /// - If a source resource is deleted, Amazon Data Lifecycle Manager will continue to delete previously
+    ///   created snapshots or AMIs, up to but not including the last one, based on the specified retention
+    ///   period. If you want Amazon Data Lifecycle Manager to delete all snapshots or AMIs, including the
+    ///   last one, specify `true` .
+    /// - If a policy enters the error, disabled, or deleted state, Amazon Data Lifecycle Manager stops
+    ///   deleting snapshots and AMIs. If you want Amazon Data Lifecycle Manager to continue deleting
+    ///   snapshots or AMIs, including the last one, if the policy enters one of these states, specify
+    ///   `true` .
+    ///
+    /// If you enable extended deletion ( *ExtendDeletion=true* ), you override both default behaviors
+    /// simultaneously.
+    ///
+    /// If you do not specify a value, the default is `false` .
+    ///
+    /// Default: false
     pub extend_deletion: Option<Val<bool>>,
     /// `Parameters`.
+    ///
+    /// *\[Custom snapshot and AMI policies only\]* A set of optional parameters for snapshot and AMI
+    /// lifecycle policies.
+    ///
+    /// > If you are modifying a policy that was created or previously modified using the Amazon Data
+    /// Lifecycle Manager console, then you must include this parameter and specify either the default
+    /// values or the new values that you require. You can't omit this parameter or set its values to null.
     pub parameters: Option<Val<Parameters>>,
     /// `PolicyLanguage`.
+    ///
+    /// The type of policy to create. Specify one of the following:
+    ///
+    /// - `SIMPLIFIED` To create a default policy.
+    /// - `STANDARD` To create a custom policy.
     pub policy_language: Option<Val<String>>,
     /// `PolicyType`.
+    ///
+    /// The type of policy. Specify `EBS_SNAPSHOT_MANAGEMENT` to create a lifecycle policy that manages the
+    /// lifecycle of Amazon EBS snapshots. Specify `IMAGE_MANAGEMENT` to create a lifecycle policy that
+    /// manages the lifecycle of EBS-backed AMIs. Specify `EVENT_BASED_POLICY` to create an event-based
+    /// policy that performs specific actions when a defined event occurs in your AWS account .
+    ///
+    /// The default is `EBS_SNAPSHOT_MANAGEMENT` .
     pub policy_type: Option<Val<String>>,
     /// `ResourceLocations`.
+    ///
+    /// *\[Custom snapshot and AMI policies only\]* The location of the resources to backup.
+    ///
+    /// - If the source resources are located in a Region, specify `CLOUD` . In this case, the policy
+    ///   targets all resources of the specified type with matching target tags across all Availability
+    ///   Zones in the Region.
+    /// - *\[Custom snapshot policies only\]* If the source resources are located in a Local Zone, specify
+    ///   `LOCAL_ZONE` . In this case, the policy targets all resources of the specified type with matching
+    ///   target tags across all Local Zones in the Region.
+    /// - If the source resources are located on an Outpost in your account, specify `OUTPOST` . In this
+    ///   case, the policy targets all resources of the specified type with matching target tags across all
+    ///   of the Outposts in your account.
     pub resource_locations: Option<Val<Vec<String>>>,
     /// `ResourceType`.
+    ///
+    /// *\[Default policies only\]* Specify the type of default policy to create.
+    ///
+    /// - To create a default policy for EBS snapshots, that creates snapshots of all volumes in the Region
+    ///   that do not have recent backups, specify `VOLUME` .
+    /// - To create a default policy for EBS-backed AMIs, that creates EBS-backed AMIs from all instances in
+    ///   the Region that do not have recent backups, specify `INSTANCE` .
     pub resource_type: Option<Val<String>>,
     /// `ResourceTypes`.
+    ///
+    /// *\[Custom snapshot policies only\]* The target resource type for snapshot and AMI lifecycle
+    /// policies. Use `VOLUME` to create snapshots of individual volumes or use `INSTANCE` to create
+    /// multi-volume snapshots from the volumes for an instance.
     pub resource_types: Option<Val<Vec<String>>>,
     /// `RetainInterval`.
+    ///
+    /// *\[Default policies only\]* Specifies how long the policy should retain snapshots or AMIs before
+    /// deleting them. The retention period can range from 2 to 14 days, but it must be greater than the
+    /// creation frequency to ensure that the policy retains at least 1 snapshot or AMI at any given time.
+    /// If you do not specify a value, the default is 7.
+    ///
+    /// Default: 7
     pub retain_interval: Option<Val<i64>>,
     /// `Schedules`.
+    ///
+    /// *\[Custom snapshot and AMI policies only\]* The schedules of policy-defined actions for snapshot and
+    /// AMI lifecycle policies. A policy can have up to four schedules—one mandatory schedule and up to
+    /// three optional schedules.
     pub schedules: Option<Val<Vec<Schedule>>>,
     /// `TargetTags`.
+    ///
+    /// *\[Custom snapshot and AMI policies only\]* The single tag that identifies targeted resources for
+    /// this policy.
     pub target_tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -1574,13 +1990,60 @@ impl ToValue for PolicyDetails {
 impl Literal for PolicyDetails {}
 
 /// The [`RetainRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-retainrule.html) property type.
+///
+/// *\[Custom snapshot and AMI policies only\]* Specifies a retention rule for snapshots created by
+/// snapshot policies, or for AMIs created by AMI policies.
+///
+/// > For snapshot policies that have an
+/// [ArchiveRule](https://docs.aws.amazon.com/dlm/latest/APIReference/API_ArchiveRule.html) , this
+/// retention rule applies to standard tier retention. When the retention threshold is met, snapshots
+/// are moved from the standard to the archive tier.
+/// >
+/// > For snapshot policies that do not have an *ArchiveRule* , snapshots are permanently deleted when
+/// this retention threshold is met.
+///
+/// You can retain snapshots based on either a count or a time interval.
+///
+/// - *Count-based retention*
+///
+/// You must specify *Count* . If you specify an
+/// [ArchiveRule](https://docs.aws.amazon.com/dlm/latest/APIReference/API_ArchiveRule.html) for the
+/// schedule, then you can specify a retention count of `0` to archive snapshots immediately after
+/// creation. If you specify a
+/// [FastRestoreRule](https://docs.aws.amazon.com/dlm/latest/APIReference/API_FastRestoreRule.html) ,
+/// [ShareRule](https://docs.aws.amazon.com/dlm/latest/APIReference/API_ShareRule.html) , or a
+/// [CrossRegionCopyRule](https://docs.aws.amazon.com/dlm/latest/APIReference/API_CrossRegionCopyRule.html)
+/// , then you must specify a retention count of `1` or more.
+/// - *Age-based retention*
+///
+/// You must specify *Interval* and *IntervalUnit* . If you specify an
+/// [ArchiveRule](https://docs.aws.amazon.com/dlm/latest/APIReference/API_ArchiveRule.html) for the
+/// schedule, then you can specify a retention interval of `0` days to archive snapshots immediately
+/// after creation. If you specify a
+/// [FastRestoreRule](https://docs.aws.amazon.com/dlm/latest/APIReference/API_FastRestoreRule.html) ,
+/// [ShareRule](https://docs.aws.amazon.com/dlm/latest/APIReference/API_ShareRule.html) , or a
+/// [CrossRegionCopyRule](https://docs.aws.amazon.com/dlm/latest/APIReference/API_CrossRegionCopyRule.html)
+/// , then you must specify a retention interval of `1` day or more.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetainRule {
     /// `Count`.
+    ///
+    /// The number of snapshots to retain for each volume, up to a maximum of 1000. For example if you want
+    /// to retain a maximum of three snapshots, specify `3` . When the fourth snapshot is created, the
+    /// oldest retained snapshot is deleted, or it is moved to the archive tier if you have specified an
+    /// [ArchiveRule](https://docs.aws.amazon.com/dlm/latest/APIReference/API_ArchiveRule.html) .
     pub count: Option<Val<i64>>,
     /// `Interval`.
+    ///
+    /// The amount of time to retain each snapshot. The maximum is 100 years. This is equivalent to 1200
+    /// months, 5200 weeks, or 36500 days.
     pub interval: Option<Val<i64>>,
     /// `IntervalUnit`.
+    ///
+    /// The unit of time for time-based retention. For example, to retain snapshots for 3 months, specify
+    /// `Interval=3` and `IntervalUnit=MONTHS` . Once the snapshot has been retained for 3 months, it is
+    /// deleted, or it is moved to the archive tier if you have specified an
+    /// [ArchiveRule](https://docs.aws.amazon.com/dlm/latest/APIReference/API_ArchiveRule.html) .
     pub interval_unit: Option<Val<String>>,
 }
 
@@ -1640,13 +2103,36 @@ impl ToValue for RetainRule {
 impl Literal for RetainRule {}
 
 /// The [`RetentionArchiveTier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-retentionarchivetier.html) property type.
+///
+/// *\[Custom snapshot policies only\]* Describes the retention rule for archived snapshots. Once the
+/// archive retention threshold is met, the snapshots are permanently deleted from the archive tier.
+///
+/// > The archive retention rule must retain snapshots in the archive tier for a minimum of 90 days.
+///
+/// For *count-based schedules* , you must specify *Count* . For *age-based schedules* , you must
+/// specify *Interval* and *IntervalUnit* .
+///
+/// For more information about using snapshot archiving, see [Considerations for snapshot lifecycle
+/// policies](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/snapshot-ami-policy.html#dlm-archive)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetentionArchiveTier {
     /// `Count`.
+    ///
+    /// The maximum number of snapshots to retain in the archive storage tier for each volume. The count
+    /// must ensure that each snapshot remains in the archive tier for at least 90 days. For example, if the
+    /// schedule creates snapshots every 30 days, you must specify a count of 3 or more to ensure that each
+    /// snapshot is archived for at least 90 days.
     pub count: Option<Val<i64>>,
     /// `Interval`.
+    ///
+    /// Specifies the period of time to retain snapshots in the archive tier. After this period expires, the
+    /// snapshot is permanently deleted.
     pub interval: Option<Val<i64>>,
     /// `IntervalUnit`.
+    ///
+    /// The unit of time in which to measure the *Interval* . For example, to retain a snapshots in the
+    /// archive tier for 6 months, specify `Interval=6` and `IntervalUnit=MONTHS` .
     pub interval_unit: Option<Val<String>>,
 }
 
@@ -1706,29 +2192,69 @@ impl ToValue for RetentionArchiveTier {
 impl Literal for RetentionArchiveTier {}
 
 /// The [`Schedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-schedule.html) property type.
+///
+/// *\[Custom snapshot and AMI policies only\]* Specifies a schedule for a snapshot or AMI lifecycle
+/// policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schedule {
     /// `ArchiveRule`.
+    ///
+    /// *\[Custom snapshot policies that target volumes only\]* The snapshot archiving rule for the
+    /// schedule. When you specify an archiving rule, snapshots are automatically moved from the standard
+    /// tier to the archive tier once the schedule's retention threshold is met. Snapshots are then retained
+    /// in the archive tier for the archive retention period that you specify.
+    ///
+    /// For more information about using snapshot archiving, see [Considerations for snapshot lifecycle
+    /// policies](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/snapshot-ami-policy.html#dlm-archive)
+    /// .
     pub archive_rule: Option<Val<ArchiveRule>>,
     /// `CopyTags`.
+    ///
+    /// Copy all user-defined tags on a source volume to snapshots of the volume created by this policy.
     pub copy_tags: Option<Val<bool>>,
     /// `CreateRule`.
+    ///
+    /// The creation rule.
     pub create_rule: Option<Val<CreateRule>>,
     /// `CrossRegionCopyRules`.
+    ///
+    /// Specifies a rule for copying snapshots or AMIs across Regions.
+    ///
+    /// > You can't specify cross-Region copy rules for policies that create snapshots on an Outpost or in a
+    /// Local Zone. If the policy creates snapshots in a Region, then snapshots can be copied to up to three
+    /// Regions or Outposts.
     pub cross_region_copy_rules: Option<Val<Vec<CrossRegionCopyRule>>>,
     /// `DeprecateRule`.
+    ///
+    /// *\[Custom AMI policies only\]* The AMI deprecation rule for the schedule.
     pub deprecate_rule: Option<Val<DeprecateRule>>,
     /// `FastRestoreRule`.
+    ///
+    /// *\[Custom snapshot policies only\]* The rule for enabling fast snapshot restore.
     pub fast_restore_rule: Option<Val<FastRestoreRule>>,
     /// `Name`.
+    ///
+    /// The name of the schedule.
     pub name: Option<Val<String>>,
     /// `RetainRule`.
+    ///
+    /// The retention rule for snapshots or AMIs created by the policy.
     pub retain_rule: Option<Val<RetainRule>>,
     /// `ShareRules`.
+    ///
+    /// *\[Custom snapshot policies only\]* The rule for sharing snapshots with other AWS accounts .
     pub share_rules: Option<Val<Vec<ShareRule>>>,
     /// `TagsToAdd`.
+    ///
+    /// The tags to apply to policy-created resources. These user-defined tags are in addition to the AWS -added
+    /// lifecycle tags.
     pub tags_to_add: Option<Val<Vec<Tag>>>,
     /// `VariableTags`.
+    ///
+    /// *\[AMI policies and snapshot policies that target instances only\]* A collection of key/value pairs
+    /// with values determined dynamically when the policy is executed. Keys may be any valid Amazon EC2 tag
+    /// key. Values must be in one of the two following formats: `$(instance-id)` or `$(timestamp)` .
+    /// Variable tags are only valid for EBS Snapshot Management – Instance policies.
     pub variable_tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -1856,19 +2382,90 @@ impl ToValue for Schedule {
 impl Literal for Schedule {}
 
 /// The [`Script`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-script.html) property type.
+///
+/// *\[Custom snapshot policies that target instances only\]* Information about pre and/or post scripts
+/// for a snapshot lifecycle policy that targets instances. For more information, see [Automating
+/// application-consistent snapshots with pre and post
+/// scripts](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/automate-app-consistent-backups.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Script {
     /// `ExecuteOperationOnScriptFailure`.
+    ///
+    /// Indicates whether Amazon Data Lifecycle Manager should default to crash-consistent snapshots if the
+    /// pre script fails.
+    ///
+    /// - To default to crash consistent snapshot if the pre script fails, specify `true` .
+    /// - To skip the instance for snapshot creation if the pre script fails, specify `false` .
+    ///
+    /// This parameter is supported only if you run a pre script. If you run a post script only, omit this
+    /// parameter.
+    ///
+    /// Default: true
     pub execute_operation_on_script_failure: Option<Val<bool>>,
     /// `ExecutionHandler`.
+    ///
+    /// The SSM document that includes the pre and/or post scripts to run.
+    ///
+    /// - If you are automating VSS backups, specify `AWS_VSS_BACKUP` . In this case, Amazon Data Lifecycle
+    ///   Manager automatically uses the `AWSEC2-CreateVssSnapshot` SSM document.
+    /// - If you are automating application-consistent snapshots for SAP HANA workloads, specify
+    ///   `AWSSystemsManagerSAP-CreateDLMSnapshotForSAPHANA` .
+    /// - If you are using a custom SSM document that you own, specify either the name or ARN of the SSM
+    ///   document. If you are using a custom SSM document that is shared with you, specify the ARN of the
+    ///   SSM document.
     pub execution_handler: Option<Val<String>>,
     /// `ExecutionHandlerService`.
+    ///
+    /// Indicates the service used to execute the pre and/or post scripts.
+    ///
+    /// - If you are using custom SSM documents or automating application-consistent snapshots of SAP HANA
+    ///   workloads, specify `AWS_SYSTEMS_MANAGER` .
+    /// - If you are automating VSS Backups, omit this parameter.
+    ///
+    /// Default: AWS_SYSTEMS_MANAGER
     pub execution_handler_service: Option<Val<String>>,
     /// `ExecutionTimeout`.
+    ///
+    /// Specifies a timeout period, in seconds, after which Amazon Data Lifecycle Manager fails the script
+    /// run attempt if it has not completed. If a script does not complete within its timeout period, Amazon
+    /// Data Lifecycle Manager fails the attempt. The timeout period applies to the pre and post scripts
+    /// individually.
+    ///
+    /// If you are automating VSS Backups, omit this parameter.
+    ///
+    /// Default: 10
     pub execution_timeout: Option<Val<i64>>,
     /// `MaximumRetryCount`.
+    ///
+    /// Specifies the number of times Amazon Data Lifecycle Manager should retry scripts that fail.
+    ///
+    /// - If the pre script fails, Amazon Data Lifecycle Manager retries the entire snapshot creation
+    ///   process, including running the pre and post scripts.
+    /// - If the post script fails, Amazon Data Lifecycle Manager retries the post script only; in this
+    ///   case, the pre script will have completed and the snapshot might have been created.
+    ///
+    /// If you do not want Amazon Data Lifecycle Manager to retry failed scripts, specify `0` .
+    ///
+    /// Default: 0
     pub maximum_retry_count: Option<Val<i64>>,
     /// `Stages`.
+    ///
+    /// Indicate which scripts Amazon Data Lifecycle Manager should run on target instances. Pre scripts run
+    /// before Amazon Data Lifecycle Manager initiates snapshot creation. Post scripts run after Amazon Data
+    /// Lifecycle Manager initiates snapshot creation.
+    ///
+    /// - To run a pre script only, specify `PRE` . In this case, Amazon Data Lifecycle Manager calls the
+    ///   SSM document with the `pre-script` parameter before initiating snapshot creation.
+    /// - To run a post script only, specify `POST` . In this case, Amazon Data Lifecycle Manager calls the
+    ///   SSM document with the `post-script` parameter after initiating snapshot creation.
+    /// - To run both pre and post scripts, specify both `PRE` and `POST` . In this case, Amazon Data
+    ///   Lifecycle Manager calls the SSM document with the `pre-script` parameter before initiating
+    ///   snapshot creation, and then it calls the SSM document again with the `post-script` parameter after
+    ///   initiating snapshot creation.
+    ///
+    /// If you are automating VSS Backups, omit this parameter.
+    ///
+    /// Default: PRE and POST
     pub stages: Option<Val<Vec<String>>>,
 }
 
@@ -1951,13 +2548,21 @@ impl ToValue for Script {
 impl Literal for Script {}
 
 /// The [`ShareRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dlm-lifecyclepolicy-sharerule.html) property type.
+///
+/// *\[Custom snapshot policies only\]* Specifies a rule for sharing snapshots across AWS accounts .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShareRule {
     /// `TargetAccounts`.
+    ///
+    /// The IDs of the AWS accounts with which to share the snapshots.
     pub target_accounts: Option<Val<Vec<String>>>,
     /// `UnshareInterval`.
+    ///
+    /// The period after which snapshots that are shared with other AWS accounts are automatically unshared.
     pub unshare_interval: Option<Val<i64>>,
     /// `UnshareIntervalUnit`.
+    ///
+    /// The unit of time for the automatic unsharing interval.
     pub unshare_interval_unit: Option<Val<String>>,
 }
 

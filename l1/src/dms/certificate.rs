@@ -5,14 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::DMS::Certificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dms-certificate.html) resource type.
 ///
+/// The `AWS::DMS::Certificate` resource creates an Secure Sockets Layer (SSL) certificate that encrypts
+/// connections between AWS DMS endpoints and the replication instance.
+///
 /// Build it with [`Certificate::builder`]; adding it to a stack returns a [`CertificateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Certificate {
     /// `CertificateIdentifier`. Changing it replaces the resource.
+    ///
+    /// A customer-assigned name for the certificate. Identifiers must begin with a letter and must contain
+    /// only ASCII letters, digits, and hyphens. They can't end with a hyphen or contain two consecutive
+    /// hyphens.
     pub certificate_identifier: Option<Val<String>>,
     /// `CertificatePem`. Changing it replaces the resource.
+    ///
+    /// The contents of a `.pem` file, which contains an X.509 certificate.
     pub certificate_pem: Option<Val<String>>,
     /// `CertificateWallet`. Changing it replaces the resource.
+    ///
+    /// The location of an imported Oracle Wallet certificate for use with SSL. An example is:
+    /// `filebase64("${path.root}/rds-ca-2019-root.sso")`
     pub certificate_wallet: Option<Val<String>>,
 }
 

@@ -5,33 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::DMS::DataMigration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dms-datamigration.html) resource type.
 ///
+/// This object provides information about a AWS DMS data migration.
+///
 /// Build it with [`DataMigration::builder`]; adding it to a stack returns a [`DataMigrationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataMigration {
     /// `DataMigrationIdentifier`.
     ///
+    /// The property describes an ARN of the data migration.
+    ///
     /// - Length: 1 to 300.
     pub data_migration_identifier: Option<Val<String>>,
     /// `DataMigrationName`.
     ///
+    /// The user-friendly name for the data migration.
+    ///
     /// - Length: 1 to 300.
     pub data_migration_name: Option<Val<String>>,
     /// `DataMigrationSettings`.
+    ///
+    /// Specifies CloudWatch settings and selection rules for the data migration.
     pub data_migration_settings: Option<Val<DataMigrationSettings>>,
     /// `DataMigrationType`: required.
+    ///
+    /// Specifies whether the data migration is full-load only, change data capture (CDC) only, or full-load
+    /// and CDC.
     pub data_migration_type: Option<Val<DataMigrationType>>,
     /// `MigrationProjectIdentifier`: required.
+    ///
+    /// The property describes an identifier for the migration project. It is used for
+    /// describing/deleting/modifying can be name/arn
     ///
     /// - Length: 1 to 255.
     pub migration_project_identifier: Option<Val<String>>,
     /// `ServiceAccessRoleArn`: required.
     ///
+    /// The IAM role that the data migration uses to access AWS resources.
+    ///
     /// - Length: 1 to 300.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub service_access_role_arn: Option<Val<String>>,
     /// `SourceDataSettings`.
+    ///
+    /// Specifies information about the data migration's source data provider.
     pub source_data_settings: Option<Val<Vec<SourceDataSettings>>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -174,10 +194,14 @@ impl Deref for DataMigrationHandle {
 
 impl DataMigrationHandle {
     /// `Fn::GetAtt` `DataMigrationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) that identifies this replication.
     pub fn attr_data_migration_arn(&self) -> Val<String> {
         self.0.get_att("DataMigrationArn")
     }
     /// `Fn::GetAtt` `DataMigrationCreateTime`.
+    ///
+    /// The UTC time when DMS created the data migration.
     pub fn attr_data_migration_create_time(&self) -> Val<String> {
         self.0.get_att("DataMigrationCreateTime")
     }
@@ -192,15 +216,25 @@ impl DataMigrationHandle {
 }
 
 /// The [`DataMigrationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-datamigration-datamigrationsettings.html) property type.
+///
+/// Options for configuring a data migration, including whether to enable CloudWatch logs, and the
+/// selection rules to use to include or exclude database objects from the migration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataMigrationSettings {
     /// `CloudwatchLogsEnabled`.
+    ///
+    /// Whether to enable CloudWatch logging for the data migration.
     pub cloudwatch_logs_enabled: Option<Val<bool>>,
     /// `NumberOfJobs`.
+    ///
+    /// The number of parallel jobs that trigger parallel threads to unload the tables from the source, and
+    /// then load them to the target.
     ///
     /// - Range: 1 to 50.
     pub number_of_jobs: Option<Val<i64>>,
     /// `SelectionRules`.
+    ///
+    /// A JSON-formatted string that defines what objects to include and exclude from the migration.
     pub selection_rules: Option<Val<String>>,
 }
 
@@ -264,17 +298,28 @@ impl Literal for DataMigrationSettings {}
 pub struct SourceDataSettings {
     /// `CDCStartPosition`.
     ///
+    /// The property is a point in the database engine's log that defines a time where you can begin CDC.
+    ///
     /// - Length: at most 40.
     pub cdc_start_position: Option<Val<String>>,
     /// `CDCStartTime`.
+    ///
+    /// The property indicates the start time for a change data capture (CDC) operation. The value is server
+    /// time in UTC format.
     ///
     /// - Length: at most 40.
     pub cdc_start_time: Option<Val<String>>,
     /// `CDCStopTime`.
     ///
+    /// The property indicates the stop time for a change data capture (CDC) operation. The value is server
+    /// time in UTC format.
+    ///
     /// - Length: at most 40.
     pub cdc_stop_time: Option<Val<String>>,
     /// `SlotName`.
+    ///
+    /// The property sets the name of a previously created logical replication slot for a change data
+    /// capture (CDC) load of the source instance.
     ///
     /// - Length: at most 255.
     pub slot_name: Option<Val<String>>,
@@ -435,9 +480,18 @@ impl DataMigrationType {
             DataMigrationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataMigrationType {
+    const VALUES: &'static [&'static str] = &["full-load", "cdc", "full-load-and-cdc"];
+    fn as_str(&self) -> &str {
+        DataMigrationType::as_str(self)
     }
 }
 

@@ -5,28 +5,51 @@ use crate::rt::*;
 
 /// The [`AWS::DMS::DataProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dms-dataprovider.html) resource type.
 ///
+/// Provides information that defines a data provider.
+///
 /// Build it with [`DataProvider::builder`]; adding it to a stack returns a [`DataProviderHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataProvider {
     /// `DataProviderIdentifier`.
     ///
+    /// The identifier of the data provider. Identifiers must begin with a letter and must contain only
+    /// ASCII letters, digits, and hyphens. They can't end with a hyphen, or contain two consecutive
+    /// hyphens.
+    ///
     /// - Length: 1 to 255.
     pub data_provider_identifier: Option<Val<String>>,
     /// `DataProviderName`.
+    ///
+    /// The name of the data provider.
     ///
     /// - Length: 1 to 255.
     pub data_provider_name: Option<Val<String>>,
     /// `Description`.
     ///
+    /// A description of the data provider. Descriptions can have up to 31 characters. A description can
+    /// contain only ASCII letters, digits, and hyphens ('-'). Also, it can't end with a hyphen or contain
+    /// two consecutive hyphens, and can only begin with a letter.
+    ///
     /// - Length: 1 to 255.
     pub description: Option<Val<String>>,
     /// `Engine`: required.
+    ///
+    /// The type of database engine for the data provider. Valid values include `"aurora"` ,
+    /// `"aurora-postgresql"` , `"mysql"` , `"oracle"` , `"postgres"` , `"sqlserver"` , `redshift` ,
+    /// `mariadb` , `mongodb` , `db2` , `db2-zos` , `docdb` , and `sybase` . A value of `"aurora"`
+    /// represents Amazon Aurora MySQL-Compatible Edition.
     pub engine: Option<Val<Engine>>,
     /// `ExactSettings`.
+    ///
+    /// The property describes the exact settings which can be modified
     pub exact_settings: Option<Val<bool>>,
     /// `Settings`.
+    ///
+    /// The settings in JSON format for a data provider.
     pub settings: Option<Val<Settings>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -139,10 +162,14 @@ impl Deref for DataProviderHandle {
 
 impl DataProviderHandle {
     /// `Fn::GetAtt` `DataProviderArn`.
+    ///
+    /// The Amazon Resource Name (ARN) string that uniquely identifies the data provider.
     pub fn attr_data_provider_arn(&self) -> Val<String> {
         self.0.get_att("DataProviderArn")
     }
     /// `Fn::GetAtt` `DataProviderCreationTime`.
+    ///
+    /// The time the data provider was created.
     pub fn attr_data_provider_creation_time(&self) -> Val<String> {
         self.0.get_att("DataProviderCreationTime")
     }
@@ -157,15 +184,23 @@ impl DataProviderHandle {
 }
 
 /// The [`DocDbSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-dataprovider-docdbsettings.html) property type.
+///
+/// Provides information that defines a DocumentDB endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocDbSettings {
     /// `CertificateArn`.
     pub certificate_arn: Option<Val<String>>,
     /// `DatabaseName`: required.
+    ///
+    /// The database name on the DocumentDB source endpoint.
     pub database_name: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// The port value for the DocumentDB source endpoint.
     pub port: Option<Val<i64>>,
     /// `ServerName`: required.
+    ///
+    /// The name of the server on the DocumentDB source endpoint.
     pub server_name: Option<Val<String>>,
     /// `SslMode`.
     pub ssl_mode: Option<Val<MongoDbSslModeValue>>,
@@ -253,6 +288,8 @@ impl ToValue for DocDbSettings {
 impl Literal for DocDbSettings {}
 
 /// The [`IbmDb2LuwSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-dataprovider-ibmdb2luwsettings.html) property type.
+///
+/// IbmDb2LuwSettings property identifier.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IbmDb2LuwSettings {
     /// `CertificateArn`.
@@ -357,6 +394,8 @@ impl ToValue for IbmDb2LuwSettings {
 impl Literal for IbmDb2LuwSettings {}
 
 /// The [`IbmDb2zOsSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-dataprovider-ibmdb2zossettings.html) property type.
+///
+/// IbmDb2zOsSettings property identifier.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IbmDb2zOsSettings {
     /// `CertificateArn`.
@@ -461,6 +500,8 @@ impl ToValue for IbmDb2zOsSettings {
 impl Literal for IbmDb2zOsSettings {}
 
 /// The [`MariaDbSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-dataprovider-mariadbsettings.html) property type.
+///
+/// MariaDbSettings property identifier.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MariaDbSettings {
     /// `CertificateArn`.
@@ -549,15 +590,27 @@ impl ToValue for MariaDbSettings {
 impl Literal for MariaDbSettings {}
 
 /// The [`MicrosoftSqlServerSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-dataprovider-microsoftsqlserversettings.html) property type.
+///
+/// Provides information that defines a Microsoft SQL Server endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MicrosoftSqlServerSettings {
     /// `CertificateArn`.
     pub certificate_arn: Option<Val<String>>,
     /// `DatabaseName`: required.
+    ///
+    /// Database name for the endpoint.
     pub database_name: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// Endpoint TCP port.
     pub port: Option<Val<i64>>,
     /// `ServerName`: required.
+    ///
+    /// Fully qualified domain name of the endpoint. For an Amazon RDS SQL Server instance, this is the
+    /// output of
+    /// [DescribeDBInstances](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBInstances.html)
+    /// , in the `[Endpoint](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Endpoint.html)
+    /// .Address` field.
     pub server_name: Option<Val<String>>,
     /// `SslMode`: required.
     pub ssl_mode: Option<Val<DmsSslModeValue>>,
@@ -661,21 +714,44 @@ impl ToValue for MicrosoftSqlServerSettings {
 impl Literal for MicrosoftSqlServerSettings {}
 
 /// The [`MongoDbSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-dataprovider-mongodbsettings.html) property type.
+///
+/// Provides information that defines a MongoDB endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MongoDbSettings {
     /// `AuthMechanism`.
+    ///
+    /// The authentication mechanism you use to access the MongoDB source endpoint.
+    ///
+    /// For the default value, in MongoDB version 2.x, `"default"` is `"mongodb_cr"` . For MongoDB version 3.x
+    /// or later, `"default"` is `"scram_sha_1"` . This setting isn't used when `AuthType` is set to `"no"`
+    /// .
     pub auth_mechanism: Option<Val<MongoDbAuthMechanism>>,
     /// `AuthSource`.
+    ///
+    /// The MongoDB database name. This setting isn't used when `AuthType` is set to `"no"` .
+    ///
+    /// The default is `"admin"` .
     pub auth_source: Option<Val<String>>,
     /// `AuthType`.
+    ///
+    /// The authentication type you use to access the MongoDB source endpoint.
+    ///
+    /// When when set to `"no"` , user name and password parameters are not used and can be empty.
     pub auth_type: Option<Val<MongoDbAuthType>>,
     /// `CertificateArn`.
     pub certificate_arn: Option<Val<String>>,
     /// `DatabaseName`.
+    ///
+    /// The database name on the MongoDB source endpoint.
     pub database_name: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// The port value for the MongoDB source endpoint.
     pub port: Option<Val<i64>>,
     /// `ServerName`: required.
+    ///
+    /// The name of the server on the MongoDB source endpoint. For MongoDB Atlas, provide the server name
+    /// for any of the servers in the replication set.
     pub server_name: Option<Val<String>>,
     /// `SslMode`.
     pub ssl_mode: Option<Val<MongoDbSslModeValue>>,
@@ -777,13 +853,28 @@ impl ToValue for MongoDbSettings {
 impl Literal for MongoDbSettings {}
 
 /// The [`MySqlSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-dataprovider-mysqlsettings.html) property type.
+///
+/// Provides information that defines a MySQL endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MySqlSettings {
     /// `CertificateArn`.
     pub certificate_arn: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// Endpoint TCP port.
     pub port: Option<Val<i64>>,
     /// `ServerName`: required.
+    ///
+    /// The host name of the endpoint database.
+    ///
+    /// For an Amazon RDS MySQL instance, this is the output of
+    /// [DescribeDBInstances](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBInstances.html)
+    /// , in the `[Endpoint](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Endpoint.html)
+    /// .Address` field.
+    ///
+    /// For an Aurora MySQL instance, this is the output of
+    /// [DescribeDBClusters](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBClusters.html)
+    /// , in the `Endpoint` field.
     pub server_name: Option<Val<String>>,
     /// `SslMode`: required.
     pub ssl_mode: Option<Val<DmsSslModeValue>>,
@@ -865,25 +956,63 @@ impl ToValue for MySqlSettings {
 impl Literal for MySqlSettings {}
 
 /// The [`OracleSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-dataprovider-oraclesettings.html) property type.
+///
+/// Provides information that defines an Oracle endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OracleSettings {
     /// `AsmServer`.
+    ///
+    /// For an Oracle source endpoint, your ASM server address. You can set this value from the `asm_server`
+    /// value. You set `asm_server` as part of the extra connection attribute string to access an Oracle
+    /// server with Binary Reader that uses ASM. For more information, see [Configuration for change data
+    /// capture (CDC) on an Oracle source
+    /// database](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.Oracle.html#dms/latest/userguide/CHAP_Source.Oracle.html#CHAP_Source.Oracle.CDC.Configuration)
+    /// .
     pub asm_server: Option<Val<String>>,
     /// `CertificateArn`.
     pub certificate_arn: Option<Val<String>>,
     /// `DatabaseName`: required.
+    ///
+    /// Database name for the endpoint.
     pub database_name: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// Endpoint TCP port.
     pub port: Option<Val<i64>>,
     /// `SecretsManagerOracleAsmAccessRoleArn`.
+    ///
+    /// Required only if your Oracle endpoint uses Automatic Storage Management (ASM). The full ARN of the
+    /// IAM role that specifies AWS DMS as the trusted entity and grants the required permissions to access
+    /// the `SecretsManagerOracleAsmSecret` . This `SecretsManagerOracleAsmSecret` has the secret value that
+    /// allows access to the Oracle ASM of the endpoint.
+    ///
+    /// > You can specify one of two sets of values for these permissions. You can specify the values for
+    /// this setting and `SecretsManagerOracleAsmSecretId` . Or you can specify clear-text values for
+    /// `AsmUser` , `AsmPassword` , and `AsmServerName` . You can't specify both. For more information on
+    /// creating this `SecretsManagerOracleAsmSecret` and the `SecretsManagerOracleAsmAccessRoleArn` and
+    /// `SecretsManagerOracleAsmSecretId` required to access it, see [Using secrets to access AWS Database
+    /// Migration Service
+    /// resources](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Security.html#security-iam-secretsmanager)
+    /// in the *AWS Database Migration Service User Guide* .
     pub secrets_manager_oracle_asm_access_role_arn: Option<Val<String>>,
     /// `SecretsManagerOracleAsmSecretId`.
+    ///
+    /// Required only if your Oracle endpoint uses Automatic Storage Management (ASM). The full ARN, partial
+    /// ARN, or friendly name of the `SecretsManagerOracleAsmSecret` that contains the Oracle ASM connection
+    /// details for the Oracle endpoint.
     pub secrets_manager_oracle_asm_secret_id: Option<Val<String>>,
     /// `SecretsManagerSecurityDbEncryptionAccessRoleArn`.
     pub secrets_manager_security_db_encryption_access_role_arn: Option<Val<String>>,
     /// `SecretsManagerSecurityDbEncryptionSecretId`.
     pub secrets_manager_security_db_encryption_secret_id: Option<Val<String>>,
     /// `ServerName`: required.
+    ///
+    /// Fully qualified domain name of the endpoint.
+    ///
+    /// For an Amazon RDS Oracle instance, this is the output of
+    /// [DescribeDBInstances](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBInstances.html)
+    /// , in the `[Endpoint](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Endpoint.html)
+    /// .Address` field.
     pub server_name: Option<Val<String>>,
     /// `SslMode`: required.
     pub ssl_mode: Option<Val<DmsSslModeValue>>,
@@ -1013,15 +1142,32 @@ impl ToValue for OracleSettings {
 impl Literal for OracleSettings {}
 
 /// The [`PostgreSqlSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-dataprovider-postgresqlsettings.html) property type.
+///
+/// Provides information that defines a PostgreSQL endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PostgreSqlSettings {
     /// `CertificateArn`.
     pub certificate_arn: Option<Val<String>>,
     /// `DatabaseName`: required.
+    ///
+    /// Database name for the endpoint.
     pub database_name: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// Endpoint TCP port. The default is 5432.
     pub port: Option<Val<i64>>,
     /// `ServerName`: required.
+    ///
+    /// The host name of the endpoint database.
+    ///
+    /// For an Amazon RDS PostgreSQL instance, this is the output of
+    /// [DescribeDBInstances](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBInstances.html)
+    /// , in the `[Endpoint](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Endpoint.html)
+    /// .Address` field.
+    ///
+    /// For an Aurora PostgreSQL instance, this is the output of
+    /// [DescribeDBClusters](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBClusters.html)
+    /// , in the `Endpoint` field.
     pub server_name: Option<Val<String>>,
     /// `SslMode`: required.
     pub ssl_mode: Option<Val<DmsSslModeValue>>,
@@ -1117,13 +1263,21 @@ impl ToValue for PostgreSqlSettings {
 impl Literal for PostgreSqlSettings {}
 
 /// The [`RedshiftSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-dataprovider-redshiftsettings.html) property type.
+///
+/// Provides information that defines an Amazon Redshift endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftSettings {
     /// `DatabaseName`: required.
+    ///
+    /// The name of the Amazon Redshift data warehouse (service) that you are working with.
     pub database_name: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// The port number for Amazon Redshift. The default value is 5439.
     pub port: Option<Val<i64>>,
     /// `ServerName`: required.
+    ///
+    /// The name of the Amazon Redshift cluster you are using.
     pub server_name: Option<Val<String>>,
 }
 
@@ -1200,29 +1354,53 @@ impl ToValue for RedshiftSettings {
 impl Literal for RedshiftSettings {}
 
 /// The [`Settings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-dataprovider-settings.html) property type.
+///
+/// The property identifies the exact type of settings for the data provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Settings {
     /// `DocDbSettings`.
+    ///
+    /// DocDbSettings property identifier.
     pub doc_db_settings: Option<Val<DocDbSettings>>,
     /// `IbmDb2LuwSettings`.
+    ///
+    /// IbmDb2LuwSettings property identifier.
     pub ibm_db2_luw_settings: Option<Val<IbmDb2LuwSettings>>,
     /// `IbmDb2zOsSettings`.
+    ///
+    /// IbmDb2zOsSettings property identifier.
     pub ibm_db2z_os_settings: Option<Val<IbmDb2zOsSettings>>,
     /// `MariaDbSettings`.
+    ///
+    /// MariaDbSettings property identifier.
     pub maria_db_settings: Option<Val<MariaDbSettings>>,
     /// `MicrosoftSqlServerSettings`.
+    ///
+    /// MicrosoftSqlServerSettings property identifier.
     pub microsoft_sql_server_settings: Option<Val<MicrosoftSqlServerSettings>>,
     /// `MongoDbSettings`.
+    ///
+    /// MongoDbSettings property identifier.
     pub mongo_db_settings: Option<Val<MongoDbSettings>>,
     /// `MySqlSettings`.
+    ///
+    /// MySqlSettings property identifier.
     pub my_sql_settings: Option<Val<MySqlSettings>>,
     /// `OracleSettings`.
+    ///
+    /// OracleSettings property identifier.
     pub oracle_settings: Option<Val<OracleSettings>>,
     /// `PostgreSqlSettings`.
+    ///
+    /// PostgreSqlSettings property identifier.
     pub postgre_sql_settings: Option<Val<PostgreSqlSettings>>,
     /// `RedshiftSettings`.
+    ///
+    /// RedshiftSettings property identifier.
     pub redshift_settings: Option<Val<RedshiftSettings>>,
     /// `SybaseAseSettings`.
+    ///
+    /// SybaseAseSettings property identifier.
     pub sybase_ase_settings: Option<Val<SybaseAseSettings>>,
 }
 
@@ -1333,6 +1511,8 @@ impl ToValue for Settings {
 impl Literal for Settings {}
 
 /// The [`SybaseAseSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-dataprovider-sybaseasesettings.html) property type.
+///
+/// SybaseAseSettings property identifier.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SybaseAseSettings {
     /// `CertificateArn`.
@@ -1527,9 +1707,18 @@ impl Db2SslModeValue {
             Db2SslModeValue::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Db2SslModeValue {
+    const VALUES: &'static [&'static str] = &["none", "verify-ca"];
+    fn as_str(&self) -> &str {
+        Db2SslModeValue::as_str(self)
     }
 }
 
@@ -1580,9 +1769,18 @@ impl DmsSslModeValue {
             DmsSslModeValue::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DmsSslModeValue {
+    const VALUES: &'static [&'static str] = &["none", "require", "verify-ca", "verify-full"];
+    fn as_str(&self) -> &str {
+        DmsSslModeValue::as_str(self)
     }
 }
 
@@ -1662,9 +1860,32 @@ impl Engine {
             Engine::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Engine {
+    const VALUES: &'static [&'static str] = &[
+        "aurora",
+        "aurora_postgresql",
+        "mysql",
+        "oracle",
+        "postgres",
+        "sqlserver",
+        "redshift",
+        "mariadb",
+        "mongodb",
+        "docdb",
+        "db2",
+        "db2_zos",
+        "sybase",
+    ];
+    fn as_str(&self) -> &str {
+        Engine::as_str(self)
     }
 }
 
@@ -1723,9 +1944,18 @@ impl MongoDbAuthMechanism {
             MongoDbAuthMechanism::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MongoDbAuthMechanism {
+    const VALUES: &'static [&'static str] = &["default", "mongodb_cr", "scram_sha_1"];
+    fn as_str(&self) -> &str {
+        MongoDbAuthMechanism::as_str(self)
     }
 }
 
@@ -1771,9 +2001,18 @@ impl MongoDbAuthType {
             MongoDbAuthType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MongoDbAuthType {
+    const VALUES: &'static [&'static str] = &["no", "password"];
+    fn as_str(&self) -> &str {
+        MongoDbAuthType::as_str(self)
     }
 }
 
@@ -1821,9 +2060,18 @@ impl MongoDbSslModeValue {
             MongoDbSslModeValue::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MongoDbSslModeValue {
+    const VALUES: &'static [&'static str] = &["none", "require", "verify-full"];
+    fn as_str(&self) -> &str {
+        MongoDbSslModeValue::as_str(self)
     }
 }
 
@@ -1872,9 +2120,18 @@ impl SybaseSslModeValue {
             SybaseSslModeValue::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SybaseSslModeValue {
+    const VALUES: &'static [&'static str] = &["none", "require", "verify-ca"];
+    fn as_str(&self) -> &str {
+        SybaseSslModeValue::as_str(self)
     }
 }
 

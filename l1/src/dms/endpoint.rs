@@ -5,70 +5,235 @@ use crate::rt::*;
 
 /// The [`AWS::DMS::Endpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dms-endpoint.html) resource type.
 ///
+/// The `AWS::DMS::Endpoint` resource specifies an AWS DMS endpoint.
+///
+/// Currently, AWS CloudFormation supports all AWS DMS endpoint types.
+///
 /// Build it with [`Endpoint::builder`]; adding it to a stack returns a [`EndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Endpoint {
     /// `CertificateArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the certificate.
     pub certificate_arn: Option<Val<String>>,
     /// `DatabaseName`.
+    ///
+    /// The name of the endpoint database. For a MySQL source or target endpoint, don't specify
+    /// `DatabaseName` . To migrate to a specific database, use this setting and `targetDbType` .
     pub database_name: Option<Val<String>>,
     /// `DocDbSettings`.
+    ///
+    /// Settings in JSON format for the source and target DocumentDB endpoint. For more information about
+    /// other available settings, see [Using extra connections attributes with Amazon DocumentDB as a
+    /// source](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.DocumentDB.html#CHAP_Source.DocumentDB.ECAs)
+    /// and [Using Amazon DocumentDB as a target for AWS Database Migration
+    /// Service](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.DocumentDB.html) in the *AWS
+    /// Database Migration Service User Guide* .
     pub doc_db_settings: Option<Val<DocDbSettings>>,
     /// `DynamoDbSettings`.
+    ///
+    /// Settings in JSON format for the target Amazon DynamoDB endpoint. For information about other
+    /// available settings, see [Using object mapping to migrate data to
+    /// DynamoDB](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.DynamoDB.html#CHAP_Target.DynamoDB.ObjectMapping)
+    /// in the *AWS Database Migration Service User Guide* .
     pub dynamo_db_settings: Option<Val<DynamoDbSettings>>,
     /// `ElasticsearchSettings`.
+    ///
+    /// Settings in JSON format for the target OpenSearch endpoint. For more information about the available
+    /// settings, see [Extra connection attributes when using OpenSearch as a target for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.Elasticsearch.html#CHAP_Target.Elasticsearch.Configuration)
+    /// in the *AWS Database Migration Service User Guide* .
     pub elasticsearch_settings: Option<Val<ElasticsearchSettings>>,
     /// `EndpointIdentifier`.
+    ///
+    /// The database endpoint identifier. Identifiers must begin with a letter and must contain only ASCII
+    /// letters, digits, and hyphens. They can't end with a hyphen, or contain two consecutive hyphens.
     pub endpoint_identifier: Option<Val<String>>,
     /// `EndpointType`: required.
+    ///
+    /// The type of endpoint. Valid values are `source` and `target` .
     pub endpoint_type: Option<Val<String>>,
     /// `EngineName`: required.
+    ///
+    /// The type of engine for the endpoint, depending on the `EndpointType` value.
+    ///
+    /// *Valid values* : `mysql` | `oracle` | `postgres` | `mariadb` | `aurora` | `aurora-postgresql` |
+    /// `opensearch` | `redshift` | `redshift-serverless` | `s3` | `db2` | `azuredb` | `sybase` | `dynamodb` |
+    /// `mongodb` | `kinesis` | `kafka` | `elasticsearch` | `docdb` | `sqlserver` | `neptune`
     pub engine_name: Option<Val<String>>,
     /// `ExtraConnectionAttributes`.
+    ///
+    /// Additional attributes associated with the connection. Each attribute is specified as a name-value
+    /// pair associated by an equal sign (=). Multiple attributes are separated by a semicolon (;) with no
+    /// additional white space. For information on the attributes available for connecting your source or
+    /// target endpoint, see [Working with AWS DMS
+    /// Endpoints](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Endpoints.html) in the *AWS
+    /// Database Migration Service User Guide* .
     pub extra_connection_attributes: Option<Val<String>>,
     /// `GcpMySQLSettings`.
+    ///
+    /// Settings in JSON format for the source GCP MySQL endpoint. These settings are much the same as the
+    /// settings for any MySQL-compatible endpoint. For more information, see [Extra connection attributes
+    /// when using MySQL as a source for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.MySQL.html#CHAP_Source.MySQL.ConnectionAttrib)
+    /// in the *AWS Database Migration Service User Guide* .
     pub gcp_my_sql_settings: Option<Val<GcpMySqlSettings>>,
     /// `IbmDb2Settings`.
+    ///
+    /// Settings in JSON format for the source IBM Db2 LUW endpoint. For information about other available
+    /// settings, see [Extra connection attributes when using Db2 LUW as a source for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.DB2.html#CHAP_Source.DB2.ConnectionAttrib)
+    /// in the *AWS Database Migration Service User Guide* .
     pub ibm_db2_settings: Option<Val<IbmDb2Settings>>,
     /// `KafkaSettings`.
+    ///
+    /// Settings in JSON format for the target Apache Kafka endpoint. For more information about other
+    /// available settings, see [Using object mapping to migrate data to a Kafka
+    /// topic](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.Kafka.html#CHAP_Target.Kafka.ObjectMapping)
+    /// in the *AWS Database Migration Service User Guide* .
     pub kafka_settings: Option<Val<KafkaSettings>>,
     /// `KinesisSettings`.
+    ///
+    /// Settings in JSON format for the target endpoint for Amazon Kinesis Data Streams. For more
+    /// information about other available settings, see [Using object mapping to migrate data to a Kinesis
+    /// data
+    /// stream](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.Kinesis.html#CHAP_Target.Kinesis.ObjectMapping)
+    /// in the *AWS Database Migration Service User Guide* .
     pub kinesis_settings: Option<Val<KinesisSettings>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// An AWS  key identifier that is used to encrypt the connection parameters for the endpoint.
+    ///
+    /// If you don't specify a value for the `KmsKeyId` parameter, AWS DMS uses your default encryption key.
+    ///
+    /// AWS  creates the default encryption key for your AWS account . Your AWS account has a different
+    /// default encryption key for each AWS Region .
     pub kms_key_id: Option<Val<String>>,
     /// `MicrosoftSqlServerSettings`.
+    ///
+    /// Settings in JSON format for the source and target Microsoft SQL Server endpoint. For information
+    /// about other available settings, see [Extra connection attributes when using SQL Server as a source
+    /// for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.SQLServer.html#CHAP_Source.SQLServer.ConnectionAttrib)
+    /// and [Extra connection attributes when using SQL Server as a target for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.SQLServer.html#CHAP_Target.SQLServer.ConnectionAttrib)
+    /// in the *AWS Database Migration Service User Guide* .
     pub microsoft_sql_server_settings: Option<Val<MicrosoftSqlServerSettings>>,
     /// `MongoDbSettings`.
+    ///
+    /// Settings in JSON format for the source MongoDB endpoint. For more information about the available
+    /// settings, see [Using MongoDB as a target for AWS Database Migration
+    /// Service](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.MongoDB.html#CHAP_Source.MongoDB.Configuration)
+    /// in the *AWS Database Migration Service User Guide* .
     pub mongo_db_settings: Option<Val<MongoDbSettings>>,
     /// `MySqlSettings`.
+    ///
+    /// Settings in JSON format for the source and target MySQL endpoint. For information about other
+    /// available settings, see [Extra connection attributes when using MySQL as a source for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.MySQL.html#CHAP_Source.MySQL.ConnectionAttrib)
+    /// and [Extra connection attributes when using a MySQL-compatible database as a target for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.MySQL.html#CHAP_Target.MySQL.ConnectionAttrib)
+    /// in the *AWS Database Migration Service User Guide* .
     pub my_sql_settings: Option<Val<MySqlSettings>>,
     /// `NeptuneSettings`.
+    ///
+    /// Settings in JSON format for the target Amazon Neptune endpoint. For more information about the
+    /// available settings, see [Specifying endpoint settings for Amazon Neptune as a
+    /// target](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.Neptune.html#CHAP_Target.Neptune.EndpointSettings)
+    /// in the *AWS Database Migration Service User Guide* .
     pub neptune_settings: Option<Val<NeptuneSettings>>,
     /// `OracleSettings`.
+    ///
+    /// Settings in JSON format for the source and target Oracle endpoint. For information about other
+    /// available settings, see [Extra connection attributes when using Oracle as a source for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.Oracle.html#CHAP_Source.Oracle.ConnectionAttrib)
+    /// and [Extra connection attributes when using Oracle as a target for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.Oracle.html#CHAP_Target.Oracle.ConnectionAttrib)
+    /// in the *AWS Database Migration Service User Guide* .
     pub oracle_settings: Option<Val<OracleSettings>>,
     /// `Password`.
+    ///
+    /// The password to be used to log in to the endpoint database.
     pub password: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// The port used by the endpoint database.
     pub port: Option<Val<i64>>,
     /// `PostgreSqlSettings`.
+    ///
+    /// Settings in JSON format for the source and target PostgreSQL endpoint.
+    ///
+    /// For information about other available settings, see [Extra connection attributes when using
+    /// PostgreSQL as a source for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.PostgreSQL.html#CHAP_Source.PostgreSQL.ConnectionAttrib)
+    /// and [Extra connection attributes when using PostgreSQL as a target for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.PostgreSQL.html#CHAP_Target.PostgreSQL.ConnectionAttrib)
+    /// in the *AWS Database Migration Service User Guide* .
     pub postgre_sql_settings: Option<Val<PostgreSqlSettings>>,
     /// `RedisSettings`.
+    ///
+    /// Settings in JSON format for the target Redis endpoint. For information about other available
+    /// settings, see [Specifying endpoint settings for Redis as a
+    /// target](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.Redis.html#CHAP_Target.Redis.EndpointSettings)
+    /// in the *AWS Database Migration Service User Guide* .
     pub redis_settings: Option<Val<RedisSettings>>,
     /// `RedshiftSettings`.
+    ///
+    /// Settings in JSON format for the Amazon Redshift endpoint.
+    ///
+    /// For more information about other available settings, see [Extra connection attributes when using
+    /// Amazon Redshift as a target for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.Redshift.html#CHAP_Target.Redshift.ConnectionAttrib)
+    /// in the *AWS Database Migration Service User Guide* .
     pub redshift_settings: Option<Val<RedshiftSettings>>,
     /// `ResourceIdentifier`. Changing it replaces the resource.
+    ///
+    /// A display name for the resource identifier at the end of the `EndpointArn` response parameter that
+    /// is returned in the created `Endpoint` object. The value for this parameter can have up to 31
+    /// characters. It can contain only ASCII letters, digits, and hyphen ('-'). Also, it can't end with a
+    /// hyphen or contain two consecutive hyphens, and can only begin with a letter, such as
+    /// `Example-App-ARN1` .
+    ///
+    /// For example, this value might result in the `EndpointArn` value
+    /// `arn:aws:dms:eu-west-1:012345678901:rep:Example-App-ARN1` . If you don't specify a
+    /// `ResourceIdentifier` value, AWS DMS generates a default identifier value for the end of
+    /// `EndpointArn` .
     pub resource_identifier: Option<Val<String>>,
     /// `S3Settings`.
+    ///
+    /// Settings in JSON format for the source and target Amazon S3 endpoint. For more information about
+    /// other available settings, see [Extra connection attributes when using Amazon S3 as a source for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.S3.html#CHAP_Source.S3.Configuring)
+    /// and [Extra connection attributes when using Amazon S3 as a target for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.S3.html#CHAP_Target.S3.Configuring)
+    /// in the *AWS Database Migration Service User Guide* .
     pub s3_settings: Option<Val<S3Settings>>,
     /// `ServerName`.
+    ///
+    /// The name of the server where the endpoint database resides.
     pub server_name: Option<Val<String>>,
     /// `SslMode`.
+    ///
+    /// The Secure Sockets Layer (SSL) mode to use for the SSL connection. The default is `none` .
+    ///
+    /// > When `engine_name` is set to S3, the only allowed value is `none` .
     pub ssl_mode: Option<Val<String>>,
     /// `SybaseSettings`.
+    ///
+    /// Settings in JSON format for the source and target SAP ASE endpoint. For information about other
+    /// available settings, see [Extra connection attributes when using SAP ASE as a source for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.SAP.html#CHAP_Source.SAP.ConnectionAttrib)
+    /// and [Extra connection attributes when using SAP ASE as a target for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.SAP.html#CHAP_Target.SAP.ConnectionAttrib)
+    /// in the *AWS Database Migration Service User Guide* .
     pub sybase_settings: Option<Val<SybaseSettings>>,
     /// `Tags`.
+    ///
+    /// One or more tags to be assigned to the endpoint.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Username`.
+    ///
+    /// The user name to be used to log in to the endpoint database.
     pub username: Option<Val<String>>,
 }
 
@@ -336,6 +501,8 @@ impl EndpointHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ExternalId`.
+    ///
+    /// A value that can be used for cross-account validation.
     pub fn attr_external_id(&self) -> Val<String> {
         self.0.get_att("ExternalId")
     }
@@ -350,19 +517,60 @@ impl EndpointHandle {
 }
 
 /// The [`DocDbSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-endpoint-docdbsettings.html) property type.
+///
+/// Provides information that defines a DocumentDB endpoint. This information includes the output format
+/// of records applied to the endpoint and details of transaction and control table data information.
+/// For more information about other available settings, see [Using extra connections attributes with
+/// Amazon DocumentDB as a
+/// source](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.DocumentDB.html#CHAP_Source.DocumentDB.ECAs)
+/// and [Using Amazon DocumentDB as a target for AWS Database Migration
+/// Service](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.DocumentDB.html) in the *AWS
+/// Database Migration Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocDbSettings {
     /// `DocsToInvestigate`.
+    ///
+    /// Indicates the number of documents to preview to determine the document organization. Use this
+    /// setting when `NestingLevel` is set to `"one"` .
+    ///
+    /// Must be a positive value greater than `0` . Default value is `1000` .
     pub docs_to_investigate: Option<Val<i64>>,
     /// `ExtractDocId`.
+    ///
+    /// Specifies the document ID. Use this setting when `NestingLevel` is set to `"none"` .
+    ///
+    /// Default value is `"false"` .
     pub extract_doc_id: Option<Val<bool>>,
     /// `NestingLevel`.
+    ///
+    /// Specifies either document or table mode.
+    ///
+    /// Default value is `"none"` . Specify `"none"` to use document mode. Specify `"one"` to use table
+    /// mode.
     pub nesting_level: Option<Val<String>>,
     /// `SecretsManagerAccessRoleArn`.
+    ///
+    /// The full Amazon Resource Name (ARN) of the IAM role that specifies AWS DMS as the trusted entity and
+    /// grants the required permissions to access the value in `SecretsManagerSecret` . The role must allow
+    /// the `iam:PassRole` action. `SecretsManagerSecret` has the value of the AWS Secrets Manager secret
+    /// that allows access to the DocumentDB endpoint.
+    ///
+    /// > You can specify one of two sets of values for these permissions. You can specify the values for
+    /// this setting and `SecretsManagerSecretId` . Or you can specify clear-text values for `UserName` ,
+    /// `Password` , `ServerName` , and `Port` . You can't specify both.
+    /// >
+    /// > For more information on creating this `SecretsManagerSecret` , the corresponding
+    /// `SecretsManagerAccessRoleArn` , and the `SecretsManagerSecretId` that is required to access it, see
+    /// [Using secrets to access AWS Database Migration Service
+    /// resources](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Security.html#security-iam-secretsmanager)
+    /// in the *AWS Database Migration Service User Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secrets_manager_access_role_arn: Option<Val<String>>,
     /// `SecretsManagerSecretId`.
+    ///
+    /// The full ARN, partial ARN, or display name of the `SecretsManagerSecret` that contains the
+    /// DocumentDB endpoint connection details.
     pub secrets_manager_secret_id: Option<Val<String>>,
 }
 
@@ -434,9 +642,19 @@ impl ToValue for DocDbSettings {
 impl Literal for DocDbSettings {}
 
 /// The [`DynamoDbSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-endpoint-dynamodbsettings.html) property type.
+///
+/// Provides information, including the Amazon Resource Name (ARN) of the IAM role used to define an
+/// Amazon DynamoDB target endpoint. This information also includes the output format of records applied
+/// to the endpoint and details of transaction and control table data information. For information about
+/// other available settings, see [Using object mapping to migrate data to
+/// DynamoDB](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.DynamoDB.html#CHAP_Target.DynamoDB.ObjectMapping)
+/// in the *AWS Database Migration Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamoDbSettings {
     /// `ServiceAccessRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) used by the service to access the IAM role. The role must allow the
+    /// `iam:PassRole` action.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub service_access_role_arn: Option<Val<String>>,
@@ -486,15 +704,36 @@ impl ToValue for DynamoDbSettings {
 impl Literal for DynamoDbSettings {}
 
 /// The [`ElasticsearchSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-endpoint-elasticsearchsettings.html) property type.
+///
+/// Provides information that defines an OpenSearch endpoint. This information includes the output
+/// format of records applied to the endpoint and details of transaction and control table data
+/// information. For more information about the available settings, see [Extra connection attributes
+/// when using OpenSearch as a target for AWS
+/// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.Elasticsearch.html#CHAP_Target.Elasticsearch.Configuration)
+/// in the *AWS Database Migration Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElasticsearchSettings {
     /// `EndpointUri`.
+    ///
+    /// The endpoint for the OpenSearch cluster. AWS DMS uses HTTPS if a transport protocol (either HTTP or
+    /// HTTPS) isn't specified.
     pub endpoint_uri: Option<Val<String>>,
     /// `ErrorRetryDuration`.
+    ///
+    /// The maximum number of seconds for which DMS retries failed API requests to the OpenSearch cluster.
     pub error_retry_duration: Option<Val<i64>>,
     /// `FullLoadErrorPercentage`.
+    ///
+    /// The maximum percentage of records that can fail to be written before a full load operation stops.
+    ///
+    /// To avoid early failure, this counter is only effective after 1,000 records are transferred.
+    /// OpenSearch also has the concept of error monitoring during the last 10 minutes of an Observation
+    /// Window. If transfer of all records fail in the last 10 minutes, the full load operation stops.
     pub full_load_error_percentage: Option<Val<i64>>,
     /// `ServiceAccessRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) used by the service to access the IAM role. The role must allow the
+    /// `iam:PassRole` action.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub service_access_role_arn: Option<Val<String>>,
@@ -562,35 +801,108 @@ impl ToValue for ElasticsearchSettings {
 impl Literal for ElasticsearchSettings {}
 
 /// The [`GcpMySQLSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-endpoint-gcpmysqlsettings.html) property type.
+///
+/// Provides information that defines a GCP MySQL endpoint. This information includes the output format
+/// of records applied to the endpoint and details of transaction and control table data information.
+/// These settings are much the same as the settings for any MySQL-compatible endpoint. For more
+/// information, see [Extra connection attributes when using MySQL as a source for AWS
+/// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.MySQL.html#CHAP_Source.MySQL.ConnectionAttrib)
+/// in the *AWS Database Migration Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GcpMySqlSettings {
     /// `AfterConnectScript`.
+    ///
+    /// Specifies a script to run immediately after AWS DMS connects to the endpoint. The migration task
+    /// continues running regardless if the SQL statement succeeds or fails.
+    ///
+    /// For this parameter, provide the code of the script itself, not the name of a file containing the
+    /// script.
     pub after_connect_script: Option<Val<String>>,
     /// `CleanSourceMetadataOnMismatch`.
+    ///
+    /// Adjusts the behavior of AWS DMS when migrating from an SQL Server source database that is hosted as
+    /// part of an Always On availability group cluster. If you need AWS DMS to poll all the nodes in the
+    /// Always On cluster for transaction backups, set this attribute to `false` .
     pub clean_source_metadata_on_mismatch: Option<Val<bool>>,
     /// `DatabaseName`.
+    ///
+    /// Database name for the endpoint. For a MySQL source or target endpoint, don't explicitly specify the
+    /// database using the `DatabaseName` request parameter on either the `CreateEndpoint` or
+    /// `ModifyEndpoint` API call. Specifying `DatabaseName` when you create or modify a MySQL endpoint
+    /// replicates all the task tables to this single database. For MySQL endpoints, you specify the
+    /// database only when you specify the schema in the table-mapping rules of the AWS DMS task.
     pub database_name: Option<Val<String>>,
     /// `EventsPollInterval`.
+    ///
+    /// Specifies how often to check the binary log for new changes/events when the database is idle. The
+    /// default is five seconds.
+    ///
+    /// Example: `eventsPollInterval=5;`
+    ///
+    /// In the example, AWS DMS checks for changes in the binary logs every five seconds.
     pub events_poll_interval: Option<Val<i64>>,
     /// `MaxFileSize`.
+    ///
+    /// Specifies the maximum size (in KB) of any .csv file used to transfer data to a MySQL-compatible
+    /// database.
+    ///
+    /// Example: `maxFileSize=512`
     pub max_file_size: Option<Val<i64>>,
     /// `ParallelLoadThreads`.
+    ///
+    /// Improves performance when loading data into the MySQL-compatible target database. Specifies how many
+    /// threads to use to load the data into the MySQL-compatible target database. Setting a large number of
+    /// threads can have an adverse effect on database performance, because a separate connection is
+    /// required for each thread. The default is one.
+    ///
+    /// Example: `parallelLoadThreads=1`
     pub parallel_load_threads: Option<Val<i64>>,
     /// `Password`.
+    ///
+    /// Endpoint connection password.
     pub password: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// The port used by the endpoint database.
     pub port: Option<Val<i64>>,
     /// `SecretsManagerAccessRoleArn`.
+    ///
+    /// The full Amazon Resource Name (ARN) of the IAM role that specifies AWS DMS as the trusted entity and
+    /// grants the required permissions to access the value in `SecretsManagerSecret.` The role must allow
+    /// the `iam:PassRole` action. `SecretsManagerSecret` has the value of the AWS Secrets Manager secret
+    /// that allows access to the MySQL endpoint.
+    ///
+    /// > You can specify one of two sets of values for these permissions. You can specify the values for
+    /// this setting and `SecretsManagerSecretId` . Or you can specify clear-text values for `UserName` ,
+    /// `Password` , `ServerName` , and `Port` . You can't specify both.
+    /// >
+    /// > For more information on creating this `SecretsManagerSecret` , the corresponding
+    /// `SecretsManagerAccessRoleArn` , and the `SecretsManagerSecretId` required to access it, see [Using
+    /// secrets to access AWS Database Migration Service
+    /// resources](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Security.html#security-iam-secretsmanager)
+    /// in the *AWS Database Migration Service User Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secrets_manager_access_role_arn: Option<Val<String>>,
     /// `SecretsManagerSecretId`.
+    ///
+    /// The full ARN, partial ARN, or display name of the `SecretsManagerSecret` that contains the MySQL
+    /// endpoint connection details.
     pub secrets_manager_secret_id: Option<Val<String>>,
     /// `ServerName`.
+    ///
+    /// The MySQL host name.
     pub server_name: Option<Val<String>>,
     /// `ServerTimezone`.
+    ///
+    /// Specifies the time zone for the source MySQL database. Don't enclose time zones in single quotation
+    /// marks.
+    ///
+    /// Example: `serverTimezone=US/Pacific;`
     pub server_timezone: Option<Val<String>>,
     /// `Username`.
+    ///
+    /// Endpoint connection user name.
     pub username: Option<Val<String>>,
 }
 
@@ -710,27 +1022,72 @@ impl ToValue for GcpMySqlSettings {
 impl Literal for GcpMySqlSettings {}
 
 /// The [`IbmDb2Settings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-endpoint-ibmdb2settings.html) property type.
+///
+/// Provides information that defines an IBMDB2 endpoint. This information includes the output format of
+/// records applied to the endpoint and details of transaction and control table data information. For
+/// more information about other available settings, see [Extra connection attributes when using Db2 LUW
+/// as a source for AWS
+/// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.DB2.html#CHAP_Source.DB2.ConnectionAttrib)
+/// in the *AWS Database Migration Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IbmDb2Settings {
     /// `CurrentLsn`.
+    ///
+    /// For ongoing replication (CDC), use CurrentLSN to specify a log sequence number (LSN) where you want
+    /// the replication to start.
     pub current_lsn: Option<Val<String>>,
     /// `KeepCsvFiles`.
+    ///
+    /// If true, AWS DMS saves any .csv files to the Db2 LUW target that were used to replicate data. DMS
+    /// uses these files for analysis and troubleshooting.
+    ///
+    /// The default value is false.
     pub keep_csv_files: Option<Val<bool>>,
     /// `LoadTimeout`.
+    ///
+    /// The amount of time (in milliseconds) before AWS DMS times out operations performed by DMS on the Db2
+    /// target. The default value is 1200 (20 minutes).
     pub load_timeout: Option<Val<i64>>,
     /// `MaxFileSize`.
+    ///
+    /// Specifies the maximum size (in KB) of .csv files used to transfer data to Db2 LUW.
     pub max_file_size: Option<Val<i64>>,
     /// `MaxKBytesPerRead`.
+    ///
+    /// Maximum number of bytes per read, as a NUMBER value. The default is 64 KB.
     pub max_k_bytes_per_read: Option<Val<i64>>,
     /// `SecretsManagerAccessRoleArn`.
+    ///
+    /// The full Amazon Resource Name (ARN) of the IAM role that specifies AWS DMS as the trusted entity and
+    /// grants the required permissions to access the value in `SecretsManagerSecret` . The role must allow
+    /// the `iam:PassRole` action. `SecretsManagerSecret` has the value ofthe AWS Secrets Manager secret
+    /// that allows access to the Db2 LUW endpoint.
+    ///
+    /// > You can specify one of two sets of values for these permissions. You can specify the values for
+    /// this setting and `SecretsManagerSecretId` . Or you can specify clear-text values for `UserName` ,
+    /// `Password` , `ServerName` , and `Port` . You can't specify both.
+    /// >
+    /// > For more information on creating this `SecretsManagerSecret` , the corresponding
+    /// `SecretsManagerAccessRoleArn` , and the `SecretsManagerSecretId` that is required to access it, see
+    /// [Using secrets to access AWS Database Migration Service
+    /// resources](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Security.html#security-iam-secretsmanager)
+    /// in the *AWS Database Migration Service User Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secrets_manager_access_role_arn: Option<Val<String>>,
     /// `SecretsManagerSecretId`.
+    ///
+    /// The full ARN, partial ARN, or display name of the `SecretsManagerSecret` that contains the IBMDB2
+    /// endpoint connection details.
     pub secrets_manager_secret_id: Option<Val<String>>,
     /// `SetDataCaptureChanges`.
+    ///
+    /// Enables ongoing replication (CDC) as a BOOLEAN value. The default is true.
     pub set_data_capture_changes: Option<Val<bool>>,
     /// `WriteBufferSize`.
+    ///
+    /// The size (in KB) of the in-memory file write buffer used when generating .csv files on the local
+    /// disk on the DMS replication instance. The default value is 1024 (1 MB).
     pub write_buffer_size: Option<Val<i64>>,
 }
 
@@ -826,43 +1183,114 @@ impl ToValue for IbmDb2Settings {
 impl Literal for IbmDb2Settings {}
 
 /// The [`KafkaSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-endpoint-kafkasettings.html) property type.
+///
+/// Provides information that describes an Apache Kafka endpoint. This information includes the output
+/// format of records applied to the endpoint and details of transaction and control table data
+/// information. For more information about other available settings, see [Using object mapping to
+/// migrate data to a Kafka
+/// topic](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.Kafka.html#CHAP_Target.Kafka.ObjectMapping)
+/// in the *AWS Database Migration Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KafkaSettings {
     /// `Broker`.
+    ///
+    /// A comma-separated list of one or more broker locations in your Kafka cluster that host your Kafka
+    /// instance. Specify each broker location in the form `*broker-hostname-or-ip* : *port*` . For example,
+    /// `"ec2-12-345-678-901.compute-1.amazonaws.com:2345"` . For more information and examples of
+    /// specifying a list of broker locations, see [Using Apache Kafka as a target for AWS Database
+    /// Migration Service](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.Kafka.html) in the *AWS
+    /// Database Migration Service User Guide* .
     pub broker: Option<Val<String>>,
     /// `IncludeControlDetails`.
+    ///
+    /// Shows detailed control information for table definition, column definition, and table and column
+    /// changes in the Kafka message output. The default is `false` .
     pub include_control_details: Option<Val<bool>>,
     /// `IncludeNullAndEmpty`.
+    ///
+    /// Include NULL and empty columns for records migrated to the endpoint. The default is `false` .
     pub include_null_and_empty: Option<Val<bool>>,
     /// `IncludePartitionValue`.
+    ///
+    /// Shows the partition value within the Kafka message output unless the partition type is
+    /// `schema-table-type` . The default is `false` .
     pub include_partition_value: Option<Val<bool>>,
     /// `IncludeTableAlterOperations`.
+    ///
+    /// Includes any data definition language (DDL) operations that change the table in the control data,
+    /// such as `rename-table` , `drop-table` , `add-column` , `drop-column` , and `rename-column` . The
+    /// default is `false` .
     pub include_table_alter_operations: Option<Val<bool>>,
     /// `IncludeTransactionDetails`.
+    ///
+    /// Provides detailed transaction information from the source database. This information includes a
+    /// commit timestamp, a log position, and values for `transaction_id` , previous `transaction_id` , and
+    /// `transaction_record_id` (the record offset within a transaction). The default is `false` .
     pub include_transaction_details: Option<Val<bool>>,
     /// `MessageFormat`.
+    ///
+    /// The output format for the records created on the endpoint. The message format is `JSON` (default) or
+    /// `JSON_UNFORMATTED` (a single line with no tab).
     pub message_format: Option<Val<String>>,
     /// `MessageMaxBytes`.
+    ///
+    /// The maximum size in bytes for records created on the endpoint The default is 1,000,000.
     pub message_max_bytes: Option<Val<i64>>,
     /// `NoHexPrefix`.
+    ///
+    /// Set this optional parameter to `true` to avoid adding a '0x' prefix to raw data in hexadecimal
+    /// format. For example, by default, AWS DMS adds a '0x' prefix to the LOB column type in hexadecimal
+    /// format moving from an Oracle source to a Kafka target. Use the `NoHexPrefix` endpoint setting to
+    /// enable migration of RAW data type columns without adding the '0x' prefix.
     pub no_hex_prefix: Option<Val<bool>>,
     /// `PartitionIncludeSchemaTable`.
+    ///
+    /// Prefixes schema and table names to partition values, when the partition type is `primary-key-type` .
+    /// Doing this increases data distribution among Kafka partitions. For example, suppose that a SysBench
+    /// schema has thousands of tables and each table has only limited range for a primary key. In this
+    /// case, the same primary key is sent from thousands of tables to the same partition, which causes
+    /// throttling. The default is `false` .
     pub partition_include_schema_table: Option<Val<bool>>,
     /// `SaslPassword`.
+    ///
+    /// The secure password that you created when you first set up your Amazon MSK cluster to validate a
+    /// client identity and make an encrypted connection between server and client using SASL-SSL
+    /// authentication.
     pub sasl_password: Option<Val<String>>,
     /// `SaslUserName`.
+    ///
+    /// The secure user name you created when you first set up your Amazon MSK cluster to validate a client
+    /// identity and make an encrypted connection between server and client using SASL-SSL authentication.
     pub sasl_user_name: Option<Val<String>>,
     /// `SecurityProtocol`.
+    ///
+    /// Set secure connection to a Kafka target endpoint using Transport Layer Security (TLS). Options
+    /// include `ssl-encryption` , `ssl-authentication` , and `sasl-ssl` . `sasl-ssl` requires
+    /// `SaslUsername` and `SaslPassword` .
     pub security_protocol: Option<Val<String>>,
     /// `SslCaCertificateArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the private certificate authority (CA) cert that AWS DMS uses to
+    /// securely connect to your Kafka target endpoint.
     pub ssl_ca_certificate_arn: Option<Val<String>>,
     /// `SslClientCertificateArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the client certificate used to securely connect to a Kafka target
+    /// endpoint.
     pub ssl_client_certificate_arn: Option<Val<String>>,
     /// `SslClientKeyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the client private key used to securely connect to a Kafka target
+    /// endpoint.
     pub ssl_client_key_arn: Option<Val<String>>,
     /// `SslClientKeyPassword`.
+    ///
+    /// The password for the client private key used to securely connect to a Kafka target endpoint.
     pub ssl_client_key_password: Option<Val<String>>,
     /// `Topic`.
+    ///
+    /// The topic to which you migrate the data. If you don't specify a topic, AWS DMS specifies
+    /// `"kafka-default-topic"` as the migration topic.
     pub topic: Option<Val<String>>,
 }
 
@@ -1012,29 +1440,71 @@ impl ToValue for KafkaSettings {
 impl Literal for KafkaSettings {}
 
 /// The [`KinesisSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-endpoint-kinesissettings.html) property type.
+///
+/// Provides information that describes an Amazon Kinesis Data Stream endpoint. This information
+/// includes the output format of records applied to the endpoint and details of transaction and control
+/// table data information. For more information about other available settings, see [Using object
+/// mapping to migrate data to a Kinesis data
+/// stream](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.Kinesis.html#CHAP_Target.Kinesis.ObjectMapping)
+/// in the *AWS Database Migration Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisSettings {
     /// `IncludeControlDetails`.
+    ///
+    /// Shows detailed control information for table definition, column definition, and table and column
+    /// changes in the Kinesis message output. The default is `false` .
     pub include_control_details: Option<Val<bool>>,
     /// `IncludeNullAndEmpty`.
+    ///
+    /// Include NULL and empty columns for records migrated to the endpoint. The default is `false` .
     pub include_null_and_empty: Option<Val<bool>>,
     /// `IncludePartitionValue`.
+    ///
+    /// Shows the partition value within the Kinesis message output, unless the partition type is
+    /// `schema-table-type` . The default is `false` .
     pub include_partition_value: Option<Val<bool>>,
     /// `IncludeTableAlterOperations`.
+    ///
+    /// Includes any data definition language (DDL) operations that change the table in the control data,
+    /// such as `rename-table` , `drop-table` , `add-column` , `drop-column` , and `rename-column` . The
+    /// default is `false` .
     pub include_table_alter_operations: Option<Val<bool>>,
     /// `IncludeTransactionDetails`.
+    ///
+    /// Provides detailed transaction information from the source database. This information includes a
+    /// commit timestamp, a log position, and values for `transaction_id` , previous `transaction_id` , and
+    /// `transaction_record_id` (the record offset within a transaction). The default is `false` .
     pub include_transaction_details: Option<Val<bool>>,
     /// `MessageFormat`.
+    ///
+    /// The output format for the records created on the endpoint. The message format is `JSON` (default) or
+    /// `JSON_UNFORMATTED` (a single line with no tab).
     pub message_format: Option<Val<String>>,
     /// `NoHexPrefix`.
+    ///
+    /// Set this optional parameter to `true` to avoid adding a '0x' prefix to raw data in hexadecimal
+    /// format. For example, by default, AWS DMS adds a '0x' prefix to the LOB column type in hexadecimal
+    /// format moving from an Oracle source to an Amazon Kinesis target. Use the `NoHexPrefix` endpoint
+    /// setting to enable migration of RAW data type columns without adding the '0x' prefix.
     pub no_hex_prefix: Option<Val<bool>>,
     /// `PartitionIncludeSchemaTable`.
+    ///
+    /// Prefixes schema and table names to partition values, when the partition type is `primary-key-type` .
+    /// Doing this increases data distribution among Kinesis shards. For example, suppose that a SysBench
+    /// schema has thousands of tables and each table has only limited range for a primary key. In this
+    /// case, the same primary key is sent from thousands of tables to the same shard, which causes
+    /// throttling. The default is `false` .
     pub partition_include_schema_table: Option<Val<bool>>,
     /// `ServiceAccessRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the IAM role that AWS DMS uses to write to the Kinesis data
+    /// stream. The role must allow the `iam:PassRole` action.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub service_access_role_arn: Option<Val<String>>,
     /// `StreamArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the Amazon Kinesis Data Streams endpoint.
     pub stream_arn: Option<Val<String>>,
 }
 
@@ -1136,43 +1606,128 @@ impl ToValue for KinesisSettings {
 impl Literal for KinesisSettings {}
 
 /// The [`MicrosoftSqlServerSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-endpoint-microsoftsqlserversettings.html) property type.
+///
+/// Provides information that defines a Microsoft SQL Server endpoint. This information includes the
+/// output format of records applied to the endpoint and details of transaction and control table data
+/// information. For information about other available settings, see [Extra connection attributes when
+/// using SQL Server as a source for AWS
+/// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.SQLServer.html#CHAP_Source.SQLServer.ConnectionAttrib)
+/// and [Extra connection attributes when using SQL Server as a target for AWS
+/// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.SQLServer.html#CHAP_Target.SQLServer.ConnectionAttrib)
+/// in the *AWS Database Migration Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MicrosoftSqlServerSettings {
     /// `BcpPacketSize`.
+    ///
+    /// The maximum size of the packets (in bytes) used to transfer data using BCP.
     pub bcp_packet_size: Option<Val<i64>>,
     /// `ControlTablesFileGroup`.
+    ///
+    /// Specifies a file group for the AWS DMS internal tables. When the replication task starts, all the
+    /// internal AWS DMS control tables (awsdms_ apply_exception, awsdms_apply, awsdms_changes) are created
+    /// for the specified file group.
     pub control_tables_file_group: Option<Val<String>>,
     /// `DatabaseName`.
+    ///
+    /// Database name for the endpoint.
     pub database_name: Option<Val<String>>,
     /// `ForceLobLookup`.
+    ///
+    /// Forces LOB lookup on inline LOB.
     pub force_lob_lookup: Option<Val<bool>>,
     /// `Password`.
+    ///
+    /// Endpoint connection password.
     pub password: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// Endpoint TCP port.
     pub port: Option<Val<i64>>,
     /// `QuerySingleAlwaysOnNode`.
+    ///
+    /// Cleans and recreates table metadata information on the replication instance when a mismatch occurs.
+    /// An example is a situation where running an alter DDL statement on a table might result in different
+    /// information about the table cached in the replication instance.
     pub query_single_always_on_node: Option<Val<bool>>,
     /// `ReadBackupOnly`.
+    ///
+    /// When this attribute is set to `Y` , AWS DMS only reads changes from transaction log backups and
+    /// doesn't read from the active transaction log file during ongoing replication. Setting this parameter
+    /// to `Y` enables you to control active transaction log file growth during full load and ongoing
+    /// replication tasks. However, it can add some source latency to ongoing replication.
     pub read_backup_only: Option<Val<bool>>,
     /// `SafeguardPolicy`.
+    ///
+    /// Use this attribute to minimize the need to access the backup log and enable AWS DMS to prevent
+    /// truncation using one of the following two methods.
+    ///
+    /// *Start transactions in the database:* This is the default method. When this method is used, AWS DMS
+    /// prevents TLOG truncation by mimicking a transaction in the database. As long as such a transaction
+    /// is open, changes that appear after the transaction started aren't truncated. If you need Microsoft
+    /// Replication to be enabled in your database, then you must choose this method.
+    ///
+    /// *Exclusively use sp_repldone within a single task* : When this method is used, AWS DMS reads the
+    /// changes and then uses sp_repldone to mark the TLOG transactions as ready for truncation. Although
+    /// this method doesn't involve any transactional activities, it can only be used when Microsoft
+    /// Replication isn't running. Also, when using this method, only one AWS DMS task can access the
+    /// database at any given time. Therefore, if you need to run parallel AWS DMS tasks against the same
+    /// database, use the default method.
     pub safeguard_policy: Option<Val<String>>,
     /// `SecretsManagerAccessRoleArn`.
+    ///
+    /// The full Amazon Resource Name (ARN) of the IAM role that specifies AWS DMS as the trusted entity and
+    /// grants the required permissions to access the value in `SecretsManagerSecret` . The role must allow
+    /// the `iam:PassRole` action. `SecretsManagerSecret` has the value of the AWS Secrets Manager secret
+    /// that allows access to the SQL Server endpoint.
+    ///
+    /// > You can specify one of two sets of values for these permissions. You can specify the values for
+    /// this setting and `SecretsManagerSecretId` . Or you can specify clear-text values for `UserName` ,
+    /// `Password` , `ServerName` , and `Port` . You can't specify both.
+    /// >
+    /// > For more information on creating this `SecretsManagerSecret` , the corresponding
+    /// `SecretsManagerAccessRoleArn` , and the `SecretsManagerSecretId` that is required to access it, see
+    /// [Using secrets to access AWS Database Migration Service
+    /// resources](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Security.html#security-iam-secretsmanager)
+    /// in the *AWS Database Migration Service User Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secrets_manager_access_role_arn: Option<Val<String>>,
     /// `SecretsManagerSecretId`.
+    ///
+    /// The full ARN, partial ARN, or display name of the `SecretsManagerSecret` that contains the
+    /// MicrosoftSQLServer endpoint connection details.
     pub secrets_manager_secret_id: Option<Val<String>>,
     /// `ServerName`.
+    ///
+    /// Fully qualified domain name of the endpoint. For an Amazon RDS SQL Server instance, this is the
+    /// output of
+    /// [DescribeDBInstances](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBInstances.html)
+    /// , in the `[Endpoint](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Endpoint.html)
+    /// .Address` field.
     pub server_name: Option<Val<String>>,
     /// `TlogAccessMode`.
+    ///
+    /// Indicates the mode used to fetch CDC data.
     pub tlog_access_mode: Option<Val<String>>,
     /// `TrimSpaceInChar`.
+    ///
+    /// Use the `TrimSpaceInChar` source endpoint setting to right-trim data on CHAR and NCHAR data types
+    /// during migration. Setting `TrimSpaceInChar` does not left-trim data. The default value is `true` .
     pub trim_space_in_char: Option<Val<bool>>,
     /// `UseBcpFullLoad`.
+    ///
+    /// Use this to attribute to transfer data for full-load operations using BCP. When the target table
+    /// contains an identity column that does not exist in the source table, you must disable the use BCP
+    /// for loading table option.
     pub use_bcp_full_load: Option<Val<bool>>,
     /// `UseThirdPartyBackupDevice`.
+    ///
+    /// When this attribute is set to `Y` , DMS processes third-party transaction log backups if they are
+    /// created in native format.
     pub use_third_party_backup_device: Option<Val<bool>>,
     /// `Username`.
+    ///
+    /// Endpoint connection user name.
     pub username: Option<Val<String>>,
 }
 
@@ -1316,35 +1871,98 @@ impl ToValue for MicrosoftSqlServerSettings {
 impl Literal for MicrosoftSqlServerSettings {}
 
 /// The [`MongoDbSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-endpoint-mongodbsettings.html) property type.
+///
+/// Provides information that defines a MongoDB endpoint. This information includes the output format of
+/// records applied to the endpoint and details of transaction and control table data information. For
+/// more information about other available settings, see [Endpoint configuration settings when using
+/// MongoDB as a source for AWS
+/// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.MongoDB.html#CHAP_Source.MongoDB.Configuration)
+/// in the *AWS Database Migration Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MongoDbSettings {
     /// `AuthMechanism`.
+    ///
+    /// The authentication mechanism you use to access the MongoDB source endpoint.
+    ///
+    /// For the default value, in MongoDB version 2.x, `"default"` is `"mongodb_cr"` . For MongoDB version 3.x
+    /// or later, `"default"` is `"scram_sha_1"` . This setting isn't used when `AuthType` is set to `"no"`
+    /// .
     pub auth_mechanism: Option<Val<String>>,
     /// `AuthSource`.
+    ///
+    /// The MongoDB database name. This setting isn't used when `AuthType` is set to `"no"` .
+    ///
+    /// The default is `"admin"` .
     pub auth_source: Option<Val<String>>,
     /// `AuthType`.
+    ///
+    /// The authentication type you use to access the MongoDB source endpoint.
+    ///
+    /// When set to `"no"` , user name and password parameters are not used and can be empty.
     pub auth_type: Option<Val<String>>,
     /// `DatabaseName`.
+    ///
+    /// The database name on the MongoDB source endpoint.
     pub database_name: Option<Val<String>>,
     /// `DocsToInvestigate`.
+    ///
+    /// Indicates the number of documents to preview to determine the document organization. Use this
+    /// setting when `NestingLevel` is set to `"one"` .
+    ///
+    /// Must be a positive value greater than `0` . Default value is `1000` .
     pub docs_to_investigate: Option<Val<String>>,
     /// `ExtractDocId`.
+    ///
+    /// Specifies the document ID. Use this setting when `NestingLevel` is set to `"none"` .
+    ///
+    /// Default value is `"false"` .
     pub extract_doc_id: Option<Val<String>>,
     /// `NestingLevel`.
+    ///
+    /// Specifies either document or table mode.
+    ///
+    /// Default value is `"none"` . Specify `"none"` to use document mode. Specify `"one"` to use table
+    /// mode.
     pub nesting_level: Option<Val<String>>,
     /// `Password`.
+    ///
+    /// The password for the user account you use to access the MongoDB source endpoint.
     pub password: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// The port value for the MongoDB source endpoint.
     pub port: Option<Val<i64>>,
     /// `SecretsManagerAccessRoleArn`.
+    ///
+    /// The full Amazon Resource Name (ARN) of the IAM role that specifies AWS DMS as the trusted entity and
+    /// grants the required permissions to access the value in `SecretsManagerSecret` . The role must allow
+    /// the `iam:PassRole` action. `SecretsManagerSecret` has the value of the AWS Secrets Manager secret
+    /// that allows access to the MongoDB endpoint.
+    ///
+    /// > You can specify one of two sets of values for these permissions. You can specify the values for
+    /// this setting and `SecretsManagerSecretId` . Or you can specify clear-text values for `UserName` ,
+    /// `Password` , `ServerName` , and `Port` . You can't specify both.
+    /// >
+    /// > For more information on creating this `SecretsManagerSecret` , the corresponding
+    /// `SecretsManagerAccessRoleArn` , and the `SecretsManagerSecretId` that is required to access it, see
+    /// [Using secrets to access AWS Database Migration Service
+    /// resources](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Security.html#security-iam-secretsmanager)
+    /// in the *AWS Database Migration Service User Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secrets_manager_access_role_arn: Option<Val<String>>,
     /// `SecretsManagerSecretId`.
+    ///
+    /// The full ARN, partial ARN, or display name of the `SecretsManagerSecret` that contains the MongoDB
+    /// endpoint connection details.
     pub secrets_manager_secret_id: Option<Val<String>>,
     /// `ServerName`.
+    ///
+    /// The name of the server on the MongoDB source endpoint.
     pub server_name: Option<Val<String>>,
     /// `Username`.
+    ///
+    /// The user name you use to access the MongoDB source endpoint.
     pub username: Option<Val<String>>,
 }
 
@@ -1464,27 +2082,95 @@ impl ToValue for MongoDbSettings {
 impl Literal for MongoDbSettings {}
 
 /// The [`MySqlSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-endpoint-mysqlsettings.html) property type.
+///
+/// Provides information that defines a MySQL endpoint. This information includes the output format of
+/// records applied to the endpoint and details of transaction and control table data information. For
+/// information about other available settings, see [Extra connection attributes when using MySQL as a
+/// source for AWS
+/// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.MySQL.html#CHAP_Source.MySQL.ConnectionAttrib)
+/// and [Extra connection attributes when using a MySQL-compatible database as a target for AWS
+/// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.MySQL.html#CHAP_Target.MySQL.ConnectionAttrib)
+/// in the *AWS Database Migration Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MySqlSettings {
     /// `AfterConnectScript`.
+    ///
+    /// Specifies a script to run immediately after AWS DMS connects to the endpoint. The migration task
+    /// continues running regardless if the SQL statement succeeds or fails.
+    ///
+    /// For this parameter, provide the code of the script itself, not the name of a file containing the
+    /// script.
     pub after_connect_script: Option<Val<String>>,
     /// `CleanSourceMetadataOnMismatch`.
+    ///
+    /// Cleans and recreates table metadata information on the replication instance when a mismatch occurs.
+    /// For example, in a situation where running an alter DDL on the table could result in different
+    /// information about the table cached in the replication instance.
     pub clean_source_metadata_on_mismatch: Option<Val<bool>>,
     /// `EventsPollInterval`.
+    ///
+    /// Specifies how often to check the binary log for new changes/events when the database is idle. The
+    /// default is five seconds.
+    ///
+    /// Example: `eventsPollInterval=5;`
+    ///
+    /// In the example, AWS DMS checks for changes in the binary logs every five seconds.
     pub events_poll_interval: Option<Val<i64>>,
     /// `MaxFileSize`.
+    ///
+    /// Specifies the maximum size (in KB) of any .csv file used to transfer data to a MySQL-compatible
+    /// database.
+    ///
+    /// Example: `maxFileSize=512`
     pub max_file_size: Option<Val<i64>>,
     /// `ParallelLoadThreads`.
+    ///
+    /// Improves performance when loading data into the MySQL-compatible target database. Specifies how many
+    /// threads to use to load the data into the MySQL-compatible target database. Setting a large number of
+    /// threads can have an adverse effect on database performance, because a separate connection is
+    /// required for each thread. The default is one.
+    ///
+    /// Example: `parallelLoadThreads=1`
     pub parallel_load_threads: Option<Val<i64>>,
     /// `SecretsManagerAccessRoleArn`.
+    ///
+    /// The full Amazon Resource Name (ARN) of the IAM role that specifies AWS DMS as the trusted entity and
+    /// grants the required permissions to access the value in `SecretsManagerSecret` . The role must allow
+    /// the `iam:PassRole` action. `SecretsManagerSecret` has the value of the AWS Secrets Manager secret
+    /// that allows access to the MySQL endpoint.
+    ///
+    /// > You can specify one of two sets of values for these permissions. You can specify the values for
+    /// this setting and `SecretsManagerSecretId` . Or you can specify clear-text values for `UserName` ,
+    /// `Password` , `ServerName` , and `Port` . You can't specify both.
+    /// >
+    /// > For more information on creating this `SecretsManagerSecret` , the corresponding
+    /// `SecretsManagerAccessRoleArn` , and the `SecretsManagerSecretId` that is required to access it, see
+    /// [Using secrets to access AWS Database Migration Service
+    /// resources](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Security.html#security-iam-secretsmanager)
+    /// in the *AWS Database Migration Service User Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secrets_manager_access_role_arn: Option<Val<String>>,
     /// `SecretsManagerSecretId`.
+    ///
+    /// The full ARN, partial ARN, or display name of the `SecretsManagerSecret` that contains the MySQL
+    /// endpoint connection details.
     pub secrets_manager_secret_id: Option<Val<String>>,
     /// `ServerTimezone`.
+    ///
+    /// Specifies the time zone for the source MySQL database.
+    ///
+    /// Example: `serverTimezone=US/Pacific;`
+    ///
+    /// Note: Do not enclose time zones in single quotes.
     pub server_timezone: Option<Val<String>>,
     /// `TargetDbType`.
+    ///
+    /// Specifies where to migrate source tables on the target, either to a single database or multiple
+    /// databases. If you specify `SPECIFIC_DATABASE` , specify the database name using the `DatabaseName`
+    /// parameter of the `Endpoint` object.
+    ///
+    /// Example: `targetDbType=MULTIPLE_DATABASES`
     pub target_db_type: Option<Val<String>>,
 }
 
@@ -1580,23 +2266,58 @@ impl ToValue for MySqlSettings {
 impl Literal for MySqlSettings {}
 
 /// The [`NeptuneSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-endpoint-neptunesettings.html) property type.
+///
+/// Provides information that defines an Amazon Neptune endpoint. This information includes the output
+/// format of records applied to the endpoint and details of transaction and control table data
+/// information. For more information about the available settings, see [Specifying endpoint settings
+/// for Amazon Neptune as a
+/// target](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.Neptune.html#CHAP_Target.Neptune.EndpointSettings)
+/// in the *AWS Database Migration Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NeptuneSettings {
     /// `ErrorRetryDuration`.
+    ///
+    /// The number of milliseconds for AWS DMS to wait to retry a bulk-load of migrated graph data to the
+    /// Neptune target database before raising an error. The default is 250.
     pub error_retry_duration: Option<Val<i64>>,
     /// `IamAuthEnabled`.
+    ///
+    /// If you want IAM authorization enabled for this endpoint, set this parameter to `true` . Then attach
+    /// the appropriate IAM policy document to your service role specified by `ServiceAccessRoleArn` . The
+    /// default is `false` .
     pub iam_auth_enabled: Option<Val<bool>>,
     /// `MaxFileSize`.
+    ///
+    /// The maximum size in kilobytes of migrated graph data stored in a .csv file before AWS DMS bulk-loads
+    /// the data to the Neptune target database. The default is 1,048,576 KB. If the bulk load is
+    /// successful, AWS DMS clears the bucket, ready to store the next batch of migrated graph data.
     pub max_file_size: Option<Val<i64>>,
     /// `MaxRetryCount`.
+    ///
+    /// The number of times for AWS DMS to retry a bulk load of migrated graph data to the Neptune target
+    /// database before raising an error. The default is 5.
     pub max_retry_count: Option<Val<i64>>,
     /// `S3BucketFolder`.
+    ///
+    /// A folder path where you want AWS DMS to store migrated graph data in the S3 bucket specified by
+    /// `S3BucketName`
     pub s3_bucket_folder: Option<Val<String>>,
     /// `S3BucketName`.
+    ///
+    /// The name of the Amazon S3 bucket where AWS DMS can temporarily store migrated graph data in .csv
+    /// files before bulk-loading it to the Neptune target database. AWS DMS maps the SQL source data to
+    /// graph data before storing it in these .csv files.
     ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket_name: Option<Val<String>>,
     /// `ServiceAccessRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the service role that you created for the Neptune target endpoint.
+    /// The role must allow the `iam:PassRole` action.
+    ///
+    /// For more information, see [Creating an IAM Service Role for Accessing Amazon Neptune as a
+    /// Target](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.Neptune.html#CHAP_Target.Neptune.ServiceRole)
+    /// in the *AWS Database Migration Service User Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub service_access_role_arn: Option<Val<String>>,
@@ -1682,81 +2403,308 @@ impl ToValue for NeptuneSettings {
 impl Literal for NeptuneSettings {}
 
 /// The [`OracleSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-endpoint-oraclesettings.html) property type.
+///
+/// Provides information that defines an Oracle endpoint. This information includes the output format of
+/// records applied to the endpoint and details of transaction and control table data information. For
+/// information about other available settings, see [Extra connection attributes when using Oracle as a
+/// source for AWS
+/// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.Oracle.html#CHAP_Source.Oracle.ConnectionAttrib)
+/// and [Extra connection attributes when using Oracle as a target for AWS
+/// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.Oracle.html#CHAP_Target.Oracle.ConnectionAttrib)
+/// in the *AWS Database Migration Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OracleSettings {
     /// `AccessAlternateDirectly`.
+    ///
+    /// Set this attribute to `false` in order to use the Binary Reader to capture change data for an Amazon
+    /// RDS for Oracle as the source. This tells the DMS instance to not access redo logs through any
+    /// specified path prefix replacement using direct file access.
     pub access_alternate_directly: Option<Val<bool>>,
     /// `AddSupplementalLogging`.
+    ///
+    /// Set this attribute to set up table-level supplemental logging for the Oracle database. This
+    /// attribute enables PRIMARY KEY supplemental logging on all tables selected for a migration task.
+    ///
+    /// If you use this option, you still need to enable database-level supplemental logging.
     pub add_supplemental_logging: Option<Val<bool>>,
     /// `AdditionalArchivedLogDestId`.
+    ///
+    /// Set this attribute with `ArchivedLogDestId` in a primary/ standby setup. This attribute is useful in
+    /// the case of a switchover. In this case, AWS DMS needs to know which destination to get archive redo
+    /// logs from to read changes. This need arises because the previous primary instance is now a standby
+    /// instance after switchover.
+    ///
+    /// Although AWS DMS supports the use of the Oracle `RESETLOGS` option to open the database, never use
+    /// `RESETLOGS` unless necessary. For additional information about `RESETLOGS` , see [RMAN Data Repair
+    /// Concepts](https://docs.aws.amazon.com/https://docs.oracle.com/en/database/oracle/oracle-database/19/bradv/rman-data-repair-concepts.html#GUID-1805CCF7-4AF2-482D-B65A-998192F89C2B)
+    /// in the *Oracle Database Backup and Recovery User's Guide* .
     pub additional_archived_log_dest_id: Option<Val<i64>>,
     /// `AllowSelectNestedTables`.
+    ///
+    /// Set this attribute to `true` to enable replication of Oracle tables containing columns that are
+    /// nested tables or defined types.
     pub allow_select_nested_tables: Option<Val<bool>>,
     /// `ArchivedLogDestId`.
+    ///
+    /// Specifies the ID of the destination for the archived redo logs. This value should be the same as a
+    /// number in the dest_id column of the v$archived_log view. If you work with an additional redo log
+    /// destination, use the `AdditionalArchivedLogDestId` option to specify the additional destination ID.
+    /// Doing this improves performance by ensuring that the correct logs are accessed from the outset.
     pub archived_log_dest_id: Option<Val<i64>>,
     /// `ArchivedLogsOnly`.
+    ///
+    /// When this field is set to `True` , AWS DMS only accesses the archived redo logs. If the archived
+    /// redo logs are stored on Automatic Storage Management (ASM) only, the AWS DMS user account needs to
+    /// be granted ASM privileges.
     pub archived_logs_only: Option<Val<bool>>,
     /// `AsmPassword`.
+    ///
+    /// For an Oracle source endpoint, your Oracle Automatic Storage Management (ASM) password. You can set
+    /// this value from the `*asm_user_password*` value. You set this value as part of the comma-separated
+    /// value that you set to the `Password` request parameter when you create the endpoint to access
+    /// transaction logs using Binary Reader. For more information, see [Configuration for change data
+    /// capture (CDC) on an Oracle source
+    /// database](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.Oracle.html#dms/latest/userguide/CHAP_Source.Oracle.html#CHAP_Source.Oracle.CDC.Configuration)
+    /// .
     pub asm_password: Option<Val<String>>,
     /// `AsmServer`.
+    ///
+    /// For an Oracle source endpoint, your ASM server address. You can set this value from the `asm_server`
+    /// value. You set `asm_server` as part of the extra connection attribute string to access an Oracle
+    /// server with Binary Reader that uses ASM. For more information, see [Configuration for change data
+    /// capture (CDC) on an Oracle source
+    /// database](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.Oracle.html#dms/latest/userguide/CHAP_Source.Oracle.html#CHAP_Source.Oracle.CDC.Configuration)
+    /// .
     pub asm_server: Option<Val<String>>,
     /// `AsmUser`.
+    ///
+    /// For an Oracle source endpoint, your ASM user name. You can set this value from the `asm_user` value.
+    /// You set `asm_user` as part of the extra connection attribute string to access an Oracle server with
+    /// Binary Reader that uses ASM. For more information, see [Configuration for change data capture (CDC)
+    /// on an Oracle source
+    /// database](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.Oracle.html#dms/latest/userguide/CHAP_Source.Oracle.html#CHAP_Source.Oracle.CDC.Configuration)
+    /// .
     pub asm_user: Option<Val<String>>,
     /// `CharLengthSemantics`.
+    ///
+    /// Specifies whether the length of a character column is in bytes or in characters. To indicate that
+    /// the character column length is in characters, set this attribute to `CHAR` . Otherwise, the
+    /// character column length is in bytes.
+    ///
+    /// Example: `charLengthSemantics=CHAR;`
     pub char_length_semantics: Option<Val<String>>,
     /// `DirectPathNoLog`.
+    ///
+    /// When set to `true` , this attribute helps to increase the commit rate on the Oracle target database
+    /// by writing directly to tables and not writing a trail to database logs.
     pub direct_path_no_log: Option<Val<bool>>,
     /// `DirectPathParallelLoad`.
+    ///
+    /// When set to `true` , this attribute specifies a parallel load when `useDirectPathFullLoad` is set to
+    /// `Y` . This attribute also only applies when you use the AWS DMS parallel load feature. Note that the
+    /// target table cannot have any constraints or indexes.
     pub direct_path_parallel_load: Option<Val<bool>>,
     /// `EnableHomogenousTablespace`.
+    ///
+    /// Set this attribute to enable homogenous tablespace replication and create existing tables or indexes
+    /// under the same tablespace on the target.
     pub enable_homogenous_tablespace: Option<Val<bool>>,
     /// `ExtraArchivedLogDestIds`.
+    ///
+    /// Specifies the IDs of one more destinations for one or more archived redo logs. These IDs are the
+    /// values of the `dest_id` column in the `v$archived_log` view. Use this setting with the
+    /// `archivedLogDestId` extra connection attribute in a primary-to-single setup or a
+    /// primary-to-multiple-standby setup.
+    ///
+    /// This setting is useful in a switchover when you use an Oracle Data Guard database as a source. In
+    /// this case, AWS DMS needs information about what destination to get archive redo logs from to read
+    /// changes. AWS DMS needs this because after the switchover the previous primary is a standby instance.
+    /// For example, in a primary-to-single standby setup you might apply the following settings.
+    ///
+    /// `archivedLogDestId=1; ExtraArchivedLogDestIds=[2]`
+    ///
+    /// In a primary-to-multiple-standby setup, you might apply the following settings.
+    ///
+    /// `archivedLogDestId=1; ExtraArchivedLogDestIds=[2,3,4]`
+    ///
+    /// Although AWS DMS supports the use of the Oracle `RESETLOGS` option to open the database, never use
+    /// `RESETLOGS` unless it's necessary. For more information about `RESETLOGS` , see [RMAN Data Repair
+    /// Concepts](https://docs.aws.amazon.com/https://docs.oracle.com/en/database/oracle/oracle-database/19/bradv/rman-data-repair-concepts.html#GUID-1805CCF7-4AF2-482D-B65A-998192F89C2B)
+    /// in the *Oracle Database Backup and Recovery User's Guide* .
     pub extra_archived_log_dest_ids: Option<Val<Vec<i64>>>,
     /// `FailTasksOnLobTruncation`.
+    ///
+    /// When set to `true` , this attribute causes a task to fail if the actual size of an LOB column is
+    /// greater than the specified `LobMaxSize` .
+    ///
+    /// If a task is set to limited LOB mode and this option is set to `true` , the task fails instead of
+    /// truncating the LOB data.
     pub fail_tasks_on_lob_truncation: Option<Val<bool>>,
     /// `NumberDatatypeScale`.
+    ///
+    /// Specifies the number scale. You can select a scale up to 38, or you can select FLOAT. By default,
+    /// the NUMBER data type is converted to precision 38, scale 10.
+    ///
+    /// Example: `numberDataTypeScale=12`
     pub number_datatype_scale: Option<Val<i64>>,
     /// `OraclePathPrefix`.
+    ///
+    /// Set this string attribute to the required value in order to use the Binary Reader to capture change
+    /// data for an Amazon RDS for Oracle as the source. This value specifies the default Oracle root used
+    /// to access the redo logs.
     pub oracle_path_prefix: Option<Val<String>>,
     /// `ParallelAsmReadThreads`.
+    ///
+    /// Set this attribute to change the number of threads that DMS configures to perform a change data
+    /// capture (CDC) load using Oracle Automatic Storage Management (ASM). You can specify an integer value
+    /// between 2 (the default) and 8 (the maximum). Use this attribute together with the `readAheadBlocks`
+    /// attribute.
     pub parallel_asm_read_threads: Option<Val<i64>>,
     /// `ReadAheadBlocks`.
+    ///
+    /// Set this attribute to change the number of read-ahead blocks that DMS configures to perform a change
+    /// data capture (CDC) load using Oracle Automatic Storage Management (ASM). You can specify an integer
+    /// value between 1000 (the default) and 200,000 (the maximum).
     pub read_ahead_blocks: Option<Val<i64>>,
     /// `ReadTableSpaceName`.
+    ///
+    /// When set to `true` , this attribute supports tablespace replication.
     pub read_table_space_name: Option<Val<bool>>,
     /// `ReplacePathPrefix`.
+    ///
+    /// Set this attribute to true in order to use the Binary Reader to capture change data for an Amazon
+    /// RDS for Oracle as the source. This setting tells DMS instance to replace the default Oracle root
+    /// with the specified `usePathPrefix` setting to access the redo logs.
     pub replace_path_prefix: Option<Val<bool>>,
     /// `RetryInterval`.
+    ///
+    /// Specifies the number of seconds that the system waits before resending a query.
+    ///
+    /// Example: `retryInterval=6;`
     pub retry_interval: Option<Val<i64>>,
     /// `SecretsManagerAccessRoleArn`.
+    ///
+    /// The full Amazon Resource Name (ARN) of the IAM role that specifies AWS DMS as the trusted entity and
+    /// grants the required permissions to access the value in `SecretsManagerSecret` . The role must allow
+    /// the `iam:PassRole` action. `SecretsManagerSecret` has the value of the AWS Secrets Manager secret
+    /// that allows access to the Oracle endpoint.
+    ///
+    /// > You can specify one of two sets of values for these permissions. You can specify the values for
+    /// this setting and `SecretsManagerSecretId` . Or you can specify clear-text values for `UserName` ,
+    /// `Password` , `ServerName` , and `Port` . You can't specify both.
+    /// >
+    /// > For more information on creating this `SecretsManagerSecret` , the corresponding
+    /// `SecretsManagerAccessRoleArn` , and the `SecretsManagerSecretId` that is required to access it, see
+    /// [Using secrets to access AWS Database Migration Service
+    /// resources](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Security.html#security-iam-secretsmanager)
+    /// in the *AWS Database Migration Service User Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secrets_manager_access_role_arn: Option<Val<String>>,
     /// `SecretsManagerOracleAsmAccessRoleArn`.
     ///
+    /// Required only if your Oracle endpoint uses Advanced Storage Manager (ASM). The full ARN of the IAM
+    /// role that specifies AWS DMS as the trusted entity and grants the required permissions to access the
+    /// `SecretsManagerOracleAsmSecret` . This `SecretsManagerOracleAsmSecret` has the secret value that
+    /// allows access to the Oracle ASM of the endpoint.
+    ///
+    /// > You can specify one of two sets of values for these permissions. You can specify the values for
+    /// this setting and `SecretsManagerOracleAsmSecretId` . Or you can specify clear-text values for
+    /// `AsmUser` , `AsmPassword` , and `AsmServerName` . You can't specify both.
+    /// >
+    /// > For more information on creating this `SecretsManagerOracleAsmSecret` , the corresponding
+    /// `SecretsManagerOracleAsmAccessRoleArn` , and the `SecretsManagerOracleAsmSecretId` that is required
+    /// to access it, see [Using secrets to access AWS Database Migration Service
+    /// resources](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Security.html#security-iam-secretsmanager)
+    /// in the *AWS Database Migration Service User Guide* .
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secrets_manager_oracle_asm_access_role_arn: Option<Val<String>>,
     /// `SecretsManagerOracleAsmSecretId`.
+    ///
+    /// Required only if your Oracle endpoint uses Advanced Storage Manager (ASM). The full ARN, partial
+    /// ARN, or display name of the `SecretsManagerOracleAsmSecret` that contains the Oracle ASM connection
+    /// details for the Oracle endpoint.
     pub secrets_manager_oracle_asm_secret_id: Option<Val<String>>,
     /// `SecretsManagerSecretId`.
+    ///
+    /// The full ARN, partial ARN, or display name of the `SecretsManagerSecret` that contains the Oracle
+    /// endpoint connection details.
     pub secrets_manager_secret_id: Option<Val<String>>,
     /// `SecurityDbEncryption`.
+    ///
+    /// For an Oracle source endpoint, the transparent data encryption (TDE) password required by AWM DMS to
+    /// access Oracle redo logs encrypted by TDE using Binary Reader. It is also the `*TDE_Password*` part
+    /// of the comma-separated value you set to the `Password` request parameter when you create the
+    /// endpoint. The `SecurityDbEncryptian` setting is related to this `SecurityDbEncryptionName` setting.
+    /// For more information, see [Supported encryption methods for using Oracle as a source for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.Oracle.html#CHAP_Source.Oracle.Encryption)
+    /// in the *AWS Database Migration Service User Guide* .
     pub security_db_encryption: Option<Val<String>>,
     /// `SecurityDbEncryptionName`.
+    ///
+    /// For an Oracle source endpoint, the name of a key used for the transparent data encryption (TDE) of
+    /// the columns and tablespaces in an Oracle source database that is encrypted using TDE. The key value
+    /// is the value of the `SecurityDbEncryption` setting. For more information on setting the key name
+    /// value of `SecurityDbEncryptionName` , see the information and example for setting the
+    /// `securityDbEncryptionName` extra connection attribute in [Supported encryption methods for using
+    /// Oracle as a source for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.Oracle.html#CHAP_Source.Oracle.Encryption)
+    /// in the *AWS Database Migration Service User Guide* .
     pub security_db_encryption_name: Option<Val<String>>,
     /// `SpatialDataOptionToGeoJsonFunctionName`.
+    ///
+    /// Use this attribute to convert `SDO_GEOMETRY` to `GEOJSON` format. By default, DMS calls the
+    /// `SDO2GEOJSON` custom function if present and accessible. Or you can create your own custom function
+    /// that mimics the operation of `SDOGEOJSON` and set `SpatialDataOptionToGeoJsonFunctionName` to call
+    /// it instead.
     pub spatial_data_option_to_geo_json_function_name: Option<Val<String>>,
     /// `StandbyDelayTime`.
+    ///
+    /// Use this attribute to specify a time in minutes for the delay in standby sync. If the source is an
+    /// Oracle Active Data Guard standby database, use this attribute to specify the time lag between
+    /// primary and standby databases.
+    ///
+    /// In AWS DMS , you can create an Oracle CDC task that uses an Active Data Guard standby instance as a
+    /// source for replicating ongoing changes. Doing this eliminates the need to connect to an active
+    /// database that might be in production.
     pub standby_delay_time: Option<Val<i64>>,
     /// `UseAlternateFolderForOnline`.
+    ///
+    /// Set this attribute to `true` in order to use the Binary Reader to capture change data for an Amazon
+    /// RDS for Oracle as the source. This tells the DMS instance to use any specified prefix replacement to
+    /// access all online redo logs.
     pub use_alternate_folder_for_online: Option<Val<bool>>,
     /// `UseBFile`.
+    ///
+    /// Set this attribute to True to capture change data using the Binary Reader utility. Set
+    /// `UseLogminerReader` to False to set this attribute to True. To use Binary Reader with Amazon RDS for
+    /// Oracle as the source, you set additional attributes. For more information about using this setting
+    /// with Oracle Automatic Storage Management (ASM), see [Using Oracle LogMiner or AWS DMS Binary Reader
+    /// for
+    /// CDC](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.Oracle.html#CHAP_Source.Oracle.CDC)
+    /// .
     pub use_b_file: Option<Val<bool>>,
     /// `UseDirectPathFullLoad`.
+    ///
+    /// Set this attribute to True to have AWS DMS use a direct path full load. Specify this value to use
+    /// the direct path protocol in the Oracle Call Interface (OCI). By using this OCI protocol, you can
+    /// bulk-load Oracle target tables during a full load.
     pub use_direct_path_full_load: Option<Val<bool>>,
     /// `UseLogminerReader`.
+    ///
+    /// Set this attribute to True to capture change data using the Oracle LogMiner utility (the default).
+    /// Set this attribute to False if you want to access the redo logs as a binary file. When you set
+    /// `UseLogminerReader` to False, also set `UseBfile` to True. For more information on this setting and
+    /// using Oracle ASM, see [Using Oracle LogMiner or AWS DMS Binary Reader for
+    /// CDC](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.Oracle.html#CHAP_Source.Oracle.CDC)
+    /// in the *AWS DMS User Guide* .
     pub use_logminer_reader: Option<Val<bool>>,
     /// `UsePathPrefix`.
+    ///
+    /// Set this string attribute to the required value in order to use the Binary Reader to capture change
+    /// data for an Amazon RDS for Oracle as the source. This value specifies the path prefix used to
+    /// replace the default Oracle root to access the redo logs.
     pub use_path_prefix: Option<Val<String>>,
 }
 
@@ -2013,41 +2961,154 @@ impl ToValue for OracleSettings {
 impl Literal for OracleSettings {}
 
 /// The [`PostgreSqlSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-endpoint-postgresqlsettings.html) property type.
+///
+/// Provides information that defines a PostgreSQL endpoint. This information includes the output format
+/// of records applied to the endpoint and details of transaction and control table data information.
+/// For information about other available settings, see [Extra connection attributes when using
+/// PostgreSQL as a source for AWS
+/// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.PostgreSQL.html#CHAP_Source.PostgreSQL.ConnectionAttrib)
+/// and [Extra connection attributes when using PostgreSQL as a target for AWS
+/// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.PostgreSQL.html#CHAP_Target.PostgreSQL.ConnectionAttrib)
+/// in the *AWS Database Migration Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PostgreSqlSettings {
     /// `AfterConnectScript`.
+    ///
+    /// For use with change data capture (CDC) only, this attribute has AWS DMS bypass foreign keys and user
+    /// triggers to reduce the time it takes to bulk load data.
+    ///
+    /// Example: `afterConnectScript=SET session_replication_role='replica'`
     pub after_connect_script: Option<Val<String>>,
     /// `BabelfishDatabaseName`.
+    ///
+    /// The Babelfish for Aurora PostgreSQL database name for the endpoint.
     pub babelfish_database_name: Option<Val<String>>,
     /// `CaptureDdls`.
+    ///
+    /// To capture DDL events, AWS DMS creates various artifacts in the PostgreSQL database when the task
+    /// starts. You can later remove these artifacts.
+    ///
+    /// If this value is set to `True` , you don't have to create tables or triggers on the source database.
     pub capture_ddls: Option<Val<bool>>,
     /// `DatabaseMode`.
+    ///
+    /// Specifies the default behavior of the replication's handling of PostgreSQL- compatible endpoints
+    /// that require some additional configuration, such as Babelfish endpoints.
     pub database_mode: Option<Val<String>>,
     /// `DdlArtifactsSchema`.
+    ///
+    /// The schema in which the operational DDL database artifacts are created.
+    ///
+    /// The default value is `public` .
+    ///
+    /// Example: `ddlArtifactsSchema=xyzddlschema;`
     pub ddl_artifacts_schema: Option<Val<String>>,
     /// `ExecuteTimeout`.
+    ///
+    /// Sets the client statement timeout for the PostgreSQL instance, in seconds. The default value is 60
+    /// seconds.
+    ///
+    /// Example: `executeTimeout=100;`
     pub execute_timeout: Option<Val<i64>>,
     /// `FailTasksOnLobTruncation`.
+    ///
+    /// When set to `true` , this value causes a task to fail if the actual size of a LOB column is greater
+    /// than the specified `LobMaxSize` .
+    ///
+    /// The default value is `false` .
+    ///
+    /// If task is set to Limited LOB mode and this option is set to true, the task fails instead of
+    /// truncating the LOB data.
     pub fail_tasks_on_lob_truncation: Option<Val<bool>>,
     /// `HeartbeatEnable`.
+    ///
+    /// The write-ahead log (WAL) heartbeat feature mimics a dummy transaction. By doing this, it prevents
+    /// idle logical replication slots from holding onto old WAL logs, which can result in storage full
+    /// situations on the source. This heartbeat keeps `restart_lsn` moving and prevents storage full
+    /// scenarios.
+    ///
+    /// The default value is `false` .
     pub heartbeat_enable: Option<Val<bool>>,
     /// `HeartbeatFrequency`.
+    ///
+    /// Sets the WAL heartbeat frequency (in minutes).
+    ///
+    /// The default value is 5 minutes.
     pub heartbeat_frequency: Option<Val<i64>>,
     /// `HeartbeatSchema`.
+    ///
+    /// Sets the schema in which the heartbeat artifacts are created.
+    ///
+    /// The default value is `public` .
     pub heartbeat_schema: Option<Val<String>>,
     /// `MapBooleanAsBoolean`.
+    ///
+    /// When true, lets PostgreSQL migrate the boolean type as boolean. By default, PostgreSQL migrates
+    /// booleans as `varchar(5)` . You must set this setting on both the source and target endpoints for it
+    /// to take effect.
+    ///
+    /// The default value is `false` .
     pub map_boolean_as_boolean: Option<Val<bool>>,
     /// `MaxFileSize`.
+    ///
+    /// Specifies the maximum size (in KB) of any .csv file used to transfer data to PostgreSQL.
+    ///
+    /// The default value is 32,768 KB (32 MB).
+    ///
+    /// Example: `maxFileSize=512`
     pub max_file_size: Option<Val<i64>>,
     /// `PluginName`.
+    ///
+    /// Specifies the plugin to use to create a replication slot.
+    ///
+    /// The default value is `pglogical` .
     pub plugin_name: Option<Val<String>>,
     /// `SecretsManagerAccessRoleArn`.
+    ///
+    /// The full Amazon Resource Name (ARN) of the IAM role that specifies AWS DMS as the trusted entity and
+    /// grants the required permissions to access the value in `SecretsManagerSecret` . The role must allow
+    /// the `iam:PassRole` action. `SecretsManagerSecret` has the value of the AWS Secrets Manager secret
+    /// that allows access to the PostgreSQL endpoint.
+    ///
+    /// > You can specify one of two sets of values for these permissions. You can specify the values for
+    /// this setting and `SecretsManagerSecretId` . Or you can specify clear-text values for `UserName` ,
+    /// `Password` , `ServerName` , and `Port` . You can't specify both.
+    /// >
+    /// > For more information on creating this `SecretsManagerSecret` , the corresponding
+    /// `SecretsManagerAccessRoleArn` , and the `SecretsManagerSecretId` that is required to access it, see
+    /// [Using secrets to access AWS Database Migration Service
+    /// resources](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Security.html#security-iam-secretsmanager)
+    /// in the *AWS Database Migration Service User Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secrets_manager_access_role_arn: Option<Val<String>>,
     /// `SecretsManagerSecretId`.
+    ///
+    /// The full ARN, partial ARN, or display name of the `SecretsManagerSecret` that contains the
+    /// PostgreSQL endpoint connection details.
     pub secrets_manager_secret_id: Option<Val<String>>,
     /// `SlotName`.
+    ///
+    /// Sets the name of a previously created logical replication slot for a change data capture (CDC) load
+    /// of the PostgreSQL source instance.
+    ///
+    /// When used with the `CdcStartPosition` request parameter for the AWS DMS API , this attribute also
+    /// makes it possible to use native CDC start points. DMS verifies that the specified logical
+    /// replication slot exists before starting the CDC load task. It also verifies that the task was
+    /// created with a valid setting of `CdcStartPosition` . If the specified slot doesn't exist or the task
+    /// doesn't have a valid `CdcStartPosition` setting, DMS raises an error.
+    ///
+    /// For more information about setting the `CdcStartPosition` request parameter, see [Determining a CDC
+    /// native start
+    /// point](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Task.CDC.html#CHAP_Task.CDC.StartPoint.Native)
+    /// in the *AWS Database Migration Service User Guide* . For more information about using
+    /// `CdcStartPosition` , see
+    /// [CreateReplicationTask](https://docs.aws.amazon.com/dms/latest/APIReference/API_CreateReplicationTask.html)
+    /// ,
+    /// [StartReplicationTask](https://docs.aws.amazon.com/dms/latest/APIReference/API_StartReplicationTask.html)
+    /// , and
+    /// [ModifyReplicationTask](https://docs.aws.amazon.com/dms/latest/APIReference/API_ModifyReplicationTask.html)
+    /// .
     pub slot_name: Option<Val<String>>,
 }
 
@@ -2185,21 +3246,54 @@ impl ToValue for PostgreSqlSettings {
 impl Literal for PostgreSqlSettings {}
 
 /// The [`RedisSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-endpoint-redissettings.html) property type.
+///
+/// Provides information that defines a Redis target endpoint. This information includes the output
+/// format of records applied to the endpoint and details of transaction and control table data
+/// information. For information about other available settings, see [Specifying endpoint settings for
+/// Redis as a
+/// target](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.Redis.html#CHAP_Target.Redis.EndpointSettings)
+/// in the *AWS Database Migration Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedisSettings {
     /// `AuthPassword`.
+    ///
+    /// The password provided with the `auth-role` and `auth-token` options of the `AuthType` setting for a
+    /// Redis target endpoint.
     pub auth_password: Option<Val<String>>,
     /// `AuthType`.
+    ///
+    /// The type of authentication to perform when connecting to a Redis target. Options include `none` ,
+    /// `auth-token` , and `auth-role` . The `auth-token` option requires an `AuthPassword` value to be
+    /// provided. The `auth-role` option requires `AuthUserName` and `AuthPassword` values to be provided.
     pub auth_type: Option<Val<String>>,
     /// `AuthUserName`.
+    ///
+    /// The user name provided with the `auth-role` option of the `AuthType` setting for a Redis target
+    /// endpoint.
     pub auth_user_name: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// Transmission Control Protocol (TCP) port for the endpoint.
     pub port: Option<Val<f64>>,
     /// `ServerName`.
+    ///
+    /// Fully qualified domain name of the endpoint.
     pub server_name: Option<Val<String>>,
     /// `SslCaCertificateArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the certificate authority (CA) that DMS uses to connect to your
+    /// Redis target endpoint.
     pub ssl_ca_certificate_arn: Option<Val<String>>,
     /// `SslSecurityProtocol`.
+    ///
+    /// The connection to a Redis target endpoint using Transport Layer Security (TLS). Valid values include
+    /// `plaintext` and `ssl-encryption` . The default is `ssl-encryption` . The `ssl-encryption` option
+    /// makes an encrypted connection. Optionally, you can identify an Amazon Resource Name (ARN) for an SSL
+    /// certificate authority (CA) using the `SslCaCertificateArn` setting. If an ARN isn't given for a CA,
+    /// DMS uses the Amazon root CA.
+    ///
+    /// The `plaintext` option doesn't provide Transport Layer Security (TLS) encryption for traffic between
+    /// endpoint and database.
     pub ssl_security_protocol: Option<Val<String>>,
 }
 
@@ -2283,65 +3377,201 @@ impl ToValue for RedisSettings {
 impl Literal for RedisSettings {}
 
 /// The [`RedshiftSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-endpoint-redshiftsettings.html) property type.
+///
+/// Provides information that defines an Amazon Redshift endpoint. This information includes the output
+/// format of records applied to the endpoint and details of transaction and control table data
+/// information. For more information about other available settings, see [Extra connection attributes
+/// when using Amazon Redshift as a target for AWS
+/// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.Redshift.html#CHAP_Target.Redshift.ConnectionAttrib)
+/// in the *AWS Database Migration Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftSettings {
     /// `AcceptAnyDate`.
+    ///
+    /// A value that indicates to allow any date format, including invalid formats such as 00/00/00 00:00:00,
+    /// to be loaded without generating an error. You can choose `true` or `false` (the default).
+    ///
+    /// This parameter applies only to TIMESTAMP and DATE columns. Always use ACCEPTANYDATE with the
+    /// DATEFORMAT parameter. If the date format for the data doesn't match the DATEFORMAT specification,
+    /// Amazon Redshift inserts a NULL value into that field.
     pub accept_any_date: Option<Val<bool>>,
     /// `AfterConnectScript`.
+    ///
+    /// Code to run after connecting. This parameter should contain the code itself, not the name of a file
+    /// containing the code.
     pub after_connect_script: Option<Val<String>>,
     /// `BucketFolder`.
+    ///
+    /// An S3 folder where the comma-separated-value (.csv) files are stored before being uploaded to the
+    /// target Redshift cluster.
+    ///
+    /// For full load mode, AWS DMS converts source records into .csv files and loads them to the *BucketFolder/TableID*
+    /// path. AWS DMS uses the Redshift `COPY` command to upload the .csv files to the target table. The
+    /// files are deleted once the `COPY` operation has finished. For more information, see
+    /// [COPY](https://docs.aws.amazon.com/redshift/latest/dg/r_COPY.html) in the *Amazon Redshift Database
+    /// Developer Guide* .
+    ///
+    /// For change-data-capture (CDC) mode, AWS DMS creates a *NetChanges* table, and loads the .csv files
+    /// to this *BucketFolder/NetChangesTableID* path.
     pub bucket_folder: Option<Val<String>>,
     /// `BucketName`.
+    ///
+    /// The name of the intermediate S3 bucket used to store .csv files before uploading data to Redshift.
     ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `CaseSensitiveNames`.
+    ///
+    /// If Amazon Redshift is configured to support case sensitive schema names, set `CaseSensitiveNames` to
+    /// `true` . The default is `false` .
     pub case_sensitive_names: Option<Val<bool>>,
     /// `CompUpdate`.
+    ///
+    /// If you set `CompUpdate` to `true` Amazon Redshift applies automatic compression if the table is
+    /// empty. This applies even if the table columns already have encodings other than `RAW` . If you set
+    /// `CompUpdate` to `false` , automatic compression is disabled and existing column encodings aren't
+    /// changed. The default is `true` .
     pub comp_update: Option<Val<bool>>,
     /// `ConnectionTimeout`.
+    ///
+    /// A value that sets the amount of time to wait (in milliseconds) before timing out, beginning from
+    /// when you initially establish a connection.
     pub connection_timeout: Option<Val<i64>>,
     /// `DateFormat`.
+    ///
+    /// The date format that you are using. Valid values are `auto` (case-sensitive), your date format
+    /// string enclosed in quotes, or NULL. If this parameter is left unset (NULL), it defaults to a format
+    /// of 'YYYY-MM-DD'. Using `auto` recognizes most strings, even some that aren't supported when you use
+    /// a date format string.
+    ///
+    /// If your date and time values use formats different from each other, set this to `auto` .
     pub date_format: Option<Val<String>>,
     /// `EmptyAsNull`.
+    ///
+    /// A value that specifies whether AWS DMS should migrate empty CHAR and VARCHAR fields as NULL. A value
+    /// of `true` sets empty CHAR and VARCHAR fields to null. The default is `false` .
     pub empty_as_null: Option<Val<bool>>,
     /// `EncryptionMode`.
+    ///
+    /// The type of server-side encryption that you want to use for your data. This encryption type is part
+    /// of the endpoint settings or the extra connections attributes for Amazon S3. You can choose either
+    /// `SSE_S3` (the default) or `SSE_KMS` .
+    ///
+    /// > For the `ModifyEndpoint` operation, you can change the existing value of the `EncryptionMode`
+    /// parameter from `SSE_KMS` to `SSE_S3` . But you can’t change the existing value from `SSE_S3` to
+    /// `SSE_KMS` .
+    ///
+    /// To use `SSE_S3` , create an AWS Identity and Access Management (IAM) role with a policy that allows
+    /// `"arn:aws:s3:::*"` to use the following actions: `"s3:PutObject", "s3:ListBucket"`
     pub encryption_mode: Option<Val<String>>,
     /// `ExplicitIds`.
+    ///
+    /// This setting is only valid for a full-load migration task. Set `ExplicitIds` to `true` to have
+    /// tables with `IDENTITY` columns override their auto-generated values with explicit values loaded from
+    /// the source data files used to populate the tables. The default is `false` .
     pub explicit_ids: Option<Val<bool>>,
     /// `FileTransferUploadStreams`.
+    ///
+    /// The number of threads used to upload a single file. This parameter accepts a value from 1 through 64.
+    /// It defaults to 10.
+    ///
+    /// The number of parallel streams used to upload a single .csv file to an S3 bucket using S3 Multipart
+    /// Upload. For more information, see [Multipart upload
+    /// overview](https://docs.aws.amazon.com/AmazonS3/latest/dev/mpuoverview.html) .
+    ///
+    /// `FileTransferUploadStreams` accepts a value from 1 through 64. It defaults to 10.
     pub file_transfer_upload_streams: Option<Val<i64>>,
     /// `LoadTimeout`.
+    ///
+    /// The amount of time to wait (in milliseconds) before timing out of operations performed by AWS DMS on
+    /// a Redshift cluster, such as Redshift COPY, INSERT, DELETE, and UPDATE.
     pub load_timeout: Option<Val<i64>>,
     /// `MapBooleanAsBoolean`.
+    ///
+    /// When true, lets Redshift migrate the boolean type as boolean. By default, Redshift migrates booleans
+    /// as `varchar(1)` . You must set this setting on both the source and target endpoints for it to take
+    /// effect.
     pub map_boolean_as_boolean: Option<Val<bool>>,
     /// `MaxFileSize`.
+    ///
+    /// The maximum size (in KB) of any .csv file used to load data on an S3 bucket and transfer data to
+    /// Amazon Redshift. It defaults to 1048576KB (1 GB).
     pub max_file_size: Option<Val<i64>>,
     /// `RemoveQuotes`.
+    ///
+    /// A value that specifies to remove surrounding quotation marks from strings in the incoming data. All
+    /// characters within the quotation marks, including delimiters, are retained. Choose `true` to remove
+    /// quotation marks. The default is `false` .
     pub remove_quotes: Option<Val<bool>>,
     /// `ReplaceChars`.
+    ///
+    /// A value that specifies to replaces the invalid characters specified in `ReplaceInvalidChars` ,
+    /// substituting the specified characters instead. The default is `"?"` .
     pub replace_chars: Option<Val<String>>,
     /// `ReplaceInvalidChars`.
+    ///
+    /// A list of characters that you want to replace. Use with `ReplaceChars` .
     pub replace_invalid_chars: Option<Val<String>>,
     /// `SecretsManagerAccessRoleArn`.
+    ///
+    /// The full Amazon Resource Name (ARN) of the IAM role that specifies AWS DMS as the trusted entity and
+    /// grants the required permissions to access the value in `SecretsManagerSecret` . The role must allow
+    /// the `iam:PassRole` action. `SecretsManagerSecret` has the value of the AWS Secrets Manager secret
+    /// that allows access to the Amazon Redshift endpoint.
+    ///
+    /// > You can specify one of two sets of values for these permissions. You can specify the values for
+    /// this setting and `SecretsManagerSecretId` . Or you can specify clear-text values for `UserName` ,
+    /// `Password` , `ServerName` , and `Port` . You can't specify both.
+    /// >
+    /// > For more information on creating this `SecretsManagerSecret` , the corresponding
+    /// `SecretsManagerAccessRoleArn` , and the `SecretsManagerSecretId` that is required to access it, see
+    /// [Using secrets to access AWS Database Migration Service
+    /// resources](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Security.html#security-iam-secretsmanager)
+    /// in the *AWS Database Migration Service User Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secrets_manager_access_role_arn: Option<Val<String>>,
     /// `SecretsManagerSecretId`.
+    ///
+    /// The full ARN, partial ARN, or display name of the `SecretsManagerSecret` that contains the Amazon
+    /// Redshift endpoint connection details.
     pub secrets_manager_secret_id: Option<Val<String>>,
     /// `ServerSideEncryptionKmsKeyId`.
+    ///
+    /// The AWS  key ID. If you are using `SSE_KMS` for the `EncryptionMode` , provide this key ID. The key
+    /// that you use needs an attached policy that enables IAM user permissions and allows use of the key.
     pub server_side_encryption_kms_key_id: Option<Val<String>>,
     /// `ServiceAccessRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that has access to the Amazon Redshift service. The
+    /// role must allow the `iam:PassRole` action.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub service_access_role_arn: Option<Val<String>>,
     /// `TimeFormat`.
+    ///
+    /// The time format that you want to use. Valid values are `auto` (case-sensitive),
+    /// `'timeformat_string'` , `'epochsecs'` , or `'epochmillisecs'` . It defaults to 10. Using `auto`
+    /// recognizes most strings, even some that aren't supported when you use a time format string.
+    ///
+    /// If your date and time values use formats different from each other, set this parameter to `auto` .
     pub time_format: Option<Val<String>>,
     /// `TrimBlanks`.
+    ///
+    /// A value that specifies to remove the trailing white space characters from a VARCHAR string. This
+    /// parameter applies only to columns with a VARCHAR data type. Choose `true` to remove unneeded white
+    /// space. The default is `false` .
     pub trim_blanks: Option<Val<bool>>,
     /// `TruncateColumns`.
+    ///
+    /// A value that specifies to truncate data in columns to the appropriate number of characters, so that
+    /// the data fits in the column. This parameter applies only to columns with a VARCHAR or CHAR data
+    /// type, and rows with a size of 4 MB or less. Choose `true` to truncate data. The default is `false` .
     pub truncate_columns: Option<Val<bool>>,
     /// `WriteBufferSize`.
+    ///
+    /// The size (in KB) of the in-memory file write buffer used when generating .csv files on the local
+    /// disk at the DMS replication instance. The default value is 1000 (buffer size is 1000KB).
     pub write_buffer_size: Option<Val<i64>>,
 }
 
@@ -2539,93 +3769,448 @@ impl ToValue for RedshiftSettings {
 impl Literal for RedshiftSettings {}
 
 /// The [`S3Settings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-endpoint-s3settings.html) property type.
+///
+/// Provides information that defines an Amazon S3 endpoint. This information includes the output format
+/// of records applied to the endpoint and details of transaction and control table data information.
+/// For more information about the available settings, see [Extra connection attributes when using
+/// Amazon S3 as a source for AWS
+/// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.S3.html#CHAP_Source.S3.Configuring)
+/// and [Extra connection attributes when using Amazon S3 as a target for AWS
+/// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.S3.html#CHAP_Target.S3.Configuring)
+/// in the *AWS Database Migration Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Settings {
     /// `AddColumnName`.
+    ///
+    /// An optional parameter that, when set to `true` or `y` , you can use to add column name information
+    /// to the .csv output file.
+    ///
+    /// The default value is `false` . Valid values are `true` , `false` , `y` , and `n` .
     pub add_column_name: Option<Val<bool>>,
     /// `AddTrailingPaddingCharacter`.
+    ///
+    /// Use the S3 target endpoint setting `AddTrailingPaddingCharacter` to add padding on string data. The
+    /// default value is `false` .
     pub add_trailing_padding_character: Option<Val<bool>>,
     /// `BucketFolder`.
+    ///
+    /// An optional parameter to set a folder name in the S3 bucket. If provided, tables are created in the
+    /// path `*bucketFolder* / *schema_name* / *table_name* /` . If this parameter isn't specified, the path
+    /// used is `*schema_name* / *table_name* /` .
     pub bucket_folder: Option<Val<String>>,
     /// `BucketName`.
+    ///
+    /// The name of the S3 bucket.
     ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `CannedAclForObjects`.
+    ///
+    /// A value that enables AWS DMS to specify a predefined (canned) access control list (ACL) for objects
+    /// created in an Amazon S3 bucket as .csv or .parquet files. For more information about Amazon S3
+    /// canned ACLs, see [Canned
+    /// ACL](https://docs.aws.amazon.com/AmazonS3/latest/dev/acl-overview.html#canned-acl) in the *Amazon S3
+    /// Developer Guide* .
+    ///
+    /// The default value is NONE. Valid values include NONE, PRIVATE, PUBLIC_READ, PUBLIC_READ_WRITE,
+    /// AUTHENTICATED_READ, AWS_EXEC_READ, BUCKET_OWNER_READ, and BUCKET_OWNER_FULL_CONTROL.
     pub canned_acl_for_objects: Option<Val<String>>,
     /// `CdcInsertsAndUpdates`.
+    ///
+    /// A value that enables a change data capture (CDC) load to write INSERT and UPDATE operations to .csv
+    /// or .parquet (columnar storage) output files. The default setting is `false` , but when
+    /// `CdcInsertsAndUpdates` is set to `true` or `y` , only INSERTs and UPDATEs from the source database
+    /// are migrated to the .csv or .parquet file.
+    ///
+    /// For .csv file format only, how these INSERTs and UPDATEs are recorded depends on the value of the
+    /// `IncludeOpForFullLoad` parameter. If `IncludeOpForFullLoad` is set to `true` , the first field of
+    /// every CDC record is set to either `I` or `U` to indicate INSERT and UPDATE operations at the source.
+    /// But if `IncludeOpForFullLoad` is set to `false` , CDC records are written without an indication of
+    /// INSERT or UPDATE operations at the source. For more information about how these settings work
+    /// together, see [Indicating Source DB Operations in Migrated S3
+    /// Data](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.S3.html#CHAP_Target.S3.Configuring.InsertOps)
+    /// in the *AWS Database Migration Service User Guide* .
+    ///
+    /// > AWS DMS supports the use of the `CdcInsertsAndUpdates` parameter in versions 3.3.1 and later.
+    /// >
+    /// > `CdcInsertsOnly` and `CdcInsertsAndUpdates` can't both be set to `true` for the same endpoint. Set
+    /// either `CdcInsertsOnly` or `CdcInsertsAndUpdates` to `true` for the same endpoint, but not both.
     pub cdc_inserts_and_updates: Option<Val<bool>>,
     /// `CdcInsertsOnly`.
+    ///
+    /// A value that enables a change data capture (CDC) load to write only INSERT operations to .csv or
+    /// columnar storage (.parquet) output files. By default (the `false` setting), the first field in a
+    /// .csv or .parquet record contains the letter I (INSERT), U (UPDATE), or D (DELETE). These values
+    /// indicate whether the row was inserted, updated, or deleted at the source database for a CDC load to
+    /// the target.
+    ///
+    /// If `CdcInsertsOnly` is set to `true` or `y` , only INSERTs from the source database are migrated to
+    /// the .csv or .parquet file. For .csv format only, how these INSERTs are recorded depends on the value
+    /// of `IncludeOpForFullLoad` . If `IncludeOpForFullLoad` is set to `true` , the first field of every
+    /// CDC record is set to I to indicate the INSERT operation at the source. If `IncludeOpForFullLoad` is
+    /// set to `false` , every CDC record is written without a first field to indicate the INSERT operation
+    /// at the source. For more information about how these settings work together, see [Indicating Source
+    /// DB Operations in Migrated S3
+    /// Data](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.S3.html#CHAP_Target.S3.Configuring.InsertOps)
+    /// in the *AWS Database Migration Service User Guide* .
+    ///
+    /// > AWS DMS supports the interaction described preceding between the `CdcInsertsOnly` and
+    /// `IncludeOpForFullLoad` parameters in versions 3.1.4 and later.
+    /// >
+    /// > `CdcInsertsOnly` and `CdcInsertsAndUpdates` can't both be set to `true` for the same endpoint. Set
+    /// either `CdcInsertsOnly` or `CdcInsertsAndUpdates` to `true` for the same endpoint, but not both.
     pub cdc_inserts_only: Option<Val<bool>>,
     /// `CdcMaxBatchInterval`.
+    ///
+    /// Maximum length of the interval, defined in seconds, after which to output a file to Amazon S3.
+    ///
+    /// When `CdcMaxBatchInterval` and `CdcMinFileSize` are both specified, the file write is triggered by
+    /// whichever parameter condition is met first within an AWS DMS CloudFormation template.
+    ///
+    /// The default value is 60 seconds.
     pub cdc_max_batch_interval: Option<Val<i64>>,
     /// `CdcMinFileSize`.
+    ///
+    /// Minimum file size, defined in kilobytes, to reach for a file output to Amazon S3.
+    ///
+    /// When `CdcMinFileSize` and `CdcMaxBatchInterval` are both specified, the file write is triggered by
+    /// whichever parameter condition is met first within an AWS DMS CloudFormation template.
+    ///
+    /// The default value is 32 MB.
     pub cdc_min_file_size: Option<Val<i64>>,
     /// `CdcPath`.
+    ///
+    /// Specifies the folder path of CDC files. For an S3 source, this setting is required if a task
+    /// captures change data; otherwise, it's optional. If `CdcPath` is set, AWS DMS reads CDC files from
+    /// this path and replicates the data changes to the target endpoint. For an S3 target if you set
+    /// [`PreserveTransactions`](https://docs.aws.amazon.com/dms/latest/APIReference/API_S3Settings.html#DMS-Type-S3Settings-PreserveTransactions)
+    /// to `true` , AWS DMS verifies that you have set this parameter to a folder path on your S3 target
+    /// where AWS DMS can save the transaction order for the CDC load. AWS DMS creates this CDC folder path
+    /// in either your S3 target working directory or the S3 target location specified by
+    /// [`BucketFolder`](https://docs.aws.amazon.com/dms/latest/APIReference/API_S3Settings.html#DMS-Type-S3Settings-BucketFolder)
+    /// and
+    /// [`BucketName`](https://docs.aws.amazon.com/dms/latest/APIReference/API_S3Settings.html#DMS-Type-S3Settings-BucketName)
+    /// .
+    ///
+    /// For example, if you specify `CdcPath` as `MyChangedData` , and you specify `BucketName` as
+    /// `MyTargetBucket` but do not specify `BucketFolder` , AWS DMS creates the CDC folder path following:
+    /// `MyTargetBucket/MyChangedData` .
+    ///
+    /// If you specify the same `CdcPath` , and you specify `BucketName` as `MyTargetBucket` and
+    /// `BucketFolder` as `MyTargetData` , AWS DMS creates the CDC folder path following:
+    /// `MyTargetBucket/MyTargetData/MyChangedData` .
+    ///
+    /// For more information on CDC including transaction order on an S3 target, see [Capturing data changes
+    /// (CDC) including transaction order on the S3
+    /// target](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.S3.html#CHAP_Target.S3.EndpointSettings.CdcPath)
+    /// .
+    ///
+    /// > This setting is supported in AWS DMS versions 3.4.2 and later.
     pub cdc_path: Option<Val<String>>,
     /// `CompressionType`.
+    ///
+    /// An optional parameter. When set to GZIP it enables the service to compress the target files. To
+    /// allow the service to write the target files uncompressed, either set this parameter to NONE (the
+    /// default) or don't specify the parameter at all. This parameter applies to both .csv and .parquet
+    /// file formats.
     pub compression_type: Option<Val<String>>,
     /// `CsvDelimiter`.
+    ///
+    /// The delimiter used to separate columns in the .csv file for both source and target. The default is a
+    /// comma.
     pub csv_delimiter: Option<Val<String>>,
     /// `CsvNoSupValue`.
+    ///
+    /// This setting only applies if your Amazon S3 output files during a change data capture (CDC) load are
+    /// written in .csv format. If
+    /// [`UseCsvNoSupValue`](https://docs.aws.amazon.com/dms/latest/APIReference/API_S3Settings.html#DMS-Type-S3Settings-UseCsvNoSupValue)
+    /// is set to true, specify a string value that you want AWS DMS to use for all columns not included in
+    /// the supplemental log. If you do not specify a string value, AWS DMS uses the null value for these
+    /// columns regardless of the `UseCsvNoSupValue` setting.
+    ///
+    /// > This setting is supported in AWS DMS versions 3.4.1 and later.
     pub csv_no_sup_value: Option<Val<String>>,
     /// `CsvNullValue`.
+    ///
+    /// An optional parameter that specifies how AWS DMS treats null values. While handling the null value,
+    /// you can use this parameter to pass a user-defined string as null when writing to the target. For
+    /// example, when target columns are not nullable, you can use this option to differentiate between the
+    /// empty string value and the null value. So, if you set this parameter value to the empty string (""
+    /// or ''), AWS DMS treats the empty string as the null value instead of `NULL` .
+    ///
+    /// The default value is `NULL` . Valid values include any valid string.
     pub csv_null_value: Option<Val<String>>,
     /// `CsvRowDelimiter`.
+    ///
+    /// The delimiter used to separate rows in the .csv file for both source and target.
+    ///
+    /// The default is a carriage return ( `\n` ).
     pub csv_row_delimiter: Option<Val<String>>,
     /// `DataFormat`.
+    ///
+    /// The format of the data that you want to use for output. You can choose one of the following:
+    ///
+    /// - `csv` : This is a row-based file format with comma-separated values (.csv).
+    /// - `parquet` : Apache Parquet (.parquet) is a columnar storage file format that features efficient
+    ///   compression and provides faster query response.
     pub data_format: Option<Val<String>>,
     /// `DataPageSize`.
+    ///
+    /// The size of one data page in bytes. This parameter defaults to 1024 * 1024 bytes (1 MiB). This
+    /// number is used for .parquet file format only.
     pub data_page_size: Option<Val<i64>>,
     /// `DatePartitionDelimiter`.
+    ///
+    /// Specifies a date separating delimiter to use during folder partitioning. The default value is
+    /// `SLASH` . Use this parameter when `DatePartitionedEnabled` is set to `true` .
     pub date_partition_delimiter: Option<Val<String>>,
     /// `DatePartitionEnabled`.
+    ///
+    /// When set to `true` , this parameter partitions S3 bucket folders based on transaction commit dates.
+    /// The default value is `false` . For more information about date-based folder partitioning, see [Using
+    /// date-based folder
+    /// partitioning](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.S3.html#CHAP_Target.S3.DatePartitioning)
+    /// .
     pub date_partition_enabled: Option<Val<bool>>,
     /// `DatePartitionSequence`.
+    ///
+    /// Identifies the sequence of the date format to use during folder partitioning. The default value is
+    /// `YYYYMMDD` . Use this parameter when `DatePartitionedEnabled` is set to `true` .
     pub date_partition_sequence: Option<Val<String>>,
     /// `DatePartitionTimezone`.
+    ///
+    /// When creating an S3 target endpoint, set `DatePartitionTimezone` to convert the current UTC time
+    /// into a specified time zone. The conversion occurs when a date partition folder is created and a
+    /// change data capture (CDC) file name is generated. The time zone format is Area/Location. Use this
+    /// parameter when `DatePartitionedEnabled` is set to `true` , as shown in the following example.
+    ///
+    /// `s3-settings='{"DatePartitionEnabled": true, "DatePartitionSequence": "YYYYMMDDHH",
+    /// "DatePartitionDelimiter": "SLASH", "DatePartitionTimezone":" *Asia/Seoul* ", "BucketName":
+    /// "dms-nattarat-test"}'`
     pub date_partition_timezone: Option<Val<String>>,
     /// `DictPageSizeLimit`.
+    ///
+    /// The maximum size of an encoded dictionary page of a column. If the dictionary page exceeds this,
+    /// this column is stored using an encoding type of `PLAIN` . This parameter defaults to 1024 * 1024
+    /// bytes (1 MiB), the maximum size of a dictionary page before it reverts to `PLAIN` encoding. This
+    /// size is used for .parquet file format only.
     pub dict_page_size_limit: Option<Val<i64>>,
     /// `EnableStatistics`.
+    ///
+    /// A value that enables statistics for Parquet pages and row groups. Choose `true` to enable
+    /// statistics, `false` to disable. Statistics include `NULL` , `DISTINCT` , `MAX` , and `MIN` values.
+    /// This parameter defaults to `true` . This value is used for .parquet file format only.
     pub enable_statistics: Option<Val<bool>>,
     /// `EncodingType`.
+    ///
+    /// The type of encoding that you're using:
+    ///
+    /// - `RLE_DICTIONARY` uses a combination of bit-packing and run-length encoding to store repeated
+    ///   values more efficiently. This is the default.
+    /// - `PLAIN` doesn't use encoding at all. Values are stored as they are.
+    /// - `PLAIN_DICTIONARY` builds a dictionary of the values encountered in a given column. The dictionary
+    ///   is stored in a dictionary page for each column chunk.
     pub encoding_type: Option<Val<String>>,
     /// `EncryptionMode`.
+    ///
+    /// The type of server-side encryption that you want to use for your data. This encryption type is part
+    /// of the endpoint settings or the extra connections attributes for Amazon S3. You can choose either
+    /// `SSE_S3` (the default) or `SSE_KMS` .
+    ///
+    /// > For the `ModifyEndpoint` operation, you can change the existing value of the `EncryptionMode`
+    /// parameter from `SSE_KMS` to `SSE_S3` . But you can’t change the existing value from `SSE_S3` to
+    /// `SSE_KMS` .
+    ///
+    /// To use `SSE_S3` , you need an IAM role with permission to allow `"arn:aws:s3:::dms-*"` to use the
+    /// following actions:
+    ///
+    /// - `s3:CreateBucket`
+    /// - `s3:ListBucket`
+    /// - `s3:DeleteBucket`
+    /// - `s3:GetBucketLocation`
+    /// - `s3:GetObject`
+    /// - `s3:PutObject`
+    /// - `s3:DeleteObject`
+    /// - `s3:GetObjectVersion`
+    /// - `s3:GetBucketPolicy`
+    /// - `s3:PutBucketPolicy`
+    /// - `s3:DeleteBucketPolicy`
     pub encryption_mode: Option<Val<String>>,
     /// `ExpectedBucketOwner`.
+    ///
+    /// To specify a bucket owner and prevent sniping, you can use the `ExpectedBucketOwner` endpoint
+    /// setting.
+    ///
+    /// Example: `--s3-settings='{"ExpectedBucketOwner": " *AWS_Account_ID* "}'`
+    ///
+    /// When you make a request to test a connection or perform a migration, S3 checks the account ID of the
+    /// bucket owner against the specified parameter.
     pub expected_bucket_owner: Option<Val<String>>,
     /// `ExternalTableDefinition`.
+    ///
+    /// The external table definition.
+    ///
+    /// Conditional: If `S3` is used as a source then `ExternalTableDefinition` is required.
     pub external_table_definition: Option<Val<String>>,
     /// `GlueCatalogGeneration`.
+    ///
+    /// When true, allows AWS Glue to catalog your S3 bucket. Creating an AWS Glue catalog lets you use
+    /// Athena to query your data.
     pub glue_catalog_generation: Option<Val<bool>>,
     /// `IgnoreHeaderRows`.
+    ///
+    /// When this value is set to 1, AWS DMS ignores the first row header in a .csv file. A value of 1 turns
+    /// on the feature; a value of 0 turns off the feature.
+    ///
+    /// The default is 0.
     pub ignore_header_rows: Option<Val<i64>>,
     /// `IncludeOpForFullLoad`.
+    ///
+    /// A value that enables a full load to write INSERT operations to the comma-separated value (.csv)
+    /// output files only to indicate how the rows were added to the source database.
+    ///
+    /// > AWS DMS supports the `IncludeOpForFullLoad` parameter in versions 3.1.4 and later.
+    ///
+    /// For full load, records can only be inserted. By default (the `false` setting), no information is
+    /// recorded in these output files for a full load to indicate that the rows were inserted at the source
+    /// database. If `IncludeOpForFullLoad` is set to `true` or `y` , the INSERT is recorded as an I
+    /// annotation in the first field of the .csv file. This allows the format of your target records from a
+    /// full load to be consistent with the target records from a CDC load.
+    ///
+    /// > This setting works together with the `CdcInsertsOnly` and the `CdcInsertsAndUpdates` parameters
+    /// for output to .csv files only. For more information about how these settings work together, see
+    /// [Indicating Source DB Operations in Migrated S3
+    /// Data](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.S3.html#CHAP_Target.S3.Configuring.InsertOps)
+    /// in the *AWS Database Migration Service User Guide* .
     pub include_op_for_full_load: Option<Val<bool>>,
     /// `MaxFileSize`.
+    ///
+    /// A value that specifies the maximum size (in KB) of any .csv file to be created while migrating to an
+    /// S3 target during full load.
+    ///
+    /// The default value is 1,048,576 KB (1 GB). Valid values include 1 to 1,048,576.
     pub max_file_size: Option<Val<i64>>,
     /// `ParquetTimestampInMillisecond`.
+    ///
+    /// A value that specifies the precision of any `TIMESTAMP` column values that are written to an Amazon
+    /// S3 object file in .parquet format.
+    ///
+    /// > AWS DMS supports the `ParquetTimestampInMillisecond` parameter in versions 3.1.4 and later.
+    ///
+    /// When `ParquetTimestampInMillisecond` is set to `true` or `y` , AWS DMS writes all `TIMESTAMP`
+    /// columns in a .parquet formatted file with millisecond precision. Otherwise, DMS writes them with
+    /// microsecond precision.
+    ///
+    /// Currently, Amazon Athena and AWS Glue can handle only millisecond precision for `TIMESTAMP` values.
+    /// Set this parameter to `true` for S3 endpoint object files that are .parquet formatted only if you
+    /// plan to query or process the data with Athena or AWS Glue .
+    ///
+    /// > AWS DMS writes any `TIMESTAMP` column values written to an S3 file in .csv format with microsecond
+    /// precision.
+    /// >
+    /// > Setting `ParquetTimestampInMillisecond` has no effect on the string format of the timestamp column
+    /// value that is inserted by setting the `TimestampColumnName` parameter.
     pub parquet_timestamp_in_millisecond: Option<Val<bool>>,
     /// `ParquetVersion`.
+    ///
+    /// The version of the Apache Parquet format that you want to use: `parquet_1_0` (the default) or
+    /// `parquet_2_0` .
     pub parquet_version: Option<Val<String>>,
     /// `PreserveTransactions`.
+    ///
+    /// If this setting is set to `true` , AWS DMS saves the transaction order for a change data capture
+    /// (CDC) load on the Amazon S3 target specified by
+    /// [`CdcPath`](https://docs.aws.amazon.com/dms/latest/APIReference/API_S3Settings.html#DMS-Type-S3Settings-CdcPath)
+    /// . For more information, see [Capturing data changes (CDC) including transaction order on the S3
+    /// target](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.S3.html#CHAP_Target.S3.EndpointSettings.CdcPath)
+    /// .
+    ///
+    /// > This setting is supported in AWS DMS versions 3.4.2 and later.
     pub preserve_transactions: Option<Val<bool>>,
     /// `Rfc4180`.
+    ///
+    /// For an S3 source, when this value is set to `true` or `y` , each leading double quotation mark has
+    /// to be followed by an ending double quotation mark. This formatting complies with RFC 4180. When this
+    /// value is set to `false` or `n` , string literals are copied to the target as is. In this case, a
+    /// delimiter (row or column) signals the end of the field. Thus, you can't use a delimiter as part of
+    /// the string, because it signals the end of the value.
+    ///
+    /// For an S3 target, an optional parameter used to set behavior to comply with RFC 4180 for data
+    /// migrated to Amazon S3 using .csv file format only. When this value is set to `true` or `y` using
+    /// Amazon S3 as a target, if the data has quotation marks or newline characters in it, AWS DMS encloses
+    /// the entire column with an additional pair of double quotation marks ("). Every quotation mark within
+    /// the data is repeated twice.
+    ///
+    /// The default value is `true` . Valid values include `true` , `false` , `y` , and `n` .
     pub rfc4180: Option<Val<bool>>,
     /// `RowGroupLength`.
+    ///
+    /// The number of rows in a row group. A smaller row group size provides faster reads. But as the number
+    /// of row groups grows, the slower writes become. This parameter defaults to 10,000 rows. This number
+    /// is used for .parquet file format only.
+    ///
+    /// If you choose a value larger than the maximum, `RowGroupLength` is set to the max row group length
+    /// in bytes (64 * 1024 * 1024).
     pub row_group_length: Option<Val<i64>>,
     /// `ServerSideEncryptionKmsKeyId`.
+    ///
+    /// If you are using `SSE_KMS` for the `EncryptionMode` , provide the AWS  key ID. The key that you use
+    /// needs an attached policy that enables IAM user permissions and allows use of the key.
+    ///
+    /// Here is a CLI example: `aws dms create-endpoint --endpoint-identifier *value* --endpoint-type target --engine-name
+    /// s3 --s3-settings ServiceAccessRoleArn= *value* ,BucketFolder= *value* ,BucketName= *value*
+    /// ,EncryptionMode=SSE_KMS,ServerSideEncryptionKmsKeyId= *value*`
     pub server_side_encryption_kms_key_id: Option<Val<String>>,
     /// `ServiceAccessRoleArn`.
+    ///
+    /// A required parameter that specifies the Amazon Resource Name (ARN) used by the service to access the
+    /// IAM role. The role must allow the `iam:PassRole` action. It enables AWS DMS to read and write
+    /// objects from an S3 bucket.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub service_access_role_arn: Option<Val<String>>,
     /// `TimestampColumnName`.
+    ///
+    /// A value that when nonblank causes AWS DMS to add a column with timestamp information to the endpoint
+    /// data for an Amazon S3 target.
+    ///
+    /// > AWS DMS supports the `TimestampColumnName` parameter in versions 3.1.4 and later.
+    ///
+    /// AWS DMS includes an additional `STRING` column in the .csv or .parquet object files of your migrated
+    /// data when you set `TimestampColumnName` to a nonblank value.
+    ///
+    /// For a full load, each row of this timestamp column contains a timestamp for when the data was
+    /// transferred from the source to the target by DMS.
+    ///
+    /// For a change data capture (CDC) load, each row of the timestamp column contains the timestamp for
+    /// the commit of that row in the source database.
+    ///
+    /// The string format for this timestamp column value is `yyyy-MM-dd HH:mm:ss.SSSSSS` . By default, the
+    /// precision of this value is in microseconds. For a CDC load, the rounding of the precision depends on
+    /// the commit timestamp supported by DMS for the source database.
+    ///
+    /// When the `AddColumnName` parameter is set to `true` , DMS also includes a name for the timestamp
+    /// column that you set with `TimestampColumnName` .
     pub timestamp_column_name: Option<Val<String>>,
     /// `UseCsvNoSupValue`.
+    ///
+    /// This setting applies if the S3 output files during a change data capture (CDC) load are written in
+    /// .csv format. If this setting is set to `true` for columns not included in the supplemental log, AWS
+    /// DMS uses the value specified by
+    /// [`CsvNoSupValue`](https://docs.aws.amazon.com/dms/latest/APIReference/API_S3Settings.html#DMS-Type-S3Settings-CsvNoSupValue)
+    /// . If this setting isn't set or is set to `false` , AWS DMS uses the null value for these columns.
+    ///
+    /// > This setting is supported in AWS DMS versions 3.4.1 and later.
     pub use_csv_no_sup_value: Option<Val<bool>>,
     /// `UseTaskStartTimeForFullLoadTimestamp`.
+    ///
+    /// When set to true, this parameter uses the task start time as the timestamp column value instead of
+    /// the time data is written to target. For full load, when `useTaskStartTimeForFullLoadTimestamp` is
+    /// set to `true` , each row of the timestamp column contains the task start time. For CDC loads, each
+    /// row of the timestamp column contains the transaction commit time.
+    ///
+    /// When `useTaskStartTimeForFullLoadTimestamp` is set to `false` , the full load timestamp in the
+    /// timestamp column increments with the time data arrives at the target.
     pub use_task_start_time_for_full_load_timestamp: Option<Val<bool>>,
 }
 
@@ -2913,13 +4498,40 @@ impl ToValue for S3Settings {
 impl Literal for S3Settings {}
 
 /// The [`SybaseSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-endpoint-sybasesettings.html) property type.
+///
+/// Provides information that defines a SAP ASE endpoint. This information includes the output format of
+/// records applied to the endpoint and details of transaction and control table data information. For
+/// information about other available settings, see [Extra connection attributes when using SAP ASE as a
+/// source for AWS
+/// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.SAP.html#CHAP_Source.SAP.ConnectionAttrib)
+/// and [Extra connection attributes when using SAP ASE as a target for AWS
+/// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Target.SAP.html#CHAP_Target.SAP.ConnectionAttrib)
+/// in the *AWS Database Migration Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SybaseSettings {
     /// `SecretsManagerAccessRoleArn`.
     ///
+    /// The full Amazon Resource Name (ARN) of the IAM role that specifies AWS DMS as the trusted entity and
+    /// grants the required permissions to access the value in `SecretsManagerSecret` . The role must allow
+    /// the `iam:PassRole` action. `SecretsManagerSecret` has the value of the AWS Secrets Manager secret
+    /// that allows access to the SAP ASE endpoint.
+    ///
+    /// > You can specify one of two sets of values for these permissions. You can specify the values for
+    /// this setting and `SecretsManagerSecretId` . Or you can specify clear-text values for `UserName` ,
+    /// `Password` , `ServerName` , and `Port` . You can't specify both.
+    /// >
+    /// > For more information on creating this `SecretsManagerSecret` , the corresponding
+    /// `SecretsManagerAccessRoleArn` , and the `SecretsManagerSecretId` that is required to access it, see
+    /// [Using secrets to access AWS Database Migration Service
+    /// resources](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Security.html#security-iam-secretsmanager)
+    /// in the *AWS Database Migration Service User Guide* .
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secrets_manager_access_role_arn: Option<Val<String>>,
     /// `SecretsManagerSecretId`.
+    ///
+    /// The full ARN, partial ARN, or display name of the `SecretsManagerSecret` that contains the SAP SAE
+    /// endpoint connection details.
     pub secrets_manager_secret_id: Option<Val<String>>,
 }
 

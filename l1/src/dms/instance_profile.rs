@@ -5,41 +5,77 @@ use crate::rt::*;
 
 /// The [`AWS::DMS::InstanceProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dms-instanceprofile.html) resource type.
 ///
+/// Provides information that defines an instance profile.
+///
 /// Build it with [`InstanceProfile::builder`]; adding it to a stack returns a [`InstanceProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceProfile {
     /// `AvailabilityZone`.
     ///
+    /// The Availability Zone where the instance profile runs.
+    ///
     /// - Length: 1 to 255.
     pub availability_zone: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A description of the instance profile. Descriptions can have up to 31 characters. A description can
+    /// contain only ASCII letters, digits, and hyphens ('-'). Also, it can't end with a hyphen or contain
+    /// two consecutive hyphens, and can only begin with a letter.
     ///
     /// - Length: 1 to 255.
     pub description: Option<Val<String>>,
     /// `InstanceProfileIdentifier`.
     ///
+    /// The identifier of the instance profile. Identifiers must begin with a letter and must contain only
+    /// ASCII letters, digits, and hyphens. They can't end with a hyphen, or contain two consecutive
+    /// hyphens.
+    ///
     /// - Length: 1 to 255.
     pub instance_profile_identifier: Option<Val<String>>,
     /// `InstanceProfileName`.
+    ///
+    /// The user-friendly name for the instance profile.
     ///
     /// - Length: 1 to 255.
     pub instance_profile_name: Option<Val<String>>,
     /// `KmsKeyArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the AWS  key that is used to encrypt the connection parameters for
+    /// the instance profile.
+    ///
+    /// If you don't specify a value for the `KmsKeyArn` parameter, then AWS DMS uses an AWS owned
+    /// encryption key to encrypt your resources.
+    ///
     /// - Length: 1 to 255.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `NetworkType`.
+    ///
+    /// Specifies the network type for the instance profile. A value of `IPV4` represents an instance
+    /// profile with IPv4 network type and only supports IPv4 addressing. A value of `IPV6` represents an
+    /// instance profile with IPv6 network type and only supports IPv6 addressing. A value of `DUAL`
+    /// represents an instance profile with dual network type that supports IPv4 and IPv6 addressing.
     pub network_type: Option<Val<NetworkType>>,
     /// `PubliclyAccessible`.
+    ///
+    /// Specifies the accessibility options for the instance profile. A value of `true` represents an
+    /// instance profile with a public IP address. A value of `false` represents an instance profile with a
+    /// private IP address. The default value is `true` .
     pub publicly_accessible: Option<Val<bool>>,
     /// `SubnetGroupIdentifier`.
+    ///
+    /// The identifier of the subnet group that is associated with the instance profile.
     ///
     /// - Length: 1 to 255.
     pub subnet_group_identifier: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcSecurityGroups`.
+    ///
+    /// The VPC security groups that are used with the instance profile. The VPC security group must work
+    /// with the VPC containing the instance profile.
     pub vpc_security_groups: Option<Val<Vec<String>>>,
 }
 
@@ -172,10 +208,14 @@ impl Deref for InstanceProfileHandle {
 
 impl InstanceProfileHandle {
     /// `Fn::GetAtt` `InstanceProfileArn`.
+    ///
+    /// The Amazon Resource Name (ARN) string that uniquely identifies the instance profile.
     pub fn attr_instance_profile_arn(&self) -> Val<String> {
         self.0.get_att("InstanceProfileArn")
     }
     /// `Fn::GetAtt` `InstanceProfileCreationTime`.
+    ///
+    /// The time the instance profile was created.
     pub fn attr_instance_profile_creation_time(&self) -> Val<String> {
         self.0.get_att("InstanceProfileCreationTime")
     }
@@ -280,9 +320,18 @@ impl NetworkType {
             NetworkType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NetworkType {
+    const VALUES: &'static [&'static str] = &["IPV4", "DUAL"];
+    fn as_str(&self) -> &str {
+        NetworkType::as_str(self)
     }
 }
 

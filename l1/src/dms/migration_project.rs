@@ -5,46 +5,79 @@ use crate::rt::*;
 
 /// The [`AWS::DMS::MigrationProject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dms-migrationproject.html) resource type.
 ///
+/// Provides information that defines a migration project.
+///
 /// Build it with [`MigrationProject::builder`]; adding it to a stack returns a [`MigrationProjectHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MigrationProject {
     /// `Description`.
     ///
+    /// A user-friendly description of the migration project.
+    ///
     /// - Length: 1 to 255.
     pub description: Option<Val<String>>,
     /// `InstanceProfileArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the instance profile for your migration project.
     ///
     /// - Length: 1 to 255.
     pub instance_profile_arn: Option<Val<String>>,
     /// `InstanceProfileIdentifier`.
     ///
+    /// The identifier of the instance profile for your migration project.
+    ///
     /// - Length: 1 to 255.
     pub instance_profile_identifier: Option<Val<String>>,
     /// `InstanceProfileName`.
+    ///
+    /// The name of the associated instance profile.
     ///
     /// - Length: 1 to 255.
     pub instance_profile_name: Option<Val<String>>,
     /// `MigrationProjectCreationTime`.
     ///
+    /// The property describes a creating time of the migration project.
+    ///
     /// - Length: 1 to 40.
     pub migration_project_creation_time: Option<Val<String>>,
     /// `MigrationProjectIdentifier`.
+    ///
+    /// The identifier of the migration project. Identifiers must begin with a letter and must contain only
+    /// ASCII letters, digits, and hyphens. They can't end with a hyphen, or contain two consecutive
+    /// hyphens.
     ///
     /// - Length: 1 to 255.
     pub migration_project_identifier: Option<Val<String>>,
     /// `MigrationProjectName`.
     ///
+    /// The name of the migration project.
+    ///
     /// - Length: 1 to 255.
     pub migration_project_name: Option<Val<String>>,
     /// `SchemaConversionApplicationAttributes`.
+    ///
+    /// The schema conversion application attributes, including the Amazon S3 bucket name and Amazon S3 role
+    /// ARN.
     pub schema_conversion_application_attributes: Option<Val<SchemaConversionApplicationAttributes>>,
     /// `SourceDataProviderDescriptors`.
+    ///
+    /// Information about the source data provider, including the name or ARN, and AWS Secrets Manager
+    /// parameters.
     pub source_data_provider_descriptors: Option<Val<Vec<DataProviderDescriptor>>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetDataProviderDescriptors`.
+    ///
+    /// Information about the target data provider, including the name or ARN, and AWS Secrets Manager
+    /// parameters.
     pub target_data_provider_descriptors: Option<Val<Vec<DataProviderDescriptor>>>,
     /// `TransformationRules`.
+    ///
+    /// The settings in JSON format for migration rules. Migration rules make it possible for you to change
+    /// the object names according to the rules that you specify. For example, you can change an object name
+    /// to lowercase or uppercase, add or remove a prefix or suffix, or rename objects.
     pub transformation_rules: Option<Val<String>>,
 }
 
@@ -197,6 +230,8 @@ impl Deref for MigrationProjectHandle {
 
 impl MigrationProjectHandle {
     /// `Fn::GetAtt` `MigrationProjectArn`.
+    ///
+    /// The ARN string that uniquely identifies the migration project.
     pub fn attr_migration_project_arn(&self) -> Val<String> {
         self.0.get_att("MigrationProjectArn")
     }
@@ -211,19 +246,30 @@ impl MigrationProjectHandle {
 }
 
 /// The [`DataProviderDescriptor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-migrationproject-dataproviderdescriptor.html) property type.
+///
+/// Information about a data provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataProviderDescriptor {
     /// `DataProviderArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the data provider.
     pub data_provider_arn: Option<Val<String>>,
     /// `DataProviderIdentifier`.
     pub data_provider_identifier: Option<Val<String>>,
     /// `DataProviderName`.
+    ///
+    /// The user-friendly name of the data provider.
     pub data_provider_name: Option<Val<String>>,
     /// `SecretsManagerAccessRoleArn`.
+    ///
+    /// The ARN of the role used to access AWS Secrets Manager.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secrets_manager_access_role_arn: Option<Val<String>>,
     /// `SecretsManagerSecretId`.
+    ///
+    /// The identifier of the AWS Secrets Manager Secret used to store access credentials for the data
+    /// provider.
     pub secrets_manager_secret_id: Option<Val<String>>,
 }
 
@@ -295,6 +341,8 @@ impl ToValue for DataProviderDescriptor {
 impl Literal for DataProviderDescriptor {}
 
 /// The [`SchemaConversionApplicationAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-migrationproject-schemaconversionapplicationattributes.html) property type.
+///
+/// The property describes schema conversion application attributes for the migration project.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaConversionApplicationAttributes {
     /// `S3BucketPath`.

@@ -5,36 +5,85 @@ use crate::rt::*;
 
 /// The [`AWS::DMS::ReplicationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dms-replicationconfig.html) resource type.
 ///
+/// <http://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dms-replicationconfig.html>
+///
 /// Build it with [`ReplicationConfig::builder`]; adding it to a stack returns a [`ReplicationConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationConfig {
     /// `ComputeConfig`: required.
+    ///
+    /// Configuration parameters for provisioning an AWS DMS Serverless replication.
     pub compute_config: Option<Val<ComputeConfig>>,
     /// `ReplicationConfigIdentifier`: required.
+    ///
+    /// A unique identifier that you want to use to create a `ReplicationConfigArn` that is returned as part
+    /// of the output from this action. You can then pass this output `ReplicationConfigArn` as the value of
+    /// the `ReplicationConfigArn` option for other actions to identify both AWS DMS Serverless replications
+    /// and replication configurations that you want those actions to operate on. For some actions, you can
+    /// also use either this unique identifier or a corresponding ARN in action filters to identify the
+    /// specific replication and replication configuration to operate on.
     pub replication_config_identifier: Option<Val<String>>,
     /// `ReplicationSettings`.
+    ///
+    /// Optional JSON settings for AWS DMS Serverless replications that are provisioned using this
+    /// replication configuration. For example, see [Change processing tuning
+    /// settings](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Tasks.CustomizingTasks.TaskSettings.ChangeProcessingTuning.html)
+    /// .
     ///
     /// - Format: `json`.
     pub replication_settings: Option<Val<Json>>,
     /// `ReplicationType`: required.
+    ///
+    /// The type of AWS DMS Serverless replication to provision using this replication configuration.
+    ///
+    /// Possible values:
+    ///
+    /// - `"full-load"`
+    /// - `"cdc"`
+    /// - `"full-load-and-cdc"`
     pub replication_type: Option<Val<ReplicationType>>,
     /// `ResourceIdentifier`. Changing it replaces the resource.
+    ///
+    /// Optional unique value or name that you set for a given resource that can be used to construct an
+    /// Amazon Resource Name (ARN) for that resource. For more information, see [Fine-grained access control
+    /// using resource names and
+    /// tags](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Security.html#CHAP_Security.FineGrainedAccess)
+    /// .
     pub resource_identifier: Option<Val<String>>,
     /// `SourceEndpointArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the source endpoint for this AWS DMS Serverless replication
+    /// configuration.
     pub source_endpoint_arn: Option<Val<String>>,
     /// `SupplementalSettings`.
+    ///
+    /// Optional JSON settings for specifying supplemental data. For more information, see [Specifying
+    /// supplemental data for task
+    /// settings](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Tasks.TaskData.html) .
     ///
     /// - Format: `json`.
     pub supplemental_settings: Option<Val<Json>>,
     /// `TableMappings`: required.
     ///
+    /// JSON table mappings for AWS DMS Serverless replications that are provisioned using this replication
+    /// configuration. For more information, see [Specifying table selection and transformations rules using
+    /// JSON](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Tasks.CustomizingTasks.TableMapping.SelectionTransformation.html)
+    /// .
+    ///
     /// - Format: `json`.
     pub table_mappings: Option<Val<Json>>,
     /// `Tags`.
     ///
+    /// One or more optional tags associated with resources used by the AWS DMS Serverless replication. For
+    /// more information, see [Tagging resources in AWS Database Migration
+    /// Service](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Tagging.html) .
+    ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetEndpointArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the target endpoint for this AWS DMS serverless replication
+    /// configuration.
     pub target_endpoint_arn: Option<Val<String>>,
 }
 
@@ -192,6 +241,8 @@ impl Deref for ReplicationConfigHandle {
 
 impl ReplicationConfigHandle {
     /// `Fn::GetAtt` `ReplicationConfigArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of this AWS DMS Serverless replication configuration.
     pub fn attr_replication_config_arn(&self) -> Val<String> {
         self.0.get_att("ReplicationConfigArn")
     }
@@ -206,25 +257,76 @@ impl ReplicationConfigHandle {
 }
 
 /// The [`ComputeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dms-replicationconfig-computeconfig.html) property type.
+///
+/// Configuration parameters for provisioning an AWS DMS Serverless replication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComputeConfig {
     /// `AvailabilityZone`.
+    ///
+    /// The Availability Zone where the AWS DMS Serverless replication using this configuration will run.
+    /// The default value is a random, system-chosen Availability Zone in the configuration's AWS Region ,
+    /// for example, `"us-west-2"` . You can't set this parameter if the `MultiAZ` parameter is set to
+    /// `true` .
     pub availability_zone: Option<Val<String>>,
     /// `DnsNameServers`.
+    ///
+    /// A list of custom DNS name servers supported for the AWS DMS Serverless replication to access your
+    /// source or target database. This list overrides the default name servers supported by the AWS DMS
+    /// Serverless replication. You can specify a comma-separated list of internet addresses for up to four
+    /// DNS name servers. For example: `"1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4"`
     pub dns_name_servers: Option<Val<String>>,
     /// `KmsKeyId`.
+    ///
+    /// An AWS Key Management Service ( AWS  ) key Amazon Resource Name (ARN) that is used to encrypt the
+    /// data during AWS DMS Serverless replication.
+    ///
+    /// If you don't specify a value for the `KmsKeyId` parameter, AWS DMS uses your default encryption key.
+    ///
+    /// AWS  creates the default encryption key for your Amazon Web Services account. Your AWS account has a
+    /// different default encryption key for each AWS Region .
     pub kms_key_id: Option<Val<String>>,
     /// `MaxCapacityUnits`: required.
+    ///
+    /// Specifies the maximum value of the AWS DMS capacity units (DCUs) for which a given AWS DMS
+    /// Serverless replication can be provisioned. A single DCU is 2GB of RAM, with 1 DCU as the minimum
+    /// value allowed. The list of valid DCU values includes 1, 2, 4, 8, 16, 32, 64, 128, 192, 256, and 384.
+    /// So, the maximum value that you can specify for AWS DMS Serverless is 384. The `MaxCapacityUnits`
+    /// parameter is the only DCU parameter you are required to specify.
     pub max_capacity_units: Option<Val<i64>>,
     /// `MinCapacityUnits`.
+    ///
+    /// Specifies the minimum value of the AWS DMS capacity units (DCUs) for which a given AWS DMS
+    /// Serverless replication can be provisioned. A single DCU is 2GB of RAM, with 1 DCU as the minimum
+    /// value allowed. The list of valid DCU values includes 1, 2, 4, 8, 16, 32, 64, 128, 192, 256, and 384.
+    /// So, the minimum DCU value that you can specify for AWS DMS Serverless is 1. If you don't set this
+    /// value, AWS DMS sets this parameter to the minimum DCU value allowed, 1. If there is no current
+    /// source activity, AWS DMS scales down your replication until it reaches the value specified in
+    /// `MinCapacityUnits` .
     pub min_capacity_units: Option<Val<i64>>,
     /// `MultiAZ`.
+    ///
+    /// Specifies whether the AWS DMS Serverless replication is a Multi-AZ deployment. You can't set the
+    /// `AvailabilityZone` parameter if the `MultiAZ` parameter is set to `true` .
     pub multi_az: Option<Val<bool>>,
     /// `PreferredMaintenanceWindow`.
+    ///
+    /// The weekly time range during which system maintenance can occur for the AWS DMS Serverless
+    /// replication, in Universal Coordinated Time (UTC). The format is `ddd:hh24:mi-ddd:hh24:mi` .
+    ///
+    /// The default is a 30-minute window selected at random from an 8-hour block of time per AWS Region .
+    /// This maintenance occurs on a random day of the week. Valid values for days of the week include `Mon`
+    /// , `Tue` , `Wed` , `Thu` , `Fri` , `Sat` , and `Sun` .
+    ///
+    /// Constraints include a minimum 30-minute window.
     pub preferred_maintenance_window: Option<Val<String>>,
     /// `ReplicationSubnetGroupId`.
+    ///
+    /// Specifies a subnet group identifier to associate with the AWS DMS Serverless replication.
     pub replication_subnet_group_id: Option<Val<String>>,
     /// `VpcSecurityGroupIds`.
+    ///
+    /// Specifies the virtual private cloud (VPC) security group to use with the AWS DMS Serverless
+    /// replication. The VPC security group must work with the VPC containing the replication.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub vpc_security_group_ids: Option<Val<Vec<String>>>,
@@ -427,9 +529,18 @@ impl ReplicationType {
             ReplicationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReplicationType {
+    const VALUES: &'static [&'static str] = &["full-load", "full-load-and-cdc", "cdc"];
+    fn as_str(&self) -> &str {
+        ReplicationType::as_str(self)
     }
 }
 

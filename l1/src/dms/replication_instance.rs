@@ -5,42 +5,135 @@ use crate::rt::*;
 
 /// The [`AWS::DMS::ReplicationInstance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dms-replicationinstance.html) resource type.
 ///
+/// The `AWS::DMS::ReplicationInstance` resource creates an AWS DMS replication instance. To create a
+/// ReplicationInstance, you need permissions to create instances. You'll need similar permissions to
+/// terminate instances when you delete stacks with instances.
+///
 /// Build it with [`ReplicationInstance::builder`]; adding it to a stack returns a [`ReplicationInstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationInstance {
     /// `AllocatedStorage`.
+    ///
+    /// The amount of storage (in gigabytes) to be initially allocated for the replication instance.
     pub allocated_storage: Option<Val<i64>>,
     /// `AllowMajorVersionUpgrade`.
+    ///
+    /// Indicates that major version upgrades are allowed. Changing this parameter does not result in an
+    /// outage, and the change is asynchronously applied as soon as possible.
+    ///
+    /// This parameter must be set to `true` when specifying a value for the `EngineVersion` parameter that
+    /// is a different major version than the replication instance's current version.
     pub allow_major_version_upgrade: Option<Val<bool>>,
     /// `AutoMinorVersionUpgrade`.
+    ///
+    /// A value that indicates whether minor engine upgrades are applied automatically to the replication
+    /// instance during the maintenance window. This parameter defaults to `true` .
+    ///
+    /// Default: `true`
     pub auto_minor_version_upgrade: Option<Val<bool>>,
     /// `AvailabilityZone`.
+    ///
+    /// The Availability Zone that the replication instance will be created in.
+    ///
+    /// The default value is a random, system-chosen Availability Zone in the endpoint's AWS Region , for
+    /// example `us-east-1d` .
     pub availability_zone: Option<Val<String>>,
     /// `DnsNameServers`. Changing it replaces the resource.
+    ///
+    /// A list of custom DNS name servers supported for the replication instance to access your on-premise
+    /// source or target database. This list overrides the default name servers supported by the replication
+    /// instance. You can specify a comma-separated list of internet addresses for up to four on-premise DNS
+    /// name servers. For example: `"1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4"`
     pub dns_name_servers: Option<Val<String>>,
     /// `EngineVersion`.
+    ///
+    /// The engine version number of the replication instance.
+    ///
+    /// If an engine version number is not specified when a replication instance is created, the default is
+    /// the latest engine version available.
     pub engine_version: Option<Val<String>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// An AWS  key identifier that is used to encrypt the data on the replication instance.
+    ///
+    /// If you don't specify a value for the `KmsKeyId` parameter, AWS DMS uses your default encryption key.
+    ///
+    /// AWS  creates the default encryption key for your AWS account . Your AWS account has a different
+    /// default encryption key for each AWS Region .
     pub kms_key_id: Option<Val<String>>,
     /// `MultiAZ`.
+    ///
+    /// Specifies whether the replication instance is a Multi-AZ deployment. You can't set the
+    /// `AvailabilityZone` parameter if the Multi-AZ parameter is set to `true` .
     pub multi_az: Option<Val<bool>>,
     /// `NetworkType`.
+    ///
+    /// The type of IP address protocol used by a replication instance, such as IPv4 only or Dual-stack that
+    /// supports both IPv4 and IPv6 addressing. IPv6 only is not yet supported.
     pub network_type: Option<Val<String>>,
     /// `PreferredMaintenanceWindow`.
+    ///
+    /// The weekly time range during which system maintenance can occur, in UTC.
+    ///
+    /// *Format* : `ddd:hh24:mi-ddd:hh24:mi`
+    ///
+    /// *Default* : A 30-minute window selected at random from an 8-hour block of time per AWS Region ,
+    /// occurring on a random day of the week.
+    ///
+    /// *Valid days* ( `ddd` ): `Mon` | `Tue` | `Wed` | `Thu` | `Fri` | `Sat` | `Sun`
+    ///
+    /// *Constraints* : Minimum 30-minute window.
     pub preferred_maintenance_window: Option<Val<String>>,
     /// `PubliclyAccessible`. Changing it replaces the resource.
+    ///
+    /// Specifies the accessibility options for the replication instance. A value of `true` represents an
+    /// instance with a public IP address. A value of `false` represents an instance with a private IP
+    /// address. The default value is `true` .
     pub publicly_accessible: Option<Val<bool>>,
     /// `ReplicationInstanceClass`: required.
+    ///
+    /// The compute and memory capacity of the replication instance as defined for the specified replication
+    /// instance class. For example, to specify the instance class dms.c4.large, set this parameter to
+    /// `"dms.c4.large"` . For more information on the settings and capacities for the available replication
+    /// instance classes, see [Selecting the right AWS DMS replication instance for your
+    /// migration](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_ReplicationInstance.html#CHAP_ReplicationInstance.InDepth)
+    /// in the *AWS Database Migration Service User Guide* .
     pub replication_instance_class: Option<Val<String>>,
     /// `ReplicationInstanceIdentifier`.
+    ///
+    /// The replication instance identifier. This parameter is stored as a lowercase string.
+    ///
+    /// Constraints:
+    ///
+    /// - Must contain 1-63 alphanumeric characters or hyphens.
+    /// - First character must be a letter.
+    /// - Can't end with a hyphen or contain two consecutive hyphens.
+    ///
+    /// Example: `myrepinstance`
     pub replication_instance_identifier: Option<Val<String>>,
     /// `ReplicationSubnetGroupIdentifier`. Changing it replaces the resource.
+    ///
+    /// A subnet group to associate with the replication instance.
     pub replication_subnet_group_identifier: Option<Val<String>>,
     /// `ResourceIdentifier`. Changing it replaces the resource.
+    ///
+    /// A display name for the resource identifier at the end of the `EndpointArn` response parameter that
+    /// is returned in the created `Endpoint` object. The value for this parameter can have up to 31
+    /// characters. It can contain only ASCII letters, digits, and hyphen ('-'). Also, it can't end with a
+    /// hyphen or contain two consecutive hyphens, and can only begin with a letter, such as
+    /// `Example-App-ARN1` . For example, this value might result in the `EndpointArn` value
+    /// `arn:aws:dms:eu-west-1:012345678901:rep:Example-App-ARN1` . If you don't specify a
+    /// `ResourceIdentifier` value, AWS DMS generates a default identifier value for the end of
+    /// `EndpointArn` .
     pub resource_identifier: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// One or more tags to be assigned to the replication instance.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcSecurityGroupIds`.
+    ///
+    /// Specifies the virtual private cloud (VPC) security group to be used with the replication instance.
+    /// The VPC security group must work with the VPC containing the replication instance.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub vpc_security_group_ids: Option<Val<Vec<String>>>,
@@ -224,6 +317,8 @@ impl Deref for ReplicationInstanceHandle {
 
 impl ReplicationInstanceHandle {
     /// `Fn::GetAtt` `ReplicationInstancePublicIpAddresses`.
+    ///
+    /// One or more public IP addresses for the replication instance.
     pub fn attr_replication_instance_public_ip_addresses(&self) -> Val<String> {
         self.0.get_att("ReplicationInstancePublicIpAddresses")
     }
@@ -232,6 +327,8 @@ impl ReplicationInstanceHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ReplicationInstancePrivateIpAddresses`.
+    ///
+    /// One or more private IP addresses for the replication instance.
     pub fn attr_replication_instance_private_ip_addresses(&self) -> Val<String> {
         self.0.get_att("ReplicationInstancePrivateIpAddresses")
     }

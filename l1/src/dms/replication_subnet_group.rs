@@ -5,16 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::DMS::ReplicationSubnetGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dms-replicationsubnetgroup.html) resource type.
 ///
+/// The `AWS::DMS::ReplicationSubnetGroup` resource creates an AWS DMS replication subnet group. Subnet
+/// groups must contain at least two subnets in two different Availability Zones in the same AWS Region
+/// .
+///
+/// > Resource creation fails if the `dms-vpc-role` AWS Identity and Access Management ( IAM ) role
+/// doesn't already exist. For more information, see [Creating the IAM Roles to Use With the AWS CLI and
+/// AWS DMS API](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Security.APIRole.html) in the *AWS
+/// Database Migration Service User Guide* .
+///
 /// Build it with [`ReplicationSubnetGroup::builder`]; adding it to a stack returns a [`ReplicationSubnetGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationSubnetGroup {
     /// `ReplicationSubnetGroupDescription`: required.
+    ///
+    /// The description for the subnet group.
     pub replication_subnet_group_description: Option<Val<String>>,
     /// `ReplicationSubnetGroupIdentifier`. Changing it replaces the resource.
+    ///
+    /// The identifier for the replication subnet group. If you don't specify a name, CloudFormation
+    /// generates a unique ID and uses that ID for the identifier.
     pub replication_subnet_group_identifier: Option<Val<String>>,
     /// `SubnetIds`: required.
+    ///
+    /// One or more subnet IDs to be assigned to the subnet group.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// One or more tags to be assigned to the subnet group.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 

@@ -5,34 +5,110 @@ use crate::rt::*;
 
 /// The [`AWS::DMS::ReplicationTask`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dms-replicationtask.html) resource type.
 ///
+/// The `AWS::DMS::ReplicationTask` resource creates an AWS DMS replication task.
+///
 /// Build it with [`ReplicationTask::builder`]; adding it to a stack returns a [`ReplicationTaskHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationTask {
     /// `CdcStartPosition`.
+    ///
+    /// Indicates when you want a change data capture (CDC) operation to start. Use either
+    /// `CdcStartPosition` or `CdcStartTime` to specify when you want a CDC operation to start. Specifying
+    /// both values results in an error.
+    ///
+    /// The value can be in date, checkpoint, log sequence number (LSN), or system change number (SCN)
+    /// format.
+    ///
+    /// Here is a date example: `--cdc-start-position "2018-03-08T12:12:12"`
+    ///
+    /// Here is a checkpoint example: `--cdc-start-position
+    /// "checkpoint:V1#27#mysql-bin-changelog.157832:1975:-1:2002:677883278264080:mysql-bin-changelog.157832:1876#0#0#*#0#93"`
+    ///
+    /// Here is an LSN example: `--cdc-start-position “mysql-bin-changelog.000024:373”`
+    ///
+    /// > When you use this task setting with a source PostgreSQL database, a logical replication slot
+    /// should already be created and associated with the source endpoint. You can verify this by setting
+    /// the `slotName` extra connection attribute to the name of this logical replication slot. For more
+    /// information, see [Extra Connection Attributes When Using PostgreSQL as a Source for AWS
+    /// DMS](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Source.PostgreSQL.html#CHAP_Source.PostgreSQL.ConnectionAttrib)
+    /// in the *AWS Database Migration Service User Guide* .
     pub cdc_start_position: Option<Val<String>>,
     /// `CdcStartTime`.
+    ///
+    /// Indicates the start time for a change data capture (CDC) operation.
     pub cdc_start_time: Option<Val<f64>>,
     /// `CdcStopPosition`.
+    ///
+    /// Indicates when you want a change data capture (CDC) operation to stop. The value can be either
+    /// server time or commit time.
+    ///
+    /// Here is a server time example: `--cdc-stop-position "server_time:2018-02-09T12:12:12"`
+    ///
+    /// Here is a commit time example: `--cdc-stop-position "commit_time: 2018-02-09T12:12:12"`
     pub cdc_stop_position: Option<Val<String>>,
     /// `MigrationType`: required.
+    ///
+    /// The migration type. Valid values: `full-load` | `cdc` | `full-load-and-cdc`
     pub migration_type: Option<Val<String>>,
     /// `ReplicationInstanceArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of a replication instance.
     pub replication_instance_arn: Option<Val<String>>,
     /// `ReplicationTaskIdentifier`.
+    ///
+    /// An identifier for the replication task.
+    ///
+    /// Constraints:
+    ///
+    /// - Must contain 1-255 alphanumeric characters or hyphens.
+    /// - First character must be a letter.
+    /// - Cannot end with a hyphen or contain two consecutive hyphens.
     pub replication_task_identifier: Option<Val<String>>,
     /// `ReplicationTaskSettings`.
+    ///
+    /// Overall settings for the task, in JSON format. For more information, see [Specifying Task Settings
+    /// for AWS Database Migration Service
+    /// Tasks](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Tasks.CustomizingTasks.TaskSettings.html)
+    /// in the *AWS Database Migration Service User Guide* .
     pub replication_task_settings: Option<Val<String>>,
     /// `ResourceIdentifier`. Changing it replaces the resource.
+    ///
+    /// A display name for the resource identifier at the end of the `EndpointArn` response parameter that
+    /// is returned in the created `Endpoint` object. The value for this parameter can have up to 31
+    /// characters. It can contain only ASCII letters, digits, and hyphen ('-'). Also, it can't end with a
+    /// hyphen or contain two consecutive hyphens, and can only begin with a letter, such as
+    /// `Example-App-ARN1` .
+    ///
+    /// For example, this value might result in the `EndpointArn` value
+    /// `arn:aws:dms:eu-west-1:012345678901:rep:Example-App-ARN1` . If you don't specify a
+    /// `ResourceIdentifier` value, AWS DMS generates a default identifier value for the end of
+    /// `EndpointArn` .
     pub resource_identifier: Option<Val<String>>,
     /// `SourceEndpointArn`: required. Changing it replaces the resource.
+    ///
+    /// An Amazon Resource Name (ARN) that uniquely identifies the source endpoint.
     pub source_endpoint_arn: Option<Val<String>>,
     /// `TableMappings`: required.
+    ///
+    /// The table mappings for the task, in JSON format. For more information, see [Using Table Mapping to
+    /// Specify Task
+    /// Settings](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Tasks.CustomizingTasks.TableMapping.html)
+    /// in the *AWS Database Migration Service User Guide* .
     pub table_mappings: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// One or more tags to be assigned to the replication task.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetEndpointArn`: required. Changing it replaces the resource.
+    ///
+    /// An Amazon Resource Name (ARN) that uniquely identifies the target endpoint.
     pub target_endpoint_arn: Option<Val<String>>,
     /// `TaskData`.
+    ///
+    /// Supplemental information that the task requires to migrate the data for certain source and target
+    /// endpoints. For more information, see [Specifying Supplemental Data for Task
+    /// Settings](https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Tasks.TaskData.html) in the *AWS
+    /// Database Migration Service User Guide.*
     pub task_data: Option<Val<String>>,
 }
 

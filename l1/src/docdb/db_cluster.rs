@@ -5,70 +5,296 @@ use crate::rt::*;
 
 /// The [`AWS::DocDB::DBCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-docdb-dbcluster.html) resource type.
 ///
+/// The `AWS::DocDB::DBCluster` Amazon DocumentDB (with MongoDB compatibility) resource describes a
+/// DBCluster. Amazon DocumentDB is a fully managed, MongoDB-compatible document database engine. For
+/// more information, see
+/// [DBCluster](https://docs.aws.amazon.com/documentdb/latest/developerguide/API_DBCluster.html) in the *Amazon
+/// DocumentDB Developer Guide* .
+///
 /// Build it with [`DbCluster::builder`]; adding it to a stack returns a [`DbClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbCluster {
     /// `AvailabilityZones`. Changing it replaces the resource.
+    ///
+    /// A list of Amazon EC2 Availability Zones that instances in the cluster can be created in.
     pub availability_zones: Option<Val<Vec<String>>>,
     /// `BackupRetentionPeriod`.
+    ///
+    /// The number of days for which automated backups are retained. You must specify a minimum value of 1.
+    ///
+    /// Default: 1
+    ///
+    /// Constraints:
+    ///
+    /// - Must be a value from 1 to 35.
     ///
     /// - Range: 1 to 35.
     pub backup_retention_period: Option<Val<i64>>,
     /// `CopyTagsToSnapshot`.
+    ///
+    /// Set to `true` to copy all tags from the source cluster snapshot to the target cluster snapshot, and
+    /// otherwise `false` . The default is `false` .
     pub copy_tags_to_snapshot: Option<Val<bool>>,
     /// `DBClusterIdentifier`. Changing it replaces the resource.
+    ///
+    /// The cluster identifier. This parameter is stored as a lowercase string.
+    ///
+    /// Constraints:
+    ///
+    /// - Must contain from 1 to 63 letters, numbers, or hyphens.
+    /// - The first character must be a letter.
+    /// - Cannot end with a hyphen or contain two consecutive hyphens.
+    ///
+    /// Example: `my-cluster`
     pub db_cluster_identifier: Option<Val<String>>,
     /// `DBClusterParameterGroupName`.
+    ///
+    /// The name of the cluster parameter group to associate with this cluster.
     pub db_cluster_parameter_group_name: Option<Val<String>>,
     /// `DBSubnetGroupName`. Changing it replaces the resource.
+    ///
+    /// A subnet group to associate with this cluster.
+    ///
+    /// Constraints: Must match the name of an existing `DBSubnetGroup` . Must not be default.
+    ///
+    /// Example: `mySubnetgroup`
     pub db_subnet_group_name: Option<Val<String>>,
     /// `DeletionProtection`.
+    ///
+    /// Protects clusters from being accidentally deleted. If enabled, the cluster cannot be deleted unless
+    /// it is modified and `DeletionProtection` is disabled.
     pub deletion_protection: Option<Val<bool>>,
     /// `EnableCloudwatchLogsExports`.
+    ///
+    /// The list of log types that need to be enabled for exporting to Amazon CloudWatch Logs. You can
+    /// enable audit logs or profiler logs. For more information, see [Auditing Amazon DocumentDB
+    /// Events](https://docs.aws.amazon.com/documentdb/latest/developerguide/event-auditing.html) and
+    /// [Profiling Amazon DocumentDB
+    /// Operations](https://docs.aws.amazon.com/documentdb/latest/developerguide/profiling.html) .
     pub enable_cloudwatch_logs_exports: Option<Val<Vec<String>>>,
     /// `EngineVersion`.
+    ///
+    /// The version number of the database engine to use. The `--engine-version` will default to the latest
+    /// major engine version. For production workloads, we recommend explicitly declaring this parameter
+    /// with the intended major engine version.
+    ///
+    /// If you intend to trigger an in-place upgrade, please refer to [Amazon DocumentDB in-place major
+    /// version upgrade](https://docs.aws.amazon.com/documentdb/latest/developerguide/docdb-mvu.html) . Note
+    /// that for an in-place engine version upgrade, you need to remove other cluster properties changes
+    /// (e.g. SecurityGroupId) from the CFN template.
     pub engine_version: Option<Val<EngineVersion>>,
     /// `GlobalClusterIdentifier`.
+    ///
+    /// The cluster identifier of the new global cluster.
     pub global_cluster_identifier: Option<Val<String>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The AWS  key identifier for an encrypted cluster.
+    ///
+    /// The AWS  key identifier is the Amazon Resource Name (ARN) for the AWS  encryption key. If you are
+    /// creating a cluster using the same AWS account that owns the AWS  encryption key that is used to
+    /// encrypt the new cluster, you can use the AWS  key alias instead of the ARN for the AWS  encryption
+    /// key.
+    ///
+    /// If an encryption key is not specified in `KmsKeyId` :
+    ///
+    /// - If the `StorageEncrypted` parameter is `true` , Amazon DocumentDB uses your default encryption
+    ///   key.
+    ///
+    /// AWS  creates the default encryption key for your AWS account . Your AWS account has a different
+    /// default encryption key for each AWS Regions .
     pub kms_key_id: Option<Val<String>>,
     /// `ManageMasterUserPassword`.
+    ///
+    /// Specifies whether to manage the master user password with Amazon Web Services Secrets Manager.
+    ///
+    /// Constraint: You can't manage the master user password with Amazon Web Services Secrets Manager if
+    /// `MasterUserPassword` is specified.
     pub manage_master_user_password: Option<Val<bool>>,
     /// `MasterUserPassword`.
+    ///
+    /// The password for the master database user. This password can contain any printable ASCII character
+    /// except forward slash (/), double quote ("), or the "at" symbol (@).
+    ///
+    /// Constraints: Must contain from 8 to 100 characters.
     pub master_user_password: Option<Val<String>>,
     /// `MasterUserSecretKmsKeyId`.
+    ///
+    /// The Amazon Web Services KMS key identifier to encrypt a secret that is automatically generated and
+    /// managed in Amazon Web Services Secrets Manager. This setting is valid only if the master user
+    /// password is managed by Amazon DocumentDB in Amazon Web Services Secrets Manager for the DB cluster.
+    ///
+    /// The Amazon Web Services KMS key identifier is the key ARN, key ID, alias ARN, or alias name for the
+    /// KMS key. To use a KMS key in a different Amazon Web Services account, specify the key ARN or alias
+    /// ARN.
+    ///
+    /// If you don't specify `MasterUserSecretKmsKeyId` , then the `aws/secretsmanager` KMS key is used to
+    /// encrypt the secret. If the secret is in a different Amazon Web Services account, then you can't use
+    /// the `aws/secretsmanager` KMS key to encrypt the secret, and you must use a customer managed KMS key.
+    ///
+    /// There is a default KMS key for your Amazon Web Services account. Your Amazon Web Services account
+    /// has a different default KMS key for each Amazon Web Services Region.
     pub master_user_secret_kms_key_id: Option<Val<String>>,
     /// `MasterUsername`. Changing it replaces the resource.
+    ///
+    /// The name of the master user for the cluster.
+    ///
+    /// Constraints:
+    ///
+    /// - Must be from 1 to 63 letters or numbers.
+    /// - The first character must be a letter.
+    /// - Cannot be a reserved word for the chosen database engine.
     pub master_username: Option<Val<String>>,
     /// `NetworkType`.
+    ///
+    /// The network type of the cluster.
+    ///
+    /// The network type is determined by the `DBSubnetGroup` specified for the cluster. A `DBSubnetGroup`
+    /// can support only the IPv4 protocol or the IPv4 and the IPv6 protocols ( `DUAL` ).
+    ///
+    /// For more information, see [DocumentDB clusters in a
+    /// VPC](https://docs.aws.amazon.com/documentdb/latest/developerguide/vpc-clusters.html) in the Amazon
+    /// DocumentDB Developer Guide.
+    ///
+    /// Valid Values: `IPV4` | `DUAL`
     pub network_type: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// Specifies the port that the database engine is listening on.
     pub port: Option<Val<i64>>,
     /// `PreferredBackupWindow`.
+    ///
+    /// The daily time range during which automated backups are created if automated backups are enabled
+    /// using the `BackupRetentionPeriod` parameter.
+    ///
+    /// The default is a 30-minute window selected at random from an 8-hour block of time for each AWS
+    /// Region .
+    ///
+    /// Constraints:
+    ///
+    /// - Must be in the format `hh24:mi-hh24:mi` .
+    /// - Must be in Universal Coordinated Time (UTC).
+    /// - Must not conflict with the preferred maintenance window.
+    /// - Must be at least 30 minutes.
     pub preferred_backup_window: Option<Val<String>>,
     /// `PreferredMaintenanceWindow`.
+    ///
+    /// The weekly time range during which system maintenance can occur, in Universal Coordinated Time
+    /// (UTC).
+    ///
+    /// Format: `ddd:hh24:mi-ddd:hh24:mi`
+    ///
+    /// The default is a 30-minute window selected at random from an 8-hour block of time for each AWS
+    /// Region , occurring on a random day of the week.
+    ///
+    /// Valid days: Mon, Tue, Wed, Thu, Fri, Sat, Sun
+    ///
+    /// Constraints: Minimum 30-minute window.
     pub preferred_maintenance_window: Option<Val<String>>,
     /// `RestoreToTime`.
+    ///
+    /// The date and time to restore the cluster to.
+    ///
+    /// Valid values: A time in Universal Coordinated Time (UTC) format.
+    ///
+    /// Constraints:
+    ///
+    /// - Must be before the latest restorable time for the instance.
+    /// - Must be specified if the `UseLatestRestorableTime` parameter is not provided.
+    /// - Cannot be specified if the `UseLatestRestorableTime` parameter is `true` .
+    /// - Cannot be specified if the `RestoreType` parameter is `copy-on-write` .
+    ///
+    /// Example: `2015-03-07T23:45:00Z`
     pub restore_to_time: Option<Val<String>>,
     /// `RestoreType`.
+    ///
+    /// The type of restore to be performed. You can specify one of the following values:
+    ///
+    /// - `full-copy` - The new DB cluster is restored as a full copy of the source DB cluster.
+    /// - `copy-on-write` - The new DB cluster is restored as a clone of the source DB cluster.
+    ///
+    /// Constraints: You can't specify `copy-on-write` if the engine version of the source DB cluster is
+    /// earlier than 1.11.
+    ///
+    /// If you don't specify a `RestoreType` value, then the new DB cluster is restored as a full copy of
+    /// the source DB cluster.
     pub restore_type: Option<Val<String>>,
     /// `RotateMasterUserPassword`.
+    ///
+    /// Specifies whether to rotate the secret managed by Amazon Web Services Secrets Manager for the master
+    /// user password.
+    ///
+    /// This setting is valid only if the master user password is managed by Amazon DocumentDB in Amazon Web
+    /// Services Secrets Manager for the cluster. The secret value contains the updated password.
+    ///
+    /// Constraint: You must apply the change immediately when rotating the master user password.
     pub rotate_master_user_password: Option<Val<bool>>,
     /// `ServerlessV2ScalingConfiguration`.
+    ///
+    /// Contains the scaling configuration of an Amazon DocumentDB Serverless cluster.
     pub serverless_v2_scaling_configuration: Option<Val<ServerlessV2ScalingConfiguration>>,
     /// `SnapshotIdentifier`. Changing it replaces the resource.
+    ///
+    /// The identifier for the snapshot or cluster snapshot to restore from.
+    ///
+    /// You can use either the name or the Amazon Resource Name (ARN) to specify a cluster snapshot.
+    /// However, you can use only the ARN to specify a snapshot.
+    ///
+    /// Constraints:
+    ///
+    /// - Must match the identifier of an existing snapshot.
     pub snapshot_identifier: Option<Val<String>>,
     /// `SourceDBClusterIdentifier`. Changing it replaces the resource.
+    ///
+    /// The identifier of the source cluster from which to restore.
+    ///
+    /// Constraints:
+    ///
+    /// - Must match the identifier of an existing `DBCluster` .
     pub source_db_cluster_identifier: Option<Val<String>>,
     /// `StorageEncrypted`. Changing it replaces the resource.
+    ///
+    /// Specifies whether the cluster is encrypted.
+    ///
+    /// If you specify `SourceDBClusterIdentifier` or `SnapshotIdentifier` and don’t specify
+    /// `StorageEncrypted` , the encryption property is inherited from the source cluster or snapshot
+    /// (unless `KMSKeyId` is specified, in which case the restored cluster will be encrypted with that KMS
+    /// key). If the source is encrypted and `StorageEncrypted` is specified to be true, the restored
+    /// cluster will be encrypted (if you want to use a different KMS key, specify the `KMSKeyId` property
+    /// as well). If the source is unencrypted and `StorageEncrypted` is specified to be true, then the
+    /// `KMSKeyId` property must be specified. If the source is encrypted, don’t specify
+    /// `StorageEncrypted` to be false as opting out of encryption is not allowed.
     pub storage_encrypted: Option<Val<bool>>,
     /// `StorageType`.
+    ///
+    /// The storage type to associate with the DB cluster.
+    ///
+    /// For information on storage types for Amazon DocumentDB clusters, see Cluster storage configurations
+    /// in the *Amazon DocumentDB Developer Guide* .
+    ///
+    /// Valid values for storage type - `standard | iopt1`
+    ///
+    /// Default value is `standard`
+    ///
+    /// > When you create an Amazon DocumentDB cluster with the storage type set to `iopt1` , the storage
+    /// type is returned in the response. The storage type isn't returned when you set it to `standard` .
     pub storage_type: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to be assigned to the cluster.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UseLatestRestorableTime`.
+    ///
+    /// A value that is set to `true` to restore the cluster to the latest restorable backup time, and
+    /// `false` otherwise.
+    ///
+    /// Default: `false`
+    ///
+    /// Constraints: Cannot be specified if the `RestoreToTime` parameter is provided.
     pub use_latest_restorable_time: Option<Val<bool>>,
     /// `VpcSecurityGroupIds`.
+    ///
+    /// A list of EC2 VPC security groups to associate with this cluster.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub vpc_security_group_ids: Option<Val<Vec<String>>>,
@@ -336,6 +562,9 @@ impl Deref for DbClusterHandle {
 
 impl DbClusterHandle {
     /// `Fn::GetAtt` `ReadEndpoint`.
+    ///
+    /// The reader endpoint for the cluster. For example:
+    /// `sample-cluster.cluster-ro-cozrlsfrcjoc.us-east-1.docdb.amazonaws.com` .
     pub fn attr_read_endpoint(&self) -> Val<String> {
         self.0.get_att("ReadEndpoint")
     }
@@ -344,10 +573,16 @@ impl DbClusterHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// The connection endpoint for the cluster, such as
+    /// `sample-cluster.cluster-cozrlsfrcjoc.us-east-1.docdb.amazonaws.com` .
     pub fn attr_endpoint(&self) -> Val<String> {
         self.0.get_att("Endpoint")
     }
     /// `Fn::GetAtt` `ClusterResourceId`.
+    ///
+    /// The resource id for the cluster; for example: `cluster-ABCD1234EFGH5678IJKL90MNOP` . The cluster ID
+    /// uniquely identifies the cluster and is used in things like IAM authentication policies.
     pub fn attr_cluster_resource_id(&self) -> Val<String> {
         self.0.get_att("ClusterResourceId")
     }
@@ -362,11 +597,21 @@ impl DbClusterHandle {
 }
 
 /// The [`ServerlessV2ScalingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-docdb-dbcluster-serverlessv2scalingconfiguration.html) property type.
+///
+/// Sets the scaling configuration of an Amazon DocumentDB Serverless cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerlessV2ScalingConfiguration {
     /// `MaxCapacity`: required.
+    ///
+    /// The maximum number of Amazon DocumentDB capacity units (DCUs) for an instance in an Amazon
+    /// DocumentDB Serverless cluster. You can specify DCU values in half-step increments, such as 32, 32.5, 33,
+    /// and so on.
     pub max_capacity: Option<Val<f64>>,
     /// `MinCapacity`: required.
+    ///
+    /// The minimum number of Amazon DocumentDB capacity units (DCUs) for an instance in an Amazon
+    /// DocumentDB Serverless cluster. You can specify DCU values in half-step increments, such as 8, 8.5, 9,
+    /// and so on.
     pub min_capacity: Option<Val<f64>>,
 }
 
@@ -526,9 +771,18 @@ impl EngineVersion {
             EngineVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EngineVersion {
+    const VALUES: &'static [&'static str] = &["3.6.0", "4.0", "4.0.0", "5.0.0"];
+    fn as_str(&self) -> &str {
+        EngineVersion::as_str(self)
     }
 }
 

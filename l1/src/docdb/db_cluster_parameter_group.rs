@@ -5,20 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::DocDB::DBClusterParameterGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-docdb-dbclusterparametergroup.html) resource type.
 ///
+/// The `AWS::DocDB::DBClusterParameterGroup` Amazon DocumentDB (with MongoDB compatibility) resource
+/// describes a DBClusterParameterGroup. For more information, see
+/// [DBClusterParameterGroup](https://docs.aws.amazon.com/documentdb/latest/developerguide/API_DBClusterParameterGroup.html)
+/// in the *Amazon DocumentDB Developer Guide* .
+///
+/// Parameters in a cluster parameter group apply to all of the instances in a cluster.
+///
+/// A cluster parameter group is initially created with the default parameters for the database engine
+/// used by instances in the cluster. To provide custom values for any of the parameters, you must
+/// modify the group after you create it. After you create a DB cluster parameter group, you must
+/// associate it with your cluster. For the new cluster parameter group and associated settings to take
+/// effect, you must then reboot the DB instances in the cluster without failover.
+///
+/// > After you create a cluster parameter group, you should wait at least 5 minutes before creating
+/// your first cluster that uses that cluster parameter group as the default parameter group. This
+/// allows Amazon DocumentDB to fully complete the create action before the cluster parameter group is
+/// used as the default for a new cluster. This step is especially important for parameters that are
+/// critical when creating the default database for a cluster, such as the character set for the default
+/// database defined by the `character_set_database` parameter.
+///
 /// Build it with [`DbClusterParameterGroup::builder`]; adding it to a stack returns a [`DbClusterParameterGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbClusterParameterGroup {
     /// `Description`: required. Changing it replaces the resource.
+    ///
+    /// The description for the cluster parameter group.
     pub description: Option<Val<String>>,
     /// `Family`: required. Changing it replaces the resource.
+    ///
+    /// The cluster parameter group family name.
     pub family: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the DB cluster parameter group.
+    ///
+    /// Constraints:
+    ///
+    /// - Must not match the name of an existing `DBClusterParameterGroup` .
+    ///
+    /// > This value is stored as a lowercase string.
     pub name: Option<Val<String>>,
     /// `Parameters`: required.
+    ///
+    /// Provides a list of parameters for the cluster parameter group.
     ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// The tags to be assigned to the cluster parameter group.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 

@@ -5,28 +5,92 @@ use crate::rt::*;
 
 /// The [`AWS::DocDB::DBInstance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-docdb-dbinstance.html) resource type.
 ///
+/// The `AWS::DocDB::DBInstance` Amazon DocumentDB (with MongoDB compatibility) resource describes a
+/// DBInstance. For more information, see
+/// [DBInstance](https://docs.aws.amazon.com/documentdb/latest/developerguide/API_DBInstance.html) in
+/// the *Amazon DocumentDB Developer Guide* .
+///
 /// Build it with [`DbInstance::builder`]; adding it to a stack returns a [`DbInstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbInstance {
     /// `AutoMinorVersionUpgrade`.
+    ///
+    /// This parameter does not apply to Amazon DocumentDB. Amazon DocumentDB does not perform minor version
+    /// upgrades regardless of the value set.
+    ///
+    /// Default: `false`
     pub auto_minor_version_upgrade: Option<Val<bool>>,
     /// `AvailabilityZone`. Changing it replaces the resource.
+    ///
+    /// The Amazon EC2 Availability Zone that the instance is created in.
+    ///
+    /// Default: A random, system-chosen Availability Zone in the endpoint's AWS Region .
+    ///
+    /// Example: `us-east-1d`
     pub availability_zone: Option<Val<String>>,
     /// `CACertificateIdentifier`.
+    ///
+    /// The identifier of the CA certificate for this DB instance.
     pub ca_certificate_identifier: Option<Val<String>>,
     /// `CertificateRotationRestart`.
+    ///
+    /// Specifies whether the DB instance is restarted when you rotate your SSL/TLS certificate.
+    ///
+    /// By default, the DB instance is restarted when you rotate your SSL/TLS certificate. The certificate
+    /// is not updated until the DB instance is restarted.
+    ///
+    /// > Set this parameter only if you are *not* using SSL/TLS to connect to the DB instance.
+    ///
+    /// If you are using SSL/TLS to connect to the DB instance, see [Updating Your Amazon DocumentDB TLS
+    /// Certificates](https://docs.aws.amazon.com/documentdb/latest/developerguide/ca_cert_rotation.html)
+    /// and [Encrypting Data in
+    /// Transit](https://docs.aws.amazon.com/documentdb/latest/developerguide/security.encryption.ssl.html)
+    /// in the *Amazon DocumentDB Developer Guide* .
     pub certificate_rotation_restart: Option<Val<bool>>,
     /// `DBClusterIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The identifier of the cluster that the instance will belong to.
     pub db_cluster_identifier: Option<Val<String>>,
     /// `DBInstanceClass`: required.
+    ///
+    /// The compute and memory capacity of the instance; for example, `db.m4.large` . If you change the
+    /// class of an instance there can be some interruption in the cluster's service.
     pub db_instance_class: Option<Val<String>>,
     /// `DBInstanceIdentifier`. Changing it replaces the resource.
+    ///
+    /// The instance identifier. This parameter is stored as a lowercase string.
+    ///
+    /// Constraints:
+    ///
+    /// - Must contain from 1 to 63 letters, numbers, or hyphens.
+    /// - The first character must be a letter.
+    /// - Cannot end with a hyphen or contain two consecutive hyphens.
+    ///
+    /// Example: `mydbinstance`
     pub db_instance_identifier: Option<Val<String>>,
     /// `EnablePerformanceInsights`.
+    ///
+    /// A value that indicates whether to enable Performance Insights for the DB Instance. For more
+    /// information, see [Using Amazon Performance
+    /// Insights](https://docs.aws.amazon.com/documentdb/latest/developerguide/performance-insights.html) .
     pub enable_performance_insights: Option<Val<bool>>,
     /// `PreferredMaintenanceWindow`.
+    ///
+    /// The time range each week during which system maintenance can occur, in Universal Coordinated Time
+    /// (UTC).
+    ///
+    /// Format: `ddd:hh24:mi-ddd:hh24:mi`
+    ///
+    /// The default is a 30-minute window selected at random from an 8-hour block of time for each AWS
+    /// Region , occurring on a random day of the week.
+    ///
+    /// Valid days: Mon, Tue, Wed, Thu, Fri, Sat, Sun
+    ///
+    /// Constraints: Minimum 30-minute window.
     pub preferred_maintenance_window: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to be assigned to the instance. You can assign up to 10 tags to an instance.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -164,6 +228,8 @@ impl Deref for DbInstanceHandle {
 
 impl DbInstanceHandle {
     /// `Fn::GetAtt` `Port`.
+    ///
+    /// The port number on which the database accepts connections, such as `27017` .
     pub fn attr_port(&self) -> Val<String> {
         self.0.get_att("Port")
     }
@@ -172,6 +238,9 @@ impl DbInstanceHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// The connection endpoint for the instance. For example:
+    /// `sample-cluster.cluster-abcdefghijkl.us-east-1.docdb.amazonaws.com` .
     pub fn attr_endpoint(&self) -> Val<String> {
         self.0.get_att("Endpoint")
     }

@@ -5,16 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::DocDB::DBSubnetGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-docdb-dbsubnetgroup.html) resource type.
 ///
+/// The `AWS::DocDB::DBSubnetGroup` Amazon DocumentDB (with MongoDB compatibility) resource describes a
+/// DBSubnetGroup. subnet groups must contain at least one subnet in at least two Availability Zones in
+/// the AWS Region . For more information, see
+/// [DBSubnetGroup](https://docs.aws.amazon.com/documentdb/latest/developerguide/API_DBSubnetGroup.html)
+/// in the *Amazon DocumentDB Developer Guide* .
+///
 /// Build it with [`DbSubnetGroup::builder`]; adding it to a stack returns a [`DbSubnetGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbSubnetGroup {
     /// `DBSubnetGroupDescription`: required.
+    ///
+    /// The description for the subnet group.
     pub db_subnet_group_description: Option<Val<String>>,
     /// `DBSubnetGroupName`. Changing it replaces the resource.
+    ///
+    /// The name for the subnet group. This value is stored as a lowercase string.
+    ///
+    /// Constraints: Must contain no more than 255 letters, numbers, periods, underscores, spaces, or
+    /// hyphens. Must not be default.
+    ///
+    /// Example: `mySubnetgroup`
     pub db_subnet_group_name: Option<Val<String>>,
     /// `SubnetIds`: required.
+    ///
+    /// The Amazon EC2 subnet IDs for the subnet group.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tags to be assigned to the subnet group.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 

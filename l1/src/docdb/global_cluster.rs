@@ -5,25 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::DocDB::GlobalCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-docdb-globalcluster.html) resource type.
 ///
+/// The AWS::DocDB::GlobalCluster resource represents an Amazon DocumentDB Global Cluster.
+///
 /// Build it with [`GlobalCluster::builder`]; adding it to a stack returns a [`GlobalClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalCluster {
     /// `DeletionProtection`.
+    ///
+    /// Indicates whether the global cluster has deletion protection enabled. The global cluster can't be
+    /// deleted when deletion protection is enabled.
     pub deletion_protection: Option<Val<bool>>,
     /// `Engine`. Changing it replaces the resource.
+    ///
+    /// The database engine to use for this global cluster.
     pub engine: Option<Val<Engine>>,
     /// `EngineVersion`. Changing it replaces the resource.
+    ///
+    /// The engine version to use for this global cluster.
     pub engine_version: Option<Val<String>>,
     /// `GlobalClusterIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The cluster identifier of the global cluster.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z]{1}(?:-?[a-zA-Z0-9]){0,62}$`.
     pub global_cluster_identifier: Option<Val<String>>,
     /// `SourceDBClusterIdentifier`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) to use as the primary cluster of the global cluster. You may also
+    /// choose to instead specify the DBClusterIdentifier. If you provide a value for this parameter, don't
+    /// specify values for the following settings because Amazon DocumentDB uses the values from the
+    /// specified source DB cluster: Engine, EngineVersion, StorageEncrypted
     pub source_db_cluster_identifier: Option<Val<String>>,
     /// `StorageEncrypted`. Changing it replaces the resource.
+    ///
+    /// Indicates whether the global cluster has storage encryption enabled.
     pub storage_encrypted: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// The tags to be assigned to the Amazon DocumentDB resource.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -146,10 +166,15 @@ impl Deref for GlobalClusterHandle {
 
 impl GlobalClusterHandle {
     /// `Fn::GetAtt` `GlobalClusterArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the global cluster.
     pub fn attr_global_cluster_arn(&self) -> Val<String> {
         self.0.get_att("GlobalClusterArn")
     }
     /// `Fn::GetAtt` `GlobalClusterResourceId`.
+    ///
+    /// The AWS Region-unique, immutable identifier for the global database cluster. This identifier is
+    /// found in AWS CloudTrail log entries whenever the AWS KMS key for the DB cluster is accessed.
     pub fn attr_global_cluster_resource_id(&self) -> Val<String> {
         self.0.get_att("GlobalClusterResourceId")
     }
@@ -251,9 +276,18 @@ impl Engine {
             Engine::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Engine {
+    const VALUES: &'static [&'static str] = &["docdb"];
+    fn as_str(&self) -> &str {
+        Engine::as_str(self)
     }
 }
 

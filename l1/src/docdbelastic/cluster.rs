@@ -5,41 +5,114 @@ use crate::rt::*;
 
 /// The [`AWS::DocDBElastic::Cluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-docdbelastic-cluster.html) resource type.
 ///
+/// Creates a new Amazon DocumentDB elastic cluster and returns its cluster structure.
+///
 /// Build it with [`Cluster::builder`]; adding it to a stack returns a [`ClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cluster {
     /// `AdminUserName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the Amazon DocumentDB elastic clusters administrator.
+    ///
+    /// *Constraints* :
+    ///
+    /// - Must be from 1 to 63 letters or numbers.
+    /// - The first character must be a letter.
+    /// - Cannot be a reserved word.
     pub admin_user_name: Option<Val<String>>,
     /// `AdminUserPassword`.
+    ///
+    /// The password for the Elastic DocumentDB cluster administrator and can contain any printable ASCII
+    /// characters.
+    ///
+    /// *Constraints* :
+    ///
+    /// - Must contain from 8 to 100 characters.
+    /// - Cannot contain a forward slash (/), double quote ("), or the "at" symbol (@).
+    /// - A valid `AdminUserName` entry is also required.
     pub admin_user_password: Option<Val<String>>,
     /// `AuthType`: required. Changing it replaces the resource.
+    ///
+    /// The authentication type used to determine where to fetch the password used for accessing the elastic
+    /// cluster. Valid types are `PLAIN_TEXT` or `SECRET_ARN` .
     pub auth_type: Option<Val<String>>,
     /// `BackupRetentionPeriod`.
+    ///
+    /// The number of days for which automatic snapshots are retained.
     pub backup_retention_period: Option<Val<i64>>,
     /// `ClusterName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the new elastic cluster. This parameter is stored as a lowercase string.
+    ///
+    /// *Constraints* :
+    ///
+    /// - Must contain from 1 to 63 letters, numbers, or hyphens.
+    /// - The first character must be a letter.
+    /// - Cannot end with a hyphen or contain two consecutive hyphens.
+    ///
+    /// *Example* : `my-cluster`
     ///
     /// - Length: 1 to 50.
     /// - Pattern: `[a-zA-z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*`.
     pub cluster_name: Option<Val<String>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The KMS key identifier to use to encrypt the new elastic cluster.
+    ///
+    /// The KMS key identifier is the Amazon Resource Name (ARN) for the KMS encryption key. If you are
+    /// creating a cluster using the same Amazon account that owns this KMS encryption key, you can use the
+    /// KMS key alias instead of the ARN as the KMS encryption key.
+    ///
+    /// If an encryption key is not specified, Amazon DocumentDB uses the default encryption key that KMS
+    /// creates for your account. Your account has a different default encryption key for each Amazon
+    /// Region.
     pub kms_key_id: Option<Val<String>>,
     /// `PreferredBackupWindow`.
+    ///
+    /// The daily time range during which automated backups are created if automated backups are enabled, as
+    /// determined by `backupRetentionPeriod` .
     pub preferred_backup_window: Option<Val<String>>,
     /// `PreferredMaintenanceWindow`.
+    ///
+    /// The weekly time range during which system maintenance can occur, in Universal Coordinated Time
+    /// (UTC).
+    ///
+    /// *Format* : `ddd:hh24:mi-ddd:hh24:mi`
+    ///
+    /// *Default* : a 30-minute window selected at random from an 8-hour block of time for each AWS Region ,
+    /// occurring on a random day of the week.
+    ///
+    /// *Valid days* : Mon, Tue, Wed, Thu, Fri, Sat, Sun
+    ///
+    /// *Constraints* : Minimum 30-minute window.
     pub preferred_maintenance_window: Option<Val<String>>,
     /// `ShardCapacity`: required.
+    ///
+    /// The number of vCPUs assigned to each elastic cluster shard. Maximum is 64. Allowed values are 2, 4, 8, 16, 32, 64.
     pub shard_capacity: Option<Val<i64>>,
     /// `ShardCount`: required.
+    ///
+    /// The number of shards assigned to the elastic cluster. Maximum is 32.
     pub shard_count: Option<Val<i64>>,
     /// `ShardInstanceCount`.
+    ///
+    /// The number of replica instances applying to all shards in the cluster. A `shardInstanceCount` value
+    /// of 1 means there is one writer instance, and any additional instances are replicas that can be used
+    /// for reads and to improve availability.
     pub shard_instance_count: Option<Val<i64>>,
     /// `SubnetIds`.
+    ///
+    /// The Amazon EC2 subnet IDs for the new elastic cluster.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tags to be assigned to the new elastic cluster.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcSecurityGroupIds`.
+    ///
+    /// A list of EC2 VPC security groups to associate with the new elastic cluster.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub vpc_security_group_ids: Option<Val<Vec<String>>>,
@@ -229,6 +302,8 @@ impl ClusterHandle {
         self.0.get_att("ClusterArn")
     }
     /// `Fn::GetAtt` `ClusterEndpoint`.
+    ///
+    /// The URL used to connect to the elastic cluster.
     pub fn attr_cluster_endpoint(&self) -> Val<String> {
         self.0.get_att("ClusterEndpoint")
     }

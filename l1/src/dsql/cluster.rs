@@ -5,21 +5,69 @@ use crate::rt::*;
 
 /// The [`AWS::DSQL::Cluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dsql-cluster.html) resource type.
 ///
+/// The `AWS::DSQL::Cluster` resource specifies an cluster. You can use this resource to create, modify,
+/// and manage clusters.
+///
+/// This resource supports both single-Region clusters and multi-Region clusters through the
+/// `MultiRegionProperties` parameter.
+///
+/// > Creating multi-Region clusters requires additional IAM permissions beyond those needed for
+/// single-Region clusters. > - The witness Region specified in `multiRegionProperties.witnessRegion`
+/// cannot be the same as the cluster's Region.
+///
+/// *Required permissions*
+///
+/// - **dsql:CreateCluster** - Required to create a cluster.
+///
+/// Resources: `arn:aws:dsql:region:account-id:cluster/*`
+/// - **dsql:TagResource** - Permission to add tags to a resource.
+///
+/// Resources: `arn:aws:dsql:region:account-id:cluster/*`
+/// - **dsql:PutMultiRegionProperties** - Permission to configure multi-Region properties for a cluster.
+///
+/// Resources: `arn:aws:dsql:region:account-id:cluster/*`
+/// - **dsql:AddPeerCluster** - When specifying `multiRegionProperties.clusters` , permission to add
+///   peer clusters.
+///
+/// Resources:
+///
+/// - Local cluster: `arn:aws:dsql:region:account-id:cluster/*`
+/// - Each peer cluster: exact ARN of each specified peer cluster
+/// - **dsql:PutWitnessRegion** - When specifying `multiRegionProperties.witnessRegion` , permission to
+///   set a witness Region. This permission is checked both in the cluster Region and in the witness
+///   Region.
+///
+/// Resources: `arn:aws:dsql:region:account-id:cluster/*`
+///
+/// Condition Keys: `dsql:WitnessRegion` (matching the specified witness region)
+///
 /// Build it with [`Cluster::builder`]; adding it to a stack returns a [`ClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cluster {
     /// `DeletionProtectionEnabled`.
+    ///
+    /// Whether deletion protection is enabled on this cluster.
     pub deletion_protection_enabled: Option<Val<bool>>,
     /// `KmsEncryptionKey`.
+    ///
+    /// The KMS key that encrypts data on the cluster.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9:/_-]+$`.
     pub kms_encryption_key: Option<Val<String>>,
     /// `MultiRegionProperties`.
+    ///
+    /// Defines the structure for multi-Region cluster configurations, containing the witness Region and
+    /// peered cluster settings.
     pub multi_region_properties: Option<Val<MultiRegionProperties>>,
     /// `PolicyDocument`.
+    ///
+    /// A resource-based policy document in JSON format. Length constraints: Minimum length of 1. Maximum
+    /// length of 20480 characters (approximately 20KB).
     pub policy_document: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A map of key and value pairs this cluster is tagged with.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -117,38 +165,65 @@ impl Deref for ClusterHandle {
 
 impl ClusterHandle {
     /// `Fn::GetAtt` `ResourceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the cluster. Used for IAM permissions and resource identification.
     pub fn attr_resource_arn(&self) -> Val<String> {
         self.0.get_att("ResourceArn")
     }
     /// `Fn::GetAtt` `Identifier`.
+    ///
+    /// The unique identifier assigned to the cluster upon creation.
     pub fn attr_identifier(&self) -> Val<String> {
         self.0.get_att("Identifier")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The timestamp when the cluster was created, in ISO 8601 format.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the cluster. Possible values include: CREATING, ACTIVE, DELETING, FAILED.
+    ///
+    /// The cluster can have two additional status values when working with multi-Region clusters:
+    ///
+    /// `PENDING_SETUP` —Indicates the cluster is being configured
+    ///
+    /// `PENDING_DELETE` —Indicates the cluster is being deleted
+    ///
+    /// *Note:* These status values only appear for multi-Region cluster operations.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `VpcEndpointServiceName`.
+    ///
+    /// The VPC Endpoint Service name for the cluster. This can be used to create a VPC endpoint to connect
+    /// to the cluster from within a VPC.
     pub fn attr_vpc_endpoint_service_name(&self) -> Val<String> {
         self.0.get_att("VpcEndpointServiceName")
     }
     /// `Fn::GetAtt` `EncryptionDetails`.
+    ///
+    /// The encryption configuration details for the cluster.
     pub fn attr_encryption_details(&self) -> Val<Json> {
         self.0.get_att("EncryptionDetails")
     }
     /// `Fn::GetAtt` `PolicyVersion`.
+    ///
+    /// The version number of the cluster's resource based policy
     pub fn attr_policy_version(&self) -> Val<String> {
         self.0.get_att("PolicyVersion")
     }
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// The connection endpoint for the created cluster.
     pub fn attr_endpoint(&self) -> Val<String> {
         self.0.get_att("Endpoint")
     }
     /// `Fn::GetAtt` `VpcEndpoint`.
+    ///
+    /// The DSQL cluster VPC endpoint.
     pub fn attr_vpc_endpoint(&self) -> Val<String> {
         self.0.get_att("VpcEndpoint")
     }
@@ -163,11 +238,20 @@ impl ClusterHandle {
 }
 
 /// The [`MultiRegionProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dsql-cluster-multiregionproperties.html) property type.
+///
+/// Defines the structure for multi-Region cluster configurations, containing the witness Region and
+/// peered cluster settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiRegionProperties {
     /// `Clusters`.
+    ///
+    /// The set of peered clusters that form the multi-Region cluster configuration. Each peered cluster
+    /// represents a database instance in a different Region.
     pub clusters: Option<Val<Vec<String>>>,
     /// `WitnessRegion`.
+    ///
+    /// The Region that serves as the witness Region for a multi-Region cluster. The witness Region helps
+    /// maintain cluster consistency and quorum.
     ///
     /// - Length: at most 50.
     pub witness_region: Option<Val<String>>,

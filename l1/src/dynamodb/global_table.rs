@@ -5,28 +5,151 @@ use crate::rt::*;
 
 /// The [`AWS::DynamoDB::GlobalTable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-globaltable.html) resource type.
 ///
+/// The `AWS::DynamoDB::GlobalTable` resource enables you to create and manage a Version 2019.11.21
+/// global table. This resource cannot be used to create or manage a Version 2017.11.29 global table.
+/// For more information, see [Global
+/// tables](https://docs.aws.amazon.com//amazondynamodb/latest/developerguide/GlobalTables.html) .
+///
+/// > You cannot convert a resource of type `AWS::DynamoDB::Table` into a resource of type
+/// `AWS::DynamoDB::GlobalTable` by changing its type in your template. *Doing so might result in the
+/// deletion of your DynamoDB table.*
+/// >
+/// > You can instead use the GlobalTable resource to create a new table in a single Region. This will
+/// be billed the same as a single Region table. If you later update the stack to add other Regions then
+/// Global Tables pricing will apply.
+///
+/// You should be aware of the following behaviors when working with DynamoDB global tables.
+///
+/// - The IAM Principal executing the stack operation must have the permissions listed below in all
+///   regions where you plan to have a global table replica. The IAM Principal's permissions should not
+///   have restrictions based on IP source address. Some global tables operations (for example, adding a
+///   replica) are asynchronous, and require that the IAM Principal is valid until they complete. You
+///   should not delete the Principal (user or IAM role) until CloudFormation has finished updating your
+///   stack.
+///
+/// - `application-autoscaling:DeleteScalingPolicy`
+/// - `application-autoscaling:DeleteScheduledAction`
+/// - `application-autoscaling:DeregisterScalableTarget`
+/// - `application-autoscaling:DescribeScalableTargets`
+/// - `application-autoscaling:DescribeScalingPolicies`
+/// - `application-autoscaling:PutScalingPolicy`
+/// - `application-autoscaling:PutScheduledAction`
+/// - `application-autoscaling:RegisterScalableTarget`
+/// - `dynamodb:BatchWriteItem`
+/// - `dynamodb:CreateGlobalTableWitness`
+/// - `dynamodb:CreateTable`
+/// - `dynamodb:CreateTableReplica`
+/// - `dynamodb:DeleteGlobalTableWitness`
+/// - `dynamodb:DeleteItem`
+/// - `dynamodb:DeleteTable`
+/// - `dynamodb:DeleteTableReplica`
+/// - `dynamodb:DescribeContinuousBackups`
+/// - `dynamodb:DescribeContributorInsights`
+/// - `dynamodb:DescribeTable`
+/// - `dynamodb:DescribeTableReplicaAutoScaling`
+/// - `dynamodb:DescribeTimeToLive`
+/// - `dynamodb:DisableKinesisStreamingDestination`
+/// - `dynamodb:EnableKinesisStreamingDestination`
+/// - `dynamodb:GetItem`
+/// - `dynamodb:ListTables`
+/// - `dynamodb:ListTagsOfResource`
+/// - `dynamodb:PutItem`
+/// - `dynamodb:Query`
+/// - `dynamodb:Scan`
+/// - `dynamodb:TagResource`
+/// - `dynamodb:UntagResource`
+/// - `dynamodb:UpdateContinuousBackups`
+/// - `dynamodb:UpdateContributorInsights`
+/// - `dynamodb:UpdateItem`
+/// - `dynamodb:UpdateTable`
+/// - `dynamodb:UpdateTableReplicaAutoScaling`
+/// - `dynamodb:UpdateTimeToLive`
+/// - `iam:CreateServiceLinkedRole`
+/// - `kms:CreateGrant`
+/// - `kms:DescribeKey`
+/// - When using provisioned billing mode, CloudFormation will create an auto scaling policy on each of
+///   your replicas to control their write capacities. You must configure this policy using the
+///   `WriteProvisionedThroughputSettings` property. CloudFormation will ensure that all replicas have
+///   the same write capacity auto scaling property. You cannot directly specify a value for write
+///   capacity for a global table.
+/// - If your table uses provisioned capacity, you must configure auto scaling directly in the
+///   `AWS::DynamoDB::GlobalTable` resource. You should not configure additional auto scaling policies
+///   on any of the table replicas or global secondary indexes, either via API or via
+///   `AWS::ApplicationAutoScaling::ScalableTarget` or `AWS::ApplicationAutoScaling::ScalingPolicy` .
+///   Doing so might result in unexpected behavior and is unsupported.
+/// - In AWS CloudFormation , each global table is controlled by a single stack, in a single region,
+///   regardless of the number of replicas. When you deploy your template, CloudFormation will
+///   create/update all replicas as part of a single stack operation. You should not deploy the same
+///   `AWS::DynamoDB::GlobalTable` resource in multiple regions. Doing so will result in errors, and is
+///   unsupported. If you deploy your application template in multiple regions, you can use conditions
+///   to only create the resource in a single region. Alternatively, you can choose to define your
+///   `AWS::DynamoDB::GlobalTable` resources in a stack separate from your application stack, and make
+///   sure it is only deployed to a single region.
+///
 /// Build it with [`GlobalTable::builder`]; adding it to a stack returns a [`GlobalTableHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalTable {
     /// `AttributeDefinitions`.
     ///
+    /// A list of attributes that describe the key schema for the global table and indexes.
+    ///
     /// - Items: at least 1.
     pub attribute_definitions: Option<Val<Vec<AttributeDefinition>>>,
     /// `BillingMode`.
+    ///
+    /// Specifies how you are charged for read and write throughput and how you manage capacity. Valid
+    /// values are:
+    ///
+    /// - `PAY_PER_REQUEST`
+    /// - `PROVISIONED`
+    ///
+    /// All replicas in your global table will have the same billing mode. If you use `PROVISIONED` billing
+    /// mode, you must provide an auto scaling configuration via the `WriteProvisionedThroughputSettings`
+    /// property. The default value of this property is `PROVISIONED` .
     pub billing_mode: Option<Val<String>>,
     /// `GlobalSecondaryIndexes`.
+    ///
+    /// Global secondary indexes to be created on the global table. You can create up to 20 global secondary
+    /// indexes. Each replica in your global table will have the same global secondary index settings. You
+    /// can only create or delete one global secondary index in a single stack operation.
+    ///
+    /// Since the backfilling of an index could take a long time, CloudFormation does not wait for the index
+    /// to become active. If a stack operation rolls back, CloudFormation might not delete an index that has
+    /// been added. In that case, you will need to delete the index manually.
     pub global_secondary_indexes: Option<Val<Vec<GlobalSecondaryIndex>>>,
     /// `GlobalTableSourceArn`.
     pub global_table_source_arn: Option<Val<String>>,
     /// `GlobalTableWitnesses`.
     ///
+    /// The list of witnesses of the MRSC global table. Only one witness Region can be configured per MRSC
+    /// global table.
+    ///
     /// - Items: 1 to 1.
     pub global_table_witnesses: Option<Val<Vec<GlobalTableWitness>>>,
     /// `KeySchema`.
+    ///
+    /// Specifies the attributes that make up the primary key for the table. The attributes in the
+    /// `KeySchema` property must also be defined in the `AttributeDefinitions` property.
     pub key_schema: Option<Val<Vec<KeySchemaItem>>>,
     /// `LocalSecondaryIndexes`.
+    ///
+    /// Local secondary indexes to be created on the table. You can create up to five local secondary
+    /// indexes. Each index is scoped to a given hash key value. The size of each hash key can be up to 10
+    /// gigabytes. Each replica in your global table will have the same local secondary index settings.
     pub local_secondary_indexes: Option<Val<Vec<LocalSecondaryIndex>>>,
     /// `MultiRegionConsistency`.
+    ///
+    /// Specifies the consistency mode for a new global table.
+    ///
+    /// You can specify one of the following consistency modes:
+    ///
+    /// - `EVENTUAL` : Configures a new global table for multi-Region eventual consistency (MREC).
+    /// - `STRONG` : Configures a new global table for multi-Region strong consistency (MRSC).
+    ///
+    /// If you don't specify this field, the global table consistency mode defaults to `EVENTUAL` . For more
+    /// information about global tables consistency modes, see [Consistency
+    /// modes](https://docs.aws.amazon.com/V2globaltables_HowItWorks.html#V2globaltables_HowItWorks.consistency-modes)
+    /// in DynamoDB developer guide.
     pub multi_region_consistency: Option<Val<MultiRegionConsistency>>,
     /// `ReadOnDemandThroughputSettings`.
     pub read_on_demand_throughput_settings: Option<Val<ReadOnDemandThroughputSettings>>,
@@ -34,23 +157,71 @@ pub struct GlobalTable {
     pub read_provisioned_throughput_settings: Option<Val<GlobalReadProvisionedThroughputSettings>>,
     /// `Replicas`: required.
     ///
+    /// Specifies the list of replicas for your global table. The list must contain at least one element,
+    /// the region where the stack defining the global table is deployed. For example, if you define your
+    /// table in a stack deployed to us-east-1, you must have an entry in `Replicas` with the region
+    /// us-east-1. You cannot remove the replica in the stack region.
+    ///
+    /// > Adding a replica might take a few minutes for an empty table, or up to several hours for large
+    /// tables. If you want to add or remove a replica, we recommend submitting an `UpdateStack` operation
+    /// containing only that change.
+    /// >
+    /// > If you add or delete a replica during an update, we recommend that you don't update any other
+    /// resources. If your stack fails to update and is rolled back while adding a new replica, you might
+    /// need to manually delete the replica.
+    ///
+    /// You can create a new global table with as many replicas as needed. You can add or remove replicas
+    /// after table creation, but you can only add or remove a single replica in each update. For
+    /// Multi-Region Strong Consistency (MRSC), you can add or remove up to 3 replicas, or 2 replicas plus a
+    /// witness Region.
+    ///
     /// - Items: at least 1.
     pub replicas: Option<Val<Vec<ReplicaSpecification>>>,
     /// `SSESpecification`.
+    ///
+    /// Specifies the settings to enable server-side encryption. These settings will be applied to all
+    /// replicas. If you plan to use customer-managed KMS keys, you must provide a key for each replica
+    /// using the `ReplicaSpecification.ReplicaSSESpecification` property.
     pub sse_specification: Option<Val<SseSpecification>>,
     /// `StreamSpecification`.
+    ///
+    /// Specifies the streams settings on your global table. You must provide a value for this property if
+    /// your global table contains more than one replica. You can only change the streams settings if your
+    /// global table has only one replica. For Multi-Region Strong Consistency (MRSC), you do not need to
+    /// provide a value for this property and can change the settings at any time.
     pub stream_specification: Option<Val<StreamSpecification>>,
     /// `TableName`. Changing it replaces the resource.
+    ///
+    /// A name for the global table. If you don't specify a name, AWS CloudFormation generates a unique ID
+    /// and uses that ID as the table name. For more information, see [Name
+    /// type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+    ///
+    /// > If you specify a name, you cannot perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you must replace the resource, specify
+    /// a new name.
     ///
     /// - Length: 1 to 1024.
     pub table_name: Option<Val<String>>,
     /// `TimeToLiveSpecification`.
+    ///
+    /// Specifies the time to live (TTL) settings for the table. This setting will be applied to all
+    /// replicas.
     pub time_to_live_specification: Option<Val<TimeToLiveSpecification>>,
     /// `WarmThroughput`.
+    ///
+    /// Provides visibility into the number of read and write operations your table or secondary index can
+    /// instantaneously support. The settings can be modified using the `UpdateTable` operation to meet the
+    /// throughput requirements of an upcoming peak event.
     pub warm_throughput: Option<Val<WarmThroughput>>,
     /// `WriteOnDemandThroughputSettings`.
+    ///
+    /// Sets the write request settings for a global table or a global secondary index. You can only specify
+    /// this setting if your resource uses the `PAY_PER_REQUEST` `BillingMode` .
     pub write_on_demand_throughput_settings: Option<Val<WriteOnDemandThroughputSettings>>,
     /// `WriteProvisionedThroughputSettings`.
+    ///
+    /// Specifies an auto scaling policy for write capacity. This policy will be applied to all replicas.
+    /// This setting must be specified if `BillingMode` is set to `PROVISIONED` .
     pub write_provisioned_throughput_settings: Option<Val<WriteProvisionedThroughputSettings>>,
 }
 
@@ -268,14 +439,27 @@ impl Deref for GlobalTableHandle {
 
 impl GlobalTableHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the DynamoDB table, such as
+    /// `arn:aws:dynamodb:us-east-2:123456789012:table/myDynamoDBTable` . The ARN returned is that of the
+    /// replica in the region the stack is deployed to.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `StreamArn`.
+    ///
+    /// The ARN of the DynamoDB stream, such as
+    /// `arn:aws:dynamodb:us-east-1:123456789012:table/testddbstack-myDynamoDBTable-012A1SL7SMP5Q/stream/2015-11-30T20:10:00.000`
+    /// . The `StreamArn` returned is that of the replica in the region the stack is deployed to.
+    ///
+    /// > You must specify the `StreamSpecification` property to use this attribute.
     pub fn attr_stream_arn(&self) -> Val<String> {
         self.0.get_att("StreamArn")
     }
     /// `Fn::GetAtt` `TableId`.
+    ///
+    /// Unique identifier for the table, such as `a123b456-01ab-23cd-123a-111222aaabbb` . The `TableId`
+    /// returned is that of the replica in the region the stack is deployed to.
     pub fn attr_table_id(&self) -> Val<String> {
         self.0.get_att("TableId")
     }
@@ -290,13 +474,23 @@ impl GlobalTableHandle {
 }
 
 /// The [`AttributeDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-attributedefinition.html) property type.
+///
+/// Represents an attribute for describing the schema for the table and indexes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttributeDefinition {
     /// `AttributeName`: required.
     ///
+    /// A name for the attribute.
+    ///
     /// - Length: 1 to 255.
     pub attribute_name: Option<Val<String>>,
     /// `AttributeType`: required.
+    ///
+    /// The data type for the attribute, where:
+    ///
+    /// - `S` - the attribute is of type String
+    /// - `N` - the attribute is of type Number
+    /// - `B` - the attribute is of type Binary
     pub attribute_type: Option<Val<AttributeType>>,
 }
 
@@ -367,21 +561,50 @@ impl ToValue for AttributeDefinition {
 impl Literal for AttributeDefinition {}
 
 /// The [`CapacityAutoScalingSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-capacityautoscalingsettings.html) property type.
+///
+/// Configures a scalable target and an autoscaling policy for a table or global secondary index's read
+/// or write capacity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityAutoScalingSettings {
     /// `MaxCapacity`: required.
+    ///
+    /// The maximum provisioned capacity units for the global table.
     ///
     /// - Minimum: 1.
     pub max_capacity: Option<Val<i64>>,
     /// `MinCapacity`: required.
     ///
+    /// The minimum provisioned capacity units for the global table.
+    ///
     /// - Minimum: 1.
     pub min_capacity: Option<Val<i64>>,
     /// `SeedCapacity`.
     ///
+    /// When switching billing mode from `PAY_PER_REQUEST` to `PROVISIONED` , DynamoDB requires you to
+    /// specify read and write capacity unit values for the table and for each global secondary index. These
+    /// values will be applied to all replicas. The table will use these provisioned values until
+    /// CloudFormation creates the autoscaling policies you configured in your template. CloudFormation
+    /// cannot determine what capacity the table and its global secondary indexes will require in this time
+    /// period, since they are application-dependent.
+    ///
+    /// If you want to switch a table's billing mode from `PAY_PER_REQUEST` to `PROVISIONED` , you must
+    /// specify a value for this property for each autoscaled resource. If you specify different values for
+    /// the same resource in different regions, CloudFormation will use the highest value found in either
+    /// the `SeedCapacity` or `ReadCapacityUnits` properties. For example, if your global secondary index
+    /// `myGSI` has a `SeedCapacity` of 10 in us-east-1 and a fixed `ReadCapacityUnits` of 20 in eu-west-1,
+    /// CloudFormation will initially set the read capacity for `myGSI` to 20. Note that if you disable
+    /// `ScaleIn` for `myGSI` in us-east-1, its read capacity units might not be set back to 10.
+    ///
+    /// You must also specify a value for `SeedCapacity` when you plan to switch a table's billing mode from
+    /// `PROVISIONED` to `PAY_PER_REQUEST` , because CloudFormation might need to roll back the operation
+    /// (reverting the billing mode to `PROVISIONED` ) and this cannot succeed without specifying a value
+    /// for `SeedCapacity` .
+    ///
     /// - Minimum: 1.
     pub seed_capacity: Option<Val<i64>>,
     /// `TargetTrackingScalingPolicyConfiguration`: required.
+    ///
+    /// Defines a target tracking scaling policy.
     pub target_tracking_scaling_policy_configuration: Option<Val<TargetTrackingScalingPolicyConfiguration>>,
 }
 
@@ -478,11 +701,20 @@ impl ToValue for CapacityAutoScalingSettings {
 impl Literal for CapacityAutoScalingSettings {}
 
 /// The [`ContributorInsightsSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-contributorinsightsspecification.html) property type.
+///
+/// Configures contributor insights settings for a replica or one of its indexes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContributorInsightsSpecification {
     /// `Enabled`: required.
+    ///
+    /// Indicates whether CloudWatch Contributor Insights are to be enabled (true) or disabled (false).
     pub enabled: Option<Val<bool>>,
     /// `Mode`.
+    ///
+    /// Specifies the CloudWatch Contributor Insights mode for a global table. Valid values are
+    /// `ACCESSED_AND_THROTTLED_KEYS` (tracks all access and throttled events) or `THROTTLED_KEYS` (tracks
+    /// only throttled events). This setting determines what type of contributor insights data is collected
+    /// for the global table.
     pub mode: Option<Val<Mode>>,
 }
 
@@ -595,27 +827,62 @@ impl ToValue for GlobalReadProvisionedThroughputSettings {
 impl Literal for GlobalReadProvisionedThroughputSettings {}
 
 /// The [`GlobalSecondaryIndex`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-globalsecondaryindex.html) property type.
+///
+/// Allows you to specify a global secondary index for the global table. The index will be defined on
+/// all replicas.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalSecondaryIndex {
     /// `IndexName`: required.
+    ///
+    /// The name of the global secondary index. The name must be unique among all other indexes on this
+    /// table.
     ///
     /// - Length: 3 to 255.
     pub index_name: Option<Val<String>>,
     /// `KeySchema`: required.
     ///
+    /// The complete key schema for a global secondary index, which consists of one or more pairs of
+    /// attribute names and key types:
+    ///
+    /// - `HASH` - partition key
+    /// - `RANGE` - sort key
+    ///
+    /// > The partition key of an item is also known as its *hash attribute* . The term "hash attribute"
+    /// derives from DynamoDB's usage of an internal hash function to evenly distribute data items across
+    /// partitions, based on their partition key values.
+    /// >
+    /// > The sort key of an item is also known as its *range attribute* . The term "range attribute"
+    /// derives from the way DynamoDB stores items with the same partition key physically close together, in
+    /// sorted order by the sort key value.
+    ///
     /// - Items: at least 1.
     pub key_schema: Option<Val<Vec<KeySchema>>>,
     /// `Projection`: required.
+    ///
+    /// Represents attributes that are copied (projected) from the table into the global secondary index.
+    /// These are in addition to the primary key attributes and index key attributes, which are
+    /// automatically projected.
     pub projection: Option<Val<Projection>>,
     /// `ReadOnDemandThroughputSettings`.
     pub read_on_demand_throughput_settings: Option<Val<ReadOnDemandThroughputSettings>>,
     /// `ReadProvisionedThroughputSettings`.
     pub read_provisioned_throughput_settings: Option<Val<GlobalReadProvisionedThroughputSettings>>,
     /// `WarmThroughput`.
+    ///
+    /// Represents the warm throughput value (in read units per second and write units per second) for the
+    /// specified secondary index. If you use this parameter, you must specify `ReadUnitsPerSecond` ,
+    /// `WriteUnitsPerSecond` , or both.
     pub warm_throughput: Option<Val<WarmThroughput>>,
     /// `WriteOnDemandThroughputSettings`.
+    ///
+    /// Sets the write request settings for a global table or a global secondary index. You can only specify
+    /// this setting if your resource uses the `PAY_PER_REQUEST` `BillingMode` .
     pub write_on_demand_throughput_settings: Option<Val<WriteOnDemandThroughputSettings>>,
     /// `WriteProvisionedThroughputSettings`.
+    ///
+    /// Defines write capacity settings for the global secondary index. You must specify a value for this
+    /// property if the table's `BillingMode` is `PROVISIONED` . All replicas will have the same write
+    /// capacity settings for this global secondary index.
     pub write_provisioned_throughput_settings: Option<Val<WriteProvisionedThroughputSettings>>,
 }
 
@@ -745,9 +1012,20 @@ impl ToValue for GlobalSecondaryIndex {
 impl Literal for GlobalSecondaryIndex {}
 
 /// The [`GlobalTableWitness`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-globaltablewitness.html) property type.
+///
+/// The witness Region for the MRSC global table. A MRSC global table can be configured with either
+/// three replicas, or with two replicas and one witness.
+///
+/// The witness must be in a different Region than the replicas and within the same Region set:
+///
+/// - US Region set: US East (N. Virginia), US East (Ohio), US West (Oregon)
+/// - EU Region set: Europe (Ireland), Europe (London), Europe (Paris), Europe (Frankfurt)
+/// - AP Region set: Asia Pacific (Tokyo), Asia Pacific (Seoul), Asia Pacific (Osaka)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalTableWitness {
     /// `Region`.
+    ///
+    /// The name of the AWS Region that serves as a witness for the MRSC global table.
     pub region: Option<Val<String>>,
 }
 
@@ -795,13 +1073,39 @@ impl ToValue for GlobalTableWitness {
 impl Literal for GlobalTableWitness {}
 
 /// The [`KeySchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-keyschema.html) property type.
+///
+/// Represents *a single element* of a key schema. A key schema specifies the attributes that make up
+/// the primary key of a table, or the key attributes of an index.
+///
+/// A `KeySchemaElement` represents exactly one attribute of the primary key. For example, a simple
+/// primary key would be represented by one `KeySchemaElement` (for the partition key). A composite
+/// primary key would require one `KeySchemaElement` for the partition key, and another
+/// `KeySchemaElement` for the sort key.
+///
+/// A `KeySchemaElement` must be a scalar, top-level attribute (not a nested attribute). The data type
+/// must be one of String, Number, or Binary. The attribute cannot be nested within a List or a Map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeySchema {
     /// `AttributeName`: required.
     ///
+    /// The name of a key attribute.
+    ///
     /// - Length: 1 to 255.
     pub attribute_name: Option<Val<String>>,
     /// `KeyType`: required.
+    ///
+    /// The role that this key attribute will assume:
+    ///
+    /// - `HASH` - partition key
+    /// - `RANGE` - sort key
+    ///
+    /// > The partition key of an item is also known as its *hash attribute* . The term "hash attribute"
+    /// derives from DynamoDB's usage of an internal hash function to evenly distribute data items across
+    /// partitions, based on their partition key values.
+    /// >
+    /// > The sort key of an item is also known as its *range attribute* . The term "range attribute"
+    /// derives from the way DynamoDB stores items with the same partition key physically close together, in
+    /// sorted order by the sort key value.
     pub key_type: Option<Val<KeyType>>,
 }
 
@@ -937,11 +1241,17 @@ impl ToValue for KeySchemaItem {
 impl Literal for KeySchemaItem {}
 
 /// The [`KinesisStreamSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-kinesisstreamspecification.html) property type.
+///
+/// The Kinesis Data Streams configuration for the specified global table replica.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisStreamSpecification {
     /// `ApproximateCreationDateTimePrecision`.
+    ///
+    /// The precision for the time and date that the stream was created.
     pub approximate_creation_date_time_precision: Option<Val<ApproximateCreationDateTimePrecision>>,
     /// `StreamArn`: required.
+    ///
+    /// The ARN for a specific Kinesis data stream.
     pub stream_arn: Option<Val<String>>,
 }
 
@@ -1005,15 +1315,39 @@ impl ToValue for KinesisStreamSpecification {
 impl Literal for KinesisStreamSpecification {}
 
 /// The [`LocalSecondaryIndex`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-localsecondaryindex.html) property type.
+///
+/// Represents the properties of a local secondary index. A local secondary index can only be created
+/// when its parent table is created.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalSecondaryIndex {
     /// `IndexName`: required.
     ///
+    /// The name of the local secondary index. The name must be unique among all other indexes on this
+    /// table.
+    ///
     /// - Length: 3 to 255.
     pub index_name: Option<Val<String>>,
     /// `KeySchema`: required.
+    ///
+    /// The complete key schema for the local secondary index, consisting of one or more pairs of attribute
+    /// names and key types:
+    ///
+    /// - `HASH` - partition key
+    /// - `RANGE` - sort key
+    ///
+    /// > The partition key of an item is also known as its *hash attribute* . The term "hash attribute"
+    /// derives from DynamoDB's usage of an internal hash function to evenly distribute data items across
+    /// partitions, based on their partition key values.
+    /// >
+    /// > The sort key of an item is also known as its *range attribute* . The term "range attribute"
+    /// derives from the way DynamoDB stores items with the same partition key physically close together, in
+    /// sorted order by the sort key value.
     pub key_schema: Option<Val<Vec<KeySchemaItem>>>,
     /// `Projection`: required.
+    ///
+    /// Represents attributes that are copied (projected) from the table into the local secondary index.
+    /// These are in addition to the primary key attributes and index key attributes, which are
+    /// automatically projected.
     pub projection: Option<Val<Projection>>,
 }
 
@@ -1105,11 +1439,19 @@ impl ToValue for LocalSecondaryIndex {
 impl Literal for LocalSecondaryIndex {}
 
 /// The [`PointInTimeRecoverySpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-pointintimerecoveryspecification.html) property type.
+///
+/// Represents the settings used to enable point in time recovery.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PointInTimeRecoverySpecification {
     /// `PointInTimeRecoveryEnabled`.
+    ///
+    /// Indicates whether point in time recovery is enabled (true) or disabled (false) on the table.
     pub point_in_time_recovery_enabled: Option<Val<bool>>,
     /// `RecoveryPeriodInDays`.
+    ///
+    /// The number of preceding days for which continuous backups are taken and maintained. Your table data
+    /// is only recoverable to any point-in-time from within the configured recovery period. This parameter
+    /// is optional. If no value is provided, the value will default to 35.
     ///
     /// - Range: 1 to 35.
     pub recovery_period_in_days: Option<Val<i64>>,
@@ -1165,13 +1507,33 @@ impl ToValue for PointInTimeRecoverySpecification {
 impl Literal for PointInTimeRecoverySpecification {}
 
 /// The [`Projection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-projection.html) property type.
+///
+/// Represents attributes that are copied (projected) from the table into an index. These are in
+/// addition to the primary key attributes and index key attributes, which are automatically projected.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Projection {
     /// `NonKeyAttributes`.
     ///
+    /// Represents the non-key attribute names which will be projected into the index.
+    ///
+    /// For global and local secondary indexes, the total count of `NonKeyAttributes` summed across all of
+    /// the secondary indexes, must not exceed 100. If you project the same attribute into two different
+    /// indexes, this counts as two distinct attributes when determining the total. This limit only applies
+    /// when you specify the ProjectionType of `INCLUDE` . You still can specify the ProjectionType of `ALL`
+    /// to project all attributes from the source table, even if the table has more than 100 attributes.
+    ///
     /// - Items: at most 20.
     pub non_key_attributes: Option<Val<Vec<String>>>,
     /// `ProjectionType`.
+    ///
+    /// The set of attributes that are projected into the index:
+    ///
+    /// - `KEYS_ONLY` - Only the index and primary keys are projected into the index.
+    /// - `INCLUDE` - In addition to the attributes described in `KEYS_ONLY` , the secondary index will
+    ///   include other non-key attributes that you specify.
+    /// - `ALL` - All of the table attributes are projected into the index.
+    ///
+    /// When using the DynamoDB console, `ALL` is selected by default.
     pub projection_type: Option<Val<String>>,
 }
 
@@ -1230,9 +1592,14 @@ impl ToValue for Projection {
 impl Literal for Projection {}
 
 /// The [`ReadOnDemandThroughputSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-readondemandthroughputsettings.html) property type.
+///
+/// Sets the read request settings for a replica table or a replica global secondary index. You can only
+/// specify this setting if your resource uses the `PAY_PER_REQUEST` `BillingMode` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReadOnDemandThroughputSettings {
     /// `MaxReadRequestUnits`.
+    ///
+    /// Maximum number of read request units for the specified replica of a global table.
     ///
     /// - Minimum: 1.
     pub max_read_request_units: Option<Val<i64>>,
@@ -1282,11 +1649,20 @@ impl ToValue for ReadOnDemandThroughputSettings {
 impl Literal for ReadOnDemandThroughputSettings {}
 
 /// The [`ReadProvisionedThroughputSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-readprovisionedthroughputsettings.html) property type.
+///
+/// Allows you to specify the read capacity settings for a replica table or a replica global secondary
+/// index when the `BillingMode` is set to `PROVISIONED` . You must specify a value for either
+/// `ReadCapacityUnits` or `ReadCapacityAutoScalingSettings` , but not both. You can switch between
+/// fixed capacity and auto scaling.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReadProvisionedThroughputSettings {
     /// `ReadCapacityAutoScalingSettings`.
+    ///
+    /// Specifies auto scaling settings for the replica table or global secondary index.
     pub read_capacity_auto_scaling_settings: Option<Val<CapacityAutoScalingSettings>>,
     /// `ReadCapacityUnits`.
+    ///
+    /// Specifies a fixed read capacity for the replica table or global secondary index.
     ///
     /// - Minimum: 1.
     pub read_capacity_units: Option<Val<i64>>,
@@ -1342,17 +1718,35 @@ impl ToValue for ReadProvisionedThroughputSettings {
 impl Literal for ReadProvisionedThroughputSettings {}
 
 /// The [`ReplicaGlobalSecondaryIndexSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-replicaglobalsecondaryindexspecification.html) property type.
+///
+/// Represents the properties of a global secondary index that can be set on a per-replica basis.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaGlobalSecondaryIndexSpecification {
     /// `ContributorInsightsSpecification`.
+    ///
+    /// Updates the status for contributor insights for a specific table or index. CloudWatch Contributor
+    /// Insights for DynamoDB graphs display the partition key and (if applicable) sort key of frequently
+    /// accessed items and frequently throttled items in plaintext. If you require the use of AWS Key
+    /// Management Service (KMS) to encrypt this table’s partition key and sort key data with an AWS
+    /// managed key or customer managed key, you should not enable CloudWatch Contributor Insights for
+    /// DynamoDB for this table.
     pub contributor_insights_specification: Option<Val<ContributorInsightsSpecification>>,
     /// `IndexName`: required.
+    ///
+    /// The name of the global secondary index. The name must be unique among all other indexes on this
+    /// table.
     ///
     /// - Length: 3 to 255.
     pub index_name: Option<Val<String>>,
     /// `ReadOnDemandThroughputSettings`.
+    ///
+    /// Sets the read request settings for a replica global secondary index. You can only specify this
+    /// setting if your resource uses the `PAY_PER_REQUEST` `BillingMode` .
     pub read_on_demand_throughput_settings: Option<Val<ReadOnDemandThroughputSettings>>,
     /// `ReadProvisionedThroughputSettings`.
+    ///
+    /// Allows you to specify the read capacity settings for a replica global secondary index when the
+    /// `BillingMode` is set to `PROVISIONED` .
     pub read_provisioned_throughput_settings: Option<Val<ReadProvisionedThroughputSettings>>,
 }
 
@@ -1431,35 +1825,83 @@ impl ToValue for ReplicaGlobalSecondaryIndexSpecification {
 impl Literal for ReplicaGlobalSecondaryIndexSpecification {}
 
 /// The [`ReplicaSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-replicaspecification.html) property type.
+///
+/// Defines settings specific to a single replica of a global table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaSpecification {
     /// `ContributorInsightsSpecification`.
+    ///
+    /// The settings used to enable or disable CloudWatch Contributor Insights for the specified replica.
+    /// When not specified, defaults to contributor insights disabled for the replica.
     pub contributor_insights_specification: Option<Val<ContributorInsightsSpecification>>,
     /// `DeletionProtectionEnabled`.
+    ///
+    /// Determines if a replica is protected from deletion. When enabled, the table cannot be deleted by any
+    /// user or process. This setting is disabled by default. For more information, see [Using deletion
+    /// protection](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection)
+    /// in the *Amazon DynamoDB Developer Guide* .
     pub deletion_protection_enabled: Option<Val<bool>>,
     /// `GlobalSecondaryIndexes`.
+    ///
+    /// Defines additional settings for the global secondary indexes of this replica.
     pub global_secondary_indexes: Option<Val<Vec<ReplicaGlobalSecondaryIndexSpecification>>>,
     /// `GlobalTableSettingsReplicationMode`.
     pub global_table_settings_replication_mode: Option<Val<GlobalTableSettingsReplicationMode>>,
     /// `KinesisStreamSpecification`.
+    ///
+    /// Defines the Kinesis Data Streams configuration for the specified replica.
     pub kinesis_stream_specification: Option<Val<KinesisStreamSpecification>>,
     /// `PointInTimeRecoverySpecification`.
+    ///
+    /// The settings used to enable point in time recovery. When not specified, defaults to point in time
+    /// recovery disabled for the replica.
     pub point_in_time_recovery_specification: Option<Val<PointInTimeRecoverySpecification>>,
     /// `ReadOnDemandThroughputSettings`.
+    ///
+    /// Sets read request settings for the replica table.
     pub read_on_demand_throughput_settings: Option<Val<ReadOnDemandThroughputSettings>>,
     /// `ReadProvisionedThroughputSettings`.
+    ///
+    /// Defines read capacity settings for the replica table.
     pub read_provisioned_throughput_settings: Option<Val<ReadProvisionedThroughputSettings>>,
     /// `Region`: required.
+    ///
+    /// The region in which this replica exists.
     pub region: Option<Val<String>>,
     /// `ReplicaStreamSpecification`.
+    ///
+    /// Represents the DynamoDB Streams configuration for a global table replica.
     pub replica_stream_specification: Option<Val<ReplicaStreamSpecification>>,
     /// `ResourcePolicy`.
+    ///
+    /// A resource-based policy document that contains permissions to add to the specified replica of a
+    /// DynamoDB global table. Resource-based policies let you define access permissions by specifying who
+    /// has access to each resource, and the actions they are allowed to perform on each resource.
+    ///
+    /// In a CloudFormation template, you can provide the policy in JSON or YAML format because
+    /// CloudFormation converts YAML to JSON before submitting it to DynamoDB . For more information about
+    /// resource-based policies, see [Using resource-based policies for
+    /// DynamoDB](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html)
+    /// and [Resource-based policy
+    /// examples](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-examples.html) .
     pub resource_policy: Option<Val<ResourcePolicy>>,
     /// `SSESpecification`.
+    ///
+    /// Allows you to specify a customer-managed key for the replica. When using customer-managed keys for
+    /// server-side encryption, this property must have a value in all replicas.
     pub sse_specification: Option<Val<ReplicaSseSpecification>>,
     /// `TableClass`.
+    ///
+    /// The table class of the specified table. Valid values are `STANDARD` and `STANDARD_INFREQUENT_ACCESS`
+    /// .
     pub table_class: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this replica.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -1613,9 +2055,16 @@ impl ToValue for ReplicaSpecification {
 impl Literal for ReplicaSpecification {}
 
 /// The [`ReplicaSSESpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-replicassespecification.html) property type.
+///
+/// Allows you to specify a KMS key identifier to be used for server-side encryption. The key can be
+/// specified via ARN, key ID, or alias. The key must be created in the same region as the replica.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaSseSpecification {
     /// `KMSMasterKeyId`: required.
+    ///
+    /// The AWS  key that should be used for the AWS  encryption. To specify a key, use its key ID, Amazon
+    /// Resource Name (ARN), alias name, or alias ARN. Note that you should only provide this parameter if
+    /// the key is different from the default DynamoDB key `alias/aws/dynamodb` .
     pub kms_master_key_id: Option<Val<String>>,
 }
 
@@ -1670,9 +2119,27 @@ impl ToValue for ReplicaSseSpecification {
 impl Literal for ReplicaSseSpecification {}
 
 /// The [`ReplicaStreamSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-replicastreamspecification.html) property type.
+///
+/// Represents the DynamoDB Streams configuration for a global table replica.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaStreamSpecification {
     /// `ResourcePolicy`: required.
+    ///
+    /// A resource-based policy document that contains the permissions for the specified stream of a
+    /// DynamoDB global table replica. Resource-based policies let you define access permissions by
+    /// specifying who has access to each resource, and the actions they are allowed to perform on each
+    /// resource.
+    ///
+    /// In a CloudFormation template, you can provide the policy in JSON or YAML format because
+    /// CloudFormation converts YAML to JSON before submitting it to DynamoDB . For more information about
+    /// resource-based policies, see [Using resource-based policies for
+    /// DynamoDB](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html)
+    /// and [Resource-based policy
+    /// examples](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-examples.html) .
+    ///
+    /// You can update the `ResourcePolicy` property if you've specified more than one table using the [AWS
+    /// ::DynamoDB::GlobalTable](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-globaltable.html)
+    /// resource.
     pub resource_policy: Option<Val<ResourcePolicy>>,
 }
 
@@ -1727,9 +2194,61 @@ impl ToValue for ReplicaStreamSpecification {
 impl Literal for ReplicaStreamSpecification {}
 
 /// The [`ResourcePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-resourcepolicy.html) property type.
+///
+/// Creates or updates a resource-based policy document that contains the permissions for DynamoDB
+/// resources, such as a table, its indexes, and stream. Resource-based policies let you define access
+/// permissions by specifying who has access to each resource, and the actions they are allowed to
+/// perform on each resource.
+///
+/// In a CloudFormation template, you can provide the policy in JSON or YAML format because
+/// CloudFormation converts YAML to JSON before submitting it to DynamoDB . For more information about
+/// resource-based policies, see [Using resource-based policies for
+/// DynamoDB](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html)
+/// and [Resource-based policy
+/// examples](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-examples.html) .
+///
+/// While defining resource-based policies in your CloudFormation templates, the following
+/// considerations apply:
+///
+/// - The maximum size supported for a resource-based policy document in JSON format is 20 KB. DynamoDB
+///   counts whitespaces when calculating the size of a policy against this limit.
+/// - Resource-based policies don't support [drift
+///   detection](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-stack-drift.html#)
+///   . If you update a policy outside of the CloudFormation stack template, you'll need to update the
+///   CloudFormation stack with the changes.
+/// - Resource-based policies don't support out-of-band changes. If you add, update, or delete a policy
+///   outside of the CloudFormation template, the change won't be overwritten if there are no changes to
+///   the policy within the template.
+///
+/// For example, say that your template contains a resource-based policy, which you later update outside
+/// of the template. If you don't make any changes to the policy in the template, the updated policy in
+/// DynamoDB won’t be synced with the policy in the template.
+///
+/// Conversely, say that your template doesn’t contain a resource-based policy, but you add a policy
+/// outside of the template. This policy won’t be removed from DynamoDB as long as you don’t add it
+/// to the template. When you add a policy to the template and update the stack, the existing policy in
+/// DynamoDB will be updated to match the one defined in the template.
+/// - Within a resource-based policy, if the action for a DynamoDB service-linked role (SLR) to
+///   replicate data for a global table is denied, adding or deleting a replica will fail with an error.
+/// - The [AWS
+///   ::DynamoDB::GlobalTable](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-globaltable.html)
+///   resource doesn't support creating a replica in the same stack update in Regions other than the
+///   Region where you deploy the stack update.
+///
+/// For a full list of all considerations, see [Resource-based policy
+/// considerations](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-considerations.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicy {
     /// `PolicyDocument`: required.
+    ///
+    /// A resource-based policy document that contains permissions to add to the specified DynamoDB table,
+    /// its indexes, and stream. In a CloudFormation template, you can provide the policy in JSON or YAML
+    /// format because CloudFormation converts YAML to JSON before submitting it to DynamoDB . For more
+    /// information about resource-based policies, see [Using resource-based policies for
+    /// DynamoDB](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html)
+    /// and [Resource-based policy
+    /// examples](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-examples.html) .
     ///
     /// - Format: `json`.
     pub policy_document: Option<Val<Json>>,
@@ -1786,11 +2305,25 @@ impl ToValue for ResourcePolicy {
 impl Literal for ResourcePolicy {}
 
 /// The [`SSESpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-ssespecification.html) property type.
+///
+/// Represents the settings used to enable server-side encryption.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SseSpecification {
     /// `SSEEnabled`: required.
+    ///
+    /// Indicates whether server-side encryption is performed using an AWS managed key or an AWS owned key.
+    /// If enabled (true), server-side encryption type is set to KMS and an AWS managed key is used ( AWS
+    /// charges apply). If disabled (false) or not specified,server-side encryption is set to an AWS owned
+    /// key. If you choose to use KMS encryption, you can also use customer managed KMS keys by specifying
+    /// them in the `ReplicaSpecification.SSESpecification` object. You cannot mix AWS managed and customer
+    /// managed KMS keys.
     pub sse_enabled: Option<Val<bool>>,
     /// `SSEType`.
+    ///
+    /// Server-side encryption type. The only supported value is:
+    ///
+    /// - `KMS` - Server-side encryption that uses AWS Key Management Service . The key is stored in your
+    ///   account and is managed by AWS  ( AWS  charges apply).
     pub sse_type: Option<Val<SseType>>,
 }
 
@@ -1851,9 +2384,25 @@ impl ToValue for SseSpecification {
 impl Literal for SseSpecification {}
 
 /// The [`StreamSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-streamspecification.html) property type.
+///
+/// Represents the DynamoDB Streams configuration for a table in DynamoDB .
+///
+/// You can only modify this value for a `AWS::DynamoDB::GlobalTable` resource configured for
+/// multi-Region eventual consistency (MREC, the default) if that resource contains only one entry in
+/// `Replicas` . You must specify a value for this property for a `AWS::DynamoDB::GlobalTable` resource
+/// configured for MREC with more than one entry in `Replicas` . For Multi-Region Strong Consistency
+/// (MRSC), Streams are not required and can be changed for existing tables.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamSpecification {
     /// `StreamViewType`: required.
+    ///
+    /// When an item in the table is modified, `StreamViewType` determines what information is written to
+    /// the stream for this table. Valid values for `StreamViewType` are:
+    ///
+    /// - `KEYS_ONLY` - Only the key attributes of the modified item are written to the stream.
+    /// - `NEW_IMAGE` - The entire item, as it appears after it was modified, is written to the stream.
+    /// - `OLD_IMAGE` - The entire item, as it appeared before it was modified, is written to the stream.
+    /// - `NEW_AND_OLD_IMAGES` - Both the new and the old item images of the item are written to the stream.
     pub stream_view_type: Option<Val<String>>,
 }
 
@@ -1972,19 +2521,32 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TargetTrackingScalingPolicyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-targettrackingscalingpolicyconfiguration.html) property type.
+///
+/// Defines a target tracking scaling policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetTrackingScalingPolicyConfiguration {
     /// `DisableScaleIn`.
+    ///
+    /// Indicates whether scale in by the target tracking scaling policy is disabled. The default value is
+    /// `false` .
     pub disable_scale_in: Option<Val<bool>>,
     /// `ScaleInCooldown`.
+    ///
+    /// The amount of time, in seconds, after a scale-in activity completes before another scale-in activity
+    /// can start.
     ///
     /// - Minimum: 0.
     pub scale_in_cooldown: Option<Val<i64>>,
     /// `ScaleOutCooldown`.
     ///
+    /// The amount of time, in seconds, after a scale-out activity completes before another scale-out
+    /// activity can start.
+    ///
     /// - Minimum: 0.
     pub scale_out_cooldown: Option<Val<i64>>,
     /// `TargetValue`: required.
+    ///
+    /// Defines a target value for the scaling policy.
     ///
     /// - Format: `double`.
     pub target_value: Option<Val<f64>>,
@@ -2059,11 +2621,23 @@ impl ToValue for TargetTrackingScalingPolicyConfiguration {
 impl Literal for TargetTrackingScalingPolicyConfiguration {}
 
 /// The [`TimeToLiveSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-timetolivespecification.html) property type.
+///
+/// Represents the settings used to enable or disable Time to Live (TTL) for the specified table. All
+/// replicas will have the same time to live configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeToLiveSpecification {
     /// `AttributeName`.
+    ///
+    /// The name of the attribute used to store the expiration time for items in the table.
+    ///
+    /// Currently, you cannot directly change the attribute name used to evaluate time to live. In order to
+    /// do so, you must first disable time to live, and then re-enable it with the new attribute name. It
+    /// can take up to one hour for changes to time to live to take effect. If you attempt to modify time to
+    /// live within that time window, your stack operation might be delayed.
     pub attribute_name: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// Indicates whether TTL is to be enabled (true) or disabled (false) on the table.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -2124,13 +2698,21 @@ impl ToValue for TimeToLiveSpecification {
 impl Literal for TimeToLiveSpecification {}
 
 /// The [`WarmThroughput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-warmthroughput.html) property type.
+///
+/// Provides visibility into the number of read and write operations your table or secondary index can
+/// instantaneously support. The settings can be modified using the `UpdateTable` operation to meet the
+/// throughput requirements of an upcoming peak event.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WarmThroughput {
     /// `ReadUnitsPerSecond`.
     ///
+    /// Represents the number of read operations your base table can instantaneously support.
+    ///
     /// - Minimum: 1.
     pub read_units_per_second: Option<Val<i64>>,
     /// `WriteUnitsPerSecond`.
+    ///
+    /// Represents the number of write operations your base table can instantaneously support.
     ///
     /// - Minimum: 1.
     pub write_units_per_second: Option<Val<i64>>,
@@ -2186,9 +2768,14 @@ impl ToValue for WarmThroughput {
 impl Literal for WarmThroughput {}
 
 /// The [`WriteOnDemandThroughputSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-writeondemandthroughputsettings.html) property type.
+///
+/// Sets the write request settings for a global table or a global secondary index. You can only specify
+/// this setting if your resource uses the `PAY_PER_REQUEST` `BillingMode` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WriteOnDemandThroughputSettings {
     /// `MaxWriteRequestUnits`.
+    ///
+    /// Maximum number of write request settings for the specified replica of a global table.
     ///
     /// - Minimum: 1.
     pub max_write_request_units: Option<Val<i64>>,
@@ -2238,9 +2825,14 @@ impl ToValue for WriteOnDemandThroughputSettings {
 impl Literal for WriteOnDemandThroughputSettings {}
 
 /// The [`WriteProvisionedThroughputSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-globaltable-writeprovisionedthroughputsettings.html) property type.
+///
+/// Specifies an auto scaling policy for write capacity. This policy will be applied to all replicas.
+/// This setting must be specified if `BillingMode` is set to `PROVISIONED` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WriteProvisionedThroughputSettings {
     /// `WriteCapacityAutoScalingSettings`.
+    ///
+    /// Specifies auto scaling settings for the replica table or global secondary index.
     pub write_capacity_auto_scaling_settings: Option<Val<CapacityAutoScalingSettings>>,
 }
 
@@ -2310,9 +2902,18 @@ impl ApproximateCreationDateTimePrecision {
             ApproximateCreationDateTimePrecision::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApproximateCreationDateTimePrecision {
+    const VALUES: &'static [&'static str] = &["MICROSECOND", "MILLISECOND"];
+    fn as_str(&self) -> &str {
+        ApproximateCreationDateTimePrecision::as_str(self)
     }
 }
 
@@ -2360,9 +2961,18 @@ impl AttributeType {
             AttributeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AttributeType {
+    const VALUES: &'static [&'static str] = &["B", "N", "S"];
+    fn as_str(&self) -> &str {
+        AttributeType::as_str(self)
     }
 }
 
@@ -2408,9 +3018,18 @@ impl GlobalTableSettingsReplicationMode {
             GlobalTableSettingsReplicationMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GlobalTableSettingsReplicationMode {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        GlobalTableSettingsReplicationMode::as_str(self)
     }
 }
 
@@ -2455,9 +3074,18 @@ impl KeyType {
             KeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyType {
+    const VALUES: &'static [&'static str] = &["HASH", "RANGE"];
+    fn as_str(&self) -> &str {
+        KeyType::as_str(self)
     }
 }
 
@@ -2502,9 +3130,18 @@ impl Mode {
             Mode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Mode {
+    const VALUES: &'static [&'static str] = &["ACCESSED_AND_THROTTLED_KEYS", "THROTTLED_KEYS"];
+    fn as_str(&self) -> &str {
+        Mode::as_str(self)
     }
 }
 
@@ -2549,9 +3186,18 @@ impl MultiRegionConsistency {
             MultiRegionConsistency::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MultiRegionConsistency {
+    const VALUES: &'static [&'static str] = &["EVENTUAL", "STRONG"];
+    fn as_str(&self) -> &str {
+        MultiRegionConsistency::as_str(self)
     }
 }
 
@@ -2596,9 +3242,18 @@ impl SseType {
             SseType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SseType {
+    const VALUES: &'static [&'static str] = &["AES256", "KMS"];
+    fn as_str(&self) -> &str {
+        SseType::as_str(self)
     }
 }
 

@@ -5,52 +5,199 @@ use crate::rt::*;
 
 /// The [`AWS::DynamoDB::Table`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html) resource type.
 ///
+/// The `AWS::DynamoDB::Table` resource creates a DynamoDB table. For more information, see
+/// [CreateTable](https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html)
+/// in the *Amazon DynamoDB API Reference* .
+///
+/// You should be aware of the following behaviors when working with DynamoDB tables:
+///
+/// - AWS CloudFormation typically creates DynamoDB tables in parallel. However, if your template
+///   includes multiple DynamoDB tables with indexes, you must declare dependencies so that the tables
+///   are created sequentially. Amazon DynamoDB limits the number of tables with secondary indexes that
+///   are in the creating state. If you create multiple tables with indexes at the same time, DynamoDB
+///   returns an error and the stack operation fails. For an example, see [DynamoDB Table with a
+///   DependsOn
+///   Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#aws-resource-dynamodb-table--examples--DynamoDB_Table_with_a_DependsOn_Attribute)
+///   .
+///
+/// > Our guidance is to use the latest schema documented for your AWS CloudFormation templates. This
+/// schema supports the provisioning of all table settings below. When using this schema in your AWS
+/// CloudFormation templates, please ensure that your Identity and Access Management ( IAM ) policies
+/// are updated with appropriate permissions to allow for the authorization of these setting changes.
+///
 /// Build it with [`Table::builder`]; adding it to a stack returns a [`TableHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Table {
     /// `AttributeDefinitions`.
+    ///
+    /// A list of attributes that describe the key schema for the table and indexes.
+    ///
+    /// This property is required to create a DynamoDB table.
+    ///
+    /// Update requires: [Some
+    /// interruptions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-some-interrupt)
+    /// . Replacement if you edit an existing AttributeDefinition.
     pub attribute_definitions: Option<Val<Vec<AttributeDefinition>>>,
     /// `BillingMode`.
+    ///
+    /// Specify how you are charged for read and write throughput and how you manage capacity.
+    ///
+    /// Valid values include:
+    ///
+    /// - `PAY_PER_REQUEST` - We recommend using `PAY_PER_REQUEST` for most DynamoDB workloads.
+    ///   `PAY_PER_REQUEST` sets the billing mode to [On-demand capacity
+    ///   mode](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/on-demand-capacity-mode.html)
+    ///   .
+    /// - `PROVISIONED` - We recommend using `PROVISIONED` for steady workloads with predictable growth
+    ///   where capacity requirements can be reliably forecasted. `PROVISIONED` sets the billing mode to
+    ///   [Provisioned capacity
+    ///   mode](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/provisioned-capacity-mode.html)
+    ///   .
+    ///
+    /// If not specified, the default is `PROVISIONED` .
     pub billing_mode: Option<Val<String>>,
     /// `ContributorInsightsSpecification`.
+    ///
+    /// The settings used to specify whether to enable CloudWatch Contributor Insights for the table and
+    /// define which events to monitor.
     pub contributor_insights_specification: Option<Val<ContributorInsightsSpecification>>,
     /// `DeletionProtectionEnabled`.
+    ///
+    /// Determines if a table is protected from deletion. When enabled, the table cannot be deleted by any
+    /// user or process. This setting is disabled by default. For more information, see [Using deletion
+    /// protection](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection)
+    /// in the *Amazon DynamoDB Developer Guide* .
     pub deletion_protection_enabled: Option<Val<bool>>,
     /// `GlobalSecondaryIndexes`.
+    ///
+    /// Global secondary indexes to be created on the table. You can create up to 20 global secondary
+    /// indexes.
+    ///
+    /// > If you update a table to include a new global secondary index, AWS CloudFormation initiates the
+    /// index creation and then proceeds with the stack update. AWS CloudFormation doesn't wait for the
+    /// index to complete creation because the backfilling phase can take a long time, depending on the size
+    /// of the table. You can't use the index or update the table until the index's status is `ACTIVE` . You
+    /// can track its status by using the DynamoDB
+    /// [DescribeTable](https://docs.aws.amazon.com/cli/latest/reference/dynamodb/describe-table.html)
+    /// command.
+    /// >
+    /// > If you add or delete an index during an update, we recommend that you don't update any other
+    /// resources. If your stack fails to update and is rolled back while adding a new index, you must
+    /// manually delete the index.
+    /// >
+    /// > Updates are not supported. The following are exceptions:
+    /// >
+    /// > - If you update either the contributor insights specification or the provisioned throughput values
+    /// of global secondary indexes, you can update the table without interruption.
+    /// > - You can delete or add one global secondary index without interruption. If you do both in the
+    /// same update (for example, by changing the index's logical ID), the update fails.
     pub global_secondary_indexes: Option<Val<Vec<GlobalSecondaryIndex>>>,
     /// `ImportSourceSpecification`. Changing it replaces the resource.
+    ///
+    /// Specifies the properties of data being imported from the S3 bucket source to the" table.
+    ///
+    /// > If you specify the `ImportSourceSpecification` property, and also specify either the
+    /// `StreamSpecification` , the `TableClass` property, the `DeletionProtectionEnabled` property, or the
+    /// `WarmThroughput` property, the IAM entity creating/updating stack must have `UpdateTable`
+    /// permission.
     pub import_source_specification: Option<Val<ImportSourceSpecification>>,
     /// `KeySchema`: required.
+    ///
+    /// Specifies the attributes that make up the primary key for the table. The attributes in the
+    /// `KeySchema` property must also be defined in the `AttributeDefinitions` property.
     ///
     /// - Items: at least 1.
     pub key_schema: Option<Val<Json>>,
     /// `KinesisStreamSpecification`.
+    ///
+    /// The Kinesis Data Streams configuration for the specified table.
     pub kinesis_stream_specification: Option<Val<KinesisStreamSpecification>>,
     /// `LocalSecondaryIndexes`.
+    ///
+    /// Local secondary indexes to be created on the table. You can create up to 5 local secondary indexes.
+    /// Each index is scoped to a given hash key value. The size of each hash key can be up to 10 gigabytes.
     pub local_secondary_indexes: Option<Val<Vec<LocalSecondaryIndex>>>,
     /// `OnDemandThroughput`.
+    ///
+    /// Sets the maximum number of read and write units for the specified on-demand table. If you use this
+    /// property, you must specify `MaxReadRequestUnits` , `MaxWriteRequestUnits` , or both.
     pub on_demand_throughput: Option<Val<OnDemandThroughput>>,
     /// `PointInTimeRecoverySpecification`.
+    ///
+    /// The settings used to enable point in time recovery.
     pub point_in_time_recovery_specification: Option<Val<PointInTimeRecoverySpecification>>,
     /// `ProvisionedThroughput`.
+    ///
+    /// Throughput for the specified table, which consists of values for `ReadCapacityUnits` and
+    /// `WriteCapacityUnits` . For more information about the contents of a provisioned throughput
+    /// structure, see [Amazon DynamoDB Table
+    /// ProvisionedThroughput](https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ProvisionedThroughput.html)
+    /// .
+    ///
+    /// If you set `BillingMode` as `PROVISIONED` , you must specify this property. If you set `BillingMode`
+    /// as `PAY_PER_REQUEST` , you cannot specify this property.
     pub provisioned_throughput: Option<Val<ProvisionedThroughput>>,
     /// `ResourcePolicy`.
+    ///
+    /// An AWS resource-based policy document in JSON format that will be attached to the table.
+    ///
+    /// When you attach a resource-based policy while creating a table, the policy application is *strongly
+    /// consistent* .
+    ///
+    /// The maximum size supported for a resource-based policy document is 20 KB. DynamoDB counts
+    /// whitespaces when calculating the size of a policy against this limit. For a full list of all
+    /// considerations that apply for resource-based policies, see [Resource-based policy
+    /// considerations](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-considerations.html)
+    /// .
+    ///
+    /// > You need to specify the `CreateTable` and `PutResourcePolicy` IAM actions for authorizing a user
+    /// to create a table with a resource-based policy.
     pub resource_policy: Option<Val<ResourcePolicy>>,
     /// `SSESpecification`.
+    ///
+    /// Specifies the settings to enable server-side encryption.
     pub sse_specification: Option<Val<SseSpecification>>,
     /// `StreamSpecification`.
+    ///
+    /// The settings for the DynamoDB table stream, which captures changes to items stored in the table.
+    /// Including this property in your AWS CloudFormation template automatically enables streaming.
     pub stream_specification: Option<Val<StreamSpecification>>,
     /// `TableClass`.
+    ///
+    /// The table class of the new table. Valid values are `STANDARD` and `STANDARD_INFREQUENT_ACCESS` .
     pub table_class: Option<Val<String>>,
     /// `TableName`. Changing it replaces the resource.
+    ///
+    /// A name for the table. If you don't specify a name, AWS CloudFormation generates a unique physical ID
+    /// and uses that ID for the table name. For more information, see [Name
+    /// Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+    ///
+    /// > If you specify a name, you cannot perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you must replace the resource, specify
+    /// a new name.
     ///
     /// - Length: 1 to 1024.
     pub table_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TimeToLiveSpecification`.
+    ///
+    /// Specifies the Time to Live (TTL) settings for the table.
+    ///
+    /// > For detailed information about the limits in DynamoDB, see [Limits in Amazon
+    /// DynamoDB](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Limits.html) in the
+    /// Amazon DynamoDB Developer Guide.
     pub time_to_live_specification: Option<Val<TimeToLiveSpecification>>,
     /// `WarmThroughput`.
+    ///
+    /// Represents the warm throughput (in read units per second and write units per second) for creating a
+    /// table.
     pub warm_throughput: Option<Val<WarmThroughput>>,
 }
 
@@ -262,10 +409,19 @@ impl Deref for TableHandle {
 
 impl TableHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the DynamoDB table, such as
+    /// `arn:aws:dynamodb:us-east-2:123456789012:table/myDynamoDBTable` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `StreamArn`.
+    ///
+    /// The ARN of the DynamoDB stream, such as
+    /// `arn:aws:dynamodb:us-east-1:123456789012:table/testddbstack-myDynamoDBTable-012A1SL7SMP5Q/stream/2015-11-30T20:10:00.000`
+    /// .
+    ///
+    /// > You must specify the `StreamSpecification` property to use this attribute.
     pub fn attr_stream_arn(&self) -> Val<String> {
         self.0.get_att("StreamArn")
     }
@@ -280,13 +436,23 @@ impl TableHandle {
 }
 
 /// The [`AttributeDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-attributedefinition.html) property type.
+///
+/// Represents an attribute for describing the schema for the table and indexes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttributeDefinition {
     /// `AttributeName`: required.
     ///
+    /// A name for the attribute.
+    ///
     /// - Length: 1 to 255.
     pub attribute_name: Option<Val<String>>,
     /// `AttributeType`: required.
+    ///
+    /// The data type for the attribute, where:
+    ///
+    /// - `S` - the attribute is of type String
+    /// - `N` - the attribute is of type Number
+    /// - `B` - the attribute is of type Binary
     pub attribute_type: Option<Val<AttributeType>>,
 }
 
@@ -357,11 +523,20 @@ impl ToValue for AttributeDefinition {
 impl Literal for AttributeDefinition {}
 
 /// The [`ContributorInsightsSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-contributorinsightsspecification.html) property type.
+///
+/// Configures contributor insights settings for a table or one of its indexes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContributorInsightsSpecification {
     /// `Enabled`: required.
+    ///
+    /// Indicates whether CloudWatch Contributor Insights are to be enabled (true) or disabled (false).
     pub enabled: Option<Val<bool>>,
     /// `Mode`.
+    ///
+    /// Specifies the CloudWatch Contributor Insights mode for a table. Valid values are
+    /// `ACCESSED_AND_THROTTLED_KEYS` (tracks all access and throttled events) or `THROTTLED_KEYS` (tracks
+    /// only throttled events). This setting determines what type of contributor insights data is collected
+    /// for the table.
     pub mode: Option<Val<Mode>>,
 }
 
@@ -422,11 +597,19 @@ impl ToValue for ContributorInsightsSpecification {
 impl Literal for ContributorInsightsSpecification {}
 
 /// The [`Csv`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-csv.html) property type.
+///
+/// The options for imported source files in CSV format. The values are Delimiter and HeaderList.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Csv {
     /// `Delimiter`.
+    ///
+    /// The delimiter used for separating items in the CSV file being imported.
     pub delimiter: Option<Val<String>>,
     /// `HeaderList`.
+    ///
+    /// List of the headers used to specify a common header for all source CSV files being imported. If this
+    /// field is specified then the first line of each CSV file is treated as data instead of the header. If
+    /// this field is not specified the the first line of each CSV file is treated as the header.
     pub header_list: Option<Val<Vec<String>>>,
 }
 
@@ -485,23 +668,64 @@ impl ToValue for Csv {
 impl Literal for Csv {}
 
 /// The [`GlobalSecondaryIndex`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-globalsecondaryindex.html) property type.
+///
+/// Represents the properties of a global secondary index.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalSecondaryIndex {
     /// `ContributorInsightsSpecification`.
+    ///
+    /// The settings used to specify whether to enable CloudWatch Contributor Insights for the global table
+    /// and define which events to monitor.
     pub contributor_insights_specification: Option<Val<ContributorInsightsSpecification>>,
     /// `IndexName`: required.
+    ///
+    /// The name of the global secondary index. The name must be unique among all other indexes on this
+    /// table.
     pub index_name: Option<Val<String>>,
     /// `KeySchema`: required.
+    ///
+    /// The complete key schema for a global secondary index, which consists of one or more pairs of
+    /// attribute names and key types:
+    ///
+    /// - `HASH` - partition key
+    /// - `RANGE` - sort key
+    ///
+    /// > The partition key of an item is also known as its *hash attribute* . The term "hash attribute"
+    /// derives from DynamoDB's usage of an internal hash function to evenly distribute data items across
+    /// partitions, based on their partition key values.
+    /// >
+    /// > The sort key of an item is also known as its *range attribute* . The term "range attribute"
+    /// derives from the way DynamoDB stores items with the same partition key physically close together, in
+    /// sorted order by the sort key value.
     ///
     /// - Items: at least 1.
     pub key_schema: Option<Val<Vec<KeySchema>>>,
     /// `OnDemandThroughput`.
+    ///
+    /// The maximum number of read and write units for the specified global secondary index. If you use this
+    /// parameter, you must specify `MaxReadRequestUnits` , `MaxWriteRequestUnits` , or both. You must use
+    /// either `OnDemandThroughput` or `ProvisionedThroughput` based on your table's capacity mode.
     pub on_demand_throughput: Option<Val<OnDemandThroughput>>,
     /// `Projection`: required.
+    ///
+    /// Represents attributes that are copied (projected) from the table into the global secondary index.
+    /// These are in addition to the primary key attributes and index key attributes, which are
+    /// automatically projected.
     pub projection: Option<Val<Projection>>,
     /// `ProvisionedThroughput`.
+    ///
+    /// Represents the provisioned throughput settings for the specified global secondary index. You must
+    /// use either `OnDemandThroughput` or `ProvisionedThroughput` based on your table's capacity mode.
+    ///
+    /// For current minimum and maximum provisioned throughput values, see [Service, Account, and Table
+    /// Quotas](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Limits.html) in the *Amazon
+    /// DynamoDB Developer Guide* .
     pub provisioned_throughput: Option<Val<ProvisionedThroughput>>,
     /// `WarmThroughput`.
+    ///
+    /// Represents the warm throughput value (in read units per second and write units per second) for the
+    /// specified secondary index. If you use this parameter, you must specify `ReadUnitsPerSecond` ,
+    /// `WriteUnitsPerSecond` , or both.
     pub warm_throughput: Option<Val<WarmThroughput>>,
 }
 
@@ -607,15 +831,26 @@ impl ToValue for GlobalSecondaryIndex {
 impl Literal for GlobalSecondaryIndex {}
 
 /// The [`ImportSourceSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-importsourcespecification.html) property type.
+///
+/// Specifies the properties of data being imported from the S3 bucket source to the table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImportSourceSpecification {
     /// `InputCompressionType`.
+    ///
+    /// Type of compression to be used on the input coming from the imported table.
     pub input_compression_type: Option<Val<String>>,
     /// `InputFormat`: required.
+    ///
+    /// The format of the source data. Valid values for `ImportFormat` are `CSV` , `DYNAMODB_JSON` or `ION`
+    /// .
     pub input_format: Option<Val<String>>,
     /// `InputFormatOptions`.
+    ///
+    /// Additional properties that specify how the input is formatted,
     pub input_format_options: Option<Val<InputFormatOptions>>,
     /// `S3BucketSource`: required.
+    ///
+    /// The S3 bucket that provides the source for the import.
     pub s3_bucket_source: Option<Val<S3BucketSource>>,
 }
 
@@ -699,9 +934,14 @@ impl ToValue for ImportSourceSpecification {
 impl Literal for ImportSourceSpecification {}
 
 /// The [`InputFormatOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-inputformatoptions.html) property type.
+///
+/// The format options for the data that was imported into the target table. There is one value,
+/// CsvOption.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputFormatOptions {
     /// `Csv`.
+    ///
+    /// The options for imported source files in CSV format. The values are Delimiter and HeaderList.
     pub csv: Option<Val<Csv>>,
 }
 
@@ -749,11 +989,37 @@ impl ToValue for InputFormatOptions {
 impl Literal for InputFormatOptions {}
 
 /// The [`KeySchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-keyschema.html) property type.
+///
+/// Represents *a single element* of a key schema. A key schema specifies the attributes that make up
+/// the primary key of a table, or the key attributes of an index.
+///
+/// A `KeySchemaElement` represents exactly one attribute of the primary key. For example, a simple
+/// primary key would be represented by one `KeySchemaElement` (for the partition key). A composite
+/// primary key would require one `KeySchemaElement` for the partition key, and another
+/// `KeySchemaElement` for the sort key.
+///
+/// A `KeySchemaElement` must be a scalar, top-level attribute (not a nested attribute). The data type
+/// must be one of String, Number, or Binary. The attribute cannot be nested within a List or a Map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeySchema {
     /// `AttributeName`: required.
+    ///
+    /// The name of a key attribute.
     pub attribute_name: Option<Val<String>>,
     /// `KeyType`: required.
+    ///
+    /// The role that this key attribute will assume:
+    ///
+    /// - `HASH` - partition key
+    /// - `RANGE` - sort key
+    ///
+    /// > The partition key of an item is also known as its *hash attribute* . The term "hash attribute"
+    /// derives from DynamoDB's usage of an internal hash function to evenly distribute data items across
+    /// partitions, based on their partition key values.
+    /// >
+    /// > The sort key of an item is also known as its *range attribute* . The term "range attribute"
+    /// derives from the way DynamoDB stores items with the same partition key physically close together, in
+    /// sorted order by the sort key value.
     pub key_type: Option<Val<String>>,
 }
 
@@ -883,11 +1149,19 @@ impl ToValue for KeySchemaItem {
 impl Literal for KeySchemaItem {}
 
 /// The [`KinesisStreamSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-kinesisstreamspecification.html) property type.
+///
+/// The Kinesis Data Streams configuration for the specified table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisStreamSpecification {
     /// `ApproximateCreationDateTimePrecision`.
+    ///
+    /// The precision for the time and date that the stream was created.
     pub approximate_creation_date_time_precision: Option<Val<ApproximateCreationDateTimePrecision>>,
     /// `StreamArn`: required.
+    ///
+    /// The ARN for a specific Kinesis data stream.
+    ///
+    /// Length Constraints: Minimum length of 37. Maximum length of 1024.
     pub stream_arn: Option<Val<String>>,
 }
 
@@ -951,16 +1225,40 @@ impl ToValue for KinesisStreamSpecification {
 impl Literal for KinesisStreamSpecification {}
 
 /// The [`LocalSecondaryIndex`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-localsecondaryindex.html) property type.
+///
+/// Represents the properties of a local secondary index. A local secondary index can only be created
+/// when its parent table is created.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalSecondaryIndex {
     /// `IndexName`: required.
+    ///
+    /// The name of the local secondary index. The name must be unique among all other indexes on this
+    /// table.
     ///
     /// - Length: 3 to 255.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
     pub index_name: Option<Val<String>>,
     /// `KeySchema`: required.
+    ///
+    /// The complete key schema for the local secondary index, consisting of one or more pairs of attribute
+    /// names and key types:
+    ///
+    /// - `HASH` - partition key
+    /// - `RANGE` - sort key
+    ///
+    /// > The partition key of an item is also known as its *hash attribute* . The term "hash attribute"
+    /// derives from DynamoDB's usage of an internal hash function to evenly distribute data items across
+    /// partitions, based on their partition key values.
+    /// >
+    /// > The sort key of an item is also known as its *range attribute* . The term "range attribute"
+    /// derives from the way DynamoDB stores items with the same partition key physically close together, in
+    /// sorted order by the sort key value.
     pub key_schema: Option<Val<Vec<KeySchemaItem>>>,
     /// `Projection`: required.
+    ///
+    /// Represents attributes that are copied (projected) from the table into the local secondary index.
+    /// These are in addition to the primary key attributes and index key attributes, which are
+    /// automatically projected.
     pub projection: Option<Val<Projection>>,
 }
 
@@ -1040,13 +1338,28 @@ impl ToValue for LocalSecondaryIndex {
 impl Literal for LocalSecondaryIndex {}
 
 /// The [`OnDemandThroughput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-ondemandthroughput.html) property type.
+///
+/// Sets the maximum number of read and write units for the specified on-demand table. If you use this
+/// property, you must specify `MaxReadRequestUnits` , `MaxWriteRequestUnits` , or both.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnDemandThroughput {
     /// `MaxReadRequestUnits`.
     ///
+    /// Maximum number of read request units for the specified table.
+    ///
+    /// To specify a maximum `OnDemandThroughput` on your table, set the value of `MaxReadRequestUnits` as
+    /// greater than or equal to 1. To remove the maximum `OnDemandThroughput` that is currently set on your
+    /// table, set the value of `MaxReadRequestUnits` to -1.
+    ///
     /// - Minimum: 1.
     pub max_read_request_units: Option<Val<i64>>,
     /// `MaxWriteRequestUnits`.
+    ///
+    /// Maximum number of write request units for the specified table.
+    ///
+    /// To specify a maximum `OnDemandThroughput` on your table, set the value of `MaxWriteRequestUnits` as
+    /// greater than or equal to 1. To remove the maximum `OnDemandThroughput` that is currently set on your
+    /// table, set the value of `MaxWriteRequestUnits` to -1.
     ///
     /// - Minimum: 1.
     pub max_write_request_units: Option<Val<i64>>,
@@ -1102,11 +1415,19 @@ impl ToValue for OnDemandThroughput {
 impl Literal for OnDemandThroughput {}
 
 /// The [`PointInTimeRecoverySpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-pointintimerecoveryspecification.html) property type.
+///
+/// The settings used to enable point in time recovery.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PointInTimeRecoverySpecification {
     /// `PointInTimeRecoveryEnabled`.
+    ///
+    /// Indicates whether point in time recovery is enabled (true) or disabled (false) on the table.
     pub point_in_time_recovery_enabled: Option<Val<bool>>,
     /// `RecoveryPeriodInDays`.
+    ///
+    /// The number of preceding days for which continuous backups are taken and maintained. Your table data
+    /// is only recoverable to any point-in-time from within the configured recovery period. This parameter
+    /// is optional. If no value is provided, the value will default to 35.
     ///
     /// - Range: 1 to 35.
     pub recovery_period_in_days: Option<Val<i64>>,
@@ -1162,11 +1483,31 @@ impl ToValue for PointInTimeRecoverySpecification {
 impl Literal for PointInTimeRecoverySpecification {}
 
 /// The [`Projection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-projection.html) property type.
+///
+/// Represents attributes that are copied (projected) from the table into an index. These are in
+/// addition to the primary key attributes and index key attributes, which are automatically projected.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Projection {
     /// `NonKeyAttributes`.
+    ///
+    /// Represents the non-key attribute names which will be projected into the index.
+    ///
+    /// For global and local secondary indexes, the total count of `NonKeyAttributes` summed across all of
+    /// the secondary indexes, must not exceed 100. If you project the same attribute into two different
+    /// indexes, this counts as two distinct attributes when determining the total. This limit only applies
+    /// when you specify the ProjectionType of `INCLUDE` . You still can specify the ProjectionType of `ALL`
+    /// to project all attributes from the source table, even if the table has more than 100 attributes.
     pub non_key_attributes: Option<Val<Vec<String>>>,
     /// `ProjectionType`.
+    ///
+    /// The set of attributes that are projected into the index:
+    ///
+    /// - `KEYS_ONLY` - Only the index and primary keys are projected into the index.
+    /// - `INCLUDE` - In addition to the attributes described in `KEYS_ONLY` , the secondary index will
+    ///   include other non-key attributes that you specify.
+    /// - `ALL` - All of the table attributes are projected into the index.
+    ///
+    /// When using the DynamoDB console, `ALL` is selected by default.
     pub projection_type: Option<Val<String>>,
 }
 
@@ -1225,11 +1566,31 @@ impl ToValue for Projection {
 impl Literal for Projection {}
 
 /// The [`ProvisionedThroughput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-provisionedthroughput.html) property type.
+///
+/// Throughput for the specified table, which consists of values for `ReadCapacityUnits` and
+/// `WriteCapacityUnits` . For more information about the contents of a provisioned throughput
+/// structure, see [Amazon DynamoDB Table
+/// ProvisionedThroughput](https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ProvisionedThroughput.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisionedThroughput {
     /// `ReadCapacityUnits`: required.
+    ///
+    /// The maximum number of strongly consistent reads consumed per second before DynamoDB returns a
+    /// `ThrottlingException` . For more information, see [Specifying Read and Write
+    /// Requirements](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ProvisionedThroughput.html)
+    /// in the *Amazon DynamoDB Developer Guide* .
+    ///
+    /// If read/write capacity mode is `PAY_PER_REQUEST` the value is set to 0.
     pub read_capacity_units: Option<Val<i64>>,
     /// `WriteCapacityUnits`: required.
+    ///
+    /// The maximum number of writes consumed per second before DynamoDB returns a `ThrottlingException` .
+    /// For more information, see [Specifying Read and Write
+    /// Requirements](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ProvisionedThroughput.html)
+    /// in the *Amazon DynamoDB Developer Guide* .
+    ///
+    /// If read/write capacity mode is `PAY_PER_REQUEST` the value is set to 0.
     pub write_capacity_units: Option<Val<i64>>,
 }
 
@@ -1297,9 +1658,55 @@ impl ToValue for ProvisionedThroughput {
 impl Literal for ProvisionedThroughput {}
 
 /// The [`ResourcePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-resourcepolicy.html) property type.
+///
+/// Creates or updates a resource-based policy document that contains the permissions for DynamoDB
+/// resources, such as a table, its indexes, and stream. Resource-based policies let you define access
+/// permissions by specifying who has access to each resource, and the actions they are allowed to
+/// perform on each resource.
+///
+/// In a CloudFormation template, you can provide the policy in JSON or YAML format because
+/// CloudFormation converts YAML to JSON before submitting it to DynamoDB . For more information about
+/// resource-based policies, see [Using resource-based policies for
+/// DynamoDB](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html)
+/// and [Resource-based policy
+/// examples](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-examples.html) .
+///
+/// While defining resource-based policies in your CloudFormation templates, the following
+/// considerations apply:
+///
+/// - The maximum size supported for a resource-based policy document in JSON format is 20 KB. DynamoDB
+///   counts whitespaces when calculating the size of a policy against this limit.
+/// - Resource-based policies don't support [drift
+///   detection](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-stack-drift.html#)
+///   . If you update a policy outside of the CloudFormation stack template, you'll need to update the
+///   CloudFormation stack with the changes.
+/// - Resource-based policies don't support out-of-band changes. If you add, update, or delete a policy
+///   outside of the CloudFormation template, the change won't be overwritten if there are no changes to
+///   the policy within the template.
+///
+/// For example, say that your template contains a resource-based policy, which you later update outside
+/// of the template. If you don't make any changes to the policy in the template, the updated policy in
+/// DynamoDB won’t be synced with the policy in the template.
+///
+/// Conversely, say that your template doesn’t contain a resource-based policy, but you add a policy
+/// outside of the template. This policy won’t be removed from DynamoDB as long as you don’t add it
+/// to the template. When you add a policy to the template and update the stack, the existing policy in
+/// DynamoDB will be updated to match the one defined in the template.
+///
+/// For a full list of all considerations, see [Resource-based policy
+/// considerations](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-considerations.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicy {
     /// `PolicyDocument`: required.
+    ///
+    /// A resource-based policy document that contains permissions to add to the specified DynamoDB table,
+    /// index, or both. In a CloudFormation template, you can provide the policy in JSON or YAML format
+    /// because CloudFormation converts YAML to JSON before submitting it to DynamoDB . For more information
+    /// about resource-based policies, see [Using resource-based policies for
+    /// DynamoDB](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html)
+    /// and [Resource-based policy
+    /// examples](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-examples.html) .
     ///
     /// - Format: `json`.
     pub policy_document: Option<Val<Json>>,
@@ -1356,15 +1763,24 @@ impl ToValue for ResourcePolicy {
 impl Literal for ResourcePolicy {}
 
 /// The [`S3BucketSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-s3bucketsource.html) property type.
+///
+/// The S3 bucket that is being imported from.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3BucketSource {
     /// `S3Bucket`: required.
     ///
+    /// The S3 bucket that is being imported from.
+    ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket: Option<Val<String>>,
     /// `S3BucketOwner`.
+    ///
+    /// The account number of the S3 bucket that is being imported from. If the bucket is owned by the
+    /// requester this is optional.
     pub s3_bucket_owner: Option<Val<String>>,
     /// `S3KeyPrefix`.
+    ///
+    /// The key prefix shared by all S3 Objects that are being imported.
     pub s3_key_prefix: Option<Val<String>>,
 }
 
@@ -1427,13 +1843,29 @@ impl ToValue for S3BucketSource {
 impl Literal for S3BucketSource {}
 
 /// The [`SSESpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-ssespecification.html) property type.
+///
+/// Represents the settings used to enable server-side encryption.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SseSpecification {
     /// `KMSMasterKeyId`.
+    ///
+    /// The AWS  key that should be used for the AWS  encryption. To specify a key, use its key ID, Amazon
+    /// Resource Name (ARN), alias name, or alias ARN. Note that you should only provide this parameter if
+    /// the key is different from the default DynamoDB key `alias/aws/dynamodb` .
     pub kms_master_key_id: Option<Val<String>>,
     /// `SSEEnabled`: required.
+    ///
+    /// Indicates whether server-side encryption is done using an AWS managed key or an AWS owned key. If
+    /// enabled (true), server-side encryption type is set to `KMS` and an AWS managed key is used ( AWS
+    /// charges apply). If disabled (false) or not specified, server-side encryption is set to AWS owned
+    /// key.
     pub sse_enabled: Option<Val<bool>>,
     /// `SSEType`.
+    ///
+    /// Server-side encryption type. The only supported value is:
+    ///
+    /// - `KMS` - Server-side encryption that uses AWS Key Management Service . The key is stored in your
+    ///   account and is managed by AWS  ( AWS  charges apply).
     pub sse_type: Option<Val<SseType>>,
 }
 
@@ -1496,11 +1928,38 @@ impl ToValue for SseSpecification {
 impl Literal for SseSpecification {}
 
 /// The [`StreamSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-streamspecification.html) property type.
+///
+/// Represents the DynamoDB Streams configuration for a table in DynamoDB.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamSpecification {
     /// `ResourcePolicy`.
+    ///
+    /// Creates or updates a resource-based policy document that contains the permissions for DynamoDB
+    /// resources, such as a table's streams. Resource-based policies let you define access permissions by
+    /// specifying who has access to each resource, and the actions they are allowed to perform on each
+    /// resource.
+    ///
+    /// > When you remove the `StreamSpecification` property from the template, DynamoDB disables the stream
+    /// but retains any attached resource policy until the stream is deleted after 24 hours. When you modify
+    /// the `StreamViewType` property, DynamoDB creates a new stream and retains the old stream's resource
+    /// policy. The old stream and its resource policy are deleted after the 24-hour retention period.
+    ///
+    /// In a CloudFormation template, you can provide the policy in JSON or YAML format because
+    /// CloudFormation converts YAML to JSON before submitting it to DynamoDB . For more information about
+    /// resource-based policies, see [Using resource-based policies for
+    /// DynamoDB](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html)
+    /// and [Resource-based policy
+    /// examples](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-examples.html) .
     pub resource_policy: Option<Val<ResourcePolicy>>,
     /// `StreamViewType`: required.
+    ///
+    /// When an item in the table is modified, `StreamViewType` determines what information is written to
+    /// the stream for this table. Valid values for `StreamViewType` are:
+    ///
+    /// - `KEYS_ONLY` - Only the key attributes of the modified item are written to the stream.
+    /// - `NEW_IMAGE` - The entire item, as it appears after it was modified, is written to the stream.
+    /// - `OLD_IMAGE` - The entire item, as it appeared before it was modified, is written to the stream.
+    /// - `NEW_AND_OLD_IMAGES` - Both the new and the old item images of the item are written to the stream.
     pub stream_view_type: Option<Val<String>>,
 }
 
@@ -1625,11 +2084,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TimeToLiveSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-timetolivespecification.html) property type.
+///
+/// Represents the settings used to enable or disable Time to Live (TTL) for the specified table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeToLiveSpecification {
     /// `AttributeName`.
+    ///
+    /// The name of the TTL attribute used to store the expiration time for items in the table.
+    ///
+    /// > - The `AttributeName` property is required when enabling the TTL, or when TTL is already enabled.
+    /// > - To update this property, you must first disable TTL and then enable TTL with the new attribute
+    /// name.
     pub attribute_name: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// Indicates whether TTL is to be enabled (true) or disabled (false) on the table.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1686,13 +2155,21 @@ impl ToValue for TimeToLiveSpecification {
 impl Literal for TimeToLiveSpecification {}
 
 /// The [`WarmThroughput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-warmthroughput.html) property type.
+///
+/// Provides visibility into the number of read and write operations your table or secondary index can
+/// instantaneously support. The settings can be modified using the `UpdateTable` operation to meet the
+/// throughput requirements of an upcoming peak event.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WarmThroughput {
     /// `ReadUnitsPerSecond`.
     ///
+    /// Represents the number of read operations your base table can instantaneously support.
+    ///
     /// - Minimum: 1.
     pub read_units_per_second: Option<Val<i64>>,
     /// `WriteUnitsPerSecond`.
+    ///
+    /// Represents the number of write operations your base table can instantaneously support.
     ///
     /// - Minimum: 1.
     pub write_units_per_second: Option<Val<i64>>,
@@ -1770,9 +2247,18 @@ impl ApproximateCreationDateTimePrecision {
             ApproximateCreationDateTimePrecision::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApproximateCreationDateTimePrecision {
+    const VALUES: &'static [&'static str] = &["MICROSECOND", "MILLISECOND"];
+    fn as_str(&self) -> &str {
+        ApproximateCreationDateTimePrecision::as_str(self)
     }
 }
 
@@ -1820,9 +2306,18 @@ impl AttributeType {
             AttributeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AttributeType {
+    const VALUES: &'static [&'static str] = &["B", "N", "S"];
+    fn as_str(&self) -> &str {
+        AttributeType::as_str(self)
     }
 }
 
@@ -1868,9 +2363,18 @@ impl Mode {
             Mode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Mode {
+    const VALUES: &'static [&'static str] = &["ACCESSED_AND_THROTTLED_KEYS", "THROTTLED_KEYS"];
+    fn as_str(&self) -> &str {
+        Mode::as_str(self)
     }
 }
 
@@ -1912,9 +2416,18 @@ impl SseType {
             SseType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SseType {
+    const VALUES: &'static [&'static str] = &["KMS"];
+    fn as_str(&self) -> &str {
+        SseType::as_str(self)
     }
 }
 

@@ -5,20 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::CapacityManagerDataExport`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-capacitymanagerdataexport.html) resource type.
 ///
+/// Creates a new data export configuration for EC2 Capacity Manager. This allows you to automatically
+/// export capacity usage data to an S3 bucket on a scheduled basis. The exported data includes metrics
+/// for On-Demand, Spot, and Capacity Reservations usage across your organization.
+///
 /// Build it with [`CapacityManagerDataExport::builder`]; adding it to a stack returns a [`CapacityManagerDataExportHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityManagerDataExport {
     /// `OutputFormat`: required. Changing it replaces the resource.
+    ///
+    /// The file format of the exported data.
     pub output_format: Option<Val<OutputFormat>>,
     /// `S3BucketName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the S3 bucket where export files are delivered.
     ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket_name: Option<Val<String>>,
     /// `S3BucketPrefix`. Changing it replaces the resource.
+    ///
+    /// The S3 key prefix used for organizing export files within the bucket.
     pub s3_bucket_prefix: Option<Val<String>>,
     /// `Schedule`: required. Changing it replaces the resource.
+    ///
+    /// The frequency at which data exports are generated.
     pub schedule: Option<Val<Schedule>>,
     /// `Tags`.
+    ///
+    /// The tags associated with the data export configuration.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -130,6 +144,8 @@ impl Deref for CapacityManagerDataExportHandle {
 
 impl CapacityManagerDataExportHandle {
     /// `Fn::GetAtt` `CapacityManagerDataExportId`.
+    ///
+    /// The unique identifier for the data export configuration.
     pub fn attr_capacity_manager_data_export_id(&self) -> Val<String> {
         self.0.get_att("CapacityManagerDataExportId")
     }
@@ -234,9 +250,18 @@ impl OutputFormat {
             OutputFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OutputFormat {
+    const VALUES: &'static [&'static str] = &["csv", "parquet"];
+    fn as_str(&self) -> &str {
+        OutputFormat::as_str(self)
     }
 }
 
@@ -278,9 +303,18 @@ impl Schedule {
             Schedule::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Schedule {
+    const VALUES: &'static [&'static str] = &["hourly"];
+    fn as_str(&self) -> &str {
+        Schedule::as_str(self)
     }
 }
 

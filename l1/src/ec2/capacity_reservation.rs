@@ -5,42 +5,145 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::CapacityReservation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-capacityreservation.html) resource type.
 ///
+/// Creates a new Capacity Reservation with the specified attributes. For more information, see
+/// [Capacity
+/// Reservations](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-capacity-reservations.html) in
+/// the *Amazon EC2 User Guide* .
+///
 /// Build it with [`CapacityReservation::builder`]; adding it to a stack returns a [`CapacityReservationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityReservation {
     /// `AvailabilityZone`. Changing it replaces the resource.
+    ///
+    /// The Availability Zone in which to create the Capacity Reservation.
     pub availability_zone: Option<Val<String>>,
     /// `AvailabilityZoneId`. Changing it replaces the resource.
+    ///
+    /// The ID of the Availability Zone in which the capacity is reserved.
     pub availability_zone_id: Option<Val<String>>,
     /// `EbsOptimized`. Changing it replaces the resource.
+    ///
+    /// Indicates whether the Capacity Reservation supports EBS-optimized instances. This optimization
+    /// provides dedicated throughput to Amazon EBS and an optimized configuration stack to provide optimal
+    /// I/O performance. This optimization isn't available with all instance types. Additional usage charges
+    /// apply when using an EBS- optimized instance.
     pub ebs_optimized: Option<Val<bool>>,
     /// `EndDate`.
+    ///
+    /// The date and time at which the Capacity Reservation expires. When a Capacity Reservation expires,
+    /// the reserved capacity is released and you can no longer launch instances into it. The Capacity
+    /// Reservation's state changes to `expired` when it reaches its end date and time.
+    ///
+    /// You must provide an `EndDate` value if `EndDateType` is `limited` . Omit `EndDate` if `EndDateType`
+    /// is `unlimited` .
+    ///
+    /// If the `EndDateType` is `limited` , the Capacity Reservation is cancelled within an hour from the
+    /// specified time. For example, if you specify 5/31/2019, 13:30:55, the Capacity Reservation is
+    /// guaranteed to end between 13:30:55 and 14:30:55 on 5/31/2019.
+    ///
+    /// If you are requesting a future-dated Capacity Reservation, you can't specify an end date and time
+    /// that is within the commitment duration.
     pub end_date: Option<Val<String>>,
     /// `EndDateType`.
+    ///
+    /// Indicates the way in which the Capacity Reservation ends. A Capacity Reservation can have one of the
+    /// following end types:
+    ///
+    /// - `unlimited` - The Capacity Reservation remains active until you explicitly cancel it. Do not
+    ///   provide an `EndDate` if the `EndDateType` is `unlimited` .
+    /// - `limited` - The Capacity Reservation expires automatically at a specified date and time. You must
+    ///   provide an `EndDate` value if the `EndDateType` value is `limited` .
     pub end_date_type: Option<Val<EndDateType>>,
     /// `EphemeralStorage`. Changing it replaces the resource.
+    ///
+    /// *Deprecated.*
     pub ephemeral_storage: Option<Val<bool>>,
     /// `InstanceCount`: required.
+    ///
+    /// The number of instances for which to reserve capacity.
+    ///
+    /// > You can request future-dated Capacity Reservations for an instance count with a minimum of 32
+    /// vCPUs. For example, if you request a future-dated Capacity Reservation for `m5.xlarge` instances,
+    /// you must request at least 8 instances ( *8 * m5.xlarge = 32 vCPUs* ).
+    ///
+    /// Valid range: 1 - 1000
     pub instance_count: Option<Val<i64>>,
     /// `InstanceMatchCriteria`.
+    ///
+    /// Indicates the type of instance launches that the Capacity Reservation accepts. The options include:
+    ///
+    /// - `open` - The Capacity Reservation automatically matches all instances that have matching
+    ///   attributes (instance type, platform, and Availability Zone). Instances that have matching
+    ///   attributes run in the Capacity Reservation automatically without specifying any additional
+    ///   parameters.
+    /// - `targeted` - The Capacity Reservation only accepts instances that have matching attributes
+    ///   (instance type, platform, and Availability Zone), and explicitly target the Capacity Reservation.
+    ///   This ensures that only permitted instances can use the reserved capacity.
+    ///
+    /// > If you are requesting a future-dated Capacity Reservation, you must specify `targeted` .
+    ///
+    /// Default: `open`
     pub instance_match_criteria: Option<Val<InstanceMatchCriteria>>,
     /// `InstancePlatform`: required. Changing it replaces the resource.
+    ///
+    /// The type of operating system for which to reserve capacity.
     pub instance_platform: Option<Val<InstancePlatform>>,
     /// `InstanceType`: required. Changing it replaces the resource.
+    ///
+    /// The instance type for which to reserve capacity.
+    ///
+    /// > You can request future-dated Capacity Reservations for instance types in the C, M, R, I, T, and G
+    /// instance families only.
+    ///
+    /// For more information, see [Instance
+    /// types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html) in the *Amazon EC2
+    /// User Guide* .
     pub instance_type: Option<Val<String>>,
     /// `OutPostArn`. Changing it replaces the resource.
+    ///
+    /// > Not supported for future-dated Capacity Reservations.
+    ///
+    /// The Amazon Resource Name (ARN) of the Outpost on which to create the Capacity Reservation.
     ///
     /// - Pattern: `^arn:aws([a-z-]+)?:outposts:[a-z\d-]+:\d{12}:outpost/op-[a-f0-9]{17}$`.
     pub out_post_arn: Option<Val<String>>,
     /// `PlacementGroupArn`. Changing it replaces the resource.
     ///
+    /// > Not supported for future-dated Capacity Reservations.
+    ///
+    /// The Amazon Resource Name (ARN) of the cluster placement group in which to create the Capacity
+    /// Reservation. For more information, see [Capacity Reservations for cluster placement
+    /// groups](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/cr-cpg.html) in the *Amazon EC2 User
+    /// Guide* .
+    ///
     /// - Pattern: `^arn:aws([a-z-]+)?:ec2:[a-z\d-]+:\d{12}:placement-group/^.{1,255}$`.
     pub placement_group_arn: Option<Val<String>>,
     /// `TagSpecifications`. Changing it replaces the resource.
+    ///
+    /// The tags to apply to the Capacity Reservation during launch.
     pub tag_specifications: Option<Val<Vec<TagSpecification>>>,
     /// `Tenancy`. Changing it replaces the resource.
+    ///
+    /// Indicates the tenancy of the Capacity Reservation. A Capacity Reservation can have one of the
+    /// following tenancy settings:
+    ///
+    /// - `default` - The Capacity Reservation is created on hardware that is shared with other AWS accounts
+    ///   .
+    /// - `dedicated` - The Capacity Reservation is created on single-tenant hardware that is dedicated to a
+    ///   single AWS account .
     pub tenancy: Option<Val<Tenancy>>,
     /// `UnusedReservationBillingOwnerId`.
+    ///
+    /// The ID of the AWS account to which to assign billing of the unused capacity of the Capacity
+    /// Reservation. A request will be sent to the specified account. That account must accept the request
+    /// for the billing to be assigned to their account. For more information, see [Billing assignment for
+    /// shared Amazon EC2 Capacity
+    /// Reservations](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/assign-billing.html) .
+    ///
+    /// You can assign billing only for shared Capacity Reservations. To share a Capacity Reservation, you
+    /// must add it to a resource share. For more information, see
+    /// [AWS::RAM::ResourceShare](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ram-resourceshare.html)
+    /// .
     pub unused_reservation_billing_owner_id: Option<Val<String>>,
 }
 
@@ -214,38 +317,84 @@ impl Deref for CapacityReservationHandle {
 
 impl CapacityReservationHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the Capacity Reservation.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `AvailableInstanceCount`.
+    ///
+    /// Returns the remaining capacity, which indicates the number of instances that can be launched in the
+    /// Capacity Reservation. For example: `9` .
     pub fn attr_available_instance_count(&self) -> Val<i64> {
         self.0.get_att("AvailableInstanceCount")
     }
     /// `Fn::GetAtt` `TotalInstanceCount`.
+    ///
+    /// Returns the total number of instances for which the Capacity Reservation reserves capacity. For
+    /// example: `15` .
     pub fn attr_total_instance_count(&self) -> Val<i64> {
         self.0.get_att("TotalInstanceCount")
     }
     /// `Fn::GetAtt` `StartDate`.
+    ///
+    /// The date and time the Capacity Reservation was started.
     pub fn attr_start_date(&self) -> Val<String> {
         self.0.get_att("StartDate")
     }
     /// `Fn::GetAtt` `CapacityReservationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Capacity Reservation.
     pub fn attr_capacity_reservation_arn(&self) -> Val<String> {
         self.0.get_att("CapacityReservationArn")
     }
     /// `Fn::GetAtt` `CreateDate`.
+    ///
+    /// The date and time the Capacity Reservation was created.
     pub fn attr_create_date(&self) -> Val<String> {
         self.0.get_att("CreateDate")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The current state of the Capacity Reservation. A Capacity Reservation can be in one of the following
+    /// states:
+    ///
+    /// - `active` - The capacity is available for use.
+    /// - `expired` - The Capacity Reservation expired automatically at the date and time specified in your
+    ///   reservation request. The reserved capacity is no longer available for your use.
+    /// - `cancelled` - The Capacity Reservation was canceled. The reserved capacity is no longer available
+    ///   for your use.
+    /// - `pending` - The Capacity Reservation request was successful but the capacity provisioning is still
+    ///   pending.
+    /// - `failed` - The Capacity Reservation request has failed. A request can fail due to request
+    ///   parameters that are not valid, capacity constraints, or instance limit constraints. You can view a
+    ///   failed request for 60 minutes.
+    /// - `scheduled` - ( *Future-dated Capacity Reservations* ) The future-dated Capacity Reservation
+    ///   request was approved and the Capacity Reservation is scheduled for delivery on the requested start
+    ///   date.
+    /// - `payment-pending` - ( *Capacity Blocks* ) The upfront payment has not been processed yet.
+    /// - `payment-failed` - ( *Capacity Blocks* ) The upfront payment was not processed in the 12-hour time
+    ///   frame. Your Capacity Block was released.
+    /// - `assessing` - ( *Future-dated Capacity Reservations* ) Amazon EC2 is assessing your request for a
+    ///   future-dated Capacity Reservation.
+    /// - `delayed` - ( *Future-dated Capacity Reservations* ) Amazon EC2 encountered a delay in
+    ///   provisioning the requested future-dated Capacity Reservation. Amazon EC2 is unable to deliver the
+    ///   requested capacity by the requested start date and time.
+    /// - `unsupported` - ( *Future-dated Capacity Reservations* ) Amazon EC2 can't support the future-dated
+    ///   Capacity Reservation request due to capacity constraints. You can view unsupported requests for 30
+    ///   days. The Capacity Reservation will not be delivered.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `OwnerId`.
+    ///
+    /// The ID of the AWS account that owns the Capacity Reservation.
     pub fn attr_owner_id(&self) -> Val<String> {
         self.0.get_att("OwnerId")
     }
     /// `Fn::GetAtt` `ReservationType`.
+    ///
+    /// The type of Capacity Reservation.
     pub fn attr_reservation_type(&self) -> Val<String> {
         self.0.get_att("ReservationType")
     }
@@ -258,10 +407,17 @@ impl CapacityReservationHandle {
         self.0.get_att("CommitmentInfo")
     }
     /// `Fn::GetAtt` `DeliveryPreference`.
+    ///
+    /// The delivery method for a future-dated Capacity Reservation. `incremental` indicates that the
+    /// requested capacity is delivered in addition to any running instances and reserved capacity that you
+    /// have in your account at the requested date and time.
     pub fn attr_delivery_preference(&self) -> Val<String> {
         self.0.get_att("DeliveryPreference")
     }
     /// `Fn::GetAtt` `CapacityReservationFleetId`.
+    ///
+    /// The ID of the Capacity Reservation Fleet to which the Capacity Reservation belongs. Only valid for
+    /// Capacity Reservations that were created by a Capacity Reservation Fleet.
     pub fn attr_capacity_reservation_fleet_id(&self) -> Val<String> {
         self.0.get_att("CapacityReservationFleetId")
     }
@@ -340,11 +496,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TagSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-capacityreservation-tagspecification.html) property type.
+///
+/// An array of key-value pairs to apply to this resource.
+///
+/// For more information, see
+/// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagSpecification {
     /// `ResourceType`.
+    ///
+    /// The type of resource to tag. Specify `capacity-reservation` .
     pub resource_type: Option<Val<ResourceType>>,
     /// `Tags`.
+    ///
+    /// The tags to apply to the resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -425,9 +591,18 @@ impl EndDateType {
             EndDateType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EndDateType {
+    const VALUES: &'static [&'static str] = &["limited", "unlimited"];
+    fn as_str(&self) -> &str {
+        EndDateType::as_str(self)
     }
 }
 
@@ -472,9 +647,18 @@ impl InstanceMatchCriteria {
             InstanceMatchCriteria::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceMatchCriteria {
+    const VALUES: &'static [&'static str] = &["open", "targeted"];
+    fn as_str(&self) -> &str {
+        InstanceMatchCriteria::as_str(self)
     }
 }
 
@@ -567,9 +751,37 @@ impl InstancePlatform {
             InstancePlatform::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstancePlatform {
+    const VALUES: &'static [&'static str] = &[
+        "Linux with SQL Server Enterprise",
+        "Linux with SQL Server Standard",
+        "Linux with SQL Server Web",
+        "Linux/UNIX",
+        "RHEL with HA",
+        "RHEL with HA and SQL Server Enterprise",
+        "RHEL with HA and SQL Server Standard",
+        "RHEL with SQL Server Enterprise",
+        "RHEL with SQL Server Standard",
+        "RHEL with SQL Server Web",
+        "Red Hat Enterprise Linux",
+        "SUSE Linux",
+        "Ubuntu Pro",
+        "Windows",
+        "Windows with SQL Server",
+        "Windows with SQL Server Enterprise",
+        "Windows with SQL Server Standard",
+        "Windows with SQL Server Web",
+    ];
+    fn as_str(&self) -> &str {
+        InstancePlatform::as_str(self)
     }
 }
 
@@ -947,9 +1159,126 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] = &[
+        "capacity-block",
+        "capacity-manager-data-export",
+        "capacity-reservation",
+        "capacity-reservation-fleet",
+        "carrier-gateway",
+        "client-vpn-endpoint",
+        "coip-pool",
+        "customer-gateway",
+        "declarative-policies-report",
+        "dedicated-host",
+        "dhcp-options",
+        "egress-only-internet-gateway",
+        "elastic-gpu",
+        "elastic-ip",
+        "export-image-task",
+        "export-instance-task",
+        "fleet",
+        "fpga-image",
+        "host-reservation",
+        "image",
+        "image-usage-report",
+        "import-image-task",
+        "import-snapshot-task",
+        "instance",
+        "instance-connect-endpoint",
+        "instance-event-window",
+        "internet-gateway",
+        "ipam",
+        "ipam-external-resource-verification-token",
+        "ipam-policy",
+        "ipam-pool",
+        "ipam-prefix-list-resolver",
+        "ipam-prefix-list-resolver-target",
+        "ipam-resource-discovery",
+        "ipam-resource-discovery-association",
+        "ipam-scope",
+        "ipv4pool-ec2",
+        "ipv6pool-ec2",
+        "key-pair",
+        "launch-template",
+        "local-gateway",
+        "local-gateway-route-table",
+        "local-gateway-route-table-virtual-interface-group-association",
+        "local-gateway-route-table-vpc-association",
+        "local-gateway-virtual-interface",
+        "local-gateway-virtual-interface-group",
+        "mac-modification-task",
+        "natgateway",
+        "network-acl",
+        "network-insights-access-scope",
+        "network-insights-access-scope-analysis",
+        "network-insights-analysis",
+        "network-insights-path",
+        "network-interface",
+        "outpost-lag",
+        "placement-group",
+        "prefix-list",
+        "replace-root-volume-task",
+        "reserved-instances",
+        "route-server",
+        "route-server-endpoint",
+        "route-server-peer",
+        "route-table",
+        "secondary-interface",
+        "secondary-network",
+        "secondary-subnet",
+        "security-group",
+        "security-group-rule",
+        "service-link-virtual-interface",
+        "snapshot",
+        "spot-fleet-request",
+        "spot-instances-request",
+        "subnet",
+        "subnet-cidr-reservation",
+        "traffic-mirror-filter",
+        "traffic-mirror-filter-rule",
+        "traffic-mirror-session",
+        "traffic-mirror-target",
+        "transit-gateway",
+        "transit-gateway-attachment",
+        "transit-gateway-connect-peer",
+        "transit-gateway-metering-policy",
+        "transit-gateway-multicast-domain",
+        "transit-gateway-policy-table",
+        "transit-gateway-route-table",
+        "transit-gateway-route-table-announcement",
+        "verified-access-endpoint",
+        "verified-access-endpoint-target",
+        "verified-access-group",
+        "verified-access-instance",
+        "verified-access-policy",
+        "verified-access-trust-provider",
+        "volume",
+        "vpc",
+        "vpc-block-public-access-exclusion",
+        "vpc-encryption-control",
+        "vpc-endpoint",
+        "vpc-endpoint-connection",
+        "vpc-endpoint-connection-device-type",
+        "vpc-endpoint-service",
+        "vpc-endpoint-service-permission",
+        "vpc-flow-log",
+        "vpc-peering-connection",
+        "vpn-concentrator",
+        "vpn-connection",
+        "vpn-connection-device-type",
+        "vpn-gateway",
+    ];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 
@@ -1101,9 +1430,18 @@ impl Tenancy {
             Tenancy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Tenancy {
+    const VALUES: &'static [&'static str] = &["dedicated", "default"];
+    fn as_str(&self) -> &str {
+        Tenancy::as_str(self)
     }
 }
 

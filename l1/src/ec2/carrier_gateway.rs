@@ -5,12 +5,20 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::CarrierGateway`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-carriergateway.html) resource type.
 ///
+/// Creates a carrier gateway. For more information about carrier gateways, see [Carrier
+/// gateways](https://docs.aws.amazon.com/wavelength/latest/developerguide/how-wavelengths-work.html#wavelength-carrier-gateway)
+/// in the *AWS Wavelength Developer Guide* .
+///
 /// Build it with [`CarrierGateway::builder`]; adding it to a stack returns a [`CarrierGatewayHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CarrierGateway {
     /// `Tags`.
+    ///
+    /// The tags assigned to the carrier gateway.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC associated with the carrier gateway.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -95,14 +103,20 @@ impl Deref for CarrierGatewayHandle {
 
 impl CarrierGatewayHandle {
     /// `Fn::GetAtt` `CarrierGatewayId`.
+    ///
+    /// The ID of the carrier gateway.
     pub fn attr_carrier_gateway_id(&self) -> Val<String> {
         self.0.get_att("CarrierGatewayId")
     }
     /// `Fn::GetAtt` `OwnerId`.
+    ///
+    /// The AWS account ID of the owner of the carrier gateway.
     pub fn attr_owner_id(&self) -> Val<String> {
         self.0.get_att("OwnerId")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the carrier gateway.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }

@@ -5,18 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::ClientVpnAuthorizationRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-clientvpnauthorizationrule.html) resource type.
 ///
+/// Specifies an ingress authorization rule to add to a Client VPN endpoint. Ingress authorization rules
+/// act as firewall rules that grant access to networks. You must configure ingress authorization rules
+/// to enable clients to access resources in AWS or on-premises networks.
+///
 /// Build it with [`ClientVpnAuthorizationRule::builder`]; adding it to a stack returns a [`ClientVpnAuthorizationRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientVpnAuthorizationRule {
     /// `AccessGroupId`. Changing it replaces the resource.
+    ///
+    /// The ID of the group to grant access to, for example, the Active Directory group or identity provider
+    /// (IdP) group. Required if `AuthorizeAllGroups` is `false` or not specified.
     pub access_group_id: Option<Val<String>>,
     /// `AuthorizeAllGroups`. Changing it replaces the resource.
+    ///
+    /// Indicates whether to grant access to all clients. Specify `true` to grant all clients who
+    /// successfully establish a VPN connection access to the network. Must be set to `true` if
+    /// `AccessGroupId` is not specified.
     pub authorize_all_groups: Option<Val<bool>>,
     /// `ClientVpnEndpointId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Client VPN endpoint.
     pub client_vpn_endpoint_id: Option<Val<String>>,
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// A brief description of the authorization rule.
     pub description: Option<Val<String>>,
     /// `TargetNetworkCidr`: required. Changing it replaces the resource.
+    ///
+    /// The IPv4 address range, in CIDR notation, of the network for which access is being authorized.
     pub target_network_cidr: Option<Val<String>>,
 }
 

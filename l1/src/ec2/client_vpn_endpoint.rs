@@ -5,54 +5,146 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::ClientVpnEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-clientvpnendpoint.html) resource type.
 ///
+/// Specifies a Client VPN endpoint. A Client VPN endpoint is the resource you create and configure to
+/// enable and manage client VPN sessions. It is the destination endpoint at which all client VPN
+/// sessions are terminated.
+///
 /// Build it with [`ClientVpnEndpoint::builder`]; adding it to a stack returns a [`ClientVpnEndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientVpnEndpoint {
     /// `AuthenticationOptions`: required. Changing it replaces the resource.
+    ///
+    /// Information about the authentication method to be used to authenticate clients.
     pub authentication_options: Option<Val<Vec<ClientAuthenticationRequest>>>,
     /// `ClientCidrBlock`. Changing it replaces the resource.
+    ///
+    /// The IPv4 address range, in CIDR notation, from which to assign client IP addresses. The address
+    /// range cannot overlap with the local CIDR of the VPC in which the associated subnet is located, or
+    /// the routes that you add manually. The address range cannot be changed after the Client VPN endpoint
+    /// has been created. Client CIDR range must have a size of at least /22 and must not be greater than
+    /// /12.
     pub client_cidr_block: Option<Val<String>>,
     /// `ClientConnectOptions`.
+    ///
+    /// The options for managing connection authorization for new client connections.
     pub client_connect_options: Option<Val<ClientConnectOptions>>,
     /// `ClientLoginBannerOptions`.
+    ///
+    /// Options for enabling a customizable text banner that will be displayed on AWS provided clients when
+    /// a VPN session is established.
     pub client_login_banner_options: Option<Val<ClientLoginBannerOptions>>,
     /// `ClientRouteEnforcementOptions`.
+    ///
+    /// Client route enforcement is a feature of the Client VPN service that helps enforce administrator
+    /// defined routes on devices connected through the VPN. T his feature helps improve your security
+    /// posture by ensuring that network traffic originating from a connected client is not inadvertently
+    /// sent outside the VPN tunnel.
+    ///
+    /// Client route enforcement works by monitoring the route table of a connected device for routing
+    /// policy changes to the VPN connection. If the feature detects any VPN routing policy modifications,
+    /// it will automatically force an update to the route table, reverting it back to the expected route
+    /// configurations.
     pub client_route_enforcement_options: Option<Val<ClientRouteEnforcementOptions>>,
     /// `ConnectionLogOptions`: required.
+    ///
+    /// Information about the client connection logging options.
+    ///
+    /// If you enable client connection logging, data about client connections is sent to a Cloudwatch Logs
+    /// log stream. The following information is logged:
+    ///
+    /// - Client connection requests
+    /// - Client connection results (successful and unsuccessful)
+    /// - Reasons for unsuccessful client connection requests
+    /// - Client connection termination time
     pub connection_log_options: Option<Val<ConnectionLogOptions>>,
     /// `Description`.
+    ///
+    /// A brief description of the Client VPN endpoint.
     pub description: Option<Val<String>>,
     /// `DisconnectOnSessionTimeout`.
+    ///
+    /// Indicates whether the client VPN session is disconnected after the maximum `sessionTimeoutHours` is
+    /// reached. If `true` , users are prompted to reconnect client VPN. If `false` , client VPN attempts to
+    /// reconnect automatically. The default value is `true` .
     pub disconnect_on_session_timeout: Option<Val<bool>>,
     /// `DnsServers`.
+    ///
+    /// Information about the DNS servers to be used for DNS resolution. A Client VPN endpoint can have up
+    /// to two DNS servers. If no DNS server is specified, the DNS address configured on the device is used
+    /// for the DNS server.
     pub dns_servers: Option<Val<Vec<String>>>,
     /// `EndpointIpAddressType`. Changing it replaces the resource.
+    ///
+    /// The IP address type of the Client VPN endpoint. Possible values are `ipv4` for IPv4 addressing only,
+    /// `ipv6` for IPv6 addressing only, or `dual-stack` for both IPv4 and IPv6 addressing.
     pub endpoint_ip_address_type: Option<Val<String>>,
     /// `SecurityGroupIds`.
+    ///
+    /// The IDs of one or more security groups to apply to the target network. You must also specify the ID
+    /// of the VPC that contains the security groups.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SelfServicePortal`.
+    ///
+    /// Specify whether to enable the self-service portal for the Client VPN endpoint.
+    ///
+    /// Default Value: `enabled`
     pub self_service_portal: Option<Val<String>>,
     /// `ServerCertificateArn`: required.
+    ///
+    /// The ARN of the server certificate. For more information, see the [Certificate Manager User
+    /// Guide](https://docs.aws.amazon.com/acm/latest/userguide/) .
     pub server_certificate_arn: Option<Val<String>>,
     /// `SessionTimeoutHours`.
+    ///
+    /// The maximum VPN session duration time in hours.
+    ///
+    /// Valid values: `8 | 10 | 12 | 24`
+    ///
+    /// Default value: `24`
     pub session_timeout_hours: Option<Val<i64>>,
     /// `SplitTunnel`.
+    ///
+    /// Indicates whether split-tunnel is enabled on the AWS Client VPN endpoint.
+    ///
+    /// By default, split-tunnel on a VPN endpoint is disabled.
+    ///
+    /// For information about split-tunnel VPN endpoints, see [Split-tunnel AWS Client VPN
+    /// endpoint](https://docs.aws.amazon.com/vpn/latest/clientvpn-admin/split-tunnel-vpn.html) in the *AWS
+    /// Client VPN Administrator Guide* .
     pub split_tunnel: Option<Val<bool>>,
     /// `TagSpecifications`. Changing it replaces the resource.
+    ///
+    /// The tags to apply to the Client VPN endpoint during creation.
     pub tag_specifications: Option<Val<Vec<TagSpecification>>>,
     /// `TrafficIpAddressType`. Changing it replaces the resource.
+    ///
+    /// The IP address type of the Client VPN endpoint. Possible values are either `ipv4` for IPv4
+    /// addressing only, `ipv6` for IPv6 addressing only, or `dual-stack` for both IPv4 and IPv6 addressing.
     pub traffic_ip_address_type: Option<Val<String>>,
     /// `TransitGatewayConfiguration`. Changing it replaces the resource.
     pub transit_gateway_configuration: Option<Val<TransitGatewayConfiguration>>,
     /// `TransportProtocol`. Changing it replaces the resource.
+    ///
+    /// The transport protocol to be used by the VPN session.
+    ///
+    /// Default value: `udp`
     pub transport_protocol: Option<Val<String>>,
     /// `VpcId`.
+    ///
+    /// The ID of the VPC to associate with the Client VPN endpoint. If no security group IDs are specified
+    /// in the request, the default security group for the VPC is applied.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
     /// `VpnPort`.
+    ///
+    /// The port number to assign to the Client VPN endpoint for TCP and UDP traffic.
+    ///
+    /// Valid Values: `443` | `1194`
+    ///
+    /// Default Value: `443`
     pub vpn_port: Option<Val<i64>>,
 }
 
@@ -305,9 +397,14 @@ impl ClientVpnEndpointHandle {
 }
 
 /// The [`CertificateAuthenticationRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-clientvpnendpoint-certificateauthenticationrequest.html) property type.
+///
+/// Information about the client certificate to be used for authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateAuthenticationRequest {
     /// `ClientRootCertificateChainArn`: required.
+    ///
+    /// The ARN of the client certificate. The certificate must be signed by a certificate authority (CA)
+    /// and it must be provisioned in Certificate Manager (ACM).
     pub client_root_certificate_chain_arn: Option<Val<String>>,
 }
 
@@ -362,15 +459,29 @@ impl ToValue for CertificateAuthenticationRequest {
 impl Literal for CertificateAuthenticationRequest {}
 
 /// The [`ClientAuthenticationRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-clientvpnendpoint-clientauthenticationrequest.html) property type.
+///
+/// Describes the authentication method to be used by a Client VPN endpoint. For more information, see
+/// [Authentication](https://docs.aws.amazon.com/vpn/latest/clientvpn-admin/authentication-authrization.html#client-authentication)
+/// in the *AWS Client VPN Administrator Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientAuthenticationRequest {
     /// `ActiveDirectory`.
+    ///
+    /// Information about the Active Directory to be used, if applicable. You must provide this information
+    /// if *Type* is `directory-service-authentication` .
     pub active_directory: Option<Val<DirectoryServiceAuthenticationRequest>>,
     /// `FederatedAuthentication`.
+    ///
+    /// Information about the IAM SAML identity provider, if applicable.
     pub federated_authentication: Option<Val<FederatedAuthenticationRequest>>,
     /// `MutualAuthentication`.
+    ///
+    /// Information about the authentication certificates to be used, if applicable. You must provide this
+    /// information if *Type* is `certificate-authentication` .
     pub mutual_authentication: Option<Val<CertificateAuthenticationRequest>>,
     /// `Type`: required.
+    ///
+    /// The type of client authentication to be used.
     pub type_: Option<Val<String>>,
 }
 
@@ -443,11 +554,17 @@ impl ToValue for ClientAuthenticationRequest {
 impl Literal for ClientAuthenticationRequest {}
 
 /// The [`ClientConnectOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-clientvpnendpoint-clientconnectoptions.html) property type.
+///
+/// Indicates whether client connect options are enabled. The default is `false` (not enabled).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientConnectOptions {
     /// `Enabled`: required.
+    ///
+    /// Indicates whether client connect options are enabled. The default is `false` (not enabled).
     pub enabled: Option<Val<bool>>,
     /// `LambdaFunctionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Lambda function used for connection authorization.
     ///
     /// - Format: `AWS::Lambda::Function.Arn`.
     pub lambda_function_arn: Option<Val<String>>,
@@ -506,11 +623,24 @@ impl ToValue for ClientConnectOptions {
 impl Literal for ClientConnectOptions {}
 
 /// The [`ClientLoginBannerOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-clientvpnendpoint-clientloginbanneroptions.html) property type.
+///
+/// Options for enabling a customizable text banner that will be displayed on AWS provided clients when
+/// a VPN session is established.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientLoginBannerOptions {
     /// `BannerText`.
+    ///
+    /// Customizable text that will be displayed in a banner on AWS provided clients when a VPN session is
+    /// established. UTF-8 encoded characters only. Maximum of 1400 characters.
     pub banner_text: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// Enable or disable a customizable text banner that will be displayed on AWS provided clients when a
+    /// VPN session is established.
+    ///
+    /// Valid values: `true | false`
+    ///
+    /// Default value: `false`
     pub enabled: Option<Val<bool>>,
 }
 
@@ -571,9 +701,26 @@ impl ToValue for ClientLoginBannerOptions {
 impl Literal for ClientLoginBannerOptions {}
 
 /// The [`ClientRouteEnforcementOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-clientvpnendpoint-clientrouteenforcementoptions.html) property type.
+///
+/// Client Route Enforcement is a feature of Client VPN that helps enforce administrator defined routes
+/// on devices connected through the VPN. This feature helps improve your security posture by ensuring
+/// that network traffic originating from a connected client is not inadvertently sent outside the VPN
+/// tunnel.
+///
+/// Client Route Enforcement works by monitoring the route table of a connected device for routing
+/// policy changes to the VPN connection. If the feature detects any VPN routing policy modifications,
+/// it will automatically force an update to the route table, reverting it back to the expected route
+/// configurations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientRouteEnforcementOptions {
     /// `Enforced`.
+    ///
+    /// Enable or disable Client Route Enforcement. The state can either be `true` (enabled) or `false`
+    /// (disabled). The default is `false` .
+    ///
+    /// Valid values: `true | false`
+    ///
+    /// Default value: `false`
     pub enforced: Option<Val<bool>>,
 }
 
@@ -621,13 +768,21 @@ impl ToValue for ClientRouteEnforcementOptions {
 impl Literal for ClientRouteEnforcementOptions {}
 
 /// The [`ConnectionLogOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-clientvpnendpoint-connectionlogoptions.html) property type.
+///
+/// Describes the client connection logging options for the Client VPN endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionLogOptions {
     /// `CloudwatchLogGroup`.
+    ///
+    /// The name of the CloudWatch Logs log group. Required if connection logging is enabled.
     pub cloudwatch_log_group: Option<Val<String>>,
     /// `CloudwatchLogStream`.
+    ///
+    /// The name of the CloudWatch Logs log stream to which the connection data is published.
     pub cloudwatch_log_stream: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// Indicates whether connection logging is enabled.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -690,9 +845,13 @@ impl ToValue for ConnectionLogOptions {
 impl Literal for ConnectionLogOptions {}
 
 /// The [`DirectoryServiceAuthenticationRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-clientvpnendpoint-directoryserviceauthenticationrequest.html) property type.
+///
+/// Describes the Active Directory to be used for client authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DirectoryServiceAuthenticationRequest {
     /// `DirectoryId`: required.
+    ///
+    /// The ID of the Active Directory to be used for authentication.
     pub directory_id: Option<Val<String>>,
 }
 
@@ -747,11 +906,17 @@ impl ToValue for DirectoryServiceAuthenticationRequest {
 impl Literal for DirectoryServiceAuthenticationRequest {}
 
 /// The [`FederatedAuthenticationRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-clientvpnendpoint-federatedauthenticationrequest.html) property type.
+///
+/// The IAM SAML identity provider used for federated authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FederatedAuthenticationRequest {
     /// `SAMLProviderArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM SAML identity provider.
     pub saml_provider_arn: Option<Val<String>>,
     /// `SelfServiceSAMLProviderArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM SAML identity provider for the self-service portal.
     pub self_service_saml_provider_arn: Option<Val<String>>,
 }
 
@@ -876,11 +1041,18 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TagSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-clientvpnendpoint-tagspecification.html) property type.
+///
+/// Specifies the tags to apply to the Client VPN endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagSpecification {
     /// `ResourceType`: required.
+    ///
+    /// The type of resource to tag. To tag a Client VPN endpoint, `ResourceType` must be
+    /// `client-vpn-endpoint` .
     pub resource_type: Option<Val<String>>,
     /// `Tags`: required.
+    ///
+    /// The tags to apply to the resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 

@@ -5,18 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::ClientVpnRoute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-clientvpnroute.html) resource type.
 ///
+/// Specifies a network route to add to a Client VPN endpoint. Each Client VPN endpoint has a route
+/// table that describes the available destination network routes. Each route in the route table
+/// specifies the path for traffic to specific resources or networks.
+///
+/// A target network association must be created before you can specify a route. If you're setting up
+/// all the components of a Client VPN endpoint at the same time, you must use the [DependsOn
+/// Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+/// to declare a dependency on the `AWS::EC2::ClientVpnTargetNetworkAssociation` resource.
+///
 /// Build it with [`ClientVpnRoute::builder`]; adding it to a stack returns a [`ClientVpnRouteHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientVpnRoute {
     /// `ClientVpnEndpointId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Client VPN endpoint to which to add the route.
     pub client_vpn_endpoint_id: Option<Val<String>>,
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// A brief description of the route.
     pub description: Option<Val<String>>,
     /// `DestinationCidrBlock`: required. Changing it replaces the resource.
+    ///
+    /// The IPv4 address range, in CIDR notation, of the route destination. For example:
+    ///
+    /// - To add a route for Internet access, enter `0.0.0.0/0`
+    /// - To add a route for a peered VPC, enter the peered VPC's IPv4 CIDR range
+    /// - To add a route for an on-premises network, enter the AWS Site-to-Site VPN connection's IPv4 CIDR
+    ///   range
+    /// - To add a route for the local network, enter the client CIDR range
     ///
     /// - Format: `ipv4-network`.
     pub destination_cidr_block: Option<Val<String>>,
     /// `TargetVpcSubnetId`. Changing it replaces the resource.
+    ///
+    /// The ID of the subnet through which you want to route traffic. The specified subnet must be an
+    /// existing target network of the Client VPN endpoint.
+    ///
+    /// Alternatively, if you're adding a route for the local network, specify `local` .
     pub target_vpc_subnet_id: Option<Val<String>>,
 }
 

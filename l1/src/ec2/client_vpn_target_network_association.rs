@@ -5,6 +5,11 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::ClientVpnTargetNetworkAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-clientvpntargetnetworkassociation.html) resource type.
 ///
+/// Specifies a target network to associate with a Client VPN endpoint. A target network is a subnet in
+/// a VPC. You can associate multiple subnets from the same VPC with a Client VPN endpoint. You can
+/// associate only one subnet in each Availability Zone. We recommend that you associate at least two
+/// subnets to provide Availability Zone redundancy.
+///
 /// Build it with [`ClientVpnTargetNetworkAssociation::builder`]; adding it to a stack returns a [`ClientVpnTargetNetworkAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientVpnTargetNetworkAssociation {
@@ -13,8 +18,12 @@ pub struct ClientVpnTargetNetworkAssociation {
     /// `AvailabilityZoneId`. Changing it replaces the resource.
     pub availability_zone_id: Option<Val<String>>,
     /// `ClientVpnEndpointId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Client VPN endpoint.
     pub client_vpn_endpoint_id: Option<Val<String>>,
     /// `SubnetId`. Changing it replaces the resource.
+    ///
+    /// The ID of the subnet to associate with the Client VPN endpoint.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,

@@ -5,26 +5,55 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::CustomerGateway`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-customergateway.html) resource type.
 ///
+/// Specifies a customer gateway.
+///
 /// Build it with [`CustomerGateway::builder`]; adding it to a stack returns a [`CustomerGatewayHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomerGateway {
     /// `BgpAsn`. Changing it replaces the resource.
+    ///
+    /// For customer gateway devices that support BGP, specify the device's ASN. You must specify either
+    /// `BgpAsn` or `BgpAsnExtended` when creating the customer gateway. If the ASN is larger than
+    /// `2,147,483,647` , you must use `BgpAsnExtended` .
+    ///
+    /// Default: 65000
+    ///
+    /// Valid values: `1` to `2,147,483,647`
     pub bgp_asn: Option<Val<i64>>,
     /// `BgpAsnExtended`. Changing it replaces the resource.
+    ///
+    /// For customer gateway devices that support BGP, specify the device's ASN. You must specify either
+    /// `BgpAsn` or `BgpAsnExtended` when creating the customer gateway. If the ASN is larger than
+    /// `2,147,483,647` , you must use `BgpAsnExtended` .
+    ///
+    /// Valid values: `2,147,483,648` to `4,294,967,295`
     ///
     /// - Range: 2147483648 to 4294967294.
     pub bgp_asn_extended: Option<Val<f64>>,
     /// `CertificateArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) for the customer gateway certificate.
+    ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*)?:acm:[a-z]{2}((-gov)|(-iso([a-z]{1})?))?-[a-z]+-\d{1}:\d{12}:certificate\/[a-zA-Z0-9-_]+$`.
     pub certificate_arn: Option<Val<String>>,
     /// `DeviceName`. Changing it replaces the resource.
+    ///
+    /// The name of customer gateway device.
     pub device_name: Option<Val<String>>,
     /// `IpAddress`: required. Changing it replaces the resource.
+    ///
+    /// The IP address for the customer gateway device's outside interface. The address must be static. If
+    /// `OutsideIpAddressType` in your VPN connection options is set to `PrivateIpv4` , you can use an
+    /// RFC6598 or RFC1918 private IPv4 address. If `OutsideIpAddressType` is set to `Ipv6` , you can use an
+    /// IPv6 address.
     pub ip_address: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// One or more tags for the customer gateway.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of VPN connection that this customer gateway supports ( `ipsec.1` ).
     pub type_: Option<Val<String>>,
 }
 
@@ -144,6 +173,8 @@ impl Deref for CustomerGatewayHandle {
 
 impl CustomerGatewayHandle {
     /// `Fn::GetAtt` `CustomerGatewayId`.
+    ///
+    /// The ID of the customer gateway.
     pub fn attr_customer_gateway_id(&self) -> Val<String> {
         self.0.get_att("CustomerGatewayId")
     }

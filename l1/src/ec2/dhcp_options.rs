@@ -5,24 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::DHCPOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-dhcpoptions.html) resource type.
 ///
+/// Specifies a set of DHCP options for your VPC.
+///
+/// You must specify at least one of the following properties: `DomainNameServers` ,
+/// `NetbiosNameServers` , `NtpServers` . If you specify `NetbiosNameServers` , you must specify
+/// `NetbiosNodeType` .
+///
 /// Build it with [`DhcpOptions::builder`]; adding it to a stack returns a [`DhcpOptionsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DhcpOptions {
     /// `DomainName`. Changing it replaces the resource.
+    ///
+    /// This value is used to complete unqualified DNS hostnames. If you're using AmazonProvidedDNS in
+    /// `us-east-1` , specify `ec2.internal` . If you're using AmazonProvidedDNS in another Region, specify *region*
+    /// . `compute.internal` (for example, `ap-northeast-1.compute.internal` ). Otherwise, specify a domain
+    /// name (for example, *MyCompany.com* ).
     pub domain_name: Option<Val<String>>,
     /// `DomainNameServers`. Changing it replaces the resource.
+    ///
+    /// The IPv4 addresses of up to four domain name servers, or `AmazonProvidedDNS` . The default is
+    /// `AmazonProvidedDNS` . To have your instance receive a custom DNS hostname as specified in
+    /// `DomainName` , you must set this property to a custom DNS server.
     pub domain_name_servers: Option<Val<Vec<String>>>,
     /// `Ipv6AddressPreferredLeaseTime`. Changing it replaces the resource.
+    ///
+    /// A value (in seconds, minutes, hours, or years) for how frequently a running instance with an IPv6
+    /// assigned to it goes through DHCPv6 lease renewal. Acceptable values are between 140 and 2147483647
+    /// seconds (approximately 68 years). If no value is entered, the default lease time is 140 seconds. If
+    /// you use long-term addressing for EC2 instances, you can increase the lease time and avoid frequent
+    /// lease renewal requests. Lease renewal typically occurs when half of the lease time has elapsed.
     pub ipv6_address_preferred_lease_time: Option<Val<i64>>,
     /// `NetbiosNameServers`. Changing it replaces the resource.
+    ///
+    /// The IPv4 addresses of up to four NetBIOS name servers.
     pub netbios_name_servers: Option<Val<Vec<String>>>,
     /// `NetbiosNodeType`. Changing it replaces the resource.
+    ///
+    /// The NetBIOS node type (1, 2, 4, or 8). We recommend that you specify 2 (broadcast and multicast are
+    /// not currently supported).
     ///
     /// - Allowed values: `1`, `2`, `4`, `8`.
     pub netbios_node_type: Option<Val<i64>>,
     /// `NtpServers`. Changing it replaces the resource.
+    ///
+    /// The IPv4 addresses of up to four Network Time Protocol (NTP) servers.
     pub ntp_servers: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// Any tags assigned to the DHCP options set.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -147,6 +177,8 @@ impl Deref for DhcpOptionsHandle {
 
 impl DhcpOptionsHandle {
     /// `Fn::GetAtt` `DhcpOptionsId`.
+    ///
+    /// The ID of the DHCP options set.
     pub fn attr_dhcp_options_id(&self) -> Val<String> {
         self.0.get_att("DhcpOptionsId")
     }

@@ -5,36 +5,100 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::EC2Fleet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ec2fleet.html) resource type.
 ///
+/// Specifies the configuration information to launch a fleet--or group--of instances. An EC2 Fleet can
+/// launch multiple instance types across multiple Availability Zones, using the On-Demand Instance,
+/// Reserved Instance, and Spot Instance purchasing models together. Using EC2 Fleet, you can define
+/// separate On-Demand and Spot capacity targets, specify the instance types that work best for your
+/// applications, and specify how Amazon EC2 should distribute your fleet capacity within each
+/// purchasing model. For more information, see [Launching an EC2
+/// Fleet](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet.html) in the *Amazon EC2 User
+/// Guide* .
+///
 /// Build it with [`Ec2Fleet::builder`]; adding it to a stack returns a [`Ec2FleetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ec2Fleet {
     /// `Context`.
+    ///
+    /// Reserved.
     pub context: Option<Val<String>>,
     /// `ExcessCapacityTerminationPolicy`.
+    ///
+    /// Indicates whether running instances should be terminated if the total target capacity of the EC2
+    /// Fleet is decreased below the current size of the EC2 Fleet.
+    ///
+    /// Supported only for fleets of type `maintain` .
     pub excess_capacity_termination_policy: Option<Val<ExcessCapacityTerminationPolicy>>,
     /// `LaunchTemplateConfigs`: required. Changing it replaces the resource.
+    ///
+    /// The configuration for the EC2 Fleet.
     ///
     /// - Items: 0 to 50.
     pub launch_template_configs: Option<Val<Vec<FleetLaunchTemplateConfigRequest>>>,
     /// `OnDemandOptions`. Changing it replaces the resource.
+    ///
+    /// Describes the configuration of On-Demand Instances in an EC2 Fleet.
     pub on_demand_options: Option<Val<OnDemandOptionsRequest>>,
     /// `ReplaceUnhealthyInstances`. Changing it replaces the resource.
+    ///
+    /// Indicates whether EC2 Fleet should replace unhealthy Spot Instances. Supported only for fleets of
+    /// type `maintain` . For more information, see [EC2 Fleet health
+    /// checks](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/manage-ec2-fleet.html#ec2-fleet-health-checks)
+    /// in the *Amazon EC2 User Guide* .
     pub replace_unhealthy_instances: Option<Val<bool>>,
     /// `ReservedCapacityOptions`. Changing it replaces the resource.
     pub reserved_capacity_options: Option<Val<ReservedCapacityOptionsRequest>>,
     /// `SpotOptions`. Changing it replaces the resource.
+    ///
+    /// Describes the configuration of Spot Instances in an EC2 Fleet.
     pub spot_options: Option<Val<SpotOptionsRequest>>,
     /// `TagSpecifications`. Changing it replaces the resource.
+    ///
+    /// The key-value pair for tagging the EC2 Fleet request on creation. For more information, see [Tag
+    /// your resources](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-resources) .
+    ///
+    /// If the fleet type is `instant` , specify a resource type of `fleet` to tag the fleet or `instance`
+    /// to tag the instances at launch.
+    ///
+    /// If the fleet type is `maintain` or `request` , specify a resource type of `fleet` to tag the fleet.
+    /// You cannot specify a resource type of `instance` . To tag instances at launch, specify the tags in a
+    /// [launch
+    /// template](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-templates.html#create-launch-template)
+    /// .
     pub tag_specifications: Option<Val<Vec<TagSpecification>>>,
     /// `TargetCapacitySpecification`: required.
+    ///
+    /// The number of units to request.
     pub target_capacity_specification: Option<Val<TargetCapacitySpecificationRequest>>,
     /// `TerminateInstancesWithExpiration`. Changing it replaces the resource.
+    ///
+    /// Indicates whether running instances should be terminated when the EC2 Fleet expires.
     pub terminate_instances_with_expiration: Option<Val<bool>>,
     /// `Type`. Changing it replaces the resource.
+    ///
+    /// The fleet type. The default value is `maintain` .
+    ///
+    /// - `maintain` - The EC2 Fleet places an asynchronous request for your desired capacity, and continues
+    ///   to maintain your desired Spot capacity by replenishing interrupted Spot Instances.
+    /// - `request` - The EC2 Fleet places an asynchronous one-time request for your desired capacity, but
+    ///   does submit Spot requests in alternative capacity pools if Spot capacity is unavailable, and does
+    ///   not maintain Spot capacity if Spot Instances are interrupted.
+    /// - `instant` - The EC2 Fleet places a synchronous one-time request for your desired capacity, and
+    ///   returns errors for any instances that could not be launched.
+    ///
+    /// For more information, see [EC2 Fleet request
+    /// types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-request-type.html) in the *Amazon
+    /// EC2 User Guide* .
     pub type_: Option<Val<Type>>,
     /// `ValidFrom`. Changing it replaces the resource.
+    ///
+    /// The start date and time of the request, in UTC format (for example, *YYYY* - *MM* - *DD* T *HH* : *MM*
+    /// : *SS* Z). The default is to start fulfilling the request immediately.
     pub valid_from: Option<Val<String>>,
     /// `ValidUntil`. Changing it replaces the resource.
+    ///
+    /// The end date and time of the request, in UTC format (for example, *YYYY* - *MM* - *DD* T *HH* : *MM*
+    /// : *SS* Z). At this point, no new EC2 Fleet requests are placed or able to fulfill the request. If no
+    /// value is specified, the request remains until you cancel it.
     pub valid_until: Option<Val<String>>,
 }
 
@@ -208,6 +272,8 @@ impl Deref for Ec2FleetHandle {
 
 impl Ec2FleetHandle {
     /// `Fn::GetAtt` `FleetId`.
+    ///
+    /// The ID of the EC2 Fleet.
     pub fn attr_fleet_id(&self) -> Val<String> {
         self.0.get_att("FleetId")
     }
@@ -222,11 +288,19 @@ impl Ec2FleetHandle {
 }
 
 /// The [`AcceleratorCountRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-acceleratorcountrequest.html) property type.
+///
+/// The minimum and maximum number of accelerators (GPUs, FPGAs, or AWS Inferentia chips) on an
+/// instance. To exclude accelerator-enabled instance types, set `Max` to `0` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AcceleratorCountRequest {
     /// `Max`.
+    ///
+    /// The maximum number of accelerators. To specify no maximum limit, omit this parameter. To exclude
+    /// accelerator-enabled instance types, set `Max` to `0` .
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum number of accelerators. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<i64>>,
 }
 
@@ -280,11 +354,17 @@ impl ToValue for AcceleratorCountRequest {
 impl Literal for AcceleratorCountRequest {}
 
 /// The [`AcceleratorTotalMemoryMiBRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-acceleratortotalmemorymibrequest.html) property type.
+///
+/// The minimum and maximum amount of total accelerator memory, in MiB.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AcceleratorTotalMemoryMiBRequest {
     /// `Max`.
+    ///
+    /// The maximum amount of accelerator memory, in MiB. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum amount of accelerator memory, in MiB. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<i64>>,
 }
 
@@ -338,11 +418,19 @@ impl ToValue for AcceleratorTotalMemoryMiBRequest {
 impl Literal for AcceleratorTotalMemoryMiBRequest {}
 
 /// The [`BaselineEbsBandwidthMbpsRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-baselineebsbandwidthmbpsrequest.html) property type.
+///
+/// The minimum and maximum baseline bandwidth to Amazon EBS, in Mbps. For more information, see [Amazon
+/// EBS–optimized instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html)
+/// in the *Amazon EC2 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BaselineEbsBandwidthMbpsRequest {
     /// `Max`.
+    ///
+    /// The maximum baseline bandwidth, in Mbps. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum baseline bandwidth, in Mbps. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<i64>>,
 }
 
@@ -396,9 +484,20 @@ impl ToValue for BaselineEbsBandwidthMbpsRequest {
 impl Literal for BaselineEbsBandwidthMbpsRequest {}
 
 /// The [`BaselinePerformanceFactorsRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-baselineperformancefactorsrequest.html) property type.
+///
+/// The baseline performance to consider, using an instance family as a baseline reference. The instance
+/// family establishes the lowest acceptable level of performance. Amazon EC2 uses this baseline to
+/// guide instance type selection, but there is no guarantee that the selected instance types will
+/// always exceed the baseline for every application.
+///
+/// Currently, this parameter only supports CPU performance as a baseline performance factor. For
+/// example, specifying `c6i` would use the CPU performance of the `c6i` family as the baseline
+/// reference.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BaselinePerformanceFactorsRequest {
     /// `Cpu`.
+    ///
+    /// The CPU performance to consider, using an instance family as the baseline reference.
     pub cpu: Option<Val<CpuPerformanceFactorRequest>>,
 }
 
@@ -446,15 +545,38 @@ impl ToValue for BaselinePerformanceFactorsRequest {
 impl Literal for BaselinePerformanceFactorsRequest {}
 
 /// The [`BlockDeviceMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-blockdevicemapping.html) property type.
+///
+/// Describes a block device mapping, which defines the EBS volumes and instance store volumes to attach
+/// to an instance at launch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlockDeviceMapping {
     /// `DeviceName`.
+    ///
+    /// The device name. For available device names, see [Device names for
+    /// volumes](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/device_naming.html) .
     pub device_name: Option<Val<String>>,
     /// `Ebs`.
+    ///
+    /// Parameters used to automatically set up EBS volumes when the instance is launched.
     pub ebs: Option<Val<EbsBlockDevice>>,
     /// `NoDevice`.
+    ///
+    /// To omit the device from the block device mapping, specify an empty string. When this property is
+    /// specified, the device is removed from the block device mapping regardless of the assigned value.
     pub no_device: Option<Val<String>>,
     /// `VirtualName`.
+    ///
+    /// The virtual device name ( `ephemeral` N). Instance store volumes are numbered starting from 0. An
+    /// instance type with 2 available instance store volumes can specify mappings for `ephemeral0` and
+    /// `ephemeral1` . The number of available instance store volumes depends on the instance type. After
+    /// you connect to the instance, you must mount the volume.
+    ///
+    /// NVMe instance store volumes are automatically enumerated and assigned a device name. Including them
+    /// in your block device mapping has no effect.
+    ///
+    /// Constraints: For M3 instances, you must specify instance store volumes in the block device mapping
+    /// for the instance. When you launch an M3 instance, we ignore any instance store volumes specified in
+    /// the block device mapping for the AMI.
     pub virtual_name: Option<Val<String>>,
 }
 
@@ -520,11 +642,37 @@ impl ToValue for BlockDeviceMapping {
 impl Literal for BlockDeviceMapping {}
 
 /// The [`CapacityRebalance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-capacityrebalance.html) property type.
+///
+/// The Spot Instance replacement strategy to use when Amazon EC2 emits a rebalance notification signal
+/// that your Spot Instance is at an elevated risk of being interrupted. For more information, see
+/// [Capacity
+/// rebalancing](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-capacity-rebalance.html)
+/// in the *Amazon EC2 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityRebalance {
     /// `ReplacementStrategy`.
+    ///
+    /// The replacement strategy to use. Only available for fleets of type `maintain` .
+    ///
+    /// `launch` - EC2 Fleet launches a replacement Spot Instance when a rebalance notification is emitted
+    /// for an existing Spot Instance in the fleet. EC2 Fleet does not terminate the instances that receive
+    /// a rebalance notification. You can terminate the old instances, or you can leave them running. You
+    /// are charged for all instances while they are running.
+    ///
+    /// `launch-before-terminate` - EC2 Fleet launches a replacement Spot Instance when a rebalance
+    /// notification is emitted for an existing Spot Instance in the fleet, and then, after a delay that you
+    /// specify (in `TerminationDelay` ), terminates the instances that received a rebalance notification.
     pub replacement_strategy: Option<Val<ReplacementStrategy>>,
     /// `TerminationDelay`.
+    ///
+    /// The amount of time (in seconds) that Amazon EC2 waits before terminating the old Spot Instance after
+    /// launching a new replacement Spot Instance.
+    ///
+    /// Required when `ReplacementStrategy` is set to `launch-before-terminate` .
+    ///
+    /// Not valid when `ReplacementStrategy` is set to `launch` .
+    ///
+    /// Valid values: Minimum value of `120` seconds. Maximum value of `7200` seconds.
     pub termination_delay: Option<Val<i64>>,
 }
 
@@ -578,9 +726,32 @@ impl ToValue for CapacityRebalance {
 impl Literal for CapacityRebalance {}
 
 /// The [`CapacityReservationOptionsRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-capacityreservationoptionsrequest.html) property type.
+///
+/// Describes the strategy for using unused Capacity Reservations for fulfilling On-Demand capacity.
+///
+/// > This strategy can only be used if the EC2 Fleet is of type `instant` .
+///
+/// For more information about Capacity Reservations, see [On-Demand Capacity
+/// Reservations](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-capacity-reservations.html) in
+/// the *Amazon EC2 User Guide* . For examples of using Capacity Reservations in an EC2 Fleet, see [EC2
+/// Fleet example
+/// configurations](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-examples.html) in the *Amazon
+/// EC2 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityReservationOptionsRequest {
     /// `UsageStrategy`.
+    ///
+    /// Indicates whether to use unused Capacity Reservations for fulfilling On-Demand capacity.
+    ///
+    /// If you specify `use-capacity-reservations-first` , the fleet uses unused Capacity Reservations to
+    /// fulfill On-Demand capacity up to the target On-Demand capacity. If multiple instance pools have
+    /// unused Capacity Reservations, the On-Demand allocation strategy ( `lowest-price` or `prioritized` )
+    /// is applied. If the number of unused Capacity Reservations is less than the On-Demand target
+    /// capacity, the remaining On-Demand target capacity is launched according to the On-Demand allocation
+    /// strategy ( `lowest-price` or `prioritized` ).
+    ///
+    /// If you do not specify a value, the fleet fulfils the On-Demand capacity according to the chosen
+    /// On-Demand allocation strategy.
     pub usage_strategy: Option<Val<UsageStrategy>>,
 }
 
@@ -628,9 +799,17 @@ impl ToValue for CapacityReservationOptionsRequest {
 impl Literal for CapacityReservationOptionsRequest {}
 
 /// The [`CpuPerformanceFactorRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-cpuperformancefactorrequest.html) property type.
+///
+/// The CPU performance to consider, using an instance family as the baseline reference.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CpuPerformanceFactorRequest {
     /// `References`.
+    ///
+    /// Specify an instance family to use as the baseline reference for CPU performance. All instance types
+    /// that match your specified attributes will be compared against the CPU performance of the referenced
+    /// instance family, regardless of CPU manufacturer or architecture differences.
+    ///
+    /// > Currently, only one instance family can be specified in the list.
     pub references: Option<Val<Vec<PerformanceFactorReferenceRequest>>>,
 }
 
@@ -683,21 +862,102 @@ impl ToValue for CpuPerformanceFactorRequest {
 impl Literal for CpuPerformanceFactorRequest {}
 
 /// The [`EbsBlockDevice`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-ebsblockdevice.html) property type.
+///
+/// Describes a block device for an EBS volume.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsBlockDevice {
     /// `DeleteOnTermination`.
+    ///
+    /// Indicates whether the EBS volume is deleted on instance termination. For more information, see
+    /// [Preserving Amazon EBS volumes on instance
+    /// termination](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/terminating-instances.html#preserving-volumes-on-termination)
+    /// in the *Amazon EC2 User Guide* .
     pub delete_on_termination: Option<Val<bool>>,
     /// `Encrypted`.
+    ///
+    /// Indicates whether the encryption state of an EBS volume is changed while being restored from a
+    /// backing snapshot. The effect of setting the encryption state to `true` depends on the volume origin
+    /// (new or from a snapshot), starting encryption state, ownership, and whether encryption by default is
+    /// enabled. For more information, see [Amazon EBS
+    /// encryption](https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption.html#encryption-parameters)
+    /// in the *Amazon EBS User Guide* .
+    ///
+    /// In no case can you remove encryption from an encrypted volume.
+    ///
+    /// Encrypted volumes can only be attached to instances that support Amazon EBS encryption. For more
+    /// information, see [Supported instance
+    /// types](https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html#ebs-encryption_supported_instances)
+    /// .
+    ///
+    /// - If you are creating a block device mapping for a *new (empty) volume* , you can include this
+    ///   parameter, and specify either `true` for an encrypted volume, or `false` for an unencrypted
+    ///   volume. If you omit this parameter, it defaults to `false` (unencrypted).
+    /// - If you are creating a block device mapping from an *existing encrypted or unencrypted snapshot* ,
+    ///   you must omit this parameter. If you include this parameter, the request will fail, regardless of
+    ///   the value that you specify.
+    /// - If you are creating a block device mapping from an *existing unencrypted volume* , you can include
+    ///   this parameter, but you must specify `false` . If you specify `true` , the request will fail. In
+    ///   this case, we recommend that you omit the parameter.
+    /// - If you are creating a block device mapping from an *existing encrypted volume* , you can include
+    ///   this parameter, and specify either `true` or `false` . However, if you specify `false` , the
+    ///   parameter is ignored and the block device mapping is always encrypted. In this case, we recommend
+    ///   that you omit the parameter.
     pub encrypted: Option<Val<bool>>,
     /// `Iops`.
+    ///
+    /// The number of I/O operations per second (IOPS). For `gp3` , `io1` , and `io2` volumes, this
+    /// represents the number of IOPS that are provisioned for the volume. For `gp2` volumes, this
+    /// represents the baseline performance of the volume and the rate at which the volume accumulates I/O
+    /// credits for bursting.
+    ///
+    /// The following are the supported values for each volume type:
+    ///
+    /// - `gp3` : 3,000 - 80,000 IOPS
+    /// - `io1` : 100 - 64,000 IOPS
+    /// - `io2` : 100 - 256,000 IOPS
+    ///
+    /// For `io2` volumes, you can achieve up to 256,000 IOPS on [instances built on the Nitro
+    /// System](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html#ec2-nitro-instances)
+    /// . On other instances, you can achieve performance up to 32,000 IOPS.
+    ///
+    /// This parameter is required for `io1` and `io2` volumes. The default for `gp3` volumes is 3,000 IOPS.
     pub iops: Option<Val<i64>>,
     /// `KmsKeyId`.
+    ///
+    /// Identifier (key ID, key alias, key ARN, or alias ARN) of the customer managed KMS key to use for EBS
+    /// encryption.
+    ///
+    /// This parameter is only supported on `BlockDeviceMapping` objects called by
+    /// [RunInstances](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html) ,
+    /// [RequestSpotFleet](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RequestSpotFleet.html)
+    /// , and
+    /// [RequestSpotInstances](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RequestSpotInstances.html)
+    /// .
     pub kms_key_id: Option<Val<String>>,
     /// `SnapshotId`.
+    ///
+    /// The ID of the snapshot.
     pub snapshot_id: Option<Val<String>>,
     /// `VolumeSize`.
+    ///
+    /// The size of the volume, in GiBs. You must specify either a snapshot ID or a volume size. If you
+    /// specify a snapshot, the default is the snapshot size. You can specify a volume size that is equal to
+    /// or larger than the snapshot size.
+    ///
+    /// The following are the supported sizes for each volume type:
+    ///
+    /// - `gp2` : 1 - 16,384 GiB
+    /// - `gp3` : 1 - 65,536 GiB
+    /// - `io1` : 4 - 16,384 GiB
+    /// - `io2` : 4 - 65,536 GiB
+    /// - `st1` and `sc1` : 125 - 16,384 GiB
+    /// - `standard` : 1 - 1024 GiB
     pub volume_size: Option<Val<i64>>,
     /// `VolumeType`.
+    ///
+    /// The volume type. For more information, see [Amazon EBS volume
+    /// types](https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html) in the *Amazon EBS
+    /// User Guide* .
     pub volume_type: Option<Val<VolumeType>>,
 }
 
@@ -781,11 +1041,25 @@ impl ToValue for EbsBlockDevice {
 impl Literal for EbsBlockDevice {}
 
 /// The [`FleetLaunchTemplateConfigRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-fleetlaunchtemplateconfigrequest.html) property type.
+///
+/// Specifies a launch template and overrides for an EC2 Fleet.
+///
+/// `FleetLaunchTemplateConfigRequest` is a property of the
+/// [AWS::EC2::EC2Fleet](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ec2fleet.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FleetLaunchTemplateConfigRequest {
     /// `LaunchTemplateSpecification`.
+    ///
+    /// The launch template to use. You must specify either the launch template ID or launch template name
+    /// in the request.
     pub launch_template_specification: Option<Val<FleetLaunchTemplateSpecificationRequest>>,
     /// `Overrides`.
+    ///
+    /// Any parameters that you specify override the same parameters in the launch template.
+    ///
+    /// For fleets of type `request` and `maintain` , a maximum of 300 items is allowed across all launch
+    /// templates.
     pub overrides: Option<Val<Vec<FleetLaunchTemplateOverridesRequest>>>,
 }
 
@@ -847,37 +1121,112 @@ impl ToValue for FleetLaunchTemplateConfigRequest {
 impl Literal for FleetLaunchTemplateConfigRequest {}
 
 /// The [`FleetLaunchTemplateOverridesRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-fleetlaunchtemplateoverridesrequest.html) property type.
+///
+/// Specifies overrides for a launch template for an EC2 Fleet.
+///
+/// `FleetLaunchTemplateOverridesRequest` is a property of the
+/// [FleetLaunchTemplateConfigRequest](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-fleetlaunchtemplateconfigrequest.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FleetLaunchTemplateOverridesRequest {
     /// `AvailabilityZone`.
+    ///
+    /// The Availability Zone in which to launch the instances. For example, `us-east-2a` .
+    ///
+    /// Either `AvailabilityZone` or `AvailabilityZoneId` must be specified in the request, but not both.
     pub availability_zone: Option<Val<String>>,
     /// `AvailabilityZoneId`.
+    ///
+    /// The ID of the Availability Zone in which to launch the instances. For example, `use2-az1` .
+    ///
+    /// Either `AvailabilityZone` or `AvailabilityZoneId` must be specified in the request, but not both.
     pub availability_zone_id: Option<Val<String>>,
     /// `BlockDeviceMappings`.
+    ///
+    /// The block device mappings, which define the EBS volumes and instance store volumes to attach to the
+    /// instance at launch.
+    ///
+    /// Supported only for fleets of type `instant` .
+    ///
+    /// For more information, see [Block device mappings for volumes on Amazon EC2
+    /// instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/block-device-mapping-concepts.html)
+    /// in the *Amazon EC2 User Guide* .
     pub block_device_mappings: Option<Val<Vec<BlockDeviceMapping>>>,
     /// `IamInstanceProfile`.
     pub iam_instance_profile: Option<Val<IamInstanceProfileSpecification>>,
     /// `InstanceRequirements`.
+    ///
+    /// The attributes for the instance types. When you specify instance attributes, Amazon EC2 will
+    /// identify instance types with those attributes.
+    ///
+    /// > If you specify `InstanceRequirements` , you can't specify `InstanceType` .
     pub instance_requirements: Option<Val<InstanceRequirementsRequest>>,
     /// `InstanceType`.
+    ///
+    /// The instance type.
+    ///
+    /// `mac1.metal` is not supported as a launch template override.
+    ///
+    /// > If you specify `InstanceType` , you can't specify `InstanceRequirements` .
     pub instance_type: Option<Val<InstanceType>>,
     /// `KeyName`.
     pub key_name: Option<Val<String>>,
     /// `MaxPrice`.
+    ///
+    /// The maximum price per unit hour that you are willing to pay for a Spot Instance. We do not recommend
+    /// using this parameter because it can lead to increased interruptions. If you do not specify this
+    /// parameter, you will pay the current Spot price.
+    ///
+    /// > If you specify a maximum price, your instances will be interrupted more frequently than if you do
+    /// not specify this parameter.
+    /// >
+    /// > If you specify a maximum price, it must be more than USD $0.001. Specifying a value below USD
+    /// $0.001 will result in an `InvalidParameterValue` error message.
     pub max_price: Option<Val<String>>,
     /// `MetadataOptions`.
     pub metadata_options: Option<Val<InstanceMetadataOptionsRequest>>,
     /// `NetworkInterfaces`.
     pub network_interfaces: Option<Val<Vec<NetworkInterfaceSpecificationRequest>>>,
     /// `Placement`.
+    ///
+    /// The location where the instance launched, if applicable.
     pub placement: Option<Val<Placement>>,
     /// `Priority`.
+    ///
+    /// The priority for the launch template override. The highest priority is launched first.
+    ///
+    /// If the On-Demand `AllocationStrategy` is set to `prioritized` , EC2 Fleet uses priority to determine
+    /// which launch template override to use first in fulfilling On-Demand capacity.
+    ///
+    /// If the Spot `AllocationStrategy` is set to `capacity-optimized-prioritized` , EC2 Fleet uses
+    /// priority on a best-effort basis to determine which launch template override to use in fulfilling
+    /// Spot capacity, but optimizes for capacity first.
+    ///
+    /// Valid values are whole numbers starting at `0` . The lower the number, the higher the priority. If
+    /// no number is set, the launch template override has the lowest priority. You can set the same
+    /// priority for different launch template overrides.
     pub priority: Option<Val<f64>>,
     /// `SubnetId`.
+    ///
+    /// The IDs of the subnets in which to launch the instances. Separate multiple subnet IDs using commas
+    /// (for example, `subnet-1234abcdeexample1, subnet-0987cdef6example2` ). A request of type `instant`
+    /// can have only one subnet ID.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `WeightedCapacity`.
+    ///
+    /// The number of units provided by the specified instance type. These are the same units that you chose
+    /// to set the target capacity in terms of instances, or a performance characteristic such as vCPUs,
+    /// memory, or I/O.
+    ///
+    /// If the target capacity divided by this value is not a whole number, Amazon EC2 rounds the number of
+    /// instances to the next whole number. If this value is not specified, the default is 1.
+    ///
+    /// > When specifying weights, the price used in the `lowest-price` and `price-capacity-optimized`
+    /// allocation strategies is per *unit* hour (where the instance price is divided by the specified
+    /// weight). However, if all the specified weights are above the requested `TargetCapacity` , resulting
+    /// in only 1 instance being launched, the price used is per *instance* hour.
     pub weighted_capacity: Option<Val<f64>>,
 }
 
@@ -1013,11 +1362,40 @@ impl ToValue for FleetLaunchTemplateOverridesRequest {
 impl Literal for FleetLaunchTemplateOverridesRequest {}
 
 /// The [`FleetLaunchTemplateSpecificationRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-fleetlaunchtemplatespecificationrequest.html) property type.
+///
+/// Specifies the launch template to be used by the EC2 Fleet for configuring Amazon EC2 instances.
+///
+/// You must specify the following:
+///
+/// - The ID or the name of the launch template, but not both.
+/// - The version of the launch template.
+///
+/// `FleetLaunchTemplateSpecificationRequest` is a property of the
+/// [FleetLaunchTemplateConfigRequest](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-fleetlaunchtemplateconfigrequest.html)
+/// property type.
+///
+/// For information about creating a launch template, see
+/// [AWS::EC2::LaunchTemplate](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html)
+/// and [Create a launch
+/// template](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-templates.html#create-launch-template)
+/// in the *Amazon EC2 User Guide* .
+///
+/// For examples of launch templates, see
+/// [Examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html#aws-resource-ec2-launchtemplate--examples)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FleetLaunchTemplateSpecificationRequest {
     /// `LaunchTemplateId`.
+    ///
+    /// The ID of the launch template.
+    ///
+    /// You must specify the `LaunchTemplateId` or the `LaunchTemplateName` , but not both.
     pub launch_template_id: Option<Val<String>>,
     /// `LaunchTemplateName`.
+    ///
+    /// The name of the launch template.
+    ///
+    /// You must specify the `LaunchTemplateName` or the `LaunchTemplateId` , but not both.
     ///
     /// - Length: 3 to 128.
     /// - Pattern: `[a-zA-Z0-9\(\)\.\-/_]+`.
@@ -1027,6 +1405,13 @@ pub struct FleetLaunchTemplateSpecificationRequest {
     /// - Format: `password`.
     pub launch_template_specification_user_data: Option<Val<String>>,
     /// `Version`: required.
+    ///
+    /// The launch template version number, `$Latest` , or `$Default` . You must specify a value, otherwise
+    /// the request fails.
+    ///
+    /// If the value is `$Latest` , Amazon EC2 uses the latest version of the launch template.
+    ///
+    /// If the value is `$Default` , Amazon EC2 uses the default version of the launch template.
     pub version: Option<Val<String>>,
 }
 
@@ -1223,63 +1608,364 @@ impl ToValue for InstanceMetadataOptionsRequest {
 impl Literal for InstanceMetadataOptionsRequest {}
 
 /// The [`InstanceRequirementsRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-instancerequirementsrequest.html) property type.
+///
+/// The attributes for the instance types. When you specify instance attributes, Amazon EC2 will
+/// identify instance types with these attributes.
+///
+/// You must specify `VCpuCount` and `MemoryMiB` . All other attributes are optional. Any unspecified
+/// optional attribute is set to its default.
+///
+/// When you specify multiple attributes, you get instance types that satisfy all of the specified
+/// attributes. If you specify multiple values for an attribute, you get instance types that satisfy any
+/// of the specified values.
+///
+/// To limit the list of instance types from which Amazon EC2 can identify matching instance types, you
+/// can use one of the following parameters, but not both in the same request:
+///
+/// - `AllowedInstanceTypes` - The instance types to include in the list. All other instance types are
+///   ignored, even if they match your specified attributes.
+/// - `ExcludedInstanceTypes` - The instance types to exclude from the list, even if they match your
+///   specified attributes.
+///
+/// > If you specify `InstanceRequirements` , you can't specify `InstanceType` .
+/// >
+/// > Attribute-based instance type selection is only supported when using Auto Scaling groups, EC2
+/// Fleet, and Spot Fleet to launch instances. If you plan to use the launch template in the [launch
+/// instance
+/// wizard](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-instance-wizard.html) , or
+/// with the
+/// [RunInstances](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html) API or
+/// [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html)
+/// AWS CloudFormation resource, you can't specify `InstanceRequirements` .
+///
+/// For more information, see [Specify attributes for instance type selection for EC2 Fleet or Spot
+/// Fleet](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-attribute-based-instance-type-selection.html)
+/// and [Spot placement
+/// score](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-placement-score.html) in the *Amazon
+/// EC2 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceRequirementsRequest {
     /// `AcceleratorCount`.
+    ///
+    /// The minimum and maximum number of accelerators (GPUs, FPGAs, or AWS Inferentia chips) on an
+    /// instance.
+    ///
+    /// To exclude accelerator-enabled instance types, set `Max` to `0` .
+    ///
+    /// Default: No minimum or maximum limits
     pub accelerator_count: Option<Val<AcceleratorCountRequest>>,
     /// `AcceleratorManufacturers`.
+    ///
+    /// Indicates whether instance types must have accelerators by specific manufacturers.
+    ///
+    /// - For instance types with AWS devices, specify `amazon-web-services` .
+    /// - For instance types with AMD devices, specify `amd` .
+    /// - For instance types with Habana devices, specify `habana` .
+    /// - For instance types with NVIDIA devices, specify `nvidia` .
+    /// - For instance types with Xilinx devices, specify `xilinx` .
+    ///
+    /// Default: Any manufacturer
     pub accelerator_manufacturers: Option<Val<Vec<AcceleratorManufacturers>>>,
     /// `AcceleratorNames`.
+    ///
+    /// The accelerators that must be on the instance type.
+    ///
+    /// - For instance types with NVIDIA A10G GPUs, specify `a10g` .
+    /// - For instance types with NVIDIA A100 GPUs, specify `a100` .
+    /// - For instance types with NVIDIA H100 GPUs, specify `h100` .
+    /// - For instance types with AWS Inferentia chips, specify `inferentia` .
+    /// - For instance types with AWS Inferentia2 chips, specify `inferentia2` .
+    /// - For instance types with Habana Gaudi HL-205 GPUs, specify `gaudi-hl-205` .
+    /// - For instance types with NVIDIA GRID K520 GPUs, specify `k520` .
+    /// - For instance types with NVIDIA K80 GPUs, specify `k80` .
+    /// - For instance types with NVIDIA L4 GPUs, specify `l4` .
+    /// - For instance types with NVIDIA L40S GPUs, specify `l40s` .
+    /// - For instance types with NVIDIA M60 GPUs, specify `m60` .
+    /// - For instance types with AMD Radeon Pro V520 GPUs, specify `radeon-pro-v520` .
+    /// - For instance types with AWS Trainium chips, specify `trainium` .
+    /// - For instance types with AWS Trainium2 chips, specify `trainium2` .
+    /// - For instance types with NVIDIA T4 GPUs, specify `t4` .
+    /// - For instance types with NVIDIA T4G GPUs, specify `t4g` .
+    /// - For instance types with Xilinx U30 cards, specify `u30` .
+    /// - For instance types with Xilinx VU9P FPGAs, specify `vu9p` .
+    /// - For instance types with NVIDIA V100 GPUs, specify `v100` .
+    ///
+    /// Default: Any accelerator
     pub accelerator_names: Option<Val<Vec<AcceleratorNames>>>,
     /// `AcceleratorTotalMemoryMiB`.
+    ///
+    /// The minimum and maximum amount of total accelerator memory, in MiB.
+    ///
+    /// Default: No minimum or maximum limits
     pub accelerator_total_memory_mi_b: Option<Val<AcceleratorTotalMemoryMiBRequest>>,
     /// `AcceleratorTypes`.
+    ///
+    /// The accelerator types that must be on the instance type.
+    ///
+    /// - For instance types with FPGA accelerators, specify `fpga` .
+    /// - For instance types with GPU accelerators, specify `gpu` .
+    /// - For instance types with Inference accelerators, specify `inference` .
+    /// - For instance types with Media accelerators, specify `media` .
+    ///
+    /// Default: Any accelerator type
     pub accelerator_types: Option<Val<Vec<AcceleratorTypes>>>,
     /// `AllowedInstanceTypes`.
+    ///
+    /// The instance types to apply your specified attributes against. All other instance types are ignored,
+    /// even if they match your specified attributes.
+    ///
+    /// You can use strings with one or more wild cards, represented by an asterisk ( `*` ), to allow an
+    /// instance type, size, or generation. The following are examples: `m5.8xlarge` , `c5*.*` , `m5a.*` ,
+    /// `r*` , `*3*` .
+    ///
+    /// For example, if you specify `c5*` ,Amazon EC2 will allow the entire C5 instance family, which
+    /// includes all C5a and C5n instance types. If you specify `m5a.*` , Amazon EC2 will allow all the M5a
+    /// instance types, but not the M5n instance types.
+    ///
+    /// > If you specify `AllowedInstanceTypes` , you can't specify `ExcludedInstanceTypes` .
+    ///
+    /// Default: All instance types
     ///
     /// - Items: 0 to 400.
     pub allowed_instance_types: Option<Val<Vec<String>>>,
     /// `BareMetal`.
+    ///
+    /// Indicates whether bare metal instance types must be included, excluded, or required.
+    ///
+    /// - To include bare metal instance types, specify `included` .
+    /// - To require only bare metal instance types, specify `required` .
+    /// - To exclude bare metal instance types, specify `excluded` .
+    ///
+    /// Default: `excluded`
     pub bare_metal: Option<Val<BareMetal>>,
     /// `BaselineEbsBandwidthMbps`.
+    ///
+    /// The minimum and maximum baseline bandwidth to Amazon EBS, in Mbps. For more information, see [Amazon
+    /// EBS–optimized instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html)
+    /// in the *Amazon EC2 User Guide* .
+    ///
+    /// Default: No minimum or maximum limits
     pub baseline_ebs_bandwidth_mbps: Option<Val<BaselineEbsBandwidthMbpsRequest>>,
     /// `BaselinePerformanceFactors`.
+    ///
+    /// The baseline performance to consider, using an instance family as a baseline reference. The instance
+    /// family establishes the lowest acceptable level of performance. Amazon EC2 uses this baseline to
+    /// guide instance type selection, but there is no guarantee that the selected instance types will
+    /// always exceed the baseline for every application. Currently, this parameter only supports CPU
+    /// performance as a baseline performance factor. For more information, see [Performance
+    /// protection](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-attribute-based-instance-type-selection.html#ec2fleet-abis-performance-protection)
+    /// in the *Amazon EC2 User Guide* .
     pub baseline_performance_factors: Option<Val<BaselinePerformanceFactorsRequest>>,
     /// `BurstablePerformance`.
+    ///
+    /// Indicates whether burstable performance T instance types are included, excluded, or required. For
+    /// more information, see [Burstable performance
+    /// instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances.html)
+    /// .
+    ///
+    /// - To include burstable performance instance types, specify `included` .
+    /// - To require only burstable performance instance types, specify `required` .
+    /// - To exclude burstable performance instance types, specify `excluded` .
+    ///
+    /// Default: `excluded`
     pub burstable_performance: Option<Val<BurstablePerformance>>,
     /// `CpuManufacturers`.
+    ///
+    /// The CPU manufacturers to include.
+    ///
+    /// - For instance types with Intel CPUs, specify `intel` .
+    /// - For instance types with AMD CPUs, specify `amd` .
+    /// - For instance types with AWS CPUs, specify `amazon-web-services` .
+    /// - For instance types with Apple CPUs, specify `apple` .
+    ///
+    /// > Don't confuse the CPU manufacturer with the CPU architecture. Instances will be launched with a
+    /// compatible CPU architecture based on the Amazon Machine Image (AMI) that you specify in your launch
+    /// template.
+    ///
+    /// Default: Any manufacturer
     pub cpu_manufacturers: Option<Val<Vec<CpuManufacturers>>>,
     /// `ExcludedInstanceTypes`.
+    ///
+    /// The instance types to exclude.
+    ///
+    /// You can use strings with one or more wild cards, represented by an asterisk ( `*` ), to exclude an
+    /// instance family, type, size, or generation. The following are examples: `m5.8xlarge` , `c5*.*` ,
+    /// `m5a.*` , `r*` , `*3*` .
+    ///
+    /// For example, if you specify `c5*` ,Amazon EC2 will exclude the entire C5 instance family, which
+    /// includes all C5a and C5n instance types. If you specify `m5a.*` , Amazon EC2 will exclude all the
+    /// M5a instance types, but not the M5n instance types.
+    ///
+    /// > If you specify `ExcludedInstanceTypes` , you can't specify `AllowedInstanceTypes` .
+    ///
+    /// Default: No excluded instance types
     ///
     /// - Items: 0 to 400.
     pub excluded_instance_types: Option<Val<Vec<String>>>,
     /// `InstanceGenerations`.
+    ///
+    /// Indicates whether current or previous generation instance types are included. The current generation
+    /// instance types are recommended for use. Current generation instance types are typically the latest
+    /// two to three generations in each instance family. For more information, see [Instance
+    /// types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html) in the *Amazon EC2
+    /// User Guide* .
+    ///
+    /// For current generation instance types, specify `current` .
+    ///
+    /// For previous generation instance types, specify `previous` .
+    ///
+    /// Default: Current and previous generation instance types
     pub instance_generations: Option<Val<Vec<InstanceGenerations>>>,
     /// `LocalStorage`.
+    ///
+    /// Indicates whether instance types with instance store volumes are included, excluded, or required.
+    /// For more information, [Amazon EC2 instance
+    /// store](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html) in the *Amazon EC2
+    /// User Guide* .
+    ///
+    /// - To include instance types with instance store volumes, specify `included` .
+    /// - To require only instance types with instance store volumes, specify `required` .
+    /// - To exclude instance types with instance store volumes, specify `excluded` .
+    ///
+    /// Default: `included`
     pub local_storage: Option<Val<LocalStorage>>,
     /// `LocalStorageTypes`.
+    ///
+    /// The type of local storage that is required.
+    ///
+    /// - For instance types with hard disk drive (HDD) storage, specify `hdd` .
+    /// - For instance types with solid state drive (SSD) storage, specify `ssd` .
+    ///
+    /// Default: `hdd` and `ssd`
     pub local_storage_types: Option<Val<Vec<LocalStorageTypes>>>,
     /// `MaxSpotPriceAsPercentageOfOptimalOnDemandPrice`.
+    ///
+    /// \[Price protection\] The price protection threshold for Spot Instances, as a percentage of an
+    /// identified On-Demand price. The identified On-Demand price is the price of the lowest priced current
+    /// generation C, M, or R instance type with your specified attributes. If no current generation C, M,
+    /// or R instance type matches your attributes, then the identified price is from the lowest priced
+    /// current generation instance types, and failing that, from the lowest priced previous generation
+    /// instance types that match your attributes. When Amazon EC2 selects instance types with your
+    /// attributes, it will exclude instance types whose price exceeds your specified threshold.
+    ///
+    /// The parameter accepts an integer, which Amazon EC2 interprets as a percentage.
+    ///
+    /// If you set `TargetCapacityUnitType` to `vcpu` or `memory-mib` , the price protection threshold is
+    /// based on the per vCPU or per memory price instead of the per instance price.
+    ///
+    /// > Only one of `SpotMaxPricePercentageOverLowestPrice` or
+    /// `MaxSpotPriceAsPercentageOfOptimalOnDemandPrice` can be specified. If you don't specify either,
+    /// Amazon EC2 will automatically apply optimal price protection to consistently select from a wide
+    /// range of instance types. To indicate no price protection threshold for Spot Instances, meaning you
+    /// want to consider all instance types that match your attributes, include one of these parameters and
+    /// specify a high value, such as `999999` .
     pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<Val<i64>>,
     /// `MemoryGiBPerVCpu`.
+    ///
+    /// The minimum and maximum amount of memory per vCPU, in GiB.
+    ///
+    /// Default: No minimum or maximum limits
     pub memory_gi_b_per_v_cpu: Option<Val<MemoryGiBPerVCpuRequest>>,
     /// `MemoryMiB`.
+    ///
+    /// The minimum and maximum amount of memory, in MiB.
     pub memory_mi_b: Option<Val<MemoryMiBRequest>>,
     /// `NetworkBandwidthGbps`.
+    ///
+    /// The minimum and maximum amount of baseline network bandwidth, in gigabits per second (Gbps). For
+    /// more information, see [Amazon EC2 instance network
+    /// bandwidth](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-network-bandwidth.html)
+    /// in the *Amazon EC2 User Guide* .
+    ///
+    /// Default: No minimum or maximum limits
     pub network_bandwidth_gbps: Option<Val<NetworkBandwidthGbpsRequest>>,
     /// `NetworkInterfaceCount`.
+    ///
+    /// The minimum and maximum number of network interfaces.
+    ///
+    /// Default: No minimum or maximum limits
     pub network_interface_count: Option<Val<NetworkInterfaceCountRequest>>,
     /// `OnDemandMaxPricePercentageOverLowestPrice`.
+    ///
+    /// \[Price protection\] The price protection threshold for On-Demand Instances, as a percentage higher
+    /// than an identified On-Demand price. The identified On-Demand price is the price of the lowest priced
+    /// current generation C, M, or R instance type with your specified attributes. When Amazon EC2 selects
+    /// instance types with your attributes, it will exclude instance types whose price exceeds your
+    /// specified threshold.
+    ///
+    /// The parameter accepts an integer, which Amazon EC2 interprets as a percentage.
+    ///
+    /// To indicate no price protection threshold, specify a high value, such as `999999` .
+    ///
+    /// This parameter is not supported for
+    /// [GetSpotPlacementScores](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetSpotPlacementScores.html)
+    /// and
+    /// [GetInstanceTypesFromInstanceRequirements](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetInstanceTypesFromInstanceRequirements.html)
+    /// .
+    ///
+    /// > If you set `TargetCapacityUnitType` to `vcpu` or `memory-mib` , the price protection threshold is
+    /// applied based on the per-vCPU or per-memory price instead of the per-instance price.
+    ///
+    /// Default: `20`
     pub on_demand_max_price_percentage_over_lowest_price: Option<Val<i64>>,
     /// `RequireEncryptionInTransit`.
+    ///
+    /// Specifies whether instance types must support encrypting in-transit traffic between instances. For
+    /// more information, including the supported instance types, see [Encryption in
+    /// transit](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/data-protection.html#encryption-transit)
+    /// in the *Amazon EC2 User Guide* .
+    ///
+    /// Default: `false`
     pub require_encryption_in_transit: Option<Val<bool>>,
     /// `RequireHibernateSupport`.
+    ///
+    /// Indicates whether instance types must support hibernation for On-Demand Instances.
+    ///
+    /// This parameter is not supported for
+    /// [GetSpotPlacementScores](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetSpotPlacementScores.html)
+    /// .
+    ///
+    /// Default: `false`
     pub require_hibernate_support: Option<Val<bool>>,
     /// `SpotMaxPricePercentageOverLowestPrice`.
+    ///
+    /// \[Price protection\] The price protection threshold for Spot Instances, as a percentage higher than
+    /// an identified Spot price. The identified Spot price is the Spot price of the lowest priced current
+    /// generation C, M, or R instance type with your specified attributes. If no current generation C, M,
+    /// or R instance type matches your attributes, then the identified Spot price is from the lowest priced
+    /// current generation instance types, and failing that, from the lowest priced previous generation
+    /// instance types that match your attributes. When Amazon EC2 selects instance types with your
+    /// attributes, it will exclude instance types whose Spot price exceeds your specified threshold.
+    ///
+    /// The parameter accepts an integer, which Amazon EC2 interprets as a percentage.
+    ///
+    /// If you set `TargetCapacityUnitType` to `vcpu` or `memory-mib` , the price protection threshold is
+    /// applied based on the per-vCPU or per-memory price instead of the per-instance price.
+    ///
+    /// This parameter is not supported for
+    /// [GetSpotPlacementScores](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetSpotPlacementScores.html)
+    /// and
+    /// [GetInstanceTypesFromInstanceRequirements](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetInstanceTypesFromInstanceRequirements.html)
+    /// .
+    ///
+    /// > Only one of `SpotMaxPricePercentageOverLowestPrice` or
+    /// `MaxSpotPriceAsPercentageOfOptimalOnDemandPrice` can be specified. If you don't specify either,
+    /// Amazon EC2 will automatically apply optimal price protection to consistently select from a wide
+    /// range of instance types. To indicate no price protection threshold for Spot Instances, meaning you
+    /// want to consider all instance types that match your attributes, include one of these parameters and
+    /// specify a high value, such as `999999` .
+    ///
+    /// Default: `100`
     pub spot_max_price_percentage_over_lowest_price: Option<Val<i64>>,
     /// `TotalLocalStorageGB`.
+    ///
+    /// The minimum and maximum amount of total local storage, in GB.
+    ///
+    /// Default: No minimum or maximum limits
     pub total_local_storage_gb: Option<Val<TotalLocalStorageGbRequest>>,
     /// `VCpuCount`.
+    ///
+    /// The minimum and maximum number of vCPUs.
     pub v_cpu_count: Option<Val<VCpuCountRangeRequest>>,
 }
 
@@ -1575,9 +2261,14 @@ impl ToValue for Ipv6AddressRequest {
 impl Literal for Ipv6AddressRequest {}
 
 /// The [`MaintenanceStrategies`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-maintenancestrategies.html) property type.
+///
+/// The strategies for managing your Spot Instances that are at an elevated risk of being interrupted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaintenanceStrategies {
     /// `CapacityRebalance`.
+    ///
+    /// The strategy to use when Amazon EC2 emits a signal that your Spot Instance is at an elevated risk of
+    /// being interrupted.
     pub capacity_rebalance: Option<Val<CapacityRebalance>>,
 }
 
@@ -1625,11 +2316,17 @@ impl ToValue for MaintenanceStrategies {
 impl Literal for MaintenanceStrategies {}
 
 /// The [`MemoryGiBPerVCpuRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-memorygibpervcpurequest.html) property type.
+///
+/// The minimum and maximum amount of memory per vCPU, in GiB.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemoryGiBPerVCpuRequest {
     /// `Max`.
+    ///
+    /// The maximum amount of memory per vCPU, in GiB. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<f64>>,
     /// `Min`.
+    ///
+    /// The minimum amount of memory per vCPU, in GiB. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<f64>>,
 }
 
@@ -1683,11 +2380,17 @@ impl ToValue for MemoryGiBPerVCpuRequest {
 impl Literal for MemoryGiBPerVCpuRequest {}
 
 /// The [`MemoryMiBRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-memorymibrequest.html) property type.
+///
+/// The minimum and maximum amount of memory, in MiB.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemoryMiBRequest {
     /// `Max`.
+    ///
+    /// The maximum amount of memory, in MiB. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum amount of memory, in MiB. To specify no minimum limit, specify `0` .
     pub min: Option<Val<i64>>,
 }
 
@@ -1741,11 +2444,24 @@ impl ToValue for MemoryMiBRequest {
 impl Literal for MemoryMiBRequest {}
 
 /// The [`NetworkBandwidthGbpsRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-networkbandwidthgbpsrequest.html) property type.
+///
+/// The minimum and maximum amount of network bandwidth, in gigabits per second (Gbps).
+///
+/// > Setting the minimum bandwidth does not guarantee that your instance will achieve the minimum
+/// bandwidth. Amazon EC2 will identify instance types that support the specified minimum bandwidth, but
+/// the actual bandwidth of your instance might go below the specified minimum at times. For more
+/// information, see [Available instance
+/// bandwidth](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-network-bandwidth.html#available-instance-bandwidth)
+/// in the *Amazon EC2 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkBandwidthGbpsRequest {
     /// `Max`.
+    ///
+    /// The maximum amount of network bandwidth, in Gbps. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<f64>>,
     /// `Min`.
+    ///
+    /// The minimum amount of network bandwidth, in Gbps. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<f64>>,
 }
 
@@ -1799,11 +2515,17 @@ impl ToValue for NetworkBandwidthGbpsRequest {
 impl Literal for NetworkBandwidthGbpsRequest {}
 
 /// The [`NetworkInterfaceCountRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-networkinterfacecountrequest.html) property type.
+///
+/// The minimum and maximum number of network interfaces.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInterfaceCountRequest {
     /// `Max`.
+    ///
+    /// The maximum number of network interfaces. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum number of network interfaces. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<i64>>,
 }
 
@@ -2029,19 +2751,64 @@ impl ToValue for NetworkInterfaceSpecificationRequest {
 impl Literal for NetworkInterfaceSpecificationRequest {}
 
 /// The [`OnDemandOptionsRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-ondemandoptionsrequest.html) property type.
+///
+/// Specifies the allocation strategy of On-Demand Instances in an EC2 Fleet.
+///
+/// `OnDemandOptionsRequest` is a property of the
+/// [AWS::EC2::EC2Fleet](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ec2fleet.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnDemandOptionsRequest {
     /// `AllocationStrategy`.
+    ///
+    /// The strategy that determines the order of the launch template overrides to use in fulfilling
+    /// On-Demand capacity.
+    ///
+    /// `lowest-price` - EC2 Fleet uses price to determine the order, launching the lowest price first.
+    ///
+    /// `prioritized` - EC2 Fleet uses the priority that you assigned to each launch template override,
+    /// launching the highest priority first.
+    ///
+    /// Default: `lowest-price`
     pub allocation_strategy: Option<Val<AllocationStrategy>>,
     /// `CapacityReservationOptions`.
+    ///
+    /// The strategy for using unused Capacity Reservations for fulfilling On-Demand capacity.
+    ///
+    /// Supported only for fleets of type `instant` .
     pub capacity_reservation_options: Option<Val<CapacityReservationOptionsRequest>>,
     /// `MaxTotalPrice`.
+    ///
+    /// The maximum amount per hour for On-Demand Instances that you're willing to pay.
+    ///
+    /// > If your fleet includes T instances that are configured as `unlimited` , and if their average CPU
+    /// usage exceeds the baseline utilization, you will incur a charge for surplus credits. The
+    /// `MaxTotalPrice` does not account for surplus credits, and, if you use surplus credits, your final
+    /// cost might be higher than what you specified for `MaxTotalPrice` . For more information, see
+    /// [Surplus credits can incur
+    /// charges](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances-unlimited-mode-concepts.html#unlimited-mode-surplus-credits)
+    /// in the *Amazon EC2 User Guide* .
     pub max_total_price: Option<Val<String>>,
     /// `MinTargetCapacity`.
+    ///
+    /// The minimum target capacity for On-Demand Instances in the fleet. If this minimum capacity isn't
+    /// reached, no instances are launched.
+    ///
+    /// Constraints: Maximum value of `1000` . Supported only for fleets of type `instant` .
+    ///
+    /// At least one of the following must be specified: `SingleAvailabilityZone` | `SingleInstanceType`
     pub min_target_capacity: Option<Val<i64>>,
     /// `SingleAvailabilityZone`.
+    ///
+    /// Indicates that the fleet launches all On-Demand Instances into a single Availability Zone.
+    ///
+    /// Supported only for fleets of type `instant` .
     pub single_availability_zone: Option<Val<bool>>,
     /// `SingleInstanceType`.
+    ///
+    /// Indicates that the fleet uses a single instance type to launch all On-Demand Instances in the fleet.
+    ///
+    /// Supported only for fleets of type `instant` .
     pub single_instance_type: Option<Val<bool>>,
 }
 
@@ -2119,9 +2886,49 @@ impl ToValue for OnDemandOptionsRequest {
 impl Literal for OnDemandOptionsRequest {}
 
 /// The [`PerformanceFactorReferenceRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-performancefactorreferencerequest.html) property type.
+///
+/// Specify an instance family to use as the baseline reference for CPU performance. All instance types
+/// that match your specified attributes will be compared against the CPU performance of the referenced
+/// instance family, regardless of CPU manufacturer or architecture.
+///
+/// > Currently, only one instance family can be specified in the list.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PerformanceFactorReferenceRequest {
     /// `InstanceFamily`.
+    ///
+    /// The instance family to use as a baseline reference.
+    ///
+    /// > Ensure that you specify the correct value for the instance family. The instance family is
+    /// everything before the period ( `.` ) in the instance type name. For example, in the instance type
+    /// `c6i.large` , the instance family is `c6i` , not `c6` . For more information, see [Amazon EC2
+    /// instance type naming
+    /// conventions](https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html) in *Amazon
+    /// EC2 Instance Types* .
+    ///
+    /// The following instance families are *not supported* for performance protection:
+    ///
+    /// - `c1`
+    /// - `g3` | `g3s`
+    /// - `hpc7g`
+    /// - `m1` | `m2`
+    /// - `mac1` | `mac2` | `mac2-m1ultra` | `mac2-m2` | `mac2-m2pro`
+    /// - `p3dn` | `p4d` | `p5`
+    /// - `t1`
+    /// - `u-12tb1` | `u-18tb1` | `u-24tb1` | `u-3tb1` | `u-6tb1` | `u-9tb1` | `u7i-12tb` | `u7in-16tb` |
+    ///   `u7in-24tb` | `u7in-32tb`
+    ///
+    /// If you enable performance protection by specifying a supported instance family, the returned
+    /// instance types will exclude the above unsupported instance families.
+    ///
+    /// If you specify an unsupported instance family as a value for baseline performance, the API returns
+    /// an empty response response for
+    /// [GetInstanceTypesFromInstanceRequirements](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetInstanceTypesFromInstanceRequirements.html)
+    /// and an exception for
+    /// [CreateFleet](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateFleet.html) ,
+    /// [RequestSpotFleet](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RequestSpotFleet.html)
+    /// , [ModifyFleet](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyFleet.html) , and
+    /// [ModifySpotFleetRequest](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifySpotFleetRequest.html)
+    /// .
     pub instance_family: Option<Val<String>>,
 }
 
@@ -2169,23 +2976,73 @@ impl ToValue for PerformanceFactorReferenceRequest {
 impl Literal for PerformanceFactorReferenceRequest {}
 
 /// The [`Placement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-placement.html) property type.
+///
+/// Describes the placement of an instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Placement {
     /// `Affinity`.
+    ///
+    /// The affinity setting for the instance on the Dedicated Host.
+    ///
+    /// This parameter is not supported for
+    /// [CreateFleet](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateFleet) or
+    /// [ImportInstance](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ImportInstance.html) .
     pub affinity: Option<Val<String>>,
     /// `AvailabilityZone`.
+    ///
+    /// The Availability Zone of the instance.
+    ///
+    /// On input, you can specify `AvailabilityZone` or `AvailabilityZoneId` , but not both. If you specify
+    /// neither one, Amazon EC2 automatically selects an Availability Zone for you.
+    ///
+    /// This parameter is not supported for
+    /// [CreateFleet](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateFleet) .
     pub availability_zone: Option<Val<String>>,
     /// `GroupName`.
+    ///
+    /// The name of the placement group that the instance is in.
+    ///
+    /// On input, you can specify `GroupId` or `GroupName` , but not both.
     pub group_name: Option<Val<String>>,
     /// `HostId`.
+    ///
+    /// The ID of the Dedicated Host on which the instance resides.
+    ///
+    /// This parameter is not supported for
+    /// [CreateFleet](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateFleet) or
+    /// [ImportInstance](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ImportInstance.html) .
     pub host_id: Option<Val<String>>,
     /// `HostResourceGroupArn`.
+    ///
+    /// The ARN of the host resource group in which to launch the instances.
+    ///
+    /// On input, if you specify this parameter, either omit the *Tenancy* parameter or set it to `host` .
+    ///
+    /// This parameter is not supported for
+    /// [CreateFleet](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateFleet) .
     pub host_resource_group_arn: Option<Val<String>>,
     /// `PartitionNumber`.
+    ///
+    /// The number of the partition that the instance is in. Valid only if the placement group strategy is
+    /// set to `partition` .
+    ///
+    /// This parameter is not supported for
+    /// [CreateFleet](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateFleet) .
     pub partition_number: Option<Val<i64>>,
     /// `SpreadDomain`.
+    ///
+    /// Reserved for future use.
     pub spread_domain: Option<Val<String>>,
     /// `Tenancy`.
+    ///
+    /// The tenancy of the instance. An instance with a tenancy of `dedicated` runs on single-tenant
+    /// hardware.
+    ///
+    /// This parameter is not supported for
+    /// [CreateFleet](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateFleet) . The `host`
+    /// tenancy is not supported for
+    /// [ImportInstance](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ImportInstance.html) or
+    /// for T3 instances that are configured for the `unlimited` CPU credit option.
     pub tenancy: Option<Val<Tenancy>>,
 }
 
@@ -2388,23 +3245,89 @@ impl ToValue for ReservedCapacityOptionsRequest {
 impl Literal for ReservedCapacityOptionsRequest {}
 
 /// The [`SpotOptionsRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-spotoptionsrequest.html) property type.
+///
+/// Specifies the configuration of Spot Instances for an EC2 Fleet.
+///
+/// `SpotOptionsRequest` is a property of the
+/// [AWS::EC2::EC2Fleet](https://docs.aws.amazon.com//AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ec2fleet.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpotOptionsRequest {
     /// `AllocationStrategy`.
+    ///
+    /// Indicates how to allocate the target Spot Instance capacity across the Spot Instance pools specified
+    /// by the EC2 Fleet.
+    ///
+    /// If the allocation strategy is `lowestPrice` , EC2 Fleet launches instances from the Spot Instance
+    /// pools with the lowest price. This is the default allocation strategy.
+    ///
+    /// If the allocation strategy is `diversified` , EC2 Fleet launches instances from all the Spot
+    /// Instance pools that you specify.
+    ///
+    /// If the allocation strategy is `capacityOptimized` , EC2 Fleet launches instances from Spot Instance
+    /// pools that are optimally chosen based on the available Spot Instance capacity.
+    ///
+    /// *Allowed Values* : `lowestPrice` | `diversified` | `capacityOptimized` |
+    /// `capacityOptimizedPrioritized`
     pub allocation_strategy: Option<Val<SpotOptionsRequestAllocationStrategy>>,
     /// `InstanceInterruptionBehavior`.
+    ///
+    /// The behavior when a Spot Instance is interrupted.
+    ///
+    /// Default: `terminate`
     pub instance_interruption_behavior: Option<Val<InstanceInterruptionBehavior>>,
     /// `InstancePoolsToUseCount`.
+    ///
+    /// The number of Spot pools across which to allocate your target Spot capacity. Supported only when
+    /// Spot `AllocationStrategy` is set to `lowest-price` . EC2 Fleet selects the cheapest Spot pools and
+    /// evenly allocates your target Spot capacity across the number of Spot pools that you specify.
+    ///
+    /// Note that EC2 Fleet attempts to draw Spot Instances from the number of pools that you specify on a
+    /// best effort basis. If a pool runs out of Spot capacity before fulfilling your target capacity, EC2
+    /// Fleet will continue to fulfill your request by drawing from the next cheapest pool. To ensure that
+    /// your target capacity is met, you might receive Spot Instances from more than the number of pools
+    /// that you specified. Similarly, if most of the pools have no Spot capacity, you might receive your
+    /// full target capacity from fewer than the number of pools that you specified.
     pub instance_pools_to_use_count: Option<Val<i64>>,
     /// `MaintenanceStrategies`.
+    ///
+    /// The strategies for managing your Spot Instances that are at an elevated risk of being interrupted.
     pub maintenance_strategies: Option<Val<MaintenanceStrategies>>,
     /// `MaxTotalPrice`.
+    ///
+    /// The maximum amount per hour for Spot Instances that you're willing to pay. We do not recommend using
+    /// this parameter because it can lead to increased interruptions. If you do not specify this parameter,
+    /// you will pay the current Spot price.
+    ///
+    /// > If you specify a maximum price, your Spot Instances will be interrupted more frequently than if
+    /// you do not specify this parameter. > If your fleet includes T instances that are configured as
+    /// `unlimited` , and if their average CPU usage exceeds the baseline utilization, you will incur a
+    /// charge for surplus credits. The `MaxTotalPrice` does not account for surplus credits, and, if you
+    /// use surplus credits, your final cost might be higher than what you specified for `MaxTotalPrice` .
+    /// For more information, see [Surplus credits can incur
+    /// charges](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances-unlimited-mode-concepts.html#unlimited-mode-surplus-credits)
+    /// in the *Amazon EC2 User Guide* .
     pub max_total_price: Option<Val<String>>,
     /// `MinTargetCapacity`.
+    ///
+    /// The minimum target capacity for Spot Instances in the fleet. If this minimum capacity isn't reached,
+    /// no instances are launched.
+    ///
+    /// Constraints: Maximum value of `1000` . Supported only for fleets of type `instant` .
+    ///
+    /// At least one of the following must be specified: `SingleAvailabilityZone` | `SingleInstanceType`
     pub min_target_capacity: Option<Val<i64>>,
     /// `SingleAvailabilityZone`.
+    ///
+    /// Indicates that the fleet launches all Spot Instances into a single Availability Zone.
+    ///
+    /// Supported only for fleets of type `instant` .
     pub single_availability_zone: Option<Val<bool>>,
     /// `SingleInstanceType`.
+    ///
+    /// Indicates that the fleet uses a single instance type to launch all Spot Instances in the fleet.
+    ///
+    /// Supported only for fleets of type `instant` .
     pub single_instance_type: Option<Val<bool>>,
 }
 
@@ -2558,11 +3481,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TagSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-tagspecification.html) property type.
+///
+/// Specifies the tags to apply to a resource when the resource is being created for an EC2 Fleet.
+///
+/// `TagSpecification` is a property of the
+/// [AWS::EC2::EC2Fleet](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ec2fleet.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagSpecification {
     /// `ResourceType`.
+    ///
+    /// The type of resource to tag.
     pub resource_type: Option<Val<ResourceType>>,
     /// `Tags`.
+    ///
+    /// The tags to apply to the resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -2621,17 +3554,39 @@ impl ToValue for TagSpecification {
 impl Literal for TagSpecification {}
 
 /// The [`TargetCapacitySpecificationRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-targetcapacityspecificationrequest.html) property type.
+///
+/// Specifies the number of units to request for an EC2 Fleet. You can choose to set the target capacity
+/// in terms of instances or a performance characteristic that is important to your application
+/// workload, such as vCPUs, memory, or I/O. If the request type is `maintain` , you can specify a
+/// target capacity of `0` and add capacity later.
+///
+/// `TargetCapacitySpecificationRequest` is a property of the
+/// [AWS::EC2::EC2Fleet](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ec2fleet.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetCapacitySpecificationRequest {
     /// `DefaultTargetCapacityType`.
+    ///
+    /// The default target capacity type.
     pub default_target_capacity_type: Option<Val<DefaultTargetCapacityType>>,
     /// `OnDemandTargetCapacity`.
+    ///
+    /// The number of On-Demand units to request.
     pub on_demand_target_capacity: Option<Val<i64>>,
     /// `SpotTargetCapacity`.
+    ///
+    /// The number of Spot units to request.
     pub spot_target_capacity: Option<Val<i64>>,
     /// `TargetCapacityUnitType`.
+    ///
+    /// The unit for the target capacity. You can specify this parameter only when using attributed-based
+    /// instance type selection.
+    ///
+    /// Default: `units` (the number of instances)
     pub target_capacity_unit_type: Option<Val<TargetCapacityUnitType>>,
     /// `TotalTargetCapacity`: required.
+    ///
+    /// The number of units to request, filled using the default target capacity type.
     pub total_target_capacity: Option<Val<i64>>,
 }
 
@@ -2710,11 +3665,17 @@ impl ToValue for TargetCapacitySpecificationRequest {
 impl Literal for TargetCapacitySpecificationRequest {}
 
 /// The [`TotalLocalStorageGBRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-totallocalstoragegbrequest.html) property type.
+///
+/// The minimum and maximum amount of total local storage, in GB.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TotalLocalStorageGbRequest {
     /// `Max`.
+    ///
+    /// The maximum amount of total local storage, in GB. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<f64>>,
     /// `Min`.
+    ///
+    /// The minimum amount of total local storage, in GB. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<f64>>,
 }
 
@@ -2768,11 +3729,17 @@ impl ToValue for TotalLocalStorageGbRequest {
 impl Literal for TotalLocalStorageGbRequest {}
 
 /// The [`VCpuCountRangeRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ec2fleet-vcpucountrangerequest.html) property type.
+///
+/// The minimum and maximum number of vCPUs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VCpuCountRangeRequest {
     /// `Max`.
+    ///
+    /// The maximum number of vCPUs. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum number of vCPUs. To specify no minimum limit, specify `0` .
     pub min: Option<Val<i64>>,
 }
 
@@ -2857,9 +3824,18 @@ impl AcceleratorManufacturers {
             AcceleratorManufacturers::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AcceleratorManufacturers {
+    const VALUES: &'static [&'static str] = &["amazon-web-services", "amd", "habana", "nvidia", "xilinx"];
+    fn as_str(&self) -> &str {
+        AcceleratorManufacturers::as_str(self)
     }
 }
 
@@ -2958,9 +3934,38 @@ impl AcceleratorNames {
             AcceleratorNames::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AcceleratorNames {
+    const VALUES: &'static [&'static str] = &[
+        "a10g",
+        "a100",
+        "h100",
+        "inferentia",
+        "k520",
+        "k80",
+        "m60",
+        "radeon-pro-v520",
+        "t4",
+        "t4g",
+        "vu9p",
+        "v100",
+        "l40s",
+        "l4",
+        "gaudi-hl-205",
+        "inferentia2",
+        "trainium",
+        "trainium2",
+        "u30",
+    ];
+    fn as_str(&self) -> &str {
+        AcceleratorNames::as_str(self)
     }
 }
 
@@ -3028,9 +4033,18 @@ impl AcceleratorTypes {
             AcceleratorTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AcceleratorTypes {
+    const VALUES: &'static [&'static str] = &["gpu", "fpga", "inference", "media"];
+    fn as_str(&self) -> &str {
+        AcceleratorTypes::as_str(self)
     }
 }
 
@@ -3077,9 +4091,18 @@ impl AllocationStrategy {
             AllocationStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AllocationStrategy {
+    const VALUES: &'static [&'static str] = &["lowest-price", "prioritized"];
+    fn as_str(&self) -> &str {
+        AllocationStrategy::as_str(self)
     }
 }
 
@@ -3127,9 +4150,18 @@ impl BareMetal {
             BareMetal::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BareMetal {
+    const VALUES: &'static [&'static str] = &["included", "required", "excluded"];
+    fn as_str(&self) -> &str {
+        BareMetal::as_str(self)
     }
 }
 
@@ -3178,9 +4210,18 @@ impl BurstablePerformance {
             BurstablePerformance::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BurstablePerformance {
+    const VALUES: &'static [&'static str] = &["included", "required", "excluded"];
+    fn as_str(&self) -> &str {
+        BurstablePerformance::as_str(self)
     }
 }
 
@@ -3232,9 +4273,18 @@ impl CpuManufacturers {
             CpuManufacturers::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CpuManufacturers {
+    const VALUES: &'static [&'static str] = &["intel", "amd", "amazon-web-services", "apple"];
+    fn as_str(&self) -> &str {
+        CpuManufacturers::as_str(self)
     }
 }
 
@@ -3287,9 +4337,18 @@ impl DefaultTargetCapacityType {
             DefaultTargetCapacityType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DefaultTargetCapacityType {
+    const VALUES: &'static [&'static str] = &["on-demand", "spot", "capacity-block", "reserved-capacity"];
+    fn as_str(&self) -> &str {
+        DefaultTargetCapacityType::as_str(self)
     }
 }
 
@@ -3336,9 +4395,18 @@ impl ExcessCapacityTerminationPolicy {
             ExcessCapacityTerminationPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ExcessCapacityTerminationPolicy {
+    const VALUES: &'static [&'static str] = &["termination", "no-termination"];
+    fn as_str(&self) -> &str {
+        ExcessCapacityTerminationPolicy::as_str(self)
     }
 }
 
@@ -3383,9 +4451,18 @@ impl HttpEndpoint {
             HttpEndpoint::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpEndpoint {
+    const VALUES: &'static [&'static str] = &["disabled", "enabled"];
+    fn as_str(&self) -> &str {
+        HttpEndpoint::as_str(self)
     }
 }
 
@@ -3430,9 +4507,18 @@ impl HttpTokens {
             HttpTokens::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpTokens {
+    const VALUES: &'static [&'static str] = &["optional", "required"];
+    fn as_str(&self) -> &str {
+        HttpTokens::as_str(self)
     }
 }
 
@@ -3477,9 +4563,18 @@ impl InstanceGenerations {
             InstanceGenerations::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceGenerations {
+    const VALUES: &'static [&'static str] = &["current", "previous"];
+    fn as_str(&self) -> &str {
+        InstanceGenerations::as_str(self)
     }
 }
 
@@ -3527,9 +4622,18 @@ impl InstanceInterruptionBehavior {
             InstanceInterruptionBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceInterruptionBehavior {
+    const VALUES: &'static [&'static str] = &["hibernate", "stop", "terminate"];
+    fn as_str(&self) -> &str {
+        InstanceInterruptionBehavior::as_str(self)
     }
 }
 
@@ -7205,9 +8309,1231 @@ impl InstanceType {
             InstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "a1.2xlarge",
+        "a1.4xlarge",
+        "a1.large",
+        "a1.medium",
+        "a1.metal",
+        "a1.xlarge",
+        "c1.medium",
+        "c1.xlarge",
+        "c3.2xlarge",
+        "c3.4xlarge",
+        "c3.8xlarge",
+        "c3.large",
+        "c3.xlarge",
+        "c4.2xlarge",
+        "c4.4xlarge",
+        "c4.8xlarge",
+        "c4.large",
+        "c4.xlarge",
+        "c5.12xlarge",
+        "c5.18xlarge",
+        "c5.24xlarge",
+        "c5.2xlarge",
+        "c5.4xlarge",
+        "c5.9xlarge",
+        "c5.large",
+        "c5.metal",
+        "c5.xlarge",
+        "c5a.12xlarge",
+        "c5a.16xlarge",
+        "c5a.24xlarge",
+        "c5a.2xlarge",
+        "c5a.4xlarge",
+        "c5a.8xlarge",
+        "c5a.large",
+        "c5a.xlarge",
+        "c5ad.12xlarge",
+        "c5ad.16xlarge",
+        "c5ad.24xlarge",
+        "c5ad.2xlarge",
+        "c5ad.4xlarge",
+        "c5ad.8xlarge",
+        "c5ad.large",
+        "c5ad.xlarge",
+        "c5d.12xlarge",
+        "c5d.18xlarge",
+        "c5d.24xlarge",
+        "c5d.2xlarge",
+        "c5d.4xlarge",
+        "c5d.9xlarge",
+        "c5d.large",
+        "c5d.metal",
+        "c5d.xlarge",
+        "c5n.18xlarge",
+        "c5n.2xlarge",
+        "c5n.4xlarge",
+        "c5n.9xlarge",
+        "c5n.large",
+        "c5n.metal",
+        "c5n.xlarge",
+        "c6a.12xlarge",
+        "c6a.16xlarge",
+        "c6a.24xlarge",
+        "c6a.2xlarge",
+        "c6a.32xlarge",
+        "c6a.48xlarge",
+        "c6a.4xlarge",
+        "c6a.8xlarge",
+        "c6a.large",
+        "c6a.metal",
+        "c6a.xlarge",
+        "c6g.12xlarge",
+        "c6g.16xlarge",
+        "c6g.2xlarge",
+        "c6g.4xlarge",
+        "c6g.8xlarge",
+        "c6g.large",
+        "c6g.medium",
+        "c6g.metal",
+        "c6g.xlarge",
+        "c6gd.12xlarge",
+        "c6gd.16xlarge",
+        "c6gd.2xlarge",
+        "c6gd.4xlarge",
+        "c6gd.8xlarge",
+        "c6gd.large",
+        "c6gd.medium",
+        "c6gd.metal",
+        "c6gd.xlarge",
+        "c6gn.12xlarge",
+        "c6gn.16xlarge",
+        "c6gn.2xlarge",
+        "c6gn.4xlarge",
+        "c6gn.8xlarge",
+        "c6gn.large",
+        "c6gn.medium",
+        "c6gn.xlarge",
+        "c6i.12xlarge",
+        "c6i.16xlarge",
+        "c6i.24xlarge",
+        "c6i.2xlarge",
+        "c6i.32xlarge",
+        "c6i.4xlarge",
+        "c6i.8xlarge",
+        "c6i.large",
+        "c6i.metal",
+        "c6i.xlarge",
+        "c6id.12xlarge",
+        "c6id.16xlarge",
+        "c6id.24xlarge",
+        "c6id.2xlarge",
+        "c6id.32xlarge",
+        "c6id.4xlarge",
+        "c6id.8xlarge",
+        "c6id.large",
+        "c6id.metal",
+        "c6id.xlarge",
+        "c6in.12xlarge",
+        "c6in.16xlarge",
+        "c6in.24xlarge",
+        "c6in.2xlarge",
+        "c6in.32xlarge",
+        "c6in.4xlarge",
+        "c6in.8xlarge",
+        "c6in.large",
+        "c6in.metal",
+        "c6in.xlarge",
+        "c7a.12xlarge",
+        "c7a.16xlarge",
+        "c7a.24xlarge",
+        "c7a.2xlarge",
+        "c7a.32xlarge",
+        "c7a.48xlarge",
+        "c7a.4xlarge",
+        "c7a.8xlarge",
+        "c7a.large",
+        "c7a.medium",
+        "c7a.metal-48xl",
+        "c7a.xlarge",
+        "c7g.12xlarge",
+        "c7g.16xlarge",
+        "c7g.2xlarge",
+        "c7g.4xlarge",
+        "c7g.8xlarge",
+        "c7g.large",
+        "c7g.medium",
+        "c7g.metal",
+        "c7g.xlarge",
+        "c7gd.12xlarge",
+        "c7gd.16xlarge",
+        "c7gd.2xlarge",
+        "c7gd.4xlarge",
+        "c7gd.8xlarge",
+        "c7gd.large",
+        "c7gd.medium",
+        "c7gd.metal",
+        "c7gd.xlarge",
+        "c7gn.12xlarge",
+        "c7gn.16xlarge",
+        "c7gn.2xlarge",
+        "c7gn.4xlarge",
+        "c7gn.8xlarge",
+        "c7gn.large",
+        "c7gn.medium",
+        "c7gn.metal",
+        "c7gn.xlarge",
+        "c7i-flex.12xlarge",
+        "c7i-flex.16xlarge",
+        "c7i-flex.2xlarge",
+        "c7i-flex.4xlarge",
+        "c7i-flex.8xlarge",
+        "c7i-flex.large",
+        "c7i-flex.xlarge",
+        "c7i.12xlarge",
+        "c7i.16xlarge",
+        "c7i.24xlarge",
+        "c7i.2xlarge",
+        "c7i.48xlarge",
+        "c7i.4xlarge",
+        "c7i.8xlarge",
+        "c7i.large",
+        "c7i.metal-24xl",
+        "c7i.metal-48xl",
+        "c7i.xlarge",
+        "c8a.12xlarge",
+        "c8a.16xlarge",
+        "c8a.24xlarge",
+        "c8a.2xlarge",
+        "c8a.48xlarge",
+        "c8a.4xlarge",
+        "c8a.8xlarge",
+        "c8a.large",
+        "c8a.medium",
+        "c8a.metal-24xl",
+        "c8a.metal-48xl",
+        "c8a.xlarge",
+        "c8g.12xlarge",
+        "c8g.16xlarge",
+        "c8g.24xlarge",
+        "c8g.2xlarge",
+        "c8g.48xlarge",
+        "c8g.4xlarge",
+        "c8g.8xlarge",
+        "c8g.large",
+        "c8g.medium",
+        "c8g.metal-24xl",
+        "c8g.metal-48xl",
+        "c8g.xlarge",
+        "c8gb.12xlarge",
+        "c8gb.16xlarge",
+        "c8gb.24xlarge",
+        "c8gb.2xlarge",
+        "c8gb.48xlarge",
+        "c8gb.4xlarge",
+        "c8gb.8xlarge",
+        "c8gb.large",
+        "c8gb.medium",
+        "c8gb.metal-24xl",
+        "c8gb.metal-48xl",
+        "c8gb.xlarge",
+        "c8gd.12xlarge",
+        "c8gd.16xlarge",
+        "c8gd.24xlarge",
+        "c8gd.2xlarge",
+        "c8gd.48xlarge",
+        "c8gd.4xlarge",
+        "c8gd.8xlarge",
+        "c8gd.large",
+        "c8gd.medium",
+        "c8gd.metal-24xl",
+        "c8gd.metal-48xl",
+        "c8gd.xlarge",
+        "c8gn.12xlarge",
+        "c8gn.16xlarge",
+        "c8gn.24xlarge",
+        "c8gn.2xlarge",
+        "c8gn.48xlarge",
+        "c8gn.4xlarge",
+        "c8gn.8xlarge",
+        "c8gn.large",
+        "c8gn.medium",
+        "c8gn.metal-24xl",
+        "c8gn.metal-48xl",
+        "c8gn.xlarge",
+        "c8i-flex.12xlarge",
+        "c8i-flex.16xlarge",
+        "c8i-flex.2xlarge",
+        "c8i-flex.4xlarge",
+        "c8i-flex.8xlarge",
+        "c8i-flex.large",
+        "c8i-flex.xlarge",
+        "c8i.12xlarge",
+        "c8i.16xlarge",
+        "c8i.24xlarge",
+        "c8i.2xlarge",
+        "c8i.32xlarge",
+        "c8i.48xlarge",
+        "c8i.4xlarge",
+        "c8i.8xlarge",
+        "c8i.96xlarge",
+        "c8i.large",
+        "c8i.metal-48xl",
+        "c8i.metal-96xl",
+        "c8i.xlarge",
+        "c8id.12xlarge",
+        "c8id.16xlarge",
+        "c8id.24xlarge",
+        "c8id.2xlarge",
+        "c8id.32xlarge",
+        "c8id.48xlarge",
+        "c8id.4xlarge",
+        "c8id.8xlarge",
+        "c8id.96xlarge",
+        "c8id.large",
+        "c8id.metal-48xl",
+        "c8id.metal-96xl",
+        "c8id.xlarge",
+        "cc1.4xlarge",
+        "cc2.8xlarge",
+        "cg1.4xlarge",
+        "cr1.8xlarge",
+        "d2.2xlarge",
+        "d2.4xlarge",
+        "d2.8xlarge",
+        "d2.xlarge",
+        "d3.2xlarge",
+        "d3.4xlarge",
+        "d3.8xlarge",
+        "d3.xlarge",
+        "d3en.12xlarge",
+        "d3en.2xlarge",
+        "d3en.4xlarge",
+        "d3en.6xlarge",
+        "d3en.8xlarge",
+        "d3en.xlarge",
+        "dl1.24xlarge",
+        "dl2q.24xlarge",
+        "f1.16xlarge",
+        "f1.2xlarge",
+        "f1.4xlarge",
+        "f2.12xlarge",
+        "f2.48xlarge",
+        "f2.6xlarge",
+        "g2.2xlarge",
+        "g2.8xlarge",
+        "g3.16xlarge",
+        "g3.4xlarge",
+        "g3.8xlarge",
+        "g3s.xlarge",
+        "g4ad.16xlarge",
+        "g4ad.2xlarge",
+        "g4ad.4xlarge",
+        "g4ad.8xlarge",
+        "g4ad.xlarge",
+        "g4dn.12xlarge",
+        "g4dn.16xlarge",
+        "g4dn.2xlarge",
+        "g4dn.4xlarge",
+        "g4dn.8xlarge",
+        "g4dn.metal",
+        "g4dn.xlarge",
+        "g5.12xlarge",
+        "g5.16xlarge",
+        "g5.24xlarge",
+        "g5.2xlarge",
+        "g5.48xlarge",
+        "g5.4xlarge",
+        "g5.8xlarge",
+        "g5.xlarge",
+        "g5g.16xlarge",
+        "g5g.2xlarge",
+        "g5g.4xlarge",
+        "g5g.8xlarge",
+        "g5g.metal",
+        "g5g.xlarge",
+        "g6.12xlarge",
+        "g6.16xlarge",
+        "g6.24xlarge",
+        "g6.2xlarge",
+        "g6.48xlarge",
+        "g6.4xlarge",
+        "g6.8xlarge",
+        "g6.xlarge",
+        "g6e.12xlarge",
+        "g6e.16xlarge",
+        "g6e.24xlarge",
+        "g6e.2xlarge",
+        "g6e.48xlarge",
+        "g6e.4xlarge",
+        "g6e.8xlarge",
+        "g6e.xlarge",
+        "g6f.2xlarge",
+        "g6f.4xlarge",
+        "g6f.large",
+        "g6f.xlarge",
+        "g7e.12xlarge",
+        "g7e.24xlarge",
+        "g7e.2xlarge",
+        "g7e.48xlarge",
+        "g7e.4xlarge",
+        "g7e.8xlarge",
+        "gr6.4xlarge",
+        "gr6.8xlarge",
+        "gr6f.4xlarge",
+        "h1.16xlarge",
+        "h1.2xlarge",
+        "h1.4xlarge",
+        "h1.8xlarge",
+        "hi1.4xlarge",
+        "hpc6a.48xlarge",
+        "hpc6id.32xlarge",
+        "hpc7a.12xlarge",
+        "hpc7a.24xlarge",
+        "hpc7a.48xlarge",
+        "hpc7a.96xlarge",
+        "hpc7g.16xlarge",
+        "hpc7g.4xlarge",
+        "hpc7g.8xlarge",
+        "hpc8a.96xlarge",
+        "hs1.8xlarge",
+        "i2.2xlarge",
+        "i2.4xlarge",
+        "i2.8xlarge",
+        "i2.xlarge",
+        "i3.16xlarge",
+        "i3.2xlarge",
+        "i3.4xlarge",
+        "i3.8xlarge",
+        "i3.large",
+        "i3.metal",
+        "i3.xlarge",
+        "i3en.12xlarge",
+        "i3en.24xlarge",
+        "i3en.2xlarge",
+        "i3en.3xlarge",
+        "i3en.6xlarge",
+        "i3en.large",
+        "i3en.metal",
+        "i3en.xlarge",
+        "i4g.16xlarge",
+        "i4g.2xlarge",
+        "i4g.4xlarge",
+        "i4g.8xlarge",
+        "i4g.large",
+        "i4g.xlarge",
+        "i4i.12xlarge",
+        "i4i.16xlarge",
+        "i4i.24xlarge",
+        "i4i.2xlarge",
+        "i4i.32xlarge",
+        "i4i.4xlarge",
+        "i4i.8xlarge",
+        "i4i.large",
+        "i4i.metal",
+        "i4i.xlarge",
+        "i7i.12xlarge",
+        "i7i.16xlarge",
+        "i7i.24xlarge",
+        "i7i.2xlarge",
+        "i7i.48xlarge",
+        "i7i.4xlarge",
+        "i7i.8xlarge",
+        "i7i.large",
+        "i7i.metal-24xl",
+        "i7i.metal-48xl",
+        "i7i.xlarge",
+        "i7ie.12xlarge",
+        "i7ie.18xlarge",
+        "i7ie.24xlarge",
+        "i7ie.2xlarge",
+        "i7ie.3xlarge",
+        "i7ie.48xlarge",
+        "i7ie.6xlarge",
+        "i7ie.large",
+        "i7ie.metal-24xl",
+        "i7ie.metal-48xl",
+        "i7ie.xlarge",
+        "i8g.12xlarge",
+        "i8g.16xlarge",
+        "i8g.24xlarge",
+        "i8g.2xlarge",
+        "i8g.48xlarge",
+        "i8g.4xlarge",
+        "i8g.8xlarge",
+        "i8g.large",
+        "i8g.metal-24xl",
+        "i8g.xlarge",
+        "i8ge.12xlarge",
+        "i8ge.18xlarge",
+        "i8ge.24xlarge",
+        "i8ge.2xlarge",
+        "i8ge.3xlarge",
+        "i8ge.48xlarge",
+        "i8ge.6xlarge",
+        "i8ge.large",
+        "i8ge.metal-24xl",
+        "i8ge.metal-48xl",
+        "i8ge.xlarge",
+        "im4gn.16xlarge",
+        "im4gn.2xlarge",
+        "im4gn.4xlarge",
+        "im4gn.8xlarge",
+        "im4gn.large",
+        "im4gn.xlarge",
+        "inf1.24xlarge",
+        "inf1.2xlarge",
+        "inf1.6xlarge",
+        "inf1.xlarge",
+        "inf2.24xlarge",
+        "inf2.48xlarge",
+        "inf2.8xlarge",
+        "inf2.xlarge",
+        "is4gen.2xlarge",
+        "is4gen.4xlarge",
+        "is4gen.8xlarge",
+        "is4gen.large",
+        "is4gen.medium",
+        "is4gen.xlarge",
+        "m1.large",
+        "m1.medium",
+        "m1.small",
+        "m1.xlarge",
+        "m2.2xlarge",
+        "m2.4xlarge",
+        "m2.xlarge",
+        "m3.2xlarge",
+        "m3.large",
+        "m3.medium",
+        "m3.xlarge",
+        "m4.10xlarge",
+        "m4.16xlarge",
+        "m4.2xlarge",
+        "m4.4xlarge",
+        "m4.large",
+        "m4.xlarge",
+        "m5.12xlarge",
+        "m5.16xlarge",
+        "m5.24xlarge",
+        "m5.2xlarge",
+        "m5.4xlarge",
+        "m5.8xlarge",
+        "m5.large",
+        "m5.metal",
+        "m5.xlarge",
+        "m5a.12xlarge",
+        "m5a.16xlarge",
+        "m5a.24xlarge",
+        "m5a.2xlarge",
+        "m5a.4xlarge",
+        "m5a.8xlarge",
+        "m5a.large",
+        "m5a.xlarge",
+        "m5ad.12xlarge",
+        "m5ad.16xlarge",
+        "m5ad.24xlarge",
+        "m5ad.2xlarge",
+        "m5ad.4xlarge",
+        "m5ad.8xlarge",
+        "m5ad.large",
+        "m5ad.xlarge",
+        "m5d.12xlarge",
+        "m5d.16xlarge",
+        "m5d.24xlarge",
+        "m5d.2xlarge",
+        "m5d.4xlarge",
+        "m5d.8xlarge",
+        "m5d.large",
+        "m5d.metal",
+        "m5d.xlarge",
+        "m5dn.12xlarge",
+        "m5dn.16xlarge",
+        "m5dn.24xlarge",
+        "m5dn.2xlarge",
+        "m5dn.4xlarge",
+        "m5dn.8xlarge",
+        "m5dn.large",
+        "m5dn.metal",
+        "m5dn.xlarge",
+        "m5n.12xlarge",
+        "m5n.16xlarge",
+        "m5n.24xlarge",
+        "m5n.2xlarge",
+        "m5n.4xlarge",
+        "m5n.8xlarge",
+        "m5n.large",
+        "m5n.metal",
+        "m5n.xlarge",
+        "m5zn.12xlarge",
+        "m5zn.2xlarge",
+        "m5zn.3xlarge",
+        "m5zn.6xlarge",
+        "m5zn.large",
+        "m5zn.metal",
+        "m5zn.xlarge",
+        "m6a.12xlarge",
+        "m6a.16xlarge",
+        "m6a.24xlarge",
+        "m6a.2xlarge",
+        "m6a.32xlarge",
+        "m6a.48xlarge",
+        "m6a.4xlarge",
+        "m6a.8xlarge",
+        "m6a.large",
+        "m6a.metal",
+        "m6a.xlarge",
+        "m6g.12xlarge",
+        "m6g.16xlarge",
+        "m6g.2xlarge",
+        "m6g.4xlarge",
+        "m6g.8xlarge",
+        "m6g.large",
+        "m6g.medium",
+        "m6g.metal",
+        "m6g.xlarge",
+        "m6gd.12xlarge",
+        "m6gd.16xlarge",
+        "m6gd.2xlarge",
+        "m6gd.4xlarge",
+        "m6gd.8xlarge",
+        "m6gd.large",
+        "m6gd.medium",
+        "m6gd.metal",
+        "m6gd.xlarge",
+        "m6i.12xlarge",
+        "m6i.16xlarge",
+        "m6i.24xlarge",
+        "m6i.2xlarge",
+        "m6i.32xlarge",
+        "m6i.4xlarge",
+        "m6i.8xlarge",
+        "m6i.large",
+        "m6i.metal",
+        "m6i.xlarge",
+        "m6id.12xlarge",
+        "m6id.16xlarge",
+        "m6id.24xlarge",
+        "m6id.2xlarge",
+        "m6id.32xlarge",
+        "m6id.4xlarge",
+        "m6id.8xlarge",
+        "m6id.large",
+        "m6id.metal",
+        "m6id.xlarge",
+        "m6idn.12xlarge",
+        "m6idn.16xlarge",
+        "m6idn.24xlarge",
+        "m6idn.2xlarge",
+        "m6idn.32xlarge",
+        "m6idn.4xlarge",
+        "m6idn.8xlarge",
+        "m6idn.large",
+        "m6idn.metal",
+        "m6idn.xlarge",
+        "m6in.12xlarge",
+        "m6in.16xlarge",
+        "m6in.24xlarge",
+        "m6in.2xlarge",
+        "m6in.32xlarge",
+        "m6in.4xlarge",
+        "m6in.8xlarge",
+        "m6in.large",
+        "m6in.metal",
+        "m6in.xlarge",
+        "m7a.12xlarge",
+        "m7a.16xlarge",
+        "m7a.24xlarge",
+        "m7a.2xlarge",
+        "m7a.32xlarge",
+        "m7a.48xlarge",
+        "m7a.4xlarge",
+        "m7a.8xlarge",
+        "m7a.large",
+        "m7a.medium",
+        "m7a.metal-48xl",
+        "m7a.xlarge",
+        "m7g.12xlarge",
+        "m7g.16xlarge",
+        "m7g.2xlarge",
+        "m7g.4xlarge",
+        "m7g.8xlarge",
+        "m7g.large",
+        "m7g.medium",
+        "m7g.metal",
+        "m7g.xlarge",
+        "m7gd.12xlarge",
+        "m7gd.16xlarge",
+        "m7gd.2xlarge",
+        "m7gd.4xlarge",
+        "m7gd.8xlarge",
+        "m7gd.large",
+        "m7gd.medium",
+        "m7gd.metal",
+        "m7gd.xlarge",
+        "m7i-flex.12xlarge",
+        "m7i-flex.16xlarge",
+        "m7i-flex.2xlarge",
+        "m7i-flex.4xlarge",
+        "m7i-flex.8xlarge",
+        "m7i-flex.large",
+        "m7i-flex.xlarge",
+        "m7i.12xlarge",
+        "m7i.16xlarge",
+        "m7i.24xlarge",
+        "m7i.2xlarge",
+        "m7i.48xlarge",
+        "m7i.4xlarge",
+        "m7i.8xlarge",
+        "m7i.large",
+        "m7i.metal-24xl",
+        "m7i.metal-48xl",
+        "m7i.xlarge",
+        "m8a.12xlarge",
+        "m8a.16xlarge",
+        "m8a.24xlarge",
+        "m8a.2xlarge",
+        "m8a.48xlarge",
+        "m8a.4xlarge",
+        "m8a.8xlarge",
+        "m8a.large",
+        "m8a.medium",
+        "m8a.metal-24xl",
+        "m8a.metal-48xl",
+        "m8a.xlarge",
+        "m8azn.12xlarge",
+        "m8azn.24xlarge",
+        "m8azn.3xlarge",
+        "m8azn.6xlarge",
+        "m8azn.large",
+        "m8azn.medium",
+        "m8azn.metal-12xl",
+        "m8azn.metal-24xl",
+        "m8azn.xlarge",
+        "m8g.12xlarge",
+        "m8g.16xlarge",
+        "m8g.24xlarge",
+        "m8g.2xlarge",
+        "m8g.48xlarge",
+        "m8g.4xlarge",
+        "m8g.8xlarge",
+        "m8g.large",
+        "m8g.medium",
+        "m8g.metal-24xl",
+        "m8g.metal-48xl",
+        "m8g.xlarge",
+        "m8gb.12xlarge",
+        "m8gb.16xlarge",
+        "m8gb.24xlarge",
+        "m8gb.2xlarge",
+        "m8gb.48xlarge",
+        "m8gb.4xlarge",
+        "m8gb.8xlarge",
+        "m8gb.large",
+        "m8gb.medium",
+        "m8gb.metal-24xl",
+        "m8gb.metal-48xl",
+        "m8gb.xlarge",
+        "m8gd.12xlarge",
+        "m8gd.16xlarge",
+        "m8gd.24xlarge",
+        "m8gd.2xlarge",
+        "m8gd.48xlarge",
+        "m8gd.4xlarge",
+        "m8gd.8xlarge",
+        "m8gd.large",
+        "m8gd.medium",
+        "m8gd.metal-24xl",
+        "m8gd.metal-48xl",
+        "m8gd.xlarge",
+        "m8gn.12xlarge",
+        "m8gn.16xlarge",
+        "m8gn.24xlarge",
+        "m8gn.2xlarge",
+        "m8gn.48xlarge",
+        "m8gn.4xlarge",
+        "m8gn.8xlarge",
+        "m8gn.large",
+        "m8gn.medium",
+        "m8gn.metal-24xl",
+        "m8gn.metal-48xl",
+        "m8gn.xlarge",
+        "m8i-flex.12xlarge",
+        "m8i-flex.16xlarge",
+        "m8i-flex.2xlarge",
+        "m8i-flex.4xlarge",
+        "m8i-flex.8xlarge",
+        "m8i-flex.large",
+        "m8i-flex.xlarge",
+        "m8i.12xlarge",
+        "m8i.16xlarge",
+        "m8i.24xlarge",
+        "m8i.2xlarge",
+        "m8i.32xlarge",
+        "m8i.48xlarge",
+        "m8i.4xlarge",
+        "m8i.8xlarge",
+        "m8i.96xlarge",
+        "m8i.large",
+        "m8i.metal-48xl",
+        "m8i.metal-96xl",
+        "m8i.xlarge",
+        "m8id.12xlarge",
+        "m8id.16xlarge",
+        "m8id.24xlarge",
+        "m8id.2xlarge",
+        "m8id.32xlarge",
+        "m8id.48xlarge",
+        "m8id.4xlarge",
+        "m8id.8xlarge",
+        "m8id.96xlarge",
+        "m8id.large",
+        "m8id.metal-48xl",
+        "m8id.metal-96xl",
+        "m8id.xlarge",
+        "mac-m4.metal",
+        "mac-m4max.metal",
+        "mac-m4pro.metal",
+        "mac1.metal",
+        "mac2-m1ultra.metal",
+        "mac2-m2.metal",
+        "mac2-m2pro.metal",
+        "mac2.metal",
+        "p2.16xlarge",
+        "p2.8xlarge",
+        "p2.xlarge",
+        "p3.16xlarge",
+        "p3.2xlarge",
+        "p3.8xlarge",
+        "p3dn.24xlarge",
+        "p4d.24xlarge",
+        "p4de.24xlarge",
+        "p5.48xlarge",
+        "p5.4xlarge",
+        "p5e.48xlarge",
+        "p5en.48xlarge",
+        "p6-b200.48xlarge",
+        "p6-b300.48xlarge",
+        "p6e-gb200.36xlarge",
+        "r3.2xlarge",
+        "r3.4xlarge",
+        "r3.8xlarge",
+        "r3.large",
+        "r3.xlarge",
+        "r4.16xlarge",
+        "r4.2xlarge",
+        "r4.4xlarge",
+        "r4.8xlarge",
+        "r4.large",
+        "r4.xlarge",
+        "r5.12xlarge",
+        "r5.16xlarge",
+        "r5.24xlarge",
+        "r5.2xlarge",
+        "r5.4xlarge",
+        "r5.8xlarge",
+        "r5.large",
+        "r5.metal",
+        "r5.xlarge",
+        "r5a.12xlarge",
+        "r5a.16xlarge",
+        "r5a.24xlarge",
+        "r5a.2xlarge",
+        "r5a.4xlarge",
+        "r5a.8xlarge",
+        "r5a.large",
+        "r5a.xlarge",
+        "r5ad.12xlarge",
+        "r5ad.16xlarge",
+        "r5ad.24xlarge",
+        "r5ad.2xlarge",
+        "r5ad.4xlarge",
+        "r5ad.8xlarge",
+        "r5ad.large",
+        "r5ad.xlarge",
+        "r5b.12xlarge",
+        "r5b.16xlarge",
+        "r5b.24xlarge",
+        "r5b.2xlarge",
+        "r5b.4xlarge",
+        "r5b.8xlarge",
+        "r5b.large",
+        "r5b.metal",
+        "r5b.xlarge",
+        "r5d.12xlarge",
+        "r5d.16xlarge",
+        "r5d.24xlarge",
+        "r5d.2xlarge",
+        "r5d.4xlarge",
+        "r5d.8xlarge",
+        "r5d.large",
+        "r5d.metal",
+        "r5d.xlarge",
+        "r5dn.12xlarge",
+        "r5dn.16xlarge",
+        "r5dn.24xlarge",
+        "r5dn.2xlarge",
+        "r5dn.4xlarge",
+        "r5dn.8xlarge",
+        "r5dn.large",
+        "r5dn.metal",
+        "r5dn.xlarge",
+        "r5n.12xlarge",
+        "r5n.16xlarge",
+        "r5n.24xlarge",
+        "r5n.2xlarge",
+        "r5n.4xlarge",
+        "r5n.8xlarge",
+        "r5n.large",
+        "r5n.metal",
+        "r5n.xlarge",
+        "r6a.12xlarge",
+        "r6a.16xlarge",
+        "r6a.24xlarge",
+        "r6a.2xlarge",
+        "r6a.32xlarge",
+        "r6a.48xlarge",
+        "r6a.4xlarge",
+        "r6a.8xlarge",
+        "r6a.large",
+        "r6a.metal",
+        "r6a.xlarge",
+        "r6g.12xlarge",
+        "r6g.16xlarge",
+        "r6g.2xlarge",
+        "r6g.4xlarge",
+        "r6g.8xlarge",
+        "r6g.large",
+        "r6g.medium",
+        "r6g.metal",
+        "r6g.xlarge",
+        "r6gd.12xlarge",
+        "r6gd.16xlarge",
+        "r6gd.2xlarge",
+        "r6gd.4xlarge",
+        "r6gd.8xlarge",
+        "r6gd.large",
+        "r6gd.medium",
+        "r6gd.metal",
+        "r6gd.xlarge",
+        "r6i.12xlarge",
+        "r6i.16xlarge",
+        "r6i.24xlarge",
+        "r6i.2xlarge",
+        "r6i.32xlarge",
+        "r6i.4xlarge",
+        "r6i.8xlarge",
+        "r6i.large",
+        "r6i.metal",
+        "r6i.xlarge",
+        "r6id.12xlarge",
+        "r6id.16xlarge",
+        "r6id.24xlarge",
+        "r6id.2xlarge",
+        "r6id.32xlarge",
+        "r6id.4xlarge",
+        "r6id.8xlarge",
+        "r6id.large",
+        "r6id.metal",
+        "r6id.xlarge",
+        "r6idn.12xlarge",
+        "r6idn.16xlarge",
+        "r6idn.24xlarge",
+        "r6idn.2xlarge",
+        "r6idn.32xlarge",
+        "r6idn.4xlarge",
+        "r6idn.8xlarge",
+        "r6idn.large",
+        "r6idn.metal",
+        "r6idn.xlarge",
+        "r6in.12xlarge",
+        "r6in.16xlarge",
+        "r6in.24xlarge",
+        "r6in.2xlarge",
+        "r6in.32xlarge",
+        "r6in.4xlarge",
+        "r6in.8xlarge",
+        "r6in.large",
+        "r6in.metal",
+        "r6in.xlarge",
+        "r7a.12xlarge",
+        "r7a.16xlarge",
+        "r7a.24xlarge",
+        "r7a.2xlarge",
+        "r7a.32xlarge",
+        "r7a.48xlarge",
+        "r7a.4xlarge",
+        "r7a.8xlarge",
+        "r7a.large",
+        "r7a.medium",
+        "r7a.metal-48xl",
+        "r7a.xlarge",
+        "r7g.12xlarge",
+        "r7g.16xlarge",
+        "r7g.2xlarge",
+        "r7g.4xlarge",
+        "r7g.8xlarge",
+        "r7g.large",
+        "r7g.medium",
+        "r7g.metal",
+        "r7g.xlarge",
+        "r7gd.12xlarge",
+        "r7gd.16xlarge",
+        "r7gd.2xlarge",
+        "r7gd.4xlarge",
+        "r7gd.8xlarge",
+        "r7gd.large",
+        "r7gd.medium",
+        "r7gd.metal",
+        "r7gd.xlarge",
+        "r7i.12xlarge",
+        "r7i.16xlarge",
+        "r7i.24xlarge",
+        "r7i.2xlarge",
+        "r7i.48xlarge",
+        "r7i.4xlarge",
+        "r7i.8xlarge",
+        "r7i.large",
+        "r7i.metal-24xl",
+        "r7i.metal-48xl",
+        "r7i.xlarge",
+        "r7iz.12xlarge",
+        "r7iz.16xlarge",
+        "r7iz.2xlarge",
+        "r7iz.32xlarge",
+        "r7iz.4xlarge",
+        "r7iz.8xlarge",
+        "r7iz.large",
+        "r7iz.metal-16xl",
+        "r7iz.metal-32xl",
+        "r7iz.xlarge",
+        "r8a.12xlarge",
+        "r8a.16xlarge",
+        "r8a.24xlarge",
+        "r8a.2xlarge",
+        "r8a.48xlarge",
+        "r8a.4xlarge",
+        "r8a.8xlarge",
+        "r8a.large",
+        "r8a.medium",
+        "r8a.metal-24xl",
+        "r8a.metal-48xl",
+        "r8a.xlarge",
+        "r8g.12xlarge",
+        "r8g.16xlarge",
+        "r8g.24xlarge",
+        "r8g.2xlarge",
+        "r8g.48xlarge",
+        "r8g.4xlarge",
+        "r8g.8xlarge",
+        "r8g.large",
+        "r8g.medium",
+        "r8g.metal-24xl",
+        "r8g.metal-48xl",
+        "r8g.xlarge",
+        "r8gb.12xlarge",
+        "r8gb.16xlarge",
+        "r8gb.24xlarge",
+        "r8gb.2xlarge",
+        "r8gb.4xlarge",
+        "r8gb.8xlarge",
+        "r8gb.large",
+        "r8gb.medium",
+        "r8gb.metal-24xl",
+        "r8gb.xlarge",
+        "r8gd.12xlarge",
+        "r8gd.16xlarge",
+        "r8gd.24xlarge",
+        "r8gd.2xlarge",
+        "r8gd.48xlarge",
+        "r8gd.4xlarge",
+        "r8gd.8xlarge",
+        "r8gd.large",
+        "r8gd.medium",
+        "r8gd.metal-24xl",
+        "r8gd.metal-48xl",
+        "r8gd.xlarge",
+        "r8gn.12xlarge",
+        "r8gn.16xlarge",
+        "r8gn.24xlarge",
+        "r8gn.2xlarge",
+        "r8gn.48xlarge",
+        "r8gn.4xlarge",
+        "r8gn.8xlarge",
+        "r8gn.large",
+        "r8gn.medium",
+        "r8gn.metal-24xl",
+        "r8gn.metal-48xl",
+        "r8gn.xlarge",
+        "r8i-flex.12xlarge",
+        "r8i-flex.16xlarge",
+        "r8i-flex.2xlarge",
+        "r8i-flex.4xlarge",
+        "r8i-flex.8xlarge",
+        "r8i-flex.large",
+        "r8i-flex.xlarge",
+        "r8i.12xlarge",
+        "r8i.16xlarge",
+        "r8i.24xlarge",
+        "r8i.2xlarge",
+        "r8i.32xlarge",
+        "r8i.48xlarge",
+        "r8i.4xlarge",
+        "r8i.8xlarge",
+        "r8i.96xlarge",
+        "r8i.large",
+        "r8i.metal-48xl",
+        "r8i.metal-96xl",
+        "r8i.xlarge",
+        "r8id.12xlarge",
+        "r8id.16xlarge",
+        "r8id.24xlarge",
+        "r8id.2xlarge",
+        "r8id.32xlarge",
+        "r8id.48xlarge",
+        "r8id.4xlarge",
+        "r8id.8xlarge",
+        "r8id.96xlarge",
+        "r8id.large",
+        "r8id.metal-48xl",
+        "r8id.metal-96xl",
+        "r8id.xlarge",
+        "t1.micro",
+        "t2.2xlarge",
+        "t2.large",
+        "t2.medium",
+        "t2.micro",
+        "t2.nano",
+        "t2.small",
+        "t2.xlarge",
+        "t3.2xlarge",
+        "t3.large",
+        "t3.medium",
+        "t3.micro",
+        "t3.nano",
+        "t3.small",
+        "t3.xlarge",
+        "t3a.2xlarge",
+        "t3a.large",
+        "t3a.medium",
+        "t3a.micro",
+        "t3a.nano",
+        "t3a.small",
+        "t3a.xlarge",
+        "t4g.2xlarge",
+        "t4g.large",
+        "t4g.medium",
+        "t4g.micro",
+        "t4g.nano",
+        "t4g.small",
+        "t4g.xlarge",
+        "trn1.2xlarge",
+        "trn1.32xlarge",
+        "trn1n.32xlarge",
+        "trn2.3xlarge",
+        "trn2.48xlarge",
+        "u-12tb1.112xlarge",
+        "u-12tb1.metal",
+        "u-18tb1.112xlarge",
+        "u-18tb1.metal",
+        "u-24tb1.112xlarge",
+        "u-24tb1.metal",
+        "u-3tb1.56xlarge",
+        "u-6tb1.112xlarge",
+        "u-6tb1.56xlarge",
+        "u-6tb1.metal",
+        "u-9tb1.112xlarge",
+        "u-9tb1.metal",
+        "u7i-12tb.224xlarge",
+        "u7i-6tb.112xlarge",
+        "u7i-8tb.112xlarge",
+        "u7ib-12tb.224xlarge",
+        "u7in-16tb.224xlarge",
+        "u7in-24tb.224xlarge",
+        "u7in-32tb.224xlarge",
+        "u7inh-32tb.480xlarge",
+        "vt1.24xlarge",
+        "vt1.3xlarge",
+        "vt1.6xlarge",
+        "x1.16xlarge",
+        "x1.32xlarge",
+        "x1e.16xlarge",
+        "x1e.2xlarge",
+        "x1e.32xlarge",
+        "x1e.4xlarge",
+        "x1e.8xlarge",
+        "x1e.xlarge",
+        "x2gd.12xlarge",
+        "x2gd.16xlarge",
+        "x2gd.2xlarge",
+        "x2gd.4xlarge",
+        "x2gd.8xlarge",
+        "x2gd.large",
+        "x2gd.medium",
+        "x2gd.metal",
+        "x2gd.xlarge",
+        "x2idn.16xlarge",
+        "x2idn.24xlarge",
+        "x2idn.32xlarge",
+        "x2idn.metal",
+        "x2iedn.16xlarge",
+        "x2iedn.24xlarge",
+        "x2iedn.2xlarge",
+        "x2iedn.32xlarge",
+        "x2iedn.4xlarge",
+        "x2iedn.8xlarge",
+        "x2iedn.metal",
+        "x2iedn.xlarge",
+        "x2iezn.12xlarge",
+        "x2iezn.2xlarge",
+        "x2iezn.4xlarge",
+        "x2iezn.6xlarge",
+        "x2iezn.8xlarge",
+        "x2iezn.metal",
+        "x8aedz.12xlarge",
+        "x8aedz.24xlarge",
+        "x8aedz.3xlarge",
+        "x8aedz.6xlarge",
+        "x8aedz.large",
+        "x8aedz.metal-12xl",
+        "x8aedz.metal-24xl",
+        "x8aedz.xlarge",
+        "x8g.12xlarge",
+        "x8g.16xlarge",
+        "x8g.24xlarge",
+        "x8g.2xlarge",
+        "x8g.48xlarge",
+        "x8g.4xlarge",
+        "x8g.8xlarge",
+        "x8g.large",
+        "x8g.medium",
+        "x8g.metal-24xl",
+        "x8g.metal-48xl",
+        "x8g.xlarge",
+        "x8i.12xlarge",
+        "x8i.16xlarge",
+        "x8i.24xlarge",
+        "x8i.2xlarge",
+        "x8i.32xlarge",
+        "x8i.48xlarge",
+        "x8i.4xlarge",
+        "x8i.64xlarge",
+        "x8i.8xlarge",
+        "x8i.96xlarge",
+        "x8i.large",
+        "x8i.metal-48xl",
+        "x8i.metal-96xl",
+        "x8i.xlarge",
+        "z1d.12xlarge",
+        "z1d.2xlarge",
+        "z1d.3xlarge",
+        "z1d.6xlarge",
+        "z1d.large",
+        "z1d.metal",
+        "z1d.xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        InstanceType::as_str(self)
     }
 }
 
@@ -8465,9 +10791,18 @@ impl LocalStorage {
             LocalStorage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LocalStorage {
+    const VALUES: &'static [&'static str] = &["included", "required", "excluded"];
+    fn as_str(&self) -> &str {
+        LocalStorage::as_str(self)
     }
 }
 
@@ -8513,9 +10848,18 @@ impl LocalStorageTypes {
             LocalStorageTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LocalStorageTypes {
+    const VALUES: &'static [&'static str] = &["hdd", "ssd"];
+    fn as_str(&self) -> &str {
+        LocalStorageTypes::as_str(self)
     }
 }
 
@@ -8560,9 +10904,18 @@ impl ReplacementStrategy {
             ReplacementStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReplacementStrategy {
+    const VALUES: &'static [&'static str] = &["launch", "launch-before-terminate"];
+    fn as_str(&self) -> &str {
+        ReplacementStrategy::as_str(self)
     }
 }
 
@@ -8604,9 +10957,18 @@ impl ReservationTypes {
             ReservationTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReservationTypes {
+    const VALUES: &'static [&'static str] = &["interruptible-capacity-reservation"];
+    fn as_str(&self) -> &str {
+        ReservationTypes::as_str(self)
     }
 }
 
@@ -8785,9 +11147,66 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] = &[
+        "client-vpn-endpoint",
+        "customer-gateway",
+        "dedicated-host",
+        "dhcp-options",
+        "egress-only-internet-gateway",
+        "elastic-gpu",
+        "elastic-ip",
+        "export-image-task",
+        "export-instance-task",
+        "fleet",
+        "fpga-image",
+        "host-reservation",
+        "image",
+        "import-image-task",
+        "import-snapshot-task",
+        "instance",
+        "internet-gateway",
+        "key-pair",
+        "launch-template",
+        "local-gateway-route-table-vpc-association",
+        "natgateway",
+        "network-acl",
+        "network-insights-analysis",
+        "network-insights-path",
+        "network-interface",
+        "placement-group",
+        "reserved-instances",
+        "route-table",
+        "security-group",
+        "snapshot",
+        "spot-fleet-request",
+        "spot-instances-request",
+        "subnet",
+        "traffic-mirror-filter",
+        "traffic-mirror-session",
+        "traffic-mirror-target",
+        "transit-gateway",
+        "transit-gateway-attachment",
+        "transit-gateway-connect-peer",
+        "transit-gateway-multicast-domain",
+        "transit-gateway-route-table",
+        "volume",
+        "vpc",
+        "vpc-flow-log",
+        "vpc-peering-connection",
+        "vpn-connection",
+        "vpn-gateway",
+    ];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 
@@ -8898,9 +11317,28 @@ impl SpotOptionsRequestAllocationStrategy {
             SpotOptionsRequestAllocationStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SpotOptionsRequestAllocationStrategy {
+    const VALUES: &'static [&'static str] = &[
+        "lowest-price",
+        "lowestPrice",
+        "diversified",
+        "capacityOptimized",
+        "capacity-optimized",
+        "capacityOptimizedPrioritized",
+        "capacity-optimized-prioritized",
+        "priceCapacityOptimized",
+        "price-capacity-optimized",
+    ];
+    fn as_str(&self) -> &str {
+        SpotOptionsRequestAllocationStrategy::as_str(self)
     }
 }
 
@@ -8955,9 +11393,18 @@ impl TargetCapacityUnitType {
             TargetCapacityUnitType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetCapacityUnitType {
+    const VALUES: &'static [&'static str] = &["vcpu", "memory-mib", "units"];
+    fn as_str(&self) -> &str {
+        TargetCapacityUnitType::as_str(self)
     }
 }
 
@@ -9006,9 +11453,18 @@ impl Tenancy {
             Tenancy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Tenancy {
+    const VALUES: &'static [&'static str] = &["dedicated", "default", "host"];
+    fn as_str(&self) -> &str {
+        Tenancy::as_str(self)
     }
 }
 
@@ -9057,9 +11513,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["maintain", "request", "instant"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 
@@ -9102,9 +11567,18 @@ impl UsageStrategy {
             UsageStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UsageStrategy {
+    const VALUES: &'static [&'static str] = &["use-capacity-reservations-first"];
+    fn as_str(&self) -> &str {
+        UsageStrategy::as_str(self)
     }
 }
 
@@ -9163,9 +11637,18 @@ impl VolumeType {
             VolumeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VolumeType {
+    const VALUES: &'static [&'static str] = &["gp2", "gp3", "io1", "io2", "sc1", "st1", "standard"];
+    fn as_str(&self) -> &str {
+        VolumeType::as_str(self)
     }
 }
 

@@ -5,12 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::EgressOnlyInternetGateway`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-egressonlyinternetgateway.html) resource type.
 ///
+/// \[IPv6 only\] Specifies an egress-only internet gateway for your VPC. An egress-only internet
+/// gateway is used to enable outbound communication over IPv6 from instances in your VPC to the
+/// internet, and prevents hosts outside of your VPC from initiating an IPv6 connection with your
+/// instance.
+///
+/// For more information, see [Egress-only internet
+/// gateway](https://docs.aws.amazon.com/vpc/latest/userguide/egress-only-internet-gateway.html) in the *Amazon
+/// VPC User Guide* .
+///
 /// Build it with [`EgressOnlyInternetGateway::builder`]; adding it to a stack returns a [`EgressOnlyInternetGatewayHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EgressOnlyInternetGateway {
     /// `Tags`.
+    ///
+    /// The tags assigned to the egress-only internet gateway.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC for which to create the egress-only internet gateway.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -95,6 +108,8 @@ impl Deref for EgressOnlyInternetGatewayHandle {
 
 impl EgressOnlyInternetGatewayHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the egress-only internet gateway.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,24 +5,79 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::EIP`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-eip.html) resource type.
 ///
+/// Specifies an Elastic IP (EIP) address and can, optionally, associate it with an Amazon EC2 instance.
+///
+/// You can allocate an Elastic IP address from an address pool owned by AWS or from an address pool
+/// created from a public IPv4 address range that you have brought to AWS for use with your AWS
+/// resources using bring your own IP addresses (BYOIP). For more information, see [Bring Your Own IP
+/// Addresses (BYOIP)](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-byoip.html) in the *Amazon
+/// EC2 User Guide* .
+///
+/// For more information, see [Elastic IP
+/// Addresses](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/elastic-ip-addresses-eip.html) in the *Amazon
+/// EC2 User Guide* .
+///
 /// Build it with [`Eip::builder`]; adding it to a stack returns a [`EipHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Eip {
     /// `Address`. Changing it replaces the resource.
+    ///
+    /// An Elastic IP address or a carrier IP address in a Wavelength Zone.
     pub address: Option<Val<String>>,
     /// `Domain`.
+    ///
+    /// The network ( `vpc` ).
+    ///
+    /// If you define an Elastic IP address and associate it with a VPC that is defined in the same
+    /// template, you must declare a dependency on the VPC-gateway attachment by using the [DependsOn
+    /// Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+    /// on this resource.
     pub domain: Option<Val<String>>,
     /// `InstanceId`.
+    ///
+    /// The ID of the instance.
+    ///
+    /// > Updates to the `InstanceId` property may require *some interruptions* . Updates on an EIP
+    /// reassociates the address on its associated resource.
     pub instance_id: Option<Val<String>>,
     /// `IpamPoolId`. Changing it replaces the resource.
+    ///
+    /// The ID of an IPAM pool which has an Amazon-provided or BYOIP public IPv4 CIDR provisioned to it. For
+    /// more information, see [Allocate sequential Elastic IP addresses from an IPAM
+    /// pool](https://docs.aws.amazon.com/vpc/latest/ipam/tutorials-eip-pool.html) in the *Amazon VPC IPAM
+    /// User Guide* .
     pub ipam_pool_id: Option<Val<String>>,
     /// `NetworkBorderGroup`. Changing it replaces the resource.
+    ///
+    /// A unique set of Availability Zones, Local Zones, or Wavelength Zones from which AWS advertises IP
+    /// addresses. Use this parameter to limit the IP address to this location. IP addresses cannot move
+    /// between network border groups.
+    ///
+    /// Use
+    /// [DescribeAvailabilityZones](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeAvailabilityZones.html)
+    /// to view the network border groups.
     pub network_border_group: Option<Val<String>>,
     /// `PublicIpv4Pool`.
+    ///
+    /// The ID of an address pool that you own. Use this parameter to let Amazon EC2 select an address from
+    /// the address pool.
+    ///
+    /// > Updates to the `PublicIpv4Pool` property may require *some interruptions* . Updates on an EIP
+    /// reassociates the address on its associated resource.
     pub public_ipv4_pool: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Any tags assigned to the Elastic IP address.
+    ///
+    /// > Updates to the `Tags` property may require *some interruptions* . Updates on an EIP reassociates
+    /// the address on its associated resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TransferAddress`. Changing it replaces the resource.
+    ///
+    /// The Elastic IP address you are accepting for transfer. You can only accept one transferred address.
+    /// For more information on Elastic IP address transfers, see [Transfer Elastic IP
+    /// addresses](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-eips.html#transfer-EIPs-intro) in
+    /// the *Amazon Virtual Private Cloud User Guide* .
     pub transfer_address: Option<Val<String>>,
 }
 
@@ -138,10 +193,15 @@ impl Deref for EipHandle {
 
 impl EipHandle {
     /// `Fn::GetAtt` `PublicIp`.
+    ///
+    /// The Elastic IP address.
     pub fn attr_public_ip(&self) -> Val<String> {
         self.0.get_att("PublicIp")
     }
     /// `Fn::GetAtt` `AllocationId`.
+    ///
+    /// The ID that AWS assigns to represent the allocation of the address for use with Amazon VPC. This is
+    /// returned only for VPC elastic IP addresses. For example, `eipalloc-5723d13e` .
     pub fn attr_allocation_id(&self) -> Val<String> {
         self.0.get_att("AllocationId")
     }

@@ -5,18 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::EIPAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-eipassociation.html) resource type.
 ///
+/// Associates an Elastic IP address with an instance or a network interface. Before you can use an
+/// Elastic IP address, you must allocate it to your account. For more information about working with
+/// Elastic IP addresses, see [Elastic IP address concepts and
+/// rules](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-eips.html#vpc-eip-overview) .
+///
+/// You must specify `AllocationId` and either `InstanceId` , `NetworkInterfaceId` , or
+/// `PrivateIpAddress` .
+///
 /// Build it with [`EipAssociation::builder`]; adding it to a stack returns a [`EipAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EipAssociation {
     /// `AllocationId`. Changing it replaces the resource.
+    ///
+    /// The allocation ID. This is required.
     pub allocation_id: Option<Val<String>>,
     /// `EIP`. Changing it replaces the resource.
     pub eip: Option<Val<String>>,
     /// `InstanceId`. Changing it replaces the resource.
+    ///
+    /// The ID of the instance. The instance must have exactly one attached network interface. You can
+    /// specify either the instance ID or the network interface ID, but not both.
     pub instance_id: Option<Val<String>>,
     /// `NetworkInterfaceId`. Changing it replaces the resource.
+    ///
+    /// The ID of the network interface. If the instance has more than one network interface, you must
+    /// specify a network interface ID.
+    ///
+    /// You can specify either the instance ID or the network interface ID, but not both.
     pub network_interface_id: Option<Val<String>>,
     /// `PrivateIpAddress`. Changing it replaces the resource.
+    ///
+    /// The primary or secondary private IP address to associate with the Elastic IP address. If no private
+    /// IP address is specified, the Elastic IP address is associated with the primary private IP address.
     pub private_ip_address: Option<Val<String>>,
 }
 
@@ -109,6 +130,8 @@ impl Deref for EipAssociationHandle {
 
 impl EipAssociationHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the association.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

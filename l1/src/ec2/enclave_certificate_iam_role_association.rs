@@ -5,16 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::EnclaveCertificateIamRoleAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-enclavecertificateiamroleassociation.html) resource type.
 ///
+/// Associates an AWS Identity and Access Management (IAM) role with an Certificate Manager (ACM)
+/// certificate. This enables the certificate to be used by the ACM for Nitro Enclaves application
+/// inside an enclave. For more information, see [Certificate Manager for Nitro
+/// Enclaves](https://docs.aws.amazon.com/enclaves/latest/user/nitro-enclave-refapp.html) in the *AWS
+/// Nitro Enclaves User Guide* .
+///
+/// When the IAM role is associated with the ACM certificate, the certificate, certificate chain, and
+/// encrypted private key are placed in an Amazon S3 location that only the associated IAM role can
+/// access. The private key of the certificate is encrypted with an AWS managed key that has an attached
+/// attestation-based key policy.
+///
+/// To enable the IAM role to access the Amazon S3 object, you must grant it permission to call
+/// `s3:GetObject` on the Amazon S3 bucket returned by the command. To enable the IAM role to access the
+/// KMS key, you must grant it permission to call `kms:Decrypt` on the KMS key returned by the command.
+/// For more information, see [Grant the role permission to access the certificate and encryption
+/// key](https://docs.aws.amazon.com/enclaves/latest/user/nitro-enclave-refapp.html#add-policy) in the *AWS
+/// Nitro Enclaves User Guide* .
+///
 /// Build it with [`EnclaveCertificateIamRoleAssociation::builder`]; adding it to a stack returns a [`EnclaveCertificateIamRoleAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnclaveCertificateIamRoleAssociation {
     /// `CertificateArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the ACM certificate with which to associate the IAM role.
     ///
     /// - Length: 1 to 1283.
     /// - Pattern: `^arn:aws[A-Za-z0-9-]{0,64}:acm:[A-Za-z0-9-]{1,64}:([0-9]{12})?:certificate/.+$`.
     /// - Format: `AWS::ACM::Certificate.Arn`.
     pub certificate_arn: Option<Val<String>>,
     /// `RoleArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the IAM role to associate with the ACM certificate. You can associate up to 16 IAM roles
+    /// with an ACM certificate.
     ///
     /// - Length: 1 to 1283.
     /// - Pattern: `^arn:aws[A-Za-z0-9-]{0,64}:iam:.*:([0-9]{12})?:role/.+$`.
@@ -108,14 +131,21 @@ impl Deref for EnclaveCertificateIamRoleAssociationHandle {
 
 impl EnclaveCertificateIamRoleAssociationHandle {
     /// `Fn::GetAtt` `CertificateS3BucketName`.
+    ///
+    /// The name of the Amazon S3 bucket to which the certificate was uploaded.
     pub fn attr_certificate_s3_bucket_name(&self) -> Val<String> {
         self.0.get_att("CertificateS3BucketName")
     }
     /// `Fn::GetAtt` `CertificateS3ObjectKey`.
+    ///
+    /// The Amazon S3 object key where the certificate, certificate chain, and encrypted private key bundle
+    /// are stored. The object key is formatted as follows: `role_arn` / `certificate_arn` .
     pub fn attr_certificate_s3_object_key(&self) -> Val<String> {
         self.0.get_att("CertificateS3ObjectKey")
     }
     /// `Fn::GetAtt` `EncryptionKmsKeyId`.
+    ///
+    /// The ID of the AWS KMS key used to encrypt the private key of the certificate.
     pub fn attr_encryption_kms_key_id(&self) -> Val<String> {
         self.0.get_att("EncryptionKmsKeyId")
     }

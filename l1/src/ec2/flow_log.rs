@@ -5,34 +5,108 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::FlowLog`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-flowlog.html) resource type.
 ///
+/// Specifies a VPC flow log that captures IP traffic for a specified network interface, subnet, or VPC.
+/// To view the log data, use Amazon CloudWatch Logs (CloudWatch Logs) to help troubleshoot connection
+/// issues. For example, you can use a flow log to investigate why certain traffic isn't reaching an
+/// instance, which can help you diagnose overly restrictive security group rules. For more information,
+/// see [VPC Flow Logs](https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs.html) in the *Amazon
+/// VPC User Guide* .
+///
 /// Build it with [`FlowLog::builder`]; adding it to a stack returns a [`FlowLogHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowLog {
     /// `DeliverCrossAccountRole`. Changing it replaces the resource.
+    ///
+    /// The ARN of the IAM role that allows the service to publish flow logs across accounts.
     pub deliver_cross_account_role: Option<Val<String>>,
     /// `DeliverLogsPermissionArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the IAM role that allows Amazon EC2 to publish flow logs to the log destination.
+    ///
+    /// This parameter is required if the destination type is `cloud-watch-logs` , or if the destination
+    /// type is `kinesis-data-firehose` and the delivery stream and the resources to monitor are in
+    /// different accounts.
     pub deliver_logs_permission_arn: Option<Val<String>>,
     /// `DestinationOptions`. Changing it replaces the resource.
+    ///
+    /// The destination options.
     pub destination_options: Option<Val<DestinationOptions>>,
     /// `LogDestination`. Changing it replaces the resource.
+    ///
+    /// The destination for the flow log data. The meaning of this parameter depends on the destination
+    /// type.
+    ///
+    /// - If the destination type is `cloud-watch-logs` , specify the ARN of a CloudWatch Logs log group.
+    ///   For example:
+    ///
+    /// arn:aws:logs: *region* : *account_id* :log-group: *my_group*
+    ///
+    /// Alternatively, use the `LogGroupName` parameter.
+    /// - If the destination type is `s3` , specify the ARN of an S3 bucket. For example:
+    ///
+    /// arn:aws:s3::: *my_bucket* / *my_subfolder* /
+    ///
+    /// The subfolder is optional. Note that you can't use `AWSLogs` as a subfolder name.
+    /// - If the destination type is `kinesis-data-firehose` , specify the ARN of a Kinesis Data Firehose
+    ///   delivery stream. For example:
+    ///
+    /// arn:aws:firehose: *region* : *account_id* :deliverystream: *my_stream*
     pub log_destination: Option<Val<String>>,
     /// `LogDestinationType`. Changing it replaces the resource.
+    ///
+    /// The type of destination for the flow log data.
+    ///
+    /// Default: `cloud-watch-logs`
     pub log_destination_type: Option<Val<LogDestinationType>>,
     /// `LogFormat`. Changing it replaces the resource.
+    ///
+    /// The fields to include in the flow log record, in the order in which they should appear. If you omit
+    /// this parameter, the flow log is created using the default format. If you specify this parameter, you
+    /// must include at least one field. For more information about the available fields, see [Flow log
+    /// records](https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs.html#flow-log-records) in the *Amazon
+    /// VPC User Guide* or [Transit Gateway Flow Log
+    /// records](https://docs.aws.amazon.com/vpc/latest/tgw/tgw-flow-logs.html#flow-log-records) in the *AWS
+    /// Transit Gateway Guide* .
+    ///
+    /// Specify the fields using the `${field-id}` format, separated by spaces.
     pub log_format: Option<Val<String>>,
     /// `LogGroupName`. Changing it replaces the resource.
+    ///
+    /// The name of a new or existing CloudWatch Logs log group where Amazon EC2 publishes your flow logs.
+    ///
+    /// This parameter is valid only if the destination type is `cloud-watch-logs` .
     ///
     /// - Format: `AWS::Logs::LogGroup.Name`.
     pub log_group_name: Option<Val<String>>,
     /// `MaxAggregationInterval`. Changing it replaces the resource.
+    ///
+    /// The maximum interval of time during which a flow of packets is captured and aggregated into a flow
+    /// log record. The possible values are 60 seconds (1 minute) or 600 seconds (10 minutes). This
+    /// parameter must be 60 seconds for transit gateway resource types.
+    ///
+    /// When a network interface is attached to a [Nitro-based
+    /// instance](https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-nitro-instances.html) , the
+    /// aggregation interval is always 60 seconds or less, regardless of the value that you specify.
+    ///
+    /// Default: 600
     pub max_aggregation_interval: Option<Val<i64>>,
     /// `ResourceId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the resource to monitor. For example, if the resource type is `VPC` , specify the ID of
+    /// the VPC.
     pub resource_id: Option<Val<String>>,
     /// `ResourceType`: required. Changing it replaces the resource.
+    ///
+    /// The type of resource to monitor.
     pub resource_type: Option<Val<ResourceType>>,
     /// `Tags`.
+    ///
+    /// The tags to apply to the flow logs.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrafficType`. Changing it replaces the resource.
+    ///
+    /// The type of traffic to monitor (accepted traffic, rejected traffic, or all traffic). This parameter
+    /// is not supported for transit gateway resource types. It is required for the other resource types.
     pub traffic_type: Option<Val<TrafficType>>,
 }
 
@@ -182,6 +256,8 @@ impl Deref for FlowLogHandle {
 
 impl FlowLogHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the flow log. For example, `fl-123456abc123abc1` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -196,13 +272,23 @@ impl FlowLogHandle {
 }
 
 /// The [`DestinationOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-flowlog-destinationoptions.html) property type.
+///
+/// Describes the destination options for a flow log.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationOptions {
     /// `FileFormat`: required.
+    ///
+    /// The format for the flow log. The default is `plain-text` .
     pub file_format: Option<Val<FileFormat>>,
     /// `HiveCompatiblePartitions`: required.
+    ///
+    /// Indicates whether to use Hive-compatible prefixes for flow logs stored in Amazon S3. The default is
+    /// `false` .
     pub hive_compatible_partitions: Option<Val<bool>>,
     /// `PerHourPartition`: required.
+    ///
+    /// Indicates whether to partition the flow log per hour. This reduces the cost and response time for
+    /// queries. The default is `false` .
     pub per_hour_partition: Option<Val<bool>>,
 }
 
@@ -369,9 +455,18 @@ impl FileFormat {
             FileFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FileFormat {
+    const VALUES: &'static [&'static str] = &["plain-text", "parquet"];
+    fn as_str(&self) -> &str {
+        FileFormat::as_str(self)
     }
 }
 
@@ -419,9 +514,18 @@ impl LogDestinationType {
             LogDestinationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogDestinationType {
+    const VALUES: &'static [&'static str] = &["cloud-watch-logs", "s3", "kinesis-data-firehose"];
+    fn as_str(&self) -> &str {
+        LogDestinationType::as_str(self)
     }
 }
 
@@ -479,9 +583,19 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] =
+        &["NetworkInterface", "Subnet", "VPC", "TransitGateway", "TransitGatewayAttachment", "RegionalNatGateway"];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 
@@ -533,9 +647,18 @@ impl TrafficType {
             TrafficType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TrafficType {
+    const VALUES: &'static [&'static str] = &["ACCEPT", "ALL", "REJECT"];
+    fn as_str(&self) -> &str {
+        TrafficType::as_str(self)
     }
 }
 

@@ -5,12 +5,20 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::GatewayRouteTableAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-gatewayroutetableassociation.html) resource type.
 ///
+/// Associates a virtual private gateway or internet gateway with a route table. The gateway and route
+/// table must be in the same VPC. This association causes the incoming traffic to the gateway to be
+/// routed according to the routes in the route table.
+///
 /// Build it with [`GatewayRouteTableAssociation::builder`]; adding it to a stack returns a [`GatewayRouteTableAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayRouteTableAssociation {
     /// `GatewayId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the gateway.
     pub gateway_id: Option<Val<String>>,
     /// `RouteTableId`: required.
+    ///
+    /// The ID of the route table.
     pub route_table_id: Option<Val<String>>,
 }
 
@@ -98,6 +106,8 @@ impl Deref for GatewayRouteTableAssociationHandle {
 
 impl GatewayRouteTableAssociationHandle {
     /// `Fn::GetAtt` `AssociationId`.
+    ///
+    /// The ID of the route table association.
     pub fn attr_association_id(&self) -> Val<String> {
         self.0.get_att("AssociationId")
     }

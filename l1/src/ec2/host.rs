@@ -5,26 +5,62 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::Host`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-host.html) resource type.
 ///
+/// Allocates a fully dedicated physical server for launching EC2 instances. Because the host is fully
+/// dedicated for your use, it can help you address compliance requirements and reduce costs by allowing
+/// you to use your existing server-bound software licenses. For more information, see [Dedicated
+/// Hosts](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/dedicated-hosts-overview.html) in the *Amazon
+/// EC2 User Guide* .
+///
 /// Build it with [`Host::builder`]; adding it to a stack returns a [`HostHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Host {
     /// `AssetId`. Changing it replaces the resource.
+    ///
+    /// The ID of the Outpost hardware asset on which the Dedicated Host is allocated.
     pub asset_id: Option<Val<String>>,
     /// `AutoPlacement`.
+    ///
+    /// Indicates whether the host accepts any untargeted instance launches that match its instance type
+    /// configuration, or if it only accepts Host tenancy instance launches that specify its unique host ID.
+    /// For more information, see [Understanding auto-placement and
+    /// affinity](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/how-dedicated-hosts-work.html#dedicated-hosts-understanding)
+    /// in the *Amazon EC2 User Guide* .
+    ///
+    /// Default: `off`
     pub auto_placement: Option<Val<AutoPlacement>>,
     /// `AvailabilityZone`: required. Changing it replaces the resource.
+    ///
+    /// The Availability Zone in which to allocate the Dedicated Host.
     pub availability_zone: Option<Val<String>>,
     /// `HostMaintenance`.
+    ///
+    /// Indicates whether host maintenance is enabled or disabled for the Dedicated Host.
     pub host_maintenance: Option<Val<HostMaintenance>>,
     /// `HostRecovery`.
+    ///
+    /// Indicates whether to enable or disable host recovery for the Dedicated Host. Host recovery is
+    /// disabled by default. For more information, see [Host
+    /// recovery](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/dedicated-hosts-recovery.html) in the *Amazon
+    /// EC2 User Guide* .
+    ///
+    /// Default: `off`
     pub host_recovery: Option<Val<HostRecovery>>,
     /// `InstanceFamily`. Changing it replaces the resource.
+    ///
+    /// The instance family supported by the Dedicated Host. For example, `m5` .
     pub instance_family: Option<Val<String>>,
     /// `InstanceType`. Changing it replaces the resource.
+    ///
+    /// Specifies the instance type to be supported by the Dedicated Hosts. If you specify an instance type,
+    /// the Dedicated Hosts support instances of the specified instance type only.
     pub instance_type: Option<Val<String>>,
     /// `OutpostArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Outpost on which the Dedicated Host is allocated.
     pub outpost_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Any tags assigned to the Dedicated Host.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -149,6 +185,8 @@ impl Deref for HostHandle {
 
 impl HostHandle {
     /// `Fn::GetAtt` `HostId`.
+    ///
+    /// The ID of the host.
     pub fn attr_host_id(&self) -> Val<String> {
         self.0.get_att("HostId")
     }
@@ -249,9 +287,18 @@ impl AutoPlacement {
             AutoPlacement::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AutoPlacement {
+    const VALUES: &'static [&'static str] = &["on", "off"];
+    fn as_str(&self) -> &str {
+        AutoPlacement::as_str(self)
     }
 }
 
@@ -296,9 +343,18 @@ impl HostMaintenance {
             HostMaintenance::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HostMaintenance {
+    const VALUES: &'static [&'static str] = &["on", "off"];
+    fn as_str(&self) -> &str {
+        HostMaintenance::as_str(self)
     }
 }
 
@@ -343,9 +399,18 @@ impl HostRecovery {
             HostRecovery::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HostRecovery {
+    const VALUES: &'static [&'static str] = &["on", "off"];
+    fn as_str(&self) -> &str {
+        HostRecovery::as_str(self)
     }
 }
 

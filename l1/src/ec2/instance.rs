@@ -5,96 +5,349 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::Instance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-instance.html) resource type.
 ///
+/// Specifies an EC2 instance.
+///
+/// If an Elastic IP address is attached to your instance, AWS CloudFormation reattaches the Elastic IP
+/// address after it updates the instance. For more information about updating stacks, see [AWS
+/// CloudFormation Stacks
+/// Updates](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks.html)
+/// .
+///
 /// Build it with [`Instance::builder`]; adding it to a stack returns a [`InstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Instance {
     /// `AdditionalInfo`.
+    ///
+    /// This property is reserved for internal use. If you use it, the stack fails with this error: `Bad
+    /// property set: [Testing this property] (Service: AmazonEC2; Status Code: 400; Error Code:
+    /// InvalidParameterCombination; Request ID: 0XXXXXX-49c7-4b40-8bcc-76885dcXXXXX)` .
     pub additional_info: Option<Val<String>>,
     /// `Affinity`.
+    ///
+    /// Indicates whether the instance is associated with a dedicated host. If you want the instance to
+    /// always restart on the same host on which it was launched, specify `host` . If you want the instance
+    /// to restart on any available host, but try to launch onto the last host it ran on (on a best-effort
+    /// basis), specify `default` .
     pub affinity: Option<Val<Affinity>>,
     /// `AvailabilityZone`. Changing it replaces the resource.
+    ///
+    /// The Availability Zone of the instance.
+    ///
+    /// If not specified, an Availability Zone will be automatically chosen for you based on the load
+    /// balancing criteria for the Region.
+    ///
+    /// This parameter is not supported by
+    /// [DescribeImageAttribute](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeImageAttribute.html)
+    /// .
     pub availability_zone: Option<Val<String>>,
     /// `BlockDeviceMappings`.
+    ///
+    /// The block device mapping entries that defines the block devices to attach to the instance at launch.
+    ///
+    /// By default, the block devices specified in the block device mapping for the AMI are used. You can
+    /// override the AMI block device mapping using the instance block device mapping. For the root volume,
+    /// you can override only the volume size, volume type, volume encryption settings, and the
+    /// `DeleteOnTermination` setting.
+    ///
+    /// > After the instance is running, you can modify only the `DeleteOnTermination` parameter for the
+    /// attached volumes without interrupting the instance. Modifying any other parameter results in
+    /// instance
+    /// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+    /// .
     pub block_device_mappings: Option<Val<Vec<BlockDeviceMapping>>>,
     /// `CpuOptions`. Changing it replaces the resource.
+    ///
+    /// The CPU options for the instance. For more information, see [Optimize CPU
+    /// options](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-optimize-cpu.html) in the *Amazon
+    /// Elastic Compute Cloud User Guide* .
     pub cpu_options: Option<Val<CpuOptions>>,
     /// `CreditSpecification`.
+    ///
+    /// The credit option for CPU usage of the burstable performance instance. Valid values are `standard`
+    /// and `unlimited` . To change this attribute after launch, use
+    /// [ModifyInstanceCreditSpecification](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyInstanceCreditSpecification.html)
+    /// . For more information, see [Burstable performance
+    /// instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances.html)
+    /// in the *Amazon EC2 User Guide* .
+    ///
+    /// Default: `standard` (T2 instances) or `unlimited` (T3/T3a/T4g instances)
+    ///
+    /// For T3 instances with `host` tenancy, only `standard` is supported.
     pub credit_specification: Option<Val<CreditSpecification>>,
     /// `DisableApiTermination`.
+    ///
+    /// Indicates whether termination protection is enabled for the instance. The default is `false` , which
+    /// means that you can terminate the instance using the Amazon EC2 console, command line tools, or API.
+    /// You can enable termination protection when you launch an instance, while the instance is running, or
+    /// while the instance is stopped.
     pub disable_api_termination: Option<Val<bool>>,
     /// `EbsOptimized`.
+    ///
+    /// Indicates whether the instance is optimized for Amazon EBS I/O. This optimization provides dedicated
+    /// throughput to Amazon EBS and an optimized configuration stack to provide optimal Amazon EBS I/O
+    /// performance. This optimization isn't available with all instance types. Additional usage charges
+    /// apply when using an EBS-optimized instance.
+    ///
+    /// Default: `false`
     pub ebs_optimized: Option<Val<bool>>,
     /// `ElasticGpuSpecifications`. Changing it replaces the resource.
+    ///
+    /// An elastic GPU to associate with the instance.
+    ///
+    /// > Amazon Elastic Graphics reached end of life on January 8, 2024.
     pub elastic_gpu_specifications: Option<Val<Vec<ElasticGpuSpecification>>>,
     /// `ElasticInferenceAccelerators`. Changing it replaces the resource.
+    ///
+    /// An elastic inference accelerator to associate with the instance.
+    ///
+    /// > Amazon Elastic Inference is no longer available.
     pub elastic_inference_accelerators: Option<Val<Vec<ElasticInferenceAccelerator>>>,
     /// `EnclaveOptions`. Changing it replaces the resource.
+    ///
+    /// Indicates whether the instance is enabled for AWS Nitro Enclaves.
     pub enclave_options: Option<Val<EnclaveOptions>>,
     /// `HibernationOptions`. Changing it replaces the resource.
+    ///
+    /// Indicates whether an instance is enabled for hibernation. This parameter is valid only if the
+    /// instance meets the [hibernation
+    /// prerequisites](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/hibernating-prerequisites.html) .
+    /// For more information, see [Hibernate your Amazon EC2
+    /// instance](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Hibernate.html) in the *Amazon EC2
+    /// User Guide* .
+    ///
+    /// You can't enable hibernation and AWS Nitro Enclaves on the same instance.
     pub hibernation_options: Option<Val<HibernationOptions>>,
     /// `HostId`.
+    ///
+    /// If you specify host for the `Affinity` property, the ID of a dedicated host that the instance is
+    /// associated with. If you don't specify an ID, Amazon EC2 launches the instance onto any available,
+    /// compatible dedicated host in your account. This type of launch is called an untargeted launch. Note
+    /// that for untargeted launches, you must have a compatible, dedicated host available to successfully
+    /// launch instances.
     pub host_id: Option<Val<String>>,
     /// `HostResourceGroupArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the host resource group in which to launch the instances. If you specify a host resource
+    /// group ARN, omit the *Tenancy* parameter or set it to `host` .
     pub host_resource_group_arn: Option<Val<String>>,
     /// `IamInstanceProfile`.
+    ///
+    /// The name of an IAM instance profile. To create a new IAM instance profile, use the
+    /// [AWS::IAM::InstanceProfile](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-instanceprofile.html)
+    /// resource.
     pub iam_instance_profile: Option<Val<String>>,
     /// `ImageId`. Changing it replaces the resource.
+    ///
+    /// The ID of the AMI. An AMI ID is required to launch an instance and must be specified here or in a
+    /// launch template.
     ///
     /// - Format: `AWS::EC2::Image.Id`.
     pub image_id: Option<Val<String>>,
     /// `InstanceInitiatedShutdownBehavior`.
+    ///
+    /// Indicates whether an instance stops or terminates when you initiate shutdown from the instance
+    /// (using the operating system command for system shutdown).
+    ///
+    /// Default: `stop`
     pub instance_initiated_shutdown_behavior: Option<Val<InstanceInitiatedShutdownBehavior>>,
     /// `InstanceType`.
+    ///
+    /// The instance type. For more information, see [Instance
+    /// types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html) in the *Amazon EC2
+    /// User Guide* .
+    ///
+    /// When you change your EBS-backed instance type, instance restart or replacement behavior depends on
+    /// the instance type compatibility between the old and new types. An instance with an instance store
+    /// volume as the root volume is always replaced. For more information, see [Change the instance
+    /// type](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-resize.html) in the *Amazon
+    /// EC2 User Guide* .
     pub instance_type: Option<Val<InstanceType>>,
     /// `Ipv6AddressCount`. Changing it replaces the resource.
+    ///
+    /// The number of IPv6 addresses to associate with the primary network interface. Amazon EC2 chooses the
+    /// IPv6 addresses from the range of your subnet. You cannot specify this option and the option to
+    /// assign specific IPv6 addresses in the same request. You can specify this option if you've specified
+    /// a minimum number of instances to launch.
+    ///
+    /// You cannot specify this option and the network interfaces option in the same request.
     pub ipv6_address_count: Option<Val<i64>>,
     /// `Ipv6Addresses`. Changing it replaces the resource.
+    ///
+    /// The IPv6 addresses from the range of the subnet to associate with the primary network interface. You
+    /// cannot specify this option and the option to assign a number of IPv6 addresses in the same request.
+    /// You cannot specify this option if you've specified a minimum number of instances to launch.
+    ///
+    /// You cannot specify this option and the network interfaces option in the same request.
     pub ipv6_addresses: Option<Val<Vec<InstanceIpv6Address>>>,
     /// `KernelId`.
+    ///
+    /// The ID of the kernel.
+    ///
+    /// > We recommend that you use PV-GRUB instead of kernels and RAM disks. For more information, see
+    /// [PV-GRUB](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/UserProvidedkernels.html) in the *Amazon
+    /// EC2 User Guide* .
     pub kernel_id: Option<Val<String>>,
     /// `KeyName`. Changing it replaces the resource.
+    ///
+    /// The name of the key pair. For more information, see [Create a key pair for your EC2
+    /// instance](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/create-key-pairs.html) .
+    ///
+    /// > If you do not specify a key pair, you can't connect to the instance unless you choose an AMI that
+    /// is configured to allow users another way to log in.
     pub key_name: Option<Val<String>>,
     /// `LaunchTemplate`. Changing it replaces the resource.
+    ///
+    /// The launch template. Any additional parameters that you specify for the new instance overwrite the
+    /// corresponding parameters included in the launch template.
     pub launch_template: Option<Val<LaunchTemplateSpecification>>,
     /// `LicenseSpecifications`. Changing it replaces the resource.
+    ///
+    /// The license configurations.
     pub license_specifications: Option<Val<Vec<LicenseSpecification>>>,
     /// `MetadataOptions`.
+    ///
+    /// The metadata options for the instance.
     pub metadata_options: Option<Val<MetadataOptions>>,
     /// `Monitoring`.
+    ///
+    /// Specifies whether detailed monitoring is enabled for the instance. Specify `true` to enable detailed
+    /// monitoring. Otherwise, basic monitoring is enabled. For more information about detailed monitoring,
+    /// see [Enable or turn off detailed monitoring for your
+    /// instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-cloudwatch-new.html) in the *Amazon
+    /// EC2 User Guide* .
     pub monitoring: Option<Val<bool>>,
     /// `NetworkInterfaces`. Changing it replaces the resource.
+    ///
+    /// The network interfaces to associate with the instance.
+    ///
+    /// > If you use this property to point to a network interface, you must terminate the original
+    /// interface before attaching a new one to allow the update of the instance to succeed.
+    /// >
+    /// > If this resource has a public IP address and is also in a VPC that is defined in the same
+    /// template, you must use the [DependsOn
+    /// Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+    /// to declare a dependency on the VPC-gateway attachment.
     pub network_interfaces: Option<Val<Vec<NetworkInterface>>>,
     /// `PlacementGroupName`. Changing it replaces the resource.
+    ///
+    /// The name of an existing placement group that you want to launch the instance into (cluster |
+    /// partition | spread).
     pub placement_group_name: Option<Val<String>>,
     /// `PrivateDnsNameOptions`.
+    ///
+    /// The options for the instance hostname.
     pub private_dns_name_options: Option<Val<PrivateDnsNameOptions>>,
     /// `PrivateIpAddress`. Changing it replaces the resource.
+    ///
+    /// The primary IPv4 address. You must specify a value from the IPv4 address range of the subnet.
+    ///
+    /// Only one private IP address can be designated as primary. You can't specify this option if you've
+    /// specified the option to designate a private IP address as the primary IP address in a network
+    /// interface specification. You cannot specify this option if you're launching more than one instance
+    /// in the request.
+    ///
+    /// You cannot specify this option and the network interfaces option in the same request.
+    ///
+    /// If you make an update to an instance that requires replacement, you must assign a new private IP
+    /// address. During a replacement, AWS CloudFormation creates a new instance but doesn't delete the old
+    /// instance until the stack has successfully updated. If the stack update fails, AWS CloudFormation
+    /// uses the old instance to roll back the stack to the previous working state. The old and new
+    /// instances cannot have the same private IP address.
     pub private_ip_address: Option<Val<String>>,
     /// `PropagateTagsToVolumeOnCreation`.
+    ///
+    /// Indicates whether to assign the tags specified in the `Tags` property to the volumes specified in
+    /// the `BlockDeviceMappings` property.
+    ///
+    /// Note that using this feature does not assign the tags to volumes that are created separately and
+    /// then attached using `AWS::EC2::VolumeAttachment` .
     pub propagate_tags_to_volume_on_creation: Option<Val<bool>>,
     /// `RamdiskId`.
+    ///
+    /// The ID of the RAM disk to select. Some kernels require additional drivers at launch. Check the
+    /// kernel requirements for information about whether you need to specify a RAM disk. To find kernel
+    /// requirements, go to the AWS Resource Center and search for the kernel ID.
+    ///
+    /// > We recommend that you use PV-GRUB instead of kernels and RAM disks. For more information, see
+    /// [PV-GRUB](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/UserProvidedkernels.html) in the *Amazon
+    /// EC2 User Guide* .
     pub ramdisk_id: Option<Val<String>>,
     /// `SecurityGroupIds`.
+    ///
+    /// The IDs of the security groups. You can specify the IDs of existing security groups and references
+    /// to resources created by the stack template.
+    ///
+    /// If you specify a network interface, you must specify any security groups as part of the network
+    /// interface.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SecurityGroups`. Changing it replaces the resource.
+    ///
+    /// \[Default VPC\] The names of the security groups. For a nondefault VPC, you must use security group
+    /// IDs instead.
+    ///
+    /// You cannot specify this option and the network interfaces option in the same request. The list can
+    /// contain both the name of existing Amazon EC2 security groups or references to
+    /// AWS::EC2::SecurityGroup resources created in the template.
+    ///
+    /// Default: Amazon EC2 uses the default security group.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Names`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `SourceDestCheck`.
+    ///
+    /// Enable or disable source/destination checks, which ensure that the instance is either the source or
+    /// the destination of any traffic that it receives. If the value is `true` , source/destination checks
+    /// are enabled; otherwise, they are disabled. The default value is `true` . You must disable
+    /// source/destination checks if the instance runs services such as network address translation,
+    /// routing, or firewalls.
     pub source_dest_check: Option<Val<bool>>,
     /// `SsmAssociations`.
+    ///
+    /// The SSM
+    /// [document](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-document.html)
+    /// and parameter values in AWS Systems Manager to associate with this instance. To use this property,
+    /// you must specify an IAM instance profile role for the instance. For more information, see [Create an
+    /// IAM instance profile for Systems
+    /// Manager](https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-configuring-access-role.html)
+    /// in the *AWS Systems Manager User Guide* .
+    ///
+    /// > You can associate only one document with an instance.
     pub ssm_associations: Option<Val<Vec<SsmAssociation>>>,
     /// `SubnetId`. Changing it replaces the resource.
+    ///
+    /// The ID of the subnet to launch the instance into.
+    ///
+    /// If you specify a network interface, you must specify any subnets as part of the network interface
+    /// instead of using this parameter.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to add to the instance. These tags are not applied to the EBS volumes, such as the root
+    /// volume, unless
+    /// [PropagateTagsToVolumeOnCreation](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html#cfn-ec2-instance-propagatetagstovolumeoncreation)
+    /// is `true` .
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Tenancy`.
+    ///
+    /// The tenancy of the instance. An instance with a tenancy of `dedicated` runs on single-tenant
+    /// hardware.
     pub tenancy: Option<Val<String>>,
     /// `UserData`.
+    ///
+    /// The parameters or scripts to store as user data. Any scripts in user data are run when you launch
+    /// the instance. User data is limited to 16 KB. You must provide base64-encoded text. For more
+    /// information, see
+    /// [Fn::Base64](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-base64.html)
+    /// .
+    ///
+    /// If the root volume is an EBS volume and you update user data, CloudFormation restarts the instance.
+    /// If the root volume is an instance store volume and you update user data, the instance is replaced.
     pub user_data: Option<Val<String>>,
     /// `Volumes`.
+    ///
+    /// The volumes to attach to the instance.
     pub volumes: Option<Val<Vec<Volume>>>,
 }
 
@@ -464,30 +717,45 @@ impl Deref for InstanceHandle {
 
 impl InstanceHandle {
     /// `Fn::GetAtt` `InstanceId`.
+    ///
+    /// The ID of the instance.
     pub fn attr_instance_id(&self) -> Val<String> {
         self.0.get_att("InstanceId")
     }
     /// `Fn::GetAtt` `PrivateIp`.
+    ///
+    /// The private IP address of the specified instance. For example: `10.24.34.0` .
     pub fn attr_private_ip(&self) -> Val<String> {
         self.0.get_att("PrivateIp")
     }
     /// `Fn::GetAtt` `PublicDnsName`.
+    ///
+    /// The public DNS name of the specified instance. For example:
+    /// `ec2-107-20-50-45.compute-1.amazonaws.com` .
     pub fn attr_public_dns_name(&self) -> Val<String> {
         self.0.get_att("PublicDnsName")
     }
     /// `Fn::GetAtt` `PublicIp`.
+    ///
+    /// The public IP address of the specified instance. For example: `192.0.2.0` .
     pub fn attr_public_ip(&self) -> Val<String> {
         self.0.get_att("PublicIp")
     }
     /// `Fn::GetAtt` `PrivateDnsName`.
+    ///
+    /// The private DNS name of the specified instance. For example: `ip-10-24-34-0.ec2.internal` .
     pub fn attr_private_dns_name(&self) -> Val<String> {
         self.0.get_att("PrivateDnsName")
     }
     /// `Fn::GetAtt` `VpcId`.
+    ///
+    /// The ID of the VPC in which the instance is running.
     pub fn attr_vpc_id(&self) -> Val<String> {
         self.0.get_att("VpcId")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The current state of the instance
     pub fn attr_state(&self) -> Val<Json> {
         self.0.get_att("State")
     }
@@ -502,11 +770,21 @@ impl InstanceHandle {
 }
 
 /// The [`AssociationParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-associationparameter.html) property type.
+///
+/// Specifies input parameter values for an SSM document in AWS Systems Manager .
+///
+/// `AssociationParameter` is a property of the
+/// [SsmAssociation](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-ssmassociation.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssociationParameter {
     /// `Key`: required.
+    ///
+    /// The name of an input parameter that is in the associated SSM document.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of an input parameter.
     pub value: Option<Val<Vec<String>>>,
 }
 
@@ -574,15 +852,65 @@ impl ToValue for AssociationParameter {
 impl Literal for AssociationParameter {}
 
 /// The [`BlockDeviceMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-blockdevicemapping.html) property type.
+///
+/// Specifies a block device mapping for an instance. You must specify exactly one of the following
+/// properties: `VirtualName` , `Ebs` , or `NoDevice` .
+///
+/// `BlockDeviceMapping` is a property of the
+/// [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html)
+/// resource.
+///
+/// > After the instance is running, you can modify only the `DeleteOnTermination` parameter for the
+/// attached volumes without interrupting the instance. Modifying any other parameter results in
+/// instance
+/// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlockDeviceMapping {
     /// `DeviceName`: required.
+    ///
+    /// The device name. For available device names, see [Device names for
+    /// volumes](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/device_naming.html) .
+    ///
+    /// > After the instance is running, this parameter is used to specify the device name of the block
+    /// device mapping to update.
     pub device_name: Option<Val<String>>,
     /// `Ebs`.
+    ///
+    /// Parameters used to automatically set up EBS volumes when the instance is launched.
+    ///
+    /// > After the instance is running, you can modify only the `DeleteOnTermination` parameter for the
+    /// attached volumes without interrupting the instance. Modifying any other parameter results in
+    /// instance
+    /// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-no-interrupt)
+    /// .
     pub ebs: Option<Val<Ebs>>,
     /// `NoDevice`.
+    ///
+    /// To omit the device from the block device mapping, specify an empty string.
+    ///
+    /// > After the instance is running, modifying this parameter results in instance
+    /// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+    /// .
     pub no_device: Option<Val<Json>>,
     /// `VirtualName`.
+    ///
+    /// The virtual device name ( `ephemeral` N). The name must be in the form `ephemeral` *X* where *X* is
+    /// a number starting from zero (0). For example, an instance type with 2 available instance store
+    /// volumes can specify mappings for `ephemeral0` and `ephemeral1` . The number of available instance
+    /// store volumes depends on the instance type. After you connect to the instance, you must mount the
+    /// volume.
+    ///
+    /// NVMe instance store volumes are automatically enumerated and assigned a device name. Including them
+    /// in your block device mapping has no effect.
+    ///
+    /// *Constraints* : For M3 instances, you must specify instance store volumes in the block device
+    /// mapping for the instance. When you launch an M3 instance, we ignore any instance store volumes
+    /// specified in the block device mapping for the AMI.
+    ///
+    /// > After the instance is running, modifying this parameter results in instance
+    /// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+    /// .
     pub virtual_name: Option<Val<String>>,
 }
 
@@ -655,11 +983,26 @@ impl ToValue for BlockDeviceMapping {
 impl Literal for BlockDeviceMapping {}
 
 /// The [`CpuOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-cpuoptions.html) property type.
+///
+/// Specifies the CPU options for the instance. When you specify CPU options, you must specify both the
+/// number of CPU cores and threads per core.
+///
+/// Modifying the CPU options for an instance results in instance
+/// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+/// .
+///
+/// For more information, see [Optimize CPU
+/// options](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-optimize-cpu.html) in the *Amazon
+/// Elastic Compute Cloud User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CpuOptions {
     /// `CoreCount`.
+    ///
+    /// The number of CPU cores for the instance.
     pub core_count: Option<Val<i64>>,
     /// `ThreadsPerCore`.
+    ///
+    /// The number of threads per CPU core.
     pub threads_per_core: Option<Val<i64>>,
 }
 
@@ -713,9 +1056,25 @@ impl ToValue for CpuOptions {
 impl Literal for CpuOptions {}
 
 /// The [`CreditSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-creditspecification.html) property type.
+///
+/// Specifies the credit option for CPU usage of a T instance.
+///
+/// `CreditSpecification` is a property of the
+/// [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html)
+/// resource.
+///
+/// For more information, see [Burstable performance
+/// instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances.html)
+/// in the *Amazon EC2 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreditSpecification {
     /// `CPUCredits`.
+    ///
+    /// The credit option for CPU usage of the instance.
+    ///
+    /// Valid values: `standard` | `unlimited`
+    ///
+    /// T3 instances with `host` tenancy do not support the `unlimited` CPU credit option.
     pub cpu_credits: Option<Val<String>>,
 }
 
@@ -763,21 +1122,123 @@ impl ToValue for CreditSpecification {
 impl Literal for CreditSpecification {}
 
 /// The [`Ebs`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-ebs.html) property type.
+///
+/// Specifies a block device for an EBS volume.
+///
+/// `Ebs` is a property of the
+/// [BlockDeviceMapping](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-blockdevicemapping.html)
+/// property type.
+///
+/// > After the instance is running, you can modify only the `DeleteOnTermination` parameters for the
+/// attached volumes without interrupting the instance. Modifying any other parameter results in
+/// instance
+/// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ebs {
     /// `DeleteOnTermination`.
+    ///
+    /// Indicates whether the EBS volume is deleted on instance termination. For more information, see
+    /// [Preserving Amazon EBS volumes on instance
+    /// termination](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/terminating-instances.html#preserving-volumes-on-termination)
+    /// in the *Amazon EC2 User Guide* .
     pub delete_on_termination: Option<Val<bool>>,
     /// `Encrypted`.
+    ///
+    /// Indicates whether the volume should be encrypted. The effect of setting the encryption state to
+    /// `true` depends on the volume origin (new or from a snapshot), starting encryption state, ownership,
+    /// and whether encryption by default is enabled. For more information, see [Encryption by
+    /// default](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/EBSEncryption.html#encryption-by-default)
+    /// in the *Amazon Elastic Compute Cloud User Guide* .
+    ///
+    /// Encrypted Amazon EBS volumes must be attached to instances that support Amazon EBS encryption. For
+    /// more information, see [Supported instance
+    /// types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/EBSEncryption.html#EBSEncryption_supported_instances)
+    /// .
+    ///
+    /// > After the instance is running, modifying this parameter results in instance
+    /// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+    /// .
     pub encrypted: Option<Val<bool>>,
     /// `Iops`.
+    ///
+    /// The number of I/O operations per second (IOPS). For `gp3` , `io1` , and `io2` volumes, this
+    /// represents the number of IOPS that are provisioned for the volume. For `gp2` volumes, this
+    /// represents the baseline performance of the volume and the rate at which the volume accumulates I/O
+    /// credits for bursting.
+    ///
+    /// The following are the supported values for each volume type:
+    ///
+    /// - `gp3` : 3,000-16,000 IOPS
+    /// - `io1` : 100-64,000 IOPS
+    /// - `io2` : 100-64,000 IOPS
+    ///
+    /// For `io1` and `io2` volumes, we guarantee 64,000 IOPS only for [Instances built on the Nitro
+    /// System](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html#ec2-nitro-instances)
+    /// . Other instance families guarantee performance up to 32,000 IOPS.
+    ///
+    /// This parameter is required for `io1` and `io2` volumes. The default for `gp3` volumes is 3,000 IOPS.
+    /// This parameter is not supported for `gp2` , `st1` , `sc1` , or `standard` volumes.
+    ///
+    /// > After the instance is running, modifying this parameter results in instance
+    /// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+    /// .
     pub iops: Option<Val<i64>>,
     /// `KmsKeyId`.
+    ///
+    /// The identifier of the AWS KMS key to use for Amazon EBS encryption. If `KmsKeyId` is specified, the
+    /// encrypted state must be `true` . If the encrypted state is `true` but you do not specify `KmsKeyId`
+    /// , your KMS key for EBS is used.
+    ///
+    /// You can specify the KMS key using any of the following:
+    ///
+    /// - Key ID. For example, 1234abcd-12ab-34cd-56ef-1234567890ab.
+    /// - Key alias. For example, alias/ExampleAlias.
+    /// - Key ARN. For example, arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab.
+    /// - Alias ARN. For example, arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias.
+    ///
+    /// > After the instance is running, modifying this parameter results in instance
+    /// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+    /// .
     pub kms_key_id: Option<Val<String>>,
     /// `SnapshotId`.
+    ///
+    /// The ID of the snapshot.
+    ///
+    /// If you specify both `SnapshotId` and `VolumeSize` , `VolumeSize` must be equal or greater than the
+    /// size of the snapshot.
+    ///
+    /// > After the instance is running, modifying this parameter results in instance
+    /// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+    /// .
     pub snapshot_id: Option<Val<String>>,
     /// `VolumeSize`.
+    ///
+    /// The size of the volume, in GiBs. You must specify either a snapshot ID or a volume size. If you
+    /// specify a snapshot, the default is the snapshot size. You can specify a volume size that is equal to
+    /// or larger than the snapshot size.
+    ///
+    /// The following are the supported volumes sizes for each volume type:
+    ///
+    /// - `gp2` and `gp3` :1-16,384
+    /// - `io1` and `io2` : 4-16,384
+    /// - `st1` and `sc1` : 125-16,384
+    /// - `standard` : 1-1,024
+    ///
+    /// > After the instance is running, modifying this parameter results in instance
+    /// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+    /// .
     pub volume_size: Option<Val<i64>>,
     /// `VolumeType`.
+    ///
+    /// The volume type. For more information, see [Amazon EBS volume
+    /// types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/EBSVolumeTypes.html) in the *Amazon EC2
+    /// User Guide* . If the volume type is `io1` or `io2` , you must specify the IOPS that the volume
+    /// supports.
+    ///
+    /// > After the instance is running, modifying this parameter results in instance
+    /// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+    /// .
     pub volume_type: Option<Val<VolumeType>>,
 }
 
@@ -861,9 +1322,20 @@ impl ToValue for Ebs {
 impl Literal for Ebs {}
 
 /// The [`ElasticGpuSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-elasticgpuspecification.html) property type.
+///
+/// > Amazon Elastic Graphics reached end of life on January 8, 2024.
+///
+/// Specifies the type of Elastic GPU. An Elastic GPU is a GPU resource that you can attach to your
+/// Amazon EC2 instance to accelerate the graphics performance of your applications.
+///
+/// `ElasticGpuSpecification` is a property of the
+/// [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElasticGpuSpecification {
     /// `Type`: required.
+    ///
+    /// The type of Elastic Graphics accelerator.
     pub type_: Option<Val<String>>,
 }
 
@@ -914,13 +1386,26 @@ impl ToValue for ElasticGpuSpecification {
 impl Literal for ElasticGpuSpecification {}
 
 /// The [`ElasticInferenceAccelerator`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-elasticinferenceaccelerator.html) property type.
+///
+/// > Amazon Elastic Inference is no longer available.
+///
+/// Specifies the Elastic Inference Accelerator for the instance.
+///
+/// `ElasticInferenceAccelerator` is a property of the
+/// [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElasticInferenceAccelerator {
     /// `Count`.
     ///
+    /// The number of elastic inference accelerators to attach to the instance.
+    ///
     /// - Minimum: 0.
     pub count: Option<Val<i64>>,
     /// `Type`: required.
+    ///
+    /// The type of elastic inference accelerator. The possible values are `eia1.medium` , `eia1.large` ,
+    /// `eia1.xlarge` , `eia2.medium` , `eia2.large` , and `eia2.xlarge` .
     pub type_: Option<Val<String>>,
 }
 
@@ -977,11 +1462,25 @@ impl ToValue for ElasticInferenceAccelerator {
 impl Literal for ElasticInferenceAccelerator {}
 
 /// The [`EnaSrdSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-enasrdspecification.html) property type.
+///
+/// ENA Express uses AWS Scalable Reliable Datagram (SRD) technology to increase the maximum bandwidth
+/// used per stream and minimize tail latency of network traffic between EC2 instances. With ENA
+/// Express, you can communicate between two EC2 instances in the same subnet within the same account,
+/// or in different accounts. Both sending and receiving instances must have ENA Express enabled.
+///
+/// To improve the reliability of network packet delivery, ENA Express reorders network packets on the
+/// receiving end by default. However, some UDP-based applications are designed to handle network
+/// packets that are out of order to reduce the overhead for packet delivery at the network layer. When
+/// ENA Express is enabled, you can specify whether UDP network traffic uses it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnaSrdSpecification {
     /// `EnaSrdEnabled`.
+    ///
+    /// Indicates whether ENA Express is enabled for the network interface.
     pub ena_srd_enabled: Option<Val<bool>>,
     /// `EnaSrdUdpSpecification`.
+    ///
+    /// Configures ENA Express for UDP network traffic.
     pub ena_srd_udp_specification: Option<Val<EnaSrdUdpSpecification>>,
 }
 
@@ -1035,9 +1534,18 @@ impl ToValue for EnaSrdSpecification {
 impl Literal for EnaSrdSpecification {}
 
 /// The [`EnaSrdUdpSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-enasrdudpspecification.html) property type.
+///
+/// ENA Express is compatible with both TCP and UDP transport protocols. When it's enabled, TCP traffic
+/// automatically uses it. However, some UDP-based applications are designed to handle network packets
+/// that are out of order, without a need for retransmission, such as live video broadcasting or other
+/// near-real-time applications. For UDP traffic, you can specify whether to use ENA Express, based on
+/// your application environment needs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnaSrdUdpSpecification {
     /// `EnaSrdUdpEnabled`.
+    ///
+    /// Indicates whether UDP traffic to and from the instance uses ENA Express. To specify this setting,
+    /// you must first enable ENA Express.
     pub ena_srd_udp_enabled: Option<Val<bool>>,
 }
 
@@ -1085,9 +1593,14 @@ impl ToValue for EnaSrdUdpSpecification {
 impl Literal for EnaSrdUdpSpecification {}
 
 /// The [`EnclaveOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-enclaveoptions.html) property type.
+///
+/// Indicates whether the instance is enabled for AWS Nitro Enclaves.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnclaveOptions {
     /// `Enabled`.
+    ///
+    /// If this parameter is set to `true` , the instance is enabled for AWS Nitro Enclaves; otherwise, it
+    /// is not enabled for AWS Nitro Enclaves.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1135,9 +1648,27 @@ impl ToValue for EnclaveOptions {
 impl Literal for EnclaveOptions {}
 
 /// The [`HibernationOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-hibernationoptions.html) property type.
+///
+/// Specifies the hibernation options for the instance.
+///
+/// `HibernationOptions` is a property of the
+/// [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HibernationOptions {
     /// `Configured`.
+    ///
+    /// Set to `true` to enable your instance for hibernation.
+    ///
+    /// For Spot Instances, if you set `Configured` to `true` , either omit the
+    /// `InstanceInterruptionBehavior` parameter (for
+    /// [`SpotMarketOptions`](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SpotMarketOptions.html)
+    /// ), or set it to `hibernate` . When `Configured` is true:
+    ///
+    /// - If you omit `InstanceInterruptionBehavior` , it defaults to `hibernate` .
+    /// - If you set `InstanceInterruptionBehavior` to a value other than `hibernate` , you'll get an error.
+    ///
+    /// Default: `false`
     pub configured: Option<Val<bool>>,
 }
 
@@ -1185,9 +1716,17 @@ impl ToValue for HibernationOptions {
 impl Literal for HibernationOptions {}
 
 /// The [`InstanceIpv6Address`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-instanceipv6address.html) property type.
+///
+/// Specifies the IPv6 address for the instance.
+///
+/// `InstanceIpv6Address` is a property of the
+/// [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceIpv6Address {
     /// `Ipv6Address`: required.
+    ///
+    /// The IPv6 address.
     pub ipv6_address: Option<Val<String>>,
 }
 
@@ -1238,13 +1777,45 @@ impl ToValue for InstanceIpv6Address {
 impl Literal for InstanceIpv6Address {}
 
 /// The [`LaunchTemplateSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-launchtemplatespecification.html) property type.
+///
+/// Specifies a launch template to use when launching an Amazon EC2 instance.
+///
+/// You must specify the following:
+///
+/// - The ID or the name of the launch template, but not both.
+/// - The version of the launch template.
+///
+/// For information about creating a launch template, see
+/// [AWS::EC2::LaunchTemplate](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html)
+/// and [Create a launch
+/// template](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-templates.html#create-launch-template)
+/// in the *Amazon EC2 User Guide* . For example launch templates, see the
+/// [Examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html#aws-resource-ec2-launchtemplate--examples)
+/// for `AWS::EC2::LaunchTemplate` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplateSpecification {
     /// `LaunchTemplateId`.
+    ///
+    /// The ID of the launch template.
+    ///
+    /// You must specify either the launch template ID or the launch template name, but not both.
     pub launch_template_id: Option<Val<String>>,
     /// `LaunchTemplateName`.
+    ///
+    /// The name of the launch template.
+    ///
+    /// You must specify either the launch template ID or the launch template name, but not both.
     pub launch_template_name: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The version number of the launch template. You must specify this property.
+    ///
+    /// To specify the default version of the template, use the `Fn::GetAtt` intrinsic function to retrieve
+    /// the `DefaultVersionNumber` attribute of the launch template. To specify the latest version of the
+    /// template, use `Fn::GetAtt` to retrieve the `LatestVersionNumber` attribute. For more information,
+    /// see [AWS::EC2:LaunchTemplate return values for
+    /// Fn::GetAtt](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html#aws-resource-ec2-launchtemplate-return-values-fn--getatt)
+    /// .
     pub version: Option<Val<String>>,
 }
 
@@ -1308,9 +1879,17 @@ impl ToValue for LaunchTemplateSpecification {
 impl Literal for LaunchTemplateSpecification {}
 
 /// The [`LicenseSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-licensespecification.html) property type.
+///
+/// Specifies the license configuration to use.
+///
+/// `LicenseSpecification` is a property of the
+/// [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LicenseSpecification {
     /// `LicenseConfigurationArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the license configuration.
     pub license_configuration_arn: Option<Val<String>>,
 }
 
@@ -1365,19 +1944,60 @@ impl ToValue for LicenseSpecification {
 impl Literal for LicenseSpecification {}
 
 /// The [`MetadataOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-metadataoptions.html) property type.
+///
+/// Specifies the metadata options for the instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetadataOptions {
     /// `HttpEndpoint`.
+    ///
+    /// Enables or disables the HTTP metadata endpoint on your instances.
+    ///
+    /// If you specify a value of `disabled` , you cannot access your instance metadata.
+    ///
+    /// Default: `enabled`
     pub http_endpoint: Option<Val<HttpEndpoint>>,
     /// `HttpProtocolIpv6`.
+    ///
+    /// Enables or disables the IPv6 endpoint for the instance metadata service.
+    ///
+    /// Default: `disabled`
     pub http_protocol_ipv6: Option<Val<HttpProtocolIpv6>>,
     /// `HttpPutResponseHopLimit`.
+    ///
+    /// The maximum number of hops that the metadata token can travel.
+    ///
+    /// Possible values: Integers from 1 to 64
     ///
     /// - Range: 1 to 64.
     pub http_put_response_hop_limit: Option<Val<i64>>,
     /// `HttpTokens`.
+    ///
+    /// Indicates whether IMDSv2 is required.
+    ///
+    /// - `optional` - IMDSv2 is optional, which means that you can use either IMDSv2 or IMDSv1.
+    /// - `required` - IMDSv2 is required, which means that IMDSv1 is disabled, and you must use IMDSv2.
+    ///
+    /// Default:
+    ///
+    /// - If the value of `ImdsSupport` for the Amazon Machine Image (AMI) for your instance is `v2.0` and
+    ///   the account level default is set to `no-preference` , the default is `required` .
+    /// - If the value of `ImdsSupport` for the Amazon Machine Image (AMI) for your instance is `v2.0` , but
+    ///   the account level default is set to `V1 or V2` , the default is `optional` .
+    ///
+    /// The default value can also be affected by other combinations of parameters. For more information,
+    /// see [Order of precedence for instance metadata
+    /// options](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-options.html#instance-metadata-options-order-of-precedence)
+    /// in the *Amazon EC2 User Guide* .
     pub http_tokens: Option<Val<HttpTokens>>,
     /// `InstanceMetadataTags`.
+    ///
+    /// Set to `enabled` to allow access to instance tags from the instance metadata. Set to `disabled` to
+    /// turn off access to instance tags from the instance metadata. For more information, see [Work with
+    /// instance tags using the instance
+    /// metadata](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#work-with-tags-in-IMDS)
+    /// .
+    ///
+    /// Default: `disabled`
     pub instance_metadata_tags: Option<Val<InstanceMetadataTags>>,
 }
 
@@ -1449,37 +2069,102 @@ impl ToValue for MetadataOptions {
 impl Literal for MetadataOptions {}
 
 /// The [`NetworkInterface`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-networkinterface.html) property type.
+///
+/// Specifies a network interface that is to be attached to an instance.
+///
+/// You can create a network interface when launching an instance. For an example, see the
+/// [AWS::EC2::Instance
+/// examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html#aws-properties-ec2-instance--examples--Automatically_assign_a_public_IP_address)
+/// .
+///
+/// Alternatively, you can attach an existing network interface when launching an instance. For an
+/// example, see the [AWS::EC2:NetworkInterface
+/// examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-networkinterface.html#aws-resource-ec2-networkinterface--examples)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInterface {
     /// `AssociateCarrierIpAddress`.
+    ///
+    /// Indicates whether to assign a carrier IP address to the network interface.
+    ///
+    /// You can only assign a carrier IP address to a network interface that is in a subnet in a Wavelength
+    /// Zone. For more information about carrier IP addresses, see [Carrier IP
+    /// address](https://docs.aws.amazon.com/wavelength/latest/developerguide/how-wavelengths-work.html#provider-owned-ip)
+    /// in the *AWS Wavelength Developer Guide* .
     pub associate_carrier_ip_address: Option<Val<bool>>,
     /// `AssociatePublicIpAddress`.
+    ///
+    /// Indicates whether to assign a public IPv4 address to an instance. Applies only if creating a network
+    /// interface when launching an instance. The network interface must be the primary network interface.
+    /// If launching into a default subnet, the default value is `true` .
+    ///
+    /// AWS charges for all public IPv4 addresses, including public IPv4 addresses associated with running
+    /// instances and Elastic IP addresses. For more information, see the *Public IPv4 Address* tab on the
+    /// [VPC pricing page](https://docs.aws.amazon.com/vpc/pricing/) .
     pub associate_public_ip_address: Option<Val<bool>>,
     /// `DeleteOnTermination`.
+    ///
+    /// Indicates whether the network interface is deleted when the instance is terminated. Applies only if
+    /// creating a network interface when launching an instance.
     pub delete_on_termination: Option<Val<bool>>,
     /// `Description`.
+    ///
+    /// The description of the network interface. Applies only if creating a network interface when
+    /// launching an instance.
     pub description: Option<Val<String>>,
     /// `DeviceIndex`: required.
+    ///
+    /// The position of the network interface in the attachment order. A primary network interface has a
+    /// device index of 0.
+    ///
+    /// If you create a network interface when launching an instance, you must specify the device index.
     pub device_index: Option<Val<String>>,
     /// `EnaSrdSpecification`.
+    ///
+    /// Configures ENA Express for UDP network traffic.
     pub ena_srd_specification: Option<Val<EnaSrdSpecification>>,
     /// `GroupSet`.
+    ///
+    /// The IDs of the security groups for the network interface. Applies only if creating a network
+    /// interface when launching an instance.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub group_set: Option<Val<Vec<String>>>,
     /// `Ipv6AddressCount`.
+    ///
+    /// A number of IPv6 addresses to assign to the network interface. Amazon EC2 chooses the IPv6 addresses
+    /// from the range of the subnet. You cannot specify this option and the option to assign specific IPv6
+    /// addresses in the same request. You can specify this option if you've specified a minimum number of
+    /// instances to launch.
     pub ipv6_address_count: Option<Val<i64>>,
     /// `Ipv6Addresses`.
+    ///
+    /// The IPv6 addresses to assign to the network interface. You cannot specify this option and the option
+    /// to assign a number of IPv6 addresses in the same request. You cannot specify this option if you've
+    /// specified a minimum number of instances to launch.
     pub ipv6_addresses: Option<Val<Vec<InstanceIpv6Address>>>,
     /// `NetworkInterfaceId`.
+    ///
+    /// The ID of the network interface, when attaching an existing network interface.
     pub network_interface_id: Option<Val<String>>,
     /// `PrivateIpAddress`.
+    ///
+    /// The private IPv4 address of the network interface. Applies only if creating a network interface when
+    /// launching an instance.
     pub private_ip_address: Option<Val<String>>,
     /// `PrivateIpAddresses`.
+    ///
+    /// One or more private IPv4 addresses to assign to the network interface. Only one private IPv4 address
+    /// can be designated as primary.
     pub private_ip_addresses: Option<Val<Vec<PrivateIpAddressSpecification>>>,
     /// `SecondaryPrivateIpAddressCount`.
+    ///
+    /// The number of secondary private IPv4 addresses. You can't specify this option and specify more than
+    /// one private IP address using the private IP addresses option.
     pub secondary_private_ip_address_count: Option<Val<i64>>,
     /// `SubnetId`.
+    ///
+    /// The ID of the subnet associated with the network interface.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
@@ -1625,13 +2310,37 @@ impl ToValue for NetworkInterface {
 impl Literal for NetworkInterface {}
 
 /// The [`PrivateDnsNameOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-privatednsnameoptions.html) property type.
+///
+/// The type of hostnames to assign to instances in the subnet at launch. For IPv4 only subnets, an
+/// instance DNS name must be based on the instance IPv4 address. For IPv6 only subnets, an instance DNS
+/// name must be based on the instance ID. For dual-stack subnets, you can specify whether DNS names use
+/// the instance IPv4 address or the instance ID. For more information, see [Amazon EC2 instance
+/// hostname types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *Amazon
+/// Elastic Compute Cloud User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateDnsNameOptions {
     /// `EnableResourceNameDnsAAAARecord`.
+    ///
+    /// Indicates whether to respond to DNS queries for instance hostnames with DNS AAAA records. For more
+    /// information, see [Amazon EC2 instance hostname
+    /// types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *Amazon
+    /// Elastic Compute Cloud User Guide* .
     pub enable_resource_name_dns_aaaa_record: Option<Val<bool>>,
     /// `EnableResourceNameDnsARecord`.
+    ///
+    /// Indicates whether to respond to DNS queries for instance hostnames with DNS A records. For more
+    /// information, see [Amazon EC2 instance hostname
+    /// types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *Amazon
+    /// Elastic Compute Cloud User Guide* .
     pub enable_resource_name_dns_a_record: Option<Val<bool>>,
     /// `HostnameType`.
+    ///
+    /// The type of hostnames to assign to instances in the subnet at launch. For IPv4 only subnets, an
+    /// instance DNS name must be based on the instance IPv4 address. For IPv6 only subnets, an instance DNS
+    /// name must be based on the instance ID. For dual-stack subnets, you can specify whether DNS names use
+    /// the instance IPv4 address or the instance ID. For more information, see [Amazon EC2 instance
+    /// hostname types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *Amazon
+    /// Elastic Compute Cloud User Guide* .
     pub hostname_type: Option<Val<HostnameType>>,
 }
 
@@ -1691,11 +2400,18 @@ impl ToValue for PrivateDnsNameOptions {
 impl Literal for PrivateDnsNameOptions {}
 
 /// The [`PrivateIpAddressSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-privateipaddressspecification.html) property type.
+///
+/// Specifies a secondary private IPv4 address for a network interface.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateIpAddressSpecification {
     /// `Primary`: required.
+    ///
+    /// Indicates whether the private IPv4 address is the primary private IPv4 address. Only one IPv4
+    /// address can be designated as primary.
     pub primary: Option<Val<bool>>,
     /// `PrivateIpAddress`: required.
+    ///
+    /// The private IPv4 address.
     pub private_ip_address: Option<Val<String>>,
 }
 
@@ -1759,11 +2475,22 @@ impl ToValue for PrivateIpAddressSpecification {
 impl Literal for PrivateIpAddressSpecification {}
 
 /// The [`SsmAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-ssmassociation.html) property type.
+///
+/// Specifies the SSM document and parameter values in AWS Systems Manager to associate with an
+/// instance.
+///
+/// `SsmAssociations` is a property of the
+/// [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SsmAssociation {
     /// `AssociationParameters`.
+    ///
+    /// The input parameter values to use with the associated SSM document.
     pub association_parameters: Option<Val<Vec<AssociationParameter>>>,
     /// `DocumentName`: required.
+    ///
+    /// The name of an SSM document to associate with the instance.
     pub document_name: Option<Val<String>>,
 }
 
@@ -1889,11 +2616,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Volume`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance-volume.html) property type.
+///
+/// Specifies a volume to attach to an instance.
+///
+/// `Volume` is an embedded property of the
+/// [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Volume {
     /// `Device`: required.
+    ///
+    /// The device name (for example, `/dev/sdh` or `xvdh` ).
     pub device: Option<Val<String>>,
     /// `VolumeId`: required.
+    ///
+    /// The ID of the EBS volume. The volume and instance must be within the same Availability Zone.
     pub volume_id: Option<Val<String>>,
 }
 
@@ -1975,9 +2712,18 @@ impl Affinity {
             Affinity::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Affinity {
+    const VALUES: &'static [&'static str] = &["default", "host"];
+    fn as_str(&self) -> &str {
+        Affinity::as_str(self)
     }
 }
 
@@ -2022,9 +2768,18 @@ impl HostnameType {
             HostnameType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HostnameType {
+    const VALUES: &'static [&'static str] = &["ip-name", "resource-name"];
+    fn as_str(&self) -> &str {
+        HostnameType::as_str(self)
     }
 }
 
@@ -2069,9 +2824,18 @@ impl HttpEndpoint {
             HttpEndpoint::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpEndpoint {
+    const VALUES: &'static [&'static str] = &["disabled", "enabled"];
+    fn as_str(&self) -> &str {
+        HttpEndpoint::as_str(self)
     }
 }
 
@@ -2116,9 +2880,18 @@ impl HttpProtocolIpv6 {
             HttpProtocolIpv6::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpProtocolIpv6 {
+    const VALUES: &'static [&'static str] = &["disabled", "enabled"];
+    fn as_str(&self) -> &str {
+        HttpProtocolIpv6::as_str(self)
     }
 }
 
@@ -2163,9 +2936,18 @@ impl HttpTokens {
             HttpTokens::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpTokens {
+    const VALUES: &'static [&'static str] = &["optional", "required"];
+    fn as_str(&self) -> &str {
+        HttpTokens::as_str(self)
     }
 }
 
@@ -2210,9 +2992,18 @@ impl InstanceInitiatedShutdownBehavior {
             InstanceInitiatedShutdownBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceInitiatedShutdownBehavior {
+    const VALUES: &'static [&'static str] = &["stop", "terminate"];
+    fn as_str(&self) -> &str {
+        InstanceInitiatedShutdownBehavior::as_str(self)
     }
 }
 
@@ -2257,9 +3048,18 @@ impl InstanceMetadataTags {
             InstanceMetadataTags::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceMetadataTags {
+    const VALUES: &'static [&'static str] = &["disabled", "enabled"];
+    fn as_str(&self) -> &str {
+        InstanceMetadataTags::as_str(self)
     }
 }
 
@@ -5934,9 +6734,1231 @@ impl InstanceType {
             InstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "a1.2xlarge",
+        "a1.4xlarge",
+        "a1.large",
+        "a1.medium",
+        "a1.metal",
+        "a1.xlarge",
+        "c1.medium",
+        "c1.xlarge",
+        "c3.2xlarge",
+        "c3.4xlarge",
+        "c3.8xlarge",
+        "c3.large",
+        "c3.xlarge",
+        "c4.2xlarge",
+        "c4.4xlarge",
+        "c4.8xlarge",
+        "c4.large",
+        "c4.xlarge",
+        "c5.12xlarge",
+        "c5.18xlarge",
+        "c5.24xlarge",
+        "c5.2xlarge",
+        "c5.4xlarge",
+        "c5.9xlarge",
+        "c5.large",
+        "c5.metal",
+        "c5.xlarge",
+        "c5a.12xlarge",
+        "c5a.16xlarge",
+        "c5a.24xlarge",
+        "c5a.2xlarge",
+        "c5a.4xlarge",
+        "c5a.8xlarge",
+        "c5a.large",
+        "c5a.xlarge",
+        "c5ad.12xlarge",
+        "c5ad.16xlarge",
+        "c5ad.24xlarge",
+        "c5ad.2xlarge",
+        "c5ad.4xlarge",
+        "c5ad.8xlarge",
+        "c5ad.large",
+        "c5ad.xlarge",
+        "c5d.12xlarge",
+        "c5d.18xlarge",
+        "c5d.24xlarge",
+        "c5d.2xlarge",
+        "c5d.4xlarge",
+        "c5d.9xlarge",
+        "c5d.large",
+        "c5d.metal",
+        "c5d.xlarge",
+        "c5n.18xlarge",
+        "c5n.2xlarge",
+        "c5n.4xlarge",
+        "c5n.9xlarge",
+        "c5n.large",
+        "c5n.metal",
+        "c5n.xlarge",
+        "c6a.12xlarge",
+        "c6a.16xlarge",
+        "c6a.24xlarge",
+        "c6a.2xlarge",
+        "c6a.32xlarge",
+        "c6a.48xlarge",
+        "c6a.4xlarge",
+        "c6a.8xlarge",
+        "c6a.large",
+        "c6a.metal",
+        "c6a.xlarge",
+        "c6g.12xlarge",
+        "c6g.16xlarge",
+        "c6g.2xlarge",
+        "c6g.4xlarge",
+        "c6g.8xlarge",
+        "c6g.large",
+        "c6g.medium",
+        "c6g.metal",
+        "c6g.xlarge",
+        "c6gd.12xlarge",
+        "c6gd.16xlarge",
+        "c6gd.2xlarge",
+        "c6gd.4xlarge",
+        "c6gd.8xlarge",
+        "c6gd.large",
+        "c6gd.medium",
+        "c6gd.metal",
+        "c6gd.xlarge",
+        "c6gn.12xlarge",
+        "c6gn.16xlarge",
+        "c6gn.2xlarge",
+        "c6gn.4xlarge",
+        "c6gn.8xlarge",
+        "c6gn.large",
+        "c6gn.medium",
+        "c6gn.xlarge",
+        "c6i.12xlarge",
+        "c6i.16xlarge",
+        "c6i.24xlarge",
+        "c6i.2xlarge",
+        "c6i.32xlarge",
+        "c6i.4xlarge",
+        "c6i.8xlarge",
+        "c6i.large",
+        "c6i.metal",
+        "c6i.xlarge",
+        "c6id.12xlarge",
+        "c6id.16xlarge",
+        "c6id.24xlarge",
+        "c6id.2xlarge",
+        "c6id.32xlarge",
+        "c6id.4xlarge",
+        "c6id.8xlarge",
+        "c6id.large",
+        "c6id.metal",
+        "c6id.xlarge",
+        "c6in.12xlarge",
+        "c6in.16xlarge",
+        "c6in.24xlarge",
+        "c6in.2xlarge",
+        "c6in.32xlarge",
+        "c6in.4xlarge",
+        "c6in.8xlarge",
+        "c6in.large",
+        "c6in.metal",
+        "c6in.xlarge",
+        "c7a.12xlarge",
+        "c7a.16xlarge",
+        "c7a.24xlarge",
+        "c7a.2xlarge",
+        "c7a.32xlarge",
+        "c7a.48xlarge",
+        "c7a.4xlarge",
+        "c7a.8xlarge",
+        "c7a.large",
+        "c7a.medium",
+        "c7a.metal-48xl",
+        "c7a.xlarge",
+        "c7g.12xlarge",
+        "c7g.16xlarge",
+        "c7g.2xlarge",
+        "c7g.4xlarge",
+        "c7g.8xlarge",
+        "c7g.large",
+        "c7g.medium",
+        "c7g.metal",
+        "c7g.xlarge",
+        "c7gd.12xlarge",
+        "c7gd.16xlarge",
+        "c7gd.2xlarge",
+        "c7gd.4xlarge",
+        "c7gd.8xlarge",
+        "c7gd.large",
+        "c7gd.medium",
+        "c7gd.metal",
+        "c7gd.xlarge",
+        "c7gn.12xlarge",
+        "c7gn.16xlarge",
+        "c7gn.2xlarge",
+        "c7gn.4xlarge",
+        "c7gn.8xlarge",
+        "c7gn.large",
+        "c7gn.medium",
+        "c7gn.metal",
+        "c7gn.xlarge",
+        "c7i-flex.12xlarge",
+        "c7i-flex.16xlarge",
+        "c7i-flex.2xlarge",
+        "c7i-flex.4xlarge",
+        "c7i-flex.8xlarge",
+        "c7i-flex.large",
+        "c7i-flex.xlarge",
+        "c7i.12xlarge",
+        "c7i.16xlarge",
+        "c7i.24xlarge",
+        "c7i.2xlarge",
+        "c7i.48xlarge",
+        "c7i.4xlarge",
+        "c7i.8xlarge",
+        "c7i.large",
+        "c7i.metal-24xl",
+        "c7i.metal-48xl",
+        "c7i.xlarge",
+        "c8a.12xlarge",
+        "c8a.16xlarge",
+        "c8a.24xlarge",
+        "c8a.2xlarge",
+        "c8a.48xlarge",
+        "c8a.4xlarge",
+        "c8a.8xlarge",
+        "c8a.large",
+        "c8a.medium",
+        "c8a.metal-24xl",
+        "c8a.metal-48xl",
+        "c8a.xlarge",
+        "c8g.12xlarge",
+        "c8g.16xlarge",
+        "c8g.24xlarge",
+        "c8g.2xlarge",
+        "c8g.48xlarge",
+        "c8g.4xlarge",
+        "c8g.8xlarge",
+        "c8g.large",
+        "c8g.medium",
+        "c8g.metal-24xl",
+        "c8g.metal-48xl",
+        "c8g.xlarge",
+        "c8gb.12xlarge",
+        "c8gb.16xlarge",
+        "c8gb.24xlarge",
+        "c8gb.2xlarge",
+        "c8gb.48xlarge",
+        "c8gb.4xlarge",
+        "c8gb.8xlarge",
+        "c8gb.large",
+        "c8gb.medium",
+        "c8gb.metal-24xl",
+        "c8gb.metal-48xl",
+        "c8gb.xlarge",
+        "c8gd.12xlarge",
+        "c8gd.16xlarge",
+        "c8gd.24xlarge",
+        "c8gd.2xlarge",
+        "c8gd.48xlarge",
+        "c8gd.4xlarge",
+        "c8gd.8xlarge",
+        "c8gd.large",
+        "c8gd.medium",
+        "c8gd.metal-24xl",
+        "c8gd.metal-48xl",
+        "c8gd.xlarge",
+        "c8gn.12xlarge",
+        "c8gn.16xlarge",
+        "c8gn.24xlarge",
+        "c8gn.2xlarge",
+        "c8gn.48xlarge",
+        "c8gn.4xlarge",
+        "c8gn.8xlarge",
+        "c8gn.large",
+        "c8gn.medium",
+        "c8gn.metal-24xl",
+        "c8gn.metal-48xl",
+        "c8gn.xlarge",
+        "c8i-flex.12xlarge",
+        "c8i-flex.16xlarge",
+        "c8i-flex.2xlarge",
+        "c8i-flex.4xlarge",
+        "c8i-flex.8xlarge",
+        "c8i-flex.large",
+        "c8i-flex.xlarge",
+        "c8i.12xlarge",
+        "c8i.16xlarge",
+        "c8i.24xlarge",
+        "c8i.2xlarge",
+        "c8i.32xlarge",
+        "c8i.48xlarge",
+        "c8i.4xlarge",
+        "c8i.8xlarge",
+        "c8i.96xlarge",
+        "c8i.large",
+        "c8i.metal-48xl",
+        "c8i.metal-96xl",
+        "c8i.xlarge",
+        "c8id.12xlarge",
+        "c8id.16xlarge",
+        "c8id.24xlarge",
+        "c8id.2xlarge",
+        "c8id.32xlarge",
+        "c8id.48xlarge",
+        "c8id.4xlarge",
+        "c8id.8xlarge",
+        "c8id.96xlarge",
+        "c8id.large",
+        "c8id.metal-48xl",
+        "c8id.metal-96xl",
+        "c8id.xlarge",
+        "cc1.4xlarge",
+        "cc2.8xlarge",
+        "cg1.4xlarge",
+        "cr1.8xlarge",
+        "d2.2xlarge",
+        "d2.4xlarge",
+        "d2.8xlarge",
+        "d2.xlarge",
+        "d3.2xlarge",
+        "d3.4xlarge",
+        "d3.8xlarge",
+        "d3.xlarge",
+        "d3en.12xlarge",
+        "d3en.2xlarge",
+        "d3en.4xlarge",
+        "d3en.6xlarge",
+        "d3en.8xlarge",
+        "d3en.xlarge",
+        "dl1.24xlarge",
+        "dl2q.24xlarge",
+        "f1.16xlarge",
+        "f1.2xlarge",
+        "f1.4xlarge",
+        "f2.12xlarge",
+        "f2.48xlarge",
+        "f2.6xlarge",
+        "g2.2xlarge",
+        "g2.8xlarge",
+        "g3.16xlarge",
+        "g3.4xlarge",
+        "g3.8xlarge",
+        "g3s.xlarge",
+        "g4ad.16xlarge",
+        "g4ad.2xlarge",
+        "g4ad.4xlarge",
+        "g4ad.8xlarge",
+        "g4ad.xlarge",
+        "g4dn.12xlarge",
+        "g4dn.16xlarge",
+        "g4dn.2xlarge",
+        "g4dn.4xlarge",
+        "g4dn.8xlarge",
+        "g4dn.metal",
+        "g4dn.xlarge",
+        "g5.12xlarge",
+        "g5.16xlarge",
+        "g5.24xlarge",
+        "g5.2xlarge",
+        "g5.48xlarge",
+        "g5.4xlarge",
+        "g5.8xlarge",
+        "g5.xlarge",
+        "g5g.16xlarge",
+        "g5g.2xlarge",
+        "g5g.4xlarge",
+        "g5g.8xlarge",
+        "g5g.metal",
+        "g5g.xlarge",
+        "g6.12xlarge",
+        "g6.16xlarge",
+        "g6.24xlarge",
+        "g6.2xlarge",
+        "g6.48xlarge",
+        "g6.4xlarge",
+        "g6.8xlarge",
+        "g6.xlarge",
+        "g6e.12xlarge",
+        "g6e.16xlarge",
+        "g6e.24xlarge",
+        "g6e.2xlarge",
+        "g6e.48xlarge",
+        "g6e.4xlarge",
+        "g6e.8xlarge",
+        "g6e.xlarge",
+        "g6f.2xlarge",
+        "g6f.4xlarge",
+        "g6f.large",
+        "g6f.xlarge",
+        "g7e.12xlarge",
+        "g7e.24xlarge",
+        "g7e.2xlarge",
+        "g7e.48xlarge",
+        "g7e.4xlarge",
+        "g7e.8xlarge",
+        "gr6.4xlarge",
+        "gr6.8xlarge",
+        "gr6f.4xlarge",
+        "h1.16xlarge",
+        "h1.2xlarge",
+        "h1.4xlarge",
+        "h1.8xlarge",
+        "hi1.4xlarge",
+        "hpc6a.48xlarge",
+        "hpc6id.32xlarge",
+        "hpc7a.12xlarge",
+        "hpc7a.24xlarge",
+        "hpc7a.48xlarge",
+        "hpc7a.96xlarge",
+        "hpc7g.16xlarge",
+        "hpc7g.4xlarge",
+        "hpc7g.8xlarge",
+        "hpc8a.96xlarge",
+        "hs1.8xlarge",
+        "i2.2xlarge",
+        "i2.4xlarge",
+        "i2.8xlarge",
+        "i2.xlarge",
+        "i3.16xlarge",
+        "i3.2xlarge",
+        "i3.4xlarge",
+        "i3.8xlarge",
+        "i3.large",
+        "i3.metal",
+        "i3.xlarge",
+        "i3en.12xlarge",
+        "i3en.24xlarge",
+        "i3en.2xlarge",
+        "i3en.3xlarge",
+        "i3en.6xlarge",
+        "i3en.large",
+        "i3en.metal",
+        "i3en.xlarge",
+        "i4g.16xlarge",
+        "i4g.2xlarge",
+        "i4g.4xlarge",
+        "i4g.8xlarge",
+        "i4g.large",
+        "i4g.xlarge",
+        "i4i.12xlarge",
+        "i4i.16xlarge",
+        "i4i.24xlarge",
+        "i4i.2xlarge",
+        "i4i.32xlarge",
+        "i4i.4xlarge",
+        "i4i.8xlarge",
+        "i4i.large",
+        "i4i.metal",
+        "i4i.xlarge",
+        "i7i.12xlarge",
+        "i7i.16xlarge",
+        "i7i.24xlarge",
+        "i7i.2xlarge",
+        "i7i.48xlarge",
+        "i7i.4xlarge",
+        "i7i.8xlarge",
+        "i7i.large",
+        "i7i.metal-24xl",
+        "i7i.metal-48xl",
+        "i7i.xlarge",
+        "i7ie.12xlarge",
+        "i7ie.18xlarge",
+        "i7ie.24xlarge",
+        "i7ie.2xlarge",
+        "i7ie.3xlarge",
+        "i7ie.48xlarge",
+        "i7ie.6xlarge",
+        "i7ie.large",
+        "i7ie.metal-24xl",
+        "i7ie.metal-48xl",
+        "i7ie.xlarge",
+        "i8g.12xlarge",
+        "i8g.16xlarge",
+        "i8g.24xlarge",
+        "i8g.2xlarge",
+        "i8g.48xlarge",
+        "i8g.4xlarge",
+        "i8g.8xlarge",
+        "i8g.large",
+        "i8g.metal-24xl",
+        "i8g.xlarge",
+        "i8ge.12xlarge",
+        "i8ge.18xlarge",
+        "i8ge.24xlarge",
+        "i8ge.2xlarge",
+        "i8ge.3xlarge",
+        "i8ge.48xlarge",
+        "i8ge.6xlarge",
+        "i8ge.large",
+        "i8ge.metal-24xl",
+        "i8ge.metal-48xl",
+        "i8ge.xlarge",
+        "im4gn.16xlarge",
+        "im4gn.2xlarge",
+        "im4gn.4xlarge",
+        "im4gn.8xlarge",
+        "im4gn.large",
+        "im4gn.xlarge",
+        "inf1.24xlarge",
+        "inf1.2xlarge",
+        "inf1.6xlarge",
+        "inf1.xlarge",
+        "inf2.24xlarge",
+        "inf2.48xlarge",
+        "inf2.8xlarge",
+        "inf2.xlarge",
+        "is4gen.2xlarge",
+        "is4gen.4xlarge",
+        "is4gen.8xlarge",
+        "is4gen.large",
+        "is4gen.medium",
+        "is4gen.xlarge",
+        "m1.large",
+        "m1.medium",
+        "m1.small",
+        "m1.xlarge",
+        "m2.2xlarge",
+        "m2.4xlarge",
+        "m2.xlarge",
+        "m3.2xlarge",
+        "m3.large",
+        "m3.medium",
+        "m3.xlarge",
+        "m4.10xlarge",
+        "m4.16xlarge",
+        "m4.2xlarge",
+        "m4.4xlarge",
+        "m4.large",
+        "m4.xlarge",
+        "m5.12xlarge",
+        "m5.16xlarge",
+        "m5.24xlarge",
+        "m5.2xlarge",
+        "m5.4xlarge",
+        "m5.8xlarge",
+        "m5.large",
+        "m5.metal",
+        "m5.xlarge",
+        "m5a.12xlarge",
+        "m5a.16xlarge",
+        "m5a.24xlarge",
+        "m5a.2xlarge",
+        "m5a.4xlarge",
+        "m5a.8xlarge",
+        "m5a.large",
+        "m5a.xlarge",
+        "m5ad.12xlarge",
+        "m5ad.16xlarge",
+        "m5ad.24xlarge",
+        "m5ad.2xlarge",
+        "m5ad.4xlarge",
+        "m5ad.8xlarge",
+        "m5ad.large",
+        "m5ad.xlarge",
+        "m5d.12xlarge",
+        "m5d.16xlarge",
+        "m5d.24xlarge",
+        "m5d.2xlarge",
+        "m5d.4xlarge",
+        "m5d.8xlarge",
+        "m5d.large",
+        "m5d.metal",
+        "m5d.xlarge",
+        "m5dn.12xlarge",
+        "m5dn.16xlarge",
+        "m5dn.24xlarge",
+        "m5dn.2xlarge",
+        "m5dn.4xlarge",
+        "m5dn.8xlarge",
+        "m5dn.large",
+        "m5dn.metal",
+        "m5dn.xlarge",
+        "m5n.12xlarge",
+        "m5n.16xlarge",
+        "m5n.24xlarge",
+        "m5n.2xlarge",
+        "m5n.4xlarge",
+        "m5n.8xlarge",
+        "m5n.large",
+        "m5n.metal",
+        "m5n.xlarge",
+        "m5zn.12xlarge",
+        "m5zn.2xlarge",
+        "m5zn.3xlarge",
+        "m5zn.6xlarge",
+        "m5zn.large",
+        "m5zn.metal",
+        "m5zn.xlarge",
+        "m6a.12xlarge",
+        "m6a.16xlarge",
+        "m6a.24xlarge",
+        "m6a.2xlarge",
+        "m6a.32xlarge",
+        "m6a.48xlarge",
+        "m6a.4xlarge",
+        "m6a.8xlarge",
+        "m6a.large",
+        "m6a.metal",
+        "m6a.xlarge",
+        "m6g.12xlarge",
+        "m6g.16xlarge",
+        "m6g.2xlarge",
+        "m6g.4xlarge",
+        "m6g.8xlarge",
+        "m6g.large",
+        "m6g.medium",
+        "m6g.metal",
+        "m6g.xlarge",
+        "m6gd.12xlarge",
+        "m6gd.16xlarge",
+        "m6gd.2xlarge",
+        "m6gd.4xlarge",
+        "m6gd.8xlarge",
+        "m6gd.large",
+        "m6gd.medium",
+        "m6gd.metal",
+        "m6gd.xlarge",
+        "m6i.12xlarge",
+        "m6i.16xlarge",
+        "m6i.24xlarge",
+        "m6i.2xlarge",
+        "m6i.32xlarge",
+        "m6i.4xlarge",
+        "m6i.8xlarge",
+        "m6i.large",
+        "m6i.metal",
+        "m6i.xlarge",
+        "m6id.12xlarge",
+        "m6id.16xlarge",
+        "m6id.24xlarge",
+        "m6id.2xlarge",
+        "m6id.32xlarge",
+        "m6id.4xlarge",
+        "m6id.8xlarge",
+        "m6id.large",
+        "m6id.metal",
+        "m6id.xlarge",
+        "m6idn.12xlarge",
+        "m6idn.16xlarge",
+        "m6idn.24xlarge",
+        "m6idn.2xlarge",
+        "m6idn.32xlarge",
+        "m6idn.4xlarge",
+        "m6idn.8xlarge",
+        "m6idn.large",
+        "m6idn.metal",
+        "m6idn.xlarge",
+        "m6in.12xlarge",
+        "m6in.16xlarge",
+        "m6in.24xlarge",
+        "m6in.2xlarge",
+        "m6in.32xlarge",
+        "m6in.4xlarge",
+        "m6in.8xlarge",
+        "m6in.large",
+        "m6in.metal",
+        "m6in.xlarge",
+        "m7a.12xlarge",
+        "m7a.16xlarge",
+        "m7a.24xlarge",
+        "m7a.2xlarge",
+        "m7a.32xlarge",
+        "m7a.48xlarge",
+        "m7a.4xlarge",
+        "m7a.8xlarge",
+        "m7a.large",
+        "m7a.medium",
+        "m7a.metal-48xl",
+        "m7a.xlarge",
+        "m7g.12xlarge",
+        "m7g.16xlarge",
+        "m7g.2xlarge",
+        "m7g.4xlarge",
+        "m7g.8xlarge",
+        "m7g.large",
+        "m7g.medium",
+        "m7g.metal",
+        "m7g.xlarge",
+        "m7gd.12xlarge",
+        "m7gd.16xlarge",
+        "m7gd.2xlarge",
+        "m7gd.4xlarge",
+        "m7gd.8xlarge",
+        "m7gd.large",
+        "m7gd.medium",
+        "m7gd.metal",
+        "m7gd.xlarge",
+        "m7i-flex.12xlarge",
+        "m7i-flex.16xlarge",
+        "m7i-flex.2xlarge",
+        "m7i-flex.4xlarge",
+        "m7i-flex.8xlarge",
+        "m7i-flex.large",
+        "m7i-flex.xlarge",
+        "m7i.12xlarge",
+        "m7i.16xlarge",
+        "m7i.24xlarge",
+        "m7i.2xlarge",
+        "m7i.48xlarge",
+        "m7i.4xlarge",
+        "m7i.8xlarge",
+        "m7i.large",
+        "m7i.metal-24xl",
+        "m7i.metal-48xl",
+        "m7i.xlarge",
+        "m8a.12xlarge",
+        "m8a.16xlarge",
+        "m8a.24xlarge",
+        "m8a.2xlarge",
+        "m8a.48xlarge",
+        "m8a.4xlarge",
+        "m8a.8xlarge",
+        "m8a.large",
+        "m8a.medium",
+        "m8a.metal-24xl",
+        "m8a.metal-48xl",
+        "m8a.xlarge",
+        "m8azn.12xlarge",
+        "m8azn.24xlarge",
+        "m8azn.3xlarge",
+        "m8azn.6xlarge",
+        "m8azn.large",
+        "m8azn.medium",
+        "m8azn.metal-12xl",
+        "m8azn.metal-24xl",
+        "m8azn.xlarge",
+        "m8g.12xlarge",
+        "m8g.16xlarge",
+        "m8g.24xlarge",
+        "m8g.2xlarge",
+        "m8g.48xlarge",
+        "m8g.4xlarge",
+        "m8g.8xlarge",
+        "m8g.large",
+        "m8g.medium",
+        "m8g.metal-24xl",
+        "m8g.metal-48xl",
+        "m8g.xlarge",
+        "m8gb.12xlarge",
+        "m8gb.16xlarge",
+        "m8gb.24xlarge",
+        "m8gb.2xlarge",
+        "m8gb.48xlarge",
+        "m8gb.4xlarge",
+        "m8gb.8xlarge",
+        "m8gb.large",
+        "m8gb.medium",
+        "m8gb.metal-24xl",
+        "m8gb.metal-48xl",
+        "m8gb.xlarge",
+        "m8gd.12xlarge",
+        "m8gd.16xlarge",
+        "m8gd.24xlarge",
+        "m8gd.2xlarge",
+        "m8gd.48xlarge",
+        "m8gd.4xlarge",
+        "m8gd.8xlarge",
+        "m8gd.large",
+        "m8gd.medium",
+        "m8gd.metal-24xl",
+        "m8gd.metal-48xl",
+        "m8gd.xlarge",
+        "m8gn.12xlarge",
+        "m8gn.16xlarge",
+        "m8gn.24xlarge",
+        "m8gn.2xlarge",
+        "m8gn.48xlarge",
+        "m8gn.4xlarge",
+        "m8gn.8xlarge",
+        "m8gn.large",
+        "m8gn.medium",
+        "m8gn.metal-24xl",
+        "m8gn.metal-48xl",
+        "m8gn.xlarge",
+        "m8i-flex.12xlarge",
+        "m8i-flex.16xlarge",
+        "m8i-flex.2xlarge",
+        "m8i-flex.4xlarge",
+        "m8i-flex.8xlarge",
+        "m8i-flex.large",
+        "m8i-flex.xlarge",
+        "m8i.12xlarge",
+        "m8i.16xlarge",
+        "m8i.24xlarge",
+        "m8i.2xlarge",
+        "m8i.32xlarge",
+        "m8i.48xlarge",
+        "m8i.4xlarge",
+        "m8i.8xlarge",
+        "m8i.96xlarge",
+        "m8i.large",
+        "m8i.metal-48xl",
+        "m8i.metal-96xl",
+        "m8i.xlarge",
+        "m8id.12xlarge",
+        "m8id.16xlarge",
+        "m8id.24xlarge",
+        "m8id.2xlarge",
+        "m8id.32xlarge",
+        "m8id.48xlarge",
+        "m8id.4xlarge",
+        "m8id.8xlarge",
+        "m8id.96xlarge",
+        "m8id.large",
+        "m8id.metal-48xl",
+        "m8id.metal-96xl",
+        "m8id.xlarge",
+        "mac-m4.metal",
+        "mac-m4max.metal",
+        "mac-m4pro.metal",
+        "mac1.metal",
+        "mac2-m1ultra.metal",
+        "mac2-m2.metal",
+        "mac2-m2pro.metal",
+        "mac2.metal",
+        "p2.16xlarge",
+        "p2.8xlarge",
+        "p2.xlarge",
+        "p3.16xlarge",
+        "p3.2xlarge",
+        "p3.8xlarge",
+        "p3dn.24xlarge",
+        "p4d.24xlarge",
+        "p4de.24xlarge",
+        "p5.48xlarge",
+        "p5.4xlarge",
+        "p5e.48xlarge",
+        "p5en.48xlarge",
+        "p6-b200.48xlarge",
+        "p6-b300.48xlarge",
+        "p6e-gb200.36xlarge",
+        "r3.2xlarge",
+        "r3.4xlarge",
+        "r3.8xlarge",
+        "r3.large",
+        "r3.xlarge",
+        "r4.16xlarge",
+        "r4.2xlarge",
+        "r4.4xlarge",
+        "r4.8xlarge",
+        "r4.large",
+        "r4.xlarge",
+        "r5.12xlarge",
+        "r5.16xlarge",
+        "r5.24xlarge",
+        "r5.2xlarge",
+        "r5.4xlarge",
+        "r5.8xlarge",
+        "r5.large",
+        "r5.metal",
+        "r5.xlarge",
+        "r5a.12xlarge",
+        "r5a.16xlarge",
+        "r5a.24xlarge",
+        "r5a.2xlarge",
+        "r5a.4xlarge",
+        "r5a.8xlarge",
+        "r5a.large",
+        "r5a.xlarge",
+        "r5ad.12xlarge",
+        "r5ad.16xlarge",
+        "r5ad.24xlarge",
+        "r5ad.2xlarge",
+        "r5ad.4xlarge",
+        "r5ad.8xlarge",
+        "r5ad.large",
+        "r5ad.xlarge",
+        "r5b.12xlarge",
+        "r5b.16xlarge",
+        "r5b.24xlarge",
+        "r5b.2xlarge",
+        "r5b.4xlarge",
+        "r5b.8xlarge",
+        "r5b.large",
+        "r5b.metal",
+        "r5b.xlarge",
+        "r5d.12xlarge",
+        "r5d.16xlarge",
+        "r5d.24xlarge",
+        "r5d.2xlarge",
+        "r5d.4xlarge",
+        "r5d.8xlarge",
+        "r5d.large",
+        "r5d.metal",
+        "r5d.xlarge",
+        "r5dn.12xlarge",
+        "r5dn.16xlarge",
+        "r5dn.24xlarge",
+        "r5dn.2xlarge",
+        "r5dn.4xlarge",
+        "r5dn.8xlarge",
+        "r5dn.large",
+        "r5dn.metal",
+        "r5dn.xlarge",
+        "r5n.12xlarge",
+        "r5n.16xlarge",
+        "r5n.24xlarge",
+        "r5n.2xlarge",
+        "r5n.4xlarge",
+        "r5n.8xlarge",
+        "r5n.large",
+        "r5n.metal",
+        "r5n.xlarge",
+        "r6a.12xlarge",
+        "r6a.16xlarge",
+        "r6a.24xlarge",
+        "r6a.2xlarge",
+        "r6a.32xlarge",
+        "r6a.48xlarge",
+        "r6a.4xlarge",
+        "r6a.8xlarge",
+        "r6a.large",
+        "r6a.metal",
+        "r6a.xlarge",
+        "r6g.12xlarge",
+        "r6g.16xlarge",
+        "r6g.2xlarge",
+        "r6g.4xlarge",
+        "r6g.8xlarge",
+        "r6g.large",
+        "r6g.medium",
+        "r6g.metal",
+        "r6g.xlarge",
+        "r6gd.12xlarge",
+        "r6gd.16xlarge",
+        "r6gd.2xlarge",
+        "r6gd.4xlarge",
+        "r6gd.8xlarge",
+        "r6gd.large",
+        "r6gd.medium",
+        "r6gd.metal",
+        "r6gd.xlarge",
+        "r6i.12xlarge",
+        "r6i.16xlarge",
+        "r6i.24xlarge",
+        "r6i.2xlarge",
+        "r6i.32xlarge",
+        "r6i.4xlarge",
+        "r6i.8xlarge",
+        "r6i.large",
+        "r6i.metal",
+        "r6i.xlarge",
+        "r6id.12xlarge",
+        "r6id.16xlarge",
+        "r6id.24xlarge",
+        "r6id.2xlarge",
+        "r6id.32xlarge",
+        "r6id.4xlarge",
+        "r6id.8xlarge",
+        "r6id.large",
+        "r6id.metal",
+        "r6id.xlarge",
+        "r6idn.12xlarge",
+        "r6idn.16xlarge",
+        "r6idn.24xlarge",
+        "r6idn.2xlarge",
+        "r6idn.32xlarge",
+        "r6idn.4xlarge",
+        "r6idn.8xlarge",
+        "r6idn.large",
+        "r6idn.metal",
+        "r6idn.xlarge",
+        "r6in.12xlarge",
+        "r6in.16xlarge",
+        "r6in.24xlarge",
+        "r6in.2xlarge",
+        "r6in.32xlarge",
+        "r6in.4xlarge",
+        "r6in.8xlarge",
+        "r6in.large",
+        "r6in.metal",
+        "r6in.xlarge",
+        "r7a.12xlarge",
+        "r7a.16xlarge",
+        "r7a.24xlarge",
+        "r7a.2xlarge",
+        "r7a.32xlarge",
+        "r7a.48xlarge",
+        "r7a.4xlarge",
+        "r7a.8xlarge",
+        "r7a.large",
+        "r7a.medium",
+        "r7a.metal-48xl",
+        "r7a.xlarge",
+        "r7g.12xlarge",
+        "r7g.16xlarge",
+        "r7g.2xlarge",
+        "r7g.4xlarge",
+        "r7g.8xlarge",
+        "r7g.large",
+        "r7g.medium",
+        "r7g.metal",
+        "r7g.xlarge",
+        "r7gd.12xlarge",
+        "r7gd.16xlarge",
+        "r7gd.2xlarge",
+        "r7gd.4xlarge",
+        "r7gd.8xlarge",
+        "r7gd.large",
+        "r7gd.medium",
+        "r7gd.metal",
+        "r7gd.xlarge",
+        "r7i.12xlarge",
+        "r7i.16xlarge",
+        "r7i.24xlarge",
+        "r7i.2xlarge",
+        "r7i.48xlarge",
+        "r7i.4xlarge",
+        "r7i.8xlarge",
+        "r7i.large",
+        "r7i.metal-24xl",
+        "r7i.metal-48xl",
+        "r7i.xlarge",
+        "r7iz.12xlarge",
+        "r7iz.16xlarge",
+        "r7iz.2xlarge",
+        "r7iz.32xlarge",
+        "r7iz.4xlarge",
+        "r7iz.8xlarge",
+        "r7iz.large",
+        "r7iz.metal-16xl",
+        "r7iz.metal-32xl",
+        "r7iz.xlarge",
+        "r8a.12xlarge",
+        "r8a.16xlarge",
+        "r8a.24xlarge",
+        "r8a.2xlarge",
+        "r8a.48xlarge",
+        "r8a.4xlarge",
+        "r8a.8xlarge",
+        "r8a.large",
+        "r8a.medium",
+        "r8a.metal-24xl",
+        "r8a.metal-48xl",
+        "r8a.xlarge",
+        "r8g.12xlarge",
+        "r8g.16xlarge",
+        "r8g.24xlarge",
+        "r8g.2xlarge",
+        "r8g.48xlarge",
+        "r8g.4xlarge",
+        "r8g.8xlarge",
+        "r8g.large",
+        "r8g.medium",
+        "r8g.metal-24xl",
+        "r8g.metal-48xl",
+        "r8g.xlarge",
+        "r8gb.12xlarge",
+        "r8gb.16xlarge",
+        "r8gb.24xlarge",
+        "r8gb.2xlarge",
+        "r8gb.4xlarge",
+        "r8gb.8xlarge",
+        "r8gb.large",
+        "r8gb.medium",
+        "r8gb.metal-24xl",
+        "r8gb.xlarge",
+        "r8gd.12xlarge",
+        "r8gd.16xlarge",
+        "r8gd.24xlarge",
+        "r8gd.2xlarge",
+        "r8gd.48xlarge",
+        "r8gd.4xlarge",
+        "r8gd.8xlarge",
+        "r8gd.large",
+        "r8gd.medium",
+        "r8gd.metal-24xl",
+        "r8gd.metal-48xl",
+        "r8gd.xlarge",
+        "r8gn.12xlarge",
+        "r8gn.16xlarge",
+        "r8gn.24xlarge",
+        "r8gn.2xlarge",
+        "r8gn.48xlarge",
+        "r8gn.4xlarge",
+        "r8gn.8xlarge",
+        "r8gn.large",
+        "r8gn.medium",
+        "r8gn.metal-24xl",
+        "r8gn.metal-48xl",
+        "r8gn.xlarge",
+        "r8i-flex.12xlarge",
+        "r8i-flex.16xlarge",
+        "r8i-flex.2xlarge",
+        "r8i-flex.4xlarge",
+        "r8i-flex.8xlarge",
+        "r8i-flex.large",
+        "r8i-flex.xlarge",
+        "r8i.12xlarge",
+        "r8i.16xlarge",
+        "r8i.24xlarge",
+        "r8i.2xlarge",
+        "r8i.32xlarge",
+        "r8i.48xlarge",
+        "r8i.4xlarge",
+        "r8i.8xlarge",
+        "r8i.96xlarge",
+        "r8i.large",
+        "r8i.metal-48xl",
+        "r8i.metal-96xl",
+        "r8i.xlarge",
+        "r8id.12xlarge",
+        "r8id.16xlarge",
+        "r8id.24xlarge",
+        "r8id.2xlarge",
+        "r8id.32xlarge",
+        "r8id.48xlarge",
+        "r8id.4xlarge",
+        "r8id.8xlarge",
+        "r8id.96xlarge",
+        "r8id.large",
+        "r8id.metal-48xl",
+        "r8id.metal-96xl",
+        "r8id.xlarge",
+        "t1.micro",
+        "t2.2xlarge",
+        "t2.large",
+        "t2.medium",
+        "t2.micro",
+        "t2.nano",
+        "t2.small",
+        "t2.xlarge",
+        "t3.2xlarge",
+        "t3.large",
+        "t3.medium",
+        "t3.micro",
+        "t3.nano",
+        "t3.small",
+        "t3.xlarge",
+        "t3a.2xlarge",
+        "t3a.large",
+        "t3a.medium",
+        "t3a.micro",
+        "t3a.nano",
+        "t3a.small",
+        "t3a.xlarge",
+        "t4g.2xlarge",
+        "t4g.large",
+        "t4g.medium",
+        "t4g.micro",
+        "t4g.nano",
+        "t4g.small",
+        "t4g.xlarge",
+        "trn1.2xlarge",
+        "trn1.32xlarge",
+        "trn1n.32xlarge",
+        "trn2.3xlarge",
+        "trn2.48xlarge",
+        "u-12tb1.112xlarge",
+        "u-12tb1.metal",
+        "u-18tb1.112xlarge",
+        "u-18tb1.metal",
+        "u-24tb1.112xlarge",
+        "u-24tb1.metal",
+        "u-3tb1.56xlarge",
+        "u-6tb1.112xlarge",
+        "u-6tb1.56xlarge",
+        "u-6tb1.metal",
+        "u-9tb1.112xlarge",
+        "u-9tb1.metal",
+        "u7i-12tb.224xlarge",
+        "u7i-6tb.112xlarge",
+        "u7i-8tb.112xlarge",
+        "u7ib-12tb.224xlarge",
+        "u7in-16tb.224xlarge",
+        "u7in-24tb.224xlarge",
+        "u7in-32tb.224xlarge",
+        "u7inh-32tb.480xlarge",
+        "vt1.24xlarge",
+        "vt1.3xlarge",
+        "vt1.6xlarge",
+        "x1.16xlarge",
+        "x1.32xlarge",
+        "x1e.16xlarge",
+        "x1e.2xlarge",
+        "x1e.32xlarge",
+        "x1e.4xlarge",
+        "x1e.8xlarge",
+        "x1e.xlarge",
+        "x2gd.12xlarge",
+        "x2gd.16xlarge",
+        "x2gd.2xlarge",
+        "x2gd.4xlarge",
+        "x2gd.8xlarge",
+        "x2gd.large",
+        "x2gd.medium",
+        "x2gd.metal",
+        "x2gd.xlarge",
+        "x2idn.16xlarge",
+        "x2idn.24xlarge",
+        "x2idn.32xlarge",
+        "x2idn.metal",
+        "x2iedn.16xlarge",
+        "x2iedn.24xlarge",
+        "x2iedn.2xlarge",
+        "x2iedn.32xlarge",
+        "x2iedn.4xlarge",
+        "x2iedn.8xlarge",
+        "x2iedn.metal",
+        "x2iedn.xlarge",
+        "x2iezn.12xlarge",
+        "x2iezn.2xlarge",
+        "x2iezn.4xlarge",
+        "x2iezn.6xlarge",
+        "x2iezn.8xlarge",
+        "x2iezn.metal",
+        "x8aedz.12xlarge",
+        "x8aedz.24xlarge",
+        "x8aedz.3xlarge",
+        "x8aedz.6xlarge",
+        "x8aedz.large",
+        "x8aedz.metal-12xl",
+        "x8aedz.metal-24xl",
+        "x8aedz.xlarge",
+        "x8g.12xlarge",
+        "x8g.16xlarge",
+        "x8g.24xlarge",
+        "x8g.2xlarge",
+        "x8g.48xlarge",
+        "x8g.4xlarge",
+        "x8g.8xlarge",
+        "x8g.large",
+        "x8g.medium",
+        "x8g.metal-24xl",
+        "x8g.metal-48xl",
+        "x8g.xlarge",
+        "x8i.12xlarge",
+        "x8i.16xlarge",
+        "x8i.24xlarge",
+        "x8i.2xlarge",
+        "x8i.32xlarge",
+        "x8i.48xlarge",
+        "x8i.4xlarge",
+        "x8i.64xlarge",
+        "x8i.8xlarge",
+        "x8i.96xlarge",
+        "x8i.large",
+        "x8i.metal-48xl",
+        "x8i.metal-96xl",
+        "x8i.xlarge",
+        "z1d.12xlarge",
+        "z1d.2xlarge",
+        "z1d.3xlarge",
+        "z1d.6xlarge",
+        "z1d.large",
+        "z1d.metal",
+        "z1d.xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        InstanceType::as_str(self)
     }
 }
 
@@ -7206,9 +9228,18 @@ impl VolumeType {
             VolumeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VolumeType {
+    const VALUES: &'static [&'static str] = &["gp2", "gp3", "io1", "io2", "sc1", "st1", "standard"];
+    fn as_str(&self) -> &str {
+        VolumeType::as_str(self)
     }
 }
 

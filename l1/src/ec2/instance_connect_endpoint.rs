@@ -5,23 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::InstanceConnectEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-instanceconnectendpoint.html) resource type.
 ///
+/// Creates an EC2 Instance Connect Endpoint.
+///
+/// An EC2 Instance Connect Endpoint allows you to connect to an instance, without requiring the
+/// instance to have a public IPv4 address. For more information, see [Connect to your instances using
+/// EC2 Instance Connect
+/// Endpoint](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Connect-using-EC2-Instance-Connect-Endpoint.html)
+/// in the *Amazon EC2 User Guide* .
+///
+/// With the replacement update behavior, CloudFormation usually creates the new resource first, changes
+/// references to point to the new resource, and then deletes the old resource. However, you can create
+/// only one EC2 Instance Connect Endpoint per VPC, so the replacement process fails. If you need to
+/// modify an EC2 Instance Connect Endpoint, you must replace the resource manually.
+///
 /// Build it with [`InstanceConnectEndpoint::builder`]; adding it to a stack returns a [`InstanceConnectEndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceConnectEndpoint {
     /// `ClientToken`. Changing it replaces the resource.
+    ///
+    /// Unique, case-sensitive identifier that you provide to ensure the idempotency of the request.
     pub client_token: Option<Val<String>>,
     /// `PreserveClientIp`. Changing it replaces the resource.
+    ///
+    /// Indicates whether the client IP address is preserved as the source. The following are the possible
+    /// values.
+    ///
+    /// - `true` - Use the client IP address as the source.
+    /// - `false` - Use the network interface IP address as the source.
+    ///
+    /// > `PreserveClientIp` is only supported on IPv4 EC2 Instance Connect Endpoints. To use
+    /// `PreserveClientIp` , the value for `IpAddressType` must be `ipv4` .
+    ///
+    /// Default: `false`
     pub preserve_client_ip: Option<Val<bool>>,
     /// `SecurityGroupIds`. Changing it replaces the resource.
+    ///
+    /// One or more security groups to associate with the endpoint. If you don't specify a security group,
+    /// the default security group for your VPC will be associated with the endpoint.
     ///
     /// - Items: 0 to 16.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the subnet in which to create the EC2 Instance Connect Endpoint.
+    ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to apply to the EC2 Instance Connect Endpoint during creation.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -127,46 +160,70 @@ impl Deref for InstanceConnectEndpointHandle {
 
 impl InstanceConnectEndpointHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the EC2 Instance Connect Endpoint.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `AvailabilityZone`.
+    ///
+    /// The Availability Zone of the EC2 Instance Connect Endpoint
     pub fn attr_availability_zone(&self) -> Val<String> {
         self.0.get_att("AvailabilityZone")
     }
     /// `Fn::GetAtt` `AvailabilityZoneId`.
+    ///
+    /// The ID of the Availability Zone of the EC2 Instance Connect Endpoint
     pub fn attr_availability_zone_id(&self) -> Val<String> {
         self.0.get_att("AvailabilityZoneId")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time that the EC2 Instance Connect Endpoint was created
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `InstanceConnectEndpointArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the EC2 Instance Connect Endpoint
     pub fn attr_instance_connect_endpoint_arn(&self) -> Val<String> {
         self.0.get_att("InstanceConnectEndpointArn")
     }
     /// `Fn::GetAtt` `NetworkInterfaceIds`.
+    ///
+    /// The ID of the elastic network interface that Amazon EC2 automatically created when creating the EC2
+    /// Instance Connect Endpoint
     pub fn attr_network_interface_ids(&self) -> Val<Vec<String>> {
         self.0.get_att("NetworkInterfaceIds")
     }
     /// `Fn::GetAtt` `OwnerId`.
+    ///
+    /// The ID of the AWS account that created the EC2 Instance Connect Endpoint
     pub fn attr_owner_id(&self) -> Val<String> {
         self.0.get_att("OwnerId")
     }
     /// `Fn::GetAtt` `PublicDnsNames`.
+    ///
+    /// The public DNS names of the endpoint, including IPv4-only and dualstack DNS names.
     pub fn attr_public_dns_names(&self) -> Val<Json> {
         self.0.get_att("PublicDnsNames")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The current state of the EC2 Instance Connect Endpoint
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `StateMessage`.
+    ///
+    /// The message for the current state of the EC2 Instance Connect Endpoint. Can include a failure
+    /// message
     pub fn attr_state_message(&self) -> Val<String> {
         self.0.get_att("StateMessage")
     }
     /// `Fn::GetAtt` `VpcId`.
+    ///
+    /// The ID of the VPC in which the EC2 Instance Connect Endpoint was created
     pub fn attr_vpc_id(&self) -> Val<String> {
         self.0.get_att("VpcId")
     }

@@ -5,10 +5,15 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::InternetGateway`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-internetgateway.html) resource type.
 ///
+/// Allocates an internet gateway for use with a VPC. After creating the Internet gateway, you then
+/// attach it to a VPC.
+///
 /// Build it with [`InternetGateway::builder`]; adding it to a stack returns a [`InternetGatewayHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InternetGateway {
     /// `Tags`.
+    ///
+    /// Any tags to assign to the internet gateway.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -82,6 +87,8 @@ impl Deref for InternetGatewayHandle {
 
 impl InternetGatewayHandle {
     /// `Fn::GetAtt` `InternetGatewayId`.
+    ///
+    /// The ID of the internet gateway.
     pub fn attr_internet_gateway_id(&self) -> Val<String> {
         self.0.get_att("InternetGatewayId")
     }

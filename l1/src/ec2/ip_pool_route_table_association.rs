@@ -5,12 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::IpPoolRouteTableAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ippoolroutetableassociation.html) resource type.
 ///
+/// A route server association is the connection established between a route server and a VPC.
+///
 /// Build it with [`IpPoolRouteTableAssociation::builder`]; adding it to a stack returns a [`IpPoolRouteTableAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpPoolRouteTableAssociation {
     /// `PublicIpv4Pool`: required. Changing it replaces the resource.
+    ///
+    /// The ID of a public IPv4 address pool.
     pub public_ipv4_pool: Option<Val<String>>,
     /// `RouteTableId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of a route table.
     pub route_table_id: Option<Val<String>>,
 }
 
@@ -98,6 +104,8 @@ impl Deref for IpPoolRouteTableAssociationHandle {
 
 impl IpPoolRouteTableAssociationHandle {
     /// `Fn::GetAtt` `AssociationId`.
+    ///
+    /// The ID of a route table association.
     pub fn attr_association_id(&self) -> Val<String> {
         self.0.get_att("AssociationId")
     }

@@ -5,24 +5,75 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::IPAM`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ipam.html) resource type.
 ///
+/// IPAM is a VPC feature that you can use to automate your IP address management workflows including
+/// assigning, tracking, troubleshooting, and auditing IP addresses across AWS Regions and accounts
+/// throughout your AWS Organization. For more information, see [What is
+/// IPAM?](https://docs.aws.amazon.com/vpc/latest/ipam/what-is-it-ipam.html) in the *Amazon VPC IPAM
+/// User Guide* .
+///
+/// There are AWS Identity and Access Management (IAM) permissions required to fully manage an IPAM in
+/// CloudFormation. For more information, see [Example
+/// policy](https://docs.aws.amazon.com/vpc/latest/ipam/iam-ipam-policy-examples.html) in the *Amazon
+/// VPC IPAM User Guide* .
+///
 /// Build it with [`Ipam::builder`]; adding it to a stack returns a [`IpamHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ipam {
     /// `DefaultResourceDiscoveryOrganizationalUnitExclusions`.
+    ///
+    /// If your IPAM is integrated with AWS Organizations, you can exclude an [organizational unit
+    /// (OU)](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_getting-started_concepts.html#organizationalunit)
+    /// from being managed by IPAM. When you exclude an OU, IPAM will not manage the IP addresses in
+    /// accounts in that OU. For more information, see [Exclude organizational units from
+    /// IPAM](https://docs.aws.amazon.com/vpc/latest/ipam/exclude-ous.html) in the *Amazon Virtual Private
+    /// Cloud IP Address Manager User Guide* .
     pub default_resource_discovery_organizational_unit_exclusions: Option<Val<Vec<IpamOrganizationalUnitExclusion>>>,
     /// `Description`.
+    ///
+    /// The description for the IPAM.
     pub description: Option<Val<String>>,
     /// `EnablePrivateGua`.
+    ///
+    /// Enable this option to use your own GUA ranges as private IPv6 addresses. This option is disabled by
+    /// default.
     pub enable_private_gua: Option<Val<bool>>,
     /// `MeteredAccount`.
+    ///
+    /// A metered account is an AWS account that is charged for active IP addresses managed in IPAM. For
+    /// more information, see [Enable cost
+    /// distribution](https://docs.aws.amazon.com/vpc/latest/ipam/ipam-enable-cost-distro.html) in the *Amazon
+    /// VPC IPAM User Guide* .
+    ///
+    /// Possible values:
+    ///
+    /// - `ipam-owner` (default): The AWS account which owns the IPAM is charged for all active IP addresses
+    ///   managed in IPAM.
+    /// - `resource-owner` : The AWS account that owns the IP address is charged for the active IP address.
     pub metered_account: Option<Val<MeteredAccount>>,
     /// `OperatingRegions`.
+    ///
+    /// The operating Regions for an IPAM. Operating Regions are AWS Regions where the IPAM is allowed to
+    /// manage IP address CIDRs. IPAM only discovers and monitors resources in the AWS Regions you select as
+    /// operating Regions.
+    ///
+    /// For more information about operating Regions, see [Create an
+    /// IPAM](https://docs.aws.amazon.com//vpc/latest/ipam/create-ipam.html) in the *Amazon VPC IPAM User
+    /// Guide* .
     ///
     /// - Items: 0 to 50.
     pub operating_regions: Option<Val<Vec<IpamOperatingRegion>>>,
     /// `Tags`.
+    ///
+    /// The key/value combination of a tag assigned to the resource. Use the tag key in the filter name and
+    /// the tag value as the filter value. For example, to find all resources that have a tag with the key
+    /// `Owner` and the value `TeamA` , specify `tag:Owner` for the filter name and `TeamA` for the filter
+    /// value.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Tier`.
+    ///
+    /// IPAM is offered in a Free Tier and an Advanced Tier. For more information about the features
+    /// available in each tier and the costs associated with the tiers, see the [VPC IPAM product pricing
+    /// page](https://docs.aws.amazon.com/vpc/pricing/) .
     pub tier: Option<Val<Tier>>,
 }
 
@@ -155,34 +206,50 @@ impl Deref for IpamHandle {
 
 impl IpamHandle {
     /// `Fn::GetAtt` `IpamId`.
+    ///
+    /// The ID of the IPAM.
     pub fn attr_ipam_id(&self) -> Val<String> {
         self.0.get_att("IpamId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the IPAM.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `PublicDefaultScopeId`.
+    ///
+    /// The ID of the default public scope.
     pub fn attr_public_default_scope_id(&self) -> Val<String> {
         self.0.get_att("PublicDefaultScopeId")
     }
     /// `Fn::GetAtt` `PrivateDefaultScopeId`.
+    ///
+    /// The ID of the default private scope.
     pub fn attr_private_default_scope_id(&self) -> Val<String> {
         self.0.get_att("PrivateDefaultScopeId")
     }
     /// `Fn::GetAtt` `ScopeCount`.
+    ///
+    /// The number of scopes.
     pub fn attr_scope_count(&self) -> Val<i64> {
         self.0.get_att("ScopeCount")
     }
     /// `Fn::GetAtt` `ResourceDiscoveryAssociationCount`.
+    ///
+    /// The number of resource discovery associations.
     pub fn attr_resource_discovery_association_count(&self) -> Val<i64> {
         self.0.get_att("ResourceDiscoveryAssociationCount")
     }
     /// `Fn::GetAtt` `DefaultResourceDiscoveryId`.
+    ///
+    /// The ID of the default resource discovery.
     pub fn attr_default_resource_discovery_id(&self) -> Val<String> {
         self.0.get_att("DefaultResourceDiscoveryId")
     }
     /// `Fn::GetAtt` `DefaultResourceDiscoveryAssociationId`.
+    ///
+    /// The ID of the default resource discovery association.
     pub fn attr_default_resource_discovery_association_id(&self) -> Val<String> {
         self.0.get_att("DefaultResourceDiscoveryAssociationId")
     }
@@ -197,9 +264,19 @@ impl IpamHandle {
 }
 
 /// The [`IpamOperatingRegion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ipam-ipamoperatingregion.html) property type.
+///
+/// The operating Regions for an IPAM. Operating Regions are AWS Regions where the IPAM is allowed to
+/// manage IP address CIDRs. IPAM only discovers and monitors resources in the AWS Regions you select as
+/// operating Regions.
+///
+/// For more information about operating Regions, see [Create an
+/// IPAM](https://docs.aws.amazon.com//vpc/latest/ipam/create-ipam.html) in the *Amazon VPC IPAM User
+/// Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamOperatingRegion {
     /// `RegionName`: required.
+    ///
+    /// The name of the operating Region.
     pub region_name: Option<Val<String>>,
 }
 
@@ -250,9 +327,21 @@ impl ToValue for IpamOperatingRegion {
 impl Literal for IpamOperatingRegion {}
 
 /// The [`IpamOrganizationalUnitExclusion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ipam-ipamorganizationalunitexclusion.html) property type.
+///
+/// If your IPAM is integrated with AWS Organizations, you can exclude an [organizational unit
+/// (OU)](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_getting-started_concepts.html#organizationalunit)
+/// from being managed by IPAM. When you exclude an OU, IPAM will not manage the IP addresses in
+/// accounts in that OU. For more information, see [Exclude organizational units from
+/// IPAM](https://docs.aws.amazon.com/vpc/latest/ipam/exclude-ous.html) in the *Amazon Virtual Private
+/// Cloud IP Address Manager User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamOrganizationalUnitExclusion {
     /// `OrganizationsEntityPath`: required.
+    ///
+    /// An AWS Organizations entity path. For more information on the entity path, see [Understand the AWS
+    /// Organizations entity
+    /// path](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_last-accessed-view-data-orgs.html#access_policies_access-advisor-viewing-orgs-entity-path)
+    /// in the *AWS Identity and Access Management User Guide* .
     ///
     /// - Length: at least 1.
     pub organizations_entity_path: Option<Val<String>>,
@@ -399,9 +488,18 @@ impl MeteredAccount {
             MeteredAccount::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MeteredAccount {
+    const VALUES: &'static [&'static str] = &["ipam-owner", "resource-owner"];
+    fn as_str(&self) -> &str {
+        MeteredAccount::as_str(self)
     }
 }
 
@@ -446,9 +544,18 @@ impl Tier {
             Tier::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Tier {
+    const VALUES: &'static [&'static str] = &["free", "advanced"];
+    fn as_str(&self) -> &str {
+        Tier::as_str(self)
     }
 }
 

@@ -5,18 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::IPAMAllocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ipamallocation.html) resource type.
 ///
+/// In IPAM, an allocation is a CIDR assignment from an IPAM pool to another IPAM pool or to a resource.
+///
 /// Build it with [`IpamAllocation::builder`]; adding it to a stack returns a [`IpamAllocationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamAllocation {
     /// `Cidr`. Changing it replaces the resource.
     ///
+    /// The CIDR you would like to allocate from the IPAM pool. Note the following:
+    ///
+    /// - If there is no DefaultNetmaskLength allocation rule set on the pool, you must specify either the
+    ///   NetmaskLength or the CIDR.
+    /// - If the DefaultNetmaskLength allocation rule is set on the pool, you can specify either the
+    ///   NetmaskLength or the CIDR and the DefaultNetmaskLength allocation rule will be ignored.
+    ///
+    /// Possible values: Any available IPv4 or IPv6 CIDR.
+    ///
     /// - Format: `ipv4-network`.
     pub cidr: Option<Val<String>>,
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// A description for the allocation.
     pub description: Option<Val<String>>,
     /// `IpamPoolId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the IPAM pool from which you would like to allocate a CIDR.
     pub ipam_pool_id: Option<Val<String>>,
     /// `NetmaskLength`. Changing it replaces the resource.
+    ///
+    /// The netmask length of the CIDR you would like to allocate from the IPAM pool. Note the following:
+    ///
+    /// - If there is no DefaultNetmaskLength allocation rule set on the pool, you must specify either the
+    ///   NetmaskLength or the CIDR.
+    /// - If the DefaultNetmaskLength allocation rule is set on the pool, you can specify either the
+    ///   NetmaskLength or the CIDR and the DefaultNetmaskLength allocation rule will be ignored.
+    ///
+    /// Possible netmask lengths for IPv4 addresses are 0 - 32. Possible netmask lengths for IPv6 addresses
+    /// are 0 - 128.
     pub netmask_length: Option<Val<i64>>,
 }
 
@@ -106,6 +131,8 @@ impl Deref for IpamAllocationHandle {
 
 impl IpamAllocationHandle {
     /// `Fn::GetAtt` `IpamPoolAllocationId`.
+    ///
+    /// The ID of an allocation.
     pub fn attr_ipam_pool_allocation_id(&self) -> Val<String> {
         self.0.get_att("IpamPoolAllocationId")
     }

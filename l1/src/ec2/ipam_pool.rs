@@ -5,46 +5,121 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::IPAMPool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ipampool.html) resource type.
 ///
+/// In IPAM, a pool is a collection of contiguous IP addresses CIDRs. Pools enable you to organize your
+/// IP addresses according to your routing and security needs. For example, if you have separate routing
+/// and security needs for development and production applications, you can create a pool for each.
+///
 /// Build it with [`IpamPool::builder`]; adding it to a stack returns a [`IpamPoolHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamPool {
     /// `AddressFamily`: required. Changing it replaces the resource.
+    ///
+    /// The address family of the pool.
     pub address_family: Option<Val<String>>,
     /// `AllocationDefaultNetmaskLength`.
+    ///
+    /// The default netmask length for allocations added to this pool. If, for example, the CIDR assigned to
+    /// this pool is 10.0.0.0/8 and you enter 16 here, new allocations will default to 10.0.0.0/16.
     ///
     /// - Range: 0 to 128.
     pub allocation_default_netmask_length: Option<Val<i64>>,
     /// `AllocationMaxNetmaskLength`.
     ///
+    /// The maximum netmask length possible for CIDR allocations in this IPAM pool to be compliant. The
+    /// maximum netmask length must be greater than the minimum netmask length. Possible netmask lengths for
+    /// IPv4 addresses are 0 - 32. Possible netmask lengths for IPv6 addresses are 0 - 128.
+    ///
     /// - Range: 0 to 128.
     pub allocation_max_netmask_length: Option<Val<i64>>,
     /// `AllocationMinNetmaskLength`.
     ///
+    /// The minimum netmask length required for CIDR allocations in this IPAM pool to be compliant. The
+    /// minimum netmask length must be less than the maximum netmask length. Possible netmask lengths for
+    /// IPv4 addresses are 0 - 32. Possible netmask lengths for IPv6 addresses are 0 - 128.
+    ///
     /// - Range: 0 to 128.
     pub allocation_min_netmask_length: Option<Val<i64>>,
     /// `AllocationResourceTags`.
+    ///
+    /// Tags that are required for resources that use CIDRs from this IPAM pool. Resources that do not have
+    /// these tags will not be allowed to allocate space from the pool. If the resources have their tags
+    /// changed after they have allocated space or if the allocation tagging requirements are changed on the
+    /// pool, the resource may be marked as noncompliant.
     pub allocation_resource_tags: Option<Val<Vec<Tag>>>,
     /// `AutoImport`.
+    ///
+    /// If selected, IPAM will continuously look for resources within the CIDR range of this pool and
+    /// automatically import them as allocations into your IPAM. The CIDRs that will be allocated for these
+    /// resources must not already be allocated to other resources in order for the import to succeed. IPAM
+    /// will import a CIDR regardless of its compliance with the pool's allocation rules, so a resource
+    /// might be imported and subsequently marked as noncompliant. If IPAM discovers multiple CIDRs that
+    /// overlap, IPAM will import the largest CIDR only. If IPAM discovers multiple CIDRs with matching
+    /// CIDRs, IPAM will randomly import one of them only.
+    ///
+    /// A locale must be set on the pool for this feature to work.
     pub auto_import: Option<Val<bool>>,
     /// `AwsService`. Changing it replaces the resource.
+    ///
+    /// Limits which service in AWS that the pool can be used in. "ec2", for example, allows users to use
+    /// space for Elastic IP addresses and VPCs.
     pub aws_service: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the IPAM pool.
     pub description: Option<Val<String>>,
     /// `IpamScopeId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the scope in which you would like to create the IPAM pool.
     pub ipam_scope_id: Option<Val<String>>,
     /// `Locale`. Changing it replaces the resource.
+    ///
+    /// The locale of the IPAM pool.
+    ///
+    /// The locale for the pool should be one of the following:
+    ///
+    /// - An AWS Region where you want this IPAM pool to be available for allocations.
+    /// - The network border group for an AWS Local Zone where you want this IPAM pool to be available for
+    ///   allocations ( [supported Local
+    ///   Zones](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-byoip.html#byoip-zone-avail) ).
+    ///   This option is only available for IPAM IPv4 pools in the public scope.
+    ///
+    /// If you choose an AWS Region for locale that has not been configured as an operating Region for the
+    /// IPAM, you'll get an error.
     pub locale: Option<Val<String>>,
     /// `ProvisionedCidrs`.
+    ///
+    /// Information about the CIDRs provisioned to an IPAM pool.
     pub provisioned_cidrs: Option<Val<Vec<ProvisionedCidr>>>,
     /// `PublicIpSource`. Changing it replaces the resource.
+    ///
+    /// The IP address source for pools in the public scope. Only used for provisioning IP address CIDRs to
+    /// pools in the public scope. Default is `BYOIP` . For more information, see [Create IPv6
+    /// pools](https://docs.aws.amazon.com//vpc/latest/ipam/intro-create-ipv6-pools.html) in the *Amazon VPC
+    /// IPAM User Guide* . By default, you can add only one Amazon-provided IPv6 CIDR block to a top-level
+    /// IPv6 pool. For information on increasing the default limit, see [Quotas for your
+    /// IPAM](https://docs.aws.amazon.com//vpc/latest/ipam/quotas-ipam.html) in the *Amazon VPC IPAM User
+    /// Guide* .
     pub public_ip_source: Option<Val<String>>,
     /// `PubliclyAdvertisable`. Changing it replaces the resource.
+    ///
+    /// Determines if a pool is publicly advertisable. This option is not available for pools with
+    /// AddressFamily set to `ipv4` .
     pub publicly_advertisable: Option<Val<bool>>,
     /// `SourceIpamPoolId`. Changing it replaces the resource.
+    ///
+    /// The ID of the source IPAM pool. You can use this option to create an IPAM pool within an existing
+    /// source pool.
     pub source_ipam_pool_id: Option<Val<String>>,
     /// `SourceResource`. Changing it replaces the resource.
+    ///
+    /// The resource used to provision CIDRs to a resource planning pool.
     pub source_resource: Option<Val<SourceResource>>,
     /// `Tags`.
+    ///
+    /// The key/value combination of a tag assigned to the resource. Use the tag key in the filter name and
+    /// the tag value as the filter value. For example, to find all resources that have a tag with the key
+    /// `Owner` and the value `TeamA` , specify `tag:Owner` for the filter name and `TeamA` for the filter
+    /// value.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -228,34 +303,50 @@ impl Deref for IpamPoolHandle {
 
 impl IpamPoolHandle {
     /// `Fn::GetAtt` `IpamPoolId`.
+    ///
+    /// The ID of the IPAM pool.
     pub fn attr_ipam_pool_id(&self) -> Val<String> {
         self.0.get_att("IpamPoolId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the IPAM pool.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `IpamScopeArn`.
+    ///
+    /// The ARN of the scope of the IPAM pool.
     pub fn attr_ipam_scope_arn(&self) -> Val<String> {
         self.0.get_att("IpamScopeArn")
     }
     /// `Fn::GetAtt` `IpamScopeType`.
+    ///
+    /// The scope of the IPAM.
     pub fn attr_ipam_scope_type(&self) -> Val<String> {
         self.0.get_att("IpamScopeType")
     }
     /// `Fn::GetAtt` `IpamArn`.
+    ///
+    /// The ARN of the IPAM.
     pub fn attr_ipam_arn(&self) -> Val<String> {
         self.0.get_att("IpamArn")
     }
     /// `Fn::GetAtt` `PoolDepth`.
+    ///
+    /// The depth of pools in your IPAM pool. The pool depth quota is 10.
     pub fn attr_pool_depth(&self) -> Val<i64> {
         self.0.get_att("PoolDepth")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the IPAM pool.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `StateMessage`.
+    ///
+    /// A message related to the failed creation of an IPAM pool.
     pub fn attr_state_message(&self) -> Val<String> {
         self.0.get_att("StateMessage")
     }
@@ -270,9 +361,22 @@ impl IpamPoolHandle {
 }
 
 /// The [`ProvisionedCidr`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ipampool-provisionedcidr.html) property type.
+///
+/// The CIDR provisioned to the IPAM pool. A CIDR is a representation of an IP address and its
+/// associated network mask (or netmask) and refers to a range of IP addresses. An IPv4 CIDR example is
+/// `10.24.34.0/23` . An IPv6 CIDR example is `2001:DB8::/32` .
+///
+/// > This resource type does not allow you to provision a CIDR using the netmask length. To provision a
+/// CIDR using netmask length, use
+/// [AWS::EC2::IPAMPoolCidr](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ipampoolcidr.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisionedCidr {
     /// `Cidr`: required.
+    ///
+    /// The CIDR provisioned to the IPAM pool. A CIDR is a representation of an IP address and its
+    /// associated network mask (or netmask) and refers to a range of IP addresses. An IPv4 CIDR example is
+    /// `10.24.34.0/23` . An IPv6 CIDR example is `2001:DB8::/32` .
     pub cidr: Option<Val<String>>,
 }
 
@@ -323,15 +427,25 @@ impl ToValue for ProvisionedCidr {
 impl Literal for ProvisionedCidr {}
 
 /// The [`SourceResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ipampool-sourceresource.html) property type.
+///
+/// The resource used to provision CIDRs to a resource planning pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceResource {
     /// `ResourceId`: required.
+    ///
+    /// The source resource ID.
     pub resource_id: Option<Val<String>>,
     /// `ResourceOwner`: required.
+    ///
+    /// The source resource owner.
     pub resource_owner: Option<Val<String>>,
     /// `ResourceRegion`: required.
+    ///
+    /// The source resource Region.
     pub resource_region: Option<Val<String>>,
     /// `ResourceType`: required.
+    ///
+    /// The source resource type.
     pub resource_type: Option<Val<String>>,
 }
 

@@ -5,16 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::IPAMPoolCidr`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ipampoolcidr.html) resource type.
 ///
+/// A CIDR provisioned to an IPAM pool.
+///
 /// Build it with [`IpamPoolCidr::builder`]; adding it to a stack returns a [`IpamPoolCidrHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamPoolCidr {
     /// `Cidr`. Changing it replaces the resource.
     ///
+    /// The CIDR provisioned to the IPAM pool. A CIDR is a representation of an IP address and its
+    /// associated network mask (or netmask) and refers to a range of IP addresses. An IPv4 CIDR example is
+    /// `10.24.34.0/23` . An IPv6 CIDR example is `2001:DB8::/32` .
+    ///
     /// - Format: `ipv4-network`.
     pub cidr: Option<Val<String>>,
     /// `IpamPoolId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the IPAM pool.
     pub ipam_pool_id: Option<Val<String>>,
     /// `NetmaskLength`. Changing it replaces the resource.
+    ///
+    /// The netmask length of the CIDR you'd like to provision to a pool. Can be used for provisioning
+    /// Amazon-provided IPv6 CIDRs to top-level pools and for provisioning CIDRs to pools with source pools.
+    /// Cannot be used to provision BYOIP CIDRs to top-level pools. "NetmaskLength" or "Cidr" is required.
     pub netmask_length: Option<Val<i64>>,
 }
 
@@ -98,10 +110,14 @@ impl Deref for IpamPoolCidrHandle {
 
 impl IpamPoolCidrHandle {
     /// `Fn::GetAtt` `IpamPoolCidrId`.
+    ///
+    /// The IPAM pool CIDR ID.
     pub fn attr_ipam_pool_cidr_id(&self) -> Val<String> {
         self.0.get_att("IpamPoolCidrId")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the CIDR.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }

@@ -5,18 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::IPAMPrefixListResolver`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ipamprefixlistresolver.html) resource type.
 ///
+/// Resource Type definition for AWS::EC2::IPAMPrefixListResolver
+///
 /// Build it with [`IpamPrefixListResolver::builder`]; adding it to a stack returns a [`IpamPrefixListResolverHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamPrefixListResolver {
     /// `AddressFamily`: required. Changing it replaces the resource.
+    ///
+    /// The address family of the address space in this Prefix List Resolver. Either IPv4 or IPv6.
     pub address_family: Option<Val<AddressFamily>>,
     /// `Description`.
     pub description: Option<Val<String>>,
     /// `IpamId`. Changing it replaces the resource.
+    ///
+    /// The Id of the IPAM this Prefix List Resolver is a part of.
     pub ipam_id: Option<Val<String>>,
     /// `Rules`.
+    ///
+    /// Rules define the business logic for selecting CIDRs from IPAM.
     pub rules: Option<Val<Vec<IpamPrefixListResolverRule>>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -122,14 +132,20 @@ impl Deref for IpamPrefixListResolverHandle {
 
 impl IpamPrefixListResolverHandle {
     /// `Fn::GetAtt` `IpamArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IPAM this Prefix List Resolver is a part of.
     pub fn attr_ipam_arn(&self) -> Val<String> {
         self.0.get_att("IpamArn")
     }
     /// `Fn::GetAtt` `IpamPrefixListResolverId`.
+    ///
+    /// Id of the IPAM Prefix List Resolver.
     pub fn attr_ipam_prefix_list_resolver_id(&self) -> Val<String> {
         self.0.get_att("IpamPrefixListResolverId")
     }
     /// `Fn::GetAtt` `IpamPrefixListResolverArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IPAM Prefix List Resolver
     pub fn attr_ipam_prefix_list_resolver_arn(&self) -> Val<String> {
         self.0.get_att("IpamPrefixListResolverArn")
     }
@@ -144,17 +160,39 @@ impl IpamPrefixListResolverHandle {
 }
 
 /// The [`IpamPrefixListResolverRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ipamprefixlistresolver-ipamprefixlistresolverrule.html) property type.
+///
+/// CIDR selection rules define the business logic for selecting CIDRs from IPAM.  If a CIDR matches any
+/// of the rules, it will be included. If a rule has multiple conditions, the CIDR has to match every
+/// condition of that rule. You can create a prefix list resolver without rules, but you'll need to add
+/// at least one rule before it can actually automate your prefix list updates.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamPrefixListResolverRule {
     /// `Conditions`.
+    ///
+    /// Two of the rule types allow you to add conditions to the rules. (1) For IPAM Pool CIDR rules, you
+    /// can specify an ipamPoolId; if not specified, the rule will apply to all IPAM Pool CIDRs in the
+    /// scope.  (2) For IPAM Resource CIDR rules, you can specify resourceId, resourceOwner, resourceRegion,
+    /// cidr, or resourceTag.
     pub conditions: Option<Val<Vec<IpamPrefixListResolverRuleCondition>>>,
     /// `IpamScopeId`.
+    ///
+    /// This rule will only match resources that are in this IPAM Scope.
     pub ipam_scope_id: Option<Val<String>>,
     /// `ResourceType`.
+    ///
+    /// The resourceType property only applies to ipam-resource-cidr rules; this property specifies what
+    /// type of resources this rule will apply to, such as VPCs or Subnets.
     pub resource_type: Option<Val<ResourceType>>,
     /// `RuleType`: required.
+    ///
+    /// There are three rule types: (1) Static CIDR: A fixed list of CIDRs that don't change (like a manual
+    /// list replicated across Regions). (2) IPAM pool CIDR: CIDRs from specific IPAM pools (like all CIDRs
+    /// from your IPAM production pool).  (3) IPAM resource CIDR: CIDRs for AWS resources like VPCs,
+    /// subnets, and EIPs within a specific IPAM scope.
     pub rule_type: Option<Val<RuleType>>,
     /// `StaticCidr`.
+    ///
+    /// A fixed CIDR that doesn't change
     pub static_cidr: Option<Val<String>>,
 }
 
@@ -238,23 +276,44 @@ impl ToValue for IpamPrefixListResolverRule {
 impl Literal for IpamPrefixListResolverRule {}
 
 /// The [`IpamPrefixListResolverRuleCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ipamprefixlistresolver-ipamprefixlistresolverrulecondition.html) property type.
+///
+/// Two of the rule types allow you to add conditions to the rules. (1) For IPAM Pool CIDR rules, you
+/// can specify an ipamPoolId; if not specified, the rule will apply to all IPAM Pool CIDRs in the
+/// scope.  (2) For IPAM Resource CIDR rules, you can specify resourceId, resourceOwner, resourceRegion,
+/// cidr, or resourceTag.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamPrefixListResolverRuleCondition {
     /// `Cidr`.
     ///
+    /// Condition for the IPAM Resource CIDR rule type.  CIDR (like 10.24.34.0/23).
+    ///
     /// - Format: `ipv4-network`.
     pub cidr: Option<Val<String>>,
     /// `IpamPoolId`.
+    ///
+    /// Condition for the IPAM Pool CIDR rule type.  If not chosen, the resolver applies to all IPAM Pool
+    /// CIDRs in the scope.
     pub ipam_pool_id: Option<Val<String>>,
     /// `Operation`.
+    ///
+    /// Equals, Not equals, or Subnet Of.  The subnet-of operation only applies to cidr conditions.
     pub operation: Option<Val<Operation>>,
     /// `ResourceId`.
+    ///
+    /// Condition for the IPAM Resource CIDR rule type.  The unique ID of a resource (like
+    /// vpc-1234567890abcdef0).
     pub resource_id: Option<Val<String>>,
     /// `ResourceOwner`.
+    ///
+    /// Condition for the IPAM Resource CIDR rule type.  Resource owner (like 111122223333).
     pub resource_owner: Option<Val<String>>,
     /// `ResourceRegion`.
+    ///
+    /// Condition for the IPAM Resource CIDR rule type.  Resource region (like us-east-1).
     pub resource_region: Option<Val<String>>,
     /// `ResourceTag`.
+    ///
+    /// A key-value pair to associate with a resource.
     pub resource_tag: Option<Val<Tag>>,
 }
 
@@ -432,9 +491,18 @@ impl AddressFamily {
             AddressFamily::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AddressFamily {
+    const VALUES: &'static [&'static str] = &["ipv4", "ipv6"];
+    fn as_str(&self) -> &str {
+        AddressFamily::as_str(self)
     }
 }
 
@@ -482,9 +550,18 @@ impl Operation {
             Operation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Operation {
+    const VALUES: &'static [&'static str] = &["equals", "not-equals", "subnet-of"];
+    fn as_str(&self) -> &str {
+        Operation::as_str(self)
     }
 }
 
@@ -536,9 +613,18 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] = &["vpc", "subnet", "eip", "public-ipv4-pool"];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 
@@ -588,9 +674,18 @@ impl RuleType {
             RuleType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleType {
+    const VALUES: &'static [&'static str] = &["static-cidr", "ipam-resource-cidr", "ipam-pool-cidr"];
+    fn as_str(&self) -> &str {
+        RuleType::as_str(self)
     }
 }
 

@@ -5,22 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::IPAMPrefixListResolverTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ipamprefixlistresolvertarget.html) resource type.
 ///
+/// Resource Type definition for AWS::EC2::IPAMPrefixListResolverTarget
+///
 /// Build it with [`IpamPrefixListResolverTarget::builder`]; adding it to a stack returns a [`IpamPrefixListResolverTargetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamPrefixListResolverTarget {
     /// `DesiredVersion`.
     ///
+    /// The desired version of the Prefix List Resolver that this Target should synchronize with.
+    ///
     /// - Format: `int64`.
     pub desired_version: Option<Val<i64>>,
     /// `IpamPrefixListResolverId`: required. Changing it replaces the resource.
+    ///
+    /// The Id of the IPAM Prefix List Resolver associated with this Target.
     pub ipam_prefix_list_resolver_id: Option<Val<String>>,
     /// `PrefixListId`: required. Changing it replaces the resource.
+    ///
+    /// The Id of the Managed Prefix List.
     pub prefix_list_id: Option<Val<String>>,
     /// `PrefixListRegion`: required. Changing it replaces the resource.
+    ///
+    /// The region that the Managed Prefix List is located in.
     pub prefix_list_region: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrackLatestVersion`: required.
+    ///
+    /// Indicates whether this Target automatically tracks the latest version of the Prefix List Resolver.
     pub track_latest_version: Option<Val<bool>>,
 }
 
@@ -158,10 +172,14 @@ impl Deref for IpamPrefixListResolverTargetHandle {
 
 impl IpamPrefixListResolverTargetHandle {
     /// `Fn::GetAtt` `IpamPrefixListResolverTargetId`.
+    ///
+    /// Id of the IPAM Prefix List Resolver Target.
     pub fn attr_ipam_prefix_list_resolver_target_id(&self) -> Val<String> {
         self.0.get_att("IpamPrefixListResolverTargetId")
     }
     /// `Fn::GetAtt` `IpamPrefixListResolverTargetArn`.
+    ///
+    /// Id of the IPAM Prefix List Resolver Target.
     pub fn attr_ipam_prefix_list_resolver_target_arn(&self) -> Val<String> {
         self.0.get_att("IpamPrefixListResolverTargetArn")
     }

@@ -5,18 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::IPAMResourceDiscovery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ipamresourcediscovery.html) resource type.
 ///
+/// A resource discovery is an IPAM component that enables IPAM to manage and monitor resources that
+/// belong to the owning account.
+///
 /// Build it with [`IpamResourceDiscovery::builder`]; adding it to a stack returns a [`IpamResourceDiscoveryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamResourceDiscovery {
     /// `Description`.
+    ///
+    /// The resource discovery description.
     pub description: Option<Val<String>>,
     /// `OperatingRegions`.
+    ///
+    /// The operating Regions for the resource discovery. Operating Regions are AWS Regions where the IPAM
+    /// is allowed to manage IP address CIDRs. IPAM only discovers and monitors resources in the AWS Regions
+    /// you select as operating Regions.
     ///
     /// - Items: 0 to 50.
     pub operating_regions: Option<Val<Vec<IpamOperatingRegion>>>,
     /// `OrganizationalUnitExclusions`.
+    ///
+    /// If your IPAM is integrated with AWS Organizations, you can exclude an [organizational unit
+    /// (OU)](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_getting-started_concepts.html#organizationalunit)
+    /// from being managed by IPAM. When you exclude an OU, IPAM will not manage the IP addresses in
+    /// accounts in that OU. For more information, see [Exclude organizational units from
+    /// IPAM](https://docs.aws.amazon.com/vpc/latest/ipam/exclude-ous.html) in the *Amazon Virtual Private
+    /// Cloud IP Address Manager User Guide* .
     pub organizational_unit_exclusions: Option<Val<Vec<IpamResourceDiscoveryOrganizationalUnitExclusion>>>,
     /// `Tags`.
+    ///
+    /// A tag is a label that you assign to an AWS resource. Each tag consists of a key and an optional
+    /// value. You can use tags to search and filter your resources or track your AWS costs.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -124,26 +143,54 @@ impl Deref for IpamResourceDiscoveryHandle {
 
 impl IpamResourceDiscoveryHandle {
     /// `Fn::GetAtt` `IpamResourceDiscoveryId`.
+    ///
+    /// The resource discovery ID.
     pub fn attr_ipam_resource_discovery_id(&self) -> Val<String> {
         self.0.get_att("IpamResourceDiscoveryId")
     }
     /// `Fn::GetAtt` `IpamResourceDiscoveryArn`.
+    ///
+    /// The resource discovery ARN.
     pub fn attr_ipam_resource_discovery_arn(&self) -> Val<String> {
         self.0.get_att("IpamResourceDiscoveryArn")
     }
     /// `Fn::GetAtt` `OwnerId`.
+    ///
+    /// The owner ID.
     pub fn attr_owner_id(&self) -> Val<String> {
         self.0.get_att("OwnerId")
     }
     /// `Fn::GetAtt` `IpamResourceDiscoveryRegion`.
+    ///
+    /// The resource discovery Region.
     pub fn attr_ipam_resource_discovery_region(&self) -> Val<String> {
         self.0.get_att("IpamResourceDiscoveryRegion")
     }
     /// `Fn::GetAtt` `IsDefault`.
+    ///
+    /// Defines if the resource discovery is the default. The default resource discovery is the resource
+    /// discovery automatically created when you create an IPAM.
     pub fn attr_is_default(&self) -> Val<bool> {
         self.0.get_att("IsDefault")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The resource discovery's state.
+    ///
+    /// - `create-in-progress` - Resource discovery is being created.
+    /// - `create-complete` - Resource discovery creation is complete.
+    /// - `create-failed` - Resource discovery creation has failed.
+    /// - `modify-in-progress` - Resource discovery is being modified.
+    /// - `modify-complete` - Resource discovery modification is complete.
+    /// - `modify-failed` - Resource discovery modification has failed.
+    /// - `delete-in-progress` - Resource discovery is being deleted.
+    /// - `delete-complete` - Resource discovery deletion is complete.
+    /// - `delete-failed` - Resource discovery deletion has failed.
+    /// - `isolate-in-progress` - AWS account that created the resource discovery has been removed and the
+    ///   resource discovery is being isolated.
+    /// - `isolate-complete` - Resource discovery isolation is complete.
+    /// - `restore-in-progress` - AWS account that created the resource discovery and was isolated has been
+    ///   restored.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
@@ -158,9 +205,19 @@ impl IpamResourceDiscoveryHandle {
 }
 
 /// The [`IpamOperatingRegion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ipamresourcediscovery-ipamoperatingregion.html) property type.
+///
+/// The operating Regions for an IPAM. Operating Regions are AWS Regions where the IPAM is allowed to
+/// manage IP address CIDRs. IPAM only discovers and monitors resources in the AWS Regions you select as
+/// operating Regions.
+///
+/// For more information about operating Regions, see [Create an
+/// IPAM](https://docs.aws.amazon.com//vpc/latest/ipam/create-ipam.html) in the *Amazon VPC IPAM User
+/// Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamOperatingRegion {
     /// `RegionName`: required.
+    ///
+    /// The name of the operating Region.
     pub region_name: Option<Val<String>>,
 }
 
@@ -215,9 +272,21 @@ impl ToValue for IpamOperatingRegion {
 impl Literal for IpamOperatingRegion {}
 
 /// The [`IpamResourceDiscoveryOrganizationalUnitExclusion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ipamresourcediscovery-ipamresourcediscoveryorganizationalunitexclusion.html) property type.
+///
+/// If your IPAM is integrated with AWS Organizations, you can exclude an [organizational unit
+/// (OU)](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_getting-started_concepts.html#organizationalunit)
+/// from being managed by IPAM. When you exclude an OU, IPAM will not manage the IP addresses in
+/// accounts in that OU. For more information, see [Exclude organizational units from
+/// IPAM](https://docs.aws.amazon.com/vpc/latest/ipam/exclude-ous.html) in the *Amazon Virtual Private
+/// Cloud IP Address Manager User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamResourceDiscoveryOrganizationalUnitExclusion {
     /// `OrganizationsEntityPath`: required.
+    ///
+    /// An AWS Organizations entity path. For more information on the entity path, see [Understand the AWS
+    /// Organizations entity
+    /// path](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_last-accessed-view-data-orgs.html#access_policies_access-advisor-viewing-orgs-entity-path)
+    /// in the *AWS Identity and Access Management User Guide* .
     ///
     /// - Length: at least 1.
     pub organizations_entity_path: Option<Val<String>>,

@@ -5,14 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::IPAMResourceDiscoveryAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ipamresourcediscoveryassociation.html) resource type.
 ///
+/// An IPAM resource discovery association. An associated resource discovery is a resource discovery
+/// that has been associated with an IPAM. IPAM aggregates the resource CIDRs discovered by the
+/// associated resource discovery.
+///
 /// Build it with [`IpamResourceDiscoveryAssociation::builder`]; adding it to a stack returns a [`IpamResourceDiscoveryAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamResourceDiscoveryAssociation {
     /// `IpamId`: required. Changing it replaces the resource.
+    ///
+    /// The IPAM ID.
     pub ipam_id: Option<Val<String>>,
     /// `IpamResourceDiscoveryId`: required. Changing it replaces the resource.
+    ///
+    /// The resource discovery ID.
     pub ipam_resource_discovery_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A tag is a label that you assign to an AWS resource. Each tag consists of a key and an optional
+    /// value. You can use tags to search and filter your resources or track your AWS costs.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -112,34 +123,69 @@ impl Deref for IpamResourceDiscoveryAssociationHandle {
 
 impl IpamResourceDiscoveryAssociationHandle {
     /// `Fn::GetAtt` `IpamArn`.
+    ///
+    /// The IPAM ARN.
     pub fn attr_ipam_arn(&self) -> Val<String> {
         self.0.get_att("IpamArn")
     }
     /// `Fn::GetAtt` `IpamRegion`.
+    ///
+    /// The IPAM home Region.
     pub fn attr_ipam_region(&self) -> Val<String> {
         self.0.get_att("IpamRegion")
     }
     /// `Fn::GetAtt` `IpamResourceDiscoveryAssociationId`.
+    ///
+    /// The resource discovery association ID.
     pub fn attr_ipam_resource_discovery_association_id(&self) -> Val<String> {
         self.0.get_att("IpamResourceDiscoveryAssociationId")
     }
     /// `Fn::GetAtt` `IpamResourceDiscoveryAssociationArn`.
+    ///
+    /// The resource discovery association ARN.
     pub fn attr_ipam_resource_discovery_association_arn(&self) -> Val<String> {
         self.0.get_att("IpamResourceDiscoveryAssociationArn")
     }
     /// `Fn::GetAtt` `IsDefault`.
+    ///
+    /// Defines if the resource discovery is the default. When you create an IPAM, a default resource
+    /// discovery is created for your IPAM and it's associated with your IPAM.
     pub fn attr_is_default(&self) -> Val<bool> {
         self.0.get_att("IsDefault")
     }
     /// `Fn::GetAtt` `ResourceDiscoveryStatus`.
+    ///
+    /// The resource discovery status.
+    ///
+    /// - `active` - Connection or permissions required to read the results of the resource discovery are
+    ///   intact.
+    /// - `not-found` - Connection or permissions required to read the results of the resource discovery are
+    ///   broken. This may happen if the owner of the resource discovery stopped sharing it or deleted the
+    ///   resource discovery. Verify the resource discovery still exists and the AWS RAM resource share is
+    ///   still intact.
     pub fn attr_resource_discovery_status(&self) -> Val<String> {
         self.0.get_att("ResourceDiscoveryStatus")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The lifecycle state of the association when you associate or disassociate a resource discovery.
+    ///
+    /// - `associate-in-progress` - Resource discovery is being associated.
+    /// - `associate-complete` - Resource discovery association is complete.
+    /// - `associate-failed` - Resource discovery association has failed.
+    /// - `disassociate-in-progress` - Resource discovery is being disassociated.
+    /// - `disassociate-complete` - Resource discovery disassociation is complete.
+    /// - `disassociate-failed` - Resource discovery disassociation has failed.
+    /// - `isolate-in-progress` - AWS account that created the resource discovery association has been
+    ///   removed and the resource discovery associatation is being isolated.
+    /// - `isolate-complete` - Resource discovery isolation is complete..
+    /// - `restore-in-progress` - Resource discovery is being restored.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `OwnerId`.
+    ///
+    /// The owner ID.
     pub fn attr_owner_id(&self) -> Val<String> {
         self.0.get_att("OwnerId")
     }

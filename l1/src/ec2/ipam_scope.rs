@@ -5,16 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::IPAMScope`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-ipamscope.html) resource type.
 ///
+/// In IPAM, a scope is the highest-level container within IPAM. An IPAM contains two default scopes.
+/// Each scope represents the IP space for a single network. The private scope is intended for all
+/// private IP address space. The public scope is intended for all public IP address space. Scopes
+/// enable you to reuse IP addresses across multiple unconnected networks without causing IP address
+/// overlap or conflict.
+///
+/// For more information, see [How IPAM
+/// works](https://docs.aws.amazon.com//vpc/latest/ipam/how-it-works-ipam.html) in the *Amazon VPC IPAM
+/// User Guide* .
+///
 /// Build it with [`IpamScope::builder`]; adding it to a stack returns a [`IpamScopeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamScope {
     /// `Description`.
+    ///
+    /// The description of the scope.
     pub description: Option<Val<String>>,
     /// `ExternalAuthorityConfiguration`.
+    ///
+    /// The configuration that links an Amazon VPC IPAM scope to an external authority system. It specifies
+    /// the type of external system and the external resource identifier that identifies your account or
+    /// instance in that system.
+    ///
+    /// For more information, see [Integrate VPC IPAM with Infoblox
+    /// infrastructure](https://docs.aws.amazon.com/vpc/latest/ipam/integrate-infoblox-ipam.html) in the *Amazon
+    /// VPC IPAM User Guide* .
     pub external_authority_configuration: Option<Val<IpamScopeExternalAuthorityConfiguration>>,
     /// `IpamId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the IPAM for which you're creating this scope.
     pub ipam_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The key/value combination of a tag assigned to the resource. Use the tag key in the filter name and
+    /// the tag value as the filter value. For example, to find all resources that have a tag with the key
+    /// `Owner` and the value `TeamA` , specify `tag:Owner` for the filter name and `TeamA` for the filter
+    /// value.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -112,26 +139,38 @@ impl Deref for IpamScopeHandle {
 
 impl IpamScopeHandle {
     /// `Fn::GetAtt` `IpamScopeId`.
+    ///
+    /// The ID of an IPAM scope.
     pub fn attr_ipam_scope_id(&self) -> Val<String> {
         self.0.get_att("IpamScopeId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the scope.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `IpamArn`.
+    ///
+    /// The ARN of an IPAM.
     pub fn attr_ipam_arn(&self) -> Val<String> {
         self.0.get_att("IpamArn")
     }
     /// `Fn::GetAtt` `IsDefault`.
+    ///
+    /// Defines if the scope is the default scope or not.
     pub fn attr_is_default(&self) -> Val<bool> {
         self.0.get_att("IsDefault")
     }
     /// `Fn::GetAtt` `PoolCount`.
+    ///
+    /// The number of pools in a scope.
     pub fn attr_pool_count(&self) -> Val<i64> {
         self.0.get_att("PoolCount")
     }
     /// `Fn::GetAtt` `IpamScopeType`.
+    ///
+    /// The type of the scope.
     pub fn attr_ipam_scope_type(&self) -> Val<String> {
         self.0.get_att("IpamScopeType")
     }
@@ -146,11 +185,26 @@ impl IpamScopeHandle {
 }
 
 /// The [`IpamScopeExternalAuthorityConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ipamscope-ipamscopeexternalauthorityconfiguration.html) property type.
+///
+/// The configuration that links an Amazon VPC IPAM scope to an external authority system. It specifies
+/// the type of external system and the external resource identifier that identifies your account or
+/// instance in that system.
+///
+/// In IPAM, an external authority is a third-party IP address management system that provides CIDR
+/// blocks when you provision address space for top-level IPAM pools. This allows you to use your
+/// existing IP management system to control which address ranges are allocated to AWS while using
+/// Amazon VPC IPAM to manage subnets within those ranges.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpamScopeExternalAuthorityConfiguration {
     /// `ExternalResourceIdentifier`: required.
+    ///
+    /// The identifier for the external resource managing this scope. For Infoblox integrations, this is the
+    /// Infoblox resource identifier in the format `<version>.identity.account.<entity_realm>.<entity_id>` .
     pub external_resource_identifier: Option<Val<String>>,
     /// `IpamScopeExternalAuthorityType`: required.
+    ///
+    /// The type of external authority managing this scope. Currently supports `Infoblox` for integration
+    /// with Infoblox Universal DDI.
     pub ipam_scope_external_authority_type: Option<Val<IpamScopeExternalAuthorityType>>,
 }
 
@@ -310,9 +364,18 @@ impl IpamScopeExternalAuthorityType {
             IpamScopeExternalAuthorityType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpamScopeExternalAuthorityType {
+    const VALUES: &'static [&'static str] = &["infoblox"];
+    fn as_str(&self) -> &str {
+        IpamScopeExternalAuthorityType::as_str(self)
     }
 }
 

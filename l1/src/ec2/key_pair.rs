@@ -5,18 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::KeyPair`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-keypair.html) resource type.
 ///
+/// Specifies a key pair for use with an Amazon Elastic Compute Cloud instance as follows:
+///
+/// - To import an existing key pair, include the `PublicKeyMaterial` property.
+/// - To create a new key pair, omit the `PublicKeyMaterial` property.
+///
+/// When you import an existing key pair, you specify the public key material for the key. We assume
+/// that you have the private key material for the key. AWS CloudFormation does not create or return the
+/// private key material when you import a key pair.
+///
+/// When you create a new key pair, the private key is saved to AWS Systems Manager Parameter Store,
+/// using a parameter with the following name: `/ec2/keypair/{key_pair_id}` . For more information about
+/// retrieving private key, and the required permissions, see [Create a key pair using
+/// CloudFormation](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/create-key-pairs.html#create-key-pair-cloudformation)
+/// in the *Amazon EC2 User Guide* .
+///
+/// When CloudFormation deletes a key pair that was created or imported by a stack, it also deletes the
+/// parameter that was used to store the private key material in Parameter Store.
+///
 /// Build it with [`KeyPair::builder`]; adding it to a stack returns a [`KeyPairHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyPair {
     /// `KeyFormat`. Changing it replaces the resource.
+    ///
+    /// The format of the key pair.
+    ///
+    /// Default: `pem`
     pub key_format: Option<Val<KeyFormat>>,
     /// `KeyName`: required. Changing it replaces the resource.
+    ///
+    /// A unique name for the key pair.
+    ///
+    /// Constraints: Up to 255 ASCII characters
     pub key_name: Option<Val<String>>,
     /// `KeyType`. Changing it replaces the resource.
+    ///
+    /// The type of key pair. Note that ED25519 keys are not supported for Windows instances.
+    ///
+    /// If the `PublicKeyMaterial` property is specified, the `KeyType` property is ignored, and the key
+    /// type is inferred from the `PublicKeyMaterial` value.
+    ///
+    /// Default: `rsa`
     pub key_type: Option<Val<KeyType>>,
     /// `PublicKeyMaterial`. Changing it replaces the resource.
+    ///
+    /// The public key material. The `PublicKeyMaterial` property is used to import a key pair. If this
+    /// property is not specified, then a new key pair will be created.
     pub public_key_material: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags to apply to the key pair.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -117,10 +155,27 @@ impl Deref for KeyPairHandle {
 
 impl KeyPairHandle {
     /// `Fn::GetAtt` `KeyPairId`.
+    ///
+    /// The ID of the key pair.
     pub fn attr_key_pair_id(&self) -> Val<String> {
         self.0.get_att("KeyPairId")
     }
     /// `Fn::GetAtt` `KeyFingerprint`.
+    ///
+    /// If you created the key pair using Amazon EC2:
+    ///
+    /// - For RSA key pairs, the key fingerprint is the SHA-1 digest of the DER encoded private key.
+    /// - For ED25519 key pairs, the key fingerprint is the base64-encoded SHA-256 digest, which is the
+    ///   default for OpenSSH, starting with [OpenSSH 6.8](https://docs.aws.amazon.com/http://www.openssh.com/txt/release-6.8)
+    ///   .
+    ///
+    /// If you imported the key pair to Amazon EC2:
+    ///
+    /// - For RSA key pairs, the key fingerprint is the MD5 public key fingerprint as specified in section 4
+    ///   of RFC 4716.
+    /// - For ED25519 key pairs, the key fingerprint is the base64-encoded SHA-256 digest, which is the
+    ///   default for OpenSSH, starting with [OpenSSH 6.8](https://docs.aws.amazon.com/http://www.openssh.com/txt/release-6.8)
+    ///   .
     pub fn attr_key_fingerprint(&self) -> Val<String> {
         self.0.get_att("KeyFingerprint")
     }
@@ -225,9 +280,18 @@ impl KeyFormat {
             KeyFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyFormat {
+    const VALUES: &'static [&'static str] = &["pem", "ppk"];
+    fn as_str(&self) -> &str {
+        KeyFormat::as_str(self)
     }
 }
 
@@ -272,9 +336,18 @@ impl KeyType {
             KeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyType {
+    const VALUES: &'static [&'static str] = &["rsa", "ed25519"];
+    fn as_str(&self) -> &str {
+        KeyType::as_str(self)
     }
 }
 

@@ -5,19 +5,50 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::LaunchTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html) resource type.
 ///
+/// Specifies the properties for creating a launch template.
+///
+/// The minimum required properties for specifying a launch template are as follows:
+///
+/// - You must specify at least one property for the launch template data.
+/// - You can optionally specify a name for the launch template. If you do not specify a name,
+///   CloudFormation creates a name for you.
+///
+/// A launch template can contain some or all of the configuration information to launch an instance.
+/// When you launch an instance using a launch template, instance properties that are not specified in
+/// the launch template use default values, except the `ImageId` property, which has no default value.
+/// If you do not specify an AMI ID for the launch template `ImageId` property, you must specify an AMI
+/// ID for the instance `ImageId` property.
+///
+/// For more information, see [Launch an instance from a launch
+/// template](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-templates.html) in the *Amazon
+/// EC2 User Guide* .
+///
 /// Build it with [`LaunchTemplate::builder`]; adding it to a stack returns a [`LaunchTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplate {
     /// `LaunchTemplateData`: required.
+    ///
+    /// The information for the launch template.
     pub launch_template_data: Option<Val<LaunchTemplateData>>,
     /// `LaunchTemplateName`. Changing it replaces the resource.
+    ///
+    /// A name for the launch template.
     ///
     /// - Length: 3 to 128.
     /// - Pattern: `^[a-zA-Z0-9\(\)\.\-/_]+$`.
     pub launch_template_name: Option<Val<String>>,
     /// `TagSpecifications`.
+    ///
+    /// The tags to apply to the launch template on creation. To tag the launch template, the resource type
+    /// must be `launch-template` .
+    ///
+    /// To specify the tags for resources that are created during instance launch, use
+    /// [TagSpecifications](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html#cfn-ec2-launchtemplate-launchtemplatedata-tagspecifications)
+    /// .
     pub tag_specifications: Option<Val<Vec<LaunchTemplateTagSpecification>>>,
     /// `VersionDescription`.
+    ///
+    /// A description for the first version of the launch template.
     ///
     /// - Length: 0 to 255.
     pub version_description: Option<Val<String>>,
@@ -117,14 +148,24 @@ impl Deref for LaunchTemplateHandle {
 
 impl LaunchTemplateHandle {
     /// `Fn::GetAtt` `DefaultVersionNumber`.
+    ///
+    /// The default version of the launch template, such as 2.
+    ///
+    /// The default version of a launch template cannot be specified in AWS CloudFormation . The default
+    /// version can be set in the Amazon EC2 console or by using the `modify-launch-template` AWS CLI
+    /// command.
     pub fn attr_default_version_number(&self) -> Val<String> {
         self.0.get_att("DefaultVersionNumber")
     }
     /// `Fn::GetAtt` `LaunchTemplateId`.
+    ///
+    /// The ID of the launch template.
     pub fn attr_launch_template_id(&self) -> Val<String> {
         self.0.get_att("LaunchTemplateId")
     }
     /// `Fn::GetAtt` `LatestVersionNumber`.
+    ///
+    /// The latest version of the launch template, such as `5` .
     pub fn attr_latest_version_number(&self) -> Val<String> {
         self.0.get_att("LatestVersionNumber")
     }
@@ -139,11 +180,19 @@ impl LaunchTemplateHandle {
 }
 
 /// The [`AcceleratorCount`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-acceleratorcount.html) property type.
+///
+/// The minimum and maximum number of accelerators (GPUs, FPGAs, or AWS Inferentia chips) on an
+/// instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AcceleratorCount {
     /// `Max`.
+    ///
+    /// The maximum number of accelerators. To specify no maximum limit, omit this parameter. To exclude
+    /// accelerator-enabled instance types, set `Max` to `0` .
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum number of accelerators. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<i64>>,
 }
 
@@ -197,11 +246,17 @@ impl ToValue for AcceleratorCount {
 impl Literal for AcceleratorCount {}
 
 /// The [`AcceleratorTotalMemoryMiB`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-acceleratortotalmemorymib.html) property type.
+///
+/// The minimum and maximum amount of total accelerator memory, in MiB.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AcceleratorTotalMemoryMiB {
     /// `Max`.
+    ///
+    /// The maximum amount of accelerator memory, in MiB. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum amount of accelerator memory, in MiB. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<i64>>,
 }
 
@@ -255,11 +310,19 @@ impl ToValue for AcceleratorTotalMemoryMiB {
 impl Literal for AcceleratorTotalMemoryMiB {}
 
 /// The [`BaselineEbsBandwidthMbps`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-baselineebsbandwidthmbps.html) property type.
+///
+/// The minimum and maximum baseline bandwidth to Amazon EBS, in Mbps. For more information, see [Amazon
+/// EBS–optimized instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html)
+/// in the *Amazon EC2 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BaselineEbsBandwidthMbps {
     /// `Max`.
+    ///
+    /// The maximum baseline bandwidth, in Mbps. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum baseline bandwidth, in Mbps. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<i64>>,
 }
 
@@ -313,9 +376,20 @@ impl ToValue for BaselineEbsBandwidthMbps {
 impl Literal for BaselineEbsBandwidthMbps {}
 
 /// The [`BaselinePerformanceFactors`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-baselineperformancefactors.html) property type.
+///
+/// The baseline performance to consider, using an instance family as a baseline reference. The instance
+/// family establishes the lowest acceptable level of performance. Amazon EC2 uses this baseline to
+/// guide instance type selection, but there is no guarantee that the selected instance types will
+/// always exceed the baseline for every application.
+///
+/// Currently, this parameter only supports CPU performance as a baseline performance factor. For
+/// example, specifying `c6i` would use the CPU performance of the `c6i` family as the baseline
+/// reference.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BaselinePerformanceFactors {
     /// `Cpu`.
+    ///
+    /// The CPU performance to consider, using an instance family as the baseline reference.
     pub cpu: Option<Val<Cpu>>,
 }
 
@@ -363,15 +437,33 @@ impl ToValue for BaselinePerformanceFactors {
 impl Literal for BaselinePerformanceFactors {}
 
 /// The [`BlockDeviceMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-blockdevicemapping.html) property type.
+///
+/// Specifies a block device mapping for a launch template. You must specify `DeviceName` plus exactly
+/// one of the following properties: `Ebs` , `NoDevice` , or `VirtualName` .
+///
+/// `BlockDeviceMapping` is a property of [AWS::EC2::LaunchTemplate
+/// LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlockDeviceMapping {
     /// `DeviceName`.
+    ///
+    /// The device name (for example, /dev/sdh or xvdh).
     pub device_name: Option<Val<String>>,
     /// `Ebs`.
+    ///
+    /// Parameters used to automatically set up EBS volumes when the instance is launched.
     pub ebs: Option<Val<Ebs>>,
     /// `NoDevice`.
+    ///
+    /// To omit the device from the block device mapping, specify an empty string.
     pub no_device: Option<Val<String>>,
     /// `VirtualName`.
+    ///
+    /// The virtual device name (ephemeralN). Instance store volumes are numbered starting from 0. An
+    /// instance type with 2 available instance store volumes can specify mappings for ephemeral0 and
+    /// ephemeral1. The number of available instance store volumes depends on the instance type. After you
+    /// connect to the instance, you must mount the volume.
     pub virtual_name: Option<Val<String>>,
 }
 
@@ -437,11 +529,29 @@ impl ToValue for BlockDeviceMapping {
 impl Literal for BlockDeviceMapping {}
 
 /// The [`CapacityReservationSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-capacityreservationspecification.html) property type.
+///
+/// Specifies an instance's Capacity Reservation targeting option. You can specify only one option at a
+/// time.
+///
+/// `CapacityReservationSpecification` is a property of [AWS::EC2::LaunchTemplate
+/// LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityReservationSpecification {
     /// `CapacityReservationPreference`.
+    ///
+    /// Indicates the instance's Capacity Reservation preferences. Possible preferences include:
+    ///
+    /// - `capacity-reservations-only` - The instance will only run in a Capacity Reservation or Capacity
+    ///   Reservation group. If capacity isn't available, the instance will fail to launch.
+    /// - `open` - The instance can run in any `open` Capacity Reservation that has matching attributes
+    ///   (instance type, platform, Availability Zone, tenancy).
+    /// - `none` - The instance avoids running in a Capacity Reservation even if one is available. The
+    ///   instance runs in On-Demand capacity.
     pub capacity_reservation_preference: Option<Val<CapacityReservationPreference>>,
     /// `CapacityReservationTarget`.
+    ///
+    /// Information about the target Capacity Reservation or Capacity Reservation group.
     pub capacity_reservation_target: Option<Val<CapacityReservationTarget>>,
 }
 
@@ -495,11 +605,21 @@ impl ToValue for CapacityReservationSpecification {
 impl Literal for CapacityReservationSpecification {}
 
 /// The [`CapacityReservationTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-capacityreservationtarget.html) property type.
+///
+/// Specifies a target Capacity Reservation.
+///
+/// `CapacityReservationTarget` is a property of the [Amazon EC2 LaunchTemplate
+/// LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityReservationTarget {
     /// `CapacityReservationId`.
+    ///
+    /// The ID of the Capacity Reservation in which to run the instance.
     pub capacity_reservation_id: Option<Val<String>>,
     /// `CapacityReservationResourceGroupArn`.
+    ///
+    /// The ARN of the Capacity Reservation resource group in which to run the instance.
     pub capacity_reservation_resource_group_arn: Option<Val<String>>,
 }
 
@@ -553,13 +673,27 @@ impl ToValue for CapacityReservationTarget {
 impl Literal for CapacityReservationTarget {}
 
 /// The [`ConnectionTrackingSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-connectiontrackingspecification.html) property type.
+///
+/// A security group connection tracking specification that enables you to set the idle timeout for
+/// connection tracking on an Elastic network interface. For more information, see [Connection tracking
+/// timeouts](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-connection-tracking.html#connection-tracking-timeouts)
+/// in the *Amazon EC2 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionTrackingSpecification {
     /// `TcpEstablishedTimeout`.
+    ///
+    /// Timeout (in seconds) for idle TCP connections in an established state. Min: 60 seconds. Max: 432000
+    /// seconds (5 days). Default: 432000 seconds. Recommended: Less than 432000 seconds.
     pub tcp_established_timeout: Option<Val<i64>>,
     /// `UdpStreamTimeout`.
+    ///
+    /// Timeout (in seconds) for idle UDP flows classified as streams which have seen more than one
+    /// request-response transaction. Min: 60 seconds. Max: 180 seconds (3 minutes). Default: 180 seconds.
     pub udp_stream_timeout: Option<Val<i64>>,
     /// `UdpTimeout`.
+    ///
+    /// Timeout (in seconds) for idle UDP flows that have seen traffic only in a single direction or a
+    /// single request-response transaction. Min: 30 seconds. Max: 60 seconds. Default: 30 seconds.
     pub udp_timeout: Option<Val<i64>>,
 }
 
@@ -619,9 +753,15 @@ impl ToValue for ConnectionTrackingSpecification {
 impl Literal for ConnectionTrackingSpecification {}
 
 /// The [`Cpu`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-cpu.html) property type.
+///
+/// Specifies the CPU performance to consider when using an instance family as the baseline reference.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cpu {
     /// `References`.
+    ///
+    /// The instance family to use as the baseline reference for CPU performance. All instance types that
+    /// match your specified attributes are compared against the CPU performance of the referenced instance
+    /// family, regardless of CPU manufacturer or architecture differences.
     pub references: Option<Val<Vec<Reference>>>,
 }
 
@@ -674,13 +814,30 @@ impl ToValue for Cpu {
 impl Literal for Cpu {}
 
 /// The [`CpuOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-cpuoptions.html) property type.
+///
+/// Specifies the CPU options for an instance. For more information, see [Optimize CPU
+/// options](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-optimize-cpu.html) in the *Amazon
+/// Elastic Compute Cloud User Guide* .
+///
+/// `CpuOptions` is a property of [AWS::EC2::LaunchTemplate
+/// LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CpuOptions {
     /// `AmdSevSnp`.
+    ///
+    /// Indicates whether to enable the instance for AMD SEV-SNP. AMD SEV-SNP is supported with M6a, R6a,
+    /// and C6a instance types only. For more information, see [AMD SEV-SNP for Amazon EC2
+    /// instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/sev-snp.html) .
     pub amd_sev_snp: Option<Val<AmdSevSnp>>,
     /// `CoreCount`.
+    ///
+    /// The number of CPU cores for the instance.
     pub core_count: Option<Val<i64>>,
     /// `ThreadsPerCore`.
+    ///
+    /// The number of threads per CPU core. To disable multithreading for the instance, specify a value of
+    /// `1` . Otherwise, specify the default value of `2` .
     pub threads_per_core: Option<Val<i64>>,
 }
 
@@ -740,9 +897,19 @@ impl ToValue for CpuOptions {
 impl Literal for CpuOptions {}
 
 /// The [`CreditSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-creditspecification.html) property type.
+///
+/// Specifies the credit option for CPU usage of a T2, T3, or T3a instance.
+///
+/// `CreditSpecification` is a property of [AWS::EC2::LaunchTemplate
+/// LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreditSpecification {
     /// `CpuCredits`.
+    ///
+    /// The credit option for CPU usage of a T instance.
+    ///
+    /// Valid values: `standard` | `unlimited`
     pub cpu_credits: Option<Val<String>>,
 }
 
@@ -790,27 +957,99 @@ impl ToValue for CreditSpecification {
 impl Literal for CreditSpecification {}
 
 /// The [`Ebs`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-ebs.html) property type.
+///
+/// Parameters for a block device for an EBS volume in an Amazon EC2 launch template.
+///
+/// `Ebs` is a property of [AWS::EC2::LaunchTemplate
+/// BlockDeviceMapping](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-blockdevicemapping.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ebs {
     /// `DeleteOnTermination`.
+    ///
+    /// Indicates whether the EBS volume is deleted on instance termination.
     pub delete_on_termination: Option<Val<bool>>,
     /// `EbsCardIndex`.
     pub ebs_card_index: Option<Val<i64>>,
     /// `Encrypted`.
+    ///
+    /// Indicates whether the EBS volume is encrypted. Encrypted volumes can only be attached to instances
+    /// that support Amazon EBS encryption. If you are creating a volume from a snapshot, you can't specify
+    /// an encryption value.
     pub encrypted: Option<Val<bool>>,
     /// `Iops`.
+    ///
+    /// The number of I/O operations per second (IOPS). For `gp3` , `io1` , and `io2` volumes, this
+    /// represents the number of IOPS that are provisioned for the volume. For `gp2` volumes, this
+    /// represents the baseline performance of the volume and the rate at which the volume accumulates I/O
+    /// credits for bursting.
+    ///
+    /// The following are the supported values for each volume type:
+    ///
+    /// - `gp3` : 3,000 - 80,000 IOPS
+    /// - `io1` : 100 - 64,000 IOPS
+    /// - `io2` : 100 - 256,000 IOPS
+    ///
+    /// For `io2` volumes, you can achieve up to 256,000 IOPS on [instances built on the Nitro
+    /// System](https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-nitro-instances.html) . On other
+    /// instances, you can achieve performance up to 32,000 IOPS.
+    ///
+    /// This parameter is supported for `io1` , `io2` , and `gp3` volumes only.
     pub iops: Option<Val<i64>>,
     /// `KmsKeyId`.
+    ///
+    /// Identifier (key ID, key alias, key ARN, or alias ARN) of the customer managed KMS key to use for EBS
+    /// encryption.
     pub kms_key_id: Option<Val<String>>,
     /// `SnapshotId`.
+    ///
+    /// The ID of the snapshot.
     pub snapshot_id: Option<Val<String>>,
     /// `Throughput`.
+    ///
+    /// The throughput to provision for a `gp3` volume, with a maximum of 2,000 MiB/s.
+    ///
+    /// Valid Range: Minimum value of 125. Maximum value of 2,000.
     pub throughput: Option<Val<i64>>,
     /// `VolumeInitializationRate`.
+    ///
+    /// Specifies the Amazon EBS Provisioned Rate for Volume Initialization (volume initialization rate), in
+    /// MiB/s, at which to download the snapshot blocks from Amazon S3 to the volume. This is also known as *volume
+    /// initialization* . Specifying a volume initialization rate ensures that the volume is initialized at
+    /// a predictable and consistent rate after creation.
+    ///
+    /// This parameter is supported only for volumes created from snapshots. Omit this parameter if:
+    ///
+    /// - You want to create the volume using fast snapshot restore. You must specify a snapshot that is
+    ///   enabled for fast snapshot restore. In this case, the volume is fully initialized at creation.
+    ///
+    /// > If you specify a snapshot that is enabled for fast snapshot restore and a volume initialization
+    /// rate, the volume will be initialized at the specified rate instead of fast snapshot restore.
+    /// - You want to create a volume that is initialized at the default rate.
+    ///
+    /// For more information, see [Initialize Amazon EBS
+    /// volumes](https://docs.aws.amazon.com/ebs/latest/userguide/initalize-volume.html) in the *Amazon EC2
+    /// User Guide* .
+    ///
+    /// Valid range: 100 - 300 MiB/s
     pub volume_initialization_rate: Option<Val<i64>>,
     /// `VolumeSize`.
+    ///
+    /// The size of the volume, in GiBs. You must specify either a snapshot ID or a volume size. The
+    /// following are the supported volumes sizes for each volume type:
+    ///
+    /// - `gp2` : 1 - 16,384 GiB
+    /// - `gp3` : 1 - 65,536 GiB
+    /// - `io1` : 4 - 16,384 GiB
+    /// - `io2` : 4 - 65,536 GiB
+    /// - `st1` and `sc1` : 125 - 16,384 GiB
+    /// - `standard` : 1 - 1024 GiB
     pub volume_size: Option<Val<i64>>,
     /// `VolumeType`.
+    ///
+    /// The volume type. For more information, see [Amazon EBS volume
+    /// types](https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html) in the *Amazon EBS
+    /// User Guide* .
     pub volume_type: Option<Val<VolumeType>>,
 }
 
@@ -912,11 +1151,25 @@ impl ToValue for Ebs {
 impl Literal for Ebs {}
 
 /// The [`EnaSrdSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-enasrdspecification.html) property type.
+///
+/// ENA Express uses AWS Scalable Reliable Datagram (SRD) technology to increase the maximum bandwidth
+/// used per stream and minimize tail latency of network traffic between EC2 instances. With ENA
+/// Express, you can communicate between two EC2 instances in the same subnet within the same account,
+/// or in different accounts. Both sending and receiving instances must have ENA Express enabled.
+///
+/// To improve the reliability of network packet delivery, ENA Express reorders network packets on the
+/// receiving end by default. However, some UDP-based applications are designed to handle network
+/// packets that are out of order to reduce the overhead for packet delivery at the network layer. When
+/// ENA Express is enabled, you can specify whether UDP network traffic uses it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnaSrdSpecification {
     /// `EnaSrdEnabled`.
+    ///
+    /// Indicates whether ENA Express is enabled for the network interface.
     pub ena_srd_enabled: Option<Val<bool>>,
     /// `EnaSrdUdpSpecification`.
+    ///
+    /// Configures ENA Express for UDP network traffic.
     pub ena_srd_udp_specification: Option<Val<EnaSrdUdpSpecification>>,
 }
 
@@ -970,9 +1223,18 @@ impl ToValue for EnaSrdSpecification {
 impl Literal for EnaSrdSpecification {}
 
 /// The [`EnaSrdUdpSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-enasrdudpspecification.html) property type.
+///
+/// ENA Express is compatible with both TCP and UDP transport protocols. When it's enabled, TCP traffic
+/// automatically uses it. However, some UDP-based applications are designed to handle network packets
+/// that are out of order, without a need for retransmission, such as live video broadcasting or other
+/// near-real-time applications. For UDP traffic, you can specify whether to use ENA Express, based on
+/// your application environment needs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnaSrdUdpSpecification {
     /// `EnaSrdUdpEnabled`.
+    ///
+    /// Indicates whether UDP traffic to and from the instance uses ENA Express. To specify this setting,
+    /// you must first enable ENA Express.
     pub ena_srd_udp_enabled: Option<Val<bool>>,
 }
 
@@ -1020,9 +1282,14 @@ impl ToValue for EnaSrdUdpSpecification {
 impl Literal for EnaSrdUdpSpecification {}
 
 /// The [`EnclaveOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-enclaveoptions.html) property type.
+///
+/// Indicates whether the instance is enabled for AWS Nitro Enclaves.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnclaveOptions {
     /// `Enabled`.
+    ///
+    /// If this parameter is set to `true` , the instance is enabled for AWS Nitro Enclaves; otherwise, it
+    /// is not enabled for AWS Nitro Enclaves.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1070,9 +1337,24 @@ impl ToValue for EnclaveOptions {
 impl Literal for EnclaveOptions {}
 
 /// The [`HibernationOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-hibernationoptions.html) property type.
+///
+/// Specifies whether your instance is configured for hibernation. This parameter is valid only if the
+/// instance meets the [hibernation
+/// prerequisites](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Hibernate.html#hibernating-prerequisites)
+/// . For more information, see [Hibernate Your
+/// Instance](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Hibernate.html) in the *Amazon EC2
+/// User Guide* .
+///
+/// `HibernationOptions` is a property of [AWS::EC2::LaunchTemplate
+/// LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HibernationOptions {
     /// `Configured`.
+    ///
+    /// If you set this parameter to `true` , the instance is enabled for hibernation.
+    ///
+    /// Default: `false`
     pub configured: Option<Val<bool>>,
 }
 
@@ -1120,11 +1402,25 @@ impl ToValue for HibernationOptions {
 impl Literal for HibernationOptions {}
 
 /// The [`IamInstanceProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-iaminstanceprofile.html) property type.
+///
+/// Specifies an IAM instance profile, which is a container for an IAM role for your instance. You can
+/// use an IAM role to distribute your AWS credentials to your instances.
+///
+/// If you are creating the launch template for use with an Amazon EC2 Auto Scaling group, you can
+/// specify either the name or the ARN of the instance profile, but not both.
+///
+/// `IamInstanceProfile` is a property of [AWS::EC2::LaunchTemplate
+/// LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IamInstanceProfile {
     /// `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the instance profile.
     pub arn: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the instance profile.
     pub name: Option<Val<String>>,
 }
 
@@ -1178,11 +1474,21 @@ impl ToValue for IamInstanceProfile {
 impl Literal for IamInstanceProfile {}
 
 /// The [`InstanceMarketOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-instancemarketoptions.html) property type.
+///
+/// Specifies the market (purchasing) option for an instance.
+///
+/// `InstanceMarketOptions` is a property of the [AWS::EC2::LaunchTemplate
+/// LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceMarketOptions {
     /// `MarketType`.
+    ///
+    /// The market type.
     pub market_type: Option<Val<MarketType>>,
     /// `SpotOptions`.
+    ///
+    /// The options for Spot Instances.
     pub spot_options: Option<Val<SpotOptions>>,
 }
 
@@ -1236,61 +1542,352 @@ impl ToValue for InstanceMarketOptions {
 impl Literal for InstanceMarketOptions {}
 
 /// The [`InstanceRequirements`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-instancerequirements.html) property type.
+///
+/// The attributes for the instance types. When you specify instance attributes, Amazon EC2 will
+/// identify instance types with these attributes.
+///
+/// You must specify `VCpuCount` and `MemoryMiB` . All other attributes are optional. Any unspecified
+/// optional attribute is set to its default.
+///
+/// When you specify multiple attributes, you get instance types that satisfy all of the specified
+/// attributes. If you specify multiple values for an attribute, you get instance types that satisfy any
+/// of the specified values.
+///
+/// To limit the list of instance types from which Amazon EC2 can identify matching instance types, you
+/// can use one of the following parameters, but not both in the same request:
+///
+/// - `AllowedInstanceTypes` - The instance types to include in the list. All other instance types are
+///   ignored, even if they match your specified attributes.
+/// - `ExcludedInstanceTypes` - The instance types to exclude from the list, even if they match your
+///   specified attributes.
+///
+/// > If you specify `InstanceRequirements` , you can't specify `InstanceType` .
+/// >
+/// > Attribute-based instance type selection is only supported when using Auto Scaling groups, EC2
+/// Fleet, and Spot Fleet to launch instances. If you plan to use the launch template in the [launch
+/// instance
+/// wizard](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-instance-wizard.html) , or
+/// with the
+/// [RunInstances](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html) API or
+/// [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html)
+/// AWS CloudFormation resource, you can't specify `InstanceRequirements` .
+///
+/// For more information, see [Specify attributes for instance type selection for EC2 Fleet or Spot
+/// Fleet](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-attribute-based-instance-type-selection.html)
+/// and [Spot placement
+/// score](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-placement-score.html) in the *Amazon
+/// EC2 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceRequirements {
     /// `AcceleratorCount`.
+    ///
+    /// The minimum and maximum number of accelerators (GPUs, FPGAs, or AWS Inferentia chips) on an
+    /// instance.
+    ///
+    /// To exclude accelerator-enabled instance types, set `Max` to `0` .
+    ///
+    /// Default: No minimum or maximum limits
     pub accelerator_count: Option<Val<AcceleratorCount>>,
     /// `AcceleratorManufacturers`.
+    ///
+    /// Indicates whether instance types must have accelerators by specific manufacturers.
+    ///
+    /// - For instance types with AWS devices, specify `amazon-web-services` .
+    /// - For instance types with AMD devices, specify `amd` .
+    /// - For instance types with Habana devices, specify `habana` .
+    /// - For instance types with NVIDIA devices, specify `nvidia` .
+    /// - For instance types with Xilinx devices, specify `xilinx` .
+    ///
+    /// Default: Any manufacturer
     pub accelerator_manufacturers: Option<Val<Vec<AcceleratorManufacturers>>>,
     /// `AcceleratorNames`.
+    ///
+    /// The accelerators that must be on the instance type.
+    ///
+    /// - For instance types with NVIDIA A10G GPUs, specify `a10g` .
+    /// - For instance types with NVIDIA A100 GPUs, specify `a100` .
+    /// - For instance types with NVIDIA H100 GPUs, specify `h100` .
+    /// - For instance types with AWS Inferentia chips, specify `inferentia` .
+    /// - For instance types with AWS Inferentia2 chips, specify `inferentia2` .
+    /// - For instance types with Habana Gaudi HL-205 GPUs, specify `gaudi-hl-205` .
+    /// - For instance types with NVIDIA GRID K520 GPUs, specify `k520` .
+    /// - For instance types with NVIDIA K80 GPUs, specify `k80` .
+    /// - For instance types with NVIDIA L4 GPUs, specify `l4` .
+    /// - For instance types with NVIDIA L40S GPUs, specify `l40s` .
+    /// - For instance types with NVIDIA M60 GPUs, specify `m60` .
+    /// - For instance types with AMD Radeon Pro V520 GPUs, specify `radeon-pro-v520` .
+    /// - For instance types with AWS Trainium chips, specify `trainium` .
+    /// - For instance types with AWS Trainium2 chips, specify `trainium2` .
+    /// - For instance types with NVIDIA T4 GPUs, specify `t4` .
+    /// - For instance types with NVIDIA T4G GPUs, specify `t4g` .
+    /// - For instance types with Xilinx U30 cards, specify `u30` .
+    /// - For instance types with Xilinx VU9P FPGAs, specify `vu9p` .
+    /// - For instance types with NVIDIA V100 GPUs, specify `v100` .
+    ///
+    /// Default: Any accelerator
     pub accelerator_names: Option<Val<Vec<AcceleratorNames>>>,
     /// `AcceleratorTotalMemoryMiB`.
+    ///
+    /// The minimum and maximum amount of total accelerator memory, in MiB.
+    ///
+    /// Default: No minimum or maximum limits
     pub accelerator_total_memory_mi_b: Option<Val<AcceleratorTotalMemoryMiB>>,
     /// `AcceleratorTypes`.
+    ///
+    /// The accelerator types that must be on the instance type.
+    ///
+    /// - For instance types with FPGA accelerators, specify `fpga` .
+    /// - For instance types with GPU accelerators, specify `gpu` .
+    /// - For instance types with Inference accelerators, specify `inference` .
+    /// - For instance types with Media accelerators, specify `media` .
+    ///
+    /// Default: Any accelerator type
     pub accelerator_types: Option<Val<Vec<AcceleratorTypes>>>,
     /// `AllowedInstanceTypes`.
+    ///
+    /// The instance types to apply your specified attributes against. All other instance types are ignored,
+    /// even if they match your specified attributes.
+    ///
+    /// You can use strings with one or more wild cards, represented by an asterisk ( `*` ), to allow an
+    /// instance type, size, or generation. The following are examples: `m5.8xlarge` , `c5*.*` , `m5a.*` ,
+    /// `r*` , `*3*` .
+    ///
+    /// For example, if you specify `c5*` ,Amazon EC2 will allow the entire C5 instance family, which
+    /// includes all C5a and C5n instance types. If you specify `m5a.*` , Amazon EC2 will allow all the M5a
+    /// instance types, but not the M5n instance types.
+    ///
+    /// > If you specify `AllowedInstanceTypes` , you can't specify `ExcludedInstanceTypes` .
+    ///
+    /// Default: All instance types
     ///
     /// - Items: 0 to 400.
     pub allowed_instance_types: Option<Val<Vec<String>>>,
     /// `BareMetal`.
+    ///
+    /// Indicates whether bare metal instance types must be included, excluded, or required.
+    ///
+    /// - To include bare metal instance types, specify `included` .
+    /// - To require only bare metal instance types, specify `required` .
+    /// - To exclude bare metal instance types, specify `excluded` .
+    ///
+    /// Default: `excluded`
     pub bare_metal: Option<Val<BareMetal>>,
     /// `BaselineEbsBandwidthMbps`.
+    ///
+    /// The minimum and maximum baseline bandwidth to Amazon EBS, in Mbps. For more information, see [Amazon
+    /// EBS–optimized instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html)
+    /// in the *Amazon EC2 User Guide* .
+    ///
+    /// Default: No minimum or maximum limits
     pub baseline_ebs_bandwidth_mbps: Option<Val<BaselineEbsBandwidthMbps>>,
     /// `BaselinePerformanceFactors`.
+    ///
+    /// The baseline performance to consider, using an instance family as a baseline reference. The instance
+    /// family establishes the lowest acceptable level of performance. Amazon EC2 uses this baseline to
+    /// guide instance type selection, but there is no guarantee that the selected instance types will
+    /// always exceed the baseline for every application. Currently, this parameter only supports CPU
+    /// performance as a baseline performance factor. For more information, see [Performance
+    /// protection](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-attribute-based-instance-type-selection.html#ec2fleet-abis-performance-protection)
+    /// in the *Amazon EC2 User Guide* .
     pub baseline_performance_factors: Option<Val<BaselinePerformanceFactors>>,
     /// `BurstablePerformance`.
+    ///
+    /// Indicates whether burstable performance T instance types are included, excluded, or required. For
+    /// more information, see [Burstable performance
+    /// instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances.html)
+    /// .
+    ///
+    /// - To include burstable performance instance types, specify `included` .
+    /// - To require only burstable performance instance types, specify `required` .
+    /// - To exclude burstable performance instance types, specify `excluded` .
+    ///
+    /// Default: `excluded`
     pub burstable_performance: Option<Val<BurstablePerformance>>,
     /// `CpuManufacturers`.
+    ///
+    /// The CPU manufacturers to include.
+    ///
+    /// - For instance types with Intel CPUs, specify `intel` .
+    /// - For instance types with AMD CPUs, specify `amd` .
+    /// - For instance types with AWS CPUs, specify `amazon-web-services` .
+    /// - For instance types with Apple CPUs, specify `apple` .
+    ///
+    /// > Don't confuse the CPU manufacturer with the CPU architecture. Instances will be launched with a
+    /// compatible CPU architecture based on the Amazon Machine Image (AMI) that you specify in your launch
+    /// template.
+    ///
+    /// Default: Any manufacturer
     pub cpu_manufacturers: Option<Val<Vec<CpuManufacturers>>>,
     /// `ExcludedInstanceTypes`.
+    ///
+    /// The instance types to exclude.
+    ///
+    /// You can use strings with one or more wild cards, represented by an asterisk ( `*` ), to exclude an
+    /// instance type, size, or generation. The following are examples: `m5.8xlarge` , `c5*.*` , `m5a.*` ,
+    /// `r*` , `*3*` .
+    ///
+    /// For example, if you specify `c5*` ,Amazon EC2 will exclude the entire C5 instance family, which
+    /// includes all C5a and C5n instance types. If you specify `m5a.*` , Amazon EC2 will exclude all the
+    /// M5a instance types, but not the M5n instance types.
+    ///
+    /// > If you specify `ExcludedInstanceTypes` , you can't specify `AllowedInstanceTypes` .
+    ///
+    /// Default: No excluded instance types
     ///
     /// - Items: 0 to 400.
     pub excluded_instance_types: Option<Val<Vec<String>>>,
     /// `InstanceGenerations`.
+    ///
+    /// Indicates whether current or previous generation instance types are included. The current generation
+    /// instance types are recommended for use. Current generation instance types are typically the latest
+    /// two to three generations in each instance family. For more information, see [Instance
+    /// types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html) in the *Amazon EC2
+    /// User Guide* .
+    ///
+    /// For current generation instance types, specify `current` .
+    ///
+    /// For previous generation instance types, specify `previous` .
+    ///
+    /// Default: Current and previous generation instance types
     pub instance_generations: Option<Val<Vec<InstanceGenerations>>>,
     /// `LocalStorage`.
+    ///
+    /// Indicates whether instance types with instance store volumes are included, excluded, or required.
+    /// For more information, [Amazon EC2 instance
+    /// store](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html) in the *Amazon EC2
+    /// User Guide* .
+    ///
+    /// - To include instance types with instance store volumes, specify `included` .
+    /// - To require only instance types with instance store volumes, specify `required` .
+    /// - To exclude instance types with instance store volumes, specify `excluded` .
+    ///
+    /// Default: `included`
     pub local_storage: Option<Val<LocalStorage>>,
     /// `LocalStorageTypes`.
+    ///
+    /// The type of local storage that is required.
+    ///
+    /// - For instance types with hard disk drive (HDD) storage, specify `hdd` .
+    /// - For instance types with solid state drive (SSD) storage, specify `ssd` .
+    ///
+    /// Default: `hdd` and `ssd`
     pub local_storage_types: Option<Val<Vec<LocalStorageTypes>>>,
     /// `MaxSpotPriceAsPercentageOfOptimalOnDemandPrice`.
+    ///
+    /// \[Price protection\] The price protection threshold for Spot Instances, as a percentage of an
+    /// identified On-Demand price. The identified On-Demand price is the price of the lowest priced current
+    /// generation C, M, or R instance type with your specified attributes. If no current generation C, M,
+    /// or R instance type matches your attributes, then the identified price is from the lowest priced
+    /// current generation instance types, and failing that, from the lowest priced previous generation
+    /// instance types that match your attributes. When Amazon EC2 selects instance types with your
+    /// attributes, it will exclude instance types whose price exceeds your specified threshold.
+    ///
+    /// The parameter accepts an integer, which Amazon EC2 interprets as a percentage.
+    ///
+    /// If you set `TargetCapacityUnitType` to `vcpu` or `memory-mib` , the price protection threshold is
+    /// based on the per vCPU or per memory price instead of the per instance price.
+    ///
+    /// > Only one of `SpotMaxPricePercentageOverLowestPrice` or
+    /// `MaxSpotPriceAsPercentageOfOptimalOnDemandPrice` can be specified. If you don't specify either,
+    /// Amazon EC2 will automatically apply optimal price protection to consistently select from a wide
+    /// range of instance types. To indicate no price protection threshold for Spot Instances, meaning you
+    /// want to consider all instance types that match your attributes, include one of these parameters and
+    /// specify a high value, such as `999999` .
     pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<Val<i64>>,
     /// `MemoryGiBPerVCpu`.
+    ///
+    /// The minimum and maximum amount of memory per vCPU, in GiB.
+    ///
+    /// Default: No minimum or maximum limits
     pub memory_gi_b_per_v_cpu: Option<Val<MemoryGiBPerVCpu>>,
     /// `MemoryMiB`.
+    ///
+    /// The minimum and maximum amount of memory, in MiB.
     pub memory_mi_b: Option<Val<MemoryMiB>>,
     /// `NetworkBandwidthGbps`.
+    ///
+    /// The minimum and maximum amount of network bandwidth, in gigabits per second (Gbps).
+    ///
+    /// Default: No minimum or maximum limits
     pub network_bandwidth_gbps: Option<Val<NetworkBandwidthGbps>>,
     /// `NetworkInterfaceCount`.
+    ///
+    /// The minimum and maximum number of network interfaces.
+    ///
+    /// Default: No minimum or maximum limits
     pub network_interface_count: Option<Val<NetworkInterfaceCount>>,
     /// `OnDemandMaxPricePercentageOverLowestPrice`.
+    ///
+    /// \[Price protection\] The price protection threshold for On-Demand Instances, as a percentage higher
+    /// than an identified On-Demand price. The identified On-Demand price is the price of the lowest priced
+    /// current generation C, M, or R instance type with your specified attributes. When Amazon EC2 selects
+    /// instance types with your attributes, it will exclude instance types whose price exceeds your
+    /// specified threshold.
+    ///
+    /// The parameter accepts an integer, which Amazon EC2 interprets as a percentage.
+    ///
+    /// To turn off price protection, specify a high value, such as `999999` .
+    ///
+    /// This parameter is not supported for
+    /// [GetSpotPlacementScores](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetSpotPlacementScores.html)
+    /// and
+    /// [GetInstanceTypesFromInstanceRequirements](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetInstanceTypesFromInstanceRequirements.html)
+    /// .
+    ///
+    /// > If you set `TargetCapacityUnitType` to `vcpu` or `memory-mib` , the price protection threshold is
+    /// applied based on the per-vCPU or per-memory price instead of the per-instance price.
+    ///
+    /// Default: `20`
     pub on_demand_max_price_percentage_over_lowest_price: Option<Val<i64>>,
     /// `RequireHibernateSupport`.
+    ///
+    /// Indicates whether instance types must support hibernation for On-Demand Instances.
+    ///
+    /// This parameter is not supported for
+    /// [GetSpotPlacementScores](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetSpotPlacementScores.html)
+    /// .
+    ///
+    /// Default: `false`
     pub require_hibernate_support: Option<Val<bool>>,
     /// `SpotMaxPricePercentageOverLowestPrice`.
+    ///
+    /// \[Price protection\] The price protection threshold for Spot Instances, as a percentage higher than
+    /// an identified Spot price. The identified Spot price is the Spot price of the lowest priced current
+    /// generation C, M, or R instance type with your specified attributes. If no current generation C, M,
+    /// or R instance type matches your attributes, then the identified Spot price is from the lowest priced
+    /// current generation instance types, and failing that, from the lowest priced previous generation
+    /// instance types that match your attributes. When Amazon EC2 selects instance types with your
+    /// attributes, it will exclude instance types whose Spot price exceeds your specified threshold.
+    ///
+    /// The parameter accepts an integer, which Amazon EC2 interprets as a percentage.
+    ///
+    /// If you set `TargetCapacityUnitType` to `vcpu` or `memory-mib` , the price protection threshold is
+    /// applied based on the per-vCPU or per-memory price instead of the per-instance price.
+    ///
+    /// This parameter is not supported for
+    /// [GetSpotPlacementScores](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetSpotPlacementScores.html)
+    /// and
+    /// [GetInstanceTypesFromInstanceRequirements](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetInstanceTypesFromInstanceRequirements.html)
+    /// .
+    ///
+    /// > Only one of `SpotMaxPricePercentageOverLowestPrice` or
+    /// `MaxSpotPriceAsPercentageOfOptimalOnDemandPrice` can be specified. If you don't specify either,
+    /// Amazon EC2 will automatically apply optimal price protection to consistently select from a wide
+    /// range of instance types. To indicate no price protection threshold for Spot Instances, meaning you
+    /// want to consider all instance types that match your attributes, include one of these parameters and
+    /// specify a high value, such as `999999` .
+    ///
+    /// Default: `100`
     pub spot_max_price_percentage_over_lowest_price: Option<Val<i64>>,
     /// `TotalLocalStorageGB`.
+    ///
+    /// The minimum and maximum amount of total local storage, in GB.
+    ///
+    /// Default: No minimum or maximum limits
     pub total_local_storage_gb: Option<Val<TotalLocalStorageGb>>,
     /// `VCpuCount`.
+    ///
+    /// The minimum and maximum number of vCPUs.
     pub v_cpu_count: Option<Val<VCpuCount>>,
 }
 
@@ -1530,9 +2127,19 @@ impl ToValue for InstanceRequirements {
 impl Literal for InstanceRequirements {}
 
 /// The [`Ipv4PrefixSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-ipv4prefixspecification.html) property type.
+///
+/// Specifies an IPv4 prefix for a network interface.
+///
+/// `Ipv4PrefixSpecification` is a property of [AWS::EC2::LaunchTemplate
+/// NetworkInterface](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ipv4PrefixSpecification {
     /// `Ipv4Prefix`.
+    ///
+    /// The IPv4 prefix. For information, see [Assigning prefixes to network
+    /// interfaces](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-prefix-eni.html) in the *Amazon
+    /// EC2 User Guide* .
     pub ipv4_prefix: Option<Val<String>>,
 }
 
@@ -1580,9 +2187,18 @@ impl ToValue for Ipv4PrefixSpecification {
 impl Literal for Ipv4PrefixSpecification {}
 
 /// The [`Ipv6Add`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-ipv6add.html) property type.
+///
+/// Specifies an IPv6 address in an Amazon EC2 launch template.
+///
+/// `Ipv6Add` is a property of [AWS::EC2::LaunchTemplate
+/// NetworkInterface](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ipv6Add {
     /// `Ipv6Address`.
+    ///
+    /// One or more specific IPv6 addresses from the IPv6 CIDR block range of your subnet. You can't use
+    /// this option if you're specifying a number of IPv6 addresses.
     pub ipv6_address: Option<Val<String>>,
 }
 
@@ -1630,9 +2246,17 @@ impl ToValue for Ipv6Add {
 impl Literal for Ipv6Add {}
 
 /// The [`Ipv6PrefixSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-ipv6prefixspecification.html) property type.
+///
+/// Specifies an IPv6 prefix for a network interface.
+///
+/// `Ipv6PrefixSpecification` is a property of [AWS::EC2::LaunchTemplate
+/// NetworkInterface](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ipv6PrefixSpecification {
     /// `Ipv6Prefix`.
+    ///
+    /// The IPv6 prefix.
     pub ipv6_prefix: Option<Val<String>>,
 }
 
@@ -1680,71 +2304,248 @@ impl ToValue for Ipv6PrefixSpecification {
 impl Literal for Ipv6PrefixSpecification {}
 
 /// The [`LaunchTemplateData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html) property type.
+///
+/// The information to include in the launch template.
+///
+/// > You must specify at least one parameter for the launch template data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplateData {
     /// `BlockDeviceMappings`.
+    ///
+    /// The block device mapping.
     pub block_device_mappings: Option<Val<Vec<BlockDeviceMapping>>>,
     /// `CapacityReservationSpecification`.
+    ///
+    /// The Capacity Reservation targeting option. If you do not specify this parameter, the instance's
+    /// Capacity Reservation preference defaults to `open` , which enables it to run in any open Capacity
+    /// Reservation that has matching attributes (instance type, platform, Availability Zone).
     pub capacity_reservation_specification: Option<Val<CapacityReservationSpecification>>,
     /// `CpuOptions`.
+    ///
+    /// The CPU options for the instance. For more information, see [CPU options for Amazon EC2
+    /// instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-optimize-cpu.html) in the *Amazon
+    /// EC2 User Guide* .
     pub cpu_options: Option<Val<CpuOptions>>,
     /// `CreditSpecification`.
+    ///
+    /// The credit option for CPU usage of the instance. Valid only for T instances.
     pub credit_specification: Option<Val<CreditSpecification>>,
     /// `DisableApiStop`.
+    ///
+    /// Indicates whether to enable the instance for stop protection. For more information, see [Enable stop
+    /// protection for your EC2
+    /// instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-stop-protection.html) in the *Amazon
+    /// EC2 User Guide* .
     pub disable_api_stop: Option<Val<bool>>,
     /// `DisableApiTermination`.
+    ///
+    /// Indicates whether termination protection is enabled for the instance. The default is `false` , which
+    /// means that you can terminate the instance using the Amazon EC2 console, command line tools, or API.
+    /// You can enable termination protection when you launch an instance, while the instance is running, or
+    /// while the instance is stopped.
     pub disable_api_termination: Option<Val<bool>>,
     /// `EbsOptimized`.
+    ///
+    /// Indicates whether the instance is optimized for Amazon EBS I/O. This optimization provides dedicated
+    /// throughput to Amazon EBS and an optimized configuration stack to provide optimal Amazon EBS I/O
+    /// performance. This optimization isn't available with all instance types. Additional usage charges
+    /// apply when using an EBS-optimized instance.
     pub ebs_optimized: Option<Val<bool>>,
     /// `EnclaveOptions`.
+    ///
+    /// Indicates whether the instance is enabled for AWS Nitro Enclaves. For more information, see [What is
+    /// Nitro Enclaves?](https://docs.aws.amazon.com/enclaves/latest/user/nitro-enclave.html) in the *AWS
+    /// Nitro Enclaves User Guide* .
+    ///
+    /// You can't enable AWS Nitro Enclaves and hibernation on the same instance.
     pub enclave_options: Option<Val<EnclaveOptions>>,
     /// `HibernationOptions`.
+    ///
+    /// Indicates whether an instance is enabled for hibernation. This parameter is valid only if the
+    /// instance meets the [hibernation
+    /// prerequisites](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/hibernating-prerequisites.html) .
+    /// For more information, see [Hibernate your Amazon EC2
+    /// instance](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Hibernate.html) in the *Amazon EC2
+    /// User Guide* .
     pub hibernation_options: Option<Val<HibernationOptions>>,
     /// `IamInstanceProfile`.
+    ///
+    /// The name or Amazon Resource Name (ARN) of an IAM instance profile.
     pub iam_instance_profile: Option<Val<IamInstanceProfile>>,
     /// `ImageId`.
+    ///
+    /// The ID of the AMI. Alternatively, you can specify a Systems Manager parameter, which will resolve to
+    /// an AMI ID on launch.
+    ///
+    /// Valid formats:
+    ///
+    /// - `ami-0ac394d6a3example`
+    /// - `resolve:ssm:parameter-name`
+    /// - `resolve:ssm:parameter-name:version-number`
+    /// - `resolve:ssm:parameter-name:label`
+    ///
+    /// For more information, see [Use a Systems Manager parameter to find an
+    /// AMI](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/finding-an-ami.html#using-systems-manager-parameter-to-find-AMI)
+    /// in the *Amazon Elastic Compute Cloud User Guide* .
     ///
     /// - Format: `AWS::EC2::Image.Id`.
     pub image_id: Option<Val<String>>,
     /// `InstanceInitiatedShutdownBehavior`.
+    ///
+    /// Indicates whether an instance stops or terminates when you initiate shutdown from the instance
+    /// (using the operating system command for system shutdown).
+    ///
+    /// Default: `stop`
     pub instance_initiated_shutdown_behavior: Option<Val<InstanceInitiatedShutdownBehavior>>,
     /// `InstanceMarketOptions`.
+    ///
+    /// The market (purchasing) option for the instances.
     pub instance_market_options: Option<Val<InstanceMarketOptions>>,
     /// `InstanceRequirements`.
+    ///
+    /// The attributes for the instance types. When you specify instance attributes, Amazon EC2 will
+    /// identify instance types with these attributes.
+    ///
+    /// You must specify `VCpuCount` and `MemoryMiB` . All other attributes are optional. Any unspecified
+    /// optional attribute is set to its default.
+    ///
+    /// When you specify multiple attributes, you get instance types that satisfy all of the specified
+    /// attributes. If you specify multiple values for an attribute, you get instance types that satisfy any
+    /// of the specified values.
+    ///
+    /// To limit the list of instance types from which Amazon EC2 can identify matching instance types, you
+    /// can use one of the following parameters, but not both in the same request:
+    ///
+    /// - `AllowedInstanceTypes` - The instance types to include in the list. All other instance types are
+    ///   ignored, even if they match your specified attributes.
+    /// - `ExcludedInstanceTypes` - The instance types to exclude from the list, even if they match your
+    ///   specified attributes.
+    ///
+    /// > If you specify `InstanceRequirements` , you can't specify `InstanceType` .
+    /// >
+    /// > Attribute-based instance type selection is only supported when using Auto Scaling groups, EC2
+    /// Fleet, and Spot Fleet to launch instances. If you plan to use the launch template in the [launch
+    /// instance
+    /// wizard](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-instance-wizard.html) , or
+    /// with the
+    /// [RunInstances](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html) API or
+    /// [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html)
+    /// AWS CloudFormation resource, you can't specify `InstanceRequirements` .
+    ///
+    /// For more information, see [Specify attributes for instance type selection for EC2 Fleet or Spot
+    /// Fleet](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-attribute-based-instance-type-selection.html)
+    /// and [Spot placement
+    /// score](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-placement-score.html) in the *Amazon
+    /// EC2 User Guide* .
     pub instance_requirements: Option<Val<InstanceRequirements>>,
     /// `InstanceType`.
+    ///
+    /// The instance type. For more information, see [Amazon EC2 instance
+    /// types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html) in the *Amazon EC2
+    /// User Guide* .
+    ///
+    /// If you specify `InstanceType` , you can't specify `InstanceRequirements` .
     pub instance_type: Option<Val<InstanceType>>,
     /// `KernelId`.
+    ///
+    /// The ID of the kernel.
+    ///
+    /// We recommend that you use PV-GRUB instead of kernels and RAM disks. For more information, see [User
+    /// Provided Kernels](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/UserProvidedkernels.html) in
+    /// the *Amazon EC2 User Guide* .
     pub kernel_id: Option<Val<String>>,
     /// `KeyName`.
+    ///
+    /// The name of the key pair. You can create a key pair using
+    /// [CreateKeyPair](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateKeyPair.html) or
+    /// [ImportKeyPair](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ImportKeyPair.html) .
+    ///
+    /// > If you do not specify a key pair, you can't connect to the instance unless you choose an AMI that
+    /// is configured to allow users another way to log in.
     pub key_name: Option<Val<String>>,
     /// `LicenseSpecifications`.
+    ///
+    /// The license configurations.
     pub license_specifications: Option<Val<Vec<LicenseSpecification>>>,
     /// `MaintenanceOptions`.
+    ///
+    /// The maintenance options of your instance.
     pub maintenance_options: Option<Val<MaintenanceOptions>>,
     /// `MetadataOptions`.
+    ///
+    /// The metadata options for the instance. For more information, see [Configure the Instance Metadata
+    /// Service
+    /// options](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-options.html)
+    /// in the *Amazon EC2 User Guide* .
     pub metadata_options: Option<Val<MetadataOptions>>,
     /// `Monitoring`.
+    ///
+    /// The monitoring for the instance.
     pub monitoring: Option<Val<Monitoring>>,
     /// `NetworkInterfaces`.
+    ///
+    /// The network interfaces for the instance.
     pub network_interfaces: Option<Val<Vec<NetworkInterface>>>,
     /// `Placement`.
+    ///
+    /// The placement for the instance.
     pub placement: Option<Val<Placement>>,
     /// `PrivateDnsNameOptions`.
+    ///
+    /// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries
+    /// should be handled. For more information, see [Amazon EC2 instance hostname
+    /// types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *Amazon
+    /// Elastic Compute Cloud User Guide* .
     pub private_dns_name_options: Option<Val<PrivateDnsNameOptions>>,
     /// `RamDiskId`.
+    ///
+    /// The ID of the RAM disk.
+    ///
+    /// > We recommend that you use PV-GRUB instead of kernels and RAM disks. For more information, see
+    /// [User provided
+    /// kernels](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/UserProvidedkernels.html) in the *Amazon
+    /// EC2 User Guide* .
     pub ram_disk_id: Option<Val<String>>,
     /// `SecurityGroupIds`.
+    ///
+    /// The IDs of the security groups. You can specify the IDs of existing security groups and references
+    /// to resources created by the stack template.
+    ///
+    /// If you specify a network interface, you must specify any security groups as part of the network
+    /// interface instead.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SecurityGroups`.
     ///
+    /// The names of the security groups. For a nondefault VPC, you must use security group IDs instead.
+    ///
+    /// If you specify a network interface, you must specify any security groups as part of the network
+    /// interface instead of using this parameter.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `TagSpecifications`.
+    ///
+    /// The tags to apply to resources that are created during instance launch.
+    ///
+    /// To tag the launch template itself, use
+    /// [TagSpecifications](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html#cfn-ec2-launchtemplate-tagspecifications)
+    /// .
     pub tag_specifications: Option<Val<Vec<TagSpecification>>>,
     /// `UserData`.
+    ///
+    /// The user data to make available to the instance. You must provide base64-encoded text. User data is
+    /// limited to 16 KB. For more information, see [Run commands when you launch an EC2 instance with user
+    /// data input](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html) in the *Amazon EC2
+    /// User Guide* .
+    ///
+    /// If you are creating the launch template for use with AWS Batch , the user data must be provided in
+    /// the [MIME multi-part archive
+    /// format](https://docs.aws.amazon.com/https://cloudinit.readthedocs.io/en/latest/topics/format.html#mime-multi-part-archive)
+    /// . For more information, see [Amazon EC2 user data in launch
+    /// templates](https://docs.aws.amazon.com/batch/latest/userguide/launch-templates.html#lt-user-data) in
+    /// the *AWS Batch User Guide* .
     pub user_data: Option<Val<String>>,
 }
 
@@ -1996,11 +2797,26 @@ impl ToValue for LaunchTemplateData {
 impl Literal for LaunchTemplateData {}
 
 /// The [`LaunchTemplateTagSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatetagspecification.html) property type.
+///
+/// Specifies the tags to apply to the launch template during creation.
+///
+/// To specify the tags for the resources that are created during instance launch, use
+/// [AWS::EC2::LaunchTemplate
+/// TagSpecification](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-tagspecification.html)
+/// .
+///
+/// `LaunchTemplateTagSpecification` is a property of
+/// [AWS::EC2::LaunchTemplate](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplateTagSpecification {
     /// `ResourceType`.
+    ///
+    /// The type of resource. To tag a launch template, `ResourceType` must be `launch-template` .
     pub resource_type: Option<Val<ResourceType>>,
     /// `Tags`.
+    ///
+    /// The tags for the resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -2059,9 +2875,17 @@ impl ToValue for LaunchTemplateTagSpecification {
 impl Literal for LaunchTemplateTagSpecification {}
 
 /// The [`LicenseSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-licensespecification.html) property type.
+///
+/// Specifies a license configuration for an instance.
+///
+/// `LicenseSpecification` is a property of [AWS::EC2::LaunchTemplate
+/// LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LicenseSpecification {
     /// `LicenseConfigurationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the license configuration.
     pub license_configuration_arn: Option<Val<String>>,
 }
 
@@ -2109,9 +2933,13 @@ impl ToValue for LicenseSpecification {
 impl Literal for LicenseSpecification {}
 
 /// The [`MaintenanceOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-maintenanceoptions.html) property type.
+///
+/// The maintenance options of your instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaintenanceOptions {
     /// `AutoRecovery`.
+    ///
+    /// Disables the automatic recovery behavior of your instance or sets it to default.
     pub auto_recovery: Option<Val<AutoRecovery>>,
 }
 
@@ -2159,11 +2987,17 @@ impl ToValue for MaintenanceOptions {
 impl Literal for MaintenanceOptions {}
 
 /// The [`MemoryGiBPerVCpu`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-memorygibpervcpu.html) property type.
+///
+/// The minimum and maximum amount of memory per vCPU, in GiB.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemoryGiBPerVCpu {
     /// `Max`.
+    ///
+    /// The maximum amount of memory per vCPU, in GiB. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<f64>>,
     /// `Min`.
+    ///
+    /// The minimum amount of memory per vCPU, in GiB. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<f64>>,
 }
 
@@ -2217,11 +3051,17 @@ impl ToValue for MemoryGiBPerVCpu {
 impl Literal for MemoryGiBPerVCpu {}
 
 /// The [`MemoryMiB`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-memorymib.html) property type.
+///
+/// The minimum and maximum amount of memory, in MiB.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemoryMiB {
     /// `Max`.
+    ///
+    /// The maximum amount of memory, in MiB. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum amount of memory, in MiB. To specify no minimum limit, specify `0` .
     pub min: Option<Val<i64>>,
 }
 
@@ -2275,17 +3115,61 @@ impl ToValue for MemoryMiB {
 impl Literal for MemoryMiB {}
 
 /// The [`MetadataOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-metadataoptions.html) property type.
+///
+/// The metadata options for the instance. For more information, see [Instance metadata and user
+/// data](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-metadata.html) in the *Amazon
+/// EC2 User Guide* .
+///
+/// `MetadataOptions` is a property of [AWS::EC2::LaunchTemplate
+/// LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetadataOptions {
     /// `HttpEndpoint`.
+    ///
+    /// Enables or disables the HTTP metadata endpoint on your instances. If the parameter is not specified,
+    /// the default state is `enabled` .
+    ///
+    /// > If you specify a value of `disabled` , you will not be able to access your instance metadata.
     pub http_endpoint: Option<Val<HttpEndpoint>>,
     /// `HttpProtocolIpv6`.
+    ///
+    /// Enables or disables the IPv6 endpoint for the instance metadata service.
+    ///
+    /// Default: `disabled`
     pub http_protocol_ipv6: Option<Val<HttpProtocolIpv6>>,
     /// `HttpPutResponseHopLimit`.
+    ///
+    /// The desired HTTP PUT response hop limit for instance metadata requests. The larger the number, the
+    /// further instance metadata requests can travel.
+    ///
+    /// Default: `1`
+    ///
+    /// Possible values: Integers from 1 to 64
     pub http_put_response_hop_limit: Option<Val<i64>>,
     /// `HttpTokens`.
+    ///
+    /// Indicates whether IMDSv2 is required.
+    ///
+    /// - `optional` - IMDSv2 is optional. You can choose whether to send a session token in your instance
+    ///   metadata retrieval requests. If you retrieve IAM role credentials without a session token, you
+    ///   receive the IMDSv1 role credentials. If you retrieve IAM role credentials using a valid session
+    ///   token, you receive the IMDSv2 role credentials.
+    /// - `required` - IMDSv2 is required. You must send a session token in your instance metadata retrieval
+    ///   requests. With this option, retrieving the IAM role credentials always returns IMDSv2 credentials;
+    ///   IMDSv1 credentials are not available.
+    ///
+    /// Default: If the value of `ImdsSupport` for the Amazon Machine Image (AMI) for your instance is
+    /// `v2.0` , the default is `required` .
     pub http_tokens: Option<Val<HttpTokens>>,
     /// `InstanceMetadataTags`.
+    ///
+    /// Set to `enabled` to allow access to instance tags from the instance metadata. Set to `disabled` to
+    /// turn off access to instance tags from the instance metadata. For more information, see [View tags
+    /// for your EC2 instances using instance
+    /// metadata](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/work-with-tags-in-IMDS.html) .
+    ///
+    /// Default: `disabled`
     pub instance_metadata_tags: Option<Val<InstanceMetadataTags>>,
 }
 
@@ -2357,9 +3241,20 @@ impl ToValue for MetadataOptions {
 impl Literal for MetadataOptions {}
 
 /// The [`Monitoring`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-monitoring.html) property type.
+///
+/// Specifies whether detailed monitoring is enabled for an instance. For more information about
+/// detailed monitoring, see [Enable or turn off detailed monitoring for your
+/// instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-cloudwatch-new.html) in the *Amazon
+/// EC2 User Guide* .
+///
+/// `Monitoring` is a property of [AWS::EC2::LaunchTemplate
+/// LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Monitoring {
     /// `Enabled`.
+    ///
+    /// Specify `true` to enable detailed monitoring. Otherwise, basic monitoring is enabled.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -2407,11 +3302,25 @@ impl ToValue for Monitoring {
 impl Literal for Monitoring {}
 
 /// The [`NetworkBandwidthGbps`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkbandwidthgbps.html) property type.
+///
+/// The minimum and maximum amount of network bandwidth, in gigabits per second (Gbps).
+///
+/// > Setting the minimum bandwidth does not guarantee that your instance will achieve the minimum
+/// bandwidth. Amazon EC2 will identify instance types that support the specified minimum bandwidth, but
+/// the actual bandwidth of your instance might go below the specified minimum at times. For more
+/// information, see [Available instance
+/// bandwidth](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-network-bandwidth.html#available-instance-bandwidth)
+/// in the *Amazon EC2 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkBandwidthGbps {
     /// `Max`.
+    ///
+    /// The maximum amount of network bandwidth, in Gbps. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<f64>>,
     /// `Min`.
+    ///
+    /// The minimum amount of network bandwidth, in Gbps. If this parameter is not specified, there is no
+    /// minimum limit.
     pub min: Option<Val<f64>>,
 }
 
@@ -2465,53 +3374,140 @@ impl ToValue for NetworkBandwidthGbps {
 impl Literal for NetworkBandwidthGbps {}
 
 /// The [`NetworkInterface`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html) property type.
+///
+/// Specifies the parameters for a network interface.
+///
+/// `NetworkInterface` is a property of [AWS::EC2::LaunchTemplate
+/// LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInterface {
     /// `AssociateCarrierIpAddress`.
+    ///
+    /// Associates a Carrier IP address with eth0 for a new network interface.
+    ///
+    /// Use this option when you launch an instance in a Wavelength Zone and want to associate a Carrier IP
+    /// address with the network interface. For more information about Carrier IP addresses, see [Carrier IP
+    /// addresses](https://docs.aws.amazon.com/wavelength/latest/developerguide/how-wavelengths-work.html#provider-owned-ip)
+    /// in the *AWS Wavelength Developer Guide* .
     pub associate_carrier_ip_address: Option<Val<bool>>,
     /// `AssociatePublicIpAddress`.
+    ///
+    /// Associates a public IPv4 address with eth0 for a new network interface.
+    ///
+    /// AWS charges for all public IPv4 addresses, including public IPv4 addresses associated with running
+    /// instances and Elastic IP addresses. For more information, see the *Public IPv4 Address* tab on the
+    /// [Amazon VPC pricing page](https://docs.aws.amazon.com/vpc/pricing/) .
     pub associate_public_ip_address: Option<Val<bool>>,
     /// `ConnectionTrackingSpecification`.
+    ///
+    /// A connection tracking specification for the network interface.
     pub connection_tracking_specification: Option<Val<ConnectionTrackingSpecification>>,
     /// `DeleteOnTermination`.
+    ///
+    /// Indicates whether the network interface is deleted when the instance is terminated.
     pub delete_on_termination: Option<Val<bool>>,
     /// `Description`.
+    ///
+    /// A description for the network interface.
     pub description: Option<Val<String>>,
     /// `DeviceIndex`.
+    ///
+    /// The device index for the network interface attachment. The primary network interface has a device
+    /// index of 0. If the network interface is of type `interface` , you must specify a device index.
+    ///
+    /// If you create a launch template that includes secondary network interfaces but no primary network
+    /// interface, and you specify it using the `LaunchTemplate` property of `AWS::EC2::Instance` , then you
+    /// must include a primary network interface using the `NetworkInterfaces` property of
+    /// `AWS::EC2::Instance` .
     pub device_index: Option<Val<i64>>,
     /// `EnaQueueCount`.
+    ///
+    /// The number of ENA queues to be created with the instance.
     pub ena_queue_count: Option<Val<i64>>,
     /// `EnaSrdSpecification`.
+    ///
+    /// The ENA Express configuration for the network interface.
     pub ena_srd_specification: Option<Val<EnaSrdSpecification>>,
     /// `Groups`.
+    ///
+    /// The IDs of one or more security groups.
     pub groups: Option<Val<Vec<String>>>,
     /// `InterfaceType`.
+    ///
+    /// The type of network interface. To create an Elastic Fabric Adapter (EFA), specify `efa` or `efa` .
+    /// For more information, see [Elastic Fabric Adapter for AI/ML and HPC workloads on Amazon
+    /// EC2](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa.html) in the *Amazon EC2 User Guide* .
+    ///
+    /// If you are not creating an EFA, specify `interface` or omit this parameter.
+    ///
+    /// If you specify `efa-only` , do not assign any IP addresses to the network interface. EFA-only
+    /// network interfaces do not support IP addresses.
+    ///
+    /// Valid values: `interface` | `efa` | `efa-only`
     pub interface_type: Option<Val<String>>,
     /// `Ipv4PrefixCount`.
+    ///
+    /// The number of IPv4 prefixes to be automatically assigned to the network interface. You cannot use
+    /// this option if you use the `Ipv4Prefix` option.
     pub ipv4_prefix_count: Option<Val<i64>>,
     /// `Ipv4Prefixes`.
+    ///
+    /// One or more IPv4 prefixes to be assigned to the network interface. You cannot use this option if you
+    /// use the `Ipv4PrefixCount` option.
     pub ipv4_prefixes: Option<Val<Vec<Ipv4PrefixSpecification>>>,
     /// `Ipv6AddressCount`.
+    ///
+    /// The number of IPv6 addresses to assign to a network interface. Amazon EC2 automatically selects the
+    /// IPv6 addresses from the subnet range. You can't use this option if specifying specific IPv6
+    /// addresses.
     pub ipv6_address_count: Option<Val<i64>>,
     /// `Ipv6Addresses`.
+    ///
+    /// One or more specific IPv6 addresses from the IPv6 CIDR block range of your subnet. You can't use
+    /// this option if you're specifying a number of IPv6 addresses.
     pub ipv6_addresses: Option<Val<Vec<Ipv6Add>>>,
     /// `Ipv6PrefixCount`.
+    ///
+    /// The number of IPv6 prefixes to be automatically assigned to the network interface. You cannot use
+    /// this option if you use the `Ipv6Prefix` option.
     pub ipv6_prefix_count: Option<Val<i64>>,
     /// `Ipv6Prefixes`.
+    ///
+    /// One or more IPv6 prefixes to be assigned to the network interface. You cannot use this option if you
+    /// use the `Ipv6PrefixCount` option.
     pub ipv6_prefixes: Option<Val<Vec<Ipv6PrefixSpecification>>>,
     /// `NetworkCardIndex`.
+    ///
+    /// The index of the network card. Some instance types support multiple network cards. The primary
+    /// network interface must be assigned to network card index 0. The default is network card index 0.
     pub network_card_index: Option<Val<i64>>,
     /// `NetworkInterfaceId`.
+    ///
+    /// The ID of the network interface.
     pub network_interface_id: Option<Val<String>>,
     /// `PrimaryIpv6`.
+    ///
+    /// The primary IPv6 address of the network interface. When you enable an IPv6 GUA address to be a
+    /// primary IPv6, the first IPv6 GUA will be made the primary IPv6 address until the instance is
+    /// terminated or the network interface is detached. For more information about primary IPv6 addresses,
+    /// see [RunInstances](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html) .
     pub primary_ipv6: Option<Val<bool>>,
     /// `PrivateIpAddress`.
+    ///
+    /// The primary private IPv4 address of the network interface.
     pub private_ip_address: Option<Val<String>>,
     /// `PrivateIpAddresses`.
+    ///
+    /// One or more private IPv4 addresses.
     pub private_ip_addresses: Option<Val<Vec<PrivateIpAdd>>>,
     /// `SecondaryPrivateIpAddressCount`.
+    ///
+    /// The number of secondary private IPv4 addresses to assign to a network interface.
     pub secondary_private_ip_address_count: Option<Val<i64>>,
     /// `SubnetId`.
+    ///
+    /// The ID of the subnet for the network interface.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
@@ -2718,11 +3714,17 @@ impl ToValue for NetworkInterface {
 impl Literal for NetworkInterface {}
 
 /// The [`NetworkInterfaceCount`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterfacecount.html) property type.
+///
+/// The minimum and maximum number of network interfaces.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInterfaceCount {
     /// `Max`.
+    ///
+    /// The maximum number of network interfaces. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum number of network interfaces. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<i64>>,
 }
 
@@ -2776,25 +3778,54 @@ impl ToValue for NetworkInterfaceCount {
 impl Literal for NetworkInterfaceCount {}
 
 /// The [`Placement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-placement.html) property type.
+///
+/// Specifies the placement of an instance.
+///
+/// `Placement` is a property of [AWS::EC2::LaunchTemplate
+/// LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Placement {
     /// `Affinity`.
+    ///
+    /// The affinity setting for an instance on a Dedicated Host.
     pub affinity: Option<Val<String>>,
     /// `AvailabilityZone`.
+    ///
+    /// The Availability Zone for the instance.
+    ///
+    /// Either `AvailabilityZone` or `AvailabilityZoneId` can be specified, but not both
     pub availability_zone: Option<Val<String>>,
     /// `GroupId`.
+    ///
+    /// The Group Id of a placement group. You must specify the Placement Group *Group Id* to launch an
+    /// instance in a shared placement group.
     pub group_id: Option<Val<String>>,
     /// `GroupName`.
+    ///
+    /// The name of the placement group for the instance.
     pub group_name: Option<Val<String>>,
     /// `HostId`.
+    ///
+    /// The ID of the Dedicated Host for the instance.
     pub host_id: Option<Val<String>>,
     /// `HostResourceGroupArn`.
+    ///
+    /// The ARN of the host resource group in which to launch the instances. If you specify a host resource
+    /// group ARN, omit the *Tenancy* parameter or set it to `host` .
     pub host_resource_group_arn: Option<Val<String>>,
     /// `PartitionNumber`.
+    ///
+    /// The number of the partition the instance should launch in. Valid only if the placement group
+    /// strategy is set to `partition` .
     pub partition_number: Option<Val<i64>>,
     /// `SpreadDomain`.
+    ///
+    /// Reserved for future use.
     pub spread_domain: Option<Val<String>>,
     /// `Tenancy`.
+    ///
+    /// The tenancy of the instance. An instance with a tenancy of dedicated runs on single-tenant hardware.
     pub tenancy: Option<Val<Tenancy>>,
 }
 
@@ -2890,13 +3921,29 @@ impl ToValue for Placement {
 impl Literal for Placement {}
 
 /// The [`PrivateDnsNameOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-privatednsnameoptions.html) property type.
+///
+/// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries
+/// should be handled. For more information, see [Amazon EC2 instance hostname
+/// types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *Amazon
+/// Elastic Compute Cloud User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateDnsNameOptions {
     /// `EnableResourceNameDnsAAAARecord`.
+    ///
+    /// Indicates whether to respond to DNS queries for instance hostnames with DNS AAAA records.
     pub enable_resource_name_dns_aaaa_record: Option<Val<bool>>,
     /// `EnableResourceNameDnsARecord`.
+    ///
+    /// Indicates whether to respond to DNS queries for instance hostnames with DNS A records.
     pub enable_resource_name_dns_a_record: Option<Val<bool>>,
     /// `HostnameType`.
+    ///
+    /// The type of hostname for EC2 instances. For IPv4 only subnets, an instance DNS name must be based on
+    /// the instance IPv4 address. For IPv6 only subnets, an instance DNS name must be based on the instance
+    /// ID. For dual-stack subnets, you can specify whether DNS names use the instance IPv4 address or the
+    /// instance ID. For more information, see [Amazon EC2 instance hostname
+    /// types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *Amazon
+    /// Elastic Compute Cloud User Guide* .
     pub hostname_type: Option<Val<HostnameType>>,
 }
 
@@ -2956,11 +4003,22 @@ impl ToValue for PrivateDnsNameOptions {
 impl Literal for PrivateDnsNameOptions {}
 
 /// The [`PrivateIpAdd`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-privateipadd.html) property type.
+///
+/// Specifies a secondary private IPv4 address for a network interface.
+///
+/// `PrivateIpAdd` is a property of [AWS::EC2::LaunchTemplate
+/// NetworkInterface](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-networkinterface.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateIpAdd {
     /// `Primary`.
+    ///
+    /// Indicates whether the private IPv4 address is the primary private IPv4 address. Only one IPv4
+    /// address can be designated as primary.
     pub primary: Option<Val<bool>>,
     /// `PrivateIpAddress`.
+    ///
+    /// The private IPv4 address.
     pub private_ip_address: Option<Val<String>>,
 }
 
@@ -3014,9 +4072,35 @@ impl ToValue for PrivateIpAdd {
 impl Literal for PrivateIpAdd {}
 
 /// The [`Reference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-reference.html) property type.
+///
+/// Specifies an instance family to use as the baseline reference for CPU performance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Reference {
     /// `InstanceFamily`.
+    ///
+    /// The instance family to use as a baseline reference.
+    ///
+    /// > Ensure that you specify the correct value for the instance family. The instance family is
+    /// everything before the period ( `.` ) in the instance type name. For example, in the instance type
+    /// `c6i.large` , the instance family is `c6i` , not `c6` . For more information, see [Amazon EC2
+    /// instance type naming
+    /// conventions](https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html) in *Amazon
+    /// EC2 Instance Types* .
+    ///
+    /// The following instance families are *not supported* for performance protection:
+    ///
+    /// - `c1`
+    /// - `g3` | `g3s`
+    /// - `hpc7g`
+    /// - `m1` | `m2`
+    /// - `mac1` | `mac2` | `mac2-m1ultra` | `mac2-m2` | `mac2-m2pro`
+    /// - `p3dn` | `p4d` | `p5`
+    /// - `t1`
+    /// - `u-12tb1` | `u-18tb1` | `u-24tb1` | `u-3tb1` | `u-6tb1` | `u-9tb1` | `u7i-12tb` | `u7in-16tb` |
+    ///   `u7in-24tb` | `u7in-32tb`
+    ///
+    /// If you enable performance protection by specifying a supported instance family, the returned
+    /// instance types will exclude the above unsupported instance families.
     pub instance_family: Option<Val<String>>,
 }
 
@@ -3064,17 +4148,52 @@ impl ToValue for Reference {
 impl Literal for Reference {}
 
 /// The [`SpotOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-spotoptions.html) property type.
+///
+/// Specifies options for Spot Instances.
+///
+/// `SpotOptions` is a property of [AWS::EC2::LaunchTemplate
+/// InstanceMarketOptions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata-instancemarketoptions.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpotOptions {
     /// `BlockDurationMinutes`.
+    ///
+    /// Deprecated.
     pub block_duration_minutes: Option<Val<i64>>,
     /// `InstanceInterruptionBehavior`.
+    ///
+    /// The behavior when a Spot Instance is interrupted. The default is `terminate` .
     pub instance_interruption_behavior: Option<Val<InstanceInterruptionBehavior>>,
     /// `MaxPrice`.
+    ///
+    /// The maximum hourly price you're willing to pay for a Spot Instance. We do not recommend using this
+    /// parameter because it can lead to increased interruptions. If you do not specify this parameter, you
+    /// will pay the current Spot price. If you do specify this parameter, it must be more than USD $0.001.
+    /// Specifying a value below USD $0.001 will result in an `InvalidParameterValue` error message when the
+    /// launch template is used to launch an instance.
+    ///
+    /// > If you specify a maximum price, your Spot Instances will be interrupted more frequently than if
+    /// you do not specify this parameter.
     pub max_price: Option<Val<String>>,
     /// `SpotInstanceType`.
+    ///
+    /// The Spot Instance request type.
+    ///
+    /// If you are using Spot Instances with an Auto Scaling group, use `one-time` requests, as the Amazon
+    /// EC2 Auto Scaling service handles requesting new Spot Instances whenever the group is below its
+    /// desired capacity.
     pub spot_instance_type: Option<Val<SpotInstanceType>>,
     /// `ValidUntil`.
+    ///
+    /// The end date of the request, in UTC format ( *YYYY-MM-DD* T *HH:MM:SS* Z). Supported only for
+    /// persistent requests.
+    ///
+    /// - For a persistent request, the request remains active until the `ValidUntil` date and time is
+    ///   reached. Otherwise, the request remains active until you cancel it.
+    /// - For a one-time request, `ValidUntil` is not supported. The request remains active until all
+    ///   instances launch or you cancel the request.
+    ///
+    /// Default: 7 days from the current date
     pub valid_until: Option<Val<String>>,
 }
 
@@ -3210,11 +4329,31 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TagSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-tagspecification.html) property type.
+///
+/// Specifies the tags to apply to resources that are created during instance launch.
+///
+/// `TagSpecification` is a property type of
+/// [`TagSpecifications`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html#cfn-ec2-launchtemplate-launchtemplatedata-tagspecifications)
+/// .
+/// [`TagSpecifications`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html#cfn-ec2-launchtemplate-launchtemplatedata-tagspecifications)
+/// is a property of [AWS::EC2::LaunchTemplate
+/// LaunchTemplateData](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-launchtemplatedata.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagSpecification {
     /// `ResourceType`.
+    ///
+    /// The type of resource to tag. You can specify tags for the following resource types only: `instance` |
+    /// `volume` | `network-interface` | `spot-instances-request` . If the instance does not include the
+    /// resource type that you specify, the instance launch fails. For example, not all instance types
+    /// include a volume.
+    ///
+    /// To tag a resource after it has been created, see
+    /// [CreateTags](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateTags.html) .
     pub resource_type: Option<Val<ResourceType>>,
     /// `Tags`.
+    ///
+    /// The tags to apply to the resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -3273,11 +4412,17 @@ impl ToValue for TagSpecification {
 impl Literal for TagSpecification {}
 
 /// The [`TotalLocalStorageGB`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-totallocalstoragegb.html) property type.
+///
+/// The minimum and maximum amount of total local storage, in GB.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TotalLocalStorageGb {
     /// `Max`.
+    ///
+    /// The maximum amount of total local storage, in GB. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<f64>>,
     /// `Min`.
+    ///
+    /// The minimum amount of total local storage, in GB. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<f64>>,
 }
 
@@ -3331,11 +4476,17 @@ impl ToValue for TotalLocalStorageGb {
 impl Literal for TotalLocalStorageGb {}
 
 /// The [`VCpuCount`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-launchtemplate-vcpucount.html) property type.
+///
+/// The minimum and maximum number of vCPUs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VCpuCount {
     /// `Max`.
+    ///
+    /// The maximum number of vCPUs. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum number of vCPUs. To specify no minimum limit, specify `0` .
     pub min: Option<Val<i64>>,
 }
 
@@ -3420,9 +4571,18 @@ impl AcceleratorManufacturers {
             AcceleratorManufacturers::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AcceleratorManufacturers {
+    const VALUES: &'static [&'static str] = &["amazon-web-services", "amd", "habana", "nvidia", "xilinx"];
+    fn as_str(&self) -> &str {
+        AcceleratorManufacturers::as_str(self)
     }
 }
 
@@ -3521,9 +4681,38 @@ impl AcceleratorNames {
             AcceleratorNames::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AcceleratorNames {
+    const VALUES: &'static [&'static str] = &[
+        "a100",
+        "a10g",
+        "gaudi-hl-205",
+        "h100",
+        "inferentia",
+        "inferentia2",
+        "k520",
+        "k80",
+        "l4",
+        "l40s",
+        "m60",
+        "radeon-pro-v520",
+        "t4",
+        "t4g",
+        "trainium",
+        "trainium2",
+        "u30",
+        "v100",
+        "vu9p",
+    ];
+    fn as_str(&self) -> &str {
+        AcceleratorNames::as_str(self)
     }
 }
 
@@ -3591,9 +4780,18 @@ impl AcceleratorTypes {
             AcceleratorTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AcceleratorTypes {
+    const VALUES: &'static [&'static str] = &["fpga", "gpu", "inference", "media"];
+    fn as_str(&self) -> &str {
+        AcceleratorTypes::as_str(self)
     }
 }
 
@@ -3640,9 +4838,18 @@ impl AmdSevSnp {
             AmdSevSnp::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AmdSevSnp {
+    const VALUES: &'static [&'static str] = &["enabled", "disabled"];
+    fn as_str(&self) -> &str {
+        AmdSevSnp::as_str(self)
     }
 }
 
@@ -3687,9 +4894,18 @@ impl AutoRecovery {
             AutoRecovery::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AutoRecovery {
+    const VALUES: &'static [&'static str] = &["default", "disabled"];
+    fn as_str(&self) -> &str {
+        AutoRecovery::as_str(self)
     }
 }
 
@@ -3737,9 +4953,18 @@ impl BareMetal {
             BareMetal::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BareMetal {
+    const VALUES: &'static [&'static str] = &["excluded", "included", "required"];
+    fn as_str(&self) -> &str {
+        BareMetal::as_str(self)
     }
 }
 
@@ -3788,9 +5013,18 @@ impl BurstablePerformance {
             BurstablePerformance::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BurstablePerformance {
+    const VALUES: &'static [&'static str] = &["excluded", "included", "required"];
+    fn as_str(&self) -> &str {
+        BurstablePerformance::as_str(self)
     }
 }
 
@@ -3839,9 +5073,18 @@ impl CapacityReservationPreference {
             CapacityReservationPreference::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CapacityReservationPreference {
+    const VALUES: &'static [&'static str] = &["capacity-reservations-only", "none", "open"];
+    fn as_str(&self) -> &str {
+        CapacityReservationPreference::as_str(self)
     }
 }
 
@@ -3893,9 +5136,18 @@ impl CpuManufacturers {
             CpuManufacturers::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CpuManufacturers {
+    const VALUES: &'static [&'static str] = &["amazon-web-services", "amd", "apple", "intel"];
+    fn as_str(&self) -> &str {
+        CpuManufacturers::as_str(self)
     }
 }
 
@@ -3942,9 +5194,18 @@ impl HostnameType {
             HostnameType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HostnameType {
+    const VALUES: &'static [&'static str] = &["ip-name", "resource-name"];
+    fn as_str(&self) -> &str {
+        HostnameType::as_str(self)
     }
 }
 
@@ -3989,9 +5250,18 @@ impl HttpEndpoint {
             HttpEndpoint::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpEndpoint {
+    const VALUES: &'static [&'static str] = &["disabled", "enabled"];
+    fn as_str(&self) -> &str {
+        HttpEndpoint::as_str(self)
     }
 }
 
@@ -4036,9 +5306,18 @@ impl HttpProtocolIpv6 {
             HttpProtocolIpv6::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpProtocolIpv6 {
+    const VALUES: &'static [&'static str] = &["disabled", "enabled"];
+    fn as_str(&self) -> &str {
+        HttpProtocolIpv6::as_str(self)
     }
 }
 
@@ -4083,9 +5362,18 @@ impl HttpTokens {
             HttpTokens::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpTokens {
+    const VALUES: &'static [&'static str] = &["optional", "required"];
+    fn as_str(&self) -> &str {
+        HttpTokens::as_str(self)
     }
 }
 
@@ -4130,9 +5418,18 @@ impl InstanceGenerations {
             InstanceGenerations::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceGenerations {
+    const VALUES: &'static [&'static str] = &["current", "previous"];
+    fn as_str(&self) -> &str {
+        InstanceGenerations::as_str(self)
     }
 }
 
@@ -4177,9 +5474,18 @@ impl InstanceInitiatedShutdownBehavior {
             InstanceInitiatedShutdownBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceInitiatedShutdownBehavior {
+    const VALUES: &'static [&'static str] = &["stop", "terminate"];
+    fn as_str(&self) -> &str {
+        InstanceInitiatedShutdownBehavior::as_str(self)
     }
 }
 
@@ -4227,9 +5533,18 @@ impl InstanceInterruptionBehavior {
             InstanceInterruptionBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceInterruptionBehavior {
+    const VALUES: &'static [&'static str] = &["hibernate", "stop", "terminate"];
+    fn as_str(&self) -> &str {
+        InstanceInterruptionBehavior::as_str(self)
     }
 }
 
@@ -4275,9 +5590,18 @@ impl InstanceMetadataTags {
             InstanceMetadataTags::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceMetadataTags {
+    const VALUES: &'static [&'static str] = &["disabled", "enabled"];
+    fn as_str(&self) -> &str {
+        InstanceMetadataTags::as_str(self)
     }
 }
 
@@ -7952,9 +9276,1231 @@ impl InstanceType {
             InstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "a1.2xlarge",
+        "a1.4xlarge",
+        "a1.large",
+        "a1.medium",
+        "a1.metal",
+        "a1.xlarge",
+        "c1.medium",
+        "c1.xlarge",
+        "c3.2xlarge",
+        "c3.4xlarge",
+        "c3.8xlarge",
+        "c3.large",
+        "c3.xlarge",
+        "c4.2xlarge",
+        "c4.4xlarge",
+        "c4.8xlarge",
+        "c4.large",
+        "c4.xlarge",
+        "c5.12xlarge",
+        "c5.18xlarge",
+        "c5.24xlarge",
+        "c5.2xlarge",
+        "c5.4xlarge",
+        "c5.9xlarge",
+        "c5.large",
+        "c5.metal",
+        "c5.xlarge",
+        "c5a.12xlarge",
+        "c5a.16xlarge",
+        "c5a.24xlarge",
+        "c5a.2xlarge",
+        "c5a.4xlarge",
+        "c5a.8xlarge",
+        "c5a.large",
+        "c5a.xlarge",
+        "c5ad.12xlarge",
+        "c5ad.16xlarge",
+        "c5ad.24xlarge",
+        "c5ad.2xlarge",
+        "c5ad.4xlarge",
+        "c5ad.8xlarge",
+        "c5ad.large",
+        "c5ad.xlarge",
+        "c5d.12xlarge",
+        "c5d.18xlarge",
+        "c5d.24xlarge",
+        "c5d.2xlarge",
+        "c5d.4xlarge",
+        "c5d.9xlarge",
+        "c5d.large",
+        "c5d.metal",
+        "c5d.xlarge",
+        "c5n.18xlarge",
+        "c5n.2xlarge",
+        "c5n.4xlarge",
+        "c5n.9xlarge",
+        "c5n.large",
+        "c5n.metal",
+        "c5n.xlarge",
+        "c6a.12xlarge",
+        "c6a.16xlarge",
+        "c6a.24xlarge",
+        "c6a.2xlarge",
+        "c6a.32xlarge",
+        "c6a.48xlarge",
+        "c6a.4xlarge",
+        "c6a.8xlarge",
+        "c6a.large",
+        "c6a.metal",
+        "c6a.xlarge",
+        "c6g.12xlarge",
+        "c6g.16xlarge",
+        "c6g.2xlarge",
+        "c6g.4xlarge",
+        "c6g.8xlarge",
+        "c6g.large",
+        "c6g.medium",
+        "c6g.metal",
+        "c6g.xlarge",
+        "c6gd.12xlarge",
+        "c6gd.16xlarge",
+        "c6gd.2xlarge",
+        "c6gd.4xlarge",
+        "c6gd.8xlarge",
+        "c6gd.large",
+        "c6gd.medium",
+        "c6gd.metal",
+        "c6gd.xlarge",
+        "c6gn.12xlarge",
+        "c6gn.16xlarge",
+        "c6gn.2xlarge",
+        "c6gn.4xlarge",
+        "c6gn.8xlarge",
+        "c6gn.large",
+        "c6gn.medium",
+        "c6gn.xlarge",
+        "c6i.12xlarge",
+        "c6i.16xlarge",
+        "c6i.24xlarge",
+        "c6i.2xlarge",
+        "c6i.32xlarge",
+        "c6i.4xlarge",
+        "c6i.8xlarge",
+        "c6i.large",
+        "c6i.metal",
+        "c6i.xlarge",
+        "c6id.12xlarge",
+        "c6id.16xlarge",
+        "c6id.24xlarge",
+        "c6id.2xlarge",
+        "c6id.32xlarge",
+        "c6id.4xlarge",
+        "c6id.8xlarge",
+        "c6id.large",
+        "c6id.metal",
+        "c6id.xlarge",
+        "c6in.12xlarge",
+        "c6in.16xlarge",
+        "c6in.24xlarge",
+        "c6in.2xlarge",
+        "c6in.32xlarge",
+        "c6in.4xlarge",
+        "c6in.8xlarge",
+        "c6in.large",
+        "c6in.metal",
+        "c6in.xlarge",
+        "c7a.12xlarge",
+        "c7a.16xlarge",
+        "c7a.24xlarge",
+        "c7a.2xlarge",
+        "c7a.32xlarge",
+        "c7a.48xlarge",
+        "c7a.4xlarge",
+        "c7a.8xlarge",
+        "c7a.large",
+        "c7a.medium",
+        "c7a.metal-48xl",
+        "c7a.xlarge",
+        "c7g.12xlarge",
+        "c7g.16xlarge",
+        "c7g.2xlarge",
+        "c7g.4xlarge",
+        "c7g.8xlarge",
+        "c7g.large",
+        "c7g.medium",
+        "c7g.metal",
+        "c7g.xlarge",
+        "c7gd.12xlarge",
+        "c7gd.16xlarge",
+        "c7gd.2xlarge",
+        "c7gd.4xlarge",
+        "c7gd.8xlarge",
+        "c7gd.large",
+        "c7gd.medium",
+        "c7gd.metal",
+        "c7gd.xlarge",
+        "c7gn.12xlarge",
+        "c7gn.16xlarge",
+        "c7gn.2xlarge",
+        "c7gn.4xlarge",
+        "c7gn.8xlarge",
+        "c7gn.large",
+        "c7gn.medium",
+        "c7gn.metal",
+        "c7gn.xlarge",
+        "c7i-flex.12xlarge",
+        "c7i-flex.16xlarge",
+        "c7i-flex.2xlarge",
+        "c7i-flex.4xlarge",
+        "c7i-flex.8xlarge",
+        "c7i-flex.large",
+        "c7i-flex.xlarge",
+        "c7i.12xlarge",
+        "c7i.16xlarge",
+        "c7i.24xlarge",
+        "c7i.2xlarge",
+        "c7i.48xlarge",
+        "c7i.4xlarge",
+        "c7i.8xlarge",
+        "c7i.large",
+        "c7i.metal-24xl",
+        "c7i.metal-48xl",
+        "c7i.xlarge",
+        "c8a.12xlarge",
+        "c8a.16xlarge",
+        "c8a.24xlarge",
+        "c8a.2xlarge",
+        "c8a.48xlarge",
+        "c8a.4xlarge",
+        "c8a.8xlarge",
+        "c8a.large",
+        "c8a.medium",
+        "c8a.metal-24xl",
+        "c8a.metal-48xl",
+        "c8a.xlarge",
+        "c8g.12xlarge",
+        "c8g.16xlarge",
+        "c8g.24xlarge",
+        "c8g.2xlarge",
+        "c8g.48xlarge",
+        "c8g.4xlarge",
+        "c8g.8xlarge",
+        "c8g.large",
+        "c8g.medium",
+        "c8g.metal-24xl",
+        "c8g.metal-48xl",
+        "c8g.xlarge",
+        "c8gb.12xlarge",
+        "c8gb.16xlarge",
+        "c8gb.24xlarge",
+        "c8gb.2xlarge",
+        "c8gb.48xlarge",
+        "c8gb.4xlarge",
+        "c8gb.8xlarge",
+        "c8gb.large",
+        "c8gb.medium",
+        "c8gb.metal-24xl",
+        "c8gb.metal-48xl",
+        "c8gb.xlarge",
+        "c8gd.12xlarge",
+        "c8gd.16xlarge",
+        "c8gd.24xlarge",
+        "c8gd.2xlarge",
+        "c8gd.48xlarge",
+        "c8gd.4xlarge",
+        "c8gd.8xlarge",
+        "c8gd.large",
+        "c8gd.medium",
+        "c8gd.metal-24xl",
+        "c8gd.metal-48xl",
+        "c8gd.xlarge",
+        "c8gn.12xlarge",
+        "c8gn.16xlarge",
+        "c8gn.24xlarge",
+        "c8gn.2xlarge",
+        "c8gn.48xlarge",
+        "c8gn.4xlarge",
+        "c8gn.8xlarge",
+        "c8gn.large",
+        "c8gn.medium",
+        "c8gn.metal-24xl",
+        "c8gn.metal-48xl",
+        "c8gn.xlarge",
+        "c8i-flex.12xlarge",
+        "c8i-flex.16xlarge",
+        "c8i-flex.2xlarge",
+        "c8i-flex.4xlarge",
+        "c8i-flex.8xlarge",
+        "c8i-flex.large",
+        "c8i-flex.xlarge",
+        "c8i.12xlarge",
+        "c8i.16xlarge",
+        "c8i.24xlarge",
+        "c8i.2xlarge",
+        "c8i.32xlarge",
+        "c8i.48xlarge",
+        "c8i.4xlarge",
+        "c8i.8xlarge",
+        "c8i.96xlarge",
+        "c8i.large",
+        "c8i.metal-48xl",
+        "c8i.metal-96xl",
+        "c8i.xlarge",
+        "c8id.12xlarge",
+        "c8id.16xlarge",
+        "c8id.24xlarge",
+        "c8id.2xlarge",
+        "c8id.32xlarge",
+        "c8id.48xlarge",
+        "c8id.4xlarge",
+        "c8id.8xlarge",
+        "c8id.96xlarge",
+        "c8id.large",
+        "c8id.metal-48xl",
+        "c8id.metal-96xl",
+        "c8id.xlarge",
+        "cc1.4xlarge",
+        "cc2.8xlarge",
+        "cg1.4xlarge",
+        "cr1.8xlarge",
+        "d2.2xlarge",
+        "d2.4xlarge",
+        "d2.8xlarge",
+        "d2.xlarge",
+        "d3.2xlarge",
+        "d3.4xlarge",
+        "d3.8xlarge",
+        "d3.xlarge",
+        "d3en.12xlarge",
+        "d3en.2xlarge",
+        "d3en.4xlarge",
+        "d3en.6xlarge",
+        "d3en.8xlarge",
+        "d3en.xlarge",
+        "dl1.24xlarge",
+        "dl2q.24xlarge",
+        "f1.16xlarge",
+        "f1.2xlarge",
+        "f1.4xlarge",
+        "f2.12xlarge",
+        "f2.48xlarge",
+        "f2.6xlarge",
+        "g2.2xlarge",
+        "g2.8xlarge",
+        "g3.16xlarge",
+        "g3.4xlarge",
+        "g3.8xlarge",
+        "g3s.xlarge",
+        "g4ad.16xlarge",
+        "g4ad.2xlarge",
+        "g4ad.4xlarge",
+        "g4ad.8xlarge",
+        "g4ad.xlarge",
+        "g4dn.12xlarge",
+        "g4dn.16xlarge",
+        "g4dn.2xlarge",
+        "g4dn.4xlarge",
+        "g4dn.8xlarge",
+        "g4dn.metal",
+        "g4dn.xlarge",
+        "g5.12xlarge",
+        "g5.16xlarge",
+        "g5.24xlarge",
+        "g5.2xlarge",
+        "g5.48xlarge",
+        "g5.4xlarge",
+        "g5.8xlarge",
+        "g5.xlarge",
+        "g5g.16xlarge",
+        "g5g.2xlarge",
+        "g5g.4xlarge",
+        "g5g.8xlarge",
+        "g5g.metal",
+        "g5g.xlarge",
+        "g6.12xlarge",
+        "g6.16xlarge",
+        "g6.24xlarge",
+        "g6.2xlarge",
+        "g6.48xlarge",
+        "g6.4xlarge",
+        "g6.8xlarge",
+        "g6.xlarge",
+        "g6e.12xlarge",
+        "g6e.16xlarge",
+        "g6e.24xlarge",
+        "g6e.2xlarge",
+        "g6e.48xlarge",
+        "g6e.4xlarge",
+        "g6e.8xlarge",
+        "g6e.xlarge",
+        "g6f.2xlarge",
+        "g6f.4xlarge",
+        "g6f.large",
+        "g6f.xlarge",
+        "g7e.12xlarge",
+        "g7e.24xlarge",
+        "g7e.2xlarge",
+        "g7e.48xlarge",
+        "g7e.4xlarge",
+        "g7e.8xlarge",
+        "gr6.4xlarge",
+        "gr6.8xlarge",
+        "gr6f.4xlarge",
+        "h1.16xlarge",
+        "h1.2xlarge",
+        "h1.4xlarge",
+        "h1.8xlarge",
+        "hi1.4xlarge",
+        "hpc6a.48xlarge",
+        "hpc6id.32xlarge",
+        "hpc7a.12xlarge",
+        "hpc7a.24xlarge",
+        "hpc7a.48xlarge",
+        "hpc7a.96xlarge",
+        "hpc7g.16xlarge",
+        "hpc7g.4xlarge",
+        "hpc7g.8xlarge",
+        "hpc8a.96xlarge",
+        "hs1.8xlarge",
+        "i2.2xlarge",
+        "i2.4xlarge",
+        "i2.8xlarge",
+        "i2.xlarge",
+        "i3.16xlarge",
+        "i3.2xlarge",
+        "i3.4xlarge",
+        "i3.8xlarge",
+        "i3.large",
+        "i3.metal",
+        "i3.xlarge",
+        "i3en.12xlarge",
+        "i3en.24xlarge",
+        "i3en.2xlarge",
+        "i3en.3xlarge",
+        "i3en.6xlarge",
+        "i3en.large",
+        "i3en.metal",
+        "i3en.xlarge",
+        "i4g.16xlarge",
+        "i4g.2xlarge",
+        "i4g.4xlarge",
+        "i4g.8xlarge",
+        "i4g.large",
+        "i4g.xlarge",
+        "i4i.12xlarge",
+        "i4i.16xlarge",
+        "i4i.24xlarge",
+        "i4i.2xlarge",
+        "i4i.32xlarge",
+        "i4i.4xlarge",
+        "i4i.8xlarge",
+        "i4i.large",
+        "i4i.metal",
+        "i4i.xlarge",
+        "i7i.12xlarge",
+        "i7i.16xlarge",
+        "i7i.24xlarge",
+        "i7i.2xlarge",
+        "i7i.48xlarge",
+        "i7i.4xlarge",
+        "i7i.8xlarge",
+        "i7i.large",
+        "i7i.metal-24xl",
+        "i7i.metal-48xl",
+        "i7i.xlarge",
+        "i7ie.12xlarge",
+        "i7ie.18xlarge",
+        "i7ie.24xlarge",
+        "i7ie.2xlarge",
+        "i7ie.3xlarge",
+        "i7ie.48xlarge",
+        "i7ie.6xlarge",
+        "i7ie.large",
+        "i7ie.metal-24xl",
+        "i7ie.metal-48xl",
+        "i7ie.xlarge",
+        "i8g.12xlarge",
+        "i8g.16xlarge",
+        "i8g.24xlarge",
+        "i8g.2xlarge",
+        "i8g.48xlarge",
+        "i8g.4xlarge",
+        "i8g.8xlarge",
+        "i8g.large",
+        "i8g.metal-24xl",
+        "i8g.xlarge",
+        "i8ge.12xlarge",
+        "i8ge.18xlarge",
+        "i8ge.24xlarge",
+        "i8ge.2xlarge",
+        "i8ge.3xlarge",
+        "i8ge.48xlarge",
+        "i8ge.6xlarge",
+        "i8ge.large",
+        "i8ge.metal-24xl",
+        "i8ge.metal-48xl",
+        "i8ge.xlarge",
+        "im4gn.16xlarge",
+        "im4gn.2xlarge",
+        "im4gn.4xlarge",
+        "im4gn.8xlarge",
+        "im4gn.large",
+        "im4gn.xlarge",
+        "inf1.24xlarge",
+        "inf1.2xlarge",
+        "inf1.6xlarge",
+        "inf1.xlarge",
+        "inf2.24xlarge",
+        "inf2.48xlarge",
+        "inf2.8xlarge",
+        "inf2.xlarge",
+        "is4gen.2xlarge",
+        "is4gen.4xlarge",
+        "is4gen.8xlarge",
+        "is4gen.large",
+        "is4gen.medium",
+        "is4gen.xlarge",
+        "m1.large",
+        "m1.medium",
+        "m1.small",
+        "m1.xlarge",
+        "m2.2xlarge",
+        "m2.4xlarge",
+        "m2.xlarge",
+        "m3.2xlarge",
+        "m3.large",
+        "m3.medium",
+        "m3.xlarge",
+        "m4.10xlarge",
+        "m4.16xlarge",
+        "m4.2xlarge",
+        "m4.4xlarge",
+        "m4.large",
+        "m4.xlarge",
+        "m5.12xlarge",
+        "m5.16xlarge",
+        "m5.24xlarge",
+        "m5.2xlarge",
+        "m5.4xlarge",
+        "m5.8xlarge",
+        "m5.large",
+        "m5.metal",
+        "m5.xlarge",
+        "m5a.12xlarge",
+        "m5a.16xlarge",
+        "m5a.24xlarge",
+        "m5a.2xlarge",
+        "m5a.4xlarge",
+        "m5a.8xlarge",
+        "m5a.large",
+        "m5a.xlarge",
+        "m5ad.12xlarge",
+        "m5ad.16xlarge",
+        "m5ad.24xlarge",
+        "m5ad.2xlarge",
+        "m5ad.4xlarge",
+        "m5ad.8xlarge",
+        "m5ad.large",
+        "m5ad.xlarge",
+        "m5d.12xlarge",
+        "m5d.16xlarge",
+        "m5d.24xlarge",
+        "m5d.2xlarge",
+        "m5d.4xlarge",
+        "m5d.8xlarge",
+        "m5d.large",
+        "m5d.metal",
+        "m5d.xlarge",
+        "m5dn.12xlarge",
+        "m5dn.16xlarge",
+        "m5dn.24xlarge",
+        "m5dn.2xlarge",
+        "m5dn.4xlarge",
+        "m5dn.8xlarge",
+        "m5dn.large",
+        "m5dn.metal",
+        "m5dn.xlarge",
+        "m5n.12xlarge",
+        "m5n.16xlarge",
+        "m5n.24xlarge",
+        "m5n.2xlarge",
+        "m5n.4xlarge",
+        "m5n.8xlarge",
+        "m5n.large",
+        "m5n.metal",
+        "m5n.xlarge",
+        "m5zn.12xlarge",
+        "m5zn.2xlarge",
+        "m5zn.3xlarge",
+        "m5zn.6xlarge",
+        "m5zn.large",
+        "m5zn.metal",
+        "m5zn.xlarge",
+        "m6a.12xlarge",
+        "m6a.16xlarge",
+        "m6a.24xlarge",
+        "m6a.2xlarge",
+        "m6a.32xlarge",
+        "m6a.48xlarge",
+        "m6a.4xlarge",
+        "m6a.8xlarge",
+        "m6a.large",
+        "m6a.metal",
+        "m6a.xlarge",
+        "m6g.12xlarge",
+        "m6g.16xlarge",
+        "m6g.2xlarge",
+        "m6g.4xlarge",
+        "m6g.8xlarge",
+        "m6g.large",
+        "m6g.medium",
+        "m6g.metal",
+        "m6g.xlarge",
+        "m6gd.12xlarge",
+        "m6gd.16xlarge",
+        "m6gd.2xlarge",
+        "m6gd.4xlarge",
+        "m6gd.8xlarge",
+        "m6gd.large",
+        "m6gd.medium",
+        "m6gd.metal",
+        "m6gd.xlarge",
+        "m6i.12xlarge",
+        "m6i.16xlarge",
+        "m6i.24xlarge",
+        "m6i.2xlarge",
+        "m6i.32xlarge",
+        "m6i.4xlarge",
+        "m6i.8xlarge",
+        "m6i.large",
+        "m6i.metal",
+        "m6i.xlarge",
+        "m6id.12xlarge",
+        "m6id.16xlarge",
+        "m6id.24xlarge",
+        "m6id.2xlarge",
+        "m6id.32xlarge",
+        "m6id.4xlarge",
+        "m6id.8xlarge",
+        "m6id.large",
+        "m6id.metal",
+        "m6id.xlarge",
+        "m6idn.12xlarge",
+        "m6idn.16xlarge",
+        "m6idn.24xlarge",
+        "m6idn.2xlarge",
+        "m6idn.32xlarge",
+        "m6idn.4xlarge",
+        "m6idn.8xlarge",
+        "m6idn.large",
+        "m6idn.metal",
+        "m6idn.xlarge",
+        "m6in.12xlarge",
+        "m6in.16xlarge",
+        "m6in.24xlarge",
+        "m6in.2xlarge",
+        "m6in.32xlarge",
+        "m6in.4xlarge",
+        "m6in.8xlarge",
+        "m6in.large",
+        "m6in.metal",
+        "m6in.xlarge",
+        "m7a.12xlarge",
+        "m7a.16xlarge",
+        "m7a.24xlarge",
+        "m7a.2xlarge",
+        "m7a.32xlarge",
+        "m7a.48xlarge",
+        "m7a.4xlarge",
+        "m7a.8xlarge",
+        "m7a.large",
+        "m7a.medium",
+        "m7a.metal-48xl",
+        "m7a.xlarge",
+        "m7g.12xlarge",
+        "m7g.16xlarge",
+        "m7g.2xlarge",
+        "m7g.4xlarge",
+        "m7g.8xlarge",
+        "m7g.large",
+        "m7g.medium",
+        "m7g.metal",
+        "m7g.xlarge",
+        "m7gd.12xlarge",
+        "m7gd.16xlarge",
+        "m7gd.2xlarge",
+        "m7gd.4xlarge",
+        "m7gd.8xlarge",
+        "m7gd.large",
+        "m7gd.medium",
+        "m7gd.metal",
+        "m7gd.xlarge",
+        "m7i-flex.12xlarge",
+        "m7i-flex.16xlarge",
+        "m7i-flex.2xlarge",
+        "m7i-flex.4xlarge",
+        "m7i-flex.8xlarge",
+        "m7i-flex.large",
+        "m7i-flex.xlarge",
+        "m7i.12xlarge",
+        "m7i.16xlarge",
+        "m7i.24xlarge",
+        "m7i.2xlarge",
+        "m7i.48xlarge",
+        "m7i.4xlarge",
+        "m7i.8xlarge",
+        "m7i.large",
+        "m7i.metal-24xl",
+        "m7i.metal-48xl",
+        "m7i.xlarge",
+        "m8a.12xlarge",
+        "m8a.16xlarge",
+        "m8a.24xlarge",
+        "m8a.2xlarge",
+        "m8a.48xlarge",
+        "m8a.4xlarge",
+        "m8a.8xlarge",
+        "m8a.large",
+        "m8a.medium",
+        "m8a.metal-24xl",
+        "m8a.metal-48xl",
+        "m8a.xlarge",
+        "m8azn.12xlarge",
+        "m8azn.24xlarge",
+        "m8azn.3xlarge",
+        "m8azn.6xlarge",
+        "m8azn.large",
+        "m8azn.medium",
+        "m8azn.metal-12xl",
+        "m8azn.metal-24xl",
+        "m8azn.xlarge",
+        "m8g.12xlarge",
+        "m8g.16xlarge",
+        "m8g.24xlarge",
+        "m8g.2xlarge",
+        "m8g.48xlarge",
+        "m8g.4xlarge",
+        "m8g.8xlarge",
+        "m8g.large",
+        "m8g.medium",
+        "m8g.metal-24xl",
+        "m8g.metal-48xl",
+        "m8g.xlarge",
+        "m8gb.12xlarge",
+        "m8gb.16xlarge",
+        "m8gb.24xlarge",
+        "m8gb.2xlarge",
+        "m8gb.48xlarge",
+        "m8gb.4xlarge",
+        "m8gb.8xlarge",
+        "m8gb.large",
+        "m8gb.medium",
+        "m8gb.metal-24xl",
+        "m8gb.metal-48xl",
+        "m8gb.xlarge",
+        "m8gd.12xlarge",
+        "m8gd.16xlarge",
+        "m8gd.24xlarge",
+        "m8gd.2xlarge",
+        "m8gd.48xlarge",
+        "m8gd.4xlarge",
+        "m8gd.8xlarge",
+        "m8gd.large",
+        "m8gd.medium",
+        "m8gd.metal-24xl",
+        "m8gd.metal-48xl",
+        "m8gd.xlarge",
+        "m8gn.12xlarge",
+        "m8gn.16xlarge",
+        "m8gn.24xlarge",
+        "m8gn.2xlarge",
+        "m8gn.48xlarge",
+        "m8gn.4xlarge",
+        "m8gn.8xlarge",
+        "m8gn.large",
+        "m8gn.medium",
+        "m8gn.metal-24xl",
+        "m8gn.metal-48xl",
+        "m8gn.xlarge",
+        "m8i-flex.12xlarge",
+        "m8i-flex.16xlarge",
+        "m8i-flex.2xlarge",
+        "m8i-flex.4xlarge",
+        "m8i-flex.8xlarge",
+        "m8i-flex.large",
+        "m8i-flex.xlarge",
+        "m8i.12xlarge",
+        "m8i.16xlarge",
+        "m8i.24xlarge",
+        "m8i.2xlarge",
+        "m8i.32xlarge",
+        "m8i.48xlarge",
+        "m8i.4xlarge",
+        "m8i.8xlarge",
+        "m8i.96xlarge",
+        "m8i.large",
+        "m8i.metal-48xl",
+        "m8i.metal-96xl",
+        "m8i.xlarge",
+        "m8id.12xlarge",
+        "m8id.16xlarge",
+        "m8id.24xlarge",
+        "m8id.2xlarge",
+        "m8id.32xlarge",
+        "m8id.48xlarge",
+        "m8id.4xlarge",
+        "m8id.8xlarge",
+        "m8id.96xlarge",
+        "m8id.large",
+        "m8id.metal-48xl",
+        "m8id.metal-96xl",
+        "m8id.xlarge",
+        "mac-m4.metal",
+        "mac-m4max.metal",
+        "mac-m4pro.metal",
+        "mac1.metal",
+        "mac2-m1ultra.metal",
+        "mac2-m2.metal",
+        "mac2-m2pro.metal",
+        "mac2.metal",
+        "p2.16xlarge",
+        "p2.8xlarge",
+        "p2.xlarge",
+        "p3.16xlarge",
+        "p3.2xlarge",
+        "p3.8xlarge",
+        "p3dn.24xlarge",
+        "p4d.24xlarge",
+        "p4de.24xlarge",
+        "p5.48xlarge",
+        "p5.4xlarge",
+        "p5e.48xlarge",
+        "p5en.48xlarge",
+        "p6-b200.48xlarge",
+        "p6-b300.48xlarge",
+        "p6e-gb200.36xlarge",
+        "r3.2xlarge",
+        "r3.4xlarge",
+        "r3.8xlarge",
+        "r3.large",
+        "r3.xlarge",
+        "r4.16xlarge",
+        "r4.2xlarge",
+        "r4.4xlarge",
+        "r4.8xlarge",
+        "r4.large",
+        "r4.xlarge",
+        "r5.12xlarge",
+        "r5.16xlarge",
+        "r5.24xlarge",
+        "r5.2xlarge",
+        "r5.4xlarge",
+        "r5.8xlarge",
+        "r5.large",
+        "r5.metal",
+        "r5.xlarge",
+        "r5a.12xlarge",
+        "r5a.16xlarge",
+        "r5a.24xlarge",
+        "r5a.2xlarge",
+        "r5a.4xlarge",
+        "r5a.8xlarge",
+        "r5a.large",
+        "r5a.xlarge",
+        "r5ad.12xlarge",
+        "r5ad.16xlarge",
+        "r5ad.24xlarge",
+        "r5ad.2xlarge",
+        "r5ad.4xlarge",
+        "r5ad.8xlarge",
+        "r5ad.large",
+        "r5ad.xlarge",
+        "r5b.12xlarge",
+        "r5b.16xlarge",
+        "r5b.24xlarge",
+        "r5b.2xlarge",
+        "r5b.4xlarge",
+        "r5b.8xlarge",
+        "r5b.large",
+        "r5b.metal",
+        "r5b.xlarge",
+        "r5d.12xlarge",
+        "r5d.16xlarge",
+        "r5d.24xlarge",
+        "r5d.2xlarge",
+        "r5d.4xlarge",
+        "r5d.8xlarge",
+        "r5d.large",
+        "r5d.metal",
+        "r5d.xlarge",
+        "r5dn.12xlarge",
+        "r5dn.16xlarge",
+        "r5dn.24xlarge",
+        "r5dn.2xlarge",
+        "r5dn.4xlarge",
+        "r5dn.8xlarge",
+        "r5dn.large",
+        "r5dn.metal",
+        "r5dn.xlarge",
+        "r5n.12xlarge",
+        "r5n.16xlarge",
+        "r5n.24xlarge",
+        "r5n.2xlarge",
+        "r5n.4xlarge",
+        "r5n.8xlarge",
+        "r5n.large",
+        "r5n.metal",
+        "r5n.xlarge",
+        "r6a.12xlarge",
+        "r6a.16xlarge",
+        "r6a.24xlarge",
+        "r6a.2xlarge",
+        "r6a.32xlarge",
+        "r6a.48xlarge",
+        "r6a.4xlarge",
+        "r6a.8xlarge",
+        "r6a.large",
+        "r6a.metal",
+        "r6a.xlarge",
+        "r6g.12xlarge",
+        "r6g.16xlarge",
+        "r6g.2xlarge",
+        "r6g.4xlarge",
+        "r6g.8xlarge",
+        "r6g.large",
+        "r6g.medium",
+        "r6g.metal",
+        "r6g.xlarge",
+        "r6gd.12xlarge",
+        "r6gd.16xlarge",
+        "r6gd.2xlarge",
+        "r6gd.4xlarge",
+        "r6gd.8xlarge",
+        "r6gd.large",
+        "r6gd.medium",
+        "r6gd.metal",
+        "r6gd.xlarge",
+        "r6i.12xlarge",
+        "r6i.16xlarge",
+        "r6i.24xlarge",
+        "r6i.2xlarge",
+        "r6i.32xlarge",
+        "r6i.4xlarge",
+        "r6i.8xlarge",
+        "r6i.large",
+        "r6i.metal",
+        "r6i.xlarge",
+        "r6id.12xlarge",
+        "r6id.16xlarge",
+        "r6id.24xlarge",
+        "r6id.2xlarge",
+        "r6id.32xlarge",
+        "r6id.4xlarge",
+        "r6id.8xlarge",
+        "r6id.large",
+        "r6id.metal",
+        "r6id.xlarge",
+        "r6idn.12xlarge",
+        "r6idn.16xlarge",
+        "r6idn.24xlarge",
+        "r6idn.2xlarge",
+        "r6idn.32xlarge",
+        "r6idn.4xlarge",
+        "r6idn.8xlarge",
+        "r6idn.large",
+        "r6idn.metal",
+        "r6idn.xlarge",
+        "r6in.12xlarge",
+        "r6in.16xlarge",
+        "r6in.24xlarge",
+        "r6in.2xlarge",
+        "r6in.32xlarge",
+        "r6in.4xlarge",
+        "r6in.8xlarge",
+        "r6in.large",
+        "r6in.metal",
+        "r6in.xlarge",
+        "r7a.12xlarge",
+        "r7a.16xlarge",
+        "r7a.24xlarge",
+        "r7a.2xlarge",
+        "r7a.32xlarge",
+        "r7a.48xlarge",
+        "r7a.4xlarge",
+        "r7a.8xlarge",
+        "r7a.large",
+        "r7a.medium",
+        "r7a.metal-48xl",
+        "r7a.xlarge",
+        "r7g.12xlarge",
+        "r7g.16xlarge",
+        "r7g.2xlarge",
+        "r7g.4xlarge",
+        "r7g.8xlarge",
+        "r7g.large",
+        "r7g.medium",
+        "r7g.metal",
+        "r7g.xlarge",
+        "r7gd.12xlarge",
+        "r7gd.16xlarge",
+        "r7gd.2xlarge",
+        "r7gd.4xlarge",
+        "r7gd.8xlarge",
+        "r7gd.large",
+        "r7gd.medium",
+        "r7gd.metal",
+        "r7gd.xlarge",
+        "r7i.12xlarge",
+        "r7i.16xlarge",
+        "r7i.24xlarge",
+        "r7i.2xlarge",
+        "r7i.48xlarge",
+        "r7i.4xlarge",
+        "r7i.8xlarge",
+        "r7i.large",
+        "r7i.metal-24xl",
+        "r7i.metal-48xl",
+        "r7i.xlarge",
+        "r7iz.12xlarge",
+        "r7iz.16xlarge",
+        "r7iz.2xlarge",
+        "r7iz.32xlarge",
+        "r7iz.4xlarge",
+        "r7iz.8xlarge",
+        "r7iz.large",
+        "r7iz.metal-16xl",
+        "r7iz.metal-32xl",
+        "r7iz.xlarge",
+        "r8a.12xlarge",
+        "r8a.16xlarge",
+        "r8a.24xlarge",
+        "r8a.2xlarge",
+        "r8a.48xlarge",
+        "r8a.4xlarge",
+        "r8a.8xlarge",
+        "r8a.large",
+        "r8a.medium",
+        "r8a.metal-24xl",
+        "r8a.metal-48xl",
+        "r8a.xlarge",
+        "r8g.12xlarge",
+        "r8g.16xlarge",
+        "r8g.24xlarge",
+        "r8g.2xlarge",
+        "r8g.48xlarge",
+        "r8g.4xlarge",
+        "r8g.8xlarge",
+        "r8g.large",
+        "r8g.medium",
+        "r8g.metal-24xl",
+        "r8g.metal-48xl",
+        "r8g.xlarge",
+        "r8gb.12xlarge",
+        "r8gb.16xlarge",
+        "r8gb.24xlarge",
+        "r8gb.2xlarge",
+        "r8gb.4xlarge",
+        "r8gb.8xlarge",
+        "r8gb.large",
+        "r8gb.medium",
+        "r8gb.metal-24xl",
+        "r8gb.xlarge",
+        "r8gd.12xlarge",
+        "r8gd.16xlarge",
+        "r8gd.24xlarge",
+        "r8gd.2xlarge",
+        "r8gd.48xlarge",
+        "r8gd.4xlarge",
+        "r8gd.8xlarge",
+        "r8gd.large",
+        "r8gd.medium",
+        "r8gd.metal-24xl",
+        "r8gd.metal-48xl",
+        "r8gd.xlarge",
+        "r8gn.12xlarge",
+        "r8gn.16xlarge",
+        "r8gn.24xlarge",
+        "r8gn.2xlarge",
+        "r8gn.48xlarge",
+        "r8gn.4xlarge",
+        "r8gn.8xlarge",
+        "r8gn.large",
+        "r8gn.medium",
+        "r8gn.metal-24xl",
+        "r8gn.metal-48xl",
+        "r8gn.xlarge",
+        "r8i-flex.12xlarge",
+        "r8i-flex.16xlarge",
+        "r8i-flex.2xlarge",
+        "r8i-flex.4xlarge",
+        "r8i-flex.8xlarge",
+        "r8i-flex.large",
+        "r8i-flex.xlarge",
+        "r8i.12xlarge",
+        "r8i.16xlarge",
+        "r8i.24xlarge",
+        "r8i.2xlarge",
+        "r8i.32xlarge",
+        "r8i.48xlarge",
+        "r8i.4xlarge",
+        "r8i.8xlarge",
+        "r8i.96xlarge",
+        "r8i.large",
+        "r8i.metal-48xl",
+        "r8i.metal-96xl",
+        "r8i.xlarge",
+        "r8id.12xlarge",
+        "r8id.16xlarge",
+        "r8id.24xlarge",
+        "r8id.2xlarge",
+        "r8id.32xlarge",
+        "r8id.48xlarge",
+        "r8id.4xlarge",
+        "r8id.8xlarge",
+        "r8id.96xlarge",
+        "r8id.large",
+        "r8id.metal-48xl",
+        "r8id.metal-96xl",
+        "r8id.xlarge",
+        "t1.micro",
+        "t2.2xlarge",
+        "t2.large",
+        "t2.medium",
+        "t2.micro",
+        "t2.nano",
+        "t2.small",
+        "t2.xlarge",
+        "t3.2xlarge",
+        "t3.large",
+        "t3.medium",
+        "t3.micro",
+        "t3.nano",
+        "t3.small",
+        "t3.xlarge",
+        "t3a.2xlarge",
+        "t3a.large",
+        "t3a.medium",
+        "t3a.micro",
+        "t3a.nano",
+        "t3a.small",
+        "t3a.xlarge",
+        "t4g.2xlarge",
+        "t4g.large",
+        "t4g.medium",
+        "t4g.micro",
+        "t4g.nano",
+        "t4g.small",
+        "t4g.xlarge",
+        "trn1.2xlarge",
+        "trn1.32xlarge",
+        "trn1n.32xlarge",
+        "trn2.3xlarge",
+        "trn2.48xlarge",
+        "u-12tb1.112xlarge",
+        "u-12tb1.metal",
+        "u-18tb1.112xlarge",
+        "u-18tb1.metal",
+        "u-24tb1.112xlarge",
+        "u-24tb1.metal",
+        "u-3tb1.56xlarge",
+        "u-6tb1.112xlarge",
+        "u-6tb1.56xlarge",
+        "u-6tb1.metal",
+        "u-9tb1.112xlarge",
+        "u-9tb1.metal",
+        "u7i-12tb.224xlarge",
+        "u7i-6tb.112xlarge",
+        "u7i-8tb.112xlarge",
+        "u7ib-12tb.224xlarge",
+        "u7in-16tb.224xlarge",
+        "u7in-24tb.224xlarge",
+        "u7in-32tb.224xlarge",
+        "u7inh-32tb.480xlarge",
+        "vt1.24xlarge",
+        "vt1.3xlarge",
+        "vt1.6xlarge",
+        "x1.16xlarge",
+        "x1.32xlarge",
+        "x1e.16xlarge",
+        "x1e.2xlarge",
+        "x1e.32xlarge",
+        "x1e.4xlarge",
+        "x1e.8xlarge",
+        "x1e.xlarge",
+        "x2gd.12xlarge",
+        "x2gd.16xlarge",
+        "x2gd.2xlarge",
+        "x2gd.4xlarge",
+        "x2gd.8xlarge",
+        "x2gd.large",
+        "x2gd.medium",
+        "x2gd.metal",
+        "x2gd.xlarge",
+        "x2idn.16xlarge",
+        "x2idn.24xlarge",
+        "x2idn.32xlarge",
+        "x2idn.metal",
+        "x2iedn.16xlarge",
+        "x2iedn.24xlarge",
+        "x2iedn.2xlarge",
+        "x2iedn.32xlarge",
+        "x2iedn.4xlarge",
+        "x2iedn.8xlarge",
+        "x2iedn.metal",
+        "x2iedn.xlarge",
+        "x2iezn.12xlarge",
+        "x2iezn.2xlarge",
+        "x2iezn.4xlarge",
+        "x2iezn.6xlarge",
+        "x2iezn.8xlarge",
+        "x2iezn.metal",
+        "x8aedz.12xlarge",
+        "x8aedz.24xlarge",
+        "x8aedz.3xlarge",
+        "x8aedz.6xlarge",
+        "x8aedz.large",
+        "x8aedz.metal-12xl",
+        "x8aedz.metal-24xl",
+        "x8aedz.xlarge",
+        "x8g.12xlarge",
+        "x8g.16xlarge",
+        "x8g.24xlarge",
+        "x8g.2xlarge",
+        "x8g.48xlarge",
+        "x8g.4xlarge",
+        "x8g.8xlarge",
+        "x8g.large",
+        "x8g.medium",
+        "x8g.metal-24xl",
+        "x8g.metal-48xl",
+        "x8g.xlarge",
+        "x8i.12xlarge",
+        "x8i.16xlarge",
+        "x8i.24xlarge",
+        "x8i.2xlarge",
+        "x8i.32xlarge",
+        "x8i.48xlarge",
+        "x8i.4xlarge",
+        "x8i.64xlarge",
+        "x8i.8xlarge",
+        "x8i.96xlarge",
+        "x8i.large",
+        "x8i.metal-48xl",
+        "x8i.metal-96xl",
+        "x8i.xlarge",
+        "z1d.12xlarge",
+        "z1d.2xlarge",
+        "z1d.3xlarge",
+        "z1d.6xlarge",
+        "z1d.large",
+        "z1d.metal",
+        "z1d.xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        InstanceType::as_str(self)
     }
 }
 
@@ -9212,9 +11758,18 @@ impl LocalStorage {
             LocalStorage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LocalStorage {
+    const VALUES: &'static [&'static str] = &["excluded", "included", "required"];
+    fn as_str(&self) -> &str {
+        LocalStorage::as_str(self)
     }
 }
 
@@ -9260,9 +11815,18 @@ impl LocalStorageTypes {
             LocalStorageTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LocalStorageTypes {
+    const VALUES: &'static [&'static str] = &["hdd", "ssd"];
+    fn as_str(&self) -> &str {
+        LocalStorageTypes::as_str(self)
     }
 }
 
@@ -9310,9 +11874,18 @@ impl MarketType {
             MarketType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MarketType {
+    const VALUES: &'static [&'static str] = &["capacity-block", "interruptible-capacity-reservation", "spot"];
+    fn as_str(&self) -> &str {
+        MarketType::as_str(self)
     }
 }
 
@@ -9675,9 +12248,126 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] = &[
+        "capacity-block",
+        "capacity-manager-data-export",
+        "capacity-reservation",
+        "capacity-reservation-fleet",
+        "carrier-gateway",
+        "client-vpn-endpoint",
+        "coip-pool",
+        "customer-gateway",
+        "declarative-policies-report",
+        "dedicated-host",
+        "dhcp-options",
+        "egress-only-internet-gateway",
+        "elastic-gpu",
+        "elastic-ip",
+        "export-image-task",
+        "export-instance-task",
+        "fleet",
+        "fpga-image",
+        "host-reservation",
+        "image",
+        "image-usage-report",
+        "import-image-task",
+        "import-snapshot-task",
+        "instance",
+        "instance-connect-endpoint",
+        "instance-event-window",
+        "internet-gateway",
+        "ipam",
+        "ipam-external-resource-verification-token",
+        "ipam-policy",
+        "ipam-pool",
+        "ipam-prefix-list-resolver",
+        "ipam-prefix-list-resolver-target",
+        "ipam-resource-discovery",
+        "ipam-resource-discovery-association",
+        "ipam-scope",
+        "ipv4pool-ec2",
+        "ipv6pool-ec2",
+        "key-pair",
+        "launch-template",
+        "local-gateway",
+        "local-gateway-route-table",
+        "local-gateway-route-table-virtual-interface-group-association",
+        "local-gateway-route-table-vpc-association",
+        "local-gateway-virtual-interface",
+        "local-gateway-virtual-interface-group",
+        "mac-modification-task",
+        "natgateway",
+        "network-acl",
+        "network-insights-access-scope",
+        "network-insights-access-scope-analysis",
+        "network-insights-analysis",
+        "network-insights-path",
+        "network-interface",
+        "outpost-lag",
+        "placement-group",
+        "prefix-list",
+        "replace-root-volume-task",
+        "reserved-instances",
+        "route-server",
+        "route-server-endpoint",
+        "route-server-peer",
+        "route-table",
+        "secondary-interface",
+        "secondary-network",
+        "secondary-subnet",
+        "security-group",
+        "security-group-rule",
+        "service-link-virtual-interface",
+        "snapshot",
+        "spot-fleet-request",
+        "spot-instances-request",
+        "subnet",
+        "subnet-cidr-reservation",
+        "traffic-mirror-filter",
+        "traffic-mirror-filter-rule",
+        "traffic-mirror-session",
+        "traffic-mirror-target",
+        "transit-gateway",
+        "transit-gateway-attachment",
+        "transit-gateway-connect-peer",
+        "transit-gateway-metering-policy",
+        "transit-gateway-multicast-domain",
+        "transit-gateway-policy-table",
+        "transit-gateway-route-table",
+        "transit-gateway-route-table-announcement",
+        "verified-access-endpoint",
+        "verified-access-endpoint-target",
+        "verified-access-group",
+        "verified-access-instance",
+        "verified-access-policy",
+        "verified-access-trust-provider",
+        "volume",
+        "vpc",
+        "vpc-block-public-access-exclusion",
+        "vpc-encryption-control",
+        "vpc-endpoint",
+        "vpc-endpoint-connection",
+        "vpc-endpoint-connection-device-type",
+        "vpc-endpoint-service",
+        "vpc-endpoint-service-permission",
+        "vpc-flow-log",
+        "vpc-peering-connection",
+        "vpn-concentrator",
+        "vpn-connection",
+        "vpn-connection-device-type",
+        "vpn-gateway",
+    ];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 
@@ -9829,9 +12519,18 @@ impl SpotInstanceType {
             SpotInstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SpotInstanceType {
+    const VALUES: &'static [&'static str] = &["one-time", "persistent"];
+    fn as_str(&self) -> &str {
+        SpotInstanceType::as_str(self)
     }
 }
 
@@ -9879,9 +12578,18 @@ impl Tenancy {
             Tenancy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Tenancy {
+    const VALUES: &'static [&'static str] = &["dedicated", "default", "host"];
+    fn as_str(&self) -> &str {
+        Tenancy::as_str(self)
     }
 }
 
@@ -9942,9 +12650,18 @@ impl VolumeType {
             VolumeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VolumeType {
+    const VALUES: &'static [&'static str] = &["gp2", "gp3", "io1", "io2", "sc1", "st1", "standard"];
+    fn as_str(&self) -> &str {
+        VolumeType::as_str(self)
     }
 }
 

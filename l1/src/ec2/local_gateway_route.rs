@@ -5,18 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::LocalGatewayRoute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-localgatewayroute.html) resource type.
 ///
+/// Creates a static route for the specified local gateway route table. You must specify one of the
+/// following targets:
+///
+/// - `LocalGatewayVirtualInterfaceGroupId`
+/// - `NetworkInterfaceId`
+///
 /// Build it with [`LocalGatewayRoute::builder`]; adding it to a stack returns a [`LocalGatewayRouteHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalGatewayRoute {
     /// `DestinationCidrBlock`. Changing it replaces the resource.
     ///
+    /// The CIDR block used for destination matches.
+    ///
     /// - Format: `ipv4-network`.
     pub destination_cidr_block: Option<Val<String>>,
     /// `LocalGatewayRouteTableId`. Changing it replaces the resource.
+    ///
+    /// The ID of the local gateway route table.
     pub local_gateway_route_table_id: Option<Val<String>>,
     /// `LocalGatewayVirtualInterfaceGroupId`.
+    ///
+    /// The ID of the virtual interface group.
     pub local_gateway_virtual_interface_group_id: Option<Val<String>>,
     /// `NetworkInterfaceId`.
+    ///
+    /// The ID of the network interface.
     pub network_interface_id: Option<Val<String>>,
 }
 
@@ -108,10 +122,14 @@ impl Deref for LocalGatewayRouteHandle {
 
 impl LocalGatewayRouteHandle {
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the local gateway route table.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `Type`.
+    ///
+    /// The type of local gateway route.
     pub fn attr_type_(&self) -> Val<String> {
         self.0.get_att("Type")
     }

@@ -5,14 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::LocalGatewayRouteTable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-localgatewayroutetable.html) resource type.
 ///
+/// Describes a local gateway route table.
+///
 /// Build it with [`LocalGatewayRouteTable::builder`]; adding it to a stack returns a [`LocalGatewayRouteTableHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalGatewayRouteTable {
     /// `LocalGatewayId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the local gateway.
     pub local_gateway_id: Option<Val<String>>,
     /// `Mode`. Changing it replaces the resource.
+    ///
+    /// The mode of the local gateway route table.
     pub mode: Option<Val<Mode>>,
     /// `Tags`.
+    ///
+    /// The tags assigned to the local gateway route table.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -101,22 +109,32 @@ impl Deref for LocalGatewayRouteTableHandle {
 
 impl LocalGatewayRouteTableHandle {
     /// `Fn::GetAtt` `LocalGatewayRouteTableId`.
+    ///
+    /// The ID of the local gateway route table.
     pub fn attr_local_gateway_route_table_id(&self) -> Val<String> {
         self.0.get_att("LocalGatewayRouteTableId")
     }
     /// `Fn::GetAtt` `LocalGatewayRouteTableArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the local gateway route table.
     pub fn attr_local_gateway_route_table_arn(&self) -> Val<String> {
         self.0.get_att("LocalGatewayRouteTableArn")
     }
     /// `Fn::GetAtt` `OutpostArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Outpost.
     pub fn attr_outpost_arn(&self) -> Val<String> {
         self.0.get_att("OutpostArn")
     }
     /// `Fn::GetAtt` `OwnerId`.
+    ///
+    /// The ID of the AWS account that owns the local gateway route table.
     pub fn attr_owner_id(&self) -> Val<String> {
         self.0.get_att("OwnerId")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the local gateway route table.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
@@ -217,9 +235,18 @@ impl Mode {
             Mode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Mode {
+    const VALUES: &'static [&'static str] = &["coip", "direct-vpc-routing"];
+    fn as_str(&self) -> &str {
+        Mode::as_str(self)
     }
 }
 

@@ -5,14 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::LocalGatewayRouteTableVirtualInterfaceGroupAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-localgatewayroutetablevirtualinterfacegroupassociation.html) resource type.
 ///
+/// Describes an association between a local gateway route table and a virtual interface group.
+///
 /// Build it with [`LocalGatewayRouteTableVirtualInterfaceGroupAssociation::builder`]; adding it to a stack returns a [`LocalGatewayRouteTableVirtualInterfaceGroupAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalGatewayRouteTableVirtualInterfaceGroupAssociation {
     /// `LocalGatewayRouteTableId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the local gateway route table.
     pub local_gateway_route_table_id: Option<Val<String>>,
     /// `LocalGatewayVirtualInterfaceGroupId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the virtual interface group.
     pub local_gateway_virtual_interface_group_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags assigned to the association.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -118,22 +126,32 @@ impl Deref for LocalGatewayRouteTableVirtualInterfaceGroupAssociationHandle {
 
 impl LocalGatewayRouteTableVirtualInterfaceGroupAssociationHandle {
     /// `Fn::GetAtt` `LocalGatewayRouteTableVirtualInterfaceGroupAssociationId`.
+    ///
+    /// The ID of the association.
     pub fn attr_local_gateway_route_table_virtual_interface_group_association_id(&self) -> Val<String> {
         self.0.get_att("LocalGatewayRouteTableVirtualInterfaceGroupAssociationId")
     }
     /// `Fn::GetAtt` `LocalGatewayId`.
+    ///
+    /// The ID of the local gateway.
     pub fn attr_local_gateway_id(&self) -> Val<String> {
         self.0.get_att("LocalGatewayId")
     }
     /// `Fn::GetAtt` `LocalGatewayRouteTableArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the local gateway route table for the virtual interface group.
     pub fn attr_local_gateway_route_table_arn(&self) -> Val<String> {
         self.0.get_att("LocalGatewayRouteTableArn")
     }
     /// `Fn::GetAtt` `OwnerId`.
+    ///
+    /// The ID of the AWS account that owns the local gateway virtual interface group association.
     pub fn attr_owner_id(&self) -> Val<String> {
         self.0.get_att("OwnerId")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the association.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }

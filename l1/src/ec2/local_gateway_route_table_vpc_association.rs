@@ -5,14 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::LocalGatewayRouteTableVPCAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-localgatewayroutetablevpcassociation.html) resource type.
 ///
+/// Associates the specified VPC with the specified local gateway route table.
+///
 /// Build it with [`LocalGatewayRouteTableVpcAssociation::builder`]; adding it to a stack returns a [`LocalGatewayRouteTableVpcAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalGatewayRouteTableVpcAssociation {
     /// `LocalGatewayRouteTableId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the local gateway route table.
     pub local_gateway_route_table_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags assigned to the association.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -114,14 +122,20 @@ impl Deref for LocalGatewayRouteTableVpcAssociationHandle {
 
 impl LocalGatewayRouteTableVpcAssociationHandle {
     /// `Fn::GetAtt` `LocalGatewayId`.
+    ///
+    /// The ID of the local gateway.
     pub fn attr_local_gateway_id(&self) -> Val<String> {
         self.0.get_att("LocalGatewayId")
     }
     /// `Fn::GetAtt` `LocalGatewayRouteTableVpcAssociationId`.
+    ///
+    /// The ID of the association.
     pub fn attr_local_gateway_route_table_vpc_association_id(&self) -> Val<String> {
         self.0.get_att("LocalGatewayRouteTableVpcAssociationId")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the association.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }

@@ -5,26 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::LocalGatewayVirtualInterface`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-localgatewayvirtualinterface.html) resource type.
 ///
+/// Describes a local gateway virtual interface.
+///
 /// Build it with [`LocalGatewayVirtualInterface::builder`]; adding it to a stack returns a [`LocalGatewayVirtualInterfaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalGatewayVirtualInterface {
     /// `LocalAddress`: required. Changing it replaces the resource.
+    ///
+    /// The local address.
     pub local_address: Option<Val<String>>,
     /// `LocalGatewayVirtualInterfaceGroupId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the local gateway virtual interface group.
     pub local_gateway_virtual_interface_group_id: Option<Val<String>>,
     /// `OutpostLagId`: required. Changing it replaces the resource.
+    ///
+    /// The Outpost LAG ID.
     pub outpost_lag_id: Option<Val<String>>,
     /// `PeerAddress`: required. Changing it replaces the resource.
+    ///
+    /// The peer address.
     pub peer_address: Option<Val<String>>,
     /// `PeerBgpAsn`. Changing it replaces the resource.
+    ///
+    /// The peer BGP ASN.
     pub peer_bgp_asn: Option<Val<i64>>,
     /// `PeerBgpAsnExtended`. Changing it replaces the resource.
+    ///
+    /// The extended 32-bit ASN of the BGP peer for use with larger ASN values.
     ///
     /// - Format: `int64`.
     pub peer_bgp_asn_extended: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// The tags assigned to the virtual interface.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Vlan`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VLAN.
     pub vlan: Option<Val<i64>>,
 }
 
@@ -170,22 +188,32 @@ impl Deref for LocalGatewayVirtualInterfaceHandle {
 
 impl LocalGatewayVirtualInterfaceHandle {
     /// `Fn::GetAtt` `LocalGatewayVirtualInterfaceId`.
+    ///
+    /// The ID of the virtual interface.
     pub fn attr_local_gateway_virtual_interface_id(&self) -> Val<String> {
         self.0.get_att("LocalGatewayVirtualInterfaceId")
     }
     /// `Fn::GetAtt` `LocalGatewayId`.
+    ///
+    /// The ID of the local gateway.
     pub fn attr_local_gateway_id(&self) -> Val<String> {
         self.0.get_att("LocalGatewayId")
     }
     /// `Fn::GetAtt` `LocalBgpAsn`.
+    ///
+    /// The Border Gateway Protocol (BGP) Autonomous System Number (ASN) of the local gateway.
     pub fn attr_local_bgp_asn(&self) -> Val<i64> {
         self.0.get_att("LocalBgpAsn")
     }
     /// `Fn::GetAtt` `OwnerId`.
+    ///
+    /// The ID of the AWS account that owns the local gateway virtual interface.
     pub fn attr_owner_id(&self) -> Val<String> {
         self.0.get_att("OwnerId")
     }
     /// `Fn::GetAtt` `ConfigurationState`.
+    ///
+    /// The current state of the local gateway virtual interface.
     pub fn attr_configuration_state(&self) -> Val<String> {
         self.0.get_att("ConfigurationState")
     }

@@ -5,18 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::LocalGatewayVirtualInterfaceGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-localgatewayvirtualinterfacegroup.html) resource type.
 ///
+/// Describes a local gateway virtual interface group.
+///
 /// Build it with [`LocalGatewayVirtualInterfaceGroup::builder`]; adding it to a stack returns a [`LocalGatewayVirtualInterfaceGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalGatewayVirtualInterfaceGroup {
     /// `LocalBgpAsn`. Changing it replaces the resource.
+    ///
+    /// The Autonomous System Number(ASN) for the local Border Gateway Protocol (BGP).
     pub local_bgp_asn: Option<Val<i64>>,
     /// `LocalBgpAsnExtended`. Changing it replaces the resource.
+    ///
+    /// The extended 32-bit ASN for the local BGP configuration.
     ///
     /// - Format: `int64`.
     pub local_bgp_asn_extended: Option<Val<i64>>,
     /// `LocalGatewayId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the local gateway.
     pub local_gateway_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags assigned to the virtual interface group.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -115,22 +125,32 @@ impl Deref for LocalGatewayVirtualInterfaceGroupHandle {
 
 impl LocalGatewayVirtualInterfaceGroupHandle {
     /// `Fn::GetAtt` `LocalGatewayVirtualInterfaceGroupArn`.
+    ///
+    /// The Amazon Resource Number (ARN) of the local gateway virtual interface group.
     pub fn attr_local_gateway_virtual_interface_group_arn(&self) -> Val<String> {
         self.0.get_att("LocalGatewayVirtualInterfaceGroupArn")
     }
     /// `Fn::GetAtt` `LocalGatewayVirtualInterfaceGroupId`.
+    ///
+    /// The ID of the virtual interface group.
     pub fn attr_local_gateway_virtual_interface_group_id(&self) -> Val<String> {
         self.0.get_att("LocalGatewayVirtualInterfaceGroupId")
     }
     /// `Fn::GetAtt` `LocalGatewayVirtualInterfaceIds`.
+    ///
+    /// The IDs of the virtual interfaces.
     pub fn attr_local_gateway_virtual_interface_ids(&self) -> Val<Vec<String>> {
         self.0.get_att("LocalGatewayVirtualInterfaceIds")
     }
     /// `Fn::GetAtt` `OwnerId`.
+    ///
+    /// The ID of the AWS account that owns the local gateway virtual interface group.
     pub fn attr_owner_id(&self) -> Val<String> {
         self.0.get_att("OwnerId")
     }
     /// `Fn::GetAtt` `ConfigurationState`.
+    ///
+    /// The current state of the local gateway virtual interface group.
     pub fn attr_configuration_state(&self) -> Val<String> {
         self.0.get_att("ConfigurationState")
     }

@@ -5,36 +5,118 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::NatGateway`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-natgateway.html) resource type.
 ///
+/// Specifies a network address translation (NAT) gateway in the specified subnet. You can create either
+/// a public NAT gateway or a private NAT gateway. The default is a public NAT gateway. If you create a
+/// public NAT gateway, you must specify an elastic IP address.
+///
+/// With a NAT gateway, instances in a private subnet can connect to the internet, other AWS services,
+/// or an on-premises network using the IP address of the NAT gateway. For more information, see [NAT
+/// gateways](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-nat-gateway.html) in the *Amazon VPC
+/// User Guide* .
+///
+/// If you add a default route ( `AWS::EC2::Route` resource) that points to a NAT gateway, specify the
+/// NAT gateway ID for the route's `NatGatewayId` property.
+///
+/// > When you associate an Elastic IP address or secondary Elastic IP address with a public NAT
+/// gateway, the network border group of the Elastic IP address must match the network border group of
+/// the Availability Zone (AZ) that the public NAT gateway is in. Otherwise, the NAT gateway fails to
+/// launch. You can see the network border group for the AZ by viewing the details of the subnet.
+/// Similarly, you can view the network border group for the Elastic IP address by viewing its details.
+/// For more information, see [Allocate an Elastic IP
+/// address](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-eips.html#allocate-eip) in the *Amazon
+/// VPC User Guide* .
+///
 /// Build it with [`NatGateway::builder`]; adding it to a stack returns a [`NatGatewayHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NatGateway {
     /// `AllocationId`. Changing it replaces the resource.
+    ///
+    /// \[Public NAT gateway only\] The allocation ID of the Elastic IP address that's associated with the
+    /// NAT gateway. This property is required for a public NAT gateway and cannot be specified with a
+    /// private NAT gateway.
     pub allocation_id: Option<Val<String>>,
     /// `AvailabilityMode`. Changing it replaces the resource.
+    ///
+    /// Indicates whether this is a zonal (single-AZ) or regional (multi-AZ) NAT gateway.
+    ///
+    /// A zonal NAT gateway is a NAT Gateway that provides redundancy and scalability within a single
+    /// availability zone. A regional NAT gateway is a single NAT Gateway that works across multiple
+    /// availability zones (AZs) in your VPC, providing redundancy, scalability and availability across all
+    /// the AZs in a Region.
+    ///
+    /// For more information, see [Regional NAT gateways for automatic multi-AZ
+    /// expansion](https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateways-regional.html) in the *Amazon
+    /// VPC User Guide* .
     pub availability_mode: Option<Val<AvailabilityMode>>,
     /// `AvailabilityZoneAddresses`.
+    ///
+    /// For regional NAT gateways only: Specifies which Availability Zones you want the NAT gateway to
+    /// support and the Elastic IP addresses (EIPs) to use in each AZ. The regional NAT gateway uses these
+    /// EIPs to handle outbound NAT traffic from their respective AZs. If not specified, the NAT gateway
+    /// will automatically expand to new AZs and associate EIPs upon detection of an elastic network
+    /// interface. If you specify this parameter, auto-expansion is disabled and you must manually manage AZ
+    /// coverage.
+    ///
+    /// A regional NAT gateway is a single NAT Gateway that works across multiple availability zones (AZs)
+    /// in your VPC, providing redundancy, scalability and availability across all the AZs in a Region.
+    ///
+    /// For more information, see [Regional NAT gateways for automatic multi-AZ
+    /// expansion](https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateways-regional.html) in the *Amazon
+    /// VPC User Guide* .
     pub availability_zone_addresses: Option<Val<Vec<AvailabilityZoneAddress>>>,
     /// `ConnectivityType`. Changing it replaces the resource.
+    ///
+    /// Indicates whether the NAT gateway supports public or private connectivity. The default is public
+    /// connectivity.
     pub connectivity_type: Option<Val<ConnectivityType>>,
     /// `MaxDrainDurationSeconds`.
+    ///
+    /// The maximum amount of time to wait (in seconds) before forcibly releasing the IP addresses if
+    /// connections are still in progress. Default value is 350 seconds.
     pub max_drain_duration_seconds: Option<Val<i64>>,
     /// `PrivateIpAddress`. Changing it replaces the resource.
+    ///
+    /// The private IPv4 address to assign to the NAT gateway. If you don't provide an address, a private
+    /// IPv4 address will be automatically assigned.
     pub private_ip_address: Option<Val<String>>,
     /// `SecondaryAllocationIds`.
+    ///
+    /// Secondary EIP allocation IDs. For more information, see [Create a NAT
+    /// gateway](https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html) in the *Amazon
+    /// VPC User Guide* .
     pub secondary_allocation_ids: Option<Val<Vec<String>>>,
     /// `SecondaryPrivateIpAddressCount`.
+    ///
+    /// \[Private NAT gateway only\] The number of secondary private IPv4 addresses you want to assign to
+    /// the NAT gateway. For more information about secondary addresses, see [Create a NAT
+    /// gateway](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-nat-gateway.html#nat-gateway-creating)
+    /// in the *Amazon Virtual Private Cloud User Guide* .
+    ///
+    /// `SecondaryPrivateIpAddressCount` and `SecondaryPrivateIpAddresses` cannot be set at the same time.
     ///
     /// - Range: 1 to 31.
     pub secondary_private_ip_address_count: Option<Val<i64>>,
     /// `SecondaryPrivateIpAddresses`.
+    ///
+    /// Secondary private IPv4 addresses. For more information about secondary addresses, see [Create a NAT
+    /// gateway](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-nat-gateway.html#nat-gateway-creating)
+    /// in the *Amazon Virtual Private Cloud User Guide* .
+    ///
+    /// `SecondaryPrivateIpAddressCount` and `SecondaryPrivateIpAddresses` cannot be set at the same time.
     pub secondary_private_ip_addresses: Option<Val<Vec<String>>>,
     /// `SubnetId`. Changing it replaces the resource.
+    ///
+    /// The ID of the subnet in which the NAT gateway is located.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the NAT gateway.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcId`. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC in which the NAT gateway is located.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -191,22 +273,49 @@ impl Deref for NatGatewayHandle {
 
 impl NatGatewayHandle {
     /// `Fn::GetAtt` `NatGatewayId`.
+    ///
+    /// The ID of the NAT gateway.
     pub fn attr_nat_gateway_id(&self) -> Val<String> {
         self.0.get_att("NatGatewayId")
     }
     /// `Fn::GetAtt` `EniId`.
+    ///
+    /// The ID of the network interface.
     pub fn attr_eni_id(&self) -> Val<String> {
         self.0.get_att("EniId")
     }
     /// `Fn::GetAtt` `AutoProvisionZones`.
+    ///
+    /// For regional NAT gateways only: Indicates whether AWS automatically manages AZ coverage. When
+    /// enabled, the NAT gateway associates EIPs in all AZs where your VPC has subnets to handle outbound
+    /// NAT traffic, expands to new AZs when you create subnets there, and retracts from AZs where you've
+    /// removed all subnets. When disabled, you must manually manage which AZs the NAT gateway supports and
+    /// their corresponding EIPs.
+    ///
+    /// A regional NAT gateway is a single NAT Gateway that works across multiple availability zones (AZs)
+    /// in your VPC, providing redundancy, scalability and availability across all the AZs in a Region.
+    ///
+    /// For more information, see [Regional NAT gateways for automatic multi-AZ
+    /// expansion](https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateways-regional.html) in the *Amazon
+    /// VPC User Guide* .
     pub fn attr_auto_provision_zones(&self) -> Val<String> {
         self.0.get_att("AutoProvisionZones")
     }
     /// `Fn::GetAtt` `AutoScalingIps`.
+    ///
+    /// For regional NAT gateways only: Indicates whether AWS automatically allocates additional Elastic IP
+    /// addresses (EIPs) in an AZ when the NAT gateway needs more ports due to increased concurrent
+    /// connections to a single destination from that AZ.
+    ///
+    /// For more information, see [Regional NAT gateways for automatic multi-AZ
+    /// expansion](https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateways-regional.html) in the *Amazon
+    /// VPC User Guide* .
     pub fn attr_auto_scaling_ips(&self) -> Val<String> {
         self.0.get_att("AutoScalingIps")
     }
     /// `Fn::GetAtt` `RouteTableId`.
+    ///
+    /// For regional NAT gateways only, this is the ID of the NAT gateway.
     pub fn attr_route_table_id(&self) -> Val<String> {
         self.0.get_att("RouteTableId")
     }
@@ -221,13 +330,41 @@ impl NatGatewayHandle {
 }
 
 /// The [`AvailabilityZoneAddress`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-natgateway-availabilityzoneaddress.html) property type.
+///
+/// For regional NAT gateways only: The configuration specifying which Elastic IP address (EIP) to use
+/// for handling outbound NAT traffic from a specific Availability Zone.
+///
+/// A regional NAT gateway is a single NAT Gateway that works across multiple availability zones (AZs)
+/// in your VPC, providing redundancy, scalability and availability across all the AZs in a Region.
+///
+/// For more information, see [Regional NAT gateways for automatic multi-AZ
+/// expansion](https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateways-regional.html) in the *Amazon
+/// VPC User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AvailabilityZoneAddress {
     /// `AllocationIds`: required.
+    ///
+    /// The allocation IDs of the Elastic IP addresses (EIPs) to be used for handling outbound NAT traffic
+    /// in this specific Availability Zone.
     pub allocation_ids: Option<Val<Vec<String>>>,
     /// `AvailabilityZone`.
+    ///
+    /// For regional NAT gateways only: The Availability Zone where this specific NAT gateway configuration
+    /// will be active. Each AZ in a regional NAT gateway has its own configuration to handle outbound NAT
+    /// traffic from that AZ.
+    ///
+    /// A regional NAT gateway is a single NAT Gateway that works across multiple availability zones (AZs)
+    /// in your VPC, providing redundancy, scalability and availability across all the AZs in a Region.
     pub availability_zone: Option<Val<String>>,
     /// `AvailabilityZoneId`.
+    ///
+    /// For regional NAT gateways only: The ID of the Availability Zone where this specific NAT gateway
+    /// configuration will be active. Each AZ in a regional NAT gateway has its own configuration to handle
+    /// outbound NAT traffic from that AZ. Use this instead of AvailabilityZone for consistent
+    /// identification of AZs across AWS Regions.
+    ///
+    /// A regional NAT gateway is a single NAT Gateway that works across multiple availability zones (AZs)
+    /// in your VPC, providing redundancy, scalability and availability across all the AZs in a Region.
     pub availability_zone_id: Option<Val<String>>,
 }
 
@@ -388,9 +525,18 @@ impl AvailabilityMode {
             AvailabilityMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AvailabilityMode {
+    const VALUES: &'static [&'static str] = &["regional", "zonal"];
+    fn as_str(&self) -> &str {
+        AvailabilityMode::as_str(self)
     }
 }
 
@@ -435,9 +581,18 @@ impl ConnectivityType {
             ConnectivityType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConnectivityType {
+    const VALUES: &'static [&'static str] = &["private", "public"];
+    fn as_str(&self) -> &str {
+        ConnectivityType::as_str(self)
     }
 }
 

@@ -5,12 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::NetworkAcl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-networkacl.html) resource type.
 ///
+/// Specifies a network ACL for your VPC.
+///
+/// To add a network ACL entry, see
+/// [AWS::EC2::NetworkAclEntry](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-networkaclentry.html)
+/// .
+///
 /// Build it with [`NetworkAcl::builder`]; adding it to a stack returns a [`NetworkAclHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkAcl {
     /// `Tags`.
+    ///
+    /// The tags for the network ACL.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC for the network ACL.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -95,6 +105,8 @@ impl Deref for NetworkAclHandle {
 
 impl NetworkAclHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the network ACL.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

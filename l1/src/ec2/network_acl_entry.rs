@@ -5,30 +5,69 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::NetworkAclEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-networkaclentry.html) resource type.
 ///
+/// Specifies an entry, known as a rule, in a network ACL with a rule number you specify. Each network
+/// ACL has a set of numbered ingress rules and a separate set of numbered egress rules.
+///
+/// To create the network ACL, see
+/// [AWS::EC2::NetworkAcl](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-networkacl.html)
+/// .
+///
+/// For information about the protocol value, see [Protocol
+/// Numbers](https://docs.aws.amazon.com/https://www.iana.org/assignments/protocol-numbers/protocol-numbers.xhtml)
+/// on the Internet Assigned Numbers Authority (IANA) website.
+///
 /// Build it with [`NetworkAclEntry::builder`]; adding it to a stack returns a [`NetworkAclEntryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkAclEntry {
     /// `CidrBlock`.
     ///
+    /// The IPv4 CIDR range to allow or deny, in CIDR notation (for example, 172.16.0.0/24). You must
+    /// specify an IPv4 CIDR block or an IPv6 CIDR block.
+    ///
     /// - Format: `ipv4-network`.
     pub cidr_block: Option<Val<String>>,
     /// `Egress`. Changing it replaces the resource.
+    ///
+    /// Whether this rule applies to egress traffic from the subnet ( `true` ) or ingress traffic to the
+    /// subnet ( `false` ). By default, AWS CloudFormation specifies `false` .
     pub egress: Option<Val<bool>>,
     /// `Icmp`.
+    ///
+    /// The Internet Control Message Protocol (ICMP) code and type. Required if specifying 1 (ICMP) for the
+    /// protocol parameter.
     pub icmp: Option<Val<Icmp>>,
     /// `Ipv6CidrBlock`.
+    ///
+    /// The IPv6 network range to allow or deny, in CIDR notation. You must specify an IPv4 CIDR block or an
+    /// IPv6 CIDR block.
     ///
     /// - Format: `ipv6-network`.
     pub ipv6_cidr_block: Option<Val<String>>,
     /// `NetworkAclId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the ACL for the entry.
     pub network_acl_id: Option<Val<String>>,
     /// `PortRange`.
+    ///
+    /// The range of port numbers for the UDP/TCP protocol. Required if specifying 6 (TCP) or 17 (UDP) for
+    /// the protocol parameter.
     pub port_range: Option<Val<PortRange>>,
     /// `Protocol`: required.
+    ///
+    /// The IP protocol that the rule applies to. You must specify -1 or a protocol number. You can specify -1
+    /// for all protocols.
+    ///
+    /// > If you specify -1, all ports are opened and the `PortRange` property is ignored.
     pub protocol: Option<Val<i64>>,
     /// `RuleAction`: required.
+    ///
+    /// Whether to allow or deny traffic that matches the rule; valid values are "allow" or "deny".
     pub rule_action: Option<Val<String>>,
     /// `RuleNumber`: required. Changing it replaces the resource.
+    ///
+    /// Rule number to assign to the entry, such as 100. ACL entries are processed in ascending order by
+    /// rule number. Entries can't use the same rule number unless one is an egress rule and the other is an
+    /// ingress rule.
     pub rule_number: Option<Val<i64>>,
 }
 
@@ -164,6 +203,8 @@ impl Deref for NetworkAclEntryHandle {
 
 impl NetworkAclEntryHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the network ACL entry.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -178,11 +219,20 @@ impl NetworkAclEntryHandle {
 }
 
 /// The [`Icmp`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-networkaclentry-icmp.html) property type.
+///
+/// Describes the ICMP type and code.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Icmp {
     /// `Code`.
+    ///
+    /// The Internet Control Message Protocol (ICMP) code. You can use -1 to specify all ICMP codes for the
+    /// given ICMP type. Required if you specify 1 (ICMP) for the protocol parameter.
     pub code: Option<Val<i64>>,
     /// `Type`.
+    ///
+    /// The Internet Control Message Protocol (ICMP) type. You can use -1 to specify all ICMP types.
+    /// Conditional requirement: Required if you specify 1 (ICMP) for the `CreateNetworkAclEntry` protocol
+    /// parameter.
     pub type_: Option<Val<i64>>,
 }
 
@@ -236,11 +286,17 @@ impl ToValue for Icmp {
 impl Literal for Icmp {}
 
 /// The [`PortRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-networkaclentry-portrange.html) property type.
+///
+/// Describes a range of ports.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortRange {
     /// `From`.
+    ///
+    /// The first port in the range. Required if you specify 6 (TCP) or 17 (UDP) for the protocol parameter.
     pub from: Option<Val<i64>>,
     /// `To`.
+    ///
+    /// The last port in the range. Required if you specify 6 (TCP) or 17 (UDP) for the protocol parameter.
     pub to: Option<Val<i64>>,
 }
 

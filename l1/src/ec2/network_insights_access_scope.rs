@@ -5,14 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::NetworkInsightsAccessScope`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-networkinsightsaccessscope.html) resource type.
 ///
+/// Describes a Network Access Scope. A Network Access Scope defines outbound (egress) and inbound
+/// (ingress) traffic patterns, including sources, destinations, paths, and traffic types.
+///
+/// Network Access Analyzer identifies unintended network access to your resources on AWS . When you
+/// start an analysis on a Network Access Scope, Network Access Analyzer produces findings. For more
+/// information, see the [Network Access Analyzer User
+/// Guide](https://docs.aws.amazon.com/vpc/latest/network-access-analyzer/) .
+///
 /// Build it with [`NetworkInsightsAccessScope::builder`]; adding it to a stack returns a [`NetworkInsightsAccessScopeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInsightsAccessScope {
     /// `ExcludePaths`. Changing it replaces the resource.
+    ///
+    /// The paths to exclude.
     pub exclude_paths: Option<Val<Vec<AccessScopePathRequest>>>,
     /// `MatchPaths`. Changing it replaces the resource.
+    ///
+    /// The paths to match.
     pub match_paths: Option<Val<Vec<AccessScopePathRequest>>>,
     /// `Tags`.
+    ///
+    /// The tags.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -108,18 +122,26 @@ impl Deref for NetworkInsightsAccessScopeHandle {
 
 impl NetworkInsightsAccessScopeHandle {
     /// `Fn::GetAtt` `NetworkInsightsAccessScopeId`.
+    ///
+    /// The ID of the Network Access Scope.
     pub fn attr_network_insights_access_scope_id(&self) -> Val<String> {
         self.0.get_att("NetworkInsightsAccessScopeId")
     }
     /// `Fn::GetAtt` `NetworkInsightsAccessScopeArn`.
+    ///
+    /// The ARN of the Network Access Scope.
     pub fn attr_network_insights_access_scope_arn(&self) -> Val<String> {
         self.0.get_att("NetworkInsightsAccessScopeArn")
     }
     /// `Fn::GetAtt` `CreatedDate`.
+    ///
+    /// The creation date.
     pub fn attr_created_date(&self) -> Val<String> {
         self.0.get_att("CreatedDate")
     }
     /// `Fn::GetAtt` `UpdatedDate`.
+    ///
+    /// The last updated date.
     pub fn attr_updated_date(&self) -> Val<String> {
         self.0.get_att("UpdatedDate")
     }
@@ -134,13 +156,21 @@ impl NetworkInsightsAccessScopeHandle {
 }
 
 /// The [`AccessScopePathRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-networkinsightsaccessscope-accessscopepathrequest.html) property type.
+///
+/// Describes a path.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessScopePathRequest {
     /// `Destination`.
+    ///
+    /// The destination.
     pub destination: Option<Val<PathStatementRequest>>,
     /// `Source`.
+    ///
+    /// The source.
     pub source: Option<Val<PathStatementRequest>>,
     /// `ThroughResources`.
+    ///
+    /// The through resources.
     pub through_resources: Option<Val<Vec<ThroughResourcesStatementRequest>>>,
 }
 
@@ -205,21 +235,37 @@ impl ToValue for AccessScopePathRequest {
 impl Literal for AccessScopePathRequest {}
 
 /// The [`PacketHeaderStatementRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-networkinsightsaccessscope-packetheaderstatementrequest.html) property type.
+///
+/// Describes a packet header statement.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PacketHeaderStatementRequest {
     /// `DestinationAddresses`.
+    ///
+    /// The destination addresses.
     pub destination_addresses: Option<Val<Vec<String>>>,
     /// `DestinationPorts`.
+    ///
+    /// The destination ports.
     pub destination_ports: Option<Val<Vec<String>>>,
     /// `DestinationPrefixLists`.
+    ///
+    /// The destination prefix lists.
     pub destination_prefix_lists: Option<Val<Vec<String>>>,
     /// `Protocols`.
+    ///
+    /// The protocols.
     pub protocols: Option<Val<Vec<Protocol>>>,
     /// `SourceAddresses`.
+    ///
+    /// The source addresses.
     pub source_addresses: Option<Val<Vec<String>>>,
     /// `SourcePorts`.
+    ///
+    /// The source ports.
     pub source_ports: Option<Val<Vec<String>>>,
     /// `SourcePrefixLists`.
+    ///
+    /// The source prefix lists.
     pub source_prefix_lists: Option<Val<Vec<String>>>,
 }
 
@@ -338,11 +384,17 @@ impl ToValue for PacketHeaderStatementRequest {
 impl Literal for PacketHeaderStatementRequest {}
 
 /// The [`PathStatementRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-networkinsightsaccessscope-pathstatementrequest.html) property type.
+///
+/// Describes a path statement.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PathStatementRequest {
     /// `PacketHeaderStatement`.
+    ///
+    /// The packet header statement.
     pub packet_header_statement: Option<Val<PacketHeaderStatementRequest>>,
     /// `ResourceStatement`.
+    ///
+    /// The resource statement.
     pub resource_statement: Option<Val<ResourceStatementRequest>>,
 }
 
@@ -396,11 +448,17 @@ impl ToValue for PathStatementRequest {
 impl Literal for PathStatementRequest {}
 
 /// The [`ResourceStatementRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-networkinsightsaccessscope-resourcestatementrequest.html) property type.
+///
+/// Describes a resource statement.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceStatementRequest {
     /// `ResourceTypes`.
+    ///
+    /// The resource types.
     pub resource_types: Option<Val<Vec<String>>>,
     /// `Resources`.
+    ///
+    /// The resources.
     pub resources: Option<Val<Vec<String>>>,
 }
 
@@ -525,9 +583,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`ThroughResourcesStatementRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-networkinsightsaccessscope-throughresourcesstatementrequest.html) property type.
+///
+/// Describes a through resource statement.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThroughResourcesStatementRequest {
     /// `ResourceStatement`.
+    ///
+    /// The resource statement.
     pub resource_statement: Option<Val<ResourceStatementRequest>>,
 }
 
@@ -597,9 +659,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["tcp", "udp"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 

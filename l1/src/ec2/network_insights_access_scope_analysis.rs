@@ -5,12 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::NetworkInsightsAccessScopeAnalysis`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-networkinsightsaccessscopeanalysis.html) resource type.
 ///
+/// Describes a Network Access Scope analysis.
+///
 /// Build it with [`NetworkInsightsAccessScopeAnalysis::builder`]; adding it to a stack returns a [`NetworkInsightsAccessScopeAnalysisHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInsightsAccessScopeAnalysis {
     /// `NetworkInsightsAccessScopeId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Network Access Scope.
     pub network_insights_access_scope_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -97,34 +103,50 @@ impl Deref for NetworkInsightsAccessScopeAnalysisHandle {
 
 impl NetworkInsightsAccessScopeAnalysisHandle {
     /// `Fn::GetAtt` `NetworkInsightsAccessScopeAnalysisId`.
+    ///
+    /// The ID of the Network Access Scope analysis.
     pub fn attr_network_insights_access_scope_analysis_id(&self) -> Val<String> {
         self.0.get_att("NetworkInsightsAccessScopeAnalysisId")
     }
     /// `Fn::GetAtt` `NetworkInsightsAccessScopeAnalysisArn`.
+    ///
+    /// The ARN of the Network Access Scope analysis.
     pub fn attr_network_insights_access_scope_analysis_arn(&self) -> Val<String> {
         self.0.get_att("NetworkInsightsAccessScopeAnalysisArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the analysis (running | succeeded | failed).
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusMessage`.
+    ///
+    /// The status message.
     pub fn attr_status_message(&self) -> Val<String> {
         self.0.get_att("StatusMessage")
     }
     /// `Fn::GetAtt` `StartDate`.
+    ///
+    /// The start date of the analysis.
     pub fn attr_start_date(&self) -> Val<String> {
         self.0.get_att("StartDate")
     }
     /// `Fn::GetAtt` `EndDate`.
+    ///
+    /// The end date of the analysis.
     pub fn attr_end_date(&self) -> Val<String> {
         self.0.get_att("EndDate")
     }
     /// `Fn::GetAtt` `FindingsFound`.
+    ///
+    /// Indicates whether there are findings (true | false | unknown).
     pub fn attr_findings_found(&self) -> Val<String> {
         self.0.get_att("FindingsFound")
     }
     /// `Fn::GetAtt` `AnalyzedEniCount`.
+    ///
+    /// The number of network interfaces analyzed.
     pub fn attr_analyzed_eni_count(&self) -> Val<i64> {
         self.0.get_att("AnalyzedEniCount")
     }

@@ -5,18 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::NetworkInsightsAnalysis`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-networkinsightsanalysis.html) resource type.
 ///
+/// Specifies a network insights analysis.
+///
 /// Build it with [`NetworkInsightsAnalysis::builder`]; adding it to a stack returns a [`NetworkInsightsAnalysisHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInsightsAnalysis {
     /// `AdditionalAccounts`.
+    ///
+    /// The member accounts that contain resources that the path can traverse.
     pub additional_accounts: Option<Val<Vec<String>>>,
     /// `FilterInArns`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Names (ARN) of the resources that the path must traverse.
     pub filter_in_arns: Option<Val<Vec<String>>>,
     /// `FilterOutArns`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Names (ARN) of the resources that the path must ignore.
     pub filter_out_arns: Option<Val<Vec<String>>>,
     /// `NetworkInsightsPathId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the path.
     pub network_insights_path_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to apply.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -136,46 +148,69 @@ impl Deref for NetworkInsightsAnalysisHandle {
 
 impl NetworkInsightsAnalysisHandle {
     /// `Fn::GetAtt` `NetworkInsightsAnalysisId`.
+    ///
+    /// The ID of the network insights analysis.
     pub fn attr_network_insights_analysis_id(&self) -> Val<String> {
         self.0.get_att("NetworkInsightsAnalysisId")
     }
     /// `Fn::GetAtt` `NetworkInsightsAnalysisArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the network insights analysis.
     pub fn attr_network_insights_analysis_arn(&self) -> Val<String> {
         self.0.get_att("NetworkInsightsAnalysisArn")
     }
     /// `Fn::GetAtt` `StartDate`.
+    ///
+    /// The time the analysis started.
     pub fn attr_start_date(&self) -> Val<String> {
         self.0.get_att("StartDate")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the network insights analysis.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusMessage`.
+    ///
+    /// The status message, if the status is `failed` .
     pub fn attr_status_message(&self) -> Val<String> {
         self.0.get_att("StatusMessage")
     }
     /// `Fn::GetAtt` `NetworkPathFound`.
+    ///
+    /// Indicates whether the destination is reachable from the source.
     pub fn attr_network_path_found(&self) -> Val<bool> {
         self.0.get_att("NetworkPathFound")
     }
     /// `Fn::GetAtt` `ForwardPathComponents`.
+    ///
+    /// The components in the path from source to destination.
     pub fn attr_forward_path_components(&self) -> Val<Json> {
         self.0.get_att("ForwardPathComponents")
     }
     /// `Fn::GetAtt` `ReturnPathComponents`.
+    ///
+    /// The components in the path from destination to source.
     pub fn attr_return_path_components(&self) -> Val<Json> {
         self.0.get_att("ReturnPathComponents")
     }
     /// `Fn::GetAtt` `Explanations`.
+    ///
+    /// The explanations. For more information, see [Reachability Analyzer explanation
+    /// codes](https://docs.aws.amazon.com/vpc/latest/reachability/explanation-codes.html) .
     pub fn attr_explanations(&self) -> Val<Json> {
         self.0.get_att("Explanations")
     }
     /// `Fn::GetAtt` `AlternatePathHints`.
+    ///
+    /// Potential intermediate components.
     pub fn attr_alternate_path_hints(&self) -> Val<Json> {
         self.0.get_att("AlternatePathHints")
     }
     /// `Fn::GetAtt` `SuggestedAccounts`.
+    ///
+    /// The IDs of potential intermediate accounts.
     pub fn attr_suggested_accounts(&self) -> Val<Vec<String>> {
         self.0.get_att("SuggestedAccounts")
     }

@@ -5,34 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::NetworkInsightsPath`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-networkinsightspath.html) resource type.
 ///
+/// Specifies a path to analyze for reachability.
+///
+/// VPC Reachability Analyzer enables you to analyze and debug network reachability between two
+/// resources in your virtual private cloud (VPC). For more information, see the [Reachability Analyzer
+/// User Guide](https://docs.aws.amazon.com/vpc/latest/reachability/what-is-reachability-analyzer.html)
+/// .
+///
 /// Build it with [`NetworkInsightsPath::builder`]; adding it to a stack returns a [`NetworkInsightsPathHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInsightsPath {
     /// `Destination`. Changing it replaces the resource.
+    ///
+    /// The ID or ARN of the destination. If the resource is in another account, you must specify an ARN.
     pub destination: Option<Val<String>>,
     /// `DestinationIp`. Changing it replaces the resource.
+    ///
+    /// The IP address of the destination.
     ///
     /// - Length: 0 to 15.
     /// - Pattern: `^([0-9]{1,3}.){3}[0-9]{1,3}$`.
     pub destination_ip: Option<Val<String>>,
     /// `DestinationPort`. Changing it replaces the resource.
     ///
+    /// The destination port.
+    ///
     /// - Range: 0 to 65535.
     pub destination_port: Option<Val<i64>>,
     /// `FilterAtDestination`. Changing it replaces the resource.
+    ///
+    /// Scopes the analysis to network paths that match specific filters at the destination. If you specify
+    /// this parameter, you can't specify the parameter for the destination IP address.
     pub filter_at_destination: Option<Val<PathFilter>>,
     /// `FilterAtSource`. Changing it replaces the resource.
+    ///
+    /// Scopes the analysis to network paths that match specific filters at the source. If you specify this
+    /// parameter, you can't specify the parameters for the source IP address or the destination port.
     pub filter_at_source: Option<Val<PathFilter>>,
     /// `Protocol`: required. Changing it replaces the resource.
+    ///
+    /// The protocol.
     pub protocol: Option<Val<Protocol>>,
     /// `Source`: required. Changing it replaces the resource.
+    ///
+    /// The ID or ARN of the source. If the resource is in another account, you must specify an ARN.
     pub source: Option<Val<String>>,
     /// `SourceIp`. Changing it replaces the resource.
+    ///
+    /// The IP address of the source.
     ///
     /// - Length: 0 to 15.
     /// - Pattern: `^([0-9]{1,3}.){3}[0-9]{1,3}$`.
     pub source_ip: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to add to the path.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -164,22 +191,32 @@ impl Deref for NetworkInsightsPathHandle {
 
 impl NetworkInsightsPathHandle {
     /// `Fn::GetAtt` `NetworkInsightsPathId`.
+    ///
+    /// The ID of the path.
     pub fn attr_network_insights_path_id(&self) -> Val<String> {
         self.0.get_att("NetworkInsightsPathId")
     }
     /// `Fn::GetAtt` `NetworkInsightsPathArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the path.
     pub fn attr_network_insights_path_arn(&self) -> Val<String> {
         self.0.get_att("NetworkInsightsPathArn")
     }
     /// `Fn::GetAtt` `CreatedDate`.
+    ///
+    /// The time stamp when the path was created.
     pub fn attr_created_date(&self) -> Val<String> {
         self.0.get_att("CreatedDate")
     }
     /// `Fn::GetAtt` `SourceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the source.
     pub fn attr_source_arn(&self) -> Val<String> {
         self.0.get_att("SourceArn")
     }
     /// `Fn::GetAtt` `DestinationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the destination.
     pub fn attr_destination_arn(&self) -> Val<String> {
         self.0.get_att("DestinationArn")
     }
@@ -194,13 +231,19 @@ impl NetworkInsightsPathHandle {
 }
 
 /// The [`FilterPortRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-networkinsightspath-filterportrange.html) property type.
+///
+/// Describes a port range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterPortRange {
     /// `FromPort`.
     ///
+    /// The first port in the range.
+    ///
     /// - Range: 0 to 65535.
     pub from_port: Option<Val<i64>>,
     /// `ToPort`.
+    ///
+    /// The last port in the range.
     ///
     /// - Range: 0 to 65535.
     pub to_port: Option<Val<i64>>,
@@ -256,21 +299,32 @@ impl ToValue for FilterPortRange {
 impl Literal for FilterPortRange {}
 
 /// The [`PathFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-networkinsightspath-pathfilter.html) property type.
+///
+/// Describes a set of filters for a path analysis. Use path filters to scope the analysis when there
+/// can be multiple resulting paths.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PathFilter {
     /// `DestinationAddress`.
+    ///
+    /// The destination IPv4 address.
     ///
     /// - Length: 0 to 15.
     /// - Pattern: `^([0-9]{1,3}.){3}[0-9]{1,3}$`.
     pub destination_address: Option<Val<String>>,
     /// `DestinationPortRange`.
+    ///
+    /// The destination port range.
     pub destination_port_range: Option<Val<FilterPortRange>>,
     /// `SourceAddress`.
+    ///
+    /// The source IPv4 address.
     ///
     /// - Length: 0 to 15.
     /// - Pattern: `^([0-9]{1,3}.){3}[0-9]{1,3}$`.
     pub source_address: Option<Val<String>>,
     /// `SourcePortRange`.
+    ///
+    /// The source port range.
     pub source_port_range: Option<Val<FilterPortRange>>,
 }
 
@@ -419,9 +473,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["tcp", "udp"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 

@@ -5,48 +5,139 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::NetworkInterface`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-networkinterface.html) resource type.
 ///
+/// Describes a network interface in an Amazon EC2 instance for AWS CloudFormation .
+///
 /// Build it with [`NetworkInterface::builder`]; adding it to a stack returns a [`NetworkInterfaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInterface {
     /// `ConnectionTrackingSpecification`.
+    ///
+    /// A connection tracking specification for the network interface.
     pub connection_tracking_specification: Option<Val<ConnectionTrackingSpecification>>,
     /// `Description`.
+    ///
+    /// A description for the network interface.
     pub description: Option<Val<String>>,
     /// `EnablePrimaryIpv6`.
+    ///
+    /// If you’re modifying a network interface in a dual-stack or IPv6-only subnet, you have the option
+    /// to assign a primary IPv6 IP address. A primary IPv6 address is an IPv6 GUA address associated with
+    /// an ENI that you have enabled to use a primary IPv6 address. Use this option if the instance that
+    /// this ENI will be attached to relies on its IPv6 address not changing. AWS will automatically assign
+    /// an IPv6 address associated with the ENI attached to your instance to be the primary IPv6 address.
+    /// Once you enable an IPv6 GUA address to be a primary IPv6, you cannot disable it. When you enable an
+    /// IPv6 GUA address to be a primary IPv6, the first IPv6 GUA will be made the primary IPv6 address
+    /// until the instance is terminated or the network interface is detached. If you have multiple IPv6
+    /// addresses associated with an ENI attached to your instance and you enable a primary IPv6 address,
+    /// the first IPv6 GUA address associated with the ENI becomes the primary IPv6 address.
     pub enable_primary_ipv6: Option<Val<bool>>,
     /// `GroupSet`.
+    ///
+    /// The IDs of the security groups associated with this network interface.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub group_set: Option<Val<Vec<String>>>,
     /// `InterfaceType`. Changing it replaces the resource.
+    ///
+    /// The type of network interface. The default is `interface` . The supported values are `efa` and
+    /// `trunk` .
     pub interface_type: Option<Val<String>>,
     /// `Ipv4PrefixCount`.
+    ///
+    /// The number of IPv4 prefixes to be automatically assigned to the network interface.
+    ///
+    /// When creating a network interface, you can't specify a count of IPv4 prefixes if you've specified
+    /// one of the following: specific IPv4 prefixes, specific private IPv4 addresses, or a count of private
+    /// IPv4 addresses.
     pub ipv4_prefix_count: Option<Val<i64>>,
     /// `Ipv4Prefixes`.
+    ///
+    /// The IPv4 delegated prefixes that are assigned to the network interface.
+    ///
+    /// When creating a network interface, you can't specify IPv4 prefixes if you've specified one of the
+    /// following: a count of IPv4 prefixes, specific private IPv4 addresses, or a count of private IPv4
+    /// addresses.
     pub ipv4_prefixes: Option<Val<Vec<Ipv4PrefixSpecification>>>,
     /// `Ipv6AddressCount`.
+    ///
+    /// The number of IPv6 addresses to assign to the network interface. Amazon EC2 automatically selects
+    /// the IPv6 addresses from the subnet range. To specify specific IPv6 addresses, use the
+    /// `Ipv6Addresses` property and don't specify this property.
+    ///
+    /// When creating a network interface, you can't specify a count of IPv6 addresses if you've specified
+    /// one of the following: specific IPv6 addresses, specific IPv6 prefixes, or a count of IPv6 prefixes.
     pub ipv6_address_count: Option<Val<i64>>,
     /// `Ipv6Addresses`.
+    ///
+    /// The IPv6 addresses from the IPv6 CIDR block range of your subnet to assign to the network interface.
+    /// If you're specifying a number of IPv6 addresses, use the `Ipv6AddressCount` property and don't
+    /// specify this property.
+    ///
+    /// When creating a network interface, you can't specify IPv6 addresses if you've specified one of the
+    /// following: a count of IPv6 addresses, specific IPv6 prefixes, or a count of IPv6 prefixes.
     pub ipv6_addresses: Option<Val<Vec<InstanceIpv6Address>>>,
     /// `Ipv6PrefixCount`.
+    ///
+    /// The number of IPv6 prefixes to be automatically assigned to the network interface.
+    ///
+    /// When creating a network interface, you can't specify a count of IPv6 prefixes if you've specified
+    /// one of the following: specific IPv6 prefixes, specific IPv6 addresses, or a count of IPv6 addresses.
     pub ipv6_prefix_count: Option<Val<i64>>,
     /// `Ipv6Prefixes`.
+    ///
+    /// The IPv6 delegated prefixes that are assigned to the network interface.
+    ///
+    /// When creating a network interface, you can't specify IPv6 prefixes if you've specified one of the
+    /// following: a count of IPv6 prefixes, specific IPv6 addresses, or a count of IPv6 addresses.
     pub ipv6_prefixes: Option<Val<Vec<Ipv6PrefixSpecification>>>,
     /// `PrivateIpAddress`. Changing it replaces the resource.
+    ///
+    /// The private IPv4 address to assign to the network interface as the primary private IP address. If
+    /// you want to specify multiple private IP addresses, use the `PrivateIpAddresses` property.
     pub private_ip_address: Option<Val<String>>,
     /// `PrivateIpAddresses`.
+    ///
+    /// The private IPv4 addresses to assign to the network interface. You can specify a primary private IP
+    /// address by setting the value of the `Primary` property to `true` in the
+    /// `PrivateIpAddressSpecification` property. If you want EC2 to automatically assign private IP
+    /// addresses, use the `SecondaryPrivateIpAddressCount` property and do not specify this property.
+    ///
+    /// When creating a network interface, you can't specify private IPv4 addresses if you've specified one
+    /// of the following: a count of private IPv4 addresses, specific IPv4 prefixes, or a count of IPv4
+    /// prefixes.
     pub private_ip_addresses: Option<Val<Vec<PrivateIpAddressSpecification>>>,
     /// `PublicIpDnsHostnameTypeSpecification`.
+    ///
+    /// Public IP DNS hostname type
     pub public_ip_dns_hostname_type_specification: Option<Val<PublicIpDnsHostnameTypeSpecification>>,
     /// `SecondaryPrivateIpAddressCount`.
+    ///
+    /// The number of secondary private IPv4 addresses to assign to a network interface. When you specify a
+    /// number of secondary IPv4 addresses, Amazon EC2 selects these IP addresses within the subnet's IPv4
+    /// CIDR range. You can't specify this option and specify more than one private IP address using
+    /// `privateIpAddresses` .
+    ///
+    /// When creating a Network Interface, you can't specify a count of private IPv4 addresses if you've
+    /// specified one of the following: specific private IPv4 addresses, specific IPv4 prefixes, or a count
+    /// of IPv4 prefixes.
     pub secondary_private_ip_address_count: Option<Val<i64>>,
     /// `SourceDestCheck`.
+    ///
+    /// Enable or disable source/destination checks, which ensure that the instance is either the source or
+    /// the destination of any traffic that it receives. If the value is `true` , source/destination checks
+    /// are enabled; otherwise, they are disabled. The default value is `true` . You must disable
+    /// source/destination checks if the instance runs services such as network address translation,
+    /// routing, or firewalls.
     pub source_dest_check: Option<Val<bool>>,
     /// `SubnetId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the subnet to associate with the network interface.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to apply to the network interface.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -253,26 +344,40 @@ impl Deref for NetworkInterfaceHandle {
 
 impl NetworkInterfaceHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the network interface.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `SecondaryPrivateIpAddresses`.
+    ///
+    /// The secondary private IP addresses of the network interface. For example, `["10.0.0.161",
+    /// "10.0.0.162", "10.0.0.163"]` .
     pub fn attr_secondary_private_ip_addresses(&self) -> Val<Vec<String>> {
         self.0.get_att("SecondaryPrivateIpAddresses")
     }
     /// `Fn::GetAtt` `PrimaryPrivateIpAddress`.
+    ///
+    /// The primary private IP address of the network interface. For example, `10.0.0.192` .
     pub fn attr_primary_private_ip_address(&self) -> Val<String> {
         self.0.get_att("PrimaryPrivateIpAddress")
     }
     /// `Fn::GetAtt` `PrimaryIpv6Address`.
+    ///
+    /// The primary IPv6 address of the network interface.
     pub fn attr_primary_ipv6_address(&self) -> Val<String> {
         self.0.get_att("PrimaryIpv6Address")
     }
     /// `Fn::GetAtt` `VpcId`.
+    ///
+    /// The ID of the VPC.
     pub fn attr_vpc_id(&self) -> Val<String> {
         self.0.get_att("VpcId")
     }
     /// `Fn::GetAtt` `PublicIpDnsNameOptions`.
+    ///
+    /// Describes the public hostname type options, including public hostname type, IPv4-enabled public
+    /// hostname, IPv6-enabled public hostname, and dual-stack public hostname.
     pub fn attr_public_ip_dns_name_options(&self) -> Val<Json> {
         self.0.get_att("PublicIpDnsNameOptions")
     }
@@ -287,13 +392,27 @@ impl NetworkInterfaceHandle {
 }
 
 /// The [`ConnectionTrackingSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-networkinterface-connectiontrackingspecification.html) property type.
+///
+/// Configurable options for connection tracking on a network interface. For more information, see
+/// [Connection tracking
+/// timeouts](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-connection-tracking.html#connection-tracking-timeouts)
+/// in the *Amazon Elastic Compute Cloud User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionTrackingSpecification {
     /// `TcpEstablishedTimeout`.
+    ///
+    /// Timeout (in seconds) for idle TCP connections in an established state. Min: 60 seconds. Max: 432000
+    /// seconds (5 days). Default: 432000 seconds. Recommended: Less than 432000 seconds.
     pub tcp_established_timeout: Option<Val<i64>>,
     /// `UdpStreamTimeout`.
+    ///
+    /// Timeout (in seconds) for idle UDP flows classified as streams which have seen more than one
+    /// request-response transaction. Min: 60 seconds. Max: 180 seconds (3 minutes). Default: 180 seconds.
     pub udp_stream_timeout: Option<Val<i64>>,
     /// `UdpTimeout`.
+    ///
+    /// Timeout (in seconds) for idle UDP flows that have seen traffic only in a single direction or a
+    /// single request-response transaction. Min: 30 seconds. Max: 60 seconds. Default: 30 seconds.
     pub udp_timeout: Option<Val<i64>>,
 }
 
@@ -353,9 +472,13 @@ impl ToValue for ConnectionTrackingSpecification {
 impl Literal for ConnectionTrackingSpecification {}
 
 /// The [`InstanceIpv6Address`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-networkinterface-instanceipv6address.html) property type.
+///
+/// Describes the IPv6 addresses to associate with the network interface.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceIpv6Address {
     /// `Ipv6Address`: required.
+    ///
+    /// An IPv6 address to associate with the network interface.
     pub ipv6_address: Option<Val<String>>,
 }
 
@@ -410,9 +533,15 @@ impl ToValue for InstanceIpv6Address {
 impl Literal for InstanceIpv6Address {}
 
 /// The [`Ipv4PrefixSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-networkinterface-ipv4prefixspecification.html) property type.
+///
+/// Describes an IPv4 prefix.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ipv4PrefixSpecification {
     /// `Ipv4Prefix`: required.
+    ///
+    /// The IPv4 prefix. For information, see [Assigning prefixes to network
+    /// interfaces](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-prefix-eni.html) in the *Amazon
+    /// EC2 User Guide* .
     pub ipv4_prefix: Option<Val<String>>,
 }
 
@@ -467,9 +596,15 @@ impl ToValue for Ipv4PrefixSpecification {
 impl Literal for Ipv4PrefixSpecification {}
 
 /// The [`Ipv6PrefixSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-networkinterface-ipv6prefixspecification.html) property type.
+///
+/// Describes the IPv6 prefix.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ipv6PrefixSpecification {
     /// `Ipv6Prefix`: required.
+    ///
+    /// The IPv6 prefix. For information, see [Assigning prefixes to Amazon EC2 network
+    /// interfaces](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-prefix-eni.html) in the *Amazon
+    /// Elastic Compute Cloud User Guide* .
     pub ipv6_prefix: Option<Val<String>>,
 }
 
@@ -524,11 +659,19 @@ impl ToValue for Ipv6PrefixSpecification {
 impl Literal for Ipv6PrefixSpecification {}
 
 /// The [`PrivateIpAddressSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-networkinterface-privateipaddressspecification.html) property type.
+///
+/// Describes a secondary private IPv4 address for a network interface.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateIpAddressSpecification {
     /// `Primary`: required.
+    ///
+    /// Sets the private IP address as the primary private address. You can set only one primary private IP
+    /// address. If you don't specify a primary private IP address, Amazon EC2 automatically assigns a
+    /// primary private IP address.
     pub primary: Option<Val<bool>>,
     /// `PrivateIpAddress`: required.
+    ///
+    /// The private IP address of the network interface.
     pub private_ip_address: Option<Val<String>>,
 }
 
@@ -685,9 +828,19 @@ impl PublicIpDnsHostnameTypeSpecification {
             PublicIpDnsHostnameTypeSpecification::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PublicIpDnsHostnameTypeSpecification {
+    const VALUES: &'static [&'static str] =
+        &["public-dual-stack-dns-name", "public-ipv4-dns-name", "public-ipv6-dns-name"];
+    fn as_str(&self) -> &str {
+        PublicIpDnsHostnameTypeSpecification::as_str(self)
     }
 }
 

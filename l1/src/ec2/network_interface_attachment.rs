@@ -5,20 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::NetworkInterfaceAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-networkinterfaceattachment.html) resource type.
 ///
+/// Attaches an elastic network interface (ENI) to an Amazon EC2 instance. You can use this resource
+/// type to attach additional network interfaces to an instance without interruption.
+///
 /// Build it with [`NetworkInterfaceAttachment::builder`]; adding it to a stack returns a [`NetworkInterfaceAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInterfaceAttachment {
     /// `DeleteOnTermination`.
+    ///
+    /// Whether to delete the network interface when the instance terminates. By default, this value is set
+    /// to `true` .
     pub delete_on_termination: Option<Val<bool>>,
     /// `DeviceIndex`: required. Changing it replaces the resource.
+    ///
+    /// The network interface's position in the attachment order. For example, the first attached network
+    /// interface has a `DeviceIndex` of 0.
     pub device_index: Option<Val<String>>,
     /// `EnaQueueCount`.
+    ///
+    /// The number of ENA queues created with the instance.
     pub ena_queue_count: Option<Val<i64>>,
     /// `EnaSrdSpecification`.
+    ///
+    /// Configures ENA Express for the network interface that this action attaches to the instance.
     pub ena_srd_specification: Option<Val<EnaSrdSpecification>>,
     /// `InstanceId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the instance to which you will attach the ENI.
     pub instance_id: Option<Val<String>>,
     /// `NetworkInterfaceId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the ENI that you want to attach.
     pub network_interface_id: Option<Val<String>>,
 }
 
@@ -135,6 +152,8 @@ impl Deref for NetworkInterfaceAttachmentHandle {
 
 impl NetworkInterfaceAttachmentHandle {
     /// `Fn::GetAtt` `AttachmentId`.
+    ///
+    /// The ID of the network interface attachment.
     pub fn attr_attachment_id(&self) -> Val<String> {
         self.0.get_att("AttachmentId")
     }
@@ -149,11 +168,25 @@ impl NetworkInterfaceAttachmentHandle {
 }
 
 /// The [`EnaSrdSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-networkinterfaceattachment-enasrdspecification.html) property type.
+///
+/// ENA Express uses AWS Scalable Reliable Datagram (SRD) technology to increase the maximum bandwidth
+/// used per stream and minimize tail latency of network traffic between EC2 instances. With ENA
+/// Express, you can communicate between two EC2 instances in the same subnet within the same account,
+/// or in different accounts. Both sending and receiving instances must have ENA Express enabled.
+///
+/// To improve the reliability of network packet delivery, ENA Express reorders network packets on the
+/// receiving end by default. However, some UDP-based applications are designed to handle network
+/// packets that are out of order to reduce the overhead for packet delivery at the network layer. When
+/// ENA Express is enabled, you can specify whether UDP network traffic uses it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnaSrdSpecification {
     /// `EnaSrdEnabled`.
+    ///
+    /// Indicates whether ENA Express is enabled for the network interface.
     pub ena_srd_enabled: Option<Val<bool>>,
     /// `EnaSrdUdpSpecification`.
+    ///
+    /// Configures ENA Express for UDP network traffic.
     pub ena_srd_udp_specification: Option<Val<EnaSrdUdpSpecification>>,
 }
 
@@ -207,9 +240,18 @@ impl ToValue for EnaSrdSpecification {
 impl Literal for EnaSrdSpecification {}
 
 /// The [`EnaSrdUdpSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-networkinterfaceattachment-enasrdudpspecification.html) property type.
+///
+/// ENA Express is compatible with both TCP and UDP transport protocols. When it's enabled, TCP traffic
+/// automatically uses it. However, some UDP-based applications are designed to handle network packets
+/// that are out of order, without a need for retransmission, such as live video broadcasting or other
+/// near-real-time applications. For UDP traffic, you can specify whether to use ENA Express, based on
+/// your application environment needs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnaSrdUdpSpecification {
     /// `EnaSrdUdpEnabled`.
+    ///
+    /// Indicates whether UDP traffic to and from the instance uses ENA Express. To specify this setting,
+    /// you must first enable ENA Express.
     pub ena_srd_udp_enabled: Option<Val<bool>>,
 }
 

@@ -5,14 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::NetworkInterfacePermission`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-networkinterfacepermission.html) resource type.
 ///
+/// Specifies a permission for the network interface, For example, you can grant an AWS -authorized
+/// account permission to attach the network interface to an instance in their account.
+///
 /// Build it with [`NetworkInterfacePermission::builder`]; adding it to a stack returns a [`NetworkInterfacePermissionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInterfacePermission {
     /// `AwsAccountId`: required. Changing it replaces the resource.
+    ///
+    /// The AWS account ID.
     pub aws_account_id: Option<Val<String>>,
     /// `NetworkInterfaceId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the network interface.
     pub network_interface_id: Option<Val<String>>,
     /// `Permission`: required. Changing it replaces the resource.
+    ///
+    /// The type of permission to grant: `INSTANCE-ATTACH` or `EIP-ASSOCIATE` .
     pub permission: Option<Val<String>>,
 }
 

@@ -5,16 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::NetworkPerformanceMetricSubscription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-networkperformancemetricsubscription.html) resource type.
 ///
+/// Describes Infrastructure Performance subscriptions.
+///
 /// Build it with [`NetworkPerformanceMetricSubscription::builder`]; adding it to a stack returns a [`NetworkPerformanceMetricSubscriptionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkPerformanceMetricSubscription {
     /// `Destination`: required. Changing it replaces the resource.
+    ///
+    /// The Region or Availability Zone that's the target for the subscription. For example, `eu-west-1` .
     pub destination: Option<Val<String>>,
     /// `Metric`: required. Changing it replaces the resource.
+    ///
+    /// The metric used for the subscription.
     pub metric: Option<Val<String>>,
     /// `Source`: required. Changing it replaces the resource.
+    ///
+    /// The Region or Availability Zone that's the source for the subscription. For example, `us-east-1` .
     pub source: Option<Val<String>>,
     /// `Statistic`: required. Changing it replaces the resource.
+    ///
+    /// The statistic used for the subscription.
     pub statistic: Option<Val<String>>,
 }
 

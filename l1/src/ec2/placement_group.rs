@@ -5,16 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::PlacementGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-placementgroup.html) resource type.
 ///
+/// Specifies a placement group in which to launch instances. The strategy of the placement group
+/// determines how the instances are organized within the group.
+///
+/// A `cluster` placement group is a logical grouping of instances within a single Availability Zone
+/// that benefit from low network latency, high network throughput. A `spread` placement group places
+/// instances on distinct hardware. A `partition` placement group places groups of instances in
+/// different partitions, where instances in one partition do not share the same hardware with instances
+/// in another partition.
+///
+/// For more information, see [Placement
+/// Groups](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/placement-groups.html) in the *Amazon
+/// EC2 User Guide* .
+///
 /// Build it with [`PlacementGroup::builder`]; adding it to a stack returns a [`PlacementGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlacementGroup {
     /// `PartitionCount`. Changing it replaces the resource.
+    ///
+    /// The number of partitions. Valid only when *Strategy* is set to `partition` .
     pub partition_count: Option<Val<i64>>,
     /// `SpreadLevel`. Changing it replaces the resource.
+    ///
+    /// Determines how placement groups spread instances.
+    ///
+    /// - Host – You can use `host` only with Outpost placement groups.
+    /// - Rack – No usage restrictions.
     pub spread_level: Option<Val<SpreadLevel>>,
     /// `Strategy`. Changing it replaces the resource.
+    ///
+    /// The placement strategy.
     pub strategy: Option<Val<Strategy>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags to apply to the new placement group.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -106,6 +130,8 @@ impl Deref for PlacementGroupHandle {
 
 impl PlacementGroupHandle {
     /// `Fn::GetAtt` `GroupName`.
+    ///
+    /// The name of the placement group.
     pub fn attr_group_name(&self) -> Val<String> {
         self.0.get_att("GroupName")
     }
@@ -210,9 +236,18 @@ impl SpreadLevel {
             SpreadLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SpreadLevel {
+    const VALUES: &'static [&'static str] = &["host", "rack"];
+    fn as_str(&self) -> &str {
+        SpreadLevel::as_str(self)
     }
 }
 
@@ -260,9 +295,18 @@ impl Strategy {
             Strategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Strategy {
+    const VALUES: &'static [&'static str] = &["cluster", "partition", "spread"];
+    fn as_str(&self) -> &str {
+        Strategy::as_str(self)
     }
 }
 

@@ -5,24 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::PrefixList`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-prefixlist.html) resource type.
 ///
+/// Specifies a managed prefix list. You can add one or more entries to the prefix list. Each entry
+/// consists of a CIDR block and an optional description.
+///
 /// Build it with [`PrefixList::builder`]; adding it to a stack returns a [`PrefixListHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrefixList {
     /// `AddressFamily`: required.
+    ///
+    /// The IP address type.
+    ///
+    /// Valid Values: `IPv4` | `IPv6`
     pub address_family: Option<Val<AddressFamily>>,
     /// `Entries`.
+    ///
+    /// The entries for the prefix list.
     ///
     /// - Items: 0 to 100.
     pub entries: Option<Val<Vec<Entry>>>,
     /// `MaxEntries`.
     ///
+    /// The maximum number of entries for the prefix list. You can't modify the entries and the size of a
+    /// prefix list at the same time.
+    ///
+    /// This property is required when you create a prefix list.
+    ///
     /// - Minimum: 1.
     pub max_entries: Option<Val<i64>>,
     /// `PrefixListName`: required.
     ///
+    /// A name for the prefix list.
+    ///
+    /// Constraints: Up to 255 characters in length. The name cannot start with `com.amazonaws` .
+    ///
     /// - Length: 1 to 255.
     pub prefix_list_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the prefix list.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -135,18 +155,27 @@ impl Deref for PrefixListHandle {
 
 impl PrefixListHandle {
     /// `Fn::GetAtt` `PrefixListId`.
+    ///
+    /// The ID of the prefix list. For example, `pl-0123123123123abcd` .
     pub fn attr_prefix_list_id(&self) -> Val<String> {
         self.0.get_att("PrefixListId")
     }
     /// `Fn::GetAtt` `OwnerId`.
+    ///
+    /// The ID of the owner of the prefix list. For example, `123456789012` .
     pub fn attr_owner_id(&self) -> Val<String> {
         self.0.get_att("OwnerId")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The version of the prefix list. For example, `1` .
     pub fn attr_version(&self) -> Val<i64> {
         self.0.get_att("Version")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the prefix list. For example,
+    /// `arn:aws:ec2:us-east-1:123456789012:prefix-list/pl-0123123123123abcd` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -161,13 +190,21 @@ impl PrefixListHandle {
 }
 
 /// The [`Entry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-prefixlist-entry.html) property type.
+///
+/// An entry for a prefix list.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Entry {
     /// `Cidr`: required.
     ///
+    /// The CIDR block.
+    ///
     /// - Length: 1 to 46.
     pub cidr: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A description for the entry.
+    ///
+    /// Constraints: Up to 255 characters in length.
     ///
     /// - Length: 0 to 255.
     pub description: Option<Val<String>>,
@@ -313,9 +350,18 @@ impl AddressFamily {
             AddressFamily::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AddressFamily {
+    const VALUES: &'static [&'static str] = &["IPv4", "IPv6"];
+    fn as_str(&self) -> &str {
+        AddressFamily::as_str(self)
     }
 }
 

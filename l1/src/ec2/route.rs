@@ -5,40 +5,91 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::Route`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-route.html) resource type.
 ///
+/// Specifies a route in a route table. For more information, see
+/// [Routes](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html#route-table-routes)
+/// in the *Amazon VPC User Guide* .
+///
+/// You must specify either a destination CIDR block or prefix list ID. You must also specify exactly
+/// one of the resources as the target.
+///
+/// If you create a route that references a transit gateway in the same template where you create the
+/// transit gateway, you must declare a dependency on the transit gateway attachment. The route table
+/// cannot use the transit gateway until it has successfully attached to the VPC. Add a [DependsOn
+/// Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+/// in the `AWS::EC2::Route` resource to explicitly declare a dependency on the
+/// `AWS::EC2::TransitGatewayAttachment` resource.
+///
 /// Build it with [`Route::builder`]; adding it to a stack returns a [`RouteHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Route {
     /// `CarrierGatewayId`.
+    ///
+    /// The ID of the carrier gateway.
+    ///
+    /// You can only use this option when the VPC contains a subnet which is associated with a Wavelength
+    /// Zone.
     pub carrier_gateway_id: Option<Val<String>>,
     /// `CoreNetworkArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the core network.
     pub core_network_arn: Option<Val<String>>,
     /// `DestinationCidrBlock`. Changing it replaces the resource.
+    ///
+    /// The IPv4 CIDR address block used for the destination match. Routing decisions are based on the most
+    /// specific match. We modify the specified CIDR block to its canonical form; for example, if you
+    /// specify `100.68.0.18/18` , we modify it to `100.68.0.0/18` .
     ///
     /// - Format: `ipv4-network`.
     pub destination_cidr_block: Option<Val<String>>,
     /// `DestinationIpv6CidrBlock`. Changing it replaces the resource.
+    ///
+    /// The IPv6 CIDR block used for the destination match. Routing decisions are based on the most specific
+    /// match.
     pub destination_ipv6_cidr_block: Option<Val<String>>,
     /// `DestinationPrefixListId`. Changing it replaces the resource.
+    ///
+    /// The ID of a prefix list used for the destination match.
     pub destination_prefix_list_id: Option<Val<String>>,
     /// `EgressOnlyInternetGatewayId`.
+    ///
+    /// \[IPv6 traffic only\] The ID of an egress-only internet gateway.
     pub egress_only_internet_gateway_id: Option<Val<String>>,
     /// `GatewayId`.
+    ///
+    /// The ID of an internet gateway or virtual private gateway attached to your VPC.
     pub gateway_id: Option<Val<String>>,
     /// `InstanceId`.
+    ///
+    /// The ID of a NAT instance in your VPC. The operation fails if you specify an instance ID unless
+    /// exactly one network interface is attached.
     pub instance_id: Option<Val<String>>,
     /// `LocalGatewayId`.
+    ///
+    /// The ID of the local gateway.
     pub local_gateway_id: Option<Val<String>>,
     /// `NatGatewayId`.
+    ///
+    /// \[IPv4 traffic only\] The ID of a NAT gateway.
     pub nat_gateway_id: Option<Val<String>>,
     /// `NetworkInterfaceId`.
+    ///
+    /// The ID of a network interface.
     pub network_interface_id: Option<Val<String>>,
     /// `RouteTableId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the route table for the route.
     pub route_table_id: Option<Val<String>>,
     /// `TransitGatewayId`.
+    ///
+    /// The ID of a transit gateway.
     pub transit_gateway_id: Option<Val<String>>,
     /// `VpcEndpointId`.
+    ///
+    /// The ID of a VPC endpoint. Supported for Gateway Load Balancer endpoints only.
     pub vpc_endpoint_id: Option<Val<String>>,
     /// `VpcPeeringConnectionId`.
+    ///
+    /// The ID of a VPC peering connection.
     pub vpc_peering_connection_id: Option<Val<String>>,
 }
 
@@ -194,6 +245,8 @@ impl Deref for RouteHandle {
 
 impl RouteHandle {
     /// `Fn::GetAtt` `CidrBlock`.
+    ///
+    /// The IPv4 CIDR block.
     pub fn attr_cidr_block(&self) -> Val<String> {
         self.0.get_att("CidrBlock")
     }

@@ -5,24 +5,57 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::RouteServer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-routeserver.html) resource type.
 ///
+/// Specifies a route server to manage dynamic routing in a VPC.
+///
+/// Amazon VPC Route Server simplifies routing for traffic between workloads that are deployed within a
+/// VPC and its internet gateways. With this feature, VPC Route Server dynamically updates VPC and
+/// internet gateway route tables with your preferred routes to achieve routing fault tolerance for
+/// those workloads. This enables you to automatically reroute traffic within a VPC, which increases the
+/// manageability of VPC routing and interoperability with third-party workloads.
+///
+/// For more information see [Dynamic routing in your VPC with VPC Route
+/// Server](https://docs.aws.amazon.com/vpc/latest/userguide/dynamic-routing-route-server.html) in the *Amazon
+/// VPC User Guide* .
+///
 /// Build it with [`RouteServer::builder`]; adding it to a stack returns a [`RouteServerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteServer {
     /// `AmazonSideAsn`: required. Changing it replaces the resource.
     ///
+    /// The Border Gateway Protocol (BGP) Autonomous System Number (ASN) for the appliance. Valid values are
+    /// from 1 to 4294967295. We recommend using a private ASN in the 64512–65534 (16-bit ASN) or 4200000000–4294967294
+    /// (32-bit ASN) range.
+    ///
     /// - Range: 1 to 4294967294.
     /// - Format: `int64`.
     pub amazon_side_asn: Option<Val<i64>>,
     /// `PersistRoutes`.
+    ///
+    /// Indicates whether routes should be persisted after all BGP sessions are terminated.
     pub persist_routes: Option<Val<PersistRoutes>>,
     /// `PersistRoutesDuration`.
+    ///
+    /// The number of minutes a route server will wait after BGP is re-established to unpersist the routes
+    /// in the FIB and RIB. Value must be in the range of 1-5. The default value is 1. Only valid if
+    /// `persistRoutesState` is 'enabled'.
+    ///
+    /// If you set the duration to 1 minute, then when your network appliance re-establishes BGP with route
+    /// server, it has 1 minute to relearn it's adjacent network and advertise those routes to route server
+    /// before route server resumes normal functionality. In most cases, 1 minute is probably sufficient.
+    /// If, however, you have concerns that your BGP network may not be capable of fully re-establishing and
+    /// re-learning everything in 1 minute, you can increase the duration up to 5 minutes.
     ///
     /// - Range: 0 to 5.
     /// - Format: `int64`.
     pub persist_routes_duration: Option<Val<i64>>,
     /// `SnsNotificationsEnabled`.
+    ///
+    /// Indicates whether SNS notifications are enabled for the route server. Enabling SNS notifications
+    /// persists BGP status changes to an SNS topic provisioned by AWS .
     pub sns_notifications_enabled: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// Any tags assigned to the route server.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -123,10 +156,14 @@ impl Deref for RouteServerHandle {
 
 impl RouteServerHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the route server.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the route server.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -231,9 +268,18 @@ impl PersistRoutes {
             PersistRoutes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PersistRoutes {
+    const VALUES: &'static [&'static str] = &["enable", "disable"];
+    fn as_str(&self) -> &str {
+        PersistRoutes::as_str(self)
     }
 }
 

@@ -5,12 +5,20 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::RouteServerAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-routeserverassociation.html) resource type.
 ///
+/// Specifies the association between a route server and a VPC.
+///
+/// A route server association is the connection established between a route server and a VPC.
+///
 /// Build it with [`RouteServerAssociation::builder`]; adding it to a stack returns a [`RouteServerAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteServerAssociation {
     /// `RouteServerId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the associated route server.
     pub route_server_id: Option<Val<String>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the associated VPC.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,

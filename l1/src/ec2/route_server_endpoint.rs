@@ -5,16 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::RouteServerEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-routeserverendpoint.html) resource type.
 ///
+/// Creates a new endpoint for a route server in a specified subnet.
+///
+/// A route server endpoint is an AWS -managed component inside a subnet that facilitates [BGP (Border
+/// Gateway
+/// Protocol)](https://docs.aws.amazon.com/https://en.wikipedia.org/wiki/Border_Gateway_Protocol)
+/// connections between your route server and your BGP peers.
+///
+/// For more information see [Dynamic routing in your VPC with VPC Route
+/// Server](https://docs.aws.amazon.com/vpc/latest/userguide/dynamic-routing-route-server.html) in the *Amazon
+/// VPC User Guide* .
+///
 /// Build it with [`RouteServerEndpoint::builder`]; adding it to a stack returns a [`RouteServerEndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteServerEndpoint {
     /// `RouteServerId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the route server associated with this endpoint.
     pub route_server_id: Option<Val<String>>,
     /// `SubnetId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the subnet to place the route server endpoint into.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Any tags assigned to the route server endpoint.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -110,22 +127,32 @@ impl Deref for RouteServerEndpointHandle {
 
 impl RouteServerEndpointHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN for the endpoint.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the route server endpoint.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `EniId`.
+    ///
+    /// The ID of the Elastic network interface for the endpoint.
     pub fn attr_eni_id(&self) -> Val<String> {
         self.0.get_att("EniId")
     }
     /// `Fn::GetAtt` `EniAddress`.
+    ///
+    /// The IP address of the Elastic network interface for the endpoint.
     pub fn attr_eni_address(&self) -> Val<String> {
         self.0.get_att("EniAddress")
     }
     /// `Fn::GetAtt` `VpcId`.
+    ///
+    /// The ID of the VPC containing the endpoint.
     pub fn attr_vpc_id(&self) -> Val<String> {
         self.0.get_att("VpcId")
     }

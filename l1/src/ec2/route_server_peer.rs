@@ -5,16 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::RouteServerPeer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-routeserverpeer.html) resource type.
 ///
+/// Specifies a BGP peer configuration for a route server endpoint.
+///
+/// A route server peer is a session between a route server endpoint and the device deployed in AWS
+/// (such as a firewall appliance or other network security function running on an EC2 instance).
+///
 /// Build it with [`RouteServerPeer::builder`]; adding it to a stack returns a [`RouteServerPeerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteServerPeer {
     /// `BgpOptions`: required. Changing it replaces the resource.
+    ///
+    /// The BGP configuration options for this peer, including ASN (Autonomous System Number) and BFD
+    /// (Bidrectional Forwarding Detection) settings.
     pub bgp_options: Option<Val<BgpOptions>>,
     /// `PeerAddress`: required. Changing it replaces the resource.
+    ///
+    /// The IPv4 address of the peer device.
     pub peer_address: Option<Val<String>>,
     /// `RouteServerEndpointId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the route server endpoint associated with this peer.
     pub route_server_endpoint_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Any tags assigned to the route server peer.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -124,30 +138,44 @@ impl Deref for RouteServerPeerHandle {
 
 impl RouteServerPeerHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the route server peer.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the route server peer.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `RouteServerId`.
+    ///
+    /// The ID of the route server associated with this peer.
     pub fn attr_route_server_id(&self) -> Val<String> {
         self.0.get_att("RouteServerId")
     }
     /// `Fn::GetAtt` `EndpointEniId`.
+    ///
+    /// The ID of the Elastic network interface for the route server endpoint.
     pub fn attr_endpoint_eni_id(&self) -> Val<String> {
         self.0.get_att("EndpointEniId")
     }
     /// `Fn::GetAtt` `EndpointEniAddress`.
+    ///
+    /// The IP address of the Elastic network interface for the route server endpoint.
     pub fn attr_endpoint_eni_address(&self) -> Val<String> {
         self.0.get_att("EndpointEniAddress")
     }
     /// `Fn::GetAtt` `SubnetId`.
+    ///
+    /// The ID of the subnet containing the route server peer.
     pub fn attr_subnet_id(&self) -> Val<String> {
         self.0.get_att("SubnetId")
     }
     /// `Fn::GetAtt` `VpcId`.
+    ///
+    /// The ID of the VPC containing the route server peer.
     pub fn attr_vpc_id(&self) -> Val<String> {
         self.0.get_att("VpcId")
     }
@@ -162,14 +190,34 @@ impl RouteServerPeerHandle {
 }
 
 /// The [`BgpOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-routeserverpeer-bgpoptions.html) property type.
+///
+/// The BGP configuration options for this peer, including ASN (Autonomous System Number) and BFD
+/// (Bidrectional Forwarding Detection) settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BgpOptions {
     /// `PeerAsn`.
+    ///
+    /// The Border Gateway Protocol (BGP) Autonomous System Number (ASN) for the appliance. Valid values are
+    /// from 1 to 4294967295. We recommend using a private ASN in the 64512–65534 (16-bit ASN) or 4200000000–4294967294
+    /// (32-bit ASN) range.
     ///
     /// - Range: 1 to 4294967294.
     /// - Format: `int64`.
     pub peer_asn: Option<Val<i64>>,
     /// `PeerLivenessDetection`.
+    ///
+    /// The liveness detection protocol used for the BGP peer.
+    ///
+    /// The requested liveness detection protocol for the BGP peer.
+    ///
+    /// - `bgp-keepalive` : The standard BGP keep alive mechanism (
+    ///   [RFC4271](https://docs.aws.amazon.com/https://www.rfc-editor.org/rfc/rfc4271#page-21) ) that is
+    ///   stable but may take longer to fail-over in cases of network impact or router failure.
+    /// - `bfd` : An additional Bidirectional Forwarding Detection (BFD) protocol (
+    ///   [RFC5880](https://docs.aws.amazon.com/https://www.rfc-editor.org/rfc/rfc5880) ) that enables fast
+    ///   failover by using more sensitive liveness detection.
+    ///
+    /// Defaults to `bgp-keepalive` .
     pub peer_liveness_detection: Option<Val<PeerLivenessDetection>>,
 }
 
@@ -313,9 +361,18 @@ impl PeerLivenessDetection {
             PeerLivenessDetection::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PeerLivenessDetection {
+    const VALUES: &'static [&'static str] = &["bfd", "bgp-keepalive"];
+    fn as_str(&self) -> &str {
+        PeerLivenessDetection::as_str(self)
     }
 }
 

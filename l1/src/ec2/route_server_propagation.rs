@@ -5,12 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::RouteServerPropagation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-routeserverpropagation.html) resource type.
 ///
+/// Specifies route propagation from a route server to a route table.
+///
+/// For more information see [Dynamic routing in your VPC with VPC Route
+/// Server](https://docs.aws.amazon.com/vpc/latest/userguide/dynamic-routing-route-server.html) in the *Amazon
+/// VPC User Guide* .
+///
 /// Build it with [`RouteServerPropagation::builder`]; adding it to a stack returns a [`RouteServerPropagationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteServerPropagation {
     /// `RouteServerId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the route server configured for route propagation.
     pub route_server_id: Option<Val<String>>,
     /// `RouteTableId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the route table configured for route server propagation.
     pub route_table_id: Option<Val<String>>,
 }
 

@@ -5,12 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::RouteTable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-routetable.html) resource type.
 ///
+/// Specifies a route table for the specified VPC. After you create a route table, you can add routes
+/// and associate the table with a subnet.
+///
+/// For more information, see [Route
+/// tables](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html) in the *Amazon VPC
+/// User Guide* .
+///
 /// Build it with [`RouteTable::builder`]; adding it to a stack returns a [`RouteTableHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteTable {
     /// `Tags`.
+    ///
+    /// Any tags assigned to the route table.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -95,6 +106,8 @@ impl Deref for RouteTableHandle {
 
 impl RouteTableHandle {
     /// `Fn::GetAtt` `RouteTableId`.
+    ///
+    /// The ID of the route table.
     pub fn attr_route_table_id(&self) -> Val<String> {
         self.0.get_att("RouteTableId")
     }

@@ -5,25 +5,74 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::SecurityGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html) resource type.
 ///
+/// Specifies a security group.
+///
+/// You must specify ingress rules to allow inbound traffic. By default, no inbound traffic is allowed.
+///
+/// When you create a security group, if you do not add egress rules, we add egress rules that allow all
+/// outbound IPv4 and IPv6 traffic. Otherwise, we do not add them. After the security group is created,
+/// if you remove all egress rules that you added, we do not add egress rules, so no outbound traffic is
+/// allowed.
+///
+/// If you modify a rule, CloudFormation removes the existing rule and then adds a new rule. There is a
+/// brief period when neither the original rule or the new rule exists, so the corresponding traffic is
+/// dropped.
+///
+/// This type supports updates. For more information about updating stacks, see [AWS CloudFormation
+/// Stacks
+/// Updates](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks.html)
+/// .
+///
+/// > To cross-reference two security groups in the ingress and egress rules of those security groups,
+/// use the
+/// [AWS::EC2::SecurityGroupEgress](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-security-group-egress.html)
+/// and
+/// [AWS::EC2::SecurityGroupIngress](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-security-group-ingress.html)
+/// resources to define your rules. Do not use the embedded ingress and egress rules in the
+/// `AWS::EC2::SecurityGroup` . Doing so creates a circular dependency, which CloudFormation doesn't
+/// allow.
+///
 /// Build it with [`SecurityGroup::builder`]; adding it to a stack returns a [`SecurityGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityGroup {
     /// `GroupDescription`: required. Changing it replaces the resource.
+    ///
+    /// A description for the security group.
+    ///
+    /// Constraints: Up to 255 characters in length
+    ///
+    /// Valid characters: a-z, A-Z, 0-9, spaces, and ._-:/()#,@\[\]+=&;{}!$*
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `^([a-z,A-Z,0-9,. _\-:/()#,@[\]+=&;\{\}!$*])*$`.
     pub group_description: Option<Val<String>>,
     /// `GroupName`. Changing it replaces the resource.
     ///
+    /// The name of the security group. Names are case-insensitive and must be unique within the VPC.
+    ///
+    /// Constraints: Up to 255 characters in length. Can't start with `sg-` .
+    ///
+    /// Valid characters: a-z, A-Z, 0-9, spaces, and ._-:/()#,@\[\]+=&;{}!$*
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Name`.
     pub group_name: Option<Val<String>>,
     /// `SecurityGroupEgress`.
+    ///
+    /// The outbound rules associated with the security group.
     pub security_group_egress: Option<Val<Vec<Egress>>>,
     /// `SecurityGroupIngress`.
+    ///
+    /// The inbound rules associated with the security group.
     pub security_group_ingress: Option<Val<Vec<Ingress>>>,
     /// `Tags`.
+    ///
+    /// Any tags assigned to the security group.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcId`. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC for the security group. If you do not specify a VPC, the default is to use the
+    /// default VPC for the Region. If there's no specified VPC and no default VPC, security group creation
+    /// fails.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -142,10 +191,14 @@ impl Deref for SecurityGroupHandle {
 
 impl SecurityGroupHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The group name or group ID depending on whether the SG is created in default or specific VPC
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `GroupId`.
+    ///
+    /// The ID of the security group, such as `sg-94b3a1f6` .
     pub fn attr_group_id(&self) -> Val<String> {
         self.0.get_att("GroupId")
     }
@@ -160,31 +213,101 @@ impl SecurityGroupHandle {
 }
 
 /// The [`Egress`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-securitygroup-egress.html) property type.
+///
+/// Adds the specified outbound (egress) rule to a security group.
+///
+/// An outbound rule permits instances to send traffic to the specified IPv4 or IPv6 address range, the
+/// IP address ranges that are specified by a prefix list, or the instances that are associated with a
+/// destination security group. For more information, see [Security group
+/// rules](https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html) .
+///
+/// You must specify exactly one of the following destinations: an IPv4 address range, an IPv6 address
+/// range, a prefix list, or a security group.
+///
+/// You must specify a protocol for each rule (for example, TCP). If the protocol is TCP or UDP, you
+/// must also specify a port or port range. If the protocol is ICMP or ICMPv6, you must also specify the
+/// ICMP/ICMPv6 type and code.
+///
+/// Rule changes are propagated to instances associated with the security group as quickly as possible.
+/// However, a small delay might occur.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Egress {
     /// `CidrIp`.
+    ///
+    /// The IPv4 address range, in CIDR format.
+    ///
+    /// You must specify exactly one of the following: `CidrIp` , `CidrIpv6` , `DestinationPrefixListId` ,
+    /// or `DestinationSecurityGroupId` .
+    ///
+    /// For examples of rules that you can add to security groups for specific access scenarios, see
+    /// [Security group rules for different use
+    /// cases](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-rules-reference.html) in
+    /// the *Amazon EC2 User Guide* .
     ///
     /// - Format: `ipv4-network`.
     pub cidr_ip: Option<Val<String>>,
     /// `CidrIpv6`.
     ///
+    /// The IPv6 address range, in CIDR format.
+    ///
+    /// You must specify exactly one of the following: `CidrIp` , `CidrIpv6` , `DestinationPrefixListId` ,
+    /// or `DestinationSecurityGroupId` .
+    ///
+    /// For examples of rules that you can add to security groups for specific access scenarios, see
+    /// [Security group rules for different use
+    /// cases](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-rules-reference.html) in
+    /// the *Amazon EC2 User Guide* .
+    ///
     /// - Format: `ipv6-network`.
     pub cidr_ipv6: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A description for the security group rule.
+    ///
+    /// Constraints: Up to 255 characters in length. Allowed characters are a-z, A-Z, 0-9, spaces, and
+    /// ._-:/()#,@\[\]+=;{}!$*
     pub description: Option<Val<String>>,
     /// `DestinationPrefixListId`.
+    ///
+    /// The prefix list IDs for the destination AWS service. This is the AWS service that you want to access
+    /// through a VPC endpoint from instances associated with the security group.
+    ///
+    /// You must specify exactly one of the following: `CidrIp` , `CidrIpv6` , `DestinationPrefixListId` ,
+    /// or `DestinationSecurityGroupId` .
     pub destination_prefix_list_id: Option<Val<String>>,
     /// `DestinationSecurityGroupId`.
+    ///
+    /// The ID of the destination VPC security group.
+    ///
+    /// You must specify exactly one of the following: `CidrIp` , `CidrIpv6` , `DestinationPrefixListId` ,
+    /// or `DestinationSecurityGroupId` .
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Id`.
     pub destination_security_group_id: Option<Val<String>>,
     /// `FromPort`.
     ///
+    /// If the protocol is TCP or UDP, this is the start of the port range. If the protocol is ICMP or
+    /// ICMPv6, this is the ICMP type or -1 (all ICMP types).
+    ///
     /// - Minimum: -1.
     pub from_port: Option<Val<i64>>,
     /// `IpProtocol`: required.
+    ///
+    /// The IP protocol name ( `tcp` , `udp` , `icmp` , `icmpv6` ) or number (see [Protocol
+    /// Numbers](https://docs.aws.amazon.com/http://www.iana.org/assignments/protocol-numbers/protocol-numbers.xhtml)
+    /// ).
+    ///
+    /// Use `-1` to specify all protocols. When authorizing security group rules, specifying `-1` or a
+    /// protocol number other than `tcp` , `udp` , `icmp` , or `icmpv6` allows traffic on all ports,
+    /// regardless of any port range you specify. For `tcp` , `udp` , and `icmp` , you must specify a port
+    /// range. For `icmpv6` , the port range is optional; if you omit the port range, traffic for all types
+    /// and codes is allowed.
     pub ip_protocol: Option<Val<String>>,
     /// `ToPort`.
+    ///
+    /// If the protocol is TCP or UDP, this is the end of the port range. If the protocol is ICMP or ICMPv6,
+    /// this is the ICMP code or -1 (all ICMP codes). If the start port is -1 (all ICMP types), then the end
+    /// port must be -1 (all ICMP codes).
     ///
     /// - Minimum: -1.
     pub to_port: Option<Val<i64>>,
@@ -283,37 +406,115 @@ impl ToValue for Egress {
 impl Literal for Egress {}
 
 /// The [`Ingress`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-securitygroup-ingress.html) property type.
+///
+/// Adds an inbound (ingress) rule to a security group.
+///
+/// An inbound rule permits instances to receive traffic from the specified IPv4 or IPv6 address range,
+/// the IP address ranges that are specified by a prefix list, or the instances that are associated with
+/// a source security group. For more information, see [Security group
+/// rules](https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html) .
+///
+/// You must specify exactly one of the following sources: an IPv4 address range, an IPv6 address range,
+/// a prefix list, or a security group.
+///
+/// You must specify a protocol for each rule (for example, TCP). If the protocol is TCP or UDP, you
+/// must also specify a port or port range. If the protocol is ICMP or ICMPv6, you must also specify the
+/// ICMP/ICMPv6 type and code.
+///
+/// Rule changes are propagated to instances associated with the security group as quickly as possible.
+/// However, a small delay might occur.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ingress {
     /// `CidrIp`.
+    ///
+    /// The IPv4 address range, in CIDR format.
+    ///
+    /// You must specify exactly one of the following: `CidrIp` , `CidrIpv6` , `SourcePrefixListId` , or
+    /// `SourceSecurityGroupId` .
+    ///
+    /// For examples of rules that you can add to security groups for specific access scenarios, see
+    /// [Security group rules for different use
+    /// cases](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-rules-reference.html) in
+    /// the *Amazon EC2 User Guide* .
     ///
     /// - Format: `ipv4-network`.
     pub cidr_ip: Option<Val<String>>,
     /// `CidrIpv6`.
     ///
+    /// The IPv6 address range, in CIDR format.
+    ///
+    /// You must specify exactly one of the following: `CidrIp` , `CidrIpv6` , `SourcePrefixListId` , or
+    /// `SourceSecurityGroupId` .
+    ///
+    /// For examples of rules that you can add to security groups for specific access scenarios, see
+    /// [Security group rules for different use
+    /// cases](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-rules-reference.html) in
+    /// the *Amazon EC2 User Guide* .
+    ///
     /// - Format: `ipv6-network`.
     pub cidr_ipv6: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// Updates the description of an ingress (inbound) security group rule. You can replace an existing
+    /// description, or add a description to a rule that did not have one previously.
+    ///
+    /// Constraints: Up to 255 characters in length. Allowed characters are a-z, A-Z, 0-9, spaces, and
+    /// ._-:/()#,@\[\]+=;{}!$*
     pub description: Option<Val<String>>,
     /// `FromPort`.
+    ///
+    /// If the protocol is TCP or UDP, this is the start of the port range. If the protocol is ICMP or
+    /// ICMPv6, this is the ICMP type or -1 (all ICMP types).
     ///
     /// - Minimum: -1.
     pub from_port: Option<Val<i64>>,
     /// `IpProtocol`: required.
+    ///
+    /// The IP protocol name ( `tcp` , `udp` , `icmp` , `icmpv6` ) or number (see [Protocol
+    /// Numbers](https://docs.aws.amazon.com/http://www.iana.org/assignments/protocol-numbers/protocol-numbers.xhtml)
+    /// ).
+    ///
+    /// Use `-1` to specify all protocols. When authorizing security group rules, specifying `-1` or a
+    /// protocol number other than `tcp` , `udp` , `icmp` , or `icmpv6` allows traffic on all ports,
+    /// regardless of any port range you specify. For `tcp` , `udp` , and `icmp` , you must specify a port
+    /// range. For `icmpv6` , the port range is optional; if you omit the port range, traffic for all types
+    /// and codes is allowed.
     pub ip_protocol: Option<Val<String>>,
     /// `SourcePrefixListId`.
+    ///
+    /// The ID of a prefix list.
     pub source_prefix_list_id: Option<Val<String>>,
     /// `SourceSecurityGroupId`.
+    ///
+    /// The ID of the security group.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Id`.
     pub source_security_group_id: Option<Val<String>>,
     /// `SourceSecurityGroupName`.
     ///
+    /// \[Default VPC\] The name of the source security group. You must specify either the security group ID
+    /// or the security group name. You can't specify the group name in combination with an IP address
+    /// range. Creates rules that grant full ICMP, UDP, and TCP access.
+    ///
+    /// For security groups in a nondefault VPC, you must specify the group ID.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Name`.
     pub source_security_group_name: Option<Val<String>>,
     /// `SourceSecurityGroupOwnerId`.
+    ///
+    /// \[nondefault VPC\] The AWS account ID for the source security group, if the source security group is
+    /// in a different account. You can't specify this property with an IP address range. Creates rules that
+    /// grant full ICMP, UDP, and TCP access.
+    ///
+    /// If you specify `SourceSecurityGroupName` or `SourceSecurityGroupId` and that security group is owned
+    /// by a different account than the account creating the stack, you must specify the
+    /// `SourceSecurityGroupOwnerId` ; otherwise, this property is optional.
     pub source_security_group_owner_id: Option<Val<String>>,
     /// `ToPort`.
+    ///
+    /// If the protocol is TCP or UDP, this is the end of the port range. If the protocol is ICMP or ICMPv6,
+    /// this is the ICMP code or -1 (all ICMP codes). If the start port is -1 (all ICMP types), then the end
+    /// port must be -1 (all ICMP codes).
     ///
     /// - Minimum: -1.
     pub to_port: Option<Val<i64>>,

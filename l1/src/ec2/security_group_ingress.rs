@@ -5,44 +5,134 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::SecurityGroupIngress`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroupingress.html) resource type.
 ///
+/// Adds an inbound (ingress) rule to a security group.
+///
+/// An inbound rule permits instances to receive traffic from the specified IPv4 or IPv6 address range,
+/// the IP addresses that are specified by a prefix list, or the instances that are associated with a
+/// source security group. For more information, see [Security group
+/// rules](https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html) .
+///
+/// You must specify exactly one of the following sources: an IPv4 address range, an IPv6 address range,
+/// a prefix list, or a security group.
+///
+/// You must specify a protocol for each rule (for example, TCP). If the protocol is TCP or UDP, you
+/// must also specify a port or port range. If the protocol is ICMP or ICMPv6, you must also specify the
+/// ICMP/ICMPv6 type and code.
+///
+/// Rule changes are propagated to instances associated with the security group as quickly as possible.
+/// However, a small delay might occur.
+///
 /// Build it with [`SecurityGroupIngress::builder`]; adding it to a stack returns a [`SecurityGroupIngressHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityGroupIngress {
     /// `CidrIp`. Changing it replaces the resource.
     ///
+    /// The IPv4 address range, in CIDR format.
+    ///
+    /// You must specify exactly one of the following: `CidrIp` , `CidrIpv6` , `SourcePrefixListId` , or
+    /// `SourceSecurityGroupId` .
+    ///
+    /// For examples of rules that you can add to security groups for specific access scenarios, see
+    /// [Security group rules for different use
+    /// cases](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-rules-reference.html) in
+    /// the *Amazon EC2 User Guide* .
+    ///
     /// - Format: `ipv4-network`.
     pub cidr_ip: Option<Val<String>>,
     /// `CidrIpv6`. Changing it replaces the resource.
     ///
+    /// The IPv6 address range, in CIDR format.
+    ///
+    /// You must specify exactly one of the following: `CidrIp` , `CidrIpv6` , `SourcePrefixListId` , or
+    /// `SourceSecurityGroupId` .
+    ///
+    /// For examples of rules that you can add to security groups for specific access scenarios, see
+    /// [Security group rules for different use
+    /// cases](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-rules-reference.html) in
+    /// the *Amazon EC2 User Guide* .
+    ///
     /// - Format: `ipv6-network`.
     pub cidr_ipv6: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// Updates the description of an ingress (inbound) security group rule. You can replace an existing
+    /// description, or add a description to a rule that did not have one previously.
+    ///
+    /// Constraints: Up to 255 characters in length. Allowed characters are a-z, A-Z, 0-9, spaces, and
+    /// ._-:/()#,@\[\]+=;{}!$*
     pub description: Option<Val<String>>,
     /// `FromPort`. Changing it replaces the resource.
+    ///
+    /// The start of port range for the TCP and UDP protocols, or an ICMP/ICMPv6 type number. A value of
+    /// `-1` indicates all ICMP/ICMPv6 types. If you specify all ICMP/ICMPv6 types, you must specify all
+    /// codes.
+    ///
+    /// Use this for ICMP and any protocol that uses ports.
     ///
     /// - Minimum: -1.
     pub from_port: Option<Val<i64>>,
     /// `GroupId`. Changing it replaces the resource.
     ///
+    /// The ID of the security group.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Id`.
     pub group_id: Option<Val<String>>,
     /// `GroupName`. Changing it replaces the resource.
+    ///
+    /// \[Default VPC\] The name of the security group. For security groups for a default VPC you can
+    /// specify either the ID or the name of the security group. For security groups for a nondefault VPC,
+    /// you must specify the ID of the security group.
     pub group_name: Option<Val<String>>,
     /// `IpProtocol`: required. Changing it replaces the resource.
+    ///
+    /// The IP protocol name ( `tcp` , `udp` , `icmp` , `icmpv6` ) or number (see [Protocol
+    /// Numbers](https://docs.aws.amazon.com/http://www.iana.org/assignments/protocol-numbers/protocol-numbers.xhtml)
+    /// ).
+    ///
+    /// Use `-1` to specify all protocols. When authorizing security group rules, specifying `-1` or a
+    /// protocol number other than `tcp` , `udp` , `icmp` , or `icmpv6` allows traffic on all ports,
+    /// regardless of any port range you specify. For `tcp` , `udp` , and `icmp` , you must specify a port
+    /// range. For `icmpv6` , the port range is optional; if you omit the port range, traffic for all types
+    /// and codes is allowed.
     pub ip_protocol: Option<Val<String>>,
     /// `SourcePrefixListId`. Changing it replaces the resource.
+    ///
+    /// The ID of a prefix list.
     pub source_prefix_list_id: Option<Val<String>>,
     /// `SourceSecurityGroupId`. Changing it replaces the resource.
+    ///
+    /// The ID of the security group. You must specify either the security group ID or the security group
+    /// name. For security groups in a nondefault VPC, you must specify the security group ID.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Id`.
     pub source_security_group_id: Option<Val<String>>,
     /// `SourceSecurityGroupName`. Changing it replaces the resource.
     ///
+    /// \[Default VPC\] The name of the source security group. You must specify either the security group ID
+    /// or the security group name. You can't specify the group name in combination with an IP address
+    /// range. Creates rules that grant full ICMP, UDP, and TCP access.
+    ///
+    /// For security groups in a nondefault VPC, you must specify the group ID.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Name`.
     pub source_security_group_name: Option<Val<String>>,
     /// `SourceSecurityGroupOwnerId`. Changing it replaces the resource.
+    ///
+    /// \[nondefault VPC\] The AWS account ID for the source security group, if the source security group is
+    /// in a different account. You can't specify this property with an IP address range. Creates rules that
+    /// grant full ICMP, UDP, and TCP access.
+    ///
+    /// If you specify `SourceSecurityGroupName` or `SourceSecurityGroupId` and that security group is owned
+    /// by a different account than the account creating the stack, you must specify
+    /// `SourceSecurityGroupOwnerId` ; otherwise, this property is optional.
     pub source_security_group_owner_id: Option<Val<String>>,
     /// `ToPort`. Changing it replaces the resource.
+    ///
+    /// The end of port range for the TCP and UDP protocols, or an ICMP/ICMPv6 code. A value of `-1`
+    /// indicates all ICMP/ICMPv6 codes for the specified ICMP type. If you specify all ICMP/ICMPv6 types,
+    /// you must specify all codes.
+    ///
+    /// Use this for ICMP and any protocol that uses ports.
     ///
     /// - Minimum: -1.
     pub to_port: Option<Val<i64>>,
@@ -186,6 +276,8 @@ impl Deref for SecurityGroupIngressHandle {
 
 impl SecurityGroupIngressHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The Security Group Rule Id
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

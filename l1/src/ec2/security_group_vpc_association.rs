@@ -5,12 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::SecurityGroupVpcAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroupvpcassociation.html) resource type.
 ///
+/// A security group association with a VPC.
+///
 /// Build it with [`SecurityGroupVpcAssociation::builder`]; adding it to a stack returns a [`SecurityGroupVpcAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityGroupVpcAssociation {
     /// `GroupId`: required. Changing it replaces the resource.
+    ///
+    /// The association's security group ID.
     pub group_id: Option<Val<String>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The association's VPC ID.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -93,14 +99,20 @@ impl Deref for SecurityGroupVpcAssociationHandle {
 
 impl SecurityGroupVpcAssociationHandle {
     /// `Fn::GetAtt` `VpcOwnerId`.
+    ///
+    /// The AWS account ID of the owner of the VPC.
     pub fn attr_vpc_owner_id(&self) -> Val<String> {
         self.0.get_att("VpcOwnerId")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The association's state.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `StateReason`.
+    ///
+    /// The association's state reason.
     pub fn attr_state_reason(&self) -> Val<String> {
         self.0.get_att("StateReason")
     }

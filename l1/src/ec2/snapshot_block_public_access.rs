@@ -5,10 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::SnapshotBlockPublicAccess`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-snapshotblockpublicaccess.html) resource type.
 ///
+/// Specifies the state of the *block public access for snapshots* setting for the Region. For more
+/// information, see [Block public access for
+/// snapshots](https://docs.aws.amazon.com/ebs/latest/userguide/block-public-access-snapshots.html) .
+///
 /// Build it with [`SnapshotBlockPublicAccess::builder`]; adding it to a stack returns a [`SnapshotBlockPublicAccessHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnapshotBlockPublicAccess {
     /// `State`: required.
+    ///
+    /// The mode in which to enable block public access for snapshots for the Region. Specify one of the
+    /// following values:
+    ///
+    /// - `block-all-sharing` - Prevents all public sharing of snapshots in the Region. Users in the account
+    ///   will no longer be able to request new public sharing. Additionally, snapshots that are already
+    ///   publicly shared are treated as private and they are no longer publicly available.
+    ///
+    /// > If you enable block public access for snapshots in `block-all-sharing` mode, it does not change
+    /// the permissions for snapshots that are already publicly shared. Instead, it prevents these snapshots
+    /// from be publicly visible and publicly accessible. Therefore, the attributes for these snapshots
+    /// still indicate that they are publicly shared, even though they are not publicly available.
+    /// - `block-new-sharing` - Prevents only new public sharing of snapshots in the Region. Users in the
+    ///   account will no longer be able to request new public sharing. However, snapshots that are already
+    ///   publicly shared, remain publicly available.
     pub state: Option<Val<State>>,
 }
 
@@ -80,6 +99,8 @@ impl Deref for SnapshotBlockPublicAccessHandle {
 
 impl SnapshotBlockPublicAccessHandle {
     /// `Fn::GetAtt` `AccountId`.
+    ///
+    /// `Ref` returns the ID of the AWS account.
     pub fn attr_account_id(&self) -> Val<String> {
         self.0.get_att("AccountId")
     }
@@ -116,9 +137,18 @@ impl State {
             State::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for State {
+    const VALUES: &'static [&'static str] = &["block-all-sharing", "block-new-sharing"];
+    fn as_str(&self) -> &str {
+        State::as_str(self)
     }
 }
 

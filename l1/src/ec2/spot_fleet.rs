@@ -5,12 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::SpotFleet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-spotfleet.html) resource type.
 ///
+/// Specifies a Spot Fleet request.
+///
+/// The Spot Fleet request specifies the total target capacity and the On-Demand target capacity. Amazon
+/// EC2 calculates the difference between the total capacity and On-Demand capacity, and launches the
+/// difference as Spot capacity.
+///
+/// You can submit a single request that includes multiple launch specifications that vary by instance
+/// type, AMI, Availability Zone, or subnet.
+///
+/// By default, the Spot Fleet requests Spot Instances in the Spot Instance pool where the price per
+/// unit is the lowest. Each launch specification can include its own instance weighting that reflects
+/// the value of the instance type to your application workload.
+///
+/// Alternatively, you can specify that the Spot Fleet distribute the target capacity across the Spot
+/// pools included in its launch specifications. By ensuring that the Spot Instances in your Spot Fleet
+/// are in different Spot pools, you can improve the availability of your fleet.
+///
+/// You can specify tags for the Spot Fleet request and instances launched by the fleet. You cannot tag
+/// other resource types in a Spot Fleet request because only the `spot-fleet-request` and `instance`
+/// resource types are supported.
+///
+/// For more information, see [Spot
+/// Fleet](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-fleet.html) in the *Amazon EC2 User
+/// Guide* .
+///
 /// Build it with [`SpotFleet::builder`]; adding it to a stack returns a [`SpotFleetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpotFleet {
     /// `SpotFleetRequestConfigData`: required.
+    ///
+    /// Describes the configuration of a Spot Fleet request.
     pub spot_fleet_request_config_data: Option<Val<SpotFleetRequestConfigData>>,
     /// `Tags`.
+    ///
+    /// The tags for a Spot Fleet resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -102,6 +131,8 @@ impl Deref for SpotFleetHandle {
 
 impl SpotFleetHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the Spot Fleet.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -116,11 +147,19 @@ impl SpotFleetHandle {
 }
 
 /// The [`AcceleratorCountRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-acceleratorcountrequest.html) property type.
+///
+/// The minimum and maximum number of accelerators (GPUs, FPGAs, or AWS Inferentia chips) on an
+/// instance. To exclude accelerator-enabled instance types, set `Max` to `0` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AcceleratorCountRequest {
     /// `Max`.
+    ///
+    /// The maximum number of accelerators. To specify no maximum limit, omit this parameter. To exclude
+    /// accelerator-enabled instance types, set `Max` to `0` .
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum number of accelerators. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<i64>>,
 }
 
@@ -174,11 +213,17 @@ impl ToValue for AcceleratorCountRequest {
 impl Literal for AcceleratorCountRequest {}
 
 /// The [`AcceleratorTotalMemoryMiBRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-acceleratortotalmemorymibrequest.html) property type.
+///
+/// The minimum and maximum amount of total accelerator memory, in MiB.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AcceleratorTotalMemoryMiBRequest {
     /// `Max`.
+    ///
+    /// The maximum amount of accelerator memory, in MiB. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum amount of accelerator memory, in MiB. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<i64>>,
 }
 
@@ -232,11 +277,19 @@ impl ToValue for AcceleratorTotalMemoryMiBRequest {
 impl Literal for AcceleratorTotalMemoryMiBRequest {}
 
 /// The [`BaselineEbsBandwidthMbpsRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-baselineebsbandwidthmbpsrequest.html) property type.
+///
+/// The minimum and maximum baseline bandwidth to Amazon EBS, in Mbps. For more information, see [Amazon
+/// EBS–optimized instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html)
+/// in the *Amazon EC2 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BaselineEbsBandwidthMbpsRequest {
     /// `Max`.
+    ///
+    /// The maximum baseline bandwidth, in Mbps. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum baseline bandwidth, in Mbps. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<i64>>,
 }
 
@@ -290,9 +343,20 @@ impl ToValue for BaselineEbsBandwidthMbpsRequest {
 impl Literal for BaselineEbsBandwidthMbpsRequest {}
 
 /// The [`BaselinePerformanceFactorsRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-baselineperformancefactorsrequest.html) property type.
+///
+/// The baseline performance to consider, using an instance family as a baseline reference. The instance
+/// family establishes the lowest acceptable level of performance. Amazon EC2 uses this baseline to
+/// guide instance type selection, but there is no guarantee that the selected instance types will
+/// always exceed the baseline for every application.
+///
+/// Currently, this parameter only supports CPU performance as a baseline performance factor. For
+/// example, specifying `c6i` would use the CPU performance of the `c6i` family as the baseline
+/// reference.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BaselinePerformanceFactorsRequest {
     /// `Cpu`.
+    ///
+    /// The CPU performance to consider, using an instance family as the baseline reference.
     pub cpu: Option<Val<CpuPerformanceFactorRequest>>,
 }
 
@@ -340,15 +404,39 @@ impl ToValue for BaselinePerformanceFactorsRequest {
 impl Literal for BaselinePerformanceFactorsRequest {}
 
 /// The [`BlockDeviceMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-blockdevicemapping.html) property type.
+///
+/// Specifies a block device mapping.
+///
+/// You can specify `Ebs` or `VirtualName` , but not both.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlockDeviceMapping {
     /// `DeviceName`: required.
+    ///
+    /// The device name. For available device names, see [Device names for
+    /// volumes](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/device_naming.html) .
     pub device_name: Option<Val<String>>,
     /// `Ebs`.
+    ///
+    /// Parameters used to automatically set up EBS volumes when the instance is launched.
     pub ebs: Option<Val<EbsBlockDevice>>,
     /// `NoDevice`.
+    ///
+    /// To omit the device from the block device mapping, specify an empty string. When this property is
+    /// specified, the device is removed from the block device mapping regardless of the assigned value.
     pub no_device: Option<Val<String>>,
     /// `VirtualName`.
+    ///
+    /// The virtual device name ( `ephemeral` N). Instance store volumes are numbered starting from 0. An
+    /// instance type with 2 available instance store volumes can specify mappings for `ephemeral0` and
+    /// `ephemeral1` . The number of available instance store volumes depends on the instance type. After
+    /// you connect to the instance, you must mount the volume.
+    ///
+    /// NVMe instance store volumes are automatically enumerated and assigned a device name. Including them
+    /// in your block device mapping has no effect.
+    ///
+    /// Constraints: For M3 instances, you must specify instance store volumes in the block device mapping
+    /// for the instance. When you launch an M3 instance, we ignore any instance store volumes specified in
+    /// the block device mapping for the AMI.
     pub virtual_name: Option<Val<String>>,
 }
 
@@ -421,9 +509,13 @@ impl ToValue for BlockDeviceMapping {
 impl Literal for BlockDeviceMapping {}
 
 /// The [`ClassicLoadBalancer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-classicloadbalancer.html) property type.
+///
+/// Specifies a Classic Load Balancer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClassicLoadBalancer {
     /// `Name`: required.
+    ///
+    /// The name of the load balancer.
     pub name: Option<Val<String>>,
 }
 
@@ -474,9 +566,14 @@ impl ToValue for ClassicLoadBalancer {
 impl Literal for ClassicLoadBalancer {}
 
 /// The [`ClassicLoadBalancersConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-classicloadbalancersconfig.html) property type.
+///
+/// Specifies the Classic Load Balancers to attach to a Spot Fleet. Spot Fleet registers the running
+/// Spot Instances with these Classic Load Balancers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClassicLoadBalancersConfig {
     /// `ClassicLoadBalancers`: required.
+    ///
+    /// One or more Classic Load Balancers.
     pub classic_load_balancers: Option<Val<Vec<ClassicLoadBalancer>>>,
 }
 
@@ -540,9 +637,17 @@ impl ToValue for ClassicLoadBalancersConfig {
 impl Literal for ClassicLoadBalancersConfig {}
 
 /// The [`CpuPerformanceFactorRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-cpuperformancefactorrequest.html) property type.
+///
+/// The CPU performance to consider, using an instance family as the baseline reference.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CpuPerformanceFactorRequest {
     /// `References`.
+    ///
+    /// Specify an instance family to use as the baseline reference for CPU performance. All instance types
+    /// that match your specified attributes will be compared against the CPU performance of the referenced
+    /// instance family, regardless of CPU manufacturer or architecture differences.
+    ///
+    /// > Currently, only one instance family can be specified in the list.
     pub references: Option<Val<Vec<PerformanceFactorReferenceRequest>>>,
 }
 
@@ -595,19 +700,80 @@ impl ToValue for CpuPerformanceFactorRequest {
 impl Literal for CpuPerformanceFactorRequest {}
 
 /// The [`EbsBlockDevice`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-ebsblockdevice.html) property type.
+///
+/// Describes a block device for an EBS volume.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsBlockDevice {
     /// `DeleteOnTermination`.
+    ///
+    /// Indicates whether the EBS volume is deleted on instance termination. For more information, see
+    /// [Preserving Amazon EBS volumes on instance
+    /// termination](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/terminating-instances.html#preserving-volumes-on-termination)
+    /// in the *Amazon EC2 User Guide* .
     pub delete_on_termination: Option<Val<bool>>,
     /// `Encrypted`.
+    ///
+    /// Indicates whether the encryption state of an EBS volume is changed while being restored from a
+    /// backing snapshot. The effect of setting the encryption state to `true` depends on the volume origin
+    /// (new or from a snapshot), starting encryption state, ownership, and whether encryption by default is
+    /// enabled. For more information, see [Amazon EBS
+    /// Encryption](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/EBSEncryption.html#encryption-parameters)
+    /// in the *Amazon EC2 User Guide* .
+    ///
+    /// In no case can you remove encryption from an encrypted volume.
+    ///
+    /// Encrypted volumes can only be attached to instances that support Amazon EBS encryption. For more
+    /// information, see [Supported Instance
+    /// Types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/EBSEncryption.html#EBSEncryption_supported_instances)
+    /// .
+    ///
+    /// This parameter is not returned by
+    /// [DescribeImageAttribute](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeImageAttribute.html)
+    /// .
     pub encrypted: Option<Val<bool>>,
     /// `Iops`.
+    ///
+    /// The number of I/O operations per second (IOPS). For `gp3` , `io1` , and `io2` volumes, this
+    /// represents the number of IOPS that are provisioned for the volume. For `gp2` volumes, this
+    /// represents the baseline performance of the volume and the rate at which the volume accumulates I/O
+    /// credits for bursting.
+    ///
+    /// The following are the supported values for each volume type:
+    ///
+    /// - `gp3` : 3,000 - 80,000 IOPS
+    /// - `io1` : 100 - 64,000 IOPS
+    /// - `io2` : 100 - 256,000 IOPS
+    ///
+    /// For `io2` volumes, you can achieve up to 256,000 IOPS on [instances built on the Nitro
+    /// System](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html#ec2-nitro-instances)
+    /// . On other instances, you can achieve performance up to 32,000 IOPS.
+    ///
+    /// This parameter is required for `io1` and `io2` volumes. The default for `gp3` volumes is 3,000 IOPS.
     pub iops: Option<Val<i64>>,
     /// `SnapshotId`.
+    ///
+    /// The ID of the snapshot.
     pub snapshot_id: Option<Val<String>>,
     /// `VolumeSize`.
+    ///
+    /// The size of the volume, in GiBs. You must specify either a snapshot ID or a volume size. If you
+    /// specify a snapshot, the default is the snapshot size. You can specify a volume size that is equal to
+    /// or larger than the snapshot size.
+    ///
+    /// The following are the supported sizes for each volume type:
+    ///
+    /// - `gp2` : 1 - 16,384 GiB
+    /// - `gp3` : 1 - 65,536 GiB
+    /// - `io1` : 4 - 16,384 GiB
+    /// - `io2` : 4 - 65,536 GiB
+    /// - `st1` and `sc1` : 125 - 16,384 GiB
+    /// - `standard` : 1 - 1024 GiB
     pub volume_size: Option<Val<i64>>,
     /// `VolumeType`.
+    ///
+    /// The volume type. For more information, see [Amazon EBS volume
+    /// types](https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html) in the *Amazon EBS
+    /// User Guide* .
     pub volume_type: Option<Val<VolumeType>>,
 }
 
@@ -685,16 +851,54 @@ impl ToValue for EbsBlockDevice {
 impl Literal for EbsBlockDevice {}
 
 /// The [`FleetLaunchTemplateSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-fleetlaunchtemplatespecification.html) property type.
+///
+/// Specifies the launch template to be used by the Spot Fleet request for configuring Amazon EC2
+/// instances.
+///
+/// You must specify the following:
+///
+/// - The ID or the name of the launch template, but not both.
+/// - The version of the launch template.
+///
+/// `FleetLaunchTemplateSpecification` is a property of the
+/// [AWS::EC2::SpotFleet](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-spotfleet.html)
+/// resource.
+///
+/// For information about creating a launch template, see
+/// [AWS::EC2::LaunchTemplate](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html)
+/// and [Create a launch
+/// template](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-templates.html#create-launch-template)
+/// in the *Amazon EC2 User Guide* .
+///
+/// For examples of launch templates, see
+/// [Examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html#aws-resource-ec2-launchtemplate--examples)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FleetLaunchTemplateSpecification {
     /// `LaunchTemplateId`.
+    ///
+    /// The ID of the launch template.
+    ///
+    /// You must specify the `LaunchTemplateId` or the `LaunchTemplateName` , but not both.
     pub launch_template_id: Option<Val<String>>,
     /// `LaunchTemplateName`.
+    ///
+    /// The name of the launch template.
+    ///
+    /// You must specify the `LaunchTemplateName` or the `LaunchTemplateId` , but not both.
     ///
     /// - Length: 3 to 128.
     /// - Pattern: `[a-zA-Z0-9\(\)\.\-/_]+`.
     pub launch_template_name: Option<Val<String>>,
     /// `Version`: required.
+    ///
+    /// The version number of the launch template.
+    ///
+    /// Specifying `$Latest` or `$Default` for the template version number is not supported. However, you
+    /// can specify `LatestVersionNumber` or `DefaultVersionNumber` using the `Fn::GetAtt` intrinsic
+    /// function. For more information, see
+    /// [Fn::GetAtt](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-launchtemplate.html#aws-resource-ec2-launchtemplate-return-values-fn--getatt)
+    /// .
     pub version: Option<Val<String>>,
 }
 
@@ -761,9 +965,13 @@ impl ToValue for FleetLaunchTemplateSpecification {
 impl Literal for FleetLaunchTemplateSpecification {}
 
 /// The [`GroupIdentifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-groupidentifier.html) property type.
+///
+/// Describes a security group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupIdentifier {
     /// `GroupId`: required.
+    ///
+    /// The ID of the security group.
     pub group_id: Option<Val<String>>,
 }
 
@@ -814,9 +1022,13 @@ impl ToValue for GroupIdentifier {
 impl Literal for GroupIdentifier {}
 
 /// The [`IamInstanceProfileSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-iaminstanceprofilespecification.html) property type.
+///
+/// Describes an IAM instance profile.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IamInstanceProfileSpecification {
     /// `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the instance profile.
     pub arn: Option<Val<String>>,
 }
 
@@ -864,9 +1076,13 @@ impl ToValue for IamInstanceProfileSpecification {
 impl Literal for IamInstanceProfileSpecification {}
 
 /// The [`InstanceIpv6Address`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-instanceipv6address.html) property type.
+///
+/// Describes an IPv6 address.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceIpv6Address {
     /// `Ipv6Address`: required.
+    ///
+    /// The IPv6 address.
     pub ipv6_address: Option<Val<String>>,
 }
 
@@ -917,29 +1133,77 @@ impl ToValue for InstanceIpv6Address {
 impl Literal for InstanceIpv6Address {}
 
 /// The [`InstanceNetworkInterfaceSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-instancenetworkinterfacespecification.html) property type.
+///
+/// Describes a network interface.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceNetworkInterfaceSpecification {
     /// `AssociatePublicIpAddress`.
+    ///
+    /// Indicates whether to assign a public IPv4 address to an instance you launch in a VPC. The public IP
+    /// address can only be assigned to a network interface for eth0, and can only be assigned to a new
+    /// network interface, not an existing one. You cannot specify more than one network interface in the
+    /// request. If launching into a default subnet, the default value is `true` .
+    ///
+    /// AWS charges for all public IPv4 addresses, including public IPv4 addresses associated with running
+    /// instances and Elastic IP addresses. For more information, see the *Public IPv4 Address* tab on the
+    /// [Amazon VPC pricing page](https://docs.aws.amazon.com/vpc/pricing/) .
     pub associate_public_ip_address: Option<Val<bool>>,
     /// `DeleteOnTermination`.
+    ///
+    /// Indicates whether the network interface is deleted when the instance is terminated.
     pub delete_on_termination: Option<Val<bool>>,
     /// `Description`.
+    ///
+    /// The description of the network interface. Applies only if creating a network interface when
+    /// launching an instance.
     pub description: Option<Val<String>>,
     /// `DeviceIndex`.
+    ///
+    /// The position of the network interface in the attachment order. A primary network interface has a
+    /// device index of 0.
+    ///
+    /// If you specify a network interface when launching an instance, you must specify the device index.
     pub device_index: Option<Val<i64>>,
     /// `Groups`.
+    ///
+    /// The IDs of the security groups for the network interface. Applies only if creating a network
+    /// interface when launching an instance.
     pub groups: Option<Val<Vec<String>>>,
     /// `Ipv6AddressCount`.
+    ///
+    /// A number of IPv6 addresses to assign to the network interface. Amazon EC2 chooses the IPv6 addresses
+    /// from the range of the subnet. You cannot specify this option and the option to assign specific IPv6
+    /// addresses in the same request. You can specify this option if you've specified a minimum number of
+    /// instances to launch.
     pub ipv6_address_count: Option<Val<i64>>,
     /// `Ipv6Addresses`.
+    ///
+    /// The IPv6 addresses to assign to the network interface. You cannot specify this option and the option
+    /// to assign a number of IPv6 addresses in the same request. You cannot specify this option if you've
+    /// specified a minimum number of instances to launch.
     pub ipv6_addresses: Option<Val<Vec<InstanceIpv6Address>>>,
     /// `NetworkInterfaceId`.
+    ///
+    /// The ID of the network interface.
+    ///
+    /// If you are creating a Spot Fleet, omit this parameter because you can’t specify a network
+    /// interface ID in a launch specification.
     pub network_interface_id: Option<Val<String>>,
     /// `PrivateIpAddresses`.
+    ///
+    /// The private IPv4 addresses to assign to the network interface. Only one private IPv4 address can be
+    /// designated as primary. You cannot specify this option if you're launching more than one instance in
+    /// a [RunInstances](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html)
+    /// request.
     pub private_ip_addresses: Option<Val<Vec<PrivateIpAddressSpecification>>>,
     /// `SecondaryPrivateIpAddressCount`.
+    ///
+    /// The number of secondary private IPv4 addresses. You can’t specify this parameter and also specify
+    /// a secondary private IP address using the `PrivateIpAddress` parameter.
     pub secondary_private_ip_address_count: Option<Val<i64>>,
     /// `SubnetId`.
+    ///
+    /// The ID of the subnet associated with the network interface.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
@@ -1064,59 +1328,360 @@ impl ToValue for InstanceNetworkInterfaceSpecification {
 impl Literal for InstanceNetworkInterfaceSpecification {}
 
 /// The [`InstanceRequirementsRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-instancerequirementsrequest.html) property type.
+///
+/// The attributes for the instance types. When you specify instance attributes, Amazon EC2 will
+/// identify instance types with these attributes.
+///
+/// You must specify `VCpuCount` and `MemoryMiB` . All other attributes are optional. Any unspecified
+/// optional attribute is set to its default.
+///
+/// When you specify multiple attributes, you get instance types that satisfy all of the specified
+/// attributes. If you specify multiple values for an attribute, you get instance types that satisfy any
+/// of the specified values.
+///
+/// To limit the list of instance types from which Amazon EC2 can identify matching instance types, you
+/// can use one of the following parameters, but not both in the same request:
+///
+/// - `AllowedInstanceTypes` - The instance types to include in the list. All other instance types are
+///   ignored, even if they match your specified attributes.
+/// - `ExcludedInstanceTypes` - The instance types to exclude from the list, even if they match your
+///   specified attributes.
+///
+/// > If you specify `InstanceRequirements` , you can't specify `InstanceType` .
+/// >
+/// > Attribute-based instance type selection is only supported when using Auto Scaling groups, EC2
+/// Fleet, and Spot Fleet to launch instances. If you plan to use the launch template in the [launch
+/// instance
+/// wizard](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-instance-wizard.html) , or
+/// with the
+/// [RunInstances](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html) API or
+/// [AWS::EC2::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html)
+/// AWS CloudFormation resource, you can't specify `InstanceRequirements` .
+///
+/// For more information, see [Specify attributes for instance type selection for EC2 Fleet or Spot
+/// Fleet](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-attribute-based-instance-type-selection.html)
+/// and [Spot placement
+/// score](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-placement-score.html) in the *Amazon
+/// EC2 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceRequirementsRequest {
     /// `AcceleratorCount`.
+    ///
+    /// The minimum and maximum number of accelerators (GPUs, FPGAs, or AWS Inferentia chips) on an
+    /// instance.
+    ///
+    /// To exclude accelerator-enabled instance types, set `Max` to `0` .
+    ///
+    /// Default: No minimum or maximum limits
     pub accelerator_count: Option<Val<AcceleratorCountRequest>>,
     /// `AcceleratorManufacturers`.
+    ///
+    /// Indicates whether instance types must have accelerators by specific manufacturers.
+    ///
+    /// - For instance types with AWS devices, specify `amazon-web-services` .
+    /// - For instance types with AMD devices, specify `amd` .
+    /// - For instance types with Habana devices, specify `habana` .
+    /// - For instance types with NVIDIA devices, specify `nvidia` .
+    /// - For instance types with Xilinx devices, specify `xilinx` .
+    ///
+    /// Default: Any manufacturer
     pub accelerator_manufacturers: Option<Val<Vec<AcceleratorManufacturers>>>,
     /// `AcceleratorNames`.
+    ///
+    /// The accelerators that must be on the instance type.
+    ///
+    /// - For instance types with NVIDIA A10G GPUs, specify `a10g` .
+    /// - For instance types with NVIDIA A100 GPUs, specify `a100` .
+    /// - For instance types with NVIDIA H100 GPUs, specify `h100` .
+    /// - For instance types with AWS Inferentia chips, specify `inferentia` .
+    /// - For instance types with AWS Inferentia2 chips, specify `inferentia2` .
+    /// - For instance types with Habana Gaudi HL-205 GPUs, specify `gaudi-hl-205` .
+    /// - For instance types with NVIDIA GRID K520 GPUs, specify `k520` .
+    /// - For instance types with NVIDIA K80 GPUs, specify `k80` .
+    /// - For instance types with NVIDIA L4 GPUs, specify `l4` .
+    /// - For instance types with NVIDIA L40S GPUs, specify `l40s` .
+    /// - For instance types with NVIDIA M60 GPUs, specify `m60` .
+    /// - For instance types with AMD Radeon Pro V520 GPUs, specify `radeon-pro-v520` .
+    /// - For instance types with AWS Trainium chips, specify `trainium` .
+    /// - For instance types with AWS Trainium2 chips, specify `trainium2` .
+    /// - For instance types with NVIDIA T4 GPUs, specify `t4` .
+    /// - For instance types with NVIDIA T4G GPUs, specify `t4g` .
+    /// - For instance types with Xilinx U30 cards, specify `u30` .
+    /// - For instance types with Xilinx VU9P FPGAs, specify `vu9p` .
+    /// - For instance types with NVIDIA V100 GPUs, specify `v100` .
+    ///
+    /// Default: Any accelerator
     pub accelerator_names: Option<Val<Vec<AcceleratorNames>>>,
     /// `AcceleratorTotalMemoryMiB`.
+    ///
+    /// The minimum and maximum amount of total accelerator memory, in MiB.
+    ///
+    /// Default: No minimum or maximum limits
     pub accelerator_total_memory_mi_b: Option<Val<AcceleratorTotalMemoryMiBRequest>>,
     /// `AcceleratorTypes`.
+    ///
+    /// The accelerator types that must be on the instance type.
+    ///
+    /// - For instance types with FPGA accelerators, specify `fpga` .
+    /// - For instance types with GPU accelerators, specify `gpu` .
+    /// - For instance types with Inference accelerators, specify `inference` .
+    /// - For instance types with Media accelerators, specify `media` .
+    ///
+    /// Default: Any accelerator type
     pub accelerator_types: Option<Val<Vec<AcceleratorTypes>>>,
     /// `AllowedInstanceTypes`.
+    ///
+    /// The instance types to apply your specified attributes against. All other instance types are ignored,
+    /// even if they match your specified attributes.
+    ///
+    /// You can use strings with one or more wild cards, represented by an asterisk ( `*` ), to allow an
+    /// instance type, size, or generation. The following are examples: `m5.8xlarge` , `c5*.*` , `m5a.*` ,
+    /// `r*` , `*3*` .
+    ///
+    /// For example, if you specify `c5*` ,Amazon EC2 will allow the entire C5 instance family, which
+    /// includes all C5a and C5n instance types. If you specify `m5a.*` , Amazon EC2 will allow all the M5a
+    /// instance types, but not the M5n instance types.
+    ///
+    /// > If you specify `AllowedInstanceTypes` , you can't specify `ExcludedInstanceTypes` .
+    ///
+    /// Default: All instance types
     pub allowed_instance_types: Option<Val<Vec<String>>>,
     /// `BareMetal`.
+    ///
+    /// Indicates whether bare metal instance types must be included, excluded, or required.
+    ///
+    /// - To include bare metal instance types, specify `included` .
+    /// - To require only bare metal instance types, specify `required` .
+    /// - To exclude bare metal instance types, specify `excluded` .
+    ///
+    /// Default: `excluded`
     pub bare_metal: Option<Val<BareMetal>>,
     /// `BaselineEbsBandwidthMbps`.
+    ///
+    /// The minimum and maximum baseline bandwidth to Amazon EBS, in Mbps. For more information, see [Amazon
+    /// EBS–optimized instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ebs-optimized.html)
+    /// in the *Amazon EC2 User Guide* .
+    ///
+    /// Default: No minimum or maximum limits
     pub baseline_ebs_bandwidth_mbps: Option<Val<BaselineEbsBandwidthMbpsRequest>>,
     /// `BaselinePerformanceFactors`.
+    ///
+    /// The baseline performance to consider, using an instance family as a baseline reference. The instance
+    /// family establishes the lowest acceptable level of performance. Amazon EC2 uses this baseline to
+    /// guide instance type selection, but there is no guarantee that the selected instance types will
+    /// always exceed the baseline for every application. Currently, this parameter only supports CPU
+    /// performance as a baseline performance factor. For more information, see [Performance
+    /// protection](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-attribute-based-instance-type-selection.html#ec2fleet-abis-performance-protection)
+    /// in the *Amazon EC2 User Guide* .
     pub baseline_performance_factors: Option<Val<BaselinePerformanceFactorsRequest>>,
     /// `BurstablePerformance`.
+    ///
+    /// Indicates whether burstable performance T instance types are included, excluded, or required. For
+    /// more information, see [Burstable performance
+    /// instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances.html)
+    /// .
+    ///
+    /// - To include burstable performance instance types, specify `included` .
+    /// - To require only burstable performance instance types, specify `required` .
+    /// - To exclude burstable performance instance types, specify `excluded` .
+    ///
+    /// Default: `excluded`
     pub burstable_performance: Option<Val<BurstablePerformance>>,
     /// `CpuManufacturers`.
+    ///
+    /// The CPU manufacturers to include.
+    ///
+    /// - For instance types with Intel CPUs, specify `intel` .
+    /// - For instance types with AMD CPUs, specify `amd` .
+    /// - For instance types with AWS CPUs, specify `amazon-web-services` .
+    /// - For instance types with Apple CPUs, specify `apple` .
+    ///
+    /// > Don't confuse the CPU manufacturer with the CPU architecture. Instances will be launched with a
+    /// compatible CPU architecture based on the Amazon Machine Image (AMI) that you specify in your launch
+    /// template.
+    ///
+    /// Default: Any manufacturer
     pub cpu_manufacturers: Option<Val<Vec<CpuManufacturers>>>,
     /// `ExcludedInstanceTypes`.
+    ///
+    /// The instance types to exclude.
+    ///
+    /// You can use strings with one or more wild cards, represented by an asterisk ( `*` ), to exclude an
+    /// instance family, type, size, or generation. The following are examples: `m5.8xlarge` , `c5*.*` ,
+    /// `m5a.*` , `r*` , `*3*` .
+    ///
+    /// For example, if you specify `c5*` ,Amazon EC2 will exclude the entire C5 instance family, which
+    /// includes all C5a and C5n instance types. If you specify `m5a.*` , Amazon EC2 will exclude all the
+    /// M5a instance types, but not the M5n instance types.
+    ///
+    /// > If you specify `ExcludedInstanceTypes` , you can't specify `AllowedInstanceTypes` .
+    ///
+    /// Default: No excluded instance types
     pub excluded_instance_types: Option<Val<Vec<String>>>,
     /// `InstanceGenerations`.
+    ///
+    /// Indicates whether current or previous generation instance types are included. The current generation
+    /// instance types are recommended for use. Current generation instance types are typically the latest
+    /// two to three generations in each instance family. For more information, see [Instance
+    /// types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html) in the *Amazon EC2
+    /// User Guide* .
+    ///
+    /// For current generation instance types, specify `current` .
+    ///
+    /// For previous generation instance types, specify `previous` .
+    ///
+    /// Default: Current and previous generation instance types
     pub instance_generations: Option<Val<Vec<InstanceGenerations>>>,
     /// `LocalStorage`.
+    ///
+    /// Indicates whether instance types with instance store volumes are included, excluded, or required.
+    /// For more information, [Amazon EC2 instance
+    /// store](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html) in the *Amazon EC2
+    /// User Guide* .
+    ///
+    /// - To include instance types with instance store volumes, specify `included` .
+    /// - To require only instance types with instance store volumes, specify `required` .
+    /// - To exclude instance types with instance store volumes, specify `excluded` .
+    ///
+    /// Default: `included`
     pub local_storage: Option<Val<LocalStorage>>,
     /// `LocalStorageTypes`.
+    ///
+    /// The type of local storage that is required.
+    ///
+    /// - For instance types with hard disk drive (HDD) storage, specify `hdd` .
+    /// - For instance types with solid state drive (SSD) storage, specify `ssd` .
+    ///
+    /// Default: `hdd` and `ssd`
     pub local_storage_types: Option<Val<Vec<LocalStorageTypes>>>,
     /// `MaxSpotPriceAsPercentageOfOptimalOnDemandPrice`.
+    ///
+    /// \[Price protection\] The price protection threshold for Spot Instances, as a percentage of an
+    /// identified On-Demand price. The identified On-Demand price is the price of the lowest priced current
+    /// generation C, M, or R instance type with your specified attributes. If no current generation C, M,
+    /// or R instance type matches your attributes, then the identified price is from the lowest priced
+    /// current generation instance types, and failing that, from the lowest priced previous generation
+    /// instance types that match your attributes. When Amazon EC2 selects instance types with your
+    /// attributes, it will exclude instance types whose price exceeds your specified threshold.
+    ///
+    /// The parameter accepts an integer, which Amazon EC2 interprets as a percentage.
+    ///
+    /// If you set `TargetCapacityUnitType` to `vcpu` or `memory-mib` , the price protection threshold is
+    /// based on the per vCPU or per memory price instead of the per instance price.
+    ///
+    /// > Only one of `SpotMaxPricePercentageOverLowestPrice` or
+    /// `MaxSpotPriceAsPercentageOfOptimalOnDemandPrice` can be specified. If you don't specify either,
+    /// Amazon EC2 will automatically apply optimal price protection to consistently select from a wide
+    /// range of instance types. To indicate no price protection threshold for Spot Instances, meaning you
+    /// want to consider all instance types that match your attributes, include one of these parameters and
+    /// specify a high value, such as `999999` .
     pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<Val<i64>>,
     /// `MemoryGiBPerVCpu`.
+    ///
+    /// The minimum and maximum amount of memory per vCPU, in GiB.
+    ///
+    /// Default: No minimum or maximum limits
     pub memory_gi_b_per_v_cpu: Option<Val<MemoryGiBPerVCpuRequest>>,
     /// `MemoryMiB`.
+    ///
+    /// The minimum and maximum amount of memory, in MiB.
     pub memory_mi_b: Option<Val<MemoryMiBRequest>>,
     /// `NetworkBandwidthGbps`.
+    ///
+    /// The minimum and maximum amount of baseline network bandwidth, in gigabits per second (Gbps). For
+    /// more information, see [Amazon EC2 instance network
+    /// bandwidth](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-network-bandwidth.html)
+    /// in the *Amazon EC2 User Guide* .
+    ///
+    /// Default: No minimum or maximum limits
     pub network_bandwidth_gbps: Option<Val<NetworkBandwidthGbpsRequest>>,
     /// `NetworkInterfaceCount`.
+    ///
+    /// The minimum and maximum number of network interfaces.
+    ///
+    /// Default: No minimum or maximum limits
     pub network_interface_count: Option<Val<NetworkInterfaceCountRequest>>,
     /// `OnDemandMaxPricePercentageOverLowestPrice`.
+    ///
+    /// \[Price protection\] The price protection threshold for On-Demand Instances, as a percentage higher
+    /// than an identified On-Demand price. The identified On-Demand price is the price of the lowest priced
+    /// current generation C, M, or R instance type with your specified attributes. When Amazon EC2 selects
+    /// instance types with your attributes, it will exclude instance types whose price exceeds your
+    /// specified threshold.
+    ///
+    /// The parameter accepts an integer, which Amazon EC2 interprets as a percentage.
+    ///
+    /// To indicate no price protection threshold, specify a high value, such as `999999` .
+    ///
+    /// This parameter is not supported for
+    /// [GetSpotPlacementScores](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetSpotPlacementScores.html)
+    /// and
+    /// [GetInstanceTypesFromInstanceRequirements](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetInstanceTypesFromInstanceRequirements.html)
+    /// .
+    ///
+    /// > If you set `TargetCapacityUnitType` to `vcpu` or `memory-mib` , the price protection threshold is
+    /// applied based on the per-vCPU or per-memory price instead of the per-instance price.
+    ///
+    /// Default: `20`
     pub on_demand_max_price_percentage_over_lowest_price: Option<Val<i64>>,
     /// `RequireEncryptionInTransit`.
+    ///
+    /// Specifies whether instance types must support encrypting in-transit traffic between instances. For
+    /// more information, including the supported instance types, see [Encryption in
+    /// transit](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/data-protection.html#encryption-transit)
+    /// in the *Amazon EC2 User Guide* .
+    ///
+    /// Default: `false`
     pub require_encryption_in_transit: Option<Val<bool>>,
     /// `RequireHibernateSupport`.
+    ///
+    /// Indicates whether instance types must support hibernation for On-Demand Instances.
+    ///
+    /// This parameter is not supported for
+    /// [GetSpotPlacementScores](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetSpotPlacementScores.html)
+    /// .
+    ///
+    /// Default: `false`
     pub require_hibernate_support: Option<Val<bool>>,
     /// `SpotMaxPricePercentageOverLowestPrice`.
+    ///
+    /// \[Price protection\] The price protection threshold for Spot Instances, as a percentage higher than
+    /// an identified Spot price. The identified Spot price is the Spot price of the lowest priced current
+    /// generation C, M, or R instance type with your specified attributes. If no current generation C, M,
+    /// or R instance type matches your attributes, then the identified Spot price is from the lowest priced
+    /// current generation instance types, and failing that, from the lowest priced previous generation
+    /// instance types that match your attributes. When Amazon EC2 selects instance types with your
+    /// attributes, it will exclude instance types whose Spot price exceeds your specified threshold.
+    ///
+    /// The parameter accepts an integer, which Amazon EC2 interprets as a percentage.
+    ///
+    /// If you set `TargetCapacityUnitType` to `vcpu` or `memory-mib` , the price protection threshold is
+    /// applied based on the per-vCPU or per-memory price instead of the per-instance price.
+    ///
+    /// This parameter is not supported for
+    /// [GetSpotPlacementScores](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetSpotPlacementScores.html)
+    /// and
+    /// [GetInstanceTypesFromInstanceRequirements](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetInstanceTypesFromInstanceRequirements.html)
+    /// .
+    ///
+    /// > Only one of `SpotMaxPricePercentageOverLowestPrice` or
+    /// `MaxSpotPriceAsPercentageOfOptimalOnDemandPrice` can be specified. If you don't specify either,
+    /// Amazon EC2 will automatically apply optimal price protection to consistently select from a wide
+    /// range of instance types. To indicate no price protection threshold for Spot Instances, meaning you
+    /// want to consider all instance types that match your attributes, include one of these parameters and
+    /// specify a high value, such as `999999` .
+    ///
+    /// Default: `100`
     pub spot_max_price_percentage_over_lowest_price: Option<Val<i64>>,
     /// `TotalLocalStorageGB`.
+    ///
+    /// The minimum and maximum amount of total local storage, in GB.
+    ///
+    /// Default: No minimum or maximum limits
     pub total_local_storage_gb: Option<Val<TotalLocalStorageGbRequest>>,
     /// `VCpuCount`.
+    ///
+    /// The minimum and maximum number of vCPUs.
     pub v_cpu_count: Option<Val<VCpuCountRangeRequest>>,
 }
 
@@ -1362,11 +1927,18 @@ impl ToValue for InstanceRequirementsRequest {
 impl Literal for InstanceRequirementsRequest {}
 
 /// The [`LaunchTemplateConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-launchtemplateconfig.html) property type.
+///
+/// Specifies a launch template and overrides.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplateConfig {
     /// `LaunchTemplateSpecification`.
+    ///
+    /// The launch template to use. Make sure that the launch template does not contain the
+    /// `NetworkInterfaceId` parameter because you can't specify a network interface ID in a Spot Fleet.
     pub launch_template_specification: Option<Val<FleetLaunchTemplateSpecification>>,
     /// `Overrides`.
+    ///
+    /// Any parameters that you specify override the same parameters in the launch template.
     pub overrides: Option<Val<Vec<LaunchTemplateOverrides>>>,
 }
 
@@ -1425,25 +1997,78 @@ impl ToValue for LaunchTemplateConfig {
 impl Literal for LaunchTemplateConfig {}
 
 /// The [`LaunchTemplateOverrides`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-launchtemplateoverrides.html) property type.
+///
+/// Specifies overrides for a launch template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplateOverrides {
     /// `AvailabilityZone`.
+    ///
+    /// The Availability Zone in which to launch the instances. For example, `us-east-2a` .
+    ///
+    /// Either `AvailabilityZone` or `AvailabilityZoneId` must be specified in the request, but not both.
     pub availability_zone: Option<Val<String>>,
     /// `AvailabilityZoneId`.
+    ///
+    /// The ID of the Availability Zone in which to launch the instances. For example, `use2-az1` .
+    ///
+    /// Either `AvailabilityZone` or `AvailabilityZoneId` must be specified in the request, but not both.
     pub availability_zone_id: Option<Val<String>>,
     /// `InstanceRequirements`.
+    ///
+    /// The instance requirements. When you specify instance requirements, Amazon EC2 will identify instance
+    /// types with the provided requirements, and then use your On-Demand and Spot allocation strategies to
+    /// launch instances from these instance types, in the same way as when you specify a list of instance
+    /// types.
+    ///
+    /// > If you specify `InstanceRequirements` , you can't specify `InstanceType` .
     pub instance_requirements: Option<Val<InstanceRequirementsRequest>>,
     /// `InstanceType`.
+    ///
+    /// The instance type.
     pub instance_type: Option<Val<String>>,
     /// `Priority`.
+    ///
+    /// The priority for the launch template override. The highest priority is launched first.
+    ///
+    /// If `OnDemandAllocationStrategy` is set to `prioritized` , Spot Fleet uses priority to determine
+    /// which launch template override to use first in fulfilling On-Demand capacity.
+    ///
+    /// If the Spot `AllocationStrategy` is set to `capacityOptimizedPrioritized` , Spot Fleet uses priority
+    /// on a best-effort basis to determine which launch template override to use in fulfilling Spot
+    /// capacity, but optimizes for capacity first.
+    ///
+    /// Valid values are whole numbers starting at `0` . The lower the number, the higher the priority. If
+    /// no number is set, the launch template override has the lowest priority. You can set the same
+    /// priority for different launch template overrides.
     pub priority: Option<Val<f64>>,
     /// `SpotPrice`.
+    ///
+    /// The maximum price per unit hour that you are willing to pay for a Spot Instance. We do not recommend
+    /// using this parameter because it can lead to increased interruptions. If you do not specify this
+    /// parameter, you will pay the current Spot price.
+    ///
+    /// > If you specify a maximum price, your instances will be interrupted more frequently than if you do
+    /// not specify this parameter.
     pub spot_price: Option<Val<String>>,
     /// `SubnetId`.
+    ///
+    /// The ID of the subnet in which to launch the instances.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `WeightedCapacity`.
+    ///
+    /// The number of units provided by the specified instance type. These are the same units that you chose
+    /// to set the target capacity in terms of instances, or a performance characteristic such as vCPUs,
+    /// memory, or I/O.
+    ///
+    /// If the target capacity divided by this value is not a whole number, Amazon EC2 rounds the number of
+    /// instances to the next whole number. If this value is not specified, the default is 1.
+    ///
+    /// > When specifying weights, the price used in the `lowestPrice` and `priceCapacityOptimized`
+    /// allocation strategies is per *unit* hour (where the instance price is divided by the specified
+    /// weight). However, if all the specified weights are above the requested `TargetCapacity` , resulting
+    /// in only 1 instance being launched, the price used is per *instance* hour.
     pub weighted_capacity: Option<Val<f64>>,
 }
 
@@ -1533,11 +2158,17 @@ impl ToValue for LaunchTemplateOverrides {
 impl Literal for LaunchTemplateOverrides {}
 
 /// The [`LoadBalancersConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-loadbalancersconfig.html) property type.
+///
+/// Specifies the Classic Load Balancers and target groups to attach to a Spot Fleet request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadBalancersConfig {
     /// `ClassicLoadBalancersConfig`.
+    ///
+    /// The Classic Load Balancers.
     pub classic_load_balancers_config: Option<Val<ClassicLoadBalancersConfig>>,
     /// `TargetGroupsConfig`.
+    ///
+    /// The target groups.
     pub target_groups_config: Option<Val<TargetGroupsConfig>>,
 }
 
@@ -1591,11 +2222,17 @@ impl ToValue for LoadBalancersConfig {
 impl Literal for LoadBalancersConfig {}
 
 /// The [`MemoryGiBPerVCpuRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-memorygibpervcpurequest.html) property type.
+///
+/// The minimum and maximum amount of memory per vCPU, in GiB.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemoryGiBPerVCpuRequest {
     /// `Max`.
+    ///
+    /// The maximum amount of memory per vCPU, in GiB. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<f64>>,
     /// `Min`.
+    ///
+    /// The minimum amount of memory per vCPU, in GiB. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<f64>>,
 }
 
@@ -1649,11 +2286,17 @@ impl ToValue for MemoryGiBPerVCpuRequest {
 impl Literal for MemoryGiBPerVCpuRequest {}
 
 /// The [`MemoryMiBRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-memorymibrequest.html) property type.
+///
+/// The minimum and maximum amount of memory, in MiB.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemoryMiBRequest {
     /// `Max`.
+    ///
+    /// The maximum amount of memory, in MiB. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum amount of memory, in MiB. To specify no minimum limit, specify `0` .
     pub min: Option<Val<i64>>,
 }
 
@@ -1707,11 +2350,22 @@ impl ToValue for MemoryMiBRequest {
 impl Literal for MemoryMiBRequest {}
 
 /// The [`NetworkBandwidthGbpsRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-networkbandwidthgbpsrequest.html) property type.
+///
+/// The minimum and maximum amount of baseline network bandwidth, in gigabits per second (Gbps). For
+/// more information, see [Amazon EC2 instance network
+/// bandwidth](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-network-bandwidth.html)
+/// in the *Amazon EC2 User Guide* .
+///
+/// Default: No minimum or maximum limits
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkBandwidthGbpsRequest {
     /// `Max`.
+    ///
+    /// The maximum amount of network bandwidth, in Gbps. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<f64>>,
     /// `Min`.
+    ///
+    /// The minimum amount of network bandwidth, in Gbps. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<f64>>,
 }
 
@@ -1765,11 +2419,17 @@ impl ToValue for NetworkBandwidthGbpsRequest {
 impl Literal for NetworkBandwidthGbpsRequest {}
 
 /// The [`NetworkInterfaceCountRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-networkinterfacecountrequest.html) property type.
+///
+/// The minimum and maximum number of network interfaces.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInterfaceCountRequest {
     /// `Max`.
+    ///
+    /// The maximum number of network interfaces. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum number of network interfaces. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<i64>>,
 }
 
@@ -1823,9 +2483,49 @@ impl ToValue for NetworkInterfaceCountRequest {
 impl Literal for NetworkInterfaceCountRequest {}
 
 /// The [`PerformanceFactorReferenceRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-performancefactorreferencerequest.html) property type.
+///
+/// Specify an instance family to use as the baseline reference for CPU performance. All instance types
+/// that match your specified attributes will be compared against the CPU performance of the referenced
+/// instance family, regardless of CPU manufacturer or architecture.
+///
+/// > Currently, only one instance family can be specified in the list.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PerformanceFactorReferenceRequest {
     /// `InstanceFamily`.
+    ///
+    /// The instance family to use as a baseline reference.
+    ///
+    /// > Ensure that you specify the correct value for the instance family. The instance family is
+    /// everything before the period ( `.` ) in the instance type name. For example, in the instance type
+    /// `c6i.large` , the instance family is `c6i` , not `c6` . For more information, see [Amazon EC2
+    /// instance type naming
+    /// conventions](https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html) in *Amazon
+    /// EC2 Instance Types* .
+    ///
+    /// The following instance families are *not supported* for performance protection:
+    ///
+    /// - `c1`
+    /// - `g3` | `g3s`
+    /// - `hpc7g`
+    /// - `m1` | `m2`
+    /// - `mac1` | `mac2` | `mac2-m1ultra` | `mac2-m2` | `mac2-m2pro`
+    /// - `p3dn` | `p4d` | `p5`
+    /// - `t1`
+    /// - `u-12tb1` | `u-18tb1` | `u-24tb1` | `u-3tb1` | `u-6tb1` | `u-9tb1` | `u7i-12tb` | `u7in-16tb` |
+    ///   `u7in-24tb` | `u7in-32tb`
+    ///
+    /// If you enable performance protection by specifying a supported instance family, the returned
+    /// instance types will exclude the above unsupported instance families.
+    ///
+    /// If you specify an unsupported instance family as a value for baseline performance, the API returns
+    /// an empty response for
+    /// [GetInstanceTypesFromInstanceRequirements](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetInstanceTypesFromInstanceRequirements.html)
+    /// and an exception for
+    /// [CreateFleet](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateFleet.html) ,
+    /// [RequestSpotFleet](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RequestSpotFleet.html)
+    /// , [ModifyFleet](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyFleet.html) , and
+    /// [ModifySpotFleetRequest](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifySpotFleetRequest.html)
+    /// .
     pub instance_family: Option<Val<String>>,
 }
 
@@ -1873,11 +2573,18 @@ impl ToValue for PerformanceFactorReferenceRequest {
 impl Literal for PerformanceFactorReferenceRequest {}
 
 /// The [`PrivateIpAddressSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-privateipaddressspecification.html) property type.
+///
+/// Describes a secondary private IPv4 address for a network interface.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateIpAddressSpecification {
     /// `Primary`.
+    ///
+    /// Indicates whether the private IPv4 address is the primary private IPv4 address. Only one IPv4
+    /// address can be designated as primary.
     pub primary: Option<Val<bool>>,
     /// `PrivateIpAddress`: required.
+    ///
+    /// The private IPv4 address.
     pub private_ip_address: Option<Val<String>>,
 }
 
@@ -1938,11 +2645,36 @@ impl ToValue for PrivateIpAddressSpecification {
 impl Literal for PrivateIpAddressSpecification {}
 
 /// The [`SpotCapacityRebalance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-spotcapacityrebalance.html) property type.
+///
+/// The Spot Instance replacement strategy to use when Amazon EC2 emits a signal that your Spot Instance
+/// is at an elevated risk of being interrupted. For more information, see [Capacity
+/// rebalancing](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-fleet-capacity-rebalance.html)
+/// in the *Amazon EC2 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpotCapacityRebalance {
     /// `ReplacementStrategy`.
+    ///
+    /// The replacement strategy to use. Only available for fleets of type `maintain` .
+    ///
+    /// `launch` - Spot Fleet launches a new replacement Spot Instance when a rebalance notification is
+    /// emitted for an existing Spot Instance in the fleet. Spot Fleet does not terminate the instances that
+    /// receive a rebalance notification. You can terminate the old instances, or you can leave them
+    /// running. You are charged for all instances while they are running.
+    ///
+    /// `launch-before-terminate` - Spot Fleet launches a new replacement Spot Instance when a rebalance
+    /// notification is emitted for an existing Spot Instance in the fleet, and then, after a delay that you
+    /// specify (in `TerminationDelay` ), terminates the instances that received a rebalance notification.
     pub replacement_strategy: Option<Val<ReplacementStrategy>>,
     /// `TerminationDelay`.
+    ///
+    /// The amount of time (in seconds) that Amazon EC2 waits before terminating the old Spot Instance after
+    /// launching a new replacement Spot Instance.
+    ///
+    /// Required when `ReplacementStrategy` is set to `launch-before-terminate` .
+    ///
+    /// Not valid when `ReplacementStrategy` is set to `launch` .
+    ///
+    /// Valid values: Minimum value of `120` seconds. Maximum value of `7200` seconds.
     pub termination_delay: Option<Val<i64>>,
 }
 
@@ -1996,49 +2728,125 @@ impl ToValue for SpotCapacityRebalance {
 impl Literal for SpotCapacityRebalance {}
 
 /// The [`SpotFleetLaunchSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-spotfleetlaunchspecification.html) property type.
+///
+/// Specifies the launch specification for one or more Spot Instances. If you include On-Demand capacity
+/// in your fleet request, you can't use `SpotFleetLaunchSpecification` ; you must use
+/// [LaunchTemplateConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-launchtemplateconfig.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpotFleetLaunchSpecification {
     /// `BlockDeviceMappings`.
+    ///
+    /// One or more block devices that are mapped to the Spot Instances. You can't specify both a snapshot
+    /// ID and an encryption value. This is because only blank volumes can be encrypted on creation. If a
+    /// snapshot is the basis for a volume, it is not blank and its encryption status is used for the volume
+    /// encryption status.
     pub block_device_mappings: Option<Val<Vec<BlockDeviceMapping>>>,
     /// `EbsOptimized`.
+    ///
+    /// Indicates whether the instances are optimized for EBS I/O. This optimization provides dedicated
+    /// throughput to Amazon EBS and an optimized configuration stack to provide optimal EBS I/O
+    /// performance. This optimization isn't available with all instance types. Additional usage charges
+    /// apply when using an EBS Optimized instance.
+    ///
+    /// Default: `false`
     pub ebs_optimized: Option<Val<bool>>,
     /// `IamInstanceProfile`.
+    ///
+    /// The IAM instance profile.
     pub iam_instance_profile: Option<Val<IamInstanceProfileSpecification>>,
     /// `ImageId`: required.
+    ///
+    /// The ID of the AMI.
     ///
     /// - Format: `AWS::EC2::Image.Id`.
     pub image_id: Option<Val<String>>,
     /// `InstanceRequirements`.
+    ///
+    /// The attributes for the instance types. When you specify instance attributes, Amazon EC2 will
+    /// identify instance types with those attributes.
+    ///
+    /// > If you specify `InstanceRequirements` , you can't specify `InstanceType` .
     pub instance_requirements: Option<Val<InstanceRequirementsRequest>>,
     /// `InstanceType`.
+    ///
+    /// The instance type.
     pub instance_type: Option<Val<String>>,
     /// `KernelId`.
+    ///
+    /// The ID of the kernel.
     pub kernel_id: Option<Val<String>>,
     /// `KeyName`.
+    ///
+    /// The name of the key pair.
     pub key_name: Option<Val<String>>,
     /// `Monitoring`.
+    ///
+    /// Enable or disable monitoring for the instances.
     pub monitoring: Option<Val<SpotFleetMonitoring>>,
     /// `NetworkInterfaces`.
+    ///
+    /// The network interfaces.
     pub network_interfaces: Option<Val<Vec<InstanceNetworkInterfaceSpecification>>>,
     /// `Placement`.
+    ///
+    /// The placement information.
     pub placement: Option<Val<SpotPlacement>>,
     /// `RamdiskId`.
+    ///
+    /// The ID of the RAM disk. Some kernels require additional drivers at launch. Check the kernel
+    /// requirements for information about whether you need to specify a RAM disk. To find kernel
+    /// requirements, refer to the AWS Resource Center and search for the kernel ID.
     pub ramdisk_id: Option<Val<String>>,
     /// `SecurityGroups`.
+    ///
+    /// The security groups.
+    ///
+    /// If you specify a network interface, you must specify any security groups as part of the network
+    /// interface instead of using this parameter.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<GroupIdentifier>>>,
     /// `SpotPrice`.
+    ///
+    /// The maximum price per unit hour that you are willing to pay for a Spot Instance. We do not recommend
+    /// using this parameter because it can lead to increased interruptions. If you do not specify this
+    /// parameter, you will pay the current Spot price.
+    ///
+    /// > If you specify a maximum price, your instances will be interrupted more frequently than if you do
+    /// not specify this parameter.
     pub spot_price: Option<Val<String>>,
     /// `SubnetId`.
+    ///
+    /// The IDs of the subnets in which to launch the instances. To specify multiple subnets, separate them
+    /// using commas; for example, "subnet-1234abcdeexample1, subnet-0987cdef6example2".
+    ///
+    /// If you specify a network interface, you must specify any subnets as part of the network interface
+    /// instead of using this parameter.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `TagSpecifications`.
+    ///
+    /// The tags to apply during creation.
     pub tag_specifications: Option<Val<Vec<SpotFleetTagSpecification>>>,
     /// `UserData`.
+    ///
+    /// The base64-encoded user data that instances use when starting up. User data is limited to 16 KB.
     pub user_data: Option<Val<String>>,
     /// `WeightedCapacity`.
+    ///
+    /// The number of units provided by the specified instance type. These are the same units that you chose
+    /// to set the target capacity in terms of instances, or a performance characteristic such as vCPUs,
+    /// memory, or I/O.
+    ///
+    /// If the target capacity divided by this value is not a whole number, Amazon EC2 rounds the number of
+    /// instances to the next whole number. If this value is not specified, the default is 1.
+    ///
+    /// > When specifying weights, the price used in the `lowestPrice` and `priceCapacityOptimized`
+    /// allocation strategies is per *unit* hour (where the instance price is divided by the specified
+    /// weight). However, if all the specified weights are above the requested `TargetCapacity` , resulting
+    /// in only 1 instance being launched, the price used is per *instance* hour.
     pub weighted_capacity: Option<Val<f64>>,
 }
 
@@ -2211,9 +3019,15 @@ impl ToValue for SpotFleetLaunchSpecification {
 impl Literal for SpotFleetLaunchSpecification {}
 
 /// The [`SpotFleetMonitoring`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-spotfleetmonitoring.html) property type.
+///
+/// Describes whether monitoring is enabled.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpotFleetMonitoring {
     /// `Enabled`.
+    ///
+    /// Enables monitoring for the instance.
+    ///
+    /// Default: `false`
     pub enabled: Option<Val<bool>>,
 }
 
@@ -2261,53 +3075,223 @@ impl ToValue for SpotFleetMonitoring {
 impl Literal for SpotFleetMonitoring {}
 
 /// The [`SpotFleetRequestConfigData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-spotfleetrequestconfigdata.html) property type.
+///
+/// Specifies the configuration of a Spot Fleet request. For more information, see [Spot
+/// Fleet](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-fleet.html) in the *Amazon EC2 User
+/// Guide* .
+///
+/// You must specify either `LaunchSpecifications` or `LaunchTemplateConfigs` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpotFleetRequestConfigData {
     /// `AllocationStrategy`.
+    ///
+    /// The strategy that determines how to allocate the target Spot Instance capacity across the Spot
+    /// Instance pools specified by the Spot Fleet launch configuration. For more information, see
+    /// [Allocation strategies for Spot
+    /// Instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-fleet-allocation-strategy.html)
+    /// in the *Amazon EC2 User Guide* .
+    ///
+    /// - **priceCapacityOptimized (recommended)** - Spot Fleet identifies the pools with the highest
+    ///   capacity availability for the number of instances that are launching. This means that we will
+    ///   request Spot Instances from the pools that we believe have the lowest chance of interruption in
+    ///   the near term. Spot Fleet then requests Spot Instances from the lowest priced of these pools.
+    /// - **capacityOptimized** - Spot Fleet identifies the pools with the highest capacity availability for
+    ///   the number of instances that are launching. This means that we will request Spot Instances from
+    ///   the pools that we believe have the lowest chance of interruption in the near term. To give certain
+    ///   instance types a higher chance of launching first, use `capacityOptimizedPrioritized` . Set a
+    ///   priority for each instance type by using the `Priority` parameter for `LaunchTemplateOverrides` .
+    ///   You can assign the same priority to different `LaunchTemplateOverrides` . EC2 implements the
+    ///   priorities on a best-effort basis, but optimizes for capacity first.
+    ///   `capacityOptimizedPrioritized` is supported only if your Spot Fleet uses a launch template. Note
+    ///   that if the `OnDemandAllocationStrategy` is set to `prioritized` , the same priority is applied
+    ///   when fulfilling On-Demand capacity.
+    /// - **diversified** - Spot Fleet requests instances from all of the Spot Instance pools that you
+    ///   specify.
+    /// - **lowestPrice (not recommended)** - > We don't recommend the `lowestPrice` allocation strategy
+    ///   because it has the highest risk of interruption for your Spot Instances.
+    ///
+    /// Spot Fleet requests instances from the lowest priced Spot Instance pool that has available capacity.
+    /// If the lowest priced pool doesn't have available capacity, the Spot Instances come from the next
+    /// lowest priced pool that has available capacity. If a pool runs out of capacity before fulfilling
+    /// your desired capacity, Spot Fleet will continue to fulfill your request by drawing from the next
+    /// lowest priced pool. To ensure that your desired capacity is met, you might receive Spot Instances
+    /// from several pools. Because this strategy only considers instance price and not capacity
+    /// availability, it might lead to high interruption rates.
+    ///
+    /// Default: `lowestPrice`
     pub allocation_strategy: Option<Val<AllocationStrategy>>,
     /// `Context`.
+    ///
+    /// Reserved.
     pub context: Option<Val<String>>,
     /// `ExcessCapacityTerminationPolicy`.
+    ///
+    /// Indicates whether running Spot Instances should be terminated if you decrease the target capacity of
+    /// the Spot Fleet request below the current size of the Spot Fleet.
+    ///
+    /// Supported only for fleets of type `maintain` .
     pub excess_capacity_termination_policy: Option<Val<ExcessCapacityTerminationPolicy>>,
     /// `IamFleetRole`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an AWS Identity and Access Management (IAM) role that grants the
+    /// Spot Fleet the permission to request, launch, terminate, and tag instances on your behalf. For more
+    /// information, see [Spot Fleet
+    /// Prerequisites](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-fleet-requests.html#spot-fleet-prerequisites)
+    /// in the *Amazon EC2 User Guide* . Spot Fleet can terminate Spot Instances on your behalf when you
+    /// cancel its Spot Fleet request or when the Spot Fleet request expires, if you set
+    /// `TerminateInstancesWithExpiration` .
     pub iam_fleet_role: Option<Val<String>>,
     /// `InstanceInterruptionBehavior`.
+    ///
+    /// The behavior when a Spot Instance is interrupted. The default is `terminate` .
     pub instance_interruption_behavior: Option<Val<InstanceInterruptionBehavior>>,
     /// `InstancePoolsToUseCount`.
+    ///
+    /// The number of Spot pools across which to allocate your target Spot capacity. Valid only when Spot *AllocationStrategy*
+    /// is set to `lowest-price` . Spot Fleet selects the cheapest Spot pools and evenly allocates your
+    /// target Spot capacity across the number of Spot pools that you specify.
+    ///
+    /// Note that Spot Fleet attempts to draw Spot Instances from the number of pools that you specify on a
+    /// best effort basis. If a pool runs out of Spot capacity before fulfilling your target capacity, Spot
+    /// Fleet will continue to fulfill your request by drawing from the next cheapest pool. To ensure that
+    /// your target capacity is met, you might receive Spot Instances from more than the number of pools
+    /// that you specified. Similarly, if most of the pools have no Spot capacity, you might receive your
+    /// full target capacity from fewer than the number of pools that you specified.
     pub instance_pools_to_use_count: Option<Val<i64>>,
     /// `LaunchSpecifications`.
+    ///
+    /// The launch specifications for the Spot Fleet request. If you specify `LaunchSpecifications` , you
+    /// can't specify `LaunchTemplateConfigs` .
     pub launch_specifications: Option<Val<Vec<SpotFleetLaunchSpecification>>>,
     /// `LaunchTemplateConfigs`.
+    ///
+    /// The launch template and overrides. If you specify `LaunchTemplateConfigs` , you can't specify
+    /// `LaunchSpecifications` .
     pub launch_template_configs: Option<Val<Vec<LaunchTemplateConfig>>>,
     /// `LoadBalancersConfig`.
+    ///
+    /// One or more Classic Load Balancers and target groups to attach to the Spot Fleet request. Spot Fleet
+    /// registers the running Spot Instances with the specified Classic Load Balancers and target groups.
+    ///
+    /// With Network Load Balancers, Spot Fleet cannot register instances that have the following instance
+    /// types: C1, CC1, CC2, CG1, CG2, CR1, CS1, G1, G2, HI1, HS1, M1, M2, M3, and T1.
     pub load_balancers_config: Option<Val<LoadBalancersConfig>>,
     /// `OnDemandAllocationStrategy`.
+    ///
+    /// The order of the launch template overrides to use in fulfilling On-Demand capacity. If you specify
+    /// `lowestPrice` , Spot Fleet uses price to determine the order, launching the lowest price first. If
+    /// you specify `prioritized` , Spot Fleet uses the priority that you assign to each Spot Fleet launch
+    /// template override, launching the highest priority first. If you do not specify a value, Spot Fleet
+    /// defaults to `lowestPrice` .
     pub on_demand_allocation_strategy: Option<Val<String>>,
     /// `OnDemandMaxTotalPrice`.
+    ///
+    /// The maximum amount per hour for On-Demand Instances that you're willing to pay. You can use the
+    /// `onDemandMaxTotalPrice` parameter, the `spotMaxTotalPrice` parameter, or both parameters to ensure
+    /// that your fleet cost does not exceed your budget. If you set a maximum price per hour for the
+    /// On-Demand Instances and Spot Instances in your request, Spot Fleet will launch instances until it
+    /// reaches the maximum amount you're willing to pay. When the maximum amount you're willing to pay is
+    /// reached, the fleet stops launching instances even if it hasn’t met the target capacity.
+    ///
+    /// > If your fleet includes T instances that are configured as `unlimited` , and if their average CPU
+    /// usage exceeds the baseline utilization, you will incur a charge for surplus credits. The
+    /// `onDemandMaxTotalPrice` does not account for surplus credits, and, if you use surplus credits, your
+    /// final cost might be higher than what you specified for `onDemandMaxTotalPrice` . For more
+    /// information, see [Surplus credits can incur
+    /// charges](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances-unlimited-mode-concepts.html#unlimited-mode-surplus-credits)
+    /// in the *Amazon EC2 User Guide* .
     pub on_demand_max_total_price: Option<Val<String>>,
     /// `OnDemandTargetCapacity`.
+    ///
+    /// The number of On-Demand units to request. You can choose to set the target capacity in terms of
+    /// instances or a performance characteristic that is important to your application workload, such as
+    /// vCPUs, memory, or I/O. If the request type is `maintain` , you can specify a target capacity of 0
+    /// and add capacity later.
     pub on_demand_target_capacity: Option<Val<i64>>,
     /// `ReplaceUnhealthyInstances`.
+    ///
+    /// Indicates whether Spot Fleet should replace unhealthy instances.
     pub replace_unhealthy_instances: Option<Val<bool>>,
     /// `SpotMaintenanceStrategies`.
+    ///
+    /// The strategies for managing your Spot Instances that are at an elevated risk of being interrupted.
     pub spot_maintenance_strategies: Option<Val<SpotMaintenanceStrategies>>,
     /// `SpotMaxTotalPrice`.
+    ///
+    /// The maximum amount per hour for Spot Instances that you're willing to pay. You can use the
+    /// `spotMaxTotalPrice` parameter, the `onDemandMaxTotalPrice` parameter, or both parameters to ensure
+    /// that your fleet cost does not exceed your budget. If you set a maximum price per hour for the
+    /// On-Demand Instances and Spot Instances in your request, Spot Fleet will launch instances until it
+    /// reaches the maximum amount you're willing to pay. When the maximum amount you're willing to pay is
+    /// reached, the fleet stops launching instances even if it hasn’t met the target capacity.
+    ///
+    /// > If your fleet includes T instances that are configured as `unlimited` , and if their average CPU
+    /// usage exceeds the baseline utilization, you will incur a charge for surplus credits. The
+    /// `spotMaxTotalPrice` does not account for surplus credits, and, if you use surplus credits, your
+    /// final cost might be higher than what you specified for `spotMaxTotalPrice` . For more information,
+    /// see [Surplus credits can incur
+    /// charges](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/burstable-performance-instances-unlimited-mode-concepts.html#unlimited-mode-surplus-credits)
+    /// in the *Amazon EC2 User Guide* .
     pub spot_max_total_price: Option<Val<String>>,
     /// `SpotPrice`.
+    ///
+    /// The maximum price per unit hour that you are willing to pay for a Spot Instance. We do not recommend
+    /// using this parameter because it can lead to increased interruptions. If you do not specify this
+    /// parameter, you will pay the current Spot price.
+    ///
+    /// > If you specify a maximum price, your instances will be interrupted more frequently than if you do
+    /// not specify this parameter.
     pub spot_price: Option<Val<String>>,
     /// `TagSpecifications`.
+    ///
+    /// The key-value pair for tagging the Spot Fleet request on creation. The value for `ResourceType` must
+    /// be `spot-fleet-request` , otherwise the Spot Fleet request fails. To tag instances at launch,
+    /// specify the tags in the [launch
+    /// template](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-templates.html#create-launch-template)
+    /// (valid only if you use `LaunchTemplateConfigs` ) or in the
+    /// `[SpotFleetTagSpecification](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SpotFleetTagSpecification.html)`
+    /// (valid only if you use `LaunchSpecifications` ). For information about tagging after launch, see
+    /// [Tag your
+    /// resources](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-resources) .
     pub tag_specifications: Option<Val<Vec<SpotFleetTagSpecification>>>,
     /// `TargetCapacity`: required.
+    ///
+    /// The number of units to request for the Spot Fleet. You can choose to set the target capacity in
+    /// terms of instances or a performance characteristic that is important to your application workload,
+    /// such as vCPUs, memory, or I/O. If the request type is `maintain` , you can specify a target capacity
+    /// of 0 and add capacity later.
     pub target_capacity: Option<Val<i64>>,
     /// `TargetCapacityUnitType`.
+    ///
+    /// The unit for the target capacity. You can specify this parameter only when using attribute-based
+    /// instance type selection.
+    ///
+    /// Default: `units` (the number of instances)
     pub target_capacity_unit_type: Option<Val<TargetCapacityUnitType>>,
     /// `TerminateInstancesWithExpiration`.
+    ///
+    /// Indicates whether running Spot Instances are terminated when the Spot Fleet request expires.
     pub terminate_instances_with_expiration: Option<Val<bool>>,
     /// `Type`.
+    ///
+    /// The type of request. Indicates whether the Spot Fleet only requests the target capacity or also
+    /// attempts to maintain it. When this value is `request` , the Spot Fleet only places the required
+    /// requests. It does not attempt to replenish Spot Instances if capacity is diminished, nor does it
+    /// submit requests in alternative Spot pools if capacity is not available. When this value is
+    /// `maintain` , the Spot Fleet maintains the target capacity. The Spot Fleet places the required
+    /// requests to meet capacity and automatically replenishes any interrupted instances. Default:
+    /// `maintain` . `instant` is listed but is not used by Spot Fleet.
     pub type_: Option<Val<Type>>,
     /// `ValidFrom`.
+    ///
+    /// The start date and time of the request, in UTC format ( *YYYY* - *MM* - *DD* T *HH* : *MM* : *SS*
+    /// Z). By default, Amazon EC2 starts fulfilling the request immediately.
     pub valid_from: Option<Val<String>>,
     /// `ValidUntil`.
+    ///
+    /// The end date and time of the request, in UTC format ( *YYYY* - *MM* - *DD* T *HH* : *MM* : *SS* Z).
+    /// After the end date and time, no new Spot Instance requests are placed or able to fulfill the
+    /// request. If no value is specified, the Spot Fleet request remains until you cancel it.
     pub valid_until: Option<Val<String>>,
 }
 
@@ -2528,11 +3512,20 @@ impl ToValue for SpotFleetRequestConfigData {
 impl Literal for SpotFleetRequestConfigData {}
 
 /// The [`SpotFleetTagSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-spotfleettagspecification.html) property type.
+///
+/// The tags for a Spot Fleet resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpotFleetTagSpecification {
     /// `ResourceType`.
+    ///
+    /// The type of resource. Currently, the only resource type that is supported is `instance` . To tag the
+    /// Spot Fleet request on creation, use the `TagSpecifications` parameter in
+    /// `[SpotFleetRequestConfigData](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SpotFleetRequestConfigData.html)`
+    /// .
     pub resource_type: Option<Val<ResourceType>>,
     /// `Tags`.
+    ///
+    /// The tags.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -2591,9 +3584,16 @@ impl ToValue for SpotFleetTagSpecification {
 impl Literal for SpotFleetTagSpecification {}
 
 /// The [`SpotMaintenanceStrategies`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-spotmaintenancestrategies.html) property type.
+///
+/// The strategies for managing your Spot Instances that are at an elevated risk of being interrupted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpotMaintenanceStrategies {
     /// `CapacityRebalance`.
+    ///
+    /// The Spot Instance replacement strategy to use when Amazon EC2 emits a signal that your Spot Instance
+    /// is at an elevated risk of being interrupted. For more information, see [Capacity
+    /// rebalancing](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-fleet-capacity-rebalance.html)
+    /// in the *Amazon EC2 User Guide* .
     pub capacity_rebalance: Option<Val<SpotCapacityRebalance>>,
 }
 
@@ -2641,15 +3641,34 @@ impl ToValue for SpotMaintenanceStrategies {
 impl Literal for SpotMaintenanceStrategies {}
 
 /// The [`SpotPlacement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-spotplacement.html) property type.
+///
+/// Describes Spot Instance placement.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpotPlacement {
     /// `AvailabilityZone`.
+    ///
+    /// The Availability Zone.
+    ///
+    /// To specify multiple Availability Zones, separate them using commas; for example, "us-west-2a,
+    /// us-west-2b".
     pub availability_zone: Option<Val<String>>,
     /// `AvailabilityZoneId`.
+    ///
+    /// The ID of the Availability Zone. For example, `use2-az1` .
+    ///
+    /// \[Spot Fleet only\] To specify multiple Availability Zones, separate them using commas; for example,
+    /// " `use2-az1` , `use2-bz1` ".
+    ///
+    /// Either `AvailabilityZone` or `AvailabilityZoneId` must be specified in the request, but not both.
     pub availability_zone_id: Option<Val<String>>,
     /// `GroupName`.
+    ///
+    /// The name of the placement group.
     pub group_name: Option<Val<String>>,
     /// `Tenancy`.
+    ///
+    /// The tenancy of the instance (if the instance is running in a VPC). An instance with a tenancy of
+    /// `dedicated` runs on single-tenant hardware. The `host` tenancy is not supported for Spot Instances.
     pub tenancy: Option<Val<Tenancy>>,
 }
 
@@ -2779,9 +3798,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TargetGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-targetgroup.html) property type.
+///
+/// Describes a load balancer target group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetGroup {
     /// `Arn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the target group.
     pub arn: Option<Val<String>>,
 }
 
@@ -2832,9 +3855,14 @@ impl ToValue for TargetGroup {
 impl Literal for TargetGroup {}
 
 /// The [`TargetGroupsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-targetgroupsconfig.html) property type.
+///
+/// Describes the target groups to attach to a Spot Fleet. Spot Fleet registers the running Spot
+/// Instances with these target groups.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetGroupsConfig {
     /// `TargetGroups`: required.
+    ///
+    /// One or more target groups.
     pub target_groups: Option<Val<Vec<TargetGroup>>>,
 }
 
@@ -2892,11 +3920,17 @@ impl ToValue for TargetGroupsConfig {
 impl Literal for TargetGroupsConfig {}
 
 /// The [`TotalLocalStorageGBRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-totallocalstoragegbrequest.html) property type.
+///
+/// The minimum and maximum amount of total local storage, in GB.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TotalLocalStorageGbRequest {
     /// `Max`.
+    ///
+    /// The maximum amount of total local storage, in GB. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<f64>>,
     /// `Min`.
+    ///
+    /// The minimum amount of total local storage, in GB. To specify no minimum limit, omit this parameter.
     pub min: Option<Val<f64>>,
 }
 
@@ -2950,11 +3984,17 @@ impl ToValue for TotalLocalStorageGbRequest {
 impl Literal for TotalLocalStorageGbRequest {}
 
 /// The [`VCpuCountRangeRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-spotfleet-vcpucountrangerequest.html) property type.
+///
+/// The minimum and maximum number of vCPUs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VCpuCountRangeRequest {
     /// `Max`.
+    ///
+    /// The maximum number of vCPUs. To specify no maximum limit, omit this parameter.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum number of vCPUs. To specify no minimum limit, specify `0` .
     pub min: Option<Val<i64>>,
 }
 
@@ -3039,9 +4079,18 @@ impl AcceleratorManufacturers {
             AcceleratorManufacturers::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AcceleratorManufacturers {
+    const VALUES: &'static [&'static str] = &["amazon-web-services", "amd", "habana", "nvidia", "xilinx"];
+    fn as_str(&self) -> &str {
+        AcceleratorManufacturers::as_str(self)
     }
 }
 
@@ -3140,9 +4189,38 @@ impl AcceleratorNames {
             AcceleratorNames::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AcceleratorNames {
+    const VALUES: &'static [&'static str] = &[
+        "a10g",
+        "a100",
+        "h100",
+        "inferentia",
+        "k520",
+        "k80",
+        "m60",
+        "radeon-pro-v520",
+        "t4",
+        "t4g",
+        "vu9p",
+        "v100",
+        "l40s",
+        "l4",
+        "gaudi-hl-205",
+        "inferentia2",
+        "trainium",
+        "trainium2",
+        "u30",
+    ];
+    fn as_str(&self) -> &str {
+        AcceleratorNames::as_str(self)
     }
 }
 
@@ -3210,9 +4288,18 @@ impl AcceleratorTypes {
             AcceleratorTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AcceleratorTypes {
+    const VALUES: &'static [&'static str] = &["gpu", "fpga", "inference", "media"];
+    fn as_str(&self) -> &str {
+        AcceleratorTypes::as_str(self)
     }
 }
 
@@ -3268,9 +4355,19 @@ impl AllocationStrategy {
             AllocationStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AllocationStrategy {
+    const VALUES: &'static [&'static str] =
+        &["capacityOptimized", "capacityOptimizedPrioritized", "diversified", "lowestPrice", "priceCapacityOptimized"];
+    fn as_str(&self) -> &str {
+        AllocationStrategy::as_str(self)
     }
 }
 
@@ -3321,9 +4418,18 @@ impl BareMetal {
             BareMetal::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BareMetal {
+    const VALUES: &'static [&'static str] = &["included", "required", "excluded"];
+    fn as_str(&self) -> &str {
+        BareMetal::as_str(self)
     }
 }
 
@@ -3372,9 +4478,18 @@ impl BurstablePerformance {
             BurstablePerformance::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BurstablePerformance {
+    const VALUES: &'static [&'static str] = &["included", "required", "excluded"];
+    fn as_str(&self) -> &str {
+        BurstablePerformance::as_str(self)
     }
 }
 
@@ -3426,9 +4541,18 @@ impl CpuManufacturers {
             CpuManufacturers::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CpuManufacturers {
+    const VALUES: &'static [&'static str] = &["intel", "amd", "amazon-web-services", "apple"];
+    fn as_str(&self) -> &str {
+        CpuManufacturers::as_str(self)
     }
 }
 
@@ -3481,9 +4605,18 @@ impl ExcessCapacityTerminationPolicy {
             ExcessCapacityTerminationPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ExcessCapacityTerminationPolicy {
+    const VALUES: &'static [&'static str] = &["Default", "NoTermination", "default", "noTermination"];
+    fn as_str(&self) -> &str {
+        ExcessCapacityTerminationPolicy::as_str(self)
     }
 }
 
@@ -3530,9 +4663,18 @@ impl InstanceGenerations {
             InstanceGenerations::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceGenerations {
+    const VALUES: &'static [&'static str] = &["current", "previous"];
+    fn as_str(&self) -> &str {
+        InstanceGenerations::as_str(self)
     }
 }
 
@@ -3580,9 +4722,18 @@ impl InstanceInterruptionBehavior {
             InstanceInterruptionBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceInterruptionBehavior {
+    const VALUES: &'static [&'static str] = &["hibernate", "stop", "terminate"];
+    fn as_str(&self) -> &str {
+        InstanceInterruptionBehavior::as_str(self)
     }
 }
 
@@ -3631,9 +4782,18 @@ impl LocalStorage {
             LocalStorage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LocalStorage {
+    const VALUES: &'static [&'static str] = &["included", "required", "excluded"];
+    fn as_str(&self) -> &str {
+        LocalStorage::as_str(self)
     }
 }
 
@@ -3679,9 +4839,18 @@ impl LocalStorageTypes {
             LocalStorageTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LocalStorageTypes {
+    const VALUES: &'static [&'static str] = &["hdd", "ssd"];
+    fn as_str(&self) -> &str {
+        LocalStorageTypes::as_str(self)
     }
 }
 
@@ -3726,9 +4895,18 @@ impl ReplacementStrategy {
             ReplacementStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReplacementStrategy {
+    const VALUES: &'static [&'static str] = &["launch", "launch-before-terminate"];
+    fn as_str(&self) -> &str {
+        ReplacementStrategy::as_str(self)
     }
 }
 
@@ -3908,9 +5086,66 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] = &[
+        "client-vpn-endpoint",
+        "customer-gateway",
+        "dedicated-host",
+        "dhcp-options",
+        "egress-only-internet-gateway",
+        "elastic-gpu",
+        "elastic-ip",
+        "export-image-task",
+        "export-instance-task",
+        "fleet",
+        "fpga-image",
+        "host-reservation",
+        "image",
+        "import-image-task",
+        "import-snapshot-task",
+        "instance",
+        "internet-gateway",
+        "key-pair",
+        "launch-template",
+        "local-gateway-route-table-vpc-association",
+        "natgateway",
+        "network-acl",
+        "network-insights-analysis",
+        "network-insights-path",
+        "network-interface",
+        "placement-group",
+        "reserved-instances",
+        "route-table",
+        "security-group",
+        "snapshot",
+        "spot-fleet-request",
+        "spot-instances-request",
+        "subnet",
+        "traffic-mirror-filter",
+        "traffic-mirror-session",
+        "traffic-mirror-target",
+        "transit-gateway",
+        "transit-gateway-attachment",
+        "transit-gateway-connect-peer",
+        "transit-gateway-multicast-domain",
+        "transit-gateway-route-table",
+        "volume",
+        "vpc",
+        "vpc-flow-log",
+        "vpc-peering-connection",
+        "vpn-connection",
+        "vpn-gateway",
+    ];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 
@@ -4003,9 +5238,18 @@ impl TargetCapacityUnitType {
             TargetCapacityUnitType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetCapacityUnitType {
+    const VALUES: &'static [&'static str] = &["vcpu", "memory-mib", "units"];
+    fn as_str(&self) -> &str {
+        TargetCapacityUnitType::as_str(self)
     }
 }
 
@@ -4054,9 +5298,18 @@ impl Tenancy {
             Tenancy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Tenancy {
+    const VALUES: &'static [&'static str] = &["dedicated", "default", "host"];
+    fn as_str(&self) -> &str {
+        Tenancy::as_str(self)
     }
 }
 
@@ -4102,9 +5355,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["maintain", "request"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 
@@ -4164,9 +5426,18 @@ impl VolumeType {
             VolumeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VolumeType {
+    const VALUES: &'static [&'static str] = &["gp2", "gp3", "io1", "io2", "sc1", "st1", "standard"];
+    fn as_str(&self) -> &str {
+        VolumeType::as_str(self)
     }
 }
 

@@ -5,14 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::SqlHaStandbyDetectedInstance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-sqlhastandbydetectedinstance.html) resource type.
 ///
+/// Resource Type definition for AWS::EC2::SqlHaStandbyDetectedInstance
+///
 /// Build it with [`SqlHaStandbyDetectedInstance::builder`]; adding it to a stack returns a [`SqlHaStandbyDetectedInstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SqlHaStandbyDetectedInstance {
     /// `InstanceId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the EC2 instance to enable for SQL Server high availability standby detection.
+    ///
     /// - Pattern: `^i-[0-9a-f]{8,17}$`.
     pub instance_id: Option<Val<String>>,
     /// `SqlServerCredentials`.
+    ///
+    /// The ARN of the AWS Secrets Manager secret containing SQL Server access credentials to the EC2
+    /// instance. If not specified, AWS Systems Manager agent will use default local user credentials.
     ///
     /// - Pattern: `^(?=.{20,2048}$)arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[a-zA-Z0-9/_+=.@-]+$`.
     pub sql_server_credentials: Option<Val<String>>,
@@ -92,14 +99,20 @@ impl Deref for SqlHaStandbyDetectedInstanceHandle {
 
 impl SqlHaStandbyDetectedInstanceHandle {
     /// `Fn::GetAtt` `HaStatus`.
+    ///
+    /// The SQL Server high availability status of the EC2 instance.
     pub fn attr_ha_status(&self) -> Val<String> {
         self.0.get_att("HaStatus")
     }
     /// `Fn::GetAtt` `SqlServerLicenseUsage`.
+    ///
+    /// The SQL Server license type of the EC2 instance.
     pub fn attr_sql_server_license_usage(&self) -> Val<String> {
         self.0.get_att("SqlServerLicenseUsage")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The timestamp when the EC2 instance's SQL Server high availability status was last updated.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }

@@ -5,46 +5,125 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::Subnet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-subnet.html) resource type.
 ///
+/// Specifies a subnet for the specified VPC.
+///
+/// For an IPv4 only subnet, specify an IPv4 CIDR block. If the VPC has an IPv6 CIDR block, you can
+/// create an IPv6 only subnet or a dual stack subnet instead. For an IPv6 only subnet, specify an IPv6
+/// CIDR block. For a dual stack subnet, specify both an IPv4 CIDR block and an IPv6 CIDR block.
+///
+/// For more information, see [Subnets for your
+/// VPC](https://docs.aws.amazon.com/vpc/latest/userguide/configure-subnets.html) in the *Amazon VPC
+/// User Guide* .
+///
 /// Build it with [`Subnet::builder`]; adding it to a stack returns a [`SubnetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Subnet {
     /// `AssignIpv6AddressOnCreation`.
+    ///
+    /// Indicates whether a network interface created in this subnet receives an IPv6 address. The default
+    /// value is `false` .
+    ///
+    /// If you specify `AssignIpv6AddressOnCreation` , you must also specify an IPv6 CIDR block.
     pub assign_ipv6_address_on_creation: Option<Val<bool>>,
     /// `AvailabilityZone`. Changing it replaces the resource.
+    ///
+    /// The Availability Zone of the subnet.
+    ///
+    /// If you update this property, you must also update the `CidrBlock` property.
     pub availability_zone: Option<Val<String>>,
     /// `AvailabilityZoneId`. Changing it replaces the resource.
+    ///
+    /// The AZ ID of the subnet.
     pub availability_zone_id: Option<Val<String>>,
     /// `CidrBlock`. Changing it replaces the resource.
+    ///
+    /// The IPv4 CIDR block assigned to the subnet.
+    ///
+    /// If you update this property, we create a new subnet, and then delete the existing one.
     ///
     /// - Format: `ipv4-network`.
     pub cidr_block: Option<Val<String>>,
     /// `EnableDns64`.
+    ///
+    /// Indicates whether DNS queries made to the Amazon-provided DNS Resolver in this subnet should return
+    /// synthetic IPv6 addresses for IPv4-only destinations.
+    ///
+    /// > You must first configure a NAT gateway in a public subnet (separate from the subnet containing the
+    /// IPv6-only workloads). For example, the subnet containing the NAT gateway should have a `0.0.0.0/0`
+    /// route pointing to the internet gateway. For more information, see [Configure DNS64 and
+    /// NAT64](https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-nat64-dns64.html#nat-gateway-nat64-dns64-walkthrough)
+    /// in the *Amazon Virtual Private Cloud User Guide* .
     pub enable_dns64: Option<Val<bool>>,
     /// `EnableLniAtDeviceIndex`.
+    ///
+    /// Indicates the device position for local network interfaces in this subnet. For example, `1`
+    /// indicates local network interfaces in this subnet are the secondary network interface (eth1).
     pub enable_lni_at_device_index: Option<Val<i64>>,
     /// `Ipv4IpamPoolId`. Changing it replaces the resource.
+    ///
+    /// An IPv4 IPAM pool ID for the subnet.
     pub ipv4_ipam_pool_id: Option<Val<String>>,
     /// `Ipv4NetmaskLength`. Changing it replaces the resource.
+    ///
+    /// An IPv4 netmask length for the subnet.
     pub ipv4_netmask_length: Option<Val<i64>>,
     /// `Ipv6CidrBlock`.
+    ///
+    /// The IPv6 CIDR block.
+    ///
+    /// If you specify `AssignIpv6AddressOnCreation` , you must also specify an IPv6 CIDR block.
     ///
     /// - Format: `ipv6-network`.
     pub ipv6_cidr_block: Option<Val<String>>,
     /// `Ipv6IpamPoolId`. Changing it replaces the resource.
+    ///
+    /// An IPv6 IPAM pool ID for the subnet.
     pub ipv6_ipam_pool_id: Option<Val<String>>,
     /// `Ipv6Native`. Changing it replaces the resource.
+    ///
+    /// Indicates whether this is an IPv6 only subnet. For more information, see [Subnet
+    /// basics](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Subnets.html#subnet-basics) in the *Amazon
+    /// Virtual Private Cloud User Guide* .
     pub ipv6_native: Option<Val<bool>>,
     /// `Ipv6NetmaskLength`. Changing it replaces the resource.
+    ///
+    /// An IPv6 netmask length for the subnet.
     pub ipv6_netmask_length: Option<Val<i64>>,
     /// `MapPublicIpOnLaunch`.
+    ///
+    /// Indicates whether instances launched in this subnet receive a public IPv4 address. The default value
+    /// is `false` .
+    ///
+    /// AWS charges for all public IPv4 addresses, including public IPv4 addresses associated with running
+    /// instances and Elastic IP addresses. For more information, see the *Public IPv4 Address* tab on the
+    /// [VPC pricing page](https://docs.aws.amazon.com/vpc/pricing/) .
     pub map_public_ip_on_launch: Option<Val<bool>>,
     /// `OutpostArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the Outpost.
     pub outpost_arn: Option<Val<String>>,
     /// `PrivateDnsNameOptionsOnLaunch`.
+    ///
+    /// The hostname type for EC2 instances launched into this subnet and how DNS A and AAAA record queries
+    /// to the instances should be handled. For more information, see [Amazon EC2 instance hostname
+    /// types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-naming.html) in the *Amazon
+    /// Elastic Compute Cloud User Guide* .
+    ///
+    /// Available options:
+    ///
+    /// - EnableResourceNameDnsAAAARecord (true | false)
+    /// - EnableResourceNameDnsARecord (true | false)
+    /// - HostnameType (ip-name | resource-name)
     pub private_dns_name_options_on_launch: Option<Val<PrivateDnsNameOptionsOnLaunch>>,
     /// `Tags`.
+    ///
+    /// Any tags assigned to the subnet.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC the subnet is in.
+    ///
+    /// If you update this property, you must also update the `CidrBlock` property.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -219,14 +298,20 @@ impl Deref for SubnetHandle {
 
 impl SubnetHandle {
     /// `Fn::GetAtt` `NetworkAclAssociationId`.
+    ///
+    /// The ID of the network ACL that is associated with the subnet's VPC, such as `acl-5fb85d36` .
     pub fn attr_network_acl_association_id(&self) -> Val<String> {
         self.0.get_att("NetworkAclAssociationId")
     }
     /// `Fn::GetAtt` `SubnetId`.
+    ///
+    /// The ID of the subnet.
     pub fn attr_subnet_id(&self) -> Val<String> {
         self.0.get_att("SubnetId")
     }
     /// `Fn::GetAtt` `Ipv6CidrBlocks`.
+    ///
+    /// The IPv6 CIDR blocks that are associated with the subnet.
     pub fn attr_ipv6_cidr_blocks(&self) -> Val<Vec<String>> {
         self.0.get_att("Ipv6CidrBlocks")
     }
@@ -245,13 +330,24 @@ impl SubnetHandle {
 }
 
 /// The [`PrivateDnsNameOptionsOnLaunch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-subnet-privatednsnameoptionsonlaunch.html) property type.
+///
+/// Specifies the options for instance hostnames.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateDnsNameOptionsOnLaunch {
     /// `EnableResourceNameDnsAAAARecord`.
+    ///
+    /// Indicates whether to respond to DNS queries for instance hostname with DNS AAAA records.
     pub enable_resource_name_dns_aaaa_record: Option<Val<bool>>,
     /// `EnableResourceNameDnsARecord`.
+    ///
+    /// Indicates whether to respond to DNS queries for instance hostnames with DNS A records.
     pub enable_resource_name_dns_a_record: Option<Val<bool>>,
     /// `HostnameType`.
+    ///
+    /// The type of hostname for EC2 instances. For IPv4 only subnets, an instance DNS name must be based on
+    /// the instance IPv4 address. For IPv6 only subnets, an instance DNS name must be based on the instance
+    /// ID. For dual-stack subnets, you can specify whether DNS names use the instance IPv4 address or the
+    /// instance ID.
     pub hostname_type: Option<Val<String>>,
 }
 

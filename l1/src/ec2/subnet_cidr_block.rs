@@ -5,21 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::SubnetCidrBlock`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-subnetcidrblock.html) resource type.
 ///
+/// Associates a CIDR block with your subnet. You can associate a single IPv6 CIDR block with your
+/// subnet.
+///
 /// Build it with [`SubnetCidrBlock::builder`]; adding it to a stack returns a [`SubnetCidrBlockHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetCidrBlock {
     /// `Ipv6CidrBlock`. Changing it replaces the resource.
     ///
+    /// The IPv6 network range for the subnet, in CIDR notation.
+    ///
     /// - Length: at most 42.
     /// - Format: `ipv6-network`.
     pub ipv6_cidr_block: Option<Val<String>>,
     /// `Ipv6IpamPoolId`. Changing it replaces the resource.
+    ///
+    /// An IPv6 IPAM pool ID for the subnet.
     pub ipv6_ipam_pool_id: Option<Val<String>>,
     /// `Ipv6NetmaskLength`. Changing it replaces the resource.
+    ///
+    /// An IPv6 netmask length for the subnet.
     ///
     /// - Range: 0 to 128.
     pub ipv6_netmask_length: Option<Val<i64>>,
     /// `SubnetId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the subnet.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
@@ -111,14 +122,23 @@ impl Deref for SubnetCidrBlockHandle {
 
 impl SubnetCidrBlockHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the association.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Ipv6AddressAttribute`.
+    ///
+    /// Public IPv6 addresses are those advertised on the internet from AWS . Private IP addresses are not
+    /// and cannot be advertised on the internet from AWS .
     pub fn attr_ipv6_address_attribute(&self) -> Val<String> {
         self.0.get_att("Ipv6AddressAttribute")
     }
     /// `Fn::GetAtt` `IpSource`.
+    ///
+    /// The source that allocated the IP address space. `byoip` or `amazon` indicates public IP address
+    /// space allocated by Amazon or space that you have allocated with Bring your own IP (BYOIP). `none`
+    /// indicates private space.
     pub fn attr_ip_source(&self) -> Val<String> {
         self.0.get_att("IpSource")
     }

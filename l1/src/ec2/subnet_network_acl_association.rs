@@ -5,12 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::SubnetNetworkAclAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-subnetnetworkaclassociation.html) resource type.
 ///
+/// Associates a subnet with a network ACL. For more information, see
+/// [ReplaceNetworkAclAssociation](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/ApiReference-query-ReplaceNetworkAclAssociation.html)
+/// in the *Amazon EC2 API Reference* .
+///
+/// When `AWS::EC2::SubnetNetworkAclAssociation` resources are created during create or update
+/// operations, AWS CloudFormation adopts existing resources that share the same key properties (the
+/// properties that contribute to uniquely identify the resource). However, if the operation fails and
+/// rolls back, AWS CloudFormation deletes the previously out-of-band resources. You can protect against
+/// this behavior by using `Retain` deletion policies. For more information, see [DeletionPolicy
+/// Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html)
+/// .
+///
 /// Build it with [`SubnetNetworkAclAssociation::builder`]; adding it to a stack returns a [`SubnetNetworkAclAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetNetworkAclAssociation {
     /// `NetworkAclId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the network ACL.
     pub network_acl_id: Option<Val<String>>,
     /// `SubnetId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the subnet.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
@@ -96,6 +112,8 @@ impl Deref for SubnetNetworkAclAssociationHandle {
 
 impl SubnetNetworkAclAssociationHandle {
     /// `Fn::GetAtt` `AssociationId`.
+    ///
+    /// Returns the value of this object's AssociationId property.
     pub fn attr_association_id(&self) -> Val<String> {
         self.0.get_att("AssociationId")
     }

@@ -5,12 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::SubnetRouteTableAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-subnetroutetableassociation.html) resource type.
 ///
+/// Associates a subnet with a route table. The subnet and route table must be in the same VPC. This
+/// association causes traffic originating from the subnet to be routed according to the routes in the
+/// route table. A route table can be associated with multiple subnets. To create a route table, see
+/// [AWS::EC2::RouteTable](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-routetable.html)
+/// .
+///
 /// Build it with [`SubnetRouteTableAssociation::builder`]; adding it to a stack returns a [`SubnetRouteTableAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetRouteTableAssociation {
     /// `RouteTableId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the route table.
+    ///
+    /// The physical ID changes when the route table ID is changed.
     pub route_table_id: Option<Val<String>>,
     /// `SubnetId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the subnet.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
@@ -96,6 +108,8 @@ impl Deref for SubnetRouteTableAssociationHandle {
 
 impl SubnetRouteTableAssociationHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the subnet route table association.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,14 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TrafficMirrorFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-trafficmirrorfilter.html) resource type.
 ///
+/// Specifies a Traffic Mirror filter.
+///
+/// A Traffic Mirror filter is a set of rules that defines the traffic to mirror.
+///
+/// By default, no traffic is mirrored. To mirror traffic, use
+/// [AWS::EC2::TrafficMirrorFilterRule](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-trafficmirrorfilterrule.html)
+/// to add Traffic Mirror rules to the filter. The rules you add define what traffic gets mirrored.
+///
 /// Build it with [`TrafficMirrorFilter::builder`]; adding it to a stack returns a [`TrafficMirrorFilterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficMirrorFilter {
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// The description of the Traffic Mirror filter.
     pub description: Option<Val<String>>,
     /// `NetworkServices`.
+    ///
+    /// The network service traffic that is associated with the Traffic Mirror filter.
+    ///
+    /// Valid values are `amazon-dns` .
     pub network_services: Option<Val<Vec<TrafficMirrorNetworkService>>>,
     /// `Tags`.
+    ///
+    /// The tags to assign to a Traffic Mirror filter.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -103,6 +119,8 @@ impl Deref for TrafficMirrorFilterHandle {
 
 impl TrafficMirrorFilterHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of a traffic mirror filter.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -200,9 +218,18 @@ impl TrafficMirrorNetworkService {
             TrafficMirrorNetworkService::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TrafficMirrorNetworkService {
+    const VALUES: &'static [&'static str] = &["amazon-dns"];
+    fn as_str(&self) -> &str {
+        TrafficMirrorNetworkService::as_str(self)
     }
 }
 

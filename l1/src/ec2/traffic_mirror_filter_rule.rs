@@ -5,34 +5,67 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TrafficMirrorFilterRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-trafficmirrorfilterrule.html) resource type.
 ///
+/// Creates a Traffic Mirror filter rule.
+///
+/// A Traffic Mirror rule defines the Traffic Mirror source traffic to mirror.
+///
+/// You need the Traffic Mirror filter ID when you create the rule.
+///
 /// Build it with [`TrafficMirrorFilterRule::builder`]; adding it to a stack returns a [`TrafficMirrorFilterRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficMirrorFilterRule {
     /// `Description`.
+    ///
+    /// The description of the Traffic Mirror rule.
     pub description: Option<Val<String>>,
     /// `DestinationCidrBlock`: required.
+    ///
+    /// The destination CIDR block to assign to the Traffic Mirror rule.
     ///
     /// - Format: `ipv4-network`.
     pub destination_cidr_block: Option<Val<String>>,
     /// `DestinationPortRange`.
+    ///
+    /// The destination port range.
     pub destination_port_range: Option<Val<TrafficMirrorPortRange>>,
     /// `Protocol`.
+    ///
+    /// The protocol, for example UDP, to assign to the Traffic Mirror rule.
+    ///
+    /// For information about the protocol value, see [Protocol
+    /// Numbers](https://docs.aws.amazon.com/https://www.iana.org/assignments/protocol-numbers/protocol-numbers.xhtml)
+    /// on the Internet Assigned Numbers Authority (IANA) website.
     pub protocol: Option<Val<i64>>,
     /// `RuleAction`: required.
+    ///
+    /// The action to take on the filtered traffic.
     pub rule_action: Option<Val<TrafficMirrorRuleAction>>,
     /// `RuleNumber`: required.
+    ///
+    /// The number of the Traffic Mirror rule. This number must be unique for each Traffic Mirror rule in a
+    /// given direction. The rules are processed in ascending order by rule number.
     pub rule_number: Option<Val<i64>>,
     /// `SourceCidrBlock`: required.
+    ///
+    /// The source CIDR block to assign to the Traffic Mirror rule.
     ///
     /// - Format: `ipv4-network`.
     pub source_cidr_block: Option<Val<String>>,
     /// `SourcePortRange`.
+    ///
+    /// The source port range.
     pub source_port_range: Option<Val<TrafficMirrorPortRange>>,
     /// `Tags`.
+    ///
+    /// Tags on Traffic Mirroring filter rules.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrafficDirection`: required.
+    ///
+    /// The type of traffic.
     pub traffic_direction: Option<Val<TrafficDirection>>,
     /// `TrafficMirrorFilterId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the filter that this rule is associated with.
     pub traffic_mirror_filter_id: Option<Val<String>>,
 }
 
@@ -208,6 +241,8 @@ impl Deref for TrafficMirrorFilterRuleHandle {
 
 impl TrafficMirrorFilterRuleHandle {
     /// `Fn::GetAtt` `TrafficMirrorFilterRuleId`.
+    ///
+    /// The ID of the Traffic Mirror rule.
     pub fn attr_traffic_mirror_filter_rule_id(&self) -> Val<String> {
         self.0.get_att("TrafficMirrorFilterRuleId")
     }
@@ -286,11 +321,17 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TrafficMirrorPortRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-trafficmirrorfilterrule-trafficmirrorportrange.html) property type.
+///
+/// Describes the Traffic Mirror port range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficMirrorPortRange {
     /// `FromPort`: required.
+    ///
+    /// The start of the Traffic Mirror port range. This applies to the TCP and UDP protocols.
     pub from_port: Option<Val<i64>>,
     /// `ToPort`: required.
+    ///
+    /// The end of the Traffic Mirror port range. This applies to the TCP and UDP protocols.
     pub to_port: Option<Val<i64>>,
 }
 
@@ -380,9 +421,18 @@ impl TrafficDirection {
             TrafficDirection::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TrafficDirection {
+    const VALUES: &'static [&'static str] = &["egress", "ingress"];
+    fn as_str(&self) -> &str {
+        TrafficDirection::as_str(self)
     }
 }
 
@@ -427,9 +477,18 @@ impl TrafficMirrorRuleAction {
             TrafficMirrorRuleAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TrafficMirrorRuleAction {
+    const VALUES: &'static [&'static str] = &["accept", "reject"];
+    fn as_str(&self) -> &str {
+        TrafficMirrorRuleAction::as_str(self)
     }
 }
 

@@ -5,26 +5,71 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TrafficMirrorSession`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-trafficmirrorsession.html) resource type.
 ///
+/// Creates a Traffic Mirror session.
+///
+/// A Traffic Mirror session actively copies packets from a Traffic Mirror source to a Traffic Mirror
+/// target. Create a filter, and then assign it to the session to define a subset of the traffic to
+/// mirror, for example all TCP traffic.
+///
+/// The Traffic Mirror source and the Traffic Mirror target (monitoring appliances) can be in the same
+/// VPC, or in a different VPC connected via VPC peering or a transit gateway.
+///
+/// By default, no traffic is mirrored. Use
+/// [AWS::EC2::TrafficMirrorFilterRule](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-trafficmirrorfilterrule.html)
+/// to specify filter rules that specify the traffic to mirror.
+///
 /// Build it with [`TrafficMirrorSession::builder`]; adding it to a stack returns a [`TrafficMirrorSessionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficMirrorSession {
     /// `Description`.
+    ///
+    /// The description of the Traffic Mirror session.
     pub description: Option<Val<String>>,
     /// `NetworkInterfaceId`: required.
+    ///
+    /// The ID of the source network interface.
     pub network_interface_id: Option<Val<String>>,
     /// `OwnerId`.
+    ///
+    /// The ID of the account that owns the Traffic Mirror session.
     pub owner_id: Option<Val<String>>,
     /// `PacketLength`.
+    ///
+    /// The number of bytes in each packet to mirror. These are bytes after the VXLAN header. Do not specify
+    /// this parameter when you want to mirror the entire packet. To mirror a subset of the packet, set this
+    /// to the length (in bytes) that you want to mirror. For example, if you set this value to 100, then
+    /// the first 100 bytes that meet the filter criteria are copied to the target.
+    ///
+    /// If you do not want to mirror the entire packet, use the `PacketLength` parameter to specify the
+    /// number of bytes in each packet to mirror.
+    ///
+    /// For sessions with Network Load Balancer (NLB) Traffic Mirror targets the default `PacketLength` will
+    /// be set to 8500. Valid values are 1-8500. Setting a `PacketLength` greater than 8500 will result in
+    /// an error response.
     pub packet_length: Option<Val<i64>>,
     /// `SessionNumber`: required.
+    ///
+    /// The session number determines the order in which sessions are evaluated when an interface is used by
+    /// multiple sessions. The first session with a matching filter is the one that mirrors the packets.
+    ///
+    /// Valid values are 1-32766.
     pub session_number: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// The tags to assign to a Traffic Mirror session.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrafficMirrorFilterId`: required.
+    ///
+    /// The ID of the Traffic Mirror filter.
     pub traffic_mirror_filter_id: Option<Val<String>>,
     /// `TrafficMirrorTargetId`: required.
+    ///
+    /// The ID of the Traffic Mirror target.
     pub traffic_mirror_target_id: Option<Val<String>>,
     /// `VirtualNetworkId`.
+    ///
+    /// The VXLAN ID for the Traffic Mirror session. For more information about the VXLAN protocol, see [RFC 7348](https://docs.aws.amazon.com/https://datatracker.ietf.org/doc/html/rfc7348)
+    /// . If you do not specify a `VirtualNetworkId` , an account-wide unique ID is chosen at random.
     pub virtual_network_id: Option<Val<i64>>,
 }
 
@@ -176,6 +221,8 @@ impl Deref for TrafficMirrorSessionHandle {
 
 impl TrafficMirrorSessionHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of a Traffic Mirror session.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,18 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TrafficMirrorTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-trafficmirrortarget.html) resource type.
 ///
+/// Specifies a target for your Traffic Mirror session.
+///
+/// A Traffic Mirror target is the destination for mirrored traffic. The Traffic Mirror source and the
+/// Traffic Mirror target (monitoring appliances) can be in the same VPC, or in different VPCs connected
+/// via VPC peering or a transit gateway.
+///
+/// A Traffic Mirror target can be a network interface, a Network Load Balancer, or a Gateway Load
+/// Balancer endpoint.
+///
+/// To use the target in a Traffic Mirror session, use
+/// [AWS::EC2::TrafficMirrorSession](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-trafficmirrorsession.html)
+/// .
+///
 /// Build it with [`TrafficMirrorTarget::builder`]; adding it to a stack returns a [`TrafficMirrorTargetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficMirrorTarget {
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// The description of the Traffic Mirror target.
     pub description: Option<Val<String>>,
     /// `GatewayLoadBalancerEndpointId`. Changing it replaces the resource.
+    ///
+    /// The ID of the Gateway Load Balancer endpoint.
     pub gateway_load_balancer_endpoint_id: Option<Val<String>>,
     /// `NetworkInterfaceId`. Changing it replaces the resource.
+    ///
+    /// The network interface ID that is associated with the target.
     pub network_interface_id: Option<Val<String>>,
     /// `NetworkLoadBalancerArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the Network Load Balancer that is associated with the target.
     pub network_load_balancer_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to assign to the Traffic Mirror target.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 

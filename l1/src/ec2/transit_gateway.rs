@@ -5,38 +5,114 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TransitGateway`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgateway.html) resource type.
 ///
+/// Specifies a transit gateway.
+///
+/// You can use a transit gateway to interconnect your virtual private clouds (VPC) and on-premises
+/// networks. After the transit gateway enters the `available` state, you can attach your VPCs and VPN
+/// connections to the transit gateway.
+///
+/// To attach your VPCs, use
+/// [AWS::EC2::TransitGatewayAttachment](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewayattachment.html)
+/// .
+///
+/// To attach a VPN connection, use
+/// [AWS::EC2::CustomerGateway](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-customer-gateway.html)
+/// to create a customer gateway and specify the ID of the customer gateway and the ID of the transit
+/// gateway in a call to
+/// [AWS::EC2::VPNConnection](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpn-connection.html)
+/// .
+///
+/// When you create a transit gateway, we create a default transit gateway route table and use it as the
+/// default association route table and the default propagation route table. You can use
+/// [AWS::EC2::TransitGatewayRouteTable](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewayroutetable.html)
+/// to create additional transit gateway route tables. If you disable automatic route propagation, we do
+/// not create a default transit gateway route table. You can use
+/// [AWS::EC2::TransitGatewayRouteTablePropagation](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewayroutetablepropagation.html)
+/// to propagate routes from a resource attachment to a transit gateway route table. If you disable
+/// automatic associations, you can use
+/// [AWS::EC2::TransitGatewayRouteTableAssociation](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewayroutetableassociation.html)
+/// to associate a resource attachment with a transit gateway route table.
+///
+/// To create a transit gateway with `EncryptionSupport` enabled through CloudFormation, you will need
+/// the `ec2:ModifyTransitGateway` Identity and Access Management (IAM) permission. For more
+/// information, see `ModifyTransitGateway` in [Actions, resources, and condition keys for Amazon
+/// EC2](https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-actions-as-)
+/// of the *Identify and Access Management Service Authorization Reference* .
+///
 /// Build it with [`TransitGateway::builder`]; adding it to a stack returns a [`TransitGatewayHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGateway {
     /// `AmazonSideAsn`. Changing it replaces the resource.
     ///
+    /// A private Autonomous System Number (ASN) for the Amazon side of a BGP session. The range is 64512 to 65534
+    /// for 16-bit ASNs. The default is 64512.
+    ///
     /// - Format: `int64`.
     pub amazon_side_asn: Option<Val<i64>>,
     /// `AssociationDefaultRouteTableId`.
+    ///
+    /// The ID of the default association route table.
     pub association_default_route_table_id: Option<Val<String>>,
     /// `AutoAcceptSharedAttachments`.
+    ///
+    /// Enable or disable automatic acceptance of attachment requests. Disabled by default.
     pub auto_accept_shared_attachments: Option<Val<String>>,
     /// `DefaultRouteTableAssociation`.
+    ///
+    /// Enable or disable automatic association with the default association route table. Enabled by
+    /// default. If `DefaultRouteTableAssociation` is set to enable, AWS Transit Gateway will create the
+    /// default transit gateway route table.
     pub default_route_table_association: Option<Val<String>>,
     /// `DefaultRouteTablePropagation`.
+    ///
+    /// Enable or disable automatic propagation of routes to the default propagation route table. Enabled by
+    /// default. If `DefaultRouteTablePropagation` is set to enable, AWS Transit Gateway will create the
+    /// default transit gateway route table.
     pub default_route_table_propagation: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the transit gateway.
     pub description: Option<Val<String>>,
     /// `DnsSupport`.
+    ///
+    /// Enable or disable DNS support. Enabled by default.
     pub dns_support: Option<Val<String>>,
     /// `EncryptionSupport`.
+    ///
+    /// Enable or disable encryption support. Disabled by default.
     pub encryption_support: Option<Val<EncryptionSupport>>,
     /// `MulticastSupport`. Changing it replaces the resource.
+    ///
+    /// Indicates whether multicast is enabled on the transit gateway
     pub multicast_support: Option<Val<String>>,
     /// `PropagationDefaultRouteTableId`.
+    ///
+    /// The ID of the default propagation route table.
     pub propagation_default_route_table_id: Option<Val<String>>,
     /// `SecurityGroupReferencingSupport`.
+    ///
+    /// Enables you to reference a security group across VPCs attached to a transit gateway (TGW). Use this
+    /// option to simplify security group management and control of instance-to-instance traffic across VPCs
+    /// that are connected by transit gateway. You can also use this option to migrate from VPC peering
+    /// (which was the only option that supported security group referencing) to transit gateways (which now
+    /// also support security group referencing). This option is disabled by default and there are no
+    /// additional costs to use this feature.
+    ///
+    /// For important information about this feature, see [Create a transit
+    /// gateway](https://docs.aws.amazon.com/vpc/latest/tgw/tgw-transit-gateways.html#create-tgw) in the *AWS
+    /// Transit Gateway Guide* .
     pub security_group_referencing_support: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the transit gateway.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TransitGatewayCidrBlocks`.
+    ///
+    /// The transit gateway CIDR blocks.
     pub transit_gateway_cidr_blocks: Option<Val<Vec<String>>>,
     /// `VpnEcmpSupport`.
+    ///
+    /// Enable or disable Equal Cost Multipath Protocol support. Enabled by default.
     pub vpn_ecmp_support: Option<Val<String>>,
 }
 
@@ -193,6 +269,8 @@ impl Deref for TransitGatewayHandle {
 
 impl TransitGatewayHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the transit gateway.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -201,6 +279,8 @@ impl TransitGatewayHandle {
         self.0.get_att("TransitGatewayArn")
     }
     /// `Fn::GetAtt` `EncryptionSupportState`.
+    ///
+    /// The encryption support state of the transit gateway.
     pub fn attr_encryption_support_state(&self) -> Val<String> {
         self.0.get_att("EncryptionSupportState")
     }
@@ -301,9 +381,18 @@ impl EncryptionSupport {
             EncryptionSupport::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionSupport {
+    const VALUES: &'static [&'static str] = &["disable", "enable"];
+    fn as_str(&self) -> &str {
+        EncryptionSupport::as_str(self)
     }
 }
 

@@ -5,18 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TransitGatewayAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewayattachment.html) resource type.
 ///
+/// Attaches a VPC to a transit gateway.
+///
+/// If you attach a VPC with a CIDR range that overlaps the CIDR range of a VPC that is already
+/// attached, the new VPC CIDR range is not propagated to the default propagation route table.
+///
+/// To send VPC traffic to an attached transit gateway, add a route to the VPC route table using
+/// [AWS::EC2::Route](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-route.html)
+/// .
+///
+/// To update tags for a VPC attachment after creation without replacing the attachment, use
+/// [AWS::EC2::TransitGatewayVpcAttachment](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewayvpcattachment.html)
+/// instead.
+///
 /// Build it with [`TransitGatewayAttachment::builder`]; adding it to a stack returns a [`TransitGatewayAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayAttachment {
     /// `Options`.
+    ///
+    /// The VPC attachment options.
     pub options: Option<Val<Options>>,
     /// `SubnetIds`: required.
+    ///
+    /// The IDs of one or more subnets. You can specify only one subnet per Availability Zone. You must
+    /// specify at least one subnet, but we recommend that you specify two subnets for better availability.
+    /// The transit gateway uses one IP address from each specified subnet.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tags for the attachment.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TransitGatewayId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the transit gateway.
     pub transit_gateway_id: Option<Val<String>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -139,6 +164,8 @@ impl Deref for TransitGatewayAttachmentHandle {
 
 impl TransitGatewayAttachmentHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the attachment.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -153,15 +180,34 @@ impl TransitGatewayAttachmentHandle {
 }
 
 /// The [`Options`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-transitgatewayattachment-options.html) property type.
+///
+/// Describes the VPC attachment options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Options {
     /// `ApplianceModeSupport`.
+    ///
+    /// Enable or disable appliance mode support. The default is `disable` .
     pub appliance_mode_support: Option<Val<ApplianceModeSupport>>,
     /// `DnsSupport`.
+    ///
+    /// Enable or disable DNS support. The default is `disable` .
     pub dns_support: Option<Val<DnsSupport>>,
     /// `Ipv6Support`.
+    ///
+    /// Enable or disable IPv6 support. The default is `disable` .
     pub ipv6_support: Option<Val<Ipv6Support>>,
     /// `SecurityGroupReferencingSupport`.
+    ///
+    /// Enables you to reference a security group across VPCs attached to a transit gateway (TGW). Use this
+    /// option to simplify security group management and control of instance-to-instance traffic across VPCs
+    /// that are connected by transit gateway. You can also use this option to migrate from VPC peering
+    /// (which was the only option that supported security group referencing) to transit gateways (which now
+    /// also support security group referencing). This option is disabled by default and there are no
+    /// additional costs to use this feature.
+    ///
+    /// For important information about this feature, see [Create a transit
+    /// gateway](https://docs.aws.amazon.com/vpc/latest/tgw/tgw-transit-gateways.html#create-tgw) in the *AWS
+    /// Transit Gateway Guide* .
     pub security_group_referencing_support: Option<Val<SecurityGroupReferencingSupport>>,
 }
 
@@ -316,9 +362,18 @@ impl ApplianceModeSupport {
             ApplianceModeSupport::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApplianceModeSupport {
+    const VALUES: &'static [&'static str] = &["disable", "enable"];
+    fn as_str(&self) -> &str {
+        ApplianceModeSupport::as_str(self)
     }
 }
 
@@ -363,9 +418,18 @@ impl DnsSupport {
             DnsSupport::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DnsSupport {
+    const VALUES: &'static [&'static str] = &["disable", "enable"];
+    fn as_str(&self) -> &str {
+        DnsSupport::as_str(self)
     }
 }
 
@@ -410,9 +474,18 @@ impl Ipv6Support {
             Ipv6Support::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Ipv6Support {
+    const VALUES: &'static [&'static str] = &["disable", "enable"];
+    fn as_str(&self) -> &str {
+        Ipv6Support::as_str(self)
     }
 }
 
@@ -457,9 +530,18 @@ impl SecurityGroupReferencingSupport {
             SecurityGroupReferencingSupport::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SecurityGroupReferencingSupport {
+    const VALUES: &'static [&'static str] = &["disable", "enable"];
+    fn as_str(&self) -> &str {
+        SecurityGroupReferencingSupport::as_str(self)
     }
 }
 

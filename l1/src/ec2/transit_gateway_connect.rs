@@ -5,14 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TransitGatewayConnect`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewayconnect.html) resource type.
 ///
+/// Creates a Connect attachment from a specified transit gateway attachment. A Connect attachment is a
+/// GRE-based tunnel attachment that you can use to establish a connection between a transit gateway and
+/// an appliance.
+///
+/// A Connect attachment uses an existing VPC or AWS Direct Connect attachment as the underlying
+/// transport mechanism.
+///
 /// Build it with [`TransitGatewayConnect::builder`]; adding it to a stack returns a [`TransitGatewayConnectHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayConnect {
     /// `Options`: required. Changing it replaces the resource.
+    ///
+    /// The Connect attachment options.
+    ///
+    /// - protocol (gre)
     pub options: Option<Val<TransitGatewayConnectOptions>>,
     /// `Tags`.
+    ///
+    /// The tags for the attachment.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TransportTransitGatewayAttachmentId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the attachment from which the Connect attachment was created.
     pub transport_transit_gateway_attachment_id: Option<Val<String>>,
 }
 
@@ -112,18 +127,26 @@ impl Deref for TransitGatewayConnectHandle {
 
 impl TransitGatewayConnectHandle {
     /// `Fn::GetAtt` `TransitGatewayAttachmentId`.
+    ///
+    /// The ID of the transit gateway attachment.
     pub fn attr_transit_gateway_attachment_id(&self) -> Val<String> {
         self.0.get_att("TransitGatewayAttachmentId")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the attachment.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The creation time.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `TransitGatewayId`.
+    ///
+    /// The ID of the transit gateway.
     pub fn attr_transit_gateway_id(&self) -> Val<String> {
         self.0.get_att("TransitGatewayId")
     }
@@ -196,9 +219,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TransitGatewayConnectOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-transitgatewayconnect-transitgatewayconnectoptions.html) property type.
+///
+/// Describes the Connect attachment options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayConnectOptions {
     /// `Protocol`.
+    ///
+    /// The tunnel protocol.
     pub protocol: Option<Val<Protocol>>,
 }
 
@@ -265,9 +292,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["gre"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 

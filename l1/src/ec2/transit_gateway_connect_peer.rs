@@ -5,14 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TransitGatewayConnectPeer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewayconnectpeer.html) resource type.
 ///
+/// Describes a transit gateway Connect peer.
+///
 /// Build it with [`TransitGatewayConnectPeer::builder`]; adding it to a stack returns a [`TransitGatewayConnectPeerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayConnectPeer {
     /// `ConnectPeerConfiguration`: required. Changing it replaces the resource.
+    ///
+    /// The Connect peer details.
     pub connect_peer_configuration: Option<Val<TransitGatewayConnectPeerConfiguration>>,
     /// `Tags`.
+    ///
+    /// The tags for the Connect peer.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TransitGatewayAttachmentId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Connect attachment.
     pub transit_gateway_attachment_id: Option<Val<String>>,
 }
 
@@ -118,22 +126,32 @@ impl Deref for TransitGatewayConnectPeerHandle {
 
 impl TransitGatewayConnectPeerHandle {
     /// `Fn::GetAtt` `TransitGatewayConnectPeerId`.
+    ///
+    /// The ID of the Connect peer.
     pub fn attr_transit_gateway_connect_peer_id(&self) -> Val<String> {
         self.0.get_att("TransitGatewayConnectPeerId")
     }
     /// `Fn::GetAtt` `ConnectPeerConfiguration.Protocol`.
+    ///
+    /// The tunnel protocol.
     pub fn attr_connect_peer_configuration_protocol(&self) -> Val<String> {
         self.0.get_att("ConnectPeerConfiguration.Protocol")
     }
     /// `Fn::GetAtt` `ConnectPeerConfiguration.BgpConfigurations`.
+    ///
+    /// The BGP configuration details.
     pub fn attr_connect_peer_configuration_bgp_configurations(&self) -> Val<Json> {
         self.0.get_att("ConnectPeerConfiguration.BgpConfigurations")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the Connect peer.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The creation time.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
@@ -205,100 +223,22 @@ impl ToValue for Tag {
 
 impl Literal for Tag {}
 
-/// The [`TransitGatewayAttachmentBgpConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-transitgatewayconnectpeer-transitgatewayattachmentbgpconfiguration.html) property type.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct TransitGatewayAttachmentBgpConfiguration {
-    /// `BgpStatus`.
-    pub bgp_status: Option<Val<String>>,
-    /// `PeerAddress`.
-    pub peer_address: Option<Val<String>>,
-    /// `PeerAsn`.
-    pub peer_asn: Option<Val<f64>>,
-    /// `TransitGatewayAddress`.
-    pub transit_gateway_address: Option<Val<String>>,
-    /// `TransitGatewayAsn`.
-    pub transit_gateway_asn: Option<Val<f64>>,
-}
-
-impl TransitGatewayAttachmentBgpConfiguration {
-    /// A builder.
-    pub fn builder() -> TransitGatewayAttachmentBgpConfigurationBuilder {
-        Default::default()
-    }
-
-    /// An instance with the required properties set to placeholder values (for tests of the generated layer).
-    #[doc(hidden)]
-    pub fn minimal() -> Self {
-        Self::default()
-    }
-
-    fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "BgpStatus", &self.bgp_status);
-        put(&mut m, "PeerAddress", &self.peer_address);
-        put(&mut m, "PeerAsn", &self.peer_asn);
-        put(&mut m, "TransitGatewayAddress", &self.transit_gateway_address);
-        put(&mut m, "TransitGatewayAsn", &self.transit_gateway_asn);
-        m
-    }
-}
-
-/// Builder of [`TransitGatewayAttachmentBgpConfiguration`].
-#[derive(Clone, Debug, Default)]
-pub struct TransitGatewayAttachmentBgpConfigurationBuilder(TransitGatewayAttachmentBgpConfiguration);
-
-impl TransitGatewayAttachmentBgpConfigurationBuilder {
-    /// Sets `BgpStatus`.
-    pub fn bgp_status(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.bgp_status = Some(value.into());
-        self
-    }
-    /// Sets `PeerAddress`.
-    pub fn peer_address(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.peer_address = Some(value.into());
-        self
-    }
-    /// Sets `PeerAsn`.
-    pub fn peer_asn(mut self, value: impl Into<Val<f64>>) -> Self {
-        self.0.peer_asn = Some(value.into());
-        self
-    }
-    /// Sets `TransitGatewayAddress`.
-    pub fn transit_gateway_address(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.transit_gateway_address = Some(value.into());
-        self
-    }
-    /// Sets `TransitGatewayAsn`.
-    pub fn transit_gateway_asn(mut self, value: impl Into<Val<f64>>) -> Self {
-        self.0.transit_gateway_asn = Some(value.into());
-        self
-    }
-    /// Builds the value (every property is optional).
-    pub fn build(self) -> TransitGatewayAttachmentBgpConfiguration {
-        self.0
-    }
-}
-
-impl ToValue for TransitGatewayAttachmentBgpConfiguration {
-    fn to_value(&self) -> Value {
-        Value::Map(self.to_map())
-    }
-}
-
-impl Literal for TransitGatewayAttachmentBgpConfiguration {}
-
 /// The [`TransitGatewayConnectPeerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-transitgatewayconnectpeer-transitgatewayconnectpeerconfiguration.html) property type.
+///
+/// Describes the Connect peer details.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayConnectPeerConfiguration {
-    /// `BgpConfigurations`.
-    pub bgp_configurations: Option<Val<Vec<TransitGatewayAttachmentBgpConfiguration>>>,
     /// `InsideCidrBlocks`: required.
+    ///
+    /// The range of interior BGP peer IP addresses.
     pub inside_cidr_blocks: Option<Val<Vec<String>>>,
     /// `PeerAddress`: required.
+    ///
+    /// The Connect peer IP address on the appliance side of the tunnel.
     pub peer_address: Option<Val<String>>,
-    /// `Protocol`.
-    pub protocol: Option<Val<String>>,
     /// `TransitGatewayAddress`.
+    ///
+    /// The Connect peer IP address on the transit gateway side of the tunnel.
     pub transit_gateway_address: Option<Val<String>>,
 }
 
@@ -320,10 +260,8 @@ impl TransitGatewayConnectPeerConfiguration {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "BgpConfigurations", &self.bgp_configurations);
         put(&mut m, "InsideCidrBlocks", &self.inside_cidr_blocks);
         put(&mut m, "PeerAddress", &self.peer_address);
-        put(&mut m, "Protocol", &self.protocol);
         put(&mut m, "TransitGatewayAddress", &self.transit_gateway_address);
         m
     }
@@ -334,19 +272,6 @@ impl TransitGatewayConnectPeerConfiguration {
 pub struct TransitGatewayConnectPeerConfigurationBuilder(TransitGatewayConnectPeerConfiguration);
 
 impl TransitGatewayConnectPeerConfigurationBuilder {
-    /// Appends one item to `BgpConfigurations`.
-    pub fn bgp_configurations(mut self, item: impl Into<Val<TransitGatewayAttachmentBgpConfiguration>>) -> Self {
-        self.0.bgp_configurations.get_or_insert_with(Default::default).push(item);
-        self
-    }
-    /// Sets the whole list (a literal list, or an intrinsic returning one).
-    pub fn set_bgp_configurations(
-        mut self,
-        value: impl Into<Val<Vec<TransitGatewayAttachmentBgpConfiguration>>>,
-    ) -> Self {
-        self.0.bgp_configurations = Some(value.into());
-        self
-    }
     /// Appends one item to `InsideCidrBlocks`.
     pub fn inside_cidr_blocks(mut self, item: impl Into<Val<String>>) -> Self {
         self.0.inside_cidr_blocks.get_or_insert_with(Default::default).push(item);
@@ -360,11 +285,6 @@ impl TransitGatewayConnectPeerConfigurationBuilder {
     /// Sets `PeerAddress`.
     pub fn peer_address(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.peer_address = Some(value.into());
-        self
-    }
-    /// Sets `Protocol`.
-    pub fn protocol(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.protocol = Some(value.into());
         self
     }
     /// Sets `TransitGatewayAddress`.

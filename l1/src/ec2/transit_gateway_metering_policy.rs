@@ -5,14 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TransitGatewayMeteringPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewaymeteringpolicy.html) resource type.
 ///
+/// Describes a transit gateway metering policy.
+///
 /// Build it with [`TransitGatewayMeteringPolicy::builder`]; adding it to a stack returns a [`TransitGatewayMeteringPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayMeteringPolicy {
     /// `MiddleboxAttachmentIds`.
+    ///
+    /// The IDs of the middlebox attachments associated with the metering policy.
     pub middlebox_attachment_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tags assigned to the transit gateway metering policy.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TransitGatewayId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the transit gateway associated with the metering policy.
     pub transit_gateway_id: Option<Val<String>>,
 }
 
@@ -110,14 +118,20 @@ impl Deref for TransitGatewayMeteringPolicyHandle {
 
 impl TransitGatewayMeteringPolicyHandle {
     /// `Fn::GetAtt` `TransitGatewayMeteringPolicyId`.
+    ///
+    /// The ID of the transit gateway metering policy.
     pub fn attr_transit_gateway_metering_policy_id(&self) -> Val<String> {
         self.0.get_att("TransitGatewayMeteringPolicyId")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the transit gateway metering policy.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `UpdateEffectiveAt`.
+    ///
+    /// The date and time when the metering policy update becomes effective.
     pub fn attr_update_effective_at(&self) -> Val<String> {
         self.0.get_att("UpdateEffectiveAt")
     }

@@ -5,36 +5,58 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TransitGatewayMeteringPolicyEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewaymeteringpolicyentry.html) resource type.
 ///
+/// Creates an entry in a transit gateway metering policy to define traffic measurement rules.
+///
 /// Build it with [`TransitGatewayMeteringPolicyEntry::builder`]; adding it to a stack returns a [`TransitGatewayMeteringPolicyEntryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayMeteringPolicyEntry {
     /// `DestinationCidrBlock`. Changing it replaces the resource.
     ///
+    /// Describes an IPv4 CIDR block.
+    ///
     /// - Format: `ipv4-network`.
     pub destination_cidr_block: Option<Val<String>>,
     /// `DestinationPortRange`. Changing it replaces the resource.
+    ///
+    /// Describes a range of ports.
     pub destination_port_range: Option<Val<String>>,
     /// `DestinationTransitGatewayAttachmentId`. Changing it replaces the resource.
+    ///
+    /// The ID of the source attachment through which traffic leaves a transit gateway
     pub destination_transit_gateway_attachment_id: Option<Val<String>>,
     /// `DestinationTransitGatewayAttachmentType`. Changing it replaces the resource.
     pub destination_transit_gateway_attachment_type: Option<Val<TransitGatewayAttachmentResourceType>>,
     /// `MeteredAccount`: required. Changing it replaces the resource.
+    ///
+    /// The AWS account ID to which the metered traffic is attributed.
     pub metered_account: Option<Val<TransitGatewayMeteringPayerType>>,
     /// `PolicyRuleNumber`: required. Changing it replaces the resource.
+    ///
+    /// The rule number of the metering policy entry.
     pub policy_rule_number: Option<Val<i64>>,
     /// `Protocol`. Changing it replaces the resource.
+    ///
+    /// The protocol of the traffic
     pub protocol: Option<Val<String>>,
     /// `SourceCidrBlock`. Changing it replaces the resource.
+    ///
+    /// Describes an IPv4 CIDR block.
     ///
     /// - Format: `ipv4-network`.
     pub source_cidr_block: Option<Val<String>>,
     /// `SourcePortRange`. Changing it replaces the resource.
+    ///
+    /// Describes a range of ports.
     pub source_port_range: Option<Val<String>>,
     /// `SourceTransitGatewayAttachmentId`. Changing it replaces the resource.
+    ///
+    /// The ID of the source attachment through which traffic enters a transit gateway
     pub source_transit_gateway_attachment_id: Option<Val<String>>,
     /// `SourceTransitGatewayAttachmentType`. Changing it replaces the resource.
     pub source_transit_gateway_attachment_type: Option<Val<TransitGatewayAttachmentResourceType>>,
     /// `TransitGatewayMeteringPolicyId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the transit gateway metering policy for which the entry is being created
     pub transit_gateway_metering_policy_id: Option<Val<String>>,
 }
 
@@ -203,10 +225,14 @@ impl Deref for TransitGatewayMeteringPolicyEntryHandle {
 
 impl TransitGatewayMeteringPolicyEntryHandle {
     /// `Fn::GetAtt` `UpdateEffectiveAt`.
+    ///
+    /// The date and time when the metering policy entry update becomes effective.
     pub fn attr_update_effective_at(&self) -> Val<String> {
         self.0.get_att("UpdateEffectiveAt")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the metering policy entry.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
@@ -258,9 +284,19 @@ impl TransitGatewayAttachmentResourceType {
             TransitGatewayAttachmentResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TransitGatewayAttachmentResourceType {
+    const VALUES: &'static [&'static str] =
+        &["vpc", "vpn", "direct-connect-gateway", "peering", "network-function", "vpn-concentrator", "client-vpn"];
+    fn as_str(&self) -> &str {
+        TransitGatewayAttachmentResourceType::as_str(self)
     }
 }
 
@@ -313,9 +349,19 @@ impl TransitGatewayMeteringPayerType {
             TransitGatewayMeteringPayerType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TransitGatewayMeteringPayerType {
+    const VALUES: &'static [&'static str] =
+        &["source-attachment-owner", "destination-attachment-owner", "transit-gateway-owner"];
+    fn as_str(&self) -> &str {
+        TransitGatewayMeteringPayerType::as_str(self)
     }
 }
 

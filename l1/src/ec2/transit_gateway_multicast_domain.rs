@@ -5,14 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TransitGatewayMulticastDomain`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewaymulticastdomain.html) resource type.
 ///
+/// Creates a multicast domain using the specified transit gateway.
+///
+/// The transit gateway must be in the available state before you create a domain.
+///
 /// Build it with [`TransitGatewayMulticastDomain::builder`]; adding it to a stack returns a [`TransitGatewayMulticastDomainHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayMulticastDomain {
     /// `Options`.
+    ///
+    /// The options for the transit gateway multicast domain.
+    ///
+    /// - AutoAcceptSharedAssociations (enable | disable)
+    /// - Igmpv2Support (enable | disable)
+    /// - StaticSourcesSupport (enable | disable)
     pub options: Option<Val<Options>>,
     /// `Tags`.
+    ///
+    /// The tags for the transit gateway multicast domain.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TransitGatewayId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the transit gateway.
     pub transit_gateway_id: Option<Val<String>>,
 }
 
@@ -105,18 +119,26 @@ impl Deref for TransitGatewayMulticastDomainHandle {
 
 impl TransitGatewayMulticastDomainHandle {
     /// `Fn::GetAtt` `TransitGatewayMulticastDomainId`.
+    ///
+    /// The ID of the multicast domain.
     pub fn attr_transit_gateway_multicast_domain_id(&self) -> Val<String> {
         self.0.get_att("TransitGatewayMulticastDomainId")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the multicast domain.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time the multicast domain was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `TransitGatewayMulticastDomainArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the multicast domain.
     pub fn attr_transit_gateway_multicast_domain_arn(&self) -> Val<String> {
         self.0.get_att("TransitGatewayMulticastDomainArn")
     }
@@ -131,13 +153,23 @@ impl TransitGatewayMulticastDomainHandle {
 }
 
 /// The [`Options`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-transitgatewaymulticastdomain-options.html) property type.
+///
+/// The options for the transit gateway multicast domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Options {
     /// `AutoAcceptSharedAssociations`.
+    ///
+    /// Indicates whether to automatically accept cross-account subnet associations that are associated with
+    /// the transit gateway multicast domain.
     pub auto_accept_shared_associations: Option<Val<AutoAcceptSharedAssociations>>,
     /// `Igmpv2Support`.
+    ///
+    /// Specify whether to enable Internet Group Management Protocol (IGMP) version 2 for the transit
+    /// gateway multicast domain.
     pub igmpv2_support: Option<Val<Igmpv2Support>>,
     /// `StaticSourcesSupport`.
+    ///
+    /// Specify whether to enable support for statically configuring multicast group sources for a domain.
     pub static_sources_support: Option<Val<StaticSourcesSupport>>,
 }
 
@@ -277,9 +309,18 @@ impl AutoAcceptSharedAssociations {
             AutoAcceptSharedAssociations::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AutoAcceptSharedAssociations {
+    const VALUES: &'static [&'static str] = &["disable", "enable"];
+    fn as_str(&self) -> &str {
+        AutoAcceptSharedAssociations::as_str(self)
     }
 }
 
@@ -324,9 +365,18 @@ impl Igmpv2Support {
             Igmpv2Support::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Igmpv2Support {
+    const VALUES: &'static [&'static str] = &["disable", "enable"];
+    fn as_str(&self) -> &str {
+        Igmpv2Support::as_str(self)
     }
 }
 
@@ -371,9 +421,18 @@ impl StaticSourcesSupport {
             StaticSourcesSupport::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StaticSourcesSupport {
+    const VALUES: &'static [&'static str] = &["disable", "enable"];
+    fn as_str(&self) -> &str {
+        StaticSourcesSupport::as_str(self)
     }
 }
 

@@ -5,16 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TransitGatewayMulticastDomainAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewaymulticastdomainassociation.html) resource type.
 ///
+/// Associates the specified subnets and transit gateway attachments with the specified transit gateway
+/// multicast domain.
+///
+/// The transit gateway attachment must be in the available state before you can add a resource.
+///
 /// Build it with [`TransitGatewayMulticastDomainAssociation::builder`]; adding it to a stack returns a [`TransitGatewayMulticastDomainAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayMulticastDomainAssociation {
     /// `SubnetId`: required. Changing it replaces the resource.
     ///
+    /// The IDs of the subnets to associate with the transit gateway multicast domain.
+    ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `TransitGatewayAttachmentId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the transit gateway attachment.
     pub transit_gateway_attachment_id: Option<Val<String>>,
     /// `TransitGatewayMulticastDomainId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the transit gateway multicast domain.
     pub transit_gateway_multicast_domain_id: Option<Val<String>>,
 }
 
@@ -120,14 +131,20 @@ impl Deref for TransitGatewayMulticastDomainAssociationHandle {
 
 impl TransitGatewayMulticastDomainAssociationHandle {
     /// `Fn::GetAtt` `ResourceId`.
+    ///
+    /// The ID of the resource.
     pub fn attr_resource_id(&self) -> Val<String> {
         self.0.get_att("ResourceId")
     }
     /// `Fn::GetAtt` `ResourceType`.
+    ///
+    /// The type of resource, for example a VPC attachment.
     pub fn attr_resource_type(&self) -> Val<String> {
         self.0.get_att("ResourceType")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the resource.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }

@@ -5,14 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TransitGatewayMulticastGroupMember`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewaymulticastgroupmember.html) resource type.
 ///
+/// Registers members (network interfaces) with the transit gateway multicast group. A member is a
+/// network interface associated with a supported EC2 instance that receives multicast traffic. For
+/// information about supported instances, see [Multicast
+/// Consideration](https://docs.aws.amazon.com/vpc/latest/tgw/transit-gateway-limits.html#multicast-limits)
+/// in *Amazon VPC Transit Gateways* .
+///
 /// Build it with [`TransitGatewayMulticastGroupMember::builder`]; adding it to a stack returns a [`TransitGatewayMulticastGroupMemberHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayMulticastGroupMember {
     /// `GroupIpAddress`: required. Changing it replaces the resource.
+    ///
+    /// The IP address assigned to the transit gateway multicast group.
     pub group_ip_address: Option<Val<String>>,
     /// `NetworkInterfaceId`: required. Changing it replaces the resource.
+    ///
+    /// The group members' network interface IDs to register with the transit gateway multicast group.
     pub network_interface_id: Option<Val<String>>,
     /// `TransitGatewayMulticastDomainId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the transit gateway multicast domain.
     pub transit_gateway_multicast_domain_id: Option<Val<String>>,
 }
 
@@ -118,30 +130,44 @@ impl Deref for TransitGatewayMulticastGroupMemberHandle {
 
 impl TransitGatewayMulticastGroupMemberHandle {
     /// `Fn::GetAtt` `SubnetId`.
+    ///
+    /// The ID of the subnet.
     pub fn attr_subnet_id(&self) -> Val<String> {
         self.0.get_att("SubnetId")
     }
     /// `Fn::GetAtt` `ResourceId`.
+    ///
+    /// The ID of the resource.
     pub fn attr_resource_id(&self) -> Val<String> {
         self.0.get_att("ResourceId")
     }
     /// `Fn::GetAtt` `ResourceType`.
+    ///
+    /// The type of resource, for example a VPC attachment.
     pub fn attr_resource_type(&self) -> Val<String> {
         self.0.get_att("ResourceType")
     }
     /// `Fn::GetAtt` `GroupSource`.
+    ///
+    /// Indicates that the resource is a transit gateway multicast domain group member.
     pub fn attr_group_source(&self) -> Val<bool> {
         self.0.get_att("GroupSource")
     }
     /// `Fn::GetAtt` `GroupMember`.
+    ///
+    /// Information about the registered transit gateway multicast domain group members.
     pub fn attr_group_member(&self) -> Val<bool> {
         self.0.get_att("GroupMember")
     }
     /// `Fn::GetAtt` `MemberType`.
+    ///
+    /// The type of group member, for example static.
     pub fn attr_member_type(&self) -> Val<String> {
         self.0.get_att("MemberType")
     }
     /// `Fn::GetAtt` `TransitGatewayAttachmentId`.
+    ///
+    /// The ID of the transit gateway attachment.
     pub fn attr_transit_gateway_attachment_id(&self) -> Val<String> {
         self.0.get_att("TransitGatewayAttachmentId")
     }

@@ -5,18 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TransitGatewayPeeringAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewaypeeringattachment.html) resource type.
 ///
+/// Requests a transit gateway peering attachment between the specified transit gateway (requester) and
+/// a peer transit gateway (accepter). The peer transit gateway can be in your account or a different
+/// AWS account .
+///
+/// After you create the peering attachment, the owner of the accepter transit gateway must accept the
+/// attachment request.
+///
 /// Build it with [`TransitGatewayPeeringAttachment::builder`]; adding it to a stack returns a [`TransitGatewayPeeringAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayPeeringAttachment {
     /// `PeerAccountId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the AWS account that owns the transit gateway.
     pub peer_account_id: Option<Val<String>>,
     /// `PeerRegion`: required. Changing it replaces the resource.
+    ///
+    /// The Region where the transit gateway that you want to create the peer for is located.
     pub peer_region: Option<Val<String>>,
     /// `PeerTransitGatewayId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the transit gateway in the PeerRegion.
     pub peer_transit_gateway_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the transit gateway peering attachment.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TransitGatewayId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the transit gateway peering attachment.
     pub transit_gateway_id: Option<Val<String>>,
 }
 
@@ -144,6 +161,8 @@ impl Deref for TransitGatewayPeeringAttachmentHandle {
 
 impl TransitGatewayPeeringAttachmentHandle {
     /// `Fn::GetAtt` `TransitGatewayAttachmentId`.
+    ///
+    /// The ID of the transit gateway peering attachment.
     pub fn attr_transit_gateway_attachment_id(&self) -> Val<String> {
         self.0.get_att("TransitGatewayAttachmentId")
     }
@@ -152,10 +171,15 @@ impl TransitGatewayPeeringAttachmentHandle {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the transit gateway peering attachment. Note that the `initiating` state has been
+    /// deprecated.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time the transit gateway peering attachment was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }

@@ -5,18 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TransitGatewayRoute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewayroute.html) resource type.
 ///
+/// Specifies a static route for a transit gateway route table.
+///
 /// Build it with [`TransitGatewayRoute::builder`]; adding it to a stack returns a [`TransitGatewayRouteHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayRoute {
     /// `Blackhole`. Changing it replaces the resource.
+    ///
+    /// Indicates whether to drop traffic that matches this route.
     pub blackhole: Option<Val<bool>>,
     /// `DestinationCidrBlock`: required. Changing it replaces the resource.
+    ///
+    /// The CIDR block used for destination matches.
     ///
     /// - Format: `ipv4-network`.
     pub destination_cidr_block: Option<Val<String>>,
     /// `TransitGatewayAttachmentId`. Changing it replaces the resource.
+    ///
+    /// The ID of the attachment.
     pub transit_gateway_attachment_id: Option<Val<String>>,
     /// `TransitGatewayRouteTableId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the transit gateway route table.
     pub transit_gateway_route_table_id: Option<Val<String>>,
 }
 

@@ -5,12 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TransitGatewayRouteTable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewayroutetable.html) resource type.
 ///
+/// Specifies a route table for a transit gateway.
+///
 /// Build it with [`TransitGatewayRouteTable::builder`]; adding it to a stack returns a [`TransitGatewayRouteTableHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayRouteTable {
     /// `Tags`.
+    ///
+    /// Any tags assigned to the route table.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TransitGatewayId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the transit gateway.
     pub transit_gateway_id: Option<Val<String>>,
 }
 
@@ -97,6 +103,8 @@ impl Deref for TransitGatewayRouteTableHandle {
 
 impl TransitGatewayRouteTableHandle {
     /// `Fn::GetAtt` `TransitGatewayRouteTableId`.
+    ///
+    /// The ID of the transit gateway route table.
     pub fn attr_transit_gateway_route_table_id(&self) -> Val<String> {
         self.0.get_att("TransitGatewayRouteTableId")
     }

@@ -5,12 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TransitGatewayRouteTableAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewayroutetableassociation.html) resource type.
 ///
+/// Associates the specified attachment with the specified transit gateway route table. You can
+/// associate one route table with an attachment.
+///
+/// Before you can update the route table associated with an attachment, you must disassociate the
+/// transit gateway route table that is currently associated with the attachment. First update the stack
+/// to remove the associated transit gateway route table, and then update the stack with the ID of the
+/// new transit gateway route table to associate. In addition, the attachment must be in an `available`
+/// state; otherwise, the request will return an error.
+///
 /// Build it with [`TransitGatewayRouteTableAssociation::builder`]; adding it to a stack returns a [`TransitGatewayRouteTableAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayRouteTableAssociation {
     /// `TransitGatewayAttachmentId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the attachment.
     pub transit_gateway_attachment_id: Option<Val<String>>,
     /// `TransitGatewayRouteTableId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the route table for the transit gateway.
     pub transit_gateway_route_table_id: Option<Val<String>>,
 }
 

@@ -5,12 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::TransitGatewayRouteTablePropagation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-transitgatewayroutetablepropagation.html) resource type.
 ///
+/// Enables the specified attachment to propagate routes to the specified propagation route table.
+///
+/// For more information about enabling transit gateway route propagation, see
+/// [EnableTransitGatewayRouteTablePropagation](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_EnableTransitGatewayRouteTablePropagation.html)
+/// in the *Amazon EC2 API Reference* .
+///
 /// Build it with [`TransitGatewayRouteTablePropagation::builder`]; adding it to a stack returns a [`TransitGatewayRouteTablePropagationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayRouteTablePropagation {
     /// `TransitGatewayAttachmentId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the attachment.
     pub transit_gateway_attachment_id: Option<Val<String>>,
     /// `TransitGatewayRouteTableId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the propagation route table.
     pub transit_gateway_route_table_id: Option<Val<String>>,
 }
 

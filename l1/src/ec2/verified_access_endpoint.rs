@@ -5,42 +5,80 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VerifiedAccessEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-verifiedaccessendpoint.html) resource type.
 ///
+/// An AWS Verified Access endpoint specifies the application that AWS Verified Access provides access
+/// to. It must be attached to an AWS Verified Access group. An AWS Verified Access endpoint must also
+/// have an attached access policy before you attached it to a group.
+///
 /// Build it with [`VerifiedAccessEndpoint::builder`]; adding it to a stack returns a [`VerifiedAccessEndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VerifiedAccessEndpoint {
     /// `ApplicationDomain`. Changing it replaces the resource.
+    ///
+    /// The DNS name for users to reach your application.
     pub application_domain: Option<Val<String>>,
     /// `AttachmentType`: required. Changing it replaces the resource.
+    ///
+    /// The type of attachment used to provide connectivity between the AWS Verified Access endpoint and the
+    /// application.
     pub attachment_type: Option<Val<AttachmentType>>,
     /// `CidrOptions`.
+    ///
+    /// The options for a CIDR endpoint.
     pub cidr_options: Option<Val<CidrOptions>>,
     /// `Description`.
+    ///
+    /// A description for the AWS Verified Access endpoint.
     pub description: Option<Val<String>>,
     /// `DomainCertificateArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of a public TLS/SSL certificate imported into or created with ACM.
     pub domain_certificate_arn: Option<Val<String>>,
     /// `EndpointDomainPrefix`. Changing it replaces the resource.
+    ///
+    /// A custom identifier that is prepended to the DNS name that is generated for the endpoint.
     pub endpoint_domain_prefix: Option<Val<String>>,
     /// `EndpointType`: required. Changing it replaces the resource.
+    ///
+    /// The type of AWS Verified Access endpoint. Incoming application requests will be sent to an IP
+    /// address, load balancer or a network interface depending on the endpoint type specified.
     pub endpoint_type: Option<Val<EndpointType>>,
     /// `LoadBalancerOptions`.
+    ///
+    /// The load balancer details if creating the AWS Verified Access endpoint as `load-balancer` type.
     pub load_balancer_options: Option<Val<LoadBalancerOptions>>,
     /// `NetworkInterfaceOptions`.
+    ///
+    /// The options for network-interface type endpoint.
     pub network_interface_options: Option<Val<NetworkInterfaceOptions>>,
     /// `PolicyDocument`.
+    ///
+    /// The Verified Access policy document.
     pub policy_document: Option<Val<String>>,
     /// `PolicyEnabled`.
+    ///
+    /// The status of the Verified Access policy.
     pub policy_enabled: Option<Val<bool>>,
     /// `RdsOptions`.
+    ///
+    /// The options for an RDS endpoint.
     pub rds_options: Option<Val<RdsOptions>>,
     /// `SecurityGroupIds`. Changing it replaces the resource.
+    ///
+    /// The IDs of the security groups for the endpoint.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SseSpecification`.
+    ///
+    /// The options for additional server side encryption.
     pub sse_specification: Option<Val<SseSpecification>>,
     /// `Tags`.
+    ///
+    /// The tags.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VerifiedAccessGroupId`: required.
+    ///
+    /// The ID of the AWS Verified Access group.
     pub verified_access_group_id: Option<Val<String>>,
 }
 
@@ -227,30 +265,44 @@ impl Deref for VerifiedAccessEndpointHandle {
 
 impl VerifiedAccessEndpointHandle {
     /// `Fn::GetAtt` `VerifiedAccessEndpointId`.
+    ///
+    /// The ID of the Verified Access endpoint.
     pub fn attr_verified_access_endpoint_id(&self) -> Val<String> {
         self.0.get_att("VerifiedAccessEndpointId")
     }
     /// `Fn::GetAtt` `EndpointDomain`.
+    ///
+    /// The DNS name generated for the endpoint.
     pub fn attr_endpoint_domain(&self) -> Val<String> {
         self.0.get_att("EndpointDomain")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The creation time.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The last updated time.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The endpoint status.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `DeviceValidationDomain`.
+    ///
+    /// Use this to construct the redirect URI to add to your OIDC provider's allow list.
     pub fn attr_device_validation_domain(&self) -> Val<String> {
         self.0.get_att("DeviceValidationDomain")
     }
     /// `Fn::GetAtt` `VerifiedAccessInstanceId`.
+    ///
+    /// The instance identifier.
     pub fn attr_verified_access_instance_id(&self) -> Val<String> {
         self.0.get_att("VerifiedAccessInstanceId")
     }
@@ -265,17 +317,27 @@ impl VerifiedAccessEndpointHandle {
 }
 
 /// The [`CidrOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-verifiedaccessendpoint-cidroptions.html) property type.
+///
+/// Describes the CIDR options for a Verified Access endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CidrOptions {
     /// `Cidr`.
     ///
+    /// The CIDR.
+    ///
     /// - Format: `ipv4-network`.
     pub cidr: Option<Val<String>>,
     /// `PortRanges`.
+    ///
+    /// The port ranges.
     pub port_ranges: Option<Val<Vec<PortRange>>>,
     /// `Protocol`.
+    ///
+    /// The protocol.
     pub protocol: Option<Val<Protocol>>,
     /// `SubnetIds`.
+    ///
+    /// The IDs of the subnets.
     pub subnet_ids: Option<Val<Vec<String>>>,
 }
 
@@ -351,19 +413,32 @@ impl ToValue for CidrOptions {
 impl Literal for CidrOptions {}
 
 /// The [`LoadBalancerOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-verifiedaccessendpoint-loadbalanceroptions.html) property type.
+///
+/// Describes the load balancer options when creating an AWS Verified Access endpoint using the
+/// `load-balancer` type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadBalancerOptions {
     /// `LoadBalancerArn`.
+    ///
+    /// The ARN of the load balancer.
     pub load_balancer_arn: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// The IP port number.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<i64>>,
     /// `PortRanges`.
+    ///
+    /// The port ranges.
     pub port_ranges: Option<Val<Vec<PortRange>>>,
     /// `Protocol`.
+    ///
+    /// The IP protocol.
     pub protocol: Option<Val<Protocol>>,
     /// `SubnetIds`.
+    ///
+    /// The IDs of the subnets. You can specify only one subnet per Availability Zone.
     pub subnet_ids: Option<Val<Vec<String>>>,
 }
 
@@ -445,17 +520,28 @@ impl ToValue for LoadBalancerOptions {
 impl Literal for LoadBalancerOptions {}
 
 /// The [`NetworkInterfaceOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-verifiedaccessendpoint-networkinterfaceoptions.html) property type.
+///
+/// Describes the network interface options when creating an AWS Verified Access endpoint using the
+/// `network-interface` type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInterfaceOptions {
     /// `NetworkInterfaceId`.
+    ///
+    /// The ID of the network interface.
     pub network_interface_id: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// The IP port number.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<i64>>,
     /// `PortRanges`.
+    ///
+    /// The port ranges.
     pub port_ranges: Option<Val<Vec<PortRange>>>,
     /// `Protocol`.
+    ///
+    /// The IP protocol.
     pub protocol: Option<Val<Protocol>>,
 }
 
@@ -526,13 +612,19 @@ impl ToValue for NetworkInterfaceOptions {
 impl Literal for NetworkInterfaceOptions {}
 
 /// The [`PortRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-verifiedaccessendpoint-portrange.html) property type.
+///
+/// Describes the port range for a Verified Access endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortRange {
     /// `FromPort`.
     ///
+    /// The start of the port range.
+    ///
     /// - Range: 1 to 65535.
     pub from_port: Option<Val<i64>>,
     /// `ToPort`.
+    ///
+    /// The end of the port range.
     ///
     /// - Range: 1 to 65535.
     pub to_port: Option<Val<i64>>,
@@ -588,23 +680,39 @@ impl ToValue for PortRange {
 impl Literal for PortRange {}
 
 /// The [`RdsOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-verifiedaccessendpoint-rdsoptions.html) property type.
+///
+/// Describes the RDS options for a Verified Access endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RdsOptions {
     /// `Port`.
     ///
+    /// The port.
+    ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<i64>>,
     /// `Protocol`.
+    ///
+    /// The protocol.
     pub protocol: Option<Val<Protocol>>,
     /// `RdsDbClusterArn`.
+    ///
+    /// The ARN of the DB cluster.
     pub rds_db_cluster_arn: Option<Val<String>>,
     /// `RdsDbInstanceArn`.
+    ///
+    /// The ARN of the RDS instance.
     pub rds_db_instance_arn: Option<Val<String>>,
     /// `RdsDbProxyArn`.
+    ///
+    /// The ARN of the RDS proxy.
     pub rds_db_proxy_arn: Option<Val<String>>,
     /// `RdsEndpoint`.
+    ///
+    /// The RDS endpoint.
     pub rds_endpoint: Option<Val<String>>,
     /// `SubnetIds`.
+    ///
+    /// The IDs of the subnets. You can specify only one subnet per Availability Zone.
     pub subnet_ids: Option<Val<Vec<String>>>,
 }
 
@@ -693,11 +801,21 @@ impl ToValue for RdsOptions {
 impl Literal for RdsOptions {}
 
 /// The [`SseSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-verifiedaccessendpoint-ssespecification.html) property type.
+///
+/// AWS Verified Access provides server side encryption by default to data at rest using AWS -owned KMS
+/// keys. You also have the option of using customer managed KMS keys, which can be specified using the
+/// options below.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SseSpecification {
     /// `CustomerManagedKeyEnabled`.
+    ///
+    /// Enable or disable the use of customer managed KMS keys for server side encryption.
+    ///
+    /// Valid values: `True` | `False`
     pub customer_managed_key_enabled: Option<Val<bool>>,
     /// `KmsKeyArn`.
+    ///
+    /// The ARN of the KMS key.
     ///
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
@@ -840,9 +958,18 @@ impl AttachmentType {
             AttachmentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AttachmentType {
+    const VALUES: &'static [&'static str] = &["vpc"];
+    fn as_str(&self) -> &str {
+        AttachmentType::as_str(self)
     }
 }
 
@@ -892,9 +1019,18 @@ impl EndpointType {
             EndpointType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EndpointType {
+    const VALUES: &'static [&'static str] = &["cidr", "load-balancer", "network-interface", "rds"];
+    fn as_str(&self) -> &str {
+        EndpointType::as_str(self)
     }
 }
 
@@ -944,9 +1080,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["http", "https", "tcp"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 

@@ -5,20 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VerifiedAccessGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-verifiedaccessgroup.html) resource type.
 ///
+/// An AWS Verified Access group is a collection of AWS Verified Access endpoints who's associated
+/// applications have similar security requirements. Each instance within a Verified Access group shares
+/// an Verified Access policy. For example, you can group all Verified Access instances associated with
+/// "sales" applications together and use one common Verified Access policy.
+///
 /// Build it with [`VerifiedAccessGroup::builder`]; adding it to a stack returns a [`VerifiedAccessGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VerifiedAccessGroup {
     /// `Description`.
+    ///
+    /// A description for the AWS Verified Access group.
     pub description: Option<Val<String>>,
     /// `PolicyDocument`.
+    ///
+    /// The Verified Access policy document.
     pub policy_document: Option<Val<String>>,
     /// `PolicyEnabled`.
+    ///
+    /// The status of the Verified Access policy.
     pub policy_enabled: Option<Val<bool>>,
     /// `SseSpecification`.
+    ///
+    /// The options for additional server side encryption.
     pub sse_specification: Option<Val<SseSpecification>>,
     /// `Tags`.
+    ///
+    /// The tags.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VerifiedAccessInstanceId`: required.
+    ///
+    /// The ID of the AWS Verified Access instance.
     pub verified_access_instance_id: Option<Val<String>>,
 }
 
@@ -129,22 +146,32 @@ impl Deref for VerifiedAccessGroupHandle {
 
 impl VerifiedAccessGroupHandle {
     /// `Fn::GetAtt` `VerifiedAccessGroupId`.
+    ///
+    /// The ID of the Verified Access group.
     pub fn attr_verified_access_group_id(&self) -> Val<String> {
         self.0.get_att("VerifiedAccessGroupId")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The creation time.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The last updated time.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }
     /// `Fn::GetAtt` `Owner`.
+    ///
+    /// The ID of the AWS account that owns the group.
     pub fn attr_owner(&self) -> Val<String> {
         self.0.get_att("Owner")
     }
     /// `Fn::GetAtt` `VerifiedAccessGroupArn`.
+    ///
+    /// The ARN of the Verified Access group.
     pub fn attr_verified_access_group_arn(&self) -> Val<String> {
         self.0.get_att("VerifiedAccessGroupArn")
     }
@@ -159,11 +186,21 @@ impl VerifiedAccessGroupHandle {
 }
 
 /// The [`SseSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-verifiedaccessgroup-ssespecification.html) property type.
+///
+/// AWS Verified Access provides server side encryption by default to data at rest using AWS -owned KMS
+/// keys. You also have the option of using customer managed KMS keys, which can be specified using the
+/// options below.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SseSpecification {
     /// `CustomerManagedKeyEnabled`.
+    ///
+    /// Enable or disable the use of customer managed KMS keys for server side encryption.
+    ///
+    /// Valid values: `True` | `False`
     pub customer_managed_key_enabled: Option<Val<bool>>,
     /// `KmsKeyArn`.
+    ///
+    /// The ARN of the KMS key.
     ///
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,

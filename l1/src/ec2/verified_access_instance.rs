@@ -5,22 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VerifiedAccessInstance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-verifiedaccessinstance.html) resource type.
 ///
+/// An AWS Verified Access instance is a regional entity that evaluates application requests and grants
+/// access only when your security requirements are met.
+///
 /// Build it with [`VerifiedAccessInstance::builder`]; adding it to a stack returns a [`VerifiedAccessInstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VerifiedAccessInstance {
     /// `CidrEndpointsCustomSubDomain`.
+    ///
+    /// The custom subdomain.
     pub cidr_endpoints_custom_sub_domain: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A description for the AWS Verified Access instance.
     pub description: Option<Val<String>>,
     /// `FipsEnabled`.
+    ///
+    /// Indicates whether support for Federal Information Processing Standards (FIPS) is enabled on the
+    /// instance.
     pub fips_enabled: Option<Val<bool>>,
     /// `LoggingConfigurations`.
+    ///
+    /// The logging configuration for the Verified Access instances.
     pub logging_configurations: Option<Val<VerifiedAccessLogs>>,
     /// `Tags`.
+    ///
+    /// The tags.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VerifiedAccessTrustProviderIds`.
+    ///
+    /// The IDs of the AWS Verified Access trust providers.
     pub verified_access_trust_provider_ids: Option<Val<Vec<String>>>,
     /// `VerifiedAccessTrustProviders`.
+    ///
+    /// The IDs of the AWS Verified Access trust providers.
     pub verified_access_trust_providers: Option<Val<Vec<VerifiedAccessTrustProvider>>>,
 }
 
@@ -143,18 +161,26 @@ impl Deref for VerifiedAccessInstanceHandle {
 
 impl VerifiedAccessInstanceHandle {
     /// `Fn::GetAtt` `VerifiedAccessInstanceId`.
+    ///
+    /// The ID of the Verified Access instance.
     pub fn attr_verified_access_instance_id(&self) -> Val<String> {
         self.0.get_att("VerifiedAccessInstanceId")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The creation time.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The last updated time.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }
     /// `Fn::GetAtt` `CidrEndpointsCustomSubDomainNameServers`.
+    ///
+    /// The name servers.
     pub fn attr_cidr_endpoints_custom_sub_domain_name_servers(&self) -> Val<Vec<String>> {
         self.0.get_att("CidrEndpointsCustomSubDomainNameServers")
     }
@@ -169,11 +195,17 @@ impl VerifiedAccessInstanceHandle {
 }
 
 /// The [`CloudWatchLogs`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-verifiedaccessinstance-cloudwatchlogs.html) property type.
+///
+/// Options for CloudWatch Logs as a logging destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLogs {
     /// `Enabled`.
+    ///
+    /// Indicates whether logging is enabled.
     pub enabled: Option<Val<bool>>,
     /// `LogGroup`.
+    ///
+    /// The ID of the CloudWatch Logs log group.
     pub log_group: Option<Val<String>>,
 }
 
@@ -227,11 +259,17 @@ impl ToValue for CloudWatchLogs {
 impl Literal for CloudWatchLogs {}
 
 /// The [`KinesisDataFirehose`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-verifiedaccessinstance-kinesisdatafirehose.html) property type.
+///
+/// Options for Kinesis as a logging destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisDataFirehose {
     /// `DeliveryStream`.
+    ///
+    /// The ID of the delivery stream.
     pub delivery_stream: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// Indicates whether logging is enabled.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -285,17 +323,27 @@ impl ToValue for KinesisDataFirehose {
 impl Literal for KinesisDataFirehose {}
 
 /// The [`S3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-verifiedaccessinstance-s3.html) property type.
+///
+/// Options for Amazon S3 as a logging destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3 {
     /// `BucketName`.
     ///
+    /// The bucket name.
+    ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `BucketOwner`.
+    ///
+    /// The AWS account number that owns the bucket.
     pub bucket_owner: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// Indicates whether logging is enabled.
     pub enabled: Option<Val<bool>>,
     /// `Prefix`.
+    ///
+    /// The bucket prefix.
     pub prefix: Option<Val<String>>,
 }
 
@@ -429,17 +477,31 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VerifiedAccessLogs`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-verifiedaccessinstance-verifiedaccesslogs.html) property type.
+///
+/// Describes the options for Verified Access logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VerifiedAccessLogs {
     /// `CloudWatchLogs`.
+    ///
+    /// CloudWatch Logs logging destination.
     pub cloud_watch_logs: Option<Val<CloudWatchLogs>>,
     /// `IncludeTrustContext`.
+    ///
+    /// Indicates whether to include trust data sent by trust providers in the logs.
     pub include_trust_context: Option<Val<bool>>,
     /// `KinesisDataFirehose`.
+    ///
+    /// Kinesis logging destination.
     pub kinesis_data_firehose: Option<Val<KinesisDataFirehose>>,
     /// `LogVersion`.
+    ///
+    /// The logging version.
+    ///
+    /// Valid values: `ocsf-0.1` | `ocsf-1.0.0-rc.2`
     pub log_version: Option<Val<String>>,
     /// `S3`.
+    ///
+    /// Amazon S3 logging options.
     pub s3: Option<Val<S3>>,
 }
 
@@ -511,17 +573,31 @@ impl ToValue for VerifiedAccessLogs {
 impl Literal for VerifiedAccessLogs {}
 
 /// The [`VerifiedAccessTrustProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-verifiedaccessinstance-verifiedaccesstrustprovider.html) property type.
+///
+/// A trust provider is a third-party entity that creates, maintains, and manages identity information
+/// for users and devices. When an application request is made, the identity information sent by the
+/// trust provider is evaluated by Verified Access before allowing or denying the application request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VerifiedAccessTrustProvider {
     /// `Description`.
+    ///
+    /// A description for the AWS Verified Access trust provider.
     pub description: Option<Val<String>>,
     /// `DeviceTrustProviderType`.
+    ///
+    /// The type of device-based trust provider.
     pub device_trust_provider_type: Option<Val<String>>,
     /// `TrustProviderType`.
+    ///
+    /// The type of Verified Access trust provider.
     pub trust_provider_type: Option<Val<String>>,
     /// `UserTrustProviderType`.
+    ///
+    /// The type of user-based trust provider.
     pub user_trust_provider_type: Option<Val<String>>,
     /// `VerifiedAccessTrustProviderId`.
+    ///
+    /// The ID of the AWS Verified Access trust provider.
     pub verified_access_trust_provider_id: Option<Val<String>>,
 }
 

@@ -5,28 +5,52 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VerifiedAccessTrustProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-verifiedaccesstrustprovider.html) resource type.
 ///
+/// A trust provider is a third-party entity that creates, maintains, and manages identity information
+/// for users and devices. When an application request is made, the identity information sent by the
+/// trust provider is evaluated by Verified Access before allowing or denying the application request.
+///
 /// Build it with [`VerifiedAccessTrustProvider::builder`]; adding it to a stack returns a [`VerifiedAccessTrustProviderHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VerifiedAccessTrustProvider {
     /// `Description`.
+    ///
+    /// A description for the AWS Verified Access trust provider.
     pub description: Option<Val<String>>,
     /// `DeviceOptions`. Changing it replaces the resource.
+    ///
+    /// The options for device-identity trust provider.
     pub device_options: Option<Val<DeviceOptions>>,
     /// `DeviceTrustProviderType`. Changing it replaces the resource.
+    ///
+    /// The type of device-based trust provider.
     pub device_trust_provider_type: Option<Val<DeviceTrustProviderType>>,
     /// `NativeApplicationOidcOptions`.
+    ///
+    /// The OpenID Connect (OIDC) options.
     pub native_application_oidc_options: Option<Val<NativeApplicationOidcOptions>>,
     /// `OidcOptions`.
+    ///
+    /// The options for an OpenID Connect-compatible user-identity trust provider.
     pub oidc_options: Option<Val<OidcOptions>>,
     /// `PolicyReferenceName`: required. Changing it replaces the resource.
+    ///
+    /// The identifier to be used when working with policy rules.
     pub policy_reference_name: Option<Val<String>>,
     /// `SseSpecification`.
+    ///
+    /// The options for additional server side encryption.
     pub sse_specification: Option<Val<SseSpecification>>,
     /// `Tags`.
+    ///
+    /// The tags.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrustProviderType`: required. Changing it replaces the resource.
+    ///
+    /// The type of Verified Access trust provider.
     pub trust_provider_type: Option<Val<TrustProviderType>>,
     /// `UserTrustProviderType`. Changing it replaces the resource.
+    ///
+    /// The type of user-based trust provider.
     pub user_trust_provider_type: Option<Val<UserTrustProviderType>>,
 }
 
@@ -172,14 +196,20 @@ impl Deref for VerifiedAccessTrustProviderHandle {
 
 impl VerifiedAccessTrustProviderHandle {
     /// `Fn::GetAtt` `VerifiedAccessTrustProviderId`.
+    ///
+    /// The ID of the Verified Access trust provider.
     pub fn attr_verified_access_trust_provider_id(&self) -> Val<String> {
         self.0.get_att("VerifiedAccessTrustProviderId")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The creation time.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The last updated time.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }
@@ -194,11 +224,17 @@ impl VerifiedAccessTrustProviderHandle {
 }
 
 /// The [`DeviceOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-verifiedaccesstrustprovider-deviceoptions.html) property type.
+///
+/// Describes the options for an AWS Verified Access device-identity based trust provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceOptions {
     /// `PublicSigningKeyUrl`.
+    ///
+    /// The URL AWS Verified Access will use to verify the authenticity of the device tokens.
     pub public_signing_key_url: Option<Val<String>>,
     /// `TenantId`.
+    ///
+    /// The ID of the tenant application with the device-identity provider.
     pub tenant_id: Option<Val<String>>,
 }
 
@@ -252,23 +288,41 @@ impl ToValue for DeviceOptions {
 impl Literal for DeviceOptions {}
 
 /// The [`NativeApplicationOidcOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-verifiedaccesstrustprovider-nativeapplicationoidcoptions.html) property type.
+///
+/// Describes the OpenID Connect (OIDC) options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NativeApplicationOidcOptions {
     /// `AuthorizationEndpoint`.
+    ///
+    /// The authorization endpoint of the IdP.
     pub authorization_endpoint: Option<Val<String>>,
     /// `ClientId`.
+    ///
+    /// The OAuth 2.0 client identifier.
     pub client_id: Option<Val<String>>,
     /// `ClientSecret`.
+    ///
+    /// The OAuth 2.0 client secret.
     pub client_secret: Option<Val<String>>,
     /// `Issuer`.
+    ///
+    /// The OIDC issuer identifier of the IdP.
     pub issuer: Option<Val<String>>,
     /// `PublicSigningKeyEndpoint`.
+    ///
+    /// The public signing key endpoint.
     pub public_signing_key_endpoint: Option<Val<String>>,
     /// `Scope`.
+    ///
+    /// The set of user claims to be requested from the IdP.
     pub scope: Option<Val<String>>,
     /// `TokenEndpoint`.
+    ///
+    /// The token endpoint of the IdP.
     pub token_endpoint: Option<Val<String>>,
     /// `UserInfoEndpoint`.
+    ///
+    /// The user info endpoint of the IdP.
     pub user_info_endpoint: Option<Val<String>>,
 }
 
@@ -358,21 +412,37 @@ impl ToValue for NativeApplicationOidcOptions {
 impl Literal for NativeApplicationOidcOptions {}
 
 /// The [`OidcOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-verifiedaccesstrustprovider-oidcoptions.html) property type.
+///
+/// Describes the options for an OpenID Connect-compatible user-identity trust provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OidcOptions {
     /// `AuthorizationEndpoint`.
+    ///
+    /// The OIDC authorization endpoint.
     pub authorization_endpoint: Option<Val<String>>,
     /// `ClientId`.
+    ///
+    /// The client identifier.
     pub client_id: Option<Val<String>>,
     /// `ClientSecret`.
+    ///
+    /// The client secret.
     pub client_secret: Option<Val<String>>,
     /// `Issuer`.
+    ///
+    /// The OIDC issuer.
     pub issuer: Option<Val<String>>,
     /// `Scope`.
+    ///
+    /// The OpenID Connect (OIDC) scope specified.
     pub scope: Option<Val<String>>,
     /// `TokenEndpoint`.
+    ///
+    /// The OIDC token endpoint.
     pub token_endpoint: Option<Val<String>>,
     /// `UserInfoEndpoint`.
+    ///
+    /// The OIDC user info endpoint.
     pub user_info_endpoint: Option<Val<String>>,
 }
 
@@ -456,11 +526,21 @@ impl ToValue for OidcOptions {
 impl Literal for OidcOptions {}
 
 /// The [`SseSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-verifiedaccesstrustprovider-ssespecification.html) property type.
+///
+/// AWS Verified Access provides server side encryption by default to data at rest using AWS -owned KMS
+/// keys. You also have the option of using customer managed KMS keys, which can be specified using the
+/// options below.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SseSpecification {
     /// `CustomerManagedKeyEnabled`.
+    ///
+    /// Enable or disable the use of customer managed KMS keys for server side encryption.
+    ///
+    /// Valid values: `True` | `False`
     pub customer_managed_key_enabled: Option<Val<bool>>,
     /// `KmsKeyArn`.
+    ///
+    /// The ARN of the KMS key.
     ///
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
@@ -609,9 +689,18 @@ impl DeviceTrustProviderType {
             DeviceTrustProviderType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DeviceTrustProviderType {
+    const VALUES: &'static [&'static str] = &["crowdstrike", "jamf", "jumpcloud"];
+    fn as_str(&self) -> &str {
+        DeviceTrustProviderType::as_str(self)
     }
 }
 
@@ -657,9 +746,18 @@ impl TrustProviderType {
             TrustProviderType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TrustProviderType {
+    const VALUES: &'static [&'static str] = &["device", "user"];
+    fn as_str(&self) -> &str {
+        TrustProviderType::as_str(self)
     }
 }
 
@@ -704,9 +802,18 @@ impl UserTrustProviderType {
             UserTrustProviderType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UserTrustProviderType {
+    const VALUES: &'static [&'static str] = &["iam-identity-center", "oidc"];
+    fn as_str(&self) -> &str {
+        UserTrustProviderType::as_str(self)
     }
 }
 

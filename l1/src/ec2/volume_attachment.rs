@@ -5,16 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VolumeAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-volumeattachment.html) resource type.
 ///
+/// Attaches an Amazon EBS volume to a running instance and exposes it to the instance with the
+/// specified device name.
+///
+/// Before this resource can be deleted (and therefore the volume detached), you must first unmount the
+/// volume in the instance. Failure to do so results in the volume being stuck in the busy state while
+/// it is trying to detach, which could possibly damage the file system or the data it contains.
+///
+/// If an Amazon EBS volume is the root device of an instance, it cannot be detached while the instance
+/// is in the "running" state. To detach the root volume, stop the instance first.
+///
+/// If the root volume is detached from an instance with an AWS Marketplace product code, then the
+/// product codes from that volume are no longer associated with the instance.
+///
 /// Build it with [`VolumeAttachment::builder`]; adding it to a stack returns a [`VolumeAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeAttachment {
     /// `Device`. Changing it replaces the resource.
+    ///
+    /// The device name (for example, `/dev/sdh` or `xvdh` ).
     pub device: Option<Val<String>>,
     /// `EbsCardIndex`. Changing it replaces the resource.
+    ///
+    /// The index of the EBS card. Some instance types support multiple EBS cards. The default EBS card
+    /// index is 0.
     pub ebs_card_index: Option<Val<i64>>,
     /// `InstanceId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the instance to which the volume attaches. This value can be a reference to an
+    /// [`AWS::EC2::Instance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-instance.html)
+    /// resource, or it can be the physical ID of an existing EC2 instance.
     pub instance_id: Option<Val<String>>,
     /// `VolumeId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Amazon EBS volume. The volume and instance must be within the same Availability Zone.
+    /// This value can be a reference to an
+    /// [`AWS::EC2::Volume`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-ebs-volume.html)
+    /// resource, or it can be the volume ID of an existing Amazon EBS volume.
     pub volume_id: Option<Val<String>>,
 }
 

@@ -5,24 +5,80 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VPC`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpc.html) resource type.
 ///
+/// Specifies a virtual private cloud (VPC).
+///
+/// A VPC must have an associated IPv4 CIDR block. You can specify an IPv4 CIDR block or an
+/// IPAM-allocated IPv4 CIDR block. To associate an IPv6 CIDR block with the VPC, see
+/// [AWS::EC2::VPCCidrBlock](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpccidrblock.html)
+/// .
+///
+/// For more information, see [Virtual private clouds
+/// (VPC)](https://docs.aws.amazon.com/vpc/latest/userguide/configure-your-vpc.html) in the *Amazon VPC
+/// User Guide* .
+///
 /// Build it with [`Vpc::builder`]; adding it to a stack returns a [`VpcHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Vpc {
     /// `CidrBlock`. Changing it replaces the resource.
     ///
+    /// The IPv4 network range for the VPC, in CIDR notation. For example, `10.0.0.0/16` . We modify the
+    /// specified CIDR block to its canonical form; for example, if you specify `100.68.0.18/18` , we modify
+    /// it to `100.68.0.0/18` .
+    ///
+    /// You must specify either `CidrBlock` or `Ipv4IpamPoolId` .
+    ///
     /// - Format: `ipv4-network`.
     pub cidr_block: Option<Val<String>>,
     /// `EnableDnsHostnames`.
+    ///
+    /// Indicates whether the instances launched in the VPC get DNS hostnames. If enabled, instances in the
+    /// VPC get DNS hostnames; otherwise, they do not. Disabled by default for nondefault VPCs. For more
+    /// information, see [DNS attributes in your
+    /// VPC](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-dns.html#vpc-dns-support) .
+    ///
+    /// You can only enable DNS hostnames if you've enabled DNS support.
     pub enable_dns_hostnames: Option<Val<bool>>,
     /// `EnableDnsSupport`.
+    ///
+    /// Indicates whether the DNS resolution is supported for the VPC. If enabled, queries to the Amazon
+    /// provided DNS server at the 169.254.169.253 IP address, or the reserved IP address at the base of the
+    /// VPC network range "plus two" succeed. If disabled, the Amazon provided DNS service in the VPC that
+    /// resolves public DNS hostnames to IP addresses is not enabled. Enabled by default. For more
+    /// information, see [DNS attributes in your
+    /// VPC](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-dns.html#vpc-dns-support) .
     pub enable_dns_support: Option<Val<bool>>,
     /// `InstanceTenancy`.
+    ///
+    /// The allowed tenancy of instances launched into the VPC.
+    ///
+    /// - `default` : An instance launched into the VPC runs on shared hardware by default, unless you
+    ///   explicitly specify a different tenancy during instance launch.
+    /// - `dedicated` : An instance launched into the VPC runs on dedicated hardware by default, unless you
+    ///   explicitly specify a tenancy of `host` during instance launch. You cannot specify a tenancy of
+    ///   `default` during instance launch.
+    ///
+    /// Updating `InstanceTenancy` requires no replacement only if you are updating its value from
+    /// `dedicated` to `default` . Updating `InstanceTenancy` from `default` to `dedicated` requires
+    /// replacement.
     pub instance_tenancy: Option<Val<InstanceTenancy>>,
     /// `Ipv4IpamPoolId`. Changing it replaces the resource.
+    ///
+    /// The ID of an IPv4 IPAM pool you want to use for allocating this VPC's CIDR. For more information,
+    /// see [What is IPAM?](https://docs.aws.amazon.com//vpc/latest/ipam/what-is-it-ipam.html) in the *Amazon
+    /// VPC IPAM User Guide* .
+    ///
+    /// You must specify either `CidrBlock` or `Ipv4IpamPoolId` .
     pub ipv4_ipam_pool_id: Option<Val<String>>,
     /// `Ipv4NetmaskLength`. Changing it replaces the resource.
+    ///
+    /// The netmask length of the IPv4 CIDR you want to allocate to this VPC from an Amazon VPC IP Address
+    /// Manager (IPAM) pool. For more information about IPAM, see [What is
+    /// IPAM?](https://docs.aws.amazon.com//vpc/latest/ipam/what-is-it-ipam.html) in the *Amazon VPC IPAM
+    /// User Guide* .
     pub ipv4_netmask_length: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// The tags for the VPC.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -132,22 +188,32 @@ impl Deref for VpcHandle {
 
 impl VpcHandle {
     /// `Fn::GetAtt` `CidrBlockAssociations`.
+    ///
+    /// The association IDs of the IPv4 CIDR blocks for the VPC. For example, \[ vpc-cidr-assoc-0280ab6b \].
     pub fn attr_cidr_block_associations(&self) -> Val<Vec<String>> {
         self.0.get_att("CidrBlockAssociations")
     }
     /// `Fn::GetAtt` `DefaultNetworkAcl`.
+    ///
+    /// The ID of the default network ACL for the VPC. For example, acl-814dafe3.
     pub fn attr_default_network_acl(&self) -> Val<String> {
         self.0.get_att("DefaultNetworkAcl")
     }
     /// `Fn::GetAtt` `DefaultSecurityGroup`.
+    ///
+    /// The ID of the default security group for the VPC. For example, sg-b178e0d3.
     pub fn attr_default_security_group(&self) -> Val<String> {
         self.0.get_att("DefaultSecurityGroup")
     }
     /// `Fn::GetAtt` `Ipv6CidrBlocks`.
+    ///
+    /// The IPv6 CIDR blocks for the VPC. For example, \[ 2001:db8:1234:1a00::/56 \].
     pub fn attr_ipv6_cidr_blocks(&self) -> Val<Vec<String>> {
         self.0.get_att("Ipv6CidrBlocks")
     }
     /// `Fn::GetAtt` `VpcId`.
+    ///
+    /// The ID of the VPC.
     pub fn attr_vpc_id(&self) -> Val<String> {
         self.0.get_att("VpcId")
     }
@@ -251,9 +317,18 @@ impl InstanceTenancy {
             InstanceTenancy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceTenancy {
+    const VALUES: &'static [&'static str] = &["dedicated", "default", "host"];
+    fn as_str(&self) -> &str {
+        InstanceTenancy::as_str(self)
     }
 }
 

@@ -5,18 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VPCBlockPublicAccessExclusion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpcblockpublicaccessexclusion.html) resource type.
 ///
+/// Create a VPC Block Public Access (BPA) exclusion. A VPC BPA exclusion is a mode that can be applied
+/// to a single VPC or subnet that exempts it from the account’s BPA mode and will allow bidirectional
+/// or egress-only access. You can create BPA exclusions for VPCs and subnets even when BPA is not
+/// enabled on the account to ensure that there is no traffic disruption to the exclusions when VPC BPA
+/// is turned on. To learn more about VPC BPA, see [Block public access to VPCs and
+/// subnets](https://docs.aws.amazon.com/vpc/latest/userguide/security-vpc-bpa.html) in the *Amazon VPC
+/// User Guide* .
+///
 /// Build it with [`VpcBlockPublicAccessExclusion::builder`]; adding it to a stack returns a [`VpcBlockPublicAccessExclusionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcBlockPublicAccessExclusion {
     /// `InternetGatewayExclusionMode`: required.
+    ///
+    /// The desired VPC Block Public Access mode for a specific VPC or subnet exclusion.
+    ///
+    /// - `allow-bidirectional` : Allow all internet traffic to and from the excluded VPCs and subnets.
+    /// - `allow-egress` : Allow outbound internet traffic from the excluded VPCs and subnets. Block inbound
+    ///   internet traffic to the excluded VPCs and subnets. Only applies when VPC Block Public Access is
+    ///   set to `block-bidirectional` .
     pub internet_gateway_exclusion_mode: Option<Val<InternetGatewayExclusionMode>>,
     /// `SubnetId`. Changing it replaces the resource.
+    ///
+    /// The ID of the subnet you want to exclude. Required only if you don't specify VpcId.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcId`. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC you want to exclude. Required only if you don't specify SubnetId.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -123,6 +144,8 @@ impl Deref for VpcBlockPublicAccessExclusionHandle {
 
 impl VpcBlockPublicAccessExclusionHandle {
     /// `Fn::GetAtt` `ExclusionId`.
+    ///
+    /// The ID of the exclusion.
     pub fn attr_exclusion_id(&self) -> Val<String> {
         self.0.get_att("ExclusionId")
     }
@@ -227,9 +250,18 @@ impl InternetGatewayExclusionMode {
             InternetGatewayExclusionMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InternetGatewayExclusionMode {
+    const VALUES: &'static [&'static str] = &["allow-bidirectional", "allow-egress"];
+    fn as_str(&self) -> &str {
+        InternetGatewayExclusionMode::as_str(self)
     }
 }
 

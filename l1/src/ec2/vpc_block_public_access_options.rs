@@ -5,10 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VPCBlockPublicAccessOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpcblockpublicaccessoptions.html) resource type.
 ///
+/// VPC Block Public Access (BPA) enables you to block resources in VPCs and subnets that you own in a
+/// Region from reaching or being reached from the internet through internet gateways and egress-only
+/// internet gateways. To learn more about VPC BPA, see [Block public access to VPCs and
+/// subnets](https://docs.aws.amazon.com/vpc/latest/userguide/security-vpc-bpa.html) in the *Amazon VPC
+/// User Guide* .
+///
 /// Build it with [`VpcBlockPublicAccessOptions::builder`]; adding it to a stack returns a [`VpcBlockPublicAccessOptionsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcBlockPublicAccessOptions {
     /// `InternetGatewayBlockMode`: required.
+    ///
+    /// The desired VPC Block Public Access mode for internet gateways in your account. We do not allow you
+    /// to create this resource type in an "off" mode since off is the default value.
+    ///
+    /// - `block-bidirectional` : Block all traffic to and from internet gateways and egress-only internet
+    ///   gateways in this Region (except for excluded VPCs and subnets).
+    /// - `block-ingress` : Block all internet traffic to the VPCs in this Region (except for VPCs or
+    ///   subnets which are excluded). Only traffic to and from NAT gateways and egress-only internet
+    ///   gateways is allowed because these gateways only allow outbound connections to be established.
     pub internet_gateway_block_mode: Option<Val<InternetGatewayBlockMode>>,
 }
 
@@ -88,10 +103,15 @@ impl Deref for VpcBlockPublicAccessOptionsHandle {
 
 impl VpcBlockPublicAccessOptionsHandle {
     /// `Fn::GetAtt` `AccountId`.
+    ///
+    /// The ID of the AWS account.
     pub fn attr_account_id(&self) -> Val<String> {
         self.0.get_att("AccountId")
     }
     /// `Fn::GetAtt` `ExclusionsAllowed`.
+    ///
+    /// Determines if exclusions are allowed. If you have enabled VPC BPA at the Organization level,
+    /// exclusions may be not-allowed. Otherwise, they are allowed.
     pub fn attr_exclusions_allowed(&self) -> Val<String> {
         self.0.get_att("ExclusionsAllowed")
     }
@@ -128,9 +148,18 @@ impl InternetGatewayBlockMode {
             InternetGatewayBlockMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InternetGatewayBlockMode {
+    const VALUES: &'static [&'static str] = &["block-bidirectional", "block-ingress"];
+    fn as_str(&self) -> &str {
+        InternetGatewayBlockMode::as_str(self)
     }
 }
 

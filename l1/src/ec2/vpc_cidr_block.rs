@@ -5,32 +5,83 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VPCCidrBlock`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpccidrblock.html) resource type.
 ///
+/// Associates a CIDR block with your VPC.
+///
+/// A VPC must have an associated IPv4 CIDR block. You can optionally associate additional IPv4 CIDR
+/// blocks with a VPC. You can optionally associate an IPv6 CIDR block with a VPC. You can request an
+/// Amazon-provided IPv6 CIDR block from Amazon's pool of IPv6 addresses, or an IPv6 CIDR block from an
+/// IPv6 address pool that you provisioned through bring your own IP addresses (BYOIP).
+///
+/// For more information, see [VPC CIDR
+/// blocks](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html) in the *Amazon VPC
+/// User Guide* .
+///
 /// Build it with [`VpcCidrBlock::builder`]; adding it to a stack returns a [`VpcCidrBlockHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcCidrBlock {
     /// `AmazonProvidedIpv6CidrBlock`. Changing it replaces the resource.
+    ///
+    /// Requests an Amazon-provided IPv6 CIDR block with a /56 prefix length for the VPC. You cannot specify
+    /// the range of IPv6 addresses or the size of the CIDR block.
     pub amazon_provided_ipv6_cidr_block: Option<Val<bool>>,
     /// `CidrBlock`. Changing it replaces the resource.
+    ///
+    /// An IPv4 CIDR block to associate with the VPC.
     ///
     /// - Format: `ipv4-network`.
     pub cidr_block: Option<Val<String>>,
     /// `Ipv4IpamPoolId`. Changing it replaces the resource.
+    ///
+    /// Associate a CIDR allocated from an IPv4 IPAM pool to a VPC. For more information about Amazon VPC IP
+    /// Address Manager (IPAM), see [What is
+    /// IPAM?](https://docs.aws.amazon.com//vpc/latest/ipam/what-is-it-ipam.html) in the *Amazon VPC IPAM
+    /// User Guide* .
     pub ipv4_ipam_pool_id: Option<Val<String>>,
     /// `Ipv4NetmaskLength`. Changing it replaces the resource.
+    ///
+    /// The netmask length of the IPv4 CIDR you would like to associate from an Amazon VPC IP Address
+    /// Manager (IPAM) pool. For more information about IPAM, see [What is
+    /// IPAM?](https://docs.aws.amazon.com//vpc/latest/ipam/what-is-it-ipam.html) in the *Amazon VPC IPAM
+    /// User Guide* .
     pub ipv4_netmask_length: Option<Val<i64>>,
     /// `Ipv6CidrBlock`. Changing it replaces the resource.
+    ///
+    /// An IPv6 CIDR block from the IPv6 address pool. You must also specify `Ipv6Pool` in the request.
+    ///
+    /// To let Amazon choose the IPv6 CIDR block for you, omit this parameter.
     ///
     /// - Format: `ipv6-network`.
     pub ipv6_cidr_block: Option<Val<String>>,
     /// `Ipv6CidrBlockNetworkBorderGroup`. Changing it replaces the resource.
+    ///
+    /// The name of the location from which we advertise the IPV6 CIDR block. Use this parameter to limit
+    /// the CIDR block to this location.
+    ///
+    /// You must set `AmazonProvidedIpv6CidrBlock` to `true` to use this parameter.
+    ///
+    /// You can have one IPv6 CIDR block association per network border group.
     pub ipv6_cidr_block_network_border_group: Option<Val<String>>,
     /// `Ipv6IpamPoolId`. Changing it replaces the resource.
+    ///
+    /// Associates a CIDR allocated from an IPv6 IPAM pool to a VPC. For more information about Amazon VPC
+    /// IP Address Manager (IPAM), see [What is
+    /// IPAM?](https://docs.aws.amazon.com//vpc/latest/ipam/what-is-it-ipam.html) in the *Amazon VPC IPAM
+    /// User Guide* .
     pub ipv6_ipam_pool_id: Option<Val<String>>,
     /// `Ipv6NetmaskLength`. Changing it replaces the resource.
+    ///
+    /// The netmask length of the IPv6 CIDR you would like to associate from an Amazon VPC IP Address
+    /// Manager (IPAM) pool. For more information about IPAM, see [What is
+    /// IPAM?](https://docs.aws.amazon.com//vpc/latest/ipam/what-is-it-ipam.html) in the *Amazon VPC IPAM
+    /// User Guide* .
     pub ipv6_netmask_length: Option<Val<i64>>,
     /// `Ipv6Pool`. Changing it replaces the resource.
+    ///
+    /// The ID of an IPv6 address pool from which to allocate the IPv6 CIDR block.
     pub ipv6_pool: Option<Val<String>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -158,14 +209,23 @@ impl Deref for VpcCidrBlockHandle {
 
 impl VpcCidrBlockHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The Id of the VPC associated CIDR Block.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Ipv6AddressAttribute`.
+    ///
+    /// Public IPv6 addresses are those advertised on the internet from AWS . Private IP addresses are not
+    /// and cannot be advertised on the internet from AWS .
     pub fn attr_ipv6_address_attribute(&self) -> Val<String> {
         self.0.get_att("Ipv6AddressAttribute")
     }
     /// `Fn::GetAtt` `IpSource`.
+    ///
+    /// The source that allocated the IP address space. `byoip` or `amazon` indicates public IP address
+    /// space allocated by Amazon or space that you have allocated with Bring your own IP (BYOIP). `none`
+    /// indicates private space.
     pub fn attr_ip_source(&self) -> Val<String> {
         self.0.get_att("IpSource")
     }

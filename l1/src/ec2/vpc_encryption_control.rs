@@ -5,32 +5,60 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VPCEncryptionControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpcencryptioncontrol.html) resource type.
 ///
+/// Describes the configuration and state of VPC encryption controls.
+///
+/// For more information, see [Enforce VPC encryption in
+/// transit](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-encryption-controls.html) in the *Amazon
+/// VPC User Guide* .
+///
 /// Build it with [`VpcEncryptionControl::builder`]; adding it to a stack returns a [`VpcEncryptionControlHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcEncryptionControl {
     /// `EgressOnlyInternetGatewayExclusionInput`.
+    ///
+    /// Specifies whether to exclude egress-only internet gateway traffic from encryption enforcement.
     pub egress_only_internet_gateway_exclusion_input: Option<Val<EgressOnlyInternetGatewayExclusionInput>>,
     /// `ElasticFileSystemExclusionInput`.
+    ///
+    /// Specifies whether to exclude Elastic File System traffic from encryption enforcement.
     pub elastic_file_system_exclusion_input: Option<Val<ElasticFileSystemExclusionInput>>,
     /// `InternetGatewayExclusionInput`.
+    ///
+    /// Specifies whether to exclude internet gateway traffic from encryption enforcement.
     pub internet_gateway_exclusion_input: Option<Val<InternetGatewayExclusionInput>>,
     /// `LambdaExclusionInput`.
+    ///
+    /// Specifies whether to exclude Lambda function traffic from encryption enforcement.
     pub lambda_exclusion_input: Option<Val<LambdaExclusionInput>>,
     /// `Mode`.
+    ///
+    /// The encryption mode for the VPC Encryption Control configuration.
     pub mode: Option<Val<Mode>>,
     /// `NatGatewayExclusionInput`.
+    ///
+    /// Specifies whether to exclude NAT gateway traffic from encryption enforcement.
     pub nat_gateway_exclusion_input: Option<Val<NatGatewayExclusionInput>>,
     /// `Tags`.
+    ///
+    /// The tags assigned to the VPC Encryption Control configuration.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VirtualPrivateGatewayExclusionInput`.
+    ///
+    /// Specifies whether to exclude virtual private gateway traffic from encryption enforcement.
     pub virtual_private_gateway_exclusion_input: Option<Val<VirtualPrivateGatewayExclusionInput>>,
     /// `VpcId`. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC for which to create the encryption control configuration.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
     /// `VpcLatticeExclusionInput`.
+    ///
+    /// Specifies whether to exclude VPC Lattice traffic from encryption enforcement.
     pub vpc_lattice_exclusion_input: Option<Val<VpcLatticeExclusionInput>>,
     /// `VpcPeeringExclusionInput`.
+    ///
+    /// Specifies whether to exclude VPC peering connection traffic from encryption enforcement.
     pub vpc_peering_exclusion_input: Option<Val<VpcPeeringExclusionInput>>,
 }
 
@@ -173,14 +201,20 @@ impl Deref for VpcEncryptionControlHandle {
 
 impl VpcEncryptionControlHandle {
     /// `Fn::GetAtt` `VpcEncryptionControlId`.
+    ///
+    /// The ID of the VPC Encryption Control configuration.
     pub fn attr_vpc_encryption_control_id(&self) -> Val<String> {
         self.0.get_att("VpcEncryptionControlId")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The current state of the VPC Encryption Control configuration.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `StateMessage`.
+    ///
+    /// A message providing additional information about the encryption control state.
     pub fn attr_state_message(&self) -> Val<String> {
         self.0.get_att("StateMessage")
     }
@@ -189,98 +223,146 @@ impl VpcEncryptionControlHandle {
         self.0.get_att("ResourceExclusions")
     }
     /// `Fn::GetAtt` `ResourceExclusions.InternetGateway`.
+    ///
+    /// Specifies whether to exclude internet gateway traffic from encryption enforcement.
     pub fn attr_resource_exclusions_internet_gateway(&self) -> Val<Json> {
         self.0.get_att("ResourceExclusions.InternetGateway")
     }
     /// `Fn::GetAtt` `ResourceExclusions.InternetGateway.State`.
+    ///
+    /// The current state of the exclusion configuration.
     pub fn attr_resource_exclusions_internet_gateway_state(&self) -> Val<String> {
         self.0.get_att("ResourceExclusions.InternetGateway.State")
     }
     /// `Fn::GetAtt` `ResourceExclusions.InternetGateway.StateMessage`.
+    ///
+    /// A message providing additional information about the exclusion state.
     pub fn attr_resource_exclusions_internet_gateway_state_message(&self) -> Val<String> {
         self.0.get_att("ResourceExclusions.InternetGateway.StateMessage")
     }
     /// `Fn::GetAtt` `ResourceExclusions.EgressOnlyInternetGateway`.
+    ///
+    /// Specifies whether to exclude egress-only internet gateway traffic from encryption enforcement.
     pub fn attr_resource_exclusions_egress_only_internet_gateway(&self) -> Val<Json> {
         self.0.get_att("ResourceExclusions.EgressOnlyInternetGateway")
     }
     /// `Fn::GetAtt` `ResourceExclusions.EgressOnlyInternetGateway.State`.
+    ///
+    /// The current state of the exclusion configuration.
     pub fn attr_resource_exclusions_egress_only_internet_gateway_state(&self) -> Val<String> {
         self.0.get_att("ResourceExclusions.EgressOnlyInternetGateway.State")
     }
     /// `Fn::GetAtt` `ResourceExclusions.EgressOnlyInternetGateway.StateMessage`.
+    ///
+    /// A message providing additional information about the exclusion state.
     pub fn attr_resource_exclusions_egress_only_internet_gateway_state_message(&self) -> Val<String> {
         self.0.get_att("ResourceExclusions.EgressOnlyInternetGateway.StateMessage")
     }
     /// `Fn::GetAtt` `ResourceExclusions.NatGateway`.
+    ///
+    /// Specifies whether to exclude NAT gateway traffic from encryption enforcement.
     pub fn attr_resource_exclusions_nat_gateway(&self) -> Val<Json> {
         self.0.get_att("ResourceExclusions.NatGateway")
     }
     /// `Fn::GetAtt` `ResourceExclusions.NatGateway.State`.
+    ///
+    /// The current state of the exclusion configuration.
     pub fn attr_resource_exclusions_nat_gateway_state(&self) -> Val<String> {
         self.0.get_att("ResourceExclusions.NatGateway.State")
     }
     /// `Fn::GetAtt` `ResourceExclusions.NatGateway.StateMessage`.
+    ///
+    /// A message providing additional information about the exclusion state.
     pub fn attr_resource_exclusions_nat_gateway_state_message(&self) -> Val<String> {
         self.0.get_att("ResourceExclusions.NatGateway.StateMessage")
     }
     /// `Fn::GetAtt` `ResourceExclusions.VirtualPrivateGateway`.
+    ///
+    /// Specifies whether to exclude virtual private gateway traffic from encryption enforcement.
     pub fn attr_resource_exclusions_virtual_private_gateway(&self) -> Val<Json> {
         self.0.get_att("ResourceExclusions.VirtualPrivateGateway")
     }
     /// `Fn::GetAtt` `ResourceExclusions.VirtualPrivateGateway.State`.
+    ///
+    /// The current state of the exclusion configuration.
     pub fn attr_resource_exclusions_virtual_private_gateway_state(&self) -> Val<String> {
         self.0.get_att("ResourceExclusions.VirtualPrivateGateway.State")
     }
     /// `Fn::GetAtt` `ResourceExclusions.VirtualPrivateGateway.StateMessage`.
+    ///
+    /// A message providing additional information about the exclusion state.
     pub fn attr_resource_exclusions_virtual_private_gateway_state_message(&self) -> Val<String> {
         self.0.get_att("ResourceExclusions.VirtualPrivateGateway.StateMessage")
     }
     /// `Fn::GetAtt` `ResourceExclusions.VpcPeering`.
+    ///
+    /// Specifies whether to exclude VPC peering connection traffic from encryption enforcement.
     pub fn attr_resource_exclusions_vpc_peering(&self) -> Val<Json> {
         self.0.get_att("ResourceExclusions.VpcPeering")
     }
     /// `Fn::GetAtt` `ResourceExclusions.VpcPeering.State`.
+    ///
+    /// The current state of the exclusion configuration.
     pub fn attr_resource_exclusions_vpc_peering_state(&self) -> Val<String> {
         self.0.get_att("ResourceExclusions.VpcPeering.State")
     }
     /// `Fn::GetAtt` `ResourceExclusions.VpcPeering.StateMessage`.
+    ///
+    /// A message providing additional information about the exclusion state.
     pub fn attr_resource_exclusions_vpc_peering_state_message(&self) -> Val<String> {
         self.0.get_att("ResourceExclusions.VpcPeering.StateMessage")
     }
     /// `Fn::GetAtt` `ResourceExclusions.VpcLattice`.
+    ///
+    /// Specifies whether to exclude VPC Lattice traffic from encryption enforcement.
     pub fn attr_resource_exclusions_vpc_lattice(&self) -> Val<Json> {
         self.0.get_att("ResourceExclusions.VpcLattice")
     }
     /// `Fn::GetAtt` `ResourceExclusions.VpcLattice.State`.
+    ///
+    /// The current state of the exclusion configuration.
     pub fn attr_resource_exclusions_vpc_lattice_state(&self) -> Val<String> {
         self.0.get_att("ResourceExclusions.VpcLattice.State")
     }
     /// `Fn::GetAtt` `ResourceExclusions.VpcLattice.StateMessage`.
+    ///
+    /// A message providing additional information about the exclusion state.
     pub fn attr_resource_exclusions_vpc_lattice_state_message(&self) -> Val<String> {
         self.0.get_att("ResourceExclusions.VpcLattice.StateMessage")
     }
     /// `Fn::GetAtt` `ResourceExclusions.ElasticFileSystem`.
+    ///
+    /// Specifies whether to exclude Elastic File System traffic from encryption enforcement.
     pub fn attr_resource_exclusions_elastic_file_system(&self) -> Val<Json> {
         self.0.get_att("ResourceExclusions.ElasticFileSystem")
     }
     /// `Fn::GetAtt` `ResourceExclusions.ElasticFileSystem.State`.
+    ///
+    /// The current state of the exclusion configuration.
     pub fn attr_resource_exclusions_elastic_file_system_state(&self) -> Val<String> {
         self.0.get_att("ResourceExclusions.ElasticFileSystem.State")
     }
     /// `Fn::GetAtt` `ResourceExclusions.ElasticFileSystem.StateMessage`.
+    ///
+    /// A message providing additional information about the exclusion state.
     pub fn attr_resource_exclusions_elastic_file_system_state_message(&self) -> Val<String> {
         self.0.get_att("ResourceExclusions.ElasticFileSystem.StateMessage")
     }
     /// `Fn::GetAtt` `ResourceExclusions.Lambda`.
+    ///
+    /// Specifies whether to exclude Lambda function traffic from encryption enforcement.
     pub fn attr_resource_exclusions_lambda(&self) -> Val<Json> {
         self.0.get_att("ResourceExclusions.Lambda")
     }
     /// `Fn::GetAtt` `ResourceExclusions.Lambda.State`.
+    ///
+    /// The current state of the exclusion configuration.
     pub fn attr_resource_exclusions_lambda_state(&self) -> Val<String> {
         self.0.get_att("ResourceExclusions.Lambda.State")
     }
     /// `Fn::GetAtt` `ResourceExclusions.Lambda.StateMessage`.
+    ///
+    /// A message providing additional information about the exclusion state.
     pub fn attr_resource_exclusions_lambda_state_message(&self) -> Val<String> {
         self.0.get_att("ResourceExclusions.Lambda.StateMessage")
     }
@@ -385,9 +467,18 @@ impl EgressOnlyInternetGatewayExclusionInput {
             EgressOnlyInternetGatewayExclusionInput::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EgressOnlyInternetGatewayExclusionInput {
+    const VALUES: &'static [&'static str] = &["enable", "disable"];
+    fn as_str(&self) -> &str {
+        EgressOnlyInternetGatewayExclusionInput::as_str(self)
     }
 }
 
@@ -432,9 +523,18 @@ impl ElasticFileSystemExclusionInput {
             ElasticFileSystemExclusionInput::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ElasticFileSystemExclusionInput {
+    const VALUES: &'static [&'static str] = &["enable", "disable"];
+    fn as_str(&self) -> &str {
+        ElasticFileSystemExclusionInput::as_str(self)
     }
 }
 
@@ -479,9 +579,18 @@ impl InternetGatewayExclusionInput {
             InternetGatewayExclusionInput::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InternetGatewayExclusionInput {
+    const VALUES: &'static [&'static str] = &["enable", "disable"];
+    fn as_str(&self) -> &str {
+        InternetGatewayExclusionInput::as_str(self)
     }
 }
 
@@ -526,9 +635,18 @@ impl LambdaExclusionInput {
             LambdaExclusionInput::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LambdaExclusionInput {
+    const VALUES: &'static [&'static str] = &["enable", "disable"];
+    fn as_str(&self) -> &str {
+        LambdaExclusionInput::as_str(self)
     }
 }
 
@@ -573,9 +691,18 @@ impl Mode {
             Mode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Mode {
+    const VALUES: &'static [&'static str] = &["monitor", "enforce"];
+    fn as_str(&self) -> &str {
+        Mode::as_str(self)
     }
 }
 
@@ -620,9 +747,18 @@ impl NatGatewayExclusionInput {
             NatGatewayExclusionInput::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NatGatewayExclusionInput {
+    const VALUES: &'static [&'static str] = &["enable", "disable"];
+    fn as_str(&self) -> &str {
+        NatGatewayExclusionInput::as_str(self)
     }
 }
 
@@ -667,9 +803,18 @@ impl VirtualPrivateGatewayExclusionInput {
             VirtualPrivateGatewayExclusionInput::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VirtualPrivateGatewayExclusionInput {
+    const VALUES: &'static [&'static str] = &["enable", "disable"];
+    fn as_str(&self) -> &str {
+        VirtualPrivateGatewayExclusionInput::as_str(self)
     }
 }
 
@@ -714,9 +859,18 @@ impl VpcLatticeExclusionInput {
             VpcLatticeExclusionInput::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VpcLatticeExclusionInput {
+    const VALUES: &'static [&'static str] = &["enable", "disable"];
+    fn as_str(&self) -> &str {
+        VpcLatticeExclusionInput::as_str(self)
     }
 }
 
@@ -761,9 +915,18 @@ impl VpcPeeringExclusionInput {
             VpcPeeringExclusionInput::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VpcPeeringExclusionInput {
+    const VALUES: &'static [&'static str] = &["enable", "disable"];
+    fn as_str(&self) -> &str {
+        VpcPeeringExclusionInput::as_str(self)
     }
 }
 

@@ -5,16 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VPCEndpointConnectionNotification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpcendpointconnectionnotification.html) resource type.
 ///
+/// Specifies a connection notification for a VPC endpoint or VPC endpoint service. A connection
+/// notification notifies you of specific endpoint events. You must create an SNS topic to receive
+/// notifications. For more information, see [Create a
+/// Topic](https://docs.aws.amazon.com/sns/latest/dg/CreateTopic.html) in the *Amazon Simple
+/// Notification Service Developer Guide* .
+///
+/// You can create a connection notification for interface endpoints only.
+///
 /// Build it with [`VpcEndpointConnectionNotification::builder`]; adding it to a stack returns a [`VpcEndpointConnectionNotificationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcEndpointConnectionNotification {
     /// `ConnectionEvents`: required.
+    ///
+    /// The endpoint events for which to receive notifications. Valid values are `Accept` , `Connect` ,
+    /// `Delete` , and `Reject` .
     pub connection_events: Option<Val<Vec<String>>>,
     /// `ConnectionNotificationArn`: required.
+    ///
+    /// The ARN of the SNS topic for the notifications.
     pub connection_notification_arn: Option<Val<String>>,
     /// `ServiceId`. Changing it replaces the resource.
+    ///
+    /// The ID of the endpoint service.
     pub service_id: Option<Val<String>>,
     /// `VPCEndpointId`. Changing it replaces the resource.
+    ///
+    /// The ID of the endpoint.
     pub vpc_endpoint_id: Option<Val<String>>,
 }
 
@@ -124,6 +141,8 @@ impl Deref for VpcEndpointConnectionNotificationHandle {
 
 impl VpcEndpointConnectionNotificationHandle {
     /// `Fn::GetAtt` `VPCEndpointConnectionNotificationId`.
+    ///
+    /// The ID of the notification.
     pub fn attr_vpc_endpoint_connection_notification_id(&self) -> Val<String> {
         self.0.get_att("VPCEndpointConnectionNotificationId")
     }

@@ -5,24 +5,58 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VPCEndpointService`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpcendpointservice.html) resource type.
 ///
+/// Creates a VPC endpoint service configuration to which service consumers ( AWS accounts, users, and
+/// IAM roles) can connect.
+///
+/// To create an endpoint service configuration, you must first create one of the following for your
+/// service:
+///
+/// - A [Network Load
+///   Balancer](https://docs.aws.amazon.com/elasticloadbalancing/latest/network/introduction.html) .
+///   Service consumers connect to your service using an interface endpoint.
+/// - A [Gateway Load
+///   Balancer](https://docs.aws.amazon.com/elasticloadbalancing/latest/gateway/introduction.html) .
+///   Service consumers connect to your service using a Gateway Load Balancer endpoint.
+///
+/// For more information, see the [AWS PrivateLink User
+/// Guide](https://docs.aws.amazon.com/vpc/latest/privatelink/) .
+///
 /// Build it with [`VpcEndpointService::builder`]; adding it to a stack returns a [`VpcEndpointServiceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcEndpointService {
     /// `AcceptanceRequired`.
+    ///
+    /// Indicates whether requests from service consumers to create an endpoint to your service must be
+    /// accepted.
     pub acceptance_required: Option<Val<bool>>,
     /// `ContributorInsightsEnabled`.
+    ///
+    /// Indicates whether to enable the built-in Contributor Insights rules provided by AWS PrivateLink .
     pub contributor_insights_enabled: Option<Val<bool>>,
     /// `GatewayLoadBalancerArns`.
+    ///
+    /// The Amazon Resource Names (ARNs) of the Gateway Load Balancers.
     pub gateway_load_balancer_arns: Option<Val<Vec<String>>>,
     /// `NetworkLoadBalancerArns`.
+    ///
+    /// The Amazon Resource Names (ARNs) of the Network Load Balancers.
     pub network_load_balancer_arns: Option<Val<Vec<String>>>,
     /// `PayerResponsibility`.
+    ///
+    /// The entity that is responsible for the endpoint costs. The default is the endpoint owner. If you set
+    /// the payer responsibility to the service owner, you cannot set it back to the endpoint owner.
     pub payer_responsibility: Option<Val<String>>,
     /// `SupportedIpAddressTypes`.
+    ///
+    /// The supported IP address types. The possible values are `ipv4` and `ipv6` .
     pub supported_ip_address_types: Option<Val<Vec<IpAddressType>>>,
     /// `SupportedRegions`.
+    ///
+    /// The Regions from which service consumers can access the service.
     pub supported_regions: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tags to associate with the service.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -158,6 +192,8 @@ impl Deref for VpcEndpointServiceHandle {
 
 impl VpcEndpointServiceHandle {
     /// `Fn::GetAtt` `ServiceId`.
+    ///
+    /// The ID of the endpoint service.
     pub fn attr_service_id(&self) -> Val<String> {
         self.0.get_att("ServiceId")
     }
@@ -258,9 +294,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["ipv4", "ipv6"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 

@@ -5,12 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VPCEndpointServicePermissions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpcendpointservicepermissions.html) resource type.
 ///
+/// Grant or revoke permissions for service consumers (users, IAM roles, and AWS accounts) to connect to
+/// a VPC endpoint service.
+///
+/// If you grant permissions to all principals, the service is public. Any users who know the name of a
+/// public service can send a request to attach an endpoint. If the service does not require manual
+/// approval, attachments are automatically approved.
+///
 /// Build it with [`VpcEndpointServicePermissions::builder`]; adding it to a stack returns a [`VpcEndpointServicePermissionsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcEndpointServicePermissions {
     /// `AllowedPrincipals`.
+    ///
+    /// The Amazon Resource Names (ARN) of one or more principals (for example, users, IAM roles, and AWS
+    /// accounts ). Permissions are granted to the principals in this list. To grant permissions to all
+    /// principals, specify an asterisk (*). Permissions are revoked for principals not in this list. If the
+    /// list is empty, then all permissions are revoked.
     pub allowed_principals: Option<Val<Vec<String>>>,
     /// `ServiceId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the service.
     pub service_id: Option<Val<String>>,
 }
 

@@ -5,16 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VPCGatewayAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpcgatewayattachment.html) resource type.
 ///
+/// Attaches an internet gateway, or a virtual private gateway to a VPC, enabling connectivity between
+/// the internet and the VPC.
+///
 /// Build it with [`VpcGatewayAttachment::builder`]; adding it to a stack returns a [`VpcGatewayAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcGatewayAttachment {
     /// `InternetGatewayId`.
+    ///
+    /// The ID of the internet gateway.
+    ///
+    /// You must specify either `InternetGatewayId` or `VpnGatewayId` , but not both.
     pub internet_gateway_id: Option<Val<String>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
     /// `VpnGatewayId`.
+    ///
+    /// The ID of the virtual private gateway.
+    ///
+    /// You must specify either `InternetGatewayId` or `VpnGatewayId` , but not both.
     pub vpn_gateway_id: Option<Val<String>>,
 }
 
@@ -98,6 +111,8 @@ impl Deref for VpcGatewayAttachmentHandle {
 
 impl VpcGatewayAttachmentHandle {
     /// `Fn::GetAtt` `AttachmentType`.
+    ///
+    /// Used to identify if this resource is an Internet Gateway or Vpn Gateway Attachment
     pub fn attr_attachment_type(&self) -> Val<String> {
         self.0.get_att("AttachmentType")
     }

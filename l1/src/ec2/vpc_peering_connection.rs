@@ -5,24 +5,65 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VPCPeeringConnection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpcpeeringconnection.html) resource type.
 ///
+/// Requests a VPC peering connection between two VPCs: a requester VPC that you own and an accepter VPC
+/// with which to create the connection. The accepter VPC can belong to a different AWS account and can
+/// be in a different Region than the requester VPC.
+///
+/// The requester VPC and accepter VPC cannot have overlapping CIDR blocks. If you create a VPC peering
+/// connection request between VPCs with overlapping CIDR blocks, the VPC peering connection has a
+/// status of `failed` .
+///
+/// If the VPCs belong to different accounts, the acceptor account must have a role that allows the
+/// requester account to accept the VPC peering connection. For an example, see [Walkthrough: Peer with
+/// a VPC in another AWS
+/// account](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/peer-with-vpc-in-another-account.html)
+/// .
+///
+/// If the requester and acceptor VPCs are in the same account, the peering request is accepted without
+/// a peering role.
+///
 /// Build it with [`VpcPeeringConnection::builder`]; adding it to a stack returns a [`VpcPeeringConnectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcPeeringConnection {
     /// `AssumeRoleRegion`. Changing it replaces the resource.
+    ///
+    /// The Region code to use when calling Security Token Service (STS) to assume the PeerRoleArn, if
+    /// provided.
     pub assume_role_region: Option<Val<String>>,
     /// `PeerOwnerId`. Changing it replaces the resource.
+    ///
+    /// The AWS account ID of the owner of the accepter VPC.
+    ///
+    /// Default: Your AWS account ID
     pub peer_owner_id: Option<Val<String>>,
     /// `PeerRegion`. Changing it replaces the resource.
+    ///
+    /// The Region code for the accepter VPC, if the accepter VPC is located in a Region other than the
+    /// Region in which you make the request.
+    ///
+    /// Default: The Region in which you make the request.
     pub peer_region: Option<Val<String>>,
     /// `PeerRoleArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the VPC peer role for the peering connection in another AWS
+    /// account.
+    ///
+    /// This is required when you are peering a VPC in a different AWS account.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub peer_role_arn: Option<Val<String>>,
     /// `PeerVpcId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC with which you are creating the VPC peering connection. You must specify this
+    /// parameter in the request.
     pub peer_vpc_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Any tags assigned to the resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -144,6 +185,8 @@ impl Deref for VpcPeeringConnectionHandle {
 
 impl VpcPeeringConnectionHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the peering connection.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,12 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VPCDHCPOptionsAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpcdhcpoptionsassociation.html) resource type.
 ///
+/// Associates a set of DHCP options with a VPC, or associates no DHCP options with the VPC.
+///
+/// After you associate the options with the VPC, any existing instances and all new instances that you
+/// launch in that VPC use the options. You don't need to restart or relaunch the instances. They
+/// automatically pick up the changes within a few hours, depending on how frequently the instance
+/// renews its DHCP lease. You can explicitly renew the lease using the operating system on the
+/// instance.
+///
 /// Build it with [`VpcdhcpOptionsAssociation::builder`]; adding it to a stack returns a [`VpcdhcpOptionsAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcdhcpOptionsAssociation {
     /// `DhcpOptionsId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the DHCP options set, or `default` to associate no DHCP options with the VPC.
     pub dhcp_options_id: Option<Val<String>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,

@@ -5,14 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VPNConcentrator`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpnconcentrator.html) resource type.
 ///
+/// Describes a VPN concentrator.
+///
 /// Build it with [`VpnConcentrator::builder`]; adding it to a stack returns a [`VpnConcentratorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpnConcentrator {
     /// `Tags`.
+    ///
+    /// Any tags assigned to the VPN concentrator.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TransitGatewayId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the transit gateway associated with the VPN concentrator.
     pub transit_gateway_id: Option<Val<String>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of VPN concentrator.
     pub type_: Option<Val<String>>,
 }
 
@@ -108,10 +116,14 @@ impl Deref for VpnConcentratorHandle {
 
 impl VpnConcentratorHandle {
     /// `Fn::GetAtt` `VpnConcentratorId`.
+    ///
+    /// The ID of the VPN concentrator to associate with the VPN connection.
     pub fn attr_vpn_concentrator_id(&self) -> Val<String> {
         self.0.get_att("VpnConcentratorId")
     }
     /// `Fn::GetAtt` `TransitGatewayAttachmentId`.
+    ///
+    /// The ID of the transit gateway attachment for the VPN concentrator.
     pub fn attr_transit_gateway_attachment_id(&self) -> Val<String> {
         self.0.get_att("TransitGatewayAttachmentId")
     }

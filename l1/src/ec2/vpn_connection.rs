@@ -5,44 +5,122 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VPNConnection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpnconnection.html) resource type.
 ///
+/// Specifies a VPN connection between a virtual private gateway and a VPN customer gateway or a transit
+/// gateway and a VPN customer gateway.
+///
+/// To specify a VPN connection between a transit gateway and customer gateway, use the
+/// `TransitGatewayId` and `CustomerGatewayId` properties.
+///
+/// To specify a VPN connection between a virtual private gateway and customer gateway, use the
+/// `VpnGatewayId` and `CustomerGatewayId` properties.
+///
+/// For more information, see [AWS Site-to-Site
+/// VPN](https://docs.aws.amazon.com/vpn/latest/s2svpn/VPC_VPN.html) in the *AWS Site-to-Site VPN User
+/// Guide* .
+///
 /// Build it with [`VpnConnection::builder`]; adding it to a stack returns a [`VpnConnectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpnConnection {
     /// `CustomerGatewayId`: required.
+    ///
+    /// The ID of the customer gateway at your end of the VPN connection.
     pub customer_gateway_id: Option<Val<String>>,
     /// `EnableAcceleration`. Changing it replaces the resource.
+    ///
+    /// Indicate whether to enable acceleration for the VPN connection.
+    ///
+    /// Default: `false`
     pub enable_acceleration: Option<Val<bool>>,
     /// `LocalIpv4NetworkCidr`. Changing it replaces the resource.
+    ///
+    /// The IPv4 CIDR on the customer gateway (on-premises) side of the VPN connection.
+    ///
+    /// Default: `0.0.0.0/0`
     pub local_ipv4_network_cidr: Option<Val<String>>,
     /// `LocalIpv6NetworkCidr`. Changing it replaces the resource.
+    ///
+    /// The IPv6 CIDR on the customer gateway (on-premises) side of the VPN connection.
+    ///
+    /// Default: `::/0`
     pub local_ipv6_network_cidr: Option<Val<String>>,
     /// `OutsideIpAddressType`. Changing it replaces the resource.
+    ///
+    /// The type of IP address assigned to the outside interface of the customer gateway device.
+    ///
+    /// Valid values: `PrivateIpv4` | `PublicIpv4` | `Ipv6`
+    ///
+    /// Default: `PublicIpv4`
     pub outside_ip_address_type: Option<Val<String>>,
     /// `PreSharedKeyStorage`. Changing it replaces the resource.
+    ///
+    /// Describes the storage location for an instance store-backed AMI.
     pub pre_shared_key_storage: Option<Val<PreSharedKeyStorage>>,
     /// `RemoteIpv4NetworkCidr`. Changing it replaces the resource.
+    ///
+    /// The IPv4 CIDR on the AWS side of the VPN connection.
+    ///
+    /// Default: `0.0.0.0/0`
     pub remote_ipv4_network_cidr: Option<Val<String>>,
     /// `RemoteIpv6NetworkCidr`. Changing it replaces the resource.
+    ///
+    /// The IPv6 CIDR on the AWS side of the VPN connection.
+    ///
+    /// Default: `::/0`
     pub remote_ipv6_network_cidr: Option<Val<String>>,
     /// `StaticRoutesOnly`. Changing it replaces the resource.
+    ///
+    /// Indicates whether the VPN connection uses static routes only. Static routes must be used for devices
+    /// that don't support BGP.
+    ///
+    /// If you are creating a VPN connection for a device that does not support Border Gateway Protocol
+    /// (BGP), you must specify `true` .
     pub static_routes_only: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// Any tags assigned to the VPN connection.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TransitGatewayId`.
+    ///
+    /// The ID of the transit gateway associated with the VPN connection.
+    ///
+    /// You must specify either `TransitGatewayId` or `VpnGatewayId` , but not both.
     pub transit_gateway_id: Option<Val<String>>,
     /// `TransportTransitGatewayAttachmentId`. Changing it replaces the resource.
+    ///
+    /// The transit gateway attachment ID to use for the VPN tunnel.
+    ///
+    /// Required if `OutsideIpAddressType` is set to `PrivateIpv4` .
     pub transport_transit_gateway_attachment_id: Option<Val<String>>,
     /// `TunnelBandwidth`.
+    ///
+    /// The desired bandwidth specification for the VPN tunnel, used when creating or modifying VPN
+    /// connection options to set the tunnel's throughput capacity. `standard` supports up to 1.25 Gbps per
+    /// tunnel, while `large` supports up to 5 Gbps per tunnel. The default value is `standard` . Existing
+    /// VPN connections without a bandwidth setting will automatically default to `standard` .
     pub tunnel_bandwidth: Option<Val<TunnelBandwidth>>,
     /// `TunnelInsideIpVersion`. Changing it replaces the resource.
+    ///
+    /// Indicate whether the VPN tunnels process IPv4 or IPv6 traffic.
+    ///
+    /// Default: `ipv4`
     pub tunnel_inside_ip_version: Option<Val<String>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of VPN connection.
     pub type_: Option<Val<String>>,
     /// `VpnConcentratorId`. Changing it replaces the resource.
+    ///
+    /// The ID of the VPN concentrator to associate with the VPN connection.
     pub vpn_concentrator_id: Option<Val<String>>,
     /// `VpnGatewayId`.
+    ///
+    /// The ID of the virtual private gateway at the AWS side of the VPN connection.
+    ///
+    /// You must specify either `TransitGatewayId` or `VpnGatewayId` , but not both.
     pub vpn_gateway_id: Option<Val<String>>,
     /// `VpnTunnelOptionsSpecifications`.
+    ///
+    /// The tunnel options for the VPN connection.
     pub vpn_tunnel_options_specifications: Option<Val<Vec<VpnTunnelOptionsSpecification>>>,
 }
 
@@ -236,6 +314,8 @@ impl Deref for VpnConnectionHandle {
 
 impl VpnConnectionHandle {
     /// `Fn::GetAtt` `VpnConnectionId`.
+    ///
+    /// The ID of the VPN connection.
     pub fn attr_vpn_connection_id(&self) -> Val<String> {
         self.0.get_att("VpnConnectionId")
     }
@@ -250,19 +330,41 @@ impl VpnConnectionHandle {
 }
 
 /// The [`CloudwatchLogOptionsSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-vpnconnection-cloudwatchlogoptionsspecification.html) property type.
+///
+/// Options for sending VPN tunnel logs to CloudWatch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudwatchLogOptionsSpecification {
     /// `BgpLogEnabled`.
+    ///
+    /// Specifies whether to enable BGP logging for the VPN connection. Default value is `False` .
+    ///
+    /// Valid values: `True` | `False`
     pub bgp_log_enabled: Option<Val<bool>>,
     /// `BgpLogGroupArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the CloudWatch log group where BGP logs will be sent.
     pub bgp_log_group_arn: Option<Val<String>>,
     /// `BgpLogOutputFormat`.
+    ///
+    /// The desired output format for BGP logs to be sent to CloudWatch. Default format is `json` .
+    ///
+    /// Valid values: `json` | `text`
     pub bgp_log_output_format: Option<Val<BgpLogOutputFormat>>,
     /// `LogEnabled`.
+    ///
+    /// Enable or disable VPN tunnel logging feature. Default value is `False` .
+    ///
+    /// Valid values: `True` | `False`
     pub log_enabled: Option<Val<bool>>,
     /// `LogGroupArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the CloudWatch log group to send logs to.
     pub log_group_arn: Option<Val<String>>,
     /// `LogOutputFormat`.
+    ///
+    /// Set log format. Default format is `json` .
+    ///
+    /// Valid values: `json` | `text`
     pub log_output_format: Option<Val<BgpLogOutputFormat>>,
 }
 
@@ -340,9 +442,13 @@ impl ToValue for CloudwatchLogOptionsSpecification {
 impl Literal for CloudwatchLogOptionsSpecification {}
 
 /// The [`IKEVersionsRequestListValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-vpnconnection-ikeversionsrequestlistvalue.html) property type.
+///
+/// The IKE version that is permitted for the VPN tunnel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IkeVersionsRequestListValue {
     /// `Value`.
+    ///
+    /// The IKE version.
     pub value: Option<Val<IkeVersionsRequestListValueValue>>,
 }
 
@@ -390,9 +496,13 @@ impl ToValue for IkeVersionsRequestListValue {
 impl Literal for IkeVersionsRequestListValue {}
 
 /// The [`Phase1DHGroupNumbersRequestListValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-vpnconnection-phase1dhgroupnumbersrequestlistvalue.html) property type.
+///
+/// Specifies a Diffie-Hellman group number for the VPN tunnel for phase 1 IKE negotiations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Phase1DhGroupNumbersRequestListValue {
     /// `Value`.
+    ///
+    /// The Diffie-Hellmann group number.
     ///
     /// - Allowed values: `2`, `14`, `15`, `16`, `17`, `18`, `19`, `20`, `21`, `22`, `23`, `24`.
     pub value: Option<Val<i64>>,
@@ -442,9 +552,13 @@ impl ToValue for Phase1DhGroupNumbersRequestListValue {
 impl Literal for Phase1DhGroupNumbersRequestListValue {}
 
 /// The [`Phase1EncryptionAlgorithmsRequestListValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-vpnconnection-phase1encryptionalgorithmsrequestlistvalue.html) property type.
+///
+/// Specifies the encryption algorithm for the VPN tunnel for phase 1 IKE negotiations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Phase1EncryptionAlgorithmsRequestListValue {
     /// `Value`.
+    ///
+    /// The value for the encryption algorithm.
     pub value: Option<Val<Phase1EncryptionAlgorithmsRequestListValueValue>>,
 }
 
@@ -492,9 +606,13 @@ impl ToValue for Phase1EncryptionAlgorithmsRequestListValue {
 impl Literal for Phase1EncryptionAlgorithmsRequestListValue {}
 
 /// The [`Phase1IntegrityAlgorithmsRequestListValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-vpnconnection-phase1integrityalgorithmsrequestlistvalue.html) property type.
+///
+/// Specifies the integrity algorithm for the VPN tunnel for phase 1 IKE negotiations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Phase1IntegrityAlgorithmsRequestListValue {
     /// `Value`.
+    ///
+    /// The value for the integrity algorithm.
     pub value: Option<Val<Phase1IntegrityAlgorithmsRequestListValueValue>>,
 }
 
@@ -542,9 +660,13 @@ impl ToValue for Phase1IntegrityAlgorithmsRequestListValue {
 impl Literal for Phase1IntegrityAlgorithmsRequestListValue {}
 
 /// The [`Phase2DHGroupNumbersRequestListValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-vpnconnection-phase2dhgroupnumbersrequestlistvalue.html) property type.
+///
+/// Specifies a Diffie-Hellman group number for the VPN tunnel for phase 2 IKE negotiations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Phase2DhGroupNumbersRequestListValue {
     /// `Value`.
+    ///
+    /// The Diffie-Hellmann group number.
     ///
     /// - Allowed values: `2`, `5`, `14`, `15`, `16`, `17`, `18`, `19`, `20`, `21`, `22`, `23`, `24`.
     pub value: Option<Val<i64>>,
@@ -594,9 +716,13 @@ impl ToValue for Phase2DhGroupNumbersRequestListValue {
 impl Literal for Phase2DhGroupNumbersRequestListValue {}
 
 /// The [`Phase2EncryptionAlgorithmsRequestListValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-vpnconnection-phase2encryptionalgorithmsrequestlistvalue.html) property type.
+///
+/// Specifies the encryption algorithm for the VPN tunnel for phase 2 IKE negotiations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Phase2EncryptionAlgorithmsRequestListValue {
     /// `Value`.
+    ///
+    /// The encryption algorithm.
     pub value: Option<Val<Phase1EncryptionAlgorithmsRequestListValueValue>>,
 }
 
@@ -644,9 +770,13 @@ impl ToValue for Phase2EncryptionAlgorithmsRequestListValue {
 impl Literal for Phase2EncryptionAlgorithmsRequestListValue {}
 
 /// The [`Phase2IntegrityAlgorithmsRequestListValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-vpnconnection-phase2integrityalgorithmsrequestlistvalue.html) property type.
+///
+/// Specifies the integrity algorithm for the VPN tunnel for phase 2 IKE negotiations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Phase2IntegrityAlgorithmsRequestListValue {
     /// `Value`.
+    ///
+    /// The integrity algorithm.
     pub value: Option<Val<Phase1IntegrityAlgorithmsRequestListValueValue>>,
 }
 
@@ -758,9 +888,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpnTunnelLogOptionsSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-vpnconnection-vpntunnellogoptionsspecification.html) property type.
+///
+/// Options for logging VPN tunnel activity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpnTunnelLogOptionsSpecification {
     /// `CloudwatchLogOptions`.
+    ///
+    /// Options for sending VPN tunnel logs to CloudWatch.
     pub cloudwatch_log_options: Option<Val<CloudwatchLogOptionsSpecification>>,
 }
 
@@ -808,59 +942,177 @@ impl ToValue for VpnTunnelLogOptionsSpecification {
 impl Literal for VpnTunnelLogOptionsSpecification {}
 
 /// The [`VpnTunnelOptionsSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-vpnconnection-vpntunneloptionsspecification.html) property type.
+///
+/// The tunnel options for a single VPN tunnel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpnTunnelOptionsSpecification {
     /// `DPDTimeoutAction`.
+    ///
+    /// The action to take after DPD timeout occurs. Specify `restart` to restart the IKE initiation.
+    /// Specify `clear` to end the IKE session.
+    ///
+    /// Valid Values: `clear` | `none` | `restart`
+    ///
+    /// Default: `clear`
     pub dpd_timeout_action: Option<Val<DpdTimeoutAction>>,
     /// `DPDTimeoutSeconds`.
+    ///
+    /// The number of seconds after which a DPD timeout occurs.
+    ///
+    /// Constraints: A value greater than or equal to 30.
+    ///
+    /// Default: `30`
     ///
     /// - Minimum: 30.
     pub dpd_timeout_seconds: Option<Val<i64>>,
     /// `EnableTunnelLifecycleControl`.
+    ///
+    /// Turn on or off tunnel endpoint lifecycle control feature.
     pub enable_tunnel_lifecycle_control: Option<Val<bool>>,
     /// `IKEVersions`.
+    ///
+    /// The IKE versions that are permitted for the VPN tunnel.
+    ///
+    /// Valid values: `ikev1` | `ikev2`
     pub ike_versions: Option<Val<Vec<IkeVersionsRequestListValue>>>,
     /// `LogOptions`.
+    ///
+    /// Options for logging VPN tunnel activity.
     pub log_options: Option<Val<VpnTunnelLogOptionsSpecification>>,
     /// `Phase1DHGroupNumbers`.
+    ///
+    /// One or more Diffie-Hellman group numbers that are permitted for the VPN tunnel for phase 1 IKE
+    /// negotiations.
+    ///
+    /// Valid values: `2` | `14` | `15` | `16` | `17` | `18` | `19` | `20` | `21` | `22` | `23` | `24`
     pub phase1_dh_group_numbers: Option<Val<Vec<Phase1DhGroupNumbersRequestListValue>>>,
     /// `Phase1EncryptionAlgorithms`.
+    ///
+    /// One or more encryption algorithms that are permitted for the VPN tunnel for phase 1 IKE
+    /// negotiations.
+    ///
+    /// Valid values: `AES128` | `AES256` | `AES128-GCM-16` | `AES256-GCM-16`
     pub phase1_encryption_algorithms: Option<Val<Vec<Phase1EncryptionAlgorithmsRequestListValue>>>,
     /// `Phase1IntegrityAlgorithms`.
+    ///
+    /// One or more integrity algorithms that are permitted for the VPN tunnel for phase 1 IKE negotiations.
+    ///
+    /// Valid values: `SHA1` | `SHA2-256` | `SHA2-384` | `SHA2-512`
     pub phase1_integrity_algorithms: Option<Val<Vec<Phase1IntegrityAlgorithmsRequestListValue>>>,
     /// `Phase1LifetimeSeconds`.
+    ///
+    /// The lifetime for phase 1 of the IKE negotiation, in seconds.
+    ///
+    /// Constraints: A value between 900 and 28,800.
+    ///
+    /// Default: `28800`
     ///
     /// - Range: 900 to 28800.
     pub phase1_lifetime_seconds: Option<Val<i64>>,
     /// `Phase2DHGroupNumbers`.
+    ///
+    /// One or more Diffie-Hellman group numbers that are permitted for the VPN tunnel for phase 2 IKE
+    /// negotiations.
+    ///
+    /// Valid values: `2` | `5` | `14` | `15` | `16` | `17` | `18` | `19` | `20` | `21` | `22` | `23` | `24`
     pub phase2_dh_group_numbers: Option<Val<Vec<Phase2DhGroupNumbersRequestListValue>>>,
     /// `Phase2EncryptionAlgorithms`.
+    ///
+    /// One or more encryption algorithms that are permitted for the VPN tunnel for phase 2 IKE
+    /// negotiations.
+    ///
+    /// Valid values: `AES128` | `AES256` | `AES128-GCM-16` | `AES256-GCM-16`
     pub phase2_encryption_algorithms: Option<Val<Vec<Phase2EncryptionAlgorithmsRequestListValue>>>,
     /// `Phase2IntegrityAlgorithms`.
+    ///
+    /// One or more integrity algorithms that are permitted for the VPN tunnel for phase 2 IKE negotiations.
+    ///
+    /// Valid values: `SHA1` | `SHA2-256` | `SHA2-384` | `SHA2-512`
     pub phase2_integrity_algorithms: Option<Val<Vec<Phase2IntegrityAlgorithmsRequestListValue>>>,
     /// `Phase2LifetimeSeconds`.
+    ///
+    /// The lifetime for phase 2 of the IKE negotiation, in seconds.
+    ///
+    /// Constraints: A value between 900 and 3,600. The value must be less than the value for
+    /// `Phase1LifetimeSeconds` .
+    ///
+    /// Default: `3600`
     ///
     /// - Range: 900 to 3600.
     pub phase2_lifetime_seconds: Option<Val<i64>>,
     /// `PreSharedKey`.
+    ///
+    /// The pre-shared key (PSK) to establish initial authentication between the virtual private gateway and
+    /// customer gateway.
+    ///
+    /// Constraints: Allowed characters are alphanumeric characters, periods (.), and underscores (_). Must
+    /// be between 8 and 64 characters in length and cannot start with zero (0).
     pub pre_shared_key: Option<Val<String>>,
     /// `RekeyFuzzPercentage`.
+    ///
+    /// The percentage of the rekey window (determined by `RekeyMarginTimeSeconds` ) during which the rekey
+    /// time is randomly selected.
+    ///
+    /// Constraints: A value between 0 and 100.
+    ///
+    /// Default: `100`
     ///
     /// - Range: 0 to 100.
     pub rekey_fuzz_percentage: Option<Val<i64>>,
     /// `RekeyMarginTimeSeconds`.
     ///
+    /// The margin time, in seconds, before the phase 2 lifetime expires, during which the AWS side of the
+    /// VPN connection performs an IKE rekey. The exact time of the rekey is randomly selected based on the
+    /// value for `RekeyFuzzPercentage` .
+    ///
+    /// Constraints: A value between 60 and half of `Phase2LifetimeSeconds` .
+    ///
+    /// Default: `270`
+    ///
     /// - Minimum: 60.
     pub rekey_margin_time_seconds: Option<Val<i64>>,
     /// `ReplayWindowSize`.
     ///
+    /// The number of packets in an IKE replay window.
+    ///
+    /// Constraints: A value between 64 and 2048.
+    ///
+    /// Default: `1024`
+    ///
     /// - Range: 64 to 2048.
     pub replay_window_size: Option<Val<i64>>,
     /// `StartupAction`.
+    ///
+    /// The action to take when the establishing the tunnel for the VPN connection. By default, your
+    /// customer gateway device must initiate the IKE negotiation and bring up the tunnel. Specify `start`
+    /// for AWS to initiate the IKE negotiation.
+    ///
+    /// Valid Values: `add` | `start`
+    ///
+    /// Default: `add`
     pub startup_action: Option<Val<StartupAction>>,
     /// `TunnelInsideCidr`.
+    ///
+    /// The range of inside IP addresses for the tunnel. Any specified CIDR blocks must be unique across all
+    /// VPN connections that use the same virtual private gateway.
+    ///
+    /// Constraints: A size /30 CIDR block from the `169.254.0.0/16` range. The following CIDR blocks are
+    /// reserved and cannot be used:
+    ///
+    /// - `169.254.0.0/30`
+    /// - `169.254.1.0/30`
+    /// - `169.254.2.0/30`
+    /// - `169.254.3.0/30`
+    /// - `169.254.4.0/30`
+    /// - `169.254.5.0/30`
+    /// - `169.254.169.252/30`
     pub tunnel_inside_cidr: Option<Val<String>>,
     /// `TunnelInsideIpv6Cidr`.
+    ///
+    /// The range of inside IPv6 addresses for the tunnel. Any specified CIDR blocks must be unique across
+    /// all VPN connections that use the same transit gateway.
+    ///
+    /// Constraints: A size /126 CIDR block from the local `fd00::/8` range.
     pub tunnel_inside_ipv6_cidr: Option<Val<String>>,
 }
 
@@ -1109,9 +1361,18 @@ impl BgpLogOutputFormat {
             BgpLogOutputFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BgpLogOutputFormat {
+    const VALUES: &'static [&'static str] = &["json", "text"];
+    fn as_str(&self) -> &str {
+        BgpLogOutputFormat::as_str(self)
     }
 }
 
@@ -1159,9 +1420,18 @@ impl DpdTimeoutAction {
             DpdTimeoutAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DpdTimeoutAction {
+    const VALUES: &'static [&'static str] = &["clear", "none", "restart"];
+    fn as_str(&self) -> &str {
+        DpdTimeoutAction::as_str(self)
     }
 }
 
@@ -1207,9 +1477,18 @@ impl IkeVersionsRequestListValueValue {
             IkeVersionsRequestListValueValue::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IkeVersionsRequestListValueValue {
+    const VALUES: &'static [&'static str] = &["ikev1", "ikev2"];
+    fn as_str(&self) -> &str {
+        IkeVersionsRequestListValueValue::as_str(self)
     }
 }
 
@@ -1260,9 +1539,18 @@ impl Phase1EncryptionAlgorithmsRequestListValueValue {
             Phase1EncryptionAlgorithmsRequestListValueValue::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Phase1EncryptionAlgorithmsRequestListValueValue {
+    const VALUES: &'static [&'static str] = &["AES128", "AES256", "AES128-GCM-16", "AES256-GCM-16"];
+    fn as_str(&self) -> &str {
+        Phase1EncryptionAlgorithmsRequestListValueValue::as_str(self)
     }
 }
 
@@ -1315,9 +1603,18 @@ impl Phase1IntegrityAlgorithmsRequestListValueValue {
             Phase1IntegrityAlgorithmsRequestListValueValue::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Phase1IntegrityAlgorithmsRequestListValueValue {
+    const VALUES: &'static [&'static str] = &["SHA1", "SHA2-256", "SHA2-384", "SHA2-512"];
+    fn as_str(&self) -> &str {
+        Phase1IntegrityAlgorithmsRequestListValueValue::as_str(self)
     }
 }
 
@@ -1364,9 +1661,18 @@ impl PreSharedKeyStorage {
             PreSharedKeyStorage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PreSharedKeyStorage {
+    const VALUES: &'static [&'static str] = &["Standard", "SecretsManager"];
+    fn as_str(&self) -> &str {
+        PreSharedKeyStorage::as_str(self)
     }
 }
 
@@ -1411,9 +1717,18 @@ impl StartupAction {
             StartupAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StartupAction {
+    const VALUES: &'static [&'static str] = &["add", "start"];
+    fn as_str(&self) -> &str {
+        StartupAction::as_str(self)
     }
 }
 
@@ -1458,9 +1773,18 @@ impl TunnelBandwidth {
             TunnelBandwidth::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TunnelBandwidth {
+    const VALUES: &'static [&'static str] = &["standard", "large"];
+    fn as_str(&self) -> &str {
+        TunnelBandwidth::as_str(self)
     }
 }
 

@@ -5,14 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VPNConnectionRoute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpnconnectionroute.html) resource type.
 ///
+/// Specifies a static route for a VPN connection between an existing virtual private gateway and a VPN
+/// customer gateway. The static route allows traffic to be routed from the virtual private gateway to
+/// the VPN customer gateway.
+///
+/// For more information, see [AWS Site-to-Site
+/// VPN](https://docs.aws.amazon.com/vpn/latest/s2svpn/VPC_VPN.html) in the *AWS Site-to-Site VPN User
+/// Guide* .
+///
 /// Build it with [`VpnConnectionRoute::builder`]; adding it to a stack returns a [`VpnConnectionRouteHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpnConnectionRoute {
     /// `DestinationCidrBlock`: required. Changing it replaces the resource.
     ///
+    /// The CIDR block associated with the local subnet of the customer network.
+    ///
     /// - Format: `ipv4-network`.
     pub destination_cidr_block: Option<Val<String>>,
     /// `VpnConnectionId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VPN connection.
     pub vpn_connection_id: Option<Val<String>>,
 }
 

@@ -5,16 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VPNGateway`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpngateway.html) resource type.
 ///
+/// Specifies a virtual private gateway. A virtual private gateway is the endpoint on the VPC side of
+/// your VPN connection. You can create a virtual private gateway before creating the VPC itself.
+///
+/// For more information, see [AWS Site-to-Site
+/// VPN](https://docs.aws.amazon.com/vpn/latest/s2svpn/VPC_VPN.html) in the *AWS Site-to-Site VPN User
+/// Guide* .
+///
 /// Build it with [`VpnGateway::builder`]; adding it to a stack returns a [`VpnGatewayHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpnGateway {
     /// `AmazonSideAsn`. Changing it replaces the resource.
     ///
+    /// The private Autonomous System Number (ASN) for the Amazon side of a BGP session.
+    ///
     /// - Format: `int64`.
     pub amazon_side_asn: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// Any tags assigned to the virtual private gateway.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of VPN connection the virtual private gateway supports.
     pub type_: Option<Val<String>>,
 }
 
@@ -103,6 +116,8 @@ impl Deref for VpnGatewayHandle {
 
 impl VpnGatewayHandle {
     /// `Fn::GetAtt` `VPNGatewayId`.
+    ///
+    /// The ID of the VPN gateway.
     pub fn attr_vpn_gateway_id(&self) -> Val<String> {
         self.0.get_att("VPNGatewayId")
     }

@@ -5,12 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::EC2::VPNGatewayRoutePropagation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpngatewayroutepropagation.html) resource type.
 ///
+/// Enables a virtual private gateway (VGW) to propagate routes to the specified route table of a VPC.
+///
+/// If you reference a VPN gateway that is in the same template as your VPN gateway route propagation,
+/// you must explicitly declare a dependency on the VPN gateway attachment. The
+/// `AWS::EC2::VPNGatewayRoutePropagation` resource cannot use the VPN gateway until it has successfully
+/// attached to the VPC. Add a [DependsOn
+/// Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+/// in the `AWS::EC2::VPNGatewayRoutePropagation` resource to explicitly declare a dependency on the VPN
+/// gateway attachment.
+///
 /// Build it with [`VpnGatewayRoutePropagation::builder`]; adding it to a stack returns a [`VpnGatewayRoutePropagationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpnGatewayRoutePropagation {
     /// `RouteTableIds`: required.
+    ///
+    /// The ID of the route table. The routing table must be associated with the same VPC that the virtual
+    /// private gateway is attached to.
     pub route_table_ids: Option<Val<Vec<String>>>,
     /// `VpnGatewayId`: required.
+    ///
+    /// The ID of the virtual private gateway that is attached to a VPC. The virtual private gateway must be
+    /// attached to the same VPC that the routing tables are associated with.
     pub vpn_gateway_id: Option<Val<String>>,
 }
 
@@ -103,6 +119,8 @@ impl Deref for VpnGatewayRoutePropagationHandle {
 
 impl VpnGatewayRoutePropagationHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the VPN gateway.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

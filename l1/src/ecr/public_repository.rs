@@ -5,19 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::ECR::PublicRepository`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecr-publicrepository.html) resource type.
 ///
+/// The `AWS::ECR::PublicRepository` resource specifies an Amazon Elastic Container Registry Public
+/// (Amazon ECR Public) repository, where users can push and pull Docker images, Open Container
+/// Initiative (OCI) images, and OCI compatible artifacts. For more information, see [Amazon ECR public
+/// repositories](https://docs.aws.amazon.com/AmazonECR/latest/public/public-repositories.html) in the *Amazon
+/// ECR Public User Guide* .
+///
 /// Build it with [`PublicRepository::builder`]; adding it to a stack returns a [`PublicRepositoryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicRepository {
     /// `RepositoryCatalogData`.
+    ///
+    /// The details about the repository that are publicly visible in the Amazon ECR Public Gallery. For
+    /// more information, see [Amazon ECR Public repository catalog
+    /// data](https://docs.aws.amazon.com/AmazonECR/latest/public/public-repository-catalog-data.html) in
+    /// the *Amazon ECR Public User Guide* .
     pub repository_catalog_data: Option<Val<RepositoryCatalogData>>,
     /// `RepositoryName`. Changing it replaces the resource.
+    ///
+    /// The name to use for the public repository. The repository name may be specified on its own (such as
+    /// `nginx-web-app` ) or it can be prepended with a namespace to group the repository into a category
+    /// (such as `project-a/nginx-web-app` ). If you don't specify a name, AWS CloudFormation generates a
+    /// unique physical ID and uses that ID for the repository name. For more information, see [Name
+    /// Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+    ///
+    /// > If you specify a name, you cannot perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you must replace the resource, specify
+    /// a new name.
     ///
     /// - Length: 2 to 256.
     /// - Pattern: `^(?=.{2,256}$)((?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)$`.
     pub repository_name: Option<Val<String>>,
     /// `RepositoryPolicyText`.
+    ///
+    /// The JSON repository policy text to apply to the public repository. For more information, see [Amazon
+    /// ECR Public repository
+    /// policies](https://docs.aws.amazon.com/AmazonECR/latest/public/public-repository-policies.html) in
+    /// the *Amazon ECR Public User Guide* .
     pub repository_policy_text: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -111,6 +139,9 @@ impl Deref for PublicRepositoryHandle {
 
 impl PublicRepositoryHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) for the specified `AWS::ECR::PublicRepository` resource. For
+    /// example, `arn:aws:ecr-public:: *123456789012* :repository/ *test-repository*` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -125,25 +156,42 @@ impl PublicRepositoryHandle {
 }
 
 /// The [`RepositoryCatalogData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecr-publicrepository-repositorycatalogdata.html) property type.
+///
+/// The details about the repository that are publicly visible in the Amazon ECR Public Gallery. For
+/// more information, see [Amazon ECR Public repository catalog
+/// data](https://docs.aws.amazon.com/AmazonECR/latest/public/public-repository-catalog-data.html) in
+/// the *Amazon ECR Public User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RepositoryCatalogData {
     /// `AboutText`.
+    ///
+    /// The longform description of the contents of the repository. This text appears in the repository
+    /// details on the Amazon ECR Public Gallery.
     ///
     /// - Length: at most 10240.
     pub about_text: Option<Val<String>>,
     /// `Architectures`.
     ///
+    /// The architecture tags that are associated with the repository.
+    ///
     /// - Items: at most 50.
     pub architectures: Option<Val<Vec<String>>>,
     /// `OperatingSystems`.
+    ///
+    /// The operating system tags that are associated with the repository.
     ///
     /// - Items: at most 50.
     pub operating_systems: Option<Val<Vec<String>>>,
     /// `RepositoryDescription`.
     ///
+    /// The short description of the repository.
+    ///
     /// - Length: at most 1024.
     pub repository_description: Option<Val<String>>,
     /// `UsageText`.
+    ///
+    /// The longform usage details of the contents of the repository. The usage text provides context for
+    /// users of the repository.
     ///
     /// - Length: at most 10240.
     pub usage_text: Option<Val<String>>,

@@ -5,29 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::ECR::PullThroughCacheRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecr-pullthroughcacherule.html) resource type.
 ///
+/// The `AWS::ECR::PullThroughCacheRule` resource creates or updates a pull through cache rule. A pull
+/// through cache rule provides a way to cache images from an upstream registry in your Amazon ECR
+/// private registry.
+///
 /// Build it with [`PullThroughCacheRule::builder`]; adding it to a stack returns a [`PullThroughCacheRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PullThroughCacheRule {
     /// `CredentialArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the Secrets Manager secret associated with the pull through cache rule.
     ///
     /// - Length: 50 to 612.
     /// - Pattern: `^arn:aws:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr\-pullthroughcache\/[a-zA-Z0-9\/_+=.@-]+$`.
     pub credential_arn: Option<Val<String>>,
     /// `CustomRoleArn`. Changing it replaces the resource.
     ///
+    /// The ARN of the IAM role associated with the pull through cache rule.
+    ///
     /// - Length: 0 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub custom_role_arn: Option<Val<String>>,
     /// `EcrRepositoryPrefix`. Changing it replaces the resource.
     ///
+    /// The Amazon ECR repository prefix associated with the pull through cache rule.
+    ///
     /// - Length: 2 to 30.
     /// - Pattern: `^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$`.
     pub ecr_repository_prefix: Option<Val<String>>,
     /// `UpstreamRegistry`. Changing it replaces the resource.
+    ///
+    /// The name of the upstream source registry associated with the pull through cache rule.
     pub upstream_registry: Option<Val<UpstreamRegistry>>,
     /// `UpstreamRegistryUrl`. Changing it replaces the resource.
+    ///
+    /// The upstream registry URL associated with the pull through cache rule.
     pub upstream_registry_url: Option<Val<String>>,
     /// `UpstreamRepositoryPrefix`. Changing it replaces the resource.
+    ///
+    /// The upstream repository prefix associated with the pull through cache rule.
     ///
     /// - Length: 2 to 30.
     /// - Pattern: `^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$`.
@@ -182,9 +198,28 @@ impl UpstreamRegistry {
             UpstreamRegistry::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UpstreamRegistry {
+    const VALUES: &'static [&'static str] = &[
+        "azure-container-registry",
+        "chainguard",
+        "docker-hub",
+        "ecr",
+        "ecr-public",
+        "github-container-registry",
+        "gitlab-container-registry",
+        "k8s",
+        "quay",
+    ];
+    fn as_str(&self) -> &str {
+        UpstreamRegistry::as_str(self)
     }
 }
 

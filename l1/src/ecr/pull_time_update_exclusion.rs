@@ -5,10 +5,14 @@ use crate::rt::*;
 
 /// The [`AWS::ECR::PullTimeUpdateExclusion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecr-pulltimeupdateexclusion.html) resource type.
 ///
+/// The ARN of the IAM principal to remove from the pull time update exclusion list.
+///
 /// Build it with [`PullTimeUpdateExclusion::builder`]; adding it to a stack returns a [`PullTimeUpdateExclusionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PullTimeUpdateExclusion {
     /// `PrincipalArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the IAM principal to remove from the pull time update exclusion list.
     ///
     /// - Length: 0 to 200.
     /// - Pattern: `^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(role|user)/[\w+=,.@-]+(/[\w+=,.@-]+)*$`.

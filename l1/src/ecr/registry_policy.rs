@@ -5,10 +5,20 @@ use crate::rt::*;
 
 /// The [`AWS::ECR::RegistryPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecr-registrypolicy.html) resource type.
 ///
+/// The `AWS::ECR::RegistryPolicy` resource creates or updates the permissions policy for a private
+/// registry.
+///
+/// A private registry policy is used to specify permissions for another AWS account and is used when
+/// configuring cross-account replication. For more information, see [Registry
+/// permissions](https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry-permissions.html) in
+/// the *Amazon Elastic Container Registry User Guide* .
+///
 /// Build it with [`RegistryPolicy::builder`]; adding it to a stack returns a [`RegistryPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegistryPolicy {
     /// `PolicyText`: required.
+    ///
+    /// The JSON policy text for your registry.
     ///
     /// - Length: 0 to 10240.
     /// - Format: `json`.
@@ -83,6 +93,8 @@ impl Deref for RegistryPolicyHandle {
 
 impl RegistryPolicyHandle {
     /// `Fn::GetAtt` `RegistryId`.
+    ///
+    /// The account ID of the private registry the policy is associated with.
     pub fn attr_registry_id(&self) -> Val<String> {
         self.0.get_att("RegistryId")
     }

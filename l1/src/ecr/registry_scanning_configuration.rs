@@ -5,14 +5,20 @@ use crate::rt::*;
 
 /// The [`AWS::ECR::RegistryScanningConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecr-registryscanningconfiguration.html) resource type.
 ///
+/// The scanning configuration for a private registry.
+///
 /// Build it with [`RegistryScanningConfiguration::builder`]; adding it to a stack returns a [`RegistryScanningConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegistryScanningConfiguration {
     /// `Rules`: required.
     ///
+    /// The scanning rules associated with the registry.
+    ///
     /// - Items: 0 to 2.
     pub rules: Option<Val<Vec<ScanningRule>>>,
     /// `ScanType`: required.
+    ///
+    /// The type of scanning configured for the registry.
     pub scan_type: Option<Val<ScanType>>,
 }
 
@@ -101,6 +107,8 @@ impl Deref for RegistryScanningConfigurationHandle {
 
 impl RegistryScanningConfigurationHandle {
     /// `Fn::GetAtt` `RegistryId`.
+    ///
+    /// The account ID of the destination registry.
     pub fn attr_registry_id(&self) -> Val<String> {
         self.0.get_att("RegistryId")
     }
@@ -115,14 +123,22 @@ impl RegistryScanningConfigurationHandle {
 }
 
 /// The [`RepositoryFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecr-registryscanningconfiguration-repositoryfilter.html) property type.
+///
+/// The filter settings used with image replication. Specifying a repository filter to a replication
+/// rule provides a method for controlling which repositories in a private registry are replicated. If
+/// no filters are added, the contents of all repositories are replicated.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RepositoryFilter {
     /// `Filter`: required.
+    ///
+    /// The filter to use when scanning.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-z0-9*](?:[._\-/a-z0-9*]?[a-z0-9*]+)*$`.
     pub filter: Option<Val<String>>,
     /// `FilterType`: required.
+    ///
+    /// The type associated with the filter.
     pub filter_type: Option<Val<FilterType>>,
 }
 
@@ -193,13 +209,24 @@ impl ToValue for RepositoryFilter {
 impl Literal for RepositoryFilter {}
 
 /// The [`ScanningRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecr-registryscanningconfiguration-scanningrule.html) property type.
+///
+/// The scanning rules associated with the registry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScanningRule {
     /// `RepositoryFilters`: required.
     ///
+    /// The details of a scanning repository filter. For more information on how to use filters, see [Using
+    /// filters](https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning.html#image-scanning-filters)
+    /// in the *Amazon Elastic Container Registry User Guide* .
+    ///
     /// - Items: 0 to 100.
     pub repository_filters: Option<Val<Vec<RepositoryFilter>>>,
     /// `ScanFrequency`: required.
+    ///
+    /// The frequency that scans are performed at for a private registry. When the `ENHANCED` scan type is
+    /// specified, the supported scan frequencies are `CONTINUOUS_SCAN` and `SCAN_ON_PUSH` . When the
+    /// `BASIC` scan type is specified, the `SCAN_ON_PUSH` scan frequency is supported. If scan on push is
+    /// not specified, then the `MANUAL` scan frequency is set by default.
     pub scan_frequency: Option<Val<ScanFrequency>>,
 }
 
@@ -296,9 +323,18 @@ impl FilterType {
             FilterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilterType {
+    const VALUES: &'static [&'static str] = &["WILDCARD"];
+    fn as_str(&self) -> &str {
+        FilterType::as_str(self)
     }
 }
 
@@ -342,9 +378,18 @@ impl ScanFrequency {
             ScanFrequency::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScanFrequency {
+    const VALUES: &'static [&'static str] = &["SCAN_ON_PUSH", "CONTINUOUS_SCAN"];
+    fn as_str(&self) -> &str {
+        ScanFrequency::as_str(self)
     }
 }
 
@@ -389,9 +434,18 @@ impl ScanType {
             ScanType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScanType {
+    const VALUES: &'static [&'static str] = &["BASIC", "ENHANCED"];
+    fn as_str(&self) -> &str {
+        ScanType::as_str(self)
     }
 }
 

@@ -5,10 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::ECR::ReplicationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecr-replicationconfiguration.html) resource type.
 ///
+/// The `AWS::ECR::ReplicationConfiguration` resource creates or updates the replication configuration
+/// for a private registry. The first time a replication configuration is applied to a private registry,
+/// a service-linked IAM role is created in your account for the replication process. For more
+/// information, see [Using Service-Linked Roles for Amazon
+/// ECR](https://docs.aws.amazon.com/AmazonECR/latest/userguide/using-service-linked-roles.html) in the *Amazon
+/// Elastic Container Registry User Guide* .
+///
+/// > When configuring cross-account replication, the destination account must grant the source account
+/// permission to replicate. This permission is controlled using a private registry permissions policy.
+/// For more information, see `AWS::ECR::RegistryPolicy` .
+///
 /// Build it with [`ReplicationConfiguration::builder`]; adding it to a stack returns a [`ReplicationConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationConfiguration {
     /// `ReplicationConfiguration`: required.
+    ///
+    /// The replication configuration for a registry.
     pub replication_configuration: Option<Val<ReplicationConfigurationProperty>>,
 }
 
@@ -88,6 +101,8 @@ impl Deref for ReplicationConfigurationHandle {
 
 impl ReplicationConfigurationHandle {
     /// `Fn::GetAtt` `RegistryId`.
+    ///
+    /// The account ID of the destination registry.
     pub fn attr_registry_id(&self) -> Val<String> {
         self.0.get_att("RegistryId")
     }
@@ -102,9 +117,14 @@ impl ReplicationConfigurationHandle {
 }
 
 /// The [`ReplicationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecr-replicationconfiguration-replicationconfiguration.html) property type.
+///
+/// The replication configuration for a registry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationConfigurationProperty {
     /// `Rules`: required.
+    ///
+    /// An array of objects representing the replication destinations and repository filters for a
+    /// replication configuration.
     ///
     /// - Items: 0 to 10.
     pub rules: Option<Val<Vec<ReplicationRule>>>,
@@ -170,13 +190,20 @@ impl ToValue for ReplicationConfigurationProperty {
 impl Literal for ReplicationConfigurationProperty {}
 
 /// The [`ReplicationDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecr-replicationconfiguration-replicationdestination.html) property type.
+///
+/// An array of objects representing the destination for a replication rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationDestination {
     /// `Region`: required.
     ///
+    /// The Region to replicate to.
+    ///
     /// - Pattern: `[0-9a-z-]{2,25}`.
     pub region: Option<Val<String>>,
     /// `RegistryId`: required.
+    ///
+    /// The AWS account ID of the Amazon ECR private registry to replicate to. When configuring cross-Region
+    /// replication within your own registry, specify your own account ID.
     ///
     /// - Pattern: `^[0-9]{12}$`.
     pub registry_id: Option<Val<String>>,
@@ -246,13 +273,22 @@ impl ToValue for ReplicationDestination {
 impl Literal for ReplicationDestination {}
 
 /// The [`ReplicationRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecr-replicationconfiguration-replicationrule.html) property type.
+///
+/// An array of objects representing the replication destinations and repository filters for a
+/// replication configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationRule {
     /// `Destinations`: required.
     ///
+    /// An array of objects representing the destination for a replication rule.
+    ///
     /// - Items: 1 to 100.
     pub destinations: Option<Val<Vec<ReplicationDestination>>>,
     /// `RepositoryFilters`.
+    ///
+    /// An array of objects representing the filters for a replication rule. Specifying a repository filter
+    /// for a replication rule provides a method for controlling which repositories in a private registry
+    /// are replicated.
     ///
     /// - Items: 0 to 100.
     pub repository_filters: Option<Val<Vec<RepositoryFilter>>>,
@@ -330,14 +366,24 @@ impl ToValue for ReplicationRule {
 impl Literal for ReplicationRule {}
 
 /// The [`RepositoryFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecr-replicationconfiguration-repositoryfilter.html) property type.
+///
+/// The filter settings used with image replication. Specifying a repository filter to a replication
+/// rule provides a method for controlling which repositories in a private registry are replicated. If
+/// no filters are added, the contents of all repositories are replicated.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RepositoryFilter {
     /// `Filter`: required.
+    ///
+    /// The repository filter details. When the `PREFIX_MATCH` filter type is specified, this value is
+    /// required and should be the repository name prefix to configure replication for.
     ///
     /// - Length: 2 to 256.
     /// - Pattern: `^(?:[a-z0-9]+(?:[._-][a-z0-9]*)*/)*[a-z0-9]*(?:[._-][a-z0-9]*)*$`.
     pub filter: Option<Val<String>>,
     /// `FilterType`: required.
+    ///
+    /// The repository filter type. The only supported value is `PREFIX_MATCH` , which is a repository name
+    /// prefix specified with the `filter` parameter.
     pub filter_type: Option<Val<FilterType>>,
 }
 
@@ -423,9 +469,18 @@ impl FilterType {
             FilterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilterType {
+    const VALUES: &'static [&'static str] = &["PREFIX_MATCH"];
+    fn as_str(&self) -> &str {
+        FilterType::as_str(self)
     }
 }
 

@@ -5,31 +5,81 @@ use crate::rt::*;
 
 /// The [`AWS::ECR::Repository`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecr-repository.html) resource type.
 ///
+/// The `AWS::ECR::Repository` resource specifies an Amazon Elastic Container Registry (Amazon ECR)
+/// repository, where users can push and pull Docker images, Open Container Initiative (OCI) images, and
+/// OCI compatible artifacts. For more information, see [Amazon ECR private
+/// repositories](https://docs.aws.amazon.com/AmazonECR/latest/userguide/Repositories.html) in the *Amazon
+/// ECR User Guide* .
+///
 /// Build it with [`Repository::builder`]; adding it to a stack returns a [`RepositoryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Repository {
     /// `EmptyOnDelete`.
+    ///
+    /// If true, deleting the repository force deletes the contents of the repository. If false, the
+    /// repository must be empty before attempting to delete it.
     pub empty_on_delete: Option<Val<bool>>,
     /// `EncryptionConfiguration`. Changing it replaces the resource.
+    ///
+    /// The encryption configuration for the repository. This determines how the contents of your repository
+    /// are encrypted at rest.
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
     /// `ImageScanningConfiguration`.
+    ///
+    /// > The `imageScanningConfiguration` parameter is being deprecated, in favor of specifying the image
+    /// scanning configuration at the registry level. For more information, see
+    /// `PutRegistryScanningConfiguration` .
+    ///
+    /// The image scanning configuration for the repository. This determines whether images are scanned for
+    /// known vulnerabilities after being pushed to the repository.
     pub image_scanning_configuration: Option<Val<ImageScanningConfiguration>>,
     /// `ImageTagMutability`.
+    ///
+    /// The tag mutability setting for the repository. If this parameter is omitted, the default setting of
+    /// `MUTABLE` will be used which will allow image tags to be overwritten. If `IMMUTABLE` is specified,
+    /// all image tags within the repository will be immutable which will prevent them from being
+    /// overwritten.
     pub image_tag_mutability: Option<Val<ImageTagMutability>>,
     /// `ImageTagMutabilityExclusionFilters`.
+    ///
+    /// A list of filters that specify which image tags are excluded from the repository's image tag
+    /// mutability setting.
     ///
     /// - Items: 1 to 5.
     pub image_tag_mutability_exclusion_filters: Option<Val<Vec<ImageTagMutabilityExclusionFilter>>>,
     /// `LifecyclePolicy`.
+    ///
+    /// Creates or updates a lifecycle policy. For information about lifecycle policy syntax, see [Lifecycle
+    /// policy template](https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html) .
     pub lifecycle_policy: Option<Val<LifecyclePolicy>>,
     /// `RepositoryName`. Changing it replaces the resource.
+    ///
+    /// The name to use for the repository. The repository name may be specified on its own (such as
+    /// `nginx-web-app` ) or it can be prepended with a namespace to group the repository into a category
+    /// (such as `project-a/nginx-web-app` ). If you don't specify a name, AWS CloudFormation generates a
+    /// unique physical ID and uses that ID for the repository name. For more information, see [Name
+    /// type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+    ///
+    /// The repository name must start with a letter and can only contain lowercase letters, numbers,
+    /// hyphens, underscores, and forward slashes.
+    ///
+    /// > If you specify a name, you cannot perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you must replace the resource, specify
+    /// a new name.
     ///
     /// - Length: 2 to 256.
     /// - Pattern: `^(?=.{2,256}$)([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*)$`.
     pub repository_name: Option<Val<String>>,
     /// `RepositoryPolicyText`.
+    ///
+    /// The JSON repository policy text to apply to the repository. For more information, see [Amazon ECR
+    /// repository
+    /// policies](https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policy-examples.html) in
+    /// the *Amazon Elastic Container Registry User Guide* .
     pub repository_policy_text: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -164,10 +214,16 @@ impl Deref for RepositoryHandle {
 
 impl RepositoryHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) for the specified `AWS::ECR::Repository` resource. For
+    /// example, `arn:aws:ecr: *eu-west-1* : *123456789012* :repository/ *test-repository*` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `RepositoryUri`.
+    ///
+    /// Returns the URI for the specified `AWS::ECR::Repository` resource. For example, `*123456789012*
+    /// .dkr.ecr. *us-west-2* .amazonaws.com/repository` .
     pub fn attr_repository_uri(&self) -> Val<String> {
         self.0.get_att("RepositoryUri")
     }
@@ -182,11 +238,48 @@ impl RepositoryHandle {
 }
 
 /// The [`EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecr-repository-encryptionconfiguration.html) property type.
+///
+/// The encryption configuration for the repository. This determines how the contents of your repository
+/// are encrypted at rest.
+///
+/// By default, when no encryption configuration is set or the `AES256` encryption type is used, Amazon
+/// ECR uses server-side encryption with Amazon S3-managed encryption keys which encrypts your data at
+/// rest using an AES256 encryption algorithm. This does not require any action on your part.
+///
+/// For more control over the encryption of the contents of your repository, you can use server-side
+/// encryption with AWS Key Management Service key stored in AWS Key Management Service ( AWS  ) to
+/// encrypt your images. For more information, see [Amazon ECR encryption at
+/// rest](https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html) in the *Amazon
+/// Elastic Container Registry User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfiguration {
     /// `EncryptionType`: required.
+    ///
+    /// The encryption type to use.
+    ///
+    /// If you use the `KMS` encryption type, the contents of the repository will be encrypted using
+    /// server-side encryption with AWS Key Management Service key stored in AWS  . When you use AWS  to
+    /// encrypt your data, you can either use the default AWS managed AWS  key for Amazon ECR, or specify
+    /// your own AWS  key, which you already created.
+    ///
+    /// If you use the `KMS_DSSE` encryption type, the contents of the repository will be encrypted with two
+    /// layers of encryption using server-side encryption with the AWS  Management Service key stored in AWS
+    /// . Similar to the `KMS` encryption type, you can either use the default AWS managed AWS  key for
+    /// Amazon ECR, or specify your own AWS  key, which you've already created.
+    ///
+    /// If you use the `AES256` encryption type, Amazon ECR uses server-side encryption with Amazon
+    /// S3-managed encryption keys which encrypts the images in the repository using an AES256 encryption
+    /// algorithm.
+    ///
+    /// For more information, see [Amazon ECR encryption at
+    /// rest](https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html) in the *Amazon
+    /// Elastic Container Registry User Guide* .
     pub encryption_type: Option<Val<EncryptionType>>,
     /// `KmsKey`.
+    ///
+    /// If you use the `KMS` encryption type, specify the AWS  key to use for encryption. The alias, key ID,
+    /// or full ARN of the AWS  key can be specified. The key must exist in the same Region as the
+    /// repository. If no key is specified, the default AWS managed AWS  key for Amazon ECR will be used.
     ///
     /// - Length: 1 to 2048.
     pub kms_key: Option<Val<String>>,
@@ -249,9 +342,15 @@ impl ToValue for EncryptionConfiguration {
 impl Literal for EncryptionConfiguration {}
 
 /// The [`ImageScanningConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecr-repository-imagescanningconfiguration.html) property type.
+///
+/// The image scanning configuration for a repository.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageScanningConfiguration {
     /// `ScanOnPush`.
+    ///
+    /// The setting that determines whether images are scanned after being pushed to a repository. If set to
+    /// `true` , images will be scanned after being pushed. If this parameter is not specified, it will
+    /// default to `false` and images will not be scanned unless a scan is manually started.
     pub scan_on_push: Option<Val<bool>>,
 }
 
@@ -299,11 +398,19 @@ impl ToValue for ImageScanningConfiguration {
 impl Literal for ImageScanningConfiguration {}
 
 /// The [`ImageTagMutabilityExclusionFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecr-repository-imagetagmutabilityexclusionfilter.html) property type.
+///
+/// A filter that specifies which image tags should be excluded from the repository's image tag
+/// mutability setting.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageTagMutabilityExclusionFilter {
     /// `ImageTagMutabilityExclusionFilterType`: required.
+    ///
+    /// Specifies the type of filter to use for excluding image tags from the repository's mutability
+    /// setting.
     pub image_tag_mutability_exclusion_filter_type: Option<Val<ImageTagMutabilityExclusionFilterType>>,
     /// `ImageTagMutabilityExclusionFilterValue`: required.
+    ///
+    /// The value to use when filtering image tags.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[0-9a-zA-Z._*-]{1,128}`.
@@ -382,13 +489,23 @@ impl ToValue for ImageTagMutabilityExclusionFilter {
 impl Literal for ImageTagMutabilityExclusionFilter {}
 
 /// The [`LifecyclePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecr-repository-lifecyclepolicy.html) property type.
+///
+/// The `LifecyclePolicy` property type specifies a lifecycle policy. For information about lifecycle
+/// policy syntax, see [Lifecycle policy
+/// template](https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html) in the *Amazon
+/// ECR User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LifecyclePolicy {
     /// `LifecyclePolicyText`.
     ///
+    /// The JSON repository policy text to apply to the repository.
+    ///
     /// - Length: 100 to 30720.
     pub lifecycle_policy_text: Option<Val<String>>,
     /// `RegistryId`.
+    ///
+    /// The AWS account ID associated with the registry that contains the repository. If you do not specify
+    /// a registry, the default registry is assumed.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
@@ -538,9 +655,18 @@ impl EncryptionType {
             EncryptionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionType {
+    const VALUES: &'static [&'static str] = &["AES256", "KMS", "KMS_DSSE"];
+    fn as_str(&self) -> &str {
+        EncryptionType::as_str(self)
     }
 }
 
@@ -592,9 +718,19 @@ impl ImageTagMutability {
             ImageTagMutability::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ImageTagMutability {
+    const VALUES: &'static [&'static str] =
+        &["MUTABLE", "IMMUTABLE", "MUTABLE_WITH_EXCLUSION", "IMMUTABLE_WITH_EXCLUSION"];
+    fn as_str(&self) -> &str {
+        ImageTagMutability::as_str(self)
     }
 }
 
@@ -638,9 +774,18 @@ impl ImageTagMutabilityExclusionFilterType {
             ImageTagMutabilityExclusionFilterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ImageTagMutabilityExclusionFilterType {
+    const VALUES: &'static [&'static str] = &["WILDCARD"];
+    fn as_str(&self) -> &str {
+        ImageTagMutabilityExclusionFilterType::as_str(self)
     }
 }
 

@@ -5,12 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::ECR::RepositoryCreationTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecr-repositorycreationtemplate.html) resource type.
 ///
+/// The details of the repository creation template associated with the request.
+///
 /// Build it with [`RepositoryCreationTemplate::builder`]; adding it to a stack returns a [`RepositoryCreationTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RepositoryCreationTemplate {
     /// `AppliedFor`: required.
+    ///
+    /// A list of enumerable Strings representing the repository creation scenarios that this template will
+    /// apply towards. The supported scenarios are PULL_THROUGH_CACHE, REPLICATION, and CREATE_ON_PUSH
     pub applied_for: Option<Val<Vec<AppliedForItem>>>,
     /// `CustomRoleArn`.
+    ///
+    /// The ARN of the role to be assumed by Amazon ECR. Amazon ECR will assume your supplied role when the
+    /// customRoleArn is specified. When this field isn't specified, Amazon ECR will use the service-linked
+    /// role for the repository creation template.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^arn:aws[-a-z0-9]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,-.@_]*$`.
@@ -18,30 +27,53 @@ pub struct RepositoryCreationTemplate {
     pub custom_role_arn: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description associated with the repository creation template.
+    ///
     /// - Length: 0 to 256.
     pub description: Option<Val<String>>,
     /// `EncryptionConfiguration`.
+    ///
+    /// The encryption configuration associated with the repository creation template.
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
     /// `ImageTagMutability`.
+    ///
+    /// The tag mutability setting for the repository. If this parameter is omitted, the default setting of
+    /// `MUTABLE` will be used which will allow image tags to be overwritten. If `IMMUTABLE` is specified,
+    /// all image tags within the repository will be immutable which will prevent them from being
+    /// overwritten.
     pub image_tag_mutability: Option<Val<ImageTagMutability>>,
     /// `ImageTagMutabilityExclusionFilters`.
+    ///
+    /// A list of filters that specify which image tags are excluded from the repository creation template's
+    /// image tag mutability setting.
     ///
     /// - Items: 1 to 5.
     pub image_tag_mutability_exclusion_filters: Option<Val<Vec<ImageTagMutabilityExclusionFilter>>>,
     /// `LifecyclePolicy`.
     ///
+    /// The lifecycle policy to use for repositories created using the template.
+    ///
     /// - Length: 100 to 30720.
     pub lifecycle_policy: Option<Val<String>>,
     /// `Prefix`: required. Changing it replaces the resource.
+    ///
+    /// The repository namespace prefix associated with the repository creation template.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$`.
     pub prefix: Option<Val<String>>,
     /// `RepositoryPolicy`.
     ///
+    /// The repository policy to apply to repositories created using the template. A repository policy is a
+    /// permissions policy associated with a repository to control access permissions.
+    ///
     /// - Length: 0 to 10240.
     pub repository_policy: Option<Val<String>>,
     /// `ResourceTags`.
+    ///
+    /// The metadata to apply to the repository to help you categorize and organize. Each tag consists of a
+    /// key and an optional value, both of which you define. Tag keys can have a maximum character length of 128
+    /// characters, and tag values can have a maximum length of 256 characters.
     ///
     /// - Items: at most 50.
     pub resource_tags: Option<Val<Vec<Tag>>>,
@@ -199,10 +231,15 @@ impl Deref for RepositoryCreationTemplateHandle {
 
 impl RepositoryCreationTemplateHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time, in JavaScript date format, when the repository creation template was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The date and time, in JavaScript date format, when the repository creation template was last
+    /// updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -217,11 +254,48 @@ impl RepositoryCreationTemplateHandle {
 }
 
 /// The [`EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecr-repositorycreationtemplate-encryptionconfiguration.html) property type.
+///
+/// The encryption configuration for the repository. This determines how the contents of your repository
+/// are encrypted at rest.
+///
+/// By default, when no encryption configuration is set or the `AES256` encryption type is used, Amazon
+/// ECR uses server-side encryption with Amazon S3-managed encryption keys which encrypts your data at
+/// rest using an AES256 encryption algorithm. This does not require any action on your part.
+///
+/// For more control over the encryption of the contents of your repository, you can use server-side
+/// encryption with AWS Key Management Service key stored in AWS Key Management Service ( AWS  ) to
+/// encrypt your images. For more information, see [Amazon ECR encryption at
+/// rest](https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html) in the *Amazon
+/// Elastic Container Registry User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfiguration {
     /// `EncryptionType`: required.
+    ///
+    /// The encryption type to use.
+    ///
+    /// If you use the `KMS` encryption type, the contents of the repository will be encrypted using
+    /// server-side encryption with AWS Key Management Service key stored in AWS  . When you use AWS  to
+    /// encrypt your data, you can either use the default AWS managed AWS  key for Amazon ECR, or specify
+    /// your own AWS  key, which you already created.
+    ///
+    /// If you use the `KMS_DSSE` encryption type, the contents of the repository will be encrypted with two
+    /// layers of encryption using server-side encryption with the AWS  Management Service key stored in AWS
+    /// . Similar to the `KMS` encryption type, you can either use the default AWS managed AWS  key for
+    /// Amazon ECR, or specify your own AWS  key, which you've already created.
+    ///
+    /// If you use the `AES256` encryption type, Amazon ECR uses server-side encryption with Amazon
+    /// S3-managed encryption keys which encrypts the images in the repository using an AES256 encryption
+    /// algorithm.
+    ///
+    /// For more information, see [Amazon ECR encryption at
+    /// rest](https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html) in the *Amazon
+    /// Elastic Container Registry User Guide* .
     pub encryption_type: Option<Val<EncryptionType>>,
     /// `KmsKey`.
+    ///
+    /// If you use the `KMS` encryption type, specify the AWS  key to use for encryption. The alias, key ID,
+    /// or full ARN of the AWS  key can be specified. The key must exist in the same Region as the
+    /// repository. If no key is specified, the default AWS managed AWS  key for Amazon ECR will be used.
     ///
     /// - Length: 1 to 2048.
     pub kms_key: Option<Val<String>>,
@@ -284,6 +358,9 @@ impl ToValue for EncryptionConfiguration {
 impl Literal for EncryptionConfiguration {}
 
 /// The [`ImageTagMutabilityExclusionFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecr-repositorycreationtemplate-imagetagmutabilityexclusionfilter.html) property type.
+///
+/// A filter that specifies which image tags should be excluded from the repository's image tag
+/// mutability setting.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageTagMutabilityExclusionFilter {
     /// `ImageTagMutabilityExclusionFilterType`: required.
@@ -460,9 +537,18 @@ impl AppliedForItem {
             AppliedForItem::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AppliedForItem {
+    const VALUES: &'static [&'static str] = &["REPLICATION", "PULL_THROUGH_CACHE", "CREATE_ON_PUSH"];
+    fn as_str(&self) -> &str {
+        AppliedForItem::as_str(self)
     }
 }
 
@@ -511,9 +597,18 @@ impl EncryptionType {
             EncryptionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionType {
+    const VALUES: &'static [&'static str] = &["AES256", "KMS", "KMS_DSSE"];
+    fn as_str(&self) -> &str {
+        EncryptionType::as_str(self)
     }
 }
 
@@ -565,9 +660,19 @@ impl ImageTagMutability {
             ImageTagMutability::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ImageTagMutability {
+    const VALUES: &'static [&'static str] =
+        &["MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION"];
+    fn as_str(&self) -> &str {
+        ImageTagMutability::as_str(self)
     }
 }
 
@@ -611,9 +716,18 @@ impl ImageTagMutabilityExclusionFilterType {
             ImageTagMutabilityExclusionFilterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ImageTagMutabilityExclusionFilterType {
+    const VALUES: &'static [&'static str] = &["WILDCARD"];
+    fn as_str(&self) -> &str {
+        ImageTagMutabilityExclusionFilterType::as_str(self)
     }
 }
 

@@ -5,10 +5,16 @@ use crate::rt::*;
 
 /// The [`AWS::ECR::SigningConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecr-signingconfiguration.html) resource type.
 ///
+/// The signing configuration for a registry, which specifies rules for automatically signing images
+/// when pushed.
+///
 /// Build it with [`SigningConfiguration::builder`]; adding it to a stack returns a [`SigningConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SigningConfiguration {
     /// `Rules`: required.
+    ///
+    /// A list of signing rules. Each rule defines a signing profile and optional repository filters that
+    /// determine which images are automatically signed.
     ///
     /// - Items: 0 to 50.
     pub rules: Option<Val<Vec<Rule>>>,
@@ -87,6 +93,8 @@ impl Deref for SigningConfigurationHandle {
 
 impl SigningConfigurationHandle {
     /// `Fn::GetAtt` `RegistryId`.
+    ///
+    /// The account ID of the destination registry.
     pub fn attr_registry_id(&self) -> Val<String> {
         self.0.get_att("RegistryId")
     }
@@ -101,14 +109,29 @@ impl SigningConfigurationHandle {
 }
 
 /// The [`RepositoryFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecr-signingconfiguration-repositoryfilter.html) property type.
+///
+/// A repository filter used to determine which repositories have their images automatically signed on
+/// push. Each filter consists of a filter type and filter value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RepositoryFilter {
     /// `Filter`: required.
+    ///
+    /// The filter value used to match repository names. When using `WILDCARD_MATCH` , the `*` character
+    /// matches any sequence of characters.
+    ///
+    /// Examples:
+    ///
+    /// - `myapp/*` - Matches all repositories starting with `myapp/`
+    /// - `*/production` - Matches all repositories ending with `/production`
+    /// - `*prod*` - Matches all repositories containing `prod`
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(?:[a-z0-9*]+(?:[._-][a-z0-9*]+)*/)*[a-z0-9*]+(?:[._-][a-z0-9*]+)*$`.
     pub filter: Option<Val<String>>,
     /// `FilterType`: required.
+    ///
+    /// The type of filter to apply. Currently, only `WILDCARD_MATCH` is supported, which uses wildcard
+    /// patterns to match repository names.
     pub filter_type: Option<Val<FilterType>>,
 }
 
@@ -175,13 +198,25 @@ impl ToValue for RepositoryFilter {
 impl Literal for RepositoryFilter {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecr-signingconfiguration-rule.html) property type.
+///
+/// A signing rule that specifies a signing profile and optional repository filters. When an image is
+/// pushed to a matching repository, a signing job is created using the specified profile.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `RepositoryFilters`.
     ///
+    /// A list of repository filters that determine which repositories have their images signed on push. If
+    /// no filters are specified, all images pushed to the registry are signed using the rule's signing
+    /// profile. Maximum of 100 filters per rule.
+    ///
     /// - Items: 1 to 100.
     pub repository_filters: Option<Val<Vec<RepositoryFilter>>>,
     /// `SigningProfileArn`: required.
+    ///
+    /// The ARN of the AWS Signer signing profile to use for signing images that match this rule. For more
+    /// information about signing profiles, see [Signing
+    /// profiles](https://docs.aws.amazon.com/signer/latest/developerguide/signing-profiles.html) in the *AWS
+    /// Signer Developer Guide* .
     ///
     /// - Length: at most 200.
     /// - Pattern: `^arn:aws(-[a-z]+)*:signer:[a-z0-9-]+:[0-9]{12}:\/signing-profiles\/[a-zA-Z0-9_]{2,}$`.
@@ -272,9 +307,18 @@ impl FilterType {
             FilterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilterType {
+    const VALUES: &'static [&'static str] = &["WILDCARD_MATCH"];
+    fn as_str(&self) -> &str {
+        FilterType::as_str(self)
     }
 }
 

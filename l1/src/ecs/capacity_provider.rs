@@ -5,18 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::ECS::CapacityProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecs-capacityprovider.html) resource type.
 ///
+/// Creates a capacity provider. Capacity providers are associated with a cluster and are used in
+/// capacity provider strategies to facilitate cluster auto scaling. You can create capacity providers
+/// for Amazon ECS Managed Instances and EC2 instances. AWS Fargate has the predefined `FARGATE` and
+/// `FARGATE_SPOT` capacity providers.
+///
 /// Build it with [`CapacityProvider::builder`]; adding it to a stack returns a [`CapacityProviderHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityProvider {
     /// `AutoScalingGroupProvider`.
+    ///
+    /// The Auto Scaling group settings for the capacity provider.
     pub auto_scaling_group_provider: Option<Val<AutoScalingGroupProvider>>,
     /// `ClusterName`. Changing it replaces the resource.
+    ///
+    /// The cluster that this capacity provider is associated with. Managed instances capacity providers are
+    /// cluster-scoped, meaning they can only be used within their associated cluster.
+    ///
+    /// This is required for Managed instances.
     pub cluster_name: Option<Val<String>>,
     /// `ManagedInstancesProvider`.
+    ///
+    /// The configuration for the Amazon ECS Managed Instances provider. This includes the infrastructure
+    /// role, the launch template configuration, and tag propagation settings.
     pub managed_instances_provider: Option<Val<ManagedInstancesProvider>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the capacity provider. If a name is specified, it cannot start with `aws` , `ecs` , or
+    /// `fargate` . If no name is specified, a default name in the
+    /// `CFNStackName-CFNResourceName-RandomString` format is used.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The metadata that you apply to the capacity provider to help you categorize and organize it. Each
+    /// tag consists of a key and an optional value. You define both.
+    ///
+    /// The following basic restrictions apply to tags:
+    ///
+    /// - Maximum number of tags per resource - 50
+    /// - For each resource, each tag key must be unique, and each tag key can have only one value.
+    /// - Maximum key length - 128 Unicode characters in UTF-8
+    /// - Maximum value length - 256 Unicode characters in UTF-8
+    /// - If your tagging schema is used across multiple services and resources, remember that other
+    ///   services may have restrictions on allowed characters. Generally allowed characters are: letters,
+    ///   numbers, and spaces representable in UTF-8, and the following characters: + - = . _ : / @.
+    /// - Tag keys and values are case-sensitive.
+    /// - Do not use `aws:` , `AWS:` , or any upper or lowercase combination of such as a prefix for either
+    ///   keys or values as it is reserved for AWS use. You cannot edit or delete tag keys or values with
+    ///   this prefix. Tags with this prefix do not count against your tags per resource limit.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -126,11 +162,20 @@ impl CapacityProviderHandle {
 }
 
 /// The [`AcceleratorCountRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-capacityprovider-acceleratorcountrequest.html) property type.
+///
+/// The minimum and maximum number of accelerators (such as GPUs) for instance type selection. This is
+/// used for workloads that require specific numbers of accelerators.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AcceleratorCountRequest {
     /// `Max`.
+    ///
+    /// The maximum number of accelerators. Instance types with more accelerators are excluded from
+    /// selection.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum number of accelerators. Instance types with fewer accelerators are excluded from
+    /// selection.
     pub min: Option<Val<i64>>,
 }
 
@@ -184,11 +229,20 @@ impl ToValue for AcceleratorCountRequest {
 impl Literal for AcceleratorCountRequest {}
 
 /// The [`AcceleratorTotalMemoryMiBRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-capacityprovider-acceleratortotalmemorymibrequest.html) property type.
+///
+/// The minimum and maximum total accelerator memory in mebibytes (MiB) for instance type selection.
+/// This is important for GPU workloads that require specific amounts of video memory.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AcceleratorTotalMemoryMiBRequest {
     /// `Max`.
+    ///
+    /// The maximum total accelerator memory in MiB. Instance types with more accelerator memory are
+    /// excluded from selection.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum total accelerator memory in MiB. Instance types with less accelerator memory are
+    /// excluded from selection.
     pub min: Option<Val<i64>>,
 }
 
@@ -292,15 +346,42 @@ impl ToValue for AutoRepairConfiguration {
 impl Literal for AutoRepairConfiguration {}
 
 /// The [`AutoScalingGroupProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-capacityprovider-autoscalinggroupprovider.html) property type.
+///
+/// The details of the Auto Scaling group for the capacity provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoScalingGroupProvider {
     /// `AutoScalingGroupArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) that identifies the Auto Scaling group, or the Auto Scaling group
+    /// name.
     pub auto_scaling_group_arn: Option<Val<String>>,
     /// `ManagedDraining`.
+    ///
+    /// The managed draining option for the Auto Scaling group capacity provider. When you enable this,
+    /// Amazon ECS manages and gracefully drains the EC2 container instances that are in the Auto Scaling
+    /// group capacity provider.
     pub managed_draining: Option<Val<ManagedDraining>>,
     /// `ManagedScaling`.
+    ///
+    /// The managed scaling settings for the Auto Scaling group capacity provider.
     pub managed_scaling: Option<Val<ManagedScaling>>,
     /// `ManagedTerminationProtection`.
+    ///
+    /// The managed termination protection setting to use for the Auto Scaling group capacity provider. This
+    /// determines whether the Auto Scaling group has managed termination protection. The default is off.
+    ///
+    /// > When using managed termination protection, managed scaling must also be used otherwise managed
+    /// termination protection doesn't work.
+    ///
+    /// When managed termination protection is on, Amazon ECS prevents the Amazon EC2 instances in an Auto
+    /// Scaling group that contain tasks from being terminated during a scale-in action. The Auto Scaling
+    /// group and each instance in the Auto Scaling group must have instance protection from scale-in
+    /// actions on as well. For more information, see [Instance
+    /// Protection](https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-instance-termination.html#instance-protection)
+    /// in the *AWS Auto Scaling User Guide* .
+    ///
+    /// When managed termination protection is off, your Amazon EC2 instances aren't protected from
+    /// termination when the Auto Scaling group scales in.
     pub managed_termination_protection: Option<Val<ManagedTerminationProtection>>,
 }
 
@@ -373,11 +454,20 @@ impl ToValue for AutoScalingGroupProvider {
 impl Literal for AutoScalingGroupProvider {}
 
 /// The [`BaselineEbsBandwidthMbpsRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-capacityprovider-baselineebsbandwidthmbpsrequest.html) property type.
+///
+/// The minimum and maximum baseline Amazon EBS bandwidth in megabits per second (Mbps) for instance
+/// type selection. This is important for workloads with high storage I/O requirements.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BaselineEbsBandwidthMbpsRequest {
     /// `Max`.
+    ///
+    /// The maximum baseline Amazon EBS bandwidth in Mbps. Instance types with higher Amazon EBS bandwidth
+    /// are excluded from selection.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum baseline Amazon EBS bandwidth in Mbps. Instance types with lower Amazon EBS bandwidth
+    /// are excluded from selection.
     pub min: Option<Val<i64>>,
 }
 
@@ -489,9 +579,24 @@ impl ToValue for CapacityReservationRequest {
 impl Literal for CapacityReservationRequest {}
 
 /// The [`InfrastructureOptimization`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-capacityprovider-infrastructureoptimization.html) property type.
+///
+/// The configuration that controls how Amazon ECS optimizes your infrastructure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InfrastructureOptimization {
     /// `ScaleInAfter`.
+    ///
+    /// This parameter defines the number of seconds Amazon ECS Managed Instances waits before optimizing
+    /// EC2 instances that have become idle or underutilized. A longer delay increases the likelihood of
+    /// placing new tasks on idle or underutilized instances instances, reducing startup time. A shorter
+    /// delay helps reduce infrastructure costs by optimizing idle or underutilized instances,instances more
+    /// quickly.
+    ///
+    /// Valid values are:
+    ///
+    /// - `null` - Uses the default optimization behavior.
+    /// - `-1` - Disables automatic infrastructure optimization.
+    /// - A value between `0` and `3600` (inclusive) - Specifies the number of seconds to wait before
+    ///   optimizing instances.
     ///
     /// - Range: -1 to 3600.
     pub scale_in_after: Option<Val<i64>>,
@@ -541,27 +646,78 @@ impl ToValue for InfrastructureOptimization {
 impl Literal for InfrastructureOptimization {}
 
 /// The [`InstanceLaunchTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-capacityprovider-instancelaunchtemplate.html) property type.
+///
+/// The launch template configuration for Amazon ECS Managed Instances. This defines how Amazon ECS
+/// launches Amazon EC2 instances, including the instance profile for your tasks, network and storage
+/// configuration, capacity options, and instance requirements for flexible instance type selection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceLaunchTemplate {
     /// `CapacityOptionType`.
+    ///
+    /// The capacity option type. This determines whether Amazon ECS launches On-Demand or Spot Instances
+    /// for your managed instance capacity provider.
+    ///
+    /// Valid values are:
+    ///
+    /// - `ON_DEMAND` - Launches standard On-Demand Instances. On-Demand Instances provide predictable
+    ///   pricing and availability.
+    /// - `SPOT` - Launches Spot Instances that use spare Amazon EC2 capacity at reduced cost. Spot
+    ///   Instances can be interrupted by Amazon EC2 with a two-minute notification when the capacity is
+    ///   needed back.
+    ///
+    /// The default is On-Demand
+    ///
+    /// For more information about Amazon EC2 capacity options, see [Instance purchasing
+    /// options](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-purchasing-options.html) in
+    /// the *Amazon EC2 User Guide* .
     pub capacity_option_type: Option<Val<CapacityOptionType>>,
     /// `CapacityReservations`.
     pub capacity_reservations: Option<Val<CapacityReservationRequest>>,
     /// `Ec2InstanceProfileArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the instance profile that Amazon ECS applies to Amazon ECS Managed
+    /// Instances. This instance profile must include the necessary permissions for your tasks to access AWS
+    /// services and resources.
+    ///
+    /// For more information, see [Amazon ECS instance profile for Managed
+    /// Instances](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-instances-instance-profile.html)
+    /// in the *Amazon ECS Developer Guide* .
     pub ec2_instance_profile_arn: Option<Val<String>>,
     /// `FipsEnabled`.
     pub fips_enabled: Option<Val<bool>>,
     /// `InstanceMetadataTagsPropagation`.
     pub instance_metadata_tags_propagation: Option<Val<bool>>,
     /// `InstanceRequirements`.
+    ///
+    /// The instance requirements. You can specify:
+    ///
+    /// - The instance types
+    /// - Instance requirements such as vCPU count, memory, network performance, and accelerator
+    ///   specifications
+    ///
+    /// Amazon ECS automatically selects the instances that match the specified criteria.
     pub instance_requirements: Option<Val<InstanceRequirementsRequest>>,
     /// `LocalStorageConfiguration`.
     pub local_storage_configuration: Option<Val<ManagedInstancesLocalStorageConfiguration>>,
     /// `Monitoring`.
+    ///
+    /// CloudWatch provides two categories of monitoring: basic monitoring and detailed monitoring. By
+    /// default, your managed instance is configured for basic monitoring. You can optionally enable
+    /// detailed monitoring to help you more quickly identify and act on operational issues. You can enable
+    /// or turn off detailed monitoring at launch or when the managed instance is running or stopped. For
+    /// more information, see [Detailed monitoring for Amazon ECS Managed
+    /// Instances](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/detailed-monitoring-managed-instances.html)
+    /// in the Amazon ECS Developer Guide.
     pub monitoring: Option<Val<ManagedInstancesMonitoringOptions>>,
     /// `NetworkConfiguration`: required.
+    ///
+    /// The network configuration for Amazon ECS Managed Instances. This specifies the subnets and security
+    /// groups that instances use for network connectivity.
     pub network_configuration: Option<Val<ManagedInstancesNetworkConfiguration>>,
     /// `StorageConfiguration`.
+    ///
+    /// The storage configuration for Amazon ECS Managed Instances. This defines the root volume size and
+    /// type for the instances.
     pub storage_configuration: Option<Val<ManagedInstancesStorageConfiguration>>,
 }
 
@@ -686,59 +842,141 @@ impl ToValue for InstanceLaunchTemplate {
 impl Literal for InstanceLaunchTemplate {}
 
 /// The [`InstanceRequirementsRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-capacityprovider-instancerequirementsrequest.html) property type.
+///
+/// The instance requirements for attribute-based instance type selection. Instead of specifying exact
+/// instance types, you define requirements such as vCPU count, memory size, network performance, and
+/// accelerator specifications. Amazon ECS automatically selects Amazon EC2 instance types that match
+/// these requirements, providing flexibility and helping to mitigate capacity constraints.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceRequirementsRequest {
     /// `AcceleratorCount`.
+    ///
+    /// The minimum and maximum number of accelerators for the instance types. This is used when you need
+    /// instances with specific numbers of GPUs or other accelerators.
     pub accelerator_count: Option<Val<AcceleratorCountRequest>>,
     /// `AcceleratorManufacturers`.
+    ///
+    /// The accelerator manufacturers to include. You can specify `nvidia` , `amd` , `amazon-web-services` ,
+    /// or `xilinx` depending on your accelerator requirements.
     pub accelerator_manufacturers: Option<Val<Vec<AcceleratorManufacturers>>>,
     /// `AcceleratorNames`.
+    ///
+    /// The specific accelerator names to include. For example, you can specify `a100` , `v100` , `k80` , or
+    /// other specific accelerator models.
     pub accelerator_names: Option<Val<Vec<AcceleratorNames>>>,
     /// `AcceleratorTotalMemoryMiB`.
+    ///
+    /// The minimum and maximum total accelerator memory in mebibytes (MiB). This is important for GPU
+    /// workloads that require specific amounts of video memory.
     pub accelerator_total_memory_mi_b: Option<Val<AcceleratorTotalMemoryMiBRequest>>,
     /// `AcceleratorTypes`.
+    ///
+    /// The accelerator types to include. You can specify `gpu` for graphics processing units, `fpga` for
+    /// field programmable gate arrays, or `inference` for machine learning inference accelerators.
     pub accelerator_types: Option<Val<Vec<AcceleratorTypes>>>,
     /// `AllowedInstanceTypes`.
+    ///
+    /// The instance types to include in the selection. When specified, Amazon ECS only considers these
+    /// instance types, subject to the other requirements specified.
     ///
     /// - Items: 0 to 400.
     pub allowed_instance_types: Option<Val<Vec<String>>>,
     /// `BareMetal`.
+    ///
+    /// Indicates whether to include bare metal instance types. Set to `included` to allow bare metal
+    /// instances, `excluded` to exclude them, or `required` to use only bare metal instances.
     pub bare_metal: Option<Val<BareMetal>>,
     /// `BaselineEbsBandwidthMbps`.
+    ///
+    /// The minimum and maximum baseline Amazon EBS bandwidth in megabits per second (Mbps). This is
+    /// important for workloads with high storage I/O requirements.
     pub baseline_ebs_bandwidth_mbps: Option<Val<BaselineEbsBandwidthMbpsRequest>>,
     /// `BurstablePerformance`.
+    ///
+    /// Indicates whether to include burstable performance instance types (T2, T3, T3a, T4g). Set to
+    /// `included` to allow burstable instances, `excluded` to exclude them, or `required` to use only
+    /// burstable instances.
     pub burstable_performance: Option<Val<BurstablePerformance>>,
     /// `CpuManufacturers`.
+    ///
+    /// The CPU manufacturers to include or exclude. You can specify `intel` , `amd` , or
+    /// `amazon-web-services` to control which CPU types are used for your workloads.
     pub cpu_manufacturers: Option<Val<Vec<CpuManufacturers>>>,
     /// `ExcludedInstanceTypes`.
+    ///
+    /// The instance types to exclude from selection. Use this to prevent Amazon ECS from selecting specific
+    /// instance types that may not be suitable for your workloads.
     ///
     /// - Items: 0 to 400.
     pub excluded_instance_types: Option<Val<Vec<String>>>,
     /// `InstanceGenerations`.
+    ///
+    /// The instance generations to include. You can specify `current` to use the latest generation
+    /// instances, or `previous` to include previous generation instances for cost optimization.
     pub instance_generations: Option<Val<Vec<InstanceGenerations>>>,
     /// `LocalStorage`.
+    ///
+    /// Indicates whether to include instance types with local storage. Set to `included` to allow local
+    /// storage, `excluded` to exclude it, or `required` to use only instances with local storage.
     pub local_storage: Option<Val<LocalStorage>>,
     /// `LocalStorageTypes`.
+    ///
+    /// The local storage types to include. You can specify `hdd` for hard disk drives, `ssd` for solid
+    /// state drives, or both.
     pub local_storage_types: Option<Val<Vec<LocalStorageTypes>>>,
     /// `MaxSpotPriceAsPercentageOfOptimalOnDemandPrice`.
+    ///
+    /// The maximum price for Spot instances as a percentage of the optimal On-Demand price. This provides
+    /// more precise cost control for Spot instance selection.
     pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<Val<i64>>,
     /// `MemoryGiBPerVCpu`.
+    ///
+    /// The minimum and maximum amount of memory per vCPU in gibibytes (GiB). This helps ensure that
+    /// instance types have the appropriate memory-to-CPU ratio for your workloads.
     pub memory_gi_b_per_v_cpu: Option<Val<MemoryGiBPerVCpuRequest>>,
     /// `MemoryMiB`: required.
+    ///
+    /// The minimum and maximum amount of memory in mebibytes (MiB) for the instance types. Amazon ECS
+    /// selects instance types that have memory within this range.
     pub memory_mi_b: Option<Val<MemoryMiBRequest>>,
     /// `NetworkBandwidthGbps`.
+    ///
+    /// The minimum and maximum network bandwidth in gigabits per second (Gbps). This is crucial for
+    /// network-intensive workloads that require high throughput.
     pub network_bandwidth_gbps: Option<Val<NetworkBandwidthGbpsRequest>>,
     /// `NetworkInterfaceCount`.
+    ///
+    /// The minimum and maximum number of network interfaces for the instance types. This is useful for
+    /// workloads that require multiple network interfaces.
     pub network_interface_count: Option<Val<NetworkInterfaceCountRequest>>,
     /// `OnDemandMaxPricePercentageOverLowestPrice`.
+    ///
+    /// The price protection threshold for On-Demand Instances, as a percentage higher than an identified
+    /// On-Demand price. The identified On-Demand price is the price of the lowest priced current generation
+    /// C, M, or R instance type with your specified attributes. If no current generation C, M, or R
+    /// instance type matches your attributes, then the identified price is from either the lowest priced
+    /// current generation instance types or, failing that, the lowest priced previous generation instance
+    /// types that match your attributes. When Amazon ECS selects instance types with your attributes, we
+    /// will exclude instance types whose price exceeds your specified threshold.
     pub on_demand_max_price_percentage_over_lowest_price: Option<Val<i64>>,
     /// `RequireHibernateSupport`.
+    ///
+    /// Indicates whether the instance types must support hibernation. When set to `true` , only instance
+    /// types that support hibernation are selected.
     pub require_hibernate_support: Option<Val<bool>>,
     /// `SpotMaxPricePercentageOverLowestPrice`.
+    ///
+    /// The maximum price for Spot instances as a percentage over the lowest priced On-Demand instance. This
+    /// helps control Spot instance costs while maintaining access to capacity.
     pub spot_max_price_percentage_over_lowest_price: Option<Val<i64>>,
     /// `TotalLocalStorageGB`.
+    ///
+    /// The minimum and maximum total local storage in gigabytes (GB) for instance types with local storage.
     pub total_local_storage_gb: Option<Val<TotalLocalStorageGbRequest>>,
     /// `VCpuCount`: required.
+    ///
+    /// The minimum and maximum number of vCPUs for the instance types. Amazon ECS selects instance types
+    /// that have vCPU counts within this range.
     pub v_cpu_count: Option<Val<VCpuCountRangeRequest>>,
 }
 
@@ -1040,13 +1278,25 @@ impl ToValue for ManagedInstancesLocalStorageConfiguration {
 impl Literal for ManagedInstancesLocalStorageConfiguration {}
 
 /// The [`ManagedInstancesNetworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-capacityprovider-managedinstancesnetworkconfiguration.html) property type.
+///
+/// The network configuration for Amazon ECS Managed Instances. This specifies the VPC subnets and
+/// security groups that instances use for network connectivity. Amazon ECS Managed Instances support
+/// multiple network modes including `awsvpc` (instances receive ENIs for task isolation), `host`
+/// (instances share network namespace with tasks), and `none` (no external network connectivity),
+/// ensuring backward compatibility for migrating workloads from Fargate or Amazon EC2.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedInstancesNetworkConfiguration {
     /// `SecurityGroups`: required.
     ///
+    /// The list of security group IDs to apply to Amazon ECS Managed Instances. These security groups
+    /// control the network traffic allowed to and from the instances.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `Subnets`: required.
+    ///
+    /// The list of subnet IDs where Amazon ECS can launch Amazon ECS Managed Instances. Instances are
+    /// distributed across the specified subnets for high availability. All subnets must be in the same VPC.
     ///
     /// - Format: `AWS::EC2::Subnet.Ids`.
     pub subnets: Option<Val<Vec<String>>>,
@@ -1129,19 +1379,48 @@ impl ToValue for ManagedInstancesNetworkConfiguration {
 impl Literal for ManagedInstancesNetworkConfiguration {}
 
 /// The [`ManagedInstancesProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-capacityprovider-managedinstancesprovider.html) property type.
+///
+/// The configuration for a Amazon ECS Managed Instances provider. Amazon ECS uses this configuration to
+/// automatically launch, manage, and terminate Amazon EC2 instances on your behalf. Managed instances
+/// provide access to the full range of Amazon EC2 instance types and features while offloading
+/// infrastructure management to AWS .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedInstancesProvider {
     /// `AutoRepairConfiguration`.
     pub auto_repair_configuration: Option<Val<AutoRepairConfiguration>>,
     /// `InfrastructureOptimization`.
+    ///
+    /// Defines how Amazon ECS Managed Instances optimizes the infrastastructure in your capacity provider.
+    /// Configure it to turn on or off the infrastructure optimization in your capacity provider, and to
+    /// control the idle or underutilized EC2 instances optimization delay.
     pub infrastructure_optimization: Option<Val<InfrastructureOptimization>>,
     /// `InfrastructureRoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the infrastructure role that Amazon ECS assumes to manage
+    /// instances. This role must include permissions for Amazon EC2 instance lifecycle management,
+    /// networking, and any additional AWS services required for your workloads.
+    ///
+    /// For more information, see [Amazon ECS infrastructure IAM
+    /// role](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/infrastructure_IAM_role.html) in
+    /// the *Amazon ECS Developer Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub infrastructure_role_arn: Option<Val<String>>,
     /// `InstanceLaunchTemplate`: required.
+    ///
+    /// The launch template that defines how Amazon ECS launches Amazon ECS Managed Instances. This includes
+    /// the instance profile for your tasks, network and storage configuration, and instance requirements
+    /// that determine which Amazon EC2 instance types can be used.
+    ///
+    /// For more information, see [Store instance launch parameters in Amazon EC2 launch
+    /// templates](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-templates.html) in the *Amazon
+    /// EC2 User Guide* .
     pub instance_launch_template: Option<Val<InstanceLaunchTemplate>>,
     /// `PropagateTags`.
+    ///
+    /// Determines whether tags from the capacity provider are automatically applied to Amazon ECS Managed
+    /// Instances. This helps with cost allocation and resource management by ensuring consistent tagging
+    /// across your infrastructure.
     pub propagate_tags: Option<Val<PropagateTags>>,
 }
 
@@ -1231,9 +1510,14 @@ impl ToValue for ManagedInstancesProvider {
 impl Literal for ManagedInstancesProvider {}
 
 /// The [`ManagedInstancesStorageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-capacityprovider-managedinstancesstorageconfiguration.html) property type.
+///
+/// The storage configuration for Amazon ECS Managed Instances. This defines the root volume
+/// configuration for the instances.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedInstancesStorageConfiguration {
     /// `StorageSizeGiB`: required.
+    ///
+    /// The size of the tasks volume.
     ///
     /// - Minimum: 1.
     pub storage_size_gi_b: Option<Val<i64>>,
@@ -1290,23 +1574,56 @@ impl ToValue for ManagedInstancesStorageConfiguration {
 impl Literal for ManagedInstancesStorageConfiguration {}
 
 /// The [`ManagedScaling`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-capacityprovider-managedscaling.html) property type.
+///
+/// The managed scaling settings for the Auto Scaling group capacity provider.
+///
+/// When managed scaling is turned on, Amazon ECS manages the scale-in and scale-out actions of the Auto
+/// Scaling group. Amazon ECS manages a target tracking scaling policy using an Amazon ECS managed
+/// CloudWatch metric with the specified `targetCapacity` value as the target value for the metric. For
+/// more information, see [Using managed
+/// scaling](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/asg-capacity-providers.html#asg-capacity-providers-managed-scaling)
+/// in the *Amazon Elastic Container Service Developer Guide* .
+///
+/// If managed scaling is off, the user must manage the scaling of the Auto Scaling group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedScaling {
     /// `InstanceWarmupPeriod`.
+    ///
+    /// The period of time, in seconds, after a newly launched Amazon EC2 instance can contribute to
+    /// CloudWatch metrics for Auto Scaling group. If this parameter is omitted, the default value of `300`
+    /// seconds is used.
     ///
     /// - Range: 0 to 10000.
     pub instance_warmup_period: Option<Val<i64>>,
     /// `MaximumScalingStepSize`.
     ///
+    /// The maximum number of Amazon EC2 instances that Amazon ECS will scale out at one time. If this
+    /// parameter is omitted, the default value of `10000` is used.
+    ///
     /// - Range: 1 to 10000.
     pub maximum_scaling_step_size: Option<Val<i64>>,
     /// `MinimumScalingStepSize`.
     ///
+    /// The minimum number of Amazon EC2 instances that Amazon ECS will scale out at one time. The scale in
+    /// process is not affected by this parameter If this parameter is omitted, the default value of `1` is
+    /// used.
+    ///
+    /// When additional capacity is required, Amazon ECS will scale up the minimum scaling step size even if
+    /// the actual demand is less than the minimum scaling step size.
+    ///
     /// - Range: 1 to 10000.
     pub minimum_scaling_step_size: Option<Val<i64>>,
     /// `Status`.
+    ///
+    /// Determines whether to use managed scaling for the capacity provider.
     pub status: Option<Val<Status>>,
     /// `TargetCapacity`.
+    ///
+    /// The target capacity utilization as a percentage for the capacity provider. The specified value must
+    /// be greater than `0` and less than or equal to `100` . For example, if you want the capacity provider
+    /// to maintain 10% spare capacity, then that means the utilization is 90%, so use a `targetCapacity` of
+    /// `90` . The default value of `100` percent results in the Amazon EC2 instances in your Auto Scaling
+    /// group being completely used.
     ///
     /// - Range: 1 to 100.
     pub target_capacity: Option<Val<i64>>,
@@ -1380,11 +1697,20 @@ impl ToValue for ManagedScaling {
 impl Literal for ManagedScaling {}
 
 /// The [`MemoryGiBPerVCpuRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-capacityprovider-memorygibpervcpurequest.html) property type.
+///
+/// The minimum and maximum amount of memory per vCPU in gibibytes (GiB). This helps ensure that
+/// instance types have the appropriate memory-to-CPU ratio for your workloads.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemoryGiBPerVCpuRequest {
     /// `Max`.
+    ///
+    /// The maximum amount of memory per vCPU in GiB. Instance types with a higher memory-to-vCPU ratio are
+    /// excluded from selection.
     pub max: Option<Val<f64>>,
     /// `Min`.
+    ///
+    /// The minimum amount of memory per vCPU in GiB. Instance types with a lower memory-to-vCPU ratio are
+    /// excluded from selection.
     pub min: Option<Val<f64>>,
 }
 
@@ -1438,11 +1764,20 @@ impl ToValue for MemoryGiBPerVCpuRequest {
 impl Literal for MemoryGiBPerVCpuRequest {}
 
 /// The [`MemoryMiBRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-capacityprovider-memorymibrequest.html) property type.
+///
+/// The minimum and maximum amount of memory in mebibytes (MiB) for instance type selection. This
+/// ensures that selected instance types have adequate memory for your workloads.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemoryMiBRequest {
     /// `Max`.
+    ///
+    /// The maximum amount of memory in MiB. Instance types with more memory than this value are excluded
+    /// from selection.
     pub max: Option<Val<i64>>,
     /// `Min`: required.
+    ///
+    /// The minimum amount of memory in MiB. Instance types with less memory than this value are excluded
+    /// from selection.
     pub min: Option<Val<i64>>,
 }
 
@@ -1499,11 +1834,20 @@ impl ToValue for MemoryMiBRequest {
 impl Literal for MemoryMiBRequest {}
 
 /// The [`NetworkBandwidthGbpsRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-capacityprovider-networkbandwidthgbpsrequest.html) property type.
+///
+/// The minimum and maximum network bandwidth in gigabits per second (Gbps) for instance type selection.
+/// This is important for network-intensive workloads.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkBandwidthGbpsRequest {
     /// `Max`.
+    ///
+    /// The maximum network bandwidth in Gbps. Instance types with higher network bandwidth are excluded
+    /// from selection.
     pub max: Option<Val<f64>>,
     /// `Min`.
+    ///
+    /// The minimum network bandwidth in Gbps. Instance types with lower network bandwidth are excluded from
+    /// selection.
     pub min: Option<Val<f64>>,
 }
 
@@ -1557,11 +1901,20 @@ impl ToValue for NetworkBandwidthGbpsRequest {
 impl Literal for NetworkBandwidthGbpsRequest {}
 
 /// The [`NetworkInterfaceCountRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-capacityprovider-networkinterfacecountrequest.html) property type.
+///
+/// The minimum and maximum number of network interfaces for instance type selection. This is useful for
+/// workloads that require multiple network interfaces.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInterfaceCountRequest {
     /// `Max`.
+    ///
+    /// The maximum number of network interfaces. Instance types that support more network interfaces are
+    /// excluded from selection.
     pub max: Option<Val<i64>>,
     /// `Min`.
+    ///
+    /// The minimum number of network interfaces. Instance types that support fewer network interfaces are
+    /// excluded from selection.
     pub min: Option<Val<i64>>,
 }
 
@@ -1679,11 +2032,20 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TotalLocalStorageGBRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-capacityprovider-totallocalstoragegbrequest.html) property type.
+///
+/// The minimum and maximum total local storage in gigabytes (GB) for instance types with local storage.
+/// This is useful for workloads that require local storage for temporary data or caching.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TotalLocalStorageGbRequest {
     /// `Max`.
+    ///
+    /// The maximum total local storage in GB. Instance types with more local storage are excluded from
+    /// selection.
     pub max: Option<Val<f64>>,
     /// `Min`.
+    ///
+    /// The minimum total local storage in GB. Instance types with less local storage are excluded from
+    /// selection.
     pub min: Option<Val<f64>>,
 }
 
@@ -1737,11 +2099,20 @@ impl ToValue for TotalLocalStorageGbRequest {
 impl Literal for TotalLocalStorageGbRequest {}
 
 /// The [`VCpuCountRangeRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-capacityprovider-vcpucountrangerequest.html) property type.
+///
+/// The minimum and maximum number of vCPUs for instance type selection. This allows you to specify a
+/// range of vCPU counts that meet your workload requirements.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VCpuCountRangeRequest {
     /// `Max`.
+    ///
+    /// The maximum number of vCPUs. Instance types with more vCPUs than this value are excluded from
+    /// selection.
     pub max: Option<Val<i64>>,
     /// `Min`: required.
+    ///
+    /// The minimum number of vCPUs. Instance types with fewer vCPUs than this value are excluded from
+    /// selection.
     pub min: Option<Val<i64>>,
 }
 
@@ -1829,9 +2200,18 @@ impl AcceleratorManufacturers {
             AcceleratorManufacturers::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AcceleratorManufacturers {
+    const VALUES: &'static [&'static str] = &["amazon-web-services", "amd", "habana", "nvidia", "xilinx"];
+    fn as_str(&self) -> &str {
+        AcceleratorManufacturers::as_str(self)
     }
 }
 
@@ -1912,9 +2292,32 @@ impl AcceleratorNames {
             AcceleratorNames::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AcceleratorNames {
+    const VALUES: &'static [&'static str] = &[
+        "a10g",
+        "a100",
+        "h100",
+        "inferentia",
+        "k520",
+        "k80",
+        "m60",
+        "radeon-pro-v520",
+        "t4",
+        "t4g",
+        "vu9p",
+        "v100",
+        "l40s",
+    ];
+    fn as_str(&self) -> &str {
+        AcceleratorNames::as_str(self)
     }
 }
 
@@ -1973,9 +2376,18 @@ impl AcceleratorTypes {
             AcceleratorTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AcceleratorTypes {
+    const VALUES: &'static [&'static str] = &["gpu", "fpga", "inference"];
+    fn as_str(&self) -> &str {
+        AcceleratorTypes::as_str(self)
     }
 }
 
@@ -2021,9 +2433,18 @@ impl ActionsStatus {
             ActionsStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ActionsStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        ActionsStatus::as_str(self)
     }
 }
 
@@ -2071,9 +2492,18 @@ impl BareMetal {
             BareMetal::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BareMetal {
+    const VALUES: &'static [&'static str] = &["included", "required", "excluded"];
+    fn as_str(&self) -> &str {
+        BareMetal::as_str(self)
     }
 }
 
@@ -2122,9 +2552,18 @@ impl BurstablePerformance {
             BurstablePerformance::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BurstablePerformance {
+    const VALUES: &'static [&'static str] = &["included", "required", "excluded"];
+    fn as_str(&self) -> &str {
+        BurstablePerformance::as_str(self)
     }
 }
 
@@ -2173,9 +2612,18 @@ impl CapacityOptionType {
             CapacityOptionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CapacityOptionType {
+    const VALUES: &'static [&'static str] = &["ON_DEMAND", "SPOT", "RESERVED"];
+    fn as_str(&self) -> &str {
+        CapacityOptionType::as_str(self)
     }
 }
 
@@ -2224,9 +2672,18 @@ impl CpuManufacturers {
             CpuManufacturers::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CpuManufacturers {
+    const VALUES: &'static [&'static str] = &["intel", "amd", "amazon-web-services"];
+    fn as_str(&self) -> &str {
+        CpuManufacturers::as_str(self)
     }
 }
 
@@ -2272,9 +2729,18 @@ impl InstanceGenerations {
             InstanceGenerations::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceGenerations {
+    const VALUES: &'static [&'static str] = &["current", "previous"];
+    fn as_str(&self) -> &str {
+        InstanceGenerations::as_str(self)
     }
 }
 
@@ -2322,9 +2788,18 @@ impl LocalStorage {
             LocalStorage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LocalStorage {
+    const VALUES: &'static [&'static str] = &["included", "required", "excluded"];
+    fn as_str(&self) -> &str {
+        LocalStorage::as_str(self)
     }
 }
 
@@ -2370,9 +2845,18 @@ impl LocalStorageTypes {
             LocalStorageTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LocalStorageTypes {
+    const VALUES: &'static [&'static str] = &["hdd", "ssd"];
+    fn as_str(&self) -> &str {
+        LocalStorageTypes::as_str(self)
     }
 }
 
@@ -2417,9 +2901,18 @@ impl ManagedDraining {
             ManagedDraining::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ManagedDraining {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED"];
+    fn as_str(&self) -> &str {
+        ManagedDraining::as_str(self)
     }
 }
 
@@ -2464,9 +2957,18 @@ impl ManagedInstancesMonitoringOptions {
             ManagedInstancesMonitoringOptions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ManagedInstancesMonitoringOptions {
+    const VALUES: &'static [&'static str] = &["BASIC", "DETAILED"];
+    fn as_str(&self) -> &str {
+        ManagedInstancesMonitoringOptions::as_str(self)
     }
 }
 
@@ -2511,9 +3013,18 @@ impl ManagedTerminationProtection {
             ManagedTerminationProtection::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ManagedTerminationProtection {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED"];
+    fn as_str(&self) -> &str {
+        ManagedTerminationProtection::as_str(self)
     }
 }
 
@@ -2558,9 +3069,18 @@ impl PropagateTags {
             PropagateTags::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PropagateTags {
+    const VALUES: &'static [&'static str] = &["CAPACITY_PROVIDER", "NONE"];
+    fn as_str(&self) -> &str {
+        PropagateTags::as_str(self)
     }
 }
 
@@ -2608,9 +3128,18 @@ impl ReservationPreference {
             ReservationPreference::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReservationPreference {
+    const VALUES: &'static [&'static str] = &["RESERVATIONS_ONLY", "RESERVATIONS_FIRST", "RESERVATIONS_EXCLUDED"];
+    fn as_str(&self) -> &str {
+        ReservationPreference::as_str(self)
     }
 }
 
@@ -2656,9 +3185,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

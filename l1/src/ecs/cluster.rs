@@ -5,22 +5,99 @@ use crate::rt::*;
 
 /// The [`AWS::ECS::Cluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecs-cluster.html) resource type.
 ///
+/// The `AWS::ECS::Cluster` resource creates an Amazon Elastic Container Service (Amazon ECS) cluster.
+///
 /// Build it with [`Cluster::builder`]; adding it to a stack returns a [`ClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cluster {
     /// `CapacityProviders`.
+    ///
+    /// The short name of one or more capacity providers to associate with the cluster. A capacity provider
+    /// must be associated with a cluster before it can be included as part of the default capacity provider
+    /// strategy of the cluster or used in a capacity provider strategy when calling the
+    /// [CreateService](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html) or
+    /// [RunTask](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html) actions.
+    ///
+    /// If specifying a capacity provider that uses an Auto Scaling group, the capacity provider must be
+    /// created but not associated with another cluster. New Auto Scaling group capacity providers can be
+    /// created with the
+    /// [CreateCapacityProvider](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCapacityProvider.html)
+    /// API operation.
+    ///
+    /// To use a AWS Fargate capacity provider, specify either the `FARGATE` or `FARGATE_SPOT` capacity
+    /// providers. The AWS Fargate capacity providers are available to all accounts and only need to be
+    /// associated with a cluster to be used.
+    ///
+    /// The
+    /// [PutCapacityProvider](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PutCapacityProvider.html)
+    /// API operation is used to update the list of available capacity providers for a cluster after the
+    /// cluster is created.
     pub capacity_providers: Option<Val<Vec<String>>>,
     /// `ClusterName`. Changing it replaces the resource.
+    ///
+    /// A user-generated string that you use to identify your cluster. If you don't specify a name, AWS
+    /// CloudFormation generates a unique physical ID for the name.
     pub cluster_name: Option<Val<String>>,
     /// `ClusterSettings`.
+    ///
+    /// The settings to use when creating a cluster. This parameter is used to turn on CloudWatch Container
+    /// Insights with enhanced observability or CloudWatch Container Insights for a cluster.
+    ///
+    /// Container Insights with enhanced observability provides all the Container Insights metrics, plus
+    /// additional task and container metrics. This version supports enhanced observability for Amazon ECS
+    /// clusters using the Amazon EC2 and Fargate launch types. After you configure Container Insights with
+    /// enhanced observability on Amazon ECS, Container Insights auto-collects detailed infrastructure
+    /// telemetry from the cluster level down to the container level in your environment and displays these
+    /// critical performance data in curated dashboards removing the heavy lifting in observability set-up.
+    ///
+    /// For more information, see [Monitor Amazon ECS containers using Container Insights with enhanced
+    /// observability](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cloudwatch-container-insights.html)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
     pub cluster_settings: Option<Val<Vec<ClusterSettings>>>,
     /// `Configuration`.
+    ///
+    /// The execute command and managed storage configuration for the cluster.
     pub configuration: Option<Val<ClusterConfiguration>>,
     /// `DefaultCapacityProviderStrategy`.
+    ///
+    /// The default capacity provider strategy for the cluster. When services or tasks are run in the
+    /// cluster with no launch type or capacity provider strategy specified, the default capacity provider
+    /// strategy is used.
     pub default_capacity_provider_strategy: Option<Val<Vec<CapacityProviderStrategyItem>>>,
     /// `ServiceConnectDefaults`.
+    ///
+    /// Use this parameter to set a default Service Connect namespace. After you set a default Service
+    /// Connect namespace, any new services with Service Connect turned on that are created in the cluster
+    /// are added as client services in the namespace. This setting only applies to new services that set
+    /// the `enabled` parameter to `true` in the `ServiceConnectConfiguration` . You can set the namespace
+    /// of each service individually in the `ServiceConnectConfiguration` to override this default
+    /// parameter.
+    ///
+    /// Tasks that run in a namespace can use short names to connect to services in the namespace. Tasks can
+    /// connect to services across all of the clusters in the namespace. Tasks connect through a managed
+    /// proxy container that collects logs and metrics for increased visibility. Only the tasks that Amazon
+    /// ECS services create are supported with Service Connect. For more information, see [Service
+    /// Connect](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
     pub service_connect_defaults: Option<Val<ServiceConnectDefaults>>,
     /// `Tags`.
+    ///
+    /// The metadata that you apply to the cluster to help you categorize and organize them. Each tag
+    /// consists of a key and an optional value. You define both.
+    ///
+    /// The following basic restrictions apply to tags:
+    ///
+    /// - Maximum number of tags per resource - 50
+    /// - For each resource, each tag key must be unique, and each tag key can have only one value.
+    /// - Maximum key length - 128 Unicode characters in UTF-8
+    /// - Maximum value length - 256 Unicode characters in UTF-8
+    /// - If your tagging schema is used across multiple services and resources, remember that other
+    ///   services may have restrictions on allowed characters. Generally allowed characters are: letters,
+    ///   numbers, and spaces representable in UTF-8, and the following characters: + - = . _ : / @.
+    /// - Tag keys and values are case-sensitive.
+    /// - Do not use `aws:` , `AWS:` , or any upper or lowercase combination of such as a prefix for either
+    ///   keys or values as it is reserved for AWS use. You cannot edit or delete tag keys or values with
+    ///   this prefix. Tags with this prefix do not count against your tags per resource limit.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -150,6 +227,9 @@ impl Deref for ClusterHandle {
 
 impl ClusterHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon ECS cluster, such as
+    /// `arn:aws:ecs:us-east-2:123456789012:cluster/MyECSCluster` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -164,15 +244,66 @@ impl ClusterHandle {
 }
 
 /// The [`CapacityProviderStrategyItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-cluster-capacityproviderstrategyitem.html) property type.
+///
+/// The `CapacityProviderStrategyItem` property specifies the details of the default capacity provider
+/// strategy for the cluster. When services or tasks are run in the cluster with no launch type or
+/// capacity provider strategy specified, the default capacity provider strategy is used.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityProviderStrategyItem {
     /// `Base`.
     ///
+    /// The *base* value designates how many tasks, at a minimum, to run on the specified capacity provider
+    /// for each service. Only one capacity provider in a capacity provider strategy can have a *base*
+    /// defined. If no value is specified, the default value of `0` is used.
+    ///
+    /// Base value characteristics:
+    ///
+    /// - Only one capacity provider in a strategy can have a base defined
+    /// - The default value is `0` if not specified
+    /// - The valid range is 0 to 100,000
+    /// - Base requirements are satisfied first before weight distribution
+    ///
     /// - Range: 0 to 100000.
     pub base: Option<Val<i64>>,
     /// `CapacityProvider`.
+    ///
+    /// The short name of the capacity provider. This can be either an AWS managed capacity provider (
+    /// `FARGATE` or `FARGATE_SPOT` ) or the name of a custom capacity provider that you created.
     pub capacity_provider: Option<Val<String>>,
     /// `Weight`.
+    ///
+    /// The *weight* value designates the relative percentage of the total number of tasks launched that
+    /// should use the specified capacity provider. The `weight` value is taken into consideration after the
+    /// `base` value, if defined, is satisfied.
+    ///
+    /// If no `weight` value is specified, the default value of `0` is used. When multiple capacity
+    /// providers are specified within a capacity provider strategy, at least one of the capacity providers
+    /// must have a weight value greater than zero and any capacity providers with a weight of `0` can't be
+    /// used to place tasks. If you specify multiple capacity providers in a strategy that all have a weight
+    /// of `0` , any `RunTask` or `CreateService` actions using the capacity provider strategy will fail.
+    ///
+    /// Weight value characteristics:
+    ///
+    /// - Weight is considered after the base value is satisfied
+    /// - The default value is `0` if not specified
+    /// - The valid range is 0 to 1,000
+    /// - At least one capacity provider must have a weight greater than zero
+    /// - Capacity providers with weight of `0` cannot place tasks
+    ///
+    /// Task distribution logic:
+    ///
+    /// - Base satisfaction: The minimum number of tasks specified by the base value are placed on that
+    ///   capacity provider
+    /// - Weight distribution: After base requirements are met, additional tasks are distributed according
+    ///   to weight ratios
+    ///
+    /// Examples:
+    ///
+    /// Equal Distribution: Two capacity providers both with weight `1` will split tasks evenly after base
+    /// requirements are met.
+    ///
+    /// Weighted Distribution: If capacityProviderA has weight `1` and capacityProviderB has weight `4` ,
+    /// then for every 1 task on A, 4 tasks will run on B.
     ///
     /// - Range: 0 to 1000.
     pub weight: Option<Val<i64>>,
@@ -234,11 +365,17 @@ impl ToValue for CapacityProviderStrategyItem {
 impl Literal for CapacityProviderStrategyItem {}
 
 /// The [`ClusterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-cluster-clusterconfiguration.html) property type.
+///
+/// The execute command and managed storage configuration for the cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterConfiguration {
     /// `ExecuteCommandConfiguration`.
+    ///
+    /// The details of the execute command configuration.
     pub execute_command_configuration: Option<Val<ExecuteCommandConfiguration>>,
     /// `ManagedStorageConfiguration`.
+    ///
+    /// The details of the managed storage configuration.
     pub managed_storage_configuration: Option<Val<ManagedStorageConfiguration>>,
 }
 
@@ -292,11 +429,41 @@ impl ToValue for ClusterConfiguration {
 impl Literal for ClusterConfiguration {}
 
 /// The [`ClusterSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-cluster-clustersettings.html) property type.
+///
+/// The settings to use when creating a cluster. This parameter is used to turn on CloudWatch Container
+/// Insights with enhanced observability or CloudWatch Container Insights for a cluster.
+///
+/// Container Insights with enhanced observability provides all the Container Insights metrics, plus
+/// additional task and container metrics. This version supports enhanced observability for Amazon ECS
+/// clusters using the Amazon EC2 and Fargate launch types. After you configure Container Insights with
+/// enhanced observability on Amazon ECS, Container Insights auto-collects detailed infrastructure
+/// telemetry from the cluster level down to the container level in your environment and displays these
+/// critical performance data in curated dashboards removing the heavy lifting in observability set-up.
+///
+/// For more information, see [Monitor Amazon ECS containers using Container Insights with enhanced
+/// observability](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cloudwatch-container-insights.html)
+/// in the *Amazon Elastic Container Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterSettings {
     /// `Name`.
+    ///
+    /// The name of the cluster setting. The value is `containerInsights` .
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value to set for the cluster setting. The supported values are `enhanced` , `enabled` , and
+    /// `disabled` .
+    ///
+    /// To use Container Insights with enhanced observability, set the `containerInsights` account setting
+    /// to `enhanced` .
+    ///
+    /// To use Container Insights, set the `containerInsights` account setting to `enabled` .
+    ///
+    /// If a cluster value is specified, it will override the `containerInsights` value set with
+    /// [PutAccountSetting](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PutAccountSetting.html)
+    /// or
+    /// [PutAccountSettingDefault](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PutAccountSettingDefault.html)
+    /// .
     pub value: Option<Val<String>>,
 }
 
@@ -350,13 +517,32 @@ impl ToValue for ClusterSettings {
 impl Literal for ClusterSettings {}
 
 /// The [`ExecuteCommandConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-cluster-executecommandconfiguration.html) property type.
+///
+/// The details of the execute command configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExecuteCommandConfiguration {
     /// `KmsKeyId`.
+    ///
+    /// Specify an AWS Key Management Service key ID to encrypt the data between the local client and the
+    /// container.
     pub kms_key_id: Option<Val<String>>,
     /// `LogConfiguration`.
+    ///
+    /// The log configuration for the results of the execute command actions. The logs can be sent to
+    /// CloudWatch Logs or an Amazon S3 bucket. When `logging=OVERRIDE` is specified, a `logConfiguration`
+    /// must be provided.
     pub log_configuration: Option<Val<ExecuteCommandLogConfiguration>>,
     /// `Logging`.
+    ///
+    /// The log setting to use for redirecting logs for your execute command results. The following log
+    /// settings are available.
+    ///
+    /// - `NONE` : The execute command session is not logged.
+    /// - `DEFAULT` : The `awslogs` configuration in the task definition is used. If no logging parameter is
+    ///   specified, it defaults to this value. If no `awslogs` log driver is configured in the task
+    ///   definition, the output won't be logged.
+    /// - `OVERRIDE` : Specify the logging details as a part of `logConfiguration` . If the `OVERRIDE`
+    ///   logging option is specified, the `logConfiguration` is required.
     pub logging: Option<Val<Logging>>,
 }
 
@@ -416,19 +602,37 @@ impl ToValue for ExecuteCommandConfiguration {
 impl Literal for ExecuteCommandConfiguration {}
 
 /// The [`ExecuteCommandLogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-cluster-executecommandlogconfiguration.html) property type.
+///
+/// The log configuration for the results of the execute command actions. The logs can be sent to
+/// CloudWatch Logs or an Amazon S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExecuteCommandLogConfiguration {
     /// `CloudWatchEncryptionEnabled`.
+    ///
+    /// Determines whether to use encryption on the CloudWatch logs. If not specified, encryption will be
+    /// off.
     pub cloud_watch_encryption_enabled: Option<Val<bool>>,
     /// `CloudWatchLogGroupName`.
+    ///
+    /// The name of the CloudWatch log group to send logs to.
+    ///
+    /// > The CloudWatch log group must already be created.
     pub cloud_watch_log_group_name: Option<Val<String>>,
     /// `S3BucketName`.
+    ///
+    /// The name of the S3 bucket to send logs to.
+    ///
+    /// > The S3 bucket must already be created.
     ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket_name: Option<Val<String>>,
     /// `S3EncryptionEnabled`.
+    ///
+    /// Determines whether to use encryption on the S3 logs. If not specified, encryption is not used.
     pub s3_encryption_enabled: Option<Val<bool>>,
     /// `S3KeyPrefix`.
+    ///
+    /// An optional folder in the S3 bucket to place logs in.
     pub s3_key_prefix: Option<Val<String>>,
 }
 
@@ -500,11 +704,34 @@ impl ToValue for ExecuteCommandLogConfiguration {
 impl Literal for ExecuteCommandLogConfiguration {}
 
 /// The [`ManagedStorageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-cluster-managedstorageconfiguration.html) property type.
+///
+/// The managed storage configuration for the cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedStorageConfiguration {
     /// `FargateEphemeralStorageKmsKeyId`.
+    ///
+    /// Specify the AWS Key Management Service key ID for Fargate ephemeral storage.
+    ///
+    /// When you specify a `fargateEphemeralStorageKmsKeyId` , AWS Fargate uses the key to encrypt data at
+    /// rest in ephemeral storage. For more information about Fargate ephemeral storage encryption, see
+    /// [Customer managed keys for AWS Fargate ephemeral storage for Amazon
+    /// ECS](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-storage-encryption.html) in
+    /// the *Amazon Elastic Container Service Developer Guide* .
+    ///
+    /// The key must be a single Region key.
     pub fargate_ephemeral_storage_kms_key_id: Option<Val<String>>,
     /// `KmsKeyId`.
+    ///
+    /// Specify a AWS Key Management Service key ID to encrypt Amazon ECS managed storage.
+    ///
+    /// When you specify a `kmsKeyId` , Amazon ECS uses the key to encrypt data volumes managed by Amazon
+    /// ECS that are attached to tasks in the cluster. The following data volumes are managed by Amazon ECS:
+    /// Amazon EBS. For more information about encryption of Amazon EBS volumes attached to Amazon ECS
+    /// tasks, see [Encrypt data stored in Amazon EBS volumes for Amazon
+    /// ECS](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ebs-kms-encryption.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
+    ///
+    /// The key must be a single Region key.
     pub kms_key_id: Option<Val<String>>,
 }
 
@@ -558,9 +785,44 @@ impl ToValue for ManagedStorageConfiguration {
 impl Literal for ManagedStorageConfiguration {}
 
 /// The [`ServiceConnectDefaults`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-cluster-serviceconnectdefaults.html) property type.
+///
+/// Use this parameter to set a default Service Connect namespace. After you set a default Service
+/// Connect namespace, any new services with Service Connect turned on that are created in the cluster
+/// are added as client services in the namespace. This setting only applies to new services that set
+/// the `enabled` parameter to `true` in the `ServiceConnectConfiguration` . You can set the namespace
+/// of each service individually in the `ServiceConnectConfiguration` to override this default
+/// parameter.
+///
+/// Tasks that run in a namespace can use short names to connect to services in the namespace. Tasks can
+/// connect to services across all of the clusters in the namespace. Tasks connect through a managed
+/// proxy container that collects logs and metrics for increased visibility. Only the tasks that Amazon
+/// ECS services create are supported with Service Connect. For more information, see [Service
+/// Connect](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect.html) in the *Amazon
+/// Elastic Container Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceConnectDefaults {
     /// `Namespace`.
+    ///
+    /// The namespace name or full Amazon Resource Name (ARN) of the AWS Cloud Map namespace that's used
+    /// when you create a service and don't specify a Service Connect configuration. The namespace name can
+    /// include up to 1024 characters. The name is case-sensitive. The name can't include greater than (>),
+    /// less than (\<), double quotation marks ("), or slash (/).
+    ///
+    /// If you enter an existing namespace name or ARN, then that namespace will be used. Any namespace type
+    /// is supported. The namespace must be in this account and this AWS Region.
+    ///
+    /// If you enter a new name, a AWS Cloud Map namespace will be created. Amazon ECS creates a AWS Cloud
+    /// Map namespace with the "API calls" method of instance discovery only. This instance discovery method
+    /// is the "HTTP" namespace type in the AWS Command Line Interface . Other types of instance discovery
+    /// aren't used by Service Connect.
+    ///
+    /// If you update the cluster with an empty string `""` for the namespace name, the cluster
+    /// configuration for Service Connect is removed. Note that the namespace will remain in AWS Cloud Map
+    /// and must be deleted separately.
+    ///
+    /// For more information about AWS Cloud Map , see [Working with
+    /// Services](https://docs.aws.amazon.com/cloud-map/latest/dg/working-with-services.html) in the *AWS
+    /// Cloud Map Developer Guide* .
     pub namespace: Option<Val<String>>,
 }
 
@@ -697,9 +959,18 @@ impl Logging {
             Logging::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Logging {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "NONE", "OVERRIDE"];
+    fn as_str(&self) -> &str {
+        Logging::as_str(self)
     }
 }
 

@@ -5,16 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::ECS::ClusterCapacityProviderAssociations`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecs-clustercapacityproviderassociations.html) resource type.
 ///
+/// The `AWS::ECS::ClusterCapacityProviderAssociations` resource associates one or more capacity
+/// providers and a default capacity provider strategy with a cluster.
+///
 /// Build it with [`ClusterCapacityProviderAssociations::builder`]; adding it to a stack returns a [`ClusterCapacityProviderAssociationsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterCapacityProviderAssociations {
     /// `CapacityProviders`.
+    ///
+    /// The capacity providers to associate with the cluster.
     pub capacity_providers: Option<Val<Vec<String>>>,
     /// `Cluster`: required. Changing it replaces the resource.
+    ///
+    /// The cluster the capacity provider association is the target of.
     ///
     /// - Length: 1 to 2048.
     pub cluster: Option<Val<String>>,
     /// `DefaultCapacityProviderStrategy`: required.
+    ///
+    /// The default capacity provider strategy to associate with the cluster.
     pub default_capacity_provider_strategy: Option<Val<Vec<CapacityProviderStrategy>>>,
 }
 
@@ -138,15 +147,66 @@ impl ClusterCapacityProviderAssociationsHandle {
 }
 
 /// The [`CapacityProviderStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-clustercapacityproviderassociations-capacityproviderstrategy.html) property type.
+///
+/// The `CapacityProviderStrategy` property specifies the details of the default capacity provider
+/// strategy for the cluster. When services or tasks are run in the cluster with no launch type or
+/// capacity provider strategy specified, the default capacity provider strategy is used.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityProviderStrategy {
     /// `Base`.
     ///
+    /// The *base* value designates how many tasks, at a minimum, to run on the specified capacity provider
+    /// for each service. Only one capacity provider in a capacity provider strategy can have a *base*
+    /// defined. If no value is specified, the default value of `0` is used.
+    ///
+    /// Base value characteristics:
+    ///
+    /// - Only one capacity provider in a strategy can have a base defined
+    /// - The default value is `0` if not specified
+    /// - The valid range is 0 to 100,000
+    /// - Base requirements are satisfied first before weight distribution
+    ///
     /// - Range: 0 to 100000.
     pub base: Option<Val<i64>>,
     /// `CapacityProvider`: required.
+    ///
+    /// The short name of the capacity provider. This can be either an AWS managed capacity provider (
+    /// `FARGATE` or `FARGATE_SPOT` ) or the name of a custom capacity provider that you created.
     pub capacity_provider: Option<Val<String>>,
     /// `Weight`.
+    ///
+    /// The *weight* value designates the relative percentage of the total number of tasks launched that
+    /// should use the specified capacity provider. The `weight` value is taken into consideration after the
+    /// `base` value, if defined, is satisfied.
+    ///
+    /// If no `weight` value is specified, the default value of `0` is used. When multiple capacity
+    /// providers are specified within a capacity provider strategy, at least one of the capacity providers
+    /// must have a weight value greater than zero and any capacity providers with a weight of `0` can't be
+    /// used to place tasks. If you specify multiple capacity providers in a strategy that all have a weight
+    /// of `0` , any `RunTask` or `CreateService` actions using the capacity provider strategy will fail.
+    ///
+    /// Weight value characteristics:
+    ///
+    /// - Weight is considered after the base value is satisfied
+    /// - The default value is `0` if not specified
+    /// - The valid range is 0 to 1,000
+    /// - At least one capacity provider must have a weight greater than zero
+    /// - Capacity providers with weight of `0` cannot place tasks
+    ///
+    /// Task distribution logic:
+    ///
+    /// - Base satisfaction: The minimum number of tasks specified by the base value are placed on that
+    ///   capacity provider
+    /// - Weight distribution: After base requirements are met, additional tasks are distributed according
+    ///   to weight ratios
+    ///
+    /// Examples:
+    ///
+    /// Equal Distribution: Two capacity providers both with weight `1` will split tasks evenly after base
+    /// requirements are met.
+    ///
+    /// Weighted Distribution: If capacityProviderA has weight `1` and capacityProviderB has weight `4` ,
+    /// then for every 1 task on A, 4 tasks will run on B.
     ///
     /// - Range: 0 to 1000.
     pub weight: Option<Val<i64>>,

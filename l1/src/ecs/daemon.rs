@@ -5,26 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::ECS::Daemon`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecs-daemon.html) resource type.
 ///
+/// Information about a daemon resource.
+///
 /// Build it with [`Daemon::builder`]; adding it to a stack returns a [`DaemonHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Daemon {
     /// `CapacityProviderArns`.
     ///
+    /// The Amazon Resource Names (ARNs) of the capacity providers associated with the daemon.
+    ///
     /// - Items: at least 1.
     pub capacity_provider_arns: Option<Val<Vec<String>>>,
     /// `ClusterArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the cluster that the daemon is running in.
     pub cluster_arn: Option<Val<String>>,
     /// `DaemonName`. Changing it replaces the resource.
     pub daemon_name: Option<Val<String>>,
     /// `DaemonTaskDefinitionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the daemon task definition used by this revision.
     pub daemon_task_definition_arn: Option<Val<String>>,
     /// `DeploymentConfiguration`.
+    ///
+    /// Optional deployment parameters that control how a daemon rolls out updates across container
+    /// instances.
     pub deployment_configuration: Option<Val<DaemonDeploymentConfiguration>>,
     /// `EnableECSManagedTags`.
+    ///
+    /// Specifies whether Amazon ECS managed tags are turned on for the daemon tasks.
     pub enable_ecs_managed_tags: Option<Val<bool>>,
     /// `EnableExecuteCommand`.
+    ///
+    /// Specifies whether the execute command functionality is turned on for the daemon tasks.
     pub enable_execute_command: Option<Val<bool>>,
     /// `PropagateTags`.
+    ///
+    /// Specifies whether tags are propagated from the daemon to the daemon tasks.
     pub propagate_tags: Option<Val<PropagateTags>>,
     /// `Tags`.
     ///
@@ -185,11 +202,19 @@ impl DaemonHandle {
 }
 
 /// The [`DaemonAlarmConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-daemon-daemonalarmconfiguration.html) property type.
+///
+/// The CloudWatch alarm configuration for a daemon. When enabled, CloudWatch alarms determine whether a
+/// daemon deployment has failed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonAlarmConfiguration {
     /// `AlarmNames`.
+    ///
+    /// The CloudWatch alarm names to monitor during a daemon deployment.
     pub alarm_names: Option<Val<Vec<String>>>,
     /// `Enable`.
+    ///
+    /// Determines whether to use the CloudWatch alarm option in the daemon deployment process. The default
+    /// value is ``false``.
     pub enable: Option<Val<bool>>,
 }
 
@@ -248,15 +273,27 @@ impl ToValue for DaemonAlarmConfiguration {
 impl Literal for DaemonAlarmConfiguration {}
 
 /// The [`DaemonDeploymentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-daemon-daemondeploymentconfiguration.html) property type.
+///
+/// Optional deployment parameters that control how a daemon rolls out updates across container
+/// instances.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DaemonDeploymentConfiguration {
     /// `Alarms`.
+    ///
+    /// The CloudWatch alarm configuration for a daemon. When enabled, CloudWatch alarms determine whether a
+    /// daemon deployment has failed.
     pub alarms: Option<Val<DaemonAlarmConfiguration>>,
     /// `BakeTimeInMinutes`.
+    ///
+    /// The amount of time (in minutes) to wait after a successful deployment step before proceeding. This
+    /// allows time to monitor for issues before continuing. The default value is 0.
     ///
     /// - Range: 0 to 1440.
     pub bake_time_in_minutes: Option<Val<i64>>,
     /// `DrainPercent`.
+    ///
+    /// The percentage of container instances to drain simultaneously during a daemon deployment. Valid
+    /// values are between 0.0 and 100.0.
     ///
     /// - Range: 0 to 100.
     pub drain_percent: Option<Val<f64>>,
@@ -407,9 +444,18 @@ impl PropagateTags {
             PropagateTags::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PropagateTags {
+    const VALUES: &'static [&'static str] = &["DAEMON", "NONE"];
+    fn as_str(&self) -> &str {
+        PropagateTags::as_str(self)
     }
 }
 

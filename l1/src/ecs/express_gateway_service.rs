@@ -5,38 +5,73 @@ use crate::rt::*;
 
 /// The [`AWS::ECS::ExpressGatewayService`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecs-expressgatewayservice.html) resource type.
 ///
+/// Creates an Express service that simplifies deploying containerized web applications on Amazon ECS
+/// with managed AWS infrastructure. This operation provisions and configures Application Load
+/// Balancers, target groups, security groups, and auto-scaling policies automatically.
+///
+/// Specify a primary container configuration with your application image and basic settings. Amazon ECS
+/// creates the necessary AWS resources for traffic distribution, health monitoring, network access
+/// control, and capacity management.
+///
+/// Provide an execution role for task operations and an infrastructure role for managing AWS resources
+/// on your behalf.
+///
 /// Build it with [`ExpressGatewayService::builder`]; adding it to a stack returns a [`ExpressGatewayServiceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpressGatewayService {
     /// `Cluster`. Changing it replaces the resource.
+    ///
+    /// The short name or full ARN of the cluster that hosts the Express service.
     pub cluster: Option<Val<String>>,
     /// `Cpu`.
+    ///
+    /// The CPU allocation for tasks in this service revision.
     pub cpu: Option<Val<String>>,
     /// `ExecutionRoleArn`: required.
+    ///
+    /// The ARN of the task execution role for the service revision.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `HealthCheckPath`.
+    ///
+    /// The health check path for this service revision.
     pub health_check_path: Option<Val<String>>,
     /// `InfrastructureRoleArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the infrastructure role that manages AWS resources for the Express service.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub infrastructure_role_arn: Option<Val<String>>,
     /// `Memory`.
+    ///
+    /// The memory allocation for tasks in this service revision.
     pub memory: Option<Val<String>>,
     /// `NetworkConfiguration`.
+    ///
+    /// The network configuration for tasks in this service revision.
     pub network_configuration: Option<Val<ExpressGatewayServiceNetworkConfiguration>>,
     /// `PrimaryContainer`: required.
+    ///
+    /// The primary container configuration for this service revision.
     pub primary_container: Option<Val<ExpressGatewayContainer>>,
     /// `ScalingTarget`.
+    ///
+    /// The auto-scaling configuration for this service revision.
     pub scaling_target: Option<Val<ExpressGatewayScalingTarget>>,
     /// `ServiceName`. Changing it replaces the resource.
+    ///
+    /// The name of the Express service.
     pub service_name: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The metadata applied to the Express service.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TaskRoleArn`.
+    ///
+    /// The ARN of the task role for the service revision.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub task_role_arn: Option<Val<String>>,
@@ -204,10 +239,14 @@ impl Deref for ExpressGatewayServiceHandle {
 
 impl ExpressGatewayServiceHandle {
     /// `Fn::GetAtt` `ServiceArn`.
+    ///
+    /// The ARN that identifies the Express service.
     pub fn attr_service_arn(&self) -> Val<String> {
         self.0.get_att("ServiceArn")
     }
     /// `Fn::GetAtt` `ActiveConfigurations`.
+    ///
+    /// The list of active service configurations for the Express service.
     pub fn attr_active_configurations(&self) -> Val<Json> {
         self.0.get_att("ActiveConfigurations")
     }
@@ -216,14 +255,20 @@ impl ExpressGatewayServiceHandle {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The Unix timestamp for when the Express service was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The Unix timestamp for when the Express service was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// The Endpoint of the express service.
     pub fn attr_endpoint(&self) -> Val<String> {
         self.0.get_att("Endpoint")
     }
@@ -232,6 +277,8 @@ impl ExpressGatewayServiceHandle {
         self.0.get_att("ECSManagedResourceArns")
     }
     /// `Fn::GetAtt` `ECSManagedResourceArns.ServiceSecurityGroups`.
+    ///
+    /// The list of Security Group ARNs associated with the express service.
     pub fn attr_ecs_managed_resource_arns_service_security_groups(&self) -> Val<Vec<String>> {
         self.0.get_att("ECSManagedResourceArns.ServiceSecurityGroups")
     }
@@ -240,18 +287,26 @@ impl ExpressGatewayServiceHandle {
         self.0.get_att("ECSManagedResourceArns.AutoScaling")
     }
     /// `Fn::GetAtt` `ECSManagedResourceArns.AutoScaling.ScalableTarget`.
+    ///
+    /// The Auto Scaling Scalable Target ARN associated with the express service.
     pub fn attr_ecs_managed_resource_arns_auto_scaling_scalable_target(&self) -> Val<String> {
         self.0.get_att("ECSManagedResourceArns.AutoScaling.ScalableTarget")
     }
     /// `Fn::GetAtt` `ECSManagedResourceArns.AutoScaling.ApplicationAutoScalingPolicies`.
+    ///
+    /// The list of Auto Scaling policy ARNs associated with the express service.
     pub fn attr_ecs_managed_resource_arns_auto_scaling_application_auto_scaling_policies(&self) -> Val<Vec<String>> {
         self.0.get_att("ECSManagedResourceArns.AutoScaling.ApplicationAutoScalingPolicies")
     }
     /// `Fn::GetAtt` `ECSManagedResourceArns.LogGroups`.
+    ///
+    /// The list of Log Group ARNs associated with the express service.
     pub fn attr_ecs_managed_resource_arns_log_groups(&self) -> Val<Vec<String>> {
         self.0.get_att("ECSManagedResourceArns.LogGroups")
     }
     /// `Fn::GetAtt` `ECSManagedResourceArns.MetricAlarms`.
+    ///
+    /// The list of Metric Alarm ARNs associated with the express service.
     pub fn attr_ecs_managed_resource_arns_metric_alarms(&self) -> Val<Vec<String>> {
         self.0.get_att("ECSManagedResourceArns.MetricAlarms")
     }
@@ -260,26 +315,38 @@ impl ExpressGatewayServiceHandle {
         self.0.get_att("ECSManagedResourceArns.IngressPath")
     }
     /// `Fn::GetAtt` `ECSManagedResourceArns.IngressPath.CertificateArn`.
+    ///
+    /// The Certificate ARN associated with the express service.
     pub fn attr_ecs_managed_resource_arns_ingress_path_certificate_arn(&self) -> Val<String> {
         self.0.get_att("ECSManagedResourceArns.IngressPath.CertificateArn")
     }
     /// `Fn::GetAtt` `ECSManagedResourceArns.IngressPath.LoadBalancerSecurityGroups`.
+    ///
+    /// The list of Load Balancer Security Group ARNs associated with the express service.
     pub fn attr_ecs_managed_resource_arns_ingress_path_load_balancer_security_groups(&self) -> Val<Vec<String>> {
         self.0.get_att("ECSManagedResourceArns.IngressPath.LoadBalancerSecurityGroups")
     }
     /// `Fn::GetAtt` `ECSManagedResourceArns.IngressPath.ListenerRuleArn`.
+    ///
+    /// The ARN of the Load Balancer listener rule associated with the express service.
     pub fn attr_ecs_managed_resource_arns_ingress_path_listener_rule_arn(&self) -> Val<String> {
         self.0.get_att("ECSManagedResourceArns.IngressPath.ListenerRuleArn")
     }
     /// `Fn::GetAtt` `ECSManagedResourceArns.IngressPath.ListenerArn`.
+    ///
+    /// The ARN of the Load Balancer listener associated with the express service.
     pub fn attr_ecs_managed_resource_arns_ingress_path_listener_arn(&self) -> Val<String> {
         self.0.get_att("ECSManagedResourceArns.IngressPath.ListenerArn")
     }
     /// `Fn::GetAtt` `ECSManagedResourceArns.IngressPath.LoadBalancerArn`.
+    ///
+    /// The ARN of the Load Balancer associated with the express service.
     pub fn attr_ecs_managed_resource_arns_ingress_path_load_balancer_arn(&self) -> Val<String> {
         self.0.get_att("ECSManagedResourceArns.IngressPath.LoadBalancerArn")
     }
     /// `Fn::GetAtt` `ECSManagedResourceArns.IngressPath.TargetGroupArns`.
+    ///
+    /// The list of Target Group ARNs associated with the express service.
     pub fn attr_ecs_managed_resource_arns_ingress_path_target_group_arns(&self) -> Val<Vec<String>> {
         self.0.get_att("ECSManagedResourceArns.IngressPath.TargetGroupArns")
     }
@@ -294,21 +361,48 @@ impl ExpressGatewayServiceHandle {
 }
 
 /// The [`ExpressGatewayContainer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-expressgatewayservice-expressgatewaycontainer.html) property type.
+///
+/// Defines the configuration for the primary container in an Express service. This container receives
+/// traffic from the Application Load Balancer and runs your application code.
+///
+/// The container configuration includes the container image, port mapping, logging settings,
+/// environment variables, and secrets. The container image is the only required parameter, with
+/// sensible defaults provided for other settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpressGatewayContainer {
     /// `AwsLogsConfiguration`.
+    ///
+    /// The log configuration for the container.
     pub aws_logs_configuration: Option<Val<ExpressGatewayServiceAwsLogsConfiguration>>,
     /// `Command`.
+    ///
+    /// The command that is passed to the container.
     pub command: Option<Val<Vec<String>>>,
     /// `ContainerPort`.
+    ///
+    /// The port number on the container that receives traffic from the load balancer. Default is 80.
     pub container_port: Option<Val<i64>>,
     /// `Environment`.
+    ///
+    /// The environment variables to pass to the container.
     pub environment: Option<Val<Vec<KeyValuePair>>>,
     /// `Image`: required.
+    ///
+    /// The image used to start a container. This string is passed directly to the Docker daemon. Images in
+    /// the Docker Hub registry are available by default. Other repositories are specified with either
+    /// `repository-url/image:tag` or `repository-url/image@digest` .
+    ///
+    /// For Express services, the image typically contains a web application that listens on the specified
+    /// container port. The image can be stored in Amazon ECR, Docker Hub, or any other container registry
+    /// accessible to your execution role.
     pub image: Option<Val<String>>,
     /// `RepositoryCredentials`.
+    ///
+    /// The configuration for repository credentials for private registry authentication.
     pub repository_credentials: Option<Val<ExpressGatewayRepositoryCredentials>>,
     /// `Secrets`.
+    ///
+    /// The secrets to pass to the container.
     pub secrets: Option<Val<Vec<Secret>>>,
 }
 
@@ -414,9 +508,13 @@ impl ToValue for ExpressGatewayContainer {
 impl Literal for ExpressGatewayContainer {}
 
 /// The [`ExpressGatewayRepositoryCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-expressgatewayservice-expressgatewayrepositorycredentials.html) property type.
+///
+/// The repository credentials for private registry authentication to pass to the container.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpressGatewayRepositoryCredentials {
     /// `CredentialsParameter`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the secret containing the private repository credentials.
     pub credentials_parameter: Option<Val<String>>,
 }
 
@@ -471,15 +569,32 @@ impl ToValue for ExpressGatewayRepositoryCredentials {
 impl Literal for ExpressGatewayRepositoryCredentials {}
 
 /// The [`ExpressGatewayScalingTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-expressgatewayservice-expressgatewayscalingtarget.html) property type.
+///
+/// Defines the auto-scaling configuration for an Express service. This determines how the service
+/// automatically adjusts the number of running tasks based on demand metrics such as CPU utilization,
+/// memory utilization, or request count per target.
+///
+/// Auto-scaling helps ensure your application can handle varying levels of traffic while optimizing
+/// costs by scaling down during low-demand periods. You can specify the minimum and maximum number of
+/// tasks, the scaling metric, and the target value for that metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpressGatewayScalingTarget {
     /// `AutoScalingMetric`.
+    ///
+    /// The metric used for auto-scaling decisions. The default metric used for an Express service is
+    /// `CPUUtilization` .
     pub auto_scaling_metric: Option<Val<ExpressGatewayServiceScalingMetric>>,
     /// `AutoScalingTargetValue`.
+    ///
+    /// The target value for the auto-scaling metric. The default value for an Express service is 60.
     pub auto_scaling_target_value: Option<Val<i64>>,
     /// `MaxTaskCount`.
+    ///
+    /// The maximum number of tasks to run in the Express service.
     pub max_task_count: Option<Val<i64>>,
     /// `MinTaskCount`.
+    ///
+    /// The minimum number of tasks to run in the Express service.
     pub min_task_count: Option<Val<i64>>,
 }
 
@@ -545,11 +660,17 @@ impl ToValue for ExpressGatewayScalingTarget {
 impl Literal for ExpressGatewayScalingTarget {}
 
 /// The [`ExpressGatewayServiceAwsLogsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-expressgatewayservice-expressgatewayserviceawslogsconfiguration.html) property type.
+///
+/// Specifies the Amazon CloudWatch Logs configuration for the Express service container.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpressGatewayServiceAwsLogsConfiguration {
     /// `LogGroup`: required.
+    ///
+    /// The name of the CloudWatch Logs log group to send container logs to.
     pub log_group: Option<Val<String>>,
     /// `LogStreamPrefix`: required.
+    ///
+    /// The prefix for the CloudWatch Logs log stream names. The default for an Express service is `ecs` .
     pub log_stream_prefix: Option<Val<String>>,
 }
 
@@ -620,13 +741,20 @@ impl ToValue for ExpressGatewayServiceAwsLogsConfiguration {
 impl Literal for ExpressGatewayServiceAwsLogsConfiguration {}
 
 /// The [`ExpressGatewayServiceNetworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-expressgatewayservice-expressgatewayservicenetworkconfiguration.html) property type.
+///
+/// The network configuration for an Express service. By default, an Express service utilizes subnets
+/// and security groups associated with the default VPC.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpressGatewayServiceNetworkConfiguration {
     /// `SecurityGroups`.
     ///
+    /// The IDs of the security groups associated with the Express service.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `Subnets`.
+    ///
+    /// The IDs of the subnets associated with the Express service.
     ///
     /// - Format: `AWS::EC2::Subnet.Ids`.
     pub subnets: Option<Val<Vec<String>>>,
@@ -692,11 +820,19 @@ impl ToValue for ExpressGatewayServiceNetworkConfiguration {
 impl Literal for ExpressGatewayServiceNetworkConfiguration {}
 
 /// The [`KeyValuePair`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-expressgatewayservice-keyvaluepair.html) property type.
+///
+/// A key-value pair object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyValuePair {
     /// `Name`: required.
+    ///
+    /// The name of the key-value pair. For environment variables, this is the name of the environment
+    /// variable.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of the key-value pair. For environment variables, this is the value of the environment
+    /// variable.
     pub value: Option<Val<String>>,
 }
 
@@ -756,11 +892,39 @@ impl ToValue for KeyValuePair {
 impl Literal for KeyValuePair {}
 
 /// The [`Secret`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-expressgatewayservice-secret.html) property type.
+///
+/// An object representing the secret to expose to your container. Secrets can be exposed to a container
+/// in the following ways:
+///
+/// - To inject sensitive data into your containers as environment variables, use the `secrets`
+///   container definition parameter.
+/// - To reference sensitive information in the log configuration of a container, use the
+///   `secretOptions` container definition parameter.
+///
+/// For more information, see [Specifying sensitive
+/// data](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data.html) in
+/// the *Amazon Elastic Container Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Secret {
     /// `Name`: required.
+    ///
+    /// The name of the secret.
     pub name: Option<Val<String>>,
     /// `ValueFrom`: required.
+    ///
+    /// The secret to expose to the container. The supported values are either the full ARN of the AWS
+    /// Secrets Manager secret or the full ARN of the parameter in the SSM Parameter Store.
+    ///
+    /// For information about the require AWS Identity and Access Management permissions, see [Required IAM
+    /// permissions for Amazon ECS
+    /// secrets](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data-secrets.html#secrets-iam)
+    /// (for Secrets Manager) or [Required IAM permissions for Amazon ECS
+    /// secrets](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data-parameters.html)
+    /// (for Systems Manager Parameter store) in the *Amazon Elastic Container Service Developer Guide* .
+    ///
+    /// > If the SSM Parameter Store parameter exists in the same Region as the task you're launching, then
+    /// you can use either the full ARN or name of the parameter. If the parameter exists in a different
+    /// Region, then the full ARN must be specified.
     pub value_from: Option<Val<String>>,
 }
 
@@ -915,9 +1079,18 @@ impl ExpressGatewayServiceScalingMetric {
             ExpressGatewayServiceScalingMetric::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ExpressGatewayServiceScalingMetric {
+    const VALUES: &'static [&'static str] = &["AVERAGE_CPU", "AVERAGE_MEMORY", "REQUEST_COUNT_PER_TARGET"];
+    fn as_str(&self) -> &str {
+        ExpressGatewayServiceScalingMetric::as_str(self)
     }
 }
 

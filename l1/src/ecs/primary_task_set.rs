@@ -5,14 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::ECS::PrimaryTaskSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecs-primarytaskset.html) resource type.
 ///
+/// Modifies which task set in a service is the primary task set. Any parameters that are updated on the
+/// primary task set in a service will transition to the service. This is used when a service uses the
+/// `EXTERNAL` deployment controller type. For more information, see [Amazon ECS Deployment
+/// Types](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-types.html) in the *Amazon
+/// Elastic Container Service Developer Guide* .
+///
 /// Build it with [`PrimaryTaskSet::builder`]; adding it to a stack returns a [`PrimaryTaskSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrimaryTaskSet {
     /// `Cluster`: required. Changing it replaces the resource.
+    ///
+    /// The short name or full Amazon Resource Name (ARN) of the cluster that hosts the service that the
+    /// task set exists in.
     pub cluster: Option<Val<String>>,
     /// `Service`: required. Changing it replaces the resource.
+    ///
+    /// The short name or full Amazon Resource Name (ARN) of the service that the task set exists in.
     pub service: Option<Val<String>>,
     /// `TaskSetId`: required.
+    ///
+    /// The short name or full Amazon Resource Name (ARN) of the task set to set as the primary task set in
+    /// the deployment.
     pub task_set_id: Option<Val<String>>,
 }
 

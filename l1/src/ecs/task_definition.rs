@@ -5,50 +5,263 @@ use crate::rt::*;
 
 /// The [`AWS::ECS::TaskDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecs-taskdefinition.html) resource type.
 ///
+/// Registers a new task definition from the supplied `family` and `containerDefinitions` . Optionally,
+/// you can add data volumes to your containers with the `volumes` parameter. For more information about
+/// task definition parameters and defaults, see [Amazon ECS Task
+/// Definitions](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_defintions.html) in
+/// the *Amazon Elastic Container Service Developer Guide* .
+///
+/// You can specify a role for your task with the `taskRoleArn` parameter. When you specify a role for a
+/// task, its containers can then use the latest versions of the AWS CLI or SDKs to make API requests to
+/// the AWS services that are specified in the policy that's associated with the role. For more
+/// information, see [IAM Roles for
+/// Tasks](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html) in the *Amazon
+/// Elastic Container Service Developer Guide* .
+///
+/// You can specify a Docker networking mode for the containers in your task definition with the
+/// `networkMode` parameter. If you specify the `awsvpc` network mode, the task is allocated an elastic
+/// network interface, and you must specify a
+/// [NetworkConfiguration](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_NetworkConfiguration.html)
+/// when you create a service or run a task with the task definition. For more information, see [Task
+/// Networking](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-networking.html) in the *Amazon
+/// Elastic Container Service Developer Guide* .
+///
 /// Build it with [`TaskDefinition::builder`]; adding it to a stack returns a [`TaskDefinitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskDefinition {
     /// `ContainerDefinitions`. Changing it replaces the resource.
+    ///
+    /// A list of container definitions in JSON format that describe the different containers that make up
+    /// your task. For more information about container definition parameters and defaults, see [Amazon ECS
+    /// Task Definitions](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_defintions.html)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
     pub container_definitions: Option<Val<Vec<ContainerDefinition>>>,
     /// `Cpu`. Changing it replaces the resource.
+    ///
+    /// The number of `cpu` units used by the task. If you use the EC2 launch type, this field is optional.
+    /// Any value can be used. If you use the Fargate launch type, this field is required. You must use one
+    /// of the following values. The value that you choose determines your range of valid values for the
+    /// `memory` parameter.
+    ///
+    /// If you're using the EC2 launch type or the external launch type, this field is optional. Supported
+    /// values are between `128` CPU units ( `0.125` vCPUs) and `196608` CPU units ( `192` vCPUs).
+    ///
+    /// This field is required for Fargate. For information about the valid values, see [Task
+    /// size](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#task_size)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
     pub cpu: Option<Val<String>>,
     /// `EnableFaultInjection`. Changing it replaces the resource.
+    ///
+    /// Enables fault injection and allows for fault injection requests to be accepted from the task's
+    /// containers. The default value is `false` .
     pub enable_fault_injection: Option<Val<bool>>,
     /// `EphemeralStorage`. Changing it replaces the resource.
+    ///
+    /// The ephemeral storage settings to use for tasks run with the task definition.
     pub ephemeral_storage: Option<Val<EphemeralStorage>>,
     /// `ExecutionRoleArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the task execution role that grants the Amazon ECS container agent
+    /// permission to make AWS API calls on your behalf. For informationabout the required IAM roles for
+    /// Amazon ECS, see [IAM roles for Amazon
+    /// ECS](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/security-ecs-iam-role-overview.html)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `Family`. Changing it replaces the resource.
+    ///
+    /// The name of a family that this task definition is registered to. Up to 255 letters (uppercase and
+    /// lowercase), numbers, hyphens, and underscores are allowed.
+    ///
+    /// A family groups multiple versions of a task definition. Amazon ECS gives the first task definition
+    /// that you registered to a family a revision number of 1. Amazon ECS gives sequential revision numbers
+    /// to each task definition that you add.
+    ///
+    /// > To use revision numbers when you update a task definition, specify this property. If you don't
+    /// specify a value, AWS CloudFormation generates a new task definition each time that you update it.
     pub family: Option<Val<String>>,
     /// `InferenceAccelerators`. Changing it replaces the resource.
     pub inference_accelerators: Option<Val<Vec<InferenceAccelerator>>>,
     /// `IpcMode`. Changing it replaces the resource.
+    ///
+    /// The IPC resource namespace to use for the containers in the task. The valid values are `host` ,
+    /// `task` , or `none` . If `host` is specified, then all containers within the tasks that specified the
+    /// `host` IPC mode on the same container instance share the same IPC resources with the host Amazon EC2
+    /// instance. If `task` is specified, all containers within the specified task share the same IPC
+    /// resources. If `none` is specified, then IPC resources within the containers of a task are private
+    /// and not shared with other containers in a task or on the container instance. If no value is
+    /// specified, then the IPC resource namespace sharing depends on the Docker daemon setting on the
+    /// container instance.
+    ///
+    /// If the `host` IPC mode is used, be aware that there is a heightened risk of undesired IPC namespace
+    /// expose.
+    ///
+    /// If you are setting namespaced kernel parameters using `systemControls` for the containers in the
+    /// task, the following will apply to your IPC resource namespace. For more information, see [System
+    /// Controls](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
+    ///
+    /// - For tasks that use the `host` IPC mode, IPC namespace related `systemControls` are not supported.
+    /// - For tasks that use the `task` IPC mode, IPC namespace related `systemControls` will apply to all
+    ///   containers within a task.
+    ///
+    /// > This parameter is not supported for Windows containers or tasks run on AWS Fargate .
     pub ipc_mode: Option<Val<IpcMode>>,
     /// `Memory`. Changing it replaces the resource.
+    ///
+    /// The amount (in MiB) of memory used by the task.
+    ///
+    /// If your tasks runs on Amazon EC2 instances, you must specify either a task-level memory value or a
+    /// container-level memory value. This field is optional and any value can be used. If a task-level
+    /// memory value is specified, the container-level memory value is optional. For more information
+    /// regarding container-level memory and memory reservation, see
+    /// [ContainerDefinition](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html)
+    /// .
+    ///
+    /// If your tasks runs on AWS Fargate , this field is required. You must use one of the following
+    /// values. The value you choose determines your range of valid values for the `cpu` parameter.
+    ///
+    /// - 512 (0.5 GB), 1024 (1 GB), 2048 (2 GB) - Available `cpu` values: 256 (.25 vCPU)
+    /// - 1024 (1 GB), 2048 (2 GB), 3072 (3 GB), 4096 (4 GB) - Available `cpu` values: 512 (.5 vCPU)
+    /// - 2048 (2 GB), 3072 (3 GB), 4096 (4 GB), 5120 (5 GB), 6144 (6 GB), 7168 (7 GB), 8192 (8 GB) -
+    ///   Available `cpu` values: 1024 (1 vCPU)
+    /// - Between 4096 (4 GB) and 16384 (16 GB) in increments of 1024 (1 GB) - Available `cpu` values: 2048
+    ///   (2 vCPU)
+    /// - Between 8192 (8 GB) and 30720 (30 GB) in increments of 1024 (1 GB) - Available `cpu` values: 4096
+    ///   (4 vCPU)
+    /// - Between 16 GB and 60 GB in 4 GB increments - Available `cpu` values: 8192 (8 vCPU)
+    ///
+    /// This option requires Linux platform `1.4.0` or later.
+    /// - Between 32GB and 120 GB in 8 GB increments - Available `cpu` values: 16384 (16 vCPU)
+    ///
+    /// This option requires Linux platform `1.4.0` or later.
     pub memory: Option<Val<String>>,
     /// `NetworkMode`. Changing it replaces the resource.
+    ///
+    /// The Docker networking mode to use for the containers in the task. The valid values are `none` ,
+    /// `bridge` , `awsvpc` , and `host` . If no network mode is specified, the default is `bridge` .
+    ///
+    /// For Amazon ECS tasks on Fargate, the `awsvpc` network mode is required. For Amazon ECS tasks on
+    /// Amazon EC2 Linux instances, any network mode can be used. For Amazon ECS tasks on Amazon EC2 Windows
+    /// instances, `<default>` or `awsvpc` can be used. If the network mode is set to `none` , you cannot
+    /// specify port mappings in your container definitions, and the tasks containers do not have external
+    /// connectivity. The `host` and `awsvpc` network modes offer the highest networking performance for
+    /// containers because they use the EC2 network stack instead of the virtualized network stack provided
+    /// by the `bridge` mode.
+    ///
+    /// With the `host` and `awsvpc` network modes, exposed container ports are mapped directly to the
+    /// corresponding host port (for the `host` network mode) or the attached elastic network interface port
+    /// (for the `awsvpc` network mode), so you cannot take advantage of dynamic host port mappings.
+    ///
+    /// > When using the `host` network mode, you should not run containers using the root user (UID 0). It
+    /// is considered best practice to use a non-root user.
+    ///
+    /// If the network mode is `awsvpc` , the task is allocated an elastic network interface, and you must
+    /// specify a
+    /// [NetworkConfiguration](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_NetworkConfiguration.html)
+    /// value when you create a service or run a task with the task definition. For more information, see
+    /// [Task Networking](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-networking.html)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
+    ///
+    /// If the network mode is `host` , you cannot run multiple instantiations of the same task on a single
+    /// container instance when port mappings are used.
     pub network_mode: Option<Val<NetworkMode>>,
     /// `PidMode`. Changing it replaces the resource.
+    ///
+    /// The process namespace to use for the containers in the task. The valid values are `host` or `task` .
+    /// On Fargate for Linux containers, the only valid value is `task` . For example, monitoring sidecars
+    /// might need `pidMode` to access information about other containers running in the same task.
+    ///
+    /// If `host` is specified, all containers within the tasks that specified the `host` PID mode on the
+    /// same container instance share the same process namespace with the host Amazon EC2 instance.
+    ///
+    /// If `task` is specified, all containers within the specified task share the same process namespace.
+    ///
+    /// If no value is specified, the The default is a private namespace for each container.
+    ///
+    /// If the `host` PID mode is used, there's a heightened risk of undesired process namespace exposure.
+    ///
+    /// > This parameter is not supported for Windows containers. > This parameter is only supported for
+    /// tasks that are hosted on AWS Fargate if the tasks are using platform version `1.4.0` or later
+    /// (Linux). This isn't supported for Windows containers on Fargate.
     pub pid_mode: Option<Val<PidMode>>,
     /// `PlacementConstraints`. Changing it replaces the resource.
+    ///
+    /// An array of placement constraint objects to use for tasks.
+    ///
+    /// > This parameter isn't supported for tasks run on AWS Fargate .
     pub placement_constraints: Option<Val<Vec<TaskDefinitionPlacementConstraint>>>,
     /// `ProxyConfiguration`. Changing it replaces the resource.
+    ///
+    /// The configuration details for the App Mesh proxy.
+    ///
+    /// Your Amazon ECS container instances require at least version 1.26.0 of the container agent and at
+    /// least version 1.26.0-1 of the `ecs-init` package to use a proxy configuration. If your container
+    /// instances are launched from the Amazon ECS optimized AMI version `20190301` or later, they contain
+    /// the required versions of the container agent and `ecs-init` . For more information, see [Amazon
+    /// ECS-optimized Linux
+    /// AMI](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-optimized_AMI.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
     pub proxy_configuration: Option<Val<ProxyConfiguration>>,
     /// `RequiresCompatibilities`. Changing it replaces the resource.
+    ///
+    /// The task launch types the task definition was validated against. The valid values are
+    /// `MANAGED_INSTANCES` , `EC2` , `FARGATE` , and `EXTERNAL` . For more information, see [Amazon ECS
+    /// launch types](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/launch_types.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
     pub requires_compatibilities: Option<Val<Vec<RequiresCompatibilities>>>,
     /// `RuntimePlatform`. Changing it replaces the resource.
+    ///
+    /// The operating system that your tasks definitions run on.
     pub runtime_platform: Option<Val<RuntimePlatform>>,
     /// `Tags`.
+    ///
+    /// The metadata that you apply to the task definition to help you categorize and organize them. Each
+    /// tag consists of a key and an optional value. You define both of them.
+    ///
+    /// The following basic restrictions apply to tags:
+    ///
+    /// - Maximum number of tags per resource - 50
+    /// - For each resource, each tag key must be unique, and each tag key can have only one value.
+    /// - Maximum key length - 128 Unicode characters in UTF-8
+    /// - Maximum value length - 256 Unicode characters in UTF-8
+    /// - If your tagging schema is used across multiple services and resources, remember that other
+    ///   services may have restrictions on allowed characters. Generally allowed characters are: letters,
+    ///   numbers, and spaces representable in UTF-8, and the following characters: + - = . _ : / @.
+    /// - Tag keys and values are case-sensitive.
+    /// - Do not use `aws:` , `AWS:` , or any upper or lowercase combination of such as a prefix for either
+    ///   keys or values as it is reserved for AWS use. You cannot edit or delete tag keys or values with
+    ///   this prefix. Tags with this prefix do not count against your tags per resource limit.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TaskRoleArn`. Changing it replaces the resource.
     ///
+    /// The short name or full Amazon Resource Name (ARN) of the AWS Identity and Access Management role
+    /// that grants containers in the task permission to call AWS APIs on your behalf. For more information,
+    /// see [Amazon ECS Task
+    /// Role](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
+    ///
+    /// IAM roles for tasks on Windows require that the `-EnableTaskIAMRole` option is set when you launch
+    /// the Amazon ECS-optimized Windows AMI. Your containers must also run some configuration code to use
+    /// the feature. For more information, see [Windows IAM roles for
+    /// tasks](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/windows_task_IAM_roles.html) in
+    /// the *Amazon Elastic Container Service Developer Guide* .
+    ///
+    /// > String validation is done on the ECS side. If an invalid string value is given for `TaskRoleArn` ,
+    /// it may cause the Cloudformation job to hang.
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub task_role_arn: Option<Val<String>>,
     /// `Volumes`. Changing it replaces the resource.
+    ///
+    /// The list of data volume definitions for the task. For more information, see [Using data volumes in
+    /// tasks](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_data_volumes.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
+    ///
+    /// > The `host` and `sourcePath` parameters aren't supported for tasks run on AWS Fargate .
     pub volumes: Option<Val<Vec<Volume>>>,
 }
 
@@ -249,6 +462,8 @@ impl Deref for TaskDefinitionHandle {
 
 impl TaskDefinitionHandle {
     /// `Fn::GetAtt` `TaskDefinitionArn`.
+    ///
+    /// The ARN of the task definition.
     pub fn attr_task_definition_arn(&self) -> Val<String> {
         self.0.get_att("TaskDefinitionArn")
     }
@@ -263,11 +478,27 @@ impl TaskDefinitionHandle {
 }
 
 /// The [`AuthorizationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-authorizationconfig.html) property type.
+///
+/// The authorization configuration details for the Amazon EFS file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthorizationConfig {
     /// `AccessPointId`.
+    ///
+    /// The Amazon EFS access point ID to use. If an access point is specified, the root directory value
+    /// specified in the `EFSVolumeConfiguration` must either be omitted or set to `/` which will enforce
+    /// the path set on the EFS access point. If an access point is used, transit encryption must be on in
+    /// the `EFSVolumeConfiguration` . For more information, see [Working with Amazon EFS access
+    /// points](https://docs.aws.amazon.com/efs/latest/ug/efs-access-points.html) in the *Amazon Elastic
+    /// File System User Guide* .
     pub access_point_id: Option<Val<String>>,
     /// `IAM`.
+    ///
+    /// Determines whether to use the Amazon ECS task role defined in a task definition when mounting the
+    /// Amazon EFS file system. If it is turned on, transit encryption must be turned on in the
+    /// `EFSVolumeConfiguration` . If this parameter is omitted, the default value of `DISABLED` is used.
+    /// For more information, see [Using Amazon EFS access
+    /// points](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/efs-volumes.html#efs-volume-accesspoints)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
     pub iam: Option<Val<Iam>>,
 }
 
@@ -321,91 +552,602 @@ impl ToValue for AuthorizationConfig {
 impl Literal for AuthorizationConfig {}
 
 /// The [`ContainerDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-containerdefinition.html) property type.
+///
+/// The `ContainerDefinition` property specifies a container definition. Container definitions are used
+/// in task definitions to describe the different containers that are launched as part of a task.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerDefinition {
     /// `Command`.
+    ///
+    /// The command that's passed to the container. This parameter maps to `Cmd` in the docker container
+    /// create command and the `COMMAND` parameter to docker run. If there are multiple arguments, each
+    /// argument is a separated string in the array.
     pub command: Option<Val<Vec<String>>>,
     /// `Cpu`.
+    ///
+    /// The number of `cpu` units reserved for the container. This parameter maps to `CpuShares` in the
+    /// docker container create command and the `--cpu-shares` option to docker run.
+    ///
+    /// This field is optional for tasks using the Fargate launch type, and the only requirement is that the
+    /// total amount of CPU reserved for all containers within a task be lower than the task-level `cpu`
+    /// value.
+    ///
+    /// > You can determine the number of CPU units that are available per EC2 instance type by multiplying
+    /// the vCPUs listed for that instance type on the [Amazon EC2
+    /// Instances](https://docs.aws.amazon.com/ec2/instance-types/) detail page by 1,024.
+    ///
+    /// Linux containers share unallocated CPU units with other containers on the container instance with
+    /// the same ratio as their allocated amount. For example, if you run a single-container task on a
+    /// single-core instance type with 512 CPU units specified for that container, and that's the only task
+    /// running on the container instance, that container could use the full 1,024 CPU unit share at any
+    /// given time. However, if you launched another copy of the same task on that container instance, each
+    /// task is guaranteed a minimum of 512 CPU units when needed. Moreover, each container could float to
+    /// higher CPU usage if the other container was not using it. If both tasks were 100% active all of the
+    /// time, they would be limited to 512 CPU units.
+    ///
+    /// On Linux container instances, the Docker daemon on the container instance uses the CPU value to
+    /// calculate the relative CPU share ratios for running containers. The minimum valid CPU share value
+    /// that the Linux kernel allows is 2, and the maximum valid CPU share value that the Linux kernel
+    /// allows is 262144. However, the CPU parameter isn't required, and you can use CPU values below 2 or
+    /// above 262144 in your container definitions. For CPU values below 2 (including null) or above 262144,
+    /// the behavior varies based on your Amazon ECS container agent version:
+    ///
+    /// - *Agent versions less than or equal to 1.1.0:* Null and zero CPU values are passed to Docker as 0,
+    ///   which Docker then converts to 1,024 CPU shares. CPU values of 1 are passed to Docker as 1, which
+    ///   the Linux kernel converts to two CPU shares.
+    /// - *Agent versions greater than or equal to 1.2.0:* Null, zero, and CPU values of 1 are passed to
+    ///   Docker as 2.
+    /// - *Agent versions greater than or equal to 1.84.0:* CPU values greater than 256 vCPU are passed to
+    ///   Docker as 256, which is equivalent to 262144 CPU shares.
+    ///
+    /// On Windows container instances, the CPU limit is enforced as an absolute limit, or a quota. Windows
+    /// containers only have access to the specified amount of CPU that's described in the task definition.
+    /// A null or zero CPU value is passed to Docker as `0` , which Windows interprets as 1% of one CPU.
     pub cpu: Option<Val<i64>>,
     /// `CredentialSpecs`.
+    ///
+    /// A list of ARNs in SSM or Amazon S3 to a credential spec ( `CredSpec` ) file that configures the
+    /// container for Active Directory authentication. We recommend that you use this parameter instead of
+    /// the `dockerSecurityOptions` . The maximum number of ARNs is 1.
+    ///
+    /// There are two formats for each ARN.
+    ///
+    /// - **credentialspecdomainless:MyARN** - You use `credentialspecdomainless:MyARN` to provide a
+    ///   `CredSpec` with an additional section for a secret in AWS Secrets Manager . You provide the login
+    ///   credentials to the domain in the secret.
+    ///
+    /// Each task that runs on any container instance can join different domains.
+    ///
+    /// You can use this format without joining the container instance to a domain.
+    /// - **credentialspec:MyARN** - You use `credentialspec:MyARN` to provide a `CredSpec` for a single
+    ///   domain.
+    ///
+    /// You must join the container instance to the domain before you start any tasks that use this task
+    /// definition.
+    ///
+    /// In both formats, replace `MyARN` with the ARN in SSM or Amazon S3.
+    ///
+    /// If you provide a `credentialspecdomainless:MyARN` , the `credspec` must provide a ARN in AWS Secrets
+    /// Manager for a secret containing the username, password, and the domain to connect to. For better
+    /// security, the instance isn't joined to the domain for domainless authentication. Other applications
+    /// on the instance can't use the domainless credentials. You can use this parameter to run tasks on the
+    /// same instance, even it the tasks need to join different domains. For more information, see [Using
+    /// gMSAs for Windows
+    /// Containers](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/windows-gmsa.html) and
+    /// [Using gMSAs for Linux
+    /// Containers](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/linux-gmsa.html) .
     pub credential_specs: Option<Val<Vec<String>>>,
     /// `DependsOn`.
+    ///
+    /// The dependencies defined for container startup and shutdown. A container can contain multiple
+    /// dependencies. When a dependency is defined for container startup, for container shutdown it is
+    /// reversed.
+    ///
+    /// For tasks using the EC2 launch type, the container instances require at least version 1.26.0 of the
+    /// container agent to turn on container dependencies. However, we recommend using the latest container
+    /// agent version. For information about checking your agent version and updating to the latest version,
+    /// see [Updating the Amazon ECS Container
+    /// Agent](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-agent-update.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* . If you're using an Amazon ECS-optimized Linux AMI, your
+    /// instance needs at least version 1.26.0-1 of the `ecs-init` package. If your container instances are
+    /// launched from version `20190301` or later, then they contain the required versions of the container
+    /// agent and `ecs-init` . For more information, see [Amazon ECS-optimized Linux
+    /// AMI](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-optimized_AMI.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
+    ///
+    /// For tasks using the Fargate launch type, the task or service requires the following platforms:
+    ///
+    /// - Linux platform version `1.3.0` or later.
+    /// - Windows platform version `1.0.0` or later.
+    ///
+    /// If the task definition is used in a blue/green deployment that uses
+    /// [AWS::CodeDeploy::DeploymentGroup
+    /// BlueGreenDeploymentConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-bluegreendeploymentconfiguration.html)
+    /// , the `dependsOn` parameter is not supported.
     pub depends_on: Option<Val<Vec<ContainerDependency>>>,
     /// `DisableNetworking`.
+    ///
+    /// When this parameter is true, networking is off within the container. This parameter maps to
+    /// `NetworkDisabled` in the docker container create command.
+    ///
+    /// > This parameter is not supported for Windows containers.
     pub disable_networking: Option<Val<bool>>,
     /// `DnsSearchDomains`.
+    ///
+    /// A list of DNS search domains that are presented to the container. This parameter maps to `DnsSearch`
+    /// in the docker container create command and the `--dns-search` option to docker run.
+    ///
+    /// > This parameter is not supported for Windows containers.
     pub dns_search_domains: Option<Val<Vec<String>>>,
     /// `DnsServers`.
+    ///
+    /// A list of DNS servers that are presented to the container. This parameter maps to `Dns` in the
+    /// docker container create command and the `--dns` option to docker run.
+    ///
+    /// > This parameter is not supported for Windows containers.
     pub dns_servers: Option<Val<Vec<String>>>,
     /// `DockerLabels`.
+    ///
+    /// A key/value map of labels to add to the container. This parameter maps to `Labels` in the docker
+    /// container create command and the `--label` option to docker run. This parameter requires version 1.18
+    /// of the Docker Remote API or greater on your container instance. To check the Docker Remote API
+    /// version on your container instance, log in to your container instance and run the following command:
+    /// `sudo docker version --format '{{.Server.APIVersion}}'`
     pub docker_labels: Option<Val<BTreeMap<String, String>>>,
     /// `DockerSecurityOptions`.
+    ///
+    /// A list of strings to provide custom configuration for multiple security systems. This field isn't
+    /// valid for containers in tasks using the Fargate launch type.
+    ///
+    /// For Linux tasks on EC2, this parameter can be used to reference custom labels for SELinux and
+    /// AppArmor multi-level security systems.
+    ///
+    /// For any tasks on EC2, this parameter can be used to reference a credential spec file that configures
+    /// a container for Active Directory authentication. For more information, see [Using gMSAs for Windows
+    /// Containers](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/windows-gmsa.html) and
+    /// [Using gMSAs for Linux
+    /// Containers](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/linux-gmsa.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
+    ///
+    /// This parameter maps to `SecurityOpt` in the docker container create command and the `--security-opt`
+    /// option to docker run.
+    ///
+    /// > The Amazon ECS container agent running on a container instance must register with the
+    /// `ECS_SELINUX_CAPABLE=true` or `ECS_APPARMOR_CAPABLE=true` environment variables before containers
+    /// placed on that instance can use these security options. For more information, see [Amazon ECS
+    /// Container Agent
+    /// Configuration](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-agent-config.html) in
+    /// the *Amazon Elastic Container Service Developer Guide* .
+    ///
+    /// Valid values: "no-new-privileges" | "apparmor:PROFILE" | "label:value" |
+    /// "credentialspec:CredentialSpecFilePath"
     pub docker_security_options: Option<Val<Vec<String>>>,
     /// `EntryPoint`.
+    ///
+    /// > Early versions of the Amazon ECS container agent don't properly handle `entryPoint` parameters. If
+    /// you have problems using `entryPoint` , update your container agent or enter your commands and
+    /// arguments as `command` array items instead.
+    ///
+    /// The entry point that's passed to the container. This parameter maps to `Entrypoint` in the docker
+    /// container create command and the `--entrypoint` option to docker run.
     pub entry_point: Option<Val<Vec<String>>>,
     /// `Environment`.
+    ///
+    /// The environment variables to pass to a container. This parameter maps to `Env` in the docker
+    /// container create command and the `--env` option to docker run.
+    ///
+    /// > We don't recommend that you use plaintext environment variables for sensitive information, such as
+    /// credential data.
     pub environment: Option<Val<Vec<KeyValuePair>>>,
     /// `EnvironmentFiles`.
+    ///
+    /// A list of files containing the environment variables to pass to a container. This parameter maps to
+    /// the `--env-file` option to docker run.
+    ///
+    /// You can specify up to ten environment files. The file must have a `.env` file extension. Each line
+    /// in an environment file contains an environment variable in `VARIABLE=VALUE` format. Lines beginning
+    /// with `#` are treated as comments and are ignored.
+    ///
+    /// If there are environment variables specified using the `environment` parameter in a container
+    /// definition, they take precedence over the variables contained within an environment file. If
+    /// multiple environment files are specified that contain the same variable, they're processed from the
+    /// top down. We recommend that you use unique variable names. For more information, see [Specifying
+    /// Environment
+    /// Variables](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/taskdef-envfiles.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
     pub environment_files: Option<Val<Vec<EnvironmentFile>>>,
     /// `Essential`.
+    ///
+    /// If the `essential` parameter of a container is marked as `true` , and that container fails or stops
+    /// for any reason, all other containers that are part of the task are stopped. If the `essential`
+    /// parameter of a container is marked as `false` , its failure doesn't affect the rest of the
+    /// containers in a task. If this parameter is omitted, a container is assumed to be essential.
+    ///
+    /// All tasks must have at least one essential container. If you have an application that's composed of
+    /// multiple containers, group containers that are used for a common purpose into components, and
+    /// separate the different components into multiple task definitions. For more information, see
+    /// [Application
+    /// Architecture](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/application_architecture.html)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
     pub essential: Option<Val<bool>>,
     /// `ExtraHosts`.
+    ///
+    /// A list of hostnames and IP address mappings to append to the `/etc/hosts` file on the container.
+    /// This parameter maps to `ExtraHosts` in the docker container create command and the `--add-host`
+    /// option to docker run.
+    ///
+    /// > This parameter isn't supported for Windows containers or tasks that use the `awsvpc` network mode.
     pub extra_hosts: Option<Val<Vec<HostEntry>>>,
     /// `FirelensConfiguration`.
+    ///
+    /// The FireLens configuration for the container. This is used to specify and configure a log router for
+    /// container logs. For more information, see [Custom Log
+    /// Routing](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_firelens.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
     pub firelens_configuration: Option<Val<FirelensConfiguration>>,
     /// `HealthCheck`.
+    ///
+    /// The container health check command and associated configuration parameters for the container. This
+    /// parameter maps to `HealthCheck` in the docker container create command and the `HEALTHCHECK`
+    /// parameter of docker run.
     pub health_check: Option<Val<HealthCheck>>,
     /// `Hostname`.
+    ///
+    /// The hostname to use for your container. This parameter maps to `Hostname` in the docker container
+    /// create command and the `--hostname` option to docker run.
+    ///
+    /// > The `hostname` parameter is not supported if you're using the `awsvpc` network mode.
     pub hostname: Option<Val<String>>,
     /// `Image`: required.
+    ///
+    /// The image used to start a container. This string is passed directly to the Docker daemon. By
+    /// default, images in the Docker Hub registry are available. Other repositories are specified with
+    /// either `*repository-url* / *image* : *tag*` or `*repository-url* / *image* @ *digest*` . For images
+    /// using tags (repository-url/image:tag), up to 255 characters total are allowed, including letters
+    /// (uppercase and lowercase), numbers, hyphens, underscores, colons, periods, forward slashes, and
+    /// number signs (#). For images using digests (repository-url/image@digest), the 255 character limit
+    /// applies only to the repository URL and image name (everything before the @ sign). The only supported
+    /// hash function is sha256, and the hash value after sha256: must be exactly 64 characters (only
+    /// letters A-F, a-f, and numbers 0-9 are allowed). This parameter maps to `Image` in the docker
+    /// container create command and the `IMAGE` parameter of docker run.
+    ///
+    /// - When a new task starts, the Amazon ECS container agent pulls the latest version of the specified
+    ///   image and tag for the container to use. However, subsequent updates to a repository image aren't
+    ///   propagated to already running tasks.
+    /// - Images in Amazon ECR repositories can be specified by either using the full
+    ///   `registry/repository:tag` or `registry/repository@digest` . For example,
+    ///   `012345678910.dkr.ecr.<region-name>.amazonaws.com/<repository-name>:latest` or
+    ///   `012345678910.dkr.ecr.<region-name>.amazonaws.com/<repository-name>@sha256:94afd1f2e64d908bc90dbca0035a5b567EXAMPLE`
+    ///   .
+    /// - Images in official repositories on Docker Hub use a single name (for example, `ubuntu` or `mongo`
+    ///   ).
+    /// - Images in other repositories on Docker Hub are qualified with an organization name (for example,
+    ///   `amazon/amazon-ecs-agent` ).
+    /// - Images in other online repositories are qualified further by a domain name (for example,
+    ///   `quay.io/assemblyline/ubuntu` ).
     pub image: Option<Val<String>>,
     /// `Interactive`.
+    ///
+    /// When this parameter is `true` , you can deploy containerized applications that require `stdin` or a
+    /// `tty` to be allocated. This parameter maps to `OpenStdin` in the docker container create command and
+    /// the `--interactive` option to docker run.
     pub interactive: Option<Val<bool>>,
     /// `Links`.
+    ///
+    /// The `links` parameter allows containers to communicate with each other without the need for port
+    /// mappings. This parameter is only supported if the network mode of a task definition is `bridge` .
+    /// The `name:internalName` construct is analogous to `name:alias` in Docker links. Up to 255 letters
+    /// (uppercase and lowercase), numbers, underscores, and hyphens are allowed.. This parameter maps to
+    /// `Links` in the docker container create command and the `--link` option to docker run.
+    ///
+    /// > This parameter is not supported for Windows containers. > Containers that are collocated on a
+    /// single container instance may be able to communicate with each other without requiring links or host
+    /// port mappings. Network isolation is achieved on the container instance using security groups and VPC
+    /// settings.
     pub links: Option<Val<Vec<String>>>,
     /// `LinuxParameters`.
+    ///
+    /// Linux-specific modifications that are applied to the container, such as Linux kernel capabilities.
+    /// For more information see
+    /// [KernelCapabilities](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_KernelCapabilities.html)
+    /// .
+    ///
+    /// > This parameter is not supported for Windows containers.
     pub linux_parameters: Option<Val<LinuxParameters>>,
     /// `LogConfiguration`.
+    ///
+    /// The log configuration specification for the container.
+    ///
+    /// This parameter maps to `LogConfig` in the docker Create a container command and the `--log-driver`
+    /// option to docker run. By default, containers use the same logging driver that the Docker daemon
+    /// uses. However, the container may use a different logging driver than the Docker daemon by specifying
+    /// a log driver with this parameter in the container definition. To use a different logging driver for
+    /// a container, the log system must be configured properly on the container instance (or on a different
+    /// log server for remote logging options). For more information on the options for different supported
+    /// log drivers, see [Configure logging
+    /// drivers](https://docs.aws.amazon.com/https://docs.docker.com/engine/admin/logging/overview/) in the
+    /// Docker documentation.
+    ///
+    /// > Amazon ECS currently supports a subset of the logging drivers available to the Docker daemon
+    /// (shown in the
+    /// [LogConfiguration](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_LogConfiguration.html)
+    /// data type). Additional log drivers may be available in future releases of the Amazon ECS container
+    /// agent.
+    ///
+    /// This parameter requires version 1.18 of the Docker Remote API or greater on your container instance.
+    /// To check the Docker Remote API version on your container instance, log in to your container instance
+    /// and run the following command: `sudo docker version --format '{{.Server.APIVersion}}'`
+    ///
+    /// > The Amazon ECS container agent running on a container instance must register the logging drivers
+    /// available on that instance with the `ECS_AVAILABLE_LOGGING_DRIVERS` environment variable before
+    /// containers placed on that instance can use these log configuration options. For more information,
+    /// see [Amazon ECS Container Agent
+    /// Configuration](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-agent-config.html) in
+    /// the *ECSlong Developer Guide* .
     pub log_configuration: Option<Val<LogConfiguration>>,
     /// `Memory`.
+    ///
+    /// The amount (in MiB) of memory to present to the container. If your container attempts to exceed the
+    /// memory specified here, the container is killed. The total amount of memory reserved for all
+    /// containers within a task must be lower than the task `memory` value, if one is specified. This
+    /// parameter maps to `Memory` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/#operation/ContainerCreate)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/) and the `--memory`
+    /// option to [docker
+    /// run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/#security-configuration)
+    /// .
+    ///
+    /// If using the Fargate launch type, this parameter is optional.
+    ///
+    /// If using the EC2 launch type, you must specify either a task-level memory value or a container-level
+    /// memory value. If you specify both a container-level `memory` and `memoryReservation` value, `memory`
+    /// must be greater than `memoryReservation` . If you specify `memoryReservation` , then that value is
+    /// subtracted from the available memory resources for the container instance where the container is
+    /// placed. Otherwise, the value of `memory` is used.
+    ///
+    /// The Docker 20.10.0 or later daemon reserves a minimum of 6 MiB of memory for a container, so you
+    /// should not specify fewer than 6 MiB of memory for your containers.
+    ///
+    /// The Docker 19.03.13-ce or earlier daemon reserves a minimum of 4 MiB of memory for a container, so
+    /// you should not specify fewer than 4 MiB of memory for your containers.
     pub memory: Option<Val<i64>>,
     /// `MemoryReservation`.
+    ///
+    /// The soft limit (in MiB) of memory to reserve for the container. When system memory is under heavy
+    /// contention, Docker attempts to keep the container memory to this soft limit. However, your container
+    /// can consume more memory when it needs to, up to either the hard limit specified with the `memory`
+    /// parameter (if applicable), or all of the available memory on the container instance, whichever comes
+    /// first. This parameter maps to `MemoryReservation` in the docker container create command and the
+    /// `--memory-reservation` option to docker run.
+    ///
+    /// If a task-level memory value is not specified, you must specify a non-zero integer for one or both
+    /// of `memory` or `memoryReservation` in a container definition. If you specify both, `memory` must be
+    /// greater than `memoryReservation` . If you specify `memoryReservation` , then that value is
+    /// subtracted from the available memory resources for the container instance where the container is
+    /// placed. Otherwise, the value of `memory` is used.
+    ///
+    /// For example, if your container normally uses 128 MiB of memory, but occasionally bursts to 256 MiB
+    /// of memory for short periods of time, you can set a `memoryReservation` of 128 MiB, and a `memory`
+    /// hard limit of 300 MiB. This configuration would allow the container to only reserve 128 MiB of
+    /// memory from the remaining resources on the container instance, but also allow the container to
+    /// consume more memory resources when needed.
+    ///
+    /// The Docker 20.10.0 or later daemon reserves a minimum of 6 MiB of memory for a container. So, don't
+    /// specify less than 6 MiB of memory for your containers.
+    ///
+    /// The Docker 19.03.13-ce or earlier daemon reserves a minimum of 4 MiB of memory for a container. So,
+    /// don't specify less than 4 MiB of memory for your containers.
     pub memory_reservation: Option<Val<i64>>,
     /// `MountPoints`.
+    ///
+    /// The mount points for data volumes in your container.
+    ///
+    /// This parameter maps to `Volumes` in the docker container create command and the `--volume` option to
+    /// docker run.
+    ///
+    /// Windows containers can mount whole directories on the same drive as `$env:ProgramData` . Windows
+    /// containers can't mount directories on a different drive, and mount point can't be across drives.
     pub mount_points: Option<Val<Vec<MountPoint>>>,
     /// `Name`: required.
+    ///
+    /// The name of a container. If you're linking multiple containers together in a task definition, the
+    /// `name` of one container can be entered in the `links` of another container to connect the
+    /// containers. Up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are
+    /// allowed. This parameter maps to `name` in the docker container create command and the `--name`
+    /// option to docker run.
     pub name: Option<Val<String>>,
     /// `PortMappings`.
+    ///
+    /// The list of port mappings for the container. Port mappings allow containers to access ports on the
+    /// host container instance to send or receive traffic.
+    ///
+    /// For task definitions that use the `awsvpc` network mode, you should only specify the `containerPort`
+    /// . The `hostPort` can be left blank or it must be the same value as the `containerPort` .
+    ///
+    /// Port mappings on Windows use the `NetNAT` gateway address rather than `localhost` . There is no
+    /// loopback for port mappings on Windows, so you cannot access a container's mapped port from the host
+    /// itself.
+    ///
+    /// This parameter maps to `PortBindings` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/#operation/ContainerCreate)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/) and the `--publish`
+    /// option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
+    /// If the network mode of a task definition is set to `none` , then you can't specify port mappings. If
+    /// the network mode of a task definition is set to `host` , then host ports must either be undefined or
+    /// they must match the container port in the port mapping.
+    ///
+    /// > After a task reaches the `RUNNING` status, manual and automatic host and container port
+    /// assignments are visible in the *Network Bindings* section of a container description for a selected
+    /// task in the Amazon ECS console. The assignments are also visible in the `networkBindings` section
+    /// [DescribeTasks](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTasks.html)
+    /// responses.
     pub port_mappings: Option<Val<Vec<PortMapping>>>,
     /// `Privileged`.
+    ///
+    /// When this parameter is true, the container is given elevated privileges on the host container
+    /// instance (similar to the `root` user). This parameter maps to `Privileged` in the docker container
+    /// create command and the `--privileged` option to docker run
+    ///
+    /// > This parameter is not supported for Windows containers or tasks run on AWS Fargate .
     pub privileged: Option<Val<bool>>,
     /// `PseudoTerminal`.
+    ///
+    /// When this parameter is `true` , a TTY is allocated. This parameter maps to `Tty` in the docker
+    /// container create command and the `--tty` option to docker run.
     pub pseudo_terminal: Option<Val<bool>>,
     /// `ReadonlyRootFilesystem`.
+    ///
+    /// When this parameter is true, the container is given read-only access to its root file system. This
+    /// parameter maps to `ReadonlyRootfs` in the docker container create command and the `--read-only`
+    /// option to docker run.
+    ///
+    /// > This parameter is not supported for Windows containers.
     pub readonly_root_filesystem: Option<Val<bool>>,
     /// `RepositoryCredentials`.
+    ///
+    /// The private repository authentication credentials to use.
     pub repository_credentials: Option<Val<RepositoryCredentials>>,
     /// `ResourceRequirements`.
+    ///
+    /// The type and amount of a resource to assign to a container. The only supported resource is a GPU.
     pub resource_requirements: Option<Val<Vec<ResourceRequirement>>>,
     /// `RestartPolicy`.
+    ///
+    /// The restart policy for a container. When you set up a restart policy, Amazon ECS can restart the
+    /// container without needing to replace the task. For more information, see [Restart individual
+    /// containers in Amazon ECS tasks with container restart
+    /// policies](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-restart-policy.html)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
     pub restart_policy: Option<Val<RestartPolicy>>,
     /// `Secrets`.
+    ///
+    /// The secrets to pass to the container. For more information, see [Specifying Sensitive
+    /// Data](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data.html) in
+    /// the *Amazon Elastic Container Service Developer Guide* .
     pub secrets: Option<Val<Vec<Secret>>>,
     /// `StartTimeout`.
+    ///
+    /// Time duration (in seconds) to wait before giving up on resolving dependencies for a container. For
+    /// example, you specify two containers in a task definition with containerA having a dependency on
+    /// containerB reaching a `COMPLETE` , `SUCCESS` , or `HEALTHY` status. If a `startTimeout` value is
+    /// specified for containerB and it doesn't reach the desired status within that time then containerA
+    /// gives up and not start. This results in the task transitioning to a `STOPPED` state.
+    ///
+    /// > When the `ECS_CONTAINER_START_TIMEOUT` container agent configuration variable is used, it's
+    /// enforced independently from this start timeout value.
+    ///
+    /// For tasks using the Fargate launch type, the task or service requires the following platforms:
+    ///
+    /// - Linux platform version `1.3.0` or later.
+    /// - Windows platform version `1.0.0` or later.
+    ///
+    /// For tasks using the EC2 launch type, your container instances require at least version `1.26.0` of
+    /// the container agent to use a container start timeout value. However, we recommend using the latest
+    /// container agent version. For information about checking your agent version and updating to the
+    /// latest version, see [Updating the Amazon ECS Container
+    /// Agent](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-agent-update.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* . If you're using an Amazon ECS-optimized Linux AMI, your
+    /// instance needs at least version `1.26.0-1` of the `ecs-init` package. If your container instances
+    /// are launched from version `20190301` or later, then they contain the required versions of the
+    /// container agent and `ecs-init` . For more information, see [Amazon ECS-optimized Linux
+    /// AMI](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-optimized_AMI.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
+    ///
+    /// The valid values for Fargate are 2-120 seconds.
     pub start_timeout: Option<Val<i64>>,
     /// `StopTimeout`.
+    ///
+    /// Time duration (in seconds) to wait before the container is forcefully killed if it doesn't exit
+    /// normally on its own.
+    ///
+    /// For tasks using the Fargate launch type, the task or service requires the following platforms:
+    ///
+    /// - Linux platform version `1.3.0` or later.
+    /// - Windows platform version `1.0.0` or later.
+    ///
+    /// For tasks that use the Fargate launch type, the max stop timeout value is 120 seconds and if the
+    /// parameter is not specified, the default value of 30 seconds is used.
+    ///
+    /// For tasks that use the EC2 launch type, if the `stopTimeout` parameter isn't specified, the value
+    /// set for the Amazon ECS container agent configuration variable `ECS_CONTAINER_STOP_TIMEOUT` is used.
+    /// If neither the `stopTimeout` parameter or the `ECS_CONTAINER_STOP_TIMEOUT` agent configuration
+    /// variable are set, then the default values of 30 seconds for Linux containers and 30 seconds on
+    /// Windows containers are used. Your container instances require at least version 1.26.0 of the
+    /// container agent to use a container stop timeout value. However, we recommend using the latest
+    /// container agent version. For information about checking your agent version and updating to the
+    /// latest version, see [Updating the Amazon ECS Container
+    /// Agent](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-agent-update.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* . If you're using an Amazon ECS-optimized Linux AMI, your
+    /// instance needs at least version 1.26.0-1 of the `ecs-init` package. If your container instances are
+    /// launched from version `20190301` or later, then they contain the required versions of the container
+    /// agent and `ecs-init` . For more information, see [Amazon ECS-optimized Linux
+    /// AMI](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-optimized_AMI.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
+    ///
+    /// The valid values for Fargate are 2-120 seconds.
     pub stop_timeout: Option<Val<i64>>,
     /// `SystemControls`.
+    ///
+    /// A list of namespaced kernel parameters to set in the container. This parameter maps to `Sysctls` in
+    /// the docker container create command and the `--sysctl` option to docker run. For example, you can
+    /// configure `net.ipv4.tcp_keepalive_time` setting to maintain longer lived connections.
     pub system_controls: Option<Val<Vec<SystemControl>>>,
     /// `Ulimits`.
+    ///
+    /// A list of `ulimits` to set in the container. This parameter maps to `Ulimits` in the [Create a
+    /// container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/#operation/ContainerCreate)
+    /// section of the [Docker Remote
+    /// API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.35/) and the `--ulimit`
+    /// option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/) .
+    /// Valid naming values are displayed in the
+    /// [Ulimit](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Ulimit.html) data type. This
+    /// parameter requires version 1.18 of the Docker Remote API or greater on your container instance. To
+    /// check the Docker Remote API version on your container instance, log in to your container instance
+    /// and run the following command: `sudo docker version --format '{{.Server.APIVersion}}'`
+    ///
+    /// > This parameter is not supported for Windows containers.
     pub ulimits: Option<Val<Vec<Ulimit>>>,
     /// `User`.
+    ///
+    /// The user to use inside the container. This parameter maps to `User` in the docker container create
+    /// command and the `--user` option to docker run.
+    ///
+    /// > When running tasks using the `host` network mode, don't run containers using the root user (UID 0).
+    /// We recommend using a non-root user for better security.
+    ///
+    /// You can specify the `user` using the following formats. If specifying a UID or GID, you must specify
+    /// it as a positive integer.
+    ///
+    /// - `user`
+    /// - `user:group`
+    /// - `uid`
+    /// - `uid:gid`
+    /// - `user:gid`
+    /// - `uid:group`
+    ///
+    /// > This parameter is not supported for Windows containers.
     pub user: Option<Val<String>>,
     /// `VersionConsistency`.
+    ///
+    /// Specifies whether Amazon ECS will resolve the container image tag provided in the container
+    /// definition to an image digest. By default, the value is `enabled` . If you set the value for a
+    /// container as `disabled` , Amazon ECS will not resolve the provided container image tag to a digest
+    /// and will use the original image URI specified in the container definition for deployment. For more
+    /// information about container image resolution, see [Container image
+    /// resolution](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html#deployment-container-image-stability)
+    /// in the *Amazon ECS Developer Guide* .
     pub version_consistency: Option<Val<VersionConsistency>>,
     /// `VolumesFrom`.
+    ///
+    /// Data volumes to mount from another container. This parameter maps to `VolumesFrom` in the docker
+    /// container create command and the `--volumes-from` option to docker run.
     pub volumes_from: Option<Val<Vec<VolumeFrom>>>,
     /// `WorkingDirectory`.
+    ///
+    /// The working directory to run commands inside the container in. This parameter maps to `WorkingDir`
+    /// in the docker container create command and the `--workdir` option to docker run.
     pub working_directory: Option<Val<String>>,
 }
 
@@ -804,11 +1546,46 @@ impl ToValue for ContainerDefinition {
 impl Literal for ContainerDefinition {}
 
 /// The [`ContainerDependency`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-containerdependency.html) property type.
+///
+/// The `ContainerDependency` property specifies the dependencies defined for container startup and
+/// shutdown. A container can contain multiple dependencies. When a dependency is defined for container
+/// startup, for container shutdown it is reversed.
+///
+/// Your Amazon ECS container instances require at least version 1.26.0 of the container agent to enable
+/// container dependencies. However, we recommend using the latest container agent version. For
+/// information about checking your agent version and updating to the latest version, see [Updating the
+/// Amazon ECS Container
+/// Agent](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-agent-update.html) in the *Amazon
+/// Elastic Container Service Developer Guide* . If you are using an Amazon ECS-optimized Linux AMI,
+/// your instance needs at least version 1.26.0-1 of the `ecs-init` package. If your container instances
+/// are launched from version `20190301` or later, then they contain the required versions of the
+/// container agent and `ecs-init` . For more information, see [Amazon ECS-optimized Linux
+/// AMI](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-optimized_AMI.html) in the *Amazon
+/// Elastic Container Service Developer Guide* .
+///
+/// > For tasks using the Fargate launch type, this parameter requires that the task or service uses
+/// platform version 1.3.0 or later.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerDependency {
     /// `Condition`.
+    ///
+    /// The dependency condition of the container. The following are the available conditions and their
+    /// behavior:
+    ///
+    /// - `START` - This condition emulates the behavior of links and volumes today. It validates that a
+    ///   dependent container is started before permitting other containers to start.
+    /// - `COMPLETE` - This condition validates that a dependent container runs to completion (exits) before
+    ///   permitting other containers to start. This can be useful for nonessential containers that run a
+    ///   script and then exit. This condition can't be set on an essential container.
+    /// - `SUCCESS` - This condition is the same as `COMPLETE` , but it also requires that the container
+    ///   exits with a `zero` status. This condition can't be set on an essential container.
+    /// - `HEALTHY` - This condition validates that the dependent container passes its Docker health check
+    ///   before permitting other containers to start. This requires that the dependent container has health
+    ///   checks configured. This condition is confirmed only at task startup.
     pub condition: Option<Val<Condition>>,
     /// `ContainerName`.
+    ///
+    /// The name of a container.
     pub container_name: Option<Val<String>>,
 }
 
@@ -862,13 +1639,22 @@ impl ToValue for ContainerDependency {
 impl Literal for ContainerDependency {}
 
 /// The [`Device`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-device.html) property type.
+///
+/// The `Device` property specifies an object representing a container instance host device.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Device {
     /// `ContainerPath`.
+    ///
+    /// The path inside the container at which to expose the host device.
     pub container_path: Option<Val<String>>,
     /// `HostPath`.
+    ///
+    /// The path for the device on the host container instance.
     pub host_path: Option<Val<String>>,
     /// `Permissions`.
+    ///
+    /// The explicit permissions to provide to the container for the device. By default, the container has
+    /// permissions for `read` , `write` , and `mknod` for the device.
     pub permissions: Option<Val<Vec<Permissions>>>,
 }
 
@@ -933,17 +1719,43 @@ impl ToValue for Device {
 impl Literal for Device {}
 
 /// The [`DockerVolumeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-dockervolumeconfiguration.html) property type.
+///
+/// The `DockerVolumeConfiguration` property specifies a Docker volume configuration and is used when
+/// you use Docker volumes. Docker volumes are only supported when you are using the EC2 launch type.
+/// Windows containers only support the use of the `local` driver. To use bind mounts, specify a `host`
+/// instead.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerVolumeConfiguration {
     /// `Autoprovision`.
+    ///
+    /// If this value is `true` , the Docker volume is created if it doesn't already exist.
+    ///
+    /// > This field is only used if the `scope` is `shared` .
     pub autoprovision: Option<Val<bool>>,
     /// `Driver`.
+    ///
+    /// The Docker volume driver to use. The driver value must match the driver name provided by Docker
+    /// because it is used for task placement. If the driver was installed using the Docker plugin CLI, use
+    /// `docker plugin ls` to retrieve the driver name from your container instance. If the driver was
+    /// installed using another method, use Docker plugin discovery to retrieve the driver name. This
+    /// parameter maps to `Driver` in the docker container create command and the `xxdriver` option to
+    /// docker volume create.
     pub driver: Option<Val<String>>,
     /// `DriverOpts`.
+    ///
+    /// A map of Docker driver-specific options passed through. This parameter maps to `DriverOpts` in the
+    /// docker create-volume command and the `xxopt` option to docker volume create.
     pub driver_opts: Option<Val<BTreeMap<String, String>>>,
     /// `Labels`.
+    ///
+    /// Custom metadata to add to your Docker volume. This parameter maps to `Labels` in the docker
+    /// container create command and the `xxlabel` option to docker volume create.
     pub labels: Option<Val<BTreeMap<String, String>>>,
     /// `Scope`.
+    ///
+    /// The scope for the Docker volume that determines its lifecycle. Docker volumes that are scoped to a
+    /// `task` are automatically provisioned when the task starts and destroyed when the task stops. Docker
+    /// volumes that are scoped as `shared` persist after the task stops.
     pub scope: Option<Val<Scope>>,
 }
 
@@ -1025,17 +1837,45 @@ impl ToValue for DockerVolumeConfiguration {
 impl Literal for DockerVolumeConfiguration {}
 
 /// The [`EFSVolumeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-efsvolumeconfiguration.html) property type.
+///
+/// This parameter is specified when you're using an Amazon Elastic File System file system for task
+/// storage. For more information, see [Amazon EFS
+/// volumes](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/efs-volumes.html) in the *Amazon
+/// Elastic Container Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EfsVolumeConfiguration {
     /// `AuthorizationConfig`.
+    ///
+    /// The authorization configuration details for the Amazon EFS file system.
     pub authorization_config: Option<Val<AuthorizationConfig>>,
     /// `FilesystemId`: required.
+    ///
+    /// The Amazon EFS file system ID to use.
     pub filesystem_id: Option<Val<String>>,
     /// `RootDirectory`.
+    ///
+    /// The directory within the Amazon EFS file system to mount as the root directory inside the host. If
+    /// this parameter is omitted, the root of the Amazon EFS volume will be used. Specifying `/` will have
+    /// the same effect as omitting this parameter.
+    ///
+    /// > If an EFS access point is specified in the `authorizationConfig` , the root directory parameter
+    /// must either be omitted or set to `/` which will enforce the path set on the EFS access point.
     pub root_directory: Option<Val<String>>,
     /// `TransitEncryption`.
+    ///
+    /// Determines whether to use encryption for Amazon EFS data in transit between the Amazon ECS host and
+    /// the Amazon EFS server. Transit encryption must be turned on if Amazon EFS IAM authorization is used.
+    /// If this parameter is omitted, the default value of `DISABLED` is used. For more information, see
+    /// [Encrypting data in transit](https://docs.aws.amazon.com/efs/latest/ug/encryption-in-transit.html)
+    /// in the *Amazon Elastic File System User Guide* .
     pub transit_encryption: Option<Val<TransitEncryption>>,
     /// `TransitEncryptionPort`.
+    ///
+    /// The port to use when sending encrypted data between the Amazon ECS host and the Amazon EFS server.
+    /// If you do not specify a transit encryption port, it will use the port selection strategy that the
+    /// Amazon EFS mount helper uses. For more information, see [EFS mount
+    /// helper](https://docs.aws.amazon.com/efs/latest/ug/efs-mount-helper.html) in the *Amazon Elastic File
+    /// System User Guide* .
     pub transit_encryption_port: Option<Val<i64>>,
 }
 
@@ -1114,11 +1954,41 @@ impl ToValue for EfsVolumeConfiguration {
 impl Literal for EfsVolumeConfiguration {}
 
 /// The [`EnvironmentFile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-environmentfile.html) property type.
+///
+/// A list of files containing the environment variables to pass to a container. You can specify up to
+/// ten environment files. The file must have a `.env` file extension. Each line in an environment file
+/// should contain an environment variable in `VARIABLE=VALUE` format. Lines beginning with `#` are
+/// treated as comments and are ignored.
+///
+/// If there are environment variables specified using the `environment` parameter in a container
+/// definition, they take precedence over the variables contained within an environment file. If
+/// multiple environment files are specified that contain the same variable, they're processed from the
+/// top down. We recommend that you use unique variable names. For more information, see [Use a file to
+/// pass environment variables to a
+/// container](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/use-environment-file.html) in
+/// the *Amazon Elastic Container Service Developer Guide* .
+///
+/// Environment variable files are objects in Amazon S3 and all Amazon S3 security considerations apply.
+///
+/// You must use the following platforms for the Fargate launch type:
+///
+/// - Linux platform version `1.4.0` or later.
+/// - Windows platform version `1.0.0` or later.
+///
+/// Consider the following when using the Fargate launch type:
+///
+/// - The file is handled like a native Docker env-file.
+/// - There is no support for shell escape handling.
+/// - The container entry point interperts the `VARIABLE` values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentFile {
     /// `Type`.
+    ///
+    /// The file type to use. Environment files are objects in Amazon S3. The only supported value is `s3` .
     pub type_: Option<Val<Type>>,
     /// `Value`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon S3 object containing the environment variable file.
     pub value: Option<Val<String>>,
 }
 
@@ -1172,9 +2042,23 @@ impl ToValue for EnvironmentFile {
 impl Literal for EnvironmentFile {}
 
 /// The [`EphemeralStorage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-ephemeralstorage.html) property type.
+///
+/// The amount of ephemeral storage to allocate for the task. This parameter is used to expand the total
+/// amount of ephemeral storage available, beyond the default amount, for tasks hosted on AWS Fargate .
+/// For more information, see [Using data volumes in
+/// tasks](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_data_volumes.html) in the *Amazon
+/// ECS Developer Guide;* .
+///
+/// > For tasks using the Fargate launch type, the task requires the following platforms:
+/// >
+/// > - Linux platform version `1.4.0` or later.
+/// > - Windows platform version `1.0.0` or later.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EphemeralStorage {
     /// `SizeInGiB`.
+    ///
+    /// The total amount, in GiB, of ephemeral storage to set for the task. The minimum supported value is
+    /// `21` GiB and the maximum supported value is `200` GiB.
     pub size_in_gi_b: Option<Val<i64>>,
 }
 
@@ -1222,11 +2106,27 @@ impl ToValue for EphemeralStorage {
 impl Literal for EphemeralStorage {}
 
 /// The [`FSxAuthorizationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-fsxauthorizationconfig.html) property type.
+///
+/// The authorization configuration details for Amazon FSx for Windows File Server file system. See
+/// [FSxWindowsFileServerVolumeConfiguration](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_FSxWindowsFileServerVolumeConfiguration.html)
+/// in the *Amazon ECS API Reference* .
+///
+/// For more information and the input format, see [Amazon FSx for Windows File Server
+/// Volumes](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/wfsx-volumes.html) in the *Amazon
+/// Elastic Container Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FSxAuthorizationConfig {
     /// `CredentialsParameter`: required.
+    ///
+    /// The authorization credential option to use. The authorization credential options can be provided
+    /// using either the Amazon Resource Name (ARN) of an AWS Secrets Manager secret or SSM Parameter Store
+    /// parameter. The ARN refers to the stored credentials.
     pub credentials_parameter: Option<Val<String>>,
     /// `Domain`: required.
+    ///
+    /// A fully qualified domain name hosted by an [AWS Directory
+    /// Service](https://docs.aws.amazon.com/directoryservice/latest/admin-guide/directory_microsoft_ad.html)
+    /// Managed Microsoft AD (Active Directory) or self-hosted AD on Amazon EC2.
     pub domain: Option<Val<String>>,
 }
 
@@ -1293,13 +2193,28 @@ impl ToValue for FSxAuthorizationConfig {
 impl Literal for FSxAuthorizationConfig {}
 
 /// The [`FSxWindowsFileServerVolumeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-fsxwindowsfileservervolumeconfiguration.html) property type.
+///
+/// This parameter is specified when you're using [Amazon FSx for Windows File
+/// Server](https://docs.aws.amazon.com/fsx/latest/WindowsGuide/what-is.html) file system for task
+/// storage.
+///
+/// For more information and the input format, see [Amazon FSx for Windows File Server
+/// volumes](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/wfsx-volumes.html) in the *Amazon
+/// Elastic Container Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FSxWindowsFileServerVolumeConfiguration {
     /// `AuthorizationConfig`.
+    ///
+    /// The authorization configuration details for the Amazon FSx for Windows File Server file system.
     pub authorization_config: Option<Val<FSxAuthorizationConfig>>,
     /// `FileSystemId`: required.
+    ///
+    /// The Amazon FSx for Windows File Server file system ID to use.
     pub file_system_id: Option<Val<String>>,
     /// `RootDirectory`: required.
+    ///
+    /// The directory within the Amazon FSx for Windows File Server file system to mount as the root
+    /// directory inside the host.
     pub root_directory: Option<Val<String>>,
 }
 
@@ -1377,11 +2292,28 @@ impl ToValue for FSxWindowsFileServerVolumeConfiguration {
 impl Literal for FSxWindowsFileServerVolumeConfiguration {}
 
 /// The [`FirelensConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-firelensconfiguration.html) property type.
+///
+/// The FireLens configuration for the container. This is used to specify and configure a log router for
+/// container logs. For more information, see [Custom log
+/// routing](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_firelens.html) in the *Amazon
+/// Elastic Container Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirelensConfiguration {
     /// `Options`.
+    ///
+    /// The options to use when configuring the log router. This field is optional and can be used to add
+    /// additional metadata, such as the task, task definition, cluster, and container instance details to
+    /// the log event.
+    ///
+    /// If specified, valid option keys are:
+    ///
+    /// - `enable-ecs-log-metadata` , which can be `true` or `false`
+    /// - `config-file-type` , which can be `s3` or `file`
+    /// - `config-file-value` , which is either an S3 ARN or a file path
     pub options: Option<Val<BTreeMap<String, String>>>,
     /// `Type`.
+    ///
+    /// The log router to use. The valid values are `fluentd` or `fluentbit` .
     pub type_: Option<Val<FirelensConfigurationType>>,
 }
 
@@ -1440,17 +2372,76 @@ impl ToValue for FirelensConfiguration {
 impl Literal for FirelensConfiguration {}
 
 /// The [`HealthCheck`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-healthcheck.html) property type.
+///
+/// The `HealthCheck` property specifies an object representing a container health check. Health check
+/// parameters that are specified in a container definition override any Docker health checks that exist
+/// in the container image (such as those specified in a parent image or from the image's Dockerfile).
+/// This configuration maps to the `HEALTHCHECK` parameter of docker run.
+///
+/// > The Amazon ECS container agent only monitors and reports on the health checks specified in the
+/// task definition. Amazon ECS does not monitor Docker health checks that are embedded in a container
+/// image and not specified in the container definition. Health check parameters that are specified in a
+/// container definition override any Docker health checks that exist in the container image.
+///
+/// If a task is run manually, and not as part of a service, the task will continue its lifecycle
+/// regardless of its health status. For tasks that are part of a service, if the task reports as
+/// unhealthy then the task will be stopped and the service scheduler will replace it.
+///
+/// The following are notes about container health check support:
+///
+/// - Container health checks require version 1.17.0 or greater of the Amazon ECS container agent. For
+///   more information, see [Updating the Amazon ECS Container
+///   Agent](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-agent-update.html) .
+/// - Container health checks are supported for Fargate tasks if you are using platform version 1.1.0 or
+///   greater. For more information, see [AWS Fargate Platform
+///   Versions](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform_versions.html) .
+/// - Container health checks are not supported for tasks that are part of a service that is configured
+///   to use a Classic Load Balancer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HealthCheck {
     /// `Command`.
+    ///
+    /// A string array representing the command that the container runs to determine if it is healthy. The
+    /// string array must start with `CMD` to run the command arguments directly, or `CMD-SHELL` to run the
+    /// command with the container's default shell.
+    ///
+    /// When you use the AWS Management Console JSON panel, the AWS Command Line Interface , or the APIs,
+    /// enclose the list of commands in double quotes and brackets.
+    ///
+    /// `[ "CMD-SHELL", "curl -f http://localhost/ || exit 1" ]`
+    ///
+    /// You don't include the double quotes and brackets when you use the AWS Management Console.
+    ///
+    /// `CMD-SHELL, curl -f http://localhost/ || exit 1`
+    ///
+    /// An exit code of 0 indicates success, and non-zero exit code indicates failure. For more information,
+    /// see `HealthCheck` in the docker container create command.
     pub command: Option<Val<Vec<String>>>,
     /// `Interval`.
+    ///
+    /// The time period in seconds between each health check execution. You may specify between 5 and 300
+    /// seconds. The default value is 30 seconds. This value applies only when you specify a `command` .
     pub interval: Option<Val<i64>>,
     /// `Retries`.
+    ///
+    /// The number of times to retry a failed health check before the container is considered unhealthy. You
+    /// may specify between 1 and 10 retries. The default value is 3. This value applies only when you
+    /// specify a `command` .
     pub retries: Option<Val<i64>>,
     /// `StartPeriod`.
+    ///
+    /// The optional grace period to provide containers time to bootstrap before failed health checks count
+    /// towards the maximum number of retries. You can specify between 0 and 300 seconds. By default, the
+    /// `startPeriod` is off. This value applies only when you specify a `command` .
+    ///
+    /// > If a health check succeeds within the `startPeriod` , then the container is considered healthy and
+    /// any subsequent failures count toward the maximum number of retries.
     pub start_period: Option<Val<i64>>,
     /// `Timeout`.
+    ///
+    /// The time period in seconds to wait for a health check to succeed before it is considered a failure.
+    /// You may specify between 2 and 60 seconds. The default value is 5. This value applies only when you
+    /// specify a `command` .
     pub timeout: Option<Val<i64>>,
 }
 
@@ -1527,11 +2518,18 @@ impl ToValue for HealthCheck {
 impl Literal for HealthCheck {}
 
 /// The [`HostEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-hostentry.html) property type.
+///
+/// The `HostEntry` property specifies a hostname and an IP address that are added to the `/etc/hosts`
+/// file of a container through the `extraHosts` parameter of its `ContainerDefinition` resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HostEntry {
     /// `Hostname`.
+    ///
+    /// The hostname to use in the `/etc/hosts` entry.
     pub hostname: Option<Val<String>>,
     /// `IpAddress`.
+    ///
+    /// The IP address to use in the `/etc/hosts` entry.
     pub ip_address: Option<Val<String>>,
 }
 
@@ -1585,9 +2583,21 @@ impl ToValue for HostEntry {
 impl Literal for HostEntry {}
 
 /// The [`HostVolumeProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-hostvolumeproperties.html) property type.
+///
+/// The `HostVolumeProperties` property specifies details on a container instance bind mount host
+/// volume.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HostVolumeProperties {
     /// `SourcePath`.
+    ///
+    /// When the `host` parameter is used, specify a `sourcePath` to declare the path on the host container
+    /// instance that's presented to the container. If this parameter is empty, then the Docker daemon has
+    /// assigned a host path for you. If the `host` parameter contains a `sourcePath` file location, then
+    /// the data volume persists at the specified location on the host container instance until you delete
+    /// it manually. If the `sourcePath` value doesn't exist on the host container instance, the Docker
+    /// daemon creates it. If the location does exist, the contents of the source path folder are exported.
+    ///
+    /// If you're using the Fargate launch type, the `sourcePath` parameter is not supported.
     pub source_path: Option<Val<String>>,
 }
 
@@ -1693,11 +2703,59 @@ impl ToValue for InferenceAccelerator {
 impl Literal for InferenceAccelerator {}
 
 /// The [`KernelCapabilities`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-kernelcapabilities.html) property type.
+///
+/// The Linux capabilities to add or remove from the default Docker configuration for a container
+/// defined in the task definition. For more detailed information about these Linux capabilities, see
+/// the
+/// [capabilities(7)](https://docs.aws.amazon.com/http://man7.org/linux/man-pages/man7/capabilities.7.html)
+/// Linux manual page.
+///
+/// The following describes how Docker processes the Linux capabilities specified in the `add` and
+/// `drop` request parameters. For information about the latest behavior, see [Docker Compose: order of
+/// cap_drop and
+/// cap_add](https://docs.aws.amazon.com/https://forums.docker.com/t/docker-compose-order-of-cap-drop-and-cap-add/97136/1)
+/// in the Docker Community Forum.
+///
+/// - When the container is a privleged container, the container capabilities are all of the default
+///   Docker capabilities. The capabilities specified in the `add` request parameter, and the `drop`
+///   request parameter are ignored.
+/// - When the `add` request parameter is set to ALL, the container capabilities are all of the default
+///   Docker capabilities, excluding those specified in the `drop` request parameter.
+/// - When the `drop` request parameter is set to ALL, the container capabilities are the capabilities
+///   specified in the `add` request parameter.
+/// - When the `add` request parameter and the `drop` request parameter are both empty, the capabilities
+///   the container capabilities are all of the default Docker capabilities.
+/// - The default is to first drop the capabilities specified in the `drop` request parameter, and then
+///   add the capabilities specified in the `add` request parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KernelCapabilities {
     /// `Add`.
+    ///
+    /// The Linux capabilities for the container that have been added to the default configuration provided
+    /// by Docker. This parameter maps to `CapAdd` in the docker container create command and the
+    /// `--cap-add` option to docker run.
+    ///
+    /// > Tasks launched on AWS Fargate only support adding the `SYS_PTRACE` kernel capability.
+    ///
+    /// Valid values: `"ALL" | "AUDIT_CONTROL" | "AUDIT_WRITE" | "BLOCK_SUSPEND" | "CHOWN" | "DAC_OVERRIDE" |
+    /// "DAC_READ_SEARCH" | "FOWNER" | "FSETID" | "IPC_LOCK" | "IPC_OWNER" | "KILL" | "LEASE" |
+    /// "LINUX_IMMUTABLE" | "MAC_ADMIN" | "MAC_OVERRIDE" | "MKNOD" | "NET_ADMIN" | "NET_BIND_SERVICE" |
+    /// "NET_BROADCAST" | "NET_RAW" | "SETFCAP" | "SETGID" | "SETPCAP" | "SETUID" | "SYS_ADMIN" | "SYS_BOOT" |
+    /// "SYS_CHROOT" | "SYS_MODULE" | "SYS_NICE" | "SYS_PACCT" | "SYS_PTRACE" | "SYS_RAWIO" | "SYS_RESOURCE" |
+    /// "SYS_TIME" | "SYS_TTY_CONFIG" | "SYSLOG" | "WAKE_ALARM"`
     pub add: Option<Val<Vec<String>>>,
     /// `Drop`.
+    ///
+    /// The Linux capabilities for the container that have been removed from the default configuration
+    /// provided by Docker. This parameter maps to `CapDrop` in the docker container create command and the
+    /// `--cap-drop` option to docker run.
+    ///
+    /// Valid values: `"ALL" | "AUDIT_CONTROL" | "AUDIT_WRITE" | "BLOCK_SUSPEND" | "CHOWN" | "DAC_OVERRIDE" |
+    /// "DAC_READ_SEARCH" | "FOWNER" | "FSETID" | "IPC_LOCK" | "IPC_OWNER" | "KILL" | "LEASE" |
+    /// "LINUX_IMMUTABLE" | "MAC_ADMIN" | "MAC_OVERRIDE" | "MKNOD" | "NET_ADMIN" | "NET_BIND_SERVICE" |
+    /// "NET_BROADCAST" | "NET_RAW" | "SETFCAP" | "SETGID" | "SETPCAP" | "SETUID" | "SYS_ADMIN" | "SYS_BOOT" |
+    /// "SYS_CHROOT" | "SYS_MODULE" | "SYS_NICE" | "SYS_PACCT" | "SYS_PTRACE" | "SYS_RAWIO" | "SYS_RESOURCE" |
+    /// "SYS_TIME" | "SYS_TTY_CONFIG" | "SYSLOG" | "WAKE_ALARM"`
     pub drop: Option<Val<Vec<String>>>,
 }
 
@@ -1761,11 +2819,19 @@ impl ToValue for KernelCapabilities {
 impl Literal for KernelCapabilities {}
 
 /// The [`KeyValuePair`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-keyvaluepair.html) property type.
+///
+/// A key-value pair object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyValuePair {
     /// `Name`.
+    ///
+    /// The name of the key-value pair. For environment variables, this is the name of the environment
+    /// variable.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the key-value pair. For environment variables, this is the value of the environment
+    /// variable.
     pub value: Option<Val<String>>,
 }
 
@@ -1819,21 +2885,78 @@ impl ToValue for KeyValuePair {
 impl Literal for KeyValuePair {}
 
 /// The [`LinuxParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-linuxparameters.html) property type.
+///
+/// The Linux-specific options that are applied to the container, such as Linux
+/// [KernelCapabilities](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_KernelCapabilities.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LinuxParameters {
     /// `Capabilities`.
+    ///
+    /// The Linux capabilities for the container that are added to or dropped from the default configuration
+    /// provided by Docker.
+    ///
+    /// > For tasks that use the Fargate launch type, `capabilities` is supported for all platform versions
+    /// but the `add` parameter is only supported if using platform version 1.4.0 or later.
     pub capabilities: Option<Val<KernelCapabilities>>,
     /// `Devices`.
+    ///
+    /// Any host devices to expose to the container. This parameter maps to `Devices` in the docker
+    /// container create command and the `--device` option to docker run.
+    ///
+    /// > If you're using tasks that use the Fargate launch type, the `devices` parameter isn't supported.
     pub devices: Option<Val<Vec<Device>>>,
     /// `InitProcessEnabled`.
+    ///
+    /// Run an `init` process inside the container that forwards signals and reaps processes. This parameter
+    /// maps to the `--init` option to docker run. This parameter requires version 1.25 of the Docker Remote
+    /// API or greater on your container instance. To check the Docker Remote API version on your container
+    /// instance, log in to your container instance and run the following command: `sudo docker version --format
+    /// '{{.Server.APIVersion}}'`
     pub init_process_enabled: Option<Val<bool>>,
     /// `MaxSwap`.
+    ///
+    /// The total amount of swap memory (in MiB) a container can use. This parameter will be translated to
+    /// the `--memory-swap` option to docker run where the value would be the sum of the container memory
+    /// plus the `maxSwap` value.
+    ///
+    /// If a `maxSwap` value of `0` is specified, the container will not use swap. Accepted values are `0`
+    /// or any positive integer. If the `maxSwap` parameter is omitted, the container will use the swap
+    /// configuration for the container instance it is running on. A `maxSwap` value must be set for the
+    /// `swappiness` parameter to be used.
+    ///
+    /// > If you're using tasks that use the Fargate launch type, the `maxSwap` parameter isn't supported.
+    /// >
+    /// > If you're using tasks on Amazon Linux 2023 the `swappiness` parameter isn't supported.
     pub max_swap: Option<Val<i64>>,
     /// `SharedMemorySize`.
+    ///
+    /// The value for the size (in MiB) of the `/dev/shm` volume. This parameter maps to the `--shm-size`
+    /// option to docker run.
+    ///
+    /// > If you are using tasks that use the Fargate launch type, the `sharedMemorySize` parameter is not
+    /// supported.
     pub shared_memory_size: Option<Val<i64>>,
     /// `Swappiness`.
+    ///
+    /// This allows you to tune a container's memory swappiness behavior. A `swappiness` value of `0` will
+    /// cause swapping to not happen unless absolutely necessary. A `swappiness` value of `100` will cause
+    /// pages to be swapped very aggressively. Accepted values are whole numbers between `0` and `100` . If
+    /// the `swappiness` parameter is not specified, a default value of `60` is used. If a value is not
+    /// specified for `maxSwap` then this parameter is ignored. This parameter maps to the
+    /// `--memory-swappiness` option to docker run.
+    ///
+    /// > If you're using tasks that use the Fargate launch type, the `swappiness` parameter isn't
+    /// supported.
+    /// >
+    /// > If you're using tasks on Amazon Linux 2023 the `swappiness` parameter isn't supported.
     pub swappiness: Option<Val<i64>>,
     /// `Tmpfs`.
+    ///
+    /// The container path, mount options, and size (in MiB) of the tmpfs mount. This parameter maps to the
+    /// `--tmpfs` option to docker run.
+    ///
+    /// > If you're using tasks that use the Fargate launch type, the `tmpfs` parameter isn't supported.
     pub tmpfs: Option<Val<Vec<Tmpfs>>>,
 }
 
@@ -1927,13 +3050,190 @@ impl ToValue for LinuxParameters {
 impl Literal for LinuxParameters {}
 
 /// The [`LogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-logconfiguration.html) property type.
+///
+/// The `LogConfiguration` property specifies log configuration options to send to a custom log driver
+/// for the container.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogConfiguration {
     /// `LogDriver`: required.
+    ///
+    /// The log driver to use for the container.
+    ///
+    /// For tasks on AWS Fargate , the supported log drivers are `awslogs` , `splunk` , and `awsfirelens` .
+    ///
+    /// For tasks hosted on Amazon EC2 instances, the supported log drivers are `awslogs` , `fluentd` ,
+    /// `gelf` , `json-file` , `journald` , `syslog` , `splunk` , and `awsfirelens` .
+    ///
+    /// For more information about using the `awslogs` log driver, see [Send Amazon ECS logs to
+    /// CloudWatch](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
+    ///
+    /// For more information about using the `awsfirelens` log driver, see [Send Amazon ECS logs to an AWS
+    /// service or AWS
+    /// Partner](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_firelens.html) .
+    ///
+    /// > If you have a custom driver that isn't listed, you can fork the Amazon ECS container agent project
+    /// that's [available on GitHub](https://docs.aws.amazon.com/https://github.com/aws/amazon-ecs-agent)
+    /// and customize it to work with that driver. We encourage you to submit pull requests for changes that
+    /// you would like to have included. However, we don't currently provide support for running modified
+    /// copies of this software.
     pub log_driver: Option<Val<String>>,
     /// `Options`.
+    ///
+    /// The configuration options to send to the log driver.
+    ///
+    /// The options you can specify depend on the log driver. Some of the options you can specify when you
+    /// use the `awslogs` log driver to route logs to Amazon CloudWatch include the following:
+    ///
+    /// - **awslogs-create-group** - Required: No
+    ///
+    /// Specify whether you want the log group to be created automatically. If this option isn't specified,
+    /// it defaults to `false` .
+    ///
+    /// > Your IAM policy must include the `logs:CreateLogGroup` permission before you attempt to use
+    /// `awslogs-create-group` .
+    /// - **awslogs-region** - Required: Yes
+    ///
+    /// Specify the AWS Region that the `awslogs` log driver is to send your Docker logs to. You can choose
+    /// to send all of your logs from clusters in different Regions to a single region in CloudWatch Logs.
+    /// This is so that they're all visible in one location. Otherwise, you can separate them by Region for
+    /// more granularity. Make sure that the specified log group exists in the Region that you specify with
+    /// this option.
+    /// - **awslogs-group** - Required: Yes
+    ///
+    /// Make sure to specify a log group that the `awslogs` log driver sends its log streams to.
+    /// - **awslogs-stream-prefix** - Required: Yes, when using Fargate.Optional when using EC2.
+    ///
+    /// Use the `awslogs-stream-prefix` option to associate a log stream with the specified prefix, the
+    /// container name, and the ID of the Amazon ECS task that the container belongs to. If you specify a
+    /// prefix with this option, then the log stream takes the format
+    /// `prefix-name/container-name/ecs-task-id` .
+    ///
+    /// If you don't specify a prefix with this option, then the log stream is named after the container ID
+    /// that's assigned by the Docker daemon on the container instance. Because it's difficult to trace logs
+    /// back to the container that sent them with just the Docker container ID (which is only available on
+    /// the container instance), we recommend that you specify a prefix with this option.
+    ///
+    /// For Amazon ECS services, you can use the service name as the prefix. Doing so, you can trace log
+    /// streams to the service that the container belongs to, the name of the container that sent them, and
+    /// the ID of the task that the container belongs to.
+    ///
+    /// You must specify a stream-prefix for your logs to have your logs appear in the Log pane when using
+    /// the Amazon ECS console.
+    /// - **awslogs-datetime-format** - Required: No
+    ///
+    /// This option defines a multiline start pattern in Python `strftime` format. A log message consists of
+    /// a line that matches the pattern and any following lines that don’t match the pattern. The matched
+    /// line is the delimiter between log messages.
+    ///
+    /// One example of a use case for using this format is for parsing output such as a stack dump, which
+    /// might otherwise be logged in multiple entries. The correct pattern allows it to be captured in a
+    /// single entry.
+    ///
+    /// For more information, see
+    /// [awslogs-datetime-format](https://docs.aws.amazon.com/https://docs.docker.com/config/containers/logging/awslogs/#awslogs-datetime-format)
+    /// .
+    ///
+    /// You cannot configure both the `awslogs-datetime-format` and `awslogs-multiline-pattern` options.
+    ///
+    /// > Multiline logging performs regular expression parsing and matching of all log messages. This might
+    /// have a negative impact on logging performance.
+    /// - **awslogs-multiline-pattern** - Required: No
+    ///
+    /// This option defines a multiline start pattern that uses a regular expression. A log message consists
+    /// of a line that matches the pattern and any following lines that don’t match the pattern. The
+    /// matched line is the delimiter between log messages.
+    ///
+    /// For more information, see
+    /// [awslogs-multiline-pattern](https://docs.aws.amazon.com/https://docs.docker.com/config/containers/logging/awslogs/#awslogs-multiline-pattern)
+    /// .
+    ///
+    /// This option is ignored if `awslogs-datetime-format` is also configured.
+    ///
+    /// You cannot configure both the `awslogs-datetime-format` and `awslogs-multiline-pattern` options.
+    ///
+    /// > Multiline logging performs regular expression parsing and matching of all log messages. This might
+    /// have a negative impact on logging performance.
+    ///
+    /// The following options apply to all supported log drivers.
+    ///
+    /// - **mode** - Required: No
+    ///
+    /// Valid values: `non-blocking` | `blocking`
+    ///
+    /// This option defines the delivery mode of log messages from the container to the log driver specified
+    /// using `logDriver` . The delivery mode you choose affects application availability when the flow of
+    /// logs from container is interrupted.
+    ///
+    /// If you use the `blocking` mode and the flow of logs is interrupted, calls from container code to
+    /// write to the `stdout` and `stderr` streams will block. The logging thread of the application will
+    /// block as a result. This may cause the application to become unresponsive and lead to container
+    /// healthcheck failure.
+    ///
+    /// If you use the `non-blocking` mode, the container's logs are instead stored in an in-memory
+    /// intermediate buffer configured with the `max-buffer-size` option. This prevents the application from
+    /// becoming unresponsive when logs cannot be sent. We recommend using this mode if you want to ensure
+    /// service availability and are okay with some log loss. For more information, see [Preventing log loss
+    /// with non-blocking mode in the `awslogs` container log
+    /// driver](https://docs.aws.amazon.com/containers/preventing-log-loss-with-non-blocking-mode-in-the-awslogs-container-log-driver/)
+    /// .
+    ///
+    /// You can set a default `mode` for all containers in a specific AWS Region by using the
+    /// `defaultLogDriverMode` account setting. If you don't specify the `mode` option or configure the
+    /// account setting, Amazon ECS will default to the `non-blocking` mode. For more information about the
+    /// account setting, see [Default log driver
+    /// mode](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-account-settings.html#default-log-driver-mode)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
+    ///
+    /// > On June 25, 2025, Amazon ECS changed the default log driver mode from `blocking` to `non-blocking`
+    /// to prioritize task availability over logging. To continue using the `blocking` mode after this
+    /// change, do one of the following:
+    /// >
+    /// > - Set the `mode` option in your container definition's `logConfiguration` as `blocking` .
+    /// > - Set the `defaultLogDriverMode` account setting to `blocking` .
+    /// - **max-buffer-size** - Required: No
+    ///
+    /// Default value: `10m`
+    ///
+    /// When `non-blocking` mode is used, the `max-buffer-size` log option controls the size of the buffer
+    /// that's used for intermediate message storage. Make sure to specify an adequate buffer size based on
+    /// your application. When the buffer fills up, further logs cannot be stored. Logs that cannot be
+    /// stored are lost.
+    ///
+    /// To route logs using the `splunk` log router, you need to specify a `splunk-token` and a `splunk-url`
+    /// .
+    ///
+    /// When you use the `awsfirelens` log router to route logs to an AWS Service or AWS Partner Network
+    /// destination for log storage and analytics, you can set the `log-driver-buffer-limit` option to limit
+    /// the number of events that are buffered in memory, before being sent to the log router container. It
+    /// can help to resolve potential log loss issue because high throughput might result in memory running
+    /// out for the buffer inside of Docker.
+    ///
+    /// Other options you can specify when using `awsfirelens` to route logs depend on the destination. When
+    /// you export logs to Amazon Data Firehose, you can specify the AWS Region with `region` and a name for
+    /// the log stream with `delivery_stream` .
+    ///
+    /// When you export logs to Amazon Kinesis Data Streams, you can specify an AWS Region with `region` and
+    /// a data stream name with `stream` .
+    ///
+    /// When you export logs to Amazon OpenSearch Service, you can specify options like `Name` , `Host`
+    /// (OpenSearch Service endpoint without protocol), `Port` , `Index` , `Type` , `Aws_auth` ,
+    /// `Aws_region` , `Suppress_Type_Name` , and `tls` . For more information, see [Under the hood:
+    /// FireLens for Amazon ECS
+    /// Tasks](https://docs.aws.amazon.com/containers/under-the-hood-firelens-for-amazon-ecs-tasks/) .
+    ///
+    /// When you export logs to Amazon S3, you can specify the bucket using the `bucket` option. You can
+    /// also specify `region` , `total_file_size` , `upload_timeout` , and `use_put_object` as options.
+    ///
+    /// This parameter requires version 1.19 of the Docker Remote API or greater on your container instance.
+    /// To check the Docker Remote API version on your container instance, log in to your container instance
+    /// and run the following command: `sudo docker version --format '{{.Server.APIVersion}}'`
     pub options: Option<Val<BTreeMap<String, String>>>,
     /// `SecretOptions`.
+    ///
+    /// The secrets to pass to the log configuration. For more information, see [Specifying sensitive
+    /// data](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data.html) in
+    /// the *Amazon Elastic Container Service Developer Guide* .
     pub secret_options: Option<Val<Vec<Secret>>>,
 }
 
@@ -2006,13 +3306,23 @@ impl ToValue for LogConfiguration {
 impl Literal for LogConfiguration {}
 
 /// The [`MountPoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-mountpoint.html) property type.
+///
+/// The details for a volume mount point that's used in a container definition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MountPoint {
     /// `ContainerPath`.
+    ///
+    /// The path on the container to mount the host volume at.
     pub container_path: Option<Val<String>>,
     /// `ReadOnly`.
+    ///
+    /// If this value is `true` , the container has read-only access to the volume. If this value is `false`
+    /// , then the container can write to the volume. The default value is `false` .
     pub read_only: Option<Val<bool>>,
     /// `SourceVolume`.
+    ///
+    /// The name of the volume to mount. Must be a volume name referenced in the `name` parameter of task
+    /// definition `volume` .
     pub source_volume: Option<Val<String>>,
 }
 
@@ -2072,19 +3382,139 @@ impl ToValue for MountPoint {
 impl Literal for MountPoint {}
 
 /// The [`PortMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-portmapping.html) property type.
+///
+/// The `PortMapping` property specifies a port mapping. Port mappings allow containers to access ports
+/// on the host container instance to send or receive traffic. Port mappings are specified as part of
+/// the container definition.
+///
+/// If you are using containers in a task with the `awsvpc` or `host` network mode, exposed ports should
+/// be specified using `containerPort` . The `hostPort` can be left blank or it must be the same value
+/// as the `containerPort` .
+///
+/// After a task reaches the `RUNNING` status, manual and automatic host and container port assignments
+/// are visible in the `networkBindings` section of
+/// [DescribeTasks](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTasks.html)
+/// API responses.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortMapping {
     /// `AppProtocol`.
+    ///
+    /// The application protocol that's used for the port mapping. This parameter only applies to Service
+    /// Connect. We recommend that you set this parameter to be consistent with the protocol that your
+    /// application uses. If you set this parameter, Amazon ECS adds protocol-specific connection handling
+    /// to the Service Connect proxy. If you set this parameter, Amazon ECS adds protocol-specific telemetry
+    /// in the Amazon ECS console and CloudWatch.
+    ///
+    /// If you don't set a value for this parameter, then TCP is used. However, Amazon ECS doesn't add
+    /// protocol-specific telemetry for TCP.
+    ///
+    /// `appProtocol` is immutable in a Service Connect service. Updating this field requires a service
+    /// deletion and redeployment.
+    ///
+    /// Tasks that run in a namespace can use short names to connect to services in the namespace. Tasks can
+    /// connect to services across all of the clusters in the namespace. Tasks connect through a managed
+    /// proxy container that collects logs and metrics for increased visibility. Only the tasks that Amazon
+    /// ECS services create are supported with Service Connect. For more information, see [Service
+    /// Connect](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
     pub app_protocol: Option<Val<AppProtocol>>,
     /// `ContainerPort`.
+    ///
+    /// The port number on the container that's bound to the user-specified or automatically assigned host
+    /// port.
+    ///
+    /// If you use containers in a task with the `awsvpc` or `host` network mode, specify the exposed ports
+    /// using `containerPort` .
+    ///
+    /// If you use containers in a task with the `bridge` network mode and you specify a container port and
+    /// not a host port, your container automatically receives a host port in the ephemeral port range. For
+    /// more information, see `hostPort` . Port mappings that are automatically assigned in this way do not
+    /// count toward the 100 reserved ports limit of a container instance.
     pub container_port: Option<Val<i64>>,
     /// `ContainerPortRange`.
+    ///
+    /// The port number range on the container that's bound to the dynamically mapped host port range.
+    ///
+    /// The following rules apply when you specify a `containerPortRange` :
+    ///
+    /// - You must use either the `bridge` network mode or the `awsvpc` network mode.
+    /// - This parameter is available for both the EC2 and AWS Fargate launch types.
+    /// - This parameter is available for both the Linux and Windows operating systems.
+    /// - The container instance must have at least version 1.67.0 of the container agent and at least
+    ///   version 1.67.0-1 of the `ecs-init` package
+    /// - You can specify a maximum of 100 port ranges per container.
+    /// - You do not specify a `hostPortRange` . The value of the `hostPortRange` is set as follows:
+    ///
+    /// - For containers in a task with the `awsvpc` network mode, the `hostPortRange` is set to the same
+    ///   value as the `containerPortRange` . This is a static mapping strategy.
+    /// - For containers in a task with the `bridge` network mode, the Amazon ECS agent finds open host
+    ///   ports from the default ephemeral range and passes it to docker to bind them to the container
+    ///   ports.
+    /// - The `containerPortRange` valid values are between 1 and 65535.
+    /// - A port can only be included in one port mapping per container.
+    /// - You cannot specify overlapping port ranges.
+    /// - The first port in the range must be less than last port in the range.
+    /// - Docker recommends that you turn off the docker-proxy in the Docker daemon config file when you
+    ///   have a large number of ports.
+    ///
+    /// For more information, see [Issue #11185](https://docs.aws.amazon.com/https://github.com/moby/moby/issues/11185)
+    /// on the Github website.
+    ///
+    /// For information about how to turn off the docker-proxy in the Docker daemon config file, see [Docker
+    /// daemon](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bootstrap_container_instance.html#bootstrap_docker_daemon)
+    /// in the *Amazon ECS Developer Guide* .
+    ///
+    /// You can call
+    /// [`DescribeTasks`](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeTasks.html)
+    /// to view the `hostPortRange` which are the host ports that are bound to the container ports.
     pub container_port_range: Option<Val<String>>,
     /// `HostPort`.
+    ///
+    /// The port number on the container instance to reserve for your container.
+    ///
+    /// If you specify a `containerPortRange` , leave this field empty and the value of the `hostPort` is
+    /// set as follows:
+    ///
+    /// - For containers in a task with the `awsvpc` network mode, the `hostPort` is set to the same value
+    ///   as the `containerPort` . This is a static mapping strategy.
+    /// - For containers in a task with the `bridge` network mode, the Amazon ECS agent finds open ports on
+    ///   the host and automatically binds them to the container ports. This is a dynamic mapping strategy.
+    ///
+    /// If you use containers in a task with the `awsvpc` or `host` network mode, the `hostPort` can either
+    /// be left blank or set to the same value as the `containerPort` .
+    ///
+    /// If you use containers in a task with the `bridge` network mode, you can specify a non-reserved host
+    /// port for your container port mapping, or you can omit the `hostPort` (or set it to `0` ) while
+    /// specifying a `containerPort` and your container automatically receives a port in the ephemeral port
+    /// range for your container instance operating system and Docker version.
+    ///
+    /// The default ephemeral port range for Docker version 1.6.0 and later is listed on the instance under
+    /// `/proc/sys/net/ipv4/ip_local_port_range` . If this kernel parameter is unavailable, the default
+    /// ephemeral port range from 49153 through 65535 (Linux) or 49152 through 65535 (Windows) is used. Do
+    /// not attempt to specify a host port in the ephemeral port range as these are reserved for automatic
+    /// assignment. In general, ports below 32768 are outside of the ephemeral port range.
+    ///
+    /// The default reserved ports are 22 for SSH, the Docker ports 2375 and 2376, and the Amazon ECS
+    /// container agent ports 51678-51680. Any host port that was previously specified in a running task is
+    /// also reserved while the task is running. That is, after a task stops, the host port is released. The
+    /// current reserved ports are displayed in the `remainingResources` of
+    /// [DescribeContainerInstances](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeContainerInstances.html)
+    /// output. A container instance can have up to 100 reserved ports at a time. This number includes the
+    /// default reserved ports. Automatically assigned ports aren't included in the 100 reserved ports
+    /// quota.
     pub host_port: Option<Val<i64>>,
     /// `Name`.
+    ///
+    /// The name that's used for the port mapping. This parameter is the name that you use in the
+    /// `serviceConnectConfiguration` and the `vpcLatticeConfigurations` of a service. The name can include
+    /// up to 64 characters. The characters can include lowercase letters, numbers, underscores (_), and
+    /// hyphens (-). The name can't start with a hyphen.
     pub name: Option<Val<String>>,
     /// `Protocol`.
+    ///
+    /// The protocol used for the port mapping. Valid values are `tcp` and `udp` . The default is `tcp` .
+    /// `protocol` is immutable in a Service Connect service. Updating this field requires a service
+    /// deletion and redeployment.
     pub protocol: Option<Val<Protocol>>,
 }
 
@@ -2162,13 +3592,46 @@ impl ToValue for PortMapping {
 impl Literal for PortMapping {}
 
 /// The [`ProxyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-proxyconfiguration.html) property type.
+///
+/// The configuration details for the App Mesh proxy.
+///
+/// For tasks that use the EC2 launch type, the container instances require at least version 1.26.0 of
+/// the container agent and at least version 1.26.0-1 of the `ecs-init` package to use a proxy
+/// configuration. If your container instances are launched from the Amazon ECS optimized AMI version
+/// `20190301` or later, then they contain the required versions of the container agent and `ecs-init` .
+/// For more information, see [Amazon ECS-optimized Linux
+/// AMI](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-optimized_AMI.html)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProxyConfiguration {
     /// `ContainerName`: required.
+    ///
+    /// The name of the container that will serve as the App Mesh proxy.
     pub container_name: Option<Val<String>>,
     /// `ProxyConfigurationProperties`.
+    ///
+    /// The set of network configuration parameters to provide the Container Network Interface (CNI) plugin,
+    /// specified as key-value pairs.
+    ///
+    /// - `IgnoredUID` - (Required) The user ID (UID) of the proxy container as defined by the `user`
+    ///   parameter in a container definition. This is used to ensure the proxy ignores its own traffic. If
+    ///   `IgnoredGID` is specified, this field can be empty.
+    /// - `IgnoredGID` - (Required) The group ID (GID) of the proxy container as defined by the `user`
+    ///   parameter in a container definition. This is used to ensure the proxy ignores its own traffic. If
+    ///   `IgnoredUID` is specified, this field can be empty.
+    /// - `AppPorts` - (Required) The list of ports that the application uses. Network traffic to these
+    ///   ports is forwarded to the `ProxyIngressPort` and `ProxyEgressPort` .
+    /// - `ProxyIngressPort` - (Required) Specifies the port that incoming traffic to the `AppPorts` is
+    ///   directed to.
+    /// - `ProxyEgressPort` - (Required) Specifies the port that outgoing traffic from the `AppPorts` is
+    ///   directed to.
+    /// - `EgressIgnoredPorts` - (Required) The egress traffic going to the specified ports is ignored and
+    ///   not redirected to the `ProxyEgressPort` . It can be an empty list.
+    /// - `EgressIgnoredIPs` - (Required) The egress traffic going to the specified IP addresses is ignored
+    ///   and not redirected to the `ProxyEgressPort` . It can be an empty list.
     pub proxy_configuration_properties: Option<Val<Vec<KeyValuePair>>>,
     /// `Type`.
+    ///
+    /// The proxy type. The only supported value is `APPMESH` .
     pub type_: Option<Val<ProxyConfigurationType>>,
 }
 
@@ -2240,9 +3703,17 @@ impl ToValue for ProxyConfiguration {
 impl Literal for ProxyConfiguration {}
 
 /// The [`RepositoryCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-repositorycredentials.html) property type.
+///
+/// The repository credentials for private registry authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RepositoryCredentials {
     /// `CredentialsParameter`.
+    ///
+    /// The Amazon Resource Name (ARN) of the secret containing the private repository credentials.
+    ///
+    /// > When you use the Amazon ECS API, AWS CLI , or AWS SDK, if the secret exists in the same Region as
+    /// the task that you're launching then you can use either the full ARN or the name of the secret. When
+    /// you use the AWS Management Console, you must specify the full ARN of the secret.
     pub credentials_parameter: Option<Val<String>>,
 }
 
@@ -2290,11 +3761,30 @@ impl ToValue for RepositoryCredentials {
 impl Literal for RepositoryCredentials {}
 
 /// The [`ResourceRequirement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-resourcerequirement.html) property type.
+///
+/// The type and amount of a resource to assign to a container. The supported resource types are GPUs
+/// and Elastic Inference accelerators. For more information, see [Working with GPUs on Amazon
+/// ECS](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-gpu.html) or [Working with
+/// Amazon Elastic Inference on Amazon
+/// ECS](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-inference.html) in the *Amazon
+/// Elastic Container Service Developer Guide*
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceRequirement {
     /// `Type`: required.
+    ///
+    /// The type of resource to assign to a container.
     pub type_: Option<Val<ResourceRequirementType>>,
     /// `Value`: required.
+    ///
+    /// The value for the specified resource type.
+    ///
+    /// When the type is `GPU` , the value is the number of physical `GPUs` the Amazon ECS container agent
+    /// reserves for the container. The number of GPUs that's reserved for all containers in a task can't
+    /// exceed the number of available GPUs on the container instance that the task is launched on.
+    ///
+    /// When the type is `InferenceAccelerator` , the `value` matches the `deviceName` for an
+    /// [InferenceAccelerator](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_InferenceAccelerator.html)
+    /// specified in a task definition.
     pub value: Option<Val<String>>,
 }
 
@@ -2357,13 +3847,31 @@ impl ToValue for ResourceRequirement {
 impl Literal for ResourceRequirement {}
 
 /// The [`RestartPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-restartpolicy.html) property type.
+///
+/// You can enable a restart policy for each container defined in your task definition, to overcome
+/// transient failures faster and maintain task availability. When you enable a restart policy for a
+/// container, Amazon ECS can restart the container if it exits, without needing to replace the task.
+/// For more information, see [Restart individual containers in Amazon ECS tasks with container restart
+/// policies](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-restart-policy.html)
+/// in the *Amazon Elastic Container Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RestartPolicy {
     /// `Enabled`.
+    ///
+    /// Specifies whether a restart policy is enabled for the container.
     pub enabled: Option<Val<bool>>,
     /// `IgnoredExitCodes`.
+    ///
+    /// A list of exit codes that Amazon ECS will ignore and not attempt a restart on. You can specify a
+    /// maximum of 50 container exit codes. By default, Amazon ECS does not ignore any exit codes.
     pub ignored_exit_codes: Option<Val<Vec<i64>>>,
     /// `RestartAttemptPeriod`.
+    ///
+    /// A period of time (in seconds) that the container must run for before a restart can be attempted. A
+    /// container can be restarted only once every `restartAttemptPeriod` seconds. If a container isn't able
+    /// to run for this time period and exits early, it will not be restarted. You can set a minimum
+    /// `restartAttemptPeriod` of 60 seconds and a maximum `restartAttemptPeriod` of 1800 seconds. By
+    /// default, a container must run for 300 seconds before it can be restarted.
     pub restart_attempt_period: Option<Val<i64>>,
 }
 
@@ -2428,11 +3936,25 @@ impl ToValue for RestartPolicy {
 impl Literal for RestartPolicy {}
 
 /// The [`RuntimePlatform`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-runtimeplatform.html) property type.
+///
+/// Information about the platform for the Amazon ECS service or task.
+///
+/// For more information about `RuntimePlatform` , see
+/// [RuntimePlatform](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#runtime-platform)
+/// in the *Amazon Elastic Container Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuntimePlatform {
     /// `CpuArchitecture`.
+    ///
+    /// The CPU architecture.
+    ///
+    /// You can run your Linux tasks on an ARM-based platform by setting the value to `ARM64` . This option
+    /// is available for tasks that run on Linux Amazon EC2 instance, Amazon ECS Managed Instances, or Linux
+    /// containers on Fargate.
     pub cpu_architecture: Option<Val<CpuArchitecture>>,
     /// `OperatingSystemFamily`.
+    ///
+    /// The operating system.
     pub operating_system_family: Option<Val<OperatingSystemFamily>>,
 }
 
@@ -2486,15 +4008,44 @@ impl ToValue for RuntimePlatform {
 impl Literal for RuntimePlatform {}
 
 /// The [`S3FilesVolumeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-s3filesvolumeconfiguration.html) property type.
+///
+/// This parameter is specified when you're using an Amazon S3 Files file system for task storage. For
+/// more information, see [Amazon S3 Files
+/// volumes](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/s3files-volumes.html) in the *Amazon
+/// Elastic Container Service Developer Guide*.
+///   Your task definition must include a Task IAM Role. See [IAM role for attaching your file system to
+///   compute
+///   resources](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-files-prereq-policies.html#s3-files-prereq-iam-compute-role)
+///   for required permissions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3FilesVolumeConfiguration {
     /// `AccessPointArn`.
+    ///
+    /// The full ARN of the S3 Files access point to use. If an access point is specified, the root
+    /// directory value specified in the ``S3FilesVolumeConfiguration`` must either be omitted or set to
+    /// ``/`` which will enforce the path set on the S3 Files access point. For more information, see
+    /// [Creating S3 Files access
+    /// points](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-files-access-points-creating.html).
     pub access_point_arn: Option<Val<String>>,
     /// `FileSystemArn`: required.
+    ///
+    /// The full ARN of the S3 Files file system to mount.
     pub file_system_arn: Option<Val<String>>,
     /// `RootDirectory`.
+    ///
+    /// The directory within the Amazon S3 Files file system to mount as the root directory. If this
+    /// parameter is omitted, the root of the Amazon S3 Files file system will be used. Specifying ``/``
+    /// will have the same effect as omitting this parameter.
+    ///   If a S3 Files access point is specified in the ``accessPointArn``, the root directory parameter
+    ///   must either be omitted or set to ``/`` which will enforce the path set on the S3 Files access
+    ///   point.
     pub root_directory: Option<Val<String>>,
     /// `TransitEncryptionPort`.
+    ///
+    /// The port to use for sending encrypted data between the ECS host and the S3 Files file system. If you
+    /// do not specify a transit encryption port, it will use the port selection strategy that the Amazon S3
+    /// Files mount helper uses. For more information, see [S3 Files mount
+    /// helper](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-files-mounting.html).
     pub transit_encryption_port: Option<Val<i64>>,
 }
 
@@ -2567,11 +4118,39 @@ impl ToValue for S3FilesVolumeConfiguration {
 impl Literal for S3FilesVolumeConfiguration {}
 
 /// The [`Secret`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-secret.html) property type.
+///
+/// An object representing the secret to expose to your container. Secrets can be exposed to a container
+/// in the following ways:
+///
+/// - To inject sensitive data into your containers as environment variables, use the `secrets`
+///   container definition parameter.
+/// - To reference sensitive information in the log configuration of a container, use the
+///   `secretOptions` container definition parameter.
+///
+/// For more information, see [Specifying sensitive
+/// data](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data.html) in
+/// the *Amazon Elastic Container Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Secret {
     /// `Name`: required.
+    ///
+    /// The name of the secret.
     pub name: Option<Val<String>>,
     /// `ValueFrom`: required.
+    ///
+    /// The secret to expose to the container. The supported values are either the full ARN of the AWS
+    /// Secrets Manager secret or the full ARN of the parameter in the SSM Parameter Store.
+    ///
+    /// For information about the require AWS Identity and Access Management permissions, see [Required IAM
+    /// permissions for Amazon ECS
+    /// secrets](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data-secrets.html#secrets-iam)
+    /// (for Secrets Manager) or [Required IAM permissions for Amazon ECS
+    /// secrets](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data-parameters.html)
+    /// (for Systems Manager Parameter store) in the *Amazon Elastic Container Service Developer Guide* .
+    ///
+    /// > If the SSM Parameter Store parameter exists in the same Region as the task you're launching, then
+    /// you can use either the full ARN or name of the parameter. If the parameter exists in a different
+    /// Region, then the full ARN must be specified.
     pub value_from: Option<Val<String>>,
 }
 
@@ -2631,11 +4210,52 @@ impl ToValue for Secret {
 impl Literal for Secret {}
 
 /// The [`SystemControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-systemcontrol.html) property type.
+///
+/// A list of namespaced kernel parameters to set in the container. This parameter maps to `Sysctls` in
+/// the docker container create command and the `--sysctl` option to docker run. For example, you can
+/// configure `net.ipv4.tcp_keepalive_time` setting to maintain longer lived connections.
+///
+/// We don't recommend that you specify network-related `systemControls` parameters for multiple
+/// containers in a single task that also uses either the `awsvpc` or `host` network mode. Doing this
+/// has the following disadvantages:
+///
+/// - For tasks that use the `awsvpc` network mode including Fargate, if you set `systemControls` for
+///   any container, it applies to all containers in the task. If you set different `systemControls` for
+///   multiple containers in a single task, the container that's started last determines which
+///   `systemControls` take effect.
+/// - For tasks that use the `host` network mode, the network namespace `systemControls` aren't
+///   supported.
+///
+/// If you're setting an IPC resource namespace to use for the containers in the task, the following
+/// conditions apply to your system controls. For more information, see [IPC
+/// mode](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#task_definition_ipcmode)
+/// .
+///
+/// - For tasks that use the `host` IPC mode, IPC namespace `systemControls` aren't supported.
+/// - For tasks that use the `task` IPC mode, IPC namespace `systemControls` values apply to all
+///   containers within a task.
+///
+/// > This parameter is not supported for Windows containers. > This parameter is only supported for
+/// tasks that are hosted on AWS Fargate if the tasks are using platform version `1.4.0` or later
+/// (Linux). This isn't supported for Windows containers on Fargate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SystemControl {
     /// `Namespace`.
+    ///
+    /// The namespaced kernel parameter to set a `value` for.
     pub namespace: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The namespaced kernel parameter to set a `value` for.
+    ///
+    /// Valid IPC namespace values: `"kernel.msgmax" | "kernel.msgmnb" | "kernel.msgmni" | "kernel.sem" |
+    /// "kernel.shmall" | "kernel.shmmax" | "kernel.shmmni" | "kernel.shm_rmid_forced"` , and `Sysctls` that
+    /// start with `"fs.mqueue.*"`
+    ///
+    /// Valid network namespace values: `Sysctls` that start with `"net.*"` . Only namespaced `Sysctls` that
+    /// exist within the container starting with "net.* are accepted.
+    ///
+    /// All of these values are supported by Fargate.
     pub value: Option<Val<String>>,
 }
 
@@ -2753,11 +4373,25 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TaskDefinitionPlacementConstraint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-taskdefinitionplacementconstraint.html) property type.
+///
+/// The constraint on task placement in the task definition. For more information, see [Task placement
+/// constraints](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-constraints.html)
+/// in the *Amazon Elastic Container Service Developer Guide* .
+///
+/// > Task placement constraints aren't supported for tasks run on AWS Fargate .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskDefinitionPlacementConstraint {
     /// `Expression`.
+    ///
+    /// A cluster query language expression to apply to the constraint. For more information, see [Cluster
+    /// query
+    /// language](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cluster-query-language.html)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
     pub expression: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of constraint. The `MemberOf` constraint restricts selection to be from a group of valid
+    /// candidates.
     pub type_: Option<Val<TaskDefinitionPlacementConstraintType>>,
 }
 
@@ -2823,13 +4457,27 @@ impl ToValue for TaskDefinitionPlacementConstraint {
 impl Literal for TaskDefinitionPlacementConstraint {}
 
 /// The [`Tmpfs`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-tmpfs.html) property type.
+///
+/// The container path, mount options, and size of the tmpfs mount.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tmpfs {
     /// `ContainerPath`.
+    ///
+    /// The absolute file path where the tmpfs volume is to be mounted.
     pub container_path: Option<Val<String>>,
     /// `MountOptions`.
+    ///
+    /// The list of tmpfs volume mount options.
+    ///
+    /// Valid values: `"defaults" | "ro" | "rw" | "suid" | "nosuid" | "dev" | "nodev" | "exec" | "noexec" |
+    /// "sync" | "async" | "dirsync" | "remount" | "mand" | "nomand" | "atime" | "noatime" | "diratime" |
+    /// "nodiratime" | "bind" | "rbind" | "unbindable" | "runbindable" | "private" | "rprivate" | "shared" |
+    /// "rshared" | "slave" | "rslave" | "relatime" | "norelatime" | "strictatime" | "nostrictatime" |
+    /// "mode" | "uid" | "gid" | "nr_inodes" | "nr_blocks" | "mpol"`
     pub mount_options: Option<Val<Vec<String>>>,
     /// `Size`: required.
+    ///
+    /// The maximum size (in MiB) of the tmpfs volume.
     pub size: Option<Val<i64>>,
 }
 
@@ -2897,13 +4545,30 @@ impl ToValue for Tmpfs {
 impl Literal for Tmpfs {}
 
 /// The [`Ulimit`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-ulimit.html) property type.
+///
+/// The `ulimit` settings to pass to the container.
+///
+/// Amazon ECS tasks hosted on AWS Fargate use the default resource limit values set by the operating
+/// system with the exception of the `nofile` resource limit parameter which AWS Fargate overrides. The
+/// `nofile` resource limit sets a restriction on the number of open files that a container can use. The
+/// default `nofile` soft limit is `65535` and the default hard limit is `65535` .
+///
+/// You can specify the `ulimit` settings for a container in a task definition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ulimit {
     /// `HardLimit`: required.
+    ///
+    /// The hard limit for the `ulimit` type. The value can be specified in bytes, seconds, or as a count,
+    /// depending on the `type` of the `ulimit` .
     pub hard_limit: Option<Val<i64>>,
     /// `Name`: required.
+    ///
+    /// The `type` of the `ulimit` .
     pub name: Option<Val<Name>>,
     /// `SoftLimit`: required.
+    ///
+    /// The soft limit for the `ulimit` type. The value can be specified in bytes, seconds, or as a count,
+    /// depending on the `type` of the `ulimit` .
     pub soft_limit: Option<Val<i64>>,
 }
 
@@ -2976,21 +4641,82 @@ impl ToValue for Ulimit {
 impl Literal for Ulimit {}
 
 /// The [`Volume`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-volume.html) property type.
+///
+/// The data volume configuration for tasks launched using this task definition. Specifying a volume
+/// configuration in a task definition is optional. The volume configuration may contain multiple
+/// volumes but only one volume configured at launch is supported. Each volume defined in the volume
+/// configuration may only specify a `name` and one of either `configuredAtLaunch` ,
+/// `dockerVolumeConfiguration` , `efsVolumeConfiguration` , `fsxWindowsFileServerVolumeConfiguration` ,
+/// or `host` . If an empty volume configuration is specified, by default Amazon ECS uses a host volume.
+/// For more information, see [Using data volumes in
+/// tasks](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_data_volumes.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Volume {
     /// `ConfiguredAtLaunch`.
+    ///
+    /// Indicates whether the volume should be configured at launch time. This is used to create Amazon EBS
+    /// volumes for standalone tasks or tasks created as part of a service. Each task definition revision
+    /// may only have one volume configured at launch in the volume configuration.
+    ///
+    /// To configure a volume at launch time, use this task definition revision and specify a
+    /// `volumeConfigurations` object when calling the `CreateService` , `UpdateService` , `RunTask` or
+    /// `StartTask` APIs.
     pub configured_at_launch: Option<Val<bool>>,
     /// `DockerVolumeConfiguration`.
+    ///
+    /// This parameter is specified when you use Docker volumes.
+    ///
+    /// Windows containers only support the use of the `local` driver. To use bind mounts, specify the
+    /// `host` parameter instead.
+    ///
+    /// > Docker volumes aren't supported by tasks run on AWS Fargate .
     pub docker_volume_configuration: Option<Val<DockerVolumeConfiguration>>,
     /// `EFSVolumeConfiguration`.
+    ///
+    /// This parameter is specified when you use an Amazon Elastic File System file system for task storage.
     pub efs_volume_configuration: Option<Val<EfsVolumeConfiguration>>,
     /// `FSxWindowsFileServerVolumeConfiguration`.
+    ///
+    /// This parameter is specified when you use Amazon FSx for Windows File Server file system for task
+    /// storage.
     pub f_sx_windows_file_server_volume_configuration: Option<Val<FSxWindowsFileServerVolumeConfiguration>>,
     /// `Host`.
+    ///
+    /// This parameter is specified when you use bind mount host volumes. The contents of the `host`
+    /// parameter determine whether your bind mount host volume persists on the host container instance and
+    /// where it's stored. If the `host` parameter is empty, then the Docker daemon assigns a host path for
+    /// your data volume. However, the data isn't guaranteed to persist after the containers that are
+    /// associated with it stop running.
+    ///
+    /// Windows containers can mount whole directories on the same drive as `$env:ProgramData` . Windows
+    /// containers can't mount directories on a different drive, and mount point can't be across drives. For
+    /// example, you can mount `C:\my\path:C:\my\path` and `D:\:D:\` , but not `D:\my\path:C:\my\path` or
+    /// `D:\:C:\my\path` .
     pub host: Option<Val<HostVolumeProperties>>,
     /// `Name`.
+    ///
+    /// The name of the volume. Up to 255 letters (uppercase and lowercase), numbers, underscores, and
+    /// hyphens are allowed.
+    ///
+    /// When using a volume configured at launch, the `name` is required and must also be specified as the
+    /// volume name in the `ServiceVolumeConfiguration` or `TaskVolumeConfiguration` parameter when creating
+    /// your service or standalone task.
+    ///
+    /// For all other types of volumes, this name is referenced in the `sourceVolume` parameter of the
+    /// `mountPoints` object in the container definition.
+    ///
+    /// When a volume is using the `efsVolumeConfiguration` , the name is required.
     pub name: Option<Val<String>>,
     /// `S3FilesVolumeConfiguration`.
+    ///
+    /// This parameter is specified when you're using an Amazon S3 Files file system for task storage. For
+    /// more information, see [Amazon S3 Files
+    /// volumes](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/s3files-volumes.html) in the *Amazon
+    /// Elastic Container Service Developer Guide*.
+    ///   Your task definition must include a Task IAM Role. See [IAM role for attaching your file system to
+    ///   compute
+    ///   resources](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-files-prereq-policies.html#s3-files-prereq-iam-compute-role)
+    ///   for required permissions.
     pub s3_files_volume_configuration: Option<Val<S3FilesVolumeConfiguration>>,
 }
 
@@ -3077,11 +4803,18 @@ impl ToValue for Volume {
 impl Literal for Volume {}
 
 /// The [`VolumeFrom`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskdefinition-volumefrom.html) property type.
+///
+/// Details on a data volume from another container in the same task definition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeFrom {
     /// `ReadOnly`.
+    ///
+    /// If this value is `true` , the container has read-only access to the volume. If this value is `false`
+    /// , then the container can write to the volume. The default value is `false` .
     pub read_only: Option<Val<bool>>,
     /// `SourceContainer`.
+    ///
+    /// The name of another container within the same task definition to mount volumes from.
     pub source_container: Option<Val<String>>,
 }
 
@@ -3160,9 +4893,18 @@ impl AppProtocol {
             AppProtocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AppProtocol {
+    const VALUES: &'static [&'static str] = &["http", "http2", "grpc"];
+    fn as_str(&self) -> &str {
+        AppProtocol::as_str(self)
     }
 }
 
@@ -3214,9 +4956,18 @@ impl Condition {
             Condition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Condition {
+    const VALUES: &'static [&'static str] = &["COMPLETE", "HEALTHY", "START", "SUCCESS"];
+    fn as_str(&self) -> &str {
+        Condition::as_str(self)
     }
 }
 
@@ -3263,9 +5014,18 @@ impl CpuArchitecture {
             CpuArchitecture::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CpuArchitecture {
+    const VALUES: &'static [&'static str] = &["ARM64", "X86_64"];
+    fn as_str(&self) -> &str {
+        CpuArchitecture::as_str(self)
     }
 }
 
@@ -3310,9 +5070,18 @@ impl FirelensConfigurationType {
             FirelensConfigurationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FirelensConfigurationType {
+    const VALUES: &'static [&'static str] = &["fluentbit", "fluentd"];
+    fn as_str(&self) -> &str {
+        FirelensConfigurationType::as_str(self)
     }
 }
 
@@ -3357,9 +5126,18 @@ impl Iam {
             Iam::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Iam {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Iam::as_str(self)
     }
 }
 
@@ -3407,9 +5185,18 @@ impl IpcMode {
             IpcMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpcMode {
+    const VALUES: &'static [&'static str] = &["host", "none", "task"];
+    fn as_str(&self) -> &str {
+        IpcMode::as_str(self)
     }
 }
 
@@ -3494,9 +5281,34 @@ impl Name {
             Name::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Name {
+    const VALUES: &'static [&'static str] = &[
+        "core",
+        "cpu",
+        "data",
+        "fsize",
+        "locks",
+        "memlock",
+        "msgqueue",
+        "nice",
+        "nofile",
+        "nproc",
+        "rss",
+        "rtprio",
+        "rttime",
+        "sigpending",
+        "stack",
+    ];
+    fn as_str(&self) -> &str {
+        Name::as_str(self)
     }
 }
 
@@ -3560,9 +5372,18 @@ impl NetworkMode {
             NetworkMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NetworkMode {
+    const VALUES: &'static [&'static str] = &["awsvpc", "bridge", "host", "none"];
+    fn as_str(&self) -> &str {
+        NetworkMode::as_str(self)
     }
 }
 
@@ -3633,9 +5454,29 @@ impl OperatingSystemFamily {
             OperatingSystemFamily::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OperatingSystemFamily {
+    const VALUES: &'static [&'static str] = &[
+        "LINUX",
+        "WINDOWS_SERVER_2004_CORE",
+        "WINDOWS_SERVER_2016_FULL",
+        "WINDOWS_SERVER_2019_CORE",
+        "WINDOWS_SERVER_2019_FULL",
+        "WINDOWS_SERVER_2022_CORE",
+        "WINDOWS_SERVER_2022_FULL",
+        "WINDOWS_SERVER_2025_CORE",
+        "WINDOWS_SERVER_2025_FULL",
+        "WINDOWS_SERVER_20H2_CORE",
+    ];
+    fn as_str(&self) -> &str {
+        OperatingSystemFamily::as_str(self)
     }
 }
 
@@ -3691,9 +5532,18 @@ impl Permissions {
             Permissions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Permissions {
+    const VALUES: &'static [&'static str] = &["mknod", "read", "write"];
+    fn as_str(&self) -> &str {
+        Permissions::as_str(self)
     }
 }
 
@@ -3739,9 +5589,18 @@ impl PidMode {
             PidMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PidMode {
+    const VALUES: &'static [&'static str] = &["host", "task"];
+    fn as_str(&self) -> &str {
+        PidMode::as_str(self)
     }
 }
 
@@ -3786,9 +5645,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["tcp", "udp"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 
@@ -3830,9 +5698,18 @@ impl ProxyConfigurationType {
             ProxyConfigurationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProxyConfigurationType {
+    const VALUES: &'static [&'static str] = &["APPMESH"];
+    fn as_str(&self) -> &str {
+        ProxyConfigurationType::as_str(self)
     }
 }
 
@@ -3882,9 +5759,18 @@ impl RequiresCompatibilities {
             RequiresCompatibilities::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RequiresCompatibilities {
+    const VALUES: &'static [&'static str] = &["EC2", "EXTERNAL", "FARGATE", "MANAGED_INSTANCES"];
+    fn as_str(&self) -> &str {
+        RequiresCompatibilities::as_str(self)
     }
 }
 
@@ -3931,9 +5817,18 @@ impl ResourceRequirementType {
             ResourceRequirementType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceRequirementType {
+    const VALUES: &'static [&'static str] = &["GPU", "InferenceAccelerator"];
+    fn as_str(&self) -> &str {
+        ResourceRequirementType::as_str(self)
     }
 }
 
@@ -3978,9 +5873,18 @@ impl Scope {
             Scope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Scope {
+    const VALUES: &'static [&'static str] = &["shared", "task"];
+    fn as_str(&self) -> &str {
+        Scope::as_str(self)
     }
 }
 
@@ -4022,9 +5926,18 @@ impl TaskDefinitionPlacementConstraintType {
             TaskDefinitionPlacementConstraintType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TaskDefinitionPlacementConstraintType {
+    const VALUES: &'static [&'static str] = &["memberOf"];
+    fn as_str(&self) -> &str {
+        TaskDefinitionPlacementConstraintType::as_str(self)
     }
 }
 
@@ -4068,9 +5981,18 @@ impl TransitEncryption {
             TransitEncryption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TransitEncryption {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        TransitEncryption::as_str(self)
     }
 }
 
@@ -4112,9 +6034,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["s3"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 
@@ -4158,9 +6089,18 @@ impl VersionConsistency {
             VersionConsistency::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VersionConsistency {
+    const VALUES: &'static [&'static str] = &["enabled", "disabled"];
+    fn as_str(&self) -> &str {
+        VersionConsistency::as_str(self)
     }
 }
 

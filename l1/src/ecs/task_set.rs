@@ -5,34 +5,99 @@ use crate::rt::*;
 
 /// The [`AWS::ECS::TaskSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecs-taskset.html) resource type.
 ///
+/// Create a task set in the specified cluster and service. This is used when a service uses the
+/// `EXTERNAL` deployment controller type. For more information, see [Amazon ECS deployment
+/// types](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-types.html) in the *Amazon
+/// Elastic Container Service Developer Guide* .
+///
+/// > On March 21, 2024, a change was made to resolve the task definition revision before authorization.
+/// When a task definition revision is not specified, authorization will occur using the latest revision
+/// of a task definition.
+///
+/// For information about the maximum number of task sets and other quotas, see [Amazon ECS service
+/// quotas](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html) in the *Amazon
+/// Elastic Container Service Developer Guide* .
+///
 /// Build it with [`TaskSet::builder`]; adding it to a stack returns a [`TaskSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskSet {
     /// `CapacityProviderStrategy`. Changing it replaces the resource.
+    ///
+    /// The capacity provider strategy that are associated with the task set.
     pub capacity_provider_strategy: Option<Val<Vec<CapacityProviderStrategyItem>>>,
     /// `Cluster`: required. Changing it replaces the resource.
+    ///
+    /// The short name or full Amazon Resource Name (ARN) of the cluster that hosts the service to create
+    /// the task set in.
     pub cluster: Option<Val<String>>,
     /// `ExternalId`. Changing it replaces the resource.
+    ///
+    /// An optional non-unique tag that identifies this task set in external systems. If the task set is
+    /// associated with a service discovery registry, the tasks in this task set will have the
+    /// `ECS_TASK_SET_EXTERNAL_ID` AWS Cloud Map attribute set to the provided value.
     pub external_id: Option<Val<String>>,
     /// `LaunchType`. Changing it replaces the resource.
+    ///
+    /// The launch type that new tasks in the task set uses. For more information, see [Amazon ECS launch
+    /// types](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/launch_types.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
+    ///
+    /// If a `launchType` is specified, the `capacityProviderStrategy` parameter must be omitted.
     pub launch_type: Option<Val<LaunchType>>,
     /// `LoadBalancers`. Changing it replaces the resource.
+    ///
+    /// A load balancer object representing the load balancer to use with the task set. The supported load
+    /// balancer types are either an Application Load Balancer or a Network Load Balancer.
     pub load_balancers: Option<Val<Vec<LoadBalancer>>>,
     /// `NetworkConfiguration`. Changing it replaces the resource.
+    ///
+    /// The network configuration for the task set.
     pub network_configuration: Option<Val<NetworkConfiguration>>,
     /// `PlatformVersion`. Changing it replaces the resource.
+    ///
+    /// The platform version that the tasks in the task set uses. A platform version is specified only for
+    /// tasks using the Fargate launch type. If one isn't specified, the `LATEST` platform version is used.
     pub platform_version: Option<Val<String>>,
     /// `Scale`.
+    ///
+    /// A floating-point percentage of your desired number of tasks to place and keep running in the task
+    /// set.
     pub scale: Option<Val<Scale>>,
     /// `Service`: required. Changing it replaces the resource.
+    ///
+    /// The short name or full Amazon Resource Name (ARN) of the service to create the task set in.
     pub service: Option<Val<String>>,
     /// `ServiceRegistries`. Changing it replaces the resource.
+    ///
+    /// The details of the service discovery registries to assign to this task set. For more information,
+    /// see [Service
+    /// discovery](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-discovery.html) .
     pub service_registries: Option<Val<Vec<ServiceRegistry>>>,
     /// `Tags`.
+    ///
+    /// The metadata that you apply to the task set to help you categorize and organize them. Each tag
+    /// consists of a key and an optional value. You define both.
+    ///
+    /// The following basic restrictions apply to tags:
+    ///
+    /// - Maximum number of tags per resource - 50
+    /// - For each resource, each tag key must be unique, and each tag key can have only one value.
+    /// - Maximum key length - 128 Unicode characters in UTF-8
+    /// - Maximum value length - 256 Unicode characters in UTF-8
+    /// - If your tagging schema is used across multiple services and resources, remember that other
+    ///   services may have restrictions on allowed characters. Generally allowed characters are: letters,
+    ///   numbers, and spaces representable in UTF-8, and the following characters: + - = . _ : / @.
+    /// - Tag keys and values are case-sensitive.
+    /// - Do not use `aws:` , `AWS:` , or any upper or lowercase combination of such as a prefix for either
+    ///   keys or values as it is reserved for AWS use. You cannot edit or delete tag keys or values with
+    ///   this prefix. Tags with this prefix do not count against your tags per resource limit.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TaskDefinition`: required. Changing it replaces the resource.
+    ///
+    /// The task definition for the tasks in the task set to use. If a revision isn't specified, the latest
+    /// `ACTIVE` revision is used.
     pub task_definition: Option<Val<String>>,
 }
 
@@ -201,6 +266,8 @@ impl Deref for TaskSetHandle {
 
 impl TaskSetHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the task set.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -215,16 +282,37 @@ impl TaskSetHandle {
 }
 
 /// The [`AwsVpcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskset-awsvpcconfiguration.html) property type.
+///
+/// An object representing the networking details for a task or service. For example
+/// `awsVpcConfiguration={subnets=["subnet-12344321"],securityGroups=["sg-12344321"]}` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsVpcConfiguration {
     /// `AssignPublicIp`.
+    ///
+    /// Whether the task's elastic network interface receives a public IP address.
+    ///
+    /// Consider the following when you set this value:
+    ///
+    /// - When you use `create-service` or `update-service` , the default is `DISABLED` .
+    /// - When the service `deploymentController` is `ECS` , the value must be `DISABLED` .
     pub assign_public_ip: Option<Val<AssignPublicIp>>,
     /// `SecurityGroups`.
+    ///
+    /// The IDs of the security groups associated with the task or service. If you don't specify a security
+    /// group, the default security group for the VPC is used. There's a limit of 5 security groups that can
+    /// be specified.
+    ///
+    /// > All specified security groups must be from the same VPC.
     ///
     /// - Items: at most 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `Subnets`: required.
+    ///
+    /// The IDs of the subnets associated with the task or service. There's a limit of 16 subnets that can
+    /// be specified.
+    ///
+    /// > All specified subnets must be from the same VPC.
     ///
     /// - Items: at most 16.
     /// - Format: `AWS::EC2::Subnet.Ids`.
@@ -303,15 +391,89 @@ impl ToValue for AwsVpcConfiguration {
 impl Literal for AwsVpcConfiguration {}
 
 /// The [`CapacityProviderStrategyItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskset-capacityproviderstrategyitem.html) property type.
+///
+/// The details of a capacity provider strategy. A capacity provider strategy can be set when using the
+/// [RunTask](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html) or
+/// [CreateCluster](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCluster.html)
+/// APIs or as the default capacity provider strategy for a cluster with the `CreateCluster` API.
+///
+/// Only capacity providers that are already associated with a cluster and have an `ACTIVE` or
+/// `UPDATING` status can be used in a capacity provider strategy. The
+/// [PutClusterCapacityProviders](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PutClusterCapacityProviders.html)
+/// API is used to associate a capacity provider with a cluster.
+///
+/// If specifying a capacity provider that uses an Auto Scaling group, the capacity provider must
+/// already be created. New Auto Scaling group capacity providers can be created with the
+/// [CreateClusterCapacityProvider](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateClusterCapacityProvider.html)
+/// API operation.
+///
+/// To use a AWS Fargate capacity provider, specify either the `FARGATE` or `FARGATE_SPOT` capacity
+/// providers. The AWS Fargate capacity providers are available to all accounts and only need to be
+/// associated with a cluster to be used in a capacity provider strategy.
+///
+/// With `FARGATE_SPOT` , you can run interruption tolerant tasks at a rate that's discounted compared
+/// to the `FARGATE` price. `FARGATE_SPOT` runs tasks on spare compute capacity. When AWS needs the
+/// capacity back, your tasks are interrupted with a two-minute warning. `FARGATE_SPOT` supports Linux
+/// tasks with the X86_64 architecture on platform version 1.3.0 or later. `FARGATE_SPOT` supports Linux
+/// tasks with the ARM64 architecture on platform version 1.4.0 or later.
+///
+/// A capacity provider strategy can contain a maximum of 20 capacity providers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityProviderStrategyItem {
     /// `Base`.
     ///
+    /// The *base* value designates how many tasks, at a minimum, to run on the specified capacity provider
+    /// for each service. Only one capacity provider in a capacity provider strategy can have a *base*
+    /// defined. If no value is specified, the default value of `0` is used.
+    ///
+    /// Base value characteristics:
+    ///
+    /// - Only one capacity provider in a strategy can have a base defined
+    /// - The default value is `0` if not specified
+    /// - The valid range is 0 to 100,000
+    /// - Base requirements are satisfied first before weight distribution
+    ///
     /// - Range: 0 to 100000.
     pub base: Option<Val<i64>>,
     /// `CapacityProvider`.
+    ///
+    /// The short name of the capacity provider. This can be either an AWS managed capacity provider (
+    /// `FARGATE` or `FARGATE_SPOT` ) or the name of a custom capacity provider that you created.
     pub capacity_provider: Option<Val<String>>,
     /// `Weight`.
+    ///
+    /// The *weight* value designates the relative percentage of the total number of tasks launched that
+    /// should use the specified capacity provider. The `weight` value is taken into consideration after the
+    /// `base` value, if defined, is satisfied.
+    ///
+    /// If no `weight` value is specified, the default value of `0` is used. When multiple capacity
+    /// providers are specified within a capacity provider strategy, at least one of the capacity providers
+    /// must have a weight value greater than zero and any capacity providers with a weight of `0` can't be
+    /// used to place tasks. If you specify multiple capacity providers in a strategy that all have a weight
+    /// of `0` , any `RunTask` or `CreateService` actions using the capacity provider strategy will fail.
+    ///
+    /// Weight value characteristics:
+    ///
+    /// - Weight is considered after the base value is satisfied
+    /// - The default value is `0` if not specified
+    /// - The valid range is 0 to 1,000
+    /// - At least one capacity provider must have a weight greater than zero
+    /// - Capacity providers with weight of `0` cannot place tasks
+    ///
+    /// Task distribution logic:
+    ///
+    /// - Base satisfaction: The minimum number of tasks specified by the base value are placed on that
+    ///   capacity provider
+    /// - Weight distribution: After base requirements are met, additional tasks are distributed according
+    ///   to weight ratios
+    ///
+    /// Examples:
+    ///
+    /// Equal Distribution: Two capacity providers both with weight `1` will split tasks evenly after base
+    /// requirements are met.
+    ///
+    /// Weighted Distribution: If capacityProviderA has weight `1` and capacityProviderB has weight `4` ,
+    /// then for every 1 task on A, 4 tasks will run on B.
     ///
     /// - Range: 0 to 1000.
     pub weight: Option<Val<i64>>,
@@ -373,13 +535,59 @@ impl ToValue for CapacityProviderStrategyItem {
 impl Literal for CapacityProviderStrategyItem {}
 
 /// The [`LoadBalancer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskset-loadbalancer.html) property type.
+///
+/// The load balancer configuration to use with a service or task set.
+///
+/// When you add, update, or remove a load balancer configuration, Amazon ECS starts a new deployment
+/// with the updated Elastic Load Balancing configuration. This causes tasks to register to and
+/// deregister from load balancers.
+///
+/// We recommend that you verify this on a test environment before you update the Elastic Load Balancing
+/// configuration.
+///
+/// A service-linked role is required for services that use multiple target groups. For more
+/// information, see [Using service-linked
+/// roles](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html)
+/// in the *Amazon Elastic Container Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadBalancer {
     /// `ContainerName`.
+    ///
+    /// The name of the container (as it appears in a container definition) to associate with the load
+    /// balancer.
+    ///
+    /// You need to specify the container name when configuring the target group for an Amazon ECS load
+    /// balancer.
     pub container_name: Option<Val<String>>,
     /// `ContainerPort`.
+    ///
+    /// The port on the container to associate with the load balancer. This port must correspond to a
+    /// `containerPort` in the task definition the tasks in the service are using. For tasks that use the
+    /// EC2 launch type, the container instance they're launched on must allow ingress traffic on the
+    /// `hostPort` of the port mapping.
     pub container_port: Option<Val<i64>>,
     /// `TargetGroupArn`.
+    ///
+    /// The full Amazon Resource Name (ARN) of the Elastic Load Balancing target group or groups associated
+    /// with a service or task set.
+    ///
+    /// A target group ARN is only specified when using an Application Load Balancer or Network Load
+    /// Balancer.
+    ///
+    /// For services using the `ECS` deployment controller, you can specify one or multiple target groups.
+    /// For more information, see [Registering multiple target groups with a
+    /// service](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/register-multiple-targetgroups.html)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
+    ///
+    /// For services using the `CODE_DEPLOY` deployment controller, you're required to define two target
+    /// groups for the load balancer. For more information, see [Blue/green deployment with
+    /// CodeDeploy](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-bluegreen.html)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
+    ///
+    /// > If your service's task definition uses the `awsvpc` network mode, you must choose `ip` as the
+    /// target type, not `instance` . Do this when creating your target groups because tasks that use the
+    /// `awsvpc` network mode are associated with an elastic network interface, not an Amazon EC2 instance.
+    /// This network mode is required for the Fargate launch type.
     pub target_group_arn: Option<Val<String>>,
 }
 
@@ -439,9 +647,15 @@ impl ToValue for LoadBalancer {
 impl Literal for LoadBalancer {}
 
 /// The [`NetworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskset-networkconfiguration.html) property type.
+///
+/// The network configuration for a task or service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkConfiguration {
     /// `AwsVpcConfiguration`.
+    ///
+    /// The VPC subnets and security groups that are associated with a task.
+    ///
+    /// > All specified subnets and security groups must be from the same VPC.
     pub aws_vpc_configuration: Option<Val<AwsVpcConfiguration>>,
 }
 
@@ -489,11 +703,19 @@ impl ToValue for NetworkConfiguration {
 impl Literal for NetworkConfiguration {}
 
 /// The [`Scale`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskset-scale.html) property type.
+///
+/// A floating-point percentage of the desired number of tasks to place and keep running in the task
+/// set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scale {
     /// `Unit`.
+    ///
+    /// The unit of measure for the scale value.
     pub unit: Option<Val<Unit>>,
     /// `Value`.
+    ///
+    /// The value, specified as a percent total of a service's `desiredCount` , to scale the task set.
+    /// Accepted values are numbers between 0 and 100.
     ///
     /// - Range: 0 to 100.
     pub value: Option<Val<f64>>,
@@ -549,15 +771,44 @@ impl ToValue for Scale {
 impl Literal for Scale {}
 
 /// The [`ServiceRegistry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ecs-taskset-serviceregistry.html) property type.
+///
+/// The details for the service registry.
+///
+/// Each service may be associated with one service registry. Multiple service registries for each
+/// service are not supported.
+///
+/// When you add, update, or remove the service registries configuration, Amazon ECS starts a new
+/// deployment. New tasks are registered and deregistered to the updated service registry configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceRegistry {
     /// `ContainerName`.
+    ///
+    /// The container name value to be used for your service discovery service. It's already specified in
+    /// the task definition. If the task definition that your service task specifies uses the `bridge` or
+    /// `host` network mode, you must specify a `containerName` and `containerPort` combination from the
+    /// task definition. If the task definition that your service task specifies uses the `awsvpc` network
+    /// mode and a type SRV DNS record is used, you must specify either a `containerName` and
+    /// `containerPort` combination or a `port` value. However, you can't specify both.
     pub container_name: Option<Val<String>>,
     /// `ContainerPort`.
+    ///
+    /// The port value to be used for your service discovery service. It's already specified in the task
+    /// definition. If the task definition your service task specifies uses the `bridge` or `host` network
+    /// mode, you must specify a `containerName` and `containerPort` combination from the task definition.
+    /// If the task definition your service task specifies uses the `awsvpc` network mode and a type SRV DNS
+    /// record is used, you must specify either a `containerName` and `containerPort` combination or a
+    /// `port` value. However, you can't specify both.
     pub container_port: Option<Val<i64>>,
     /// `Port`.
+    ///
+    /// The port value used if your service discovery service specified an SRV record. This field might be
+    /// used if both the `awsvpc` network mode and SRV records are used.
     pub port: Option<Val<i64>>,
     /// `RegistryArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the service registry. The currently supported service registry is
+    /// AWS Cloud Map . For more information, see
+    /// [CreateService](https://docs.aws.amazon.com/cloud-map/latest/api/API_CreateService.html) .
     pub registry_arn: Option<Val<String>>,
 }
 
@@ -709,9 +960,18 @@ impl AssignPublicIp {
             AssignPublicIp::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AssignPublicIp {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED"];
+    fn as_str(&self) -> &str {
+        AssignPublicIp::as_str(self)
     }
 }
 
@@ -756,9 +1016,18 @@ impl LaunchType {
             LaunchType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LaunchType {
+    const VALUES: &'static [&'static str] = &["EC2", "FARGATE"];
+    fn as_str(&self) -> &str {
+        LaunchType::as_str(self)
     }
 }
 
@@ -800,9 +1069,18 @@ impl Unit {
             Unit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Unit {
+    const VALUES: &'static [&'static str] = &["PERCENT"];
+    fn as_str(&self) -> &str {
+        Unit::as_str(self)
     }
 }
 

@@ -5,24 +5,51 @@ use crate::rt::*;
 
 /// The [`AWS::EFS::AccessPoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-efs-accesspoint.html) resource type.
 ///
+/// The `AWS::EFS::AccessPoint` resource creates an EFS access point. An access point is an
+/// application-specific view into an EFS file system that applies an operating system user and group,
+/// and a file system path, to any file system request made through the access point. The operating
+/// system user and group override any identity information provided by the NFS client. The file system
+/// path is exposed as the access point's root directory. Applications using the access point can only
+/// access data in its own directory and below. To learn more, see [Mounting a file system using EFS
+/// access points](https://docs.aws.amazon.com/efs/latest/ug/efs-access-points.html) .
+///
+/// This operation requires permissions for the `elasticfilesystem:CreateAccessPoint` action.
+///
 /// Build it with [`AccessPoint::builder`]; adding it to a stack returns a [`AccessPointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessPoint {
     /// `AccessPointTags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub access_point_tags: Option<Val<Vec<AccessPointTag>>>,
     /// `ClientToken`. Changing it replaces the resource.
+    ///
+    /// The opaque string specified in the request to ensure idempotent creation.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^.+$`.
     pub client_token: Option<Val<String>>,
     /// `FileSystemId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the EFS file system that the access point applies to. Accepts only the ID format for input
+    /// when specifying a file system, for example `fs-0123456789abcedf2` .
+    ///
     /// - Length: 0 to 128.
     /// - Pattern: `^(arn:aws[-a-z]*:elasticfilesystem:[0-9a-z-:]+:file-system/fs-[0-9a-f]{8,40}|fs-[0-9a-f]{8,40})$`.
     pub file_system_id: Option<Val<String>>,
     /// `PosixUser`. Changing it replaces the resource.
+    ///
+    /// The full POSIX identity, including the user ID, group ID, and secondary group IDs on the access
+    /// point that is used for all file operations by NFS clients using the access point.
     pub posix_user: Option<Val<PosixUser>>,
     /// `RootDirectory`. Changing it replaces the resource.
+    ///
+    /// The directory on the EFS file system that the access point exposes as the root directory to NFS
+    /// clients using the access point.
     pub root_directory: Option<Val<RootDirectory>>,
 }
 
@@ -126,10 +153,14 @@ impl Deref for AccessPointHandle {
 
 impl AccessPointHandle {
     /// `Fn::GetAtt` `AccessPointId`.
+    ///
+    /// The ID of the EFS access point.
     pub fn attr_access_point_id(&self) -> Val<String> {
         self.0.get_att("AccessPointId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the access point.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -144,13 +175,21 @@ impl AccessPointHandle {
 }
 
 /// The [`AccessPointTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-efs-accesspoint-accesspointtag.html) property type.
+///
+/// A tag is a key-value pair attached to a file system. Allowed characters in the `Key` and `Value`
+/// properties are letters, white space, and numbers that can be represented in UTF-8, and the following
+/// characters: `+ - = . _ : /`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessPointTag {
     /// `Key`.
     ///
+    /// The tag key (String). The key can't start with `aws:` .
+    ///
     /// - Length: 1 to 128.
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the tag key.
     ///
     /// - Length: 1 to 256.
     pub value: Option<Val<String>>,
@@ -206,17 +245,39 @@ impl ToValue for AccessPointTag {
 impl Literal for AccessPointTag {}
 
 /// The [`CreationInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-efs-accesspoint-creationinfo.html) property type.
+///
+/// Required if the `RootDirectory` > `Path` specified does not exist. Specifies the POSIX IDs and
+/// permissions to apply to the access point's `RootDirectory` > `Path` . If the access point root
+/// directory does not exist, EFS creates it with these settings when a client connects to the access
+/// point. When specifying `CreationInfo` , you must include values for all properties.
+///
+/// Amazon EFS creates a root directory only if you have provided the CreationInfo: OwnUid, OwnGID, and
+/// permissions for the directory. If you do not provide this information, Amazon EFS does not create
+/// the root directory. If the root directory does not exist, attempts to mount using the access point
+/// will fail.
+///
+/// > If you do not provide `CreationInfo` and the specified `RootDirectory` does not exist, attempts to
+/// mount the file system using the access point will fail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreationInfo {
     /// `OwnerGid`: required.
+    ///
+    /// Specifies the POSIX group ID to apply to the `RootDirectory` . Accepts values from 0 to 2^32
+    /// (4294967295).
     ///
     /// - Range: 0 to 4294967295.
     pub owner_gid: Option<Val<String>>,
     /// `OwnerUid`: required.
     ///
+    /// Specifies the POSIX user ID to apply to the `RootDirectory` . Accepts values from 0 to 2^32
+    /// (4294967295).
+    ///
     /// - Range: 0 to 4294967295.
     pub owner_uid: Option<Val<String>>,
     /// `Permissions`: required.
+    ///
+    /// Specifies the POSIX permissions to apply to the `RootDirectory` , in the format of an octal number
+    /// representing the file's mode bits.
     ///
     /// - Pattern: `^[0-7]{3,4}$`.
     pub permissions: Option<Val<String>>,
@@ -291,17 +352,26 @@ impl ToValue for CreationInfo {
 impl Literal for CreationInfo {}
 
 /// The [`PosixUser`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-efs-accesspoint-posixuser.html) property type.
+///
+/// The full POSIX identity, including the user ID, group ID, and any secondary group IDs, on the access
+/// point that is used for all file system operations performed by NFS clients using the access point.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PosixUser {
     /// `Gid`: required.
+    ///
+    /// The POSIX group ID used for all file system operations using this access point.
     ///
     /// - Range: 0 to 4294967295.
     pub gid: Option<Val<String>>,
     /// `SecondaryGids`.
     ///
+    /// Secondary POSIX group IDs used for all file system operations using this access point.
+    ///
     /// - Items: 0 to 16.
     pub secondary_gids: Option<Val<Vec<String>>>,
     /// `Uid`: required.
+    ///
+    /// The POSIX user ID used for all file system operations using this access point.
     ///
     /// - Range: 0 to 4294967295.
     pub uid: Option<Val<String>>,
@@ -378,11 +448,28 @@ impl ToValue for PosixUser {
 impl Literal for PosixUser {}
 
 /// The [`RootDirectory`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-efs-accesspoint-rootdirectory.html) property type.
+///
+/// Specifies the directory on the Amazon EFS file system that the access point provides access to. The
+/// access point exposes the specified file system path as the root directory of your file system to
+/// applications using the access point. NFS clients using the access point can only access data in the
+/// access point's `RootDirectory` and its subdirectories.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RootDirectory {
     /// `CreationInfo`.
+    ///
+    /// (Optional) Specifies the POSIX IDs and permissions to apply to the access point's `RootDirectory` .
+    /// If the `RootDirectory` > `Path` specified does not exist, EFS creates the root directory using the
+    /// `CreationInfo` settings when a client connects to an access point. When specifying the
+    /// `CreationInfo` , you must provide values for all properties.
+    ///
+    /// > If you do not provide `CreationInfo` and the specified `RootDirectory` > `Path` does not exist,
+    /// attempts to mount the file system using the access point will fail.
     pub creation_info: Option<Val<CreationInfo>>,
     /// `Path`.
+    ///
+    /// Specifies the path on the EFS file system to expose as the root directory to NFS clients using the
+    /// access point to access the EFS file system. A path can have up to four subdirectories. If the
+    /// specified path does not exist, you are required to provide the `CreationInfo` .
     ///
     /// - Length: 1 to 100.
     /// - Pattern: ``^(\/|(\/(?!\.)+[^$#<>;`|&?{}^*/\n]+){1,4})$``.

@@ -5,46 +5,143 @@ use crate::rt::*;
 
 /// The [`AWS::EFS::FileSystem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-efs-filesystem.html) resource type.
 ///
+/// The `AWS::EFS::FileSystem` resource creates a new, empty file system in Amazon Elastic File System (
+/// Amazon EFS ). You must create a mount target (
+/// [AWS::EFS::MountTarget](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-efs-mounttarget.html)
+/// ) to mount your EFS file system on an Amazon EC2 or other AWS cloud compute resource.
+///
 /// Build it with [`FileSystem::builder`]; adding it to a stack returns a [`FileSystemHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileSystem {
     /// `AvailabilityZoneName`. Changing it replaces the resource.
     ///
+    /// For One Zone file systems, specify the AWS Availability Zone in which to create the file system. Use
+    /// the format `us-east-1a` to specify the Availability Zone. For more information about One Zone file
+    /// systems, see [EFS file system
+    /// types](https://docs.aws.amazon.com/efs/latest/ug/availability-durability.html#file-system-type) in
+    /// the *Amazon EFS User Guide* .
+    ///
+    /// > One Zone file systems are not available in all Availability Zones in AWS Regions where Amazon EFS
+    /// is available.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^.+$`.
     pub availability_zone_name: Option<Val<String>>,
     /// `BackupPolicy`.
+    ///
+    /// Use the `BackupPolicy` to turn automatic backups on or off for the file system.
     pub backup_policy: Option<Val<BackupPolicy>>,
     /// `BypassPolicyLockoutSafetyCheck`.
+    ///
+    /// (Optional) A boolean that specifies whether or not to bypass the `FileSystemPolicy` lockout safety
+    /// check. The lockout safety check determines whether the policy in the request will lock out, or
+    /// prevent, the IAM principal that is making the request from making future `PutFileSystemPolicy`
+    /// requests on this file system. Set `BypassPolicyLockoutSafetyCheck` to `True` only when you intend to
+    /// prevent the IAM principal that is making the request from making subsequent `PutFileSystemPolicy`
+    /// requests on this file system. The default value is `False` .
     pub bypass_policy_lockout_safety_check: Option<Val<bool>>,
     /// `Encrypted`. Changing it replaces the resource.
+    ///
+    /// A Boolean value that, if true, creates an encrypted file system. When creating an encrypted file
+    /// system, you have the option of specifying a KmsKeyId for an existing AWS KMS key . If you don't
+    /// specify a KMS key , then the default KMS key for Amazon EFS , `/aws/elasticfilesystem` , is used to
+    /// protect the encrypted file system.
     pub encrypted: Option<Val<bool>>,
     /// `FileSystemPolicy`.
+    ///
+    /// The `FileSystemPolicy` for the EFS file system. A file system policy is an IAM resource policy used
+    /// to control NFS access to an EFS file system. For more information, see [Using IAM to control NFS
+    /// access to Amazon EFS](https://docs.aws.amazon.com/efs/latest/ug/iam-access-control-nfs-efs.html) in
+    /// the *Amazon EFS User Guide* .
     ///
     /// - Format: `json`.
     pub file_system_policy: Option<Val<Json>>,
     /// `FileSystemProtection`.
+    ///
+    /// Describes the protection on the file system.
     pub file_system_protection: Option<Val<FileSystemProtection>>,
     /// `FileSystemTags`.
+    ///
+    /// Use to create one or more tags associated with the file system. Each tag is a user-defined key-value
+    /// pair. Name your file system on creation by including a `"Key":"Name","Value":"{value}"` key-value
+    /// pair. Each key must be unique. For more information, see [Tagging AWS
+    /// resources](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) in the *AWS General
+    /// Reference Guide* .
     pub file_system_tags: Option<Val<Vec<ElasticFileSystemTag>>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The ID of the AWS KMS key to be used to protect the encrypted file system. This parameter is only
+    /// required if you want to use a nondefault KMS key . If this parameter is not specified, the default
+    /// KMS key for Amazon EFS is used. This ID can be in one of the following formats:
+    ///
+    /// - Key ID - A unique identifier of the key, for example `1234abcd-12ab-34cd-56ef-1234567890ab` .
+    /// - ARN - An Amazon Resource Name (ARN) for the key, for example
+    ///   `arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab` .
+    /// - Key alias - A previously created display name for a key, for example `alias/projectKey1` .
+    /// - Key alias ARN - An ARN for a key alias, for example
+    ///   `arn:aws:kms:us-west-2:444455556666:alias/projectKey1` .
+    ///
+    /// If `KmsKeyId` is specified, the `Encrypted` parameter must be set to true.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[a-zA-Z0-9/_-]+|(arn:aws[-a-z]*:kms:[a-z0-9-]+:\d{12}:((key/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})|(key/mrk-[0-9a-f]{32})|(alias/[a-zA-Z0-9/_-]+))))$`.
     pub kms_key_id: Option<Val<String>>,
     /// `LifecyclePolicies`.
     ///
+    /// An array of `LifecyclePolicy` objects that define the file system's `LifecycleConfiguration` object.
+    /// A `LifecycleConfiguration` object informs Lifecycle management of the following:
+    ///
+    /// - When to move files in the file system from primary storage to IA storage.
+    /// - When to move files in the file system from primary storage or IA storage to Archive storage.
+    /// - When to move files that are in IA or Archive storage to primary storage.
+    ///
+    /// > Amazon EFS requires that each `LifecyclePolicy` object have only a single transition. This means
+    /// that in a request body, `LifecyclePolicies` needs to be structured as an array of `LifecyclePolicy`
+    /// objects, one object for each transition, `TransitionToIA` , `TransitionToArchive`
+    /// `TransitionToPrimaryStorageClass` . See the example requests in the following section for more
+    /// information.
+    ///
     /// - Items: 0 to 3.
     pub lifecycle_policies: Option<Val<Vec<LifecyclePolicy>>>,
     /// `PerformanceMode`. Changing it replaces the resource.
+    ///
+    /// The performance mode of the file system. We recommend `generalPurpose` performance mode for all file
+    /// systems. File systems using the `maxIO` performance mode can scale to higher levels of aggregate
+    /// throughput and operations per second with a tradeoff of slightly higher latencies for most file
+    /// operations. The performance mode can't be changed after the file system has been created. The
+    /// `maxIO` mode is not supported on One Zone file systems.
+    ///
+    /// > Due to the higher per-operation latencies with Max I/O, we recommend using General Purpose
+    /// performance mode for all file systems.
+    ///
+    /// Default is `generalPurpose` .
     pub performance_mode: Option<Val<PerformanceMode>>,
     /// `ProvisionedThroughputInMibps`.
+    ///
+    /// The throughput, measured in mebibytes per second (MiBps), that you want to provision for a file
+    /// system that you're creating. Required if `ThroughputMode` is set to `provisioned` . Valid values are 1-3414
+    /// MiBps, with the upper limit depending on Region. To increase this limit, contact Support . For more
+    /// information, see [Amazon EFS quotas that you can
+    /// increase](https://docs.aws.amazon.com/efs/latest/ug/limits.html#soft-limits) in the *Amazon EFS User
+    /// Guide* .
     ///
     /// - Minimum: 1.0.
     pub provisioned_throughput_in_mibps: Option<Val<f64>>,
     /// `ReplicationConfiguration`.
+    ///
+    /// Describes the replication configuration for a specific file system.
     pub replication_configuration: Option<Val<ReplicationConfiguration>>,
     /// `ThroughputMode`.
+    ///
+    /// Specifies the throughput mode for the file system. The mode can be `bursting` , `provisioned` , or
+    /// `elastic` . If you set `ThroughputMode` to `provisioned` , you must also set a value for
+    /// `ProvisionedThroughputInMibps` . After you create the file system, you can decrease your file
+    /// system's Provisioned throughput or change between the throughput modes, with certain time
+    /// restrictions. For more information, see [Specifying throughput with provisioned
+    /// mode](https://docs.aws.amazon.com/efs/latest/ug/performance.html#provisioned-throughput) in the *Amazon
+    /// EFS User Guide* .
+    ///
+    /// Default is `bursting` .
     pub throughput_mode: Option<Val<ThroughputMode>>,
 }
 
@@ -195,10 +292,16 @@ impl Deref for FileSystemHandle {
 
 impl FileSystemHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the EFS file system.
+    ///
+    /// Example: `arn:aws:elasticfilesystem:us-west-2:1111333322228888:file-system/fs-0123456789abcdef8`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `FileSystemId`.
+    ///
+    /// The ID of the EFS file system. For example: `fs-abcdef0123456789a`
     pub fn attr_file_system_id(&self) -> Val<String> {
         self.0.get_att("FileSystemId")
     }
@@ -213,9 +316,16 @@ impl FileSystemHandle {
 }
 
 /// The [`BackupPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-efs-filesystem-backuppolicy.html) property type.
+///
+/// The backup policy turns automatic backups for the file system on or off.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BackupPolicy {
     /// `Status`: required.
+    ///
+    /// Set the backup policy status for the file system.
+    ///
+    /// - *`ENABLED`* - Turns automatic backups on for the file system.
+    /// - *`DISABLED`* - Turns automatic backups off for the file system.
     pub status: Option<Val<Status>>,
 }
 
@@ -266,11 +376,19 @@ impl ToValue for BackupPolicy {
 impl Literal for BackupPolicy {}
 
 /// The [`ElasticFileSystemTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-efs-filesystem-elasticfilesystemtag.html) property type.
+///
+/// A tag is a key-value pair attached to a file system. Allowed characters in the `Key` and `Value`
+/// properties are letters, white space, and numbers that can be represented in UTF-8, and the following
+/// characters: `+ - = . _ : /`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElasticFileSystemTag {
     /// `Key`: required.
+    ///
+    /// The tag key (String). The key can't start with `aws:` .
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of the tag key.
     pub value: Option<Val<String>>,
 }
 
@@ -330,9 +448,24 @@ impl ToValue for ElasticFileSystemTag {
 impl Literal for ElasticFileSystemTag {}
 
 /// The [`FileSystemProtection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-efs-filesystem-filesystemprotection.html) property type.
+///
+/// Describes the protection on the file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileSystemProtection {
     /// `ReplicationOverwriteProtection`.
+    ///
+    /// The status of the file system's replication overwrite protection.
+    ///
+    /// - `ENABLED` – The file system cannot be used as the destination file system in a replication
+    ///   configuration. The file system is writeable. Replication overwrite protection is `ENABLED` by
+    ///   default.
+    /// - `DISABLED` – The file system can be used as the destination file system in a replication
+    ///   configuration. The file system is read-only and can only be modified by EFS replication.
+    /// - `REPLICATING` – The file system is being used as the destination file system in a replication
+    ///   configuration. The file system is read-only and is modified only by EFS replication.
+    ///
+    /// If the replication configuration is deleted, the file system's replication overwrite protection is
+    /// re-enabled, the file system becomes writeable.
     pub replication_overwrite_protection: Option<Val<ReplicationOverwriteProtection>>,
 }
 
@@ -380,13 +513,35 @@ impl ToValue for FileSystemProtection {
 impl Literal for FileSystemProtection {}
 
 /// The [`LifecyclePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-efs-filesystem-lifecyclepolicy.html) property type.
+///
+/// Describes a policy used by Lifecycle management that specifies when to transition files into and out
+/// of the EFS storage classes. For more information, see [Managing file system
+/// storage](https://docs.aws.amazon.com/efs/latest/ug/lifecycle-management-efs.html) .
+///
+/// > - Each `LifecyclePolicy` object can have only a single transition. This means that in a request
+/// body, `LifecyclePolicies` must be structured as an array of `LifecyclePolicy` objects, one object
+/// for each transition, `TransitionToIA` , `TransitionToArchive` , `TransitionToPrimaryStorageClass` .
+/// > - See the AWS::EFS::FileSystem examples for the correct `LifecyclePolicy` structure. Do not use
+/// the syntax shown on this page.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LifecyclePolicy {
     /// `TransitionToArchive`.
+    ///
+    /// The number of days after files were last accessed in primary storage (the Standard storage class) at
+    /// which to move them to Archive storage. Metadata operations such as listing the contents of a
+    /// directory don't count as file access events.
     pub transition_to_archive: Option<Val<TransitionToArchive>>,
     /// `TransitionToIA`.
+    ///
+    /// The number of days after files were last accessed in primary storage (the Standard storage class) at
+    /// which to move them to Infrequent Access (IA) storage. Metadata operations such as listing the
+    /// contents of a directory don't count as file access events.
     pub transition_to_ia: Option<Val<TransitionToIa>>,
     /// `TransitionToPrimaryStorageClass`.
+    ///
+    /// Whether to move files back to primary (Standard) storage after they are accessed in IA or Archive
+    /// storage. Metadata operations such as listing the contents of a directory don't count as file access
+    /// events.
     pub transition_to_primary_storage_class: Option<Val<TransitionToPrimaryStorageClass>>,
 }
 
@@ -449,9 +604,13 @@ impl ToValue for LifecyclePolicy {
 impl Literal for LifecyclePolicy {}
 
 /// The [`ReplicationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-efs-filesystem-replicationconfiguration.html) property type.
+///
+/// Describes the replication configuration for a specific file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationConfiguration {
     /// `Destinations`.
+    ///
+    /// An array of destination objects. Only one destination object is supported.
     ///
     /// - Items: 1 to 1.
     pub destinations: Option<Val<Vec<ReplicationDestination>>>,
@@ -506,26 +665,46 @@ impl ToValue for ReplicationConfiguration {
 impl Literal for ReplicationConfiguration {}
 
 /// The [`ReplicationDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-efs-filesystem-replicationdestination.html) property type.
+///
+/// Describes the destination file system in the replication configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationDestination {
     /// `AvailabilityZoneName`.
+    ///
+    /// For One Zone file systems, the replication configuration must specify the Availability Zone in which
+    /// the destination file system is located.
+    ///
+    /// Use the format `us-east-1a` to specify the Availability Zone. For more information about One Zone
+    /// file systems, see [EFS file system
+    /// types](https://docs.aws.amazon.com/efs/latest/ug/storage-classes.html) in the *Amazon EFS User
+    /// Guide* .
+    ///
+    /// > One Zone file system type is not available in all Availability Zones in AWS Regions where Amazon
+    /// EFS is available.
     pub availability_zone_name: Option<Val<String>>,
     /// `FileSystemId`.
+    ///
+    /// The ID of the destination Amazon EFS file system.
     ///
     /// - Pattern: `^(arn:aws[-a-z]*:elasticfilesystem:[0-9a-z-:]+:file-system/fs-[0-9a-f]{8,40}|fs-[0-9a-f]{8,40})$`.
     pub file_system_id: Option<Val<String>>,
     /// `KmsKeyId`.
+    ///
+    /// The ID of an AWS KMS key used to protect the encrypted file system.
     pub kms_key_id: Option<Val<String>>,
     /// `Region`.
+    ///
+    /// The AWS Region in which the destination file system is located.
+    ///
+    /// > For One Zone file systems, the replication configuration must specify the AWS Region in which the
+    /// destination file system is located.
     pub region: Option<Val<String>>,
     /// `RoleArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the current source file system in the replication configuration.
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
-    /// `Status`.
-    pub status: Option<Val<String>>,
-    /// `StatusMessage`.
-    pub status_message: Option<Val<String>>,
 }
 
 impl ReplicationDestination {
@@ -547,8 +726,6 @@ impl ReplicationDestination {
         put(&mut m, "KmsKeyId", &self.kms_key_id);
         put(&mut m, "Region", &self.region);
         put(&mut m, "RoleArn", &self.role_arn);
-        put(&mut m, "Status", &self.status);
-        put(&mut m, "StatusMessage", &self.status_message);
         m
     }
 }
@@ -581,16 +758,6 @@ impl ReplicationDestinationBuilder {
     /// Sets `RoleArn`.
     pub fn role_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.role_arn = Some(value.into());
-        self
-    }
-    /// Sets `Status`.
-    pub fn status(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.status = Some(value.into());
-        self
-    }
-    /// Sets `StatusMessage`.
-    pub fn status_message(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.status_message = Some(value.into());
         self
     }
     /// Builds the value (every property is optional).
@@ -630,9 +797,18 @@ impl PerformanceMode {
             PerformanceMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PerformanceMode {
+    const VALUES: &'static [&'static str] = &["generalPurpose", "maxIO"];
+    fn as_str(&self) -> &str {
+        PerformanceMode::as_str(self)
     }
 }
 
@@ -677,9 +853,18 @@ impl ReplicationOverwriteProtection {
             ReplicationOverwriteProtection::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReplicationOverwriteProtection {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED"];
+    fn as_str(&self) -> &str {
+        ReplicationOverwriteProtection::as_str(self)
     }
 }
 
@@ -724,9 +909,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 
@@ -774,9 +968,18 @@ impl ThroughputMode {
             ThroughputMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ThroughputMode {
+    const VALUES: &'static [&'static str] = &["bursting", "elastic", "provisioned"];
+    fn as_str(&self) -> &str {
+        ThroughputMode::as_str(self)
     }
 }
 
@@ -843,9 +1046,28 @@ impl TransitionToArchive {
             TransitionToArchive::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TransitionToArchive {
+    const VALUES: &'static [&'static str] = &[
+        "AFTER_14_DAYS",
+        "AFTER_180_DAYS",
+        "AFTER_1_DAY",
+        "AFTER_270_DAYS",
+        "AFTER_30_DAYS",
+        "AFTER_365_DAYS",
+        "AFTER_60_DAYS",
+        "AFTER_7_DAYS",
+        "AFTER_90_DAYS",
+    ];
+    fn as_str(&self) -> &str {
+        TransitionToArchive::as_str(self)
     }
 }
 
@@ -918,9 +1140,28 @@ impl TransitionToIa {
             TransitionToIa::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TransitionToIa {
+    const VALUES: &'static [&'static str] = &[
+        "AFTER_14_DAYS",
+        "AFTER_180_DAYS",
+        "AFTER_1_DAY",
+        "AFTER_270_DAYS",
+        "AFTER_30_DAYS",
+        "AFTER_365_DAYS",
+        "AFTER_60_DAYS",
+        "AFTER_7_DAYS",
+        "AFTER_90_DAYS",
+    ];
+    fn as_str(&self) -> &str {
+        TransitionToIa::as_str(self)
     }
 }
 
@@ -969,9 +1210,18 @@ impl TransitionToPrimaryStorageClass {
             TransitionToPrimaryStorageClass::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TransitionToPrimaryStorageClass {
+    const VALUES: &'static [&'static str] = &["AFTER_1_ACCESS"];
+    fn as_str(&self) -> &str {
+        TransitionToPrimaryStorageClass::as_str(self)
     }
 }
 

@@ -5,31 +5,65 @@ use crate::rt::*;
 
 /// The [`AWS::EFS::MountTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-efs-mounttarget.html) resource type.
 ///
+/// The `AWS::EFS::MountTarget` resource is an Amazon EFS resource that creates a mount target for an
+/// EFS file system. You can then mount the file system on Amazon EC2 instances or other resources by
+/// using the mount target.
+///
 /// Build it with [`MountTarget::builder`]; adding it to a stack returns a [`MountTargetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MountTarget {
     /// `FileSystemId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the file system for which to create the mount target.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^(arn:aws[-a-z]*:elasticfilesystem:[0-9a-z-:]+:file-system/fs-[0-9a-f]{8,40}|fs-[0-9a-f]{8,40})$`.
     pub file_system_id: Option<Val<String>>,
     /// `IpAddress`. Changing it replaces the resource.
     ///
+    /// If the `IpAddressType` for the mount target is IPv4 ( `IPV4_ONLY` or `DUAL_STACK` ), then specify
+    /// the IPv4 address to use. If you do not specify an `IpAddress` , then Amazon EFS selects an unused IP
+    /// address from the subnet specified for `SubnetId` .
+    ///
     /// - Length: 7 to 15.
     /// - Pattern: `^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$`.
     pub ip_address: Option<Val<String>>,
     /// `IpAddressType`. Changing it replaces the resource.
+    ///
+    /// The IP address type for the mount target. The possible values are `IPV4_ONLY` (only IPv4 addresses),
+    /// `IPV6_ONLY` (only IPv6 addresses), and `DUAL_STACK` (dual-stack, both IPv4 and IPv6 addresses). If
+    /// you don’t specify an `IpAddressType` , then `IPV4_ONLY` is used.
+    ///
+    /// > The `IPAddressType` must match the IP type of the subnet. Additionally, the `IPAddressType`
+    /// parameter overrides the value set as the default IP address for the subnet in the VPC. For example,
+    /// if the `IPAddressType` is `IPV4_ONLY` and `AssignIpv6AddressOnCreation` is `true` , then IPv4 is
+    /// used for the mount target. For more information, see [Modify the IP addressing attributes of your
+    /// subnet](https://docs.aws.amazon.com/vpc/latest/userguide/subnet-public-ip.html) .
     pub ip_address_type: Option<Val<IpAddressType>>,
     /// `Ipv6Address`. Changing it replaces the resource.
+    ///
+    /// If the `IPAddressType` for the mount target is IPv6 ( `IPV6_ONLY` or `DUAL_STACK` ), then specify
+    /// the IPv6 address to use. If you do not specify an `Ipv6Address` , then Amazon EFS selects an unused
+    /// IP address from the subnet specified for `SubnetId` .
     ///
     /// - Length: 3 to 39.
     pub ipv6_address: Option<Val<String>>,
     /// `SecurityGroups`: required.
     ///
+    /// VPC security group IDs, of the form `sg-xxxxxxxx` . These must be for the same VPC as the subnet
+    /// specified. The maximum number of security groups depends on account quota. For more information, see
+    /// [Amazon VPC Quotas](https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html) in the *Amazon
+    /// VPC User Guide* (see the *Security Groups* table). If you don't specify a security group, then
+    /// Amazon EFS uses the default security group for the subnet's VPC.
+    ///
     /// - Items: 0 to 100.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `SubnetId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the subnet to add the mount target in. For One Zone file systems, use the subnet that is
+    /// associated with the file system's Availability Zone. The subnet type must be the same type as the
+    /// `IpAddressType` .
     ///
     /// - Length: 15 to 47.
     /// - Pattern: `^subnet-[0-9a-f]{8,40}$`.
@@ -151,6 +185,10 @@ impl Deref for MountTargetHandle {
 
 impl MountTargetHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the Amazon EFS file system that the mount target provides access to.
+    ///
+    /// Example: `fs-0123456789111222a`
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -190,9 +228,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["IPV4_ONLY", "IPV6_ONLY", "DUAL_STACK"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 

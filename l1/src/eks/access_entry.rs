@@ -5,28 +5,103 @@ use crate::rt::*;
 
 /// The [`AWS::EKS::AccessEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-eks-accessentry.html) resource type.
 ///
+/// Creates an access entry.
+///
+/// An access entry allows an IAM principal to access your cluster. Access entries can replace the need
+/// to maintain entries in the `aws-auth` `ConfigMap` for authentication. You have the following options
+/// for authorizing an IAM principal to access Kubernetes objects on your cluster: Kubernetes role-based
+/// access control (RBAC), Amazon EKS, or both. Kubernetes RBAC authorization requires you to create and
+/// manage Kubernetes `Role` , `ClusterRole` , `RoleBinding` , and `ClusterRoleBinding` objects, in
+/// addition to managing access entries. If you use Amazon EKS authorization exclusively, you don't need
+/// to create and manage Kubernetes `Role` , `ClusterRole` , `RoleBinding` , and `ClusterRoleBinding`
+/// objects.
+///
+/// For more information about access entries, see [Access
+/// entries](https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html) in the *Amazon EKS
+/// User Guide* .
+///
 /// Build it with [`AccessEntry::builder`]; adding it to a stack returns a [`AccessEntryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessEntry {
     /// `AccessPolicies`.
     ///
+    /// The access policies to associate to the access entry.
+    ///
     /// - Items: at most 20.
     pub access_policies: Option<Val<Vec<AccessPolicy>>>,
     /// `ClusterName`: required. Changing it replaces the resource.
     ///
+    /// The name of your cluster.
+    ///
     /// - Length: at least 1.
     pub cluster_name: Option<Val<String>>,
     /// `KubernetesGroups`.
+    ///
+    /// The value for `name` that you've specified for `kind: Group` as a `subject` in a Kubernetes
+    /// `RoleBinding` or `ClusterRoleBinding` object. Amazon EKS doesn't confirm that the value for `name`
+    /// exists in any bindings on your cluster. You can specify one or more names.
+    ///
+    /// Kubernetes authorizes the `principalArn` of the access entry to access any cluster objects that
+    /// you've specified in a Kubernetes `Role` or `ClusterRole` object that is also specified in a
+    /// binding's `roleRef` . For more information about creating Kubernetes `RoleBinding` ,
+    /// `ClusterRoleBinding` , `Role` , or `ClusterRole` objects, see [Using RBAC Authorization in the
+    /// Kubernetes
+    /// documentation](https://docs.aws.amazon.com/https://kubernetes.io/docs/reference/access-authn-authz/rbac/)
+    /// .
+    ///
+    /// If you want Amazon EKS to authorize the `principalArn` (instead of, or in addition to Kubernetes
+    /// authorizing the `principalArn` ), you can associate one or more access policies to the access entry
+    /// using `AssociateAccessPolicy` . If you associate any access policies, the `principalARN` has all
+    /// permissions assigned in the associated access policies and all permissions in any Kubernetes `Role`
+    /// or `ClusterRole` objects that the group names are bound to.
     pub kubernetes_groups: Option<Val<Vec<String>>>,
     /// `PrincipalArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the IAM principal for the `AccessEntry` . You can specify one ARN for each access entry.
+    /// You can't specify the same ARN in more than one access entry. This value can't be changed after
+    /// access entry creation.
+    ///
+    /// The valid principals differ depending on the type of the access entry in the `type` field. For
+    /// `STANDARD` access entries, you can use every IAM principal type. For nodes ( `EC2` (for EKS Auto
+    /// Mode), `EC2_LINUX` , `EC2_WINDOWS` , `FARGATE_LINUX` , and `HYBRID_LINUX` ), the only valid ARN is
+    /// IAM roles. You can't use the STS session principal type with access entries because this is a
+    /// temporary principal for each session and not a permanent identity that can be assigned permissions.
+    ///
+    /// [IAM best
+    /// practices](https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#bp-users-federation-idp)
+    /// recommend using IAM roles with temporary credentials, rather than IAM users with long-term
+    /// credentials.
     ///
     /// - Length: at least 1.
     pub principal_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata that assists with categorization and organization. Each tag consists of a key and an
+    /// optional value. You define both. Tags don't propagate to any other cluster or AWS resources.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`. Changing it replaces the resource.
+    ///
+    /// The type of the new access entry. Valid values are `STANDARD` , `FARGATE_LINUX` , `EC2_LINUX` ,
+    /// `EC2_WINDOWS` , `EC2` (for EKS Auto Mode), `HYBRID_LINUX` , and `HYPERPOD_LINUX` .
+    ///
+    /// If the `principalArn` is for an IAM role that's used for self-managed Amazon EC2 nodes, specify
+    /// `EC2_LINUX` or `EC2_WINDOWS` . Amazon EKS grants the necessary permissions to the node for you. If
+    /// the `principalArn` is for any other purpose, specify `STANDARD` . If you don't specify a value,
+    /// Amazon EKS sets the value to `STANDARD` . If you have the access mode of the cluster set to
+    /// `API_AND_CONFIG_MAP` , it's unnecessary to create access entries for IAM roles used with Fargate
+    /// profiles or managed Amazon EC2 nodes, because Amazon EKS creates entries in the `aws-auth`
+    /// `ConfigMap` for the roles. You can't change this value once you've created the access entry.
+    ///
+    /// If you set the value to `EC2_LINUX` or `EC2_WINDOWS` , you can't specify values for
+    /// `kubernetesGroups` , or associate an `AccessPolicy` to the access entry.
     pub type_: Option<Val<String>>,
     /// `Username`.
+    ///
+    /// The username to authenticate to Kubernetes with. We recommend not specifying a username and letting
+    /// Amazon EKS specify it for you. For more information about the value Amazon EKS specifies for you, or
+    /// constraints before specifying your own username, see [Creating access
+    /// entries](https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html#creating-access-entries)
+    /// in the *Amazon EKS User Guide* .
     pub username: Option<Val<String>>,
 }
 
@@ -156,6 +231,8 @@ impl Deref for AccessEntryHandle {
 
 impl AccessEntryHandle {
     /// `Fn::GetAtt` `AccessEntryArn`.
+    ///
+    /// The ARN of the access entry.
     pub fn attr_access_entry_arn(&self) -> Val<String> {
         self.0.get_att("AccessEntryArn")
     }
@@ -170,11 +247,25 @@ impl AccessEntryHandle {
 }
 
 /// The [`AccessPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-accessentry-accesspolicy.html) property type.
+///
+/// An access policy includes permissions that allow Amazon EKS to authorize an IAM principal to work
+/// with Kubernetes objects on your cluster. The policies are managed by Amazon EKS, but they're not IAM
+/// policies. You can't view the permissions in the policies using the API. The permissions for many of
+/// the policies are similar to the Kubernetes `cluster-admin` , `admin` , `edit` , and `view` cluster
+/// roles. For more information about these cluster roles, see [User-facing
+/// roles](https://docs.aws.amazon.com/https://kubernetes.io/docs/reference/access-authn-authz/rbac/#user-facing-roles)
+/// in the Kubernetes documentation. To view the contents of the policies, see [Access policy
+/// permissions](https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html#access-policy-permissions)
+/// in the *Amazon EKS User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessPolicy {
     /// `AccessScope`: required.
+    ///
+    /// The scope of an `AccessPolicy` that's associated to an `AccessEntry` .
     pub access_scope: Option<Val<AccessScope>>,
     /// `PolicyArn`: required.
+    ///
+    /// The ARN of the access policy.
     pub policy_arn: Option<Val<String>>,
 }
 
@@ -237,11 +328,18 @@ impl ToValue for AccessPolicy {
 impl Literal for AccessPolicy {}
 
 /// The [`AccessScope`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-accessentry-accessscope.html) property type.
+///
+/// The scope of an `AccessPolicy` that's associated to an `AccessEntry` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessScope {
     /// `Namespaces`.
+    ///
+    /// A Kubernetes `namespace` that an access policy is scoped to. A value is required if you specified
+    /// `namespace` for `Type` .
     pub namespaces: Option<Val<Vec<String>>>,
     /// `Type`: required.
+    ///
+    /// The scope type of an access policy.
     pub type_: Option<Val<Type>>,
 }
 
@@ -393,9 +491,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["namespace", "cluster"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,41 +5,103 @@ use crate::rt::*;
 
 /// The [`AWS::EKS::Addon`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-eks-addon.html) resource type.
 ///
+/// Creates an Amazon EKS add-on.
+///
+/// Amazon EKS add-ons help to automate the provisioning and lifecycle management of common operational
+/// software for Amazon EKS clusters. For more information, see [Amazon EKS
+/// add-ons](https://docs.aws.amazon.com/eks/latest/userguide/eks-add-ons.html) in the *Amazon EKS User
+/// Guide* .
+///
 /// Build it with [`Addon::builder`]; adding it to a stack returns a [`AddonHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Addon {
     /// `AddonName`: required. Changing it replaces the resource.
     ///
+    /// The name of the add-on.
+    ///
     /// - Length: at least 1.
     pub addon_name: Option<Val<String>>,
     /// `AddonVersion`.
+    ///
+    /// The version of the add-on.
     ///
     /// - Length: at least 1.
     pub addon_version: Option<Val<String>>,
     /// `ClusterName`: required. Changing it replaces the resource.
     ///
+    /// The name of your cluster.
+    ///
     /// - Length: at least 1.
     pub cluster_name: Option<Val<String>>,
     /// `ConfigurationValues`.
     ///
+    /// The configuration values that you provided.
+    ///
     /// - Length: at least 1.
     pub configuration_values: Option<Val<String>>,
     /// `NamespaceConfig`. Changing it replaces the resource.
+    ///
+    /// The namespace configuration for the addon. This specifies the Kubernetes namespace where the addon
+    /// is installed.
     pub namespace_config: Option<Val<NamespaceConfig>>,
     /// `PodIdentityAssociations`.
+    ///
+    /// An array of EKS Pod Identity associations owned by the add-on. Each association maps a role to a
+    /// service account in a namespace in the cluster.
+    ///
+    /// For more information, see [Attach an IAM Role to an Amazon EKS add-on using EKS Pod
+    /// Identity](https://docs.aws.amazon.com/eks/latest/userguide/add-ons-iam.html) in the *Amazon EKS User
+    /// Guide* .
     pub pod_identity_associations: Option<Val<Vec<PodIdentityAssociation>>>,
     /// `PreserveOnDelete`.
+    ///
+    /// Specifying this option preserves the add-on software on your cluster but Amazon EKS stops managing
+    /// any settings for the add-on. If an IAM account is associated with the add-on, it isn't removed.
     pub preserve_on_delete: Option<Val<bool>>,
     /// `ResolveConflicts`.
+    ///
+    /// How to resolve field value conflicts for an Amazon EKS add-on. Conflicts are handled based on the
+    /// value you choose:
+    ///
+    /// - *None* – If the self-managed version of the add-on is installed on your cluster, Amazon EKS
+    ///   doesn't change the value. Creation of the add-on might fail.
+    /// - *Overwrite* – If the self-managed version of the add-on is installed on your cluster and the
+    ///   Amazon EKS default value is different than the existing value, Amazon EKS changes the value to the
+    ///   Amazon EKS default value.
+    /// - *Preserve* – This is similar to the NONE option. If the self-managed version of the add-on is
+    ///   installed on your cluster Amazon EKS doesn't change the add-on resource properties. Creation of
+    ///   the add-on might fail if conflicts are detected. This option works differently during the update
+    ///   operation. For more information, see
+    ///   [`UpdateAddon`](https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateAddon.html) .
+    ///
+    /// If you don't currently have the self-managed version of the add-on installed on your cluster, the
+    /// Amazon EKS add-on is installed. Amazon EKS sets all values to default values, regardless of the
+    /// option that you specify.
     ///
     /// - Length: at least 1.
     pub resolve_conflicts: Option<Val<ResolveConflicts>>,
     /// `ServiceAccountRoleArn`.
     ///
+    /// The Amazon Resource Name (ARN) of an existing IAM role to bind to the add-on's service account. The
+    /// role must be assigned the IAM permissions required by the add-on. If you don't specify an existing
+    /// IAM role, then the add-on uses the permissions assigned to the node IAM role. For more information,
+    /// see [Amazon EKS node IAM
+    /// role](https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html) in the *Amazon EKS
+    /// User Guide* .
+    ///
+    /// > To specify an existing IAM role, you must have an IAM OpenID Connect (OIDC) provider created for
+    /// your cluster. For more information, see [Enabling IAM roles for service accounts on your
+    /// cluster](https://docs.aws.amazon.com/eks/latest/userguide/enable-iam-roles-for-service-accounts.html)
+    /// in the *Amazon EKS User Guide* .
+    ///
     /// - Length: 1 to 255.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub service_account_role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The metadata that you apply to the add-on to assist with categorization and organization. Each tag
+    /// consists of a key and an optional value, both of which you define. Add-on tags do not propagate to
+    /// any other resources associated with the cluster.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -182,6 +244,9 @@ impl Deref for AddonHandle {
 
 impl AddonHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the add-on, such as
+    /// `arn:aws:eks:us-west-2:111122223333:addon/1-19/vpc-cni/xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -196,9 +261,13 @@ impl AddonHandle {
 }
 
 /// The [`NamespaceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-addon-namespaceconfig.html) property type.
+///
+/// The custom namespace configuration to use with the add-on
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NamespaceConfig {
     /// `Namespace`: required.
+    ///
+    /// The custom namespace for creating the add-on
     ///
     /// - Length: 1 to 63.
     pub namespace: Option<Val<String>>,
@@ -251,14 +320,24 @@ impl ToValue for NamespaceConfig {
 impl Literal for NamespaceConfig {}
 
 /// The [`PodIdentityAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-addon-podidentityassociation.html) property type.
+///
+/// Amazon EKS Pod Identity associations provide the ability to manage credentials for your
+/// applications, similar to the way that Amazon EC2 instance profiles provide credentials to Amazon EC2
+/// instances.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PodIdentityAssociation {
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role to associate with the service account. The EKS Pod
+    /// Identity agent manages credentials to assume this role for applications in the containers in the
+    /// Pods that use this service account.
     ///
     /// - Pattern: `^arn:aws[a-zA-Z-]*:iam::\d{12}:(role)\/*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `ServiceAccount`: required.
+    ///
+    /// The name of the Kubernetes service account inside the cluster to associate the IAM credentials with.
     pub service_account: Option<Val<String>>,
 }
 
@@ -419,9 +498,18 @@ impl ResolveConflicts {
             ResolveConflicts::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResolveConflicts {
+    const VALUES: &'static [&'static str] = &["NONE", "OVERWRITE", "PRESERVE"];
+    fn as_str(&self) -> &str {
+        ResolveConflicts::as_str(self)
     }
 }
 

@@ -5,29 +5,49 @@ use crate::rt::*;
 
 /// The [`AWS::EKS::Capability`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-eks-capability.html) resource type.
 ///
+/// An object representing a managed capability in an Amazon EKS cluster. This includes all
+/// configuration, status, and health information for the capability.
+///
 /// Build it with [`Capability::builder`]; adding it to a stack returns a [`CapabilityHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Capability {
     /// `CapabilityName`: required. Changing it replaces the resource.
     ///
+    /// The unique name of the capability within the cluster.
+    ///
     /// - Length: 1 to 100.
     pub capability_name: Option<Val<String>>,
     /// `ClusterName`: required. Changing it replaces the resource.
     ///
+    /// The name of the Amazon EKS cluster that contains this capability.
+    ///
     /// - Length: 1 to 100.
     pub cluster_name: Option<Val<String>>,
     /// `Configuration`.
+    ///
+    /// The configuration settings for the capability. The structure varies depending on the capability
+    /// type.
     pub configuration: Option<Val<CapabilityConfiguration>>,
     /// `DeletePropagationPolicy`: required.
+    ///
+    /// The delete propagation policy for the capability. Currently, the only supported value is `RETAIN` ,
+    /// which keeps all resources managed by the capability when the capability is deleted.
     pub delete_propagation_policy: Option<Val<DeletePropagationPolicy>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that the capability uses to interact with AWS
+    /// services.
     ///
     /// - Pattern: `^arn:aws[a-z-]*:iam::[0-9]+:role/[a-zA-Z0-9+=,.@_-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of capability. Valid values are `ACK` , `ARGOCD` , or `KRO` .
     pub type_: Option<Val<CapabilityType>>,
 }
 
@@ -165,30 +185,53 @@ impl Deref for CapabilityHandle {
 
 impl CapabilityHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the capability.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the capability. Valid values include:
+    ///
+    /// - `CREATING` – The capability is being created.
+    /// - `ACTIVE` – The capability is running and available.
+    /// - `UPDATING` – The capability is being updated.
+    /// - `DELETING` – The capability is being deleted.
+    /// - `CREATE_FAILED` – The capability creation failed.
+    /// - `UPDATE_FAILED` – The capability update failed.
+    /// - `DELETE_FAILED` – The capability deletion failed.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The Unix epoch timestamp in seconds for when the capability was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `ModifiedAt`.
+    ///
+    /// The Unix epoch timestamp in seconds for when the capability was last modified.
     pub fn attr_modified_at(&self) -> Val<String> {
         self.0.get_att("ModifiedAt")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The version of the capability software that is currently running.
     pub fn attr_version(&self) -> Val<String> {
         self.0.get_att("Version")
     }
     /// `Fn::GetAtt` `Configuration.ArgoCd.ServerUrl`.
+    ///
+    /// The URL of the Argo CD server. Use this URL to access the Argo CD web interface and API.
     pub fn attr_configuration_argo_cd_server_url(&self) -> Val<String> {
         self.0.get_att("Configuration.ArgoCd.ServerUrl")
     }
     /// `Fn::GetAtt` `Configuration.ArgoCd.AwsIdc.IdcManagedApplicationArn`.
+    ///
+    /// The ARN of the managed application created in IAM Identity Center for this Argo CD capability. This
+    /// application is automatically created and managed by EKS.
     pub fn attr_configuration_argo_cd_aws_idc_idc_managed_application_arn(&self) -> Val<String> {
         self.0.get_att("Configuration.ArgoCd.AwsIdc.IdcManagedApplicationArn")
     }
@@ -203,18 +246,33 @@ impl CapabilityHandle {
 }
 
 /// The [`ArgoCd`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-capability-argocd.html) property type.
+///
+/// Configuration settings for an Argo CD capability. This includes the Kubernetes namespace, IAM
+/// Identity Center integration, RBAC role mappings, and network access configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArgoCd {
     /// `AwsIdc`: required.
+    ///
+    /// Configuration for integrating Argo CD with IAM Identity Center. This allows you to use your
+    /// organization's identity provider for authentication to Argo CD.
     pub aws_idc: Option<Val<AwsIdc>>,
     /// `Namespace`.
+    ///
+    /// The Kubernetes namespace where Argo CD resources will be created. If not specified, the default
+    /// namespace is used.
     pub namespace: Option<Val<String>>,
     /// `NetworkAccess`.
+    ///
+    /// Configuration for network access to the Argo CD capability's managed API server endpoint. By
+    /// default, the Argo CD server is accessible via a public endpoint. You can optionally specify one or
+    /// more VPC endpoint IDs to enable private connectivity from your VPCs.
     pub network_access: Option<Val<NetworkAccess>>,
     /// `RbacRoleMappings`.
+    ///
+    /// A list of role mappings that define which IAM Identity Center users or groups have which Argo CD
+    /// roles. Each mapping associates an Argo CD role (ADMIN, EDITOR, or VIEWER) with one or more IAM
+    /// Identity Center identities.
     pub rbac_role_mappings: Option<Val<Vec<ArgoCdRoleMapping>>>,
-    /// `ServerUrl`.
-    pub server_url: Option<Val<String>>,
 }
 
 impl ArgoCd {
@@ -235,7 +293,6 @@ impl ArgoCd {
         put(&mut m, "Namespace", &self.namespace);
         put(&mut m, "NetworkAccess", &self.network_access);
         put(&mut m, "RbacRoleMappings", &self.rbac_role_mappings);
-        put(&mut m, "ServerUrl", &self.server_url);
         m
     }
 }
@@ -270,11 +327,6 @@ impl ArgoCdBuilder {
         self.0.rbac_role_mappings = Some(value.into());
         self
     }
-    /// Sets `ServerUrl`.
-    pub fn server_url(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.server_url = Some(value.into());
-        self
-    }
     /// Builds the value, or names the first required property not set.
     pub fn build(self) -> Result<ArgoCd, BuildError> {
         if self.0.aws_idc.is_none() {
@@ -293,11 +345,23 @@ impl ToValue for ArgoCd {
 impl Literal for ArgoCd {}
 
 /// The [`ArgoCdRoleMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-capability-argocdrolemapping.html) property type.
+///
+/// A mapping between an Argo CD role and IAM Identity CenterIAM; Identity Center identities. This
+/// defines which users or groups have specific permissions in Argo CD.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArgoCdRoleMapping {
     /// `Identities`: required.
+    ///
+    /// A list of IAM Identity CenterIAM; Identity Center identities (users or groups) that should be
+    /// assigned this Argo CD role.
     pub identities: Option<Val<Vec<SsoIdentity>>>,
     /// `Role`: required.
+    ///
+    /// The Argo CD role to assign. Valid values are:
+    ///
+    /// - `ADMIN` – Full administrative access to Argo CD.
+    /// - `EDITOR` – Edit access to Argo CD resources.
+    /// - `VIEWER` – Read-only access to Argo CD resources.
     pub role: Option<Val<Role>>,
 }
 
@@ -365,13 +429,18 @@ impl ToValue for ArgoCdRoleMapping {
 impl Literal for ArgoCdRoleMapping {}
 
 /// The [`AwsIdc`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-capability-awsidc.html) property type.
+///
+/// Configuration for integrating Argo CD with IAM Identity Center. This allows you to use your
+/// organization's identity provider for authentication to Argo CD.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsIdc {
     /// `IdcInstanceArn`: required.
+    ///
+    /// The ARN of the IAM Identity Center instance to use for authentication.
     pub idc_instance_arn: Option<Val<String>>,
-    /// `IdcManagedApplicationArn`.
-    pub idc_managed_application_arn: Option<Val<String>>,
     /// `IdcRegion`.
+    ///
+    /// The Region where your IAM Identity Center instance is located.
     pub idc_region: Option<Val<String>>,
 }
 
@@ -390,7 +459,6 @@ impl AwsIdc {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "IdcInstanceArn", &self.idc_instance_arn);
-        put(&mut m, "IdcManagedApplicationArn", &self.idc_managed_application_arn);
         put(&mut m, "IdcRegion", &self.idc_region);
         m
     }
@@ -404,11 +472,6 @@ impl AwsIdcBuilder {
     /// Sets `IdcInstanceArn`.
     pub fn idc_instance_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.idc_instance_arn = Some(value.into());
-        self
-    }
-    /// Sets `IdcManagedApplicationArn`.
-    pub fn idc_managed_application_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.idc_managed_application_arn = Some(value.into());
         self
     }
     /// Sets `IdcRegion`.
@@ -434,9 +497,15 @@ impl ToValue for AwsIdc {
 impl Literal for AwsIdc {}
 
 /// The [`CapabilityConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-capability-capabilityconfiguration.html) property type.
+///
+/// Configuration settings for a capability. The structure of this object varies depending on the
+/// capability type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapabilityConfiguration {
     /// `ArgoCd`.
+    ///
+    /// Configuration settings for an Argo CD capability. This includes the Kubernetes namespace, IAM
+    /// Identity Center integration, RBAC role mappings, and network access configuration.
     pub argo_cd: Option<Val<ArgoCd>>,
 }
 
@@ -484,9 +553,17 @@ impl ToValue for CapabilityConfiguration {
 impl Literal for CapabilityConfiguration {}
 
 /// The [`NetworkAccess`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-capability-networkaccess.html) property type.
+///
+/// Configuration for network access to the Argo CD capability's managed API server endpoint. By
+/// default, the Argo CD server is accessible via a public endpoint. You can optionally specify one or
+/// more VPC endpoint IDs to enable private connectivity from your VPCs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkAccess {
     /// `VpceIds`.
+    ///
+    /// A list of VPC endpoint IDs to associate with the managed Argo CD API server endpoint. Each VPC
+    /// endpoint provides private connectivity from a specific VPC to the Argo CD server. You can specify
+    /// multiple VPC endpoint IDs to enable access from multiple VPCs.
     pub vpce_ids: Option<Val<Vec<String>>>,
 }
 
@@ -539,11 +616,18 @@ impl ToValue for NetworkAccess {
 impl Literal for NetworkAccess {}
 
 /// The [`SsoIdentity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-capability-ssoidentity.html) property type.
+///
+/// An IAM Identity CenterIAM; Identity Center identity (user or group) that can be assigned permissions
+/// in a capability.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SsoIdentity {
     /// `Id`: required.
+    ///
+    /// The unique identifier of the IAM Identity CenterIAM; Identity Center user or group.
     pub id: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of identity. Valid values are `SSO_USER` or `SSO_GROUP` .
     pub type_: Option<Val<Type>>,
 }
 
@@ -696,9 +780,18 @@ impl CapabilityType {
             CapabilityType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CapabilityType {
+    const VALUES: &'static [&'static str] = &["ARGOCD", "ACK", "KRO"];
+    fn as_str(&self) -> &str {
+        CapabilityType::as_str(self)
     }
 }
 
@@ -741,9 +834,18 @@ impl DeletePropagationPolicy {
             DeletePropagationPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DeletePropagationPolicy {
+    const VALUES: &'static [&'static str] = &["RETAIN"];
+    fn as_str(&self) -> &str {
+        DeletePropagationPolicy::as_str(self)
     }
 }
 
@@ -790,9 +892,18 @@ impl Role {
             Role::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Role {
+    const VALUES: &'static [&'static str] = &["ADMIN", "EDITOR", "VIEWER"];
+    fn as_str(&self) -> &str {
+        Role::as_str(self)
     }
 }
 
@@ -838,9 +949,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["SSO_USER", "SSO_GROUP"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,55 +5,175 @@ use crate::rt::*;
 
 /// The [`AWS::EKS::Cluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-eks-cluster.html) resource type.
 ///
+/// Creates an Amazon EKS control plane.
+///
+/// The Amazon EKS control plane consists of control plane instances that run the Kubernetes software,
+/// such as `etcd` and the API server. The control plane runs in an account managed by AWS , and the
+/// Kubernetes API is exposed by the Amazon EKS API server endpoint. Each Amazon EKS cluster control
+/// plane is single tenant and unique. It runs on its own set of Amazon EC2 instances.
+///
+/// The cluster control plane is provisioned across multiple Availability Zones and fronted by an ELB
+/// Network Load Balancer. Amazon EKS also provisions elastic network interfaces in your VPC subnets to
+/// provide connectivity from the control plane instances to the nodes (for example, to support `kubectl
+/// exec` , `logs` , and `proxy` data flows).
+///
+/// Amazon EKS nodes run in your AWS account and connect to your cluster's control plane over the
+/// Kubernetes API server endpoint and a certificate file that is created for your cluster.
+///
+/// You can use the `endpointPublicAccess` and `endpointPrivateAccess` parameters to enable or disable
+/// public and private access to your cluster's Kubernetes API server endpoint. By default, public
+/// access is enabled, and private access is disabled. The endpoint domain name and IP address family
+/// depends on the value of the `ipFamily` for the cluster. For more information, see [Amazon EKS
+/// Cluster Endpoint Access
+/// Control](https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html) in the **Amazon EKS
+/// User Guide** .
+///
+/// You can use the `logging` parameter to enable or disable exporting the Kubernetes control plane logs
+/// for your cluster to CloudWatch Logs. By default, cluster control plane logs aren't exported to
+/// CloudWatch Logs. For more information, see [Amazon EKS Cluster Control Plane
+/// Logs](https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html) in the **Amazon EKS
+/// User Guide** .
+///
+/// > CloudWatch Logs ingestion, archive storage, and data scanning rates apply to exported control
+/// plane logs. For more information, see [CloudWatch
+/// Pricing](https://docs.aws.amazon.com/cloudwatch/pricing/) .
+///
+/// In most cases, it takes several minutes to create a cluster. After you create an Amazon EKS cluster,
+/// you must configure your Kubernetes tooling to communicate with the API server and launch nodes into
+/// your cluster. For more information, see [Allowing users to access your
+/// cluster](https://docs.aws.amazon.com/eks/latest/userguide/cluster-auth.html) and [Launching Amazon
+/// EKS nodes](https://docs.aws.amazon.com/eks/latest/userguide/launch-workers.html) in the *Amazon EKS
+/// User Guide* .
+///
 /// Build it with [`Cluster::builder`]; adding it to a stack returns a [`ClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cluster {
     /// `AccessConfig`.
+    ///
+    /// The access configuration for the cluster.
     pub access_config: Option<Val<AccessConfig>>,
     /// `BootstrapSelfManagedAddons`. Changing it replaces the resource.
+    ///
+    /// If you set this value to `False` when creating a cluster, the default networking add-ons will not be
+    /// installed.
+    ///
+    /// The default networking add-ons include `vpc-cni` , `coredns` , and `kube-proxy` .
+    ///
+    /// Use this option when you plan to install third-party alternative add-ons or self-manage the default
+    /// networking add-ons.
     pub bootstrap_self_managed_addons: Option<Val<bool>>,
     /// `ComputeConfig`.
+    ///
+    /// Indicates the current configuration of the compute capability on your EKS Auto Mode cluster. For
+    /// example, if the capability is enabled or disabled. If the compute capability is enabled, EKS Auto
+    /// Mode will create and delete EC2 Managed Instances in your AWS account. For more information, see EKS
+    /// Auto Mode compute capability in the *Amazon EKS User Guide* .
     pub compute_config: Option<Val<ComputeConfig>>,
     /// `ControlPlaneScalingConfig`.
+    ///
+    /// The control plane scaling tier configuration. For more information, see EKS Provisioned Control
+    /// Plane in the Amazon EKS User Guide.
     pub control_plane_scaling_config: Option<Val<ControlPlaneScalingConfig>>,
     /// `DeletionProtection`.
+    ///
+    /// The current deletion protection setting for the cluster. When `true` , deletion protection is
+    /// enabled and the cluster cannot be deleted until protection is disabled. When `false` , the cluster
+    /// can be deleted normally. This setting only applies to clusters in an active state.
     pub deletion_protection: Option<Val<bool>>,
     /// `EncryptionConfig`. Changing it replaces the resource.
+    ///
+    /// The encryption configuration for the cluster.
     ///
     /// - Items: 0 to 1.
     pub encryption_config: Option<Val<Vec<EncryptionConfig>>>,
     /// `Force`.
+    ///
+    /// Set this value to `true` to override upgrade-blocking readiness checks when updating a cluster.
     pub force: Option<Val<bool>>,
     /// `KubernetesNetworkConfig`.
+    ///
+    /// The Kubernetes network configuration for the cluster.
     pub kubernetes_network_config: Option<Val<KubernetesNetworkConfig>>,
     /// `Logging`.
+    ///
+    /// The logging configuration for your cluster.
     pub logging: Option<Val<Logging>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The unique name to give to your cluster. The name can contain only alphanumeric characters
+    /// (case-sensitive) and hyphens. It must start with an alphanumeric character and can't be longer than 100
+    /// characters. The name must be unique within the AWS Region and AWS account that you're creating the
+    /// cluster in. Note that underscores can't be used in CloudFormation .
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[0-9A-Za-z][A-Za-z0-9\-_]*`.
     pub name: Option<Val<String>>,
     /// `OutpostConfig`. Changing it replaces the resource.
+    ///
+    /// An object representing the configuration of your local Amazon EKS cluster on an AWS Outpost. This
+    /// object isn't available for clusters on the AWS cloud.
     pub outpost_config: Option<Val<OutpostConfig>>,
     /// `RemoteNetworkConfig`.
+    ///
+    /// The configuration in the cluster for EKS Hybrid Nodes. You can add, change, or remove this
+    /// configuration after the cluster is created.
     pub remote_network_config: Option<Val<RemoteNetworkConfig>>,
     /// `ResourcesVpcConfig`: required.
+    ///
+    /// The VPC configuration that's used by the cluster control plane. Amazon EKS VPC resources have
+    /// specific requirements to work properly with Kubernetes. For more information, see [Cluster VPC
+    /// Considerations](https://docs.aws.amazon.com/eks/latest/userguide/network_reqs.html) and [Cluster
+    /// Security Group Considerations](https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html)
+    /// in the *Amazon EKS User Guide* . You must specify at least two subnets. You can specify up to five
+    /// security groups, but we recommend that you use a dedicated security group for your cluster control
+    /// plane.
     pub resources_vpc_config: Option<Val<ResourcesVpcConfig>>,
     /// `RoleArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that provides permissions for the Kubernetes control
+    /// plane to make calls to AWS API operations on your behalf. For more information, see [Amazon EKS
+    /// Service IAM Role](https://docs.aws.amazon.com/eks/latest/userguide/service_IAM_role.html) in the **Amazon
+    /// EKS User Guide** .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `StorageConfig`.
+    ///
+    /// Indicates the current configuration of the block storage capability on your EKS Auto Mode cluster.
+    /// For example, if the capability is enabled or disabled. If the block storage capability is enabled,
+    /// EKS Auto Mode will create and delete EBS volumes in your AWS account. For more information, see EKS
+    /// Auto Mode block storage capability in the *Amazon EKS User Guide* .
     pub storage_config: Option<Val<StorageConfig>>,
     /// `Tags`.
+    ///
+    /// The metadata that you apply to the cluster to assist with categorization and organization. Each tag
+    /// consists of a key and an optional value, both of which you define. Cluster tags don't propagate to
+    /// any other resources associated with the cluster.
+    ///
+    /// > You must have the `eks:TagResource` and `eks:UntagResource` permissions for your [IAM
+    /// principal](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html) to
+    /// manage the CloudFormation stack. If you don't have these permissions, there might be unexpected
+    /// behavior with stack-level tags propagating to the resource during resource creation and update.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UpgradePolicy`.
+    ///
+    /// This value indicates if extended support is enabled or disabled for the cluster.
+    ///
+    /// [Learn more about EKS Extended Support in the *Amazon EKS User Guide*
+    /// .](https://docs.aws.amazon.com/eks/latest/userguide/extended-support-control.html)
     pub upgrade_policy: Option<Val<UpgradePolicy>>,
     /// `Version`.
+    ///
+    /// The desired Kubernetes version for your cluster. If you don't specify a value here, the default
+    /// version available in Amazon EKS is used.
+    ///
+    /// > The default version might not be the latest version available.
     ///
     /// - Pattern: `1\.\d\d`.
     pub version: Option<Val<String>>,
     /// `ZonalShiftConfig`.
+    ///
+    /// The configuration for zonal shift for the cluster.
     pub zonal_shift_config: Option<Val<ZonalShiftConfig>>,
 }
 
@@ -250,34 +370,66 @@ impl Deref for ClusterHandle {
 
 impl ClusterHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of your local Amazon EKS cluster on an AWS Outpost. This property isn't available for an
+    /// Amazon EKS cluster on the AWS cloud.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the cluster, such as `arn:aws:eks:us-west-2:666666666666:cluster/prod` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// The endpoint for your Kubernetes API server, such as
+    /// `https://5E1D0CEXAMPLEA591B746AFC5AB30262.yl4.us-west-2.eks.amazonaws.com` .
     pub fn attr_endpoint(&self) -> Val<String> {
         self.0.get_att("Endpoint")
     }
     /// `Fn::GetAtt` `CertificateAuthorityData`.
+    ///
+    /// The `certificate-authority-data` for your cluster.
     pub fn attr_certificate_authority_data(&self) -> Val<String> {
         self.0.get_att("CertificateAuthorityData")
     }
     /// `Fn::GetAtt` `ClusterSecurityGroupId`.
+    ///
+    /// The cluster security group that was created by Amazon EKS for the cluster. Managed node groups use
+    /// this security group for control plane to data plane communication.
+    ///
+    /// This parameter is only returned by Amazon EKS clusters that support managed node groups. For more
+    /// information, see [Managed node
+    /// groups](https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html) in the *Amazon
+    /// EKS User Guide* .
     pub fn attr_cluster_security_group_id(&self) -> Val<String> {
         self.0.get_att("ClusterSecurityGroupId")
     }
     /// `Fn::GetAtt` `EncryptionConfigKeyArn`.
+    ///
+    /// Amazon Resource Name (ARN) or alias of the customer master key (CMK).
     pub fn attr_encryption_config_key_arn(&self) -> Val<String> {
         self.0.get_att("EncryptionConfigKeyArn")
     }
     /// `Fn::GetAtt` `OpenIdConnectIssuerUrl`.
+    ///
+    /// The issuer URL for the OIDC identity provider of the cluster, such as
+    /// `https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E` . If you need to
+    /// remove `https://` from this output value, you can include the following code in your template.
+    ///
+    /// `!Select [1, !Split ["//", !GetAtt EKSCluster.OpenIdConnectIssuerUrl]]`
     pub fn attr_open_id_connect_issuer_url(&self) -> Val<String> {
         self.0.get_att("OpenIdConnectIssuerUrl")
     }
     /// `Fn::GetAtt` `KubernetesNetworkConfig.ServiceIpv6Cidr`.
+    ///
+    /// The CIDR block that Kubernetes Service IP addresses are assigned from if you created a `1.21` or
+    /// later cluster with version `>1.10.1` or later of the Amazon VPC CNI add-on and specified `ipv6` for *ipFamily*
+    /// when you created the cluster. Kubernetes assigns Service addresses from the unique local address
+    /// range ( `fc00::/7` ) because you can't specify a custom `IPv6` CIDR block when you create the
+    /// cluster.
     pub fn attr_kubernetes_network_config_service_ipv6_cidr(&self) -> Val<String> {
         self.0.get_att("KubernetesNetworkConfig.ServiceIpv6Cidr")
     }
@@ -292,11 +444,20 @@ impl ClusterHandle {
 }
 
 /// The [`AccessConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-accessconfig.html) property type.
+///
+/// The access configuration for the cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessConfig {
     /// `AuthenticationMode`.
+    ///
+    /// The desired authentication mode for the cluster. If you create a cluster by using the EKS API, AWS
+    /// SDKs, or AWS CloudFormation , the default is `CONFIG_MAP` . If you create the cluster by using the
+    /// AWS Management Console , the default value is `API_AND_CONFIG_MAP` .
     pub authentication_mode: Option<Val<AuthenticationMode>>,
     /// `BootstrapClusterCreatorAdminPermissions`.
+    ///
+    /// Specifies whether or not the cluster creator IAM principal was set as a cluster admin access entry
+    /// during cluster creation time. The default value is `true` .
     pub bootstrap_cluster_creator_admin_permissions: Option<Val<bool>>,
 }
 
@@ -350,9 +511,17 @@ impl ToValue for AccessConfig {
 impl Literal for AccessConfig {}
 
 /// The [`BlockStorage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-blockstorage.html) property type.
+///
+/// Indicates the current configuration of the block storage capability on your EKS Auto Mode cluster.
+/// For example, if the capability is enabled or disabled. If the block storage capability is enabled,
+/// EKS Auto Mode will create and delete EBS volumes in your AWS account. For more information, see EKS
+/// Auto Mode block storage capability in the *Amazon EKS User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlockStorage {
     /// `Enabled`.
+    ///
+    /// Indicates if the block storage capability is enabled on your EKS Auto Mode cluster. If the block
+    /// storage capability is enabled, EKS Auto Mode will create and delete EBS volumes in your AWS account.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -400,9 +569,19 @@ impl ToValue for BlockStorage {
 impl Literal for BlockStorage {}
 
 /// The [`ClusterLogging`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-clusterlogging.html) property type.
+///
+/// The cluster control plane logging configuration for your cluster.
+///
+/// > When updating a resource, you must include this `ClusterLogging` property if the previous
+/// CloudFormation template of the resource had it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterLogging {
     /// `EnabledTypes`.
+    ///
+    /// The enabled control plane logs for your cluster. All log types are disabled if the array is empty.
+    ///
+    /// > When updating a resource, you must include this `EnabledTypes` property if the previous
+    /// CloudFormation template of the resource had it.
     pub enabled_types: Option<Val<Vec<LoggingTypeConfig>>>,
 }
 
@@ -455,13 +634,29 @@ impl ToValue for ClusterLogging {
 impl Literal for ClusterLogging {}
 
 /// The [`ComputeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-computeconfig.html) property type.
+///
+/// Indicates the current configuration of the compute capability on your EKS Auto Mode cluster. For
+/// example, if the capability is enabled or disabled. If the compute capability is enabled, EKS Auto
+/// Mode will create and delete EC2 Managed Instances in your AWS account. For more information, see EKS
+/// Auto Mode compute capability in the *Amazon EKS User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComputeConfig {
     /// `Enabled`.
+    ///
+    /// Request to enable or disable the compute capability on your EKS Auto Mode cluster. If the compute
+    /// capability is enabled, EKS Auto Mode will create and delete EC2 Managed Instances in your AWS
+    /// account.
     pub enabled: Option<Val<bool>>,
     /// `NodePools`.
+    ///
+    /// Configuration for node pools that defines the compute resources for your EKS Auto Mode cluster. For
+    /// more information, see EKS Auto Mode Node Pools in the *Amazon EKS User Guide* .
     pub node_pools: Option<Val<Vec<String>>>,
     /// `NodeRoleArn`.
+    ///
+    /// The ARN of the IAM Role EKS will assign to EC2 Managed Instances in your EKS Auto Mode cluster. This
+    /// value cannot be changed after the compute capability of EKS Auto Mode is enabled. For more
+    /// information, see the IAM Reference in the *Amazon EKS User Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub node_role_arn: Option<Val<String>>,
@@ -528,9 +723,17 @@ impl ToValue for ComputeConfig {
 impl Literal for ComputeConfig {}
 
 /// The [`ControlPlanePlacement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-controlplaneplacement.html) property type.
+///
+/// The placement configuration for all the control plane instances of your local Amazon EKS cluster on
+/// an AWS Outpost. For more information, see [Capacity
+/// considerations](https://docs.aws.amazon.com/eks/latest/userguide/eks-outposts-capacity-considerations.html)
+/// in the *Amazon EKS User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ControlPlanePlacement {
     /// `GroupName`.
+    ///
+    /// The name of the placement group for the Kubernetes control plane instances. This property is only
+    /// used for a local cluster on an AWS Outpost.
     pub group_name: Option<Val<String>>,
 }
 
@@ -578,9 +781,16 @@ impl ToValue for ControlPlanePlacement {
 impl Literal for ControlPlanePlacement {}
 
 /// The [`ControlPlaneScalingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-controlplanescalingconfig.html) property type.
+///
+/// The control plane scaling tier configuration. For more information, see EKS Provisioned Control
+/// Plane in the Amazon EKS User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ControlPlaneScalingConfig {
     /// `Tier`.
+    ///
+    /// The control plane scaling tier configuration. Available options are `standard` , `tier-xl` ,
+    /// `tier-2xl` , or `tier-4xl` . For more information, see EKS Provisioned Control Plane in the Amazon
+    /// EKS User Guide.
     pub tier: Option<Val<Tier>>,
 }
 
@@ -628,9 +838,17 @@ impl ToValue for ControlPlaneScalingConfig {
 impl Literal for ControlPlaneScalingConfig {}
 
 /// The [`ElasticLoadBalancing`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-elasticloadbalancing.html) property type.
+///
+/// Indicates the current configuration of the load balancing capability on your EKS Auto Mode cluster.
+/// For example, if the capability is enabled or disabled. For more information, see EKS Auto Mode load
+/// balancing capability in the *Amazon EKS User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElasticLoadBalancing {
     /// `Enabled`.
+    ///
+    /// Indicates if the load balancing capability is enabled on your EKS Auto Mode cluster. If the load
+    /// balancing capability is enabled, EKS Auto Mode will create and delete load balancers in your AWS
+    /// account.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -678,11 +896,17 @@ impl ToValue for ElasticLoadBalancing {
 impl Literal for ElasticLoadBalancing {}
 
 /// The [`EncryptionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-encryptionconfig.html) property type.
+///
+/// The encryption configuration for the cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfig {
     /// `Provider`.
+    ///
+    /// The encryption provider for the cluster.
     pub provider: Option<Val<Provider>>,
     /// `Resources`.
+    ///
+    /// Specifies the resources to be encrypted. The only supported value is `secrets` .
     pub resources: Option<Val<Vec<String>>>,
 }
 
@@ -741,16 +965,47 @@ impl ToValue for EncryptionConfig {
 impl Literal for EncryptionConfig {}
 
 /// The [`KubernetesNetworkConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-kubernetesnetworkconfig.html) property type.
+///
+/// The Kubernetes network configuration for the cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KubernetesNetworkConfig {
     /// `ElasticLoadBalancing`.
+    ///
+    /// Request to enable or disable the load balancing capability on your EKS Auto Mode cluster. For more
+    /// information, see EKS Auto Mode load balancing capability in the *Amazon EKS User Guide* .
     pub elastic_load_balancing: Option<Val<ElasticLoadBalancing>>,
     /// `IpFamily`.
+    ///
+    /// Specify which IP family is used to assign Kubernetes pod and service IP addresses. If you don't
+    /// specify a value, `ipv4` is used by default. You can only specify an IP family when you create a
+    /// cluster and can't change this value once the cluster is created. If you specify `ipv6` , the VPC and
+    /// subnets that you specify for cluster creation must have both `IPv4` and `IPv6` CIDR blocks assigned
+    /// to them. You can't specify `ipv6` for clusters in China Regions.
+    ///
+    /// You can only specify `ipv6` for `1.21` and later clusters that use version `1.10.1` or later of the
+    /// Amazon VPC CNI add-on. If you specify `ipv6` , then ensure that your VPC meets the requirements
+    /// listed in the considerations listed in [Assigning IPv6 addresses to pods and
+    /// services](https://docs.aws.amazon.com/eks/latest/userguide/cni-ipv6.html) in the *Amazon EKS User
+    /// Guide* . Kubernetes assigns services `IPv6` addresses from the unique local address range
+    /// `(fc00::/7)` . You can't specify a custom `IPv6` CIDR block. Pod addresses are assigned from the
+    /// subnet's `IPv6` CIDR.
     pub ip_family: Option<Val<IpFamily>>,
     /// `ServiceIpv4Cidr`.
+    ///
+    /// Don't specify a value if you select `ipv6` for *ipFamily* . The CIDR block to assign Kubernetes
+    /// service IP addresses from. If you don't specify a block, Kubernetes assigns addresses from either
+    /// the `10.100.0.0/16` or `172.20.0.0/16` CIDR blocks. We recommend that you specify a block that does
+    /// not overlap with resources in other networks that are peered or connected to your VPC. The block
+    /// must meet the following requirements:
+    ///
+    /// - Within one of the following private IP address blocks: `10.0.0.0/8` , `172.16.0.0/12` , or
+    ///   `192.168.0.0/16` .
+    /// - Doesn't overlap with any CIDR block assigned to the VPC that you selected for VPC.
+    /// - Between `/24` and `/12` .
+    ///
+    /// > You can only specify a custom CIDR block when you create a cluster. You can't change this value
+    /// after the cluster is created.
     pub service_ipv4_cidr: Option<Val<String>>,
-    /// `ServiceIpv6Cidr`.
-    pub service_ipv6_cidr: Option<Val<String>>,
 }
 
 impl KubernetesNetworkConfig {
@@ -770,7 +1025,6 @@ impl KubernetesNetworkConfig {
         put(&mut m, "ElasticLoadBalancing", &self.elastic_load_balancing);
         put(&mut m, "IpFamily", &self.ip_family);
         put(&mut m, "ServiceIpv4Cidr", &self.service_ipv4_cidr);
-        put(&mut m, "ServiceIpv6Cidr", &self.service_ipv6_cidr);
         m
     }
 }
@@ -795,11 +1049,6 @@ impl KubernetesNetworkConfigBuilder {
         self.0.service_ipv4_cidr = Some(value.into());
         self
     }
-    /// Sets `ServiceIpv6Cidr`.
-    pub fn service_ipv6_cidr(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.service_ipv6_cidr = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> KubernetesNetworkConfig {
         self.0
@@ -815,9 +1064,22 @@ impl ToValue for KubernetesNetworkConfig {
 impl Literal for KubernetesNetworkConfig {}
 
 /// The [`Logging`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-logging.html) property type.
+///
+/// Enable or disable exporting the Kubernetes control plane logs for your cluster to CloudWatch Logs.
+/// By default, cluster control plane logs aren't exported to CloudWatch Logs. For more information, see
+/// [Amazon EKS Cluster control plane
+/// logs](https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html) in the **Amazon EKS
+/// User Guide** .
+///
+/// > When updating a resource, you must include this `Logging` property if the previous CloudFormation
+/// template of the resource had it. > CloudWatch Logs ingestion, archive storage, and data scanning
+/// rates apply to exported control plane logs. For more information, see [CloudWatch
+/// Pricing](https://docs.aws.amazon.com/cloudwatch/pricing/) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Logging {
     /// `ClusterLogging`.
+    ///
+    /// The cluster control plane logging configuration for your cluster.
     pub cluster_logging: Option<Val<ClusterLogging>>,
 }
 
@@ -865,9 +1127,15 @@ impl ToValue for Logging {
 impl Literal for Logging {}
 
 /// The [`LoggingTypeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-loggingtypeconfig.html) property type.
+///
+/// The enabled logging type. For a list of the valid logging types, see the [`types` property of
+/// `LogSetup`](https://docs.aws.amazon.com/eks/latest/APIReference/API_LogSetup.html#AmazonEKS-Type-LogSetup-types)
+/// in the *Amazon EKS API Reference* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingTypeConfig {
     /// `Type`.
+    ///
+    /// The name of the log type.
     pub type_: Option<Val<Type>>,
 }
 
@@ -915,13 +1183,36 @@ impl ToValue for LoggingTypeConfig {
 impl Literal for LoggingTypeConfig {}
 
 /// The [`OutpostConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-outpostconfig.html) property type.
+///
+/// The configuration of your local Amazon EKS cluster on an AWS Outpost. Before creating a cluster on
+/// an Outpost, review [Creating a local cluster on an
+/// Outpost](https://docs.aws.amazon.com/eks/latest/userguide/eks-outposts-local-cluster-create.html) in
+/// the *Amazon EKS User Guide* . This API isn't available for Amazon EKS clusters on the AWS cloud.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutpostConfig {
     /// `ControlPlaneInstanceType`: required.
+    ///
+    /// The Amazon EC2 instance type that you want to use for your local Amazon EKS cluster on Outposts.
+    /// Choose an instance type based on the number of nodes that your cluster will have. For more
+    /// information, see [Capacity
+    /// considerations](https://docs.aws.amazon.com/eks/latest/userguide/eks-outposts-capacity-considerations.html)
+    /// in the *Amazon EKS User Guide* .
+    ///
+    /// The instance type that you specify is used for all Kubernetes control plane instances. The instance
+    /// type can't be changed after cluster creation. The control plane is not automatically scaled by
+    /// Amazon EKS.
     pub control_plane_instance_type: Option<Val<String>>,
     /// `ControlPlanePlacement`.
+    ///
+    /// An object representing the placement configuration for all the control plane instances of your local
+    /// Amazon EKS cluster on an AWS Outpost. For more information, see [Capacity
+    /// considerations](https://docs.aws.amazon.com/eks/latest/userguide/eks-outposts-capacity-considerations.html)
+    /// in the *Amazon EKS User Guide* .
     pub control_plane_placement: Option<Val<ControlPlanePlacement>>,
     /// `OutpostArns`: required.
+    ///
+    /// The ARN of the Outpost that you want to use for your local Amazon EKS cluster on Outposts. Only a
+    /// single Outpost ARN is supported.
     pub outpost_arns: Option<Val<Vec<String>>>,
 }
 
@@ -1000,9 +1291,18 @@ impl ToValue for OutpostConfig {
 impl Literal for OutpostConfig {}
 
 /// The [`Provider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-provider.html) property type.
+///
+/// Identifies the AWS Key Management Service ( AWS  ) key used to encrypt the secrets.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Provider {
     /// `KeyArn`.
+    ///
+    /// Amazon Resource Name (ARN) or alias of the KMS key. The KMS key must be symmetric and created in the
+    /// same AWS Region as the cluster. If the KMS key was created in a different account, the [IAM
+    /// principal](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html) must
+    /// have access to the KMS key. For more information, see [Allowing users in other accounts to use a KMS
+    /// key](https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html)
+    /// in the *AWS Key Management Service Developer Guide* .
     pub key_arn: Option<Val<String>>,
 }
 
@@ -1050,13 +1350,54 @@ impl ToValue for Provider {
 impl Literal for Provider {}
 
 /// The [`RemoteNetworkConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-remotenetworkconfig.html) property type.
+///
+/// The configuration in the cluster for EKS Hybrid Nodes. You can add, change, or remove this
+/// configuration after the cluster is created.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RemoteNetworkConfig {
     /// `RemoteNodeNetworks`.
     ///
+    /// The list of network CIDRs that can contain hybrid nodes.
+    ///
+    /// These CIDR blocks define the expected IP address range of the hybrid nodes that join the cluster.
+    /// These blocks are typically determined by your network administrator.
+    ///
+    /// Enter one or more IPv4 CIDR blocks in decimal dotted-quad notation (for example, `10.2.0.0/16` ).
+    ///
+    /// It must satisfy the following requirements:
+    ///
+    /// - Each block must be within an `IPv4` RFC-1918 network range. Minimum allowed size is /32, maximum
+    ///   allowed size is /8. Publicly-routable addresses aren't supported.
+    /// - Each block cannot overlap with the range of the VPC CIDR blocks for your EKS resources, or the
+    ///   block of the Kubernetes service IP range.
+    /// - Each block must have a route to the VPC that uses the VPC CIDR blocks, not public IPs or Elastic
+    ///   IPs. There are many options including AWS Transit Gateway , AWS Site-to-Site VPN , or AWS Direct
+    ///   Connect .
+    /// - Each host must allow outbound connection to the EKS cluster control plane on TCP ports `443` and
+    ///   `10250` .
+    /// - Each host must allow inbound connection from the EKS cluster control plane on TCP port 10250 for
+    ///   logs, exec and port-forward operations.
+    /// - Each host must allow TCP and UDP network connectivity to and from other hosts that are running
+    ///   `CoreDNS` on UDP port `53` for service and pod DNS names.
+    ///
     /// - Items: 0 to 1.
     pub remote_node_networks: Option<Val<Vec<RemoteNodeNetwork>>>,
     /// `RemotePodNetworks`.
+    ///
+    /// The list of network CIDRs that can contain pods that run Kubernetes webhooks on hybrid nodes.
+    ///
+    /// These CIDR blocks are determined by configuring your Container Network Interface (CNI) plugin. We
+    /// recommend the Calico CNI or Cilium CNI. Note that the Amazon VPC CNI plugin for Kubernetes isn't
+    /// available for on-premises and edge locations.
+    ///
+    /// Enter one or more IPv4 CIDR blocks in decimal dotted-quad notation (for example, `10.2.0.0/16` ).
+    ///
+    /// It must satisfy the following requirements:
+    ///
+    /// - Each block must be within an `IPv4` RFC-1918 network range. Minimum allowed size is /32, maximum
+    ///   allowed size is /8. Publicly-routable addresses aren't supported.
+    /// - Each block cannot overlap with the range of the VPC CIDR blocks for your EKS resources, or the
+    ///   block of the Kubernetes service IP range.
     ///
     /// - Items: 0 to 1.
     pub remote_pod_networks: Option<Val<Vec<RemotePodNetwork>>>,
@@ -1122,9 +1463,55 @@ impl ToValue for RemoteNetworkConfig {
 impl Literal for RemoteNetworkConfig {}
 
 /// The [`RemoteNodeNetwork`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-remotenodenetwork.html) property type.
+///
+/// A network CIDR that can contain hybrid nodes.
+///
+/// These CIDR blocks define the expected IP address range of the hybrid nodes that join the cluster.
+/// These blocks are typically determined by your network administrator.
+///
+/// Enter one or more IPv4 CIDR blocks in decimal dotted-quad notation (for example, `10.2.0.0/16` ).
+///
+/// It must satisfy the following requirements:
+///
+/// - Each block must be within an `IPv4` RFC-1918 network range. Minimum allowed size is /32, maximum
+///   allowed size is /8. Publicly-routable addresses aren't supported.
+/// - Each block cannot overlap with the range of the VPC CIDR blocks for your EKS resources, or the
+///   block of the Kubernetes service IP range.
+/// - Each block must have a route to the VPC that uses the VPC CIDR blocks, not public IPs or Elastic
+///   IPs. There are many options including AWS Transit Gateway , AWS Site-to-Site VPN , or AWS Direct
+///   Connect .
+/// - Each host must allow outbound connection to the EKS cluster control plane on TCP ports `443` and
+///   `10250` .
+/// - Each host must allow inbound connection from the EKS cluster control plane on TCP port 10250 for
+///   logs, exec and port-forward operations.
+/// - Each host must allow TCP and UDP network connectivity to and from other hosts that are running
+///   `CoreDNS` on UDP port `53` for service and pod DNS names.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RemoteNodeNetwork {
     /// `Cidrs`: required.
+    ///
+    /// A network CIDR that can contain hybrid nodes.
+    ///
+    /// These CIDR blocks define the expected IP address range of the hybrid nodes that join the cluster.
+    /// These blocks are typically determined by your network administrator.
+    ///
+    /// Enter one or more IPv4 CIDR blocks in decimal dotted-quad notation (for example, `10.2.0.0/16` ).
+    ///
+    /// It must satisfy the following requirements:
+    ///
+    /// - Each block must be within an `IPv4` RFC-1918 network range. Minimum allowed size is /32, maximum
+    ///   allowed size is /8. Publicly-routable addresses aren't supported.
+    /// - Each block cannot overlap with the range of the VPC CIDR blocks for your EKS resources, or the
+    ///   block of the Kubernetes service IP range.
+    /// - Each block must have a route to the VPC that uses the VPC CIDR blocks, not public IPs or Elastic
+    ///   IPs. There are many options including AWS Transit Gateway , AWS Site-to-Site VPN , or AWS Direct
+    ///   Connect .
+    /// - Each host must allow outbound connection to the EKS cluster control plane on TCP ports `443` and
+    ///   `10250` .
+    /// - Each host must allow inbound connection from the EKS cluster control plane on TCP port 10250 for
+    ///   logs, exec and port-forward operations.
+    /// - Each host must allow TCP and UDP network connectivity to and from other hosts that are running
+    ///   `CoreDNS` on UDP port `53` for service and pod DNS names.
     pub cidrs: Option<Val<Vec<String>>>,
 }
 
@@ -1180,9 +1567,39 @@ impl ToValue for RemoteNodeNetwork {
 impl Literal for RemoteNodeNetwork {}
 
 /// The [`RemotePodNetwork`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-remotepodnetwork.html) property type.
+///
+/// A network CIDR that can contain pods that run Kubernetes webhooks on hybrid nodes.
+///
+/// These CIDR blocks are determined by configuring your Container Network Interface (CNI) plugin. We
+/// recommend the Calico CNI or Cilium CNI. Note that the Amazon VPC CNI plugin for Kubernetes isn't
+/// available for on-premises and edge locations.
+///
+/// Enter one or more IPv4 CIDR blocks in decimal dotted-quad notation (for example, `10.2.0.0/16` ).
+///
+/// It must satisfy the following requirements:
+///
+/// - Each block must be within an `IPv4` RFC-1918 network range. Minimum allowed size is /32, maximum
+///   allowed size is /8. Publicly-routable addresses aren't supported.
+/// - Each block cannot overlap with the range of the VPC CIDR blocks for your EKS resources, or the
+///   block of the Kubernetes service IP range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RemotePodNetwork {
     /// `Cidrs`: required.
+    ///
+    /// A network CIDR that can contain pods that run Kubernetes webhooks on hybrid nodes.
+    ///
+    /// These CIDR blocks are determined by configuring your Container Network Interface (CNI) plugin. We
+    /// recommend the Calico CNI or Cilium CNI. Note that the Amazon VPC CNI plugin for Kubernetes isn't
+    /// available for on-premises and edge locations.
+    ///
+    /// Enter one or more IPv4 CIDR blocks in decimal dotted-quad notation (for example, `10.2.0.0/16` ).
+    ///
+    /// It must satisfy the following requirements:
+    ///
+    /// - Each block must be within an `IPv4` RFC-1918 network range. Minimum allowed size is /32, maximum
+    ///   allowed size is /8. Publicly-routable addresses aren't supported.
+    /// - Each block cannot overlap with the range of the VPC CIDR blocks for your EKS resources, or the
+    ///   block of the Kubernetes service IP range.
     pub cidrs: Option<Val<Vec<String>>>,
 }
 
@@ -1238,19 +1655,67 @@ impl ToValue for RemotePodNetwork {
 impl Literal for RemotePodNetwork {}
 
 /// The [`ResourcesVpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-resourcesvpcconfig.html) property type.
+///
+/// An object representing the VPC configuration to use for an Amazon EKS cluster.
+///
+/// > When updating a resource, you must include these properties if the previous CloudFormation
+/// template of the resource had them:
+/// >
+/// > - `EndpointPublicAccess`
+/// > - `EndpointPrivateAccess`
+/// > - `PublicAccessCidrs`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcesVpcConfig {
     /// `EndpointPrivateAccess`.
+    ///
+    /// Set this value to `true` to enable private access for your cluster's Kubernetes API server endpoint.
+    /// If you enable private access, Kubernetes API requests from within your cluster's VPC use the private
+    /// VPC endpoint. The default value for this parameter is `false` , which disables private access for
+    /// your Kubernetes API server. If you disable private access and you have nodes or AWS Fargate pods in
+    /// the cluster, then ensure that `publicAccessCidrs` includes the necessary CIDR blocks for
+    /// communication with the nodes or Fargate pods. For more information, see [Cluster API server
+    /// endpoint](https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html) in the **Amazon
+    /// EKS User Guide** .
     pub endpoint_private_access: Option<Val<bool>>,
     /// `EndpointPublicAccess`.
+    ///
+    /// Set this value to `false` to disable public access to your cluster's Kubernetes API server endpoint.
+    /// If you disable public access, your cluster's Kubernetes API server can only receive requests from
+    /// within the cluster VPC. The default value for this parameter is `true` , which enables public access
+    /// for your Kubernetes API server. The endpoint domain name and IP address family depends on the value
+    /// of the `ipFamily` for the cluster. For more information, see [Cluster API server
+    /// endpoint](https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html) in the **Amazon
+    /// EKS User Guide** .
     pub endpoint_public_access: Option<Val<bool>>,
     /// `PublicAccessCidrs`.
+    ///
+    /// The CIDR blocks that are allowed access to your cluster's public Kubernetes API server endpoint.
+    /// Communication to the endpoint from addresses outside of the CIDR blocks that you specify is denied.
+    /// The default value is `0.0.0.0/0` and additionally `::/0` for dual-stack `IPv6` clusters. If you've
+    /// disabled private endpoint access, make sure that you specify the necessary CIDR blocks for every
+    /// node and AWS Fargate `Pod` in the cluster. For more information, see [Cluster API server
+    /// endpoint](https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html) in the **Amazon
+    /// EKS User Guide** .
+    ///
+    /// Note that the public endpoints are dual-stack for only `IPv6` clusters that are made after October 2024.
+    /// You can't add `IPv6` CIDR blocks to `IPv4` clusters or `IPv6` clusters that were made before October 2024.
     pub public_access_cidrs: Option<Val<Vec<String>>>,
     /// `SecurityGroupIds`.
+    ///
+    /// Specify one or more security groups for the cross-account elastic network interfaces that Amazon EKS
+    /// creates to use that allow communication between your nodes and the Kubernetes control plane. If you
+    /// don't specify any security groups, then familiarize yourself with the difference between Amazon EKS
+    /// defaults for clusters deployed with Kubernetes. For more information, see [Amazon EKS security group
+    /// considerations](https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html) in the **Amazon
+    /// EKS User Guide** .
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required.
+    ///
+    /// Specify subnets for your Amazon EKS nodes. Amazon EKS creates cross-account elastic network
+    /// interfaces in these subnets to allow communication between your nodes and the Kubernetes control
+    /// plane.
     pub subnet_ids: Option<Val<Vec<String>>>,
 }
 
@@ -1340,9 +1805,15 @@ impl ToValue for ResourcesVpcConfig {
 impl Literal for ResourcesVpcConfig {}
 
 /// The [`StorageConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-storageconfig.html) property type.
+///
+/// Request to update the configuration of the storage capability of your EKS Auto Mode cluster. For
+/// example, enable the capability. For more information, see EKS Auto Mode block storage capability in
+/// the *Amazon EKS User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageConfig {
     /// `BlockStorage`.
+    ///
+    /// Request to configure EBS Block Storage settings for your EKS Auto Mode cluster.
     pub block_storage: Option<Val<BlockStorage>>,
 }
 
@@ -1458,9 +1929,23 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UpgradePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-upgradepolicy.html) property type.
+///
+/// The support policy to use for the cluster. Extended support allows you to remain on specific
+/// Kubernetes versions for longer. Clusters in extended support have higher costs. The default value is
+/// `EXTENDED` . Use `STANDARD` to disable extended support.
+///
+/// [Learn more about EKS Extended Support in the *Amazon EKS User Guide*
+/// .](https://docs.aws.amazon.com/eks/latest/userguide/extended-support-control.html)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpgradePolicy {
     /// `SupportType`.
+    ///
+    /// If the cluster is set to `EXTENDED` , it will enter extended support at the end of standard support.
+    /// If the cluster is set to `STANDARD` , it will be automatically upgraded at the end of standard
+    /// support.
+    ///
+    /// [Learn more about EKS Extended Support in the *Amazon EKS User Guide*
+    /// .](https://docs.aws.amazon.com/eks/latest/userguide/extended-support-control.html)
     pub support_type: Option<Val<SupportType>>,
 }
 
@@ -1508,9 +1993,13 @@ impl ToValue for UpgradePolicy {
 impl Literal for UpgradePolicy {}
 
 /// The [`ZonalShiftConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-cluster-zonalshiftconfig.html) property type.
+///
+/// The configuration for zonal shift for the cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZonalShiftConfig {
     /// `Enabled`.
+    ///
+    /// If zonal shift is enabled, AWS configures zonal autoshift for the cluster.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1583,9 +2072,18 @@ impl AuthenticationMode {
             AuthenticationMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthenticationMode {
+    const VALUES: &'static [&'static str] = &["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"];
+    fn as_str(&self) -> &str {
+        AuthenticationMode::as_str(self)
     }
 }
 
@@ -1631,9 +2129,18 @@ impl IpFamily {
             IpFamily::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpFamily {
+    const VALUES: &'static [&'static str] = &["ipv4", "ipv6"];
+    fn as_str(&self) -> &str {
+        IpFamily::as_str(self)
     }
 }
 
@@ -1678,9 +2185,18 @@ impl SupportType {
             SupportType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SupportType {
+    const VALUES: &'static [&'static str] = &["STANDARD", "EXTENDED"];
+    fn as_str(&self) -> &str {
+        SupportType::as_str(self)
     }
 }
 
@@ -1737,9 +2253,18 @@ impl Tier {
             Tier::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Tier {
+    const VALUES: &'static [&'static str] = &["standard", "tier-xl", "tier-2xl", "tier-4xl", "tier-8xl", "tier-ultra"];
+    fn as_str(&self) -> &str {
+        Tier::as_str(self)
     }
 }
 
@@ -1797,9 +2322,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["api", "audit", "authenticator", "controllerManager", "scheduler"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

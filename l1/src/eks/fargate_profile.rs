@@ -5,31 +5,83 @@ use crate::rt::*;
 
 /// The [`AWS::EKS::FargateProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-eks-fargateprofile.html) resource type.
 ///
+/// Creates an AWS Fargate profile for your Amazon EKS cluster. You must have at least one Fargate
+/// profile in a cluster to be able to run pods on Fargate.
+///
+/// The Fargate profile allows an administrator to declare which pods run on Fargate and specify which
+/// pods run on which Fargate profile. This declaration is done through the profile's selectors. Each
+/// profile can have up to five selectors that contain a namespace and labels. A namespace is required
+/// for every selector. The label field consists of multiple optional key-value pairs. Pods that match
+/// the selectors are scheduled on Fargate. If a to-be-scheduled pod matches any of the selectors in the
+/// Fargate profile, then that pod is run on Fargate.
+///
+/// When you create a Fargate profile, you must specify a pod execution role to use with the pods that
+/// are scheduled with the profile. This role is added to the cluster's Kubernetes [Role Based Access
+/// Control](https://docs.aws.amazon.com/https://kubernetes.io/docs/reference/access-authn-authz/rbac/)
+/// (RBAC) for authorization so that the `kubelet` that is running on the Fargate infrastructure can
+/// register with your Amazon EKS cluster so that it can appear in your cluster as a node. The pod
+/// execution role also provides IAM permissions to the Fargate infrastructure to allow read access to
+/// Amazon ECR image repositories. For more information, see [Pod Execution
+/// Role](https://docs.aws.amazon.com/eks/latest/userguide/pod-execution-role.html) in the *Amazon EKS
+/// User Guide* .
+///
+/// Fargate profiles are immutable. However, you can create a new updated profile to replace an existing
+/// profile and then delete the original after the updated profile has finished creating.
+///
+/// If any Fargate profiles in a cluster are in the `DELETING` status, you must wait for that Fargate
+/// profile to finish deleting before you can create any other profiles in that cluster.
+///
+/// For more information, see [AWS Fargate
+/// profile](https://docs.aws.amazon.com/eks/latest/userguide/fargate-profile.html) in the *Amazon EKS
+/// User Guide* .
+///
 /// Build it with [`FargateProfile::builder`]; adding it to a stack returns a [`FargateProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FargateProfile {
     /// `ClusterName`: required. Changing it replaces the resource.
     ///
+    /// The name of your cluster.
+    ///
     /// - Length: at least 1.
     pub cluster_name: Option<Val<String>>,
     /// `FargateProfileName`. Changing it replaces the resource.
     ///
+    /// The name of the Fargate profile.
+    ///
     /// - Length: at least 1.
     pub fargate_profile_name: Option<Val<String>>,
     /// `PodExecutionRoleArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the `Pod` execution role to use for a `Pod` that matches the
+    /// selectors in the Fargate profile. The `Pod` execution role allows Fargate infrastructure to register
+    /// with your cluster as a node, and it provides read access to Amazon ECR image repositories. For more
+    /// information, see [`Pod` execution
+    /// role](https://docs.aws.amazon.com/eks/latest/userguide/pod-execution-role.html) in the *Amazon EKS
+    /// User Guide* .
     ///
     /// - Length: at least 1.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub pod_execution_role_arn: Option<Val<String>>,
     /// `Selectors`: required. Changing it replaces the resource.
     ///
+    /// The selectors to match for a `Pod` to use this Fargate profile. Each selector must have an
+    /// associated Kubernetes `namespace` . Optionally, you can also specify `labels` for a `namespace` .
+    /// You may specify up to five selectors in a Fargate profile.
+    ///
     /// - Items: at least 1.
     pub selectors: Option<Val<Vec<Selector>>>,
     /// `Subnets`. Changing it replaces the resource.
     ///
+    /// The IDs of subnets to launch a `Pod` into. A `Pod` running on Fargate isn't assigned a public IP
+    /// address, so only private subnets (with no direct route to an Internet Gateway) are accepted for this
+    /// parameter.
+    ///
     /// - Format: `AWS::EC2::Subnet.Ids`.
     pub subnets: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// Metadata that assists with categorization and organization. Each tag consists of a key and an
+    /// optional value. You define both. Tags don't propagate to any other cluster or AWS resources.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -161,6 +213,10 @@ impl Deref for FargateProfileHandle {
 
 impl FargateProfileHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the cluster, such as
+    /// `arn:aws:eks:us-west-2:666666666666:fargateprofile/myCluster/myFargateProfile/1cb1a11a-1dc1-1d11-cf11-1111f11fa111`
+    /// .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -175,13 +231,19 @@ impl FargateProfileHandle {
 }
 
 /// The [`Label`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-fargateprofile-label.html) property type.
+///
+/// A key-value pair.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Label {
     /// `Key`: required.
     ///
+    /// Enter a key.
+    ///
     /// - Length: 1 to 127.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// Enter a value.
     ///
     /// - Length: 1 to 255.
     pub value: Option<Val<String>>,
@@ -243,11 +305,18 @@ impl ToValue for Label {
 impl Literal for Label {}
 
 /// The [`Selector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-fargateprofile-selector.html) property type.
+///
+/// An object representing an AWS Fargate profile selector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Selector {
     /// `Labels`.
+    ///
+    /// The Kubernetes labels that the selector should match. A pod must contain all of the labels that are
+    /// specified in the selector for it to be considered a match.
     pub labels: Option<Val<Vec<Label>>>,
     /// `Namespace`: required.
+    ///
+    /// The Kubernetes `namespace` that the selector should match.
     ///
     /// - Length: at least 1.
     pub namespace: Option<Val<String>>,

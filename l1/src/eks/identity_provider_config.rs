@@ -5,18 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::EKS::IdentityProviderConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-eks-identityproviderconfig.html) resource type.
 ///
+/// Associates an identity provider configuration to a cluster.
+///
+/// If you want to authenticate identities using an identity provider, you can create an identity
+/// provider configuration and associate it to your cluster. After configuring authentication to your
+/// cluster you can create Kubernetes `Role` and `ClusterRole` objects, assign permissions to them, and
+/// then bind them to the identities using Kubernetes `RoleBinding` and `ClusterRoleBinding` objects.
+/// For more information see [Using RBAC
+/// Authorization](https://docs.aws.amazon.com/https://kubernetes.io/docs/reference/access-authn-authz/rbac/)
+/// in the Kubernetes documentation.
+///
 /// Build it with [`IdentityProviderConfig::builder`]; adding it to a stack returns a [`IdentityProviderConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentityProviderConfig {
     /// `ClusterName`: required. Changing it replaces the resource.
+    ///
+    /// The name of your cluster.
     pub cluster_name: Option<Val<String>>,
     /// `IdentityProviderConfigName`. Changing it replaces the resource.
+    ///
+    /// The name of the configuration.
     pub identity_provider_config_name: Option<Val<String>>,
     /// `Oidc`. Changing it replaces the resource.
+    ///
+    /// An object representing an OpenID Connect (OIDC) identity provider configuration.
     pub oidc: Option<Val<OidcIdentityProviderConfig>>,
     /// `Tags`.
+    ///
+    /// Metadata that assists with categorization and organization. Each tag consists of a key and an
+    /// optional value. You define both. Tags don't propagate to any other cluster or AWS resources.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of the identity provider configuration. The only type available is `oidc` .
     pub type_: Option<Val<Type>>,
 }
 
@@ -124,6 +145,8 @@ impl Deref for IdentityProviderConfigHandle {
 
 impl IdentityProviderConfigHandle {
     /// `Fn::GetAtt` `IdentityProviderConfigArn`.
+    ///
+    /// The Amazon Resource Name (ARN) associated with the identity provider config.
     pub fn attr_identity_provider_config_arn(&self) -> Val<String> {
         self.0.get_att("IdentityProviderConfigArn")
     }
@@ -138,21 +161,43 @@ impl IdentityProviderConfigHandle {
 }
 
 /// The [`OidcIdentityProviderConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-identityproviderconfig-oidcidentityproviderconfig.html) property type.
+///
+/// An object representing the configuration for an OpenID Connect (OIDC) identity provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OidcIdentityProviderConfig {
     /// `ClientId`: required.
+    ///
+    /// This is also known as *audience* . The ID of the client application that makes authentication
+    /// requests to the OIDC identity provider.
     pub client_id: Option<Val<String>>,
     /// `GroupsClaim`.
+    ///
+    /// The JSON web token (JWT) claim that the provider uses to return your groups.
     pub groups_claim: Option<Val<String>>,
     /// `GroupsPrefix`.
+    ///
+    /// The prefix that is prepended to group claims to prevent clashes with existing names (such as
+    /// `system:` groups). For example, the value `oidc:` creates group names like `oidc:engineering` and
+    /// `oidc:infra` . The prefix can't contain `system:`
     pub groups_prefix: Option<Val<String>>,
     /// `IssuerUrl`: required.
+    ///
+    /// The URL of the OIDC identity provider that allows the API server to discover public signing keys for
+    /// verifying tokens.
     pub issuer_url: Option<Val<String>>,
     /// `RequiredClaims`.
+    ///
+    /// The key-value pairs that describe required claims in the identity token. If set, each claim is
+    /// verified to be present in the token with a matching value.
     pub required_claims: Option<Val<Vec<RequiredClaim>>>,
     /// `UsernameClaim`.
+    ///
+    /// The JSON Web token (JWT) claim that is used as the username.
     pub username_claim: Option<Val<String>>,
     /// `UsernamePrefix`.
+    ///
+    /// The prefix that is prepended to username claims to prevent clashes with existing names. The prefix
+    /// can't contain `system:`
     pub username_prefix: Option<Val<String>>,
 }
 
@@ -259,13 +304,20 @@ impl ToValue for OidcIdentityProviderConfig {
 impl Literal for OidcIdentityProviderConfig {}
 
 /// The [`RequiredClaim`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-identityproviderconfig-requiredclaim.html) property type.
+///
+/// A key-value pair that describes a required claim in the identity token. If set, each claim is
+/// verified to be present in the token with a matching value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequiredClaim {
     /// `Key`: required.
     ///
+    /// The key to match from the token.
+    ///
     /// - Length: 1 to 63.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value for the key from the token.
     ///
     /// - Length: 1 to 253.
     pub value: Option<Val<String>>,
@@ -414,9 +466,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["oidc"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,54 +5,189 @@ use crate::rt::*;
 
 /// The [`AWS::EKS::Nodegroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-eks-nodegroup.html) resource type.
 ///
+/// Creates a managed node group for an Amazon EKS cluster.
+///
+/// You can only create a node group for your cluster that is equal to the current Kubernetes version
+/// for the cluster. All node groups are created with the latest AMI release version for the respective
+/// minor Kubernetes version of the cluster, unless you deploy a custom AMI using a launch template.
+///
+/// For later updates, you will only be able to update a node group using a launch template only if it
+/// was originally deployed with a launch template. Additionally, the launch template ID or name must
+/// match what was used when the node group was created. You can update the launch template version with
+/// necessary changes. For more information about using launch templates, see [Customizing managed nodes
+/// with launch templates](https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html) .
+///
+/// An Amazon EKS managed node group is an Amazon EC2 Auto Scaling group and associated Amazon EC2
+/// instances that are managed by AWS for an Amazon EKS cluster. For more information, see [Managed node
+/// groups](https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html) in the *Amazon
+/// EKS User Guide* .
+///
+/// > Windows AMI types are only supported for commercial AWS Regions that support Windows on Amazon
+/// EKS.
+///
 /// Build it with [`Nodegroup::builder`]; adding it to a stack returns a [`NodegroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Nodegroup {
     /// `AmiType`. Changing it replaces the resource.
+    ///
+    /// The AMI type for your node group. If you specify `launchTemplate` , and your launch template uses a
+    /// custom AMI, then don't specify `amiType` , or the node group deployment will fail. If your launch
+    /// template uses a Windows custom AMI, then add `eks:kube-proxy-windows` to your Windows nodes
+    /// `rolearn` in the `aws-auth` `ConfigMap` . For more information about using launch templates with
+    /// Amazon EKS, see [Customizing managed nodes with launch
+    /// templates](https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html) in the *Amazon
+    /// EKS User Guide* .
     pub ami_type: Option<Val<AmiType>>,
     /// `CapacityType`. Changing it replaces the resource.
+    ///
+    /// The capacity type of your managed node group.
     pub capacity_type: Option<Val<CapacityType>>,
     /// `ClusterName`: required. Changing it replaces the resource.
+    ///
+    /// The name of your cluster.
     ///
     /// - Length: at least 1.
     pub cluster_name: Option<Val<String>>,
     /// `DiskSize`. Changing it replaces the resource.
+    ///
+    /// The root device disk size (in GiB) for your node group instances. The default disk size is 20 GiB
+    /// for Linux and Bottlerocket. The default disk size is 50 GiB for Windows. If you specify
+    /// `launchTemplate` , then don't specify `diskSize` , or the node group deployment will fail. For more
+    /// information about using launch templates with Amazon EKS, see [Customizing managed nodes with launch
+    /// templates](https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html) in the *Amazon
+    /// EKS User Guide* .
     pub disk_size: Option<Val<i64>>,
     /// `ForceUpdateEnabled`.
+    ///
+    /// Force the update if any `Pod` on the existing node group can't be drained due to a `Pod` disruption
+    /// budget issue. If an update fails because all Pods can't be drained, you can force the update after
+    /// it fails to terminate the old node whether or not any `Pod` is running on the node.
     pub force_update_enabled: Option<Val<bool>>,
     /// `InstanceTypes`. Changing it replaces the resource.
+    ///
+    /// Specify the instance types for a node group. If you specify a GPU instance type, make sure to also
+    /// specify an applicable GPU AMI type with the `amiType` parameter. If you specify `launchTemplate` ,
+    /// then you can specify zero or one instance type in your launch template *or* you can specify 0-20
+    /// instance types for `instanceTypes` . If however, you specify an instance type in your launch
+    /// template *and* specify any `instanceTypes` , the node group deployment will fail. If you don't
+    /// specify an instance type in a launch template or for `instanceTypes` , then `t3.medium` is used, by
+    /// default. If you specify `Spot` for `capacityType` , then we recommend specifying multiple values for
+    /// `instanceTypes` . For more information, see [Managed node group capacity
+    /// types](https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html#managed-node-group-capacity-types)
+    /// and [Customizing managed nodes with launch
+    /// templates](https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html) in the *Amazon
+    /// EKS User Guide* .
     pub instance_types: Option<Val<Vec<String>>>,
     /// `Labels`.
+    ///
+    /// The Kubernetes `labels` applied to the nodes in the node group.
+    ///
+    /// > Only `labels` that are applied with the Amazon EKS API are shown here. There may be other
+    /// Kubernetes `labels` applied to the nodes in this group.
     pub labels: Option<Val<BTreeMap<String, String>>>,
     /// `LaunchTemplate`.
+    ///
+    /// An object representing a node group's launch template specification. When using this object, don't
+    /// directly specify `instanceTypes` , `diskSize` , or `remoteAccess` . You cannot later specify a
+    /// different launch template ID or name than what was used to create the node group.
+    ///
+    /// Make sure that the launch template meets the requirements in `launchTemplateSpecification` . Also
+    /// refer to [Customizing managed nodes with launch
+    /// templates](https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html) in the *Amazon
+    /// EKS User Guide* .
     pub launch_template: Option<Val<LaunchTemplateSpecification>>,
     /// `NodeRepairConfig`.
+    ///
+    /// The node auto repair configuration for the node group.
     pub node_repair_config: Option<Val<NodeRepairConfig>>,
     /// `NodeRole`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role to associate with your node group. The Amazon EKS
+    /// worker node `kubelet` daemon makes calls to AWS APIs on your behalf. Nodes receive permissions for
+    /// these API calls through an IAM instance profile and associated policies. Before you can launch nodes
+    /// and register them into a cluster, you must create an IAM role for those nodes to use when they are
+    /// launched. For more information, see [Amazon EKS node IAM
+    /// role](https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html) in the **Amazon EKS
+    /// User Guide** . If you specify `launchTemplate` , then don't specify
+    /// `[IamInstanceProfile](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IamInstanceProfile.html)`
+    /// in your launch template, or the node group deployment will fail. For more information about using
+    /// launch templates with Amazon EKS, see [Customizing managed nodes with launch
+    /// templates](https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html) in the *Amazon
+    /// EKS User Guide* .
     pub node_role: Option<Val<String>>,
     /// `NodegroupName`. Changing it replaces the resource.
+    ///
+    /// The unique name to give your node group.
     ///
     /// - Length: at least 1.
     pub nodegroup_name: Option<Val<String>>,
     /// `ReleaseVersion`.
+    ///
+    /// The AMI version of the Amazon EKS optimized AMI to use with your node group (for example, `1.14.7- *YYYYMMDD*`
+    /// ). By default, the latest available AMI version for the node group's current Kubernetes version is
+    /// used. For more information, see [Amazon EKS optimized Linux AMI
+    /// Versions](https://docs.aws.amazon.com/eks/latest/userguide/eks-linux-ami-versions.html) in the *Amazon
+    /// EKS User Guide* .
+    ///
+    /// > Changing this value triggers an update of the node group if one is available. You can't update
+    /// other properties at the same time as updating `Release Version` .
     pub release_version: Option<Val<String>>,
     /// `RemoteAccess`. Changing it replaces the resource.
+    ///
+    /// The remote access configuration to use with your node group. For Linux, the protocol is SSH. For
+    /// Windows, the protocol is RDP. If you specify `launchTemplate` , then don't specify `remoteAccess` ,
+    /// or the node group deployment will fail. For more information about using launch templates with
+    /// Amazon EKS, see [Customizing managed nodes with launch
+    /// templates](https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html) in the *Amazon
+    /// EKS User Guide* .
     pub remote_access: Option<Val<RemoteAccess>>,
     /// `ScalingConfig`.
+    ///
+    /// The scaling configuration details for the Auto Scaling group that is created for your node group.
     pub scaling_config: Option<Val<ScalingConfig>>,
     /// `Subnets`: required. Changing it replaces the resource.
+    ///
+    /// The subnets to use for the Auto Scaling group that is created for your node group. If you specify
+    /// `launchTemplate` , then don't specify
+    /// `[SubnetId](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateNetworkInterface.html)`
+    /// in your launch template, or the node group deployment will fail. For more information about using
+    /// launch templates with Amazon EKS, see [Customizing managed nodes with launch
+    /// templates](https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html) in the *Amazon
+    /// EKS User Guide* .
     ///
     /// - Format: `AWS::EC2::Subnet.Ids`.
     pub subnets: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// Metadata that assists with categorization and organization. Each tag consists of a key and an
+    /// optional value. You define both. Tags don't propagate to any other cluster or AWS resources.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Taints`.
+    ///
+    /// The Kubernetes taints to be applied to the nodes in the node group when they are created. Effect is
+    /// one of `No_Schedule` , `Prefer_No_Schedule` , or `No_Execute` . Kubernetes taints can be used
+    /// together with tolerations to control how workloads are scheduled to your nodes. For more
+    /// information, see [Node taints on managed node
+    /// groups](https://docs.aws.amazon.com/eks/latest/userguide/node-taints-managed-node-groups.html) .
     pub taints: Option<Val<Vec<Taint>>>,
     /// `UpdateConfig`.
+    ///
+    /// The node group update configuration.
     pub update_config: Option<Val<UpdateConfig>>,
     /// `Version`.
+    ///
+    /// The Kubernetes version to use for your managed nodes. By default, the Kubernetes version of the
+    /// cluster is used, and this is the only accepted specified value. If you specify `launchTemplate` ,
+    /// and your launch template uses a custom AMI, then don't specify `version` , or the node group
+    /// deployment will fail. For more information about using launch templates with Amazon EKS, see [Launch
+    /// template support](https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html) in the *Amazon
+    /// EKS User Guide* .
+    ///
+    /// > You can't update other properties at the same time as updating `Version` .
     pub version: Option<Val<String>>,
     /// `WarmPoolConfig`.
+    ///
+    /// The warm pool configuration for the node group.
     pub warm_pool_config: Option<Val<WarmPoolConfig>>,
 }
 
@@ -278,6 +413,8 @@ impl NodegroupHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) associated with the managed node group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -292,17 +429,50 @@ impl NodegroupHandle {
 }
 
 /// The [`LaunchTemplateSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-nodegroup-launchtemplatespecification.html) property type.
+///
+/// An object representing a node group launch template specification. The launch template can't include
+/// [`SubnetId`](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateNetworkInterface.html)
+/// ,
+/// [`IamInstanceProfile`](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IamInstanceProfile.html)
+/// ,
+/// [`RequestSpotInstances`](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RequestSpotInstances.html)
+/// ,
+/// [`HibernationOptions`](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_HibernationOptionsRequest.html)
+/// , or
+/// [`TerminateInstances`](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_TerminateInstances.html)
+/// , or the node group deployment or update will fail. For more information about launch templates, see
+/// [`CreateLaunchTemplate`](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateLaunchTemplate.html)
+/// in the Amazon EC2 API Reference. For more information about using launch templates with Amazon EKS,
+/// see [Customizing managed nodes with launch
+/// templates](https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html) in the *Amazon
+/// EKS User Guide* .
+///
+/// You must specify either the launch template ID or the launch template name in the request, but not
+/// both.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplateSpecification {
     /// `Id`.
+    ///
+    /// The ID of the launch template.
+    ///
+    /// You must specify either the launch template ID or the launch template name in the request, but not
+    /// both. After node group creation, you cannot use a different ID.
     ///
     /// - Length: at least 1.
     pub id: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The name of the launch template.
+    ///
+    /// You must specify either the launch template name or the launch template ID in the request, but not
+    /// both. After node group creation, you cannot use a different name.
+    ///
     /// - Length: at least 1.
     pub name: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The version number of the launch template to use. If no version is specified, then the template's
+    /// default version is used. You can use a different version for node group updates.
     ///
     /// - Length: at least 1.
     pub version: Option<Val<String>>,
@@ -364,27 +534,50 @@ impl ToValue for LaunchTemplateSpecification {
 impl Literal for LaunchTemplateSpecification {}
 
 /// The [`NodeRepairConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-nodegroup-noderepairconfig.html) property type.
+///
+/// The node auto repair configuration for the node group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeRepairConfig {
     /// `Enabled`.
+    ///
+    /// Specifies whether to enable node auto repair for the node group. Node auto repair is disabled by
+    /// default.
     pub enabled: Option<Val<bool>>,
     /// `MaxParallelNodesRepairedCount`.
+    ///
+    /// Specify the maximum number of nodes that can be repaired concurrently or in parallel, expressed as a
+    /// count of unhealthy nodes. This gives you finer-grained control over the pace of node replacements.
+    /// When using this, you cannot also set `maxParallelNodesRepairedPercentage` at the same time.
     ///
     /// - Minimum: 1.
     pub max_parallel_nodes_repaired_count: Option<Val<i64>>,
     /// `MaxParallelNodesRepairedPercentage`.
     ///
+    /// Specify the maximum number of nodes that can be repaired concurrently or in parallel, expressed as a
+    /// percentage of unhealthy nodes. This gives you finer-grained control over the pace of node
+    /// replacements. When using this, you cannot also set `maxParallelNodesRepairedCount` at the same time.
+    ///
     /// - Range: 1 to 100.
     pub max_parallel_nodes_repaired_percentage: Option<Val<i64>>,
     /// `MaxUnhealthyNodeThresholdCount`.
+    ///
+    /// Specify a count threshold of unhealthy nodes, above which node auto repair actions will stop. When
+    /// using this, you cannot also set `maxUnhealthyNodeThresholdPercentage` at the same time.
     ///
     /// - Minimum: 1.
     pub max_unhealthy_node_threshold_count: Option<Val<i64>>,
     /// `MaxUnhealthyNodeThresholdPercentage`.
     ///
+    /// Specify a percentage threshold of unhealthy nodes, above which node auto repair actions will stop.
+    /// When using this, you cannot also set `maxUnhealthyNodeThresholdCount` at the same time.
+    ///
     /// - Range: 1 to 100.
     pub max_unhealthy_node_threshold_percentage: Option<Val<i64>>,
     /// `NodeRepairConfigOverrides`.
+    ///
+    /// Specify granular overrides for specific repair actions. These overrides control the repair action
+    /// and the repair delay time before a node is considered eligible for repair. If you use this, you must
+    /// specify all the values.
     pub node_repair_config_overrides: Option<Val<Vec<NodeRepairConfigOverrides>>>,
 }
 
@@ -467,17 +660,31 @@ impl ToValue for NodeRepairConfig {
 impl Literal for NodeRepairConfig {}
 
 /// The [`NodeRepairConfigOverrides`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-nodegroup-noderepairconfigoverrides.html) property type.
+///
+/// Specify granular overrides for specific repair actions. These overrides control the repair action
+/// and the repair delay time before a node is considered eligible for repair. If you use this, you must
+/// specify all the values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeRepairConfigOverrides {
     /// `MinRepairWaitTimeMins`.
     ///
+    /// Specify the minimum time in minutes to wait before attempting to repair a node with this specific
+    /// `nodeMonitoringCondition` and `nodeUnhealthyReason` .
+    ///
     /// - Minimum: 1.
     pub min_repair_wait_time_mins: Option<Val<i64>>,
     /// `NodeMonitoringCondition`.
+    ///
+    /// Specify an unhealthy condition reported by the node monitoring agent that this override would apply
+    /// to.
     pub node_monitoring_condition: Option<Val<String>>,
     /// `NodeUnhealthyReason`.
+    ///
+    /// Specify a reason reported by the node monitoring agent that this override would apply to.
     pub node_unhealthy_reason: Option<Val<String>>,
     /// `RepairAction`.
+    ///
+    /// Specify the repair action to take for nodes when all of the specified conditions are met.
     pub repair_action: Option<Val<RepairAction>>,
 }
 
@@ -543,11 +750,28 @@ impl ToValue for NodeRepairConfigOverrides {
 impl Literal for NodeRepairConfigOverrides {}
 
 /// The [`RemoteAccess`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-nodegroup-remoteaccess.html) property type.
+///
+/// An object representing the remote access configuration for the managed node group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RemoteAccess {
     /// `Ec2SshKey`: required.
+    ///
+    /// The Amazon EC2 SSH key name that provides access for SSH communication with the nodes in the managed
+    /// node group. For more information, see [Amazon EC2 key pairs and Linux
+    /// instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-key-pairs.html) in the *Amazon
+    /// Elastic Compute Cloud User Guide for Linux Instances* . For Windows, an Amazon EC2 SSH key is used
+    /// to obtain the RDP password. For more information, see [Amazon EC2 key pairs and Windows
+    /// instances](https://docs.aws.amazon.com/AWSEC2/latest/WindowsGuide/ec2-key-pairs.html) in the *Amazon
+    /// Elastic Compute Cloud User Guide for Windows Instances* .
     pub ec2_ssh_key: Option<Val<String>>,
     /// `SourceSecurityGroups`.
+    ///
+    /// The security group IDs that are allowed SSH access (port 22) to the nodes. For Windows, the port is 3389.
+    /// If you specify an Amazon EC2 SSH key but don't specify a source security group when you create a
+    /// managed node group, then the port on the nodes is opened to the internet ( `0.0.0.0/0` ). For more
+    /// information, see [Security Groups for Your
+    /// VPC](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_SecurityGroups.html) in the *Amazon
+    /// Virtual Private Cloud User Guide* .
     pub source_security_groups: Option<Val<Vec<String>>>,
 }
 
@@ -609,17 +833,47 @@ impl ToValue for RemoteAccess {
 impl Literal for RemoteAccess {}
 
 /// The [`ScalingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-nodegroup-scalingconfig.html) property type.
+///
+/// An object representing the scaling configuration details for the Auto Scaling group that is
+/// associated with your node group. When creating a node group, you must specify all or none of the
+/// properties. When updating a node group, you can specify any or none of the properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingConfig {
     /// `DesiredSize`.
+    ///
+    /// The current number of nodes that the managed node group should maintain.
+    ///
+    /// > If you use the Kubernetes [Cluster
+    /// Autoscaler](https://docs.aws.amazon.com/https://github.com/kubernetes/autoscaler#kubernetes-autoscaler)
+    /// , you shouldn't change the `desiredSize` value directly, as this can cause the Cluster Autoscaler to
+    /// suddenly scale up or scale down.
+    ///
+    /// Whenever this parameter changes, the number of worker nodes in the node group is updated to the
+    /// specified size. If this parameter is given a value that is smaller than the current number of
+    /// running worker nodes, the necessary number of worker nodes are terminated to match the given value.
+    /// When using CloudFormation, no action occurs if you remove this parameter from your CFN template.
+    ///
+    /// This parameter can be different from `minSize` in some cases, such as when starting with extra hosts
+    /// for testing. This parameter can also be different when you want to start with an estimated number of
+    /// needed hosts, but let the Cluster Autoscaler reduce the number if there are too many. When the
+    /// Cluster Autoscaler is used, the `desiredSize` parameter is altered by the Cluster Autoscaler (but
+    /// can be out-of-date for short periods of time). the Cluster Autoscaler doesn't scale a managed node
+    /// group lower than `minSize` or higher than `maxSize` .
     ///
     /// - Minimum: 0.
     pub desired_size: Option<Val<i64>>,
     /// `MaxSize`.
     ///
+    /// The maximum number of nodes that the managed node group can scale out to. For information about the
+    /// maximum number that you can specify, see [Amazon EKS service
+    /// quotas](https://docs.aws.amazon.com/eks/latest/userguide/service-quotas.html) in the *Amazon EKS
+    /// User Guide* .
+    ///
     /// - Minimum: 1.
     pub max_size: Option<Val<i64>>,
     /// `MinSize`.
+    ///
+    /// The minimum number of nodes that the managed node group can scale in to.
     ///
     /// - Minimum: 0.
     pub min_size: Option<Val<i64>>,
@@ -681,17 +935,27 @@ impl ToValue for ScalingConfig {
 impl Literal for ScalingConfig {}
 
 /// The [`Taint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-nodegroup-taint.html) property type.
+///
+/// A property that allows a node to repel a `Pod` . For more information, see [Node taints on managed
+/// node groups](https://docs.aws.amazon.com/eks/latest/userguide/node-taints-managed-node-groups.html)
+/// in the *Amazon EKS User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Taint {
     /// `Effect`.
+    ///
+    /// The effect of the taint.
     ///
     /// - Length: at least 1.
     pub effect: Option<Val<Effect>>,
     /// `Key`.
     ///
+    /// The key of the taint.
+    ///
     /// - Length: 1 to 63.
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the taint.
     ///
     /// - Length: 0 to 63.
     pub value: Option<Val<String>>,
@@ -753,17 +1017,39 @@ impl ToValue for Taint {
 impl Literal for Taint {}
 
 /// The [`UpdateConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-nodegroup-updateconfig.html) property type.
+///
+/// The update configuration for the node group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpdateConfig {
     /// `MaxUnavailable`.
+    ///
+    /// The maximum number of nodes unavailable at once during a version update. Nodes are updated in
+    /// parallel. This value or `maxUnavailablePercentage` is required to have a value.The maximum number is 100.
     ///
     /// - Minimum: 1.
     pub max_unavailable: Option<Val<f64>>,
     /// `MaxUnavailablePercentage`.
     ///
+    /// The maximum percentage of nodes unavailable during a version update. This percentage of nodes are
+    /// updated in parallel, up to 100 nodes at once. This value or `maxUnavailable` is required to have a
+    /// value.
+    ///
     /// - Range: 1 to 100.
     pub max_unavailable_percentage: Option<Val<f64>>,
     /// `UpdateStrategy`.
+    ///
+    /// The configuration for the behavior to follow during a node group version update of this managed node
+    /// group. You choose between two possible strategies for replacing nodes during an
+    /// [`UpdateNodegroupVersion`](https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateNodegroupVersion.html)
+    /// action.
+    ///
+    /// An Amazon EKS managed node group updates by replacing nodes with new nodes of newer AMI versions in
+    /// parallel. The *update strategy* changes the managed node update behavior of the managed node group
+    /// for each quantity. The *default* strategy has guardrails to protect you from misconfiguration and
+    /// launches the new instances first, before terminating the old instances. The *minimal* strategy
+    /// removes the guardrails and terminates the old instances before launching the new instances. This
+    /// minimal strategy is useful in scenarios where you are constrained to resources or costs (for
+    /// example, with hardware accelerators such as GPUs).
     pub update_strategy: Option<Val<UpdateStrategy>>,
 }
 
@@ -823,21 +1109,33 @@ impl ToValue for UpdateConfig {
 impl Literal for UpdateConfig {}
 
 /// The [`WarmPoolConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-nodegroup-warmpoolconfig.html) property type.
+///
+/// The warm pool configuration for the node group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WarmPoolConfig {
     /// `Enabled`.
+    ///
+    /// Enable or disable warm pool for the node group.
     pub enabled: Option<Val<bool>>,
     /// `MaxGroupPreparedCapacity`.
+    ///
+    /// The maximum number of instances that are allowed to be in the warm pool.
     ///
     /// - Minimum: -1.
     pub max_group_prepared_capacity: Option<Val<i64>>,
     /// `MinSize`.
     ///
+    /// The minimum number of instances to maintain in the warm pool.
+    ///
     /// - Minimum: 0.
     pub min_size: Option<Val<i64>>,
     /// `PoolState`.
+    ///
+    /// The desired state of warm pool instances.
     pub pool_state: Option<Val<PoolState>>,
     /// `ReuseOnScaleIn`.
+    ///
+    /// Whether to return instances to the warm pool during scale-in instead of terminating them.
     pub reuse_on_scale_in: Option<Val<bool>>,
 }
 
@@ -994,9 +1292,42 @@ impl AmiType {
             AmiType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AmiType {
+    const VALUES: &'static [&'static str] = &[
+        "AL2023_ARM_64_NVIDIA",
+        "AL2023_ARM_64_STANDARD",
+        "AL2023_x86_64_NEURON",
+        "AL2023_x86_64_NVIDIA",
+        "AL2023_x86_64_STANDARD",
+        "AL2_ARM_64",
+        "AL2_x86_64",
+        "AL2_x86_64_GPU",
+        "BOTTLEROCKET_ARM_64",
+        "BOTTLEROCKET_ARM_64_FIPS",
+        "BOTTLEROCKET_ARM_64_NVIDIA",
+        "BOTTLEROCKET_ARM_64_NVIDIA_FIPS",
+        "BOTTLEROCKET_x86_64",
+        "BOTTLEROCKET_x86_64_FIPS",
+        "BOTTLEROCKET_x86_64_NVIDIA",
+        "BOTTLEROCKET_x86_64_NVIDIA_FIPS",
+        "CUSTOM",
+        "WINDOWS_CORE_2019_x86_64",
+        "WINDOWS_CORE_2022_x86_64",
+        "WINDOWS_CORE_2025_x86_64",
+        "WINDOWS_FULL_2019_x86_64",
+        "WINDOWS_FULL_2022_x86_64",
+        "WINDOWS_FULL_2025_x86_64",
+    ];
+    fn as_str(&self) -> &str {
+        AmiType::as_str(self)
     }
 }
 
@@ -1065,9 +1396,18 @@ impl CapacityType {
             CapacityType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CapacityType {
+    const VALUES: &'static [&'static str] = &["CAPACITY_BLOCK", "ON_DEMAND", "SPOT"];
+    fn as_str(&self) -> &str {
+        CapacityType::as_str(self)
     }
 }
 
@@ -1117,9 +1457,18 @@ impl Effect {
             Effect::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Effect {
+    const VALUES: &'static [&'static str] = &["NO_EXECUTE", "NO_SCHEDULE", "PREFER_NO_SCHEDULE"];
+    fn as_str(&self) -> &str {
+        Effect::as_str(self)
     }
 }
 
@@ -1168,9 +1517,18 @@ impl PoolState {
             PoolState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PoolState {
+    const VALUES: &'static [&'static str] = &["HIBERNATED", "RUNNING", "STOPPED"];
+    fn as_str(&self) -> &str {
+        PoolState::as_str(self)
     }
 }
 
@@ -1219,9 +1577,18 @@ impl RepairAction {
             RepairAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RepairAction {
+    const VALUES: &'static [&'static str] = &["Replace", "Reboot", "NoAction"];
+    fn as_str(&self) -> &str {
+        RepairAction::as_str(self)
     }
 }
 
@@ -1267,9 +1634,18 @@ impl UpdateStrategy {
             UpdateStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UpdateStrategy {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "MINIMAL"];
+    fn as_str(&self) -> &str {
+        UpdateStrategy::as_str(self)
     }
 }
 

@@ -5,58 +5,289 @@ use crate::rt::*;
 
 /// The [`AWS::ElastiCache::CacheCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticache-cachecluster.html) resource type.
 ///
+/// The `AWS::ElastiCache::CacheCluster` type creates an Amazon ElastiCache cache cluster.
+///
 /// Build it with [`CacheCluster::builder`]; adding it to a stack returns a [`CacheClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CacheCluster {
     /// `AZMode`.
+    ///
+    /// Specifies whether the nodes in this Memcached cluster are created in a single Availability Zone or
+    /// created across multiple Availability Zones in the cluster's region.
+    ///
+    /// This parameter is only supported for Memcached clusters.
+    ///
+    /// If the `AZMode` and `PreferredAvailabilityZones` are not specified, ElastiCache assumes `single-az`
+    /// mode.
     pub az_mode: Option<Val<AzMode>>,
     /// `AutoMinorVersionUpgrade`.
+    ///
+    /// If you are running Valkey 7.2 or later, or Redis OSS engine version 6.0 or later, set this parameter
+    /// to yes if you want to opt-in to the next minor version upgrade campaign. This parameter is disabled
+    /// for previous versions.
     pub auto_minor_version_upgrade: Option<Val<bool>>,
     /// `CacheNodeType`: required.
+    ///
+    /// The compute and memory capacity of the nodes in the node group (shard).
+    ///
+    /// The following node types are supported by ElastiCache. Generally speaking, the current generation
+    /// types provide more memory and computational power at lower cost when compared to their equivalent
+    /// previous generation counterparts. Changing the CacheNodeType of a Memcached instance is currently
+    /// not supported. If you need to scale using Memcached, we recommend forcing a replacement update by
+    /// changing the `LogicalResourceId` of the resource.
+    ///
+    /// - General purpose:
+    ///
+    /// - Current generation:
+    ///
+    /// *M6g node types:* `cache.m6g.large` , `cache.m6g.xlarge` , `cache.m6g.2xlarge` , `cache.m6g.4xlarge`
+    /// , `cache.m6g.8xlarge` , `cache.m6g.12xlarge` , `cache.m6g.16xlarge` , `cache.m6g.24xlarge`
+    ///
+    /// *M5 node types:* `cache.m5.large` , `cache.m5.xlarge` , `cache.m5.2xlarge` , `cache.m5.4xlarge` ,
+    /// `cache.m5.12xlarge` , `cache.m5.24xlarge`
+    ///
+    /// *M4 node types:* `cache.m4.large` , `cache.m4.xlarge` , `cache.m4.2xlarge` , `cache.m4.4xlarge` ,
+    /// `cache.m4.10xlarge`
+    ///
+    /// *T4g node types:* `cache.t4g.micro` , `cache.t4g.small` , `cache.t4g.medium`
+    ///
+    /// *T3 node types:* `cache.t3.micro` , `cache.t3.small` , `cache.t3.medium`
+    ///
+    /// *T2 node types:* `cache.t2.micro` , `cache.t2.small` , `cache.t2.medium`
+    /// - Previous generation: (not recommended)
+    ///
+    /// *T1 node types:* `cache.t1.micro`
+    ///
+    /// *M1 node types:* `cache.m1.small` , `cache.m1.medium` , `cache.m1.large` , `cache.m1.xlarge`
+    ///
+    /// *M3 node types:* `cache.m3.medium` , `cache.m3.large` , `cache.m3.xlarge` , `cache.m3.2xlarge`
+    /// - Compute optimized:
+    ///
+    /// - Previous generation: (not recommended)
+    ///
+    /// *C1 node types:* `cache.c1.xlarge`
+    /// - Memory optimized:
+    ///
+    /// - Current generation:
+    ///
+    /// *R6gd node types:* `cache.r6gd.xlarge` , `cache.r6gd.2xlarge` , `cache.r6gd.4xlarge` ,
+    /// `cache.r6gd.8xlarge` , `cache.r6gd.12xlarge` , `cache.r6gd.16xlarge`
+    ///
+    /// > The `r6gd` family is available in the following regions: `us-east-2` , `us-east-1` , `us-west-2` ,
+    /// `us-west-1` , `eu-west-1` , `eu-central-1` , `ap-northeast-1` , `ap-southeast-1` , `ap-southeast-2`
+    /// .
+    ///
+    /// *R6g node types:* `cache.r6g.large` , `cache.r6g.xlarge` , `cache.r6g.2xlarge` , `cache.r6g.4xlarge`
+    /// , `cache.r6g.8xlarge` , `cache.r6g.12xlarge` , `cache.r6g.16xlarge` , `cache.r6g.24xlarge`
+    ///
+    /// *R5 node types:* `cache.r5.large` , `cache.r5.xlarge` , `cache.r5.2xlarge` , `cache.r5.4xlarge` ,
+    /// `cache.r5.12xlarge` , `cache.r5.24xlarge`
+    ///
+    /// *R4 node types:* `cache.r4.large` , `cache.r4.xlarge` , `cache.r4.2xlarge` , `cache.r4.4xlarge` ,
+    /// `cache.r4.8xlarge` , `cache.r4.16xlarge`
+    /// - Previous generation: (not recommended)
+    ///
+    /// *M2 node types:* `cache.m2.xlarge` , `cache.m2.2xlarge` , `cache.m2.4xlarge`
+    ///
+    /// *R3 node types:* `cache.r3.large` , `cache.r3.xlarge` , `cache.r3.2xlarge` , `cache.r3.4xlarge` ,
+    /// `cache.r3.8xlarge`
+    ///
+    /// For region availability, see [Supported Node Types by
+    /// Region](https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheNodes.SupportedTypes.html#CacheNodes.SupportedTypesByRegion)
+    ///
+    /// *Additional node type info*
+    ///
+    /// - All current generation instance types are created in Amazon VPC by default.
+    /// - Valkey and Redis OSS append-only files (AOF) are not supported for T1 or T2 instances.
+    /// - Valkey and Redis OSS Multi-AZ with automatic failover is not supported on T1 instances.
+    /// - Redis OSS configuration variables `appendonly` and `appendfsync` are not supported on Redis OSS
+    ///   version 2.8.22 and later.
     pub cache_node_type: Option<Val<String>>,
     /// `CacheParameterGroupName`.
+    ///
+    /// The name of the parameter group to associate with this cluster. If this argument is omitted, the
+    /// default parameter group for the specified engine is used. You cannot use any parameter group which
+    /// has `cluster-enabled='yes'` when creating a cluster.
     pub cache_parameter_group_name: Option<Val<String>>,
     /// `CacheSecurityGroupNames`.
+    ///
+    /// A list of security group names to associate with this cluster.
+    ///
+    /// Use this parameter only when you are creating a cluster outside of an Amazon Virtual Private Cloud
+    /// (Amazon VPC).
     pub cache_security_group_names: Option<Val<Vec<String>>>,
     /// `CacheSubnetGroupName`. Changing it replaces the resource.
+    ///
+    /// The name of the subnet group to be used for the cluster.
+    ///
+    /// Use this parameter only when you are creating a cluster in an Amazon Virtual Private Cloud (Amazon
+    /// VPC).
+    ///
+    /// > If you're going to launch your cluster in an Amazon VPC, you need to create a subnet group before
+    /// you start creating a cluster. For more information, see
+    /// `[AWS::ElastiCache::SubnetGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-subnetgroup.html)
+    /// .`
     pub cache_subnet_group_name: Option<Val<String>>,
     /// `ClusterName`. Changing it replaces the resource.
+    ///
+    /// A name for the cache cluster. If you don't specify a name, CloudFormation generates a unique
+    /// physical ID and uses that ID for the cache cluster. For more information, see [Name
+    /// Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+    ///
+    /// The name must contain 1 to 50 alphanumeric characters or hyphens. The name must start with a letter
+    /// and cannot end with a hyphen or contain two consecutive hyphens.
     pub cluster_name: Option<Val<String>>,
     /// `Engine`: required. Changing it replaces the resource.
+    ///
+    /// The name of the cache engine to be used for this cluster.
+    ///
+    /// Valid values for this parameter are: `memcached` | valkey | `redis`
     pub engine: Option<Val<String>>,
     /// `EngineVersion`.
+    ///
+    /// The version number of the cache engine to be used for this cluster. To view the supported cache
+    /// engine versions, use the DescribeCacheEngineVersions operation.
+    ///
+    /// *Important:* You can upgrade to a newer engine version (see [Selecting a Cache Engine and
+    /// Version](https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/SelectEngine.html#VersionManagement)
+    /// ), but you cannot downgrade to an earlier engine version. If you want to use an earlier engine
+    /// version, you must delete the existing cluster or replication group and create it anew with the
+    /// earlier engine version.
     pub engine_version: Option<Val<String>>,
     /// `IpDiscovery`.
+    ///
+    /// The network type you choose when modifying a cluster, either `ipv4` | `ipv6` . IPv6 is supported for
+    /// workloads using Valkey 7.2 and above, Redis OSS engine version 6.2 to 7.1 and Memcached engine
+    /// version 1.6.6 and above on all instances built on the [Nitro
+    /// system](https://docs.aws.amazon.com/ec2/nitro/) .
     pub ip_discovery: Option<Val<IpDiscovery>>,
     /// `LogDeliveryConfigurations`.
+    ///
+    /// Specifies the destination, format and type of the logs.
     pub log_delivery_configurations: Option<Val<Vec<LogDeliveryConfigurationRequest>>>,
     /// `NetworkType`. Changing it replaces the resource.
+    ///
+    /// Must be either `ipv4` | `ipv6` | `dual_stack` . IPv6 is supported for workloads using Valkey 7.2 and
+    /// above, Redis OSS engine version 6.2 to 7.1 and Memcached engine version 1.6.6 and above on all
+    /// instances built on the [Nitro system](https://docs.aws.amazon.com/ec2/nitro/) .
     pub network_type: Option<Val<NetworkType>>,
     /// `NotificationTopicArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Simple Notification Service (SNS) topic to which
+    /// notifications are sent.
+    ///
+    /// > The Amazon SNS topic owner must be the same as the cluster owner.
     pub notification_topic_arn: Option<Val<String>>,
     /// `NumCacheNodes`: required.
+    ///
+    /// The number of cache nodes that the cache cluster should have.
+    ///
+    /// > However, if the `PreferredAvailabilityZone` and `PreferredAvailabilityZones` properties were not
+    /// previously specified and you don't specify any new values, an update requires
+    /// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+    /// .
     pub num_cache_nodes: Option<Val<i64>>,
     /// `Port`. Changing it replaces the resource.
+    ///
+    /// The port number on which each of the cache nodes accepts connections.
     pub port: Option<Val<i64>>,
     /// `PreferredAvailabilityZone`.
+    ///
+    /// The EC2 Availability Zone in which the cluster is created.
+    ///
+    /// All nodes belonging to this cluster are placed in the preferred Availability Zone. If you want to
+    /// create your nodes across multiple Availability Zones, use `PreferredAvailabilityZones` .
+    ///
+    /// Default: System chosen Availability Zone.
     pub preferred_availability_zone: Option<Val<String>>,
     /// `PreferredAvailabilityZones`.
+    ///
+    /// A list of the Availability Zones in which cache nodes are created. The order of the zones in the
+    /// list is not important.
+    ///
+    /// This option is only supported on Memcached.
+    ///
+    /// > If you are creating your cluster in an Amazon VPC (recommended) you can only locate nodes in
+    /// Availability Zones that are associated with the subnets in the selected subnet group.
+    /// >
+    /// > The number of Availability Zones listed must equal the value of `NumCacheNodes` .
+    ///
+    /// If you want all the nodes in the same Availability Zone, use `PreferredAvailabilityZone` instead, or
+    /// repeat the Availability Zone multiple times in the list.
+    ///
+    /// Default: System chosen Availability Zones.
     pub preferred_availability_zones: Option<Val<Vec<String>>>,
     /// `PreferredMaintenanceWindow`.
+    ///
+    /// Specifies the weekly time range during which maintenance on the cluster is performed. It is
+    /// specified as a range in the format ddd:hh24:mi-ddd:hh24:mi (24H Clock UTC). The minimum maintenance
+    /// window is a 60 minute period.
+    ///
+    /// Valid values for `ddd` are:
+    ///
+    /// - `sun`
+    /// - `mon`
+    /// - `tue`
+    /// - `wed`
+    /// - `thu`
+    /// - `fri`
+    /// - `sat`
+    ///
+    /// Example: `sun:23:00-mon:01:30`
     pub preferred_maintenance_window: Option<Val<String>>,
     /// `SnapshotArns`. Changing it replaces the resource.
+    ///
+    /// A single-element string list containing an Amazon Resource Name (ARN) that uniquely identifies a
+    /// Valkey or Redis OSS RDB snapshot file stored in Amazon S3. The snapshot file is used to populate the
+    /// node group (shard). The Amazon S3 object name in the ARN cannot contain any commas.
+    ///
+    /// > This parameter is only valid if the `Engine` parameter is `redis` .
+    ///
+    /// Example of an Amazon S3 ARN: `arn:aws:s3:::my_bucket/snapshot1.rdb`
     pub snapshot_arns: Option<Val<Vec<String>>>,
     /// `SnapshotName`. Changing it replaces the resource.
+    ///
+    /// The name of a Valkey or Redis OSS snapshot from which to restore data into the new node group
+    /// (shard). The snapshot status changes to `restoring` while the new node group (shard) is being
+    /// created.
+    ///
+    /// > This parameter is only valid if the `Engine` parameter is `redis` .
     pub snapshot_name: Option<Val<String>>,
     /// `SnapshotRetentionLimit`.
+    ///
+    /// The number of days for which ElastiCache retains automatic snapshots before deleting them. For
+    /// example, if you set `SnapshotRetentionLimit` to 5, a snapshot taken today is retained for 5 days
+    /// before being deleted.
+    ///
+    /// > This parameter is only valid if the `Engine` parameter is `redis` .
+    ///
+    /// Default: 0 (i.e., automatic backups are disabled for this cache cluster).
     pub snapshot_retention_limit: Option<Val<i64>>,
     /// `SnapshotWindow`.
+    ///
+    /// The daily time range (in UTC) during which ElastiCache begins taking a daily snapshot of your node
+    /// group (shard).
+    ///
+    /// Example: `05:00-09:00`
+    ///
+    /// If you do not specify this parameter, ElastiCache automatically chooses an appropriate time range.
+    ///
+    /// > This parameter is only valid if the `Engine` parameter is `redis` .
     pub snapshot_window: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of tags to be added to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TransitEncryptionEnabled`.
+    ///
+    /// A flag that enables in-transit encryption when set to true.
     pub transit_encryption_enabled: Option<Val<bool>>,
     /// `VpcSecurityGroupIds`.
+    ///
+    /// One or more VPC security groups associated with the cluster.
+    ///
+    /// Use this parameter only when you are creating a cluster in an Amazon Virtual Private Cloud (Amazon
+    /// VPC).
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub vpc_security_group_ids: Option<Val<Vec<String>>>,
@@ -322,10 +553,22 @@ impl CacheClusterHandle {
         self.0.get_att("ConfigurationEndpoint")
     }
     /// `Fn::GetAtt` `ConfigurationEndpoint.Port`.
+    ///
+    /// The port number of the configuration endpoint for the Memcached cache cluster.
+    ///
+    /// > Valkey and Redis OSS (cluster mode disabled) replication groups don't have this attribute.
+    /// Therefore, `Fn::GetAtt` returns a value for this attribute only if the replication group is
+    /// clustered. Otherwise, `Fn::GetAtt` fails.
     pub fn attr_configuration_endpoint_port(&self) -> Val<String> {
         self.0.get_att("ConfigurationEndpoint.Port")
     }
     /// `Fn::GetAtt` `ConfigurationEndpoint.Address`.
+    ///
+    /// The DNS hostname of the cache node.
+    ///
+    /// > Valkey and Redis OSS (cluster mode disabled) replication groups don't have this attribute.
+    /// Therefore, `Fn::GetAtt` returns a value for this attribute only if the replication group is
+    /// clustered. Otherwise, `Fn::GetAtt` fails.
     pub fn attr_configuration_endpoint_address(&self) -> Val<String> {
         self.0.get_att("ConfigurationEndpoint.Address")
     }
@@ -334,10 +577,14 @@ impl CacheClusterHandle {
         self.0.get_att("RedisEndpoint")
     }
     /// `Fn::GetAtt` `RedisEndpoint.Port`.
+    ///
+    /// The port number of the configuration endpoint for the Valkey or Redis OSS cache cluster.
     pub fn attr_redis_endpoint_port(&self) -> Val<String> {
         self.0.get_att("RedisEndpoint.Port")
     }
     /// `Fn::GetAtt` `RedisEndpoint.Address`.
+    ///
+    /// The DNS address of the configuration endpoint for the Valkey or Redis OSS cache cluster.
     pub fn attr_redis_endpoint_address(&self) -> Val<String> {
         self.0.get_att("RedisEndpoint.Address")
     }
@@ -352,9 +599,14 @@ impl CacheClusterHandle {
 }
 
 /// The [`CloudWatchLogsDestinationDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-cachecluster-cloudwatchlogsdestinationdetails.html) property type.
+///
+/// Configuration details of a CloudWatch Logs destination. Note that this field is marked as required
+/// but only if CloudWatch Logs was chosen as the destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLogsDestinationDetails {
     /// `LogGroup`: required.
+    ///
+    /// The name of the CloudWatch Logs log group.
     pub log_group: Option<Val<String>>,
 }
 
@@ -409,11 +661,19 @@ impl ToValue for CloudWatchLogsDestinationDetails {
 impl Literal for CloudWatchLogsDestinationDetails {}
 
 /// The [`DestinationDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-cachecluster-destinationdetails.html) property type.
+///
+/// Configuration details of either a CloudWatch Logs destination or Kinesis Data Firehose destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationDetails {
     /// `CloudWatchLogsDetails`.
+    ///
+    /// The configuration details of the CloudWatch Logs destination. Note that this field is marked as
+    /// required but only if CloudWatch Logs was chosen as the destination.
     pub cloud_watch_logs_details: Option<Val<CloudWatchLogsDestinationDetails>>,
     /// `KinesisFirehoseDetails`.
+    ///
+    /// The configuration details of the Kinesis Data Firehose destination. Note that this field is marked
+    /// as required but only if Kinesis Data Firehose was chosen as the destination.
     pub kinesis_firehose_details: Option<Val<KinesisFirehoseDestinationDetails>>,
 }
 
@@ -467,9 +727,14 @@ impl ToValue for DestinationDetails {
 impl Literal for DestinationDetails {}
 
 /// The [`KinesisFirehoseDestinationDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-cachecluster-kinesisfirehosedestinationdetails.html) property type.
+///
+/// The configuration details of the Kinesis Data Firehose destination. Note that this field is marked
+/// as required but only if Kinesis Data Firehose was chosen as the destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisFirehoseDestinationDetails {
     /// `DeliveryStream`: required.
+    ///
+    /// The name of the Kinesis Data Firehose delivery stream.
     pub delivery_stream: Option<Val<String>>,
 }
 
@@ -524,15 +789,27 @@ impl ToValue for KinesisFirehoseDestinationDetails {
 impl Literal for KinesisFirehoseDestinationDetails {}
 
 /// The [`LogDeliveryConfigurationRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-cachecluster-logdeliveryconfigurationrequest.html) property type.
+///
+/// Specifies the destination, format and type of the logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogDeliveryConfigurationRequest {
     /// `DestinationDetails`: required.
+    ///
+    /// Configuration details of either a CloudWatch Logs destination or Kinesis Data Firehose destination.
     pub destination_details: Option<Val<DestinationDetails>>,
     /// `DestinationType`: required.
+    ///
+    /// Specify either CloudWatch Logs or Kinesis Data Firehose as the destination type. Valid values are
+    /// either `cloudwatch-logs` or `kinesis-firehose` .
     pub destination_type: Option<Val<DestinationType>>,
     /// `LogFormat`: required.
+    ///
+    /// Valid values are either `json` or `text` .
     pub log_format: Option<Val<LogFormat>>,
     /// `LogType`: required.
+    ///
+    /// Valid value is either `slow-log` , which refers to
+    /// [slow-log](https://docs.aws.amazon.com/https://redis.io/commands/slowlog) or `engine-log` .
     pub log_type: Option<Val<LogType>>,
 }
 
@@ -717,9 +994,18 @@ impl AzMode {
             AzMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AzMode {
+    const VALUES: &'static [&'static str] = &["cross-az", "single-az"];
+    fn as_str(&self) -> &str {
+        AzMode::as_str(self)
     }
 }
 
@@ -764,9 +1050,18 @@ impl DestinationType {
             DestinationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DestinationType {
+    const VALUES: &'static [&'static str] = &["cloudwatch-logs", "kinesis-firehose"];
+    fn as_str(&self) -> &str {
+        DestinationType::as_str(self)
     }
 }
 
@@ -811,9 +1106,18 @@ impl IpDiscovery {
             IpDiscovery::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpDiscovery {
+    const VALUES: &'static [&'static str] = &["ipv4", "ipv6"];
+    fn as_str(&self) -> &str {
+        IpDiscovery::as_str(self)
     }
 }
 
@@ -858,9 +1162,18 @@ impl LogFormat {
             LogFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogFormat {
+    const VALUES: &'static [&'static str] = &["json", "text"];
+    fn as_str(&self) -> &str {
+        LogFormat::as_str(self)
     }
 }
 
@@ -905,9 +1218,18 @@ impl LogType {
             LogType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogType {
+    const VALUES: &'static [&'static str] = &["engine-log", "slow-log"];
+    fn as_str(&self) -> &str {
+        LogType::as_str(self)
     }
 }
 
@@ -955,9 +1277,18 @@ impl NetworkType {
             NetworkType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NetworkType {
+    const VALUES: &'static [&'static str] = &["dual_stack", "ipv4", "ipv6"];
+    fn as_str(&self) -> &str {
+        NetworkType::as_str(self)
     }
 }
 

@@ -5,30 +5,63 @@ use crate::rt::*;
 
 /// The [`AWS::ElastiCache::GlobalReplicationGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticache-globalreplicationgroup.html) resource type.
 ///
+/// Consists of a primary cluster that accepts writes and an associated secondary cluster that resides
+/// in a different Amazon region. The secondary cluster accepts only reads. The primary cluster
+/// automatically replicates updates to the secondary cluster.
+///
+/// - The *GlobalReplicationGroupIdSuffix* represents the name of the Global datastore, which is what
+///   you use to associate a secondary cluster.
+///
 /// Build it with [`GlobalReplicationGroup::builder`]; adding it to a stack returns a [`GlobalReplicationGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalReplicationGroup {
     /// `AutomaticFailoverEnabled`.
+    ///
+    /// Specifies whether a read-only replica is automatically promoted to read/write primary if the
+    /// existing primary fails.
+    ///
+    /// `AutomaticFailoverEnabled` must be enabled for Valkey or Redis OSS (cluster mode enabled)
+    /// replication groups.
     pub automatic_failover_enabled: Option<Val<bool>>,
     /// `CacheNodeType`.
+    ///
+    /// The cache node type of the Global datastore
     pub cache_node_type: Option<Val<String>>,
     /// `CacheParameterGroupName`.
+    ///
+    /// The name of the cache parameter group to use with the Global datastore. It must be compatible with
+    /// the major engine version used by the Global datastore.
     pub cache_parameter_group_name: Option<Val<String>>,
     /// `Engine`.
+    ///
+    /// The ElastiCache engine. For Valkey or Redis OSS only.
     pub engine: Option<Val<String>>,
     /// `EngineVersion`.
+    ///
+    /// The Elasticache Valkey or Redis OSS engine version.
     pub engine_version: Option<Val<String>>,
     /// `GlobalNodeGroupCount`.
+    ///
+    /// The number of node groups that comprise the Global Datastore.
     pub global_node_group_count: Option<Val<i64>>,
     /// `GlobalReplicationGroupDescription`.
+    ///
+    /// The optional description of the Global datastore
     pub global_replication_group_description: Option<Val<String>>,
     /// `GlobalReplicationGroupIdSuffix`.
+    ///
+    /// The suffix name of a Global Datastore. The suffix guarantees uniqueness of the Global Datastore name
+    /// across multiple regions.
     pub global_replication_group_id_suffix: Option<Val<String>>,
     /// `Members`: required.
+    ///
+    /// The replication groups that comprise the Global datastore.
     ///
     /// - Items: at least 1.
     pub members: Option<Val<Vec<GlobalReplicationGroupMember>>>,
     /// `RegionalConfigurations`.
+    ///
+    /// The Regions that comprise the Global Datastore.
     pub regional_configurations: Option<Val<Vec<RegionalConfiguration>>>,
 }
 
@@ -169,10 +202,16 @@ impl Deref for GlobalReplicationGroupHandle {
 
 impl GlobalReplicationGroupHandle {
     /// `Fn::GetAtt` `GlobalReplicationGroupId`.
+    ///
+    /// The ID used to associate a secondary cluster to the Global Replication Group.
     pub fn attr_global_replication_group_id(&self) -> Val<String> {
         self.0.get_att("GlobalReplicationGroupId")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the Global Datastore. Can be `Creating` , `Modifying` , `Available` , `Deleting` or
+    /// `Primary-Only` . Primary-only status indicates the global datastore contains only a primary cluster.
+    /// Either all secondary clusters are deleted or not successfully created.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -187,13 +226,22 @@ impl GlobalReplicationGroupHandle {
 }
 
 /// The [`GlobalReplicationGroupMember`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-globalreplicationgroup-globalreplicationgroupmember.html) property type.
+///
+/// A member of a Global datastore. It contains the Replication Group Id, the Amazon region and the role
+/// of the replication group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalReplicationGroupMember {
     /// `ReplicationGroupId`.
+    ///
+    /// The replication group id of the Global datastore member.
     pub replication_group_id: Option<Val<String>>,
     /// `ReplicationGroupRegion`.
+    ///
+    /// The Amazon region of the Global datastore member.
     pub replication_group_region: Option<Val<String>>,
     /// `Role`.
+    ///
+    /// Indicates the role of the replication group, `PRIMARY` or `SECONDARY` .
     pub role: Option<Val<Role>>,
 }
 
@@ -253,13 +301,22 @@ impl ToValue for GlobalReplicationGroupMember {
 impl Literal for GlobalReplicationGroupMember {}
 
 /// The [`RegionalConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-globalreplicationgroup-regionalconfiguration.html) property type.
+///
+/// A list of the replication groups
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegionalConfiguration {
     /// `ReplicationGroupId`.
+    ///
+    /// The name of the secondary cluster
     pub replication_group_id: Option<Val<String>>,
     /// `ReplicationGroupRegion`.
+    ///
+    /// The Amazon region where the cluster is stored
     pub replication_group_region: Option<Val<String>>,
     /// `ReshardingConfigurations`.
+    ///
+    /// A list of PreferredAvailabilityZones objects that specifies the configuration of a node group in the
+    /// resharded cluster.
     pub resharding_configurations: Option<Val<Vec<ReshardingConfiguration>>>,
 }
 
@@ -324,11 +381,19 @@ impl ToValue for RegionalConfiguration {
 impl Literal for RegionalConfiguration {}
 
 /// The [`ReshardingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-globalreplicationgroup-reshardingconfiguration.html) property type.
+///
+/// A list of `PreferredAvailabilityZones` objects that specifies the configuration of a node group in
+/// the resharded cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReshardingConfiguration {
     /// `NodeGroupId`.
+    ///
+    /// Either the ElastiCache supplied 4-digit id or a user supplied id for the node group these
+    /// configuration values apply to.
     pub node_group_id: Option<Val<String>>,
     /// `PreferredAvailabilityZones`.
+    ///
+    /// A list of preferred availability zones for the nodes in this cluster.
     pub preferred_availability_zones: Option<Val<Vec<String>>>,
 }
 
@@ -409,9 +474,18 @@ impl Role {
             Role::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Role {
+    const VALUES: &'static [&'static str] = &["PRIMARY", "SECONDARY"];
+    fn as_str(&self) -> &str {
+        Role::as_str(self)
     }
 }
 

@@ -5,16 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::ElastiCache::ParameterGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticache-parametergroup.html) resource type.
 ///
+/// The `AWS::ElastiCache::ParameterGroup` type creates a new cache parameter group. Cache parameter
+/// groups control the parameters for a cache cluster.
+///
 /// Build it with [`ParameterGroup::builder`]; adding it to a stack returns a [`ParameterGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterGroup {
     /// `CacheParameterGroupFamily`: required. Changing it replaces the resource.
+    ///
+    /// The name of the cache parameter group family that this cache parameter group is compatible with.
+    ///
+    /// Valid values are: `valkey8` | `valkey7` | `memcached1.4` | `memcached1.5` | `memcached1.6` |
+    /// `redis2.6` | `redis2.8` | `redis3.2` | `redis4.0` | `redis5.0` | `redis6.x` | `redis7`
     pub cache_parameter_group_family: Option<Val<String>>,
     /// `Description`: required.
+    ///
+    /// The description for this cache parameter group.
     pub description: Option<Val<String>>,
     /// `Properties`.
+    ///
+    /// A comma-delimited list of parameter name/value pairs.
+    ///
+    /// For example:
+    ///
+    /// ```text
+    /// "Properties" : { "cas_disabled" : "1", "chunk_size_growth_factor" : "1.02"
+    /// }
+    /// ```
     pub properties: Option<Val<BTreeMap<String, String>>>,
     /// `Tags`.
+    ///
+    /// A tag that can be added to an ElastiCache parameter group. Tags are composed of a Key/Value pair.
+    /// You can use tags to categorize and track all your parameter groups. A tag with a null Value is
+    /// permitted.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -125,6 +148,8 @@ impl Deref for ParameterGroupHandle {
 
 impl ParameterGroupHandle {
     /// `Fn::GetAtt` `CacheParameterGroupName`.
+    ///
+    /// A user-specified name for the cache parameter group.
     pub fn attr_cache_parameter_group_name(&self) -> Val<String> {
         self.0.get_att("CacheParameterGroupName")
     }

@@ -5,92 +5,443 @@ use crate::rt::*;
 
 /// The [`AWS::ElastiCache::ReplicationGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticache-replicationgroup.html) resource type.
 ///
+/// The `AWS::ElastiCache::ReplicationGroup` resource creates an Amazon ElastiCache (Valkey or Redis
+/// OSS) replication group. A Valkey or Redis OSS (cluster mode disabled) replication group is a
+/// collection of cache clusters, where one of the clusters is a primary read-write cluster and the
+/// others are read-only replicas.
+///
+/// A Valkey or Redis OSS (cluster mode enabled) cluster is comprised of from 1 to 90 shards (API/CLI:
+/// node groups). Each shard has a primary node and up to 5 read-only replica nodes. The configuration
+/// can range from 90 shards and 0 replicas to 15 shards and 5 replicas, which is the maximum number or
+/// replicas allowed.
+///
+/// The node or shard limit can be increased to a maximum of 500 per cluster if the engine version is
+/// Valkey 7.2 or higher, or Redis OSS 5.0.6 or higher. For example, you can choose to configure a 500
+/// node cluster that ranges between 83 shards (one primary and 5 replicas per shard) and 500 shards
+/// (single primary and no replicas). Make sure there are enough available IP addresses to accommodate
+/// the increase. Common pitfalls include the subnets in the subnet group have too small a CIDR range or
+/// the subnets are shared and heavily used by other clusters. For more information, see [Creating a
+/// Subnet Group](https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/SubnetGroups.Creating.html) .
+/// For versions below 5.0.6, the limit is 250 per cluster.
+///
+/// To request a limit increase, see [Amazon Service
+/// Limits](https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) and choose the limit
+/// type *Nodes per cluster per instance type* .
+///
 /// Build it with [`ReplicationGroup::builder`]; adding it to a stack returns a [`ReplicationGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationGroup {
     /// `AtRestEncryptionEnabled`. Changing it replaces the resource.
+    ///
+    /// A flag that enables encryption at rest when set to `true` .
+    ///
+    /// *Required:* Only available when creating a replication group in an Amazon VPC using Redis OSS
+    /// version `3.2.6` or `4.x` onward.
+    ///
+    /// Default: `false`
     pub at_rest_encryption_enabled: Option<Val<bool>>,
     /// `AuthToken`.
+    ///
+    /// *Reserved parameter.* The password used to access a password protected server.
+    ///
+    /// `AuthToken` can be specified only on replication groups where `TransitEncryptionEnabled` is `true` .
+    /// For more information, see [Authenticating Valkey or Redis OSS users with the AUTH
+    /// Command](https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth.html) .
+    ///
+    /// > For HIPAA compliance, you must specify `TransitEncryptionEnabled` as `true` , an `AuthToken` , and
+    /// a `CacheSubnetGroup` .
+    ///
+    /// Password constraints:
+    ///
+    /// - Must be only printable ASCII characters.
+    /// - Must be at least 16 characters and no more than 128 characters in length.
+    /// - Nonalphanumeric characters are restricted to (!, &, #, $, ^, \<, >, -, ).
+    ///
+    /// For more information, see [AUTH password](https://docs.aws.amazon.com/http://redis.io/commands/AUTH)
+    /// at <http://redis.io/commands/AUTH>.
+    ///
+    /// > If ADDING the AuthToken, update requires
+    /// [Replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+    /// .
     pub auth_token: Option<Val<String>>,
     /// `AutoMinorVersionUpgrade`.
+    ///
+    /// If you are running Valkey 7.2 or later, or Redis OSS 6.0 or later, set this parameter to yes if you
+    /// want to opt-in to the next minor version upgrade campaign. This parameter is disabled for previous
+    /// versions.
     pub auto_minor_version_upgrade: Option<Val<bool>>,
     /// `AutomaticFailoverEnabled`.
+    ///
+    /// Specifies whether a read-only replica is automatically promoted to read/write primary if the
+    /// existing primary fails.
+    ///
+    /// `AutomaticFailoverEnabled` must be enabled for Valkey or Redis OSS (cluster mode enabled)
+    /// replication groups.
+    ///
+    /// Default: false
     pub automatic_failover_enabled: Option<Val<bool>>,
     /// `CacheNodeType`.
+    ///
+    /// The compute and memory capacity of the nodes in the node group (shard).
+    ///
+    /// The following node types are supported by ElastiCache. Generally speaking, the current generation
+    /// types provide more memory and computational power at lower cost when compared to their equivalent
+    /// previous generation counterparts.
+    ///
+    /// - General purpose:
+    ///
+    /// - Current generation:
+    ///
+    /// *M6g node types:* `cache.m6g.large` , `cache.m6g.xlarge` , `cache.m6g.2xlarge` , `cache.m6g.4xlarge`
+    /// , `cache.m6g.12xlarge` , `cache.m6g.24xlarge`
+    ///
+    /// *M5 node types:* `cache.m5.large` , `cache.m5.xlarge` , `cache.m5.2xlarge` , `cache.m5.4xlarge` ,
+    /// `cache.m5.12xlarge` , `cache.m5.24xlarge`
+    ///
+    /// *M4 node types:* `cache.m4.large` , `cache.m4.xlarge` , `cache.m4.2xlarge` , `cache.m4.4xlarge` ,
+    /// `cache.m4.10xlarge`
+    ///
+    /// *T4g node types:* `cache.t4g.micro` , `cache.t4g.small` , `cache.t4g.medium`
+    ///
+    /// *T3 node types:* `cache.t3.micro` , `cache.t3.small` , `cache.t3.medium`
+    ///
+    /// *T2 node types:* `cache.t2.micro` , `cache.t2.small` , `cache.t2.medium`
+    /// - Previous generation: (not recommended)
+    ///
+    /// *T1 node types:* `cache.t1.micro`
+    ///
+    /// *M1 node types:* `cache.m1.small` , `cache.m1.medium` , `cache.m1.large` , `cache.m1.xlarge`
+    ///
+    /// *M3 node types:* `cache.m3.medium` , `cache.m3.large` , `cache.m3.xlarge` , `cache.m3.2xlarge`
+    /// - Compute optimized:
+    ///
+    /// - Previous generation: (not recommended)
+    ///
+    /// *C1 node types:* `cache.c1.xlarge`
+    /// - Memory optimized:
+    ///
+    /// - Current generation:
+    ///
+    /// *R6gd node types:* `cache.r6gd.xlarge` , `cache.r6gd.2xlarge` , `cache.r6gd.4xlarge` ,
+    /// `cache.r6gd.8xlarge` , `cache.r6gd.12xlarge` , `cache.r6gd.16xlarge`
+    ///
+    /// > The `r6gd` family is available in the following regions: `us-east-2` , `us-east-1` , `us-west-2` ,
+    /// `us-west-1` , `eu-west-1` , `eu-central-1` , `ap-northeast-1` , `ap-southeast-1` , `ap-southeast-2`
+    /// .
+    ///
+    /// *R6g node types:* `cache.r6g.large` , `cache.r6g.xlarge` , `cache.r6g.2xlarge` , `cache.r6g.4xlarge`
+    /// , `cache.r6g.12xlarge` , `cache.r6g.24xlarge`
+    ///
+    /// *R5 node types:* `cache.r5.large` , `cache.r5.xlarge` , `cache.r5.2xlarge` , `cache.r5.4xlarge` ,
+    /// `cache.r5.12xlarge` , `cache.r5.24xlarge`
+    ///
+    /// *R4 node types:* `cache.r4.large` , `cache.r4.xlarge` , `cache.r4.2xlarge` , `cache.r4.4xlarge` ,
+    /// `cache.r4.8xlarge` , `cache.r4.16xlarge`
+    /// - Previous generation: (not recommended)
+    ///
+    /// *M2 node types:* `cache.m2.xlarge` , `cache.m2.2xlarge` , `cache.m2.4xlarge`
+    ///
+    /// *R3 node types:* `cache.r3.large` , `cache.r3.xlarge` , `cache.r3.2xlarge` , `cache.r3.4xlarge` ,
+    /// `cache.r3.8xlarge`
+    ///
+    /// For region availability, see [Supported Node Types by Amazon
+    /// Region](https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheNodes.SupportedTypes.html#CacheNodes.SupportedTypesByRegion)
     pub cache_node_type: Option<Val<String>>,
     /// `CacheParameterGroupName`.
+    ///
+    /// The name of the parameter group to associate with this replication group. If this argument is
+    /// omitted, the default cache parameter group for the specified engine is used.
+    ///
+    /// If you are running Valkey or Redis OSS version 3.2.4 or later, only one node group (shard), and want
+    /// to use a default parameter group, we recommend that you specify the parameter group by name.
+    ///
+    /// - To create a Valkey or Redis OSS (cluster mode disabled) replication group, use
+    ///   `CacheParameterGroupName=default.redis3.2` .
+    /// - To create a Valkey or Redis OSS (cluster mode enabled) replication group, use
+    ///   `CacheParameterGroupName=default.redis3.2.cluster.on` .
     pub cache_parameter_group_name: Option<Val<String>>,
     /// `CacheSecurityGroupNames`.
+    ///
+    /// A list of cache security group names to associate with this replication group.
     pub cache_security_group_names: Option<Val<Vec<String>>>,
     /// `CacheSubnetGroupName`. Changing it replaces the resource.
+    ///
+    /// The name of the cache subnet group to be used for the replication group.
+    ///
+    /// > If you're going to launch your cluster in an Amazon VPC, you need to create a subnet group before
+    /// you start creating a cluster. For more information, see
+    /// [AWS::ElastiCache::SubnetGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-subnetgroup.html)
+    /// .
     pub cache_subnet_group_name: Option<Val<String>>,
     /// `ClusterMode`.
+    ///
+    /// The mode can be enabled or disabled. To change the cluster mode from disabled to enabled, you must
+    /// first set the cluster mode to compatible. The compatible mode allows your Valkey or Redis OSS
+    /// clients to connect using both cluster mode enabled and cluster mode disabled. After you migrate all
+    /// Valkey or Redis OSS clients to use cluster mode enabled, you can then complete cluster mode
+    /// configuration and set the cluster mode to enabled. For more information, see [Modify cluster
+    /// mode](https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/modify-cluster-mode.html) .
     pub cluster_mode: Option<Val<ClusterMode>>,
     /// `DataTieringEnabled`. Changing it replaces the resource.
+    ///
+    /// Enables data tiering. Data tiering is only supported for replication groups using the r6gd node
+    /// type. This parameter must be set to true when using r6gd nodes. For more information, see [Data
+    /// tiering](https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/data-tiering.html) .
     pub data_tiering_enabled: Option<Val<bool>>,
     /// `Engine`.
+    ///
+    /// The name of the cache engine to be used for the clusters in this replication group. The value must
+    /// be set to `valkey` or `redis` .
+    ///
+    /// > Upgrading an existing engine from redis to valkey is done through in-place migration, and requires
+    /// a parameter group.
     pub engine: Option<Val<String>>,
     /// `EngineVersion`.
+    ///
+    /// The version number of the cache engine to be used for the clusters in this replication group. To
+    /// view the supported cache engine versions, use the `DescribeCacheEngineVersions` operation.
+    ///
+    /// *Important:* You can upgrade to a newer engine version (see [Selecting a Cache Engine and
+    /// Version](https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/SelectEngine.html#VersionManagement)
+    /// ) in the *ElastiCache User Guide* , but you cannot downgrade to an earlier engine version. If you
+    /// want to use an earlier engine version, you must delete the existing cluster or replication group and
+    /// create it anew with the earlier engine version.
     pub engine_version: Option<Val<String>>,
     /// `GlobalReplicationGroupId`. Changing it replaces the resource.
+    ///
+    /// The name of the Global datastore
     pub global_replication_group_id: Option<Val<String>>,
     /// `IpDiscovery`.
+    ///
+    /// The network type you choose when creating a replication group, either `ipv4` | `ipv6` . IPv6 is
+    /// supported for workloads using Valkey 7.2 and above, Redis OSS engine version 6.2 to 7.1 or Memcached
+    /// engine version 1.6.6 and above on all instances built on the [Nitro
+    /// system](https://docs.aws.amazon.com/ec2/nitro/) .
     pub ip_discovery: Option<Val<IpDiscovery>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The ID of the KMS key used to encrypt the disk on the cluster.
     pub kms_key_id: Option<Val<String>>,
     /// `LogDeliveryConfigurations`.
+    ///
+    /// Specifies the destination, format and type of the logs.
     pub log_delivery_configurations: Option<Val<Vec<LogDeliveryConfigurationRequest>>>,
     /// `MultiAZEnabled`.
+    ///
+    /// A flag indicating if you have Multi-AZ enabled to enhance fault tolerance. For more information, see
+    /// [Minimizing Downtime:
+    /// Multi-AZ](https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/AutoFailover.html) .
     pub multi_az_enabled: Option<Val<bool>>,
     /// `NetworkType`. Changing it replaces the resource.
+    ///
+    /// Must be either `ipv4` | `ipv6` | `dual_stack` . IPv6 is supported for workloads using Valkey 7.2 and
+    /// above, Redis OSS engine version 6.2 to 7.1 and Memcached engine version 1.6.6 and above on all
+    /// instances built on the [Nitro system](https://docs.aws.amazon.com/ec2/nitro/) .
     pub network_type: Option<Val<NetworkType>>,
     /// `NodeGroupConfiguration`.
+    ///
+    /// `NodeGroupConfiguration` is a property of the `AWS::ElastiCache::ReplicationGroup` resource that
+    /// configures an Amazon ElastiCache (ElastiCache) Valkey or Redis OSS cluster node group.
+    ///
+    /// If you set
+    /// [UseOnlineResharding](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html#cfn-attributes-updatepolicy-useonlineresharding)
+    /// to `true` , you can update `NodeGroupConfiguration` without interruption. When `UseOnlineResharding`
+    /// is set to `false` , or is not specified, updating `NodeGroupConfiguration` results in
+    /// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+    /// .
     pub node_group_configuration: Option<Val<Vec<NodeGroupConfiguration>>>,
     /// `NotificationTopicArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Simple Notification Service (SNS) topic to which
+    /// notifications are sent.
+    ///
+    /// > The Amazon SNS topic owner must be the same as the cluster owner.
     pub notification_topic_arn: Option<Val<String>>,
     /// `NumCacheClusters`.
+    ///
+    /// The number of clusters this replication group initially has.
+    ///
+    /// This parameter is not used if there is more than one node group (shard). You should use
+    /// `ReplicasPerNodeGroup` instead.
+    ///
+    /// If `AutomaticFailoverEnabled` is `true` , the value of this parameter must be at least 2. If
+    /// `AutomaticFailoverEnabled` is `false` you can omit this parameter (it will default to 1), or you can
+    /// explicitly set it to a value between 2 and 6.
+    ///
+    /// The maximum permitted value for `NumCacheClusters` is 6 (1 primary plus 5 replicas).
     ///
     /// - Range: 1 to 6.
     pub num_cache_clusters: Option<Val<i64>>,
     /// `NumNodeGroups`.
+    ///
+    /// An optional parameter that specifies the number of node groups (shards) for this Valkey or Redis OSS
+    /// (cluster mode enabled) replication group. For Valkey or Redis OSS (cluster mode disabled) either
+    /// omit this parameter or set it to 1.
+    ///
+    /// If you set
+    /// [UseOnlineResharding](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html#cfn-attributes-updatepolicy-useonlineresharding)
+    /// to `true` , you can update `NumNodeGroups` without interruption. When `UseOnlineResharding` is set
+    /// to `false` , or is not specified, updating `NumNodeGroups` results in
+    /// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+    /// .
+    ///
+    /// Default: 1
     pub num_node_groups: Option<Val<i64>>,
     /// `Port`. Changing it replaces the resource.
+    ///
+    /// The port number on which each member of the replication group accepts connections.
     pub port: Option<Val<i64>>,
     /// `PreferredCacheClusterAZs`. Changing it replaces the resource.
+    ///
+    /// A list of EC2 Availability Zones in which the replication group's clusters are created. The order of
+    /// the Availability Zones in the list is the order in which clusters are allocated. The primary cluster
+    /// is created in the first AZ in the list.
+    ///
+    /// This parameter is not used if there is more than one node group (shard). You should use
+    /// `NodeGroupConfiguration` instead.
+    ///
+    /// > If you are creating your replication group in an Amazon VPC (recommended), you can only locate
+    /// clusters in Availability Zones associated with the subnets in the selected subnet group.
+    /// >
+    /// > The number of Availability Zones listed must equal the value of `NumCacheClusters` .
+    ///
+    /// Default: system chosen Availability Zones.
     pub preferred_cache_cluster_azs: Option<Val<Vec<String>>>,
     /// `PreferredMaintenanceWindow`.
+    ///
+    /// Specifies the weekly time range during which maintenance on the cluster is performed. It is
+    /// specified as a range in the format ddd:hh24:mi-ddd:hh24:mi (24H Clock UTC). The minimum maintenance
+    /// window is a 60 minute period.
+    ///
+    /// Valid values for `ddd` are:
+    ///
+    /// - `sun`
+    /// - `mon`
+    /// - `tue`
+    /// - `wed`
+    /// - `thu`
+    /// - `fri`
+    /// - `sat`
+    ///
+    /// Example: `sun:23:00-mon:01:30`
     pub preferred_maintenance_window: Option<Val<String>>,
     /// `PrimaryClusterId`.
+    ///
+    /// The identifier of the cluster that serves as the primary for this replication group. This cluster
+    /// must already exist and have a status of `available` .
+    ///
+    /// This parameter is not required if `NumCacheClusters` , `NumNodeGroups` , or `ReplicasPerNodeGroup`
+    /// is specified.
     pub primary_cluster_id: Option<Val<String>>,
     /// `ReplicasPerNodeGroup`. Changing it replaces the resource.
+    ///
+    /// An optional parameter that specifies the number of replica nodes in each node group (shard). Valid
+    /// values are 0 to 5.
     ///
     /// - Range: 0 to 5.
     pub replicas_per_node_group: Option<Val<i64>>,
     /// `ReplicationGroupDescription`: required.
+    ///
+    /// A user-created description for the replication group.
     pub replication_group_description: Option<Val<String>>,
     /// `ReplicationGroupId`. Changing it replaces the resource.
+    ///
+    /// The replication group identifier. This parameter is stored as a lowercase string.
+    ///
+    /// Constraints:
+    ///
+    /// - A name must contain from 1 to 40 alphanumeric characters or hyphens.
+    /// - The first character must be a letter.
+    /// - A name cannot end with a hyphen or contain two consecutive hyphens.
     pub replication_group_id: Option<Val<String>>,
     /// `SecurityGroupIds`.
+    ///
+    /// One or more Amazon VPC security groups associated with this replication group.
+    ///
+    /// Use this parameter only when you are creating a replication group in an Amazon Virtual Private Cloud
+    /// (Amazon VPC).
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SnapshotArns`. Changing it replaces the resource.
+    ///
+    /// A list of Amazon Resource Names (ARN) that uniquely identify the Valkey or Redis OSS RDB snapshot
+    /// files stored in Amazon S3. The snapshot files are used to populate the new replication group. The
+    /// Amazon S3 object name in the ARN cannot contain any commas. The new replication group will have the
+    /// number of node groups (console: shards) specified by the parameter *NumNodeGroups* or the number of
+    /// node groups configured by *NodeGroupConfiguration* regardless of the number of ARNs specified here.
+    ///
+    /// Example of an Amazon S3 ARN: `arn:aws:s3:::my_bucket/snapshot1.rdb`
     pub snapshot_arns: Option<Val<Vec<String>>>,
     /// `SnapshotName`. Changing it replaces the resource.
+    ///
+    /// The name of a snapshot from which to restore data into the new replication group. The snapshot
+    /// status changes to `restoring` while the new replication group is being created.
     pub snapshot_name: Option<Val<String>>,
     /// `SnapshotRetentionLimit`.
+    ///
+    /// The number of days for which ElastiCache retains automatic snapshots before deleting them. For
+    /// example, if you set `SnapshotRetentionLimit` to 5, a snapshot that was taken today is retained for 5
+    /// days before being deleted.
+    ///
+    /// Default: 0 (i.e., automatic backups are disabled for this cluster).
     pub snapshot_retention_limit: Option<Val<i64>>,
     /// `SnapshotWindow`.
+    ///
+    /// The daily time range (in UTC) during which ElastiCache begins taking a daily snapshot of your node
+    /// group (shard).
+    ///
+    /// Example: `05:00-09:00`
+    ///
+    /// If you do not specify this parameter, ElastiCache automatically chooses an appropriate time range.
     pub snapshot_window: Option<Val<String>>,
     /// `SnapshottingClusterId`.
+    ///
+    /// The cluster ID that is used as the daily snapshot source for the replication group. This parameter
+    /// cannot be set for Valkey or Redis OSS (cluster mode enabled) replication groups.
     pub snapshotting_cluster_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of tags to be added to this resource. Tags are comma-separated key,value pairs (e.g. Key=
+    /// `myKey` , Value= `myKeyValue` . You can include multiple tags as shown following: Key= `myKey` ,
+    /// Value= `myKeyValue` Key= `mySecondKey` , Value= `mySecondKeyValue` . Tags on replication groups will
+    /// be replicated to all nodes.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TransitEncryptionEnabled`.
+    ///
+    /// A flag that enables in-transit encryption when set to `true` .
+    ///
+    /// This parameter is only available when creating a replication group in an Amazon VPC using Valkey
+    /// version `7.2` and above, Redis OSS version `3.2.6` , or Redis OSS version `4.x` and above, and the
+    /// cluster is being created in an Amazon VPC.
+    ///
+    /// If you enable in-transit encryption, you must also specify a value for `CacheSubnetGroup` .
+    ///
+    /// > TransitEncryptionEnabled is required when creating a new valkey replication group.
+    ///
+    /// Default: `false`
+    ///
+    /// > For HIPAA compliance, you must specify `TransitEncryptionEnabled` as `true` , an `AuthToken` , and
+    /// a `CacheSubnetGroup` .
     pub transit_encryption_enabled: Option<Val<bool>>,
     /// `TransitEncryptionMode`.
+    ///
+    /// A setting that allows you to migrate your clients to use in-transit encryption, with no downtime.
+    ///
+    /// When setting `TransitEncryptionEnabled` to `true` , you can set your `TransitEncryptionMode` to
+    /// `preferred` in the same request, to allow both encrypted and unencrypted connections at the same
+    /// time. Once you migrate all your Valkey or Redis OSS clients to use encrypted connections you can
+    /// modify the value to `required` to allow encrypted connections only.
+    ///
+    /// Setting `TransitEncryptionMode` to `required` is a two-step process that requires you to first set
+    /// the `TransitEncryptionMode` to `preferred` , after that you can set `TransitEncryptionMode` to
+    /// `required` .
+    ///
+    /// This process will not trigger the replacement of the replication group.
     pub transit_encryption_mode: Option<Val<TransitEncryptionMode>>,
     /// `UserGroupIds`.
+    ///
+    /// The ID of user group to associate with the replication group.
     ///
     /// - Items: at least 1.
     pub user_group_ids: Option<Val<Vec<String>>>,
@@ -443,10 +794,19 @@ impl ReplicationGroupHandle {
         self.0.get_att("ConfigurationEndPoint")
     }
     /// `Fn::GetAtt` `ConfigurationEndPoint.Address`.
+    ///
+    /// The DNS hostname of the cache node.
+    ///
+    /// > Valkey or Redis OSS (cluster mode disabled) replication groups don't have this attribute.
+    /// Therefore, `Fn::GetAtt` returns a value for this attribute only if the replication group is
+    /// clustered. Otherwise, `Fn::GetAtt` fails. For Valkey or Redis OSS (cluster mode disabled)
+    /// replication groups, use the `PrimaryEndpoint` or `ReadEndpoint` attributes.
     pub fn attr_configuration_end_point_address(&self) -> Val<String> {
         self.0.get_att("ConfigurationEndPoint.Address")
     }
     /// `Fn::GetAtt` `ConfigurationEndPoint.Port`.
+    ///
+    /// The port number that the cache engine is listening on.
     pub fn attr_configuration_end_point_port(&self) -> Val<String> {
         self.0.get_att("ConfigurationEndPoint.Port")
     }
@@ -455,10 +815,14 @@ impl ReplicationGroupHandle {
         self.0.get_att("PrimaryEndPoint")
     }
     /// `Fn::GetAtt` `PrimaryEndPoint.Address`.
+    ///
+    /// The DNS address of the primary read-write cache node.
     pub fn attr_primary_end_point_address(&self) -> Val<String> {
         self.0.get_att("PrimaryEndPoint.Address")
     }
     /// `Fn::GetAtt` `PrimaryEndPoint.Port`.
+    ///
+    /// The number of the port that the primary read-write cache engine is listening on.
     pub fn attr_primary_end_point_port(&self) -> Val<String> {
         self.0.get_att("PrimaryEndPoint.Port")
     }
@@ -467,18 +831,30 @@ impl ReplicationGroupHandle {
         self.0.get_att("ReadEndPoint")
     }
     /// `Fn::GetAtt` `ReadEndPoint.Addresses`.
+    ///
+    /// A string with a list of endpoints for the primary and read-only replicas. The order of the addresses
+    /// maps to the order of the ports from the `ReadEndPoint.Ports` attribute.
     pub fn attr_read_end_point_addresses(&self) -> Val<String> {
         self.0.get_att("ReadEndPoint.Addresses")
     }
     /// `Fn::GetAtt` `ReadEndPoint.AddressesList`.
+    ///
+    /// A list of endpoints for the read-only replicas. The order of the addresses maps to the order of the
+    /// ports from the ReadEndPoint.Ports attribute.
     pub fn attr_read_end_point_addresses_list(&self) -> Val<Vec<String>> {
         self.0.get_att("ReadEndPoint.AddressesList")
     }
     /// `Fn::GetAtt` `ReadEndPoint.Ports`.
+    ///
+    /// A string with a list of ports for the read-only replicas. The order of the ports maps to the order
+    /// of the addresses from the `ReadEndPoint.Addresses` attribute.
     pub fn attr_read_end_point_ports(&self) -> Val<String> {
         self.0.get_att("ReadEndPoint.Ports")
     }
     /// `Fn::GetAtt` `ReadEndPoint.PortsList`.
+    ///
+    /// A list of ports for the read-only replicas. The order of the ports maps to the order of the
+    /// addresses from the ReadEndPoint.Addresses attribute.
     pub fn attr_read_end_point_ports_list(&self) -> Val<Vec<String>> {
         self.0.get_att("ReadEndPoint.PortsList")
     }
@@ -487,10 +863,14 @@ impl ReplicationGroupHandle {
         self.0.get_att("ReaderEndPoint")
     }
     /// `Fn::GetAtt` `ReaderEndPoint.Address`.
+    ///
+    /// The address of the reader endpoint.
     pub fn attr_reader_end_point_address(&self) -> Val<String> {
         self.0.get_att("ReaderEndPoint.Address")
     }
     /// `Fn::GetAtt` `ReaderEndPoint.Port`.
+    ///
+    /// The port used by the reader endpoint.
     pub fn attr_reader_end_point_port(&self) -> Val<String> {
         self.0.get_att("ReaderEndPoint.Port")
     }
@@ -505,9 +885,14 @@ impl ReplicationGroupHandle {
 }
 
 /// The [`CloudWatchLogsDestinationDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-replicationgroup-cloudwatchlogsdestinationdetails.html) property type.
+///
+/// The configuration details of the CloudWatch Logs destination. Note that this field is marked as
+/// required but only if CloudWatch Logs was chosen as the destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLogsDestinationDetails {
     /// `LogGroup`: required.
+    ///
+    /// The name of the CloudWatch Logs log group.
     pub log_group: Option<Val<String>>,
 }
 
@@ -562,11 +947,19 @@ impl ToValue for CloudWatchLogsDestinationDetails {
 impl Literal for CloudWatchLogsDestinationDetails {}
 
 /// The [`DestinationDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-replicationgroup-destinationdetails.html) property type.
+///
+/// Configuration details of either a CloudWatch Logs destination or Kinesis Data Firehose destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationDetails {
     /// `CloudWatchLogsDetails`.
+    ///
+    /// The configuration details of the CloudWatch Logs destination. Note that this field is marked as
+    /// required but only if CloudWatch Logs was chosen as the destination.
     pub cloud_watch_logs_details: Option<Val<CloudWatchLogsDestinationDetails>>,
     /// `KinesisFirehoseDetails`.
+    ///
+    /// The configuration details of the Kinesis Data Firehose destination. Note that this field is marked
+    /// as required but only if Kinesis Data Firehose was chosen as the destination.
     pub kinesis_firehose_details: Option<Val<KinesisFirehoseDestinationDetails>>,
 }
 
@@ -620,9 +1013,14 @@ impl ToValue for DestinationDetails {
 impl Literal for DestinationDetails {}
 
 /// The [`KinesisFirehoseDestinationDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-replicationgroup-kinesisfirehosedestinationdetails.html) property type.
+///
+/// The configuration details of the Kinesis Data Firehose destination. Note that this field is marked
+/// as required but only if Kinesis Data Firehose was chosen as the destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisFirehoseDestinationDetails {
     /// `DeliveryStream`: required.
+    ///
+    /// The name of the Kinesis Data Firehose delivery stream.
     pub delivery_stream: Option<Val<String>>,
 }
 
@@ -677,15 +1075,27 @@ impl ToValue for KinesisFirehoseDestinationDetails {
 impl Literal for KinesisFirehoseDestinationDetails {}
 
 /// The [`LogDeliveryConfigurationRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-replicationgroup-logdeliveryconfigurationrequest.html) property type.
+///
+/// Specifies the destination, format and type of the logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogDeliveryConfigurationRequest {
     /// `DestinationDetails`: required.
+    ///
+    /// Configuration details of either a CloudWatch Logs destination or Kinesis Data Firehose destination.
     pub destination_details: Option<Val<DestinationDetails>>,
     /// `DestinationType`: required.
+    ///
+    /// Specify either CloudWatch Logs or Kinesis Data Firehose as the destination type. Valid values are
+    /// either `cloudwatch-logs` or `kinesis-firehose` .
     pub destination_type: Option<Val<DestinationType>>,
     /// `LogFormat`: required.
+    ///
+    /// Valid values are either `json` or `text` .
     pub log_format: Option<Val<LogFormat>>,
     /// `LogType`: required.
+    ///
+    /// Valid value is either `slow-log` , which refers to
+    /// [slow-log](https://docs.aws.amazon.com/https://redis.io/commands/slowlog) or `engine-log` .
     pub log_type: Option<Val<LogType>>,
 }
 
@@ -784,20 +1194,48 @@ impl ToValue for LogDeliveryConfigurationRequest {
 impl Literal for LogDeliveryConfigurationRequest {}
 
 /// The [`NodeGroupConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-replicationgroup-nodegroupconfiguration.html) property type.
+///
+/// `NodeGroupConfiguration` is a property of the `AWS::ElastiCache::ReplicationGroup` resource that
+/// configures an Amazon ElastiCache (ElastiCache) Valkey or Redis OSS cluster node group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeGroupConfiguration {
     /// `NodeGroupId`.
+    ///
+    /// Either the ElastiCache supplied 4-digit id or a user supplied id for the node group these
+    /// configuration values apply to.
     ///
     /// - Length: 1 to 4.
     /// - Pattern: `^\d+$`.
     pub node_group_id: Option<Val<String>>,
     /// `PrimaryAvailabilityZone`.
+    ///
+    /// The Availability Zone where the primary node of this node group (shard) is launched.
     pub primary_availability_zone: Option<Val<String>>,
     /// `ReplicaAvailabilityZones`.
+    ///
+    /// A list of Availability Zones to be used for the read replicas. The number of Availability Zones in
+    /// this list must match the value of `ReplicaCount` or `ReplicasPerNodeGroup` if not specified.
     pub replica_availability_zones: Option<Val<Vec<String>>>,
     /// `ReplicaCount`.
+    ///
+    /// The number of read replica nodes in this node group (shard).
     pub replica_count: Option<Val<i64>>,
     /// `Slots`.
+    ///
+    /// A string of comma-separated values where the first set of values are the slot numbers (zero based),
+    /// and the second set of values are the keyspaces for each slot. The following example specifies three
+    /// slots (numbered 0, 1, and 2): `0,1,2,0-4999,5000-9999,10000-16,383` .
+    ///
+    /// If you don't specify a value, ElastiCache allocates keys equally among each slot.
+    ///
+    /// When you use an `UseOnlineResharding` update policy to update the number of node groups without
+    /// interruption, ElastiCache evenly distributes the keyspaces between the specified number of slots.
+    /// This cannot be updated later. Therefore, after updating the number of node groups in this way, you
+    /// should remove the value specified for the `Slots` property of each `NodeGroupConfiguration` from the
+    /// stack template, as it no longer reflects the actual values in each node group. For more information,
+    /// see [UseOnlineResharding
+    /// Policy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html#cfn-attributes-updatepolicy-useonlineresharding)
+    /// .
     pub slots: Option<Val<String>>,
 }
 
@@ -963,9 +1401,18 @@ impl ClusterMode {
             ClusterMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ClusterMode {
+    const VALUES: &'static [&'static str] = &["compatible", "disabled", "enabled"];
+    fn as_str(&self) -> &str {
+        ClusterMode::as_str(self)
     }
 }
 
@@ -1011,9 +1458,18 @@ impl DestinationType {
             DestinationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DestinationType {
+    const VALUES: &'static [&'static str] = &["cloudwatch-logs", "kinesis-firehose"];
+    fn as_str(&self) -> &str {
+        DestinationType::as_str(self)
     }
 }
 
@@ -1058,9 +1514,18 @@ impl IpDiscovery {
             IpDiscovery::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpDiscovery {
+    const VALUES: &'static [&'static str] = &["ipv4", "ipv6"];
+    fn as_str(&self) -> &str {
+        IpDiscovery::as_str(self)
     }
 }
 
@@ -1105,9 +1570,18 @@ impl LogFormat {
             LogFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogFormat {
+    const VALUES: &'static [&'static str] = &["json", "text"];
+    fn as_str(&self) -> &str {
+        LogFormat::as_str(self)
     }
 }
 
@@ -1152,9 +1626,18 @@ impl LogType {
             LogType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogType {
+    const VALUES: &'static [&'static str] = &["engine-log", "slow-log"];
+    fn as_str(&self) -> &str {
+        LogType::as_str(self)
     }
 }
 
@@ -1202,9 +1685,18 @@ impl NetworkType {
             NetworkType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NetworkType {
+    const VALUES: &'static [&'static str] = &["dual_stack", "ipv4", "ipv6"];
+    fn as_str(&self) -> &str {
+        NetworkType::as_str(self)
     }
 }
 
@@ -1250,9 +1742,18 @@ impl TransitEncryptionMode {
             TransitEncryptionMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TransitEncryptionMode {
+    const VALUES: &'static [&'static str] = &["preferred", "required"];
+    fn as_str(&self) -> &str {
+        TransitEncryptionMode::as_str(self)
     }
 }
 

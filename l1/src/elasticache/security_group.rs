@@ -5,12 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::ElastiCache::SecurityGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticache-securitygroup.html) resource type.
 ///
+/// The `AWS::ElastiCache::SecurityGroup` resource creates a cache security group. For more information
+/// about cache security groups, go to
+/// [CacheSecurityGroups](https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/VPCs.html) in the *Amazon
+/// ElastiCache User Guide* or go to
+/// [CreateCacheSecurityGroup](https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateCacheSecurityGroup.html)
+/// in the *Amazon ElastiCache API Reference Guide* .
+///
+/// For more information, see
+/// [CreateCacheSubnetGroup](https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateCacheSubnetGroup.html)
+/// .
+///
 /// Build it with [`SecurityGroup::builder`]; adding it to a stack returns a [`SecurityGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityGroup {
     /// `Description`: required.
+    ///
+    /// A description for the cache security group.
     pub description: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A tag that can be added to an ElastiCache security group. Tags are composed of a Key/Value pair. You
+    /// can use tags to categorize and track all your security groups. A tag with a null Value is permitted.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 

@@ -5,18 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::ElastiCache::SecurityGroupIngress`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticache-securitygroupingress.html) resource type.
 ///
+/// The AWS::ElastiCache::SecurityGroupIngress type authorizes ingress to a cache security group from
+/// hosts in specified Amazon EC2 security groups. For more information about ElastiCache security group
+/// ingress, go to
+/// [AuthorizeCacheSecurityGroupIngress](https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_AuthorizeCacheSecurityGroupIngress.html)
+/// in the *Amazon ElastiCache API Reference Guide* .
+///
+/// > Updates are not supported.
+///
 /// Build it with [`SecurityGroupIngress::builder`]; adding it to a stack returns a [`SecurityGroupIngressHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityGroupIngress {
     /// `CacheSecurityGroupName`: required.
     ///
+    /// The name of the Cache Security Group to authorize.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Name`.
     pub cache_security_group_name: Option<Val<String>>,
     /// `EC2SecurityGroupName`: required.
     ///
+    /// Name of the EC2 Security Group to include in the authorization.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Name`.
     pub ec2_security_group_name: Option<Val<String>>,
     /// `EC2SecurityGroupOwnerId`.
+    ///
+    /// Specifies the Amazon Account ID of the owner of the EC2 security group specified in the
+    /// EC2SecurityGroupName property. The Amazon access key ID is not an acceptable value.
     pub ec2_security_group_owner_id: Option<Val<String>>,
 }
 

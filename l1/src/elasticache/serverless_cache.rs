@@ -5,42 +5,85 @@ use crate::rt::*;
 
 /// The [`AWS::ElastiCache::ServerlessCache`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticache-serverlesscache.html) resource type.
 ///
+/// The resource representing a serverless cache.
+///
 /// Build it with [`ServerlessCache::builder`]; adding it to a stack returns a [`ServerlessCacheHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerlessCache {
     /// `CacheUsageLimits`.
+    ///
+    /// The cache usage limit for the serverless cache.
     pub cache_usage_limits: Option<Val<CacheUsageLimits>>,
     /// `DailySnapshotTime`.
+    ///
+    /// The daily time that a cache snapshot will be created. Default is NULL, i.e. snapshots will not be
+    /// created at a specific time on a daily basis. Available for Valkey, Redis OSS and Serverless
+    /// Memcached only.
     pub daily_snapshot_time: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A description of the serverless cache.
     pub description: Option<Val<String>>,
     /// `Endpoint`.
+    ///
+    /// Represents the information required for client programs to connect to a cache node. This value is
+    /// read-only.
     pub endpoint: Option<Val<Endpoint>>,
     /// `Engine`: required.
+    ///
+    /// The engine the serverless cache is compatible with.
     pub engine: Option<Val<String>>,
     /// `FinalSnapshotName`.
+    ///
+    /// The name of the final snapshot taken of a cache before the cache is deleted.
     pub final_snapshot_name: Option<Val<String>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The ID of the AWS Key Management Service (KMS) key that is used to encrypt data at rest in the
+    /// serverless cache.
     pub kms_key_id: Option<Val<String>>,
     /// `MajorEngineVersion`.
+    ///
+    /// The version number of the engine the serverless cache is compatible with.
     pub major_engine_version: Option<Val<String>>,
     /// `ReaderEndpoint`.
+    ///
+    /// Represents the information required for client programs to connect to a cache node. This value is
+    /// read-only.
     pub reader_endpoint: Option<Val<Endpoint>>,
     /// `SecurityGroupIds`.
+    ///
+    /// The IDs of the EC2 security groups associated with the serverless cache.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `ServerlessCacheName`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the serverless cache.
     pub serverless_cache_name: Option<Val<String>>,
     /// `SnapshotArnsToRestore`. Changing it replaces the resource.
+    ///
+    /// The ARN of the snapshot from which to restore data into the new cache.
     pub snapshot_arns_to_restore: Option<Val<Vec<String>>>,
     /// `SnapshotRetentionLimit`.
+    ///
+    /// The current setting for the number of serverless cache snapshots the system will retain. Available
+    /// for Valkey, Redis OSS and Serverless Memcached only.
     pub snapshot_retention_limit: Option<Val<i64>>,
     /// `SubnetIds`. Changing it replaces the resource.
+    ///
+    /// If no subnet IDs are given and your VPC is in us-west-1, then ElastiCache will select 2 default
+    /// subnets across AZs in your VPC. For all other Regions, if no subnet IDs are given then ElastiCache
+    /// will select 3 default subnets across AZs in your default VPC.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// A list of tags to be added to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UserGroupId`.
+    ///
+    /// The identifier of the user group associated with the serverless cache. Available for Valkey and
+    /// Redis OSS only. Default is NULL.
     pub user_group_id: Option<Val<String>>,
 }
 
@@ -233,34 +276,51 @@ impl Deref for ServerlessCacheHandle {
 
 impl ServerlessCacheHandle {
     /// `Fn::GetAtt` `FullEngineVersion`.
+    ///
+    /// The name and version number of the engine the serverless cache is compatible with.
     pub fn attr_full_engine_version(&self) -> Val<String> {
         self.0.get_att("FullEngineVersion")
     }
     /// `Fn::GetAtt` `CreateTime`.
+    ///
+    /// When the serverless cache was created.
     pub fn attr_create_time(&self) -> Val<String> {
         self.0.get_att("CreateTime")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the serverless cache. The allowed values are CREATING, AVAILABLE, DELETING,
+    /// CREATE-FAILED and MODIFYING.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Endpoint.Address`.
+    ///
+    /// The DNS hostname of the cache node.
     pub fn attr_endpoint_address(&self) -> Val<String> {
         self.0.get_att("Endpoint.Address")
     }
     /// `Fn::GetAtt` `Endpoint.Port`.
+    ///
+    /// The port number that the cache engine is listening on.
     pub fn attr_endpoint_port(&self) -> Val<String> {
         self.0.get_att("Endpoint.Port")
     }
     /// `Fn::GetAtt` `ReaderEndpoint.Address`.
+    ///
+    /// The DNS hostname of the cache node.
     pub fn attr_reader_endpoint_address(&self) -> Val<String> {
         self.0.get_att("ReaderEndpoint.Address")
     }
     /// `Fn::GetAtt` `ReaderEndpoint.Port`.
+    ///
+    /// The port number that the cache engine is listening on.
     pub fn attr_reader_endpoint_port(&self) -> Val<String> {
         self.0.get_att("ReaderEndpoint.Port")
     }
     /// `Fn::GetAtt` `ARN`.
+    ///
+    /// The Amazon Resource Name (ARN) of the serverless cache.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("ARN")
     }
@@ -275,11 +335,17 @@ impl ServerlessCacheHandle {
 }
 
 /// The [`CacheUsageLimits`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-serverlesscache-cacheusagelimits.html) property type.
+///
+/// The usage limits for storage and ElastiCache Processing Units for the cache.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CacheUsageLimits {
     /// `DataStorage`.
+    ///
+    /// The maximum data storage limit in the cache, expressed in Gigabytes.
     pub data_storage: Option<Val<DataStorage>>,
     /// `ECPUPerSecond`.
+    ///
+    /// The number of ElastiCache Processing Units (ECPU) the cache can consume per second.
     pub ecpu_per_second: Option<Val<EcpuPerSecond>>,
 }
 
@@ -333,13 +399,21 @@ impl ToValue for CacheUsageLimits {
 impl Literal for CacheUsageLimits {}
 
 /// The [`DataStorage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-serverlesscache-datastorage.html) property type.
+///
+/// The data storage limit.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataStorage {
     /// `Maximum`.
+    ///
+    /// The upper limit for data storage the cache is set to use.
     pub maximum: Option<Val<i64>>,
     /// `Minimum`.
+    ///
+    /// The lower limit for data storage the cache is set to use.
     pub minimum: Option<Val<i64>>,
     /// `Unit`: required.
+    ///
+    /// The unit that the storage is measured in, in GB.
     pub unit: Option<Val<Unit>>,
 }
 
@@ -402,11 +476,18 @@ impl ToValue for DataStorage {
 impl Literal for DataStorage {}
 
 /// The [`ECPUPerSecond`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-serverlesscache-ecpupersecond.html) property type.
+///
+/// The configuration for the number of ElastiCache Processing Units (ECPU) the cache can consume per
+/// second.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcpuPerSecond {
     /// `Maximum`.
+    ///
+    /// The configuration for the maximum number of ECPUs the cache can consume per second.
     pub maximum: Option<Val<i64>>,
     /// `Minimum`.
+    ///
+    /// The configuration for the minimum number of ECPUs the cache should be able consume per second.
     pub minimum: Option<Val<i64>>,
 }
 
@@ -460,13 +541,11 @@ impl ToValue for EcpuPerSecond {
 impl Literal for EcpuPerSecond {}
 
 /// The [`Endpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-serverlesscache-endpoint.html) property type.
+///
+/// Represents the information required for client programs to connect to a cache node. This value is
+/// read-only.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Endpoint {
-    /// `Address`.
-    pub address: Option<Val<String>>,
-    /// `Port`.
-    pub port: Option<Val<String>>,
-}
+pub struct Endpoint {}
 
 impl Endpoint {
     /// A builder.
@@ -481,10 +560,7 @@ impl Endpoint {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "Address", &self.address);
-        put(&mut m, "Port", &self.port);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -493,16 +569,6 @@ impl Endpoint {
 pub struct EndpointBuilder(Endpoint);
 
 impl EndpointBuilder {
-    /// Sets `Address`.
-    pub fn address(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.address = Some(value.into());
-        self
-    }
-    /// Sets `Port`.
-    pub fn port(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.port = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> Endpoint {
         self.0
@@ -604,9 +670,18 @@ impl Unit {
             Unit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Unit {
+    const VALUES: &'static [&'static str] = &["GB"];
+    fn as_str(&self) -> &str {
+        Unit::as_str(self)
     }
 }
 

@@ -5,16 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::ElastiCache::SubnetGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticache-subnetgroup.html) resource type.
 ///
+/// Creates a cache subnet group. For more information about cache subnet groups, go to Cache Subnet
+/// Groups in the *Amazon ElastiCache User Guide* or go to
+/// [CreateCacheSubnetGroup](https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_CreateCacheSubnetGroup.html)
+/// in the *Amazon ElastiCache API Reference Guide* .
+///
 /// Build it with [`SubnetGroup::builder`]; adding it to a stack returns a [`SubnetGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetGroup {
     /// `CacheSubnetGroupName`. Changing it replaces the resource.
+    ///
+    /// The name for the cache subnet group. This value is stored as a lowercase string.
+    ///
+    /// Constraints: Must contain no more than 255 alphanumeric characters or hyphens.
+    ///
+    /// Example: `mysubnetgroup`
     pub cache_subnet_group_name: Option<Val<String>>,
     /// `Description`: required.
+    ///
+    /// The description for the cache subnet group.
     pub description: Option<Val<String>>,
     /// `SubnetIds`: required.
+    ///
+    /// The EC2 subnet IDs for the cache subnet group.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// A tag that can be added to an ElastiCache subnet group. Tags are composed of a Key/Value pair. You
+    /// can use tags to categorize and track all your subnet groups. A tag with a null Value is permitted.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 

@@ -5,33 +5,58 @@ use crate::rt::*;
 
 /// The [`AWS::ElastiCache::User`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticache-user.html) resource type.
 ///
+/// For Valkey 7.2 and onwards, or Redis OSS engine version 6.0 and onwards: Creates user. For more
+/// information, see [Using Role Based Access Control
+/// (RBAC)](https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Clusters.RBAC.html) .
+///
 /// Build it with [`User::builder`]; adding it to a stack returns a [`UserHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct User {
     /// `AccessString`.
     ///
+    /// Access permissions string used for this user.
+    ///
     /// - Pattern: `\S`.
     pub access_string: Option<Val<String>>,
     /// `AuthenticationMode`.
+    ///
+    /// Specifies the authentication mode to use. Below is an example of the possible JSON values:
+    ///
+    /// ```text
+    /// { Passwords: ["*****", "******"] // If Type is password.
+    /// }
+    /// ```
     pub authentication_mode: Option<Val<AuthenticationMode>>,
     /// `Engine`: required.
+    ///
+    /// The current supported values are valkey and redis.
     pub engine: Option<Val<Engine>>,
     /// `NoPasswordRequired`.
+    ///
+    /// Indicates a password is not required for this user.
     pub no_password_required: Option<Val<bool>>,
     /// `Passwords`.
+    ///
+    /// Passwords used for this user. You can create up to two passwords for each user.
     ///
     /// - Items: at least 1.
     pub passwords: Option<Val<Vec<String>>>,
     /// `Tags`.
     ///
+    /// The list of tags.
+    ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UserId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the user.
     ///
     /// - Length: at least 1.
     /// - Pattern: `[a-z][a-z0-9\\-]*`.
     pub user_id: Option<Val<String>>,
     /// `UserName`: required. Changing it replaces the resource.
+    ///
+    /// The username of the user.
     ///
     /// - Length: at least 1.
     pub user_name: Option<Val<String>>,
@@ -168,10 +193,14 @@ impl Deref for UserHandle {
 
 impl UserHandle {
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Indicates the user status. Can be "active", "modifying" or "deleting".
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the user.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -186,13 +215,20 @@ impl UserHandle {
 }
 
 /// The [`AuthenticationMode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticache-user-authenticationmode.html) property type.
+///
+/// Specifies the authentication mode to use.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthenticationMode {
     /// `Passwords`.
     ///
+    /// Specifies the passwords to use for authentication if `Type` is set to `password` .
+    ///
     /// - Items: at least 1.
     pub passwords: Option<Val<Vec<String>>>,
     /// `Type`: required.
+    ///
+    /// Specifies the authentication type. Possible options are IAM authentication, password and no
+    /// password.
     pub type_: Option<Val<Type>>,
 }
 
@@ -343,9 +379,18 @@ impl Engine {
             Engine::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Engine {
+    const VALUES: &'static [&'static str] = &["redis", "valkey"];
+    fn as_str(&self) -> &str {
+        Engine::as_str(self)
     }
 }
 
@@ -393,9 +438,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["password", "no-password-required", "iam"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

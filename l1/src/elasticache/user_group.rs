@@ -5,20 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::ElastiCache::UserGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticache-usergroup.html) resource type.
 ///
+/// For Valkey 7.2 and onwards, or Redis OSS 6.0 and onwards: Creates a user group. For more
+/// information, see [Using Role Based Access Control
+/// (RBAC)](https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Clusters.RBAC.html)
+///
 /// Build it with [`UserGroup::builder`]; adding it to a stack returns a [`UserGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserGroup {
     /// `Engine`: required.
+    ///
+    /// The current supported values are valkey and redis.
     pub engine: Option<Val<Engine>>,
     /// `Tags`.
+    ///
+    /// The list of tags.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UserGroupId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the user group.
+    ///
     /// - Pattern: `[a-z][a-z0-9\\-]*`.
     pub user_group_id: Option<Val<String>>,
     /// `UserIds`: required.
+    ///
+    /// The list of user IDs that belong to the user group. A user named `default` must be included.
     ///
     /// - Items: at least 1.
     pub user_ids: Option<Val<Vec<String>>>,
@@ -131,10 +143,14 @@ impl Deref for UserGroupHandle {
 
 impl UserGroupHandle {
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Indicates user group status. Can be "creating", "active", "modifying", "deleting".
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the user group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -238,9 +254,18 @@ impl Engine {
             Engine::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Engine {
+    const VALUES: &'static [&'static str] = &["redis", "valkey"];
+    fn as_str(&self) -> &str {
+        Engine::as_str(self)
     }
 }
 

@@ -5,18 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::ElasticBeanstalk::Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticbeanstalk-application.html) resource type.
 ///
+/// Specify an AWS Elastic Beanstalk application by using the AWS::ElasticBeanstalk::Application
+/// resource in an AWS CloudFormation template.
+///
+/// The AWS::ElasticBeanstalk::Application resource is an AWS Elastic Beanstalk Beanstalk resource type
+/// that specifies an Elastic Beanstalk application.
+///
 /// Build it with [`Application::builder`]; adding it to a stack returns a [`ApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `ApplicationName`. Changing it replaces the resource.
     ///
+    /// A name for the Elastic Beanstalk application. If you don't specify a name, AWS CloudFormation
+    /// generates a unique physical ID and uses that ID for the application name. For more information, see
+    /// [Name Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html)
+    /// .
+    ///
+    /// > If you specify a name, you cannot perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you must replace the resource, specify
+    /// a new name.
+    ///
     /// - Length: 1 to 100.
     pub application_name: Option<Val<String>>,
     /// `Description`.
     ///
+    /// Your description of the application.
+    ///
     /// - Length: 0 to 200.
     pub description: Option<Val<String>>,
     /// `ResourceLifecycleConfig`.
+    ///
+    /// Specifies an application resource lifecycle configuration to prevent your application from
+    /// accumulating too many versions.
     pub resource_lifecycle_config: Option<Val<ApplicationResourceLifecycleConfig>>,
 }
 
@@ -107,11 +127,33 @@ impl ApplicationHandle {
 }
 
 /// The [`ApplicationResourceLifecycleConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticbeanstalk-application-applicationresourcelifecycleconfig.html) property type.
+///
+/// Use the `ApplicationResourceLifecycleConfig` property type to specify lifecycle settings for
+/// resources that belong to an AWS Elastic Beanstalk application when defining an
+/// AWS::ElasticBeanstalk::Application resource in an AWS CloudFormation template.
+///
+/// The resource lifecycle configuration for an application. Defines lifecycle settings for resources
+/// that belong to the application, and the service role that Elastic Beanstalk assumes in order to
+/// apply lifecycle settings. The version lifecycle configuration defines lifecycle settings for
+/// application versions.
+///
+/// `ApplicationResourceLifecycleConfig` is a property of the
+/// [AWS::ElasticBeanstalk::Application](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-beanstalk.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationResourceLifecycleConfig {
     /// `ServiceRole`.
+    ///
+    /// The ARN of an IAM service role that Elastic Beanstalk has permission to assume.
+    ///
+    /// The `ServiceRole` property is required the first time that you provide a `ResourceLifecycleConfig`
+    /// for the application. After you provide it once, Elastic Beanstalk persists the Service Role with the
+    /// application, and you don't need to specify it again. You can, however, specify it in subsequent
+    /// updates to change the Service Role to another value.
     pub service_role: Option<Val<String>>,
     /// `VersionLifecycleConfig`.
+    ///
+    /// Defines lifecycle settings for application versions.
     pub version_lifecycle_config: Option<Val<ApplicationVersionLifecycleConfig>>,
 }
 
@@ -165,11 +207,33 @@ impl ToValue for ApplicationResourceLifecycleConfig {
 impl Literal for ApplicationResourceLifecycleConfig {}
 
 /// The [`ApplicationVersionLifecycleConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticbeanstalk-application-applicationversionlifecycleconfig.html) property type.
+///
+/// Use the `ApplicationVersionLifecycleConfig` property type to specify application version lifecycle
+/// settings for an AWS Elastic Beanstalk application when defining an
+/// AWS::ElasticBeanstalk::Application resource in an AWS CloudFormation template.
+///
+/// The application version lifecycle settings for an application. Defines the rules that Elastic
+/// Beanstalk applies to an application's versions in order to avoid hitting the per-region limit for
+/// application versions.
+///
+/// When Elastic Beanstalk deletes an application version from its database, you can no longer deploy
+/// that version to an environment. The source bundle remains in S3 unless you configure the rule to
+/// delete it.
+///
+/// `ApplicationVersionLifecycleConfig` is a property of the
+/// [ApplicationResourceLifecycleConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticbeanstalk-application-applicationresourcelifecycleconfig.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationVersionLifecycleConfig {
     /// `MaxAgeRule`.
+    ///
+    /// Specify a max age rule to restrict the length of time that application versions are retained for an
+    /// application.
     pub max_age_rule: Option<Val<MaxAgeRule>>,
     /// `MaxCountRule`.
+    ///
+    /// Specify a max count rule to restrict the number of application versions that are retained for an
+    /// application.
     pub max_count_rule: Option<Val<MaxCountRule>>,
 }
 
@@ -223,13 +287,30 @@ impl ToValue for ApplicationVersionLifecycleConfig {
 impl Literal for ApplicationVersionLifecycleConfig {}
 
 /// The [`MaxAgeRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticbeanstalk-application-maxagerule.html) property type.
+///
+/// Use the `MaxAgeRule` property type to specify a max age rule to restrict the length of time that
+/// application versions are retained for an AWS Elastic Beanstalk application when defining an
+/// AWS::ElasticBeanstalk::Application resource in an AWS CloudFormation template.
+///
+/// A lifecycle rule that deletes application versions after the specified number of days.
+///
+/// `MaxAgeRule` is a property of the
+/// [ApplicationVersionLifecycleConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticbeanstalk-application-applicationversionlifecycleconfig.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaxAgeRule {
     /// `DeleteSourceFromS3`.
+    ///
+    /// Set to `true` to delete a version's source bundle from Amazon S3 when Elastic Beanstalk deletes the
+    /// application version.
     pub delete_source_from_s3: Option<Val<bool>>,
     /// `Enabled`.
+    ///
+    /// Specify `true` to apply the rule, or `false` to disable it.
     pub enabled: Option<Val<bool>>,
     /// `MaxAgeInDays`.
+    ///
+    /// Specify the number of days to retain an application versions.
     pub max_age_in_days: Option<Val<i64>>,
 }
 
@@ -289,13 +370,30 @@ impl ToValue for MaxAgeRule {
 impl Literal for MaxAgeRule {}
 
 /// The [`MaxCountRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticbeanstalk-application-maxcountrule.html) property type.
+///
+/// Use the `MaxAgeRule` property type to specify a max count rule to restrict the number of application
+/// versions that are retained for an AWS Elastic Beanstalk application when defining an
+/// AWS::ElasticBeanstalk::Application resource in an AWS CloudFormation template.
+///
+/// A lifecycle rule that deletes the oldest application version when the maximum count is exceeded.
+///
+/// `MaxCountRule` is a property of the
+/// [ApplicationVersionLifecycleConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticbeanstalk-application-applicationversionlifecycleconfig.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaxCountRule {
     /// `DeleteSourceFromS3`.
+    ///
+    /// Set to `true` to delete a version's source bundle from Amazon S3 when Elastic Beanstalk deletes the
+    /// application version.
     pub delete_source_from_s3: Option<Val<bool>>,
     /// `Enabled`.
+    ///
+    /// Specify `true` to apply the rule, or `false` to disable it.
     pub enabled: Option<Val<bool>>,
     /// `MaxCount`.
+    ///
+    /// Specify the maximum number of application versions to retain.
     pub max_count: Option<Val<i64>>,
 }
 

@@ -5,18 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::ElasticBeanstalk::ApplicationVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticbeanstalk-applicationversion.html) resource type.
 ///
+/// Specify an AWS Elastic Beanstalk application version by using the
+/// AWS::ElasticBeanstalk::ApplicationVersion resource in an AWS CloudFormation template.
+///
+/// The AWS::ElasticBeanstalk::ApplicationVersion resource is an AWS Elastic Beanstalk resource type
+/// that specifies an application version, an iteration of deployable code, for an Elastic Beanstalk
+/// application.
+///
+/// > After you create an application version with a specified Amazon S3 bucket and key location, you
+/// can't change that Amazon S3 location. If you change the Amazon S3 location, an attempt to launch an
+/// environment from the application version will fail.
+///
 /// Build it with [`ApplicationVersion::builder`]; adding it to a stack returns a [`ApplicationVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationVersion {
     /// `ApplicationName`: required. Changing it replaces the resource.
     ///
+    /// The name of the Elastic Beanstalk application that is associated with this application version.
+    ///
     /// - Length: 1 to 100.
     pub application_name: Option<Val<String>>,
     /// `Description`.
     ///
+    /// A description of this application version.
+    ///
     /// - Length: 0 to 200.
     pub description: Option<Val<String>>,
     /// `SourceBundle`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon S3 bucket and key that identify the location of the source bundle for this version.
+    ///
+    /// > The Amazon S3 bucket must be in the same region as the environment.
     pub source_bundle: Option<Val<SourceBundle>>,
 }
 
@@ -129,14 +148,27 @@ impl ApplicationVersionHandle {
 }
 
 /// The [`SourceBundle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticbeanstalk-applicationversion-sourcebundle.html) property type.
+///
+/// Use the `SourceBundle` property type to specify the Amazon S3 location of the source bundle for an
+/// AWS Elastic Beanstalk application version when defining an AWS::ElasticBeanstalk::ApplicationVersion
+/// resource in an AWS CloudFormation template.
+///
+/// The `SourceBundle` property is an embedded property of the
+/// [AWS::ElasticBeanstalk::ApplicationVersion](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-beanstalk-sourcebundle.html)
+/// resource. It specifies the Amazon S3 location of the source bundle for an AWS Elastic Beanstalk
+/// application version.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceBundle {
     /// `S3Bucket`: required.
+    ///
+    /// The Amazon S3 bucket where the data is located.
     ///
     /// - Length: 0 to 255.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket: Option<Val<String>>,
     /// `S3Key`: required.
+    ///
+    /// The Amazon S3 key where the data is located.
     ///
     /// - Length: 0 to 1024.
     pub s3_key: Option<Val<String>>,

@@ -5,26 +5,89 @@ use crate::rt::*;
 
 /// The [`AWS::ElasticBeanstalk::ConfigurationTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticbeanstalk-configurationtemplate.html) resource type.
 ///
+/// Specify an AWS Elastic Beanstalk configuration template by using the
+/// AWS::ElasticBeanstalk::ConfigurationTemplate resource in an AWS CloudFormation template.
+///
+/// The AWS::ElasticBeanstalk::ConfigurationTemplate resource is an AWS Elastic Beanstalk resource type
+/// that specifies an Elastic Beanstalk configuration template, associated with a specific Elastic
+/// Beanstalk application. You define application configuration settings in a configuration template.
+/// You can then use the configuration template to deploy different versions of the application with the
+/// same configuration settings.
+///
+/// > The Elastic Beanstalk console and documentation often refer to configuration templates as *saved
+/// configurations* . When you set configuration options in a saved configuration (configuration
+/// template), Elastic Beanstalk applies them with a particular precedence as part of applying options
+/// from multiple sources. For more information, see [Configuration
+/// Options](https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/command-options.html) in the *AWS
+/// Elastic Beanstalk Developer Guide* .
+///
 /// Build it with [`ConfigurationTemplate::builder`]; adding it to a stack returns a [`ConfigurationTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationTemplate {
     /// `ApplicationName`: required. Changing it replaces the resource.
     ///
+    /// The name of the Elastic Beanstalk application to associate with this configuration template.
+    ///
     /// - Length: 1 to 100.
     pub application_name: Option<Val<String>>,
     /// `Description`.
     ///
+    /// An optional description for this configuration.
+    ///
     /// - Length: 0 to 200.
     pub description: Option<Val<String>>,
     /// `EnvironmentId`. Changing it replaces the resource.
+    ///
+    /// The ID of an environment whose settings you want to use to create the configuration template. You
+    /// must specify `EnvironmentId` if you don't specify `PlatformArn` , `SolutionStackName` , or
+    /// `SourceConfiguration` .
     pub environment_id: Option<Val<String>>,
     /// `OptionSettings`.
+    ///
+    /// Option values for the Elastic Beanstalk configuration, such as the instance type. If specified,
+    /// these values override the values obtained from the solution stack or the source configuration
+    /// template. For a complete list of Elastic Beanstalk configuration options, see [Option
+    /// Values](https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/command-options.html) in the *AWS
+    /// Elastic Beanstalk Developer Guide* .
     pub option_settings: Option<Val<Vec<ConfigurationOptionSetting>>>,
     /// `PlatformArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the custom platform. For more information, see [Custom
+    /// Platforms](https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/custom-platforms.html) in the *AWS
+    /// Elastic Beanstalk Developer Guide* .
+    ///
+    /// > If you specify `PlatformArn` , then don't specify `SolutionStackName` .
     pub platform_arn: Option<Val<String>>,
     /// `SolutionStackName`. Changing it replaces the resource.
+    ///
+    /// The name of an Elastic Beanstalk solution stack (platform version) that this configuration uses. For
+    /// example, `64bit Amazon Linux 2013.09 running Tomcat 7 Java 7` . A solution stack specifies the
+    /// operating system, runtime, and application server for a configuration template. It also determines
+    /// the set of configuration options as well as the possible and default values. For more information,
+    /// see [Supported
+    /// Platforms](https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/concepts.platforms.html) in the *AWS
+    /// Elastic Beanstalk Developer Guide* .
+    ///
+    /// You must specify `SolutionStackName` if you don't specify `PlatformArn` , `EnvironmentId` , or
+    /// `SourceConfiguration` .
+    ///
+    /// Use the
+    /// [`ListAvailableSolutionStacks`](https://docs.aws.amazon.com/elasticbeanstalk/latest/api/API_ListAvailableSolutionStacks.html)
+    /// API to obtain a list of available solution stacks.
     pub solution_stack_name: Option<Val<String>>,
     /// `SourceConfiguration`. Changing it replaces the resource.
+    ///
+    /// An Elastic Beanstalk configuration template to base this one on. If specified, Elastic Beanstalk
+    /// uses the configuration values from the specified configuration template to create a new
+    /// configuration.
+    ///
+    /// Values specified in `OptionSettings` override any values obtained from the `SourceConfiguration` .
+    ///
+    /// You must specify `SourceConfiguration` if you don't specify `PlatformArn` , `EnvironmentId` , or
+    /// `SolutionStackName` .
+    ///
+    /// Constraint: If both solution stack name and source configuration are specified, the solution stack
+    /// of the source configuration template must match the specified solution stack name.
     pub source_configuration: Option<Val<SourceConfiguration>>,
 }
 
@@ -141,6 +204,10 @@ impl Deref for ConfigurationTemplateHandle {
 
 impl ConfigurationTemplateHandle {
     /// `Fn::GetAtt` `TemplateName`.
+    ///
+    /// The name of the configuration template.
+    ///
+    /// Constraint: This name must be unique per application.
     pub fn attr_template_name(&self) -> Val<String> {
         self.0.get_att("TemplateName")
     }
@@ -155,17 +222,41 @@ impl ConfigurationTemplateHandle {
 }
 
 /// The [`ConfigurationOptionSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticbeanstalk-configurationtemplate-configurationoptionsetting.html) property type.
+///
+/// Use the `ConfigurationOptionSetting` property type to specify an option for an AWS Elastic Beanstalk
+/// configuration template when defining an AWS::ElasticBeanstalk::ConfigurationTemplate resource in an
+/// AWS CloudFormation template.
+///
+/// The `ConfigurationOptionSetting` property type specifies an option for an AWS Elastic Beanstalk
+/// configuration template.
+///
+/// The `OptionSettings` property of the
+/// [AWS::ElasticBeanstalk::ConfigurationTemplate](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-beanstalk-configurationtemplate.html)
+/// resource contains a list of `ConfigurationOptionSetting` property types.
+///
+/// For a list of possible namespaces and option values, see [Option
+/// Values](https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/command-options.html) in the *AWS
+/// Elastic Beanstalk Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationOptionSetting {
     /// `Namespace`: required.
+    ///
+    /// A unique namespace that identifies the option's associated AWS resource.
     pub namespace: Option<Val<String>>,
     /// `OptionName`: required.
+    ///
+    /// The name of the configuration option.
     pub option_name: Option<Val<String>>,
     /// `ResourceName`.
+    ///
+    /// A unique resource name for the option setting. Use it for a time–based scaling configuration
+    /// option.
     ///
     /// - Length: 1 to 256.
     pub resource_name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The current value for the configuration option.
     pub value: Option<Val<String>>,
 }
 
@@ -249,13 +340,25 @@ impl ToValue for ConfigurationOptionSetting {
 impl Literal for ConfigurationOptionSetting {}
 
 /// The [`SourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticbeanstalk-configurationtemplate-sourceconfiguration.html) property type.
+///
+/// Use the `SourceConfiguration` property type to specify another AWS Elastic Beanstalk configuration
+/// template as the base to creating a new AWS::ElasticBeanstalk::ConfigurationTemplate resource in an
+/// AWS CloudFormation template.
+///
+/// An AWS Elastic Beanstalk configuration template to base a new one on. You can use it to define a
+/// [AWS::ElasticBeanstalk::ConfigurationTemplate](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-beanstalk-configurationtemplate.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceConfiguration {
     /// `ApplicationName`: required.
     ///
+    /// The name of the application associated with the configuration.
+    ///
     /// - Length: 1 to 100.
     pub application_name: Option<Val<String>>,
     /// `TemplateName`: required.
+    ///
+    /// The name of the configuration template.
     ///
     /// - Length: 1 to 100.
     pub template_name: Option<Val<String>>,

@@ -5,44 +5,116 @@ use crate::rt::*;
 
 /// The [`AWS::ElasticBeanstalk::Environment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticbeanstalk-environment.html) resource type.
 ///
+/// Specify an AWS Elastic Beanstalk environment by using the AWS::ElasticBeanstalk::Environment
+/// resource in an AWS CloudFormation template.
+///
+/// The AWS::ElasticBeanstalk::Environment resource is an AWS Elastic Beanstalk resource type that
+/// specifies an Elastic Beanstalk environment.
+///
 /// Build it with [`Environment::builder`]; adding it to a stack returns a [`EnvironmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Environment {
     /// `ApplicationName`: required. Changing it replaces the resource.
     ///
+    /// The name of the application that is associated with this environment.
+    ///
     /// - Length: 1 to 100.
     pub application_name: Option<Val<String>>,
     /// `CNAMEPrefix`. Changing it replaces the resource.
+    ///
+    /// If specified, the environment attempts to use this value as the prefix for the CNAME in your Elastic
+    /// Beanstalk environment URL. If not specified, the CNAME is generated automatically by appending a
+    /// random alphanumeric string to the environment name.
     ///
     /// - Length: 4 to 63.
     pub cname_prefix: Option<Val<String>>,
     /// `Description`.
     ///
+    /// Your description for this environment.
+    ///
     /// - Length: 0 to 200.
     pub description: Option<Val<String>>,
     /// `EnvironmentName`. Changing it replaces the resource.
+    ///
+    /// A unique name for the environment.
+    ///
+    /// Constraint: Must be from 4 to 40 characters in length. The name can contain only letters, numbers,
+    /// and hyphens. It can't start or end with a hyphen. This name must be unique within a region in your
+    /// account.
+    ///
+    /// If you don't specify the `CNAMEPrefix` parameter, the environment name becomes part of the CNAME,
+    /// and therefore part of the visible URL for your application.
+    ///
+    /// If you don't specify an environment name, AWS CloudFormation generates a unique physical ID and uses
+    /// that ID for the environment name. For more information, see [Name
+    /// Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+    ///
+    /// > If you specify a name, you cannot perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you must replace the resource, specify
+    /// a new name.
     ///
     /// - Length: 4 to 40.
     pub environment_name: Option<Val<String>>,
     /// `OperationsRole`.
     ///
+    /// > The operations role feature of AWS Elastic Beanstalk is in beta release and is subject to change.
+    ///
+    /// The Amazon Resource Name (ARN) of an existing IAM role to be used as the environment's operations
+    /// role. If specified, Elastic Beanstalk uses the operations role for permissions to downstream
+    /// services during this call and during subsequent calls acting on this environment. To specify an
+    /// operations role, you must have the `iam:PassRole` permission for the role.
+    ///
     /// - Length: 1 to 256.
     pub operations_role: Option<Val<String>>,
     /// `OptionSettings`.
+    ///
+    /// Key-value pairs defining configuration options for this environment, such as the instance type.
+    /// These options override the values that are defined in the solution stack or the [configuration
+    /// template](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-beanstalk-configurationtemplate.html)
+    /// . If you remove any options during a stack update, the removed options retain their current values.
     pub option_settings: Option<Val<Vec<OptionSetting>>>,
     /// `PlatformArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the custom platform to use with the environment. For more
+    /// information, see [Custom
+    /// Platforms](https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/custom-platforms.html) in the *AWS
+    /// Elastic Beanstalk Developer Guide* .
+    ///
+    /// > If you specify `PlatformArn` , don't specify `SolutionStackName` .
     pub platform_arn: Option<Val<String>>,
     /// `SolutionStackName`. Changing it replaces the resource.
+    ///
+    /// The name of an Elastic Beanstalk solution stack (platform version) to use with the environment. If
+    /// specified, Elastic Beanstalk sets the configuration values to the default values associated with the
+    /// specified solution stack. For a list of current solution stacks, see [Elastic Beanstalk Supported
+    /// Platforms](https://docs.aws.amazon.com/elasticbeanstalk/latest/platforms/platforms-supported.html)
+    /// in the *AWS Elastic Beanstalk Platforms* guide.
+    ///
+    /// > If you specify `SolutionStackName` , don't specify `PlatformArn` or `TemplateName` .
     pub solution_stack_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Specifies the tags applied to resources in the environment.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TemplateName`.
+    ///
+    /// The name of the Elastic Beanstalk configuration template to use with the environment.
+    ///
+    /// > If you specify `TemplateName` , then don't specify `SolutionStackName` .
     ///
     /// - Length: 1 to 100.
     pub template_name: Option<Val<String>>,
     /// `Tier`.
+    ///
+    /// Specifies the tier to use in creating this environment. The environment tier that you choose
+    /// determines whether Elastic Beanstalk provisions resources to support a web application that handles
+    /// HTTP(S) requests or a web application that handles background-processing tasks.
     pub tier: Option<Val<Tier>>,
     /// `VersionLabel`.
+    ///
+    /// The name of the application version to deploy.
+    ///
+    /// Default: If not specified, Elastic Beanstalk attempts to deploy the sample application.
     ///
     /// - Length: 1 to 100.
     pub version_label: Option<Val<String>>,
@@ -196,6 +268,15 @@ impl Deref for EnvironmentHandle {
 
 impl EnvironmentHandle {
     /// `Fn::GetAtt` `EndpointURL`.
+    ///
+    /// For load-balanced, autoscaling environments, the URL to the load balancer. For single-instance
+    /// environments, the IP address of the instance.
+    ///
+    /// Example load balancer URL:
+    ///
+    /// Example instance IP address:
+    ///
+    /// `192.0.2.0`
     pub fn attr_endpoint_url(&self) -> Val<String> {
         self.0.get_att("EndpointURL")
     }
@@ -210,17 +291,39 @@ impl EnvironmentHandle {
 }
 
 /// The [`OptionSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticbeanstalk-environment-optionsetting.html) property type.
+///
+/// Use the `OptionSetting` property type to specify an option for an AWS Elastic Beanstalk environment
+/// when defining an AWS::ElasticBeanstalk::Environment resource in an AWS CloudFormation template.
+///
+/// The `OptionSetting` property type specifies an option for an AWS Elastic Beanstalk environment.
+///
+/// The `OptionSettings` property of the
+/// [AWS::ElasticBeanstalk::Environment](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-beanstalk-environment.html)
+/// resource contains a list of `OptionSetting` property types.
+///
+/// For a list of possible namespaces and option values, see [Option
+/// Values](https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/command-options.html) in the *AWS
+/// Elastic Beanstalk Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OptionSetting {
     /// `Namespace`: required.
+    ///
+    /// A unique namespace that identifies the option's associated AWS resource.
     pub namespace: Option<Val<String>>,
     /// `OptionName`: required.
+    ///
+    /// The name of the configuration option.
     pub option_name: Option<Val<String>>,
     /// `ResourceName`.
+    ///
+    /// A unique resource name for the option setting. Use it for a time–based scaling configuration
+    /// option.
     ///
     /// - Length: 1 to 256.
     pub resource_name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The current value for the configuration option.
     pub value: Option<Val<String>>,
 }
 
@@ -372,13 +475,43 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Tier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticbeanstalk-environment-tier.html) property type.
+///
+/// Use the `Tier` property type to specify the environment tier for an AWS Elastic Beanstalk
+/// environment when defining an AWS::ElasticBeanstalk::Environment resource in an AWS CloudFormation
+/// template.
+///
+/// Describes the environment tier for an
+/// [AWS::ElasticBeanstalk::Environment](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-beanstalk-environment.html)
+/// resource. For more information, see [Environment
+/// Tiers](https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/using-features-managing-env-tiers.html)
+/// in the *AWS Elastic Beanstalk Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tier {
     /// `Name`.
+    ///
+    /// The name of this environment tier.
+    ///
+    /// Valid values:
+    ///
+    /// - For *Web server tier* – `WebServer`
+    /// - For *Worker tier* – `Worker`
     pub name: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of this environment tier.
+    ///
+    /// Valid values:
+    ///
+    /// - For *Web server tier* – `Standard`
+    /// - For *Worker tier* – `SQS/HTTP`
     pub type_: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The version of this environment tier. When you don't set a value to it, Elastic Beanstalk uses the
+    /// latest compatible worker tier version.
+    ///
+    /// > This member is deprecated. Any specific version that you set may become out of date. We recommend
+    /// leaving it unspecified.
     pub version: Option<Val<String>>,
 }
 

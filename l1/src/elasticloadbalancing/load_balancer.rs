@@ -5,36 +5,111 @@ use crate::rt::*;
 
 /// The [`AWS::ElasticLoadBalancing::LoadBalancer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticloadbalancing-loadbalancer.html) resource type.
 ///
+/// Specifies a Classic Load Balancer.
+///
+/// If this resource has a public IP address and is also in a VPC that is defined in the same template,
+/// you must use the [DependsOn
+/// attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+/// to declare a dependency on the VPC-gateway attachment.
+///
 /// Build it with [`LoadBalancer::builder`]; adding it to a stack returns a [`LoadBalancerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadBalancer {
     /// `AccessLoggingPolicy`.
+    ///
+    /// Information about where and how access logs are stored for the load balancer.
     pub access_logging_policy: Option<Val<AccessLoggingPolicy>>,
     /// `AppCookieStickinessPolicy`.
+    ///
+    /// Information about a policy for application-controlled session stickiness.
     pub app_cookie_stickiness_policy: Option<Val<Vec<AppCookieStickinessPolicy>>>,
     /// `AvailabilityZones`.
+    ///
+    /// The Availability Zones for a load balancer in a default VPC. For a load balancer in a nondefault
+    /// VPC, specify `Subnets` instead.
+    ///
+    /// Update requires replacement if you did not previously specify an Availability Zone or if you are
+    /// removing all Availability Zones. Otherwise, update requires no interruption.
     pub availability_zones: Option<Val<Vec<String>>>,
     /// `ConnectionDrainingPolicy`.
+    ///
+    /// If enabled, the load balancer allows existing requests to complete before the load balancer shifts
+    /// traffic away from a deregistered or unhealthy instance.
+    ///
+    /// For more information, see [Configure connection
+    /// draining](https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/config-conn-drain.html) in
+    /// the *User Guide for Classic Load Balancers* .
     pub connection_draining_policy: Option<Val<ConnectionDrainingPolicy>>,
     /// `ConnectionSettings`.
+    ///
+    /// If enabled, the load balancer allows the connections to remain idle (no data is sent over the
+    /// connection) for the specified duration.
+    ///
+    /// By default, Elastic Load Balancing maintains a 60-second idle connection timeout for both front-end
+    /// and back-end connections of your load balancer. For more information, see [Configure idle connection
+    /// timeout](https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/config-idle-timeout.html)
+    /// in the *User Guide for Classic Load Balancers* .
     pub connection_settings: Option<Val<ConnectionSettings>>,
     /// `CrossZone`.
+    ///
+    /// If enabled, the load balancer routes the request traffic evenly across all instances regardless of
+    /// the Availability Zones.
+    ///
+    /// For more information, see [Configure cross-zone load
+    /// balancing](https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/enable-disable-crosszone-lb.html)
+    /// in the *User Guide for Classic Load Balancers* .
     pub cross_zone: Option<Val<bool>>,
     /// `HealthCheck`.
+    ///
+    /// The health check settings to use when evaluating the health of your EC2 instances.
+    ///
+    /// Update requires replacement if you did not previously specify health check settings or if you are
+    /// removing the health check settings. Otherwise, update requires no interruption.
     pub health_check: Option<Val<HealthCheck>>,
     /// `Instances`.
+    ///
+    /// The IDs of the instances for the load balancer.
     pub instances: Option<Val<Vec<String>>>,
     /// `LBCookieStickinessPolicy`.
+    ///
+    /// Information about a policy for duration-based session stickiness.
     pub lb_cookie_stickiness_policy: Option<Val<Vec<LbCookieStickinessPolicy>>>,
     /// `Listeners`: required.
+    ///
+    /// The listeners for the load balancer. You can specify at most one listener per port.
+    ///
+    /// If you update the properties for a listener, AWS CloudFormation deletes the existing listener and
+    /// creates a new one with the specified properties. While the new listener is being created, clients
+    /// cannot connect to the load balancer.
     pub listeners: Option<Val<Vec<Listeners>>>,
     /// `LoadBalancerName`. Changing it replaces the resource.
+    ///
+    /// The name of the load balancer. This name must be unique within your set of load balancers for the
+    /// region.
+    ///
+    /// If you don't specify a name, AWS CloudFormation generates a unique physical ID for the load
+    /// balancer. For more information, see [Name
+    /// Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) . If
+    /// you specify a name, you cannot perform updates that require replacement of this resource, but you
+    /// can perform other updates. To replace the resource, specify a new name.
     pub load_balancer_name: Option<Val<String>>,
     /// `Policies`.
+    ///
+    /// The policies defined for your Classic Load Balancer. Specify only back-end server policies.
     pub policies: Option<Val<Vec<Policies>>>,
     /// `Scheme`. Changing it replaces the resource.
+    ///
+    /// The type of load balancer. Valid only for load balancers in a VPC.
+    ///
+    /// If `Scheme` is `internet-facing` , the load balancer has a public DNS name that resolves to a public
+    /// IP address.
+    ///
+    /// If `Scheme` is `internal` , the load balancer has a public DNS name that resolves to a private IP
+    /// address.
     pub scheme: Option<Val<String>>,
     /// `SecurityGroups`.
+    ///
+    /// The security groups for the load balancer. Valid only for load balancers in a VPC.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
@@ -42,9 +117,19 @@ pub struct LoadBalancer {
     pub source_security_group: Option<Val<SourceSecurityGroup>>,
     /// `Subnets`.
     ///
+    /// The IDs of the subnets for the load balancer. You can specify at most one subnet per Availability
+    /// Zone.
+    ///
+    /// Update requires replacement if you did not previously specify a subnet or if you are removing all
+    /// subnets. Otherwise, update requires no interruption. To update to a different subnet in the current
+    /// Availability Zone, you must first update to a subnet in a different Availability Zone, then update
+    /// to the new subnet in the original Availability Zone.
+    ///
     /// - Format: `AWS::EC2::Subnet.Ids`.
     pub subnets: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tags associated with a load balancer.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -264,22 +349,34 @@ impl LoadBalancerHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `CanonicalHostedZoneName`.
+    ///
+    /// The name of the Route 53 hosted zone that is associated with the load balancer. Internal-facing load
+    /// balancers don't use this value, use `DNSName` instead.
     pub fn attr_canonical_hosted_zone_name(&self) -> Val<String> {
         self.0.get_att("CanonicalHostedZoneName")
     }
     /// `Fn::GetAtt` `CanonicalHostedZoneNameID`.
+    ///
+    /// The ID of the Route 53 hosted zone name that is associated with the load balancer.
     pub fn attr_canonical_hosted_zone_name_id(&self) -> Val<String> {
         self.0.get_att("CanonicalHostedZoneNameID")
     }
     /// `Fn::GetAtt` `SourceSecurityGroup.GroupName`.
+    ///
+    /// The name of the security group that you can use as part of your inbound rules for your load
+    /// balancer's back-end instances.
     pub fn attr_source_security_group_group_name(&self) -> Val<String> {
         self.0.get_att("SourceSecurityGroup.GroupName")
     }
     /// `Fn::GetAtt` `DNSName`.
+    ///
+    /// The DNS name for the load balancer.
     pub fn attr_dns_name(&self) -> Val<String> {
         self.0.get_att("DNSName")
     }
     /// `Fn::GetAtt` `SourceSecurityGroup.OwnerAlias`.
+    ///
+    /// The owner of the source security group.
     pub fn attr_source_security_group_owner_alias(&self) -> Val<String> {
         self.0.get_att("SourceSecurityGroup.OwnerAlias")
     }
@@ -294,17 +391,31 @@ impl LoadBalancerHandle {
 }
 
 /// The [`AccessLoggingPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancing-loadbalancer-accessloggingpolicy.html) property type.
+///
+/// Specifies where and how access logs are stored for your Classic Load Balancer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessLoggingPolicy {
     /// `EmitInterval`.
+    ///
+    /// The interval for publishing the access logs. You can specify an interval of either 5 minutes or 60
+    /// minutes.
+    ///
+    /// Default: 60 minutes
     pub emit_interval: Option<Val<i64>>,
     /// `Enabled`: required.
+    ///
+    /// Specifies whether access logs are enabled for the load balancer.
     pub enabled: Option<Val<bool>>,
     /// `S3BucketName`: required.
+    ///
+    /// The name of the Amazon S3 bucket where the access logs are stored.
     ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket_name: Option<Val<String>>,
     /// `S3BucketPrefix`.
+    ///
+    /// The logical hierarchy you created for your Amazon S3 bucket, for example `my-bucket-prefix/prod` .
+    /// If the prefix is not provided, the log is placed at the root level of the bucket.
     pub s3_bucket_prefix: Option<Val<String>>,
 }
 
@@ -388,11 +499,22 @@ impl ToValue for AccessLoggingPolicy {
 impl Literal for AccessLoggingPolicy {}
 
 /// The [`AppCookieStickinessPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancing-loadbalancer-appcookiestickinesspolicy.html) property type.
+///
+/// Specifies a policy for application-controlled session stickiness for your Classic Load Balancer.
+///
+/// To associate a policy with a listener, use the
+/// [PolicyNames](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-elb-listener.html#cfn-ec2-elb-listener-policynames)
+/// property for the listener.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppCookieStickinessPolicy {
     /// `CookieName`: required.
+    ///
+    /// The name of the application cookie used for stickiness.
     pub cookie_name: Option<Val<String>>,
     /// `PolicyName`: required.
+    ///
+    /// The mnemonic name for the policy being created. The name must be unique within a set of policies for
+    /// this load balancer.
     pub policy_name: Option<Val<String>>,
 }
 
@@ -463,11 +585,18 @@ impl ToValue for AppCookieStickinessPolicy {
 impl Literal for AppCookieStickinessPolicy {}
 
 /// The [`ConnectionDrainingPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancing-loadbalancer-connectiondrainingpolicy.html) property type.
+///
+/// Specifies the connection draining settings for your Classic Load Balancer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionDrainingPolicy {
     /// `Enabled`: required.
+    ///
+    /// Specifies whether connection draining is enabled for the load balancer.
     pub enabled: Option<Val<bool>>,
     /// `Timeout`.
+    ///
+    /// The maximum time, in seconds, to keep the existing connections open before deregistering the
+    /// instances.
     pub timeout: Option<Val<i64>>,
 }
 
@@ -528,9 +657,14 @@ impl ToValue for ConnectionDrainingPolicy {
 impl Literal for ConnectionDrainingPolicy {}
 
 /// The [`ConnectionSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancing-loadbalancer-connectionsettings.html) property type.
+///
+/// Specifies the idle timeout value for your Classic Load Balancer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionSettings {
     /// `IdleTimeout`: required.
+    ///
+    /// The time, in seconds, that the connection is allowed to be idle (no data has been sent over the
+    /// connection) before it is closed by the load balancer.
     pub idle_timeout: Option<Val<i64>>,
 }
 
@@ -585,17 +719,47 @@ impl ToValue for ConnectionSettings {
 impl Literal for ConnectionSettings {}
 
 /// The [`HealthCheck`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancing-loadbalancer-healthcheck.html) property type.
+///
+/// Specifies health check settings for your Classic Load Balancer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HealthCheck {
     /// `HealthyThreshold`: required.
+    ///
+    /// The number of consecutive health checks successes required before moving the instance to the
+    /// `Healthy` state.
     pub healthy_threshold: Option<Val<String>>,
     /// `Interval`: required.
+    ///
+    /// The approximate interval, in seconds, between health checks of an individual instance.
     pub interval: Option<Val<String>>,
     /// `Target`: required.
+    ///
+    /// The instance being checked. The protocol is either TCP, HTTP, HTTPS, or SSL. The range of valid
+    /// ports is one (1) through 65535.
+    ///
+    /// TCP is the default, specified as a TCP: port pair, for example "TCP:5000". In this case, a health
+    /// check simply attempts to open a TCP connection to the instance on the specified port. Failure to
+    /// connect within the configured timeout is considered unhealthy.
+    ///
+    /// SSL is also specified as SSL: port pair, for example, SSL:5000.
+    ///
+    /// For HTTP/HTTPS, you must include a ping path in the string. HTTP is specified as a
+    /// HTTP:port;/;PathToPing; grouping, for example "HTTP:80/weather/us/wa/seattle". In this case, a HTTP
+    /// GET request is issued to the instance on the given port and path. Any answer other than "200 OK"
+    /// within the timeout period is considered unhealthy.
+    ///
+    /// The total length of the HTTP ping target must be 1024 16-bit Unicode characters or less.
     pub target: Option<Val<String>>,
     /// `Timeout`: required.
+    ///
+    /// The amount of time, in seconds, during which no response means a failed health check.
+    ///
+    /// This value must be less than the `Interval` value.
     pub timeout: Option<Val<String>>,
     /// `UnhealthyThreshold`: required.
+    ///
+    /// The number of consecutive health check failures required before moving the instance to the
+    /// `Unhealthy` state.
     pub unhealthy_threshold: Option<Val<String>>,
 }
 
@@ -704,11 +868,22 @@ impl ToValue for HealthCheck {
 impl Literal for HealthCheck {}
 
 /// The [`LBCookieStickinessPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancing-loadbalancer-lbcookiestickinesspolicy.html) property type.
+///
+/// Specifies a policy for duration-based session stickiness for your Classic Load Balancer.
+///
+/// To associate a policy with a listener, use the
+/// [PolicyNames](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-elb-listener.html#cfn-ec2-elb-listener-policynames)
+/// property for the listener.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LbCookieStickinessPolicy {
     /// `CookieExpirationPeriod`.
+    ///
+    /// The time period, in seconds, after which the cookie should be considered stale. If this parameter is
+    /// not specified, the stickiness session lasts for the duration of the browser session.
     pub cookie_expiration_period: Option<Val<String>>,
     /// `PolicyName`.
+    ///
+    /// The name of the policy. This name must be unique within the set of policies for this load balancer.
     pub policy_name: Option<Val<String>>,
 }
 
@@ -762,19 +937,45 @@ impl ToValue for LbCookieStickinessPolicy {
 impl Literal for LbCookieStickinessPolicy {}
 
 /// The [`Listeners`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancing-loadbalancer-listeners.html) property type.
+///
+/// Specifies a listener for your Classic Load Balancer.
+///
+/// Modifying any property replaces the listener.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Listeners {
     /// `InstancePort`: required.
+    ///
+    /// The port on which the instance is listening.
     pub instance_port: Option<Val<String>>,
     /// `InstanceProtocol`.
+    ///
+    /// The protocol to use for routing traffic to instances: HTTP, HTTPS, TCP, or SSL.
+    ///
+    /// If the front-end protocol is TCP or SSL, the back-end protocol must be TCP or SSL. If the front-end
+    /// protocol is HTTP or HTTPS, the back-end protocol must be HTTP or HTTPS.
+    ///
+    /// If there is another listener with the same `InstancePort` whose `InstanceProtocol` is secure, (HTTPS
+    /// or SSL), the listener's `InstanceProtocol` must also be secure.
+    ///
+    /// If there is another listener with the same `InstancePort` whose `InstanceProtocol` is HTTP or TCP,
+    /// the listener's `InstanceProtocol` must be HTTP or TCP.
     pub instance_protocol: Option<Val<String>>,
     /// `LoadBalancerPort`: required.
+    ///
+    /// The port on which the load balancer is listening. On EC2-VPC, you can specify any port from the
+    /// range 1-65535. On EC2-Classic, you can specify any port from the following list: 25, 80, 443, 465, 587, 1024-65535.
     pub load_balancer_port: Option<Val<String>>,
     /// `PolicyNames`.
+    ///
+    /// The names of the policies to associate with the listener.
     pub policy_names: Option<Val<Vec<String>>>,
     /// `Protocol`: required.
+    ///
+    /// The load balancer transport protocol to use for routing: HTTP, HTTPS, TCP, or SSL.
     pub protocol: Option<Val<Protocol>>,
     /// `SSLCertificateId`.
+    ///
+    /// The Amazon Resource Name (ARN) of the server certificate.
     pub ssl_certificate_id: Option<Val<String>>,
 }
 
@@ -883,17 +1084,33 @@ impl ToValue for Listeners {
 impl Literal for Listeners {}
 
 /// The [`Policies`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancing-loadbalancer-policies.html) property type.
+///
+/// Specifies policies for your Classic Load Balancer.
+///
+/// To associate policies with a listener, use the
+/// [PolicyNames](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-elb-listener.html#cfn-ec2-elb-listener-policynames)
+/// property for the listener.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Policies {
     /// `Attributes`: required.
+    ///
+    /// The policy attributes.
     pub attributes: Option<Val<Vec<Json>>>,
     /// `InstancePorts`.
+    ///
+    /// The instance ports for the policy. Required only for some policy types.
     pub instance_ports: Option<Val<Vec<String>>>,
     /// `LoadBalancerPorts`.
+    ///
+    /// The load balancer ports for the policy. Required only for some policy types.
     pub load_balancer_ports: Option<Val<Vec<String>>>,
     /// `PolicyName`: required.
+    ///
+    /// The name of the policy.
     pub policy_name: Option<Val<String>>,
     /// `PolicyType`: required.
+    ///
+    /// The name of the policy type.
     pub policy_type: Option<Val<String>>,
 }
 
@@ -1007,14 +1224,7 @@ impl Literal for Policies {}
 
 /// The [`SourceSecurityGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancing-loadbalancer-sourcesecuritygroup.html) property type.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct SourceSecurityGroup {
-    /// `GroupName`.
-    ///
-    /// - Format: `AWS::EC2::SecurityGroup.Name`.
-    pub group_name: Option<Val<String>>,
-    /// `OwnerAlias`.
-    pub owner_alias: Option<Val<String>>,
-}
+pub struct SourceSecurityGroup {}
 
 impl SourceSecurityGroup {
     /// A builder.
@@ -1029,10 +1239,7 @@ impl SourceSecurityGroup {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "GroupName", &self.group_name);
-        put(&mut m, "OwnerAlias", &self.owner_alias);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -1041,16 +1248,6 @@ impl SourceSecurityGroup {
 pub struct SourceSecurityGroupBuilder(SourceSecurityGroup);
 
 impl SourceSecurityGroupBuilder {
-    /// Sets `GroupName`.
-    pub fn group_name(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.group_name = Some(value.into());
-        self
-    }
-    /// Sets `OwnerAlias`.
-    pub fn owner_alias(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.owner_alias = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> SourceSecurityGroup {
         self.0
@@ -1158,9 +1355,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["HTTP", "HTTPS", "TCP", "SSL"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 

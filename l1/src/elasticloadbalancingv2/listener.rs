@@ -5,28 +5,75 @@ use crate::rt::*;
 
 /// The [`AWS::ElasticLoadBalancingV2::Listener`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticloadbalancingv2-listener.html) resource type.
 ///
+/// Specifies a listener for an Application Load Balancer, Network Load Balancer, or Gateway Load
+/// Balancer.
+///
 /// Build it with [`Listener::builder`]; adding it to a stack returns a [`ListenerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Listener {
     /// `AlpnPolicy`.
+    ///
+    /// \[TLS listener\] The name of the Application-Layer Protocol Negotiation (ALPN) policy.
     pub alpn_policy: Option<Val<Vec<String>>>,
     /// `Certificates`.
+    ///
+    /// The default SSL server certificate for a secure listener. You must provide exactly one certificate
+    /// if the listener protocol is HTTPS or TLS.
+    ///
+    /// For an HTTPS listener, update requires some interruptions. For a TLS listener, update requires no
+    /// interruption.
+    ///
+    /// To create a certificate list for a secure listener, use
+    /// [AWS::ElasticLoadBalancingV2::ListenerCertificate](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticloadbalancingv2-listenercertificate.html)
+    /// .
     pub certificates: Option<Val<Vec<Certificate>>>,
     /// `DefaultActions`: required.
+    ///
+    /// The actions for the default rule. You cannot define a condition for a default rule.
+    ///
+    /// To create additional rules for an Application Load Balancer, use
+    /// [AWS::ElasticLoadBalancingV2::ListenerRule](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticloadbalancingv2-listenerrule.html)
+    /// .
     pub default_actions: Option<Val<Vec<Action>>>,
     /// `ListenerAttributes`.
+    ///
+    /// The listener attributes. Attributes that you do not modify retain their current values.
     pub listener_attributes: Option<Val<Vec<ListenerAttribute>>>,
     /// `LoadBalancerArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the load balancer.
     pub load_balancer_arn: Option<Val<String>>,
     /// `MutualAuthentication`.
+    ///
+    /// The mutual authentication configuration information.
     pub mutual_authentication: Option<Val<MutualAuthentication>>,
     /// `Port`.
+    ///
+    /// The port on which the load balancer is listening. You can't specify a port for a Gateway Load
+    /// Balancer.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<i64>>,
     /// `Protocol`.
+    ///
+    /// The protocol for connections from clients to the load balancer. For Application Load Balancers, the
+    /// supported protocols are HTTP and HTTPS. For Network Load Balancers, the supported protocols are TCP,
+    /// TLS, UDP, TCP_UDP, QUIC, and TCP_QUIC. You can’t specify the UDP, TCP_UDP, QUIC, or TCP_QUIC
+    /// protocol if dual-stack mode is enabled. You can't specify a protocol for a Gateway Load Balancer.
     pub protocol: Option<Val<Protocol>>,
     /// `SslPolicy`.
+    ///
+    /// \[HTTPS and TLS listeners\] The security policy that defines which protocols and ciphers are
+    /// supported. For more information, see [Security
+    /// policies](https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html)
+    /// in the *Application Load Balancers Guide* and [Security
+    /// policies](https://docs.aws.amazon.com/elasticloadbalancing/latest/network/describe-ssl-policies.html)
+    /// in the *Network Load Balancers Guide* .
+    ///
+    /// \[HTTPS listeners\] Updating the security policy can result in interruptions if the load balancer is
+    /// handling a high volume of traffic. To decrease the possibility of an interruption if your load
+    /// balancer is handling a high volume of traffic, create an additional load balancer or request an LCU
+    /// reservation.
     pub ssl_policy: Option<Val<String>>,
 }
 
@@ -181,6 +228,8 @@ impl Deref for ListenerHandle {
 
 impl ListenerHandle {
     /// `Fn::GetAtt` `ListenerArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the listener.
     pub fn attr_listener_arn(&self) -> Val<String> {
         self.0.get_att("ListenerArn")
     }
@@ -195,27 +244,59 @@ impl ListenerHandle {
 }
 
 /// The [`Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listener-action.html) property type.
+///
+/// Specifies an action for a listener rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Action {
     /// `AuthenticateCognitoConfig`.
+    ///
+    /// \[HTTPS listeners\] Information for using Amazon Cognito to authenticate users. Specify only when
+    /// `Type` is `authenticate-cognito` .
     pub authenticate_cognito_config: Option<Val<AuthenticateCognitoConfig>>,
     /// `AuthenticateOidcConfig`.
+    ///
+    /// \[HTTPS listeners\] Information about an identity provider that is compliant with OpenID Connect
+    /// (OIDC). Specify only when `Type` is `authenticate-oidc` .
     pub authenticate_oidc_config: Option<Val<AuthenticateOidcConfig>>,
     /// `FixedResponseConfig`.
+    ///
+    /// \[Application Load Balancer\] Information for creating an action that returns a custom HTTP
+    /// response. Specify only when `Type` is `fixed-response` .
     pub fixed_response_config: Option<Val<FixedResponseConfig>>,
     /// `ForwardConfig`.
+    ///
+    /// Information for creating an action that distributes requests among multiple target groups. Specify
+    /// only when `Type` is `forward` .
+    ///
+    /// If you specify both `ForwardConfig` and `TargetGroupArn` , you can specify only one target group
+    /// using `ForwardConfig` and it must be the same target group specified in `TargetGroupArn` .
     pub forward_config: Option<Val<ForwardConfig>>,
     /// `JwtValidationConfig`.
+    ///
+    /// \[HTTPS listeners\] Information for validating JWT access tokens in client requests. Specify only
+    /// when `Type` is `jwt-validation` .
     pub jwt_validation_config: Option<Val<JwtValidationConfig>>,
     /// `Order`.
+    ///
+    /// The order for the action. This value is required for rules with multiple actions. The action with
+    /// the lowest value for order is performed first.
     ///
     /// - Range: 1 to 50000.
     pub order: Option<Val<i64>>,
     /// `RedirectConfig`.
+    ///
+    /// \[Application Load Balancer\] Information for creating a redirect action. Specify only when `Type`
+    /// is `redirect` .
     pub redirect_config: Option<Val<RedirectConfig>>,
     /// `TargetGroupArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the target group. Specify only when `Type` is `forward` and you
+    /// want to route to a single target group. To route to multiple target groups, you must use
+    /// `ForwardConfig` instead.
     pub target_group_arn: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of action.
     pub type_: Option<Val<Type>>,
 }
 
@@ -314,23 +395,50 @@ impl ToValue for Action {
 impl Literal for Action {}
 
 /// The [`AuthenticateCognitoConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listener-authenticatecognitoconfig.html) property type.
+///
+/// Specifies information required when integrating with Amazon Cognito to authenticate users.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthenticateCognitoConfig {
     /// `AuthenticationRequestExtraParams`.
+    ///
+    /// The query parameters (up to 10) to include in the redirect request to the authorization endpoint.
     pub authentication_request_extra_params: Option<Val<BTreeMap<String, String>>>,
     /// `OnUnauthenticatedRequest`.
+    ///
+    /// The behavior if the user is not authenticated. The following are possible values:
+    ///
+    /// - deny \`\` - Return an HTTP 401 Unauthorized error.
+    /// - allow \`\` - Allow the request to be forwarded to the target.
+    /// - authenticate \`\` - Redirect the request to the IdP authorization endpoint. This is the default
+    ///   value.
     pub on_unauthenticated_request: Option<Val<OnUnauthenticatedRequest>>,
     /// `Scope`.
+    ///
+    /// The set of user claims to be requested from the IdP. The default is `openid` .
+    ///
+    /// To verify which scope values your IdP supports and how to separate multiple values, see the
+    /// documentation for your IdP.
     pub scope: Option<Val<String>>,
     /// `SessionCookieName`.
+    ///
+    /// The name of the cookie used to maintain session information. The default is AWSELBAuthSessionCookie.
     pub session_cookie_name: Option<Val<String>>,
     /// `SessionTimeout`.
+    ///
+    /// The maximum duration of the authentication session, in seconds. The default is 604800 seconds (7
+    /// days).
     pub session_timeout: Option<Val<String>>,
     /// `UserPoolArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Cognito user pool.
     pub user_pool_arn: Option<Val<String>>,
     /// `UserPoolClientId`: required.
+    ///
+    /// The ID of the Amazon Cognito user pool client.
     pub user_pool_client_id: Option<Val<String>>,
     /// `UserPoolDomain`: required.
+    ///
+    /// The domain prefix or fully-qualified domain name of the Amazon Cognito user pool.
     pub user_pool_domain: Option<Val<String>>,
 }
 
@@ -455,31 +563,73 @@ impl ToValue for AuthenticateCognitoConfig {
 impl Literal for AuthenticateCognitoConfig {}
 
 /// The [`AuthenticateOidcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listener-authenticateoidcconfig.html) property type.
+///
+/// Specifies information required using an identity provide (IdP) that is compliant with OpenID Connect
+/// (OIDC) to authenticate users.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthenticateOidcConfig {
     /// `AuthenticationRequestExtraParams`.
+    ///
+    /// The query parameters (up to 10) to include in the redirect request to the authorization endpoint.
     pub authentication_request_extra_params: Option<Val<BTreeMap<String, String>>>,
     /// `AuthorizationEndpoint`: required.
+    ///
+    /// The authorization endpoint of the IdP. This must be a full URL, including the HTTPS protocol, the
+    /// domain, and the path.
     pub authorization_endpoint: Option<Val<String>>,
     /// `ClientId`: required.
+    ///
+    /// The OAuth 2.0 client identifier.
     pub client_id: Option<Val<String>>,
     /// `ClientSecret`.
+    ///
+    /// The OAuth 2.0 client secret. This parameter is required if you are creating a rule. If you are
+    /// modifying a rule, you can omit this parameter if you set `UseExistingClientSecret` to true.
     pub client_secret: Option<Val<String>>,
     /// `Issuer`: required.
+    ///
+    /// The OIDC issuer identifier of the IdP. This must be a full URL, including the HTTPS protocol, the
+    /// domain, and the path.
     pub issuer: Option<Val<String>>,
     /// `OnUnauthenticatedRequest`.
+    ///
+    /// The behavior if the user is not authenticated. The following are possible values:
+    ///
+    /// - deny \`\` - Return an HTTP 401 Unauthorized error.
+    /// - allow \`\` - Allow the request to be forwarded to the target.
+    /// - authenticate \`\` - Redirect the request to the IdP authorization endpoint. This is the default
+    ///   value.
     pub on_unauthenticated_request: Option<Val<OnUnauthenticatedRequest>>,
     /// `Scope`.
+    ///
+    /// The set of user claims to be requested from the IdP. The default is `openid` .
+    ///
+    /// To verify which scope values your IdP supports and how to separate multiple values, see the
+    /// documentation for your IdP.
     pub scope: Option<Val<String>>,
     /// `SessionCookieName`.
+    ///
+    /// The name of the cookie used to maintain session information. The default is AWSELBAuthSessionCookie.
     pub session_cookie_name: Option<Val<String>>,
     /// `SessionTimeout`.
+    ///
+    /// The maximum duration of the authentication session, in seconds. The default is 604800 seconds (7
+    /// days).
     pub session_timeout: Option<Val<String>>,
     /// `TokenEndpoint`: required.
+    ///
+    /// The token endpoint of the IdP. This must be a full URL, including the HTTPS protocol, the domain,
+    /// and the path.
     pub token_endpoint: Option<Val<String>>,
     /// `UseExistingClientSecret`.
+    ///
+    /// Indicates whether to use the existing client secret when modifying a rule. If you are creating a
+    /// rule, you can omit this parameter or set it to false.
     pub use_existing_client_secret: Option<Val<bool>>,
     /// `UserInfoEndpoint`: required.
+    ///
+    /// The user info endpoint of the IdP. This must be a full URL, including the HTTPS protocol, the
+    /// domain, and the path.
     pub user_info_endpoint: Option<Val<String>>,
 }
 
@@ -645,9 +795,13 @@ impl ToValue for AuthenticateOidcConfig {
 impl Literal for AuthenticateOidcConfig {}
 
 /// The [`Certificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listener-certificate.html) property type.
+///
+/// Specifies an SSL server certificate to use as the default certificate for a secure listener.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Certificate {
     /// `CertificateArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the certificate.
     ///
     /// - Format: `AWS::ACM::Certificate.Arn`.
     pub certificate_arn: Option<Val<String>>,
@@ -697,17 +851,27 @@ impl ToValue for Certificate {
 impl Literal for Certificate {}
 
 /// The [`FixedResponseConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listener-fixedresponseconfig.html) property type.
+///
+/// Specifies information required when returning a custom HTTP response.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FixedResponseConfig {
     /// `ContentType`.
+    ///
+    /// The content type.
+    ///
+    /// Valid Values: text/plain | text/css | text/html | application/javascript | application/json
     ///
     /// - Length: 0 to 32.
     pub content_type: Option<Val<String>>,
     /// `MessageBody`.
     ///
+    /// The message.
+    ///
     /// - Length: 0 to 1024.
     pub message_body: Option<Val<String>>,
     /// `StatusCode`: required.
+    ///
+    /// The HTTP response code (2XX, 4XX, or 5XX).
     ///
     /// - Pattern: `^(2|4|5)\d\d$`.
     pub status_code: Option<Val<String>>,
@@ -776,11 +940,21 @@ impl ToValue for FixedResponseConfig {
 impl Literal for FixedResponseConfig {}
 
 /// The [`ForwardConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listener-forwardconfig.html) property type.
+///
+/// Information for creating an action that distributes requests among multiple target groups. Specify
+/// only when `Type` is `forward` .
+///
+/// If you specify both `ForwardConfig` and `TargetGroupArn` , you can specify only one target group
+/// using `ForwardConfig` and it must be the same target group specified in `TargetGroupArn` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ForwardConfig {
     /// `TargetGroupStickinessConfig`.
+    ///
+    /// Information about the target group stickiness for a rule.
     pub target_group_stickiness_config: Option<Val<TargetGroupStickinessConfig>>,
     /// `TargetGroups`.
+    ///
+    /// Information about how traffic will be distributed between multiple target groups in a forward rule.
     pub target_groups: Option<Val<Vec<TargetGroupTuple>>>,
 }
 
@@ -839,13 +1013,23 @@ impl ToValue for ForwardConfig {
 impl Literal for ForwardConfig {}
 
 /// The [`JwtValidationActionAdditionalClaim`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listener-jwtvalidationactionadditionalclaim.html) property type.
+///
+/// Information about an additional claim to validate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JwtValidationActionAdditionalClaim {
     /// `Format`: required.
+    ///
+    /// The format of the claim value.
     pub format: Option<Val<Format>>,
     /// `Name`: required.
+    ///
+    /// The name of the claim. You can't specify `exp` , `iss` , `nbf` , or `iat` because we validate them
+    /// by default.
     pub name: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// The claim value. The maximum size of the list is 10. Each value can be up to 256 characters in
+    /// length. If the format is `space-separated-values` , the values can't include spaces.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -1024,11 +1208,64 @@ impl ToValue for JwtValidationConfig {
 impl Literal for JwtValidationConfig {}
 
 /// The [`ListenerAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listener-listenerattribute.html) property type.
+///
+/// Information about a listener attribute.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListenerAttribute {
     /// `Key`.
+    ///
+    /// The name of the attribute.
+    ///
+    /// The following attribute is supported by Network Load Balancers, and Gateway Load Balancers.
+    ///
+    /// - `tcp.idle_timeout.seconds` - The tcp idle timeout value, in seconds. The valid range is 60-6000
+    ///   seconds. The default is 350 seconds.
+    ///
+    /// The following attributes are only supported by Application Load Balancers.
+    ///
+    /// - `routing.http.request.x_amzn_mtls_clientcert_serial_number.header_name` - Enables you to modify
+    ///   the header name of the *X-Amzn-Mtls-Clientcert-Serial-Number* HTTP request header.
+    /// - `routing.http.request.x_amzn_mtls_clientcert_issuer.header_name` - Enables you to modify the
+    ///   header name of the *X-Amzn-Mtls-Clientcert-Issuer* HTTP request header.
+    /// - `routing.http.request.x_amzn_mtls_clientcert_subject.header_name` - Enables you to modify the
+    ///   header name of the *X-Amzn-Mtls-Clientcert-Subject* HTTP request header.
+    /// - `routing.http.request.x_amzn_mtls_clientcert_validity.header_name` - Enables you to modify the
+    ///   header name of the *X-Amzn-Mtls-Clientcert-Validity* HTTP request header.
+    /// - `routing.http.request.x_amzn_mtls_clientcert_leaf.header_name` - Enables you to modify the header
+    ///   name of the *X-Amzn-Mtls-Clientcert-Leaf* HTTP request header.
+    /// - `routing.http.request.x_amzn_mtls_clientcert.header_name` - Enables you to modify the header name
+    ///   of the *X-Amzn-Mtls-Clientcert* HTTP request header.
+    /// - `routing.http.request.x_amzn_tls_version.header_name` - Enables you to modify the header name of
+    ///   the *X-Amzn-Tls-Version* HTTP request header.
+    /// - `routing.http.request.x_amzn_tls_cipher_suite.header_name` - Enables you to modify the header name
+    ///   of the *X-Amzn-Tls-Cipher-Suite* HTTP request header.
+    /// - `routing.http.response.server.enabled` - Enables you to allow or remove the HTTP response server
+    ///   header.
+    /// - `routing.http.response.strict_transport_security.header_value` - Informs browsers that the site
+    ///   should only be accessed using HTTPS, and that any future attempts to access it using HTTP should
+    ///   automatically be converted to HTTPS.
+    /// - `routing.http.response.access_control_allow_origin.header_value` - Specifies which origins are
+    ///   allowed to access the server.
+    /// - `routing.http.response.access_control_allow_methods.header_value` - Returns which HTTP methods are
+    ///   allowed when accessing the server from a different origin.
+    /// - `routing.http.response.access_control_allow_headers.header_value` - Specifies which headers can be
+    ///   used during the request.
+    /// - `routing.http.response.access_control_allow_credentials.header_value` - Indicates whether the
+    ///   browser should include credentials such as cookies or authentication when making requests.
+    /// - `routing.http.response.access_control_expose_headers.header_value` - Returns which headers the
+    ///   browser can expose to the requesting client.
+    /// - `routing.http.response.access_control_max_age.header_value` - Specifies how long the results of a
+    ///   preflight request can be cached, in seconds.
+    /// - `routing.http.response.content_security_policy.header_value` - Specifies restrictions enforced by
+    ///   the browser to help minimize the risk of certain types of security threats.
+    /// - `routing.http.response.x_content_type_options.header_value` - Indicates whether the MIME types
+    ///   advertised in the *Content-Type* headers should be followed and not be changed.
+    /// - `routing.http.response.x_frame_options.header_value` - Indicates whether the browser is allowed to
+    ///   render a page in a *frame* , *iframe* , *embed* or *object* .
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the attribute.
     pub value: Option<Val<String>>,
 }
 
@@ -1082,15 +1319,26 @@ impl ToValue for ListenerAttribute {
 impl Literal for ListenerAttribute {}
 
 /// The [`MutualAuthentication`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listener-mutualauthentication.html) property type.
+///
+/// The mutual authentication configuration information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MutualAuthentication {
     /// `AdvertiseTrustStoreCaNames`.
+    ///
+    /// Indicates whether trust store CA certificate names are advertised.
     pub advertise_trust_store_ca_names: Option<Val<AdvertiseTrustStoreCaNames>>,
     /// `IgnoreClientCertificateExpiry`.
+    ///
+    /// Indicates whether expired client certificates are ignored.
     pub ignore_client_certificate_expiry: Option<Val<bool>>,
     /// `Mode`.
+    ///
+    /// The client certificate handling method. Options are `off` , `passthrough` or `verify` . The default
+    /// value is `off` .
     pub mode: Option<Val<String>>,
     /// `TrustStoreArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the trust store.
     pub trust_store_arn: Option<Val<String>>,
 }
 
@@ -1156,27 +1404,59 @@ impl ToValue for MutualAuthentication {
 impl Literal for MutualAuthentication {}
 
 /// The [`RedirectConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listener-redirectconfig.html) property type.
+///
+/// Information about a redirect action.
+///
+/// A URI consists of the following components: protocol://hostname:port/path?query. You must modify at
+/// least one of the following components to avoid a redirect loop: protocol, hostname, port, or path.
+/// Any components that you do not modify retain their original values.
+///
+/// You can reuse URI components using the following reserved keywords:
+///
+/// - #{protocol}
+/// - #{host}
+/// - #{port}
+/// - #{path} (the leading "/" is removed)
+/// - #{query}
+///
+/// For example, you can change the path to "/new/#{path}", the hostname to "example.#{host}", or the
+/// query to "#{query}&value=xyz".
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedirectConfig {
     /// `Host`.
+    ///
+    /// The hostname. This component is not percent-encoded. The hostname can contain #{host}.
     ///
     /// - Length: 1 to 128.
     pub host: Option<Val<String>>,
     /// `Path`.
     ///
+    /// The absolute path, starting with the leading "/". This component is not percent-encoded. The path
+    /// can contain #{host}, #{path}, and #{port}.
+    ///
     /// - Length: 1 to 128.
     pub path: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// The port. You can specify a value from 1 to 65535 or #{port}.
     pub port: Option<Val<String>>,
     /// `Protocol`.
+    ///
+    /// The protocol. You can specify HTTP, HTTPS, or #{protocol}. You can redirect HTTP to HTTP, HTTP to
+    /// HTTPS, and HTTPS to HTTPS. You can't redirect HTTPS to HTTP.
     ///
     /// - Pattern: `^(HTTPS?|#\{protocol\})$`.
     pub protocol: Option<Val<String>>,
     /// `Query`.
     ///
+    /// The query parameters, URL-encoded when necessary, but not percent-encoded. Do not include the
+    /// leading "?", as it is automatically added. You can specify any of the reserved keywords.
+    ///
     /// - Length: 0 to 128.
     pub query: Option<Val<String>>,
     /// `StatusCode`: required.
+    ///
+    /// The HTTP redirect code. The redirect is either permanent (HTTP 301) or temporary (HTTP 302).
     pub status_code: Option<Val<StatusCode>>,
 }
 
@@ -1261,11 +1541,19 @@ impl ToValue for RedirectConfig {
 impl Literal for RedirectConfig {}
 
 /// The [`TargetGroupStickinessConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listener-targetgroupstickinessconfig.html) property type.
+///
+/// Information about the target group stickiness for a rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetGroupStickinessConfig {
     /// `DurationSeconds`.
+    ///
+    /// \[Application Load Balancers\] The time period, in seconds, during which requests from a client
+    /// should be routed to the same target group. The range is 1-604800 seconds (7 days). You must specify
+    /// this value when enabling target group stickiness.
     pub duration_seconds: Option<Val<i64>>,
     /// `Enabled`.
+    ///
+    /// Indicates whether target group stickiness is enabled.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1319,11 +1607,17 @@ impl ToValue for TargetGroupStickinessConfig {
 impl Literal for TargetGroupStickinessConfig {}
 
 /// The [`TargetGroupTuple`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listener-targetgrouptuple.html) property type.
+///
+/// Information about how traffic will be distributed between multiple target groups in a forward rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetGroupTuple {
     /// `TargetGroupArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the target group.
     pub target_group_arn: Option<Val<String>>,
     /// `Weight`.
+    ///
+    /// The weight. The range is 0 to 999.
     pub weight: Option<Val<i64>>,
 }
 
@@ -1399,9 +1693,18 @@ impl AdvertiseTrustStoreCaNames {
             AdvertiseTrustStoreCaNames::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AdvertiseTrustStoreCaNames {
+    const VALUES: &'static [&'static str] = &["off", "on"];
+    fn as_str(&self) -> &str {
+        AdvertiseTrustStoreCaNames::as_str(self)
     }
 }
 
@@ -1449,9 +1752,18 @@ impl Format {
             Format::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Format {
+    const VALUES: &'static [&'static str] = &["single-string", "space-separated-values", "string-array"];
+    fn as_str(&self) -> &str {
+        Format::as_str(self)
     }
 }
 
@@ -1500,9 +1812,18 @@ impl OnUnauthenticatedRequest {
             OnUnauthenticatedRequest::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OnUnauthenticatedRequest {
+    const VALUES: &'static [&'static str] = &["allow", "authenticate", "deny"];
+    fn as_str(&self) -> &str {
+        OnUnauthenticatedRequest::as_str(self)
     }
 }
 
@@ -1569,9 +1890,19 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] =
+        &["GENEVE", "HTTP", "HTTPS", "QUIC", "TCP", "TCP_QUIC", "TCP_UDP", "TLS", "UDP"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 
@@ -1623,9 +1954,18 @@ impl StatusCode {
             StatusCode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StatusCode {
+    const VALUES: &'static [&'static str] = &["HTTP_301", "HTTP_302"];
+    fn as_str(&self) -> &str {
+        StatusCode::as_str(self)
     }
 }
 
@@ -1682,9 +2022,19 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] =
+        &["authenticate-cognito", "authenticate-oidc", "fixed-response", "forward", "jwt-validation", "redirect"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

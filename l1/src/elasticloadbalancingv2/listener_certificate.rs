@@ -5,12 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::ElasticLoadBalancingV2::ListenerCertificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticloadbalancingv2-listenercertificate.html) resource type.
 ///
+/// Specifies an SSL server certificate to add to the certificate list for an HTTPS or TLS listener.
+///
 /// Build it with [`ListenerCertificate::builder`]; adding it to a stack returns a [`ListenerCertificateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListenerCertificate {
     /// `Certificates`: required.
+    ///
+    /// The certificate. You can specify one certificate per resource.
     pub certificates: Option<Val<Vec<Certificate>>>,
     /// `ListenerArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the listener.
     pub listener_arn: Option<Val<String>>,
 }
 
@@ -121,9 +127,13 @@ impl ListenerCertificateHandle {
 }
 
 /// The [`Certificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenercertificate-certificate.html) property type.
+///
+/// Specifies an SSL server certificate for the certificate list of a secure listener.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Certificate {
     /// `CertificateArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the certificate.
     ///
     /// - Format: `AWS::ACM::Certificate.Arn`.
     pub certificate_arn: Option<Val<String>>,

@@ -5,16 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::ElasticLoadBalancingV2::ListenerRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticloadbalancingv2-listenerrule.html) resource type.
 ///
+/// Specifies a listener rule. The listener must be associated with an Application Load Balancer. Each
+/// rule consists of a priority, one or more actions, and one or more conditions.
+///
+/// For more information, see [Quotas for your Application Load
+/// Balancers](https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html)
+/// in the *User Guide for Application Load Balancers* .
+///
 /// Build it with [`ListenerRule::builder`]; adding it to a stack returns a [`ListenerRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListenerRule {
     /// `Actions`: required.
+    ///
+    /// The actions.
+    ///
+    /// The rule must include exactly one of the following types of actions: `forward` , `fixed-response` ,
+    /// or `redirect` , and it must be the last action to be performed. If the rule is for an HTTPS
+    /// listener, it can also optionally include an authentication action.
     pub actions: Option<Val<Vec<Action>>>,
     /// `Conditions`: required.
+    ///
+    /// The conditions.
+    ///
+    /// The rule can optionally include up to one of each of the following conditions: `http-request-method`
+    /// , `host-header` , `path-pattern` , and `source-ip` . A rule can also optionally include one or more
+    /// of each of the following conditions: `http-header` and `query-string` .
     pub conditions: Option<Val<Vec<RuleCondition>>>,
     /// `ListenerArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the listener.
     pub listener_arn: Option<Val<String>>,
     /// `Priority`: required.
+    ///
+    /// The rule priority. A listener can't have multiple rules with the same priority.
+    ///
+    /// If you try to reorder rules by updating their priorities, do not specify a new priority if an
+    /// existing rule already uses this priority, as this can cause an error. If you need to reuse a
+    /// priority with a different rule, you must remove it as a priority first, and then specify it in a
+    /// subsequent update.
     ///
     /// - Range: 1 to 50000.
     pub priority: Option<Val<i64>>,
@@ -142,10 +170,14 @@ impl Deref for ListenerRuleHandle {
 
 impl ListenerRuleHandle {
     /// `Fn::GetAtt` `RuleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the rule.
     pub fn attr_rule_arn(&self) -> Val<String> {
         self.0.get_att("RuleArn")
     }
     /// `Fn::GetAtt` `IsDefault`.
+    ///
+    /// Indicates whether this is the default rule.
     pub fn attr_is_default(&self) -> Val<bool> {
         self.0.get_att("IsDefault")
     }
@@ -160,27 +192,59 @@ impl ListenerRuleHandle {
 }
 
 /// The [`Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-action.html) property type.
+///
+/// Specifies an action for a listener rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Action {
     /// `AuthenticateCognitoConfig`.
+    ///
+    /// \[HTTPS listeners\] Information for using Amazon Cognito to authenticate users. Specify only when
+    /// `Type` is `authenticate-cognito` .
     pub authenticate_cognito_config: Option<Val<AuthenticateCognitoConfig>>,
     /// `AuthenticateOidcConfig`.
+    ///
+    /// \[HTTPS listeners\] Information about an identity provider that is compliant with OpenID Connect
+    /// (OIDC). Specify only when `Type` is `authenticate-oidc` .
     pub authenticate_oidc_config: Option<Val<AuthenticateOidcConfig>>,
     /// `FixedResponseConfig`.
+    ///
+    /// \[Application Load Balancer\] Information for creating an action that returns a custom HTTP
+    /// response. Specify only when `Type` is `fixed-response` .
     pub fixed_response_config: Option<Val<FixedResponseConfig>>,
     /// `ForwardConfig`.
+    ///
+    /// Information for creating an action that distributes requests among multiple target groups. Specify
+    /// only when `Type` is `forward` .
+    ///
+    /// If you specify both `ForwardConfig` and `TargetGroupArn` , you can specify only one target group
+    /// using `ForwardConfig` and it must be the same target group specified in `TargetGroupArn` .
     pub forward_config: Option<Val<ForwardConfig>>,
     /// `JwtValidationConfig`.
+    ///
+    /// \[HTTPS listeners\] Information for validating JWT access tokens in client requests. Specify only
+    /// when `Type` is `jwt-validation` .
     pub jwt_validation_config: Option<Val<JwtValidationConfig>>,
     /// `Order`.
+    ///
+    /// The order for the action. This value is required for rules with multiple actions. The action with
+    /// the lowest value for order is performed first.
     ///
     /// - Range: 1 to 50000.
     pub order: Option<Val<i64>>,
     /// `RedirectConfig`.
+    ///
+    /// \[Application Load Balancer\] Information for creating a redirect action. Specify only when `Type`
+    /// is `redirect` .
     pub redirect_config: Option<Val<RedirectConfig>>,
     /// `TargetGroupArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the target group. Specify only when `Type` is `forward` and you
+    /// want to route to a single target group. To route to multiple target groups, you must use
+    /// `ForwardConfig` instead.
     pub target_group_arn: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of action.
     pub type_: Option<Val<Type>>,
 }
 
@@ -279,23 +343,50 @@ impl ToValue for Action {
 impl Literal for Action {}
 
 /// The [`AuthenticateCognitoConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-authenticatecognitoconfig.html) property type.
+///
+/// Specifies information required when integrating with Amazon Cognito to authenticate users.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthenticateCognitoConfig {
     /// `AuthenticationRequestExtraParams`.
+    ///
+    /// The query parameters (up to 10) to include in the redirect request to the authorization endpoint.
     pub authentication_request_extra_params: Option<Val<BTreeMap<String, String>>>,
     /// `OnUnauthenticatedRequest`.
+    ///
+    /// The behavior if the user is not authenticated. The following are possible values:
+    ///
+    /// - deny \`\` - Return an HTTP 401 Unauthorized error.
+    /// - allow \`\` - Allow the request to be forwarded to the target.
+    /// - authenticate \`\` - Redirect the request to the IdP authorization endpoint. This is the default
+    ///   value.
     pub on_unauthenticated_request: Option<Val<OnUnauthenticatedRequest>>,
     /// `Scope`.
+    ///
+    /// The set of user claims to be requested from the IdP. The default is `openid` .
+    ///
+    /// To verify which scope values your IdP supports and how to separate multiple values, see the
+    /// documentation for your IdP.
     pub scope: Option<Val<String>>,
     /// `SessionCookieName`.
+    ///
+    /// The name of the cookie used to maintain session information. The default is AWSELBAuthSessionCookie.
     pub session_cookie_name: Option<Val<String>>,
     /// `SessionTimeout`.
+    ///
+    /// The maximum duration of the authentication session, in seconds. The default is 604800 seconds (7
+    /// days).
     pub session_timeout: Option<Val<i64>>,
     /// `UserPoolArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Cognito user pool.
     pub user_pool_arn: Option<Val<String>>,
     /// `UserPoolClientId`: required.
+    ///
+    /// The ID of the Amazon Cognito user pool client.
     pub user_pool_client_id: Option<Val<String>>,
     /// `UserPoolDomain`: required.
+    ///
+    /// The domain prefix or fully-qualified domain name of the Amazon Cognito user pool.
     pub user_pool_domain: Option<Val<String>>,
 }
 
@@ -420,31 +511,73 @@ impl ToValue for AuthenticateCognitoConfig {
 impl Literal for AuthenticateCognitoConfig {}
 
 /// The [`AuthenticateOidcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-authenticateoidcconfig.html) property type.
+///
+/// Specifies information required using an identity provide (IdP) that is compliant with OpenID Connect
+/// (OIDC) to authenticate users.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthenticateOidcConfig {
     /// `AuthenticationRequestExtraParams`.
+    ///
+    /// The query parameters (up to 10) to include in the redirect request to the authorization endpoint.
     pub authentication_request_extra_params: Option<Val<BTreeMap<String, String>>>,
     /// `AuthorizationEndpoint`: required.
+    ///
+    /// The authorization endpoint of the IdP. This must be a full URL, including the HTTPS protocol, the
+    /// domain, and the path.
     pub authorization_endpoint: Option<Val<String>>,
     /// `ClientId`: required.
+    ///
+    /// The OAuth 2.0 client identifier.
     pub client_id: Option<Val<String>>,
     /// `ClientSecret`.
+    ///
+    /// The OAuth 2.0 client secret. This parameter is required if you are creating a rule. If you are
+    /// modifying a rule, you can omit this parameter if you set `UseExistingClientSecret` to true.
     pub client_secret: Option<Val<String>>,
     /// `Issuer`: required.
+    ///
+    /// The OIDC issuer identifier of the IdP. This must be a full URL, including the HTTPS protocol, the
+    /// domain, and the path.
     pub issuer: Option<Val<String>>,
     /// `OnUnauthenticatedRequest`.
+    ///
+    /// The behavior if the user is not authenticated. The following are possible values:
+    ///
+    /// - deny \`\` - Return an HTTP 401 Unauthorized error.
+    /// - allow \`\` - Allow the request to be forwarded to the target.
+    /// - authenticate \`\` - Redirect the request to the IdP authorization endpoint. This is the default
+    ///   value.
     pub on_unauthenticated_request: Option<Val<OnUnauthenticatedRequest>>,
     /// `Scope`.
+    ///
+    /// The set of user claims to be requested from the IdP. The default is `openid` .
+    ///
+    /// To verify which scope values your IdP supports and how to separate multiple values, see the
+    /// documentation for your IdP.
     pub scope: Option<Val<String>>,
     /// `SessionCookieName`.
+    ///
+    /// The name of the cookie used to maintain session information. The default is AWSELBAuthSessionCookie.
     pub session_cookie_name: Option<Val<String>>,
     /// `SessionTimeout`.
+    ///
+    /// The maximum duration of the authentication session, in seconds. The default is 604800 seconds (7
+    /// days).
     pub session_timeout: Option<Val<i64>>,
     /// `TokenEndpoint`: required.
+    ///
+    /// The token endpoint of the IdP. This must be a full URL, including the HTTPS protocol, the domain,
+    /// and the path.
     pub token_endpoint: Option<Val<String>>,
     /// `UseExistingClientSecret`.
+    ///
+    /// Indicates whether to use the existing client secret when modifying a rule. If you are creating a
+    /// rule, you can omit this parameter or set it to false.
     pub use_existing_client_secret: Option<Val<bool>>,
     /// `UserInfoEndpoint`: required.
+    ///
+    /// The user info endpoint of the IdP. This must be a full URL, including the HTTPS protocol, the
+    /// domain, and the path.
     pub user_info_endpoint: Option<Val<String>>,
 }
 
@@ -610,17 +743,27 @@ impl ToValue for AuthenticateOidcConfig {
 impl Literal for AuthenticateOidcConfig {}
 
 /// The [`FixedResponseConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-fixedresponseconfig.html) property type.
+///
+/// Specifies information required when returning a custom HTTP response.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FixedResponseConfig {
     /// `ContentType`.
+    ///
+    /// The content type.
+    ///
+    /// Valid Values: text/plain | text/css | text/html | application/javascript | application/json
     ///
     /// - Length: 0 to 32.
     pub content_type: Option<Val<String>>,
     /// `MessageBody`.
     ///
+    /// The message.
+    ///
     /// - Length: 0 to 1024.
     pub message_body: Option<Val<String>>,
     /// `StatusCode`: required.
+    ///
+    /// The HTTP response code (2XX, 4XX, or 5XX).
     ///
     /// - Pattern: `^(2|4|5)\d\d$`.
     pub status_code: Option<Val<String>>,
@@ -689,11 +832,21 @@ impl ToValue for FixedResponseConfig {
 impl Literal for FixedResponseConfig {}
 
 /// The [`ForwardConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-forwardconfig.html) property type.
+///
+/// Information for creating an action that distributes requests among multiple target groups. Specify
+/// only when `Type` is `forward` .
+///
+/// If you specify both `ForwardConfig` and `TargetGroupArn` , you can specify only one target group
+/// using `ForwardConfig` and it must be the same target group specified in `TargetGroupArn` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ForwardConfig {
     /// `TargetGroupStickinessConfig`.
+    ///
+    /// Information about the target group stickiness for a rule.
     pub target_group_stickiness_config: Option<Val<TargetGroupStickinessConfig>>,
     /// `TargetGroups`.
+    ///
+    /// Information about how traffic will be distributed between multiple target groups in a forward rule.
     pub target_groups: Option<Val<Vec<TargetGroupTuple>>>,
 }
 
@@ -752,11 +905,21 @@ impl ToValue for ForwardConfig {
 impl Literal for ForwardConfig {}
 
 /// The [`HostHeaderConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-hostheaderconfig.html) property type.
+///
+/// Information about a host header condition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HostHeaderConfig {
     /// `RegexValues`.
     pub regex_values: Option<Val<Vec<String>>>,
     /// `Values`.
+    ///
+    /// The host names. The maximum length of each string is 128 characters. The comparison is case
+    /// insensitive. The following wildcard characters are supported: * (matches 0 or more characters) and ?
+    /// (matches exactly 1 character). You must include at least one "." character. You can include only
+    /// alphabetical characters after the final "." character.
+    ///
+    /// If you specify multiple strings, the condition is satisfied if one of the strings matches the host
+    /// name.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -820,13 +983,30 @@ impl ToValue for HostHeaderConfig {
 impl Literal for HostHeaderConfig {}
 
 /// The [`HttpHeaderConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-httpheaderconfig.html) property type.
+///
+/// Information about an HTTP header condition.
+///
+/// There is a set of standard HTTP header fields. You can also define custom HTTP header fields.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpHeaderConfig {
     /// `HttpHeaderName`.
+    ///
+    /// The name of the HTTP header field. The maximum size is 40 characters. The header name is case
+    /// insensitive. The allowed characters are specified by RFC 7230. Wildcards are not supported.
     pub http_header_name: Option<Val<String>>,
     /// `RegexValues`.
     pub regex_values: Option<Val<Vec<String>>>,
     /// `Values`.
+    ///
+    /// The strings to compare against the value of the HTTP header. The maximum length of each string is 128
+    /// characters. The comparison strings are case insensitive. The following wildcard characters are
+    /// supported: * (matches 0 or more characters) and ? (matches exactly 1 character).
+    ///
+    /// If the same header appears multiple times in the request, we search them in order until a match is
+    /// found.
+    ///
+    /// If you specify multiple strings, the condition is satisfied if one of the strings matches the value
+    /// of the HTTP header. To require that all of the strings are a match, create one condition per string.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -896,9 +1076,24 @@ impl ToValue for HttpHeaderConfig {
 impl Literal for HttpHeaderConfig {}
 
 /// The [`HttpRequestMethodConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-httprequestmethodconfig.html) property type.
+///
+/// Information about an HTTP method condition.
+///
+/// HTTP defines a set of request methods, also referred to as HTTP verbs. For more information, see the
+/// [HTTP Method
+/// Registry](https://docs.aws.amazon.com/https://www.iana.org/assignments/http-methods/http-methods.xhtml)
+/// . You can also define custom HTTP methods.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpRequestMethodConfig {
     /// `Values`.
+    ///
+    /// The name of the request method. The maximum length is 40 characters. The allowed characters are A-Z,
+    /// hyphen (-), and underscore (_). The comparison is case sensitive. Wildcards are not supported;
+    /// therefore, the method name must be an exact match.
+    ///
+    /// If you specify multiple strings, the condition is satisfied if one of the strings matches the HTTP
+    /// request method. We recommend that you route GET and HEAD requests in the same way, because the
+    /// response to a HEAD request may be cached.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -951,13 +1146,23 @@ impl ToValue for HttpRequestMethodConfig {
 impl Literal for HttpRequestMethodConfig {}
 
 /// The [`JwtValidationActionAdditionalClaim`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-jwtvalidationactionadditionalclaim.html) property type.
+///
+/// Information about an additional claim to validate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JwtValidationActionAdditionalClaim {
     /// `Format`: required.
+    ///
+    /// The format of the claim value.
     pub format: Option<Val<Format>>,
     /// `Name`: required.
+    ///
+    /// The name of the claim. You can't specify `exp` , `iss` , `nbf` , or `iat` because we validate them
+    /// by default.
     pub name: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// The claim value. The maximum size of the list is 10. Each value can be up to 256 characters in
+    /// length. If the format is `space-separated-values` , the values can't include spaces.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -1136,11 +1341,20 @@ impl ToValue for JwtValidationConfig {
 impl Literal for JwtValidationConfig {}
 
 /// The [`PathPatternConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-pathpatternconfig.html) property type.
+///
+/// Information about a path pattern condition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PathPatternConfig {
     /// `RegexValues`.
     pub regex_values: Option<Val<Vec<String>>>,
     /// `Values`.
+    ///
+    /// The path patterns to compare against the request URL. The maximum size of each string is 128
+    /// characters. The comparison is case sensitive. The following wildcard characters are supported: *
+    /// (matches 0 or more characters) and ? (matches exactly 1 character).
+    ///
+    /// If you specify multiple strings, the condition is satisfied if one of them matches the request URL.
+    /// The path pattern is compared only to the path of the URL, not to its query string.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -1204,9 +1418,24 @@ impl ToValue for PathPatternConfig {
 impl Literal for PathPatternConfig {}
 
 /// The [`QueryStringConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-querystringconfig.html) property type.
+///
+/// Information about a query string condition.
+///
+/// The query string component of a URI starts after the first '?' character and is terminated by either
+/// a '#' character or the end of the URI. A typical query string contains key/value pairs separated by
+/// '&' characters. The allowed characters are specified by RFC 3986. Any character can be percentage
+/// encoded.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryStringConfig {
     /// `Values`.
+    ///
+    /// The key/value pairs or values to find in the query string. The maximum length of each string is 128
+    /// characters. The comparison is case insensitive. The following wildcard characters are supported: *
+    /// (matches 0 or more characters) and ? (matches exactly 1 character). To search for a literal '*' or
+    /// '?' character in a query string, you must escape these characters in `Values` using a '\' character.
+    ///
+    /// If you specify multiple key/value pairs or values, the condition is satisfied if one of them is
+    /// found in the query string.
     pub values: Option<Val<Vec<QueryStringKeyValue>>>,
 }
 
@@ -1259,11 +1488,17 @@ impl ToValue for QueryStringConfig {
 impl Literal for QueryStringConfig {}
 
 /// The [`QueryStringKeyValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-querystringkeyvalue.html) property type.
+///
+/// Information about a key/value pair.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryStringKeyValue {
     /// `Key`.
+    ///
+    /// The key. You can omit the key.
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value.
     pub value: Option<Val<String>>,
 }
 
@@ -1317,27 +1552,59 @@ impl ToValue for QueryStringKeyValue {
 impl Literal for QueryStringKeyValue {}
 
 /// The [`RedirectConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-redirectconfig.html) property type.
+///
+/// Information about a redirect action.
+///
+/// A URI consists of the following components: protocol://hostname:port/path?query. You must modify at
+/// least one of the following components to avoid a redirect loop: protocol, hostname, port, or path.
+/// Any components that you do not modify retain their original values.
+///
+/// You can reuse URI components using the following reserved keywords:
+///
+/// - #{protocol}
+/// - #{host}
+/// - #{port}
+/// - #{path} (the leading "/" is removed)
+/// - #{query}
+///
+/// For example, you can change the path to "/new/#{path}", the hostname to "example.#{host}", or the
+/// query to "#{query}&value=xyz".
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedirectConfig {
     /// `Host`.
+    ///
+    /// The hostname. This component is not percent-encoded. The hostname can contain #{host}.
     ///
     /// - Length: 1 to 128.
     pub host: Option<Val<String>>,
     /// `Path`.
     ///
+    /// The absolute path, starting with the leading "/". This component is not percent-encoded. The path
+    /// can contain #{host}, #{path}, and #{port}.
+    ///
     /// - Length: 1 to 128.
     pub path: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// The port. You can specify a value from 1 to 65535 or #{port}.
     pub port: Option<Val<String>>,
     /// `Protocol`.
+    ///
+    /// The protocol. You can specify HTTP, HTTPS, or #{protocol}. You can redirect HTTP to HTTP, HTTP to
+    /// HTTPS, and HTTPS to HTTPS. You can't redirect HTTPS to HTTP.
     ///
     /// - Pattern: `^(HTTPS?|#\{protocol\})$`.
     pub protocol: Option<Val<String>>,
     /// `Query`.
     ///
+    /// The query parameters, URL-encoded when necessary, but not percent-encoded. Do not include the
+    /// leading "?", as it is automatically added. You can specify any of the reserved keywords.
+    ///
     /// - Length: 0 to 128.
     pub query: Option<Val<String>>,
     /// `StatusCode`: required.
+    ///
+    /// The HTTP redirect code. The redirect is either permanent (HTTP 301) or temporary (HTTP 302).
     pub status_code: Option<Val<StatusCode>>,
 }
 
@@ -1422,11 +1689,20 @@ impl ToValue for RedirectConfig {
 impl Literal for RedirectConfig {}
 
 /// The [`RewriteConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-rewriteconfig.html) property type.
+///
+/// Information about a rewrite transform. This transform matches a pattern and replaces it with the
+/// specified string.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RewriteConfig {
     /// `Regex`: required.
+    ///
+    /// The regular expression to match in the input string. The maximum length of the string is 1,024
+    /// characters.
     pub regex: Option<Val<String>>,
     /// `Replace`: required.
+    ///
+    /// The replacement string to use when rewriting the matched input. The maximum length of the string is 1,024
+    /// characters. You can specify capture groups in the regular expression (for example, $1 and $2).
     pub replace: Option<Val<String>>,
 }
 
@@ -1558,27 +1834,76 @@ impl ToValue for RewriteConfigObject {
 impl Literal for RewriteConfigObject {}
 
 /// The [`RuleCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-rulecondition.html) property type.
+///
+/// Specifies a condition for a listener rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleCondition {
     /// `Field`.
     ///
+    /// The field in the HTTP request. The following are the possible values:
+    ///
+    /// - `http-header`
+    /// - `http-request-method`
+    /// - `host-header`
+    /// - `path-pattern`
+    /// - `query-string`
+    /// - `source-ip`
+    ///
     /// - Length: 0 to 64.
     pub field: Option<Val<String>>,
     /// `HostHeaderConfig`.
+    ///
+    /// Information for a host header condition. Specify only when `Field` is `host-header` .
     pub host_header_config: Option<Val<HostHeaderConfig>>,
     /// `HttpHeaderConfig`.
+    ///
+    /// Information for an HTTP header condition. Specify only when `Field` is `http-header` .
     pub http_header_config: Option<Val<HttpHeaderConfig>>,
     /// `HttpRequestMethodConfig`.
+    ///
+    /// Information for an HTTP method condition. Specify only when `Field` is `http-request-method` .
     pub http_request_method_config: Option<Val<HttpRequestMethodConfig>>,
     /// `PathPatternConfig`.
+    ///
+    /// Information for a path pattern condition. Specify only when `Field` is `path-pattern` .
     pub path_pattern_config: Option<Val<PathPatternConfig>>,
     /// `QueryStringConfig`.
+    ///
+    /// Information for a query string condition. Specify only when `Field` is `query-string` .
     pub query_string_config: Option<Val<QueryStringConfig>>,
     /// `RegexValues`.
+    ///
+    /// The regular expressions to match against the condition field. The maximum length of each string is 128
+    /// characters. Specify only when `Field` is `http-header` , `host-header` , or `path-pattern` .
     pub regex_values: Option<Val<Vec<String>>>,
     /// `SourceIpConfig`.
+    ///
+    /// Information for a source IP condition. Specify only when `Field` is `source-ip` .
     pub source_ip_config: Option<Val<SourceIpConfig>>,
     /// `Values`.
+    ///
+    /// The condition value. Specify only when `Field` is `host-header` or `path-pattern` . Alternatively,
+    /// to specify multiple host names or multiple path patterns, use `HostHeaderConfig` or
+    /// `PathPatternConfig` .
+    ///
+    /// If `Field` is `host-header` and you're not using `HostHeaderConfig` , you can specify a single host
+    /// name (for example, my.example.com). A host name is case insensitive, can be up to 128 characters in
+    /// length, and can contain any of the following characters.
+    ///
+    /// - A-Z, a-z, 0-9
+    /// - - .
+    /// - * (matches 0 or more characters)
+    /// - ? (matches exactly 1 character)
+    ///
+    /// If `Field` is `path-pattern` and you're not using `PathPatternConfig` , you can specify a single
+    /// path pattern (for example, /img/*). A path pattern is case-sensitive, can be up to 128 characters in
+    /// length, and can contain any of the following characters.
+    ///
+    /// - A-Z, a-z, 0-9
+    /// - _ - . $ / ~ " ' @ : +
+    /// - & (using &amp;)
+    /// - * (matches 0 or more characters)
+    /// - ? (matches exactly 1 character)
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -1684,9 +2009,22 @@ impl ToValue for RuleCondition {
 impl Literal for RuleCondition {}
 
 /// The [`SourceIpConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-sourceipconfig.html) property type.
+///
+/// Information about a source IP condition.
+///
+/// You can use this condition to route based on the IP address of the source that connects to the load
+/// balancer. If a client is behind a proxy, this is the IP address of the proxy not the IP address of
+/// the client.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceIpConfig {
     /// `Values`.
+    ///
+    /// The source IP addresses, in CIDR format. You can use both IPv4 and IPv6 addresses. Wildcards are not
+    /// supported.
+    ///
+    /// If you specify multiple addresses, the condition is satisfied if the source IP address of the
+    /// request matches one of the CIDR blocks. This condition is not satisfied by the addresses in the
+    /// X-Forwarded-For header.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -1739,11 +2077,19 @@ impl ToValue for SourceIpConfig {
 impl Literal for SourceIpConfig {}
 
 /// The [`TargetGroupStickinessConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-targetgroupstickinessconfig.html) property type.
+///
+/// Information about the target group stickiness for a rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetGroupStickinessConfig {
     /// `DurationSeconds`.
+    ///
+    /// \[Application Load Balancers\] The time period, in seconds, during which requests from a client
+    /// should be routed to the same target group. The range is 1-604800 seconds (7 days). You must specify
+    /// this value when enabling target group stickiness.
     pub duration_seconds: Option<Val<i64>>,
     /// `Enabled`.
+    ///
+    /// Indicates whether target group stickiness is enabled.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1797,11 +2143,17 @@ impl ToValue for TargetGroupStickinessConfig {
 impl Literal for TargetGroupStickinessConfig {}
 
 /// The [`TargetGroupTuple`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-listenerrule-targetgrouptuple.html) property type.
+///
+/// Information about how traffic will be distributed between multiple target groups in a forward rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetGroupTuple {
     /// `TargetGroupArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the target group.
     pub target_group_arn: Option<Val<String>>,
     /// `Weight`.
+    ///
+    /// The weight. The range is 0 to 999.
     pub weight: Option<Val<i64>>,
 }
 
@@ -1953,9 +2305,18 @@ impl Format {
             Format::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Format {
+    const VALUES: &'static [&'static str] = &["single-string", "space-separated-values", "string-array"];
+    fn as_str(&self) -> &str {
+        Format::as_str(self)
     }
 }
 
@@ -2004,9 +2365,18 @@ impl OnUnauthenticatedRequest {
             OnUnauthenticatedRequest::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OnUnauthenticatedRequest {
+    const VALUES: &'static [&'static str] = &["allow", "authenticate", "deny"];
+    fn as_str(&self) -> &str {
+        OnUnauthenticatedRequest::as_str(self)
     }
 }
 
@@ -2052,9 +2422,18 @@ impl StatusCode {
             StatusCode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StatusCode {
+    const VALUES: &'static [&'static str] = &["HTTP_301", "HTTP_302"];
+    fn as_str(&self) -> &str {
+        StatusCode::as_str(self)
     }
 }
 
@@ -2099,9 +2478,18 @@ impl TransformType {
             TransformType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TransformType {
+    const VALUES: &'static [&'static str] = &["host-header-rewrite", "url-rewrite"];
+    fn as_str(&self) -> &str {
+        TransformType::as_str(self)
     }
 }
 
@@ -2158,9 +2546,19 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] =
+        &["authenticate-cognito", "authenticate-oidc", "fixed-response", "forward", "jwt-validation", "redirect"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

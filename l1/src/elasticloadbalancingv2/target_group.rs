@@ -5,62 +5,161 @@ use crate::rt::*;
 
 /// The [`AWS::ElasticLoadBalancingV2::TargetGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticloadbalancingv2-targetgroup.html) resource type.
 ///
+/// Specifies a target group for an Application Load Balancer, a Network Load Balancer, or a Gateway
+/// Load Balancer.
+///
+/// Before you register a Lambda function as a target, you must create a `AWS::Lambda::Permission`
+/// resource that grants the Elastic Load Balancing service principal permission to invoke the Lambda
+/// function.
+///
 /// Build it with [`TargetGroup::builder`]; adding it to a stack returns a [`TargetGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetGroup {
     /// `HealthCheckEnabled`.
+    ///
+    /// Indicates whether health checks are enabled. If the target type is `lambda` , health checks are
+    /// disabled by default but can be enabled. If the target type is `instance` , `ip` , or `alb` , health
+    /// checks are always enabled and can't be disabled.
     pub health_check_enabled: Option<Val<bool>>,
     /// `HealthCheckIntervalSeconds`.
+    ///
+    /// The approximate amount of time, in seconds, between health checks of an individual target. The range
+    /// is 5-300. If the target group protocol is TCP, TLS, UDP, TCP_UDP, QUIC, TCP_QUIC, HTTP or HTTPS, the
+    /// default is 30 seconds. If the target group protocol is GENEVE, the default is 10 seconds. If the
+    /// target type is `lambda` , the default is 35 seconds.
     ///
     /// - Range: 5 to 300.
     pub health_check_interval_seconds: Option<Val<i64>>,
     /// `HealthCheckPath`.
     ///
+    /// \[HTTP/HTTPS health checks\] The destination for health checks on the targets.
+    ///
+    /// \[HTTP1 or HTTP2 protocol version\] The ping path. The default is /.
+    ///
+    /// \[GRPC protocol version\] The path of a custom health check method with the format
+    /// /package.service/method. The default is / AWS .ALB/healthcheck.
+    ///
     /// - Length: 1 to 1024.
     pub health_check_path: Option<Val<String>>,
     /// `HealthCheckPort`.
+    ///
+    /// The port the load balancer uses when performing health checks on targets. If the protocol is HTTP,
+    /// HTTPS, TCP, TLS, UDP, TCP_UDP, QUIC, or TCP_QUIC the default is `traffic-port` , which is the port
+    /// on which each target receives traffic from the load balancer. If the protocol is GENEVE, the default
+    /// is port 80.
     pub health_check_port: Option<Val<String>>,
     /// `HealthCheckProtocol`.
+    ///
+    /// The protocol the load balancer uses when performing health checks on targets. For Application Load
+    /// Balancers, the default is HTTP. For Network Load Balancers and Gateway Load Balancers, the default
+    /// is TCP. The TCP protocol is not supported for health checks if the protocol of the target group is
+    /// HTTP or HTTPS. The GENEVE, TLS, UDP, TCP_UDP, QUIC, and TCP_QUIC protocols are not supported for
+    /// health checks.
     pub health_check_protocol: Option<Val<HealthCheckProtocol>>,
     /// `HealthCheckTimeoutSeconds`.
+    ///
+    /// The amount of time, in seconds, during which no response from a target means a failed health check.
+    /// The range is 2–120 seconds. For target groups with a protocol of HTTP, the default is 6 seconds.
+    /// For target groups with a protocol of TCP, TLS or HTTPS, the default is 10 seconds. For target groups
+    /// with a protocol of GENEVE, the default is 5 seconds. If the target type is `lambda` , the default is 30
+    /// seconds.
     ///
     /// - Range: 2 to 120.
     pub health_check_timeout_seconds: Option<Val<i64>>,
     /// `HealthyThresholdCount`.
     ///
+    /// The number of consecutive health check successes required before considering a target healthy. The
+    /// range is 2-10. If the target group protocol is TCP, TCP_UDP, UDP, TLS, HTTP or HTTPS, the default is 5.
+    /// For target groups with a protocol of GENEVE, the default is 5. If the target type is `lambda` , the
+    /// default is 5.
+    ///
     /// - Range: 2 to 10.
     pub healthy_threshold_count: Option<Val<i64>>,
     /// `IpAddressType`. Changing it replaces the resource.
+    ///
+    /// The IP address type. The default value is `ipv4` .
     pub ip_address_type: Option<Val<IpAddressType>>,
     /// `Matcher`.
+    ///
+    /// \[HTTP/HTTPS health checks\] The HTTP or gRPC codes to use when checking for a successful response
+    /// from a target. For target groups with a protocol of TCP, TCP_UDP, UDP, QUIC, TCP_QUIC, or TLS the
+    /// range is 200-599. For target groups with a protocol of HTTP or HTTPS, the range is 200-499. For
+    /// target groups with a protocol of GENEVE, the range is 200-399.
     pub matcher: Option<Val<Matcher>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the target group.
+    ///
+    /// This name must be unique per region per account, can have a maximum of 32 characters, must contain
+    /// only alphanumeric characters or hyphens, and must not begin or end with a hyphen.
     pub name: Option<Val<String>>,
     /// `Port`. Changing it replaces the resource.
+    ///
+    /// The port on which the targets receive traffic. This port is used unless you specify a port override
+    /// when registering the target. If the target is a Lambda function, this parameter does not apply. If
+    /// the protocol is GENEVE, the supported port is 6081.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<i64>>,
     /// `Protocol`. Changing it replaces the resource.
+    ///
+    /// The protocol to use for routing traffic to the targets. For Application Load Balancers, the
+    /// supported protocols are HTTP and HTTPS. For Network Load Balancers, the supported protocols are TCP,
+    /// TLS, UDP, TCP_UDP, QUIC, or TCP_QUIC. For Gateway Load Balancers, the supported protocol is GENEVE.
+    /// A TCP_UDP listener must be associated with a TCP_UDP target group. A TCP_QUIC listener must be
+    /// associated with a TCP_QUIC target group. If the target is a Lambda function, this parameter does not
+    /// apply.
     pub protocol: Option<Val<HealthCheckProtocol>>,
     /// `ProtocolVersion`. Changing it replaces the resource.
+    ///
+    /// \[HTTP/HTTPS protocol\] The protocol version. The possible values are `GRPC` , `HTTP1` , and `HTTP2`
+    /// .
     pub protocol_version: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetControlPort`.
+    ///
+    /// The port on which the target control agent and application load balancer exchange management traffic
+    /// for the target optimizer feature.
     ///
     /// - Range: 1 to 65535.
     pub target_control_port: Option<Val<i64>>,
     /// `TargetGroupAttributes`.
+    ///
+    /// The target group attributes. Attributes that you do not modify retain their current values.
     pub target_group_attributes: Option<Val<Vec<TargetGroupAttribute>>>,
     /// `TargetType`. Changing it replaces the resource.
+    ///
+    /// The type of target that you must specify when registering targets with this target group. You can't
+    /// specify targets for a target group using more than one target type.
+    ///
+    /// - `instance` - Register targets by instance ID. This is the default value.
+    /// - `ip` - Register targets by IP address. You can specify IP addresses from the subnets of the
+    ///   virtual private cloud (VPC) for the target group, the RFC 1918 range (10.0.0.0/8, 172.16.0.0/12,
+    ///   and 192.168.0.0/16), and the RFC 6598 range (100.64.0.0/10). You can't specify publicly routable
+    ///   IP addresses.
+    /// - `lambda` - Register a single Lambda function as a target.
+    /// - `alb` - Register a single Application Load Balancer as a target.
     pub target_type: Option<Val<TargetType>>,
     /// `Targets`.
+    ///
+    /// The targets.
     pub targets: Option<Val<Vec<TargetDescription>>>,
     /// `UnhealthyThresholdCount`.
+    ///
+    /// The number of consecutive health check failures required before considering a target unhealthy. The
+    /// range is 2-10. If the target group protocol is TCP, TCP_UDP, UDP, TLS, QUIC, TCP_QUIC, HTTP or
+    /// HTTPS, the default is 2. For target groups with a protocol of GENEVE, the default is 2. If the
+    /// target type is `lambda` , the default is 5.
     ///
     /// - Range: 2 to 10.
     pub unhealthy_threshold_count: Option<Val<i64>>,
     /// `VpcId`. Changing it replaces the resource.
+    ///
+    /// The identifier of the virtual private cloud (VPC). If the target is a Lambda function, this
+    /// parameter does not apply. Otherwise, this parameter is required.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -260,18 +359,26 @@ impl Deref for TargetGroupHandle {
 
 impl TargetGroupHandle {
     /// `Fn::GetAtt` `LoadBalancerArns`.
+    ///
+    /// The Amazon Resource Name (ARN) of the load balancer that routes traffic to this target group.
     pub fn attr_load_balancer_arns(&self) -> Val<Vec<String>> {
         self.0.get_att("LoadBalancerArns")
     }
     /// `Fn::GetAtt` `TargetGroupArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the target group.
     pub fn attr_target_group_arn(&self) -> Val<String> {
         self.0.get_att("TargetGroupArn")
     }
     /// `Fn::GetAtt` `TargetGroupName`.
+    ///
+    /// The name of the target group. For example, `my-target-group` .
     pub fn attr_target_group_name(&self) -> Val<String> {
         self.0.get_att("TargetGroupName")
     }
     /// `Fn::GetAtt` `TargetGroupFullName`.
+    ///
+    /// The full name of the target group. For example, `targetgroup/my-target-group/cbf133c568e0d028` .
     pub fn attr_target_group_full_name(&self) -> Val<String> {
         self.0.get_att("TargetGroupFullName")
     }
@@ -286,11 +393,28 @@ impl TargetGroupHandle {
 }
 
 /// The [`Matcher`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-targetgroup-matcher.html) property type.
+///
+/// Specifies the HTTP codes that healthy targets must use when responding to an HTTP health check.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Matcher {
     /// `GrpcCode`.
+    ///
+    /// You can specify values between 0 and 99. You can specify multiple values (for example, "0,1") or a
+    /// range of values (for example, "0-5"). The default value is 12.
     pub grpc_code: Option<Val<String>>,
     /// `HttpCode`.
+    ///
+    /// For Application Load Balancers, you can specify values between 200 and 499, with the default value
+    /// being 200. You can specify multiple values (for example, "200,202") or a range of values (for
+    /// example, "200-299").
+    ///
+    /// For Network Load Balancers, you can specify values between 200 and 599, with the default value being 200-399.
+    /// You can specify multiple values (for example, "200,202") or a range of values (for example,
+    /// "200-299").
+    ///
+    /// For Gateway Load Balancers, this must be "200–399".
+    ///
+    /// Note that when using shorthand syntax, some values such as commas need to be escaped.
     pub http_code: Option<Val<String>>,
 }
 
@@ -414,17 +538,57 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TargetDescription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-targetgroup-targetdescription.html) property type.
+///
+/// Specifies a target to add to a target group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetDescription {
     /// `AvailabilityZone`.
+    ///
+    /// An Availability Zone or `all` . This determines whether the target receives traffic from the load
+    /// balancer nodes in the specified Availability Zone or from all enabled Availability Zones for the
+    /// load balancer.
+    ///
+    /// For Application Load Balancer target groups, the specified Availability Zone value is only
+    /// applicable when cross-zone load balancing is off. Otherwise the parameter is ignored and treated as
+    /// `all` .
+    ///
+    /// This parameter is not supported if the target type of the target group is `instance` or `alb` .
+    ///
+    /// If the target type is `ip` and the IP address is in a subnet of the VPC for the target group, the
+    /// Availability Zone is automatically detected and this parameter is optional. If the IP address is
+    /// outside the VPC, this parameter is required.
+    ///
+    /// For Application Load Balancer target groups with cross-zone load balancing off, if the target type
+    /// is `ip` and the IP address is outside of the VPC for the target group, this should be an
+    /// Availability Zone inside the VPC for the target group.
+    ///
+    /// If the target type is `lambda` , this parameter is optional and the only supported value is `all` .
     pub availability_zone: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// The ID of the target. If the target type of the target group is `instance` , specify an instance ID.
+    /// If the target type is `ip` , specify an IP address. If the target type is `lambda` , specify the ARN
+    /// of the Lambda function. If the target type is `alb` , specify the ARN of the Application Load
+    /// Balancer target.
     pub id: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// The port on which the target is listening. If the target group protocol is GENEVE, the supported
+    /// port is 6081. If the target type is `alb` , the targeted Application Load Balancer must have at
+    /// least one listener whose port matches the target group port. This parameter is not used if the
+    /// target is a Lambda function.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<i64>>,
     /// `QuicServerId`.
+    ///
+    /// The server ID for the targets. This value is required if the protocol is `QUIC` or `TCP_QUIC` and
+    /// can't be used with other protocols.
+    ///
+    /// The ID consists of the `0x` prefix followed by 16 hexadecimal characters. Any letters must be
+    /// lowercase. The value must be unique at the listener level. You can't modify the server ID for a
+    /// registered target. You must deregister the target and then provide a new server ID when you register
+    /// the target again.
     ///
     /// - Length: 1 to 256.
     pub quic_server_id: Option<Val<String>>,
@@ -495,11 +659,121 @@ impl ToValue for TargetDescription {
 impl Literal for TargetDescription {}
 
 /// The [`TargetGroupAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-targetgroup-targetgroupattribute.html) property type.
+///
+/// Specifies a target group attribute.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetGroupAttribute {
     /// `Key`.
+    ///
+    /// The name of the attribute.
+    ///
+    /// The following attributes are supported by all load balancers:
+    ///
+    /// - `deregistration_delay.timeout_seconds` - The amount of time, in seconds, for Elastic Load
+    ///   Balancing to wait before changing the state of a deregistering target from `draining` to `unused`
+    ///   . The range is 0-3600 seconds. The default value is 300 seconds. If the target is a Lambda
+    ///   function, this attribute is not supported.
+    /// - `stickiness.enabled` - Indicates whether target stickiness is enabled. The value is `true` or
+    ///   `false` . The default is `false` .
+    /// - `stickiness.type` - Indicates the type of stickiness. The possible values are:
+    ///
+    /// - `lb_cookie` and `app_cookie` for Application Load Balancers.
+    /// - `source_ip` for Network Load Balancers.
+    /// - `source_ip_dest_ip` and `source_ip_dest_ip_proto` for Gateway Load Balancers.
+    ///
+    /// The following attributes are supported by Application Load Balancers and Network Load Balancers:
+    ///
+    /// - `load_balancing.cross_zone.enabled` - Indicates whether cross zone load balancing is enabled. The
+    ///   value is `true` , `false` or `use_load_balancer_configuration` . The default is
+    ///   `use_load_balancer_configuration` .
+    /// - `target_group_health.dns_failover.minimum_healthy_targets.count` - The minimum number of targets
+    ///   that must be healthy. If the number of healthy targets is below this value, mark the zone as
+    ///   unhealthy in DNS, so that traffic is routed only to healthy zones. The possible values are `off`
+    ///   or an integer from 1 to the maximum number of targets. The default is 1.
+    /// - `target_group_health.dns_failover.minimum_healthy_targets.percentage` - The minimum percentage of
+    ///   targets that must be healthy. If the percentage of healthy targets is below this value, mark the
+    ///   zone as unhealthy in DNS, so that traffic is routed only to healthy zones. The possible values are
+    ///   `off` or an integer from 1 to 100. The default is `off` .
+    /// - `target_group_health.unhealthy_state_routing.minimum_healthy_targets.count` - The minimum number
+    ///   of targets that must be healthy. If the number of healthy targets is below this value, send
+    ///   traffic to all targets, including unhealthy targets. The possible values are 1 to the maximum
+    ///   number of targets. The default is 1.
+    /// - `target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage` - The minimum
+    ///   percentage of targets that must be healthy. If the percentage of healthy targets is below this
+    ///   value, send traffic to all targets, including unhealthy targets. The possible values are `off` or
+    ///   an integer from 1 to 100. The default is `off` .
+    ///
+    /// The following attributes are supported only if the load balancer is an Application Load Balancer and
+    /// the target is an instance or an IP address:
+    ///
+    /// - `load_balancing.algorithm.type` - The load balancing algorithm determines how the load balancer
+    ///   selects targets when routing requests. The value is `round_robin` , `least_outstanding_requests` ,
+    ///   or `weighted_random` . The default is `round_robin` .
+    /// - `load_balancing.algorithm.anomaly_mitigation` - Only available when
+    ///   `load_balancing.algorithm.type` is `weighted_random` . Indicates whether anomaly mitigation is
+    ///   enabled. The value is `on` or `off` . The default is `off` .
+    /// - `slow_start.duration_seconds` - The time period, in seconds, during which a newly registered
+    ///   target receives an increasing share of the traffic to the target group. After this time period
+    ///   ends, the target receives its full share of traffic. The range is 30-900 seconds (15 minutes). The
+    ///   default is 0 seconds (disabled).
+    /// - `stickiness.app_cookie.cookie_name` - Indicates the name of the application-based cookie. Names
+    ///   that start with the following prefixes are not allowed: `AWSALB` , `AWSALBAPP` , and `AWSALBTG` ;
+    ///   they're reserved for use by the load balancer.
+    /// - `stickiness.app_cookie.duration_seconds` - The time period, in seconds, during which requests from
+    ///   a client should be routed to the same target. After this time period expires, the
+    ///   application-based cookie is considered stale. The range is 1 second to 1 week (604800 seconds).
+    ///   The default value is 1 day (86400 seconds).
+    /// - `stickiness.lb_cookie.duration_seconds` - The time period, in seconds, during which requests from
+    ///   a client should be routed to the same target. After this time period expires, the load
+    ///   balancer-generated cookie is considered stale. The range is 1 second to 1 week (604800 seconds).
+    ///   The default value is 1 day (86400 seconds).
+    ///
+    /// The following attribute is supported only if the load balancer is an Application Load Balancer and
+    /// the target is a Lambda function:
+    ///
+    /// - `lambda.multi_value_headers.enabled` - Indicates whether the request and response headers that are
+    ///   exchanged between the load balancer and the Lambda function include arrays of values or strings.
+    ///   The value is `true` or `false` . The default is `false` . If the value is `false` and the request
+    ///   contains a duplicate header field name or query parameter key, the load balancer uses the last
+    ///   value sent by the client.
+    ///
+    /// The following attributes are supported only by Network Load Balancers:
+    ///
+    /// - `deregistration_delay.connection_termination.enabled` - Indicates whether the load balancer
+    ///   terminates connections at the end of the deregistration timeout. The value is `true` or `false` .
+    ///   For new UDP/TCP_UDP target groups the default is `true` . Otherwise, the default is `false` .
+    /// - `preserve_client_ip.enabled` - Indicates whether client IP preservation is enabled. The value is
+    ///   `true` or `false` . The default is disabled if the target group type is IP address and the target
+    ///   group protocol is TCP or TLS. Otherwise, the default is enabled. Client IP preservation can't be
+    ///   disabled for UDP and TCP_UDP target groups.
+    /// - `proxy_protocol_v2.enabled` - Indicates whether Proxy Protocol version 2 is enabled. The value is
+    ///   `true` or `false` . The default is `false` .
+    /// - `target_health_state.unhealthy.connection_termination.enabled` - Indicates whether the load
+    ///   balancer terminates connections to unhealthy targets. The value is `true` or `false` . The default
+    ///   is `true` . This attribute can't be enabled for UDP and TCP_UDP target groups.
+    /// - `target_health_state.unhealthy.draining_interval_seconds` - The amount of time for Elastic Load
+    ///   Balancing to wait before changing the state of an unhealthy target from `unhealthy.draining` to
+    ///   `unhealthy` . The range is 0-360000 seconds. The default value is 0 seconds.
+    ///
+    /// Note: This attribute can only be configured when
+    /// `target_health_state.unhealthy.connection_termination.enabled` is `false` .
+    ///
+    /// The following attributes are supported only by Gateway Load Balancers:
+    ///
+    /// - `target_failover.on_deregistration` - Indicates how the Gateway Load Balancer handles existing
+    ///   flows when a target is deregistered. The possible values are `rebalance` and `no_rebalance` . The
+    ///   default is `no_rebalance` . The two attributes ( `target_failover.on_deregistration` and
+    ///   `target_failover.on_unhealthy` ) can't be set independently. The value you set for both attributes
+    ///   must be the same.
+    /// - `target_failover.on_unhealthy` - Indicates how the Gateway Load Balancer handles existing flows
+    ///   when a target is unhealthy. The possible values are `rebalance` and `no_rebalance` . The default
+    ///   is `no_rebalance` . The two attributes ( `target_failover.on_deregistration` and
+    ///   `target_failover.on_unhealthy` ) can't be set independently. The value you set for both attributes
+    ///   must be the same.
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the attribute.
     pub value: Option<Val<String>>,
 }
 
@@ -596,9 +870,19 @@ impl HealthCheckProtocol {
             HealthCheckProtocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HealthCheckProtocol {
+    const VALUES: &'static [&'static str] =
+        &["GENEVE", "HTTP", "HTTPS", "QUIC", "TCP", "TCP_QUIC", "TCP_UDP", "TLS", "UDP"];
+    fn as_str(&self) -> &str {
+        HealthCheckProtocol::as_str(self)
     }
 }
 
@@ -650,9 +934,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["ipv4", "ipv6"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 
@@ -703,9 +996,18 @@ impl TargetType {
             TargetType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetType {
+    const VALUES: &'static [&'static str] = &["alb", "instance", "ip", "lambda"];
+    fn as_str(&self) -> &str {
+        TargetType::as_str(self)
     }
 }
 

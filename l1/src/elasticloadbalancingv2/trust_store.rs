@@ -5,21 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::ElasticLoadBalancingV2::TrustStore`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticloadbalancingv2-truststore.html) resource type.
 ///
+/// Creates a trust store. You must specify `CaCertificatesBundleS3Bucket` and
+/// `CaCertificatesBundleS3Key` . When you create a trust store, you must specify `Name` .
+///
 /// Build it with [`TrustStore::builder`]; adding it to a stack returns a [`TrustStoreHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrustStore {
     /// `CaCertificatesBundleS3Bucket`.
+    ///
+    /// The Amazon S3 bucket for the ca certificates bundle.
     pub ca_certificates_bundle_s3_bucket: Option<Val<String>>,
     /// `CaCertificatesBundleS3Key`.
+    ///
+    /// The Amazon S3 path for the ca certificates bundle.
     pub ca_certificates_bundle_s3_key: Option<Val<String>>,
     /// `CaCertificatesBundleS3ObjectVersion`.
+    ///
+    /// The Amazon S3 object version for the ca certificates bundle. If undefined the current version is
+    /// used.
     pub ca_certificates_bundle_s3_object_version: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the trust store.
     ///
     /// - Length: 1 to 32.
     /// - Pattern: `^([a-zA-Z0-9]+-)*[a-zA-Z0-9]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to assign to the trust store.
     ///
     /// - Items: at least 1.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -119,14 +133,20 @@ impl Deref for TrustStoreHandle {
 
 impl TrustStoreHandle {
     /// `Fn::GetAtt` `TrustStoreArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the trust store.
     pub fn attr_trust_store_arn(&self) -> Val<String> {
         self.0.get_att("TrustStoreArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the trust store. The possible values are `CREATING` and `ACTIVE` .
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `NumberOfCaCertificates`.
+    ///
+    /// The number of ca certificates in the trust store.
     pub fn attr_number_of_ca_certificates(&self) -> Val<i64> {
         self.0.get_att("NumberOfCaCertificates")
     }

@@ -5,12 +5,19 @@ use crate::rt::*;
 
 /// The [`AWS::ElasticLoadBalancingV2::TrustStoreRevocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticloadbalancingv2-truststorerevocation.html) resource type.
 ///
+/// Adds the specified revocation contents to the specified trust store. You must specify
+/// `TrustStoreArn` .
+///
 /// Build it with [`TrustStoreRevocation::builder`]; adding it to a stack returns a [`TrustStoreRevocationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrustStoreRevocation {
     /// `RevocationContents`. Changing it replaces the resource.
+    ///
+    /// The revocation file to add.
     pub revocation_contents: Option<Val<Vec<RevocationContent>>>,
     /// `TrustStoreArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the trust store.
     pub trust_store_arn: Option<Val<String>>,
 }
 
@@ -90,10 +97,16 @@ impl Deref for TrustStoreRevocationHandle {
 
 impl TrustStoreRevocationHandle {
     /// `Fn::GetAtt` `RevocationId`.
+    ///
+    /// The revocation ID of the revocation file.
     pub fn attr_revocation_id(&self) -> Val<i64> {
         self.0.get_att("RevocationId")
     }
     /// `Fn::GetAtt` `TrustStoreRevocations`.
+    ///
+    /// Information about the revocation file in the trust store. For more information, see
+    /// [TrustStoreRevocation](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-elasticloadbalancingv2-truststorerevocation-truststorerevocation.html)
+    /// .
     pub fn attr_trust_store_revocations(&self) -> Val<Json> {
         self.0.get_att("TrustStoreRevocations")
     }
@@ -108,17 +121,27 @@ impl TrustStoreRevocationHandle {
 }
 
 /// The [`RevocationContent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticloadbalancingv2-truststorerevocation-revocationcontent.html) property type.
+///
+/// Information about a revocation file. You must specify `S3Bucket` and `S3Key` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RevocationContent {
     /// `RevocationType`.
+    ///
+    /// The type of revocation file.
     pub revocation_type: Option<Val<RevocationType>>,
     /// `S3Bucket`.
+    ///
+    /// The Amazon S3 bucket for the revocation file.
     ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket: Option<Val<String>>,
     /// `S3Key`.
+    ///
+    /// The Amazon S3 path for the revocation file.
     pub s3_key: Option<Val<String>>,
     /// `S3ObjectVersion`.
+    ///
+    /// The Amazon S3 object version of the revocation file.
     pub s3_object_version: Option<Val<String>>,
 }
 
@@ -203,9 +226,18 @@ impl RevocationType {
             RevocationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RevocationType {
+    const VALUES: &'static [&'static str] = &["CRL"];
+    fn as_str(&self) -> &str {
+        RevocationType::as_str(self)
     }
 }
 

@@ -5,40 +5,122 @@ use crate::rt::*;
 
 /// The [`AWS::Elasticsearch::Domain`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticsearch-domain.html) resource type.
 ///
+/// The AWS::Elasticsearch::Domain resource creates an Amazon OpenSearch Service domain.
+///
+/// > The `AWS::Elasticsearch::Domain` resource is being replaced by the
+/// [AWS::OpenSearchService::Domain](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html)
+/// resource. While the legacy Elasticsearch resource and options are still supported, we recommend
+/// modifying your existing Cloudformation templates to use the new OpenSearch Service resource, which
+/// supports both OpenSearch and legacy Elasticsearch. For instructions to upgrade domains defined
+/// within CloudFormation from Elasticsearch to OpenSearch, see
+/// [Remarks](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html#aws-resource-opensearchservice-domain--remarks)
+/// .
+///
 /// Build it with [`Domain::builder`]; adding it to a stack returns a [`DomainHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Domain {
     /// `AccessPolicies`.
     ///
+    /// An AWS Identity and Access Management ( IAM ) policy document that specifies who can access the
+    /// OpenSearch Service domain and their permissions. For more information, see [Configuring access
+    /// policies](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/ac.html#ac-creating)
+    /// in the *Amazon OpenSearch Service Developer Guid* e.
+    ///
     /// - Format: `json`.
     pub access_policies: Option<Val<Json>>,
     /// `AdvancedOptions`.
+    ///
+    /// Additional options to specify for the OpenSearch Service domain. For more information, see [Advanced
+    /// cluster
+    /// parameters](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/createupdatedomains.html#createdomain-configure-advanced-options)
+    /// in the *Amazon OpenSearch Service Developer Guide* .
     pub advanced_options: Option<Val<BTreeMap<String, String>>>,
     /// `AdvancedSecurityOptions`.
+    ///
+    /// Specifies options for fine-grained access control.
     pub advanced_security_options: Option<Val<AdvancedSecurityOptionsInput>>,
     /// `CognitoOptions`.
+    ///
+    /// Configures OpenSearch Service to use Amazon Cognito authentication for OpenSearch Dashboards.
     pub cognito_options: Option<Val<CognitoOptions>>,
     /// `DomainEndpointOptions`.
+    ///
+    /// Specifies additional options for the domain endpoint, such as whether to require HTTPS for all
+    /// traffic or whether to use a custom endpoint rather than the default endpoint.
     pub domain_endpoint_options: Option<Val<DomainEndpointOptions>>,
     /// `DomainName`. Changing it replaces the resource.
+    ///
+    /// A name for the OpenSearch Service domain. For valid values, see the
+    /// [DomainName](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/configuration-api.html#configuration-api-datatypes-domainname)
+    /// data type in the *Amazon OpenSearch Service Developer Guide* . If you don't specify a name,
+    /// CloudFormation generates a unique physical ID and uses that ID for the domain name. For more
+    /// information, see [Name
+    /// Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+    ///
+    /// > If you specify a name, you cannot perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you must replace the resource, specify
+    /// a new name.
     pub domain_name: Option<Val<String>>,
     /// `EBSOptions`.
+    ///
+    /// The configurations of Amazon Elastic Block Store (Amazon EBS) volumes that are attached to data
+    /// nodes in the OpenSearch Service domain. For more information, see [EBS volume size
+    /// limits](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/limits.html#ebsresource)
+    /// in the *Amazon OpenSearch Service Developer Guide* .
     pub ebs_options: Option<Val<EbsOptions>>,
     /// `ElasticsearchClusterConfig`.
+    ///
+    /// ElasticsearchClusterConfig is a property of the AWS::Elasticsearch::Domain resource that configures
+    /// the cluster of an Amazon OpenSearch Service domain.
     pub elasticsearch_cluster_config: Option<Val<ElasticsearchClusterConfig>>,
     /// `ElasticsearchVersion`.
+    ///
+    /// The version of Elasticsearch to use, such as 2.3. If not specified, 1.5 is used as the default. For
+    /// information about the versions that OpenSearch Service supports, see [Supported versions of
+    /// OpenSearch and
+    /// Elasticsearch](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/what-is.html#choosing-version)
+    /// in the *Amazon OpenSearch Service Developer Guide* .
+    ///
+    /// If you set the
+    /// [EnableVersionUpgrade](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html#cfn-attributes-updatepolicy-upgradeopensearchdomain)
+    /// update policy to `true` , you can update `ElasticsearchVersion` without interruption. When
+    /// `EnableVersionUpgrade` is set to `false` , or is not specified, updating `ElasticsearchVersion`
+    /// results in
+    /// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+    /// .
     pub elasticsearch_version: Option<Val<String>>,
     /// `EncryptionAtRestOptions`.
+    ///
+    /// Whether the domain should encrypt data at rest, and if so, the AWS Key Management Service key to
+    /// use. See [Encryption of data at rest for Amazon OpenSearch
+    /// Service](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/encryption-at-rest.html)
+    /// .
     pub encryption_at_rest_options: Option<Val<EncryptionAtRestOptions>>,
     /// `LogPublishingOptions`.
+    ///
+    /// An object with one or more of the following keys: `SEARCH_SLOW_LOGS` , `ES_APPLICATION_LOGS` ,
+    /// `INDEX_SLOW_LOGS` , `AUDIT_LOGS` , depending on the types of logs you want to publish. Each key
+    /// needs a valid `LogPublishingOption` value.
     pub log_publishing_options: Option<Val<BTreeMap<String, LogPublishingOption>>>,
     /// `NodeToNodeEncryptionOptions`.
+    ///
+    /// Specifies whether node-to-node encryption is enabled. See [Node-to-node encryption for Amazon
+    /// OpenSearch Service](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/ntn.html) .
     pub node_to_node_encryption_options: Option<Val<NodeToNodeEncryptionOptions>>,
     /// `SnapshotOptions`.
+    ///
+    /// *DEPRECATED* . The automated snapshot configuration for the OpenSearch Service domain indices.
     pub snapshot_options: Option<Val<SnapshotOptions>>,
     /// `Tags`.
+    ///
+    /// An arbitrary set of tags (key–value pairs) to associate with the OpenSearch Service domain.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VPCOptions`.
+    ///
+    /// The virtual private cloud (VPC) configuration for the OpenSearch Service domain. For more
+    /// information, see [Launching your Amazon OpenSearch Service domains within a
+    /// VPC](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/vpc.html) in the *Amazon
+    /// OpenSearch Service Developer Guide* .
     pub vpc_options: Option<Val<VpcOptions>>,
 }
 
@@ -218,10 +300,17 @@ impl DomainHandle {
         self.0.get_att("DomainArn")
     }
     /// `Fn::GetAtt` `DomainEndpoint`.
+    ///
+    /// The domain-specific endpoint that's used for requests to the OpenSearch APIs, such as
+    /// `search-mystack-elasti-1ab2cdefghij-ab1c2deckoyb3hofw7wpqa3cm.us-west-1.es.amazonaws.com` .
     pub fn attr_domain_endpoint(&self) -> Val<String> {
         self.0.get_att("DomainEndpoint")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the domain, such as
+    /// `arn:aws:es:us-west-2:123456789012:domain/mystack-elasti-1ab2cdefghij` . This returned value is the
+    /// same as the one returned by `AWS::Elasticsearch::Domain.DomainArn` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -236,15 +325,33 @@ impl DomainHandle {
 }
 
 /// The [`AdvancedSecurityOptionsInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticsearch-domain-advancedsecurityoptionsinput.html) property type.
+///
+/// Specifies options for fine-grained access control.
+///
+/// > The `AWS::Elasticsearch::Domain` resource is being replaced by the
+/// [AWS::OpenSearchService::Domain](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html)
+/// resource. While the legacy Elasticsearch resource and options are still supported, we recommend
+/// modifying your existing Cloudformation templates to use the new OpenSearch Service resource, which
+/// supports both OpenSearch and Elasticsearch. For more information about the service rename, see [New
+/// resource
+/// types](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/rename.html#rename-resource)
+/// in the *Amazon OpenSearch Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdvancedSecurityOptionsInput {
     /// `AnonymousAuthEnabled`.
     pub anonymous_auth_enabled: Option<Val<bool>>,
     /// `Enabled`.
+    ///
+    /// True to enable fine-grained access control. You must also enable encryption of data at rest and
+    /// node-to-node encryption.
     pub enabled: Option<Val<bool>>,
     /// `InternalUserDatabaseEnabled`.
+    ///
+    /// True to enable the internal user database.
     pub internal_user_database_enabled: Option<Val<bool>>,
     /// `MasterUserOptions`.
+    ///
+    /// Specifies information about the master user.
     pub master_user_options: Option<Val<MasterUserOptions>>,
 }
 
@@ -310,17 +417,42 @@ impl ToValue for AdvancedSecurityOptionsInput {
 impl Literal for AdvancedSecurityOptionsInput {}
 
 /// The [`CognitoOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticsearch-domain-cognitooptions.html) property type.
+///
+/// Configures OpenSearch Service to use Amazon Cognito authentication for OpenSearch Dashboards.
+///
+/// > The `AWS::Elasticsearch::Domain` resource is being replaced by the
+/// [AWS::OpenSearchService::Domain](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html)
+/// resource. While the legacy Elasticsearch resource and options are still supported, we recommend
+/// modifying your existing Cloudformation templates to use the new OpenSearch Service resource, which
+/// supports both OpenSearch and Elasticsearch. For more information about the service rename, see [New
+/// resource
+/// types](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/rename.html#rename-resource)
+/// in the *Amazon OpenSearch Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CognitoOptions {
     /// `Enabled`.
+    ///
+    /// Whether to enable or disable Amazon Cognito authentication for OpenSearch Dashboards. See [Amazon
+    /// Cognito authentication for OpenSearch
+    /// Dashboards](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/cognito-auth.html)
+    /// .
     pub enabled: Option<Val<bool>>,
     /// `IdentityPoolId`.
+    ///
+    /// The Amazon Cognito identity pool ID that you want OpenSearch Service to use for OpenSearch
+    /// Dashboards authentication. Required if you enable Cognito authentication.
     pub identity_pool_id: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The `AmazonESCognitoAccess` role that allows OpenSearch Service to configure your user pool and
+    /// identity pool. Required if you enable Cognito authentication.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `UserPoolId`.
+    ///
+    /// The Amazon Cognito user pool ID that you want OpenSearch Service to use for OpenSearch Dashboards
+    /// authentication. Required if you enable Cognito authentication.
     pub user_pool_id: Option<Val<String>>,
 }
 
@@ -386,9 +518,25 @@ impl ToValue for CognitoOptions {
 impl Literal for CognitoOptions {}
 
 /// The [`ColdStorageOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticsearch-domain-coldstorageoptions.html) property type.
+///
+/// Specifies options for cold storage. For more information, see [Cold storage for Amazon Elasticsearch
+/// Service](https://docs.aws.amazon.com/elasticsearch-service/latest/developerguide/cold-storage.html)
+/// .
+///
+/// > The `AWS::Elasticsearch::Domain` resource is being replaced by the
+/// [AWS::OpenSearchService::Domain](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html)
+/// resource. While the legacy Elasticsearch resource and options are still supported, we recommend
+/// modifying your existing Cloudformation templates to use the new OpenSearch Service resource, which
+/// supports both OpenSearch and Elasticsearch. For more information about the service rename, see [New
+/// resource
+/// types](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/rename.html#rename-resource)
+/// in the *Amazon OpenSearch Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColdStorageOptions {
     /// `Enabled`.
+    ///
+    /// Whether to enable or disable cold storage on the domain. You must enable UltraWarm storage in order
+    /// to enable cold storage.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -436,17 +584,46 @@ impl ToValue for ColdStorageOptions {
 impl Literal for ColdStorageOptions {}
 
 /// The [`DomainEndpointOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticsearch-domain-domainendpointoptions.html) property type.
+///
+/// Specifies additional options for the domain endpoint, such as whether to require HTTPS for all
+/// traffic or whether to use a custom endpoint rather than the default endpoint.
+///
+/// > The `AWS::Elasticsearch::Domain` resource is being replaced by the
+/// [AWS::OpenSearchService::Domain](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html)
+/// resource. While the legacy Elasticsearch resource and options are still supported, we recommend
+/// modifying your existing Cloudformation templates to use the new OpenSearch Service resource, which
+/// supports both OpenSearch and Elasticsearch. For more information about the service rename, see [New
+/// resource
+/// types](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/rename.html#rename-resource)
+/// in the *Amazon OpenSearch Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainEndpointOptions {
     /// `CustomEndpoint`.
+    ///
+    /// The fully qualified URL for your custom endpoint. Required if you enabled a custom endpoint for the
+    /// domain.
     pub custom_endpoint: Option<Val<String>>,
     /// `CustomEndpointCertificateArn`.
+    ///
+    /// The Certificate Manager ARN for your domain's SSL/TLS certificate. Required if you enabled a custom
+    /// endpoint for the domain.
     pub custom_endpoint_certificate_arn: Option<Val<String>>,
     /// `CustomEndpointEnabled`.
+    ///
+    /// True to enable a custom endpoint for the domain. If enabled, you must also provide values for
+    /// `CustomEndpoint` and `CustomEndpointCertificateArn` .
     pub custom_endpoint_enabled: Option<Val<bool>>,
     /// `EnforceHTTPS`.
+    ///
+    /// True to require that all traffic to the domain arrive over HTTPS.
     pub enforce_https: Option<Val<bool>>,
     /// `TLSSecurityPolicy`.
+    ///
+    /// The minimum TLS version required for traffic to the domain. Valid values are TLS 1.3 (recommended)
+    /// or 1.2:
+    ///
+    /// - `Policy-Min-TLS-1-0-2019-07`
+    /// - `Policy-Min-TLS-1-2-2019-07`
     pub tls_security_policy: Option<Val<String>>,
 }
 
@@ -518,15 +695,45 @@ impl ToValue for DomainEndpointOptions {
 impl Literal for DomainEndpointOptions {}
 
 /// The [`EBSOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticsearch-domain-ebsoptions.html) property type.
+///
+/// The configurations of Amazon Elastic Block Store (Amazon EBS) volumes that are attached to data
+/// nodes in the OpenSearch Service domain. For more information, see [EBS volume size
+/// limits](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/limits.html#ebsresource)
+/// in the *Amazon OpenSearch Service Developer Guide* .
+///
+/// > The `AWS::Elasticsearch::Domain` resource is being replaced by the
+/// [AWS::OpenSearchService::Domain](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html)
+/// resource. While the legacy Elasticsearch resource and options are still supported, we recommend
+/// modifying your existing Cloudformation templates to use the new OpenSearch Service resource, which
+/// supports both OpenSearch and Elasticsearch. For more information about the service rename, see [New
+/// resource
+/// types](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/rename.html#rename-resource)
+/// in the *Amazon OpenSearch Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsOptions {
     /// `EBSEnabled`.
+    ///
+    /// Specifies whether Amazon EBS volumes are attached to data nodes in the OpenSearch Service domain.
     pub ebs_enabled: Option<Val<bool>>,
     /// `Iops`.
+    ///
+    /// The number of I/O operations per second (IOPS) that the volume supports. This property applies only
+    /// to provisioned IOPS EBS volume types.
     pub iops: Option<Val<i64>>,
     /// `VolumeSize`.
+    ///
+    /// The size (in GiB) of the EBS volume for each data node. The minimum and maximum size of an EBS
+    /// volume depends on the EBS volume type and the instance type to which it is attached. For more
+    /// information, see [EBS volume size
+    /// limits](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/limits.html#ebsresource)
+    /// in the *Amazon OpenSearch Service Developer Guide* .
     pub volume_size: Option<Val<i64>>,
     /// `VolumeType`.
+    ///
+    /// The EBS volume type to use with the OpenSearch Service domain, such as standard, gp2, or io1. For
+    /// more information about each type, see [Amazon EBS volume
+    /// types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/EBSVolumeTypes.html) in the *Amazon EC2
+    /// User Guide for Linux Instances* .
     pub volume_type: Option<Val<String>>,
 }
 
@@ -592,29 +799,87 @@ impl ToValue for EbsOptions {
 impl Literal for EbsOptions {}
 
 /// The [`ElasticsearchClusterConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticsearch-domain-elasticsearchclusterconfig.html) property type.
+///
+/// The cluster configuration for the OpenSearch Service domain. You can specify options such as the
+/// instance type and the number of instances. For more information, see [Creating and managing Amazon
+/// OpenSearch Service
+/// domains](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/createupdatedomains.html)
+/// in the *Amazon OpenSearch Service Developer Guide* .
+///
+/// > The `AWS::Elasticsearch::Domain` resource is being replaced by the
+/// [AWS::OpenSearchService::Domain](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html)
+/// resource. While the legacy Elasticsearch resource and options are still supported, we recommend
+/// modifying your existing Cloudformation templates to use the new OpenSearch Service resource, which
+/// supports both OpenSearch and Elasticsearch. For more information about the service rename, see [New
+/// resource
+/// types](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/rename.html#rename-resource)
+/// in the *Amazon OpenSearch Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElasticsearchClusterConfig {
     /// `ColdStorageOptions`.
+    ///
+    /// Specifies cold storage options for the domain.
     pub cold_storage_options: Option<Val<ColdStorageOptions>>,
     /// `DedicatedMasterCount`.
+    ///
+    /// The number of instances to use for the master node. If you specify this property, you must specify
+    /// true for the DedicatedMasterEnabled property.
     pub dedicated_master_count: Option<Val<i64>>,
     /// `DedicatedMasterEnabled`.
+    ///
+    /// Indicates whether to use a dedicated master node for the OpenSearch Service domain. A dedicated
+    /// master node is a cluster node that performs cluster management tasks, but doesn't hold data or
+    /// respond to data upload requests. Dedicated master nodes offload cluster management tasks to increase
+    /// the stability of your search clusters. See [Dedicated master nodes in Amazon OpenSearch
+    /// Service](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/managedomains-dedicatedmasternodes.html)
+    /// .
     pub dedicated_master_enabled: Option<Val<bool>>,
     /// `DedicatedMasterType`.
+    ///
+    /// The hardware configuration of the computer that hosts the dedicated master node, such as
+    /// `m3.medium.elasticsearch` . If you specify this property, you must specify true for the
+    /// `DedicatedMasterEnabled` property. For valid values, see [Supported instance types in Amazon
+    /// OpenSearch
+    /// Service](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/supported-instance-types.html)
+    /// .
     pub dedicated_master_type: Option<Val<String>>,
     /// `InstanceCount`.
+    ///
+    /// The number of data nodes (instances) to use in the OpenSearch Service domain.
     pub instance_count: Option<Val<i64>>,
     /// `InstanceType`.
+    ///
+    /// The instance type for your data nodes, such as `m3.medium.elasticsearch` . For valid values, see
+    /// [Supported instance types in Amazon OpenSearch
+    /// Service](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/supported-instance-types.html)
+    /// .
     pub instance_type: Option<Val<String>>,
     /// `WarmCount`.
+    ///
+    /// The number of warm nodes in the cluster. Required if you enable warm storage.
     pub warm_count: Option<Val<i64>>,
     /// `WarmEnabled`.
+    ///
+    /// Whether to enable warm storage for the cluster.
     pub warm_enabled: Option<Val<bool>>,
     /// `WarmType`.
+    ///
+    /// The instance type for the cluster's warm nodes. Required if you enable warm storage.
     pub warm_type: Option<Val<String>>,
     /// `ZoneAwarenessConfig`.
+    ///
+    /// Specifies zone awareness configuration options. Only use if `ZoneAwarenessEnabled` is `true` .
     pub zone_awareness_config: Option<Val<ZoneAwarenessConfig>>,
     /// `ZoneAwarenessEnabled`.
+    ///
+    /// Indicates whether to enable zone awareness for the OpenSearch Service domain. When you enable zone
+    /// awareness, OpenSearch Service allocates the nodes and replica index shards that belong to a cluster
+    /// across two Availability Zones (AZs) in the same region to prevent data loss and minimize downtime in
+    /// the event of node or data center failure. Don't enable zone awareness if your cluster has no replica
+    /// index shards or is a single-node cluster. For more information, see [Configuring a multi-AZ domain
+    /// in Amazon OpenSearch
+    /// Service](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/managedomains-multiaz.html)
+    /// .
     pub zone_awareness_enabled: Option<Val<bool>>,
 }
 
@@ -722,11 +987,28 @@ impl ToValue for ElasticsearchClusterConfig {
 impl Literal for ElasticsearchClusterConfig {}
 
 /// The [`EncryptionAtRestOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticsearch-domain-encryptionatrestoptions.html) property type.
+///
+/// Whether the domain should encrypt data at rest, and if so, the AWS Key Management Service key to
+/// use.
+///
+/// > The `AWS::Elasticsearch::Domain` resource is being replaced by the
+/// [AWS::OpenSearchService::Domain](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html)
+/// resource. While the legacy Elasticsearch resource and options are still supported, we recommend
+/// modifying your existing Cloudformation templates to use the new OpenSearch Service resource, which
+/// supports both OpenSearch and Elasticsearch. For more information about the service rename, see [New
+/// resource
+/// types](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/rename.html#rename-resource)
+/// in the *Amazon OpenSearch Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionAtRestOptions {
     /// `Enabled`.
+    ///
+    /// Specify `true` to enable encryption at rest.
     pub enabled: Option<Val<bool>>,
     /// `KmsKeyId`.
+    ///
+    /// The KMS key ID. Takes the form `1a2a3a4-1a2a-3a4a-5a6a-1a2a3a4a5a6a` . Required if you enable
+    /// encryption at rest.
     pub kms_key_id: Option<Val<String>>,
 }
 
@@ -780,11 +1062,37 @@ impl ToValue for EncryptionAtRestOptions {
 impl Literal for EncryptionAtRestOptions {}
 
 /// The [`LogPublishingOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticsearch-domain-logpublishingoption.html) property type.
+///
+/// > The `AWS::Elasticsearch::Domain` resource is being replaced by the
+/// [AWS::OpenSearchService::Domain](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html)
+/// resource. While the legacy Elasticsearch resource and options are still supported, we recommend
+/// modifying your existing Cloudformation templates to use the new OpenSearch Service resource, which
+/// supports both OpenSearch and Elasticsearch. For more information about the service rename, see [New
+/// resource
+/// types](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/rename.html#rename-resource)
+/// in the *Amazon OpenSearch Service Developer Guide* .
+///
+/// Specifies whether the OpenSearch Service domain publishes the Elasticsearch application, search slow
+/// logs, or index slow logs to Amazon CloudWatch. Each option must be an object of name
+/// `SEARCH_SLOW_LOGS` , `ES_APPLICATION_LOGS` , `INDEX_SLOW_LOGS` , or `AUDIT_LOGS` depending on the
+/// type of logs you want to publish.
+///
+/// If you enable a slow log, you still have to enable the *collection* of slow logs using the
+/// Configuration API. To learn more, see [Enabling log publishing ( AWS
+/// CLI)](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/createdomain-configure-slow-logs.html#createdomain-configure-slow-logs-cli)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogPublishingOption {
     /// `CloudWatchLogsLogGroupArn`.
+    ///
+    /// Specifies the CloudWatch log group to publish to. Required if you enable log publishing for the
+    /// domain.
     pub cloud_watch_logs_log_group_arn: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// If `true` , enables the publishing of logs to CloudWatch.
+    ///
+    /// Default: `false` .
     pub enabled: Option<Val<bool>>,
 }
 
@@ -838,13 +1146,33 @@ impl ToValue for LogPublishingOption {
 impl Literal for LogPublishingOption {}
 
 /// The [`MasterUserOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticsearch-domain-masteruseroptions.html) property type.
+///
+/// Specifies information about the master user. Required if you enabled the internal user database.
+///
+/// > The `AWS::Elasticsearch::Domain` resource is being replaced by the
+/// [AWS::OpenSearchService::Domain](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html)
+/// resource. While the legacy Elasticsearch resource and options are still supported, we recommend
+/// modifying your existing Cloudformation templates to use the new OpenSearch Service resource, which
+/// supports both OpenSearch and Elasticsearch. For more information about the service rename, see [New
+/// resource
+/// types](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/rename.html#rename-resource)
+/// in the *Amazon OpenSearch Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MasterUserOptions {
     /// `MasterUserARN`.
+    ///
+    /// ARN for the master user. Only specify if `InternalUserDatabaseEnabled` is false in
+    /// `AdvancedSecurityOptions` .
     pub master_user_arn: Option<Val<String>>,
     /// `MasterUserName`.
+    ///
+    /// Username for the master user. Only specify if `InternalUserDatabaseEnabled` is true in
+    /// `AdvancedSecurityOptions` .
     pub master_user_name: Option<Val<String>>,
     /// `MasterUserPassword`.
+    ///
+    /// Password for the master user. Only specify if `InternalUserDatabaseEnabled` is true in
+    /// `AdvancedSecurityOptions` .
     pub master_user_password: Option<Val<String>>,
 }
 
@@ -904,9 +1232,22 @@ impl ToValue for MasterUserOptions {
 impl Literal for MasterUserOptions {}
 
 /// The [`NodeToNodeEncryptionOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticsearch-domain-nodetonodeencryptionoptions.html) property type.
+///
+/// Specifies whether node-to-node encryption is enabled.
+///
+/// > The `AWS::Elasticsearch::Domain` resource is being replaced by the
+/// [AWS::OpenSearchService::Domain](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html)
+/// resource. While the legacy Elasticsearch resource and options are still supported, we recommend
+/// modifying your existing Cloudformation templates to use the new OpenSearch Service resource, which
+/// supports both OpenSearch and Elasticsearch. For more information about the service rename, see [New
+/// resource
+/// types](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/rename.html#rename-resource)
+/// in the *Amazon OpenSearch Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeToNodeEncryptionOptions {
     /// `Enabled`.
+    ///
+    /// Specifies whether node-to-node encryption is enabled, as a Boolean.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -954,9 +1295,28 @@ impl ToValue for NodeToNodeEncryptionOptions {
 impl Literal for NodeToNodeEncryptionOptions {}
 
 /// The [`SnapshotOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticsearch-domain-snapshotoptions.html) property type.
+///
+/// > The `AWS::Elasticsearch::Domain` resource is being replaced by the
+/// [AWS::OpenSearchService::Domain](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html)
+/// resource. While the legacy Elasticsearch resource and options are still supported, we recommend
+/// modifying your existing Cloudformation templates to use the new OpenSearch Service resource, which
+/// supports both OpenSearch and Elasticsearch. For more information about the service rename, see [New
+/// resource
+/// types](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/rename.html#rename-resource)
+/// in the *Amazon OpenSearch Service Developer Guide* .
+///
+/// *DEPRECATED* . For domains running Elasticsearch 5.3 and later, OpenSearch Service takes hourly
+/// automated snapshots, making this setting irrelevant. For domains running earlier versions of
+/// Elasticsearch, OpenSearch Service takes daily automated snapshots.
+///
+/// The automated snapshot configuration for the OpenSearch Service domain indices.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnapshotOptions {
     /// `AutomatedSnapshotStartHour`.
+    ///
+    /// The hour in UTC during which the service takes an automated daily snapshot of the indices in the
+    /// OpenSearch Service domain. For example, if you specify 0, OpenSearch Service takes an automated
+    /// snapshot everyday between midnight and 1 am. You can specify a value between 0 and 23.
     pub automated_snapshot_start_hour: Option<Val<i64>>,
 }
 
@@ -1068,13 +1428,40 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VPCOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticsearch-domain-vpcoptions.html) property type.
+///
+/// The virtual private cloud (VPC) configuration for the OpenSearch Service domain. For more
+/// information, see [Launching your Amazon OpenSearch Service domains using a
+/// VPC](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/vpc.html) in the *Amazon
+/// OpenSearch Service Developer Guide* .
+///
+/// > The `AWS::Elasticsearch::Domain` resource is being replaced by the
+/// [AWS::OpenSearchService::Domain](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html)
+/// resource. While the legacy Elasticsearch resource and options are still supported, we recommend
+/// modifying your existing Cloudformation templates to use the new OpenSearch Service resource, which
+/// supports both OpenSearch and Elasticsearch. For more information about the service rename, see [New
+/// resource
+/// types](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/rename.html#rename-resource)
+/// in the *Amazon OpenSearch Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcOptions {
     /// `SecurityGroupIds`.
     ///
+    /// The list of security group IDs that are associated with the VPC endpoints for the domain. If you
+    /// don't provide a security group ID, OpenSearch Service uses the default security group for the VPC.
+    /// To learn more, see [Security groups for your
+    /// VPC](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_SecurityGroups.html) in the *Amazon VPC
+    /// User Guide* .
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`.
+    ///
+    /// Provide one subnet ID for each Availability Zone that your domain uses. For example, you must
+    /// specify three subnet IDs for a three Availability Zone domain. To learn more, see [VPCs and
+    /// subnets](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Subnets.html) in the *Amazon VPC User
+    /// Guide* .
+    ///
+    /// Required if you're creating your domain inside a VPC.
     pub subnet_ids: Option<Val<Vec<String>>>,
 }
 
@@ -1138,9 +1525,24 @@ impl ToValue for VpcOptions {
 impl Literal for VpcOptions {}
 
 /// The [`ZoneAwarenessConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticsearch-domain-zoneawarenessconfig.html) property type.
+///
+/// Specifies zone awareness configuration options. Only use if `ZoneAwarenessEnabled` is `true` .
+///
+/// > The `AWS::Elasticsearch::Domain` resource is being replaced by the
+/// [AWS::OpenSearchService::Domain](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html)
+/// resource. While the legacy Elasticsearch resource and options are still supported, we recommend
+/// modifying your existing Cloudformation templates to use the new OpenSearch Service resource, which
+/// supports both OpenSearch and Elasticsearch. For more information about the service rename, see [New
+/// resource
+/// types](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/rename.html#rename-resource)
+/// in the *Amazon OpenSearch Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZoneAwarenessConfig {
     /// `AvailabilityZoneCount`.
+    ///
+    /// If you enabled multiple Availability Zones (AZs), the number of AZs that you want the domain to use.
+    ///
+    /// Valid values are `2` and `3` . Default is 2.
     pub availability_zone_count: Option<Val<i64>>,
 }
 

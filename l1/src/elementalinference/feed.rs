@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::ElementalInference::Feed`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elementalinference-feed.html) resource type.
 ///
+/// Represents a feed that receives media for inference processing
+///
 /// Build it with [`Feed::builder`]; adding it to a stack returns a [`FeedHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Feed {
@@ -367,9 +369,18 @@ impl OutputStatus {
             OutputStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OutputStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        OutputStatus::as_str(self)
     }
 }
 

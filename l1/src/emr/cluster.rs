@@ -5,64 +5,170 @@ use crate::rt::*;
 
 /// The [`AWS::EMR::Cluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-emr-cluster.html) resource type.
 ///
+/// The `AWS::EMR::Cluster` resource specifies an Amazon EMR cluster. This cluster is a collection of
+/// Amazon EC2 instances that run open source big data frameworks and applications to process and
+/// analyze vast amounts of data. For more information, see the [Amazon EMR Management
+/// Guide](https://docs.aws.amazon.com//emr/latest/ManagementGuide/) .
+///
+/// Amazon EMR now supports launching task instance groups and task instance fleets as part of the
+/// `AWS::EMR::Cluster` resource. This can be done by using the `JobFlowInstancesConfig` property type's
+/// `TaskInstanceGroups` and `TaskInstanceFleets` subproperties. Using these subproperties reduces
+/// delays in provisioning task nodes compared to specifying task nodes with the
+/// `AWS::EMR::InstanceGroupConfig` and `AWS::EMR::InstanceFleetConfig` resources. Please refer to the
+/// examples at the bottom of this page to learn how to use these subproperties.
+///
 /// Build it with [`Cluster::builder`]; adding it to a stack returns a [`ClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cluster {
     /// `AdditionalInfo`. Changing it replaces the resource.
     ///
+    /// A JSON string for selecting additional features.
+    ///
     /// - Format: `json`.
     pub additional_info: Option<Val<Json>>,
     /// `Applications`. Changing it replaces the resource.
+    ///
+    /// The applications to install on this cluster, for example, Spark, Flink, Oozie, Zeppelin, and so on.
     pub applications: Option<Val<Vec<Application>>>,
     /// `AutoScalingRole`. Changing it replaces the resource.
+    ///
+    /// An IAM role for automatic scaling policies. The default role is `EMR_AutoScaling_DefaultRole` . The
+    /// IAM role provides permissions that the automatic scaling feature requires to launch and terminate
+    /// Amazon EC2 instances in an instance group.
     pub auto_scaling_role: Option<Val<String>>,
     /// `AutoTerminationPolicy`.
+    ///
+    /// An auto-termination policy for an Amazon EMR cluster. An auto-termination policy defines the amount
+    /// of idle time in seconds after which a cluster automatically terminates. For alternative cluster
+    /// termination options, see [Control cluster
+    /// termination](https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-plan-termination.html) .
     pub auto_termination_policy: Option<Val<AutoTerminationPolicy>>,
     /// `BootstrapActions`. Changing it replaces the resource.
+    ///
+    /// A list of bootstrap actions to run before Hadoop starts on the cluster nodes.
     pub bootstrap_actions: Option<Val<Vec<BootstrapActionConfig>>>,
     /// `Configurations`. Changing it replaces the resource.
+    ///
+    /// Applies only to Amazon EMR releases 4.x and later. The list of configurations that are supplied to
+    /// the Amazon EMR cluster.
     pub configurations: Option<Val<Vec<Configuration>>>,
     /// `CustomAmiId`. Changing it replaces the resource.
+    ///
+    /// Available only in Amazon EMR releases 5.7.0 and later. The ID of a custom Amazon EBS-backed Linux
+    /// AMI if the cluster uses a custom AMI.
     pub custom_ami_id: Option<Val<String>>,
     /// `EbsRootVolumeIops`. Changing it replaces the resource.
+    ///
+    /// The IOPS, of the Amazon EBS root device volume of the Linux AMI that is used for each Amazon EC2
+    /// instance. Available in Amazon EMR releases 6.15.0 and later.
     pub ebs_root_volume_iops: Option<Val<i64>>,
     /// `EbsRootVolumeSize`. Changing it replaces the resource.
+    ///
+    /// The size, in GiB, of the Amazon EBS root device volume of the Linux AMI that is used for each Amazon
+    /// EC2 instance. Available in Amazon EMR releases 4.x and later.
     pub ebs_root_volume_size: Option<Val<i64>>,
     /// `EbsRootVolumeThroughput`. Changing it replaces the resource.
+    ///
+    /// The throughput, in MiB/s, of the Amazon EBS root device volume of the Linux AMI that is used for
+    /// each Amazon EC2 instance. Available in Amazon EMR releases 6.15.0 and later.
     pub ebs_root_volume_throughput: Option<Val<i64>>,
     /// `Instances`: required.
+    ///
+    /// A specification of the number and type of Amazon EC2 instances.
     pub instances: Option<Val<JobFlowInstancesConfig>>,
     /// `JobFlowRole`: required. Changing it replaces the resource.
+    ///
+    /// Also called instance profile and Amazon EC2 role. An IAM role for an Amazon EMR cluster. The Amazon
+    /// EC2 instances of the cluster assume this role. The default role is `EMR_EC2_DefaultRole` . In order
+    /// to use the default role, you must have already created it using the AWS CLI or console.
     pub job_flow_role: Option<Val<String>>,
     /// `KerberosAttributes`. Changing it replaces the resource.
+    ///
+    /// Attributes for Kerberos configuration when Kerberos authentication is enabled using a security
+    /// configuration. For more information see [Use Kerberos
+    /// Authentication](https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-kerberos.html) in the *Amazon
+    /// EMR Management Guide* .
     pub kerberos_attributes: Option<Val<KerberosAttributes>>,
     /// `LogEncryptionKmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The AWS KMS key used for encrypting log files. This attribute is only available with Amazon EMR 5.30.0
+    /// and later, excluding Amazon EMR 6.0.0.
     pub log_encryption_kms_key_id: Option<Val<String>>,
     /// `LogUri`. Changing it replaces the resource.
+    ///
+    /// The path to the Amazon S3 location where logs for this cluster are stored.
     pub log_uri: Option<Val<String>>,
     /// `ManagedScalingPolicy`.
+    ///
+    /// Creates or updates a managed scaling policy for an Amazon EMR cluster. The managed scaling policy
+    /// defines the limits for resources, such as Amazon EC2 instances that can be added or terminated from
+    /// a cluster. The policy only applies to the core and task nodes. The master node cannot be scaled
+    /// after initial configuration.
     pub managed_scaling_policy: Option<Val<ManagedScalingPolicy>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the cluster. This parameter can't contain the characters \<, >, $, |, or \` (backtick).
     pub name: Option<Val<String>>,
     /// `OSReleaseLabel`. Changing it replaces the resource.
+    ///
+    /// The Amazon Linux release specified in a cluster launch RunJobFlow request. If no Amazon Linux
+    /// release was specified, the default Amazon Linux release is shown in the response.
     pub os_release_label: Option<Val<String>>,
     /// `PlacementGroupConfigs`. Changing it replaces the resource.
     pub placement_group_configs: Option<Val<Vec<PlacementGroupConfig>>>,
     /// `ReleaseLabel`. Changing it replaces the resource.
+    ///
+    /// The Amazon EMR release label, which determines the version of open-source application packages
+    /// installed on the cluster. Release labels are in the form `emr-x.x.x` , where x.x.x is an Amazon EMR
+    /// release version such as `emr-5.14.0` . For more information about Amazon EMR release versions and
+    /// included application versions and features, see
+    /// [](https://docs.aws.amazon.com/emr/latest/ReleaseGuide/) . The release label applies only to Amazon
+    /// EMR releases version 4.0 and later. Earlier versions use `AmiVersion` .
     pub release_label: Option<Val<String>>,
     /// `ScaleDownBehavior`. Changing it replaces the resource.
+    ///
+    /// The way that individual Amazon EC2 instances terminate when an automatic scale-in activity occurs or
+    /// an instance group is resized. `TERMINATE_AT_INSTANCE_HOUR` indicates that Amazon EMR terminates
+    /// nodes at the instance-hour boundary, regardless of when the request to terminate the instance was
+    /// submitted. This option is only available with Amazon EMR 5.1.0 and later and is the default for
+    /// clusters created using that version. `TERMINATE_AT_TASK_COMPLETION` indicates that Amazon EMR adds
+    /// nodes to a deny list and drains tasks from nodes before terminating the Amazon EC2 instances,
+    /// regardless of the instance-hour boundary. With either behavior, Amazon EMR removes the least active
+    /// nodes first and blocks instance termination if it could lead to HDFS corruption.
+    /// `TERMINATE_AT_TASK_COMPLETION` is available only in Amazon EMR releases 4.1.0 and later, and is the
+    /// default for versions of Amazon EMR earlier than 5.1.0.
     pub scale_down_behavior: Option<Val<String>>,
     /// `SecurityConfiguration`. Changing it replaces the resource.
+    ///
+    /// The name of the security configuration applied to the cluster.
     pub security_configuration: Option<Val<String>>,
     /// `ServiceRole`: required. Changing it replaces the resource.
+    ///
+    /// The IAM role that Amazon EMR assumes in order to access AWS resources on your behalf.
     pub service_role: Option<Val<String>>,
     /// `StepConcurrencyLevel`.
+    ///
+    /// Specifies the number of steps that can be executed concurrently. The default value is `1` . The
+    /// maximum value is `256` .
     pub step_concurrency_level: Option<Val<i64>>,
     /// `Steps`. Changing it replaces the resource.
+    ///
+    /// A list of steps to run.
     pub steps: Option<Val<Vec<StepConfig>>>,
     /// `Tags`.
+    ///
+    /// A list of tags associated with a cluster.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VisibleToAllUsers`.
+    ///
+    /// Indicates whether the cluster is visible to all IAM users of the AWS account associated with the
+    /// cluster. If this value is set to `true` , all IAM users of that AWS account can view and manage the
+    /// cluster if they have the proper policy permissions set. If this value is `false` , only the IAM user
+    /// that created the cluster can view and manage it. This value can be changed using the
+    /// SetVisibleToAllUsers action.
+    ///
+    /// > When you create clusters directly through the EMR console or API, this value is set to `true` by
+    /// default. However, for `AWS::EMR::Cluster` resources in CloudFormation, the default is `false` .
     pub visible_to_all_users: Option<Val<bool>>,
 }
 
@@ -335,10 +441,15 @@ impl Deref for ClusterHandle {
 
 impl ClusterHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier for the cluster.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `MasterPublicDNS`.
+    ///
+    /// The public DNS name of the master node (instance), such as
+    /// `ec2-12-123-123-123.us-west-2.compute.amazonaws.com` .
     pub fn attr_master_public_dns(&self) -> Val<String> {
         self.0.get_att("MasterPublicDNS")
     }
@@ -353,15 +464,37 @@ impl ClusterHandle {
 }
 
 /// The [`Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-application.html) property type.
+///
+/// `Application` is a property of `AWS::EMR::Cluster` . The `Application` property type defines the
+/// open-source big data applications for EMR to install and configure when a cluster is created.
+///
+/// With Amazon EMR release version 4.0 and later, the only accepted parameter is the application `Name`
+/// . To pass arguments to these applications, you use configuration classifications specified using
+/// JSON objects in a `Configuration` property. For more information, see [Configuring
+/// Applications](https://docs.aws.amazon.com//emr/latest/ReleaseGuide/emr-configure-apps.html) .
+///
+/// With earlier Amazon EMR releases, the application is any AWS or third-party software that you can
+/// add to the cluster. You can specify the version of the application and arguments to pass to it.
+/// Amazon EMR accepts and forwards the argument list to the corresponding installation script as a
+/// bootstrap action argument.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `AdditionalInfo`.
+    ///
+    /// This option is for advanced users only. This is meta information about clusters and applications
+    /// that are used for testing and troubleshooting.
     pub additional_info: Option<Val<BTreeMap<String, String>>>,
     /// `Args`.
+    ///
+    /// Arguments for Amazon EMR to pass to the application.
     pub args: Option<Val<Vec<String>>>,
     /// `Name`.
+    ///
+    /// The name of the application.
     pub name: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The version of the application.
     pub version: Option<Val<String>>,
 }
 
@@ -437,11 +570,22 @@ impl ToValue for Application {
 impl Literal for Application {}
 
 /// The [`AutoScalingPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-autoscalingpolicy.html) property type.
+///
+/// `AutoScalingPolicy` is a subproperty of `InstanceGroupConfig` . `AutoScalingPolicy` defines how an
+/// instance group dynamically adds and terminates EC2 instances in response to the value of a
+/// CloudWatch metric. For more information, see [Using Automatic Scaling in Amazon
+/// EMR](https://docs.aws.amazon.com//emr/latest/ManagementGuide/emr-automatic-scaling.html) in the *Amazon
+/// EMR Management Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoScalingPolicy {
     /// `Constraints`: required.
+    ///
+    /// The upper and lower Amazon EC2 instance limits for an automatic scaling policy. Automatic scaling
+    /// activity will not cause an instance group to grow above or below these limits.
     pub constraints: Option<Val<ScalingConstraints>>,
     /// `Rules`: required.
+    ///
+    /// The scale-in and scale-out rules that comprise the automatic scaling policy.
     pub rules: Option<Val<Vec<ScalingRule>>>,
 }
 
@@ -509,9 +653,17 @@ impl ToValue for AutoScalingPolicy {
 impl Literal for AutoScalingPolicy {}
 
 /// The [`AutoTerminationPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-autoterminationpolicy.html) property type.
+///
+/// An auto-termination policy for an Amazon EMR cluster. An auto-termination policy defines the amount
+/// of idle time in seconds after which a cluster automatically terminates. For alternative cluster
+/// termination options, see [Control cluster
+/// termination](https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-plan-termination.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoTerminationPolicy {
     /// `IdleTimeout`.
+    ///
+    /// Specifies the amount of idle time in seconds after which the cluster automatically terminates. You
+    /// can specify a minimum of 60 seconds and a maximum of 604800 seconds (seven days).
     pub idle_timeout: Option<Val<i64>>,
 }
 
@@ -559,11 +711,22 @@ impl ToValue for AutoTerminationPolicy {
 impl Literal for AutoTerminationPolicy {}
 
 /// The [`BootstrapActionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-bootstrapactionconfig.html) property type.
+///
+/// `BootstrapActionConfig` is a property of `AWS::EMR::Cluster` that can be used to run bootstrap
+/// actions on EMR clusters. You can use a bootstrap action to install software and configure EC2
+/// instances for all cluster nodes before EMR installs and configures open-source big data applications
+/// on cluster instances. For more information, see [Create Bootstrap Actions to Install Additional
+/// Software](https://docs.aws.amazon.com//emr/latest/ManagementGuide/emr-plan-bootstrap.html) in the *Amazon
+/// EMR Management Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BootstrapActionConfig {
     /// `Name`: required.
+    ///
+    /// The name of the bootstrap action.
     pub name: Option<Val<String>>,
     /// `ScriptBootstrapAction`: required.
+    ///
+    /// The script run by the bootstrap action.
     pub script_bootstrap_action: Option<Val<ScriptBootstrapActionConfig>>,
 }
 
@@ -632,25 +795,51 @@ impl ToValue for BootstrapActionConfig {
 impl Literal for BootstrapActionConfig {}
 
 /// The [`CloudWatchAlarmDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-cloudwatchalarmdefinition.html) property type.
+///
+/// `CloudWatchAlarmDefinition` is a subproperty of the `ScalingTrigger` property, which determines when
+/// to trigger an automatic scaling activity. Scaling activity begins when you satisfy the defined alarm
+/// conditions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchAlarmDefinition {
     /// `ComparisonOperator`: required.
+    ///
+    /// Determines how the metric specified by `MetricName` is compared to the value specified by
+    /// `Threshold` .
     pub comparison_operator: Option<Val<String>>,
     /// `Dimensions`.
+    ///
+    /// A CloudWatch metric dimension.
     pub dimensions: Option<Val<Vec<MetricDimension>>>,
     /// `EvaluationPeriods`.
+    ///
+    /// The number of periods, in five-minute increments, during which the alarm condition must exist before
+    /// the alarm triggers automatic scaling activity. The default value is `1` .
     pub evaluation_periods: Option<Val<i64>>,
     /// `MetricName`: required.
+    ///
+    /// The name of the CloudWatch metric that is watched to determine an alarm condition.
     pub metric_name: Option<Val<String>>,
     /// `Namespace`.
+    ///
+    /// The namespace for the CloudWatch metric. The default is `AWS/ElasticMapReduce` .
     pub namespace: Option<Val<String>>,
     /// `Period`: required.
+    ///
+    /// The period, in seconds, over which the statistic is applied. CloudWatch metrics for Amazon EMR are
+    /// emitted every five minutes (300 seconds), so if you specify a CloudWatch metric, specify `300` .
     pub period: Option<Val<i64>>,
     /// `Statistic`.
+    ///
+    /// The statistic to apply to the metric associated with the alarm. The default is `AVERAGE` .
     pub statistic: Option<Val<String>>,
     /// `Threshold`: required.
+    ///
+    /// The value against which the specified statistic is compared.
     pub threshold: Option<Val<f64>>,
     /// `Unit`.
+    ///
+    /// The unit of measure associated with the CloudWatch metric being watched. The value specified for
+    /// `Unit` must correspond to the units specified in the CloudWatch metric.
     pub unit: Option<Val<String>>,
 }
 
@@ -777,17 +966,43 @@ impl ToValue for CloudWatchAlarmDefinition {
 impl Literal for CloudWatchAlarmDefinition {}
 
 /// The [`ComputeLimits`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-computelimits.html) property type.
+///
+/// The Amazon EC2 unit limits for a managed scaling policy. The managed scaling activity of a cluster
+/// can not be above or below these limits. The limit only applies to the core and task nodes. The
+/// master node cannot be scaled after initial configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComputeLimits {
     /// `MaximumCapacityUnits`: required.
+    ///
+    /// The upper boundary of Amazon EC2 units. It is measured through vCPU cores or instances for instance
+    /// groups and measured through units for instance fleets. Managed scaling activities are not allowed
+    /// beyond this boundary. The limit only applies to the core and task nodes. The master node cannot be
+    /// scaled after initial configuration.
     pub maximum_capacity_units: Option<Val<i64>>,
     /// `MaximumCoreCapacityUnits`.
+    ///
+    /// The upper boundary of Amazon EC2 units for core node type in a cluster. It is measured through vCPU
+    /// cores or instances for instance groups and measured through units for instance fleets. The core
+    /// units are not allowed to scale beyond this boundary. The parameter is used to split capacity
+    /// allocation between core and task nodes.
     pub maximum_core_capacity_units: Option<Val<i64>>,
     /// `MaximumOnDemandCapacityUnits`.
+    ///
+    /// The upper boundary of On-Demand Amazon EC2 units. It is measured through vCPU cores or instances for
+    /// instance groups and measured through units for instance fleets. The On-Demand units are not allowed
+    /// to scale beyond this boundary. The parameter is used to split capacity allocation between On-Demand
+    /// and Spot Instances.
     pub maximum_on_demand_capacity_units: Option<Val<i64>>,
     /// `MinimumCapacityUnits`: required.
+    ///
+    /// The lower boundary of Amazon EC2 units. It is measured through vCPU cores or instances for instance
+    /// groups and measured through units for instance fleets. Managed scaling activities are not allowed
+    /// beyond this boundary. The limit only applies to the core and task nodes. The master node cannot be
+    /// scaled after initial configuration.
     pub minimum_capacity_units: Option<Val<i64>>,
     /// `UnitType`: required.
+    ///
+    /// The unit type used for specifying a managed scaling policy.
     pub unit_type: Option<Val<String>>,
 }
 
@@ -881,13 +1096,29 @@ impl ToValue for ComputeLimits {
 impl Literal for ComputeLimits {}
 
 /// The [`Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-configuration.html) property type.
+///
+/// > Used only with Amazon EMR release 4.0 and later.
+///
+/// `Configuration` is a subproperty of `InstanceFleetConfig` or `InstanceGroupConfig` . `Configuration`
+/// specifies optional configurations for customizing open-source big data applications and environment
+/// parameters. A configuration consists of a classification, properties, and optional nested
+/// configurations. A classification refers to an application-specific configuration file. Properties
+/// are the settings you want to change in that file. For more information, see [Configuring
+/// Applications](https://docs.aws.amazon.com/emr/latest/ReleaseGuide/emr-configure-apps.html) in the *Amazon
+/// EMR Release Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Configuration {
     /// `Classification`.
+    ///
+    /// The classification within a configuration.
     pub classification: Option<Val<String>>,
     /// `ConfigurationProperties`.
+    ///
+    /// A list of additional configurations to apply within a configuration object.
     pub configuration_properties: Option<Val<BTreeMap<String, String>>>,
     /// `Configurations`.
+    ///
+    /// A list of additional configurations to apply within a configuration object.
     pub configurations: Option<Val<Vec<Configuration>>>,
 }
 
@@ -957,11 +1188,21 @@ impl ToValue for Configuration {
 impl Literal for Configuration {}
 
 /// The [`EbsBlockDeviceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-ebsblockdeviceconfig.html) property type.
+///
+/// `EbsBlockDeviceConfig` is a subproperty of the `EbsConfiguration` property type.
+/// `EbsBlockDeviceConfig` defines the number and type of EBS volumes to associate with all EC2
+/// instances in an EMR cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsBlockDeviceConfig {
     /// `VolumeSpecification`: required.
+    ///
+    /// EBS volume specifications such as volume type, IOPS, size (GiB) and throughput (MiB/s) that are
+    /// requested for the EBS volume attached to an Amazon EC2 instance in the cluster.
     pub volume_specification: Option<Val<VolumeSpecification>>,
     /// `VolumesPerInstance`.
+    ///
+    /// Number of EBS volumes with a specific volume configuration that are associated with every instance
+    /// in the instance group
     pub volumes_per_instance: Option<Val<i64>>,
 }
 
@@ -1025,11 +1266,19 @@ impl ToValue for EbsBlockDeviceConfig {
 impl Literal for EbsBlockDeviceConfig {}
 
 /// The [`EbsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-ebsconfiguration.html) property type.
+///
+/// `EbsConfiguration` is a subproperty of `InstanceFleetConfig` or `InstanceGroupConfig` .
+/// `EbsConfiguration` determines the EBS volumes to attach to EMR cluster instances.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsConfiguration {
     /// `EbsBlockDeviceConfigs`.
+    ///
+    /// An array of Amazon EBS volume specifications attached to a cluster instance.
     pub ebs_block_device_configs: Option<Val<Vec<EbsBlockDeviceConfig>>>,
     /// `EbsOptimized`.
+    ///
+    /// Indicates whether an Amazon EBS volume is EBS-optimized. The default is false. You should explicitly
+    /// set this value to true to enable the Amazon EBS-optimized setting for an EC2 instance.
     pub ebs_optimized: Option<Val<bool>>,
 }
 
@@ -1088,15 +1337,29 @@ impl ToValue for EbsConfiguration {
 impl Literal for EbsConfiguration {}
 
 /// The [`HadoopJarStepConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-hadoopjarstepconfig.html) property type.
+///
+/// The `HadoopJarStepConfig` property type specifies a job flow step consisting of a JAR file whose
+/// main function will be executed. The main function submits a job for the cluster to execute as a step
+/// on the master node, and then waits for the job to finish or fail before executing subsequent steps.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HadoopJarStepConfig {
     /// `Args`.
+    ///
+    /// A list of command line arguments passed to the JAR file's main function when executed.
     pub args: Option<Val<Vec<String>>>,
     /// `Jar`: required.
+    ///
+    /// A path to a JAR file run during the step.
     pub jar: Option<Val<String>>,
     /// `MainClass`.
+    ///
+    /// The name of the main class in the specified Java file. If not specified, the JAR file should specify
+    /// a Main-Class in its manifest file.
     pub main_class: Option<Val<String>>,
     /// `StepProperties`.
+    ///
+    /// A list of Java properties that are set when the step runs. You can use these properties to pass
+    /// key-value pairs to your main function.
     pub step_properties: Option<Val<Vec<KeyValue>>>,
 }
 
@@ -1175,19 +1438,63 @@ impl ToValue for HadoopJarStepConfig {
 impl Literal for HadoopJarStepConfig {}
 
 /// The [`InstanceFleetConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-instancefleetconfig.html) property type.
+///
+/// Use `InstanceFleetConfig` to define instance fleets for an EMR cluster. A cluster can not use both
+/// instance fleets and instance groups. For more information, see [Configure Instance
+/// Fleets](https://docs.aws.amazon.com//emr/latest/ManagementGuide/emr-instance-group-configuration.html)
+/// in the *Amazon EMR Management Guide* .
+///
+/// > The instance fleet configuration is available only in Amazon EMR versions 4.8.0 and later,
+/// excluding 5.0.x versions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceFleetConfig {
     /// `InstanceTypeConfigs`.
+    ///
+    /// The instance type configurations that define the Amazon EC2 instances in the instance fleet.
     pub instance_type_configs: Option<Val<Vec<InstanceTypeConfig>>>,
     /// `LaunchSpecifications`.
+    ///
+    /// The launch specification for the instance fleet.
     pub launch_specifications: Option<Val<InstanceFleetProvisioningSpecifications>>,
     /// `Name`.
+    ///
+    /// The friendly name of the instance fleet.
     pub name: Option<Val<String>>,
     /// `ResizeSpecifications`.
+    ///
+    /// The resize specification for the instance fleet.
     pub resize_specifications: Option<Val<InstanceFleetResizingSpecifications>>,
     /// `TargetOnDemandCapacity`.
+    ///
+    /// The target capacity of On-Demand units for the instance fleet, which determines how many On-Demand
+    /// instances to provision. When the instance fleet launches, Amazon EMR tries to provision On-Demand
+    /// instances as specified by `InstanceTypeConfig` . Each instance configuration has a specified
+    /// `WeightedCapacity` . When an On-Demand instance is provisioned, the `WeightedCapacity` units count
+    /// toward the target capacity. Amazon EMR provisions instances until the target capacity is totally
+    /// fulfilled, even if this results in an overage. For example, if there are 2 units remaining to
+    /// fulfill capacity, and Amazon EMR can only provision an instance with a `WeightedCapacity` of 5
+    /// units, the instance is provisioned, and the target capacity is exceeded by 3 units.
+    ///
+    /// > If not specified or set to 0, only Spot instances are provisioned for the instance fleet using
+    /// `TargetSpotCapacity` . At least one of `TargetSpotCapacity` and `TargetOnDemandCapacity` should be
+    /// greater than 0. For a master instance fleet, only one of `TargetSpotCapacity` and
+    /// `TargetOnDemandCapacity` can be specified, and its value must be 1.
     pub target_on_demand_capacity: Option<Val<i64>>,
     /// `TargetSpotCapacity`.
+    ///
+    /// The target capacity of Spot units for the instance fleet, which determines how many Spot instances
+    /// to provision. When the instance fleet launches, Amazon EMR tries to provision Spot instances as
+    /// specified by `InstanceTypeConfig` . Each instance configuration has a specified `WeightedCapacity` .
+    /// When a Spot instance is provisioned, the `WeightedCapacity` units count toward the target capacity.
+    /// Amazon EMR provisions instances until the target capacity is totally fulfilled, even if this results
+    /// in an overage. For example, if there are 2 units remaining to fulfill capacity, and Amazon EMR can
+    /// only provision an instance with a `WeightedCapacity` of 5 units, the instance is provisioned, and
+    /// the target capacity is exceeded by 3 units.
+    ///
+    /// > If not specified or set to 0, only On-Demand instances are provisioned for the instance fleet. At
+    /// least one of `TargetSpotCapacity` and `TargetOnDemandCapacity` should be greater than 0. For a
+    /// master instance fleet, only one of `TargetSpotCapacity` and `TargetOnDemandCapacity` can be
+    /// specified, and its value must be 1.
     pub target_spot_capacity: Option<Val<i64>>,
 }
 
@@ -1270,11 +1577,29 @@ impl ToValue for InstanceFleetConfig {
 impl Literal for InstanceFleetConfig {}
 
 /// The [`InstanceFleetProvisioningSpecifications`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-instancefleetprovisioningspecifications.html) property type.
+///
+/// `InstanceFleetProvisioningSpecification` is a subproperty of `InstanceFleetConfig` .
+/// `InstanceFleetProvisioningSpecification` defines the launch specification for Spot instances in an
+/// instance fleet, which determines the defined duration and provisioning timeout behavior for Spot
+/// instances.
+///
+/// > The instance fleet configuration is available only in Amazon EMR versions 4.8.0 and later,
+/// excluding 5.0.x versions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceFleetProvisioningSpecifications {
     /// `OnDemandSpecification`.
+    ///
+    /// The launch specification for On-Demand Instances in the instance fleet, which determines the
+    /// allocation strategy and capacity reservation options.
+    ///
+    /// > The instance fleet configuration is available only in Amazon EMR releases 4.8.0 and later,
+    /// excluding 5.0.x versions. On-Demand Instances allocation strategy is available in Amazon EMR
+    /// releases 5.12.1 and later.
     pub on_demand_specification: Option<Val<OnDemandProvisioningSpecification>>,
     /// `SpotSpecification`.
+    ///
+    /// The launch specification for Spot instances in the fleet, which determines the allocation strategy,
+    /// defined duration, and provisioning timeout behavior.
     pub spot_specification: Option<Val<SpotProvisioningSpecification>>,
 }
 
@@ -1328,11 +1653,19 @@ impl ToValue for InstanceFleetProvisioningSpecifications {
 impl Literal for InstanceFleetProvisioningSpecifications {}
 
 /// The [`InstanceFleetResizingSpecifications`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-instancefleetresizingspecifications.html) property type.
+///
+/// The resize specification for On-Demand and Spot Instances in the fleet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceFleetResizingSpecifications {
     /// `OnDemandResizeSpecification`.
+    ///
+    /// The resize specification for On-Demand Instances in the instance fleet, which contains the
+    /// allocation strategy, capacity reservation options, and the resize timeout period.
     pub on_demand_resize_specification: Option<Val<OnDemandResizingSpecification>>,
     /// `SpotResizeSpecification`.
+    ///
+    /// The resize specification for Spot Instances in the instance fleet, which contains the allocation
+    /// strategy and the resize timeout period.
     pub spot_resize_specification: Option<Val<SpotResizingSpecification>>,
 }
 
@@ -1386,25 +1719,60 @@ impl ToValue for InstanceFleetResizingSpecifications {
 impl Literal for InstanceFleetResizingSpecifications {}
 
 /// The [`InstanceGroupConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-instancegroupconfig.html) property type.
+///
+/// Use `InstanceGroupConfig` to define instance groups for an EMR cluster. A cluster can not use both
+/// instance groups and instance fleets. For more information, see [Create a Cluster with Instance
+/// Fleets or Uniform Instance
+/// Groups](https://docs.aws.amazon.com//emr/latest/ManagementGuide/emr-instance-group-configuration.html)
+/// in the *Amazon EMR Management Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceGroupConfig {
     /// `AutoScalingPolicy`.
+    ///
+    /// `AutoScalingPolicy` is a subproperty of the
+    /// [InstanceGroupConfig](https://docs.aws.amazon.com//AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-jobflowinstancesconfig-instancegroupconfig.html)
+    /// property type that specifies the constraints and rules of an automatic scaling policy in Amazon EMR
+    /// . The automatic scaling policy defines how an instance group dynamically adds and terminates EC2
+    /// instances in response to the value of a CloudWatch metric. Only core and task instance groups can
+    /// use automatic scaling policies. For more information, see [Using Automatic Scaling in Amazon
+    /// EMR](https://docs.aws.amazon.com//emr/latest/ManagementGuide/emr-automatic-scaling.html) .
     pub auto_scaling_policy: Option<Val<AutoScalingPolicy>>,
     /// `BidPrice`.
+    ///
+    /// If specified, indicates that the instance group uses Spot Instances. This is the maximum price you
+    /// are willing to pay for Spot Instances. Specify `OnDemandPrice` to set the amount equal to the
+    /// On-Demand price, or specify an amount in USD.
     pub bid_price: Option<Val<String>>,
     /// `Configurations`.
+    ///
+    /// > Amazon EMR releases 4.x or later.
+    ///
+    /// The list of configurations supplied for an Amazon EMR cluster instance group. You can specify a
+    /// separate configuration for each instance group (master, core, and task).
     pub configurations: Option<Val<Vec<Configuration>>>,
     /// `CustomAmiId`.
+    ///
+    /// The custom AMI ID to use for the provisioned instance group.
     pub custom_ami_id: Option<Val<String>>,
     /// `EbsConfiguration`.
+    ///
+    /// EBS configurations that will be attached to each Amazon EC2 instance in the instance group.
     pub ebs_configuration: Option<Val<EbsConfiguration>>,
     /// `InstanceCount`: required.
+    ///
+    /// Target number of instances for the instance group.
     pub instance_count: Option<Val<i64>>,
     /// `InstanceType`: required.
+    ///
+    /// The Amazon EC2 instance type for all instances in the instance group.
     pub instance_type: Option<Val<String>>,
     /// `Market`.
+    ///
+    /// Market type of the Amazon EC2 instances used to create a cluster node.
     pub market: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// Friendly name given to the instance group.
     pub name: Option<Val<String>>,
 }
 
@@ -1519,23 +1887,55 @@ impl ToValue for InstanceGroupConfig {
 impl Literal for InstanceGroupConfig {}
 
 /// The [`InstanceTypeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-instancetypeconfig.html) property type.
+///
+/// > The instance fleet configuration is available only in Amazon EMR versions 4.8.0 and later,
+/// excluding 5.0.x versions.
+///
+/// `InstanceTypeConfig` is a sub-property of `InstanceFleetConfig` . `InstanceTypeConfig` determines
+/// the EC2 instances that Amazon EMR attempts to provision to fulfill On-Demand and Spot target
+/// capacities.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceTypeConfig {
     /// `BidPrice`.
+    ///
+    /// The bid price for each Amazon EC2 Spot Instance type as defined by `InstanceType` . Expressed in
+    /// USD. If neither `BidPrice` nor `BidPriceAsPercentageOfOnDemandPrice` is provided,
+    /// `BidPriceAsPercentageOfOnDemandPrice` defaults to 100%.
     pub bid_price: Option<Val<String>>,
     /// `BidPriceAsPercentageOfOnDemandPrice`.
+    ///
+    /// The bid price, as a percentage of On-Demand price, for each Amazon EC2 Spot Instance as defined by
+    /// `InstanceType` . Expressed as a number (for example, 20 specifies 20%). If neither `BidPrice` nor
+    /// `BidPriceAsPercentageOfOnDemandPrice` is provided, `BidPriceAsPercentageOfOnDemandPrice` defaults to 100%.
     pub bid_price_as_percentage_of_on_demand_price: Option<Val<f64>>,
     /// `Configurations`.
+    ///
+    /// A configuration classification that applies when provisioning cluster instances, which can include
+    /// configurations for applications and software that run on the cluster.
     pub configurations: Option<Val<Vec<Configuration>>>,
     /// `CustomAmiId`.
+    ///
+    /// The custom AMI ID to use for the instance type.
     pub custom_ami_id: Option<Val<String>>,
     /// `EbsConfiguration`.
+    ///
+    /// The configuration of Amazon Elastic Block Store (Amazon EBS) attached to each instance as defined by
+    /// `InstanceType` .
     pub ebs_configuration: Option<Val<EbsConfiguration>>,
     /// `InstanceType`: required.
+    ///
+    /// An Amazon EC2 instance type, such as `m3.xlarge` .
     pub instance_type: Option<Val<String>>,
     /// `Priority`.
+    ///
+    /// The priority at which Amazon EMR launches the Amazon EC2 instances with this instance type. Priority
+    /// starts at 0, which is the highest priority. Amazon EMR considers the highest priority first.
     pub priority: Option<Val<f64>>,
     /// `WeightedCapacity`.
+    ///
+    /// The number of units that a provisioned instance of this type provides toward fulfilling the target
+    /// capacities defined in `InstanceFleetConfig` . This value is 1 for a master instance fleet, and must
+    /// be 1 or greater for core and task instance fleets. Defaults to 1 if not specified.
     pub weighted_capacity: Option<Val<i64>>,
 }
 
@@ -1633,45 +2033,134 @@ impl ToValue for InstanceTypeConfig {
 impl Literal for InstanceTypeConfig {}
 
 /// The [`JobFlowInstancesConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-jobflowinstancesconfig.html) property type.
+///
+/// `JobFlowInstancesConfig` is a property of the `AWS::EMR::Cluster` resource. `JobFlowInstancesConfig`
+/// defines the instance groups or instance fleets that comprise the cluster. `JobFlowInstancesConfig`
+/// must contain either `InstanceFleetConfig` or `InstanceGroupConfig` . They cannot be used together.
+///
+/// You can now define task instance groups or task instance fleets using the `TaskInstanceGroups` and
+/// `TaskInstanceFleets` subproperties. Using these subproperties reduces delays in provisioning task
+/// nodes compared to specifying task nodes with the `InstanceFleetConfig` and `InstanceGroupConfig`
+/// resources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobFlowInstancesConfig {
     /// `AdditionalMasterSecurityGroups`.
+    ///
+    /// A list of additional Amazon EC2 security group IDs for the master node.
     pub additional_master_security_groups: Option<Val<Vec<String>>>,
     /// `AdditionalSlaveSecurityGroups`.
+    ///
+    /// A list of additional Amazon EC2 security group IDs for the core and task nodes.
     pub additional_slave_security_groups: Option<Val<Vec<String>>>,
     /// `CoreInstanceFleet`.
+    ///
+    /// Describes the EC2 instances and instance configurations for the core instance fleet when using
+    /// clusters with the instance fleet configuration.
     pub core_instance_fleet: Option<Val<InstanceFleetConfig>>,
     /// `CoreInstanceGroup`.
+    ///
+    /// Describes the EC2 instances and instance configurations for core instance groups when using clusters
+    /// with the uniform instance group configuration.
     pub core_instance_group: Option<Val<InstanceGroupConfig>>,
     /// `Ec2KeyName`.
+    ///
+    /// The name of the Amazon EC2 key pair that can be used to connect to the master node using SSH as the
+    /// user called "hadoop."
     pub ec2_key_name: Option<Val<String>>,
     /// `Ec2SubnetId`.
+    ///
+    /// Applies to clusters that use the uniform instance group configuration. To launch the cluster in
+    /// Amazon Virtual Private Cloud (Amazon VPC), set this parameter to the identifier of the Amazon VPC
+    /// subnet where you want the cluster to launch. If you do not specify this value and your account
+    /// supports EC2-Classic, the cluster launches in EC2-Classic.
     pub ec2_subnet_id: Option<Val<String>>,
     /// `Ec2SubnetIds`.
+    ///
+    /// Applies to clusters that use the instance fleet configuration. When multiple Amazon EC2 subnet IDs
+    /// are specified, Amazon EMR evaluates them and launches instances in the optimal subnet.
+    ///
+    /// > The instance fleet configuration is available only in Amazon EMR releases 4.8.0 and later,
+    /// excluding 5.0.x versions.
     pub ec2_subnet_ids: Option<Val<Vec<String>>>,
     /// `EmrManagedMasterSecurityGroup`.
+    ///
+    /// The identifier of the Amazon EC2 security group for the master node. If you specify
+    /// `EmrManagedMasterSecurityGroup` , you must also specify `EmrManagedSlaveSecurityGroup` .
     pub emr_managed_master_security_group: Option<Val<String>>,
     /// `EmrManagedSlaveSecurityGroup`.
+    ///
+    /// The identifier of the Amazon EC2 security group for the core and task nodes. If you specify
+    /// `EmrManagedSlaveSecurityGroup` , you must also specify `EmrManagedMasterSecurityGroup` .
     pub emr_managed_slave_security_group: Option<Val<String>>,
     /// `HadoopVersion`.
+    ///
+    /// Applies only to Amazon EMR release versions earlier than 4.0. The Hadoop version for the cluster.
+    /// Valid inputs are "0.18" (no longer maintained), "0.20" (no longer maintained), "0.20.205" (no longer
+    /// maintained), "1.0.3", "2.2.0", or "2.4.0". If you do not set this value, the default of 0.18 is
+    /// used, unless the `AmiVersion` parameter is set in the RunJobFlow call, in which case the default
+    /// version of Hadoop for that AMI version is used.
     pub hadoop_version: Option<Val<String>>,
     /// `KeepJobFlowAliveWhenNoSteps`.
+    ///
+    /// Specifies whether the cluster should remain available after completing all steps. Defaults to
+    /// `false` . For more information about configuring cluster termination, see [Control Cluster
+    /// Termination](https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-plan-termination.html) in
+    /// the *EMR Management Guide* .
     pub keep_job_flow_alive_when_no_steps: Option<Val<bool>>,
     /// `MasterInstanceFleet`.
+    ///
+    /// Describes the EC2 instances and instance configurations for the master instance fleet when using
+    /// clusters with the instance fleet configuration.
     pub master_instance_fleet: Option<Val<InstanceFleetConfig>>,
     /// `MasterInstanceGroup`.
+    ///
+    /// Describes the EC2 instances and instance configurations for the master instance group when using
+    /// clusters with the uniform instance group configuration.
     pub master_instance_group: Option<Val<InstanceGroupConfig>>,
     /// `Placement`.
+    ///
+    /// The Availability Zone in which the cluster runs.
     pub placement: Option<Val<PlacementType>>,
     /// `ServiceAccessSecurityGroup`.
+    ///
+    /// The identifier of the Amazon EC2 security group for the Amazon EMR service to access clusters in VPC
+    /// private subnets.
     pub service_access_security_group: Option<Val<String>>,
     /// `TaskInstanceFleets`.
+    ///
+    /// Describes the EC2 instances and instance configurations for the task instance fleets when using
+    /// clusters with the instance fleet configuration. These task instance fleets are added to the cluster
+    /// as part of the cluster launch. Each task instance fleet must have a unique name specified so that
+    /// CloudFormation can differentiate between the task instance fleets.
+    ///
+    /// > You can currently specify only one task instance fleet for a cluster. After creating the cluster,
+    /// you can only modify the mutable properties of `InstanceFleetConfig` , which are
+    /// `TargetOnDemandCapacity` and `TargetSpotCapacity` . Modifying any other property results in cluster
+    /// replacement. > To allow a maximum of 30 Amazon EC2 instance types per fleet, include
+    /// `TaskInstanceFleets` when you create your cluster. If you create your cluster without
+    /// `TaskInstanceFleets` , Amazon EMR uses its default allocation strategy, which allows for a maximum
+    /// of five Amazon EC2 instance types.
     pub task_instance_fleets: Option<Val<Vec<InstanceFleetConfig>>>,
     /// `TaskInstanceGroups`.
+    ///
+    /// Describes the EC2 instances and instance configurations for task instance groups when using clusters
+    /// with the uniform instance group configuration. These task instance groups are added to the cluster
+    /// as part of the cluster launch. Each task instance group must have a unique name specified so that
+    /// CloudFormation can differentiate between the task instance groups.
+    ///
+    /// > After creating the cluster, you can only modify the mutable properties of `InstanceGroupConfig` ,
+    /// which are `AutoScalingPolicy` and `InstanceCount` . Modifying any other property results in cluster
+    /// replacement.
     pub task_instance_groups: Option<Val<Vec<InstanceGroupConfig>>>,
     /// `TerminationProtected`.
+    ///
+    /// Specifies whether to lock the cluster to prevent the Amazon EC2 instances from being terminated by
+    /// API call, user intervention, or in the event of a job-flow error.
     pub termination_protected: Option<Val<bool>>,
     /// `UnhealthyNodeReplacement`.
+    ///
+    /// Indicates whether Amazon EMR should gracefully replace core nodes that have degraded within the
+    /// cluster.
     pub unhealthy_node_replacement: Option<Val<bool>>,
 }
 
@@ -1852,17 +2341,37 @@ impl ToValue for JobFlowInstancesConfig {
 impl Literal for JobFlowInstancesConfig {}
 
 /// The [`KerberosAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-kerberosattributes.html) property type.
+///
+/// `KerberosAttributes` is a property of the `AWS::EMR::Cluster` resource. `KerberosAttributes` define
+/// the cluster-specific Kerberos configuration when Kerberos authentication is enabled using a security
+/// configuration. The cluster-specific configuration must be compatible with the security
+/// configuration. For more information see [Use Kerberos
+/// Authentication](https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-kerberos.html) in the *EMR
+/// Management Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KerberosAttributes {
     /// `ADDomainJoinPassword`.
+    ///
+    /// The Active Directory password for `ADDomainJoinUser` .
     pub ad_domain_join_password: Option<Val<String>>,
     /// `ADDomainJoinUser`.
+    ///
+    /// Required only when establishing a cross-realm trust with an Active Directory domain. A user with
+    /// sufficient privileges to join resources to the domain.
     pub ad_domain_join_user: Option<Val<String>>,
     /// `CrossRealmTrustPrincipalPassword`.
+    ///
+    /// Required only when establishing a cross-realm trust with a KDC in a different realm. The cross-realm
+    /// principal password, which must be identical across realms.
     pub cross_realm_trust_principal_password: Option<Val<String>>,
     /// `KdcAdminPassword`: required.
+    ///
+    /// The password used within the cluster for the kadmin service on the cluster-dedicated KDC, which
+    /// maintains Kerberos principals, password policies, and keytabs for the cluster.
     pub kdc_admin_password: Option<Val<String>>,
     /// `Realm`: required.
+    ///
+    /// The name of the Kerberos realm to which all nodes in a cluster belong. For example, `EC2.INTERNAL` .
     pub realm: Option<Val<String>>,
 }
 
@@ -1948,11 +2457,18 @@ impl ToValue for KerberosAttributes {
 impl Literal for KerberosAttributes {}
 
 /// The [`KeyValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-keyvalue.html) property type.
+///
+/// `KeyValue` is a subproperty of the `HadoopJarStepConfig` property type. `KeyValue` is used to pass
+/// parameters to a step.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyValue {
     /// `Key`.
+    ///
+    /// The unique identifier of a key-value pair.
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value part of the identified key.
     pub value: Option<Val<String>>,
 }
 
@@ -2006,13 +2522,28 @@ impl ToValue for KeyValue {
 impl Literal for KeyValue {}
 
 /// The [`ManagedScalingPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-managedscalingpolicy.html) property type.
+///
+/// Managed scaling policy for an Amazon EMR cluster. The policy specifies the limits for resources that
+/// can be added or terminated from a cluster. The policy only applies to the core and task nodes. The
+/// master node cannot be scaled after initial configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedScalingPolicy {
     /// `ComputeLimits`.
+    ///
+    /// The Amazon EC2 unit limits for a managed scaling policy. The managed scaling activity of a cluster
+    /// is not allowed to go above or below these limits. The limit only applies to the core and task nodes.
+    /// The master node cannot be scaled after initial configuration.
     pub compute_limits: Option<Val<ComputeLimits>>,
     /// `ScalingStrategy`.
+    ///
+    /// Determines whether a custom scaling utilization performance index can be set. Possible values
+    /// include *ADVANCED* or *DEFAULT* .
     pub scaling_strategy: Option<Val<String>>,
     /// `UtilizationPerformanceIndex`.
+    ///
+    /// An integer value that represents an advanced scaling strategy. Setting a higher value optimizes for
+    /// performance. Setting a lower value optimizes for resource conservation. Setting the value to 50
+    /// balances performance and resource conservation. Possible values are 1, 25, 50, 75, and 100.
     pub utilization_performance_index: Option<Val<i64>>,
 }
 
@@ -2072,11 +2603,22 @@ impl ToValue for ManagedScalingPolicy {
 impl Literal for ManagedScalingPolicy {}
 
 /// The [`MetricDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-metricdimension.html) property type.
+///
+/// `MetricDimension` is a subproperty of the `CloudWatchAlarmDefinition` property type.
+/// `MetricDimension` specifies a CloudWatch dimension, which is specified with a `Key` `Value` pair.
+/// The key is known as a `Name` in CloudWatch. By default, Amazon EMR uses one dimension whose `Key` is
+/// `JobFlowID` and `Value` is a variable representing the cluster ID, which is `${emr.clusterId}` .
+/// This enables the automatic scaling rule for EMR to bootstrap when the cluster ID becomes available
+/// during cluster creation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricDimension {
     /// `Key`: required.
+    ///
+    /// The dimension name.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The dimension value.
     pub value: Option<Val<String>>,
 }
 
@@ -2136,13 +2678,36 @@ impl ToValue for MetricDimension {
 impl Literal for MetricDimension {}
 
 /// The [`OnDemandCapacityReservationOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-ondemandcapacityreservationoptions.html) property type.
+///
+/// Describes the strategy for using unused Capacity Reservations for fulfilling On-Demand capacity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnDemandCapacityReservationOptions {
     /// `CapacityReservationPreference`.
+    ///
+    /// Indicates the instance's Capacity Reservation preferences. Possible preferences include:
+    ///
+    /// - `open` - The instance can run in any open Capacity Reservation that has matching attributes
+    ///   (instance type, platform, Availability Zone).
+    /// - `none` - The instance avoids running in a Capacity Reservation even if one is available. The
+    ///   instance runs as an On-Demand Instance.
     pub capacity_reservation_preference: Option<Val<String>>,
     /// `CapacityReservationResourceGroupArn`.
+    ///
+    /// The ARN of the Capacity Reservation resource group in which to run the instance.
     pub capacity_reservation_resource_group_arn: Option<Val<String>>,
     /// `UsageStrategy`.
+    ///
+    /// Indicates whether to use unused Capacity Reservations for fulfilling On-Demand capacity.
+    ///
+    /// If you specify `use-capacity-reservations-first` , the fleet uses unused Capacity Reservations to
+    /// fulfill On-Demand capacity up to the target On-Demand capacity. If multiple instance pools have
+    /// unused Capacity Reservations, the On-Demand allocation strategy ( `lowest-price` ) is applied. If
+    /// the number of unused Capacity Reservations is less than the On-Demand target capacity, the remaining
+    /// On-Demand target capacity is launched according to the On-Demand allocation strategy (
+    /// `lowest-price` ).
+    ///
+    /// If you do not specify a value, the fleet fulfills the On-Demand capacity according to the chosen
+    /// On-Demand allocation strategy.
     pub usage_strategy: Option<Val<String>>,
 }
 
@@ -2202,11 +2767,26 @@ impl ToValue for OnDemandCapacityReservationOptions {
 impl Literal for OnDemandCapacityReservationOptions {}
 
 /// The [`OnDemandProvisioningSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-ondemandprovisioningspecification.html) property type.
+///
+/// The launch specification for On-Demand Instances in the instance fleet, which determines the
+/// allocation strategy.
+///
+/// > The instance fleet configuration is available only in Amazon EMR releases 4.8.0 and later,
+/// excluding 5.0.x versions. On-Demand Instances allocation strategy is available in Amazon EMR
+/// releases 5.12.1 and later.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnDemandProvisioningSpecification {
     /// `AllocationStrategy`: required.
+    ///
+    /// Specifies the strategy to use in launching On-Demand instance fleets. Available options are
+    /// `lowest-price` and `prioritized` . `lowest-price` specifies to launch the instances with the lowest
+    /// price first, and `prioritized` specifies that Amazon EMR should launch the instances with the
+    /// highest priority first. The default is `lowest-price` .
     pub allocation_strategy: Option<Val<String>>,
     /// `CapacityReservationOptions`.
+    ///
+    /// The launch specification for On-Demand instances in the instance fleet, which determines the
+    /// allocation strategy.
     pub capacity_reservation_options: Option<Val<OnDemandCapacityReservationOptions>>,
 }
 
@@ -2267,13 +2847,26 @@ impl ToValue for OnDemandProvisioningSpecification {
 impl Literal for OnDemandProvisioningSpecification {}
 
 /// The [`OnDemandResizingSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-ondemandresizingspecification.html) property type.
+///
+/// The resize specification for On-Demand Instances in the instance fleet, which contains the resize
+/// timeout period.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnDemandResizingSpecification {
     /// `AllocationStrategy`.
+    ///
+    /// Specifies the allocation strategy to use to launch On-Demand instances during a resize. The default
+    /// is `lowest-price` .
     pub allocation_strategy: Option<Val<String>>,
     /// `CapacityReservationOptions`.
     pub capacity_reservation_options: Option<Val<OnDemandCapacityReservationOptions>>,
     /// `TimeoutDurationMinutes`.
+    ///
+    /// On-Demand resize timeout in minutes. If On-Demand Instances are not provisioned within this time,
+    /// the resize workflow stops. The minimum value is 5 minutes, and the maximum value is 10,080 minutes
+    /// (7 days). The timeout applies to all resize workflows on the Instance Fleet. The resize could be
+    /// triggered by Amazon EMR Managed Scaling or by the customer (via Amazon EMR Console, Amazon EMR CLI
+    /// modify-instance-fleet or Amazon EMR SDK ModifyInstanceFleet API) or by Amazon EMR due to Amazon EC2
+    /// Spot Reclamation.
     pub timeout_duration_minutes: Option<Val<i64>>,
 }
 
@@ -2333,11 +2926,26 @@ impl ToValue for OnDemandResizingSpecification {
 impl Literal for OnDemandResizingSpecification {}
 
 /// The [`PlacementGroupConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-placementgroupconfig.html) property type.
+///
+/// Placement group configuration for an Amazon EMR cluster. The configuration specifies the placement
+/// strategy that can be applied to instance roles during cluster creation.
+///
+/// To use this configuration, consider attaching managed policy
+/// AmazonElasticMapReducePlacementGroupPolicy to the Amazon EMR role.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlacementGroupConfig {
     /// `InstanceRole`: required.
+    ///
+    /// Role of the instance in the cluster.
+    ///
+    /// Starting with Amazon EMR release 5.23.0, the only supported instance role is `MASTER` .
     pub instance_role: Option<Val<String>>,
     /// `PlacementStrategy`.
+    ///
+    /// Amazon EC2 Placement Group strategy associated with instance role.
+    ///
+    /// Starting with Amazon EMR release 5.23.0, the only supported placement strategy is `SPREAD` for the
+    /// `MASTER` instance role.
     pub placement_strategy: Option<Val<String>>,
 }
 
@@ -2394,9 +3002,15 @@ impl ToValue for PlacementGroupConfig {
 impl Literal for PlacementGroupConfig {}
 
 /// The [`PlacementType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-placementtype.html) property type.
+///
+/// `PlacementType` is a property of the `AWS::EMR::Cluster` resource. `PlacementType` determines the
+/// Amazon EC2 Availability Zone configuration of the cluster (job flow).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlacementType {
     /// `AvailabilityZone`: required.
+    ///
+    /// The Amazon EC2 Availability Zone for the cluster. `AvailabilityZone` is used for uniform instance
+    /// groups, while `AvailabilityZones` (plural) is used for instance fleets.
     pub availability_zone: Option<Val<String>>,
 }
 
@@ -2451,11 +3065,20 @@ impl ToValue for PlacementType {
 impl Literal for PlacementType {}
 
 /// The [`ScalingAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-scalingaction.html) property type.
+///
+/// `ScalingAction` is a subproperty of the `ScalingRule` property type. `ScalingAction` determines the
+/// type of adjustment the automatic scaling activity makes when triggered, and the periodicity of the
+/// adjustment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingAction {
     /// `Market`.
+    ///
+    /// Not available for instance groups. Instance groups use the market type specified for the group.
     pub market: Option<Val<String>>,
     /// `SimpleScalingPolicyConfiguration`: required.
+    ///
+    /// The type of adjustment the automatic scaling activity makes when triggered, and the periodicity of
+    /// the adjustment.
     pub simple_scaling_policy_configuration: Option<Val<SimpleScalingPolicyConfiguration>>,
 }
 
@@ -2524,11 +3147,22 @@ impl ToValue for ScalingAction {
 impl Literal for ScalingAction {}
 
 /// The [`ScalingConstraints`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-scalingconstraints.html) property type.
+///
+/// `ScalingConstraints` is a subproperty of the `AutoScalingPolicy` property type. `ScalingConstraints`
+/// defines the upper and lower EC2 instance limits for an automatic scaling policy. Automatic scaling
+/// activities triggered by automatic scaling rules will not cause an instance group to grow above or
+/// shrink below these limits.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingConstraints {
     /// `MaxCapacity`: required.
+    ///
+    /// The upper boundary of Amazon EC2 instances in an instance group beyond which scaling activities are
+    /// not allowed to grow. Scale-out activities will not add instances beyond this boundary.
     pub max_capacity: Option<Val<i64>>,
     /// `MinCapacity`: required.
+    ///
+    /// The lower boundary of Amazon EC2 instances in an instance group below which scaling activities are
+    /// not allowed to shrink. Scale-in activities will not terminate instances below this boundary.
     pub min_capacity: Option<Val<i64>>,
 }
 
@@ -2588,15 +3222,29 @@ impl ToValue for ScalingConstraints {
 impl Literal for ScalingConstraints {}
 
 /// The [`ScalingRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-scalingrule.html) property type.
+///
+/// `ScalingRule` is a subproperty of the `AutoScalingPolicy` property type. `ScalingRule` defines the
+/// scale-in or scale-out rules for scaling activity, including the CloudWatch metric alarm that
+/// triggers activity, how EC2 instances are added or removed, and the periodicity of adjustments. The
+/// automatic scaling policy for an instance group can comprise one or more automatic scaling rules.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingRule {
     /// `Action`: required.
+    ///
+    /// The conditions that trigger an automatic scaling activity.
     pub action: Option<Val<ScalingAction>>,
     /// `Description`.
+    ///
+    /// A friendly, more verbose description of the automatic scaling rule.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name used to identify an automatic scaling rule. Rule names must be unique within a scaling
+    /// policy.
     pub name: Option<Val<String>>,
     /// `Trigger`: required.
+    ///
+    /// The CloudWatch alarm definition that determines when automatic scaling activity is triggered.
     pub trigger: Option<Val<ScalingTrigger>>,
 }
 
@@ -2676,9 +3324,15 @@ impl ToValue for ScalingRule {
 impl Literal for ScalingRule {}
 
 /// The [`ScalingTrigger`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-scalingtrigger.html) property type.
+///
+/// `ScalingTrigger` is a subproperty of the `ScalingRule` property type. `ScalingTrigger` determines
+/// the conditions that trigger an automatic scaling activity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingTrigger {
     /// `CloudWatchAlarmDefinition`: required.
+    ///
+    /// The definition of a CloudWatch metric alarm. When the defined alarm conditions are met along with
+    /// other trigger parameters, scaling activity begins.
     pub cloud_watch_alarm_definition: Option<Val<CloudWatchAlarmDefinition>>,
 }
 
@@ -2737,11 +3391,19 @@ impl ToValue for ScalingTrigger {
 impl Literal for ScalingTrigger {}
 
 /// The [`ScriptBootstrapActionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-scriptbootstrapactionconfig.html) property type.
+///
+/// `ScriptBootstrapActionConfig` is a subproperty of the `BootstrapActionConfig` property type.
+/// `ScriptBootstrapActionConfig` specifies the arguments and location of the bootstrap script for EMR
+/// to run on all cluster nodes before it installs open-source big data applications on them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScriptBootstrapActionConfig {
     /// `Args`.
+    ///
+    /// A list of command line arguments to pass to the bootstrap action script.
     pub args: Option<Val<Vec<String>>>,
     /// `Path`: required.
+    ///
+    /// Location in Amazon S3 of the script to run during a bootstrap action.
     pub path: Option<Val<String>>,
 }
 
@@ -2803,13 +3465,38 @@ impl ToValue for ScriptBootstrapActionConfig {
 impl Literal for ScriptBootstrapActionConfig {}
 
 /// The [`SimpleScalingPolicyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-simplescalingpolicyconfiguration.html) property type.
+///
+/// `SimpleScalingPolicyConfiguration` is a subproperty of the `ScalingAction` property type.
+/// `SimpleScalingPolicyConfiguration` determines how an automatic scaling action adds or removes
+/// instances, the cooldown period, and the number of EC2 instances that are added each time the
+/// CloudWatch metric alarm condition is satisfied.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SimpleScalingPolicyConfiguration {
     /// `AdjustmentType`.
+    ///
+    /// The way in which Amazon EC2 instances are added (if `ScalingAdjustment` is a positive number) or
+    /// terminated (if `ScalingAdjustment` is a negative number) each time the scaling activity is
+    /// triggered. `CHANGE_IN_CAPACITY` is the default. `CHANGE_IN_CAPACITY` indicates that the Amazon EC2
+    /// instance count increments or decrements by `ScalingAdjustment` , which should be expressed as an
+    /// integer. `PERCENT_CHANGE_IN_CAPACITY` indicates the instance count increments or decrements by the
+    /// percentage specified by `ScalingAdjustment` , which should be expressed as an integer. For example, 20
+    /// indicates an increase in 20% increments of cluster capacity. `EXACT_CAPACITY` indicates the scaling
+    /// activity results in an instance group with the number of Amazon EC2 instances specified by
+    /// `ScalingAdjustment` , which should be expressed as a positive integer.
     pub adjustment_type: Option<Val<String>>,
     /// `CoolDown`.
+    ///
+    /// The amount of time, in seconds, after a scaling activity completes before any further
+    /// trigger-related scaling activities can start. The default value is 0.
     pub cool_down: Option<Val<i64>>,
     /// `ScalingAdjustment`: required.
+    ///
+    /// The amount by which to scale in or scale out, based on the specified `AdjustmentType` . A positive
+    /// value adds to the instance group's Amazon EC2 instance count while a negative number removes
+    /// instances. If `AdjustmentType` is set to `EXACT_CAPACITY` , the number should only be a positive
+    /// integer. If `AdjustmentType` is set to `PERCENT_CHANGE_IN_CAPACITY` , the value should express the
+    /// percentage as an integer. For example, -20 indicates a decrease in 20% increments of cluster
+    /// capacity.
     pub scaling_adjustment: Option<Val<i64>>,
 }
 
@@ -2876,15 +3563,54 @@ impl ToValue for SimpleScalingPolicyConfiguration {
 impl Literal for SimpleScalingPolicyConfiguration {}
 
 /// The [`SpotProvisioningSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-spotprovisioningspecification.html) property type.
+///
+/// `SpotProvisioningSpecification` is a subproperty of the `InstanceFleetProvisioningSpecifications`
+/// property type. `SpotProvisioningSpecification` determines the launch specification for Spot
+/// instances in the instance fleet, which includes the defined duration and provisioning timeout
+/// behavior.
+///
+/// > The instance fleet configuration is available only in Amazon EMR versions 4.8.0 and later,
+/// excluding 5.0.x versions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpotProvisioningSpecification {
     /// `AllocationStrategy`.
+    ///
+    /// Specifies one of the following strategies to launch Spot Instance fleets: `capacity-optimized` ,
+    /// `price-capacity-optimized` , `lowest-price` , or `diversified` , and
+    /// `capacity-optimized-prioritized` . For more information on the provisioning strategies, see
+    /// [Allocation strategies for Spot
+    /// Instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-allocation-strategy.html)
+    /// in the *Amazon EC2 User Guide for Linux Instances* .
+    ///
+    /// > When you launch a Spot Instance fleet with the old console, it automatically launches with the
+    /// `capacity-optimized` strategy. You can't change the allocation strategy from the old console.
     pub allocation_strategy: Option<Val<String>>,
     /// `BlockDurationMinutes`.
+    ///
+    /// The defined duration for Spot Instances (also known as Spot blocks) in minutes. When specified, the
+    /// Spot Instance does not terminate before the defined duration expires, and defined duration pricing
+    /// for Spot Instances applies. Valid values are 60, 120, 180, 240, 300, or 360. The duration period
+    /// starts as soon as a Spot Instance receives its instance ID. At the end of the duration, Amazon EC2
+    /// marks the Spot Instance for termination and provides a Spot Instance termination notice, which gives
+    /// the instance a two-minute warning before it terminates.
+    ///
+    /// > Spot Instances with a defined duration (also known as Spot blocks) are no longer available to new
+    /// customers from July 1, 2021. For customers who have previously used the feature, we will continue to
+    /// support Spot Instances with a defined duration until December 31, 2022.
     pub block_duration_minutes: Option<Val<i64>>,
     /// `TimeoutAction`: required.
+    ///
+    /// The action to take when `TargetSpotCapacity` has not been fulfilled when the
+    /// `TimeoutDurationMinutes` has expired; that is, when all Spot Instances could not be provisioned
+    /// within the Spot provisioning timeout. Valid values are `TERMINATE_CLUSTER` and `SWITCH_TO_ON_DEMAND`
+    /// . SWITCH_TO_ON_DEMAND specifies that if no Spot Instances are available, On-Demand Instances should
+    /// be provisioned to fulfill any remaining Spot capacity.
     pub timeout_action: Option<Val<String>>,
     /// `TimeoutDurationMinutes`: required.
+    ///
+    /// The Spot provisioning timeout period in minutes. If Spot Instances are not provisioned within this
+    /// time period, the `TimeOutAction` is taken. Minimum value is 5 and maximum value is 1440. The timeout
+    /// applies only during initial provisioning, when the cluster is first created.
     pub timeout_duration_minutes: Option<Val<i64>>,
 }
 
@@ -2968,11 +3694,25 @@ impl ToValue for SpotProvisioningSpecification {
 impl Literal for SpotProvisioningSpecification {}
 
 /// The [`SpotResizingSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-spotresizingspecification.html) property type.
+///
+/// The resize specification for Spot Instances in the instance fleet, which contains the resize timeout
+/// period.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpotResizingSpecification {
     /// `AllocationStrategy`.
+    ///
+    /// Specifies the allocation strategy to use to launch Spot instances during a resize. If you run Amazon
+    /// EMR releases 6.9.0 or higher, the default is `price-capacity-optimized` . If you run Amazon EMR
+    /// releases 6.8.0 or lower, the default is `capacity-optimized` .
     pub allocation_strategy: Option<Val<String>>,
     /// `TimeoutDurationMinutes`.
+    ///
+    /// Spot resize timeout in minutes. If Spot Instances are not provisioned within this time, the resize
+    /// workflow will stop provisioning of Spot instances. Minimum value is 5 minutes and maximum value is 10,080
+    /// minutes (7 days). The timeout applies to all resize workflows on the Instance Fleet. The resize
+    /// could be triggered by Amazon EMR Managed Scaling or by the customer (via Amazon EMR Console, Amazon
+    /// EMR CLI modify-instance-fleet or Amazon EMR SDK ModifyInstanceFleet API) or by Amazon EMR due to
+    /// Amazon EC2 Spot Reclamation.
     pub timeout_duration_minutes: Option<Val<i64>>,
 }
 
@@ -3026,13 +3766,24 @@ impl ToValue for SpotResizingSpecification {
 impl Literal for SpotResizingSpecification {}
 
 /// The [`StepConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-stepconfig.html) property type.
+///
+/// `StepConfig` is a property of the `AWS::EMR::Cluster` resource. The `StepConfig` property type
+/// specifies a cluster (job flow) step, which runs only on the master node. Steps are used to submit
+/// data processing jobs to the cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StepConfig {
     /// `ActionOnFailure`.
+    ///
+    /// The action to take when the cluster step fails. Possible values are `CANCEL_AND_WAIT` and `CONTINUE`
+    /// .
     pub action_on_failure: Option<Val<String>>,
     /// `HadoopJarStep`: required.
+    ///
+    /// The JAR file used for the step.
     pub hadoop_jar_step: Option<Val<HadoopJarStepConfig>>,
     /// `Name`: required.
+    ///
+    /// The name of the step.
     pub name: Option<Val<String>>,
 }
 
@@ -3166,15 +3917,29 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VolumeSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-cluster-volumespecification.html) property type.
+///
+/// `VolumeSpecification` is a subproperty of the `EbsBlockDeviceConfig` property type.
+/// `VolumeSecification` determines the volume type, IOPS, and size (GiB) for EBS volumes attached to
+/// EC2 instances.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeSpecification {
     /// `Iops`.
+    ///
+    /// The number of I/O operations per second (IOPS) that the volume supports.
     pub iops: Option<Val<i64>>,
     /// `SizeInGB`: required.
+    ///
+    /// The volume size, in gibibytes (GiB). This can be a number from 1 - 1024. If the volume type is
+    /// EBS-optimized, the minimum value is 10.
     pub size_in_gb: Option<Val<i64>>,
     /// `Throughput`.
+    ///
+    /// The throughput, in mebibyte per second (MiB/s). This optional parameter can be a number from 125 - 1000
+    /// and is valid only for gp3 volumes.
     pub throughput: Option<Val<i64>>,
     /// `VolumeType`: required.
+    ///
+    /// The volume type. Volume types supported are gp3, gp2, io1, st1, sc1, and standard.
     pub volume_type: Option<Val<String>>,
 }
 

@@ -5,24 +5,86 @@ use crate::rt::*;
 
 /// The [`AWS::EMR::InstanceFleetConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-emr-instancefleetconfig.html) resource type.
 ///
+/// Use `InstanceFleetConfig` to define instance fleets for an EMR cluster. A cluster can not use both
+/// instance fleets and instance groups. For more information, see [Configure Instance
+/// Fleets](https://docs.aws.amazon.com//emr/latest/ManagementGuide/emr-instance-group-configuration.html)
+/// in the *Amazon EMR Management Guide* .
+///
+/// > The instance fleet configuration is available only in Amazon EMR versions 4.8.0 and later,
+/// excluding 5.0.x versions. > You can currently only add a task instance fleet to a cluster with this
+/// resource. If you use this resource, CloudFormation waits for the cluster launch to complete before
+/// adding the task instance fleet to the cluster. In order to add a task instance fleet to the cluster
+/// as part of the cluster launch and minimize delays in provisioning task nodes, use the
+/// `TaskInstanceFleets` subproperty for the [AWS::EMR::Cluster
+/// JobFlowInstancesConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticmapreduce-cluster-jobflowinstancesconfig.html)
+/// property instead. To use this subproperty, see
+/// [AWS::EMR::Cluster](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticmapreduce-cluster.html)
+/// for examples.
+///
 /// Build it with [`InstanceFleetConfig::builder`]; adding it to a stack returns a [`InstanceFleetConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceFleetConfig {
     /// `ClusterId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the EMR cluster.
     pub cluster_id: Option<Val<String>>,
     /// `InstanceFleetType`: required. Changing it replaces the resource.
+    ///
+    /// The node type that the instance fleet hosts.
+    ///
+    /// *Allowed Values* : TASK
     pub instance_fleet_type: Option<Val<String>>,
     /// `InstanceTypeConfigs`.
+    ///
+    /// `InstanceTypeConfigs` determine the EC2 instances that Amazon EMR attempts to provision to fulfill
+    /// On-Demand and Spot target capacities.
+    ///
+    /// > The instance fleet configuration is available only in Amazon EMR versions 4.8.0 and later,
+    /// excluding 5.0.x versions.
     pub instance_type_configs: Option<Val<Vec<InstanceTypeConfig>>>,
     /// `LaunchSpecifications`. Changing it replaces the resource.
+    ///
+    /// The launch specification for the instance fleet.
     pub launch_specifications: Option<Val<InstanceFleetProvisioningSpecifications>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The friendly name of the instance fleet.
     pub name: Option<Val<String>>,
     /// `ResizeSpecifications`.
+    ///
+    /// The resize specification for the instance fleet.
     pub resize_specifications: Option<Val<InstanceFleetResizingSpecifications>>,
     /// `TargetOnDemandCapacity`.
+    ///
+    /// The target capacity of On-Demand units for the instance fleet, which determines how many On-Demand
+    /// instances to provision. When the instance fleet launches, Amazon EMR tries to provision On-Demand
+    /// instances as specified by `InstanceTypeConfig` . Each instance configuration has a specified
+    /// `WeightedCapacity` . When an On-Demand instance is provisioned, the `WeightedCapacity` units count
+    /// toward the target capacity. Amazon EMR provisions instances until the target capacity is totally
+    /// fulfilled, even if this results in an overage. For example, if there are 2 units remaining to
+    /// fulfill capacity, and Amazon EMR can only provision an instance with a `WeightedCapacity` of 5
+    /// units, the instance is provisioned, and the target capacity is exceeded by 3 units.
+    ///
+    /// > If not specified or set to 0, only Spot instances are provisioned for the instance fleet using
+    /// `TargetSpotCapacity` . At least one of `TargetSpotCapacity` and `TargetOnDemandCapacity` should be
+    /// greater than 0. For a master instance fleet, only one of `TargetSpotCapacity` and
+    /// `TargetOnDemandCapacity` can be specified, and its value must be 1.
     pub target_on_demand_capacity: Option<Val<i64>>,
     /// `TargetSpotCapacity`.
+    ///
+    /// The target capacity of Spot units for the instance fleet, which determines how many Spot instances
+    /// to provision. When the instance fleet launches, Amazon EMR tries to provision Spot instances as
+    /// specified by `InstanceTypeConfig` . Each instance configuration has a specified `WeightedCapacity` .
+    /// When a Spot instance is provisioned, the `WeightedCapacity` units count toward the target capacity.
+    /// Amazon EMR provisions instances until the target capacity is totally fulfilled, even if this results
+    /// in an overage. For example, if there are 2 units remaining to fulfill capacity, and Amazon EMR can
+    /// only provision an instance with a `WeightedCapacity` of 5 units, the instance is provisioned, and
+    /// the target capacity is exceeded by 3 units.
+    ///
+    /// > If not specified or set to 0, only On-Demand instances are provisioned for the instance fleet. At
+    /// least one of `TargetSpotCapacity` and `TargetOnDemandCapacity` should be greater than 0. For a
+    /// master instance fleet, only one of `TargetSpotCapacity` and `TargetOnDemandCapacity` can be
+    /// specified, and its value must be 1.
     pub target_spot_capacity: Option<Val<i64>>,
 }
 
@@ -166,13 +228,29 @@ impl InstanceFleetConfigHandle {
 }
 
 /// The [`Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancefleetconfig-configuration.html) property type.
+///
+/// > Used only with Amazon EMR release 4.0 and later.
+///
+/// `Configuration` specifies optional configurations for customizing open-source big data applications
+/// and environment parameters. A configuration consists of a classification, properties, and optional
+/// nested configurations. A classification refers to an application-specific configuration file.
+/// Properties are the settings you want to change in that file. For more information, see [Configuring
+/// Applications](https://docs.aws.amazon.com/emr/latest/ReleaseGuide/emr-configure-apps.html) in the *Amazon
+/// EMR Release Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Configuration {
     /// `Classification`.
+    ///
+    /// The classification within a configuration.
     pub classification: Option<Val<String>>,
     /// `ConfigurationProperties`.
+    ///
+    /// Within a configuration classification, a set of properties that represent the settings that you want
+    /// to change in the configuration file. Duplicates not allowed.
     pub configuration_properties: Option<Val<BTreeMap<String, String>>>,
     /// `Configurations`.
+    ///
+    /// A list of additional configurations to apply within a configuration object.
     pub configurations: Option<Val<Vec<Configuration>>>,
 }
 
@@ -242,11 +320,21 @@ impl ToValue for Configuration {
 impl Literal for Configuration {}
 
 /// The [`EbsBlockDeviceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancefleetconfig-ebsblockdeviceconfig.html) property type.
+///
+/// `EbsBlockDeviceConfig` is a subproperty of the `EbsConfiguration` property type.
+/// `EbsBlockDeviceConfig` defines the number and type of EBS volumes to associate with all EC2
+/// instances in an EMR cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsBlockDeviceConfig {
     /// `VolumeSpecification`: required.
+    ///
+    /// EBS volume specifications such as volume type, IOPS, size (GiB) and throughput (MiB/s) that are
+    /// requested for the EBS volume attached to an Amazon EC2 instance in the cluster.
     pub volume_specification: Option<Val<VolumeSpecification>>,
     /// `VolumesPerInstance`.
+    ///
+    /// Number of EBS volumes with a specific volume configuration that are associated with every instance
+    /// in the instance group
     pub volumes_per_instance: Option<Val<i64>>,
 }
 
@@ -310,11 +398,18 @@ impl ToValue for EbsBlockDeviceConfig {
 impl Literal for EbsBlockDeviceConfig {}
 
 /// The [`EbsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancefleetconfig-ebsconfiguration.html) property type.
+///
+/// `EbsConfiguration` determines the EBS volumes to attach to EMR cluster instances.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsConfiguration {
     /// `EbsBlockDeviceConfigs`.
+    ///
+    /// An array of Amazon EBS volume specifications attached to a cluster instance.
     pub ebs_block_device_configs: Option<Val<Vec<EbsBlockDeviceConfig>>>,
     /// `EbsOptimized`.
+    ///
+    /// Indicates whether an Amazon EBS volume is EBS-optimized. The default is false. You should explicitly
+    /// set this value to true to enable the Amazon EBS-optimized setting for an EC2 instance.
     pub ebs_optimized: Option<Val<bool>>,
 }
 
@@ -373,11 +468,28 @@ impl ToValue for EbsConfiguration {
 impl Literal for EbsConfiguration {}
 
 /// The [`InstanceFleetProvisioningSpecifications`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancefleetconfig-instancefleetprovisioningspecifications.html) property type.
+///
+/// > The instance fleet configuration is available only in Amazon EMR versions 4.8.0 and later,
+/// excluding 5.0.x versions.
+///
+/// `InstanceTypeConfig` is a sub-property of `InstanceFleetConfig` . `InstanceTypeConfig` determines
+/// the EC2 instances that Amazon EMR attempts to provision to fulfill On-Demand and Spot target
+/// capacities.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceFleetProvisioningSpecifications {
     /// `OnDemandSpecification`.
+    ///
+    /// The launch specification for On-Demand Instances in the instance fleet, which determines the
+    /// allocation strategy and capacity reservation options.
+    ///
+    /// > The instance fleet configuration is available only in Amazon EMR releases 4.8.0 and later,
+    /// excluding 5.0.x versions. On-Demand Instances allocation strategy is available in Amazon EMR
+    /// releases 5.12.1 and later.
     pub on_demand_specification: Option<Val<OnDemandProvisioningSpecification>>,
     /// `SpotSpecification`.
+    ///
+    /// The launch specification for Spot instances in the fleet, which determines the allocation strategy,
+    /// defined duration, and provisioning timeout behavior.
     pub spot_specification: Option<Val<SpotProvisioningSpecification>>,
 }
 
@@ -431,11 +543,19 @@ impl ToValue for InstanceFleetProvisioningSpecifications {
 impl Literal for InstanceFleetProvisioningSpecifications {}
 
 /// The [`InstanceFleetResizingSpecifications`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancefleetconfig-instancefleetresizingspecifications.html) property type.
+///
+/// The resize specification for On-Demand and Spot Instances in the fleet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceFleetResizingSpecifications {
     /// `OnDemandResizeSpecification`.
+    ///
+    /// The resize specification for On-Demand Instances in the instance fleet, which contains the
+    /// allocation strategy, capacity reservation options, and the resize timeout period.
     pub on_demand_resize_specification: Option<Val<OnDemandResizingSpecification>>,
     /// `SpotResizeSpecification`.
+    ///
+    /// The resize specification for Spot Instances in the instance fleet, which contains the allocation
+    /// strategy and the resize timeout period.
     pub spot_resize_specification: Option<Val<SpotResizingSpecification>>,
 }
 
@@ -489,23 +609,61 @@ impl ToValue for InstanceFleetResizingSpecifications {
 impl Literal for InstanceFleetResizingSpecifications {}
 
 /// The [`InstanceTypeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancefleetconfig-instancetypeconfig.html) property type.
+///
+/// `InstanceType` config is a subproperty of `InstanceFleetConfig` . An instance type configuration
+/// specifies each instance type in an instance fleet. The configuration determines the EC2 instances
+/// Amazon EMR attempts to provision to fulfill On-Demand and Spot target capacities.
+///
+/// > The instance fleet configuration is available only in Amazon EMR versions 4.8.0 and later,
+/// excluding 5.0.x versions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceTypeConfig {
     /// `BidPrice`.
+    ///
+    /// The bid price for each Amazon EC2 Spot Instance type as defined by `InstanceType` . Expressed in
+    /// USD. If neither `BidPrice` nor `BidPriceAsPercentageOfOnDemandPrice` is provided,
+    /// `BidPriceAsPercentageOfOnDemandPrice` defaults to 100%.
     pub bid_price: Option<Val<String>>,
     /// `BidPriceAsPercentageOfOnDemandPrice`.
+    ///
+    /// The bid price, as a percentage of On-Demand price, for each Amazon EC2 Spot Instance as defined by
+    /// `InstanceType` . Expressed as a number (for example, 20 specifies 20%). If neither `BidPrice` nor
+    /// `BidPriceAsPercentageOfOnDemandPrice` is provided, `BidPriceAsPercentageOfOnDemandPrice` defaults to 100%.
     pub bid_price_as_percentage_of_on_demand_price: Option<Val<f64>>,
     /// `Configurations`.
+    ///
+    /// > Amazon EMR releases 4.x or later.
+    ///
+    /// An optional configuration specification to be used when provisioning cluster instances, which can
+    /// include configurations for applications and software bundled with Amazon EMR. A configuration
+    /// consists of a classification, properties, and optional nested configurations. A classification
+    /// refers to an application-specific configuration file. Properties are the settings you want to change
+    /// in that file. For more information, see [Configuring
+    /// Applications](https://docs.aws.amazon.com/emr/latest/ReleaseGuide/emr-configure-apps.html) .
     pub configurations: Option<Val<Vec<Configuration>>>,
     /// `CustomAmiId`.
+    ///
+    /// The custom AMI ID to use for the instance type.
     pub custom_ami_id: Option<Val<String>>,
     /// `EbsConfiguration`.
+    ///
+    /// The configuration of Amazon Elastic Block Store (Amazon EBS) attached to each instance as defined by
+    /// `InstanceType` .
     pub ebs_configuration: Option<Val<EbsConfiguration>>,
     /// `InstanceType`: required.
+    ///
+    /// An Amazon EC2 instance type, such as `m3.xlarge` .
     pub instance_type: Option<Val<String>>,
     /// `Priority`.
+    ///
+    /// The priority at which Amazon EMR launches the Amazon EC2 instances with this instance type. Priority
+    /// starts at 0, which is the highest priority. Amazon EMR considers the highest priority first.
     pub priority: Option<Val<f64>>,
     /// `WeightedCapacity`.
+    ///
+    /// The number of units that a provisioned instance of this type provides toward fulfilling the target
+    /// capacities defined in `InstanceFleetConfig` . This value is 1 for a master instance fleet, and must
+    /// be 1 or greater for core and task instance fleets. Defaults to 1 if not specified.
     pub weighted_capacity: Option<Val<i64>>,
 }
 
@@ -607,13 +765,36 @@ impl ToValue for InstanceTypeConfig {
 impl Literal for InstanceTypeConfig {}
 
 /// The [`OnDemandCapacityReservationOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancefleetconfig-ondemandcapacityreservationoptions.html) property type.
+///
+/// Describes the strategy for using unused Capacity Reservations for fulfilling On-Demand capacity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnDemandCapacityReservationOptions {
     /// `CapacityReservationPreference`.
+    ///
+    /// Indicates the instance's Capacity Reservation preferences. Possible preferences include:
+    ///
+    /// - `open` - The instance can run in any open Capacity Reservation that has matching attributes
+    ///   (instance type, platform, Availability Zone).
+    /// - `none` - The instance avoids running in a Capacity Reservation even if one is available. The
+    ///   instance runs as an On-Demand Instance.
     pub capacity_reservation_preference: Option<Val<String>>,
     /// `CapacityReservationResourceGroupArn`.
+    ///
+    /// The ARN of the Capacity Reservation resource group in which to run the instance.
     pub capacity_reservation_resource_group_arn: Option<Val<String>>,
     /// `UsageStrategy`.
+    ///
+    /// Indicates whether to use unused Capacity Reservations for fulfilling On-Demand capacity.
+    ///
+    /// If you specify `use-capacity-reservations-first` , the fleet uses unused Capacity Reservations to
+    /// fulfill On-Demand capacity up to the target On-Demand capacity. If multiple instance pools have
+    /// unused Capacity Reservations, the On-Demand allocation strategy ( `lowest-price` ) is applied. If
+    /// the number of unused Capacity Reservations is less than the On-Demand target capacity, the remaining
+    /// On-Demand target capacity is launched according to the On-Demand allocation strategy (
+    /// `lowest-price` ).
+    ///
+    /// If you do not specify a value, the fleet fulfills the On-Demand capacity according to the chosen
+    /// On-Demand allocation strategy.
     pub usage_strategy: Option<Val<String>>,
 }
 
@@ -673,11 +854,26 @@ impl ToValue for OnDemandCapacityReservationOptions {
 impl Literal for OnDemandCapacityReservationOptions {}
 
 /// The [`OnDemandProvisioningSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancefleetconfig-ondemandprovisioningspecification.html) property type.
+///
+/// The launch specification for On-Demand Instances in the instance fleet, which determines the
+/// allocation strategy.
+///
+/// > The instance fleet configuration is available only in Amazon EMR releases 4.8.0 and later,
+/// excluding 5.0.x versions. On-Demand Instances allocation strategy is available in Amazon EMR
+/// releases 5.12.1 and later.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnDemandProvisioningSpecification {
     /// `AllocationStrategy`: required.
+    ///
+    /// Specifies the strategy to use in launching On-Demand instance fleets. Available options are
+    /// `lowest-price` and `prioritized` . `lowest-price` specifies to launch the instances with the lowest
+    /// price first, and `prioritized` specifies that Amazon EMR should launch the instances with the
+    /// highest priority first. The default is `lowest-price` .
     pub allocation_strategy: Option<Val<String>>,
     /// `CapacityReservationOptions`.
+    ///
+    /// The launch specification for On-Demand instances in the instance fleet, which determines the
+    /// allocation strategy.
     pub capacity_reservation_options: Option<Val<OnDemandCapacityReservationOptions>>,
 }
 
@@ -738,13 +934,26 @@ impl ToValue for OnDemandProvisioningSpecification {
 impl Literal for OnDemandProvisioningSpecification {}
 
 /// The [`OnDemandResizingSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancefleetconfig-ondemandresizingspecification.html) property type.
+///
+/// The resize specification for On-Demand Instances in the instance fleet, which contains the resize
+/// timeout period.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnDemandResizingSpecification {
     /// `AllocationStrategy`.
+    ///
+    /// Specifies the allocation strategy to use to launch On-Demand instances during a resize. The default
+    /// is `lowest-price` .
     pub allocation_strategy: Option<Val<String>>,
     /// `CapacityReservationOptions`.
     pub capacity_reservation_options: Option<Val<OnDemandCapacityReservationOptions>>,
     /// `TimeoutDurationMinutes`.
+    ///
+    /// On-Demand resize timeout in minutes. If On-Demand Instances are not provisioned within this time,
+    /// the resize workflow stops. The minimum value is 5 minutes, and the maximum value is 10,080 minutes
+    /// (7 days). The timeout applies to all resize workflows on the Instance Fleet. The resize could be
+    /// triggered by Amazon EMR Managed Scaling or by the customer (via Amazon EMR Console, Amazon EMR CLI
+    /// modify-instance-fleet or Amazon EMR SDK ModifyInstanceFleet API) or by Amazon EMR due to Amazon EC2
+    /// Spot Reclamation.
     pub timeout_duration_minutes: Option<Val<i64>>,
 }
 
@@ -804,15 +1013,54 @@ impl ToValue for OnDemandResizingSpecification {
 impl Literal for OnDemandResizingSpecification {}
 
 /// The [`SpotProvisioningSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancefleetconfig-spotprovisioningspecification.html) property type.
+///
+/// `SpotProvisioningSpecification` is a subproperty of the `InstanceFleetProvisioningSpecifications`
+/// property type. `SpotProvisioningSpecification` determines the launch specification for Spot
+/// instances in the instance fleet, which includes the defined duration and provisioning timeout
+/// behavior.
+///
+/// > The instance fleet configuration is available only in Amazon EMR versions 4.8.0 and later,
+/// excluding 5.0.x versions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpotProvisioningSpecification {
     /// `AllocationStrategy`.
+    ///
+    /// Specifies one of the following strategies to launch Spot Instance fleets: `capacity-optimized` ,
+    /// `price-capacity-optimized` , `lowest-price` , or `diversified` , and
+    /// `capacity-optimized-prioritized` . For more information on the provisioning strategies, see
+    /// [Allocation strategies for Spot
+    /// Instances](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-fleet-allocation-strategy.html)
+    /// in the *Amazon EC2 User Guide for Linux Instances* .
+    ///
+    /// > When you launch a Spot Instance fleet with the old console, it automatically launches with the
+    /// `capacity-optimized` strategy. You can't change the allocation strategy from the old console.
     pub allocation_strategy: Option<Val<String>>,
     /// `BlockDurationMinutes`.
+    ///
+    /// The defined duration for Spot Instances (also known as Spot blocks) in minutes. When specified, the
+    /// Spot Instance does not terminate before the defined duration expires, and defined duration pricing
+    /// for Spot Instances applies. Valid values are 60, 120, 180, 240, 300, or 360. The duration period
+    /// starts as soon as a Spot Instance receives its instance ID. At the end of the duration, Amazon EC2
+    /// marks the Spot Instance for termination and provides a Spot Instance termination notice, which gives
+    /// the instance a two-minute warning before it terminates.
+    ///
+    /// > Spot Instances with a defined duration (also known as Spot blocks) are no longer available to new
+    /// customers from July 1, 2021. For customers who have previously used the feature, we will continue to
+    /// support Spot Instances with a defined duration until December 31, 2022.
     pub block_duration_minutes: Option<Val<i64>>,
     /// `TimeoutAction`: required.
+    ///
+    /// The action to take when `TargetSpotCapacity` has not been fulfilled when the
+    /// `TimeoutDurationMinutes` has expired; that is, when all Spot Instances could not be provisioned
+    /// within the Spot provisioning timeout. Valid values are `TERMINATE_CLUSTER` and `SWITCH_TO_ON_DEMAND`
+    /// . SWITCH_TO_ON_DEMAND specifies that if no Spot Instances are available, On-Demand Instances should
+    /// be provisioned to fulfill any remaining Spot capacity.
     pub timeout_action: Option<Val<String>>,
     /// `TimeoutDurationMinutes`: required.
+    ///
+    /// The Spot provisioning timeout period in minutes. If Spot Instances are not provisioned within this
+    /// time period, the `TimeOutAction` is taken. Minimum value is 5 and maximum value is 1440. The timeout
+    /// applies only during initial provisioning, when the cluster is first created.
     pub timeout_duration_minutes: Option<Val<i64>>,
 }
 
@@ -896,11 +1144,25 @@ impl ToValue for SpotProvisioningSpecification {
 impl Literal for SpotProvisioningSpecification {}
 
 /// The [`SpotResizingSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancefleetconfig-spotresizingspecification.html) property type.
+///
+/// The resize specification for Spot Instances in the instance fleet, which contains the resize timeout
+/// period.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpotResizingSpecification {
     /// `AllocationStrategy`.
+    ///
+    /// Specifies the allocation strategy to use to launch Spot instances during a resize. If you run Amazon
+    /// EMR releases 6.9.0 or higher, the default is `price-capacity-optimized` . If you run Amazon EMR
+    /// releases 6.8.0 or lower, the default is `capacity-optimized` .
     pub allocation_strategy: Option<Val<String>>,
     /// `TimeoutDurationMinutes`.
+    ///
+    /// Spot resize timeout in minutes. If Spot Instances are not provisioned within this time, the resize
+    /// workflow will stop provisioning of Spot instances. Minimum value is 5 minutes and maximum value is 10,080
+    /// minutes (7 days). The timeout applies to all resize workflows on the Instance Fleet. The resize
+    /// could be triggered by Amazon EMR Managed Scaling or by the customer (via Amazon EMR Console, Amazon
+    /// EMR CLI modify-instance-fleet or Amazon EMR SDK ModifyInstanceFleet API) or by Amazon EMR due to
+    /// Amazon EC2 Spot Reclamation.
     pub timeout_duration_minutes: Option<Val<i64>>,
 }
 
@@ -954,15 +1216,29 @@ impl ToValue for SpotResizingSpecification {
 impl Literal for SpotResizingSpecification {}
 
 /// The [`VolumeSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancefleetconfig-volumespecification.html) property type.
+///
+/// `VolumeSpecification` is a subproperty of the `EbsBlockDeviceConfig` property type.
+/// `VolumeSecification` determines the volume type, IOPS, and size (GiB) for EBS volumes attached to
+/// EC2 instances.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeSpecification {
     /// `Iops`.
+    ///
+    /// The number of I/O operations per second (IOPS) that the volume supports.
     pub iops: Option<Val<i64>>,
     /// `SizeInGB`: required.
+    ///
+    /// The volume size, in gibibytes (GiB). This can be a number from 1 - 1024. If the volume type is
+    /// EBS-optimized, the minimum value is 10.
     pub size_in_gb: Option<Val<i64>>,
     /// `Throughput`.
+    ///
+    /// The throughput, in mebibyte per second (MiB/s). This optional parameter can be a number from 125 - 1000
+    /// and is valid only for gp3 volumes.
     pub throughput: Option<Val<i64>>,
     /// `VolumeType`: required.
+    ///
+    /// The volume type. Volume types supported are gp3, gp2, io1, st1, sc1, and standard.
     pub volume_type: Option<Val<String>>,
 }
 

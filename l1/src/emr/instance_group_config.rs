@@ -5,30 +5,79 @@ use crate::rt::*;
 
 /// The [`AWS::EMR::InstanceGroupConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-emr-instancegroupconfig.html) resource type.
 ///
+/// Use `InstanceGroupConfig` to define instance groups for an EMR cluster. A cluster can not use both
+/// instance groups and instance fleets. For more information, see [Create a Cluster with Instance
+/// Fleets or Uniform Instance
+/// Groups](https://docs.aws.amazon.com//emr/latest/ManagementGuide/emr-instance-group-configuration.html)
+/// in the *Amazon EMR Management Guide* .
+///
+/// > You can currently only add task instance groups to a cluster with this resource. If you use this
+/// resource, CloudFormation waits for the cluster launch to complete before adding the task instance
+/// group to the cluster. In order to add task instance groups to the cluster as part of the cluster
+/// launch and minimize delays in provisioning task nodes, use the `TaskInstanceGroups` subproperty for
+/// the [AWS::EMR::Cluster
+/// JobFlowInstancesConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-elasticmapreduce-cluster-jobflowinstancesconfig.html)
+/// property instead. To use this subproperty, see
+/// [AWS::EMR::Cluster](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticmapreduce-cluster.html)
+/// for examples.
+///
 /// Build it with [`InstanceGroupConfig::builder`]; adding it to a stack returns a [`InstanceGroupConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceGroupConfig {
     /// `AutoScalingPolicy`.
+    ///
+    /// `AutoScalingPolicy` is a subproperty of `InstanceGroupConfig` . `AutoScalingPolicy` defines how an
+    /// instance group dynamically adds and terminates EC2 instances in response to the value of a
+    /// CloudWatch metric. For more information, see [Using Automatic Scaling in Amazon
+    /// EMR](https://docs.aws.amazon.com//emr/latest/ManagementGuide/emr-automatic-scaling.html) in the *Amazon
+    /// EMR Management Guide* .
     pub auto_scaling_policy: Option<Val<AutoScalingPolicy>>,
     /// `BidPrice`. Changing it replaces the resource.
+    ///
+    /// If specified, indicates that the instance group uses Spot Instances. This is the maximum price you
+    /// are willing to pay for Spot Instances. Specify `OnDemandPrice` to set the amount equal to the
+    /// On-Demand price, or specify an amount in USD.
     pub bid_price: Option<Val<String>>,
     /// `Configurations`. Changing it replaces the resource.
+    ///
+    /// > Amazon EMR releases 4.x or later.
+    ///
+    /// The list of configurations supplied for an Amazon EMR cluster instance group. You can specify a
+    /// separate configuration for each instance group (master, core, and task).
     pub configurations: Option<Val<Vec<Configuration>>>,
     /// `CustomAmiId`. Changing it replaces the resource.
+    ///
+    /// The custom AMI ID to use for the provisioned instance group.
     pub custom_ami_id: Option<Val<String>>,
     /// `EbsConfiguration`. Changing it replaces the resource.
+    ///
+    /// `EbsConfiguration` determines the EBS volumes to attach to EMR cluster instances.
     pub ebs_configuration: Option<Val<EbsConfiguration>>,
     /// `InstanceCount`: required.
+    ///
+    /// Target number of instances for the instance group.
     pub instance_count: Option<Val<i64>>,
     /// `InstanceRole`: required. Changing it replaces the resource.
+    ///
+    /// The role of the instance group in the cluster.
+    ///
+    /// *Allowed Values* : TASK
     pub instance_role: Option<Val<String>>,
     /// `InstanceType`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon EC2 instance type for all instances in the instance group.
     pub instance_type: Option<Val<String>>,
     /// `JobFlowId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of an Amazon EMR cluster that you want to associate this instance group with.
     pub job_flow_id: Option<Val<String>>,
     /// `Market`. Changing it replaces the resource.
+    ///
+    /// Market type of the Amazon EC2 instances used to create a cluster node.
     pub market: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// Friendly name given to the instance group.
     pub name: Option<Val<String>>,
 }
 
@@ -194,11 +243,21 @@ impl InstanceGroupConfigHandle {
 }
 
 /// The [`AutoScalingPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancegroupconfig-autoscalingpolicy.html) property type.
+///
+/// `AutoScalingPolicy` defines how an instance group dynamically adds and terminates EC2 instances in
+/// response to the value of a CloudWatch metric. For more information, see [Using Automatic Scaling in
+/// Amazon EMR](https://docs.aws.amazon.com//emr/latest/ManagementGuide/emr-automatic-scaling.html) in
+/// the *Amazon EMR Management Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoScalingPolicy {
     /// `Constraints`: required.
+    ///
+    /// The upper and lower Amazon EC2 instance limits for an automatic scaling policy. Automatic scaling
+    /// activity will not cause an instance group to grow above or below these limits.
     pub constraints: Option<Val<ScalingConstraints>>,
     /// `Rules`: required.
+    ///
+    /// The scale-in and scale-out rules that comprise the automatic scaling policy.
     pub rules: Option<Val<Vec<ScalingRule>>>,
 }
 
@@ -270,25 +329,51 @@ impl ToValue for AutoScalingPolicy {
 impl Literal for AutoScalingPolicy {}
 
 /// The [`CloudWatchAlarmDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancegroupconfig-cloudwatchalarmdefinition.html) property type.
+///
+/// `CloudWatchAlarmDefinition` is a subproperty of the `ScalingTrigger` property, which determines when
+/// to trigger an automatic scaling activity. Scaling activity begins when you satisfy the defined alarm
+/// conditions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchAlarmDefinition {
     /// `ComparisonOperator`: required.
+    ///
+    /// Determines how the metric specified by `MetricName` is compared to the value specified by
+    /// `Threshold` .
     pub comparison_operator: Option<Val<String>>,
     /// `Dimensions`.
+    ///
+    /// A CloudWatch metric dimension.
     pub dimensions: Option<Val<Vec<MetricDimension>>>,
     /// `EvaluationPeriods`.
+    ///
+    /// The number of periods, in five-minute increments, during which the alarm condition must exist before
+    /// the alarm triggers automatic scaling activity. The default value is `1` .
     pub evaluation_periods: Option<Val<i64>>,
     /// `MetricName`: required.
+    ///
+    /// The name of the CloudWatch metric that is watched to determine an alarm condition.
     pub metric_name: Option<Val<String>>,
     /// `Namespace`.
+    ///
+    /// The namespace for the CloudWatch metric. The default is `AWS/ElasticMapReduce` .
     pub namespace: Option<Val<String>>,
     /// `Period`: required.
+    ///
+    /// The period, in seconds, over which the statistic is applied. CloudWatch metrics for Amazon EMR are
+    /// emitted every five minutes (300 seconds), so if you specify a CloudWatch metric, specify `300` .
     pub period: Option<Val<i64>>,
     /// `Statistic`.
+    ///
+    /// The statistic to apply to the metric associated with the alarm. The default is `AVERAGE` .
     pub statistic: Option<Val<String>>,
     /// `Threshold`: required.
+    ///
+    /// The value against which the specified statistic is compared.
     pub threshold: Option<Val<f64>>,
     /// `Unit`.
+    ///
+    /// The unit of measure associated with the CloudWatch metric being watched. The value specified for
+    /// `Unit` must correspond to the units specified in the CloudWatch metric.
     pub unit: Option<Val<String>>,
 }
 
@@ -499,11 +584,20 @@ impl ToValue for Configuration {
 impl Literal for Configuration {}
 
 /// The [`EbsBlockDeviceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancegroupconfig-ebsblockdeviceconfig.html) property type.
+///
+/// Configuration of requested EBS block device associated with the instance group with count of volumes
+/// that are associated to every instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsBlockDeviceConfig {
     /// `VolumeSpecification`: required.
+    ///
+    /// EBS volume specifications such as volume type, IOPS, size (GiB) and throughput (MiB/s) that are
+    /// requested for the EBS volume attached to an Amazon EC2 instance in the cluster.
     pub volume_specification: Option<Val<VolumeSpecification>>,
     /// `VolumesPerInstance`.
+    ///
+    /// Number of EBS volumes with a specific volume configuration that are associated with every instance
+    /// in the instance group
     pub volumes_per_instance: Option<Val<i64>>,
 }
 
@@ -567,11 +661,18 @@ impl ToValue for EbsBlockDeviceConfig {
 impl Literal for EbsBlockDeviceConfig {}
 
 /// The [`EbsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancegroupconfig-ebsconfiguration.html) property type.
+///
+/// The Amazon EBS configuration of a cluster instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsConfiguration {
     /// `EbsBlockDeviceConfigs`.
+    ///
+    /// An array of Amazon EBS volume specifications attached to a cluster instance.
     pub ebs_block_device_configs: Option<Val<Vec<EbsBlockDeviceConfig>>>,
     /// `EbsOptimized`.
+    ///
+    /// Indicates whether an Amazon EBS volume is EBS-optimized. The default is false. You should explicitly
+    /// set this value to true to enable the Amazon EBS-optimized setting for an EC2 instance.
     pub ebs_optimized: Option<Val<bool>>,
 }
 
@@ -630,11 +731,22 @@ impl ToValue for EbsConfiguration {
 impl Literal for EbsConfiguration {}
 
 /// The [`MetricDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancegroupconfig-metricdimension.html) property type.
+///
+/// `MetricDimension` is a subproperty of the `CloudWatchAlarmDefinition` property type.
+/// `MetricDimension` specifies a CloudWatch dimension, which is specified with a `Key` `Value` pair.
+/// The key is known as a `Name` in CloudWatch. By default, Amazon EMR uses one dimension whose `Key` is
+/// `JobFlowID` and `Value` is a variable representing the cluster ID, which is `${emr.clusterId}` .
+/// This enables the automatic scaling rule for EMR to bootstrap when the cluster ID becomes available
+/// during cluster creation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricDimension {
     /// `Key`: required.
+    ///
+    /// The dimension name.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The dimension value.
     pub value: Option<Val<String>>,
 }
 
@@ -694,11 +806,20 @@ impl ToValue for MetricDimension {
 impl Literal for MetricDimension {}
 
 /// The [`ScalingAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancegroupconfig-scalingaction.html) property type.
+///
+/// `ScalingAction` is a subproperty of the `ScalingRule` property type. `ScalingAction` determines the
+/// type of adjustment the automatic scaling activity makes when triggered, and the periodicity of the
+/// adjustment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingAction {
     /// `Market`.
+    ///
+    /// Not available for instance groups. Instance groups use the market type specified for the group.
     pub market: Option<Val<String>>,
     /// `SimpleScalingPolicyConfiguration`: required.
+    ///
+    /// The type of adjustment the automatic scaling activity makes when triggered, and the periodicity of
+    /// the adjustment.
     pub simple_scaling_policy_configuration: Option<Val<SimpleScalingPolicyConfiguration>>,
 }
 
@@ -767,11 +888,22 @@ impl ToValue for ScalingAction {
 impl Literal for ScalingAction {}
 
 /// The [`ScalingConstraints`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancegroupconfig-scalingconstraints.html) property type.
+///
+/// `ScalingConstraints` is a subproperty of the `AutoScalingPolicy` property type. `ScalingConstraints`
+/// defines the upper and lower EC2 instance limits for an automatic scaling policy. Automatic scaling
+/// activities triggered by automatic scaling rules will not cause an instance group to grow above or
+/// shrink below these limits.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingConstraints {
     /// `MaxCapacity`: required.
+    ///
+    /// The upper boundary of Amazon EC2 instances in an instance group beyond which scaling activities are
+    /// not allowed to grow. Scale-out activities will not add instances beyond this boundary.
     pub max_capacity: Option<Val<i64>>,
     /// `MinCapacity`: required.
+    ///
+    /// The lower boundary of Amazon EC2 instances in an instance group below which scaling activities are
+    /// not allowed to shrink. Scale-in activities will not terminate instances below this boundary.
     pub min_capacity: Option<Val<i64>>,
 }
 
@@ -839,15 +971,29 @@ impl ToValue for ScalingConstraints {
 impl Literal for ScalingConstraints {}
 
 /// The [`ScalingRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancegroupconfig-scalingrule.html) property type.
+///
+/// `ScalingRule` is a subproperty of the `AutoScalingPolicy` property type. `ScalingRule` defines the
+/// scale-in or scale-out rules for scaling activity, including the CloudWatch metric alarm that
+/// triggers activity, how EC2 instances are added or removed, and the periodicity of adjustments. The
+/// automatic scaling policy for an instance group can comprise one or more automatic scaling rules.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingRule {
     /// `Action`: required.
+    ///
+    /// The conditions that trigger an automatic scaling activity.
     pub action: Option<Val<ScalingAction>>,
     /// `Description`.
+    ///
+    /// A friendly, more verbose description of the automatic scaling rule.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name used to identify an automatic scaling rule. Rule names must be unique within a scaling
+    /// policy.
     pub name: Option<Val<String>>,
     /// `Trigger`: required.
+    ///
+    /// The CloudWatch alarm definition that determines when automatic scaling activity is triggered.
     pub trigger: Option<Val<ScalingTrigger>>,
 }
 
@@ -927,9 +1073,15 @@ impl ToValue for ScalingRule {
 impl Literal for ScalingRule {}
 
 /// The [`ScalingTrigger`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancegroupconfig-scalingtrigger.html) property type.
+///
+/// `ScalingTrigger` is a subproperty of the `ScalingRule` property type. `ScalingTrigger` determines
+/// the conditions that trigger an automatic scaling activity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingTrigger {
     /// `CloudWatchAlarmDefinition`: required.
+    ///
+    /// The definition of a CloudWatch metric alarm. When the defined alarm conditions are met along with
+    /// other trigger parameters, scaling activity begins.
     pub cloud_watch_alarm_definition: Option<Val<CloudWatchAlarmDefinition>>,
 }
 
@@ -988,13 +1140,38 @@ impl ToValue for ScalingTrigger {
 impl Literal for ScalingTrigger {}
 
 /// The [`SimpleScalingPolicyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancegroupconfig-simplescalingpolicyconfiguration.html) property type.
+///
+/// `SimpleScalingPolicyConfiguration` is a subproperty of the `ScalingAction` property type.
+/// `SimpleScalingPolicyConfiguration` determines how an automatic scaling action adds or removes
+/// instances, the cooldown period, and the number of EC2 instances that are added each time the
+/// CloudWatch metric alarm condition is satisfied.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SimpleScalingPolicyConfiguration {
     /// `AdjustmentType`.
+    ///
+    /// The way in which Amazon EC2 instances are added (if `ScalingAdjustment` is a positive number) or
+    /// terminated (if `ScalingAdjustment` is a negative number) each time the scaling activity is
+    /// triggered. `CHANGE_IN_CAPACITY` is the default. `CHANGE_IN_CAPACITY` indicates that the Amazon EC2
+    /// instance count increments or decrements by `ScalingAdjustment` , which should be expressed as an
+    /// integer. `PERCENT_CHANGE_IN_CAPACITY` indicates the instance count increments or decrements by the
+    /// percentage specified by `ScalingAdjustment` , which should be expressed as an integer. For example, 20
+    /// indicates an increase in 20% increments of cluster capacity. `EXACT_CAPACITY` indicates the scaling
+    /// activity results in an instance group with the number of Amazon EC2 instances specified by
+    /// `ScalingAdjustment` , which should be expressed as a positive integer.
     pub adjustment_type: Option<Val<String>>,
     /// `CoolDown`.
+    ///
+    /// The amount of time, in seconds, after a scaling activity completes before any further
+    /// trigger-related scaling activities can start. The default value is 0.
     pub cool_down: Option<Val<i64>>,
     /// `ScalingAdjustment`: required.
+    ///
+    /// The amount by which to scale in or scale out, based on the specified `AdjustmentType` . A positive
+    /// value adds to the instance group's Amazon EC2 instance count while a negative number removes
+    /// instances. If `AdjustmentType` is set to `EXACT_CAPACITY` , the number should only be a positive
+    /// integer. If `AdjustmentType` is set to `PERCENT_CHANGE_IN_CAPACITY` , the value should express the
+    /// percentage as an integer. For example, -20 indicates a decrease in 20% increments of cluster
+    /// capacity.
     pub scaling_adjustment: Option<Val<i64>>,
 }
 
@@ -1061,15 +1238,29 @@ impl ToValue for SimpleScalingPolicyConfiguration {
 impl Literal for SimpleScalingPolicyConfiguration {}
 
 /// The [`VolumeSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-instancegroupconfig-volumespecification.html) property type.
+///
+/// `VolumeSpecification` is a subproperty of the `EbsBlockDeviceConfig` property type.
+/// `VolumeSecification` determines the volume type, IOPS, and size (GiB) for EBS volumes attached to
+/// EC2 instances.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeSpecification {
     /// `Iops`.
+    ///
+    /// The number of I/O operations per second (IOPS) that the volume supports.
     pub iops: Option<Val<i64>>,
     /// `SizeInGB`: required.
+    ///
+    /// The volume size, in gibibytes (GiB). This can be a number from 1 - 1024. If the volume type is
+    /// EBS-optimized, the minimum value is 10.
     pub size_in_gb: Option<Val<i64>>,
     /// `Throughput`.
+    ///
+    /// The throughput, in mebibyte per second (MiB/s). This optional parameter can be a number from 125 - 1000
+    /// and is valid only for gp3 volumes.
     pub throughput: Option<Val<i64>>,
     /// `VolumeType`: required.
+    ///
+    /// The volume type. Volume types supported are gp3, gp2, io1, st1, sc1, and standard.
     pub volume_type: Option<Val<String>>,
 }
 

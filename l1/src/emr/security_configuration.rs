@@ -5,14 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::EMR::SecurityConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-emr-securityconfiguration.html) resource type.
 ///
+/// Use a `SecurityConfiguration` resource to configure data encryption, Kerberos authentication
+/// (available in Amazon EMR release version 5.10.0 and later), and Amazon S3 authorization for EMRFS
+/// (available in EMR 5.10.0 and later). You can re-use a security configuration for any number of
+/// clusters in your account. For more information and example security configuration JSON objects, see
+/// [Create a Security
+/// Configuration](https://docs.aws.amazon.com//emr/latest/ManagementGuide/emr-create-security-configuration.html)
+/// in the *Amazon EMR Management Guide* .
+///
 /// Build it with [`SecurityConfiguration::builder`]; adding it to a stack returns a [`SecurityConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityConfiguration {
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the security configuration.
+    ///
     /// - Length: 0 to 10280.
     pub name: Option<Val<String>>,
     /// `SecurityConfiguration`: required. Changing it replaces the resource.
+    ///
+    /// The security configuration details in JSON format. For JSON parameters and examples, see [Use
+    /// Security Configurations to Set Up Cluster
+    /// Security](https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-security-configurations.html)
+    /// in the *Amazon EMR Management Guide* .
     pub security_configuration: Option<Val<Json>>,
 }
 

@@ -5,22 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::EMR::Step`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-emr-step.html) resource type.
 ///
+/// Use `Step` to specify a cluster (job flow) step, which runs only on the master node. Steps are used
+/// to submit data processing jobs to a cluster.
+///
 /// Build it with [`Step::builder`]; adding it to a stack returns a [`StepHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Step {
     /// `ActionOnFailure`: required. Changing it replaces the resource.
+    ///
+    /// This specifies what action to take when the cluster step fails. Possible values are
+    /// `CANCEL_AND_WAIT` and `CONTINUE` .
     pub action_on_failure: Option<Val<String>>,
     /// `EncryptionKeyArn`. Changing it replaces the resource.
+    ///
+    /// The KMS key ARN to encrypt the logs published to the given Amazon S3 destination. When omitted, EMR
+    /// falls back to cluster-level logging behavior.
     pub encryption_key_arn: Option<Val<String>>,
     /// `HadoopJarStep`: required. Changing it replaces the resource.
+    ///
+    /// The `HadoopJarStepConfig` property type specifies a job flow step consisting of a JAR file whose
+    /// main function will be executed. The main function submits a job for the cluster to execute as a step
+    /// on the master node, and then waits for the job to finish or fail before executing subsequent steps.
     pub hadoop_jar_step: Option<Val<HadoopJarStepConfig>>,
     /// `JobFlowId`: required. Changing it replaces the resource.
+    ///
+    /// A string that uniquely identifies the cluster (job flow).
     ///
     /// - Length: 0 to 256.
     pub job_flow_id: Option<Val<String>>,
     /// `LogUri`. Changing it replaces the resource.
+    ///
+    /// The Amazon S3 destination URI for log publishing. When omitted, EMR falls back to cluster-level
+    /// logging behavior.
     pub log_uri: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the cluster step.
     pub name: Option<Val<String>>,
 }
 
@@ -137,6 +157,8 @@ impl Deref for StepHandle {
 
 impl StepHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier of the cluster step.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -151,15 +173,28 @@ impl StepHandle {
 }
 
 /// The [`HadoopJarStepConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-step-hadoopjarstepconfig.html) property type.
+///
+/// A job flow step consisting of a JAR file whose main function will be executed. The main function
+/// submits a job for Hadoop to execute and waits for the job to finish or fail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HadoopJarStepConfig {
     /// `Args`.
+    ///
+    /// A list of command line arguments passed to the JAR file's main function when executed.
     pub args: Option<Val<Vec<String>>>,
     /// `Jar`: required.
+    ///
+    /// A path to a JAR file run during the step.
     pub jar: Option<Val<String>>,
     /// `MainClass`.
+    ///
+    /// The name of the main class in the specified Java file. If not specified, the JAR file should specify
+    /// a Main-Class in its manifest file.
     pub main_class: Option<Val<String>>,
     /// `StepProperties`.
+    ///
+    /// A list of Java properties that are set when the step runs. You can use these properties to pass key
+    /// value pairs to your main function.
     pub step_properties: Option<Val<Vec<KeyValue>>>,
 }
 
@@ -238,11 +273,18 @@ impl ToValue for HadoopJarStepConfig {
 impl Literal for HadoopJarStepConfig {}
 
 /// The [`KeyValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emr-step-keyvalue.html) property type.
+///
+/// `KeyValue` is a subproperty of the `HadoopJarStepConfig` property type. `KeyValue` is used to pass
+/// parameters to a step.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyValue {
     /// `Key`.
+    ///
+    /// The unique identifier of a key-value pair.
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value part of the identified key.
     pub value: Option<Val<String>>,
 }
 

@@ -5,75 +5,131 @@ use crate::rt::*;
 
 /// The [`AWS::EMR::Studio`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-emr-studio.html) resource type.
 ///
+/// The `AWS::EMR::Studio` resource specifies an Amazon EMR Studio. An EMR Studio is a web-based,
+/// integrated development environment for fully managed Jupyter notebooks that run on Amazon EMR
+/// clusters. For more information, see the [*Amazon EMR Management
+/// Guide*](https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-studio.html) .
+///
 /// Build it with [`Studio::builder`]; adding it to a stack returns a [`StudioHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Studio {
     /// `AuthMode`: required. Changing it replaces the resource.
+    ///
+    /// Specifies whether the Studio authenticates users using SSO or IAM.
     pub auth_mode: Option<Val<AuthMode>>,
     /// `DefaultS3Location`: required.
+    ///
+    /// The Amazon S3 location to back up EMR Studio Workspaces and notebook files.
     ///
     /// - Length: 6 to 10280.
     /// - Pattern: `^s3://.*`.
     pub default_s3_location: Option<Val<String>>,
     /// `Description`.
     ///
+    /// A detailed description of the Amazon EMR Studio.
+    ///
     /// - Length: 0 to 256.
     pub description: Option<Val<String>>,
     /// `EncryptionKeyArn`. Changing it replaces the resource.
+    ///
+    /// The AWS  key identifier (ARN) used to encrypt Amazon EMR Studio workspace and notebook files when
+    /// backed up to Amazon S3.
     ///
     /// - Length: 0 to 10280.
     /// - Pattern: `^arn:aws(-(cn|us-gov|iso-f|iso-e))?:[a-z-]+:(([a-z]+-)+[0-9])?:([0-9]{12})?:[^.]+$`.
     pub encryption_key_arn: Option<Val<String>>,
     /// `EngineSecurityGroupId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the Amazon EMR Studio Engine security group. The Engine security group allows inbound
+    /// network traffic from the Workspace security group, and it must be in the same VPC specified by
+    /// `VpcId` .
+    ///
     /// - Length: 4 to 256.
     /// - Pattern: `^sg-[a-zA-Z0-9\-._]+$`.
     pub engine_security_group_id: Option<Val<String>>,
     /// `IdcInstanceArn`. Changing it replaces the resource.
     ///
+    /// The ARN of the IAM Identity Center instance the Studio application belongs to.
+    ///
     /// - Length: 20 to 2048.
     pub idc_instance_arn: Option<Val<String>>,
     /// `IdcUserAssignment`. Changing it replaces the resource.
+    ///
+    /// Indicates whether the Studio has `REQUIRED` or `OPTIONAL` IAM Identity Center user assignment. If
+    /// the value is set to `REQUIRED` , users must be explicitly assigned to the Studio application to
+    /// access the Studio.
     pub idc_user_assignment: Option<Val<IdcUserAssignment>>,
     /// `IdpAuthUrl`.
+    ///
+    /// Your identity provider's authentication endpoint. Amazon EMR Studio redirects federated users to
+    /// this endpoint for authentication when logging in to a Studio with the Studio URL.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `^https://[0-9a-zA-Z]([-.\w]*[0-9a-zA-Z])(:[0-9]*)*([?/#].*)?$`.
     pub idp_auth_url: Option<Val<String>>,
     /// `IdpRelayStateParameterName`.
     ///
+    /// The name of your identity provider's `RelayState` parameter.
+    ///
     /// - Length: 0 to 256.
     pub idp_relay_state_parameter_name: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// A descriptive name for the Amazon EMR Studio.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z0-9_-]+`.
     pub name: Option<Val<String>>,
     /// `ServiceRole`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the IAM role that will be assumed by the Amazon EMR Studio. The
+    /// service role provides a way for Amazon EMR Studio to interoperate with other AWS services.
+    ///
     /// - Length: 0 to 10280.
     /// - Pattern: `^arn:aws(-(cn|us-gov|iso-f|iso-e))?:[a-z-]+:(([a-z]+-)+[0-9])?:([0-9]{12})?:[^.]+$`.
     pub service_role: Option<Val<String>>,
     /// `SubnetIds`: required.
     ///
+    /// A list of subnet IDs to associate with the Amazon EMR Studio. A Studio can have a maximum of 5
+    /// subnets. The subnets must belong to the VPC specified by `VpcId` . Studio users can create a
+    /// Workspace in any of the specified subnets.
+    ///
     /// - Items: at least 1.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrustedIdentityPropagationEnabled`. Changing it replaces the resource.
+    ///
+    /// Indicates whether the Studio has Trusted identity propagation enabled. The default value is `false`
+    /// .
     pub trusted_identity_propagation_enabled: Option<Val<bool>>,
     /// `UserRole`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM user role that will be assumed by users and groups logged
+    /// in to a Studio. The permissions attached to this IAM role can be scoped down for each user or group
+    /// using session policies. You only need to specify `UserRole` when you set `AuthMode` to `SSO` .
     ///
     /// - Length: 0 to 10280.
     /// - Pattern: `^arn:aws(-(cn|us-gov|iso-f|iso-e))?:[a-z-]+:(([a-z]+-)+[0-9])?:([0-9]{12})?:[^.]+$`.
     pub user_role: Option<Val<String>>,
     /// `VpcId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the Amazon Virtual Private Cloud (Amazon VPC) to associate with the Studio.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `^(vpc-[0-9a-f]{8}|vpc-[0-9a-f]{17})$`.
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
     /// `WorkspaceSecurityGroupId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Workspace security group associated with the Amazon EMR Studio. The Workspace security
+    /// group allows outbound network traffic to resources in the Engine security group and to the internet.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^sg-[a-zA-Z0-9\-._]+$`.
@@ -289,14 +345,22 @@ impl Deref for StudioHandle {
 
 impl StudioHandle {
     /// `Fn::GetAtt` `StudioId`.
+    ///
+    /// The ID of the Amazon EMR Studio. For example: `es-EXAMPLE12345678XXXXXXXXXXX` .
     pub fn attr_studio_id(&self) -> Val<String> {
         self.0.get_att("StudioId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon EMR Studio. For example:
+    /// `arn:aws:elasticmapreduce:us-east-1:653XXXXXXXXX:studio/es-EXAMPLE12345678XXXXXXXXXXX` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Url`.
+    ///
+    /// The unique access URL of the Amazon EMR Studio. For example:
+    /// `https://es-EXAMPLE12345678XXXXXXXXXXX.emrstudio-prod.us-east-1.amazonaws.com` .
     pub fn attr_url(&self) -> Val<String> {
         self.0.get_att("Url")
     }
@@ -403,9 +467,18 @@ impl AuthMode {
             AuthMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthMode {
+    const VALUES: &'static [&'static str] = &["SSO", "IAM"];
+    fn as_str(&self) -> &str {
+        AuthMode::as_str(self)
     }
 }
 
@@ -450,9 +523,18 @@ impl IdcUserAssignment {
             IdcUserAssignment::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IdcUserAssignment {
+    const VALUES: &'static [&'static str] = &["REQUIRED", "OPTIONAL"];
+    fn as_str(&self) -> &str {
+        IdcUserAssignment::as_str(self)
     }
 }
 

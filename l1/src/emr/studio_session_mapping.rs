@@ -5,21 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::EMR::StudioSessionMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-emr-studiosessionmapping.html) resource type.
 ///
+/// The `AWS::EMR::StudioSessionMapping` resource is an Amazon EMR resource type that maps a user or
+/// group to the Amazon EMR Studio specified by `StudioId` , and applies a session policy that defines
+/// Studio permissions for that user or group.
+///
 /// Build it with [`StudioSessionMapping::builder`]; adding it to a stack returns a [`StudioSessionMappingHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StudioSessionMapping {
     /// `IdentityName`: required. Changing it replaces the resource.
     ///
+    /// The name of the user or group. For more information, see
+    /// [UserName](https://docs.aws.amazon.com/singlesignon/latest/IdentityStoreAPIReference/API_User.html#singlesignon-Type-User-UserName)
+    /// and
+    /// [DisplayName](https://docs.aws.amazon.com/singlesignon/latest/IdentityStoreAPIReference/API_Group.html#singlesignon-Type-Group-DisplayName)
+    /// in the *Identity Store API Reference* .
+    ///
     /// - Length: 0 to 256.
     pub identity_name: Option<Val<String>>,
     /// `IdentityType`: required. Changing it replaces the resource.
+    ///
+    /// Specifies whether the identity to map to the Amazon EMR Studio is a user or a group.
     pub identity_type: Option<Val<IdentityType>>,
     /// `SessionPolicyArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for the session policy that will be applied to the user or group.
+    /// Session policies refine Studio user permissions without the need to use multiple IAM user roles. For
+    /// more information, see [Create an EMR Studio user role with session
+    /// policies](https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-studio-user-role.html) in the *Amazon
+    /// EMR Management Guide* .
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^arn:aws(-(cn|us-gov|iso-f|iso-e))?:iam::([0-9]{12})?:policy\/[^.]+$`.
     pub session_policy_arn: Option<Val<String>>,
     /// `StudioId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Amazon EMR Studio to which the user or group will be mapped.
     ///
     /// - Length: 4 to 256.
     /// - Pattern: `^es-[0-9A-Z]+`.
@@ -162,9 +182,18 @@ impl IdentityType {
             IdentityType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IdentityType {
+    const VALUES: &'static [&'static str] = &["USER", "GROUP"];
+    fn as_str(&self) -> &str {
+        IdentityType::as_str(self)
     }
 }
 

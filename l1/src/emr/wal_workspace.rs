@@ -5,12 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::EMR::WALWorkspace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-emr-walworkspace.html) resource type.
 ///
+/// <http://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-emr-walworkspace.html>
+///
 /// Build it with [`WalWorkspace::builder`]; adding it to a stack returns a [`WalWorkspaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WalWorkspace {
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `WALWorkspaceName`. Changing it replaces the resource.
+    ///
+    /// The name of the emrwal container
     ///
     /// - Length: 1 to 32.
     /// - Pattern: `^[a-zA-Z0-9]+$`.

@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::EMRContainers::Endpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-emrcontainers-endpoint.html) resource type.
 ///
+/// Resource Schema of AWS::EMRContainers::Endpoint Type
+///
 /// Build it with [`Endpoint::builder`]; adding it to a stack returns a [`EndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Endpoint {
@@ -12,30 +14,42 @@ pub struct Endpoint {
     pub configuration_overrides: Option<Val<ConfigurationOverrides>>,
     /// `ExecutionRoleArn`: required. Changing it replaces the resource.
     ///
+    /// The execution role ARN for the managed endpoint.
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:(aws[a-zA-Z0-9-]*):iam::(\d{12})?:(role((\u002F)|(\u002F[\u0021-\u007F]+\u002F))[\w+=,.@-]+)$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the managed endpoint.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `[0-9A-Za-z][A-Za-z0-9\-_]*`.
     pub name: Option<Val<String>>,
     /// `ReleaseLabel`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon EMR release label.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `[A-Za-z0-9._/-]+`.
     pub release_label: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// An array of key-value pairs to apply to this managed endpoint.
+    ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of the managed endpoint.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `\S`.
     pub type_: Option<Val<String>>,
     /// `VirtualClusterId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the virtual cluster for which the managed endpoint is created.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-z]+$`.
@@ -166,34 +180,50 @@ impl Deref for EndpointHandle {
 
 impl EndpointHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the managed endpoint.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the managed endpoint.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ServerUrl`.
+    ///
+    /// The server URL of the managed endpoint.
     pub fn attr_server_url(&self) -> Val<String> {
         self.0.get_att("ServerUrl")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the managed endpoint.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `StateDetails`.
+    ///
+    /// Additional details about the state of the managed endpoint.
     pub fn attr_state_details(&self) -> Val<String> {
         self.0.get_att("StateDetails")
     }
     /// `Fn::GetAtt` `FailureReason`.
+    ///
+    /// The reason for a failed managed endpoint.
     pub fn attr_failure_reason(&self) -> Val<String> {
         self.0.get_att("FailureReason")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time when the managed endpoint was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `SecurityGroup`.
+    ///
+    /// The security group associated with the managed endpoint.
     pub fn attr_security_group(&self) -> Val<String> {
         self.0.get_att("SecurityGroup")
     }
@@ -747,9 +777,18 @@ impl PersistentAppUi {
             PersistentAppUi::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PersistentAppUi {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        PersistentAppUi::as_str(self)
     }
 }
 

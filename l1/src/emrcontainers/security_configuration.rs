@@ -5,19 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::EMRContainers::SecurityConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-emrcontainers-securityconfiguration.html) resource type.
 ///
+/// Resource Schema of AWS::EMRContainers::SecurityConfiguration Type
+///
 /// Build it with [`SecurityConfiguration::builder`]; adding it to a stack returns a [`SecurityConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityConfiguration {
     /// `ContainerProvider`. Changing it replaces the resource.
+    ///
+    /// Container provider information.
     pub container_provider: Option<Val<ContainerProvider>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the security configuration.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9\-_]+$`.
     pub name: Option<Val<String>>,
     /// `SecurityConfigurationData`: required. Changing it replaces the resource.
+    ///
+    /// Security configuration data containing encryption and authorization settings.
     pub security_configuration_data: Option<Val<SecurityConfigurationData>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this security configuration.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -121,10 +131,14 @@ impl Deref for SecurityConfigurationHandle {
 
 impl SecurityConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the security configuration.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the security configuration.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -139,11 +153,17 @@ impl SecurityConfigurationHandle {
 }
 
 /// The [`AtRestEncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-securityconfiguration-atrestencryptionconfiguration.html) property type.
+///
+/// At-rest encryption configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AtRestEncryptionConfiguration {
     /// `LocalDiskEncryptionConfiguration`.
+    ///
+    /// Local disk encryption configuration.
     pub local_disk_encryption_configuration: Option<Val<LocalDiskEncryptionConfiguration>>,
     /// `S3EncryptionConfiguration`.
+    ///
+    /// S3 encryption configuration.
     pub s3_encryption_configuration: Option<Val<S3EncryptionConfiguration>>,
 }
 
@@ -200,11 +220,17 @@ impl ToValue for AtRestEncryptionConfiguration {
 impl Literal for AtRestEncryptionConfiguration {}
 
 /// The [`AuthenticationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-securityconfiguration-authenticationconfiguration.html) property type.
+///
+/// Authentication configuration for the security configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthenticationConfiguration {
     /// `IAMConfiguration`.
+    ///
+    /// IAM configuration.
     pub iam_configuration: Option<Val<IamConfiguration>>,
     /// `IdentityCenterConfiguration`.
+    ///
+    /// Identity Center configuration.
     pub identity_center_configuration: Option<Val<IdentityCenterConfiguration>>,
 }
 
@@ -258,9 +284,13 @@ impl ToValue for AuthenticationConfiguration {
 impl Literal for AuthenticationConfiguration {}
 
 /// The [`AuthorizationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-securityconfiguration-authorizationconfiguration.html) property type.
+///
+/// Authorization configuration for the security configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthorizationConfiguration {
     /// `LakeFormationConfiguration`.
+    ///
+    /// Lake Formation configuration.
     pub lake_formation_configuration: Option<Val<LakeFormationConfiguration>>,
 }
 
@@ -308,9 +338,13 @@ impl ToValue for AuthorizationConfiguration {
 impl Literal for AuthorizationConfiguration {}
 
 /// The [`ContainerInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-securityconfiguration-containerinfo.html) property type.
+///
+/// Container information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerInfo {
     /// `EksInfo`.
+    ///
+    /// EKS information.
     pub eks_info: Option<Val<EksInfo>>,
 }
 
@@ -358,16 +392,24 @@ impl ToValue for ContainerInfo {
 impl Literal for ContainerInfo {}
 
 /// The [`ContainerProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-securityconfiguration-containerprovider.html) property type.
+///
+/// Container provider information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerProvider {
     /// `Id`: required.
+    ///
+    /// The container provider ID.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[0-9A-Za-z][A-Za-z0-9\-_]*$`.
     pub id: Option<Val<String>>,
     /// `Info`.
+    ///
+    /// Container information.
     pub info: Option<Val<ContainerInfo>>,
     /// `Type`: required.
+    ///
+    /// The container provider type.
     pub type_: Option<Val<Type>>,
 }
 
@@ -441,9 +483,13 @@ impl ToValue for ContainerProvider {
 impl Literal for ContainerProvider {}
 
 /// The [`EksInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-securityconfiguration-eksinfo.html) property type.
+///
+/// EKS information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EksInfo {
     /// `Namespace`.
+    ///
+    /// The EKS namespace.
     pub namespace: Option<Val<String>>,
 }
 
@@ -491,11 +537,17 @@ impl ToValue for EksInfo {
 impl Literal for EksInfo {}
 
 /// The [`EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-securityconfiguration-encryptionconfiguration.html) property type.
+///
+/// Encryption configuration for the security configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfiguration {
     /// `AtRestEncryptionConfiguration`.
+    ///
+    /// At-rest encryption configuration.
     pub at_rest_encryption_configuration: Option<Val<AtRestEncryptionConfiguration>>,
     /// `InTransitEncryptionConfiguration`.
+    ///
+    /// In-transit encryption configuration.
     pub in_transit_encryption_configuration: Option<Val<InTransitEncryptionConfiguration>>,
 }
 
@@ -552,9 +604,13 @@ impl ToValue for EncryptionConfiguration {
 impl Literal for EncryptionConfiguration {}
 
 /// The [`IAMConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-securityconfiguration-iamconfiguration.html) property type.
+///
+/// IAM configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IamConfiguration {
     /// `SystemRole`.
+    ///
+    /// The system role ARN.
     ///
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):iam::\d{12}:role/.+$`.
     pub system_role: Option<Val<String>>,
@@ -604,13 +660,21 @@ impl ToValue for IamConfiguration {
 impl Literal for IamConfiguration {}
 
 /// The [`IdentityCenterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-securityconfiguration-identitycenterconfiguration.html) property type.
+///
+/// Identity Center configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentityCenterConfiguration {
     /// `EnableIdentityCenter`.
+    ///
+    /// Whether to enable Identity Center integration.
     pub enable_identity_center: Option<Val<bool>>,
     /// `IdentityCenterApplicationAssignmentRequired`.
+    ///
+    /// Whether Identity Center application assignment is required.
     pub identity_center_application_assignment_required: Option<Val<bool>>,
     /// `IdentityCenterInstanceARN`.
+    ///
+    /// The ARN of the Identity Center instance.
     ///
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$`.
     pub identity_center_instance_arn: Option<Val<String>>,
@@ -676,9 +740,13 @@ impl ToValue for IdentityCenterConfiguration {
 impl Literal for IdentityCenterConfiguration {}
 
 /// The [`InTransitEncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-securityconfiguration-intransitencryptionconfiguration.html) property type.
+///
+/// In-transit encryption configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InTransitEncryptionConfiguration {
     /// `TLSCertificateConfiguration`.
+    ///
+    /// TLS certificate configuration for in-transit encryption.
     pub tls_certificate_configuration: Option<Val<TlsCertificateConfiguration>>,
 }
 
@@ -726,22 +794,32 @@ impl ToValue for InTransitEncryptionConfiguration {
 impl Literal for InTransitEncryptionConfiguration {}
 
 /// The [`LakeFormationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-securityconfiguration-lakeformationconfiguration.html) property type.
+///
+/// Lake Formation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LakeFormationConfiguration {
     /// `AuthorizedSessionTagValue`.
+    ///
+    /// The session tag to authorize Lake Formation access.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[\.\-_/#A-Za-z0-9 ]+$`.
     pub authorized_session_tag_value: Option<Val<String>>,
     /// `QueryAccessControlEnabled`.
+    ///
+    /// Whether query access control is enabled.
     pub query_access_control_enabled: Option<Val<bool>>,
     /// `QueryEngineRoleArn`.
+    ///
+    /// The ARN of the query engine role.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):iam::\d{12}:role/.+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub query_engine_role_arn: Option<Val<String>>,
     /// `SecureNamespaceInfo`.
+    ///
+    /// Secure namespace information for Lake Formation.
     pub secure_namespace_info: Option<Val<SecureNamespaceInfo>>,
 }
 
@@ -807,11 +885,17 @@ impl ToValue for LakeFormationConfiguration {
 impl Literal for LakeFormationConfiguration {}
 
 /// The [`LocalDiskEncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-securityconfiguration-localdiskencryptionconfiguration.html) property type.
+///
+/// Local disk encryption configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalDiskEncryptionConfiguration {
     /// `AwsKmsKeyId`.
+    ///
+    /// The AWS KMS key ID.
     pub aws_kms_key_id: Option<Val<String>>,
     /// `EncryptionKeyProviderType`.
+    ///
+    /// The encryption key provider type.
     pub encryption_key_provider_type: Option<Val<EncryptionKeyProviderType>>,
 }
 
@@ -865,11 +949,17 @@ impl ToValue for LocalDiskEncryptionConfiguration {
 impl Literal for LocalDiskEncryptionConfiguration {}
 
 /// The [`S3EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-securityconfiguration-s3encryptionconfiguration.html) property type.
+///
+/// S3 encryption configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3EncryptionConfiguration {
     /// `EncryptionOption`.
+    ///
+    /// The S3 encryption option.
     pub encryption_option: Option<Val<EncryptionOption>>,
     /// `KMSKeyId`.
+    ///
+    /// The KMS key ID for encryption.
     pub kms_key_id: Option<Val<String>>,
 }
 
@@ -923,14 +1013,20 @@ impl ToValue for S3EncryptionConfiguration {
 impl Literal for S3EncryptionConfiguration {}
 
 /// The [`SecureNamespaceInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-securityconfiguration-securenamespaceinfo.html) property type.
+///
+/// Secure namespace information for Lake Formation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecureNamespaceInfo {
     /// `ClusterId`.
+    ///
+    /// The ID of the cluster.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[0-9A-Za-z][A-Za-z0-9\-_]*$`.
     pub cluster_id: Option<Val<String>>,
     /// `Namespace`.
+    ///
+    /// The namespace.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`.
@@ -987,13 +1083,21 @@ impl ToValue for SecureNamespaceInfo {
 impl Literal for SecureNamespaceInfo {}
 
 /// The [`SecurityConfigurationData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-securityconfiguration-securityconfigurationdata.html) property type.
+///
+/// Security configuration data containing encryption and authorization settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityConfigurationData {
     /// `AuthenticationConfiguration`.
+    ///
+    /// Authentication configuration for the security configuration.
     pub authentication_configuration: Option<Val<AuthenticationConfiguration>>,
     /// `AuthorizationConfiguration`.
+    ///
+    /// Authorization configuration for the security configuration.
     pub authorization_configuration: Option<Val<AuthorizationConfiguration>>,
     /// `EncryptionConfiguration`.
+    ///
+    /// Encryption configuration for the security configuration.
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
 }
 
@@ -1117,13 +1221,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TLSCertificateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-securityconfiguration-tlscertificateconfiguration.html) property type.
+///
+/// TLS certificate configuration for in-transit encryption.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TlsCertificateConfiguration {
     /// `CertificateProviderType`.
+    ///
+    /// The certificate provider type.
     pub certificate_provider_type: Option<Val<CertificateProviderType>>,
     /// `PrivateKeySecretArn`.
+    ///
+    /// The ARN of the secret containing the private key.
     pub private_key_secret_arn: Option<Val<String>>,
     /// `PublicKeySecretArn`.
+    ///
+    /// The ARN of the secret containing the public key.
     pub public_key_secret_arn: Option<Val<String>>,
 }
 
@@ -1202,9 +1314,18 @@ impl CertificateProviderType {
             CertificateProviderType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CertificateProviderType {
+    const VALUES: &'static [&'static str] = &["PEM"];
+    fn as_str(&self) -> &str {
+        CertificateProviderType::as_str(self)
     }
 }
 
@@ -1245,9 +1366,18 @@ impl EncryptionKeyProviderType {
             EncryptionKeyProviderType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionKeyProviderType {
+    const VALUES: &'static [&'static str] = &["AwsKms"];
+    fn as_str(&self) -> &str {
+        EncryptionKeyProviderType::as_str(self)
     }
 }
 
@@ -1294,9 +1424,18 @@ impl EncryptionOption {
             EncryptionOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionOption {
+    const VALUES: &'static [&'static str] = &["SSE-S3", "SSE-KMS", "CSE-KMS"];
+    fn as_str(&self) -> &str {
+        EncryptionOption::as_str(self)
     }
 }
 
@@ -1339,9 +1478,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["EKS"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

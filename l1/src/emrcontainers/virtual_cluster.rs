@@ -5,22 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::EMRContainers::VirtualCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-emrcontainers-virtualcluster.html) resource type.
 ///
+/// The `AWS::EMRContainers::VirtualCluster` resource specifies a virtual cluster. A virtual cluster is
+/// a managed entity on Amazon EMR on EKS. You can create, describe, list, and delete virtual clusters.
+/// They do not consume any additional resources in your system. A single virtual cluster maps to a
+/// single Kubernetes namespace. Given this relationship, you can model virtual clusters the same way
+/// you model Kubernetes namespaces to meet your requirements.
+///
 /// Build it with [`VirtualCluster::builder`]; adding it to a stack returns a [`VirtualClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualCluster {
     /// `ContainerProvider`: required. Changing it replaces the resource.
+    ///
+    /// The container provider of the virtual cluster.
     pub container_provider: Option<Val<ContainerProvider>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the virtual cluster.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `[\.\-_/#A-Za-z0-9]+`.
     pub name: Option<Val<String>>,
     /// `SecurityConfigurationId`.
     ///
+    /// The ID of the security configuration.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `[0-9a-z]+`.
     pub security_configuration_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -126,10 +144,15 @@ impl Deref for VirtualClusterHandle {
 
 impl VirtualClusterHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the project, such as
+    /// `arn:aws:emr-containers:us-east-1:123456789012:/virtualclusters/ab4rp1abcs8xz47n3x0example` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the virtual cluster, such as `ab4rp1abcs8xz47n3x0example` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -144,9 +167,13 @@ impl VirtualClusterHandle {
 }
 
 /// The [`ContainerInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-virtualcluster-containerinfo.html) property type.
+///
+/// The information about the container used for a job run or a managed endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerInfo {
     /// `EksInfo`: required.
+    ///
+    /// The information about the Amazon EKS cluster.
     pub eks_info: Option<Val<EksInfo>>,
 }
 
@@ -197,16 +224,30 @@ impl ToValue for ContainerInfo {
 impl Literal for ContainerInfo {}
 
 /// The [`ContainerProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-virtualcluster-containerprovider.html) property type.
+///
+/// The information about the container provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerProvider {
     /// `Id`: required.
+    ///
+    /// The ID of the container cluster.
+    ///
+    /// *Minimum* : 1
+    ///
+    /// *Maximum* : 100
+    ///
+    /// *Pattern* : `^[0-9A-Za-z][A-Za-z0-9\-_]*`
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[0-9A-Za-z][A-Za-z0-9\-_]*`.
     pub id: Option<Val<String>>,
     /// `Info`: required.
+    ///
+    /// The information about the container cluster.
     pub info: Option<Val<ContainerInfo>>,
     /// `Type`: required.
+    ///
+    /// The type of the container provider. Amazon EKS is the only supported type as of now.
     pub type_: Option<Val<Type>>,
 }
 
@@ -279,9 +320,19 @@ impl ToValue for ContainerProvider {
 impl Literal for ContainerProvider {}
 
 /// The [`EksInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrcontainers-virtualcluster-eksinfo.html) property type.
+///
+/// The information about the Amazon EKS cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EksInfo {
     /// `Namespace`: required.
+    ///
+    /// The namespaces of the EKS cluster.
+    ///
+    /// *Minimum* : 1
+    ///
+    /// *Maximum* : 63
+    ///
+    /// *Pattern* : `[a-z0-9]([-a-z0-9]*[a-z0-9])?`
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`.
@@ -418,9 +469,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["EKS"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

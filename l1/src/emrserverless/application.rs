@@ -5,52 +5,105 @@ use crate::rt::*;
 
 /// The [`AWS::EMRServerless::Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-emrserverless-application.html) resource type.
 ///
+/// The `AWS::EMRServerless::Application` resource specifies an EMR Serverless application. An
+/// application uses open source analytics frameworks to run jobs that process data. To create an
+/// application, you must specify the release version for the open source framework version you want to
+/// use and the type of application you want, such as Apache Spark or Apache Hive. After you create an
+/// application, you can submit data processing jobs or interactive requests to it.
+///
 /// Build it with [`Application::builder`]; adding it to a stack returns a [`ApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `Architecture`.
+    ///
+    /// The CPU architecture of an application.
     pub architecture: Option<Val<Architecture>>,
     /// `AutoStartConfiguration`.
+    ///
+    /// The configuration for an application to automatically start on job submission.
     pub auto_start_configuration: Option<Val<AutoStartConfiguration>>,
     /// `AutoStopConfiguration`.
+    ///
+    /// The configuration for an application to automatically stop after a certain amount of time being
+    /// idle.
     pub auto_stop_configuration: Option<Val<AutoStopConfiguration>>,
     /// `IdentityCenterConfiguration`.
+    ///
+    /// The IAM Identity Center configuration applied to enable trusted identity propagation.
     pub identity_center_configuration: Option<Val<IdentityCenterConfiguration>>,
     /// `ImageConfiguration`.
+    ///
+    /// The image configuration applied to all worker types.
     pub image_configuration: Option<Val<ImageConfigurationInput>>,
     /// `InitialCapacity`.
+    ///
+    /// The initial capacity of the application.
     pub initial_capacity: Option<Val<Vec<InitialCapacityConfigKeyValuePair>>>,
     /// `InteractiveConfiguration`.
+    ///
+    /// The interactive configuration object that enables the interactive use cases for an application.
     pub interactive_configuration: Option<Val<InteractiveConfiguration>>,
     /// `MaximumCapacity`.
+    ///
+    /// The maximum capacity of the application. This is cumulative across all workers at any given point in
+    /// time during the lifespan of the application is created. No new resources will be created once any
+    /// one of the defined limits is hit.
     pub maximum_capacity: Option<Val<MaximumAllowedResources>>,
     /// `MonitoringConfiguration`.
+    ///
+    /// A configuration specification to be used when provisioning an application. A configuration consists
+    /// of a classification, properties, and optional nested configurations. A classification refers to an
+    /// application-specific configuration file. Properties are the settings you want to change in that
+    /// file.
     pub monitoring_configuration: Option<Val<MonitoringConfiguration>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the application.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[A-Za-z0-9._\/#-]+$`.
     pub name: Option<Val<String>>,
     /// `NetworkConfiguration`.
+    ///
+    /// The network configuration for customer VPC connectivity for the application.
     pub network_configuration: Option<Val<NetworkConfiguration>>,
     /// `ReleaseLabel`: required.
+    ///
+    /// The EMR release associated with the application.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[A-Za-z0-9._/-]+$`.
     pub release_label: Option<Val<String>>,
     /// `RuntimeConfiguration`.
     ///
+    /// The
+    /// [Configuration](https://docs.aws.amazon.com/emr-serverless/latest/APIReference/API_Configuration.html)
+    /// specifications of an application. Each configuration consists of a classification and properties.
+    /// You use this parameter when creating or updating an application. To see the runtimeConfiguration
+    /// object of an application, run the
+    /// [GetApplication](https://docs.aws.amazon.com/emr-serverless/latest/APIReference/API_GetApplication.html)
+    /// API operation.
+    ///
     /// - Items: 0 to 100.
     pub runtime_configuration: Option<Val<Vec<ConfigurationObject>>>,
     /// `SchedulerConfiguration`.
+    ///
+    /// The scheduler configuration for batch and streaming jobs running on this application. Supported with
+    /// release labels emr-7.0.0 and above.
     pub scheduler_configuration: Option<Val<SchedulerConfiguration>>,
     /// `Tags`.
+    ///
+    /// The tags assigned to the application.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of application, such as Spark or Hive.
     ///
     /// - Length: 1 to 64.
     pub type_: Option<Val<String>>,
     /// `WorkerTypeSpecifications`.
+    ///
+    /// The specification applied to each worker type.
     pub worker_type_specifications: Option<Val<BTreeMap<String, WorkerTypeSpecificationInput>>>,
 }
 
@@ -252,10 +305,14 @@ impl Deref for ApplicationHandle {
 
 impl ApplicationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the EMR Serverless Application.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ApplicationId`.
+    ///
+    /// The ID of the application, such as `ab4rp1abcs8xz47n3x0example` .
     pub fn attr_application_id(&self) -> Val<String> {
         self.0.get_att("ApplicationId")
     }
@@ -270,9 +327,13 @@ impl ApplicationHandle {
 }
 
 /// The [`AutoStartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrserverless-application-autostartconfiguration.html) property type.
+///
+/// The configuration for an application to automatically start on job submission.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoStartConfiguration {
     /// `Enabled`.
+    ///
+    /// Enables the application to automatically start on job submission.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -320,11 +381,20 @@ impl ToValue for AutoStartConfiguration {
 impl Literal for AutoStartConfiguration {}
 
 /// The [`AutoStopConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrserverless-application-autostopconfiguration.html) property type.
+///
+/// The configuration for an application to automatically stop after a certain amount of time being
+/// idle.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoStopConfiguration {
     /// `Enabled`.
+    ///
+    /// Enables the application to automatically stop after a certain amount of time being idle. Defaults to
+    /// true.
     pub enabled: Option<Val<bool>>,
     /// `IdleTimeoutMinutes`.
+    ///
+    /// The amount of idle time in minutes after which your application will automatically stop. Defaults to 15
+    /// minutes.
     pub idle_timeout_minutes: Option<Val<i64>>,
 }
 
@@ -378,16 +448,25 @@ impl ToValue for AutoStopConfiguration {
 impl Literal for AutoStopConfiguration {}
 
 /// The [`CloudWatchLoggingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrserverless-application-cloudwatchloggingconfiguration.html) property type.
+///
+/// The Amazon CloudWatch configuration for monitoring logs. You can configure your jobs to send log
+/// information to CloudWatch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLoggingConfiguration {
     /// `Enabled`.
+    ///
+    /// Enables CloudWatch logging.
     pub enabled: Option<Val<bool>>,
     /// `EncryptionKeyArn`.
+    ///
+    /// The AWS Key Management Service (KMS) key ARN to encrypt the logs that you store in CloudWatch Logs.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:(aws[a-zA-Z0-9-]*):kms:[a-zA-Z0-9\-]*:(\d{12})?:key\/[a-zA-Z0-9-]+$`.
     pub encryption_key_arn: Option<Val<String>>,
     /// `LogGroupName`.
+    ///
+    /// The name of the log group in Amazon CloudWatch Logs where you want to publish your logs.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\.\-_/#A-Za-z0-9]+$`.
@@ -395,10 +474,14 @@ pub struct CloudWatchLoggingConfiguration {
     pub log_group_name: Option<Val<String>>,
     /// `LogStreamNamePrefix`.
     ///
+    /// Prefix for the CloudWatch log stream name.
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[^:*]*$`.
     pub log_stream_name_prefix: Option<Val<String>>,
     /// `LogTypeMap`.
+    ///
+    /// The specific log-streams which need to be uploaded to CloudWatch.
     pub log_type_map: Option<Val<Vec<LogTypeMapKeyValuePair>>>,
 }
 
@@ -475,18 +558,29 @@ impl ToValue for CloudWatchLoggingConfiguration {
 impl Literal for CloudWatchLoggingConfiguration {}
 
 /// The [`ConfigurationObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrserverless-application-configurationobject.html) property type.
+///
+/// A configuration specification to be used when provisioning an application. A configuration consists
+/// of a classification, properties, and optional nested configurations. A classification refers to an
+/// application-specific configuration file. Properties are the settings you want to change in that
+/// file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationObject {
     /// `Classification`: required.
+    ///
+    /// The classification within a configuration.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `.*\S.*`.
     pub classification: Option<Val<String>>,
     /// `Configurations`.
     ///
+    /// A list of additional configurations to apply within a configuration object.
+    ///
     /// - Items: 0 to 100.
     pub configurations: Option<Val<Vec<ConfigurationObject>>>,
     /// `Properties`.
+    ///
+    /// A set of properties specified within a configuration classification.
     pub properties: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -563,9 +657,15 @@ impl ToValue for ConfigurationObject {
 impl Literal for ConfigurationObject {}
 
 /// The [`IdentityCenterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrserverless-application-identitycenterconfiguration.html) property type.
+///
+/// The IAM Identity Center Configuration accepts the Identity Center instance parameter required to
+/// enable trusted identity propagation. This configuration allows identity propagation between
+/// integrated services and the Identity Center instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentityCenterConfiguration {
     /// `IdentityCenterInstanceArn`.
+    ///
+    /// The ARN of the IAM Identity Center instance.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^arn:(aws[a-zA-Z0-9-]*):sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$`.
@@ -616,9 +716,15 @@ impl ToValue for IdentityCenterConfiguration {
 impl Literal for IdentityCenterConfiguration {}
 
 /// The [`ImageConfigurationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrserverless-application-imageconfigurationinput.html) property type.
+///
+/// The image configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageConfigurationInput {
     /// `ImageUri`.
+    ///
+    /// The URI of an image in the Amazon ECR registry. This field is required when you create a new
+    /// application. If you leave this field blank in an update, Amazon EMR will remove the image
+    /// configuration.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^([a-z0-9]+[a-z0-9-.]*)\/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)(?:\:([a-zA-Z0-9_][a-zA-Z0-9-._]{0,299})|@(sha256:[0-9a-f]{64}))$`.
@@ -669,11 +775,17 @@ impl ToValue for ImageConfigurationInput {
 impl Literal for ImageConfigurationInput {}
 
 /// The [`InitialCapacityConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrserverless-application-initialcapacityconfig.html) property type.
+///
+/// The initial capacity configuration per worker.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InitialCapacityConfig {
     /// `WorkerConfiguration`: required.
+    ///
+    /// The resource configuration of the initial capacity configuration.
     pub worker_configuration: Option<Val<WorkerConfiguration>>,
     /// `WorkerCount`: required.
+    ///
+    /// The number of workers in the initial capacity configuration.
     ///
     /// - Range: 1 to 1000000.
     /// - Format: `int64`.
@@ -751,6 +863,8 @@ impl Literal for InitialCapacityConfig {}
 pub struct InitialCapacityConfigKeyValuePair {
     /// `Key`: required.
     ///
+    /// Worker type for an analytics framework.
+    ///
     /// - Length: 1 to 50.
     /// - Pattern: `^[a-zA-Z]+[-_]*[a-zA-Z]+$`.
     pub key: Option<Val<String>>,
@@ -825,13 +939,22 @@ impl ToValue for InitialCapacityConfigKeyValuePair {
 impl Literal for InitialCapacityConfigKeyValuePair {}
 
 /// The [`InteractiveConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrserverless-application-interactiveconfiguration.html) property type.
+///
+/// The configuration to use to enable the different types of interactive use cases in an application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InteractiveConfiguration {
     /// `LivyEndpointEnabled`.
+    ///
+    /// Enables an Apache Livy endpoint that you can connect to and run interactive jobs.
     pub livy_endpoint_enabled: Option<Val<bool>>,
     /// `SessionEnabled`.
+    ///
+    /// Enables interactive sessions on the application
     pub session_enabled: Option<Val<bool>>,
     /// `StudioEnabled`.
+    ///
+    /// Enables you to connect an application to Amazon EMR Studio to run interactive workloads in a
+    /// notebook.
     pub studio_enabled: Option<Val<bool>>,
 }
 
@@ -899,6 +1022,8 @@ pub struct LogTypeMapKeyValuePair {
     /// - Pattern: `^[a-zA-Z]+[-_]*[a-zA-Z]+$`.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// List of Applicable values: \[STDOUT, STDERR, HIVE_LOG, TEZ_AM, SYSTEM_LOGS\]
     ///
     /// - Items: 1 to 5.
     pub value: Option<Val<Vec<String>>>,
@@ -972,11 +1097,17 @@ impl ToValue for LogTypeMapKeyValuePair {
 impl Literal for LogTypeMapKeyValuePair {}
 
 /// The [`ManagedPersistenceMonitoringConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrserverless-application-managedpersistencemonitoringconfiguration.html) property type.
+///
+/// The managed log persistence configuration for a job run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedPersistenceMonitoringConfiguration {
     /// `Enabled`.
+    ///
+    /// Enables managed logging and defaults to true. If set to false, managed logging will be turned off.
     pub enabled: Option<Val<bool>>,
     /// `EncryptionKeyArn`.
+    ///
+    /// The KMS key ARN to encrypt the logs stored in managed log persistence.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:(aws[a-zA-Z0-9-]*):kms:[a-zA-Z0-9\-]*:(\d{12})?:key\/[a-zA-Z0-9-]+$`.
@@ -1033,19 +1164,28 @@ impl ToValue for ManagedPersistenceMonitoringConfiguration {
 impl Literal for ManagedPersistenceMonitoringConfiguration {}
 
 /// The [`MaximumAllowedResources`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrserverless-application-maximumallowedresources.html) property type.
+///
+/// The maximum allowed cumulative resources for an application. No new resources will be created once
+/// the limit is hit.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaximumAllowedResources {
     /// `Cpu`: required.
+    ///
+    /// The maximum allowed CPU for an application.
     ///
     /// - Length: 1 to 15.
     /// - Pattern: `^[1-9][0-9]*(\s)?(vCPU|vcpu|VCPU)?$`.
     pub cpu: Option<Val<String>>,
     /// `Disk`.
     ///
+    /// The maximum allowed disk for an application.
+    ///
     /// - Length: 1 to 15.
     /// - Pattern: `^[1-9][0-9]*(\s)?(GB|gb|gB|Gb)$`.
     pub disk: Option<Val<String>>,
     /// `Memory`: required.
+    ///
+    /// The maximum allowed resources for an application.
     ///
     /// - Length: 1 to 15.
     /// - Pattern: `^[1-9][0-9]*(\s)?(GB|gb|gB|Gb)?$`.
@@ -1118,15 +1258,27 @@ impl ToValue for MaximumAllowedResources {
 impl Literal for MaximumAllowedResources {}
 
 /// The [`MonitoringConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrserverless-application-monitoringconfiguration.html) property type.
+///
+/// The configuration setting for monitoring logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringConfiguration {
     /// `CloudWatchLoggingConfiguration`.
+    ///
+    /// The Amazon CloudWatch configuration for monitoring logs. You can configure your jobs to send log
+    /// information to CloudWatch.
     pub cloud_watch_logging_configuration: Option<Val<CloudWatchLoggingConfiguration>>,
     /// `ManagedPersistenceMonitoringConfiguration`.
+    ///
+    /// The managed log persistence configuration for a job run.
     pub managed_persistence_monitoring_configuration: Option<Val<ManagedPersistenceMonitoringConfiguration>>,
     /// `PrometheusMonitoringConfiguration`.
+    ///
+    /// The monitoring configuration object you can configure to send metrics to Amazon Managed Service for
+    /// Prometheus for a job run.
     pub prometheus_monitoring_configuration: Option<Val<PrometheusMonitoringConfiguration>>,
     /// `S3MonitoringConfiguration`.
+    ///
+    /// The Amazon S3 configuration for monitoring log publishing.
     pub s3_monitoring_configuration: Option<Val<S3MonitoringConfiguration>>,
 }
 
@@ -1198,14 +1350,20 @@ impl ToValue for MonitoringConfiguration {
 impl Literal for MonitoringConfiguration {}
 
 /// The [`NetworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrserverless-application-networkconfiguration.html) property type.
+///
+/// The network configuration for customer VPC connectivity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkConfiguration {
     /// `SecurityGroupIds`.
+    ///
+    /// The array of security group Ids for customer VPC connectivity.
     ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`.
+    ///
+    /// The array of subnet Ids for customer VPC connectivity.
     ///
     /// - Items: 1 to 16.
     pub subnet_ids: Option<Val<Vec<String>>>,
@@ -1271,9 +1429,14 @@ impl ToValue for NetworkConfiguration {
 impl Literal for NetworkConfiguration {}
 
 /// The [`PrometheusMonitoringConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrserverless-application-prometheusmonitoringconfiguration.html) property type.
+///
+/// The monitoring configuration object you can configure to send metrics to Amazon Managed Service for
+/// Prometheus for a job run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrometheusMonitoringConfiguration {
     /// `RemoteWriteUrl`.
+    ///
+    /// The remote write URL in the Amazon Managed Service for Prometheus workspace to send metrics to.
     ///
     /// - Length: 1 to 10280.
     /// - Pattern: `^https://aps-workspaces.([a-z]{2}-[a-z-]{1,20}-[1-9]).amazonaws(.[0-9A-Za-z]{2,4})+/workspaces/[-_.0-9A-Za-z]{1,100}/api/v1/remote_write$`.
@@ -1324,14 +1487,21 @@ impl ToValue for PrometheusMonitoringConfiguration {
 impl Literal for PrometheusMonitoringConfiguration {}
 
 /// The [`S3MonitoringConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrserverless-application-s3monitoringconfiguration.html) property type.
+///
+/// The Amazon S3 configuration for monitoring log publishing. You can configure your jobs to send log
+/// information to Amazon S3.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3MonitoringConfiguration {
     /// `EncryptionKeyArn`.
+    ///
+    /// The KMS key ARN to encrypt the logs published to the given Amazon S3 destination.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:(aws[a-zA-Z0-9-]*):kms:[a-zA-Z0-9\-]*:(\d{12})?:key\/[a-zA-Z0-9-]+$`.
     pub encryption_key_arn: Option<Val<String>>,
     /// `LogUri`.
+    ///
+    /// The Amazon S3 destination URI for log publishing.
     ///
     /// - Length: 1 to 10280.
     /// - Pattern: `[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDBFF-\uDC00\uDFFF\r\n\t]*`.
@@ -1388,11 +1558,20 @@ impl ToValue for S3MonitoringConfiguration {
 impl Literal for S3MonitoringConfiguration {}
 
 /// The [`SchedulerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrserverless-application-schedulerconfiguration.html) property type.
+///
+/// The scheduler configuration for batch and streaming jobs running on this application. Supported with
+/// release labels emr-7.0.0 and above.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchedulerConfiguration {
     /// `MaxConcurrentRuns`.
+    ///
+    /// The maximum concurrent job runs on this application. If scheduler configuration is enabled on your
+    /// application, the default value is 15. The valid range is 1 to 1000.
     pub max_concurrent_runs: Option<Val<i64>>,
     /// `QueueTimeoutMinutes`.
+    ///
+    /// The maximum duration in minutes for the job in QUEUED state. If scheduler configuration is enabled
+    /// on your application, the default value is 360 minutes (6 hours). The valid range is from 15 to 720.
     pub queue_timeout_minutes: Option<Val<i64>>,
 }
 
@@ -1516,23 +1695,36 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`WorkerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrserverless-application-workerconfiguration.html) property type.
+///
+/// The configuration of a worker. For more information, see [Supported worker
+/// configurations](https://docs.aws.amazon.com/emr/latest/EMR-Serverless-UserGuide/app-behavior.html#worker-configs)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkerConfiguration {
     /// `Cpu`: required.
+    ///
+    /// The CPU requirements of the worker configuration. Each worker can have 1, 2, 4, 8, or 16 vCPUs.
     ///
     /// - Length: 1 to 15.
     /// - Pattern: `^[1-9][0-9]*(\s)?(vCPU|vcpu|VCPU)?$`.
     pub cpu: Option<Val<String>>,
     /// `Disk`.
     ///
+    /// The disk requirements of the worker configuration.
+    ///
     /// - Length: 1 to 15.
     /// - Pattern: `^[1-9][0-9]*(\s)?(GB|gb|gB|Gb)$`.
     pub disk: Option<Val<String>>,
     /// `DiskType`.
     ///
+    /// The disk type for every worker instance of the work type. Shuffle optimized disks have higher
+    /// performance characteristics and are better for shuffle heavy workloads. Default is `STANDARD` .
+    ///
     /// - Pattern: `^(SHUFFLE_OPTIMIZED|[Ss]huffle_[Oo]ptimized|STANDARD|[Ss]tandard)$`.
     pub disk_type: Option<Val<String>>,
     /// `Memory`: required.
+    ///
+    /// The memory requirements of the worker configuration.
     ///
     /// - Length: 1 to 15.
     /// - Pattern: `^[1-9][0-9]*(\s)?(GB|gb|gB|Gb)?$`.
@@ -1607,9 +1799,13 @@ impl ToValue for WorkerConfiguration {
 impl Literal for WorkerConfiguration {}
 
 /// The [`WorkerTypeSpecificationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-emrserverless-application-workertypespecificationinput.html) property type.
+///
+/// The specifications for a worker type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkerTypeSpecificationInput {
     /// `ImageConfiguration`.
+    ///
+    /// The image configuration for a worker type.
     pub image_configuration: Option<Val<ImageConfigurationInput>>,
 }
 
@@ -1679,9 +1875,18 @@ impl Architecture {
             Architecture::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Architecture {
+    const VALUES: &'static [&'static str] = &["ARM64", "X86_64"];
+    fn as_str(&self) -> &str {
+        Architecture::as_str(self)
     }
 }
 

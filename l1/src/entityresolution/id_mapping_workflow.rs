@@ -5,26 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::EntityResolution::IdMappingWorkflow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-entityresolution-idmappingworkflow.html) resource type.
 ///
+/// Creates an `IdMappingWorkflow` object which stores the configuration of the data processing job to
+/// be run. Each `IdMappingWorkflow` must have a unique workflow name. To modify an existing workflow,
+/// use the UpdateIdMappingWorkflow API.
+///
+/// > Incremental processing is not supported for ID mapping workflows.
+///
 /// Build it with [`IdMappingWorkflow::builder`]; adding it to a stack returns a [`IdMappingWorkflowHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdMappingWorkflow {
     /// `Description`.
+    ///
+    /// A description of the workflow.
     ///
     /// - Length: 0 to 255.
     pub description: Option<Val<String>>,
     /// `IdMappingIncrementalRunConfig`.
     pub id_mapping_incremental_run_config: Option<Val<IdMappingIncrementalRunConfig>>,
     /// `IdMappingTechniques`: required.
+    ///
+    /// An object which defines the ID mapping technique and any additional configurations.
     pub id_mapping_techniques: Option<Val<IdMappingTechniques>>,
     /// `InputSourceConfig`: required.
+    ///
+    /// A list of `InputSource` objects, which have the fields `InputSourceARN` and `SchemaName` .
     ///
     /// - Items: 1 to 20.
     pub input_source_config: Option<Val<Vec<IdMappingWorkflowInputSource>>>,
     /// `OutputSourceConfig`.
     ///
+    /// A list of `IdMappingWorkflowOutputSource` objects, each of which contains fields `outputS3Path` and
+    /// `KMSArn` .
+    ///
     /// - Items: 1 to 1.
     pub output_source_config: Option<Val<Vec<IdMappingWorkflowOutputSource>>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role. AWS Entity Resolution assumes this role to create
+    /// resources on your behalf as part of workflow execution.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
@@ -32,9 +50,13 @@ pub struct IdMappingWorkflow {
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The tags used to organize, track, or control access for this resource.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `WorkflowName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the workflow. There can't be multiple `IdMappingWorkflows` with the same name.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `^[a-zA-Z_0-9-]*$`.
@@ -197,14 +219,20 @@ impl Deref for IdMappingWorkflowHandle {
 
 impl IdMappingWorkflowHandle {
     /// `Fn::GetAtt` `WorkflowArn`.
+    ///
+    /// The default IdMappingWorkflow arn
     pub fn attr_workflow_arn(&self) -> Val<String> {
         self.0.get_att("WorkflowArn")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The time of this IdMappingWorkflow got last updated at
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time of this IdMappingWorkflow got created
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
@@ -276,15 +304,41 @@ impl ToValue for IdMappingIncrementalRunConfig {
 impl Literal for IdMappingIncrementalRunConfig {}
 
 /// The [`IdMappingRuleBasedProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-idmappingworkflow-idmappingrulebasedproperties.html) property type.
+///
+/// An object that defines the list of matching rules to run in an ID mapping workflow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdMappingRuleBasedProperties {
     /// `AttributeMatchingModel`: required.
+    ///
+    /// The comparison type. You can either choose `ONE_TO_ONE` or `MANY_TO_MANY` as the
+    /// `attributeMatchingModel` .
+    ///
+    /// If you choose `ONE_TO_ONE` , the system can only match attributes if the sub-types are an exact
+    /// match. For example, for the `Email` attribute type, the system will only consider it a match if the
+    /// value of the `Email` field of Profile A matches the value of the `Email` field of Profile B.
+    ///
+    /// If you choose `MANY_TO_MANY` , the system can match attributes across the sub-types of an attribute
+    /// type. For example, if the value of the `Email` field of Profile A matches the value of the
+    /// `BusinessEmail` field of Profile B, the two profiles are matched on the `Email` attribute type.
     pub attribute_matching_model: Option<Val<AttributeMatchingModel>>,
     /// `RecordMatchingModel`: required.
+    ///
+    /// The type of matching record that is allowed to be used in an ID mapping workflow.
+    ///
+    /// If the value is set to `ONE_SOURCE_TO_ONE_TARGET` , only one record in the source can be matched to
+    /// the same record in the target.
+    ///
+    /// If the value is set to `MANY_SOURCE_TO_ONE_TARGET` , multiple records in the source can be matched
+    /// to one record in the target.
     pub record_matching_model: Option<Val<RecordMatchingModel>>,
     /// `RuleDefinitionType`.
+    ///
+    /// The set of rules you can use in an ID mapping workflow. The limitations specified for the source or
+    /// target to define the match rules must be compatible.
     pub rule_definition_type: Option<Val<RuleDefinitionType>>,
     /// `Rules`.
+    ///
+    /// The rules that can be used for ID mapping.
     ///
     /// - Items: 1 to 25.
     pub rules: Option<Val<Vec<Rule>>>,
@@ -379,15 +433,23 @@ impl ToValue for IdMappingRuleBasedProperties {
 impl Literal for IdMappingRuleBasedProperties {}
 
 /// The [`IdMappingTechniques`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-idmappingworkflow-idmappingtechniques.html) property type.
+///
+/// An object which defines the ID mapping technique and any additional configurations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdMappingTechniques {
     /// `IdMappingType`.
+    ///
+    /// The type of ID mapping.
     pub id_mapping_type: Option<Val<IdMappingType>>,
     /// `NormalizationVersion`.
     pub normalization_version: Option<Val<String>>,
     /// `ProviderProperties`.
+    ///
+    /// An object which defines any additional configurations required by the provider service.
     pub provider_properties: Option<Val<ProviderProperties>>,
     /// `RuleBasedProperties`.
+    ///
+    /// An object which defines any additional configurations required by rule-based matching.
     pub rule_based_properties: Option<Val<IdMappingRuleBasedProperties>>,
 }
 
@@ -453,17 +515,30 @@ impl ToValue for IdMappingTechniques {
 impl Literal for IdMappingTechniques {}
 
 /// The [`IdMappingWorkflowInputSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-idmappingworkflow-idmappingworkflowinputsource.html) property type.
+///
+/// An object containing `inputSourceARN` , `schemaName` , and `type` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdMappingWorkflowInputSource {
     /// `InputSourceARN`: required.
+    ///
+    /// An AWS Glue table Amazon Resource Name (ARN) or a matching workflow ARN for the input source table.
     ///
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):entityresolution:[a-z]{2}-[a-z]{1,10}-[0-9]:[0-9]{12}:(idnamespace/[a-zA-Z_0-9-]{1,255})$|^arn:(aws|aws-us-gov|aws-cn):entityresolution:[a-z]{2}-[a-z]{1,10}-[0-9]:[0-9]{12}:(matchingworkflow/[a-zA-Z_0-9-]{1,255})$|^arn:(aws|aws-us-gov|aws-cn):glue:[a-z]{2}-[a-z]{1,10}-[0-9]:[0-9]{12}:(table/[a-zA-Z_0-9-]{1,255}/[a-zA-Z_0-9-]{1,255})$`.
     pub input_source_arn: Option<Val<String>>,
     /// `SchemaArn`.
     ///
+    /// The ARN (Amazon Resource Name) that AWS Entity Resolution generated for the `SchemaMapping` .
+    ///
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):entityresolution:.*:[0-9]+:(schemamapping/.*)$`.
     pub schema_arn: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of ID namespace. There are two types: `SOURCE` and `TARGET` .
+    ///
+    /// The `SOURCE` contains configurations for `sourceId` data that will be processed in an ID mapping
+    /// workflow.
+    ///
+    /// The `TARGET` contains a configuration of `targetId` which all `sourceIds` will resolve to.
     pub type_: Option<Val<RuleDefinitionType>>,
 }
 
@@ -533,14 +608,22 @@ impl ToValue for IdMappingWorkflowInputSource {
 impl Literal for IdMappingWorkflowInputSource {}
 
 /// The [`IdMappingWorkflowOutputSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-idmappingworkflow-idmappingworkflowoutputsource.html) property type.
+///
+/// A list of `IdMappingWorkflowOutputSource` objects, each of which contains fields `outputS3Path` and
+/// `KMSArn` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdMappingWorkflowOutputSource {
     /// `KMSArn`.
+    ///
+    /// Customer AWS  ARN for encryption at rest. If not provided, system will use an AWS Entity Resolution
+    /// managed KMS key.
     ///
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):kms:.*:[0-9]+:.*$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_arn: Option<Val<String>>,
     /// `OutputS3Path`: required.
+    ///
+    /// The S3 path to which AWS Entity Resolution will write the output table.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^s3://([^/]+)/?(.*?([^/]+)/?)$`.
@@ -604,9 +687,14 @@ impl ToValue for IdMappingWorkflowOutputSource {
 impl Literal for IdMappingWorkflowOutputSource {}
 
 /// The [`IntermediateSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-idmappingworkflow-intermediatesourceconfiguration.html) property type.
+///
+/// The Amazon S3 location that temporarily stores your data while it processes. Your information won't
+/// be saved permanently.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntermediateSourceConfiguration {
     /// `IntermediateS3Path`: required.
+    ///
+    /// The Amazon S3 location (bucket and prefix). For example: `s3://provider_bucket/DOC-EXAMPLE-BUCKET`
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?$`.
@@ -664,13 +752,23 @@ impl ToValue for IntermediateSourceConfiguration {
 impl Literal for IntermediateSourceConfiguration {}
 
 /// The [`ProviderProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-idmappingworkflow-providerproperties.html) property type.
+///
+/// An object containing the `providerServiceARN` , `intermediateSourceConfiguration` , and
+/// `providerConfiguration` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProviderProperties {
     /// `IntermediateSourceConfiguration`.
+    ///
+    /// The Amazon S3 location that temporarily stores your data while it processes. Your information won't
+    /// be saved permanently.
     pub intermediate_source_configuration: Option<Val<IntermediateSourceConfiguration>>,
     /// `ProviderConfiguration`.
+    ///
+    /// The required configuration fields to use with the provider service.
     pub provider_configuration: Option<Val<BTreeMap<String, String>>>,
     /// `ProviderServiceArn`: required.
+    ///
+    /// The ARN of the provider service.
     ///
     /// - Length: 20 to 255.
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):(entityresolution):([a-z]{2}-[a-z]{1,10}-[0-9])::providerservice/([a-zA-Z0-9_-]{1,255})/([a-zA-Z0-9_-]{1,255})$`.
@@ -748,13 +846,20 @@ impl ToValue for ProviderProperties {
 impl Literal for ProviderProperties {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-idmappingworkflow-rule.html) property type.
+///
+/// An object containing the `ruleName` and `matchingKeys` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `MatchingKeys`: required.
     ///
+    /// A list of `MatchingKeys` . The `MatchingKeys` must have been defined in the `SchemaMapping` . Two
+    /// records are considered to match according to this rule if all of the `MatchingKeys` match.
+    ///
     /// - Items: 1 to 15.
     pub matching_keys: Option<Val<Vec<String>>>,
     /// `RuleName`: required.
+    ///
+    /// A name for the matching rule.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `^[a-zA-Z_0-9- \t]*$`.
@@ -919,9 +1024,18 @@ impl AttributeMatchingModel {
             AttributeMatchingModel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AttributeMatchingModel {
+    const VALUES: &'static [&'static str] = &["ONE_TO_ONE", "MANY_TO_MANY"];
+    fn as_str(&self) -> &str {
+        AttributeMatchingModel::as_str(self)
     }
 }
 
@@ -966,9 +1080,18 @@ impl IdMappingType {
             IdMappingType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IdMappingType {
+    const VALUES: &'static [&'static str] = &["PROVIDER", "RULE_BASED"];
+    fn as_str(&self) -> &str {
+        IdMappingType::as_str(self)
     }
 }
 
@@ -1010,9 +1133,18 @@ impl IncrementalRunType {
             IncrementalRunType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IncrementalRunType {
+    const VALUES: &'static [&'static str] = &["ON_DEMAND"];
+    fn as_str(&self) -> &str {
+        IncrementalRunType::as_str(self)
     }
 }
 
@@ -1056,9 +1188,18 @@ impl RecordMatchingModel {
             RecordMatchingModel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RecordMatchingModel {
+    const VALUES: &'static [&'static str] = &["ONE_SOURCE_TO_ONE_TARGET", "MANY_SOURCE_TO_ONE_TARGET"];
+    fn as_str(&self) -> &str {
+        RecordMatchingModel::as_str(self)
     }
 }
 
@@ -1103,9 +1244,18 @@ impl RuleDefinitionType {
             RuleDefinitionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleDefinitionType {
+    const VALUES: &'static [&'static str] = &["SOURCE", "TARGET"];
+    fn as_str(&self) -> &str {
+        RuleDefinitionType::as_str(self)
     }
 }
 

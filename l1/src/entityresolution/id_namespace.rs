@@ -5,27 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::EntityResolution::IdNamespace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-entityresolution-idnamespace.html) resource type.
 ///
+/// Creates an ID namespace object which will help customers provide metadata explaining their dataset
+/// and how to use it. Each ID namespace must have a unique name. To modify an existing ID namespace,
+/// use the UpdateIdNamespace API.
+///
 /// Build it with [`IdNamespace::builder`]; adding it to a stack returns a [`IdNamespaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdNamespace {
     /// `Description`.
     ///
+    /// The description of the ID namespace.
+    ///
     /// - Length: 0 to 255.
     pub description: Option<Val<String>>,
     /// `IdMappingWorkflowProperties`.
     ///
+    /// Determines the properties of `IdMappingWorflow` where this `IdNamespace` can be used as a `Source`
+    /// or a `Target` .
+    ///
     /// - Items: 1 to 1.
     pub id_mapping_workflow_properties: Option<Val<Vec<IdNamespaceIdMappingWorkflowProperties>>>,
     /// `IdNamespaceName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the ID namespace.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z_0-9-]*$`.
     pub id_namespace_name: Option<Val<String>>,
     /// `InputSourceConfig`.
     ///
+    /// A list of `InputSource` objects, which have the fields `InputSourceARN` and `SchemaName` .
+    ///
     /// - Items: 0 to 20.
     pub input_source_config: Option<Val<Vec<IdNamespaceInputSource>>>,
     /// `RoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role. AWS Entity Resolution assumes this role to access
+    /// the resources defined in this `IdNamespace` on your behalf as part of the workflow run.
     ///
     /// - Length: 32 to 512.
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
@@ -33,9 +49,18 @@ pub struct IdNamespace {
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The tags used to organize, track, or control access for this resource.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required.
+    ///
+    /// The type of ID namespace. There are two types: `SOURCE` and `TARGET` .
+    ///
+    /// The `SOURCE` contains configurations for `sourceId` data that will be processed in an ID mapping
+    /// workflow.
+    ///
+    /// The `TARGET` contains a configuration of `targetId` which all `sourceIds` will resolve to.
     pub type_: Option<Val<Type>>,
 }
 
@@ -175,14 +200,20 @@ impl Deref for IdNamespaceHandle {
 
 impl IdNamespaceHandle {
     /// `Fn::GetAtt` `IdNamespaceArn`.
+    ///
+    /// The arn associated with the IdNamespace
     pub fn attr_id_namespace_arn(&self) -> Val<String> {
         self.0.get_att("IdNamespaceArn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time when the IdNamespace was created
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The date and time when the IdNamespace was updated
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -197,13 +228,21 @@ impl IdNamespaceHandle {
 }
 
 /// The [`IdNamespaceIdMappingWorkflowProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-idnamespace-idnamespaceidmappingworkflowproperties.html) property type.
+///
+/// An object containing `idMappingType` , `providerProperties` , and `ruleBasedProperties` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdNamespaceIdMappingWorkflowProperties {
     /// `IdMappingType`: required.
+    ///
+    /// The type of ID mapping.
     pub id_mapping_type: Option<Val<IdMappingType>>,
     /// `ProviderProperties`.
+    ///
+    /// An object which defines any additional configurations required by the provider service.
     pub provider_properties: Option<Val<NamespaceProviderProperties>>,
     /// `RuleBasedProperties`.
+    ///
+    /// An object which defines any additional configurations required by rule-based matching.
     pub rule_based_properties: Option<Val<NamespaceRuleBasedProperties>>,
 }
 
@@ -270,13 +309,19 @@ impl ToValue for IdNamespaceIdMappingWorkflowProperties {
 impl Literal for IdNamespaceIdMappingWorkflowProperties {}
 
 /// The [`IdNamespaceInputSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-idnamespace-idnamespaceinputsource.html) property type.
+///
+/// An object containing `inputSourceARN` and `schemaName` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdNamespaceInputSource {
     /// `InputSourceARN`: required.
     ///
+    /// An AWS Glue table Amazon Resource Name (ARN) or a matching workflow ARN for the input source table.
+    ///
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):entityresolution:[a-z]{2}-[a-z]{1,10}-[0-9]:[0-9]{12}:(matchingworkflow/[a-zA-Z_0-9-]{1,255})$|^arn:(aws|aws-us-gov|aws-cn):glue:[a-z]{2}-[a-z]{1,10}-[0-9]:[0-9]{12}:(table/[a-zA-Z_0-9-]{1,255}/[a-zA-Z_0-9-]{1,255})$`.
     pub input_source_arn: Option<Val<String>>,
     /// `SchemaName`.
+    ///
+    /// The name of the schema.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z_0-9-]*$`.
@@ -345,11 +390,17 @@ impl ToValue for IdNamespaceInputSource {
 impl Literal for IdNamespaceInputSource {}
 
 /// The [`NamespaceProviderProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-idnamespace-namespaceproviderproperties.html) property type.
+///
+/// An object containing `providerConfiguration` and `providerServiceArn` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NamespaceProviderProperties {
     /// `ProviderConfiguration`.
+    ///
+    /// An object which defines any additional configurations required by the provider service.
     pub provider_configuration: Option<Val<BTreeMap<String, String>>>,
     /// `ProviderServiceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the provider service.
     ///
     /// - Length: 20 to 255.
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):(entityresolution):([a-z]{2}-[a-z]{1,10}-[0-9])::providerservice/([a-zA-Z0-9_-]{1,255})/([a-zA-Z0-9_-]{1,255})$`.
@@ -421,15 +472,42 @@ impl ToValue for NamespaceProviderProperties {
 impl Literal for NamespaceProviderProperties {}
 
 /// The [`NamespaceRuleBasedProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-idnamespace-namespacerulebasedproperties.html) property type.
+///
+/// The rule-based properties of an ID namespace. These properties define how the ID namespace can be
+/// used in an ID mapping workflow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NamespaceRuleBasedProperties {
     /// `AttributeMatchingModel`.
+    ///
+    /// The comparison type. You can either choose `ONE_TO_ONE` or `MANY_TO_MANY` as the
+    /// `attributeMatchingModel` .
+    ///
+    /// If you choose `ONE_TO_ONE` , the system can only match attributes if the sub-types are an exact
+    /// match. For example, for the `Email` attribute type, the system will only consider it a match if the
+    /// value of the `Email` field of Profile A matches the value of the `Email` field of Profile B.
+    ///
+    /// If you choose `MANY_TO_MANY` , the system can match attributes across the sub-types of an attribute
+    /// type. For example, if the value of the `Email` field of Profile A matches the value of
+    /// `BusinessEmail` field of Profile B, the two profiles are matched on the `Email` attribute type.
     pub attribute_matching_model: Option<Val<AttributeMatchingModel>>,
     /// `RecordMatchingModels`.
+    ///
+    /// The type of matching record that is allowed to be used in an ID mapping workflow.
+    ///
+    /// If the value is set to `ONE_SOURCE_TO_ONE_TARGET` , only one record in the source is matched to one
+    /// record in the target.
+    ///
+    /// If the value is set to `MANY_SOURCE_TO_ONE_TARGET` , all matching records in the source are matched
+    /// to one record in the target.
     pub record_matching_models: Option<Val<Vec<RecordMatchingModel>>>,
     /// `RuleDefinitionTypes`.
+    ///
+    /// The sets of rules you can use in an ID mapping workflow. The limitations specified for the source
+    /// and target must be compatible.
     pub rule_definition_types: Option<Val<Vec<RuleDefinitionType>>>,
     /// `Rules`.
+    ///
+    /// The rules for the ID namespace.
     ///
     /// - Items: 1 to 25.
     pub rules: Option<Val<Vec<Rule>>>,
@@ -512,13 +590,20 @@ impl ToValue for NamespaceRuleBasedProperties {
 impl Literal for NamespaceRuleBasedProperties {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-idnamespace-rule.html) property type.
+///
+/// An object containing the `ruleName` and `matchingKeys` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `MatchingKeys`: required.
     ///
+    /// A list of `MatchingKeys` . The `MatchingKeys` must have been defined in the `SchemaMapping` . Two
+    /// records are considered to match according to this rule if all of the `MatchingKeys` match.
+    ///
     /// - Items: 1 to 25.
     pub matching_keys: Option<Val<Vec<String>>>,
     /// `RuleName`: required.
+    ///
+    /// A name for the matching rule.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `^[a-zA-Z_0-9- \t]*$`.
@@ -683,9 +768,18 @@ impl AttributeMatchingModel {
             AttributeMatchingModel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AttributeMatchingModel {
+    const VALUES: &'static [&'static str] = &["ONE_TO_ONE", "MANY_TO_MANY"];
+    fn as_str(&self) -> &str {
+        AttributeMatchingModel::as_str(self)
     }
 }
 
@@ -730,9 +824,18 @@ impl IdMappingType {
             IdMappingType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IdMappingType {
+    const VALUES: &'static [&'static str] = &["PROVIDER", "RULE_BASED"];
+    fn as_str(&self) -> &str {
+        IdMappingType::as_str(self)
     }
 }
 
@@ -777,9 +880,18 @@ impl RecordMatchingModel {
             RecordMatchingModel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RecordMatchingModel {
+    const VALUES: &'static [&'static str] = &["ONE_SOURCE_TO_ONE_TARGET", "MANY_SOURCE_TO_ONE_TARGET"];
+    fn as_str(&self) -> &str {
+        RecordMatchingModel::as_str(self)
     }
 }
 
@@ -824,9 +936,18 @@ impl RuleDefinitionType {
             RuleDefinitionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleDefinitionType {
+    const VALUES: &'static [&'static str] = &["SOURCE", "TARGET"];
+    fn as_str(&self) -> &str {
+        RuleDefinitionType::as_str(self)
     }
 }
 
@@ -871,9 +992,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["SOURCE", "TARGET"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

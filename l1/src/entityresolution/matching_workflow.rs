@@ -5,35 +5,63 @@ use crate::rt::*;
 
 /// The [`AWS::EntityResolution::MatchingWorkflow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-entityresolution-matchingworkflow.html) resource type.
 ///
+/// Creates a matching workflow that defines the configuration for a data processing job. The workflow
+/// name must be unique. To modify an existing workflow, use `UpdateMatchingWorkflow` .
+///
+/// > For workflows where `resolutionType` is `ML_MATCHING` or `PROVIDER` , incremental processing is
+/// not supported.
+///
 /// Build it with [`MatchingWorkflow::builder`]; adding it to a stack returns a [`MatchingWorkflowHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MatchingWorkflow {
     /// `Description`.
     ///
+    /// A description of the workflow.
+    ///
     /// - Length: 0 to 255.
     pub description: Option<Val<String>>,
     /// `IncrementalRunConfig`.
+    ///
+    /// Optional. An object that defines the incremental run type. This object contains only the
+    /// `incrementalRunType` field, which appears as "Automatic" in the console.
+    ///
+    /// > For workflows where `resolutionType` is `ML_MATCHING` or `PROVIDER` , incremental processing is
+    /// not supported.
     pub incremental_run_config: Option<Val<IncrementalRunConfig>>,
     /// `InputSourceConfig`: required.
+    ///
+    /// A list of `InputSource` objects, which have the fields `InputSourceARN` and `SchemaName` .
     ///
     /// - Items: 1 to 20.
     pub input_source_config: Option<Val<Vec<InputSource>>>,
     /// `OutputSourceConfig`: required.
     ///
+    /// A list of `OutputSource` objects, each of which contains fields `outputS3Path` ,
+    /// `applyNormalization` , `KMSArn` , and `output` .
+    ///
     /// - Items: 1 to 1.
     pub output_source_config: Option<Val<Vec<OutputSource>>>,
     /// `ResolutionTechniques`: required.
+    ///
+    /// An object which defines the `resolutionType` and the `ruleBasedProperties` .
     pub resolution_techniques: Option<Val<ResolutionTechniques>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role. AWS Entity Resolution assumes this role to create
+    /// resources on your behalf as part of workflow execution.
     ///
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The tags used to organize, track, or control access for this resource.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `WorkflowName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the workflow. There can't be multiple `MatchingWorkflows` with the same name.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `^[a-zA-Z_0-9-]*$`.
@@ -204,14 +232,20 @@ impl Deref for MatchingWorkflowHandle {
 
 impl MatchingWorkflowHandle {
     /// `Fn::GetAtt` `WorkflowArn`.
+    ///
+    /// The default MatchingWorkflow arn
     pub fn attr_workflow_arn(&self) -> Val<String> {
         self.0.get_att("WorkflowArn")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The time of this MatchingWorkflow got last updated at
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time of this MatchingWorkflow got created
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
@@ -226,13 +260,19 @@ impl MatchingWorkflowHandle {
 }
 
 /// The [`CustomerProfilesIntegrationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-matchingworkflow-customerprofilesintegrationconfig.html) property type.
+///
+/// The Customer Profiles integration configuration for the output source
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomerProfilesIntegrationConfig {
     /// `DomainArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the Customer Profiles domain
+    ///
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):profile:[a-z]{2}-[a-z]{1,10}-[0-9]:[0-9]{12}:(domains/[a-zA-Z_0-9-]{1,255})$`.
     pub domain_arn: Option<Val<String>>,
     /// `ObjectTypeArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Customer Profiles object type
     ///
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):profile:[a-z]{2}-[a-z]{1,10}-[0-9]:[0-9]{12}:(domains/[a-zA-Z_0-9-]{1,255}/object-types/[a-zA-Z_0-9-]{1,255})$`.
     pub object_type_arn: Option<Val<String>>,
@@ -305,9 +345,21 @@ impl ToValue for CustomerProfilesIntegrationConfig {
 impl Literal for CustomerProfilesIntegrationConfig {}
 
 /// The [`IncrementalRunConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-matchingworkflow-incrementalrunconfig.html) property type.
+///
+/// Optional. An object that defines the incremental run type. This object contains only the
+/// `incrementalRunType` field, which appears as "Automatic" in the console.
+///
+/// > For workflows where `resolutionType` is `ML_MATCHING` or `PROVIDER` , incremental processing is
+/// not supported.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IncrementalRunConfig {
     /// `IncrementalRunType`: required.
+    ///
+    /// The type of incremental run. The only valid value is `IMMEDIATE` . This appears as "Automatic" in
+    /// the console.
+    ///
+    /// > For workflows where `resolutionType` is `ML_MATCHING` or `PROVIDER` , incremental processing is
+    /// not supported.
     pub incremental_run_type: Option<Val<IncrementalRunType>>,
 }
 
@@ -362,15 +414,25 @@ impl ToValue for IncrementalRunConfig {
 impl Literal for IncrementalRunConfig {}
 
 /// The [`InputSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-matchingworkflow-inputsource.html) property type.
+///
+/// An object containing `inputSourceARN` , `schemaName` , and `applyNormalization` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputSource {
     /// `ApplyNormalization`.
+    ///
+    /// Normalizes the attributes defined in the schema in the input data. For example, if an attribute has
+    /// an `AttributeType` of `PHONE_NUMBER` , and the data in the input table is in a format of 1234567890,
+    /// AWS Entity Resolution will normalize this field in the output to (123)-456-7890.
     pub apply_normalization: Option<Val<bool>>,
     /// `InputSourceARN`: required.
+    ///
+    /// An object containing `inputSourceARN` , `schemaName` , and `applyNormalization` .
     ///
     /// - Pattern: `arn:(aws|aws-us-gov|aws-cn):.*:.*:[0-9]+:.*$`.
     pub input_source_arn: Option<Val<String>>,
     /// `SchemaArn`: required.
+    ///
+    /// The name of the schema.
     ///
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):entityresolution:.*:[0-9]+:(schemamapping/.*)$`.
     pub schema_arn: Option<Val<String>>,
@@ -450,9 +512,14 @@ impl ToValue for InputSource {
 impl Literal for InputSource {}
 
 /// The [`IntermediateSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-matchingworkflow-intermediatesourceconfiguration.html) property type.
+///
+/// The Amazon S3 location that temporarily stores your data while it processes. Your information won't
+/// be saved permanently.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntermediateSourceConfiguration {
     /// `IntermediateS3Path`: required.
+    ///
+    /// The Amazon S3 location (bucket and prefix). For example: `s3://provider_bucket/DOC-EXAMPLE-BUCKET`
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?$`.
@@ -510,11 +577,20 @@ impl ToValue for IntermediateSourceConfiguration {
 impl Literal for IntermediateSourceConfiguration {}
 
 /// The [`OutputAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-matchingworkflow-outputattribute.html) property type.
+///
+/// A list of `OutputAttribute` objects, each of which have the fields `Name` and `Hashed` . Each of
+/// these objects selects a column to be included in the output table, and whether the values of the
+/// column should be hashed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputAttribute {
     /// `Hashed`.
+    ///
+    /// Enables the ability to hash the column values in the output.
     pub hashed: Option<Val<bool>>,
     /// `Name`: required.
+    ///
+    /// A name of a column to be written to the output. This must be an `InputField` name in the schema
+    /// mapping.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `^[a-zA-Z_0-9- \t]*$`.
@@ -574,22 +650,41 @@ impl ToValue for OutputAttribute {
 impl Literal for OutputAttribute {}
 
 /// The [`OutputSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-matchingworkflow-outputsource.html) property type.
+///
+/// A list of `OutputAttribute` objects, each of which have the fields `Name` and `Hashed` . Each of
+/// these objects selects a column to be included in the output table, and whether the values of the
+/// column should be hashed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputSource {
     /// `ApplyNormalization`.
+    ///
+    /// Normalizes the attributes defined in the schema in the input data. For example, if an attribute has
+    /// an `AttributeType` of `PHONE_NUMBER` , and the data in the input table is in a format of 1234567890,
+    /// AWS Entity Resolution will normalize this field in the output to (123)-456-7890.
     pub apply_normalization: Option<Val<bool>>,
     /// `CustomerProfilesIntegrationConfig`.
+    ///
+    /// The Customer Profiles integration configuration for the output source
     pub customer_profiles_integration_config: Option<Val<CustomerProfilesIntegrationConfig>>,
     /// `KMSArn`.
+    ///
+    /// Customer KMS ARN for encryption at rest. If not provided, system will use an AWS Entity Resolution
+    /// managed KMS key.
     ///
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):kms:.*:[0-9]+:.*$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_arn: Option<Val<String>>,
     /// `Output`: required.
     ///
+    /// A list of `OutputAttribute` objects, each of which have the fields `Name` and `Hashed` . Each of
+    /// these objects selects a column to be included in the output table, and whether the values of the
+    /// column should be hashed.
+    ///
     /// - Items: 0 to 750.
     pub output: Option<Val<Vec<OutputAttribute>>>,
     /// `OutputS3Path`.
+    ///
+    /// The S3 path to which AWS Entity Resolution will write the output table.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^s3://([^/]+)/?(.*?([^/]+)/?)$`.
@@ -684,13 +779,23 @@ impl ToValue for OutputSource {
 impl Literal for OutputSource {}
 
 /// The [`ProviderProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-matchingworkflow-providerproperties.html) property type.
+///
+/// An object containing the `providerServiceARN` , `intermediateSourceConfiguration` , and
+/// `providerConfiguration` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProviderProperties {
     /// `IntermediateSourceConfiguration`.
+    ///
+    /// The Amazon S3 location that temporarily stores your data while it processes. Your information won't
+    /// be saved permanently.
     pub intermediate_source_configuration: Option<Val<IntermediateSourceConfiguration>>,
     /// `ProviderConfiguration`.
+    ///
+    /// The required configuration fields to use with the provider service.
     pub provider_configuration: Option<Val<BTreeMap<String, String>>>,
     /// `ProviderServiceArn`: required.
+    ///
+    /// The ARN of the provider service.
     ///
     /// - Length: 20 to 255.
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):(entityresolution):([a-z]{2}-[a-z]{1,10}-[0-9])::providerservice/([a-zA-Z0-9_-]{1,255})/([a-zA-Z0-9_-]{1,255})$`.
@@ -768,15 +873,30 @@ impl ToValue for ProviderProperties {
 impl Literal for ProviderProperties {}
 
 /// The [`ResolutionTechniques`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-matchingworkflow-resolutiontechniques.html) property type.
+///
+/// An object which defines the `resolutionType` and the `ruleBasedProperties` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResolutionTechniques {
     /// `ProviderProperties`.
+    ///
+    /// The properties of the provider service.
     pub provider_properties: Option<Val<ProviderProperties>>,
     /// `ResolutionType`.
+    ///
+    /// The type of matching workflow to create. Specify one of the following types:
+    ///
+    /// - `RULE_MATCHING` : Match records using configurable rule-based criteria
+    /// - `ML_MATCHING` : Match records using machine learning models
+    /// - `PROVIDER` : Match records using a third-party matching provider
     pub resolution_type: Option<Val<ResolutionType>>,
     /// `RuleBasedProperties`.
+    ///
+    /// An object which defines the list of matching rules to run and has a field `rules` , which is a list
+    /// of rule objects.
     pub rule_based_properties: Option<Val<RuleBasedProperties>>,
     /// `RuleConditionProperties`.
+    ///
+    /// An object containing the `rules` for a matching workflow.
     pub rule_condition_properties: Option<Val<RuleConditionProperties>>,
 }
 
@@ -842,13 +962,20 @@ impl ToValue for ResolutionTechniques {
 impl Literal for ResolutionTechniques {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-matchingworkflow-rule.html) property type.
+///
+/// An object containing the `ruleName` and `matchingKeys` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `MatchingKeys`: required.
     ///
+    /// A list of `MatchingKeys` . The `MatchingKeys` must have been defined in the `SchemaMapping` . Two
+    /// records are considered to match according to this rule if all of the `MatchingKeys` match.
+    ///
     /// - Items: 1 to 15.
     pub matching_keys: Option<Val<Vec<String>>>,
     /// `RuleName`: required.
+    ///
+    /// A name for the matching rule.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `^[a-zA-Z_0-9- \t]*$`.
@@ -923,13 +1050,33 @@ impl ToValue for Rule {
 impl Literal for Rule {}
 
 /// The [`RuleBasedProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-matchingworkflow-rulebasedproperties.html) property type.
+///
+/// An object which defines the list of matching rules to run in a matching workflow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleBasedProperties {
     /// `AttributeMatchingModel`: required.
+    ///
+    /// The comparison type. You can choose `ONE_TO_ONE` or `MANY_TO_MANY` as the `attributeMatchingModel` .
+    ///
+    /// If you choose `ONE_TO_ONE` , the system can only match attributes if the sub-types are an exact
+    /// match. For example, for the `Email` attribute type, the system will only consider it a match if the
+    /// value of the `Email` field of Profile A matches the value of the `Email` field of Profile B.
+    ///
+    /// If you choose `MANY_TO_MANY` , the system can match attributes across the sub-types of an attribute
+    /// type. For example, if the value of the `Email` field of Profile A and the value of `BusinessEmail`
+    /// field of Profile B matches, the two profiles are matched on the `Email` attribute type.
     pub attribute_matching_model: Option<Val<AttributeMatchingModel>>,
     /// `MatchPurpose`.
+    ///
+    /// An indicator of whether to generate IDs and index the data or not.
+    ///
+    /// If you choose `IDENTIFIER_GENERATION` , the process generates IDs and indexes the data.
+    ///
+    /// If you choose `INDEXING` , the process indexes the data without generating IDs.
     pub match_purpose: Option<Val<MatchPurpose>>,
     /// `Rules`: required.
+    ///
+    /// A list of `Rule` objects, each of which have fields `RuleName` and `MatchingKeys` .
     ///
     /// - Items: 1 to 25.
     pub rules: Option<Val<Vec<Rule>>>,
@@ -1016,11 +1163,29 @@ impl ToValue for RuleBasedProperties {
 impl Literal for RuleBasedProperties {}
 
 /// The [`RuleCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-matchingworkflow-rulecondition.html) property type.
+///
+/// An object that defines the `ruleCondition` and the `ruleName` to use in a matching workflow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleCondition {
     /// `Condition`.
+    ///
+    /// A statement that specifies the conditions for a matching rule.
+    ///
+    /// If your data is accurate, use an Exact matching function: `Exact` or `ExactManyToMany` .
+    ///
+    /// If your data has variations in spelling or pronunciation, use a Fuzzy matching function: `Cosine` ,
+    /// `Levenshtein` , or `Soundex` .
+    ///
+    /// Use operators if you want to combine ( `AND` ), separate ( `OR` ), or group matching functions
+    /// `(...)` .
+    ///
+    /// For example: `(Cosine(a, 10) AND Exact(b, true)) OR ExactManyToMany(c, d)`
     pub condition: Option<Val<String>>,
     /// `RuleName`.
+    ///
+    /// A name for the matching rule.
+    ///
+    /// For example: `Rule1`
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `^[a-zA-Z_0-9- \t]*$`.
@@ -1077,9 +1242,13 @@ impl ToValue for RuleCondition {
 impl Literal for RuleCondition {}
 
 /// The [`RuleConditionProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-matchingworkflow-ruleconditionproperties.html) property type.
+///
+/// The properties of a rule condition that provides the ability to use more complex syntax.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleConditionProperties {
     /// `Rules`: required.
+    ///
+    /// A list of rule objects, each of which have fields `ruleName` and `condition` .
     ///
     /// - Items: 1 to 25.
     pub rules: Option<Val<Vec<RuleCondition>>>,
@@ -1233,9 +1402,18 @@ impl AttributeMatchingModel {
             AttributeMatchingModel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AttributeMatchingModel {
+    const VALUES: &'static [&'static str] = &["ONE_TO_ONE", "MANY_TO_MANY"];
+    fn as_str(&self) -> &str {
+        AttributeMatchingModel::as_str(self)
     }
 }
 
@@ -1277,9 +1455,18 @@ impl IncrementalRunType {
             IncrementalRunType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IncrementalRunType {
+    const VALUES: &'static [&'static str] = &["IMMEDIATE"];
+    fn as_str(&self) -> &str {
+        IncrementalRunType::as_str(self)
     }
 }
 
@@ -1323,9 +1510,18 @@ impl MatchPurpose {
             MatchPurpose::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MatchPurpose {
+    const VALUES: &'static [&'static str] = &["IDENTIFIER_GENERATION", "INDEXING"];
+    fn as_str(&self) -> &str {
+        MatchPurpose::as_str(self)
     }
 }
 
@@ -1373,9 +1569,18 @@ impl ResolutionType {
             ResolutionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResolutionType {
+    const VALUES: &'static [&'static str] = &["RULE_MATCHING", "ML_MATCHING", "PROVIDER"];
+    fn as_str(&self) -> &str {
+        ResolutionType::as_str(self)
     }
 }
 

@@ -5,28 +5,50 @@ use crate::rt::*;
 
 /// The [`AWS::EntityResolution::PolicyStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-entityresolution-policystatement.html) resource type.
 ///
+/// Adds a policy statement object. To retrieve a list of existing policy statements, use the
+/// `GetPolicy` API.
+///
 /// Build it with [`PolicyStatement::builder`]; adding it to a stack returns a [`PolicyStatementHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyStatement {
     /// `Action`.
     ///
+    /// The action that the principal can use on the resource.
+    ///
+    /// For example, `entityresolution:GetIdMappingJob` , `entityresolution:GetMatchingJob` .
+    ///
     /// - Items: at least 1.
     pub action: Option<Val<Vec<String>>>,
     /// `Arn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource that will be accessed by the principal.
     ///
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn):entityresolution:[a-z]{2}-[a-z]{1,10}-[0-9]:[0-9]{12}:((schemamapping|matchingworkflow|idmappingworkflow|idnamespace)/[a-zA-Z_0-9-]{1,255})$`.
     pub arn: Option<Val<String>>,
     /// `Condition`.
     ///
+    /// A set of condition keys that you can use in key policies.
+    ///
     /// - Length: 1 to 40960.
     pub condition: Option<Val<String>>,
     /// `Effect`.
+    ///
+    /// Determines whether the permissions specified in the policy are to be allowed ( `Allow` ) or denied (
+    /// `Deny` ).
+    ///
+    /// > If you set the value of the `effect` parameter to `Deny` for the `AddPolicyStatement` operation,
+    /// you must also set the value of the `effect` parameter in the `policy` to `Deny` for the `PutPolicy`
+    /// operation.
     pub effect: Option<Val<StatementEffect>>,
     /// `Principal`.
+    ///
+    /// The AWS service or AWS account that can access the resource defined as ARN.
     ///
     /// - Items: at least 1.
     pub principal: Option<Val<Vec<String>>>,
     /// `StatementId`: required. Changing it replaces the resource.
+    ///
+    /// A statement identifier that differentiates the statement from others in the same policy.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9A-Za-z]+$`.
@@ -180,9 +202,18 @@ impl StatementEffect {
             StatementEffect::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StatementEffect {
+    const VALUES: &'static [&'static str] = &["Allow", "Deny"];
+    fn as_str(&self) -> &str {
+        StatementEffect::as_str(self)
     }
 }
 

@@ -5,23 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::EntityResolution::SchemaMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-entityresolution-schemamapping.html) resource type.
 ///
+/// Creates a schema mapping, which defines the schema of the input customer records table. The
+/// `SchemaMapping` also provides AWS Entity Resolution with some metadata about the table, such as the
+/// attribute types of the columns and which columns to match on.
+///
 /// Build it with [`SchemaMapping::builder`]; adding it to a stack returns a [`SchemaMappingHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaMapping {
     /// `Description`.
     ///
+    /// A description of the schema.
+    ///
     /// - Length: 0 to 255.
     pub description: Option<Val<String>>,
     /// `MappedInputFields`: required.
+    ///
+    /// A list of `MappedInputFields` . Each `MappedInputField` corresponds to a column the source data
+    /// table, and contains column name plus additional information that AWS Entity Resolution uses for
+    /// matching.
     ///
     /// - Items: 2 to 35.
     pub mapped_input_fields: Option<Val<Vec<SchemaInputAttribute>>>,
     /// `SchemaName`: required. Changing it replaces the resource.
     ///
+    /// The name of the schema. There can't be multiple `SchemaMappings` with the same name.
+    ///
     /// - Length: 0 to 255.
     /// - Pattern: `^[a-zA-Z_0-9-]*$`.
     pub schema_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -137,18 +151,27 @@ impl Deref for SchemaMappingHandle {
 
 impl SchemaMappingHandle {
     /// `Fn::GetAtt` `SchemaArn`.
+    ///
+    /// The SchemaMapping arn associated with the Schema
     pub fn attr_schema_arn(&self) -> Val<String> {
         self.0.get_att("SchemaArn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time of this SchemaMapping got created
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The time of this SchemaMapping got last updated at
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `HasWorkflows`.
+    ///
+    /// The boolean value that indicates whether or not a SchemaMapping has MatchingWorkflows that are
+    /// associated with
     pub fn attr_has_workflows(&self) -> Val<bool> {
         self.0.get_att("HasWorkflows")
     }
@@ -163,31 +186,87 @@ impl SchemaMappingHandle {
 }
 
 /// The [`SchemaInputAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-entityresolution-schemamapping-schemainputattribute.html) property type.
+///
+/// A configuration object for defining input data fields in AWS Entity Resolution . The
+/// `SchemaInputAttribute` specifies how individual fields in your input data should be processed and
+/// matched.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaInputAttribute {
     /// `FieldName`: required.
+    ///
+    /// A string containing the field name.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `^[a-zA-Z_0-9- \t]*$`.
     pub field_name: Option<Val<String>>,
     /// `GroupName`.
     ///
+    /// A string that instructs AWS Entity Resolution to combine several columns into a unified column with
+    /// the identical attribute type.
+    ///
+    /// For example, when working with columns such as `NAME_FIRST` , `NAME_MIDDLE` , and `NAME_LAST` ,
+    /// assigning them a common `groupName` will prompt AWS Entity Resolution to concatenate them into a
+    /// single value.
+    ///
     /// - Length: 0 to 255.
     /// - Pattern: `^[a-zA-Z_0-9- \t]*$`.
     pub group_name: Option<Val<String>>,
     /// `Hashed`.
+    ///
+    /// Indicates if the column values are hashed in the schema input.
+    ///
+    /// If the value is set to `TRUE` , the column values are hashed.
+    ///
+    /// If the value is set to `FALSE` , the column values are cleartext.
     pub hashed: Option<Val<bool>>,
     /// `MatchKey`.
+    ///
+    /// A key that allows grouping of multiple input attributes into a unified matching group.
+    ///
+    /// For example, consider a scenario where the source table contains various addresses, such as
+    /// `business_address` and `shipping_address` . By assigning a `matchKey` called `address` to both
+    /// attributes, AWS Entity Resolution will match records across these fields to create a consolidated
+    /// matching group.
+    ///
+    /// If no `matchKey` is specified for a column, it won't be utilized for matching purposes but will
+    /// still be included in the output table.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `^[a-zA-Z_0-9- \t]*$`.
     pub match_key: Option<Val<String>>,
     /// `SubType`.
     ///
+    /// The subtype of the attribute, selected from a list of values.
+    ///
     /// - Length: at most 255.
     /// - Pattern: `^[a-zA-Z_0-9- ]*$`.
     pub sub_type: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of the attribute, selected from a list of values.
+    ///
+    /// LiveRamp supports: `NAME` | `NAME_FIRST` | `NAME_MIDDLE` | `NAME_LAST` | `ADDRESS` |
+    /// `ADDRESS_STREET1` | `ADDRESS_STREET2` | `ADDRESS_STREET3` | `ADDRESS_CITY` | `ADDRESS_STATE` |
+    /// `ADDRESS_COUNTRY` | `ADDRESS_POSTALCODE` | `PHONE` | `PHONE_NUMBER` | `EMAIL_ADDRESS` | `UNIQUE_ID` |
+    /// `PROVIDER_ID`
+    ///
+    /// TransUnion supports: `NAME` | `NAME_FIRST` | `NAME_LAST` | `ADDRESS` | `ADDRESS_CITY` |
+    /// `ADDRESS_STATE` | `ADDRESS_COUNTRY` | `ADDRESS_POSTALCODE` | `PHONE_NUMBER` | `EMAIL_ADDRESS` |
+    /// `UNIQUE_ID` | `IPV4` | `IPV6` | `MAID`
+    ///
+    /// Unified ID 2.0 supports: `PHONE_NUMBER` | `EMAIL_ADDRESS` | `UNIQUE_ID`
+    ///
+    /// > Normalization is only supported for `NAME` , `ADDRESS` , `PHONE` , and `EMAIL_ADDRESS` .
+    /// >
+    /// > If you want to normalize `NAME_FIRST` , `NAME_MIDDLE` , and `NAME_LAST` , you must group them by
+    /// assigning them to the `NAME` `groupName` .
+    /// >
+    /// > If you want to normalize `ADDRESS_STREET1` , `ADDRESS_STREET2` , `ADDRESS_STREET3` ,
+    /// `ADDRESS_CITY` , `ADDRESS_STATE` , `ADDRESS_COUNTRY` , and `ADDRESS_POSTALCODE` , you must group
+    /// them by assigning them to the `ADDRESS` `groupName` .
+    /// >
+    /// > If you want to normalize `PHONE_NUMBER` and `PHONE_COUNTRYCODE` , you must group them by assigning
+    /// them to the `PHONE` `groupName` .
     pub type_: Option<Val<SchemaAttributeType>>,
 }
 
@@ -427,9 +506,39 @@ impl SchemaAttributeType {
             SchemaAttributeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SchemaAttributeType {
+    const VALUES: &'static [&'static str] = &[
+        "NAME",
+        "NAME_FIRST",
+        "NAME_MIDDLE",
+        "NAME_LAST",
+        "ADDRESS",
+        "ADDRESS_STREET1",
+        "ADDRESS_STREET2",
+        "ADDRESS_STREET3",
+        "ADDRESS_CITY",
+        "ADDRESS_STATE",
+        "ADDRESS_COUNTRY",
+        "ADDRESS_POSTALCODE",
+        "PHONE",
+        "PHONE_NUMBER",
+        "PHONE_COUNTRYCODE",
+        "EMAIL_ADDRESS",
+        "UNIQUE_ID",
+        "DATE",
+        "STRING",
+        "PROVIDER_ID",
+    ];
+    fn as_str(&self) -> &str {
+        SchemaAttributeType::as_str(self)
     }
 }
 

@@ -5,30 +5,67 @@ use crate::rt::*;
 
 /// The [`AWS::Events::ApiDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-events-apidestination.html) resource type.
 ///
+/// Creates an API destination, which is an HTTP invocation endpoint configured as a target for events.
+///
+/// When using ApiDesinations with OAuth authentication we recommend these best practices:
+///
+/// - Create a secret in Secrets Manager with your OAuth credentials.
+/// - Reference that secret in your CloudFormation template for `AWS::Events::Connection` using
+///   CloudFormation dynamic reference syntax. For more information, see [Secrets Manager
+///   secrets](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html#dynamic-references-secretsmanager)
+///   .
+///
+/// When the Connection resource is created the secret will be passed to EventBridge and stored in the
+/// customer account using “Service Linked Secrets,” effectively creating two secrets. This will
+/// minimize the cost because the original secret is only accessed when a CloudFormation template is
+/// created or updated, not every time an event is sent to the ApiDestination. The secret stored in the
+/// customer account by EventBridge is the one used for each event sent to the ApiDestination and AWS is
+/// responsible for the fees.
+///
+/// > The secret stored in the customer account by EventBridge can’t be updated directly, only when a
+/// CloudFormation template is updated.
+///
+/// For examples of CloudFormation templates that use secrets, see
+/// [Examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-events-connection.html#aws-resource-events-connection--examples)
+/// .
+///
 /// Build it with [`ApiDestination::builder`]; adding it to a stack returns a [`ApiDestinationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiDestination {
     /// `ConnectionArn`: required.
+    ///
+    /// The ARN of the connection to use for the API destination. The destination endpoint must support the
+    /// authorization type specified for the connection.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^arn:aws([a-z]|\-)*:events:([a-z]|\d|\-)*:([0-9]{12})?:connection/[\.\-_A-Za-z0-9]+/[\-A-Za-z0-9]+$`.
     pub connection_arn: Option<Val<String>>,
     /// `Description`.
     ///
+    /// A description for the API destination to create.
+    ///
     /// - Length: 0 to 512.
     pub description: Option<Val<String>>,
     /// `HttpMethod`: required.
+    ///
+    /// The method to use for the request to the HTTP invocation endpoint.
     pub http_method: Option<Val<HttpMethod>>,
     /// `InvocationEndpoint`: required.
+    ///
+    /// The URL to the HTTP invocation endpoint for the API destination.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^((%[0-9A-Fa-f]{2}|[-()_.!~*';/?:@\x26=+$,A-Za-z0-9])+)([).!';/?:,])?$`.
     pub invocation_endpoint: Option<Val<String>>,
     /// `InvocationRateLimitPerSecond`.
     ///
+    /// The maximum number of requests per second to send to the HTTP invocation endpoint.
+    ///
     /// - Minimum: 1.
     pub invocation_rate_limit_per_second: Option<Val<i64>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name for the API destination to create.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `[\.\-_A-Za-z0-9]+`.
@@ -148,10 +185,25 @@ impl Deref for ApiDestinationHandle {
 
 impl ApiDestinationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the API destination that was created by the request.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ArnForPolicy`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of an API destination in resource format, so it can be used
+    /// in the `Resource` element of IAM permission policy statements. For more information, see [Resource
+    /// types defined by Amazon
+    /// EventBridge](https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html#amazoneventbridge-resources-for-iam-policies)
+    /// in the *Service Authorization Reference* .
+    ///
+    /// For example, the following resource defines an IAM policy that grants permission to update a
+    /// specific API destination.
+    ///
+    /// `Resources: ExamplePolicy: Type: AWS::IAM::Policy Properties: PolicyName: ExamplePolicy
+    /// PolicyDocument: Version: '2012-10-17 ' Statement: - Effect: Allow Action: -
+    /// events:UpdateApiDestination Resource: - !GetAtt myApiDestination.ArnForPolicy`
     pub fn attr_arn_for_policy(&self) -> Val<String> {
         self.0.get_att("ArnForPolicy")
     }
@@ -203,9 +255,18 @@ impl HttpMethod {
             HttpMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpMethod {
+    const VALUES: &'static [&'static str] = &["GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"];
+    fn as_str(&self) -> &str {
+        HttpMethod::as_str(self)
     }
 }
 

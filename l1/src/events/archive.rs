@@ -5,31 +5,74 @@ use crate::rt::*;
 
 /// The [`AWS::Events::Archive`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-events-archive.html) resource type.
 ///
+/// Creates an archive of events with the specified settings. When you create an archive, incoming
+/// events might not immediately start being sent to the archive. Allow a short period of time for
+/// changes to take effect. If you do not specify a pattern to filter events sent to the archive, all
+/// events are sent to the archive except replayed events. Replayed events are not sent to an archive.
+///
+/// > If you have specified that EventBridge use a customer managed key for encrypting the source event
+/// bus, we strongly recommend you also specify a customer managed key for any archives for the event
+/// bus as well.
+/// >
+/// > For more information, see [Encrypting
+/// archives](https://docs.aws.amazon.com/eventbridge/latest/userguide/encryption-archives.html) in the *Amazon
+/// EventBridge User Guide* .
+///
 /// Build it with [`Archive::builder`]; adding it to a stack returns a [`ArchiveHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Archive {
     /// `ArchiveName`. Changing it replaces the resource.
+    ///
+    /// The name for the archive to create.
     ///
     /// - Length: 1 to 48.
     /// - Pattern: `[\.\-_A-Za-z0-9]+`.
     pub archive_name: Option<Val<String>>,
     /// `Description`.
     ///
+    /// A description for the archive.
+    ///
     /// - Length: 0 to 512.
     pub description: Option<Val<String>>,
     /// `EventPattern`.
+    ///
+    /// An event pattern to use to filter events sent to the archive.
     ///
     /// - Format: `json`.
     pub event_pattern: Option<Val<Json>>,
     /// `KmsKeyIdentifier`.
     ///
+    /// The identifier of the AWS  customer managed key for EventBridge to use, if you choose to use a
+    /// customer managed key to encrypt this archive. The identifier can be the key Amazon Resource Name
+    /// (ARN), KeyId, key alias, or key alias ARN.
+    ///
+    /// If you do not specify a customer managed key identifier, EventBridge uses an AWS owned key to
+    /// encrypt the archive.
+    ///
+    /// For more information, see [Identify and view
+    /// keys](https://docs.aws.amazon.com/kms/latest/developerguide/viewing-keys.html) in the *AWS Key
+    /// Management Service Developer Guide* .
+    ///
+    /// > If you have specified that EventBridge use a customer managed key for encrypting the source event
+    /// bus, we strongly recommend you also specify a customer managed key for any archives for the event
+    /// bus as well.
+    /// >
+    /// > For more information, see [Encrypting
+    /// archives](https://docs.aws.amazon.com/eventbridge/latest/userguide/encryption-archives.html) in the *Amazon
+    /// EventBridge User Guide* .
+    ///
     /// - Length: 0 to 2048.
     pub kms_key_identifier: Option<Val<String>>,
     /// `RetentionDays`.
     ///
+    /// The number of days to retain events for. Default value is 0. If set to 0, events are retained
+    /// indefinitely
+    ///
     /// - Minimum: 0.
     pub retention_days: Option<Val<i64>>,
     /// `SourceArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the event bus that sends events to the archive.
     pub source_arn: Option<Val<String>>,
 }
 
@@ -131,6 +174,8 @@ impl Deref for ArchiveHandle {
 
 impl ArchiveHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the archive created.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,25 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::Events::Connection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-events-connection.html) resource type.
 ///
+/// Creates a connection. A connection defines the authorization type and credentials to use for
+/// authorization with an API destination HTTP endpoint.
+///
+/// For more information, see [Connections for endpoint
+/// targets](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-target-connection.html) in the *Amazon
+/// EventBridge User Guide* .
+///
 /// Build it with [`Connection::builder`]; adding it to a stack returns a [`ConnectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Connection {
     /// `AuthParameters`.
+    ///
+    /// The authorization parameters to use to authorize with the endpoint.
+    ///
+    /// You must include only authorization parameters for the `AuthorizationType` you specify.
     pub auth_parameters: Option<Val<AuthParameters>>,
     /// `AuthorizationType`.
+    ///
+    /// The type of authorization to use for the connection.
+    ///
+    /// > OAUTH tokens are refreshed when a 401 or 407 response is returned.
     pub authorization_type: Option<Val<AuthorizationType>>,
     /// `Description`.
+    ///
+    /// A description for the connection to create.
     ///
     /// - Length: 0 to 512.
     pub description: Option<Val<String>>,
     /// `InvocationConnectivityParameters`.
+    ///
+    /// For connections to private APIs, the parameters to use for invoking the API.
+    ///
+    /// For more information, see [Connecting to private
+    /// APIs](https://docs.aws.amazon.com/eventbridge/latest/userguide/connection-private.html) in the **Amazon
+    /// EventBridge User Guide** .
     pub invocation_connectivity_parameters: Option<Val<InvocationConnectivityParameters>>,
     /// `KmsKeyIdentifier`.
+    ///
+    /// The identifier of the AWS  customer managed key for EventBridge to use, if you choose to use a
+    /// customer managed key to encrypt this connection. The identifier can be the key Amazon Resource Name
+    /// (ARN), KeyId, key alias, or key alias ARN.
+    ///
+    /// If you do not specify a customer managed key identifier, EventBridge uses an AWS owned key to
+    /// encrypt the connection.
+    ///
+    /// For more information, see [Identify and view
+    /// keys](https://docs.aws.amazon.com/kms/latest/developerguide/viewing-keys.html) in the *AWS Key
+    /// Management Service Developer Guide* .
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^[a-zA-Z0-9_\-/:]*$`.
     pub kms_key_identifier: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name for the connection to create.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `[\.\-_A-Za-z0-9]+`.
@@ -128,24 +164,53 @@ impl Deref for ConnectionHandle {
 
 impl ConnectionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the connection that was created by the request.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ArnForPolicy`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of a connection in resource format, so it can be used in the
+    /// `Resource` element of IAM permission policy statements. For more information, see [Resource types
+    /// defined by Amazon
+    /// EventBridge](https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html#amazoneventbridge-resources-for-iam-policies)
+    /// in the *Service Authorization Reference* .
+    ///
+    /// For example, the following resource defines an IAM policy that grants permission to update a
+    /// specific connection.
+    ///
+    /// `Resources: ExamplePolicy: Type: AWS::IAM::Policy Properties: PolicyName: ExamplePolicy
+    /// PolicyDocument: Version: '2012-10-17 ' Statement: - Effect: Allow Action: - events:UpdateConnection
+    /// Resource: - !GetAtt myConnection.ArnForPolicy`
     pub fn attr_arn_for_policy(&self) -> Val<String> {
         self.0.get_att("ArnForPolicy")
     }
     /// `Fn::GetAtt` `SecretArn`.
+    ///
+    /// The ARN for the secret created for the connection.
     pub fn attr_secret_arn(&self) -> Val<String> {
         self.0.get_att("SecretArn")
     }
     /// `Fn::GetAtt` `AuthParameters.ConnectivityParameters.ResourceParameters.ResourceAssociationArn`.
+    ///
+    /// For connections to private APIs, the Amazon Resource Name (ARN) of the resource association
+    /// EventBridge created between the connection and the private API's resource configuration.
+    ///
+    /// > The value of this property is set by EventBridge . Any value you specify in your template is
+    /// ignored.
     pub fn attr_auth_parameters_connectivity_parameters_resource_parameters_resource_association_arn(
         &self,
     ) -> Val<String> {
         self.0.get_att("AuthParameters.ConnectivityParameters.ResourceParameters.ResourceAssociationArn")
     }
     /// `Fn::GetAtt` `InvocationConnectivityParameters.ResourceParameters.ResourceAssociationArn`.
+    ///
+    /// For connections to private APIs, the Amazon Resource Name (ARN) of the resource association
+    /// EventBridge created between the connection and the private API's resource configuration.
+    ///
+    /// > The value of this property is set by EventBridge . Any value you specify in your template is
+    /// ignored.
     pub fn attr_invocation_connectivity_parameters_resource_parameters_resource_association_arn(&self) -> Val<String> {
         self.0.get_att("InvocationConnectivityParameters.ResourceParameters.ResourceAssociationArn")
     }
@@ -160,14 +225,20 @@ impl ConnectionHandle {
 }
 
 /// The [`ApiKeyAuthParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-connection-apikeyauthparameters.html) property type.
+///
+/// The API key authorization parameters for the connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiKeyAuthParameters {
     /// `ApiKeyName`: required.
+    ///
+    /// The name of the API key to use for authorization.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[ \t]*[^\x00-\x1F\x7F]+([ \t]+[^\x00-\x1F\x7F]+)*[ \t]*$`.
     pub api_key_name: Option<Val<String>>,
     /// `ApiKeyValue`: required.
+    ///
+    /// The value for the API key to use for authorization.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[ \t]*[^\x00-\x1F\x7F]+([ \t]+[^\x00-\x1F\x7F]+)*[ \t]*$`.
@@ -238,17 +309,35 @@ impl ToValue for ApiKeyAuthParameters {
 impl Literal for ApiKeyAuthParameters {}
 
 /// The [`AuthParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-connection-authparameters.html) property type.
+///
+/// Tthe authorization parameters to use for the connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthParameters {
     /// `ApiKeyAuthParameters`.
+    ///
+    /// The API Key parameters to use for authorization.
     pub api_key_auth_parameters: Option<Val<ApiKeyAuthParameters>>,
     /// `BasicAuthParameters`.
+    ///
+    /// The authorization parameters for Basic authorization.
     pub basic_auth_parameters: Option<Val<BasicAuthParameters>>,
     /// `ConnectivityParameters`.
+    ///
+    /// For private OAuth authentication endpoints. The parameters EventBridge uses to authenticate against
+    /// the endpoint.
+    ///
+    /// For more information, see [Authorization methods for
+    /// connections](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-target-connection-auth.html)
+    /// in the **Amazon EventBridge User Guide** .
     pub connectivity_parameters: Option<Val<ConnectivityParameters>>,
     /// `InvocationHttpParameters`.
+    ///
+    /// Additional parameters for the connection that are passed through with every invocation to the HTTP
+    /// endpoint.
     pub invocation_http_parameters: Option<Val<ConnectionHttpParameters>>,
     /// `OAuthParameters`.
+    ///
+    /// The OAuth parameters to use for authorization.
     pub oauth_parameters: Option<Val<OauthParameters>>,
 }
 
@@ -323,14 +412,20 @@ impl ToValue for AuthParameters {
 impl Literal for AuthParameters {}
 
 /// The [`BasicAuthParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-connection-basicauthparameters.html) property type.
+///
+/// The Basic authorization parameters for the connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BasicAuthParameters {
     /// `Password`: required.
+    ///
+    /// The password associated with the user name to use for Basic authorization.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[ \t]*[^\x00-\x1F\x7F]+([ \t]+[^\x00-\x1F\x7F]+)*[ \t]*$`.
     pub password: Option<Val<String>>,
     /// `Username`: required.
+    ///
+    /// The user name to use for Basic authorization.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[ \t]*[^\x00-\x1F\x7F]+([ \t]+[^\x00-\x1F\x7F]+)*[ \t]*$`.
@@ -393,14 +488,20 @@ impl ToValue for BasicAuthParameters {
 impl Literal for BasicAuthParameters {}
 
 /// The [`ClientParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-connection-clientparameters.html) property type.
+///
+/// The OAuth authorization parameters to use for the connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientParameters {
     /// `ClientID`: required.
+    ///
+    /// The client ID to use for OAuth authorization.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[ \t]*[^\x00-\x1F\x7F]+([ \t]+[^\x00-\x1F\x7F]+)*[ \t]*$`.
     pub client_id: Option<Val<String>>,
     /// `ClientSecret`: required.
+    ///
+    /// The client secret assciated with the client ID to use for OAuth authorization.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[ \t]*[^\x00-\x1F\x7F]+([ \t]+[^\x00-\x1F\x7F]+)*[ \t]*$`.
@@ -467,17 +568,25 @@ impl ToValue for ClientParameters {
 impl Literal for ClientParameters {}
 
 /// The [`ConnectionHttpParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-connection-connectionhttpparameters.html) property type.
+///
+/// Any additional parameters for the connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionHttpParameters {
     /// `BodyParameters`.
+    ///
+    /// Any additional body string parameters for the connection.
     ///
     /// - Items: 0 to 100.
     pub body_parameters: Option<Val<Vec<Parameter>>>,
     /// `HeaderParameters`.
     ///
+    /// Any additional header parameters for the connection.
+    ///
     /// - Items: 0 to 100.
     pub header_parameters: Option<Val<Vec<Parameter>>>,
     /// `QueryStringParameters`.
+    ///
+    /// Any additional query string parameters for the connection.
     ///
     /// - Items: 0 to 100.
     pub query_string_parameters: Option<Val<Vec<Parameter>>>,
@@ -554,9 +663,18 @@ impl ToValue for ConnectionHttpParameters {
 impl Literal for ConnectionHttpParameters {}
 
 /// The [`ConnectivityParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-connection-connectivityparameters.html) property type.
+///
+/// If you specify a private OAuth endpoint, the parameters for EventBridge to use when authenticating
+/// against the endpoint.
+///
+/// For more information, see [Authorization methods for
+/// connections](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-target-connection-auth.html)
+/// in the **Amazon EventBridge User Guide** .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectivityParameters {
     /// `ResourceParameters`: required.
+    ///
+    /// The parameters for EventBridge to use when invoking the resource endpoint.
     pub resource_parameters: Option<Val<ResourceParameters>>,
 }
 
@@ -611,9 +729,17 @@ impl ToValue for ConnectivityParameters {
 impl Literal for ConnectivityParameters {}
 
 /// The [`InvocationConnectivityParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-connection-invocationconnectivityparameters.html) property type.
+///
+/// For connections to private APIs, the parameters to use for invoking the API.
+///
+/// For more information, see [Connecting to private
+/// APIs](https://docs.aws.amazon.com/eventbridge/latest/userguide/connection-private.html) in the **Amazon
+/// EventBridge User Guide** .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InvocationConnectivityParameters {
     /// `ResourceParameters`: required.
+    ///
+    /// The parameters for EventBridge to use when invoking the resource endpoint.
     pub resource_parameters: Option<Val<ResourceParameters>>,
 }
 
@@ -668,18 +794,28 @@ impl ToValue for InvocationConnectivityParameters {
 impl Literal for InvocationConnectivityParameters {}
 
 /// The [`OAuthParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-connection-oauthparameters.html) property type.
+///
+/// Contains the OAuth authorization parameters to use for the connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OauthParameters {
     /// `AuthorizationEndpoint`: required.
+    ///
+    /// The URL to the authorization endpoint when OAuth is specified as the authorization type.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^((%[0-9A-Fa-f]{2}|[-()_.!~*';/?:@\x26=+$,A-Za-z0-9])+)([).!';/?:,])?$`.
     pub authorization_endpoint: Option<Val<String>>,
     /// `ClientParameters`: required.
+    ///
+    /// The client parameters for OAuth authorization.
     pub client_parameters: Option<Val<ClientParameters>>,
     /// `HttpMethod`: required.
+    ///
+    /// The method to use for the authorization request.
     pub http_method: Option<Val<HttpMethod>>,
     /// `OAuthHttpParameters`.
+    ///
+    /// Details about the additional parameters to use for the connection.
     pub oauth_http_parameters: Option<Val<ConnectionHttpParameters>>,
 }
 
@@ -767,16 +903,26 @@ impl ToValue for OauthParameters {
 impl Literal for OauthParameters {}
 
 /// The [`Parameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-connection-parameter.html) property type.
+///
+/// Any additional query string parameter for the connection. You can include up to 100 additional query
+/// string parameters per request. Each additional parameter counts towards the event payload size,
+/// which cannot exceed 64 KB.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Parameter {
     /// `IsValueSecret`.
+    ///
+    /// Specifies whether the value is secret.
     pub is_value_secret: Option<Val<bool>>,
     /// `Key`: required.
+    ///
+    /// The key for a query string parameter.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: ``^[!#$%&'*+-.^_`|~0-9a-zA-Z]+$``.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value associated with the key for the query string parameter.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `^[ \t]*[\x20-\x7E]+([ \t]+[\x20-\x7E]+)*[ \t]*$`.
@@ -845,14 +991,14 @@ impl ToValue for Parameter {
 impl Literal for Parameter {}
 
 /// The [`ResourceParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-connection-resourceparameters.html) property type.
+///
+/// The parameters for EventBridge to use when invoking the resource endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceParameters {
-    /// `ResourceAssociationArn`.
-    ///
-    /// - Length: 20 to 2048.
-    /// - Pattern: `^arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:servicenetworkresourceassociation/snra-[0-9a-z]{17}$`.
-    pub resource_association_arn: Option<Val<String>>,
     /// `ResourceConfigurationArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon VPC Lattice resource configuration for the resource
+    /// endpoint.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^arn:[a-z0-9f\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:resourceconfiguration/rcfg-[0-9a-z]{17}$`.
@@ -872,13 +1018,11 @@ impl ResourceParameters {
             resource_configuration_arn: Some(Val::<String>::from(
                 "arn:a:vpc-lattice:a:000000000000:resourceconfiguration/rcfg-00000000000000000",
             )),
-            ..Self::default()
         }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "ResourceAssociationArn", &self.resource_association_arn);
         put(&mut m, "ResourceConfigurationArn", &self.resource_configuration_arn);
         m
     }
@@ -889,11 +1033,6 @@ impl ResourceParameters {
 pub struct ResourceParametersBuilder(ResourceParameters);
 
 impl ResourceParametersBuilder {
-    /// Sets `ResourceAssociationArn`.
-    pub fn resource_association_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.resource_association_arn = Some(value.into());
-        self
-    }
     /// Sets `ResourceConfigurationArn`.
     pub fn resource_configuration_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.resource_configuration_arn = Some(value.into());
@@ -946,9 +1085,18 @@ impl AuthorizationType {
             AuthorizationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthorizationType {
+    const VALUES: &'static [&'static str] = &["API_KEY", "BASIC", "OAUTH_CLIENT_CREDENTIALS"];
+    fn as_str(&self) -> &str {
+        AuthorizationType::as_str(self)
     }
 }
 
@@ -997,9 +1145,18 @@ impl HttpMethod {
             HttpMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpMethod {
+    const VALUES: &'static [&'static str] = &["GET", "POST", "PUT"];
+    fn as_str(&self) -> &str {
+        HttpMethod::as_str(self)
     }
 }
 

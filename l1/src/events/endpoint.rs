@@ -5,32 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::Events::Endpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-events-endpoint.html) resource type.
 ///
+/// A global endpoint used to improve your application's availability by making it regional-fault
+/// tolerant. For more information about global endpoints, see [Making applications Regional-fault
+/// tolerant with global endpoints and event
+/// replication](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-global-endpoints.html) in
+/// the **Amazon EventBridge User Guide** .
+///
 /// Build it with [`Endpoint::builder`]; adding it to a stack returns a [`EndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Endpoint {
     /// `Description`.
+    ///
+    /// A description for the endpoint.
     ///
     /// - Length: at most 512.
     /// - Pattern: `.*`.
     pub description: Option<Val<String>>,
     /// `EventBuses`: required.
     ///
+    /// The event buses being used by the endpoint.
+    ///
+    /// *Exactly* : `2`
+    ///
     /// - Items: 2 to 2.
     pub event_buses: Option<Val<Vec<EndpointEventBus>>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the endpoint.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[\.\-_A-Za-z0-9]+$`.
     pub name: Option<Val<String>>,
     /// `ReplicationConfig`.
+    ///
+    /// Whether event replication was enabled or disabled for this endpoint. The default state is `ENABLED`
+    /// which means you must supply a `RoleArn` . If you don't have a `RoleArn` or you don't want event
+    /// replication enabled, set the state to `DISABLED` .
     pub replication_config: Option<Val<ReplicationConfig>>,
     /// `RoleArn`.
+    ///
+    /// The ARN of the role used by event replication for the endpoint.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `RoutingConfig`: required.
+    ///
+    /// The routing configuration of the endpoint.
     pub routing_config: Option<Val<RoutingConfig>>,
 }
 
@@ -147,22 +169,32 @@ impl Deref for EndpointHandle {
 
 impl EndpointHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the endpoint.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `EndpointId`.
+    ///
+    /// The ID of the endpoint.
     pub fn attr_endpoint_id(&self) -> Val<String> {
         self.0.get_att("EndpointId")
     }
     /// `Fn::GetAtt` `EndpointUrl`.
+    ///
+    /// The URL of the endpoint.
     pub fn attr_endpoint_url(&self) -> Val<String> {
         self.0.get_att("EndpointUrl")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The main Region of the endpoint.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `StateReason`.
+    ///
+    /// The reason the endpoint is in its current state.
     pub fn attr_state_reason(&self) -> Val<String> {
         self.0.get_att("StateReason")
     }
@@ -177,9 +209,13 @@ impl EndpointHandle {
 }
 
 /// The [`EndpointEventBus`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-endpoint-endpointeventbus.html) property type.
+///
+/// The event buses the endpoint is associated with.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointEventBus {
     /// `EventBusArn`: required.
+    ///
+    /// The ARN of the event bus the endpoint is associated with.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^arn:aws[a-z-]*:events:[a-z]+-[a-z-]+-\d+:\d{12}:event-bus/[\w.-]+$`.
@@ -233,11 +269,18 @@ impl ToValue for EndpointEventBus {
 impl Literal for EndpointEventBus {}
 
 /// The [`FailoverConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-endpoint-failoverconfig.html) property type.
+///
+/// The failover configuration for an endpoint. This includes what triggers failover and what happens
+/// when it's triggered.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FailoverConfig {
     /// `Primary`: required.
+    ///
+    /// The main Region of the endpoint.
     pub primary: Option<Val<Primary>>,
     /// `Secondary`: required.
+    ///
+    /// The Region that events are routed to when failover is triggered or event replication is enabled.
     pub secondary: Option<Val<Secondary>>,
 }
 
@@ -300,9 +343,13 @@ impl ToValue for FailoverConfig {
 impl Literal for FailoverConfig {}
 
 /// The [`Primary`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-endpoint-primary.html) property type.
+///
+/// The primary Region of the endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Primary {
     /// `HealthCheck`: required.
+    ///
+    /// The ARN of the health check used by the endpoint to determine whether failover is triggered.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^arn:aws([a-z]|\-)*:route53:::healthcheck/[\-a-z0-9]+$`.
@@ -356,9 +403,13 @@ impl ToValue for Primary {
 impl Literal for Primary {}
 
 /// The [`ReplicationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-endpoint-replicationconfig.html) property type.
+///
+/// Endpoints can replicate all events to the secondary Region.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationConfig {
     /// `State`: required.
+    ///
+    /// The state of event replication.
     pub state: Option<Val<ReplicationState>>,
 }
 
@@ -409,9 +460,14 @@ impl ToValue for ReplicationConfig {
 impl Literal for ReplicationConfig {}
 
 /// The [`RoutingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-endpoint-routingconfig.html) property type.
+///
+/// The routing configuration of the endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoutingConfig {
     /// `FailoverConfig`: required.
+    ///
+    /// The failover configuration for an endpoint. This includes what triggers failover and what happens
+    /// when it's triggered.
     pub failover_config: Option<Val<FailoverConfig>>,
 }
 
@@ -466,9 +522,13 @@ impl ToValue for RoutingConfig {
 impl Literal for RoutingConfig {}
 
 /// The [`Secondary`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-endpoint-secondary.html) property type.
+///
+/// The secondary Region that processes events when failover is triggered or replication is enabled.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Secondary {
     /// `Route`: required.
+    ///
+    /// Defines the secondary Region.
     ///
     /// - Length: 9 to 20.
     /// - Pattern: `^[\-a-z0-9]+$`.
@@ -544,9 +604,18 @@ impl ReplicationState {
             ReplicationState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReplicationState {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        ReplicationState::as_str(self)
     }
 }
 

@@ -5,30 +5,102 @@ use crate::rt::*;
 
 /// The [`AWS::Events::EventBus`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-events-eventbus.html) resource type.
 ///
+/// Specifies an event bus within your account. This can be a custom event bus which you can use to
+/// receive events from your custom applications and services, or it can be a partner event bus which
+/// can be matched to a partner event source.
+///
+/// > As an aid to help you jumpstart developing CloudFormation templates, the EventBridge console
+/// enables you to create templates from the existing event buses in your account. For more information,
+/// see [Generating CloudFormation templates from an EventBridge event
+/// bus](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-generate-event-bus-template.html)
+/// in the *Amazon EventBridge User Guide* .
+///
 /// Build it with [`EventBus::builder`]; adding it to a stack returns a [`EventBusHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBus {
     /// `DeadLetterConfig`.
+    ///
+    /// Configuration details of the Amazon SQS queue for EventBridge to use as a dead-letter queue (DLQ).
+    ///
+    /// For more information, see [Using dead-letter queues to process undelivered
+    /// events](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html#eb-rule-dlq)
+    /// in the *EventBridge User Guide* .
     pub dead_letter_config: Option<Val<DeadLetterConfig>>,
     /// `Description`.
+    ///
+    /// The event bus description.
     pub description: Option<Val<String>>,
     /// `EventSourceName`.
+    ///
+    /// If you are creating a partner event bus, this specifies the partner event source that the new event
+    /// bus will be matched with.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^aws\.partner(/[\.\-_A-Za-z0-9]+){2,}$`.
     pub event_source_name: Option<Val<String>>,
     /// `KmsKeyIdentifier`.
+    ///
+    /// The identifier of the AWS  customer managed key for EventBridge to use, if you choose to use a
+    /// customer managed key to encrypt events on this event bus. The identifier can be the key Amazon
+    /// Resource Name (ARN), KeyId, key alias, or key alias ARN.
+    ///
+    /// If you do not specify a customer managed key identifier, EventBridge uses an AWS owned key to
+    /// encrypt events on the event bus.
+    ///
+    /// For more information, see [Identify and view
+    /// keys](https://docs.aws.amazon.com/kms/latest/developerguide/viewing-keys.html) in the *AWS Key
+    /// Management Service Developer Guide* .
+    ///
+    /// > Schema discovery is not supported for event buses encrypted using a customer managed key.
+    /// EventBridge returns an error if:
+    /// >
+    /// > - You call
+    /// `[CreateDiscoverer](https://docs.aws.amazon.com/eventbridge/latest/schema-reference/v1-discoverers.html#CreateDiscoverer)`
+    /// on an event bus set to use a customer managed key for encryption.
+    /// > - You call
+    /// `[UpdatedEventBus](https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_UpdatedEventBus.html)`
+    /// to set a customer managed key on an event bus with schema discovery enabled.
+    /// >
+    /// > To enable schema discovery on an event bus, choose to use an AWS owned key . For more information,
+    /// see [Encrypting
+    /// events](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-event-bus-cmkey.html)
+    /// in the *Amazon EventBridge User Guide* . > If you have specified that EventBridge use a customer
+    /// managed key for encrypting the source event bus, we strongly recommend you also specify a customer
+    /// managed key for any archives for the event bus as well.
+    /// >
+    /// > For more information, see [Encrypting
+    /// archives](https://docs.aws.amazon.com/eventbridge/latest/userguide/encryption-archives.html) in the *Amazon
+    /// EventBridge User Guide* .
     pub kms_key_identifier: Option<Val<String>>,
     /// `LogConfig`.
+    ///
+    /// The logging configuration settings for the event bus.
+    ///
+    /// For more information, see [Configuring logs for event
+    /// buses](https://docs.aws.amazon.com/eb-event-bus-logs.html) in the *EventBridge User Guide* .
     pub log_config: Option<Val<LogConfig>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the new event bus.
+    ///
+    /// Custom event bus names can't contain the `/` character, but you can use the `/` character in partner
+    /// event bus names. In addition, for partner event buses, the name must exactly match the name of the
+    /// partner event source that this event bus is matched to.
+    ///
+    /// You can't use the name `default` for a custom event bus, as this name is already used for your
+    /// account's default event bus.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[/\.\-_A-Za-z0-9]+$`.
     pub name: Option<Val<String>>,
     /// `Policy`.
+    ///
+    /// The permissions policy of the event bus, describing which other AWS accounts can write events to
+    /// this event bus.
     pub policy: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// Tags to associate with the event bus.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -147,6 +219,9 @@ impl Deref for EventBusHandle {
 
 impl EventBusHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the event bus, such as
+    /// `arn:aws:events:us-east-2:123456789012:event-bus/aws.partner/PartnerName/acct1/repo1` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -161,9 +236,17 @@ impl EventBusHandle {
 }
 
 /// The [`DeadLetterConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-eventbus-deadletterconfig.html) property type.
+///
+/// Configuration details of the Amazon SQS queue for EventBridge to use as a dead-letter queue (DLQ).
+///
+/// For more information, see [Using dead-letter queues to process undelivered
+/// events](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html#eb-rule-dlq)
+/// in the *EventBridge User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeadLetterConfig {
     /// `Arn`.
+    ///
+    /// The ARN of the SQS queue specified as the target for the dead-letter queue.
     pub arn: Option<Val<String>>,
 }
 
@@ -211,11 +294,30 @@ impl ToValue for DeadLetterConfig {
 impl Literal for DeadLetterConfig {}
 
 /// The [`LogConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-eventbus-logconfig.html) property type.
+///
+/// The logging configuration settings for the event bus.
+///
+/// For more information, see [Configuring logs for event
+/// buses](https://docs.aws.amazon.com/eb-event-bus-logs.html) in the *EventBridge User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogConfig {
     /// `IncludeDetail`.
+    ///
+    /// Whether EventBridge include detailed event information in the records it generates. Detailed data
+    /// can be useful for troubleshooting and debugging. This information includes details of the event
+    /// itself, as well as target details.
+    ///
+    /// For more information, see [Including detail data in event bus
+    /// logs](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-logs.html#eb-event-logs-data)
+    /// in the *EventBridge User Guide* .
     pub include_detail: Option<Val<IncludeDetail>>,
     /// `Level`.
+    ///
+    /// The level of logging detail to include. This applies to all log destinations for the event bus.
+    ///
+    /// For more information, see [Specifying event bus log
+    /// level](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-logs.html#eb-event-bus-logs-level)
+    /// in the *EventBridge User Guide* .
     pub level: Option<Val<Level>>,
 }
 
@@ -359,9 +461,18 @@ impl IncludeDetail {
             IncludeDetail::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IncludeDetail {
+    const VALUES: &'static [&'static str] = &["FULL", "NONE"];
+    fn as_str(&self) -> &str {
+        IncludeDetail::as_str(self)
     }
 }
 
@@ -412,9 +523,18 @@ impl Level {
             Level::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Level {
+    const VALUES: &'static [&'static str] = &["INFO", "ERROR", "TRACE", "OFF"];
+    fn as_str(&self) -> &str {
+        Level::as_str(self)
     }
 }
 

@@ -5,31 +5,72 @@ use crate::rt::*;
 
 /// The [`AWS::Events::EventBusPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-events-eventbuspolicy.html) resource type.
 ///
+/// Running `PutPermission` permits the specified AWS account or AWS organization to put events to the
+/// specified *event bus* . Amazon EventBridge rules in your account are triggered by these events
+/// arriving to an event bus in your account.
+///
+/// For another account to send events to your account, that external account must have an EventBridge
+/// rule with your account's event bus as a target.
+///
+/// To enable multiple AWS accounts to put events to your event bus, run `PutPermission` once for each
+/// of these accounts. Or, if all the accounts are members of the same AWS organization, you can run
+/// `PutPermission` once specifying `Principal` as "*" and specifying the AWS organization ID in
+/// `Condition` , to grant permissions to all accounts in that organization.
+///
+/// If you grant permissions using an organization, then accounts in that organization must specify a
+/// `RoleArn` with proper permissions when they use `PutTarget` to add your account's event bus as a
+/// target. For more information, see [Sending and Receiving Events Between AWS
+/// Accounts](https://docs.aws.amazon.com/eventbridge/latest/userguide/eventbridge-cross-account-event-delivery.html)
+/// in the *Amazon EventBridge User Guide* .
+///
+/// The permission policy on the event bus cannot exceed 10 KB in size.
+///
 /// Build it with [`EventBusPolicy::builder`]; adding it to a stack returns a [`EventBusPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBusPolicy {
     /// `Action`.
     ///
+    /// The action that you are enabling the other account to perform.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `events:[a-zA-Z]+`.
     pub action: Option<Val<Action>>,
     /// `Condition`.
+    ///
+    /// This parameter enables you to limit the permission to accounts that fulfill a certain condition,
+    /// such as being a member of a certain AWS organization.
     pub condition: Option<Val<Condition>>,
     /// `EventBusName`. Changing it replaces the resource.
+    ///
+    /// The name of the event bus associated with the rule. If you omit this, the default event bus is used.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[\.\-_A-Za-z0-9]+`.
     pub event_bus_name: Option<Val<String>>,
     /// `Principal`.
     ///
+    /// The 12-digit AWS account ID that you are permitting to put events to your default event bus. Specify
+    /// "*" to permit any account to put events to your default event bus.
+    ///
     /// - Length: 1 to 12.
     /// - Pattern: `(\d{12}|\*)`.
     pub principal: Option<Val<String>>,
     /// `Statement`.
     ///
+    /// A JSON string that describes the permission policy statement. You can include a `Policy` parameter
+    /// in the request instead of using the `StatementId` , `Action` , `Principal` , or `Condition`
+    /// parameters.
+    ///
     /// - Format: `json`.
     pub statement: Option<Val<Json>>,
     /// `StatementId`: required. Changing it replaces the resource.
+    ///
+    /// An identifier string for the external account that you are granting permissions to. If you later
+    /// want to revoke the permission for this external account, specify this `StatementId` when you run
+    /// [RemovePermission](https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_RemovePermission.html)
+    /// .
+    ///
+    /// > Each `StatementId` must be unique.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `[a-zA-Z0-9-_]+`.
@@ -144,13 +185,22 @@ impl EventBusPolicyHandle {
 }
 
 /// The [`Condition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-events-eventbuspolicy-condition.html) property type.
+///
+/// This parameter enables you to limit the permission to accounts that fulfill a certain condition,
+/// such as being a member of a certain AWS organization.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Condition {
     /// `Key`.
+    ///
+    /// Specifies the value for the key. Currently, this must be the ID of the organization.
     pub key: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// Specifies the type of condition. Currently the only supported value is StringEquals.
     pub type_: Option<Val<Type>>,
     /// `Value`.
+    ///
+    /// Specifies the key for the condition. Currently the only supported key is aws:PrincipalOrgID.
     pub value: Option<Val<String>>,
 }
 
@@ -231,9 +281,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["events:PutEvents"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -274,9 +333,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["StringEquals"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

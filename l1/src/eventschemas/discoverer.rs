@@ -5,16 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::EventSchemas::Discoverer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-eventschemas-discoverer.html) resource type.
 ///
+/// Use the `AWS::EventSchemas::Discoverer` resource to specify a *discoverer* that is associated with
+/// an event bus. A discoverer allows the Amazon EventBridge Schema Registry to automatically generate
+/// schemas based on events on an event bus.
+///
 /// Build it with [`Discoverer::builder`]; adding it to a stack returns a [`DiscovererHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Discoverer {
     /// `CrossAccount`.
+    ///
+    /// Allows for the discovery of the event schemas that are sent to the event bus from another account.
     pub cross_account: Option<Val<bool>>,
     /// `Description`.
+    ///
+    /// A description for the discoverer.
     pub description: Option<Val<String>>,
     /// `SourceArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the event bus.
     pub source_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags associated with the resource.
     pub tags: Option<Val<Vec<TagsEntry>>>,
 }
 
@@ -109,14 +121,20 @@ impl Deref for DiscovererHandle {
 
 impl DiscovererHandle {
     /// `Fn::GetAtt` `DiscovererArn`.
+    ///
+    /// The ARN of the discoverer.
     pub fn attr_discoverer_arn(&self) -> Val<String> {
         self.0.get_att("DiscovererArn")
     }
     /// `Fn::GetAtt` `DiscovererId`.
+    ///
+    /// The ID of the discoverer.
     pub fn attr_discoverer_id(&self) -> Val<String> {
         self.0.get_att("DiscovererId")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the discoverer.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
@@ -131,11 +149,17 @@ impl DiscovererHandle {
 }
 
 /// The [`TagsEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eventschemas-discoverer-tagsentry.html) property type.
+///
+/// Tags to associate with the discoverer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagsEntry {
     /// `Key`: required.
+    ///
+    /// The key of a key-value pair.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of a key-value pair.
     pub value: Option<Val<String>>,
 }
 

@@ -5,14 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::EventSchemas::Registry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-eventschemas-registry.html) resource type.
 ///
+/// Use the `AWS::EventSchemas::Registry` to specify a schema registry. Schema registries are containers
+/// for Schemas. Registries collect and organize schemas so that your schemas are in logical groups.
+///
 /// Build it with [`Registry::builder`]; adding it to a stack returns a [`RegistryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Registry {
     /// `Description`.
+    ///
+    /// A description of the registry to be created.
     pub description: Option<Val<String>>,
     /// `RegistryName`. Changing it replaces the resource.
+    ///
+    /// The name of the schema registry.
     pub registry_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags to associate with the registry.
     pub tags: Option<Val<Vec<TagsEntry>>>,
 }
 
@@ -98,6 +107,8 @@ impl Deref for RegistryHandle {
 
 impl RegistryHandle {
     /// `Fn::GetAtt` `RegistryArn`.
+    ///
+    /// The ARN of the registry.
     pub fn attr_registry_arn(&self) -> Val<String> {
         self.0.get_att("RegistryArn")
     }
@@ -112,11 +123,17 @@ impl RegistryHandle {
 }
 
 /// The [`TagsEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eventschemas-registry-tagsentry.html) property type.
+///
+/// Tags to associate with the schema registry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagsEntry {
     /// `Key`: required.
+    ///
+    /// The key of a key-value pair.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of a key-value pair.
     pub value: Option<Val<String>>,
 }
 

@@ -5,16 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::EventSchemas::RegistryPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-eventschemas-registrypolicy.html) resource type.
 ///
+/// Use the `AWS::EventSchemas::RegistryPolicy` resource to specify resource-based policies for an
+/// EventBridge Schema Registry.
+///
 /// Build it with [`RegistryPolicy::builder`]; adding it to a stack returns a [`RegistryPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegistryPolicy {
     /// `Policy`: required.
     ///
+    /// A resource-based policy.
+    ///
     /// - Format: `json`.
     pub policy: Option<Val<Json>>,
     /// `RegistryName`: required.
+    ///
+    /// The name of the registry.
     pub registry_name: Option<Val<String>>,
     /// `RevisionId`.
+    ///
+    /// The revision ID of the policy.
     pub revision_id: Option<Val<String>>,
 }
 
@@ -105,6 +114,8 @@ impl Deref for RegistryPolicyHandle {
 
 impl RegistryPolicyHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the policy.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

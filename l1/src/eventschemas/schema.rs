@@ -5,20 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::EventSchemas::Schema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-eventschemas-schema.html) resource type.
 ///
+/// Use the `AWS::EventSchemas::Schema` resource to specify an event schema.
+///
 /// Build it with [`Schema::builder`]; adding it to a stack returns a [`SchemaHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schema {
     /// `Content`: required.
+    ///
+    /// The source of the schema definition.
     pub content: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A description of the schema.
     pub description: Option<Val<String>>,
     /// `RegistryName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the schema registry.
     pub registry_name: Option<Val<String>>,
     /// `SchemaName`. Changing it replaces the resource.
+    ///
+    /// The name of the schema.
     pub schema_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags associated with the schema.
     pub tags: Option<Val<Vec<TagsEntry>>>,
     /// `Type`: required.
+    ///
+    /// The type of schema.
+    ///
+    /// Valid types include `OpenApi3` and `JSONSchemaDraft4` .
     pub type_: Option<Val<String>>,
 }
 
@@ -136,18 +152,26 @@ impl Deref for SchemaHandle {
 
 impl SchemaHandle {
     /// `Fn::GetAtt` `SchemaArn`.
+    ///
+    /// The ARN of the schema.
     pub fn attr_schema_arn(&self) -> Val<String> {
         self.0.get_att("SchemaArn")
     }
     /// `Fn::GetAtt` `LastModified`.
+    ///
+    /// The date and time that schema was modified.
     pub fn attr_last_modified(&self) -> Val<String> {
         self.0.get_att("LastModified")
     }
     /// `Fn::GetAtt` `VersionCreatedDate`.
+    ///
+    /// The date the schema version was created.
     pub fn attr_version_created_date(&self) -> Val<String> {
         self.0.get_att("VersionCreatedDate")
     }
     /// `Fn::GetAtt` `SchemaVersion`.
+    ///
+    /// The version number of the schema.
     pub fn attr_schema_version(&self) -> Val<String> {
         self.0.get_att("SchemaVersion")
     }
@@ -162,11 +186,17 @@ impl SchemaHandle {
 }
 
 /// The [`TagsEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eventschemas-schema-tagsentry.html) property type.
+///
+/// Tags to associate with the schema.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagsEntry {
     /// `Key`: required.
+    ///
+    /// The key of a key-value pair.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of a key-value pair.
     pub value: Option<Val<String>>,
 }
 

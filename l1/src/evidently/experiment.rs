@@ -5,50 +5,110 @@ use crate::rt::*;
 
 /// The [`AWS::Evidently::Experiment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-evidently-experiment.html) resource type.
 ///
+/// Creates or updates an Evidently *experiment* . Before you create an experiment, you must create the
+/// feature to use for the experiment.
+///
+/// An experiment helps you make feature design decisions based on evidence and data. An experiment can
+/// test as many as five variations at once. Evidently collects experiment data and analyzes it by
+/// statistical methods, and provides clear recommendations about which variations perform better.
+///
 /// Build it with [`Experiment::builder`]; adding it to a stack returns a [`ExperimentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Experiment {
     /// `Description`.
     ///
+    /// An optional description of the experiment.
+    ///
     /// - Length: 0 to 160.
     pub description: Option<Val<String>>,
     /// `MetricGoals`: required.
+    ///
+    /// An array of structures that defines the metrics used for the experiment, and whether a higher or
+    /// lower value for each metric is the goal. You can use up to three metrics in an experiment.
     ///
     /// - Items: 1 to 3.
     pub metric_goals: Option<Val<Vec<MetricGoalObject>>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// A name for the new experiment.
+    ///
     /// - Length: 1 to 127.
     /// - Pattern: `[-a-zA-Z0-9._]*`.
     pub name: Option<Val<String>>,
     /// `OnlineAbConfig`: required.
+    ///
+    /// A structure that contains the configuration of which variation to use as the "control" version. The
+    /// "control" version is used for comparison with other variations. This structure also specifies how
+    /// much experiment traffic is allocated to each variation.
     pub online_ab_config: Option<Val<OnlineAbConfigObject>>,
     /// `Project`: required. Changing it replaces the resource.
+    ///
+    /// The name or the ARN of the project where this experiment is to be created.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `([-a-zA-Z0-9._]*)|(arn:[^:]*:[^:]*:[^:]*:[^:]*:project/[-a-zA-Z0-9._]*)`.
     pub project: Option<Val<String>>,
     /// `RandomizationSalt`.
     ///
+    /// When Evidently assigns a particular user session to an experiment, it must use a randomization ID to
+    /// determine which variation the user session is served. This randomization ID is a combination of the
+    /// entity ID and `randomizationSalt` . If you omit `randomizationSalt` , Evidently uses the experiment
+    /// name as the `randomizationSalt` .
+    ///
     /// - Length: 0 to 127.
     /// - Pattern: `.*`.
     pub randomization_salt: Option<Val<String>>,
     /// `RemoveSegment`.
+    ///
+    /// Set this to `true` to remove the segment that is associated with this experiment. You can't use this
+    /// parameter if the experiment is currently running.
     pub remove_segment: Option<Val<bool>>,
     /// `RunningStatus`.
+    ///
+    /// A structure that you can use to start and stop the experiment.
     pub running_status: Option<Val<RunningStatusObject>>,
     /// `SamplingRate`.
+    ///
+    /// The portion of the available audience that you want to allocate to this experiment, in thousandths
+    /// of a percent. The available audience is the total audience minus the audience that you have
+    /// allocated to overrides or current launches of this feature.
+    ///
+    /// This is represented in thousandths of a percent. For example, specify 10,000 to allocate 10% of the
+    /// available audience.
     ///
     /// - Range: 0 to 100000.
     pub sampling_rate: Option<Val<i64>>,
     /// `Segment`.
     ///
+    /// Specifies an audience *segment* to use in the experiment. When a segment is used in an experiment,
+    /// only user sessions that match the segment pattern are used in the experiment.
+    ///
+    /// For more information, see [Segment rule pattern
+    /// syntax](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Evidently-segments.html#CloudWatch-Evidently-segments-syntax)
+    /// .
+    ///
     /// - Length: 0 to 2048.
     /// - Pattern: `([-a-zA-Z0-9._]*)|(arn:[^:]*:[^:]*:[^:]*:[^:]*:segment/[-a-zA-Z0-9._]*)`.
     pub segment: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Assigns one or more tags (key-value pairs) to the experiment.
+    ///
+    /// Tags can help you organize and categorize your resources. You can also use them to scope user
+    /// permissions by granting a user permission to access or change only resources with certain tag
+    /// values.
+    ///
+    /// Tags don't have any semantic meaning to AWS and are interpreted strictly as strings of characters.
+    ///
+    /// You can associate as many as 50 tags with an experiment.
+    ///
+    /// For more information, see [Tagging AWS
+    /// resources](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) .
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Treatments`: required.
+    ///
+    /// An array of structures that describe the configuration of each feature variation used in the
+    /// experiment.
     ///
     /// - Items: 2 to 5.
     pub treatments: Option<Val<Vec<TreatmentObject>>>,
@@ -227,6 +287,9 @@ impl Deref for ExperimentHandle {
 
 impl ExperimentHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the experiment. For example,
+    /// `arn:aws:evidently:us-west-2:0123455678912:project/myProject/experiment/myExperiment`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -241,25 +304,46 @@ impl ExperimentHandle {
 }
 
 /// The [`MetricGoalObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evidently-experiment-metricgoalobject.html) property type.
+///
+/// Use this structure to tell Evidently whether higher or lower values are desired for a metric that is
+/// used in an experiment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricGoalObject {
     /// `DesiredChange`: required.
+    ///
+    /// `INCREASE` means that a variation with a higher number for this metric is performing better.
+    ///
+    /// `DECREASE` means that a variation with a lower number for this metric is performing better.
     pub desired_change: Option<Val<DesiredChange>>,
     /// `EntityIdKey`: required.
+    ///
+    /// The entity, such as a user or session, that does an action that causes a metric value to be
+    /// recorded. An example is `userDetails.userID` .
     pub entity_id_key: Option<Val<String>>,
     /// `EventPattern`.
+    ///
+    /// The EventBridge event pattern that defines how the metric is recorded.
+    ///
+    /// For more information about EventBridge event patterns, see [Amazon EventBridge event
+    /// patterns](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html) .
     pub event_pattern: Option<Val<String>>,
     /// `MetricName`: required.
+    ///
+    /// A name for the metric. It can include up to 255 characters.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[\S]+$`.
     pub metric_name: Option<Val<String>>,
     /// `UnitLabel`.
     ///
+    /// A label for the units that the metric is measuring.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `.*`.
     pub unit_label: Option<Val<String>>,
     /// `ValueKey`: required.
+    ///
+    /// The JSON path to reference the numerical metric value in the event.
     pub value_key: Option<Val<String>>,
 }
 
@@ -367,14 +451,25 @@ impl ToValue for MetricGoalObject {
 impl Literal for MetricGoalObject {}
 
 /// The [`OnlineAbConfigObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evidently-experiment-onlineabconfigobject.html) property type.
+///
+/// A structure that contains the configuration of which variation to use as the "control" version. The
+/// "control" version is used for comparison with other variations. This structure also specifies how
+/// much experiment traffic is allocated to each variation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnlineAbConfigObject {
     /// `ControlTreatmentName`.
+    ///
+    /// The name of the variation that is to be the default variation that the other variations are compared
+    /// to.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `[-a-zA-Z0-9._]*`.
     pub control_treatment_name: Option<Val<String>>,
     /// `TreatmentWeights`.
+    ///
+    /// A set of key-value pairs. The keys are treatment names, and the values are the portion of experiment
+    /// traffic to be assigned to that treatment. Specify the traffic portion in thousandths of a percent,
+    /// so 20,000 for a variation would allocate 20% of the experiment traffic to that variation.
     pub treatment_weights: Option<Val<Vec<TreatmentToWeight>>>,
 }
 
@@ -433,17 +528,33 @@ impl ToValue for OnlineAbConfigObject {
 impl Literal for OnlineAbConfigObject {}
 
 /// The [`RunningStatusObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evidently-experiment-runningstatusobject.html) property type.
+///
+/// Use this structure to start and stop the experiment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunningStatusObject {
     /// `AnalysisCompleteTime`.
+    ///
+    /// If you are using CloudFormation to start the experiment, use this field to specify when the
+    /// experiment is to end. The format is as a UNIX timestamp. For more information about this format, see
+    /// [The Current Epoch Unix
+    /// Timestamp](https://docs.aws.amazon.com/https://www.unixtimestamp.com/index.php) .
     pub analysis_complete_time: Option<Val<String>>,
     /// `DesiredState`.
+    ///
+    /// If you are using CloudFormation to stop this experiment, specify either `COMPLETED` or `CANCELLED`
+    /// here to indicate how to classify this experiment.
     ///
     /// - Pattern: `^(CANCELLED|COMPLETED)`.
     pub desired_state: Option<Val<String>>,
     /// `Reason`.
+    ///
+    /// If you are using CloudFormation to stop this experiment, this is an optional field that you can use
+    /// to record why the experiment is being stopped or cancelled.
     pub reason: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// To start the experiment now, specify `START` for this parameter. If this experiment is currently
+    /// running and you want to stop it now, specify `STOP` .
     pub status: Option<Val<String>>,
 }
 
@@ -582,23 +693,34 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TreatmentObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evidently-experiment-treatmentobject.html) property type.
+///
+/// A structure that defines one treatment in an experiment. A treatment is a variation of the feature
+/// that you are including in the experiment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TreatmentObject {
     /// `Description`.
     ///
+    /// The description of the treatment.
+    ///
     /// - Length: 0 to 160.
     pub description: Option<Val<String>>,
     /// `Feature`: required.
+    ///
+    /// The name of the feature for this experiment.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `([-a-zA-Z0-9._]*)|(arn:[^:]*:[^:]*:[^:]*:[^:]*:.*)`.
     pub feature: Option<Val<String>>,
     /// `TreatmentName`: required.
     ///
+    /// A name for this treatment. It can include up to 127 characters.
+    ///
     /// - Length: 1 to 127.
     /// - Pattern: `[-a-zA-Z0-9._]*`.
     pub treatment_name: Option<Val<String>>,
     /// `Variation`: required.
+    ///
+    /// The name of the variation to use for this treatment.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `[-a-zA-Z0-9._]*`.
@@ -685,13 +807,22 @@ impl ToValue for TreatmentObject {
 impl Literal for TreatmentObject {}
 
 /// The [`TreatmentToWeight`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evidently-experiment-treatmenttoweight.html) property type.
+///
+/// This structure defines how much experiment traffic to allocate to one treatment used in the
+/// experiment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TreatmentToWeight {
     /// `SplitWeight`: required.
     ///
+    /// The portion of experiment traffic to allocate to this treatment. Specify the traffic portion in
+    /// thousandths of a percent, so 20,000 allocated to a treatment would allocate 20% of the experiment
+    /// traffic to that treatment.
+    ///
     /// - Range: 0 to 100000.
     pub split_weight: Option<Val<i64>>,
     /// `Treatment`: required.
+    ///
+    /// The name of the treatment.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `[-a-zA-Z0-9._]*`.
@@ -780,9 +911,18 @@ impl DesiredChange {
             DesiredChange::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DesiredChange {
+    const VALUES: &'static [&'static str] = &["INCREASE", "DECREASE"];
+    fn as_str(&self) -> &str {
+        DesiredChange::as_str(self)
     }
 }
 

@@ -5,37 +5,82 @@ use crate::rt::*;
 
 /// The [`AWS::Evidently::Feature`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-evidently-feature.html) resource type.
 ///
+/// Creates or updates an Evidently *feature* that you want to launch or test. You can define up to five
+/// variations of a feature, and use these variations in your launches and experiments. A feature must
+/// be created in a project. For information about creating a project, see
+/// [CreateProject](https://docs.aws.amazon.com/cloudwatchevidently/latest/APIReference/API_CreateProject.html)
+/// .
+///
 /// Build it with [`Feature::builder`]; adding it to a stack returns a [`FeatureHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Feature {
     /// `DefaultVariation`.
+    ///
+    /// The name of the variation to use as the default variation. The default variation is served to users
+    /// who are not allocated to any ongoing launches or experiments of this feature.
+    ///
+    /// This variation must also be listed in the `Variations` structure.
+    ///
+    /// If you omit `DefaultVariation` , the first variation listed in the `Variations` structure is used as
+    /// the default variation.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `[-a-zA-Z0-9._]*`.
     pub default_variation: Option<Val<String>>,
     /// `Description`.
     ///
+    /// An optional description of the feature.
+    ///
     /// - Length: 0 to 160.
     pub description: Option<Val<String>>,
     /// `EntityOverrides`.
     ///
+    /// Specify users that should always be served a specific variation of a feature. Each user is specified
+    /// by a key-value pair . For each key, specify a user by entering their user ID, account ID, or some
+    /// other identifier. For the value, specify the name of the variation that they are to be served.
+    ///
     /// - Items: 0 to 2500.
     pub entity_overrides: Option<Val<Vec<EntityOverride>>>,
     /// `EvaluationStrategy`.
+    ///
+    /// Specify `ALL_RULES` to activate the traffic allocation specified by any ongoing launches or
+    /// experiments. Specify `DEFAULT_VARIATION` to serve the default variation to all users instead.
     pub evaluation_strategy: Option<Val<EvaluationStrategy>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name for the feature. It can include up to 127 characters.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `[-a-zA-Z0-9._]*`.
     pub name: Option<Val<String>>,
     /// `Project`: required. Changing it replaces the resource.
     ///
+    /// The name or ARN of the project that is to contain the new feature.
+    ///
     /// - Length: 0 to 2048.
     /// - Pattern: `([-a-zA-Z0-9._]*)|(arn:[^:]*:[^:]*:[^:]*:[^:]*:project/[-a-zA-Z0-9._]*)`.
     pub project: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Assigns one or more tags (key-value pairs) to the feature.
+    ///
+    /// Tags can help you organize and categorize your resources. You can also use them to scope user
+    /// permissions by granting a user permission to access or change only resources with certain tag
+    /// values.
+    ///
+    /// Tags don't have any semantic meaning to AWS and are interpreted strictly as strings of characters.
+    ///
+    /// You can associate as many as 50 tags with a feature.
+    ///
+    /// For more information, see [Tagging AWS
+    /// resources](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) .
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Variations`: required.
+    ///
+    /// An array of structures that contain the configuration of the feature's different variations.
+    ///
+    /// Each `VariationObject` in the `Variations` array for a feature must have the same type of value (
+    /// `BooleanValue` , `DoubleValue` , `LongValue` or `StringValue` ).
     ///
     /// - Items: 1 to 5.
     pub variations: Option<Val<Vec<VariationObject>>>,
@@ -179,6 +224,9 @@ impl Deref for FeatureHandle {
 
 impl FeatureHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the feature. For example,
+    /// `arn:aws:evidently:us-west-2:0123455678912:project/myProject/feature/myFeature` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -193,11 +241,19 @@ impl FeatureHandle {
 }
 
 /// The [`EntityOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evidently-feature-entityoverride.html) property type.
+///
+/// A set of key-value pairs that specify users who should always be served a specific variation of a
+/// feature. Each key specifies a user using their user ID, account ID, or some other identifier. The
+/// value specifies the name of the variation that the user is to be served.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EntityOverride {
     /// `EntityId`.
+    ///
+    /// The entity ID to be served the variation specified in `Variation` .
     pub entity_id: Option<Val<String>>,
     /// `Variation`.
+    ///
+    /// The name of the variation to serve to the user session that matches the `EntityId` .
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `[-a-zA-Z0-9._]*`.
@@ -323,19 +379,33 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VariationObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evidently-feature-variationobject.html) property type.
+///
+/// This structure contains the name and variation value of one variation of a feature. It can contain
+/// only one of the following parameters: `BooleanValue` , `DoubleValue` , `LongValue` or `StringValue`
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VariationObject {
     /// `BooleanValue`.
+    ///
+    /// The value assigned to this variation, if the variation type is boolean.
     pub boolean_value: Option<Val<bool>>,
     /// `DoubleValue`.
+    ///
+    /// The value assigned to this variation, if the variation type is a double.
     pub double_value: Option<Val<f64>>,
     /// `LongValue`.
+    ///
+    /// The value assigned to this variation, if the variation type is a long.
     pub long_value: Option<Val<f64>>,
     /// `StringValue`.
+    ///
+    /// The value assigned to this variation, if the variation type is a string.
     ///
     /// - Length: 0 to 512.
     pub string_value: Option<Val<String>>,
     /// `VariationName`.
+    ///
+    /// A name for the variation. It can include up to 127 characters.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `[-a-zA-Z0-9._]*`.
@@ -436,9 +506,18 @@ impl EvaluationStrategy {
             EvaluationStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EvaluationStrategy {
+    const VALUES: &'static [&'static str] = &["ALL_RULES", "DEFAULT_VARIATION"];
+    fn as_str(&self) -> &str {
+        EvaluationStrategy::as_str(self)
     }
 }
 

@@ -5,43 +5,86 @@ use crate::rt::*;
 
 /// The [`AWS::Evidently::Launch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-evidently-launch.html) resource type.
 ///
+/// Creates or updates a *launch* of a given feature. Before you create a launch, you must create the
+/// feature to use for the launch.
+///
+/// You can use a launch to safely validate new features by serving them to a specified percentage of
+/// your users while you roll out the feature. You can monitor the performance of the new feature to
+/// help you decide when to ramp up traffic to more users. This helps you reduce risk and identify
+/// unintended consequences before you fully launch the feature.
+///
 /// Build it with [`Launch::builder`]; adding it to a stack returns a [`LaunchHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Launch {
     /// `Description`.
     ///
+    /// An optional description for the launch.
+    ///
     /// - Length: 0 to 160.
     pub description: Option<Val<String>>,
     /// `ExecutionStatus`.
+    ///
+    /// A structure that you can use to start and stop the launch.
     pub execution_status: Option<Val<ExecutionStatusObject>>,
     /// `Groups`: required.
+    ///
+    /// An array of structures that contains the feature and variations that are to be used for the launch.
+    /// You can up to five launch groups in a launch.
     ///
     /// - Items: 1 to 5.
     pub groups: Option<Val<Vec<LaunchGroupObject>>>,
     /// `MetricMonitors`.
     ///
+    /// An array of structures that define the metrics that will be used to monitor the launch performance.
+    /// You can have up to three metric monitors in the array.
+    ///
     /// - Items: 0 to 3.
     pub metric_monitors: Option<Val<Vec<MetricDefinitionObject>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name for the launch. It can include up to 127 characters.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `[-a-zA-Z0-9._]*`.
     pub name: Option<Val<String>>,
     /// `Project`: required. Changing it replaces the resource.
     ///
+    /// The name or ARN of the project that you want to create the launch in.
+    ///
     /// - Length: 0 to 2048.
     /// - Pattern: `([-a-zA-Z0-9._]*)|(arn:[^:]*:[^:]*:[^:]*:[^:]*:project/[-a-zA-Z0-9._]*)`.
     pub project: Option<Val<String>>,
     /// `RandomizationSalt`.
+    ///
+    /// When Evidently assigns a particular user session to a launch, it must use a randomization ID to
+    /// determine which variation the user session is served. This randomization ID is a combination of the
+    /// entity ID and `randomizationSalt` . If you omit `randomizationSalt` , Evidently uses the launch name
+    /// as the `randomizationsSalt` .
     ///
     /// - Length: 0 to 127.
     /// - Pattern: `.*`.
     pub randomization_salt: Option<Val<String>>,
     /// `ScheduledSplitsConfig`: required.
     ///
+    /// An array of structures that define the traffic allocation percentages among the feature variations
+    /// during each step of the launch.
+    ///
     /// - Items: 1 to 6.
     pub scheduled_splits_config: Option<Val<Vec<StepConfig>>>,
     /// `Tags`.
+    ///
+    /// Assigns one or more tags (key-value pairs) to the launch.
+    ///
+    /// Tags can help you organize and categorize your resources. You can also use them to scope user
+    /// permissions by granting a user permission to access or change only resources with certain tag
+    /// values.
+    ///
+    /// Tags don't have any semantic meaning to AWS and are interpreted strictly as strings of characters.
+    ///
+    /// You can associate as many as 50 tags with a launch.
+    ///
+    /// For more information, see [Tagging AWS
+    /// resources](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -204,6 +247,9 @@ impl Deref for LaunchHandle {
 
 impl LaunchHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the launch. For example,
+    /// `arn:aws:evidently:us-west-2:0123455678912:project/myProject/launch/myLaunch`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -218,13 +264,25 @@ impl LaunchHandle {
 }
 
 /// The [`ExecutionStatusObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evidently-launch-executionstatusobject.html) property type.
+///
+/// Use this structure to start and stop the launch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExecutionStatusObject {
     /// `DesiredState`.
+    ///
+    /// If you are using CloudFormation to stop this launch, specify either `COMPLETED` or `CANCELLED` here
+    /// to indicate how to classify this experiment. If you omit this parameter, the default of `COMPLETED`
+    /// is used.
     pub desired_state: Option<Val<String>>,
     /// `Reason`.
+    ///
+    /// If you are using CloudFormation to stop this launch, this is an optional field that you can use to
+    /// record why the launch is being stopped or cancelled.
     pub reason: Option<Val<String>>,
     /// `Status`: required.
+    ///
+    /// To start the launch now, specify `START` for this parameter. If this launch is currently running and
+    /// you want to stop it now, specify `STOP` .
     pub status: Option<Val<String>>,
 }
 
@@ -287,14 +345,23 @@ impl ToValue for ExecutionStatusObject {
 impl Literal for ExecutionStatusObject {}
 
 /// The [`GroupToWeight`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evidently-launch-grouptoweight.html) property type.
+///
+/// A structure containing the percentage of launch traffic to allocate to one launch group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupToWeight {
     /// `GroupName`: required.
+    ///
+    /// The name of the launch group. It can include up to 127 characters.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `[-a-zA-Z0-9._]*`.
     pub group_name: Option<Val<String>>,
     /// `SplitWeight`: required.
+    ///
+    /// The portion of launch traffic to allocate to this launch group.
+    ///
+    /// This is represented in thousandths of a percent. For example, specify 20,000 to allocate 20% of the
+    /// launch audience to this launch group.
     pub split_weight: Option<Val<i64>>,
 }
 
@@ -354,23 +421,34 @@ impl ToValue for GroupToWeight {
 impl Literal for GroupToWeight {}
 
 /// The [`LaunchGroupObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evidently-launch-launchgroupobject.html) property type.
+///
+/// A structure that defines one launch group in a launch. A launch group is a variation of the feature
+/// that you are including in the launch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchGroupObject {
     /// `Description`.
     ///
+    /// A description of the launch group.
+    ///
     /// - Length: 0 to 160.
     pub description: Option<Val<String>>,
     /// `Feature`: required.
+    ///
+    /// The feature that this launch is using.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `^[-a-zA-Z0-9._]*$`.
     pub feature: Option<Val<String>>,
     /// `GroupName`: required.
     ///
+    /// A name for this launch group. It can include up to 127 characters.
+    ///
     /// - Length: 1 to 127.
     /// - Pattern: `[-a-zA-Z0-9._]*`.
     pub group_name: Option<Val<String>>,
     /// `Variation`: required.
+    ///
+    /// The feature variation to use for this launch group.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `^[-a-zA-Z0-9._]*$`.
@@ -453,23 +531,40 @@ impl ToValue for LaunchGroupObject {
 impl Literal for LaunchGroupObject {}
 
 /// The [`MetricDefinitionObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evidently-launch-metricdefinitionobject.html) property type.
+///
+/// This structure defines a metric that you want to use to evaluate the variations during a launch or
+/// experiment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricDefinitionObject {
     /// `EntityIdKey`: required.
+    ///
+    /// The entity, such as a user or session, that does an action that causes a metric value to be
+    /// recorded. An example is `userDetails.userID` .
     pub entity_id_key: Option<Val<String>>,
     /// `EventPattern`.
+    ///
+    /// The EventBridge event pattern that defines how the metric is recorded.
+    ///
+    /// For more information about EventBridge event patterns, see [Amazon EventBridge event
+    /// patterns](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html) .
     pub event_pattern: Option<Val<String>>,
     /// `MetricName`: required.
+    ///
+    /// A name for the metric. It can include up to 255 characters.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[\S]+$`.
     pub metric_name: Option<Val<String>>,
     /// `UnitLabel`.
     ///
+    /// A label for the units that the metric is measuring.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `.*`.
     pub unit_label: Option<Val<String>>,
     /// `ValueKey`: required.
+    ///
+    /// The value that is tracked to produce the metric.
     pub value_key: Option<Val<String>>,
 }
 
@@ -563,16 +658,38 @@ impl ToValue for MetricDefinitionObject {
 impl Literal for MetricDefinitionObject {}
 
 /// The [`SegmentOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evidently-launch-segmentoverride.html) property type.
+///
+/// Use this structure to specify different traffic splits for one or more audience *segments* . A
+/// segment is a portion of your audience that share one or more characteristics. Examples could be
+/// Chrome browser users, users in Europe, or Firefox browser users in Europe who also fit other
+/// criteria that your application collects, such as age.
+///
+/// For more information, see [Use segments to focus your
+/// audience](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Evidently-segments.html)
+/// .
+///
+/// This sructure is an array of up to six segment override objects. Each of these objects specifies a
+/// segment that you have already created, and defines the traffic split for that segment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SegmentOverride {
     /// `EvaluationOrder`: required.
+    ///
+    /// A number indicating the order to use to evaluate segment overrides, if there are more than one.
+    /// Segment overrides with lower numbers are evaluated first.
     pub evaluation_order: Option<Val<i64>>,
     /// `Segment`: required.
+    ///
+    /// The ARN of the segment to use for this override.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `([-a-zA-Z0-9._]*)|(arn:[^:]*:[^:]*:[^:]*:[^:]*:segment/[-a-zA-Z0-9._]*)`.
     pub segment: Option<Val<String>>,
     /// `Weights`: required.
+    ///
+    /// The traffic allocation percentages among the feature variations to assign to this segment. This is a
+    /// set of key-value pairs. The keys are variation names. The values represent the amount of traffic to
+    /// allocate to that variation for this segment. This is expressed in thousandths of a percent, so a
+    /// weight of 50000 represents 50% of traffic.
     pub weights: Option<Val<Vec<GroupToWeight>>>,
 }
 
@@ -654,13 +771,31 @@ impl ToValue for SegmentOverride {
 impl Literal for SegmentOverride {}
 
 /// The [`StepConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evidently-launch-stepconfig.html) property type.
+///
+/// A structure that defines when each step of the launch is to start, and how much launch traffic is to
+/// be allocated to each variation during each step.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StepConfig {
     /// `GroupWeights`: required.
+    ///
+    /// An array of structures that define how much launch traffic to allocate to each launch group during
+    /// this step of the launch.
     pub group_weights: Option<Val<Vec<GroupToWeight>>>,
     /// `SegmentOverrides`.
+    ///
+    /// An array of structures that you can use to specify different traffic splits for one or more audience *segments*
+    /// . A segment is a portion of your audience that share one or more characteristics. Examples could be
+    /// Chrome browser users, users in Europe, or Firefox browser users in Europe who also fit other
+    /// criteria that your application collects, such as age.
+    ///
+    /// For more information, see [Use segments to focus your
+    /// audience](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Evidently-segments.html)
+    /// .
     pub segment_overrides: Option<Val<Vec<SegmentOverride>>>,
     /// `StartTime`: required.
+    ///
+    /// The date and time to start this step of the launch. Use UTC format, `yyyy-MM-ddTHH:mm:ssZ` . For
+    /// example, `2025-11-25T23:59:59Z`
     pub start_time: Option<Val<String>>,
 }
 

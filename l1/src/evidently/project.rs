@@ -5,23 +5,63 @@ use crate::rt::*;
 
 /// The [`AWS::Evidently::Project`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-evidently-project.html) resource type.
 ///
+/// Creates a project, which is the logical object in Evidently that can contain features, launches, and
+/// experiments. Use projects to group similar features together.
+///
 /// Build it with [`Project::builder`]; adding it to a stack returns a [`ProjectHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Project {
     /// `AppConfigResource`.
+    ///
+    /// Use this parameter if the project will use *client-side evaluation powered by AWS AppConfig* .
+    /// Client-side evaluation allows your application to assign variations to user sessions locally instead
+    /// of by calling the
+    /// [EvaluateFeature](https://docs.aws.amazon.com/cloudwatchevidently/latest/APIReference/API_EvaluateFeature.html)
+    /// operation. This mitigates the latency and availability risks that come with an API call. For more
+    /// information, see [Use client-side evaluation - powered by AWS AppConfig
+    /// .](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Evidently-client-side-evaluation.html)
+    ///
+    /// This parameter is a structure that contains information about the AWS AppConfig application that
+    /// will be used as for client-side evaluation.
+    ///
+    /// To create a project that uses client-side evaluation, you must have the
+    /// `evidently:ExportProjectAsConfiguration` permission.
     pub app_config_resource: Option<Val<AppConfigResourceObject>>,
     /// `DataDelivery`.
+    ///
+    /// A structure that contains information about where Evidently is to store evaluation events for longer
+    /// term storage, if you choose to do so. If you choose not to store these events, Evidently deletes
+    /// them after using them to produce metrics and other experiment results that you can view.
+    ///
+    /// You can't specify both `CloudWatchLogs` and `S3Destination` in the same operation.
     pub data_delivery: Option<Val<DataDeliveryObject>>,
     /// `Description`.
+    ///
+    /// An optional description of the project.
     ///
     /// - Length: 0 to 160.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name for the project. It can include up to 127 characters.
+    ///
     /// - Length: 1 to 127.
     /// - Pattern: `[-a-zA-Z0-9._]*`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Assigns one or more tags (key-value pairs) to the project.
+    ///
+    /// Tags can help you organize and categorize your resources. You can also use them to scope user
+    /// permissions by granting a user permission to access or change only resources with certain tag
+    /// values.
+    ///
+    /// Tags don't have any semantic meaning to AWS and are interpreted strictly as strings of characters.
+    ///
+    /// You can associate as many as 50 tags with a project.
+    ///
+    /// For more information, see [Tagging AWS
+    /// resources](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -122,6 +162,8 @@ impl Deref for ProjectHandle {
 
 impl ProjectHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the project. For example, `arn:aws:evidently:us-west-2:0123455678912:project/myProject`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -136,13 +178,20 @@ impl ProjectHandle {
 }
 
 /// The [`AppConfigResourceObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evidently-project-appconfigresourceobject.html) property type.
+///
+/// This is a structure that defines the configuration of how your application integrates with AWS
+/// AppConfig to run client-side evaluation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppConfigResourceObject {
     /// `ApplicationId`: required.
     ///
+    /// The ID of the AWS AppConfig application to use for client-side evaluation.
+    ///
     /// - Pattern: `[a-z0-9]{4,7}`.
     pub application_id: Option<Val<String>>,
     /// `EnvironmentId`: required.
+    ///
+    /// The ID of the AWS AppConfig environment to use for client-side evaluation.
     ///
     /// - Pattern: `[a-z0-9]{4,7}`.
     pub environment_id: Option<Val<String>>,
@@ -212,14 +261,23 @@ impl ToValue for AppConfigResourceObject {
 impl Literal for AppConfigResourceObject {}
 
 /// The [`DataDeliveryObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evidently-project-datadeliveryobject.html) property type.
+///
+/// A structure that contains information about where Evidently is to store evaluation events for longer
+/// term storage.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataDeliveryObject {
     /// `LogGroup`.
+    ///
+    /// If the project stores evaluation events in CloudWatch Logs , this structure stores the log group
+    /// name.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[-a-zA-Z0-9._/]+$`.
     pub log_group: Option<Val<String>>,
     /// `S3`.
+    ///
+    /// If the project stores evaluation events in an Amazon S3 bucket, this structure stores the bucket
+    /// name and bucket prefix.
     pub s3: Option<Val<S3Destination>>,
 }
 
@@ -273,15 +331,22 @@ impl ToValue for DataDeliveryObject {
 impl Literal for DataDeliveryObject {}
 
 /// The [`S3Destination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evidently-project-s3destination.html) property type.
+///
+/// If the project stores evaluation events in an Amazon S3 bucket, this structure stores the bucket
+/// name and bucket prefix.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Destination {
     /// `BucketName`: required.
+    ///
+    /// The name of the bucket in which Evidently stores evaluation events.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[a-z0-9][-a-z0-9]*[a-z0-9]$`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `Prefix`.
+    ///
+    /// The bucket prefix in which Evidently stores evaluation events.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^[-a-zA-Z0-9!_.*'()/]*$`.

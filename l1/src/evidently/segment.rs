@@ -5,23 +5,62 @@ use crate::rt::*;
 
 /// The [`AWS::Evidently::Segment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-evidently-segment.html) resource type.
 ///
+/// Creates or updates a *segment* of your audience. A segment is a portion of your audience that share
+/// one or more characteristics. Examples could be Chrome browser users, users in Europe, or Firefox
+/// browser users in Europe who also fit other criteria that your application collects, such as age.
+///
+/// Using a segment in an experiment limits that experiment to evaluate only the users who match the
+/// segment criteria. Using one or more segments in a launch allow you to define different traffic
+/// splits for the different audience segments.
+///
+/// For more information about segment pattern syntax, see [Segment rule pattern
+/// syntax](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Evidently-segments.html#CloudWatch-Evidently-segments-syntax)
+/// .
+///
+/// The pattern that you define for a segment is matched against the value of `evaluationContext` ,
+/// which is passed into Evidently in the
+/// [EvaluateFeature](https://docs.aws.amazon.com/cloudwatchevidently/latest/APIReference/API_EvaluateFeature.html)
+/// operation, when Evidently assigns a feature variation to a user.
+///
 /// Build it with [`Segment::builder`]; adding it to a stack returns a [`SegmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Segment {
     /// `Description`.
     ///
+    /// An optional description for this segment.
+    ///
     /// - Length: 0 to 160.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// A name for the segment.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `[-a-zA-Z0-9._]*`.
     pub name: Option<Val<String>>,
     /// `Pattern`.
     ///
+    /// The pattern to use for the segment. For more information about pattern syntax, see [Segment rule
+    /// pattern
+    /// syntax](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Evidently-segments.html#CloudWatch-Evidently-segments-syntax)
+    /// .
+    ///
     /// - Length: 1 to 1024.
     pub pattern: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Assigns one or more tags (key-value pairs) to the feature.
+    ///
+    /// Tags can help you organize and categorize your resources. You can also use them to scope user
+    /// permissions by granting a user permission to access or change only resources with certain tag
+    /// values.
+    ///
+    /// Tags don't have any semantic meaning to AWS and are interpreted strictly as strings of characters.
+    ///
+    /// You can associate as many as 50 tags with a feature.
+    ///
+    /// For more information, see [Tagging AWS
+    /// resources](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -116,6 +155,9 @@ impl Deref for SegmentHandle {
 
 impl SegmentHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the segment. For example,
+    /// `arn:aws:evidently:us-west-2:123456789012:segment/australiaSegment`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

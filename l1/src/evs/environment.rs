@@ -5,45 +5,114 @@ use crate::rt::*;
 
 /// The [`AWS::EVS::Environment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-evs-environment.html) resource type.
 ///
+/// Creates an Amazon EVS environment that runs VCF software, such as SDDC Manager, NSX Manager, and
+/// vCenter Server.
+///
+/// During environment creation, Amazon EVS performs validations on DNS settings, provisions VLAN
+/// subnets and hosts, and deploys the supplied version of VCF.
+///
+/// It can take several hours to create an environment. After the deployment completes, you can
+/// configure VCF in the vSphere user interface according to your needs.
+///
+/// > You cannot use the `dedicatedHostId` and `placementGroupId` parameters together in the same
+/// `CreateEnvironment` action. This results in a `ValidationException` response.
+///
 /// Build it with [`Environment::builder`]; adding it to a stack returns a [`EnvironmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Environment {
     /// `ConnectivityInfo`: required. Changing it replaces the resource.
+    ///
+    /// The connectivity configuration for the environment. Amazon EVS requires that you specify two route
+    /// server peer IDs. During environment creation, the route server endpoints peer with the NSX uplink
+    /// VLAN for connectivity to the NSX overlay network.
     pub connectivity_info: Option<Val<ConnectivityInfo>>,
     /// `EnvironmentName`. Changing it replaces the resource.
+    ///
+    /// The name of the environment.
     ///
     /// - Pattern: `^[a-zA-Z0-9_-]{1,100}$`.
     pub environment_name: Option<Val<String>>,
     /// `Hosts`.
     ///
+    /// Required for environment resource creation.
+    ///
     /// - Items: 4 to 4.
     pub hosts: Option<Val<Vec<HostInfoForCreate>>>,
     /// `InitialVlans`.
+    ///
+    /// > Amazon EVS is in public preview release and is subject to change.
+    ///
+    /// The initial VLAN subnets for the environment. Amazon EVS VLAN subnets have a minimum CIDR block size
+    /// of /28 and a maximum size of /24. Amazon EVS VLAN subnet CIDR blocks must not overlap with other
+    /// subnets in the VPC.
+    ///
+    /// Required for environment resource creation.
     pub initial_vlans: Option<Val<InitialVlans>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The AWS KMS key ID that AWS Secrets Manager uses to encrypt secrets that are associated with the
+    /// environment. These secrets contain the VCF credentials that are needed to install vCenter Server,
+    /// NSX, and SDDC Manager.
+    ///
+    /// By default, Amazon EVS use the AWS Secrets Manager managed key `aws/secretsmanager` . You can also
+    /// specify a customer managed key.
     pub kms_key_id: Option<Val<String>>,
     /// `LicenseInfo`: required. Changing it replaces the resource.
+    ///
+    /// The license information that Amazon EVS requires to create an environment. Amazon EVS requires two
+    /// license keys: a VCF solution key and a vSAN license key. The VCF solution key must cover a minimum
+    /// of 256 cores. The vSAN license key must provide at least 110 TiB of vSAN capacity.
     ///
     /// - Items: 1 to 1.
     pub license_info: Option<Val<LicenseInfo>>,
     /// `ServiceAccessSecurityGroups`. Changing it replaces the resource.
+    ///
+    /// The security groups that allow traffic between the Amazon EVS control plane and your VPC for service
+    /// access. If a security group is not specified, Amazon EVS uses the default security group in your
+    /// account for service access.
     pub service_access_security_groups: Option<Val<ServiceAccessSecurityGroups>>,
     /// `ServiceAccessSubnetId`: required. Changing it replaces the resource.
+    ///
+    /// The subnet that is used to establish connectivity between the Amazon EVS control plane and VPC.
+    /// Amazon EVS uses this subnet to perform validations and create the environment.
     ///
     /// - Length: 15 to 24.
     /// - Pattern: `^subnet-[a-f0-9]{8}([a-f0-9]{9})?$`.
     pub service_access_subnet_id: Option<Val<String>>,
     /// `SiteId`: required. Changing it replaces the resource.
+    ///
+    /// The Broadcom Site ID that is associated with your Amazon EVS environment. Amazon EVS uses the
+    /// Broadcom Site ID that you provide to meet Broadcom VCF license usage reporting requirements for
+    /// Amazon EVS.
     pub site_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata that assists with categorization and organization. Each tag consists of a key and an
+    /// optional value. You define both. Tags don't propagate to any other cluster or AWS resources.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TermsAccepted`: required. Changing it replaces the resource.
+    ///
+    /// Customer confirmation that the customer has purchased and will continue to maintain the required
+    /// number of VCF software licenses to cover all physical processor cores in the Amazon EVS environment.
+    /// Information about your VCF software in Amazon EVS will be shared with Broadcom to verify license
+    /// compliance. Amazon EVS does not validate license keys. To validate license keys, visit the Broadcom
+    /// support portal.
     pub terms_accepted: Option<Val<bool>>,
     /// `VcfHostnames`: required. Changing it replaces the resource.
+    ///
+    /// The DNS hostnames to be used by the VCF management appliances in your environment.
+    ///
+    /// For environment creation to be successful, each hostname entry must resolve to a domain name that
+    /// you've registered in your DNS service of choice and configured in the DHCP option set of your VPC.
+    /// DNS hostnames cannot be changed after environment creation has started.
     pub vcf_hostnames: Option<Val<VcfHostnames>>,
     /// `VcfVersion`: required. Changing it replaces the resource.
+    ///
+    /// The VCF version of the environment.
     pub vcf_version: Option<Val<VcfVersion>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The VPC associated with the environment.
     ///
     /// - Length: 12 to 21.
     /// - Pattern: `^vpc-[a-f0-9]{8}([a-f0-9]{9})?$`.
@@ -242,34 +311,75 @@ impl Deref for EnvironmentHandle {
 
 impl EnvironmentHandle {
     /// `Fn::GetAtt` `EnvironmentId`.
+    ///
+    /// The unique ID for the environment. For example: `env-1234567890` .
     pub fn attr_environment_id(&self) -> Val<String> {
         self.0.get_att("EnvironmentId")
     }
     /// `Fn::GetAtt` `Checks`.
+    ///
+    /// A check on the environment to identify instance health and VMware VCF licensing issues. For example:
+    ///
+    /// `{ "checks": [ { "type": "KEY_REUSE", "result": "PASSED" }, { "type": "KEY_COVERAGE", "result":
+    /// "PASSED" }, { "type": "REACHABILITY", "result": "PASSED" }, { "type": "HOST_COUNT", "result":
+    /// "PASSED" } ] }`
     pub fn attr_checks(&self) -> Val<Json> {
         self.0.get_att("Checks")
     }
     /// `Fn::GetAtt` `EnvironmentArn`.
+    ///
+    /// The Amazon Resource Name (ARN) that is associated with the environment. For example:
+    /// `arn:aws:evs:us-east-1:000000000000:environment/env-1234567890` .
     pub fn attr_environment_arn(&self) -> Val<String> {
         self.0.get_att("EnvironmentArn")
     }
     /// `Fn::GetAtt` `Credentials`.
+    ///
+    /// The VCF credentials that are stored as Amazon EVS managed secrets in AWS Secrets Manager. Amazon EVS
+    /// stores credentials that are needed to install vCenter Server, NSX, and SDDC Manager. For example:
+    ///
+    /// `{ [ { "secretArn":
+    /// "arn:aws:secretsmanager:us-east-1:000000000000:secret:evs!env-1234567890_vCenterAdmin-MnTMEi" }, {
+    /// "secretArn":
+    /// "arn:aws:secretsmanager:us-east-1:000000000000:secret:evs!env-1234567890_vCenterRoot-87VyCF" }, {
+    /// "secretArn":
+    /// "arn:aws:secretsmanager:us-east-1:000000000000:secret:evs!env-1234567890_NSXRoot-SR3k43" }, {
+    /// "secretArn":
+    /// "arn:aws:secretsmanager:us-east-1:000000000000:secret:evs!env-1234567890_NSXAdmin-L5LUiD" }, {
+    /// "secretArn":
+    /// "arn:aws:secretsmanager:us-east-1:000000000000:secret:evs!env-1234567890_NSXAudit-Q2oW46" }, {
+    /// "secretArn":
+    /// "arn:aws:secretsmanager:us-east-1:000000000000:secret:evs!env-1234567890_SDDCManagerRoot-bFulOq" },
+    /// { "secretArn":
+    /// "arn:aws:secretsmanager:us-east-1:000000000000:secret:evs!env-1234567890_SDDCManagerVCF-Ec3gES" }, {
+    /// "secretArn":
+    /// "arn:aws:secretsmanager:us-east-1:000000000000:secret:evs!env-1234567890_SDDCManagerAdmin-JMTAAb" }
+    /// ] }`
     pub fn attr_credentials(&self) -> Val<Json> {
         self.0.get_att("Credentials")
     }
     /// `Fn::GetAtt` `EnvironmentState`.
+    ///
+    /// The state of an environment. For example: `CREATED` .
     pub fn attr_environment_state(&self) -> Val<String> {
         self.0.get_att("EnvironmentState")
     }
     /// `Fn::GetAtt` `StateDetails`.
+    ///
+    /// A detailed description of the `environmentState` of an environment. For example: `Environment
+    /// successfully created` .
     pub fn attr_state_details(&self) -> Val<String> {
         self.0.get_att("StateDetails")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time that the environment was created. For example: `1749081600.000` .
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `ModifiedAt`.
+    ///
+    /// The date and time that the environment was modified. For example: `1749081600.000` .
     pub fn attr_modified_at(&self) -> Val<String> {
         self.0.get_att("ModifiedAt")
     }
@@ -284,9 +394,15 @@ impl EnvironmentHandle {
 }
 
 /// The [`ConnectivityInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evs-environment-connectivityinfo.html) property type.
+///
+/// The connectivity configuration for the environment. Amazon EVS requires that you specify two route
+/// server peer IDs. During environment creation, the route server endpoints peer with the NSX uplink
+/// VLAN for connectivity to the NSX overlay network.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectivityInfo {
     /// `PrivateRouteServerPeerings`: required.
+    ///
+    /// The unique IDs for private route server peers.
     ///
     /// - Items: 2 to 2.
     pub private_route_server_peerings: Option<Val<Vec<String>>>,
@@ -353,25 +469,41 @@ impl ToValue for ConnectivityInfo {
 impl Literal for ConnectivityInfo {}
 
 /// The [`HostInfoForCreate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evs-environment-hostinfoforcreate.html) property type.
+///
+/// An object that represents a host.
+///
+/// > You cannot use `dedicatedHostId` and `placementGroupId` together in the same `HostInfoForCreate`
+/// object. This results in a `ValidationException` response.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HostInfoForCreate {
     /// `DedicatedHostId`.
+    ///
+    /// The unique ID of the Amazon EC2 Dedicated Host.
     ///
     /// - Length: 1 to 25.
     /// - Pattern: `^h-[a-f0-9]{8}([a-f0-9]{9})?$`.
     pub dedicated_host_id: Option<Val<String>>,
     /// `HostName`: required.
     ///
+    /// The DNS hostname of the host. DNS hostnames for hosts must be unique across Amazon EVS environments
+    /// and within VCF.
+    ///
     /// - Pattern: `^([a-zA-Z0-9\-]*)$`.
     pub host_name: Option<Val<String>>,
     /// `InstanceType`: required.
+    ///
+    /// The EC2 instance type that represents the host.
     pub instance_type: Option<Val<InstanceType>>,
     /// `KeyName`: required.
+    ///
+    /// The name of the SSH key that is used to access the host.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub key_name: Option<Val<String>>,
     /// `PlacementGroupId`.
+    ///
+    /// The unique ID of the placement group where the host is placed.
     ///
     /// - Length: 1 to 25.
     /// - Pattern: `^pg-[a-f0-9]{8}([a-f0-9]{9})?$`.
@@ -464,9 +596,21 @@ impl ToValue for HostInfoForCreate {
 impl Literal for HostInfoForCreate {}
 
 /// The [`InitialVlanInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evs-environment-initialvlaninfo.html) property type.
+///
+/// An object that represents an initial VLAN subnet for the Amazon EVS environment. Amazon EVS creates
+/// initial VLAN subnets when you first create the environment. Amazon EVS creates the following 10 VLAN
+/// subnets: host management VLAN, vMotion VLAN, vSAN VLAN, VTEP VLAN, Edge VTEP VLAN, Management VM
+/// VLAN, HCX uplink VLAN, NSX uplink VLAN, expansion VLAN 1, expansion VLAN 2.
+///
+/// > For each Amazon EVS VLAN subnet, you must specify a non-overlapping CIDR block. Amazon EVS VLAN
+/// subnets have a minimum CIDR block size of /28 and a maximum size of /24.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InitialVlanInfo {
     /// `Cidr`: required.
+    ///
+    /// The CIDR block that you provide to create an Amazon EVS VLAN subnet. Amazon EVS VLAN subnets have a
+    /// minimum CIDR block size of /28 and a maximum size of /24. Amazon EVS VLAN subnet CIDR blocks must
+    /// not overlap with other subnets in the VPC.
     ///
     /// - Pattern: `^((25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)/(3[0-2]|[1-2][0-9]|[0-9])$`.
     /// - Format: `ipv4-network`.
@@ -520,34 +664,80 @@ impl ToValue for InitialVlanInfo {
 impl Literal for InitialVlanInfo {}
 
 /// The [`InitialVlans`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evs-environment-initialvlans.html) property type.
+///
+/// The initial VLAN subnets for the environment. Amazon EVS VLAN subnets have a minimum CIDR block size
+/// of /28 and a maximum size of /24. Amazon EVS VLAN subnet CIDR blocks must not overlap with other
+/// subnets in the VPC.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InitialVlans {
     /// `EdgeVTep`: required.
+    ///
+    /// The edge VTEP VLAN subnet. This VLAN subnet manages traffic flowing between the internal network and
+    /// external networks, including internet access and other site connections.
     pub edge_v_tep: Option<Val<InitialVlanInfo>>,
     /// `ExpansionVlan1`: required.
+    ///
+    /// An additional VLAN subnet that can be used to extend VCF capabilities once configured. For example,
+    /// you can configure an expansion VLAN subnet to use NSX Federation for centralized management and
+    /// synchronization of multiple NSX deployments across different locations.
     pub expansion_vlan1: Option<Val<InitialVlanInfo>>,
     /// `ExpansionVlan2`: required.
+    ///
+    /// An additional VLAN subnet that can be used to extend VCF capabilities once configured. For example,
+    /// you can configure an expansion VLAN subnet to use NSX Federation for centralized management and
+    /// synchronization of multiple NSX deployments across different locations.
     pub expansion_vlan2: Option<Val<InitialVlanInfo>>,
     /// `Hcx`: required.
+    ///
+    /// The HCX VLAN subnet. This VLAN subnet allows the HCX Interconnnect (IX) and HCX Network Extension
+    /// (NE) to reach their peers and enable HCX Service Mesh creation.
+    ///
+    /// If you plan to use a public HCX VLAN subnet, the following requirements must be met:
+    ///
+    /// - Must have a /28 netmask and be allocated from the IPAM public pool. Required for HCX internet
+    ///   access configuration.
+    /// - The HCX public VLAN CIDR block must be added to the VPC as a secondary CIDR block.
+    /// - Must have at least two Elastic IP addresses to be allocated from the public IPAM pool for HCX
+    ///   components.
     pub hcx: Option<Val<InitialVlanInfo>>,
     /// `HcxNetworkAclId`.
+    ///
+    /// A unique ID for a network access control list that the HCX VLAN uses. Required when `isHcxPublic` is
+    /// set to `true` .
     ///
     /// - Length: 4 to 21.
     /// - Pattern: `^acl-[a-zA-Z0-9_-]+$`.
     pub hcx_network_acl_id: Option<Val<String>>,
     /// `IsHcxPublic`.
+    ///
+    /// Determines if the HCX VLAN that Amazon EVS provisions is public or private.
     pub is_hcx_public: Option<Val<bool>>,
     /// `NsxUpLink`: required.
+    ///
+    /// The NSX uplink VLAN subnet. This VLAN subnet allows connectivity to the NSX overlay network.
     pub nsx_up_link: Option<Val<InitialVlanInfo>>,
     /// `VMotion`: required.
+    ///
+    /// The vMotion VLAN subnet. This VLAN subnet carries traffic for vSphere vMotion.
     pub v_motion: Option<Val<InitialVlanInfo>>,
     /// `VSan`: required.
+    ///
+    /// The vSAN VLAN subnet. This VLAN subnet carries the communication between ESXi hosts to implement a
+    /// vSAN shared storage pool.
     pub v_san: Option<Val<InitialVlanInfo>>,
     /// `VTep`: required.
+    ///
+    /// The VTEP VLAN subnet. This VLAN subnet handles internal network traffic between virtual machines
+    /// within a VCF instance.
     pub v_tep: Option<Val<InitialVlanInfo>>,
     /// `VmManagement`: required.
+    ///
+    /// The VM management VLAN subnet. This VLAN subnet carries traffic for vSphere virtual machines.
     pub vm_management: Option<Val<InitialVlanInfo>>,
     /// `VmkManagement`: required.
+    ///
+    /// The host VMkernel management VLAN subnet. This VLAN subnet carries traffic for managing ESXi hosts
+    /// and communicating with VMware vCenter Server.
     pub vmk_management: Option<Val<InitialVlanInfo>>,
 }
 
@@ -703,13 +893,22 @@ impl ToValue for InitialVlans {
 impl Literal for InitialVlans {}
 
 /// The [`LicenseInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evs-environment-licenseinfo.html) property type.
+///
+/// The license information that Amazon EVS requires to create an environment. Amazon EVS requires two
+/// license keys: a VCF solution key and a vSAN license key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LicenseInfo {
     /// `SolutionKey`: required.
     ///
+    /// The VCF solution key. This license unlocks VMware VCF product features, including vSphere, NSX, SDDC
+    /// Manager, and vCenter Server. The VCF solution key must cover a minimum of 256 cores.
+    ///
     /// - Pattern: `^[a-zA-Z0-9]{5}-[a-zA-Z0-9]{5}-[a-zA-Z0-9]{5}-[a-zA-Z0-9]{5}-[a-zA-Z0-9]{5}$`.
     pub solution_key: Option<Val<String>>,
     /// `VsanKey`: required.
+    ///
+    /// The VSAN license key. This license unlocks vSAN features. The vSAN license key must provide at least 110
+    /// TiB of vSAN capacity.
     ///
     /// - Pattern: `^[a-zA-Z0-9]{5}-[a-zA-Z0-9]{5}-[a-zA-Z0-9]{5}-[a-zA-Z0-9]{5}-[a-zA-Z0-9]{5}$`.
     pub vsan_key: Option<Val<String>>,
@@ -774,9 +973,15 @@ impl ToValue for LicenseInfo {
 impl Literal for LicenseInfo {}
 
 /// The [`ServiceAccessSecurityGroups`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evs-environment-serviceaccesssecuritygroups.html) property type.
+///
+/// The security groups that allow traffic between the Amazon EVS control plane and your VPC for Amazon
+/// EVS service access. If a security group is not specified, Amazon EVS uses the default security group
+/// in your account for service access.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceAccessSecurityGroups {
     /// `SecurityGroups`.
+    ///
+    /// The security groups that allow service access.
     ///
     /// - Items: at most 2.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
@@ -900,41 +1105,65 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VcfHostnames`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-evs-environment-vcfhostnames.html) property type.
+///
+/// The DNS hostnames that Amazon EVS uses to install VMware vCenter Server, NSX, SDDC Manager, and
+/// Cloud Builder. Each hostname must be unique, and resolve to a domain name that you've registered in
+/// your DNS service of choice. Hostnames cannot be changed.
+///
+/// VMware VCF requires the deployment of two NSX Edge nodes, and three NSX Manager virtual machines.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VcfHostnames {
     /// `CloudBuilder`: required.
+    ///
+    /// The hostname for VMware Cloud Builder.
     ///
     /// - Pattern: `^([a-zA-Z0-9\-]*)$`.
     pub cloud_builder: Option<Val<String>>,
     /// `Nsx`: required.
     ///
+    /// The VMware NSX hostname.
+    ///
     /// - Pattern: `^([a-zA-Z0-9\-]*)$`.
     pub nsx: Option<Val<String>>,
     /// `NsxEdge1`: required.
+    ///
+    /// The hostname for the first NSX Edge node.
     ///
     /// - Pattern: `^([a-zA-Z0-9\-]*)$`.
     pub nsx_edge1: Option<Val<String>>,
     /// `NsxEdge2`: required.
     ///
+    /// The hostname for the second NSX Edge node.
+    ///
     /// - Pattern: `^([a-zA-Z0-9\-]*)$`.
     pub nsx_edge2: Option<Val<String>>,
     /// `NsxManager1`: required.
+    ///
+    /// The hostname for the first VMware NSX Manager virtual machine (VM).
     ///
     /// - Pattern: `^([a-zA-Z0-9\-]*)$`.
     pub nsx_manager1: Option<Val<String>>,
     /// `NsxManager2`: required.
     ///
+    /// The hostname for the second VMware NSX Manager virtual machine (VM).
+    ///
     /// - Pattern: `^([a-zA-Z0-9\-]*)$`.
     pub nsx_manager2: Option<Val<String>>,
     /// `NsxManager3`: required.
+    ///
+    /// The hostname for the third VMware NSX Manager virtual machine (VM).
     ///
     /// - Pattern: `^([a-zA-Z0-9\-]*)$`.
     pub nsx_manager3: Option<Val<String>>,
     /// `SddcManager`: required.
     ///
+    /// The hostname for SDDC Manager.
+    ///
     /// - Pattern: `^([a-zA-Z0-9\-]*)$`.
     pub sddc_manager: Option<Val<String>>,
     /// `VCenter`: required.
+    ///
+    /// The VMware vCenter hostname.
     ///
     /// - Pattern: `^([a-zA-Z0-9\-]*)$`.
     pub v_center: Option<Val<String>>,
@@ -1091,9 +1320,18 @@ impl InstanceType {
             InstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceType {
+    const VALUES: &'static [&'static str] = &["i4i.metal", "i7i.metal-24xl"];
+    fn as_str(&self) -> &str {
+        InstanceType::as_str(self)
     }
 }
 
@@ -1138,9 +1376,18 @@ impl VcfVersion {
             VcfVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VcfVersion {
+    const VALUES: &'static [&'static str] = &["VCF-5.2.1", "VCF-5.2.2"];
+    fn as_str(&self) -> &str {
+        VcfVersion::as_str(self)
     }
 }
 

@@ -5,30 +5,48 @@ use crate::rt::*;
 
 /// The [`AWS::FinSpace::Environment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-finspace-environment.html) resource type.
 ///
+/// The `AWS::FinSpace::Environment` resource represents an Amazon FinSpace environment.
+///
 /// Build it with [`Environment::builder`]; adding it to a stack returns a [`EnvironmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Environment {
     /// `DataBundles`. Changing it replaces the resource.
+    ///
+    /// ARNs of FinSpace Data Bundles to install
     pub data_bundles: Option<Val<Vec<String>>>,
     /// `Description`.
+    ///
+    /// The description of the FinSpace environment.
     ///
     /// - Pattern: `^[a-zA-Z0-9. ]{1,1000}$`.
     pub description: Option<Val<String>>,
     /// `FederationMode`.
+    ///
+    /// The authentication mode for the environment.
     pub federation_mode: Option<Val<FederationMode>>,
     /// `FederationParameters`. Changing it replaces the resource.
+    ///
+    /// Configuration information when authentication mode is FEDERATED.
     pub federation_parameters: Option<Val<FederationParameters>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The KMS key id used to encrypt in the FinSpace environment.
     ///
     /// - Pattern: `^[a-zA-Z-0-9-:\/]{1,1000}$`.
     pub kms_key_id: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the FinSpace environment.
+    ///
     /// - Pattern: `^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]{1,255}$`.
     pub name: Option<Val<String>>,
     /// `SuperuserParameters`. Changing it replaces the resource.
+    ///
+    /// Configuration information for the superuser.
     pub superuser_parameters: Option<Val<SuperuserParameters>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -152,30 +170,44 @@ impl Deref for EnvironmentHandle {
 
 impl EnvironmentHandle {
     /// `Fn::GetAtt` `EnvironmentId`.
+    ///
+    /// The identifier of the FinSpace environment.
     pub fn attr_environment_id(&self) -> Val<String> {
         self.0.get_att("EnvironmentId")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of creation of the FinSpace environment.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `SageMakerStudioDomainUrl`.
+    ///
+    /// The url of the integrated FinSpace notebook environment in your web application.
     pub fn attr_sage_maker_studio_domain_url(&self) -> Val<String> {
         self.0.get_att("SageMakerStudioDomainUrl")
     }
     /// `Fn::GetAtt` `EnvironmentArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of your FinSpace environment.
     pub fn attr_environment_arn(&self) -> Val<String> {
         self.0.get_att("EnvironmentArn")
     }
     /// `Fn::GetAtt` `EnvironmentUrl`.
+    ///
+    /// The sign-in url for the web application of your FinSpace environment.
     pub fn attr_environment_url(&self) -> Val<String> {
         self.0.get_att("EnvironmentUrl")
     }
     /// `Fn::GetAtt` `AwsAccountId`.
+    ///
+    /// The ID of the AWS account in which the FinSpace environment is created.
     pub fn attr_aws_account_id(&self) -> Val<String> {
         self.0.get_att("AwsAccountId")
     }
     /// `Fn::GetAtt` `DedicatedServiceAccountId`.
+    ///
+    /// The AWS account ID of the dedicated service account associated with your FinSpace environment.
     pub fn attr_dedicated_service_account_id(&self) -> Val<String> {
         self.0.get_att("DedicatedServiceAccountId")
     }
@@ -252,30 +284,49 @@ impl ToValue for AttributeMap {
 impl Literal for AttributeMap {}
 
 /// The [`FederationParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-finspace-environment-federationparameters.html) property type.
+///
+/// Configuration information when authentication mode is FEDERATED.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FederationParameters {
     /// `ApplicationCallBackURL`.
     ///
+    /// The redirect or sign-in URL that should be entered into the SAML 2.0 compliant identity provider
+    /// configuration (IdP).
+    ///
     /// - Pattern: `^https?://[-a-zA-Z0-9+&amp;@#/%?=~_|!:,.;]*[-a-zA-Z0-9+&amp;@#/%=~_|]{1,1000}`.
     pub application_call_back_url: Option<Val<String>>,
     /// `AttributeMap`.
+    ///
+    /// SAML attribute name and value. The name must always be `Email` and the value should be set to the
+    /// attribute definition in which user email is set. For example, name would be `Email` and value
+    /// `http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress` . Please check your SAML 2.0
+    /// compliant identity provider (IdP) documentation for details.
     pub attribute_map: Option<Val<Vec<AttributeMap>>>,
     /// `FederationProviderName`.
+    ///
+    /// Name of the identity provider (IdP).
     ///
     /// - Length: 1 to 32.
     /// - Pattern: `[^_\p{Z}][\p{L}\p{M}\p{S}\p{N}\p{P}][^_\p{Z}]+`.
     pub federation_provider_name: Option<Val<String>>,
     /// `FederationURN`.
     ///
+    /// The Uniform Resource Name (URN). Also referred as Service Provider URN or Audience URI or Service
+    /// Provider Entity ID.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[A-Za-z0-9._\-:\/#\+]+$`.
     pub federation_urn: Option<Val<String>>,
     /// `SamlMetadataDocument`.
     ///
+    /// SAML 2.0 Metadata document from identity provider (IdP).
+    ///
     /// - Length: 1000 to 10000000.
     /// - Pattern: `.*`.
     pub saml_metadata_document: Option<Val<String>>,
     /// `SamlMetadataURL`.
+    ///
+    /// Provide the metadata URL from your SAML 2.0 compliant identity provider (IdP).
     ///
     /// - Pattern: `^https?://[-a-zA-Z0-9+&amp;@#/%?=~_|!:,.;]*[-a-zA-Z0-9+&amp;@#/%=~_|]{1,1000}`.
     pub saml_metadata_url: Option<Val<String>>,
@@ -360,19 +411,27 @@ impl ToValue for FederationParameters {
 impl Literal for FederationParameters {}
 
 /// The [`SuperuserParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-finspace-environment-superuserparameters.html) property type.
+///
+/// Configuration information for the superuser.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SuperuserParameters {
     /// `EmailAddress`.
+    ///
+    /// The email address of the superuser.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[A-Z0-9a-z._%+-]+@[A-Za-z0-9.-]+[.]+[A-Za-z]+`.
     pub email_address: Option<Val<String>>,
     /// `FirstName`.
     ///
+    /// The first name of the superuser.
+    ///
     /// - Length: 1 to 50.
     /// - Pattern: `^[a-zA-Z0-9]{1,50}$`.
     pub first_name: Option<Val<String>>,
     /// `LastName`.
+    ///
+    /// The last name of the superuser.
     ///
     /// - Length: 1 to 50.
     /// - Pattern: `^[a-zA-Z0-9]{1,50}$`.
@@ -525,9 +584,18 @@ impl FederationMode {
             FederationMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FederationMode {
+    const VALUES: &'static [&'static str] = &["LOCAL", "FEDERATED"];
+    fn as_str(&self) -> &str {
+        FederationMode::as_str(self)
     }
 }
 

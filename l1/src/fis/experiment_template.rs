@@ -5,33 +5,66 @@ use crate::rt::*;
 
 /// The [`AWS::FIS::ExperimentTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-fis-experimenttemplate.html) resource type.
 ///
+/// Specifies an experiment template.
+///
+/// An experiment template includes the following components:
+///
+/// - *Targets* : A target can be a specific resource in your AWS environment, or one or more resources
+///   that match criteria that you specify, for example, resources that have specific tags.
+/// - *Actions* : The actions to carry out on the target. You can specify multiple actions, the duration
+///   of each action, and when to start each action during an experiment.
+/// - *Stop conditions* : If a stop condition is triggered while an experiment is running, the
+///   experiment is automatically stopped. You can define a stop condition as a CloudWatch alarm.
+///
+/// For more information, see [Experiment
+/// templates](https://docs.aws.amazon.com/fis/latest/userguide/experiment-templates.html) in the *AWS
+/// Fault Injection Service User Guide* .
+///
 /// Build it with [`ExperimentTemplate::builder`]; adding it to a stack returns a [`ExperimentTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExperimentTemplate {
     /// `Actions`.
+    ///
+    /// The actions for the experiment.
     pub actions: Option<Val<BTreeMap<String, ExperimentTemplateAction>>>,
     /// `Description`: required.
+    ///
+    /// The description for the experiment template.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `^[\s\S]+$`.
     pub description: Option<Val<String>>,
     /// `ExperimentOptions`.
+    ///
+    /// The experiment options for an experiment template.
     pub experiment_options: Option<Val<ExperimentTemplateExperimentOptions>>,
     /// `ExperimentReportConfiguration`.
+    ///
+    /// Describes the report configuration for the experiment template.
     pub experiment_report_configuration: Option<Val<ExperimentTemplateExperimentReportConfiguration>>,
     /// `LogConfiguration`.
+    ///
+    /// The configuration for experiment logging.
     pub log_configuration: Option<Val<ExperimentTemplateLogConfiguration>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an IAM role.
     ///
     /// - Length: 20 to 1224.
     /// - Pattern: `^[\S]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `StopConditions`: required.
+    ///
+    /// The stop conditions for the experiment.
     pub stop_conditions: Option<Val<Vec<ExperimentTemplateStopCondition>>>,
     /// `Tags`.
+    ///
+    /// The tags for the experiment template.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Targets`: required.
+    ///
+    /// The targets for the experiment.
     pub targets: Option<Val<BTreeMap<String, ExperimentTemplateTarget>>>,
 }
 
@@ -193,6 +226,8 @@ impl Deref for ExperimentTemplateHandle {
 
 impl ExperimentTemplateHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the experiment template.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -207,9 +242,13 @@ impl ExperimentTemplateHandle {
 }
 
 /// The [`CloudWatchDashboard`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fis-experimenttemplate-cloudwatchdashboard.html) property type.
+///
+/// The CloudWatch dashboards to include as data sources in the experiment report.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchDashboard {
     /// `DashboardIdentifier`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the CloudWatch dashboard to include in the experiment report.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\S]+$`.
@@ -267,9 +306,13 @@ impl ToValue for CloudWatchDashboard {
 impl Literal for CloudWatchDashboard {}
 
 /// The [`CloudWatchLogsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fis-experimenttemplate-cloudwatchlogsconfiguration.html) property type.
+///
+/// Specifies the configuration for experiment logging to CloudWatch Logs .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLogsConfiguration {
     /// `LogGroupArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the destination Amazon CloudWatch Logs log group.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^[\S]+$`.
@@ -327,9 +370,13 @@ impl ToValue for CloudWatchLogsConfiguration {
 impl Literal for CloudWatchLogsConfiguration {}
 
 /// The [`DataSources`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fis-experimenttemplate-datasources.html) property type.
+///
+/// Describes the data sources for the experiment report.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSources {
     /// `CloudWatchDashboards`.
+    ///
+    /// The CloudWatch dashboards to include as data sources in the experiment report.
     pub cloud_watch_dashboards: Option<Val<Vec<CloudWatchDashboard>>>,
 }
 
@@ -382,14 +429,20 @@ impl ToValue for DataSources {
 impl Literal for DataSources {}
 
 /// The [`ExperimentReportS3Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fis-experimenttemplate-experimentreports3configuration.html) property type.
+///
+/// The S3 destination for the experiment report.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExperimentReportS3Configuration {
     /// `BucketName`: required.
+    ///
+    /// The name of the S3 bucket where the experiment report will be stored.
     ///
     /// - Length: 3 to 63.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `Prefix`.
+    ///
+    /// The prefix of the S3 bucket where the experiment report will be stored.
     ///
     /// - Length: 1 to 256.
     pub prefix: Option<Val<String>>,
@@ -452,21 +505,36 @@ impl ToValue for ExperimentReportS3Configuration {
 impl Literal for ExperimentReportS3Configuration {}
 
 /// The [`ExperimentTemplateAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fis-experimenttemplate-experimenttemplateaction.html) property type.
+///
+/// Specifies an action for an experiment template.
+///
+/// For more information, see [Actions](https://docs.aws.amazon.com/fis/latest/userguide/actions.html)
+/// in the *AWS Fault Injection Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExperimentTemplateAction {
     /// `ActionId`: required.
+    ///
+    /// The ID of the action.
     ///
     /// - Length: at most 64.
     pub action_id: Option<Val<String>>,
     /// `Description`.
     ///
+    /// A description for the action.
+    ///
     /// - Length: at most 512.
     pub description: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// The parameters for the action.
     pub parameters: Option<Val<BTreeMap<String, String>>>,
     /// `StartAfter`.
+    ///
+    /// The name of the action that must be completed before the current action starts.
     pub start_after: Option<Val<Vec<String>>>,
     /// `Targets`.
+    ///
+    /// The targets for the action.
     pub targets: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -560,11 +628,17 @@ impl ToValue for ExperimentTemplateAction {
 impl Literal for ExperimentTemplateAction {}
 
 /// The [`ExperimentTemplateExperimentOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fis-experimenttemplate-experimenttemplateexperimentoptions.html) property type.
+///
+/// Describes the experiment options for an experiment template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExperimentTemplateExperimentOptions {
     /// `AccountTargeting`.
+    ///
+    /// The account targeting setting for an experiment template.
     pub account_targeting: Option<Val<AccountTargeting>>,
     /// `EmptyTargetResolutionMode`.
+    ///
+    /// The empty target resolution mode for an experiment template.
     pub empty_target_resolution_mode: Option<Val<EmptyTargetResolutionMode>>,
 }
 
@@ -618,18 +692,28 @@ impl ToValue for ExperimentTemplateExperimentOptions {
 impl Literal for ExperimentTemplateExperimentOptions {}
 
 /// The [`ExperimentTemplateExperimentReportConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fis-experimenttemplate-experimenttemplateexperimentreportconfiguration.html) property type.
+///
+/// Describes the report configuration for the experiment template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExperimentTemplateExperimentReportConfiguration {
     /// `DataSources`.
+    ///
+    /// The data sources for the experiment report.
     pub data_sources: Option<Val<DataSources>>,
     /// `Outputs`: required.
+    ///
+    /// The output destinations of the experiment report.
     pub outputs: Option<Val<Outputs>>,
     /// `PostExperimentDuration`.
+    ///
+    /// The duration after the experiment end time for the data sources to include in the report.
     ///
     /// - Length: 0 to 32.
     /// - Pattern: `^[\S]+$`.
     pub post_experiment_duration: Option<Val<String>>,
     /// `PreExperimentDuration`.
+    ///
+    /// The duration before the experiment start time for the data sources to include in the report.
     ///
     /// - Length: 0 to 32.
     /// - Pattern: `^[\S]+$`.
@@ -705,15 +789,27 @@ impl ToValue for ExperimentTemplateExperimentReportConfiguration {
 impl Literal for ExperimentTemplateExperimentReportConfiguration {}
 
 /// The [`ExperimentTemplateLogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fis-experimenttemplate-experimenttemplatelogconfiguration.html) property type.
+///
+/// Specifies the configuration for experiment logging.
+///
+/// For more information, see [Experiment
+/// logging](https://docs.aws.amazon.com/fis/latest/userguide/monitoring-logging.html) in the *AWS Fault
+/// Injection Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExperimentTemplateLogConfiguration {
     /// `CloudWatchLogsConfiguration`.
+    ///
+    /// The configuration for experiment logging to CloudWatch Logs .
     pub cloud_watch_logs_configuration: Option<Val<CloudWatchLogsConfiguration>>,
     /// `LogSchemaVersion`: required.
+    ///
+    /// The schema version.
     ///
     /// - Minimum: 1.
     pub log_schema_version: Option<Val<i64>>,
     /// `S3Configuration`.
+    ///
+    /// The configuration for experiment logging to Amazon S3 .
     pub s3_configuration: Option<Val<S3Configuration>>,
 }
 
@@ -780,14 +876,24 @@ impl ToValue for ExperimentTemplateLogConfiguration {
 impl Literal for ExperimentTemplateLogConfiguration {}
 
 /// The [`ExperimentTemplateStopCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fis-experimenttemplate-experimenttemplatestopcondition.html) property type.
+///
+/// Specifies a stop condition for an experiment template.
+///
+/// For more information, see [Stop
+/// conditions](https://docs.aws.amazon.com/fis/latest/userguide/stop-conditions.html) in the *AWS Fault
+/// Injection Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExperimentTemplateStopCondition {
     /// `Source`: required.
+    ///
+    /// The source for the stop condition.
     ///
     /// - Length: 0 to 64.
     /// - Pattern: `^[\S]+$`.
     pub source: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The Amazon Resource Name (ARN) of the CloudWatch alarm, if applicable.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^[\s\S]+$`.
@@ -851,21 +957,39 @@ impl ToValue for ExperimentTemplateStopCondition {
 impl Literal for ExperimentTemplateStopCondition {}
 
 /// The [`ExperimentTemplateTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fis-experimenttemplate-experimenttemplatetarget.html) property type.
+///
+/// Specifies a target for an experiment. You must specify at least one Amazon Resource Name (ARN) or at
+/// least one resource tag. You cannot specify both ARNs and tags.
+///
+/// For more information, see [Targets](https://docs.aws.amazon.com/fis/latest/userguide/targets.html)
+/// in the *AWS Fault Injection Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExperimentTemplateTarget {
     /// `Filters`.
+    ///
+    /// The filters to apply to identify target resources using specific attributes.
     pub filters: Option<Val<Vec<ExperimentTemplateTargetFilter>>>,
     /// `Parameters`.
+    ///
+    /// The parameters for the resource type.
     pub parameters: Option<Val<BTreeMap<String, String>>>,
     /// `ResourceArns`.
+    ///
+    /// The Amazon Resource Names (ARNs) of the targets.
     pub resource_arns: Option<Val<Vec<String>>>,
     /// `ResourceTags`.
+    ///
+    /// The tags for the target resources.
     pub resource_tags: Option<Val<BTreeMap<String, String>>>,
     /// `ResourceType`: required.
+    ///
+    /// The resource type.
     ///
     /// - Length: at most 64.
     pub resource_type: Option<Val<String>>,
     /// `SelectionMode`: required.
+    ///
+    /// Scopes the identified resources to a specific count or percentage.
     ///
     /// - Length: at most 64.
     pub selection_mode: Option<Val<String>>,
@@ -983,13 +1107,23 @@ impl ToValue for ExperimentTemplateTarget {
 impl Literal for ExperimentTemplateTarget {}
 
 /// The [`ExperimentTemplateTargetFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fis-experimenttemplate-experimenttemplatetargetfilter.html) property type.
+///
+/// Specifies a filter used for the target resource input in an experiment template.
+///
+/// For more information, see [Resource
+/// filters](https://docs.aws.amazon.com/fis/latest/userguide/targets.html#target-filters) in the *AWS
+/// Fault Injection Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExperimentTemplateTargetFilter {
     /// `Path`: required.
     ///
+    /// The attribute path for the filter.
+    ///
     /// - Length: at most 256.
     pub path: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// The attribute values for the filter.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -1065,9 +1199,13 @@ impl ToValue for ExperimentTemplateTargetFilter {
 impl Literal for ExperimentTemplateTargetFilter {}
 
 /// The [`Outputs`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fis-experimenttemplate-outputs.html) property type.
+///
+/// Describes the output destinations of the experiment report.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outputs {
     /// `ExperimentReportS3Configuration`: required.
+    ///
+    /// The S3 destination for the experiment report.
     pub experiment_report_s3_configuration: Option<Val<ExperimentReportS3Configuration>>,
 }
 
@@ -1129,15 +1267,21 @@ impl ToValue for Outputs {
 impl Literal for Outputs {}
 
 /// The [`S3Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fis-experimenttemplate-s3configuration.html) property type.
+///
+/// Specifies the configuration for experiment logging to Amazon S3 .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Configuration {
     /// `BucketName`: required.
+    ///
+    /// The name of the destination bucket.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[\S]+$`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `Prefix`.
+    ///
+    /// The bucket prefix.
     ///
     /// - Length: 1 to 700.
     /// - Pattern: `^[\s\S]+$`.
@@ -1223,9 +1367,18 @@ impl AccountTargeting {
             AccountTargeting::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccountTargeting {
+    const VALUES: &'static [&'static str] = &["multi-account", "single-account"];
+    fn as_str(&self) -> &str {
+        AccountTargeting::as_str(self)
     }
 }
 
@@ -1270,9 +1423,18 @@ impl EmptyTargetResolutionMode {
             EmptyTargetResolutionMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EmptyTargetResolutionMode {
+    const VALUES: &'static [&'static str] = &["fail", "skip"];
+    fn as_str(&self) -> &str {
+        EmptyTargetResolutionMode::as_str(self)
     }
 }
 

@@ -5,25 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::FIS::TargetAccountConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-fis-targetaccountconfiguration.html) resource type.
 ///
+/// Creates a target account configuration for the experiment template. A target account configuration
+/// is required when `accountTargeting` of `experimentOptions` is set to `multi-account` . For more
+/// information, see [experiment
+/// options](https://docs.aws.amazon.com/fis/latest/userguide/experiment-options.html) in the *AWS Fault
+/// Injection Service User Guide* .
+///
 /// Build it with [`TargetAccountConfiguration::builder`]; adding it to a stack returns a [`TargetAccountConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetAccountConfiguration {
     /// `AccountId`: required. Changing it replaces the resource.
+    ///
+    /// The AWS account ID of the target account.
     ///
     /// - Length: 12 to 512.
     /// - Pattern: `^[\S]+$`.
     pub account_id: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the target account.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `^[\s\S]*$`.
     pub description: Option<Val<String>>,
     /// `ExperimentTemplateId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the experiment template.
+    ///
     /// - Length: 0 to 64.
     /// - Pattern: `^[\S]+$`.
     pub experiment_template_id: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an IAM role for the target account.
     ///
     /// - Length: 20 to 1224.
     /// - Pattern: `^[\S]+$`.

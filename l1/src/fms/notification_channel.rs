@@ -5,15 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::FMS::NotificationChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-fms-notificationchannel.html) resource type.
 ///
+/// Designates the IAM role and Amazon Simple Notification Service (SNS) topic to use to record SNS
+/// logs.
+///
+/// To perform this action outside of the console, you must configure the SNS topic to allow the role
+/// `AWSServiceRoleForFMS` to publish SNS logs. For more information, see [Firewall Manager required
+/// permissions for API
+/// actions](https://docs.aws.amazon.com/waf/latest/developerguide/fms-api-permissions-ref.html) in the *AWS
+/// Firewall Manager Developer Guide* .
+///
 /// Build it with [`NotificationChannel::builder`]; adding it to a stack returns a [`NotificationChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationChannel {
     /// `SnsRoleName`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the IAM role that allows Amazon  to record AWS Firewall Manager
+    /// activity.
+    ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^([^\s]+)$`.
     pub sns_role_name: Option<Val<String>>,
     /// `SnsTopicArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the SNS topic that collects notifications from AWS Firewall
+    /// Manager .
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^([^\s]+)$`.

@@ -5,49 +5,361 @@ use crate::rt::*;
 
 /// The [`AWS::FMS::Policy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-fms-policy.html) resource type.
 ///
+/// An AWS Firewall Manager policy.
+///
+/// A Firewall Manager policy is specific to the individual policy type. If you want to enforce multiple
+/// policy types across accounts, you can create multiple policies. You can create more than one policy
+/// for each type.
+///
+/// If you add a new account to an organization that you created with AWS Organizations , Firewall
+/// Manager automatically applies the policy to the resources in that account that are within scope of
+/// the policy.
+///
+/// Policies require some setup to use. For more information, see the sections on prerequisites and
+/// getting started under [Firewall Manager
+/// prerequisites](https://docs.aws.amazon.com/waf/latest/developerguide/fms-prereq.html) .
+///
+/// Firewall Manager provides the following types of policies:
+///
+/// - *AWS WAF policy* - This policy applies AWS WAF web ACL protections to specified accounts and
+///   resources.
+/// - *Shield Advanced policy* - This policy applies Shield Advanced protection to specified accounts
+///   and resources.
+/// - *Security Groups policy* - This type of policy gives you control over security groups that are in
+///   use throughout your organization in AWS Organizations and lets you enforce a baseline set of rules
+///   across your organization.
+/// - *Network ACL policy* - This type of policy gives you control over the network ACLs that are in use
+///   throughout your organization in AWS Organizations and lets you enforce a baseline set of first and
+///   last network ACL rules across your organization.
+/// - *Network Firewall policy* - This policy applies Network Firewall protection to your organization's
+///   VPCs.
+/// - *DNS Firewall policy* - This policy applies Amazon Route 53 Resolver DNS Firewall protections to
+///   your organization's VPCs.
+/// - *Third-party firewall policy* - This policy applies third-party firewall protections. Third-party
+///   firewalls are available by subscription through the AWS Marketplace console at [AWS
+///   Marketplace](https://docs.aws.amazon.com/marketplace) .
+///
+/// - *Palo Alto Networks Cloud NGFW policy* - This policy applies Palo Alto Networks Cloud Next
+///   Generation Firewall (NGFW) protections and Palo Alto Networks Cloud NGFW rulestacks to your
+///   organization's VPCs.
+/// - *Fortigate CNF policy* - This policy applies Fortigate Cloud Native Firewall (CNF) protections.
+///   Fortigate CNF is a cloud-centered solution that blocks Zero-Day threats and secures cloud
+///   infrastructures with industry-leading advanced threat prevention, smart web application firewalls
+///   (WAF), and API protection.
+///
 /// Build it with [`Policy::builder`]; adding it to a stack returns a [`PolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Policy {
     /// `DeleteAllPolicyResources`.
+    ///
+    /// Used when deleting a policy. If `true` , Firewall Manager performs cleanup according to the policy
+    /// type.
+    ///
+    /// For AWS WAF and Shield Advanced policies, Firewall Manager does the following:
+    ///
+    /// - Deletes rule groups created by Firewall Manager
+    /// - Removes web ACLs from in-scope resources
+    /// - Deletes web ACLs that contain no rules or rule groups
+    ///
+    /// For security group policies, Firewall Manager does the following for each security group in the
+    /// policy:
+    ///
+    /// - Disassociates the security group from in-scope resources
+    /// - Deletes the security group if it was created through Firewall Manager and if it's no longer
+    ///   associated with any resources through another policy
+    ///
+    /// After the cleanup, in-scope resources are no longer protected by web ACLs in this policy. Protection
+    /// of out-of-scope resources remains unchanged. Scope is determined by tags that you create and
+    /// accounts that you associate with the policy. When creating the policy, if you specify that only
+    /// resources in specific accounts or with specific tags are in scope of the policy, those accounts and
+    /// resources are handled by the policy. All others are out of scope. If you don't specify tags or
+    /// accounts, all resources are in scope.
     pub delete_all_policy_resources: Option<Val<bool>>,
     /// `ExcludeMap`.
+    ///
+    /// Specifies the AWS account IDs and AWS Organizations organizational units (OUs) to exclude from the
+    /// policy. Specifying an OU is the equivalent of specifying all accounts in the OU and in any of its
+    /// child OUs, including any child OUs and accounts that are added at a later time.
+    ///
+    /// You can specify inclusions or exclusions, but not both. If you specify an `IncludeMap` , AWS
+    /// Firewall Manager applies the policy to all accounts specified by the `IncludeMap` , and does not
+    /// evaluate any `ExcludeMap` specifications. If you do not specify an `IncludeMap` , then Firewall
+    /// Manager applies the policy to all accounts except for those specified by the `ExcludeMap` .
+    ///
+    /// You can specify account IDs, OUs, or a combination:
+    ///
+    /// - Specify account IDs by setting the key to `ACCOUNT` . For example, the following is a valid map:
+    ///   `{“ACCOUNT” : [“accountID1”, “accountID2”]}` .
+    /// - Specify OUs by setting the key to `ORGUNIT` . For example, the following is a valid map:
+    ///   `{“ORGUNIT” : [“ouid111”, “ouid112”]}` .
+    /// - Specify accounts and OUs together in a single map, separated with a comma. For example, the
+    ///   following is a valid map: `{“ACCOUNT” : [“accountID1”, “accountID2”], “ORGUNIT” :
+    ///   [“ouid111”, “ouid112”]}` .
     pub exclude_map: Option<Val<IeMap>>,
     /// `ExcludeResourceTags`: required.
+    ///
+    /// Used only when tags are specified in the `ResourceTags` property. If this property is `True` ,
+    /// resources with the specified tags are not in scope of the policy. If it's `False` , only resources
+    /// with the specified tags are in scope of the policy.
     pub exclude_resource_tags: Option<Val<bool>>,
     /// `IncludeMap`.
+    ///
+    /// Specifies the AWS account IDs and AWS Organizations organizational units (OUs) to include in the
+    /// policy. Specifying an OU is the equivalent of specifying all accounts in the OU and in any of its
+    /// child OUs, including any child OUs and accounts that are added at a later time.
+    ///
+    /// You can specify inclusions or exclusions, but not both. If you specify an `IncludeMap` , AWS
+    /// Firewall Manager applies the policy to all accounts specified by the `IncludeMap` , and does not
+    /// evaluate any `ExcludeMap` specifications. If you do not specify an `IncludeMap` , then Firewall
+    /// Manager applies the policy to all accounts except for those specified by the `ExcludeMap` .
+    ///
+    /// You can specify account IDs, OUs, or a combination:
+    ///
+    /// - Specify account IDs by setting the key to `ACCOUNT` . For example, the following is a valid map:
+    ///   `{“ACCOUNT” : [“accountID1”, “accountID2”]}` .
+    /// - Specify OUs by setting the key to `ORGUNIT` . For example, the following is a valid map:
+    ///   `{“ORGUNIT” : [“ouid111”, “ouid112”]}` .
+    /// - Specify accounts and OUs together in a single map, separated with a comma. For example, the
+    ///   following is a valid map: `{“ACCOUNT” : [“accountID1”, “accountID2”], “ORGUNIT” :
+    ///   [“ouid111”, “ouid112”]}` .
     pub include_map: Option<Val<IeMap>>,
     /// `PolicyDescription`.
+    ///
+    /// Your description of the AWS Firewall Manager policy.
     ///
     /// - Length: at most 256.
     /// - Pattern: `^([a-zA-Z0-9_.:/=+\-@\s]+)$`.
     pub policy_description: Option<Val<String>>,
     /// `PolicyName`: required.
     ///
+    /// The name of the AWS Firewall Manager policy.
+    ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^([a-zA-Z0-9_.:/=+\-@\s]+)$`.
     pub policy_name: Option<Val<String>>,
     /// `RemediationEnabled`: required.
+    ///
+    /// Indicates if the policy should be automatically applied to new resources.
     pub remediation_enabled: Option<Val<bool>>,
     /// `ResourceSetIds`.
+    ///
+    /// The unique identifiers of the resource sets used by the policy.
     pub resource_set_ids: Option<Val<Vec<String>>>,
     /// `ResourceTagLogicalOperator`.
+    ///
+    /// Specifies whether to combine multiple resource tags with AND, so that a resource must have all tags
+    /// to be included or excluded, or OR, so that a resource must have at least one tag.
+    ///
+    /// Default: `AND`
     pub resource_tag_logical_operator: Option<Val<ResourceTagLogicalOperator>>,
     /// `ResourceTags`.
+    ///
+    /// An array of `ResourceTag` objects, used to explicitly include resources in the policy scope or
+    /// explicitly exclude them. If this isn't set, then tags aren't used to modify policy scope. See also
+    /// `ExcludeResourceTags` .
     ///
     /// - Items: at most 50.
     pub resource_tags: Option<Val<Vec<ResourceTag>>>,
     /// `ResourceType`.
     ///
+    /// The type of resource protected by or in scope of the policy. This is in the format shown in the [AWS
+    /// Resource Types
+    /// Reference](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-template-resource-type-ref.html)
+    /// . To apply this policy to multiple resource types, specify a resource type of `ResourceTypeList` and
+    /// then specify the resource types in a `ResourceTypeList` .
+    ///
+    /// The following are valid resource types for each Firewall Manager policy type:
+    ///
+    /// - AWS WAF Classic - `AWS::ApiGateway::Stage` , `AWS::CloudFront::Distribution` , and
+    ///   `AWS::ElasticLoadBalancingV2::LoadBalancer` .
+    /// - AWS WAF - `AWS::ApiGateway::Stage` , `AWS::ElasticLoadBalancingV2::LoadBalancer` , and
+    ///   `AWS::CloudFront::Distribution` .
+    /// - Shield Advanced - `AWS::ElasticLoadBalancingV2::LoadBalancer` ,
+    ///   `AWS::ElasticLoadBalancing::LoadBalancer` , `AWS::EC2::EIP` , and `AWS::CloudFront::Distribution`
+    ///   .
+    /// - Network ACL - `AWS::EC2::Subnet` .
+    /// - Security group usage audit - `AWS::EC2::SecurityGroup` .
+    /// - Security group content audit - `AWS::EC2::SecurityGroup` , `AWS::EC2::NetworkInterface` , and
+    ///   `AWS::EC2::Instance` .
+    /// - DNS Firewall, AWS Network Firewall , and third-party firewall - `AWS::EC2::VPC` .
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^([^\s]*)$`.
     pub resource_type: Option<Val<String>>,
     /// `ResourceTypeList`.
+    ///
+    /// An array of `ResourceType` objects. Use this only to specify multiple resource types. To specify a
+    /// single resource type, use `ResourceType` .
     pub resource_type_list: Option<Val<Vec<String>>>,
     /// `ResourcesCleanUp`.
+    ///
+    /// Indicates whether AWS Firewall Manager should automatically remove protections from resources that
+    /// leave the policy scope and clean up resources that Firewall Manager is managing for accounts when
+    /// those accounts leave policy scope. For example, Firewall Manager will disassociate a Firewall
+    /// Manager managed web ACL from a protected customer resource when the customer resource leaves policy
+    /// scope.
+    ///
+    /// By default, Firewall Manager doesn't remove protections or delete Firewall Manager managed
+    /// resources.
+    ///
+    /// This option is not available for Shield Advanced or AWS WAF Classic policies.
     pub resources_clean_up: Option<Val<bool>>,
     /// `SecurityServicePolicyData`: required.
+    ///
+    /// Details about the security service that is being used to protect the resources.
+    ///
+    /// This contains the following settings:
+    ///
+    /// - Type - Indicates the service type that the policy uses to protect the resource. For security group
+    ///   policies, Firewall Manager supports one security group for each common policy and for each content
+    ///   audit policy. This is an adjustable limit that you can increase by contacting  .
+    ///
+    /// Valid values: `DNS_FIREWALL` | `NETWORK_FIREWALL` | `SECURITY_GROUPS_COMMON` |
+    /// `SECURITY_GROUPS_CONTENT_AUDIT` | `SECURITY_GROUPS_USAGE_AUDIT` | `SHIELD_ADVANCED` |
+    /// `THIRD_PARTY_FIREWALL` | `WAFV2` | `WAF`
+    /// - ManagedServiceData - Details about the service that are specific to the service type, in JSON
+    ///   format.
+    ///
+    /// - Example: `DNS_FIREWALL`
+    ///
+    /// `"{\"type\":\"DNS_FIREWALL\",\"preProcessRuleGroups\":[{\"ruleGroupId\":\"rslvr-frg-1\",\"priority\":10}],\"postProcessRuleGroups\":[{\"ruleGroupId\":\"rslvr-frg-2\",\"priority\":9911}]}"`
+    ///
+    /// > Valid values for `preProcessRuleGroups` are between 1 and 99. Valid values for
+    /// `postProcessRuleGroups` are between 9901 and 10000.
+    /// - Example: `NETWORK_FIREWALL` - Centralized deployment model
+    ///
+    /// `"{\"type\":\"NETWORK_FIREWALL\",\"awsNetworkFirewallConfig\":{\"networkFirewallStatelessRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateless-rulegroup/test\",\"priority\":1}],\"networkFirewallStatelessDefaultActions\":[\"aws:forward_to_sfe\",\"customActionName\"],\"networkFirewallStatelessFragmentDefaultActions\":[\"aws:forward_to_sfe\",\"customActionName\"],\"networkFirewallStatelessCustomActions\":[{\"actionName\":\"customActionName\",\"actionDefinition\":{\"publishMetricAction\":{\"dimensions\":[{\"value\":\"metricdimensionvalue\"}]}}}],\"networkFirewallStatefulRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateful-rulegroup/test\"}],\"networkFirewallLoggingConfiguration\":{\"logDestinationConfigs\":[{\"logDestinationType\":\"S3\",\"logType\":\"ALERT\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}},{\"logDestinationType\":\"S3\",\"logType\":\"FLOW\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}}],\"overrideExistingConfig\":true}},\"firewallDeploymentModel\":{\"centralizedFirewallDeploymentModel\":{\"centralizedFirewallOrchestrationConfig\":{\"inspectionVpcIds\":[{\"resourceId\":\"vpc-1234\",\"accountId\":\"123456789011\"}],\"firewallCreationConfig\":{\"endpointLocation\":{\"availabilityZoneConfigList\":[{\"availabilityZoneId\":null,\"availabilityZoneName\":\"us-east-1a\",\"allowedIPV4CidrList\":[\"10.0.0.0/28\"]}]}},\"allowedIPV4CidrList\":[]}}}}"`
+    ///
+    /// To use the distributed deployment model, you must set
+    /// [FirewallDeploymentModel](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-networkfirewallpolicy.html)
+    /// to `DISTRIBUTED` .
+    /// - Example: `NETWORK_FIREWALL` - Distributed deployment model with automatic Availability Zone
+    ///   configuration
+    ///
+    /// `"{\"type\":\"NETWORK_FIREWALL\",\"networkFirewallStatelessRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateless-rulegroup/test\",\"priority\":1}],\"networkFirewallStatelessDefaultActions\":[\"aws:forward_to_sfe\",\"customActionName\"],\"networkFirewallStatelessFragmentDefaultActions\":[\"aws:forward_to_sfe\",\"customActionName\"],\"networkFirewallStatelessCustomActions\":[{\"actionName\":\"customActionName\",\"actionDefinition\":{\"publishMetricAction\":{\"dimensions\":[{\"value\":\"metricdimensionvalue\"}]}}}],\"networkFirewallStatefulRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateful-rulegroup/test\"}],\"networkFirewallOrchestrationConfig\":{\"singleFirewallEndpointPerVPC\":false,\"allowedIPV4CidrList\":[\"10.0.0.0/28\",\"192.168.0.0/28\"],\"routeManagementAction\":\"OFF\"},\"networkFirewallLoggingConfiguration\":{\"logDestinationConfigs\":[{\"logDestinationType\":\"S3\",\"logType\":\"ALERT\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}},{\"logDestinationType\":\"S3\",\"logType\":\"FLOW\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}}],\"overrideExistingConfig\":true}}"`
+    ///
+    /// With automatic Availbility Zone configuration, Firewall Manager chooses which Availability Zones to
+    /// create the endpoints in. To use the distributed deployment model, you must set
+    /// [FirewallDeploymentModel](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-networkfirewallpolicy.html)
+    /// to `DISTRIBUTED` .
+    /// - Example: `NETWORK_FIREWALL` - Distributed deployment model with automatic Availability Zone
+    ///   configuration and route management
+    ///
+    /// `"{\"type\":\"NETWORK_FIREWALL\",\"networkFirewallStatelessRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateless-rulegroup/test\",\"priority\":1}],\"networkFirewallStatelessDefaultActions\":[\"aws:forward_to_sfe\",\"customActionName\"],\"networkFirewallStatelessFragmentDefaultActions\":[\"aws:forward_to_sfe\",\"customActionName\"],\"networkFirewallStatelessCustomActions\":[{\"actionName\":\"customActionName\",\"actionDefinition\":{\"publishMetricAction\":{\"dimensions\":[{\"value\":\"metricdimensionvalue\"}]}}}],\"networkFirewallStatefulRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateful-rulegroup/test\"}],\"networkFirewallOrchestrationConfig\":{\"singleFirewallEndpointPerVPC\":false,\"allowedIPV4CidrList\":[\"10.0.0.0/28\",\"192.168.0.0/28\"],\"routeManagementAction\":\"MONITOR\",\"routeManagementTargetTypes\":[\"InternetGateway\"]},\"networkFirewallLoggingConfiguration\":{\"logDestinationConfigs\":[{\"logDestinationType\":\"S3\",\"logType\":\"ALERT\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}},{\"logDestinationType\":\"S3\",\"logType\":
+    /// \"FLOW\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}}],\"overrideExistingConfig\":true}}"`
+    ///
+    /// To use the distributed deployment model, you must set
+    /// [FirewallDeploymentModel](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-networkfirewallpolicy.html)
+    /// to `DISTRIBUTED` .
+    /// - Example: `NETWORK_FIREWALL` - Distributed deployment model with custom Availability Zone
+    ///   configuration
+    ///
+    /// `"{\"type\":\"NETWORK_FIREWALL\",\"networkFirewallStatelessRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateless-rulegroup/test\",\"priority\":1}],\"networkFirewallStatelessDefaultActions\":[\"aws:forward_to_sfe\",\"customActionName\"],\"networkFirewallStatelessFragmentDefaultActions\":[\"aws:forward_to_sfe\",\"fragmentcustomactionname\"],\"networkFirewallStatelessCustomActions\":[{\"actionName\":\"customActionName\",
+    /// \"actionDefinition\":{\"publishMetricAction\":{\"dimensions\":[{\"value\":\"metricdimensionvalue\"}]}}},{\"actionName\":\"fragmentcustomactionname\",\"actionDefinition\":{\"publishMetricAction\":{\"dimensions\":[{\"value\":\"fragmentmetricdimensionvalue\"}]}}}],\"networkFirewallStatefulRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateful-rulegroup/test\"}],\"networkFirewallOrchestrationConfig\":{\"firewallCreationConfig\":{
+    /// \"endpointLocation\":{\"availabilityZoneConfigList\":[{\"availabilityZoneName\":\"us-east-1a\",\"allowedIPV4CidrList\":[\"10.0.0.0/28\"]},{\"availabilityZoneName\":\"us-east-1b\",\"allowedIPV4CidrList\":[
+    /// \"10.0.0.0/28\"]}]}
+    /// },\"singleFirewallEndpointPerVPC\":false,\"allowedIPV4CidrList\":null,\"routeManagementAction\":\"OFF\",\"networkFirewallLoggingConfiguration\":{\"logDestinationConfigs\":[{\"logDestinationType\":\"S3\",\"logType\":\"ALERT\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}},{\"logDestinationType\":\"S3\",\"logType\":\"FLOW\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}}],\"overrideExistingConfig\":boolean}}"`
+    ///
+    /// With custom Availability Zone configuration, you define which specific Availability Zones to create
+    /// endpoints in by configuring `firewallCreationConfig` . To configure the Availability Zones in
+    /// `firewallCreationConfig` , specify either the `availabilityZoneName` or `availabilityZoneId`
+    /// parameter, not both parameters.
+    ///
+    /// To use the distributed deployment model, you must set
+    /// [FirewallDeploymentModel](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-networkfirewallpolicy.html)
+    /// to `DISTRIBUTED` .
+    /// - Example: `NETWORK_FIREWALL` - Distributed deployment model with custom Availability Zone
+    ///   configuration and route management
+    ///
+    /// `"{\"type\":\"NETWORK_FIREWALL\",\"networkFirewallStatelessRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateless-rulegroup/test\",\"priority\":1}],\"networkFirewallStatelessDefaultActions\":[\"aws:forward_to_sfe\",\"customActionName\"],\"networkFirewallStatelessFragmentDefaultActions\":[\"aws:forward_to_sfe\",\"fragmentcustomactionname\"],\"networkFirewallStatelessCustomActions\":[{\"actionName\":\"customActionName\",\"actionDefinition\":{\"publishMetricAction\":{\"dimensions\":[{\"value\":\"metricdimensionvalue\"}]}}},{\"actionName\":\"fragmentcustomactionname\",\"actionDefinition\":{\"publishMetricAction\":{\"dimensions\":[{\"value\":\"fragmentmetricdimensionvalue\"}]}}}],\"networkFirewallStatefulRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateful-rulegroup/test\"}],\"networkFirewallOrchestrationConfig\":{\"firewallCreationConfig\":{\"endpointLocation\":{\"availabilityZoneConfigList\":[{\"availabilityZoneName\":\"us-east-1a\",\"allowedIPV4CidrList\":[\"10.0.0.0/28\"]},{\"availabilityZoneName\":\"us-east-1b\",\"allowedIPV4CidrList\":[\"10.0.0.0/28\"]}]}},\"singleFirewallEndpointPerVPC\":false,\"allowedIPV4CidrList\":null,\"routeManagementAction\":\"MONITOR\",\"routeManagementTargetTypes\":[\"InternetGateway\"],\"routeManagementConfig\":{\"allowCrossAZTrafficIfNoEndpoint\":true}},\"networkFirewallLoggingConfiguration\":{\"logDestinationConfigs\":[{\"logDestinationType\":\"S3\",\"logType\":\"ALERT\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}},{\"logDestinationType\":\"S3\",\"logType\":\"FLOW\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}}],\"overrideExistingConfig\":boolean}}"`
+    ///
+    /// To use the distributed deployment model, you must set
+    /// [FirewallDeploymentModel](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-networkfirewallpolicy.html)
+    /// to `DISTRIBUTED` .
+    /// - Example: `THIRD_PARTY_FIREWALL` - Palo Alto Networks Cloud Next-Generation Firewall centralized
+    ///   deployment model
+    ///
+    /// `"{ \"type\":\"THIRD_PARTY_FIREWALL\", \"thirdPartyFirewall\":\"PALO_ALTO_NETWORKS_CLOUD_NGFW\",
+    /// \"thirdPartyFirewallConfig\":{ \"thirdPartyFirewallPolicyList\":[\"global-1\"]
+    /// },\"firewallDeploymentModel\":{\"centralizedFirewallDeploymentModel\":{\"centralizedFirewallOrchestrationConfig\":{\"inspectionVpcIds\":[{\"resourceId\":\"vpc-1234\",\"accountId\":\"123456789011\"}],\"firewallCreationConfig\":{\"endpointLocation\":{\"availabilityZoneConfigList\":[{\"availabilityZoneId\":null,\"availabilityZoneName\":\"us-east-1a\",\"allowedIPV4CidrList\":[\"10.0.0.0/28\"]}]}},\"allowedIPV4CidrList\":[]}}}}"`
+    ///
+    /// To use the distributed deployment model, you must set
+    /// [FirewallDeploymentModel](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-thirdpartyfirewallpolicy.html)
+    /// to `CENTRALIZED` .
+    /// - Example: `THIRD_PARTY_FIREWALL` - Palo Alto Networks Cloud Next-Generation Firewall distributed
+    ///   deployment model
+    ///
+    /// `"{\"type\":\"THIRD_PARTY_FIREWALL\",\"thirdPartyFirewall\":\"PALO_ALTO_NETWORKS_CLOUD_NGFW\",\"thirdPartyFirewallConfig\":{\"thirdPartyFirewallPolicyList\":[\"global-1\"]
+    /// },\"firewallDeploymentModel\":{ \"distributedFirewallDeploymentModel\":{
+    /// \"distributedFirewallOrchestrationConfig\":{\"firewallCreationConfig\":{\"endpointLocation\":{
+    /// \"availabilityZoneConfigList\":[ {\"availabilityZoneName\":\"${AvailabilityZone}\" } ] } },
+    /// \"allowedIPV4CidrList\":[ ] } } } }"`
+    ///
+    /// To use the distributed deployment model, you must set
+    /// [FirewallDeploymentModel](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-thirdpartyfirewallpolicy.html)
+    /// to `DISTRIBUTED` .
+    /// - Specification for `SHIELD_ADVANCED` for Amazon CloudFront distributions
+    ///
+    /// `"{\"type\":\"SHIELD_ADVANCED\",\"automaticResponseConfiguration\":
+    /// {\"automaticResponseStatus\":\"ENABLED|IGNORED|DISABLED\",
+    /// \"automaticResponseAction\":\"BLOCK|COUNT\"}, \"overrideCustomerWebaclClassic\":true|false}"`
+    ///
+    /// For example: `"{\"type\":\"SHIELD_ADVANCED\",\"automaticResponseConfiguration\":
+    /// {\"automaticResponseStatus\":\"ENABLED\", \"automaticResponseAction\":\"COUNT\"}}"`
+    ///
+    /// The default value for `automaticResponseStatus` is `IGNORED` . The value for
+    /// `automaticResponseAction` is only required when `automaticResponseStatus` is set to `ENABLED` . The
+    /// default value for `overrideCustomerWebaclClassic` is `false` .
+    ///
+    /// For other resource types that you can protect with a Shield Advanced policy, this
+    /// `ManagedServiceData` configuration is an empty string.
+    /// - Example: `WAFV2`
+    ///
+    /// `"{\"type\":\"WAFV2\",\"preProcessRuleGroups\":[{\"ruleGroupArn\":null,\"overrideAction\":{\"type\":\"NONE\"},\"managedRuleGroupIdentifier\":{\"version\":null,\"vendorName\":\"AWS\",\"managedRuleGroupName\":\"AWSManagedRulesAmazonIpReputationList\"},\"ruleGroupType\":\"ManagedRuleGroup\",\"excludeRules\":[{\"name\":\"NoUserAgent_HEADER\"}]}],\"postProcessRuleGroups\":[],\"defaultAction\":{\"type\":\"ALLOW\"},\"overrideCustomerWebACLAssociation\":false,\"loggingConfiguration\":{\"logDestinationConfigs\":[\"arn:aws:firehose:us-west-2:12345678912:deliverystream/aws-waf-logs-fms-admin-destination\"],\"redactedFields\":[{\"redactedFieldType\":\"SingleHeader\",\"redactedFieldValue\":\"Cookies\"},{\"redactedFieldType\":\"Method\"}]}}"`
+    ///
+    /// In the `loggingConfiguration` , you can specify one `logDestinationConfigs` , you can optionally
+    /// provide up to 20 `redactedFields` , and the `RedactedFieldType` must be one of `URI` ,
+    /// `QUERY_STRING` , `HEADER` , or `METHOD` .
+    /// - Example: `AWS WAF Classic`
+    ///
+    /// `"{\"type\": \"WAF\", \"ruleGroups\": [{\"id\":\"12345678-1bcd-9012-efga-0987654321ab\",
+    /// \"overrideAction\" : {\"type\": \"COUNT\"}}], \"defaultAction\": {\"type\": \"BLOCK\"}}"`
+    /// - Example: `WAFV2` - AWS Firewall Manager support for AWS WAF managed rule group versioning
+    ///
+    /// `"{\"type\":\"WAFV2\",\"preProcessRuleGroups\":[{\"ruleGroupArn\":null,\"overrideAction\":{\"type\":\"NONE\"},\"managedRuleGroupIdentifier\":{\"versionEnabled\":true,\"version\":\"Version_2.0\",\"vendorName\":\"AWS\",\"managedRuleGroupName\":\"AWSManagedRulesCommonRuleSet\"},\"ruleGroupType\":\"ManagedRuleGroup\",\"excludeRules\":[{\"name\":\"NoUserAgent_HEADER\"}]}],\"postProcessRuleGroups\":[],\"defaultAction\":{\"type\":\"ALLOW\"},\"overrideCustomerWebACLAssociation\":false,\"loggingConfiguration\":{\"logDestinationConfigs\":[\"arn:aws:firehose:us-west-2:12345678912:deliverystream/aws-waf-logs-fms-admin-destination\"],\"redactedFields\":[{\"redactedFieldType\":\"SingleHeader\",\"redactedFieldValue\":\"Cookies\"},{\"redactedFieldType\":\"Method\"}]}}"`
+    ///
+    /// To use a specific version of a AWS WAF managed rule group in your Firewall Manager policy, you must
+    /// set `versionEnabled` to `true` , and set `version` to the version you'd like to use. If you don't
+    /// set `versionEnabled` to `true` , or if you omit `versionEnabled` , then Firewall Manager uses the
+    /// default version of the AWS WAF managed rule group.
+    /// - Example: `SECURITY_GROUPS_COMMON`
+    ///
+    /// `"{\"type\":\"SECURITY_GROUPS_COMMON\",\"revertManualSecurityGroupChanges\":false,\"exclusiveResourceSecurityGroupManagement\":false,
+    /// \"applyToAllEC2InstanceENIs\":false,\"securityGroups\":[{\"id\":\" sg-000e55995d61a06bd\"}]}"`
+    /// - Example: Shared VPCs. Apply the preceding policy to resources in shared VPCs as well as to those
+    ///   in VPCs that the account owns
+    ///
+    /// `"{\"type\":\"SECURITY_GROUPS_COMMON\",\"revertManualSecurityGroupChanges\":false,\"exclusiveResourceSecurityGroupManagement\":false,
+    /// \"applyToAllEC2InstanceENIs\":false,\"includeSharedVPC\":true,\"securityGroups\":[{\"id\":\"
+    /// sg-000e55995d61a06bd\"}]}"`
+    /// - Example: `SECURITY_GROUPS_CONTENT_AUDIT`
+    ///
+    /// `"{\"type\":\"SECURITY_GROUPS_CONTENT_AUDIT\",\"securityGroups\":[{\"id\":\"sg-000e55995d61a06bd\"}],\"securityGroupAction\":{\"type\":\"ALLOW\"}}"`
+    ///
+    /// The security group action for content audit can be `ALLOW` or `DENY` . For `ALLOW` , all in-scope
+    /// security group rules must be within the allowed range of the policy's security group rules. For
+    /// `DENY` , all in-scope security group rules must not contain a value or a range that matches a rule
+    /// value or range in the policy security group.
+    /// - Example: `SECURITY_GROUPS_USAGE_AUDIT`
+    ///
+    /// `"{\"type\":\"SECURITY_GROUPS_USAGE_AUDIT\",\"deleteUnusedSecurityGroups\":true,\"coalesceRedundantSecurityGroups\":true}"`
     pub security_service_policy_data: Option<Val<SecurityServicePolicyData>>,
     /// `Tags`.
+    ///
+    /// A collection of key:value pairs associated with an AWS resource. The key:value pair can be anything
+    /// you define. Typically, the tag key represents a category (such as "environment") and the tag value
+    /// represents a specific value within that category (such as "test," "development," or "production").
+    /// You can add up to 50 tags to each AWS resource.
     pub tags: Option<Val<Vec<PolicyTag>>>,
 }
 
@@ -244,10 +556,14 @@ impl Deref for PolicyHandle {
 
 impl PolicyHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the policy.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the policy.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -262,13 +578,19 @@ impl PolicyHandle {
 }
 
 /// The [`IcmpTypeCode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-icmptypecode.html) property type.
+///
+/// ICMP protocol: The ICMP type and code.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IcmpTypeCode {
     /// `Code`: required.
     ///
+    /// ICMP code.
+    ///
     /// - Range: 0 to 255.
     pub code: Option<Val<i64>>,
     /// `Type`: required.
+    ///
+    /// ICMP type.
     ///
     /// - Range: 0 to 255.
     pub type_: Option<Val<i64>>,
@@ -330,11 +652,31 @@ impl ToValue for IcmpTypeCode {
 impl Literal for IcmpTypeCode {}
 
 /// The [`IEMap`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-iemap.html) property type.
+///
+/// Specifies the AWS account IDs and AWS Organizations organizational units (OUs) to include in or
+/// exclude from the policy. Specifying an OU is the equivalent of specifying all accounts in the OU and
+/// in any of its child OUs, including any child OUs and accounts that are added at a later time.
+///
+/// This is used for the policy's `IncludeMap` and `ExcludeMap` .
+///
+/// You can specify account IDs, OUs, or a combination:
+///
+/// - Specify account IDs by setting the key to `ACCOUNT` . For example, the following is a valid map:
+///   `{“ACCOUNT” : [“accountID1”, “accountID2”]}` .
+/// - Specify OUs by setting the key to `ORGUNIT` . For example, the following is a valid map:
+///   `{“ORGUNIT” : [“ouid111”, “ouid112”]}` .
+/// - Specify accounts and OUs together in a single map, separated with a comma. For example, the
+///   following is a valid map: `{“ACCOUNT” : [“accountID1”, “accountID2”], “ORGUNIT” :
+///   [“ouid111”, “ouid112”]}` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IeMap {
     /// `ACCOUNT`.
+    ///
+    /// The account list for the map.
     pub account: Option<Val<Vec<String>>>,
     /// `ORGUNIT`.
+    ///
+    /// The organizational unit list for the map.
     pub orgunit: Option<Val<Vec<String>>>,
 }
 
@@ -398,9 +740,19 @@ impl ToValue for IeMap {
 impl Literal for IeMap {}
 
 /// The [`NetworkAclCommonPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-networkaclcommonpolicy.html) property type.
+///
+/// Defines a Firewall Manager network ACL policy. This is used in the `PolicyOption` of a
+/// `SecurityServicePolicyData` for a `Policy` , when the `SecurityServicePolicyData` type is set to
+/// `NETWORK_ACL_COMMON` .
+///
+/// For information about network ACLs, see [Control traffic to subnets using network
+/// ACLs](https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html) in the *Amazon Virtual
+/// Private Cloud User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkAclCommonPolicy {
     /// `NetworkAclEntrySet`: required.
+    ///
+    /// The definition of the first and last rules for the network ACL policy.
     pub network_acl_entry_set: Option<Val<NetworkAclEntrySet>>,
 }
 
@@ -455,29 +807,57 @@ impl ToValue for NetworkAclCommonPolicy {
 impl Literal for NetworkAclCommonPolicy {}
 
 /// The [`NetworkAclEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-networkaclentry.html) property type.
+///
+/// Describes a rule in a network ACL.
+///
+/// Each network ACL has a set of numbered ingress rules and a separate set of numbered egress rules.
+/// When determining
+/// whether a packet should be allowed in or out of a subnet associated with the network ACL, AWS
+/// processes the entries in the network ACL according to the rule numbers, in ascending order.
+///
+/// When you manage an individual network ACL, you explicitly specify the rule numbers. When you specify
+/// the network ACL rules in a Firewall Manager policy, you provide the rules to run first, in the order
+/// that you want them to run, and the rules to run last, in the order that you want them to run.
+/// Firewall Manager assigns the rule numbers for you when you save the network ACL policy
+/// specification.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkAclEntry {
     /// `CidrBlock`.
+    ///
+    /// The IPv4 network range to allow or deny, in CIDR notation.
     ///
     /// - Pattern: `^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])(\/([0-9]|[1-2][0-9]|3[0-2]))$`.
     /// - Format: `ipv4-network`.
     pub cidr_block: Option<Val<String>>,
     /// `Egress`: required.
+    ///
+    /// Indicates whether the rule is an egress, or outbound, rule (applied to traffic leaving the subnet).
+    /// If it's not an egress rule, then it's an ingress, or inbound, rule.
     pub egress: Option<Val<bool>>,
     /// `IcmpTypeCode`.
+    ///
+    /// ICMP protocol: The ICMP type and code.
     pub icmp_type_code: Option<Val<IcmpTypeCode>>,
     /// `Ipv6CidrBlock`.
+    ///
+    /// The IPv6 network range to allow or deny, in CIDR notation.
     ///
     /// - Pattern: `^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))(/(1[0-2]|[0-9]))?$`.
     /// - Format: `ipv6-network`.
     pub ipv6_cidr_block: Option<Val<String>>,
     /// `PortRange`.
+    ///
+    /// TCP or UDP protocols: The range of ports the rule applies to.
     pub port_range: Option<Val<PortRange>>,
     /// `Protocol`: required.
+    ///
+    /// The protocol number. A value of "-1" means all protocols.
     ///
     /// - Pattern: `^(tcp|udp|icmp|-1|([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5]))$`.
     pub protocol: Option<Val<String>>,
     /// `RuleAction`: required.
+    ///
+    /// Indicates whether to allow or deny the traffic that matches the rule.
     pub rule_action: Option<Val<RuleAction>>,
 }
 
@@ -575,15 +955,52 @@ impl ToValue for NetworkAclEntry {
 impl Literal for NetworkAclEntry {}
 
 /// The [`NetworkAclEntrySet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-networkaclentryset.html) property type.
+///
+/// The configuration of the first and last rules for the network ACL policy, and the remediation
+/// settings for each.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkAclEntrySet {
     /// `FirstEntries`.
+    ///
+    /// The rules that you want to run first in the Firewall Manager managed network ACLs.
+    ///
+    /// > Provide these in the order in which you want them to run. Firewall Manager will assign the
+    /// specific rule numbers for you, in the network ACLs that it creates.
+    ///
+    /// You must specify at least one first entry or one last entry in any network ACL policy.
     pub first_entries: Option<Val<Vec<NetworkAclEntry>>>,
     /// `ForceRemediateForFirstEntries`: required.
+    ///
+    /// Applies only when remediation is enabled for the policy as a whole. Firewall Manager uses this
+    /// setting when it finds policy violations that involve conflicts between the custom entries and the
+    /// policy entries.
+    ///
+    /// If forced remediation is disabled, Firewall Manager marks the network ACL as noncompliant and does
+    /// not try to remediate. For more information about the remediation behavior, see [Remediation for
+    /// managed network
+    /// ACLs](https://docs.aws.amazon.com/waf/latest/developerguide/network-acl-policies.html#network-acls-remediation)
+    /// in the *AWS Firewall Manager Developer Guide* .
     pub force_remediate_for_first_entries: Option<Val<bool>>,
     /// `ForceRemediateForLastEntries`: required.
+    ///
+    /// Applies only when remediation is enabled for the policy as a whole. Firewall Manager uses this
+    /// setting when it finds policy violations that involve conflicts between the custom entries and the
+    /// policy entries.
+    ///
+    /// If forced remediation is disabled, Firewall Manager marks the network ACL as noncompliant and does
+    /// not try to remediate. For more information about the remediation behavior, see [Remediation for
+    /// managed network
+    /// ACLs](https://docs.aws.amazon.com/waf/latest/developerguide/network-acl-policies.html#network-acls-remediation)
+    /// in the *AWS Firewall Manager Developer Guide* .
     pub force_remediate_for_last_entries: Option<Val<bool>>,
     /// `LastEntries`.
+    ///
+    /// The rules that you want to run last in the Firewall Manager managed network ACLs.
+    ///
+    /// > Provide these in the order in which you want them to run. Firewall Manager will assign the
+    /// specific rule numbers for you, in the network ACLs that it creates.
+    ///
+    /// You must specify at least one first entry or one last entry in any network ACL policy.
     pub last_entries: Option<Val<Vec<NetworkAclEntry>>>,
 }
 
@@ -680,9 +1097,18 @@ impl ToValue for NetworkAclEntrySet {
 impl Literal for NetworkAclEntrySet {}
 
 /// The [`NetworkFirewallPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-networkfirewallpolicy.html) property type.
+///
+/// Configures the firewall policy deployment model of AWS Network Firewall . For information about
+/// Network Firewall deployment models, see [AWS Network Firewall example architectures with
+/// routing](https://docs.aws.amazon.com/network-firewall/latest/developerguide/architectures.html) in
+/// the *Network Firewall Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkFirewallPolicy {
     /// `FirewallDeploymentModel`: required.
+    ///
+    /// Defines the deployment model to use for the firewall policy. To use a distributed model, set
+    /// [FirewallDeploymentModel](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-thirdpartyfirewallpolicy.html)
+    /// to `DISTRIBUTED` .
     pub firewall_deployment_model: Option<Val<FirewallDeploymentModel>>,
 }
 
@@ -741,13 +1167,22 @@ impl ToValue for NetworkFirewallPolicy {
 impl Literal for NetworkFirewallPolicy {}
 
 /// The [`PolicyOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-policyoption.html) property type.
+///
+/// Contains the settings to configure a network ACL policy, a AWS Network Firewall firewall policy
+/// deployment model, or a third-party firewall policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyOption {
     /// `NetworkAclCommonPolicy`.
+    ///
+    /// Defines a Firewall Manager network ACL policy.
     pub network_acl_common_policy: Option<Val<NetworkAclCommonPolicy>>,
     /// `NetworkFirewallPolicy`.
+    ///
+    /// Defines the deployment model to use for the firewall policy.
     pub network_firewall_policy: Option<Val<NetworkFirewallPolicy>>,
     /// `ThirdPartyFirewallPolicy`.
+    ///
+    /// Defines the policy options for a third-party firewall policy.
     pub third_party_firewall_policy: Option<Val<ThirdPartyFirewallPolicy>>,
 }
 
@@ -810,14 +1245,25 @@ impl ToValue for PolicyOption {
 impl Literal for PolicyOption {}
 
 /// The [`PolicyTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-policytag.html) property type.
+///
+/// A collection of key:value pairs associated with an AWS resource. The key:value pair can be anything
+/// you define. Typically, the tag key represents a category (such as "environment") and the tag value
+/// represents a specific value within that category (such as "test," "development," or "production").
+/// You can add up to 50 tags to each AWS resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyTag {
     /// `Key`: required.
+    ///
+    /// Part of the key:value pair that defines a tag. You can use a tag key to describe a category of
+    /// information, such as "customer." Tag keys are case-sensitive.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^([^\s]*)$`.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// Part of the key:value pair that defines a tag. You can use a tag value to describe a specific value
+    /// within a category, such as "companyA" or "companyB." Tag values are case-sensitive.
     ///
     /// - Length: at most 256.
     /// - Pattern: `^([^\s]*)$`.
@@ -880,13 +1326,19 @@ impl ToValue for PolicyTag {
 impl Literal for PolicyTag {}
 
 /// The [`PortRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-portrange.html) property type.
+///
+/// TCP or UDP protocols: The range of ports the rule applies to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortRange {
     /// `From`: required.
     ///
+    /// The beginning port number of the range.
+    ///
     /// - Range: 0 to 65535.
     pub from: Option<Val<i64>>,
     /// `To`: required.
+    ///
+    /// The ending port number of the range.
     ///
     /// - Range: 0 to 65535.
     pub to: Option<Val<i64>>,
@@ -948,13 +1400,25 @@ impl ToValue for PortRange {
 impl Literal for PortRange {}
 
 /// The [`ResourceTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-resourcetag.html) property type.
+///
+/// The resource tags that AWS Firewall Manager uses to determine if a particular resource should be
+/// included or excluded from the AWS Firewall Manager policy. Tags enable you to categorize your AWS
+/// resources in different ways, for example, by purpose, owner, or environment. Each tag consists of a
+/// key and an optional value. Firewall Manager combines the tags with "AND" so that, if you add more
+/// than one tag to a policy scope, a resource must have all the specified tags to be included or
+/// excluded. For more information, see [Working with Tag
+/// Editor](https://docs.aws.amazon.com/awsconsolehelpdocs/latest/gsg/tag-editor.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceTag {
     /// `Key`: required.
     ///
+    /// The resource tag key.
+    ///
     /// - Length: 1 to 128.
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The resource tag value.
     ///
     /// - Length: at most 256.
     pub value: Option<Val<String>>,
@@ -1013,15 +1477,161 @@ impl ToValue for ResourceTag {
 impl Literal for ResourceTag {}
 
 /// The [`SecurityServicePolicyData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-securityservicepolicydata.html) property type.
+///
+/// Details about the security service that is being used to protect the resources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityServicePolicyData {
     /// `ManagedServiceData`.
     ///
+    /// Details about the service that are specific to the service type, in JSON format.
+    ///
+    /// - Example: `DNS_FIREWALL`
+    ///
+    /// `"{\"type\":\"DNS_FIREWALL\",\"preProcessRuleGroups\":[{\"ruleGroupId\":\"rslvr-frg-1\",\"priority\":10}],\"postProcessRuleGroups\":[{\"ruleGroupId\":\"rslvr-frg-2\",\"priority\":9911}]}"`
+    ///
+    /// > Valid values for `preProcessRuleGroups` are between 1 and 99. Valid values for
+    /// `postProcessRuleGroups` are between 9901 and 10000.
+    /// - Example: `NETWORK_FIREWALL` - Centralized deployment model
+    ///
+    /// `"{\"type\":\"NETWORK_FIREWALL\",\"awsNetworkFirewallConfig\":{\"networkFirewallStatelessRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateless-rulegroup/test\",\"priority\":1}],\"networkFirewallStatelessDefaultActions\":[\"aws:forward_to_sfe\",\"customActionName\"],\"networkFirewallStatelessFragmentDefaultActions\":[\"aws:forward_to_sfe\",\"customActionName\"],\"networkFirewallStatelessCustomActions\":[{\"actionName\":\"customActionName\",\"actionDefinition\":{\"publishMetricAction\":{\"dimensions\":[{\"value\":\"metricdimensionvalue\"}]}}}],\"networkFirewallStatefulRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateful-rulegroup/test\"}],\"networkFirewallLoggingConfiguration\":{\"logDestinationConfigs\":[{\"logDestinationType\":\"S3\",\"logType\":\"ALERT\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}},{\"logDestinationType\":\"S3\",\"logType\":\"FLOW\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}}],\"overrideExistingConfig\":true}},\"firewallDeploymentModel\":{\"centralizedFirewallDeploymentModel\":{\"centralizedFirewallOrchestrationConfig\":{\"inspectionVpcIds\":[{\"resourceId\":\"vpc-1234\",\"accountId\":\"123456789011\"}],\"firewallCreationConfig\":{\"endpointLocation\":{\"availabilityZoneConfigList\":[{\"availabilityZoneId\":null,\"availabilityZoneName\":\"us-east-1a\",\"allowedIPV4CidrList\":[\"10.0.0.0/28\"]}]}},\"allowedIPV4CidrList\":[]}}}}"`
+    ///
+    /// To use the distributed deployment model, you must set
+    /// [FirewallDeploymentModel](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-networkfirewallpolicy.html)
+    /// to `DISTRIBUTED` .
+    /// - Example: `NETWORK_FIREWALL` - Distributed deployment model with automatic Availability Zone
+    ///   configuration
+    ///
+    /// `"{\"type\":\"NETWORK_FIREWALL\",\"networkFirewallStatelessRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateless-rulegroup/test\",\"priority\":1}],\"networkFirewallStatelessDefaultActions\":[\"aws:forward_to_sfe\",\"customActionName\"],\"networkFirewallStatelessFragmentDefaultActions\":[\"aws:forward_to_sfe\",\"customActionName\"],\"networkFirewallStatelessCustomActions\":[{\"actionName\":\"customActionName\",\"actionDefinition\":{\"publishMetricAction\":{\"dimensions\":[{\"value\":\"metricdimensionvalue\"}]}}}],\"networkFirewallStatefulRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateful-rulegroup/test\"}],\"networkFirewallOrchestrationConfig\":{\"singleFirewallEndpointPerVPC\":false,\"allowedIPV4CidrList\":[\"10.0.0.0/28\",\"192.168.0.0/28\"],\"routeManagementAction\":\"OFF\"},\"networkFirewallLoggingConfiguration\":{\"logDestinationConfigs\":[{\"logDestinationType\":\"S3\",\"logType\":\"ALERT\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}},{\"logDestinationType\":\"S3\",\"logType\":\"FLOW\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}}],\"overrideExistingConfig\":true}}"`
+    ///
+    /// With automatic Availbility Zone configuration, Firewall Manager chooses which Availability Zones to
+    /// create the endpoints in. To use the distributed deployment model, you must set
+    /// [FirewallDeploymentModel](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-networkfirewallpolicy.html)
+    /// to `DISTRIBUTED` .
+    /// - Example: `NETWORK_FIREWALL` - Distributed deployment model with automatic Availability Zone
+    ///   configuration and route management
+    ///
+    /// `"{\"type\":\"NETWORK_FIREWALL\",\"networkFirewallStatelessRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateless-rulegroup/test\",\"priority\":1}],\"networkFirewallStatelessDefaultActions\":[\"aws:forward_to_sfe\",\"customActionName\"],\"networkFirewallStatelessFragmentDefaultActions\":[\"aws:forward_to_sfe\",\"customActionName\"],\"networkFirewallStatelessCustomActions\":[{\"actionName\":\"customActionName\",\"actionDefinition\":{\"publishMetricAction\":{\"dimensions\":[{\"value\":\"metricdimensionvalue\"}]}}}],\"networkFirewallStatefulRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateful-rulegroup/test\"}],\"networkFirewallOrchestrationConfig\":{\"singleFirewallEndpointPerVPC\":false,\"allowedIPV4CidrList\":[\"10.0.0.0/28\",\"192.168.0.0/28\"],\"routeManagementAction\":\"MONITOR\",\"routeManagementTargetTypes\":[\"InternetGateway\"]},\"networkFirewallLoggingConfiguration\":{\"logDestinationConfigs\":[{\"logDestinationType\":\"S3\",\"logType\":\"ALERT\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}},{\"logDestinationType\":\"S3\",\"logType\":
+    /// \"FLOW\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}}],\"overrideExistingConfig\":true}}"`
+    ///
+    /// To use the distributed deployment model, you must set
+    /// [FirewallDeploymentModel](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-networkfirewallpolicy.html)
+    /// to `DISTRIBUTED` .
+    /// - Example: `NETWORK_FIREWALL` - Distributed deployment model with custom Availability Zone
+    ///   configuration
+    ///
+    /// `"{\"type\":\"NETWORK_FIREWALL\",\"networkFirewallStatelessRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateless-rulegroup/test\",\"priority\":1}],\"networkFirewallStatelessDefaultActions\":[\"aws:forward_to_sfe\",\"customActionName\"],\"networkFirewallStatelessFragmentDefaultActions\":[\"aws:forward_to_sfe\",\"fragmentcustomactionname\"],\"networkFirewallStatelessCustomActions\":[{\"actionName\":\"customActionName\",
+    /// \"actionDefinition\":{\"publishMetricAction\":{\"dimensions\":[{\"value\":\"metricdimensionvalue\"}]}}},{\"actionName\":\"fragmentcustomactionname\",\"actionDefinition\":{\"publishMetricAction\":{\"dimensions\":[{\"value\":\"fragmentmetricdimensionvalue\"}]}}}],\"networkFirewallStatefulRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateful-rulegroup/test\"}],\"networkFirewallOrchestrationConfig\":{\"firewallCreationConfig\":{
+    /// \"endpointLocation\":{\"availabilityZoneConfigList\":[{\"availabilityZoneName\":\"us-east-1a\",\"allowedIPV4CidrList\":[\"10.0.0.0/28\"]},{\"availabilityZoneName\":\"us-east-1b\",\"allowedIPV4CidrList\":[
+    /// \"10.0.0.0/28\"]}]}
+    /// },\"singleFirewallEndpointPerVPC\":false,\"allowedIPV4CidrList\":null,\"routeManagementAction\":\"OFF\",\"networkFirewallLoggingConfiguration\":{\"logDestinationConfigs\":[{\"logDestinationType\":\"S3\",\"logType\":\"ALERT\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}},{\"logDestinationType\":\"S3\",\"logType\":\"FLOW\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}}],\"overrideExistingConfig\":boolean}}"`
+    ///
+    /// With custom Availability Zone configuration, you define which specific Availability Zones to create
+    /// endpoints in by configuring `firewallCreationConfig` . To configure the Availability Zones in
+    /// `firewallCreationConfig` , specify either the `availabilityZoneName` or `availabilityZoneId`
+    /// parameter, not both parameters.
+    ///
+    /// To use the distributed deployment model, you must set
+    /// [FirewallDeploymentModel](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-networkfirewallpolicy.html)
+    /// to `DISTRIBUTED` .
+    /// - Example: `NETWORK_FIREWALL` - Distributed deployment model with custom Availability Zone
+    ///   configuration and route management
+    ///
+    /// `"{\"type\":\"NETWORK_FIREWALL\",\"networkFirewallStatelessRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateless-rulegroup/test\",\"priority\":1}],\"networkFirewallStatelessDefaultActions\":[\"aws:forward_to_sfe\",\"customActionName\"],\"networkFirewallStatelessFragmentDefaultActions\":[\"aws:forward_to_sfe\",\"fragmentcustomactionname\"],\"networkFirewallStatelessCustomActions\":[{\"actionName\":\"customActionName\",\"actionDefinition\":{\"publishMetricAction\":{\"dimensions\":[{\"value\":\"metricdimensionvalue\"}]}}},{\"actionName\":\"fragmentcustomactionname\",\"actionDefinition\":{\"publishMetricAction\":{\"dimensions\":[{\"value\":\"fragmentmetricdimensionvalue\"}]}}}],\"networkFirewallStatefulRuleGroupReferences\":[{\"resourceARN\":\"arn:aws:network-firewall:us-east-1:123456789011:stateful-rulegroup/test\"}],\"networkFirewallOrchestrationConfig\":{\"firewallCreationConfig\":{\"endpointLocation\":{\"availabilityZoneConfigList\":[{\"availabilityZoneName\":\"us-east-1a\",\"allowedIPV4CidrList\":[\"10.0.0.0/28\"]},{\"availabilityZoneName\":\"us-east-1b\",\"allowedIPV4CidrList\":[\"10.0.0.0/28\"]}]}},\"singleFirewallEndpointPerVPC\":false,\"allowedIPV4CidrList\":null,\"routeManagementAction\":\"MONITOR\",\"routeManagementTargetTypes\":[\"InternetGateway\"],\"routeManagementConfig\":{\"allowCrossAZTrafficIfNoEndpoint\":true}},\"networkFirewallLoggingConfiguration\":{\"logDestinationConfigs\":[{\"logDestinationType\":\"S3\",\"logType\":\"ALERT\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}},{\"logDestinationType\":\"S3\",\"logType\":\"FLOW\",\"logDestination\":{\"bucketName\":\"s3-bucket-name\"}}],\"overrideExistingConfig\":boolean}}"`
+    ///
+    /// To use the distributed deployment model, you must set
+    /// [FirewallDeploymentModel](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-networkfirewallpolicy.html)
+    /// to `DISTRIBUTED` .
+    /// - Example: `THIRD_PARTY_FIREWALL` - Palo Alto Networks Cloud Next-Generation Firewall centralized
+    ///   deployment model
+    ///
+    /// `"{ \"type\":\"THIRD_PARTY_FIREWALL\", \"thirdPartyFirewall\":\"PALO_ALTO_NETWORKS_CLOUD_NGFW\",
+    /// \"thirdPartyFirewallConfig\":{ \"thirdPartyFirewallPolicyList\":[\"global-1\"]
+    /// },\"firewallDeploymentModel\":{\"centralizedFirewallDeploymentModel\":{\"centralizedFirewallOrchestrationConfig\":{\"inspectionVpcIds\":[{\"resourceId\":\"vpc-1234\",\"accountId\":\"123456789011\"}],\"firewallCreationConfig\":{\"endpointLocation\":{\"availabilityZoneConfigList\":[{\"availabilityZoneId\":null,\"availabilityZoneName\":\"us-east-1a\",\"allowedIPV4CidrList\":[\"10.0.0.0/28\"]}]}},\"allowedIPV4CidrList\":[]}}}}"`
+    ///
+    /// To use the distributed deployment model, you must set
+    /// [FirewallDeploymentModel](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-thirdpartyfirewallpolicy.html)
+    /// to `CENTRALIZED` .
+    /// - Example: `THIRD_PARTY_FIREWALL` - Palo Alto Networks Cloud Next-Generation Firewall distributed
+    ///   deployment model
+    ///
+    /// `"{\"type\":\"THIRD_PARTY_FIREWALL\",\"thirdPartyFirewall\":\"PALO_ALTO_NETWORKS_CLOUD_NGFW\",\"thirdPartyFirewallConfig\":{\"thirdPartyFirewallPolicyList\":[\"global-1\"]
+    /// },\"firewallDeploymentModel\":{ \"distributedFirewallDeploymentModel\":{
+    /// \"distributedFirewallOrchestrationConfig\":{\"firewallCreationConfig\":{\"endpointLocation\":{
+    /// \"availabilityZoneConfigList\":[ {\"availabilityZoneName\":\"${AvailabilityZone}\" } ] } },
+    /// \"allowedIPV4CidrList\":[ ] } } } }"`
+    ///
+    /// To use the distributed deployment model, you must set
+    /// [FirewallDeploymentModel](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-thirdpartyfirewallpolicy.html)
+    /// to `DISTRIBUTED` .
+    /// - Specification for `SHIELD_ADVANCED` for Amazon CloudFront distributions
+    ///
+    /// `"{\"type\":\"SHIELD_ADVANCED\",\"automaticResponseConfiguration\":
+    /// {\"automaticResponseStatus\":\"ENABLED|IGNORED|DISABLED\",
+    /// \"automaticResponseAction\":\"BLOCK|COUNT\"}, \"overrideCustomerWebaclClassic\":true|false}"`
+    ///
+    /// For example: `"{\"type\":\"SHIELD_ADVANCED\",\"automaticResponseConfiguration\":
+    /// {\"automaticResponseStatus\":\"ENABLED\", \"automaticResponseAction\":\"COUNT\"}}"`
+    ///
+    /// The default value for `automaticResponseStatus` is `IGNORED` . The value for
+    /// `automaticResponseAction` is only required when `automaticResponseStatus` is set to `ENABLED` . The
+    /// default value for `overrideCustomerWebaclClassic` is `false` .
+    ///
+    /// For other resource types that you can protect with a Shield Advanced policy, this
+    /// `ManagedServiceData` configuration is an empty string.
+    /// - Example: `WAFV2`
+    ///
+    /// `"{\"type\":\"WAFV2\",\"preProcessRuleGroups\":[{\"ruleGroupArn\":null,\"overrideAction\":{\"type\":\"NONE\"},\"managedRuleGroupIdentifier\":{\"version\":null,\"vendorName\":\"AWS\",\"managedRuleGroupName\":\"AWSManagedRulesAmazonIpReputationList\"},\"ruleGroupType\":\"ManagedRuleGroup\",\"excludeRules\":[{\"name\":\"NoUserAgent_HEADER\"}]}],\"postProcessRuleGroups\":[],\"defaultAction\":{\"type\":\"ALLOW\"},\"overrideCustomerWebACLAssociation\":false,\"loggingConfiguration\":{\"logDestinationConfigs\":[\"arn:aws:firehose:us-west-2:12345678912:deliverystream/aws-waf-logs-fms-admin-destination\"],\"redactedFields\":[{\"redactedFieldType\":\"SingleHeader\",\"redactedFieldValue\":\"Cookies\"},{\"redactedFieldType\":\"Method\"}]}}"`
+    ///
+    /// In the `loggingConfiguration` , you can specify one `logDestinationConfigs` , you can optionally
+    /// provide up to 20 `redactedFields` , and the `RedactedFieldType` must be one of `URI` ,
+    /// `QUERY_STRING` , `HEADER` , or `METHOD` .
+    /// - Example: `AWS WAF Classic`
+    ///
+    /// `"{\"type\": \"WAF\", \"ruleGroups\": [{\"id\":\"12345678-1bcd-9012-efga-0987654321ab\",
+    /// \"overrideAction\" : {\"type\": \"COUNT\"}}], \"defaultAction\": {\"type\": \"BLOCK\"}}"`
+    /// - Example: `WAFV2` - AWS Firewall Manager support for AWS WAF managed rule group versioning
+    ///
+    /// `"{\"type\":\"WAFV2\",\"preProcessRuleGroups\":[{\"ruleGroupArn\":null,\"overrideAction\":{\"type\":\"NONE\"},\"managedRuleGroupIdentifier\":{\"versionEnabled\":true,\"version\":\"Version_2.0\",\"vendorName\":\"AWS\",\"managedRuleGroupName\":\"AWSManagedRulesCommonRuleSet\"},\"ruleGroupType\":\"ManagedRuleGroup\",\"excludeRules\":[{\"name\":\"NoUserAgent_HEADER\"}]}],\"postProcessRuleGroups\":[],\"defaultAction\":{\"type\":\"ALLOW\"},\"overrideCustomerWebACLAssociation\":false,\"loggingConfiguration\":{\"logDestinationConfigs\":[\"arn:aws:firehose:us-west-2:12345678912:deliverystream/aws-waf-logs-fms-admin-destination\"],\"redactedFields\":[{\"redactedFieldType\":\"SingleHeader\",\"redactedFieldValue\":\"Cookies\"},{\"redactedFieldType\":\"Method\"}]}}"`
+    ///
+    /// To use a specific version of a AWS WAF managed rule group in your Firewall Manager policy, you must
+    /// set `versionEnabled` to `true` , and set `version` to the version you'd like to use. If you don't
+    /// set `versionEnabled` to `true` , or if you omit `versionEnabled` , then Firewall Manager uses the
+    /// default version of the AWS WAF managed rule group.
+    /// - Example: `SECURITY_GROUPS_COMMON`
+    ///
+    /// `"{\"type\":\"SECURITY_GROUPS_COMMON\",\"revertManualSecurityGroupChanges\":false,\"exclusiveResourceSecurityGroupManagement\":false,
+    /// \"applyToAllEC2InstanceENIs\":false,\"securityGroups\":[{\"id\":\" sg-000e55995d61a06bd\"}]}"`
+    /// - Example: Shared VPCs. Apply the preceding policy to resources in shared VPCs as well as to those
+    ///   in VPCs that the account owns
+    ///
+    /// `"{\"type\":\"SECURITY_GROUPS_COMMON\",\"revertManualSecurityGroupChanges\":false,\"exclusiveResourceSecurityGroupManagement\":false,
+    /// \"applyToAllEC2InstanceENIs\":false,\"includeSharedVPC\":true,\"securityGroups\":[{\"id\":\"
+    /// sg-000e55995d61a06bd\"}]}"`
+    /// - Example: `SECURITY_GROUPS_CONTENT_AUDIT`
+    ///
+    /// `"{\"type\":\"SECURITY_GROUPS_CONTENT_AUDIT\",\"securityGroups\":[{\"id\":\"sg-000e55995d61a06bd\"}],\"securityGroupAction\":{\"type\":\"ALLOW\"}}"`
+    ///
+    /// The security group action for content audit can be `ALLOW` or `DENY` . For `ALLOW` , all in-scope
+    /// security group rules must be within the allowed range of the policy's security group rules. For
+    /// `DENY` , all in-scope security group rules must not contain a value or a range that matches a rule
+    /// value or range in the policy security group.
+    /// - Example: `SECURITY_GROUPS_USAGE_AUDIT`
+    ///
+    /// `"{\"type\":\"SECURITY_GROUPS_USAGE_AUDIT\",\"deleteUnusedSecurityGroups\":true,\"coalesceRedundantSecurityGroups\":true}"`
+    ///
     /// - Length: 1 to 30000.
     pub managed_service_data: Option<Val<String>>,
     /// `PolicyOption`.
+    ///
+    /// Contains the settings to configure a network ACL policy, a AWS Network Firewall firewall policy
+    /// deployment model, or a third-party firewall policy.
     pub policy_option: Option<Val<PolicyOption>>,
     /// `Type`: required.
+    ///
+    /// The service that the policy is using to protect the resources. This specifies the type of policy
+    /// that is created, either an AWS WAF policy, a Shield Advanced policy, or a security group policy. For
+    /// security group policies, Firewall Manager supports one security group for each common policy and for
+    /// each content audit policy. This is an adjustable limit that you can increase by contacting SUPlong .
     pub type_: Option<Val<PolicyType>>,
 }
 
@@ -1084,9 +1694,13 @@ impl ToValue for SecurityServicePolicyData {
 impl Literal for SecurityServicePolicyData {}
 
 /// The [`ThirdPartyFirewallPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fms-policy-thirdpartyfirewallpolicy.html) property type.
+///
+/// Configures the deployment model for the third-party firewall.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThirdPartyFirewallPolicy {
     /// `FirewallDeploymentModel`: required.
+    ///
+    /// Defines the deployment model to use for the third-party firewall policy.
     pub firewall_deployment_model: Option<Val<FirewallDeploymentModel>>,
 }
 
@@ -1167,9 +1781,18 @@ impl FirewallDeploymentModel {
             FirewallDeploymentModel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FirewallDeploymentModel {
+    const VALUES: &'static [&'static str] = &["DISTRIBUTED", "CENTRALIZED"];
+    fn as_str(&self) -> &str {
+        FirewallDeploymentModel::as_str(self)
     }
 }
 
@@ -1241,9 +1864,30 @@ impl PolicyType {
             PolicyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PolicyType {
+    const VALUES: &'static [&'static str] = &[
+        "WAF",
+        "WAFV2",
+        "SHIELD_ADVANCED",
+        "SECURITY_GROUPS_COMMON",
+        "SECURITY_GROUPS_CONTENT_AUDIT",
+        "SECURITY_GROUPS_USAGE_AUDIT",
+        "NETWORK_FIREWALL",
+        "THIRD_PARTY_FIREWALL",
+        "DNS_FIREWALL",
+        "IMPORT_NETWORK_FIREWALL",
+        "NETWORK_ACL_COMMON",
+    ];
+    fn as_str(&self) -> &str {
+        PolicyType::as_str(self)
     }
 }
 
@@ -1297,9 +1941,18 @@ impl ResourceTagLogicalOperator {
             ResourceTagLogicalOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceTagLogicalOperator {
+    const VALUES: &'static [&'static str] = &["AND", "OR"];
+    fn as_str(&self) -> &str {
+        ResourceTagLogicalOperator::as_str(self)
     }
 }
 
@@ -1344,9 +1997,18 @@ impl RuleAction {
             RuleAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleAction {
+    const VALUES: &'static [&'static str] = &["allow", "deny"];
+    fn as_str(&self) -> &str {
+        RuleAction::as_str(self)
     }
 }
 

@@ -5,20 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::FMS::ResourceSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-fms-resourceset.html) resource type.
 ///
+/// A set of resources to include in a policy.
+///
 /// Build it with [`ResourceSet::builder`]; adding it to a stack returns a [`ResourceSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceSet {
     /// `Description`.
+    ///
+    /// A description of the resource set.
     ///
     /// - Length: at most 256.
     /// - Pattern: `^([a-zA-Z0-9_.:/=+\-@\s]*)$`.
     pub description: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The descriptive name of the resource set. You can't change the name of a resource set after you
+    /// create it.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^([a-zA-Z0-9_.:/=+\-@\s]+)$`.
     pub name: Option<Val<String>>,
     /// `ResourceTypeList`: required.
+    ///
+    /// Determines the resources that can be associated to the resource set. Depending on your setting for
+    /// max results and the number of resource sets, a single call might not return the full list.
     pub resource_type_list: Option<Val<Vec<String>>>,
     /// `Resources`.
     pub resources: Option<Val<Vec<String>>>,
@@ -140,6 +150,9 @@ impl Deref for ResourceSetHandle {
 
 impl ResourceSetHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// A unique identifier for the resource set. This ID is returned in the responses to create and list
+    /// commands. You provide it to operations like update and delete.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,28 +5,97 @@ use crate::rt::*;
 
 /// The [`AWS::Forecast::Dataset`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-forecast-dataset.html) resource type.
 ///
+/// Creates an Amazon Forecast dataset.
+///
+/// > Amazon Forecast is no longer available to new customers. Existing customers of Amazon Forecast can
+/// continue to use the service as normal. [Learn
+/// more"](https://docs.aws.amazon.com/machine-learning/transition-your-amazon-forecast-usage-to-amazon-sagemaker-canvas/)
+///
+/// The information about the dataset that you provide helps Forecast understand how to consume the data
+/// for model training. This includes the following:
+///
+/// - *`DataFrequency`* - How frequently your historical time-series data is collected.
+/// - *`Domain`* and *`DatasetType`* - Each dataset has an associated dataset domain and a type within
+///   the domain. Amazon Forecast provides a list of predefined domains and types within each domain.
+///   For each unique dataset domain and type within the domain, Amazon Forecast requires your data to
+///   include a minimum set of predefined fields.
+/// - *`Schema`* - A schema specifies the fields in the dataset, including the field name and data type.
+///
+/// After creating a dataset, you import your training data into it and add the dataset to a dataset
+/// group. You use the dataset group to create a predictor. For more information, see [Importing
+/// datasets](https://docs.aws.amazon.com/forecast/latest/dg/howitworks-datasets-groups.html) .
+///
+/// To get a list of all your datasets, use the
+/// [ListDatasets](https://docs.aws.amazon.com/forecast/latest/dg/API_ListDatasets.html) operation.
+///
+/// For example Forecast datasets, see the [Amazon Forecast Sample GitHub
+/// repository](https://docs.aws.amazon.com/https://github.com/aws-samples/amazon-forecast-samples) .
+///
+/// > The `Status` of a dataset must be `ACTIVE` before you can import training data. Use the
+/// [DescribeDataset](https://docs.aws.amazon.com/forecast/latest/dg/API_DescribeDataset.html) operation
+/// to get the status.
+///
 /// Build it with [`Dataset::builder`]; adding it to a stack returns a [`DatasetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dataset {
     /// `DataFrequency`.
+    ///
+    /// The frequency of data collection. This parameter is required for RELATED_TIME_SERIES datasets.
+    ///
+    /// Valid intervals are an integer followed by Y (Year), M (Month), W (Week), D (Day), H (Hour), and min
+    /// (Minute). For example, "1D" indicates every day and "15min" indicates every 15 minutes. You cannot
+    /// specify a value that would overlap with the next larger frequency. That means, for example, you
+    /// cannot specify a frequency of 60 minutes, because that is equivalent to 1 hour. The valid values for
+    /// each frequency are the following:
+    ///
+    /// - Minute - 1-59
+    /// - Hour - 1-23
+    /// - Day - 1-6
+    /// - Week - 1-4
+    /// - Month - 1-11
+    /// - Year - 1
+    ///
+    /// Thus, if you want every other week forecasts, specify "2W". Or, if you want quarterly forecasts, you
+    /// specify "3M".
     ///
     /// - Length: 1 to 5.
     /// - Pattern: `^Y|M|W|D|H|30min|15min|10min|5min|1min$`.
     pub data_frequency: Option<Val<String>>,
     /// `DatasetName`: required. Changing it replaces the resource.
     ///
+    /// The name of the dataset.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]*`.
     pub dataset_name: Option<Val<String>>,
     /// `DatasetType`: required.
+    ///
+    /// The dataset type.
     pub dataset_type: Option<Val<DatasetType>>,
     /// `Domain`: required.
+    ///
+    /// The domain associated with the dataset.
     pub domain: Option<Val<Domain>>,
     /// `EncryptionConfig`.
+    ///
+    /// A Key Management Service (KMS) key and the Identity and Access Management (IAM) role that Amazon
+    /// Forecast can assume to access the key.
     pub encryption_config: Option<Val<EncryptionConfig>>,
     /// `Schema`: required.
+    ///
+    /// The schema for the dataset. The schema attributes and their order must match the fields in your
+    /// data. The dataset `Domain` and `DatasetType` that you choose determine the minimum required fields
+    /// in your training data. For information about the required fields for a specific dataset domain and
+    /// type, see [Dataset Domains and Dataset
+    /// Types](https://docs.aws.amazon.com/forecast/latest/dg/howitworks-domains-ds-types.html) .
     pub schema: Option<Val<Schema>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tags>>>,
@@ -156,6 +225,8 @@ impl Deref for DatasetHandle {
 
 impl DatasetHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the dataset.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -231,15 +302,27 @@ impl ToValue for AttributesItem {
 impl Literal for AttributesItem {}
 
 /// The [`EncryptionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-forecast-dataset-encryptionconfig.html) property type.
+///
+/// An AWS Key Management Service (KMS) key and an AWS Identity and Access Management (IAM) role that
+/// Amazon Forecast can assume to access the key. You can specify this optional object in the
+/// [CreateDataset](https://docs.aws.amazon.com/forecast/latest/dg/API_CreateDataset.html) and
+/// [CreatePredictor](https://docs.aws.amazon.com/forecast/latest/dg/API_CreatePredictor.html) requests.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfig {
     /// `KmsKeyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the KMS key.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `arn:aws[-a-z]*:kms:.*:key/.*`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The ARN of the IAM role that Amazon Forecast can assume to access the AWS  key.
+    ///
+    /// Passing a role across AWS accounts is not allowed. If you pass a role that isn't in your account,
+    /// you get an `InvalidInputException` error.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[a-zA-Z0-9\-\_\.\/\:]+$`.
@@ -297,9 +380,13 @@ impl ToValue for EncryptionConfig {
 impl Literal for EncryptionConfig {}
 
 /// The [`Schema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-forecast-dataset-schema.html) property type.
+///
+/// Defines the fields of a dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schema {
     /// `Attributes`.
+    ///
+    /// An array of attributes specifying the name and type of each field in a dataset.
     ///
     /// - Items: 1 to 100.
     pub attributes: Option<Val<Vec<AttributesItem>>>,
@@ -455,9 +542,18 @@ impl AttributeType {
             AttributeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AttributeType {
+    const VALUES: &'static [&'static str] = &["string", "integer", "float", "timestamp", "geolocation"];
+    fn as_str(&self) -> &str {
+        AttributeType::as_str(self)
     }
 }
 
@@ -508,9 +604,18 @@ impl DatasetType {
             DatasetType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DatasetType {
+    const VALUES: &'static [&'static str] = &["TARGET_TIME_SERIES", "RELATED_TIME_SERIES", "ITEM_METADATA"];
+    fn as_str(&self) -> &str {
+        DatasetType::as_str(self)
     }
 }
 
@@ -571,9 +676,19 @@ impl Domain {
             Domain::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Domain {
+    const VALUES: &'static [&'static str] =
+        &["RETAIL", "CUSTOM", "INVENTORY_PLANNING", "EC2_CAPACITY", "WORK_FORCE", "WEB_TRAFFIC", "METRICS"];
+    fn as_str(&self) -> &str {
+        Domain::as_str(self)
     }
 }
 

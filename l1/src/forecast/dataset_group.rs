@@ -5,19 +5,63 @@ use crate::rt::*;
 
 /// The [`AWS::Forecast::DatasetGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-forecast-datasetgroup.html) resource type.
 ///
+/// Creates a dataset group, which holds a collection of related datasets. You can add datasets to the
+/// dataset group when you create the dataset group, or later by using the
+/// [UpdateDatasetGroup](https://docs.aws.amazon.com/forecast/latest/dg/API_UpdateDatasetGroup.html)
+/// operation.
+///
+/// > Amazon Forecast is no longer available to new customers. Existing customers of Amazon Forecast can
+/// continue to use the service as normal. [Learn
+/// more"](https://docs.aws.amazon.com/machine-learning/transition-your-amazon-forecast-usage-to-amazon-sagemaker-canvas/)
+///
+/// After creating a dataset group and adding datasets, you use the dataset group when you create a
+/// predictor. For more information, see [Dataset
+/// groups](https://docs.aws.amazon.com/forecast/latest/dg/howitworks-datasets-groups.html) .
+///
+/// To get a list of all your datasets groups, use the
+/// [ListDatasetGroups](https://docs.aws.amazon.com/forecast/latest/dg/API_ListDatasetGroups.html)
+/// operation.
+///
+/// > The `Status` of a dataset group must be `ACTIVE` before you can use the dataset group to create a
+/// predictor. To get the status, use the
+/// [DescribeDatasetGroup](https://docs.aws.amazon.com/forecast/latest/dg/API_DescribeDatasetGroup.html)
+/// operation.
+///
 /// Build it with [`DatasetGroup::builder`]; adding it to a stack returns a [`DatasetGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatasetGroup {
     /// `DatasetArns`.
+    ///
+    /// An array of Amazon Resource Names (ARNs) of the datasets that you want to include in the dataset
+    /// group.
     pub dataset_arns: Option<Val<Vec<String>>>,
     /// `DatasetGroupName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the dataset group.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]*`.
     pub dataset_group_name: Option<Val<String>>,
     /// `Domain`: required.
+    ///
+    /// The domain associated with the dataset group. When you add a dataset to a dataset group, this value
+    /// and the value specified for the `Domain` parameter of the
+    /// [CreateDataset](https://docs.aws.amazon.com/forecast/latest/dg/API_CreateDataset.html) operation
+    /// must match.
+    ///
+    /// The `Domain` and `DatasetType` that you choose determine the fields that must be present in training
+    /// data that you import to a dataset. For example, if you choose the `RETAIL` domain and
+    /// `TARGET_TIME_SERIES` as the `DatasetType` , Amazon Forecast requires that `item_id` , `timestamp` ,
+    /// and `demand` fields are present in your data. For more information, see [Dataset
+    /// groups](https://docs.aws.amazon.com/forecast/latest/dg/howitworks-datasets-groups.html) .
     pub domain: Option<Val<Domain>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -126,6 +170,8 @@ impl Deref for DatasetGroupHandle {
 
 impl DatasetGroupHandle {
     /// `Fn::GetAtt` `DatasetGroupArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the dataset group.
     pub fn attr_dataset_group_arn(&self) -> Val<String> {
         self.0.get_att("DatasetGroupArn")
     }
@@ -247,9 +293,19 @@ impl Domain {
             Domain::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Domain {
+    const VALUES: &'static [&'static str] =
+        &["RETAIL", "CUSTOM", "INVENTORY_PLANNING", "EC2_CAPACITY", "WORK_FORCE", "WEB_TRAFFIC", "METRICS"];
+    fn as_str(&self) -> &str {
+        Domain::as_str(self)
     }
 }
 

@@ -5,33 +5,70 @@ use crate::rt::*;
 
 /// The [`AWS::FraudDetector::Detector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-frauddetector-detector.html) resource type.
 ///
+/// Manages a detector and associated detector versions.
+///
 /// Build it with [`Detector::builder`]; adding it to a stack returns a [`DetectorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Detector {
     /// `AssociatedModels`.
     ///
+    /// The models to associate with this detector. You must provide the ARNs of all the models you want to
+    /// associate.
+    ///
     /// - Items: at most 10.
     pub associated_models: Option<Val<Vec<Model>>>,
     /// `Description`.
+    ///
+    /// The detector description.
     ///
     /// - Length: 1 to 128.
     pub description: Option<Val<String>>,
     /// `DetectorId`: required. Changing it replaces the resource.
     ///
+    /// The name of the detector.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-z_-]+$`.
     pub detector_id: Option<Val<String>>,
     /// `DetectorVersionStatus`.
+    ///
+    /// The status of the detector version. If a value is not provided for this property, AWS CloudFormation
+    /// assumes `DRAFT` status.
+    ///
+    /// Valid values: `ACTIVE | DRAFT`
     pub detector_version_status: Option<Val<DetectorVersionStatus>>,
     /// `EventType`: required.
+    ///
+    /// The event type associated with this detector.
     pub event_type: Option<Val<EventType>>,
     /// `RuleExecutionMode`.
+    ///
+    /// The rule execution mode for the rules included in the detector version.
+    ///
+    /// Valid values: `FIRST_MATCHED | ALL_MATCHED` Default value: `FIRST_MATCHED`
+    ///
+    /// You can define and edit the rule mode at the detector version level, when it is in draft status.
+    ///
+    /// If you specify `FIRST_MATCHED` , Amazon Fraud Detector evaluates rules sequentially, first to last,
+    /// stopping at the first matched rule. Amazon Fraud dectector then provides the outcomes for that
+    /// single rule.
+    ///
+    /// If you specifiy `ALL_MATCHED` , Amazon Fraud Detector evaluates all rules and returns the outcomes
+    /// for all matched rules.
     pub rule_execution_mode: Option<Val<RuleExecutionMode>>,
     /// `Rules`: required.
+    ///
+    /// The rules to include in the detector version.
     ///
     /// - Items: at least 1.
     pub rules: Option<Val<Vec<Rule>>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -173,30 +210,44 @@ impl Deref for DetectorHandle {
 
 impl DetectorHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The detector ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `DetectorVersionId`.
+    ///
+    /// The name of the detector.
     pub fn attr_detector_version_id(&self) -> Val<String> {
         self.0.get_att("DetectorVersionId")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// Timestamp of when detector was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// Timestamp of when detector was last updated.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }
     /// `Fn::GetAtt` `EventType.Arn`.
+    ///
+    /// The detector ARN.
     pub fn attr_event_type_arn(&self) -> Val<String> {
         self.0.get_att("EventType.Arn")
     }
     /// `Fn::GetAtt` `EventType.CreatedTime`.
+    ///
+    /// Timestamp of when the detector was created.
     pub fn attr_event_type_created_time(&self) -> Val<String> {
         self.0.get_att("EventType.CreatedTime")
     }
     /// `Fn::GetAtt` `EventType.LastUpdatedTime`.
+    ///
+    /// Timestamp of when the detector was last updated.
     pub fn attr_event_type_last_updated_time(&self) -> Val<String> {
         self.0.get_att("EventType.LastUpdatedTime")
     }
@@ -211,23 +262,40 @@ impl DetectorHandle {
 }
 
 /// The [`EntityType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-frauddetector-detector-entitytype.html) property type.
+///
+/// The entity type details.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EntityType {
-    /// `Arn`.
-    pub arn: Option<Val<String>>,
-    /// `CreatedTime`.
-    pub created_time: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The entity type description.
     ///
     /// - Length: 1 to 256.
     pub description: Option<Val<String>>,
     /// `Inline`.
+    ///
+    /// Indicates whether the resource is defined within this CloudFormation template and impacts the
+    /// create, update, and delete behavior of the stack. If the value is `true` , CloudFormation will
+    /// create/update/delete the resource when creating/updating/deleting the stack. If the value is `false`
+    /// , CloudFormation will validate that the object exists and then use it within the resource without
+    /// making changes to the object.
+    ///
+    /// For example, when creating `AWS::FraudDetector::Detector` you must define at least two variables.
+    /// You can set `Inline=true` for these Variables and CloudFormation will create/update/delete the
+    /// variables as part of stack operations. However, if you set `Inline=false` , CloudFormation will
+    /// associate the variables to your detector but not execute any changes to the variables.
     pub inline: Option<Val<bool>>,
-    /// `LastUpdatedTime`.
-    pub last_updated_time: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The entity type name.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -247,11 +315,8 @@ impl EntityType {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "Arn", &self.arn);
-        put(&mut m, "CreatedTime", &self.created_time);
         put(&mut m, "Description", &self.description);
         put(&mut m, "Inline", &self.inline);
-        put(&mut m, "LastUpdatedTime", &self.last_updated_time);
         put(&mut m, "Name", &self.name);
         put(&mut m, "Tags", &self.tags);
         m
@@ -263,16 +328,6 @@ impl EntityType {
 pub struct EntityTypeBuilder(EntityType);
 
 impl EntityTypeBuilder {
-    /// Sets `Arn`.
-    pub fn arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.arn = Some(value.into());
-        self
-    }
-    /// Sets `CreatedTime`.
-    pub fn created_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.created_time = Some(value.into());
-        self
-    }
     /// Sets `Description`.
     pub fn description(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.description = Some(value.into());
@@ -281,11 +336,6 @@ impl EntityTypeBuilder {
     /// Sets `Inline`.
     pub fn inline(mut self, value: impl Into<Val<bool>>) -> Self {
         self.0.inline = Some(value.into());
-        self
-    }
-    /// Sets `LastUpdatedTime`.
-    pub fn last_updated_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.last_updated_time = Some(value.into());
         self
     }
     /// Sets `Name`.
@@ -318,38 +368,61 @@ impl ToValue for EntityType {
 impl Literal for EntityType {}
 
 /// The [`EventType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-frauddetector-detector-eventtype.html) property type.
+///
+/// The event type details.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventType {
-    /// `Arn`.
-    pub arn: Option<Val<String>>,
-    /// `CreatedTime`.
-    pub created_time: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The event type description.
     ///
     /// - Length: 1 to 128.
     pub description: Option<Val<String>>,
     /// `EntityTypes`.
     ///
+    /// The event type entity types.
+    ///
     /// - Items: at least 1.
     pub entity_types: Option<Val<Vec<EntityType>>>,
     /// `EventVariables`.
     ///
+    /// The event type event variables.
+    ///
     /// - Items: at least 1.
     pub event_variables: Option<Val<Vec<EventVariable>>>,
     /// `Inline`.
+    ///
+    /// Indicates whether the resource is defined within this CloudFormation template and impacts the
+    /// create, update, and delete behavior of the stack. If the value is `true` , CloudFormation will
+    /// create/update/delete the resource when creating/updating/deleting the stack. If the value is `false`
+    /// , CloudFormation will validate that the object exists and then use it within the resource without
+    /// making changes to the object.
+    ///
+    /// For example, when creating `AWS::FraudDetector::Detector` you must define at least two variables.
+    /// You can set `Inline=true` for these variables and CloudFormation will create/update/delete the
+    /// Variables as part of stack operations. However, if you set `Inline=false` , CloudFormation will
+    /// associate the variables to your detector but not execute any changes to the variables.
     pub inline: Option<Val<bool>>,
     /// `Labels`.
     ///
+    /// The event type labels.
+    ///
     /// - Items: at least 2.
     pub labels: Option<Val<Vec<Label>>>,
-    /// `LastUpdatedTime`.
-    pub last_updated_time: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The event type name.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-z_-]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -369,14 +442,11 @@ impl EventType {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "Arn", &self.arn);
-        put(&mut m, "CreatedTime", &self.created_time);
         put(&mut m, "Description", &self.description);
         put(&mut m, "EntityTypes", &self.entity_types);
         put(&mut m, "EventVariables", &self.event_variables);
         put(&mut m, "Inline", &self.inline);
         put(&mut m, "Labels", &self.labels);
-        put(&mut m, "LastUpdatedTime", &self.last_updated_time);
         put(&mut m, "Name", &self.name);
         put(&mut m, "Tags", &self.tags);
         m
@@ -388,16 +458,6 @@ impl EventType {
 pub struct EventTypeBuilder(EventType);
 
 impl EventTypeBuilder {
-    /// Sets `Arn`.
-    pub fn arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.arn = Some(value.into());
-        self
-    }
-    /// Sets `CreatedTime`.
-    pub fn created_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.created_time = Some(value.into());
-        self
-    }
     /// Sets `Description`.
     pub fn description(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.description = Some(value.into());
@@ -438,11 +498,6 @@ impl EventTypeBuilder {
         self.0.labels = Some(value.into());
         self
     }
-    /// Sets `LastUpdatedTime`.
-    pub fn last_updated_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.last_updated_time = Some(value.into());
-        self
-    }
     /// Sets `Name`.
     pub fn name(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.name = Some(value.into());
@@ -473,33 +528,68 @@ impl ToValue for EventType {
 impl Literal for EventType {}
 
 /// The [`EventVariable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-frauddetector-detector-eventvariable.html) property type.
+///
+/// The event type variable for the detector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventVariable {
-    /// `Arn`.
-    pub arn: Option<Val<String>>,
-    /// `CreatedTime`.
-    pub created_time: Option<Val<String>>,
     /// `DataSource`.
+    ///
+    /// The data source of the event variable.
+    ///
+    /// Valid values: `EVENT | EXTERNAL_MODEL_SCORE`
+    ///
+    /// When defining a variable within a detector, you can only use the `EVENT` value for DataSource when
+    /// the *Inline* property is set to true. If the *Inline* property is set false, you can use either
+    /// `EVENT` or `MODEL_SCORE` for DataSource.
     pub data_source: Option<Val<DataSource>>,
     /// `DataType`.
+    ///
+    /// The data type of the event variable.
+    ///
+    /// Valid values: `STRING | INTEGER | BOOLEAN | FLOAT`
     pub data_type: Option<Val<DataType>>,
     /// `DefaultValue`.
+    ///
+    /// The default value of the event variable. This is required if you are providing the details of your
+    /// variables instead of the ARN.
     pub default_value: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the event variable.
     ///
     /// - Length: 1 to 256.
     pub description: Option<Val<String>>,
     /// `Inline`.
+    ///
+    /// Indicates whether the resource is defined within this CloudFormation template and impacts the
+    /// create, update, and delete behavior of the stack. If the value is `true` , CloudFormation will
+    /// create/update/delete the resource when creating/updating/deleting the stack. If the value is `false`
+    /// , CloudFormation will validate that the object exists and then use it within the resource without
+    /// making changes to the object.
+    ///
+    /// For example, when creating `AWS::FraudDetector::Detector` you must define at least two variables.
+    /// You can set `Inline=true` for these variables and CloudFormation will create/update/delete the
+    /// variables as part of stack operations. However, if you set `Inline=false` , CloudFormation will
+    /// associate the variables to your detector but not execute any changes to the variables.
     pub inline: Option<Val<bool>>,
-    /// `LastUpdatedTime`.
-    pub last_updated_time: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the event variable.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VariableType`.
+    ///
+    /// The type of event variable. For more information, see [Variable
+    /// types](https://docs.aws.amazon.com/frauddetector/latest/ug/create-a-variable.html#variable-types) .
     pub variable_type: Option<Val<VariableType>>,
 }
 
@@ -517,14 +607,11 @@ impl EventVariable {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "Arn", &self.arn);
-        put(&mut m, "CreatedTime", &self.created_time);
         put(&mut m, "DataSource", &self.data_source);
         put(&mut m, "DataType", &self.data_type);
         put(&mut m, "DefaultValue", &self.default_value);
         put(&mut m, "Description", &self.description);
         put(&mut m, "Inline", &self.inline);
-        put(&mut m, "LastUpdatedTime", &self.last_updated_time);
         put(&mut m, "Name", &self.name);
         put(&mut m, "Tags", &self.tags);
         put(&mut m, "VariableType", &self.variable_type);
@@ -537,16 +624,6 @@ impl EventVariable {
 pub struct EventVariableBuilder(EventVariable);
 
 impl EventVariableBuilder {
-    /// Sets `Arn`.
-    pub fn arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.arn = Some(value.into());
-        self
-    }
-    /// Sets `CreatedTime`.
-    pub fn created_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.created_time = Some(value.into());
-        self
-    }
     /// Sets `DataSource`.
     pub fn data_source(mut self, value: impl Into<Val<DataSource>>) -> Self {
         self.0.data_source = Some(value.into());
@@ -570,11 +647,6 @@ impl EventVariableBuilder {
     /// Sets `Inline`.
     pub fn inline(mut self, value: impl Into<Val<bool>>) -> Self {
         self.0.inline = Some(value.into());
-        self
-    }
-    /// Sets `LastUpdatedTime`.
-    pub fn last_updated_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.last_updated_time = Some(value.into());
         self
     }
     /// Sets `Name`.
@@ -612,23 +684,40 @@ impl ToValue for EventVariable {
 impl Literal for EventVariable {}
 
 /// The [`Label`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-frauddetector-detector-label.html) property type.
+///
+/// The label details.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Label {
-    /// `Arn`.
-    pub arn: Option<Val<String>>,
-    /// `CreatedTime`.
-    pub created_time: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The label description.
     ///
     /// - Length: 1 to 256.
     pub description: Option<Val<String>>,
     /// `Inline`.
+    ///
+    /// Indicates whether the resource is defined within this CloudFormation template and impacts the
+    /// create, update, and delete behavior of the stack. If the value is `true` , CloudFormation will
+    /// create/update/delete the resource when creating/updating/deleting the stack. If the value is `false`
+    /// , CloudFormation will validate that the object exists and then use it within the resource without
+    /// making changes to the object.
+    ///
+    /// For example, when creating `AWS::FraudDetector::Detector` you must define at least two variables.
+    /// You can set `Inline=true` for these variables and CloudFormation will create/update/delete the
+    /// variables as part of stack operations. However, if you set `Inline=false` , CloudFormation will
+    /// associate the variables to your detector but not execute any changes to the variables.
     pub inline: Option<Val<bool>>,
-    /// `LastUpdatedTime`.
-    pub last_updated_time: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The label name.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -648,11 +737,8 @@ impl Label {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "Arn", &self.arn);
-        put(&mut m, "CreatedTime", &self.created_time);
         put(&mut m, "Description", &self.description);
         put(&mut m, "Inline", &self.inline);
-        put(&mut m, "LastUpdatedTime", &self.last_updated_time);
         put(&mut m, "Name", &self.name);
         put(&mut m, "Tags", &self.tags);
         m
@@ -664,16 +750,6 @@ impl Label {
 pub struct LabelBuilder(Label);
 
 impl LabelBuilder {
-    /// Sets `Arn`.
-    pub fn arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.arn = Some(value.into());
-        self
-    }
-    /// Sets `CreatedTime`.
-    pub fn created_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.created_time = Some(value.into());
-        self
-    }
     /// Sets `Description`.
     pub fn description(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.description = Some(value.into());
@@ -682,11 +758,6 @@ impl LabelBuilder {
     /// Sets `Inline`.
     pub fn inline(mut self, value: impl Into<Val<bool>>) -> Self {
         self.0.inline = Some(value.into());
-        self
-    }
-    /// Sets `LastUpdatedTime`.
-    pub fn last_updated_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.last_updated_time = Some(value.into());
         self
     }
     /// Sets `Name`.
@@ -719,11 +790,10 @@ impl ToValue for Label {
 impl Literal for Label {}
 
 /// The [`Model`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-frauddetector-detector-model.html) property type.
+///
+/// The model.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Model {
-    /// `Arn`.
-    pub arn: Option<Val<String>>,
-}
+pub struct Model {}
 
 impl Model {
     /// A builder.
@@ -738,9 +808,7 @@ impl Model {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "Arn", &self.arn);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -749,11 +817,6 @@ impl Model {
 pub struct ModelBuilder(Model);
 
 impl ModelBuilder {
-    /// Sets `Arn`.
-    pub fn arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.arn = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> Model {
         self.0
@@ -769,23 +832,40 @@ impl ToValue for Model {
 impl Literal for Model {}
 
 /// The [`Outcome`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-frauddetector-detector-outcome.html) property type.
+///
+/// The outcome.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outcome {
-    /// `Arn`.
-    pub arn: Option<Val<String>>,
-    /// `CreatedTime`.
-    pub created_time: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The outcome description.
     ///
     /// - Length: 1 to 256.
     pub description: Option<Val<String>>,
     /// `Inline`.
+    ///
+    /// Indicates whether the resource is defined within this CloudFormation template and impacts the
+    /// create, update, and delete behavior of the stack. If the value is `true` , CloudFormation will
+    /// create/update/delete the resource when creating/updating/deleting the stack. If the value is `false`
+    /// , CloudFormation will validate that the object exists and then use it within the resource without
+    /// making changes to the object.
+    ///
+    /// For example, when creating `AWS::FraudDetector::Detector` you must define at least two variables.
+    /// You can set `Inline=true` for these variables and CloudFormation will create/update/delete the
+    /// variables as part of stack operations. However, if you set `Inline=false` , CloudFormation will
+    /// associate the variables to your detector but not execute any changes to the variables.
     pub inline: Option<Val<bool>>,
-    /// `LastUpdatedTime`.
-    pub last_updated_time: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The outcome name.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -805,11 +885,8 @@ impl Outcome {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "Arn", &self.arn);
-        put(&mut m, "CreatedTime", &self.created_time);
         put(&mut m, "Description", &self.description);
         put(&mut m, "Inline", &self.inline);
-        put(&mut m, "LastUpdatedTime", &self.last_updated_time);
         put(&mut m, "Name", &self.name);
         put(&mut m, "Tags", &self.tags);
         m
@@ -821,16 +898,6 @@ impl Outcome {
 pub struct OutcomeBuilder(Outcome);
 
 impl OutcomeBuilder {
-    /// Sets `Arn`.
-    pub fn arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.arn = Some(value.into());
-        self
-    }
-    /// Sets `CreatedTime`.
-    pub fn created_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.created_time = Some(value.into());
-        self
-    }
     /// Sets `Description`.
     pub fn description(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.description = Some(value.into());
@@ -839,11 +906,6 @@ impl OutcomeBuilder {
     /// Sets `Inline`.
     pub fn inline(mut self, value: impl Into<Val<bool>>) -> Self {
         self.0.inline = Some(value.into());
-        self
-    }
-    /// Sets `LastUpdatedTime`.
-    pub fn last_updated_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.last_updated_time = Some(value.into());
         self
     }
     /// Sets `Name`.
@@ -876,42 +938,55 @@ impl ToValue for Outcome {
 impl Literal for Outcome {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-frauddetector-detector-rule.html) property type.
+///
+/// A rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
-    /// `Arn`.
-    pub arn: Option<Val<String>>,
-    /// `CreatedTime`.
-    pub created_time: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The rule description.
     ///
     /// - Length: 1 to 256.
     pub description: Option<Val<String>>,
     /// `DetectorId`.
     ///
+    /// The detector for which the rule is associated.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-z_-]+$`.
     pub detector_id: Option<Val<String>>,
     /// `Expression`.
+    ///
+    /// The rule expression. A rule expression captures the business logic. For more information, see [Rule
+    /// language
+    /// reference](https://docs.aws.amazon.com/frauddetector/latest/ug/rule-language-reference.html) .
     pub expression: Option<Val<String>>,
     /// `Language`.
+    ///
+    /// The rule language.
+    ///
+    /// Valid Value: DETECTORPL
     pub language: Option<Val<Language>>,
-    /// `LastUpdatedTime`.
-    pub last_updated_time: Option<Val<String>>,
     /// `Outcomes`.
+    ///
+    /// The rule outcome.
     ///
     /// - Items: at least 1.
     pub outcomes: Option<Val<Vec<Outcome>>>,
     /// `RuleId`.
     ///
+    /// The rule ID.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-z_-]+$`.
     pub rule_id: Option<Val<String>>,
-    /// `RuleVersion`.
-    ///
-    /// - Length: 1 to 5.
-    /// - Pattern: `^([1-9][0-9]*)$`.
-    pub rule_version: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -931,16 +1006,12 @@ impl Rule {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "Arn", &self.arn);
-        put(&mut m, "CreatedTime", &self.created_time);
         put(&mut m, "Description", &self.description);
         put(&mut m, "DetectorId", &self.detector_id);
         put(&mut m, "Expression", &self.expression);
         put(&mut m, "Language", &self.language);
-        put(&mut m, "LastUpdatedTime", &self.last_updated_time);
         put(&mut m, "Outcomes", &self.outcomes);
         put(&mut m, "RuleId", &self.rule_id);
-        put(&mut m, "RuleVersion", &self.rule_version);
         put(&mut m, "Tags", &self.tags);
         m
     }
@@ -951,16 +1022,6 @@ impl Rule {
 pub struct RuleBuilder(Rule);
 
 impl RuleBuilder {
-    /// Sets `Arn`.
-    pub fn arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.arn = Some(value.into());
-        self
-    }
-    /// Sets `CreatedTime`.
-    pub fn created_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.created_time = Some(value.into());
-        self
-    }
     /// Sets `Description`.
     pub fn description(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.description = Some(value.into());
@@ -981,11 +1042,6 @@ impl RuleBuilder {
         self.0.language = Some(value.into());
         self
     }
-    /// Sets `LastUpdatedTime`.
-    pub fn last_updated_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.last_updated_time = Some(value.into());
-        self
-    }
     /// Appends one item to `Outcomes`.
     pub fn outcomes(mut self, item: impl Into<Val<Outcome>>) -> Self {
         self.0.outcomes.get_or_insert_with(Default::default).push(item);
@@ -999,11 +1055,6 @@ impl RuleBuilder {
     /// Sets `RuleId`.
     pub fn rule_id(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.rule_id = Some(value.into());
-        self
-    }
-    /// Sets `RuleVersion`.
-    pub fn rule_version(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.rule_version = Some(value.into());
         self
     }
     /// Appends one item to `Tags`.
@@ -1119,9 +1170,18 @@ impl DataSource {
             DataSource::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataSource {
+    const VALUES: &'static [&'static str] = &["EVENT"];
+    fn as_str(&self) -> &str {
+        DataSource::as_str(self)
     }
 }
 
@@ -1171,9 +1231,18 @@ impl DataType {
             DataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataType {
+    const VALUES: &'static [&'static str] = &["STRING", "INTEGER", "FLOAT", "BOOLEAN"];
+    fn as_str(&self) -> &str {
+        DataType::as_str(self)
     }
 }
 
@@ -1220,9 +1289,18 @@ impl DetectorVersionStatus {
             DetectorVersionStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DetectorVersionStatus {
+    const VALUES: &'static [&'static str] = &["DRAFT", "ACTIVE"];
+    fn as_str(&self) -> &str {
+        DetectorVersionStatus::as_str(self)
     }
 }
 
@@ -1264,9 +1342,18 @@ impl Language {
             Language::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Language {
+    const VALUES: &'static [&'static str] = &["DETECTORPL"];
+    fn as_str(&self) -> &str {
+        Language::as_str(self)
     }
 }
 
@@ -1310,9 +1397,18 @@ impl RuleExecutionMode {
             RuleExecutionMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleExecutionMode {
+    const VALUES: &'static [&'static str] = &["FIRST_MATCHED", "ALL_MATCHED"];
+    fn as_str(&self) -> &str {
+        RuleExecutionMode::as_str(self)
     }
 }
 
@@ -1450,9 +1546,52 @@ impl VariableType {
             VariableType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VariableType {
+    const VALUES: &'static [&'static str] = &[
+        "AUTH_CODE",
+        "AVS",
+        "BILLING_ADDRESS_L1",
+        "BILLING_ADDRESS_L2",
+        "BILLING_CITY",
+        "BILLING_COUNTRY",
+        "BILLING_NAME",
+        "BILLING_PHONE",
+        "BILLING_STATE",
+        "BILLING_ZIP",
+        "CARD_BIN",
+        "CATEGORICAL",
+        "CURRENCY_CODE",
+        "EMAIL_ADDRESS",
+        "FINGERPRINT",
+        "FRAUD_LABEL",
+        "FREE_FORM_TEXT",
+        "IP_ADDRESS",
+        "NUMERIC",
+        "ORDER_ID",
+        "PAYMENT_TYPE",
+        "PHONE_NUMBER",
+        "PRICE",
+        "PRODUCT_CATEGORY",
+        "SHIPPING_ADDRESS_L1",
+        "SHIPPING_ADDRESS_L2",
+        "SHIPPING_CITY",
+        "SHIPPING_COUNTRY",
+        "SHIPPING_NAME",
+        "SHIPPING_PHONE",
+        "SHIPPING_STATE",
+        "SHIPPING_ZIP",
+        "USERAGENT",
+    ];
+    fn as_str(&self) -> &str {
+        VariableType::as_str(self)
     }
 }
 

@@ -5,19 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::FraudDetector::EntityType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-frauddetector-entitytype.html) resource type.
 ///
+/// Manages an entity type. An entity represents who is performing the event. As part of a fraud
+/// prediction, you pass the entity ID to indicate the specific entity who performed the event. An
+/// entity type classifies the entity. Example classifications include customer, merchant, or account.
+///
 /// Build it with [`EntityType::builder`]; adding it to a stack returns a [`EntityTypeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EntityType {
     /// `Description`.
     ///
+    /// The entity type description.
+    ///
     /// - Length: 1 to 128.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The entity type name.
+    ///
+    /// Pattern: `^[0-9a-z_-]+$`
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-z_-]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A key and value pair.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -108,14 +120,20 @@ impl Deref for EntityTypeHandle {
 
 impl EntityTypeHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The entity type ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// Timestamp of when entity type was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// Timestamp of when entity type was last updated.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }

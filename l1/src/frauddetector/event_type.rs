@@ -5,31 +5,55 @@ use crate::rt::*;
 
 /// The [`AWS::FraudDetector::EventType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-frauddetector-eventtype.html) resource type.
 ///
+/// Manages an event type. An event is a business activity that is evaluated for fraud risk. With Amazon
+/// Fraud Detector, you generate fraud predictions for events. An event type defines the structure for
+/// an event sent to Amazon Fraud Detector. This includes the variables sent as part of the event, the
+/// entity performing the event (such as a customer), and the labels that classify the event. Example
+/// event types include online payment transactions, account registrations, and authentications.
+///
 /// Build it with [`EventType::builder`]; adding it to a stack returns a [`EventTypeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventType {
     /// `Description`.
     ///
+    /// The event type description.
+    ///
     /// - Length: 1 to 128.
     pub description: Option<Val<String>>,
     /// `EntityTypes`: required.
+    ///
+    /// The event type entity types.
     ///
     /// - Items: at least 1.
     pub entity_types: Option<Val<Vec<EntityType>>>,
     /// `EventVariables`: required.
     ///
+    /// The event type event variables.
+    ///
     /// - Items: at least 1.
     pub event_variables: Option<Val<Vec<EventVariable>>>,
     /// `Labels`: required.
+    ///
+    /// The event type labels.
     ///
     /// - Items: at least 2.
     pub labels: Option<Val<Vec<Label>>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The event type name.
+    ///
+    /// Pattern : `^[0-9a-z_-]+$`
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-z_-]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -173,14 +197,20 @@ impl Deref for EventTypeHandle {
 
 impl EventTypeHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The event type ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// Timestamp of when event type was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// Timestamp of when event type was last updated.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }
@@ -195,23 +225,42 @@ impl EventTypeHandle {
 }
 
 /// The [`EntityType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-frauddetector-eventtype-entitytype.html) property type.
+///
+/// The entity type details.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EntityType {
-    /// `Arn`.
-    pub arn: Option<Val<String>>,
-    /// `CreatedTime`.
-    pub created_time: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The entity type description.
     ///
     /// - Length: 1 to 256.
     pub description: Option<Val<String>>,
     /// `Inline`.
+    ///
+    /// Indicates whether the resource is defined within this CloudFormation template and impacts the
+    /// create, update, and delete behavior of the stack. If the value is `true` , CloudFormation will
+    /// create/update/delete the resource when creating/updating/deleting the stack. If the value is `false`
+    /// , CloudFormation will validate that the object exists and then use it within the resource without
+    /// making changes to the object.
+    ///
+    /// For example, when creating `AWS::FraudDetector::EventType` you must define at least two variables.
+    /// You can set `Inline=true` for these variables and CloudFormation will create/update/delete the
+    /// variables as part of stack operations. However, if you set `Inline=false` , CloudFormation will
+    /// associate the variables to your event type but not execute any changes to the variables.
     pub inline: Option<Val<bool>>,
-    /// `LastUpdatedTime`.
-    pub last_updated_time: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The entity type name.
+    ///
+    /// `^[0-9a-z_-]+$`
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -231,11 +280,8 @@ impl EntityType {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "Arn", &self.arn);
-        put(&mut m, "CreatedTime", &self.created_time);
         put(&mut m, "Description", &self.description);
         put(&mut m, "Inline", &self.inline);
-        put(&mut m, "LastUpdatedTime", &self.last_updated_time);
         put(&mut m, "Name", &self.name);
         put(&mut m, "Tags", &self.tags);
         m
@@ -247,16 +293,6 @@ impl EntityType {
 pub struct EntityTypeBuilder(EntityType);
 
 impl EntityTypeBuilder {
-    /// Sets `Arn`.
-    pub fn arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.arn = Some(value.into());
-        self
-    }
-    /// Sets `CreatedTime`.
-    pub fn created_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.created_time = Some(value.into());
-        self
-    }
     /// Sets `Description`.
     pub fn description(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.description = Some(value.into());
@@ -265,11 +301,6 @@ impl EntityTypeBuilder {
     /// Sets `Inline`.
     pub fn inline(mut self, value: impl Into<Val<bool>>) -> Self {
         self.0.inline = Some(value.into());
-        self
-    }
-    /// Sets `LastUpdatedTime`.
-    pub fn last_updated_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.last_updated_time = Some(value.into());
         self
     }
     /// Sets `Name`.
@@ -302,33 +333,66 @@ impl ToValue for EntityType {
 impl Literal for EntityType {}
 
 /// The [`EventVariable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-frauddetector-eventtype-eventvariable.html) property type.
+///
+/// The variables associated with this event type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventVariable {
-    /// `Arn`.
-    pub arn: Option<Val<String>>,
-    /// `CreatedTime`.
-    pub created_time: Option<Val<String>>,
     /// `DataSource`.
+    ///
+    /// The source of the event variable.
+    ///
+    /// Valid values: `EVENT | EXTERNAL_MODEL_SCORE`
+    ///
+    /// When defining a variable within a event type, you can only use the `EVENT` value for DataSource when
+    /// the *Inline* property is set to true. If the *Inline* property is set false, you can use either
+    /// `EVENT` or `MODEL_SCORE` for DataSource.
     pub data_source: Option<Val<DataSource>>,
     /// `DataType`.
+    ///
+    /// The data type of the event variable. For more information, see [Data
+    /// types](https://docs.aws.amazon.com/frauddetector/latest/ug/variables.html#data-types) .
     pub data_type: Option<Val<DataType>>,
     /// `DefaultValue`.
+    ///
+    /// The default value of the event variable
     pub default_value: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The event variable description.
     ///
     /// - Length: 1 to 256.
     pub description: Option<Val<String>>,
     /// `Inline`.
+    ///
+    /// Indicates whether the resource is defined within this CloudFormation template and impacts the
+    /// create, update, and delete behavior of the stack. If the value is `true` , CloudFormation will
+    /// create/update/delete the resource when creating/updating/deleting the stack. If the value is `false`
+    /// , CloudFormation will validate that the object exists and then use it within the resource without
+    /// making changes to the object.
+    ///
+    /// For example, when creating `AWS::FraudDetector::EventType` you must define at least two variables.
+    /// You can set `Inline=true` for these variables and CloudFormation will create/update/delete the
+    /// Variables as part of stack operations. However, if you set `Inline=false` , CloudFormation will
+    /// associate the variables to your event type but not execute any changes to the variables.
     pub inline: Option<Val<bool>>,
-    /// `LastUpdatedTime`.
-    pub last_updated_time: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the event variable.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VariableType`.
+    ///
+    /// The type of event variable. For more information, see [Variable
+    /// types](https://docs.aws.amazon.com/frauddetector/latest/ug/variables.html#variable-types) .
     pub variable_type: Option<Val<VariableType>>,
 }
 
@@ -346,14 +410,11 @@ impl EventVariable {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "Arn", &self.arn);
-        put(&mut m, "CreatedTime", &self.created_time);
         put(&mut m, "DataSource", &self.data_source);
         put(&mut m, "DataType", &self.data_type);
         put(&mut m, "DefaultValue", &self.default_value);
         put(&mut m, "Description", &self.description);
         put(&mut m, "Inline", &self.inline);
-        put(&mut m, "LastUpdatedTime", &self.last_updated_time);
         put(&mut m, "Name", &self.name);
         put(&mut m, "Tags", &self.tags);
         put(&mut m, "VariableType", &self.variable_type);
@@ -366,16 +427,6 @@ impl EventVariable {
 pub struct EventVariableBuilder(EventVariable);
 
 impl EventVariableBuilder {
-    /// Sets `Arn`.
-    pub fn arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.arn = Some(value.into());
-        self
-    }
-    /// Sets `CreatedTime`.
-    pub fn created_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.created_time = Some(value.into());
-        self
-    }
     /// Sets `DataSource`.
     pub fn data_source(mut self, value: impl Into<Val<DataSource>>) -> Self {
         self.0.data_source = Some(value.into());
@@ -399,11 +450,6 @@ impl EventVariableBuilder {
     /// Sets `Inline`.
     pub fn inline(mut self, value: impl Into<Val<bool>>) -> Self {
         self.0.inline = Some(value.into());
-        self
-    }
-    /// Sets `LastUpdatedTime`.
-    pub fn last_updated_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.last_updated_time = Some(value.into());
         self
     }
     /// Sets `Name`.
@@ -441,23 +487,40 @@ impl ToValue for EventVariable {
 impl Literal for EventVariable {}
 
 /// The [`Label`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-frauddetector-eventtype-label.html) property type.
+///
+/// The label associated with the event type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Label {
-    /// `Arn`.
-    pub arn: Option<Val<String>>,
-    /// `CreatedTime`.
-    pub created_time: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The label description.
     ///
     /// - Length: 1 to 256.
     pub description: Option<Val<String>>,
     /// `Inline`.
+    ///
+    /// Indicates whether the resource is defined within this CloudFormation template and impacts the
+    /// create, update, and delete behavior of the stack. If the value is `true` , CloudFormation will
+    /// create/update/delete the resource when creating/updating/deleting the stack. If the value is `false`
+    /// , CloudFormation will validate that the object exists and then use it within the resource without
+    /// making changes to the object.
+    ///
+    /// For example, when creating `AWS::FraudDetector::EventType` you must define at least two variables.
+    /// You can set `Inline=true` for these variables and CloudFormation will create/update/delete the
+    /// variables as part of stack operations. However, if you set `Inline=false` , CloudFormation will
+    /// associate the variables to your EventType but not execute any changes to the variables.
     pub inline: Option<Val<bool>>,
-    /// `LastUpdatedTime`.
-    pub last_updated_time: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The label name.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -477,11 +540,8 @@ impl Label {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "Arn", &self.arn);
-        put(&mut m, "CreatedTime", &self.created_time);
         put(&mut m, "Description", &self.description);
         put(&mut m, "Inline", &self.inline);
-        put(&mut m, "LastUpdatedTime", &self.last_updated_time);
         put(&mut m, "Name", &self.name);
         put(&mut m, "Tags", &self.tags);
         m
@@ -493,16 +553,6 @@ impl Label {
 pub struct LabelBuilder(Label);
 
 impl LabelBuilder {
-    /// Sets `Arn`.
-    pub fn arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.arn = Some(value.into());
-        self
-    }
-    /// Sets `CreatedTime`.
-    pub fn created_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.created_time = Some(value.into());
-        self
-    }
     /// Sets `Description`.
     pub fn description(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.description = Some(value.into());
@@ -511,11 +561,6 @@ impl LabelBuilder {
     /// Sets `Inline`.
     pub fn inline(mut self, value: impl Into<Val<bool>>) -> Self {
         self.0.inline = Some(value.into());
-        self
-    }
-    /// Sets `LastUpdatedTime`.
-    pub fn last_updated_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.last_updated_time = Some(value.into());
         self
     }
     /// Sets `Name`.
@@ -636,9 +681,18 @@ impl DataSource {
             DataSource::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataSource {
+    const VALUES: &'static [&'static str] = &["EVENT"];
+    fn as_str(&self) -> &str {
+        DataSource::as_str(self)
     }
 }
 
@@ -688,9 +742,18 @@ impl DataType {
             DataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataType {
+    const VALUES: &'static [&'static str] = &["STRING", "INTEGER", "FLOAT", "BOOLEAN"];
+    fn as_str(&self) -> &str {
+        DataType::as_str(self)
     }
 }
 
@@ -830,9 +893,52 @@ impl VariableType {
             VariableType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VariableType {
+    const VALUES: &'static [&'static str] = &[
+        "AUTH_CODE",
+        "AVS",
+        "BILLING_ADDRESS_L1",
+        "BILLING_ADDRESS_L2",
+        "BILLING_CITY",
+        "BILLING_COUNTRY",
+        "BILLING_NAME",
+        "BILLING_PHONE",
+        "BILLING_STATE",
+        "BILLING_ZIP",
+        "CARD_BIN",
+        "CATEGORICAL",
+        "CURRENCY_CODE",
+        "EMAIL_ADDRESS",
+        "FINGERPRINT",
+        "FRAUD_LABEL",
+        "FREE_FORM_TEXT",
+        "IP_ADDRESS",
+        "NUMERIC",
+        "ORDER_ID",
+        "PAYMENT_TYPE",
+        "PHONE_NUMBER",
+        "PRICE",
+        "PRODUCT_CATEGORY",
+        "SHIPPING_ADDRESS_L1",
+        "SHIPPING_ADDRESS_L2",
+        "SHIPPING_CITY",
+        "SHIPPING_COUNTRY",
+        "SHIPPING_NAME",
+        "SHIPPING_PHONE",
+        "SHIPPING_STATE",
+        "SHIPPING_ZIP",
+        "USERAGENT",
+    ];
+    fn as_str(&self) -> &str {
+        VariableType::as_str(self)
     }
 }
 

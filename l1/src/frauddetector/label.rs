@@ -5,19 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::FraudDetector::Label`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-frauddetector-label.html) resource type.
 ///
+/// Creates or updates label. A label classifies an event as fraudulent or legitimate. Labels are
+/// associated with event types and used to train supervised machine learning models in Amazon Fraud
+/// Detector.
+///
 /// Build it with [`Label::builder`]; adding it to a stack returns a [`LabelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Label {
     /// `Description`.
     ///
+    /// The label description.
+    ///
     /// - Length: 1 to 128.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The label name.
+    ///
+    /// Pattern: `^[0-9a-z_-]+$`
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-z_-]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -108,14 +124,20 @@ impl Deref for LabelHandle {
 
 impl LabelHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the label.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// Timestamp of when label was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// Timestamp of when label was last updated.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }

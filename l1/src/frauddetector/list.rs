@@ -5,27 +5,48 @@ use crate::rt::*;
 
 /// The [`AWS::FraudDetector::List`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-frauddetector-list.html) resource type.
 ///
+/// Creates a list.
+///
+/// List is a set of input data for a variable in your event dataset. You use the input data in a rule
+/// that's associated with your detector. For more information, see
+/// [Lists](https://docs.aws.amazon.com//frauddetector/latest/ug/lists.html) .
+///
 /// Build it with [`List::builder`]; adding it to a stack returns a [`ListHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct List {
     /// `Description`.
     ///
+    /// The description of the list.
+    ///
     /// - Length: 1 to 128.
     pub description: Option<Val<String>>,
     /// `Elements`.
     ///
+    /// The elements in the list.
+    ///
     /// - Items: 0 to 100000.
     pub elements: Option<Val<Vec<String>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the list.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-z_]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VariableType`.
+    ///
+    /// The variable type of the list. For more information, see [Variable
+    /// types](https://docs.aws.amazon.com/frauddetector/latest/ug/variables.html#variable-types)
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[A-Z_]{1,64}$`.
@@ -134,14 +155,20 @@ impl Deref for ListHandle {
 
 impl ListHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The event type ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// Timestamp of when the list was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// Timestamp of when list was last updated.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }

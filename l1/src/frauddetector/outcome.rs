@@ -5,19 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::FraudDetector::Outcome`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-frauddetector-outcome.html) resource type.
 ///
+/// Creates or updates an outcome.
+///
 /// Build it with [`Outcome::builder`]; adding it to a stack returns a [`OutcomeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outcome {
     /// `Description`.
     ///
+    /// The outcome description.
+    ///
     /// - Length: 1 to 128.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The outcome name.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-z_-]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -108,14 +120,20 @@ impl Deref for OutcomeHandle {
 
 impl OutcomeHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the outcome.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// Timestamp of when outcome was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// Timestamp of when outcome was last updated.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }

@@ -5,28 +5,66 @@ use crate::rt::*;
 
 /// The [`AWS::FraudDetector::Variable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-frauddetector-variable.html) resource type.
 ///
+/// Manages a variable.
+///
 /// Build it with [`Variable::builder`]; adding it to a stack returns a [`VariableHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Variable {
     /// `DataSource`: required.
+    ///
+    /// The data source of the variable.
+    ///
+    /// Valid values: `EVENT | EXTERNAL_MODEL_SCORE`
+    ///
+    /// When defining a variable within a detector, you can only use the `EVENT` value for DataSource when
+    /// the *Inline* property is set to true. If the *Inline* property is set false, you can use either
+    /// `EVENT` or `MODEL_SCORE` for DataSource.
     pub data_source: Option<Val<DataSource>>,
     /// `DataType`: required.
+    ///
+    /// The data type of the variable.
+    ///
+    /// Valid data types: `STRING | INTEGER | BOOLEAN | FLOAT`
     pub data_type: Option<Val<DataType>>,
     /// `DefaultValue`: required.
+    ///
+    /// The default value of the variable.
     pub default_value: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the variable.
     ///
     /// - Length: 1 to 256.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the variable.
+    ///
+    /// Pattern: `^[0-9a-z_-]+$`
+    ///
     /// - Pattern: `^[a-z_][a-z0-9_]{0,99}?$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VariableType`.
+    ///
+    /// The type of the variable. For more information see [Variable
+    /// types](https://docs.aws.amazon.com/frauddetector/latest/ug/create-a-variable.html#variable-types) .
+    ///
+    /// Valid Values: `AUTH_CODE | AVS | BILLING_ADDRESS_L1 | BILLING_ADDRESS_L2 | BILLING_CITY |
+    /// BILLING_COUNTRY | BILLING_NAME | BILLING_PHONE | BILLING_STATE | BILLING_ZIP | CARD_BIN |
+    /// CATEGORICAL | CURRENCY_CODE | EMAIL_ADDRESS | FINGERPRINT | FRAUD_LABEL | FREE_FORM_TEXT |
+    /// IP_ADDRESS | NUMERIC | ORDER_ID | PAYMENT_TYPE | PHONE_NUMBER | PRICE | PRODUCT_CATEGORY |
+    /// SHIPPING_ADDRESS_L1 | SHIPPING_ADDRESS_L2 | SHIPPING_CITY | SHIPPING_COUNTRY | SHIPPING_NAME |
+    /// SHIPPING_PHONE | SHIPPING_STATE | SHIPPING_ZIP | USERAGENT`
     pub variable_type: Option<Val<VariableType>>,
 }
 
@@ -154,14 +192,20 @@ impl Deref for VariableHandle {
 
 impl VariableHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the variable.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// Timestamp of when variable was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// Timestamp of when variable was last updated.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }
@@ -267,9 +311,18 @@ impl DataSource {
             DataSource::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataSource {
+    const VALUES: &'static [&'static str] = &["EVENT", "EXTERNAL_MODEL_SCORE"];
+    fn as_str(&self) -> &str {
+        DataSource::as_str(self)
     }
 }
 
@@ -320,9 +373,18 @@ impl DataType {
             DataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataType {
+    const VALUES: &'static [&'static str] = &["STRING", "INTEGER", "FLOAT", "BOOLEAN"];
+    fn as_str(&self) -> &str {
+        DataType::as_str(self)
     }
 }
 
@@ -462,9 +524,52 @@ impl VariableType {
             VariableType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VariableType {
+    const VALUES: &'static [&'static str] = &[
+        "AUTH_CODE",
+        "AVS",
+        "BILLING_ADDRESS_L1",
+        "BILLING_ADDRESS_L2",
+        "BILLING_CITY",
+        "BILLING_COUNTRY",
+        "BILLING_NAME",
+        "BILLING_PHONE",
+        "BILLING_STATE",
+        "BILLING_ZIP",
+        "CARD_BIN",
+        "CATEGORICAL",
+        "CURRENCY_CODE",
+        "EMAIL_ADDRESS",
+        "FINGERPRINT",
+        "FRAUD_LABEL",
+        "FREE_FORM_TEXT",
+        "IP_ADDRESS",
+        "NUMERIC",
+        "ORDER_ID",
+        "PAYMENT_TYPE",
+        "PHONE_NUMBER",
+        "PRICE",
+        "PRODUCT_CATEGORY",
+        "SHIPPING_ADDRESS_L1",
+        "SHIPPING_ADDRESS_L2",
+        "SHIPPING_CITY",
+        "SHIPPING_COUNTRY",
+        "SHIPPING_NAME",
+        "SHIPPING_PHONE",
+        "SHIPPING_STATE",
+        "SHIPPING_ZIP",
+        "USERAGENT",
+    ];
+    fn as_str(&self) -> &str {
+        VariableType::as_str(self)
     }
 }
 

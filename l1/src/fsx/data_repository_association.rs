@@ -5,33 +5,83 @@ use crate::rt::*;
 
 /// The [`AWS::FSx::DataRepositoryAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-fsx-datarepositoryassociation.html) resource type.
 ///
+/// Creates an Amazon FSx for Lustre data repository association (DRA). A data repository association is
+/// a link between a directory on the file system and an Amazon S3 bucket or prefix. You can have a
+/// maximum of 8 data repository associations on a file system. Data repository associations are
+/// supported on all FSx for Lustre 2.12 and newer file systems, excluding `scratch_1` deployment type.
+///
+/// Each data repository association must have a unique Amazon FSx file system directory and a unique S3
+/// bucket or prefix associated with it. You can configure a data repository association for automatic
+/// import only, for automatic export only, or for both. To learn more about linking a data repository
+/// to your file system, see [Linking your file system to an S3
+/// bucket](https://docs.aws.amazon.com/fsx/latest/LustreGuide/create-dra-linked-data-repo.html) .
+///
 /// Build it with [`DataRepositoryAssociation::builder`]; adding it to a stack returns a [`DataRepositoryAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataRepositoryAssociation {
     /// `BatchImportMetaDataOnCreate`. Changing it replaces the resource.
+    ///
+    /// A boolean flag indicating whether an import data repository task to import metadata should run after
+    /// the data repository association is created. The task runs if this flag is set to `true` .
     pub batch_import_meta_data_on_create: Option<Val<bool>>,
     /// `DataRepositoryPath`: required. Changing it replaces the resource.
+    ///
+    /// The path to the Amazon S3 data repository that will be linked to the file system. The path can be an
+    /// S3 bucket or prefix in the format `s3://myBucket/myPrefix/` . This path specifies where in the S3
+    /// data repository files will be imported from or exported to.
     ///
     /// - Length: 3 to 4357.
     /// - Pattern: `^[^\u0000\u0085\u2028\u2029\r\n]{3,4357}$`.
     pub data_repository_path: Option<Val<String>>,
     /// `FileSystemId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the file system on which the data repository association is configured.
+    ///
     /// - Length: 11 to 21.
     /// - Pattern: `^(fs-[0-9a-f]{8,})$`.
     pub file_system_id: Option<Val<String>>,
     /// `FileSystemPath`: required. Changing it replaces the resource.
+    ///
+    /// A path on the Amazon FSx for Lustre file system that points to a high-level directory (such as
+    /// `/ns1/` ) or subdirectory (such as `/ns1/subdir/` ) that will be mapped 1-1 with
+    /// `DataRepositoryPath` . The leading forward slash in the name is required. Two data repository
+    /// associations cannot have overlapping file system paths. For example, if a data repository is
+    /// associated with file system path `/ns1/` , then you cannot link another data repository with file
+    /// system path `/ns1/ns2` .
+    ///
+    /// This path specifies where in your file system files will be exported from or imported to. This file
+    /// system directory can be linked to only one Amazon S3 bucket, and no other S3 bucket can be linked to
+    /// the directory.
+    ///
+    /// > If you specify only a forward slash ( `/` ) as the file system path, you can link only one data
+    /// repository to the file system. You can only specify "/" as the file system path for the first data
+    /// repository associated with a file system.
     ///
     /// - Length: 1 to 4096.
     /// - Pattern: `^[^\u0000\u0085\u2028\u2029\r\n]{1,4096}$`.
     pub file_system_path: Option<Val<String>>,
     /// `ImportedFileChunkSize`.
     ///
+    /// For files imported from a data repository, this value determines the stripe count and maximum amount
+    /// of data per file (in MiB) stored on a single physical disk. The maximum number of disks that a
+    /// single file can be striped across is limited by the total number of disks that make up the file
+    /// system or cache.
+    ///
+    /// The default chunk size is 1,024 MiB (1 GiB) and can go as high as 512,000 MiB (500 GiB). Amazon S3
+    /// objects have a maximum size of 5 TB.
+    ///
     /// - Range: 1 to 512000.
     pub imported_file_chunk_size: Option<Val<i64>>,
     /// `S3`.
+    ///
+    /// The configuration for an Amazon S3 data repository linked to an Amazon FSx Lustre file system with a
+    /// data repository association. The configuration defines which file events (new, changed, or deleted
+    /// files or directories) are automatically imported from the linked data repository to the file system
+    /// or automatically exported from the file system to the data repository.
     pub s3: Option<Val<S3>>,
     /// `Tags`.
+    ///
+    /// A list of `Tag` values, with a maximum of 50 elements.
     ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -165,10 +215,18 @@ impl Deref for DataRepositoryAssociationHandle {
 
 impl DataRepositoryAssociationHandle {
     /// `Fn::GetAtt` `AssociationId`.
+    ///
+    /// Returns the data repository association's system generated Association ID.
+    ///
+    /// Example: `dra-abcdef0123456789d`
     pub fn attr_association_id(&self) -> Val<String> {
         self.0.get_att("AssociationId")
     }
     /// `Fn::GetAtt` `ResourceARN`.
+    ///
+    /// Returns the data repository association's Amazon Resource Name (ARN).
+    ///
+    /// Example: `arn:aws:fsx:us-east-1:111122223333:association/fs-abc012345def6789a/dra-abcdef0123456789b`
     pub fn attr_resource_arn(&self) -> Val<String> {
         self.0.get_att("ResourceARN")
     }
@@ -183,9 +241,28 @@ impl DataRepositoryAssociationHandle {
 }
 
 /// The [`AutoExportPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-datarepositoryassociation-autoexportpolicy.html) property type.
+///
+/// Describes a data repository association's automatic export policy. The `AutoExportPolicy` defines
+/// the types of updated objects on the file system that will be automatically exported to the data
+/// repository. As you create, modify, or delete files, Amazon FSx for Lustre automatically exports the
+/// defined changes asynchronously once your application finishes modifying the file.
+///
+/// The `AutoExportPolicy` is only supported on Amazon FSx for Lustre file systems with a data
+/// repository association.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoExportPolicy {
     /// `Events`: required.
+    ///
+    /// The `AutoExportPolicy` can have the following event values:
+    ///
+    /// - `NEW` - New files and directories are automatically exported to the data repository as they are
+    ///   added to the file system.
+    /// - `CHANGED` - Changes to files and directories on the file system are automatically exported to the
+    ///   data repository.
+    /// - `DELETED` - Files and directories are automatically deleted on the data repository when they are
+    ///   deleted on the file system.
+    ///
+    /// You can define any combination of event types for your `AutoExportPolicy` .
     ///
     /// - Items: 0 to 3.
     pub events: Option<Val<Vec<EventType>>>,
@@ -247,9 +324,27 @@ impl ToValue for AutoExportPolicy {
 impl Literal for AutoExportPolicy {}
 
 /// The [`AutoImportPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-datarepositoryassociation-autoimportpolicy.html) property type.
+///
+/// Describes the data repository association's automatic import policy. The AutoImportPolicy defines
+/// how Amazon FSx keeps your file metadata and directory listings up to date by importing changes to
+/// your Amazon FSx for Lustre file system as you modify objects in a linked S3 bucket.
+///
+/// The `AutoImportPolicy` is only supported on Amazon FSx for Lustre file systems with a data
+/// repository association.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoImportPolicy {
     /// `Events`: required.
+    ///
+    /// The `AutoImportPolicy` can have the following event values:
+    ///
+    /// - `NEW` - Amazon FSx automatically imports metadata of files added to the linked S3 bucket that do
+    ///   not currently exist in the FSx file system.
+    /// - `CHANGED` - Amazon FSx automatically updates file metadata and invalidates existing file content
+    ///   on the file system as files change in the data repository.
+    /// - `DELETED` - Amazon FSx automatically deletes files on the file system as corresponding files are
+    ///   deleted in the data repository.
+    ///
+    /// You can define any combination of event types for your `AutoImportPolicy` .
     ///
     /// - Items: 0 to 3.
     pub events: Option<Val<Vec<EventType>>>,
@@ -311,11 +406,31 @@ impl ToValue for AutoImportPolicy {
 impl Literal for AutoImportPolicy {}
 
 /// The [`S3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-datarepositoryassociation-s3.html) property type.
+///
+/// The configuration for an Amazon S3 data repository linked to an Amazon FSx Lustre file system with a
+/// data repository association. The configuration defines which file events (new, changed, or deleted
+/// files or directories) are automatically imported from the linked data repository to the file system
+/// or automatically exported from the file system to the data repository.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3 {
     /// `AutoExportPolicy`.
+    ///
+    /// Describes a data repository association's automatic export policy. The `AutoExportPolicy` defines
+    /// the types of updated objects on the file system that will be automatically exported to the data
+    /// repository. As you create, modify, or delete files, Amazon FSx for Lustre automatically exports the
+    /// defined changes asynchronously once your application finishes modifying the file.
+    ///
+    /// The `AutoExportPolicy` is only supported on Amazon FSx for Lustre file systems with a data
+    /// repository association.
     pub auto_export_policy: Option<Val<AutoExportPolicy>>,
     /// `AutoImportPolicy`.
+    ///
+    /// Describes the data repository association's automatic import policy. The AutoImportPolicy defines
+    /// how Amazon FSx keeps your file metadata and directory listings up to date by importing changes to
+    /// your Amazon FSx for Lustre file system as you modify objects in a linked S3 bucket.
+    ///
+    /// The `AutoImportPolicy` is only supported on Amazon FSx for Lustre file systems with a data
+    /// repository association.
     pub auto_import_policy: Option<Val<AutoImportPolicy>>,
 }
 
@@ -464,9 +579,18 @@ impl EventType {
             EventType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EventType {
+    const VALUES: &'static [&'static str] = &["NEW", "CHANGED", "DELETED"];
+    fn as_str(&self) -> &str {
+        EventType::as_str(self)
     }
 }
 

@@ -5,40 +5,179 @@ use crate::rt::*;
 
 /// The [`AWS::FSx::FileSystem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-fsx-filesystem.html) resource type.
 ///
+/// The `AWS::FSx::FileSystem` resource is an Amazon FSx resource type that specifies an Amazon FSx file
+/// system. You can create any of the following supported file system types:
+///
+/// - Amazon FSx for Lustre
+/// - Amazon FSx for NetApp ONTAP
+/// - FSx for OpenZFS
+/// - Amazon FSx for Windows File Server
+///
 /// Build it with [`FileSystem::builder`]; adding it to a stack returns a [`FileSystemHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileSystem {
     /// `BackupId`. Changing it replaces the resource.
+    ///
+    /// The ID of the file system backup that you are using to create a file system. For more information,
+    /// see
+    /// [CreateFileSystemFromBackup](https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateFileSystemFromBackup.html)
+    /// .
     pub backup_id: Option<Val<String>>,
     /// `FileSystemType`: required. Changing it replaces the resource.
+    ///
+    /// The type of Amazon FSx file system, which can be `LUSTRE` , `WINDOWS` , `ONTAP` , or `OPENZFS` .
     pub file_system_type: Option<Val<String>>,
     /// `FileSystemTypeVersion`.
+    ///
+    /// For FSx for Lustre file systems, sets the Lustre version for the file system that you're creating.
+    /// Valid values are `2.10` , `2.12` , and `2.15` :
+    ///
+    /// - `2.10` is supported by the Scratch and Persistent_1 Lustre deployment types.
+    /// - `2.12` is supported by all Lustre deployment types, except for `PERSISTENT_2` with a metadata
+    ///   configuration mode.
+    /// - `2.15` is supported by all Lustre deployment types and is recommended for all new file systems.
+    ///
+    /// Default value is `2.10` , except for the following deployments:
+    ///
+    /// - Default value is `2.12` when `DeploymentType` is set to `PERSISTENT_2` without a metadata
+    ///   configuration mode.
+    /// - Default value is `2.15` when `DeploymentType` is set to `PERSISTENT_2` with a metadata
+    ///   configuration mode.
     pub file_system_type_version: Option<Val<String>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The ID of the AWS Key Management Service ( AWS  ) key used to encrypt Amazon FSx file system data.
+    /// Used as follows with Amazon FSx file system types:
+    ///
+    /// - Amazon FSx for Lustre `PERSISTENT_1` and `PERSISTENT_2` deployment types only.
+    ///
+    /// `SCRATCH_1` and `SCRATCH_2` types are encrypted using the Amazon FSx service AWS  key for your
+    /// account.
+    /// - Amazon FSx for NetApp ONTAP
+    /// - Amazon FSx for OpenZFS
+    /// - Amazon FSx for Windows File Server
+    ///
+    /// If this ID isn't specified, the Amazon FSx-managed key for your account is used. For more
+    /// information, see [Encrypt](https://docs.aws.amazon.com//kms/latest/APIReference/API_Encrypt.html) in
+    /// the *AWS Key Management Service API Reference* .
     pub kms_key_id: Option<Val<String>>,
     /// `LustreConfiguration`.
+    ///
+    /// The Lustre configuration for the file system being created. This configuration is required if the
+    /// `FileSystemType` is set to `LUSTRE` .
+    ///
+    /// > The following parameters are not supported when creating Lustre file systems with a data
+    /// repository association.
+    /// >
+    /// > - `AutoImportPolicy`
+    /// > - `ExportPath`
+    /// > - `ImportedChunkSize`
+    /// > - `ImportPath`
     pub lustre_configuration: Option<Val<LustreConfiguration>>,
     /// `NetworkType`.
+    ///
+    /// The network type of the file system.
     pub network_type: Option<Val<String>>,
     /// `OntapConfiguration`.
+    ///
+    /// The ONTAP configuration properties of the FSx for ONTAP file system that you are creating. This
+    /// configuration is required if the `FileSystemType` is set to `ONTAP` .
     pub ontap_configuration: Option<Val<OntapConfiguration>>,
     /// `OpenZFSConfiguration`.
+    ///
+    /// The Amazon FSx for OpenZFS configuration properties for the file system that you are creating. This
+    /// configuration is required if the `FileSystemType` is set to `OPENZFS` .
     pub open_zfs_configuration: Option<Val<OpenZfsConfiguration>>,
     /// `SecurityGroupIds`. Changing it replaces the resource.
+    ///
+    /// A list of IDs specifying the security groups to apply to all network interfaces created for file
+    /// system access. This list isn't returned in later requests to describe the file system.
+    ///
+    /// > You must specify a security group if you are creating a Multi-AZ FSx for ONTAP file system in a
+    /// VPC subnet that has been shared with you.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `StorageCapacity`.
     ///
+    /// Sets the storage capacity of the file system that you're creating.
+    ///
+    /// `StorageCapacity` is required if you are creating a new file system. It is not required if you are
+    /// creating a file system by restoring a backup.
+    ///
+    /// *FSx for Lustre file systems* - The amount of storage capacity that you can configure depends on the
+    /// value that you set for `StorageType` and the Lustre `DeploymentType` , as follows:
+    ///
+    /// - For `SCRATCH_2` , `PERSISTENT_2` and `PERSISTENT_1` deployment types using SSD storage type, the
+    ///   valid values are 1200 GiB, 2400 GiB, and increments of 2400 GiB.
+    /// - For `PERSISTENT_1` HDD file systems, valid values are increments of 6000 GiB for 12 MB/s/TiB file
+    ///   systems and increments of 1800 GiB for 40 MB/s/TiB file systems.
+    /// - For `SCRATCH_1` deployment type, valid values are 1200 GiB, 2400 GiB, and increments of 3600 GiB.
+    ///
+    /// *FSx for ONTAP file systems* - The amount of SSD storage capacity that you can configure depends on
+    /// the value of the `HAPairs` property. The minimum value is calculated as 1,024 GiB * HAPairs and the
+    /// maximum is calculated as 524,288 GiB * HAPairs, up to a maximum amount of SSD storage capacity of 1,048,576
+    /// GiB (1 pebibyte).
+    ///
+    /// *FSx for OpenZFS file systems* - The amount of storage capacity that you can configure is from 64
+    /// GiB up to 524,288 GiB (512 TiB). If you are creating a file system from a backup, you can specify a
+    /// storage capacity equal to or greater than the original file system's storage capacity.
+    ///
+    /// *FSx for Windows File Server file systems* - The amount of storage capacity that you can configure
+    /// depends on the value that you set for `StorageType` as follows:
+    ///
+    /// - For SSD storage, valid values are 32 GiB-65,536 GiB (64 TiB).
+    /// - For HDD storage, valid values are 2000 GiB-65,536 GiB (64 TiB).
+    ///
     /// - Range: 32 to 65536.
     pub storage_capacity: Option<Val<i64>>,
     /// `StorageType`.
+    ///
+    /// Sets the storage class for the file system that you're creating. Valid values are `SSD` , `HDD` ,
+    /// and `INTELLIGENT_TIERING` .
+    ///
+    /// - Set to `SSD` to use solid state drive storage. SSD is supported on all Windows, Lustre, ONTAP, and
+    ///   OpenZFS deployment types.
+    /// - Set to `HDD` to use hard disk drive storage, which is supported on `SINGLE_AZ_2` and `MULTI_AZ_1`
+    ///   Windows file system deployment types, and on `PERSISTENT_1` Lustre file system deployment types.
+    /// - Set to `INTELLIGENT_TIERING` to use fully elastic, intelligently-tiered storage.
+    ///   Intelligent-Tiering is only available for OpenZFS file systems with the Multi-AZ deployment type
+    ///   and for Lustre file systems with the Persistent_2 deployment type.
+    ///
+    /// Default value is `SSD` . For more information, see [Storage type
+    /// options](https://docs.aws.amazon.com/fsx/latest/WindowsGuide/optimize-fsx-costs.html#storage-type-options)
+    /// in the *FSx for Windows File Server User Guide* , [FSx for Lustre storage
+    /// classes](https://docs.aws.amazon.com/fsx/latest/LustreGuide/using-fsx-lustre.html#lustre-storage-classes)
+    /// in the *FSx for Lustre User Guide* , and [Working with
+    /// Intelligent-Tiering](https://docs.aws.amazon.com/fsx/latest/OpenZFSGuide/performance-intelligent-tiering)
+    /// in the *Amazon FSx for OpenZFS User Guide* .
     pub storage_type: Option<Val<String>>,
     /// `SubnetIds`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the IDs of the subnets that the file system will be accessible from. For Windows and ONTAP
+    /// `MULTI_AZ_1` deployment types,provide exactly two subnet IDs, one for the preferred file server and
+    /// one for the standby file server. You specify one of these subnets as the preferred subnet using the
+    /// `WindowsConfiguration > PreferredSubnetID` or `OntapConfiguration > PreferredSubnetID` properties.
+    /// For more information about Multi-AZ file system configuration, see [Availability and durability:
+    /// Single-AZ and Multi-AZ file
+    /// systems](https://docs.aws.amazon.com/fsx/latest/WindowsGuide/high-availability-multiAZ.html) in the *Amazon
+    /// FSx for Windows User Guide* and [Availability and
+    /// durability](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/high-availability-multiAZ.html) in the *Amazon
+    /// FSx for ONTAP User Guide* .
+    ///
+    /// For Windows `SINGLE_AZ_1` and `SINGLE_AZ_2` and all Lustre deployment types, provide exactly one
+    /// subnet ID. The file server is launched in that subnet's Availability Zone.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tags to associate with the file system. For more information, see [Tagging your Amazon FSx
+    /// resources](https://docs.aws.amazon.com/fsx/latest/LustreGuide/tag-resources.html) in the *Amazon FSx
+    /// for Lustre User Guide* .
     pub tags: Option<Val<Vec<Tag>>>,
     /// `WindowsConfiguration`.
+    ///
+    /// The configuration object for the Microsoft Windows file system you are creating. This configuration
+    /// is required if `FileSystemType` is set to `WINDOWS` .
     pub windows_configuration: Option<Val<WindowsConfiguration>>,
 }
 
@@ -210,6 +349,10 @@ impl Deref for FileSystemHandle {
 
 impl FileSystemHandle {
     /// `Fn::GetAtt` `ResourceARN`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) for the Amazon FSx file system.
+    ///
+    /// Example: `arn:aws:fsx:us-east-2:111122223333:file-system/fs-0123abcd56789ef0a`
     pub fn attr_resource_arn(&self) -> Val<String> {
         self.0.get_att("ResourceARN")
     }
@@ -218,14 +361,28 @@ impl FileSystemHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `LustreMountName`.
+    ///
+    /// Returns the Lustre file system's `LustreMountName` .
+    ///
+    /// Example for `SCRATCH_1` deployment types: This value is always `fsx` .
+    ///
+    /// Example for `SCRATCH_2` and `PERSISTENT` deployment types: `2p3fhbmv`
     pub fn attr_lustre_mount_name(&self) -> Val<String> {
         self.0.get_att("LustreMountName")
     }
     /// `Fn::GetAtt` `RootVolumeId`.
+    ///
+    /// Returns the root volume ID of the FSx for OpenZFS file system.
+    ///
+    /// Example: `fsvol-0123456789abcdefa`
     pub fn attr_root_volume_id(&self) -> Val<String> {
         self.0.get_att("RootVolumeId")
     }
     /// `Fn::GetAtt` `DNSName`.
+    ///
+    /// Returns the FSx for Windows file system's DNSName.
+    ///
+    /// Example: `amznfsxp1honlek.corp.example.com`
     pub fn attr_dns_name(&self) -> Val<String> {
         self.0.get_att("DNSName")
     }
@@ -240,13 +397,41 @@ impl FileSystemHandle {
 }
 
 /// The [`AuditLogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-filesystem-auditlogconfiguration.html) property type.
+///
+/// The configuration that Amazon FSx for Windows File Server uses to audit and log user accesses of
+/// files, folders, and file shares on the Amazon FSx for Windows File Server file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuditLogConfiguration {
     /// `AuditLogDestination`.
+    ///
+    /// The Amazon Resource Name (ARN) for the destination of the audit logs. The destination can be any
+    /// Amazon CloudWatch Logs log group ARN or Amazon Kinesis Data Firehose delivery stream ARN.
+    ///
+    /// The name of the Amazon CloudWatch Logs log group must begin with the `/aws/fsx` prefix. The name of
+    /// the Amazon Kinesis Data Firehose delivery stream must begin with the `aws-fsx` prefix.
+    ///
+    /// The destination ARN (either CloudWatch Logs log group or Kinesis Data Firehose delivery stream) must
+    /// be in the same AWS partition, AWS Region , and AWS account as your Amazon FSx file system.
     pub audit_log_destination: Option<Val<String>>,
     /// `FileAccessAuditLogLevel`: required.
+    ///
+    /// Sets which attempt type is logged by Amazon FSx for file and folder accesses.
+    ///
+    /// - `SUCCESS_ONLY` - only successful attempts to access files or folders are logged.
+    /// - `FAILURE_ONLY` - only failed attempts to access files or folders are logged.
+    /// - `SUCCESS_AND_FAILURE` - both successful attempts and failed attempts to access files or folders
+    ///   are logged.
+    /// - `DISABLED` - access auditing of files and folders is turned off.
     pub file_access_audit_log_level: Option<Val<String>>,
     /// `FileShareAccessAuditLogLevel`: required.
+    ///
+    /// Sets which attempt type is logged by Amazon FSx for file share accesses.
+    ///
+    /// - `SUCCESS_ONLY` - only successful attempts to access file shares are logged.
+    /// - `FAILURE_ONLY` - only failed attempts to access file shares are logged.
+    /// - `SUCCESS_AND_FAILURE` - both successful attempts and failed attempts to access file shares are
+    ///   logged.
+    /// - `DISABLED` - access auditing of file shares is turned off.
     pub file_share_access_audit_log_level: Option<Val<String>>,
 }
 
@@ -324,11 +509,30 @@ impl ToValue for AuditLogConfiguration {
 impl Literal for AuditLogConfiguration {}
 
 /// The [`ClientConfigurations`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-filesystem-clientconfigurations.html) property type.
+///
+/// Specifies who can mount an OpenZFS file system and the options available while mounting the file
+/// system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientConfigurations {
     /// `Clients`.
+    ///
+    /// A value that specifies who can mount the file system. You can provide a wildcard character ( `*` ),
+    /// an IP address ( `0.0.0.0` ), or a CIDR address ( `192.0.2.0/24` ). By default, Amazon FSx uses the
+    /// wildcard character when specifying the client.
     pub clients: Option<Val<String>>,
     /// `Options`.
+    ///
+    /// The options to use when mounting the file system. For a list of options that you can use with
+    /// Network File System (NFS), see the [exports(5) - Linux man
+    /// page](https://docs.aws.amazon.com/https://linux.die.net/man/5/exports) . When choosing your options,
+    /// consider the following:
+    ///
+    /// - `crossmnt` is used by default. If you don't specify `crossmnt` when changing the client
+    ///   configuration, you won't be able to see or access snapshots in your file system's snapshot
+    ///   directory.
+    /// - `sync` is used by default. If you instead specify `async` , the system acknowledges writes before
+    ///   writing to disk. If the system crashes before the writes are finished, you lose the unwritten
+    ///   data.
     pub options: Option<Val<Vec<String>>>,
 }
 
@@ -387,11 +591,25 @@ impl ToValue for ClientConfigurations {
 impl Literal for ClientConfigurations {}
 
 /// The [`DataReadCacheConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-filesystem-datareadcacheconfiguration.html) property type.
+///
+/// The configuration for the optional provisioned SSD read cache on Amazon FSx for Lustre file systems
+/// that use the Intelligent-Tiering storage class.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataReadCacheConfiguration {
     /// `SizeGiB`.
+    ///
+    /// Required if `SizingMode` is set to `USER_PROVISIONED` . Specifies the size of the file system's SSD
+    /// read cache, in gibibytes (GiB).
     pub size_gi_b: Option<Val<i64>>,
     /// `SizingMode`.
+    ///
+    /// Specifies how the provisioned SSD read cache is sized, as follows:
+    ///
+    /// - Set to `NO_CACHE` if you do not want to use an SSD read cache with your Intelligent-Tiering file
+    ///   system.
+    /// - Set to `USER_PROVISIONED` to specify the exact size of your SSD read cache.
+    /// - Set to `PROPORTIONAL_TO_THROUGHPUT_CAPACITY` to have your SSD read cache automatically sized based
+    ///   on your throughput capacity.
     pub sizing_mode: Option<Val<String>>,
 }
 
@@ -445,11 +663,29 @@ impl ToValue for DataReadCacheConfiguration {
 impl Literal for DataReadCacheConfiguration {}
 
 /// The [`DiskIopsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-filesystem-diskiopsconfiguration.html) property type.
+///
+/// The SSD IOPS (input/output operations per second) configuration for an Amazon FSx for NetApp ONTAP,
+/// Amazon FSx for Windows File Server, or FSx for OpenZFS file system. By default, Amazon FSx
+/// automatically provisions 3 IOPS per GB of storage capacity. You can provision additional IOPS per GB
+/// of storage. The configuration consists of the total number of provisioned SSD IOPS and how it is was
+/// provisioned, or the mode (by the customer or by Amazon FSx).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DiskIopsConfiguration {
     /// `Iops`.
+    ///
+    /// The total number of SSD IOPS provisioned for the file system.
+    ///
+    /// The minimum and maximum values for this property depend on the value of `HAPairs` and
+    /// `StorageCapacity` . The minimum value is calculated as `StorageCapacity` * 3 * `HAPairs` (3 IOPS per
+    /// GB of `StorageCapacity` ). The maximum value is calculated as 200,000 * `HAPairs` .
+    ///
+    /// Amazon FSx responds with an HTTP status code 400 (Bad Request) if the value of `Iops` is outside of
+    /// the minimum or maximum values.
     pub iops: Option<Val<i64>>,
     /// `Mode`.
+    ///
+    /// Specifies whether the file system is using the `AUTOMATIC` setting of SSD IOPS of 3 IOPS per GB of
+    /// storage capacity, or if it using a `USER_PROVISIONED` value.
     pub mode: Option<Val<String>>,
 }
 
@@ -568,39 +804,197 @@ impl ToValue for FsrmConfiguration {
 impl Literal for FsrmConfiguration {}
 
 /// The [`LustreConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-filesystem-lustreconfiguration.html) property type.
+///
+/// The configuration for the Amazon FSx for Lustre file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LustreConfiguration {
     /// `AutoImportPolicy`.
+    ///
+    /// (Optional) When you create your file system, your existing S3 objects appear as file and directory
+    /// listings. Use this property to choose how Amazon FSx keeps your file and directory listings up to
+    /// date as you add or modify objects in your linked S3 bucket. `AutoImportPolicy` can have the
+    /// following values:
+    ///
+    /// - `NONE` - (Default) AutoImport is off. Amazon FSx only updates file and directory listings from the
+    ///   linked S3 bucket when the file system is created. FSx does not update file and directory listings
+    ///   for any new or changed objects after choosing this option.
+    /// - `NEW` - AutoImport is on. Amazon FSx automatically imports directory listings of any new objects
+    ///   added to the linked S3 bucket that do not currently exist in the FSx file system.
+    /// - `NEW_CHANGED` - AutoImport is on. Amazon FSx automatically imports file and directory listings of
+    ///   any new objects added to the S3 bucket and any existing objects that are changed in the S3 bucket
+    ///   after you choose this option.
+    /// - `NEW_CHANGED_DELETED` - AutoImport is on. Amazon FSx automatically imports file and directory
+    ///   listings of any new objects added to the S3 bucket, any existing objects that are changed in the
+    ///   S3 bucket, and any objects that were deleted in the S3 bucket.
+    ///
+    /// For more information, see [Automatically import updates from your S3
+    /// bucket](https://docs.aws.amazon.com/fsx/latest/LustreGuide/autoimport-data-repo.html) .
+    ///
+    /// > This parameter is not supported for Lustre file systems with a data repository association.
     pub auto_import_policy: Option<Val<String>>,
     /// `AutomaticBackupRetentionDays`.
+    ///
+    /// The number of days to retain automatic backups. Setting this property to `0` disables automatic
+    /// backups. You can retain automatic backups for a maximum of 90 days. The default is `0` .
     pub automatic_backup_retention_days: Option<Val<i64>>,
     /// `CopyTagsToBackups`.
+    ///
+    /// (Optional) Not available for use with file systems that are linked to a data repository. A boolean
+    /// flag indicating whether tags for the file system should be copied to backups. The default value is
+    /// false. If `CopyTagsToBackups` is set to true, all file system tags are copied to all automatic and
+    /// user-initiated backups when the user doesn't specify any backup-specific tags. If
+    /// `CopyTagsToBackups` is set to true and you specify one or more backup tags, only the specified tags
+    /// are copied to backups. If you specify one or more tags when creating a user-initiated backup, no
+    /// tags are copied from the file system, regardless of this value.
+    ///
+    /// (Default = `false` )
+    ///
+    /// For more information, see [Working with
+    /// backups](https://docs.aws.amazon.com/fsx/latest/LustreGuide/using-backups-fsx.html) in the *Amazon
+    /// FSx for Lustre User Guide* .
     pub copy_tags_to_backups: Option<Val<bool>>,
     /// `DailyAutomaticBackupStartTime`.
+    ///
+    /// A recurring daily time, in the format `HH:MM` . `HH` is the zero-padded hour of the day (0-23), and
+    /// `MM` is the zero-padded minute of the hour. For example, `05:00` specifies 5 AM daily.
     pub daily_automatic_backup_start_time: Option<Val<String>>,
     /// `DataCompressionType`.
+    ///
+    /// Sets the data compression configuration for the file system. `DataCompressionType` can have the
+    /// following values:
+    ///
+    /// - `NONE` - (Default) Data compression is turned off when the file system is created.
+    /// - `LZ4` - Data compression is turned on with the LZ4 algorithm.
+    ///
+    /// For more information, see [Lustre data
+    /// compression](https://docs.aws.amazon.com/fsx/latest/LustreGuide/data-compression.html) in the *Amazon
+    /// FSx for Lustre User Guide* .
     pub data_compression_type: Option<Val<String>>,
     /// `DataReadCacheConfiguration`.
+    ///
+    /// Specifies the optional provisioned SSD read cache on FSx for Lustre file systems that use the
+    /// Intelligent-Tiering storage class. Required when `StorageType` is set to `INTELLIGENT_TIERING` .
     pub data_read_cache_configuration: Option<Val<DataReadCacheConfiguration>>,
     /// `DeploymentType`.
+    ///
+    /// (Optional) Choose `SCRATCH_1` and `SCRATCH_2` deployment types when you need temporary storage and
+    /// shorter-term processing of data. The `SCRATCH_2` deployment type provides in-transit encryption of
+    /// data and higher burst throughput capacity than `SCRATCH_1` .
+    ///
+    /// Choose `PERSISTENT_1` for longer-term storage and for throughput-focused workloads that aren’t
+    /// latency-sensitive. `PERSISTENT_1` supports encryption of data in transit, and is available in all
+    /// AWS Regions in which FSx for Lustre is available.
+    ///
+    /// Choose `PERSISTENT_2` for longer-term storage and for latency-sensitive workloads that require the
+    /// highest levels of IOPS/throughput. `PERSISTENT_2` supports the SSD and Intelligent-Tiering storage
+    /// classes. You can optionally specify a metadata configuration mode for `PERSISTENT_2` which supports
+    /// increasing metadata performance. `PERSISTENT_2` is available in a limited number of AWS Regions .
+    /// For more information, and an up-to-date list of AWS Regions in which `PERSISTENT_2` is available,
+    /// see [Deployment and storage class options for FSx for Lustre file
+    /// systems](https://docs.aws.amazon.com/fsx/latest/LustreGuide/using-fsx-lustre.html) in the *Amazon
+    /// FSx for Lustre User Guide* .
+    ///
+    /// > If you choose `PERSISTENT_2` , and you set `FileSystemTypeVersion` to `2.10` , the
+    /// `CreateFileSystem` operation fails.
+    ///
+    /// Encryption of data in transit is automatically turned on when you access `SCRATCH_2` ,
+    /// `PERSISTENT_1` , and `PERSISTENT_2` file systems from Amazon EC2 instances that support automatic
+    /// encryption in the AWS Regions where they are available. For more information about encryption in
+    /// transit for FSx for Lustre file systems, see [Encrypting data in
+    /// transit](https://docs.aws.amazon.com/fsx/latest/LustreGuide/encryption-in-transit-fsxl.html) in the *Amazon
+    /// FSx for Lustre User Guide* .
+    ///
+    /// (Default = `SCRATCH_1` )
     pub deployment_type: Option<Val<String>>,
     /// `DriveCacheType`.
+    ///
+    /// The type of drive cache used by `PERSISTENT_1` file systems that are provisioned with HDD storage
+    /// devices. This parameter is required when storage type is HDD. Set this property to `READ` to improve
+    /// the performance for frequently accessed files by caching up to 20% of the total storage capacity of
+    /// the file system.
+    ///
+    /// This parameter is required when `StorageType` is set to `HDD` and `DeploymentType` is `PERSISTENT_1`
+    /// .
     pub drive_cache_type: Option<Val<String>>,
     /// `EfaEnabled`.
+    ///
+    /// (Optional) Specifies whether Elastic Fabric Adapter (EFA) and GPUDirect Storage (GDS) support is
+    /// enabled for the Amazon FSx for Lustre file system.
+    ///
+    /// (Default = `false` )
     pub efa_enabled: Option<Val<bool>>,
     /// `ExportPath`.
+    ///
+    /// (Optional) Specifies the path in the Amazon S3 bucket where the root of your Amazon FSx file system
+    /// is exported. The path must use the same Amazon S3 bucket as specified in ImportPath. You can provide
+    /// an optional prefix to which new and changed data is to be exported from your Amazon FSx for Lustre
+    /// file system. If an `ExportPath` value is not provided, Amazon FSx sets a default export path,
+    /// `s3://import-bucket/FSxLustre[creation-timestamp]` . The timestamp is in UTC format, for example
+    /// `s3://import-bucket/FSxLustre20181105T222312Z` .
+    ///
+    /// The Amazon S3 export bucket must be the same as the import bucket specified by `ImportPath` . If you
+    /// specify only a bucket name, such as `s3://import-bucket` , you get a 1:1 mapping of file system
+    /// objects to S3 bucket objects. This mapping means that the input data in S3 is overwritten on export.
+    /// If you provide a custom prefix in the export path, such as
+    /// `s3://import-bucket/[custom-optional-prefix]` , Amazon FSx exports the contents of your file system
+    /// to that export prefix in the Amazon S3 bucket.
+    ///
+    /// > This parameter is not supported for file systems with a data repository association.
     pub export_path: Option<Val<String>>,
     /// `ImportPath`.
+    ///
+    /// (Optional) The path to the Amazon S3 bucket (including the optional prefix) that you're using as the
+    /// data repository for your Amazon FSx for Lustre file system. The root of your FSx for Lustre file
+    /// system will be mapped to the root of the Amazon S3 bucket you select. An example is
+    /// `s3://import-bucket/optional-prefix` . If you specify a prefix after the Amazon S3 bucket name, only
+    /// object keys with that prefix are loaded into the file system.
+    ///
+    /// > This parameter is not supported for Lustre file systems with a data repository association.
     pub import_path: Option<Val<String>>,
     /// `ImportedFileChunkSize`.
+    ///
+    /// (Optional) For files imported from a data repository, this value determines the stripe count and
+    /// maximum amount of data per file (in MiB) stored on a single physical disk. The maximum number of
+    /// disks that a single file can be striped across is limited by the total number of disks that make up
+    /// the file system.
+    ///
+    /// The default chunk size is 1,024 MiB (1 GiB) and can go as high as 512,000 MiB (500 GiB). Amazon S3
+    /// objects have a maximum size of 5 TB.
+    ///
+    /// > This parameter is not supported for Lustre file systems with a data repository association.
     pub imported_file_chunk_size: Option<Val<i64>>,
     /// `MetadataConfiguration`.
+    ///
+    /// The Lustre metadata performance configuration for the creation of an FSx for Lustre file system
+    /// using a `PERSISTENT_2` deployment type.
     pub metadata_configuration: Option<Val<MetadataConfiguration>>,
     /// `PerUnitStorageThroughput`.
+    ///
+    /// Required with `PERSISTENT_1` and `PERSISTENT_2` deployment types, provisions the amount of read and
+    /// write throughput for each 1 tebibyte (TiB) of file system storage capacity, in MB/s/TiB. File system
+    /// throughput capacity is calculated by multiplying ﬁle system storage capacity (TiB) by the
+    /// `PerUnitStorageThroughput` (MB/s/TiB). For a 2.4-TiB ﬁle system, provisioning 50 MB/s/TiB of
+    /// `PerUnitStorageThroughput` yields 120 MB/s of ﬁle system throughput. You pay for the amount of
+    /// throughput that you provision.
+    ///
+    /// Valid values:
+    ///
+    /// - For `PERSISTENT_1` SSD storage: 50, 100, 200 MB/s/TiB.
+    /// - For `PERSISTENT_1` HDD storage: 12, 40 MB/s/TiB.
+    /// - For `PERSISTENT_2` SSD storage: 125, 250, 500, 1000 MB/s/TiB.
     pub per_unit_storage_throughput: Option<Val<i64>>,
     /// `ThroughputCapacity`.
+    ///
+    /// Specifies the throughput of an FSx for Lustre file system using the Intelligent-Tiering storage
+    /// class, measured in megabytes per second (MBps). Valid values are 4000 MBps or multiples of 4000
+    /// MBps. You pay for the amount of throughput that you provision.
     pub throughput_capacity: Option<Val<i64>>,
     /// `WeeklyMaintenanceStartTime`.
+    ///
+    /// The preferred start time to perform weekly maintenance, formatted d:HH:MM in the UTC time zone,
+    /// where d is the weekday number, from 1 through 7, beginning with Monday and ending with Sunday.
+    ///
+    /// For example, `1:05:00` specifies maintenance at 5 AM Monday.
     pub weekly_maintenance_start_time: Option<Val<String>>,
 }
 
@@ -738,11 +1132,19 @@ impl ToValue for LustreConfiguration {
 impl Literal for LustreConfiguration {}
 
 /// The [`MetadataConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-filesystem-metadataconfiguration.html) property type.
+///
+/// The configuration that allows you to specify the performance of metadata operations for an FSx for
+/// Lustre file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetadataConfiguration {
     /// `Iops`.
+    ///
+    /// The number of Metadata IOPS provisioned for the file system.
     pub iops: Option<Val<i64>>,
     /// `Mode`.
+    ///
+    /// Specifies whether the file system is using the AUTOMATIC setting of metadata IOPS or if it is using
+    /// a USER_PROVISIONED value.
     pub mode: Option<Val<String>>,
 }
 
@@ -796,9 +1198,14 @@ impl ToValue for MetadataConfiguration {
 impl Literal for MetadataConfiguration {}
 
 /// The [`NfsExports`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-filesystem-nfsexports.html) property type.
+///
+/// The configuration object for mounting a file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NfsExports {
     /// `ClientConfigurations`.
+    ///
+    /// A list of configuration objects that contain the client and options for mounting the OpenZFS file
+    /// system.
     pub client_configurations: Option<Val<Vec<ClientConfigurations>>>,
 }
 
@@ -851,33 +1258,136 @@ impl ToValue for NfsExports {
 impl Literal for NfsExports {}
 
 /// The [`OntapConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-filesystem-ontapconfiguration.html) property type.
+///
+/// The configuration for this Amazon FSx for NetApp ONTAP file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OntapConfiguration {
     /// `AutomaticBackupRetentionDays`.
+    ///
+    /// The number of days to retain automatic backups. Setting this property to `0` disables automatic
+    /// backups. You can retain automatic backups for a maximum of 90 days. The default is `30` .
     pub automatic_backup_retention_days: Option<Val<i64>>,
     /// `DailyAutomaticBackupStartTime`.
+    ///
+    /// A recurring daily time, in the format `HH:MM` . `HH` is the zero-padded hour of the day (0-23), and
+    /// `MM` is the zero-padded minute of the hour. For example, `05:00` specifies 5 AM daily.
     pub daily_automatic_backup_start_time: Option<Val<String>>,
     /// `DeploymentType`: required.
+    ///
+    /// Specifies the FSx for ONTAP file system deployment type to use in creating the file system.
+    ///
+    /// - `MULTI_AZ_1` - A high availability file system configured for Multi-AZ redundancy to tolerate
+    ///   temporary Availability Zone (AZ) unavailability. This is a first-generation FSx for ONTAP file
+    ///   system.
+    /// - `MULTI_AZ_2` - A high availability file system configured for Multi-AZ redundancy to tolerate
+    ///   temporary AZ unavailability. This is a second-generation FSx for ONTAP file system.
+    /// - `SINGLE_AZ_1` - A file system configured for Single-AZ redundancy. This is a first-generation FSx
+    ///   for ONTAP file system.
+    /// - `SINGLE_AZ_2` - A file system configured with multiple high-availability (HA) pairs for Single-AZ
+    ///   redundancy. This is a second-generation FSx for ONTAP file system.
+    ///
+    /// For information about the use cases for Multi-AZ and Single-AZ deployments, refer to [Choosing a
+    /// file system deployment
+    /// type](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/high-availability-AZ.html) .
     pub deployment_type: Option<Val<String>>,
     /// `DiskIopsConfiguration`.
+    ///
+    /// The SSD IOPS configuration for the FSx for ONTAP file system.
     pub disk_iops_configuration: Option<Val<DiskIopsConfiguration>>,
     /// `EndpointIpAddressRange`.
+    ///
+    /// (Multi-AZ only) Specifies the IPv4 address range in which the endpoints to access your file system
+    /// will be created. By default in the Amazon FSx API, Amazon FSx selects an unused IP address range for
+    /// you from the 198.19.* range. By default in the Amazon FSx console, Amazon FSx chooses the last 64 IP
+    /// addresses from the VPC’s primary CIDR range to use as the endpoint IP address range for the file
+    /// system. You can have overlapping endpoint IP addresses for file systems deployed in the same
+    /// VPC/route tables, as long as they don't overlap with any subnet.
     pub endpoint_ip_address_range: Option<Val<String>>,
     /// `EndpointIpv6AddressRange`.
     pub endpoint_ipv6_address_range: Option<Val<String>>,
     /// `FsxAdminPassword`.
+    ///
+    /// The ONTAP administrative password for the `fsxadmin` user with which you administer your file system
+    /// using the NetApp ONTAP CLI and REST API.
     pub fsx_admin_password: Option<Val<String>>,
     /// `HAPairs`.
+    ///
+    /// Specifies how many high-availability (HA) pairs of file servers will power your file system.
+    /// First-generation file systems are powered by 1 HA pair. Second-generation multi-AZ file systems are
+    /// powered by 1 HA pair. Second generation single-AZ file systems are powered by up to 12 HA pairs. The
+    /// default value is 1. The value of this property affects the values of `StorageCapacity` , `Iops` ,
+    /// and `ThroughputCapacity` . For more information, see [High-availability (HA)
+    /// pairs](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/administering-file-systems.html#HA-pairs)
+    /// in the FSx for ONTAP user guide. Block storage protocol support (iSCSI and NVMe over TCP) is
+    /// disabled on file systems with more than 6 HA pairs. For more information, see [Using block storage
+    /// protocols](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/supported-fsx-clients.html#using-block-storage)
+    /// .
+    ///
+    /// Amazon FSx responds with an HTTP status code 400 (Bad Request) for the following conditions:
+    ///
+    /// - The value of `HAPairs` is less than 1 or greater than 12.
+    /// - The value of `HAPairs` is greater than 1 and the value of `DeploymentType` is `SINGLE_AZ_1` ,
+    ///   `MULTI_AZ_1` , or `MULTI_AZ_2` .
     pub ha_pairs: Option<Val<i64>>,
     /// `PreferredSubnetId`.
+    ///
+    /// Required when `DeploymentType` is set to `MULTI_AZ_1` or `MULTI_AZ_2` . This specifies the subnet in
+    /// which you want the preferred file server to be located.
     pub preferred_subnet_id: Option<Val<String>>,
     /// `RouteTableIds`.
+    ///
+    /// (Multi-AZ only) Specifies the route tables in which Amazon FSx creates the rules for routing traffic
+    /// to the correct file server. You should specify all virtual private cloud (VPC) route tables
+    /// associated with the subnets in which your clients are located. By default, Amazon FSx selects your
+    /// VPC's default route table.
+    ///
+    /// > Amazon FSx manages these route tables for Multi-AZ file systems using tag-based authentication.
+    /// These route tables are tagged with `Key: AmazonFSx; Value: ManagedByAmazonFSx` . When creating FSx
+    /// for ONTAP Multi-AZ file systems using CloudFormation we recommend that you add the `Key: AmazonFSx;
+    /// Value: ManagedByAmazonFSx` tag manually.
     pub route_table_ids: Option<Val<Vec<String>>>,
     /// `ThroughputCapacity`.
+    ///
+    /// Sets the throughput capacity for the file system that you're creating in megabytes per second
+    /// (MBps). For more information, see [Managing throughput
+    /// capacity](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/managing-throughput-capacity.html) in
+    /// the FSx for ONTAP User Guide.
+    ///
+    /// Amazon FSx responds with an HTTP status code 400 (Bad Request) for the following conditions:
+    ///
+    /// - The value of `ThroughputCapacity` and `ThroughputCapacityPerHAPair` are not the same value.
+    /// - The value of `ThroughputCapacity` when divided by the value of `HAPairs` is outside of the valid
+    ///   range for `ThroughputCapacity` .
     pub throughput_capacity: Option<Val<i64>>,
     /// `ThroughputCapacityPerHAPair`.
+    ///
+    /// Use to choose the throughput capacity per HA pair, rather than the total throughput for the file
+    /// system.
+    ///
+    /// You can define either the `ThroughputCapacityPerHAPair` or the `ThroughputCapacity` when creating a
+    /// file system, but not both.
+    ///
+    /// This field and `ThroughputCapacity` are the same for file systems powered by one HA pair.
+    ///
+    /// - For `SINGLE_AZ_1` and `MULTI_AZ_1` file systems, valid values are 128, 256, 512, 1024, 2048, or 4096
+    ///   MBps.
+    /// - For `SINGLE_AZ_2` , valid values are 1536, 3072, or 6144 MBps.
+    /// - For `MULTI_AZ_2` , valid values are 384, 768, 1536, 3072, or 6144 MBps.
+    ///
+    /// Amazon FSx responds with an HTTP status code 400 (Bad Request) for the following conditions:
+    ///
+    /// - The value of `ThroughputCapacity` and `ThroughputCapacityPerHAPair` are not the same value for
+    ///   file systems with one HA pair.
+    /// - The value of deployment type is `SINGLE_AZ_2` and `ThroughputCapacity` /
+    ///   `ThroughputCapacityPerHAPair` is not a valid HA pair (a value between 1 and 12).
+    /// - The value of `ThroughputCapacityPerHAPair` is not a valid value.
     pub throughput_capacity_per_ha_pair: Option<Val<i64>>,
     /// `WeeklyMaintenanceStartTime`.
+    ///
+    /// The preferred start time to perform weekly maintenance, formatted d:HH:MM in the UTC time zone,
+    /// where d is the weekday number, from 1 through 7, beginning with Monday and ending with Sunday.
+    ///
+    /// For example, `1:05:00` specifies maintenance at 5 AM Monday.
     pub weekly_maintenance_start_time: Option<Val<String>>,
 }
 
@@ -1009,37 +1519,130 @@ impl ToValue for OntapConfiguration {
 impl Literal for OntapConfiguration {}
 
 /// The [`OpenZFSConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-filesystem-openzfsconfiguration.html) property type.
+///
+/// The OpenZFS configuration for the file system that's being created.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenZfsConfiguration {
     /// `AutomaticBackupRetentionDays`.
+    ///
+    /// The number of days to retain automatic backups. Setting this property to `0` disables automatic
+    /// backups. You can retain automatic backups for a maximum of 90 days. The default is `30` .
     pub automatic_backup_retention_days: Option<Val<i64>>,
     /// `CopyTagsToBackups`.
+    ///
+    /// A Boolean value indicating whether tags for the file system should be copied to backups. This value
+    /// defaults to `false` . If it's set to `true` , all tags for the file system are copied to all
+    /// automatic and user-initiated backups where the user doesn't specify tags. If this value is `true` ,
+    /// and you specify one or more tags, only the specified tags are copied to backups. If you specify one
+    /// or more tags when creating a user-initiated backup, no tags are copied from the file system,
+    /// regardless of this value.
     pub copy_tags_to_backups: Option<Val<bool>>,
     /// `CopyTagsToVolumes`.
+    ///
+    /// A Boolean value indicating whether tags for the file system should be copied to volumes. This value
+    /// defaults to `false` . If it's set to `true` , all tags for the file system are copied to volumes
+    /// where the user doesn't specify tags. If this value is `true` , and you specify one or more tags,
+    /// only the specified tags are copied to volumes. If you specify one or more tags when creating the
+    /// volume, no tags are copied from the file system, regardless of this value.
     pub copy_tags_to_volumes: Option<Val<bool>>,
     /// `DailyAutomaticBackupStartTime`.
+    ///
+    /// A recurring daily time, in the format `HH:MM` . `HH` is the zero-padded hour of the day (0-23), and
+    /// `MM` is the zero-padded minute of the hour. For example, `05:00` specifies 5 AM daily.
     pub daily_automatic_backup_start_time: Option<Val<String>>,
     /// `DeploymentType`: required.
+    ///
+    /// Specifies the file system deployment type. Valid values are the following:
+    ///
+    /// - `MULTI_AZ_1` - Creates file systems with high availability and durability by replicating your data
+    ///   and supporting failover across multiple Availability Zones in the same AWS Region .
+    /// - `SINGLE_AZ_HA_2` - Creates file systems with high availability and throughput capacities of 160 - 10,240
+    ///   MB/s using an NVMe L2ARC cache by deploying a primary and standby file system within the same
+    ///   Availability Zone.
+    /// - `SINGLE_AZ_HA_1` - Creates file systems with high availability and throughput capacities of 64 - 4,096
+    ///   MB/s by deploying a primary and standby file system within the same Availability Zone.
+    /// - `SINGLE_AZ_2` - Creates file systems with throughput capacities of 160 - 10,240 MB/s using an NVMe
+    ///   L2ARC cache that automatically recover within a single Availability Zone.
+    /// - `SINGLE_AZ_1` - Creates file systems with throughput capacities of 64 - 4,096 MBs that
+    ///   automatically recover within a single Availability Zone.
+    ///
+    /// For a list of which AWS Regions each deployment type is available in, see [Deployment type
+    /// availability](https://docs.aws.amazon.com/fsx/latest/OpenZFSGuide/availability-durability.html#available-aws-regions)
+    /// . For more information on the differences in performance between deployment types, see [File system
+    /// performance](https://docs.aws.amazon.com/fsx/latest/OpenZFSGuide/performance.html#zfs-fs-performance)
+    /// in the *Amazon FSx for OpenZFS User Guide* .
     pub deployment_type: Option<Val<String>>,
     /// `DiskIopsConfiguration`.
+    ///
+    /// The SSD IOPS (input/output operations per second) configuration for an Amazon FSx for NetApp ONTAP,
+    /// Amazon FSx for Windows File Server, or FSx for OpenZFS file system. By default, Amazon FSx
+    /// automatically provisions 3 IOPS per GB of storage capacity. You can provision additional IOPS per GB
+    /// of storage. The configuration consists of the total number of provisioned SSD IOPS and how it is was
+    /// provisioned, or the mode (by the customer or by Amazon FSx).
     pub disk_iops_configuration: Option<Val<DiskIopsConfiguration>>,
     /// `EndpointIpAddressRange`.
+    ///
+    /// (Multi-AZ only) Specifies the IPv4 address range in which the endpoints to access your file system
+    /// will be created. By default in the Amazon FSx API and Amazon FSx console, Amazon FSx selects an
+    /// available /28 IP address range for you from one of the VPC's CIDR ranges. You can have overlapping
+    /// endpoint IP addresses for file systems deployed in the same VPC/route tables, as long as they don't
+    /// overlap with any subnet.
     pub endpoint_ip_address_range: Option<Val<String>>,
     /// `EndpointIpv6AddressRange`.
+    ///
+    /// (Multi-AZ only) Specifies the IP address range in which the endpoints to access your file system
+    /// will be created. By default in the Amazon FSx API and Amazon FSx console, Amazon FSx selects an
+    /// available /118 IP address range for you from one of the VPC's CIDR ranges. You can have overlapping
+    /// endpoint IP addresses for file systems deployed in the same VPC/route tables, as long as they don't
+    /// overlap with any subnet.
     pub endpoint_ipv6_address_range: Option<Val<String>>,
     /// `Options`.
+    ///
+    /// To delete a file system if there are child volumes present below the root volume, use the string
+    /// `DELETE_CHILD_VOLUMES_AND_SNAPSHOTS` . If your file system has child volumes and you don't use this
+    /// option, the delete request will fail.
     pub options: Option<Val<Vec<String>>>,
     /// `PreferredSubnetId`.
+    ///
+    /// Required when `DeploymentType` is set to `MULTI_AZ_1` . This specifies the subnet in which you want
+    /// the preferred file server to be located.
     pub preferred_subnet_id: Option<Val<String>>,
     /// `ReadCacheConfiguration`.
+    ///
+    /// Specifies the optional provisioned SSD read cache on file systems that use the Intelligent-Tiering
+    /// storage class.
     pub read_cache_configuration: Option<Val<ReadCacheConfiguration>>,
     /// `RootVolumeConfiguration`.
+    ///
+    /// The configuration Amazon FSx uses when creating the root value of the Amazon FSx for OpenZFS file
+    /// system. All volumes are children of the root volume.
     pub root_volume_configuration: Option<Val<RootVolumeConfiguration>>,
     /// `RouteTableIds`.
+    ///
+    /// (Multi-AZ only) Specifies the route tables in which Amazon FSx creates the rules for routing traffic
+    /// to the correct file server. You should specify all virtual private cloud (VPC) route tables
+    /// associated with the subnets in which your clients are located. By default, Amazon FSx selects your
+    /// VPC's default route table.
     pub route_table_ids: Option<Val<Vec<String>>>,
     /// `ThroughputCapacity`.
+    ///
+    /// Specifies the throughput of an Amazon FSx for OpenZFS file system, measured in megabytes per second
+    /// (MBps). Required if you are creating a new file system.
+    ///
+    /// Valid values depend on the `DeploymentType` that you choose, as follows:
+    ///
+    /// - For `MULTI_AZ_1` and `SINGLE_AZ_2` , valid values are 160, 320, 640, 1280, 2560, 3840, 5120, 7680,
+    ///   or 10240 MBps.
+    /// - For `SINGLE_AZ_1` , valid values are 64, 128, 256, 512, 1024, 2048, 3072, or 4096 MBps.
+    ///
+    /// You pay for additional throughput capacity that you provision.
     pub throughput_capacity: Option<Val<i64>>,
     /// `WeeklyMaintenanceStartTime`.
+    ///
+    /// The preferred start time to perform weekly maintenance, formatted d:HH:MM in the UTC time zone,
+    /// where d is the weekday number, from 1 through 7, beginning with Monday and ending with Sunday.
+    ///
+    /// For example, `1:05:00` specifies maintenance at 5 AM Monday.
     pub weekly_maintenance_start_time: Option<Val<String>>,
 }
 
@@ -1188,11 +1791,25 @@ impl ToValue for OpenZfsConfiguration {
 impl Literal for OpenZfsConfiguration {}
 
 /// The [`ReadCacheConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-filesystem-readcacheconfiguration.html) property type.
+///
+/// The configuration for the optional provisioned SSD read cache on Amazon FSx for OpenZFS file systems
+/// that use the Intelligent-Tiering storage class.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReadCacheConfiguration {
     /// `SizeGiB`.
+    ///
+    /// Required if `SizingMode` is set to `USER_PROVISIONED` . Specifies the size of the file system's SSD
+    /// read cache, in gibibytes (GiB).
     pub size_gi_b: Option<Val<i64>>,
     /// `SizingMode`.
+    ///
+    /// Specifies how the provisioned SSD read cache is sized, as follows:
+    ///
+    /// - Set to `NO_CACHE` if you do not want to use an SSD read cache with your Intelligent-Tiering file
+    ///   system.
+    /// - Set to `USER_PROVISIONED` to specify the exact size of your SSD read cache.
+    /// - Set to `PROPORTIONAL_TO_THROUGHPUT_CAPACITY` to have your SSD read cache automatically sized based
+    ///   on your throughput capacity.
     pub sizing_mode: Option<Val<String>>,
 }
 
@@ -1246,19 +1863,52 @@ impl ToValue for ReadCacheConfiguration {
 impl Literal for ReadCacheConfiguration {}
 
 /// The [`RootVolumeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-filesystem-rootvolumeconfiguration.html) property type.
+///
+/// The configuration of an Amazon FSx for OpenZFS root volume.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RootVolumeConfiguration {
     /// `CopyTagsToSnapshots`.
+    ///
+    /// A Boolean value indicating whether tags for the volume should be copied to snapshots of the volume.
+    /// This value defaults to `false` . If it's set to `true` , all tags for the volume are copied to
+    /// snapshots where the user doesn't specify tags. If this value is `true` and you specify one or more
+    /// tags, only the specified tags are copied to snapshots. If you specify one or more tags when creating
+    /// the snapshot, no tags are copied from the volume, regardless of this value.
     pub copy_tags_to_snapshots: Option<Val<bool>>,
     /// `DataCompressionType`.
+    ///
+    /// Specifies the method used to compress the data on the volume. The compression type is `NONE` by
+    /// default.
+    ///
+    /// - `NONE` - Doesn't compress the data on the volume. `NONE` is the default.
+    /// - `ZSTD` - Compresses the data in the volume using the Zstandard (ZSTD) compression algorithm.
+    ///   Compared to LZ4, Z-Standard provides a better compression ratio to minimize on-disk storage
+    ///   utilization.
+    /// - `LZ4` - Compresses the data in the volume using the LZ4 compression algorithm. Compared to
+    ///   Z-Standard, LZ4 is less compute-intensive and delivers higher write throughput speeds.
     pub data_compression_type: Option<Val<String>>,
     /// `NfsExports`.
+    ///
+    /// The configuration object for mounting a file system.
     pub nfs_exports: Option<Val<Vec<NfsExports>>>,
     /// `ReadOnly`.
+    ///
+    /// A Boolean value indicating whether the volume is read-only. Setting this value to `true` can be
+    /// useful after you have completed changes to a volume and no longer want changes to occur.
     pub read_only: Option<Val<bool>>,
     /// `RecordSizeKiB`.
+    ///
+    /// Specifies the record size of an OpenZFS root volume, in kibibytes (KiB). Valid values are 4, 8, 16, 32, 64, 128, 256, 512,
+    /// or 1024 KiB. The default is 128 KiB. Most workloads should use the default record size. Database
+    /// workflows can benefit from a smaller record size, while streaming workflows can benefit from a
+    /// larger record size. For additional guidance on setting a custom record size, see [Tips for
+    /// maximizing
+    /// performance](https://docs.aws.amazon.com/fsx/latest/OpenZFSGuide/performance.html#performance-tips-zfs)
+    /// in the *Amazon FSx for OpenZFS User Guide* .
     pub record_size_ki_b: Option<Val<i64>>,
     /// `UserAndGroupQuotas`.
+    ///
+    /// An object specifying how much storage users or groups can use on the volume.
     pub user_and_group_quotas: Option<Val<Vec<UserAndGroupQuotas>>>,
 }
 
@@ -1346,21 +1996,70 @@ impl ToValue for RootVolumeConfiguration {
 impl Literal for RootVolumeConfiguration {}
 
 /// The [`SelfManagedActiveDirectoryConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-filesystem-selfmanagedactivedirectoryconfiguration.html) property type.
+///
+/// The configuration that Amazon FSx uses to join a FSx for Windows File Server file system or an FSx
+/// for ONTAP storage virtual machine (SVM) to a self-managed (including on-premises) Microsoft Active
+/// Directory (AD) directory. For more information, see [Using Amazon FSx for Windows with your
+/// self-managed Microsoft Active
+/// Directory](https://docs.aws.amazon.com/fsx/latest/WindowsGuide/self-managed-AD.html) or [Managing
+/// FSx for ONTAP SVMs](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/managing-svms.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfManagedActiveDirectoryConfiguration {
     /// `DnsIps`.
+    ///
+    /// A list of up to three IP addresses of DNS servers or domain controllers in the self-managed AD
+    /// directory.
     pub dns_ips: Option<Val<Vec<String>>>,
     /// `DomainJoinServiceAccountSecret`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Secrets Manager secret containing the self-managed Active
+    /// Directory domain join service account credentials. When provided, Amazon FSx uses the credentials
+    /// stored in this secret to join the file system to your self-managed Active Directory domain.
+    ///
+    /// The secret must contain two key-value pairs:
+    ///
+    /// - `CUSTOMER_MANAGED_ACTIVE_DIRECTORY_USERNAME` - The username for the service account
+    /// - `CUSTOMER_MANAGED_ACTIVE_DIRECTORY_PASSWORD` - The password for the service account
+    ///
+    /// For more information, see [Using Amazon FSx for Windows with your self-managed Microsoft Active
+    /// Directory](https://docs.aws.amazon.com/fsx/latest/WindowsGuide/self-manage-prereqs.html) or [Using
+    /// Amazon FSx for ONTAP with your self-managed Microsoft Active
+    /// Directory](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/self-manage-prereqs.html) .
     pub domain_join_service_account_secret: Option<Val<String>>,
     /// `DomainName`.
+    ///
+    /// The fully qualified domain name of the self-managed AD directory, such as `corp.example.com` .
     pub domain_name: Option<Val<String>>,
     /// `FileSystemAdministratorsGroup`.
+    ///
+    /// (Optional) The name of the domain group whose members are granted administrative privileges for the
+    /// file system. Administrative privileges include taking ownership of files and folders, setting audit
+    /// controls (audit ACLs) on files and folders, and administering the file system remotely by using the
+    /// FSx Remote PowerShell. The group that you specify must already exist in your domain. If you don't
+    /// provide one, your AD domain's Domain Admins group is used.
     pub file_system_administrators_group: Option<Val<String>>,
     /// `OrganizationalUnitDistinguishedName`.
+    ///
+    /// (Optional) The fully qualified distinguished name of the organizational unit within your
+    /// self-managed AD directory. Amazon FSx only accepts OU as the direct parent of the file system. An
+    /// example is `OU=FSx,DC=yourdomain,DC=corp,DC=com` . To learn more, see [RFC 2253](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc2253)
+    /// . If none is provided, the FSx file system is created in the default location of your self-managed
+    /// AD directory.
+    ///
+    /// > Only Organizational Unit (OU) objects can be the direct parent of the file system that you're
+    /// creating.
     pub organizational_unit_distinguished_name: Option<Val<String>>,
     /// `Password`.
+    ///
+    /// The password for the service account on your self-managed AD domain that Amazon FSx will use to join
+    /// to your AD domain.
     pub password: Option<Val<String>>,
     /// `UserName`.
+    ///
+    /// The user name for the service account on your self-managed AD domain that Amazon FSx will use to
+    /// join to your AD domain. This account must have the permission to join computers to the domain in the
+    /// organizational unit provided in `OrganizationalUnitDistinguishedName` , or in the default location
+    /// of your AD domain.
     pub user_name: Option<Val<String>>,
 }
 
@@ -1513,13 +2212,24 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UserAndGroupQuotas`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-filesystem-userandgroupquotas.html) property type.
+///
+/// Used to configure quotas that define how much storage a user or group can use on an FSx for OpenZFS
+/// volume. For more information, see [Volume
+/// properties](https://docs.aws.amazon.com/fsx/latest/OpenZFSGuide/managing-volumes.html#volume-properties)
+/// in the FSx for OpenZFS User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserAndGroupQuotas {
     /// `Id`.
+    ///
+    /// The ID of the user or group that the quota applies to.
     pub id: Option<Val<i64>>,
     /// `StorageCapacityQuotaGiB`.
+    ///
+    /// The user or group's storage quota, in gibibytes (GiB).
     pub storage_capacity_quota_gi_b: Option<Val<i64>>,
     /// `Type`.
+    ///
+    /// Specifies whether the quota applies to a user or group.
     pub type_: Option<Val<String>>,
 }
 
@@ -1579,33 +2289,116 @@ impl ToValue for UserAndGroupQuotas {
 impl Literal for UserAndGroupQuotas {}
 
 /// The [`WindowsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-filesystem-windowsconfiguration.html) property type.
+///
+/// The Microsoft Windows configuration for the file system that's being created.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WindowsConfiguration {
     /// `ActiveDirectoryId`.
+    ///
+    /// The ID for an existing AWS Managed Microsoft Active Directory (AD) instance that the file system
+    /// should join when it's created. Required if you are joining the file system to an existing AWS
+    /// Managed Microsoft AD.
     pub active_directory_id: Option<Val<String>>,
     /// `Aliases`.
+    ///
+    /// An array of one or more DNS alias names that you want to associate with the Amazon FSx file system.
+    /// Aliases allow you to use existing DNS names to access the data in your Amazon FSx file system. You
+    /// can associate up to 50 aliases with a file system at any time.
+    ///
+    /// For more information, see [Working with DNS
+    /// Aliases](https://docs.aws.amazon.com/fsx/latest/WindowsGuide/managing-dns-aliases.html) and
+    /// [Walkthrough 5: Using DNS aliases to access your file
+    /// system](https://docs.aws.amazon.com/fsx/latest/WindowsGuide/walkthrough05-file-system-custom-CNAME.html)
+    /// , including additional steps you must take to be able to access your file system using a DNS alias.
+    ///
+    /// An alias name has to meet the following requirements:
+    ///
+    /// - Formatted as a fully-qualified domain name (FQDN), `hostname.domain` , for example,
+    ///   `accounting.example.com` .
+    /// - Can contain alphanumeric characters, the underscore (_), and the hyphen (-).
+    /// - Cannot start or end with a hyphen.
+    /// - Can start with a numeric.
+    ///
+    /// For DNS alias names, Amazon FSx stores alphabetical characters as lowercase letters (a-z),
+    /// regardless of how you specify them: as uppercase letters, lowercase letters, or the corresponding
+    /// letters in escape codes.
     pub aliases: Option<Val<Vec<String>>>,
     /// `AuditLogConfiguration`.
+    ///
+    /// The configuration that Amazon FSx for Windows File Server uses to audit and log user accesses of
+    /// files, folders, and file shares on the Amazon FSx for Windows File Server file system.
     pub audit_log_configuration: Option<Val<AuditLogConfiguration>>,
     /// `AutomaticBackupRetentionDays`.
+    ///
+    /// The number of days to retain automatic backups. Setting this property to `0` disables automatic
+    /// backups. You can retain automatic backups for a maximum of 90 days. The default is `30` .
     pub automatic_backup_retention_days: Option<Val<i64>>,
     /// `CopyTagsToBackups`.
+    ///
+    /// A boolean flag indicating whether tags for the file system should be copied to backups. This value
+    /// defaults to false. If it's set to true, all tags for the file system are copied to all automatic and
+    /// user-initiated backups where the user doesn't specify tags. If this value is true, and you specify
+    /// one or more tags, only the specified tags are copied to backups. If you specify one or more tags
+    /// when creating a user-initiated backup, no tags are copied from the file system, regardless of this
+    /// value.
     pub copy_tags_to_backups: Option<Val<bool>>,
     /// `DailyAutomaticBackupStartTime`.
+    ///
+    /// A recurring daily time, in the format `HH:MM` . `HH` is the zero-padded hour of the day (0-23), and
+    /// `MM` is the zero-padded minute of the hour. For example, `05:00` specifies 5 AM daily.
     pub daily_automatic_backup_start_time: Option<Val<String>>,
     /// `DeploymentType`.
+    ///
+    /// Specifies the file system deployment type, valid values are the following:
+    ///
+    /// - `MULTI_AZ_1` - Deploys a high availability file system that is configured for Multi-AZ redundancy
+    ///   to tolerate temporary Availability Zone (AZ) unavailability. You can only deploy a Multi-AZ file
+    ///   system in AWS Regions that have a minimum of three Availability Zones. Also supports HDD storage
+    ///   type
+    /// - `SINGLE_AZ_1` - (Default) Choose to deploy a file system that is configured for single AZ
+    ///   redundancy.
+    /// - `SINGLE_AZ_2` - The latest generation Single AZ file system. Specifies a file system that is
+    ///   configured for single AZ redundancy and supports HDD storage type.
+    ///
+    /// For more information, see [Availability and Durability: Single-AZ and Multi-AZ File
+    /// Systems](https://docs.aws.amazon.com/fsx/latest/WindowsGuide/high-availability-multiAZ.html) .
     pub deployment_type: Option<Val<String>>,
     /// `DiskIopsConfiguration`.
+    ///
+    /// The SSD IOPS (input/output operations per second) configuration for an Amazon FSx for Windows file
+    /// system. By default, Amazon FSx automatically provisions 3 IOPS per GiB of storage capacity. You can
+    /// provision additional IOPS per GiB of storage, up to the maximum limit associated with your chosen
+    /// throughput capacity.
     pub disk_iops_configuration: Option<Val<DiskIopsConfiguration>>,
     /// `FsrmConfiguration`.
     pub fsrm_configuration: Option<Val<FsrmConfiguration>>,
     /// `PreferredSubnetId`.
+    ///
+    /// Required when `DeploymentType` is set to `MULTI_AZ_1` . This specifies the subnet in which you want
+    /// the preferred file server to be located. For in- AWS applications, we recommend that you launch your
+    /// clients in the same availability zone as your preferred file server to reduce cross-availability
+    /// zone data transfer costs and minimize latency.
     pub preferred_subnet_id: Option<Val<String>>,
     /// `SelfManagedActiveDirectoryConfiguration`.
+    ///
+    /// The configuration that Amazon FSx uses to join a FSx for Windows File Server file system or an FSx
+    /// for ONTAP storage virtual machine (SVM) to a self-managed (including on-premises) Microsoft Active
+    /// Directory (AD) directory. For more information, see [Using Amazon FSx for Windows with your
+    /// self-managed Microsoft Active
+    /// Directory](https://docs.aws.amazon.com/fsx/latest/WindowsGuide/self-managed-AD.html) or [Managing
+    /// FSx for ONTAP SVMs](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/managing-svms.html) .
     pub self_managed_active_directory_configuration: Option<Val<SelfManagedActiveDirectoryConfiguration>>,
     /// `ThroughputCapacity`: required.
+    ///
+    /// Sets the throughput capacity of an Amazon FSx file system, measured in megabytes per second (MB/s),
+    /// in 2 to the *n* th increments, between 2^3 (8) and 2^11 (2048).
+    ///
+    /// > To increase storage capacity, a file system must have a minimum throughput capacity of 16 MB/s.
     pub throughput_capacity: Option<Val<i64>>,
     /// `WeeklyMaintenanceStartTime`.
+    ///
+    /// The preferred start time to perform weekly maintenance, formatted d:HH:MM in the UTC time zone,
+    /// where d is the weekday number, from 1 through 7, beginning with Monday and ending with Sunday.
     pub weekly_maintenance_start_time: Option<Val<String>>,
 }
 

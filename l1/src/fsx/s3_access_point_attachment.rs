@@ -5,21 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::FSx::S3AccessPointAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-fsx-s3accesspointattachment.html) resource type.
 ///
+/// An S3 access point attached to an Amazon FSx volume.
+///
 /// Build it with [`S3AccessPointAttachment::builder`]; adding it to a stack returns a [`S3AccessPointAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3AccessPointAttachment {
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the S3 access point attachment; also used for the name of the S3 access point.
+    ///
     /// - Length: 3 to 50.
     /// - Pattern: `^(?=[a-z0-9])[a-z0-9-]{1,48}[a-z0-9]$`.
     pub name: Option<Val<String>>,
     /// `OntapConfiguration`. Changing it replaces the resource.
+    ///
+    /// The ONTAP configuration of the S3 access point attachment.
     pub ontap_configuration: Option<Val<S3AccessPointOntapConfiguration>>,
     /// `OpenZFSConfiguration`. Changing it replaces the resource.
+    ///
+    /// The OpenZFSConfiguration of the S3 access point attachment.
     pub open_zfs_configuration: Option<Val<S3AccessPointOpenZfsConfiguration>>,
     /// `S3AccessPoint`. Changing it replaces the resource.
+    ///
+    /// The S3 access point configuration of the S3 access point attachment.
     pub s3_access_point: Option<Val<S3AccessPoint>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of Amazon FSx volume that the S3 access point is attached to.
     pub type_: Option<Val<S3AccessPointAttachmentType>>,
 }
 
@@ -125,14 +137,20 @@ impl Deref for S3AccessPointAttachmentHandle {
 
 impl S3AccessPointAttachmentHandle {
     /// `Fn::GetAtt` `S3AccessPoint.ResourceARN`.
+    ///
+    /// The S3 access point's ARN.
     pub fn attr_s3_access_point_resource_arn(&self) -> Val<String> {
         self.0.get_att("S3AccessPoint.ResourceARN")
     }
     /// `Fn::GetAtt` `S3AccessPoint.Alias`.
+    ///
+    /// The S3 access point's alias.
     pub fn attr_s3_access_point_alias(&self) -> Val<String> {
         self.0.get_att("S3AccessPoint.Alias")
     }
     /// `Fn::GetAtt` `Lifecycle`.
+    ///
+    /// The lifecycle status of the S3 access point attachment.
     pub fn attr_lifecycle(&self) -> Val<String> {
         self.0.get_att("Lifecycle")
     }
@@ -147,9 +165,13 @@ impl S3AccessPointAttachmentHandle {
 }
 
 /// The [`FileSystemGID`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-s3accesspointattachment-filesystemgid.html) property type.
+///
+/// The GID of the file system user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileSystemGid {
     /// `Gid`: required.
+    ///
+    /// The GID of the file system user.
     ///
     /// - Range: 0 to 4294967295.
     pub gid: Option<Val<f64>>,
@@ -202,13 +224,22 @@ impl ToValue for FileSystemGid {
 impl Literal for FileSystemGid {}
 
 /// The [`OntapFileSystemIdentity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-s3accesspointattachment-ontapfilesystemidentity.html) property type.
+///
+/// Specifies the file system user identity that will be used for authorizing all file access requests
+/// that are made using the S3 access point. The identity can be either a UNIX user or a Windows user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OntapFileSystemIdentity {
     /// `Type`: required.
+    ///
+    /// Specifies the FSx for ONTAP user identity type. Valid values are `UNIX` and `WINDOWS` .
     pub type_: Option<Val<Type>>,
     /// `UnixUser`.
+    ///
+    /// Specifies the UNIX user identity for file system operations.
     pub unix_user: Option<Val<OntapUnixFileSystemUser>>,
     /// `WindowsUser`.
+    ///
+    /// Specifies the Windows user identity for file system operations.
     pub windows_user: Option<Val<OntapWindowsFileSystemUser>>,
 }
 
@@ -279,9 +310,14 @@ impl ToValue for OntapFileSystemIdentity {
 impl Literal for OntapFileSystemIdentity {}
 
 /// The [`OntapUnixFileSystemUser`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-s3accesspointattachment-ontapunixfilesystemuser.html) property type.
+///
+/// The FSx for ONTAP UNIX file system user that is used for authorizing all file access requests that
+/// are made using the S3 access point.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OntapUnixFileSystemUser {
     /// `Name`: required.
+    ///
+    /// The name of the UNIX user. The name can be up to 256 characters long.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[^\u0000\u0085\u2028\u2029\r\n]{1,256}$`.
@@ -339,9 +375,15 @@ impl ToValue for OntapUnixFileSystemUser {
 impl Literal for OntapUnixFileSystemUser {}
 
 /// The [`OntapWindowsFileSystemUser`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-s3accesspointattachment-ontapwindowsfilesystemuser.html) property type.
+///
+/// The FSx for ONTAP Windows file system user that is used for authorizing all file access requests
+/// that are made using the S3 access point.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OntapWindowsFileSystemUser {
     /// `Name`: required.
+    ///
+    /// The name of the Windows user. The name can be up to 256 characters long and supports Active
+    /// Directory users.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[^\u0000\u0085\u2028\u2029\r\n]{1,256}$`.
@@ -399,11 +441,18 @@ impl ToValue for OntapWindowsFileSystemUser {
 impl Literal for OntapWindowsFileSystemUser {}
 
 /// The [`OpenZFSFileSystemIdentity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-s3accesspointattachment-openzfsfilesystemidentity.html) property type.
+///
+/// Specifies the file system user identity that will be used for authorizing all file access requests
+/// that are made using the S3 access point.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenZfsFileSystemIdentity {
     /// `PosixUser`: required.
+    ///
+    /// Specifies the UID and GIDs of the file system POSIX user.
     pub posix_user: Option<Val<OpenZfsPosixFileSystemUser>>,
     /// `Type`: required.
+    ///
+    /// Specifies the FSx for OpenZFS user identity type, accepts only `POSIX` .
     pub type_: Option<Val<OpenZfsFileSystemIdentityType>>,
 }
 
@@ -474,17 +523,26 @@ impl ToValue for OpenZfsFileSystemIdentity {
 impl Literal for OpenZfsFileSystemIdentity {}
 
 /// The [`OpenZFSPosixFileSystemUser`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-s3accesspointattachment-openzfsposixfilesystemuser.html) property type.
+///
+/// The FSx for OpenZFS file system user that is used for authorizing all file access requests that are
+/// made using the S3 access point.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenZfsPosixFileSystemUser {
     /// `Gid`: required.
+    ///
+    /// The GID of the file system user.
     ///
     /// - Range: 0 to 4294967295.
     pub gid: Option<Val<f64>>,
     /// `SecondaryGids`.
     ///
+    /// The list of secondary GIDs for the file system user.
+    ///
     /// - Items: 0 to 15.
     pub secondary_gids: Option<Val<Vec<FileSystemGid>>>,
     /// `Uid`: required.
+    ///
+    /// The UID of the file system user.
     ///
     /// - Range: 0 to 4294967295.
     pub uid: Option<Val<f64>>,
@@ -565,23 +623,19 @@ impl ToValue for OpenZfsPosixFileSystemUser {
 impl Literal for OpenZfsPosixFileSystemUser {}
 
 /// The [`S3AccessPoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-s3accesspointattachment-s3accesspoint.html) property type.
+///
+/// Describes the S3 access point configuration of the S3 access point attachment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3AccessPoint {
-    /// `Alias`.
-    ///
-    /// - Length: 1 to 63.
-    /// - Pattern: `^[0-9a-z\\-]{1,63}`.
-    pub alias: Option<Val<String>>,
     /// `Policy`.
+    ///
+    /// The S3 access point's policy.
     ///
     /// - Length: 1 to 200000.
     pub policy: Option<Val<Json>>,
-    /// `ResourceARN`.
-    ///
-    /// - Length: 8 to 1024.
-    /// - Pattern: `^arn:[^:]{1,63}:[^:]{0,63}:[^:]{0,63}:(?:|\d{12}):[^/].{0,1023}$`.
-    pub resource_arn: Option<Val<String>>,
     /// `VpcConfiguration`.
+    ///
+    /// The S3 access point's virtual private cloud (VPC) configuration.
     pub vpc_configuration: Option<Val<S3AccessPointVpcConfiguration>>,
 }
 
@@ -599,9 +653,7 @@ impl S3AccessPoint {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "Alias", &self.alias);
         put(&mut m, "Policy", &self.policy);
-        put(&mut m, "ResourceARN", &self.resource_arn);
         put(&mut m, "VpcConfiguration", &self.vpc_configuration);
         m
     }
@@ -612,19 +664,9 @@ impl S3AccessPoint {
 pub struct S3AccessPointBuilder(S3AccessPoint);
 
 impl S3AccessPointBuilder {
-    /// Sets `Alias`.
-    pub fn alias(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.alias = Some(value.into());
-        self
-    }
     /// Sets `Policy`.
     pub fn policy(mut self, value: impl Into<Val<Json>>) -> Self {
         self.0.policy = Some(value.into());
-        self
-    }
-    /// Sets `ResourceARN`.
-    pub fn resource_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.resource_arn = Some(value.into());
         self
     }
     /// Sets `VpcConfiguration`.
@@ -647,11 +689,17 @@ impl ToValue for S3AccessPoint {
 impl Literal for S3AccessPoint {}
 
 /// The [`S3AccessPointOntapConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-s3accesspointattachment-s3accesspointontapconfiguration.html) property type.
+///
+/// Describes the FSx for ONTAP attachment configuration of an S3 access point attachment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3AccessPointOntapConfiguration {
     /// `FileSystemIdentity`: required.
+    ///
+    /// The file system identity used to authorize file access requests made using the S3 access point.
     pub file_system_identity: Option<Val<OntapFileSystemIdentity>>,
     /// `VolumeId`: required.
+    ///
+    /// The ID of the FSx for ONTAP volume that the S3 access point is attached to.
     ///
     /// - Length: 23 to 23.
     /// - Pattern: `^(fsvol-[0-9a-f]{17,})$`.
@@ -725,11 +773,17 @@ impl ToValue for S3AccessPointOntapConfiguration {
 impl Literal for S3AccessPointOntapConfiguration {}
 
 /// The [`S3AccessPointOpenZFSConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-s3accesspointattachment-s3accesspointopenzfsconfiguration.html) property type.
+///
+/// Describes the FSx for OpenZFS attachment configuration of an S3 access point attachment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3AccessPointOpenZfsConfiguration {
     /// `FileSystemIdentity`: required.
+    ///
+    /// The file system identity used to authorize file access requests made using the S3 access point.
     pub file_system_identity: Option<Val<OpenZfsFileSystemIdentity>>,
     /// `VolumeId`: required.
+    ///
+    /// The ID of the FSx for OpenZFS volume that the S3 access point is attached to.
     ///
     /// - Length: 23 to 23.
     /// - Pattern: `^(fsvol-[0-9a-f]{17,})$`.
@@ -803,9 +857,14 @@ impl ToValue for S3AccessPointOpenZfsConfiguration {
 impl Literal for S3AccessPointOpenZfsConfiguration {}
 
 /// The [`S3AccessPointVpcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-s3accesspointattachment-s3accesspointvpcconfiguration.html) property type.
+///
+/// If included, Amazon S3 restricts access to this access point to requests from the specified virtual
+/// private cloud (VPC).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3AccessPointVpcConfiguration {
     /// `VpcId`: required.
+    ///
+    /// Specifies the virtual private cloud (VPC) for the S3 access point VPC configuration, if one exists.
     ///
     /// - Length: 12 to 21.
     /// - Pattern: `^(vpc-[0-9a-f]{8,})$`.
@@ -883,9 +942,18 @@ impl OpenZfsFileSystemIdentityType {
             OpenZfsFileSystemIdentityType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OpenZfsFileSystemIdentityType {
+    const VALUES: &'static [&'static str] = &["POSIX"];
+    fn as_str(&self) -> &str {
+        OpenZfsFileSystemIdentityType::as_str(self)
     }
 }
 
@@ -929,9 +997,18 @@ impl S3AccessPointAttachmentType {
             S3AccessPointAttachmentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3AccessPointAttachmentType {
+    const VALUES: &'static [&'static str] = &["OPENZFS", "ONTAP"];
+    fn as_str(&self) -> &str {
+        S3AccessPointAttachmentType::as_str(self)
     }
 }
 
@@ -976,9 +1053,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["UNIX", "WINDOWS"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

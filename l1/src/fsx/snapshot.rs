@@ -5,14 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::FSx::Snapshot`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-fsx-snapshot.html) resource type.
 ///
+/// A snapshot of an Amazon FSx for OpenZFS volume.
+///
 /// Build it with [`Snapshot::builder`]; adding it to a stack returns a [`SnapshotHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Snapshot {
     /// `Name`: required.
+    ///
+    /// The name of the snapshot.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of `Tag` values, with a maximum of 50 elements.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VolumeId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the volume that the snapshot is of.
     pub volume_id: Option<Val<String>>,
 }
 
@@ -108,6 +116,11 @@ impl Deref for SnapshotHandle {
 
 impl SnapshotHandle {
     /// `Fn::GetAtt` `ResourceARN`.
+    ///
+    /// Returns the snapshot's Amazon Resource Name (ARN).
+    ///
+    /// Example:
+    /// `arn:aws:fsx:us-east-2:111133334444:snapshot/fsvol-01234567890123456/fsvolsnap-0123456789abcedf5`
     pub fn attr_resource_arn(&self) -> Val<String> {
         self.0.get_att("ResourceARN")
     }

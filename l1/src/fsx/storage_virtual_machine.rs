@@ -5,20 +5,48 @@ use crate::rt::*;
 
 /// The [`AWS::FSx::StorageVirtualMachine`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-fsx-storagevirtualmachine.html) resource type.
 ///
+/// Creates a storage virtual machine (SVM) for an Amazon FSx for ONTAP file system.
+///
 /// Build it with [`StorageVirtualMachine::builder`]; adding it to a stack returns a [`StorageVirtualMachineHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageVirtualMachine {
     /// `ActiveDirectoryConfiguration`.
+    ///
+    /// Describes the Microsoft Active Directory configuration to which the SVM is joined, if applicable.
     pub active_directory_configuration: Option<Val<ActiveDirectoryConfiguration>>,
     /// `FileSystemId`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the FSx for ONTAP file system on which to create the SVM.
     pub file_system_id: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the SVM.
     pub name: Option<Val<String>>,
     /// `RootVolumeSecurityStyle`. Changing it replaces the resource.
+    ///
+    /// The security style of the root volume of the SVM. Specify one of the following values:
+    ///
+    /// - `UNIX` if the file system is managed by a UNIX administrator, the majority of users are NFS
+    ///   clients, and an application accessing the data uses a UNIX user as the service account.
+    /// - `NTFS` if the file system is managed by a Microsoft Windows administrator, the majority of users
+    ///   are SMB clients, and an application accessing the data uses a Microsoft Windows user as the
+    ///   service account.
+    /// - `MIXED` This is an advanced setting. For more information, see [Volume security
+    ///   style](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/volume-security-style.html) in the Amazon
+    ///   FSx for NetApp ONTAP User Guide.
     pub root_volume_security_style: Option<Val<String>>,
     /// `SvmAdminPassword`.
+    ///
+    /// Specifies the password to use when logging on to the SVM using a secure shell (SSH) connection to
+    /// the SVM's management endpoint. Doing so enables you to manage the SVM using the NetApp ONTAP CLI or
+    /// REST API. If you do not specify a password, you can still use the file system's `fsxadmin` user to
+    /// manage the SVM. For more information, see [Managing SVMs using the NetApp ONTAP
+    /// CLI](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/managing-resources-ontap-apps.html#vsadmin-ontap-cli)
+    /// in the *FSx for ONTAP User Guide* .
     pub svm_admin_password: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of `Tag` values, with a maximum of 50 elements.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -132,14 +160,27 @@ impl Deref for StorageVirtualMachineHandle {
 
 impl StorageVirtualMachineHandle {
     /// `Fn::GetAtt` `ResourceARN`.
+    ///
+    /// Returns the storage virtual machine's Amazon Resource Name (ARN).
+    ///
+    /// Example:
+    /// `arn:aws:fsx:us-east-2:111111111111:storage-virtual-machine/fs-0123456789abcdef1/svm-01234567890123456`
     pub fn attr_resource_arn(&self) -> Val<String> {
         self.0.get_att("ResourceARN")
     }
     /// `Fn::GetAtt` `UUID`.
+    ///
+    /// Returns the storage virtual machine's system generated unique identifier (UUID).
+    ///
+    /// Example: `abcd0123-cd45-ef67-11aa-1111aaaa23bc`
     pub fn attr_uuid(&self) -> Val<String> {
         self.0.get_att("UUID")
     }
     /// `Fn::GetAtt` `StorageVirtualMachineId`.
+    ///
+    /// Returns the storgage virtual machine's system generated ID.
+    ///
+    /// Example: `svm-0123456789abcedf1`
     pub fn attr_storage_virtual_machine_id(&self) -> Val<String> {
         self.0.get_att("StorageVirtualMachineId")
     }
@@ -154,11 +195,20 @@ impl StorageVirtualMachineHandle {
 }
 
 /// The [`ActiveDirectoryConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-storagevirtualmachine-activedirectoryconfiguration.html) property type.
+///
+/// Describes the self-managed Microsoft Active Directory to which you want to join the SVM. Joining an
+/// Active Directory provides user authentication and access control for SMB clients, including
+/// Microsoft Windows and macOS clients accessing the file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActiveDirectoryConfiguration {
     /// `NetBiosName`.
+    ///
+    /// The NetBIOS name of the Active Directory computer object that will be created for your SVM.
     pub net_bios_name: Option<Val<String>>,
     /// `SelfManagedActiveDirectoryConfiguration`.
+    ///
+    /// The configuration that Amazon FSx uses to join the ONTAP storage virtual machine (SVM) to your
+    /// self-managed (including on-premises) Microsoft Active Directory directory.
     pub self_managed_active_directory_configuration: Option<Val<SelfManagedActiveDirectoryConfiguration>>,
 }
 
@@ -215,21 +265,66 @@ impl ToValue for ActiveDirectoryConfiguration {
 impl Literal for ActiveDirectoryConfiguration {}
 
 /// The [`SelfManagedActiveDirectoryConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-storagevirtualmachine-selfmanagedactivedirectoryconfiguration.html) property type.
+///
+/// The configuration that Amazon FSx uses to join the ONTAP storage virtual machine (SVM) to your
+/// self-managed (including on-premises) Microsoft Active Directory directory.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfManagedActiveDirectoryConfiguration {
     /// `DnsIps`.
+    ///
+    /// A list of up to three IP addresses of DNS servers or domain controllers in the self-managed AD
+    /// directory.
     pub dns_ips: Option<Val<Vec<String>>>,
     /// `DomainJoinServiceAccountSecret`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Secrets Manager secret containing the self-managed Active
+    /// Directory domain join service account credentials. When provided, Amazon FSx uses the credentials
+    /// stored in this secret to join the file system to your self-managed Active Directory domain.
+    ///
+    /// The secret must contain two key-value pairs:
+    ///
+    /// - `CUSTOMER_MANAGED_ACTIVE_DIRECTORY_USERNAME` - The username for the service account
+    /// - `CUSTOMER_MANAGED_ACTIVE_DIRECTORY_PASSWORD` - The password for the service account
+    ///
+    /// For more information, see [Using Amazon FSx for Windows with your self-managed Microsoft Active
+    /// Directory](https://docs.aws.amazon.com/fsx/latest/WindowsGuide/self-manage-prereqs.html) or [Using
+    /// Amazon FSx for ONTAP with your self-managed Microsoft Active
+    /// Directory](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/self-manage-prereqs.html) .
     pub domain_join_service_account_secret: Option<Val<String>>,
     /// `DomainName`.
+    ///
+    /// The fully qualified domain name of the self-managed AD directory, such as `corp.example.com` .
     pub domain_name: Option<Val<String>>,
     /// `FileSystemAdministratorsGroup`.
+    ///
+    /// (Optional) The name of the domain group whose members are granted administrative privileges for the
+    /// file system. Administrative privileges include taking ownership of files and folders, setting audit
+    /// controls (audit ACLs) on files and folders, and administering the file system remotely by using the
+    /// FSx Remote PowerShell. The group that you specify must already exist in your domain. If you don't
+    /// provide one, your AD domain's Domain Admins group is used.
     pub file_system_administrators_group: Option<Val<String>>,
     /// `OrganizationalUnitDistinguishedName`.
+    ///
+    /// (Optional) The fully qualified distinguished name of the organizational unit within your
+    /// self-managed AD directory. Amazon FSx only accepts OU as the direct parent of the file system. An
+    /// example is `OU=FSx,DC=yourdomain,DC=corp,DC=com` . To learn more, see [RFC 2253](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc2253)
+    /// . If none is provided, the FSx file system is created in the default location of your self-managed
+    /// AD directory.
+    ///
+    /// > Only Organizational Unit (OU) objects can be the direct parent of the file system that you're
+    /// creating.
     pub organizational_unit_distinguished_name: Option<Val<String>>,
     /// `Password`.
+    ///
+    /// The password for the service account on your self-managed AD domain that Amazon FSx will use to join
+    /// to your AD domain.
     pub password: Option<Val<String>>,
     /// `UserName`.
+    ///
+    /// The user name for the service account on your self-managed AD domain that Amazon FSx will use to
+    /// join to your AD domain. This account must have the permission to join computers to the domain in the
+    /// organizational unit provided in `OrganizationalUnitDistinguishedName` , or in the default location
+    /// of your AD domain.
     pub user_name: Option<Val<String>>,
 }
 

@@ -5,20 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::FSx::Volume`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-fsx-volume.html) resource type.
 ///
+/// Creates an FSx for ONTAP or Amazon FSx for OpenZFS storage volume.
+///
 /// Build it with [`Volume::builder`]; adding it to a stack returns a [`VolumeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Volume {
     /// `BackupId`. Changing it replaces the resource.
+    ///
+    /// Specifies the ID of the volume backup to use to create a new volume.
     pub backup_id: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the volume.
     pub name: Option<Val<String>>,
     /// `OntapConfiguration`.
+    ///
+    /// The configuration of an Amazon FSx for NetApp ONTAP volume.
     pub ontap_configuration: Option<Val<OntapConfiguration>>,
     /// `OpenZFSConfiguration`.
+    ///
+    /// The configuration of an Amazon FSx for OpenZFS volume.
     pub open_zfs_configuration: Option<Val<OpenZfsConfiguration>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VolumeType`. Changing it replaces the resource.
+    ///
+    /// The type of the volume.
     pub volume_type: Option<Val<String>>,
 }
 
@@ -125,14 +143,26 @@ impl Deref for VolumeHandle {
 
 impl VolumeHandle {
     /// `Fn::GetAtt` `ResourceARN`.
+    ///
+    /// Returns the volume's Amazon Resource Name (ARN).
+    ///
+    /// Example: `arn:aws:fsx:us-east-2:111122223333:volume/fs-0123456789abcdef9/fsvol-01234567891112223`
     pub fn attr_resource_arn(&self) -> Val<String> {
         self.0.get_att("ResourceARN")
     }
     /// `Fn::GetAtt` `VolumeId`.
+    ///
+    /// Returns the volume's ID.
+    ///
+    /// Example: `fsvol-0123456789abcdefa`
     pub fn attr_volume_id(&self) -> Val<String> {
         self.0.get_att("VolumeId")
     }
     /// `Fn::GetAtt` `UUID`.
+    ///
+    /// Returns the volume's universally unique identifier (UUID).
+    ///
+    /// Example: `abcd0123-cd45-ef67-11aa-1111aaaa23bc`
     pub fn attr_uuid(&self) -> Val<String> {
         self.0.get_att("UUID")
     }
@@ -147,11 +177,30 @@ impl VolumeHandle {
 }
 
 /// The [`AggregateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-volume-aggregateconfiguration.html) property type.
+///
+/// Use to specify configuration options for a volume’s storage aggregate or aggregates.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AggregateConfiguration {
     /// `Aggregates`.
+    ///
+    /// The list of aggregates that this volume resides on. Aggregates are storage pools which make up your
+    /// primary storage tier. Each high-availability (HA) pair has one aggregate. The names of the
+    /// aggregates map to the names of the aggregates in the ONTAP CLI and REST API. For FlexVols, there
+    /// will always be a single entry.
+    ///
+    /// Amazon FSx responds with an HTTP status code 400 (Bad Request) for the following conditions:
+    ///
+    /// - The strings in the value of `Aggregates` are not are not formatted as `aggrX` , where X is a
+    ///   number between 1 and 12.
+    /// - The value of `Aggregates` contains aggregates that are not present.
+    /// - One or more of the aggregates supplied are too close to the volume limit to support adding more
+    ///   volumes.
     pub aggregates: Option<Val<Vec<String>>>,
     /// `ConstituentsPerAggregate`.
+    ///
+    /// Used to explicitly set the number of constituents within the FlexGroup per storage aggregate. This
+    /// field is optional when creating a FlexGroup volume. If unspecified, the default value will be 8.
+    /// This field cannot be provided when creating a FlexVol volume.
     pub constituents_per_aggregate: Option<Val<i64>>,
 }
 
@@ -210,11 +259,31 @@ impl ToValue for AggregateConfiguration {
 impl Literal for AggregateConfiguration {}
 
 /// The [`AutocommitPeriod`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-volume-autocommitperiod.html) property type.
+///
+/// Sets the autocommit period of files in an FSx for ONTAP SnapLock volume, which determines how long
+/// the files must remain unmodified before they're automatically transitioned to the write once, read
+/// many (WORM) state.
+///
+/// For more information, see
+/// [Autocommit](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/worm-state.html#worm-state-autocommit)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutocommitPeriod {
     /// `Type`: required.
+    ///
+    /// Defines the type of time for the autocommit period of a file in an FSx for ONTAP SnapLock volume.
+    /// Setting this value to `NONE` disables autocommit. The default value is `NONE` .
     pub type_: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// Defines the amount of time for the autocommit period of a file in an FSx for ONTAP SnapLock volume.
+    /// The following ranges are valid:
+    ///
+    /// - `Minutes` : 5 - 65,535
+    /// - `Hours` : 1 - 65,535
+    /// - `Days` : 1 - 3,650
+    /// - `Months` : 1 - 120
+    /// - `Years` : 1 - 10
     pub value: Option<Val<i64>>,
 }
 
@@ -271,11 +340,30 @@ impl ToValue for AutocommitPeriod {
 impl Literal for AutocommitPeriod {}
 
 /// The [`ClientConfigurations`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-volume-clientconfigurations.html) property type.
+///
+/// Specifies who can mount an OpenZFS file system and the options available while mounting the file
+/// system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientConfigurations {
     /// `Clients`: required.
+    ///
+    /// A value that specifies who can mount the file system. You can provide a wildcard character ( `*` ),
+    /// an IP address ( `0.0.0.0` ), or a CIDR address ( `192.0.2.0/24` ). By default, Amazon FSx uses the
+    /// wildcard character when specifying the client.
     pub clients: Option<Val<String>>,
     /// `Options`: required.
+    ///
+    /// The options to use when mounting the file system. For a list of options that you can use with
+    /// Network File System (NFS), see the [exports(5) - Linux man
+    /// page](https://docs.aws.amazon.com/https://linux.die.net/man/5/exports) . When choosing your options,
+    /// consider the following:
+    ///
+    /// - `crossmnt` is used by default. If you don't specify `crossmnt` when changing the client
+    ///   configuration, you won't be able to see or access snapshots in your file system's snapshot
+    ///   directory.
+    /// - `sync` is used by default. If you instead specify `async` , the system acknowledges writes before
+    ///   writing to disk. If the system crashes before the writes are finished, you lose the unwritten
+    ///   data.
     pub options: Option<Val<Vec<String>>>,
 }
 
@@ -343,9 +431,14 @@ impl ToValue for ClientConfigurations {
 impl Literal for ClientConfigurations {}
 
 /// The [`NfsExports`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-volume-nfsexports.html) property type.
+///
+/// The configuration object for mounting a Network File System (NFS) file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NfsExports {
     /// `ClientConfigurations`: required.
+    ///
+    /// A list of configuration objects that contain the client and options for mounting the OpenZFS file
+    /// system.
     pub client_configurations: Option<Val<Vec<ClientConfigurations>>>,
 }
 
@@ -409,33 +502,127 @@ impl ToValue for NfsExports {
 impl Literal for NfsExports {}
 
 /// The [`OntapConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-volume-ontapconfiguration.html) property type.
+///
+/// Specifies the configuration of the ONTAP volume that you are creating.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OntapConfiguration {
     /// `AggregateConfiguration`.
+    ///
+    /// Used to specify the configuration options for an FSx for ONTAP volume's storage aggregate or
+    /// aggregates.
     pub aggregate_configuration: Option<Val<AggregateConfiguration>>,
     /// `CopyTagsToBackups`.
+    ///
+    /// A boolean flag indicating whether tags for the volume should be copied to backups. This value
+    /// defaults to false. If it's set to true, all tags for the volume are copied to all automatic and
+    /// user-initiated backups where the user doesn't specify tags. If this value is true, and you specify
+    /// one or more tags, only the specified tags are copied to backups. If you specify one or more tags
+    /// when creating a user-initiated backup, no tags are copied from the volume, regardless of this value.
     pub copy_tags_to_backups: Option<Val<String>>,
     /// `JunctionPath`.
+    ///
+    /// Specifies the location in the SVM's namespace where the volume is mounted. This parameter is
+    /// required. The `JunctionPath` must have a leading forward slash, such as `/vol3` .
     pub junction_path: Option<Val<String>>,
     /// `OntapVolumeType`.
+    ///
+    /// Specifies the type of volume you are creating. Valid values are the following:
+    ///
+    /// - `RW` specifies a read/write volume. `RW` is the default.
+    /// - `DP` specifies a data-protection volume. A `DP` volume is read-only and can be used as the
+    ///   destination of a NetApp SnapMirror relationship.
+    ///
+    /// For more information, see [Volume
+    /// types](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/managing-volumes.html#volume-types) in the
+    /// Amazon FSx for NetApp ONTAP User Guide.
     pub ontap_volume_type: Option<Val<String>>,
     /// `SecurityStyle`.
+    ///
+    /// Specifies the security style for the volume. If a volume's security style is not specified, it is
+    /// automatically set to the root volume's security style. The security style determines the type of
+    /// permissions that FSx for ONTAP uses to control data access. Specify one of the following values:
+    ///
+    /// - `UNIX` if the file system is managed by a UNIX administrator, the majority of users are NFS
+    ///   clients, and an application accessing the data uses a UNIX user as the service account.
+    /// - `NTFS` if the file system is managed by a Windows administrator, the majority of users are SMB
+    ///   clients, and an application accessing the data uses a Windows user as the service account.
+    /// - `MIXED` This is an advanced setting. For more information, see the topic [What the security styles
+    ///   and their effects
+    ///   are](https://docs.aws.amazon.com/https://docs.netapp.com/us-en/ontap/nfs-admin/security-styles-their-effects-concept.html)
+    ///   in the NetApp Documentation Center.
+    ///
+    /// For more information, see [Volume security
+    /// style](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/managing-volumes.html#volume-security-style)
+    /// in the FSx for ONTAP User Guide.
     pub security_style: Option<Val<String>>,
     /// `SizeInBytes`.
+    ///
+    /// Specifies the configured size of the volume, in bytes.
     pub size_in_bytes: Option<Val<String>>,
     /// `SizeInMegabytes`.
+    ///
+    /// Use `SizeInBytes` instead. Specifies the size of the volume, in megabytes (MB), that you are
+    /// creating.
     pub size_in_megabytes: Option<Val<String>>,
     /// `SnaplockConfiguration`.
+    ///
+    /// The SnapLock configuration object for an FSx for ONTAP SnapLock volume.
     pub snaplock_configuration: Option<Val<SnaplockConfiguration>>,
     /// `SnapshotPolicy`.
+    ///
+    /// Specifies the snapshot policy for the volume. There are three built-in snapshot policies:
+    ///
+    /// - `default` : This is the default policy. A maximum of six hourly snapshots taken five minutes past
+    ///   the hour. A maximum of two daily snapshots taken Monday through Saturday at 10 minutes after
+    ///   midnight. A maximum of two weekly snapshots taken every Sunday at 15 minutes after midnight.
+    /// - `default-1weekly` : This policy is the same as the `default` policy except that it only retains
+    ///   one snapshot from the weekly schedule.
+    /// - `none` : This policy does not take any snapshots. This policy can be assigned to volumes to
+    ///   prevent automatic snapshots from being taken.
+    ///
+    /// You can also provide the name of a custom policy that you created with the ONTAP CLI or REST API.
+    ///
+    /// For more information, see [Snapshot
+    /// policies](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/snapshots-ontap.html#snapshot-policies)
+    /// in the Amazon FSx for NetApp ONTAP User Guide.
     pub snapshot_policy: Option<Val<String>>,
     /// `StorageEfficiencyEnabled`.
+    ///
+    /// Set to true to enable deduplication, compression, and compaction storage efficiency features on the
+    /// volume, or set to false to disable them.
+    ///
+    /// `StorageEfficiencyEnabled` is required when creating a `RW` volume ( `OntapVolumeType` set to `RW`
+    /// ).
     pub storage_efficiency_enabled: Option<Val<String>>,
     /// `StorageVirtualMachineId`: required.
+    ///
+    /// Specifies the ONTAP SVM in which to create the volume.
     pub storage_virtual_machine_id: Option<Val<String>>,
     /// `TieringPolicy`.
+    ///
+    /// Describes the data tiering policy for an ONTAP volume. When enabled, Amazon FSx for ONTAP's
+    /// intelligent tiering automatically transitions a volume's data between the file system's primary
+    /// storage and capacity pool storage based on your access patterns.
+    ///
+    /// Valid tiering policies are the following:
+    ///
+    /// - `SNAPSHOT_ONLY` - (Default value) moves cold snapshots to the capacity pool storage tier.
+    ///
+    /// - `AUTO` - moves cold user data and snapshots to the capacity pool storage tier based on your access
+    ///   patterns.
+    ///
+    /// - `ALL` - moves all user data blocks in both the active file system and Snapshot copies to the
+    ///   storage pool tier.
+    ///
+    /// - `NONE` - keeps a volume's data in the primary storage tier, preventing it from being moved to the
+    ///   capacity pool tier.
     pub tiering_policy: Option<Val<TieringPolicy>>,
     /// `VolumeStyle`.
+    ///
+    /// Use to specify the style of an ONTAP volume. FSx for ONTAP offers two styles of volumes that you can
+    /// use for different purposes, FlexVol and FlexGroup volumes. For more information, see [Volume
+    /// styles](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/managing-volumes.html#volume-styles) in
+    /// the Amazon FSx for NetApp ONTAP User Guide.
     pub volume_style: Option<Val<String>>,
 }
 
@@ -562,29 +749,91 @@ impl ToValue for OntapConfiguration {
 impl Literal for OntapConfiguration {}
 
 /// The [`OpenZFSConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-volume-openzfsconfiguration.html) property type.
+///
+/// Specifies the configuration of the Amazon FSx for OpenZFS volume that you are creating.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenZfsConfiguration {
     /// `CopyTagsToSnapshots`.
+    ///
+    /// A Boolean value indicating whether tags for the volume should be copied to snapshots. This value
+    /// defaults to `false` . If this value is set to `true` , and you do not specify any tags, all tags for
+    /// the original volume are copied over to snapshots. If this value is set to `true` , and you do
+    /// specify one or more tags, only the specified tags for the original volume are copied over to
+    /// snapshots. If you specify one or more tags when creating a new snapshot, no tags are copied over
+    /// from the original volume, regardless of this value.
     pub copy_tags_to_snapshots: Option<Val<bool>>,
     /// `DataCompressionType`.
+    ///
+    /// Specifies the method used to compress the data on the volume. The compression type is `NONE` by
+    /// default.
+    ///
+    /// - `NONE` - Doesn't compress the data on the volume. `NONE` is the default.
+    /// - `ZSTD` - Compresses the data in the volume using the Zstandard (ZSTD) compression algorithm.
+    ///   Compared to LZ4, Z-Standard provides a better compression ratio to minimize on-disk storage
+    ///   utilization.
+    /// - `LZ4` - Compresses the data in the volume using the LZ4 compression algorithm. Compared to
+    ///   Z-Standard, LZ4 is less compute-intensive and delivers higher write throughput speeds.
     pub data_compression_type: Option<Val<String>>,
     /// `NfsExports`.
+    ///
+    /// The configuration object for mounting a Network File System (NFS) file system.
     pub nfs_exports: Option<Val<Vec<NfsExports>>>,
     /// `Options`.
+    ///
+    /// To delete the volume's child volumes, snapshots, and clones, use the string
+    /// `DELETE_CHILD_VOLUMES_AND_SNAPSHOTS` .
     pub options: Option<Val<Vec<String>>>,
     /// `OriginSnapshot`.
+    ///
+    /// The configuration object that specifies the snapshot to use as the origin of the data for the
+    /// volume.
     pub origin_snapshot: Option<Val<OriginSnapshot>>,
     /// `ParentVolumeId`: required.
+    ///
+    /// The ID of the volume to use as the parent volume of the volume that you are creating.
     pub parent_volume_id: Option<Val<String>>,
     /// `ReadOnly`.
+    ///
+    /// A Boolean value indicating whether the volume is read-only.
     pub read_only: Option<Val<bool>>,
     /// `RecordSizeKiB`.
+    ///
+    /// Specifies the suggested block size for a volume in a ZFS dataset, in kibibytes (KiB). For file
+    /// systems using the Intelligent-Tiering storage class, valid values are 128, 256, 512, 1024, 2048, or 4096
+    /// KiB, with a default of 1024 KiB. For all other file systems, valid values are 4, 8, 16, 32, 64, 128, 256, 512,
+    /// or 1024 KiB, with a default of 128 KiB. We recommend using the default setting for the majority of
+    /// use cases. Generally, workloads that write in fixed small or large record sizes may benefit from
+    /// setting a custom record size, like database workloads (small record size) or media streaming
+    /// workloads (large record size). For additional guidance on when to set a custom record size, see [ZFS
+    /// Record
+    /// size](https://docs.aws.amazon.com/fsx/latest/OpenZFSGuide/performance.html#record-size-performance)
+    /// in the *Amazon FSx for OpenZFS User Guide* .
     pub record_size_ki_b: Option<Val<i64>>,
     /// `StorageCapacityQuotaGiB`.
+    ///
+    /// Sets the maximum storage size in gibibytes (GiB) for the volume. You can specify a quota that is
+    /// larger than the storage on the parent volume. A volume quota limits the amount of storage that the
+    /// volume can consume to the configured amount, but does not guarantee the space will be available on
+    /// the parent volume. To guarantee quota space, you must also set `StorageCapacityReservationGiB` . To *not*
+    /// specify a storage capacity quota, set this to `-1` .
+    ///
+    /// For more information, see [Volume
+    /// properties](https://docs.aws.amazon.com/fsx/latest/OpenZFSGuide/managing-volumes.html#volume-properties)
+    /// in the *Amazon FSx for OpenZFS User Guide* .
     pub storage_capacity_quota_gi_b: Option<Val<i64>>,
     /// `StorageCapacityReservationGiB`.
+    ///
+    /// Specifies the amount of storage in gibibytes (GiB) to reserve from the parent volume. Setting
+    /// `StorageCapacityReservationGiB` guarantees that the specified amount of storage space on the parent
+    /// volume will always be available for the volume. You can't reserve more storage than the parent
+    /// volume has. To *not* specify a storage capacity reservation, set this to `0` or `-1` . For more
+    /// information, see [Volume
+    /// properties](https://docs.aws.amazon.com/fsx/latest/OpenZFSGuide/managing-volumes.html#volume-properties)
+    /// in the *Amazon FSx for OpenZFS User Guide* .
     pub storage_capacity_reservation_gi_b: Option<Val<i64>>,
     /// `UserAndGroupQuotas`.
+    ///
+    /// Configures how much storage users and groups can use on the volume.
     pub user_and_group_quotas: Option<Val<Vec<UserAndGroupQuotas>>>,
 }
 
@@ -714,11 +963,30 @@ impl ToValue for OpenZfsConfiguration {
 impl Literal for OpenZfsConfiguration {}
 
 /// The [`OriginSnapshot`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-volume-originsnapshot.html) property type.
+///
+/// The configuration object that specifies the snapshot to use as the origin of the data for the
+/// volume.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OriginSnapshot {
     /// `CopyStrategy`: required.
+    ///
+    /// Specifies the strategy used when copying data from the snapshot to the new volume.
+    ///
+    /// - `CLONE` - The new volume references the data in the origin snapshot. Cloning a snapshot is faster
+    ///   than copying data from the snapshot to a new volume and doesn't consume disk throughput. However,
+    ///   the origin snapshot can't be deleted if there is a volume using its copied data.
+    /// - `FULL_COPY` - Copies all data from the snapshot to the new volume.
+    ///
+    /// Specify this option to create the volume from a snapshot on another FSx for OpenZFS file system.
+    ///
+    /// > The `INCREMENTAL_COPY` option is only for updating an existing volume by using a snapshot from
+    /// another FSx for OpenZFS file system. For more information, see
+    /// [CopySnapshotAndUpdateVolume](https://docs.aws.amazon.com/fsx/latest/APIReference/API_CopySnapshotAndUpdateVolume.html)
+    /// .
     pub copy_strategy: Option<Val<String>>,
     /// `SnapshotARN`: required.
+    ///
+    /// Specifies the snapshot to use when creating an OpenZFS volume from a snapshot.
     pub snapshot_arn: Option<Val<String>>,
 }
 
@@ -781,11 +1049,31 @@ impl ToValue for OriginSnapshot {
 impl Literal for OriginSnapshot {}
 
 /// The [`RetentionPeriod`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-volume-retentionperiod.html) property type.
+///
+/// Specifies the retention period of an FSx for ONTAP SnapLock volume. After it is set, it can't be
+/// changed. Files can't be deleted or modified during the retention period.
+///
+/// For more information, see [Working with the retention period in
+/// SnapLock](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/snaplock-retention.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetentionPeriod {
     /// `Type`: required.
+    ///
+    /// Defines the type of time for the retention period of an FSx for ONTAP SnapLock volume. Set it to one
+    /// of the valid types. If you set it to `INFINITE` , the files are retained forever. If you set it to
+    /// `UNSPECIFIED` , the files are retained until you set an explicit retention period.
     pub type_: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// Defines the amount of time for the retention period of an FSx for ONTAP SnapLock volume. You can't
+    /// set a value for `INFINITE` or `UNSPECIFIED` . For all other options, the following ranges are valid:
+    ///
+    /// - `Seconds` : 0 - 65,535
+    /// - `Minutes` : 0 - 65,535
+    /// - `Hours` : 0 - 24
+    /// - `Days` : 0 - 365
+    /// - `Months` : 0 - 12
+    /// - `Years` : 0 - 100
     pub value: Option<Val<i64>>,
 }
 
@@ -842,19 +1130,65 @@ impl ToValue for RetentionPeriod {
 impl Literal for RetentionPeriod {}
 
 /// The [`SnaplockConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-volume-snaplockconfiguration.html) property type.
+///
+/// Specifies the SnapLock configuration for an FSx for ONTAP SnapLock volume.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnaplockConfiguration {
     /// `AuditLogVolume`.
+    ///
+    /// Enables or disables the audit log volume for an FSx for ONTAP SnapLock volume. The default value is
+    /// `false` . If you set `AuditLogVolume` to `true` , the SnapLock volume is created as an audit log
+    /// volume. The minimum retention period for an audit log volume is six months.
+    ///
+    /// For more information, see [SnapLock audit log
+    /// volumes](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/how-snaplock-works.html#snaplock-audit-log-volume)
+    /// .
     pub audit_log_volume: Option<Val<String>>,
     /// `AutocommitPeriod`.
+    ///
+    /// The configuration object for setting the autocommit period of files in an FSx for ONTAP SnapLock
+    /// volume.
     pub autocommit_period: Option<Val<AutocommitPeriod>>,
     /// `PrivilegedDelete`.
+    ///
+    /// Enables, disables, or permanently disables privileged delete on an FSx for ONTAP SnapLock Enterprise
+    /// volume. Enabling privileged delete allows SnapLock administrators to delete write once, read many
+    /// (WORM) files even if they have active retention periods. `PERMANENTLY_DISABLED` is a terminal state.
+    /// If privileged delete is permanently disabled on a SnapLock volume, you can't re-enable it. The
+    /// default value is `DISABLED` .
+    ///
+    /// For more information, see [Privileged
+    /// delete](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/snaplock-enterprise.html#privileged-delete)
+    /// .
     pub privileged_delete: Option<Val<String>>,
     /// `RetentionPeriod`.
+    ///
+    /// Specifies the retention period of an FSx for ONTAP SnapLock volume.
     pub retention_period: Option<Val<SnaplockRetentionPeriod>>,
     /// `SnaplockType`: required.
+    ///
+    /// Specifies the retention mode of an FSx for ONTAP SnapLock volume. After it is set, it can't be
+    /// changed. You can choose one of the following retention modes:
+    ///
+    /// - `COMPLIANCE` : Files transitioned to write once, read many (WORM) on a Compliance volume can't be
+    ///   deleted until their retention periods expire. This retention mode is used to address government or
+    ///   industry-specific mandates or to protect against ransomware attacks. For more information, see
+    ///   [SnapLock Compliance](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/snaplock-compliance.html)
+    ///   .
+    /// - `ENTERPRISE` : Files transitioned to WORM on an Enterprise volume can be deleted by authorized
+    ///   users before their retention periods expire using privileged delete. This retention mode is used
+    ///   to advance an organization's data integrity and internal compliance or to test retention settings
+    ///   before using SnapLock Compliance. For more information, see [SnapLock
+    ///   Enterprise](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/snaplock-enterprise.html) .
     pub snaplock_type: Option<Val<String>>,
     /// `VolumeAppendModeEnabled`.
+    ///
+    /// Enables or disables volume-append mode on an FSx for ONTAP SnapLock volume. Volume-append mode
+    /// allows you to create WORM-appendable files and write data to them incrementally. The default value
+    /// is `false` .
+    ///
+    /// For more information, see [Volume-append
+    /// mode](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/worm-state.html#worm-state-append) .
     pub volume_append_mode_enabled: Option<Val<String>>,
 }
 
@@ -935,13 +1269,29 @@ impl ToValue for SnaplockConfiguration {
 impl Literal for SnaplockConfiguration {}
 
 /// The [`SnaplockRetentionPeriod`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-volume-snaplockretentionperiod.html) property type.
+///
+/// The configuration to set the retention period of an FSx for ONTAP SnapLock volume. The retention
+/// period includes default, maximum, and minimum settings. For more information, see [Working with the
+/// retention period in
+/// SnapLock](https://docs.aws.amazon.com/fsx/latest/ONTAPGuide/snaplock-retention.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnaplockRetentionPeriod {
     /// `DefaultRetention`: required.
+    ///
+    /// The retention period assigned to a write once, read many (WORM) file by default if an explicit
+    /// retention period is not set for an FSx for ONTAP SnapLock volume. The default retention period must
+    /// be greater than or equal to the minimum retention period and less than or equal to the maximum
+    /// retention period.
     pub default_retention: Option<Val<RetentionPeriod>>,
     /// `MaximumRetention`: required.
+    ///
+    /// The longest retention period that can be assigned to a WORM file on an FSx for ONTAP SnapLock
+    /// volume.
     pub maximum_retention: Option<Val<RetentionPeriod>>,
     /// `MinimumRetention`: required.
+    ///
+    /// The shortest retention period that can be assigned to a WORM file on an FSx for ONTAP SnapLock
+    /// volume.
     pub minimum_retention: Option<Val<RetentionPeriod>>,
 }
 
@@ -1090,11 +1440,43 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TieringPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-volume-tieringpolicy.html) property type.
+///
+/// Describes the data tiering policy for an ONTAP volume. When enabled, Amazon FSx for ONTAP's
+/// intelligent tiering automatically transitions a volume's data between the file system's primary
+/// storage and capacity pool storage based on your access patterns.
+///
+/// Valid tiering policies are the following:
+///
+/// - `SNAPSHOT_ONLY` - (Default value) moves cold snapshots to the capacity pool storage tier.
+///
+/// - `AUTO` - moves cold user data and snapshots to the capacity pool storage tier based on your access
+///   patterns.
+///
+/// - `ALL` - moves all user data blocks in both the active file system and Snapshot copies to the
+///   storage pool tier.
+///
+/// - `NONE` - keeps a volume's data in the primary storage tier, preventing it from being moved to the
+///   capacity pool tier.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TieringPolicy {
     /// `CoolingPeriod`.
+    ///
+    /// Specifies the number of days that user data in a volume must remain inactive before it is considered
+    /// "cold" and moved to the capacity pool. Used with the `AUTO` and `SNAPSHOT_ONLY` tiering policies.
+    /// Enter a whole number between 2 and 183. Default values are 31 days for `AUTO` and 2 days for
+    /// `SNAPSHOT_ONLY` .
     pub cooling_period: Option<Val<i64>>,
     /// `Name`.
+    ///
+    /// Specifies the tiering policy used to transition data. Default value is `SNAPSHOT_ONLY` .
+    ///
+    /// - `SNAPSHOT_ONLY` - moves cold snapshots to the capacity pool storage tier.
+    /// - `AUTO` - moves cold user data and snapshots to the capacity pool storage tier based on your access
+    ///   patterns.
+    /// - `ALL` - moves all user data blocks in both the active file system and Snapshot copies to the
+    ///   storage pool tier.
+    /// - `NONE` - keeps a volume's data in the primary storage tier, preventing it from being moved to the
+    ///   capacity pool tier.
     pub name: Option<Val<String>>,
 }
 
@@ -1148,13 +1530,21 @@ impl ToValue for TieringPolicy {
 impl Literal for TieringPolicy {}
 
 /// The [`UserAndGroupQuotas`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fsx-volume-userandgroupquotas.html) property type.
+///
+/// Configures how much storage users and groups can use on the volume.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserAndGroupQuotas {
     /// `Id`: required.
+    ///
+    /// The ID of the user or group that the quota applies to.
     pub id: Option<Val<i64>>,
     /// `StorageCapacityQuotaGiB`: required.
+    ///
+    /// The user or group's storage quota, in gibibytes (GiB).
     pub storage_capacity_quota_gi_b: Option<Val<i64>>,
     /// `Type`: required.
+    ///
+    /// Specifies whether the quota applies to a user or group.
     pub type_: Option<Val<String>>,
 }
 

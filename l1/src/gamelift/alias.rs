@@ -5,21 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::GameLift::Alias`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-gamelift-alias.html) resource type.
 ///
+/// The `AWS::GameLift::Alias` resource creates an alias for an Amazon GameLift (GameLift) fleet
+/// destination. There are two types of routing strategies for aliases: simple and terminal. A simple
+/// alias points to an active fleet. A terminal alias displays a message instead of routing players to
+/// an active fleet. For example, a terminal alias might display a URL link that directs players to an
+/// upgrade site. You can use aliases to define destinations in a game session queue or when requesting
+/// new game sessions.
+///
 /// Build it with [`Alias::builder`]; adding it to a stack returns a [`AliasHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Alias {
     /// `Description`.
     ///
+    /// A human-readable description of the alias.
+    ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// A descriptive label that is associated with an alias. Alias names do not need to be unique.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `.*\S.*`.
     pub name: Option<Val<String>>,
     /// `RoutingStrategy`: required.
+    ///
+    /// The routing configuration, including routing type and fleet target, for the alias.
     pub routing_strategy: Option<Val<RoutingStrategy>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -123,10 +138,21 @@ impl Deref for AliasHandle {
 
 impl AliasHandle {
     /// `Fn::GetAtt` `AliasId`.
+    ///
+    /// A unique identifier for the alias. For example,
+    /// `arn:aws:gamelift:us-west-1::alias/alias-a1234567-b8c9-0d1e-2fa3-b45c6d7e8912`
+    ///
+    /// Alias IDs are unique within a Region.
     pub fn attr_alias_id(&self) -> Val<String> {
         self.0.get_att("AliasId")
     }
     /// `Fn::GetAtt` `AliasArn`.
+    ///
+    /// The Amazon Resource Name ( [ARN](https://docs.aws.amazon.com/AmazonS3/latest/dev/s3-arn-format.html)
+    /// ) that is assigned to a Amazon GameLift Servers alias resource and uniquely identifies it. ARNs are
+    /// unique across all Regions. Format is
+    /// `arn:aws:gamelift:<region>::alias/alias-a1234567-b8c9-0d1e-2fa3-b45c6d7e8912` . In a GameLift alias
+    /// ARN, the resource ID matches the alias ID value.
     pub fn attr_alias_arn(&self) -> Val<String> {
         self.0.get_att("AliasArn")
     }
@@ -141,16 +167,33 @@ impl AliasHandle {
 }
 
 /// The [`RoutingStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-alias-routingstrategy.html) property type.
+///
+/// The routing configuration for a fleet alias.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoutingStrategy {
     /// `FleetId`.
+    ///
+    /// A unique identifier for a fleet that the alias points to. If you specify `SIMPLE` for the `Type`
+    /// property, you must specify this property.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-z]*fleet-[a-zA-Z0-9\-]+`.
     pub fleet_id: Option<Val<String>>,
     /// `Message`.
+    ///
+    /// The message text to be used with a terminal routing strategy. If you specify `TERMINAL` for the
+    /// `Type` property, you must specify this property.
     pub message: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// A type of routing strategy.
+    ///
+    /// Possible routing types include the following:
+    ///
+    /// - *SIMPLE* - The alias resolves to one specific fleet. Use this type when routing to active fleets.
+    /// - *TERMINAL* - The alias does not resolve to a fleet but instead can be used to display a message to
+    ///   the user. A terminal alias throws a `TerminalRoutingStrategyException` with the message that you
+    ///   specified in the `Message` property.
     pub type_: Option<Val<Type>>,
 }
 
@@ -307,9 +350,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["SIMPLE", "TERMINAL"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

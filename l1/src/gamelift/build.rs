@@ -5,27 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::GameLift::Build`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-gamelift-build.html) resource type.
 ///
+/// The `AWS::GameLift::Build` resource creates a game server build that is installed and run on
+/// instances in an Amazon GameLift fleet. This resource points to an Amazon S3 location that contains a
+/// zip file with all of the components of the game server build.
+///
 /// Build it with [`Build::builder`]; adding it to a stack returns a [`BuildHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Build {
     /// `Name`.
     ///
+    /// A descriptive label that is associated with a build. Build names do not need to be unique.
+    ///
     /// - Length: 1 to 1024.
     pub name: Option<Val<String>>,
     /// `OperatingSystem`. Changing it replaces the resource.
+    ///
+    /// The operating system that your game server binaries run on. This value determines the type of fleet
+    /// resources that you use for this build. If your game build contains multiple executables, they all
+    /// must run on the same operating system. You must specify a valid operating system in this request.
+    /// There is no default value. You can't change a build's operating system later.
+    ///
+    /// > Amazon Linux 2 (AL2) will reach end of support on 6/30/2025. See more details in the [Amazon Linux 2
+    /// FAQs](https://docs.aws.amazon.com/amazon-linux-2/faqs/) . For game servers that are hosted on AL2
+    /// and use server SDK version 4.x for Amazon GameLift Servers, first update the game server build to
+    /// server SDK 5.x, and then deploy to AL2023 instances. See [Migrate to server SDK version 5.](https://docs.aws.amazon.com/gamelift/latest/developerguide/reference-serversdk5-migration.html)
     pub operating_system: Option<Val<OperatingSystem>>,
     /// `ServerSdkVersion`. Changing it replaces the resource.
+    ///
+    /// A server SDK version you used when integrating your game server build with Amazon GameLift Servers.
+    /// For more information see [Integrate games with custom game
+    /// servers](https://docs.aws.amazon.com/gamelift/latest/developerguide/integration-custom-intro.html) .
+    /// By default Amazon GameLift Servers sets this value to `4.0.2` .
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^\d+\.\d+\.\d+$`.
     pub server_sdk_version: Option<Val<String>>,
     /// `StorageLocation`. Changing it replaces the resource.
+    ///
+    /// Information indicating where your game build files are stored. Use this parameter only when creating
+    /// a build with files stored in an Amazon S3 bucket that you own. The storage location must specify an
+    /// Amazon S3 bucket name and key. The location must also specify a role ARN that you set up to allow
+    /// Amazon GameLift Servers to access your Amazon S3 bucket. The S3 bucket and your new build must be in
+    /// the same Region.
+    ///
+    /// If a `StorageLocation` is specified, the size of your file can be found in your Amazon S3 bucket.
+    /// Amazon GameLift Servers will report a `SizeOnDisk` of 0.
     pub storage_location: Option<Val<StorageLocation>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Version`.
+    ///
+    /// Version information that is associated with this build. Version strings do not need to be unique.
     ///
     /// - Length: 1 to 1024.
     pub version: Option<Val<String>>,
@@ -131,10 +165,18 @@ impl Deref for BuildHandle {
 
 impl BuildHandle {
     /// `Fn::GetAtt` `BuildId`.
+    ///
+    /// A unique identifier for the build.
     pub fn attr_build_id(&self) -> Val<String> {
         self.0.get_att("BuildId")
     }
     /// `Fn::GetAtt` `BuildArn`.
+    ///
+    /// The Amazon Resource Name ( [ARN](https://docs.aws.amazon.com/AmazonS3/latest/dev/s3-arn-format.html)
+    /// ) that is assigned to a Amazon GameLift Servers build resource and uniquely identifies it. ARNs are
+    /// unique across all Regions. Format is
+    /// `arn:aws:gamelift:<region>::build/build-a1234567-b8c9-0d1e-2fa3-b45c6d7e8912` . In a GameLift build
+    /// ARN, the resource ID matches the *BuildId* value.
     pub fn attr_build_arn(&self) -> Val<String> {
         self.0.get_att("BuildArn")
     }
@@ -149,21 +191,36 @@ impl BuildHandle {
 }
 
 /// The [`StorageLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-build-storagelocation.html) property type.
+///
+/// The location in Amazon S3 where build or script files are stored for access by Amazon GameLift.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageLocation {
     /// `Bucket`: required.
+    ///
+    /// An Amazon S3 bucket identifier. The name of the S3 bucket.
+    ///
+    /// > Amazon GameLift doesn't support uploading from Amazon S3 buckets with names that contain a dot
+    /// (.).
     ///
     /// - Length: at least 1.
     pub bucket: Option<Val<String>>,
     /// `Key`: required.
     ///
+    /// The name of the zip file that contains the build files or script files.
+    ///
     /// - Length: at least 1.
     pub key: Option<Val<String>>,
     /// `ObjectVersion`.
     ///
+    /// A version of a stored file to retrieve, if the object versioning feature is turned on for the S3
+    /// bucket. Use this parameter to specify a specific version. If this parameter isn't set, Amazon
+    /// GameLift Servers retrieves the latest version of the file.
+    ///
     /// - Length: at least 1.
     pub object_version: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARNfor an IAM role that allows Amazon GameLift to access the S3 bucket.
     ///
     /// - Length: at least 1.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -348,9 +405,19 @@ impl OperatingSystem {
             OperatingSystem::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OperatingSystem {
+    const VALUES: &'static [&'static str] =
+        &["AMAZON_LINUX", "AMAZON_LINUX_2", "AMAZON_LINUX_2023", "WINDOWS_2012", "WINDOWS_2016", "WINDOWS_2022"];
+    fn as_str(&self) -> &str {
+        OperatingSystem::as_str(self)
     }
 }
 

@@ -5,18 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::GameLift::ContainerFleet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-gamelift-containerfleet.html) resource type.
 ///
+/// Describes an Amazon GameLift Servers managed container fleet.
+///
 /// Build it with [`ContainerFleet::builder`]; adding it to a stack returns a [`ContainerFleetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerFleet {
     /// `BillingType`. Changing it replaces the resource.
+    ///
+    /// Indicates whether the fleet uses On-Demand or Spot instances for this fleet. Learn more about when
+    /// to use [On-Demand versus Spot
+    /// Instances](https://docs.aws.amazon.com/gamelift/latest/developerguide/gamelift-ec2-instances.html#gamelift-ec2-instances-spot)
+    /// . You can't update this fleet property.
+    ///
+    /// By default, this property is set to `ON_DEMAND` .
     pub billing_type: Option<Val<BillingType>>,
     /// `DeploymentConfiguration`.
+    ///
+    /// Set of rules for processing a deployment for a container fleet update.
     pub deployment_configuration: Option<Val<DeploymentConfiguration>>,
     /// `Description`.
+    ///
+    /// A meaningful description of the container fleet.
     ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `FleetRoleArn`: required.
+    ///
+    /// The unique identifier for an AWS Identity and Access Management (IAM) role with permissions to run
+    /// your containers on resources that are managed by Amazon GameLift Servers. See [Set up an IAM service
+    /// role](https://docs.aws.amazon.com/gamelift/latest/developerguide/setting-up-role.html) . This fleet
+    /// property can't be changed.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^arn:aws(-.*)?:[a-z-]+:(([a-z]+-)+[0-9])?:([0-9]{12})?:[^.]+$`.
@@ -24,22 +42,40 @@ pub struct ContainerFleet {
     pub fleet_role_arn: Option<Val<String>>,
     /// `GameServerContainerGroupDefinitionName`.
     ///
+    /// The name of the fleet's game server container group definition, which describes how to deploy
+    /// containers with your game server build and support software onto each fleet instance.
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[a-zA-Z0-9\-]+$|^arn:.*:containergroupdefinition\/[a-zA-Z0-9\-]+(:[0-9]+)?$`.
     pub game_server_container_group_definition_name: Option<Val<String>>,
     /// `GameServerContainerGroupsPerInstance`.
     ///
+    /// The number of times to replicate the game server container group on each fleet instance.
+    ///
     /// - Range: 1 to 5000.
     pub game_server_container_groups_per_instance: Option<Val<i64>>,
     /// `GameSessionCreationLimitPolicy`.
+    ///
+    /// A policy that limits the number of game sessions that each individual player can create on instances
+    /// in this fleet. The limit applies for a specified span of time.
     pub game_session_creation_limit_policy: Option<Val<GameSessionCreationLimitPolicy>>,
     /// `InstanceConnectionPortRange`.
+    ///
+    /// The set of port numbers to open on each instance in a container fleet. Connection ports are used by
+    /// inbound traffic to connect with processes that are running in containers on the fleet.
     pub instance_connection_port_range: Option<Val<ConnectionPortRange>>,
     /// `InstanceInboundPermissions`.
+    ///
+    /// The IP address ranges and port settings that allow inbound traffic to access game server processes
+    /// and other processes on this fleet.
     ///
     /// - Items: 0 to 50.
     pub instance_inbound_permissions: Option<Val<Vec<IpPermission>>>,
     /// `InstanceType`. Changing it replaces the resource.
+    ///
+    /// The Amazon EC2 instance type to use for all instances in the fleet. Instance type determines the
+    /// computing resources and processing power that's available to host your game servers. This includes
+    /// including CPU, memory, storage, and networking capacity. You can't update this fleet property.
     ///
     /// - Length: 1 to 1024.
     pub instance_type: Option<Val<String>>,
@@ -48,25 +84,54 @@ pub struct ContainerFleet {
     /// - Items: 1 to 100.
     pub locations: Option<Val<Vec<LocationConfiguration>>>,
     /// `LogConfiguration`.
+    ///
+    /// The method that is used to collect container logs for the fleet. Amazon GameLift Servers saves all
+    /// standard output for each container in logs, including game session logs.
+    ///
+    /// - `CLOUDWATCH` -- Send logs to an Amazon CloudWatch log group that you define. Each container emits
+    ///   a log stream, which is organized in the log group.
+    /// - `S3` -- Store logs in an Amazon S3 bucket that you define.
+    /// - `NONE` -- Don't collect container logs.
     pub log_configuration: Option<Val<LogConfiguration>>,
     /// `MetricGroups`.
+    ///
+    /// The name of an AWS CloudWatch metric group to add this fleet to. Metric groups aggregate metrics for
+    /// multiple fleets.
     ///
     /// - Items: 0 to 1.
     pub metric_groups: Option<Val<Vec<String>>>,
     /// `NewGameSessionProtectionPolicy`.
+    ///
+    /// Determines whether Amazon GameLift Servers can shut down game sessions on the fleet that are
+    /// actively running and hosting players. Amazon GameLift Servers might prompt an instance shutdown when
+    /// scaling down fleet capacity or when retiring unhealthy instances. You can also set game session
+    /// protection for individual game sessions using
+    /// [UpdateGameSession](https://docs.aws.amazon.com/gamelift/latest/apireference/API_UpdateGameSession.html)
+    /// .
+    ///
+    /// - *NoProtection* -- Game sessions can be shut down during active gameplay.
+    /// - *FullProtection* -- Game sessions in `ACTIVE` status can't be shut down.
     pub new_game_session_protection_policy: Option<Val<NewGameSessionProtectionPolicy>>,
     /// `PerInstanceContainerGroupDefinitionName`.
+    ///
+    /// The name of the fleet's per-instance container group definition.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[a-zA-Z0-9\-]+$|^arn:.*:containergroupdefinition\/[a-zA-Z0-9\-]+(:[0-9]+)?$`.
     pub per_instance_container_group_definition_name: Option<Val<String>>,
     /// `PlayerGatewayMode`. Changing it replaces the resource.
+    ///
+    /// The player gateway mode for the container fleet.
     pub player_gateway_mode: Option<Val<PlayerGatewayMode>>,
     /// `ScalingPolicies`.
+    ///
+    /// A list of rules that control how a fleet is scaled.
     ///
     /// - Items: at most 50.
     pub scaling_policies: Option<Val<Vec<ScalingPolicy>>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -270,34 +335,69 @@ impl Deref for ContainerFleetHandle {
 
 impl ContainerFleetHandle {
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// A time stamp indicating when this data object was created. Format is a number expressed in Unix time
+    /// as milliseconds (for example `"1469498468.057"` ).
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the container fleet.
+    ///
+    /// - `PENDING` -- A new container fleet has been requested.
+    /// - `CREATING` -- A new container fleet resource is being created.
+    /// - `CREATED` -- A new container fleet resource has been created. No fleet instances have been
+    ///   deployed.
+    /// - `ACTIVATING` -- New container fleet instances are being deployed.
+    /// - `ACTIVE` -- The container fleet has been deployed and is ready to host game sessions.
+    /// - `UPDATING` -- Updates to the container fleet is being updated. A deployment is in progress.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `FleetId`.
+    ///
+    /// A unique identifier for the container fleet to retrieve.
     pub fn attr_fleet_id(&self) -> Val<String> {
         self.0.get_att("FleetId")
     }
     /// `Fn::GetAtt` `FleetArn`.
+    ///
+    /// The Amazon Resource Name ( [ARN](https://docs.aws.amazon.com/AmazonS3/latest/dev/s3-arn-format.html)
+    /// ) that is assigned to a Amazon GameLift Servers fleet resource and uniquely identifies it. ARNs are
+    /// unique across all Regions. Format is
+    /// `arn:aws:gamelift:<region>::fleet/fleet-a1234567-b8c9-0d1e-2fa3-b45c6d7e8912` . In a GameLift fleet
+    /// ARN, the resource ID matches the `FleetId` value.
     pub fn attr_fleet_arn(&self) -> Val<String> {
         self.0.get_att("FleetArn")
     }
     /// `Fn::GetAtt` `DeploymentDetails`.
+    ///
+    /// Provides information about the last deployment ID and its status.
     pub fn attr_deployment_details(&self) -> Val<Json> {
         self.0.get_att("DeploymentDetails")
     }
     /// `Fn::GetAtt` `GameServerContainerGroupDefinitionArn`.
+    ///
+    /// The Amazon Resource Name ( [ARN](https://docs.aws.amazon.com/AmazonS3/latest/dev/s3-arn-format.html)
+    /// ) that is assigned to the fleet's game server container group. The ARN value also identifies the
+    /// specific container group definition version in use.
     pub fn attr_game_server_container_group_definition_arn(&self) -> Val<String> {
         self.0.get_att("GameServerContainerGroupDefinitionArn")
     }
     /// `Fn::GetAtt` `PerInstanceContainerGroupDefinitionArn`.
+    ///
+    /// The Amazon Resource Name ( [ARN](https://docs.aws.amazon.com/AmazonS3/latest/dev/s3-arn-format.html)
+    /// ) that is assigned to the fleet's per-instance container group. The ARN value also identifies the
+    /// specific container group definition version in use.
     pub fn attr_per_instance_container_group_definition_arn(&self) -> Val<String> {
         self.0.get_att("PerInstanceContainerGroupDefinitionArn")
     }
     /// `Fn::GetAtt` `MaximumGameServerContainerGroupsPerInstance`.
+    ///
+    /// The calculated maximum number of game server container group that can be deployed on each fleet
+    /// instance. The calculation depends on the resource needs of the container group and the CPU and
+    /// memory resources of the fleet's instance type.
     pub fn attr_maximum_game_server_container_groups_per_instance(&self) -> Val<i64> {
         self.0.get_att("MaximumGameServerContainerGroupsPerInstance")
     }
@@ -312,13 +412,21 @@ impl ContainerFleetHandle {
 }
 
 /// The [`ConnectionPortRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containerfleet-connectionportrange.html) property type.
+///
+/// The set of port numbers to open on each instance in a container fleet. Connection ports are used by
+/// inbound traffic to connect with processes that are running in containers on the fleet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionPortRange {
     /// `FromPort`: required.
     ///
+    /// Starting value for the port range.
+    ///
     /// - Range: 1 to 60000.
     pub from_port: Option<Val<i64>>,
     /// `ToPort`: required.
+    ///
+    /// Ending value for the port. Port numbers are end-inclusive. This value must be equal to or greater
+    /// than `FromPort` .
     ///
     /// - Range: 1 to 60000.
     pub to_port: Option<Val<i64>>,
@@ -384,15 +492,29 @@ impl ToValue for ConnectionPortRange {
 impl Literal for ConnectionPortRange {}
 
 /// The [`DeploymentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containerfleet-deploymentconfiguration.html) property type.
+///
+/// Set of rules for processing a deployment for a container fleet update.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentConfiguration {
     /// `ImpairmentStrategy`.
+    ///
+    /// Determines what actions to take if a deployment fails. If the fleet is multi-location, this strategy
+    /// applies across all fleet locations. With a rollback strategy, updated fleet instances are rolled
+    /// back to the last successful deployment. Alternatively, you can maintain a few impaired containers
+    /// for the purpose of debugging, while all other tasks return to the last successful deployment.
     pub impairment_strategy: Option<Val<ImpairmentStrategy>>,
     /// `MinimumHealthyPercentage`.
+    ///
+    /// Sets a minimum level of healthy tasks to maintain during deployment activity.
     ///
     /// - Range: 30 to 75.
     pub minimum_healthy_percentage: Option<Val<i64>>,
     /// `ProtectionStrategy`.
+    ///
+    /// Determines how fleet deployment activity affects active game sessions on the fleet. With protection,
+    /// a deployment honors game session protection, and delays actions that would interrupt a protected
+    /// active game session until the game session ends. Without protection, deployment activity can shut
+    /// down all running tasks, including active game sessions, regardless of game session protection.
     pub protection_strategy: Option<Val<ProtectionStrategy>>,
 }
 
@@ -452,13 +574,29 @@ impl ToValue for DeploymentConfiguration {
 impl Literal for DeploymentConfiguration {}
 
 /// The [`GameSessionCreationLimitPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containerfleet-gamesessioncreationlimitpolicy.html) property type.
+///
+/// A policy that puts limits on the number of game sessions that a player can create within a specified
+/// span of time. With this policy, you can control players' ability to consume available resources.
+///
+/// The policy is evaluated when a player tries to create a new game session. On receiving a
+/// `CreateGameSession` request, Amazon GameLift Servers checks that the player (identified by
+/// `CreatorId` ) has created fewer than game session limit in the specified time period.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GameSessionCreationLimitPolicy {
     /// `NewGameSessionsPerCreator`.
     ///
+    /// A policy that puts limits on the number of game sessions that a player can create within a specified
+    /// span of time. With this policy, you can control players' ability to consume available resources.
+    ///
+    /// The policy evaluates when a player tries to create a new game session. On receiving a
+    /// `CreateGameSession` request, Amazon GameLift Servers checks that the player (identified by
+    /// `CreatorId` ) has created fewer than game session limit in the specified time period.
+    ///
     /// - Minimum: 0.
     pub new_game_sessions_per_creator: Option<Val<i64>>,
     /// `PolicyPeriodInMinutes`.
+    ///
+    /// The time span used in evaluating the resource creation limit policy.
     ///
     /// - Minimum: 0.
     pub policy_period_in_minutes: Option<Val<i64>>,
@@ -514,19 +652,44 @@ impl ToValue for GameSessionCreationLimitPolicy {
 impl Literal for GameSessionCreationLimitPolicy {}
 
 /// The [`IpPermission`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containerfleet-ippermission.html) property type.
+///
+/// A range of IP addresses and port settings that allow inbound traffic to connect to processes on an
+/// instance in a fleet. Processes are assigned an IP address/port number combination, which must fall
+/// into the fleet's allowed ranges.
+///
+/// For Amazon GameLift Servers Realtime fleets, Amazon GameLift Servers automatically opens two port
+/// ranges, one for TCP messaging and one for UDP.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpPermission {
     /// `FromPort`: required.
+    ///
+    /// A starting value for a range of allowed port numbers.
+    ///
+    /// For fleets using Linux builds, only ports `22` and `1026-60000` are valid.
+    ///
+    /// For fleets using Windows builds, only ports `1026-60000` are valid.
     ///
     /// - Range: 1 to 60000.
     pub from_port: Option<Val<i64>>,
     /// `IpRange`: required.
     ///
+    /// A range of allowed IP addresses. This value must be expressed in CIDR notation. Example: "
+    /// `000.000.000.000/[subnet mask]` " or optionally the shortened version " `0.0.0.0/[subnet mask]` ".
+    ///
     /// - Pattern: `(^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])(/([0-9]|[1-2][0-9]|3[0-2]))$)`.
     pub ip_range: Option<Val<String>>,
     /// `Protocol`: required.
+    ///
+    /// The network communication protocol used by the fleet.
     pub protocol: Option<Val<Protocol>>,
     /// `ToPort`: required.
+    ///
+    /// An ending value for a range of allowed port numbers. Port numbers are end-inclusive. This value must
+    /// be equal to or greater than `FromPort` .
+    ///
+    /// For fleets using Linux builds, only ports `22` and `1026-60000` are valid.
+    ///
+    /// For fleets using Windows builds, only ports `1026-60000` are valid.
     ///
     /// - Range: 1 to 60000.
     pub to_port: Option<Val<i64>>,
@@ -611,19 +774,36 @@ impl ToValue for IpPermission {
 impl Literal for IpPermission {}
 
 /// The [`LocationCapacity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containerfleet-locationcapacity.html) property type.
+///
+/// Current resource capacity settings in a specified fleet or location. The location value might refer
+/// to a fleet's remote location or its home Region.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationCapacity {
     /// `DesiredEC2Instances`.
     ///
+    /// Defaults to MinSize if not defined. The number of EC2 instances you want to maintain in the
+    /// specified fleet location. This value must fall between the minimum and maximum size limits. If any
+    /// auto-scaling policy is defined for the container fleet, the desired instance will only be applied
+    /// once during fleet creation and will be ignored in updates to avoid conflicts with auto-scaling.
+    /// During updates with any auto-scaling policy defined, if current desired instance is lower than the
+    /// new MinSize, it will be increased to the new MinSize; if current desired instance is larger than the
+    /// new MaxSize, it will be decreased to the new MaxSize.
+    ///
     /// - Minimum: 0.
     pub desired_ec2_instances: Option<Val<i64>>,
     /// `ManagedCapacityConfiguration`.
+    ///
+    /// Configuration options for Amazon GameLift Servers managed capacity behavior.
     pub managed_capacity_configuration: Option<Val<ManagedCapacityConfiguration>>,
     /// `MaxSize`: required.
+    ///
+    /// The maximum value that is allowed for the fleet's instance count for a location.
     ///
     /// - Minimum: 0.
     pub max_size: Option<Val<i64>>,
     /// `MinSize`.
+    ///
+    /// The minimum value allowed for the fleet's instance count for a location.
     ///
     /// - Minimum: 0.
     pub min_size: Option<Val<i64>>,
@@ -694,18 +874,28 @@ impl ToValue for LocationCapacity {
 impl Literal for LocationCapacity {}
 
 /// The [`LocationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containerfleet-locationconfiguration.html) property type.
+///
+/// A remote location where a multi-location fleet can deploy game servers for game hosting.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationConfiguration {
     /// `Location`: required.
+    ///
+    /// An AWS Region code, such as `us-west-2` . For a list of supported Regions and Local Zones, see
+    /// [Amazon GameLift Servers service
+    /// locations](https://docs.aws.amazon.com/gamelift/latest/developerguide/gamelift-regions.html) for
+    /// managed hosting.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[A-Za-z0-9\-]+`.
     pub location: Option<Val<String>>,
     /// `LocationCapacity`.
+    ///
+    /// Current resource capacity settings in a specified fleet or location. The location value might refer
+    /// to a fleet's remote location or its home Region.
     pub location_capacity: Option<Val<LocationCapacity>>,
-    /// `PlayerGatewayStatus`.
-    pub player_gateway_status: Option<Val<PlayerGatewayStatus>>,
     /// `StoppedActions`.
+    ///
+    /// A list of fleet actions that have been suspended in the fleet location.
     ///
     /// - Items: at most 1.
     pub stopped_actions: Option<Val<Vec<StoppedActionsItem>>>,
@@ -727,7 +917,6 @@ impl LocationConfiguration {
         let mut m = BTreeMap::new();
         put(&mut m, "Location", &self.location);
         put(&mut m, "LocationCapacity", &self.location_capacity);
-        put(&mut m, "PlayerGatewayStatus", &self.player_gateway_status);
         put(&mut m, "StoppedActions", &self.stopped_actions);
         m
     }
@@ -746,11 +935,6 @@ impl LocationConfigurationBuilder {
     /// Sets `LocationCapacity`.
     pub fn location_capacity(mut self, value: impl Into<Val<LocationCapacity>>) -> Self {
         self.0.location_capacity = Some(value.into());
-        self
-    }
-    /// Sets `PlayerGatewayStatus`.
-    pub fn player_gateway_status(mut self, value: impl Into<Val<PlayerGatewayStatus>>) -> Self {
-        self.0.player_gateway_status = Some(value.into());
         self
     }
     /// Appends one item to `StoppedActions`.
@@ -785,16 +969,32 @@ impl ToValue for LocationConfiguration {
 impl Literal for LocationConfiguration {}
 
 /// The [`LogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containerfleet-logconfiguration.html) property type.
+///
+/// A method for collecting container logs for the fleet. Amazon GameLift Servers saves all standard
+/// output for each container in logs, including game session logs. You can select from the following
+/// methods:
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogConfiguration {
     /// `LogDestination`.
+    ///
+    /// The type of log collection to use for a fleet.
+    ///
+    /// - `CLOUDWATCH` -- (default value) Send logs to an Amazon CloudWatch log group that you define. Each
+    ///   container emits a log stream, which is organized in the log group.
+    /// - `S3` -- Store logs in an Amazon S3 bucket that you define. This bucket must reside in the fleet's
+    ///   home AWS Region.
+    /// - `NONE` -- Don't collect container logs.
     pub log_destination: Option<Val<LogDestination>>,
     /// `LogGroupArn`.
+    ///
+    /// If log destination is `CLOUDWATCH` , logs are sent to the specified log group in Amazon CloudWatch.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `[a-zA-Z0-9:/\-\*]+`.
     pub log_group_arn: Option<Val<String>>,
     /// `S3BucketName`.
+    ///
+    /// If log destination is `S3` , logs are sent to the specified Amazon S3 bucket name.
     ///
     /// - Length: 1 to 1024.
     /// - Format: `AWS::S3::Bucket.Name`.
@@ -857,13 +1057,23 @@ impl ToValue for LogConfiguration {
 impl Literal for LogConfiguration {}
 
 /// The [`ManagedCapacityConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containerfleet-managedcapacityconfiguration.html) property type.
+///
+/// Configuration options for Amazon GameLift Servers managed capacity behavior.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedCapacityConfiguration {
     /// `ScaleInAfterInactivityMinutes`.
     ///
+    /// Length of time, in minutes, that Amazon GameLift Servers will wait before scaling in your MinSize
+    /// and DesiredInstances to 0 after a period with no game session activity.
+    ///
     /// - Range: 5 to 1440.
     pub scale_in_after_inactivity_minutes: Option<Val<i64>>,
     /// `ZeroCapacityStrategy`: required.
+    ///
+    /// The strategy Amazon GameLift Servers will use to automatically scale your capacity to and from zero
+    /// in response to game session activity. Game session activity refers to any active running sessions or
+    /// game session requests. When set to SCALE_TO_AND_FROM_ZERO, MinSize must not be specified and will be
+    /// managed automatically. When set to MANUAL, MinSize is required.
     pub zero_capacity_strategy: Option<Val<ZeroCapacityStrategy>>,
 }
 
@@ -929,29 +1139,83 @@ impl ToValue for ManagedCapacityConfiguration {
 impl Literal for ManagedCapacityConfiguration {}
 
 /// The [`ScalingPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containerfleet-scalingpolicy.html) property type.
+///
+/// Rule that controls how a fleet is scaled. Scaling policies are uniquely identified by the
+/// combination of name and fleet ID.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingPolicy {
     /// `ComparisonOperator`.
+    ///
+    /// Comparison operator to use when measuring a metric against the threshold value.
     pub comparison_operator: Option<Val<ComparisonOperator>>,
     /// `EvaluationPeriods`.
+    ///
+    /// Length of time (in minutes) the metric must be at or beyond the threshold before a scaling event is
+    /// triggered.
     ///
     /// - Minimum: 1.
     pub evaluation_periods: Option<Val<i64>>,
     /// `MetricName`: required.
+    ///
+    /// Name of the Amazon GameLift Servers-defined metric that is used to trigger a scaling adjustment. For
+    /// detailed descriptions of fleet metrics, see [Monitor Amazon GameLift Servers with Amazon
+    /// CloudWatch](https://docs.aws.amazon.com/gamelift/latest/developerguide/monitoring-cloudwatch.html) .
+    ///
+    /// - *ActivatingGameSessions* -- Game sessions in the process of being created.
+    /// - *ActiveGameSessions* -- Game sessions that are currently running.
+    /// - *ActiveInstances* -- Fleet instances that are currently running at least one game session.
+    /// - *AvailableGameSessions* -- Additional game sessions that fleet could host simultaneously, given
+    ///   current capacity.
+    /// - *AvailablePlayerSessions* -- Empty player slots in currently active game sessions. This includes
+    ///   game sessions that are not currently accepting players. Reserved player slots are not included.
+    /// - *CurrentPlayerSessions* -- Player slots in active game sessions that are being used by a player or
+    ///   are reserved for a player.
+    /// - *IdleInstances* -- Active instances that are currently hosting zero game sessions.
+    /// - *PercentAvailableGameSessions* -- Unused percentage of the total number of game sessions that a
+    ///   fleet could host simultaneously, given current capacity. Use this metric for a target-based
+    ///   scaling policy.
+    /// - *PercentIdleInstances* -- Percentage of the total number of active instances that are hosting zero
+    ///   game sessions.
+    /// - *QueueDepth* -- Pending game session placement requests, in any queue, where the current fleet is
+    ///   the top-priority destination.
+    /// - *WaitTime* -- Current wait time for pending game session placement requests, in any queue, where
+    ///   the current fleet is the top-priority destination.
     pub metric_name: Option<Val<MetricName>>,
     /// `Name`: required.
+    ///
+    /// A descriptive label that is associated with a fleet's scaling policy. Policy names do not need to be
+    /// unique.
     ///
     /// - Length: 1 to 1024.
     pub name: Option<Val<String>>,
     /// `PolicyType`.
+    ///
+    /// The type of scaling policy to create. For a target-based policy, set the parameter *MetricName* to
+    /// 'PercentAvailableGameSessions' and specify a *TargetConfiguration* . For a rule-based policy set the
+    /// following parameters: *MetricName* , *ComparisonOperator* , *Threshold* , *EvaluationPeriods* , *ScalingAdjustmentType*
+    /// , and *ScalingAdjustment* .
     pub policy_type: Option<Val<PolicyType>>,
     /// `ScalingAdjustment`.
+    ///
+    /// Amount of adjustment to make, based on the scaling adjustment type.
     pub scaling_adjustment: Option<Val<i64>>,
     /// `ScalingAdjustmentType`.
+    ///
+    /// The type of adjustment to make to a fleet's instance count.
+    ///
+    /// - *ChangeInCapacity* -- add (or subtract) the scaling adjustment value from the current instance
+    ///   count. Positive values scale up while negative values scale down.
+    /// - *ExactCapacity* -- set the instance count to the scaling adjustment value.
+    /// - *PercentChangeInCapacity* -- increase or reduce the current instance count by the scaling
+    ///   adjustment, read as a percentage. Positive values scale up while negative values scale down.
     pub scaling_adjustment_type: Option<Val<ScalingAdjustmentType>>,
     /// `TargetConfiguration`.
+    ///
+    /// An object that contains settings for a target-based scaling policy.
     pub target_configuration: Option<Val<TargetConfiguration>>,
     /// `Threshold`.
+    ///
+    /// Metric value used to trigger a scaling event.
     pub threshold: Option<Val<f64>>,
 }
 
@@ -1129,9 +1393,19 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TargetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containerfleet-targetconfiguration.html) property type.
+///
+/// Settings for a target-based scaling policy. A target-based policy tracks a particular fleet metric
+/// specifies a target value for the metric. As player usage changes, the policy triggers Amazon
+/// GameLift Servers to adjust capacity so that the metric returns to the target value. The target
+/// configuration specifies settings as needed for the target based policy, including the target value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetConfiguration {
     /// `TargetValue`: required.
+    ///
+    /// Desired value to use with a target-based scaling policy. The value must be relevant for whatever
+    /// metric the scaling policy is using. For example, in a policy using the metric
+    /// PercentAvailableGameSessions, the target value should be the preferred size of the fleet's buffer
+    /// (the percent of capacity that should be idle and ready for new game sessions).
     pub target_value: Option<Val<f64>>,
 }
 
@@ -1208,9 +1482,18 @@ impl BillingType {
             BillingType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BillingType {
+    const VALUES: &'static [&'static str] = &["ON_DEMAND", "SPOT"];
+    fn as_str(&self) -> &str {
+        BillingType::as_str(self)
     }
 }
 
@@ -1261,9 +1544,19 @@ impl ComparisonOperator {
             ComparisonOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComparisonOperator {
+    const VALUES: &'static [&'static str] =
+        &["GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"];
+    fn as_str(&self) -> &str {
+        ComparisonOperator::as_str(self)
     }
 }
 
@@ -1310,9 +1603,18 @@ impl ImpairmentStrategy {
             ImpairmentStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ImpairmentStrategy {
+    const VALUES: &'static [&'static str] = &["MAINTAIN", "ROLLBACK"];
+    fn as_str(&self) -> &str {
+        ImpairmentStrategy::as_str(self)
     }
 }
 
@@ -1360,9 +1662,18 @@ impl LogDestination {
             LogDestination::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogDestination {
+    const VALUES: &'static [&'static str] = &["NONE", "CLOUDWATCH", "S3"];
+    fn as_str(&self) -> &str {
+        LogDestination::as_str(self)
     }
 }
 
@@ -1438,9 +1749,31 @@ impl MetricName {
             MetricName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MetricName {
+    const VALUES: &'static [&'static str] = &[
+        "ActivatingGameSessions",
+        "ActiveGameSessions",
+        "ActiveInstances",
+        "AvailableGameSessions",
+        "AvailablePlayerSessions",
+        "CurrentPlayerSessions",
+        "IdleInstances",
+        "PercentAvailableGameSessions",
+        "PercentIdleInstances",
+        "QueueDepth",
+        "WaitTime",
+        "ConcurrentActivatableGameSessions",
+    ];
+    fn as_str(&self) -> &str {
+        MetricName::as_str(self)
     }
 }
 
@@ -1495,9 +1828,18 @@ impl NewGameSessionProtectionPolicy {
             NewGameSessionProtectionPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NewGameSessionProtectionPolicy {
+    const VALUES: &'static [&'static str] = &["FullProtection", "NoProtection"];
+    fn as_str(&self) -> &str {
+        NewGameSessionProtectionPolicy::as_str(self)
     }
 }
 
@@ -1545,9 +1887,18 @@ impl PlayerGatewayMode {
             PlayerGatewayMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PlayerGatewayMode {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED", "REQUIRED"];
+    fn as_str(&self) -> &str {
+        PlayerGatewayMode::as_str(self)
     }
 }
 
@@ -1569,53 +1920,6 @@ impl ToValue for PlayerGatewayMode {
 }
 
 impl Literal for PlayerGatewayMode {}
-
-/// Values of `PlayerGatewayStatus`.
-///
-/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PlayerGatewayStatus {
-    /// `DISABLED`
-    Disabled,
-    /// `ENABLED`
-    Enabled,
-    /// A value not known when this crate was generated.
-    Unknown(String),
-}
-
-impl PlayerGatewayStatus {
-    /// The value as CloudFormation spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            PlayerGatewayStatus::Disabled => "DISABLED",
-            PlayerGatewayStatus::Enabled => "ENABLED",
-            PlayerGatewayStatus::Unknown(s) => s,
-        }
-    }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
-    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
-    }
-}
-
-impl From<&str> for PlayerGatewayStatus {
-    fn from(s: &str) -> Self {
-        match s {
-            "DISABLED" => PlayerGatewayStatus::Disabled,
-            "ENABLED" => PlayerGatewayStatus::Enabled,
-            other => PlayerGatewayStatus::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl ToValue for PlayerGatewayStatus {
-    fn to_value(&self) -> Value {
-        Value::String(self.as_str().to_owned())
-    }
-}
-
-impl Literal for PlayerGatewayStatus {}
 
 /// Values of `PolicyType`.
 ///
@@ -1640,9 +1944,18 @@ impl PolicyType {
             PolicyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PolicyType {
+    const VALUES: &'static [&'static str] = &["RuleBased", "TargetBased"];
+    fn as_str(&self) -> &str {
+        PolicyType::as_str(self)
     }
 }
 
@@ -1687,9 +2000,18 @@ impl ProtectionStrategy {
             ProtectionStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProtectionStrategy {
+    const VALUES: &'static [&'static str] = &["WITH_PROTECTION", "IGNORE_PROTECTION"];
+    fn as_str(&self) -> &str {
+        ProtectionStrategy::as_str(self)
     }
 }
 
@@ -1734,9 +2056,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["TCP", "UDP"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 
@@ -1784,9 +2115,18 @@ impl ScalingAdjustmentType {
             ScalingAdjustmentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScalingAdjustmentType {
+    const VALUES: &'static [&'static str] = &["ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacity"];
+    fn as_str(&self) -> &str {
+        ScalingAdjustmentType::as_str(self)
     }
 }
 
@@ -1829,9 +2169,18 @@ impl StoppedActionsItem {
             StoppedActionsItem::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StoppedActionsItem {
+    const VALUES: &'static [&'static str] = &["AUTO_SCALING"];
+    fn as_str(&self) -> &str {
+        StoppedActionsItem::as_str(self)
     }
 }
 
@@ -1875,9 +2224,18 @@ impl ZeroCapacityStrategy {
             ZeroCapacityStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ZeroCapacityStrategy {
+    const VALUES: &'static [&'static str] = &["SCALE_TO_AND_FROM_ZERO", "MANUAL"];
+    fn as_str(&self) -> &str {
+        ZeroCapacityStrategy::as_str(self)
     }
 }
 

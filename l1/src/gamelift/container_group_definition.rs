@@ -5,41 +5,93 @@ use crate::rt::*;
 
 /// The [`AWS::GameLift::ContainerGroupDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-gamelift-containergroupdefinition.html) resource type.
 ///
+/// The properties that describe a container group resource. You can update all properties of a
+/// container group definition properties. Updates to a container group definition are saved as new
+/// versions.
+///
+/// *Used with:*
+/// [CreateContainerGroupDefinition](https://docs.aws.amazon.com/gamelift/latest/apireference/API_CreateContainerGroupDefinition.html)
+///
+/// *Returned by:*
+/// [DescribeContainerGroupDefinition](https://docs.aws.amazon.com/gamelift/latest/apireference/API_DescribeContainerGroupDefinition.html)
+/// ,
+/// [ListContainerGroupDefinitions](https://docs.aws.amazon.com/gamelift/latest/apireference/API_ListContainerGroupDefinitions.html)
+/// ,
+/// [UpdateContainerGroupDefinition](https://docs.aws.amazon.com/gamelift/latest/apireference/API_UpdateContainerGroupDefinition.html)
+///
 /// Build it with [`ContainerGroupDefinition::builder`]; adding it to a stack returns a [`ContainerGroupDefinitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerGroupDefinition {
     /// `ContainerGroupType`. Changing it replaces the resource.
+    ///
+    /// The type of container group. Container group type determines how Amazon GameLift Servers deploys the
+    /// container group on each fleet instance.
     pub container_group_type: Option<Val<ContainerGroupType>>,
     /// `GameServerContainerDefinition`.
+    ///
+    /// The definition for the game server container in this group. This property is used only when the
+    /// container group type is `GAME_SERVER` . This container definition specifies a container image with
+    /// the game server build.
     pub game_server_container_definition: Option<Val<GameServerContainerDefinition>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A descriptive identifier for the container group definition. The name value is unique in an AWS
+    /// Region.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub name: Option<Val<String>>,
     /// `OperatingSystem`: required.
+    ///
+    /// The platform that all containers in the container group definition run on.
+    ///
+    /// > Amazon Linux 2 (AL2) will reach end of support on 6/30/2026. See more details in the [Amazon Linux 2
+    /// FAQs](https://docs.aws.amazon.com/amazon-linux-2/faqs/) . For game servers that are hosted on AL2
+    /// and use server SDK version 4.x for Amazon GameLift Servers, first update the game server build to
+    /// server SDK 5.x, and then deploy to AL2023 instances. See [Migrate to server SDK version 5.](https://docs.aws.amazon.com/gamelift/latest/developerguide/reference-serversdk5-migration.html)
     pub operating_system: Option<Val<OperatingSystem>>,
     /// `SourceVersionNumber`.
+    ///
+    /// A specific ContainerGroupDefinition version to be updated
     ///
     /// - Minimum: 0.
     pub source_version_number: Option<Val<i64>>,
     /// `SupportContainerDefinitions`.
     ///
+    /// The set of definitions for support containers in this group. A container group definition might have
+    /// zero support container definitions. Support container can be used in any type of container group.
+    ///
     /// - Items: 1 to 10.
     pub support_container_definitions: Option<Val<Vec<SupportContainerDefinition>>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TotalMemoryLimitMebibytes`: required.
     ///
+    /// The amount of memory (in MiB) on a fleet instance to allocate for the container group. All
+    /// containers in the group share these resources.
+    ///
+    /// You can set a limit for each container definition in the group. If individual containers have
+    /// limits, this total value must be greater than any individual container's memory limit.
+    ///
     /// - Range: 4 to 1024000.
     pub total_memory_limit_mebibytes: Option<Val<i64>>,
     /// `TotalVcpuLimit`: required.
     ///
+    /// The amount of vCPU units on a fleet instance to allocate for the container group (1 vCPU is equal to 1024
+    /// CPU units). All containers in the group share these resources. You can set a limit for each
+    /// container definition in the group. If individual containers have limits, this total value must be
+    /// equal to or greater than the sum of the limits for each container in the group.
+    ///
     /// - Range: 0.125 to 10.
     pub total_vcpu_limit: Option<Val<f64>>,
     /// `VersionDescription`.
+    ///
+    /// An optional description that was provided for a container group definition update. Each version can
+    /// have a unique description.
     ///
     /// - Length: 1 to 1024.
     pub version_description: Option<Val<String>>,
@@ -204,22 +256,65 @@ impl Deref for ContainerGroupDefinitionHandle {
 
 impl ContainerGroupDefinitionHandle {
     /// `Fn::GetAtt` `ContainerGroupDefinitionArn`.
+    ///
+    /// The Amazon Resource Name ( [ARN](https://docs.aws.amazon.com/AmazonS3/latest/dev/s3-arn-format.html)
+    /// ) that is assigned to an Amazon GameLift Servers `ContainerGroupDefinition` resource. It uniquely
+    /// identifies the resource across all AWS Regions. Format is
+    /// `arn:aws:gamelift:[region]::containergroupdefinition/[container group definition name]:[version]` .
     pub fn attr_container_group_definition_arn(&self) -> Val<String> {
         self.0.get_att("ContainerGroupDefinitionArn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// A time stamp indicating when this data object was created. Format is a number expressed in Unix time
+    /// as milliseconds (for example `"1469498468.057"` ).
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `VersionNumber`.
+    ///
+    /// Indicates the version of a particular container group definition. This number is incremented
+    /// automatically when you update a container group definition. You can view, update, or delete
+    /// individual versions or the entire container group definition.
     pub fn attr_version_number(&self) -> Val<i64> {
         self.0.get_att("VersionNumber")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Current status of the container group definition resource. Values include:
+    ///
+    /// - `COPYING` -- Amazon GameLift Servers is in the process of making copies of all container images
+    ///   that are defined in the group. While in this state, the resource can't be used to create a
+    ///   container fleet.
+    /// - `READY` -- Amazon GameLift Servers has copied the registry images for all containers that are
+    ///   defined in the group. You can use a container group definition in this status to create a
+    ///   container fleet.
+    /// - `FAILED` -- Amazon GameLift Servers failed to create a valid container group definition resource.
+    ///   For more details on the cause of the failure, see `StatusReason` . A container group definition
+    ///   resource in failed status will be deleted within a few minutes.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusReason`.
+    ///
+    /// Additional information about a container group definition that's in `FAILED` status. Possible
+    /// reasons include:
+    ///
+    /// - An internal issue prevented Amazon GameLift Servers from creating the container group definition
+    ///   resource. Delete the failed resource and call
+    ///   [CreateContainerGroupDefinition](https://docs.aws.amazon.com/gamelift/latest/apireference/API_CreateContainerGroupDefinition.html)
+    ///   again.
+    /// - An access-denied message means that you don't have permissions to access the container image on
+    ///   ECR. See [IAM permission
+    ///   examples](https://docs.aws.amazon.com/gamelift/latest/developerguide/gamelift-iam-policy-examples.html.html)
+    ///   for help setting up required IAM permissions for Amazon GameLift Servers.
+    /// - The `ImageUri` value for at least one of the containers in the container group definition was
+    ///   invalid or not found in the current AWS account.
+    /// - At least one of the container images referenced in the container group definition exceeds the
+    ///   allowed size. For size limits, see [Amazon GameLift Servers endpoints and
+    ///   quotas](https://docs.aws.amazon.com/general/latest/gr/gamelift.html) .
+    /// - At least one of the container images referenced in the container group definition uses a different
+    ///   operating system than the one defined for the container group.
     pub fn attr_status_reason(&self) -> Val<String> {
         self.0.get_att("StatusReason")
     }
@@ -234,11 +329,42 @@ impl ContainerGroupDefinitionHandle {
 }
 
 /// The [`ContainerDependency`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containergroupdefinition-containerdependency.html) property type.
+///
+/// A container's dependency on another container in the same container group. The dependency impacts
+/// how the dependent container is able to start or shut down based the status of the other container.
+///
+/// For example, *ContainerA* is configured with the following dependency: a `START` dependency on *ContainerB*
+/// . This means that *ContainerA* can't start until *ContainerB* has started. It also means that *ContainerA*
+/// must shut down before *ContainerB* .
+///
+/// *Part of:*
+/// [GameServerContainerDefinition](https://docs.aws.amazon.com/gamelift/latest/apireference/API_GameServerContainerDefinition.html)
+/// ,
+/// [GameServerContainerDefinitionInput](https://docs.aws.amazon.com/gamelift/latest/apireference/API_GameServerContainerDefinitionInput.html)
+/// ,
+/// [SupportContainerDefinition](https://docs.aws.amazon.com/gamelift/latest/apireference/API_SupportContainerDefinition.html)
+/// ,
+/// [SupportContainerDefinitionInput](https://docs.aws.amazon.com/gamelift/latest/apireference/API_SupportContainerDefinitionInput.html)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerDependency {
     /// `Condition`: required.
+    ///
+    /// The condition that the dependency container must reach before the dependent container can start.
+    /// Valid conditions include:
+    ///
+    /// - START - The dependency container must have started.
+    /// - COMPLETE - The dependency container has run to completion (exits). Use this condition with
+    ///   nonessential containers, such as those that run a script and then exit. The dependency container
+    ///   can't be an essential container.
+    /// - SUCCESS - The dependency container has run to completion and exited with a zero status. The
+    ///   dependency container can't be an essential container.
+    /// - HEALTHY - The dependency container has passed its Docker health check. Use this condition with
+    ///   dependency containers that have health checks configured. This condition is confirmed at container
+    ///   group startup only.
     pub condition: Option<Val<Condition>>,
     /// `ContainerName`: required.
+    ///
+    /// A descriptive label for the container definition that this container depends on.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
@@ -312,14 +438,29 @@ impl ToValue for ContainerDependency {
 impl Literal for ContainerDependency {}
 
 /// The [`ContainerEnvironment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containergroupdefinition-containerenvironment.html) property type.
+///
+/// An environment variable to set inside a container, in the form of a key-value pair.
+///
+/// *Part of:*
+/// [GameServerContainerDefinition](https://docs.aws.amazon.com/gamelift/latest/apireference/API_GameServerContainerDefinition.html)
+/// ,
+/// [GameServerContainerDefinitionInput](https://docs.aws.amazon.com/gamelift/latest/apireference/API_GameServerContainerDefinitionInput.html)
+/// ,
+/// [SupportContainerDefinition](https://docs.aws.amazon.com/gamelift/latest/apireference/API_SupportContainerDefinition.html)
+/// ,
+/// [SupportContainerDefinitionInput](https://docs.aws.amazon.com/gamelift/latest/apireference/API_SupportContainerDefinitionInput.html)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerEnvironment {
     /// `Name`: required.
+    ///
+    /// The environment variable name.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^.*$`.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The environment variable value.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^.*$`.
@@ -390,25 +531,58 @@ impl ToValue for ContainerEnvironment {
 impl Literal for ContainerEnvironment {}
 
 /// The [`ContainerHealthCheck`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containergroupdefinition-containerhealthcheck.html) property type.
+///
+/// Instructions on when and how to check the health of a support container in a container fleet. These
+/// properties override any Docker health checks that are set in the container image. For more
+/// information on container health checks, see [HealthCheck
+/// command](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html#ECS-Type-HealthCheck-command)
+/// in the *Amazon Elastic Container Service API* . Game server containers don't have a health check
+/// parameter; Amazon GameLift Servers automatically handles health checks for these containers.
+///
+/// The following example instructs the container to initiate a health check command every 60 seconds
+/// and wait 10 seconds for it to succeed. If it fails, retry the command 3 times before flagging the
+/// container as unhealthy. It also tells the container to wait 100 seconds after launch before counting
+/// failed health checks.
+///
+/// `{"Command": [ "CMD-SHELL", "ps cax | grep "processmanager" || exit 1" ], "Interval": 60, "Timeout": 10,
+/// "Retries": 3, "StartPeriod": 100 }`
+///
+/// *Part of:*
+/// [SupportContainerDefinition](https://docs.aws.amazon.com/gamelift/latest/apireference/API_SupportContainerDefinition.html)
+/// ,
+/// [SupportContainerDefinitionInput](https://docs.aws.amazon.com/gamelift/latest/apireference/API_SupportContainerDefinitionInput.html)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerHealthCheck {
     /// `Command`: required.
+    ///
+    /// A string array that specifies the command that the container runs to determine if it's healthy.
     ///
     /// - Items: 1 to 20.
     pub command: Option<Val<Vec<String>>>,
     /// `Interval`.
     ///
+    /// The time period (in seconds) between each health check.
+    ///
     /// - Range: 60 to 300.
     pub interval: Option<Val<i64>>,
     /// `Retries`.
+    ///
+    /// The number of times to retry a failed health check before flagging the container unhealthy. The
+    /// first run of the command does not count as a retry.
     ///
     /// - Range: 5 to 10.
     pub retries: Option<Val<i64>>,
     /// `StartPeriod`.
     ///
+    /// The optional grace period (in seconds) to give a container time to bootstrap before the first failed
+    /// health check counts toward the number of retries.
+    ///
     /// - Range: 0 to 300.
     pub start_period: Option<Val<i64>>,
     /// `Timeout`.
+    ///
+    /// The time period (in seconds) to wait for a health check to succeed before counting a failed health
+    /// check.
     ///
     /// - Range: 30 to 60.
     pub timeout: Option<Val<i64>>,
@@ -494,16 +668,33 @@ impl ToValue for ContainerHealthCheck {
 impl Literal for ContainerHealthCheck {}
 
 /// The [`ContainerMountPoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containergroupdefinition-containermountpoint.html) property type.
+///
+/// A mount point that binds a container to a file or directory on the host system.
+///
+/// *Part of:*
+/// [GameServerContainerDefinition](https://docs.aws.amazon.com/gamelift/latest/apireference/API_GameServerContainerDefinition.html)
+/// ,
+/// [](https://docs.aws.amazon.com/gamelift/latest/apireference/API_GameServerContainerDefinitionInput.html)
+/// ,
+/// [SupportContainerDefinition](https://docs.aws.amazon.com/gamelift/latest/apireference/API_SupportContainerDefinition.html)
+/// ,
+/// [](https://docs.aws.amazon.com/gamelift/latest/apireference/API_SupportContainerDefinitionInput.html)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerMountPoint {
     /// `AccessLevel`.
+    ///
+    /// The type of access for the container.
     pub access_level: Option<Val<AccessLevel>>,
     /// `ContainerPath`.
+    ///
+    /// The mount path on the container. If this property isn't set, the instance path is used.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^(\/+[^\/]+\/*)+$`.
     pub container_path: Option<Val<String>>,
     /// `InstancePath`: required.
+    ///
+    /// The path to the source file or directory.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^\/[\s\S]*$`.
@@ -573,15 +764,28 @@ impl ToValue for ContainerMountPoint {
 impl Literal for ContainerMountPoint {}
 
 /// The [`ContainerPortRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containergroupdefinition-containerportrange.html) property type.
+///
+/// A set of one or more port numbers that can be opened on the container, and the supported network
+/// protocol.
+///
+/// *Part of:*
+/// [ContainerPortConfiguration](https://docs.aws.amazon.com/gamelift/latest/apireference/API_ContainerPortConfiguration.html)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerPortRange {
     /// `FromPort`: required.
     ///
+    /// A starting value for the range of allowed port numbers.
+    ///
     /// - Range: 1 to 60000.
     pub from_port: Option<Val<i64>>,
     /// `Protocol`: required.
+    ///
+    /// The network protocol that these ports support.
     pub protocol: Option<Val<Protocol>>,
     /// `ToPort`: required.
+    ///
+    /// An ending value for the range of allowed port numbers. Port numbers are end-inclusive. This value
+    /// must be equal to or greater than `FromPort` .
     ///
     /// - Range: 1 to 60000.
     pub to_port: Option<Val<i64>>,
@@ -668,37 +872,84 @@ impl ToValue for ContainerPortRange {
 impl Literal for ContainerPortRange {}
 
 /// The [`GameServerContainerDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containergroupdefinition-gameservercontainerdefinition.html) property type.
+///
+/// Describes the game server container in an existing game server container group. A game server
+/// container identifies a container image with your game server build. A game server container is
+/// automatically considered essential; if an essential container fails, the entire container group
+/// restarts.
+///
+/// You can update a container definition and deploy the updates to an existing fleet. When creating or
+/// updating a game server container group definition, use the property
+/// [](https://docs.aws.amazon.com/gamelift/latest/apireference/API_GameServerContainerDefinitionInput)
+/// .
+///
+/// *Part of:*
+/// [ContainerGroupDefinition](https://docs.aws.amazon.com/gamelift/latest/apireference/API_ContainerGroupDefinition.html)
+///
+/// *Returned by:*
+/// [DescribeContainerGroupDefinition](https://docs.aws.amazon.com/gamelift/latest/apireference/API_DescribeContainerGroupDefinition.html)
+/// ,
+/// [ListContainerGroupDefinitions](https://docs.aws.amazon.com/gamelift/latest/apireference/API_ListContainerGroupDefinitions.html)
+/// ,
+/// [UpdateContainerGroupDefinition](https://docs.aws.amazon.com/gamelift/latest/apireference/API_UpdateContainerGroupDefinition.html)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GameServerContainerDefinition {
     /// `ContainerName`: required.
+    ///
+    /// The container definition identifier. Container names are unique within a container group definition.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub container_name: Option<Val<String>>,
     /// `DependsOn`.
     ///
+    /// Indicates that the container relies on the status of other containers in the same container group
+    /// during startup and shutdown sequences. A container might have dependencies on multiple containers.
+    ///
     /// - Items: 1 to 10.
     pub depends_on: Option<Val<Vec<ContainerDependency>>>,
     /// `EnvironmentOverride`.
     ///
+    /// A set of environment variables that's passed to the container on startup. See the
+    /// [ContainerDefinition::environment](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html#ECS-Type-ContainerDefinition-environment)
+    /// parameter in the *Amazon Elastic Container Service API Reference* .
+    ///
     /// - Items: 1 to 20.
     pub environment_override: Option<Val<Vec<ContainerEnvironment>>>,
     /// `ImageUri`: required.
+    ///
+    /// The URI to the image that Amazon GameLift Servers uses when deploying this container to a container
+    /// fleet. For a more specific identifier, see `ResolvedImageDigest` .
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9-_\.@\/:]+$`.
     pub image_uri: Option<Val<String>>,
     /// `MountPoints`.
     ///
+    /// A mount point that binds a path inside the container to a file or directory on the host system and
+    /// lets it access the file or directory.
+    ///
     /// - Items: 1 to 10.
     pub mount_points: Option<Val<Vec<ContainerMountPoint>>>,
     /// `PortConfiguration`.
+    ///
+    /// The set of ports that are available to bind to processes in the container. For example, a game
+    /// server process requires a container port to allow game clients to connect to it. Container ports
+    /// aren't directly accessed by inbound traffic. Amazon GameLift Servers maps these container ports to
+    /// externally accessible connection ports, which are assigned as needed from the container fleet's
+    /// `ConnectionPortRange` .
     pub port_configuration: Option<Val<PortConfiguration>>,
     /// `ResolvedImageDigest`.
+    ///
+    /// A unique and immutable identifier for the container image. The digest is a SHA 256 hash of the
+    /// container image manifest.
     ///
     /// - Pattern: `^sha256:[a-fA-F0-9]{64}$`.
     pub resolved_image_digest: Option<Val<String>>,
     /// `ServerSdkVersion`: required.
+    ///
+    /// The Amazon GameLift Servers server SDK version that the game server is integrated with. Only game
+    /// servers using 5.2.0 or higher are compatible with container fleets.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^\d+\.\d+\.\d+$`.
@@ -832,9 +1083,13 @@ impl ToValue for GameServerContainerDefinition {
 impl Literal for GameServerContainerDefinition {}
 
 /// The [`PortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containergroupdefinition-portconfiguration.html) property type.
+///
+/// Defines the ports on a container.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortConfiguration {
     /// `ContainerPortRanges`: required.
+    ///
+    /// Specifies one or more ranges of ports on a container.
     ///
     /// - Items: 1 to 100.
     pub container_port_ranges: Option<Val<Vec<ContainerPortRange>>>,
@@ -900,45 +1155,107 @@ impl ToValue for PortConfiguration {
 impl Literal for PortConfiguration {}
 
 /// The [`SupportContainerDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-containergroupdefinition-supportcontainerdefinition.html) property type.
+///
+/// Describes a support container in a container group. A support container might be in a game server
+/// container group or a per-instance container group. Support containers don't run game server
+/// processes.
+///
+/// You can update a support container definition and deploy the updates to an existing fleet. When
+/// creating or updating a game server container group definition, use the property
+/// [GameServerContainerDefinitionInput](https://docs.aws.amazon.com/gamelift/latest/apireference/API_GameServerContainerDefinitionInput.html)
+/// .
+///
+/// *Part of:*
+/// [ContainerGroupDefinition](https://docs.aws.amazon.com/gamelift/latest/apireference/API_ContainerGroupDefinition.html)
+///
+/// *Returned by:*
+/// [DescribeContainerGroupDefinition](https://docs.aws.amazon.com/gamelift/latest/apireference/API_DescribeContainerGroupDefinition.html)
+/// ,
+/// [ListContainerGroupDefinitions](https://docs.aws.amazon.com/gamelift/latest/apireference/API_ListContainerGroupDefinitions.html)
+/// ,
+/// [UpdateContainerGroupDefinition](https://docs.aws.amazon.com/gamelift/latest/apireference/API_UpdateContainerGroupDefinition.html)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SupportContainerDefinition {
     /// `ContainerName`: required.
+    ///
+    /// The container definition identifier. Container names are unique within a container group definition.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub container_name: Option<Val<String>>,
     /// `DependsOn`.
     ///
+    /// Indicates that the container relies on the status of other containers in the same container group
+    /// during its startup and shutdown sequences. A container might have dependencies on multiple
+    /// containers.
+    ///
     /// - Items: 1 to 10.
     pub depends_on: Option<Val<Vec<ContainerDependency>>>,
     /// `EnvironmentOverride`.
     ///
+    /// A set of environment variables that's passed to the container on startup. See the
+    /// [ContainerDefinition::environment](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html#ECS-Type-ContainerDefinition-environment)
+    /// parameter in the *Amazon Elastic Container Service API Reference* .
+    ///
     /// - Items: 1 to 20.
     pub environment_override: Option<Val<Vec<ContainerEnvironment>>>,
     /// `Essential`.
+    ///
+    /// Indicates whether the container is vital to the container group. If an essential container fails,
+    /// the entire container group restarts.
     pub essential: Option<Val<bool>>,
     /// `HealthCheck`.
+    ///
+    /// A configuration for a non-terminal health check. A support container automatically restarts if it
+    /// stops functioning or if it fails this health check.
     pub health_check: Option<Val<ContainerHealthCheck>>,
     /// `ImageUri`: required.
+    ///
+    /// The URI to the image that Amazon GameLift Servers deploys to a container fleet. For a more specific
+    /// identifier, see `ResolvedImageDigest` .
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9-_\.@\/:]+$`.
     pub image_uri: Option<Val<String>>,
     /// `MemoryHardLimitMebibytes`.
     ///
+    /// The amount of memory that Amazon GameLift Servers makes available to the container. If memory limits
+    /// aren't set for an individual container, the container shares the container group's total memory
+    /// allocation.
+    ///
+    /// *Related data type:* [ContainerGroupDefinition
+    /// TotalMemoryLimitMebibytes](https://docs.aws.amazon.com/gamelift/latest/apireference/API_ContainerGroupDefinition.html)
+    ///
     /// - Range: 4 to 1024000.
     pub memory_hard_limit_mebibytes: Option<Val<i64>>,
     /// `MountPoints`.
     ///
+    /// A mount point that binds a path inside the container to a file or directory on the host system and
+    /// lets it access the file or directory.
+    ///
     /// - Items: 1 to 10.
     pub mount_points: Option<Val<Vec<ContainerMountPoint>>>,
     /// `PortConfiguration`.
+    ///
+    /// A set of ports that allow access to the container from external users. Processes running in the
+    /// container can bind to a one of these ports. Container ports aren't directly accessed by inbound
+    /// traffic. Amazon GameLift Servers maps these container ports to externally accessible connection
+    /// ports, which are assigned as needed from the container fleet's `ConnectionPortRange` .
     pub port_configuration: Option<Val<PortConfiguration>>,
     /// `ResolvedImageDigest`.
+    ///
+    /// A unique and immutable identifier for the container image. The digest is a SHA 256 hash of the
+    /// container image manifest.
     ///
     /// - Pattern: `^sha256:[a-fA-F0-9]{64}$`.
     pub resolved_image_digest: Option<Val<String>>,
     /// `Vcpu`.
+    ///
+    /// The number of vCPU units that are reserved for the container. If no resources are reserved, the
+    /// container shares the total vCPU limit for the container group.
+    ///
+    /// *Related data type:* [ContainerGroupDefinition
+    /// TotalVcpuLimit](https://docs.aws.amazon.com/gamelift/latest/apireference/API_ContainerGroupDefinition.html)
     ///
     /// - Range: 0.125 to 10.
     pub vcpu: Option<Val<f64>>,
@@ -1173,9 +1490,18 @@ impl AccessLevel {
             AccessLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccessLevel {
+    const VALUES: &'static [&'static str] = &["READ_ONLY", "READ_AND_WRITE"];
+    fn as_str(&self) -> &str {
+        AccessLevel::as_str(self)
     }
 }
 
@@ -1226,9 +1552,18 @@ impl Condition {
             Condition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Condition {
+    const VALUES: &'static [&'static str] = &["START", "COMPLETE", "SUCCESS", "HEALTHY"];
+    fn as_str(&self) -> &str {
+        Condition::as_str(self)
     }
 }
 
@@ -1275,9 +1610,18 @@ impl ContainerGroupType {
             ContainerGroupType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContainerGroupType {
+    const VALUES: &'static [&'static str] = &["GAME_SERVER", "PER_INSTANCE"];
+    fn as_str(&self) -> &str {
+        ContainerGroupType::as_str(self)
     }
 }
 
@@ -1319,9 +1663,18 @@ impl OperatingSystem {
             OperatingSystem::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OperatingSystem {
+    const VALUES: &'static [&'static str] = &["AMAZON_LINUX_2023"];
+    fn as_str(&self) -> &str {
+        OperatingSystem::as_str(self)
     }
 }
 
@@ -1365,9 +1718,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["TCP", "UDP"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 

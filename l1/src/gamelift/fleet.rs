@@ -5,108 +5,273 @@ use crate::rt::*;
 
 /// The [`AWS::GameLift::Fleet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-gamelift-fleet.html) resource type.
 ///
+/// The `AWS::GameLift::Fleet` resource creates an Amazon GameLift (GameLift) fleet to host custom game
+/// server or Realtime Servers. A fleet is a set of EC2 instances, configured with instructions to run
+/// game servers on each instance.
+///
 /// Build it with [`Fleet::builder`]; adding it to a stack returns a [`FleetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fleet {
     /// `AnywhereConfiguration`.
+    ///
+    /// Amazon GameLift Servers Anywhere configuration options.
     pub anywhere_configuration: Option<Val<AnywhereConfiguration>>,
     /// `ApplyCapacity`.
+    ///
+    /// Current resource capacity settings for managed EC2 fleets and managed container fleets. For
+    /// multi-location fleets, location values might refer to a fleet's remote location or its home Region.
+    ///
+    /// *Returned by:*
+    /// [DescribeFleetCapacity](https://docs.aws.amazon.com/gamelift/latest/apireference/API_DescribeFleetCapacity.html)
+    /// ,
+    /// [DescribeFleetLocationCapacity](https://docs.aws.amazon.com/gamelift/latest/apireference/API_DescribeFleetLocationCapacity.html)
+    /// ,
+    /// [UpdateFleetCapacity](https://docs.aws.amazon.com/gamelift/latest/apireference/API_UpdateFleetCapacity.html)
     pub apply_capacity: Option<Val<ApplyCapacity>>,
     /// `BuildId`. Changing it replaces the resource.
+    ///
+    /// A unique identifier for a build to be deployed on the new fleet. If you are deploying the fleet with
+    /// a custom game build, you must specify this property. The build must have been successfully uploaded
+    /// to Amazon GameLift and be in a `READY` status. This fleet setting cannot be changed once the fleet
+    /// is created.
     ///
     /// - Pattern: `^build-\S+|^arn:.*:build/build-\S+`.
     pub build_id: Option<Val<String>>,
     /// `CertificateConfiguration`. Changing it replaces the resource.
+    ///
+    /// Prompts Amazon GameLift Servers to generate a TLS/SSL certificate for the fleet. Amazon GameLift
+    /// Servers uses the certificates to encrypt traffic between game clients and the game servers running
+    /// on Amazon GameLift Servers. By default, the `CertificateConfiguration` is `DISABLED` . You can't
+    /// change this property after you create the fleet.
+    ///
+    /// Certificate Manager (ACM) certificates expire after 13 months. Certificate expiration can cause
+    /// fleets to fail, preventing players from connecting to instances in the fleet. We recommend you
+    /// replace fleets before 13 months, consider using fleet aliases for a smooth transition.
+    ///
+    /// > ACM isn't available in all AWS regions. A fleet creation request with certificate generation
+    /// enabled in an unsupported Region, fails with a 4xx error. For more information about the supported
+    /// Regions, see [Supported Regions](https://docs.aws.amazon.com/acm/latest/userguide/acm-regions.html)
+    /// in the *Certificate Manager User Guide* .
     pub certificate_configuration: Option<Val<CertificateConfiguration>>,
     /// `ComputeType`. Changing it replaces the resource.
+    ///
+    /// The type of compute resource used to host your game servers.
+    ///
+    /// - `EC2` – The game server build is deployed to Amazon EC2 instances for cloud hosting. This is the
+    ///   default setting.
+    /// - `ANYWHERE` – Game servers and supporting software are deployed to compute resources that you
+    ///   provide and manage. With this compute type, you can also set the `AnywhereConfiguration`
+    ///   parameter.
     pub compute_type: Option<Val<ComputeType>>,
     /// `Description`.
+    ///
+    /// A description for the fleet.
     ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `DesiredEC2Instances`.
     ///
+    /// \[DEPRECATED\] The number of EC2 instances that you want this fleet to host. When creating a new
+    /// fleet, GameLift automatically sets this value to "1" and initiates a single instance. Once the fleet
+    /// is active, update this value to trigger GameLift to add or remove instances from the fleet.
+    ///
     /// - Minimum: 0.
     pub desired_ec2_instances: Option<Val<i64>>,
     /// `EC2InboundPermissions`.
+    ///
+    /// The IP address ranges and port settings that allow inbound traffic to access game server processes
+    /// and other processes on this fleet. Set this parameter for managed EC2 fleets. You can leave this
+    /// parameter empty when creating the fleet, but you must call
+    /// [](https://docs.aws.amazon.com/gamelift/latest/apireference/API_UpdateFleetPortSettings) to set it
+    /// before players can connect to game sessions. As a best practice, we recommend opening ports for
+    /// remote access only when you need them and closing them when you're finished. For Amazon GameLift
+    /// Servers Realtime fleets, Amazon GameLift Servers automatically sets TCP and UDP ranges.
     ///
     /// - Items: 0 to 50.
     pub ec2_inbound_permissions: Option<Val<Vec<IpPermission>>>,
     /// `EC2InstanceType`. Changing it replaces the resource.
     ///
+    /// The Amazon GameLift Servers-supported Amazon EC2 instance type to use with managed EC2 fleets.
+    /// Instance type determines the computing resources that will be used to host your game servers,
+    /// including CPU, memory, storage, and networking capacity. See [Amazon Elastic Compute Cloud Instance
+    /// Types](https://docs.aws.amazon.com/ec2/instance-types/) for detailed descriptions of Amazon EC2
+    /// instance types.
+    ///
     /// - Pattern: `^.*..*$`.
     pub ec2_instance_type: Option<Val<String>>,
     /// `FleetType`. Changing it replaces the resource.
+    ///
+    /// Indicates whether to use On-Demand or Spot instances for this fleet. By default, this property is
+    /// set to `ON_DEMAND` . Learn more about when to use [On-Demand versus Spot
+    /// Instances](https://docs.aws.amazon.com/gamelift/latest/developerguide/gamelift-ec2-instances.html#gamelift-ec2-instances-spot)
+    /// . This fleet property can't be changed after the fleet is created.
     pub fleet_type: Option<Val<FleetType>>,
     /// `InstanceRoleARN`. Changing it replaces the resource.
+    ///
+    /// A unique identifier for an IAM role that manages access to your AWS services. With an instance role
+    /// ARN set, any application that runs on an instance in this fleet can assume the role, including
+    /// install scripts, server processes, and daemons (background processes). Create a role or look up a
+    /// role's ARN by using the [IAM dashboard](https://docs.aws.amazon.com/iam/) in the AWS Management
+    /// Console . Learn more about using on-box credentials for your game servers at [Access external
+    /// resources from a game
+    /// server](https://docs.aws.amazon.com/gamelift/latest/developerguide/gamelift-sdk-server-resources.html)
+    /// . This attribute is used with fleets where `ComputeType` is `EC2` .
     ///
     /// - Length: at least 1.
     /// - Pattern: `^arn:aws(-.*)?:[a-z-]+:(([a-z]+-)+[0-9])?:([0-9]{12})?:[^.]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub instance_role_arn: Option<Val<String>>,
     /// `InstanceRoleCredentialsProvider`. Changing it replaces the resource.
+    ///
+    /// Indicates that fleet instances maintain a shared credentials file for the IAM role defined in
+    /// `InstanceRoleArn` . Shared credentials allow applications that are deployed with the game server
+    /// executable to communicate with other AWS resources. This property is used only when the game server
+    /// is integrated with the server SDK version 5.x. For more information about using shared credentials,
+    /// see [Communicate with other AWS resources from your
+    /// fleets](https://docs.aws.amazon.com/gamelift/latest/developerguide/gamelift-sdk-server-resources.html)
+    /// . This attribute is used with fleets where `ComputeType` is `EC2` .
     pub instance_role_credentials_provider: Option<Val<InstanceRoleCredentialsProvider>>,
     /// `Locations`.
+    ///
+    /// A set of remote locations to deploy additional instances to and manage as a multi-location fleet.
+    /// Use this parameter when creating a fleet in AWS Regions that support multiple locations. You can add
+    /// any AWS Region or Local Zone that's supported by Amazon GameLift Servers. Provide a list of one or
+    /// more AWS Region codes, such as `us-west-2` , or Local Zone names. When using this parameter, Amazon
+    /// GameLift Servers requires you to include your home location in the request. For a list of supported
+    /// Regions and Local Zones, see [Amazon GameLift Servers service
+    /// locations](https://docs.aws.amazon.com/gamelift/latest/developerguide/gamelift-regions.html) for
+    /// managed hosting.
     ///
     /// - Items: 1 to 100.
     pub locations: Option<Val<Vec<LocationConfiguration>>>,
     /// `LogPaths`. Changing it replaces the resource.
+    ///
+    /// This parameter is no longer used. When hosting a custom game build, specify where Amazon GameLift
+    /// should store log files using the Amazon GameLift server API call ProcessReady()
     pub log_paths: Option<Val<Vec<String>>>,
     /// `MaxSize`.
+    ///
+    /// \[DEPRECATED\] The maximum value that is allowed for the fleet's instance count. When creating a new
+    /// fleet, GameLift automatically sets this value to "1". Once the fleet is active, you can change this
+    /// value.
     ///
     /// - Minimum: 0.
     pub max_size: Option<Val<i64>>,
     /// `MetricGroups`.
     ///
+    /// The name of an AWS CloudWatch metric group to add this fleet to. A metric group is used to aggregate
+    /// the metrics for multiple fleets. You can specify an existing metric group name or set a new name to
+    /// create a new metric group. A fleet can be included in only one metric group at a time.
+    ///
     /// - Items: 0 to 1.
     pub metric_groups: Option<Val<Vec<String>>>,
     /// `MinSize`.
+    ///
+    /// \[DEPRECATED\] The minimum value allowed for the fleet's instance count. When creating a new fleet,
+    /// GameLift automatically sets this value to "0". After the fleet is active, you can change this value.
     ///
     /// - Minimum: 0.
     pub min_size: Option<Val<i64>>,
     /// `Name`: required.
     ///
+    /// A descriptive label that is associated with a fleet. Fleet names do not need to be unique.
+    ///
     /// - Length: 1 to 1024.
     pub name: Option<Val<String>>,
     /// `NewGameSessionProtectionPolicy`.
+    ///
+    /// The status of termination protection for active game sessions on the fleet. By default, this
+    /// property is set to `NoProtection` .
+    ///
+    /// - *NoProtection* - Game sessions can be terminated during active gameplay as a result of a
+    ///   scale-down event.
+    /// - *FullProtection* - Game sessions in `ACTIVE` status cannot be terminated during a scale-down
+    ///   event.
     pub new_game_session_protection_policy: Option<Val<NewGameSessionProtectionPolicy>>,
     /// `PeerVpcAwsAccountId`. Changing it replaces the resource.
+    ///
+    /// Used when peering your Amazon GameLift Servers fleet with a VPC, the unique identifier for the AWS
+    /// account that owns the VPC. You can find your account ID in the AWS Management Console under account
+    /// settings.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^[0-9]{12}$`.
     pub peer_vpc_aws_account_id: Option<Val<String>>,
     /// `PeerVpcId`. Changing it replaces the resource.
     ///
+    /// A unique identifier for a VPC with resources to be accessed by your Amazon GameLift Servers fleet.
+    /// The VPC must be in the same Region as your fleet. To look up a VPC ID, use the [VPC
+    /// Dashboard](https://docs.aws.amazon.com/vpc/) in the AWS Management Console . Learn more about VPC
+    /// peering in [VPC Peering with Amazon GameLift Servers
+    /// Fleets](https://docs.aws.amazon.com/gamelift/latest/developerguide/vpc-peering.html) .
+    ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^vpc-\S+`.
     pub peer_vpc_id: Option<Val<String>>,
     /// `PlayerGatewayConfiguration`. Changing it replaces the resource.
+    ///
+    /// Configuration for player gateway.
     pub player_gateway_configuration: Option<Val<PlayerGatewayConfiguration>>,
     /// `PlayerGatewayMode`. Changing it replaces the resource.
+    ///
+    /// The player gateway mode for the fleet.
     pub player_gateway_mode: Option<Val<PlayerGatewayMode>>,
     /// `ResourceCreationLimitPolicy`.
+    ///
+    /// A policy that limits the number of game sessions that an individual player can create on instances
+    /// in this fleet within a specified span of time.
     pub resource_creation_limit_policy: Option<Val<ResourceCreationLimitPolicy>>,
     /// `RuntimeConfiguration`.
+    ///
+    /// Instructions for how to launch and maintain server processes on instances in the fleet. The runtime
+    /// configuration defines one or more server process configurations, each identifying a build executable
+    /// or Realtime script file and the number of processes of that type to run concurrently.
+    ///
+    /// > The `RuntimeConfiguration` parameter is required unless the fleet is being configured using the
+    /// older parameters `ServerLaunchPath` and `ServerLaunchParameters` , which are still supported for
+    /// backward compatibility.
     pub runtime_configuration: Option<Val<RuntimeConfiguration>>,
     /// `ScalingPolicies`.
+    ///
+    /// Rule that controls how a fleet is scaled. Scaling policies are uniquely identified by the
+    /// combination of name and fleet ID.
     ///
     /// - Items: at most 50.
     pub scaling_policies: Option<Val<Vec<ScalingPolicy>>>,
     /// `ScriptId`. Changing it replaces the resource.
     ///
+    /// The unique identifier for a Realtime configuration script to be deployed on fleet instances. You can
+    /// use either the script ID or ARN. Scripts must be uploaded to Amazon GameLift Servers prior to
+    /// creating the fleet. This fleet property cannot be changed later.
+    ///
+    /// > You can't use the `!Ref` command to reference a script created with a CloudFormation template for
+    /// the fleet property `ScriptId` . Instead, use `Fn::GetAtt Script.Arn` or `Fn::GetAtt Script.Id` to
+    /// retrieve either of these properties as input for `ScriptId` . Alternatively, enter a `ScriptId`
+    /// string manually.
+    ///
     /// - Pattern: `^script-\S+|^arn:.*:script/script-\S+`.
     pub script_id: Option<Val<String>>,
     /// `ServerLaunchParameters`. Changing it replaces the resource.
+    ///
+    /// This parameter is no longer used but is retained for backward compatibility. Instead, specify server
+    /// launch parameters in the RuntimeConfiguration parameter. A request must specify either a runtime
+    /// configuration or values for both ServerLaunchParameters and ServerLaunchPath.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^[A-Za-z0-9_:.+\/\\\- =@;{},?'\[\]"]+$`.
     pub server_launch_parameters: Option<Val<String>>,
     /// `ServerLaunchPath`. Changing it replaces the resource.
     ///
+    /// This parameter is no longer used. Instead, specify a server launch path using the
+    /// RuntimeConfiguration parameter. Requests that specify a server launch path and launch parameters
+    /// instead of a runtime configuration will continue to work.
+    ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^[A-Za-z0-9_:.+\/\\\- ]+$`.
     pub server_launch_path: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -387,10 +552,18 @@ impl Deref for FleetHandle {
 
 impl FleetHandle {
     /// `Fn::GetAtt` `FleetId`.
+    ///
+    /// A unique identifier for the fleet.
     pub fn attr_fleet_id(&self) -> Val<String> {
         self.0.get_att("FleetId")
     }
     /// `Fn::GetAtt` `FleetArn`.
+    ///
+    /// The Amazon Resource Name ( [ARN](https://docs.aws.amazon.com/AmazonS3/latest/dev/s3-arn-format.html)
+    /// ) that is assigned to a Amazon GameLift Servers fleet resource and uniquely identifies it. ARNs are
+    /// unique across all Regions. Format is
+    /// `arn:aws:gamelift:<region>::fleet/fleet-a1234567-b8c9-0d1e-2fa3-b45c6d7e8912` . In a GameLift fleet
+    /// ARN, the resource ID matches the `FleetId` value.
     pub fn attr_fleet_arn(&self) -> Val<String> {
         self.0.get_att("FleetArn")
     }
@@ -405,9 +578,16 @@ impl FleetHandle {
 }
 
 /// The [`AnywhereConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-fleet-anywhereconfiguration.html) property type.
+///
+/// Amazon GameLift Servers configuration options for your Anywhere fleets.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnywhereConfiguration {
     /// `Cost`: required.
+    ///
+    /// The cost to run your fleet per hour. Amazon GameLift Servers uses the provided cost of your fleet to
+    /// balance usage in queues. For more information about queues, see [Setting up
+    /// queues](https://docs.aws.amazon.com/gamelift/latest/developerguide/queues-intro.html) in the *Amazon
+    /// GameLift Servers Developer Guide* .
     ///
     /// - Length: 1 to 11.
     /// - Pattern: `^\d{1,5}(?:\.\d{1,5})?$`.
@@ -461,9 +641,22 @@ impl ToValue for AnywhereConfiguration {
 impl Literal for AnywhereConfiguration {}
 
 /// The [`CertificateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-fleet-certificateconfiguration.html) property type.
+///
+/// Determines whether a TLS/SSL certificate is generated for a fleet. This feature must be enabled when
+/// creating the fleet. All instances in a fleet share the same certificate. The certificate can be
+/// retrieved by calling the [GameLift Server
+/// SDK](https://docs.aws.amazon.com/gamelift/latest/developerguide/reference-serversdk.html) operation
+/// `GetInstanceCertificate` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateConfiguration {
     /// `CertificateType`: required.
+    ///
+    /// Indicates whether a TLS/SSL certificate is generated for a fleet.
+    ///
+    /// Valid values include:
+    ///
+    /// - *GENERATED* - Generate a TLS/SSL certificate for this fleet.
+    /// - *DISABLED* - (default) Do not generate a TLS/SSL certificate for this fleet.
     pub certificate_type: Option<Val<CertificateType>>,
 }
 
@@ -518,19 +711,43 @@ impl ToValue for CertificateConfiguration {
 impl Literal for CertificateConfiguration {}
 
 /// The [`IpPermission`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-fleet-ippermission.html) property type.
+///
+/// A range of IP addresses and port settings that allow inbound traffic to connect to server processes
+/// on an instance in a fleet. New game sessions are assigned an IP address/port number combination,
+/// which must fall into the fleet's allowed ranges. Fleets with custom game builds must have
+/// permissions explicitly set. For Realtime Servers fleets, GameLift automatically opens two port
+/// ranges, one for TCP messaging and one for UDP.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpPermission {
     /// `FromPort`: required.
+    ///
+    /// A starting value for a range of allowed port numbers.
+    ///
+    /// For fleets using Linux builds, only ports `22` and `1026-60000` are valid.
+    ///
+    /// For fleets using Windows builds, only ports `1026-60000` are valid.
     ///
     /// - Range: 1 to 60000.
     pub from_port: Option<Val<i64>>,
     /// `IpRange`: required.
     ///
+    /// A range of allowed IP addresses. This value must be expressed in CIDR notation. Example: "
+    /// `000.000.000.000/[subnet mask]` " or optionally the shortened version " `0.0.0.0/[subnet mask]` ".
+    ///
     /// - Pattern: `(^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])(/([0-9]|[1-2][0-9]|3[0-2]))$)`.
     pub ip_range: Option<Val<String>>,
     /// `Protocol`: required.
+    ///
+    /// The network communication protocol used by the fleet.
     pub protocol: Option<Val<Protocol>>,
     /// `ToPort`: required.
+    ///
+    /// An ending value for a range of allowed port numbers. Port numbers are end-inclusive. This value must
+    /// be equal to or greater than `FromPort` .
+    ///
+    /// For fleets using Linux builds, only ports `22` and `1026-60000` are valid.
+    ///
+    /// For fleets using Windows builds, only ports `1026-60000` are valid.
     ///
     /// - Range: 1 to 60000.
     pub to_port: Option<Val<i64>>,
@@ -615,19 +832,41 @@ impl ToValue for IpPermission {
 impl Literal for IpPermission {}
 
 /// The [`LocationCapacity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-fleet-locationcapacity.html) property type.
+///
+/// Current resource capacity settings for managed EC2 fleets and managed container fleets. For
+/// multi-location fleets, location values might refer to a fleet's remote location or its home Region.
+///
+/// *Returned by:*
+/// [DescribeFleetCapacity](https://docs.aws.amazon.com/gamelift/latest/apireference/API_DescribeFleetCapacity.html)
+/// ,
+/// [DescribeFleetLocationCapacity](https://docs.aws.amazon.com/gamelift/latest/apireference/API_DescribeFleetLocationCapacity.html)
+/// ,
+/// [UpdateFleetCapacity](https://docs.aws.amazon.com/gamelift/latest/apireference/API_UpdateFleetCapacity.html)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationCapacity {
     /// `DesiredEC2Instances`.
     ///
+    /// The number of Amazon EC2 instances you want to maintain in the specified fleet location. This value
+    /// must fall between the minimum and maximum size limits. Changes in desired instance value can take up
+    /// to 1 minute to be reflected when viewing the fleet's capacity settings.
+    ///
     /// - Minimum: 0.
     pub desired_ec2_instances: Option<Val<i64>>,
     /// `ManagedCapacityConfiguration`.
+    ///
+    /// Configuration options for Amazon GameLift Servers-managed capacity behavior.
     pub managed_capacity_configuration: Option<Val<ManagedCapacityConfiguration>>,
     /// `MaxSize`: required.
+    ///
+    /// The maximum number of instances that are allowed in the specified fleet location. If this parameter
+    /// is not set, the default is 1.
     ///
     /// - Minimum: 0.
     pub max_size: Option<Val<i64>>,
     /// `MinSize`.
+    ///
+    /// The minimum number of instances that are allowed in the specified fleet location. If this parameter
+    /// is not set, the default is 0.
     ///
     /// - Minimum: 0.
     pub min_size: Option<Val<i64>>,
@@ -698,17 +937,32 @@ impl ToValue for LocationCapacity {
 impl Literal for LocationCapacity {}
 
 /// The [`LocationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-fleet-locationconfiguration.html) property type.
+///
+/// A remote location where a multi-location fleet can deploy game servers for game hosting.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationConfiguration {
     /// `Location`: required.
+    ///
+    /// An AWS Region code, such as `us-west-2` . For a list of supported Regions and Local Zones, see
+    /// [Amazon GameLift Servers service
+    /// locations](https://docs.aws.amazon.com/gamelift/latest/developerguide/gamelift-regions.html) for
+    /// managed hosting.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[A-Za-z0-9\-]+`.
     pub location: Option<Val<String>>,
     /// `LocationCapacity`.
+    ///
+    /// Current resource capacity settings for managed EC2 fleets and managed container fleets. For
+    /// multi-location fleets, location values might refer to a fleet's remote location or its home Region.
+    ///
+    /// *Returned by:*
+    /// [DescribeFleetCapacity](https://docs.aws.amazon.com/gamelift/latest/apireference/API_DescribeFleetCapacity.html)
+    /// ,
+    /// [DescribeFleetLocationCapacity](https://docs.aws.amazon.com/gamelift/latest/apireference/API_DescribeFleetLocationCapacity.html)
+    /// ,
+    /// [UpdateFleetCapacity](https://docs.aws.amazon.com/gamelift/latest/apireference/API_UpdateFleetCapacity.html)
     pub location_capacity: Option<Val<LocationCapacity>>,
-    /// `PlayerGatewayStatus`.
-    pub player_gateway_status: Option<Val<PlayerGatewayStatus>>,
 }
 
 impl LocationConfiguration {
@@ -727,7 +981,6 @@ impl LocationConfiguration {
         let mut m = BTreeMap::new();
         put(&mut m, "Location", &self.location);
         put(&mut m, "LocationCapacity", &self.location_capacity);
-        put(&mut m, "PlayerGatewayStatus", &self.player_gateway_status);
         m
     }
 }
@@ -745,11 +998,6 @@ impl LocationConfigurationBuilder {
     /// Sets `LocationCapacity`.
     pub fn location_capacity(mut self, value: impl Into<Val<LocationCapacity>>) -> Self {
         self.0.location_capacity = Some(value.into());
-        self
-    }
-    /// Sets `PlayerGatewayStatus`.
-    pub fn player_gateway_status(mut self, value: impl Into<Val<PlayerGatewayStatus>>) -> Self {
-        self.0.player_gateway_status = Some(value.into());
         self
     }
     /// Builds the value, or names the first required property not set.
@@ -770,13 +1018,23 @@ impl ToValue for LocationConfiguration {
 impl Literal for LocationConfiguration {}
 
 /// The [`ManagedCapacityConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-fleet-managedcapacityconfiguration.html) property type.
+///
+/// Configuration options for Amazon GameLift Servers-managed capacity behavior.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedCapacityConfiguration {
     /// `ScaleInAfterInactivityMinutes`.
     ///
+    /// Length of time, in minutes, that Amazon GameLift Servers will wait before scaling in your MinSize
+    /// and DesiredInstances to 0 after a period with no game session activity.
+    ///
     /// - Range: 5 to 1440.
     pub scale_in_after_inactivity_minutes: Option<Val<i64>>,
     /// `ZeroCapacityStrategy`: required.
+    ///
+    /// The strategy Amazon GameLift Servers will use to automatically scale your capacity to and from zero
+    /// in response to game session activity. Game session activity refers to any active running sessions or
+    /// game session requests. When set to SCALE_TO_AND_FROM_ZERO, MinSize must not be specified and will be
+    /// managed automatically. When set to MANUAL, MinSize is required.
     pub zero_capacity_strategy: Option<Val<ZeroCapacityStrategy>>,
 }
 
@@ -842,9 +1100,13 @@ impl ToValue for ManagedCapacityConfiguration {
 impl Literal for ManagedCapacityConfiguration {}
 
 /// The [`PlayerGatewayConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-fleet-playergatewayconfiguration.html) property type.
+///
+/// Configuration for player gateway.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlayerGatewayConfiguration {
     /// `GameServerIpProtocolSupported`.
+    ///
+    /// The IP protocol supported by the game server.
     pub game_server_ip_protocol_supported: Option<Val<GameServerIpProtocolSupported>>,
 }
 
@@ -892,13 +1154,32 @@ impl ToValue for PlayerGatewayConfiguration {
 impl Literal for PlayerGatewayConfiguration {}
 
 /// The [`ResourceCreationLimitPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-fleet-resourcecreationlimitpolicy.html) property type.
+///
+/// A policy that limits the number of game sessions a player can create on the same fleet. This
+/// optional policy gives game owners control over how players can consume available game server
+/// resources. A resource creation policy makes the following statement: "An individual player can
+/// create a maximum number of new game sessions within a specified time period".
+///
+/// The policy is evaluated when a player tries to create a new game session. For example, assume you
+/// have a policy of 10 new game sessions and a time period of 60 minutes. On receiving a
+/// `CreateGameSession` request, Amazon GameLift checks that the player (identified by `CreatorId` ) has
+/// created fewer than 10 game sessions in the past 60 minutes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceCreationLimitPolicy {
     /// `NewGameSessionsPerCreator`.
     ///
+    /// A policy that puts limits on the number of game sessions that a player can create within a specified
+    /// span of time. With this policy, you can control players' ability to consume available resources.
+    ///
+    /// The policy is evaluated when a player tries to create a new game session. On receiving a
+    /// `CreateGameSession` request, Amazon GameLift Servers checks that the player (identified by
+    /// `CreatorId` ) has created fewer than game session limit in the specified time period.
+    ///
     /// - Minimum: 0.
     pub new_game_sessions_per_creator: Option<Val<i64>>,
     /// `PolicyPeriodInMinutes`.
+    ///
+    /// The time span used in evaluating the resource creation limit policy.
     ///
     /// - Minimum: 0.
     pub policy_period_in_minutes: Option<Val<i64>>,
@@ -954,17 +1235,38 @@ impl ToValue for ResourceCreationLimitPolicy {
 impl Literal for ResourceCreationLimitPolicy {}
 
 /// The [`RuntimeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-fleet-runtimeconfiguration.html) property type.
+///
+/// A collection of server process configurations that describe the set of processes to run on each
+/// instance in a fleet. Server processes run either an executable in a custom game build or a Realtime
+/// Servers script. GameLift launches the configured processes, manages their life cycle, and replaces
+/// them as needed. Each instance checks regularly for an updated runtime configuration.
+///
+/// A GameLift instance is limited to 50 processes running concurrently. To calculate the total number
+/// of processes in a runtime configuration, add the values of the `ConcurrentExecutions` parameter for
+/// each ServerProcess. Learn more about [Running Multiple Processes on a
+/// Fleet](https://docs.aws.amazon.com/gamelift/latest/developerguide/fleets-multiprocess.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuntimeConfiguration {
     /// `GameSessionActivationTimeoutSeconds`.
+    ///
+    /// The maximum amount of time (in seconds) allowed to launch a new game session and have it report
+    /// ready to host players. During this time, the game session is in status `ACTIVATING` . If the game
+    /// session does not become active before the timeout, it is ended and the game session status is
+    /// changed to `TERMINATED` .
     ///
     /// - Range: 1 to 600.
     pub game_session_activation_timeout_seconds: Option<Val<i64>>,
     /// `MaxConcurrentGameSessionActivations`.
     ///
+    /// The number of game sessions in status `ACTIVATING` to allow on an instance or compute. This setting
+    /// limits the instance resources that can be used for new game activations at any one time.
+    ///
     /// - Range: 1 to 2147483647.
     pub max_concurrent_game_session_activations: Option<Val<i64>>,
     /// `ServerProcesses`.
+    ///
+    /// A collection of server process configurations that identify what server processes to run on fleet
+    /// computes.
     ///
     /// - Items: 1 to 50.
     pub server_processes: Option<Val<Vec<ServerProcess>>>,
@@ -1031,38 +1333,110 @@ impl ToValue for RuntimeConfiguration {
 impl Literal for RuntimeConfiguration {}
 
 /// The [`ScalingPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-fleet-scalingpolicy.html) property type.
+///
+/// Rule that controls how a fleet is scaled. Scaling policies are uniquely identified by the
+/// combination of name and fleet ID.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingPolicy {
     /// `ComparisonOperator`.
+    ///
+    /// Comparison operator to use when measuring a metric against the threshold value.
     pub comparison_operator: Option<Val<ComparisonOperator>>,
     /// `EvaluationPeriods`.
+    ///
+    /// Length of time (in minutes) the metric must be at or beyond the threshold before a scaling event is
+    /// triggered.
     ///
     /// - Minimum: 1.
     pub evaluation_periods: Option<Val<i64>>,
     /// `Location`.
     ///
+    /// The fleet location.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[A-Za-z0-9\-]+`.
     pub location: Option<Val<String>>,
     /// `MetricName`: required.
+    ///
+    /// Name of the Amazon GameLift Servers-defined metric that is used to trigger a scaling adjustment. For
+    /// detailed descriptions of fleet metrics, see [Monitor Amazon GameLift Servers with Amazon
+    /// CloudWatch](https://docs.aws.amazon.com/gamelift/latest/developerguide/monitoring-cloudwatch.html) .
+    ///
+    /// - *ActivatingGameSessions* -- Game sessions in the process of being created.
+    /// - *ActiveGameSessions* -- Game sessions that are currently running.
+    /// - *ActiveInstances* -- Fleet instances that are currently running at least one game session.
+    /// - *AvailableGameSessions* -- Additional game sessions that fleet could host simultaneously, given
+    ///   current capacity.
+    /// - *AvailablePlayerSessions* -- Empty player slots in currently active game sessions. This includes
+    ///   game sessions that are not currently accepting players. Reserved player slots are not included.
+    /// - *CurrentPlayerSessions* -- Player slots in active game sessions that are being used by a player or
+    ///   are reserved for a player.
+    /// - *IdleInstances* -- Active instances that are currently hosting zero game sessions.
+    /// - *PercentAvailableGameSessions* -- Unused percentage of the total number of game sessions that a
+    ///   fleet could host simultaneously, given current capacity. Use this metric for a target-based
+    ///   scaling policy.
+    /// - *PercentIdleInstances* -- Percentage of the total number of active instances that are hosting zero
+    ///   game sessions.
+    /// - *QueueDepth* -- Pending game session placement requests, in any queue, where the current fleet is
+    ///   the top-priority destination.
+    /// - *WaitTime* -- Current wait time for pending game session placement requests, in any queue, where
+    ///   the current fleet is the top-priority destination.
     pub metric_name: Option<Val<MetricName>>,
     /// `Name`: required.
+    ///
+    /// A descriptive label that is associated with a fleet's scaling policy. Policy names do not need to be
+    /// unique.
     ///
     /// - Length: 1 to 1024.
     pub name: Option<Val<String>>,
     /// `PolicyType`.
+    ///
+    /// The type of scaling policy to create. For a target-based policy, set the parameter *MetricName* to
+    /// 'PercentAvailableGameSessions' and specify a *TargetConfiguration* . For a rule-based policy set the
+    /// following parameters: *MetricName* , *ComparisonOperator* , *Threshold* , *EvaluationPeriods* , *ScalingAdjustmentType*
+    /// , and *ScalingAdjustment* .
     pub policy_type: Option<Val<PolicyType>>,
     /// `ScalingAdjustment`.
+    ///
+    /// Amount of adjustment to make, based on the scaling adjustment type.
     pub scaling_adjustment: Option<Val<i64>>,
     /// `ScalingAdjustmentType`.
+    ///
+    /// The type of adjustment to make to a fleet's instance count.
+    ///
+    /// - *ChangeInCapacity* -- add (or subtract) the scaling adjustment value from the current instance
+    ///   count. Positive values scale up while negative values scale down.
+    /// - *ExactCapacity* -- set the instance count to the scaling adjustment value.
+    /// - *PercentChangeInCapacity* -- increase or reduce the current instance count by the scaling
+    ///   adjustment, read as a percentage. Positive values scale up while negative values scale down.
     pub scaling_adjustment_type: Option<Val<ScalingAdjustmentType>>,
     /// `Status`.
+    ///
+    /// Current status of the scaling policy. The scaling policy can be in force only when in an `ACTIVE`
+    /// status. Scaling policies can be suspended for individual fleets. If the policy is suspended for a
+    /// fleet, the policy status does not change.
+    ///
+    /// - *ACTIVE* -- The scaling policy can be used for auto-scaling a fleet.
+    /// - *UPDATE_REQUESTED* -- A request to update the scaling policy has been received.
+    /// - *UPDATING* -- A change is being made to the scaling policy.
+    /// - *DELETE_REQUESTED* -- A request to delete the scaling policy has been received.
+    /// - *DELETING* -- The scaling policy is being deleted.
+    /// - *DELETED* -- The scaling policy has been deleted.
+    /// - *ERROR* -- An error occurred in creating the policy. It should be removed and recreated.
     pub status: Option<Val<Status>>,
     /// `TargetConfiguration`.
+    ///
+    /// An object that contains settings for a target-based scaling policy.
     pub target_configuration: Option<Val<TargetConfiguration>>,
     /// `Threshold`.
+    ///
+    /// Metric value used to trigger a scaling event.
     pub threshold: Option<Val<f64>>,
     /// `UpdateStatus`.
+    ///
+    /// The current status of the fleet's scaling policies in a requested fleet location. The status
+    /// `PENDING_UPDATE` indicates that an update was requested for the fleet but has not yet been completed
+    /// for the location.
     pub update_status: Option<Val<UpdateStatus>>,
 }
 
@@ -1186,18 +1560,41 @@ impl ToValue for ScalingPolicy {
 impl Literal for ScalingPolicy {}
 
 /// The [`ServerProcess`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-fleet-serverprocess.html) property type.
+///
+/// A set of instructions for launching server processes on each instance in a fleet. Server processes
+/// run either an executable in a custom game build or a Realtime Servers script.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerProcess {
     /// `ConcurrentExecutions`: required.
+    ///
+    /// The number of server processes using this configuration that run concurrently on each instance or
+    /// compute.
     ///
     /// - Minimum: 1.
     pub concurrent_executions: Option<Val<i64>>,
     /// `LaunchPath`: required.
     ///
+    /// The location of a game build executable or Realtime script. Game builds and Realtime scripts are
+    /// installed on instances at the root:
+    ///
+    /// - Windows (custom game builds only): `C:\game` . Example: " `C:\game\MyGame\server.exe` "
+    /// - Linux: `/local/game` . Examples: " `/local/game/MyGame/server.exe` " or "
+    ///   `/local/game/MyRealtimeScript.js` "
+    ///
+    /// > Amazon GameLift Servers doesn't support the use of setup scripts that launch the game executable.
+    /// For custom game builds, this parameter must indicate the executable that calls the server SDK
+    /// operations `initSDK()` and `ProcessReady()` .
+    ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^([Cc]:\\game\S+|/local/game/\S+)`.
     pub launch_path: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// An optional list of parameters to pass to the server executable or Realtime script on launch.
+    ///
+    /// Length Constraints: Minimum length of 1. Maximum length of 1024.
+    ///
+    /// Pattern: \[A-Za-z0-9_:.+\/\\\- =@{},?'\[\]"\]+
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^[A-Za-z0-9_:.+\/\\\- =@;{},?'\[\]"]+$`.
@@ -1342,9 +1739,19 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TargetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-fleet-targetconfiguration.html) property type.
+///
+/// Settings for a target-based scaling policy. A target-based policy tracks a particular fleet metric
+/// specifies a target value for the metric. As player usage changes, the policy triggers Amazon
+/// GameLift Servers to adjust capacity so that the metric returns to the target value. The target
+/// configuration specifies settings as needed for the target based policy, including the target value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetConfiguration {
     /// `TargetValue`: required.
+    ///
+    /// Desired value to use with a target-based scaling policy. The value must be relevant for whatever
+    /// metric the scaling policy is using. For example, in a policy using the metric
+    /// PercentAvailableGameSessions, the target value should be the preferred size of the fleet's buffer
+    /// (the percent of capacity that should be idle and ready for new game sessions).
     pub target_value: Option<Val<f64>>,
 }
 
@@ -1420,9 +1827,19 @@ impl ApplyCapacity {
             ApplyCapacity::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApplyCapacity {
+    const VALUES: &'static [&'static str] =
+        &["ON_UPDATE", "ON_CREATE_AND_UPDATE", "ON_CREATE_AND_UPDATE_WITH_AUTOSCALING"];
+    fn as_str(&self) -> &str {
+        ApplyCapacity::as_str(self)
     }
 }
 
@@ -1468,9 +1885,18 @@ impl CertificateType {
             CertificateType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CertificateType {
+    const VALUES: &'static [&'static str] = &["DISABLED", "GENERATED"];
+    fn as_str(&self) -> &str {
+        CertificateType::as_str(self)
     }
 }
 
@@ -1521,9 +1947,19 @@ impl ComparisonOperator {
             ComparisonOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComparisonOperator {
+    const VALUES: &'static [&'static str] =
+        &["GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"];
+    fn as_str(&self) -> &str {
+        ComparisonOperator::as_str(self)
     }
 }
 
@@ -1570,9 +2006,18 @@ impl ComputeType {
             ComputeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComputeType {
+    const VALUES: &'static [&'static str] = &["EC2", "ANYWHERE"];
+    fn as_str(&self) -> &str {
+        ComputeType::as_str(self)
     }
 }
 
@@ -1617,9 +2062,18 @@ impl FleetType {
             FleetType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FleetType {
+    const VALUES: &'static [&'static str] = &["ON_DEMAND", "SPOT"];
+    fn as_str(&self) -> &str {
+        FleetType::as_str(self)
     }
 }
 
@@ -1664,9 +2118,18 @@ impl GameServerIpProtocolSupported {
             GameServerIpProtocolSupported::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GameServerIpProtocolSupported {
+    const VALUES: &'static [&'static str] = &["IPv4", "DUAL_STACK"];
+    fn as_str(&self) -> &str {
+        GameServerIpProtocolSupported::as_str(self)
     }
 }
 
@@ -1708,9 +2171,18 @@ impl InstanceRoleCredentialsProvider {
             InstanceRoleCredentialsProvider::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceRoleCredentialsProvider {
+    const VALUES: &'static [&'static str] = &["SHARED_CREDENTIAL_FILE"];
+    fn as_str(&self) -> &str {
+        InstanceRoleCredentialsProvider::as_str(self)
     }
 }
 
@@ -1784,9 +2256,31 @@ impl MetricName {
             MetricName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MetricName {
+    const VALUES: &'static [&'static str] = &[
+        "ActivatingGameSessions",
+        "ActiveGameSessions",
+        "ActiveInstances",
+        "AvailableGameSessions",
+        "AvailablePlayerSessions",
+        "CurrentPlayerSessions",
+        "IdleInstances",
+        "PercentAvailableGameSessions",
+        "PercentIdleInstances",
+        "QueueDepth",
+        "WaitTime",
+        "ConcurrentActivatableGameSessions",
+    ];
+    fn as_str(&self) -> &str {
+        MetricName::as_str(self)
     }
 }
 
@@ -1841,9 +2335,18 @@ impl NewGameSessionProtectionPolicy {
             NewGameSessionProtectionPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NewGameSessionProtectionPolicy {
+    const VALUES: &'static [&'static str] = &["FullProtection", "NoProtection"];
+    fn as_str(&self) -> &str {
+        NewGameSessionProtectionPolicy::as_str(self)
     }
 }
 
@@ -1891,9 +2394,18 @@ impl PlayerGatewayMode {
             PlayerGatewayMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PlayerGatewayMode {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED", "REQUIRED"];
+    fn as_str(&self) -> &str {
+        PlayerGatewayMode::as_str(self)
     }
 }
 
@@ -1915,53 +2427,6 @@ impl ToValue for PlayerGatewayMode {
 }
 
 impl Literal for PlayerGatewayMode {}
-
-/// Values of `PlayerGatewayStatus`.
-///
-/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PlayerGatewayStatus {
-    /// `DISABLED`
-    Disabled,
-    /// `ENABLED`
-    Enabled,
-    /// A value not known when this crate was generated.
-    Unknown(String),
-}
-
-impl PlayerGatewayStatus {
-    /// The value as CloudFormation spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            PlayerGatewayStatus::Disabled => "DISABLED",
-            PlayerGatewayStatus::Enabled => "ENABLED",
-            PlayerGatewayStatus::Unknown(s) => s,
-        }
-    }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
-    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
-    }
-}
-
-impl From<&str> for PlayerGatewayStatus {
-    fn from(s: &str) -> Self {
-        match s {
-            "DISABLED" => PlayerGatewayStatus::Disabled,
-            "ENABLED" => PlayerGatewayStatus::Enabled,
-            other => PlayerGatewayStatus::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl ToValue for PlayerGatewayStatus {
-    fn to_value(&self) -> Value {
-        Value::String(self.as_str().to_owned())
-    }
-}
-
-impl Literal for PlayerGatewayStatus {}
 
 /// Values of `PolicyType`.
 ///
@@ -1986,9 +2451,18 @@ impl PolicyType {
             PolicyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PolicyType {
+    const VALUES: &'static [&'static str] = &["RuleBased", "TargetBased"];
+    fn as_str(&self) -> &str {
+        PolicyType::as_str(self)
     }
 }
 
@@ -2033,9 +2507,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["TCP", "UDP"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 
@@ -2083,9 +2566,18 @@ impl ScalingAdjustmentType {
             ScalingAdjustmentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScalingAdjustmentType {
+    const VALUES: &'static [&'static str] = &["ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacity"];
+    fn as_str(&self) -> &str {
+        ScalingAdjustmentType::as_str(self)
     }
 }
 
@@ -2146,9 +2638,19 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] =
+        &["ACTIVE", "UPDATE_REQUESTED", "UPDATING", "DELETE_REQUESTED", "DELETING", "DELETED", "ERROR"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 
@@ -2195,9 +2697,18 @@ impl UpdateStatus {
             UpdateStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UpdateStatus {
+    const VALUES: &'static [&'static str] = &["PENDING_UPDATE"];
+    fn as_str(&self) -> &str {
+        UpdateStatus::as_str(self)
     }
 }
 
@@ -2241,9 +2752,18 @@ impl ZeroCapacityStrategy {
             ZeroCapacityStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ZeroCapacityStrategy {
+    const VALUES: &'static [&'static str] = &["SCALE_TO_AND_FROM_ZERO", "MANUAL"];
+    fn as_str(&self) -> &str {
+        ZeroCapacityStrategy::as_str(self)
     }
 }
 

@@ -5,37 +5,141 @@ use crate::rt::*;
 
 /// The [`AWS::GameLift::GameServerGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-gamelift-gameservergroup.html) resource type.
 ///
+/// *This operation is used with the Amazon GameLift FleetIQ solution and game server groups.*
+///
+/// Creates a GameLift FleetIQ game server group for managing game hosting on a collection of Amazon EC2
+/// instances for game hosting. This operation creates the game server group, creates an Auto Scaling
+/// group in your AWS account , and establishes a link between the two groups. You can view the status
+/// of your game server groups in the GameLift console. Game server group metrics and events are emitted
+/// to Amazon CloudWatch.
+///
+/// Before creating a new game server group, you must have the following:
+///
+/// - An Amazon EC2 launch template that specifies how to launch Amazon EC2 instances with your game
+///   server build. For more information, see [Launching an Instance from a Launch
+///   Template](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-launch-templates.html) in the *Amazon
+///   EC2 User Guide* .
+/// - An IAM role that extends limited access to your AWS account to allow GameLift FleetIQ to create
+///   and interact with the Auto Scaling group. For more information, see [Create IAM roles for
+///   cross-service
+///   interaction](https://docs.aws.amazon.com/gamelift/latest/fleetiqguide/gsg-iam-permissions-roles.html)
+///   in the *GameLift FleetIQ Developer Guide* .
+///
+/// To create a new game server group, specify a unique group name, IAM role and Amazon EC2 launch
+/// template, and provide a list of instance types that can be used in the group. You must also set
+/// initial maximum and minimum limits on the group's instance count. You can optionally set an Auto
+/// Scaling policy with target tracking based on a GameLift FleetIQ metric.
+///
+/// Once the game server group and corresponding Auto Scaling group are created, you have full access to
+/// change the Auto Scaling group's configuration as needed. Several properties that are set when
+/// creating a game server group, including maximum/minimum size and auto-scaling policy settings, must
+/// be updated directly in the Auto Scaling group. Keep in mind that some Auto Scaling group properties
+/// are periodically updated by GameLift FleetIQ as part of its balancing activities to optimize for
+/// availability and cost.
+///
+/// *Learn more*
+///
+/// [GameLift FleetIQ Guide](https://docs.aws.amazon.com/gamelift/latest/fleetiqguide/gsg-intro.html)
+///
 /// Build it with [`GameServerGroup::builder`]; adding it to a stack returns a [`GameServerGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GameServerGroup {
     /// `AutoScalingPolicy`.
+    ///
+    /// Configuration settings to define a scaling policy for the Auto Scaling group that is optimized for
+    /// game hosting. The scaling policy uses the metric `"PercentUtilizedGameServers"` to maintain a buffer
+    /// of idle game servers that can immediately accommodate new games and players. After the Auto Scaling
+    /// group is created, update this value directly in the Auto Scaling group using the AWS console or
+    /// APIs.
     pub auto_scaling_policy: Option<Val<AutoScalingPolicy>>,
     /// `BalancingStrategy`.
+    ///
+    /// Indicates how Amazon GameLift Servers FleetIQ balances the use of Spot Instances and On-Demand
+    /// Instances in the game server group. Method options include the following:
+    ///
+    /// - `SPOT_ONLY` - Only Spot Instances are used in the game server group. If Spot Instances are
+    ///   unavailable or not viable for game hosting, the game server group provides no hosting capacity
+    ///   until Spot Instances can again be used. Until then, no new instances are started, and the existing
+    ///   nonviable Spot Instances are terminated (after current gameplay ends) and are not replaced.
+    /// - `SPOT_PREFERRED` - (default value) Spot Instances are used whenever available in the game server
+    ///   group. If Spot Instances are unavailable, the game server group continues to provide hosting
+    ///   capacity by falling back to On-Demand Instances. Existing nonviable Spot Instances are terminated
+    ///   (after current gameplay ends) and are replaced with new On-Demand Instances.
+    /// - `ON_DEMAND_ONLY` - Only On-Demand Instances are used in the game server group. No Spot Instances
+    ///   are used, even when available, while this balancing strategy is in force.
     pub balancing_strategy: Option<Val<BalancingStrategy>>,
     /// `DeleteOption`.
+    ///
+    /// The type of delete to perform. To delete a game server group, specify the `DeleteOption` . Options
+    /// include the following:
+    ///
+    /// - `SAFE_DELETE` – (default) Terminates the game server group and Amazon EC2 Auto Scaling group
+    ///   only when it has no game servers that are in `UTILIZED` status.
+    /// - `FORCE_DELETE` – Terminates the game server group, including all active game servers regardless
+    ///   of their utilization status, and the Amazon EC2 Auto Scaling group.
+    /// - `RETAIN` – Does a safe delete of the game server group but retains the Amazon EC2 Auto Scaling
+    ///   group as is.
     pub delete_option: Option<Val<DeleteOption>>,
     /// `GameServerGroupName`: required.
+    ///
+    /// A developer-defined identifier for the game server group. The name is unique for each Region in each
+    /// AWS account.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9-\.]+`.
     pub game_server_group_name: Option<Val<String>>,
     /// `GameServerProtectionPolicy`.
+    ///
+    /// A flag that indicates whether instances in the game server group are protected from early
+    /// termination. Unprotected instances that have active game servers running might be terminated during
+    /// a scale-down event, causing players to be dropped from the game. Protected instances cannot be
+    /// terminated while there are active game servers running except in the event of a forced game server
+    /// group deletion (see ). An exception to this is with Spot Instances, which can be terminated by AWS
+    /// regardless of protection status.
     pub game_server_protection_policy: Option<Val<GameServerProtectionPolicy>>,
     /// `InstanceDefinitions`: required.
+    ///
+    /// The set of Amazon EC2 instance types that Amazon GameLift Servers FleetIQ can use when balancing and
+    /// automatically scaling instances in the corresponding Auto Scaling group.
     ///
     /// - Items: 2 to 20.
     pub instance_definitions: Option<Val<Vec<InstanceDefinition>>>,
     /// `LaunchTemplate`.
+    ///
+    /// The Amazon EC2 launch template that contains configuration settings and game server code to be
+    /// deployed to all instances in the game server group. You can specify the template using either the
+    /// template name or ID. For help with creating a launch template, see [Creating a Launch Template for
+    /// an Auto Scaling
+    /// Group](https://docs.aws.amazon.com/autoscaling/ec2/userguide/create-launch-template.html) in the *Amazon
+    /// Elastic Compute Cloud Auto Scaling User Guide* . After the Auto Scaling group is created, update
+    /// this value directly in the Auto Scaling group using the AWS console or APIs.
+    ///
+    /// > If you specify network interfaces in your launch template, you must explicitly set the property
+    /// `AssociatePublicIpAddress` to "true". If no network interface is specified in the launch template,
+    /// Amazon GameLift Servers FleetIQ uses your account's default VPC.
     pub launch_template: Option<Val<LaunchTemplate>>,
     /// `MaxSize`.
+    ///
+    /// The maximum number of instances allowed in the Amazon EC2 Auto Scaling group. During automatic
+    /// scaling events, Amazon GameLift Servers FleetIQ and EC2 do not scale up the group above this
+    /// maximum. After the Auto Scaling group is created, update this value directly in the Auto Scaling
+    /// group using the AWS console or APIs.
     ///
     /// - Minimum: 1.
     pub max_size: Option<Val<f64>>,
     /// `MinSize`.
     ///
+    /// The minimum number of instances allowed in the Amazon EC2 Auto Scaling group. During automatic
+    /// scaling events, Amazon GameLift Servers FleetIQ and Amazon EC2 do not scale down the group below
+    /// this minimum. In production, this value should be set to at least 1. After the Auto Scaling group is
+    /// created, update this value directly in the Auto Scaling group using the AWS console or APIs.
+    ///
     /// - Minimum: 0.
     pub min_size: Option<Val<f64>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name ( [ARN](https://docs.aws.amazon.com/AmazonS3/latest/dev/s3-arn-format.html)
+    /// ) for an IAM role that allows Amazon GameLift Servers to access your Amazon EC2 Auto Scaling groups.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^arn:.*:role\/[\w+=,.@-]+`.
@@ -43,9 +147,23 @@ pub struct GameServerGroup {
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// A list of labels to assign to the new game server group resource. Tags are developer-defined
+    /// key-value pairs. Tagging AWS resources is useful for resource management, access management, and
+    /// cost allocation. For more information, see [Tagging AWS
+    /// Resources](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) in the *AWS General
+    /// Reference* . Once the resource is created, you can use TagResource, UntagResource, and
+    /// ListTagsForResource to add, remove, and view tags, respectively. The maximum tag limit may be lower
+    /// than stated. See the AWS General Reference for actual tagging limits.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcSubnets`.
+    ///
+    /// A list of virtual private cloud (VPC) subnets to use with instances in the game server group. By
+    /// default, all Amazon GameLift Servers FleetIQ-supported Availability Zones are used. You can use this
+    /// parameter to specify VPCs that you've set up. This property cannot be updated after the game server
+    /// group is created, and the corresponding Auto Scaling group will always use the property value that
+    /// is set with this request, even if the Auto Scaling group is updated directly.
     ///
     /// - Items: 1 to 20.
     pub vpc_subnets: Option<Val<Vec<String>>>,
@@ -222,10 +340,14 @@ impl Deref for GameServerGroupHandle {
 
 impl GameServerGroupHandle {
     /// `Fn::GetAtt` `GameServerGroupArn`.
+    ///
+    /// A unique identifier for the game server group.
     pub fn attr_game_server_group_arn(&self) -> Val<String> {
         self.0.get_att("GameServerGroupArn")
     }
     /// `Fn::GetAtt` `AutoScalingGroupArn`.
+    ///
+    /// A unique identifier for the auto scaling group.
     pub fn attr_auto_scaling_group_arn(&self) -> Val<String> {
         self.0.get_att("AutoScalingGroupArn")
     }
@@ -240,13 +362,29 @@ impl GameServerGroupHandle {
 }
 
 /// The [`AutoScalingPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-gameservergroup-autoscalingpolicy.html) property type.
+///
+/// *This data type is used with the GameLift FleetIQ and game server groups.*
+///
+/// Configuration settings for intelligent automatic scaling that uses target tracking. After the Auto
+/// Scaling group is created, all updates to Auto Scaling policies, including changing this policy and
+/// adding or removing other policies, is done directly on the Auto Scaling group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoScalingPolicy {
     /// `EstimatedInstanceWarmup`.
     ///
+    /// Length of time, in seconds, it takes for a new instance to start new game server processes and
+    /// register with Amazon GameLift Servers FleetIQ. Specifying a warm-up time can be useful, particularly
+    /// with game servers that take a long time to start up, because it avoids prematurely starting new
+    /// instances.
+    ///
     /// - Minimum: 1.
     pub estimated_instance_warmup: Option<Val<f64>>,
     /// `TargetTrackingConfiguration`: required.
+    ///
+    /// Settings for a target-based scaling policy applied to Auto Scaling group. These settings are used to
+    /// create a target-based policy that tracks the GameLift FleetIQ metric `PercentUtilizedGameServers`
+    /// and specifies a target value for the metric. As player usage changes, the policy triggers to adjust
+    /// the game server group capacity so that the metric returns to the target value.
     pub target_tracking_configuration: Option<Val<TargetTrackingConfiguration>>,
 }
 
@@ -312,11 +450,26 @@ impl ToValue for AutoScalingPolicy {
 impl Literal for AutoScalingPolicy {}
 
 /// The [`InstanceDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-gameservergroup-instancedefinition.html) property type.
+///
+/// *This data type is used with the Amazon GameLift FleetIQ and game server groups.*
+///
+/// An allowed instance type for a `GameServerGroup` . All game server groups must have at least two
+/// instance types defined for it. GameLift FleetIQ periodically evaluates each defined instance type
+/// for viability. It then updates the Auto Scaling group with the list of viable instance types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceDefinition {
     /// `InstanceType`: required.
+    ///
+    /// An Amazon EC2 instance type designation.
     pub instance_type: Option<Val<InstanceType>>,
     /// `WeightedCapacity`.
+    ///
+    /// Instance weighting that indicates how much this instance type contributes to the total capacity of a
+    /// game server group. Instance weights are used by Amazon GameLift Servers FleetIQ to calculate the
+    /// instance type's cost per unit hour and better identify the most cost-effective options. For detailed
+    /// information on weighting instance capacity, see [Instance
+    /// Weighting](https://docs.aws.amazon.com/autoscaling/ec2/userguide/asg-instance-weighting.html) in the *Amazon
+    /// Elastic Compute Cloud Auto Scaling User Guide* . Default value is "1".
     ///
     /// - Pattern: `^[\u0031-\u0039][\u0030-\u0039]{0,2}$`.
     pub weighted_capacity: Option<Val<String>>,
@@ -379,18 +532,32 @@ impl ToValue for InstanceDefinition {
 impl Literal for InstanceDefinition {}
 
 /// The [`LaunchTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-gameservergroup-launchtemplate.html) property type.
+///
+/// *This data type is used with the GameLift FleetIQ and game server groups.*
+///
+/// An Amazon EC2 launch template that contains configuration settings and game server code to be
+/// deployed to all instances in a game server group. The launch template is specified when creating a
+/// new game server group with `GameServerGroup` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplate {
     /// `LaunchTemplateId`.
+    ///
+    /// A unique identifier for an existing Amazon EC2 launch template.
     ///
     /// - Length: 1 to 255.
     pub launch_template_id: Option<Val<String>>,
     /// `LaunchTemplateName`.
     ///
+    /// A readable identifier for an existing Amazon EC2 launch template.
+    ///
     /// - Length: 3 to 128.
     /// - Pattern: `^[a-zA-Z0-9\(\)\.\-/_]+$`.
     pub launch_template_name: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The version of the Amazon EC2 launch template to use. If no version is specified, the default
+    /// version will be used. With Amazon EC2, you can specify a default version for a launch template. If
+    /// none is set, the default is the first version created.
     ///
     /// - Length: 1 to 128.
     pub version: Option<Val<String>>,
@@ -514,9 +681,19 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TargetTrackingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-gameservergroup-targettrackingconfiguration.html) property type.
+///
+/// *This data type is used with the Amazon GameLift FleetIQ and game server groups.*
+///
+/// Settings for a target-based scaling policy as part of a `GameServerGroupAutoScalingPolicy` . These
+/// settings are used to create a target-based policy that tracks the GameLift FleetIQ metric
+/// `"PercentUtilizedGameServers"` and specifies a target value for the metric. As player usage changes,
+/// the policy triggers to adjust the game server group capacity so that the metric returns to the
+/// target value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetTrackingConfiguration {
     /// `TargetValue`: required.
+    ///
+    /// Desired value to use with a game server group target-based scaling policy.
     ///
     /// - Minimum: 0.
     pub target_value: Option<Val<f64>>,
@@ -598,9 +775,18 @@ impl BalancingStrategy {
             BalancingStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BalancingStrategy {
+    const VALUES: &'static [&'static str] = &["SPOT_ONLY", "SPOT_PREFERRED", "ON_DEMAND_ONLY"];
+    fn as_str(&self) -> &str {
+        BalancingStrategy::as_str(self)
     }
 }
 
@@ -649,9 +835,18 @@ impl DeleteOption {
             DeleteOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DeleteOption {
+    const VALUES: &'static [&'static str] = &["SAFE_DELETE", "FORCE_DELETE", "RETAIN"];
+    fn as_str(&self) -> &str {
+        DeleteOption::as_str(self)
     }
 }
 
@@ -697,9 +892,18 @@ impl GameServerProtectionPolicy {
             GameServerProtectionPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GameServerProtectionPolicy {
+    const VALUES: &'static [&'static str] = &["NO_PROTECTION", "FULL_PROTECTION"];
+    fn as_str(&self) -> &str {
+        GameServerProtectionPolicy::as_str(self)
     }
 }
 
@@ -1002,9 +1206,107 @@ impl InstanceType {
             InstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "c4.2xlarge",
+        "c4.4xlarge",
+        "c4.8xlarge",
+        "c4.large",
+        "c4.xlarge",
+        "c5.12xlarge",
+        "c5.18xlarge",
+        "c5.24xlarge",
+        "c5.2xlarge",
+        "c5.4xlarge",
+        "c5.9xlarge",
+        "c5.large",
+        "c5.xlarge",
+        "c5a.12xlarge",
+        "c5a.16xlarge",
+        "c5a.24xlarge",
+        "c5a.2xlarge",
+        "c5a.4xlarge",
+        "c5a.8xlarge",
+        "c5a.large",
+        "c5a.xlarge",
+        "c6g.12xlarge",
+        "c6g.16xlarge",
+        "c6g.2xlarge",
+        "c6g.4xlarge",
+        "c6g.8xlarge",
+        "c6g.large",
+        "c6g.medium",
+        "c6g.xlarge",
+        "m4.10xlarge",
+        "m4.2xlarge",
+        "m4.4xlarge",
+        "m4.large",
+        "m4.xlarge",
+        "m5.12xlarge",
+        "m5.16xlarge",
+        "m5.24xlarge",
+        "m5.2xlarge",
+        "m5.4xlarge",
+        "m5.8xlarge",
+        "m5.large",
+        "m5.xlarge",
+        "m5a.12xlarge",
+        "m5a.16xlarge",
+        "m5a.24xlarge",
+        "m5a.2xlarge",
+        "m5a.4xlarge",
+        "m5a.8xlarge",
+        "m5a.large",
+        "m5a.xlarge",
+        "m6g.12xlarge",
+        "m6g.16xlarge",
+        "m6g.2xlarge",
+        "m6g.4xlarge",
+        "m6g.8xlarge",
+        "m6g.large",
+        "m6g.medium",
+        "m6g.xlarge",
+        "r4.16xlarge",
+        "r4.2xlarge",
+        "r4.4xlarge",
+        "r4.8xlarge",
+        "r4.large",
+        "r4.xlarge",
+        "r5.12xlarge",
+        "r5.16xlarge",
+        "r5.24xlarge",
+        "r5.2xlarge",
+        "r5.4xlarge",
+        "r5.8xlarge",
+        "r5.large",
+        "r5.xlarge",
+        "r5a.12xlarge",
+        "r5a.16xlarge",
+        "r5a.24xlarge",
+        "r5a.2xlarge",
+        "r5a.4xlarge",
+        "r5a.8xlarge",
+        "r5a.large",
+        "r5a.xlarge",
+        "r6g.12xlarge",
+        "r6g.16xlarge",
+        "r6g.2xlarge",
+        "r6g.4xlarge",
+        "r6g.8xlarge",
+        "r6g.large",
+        "r6g.medium",
+        "r6g.xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        InstanceType::as_str(self)
     }
 }
 

@@ -5,37 +5,82 @@ use crate::rt::*;
 
 /// The [`AWS::GameLift::GameSessionQueue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-gamelift-gamesessionqueue.html) resource type.
 ///
+/// The `AWS::GameLift::GameSessionQueue` resource creates a placement queue that processes requests for
+/// new game sessions. A queue uses FleetIQ algorithms to determine the best placement locations and
+/// find an available game server, then prompts the game server to start a new game session. Queues can
+/// have destinations (GameLift fleets or aliases), which determine where the queue can place new game
+/// sessions. A queue can have destinations with varied fleet type (Spot and On-Demand), instance type,
+/// and AWS Region .
+///
 /// Build it with [`GameSessionQueue::builder`]; adding it to a stack returns a [`GameSessionQueueHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GameSessionQueue {
     /// `CustomEventData`.
     ///
+    /// Information to be added to all events that are related to this game session queue.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `[\s\S]*`.
     pub custom_event_data: Option<Val<String>>,
     /// `Destinations`.
+    ///
+    /// A list of fleets and/or fleet aliases that can be used to fulfill game session placement requests in
+    /// the queue. Destinations are identified by either a fleet ARN or a fleet alias ARN, and are listed in
+    /// order of placement preference.
     pub destinations: Option<Val<Vec<GameSessionQueueDestination>>>,
     /// `FilterConfiguration`.
+    ///
+    /// A list of locations where a queue is allowed to place new game sessions. Locations are specified in
+    /// the form of AWS Region codes, such as `us-west-2` . If this parameter is not set, game sessions can
+    /// be placed in any queue location.
     pub filter_configuration: Option<Val<FilterConfiguration>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A descriptive label that is associated with game session queue. Queue names must be unique within
+    /// each Region.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9-]+`.
     pub name: Option<Val<String>>,
     /// `NotificationTarget`.
     ///
+    /// An SNS topic ARN that is set up to receive game session placement notifications. See [Setting up
+    /// notifications for game session
+    /// placement](https://docs.aws.amazon.com/gamelift/latest/developerguide/queue-notification.html) .
+    ///
     /// - Length: 1 to 300.
     /// - Pattern: `[a-zA-Z0-9:_-]*(\.fifo)?`.
     pub notification_target: Option<Val<String>>,
     /// `PlayerLatencyPolicies`.
+    ///
+    /// A set of policies that enforce a sliding cap on player latency when processing game sessions
+    /// placement requests. Use multiple policies to gradually relax the cap over time if Amazon GameLift
+    /// Servers can't make a placement. Policies are evaluated in order starting with the lowest maximum
+    /// latency value.
     pub player_latency_policies: Option<Val<Vec<PlayerLatencyPolicy>>>,
     /// `PriorityConfiguration`.
+    ///
+    /// Custom settings to use when prioritizing destinations and locations for game session placements.
+    /// This configuration replaces the FleetIQ default prioritization process. Priority types that are not
+    /// explicitly named will be automatically applied at the end of the prioritization process.
     pub priority_configuration: Option<Val<PriorityConfiguration>>,
     /// `Tags`.
+    ///
+    /// A list of labels to assign to the new game session queue resource. Tags are developer-defined
+    /// key-value pairs. Tagging AWS resources are useful for resource management, access management and
+    /// cost allocation. For more information, see [Tagging AWS
+    /// Resources](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) in the *AWS General
+    /// Reference* . Once the resource is created, you can use TagResource, UntagResource, and
+    /// ListTagsForResource to add, remove, and view tags. The maximum tag limit may be lower than stated.
+    /// See the AWS General Reference for actual tagging limits.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TimeoutInSeconds`.
+    ///
+    /// The maximum time, in seconds, that a new game session placement request remains in the queue. When a
+    /// request exceeds this time, the game session placement changes to a `TIMED_OUT` status. If you don't
+    /// specify a request timeout, the queue uses a default value.
     ///
     /// - Minimum: 0.
     pub timeout_in_seconds: Option<Val<i64>>,
@@ -172,6 +217,8 @@ impl Deref for GameSessionQueueHandle {
 
 impl GameSessionQueueHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The unique Amazon Resource Name (ARN) for the `GameSessionQueue` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -186,9 +233,17 @@ impl GameSessionQueueHandle {
 }
 
 /// The [`FilterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-gamesessionqueue-filterconfiguration.html) property type.
+///
+/// A list of fleet locations where a game session queue can place new game sessions. You can use a
+/// filter to temporarily turn off placements for specific locations. For queues that have
+/// multi-location fleets, you can use a filter configuration allow placement with some, but not all of
+/// these locations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterConfiguration {
     /// `AllowedLocations`.
+    ///
+    /// A list of locations to allow game session placement in, in the form of AWS Region codes such as
+    /// `us-west-2` .
     ///
     /// - Items: 1 to 100.
     pub allowed_locations: Option<Val<Vec<String>>>,
@@ -243,9 +298,15 @@ impl ToValue for FilterConfiguration {
 impl Literal for FilterConfiguration {}
 
 /// The [`GameSessionQueueDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-gamesessionqueue-gamesessionqueuedestination.html) property type.
+///
+/// A fleet or alias designated in a game session queue. Queues fulfill requests for new game sessions
+/// by placing a new game session on any of the queue's destinations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GameSessionQueueDestination {
     /// `DestinationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) that is assigned to fleet or fleet alias. ARNs, which include a fleet
+    /// ID or alias ID and a Region name, provide a unique identifier across all Regions.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z0-9:/-]+`.
@@ -296,13 +357,24 @@ impl ToValue for GameSessionQueueDestination {
 impl Literal for GameSessionQueueDestination {}
 
 /// The [`PlayerLatencyPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-gamesessionqueue-playerlatencypolicy.html) property type.
+///
+/// The queue setting that determines the highest latency allowed for individual players when placing a
+/// game session. When a latency policy is in force, a game session cannot be placed with any fleet in a
+/// Region where a player reports latency higher than the cap. Latency policies are only enforced when
+/// the placement request contains player latency information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlayerLatencyPolicy {
     /// `MaximumIndividualPlayerLatencyMilliseconds`.
     ///
+    /// The maximum latency value that is allowed for any player, in milliseconds. All policies must have a
+    /// value set for this property.
+    ///
     /// - Minimum: 0.
     pub maximum_individual_player_latency_milliseconds: Option<Val<i64>>,
     /// `PolicyDurationSeconds`.
+    ///
+    /// The length of time, in seconds, that the policy is enforced while placing a new game session. A null
+    /// value for this property means that the policy is enforced until the queue times out.
     ///
     /// - Minimum: 0.
     pub policy_duration_seconds: Option<Val<i64>>,
@@ -358,13 +430,49 @@ impl ToValue for PlayerLatencyPolicy {
 impl Literal for PlayerLatencyPolicy {}
 
 /// The [`PriorityConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-gamesessionqueue-priorityconfiguration.html) property type.
+///
+/// Custom prioritization settings for use by a game session queue when placing new game sessions with
+/// available game servers. When defined, this configuration replaces the default FleetIQ prioritization
+/// process, which is as follows:
+///
+/// - If player latency data is included in a game session request, destinations and locations are
+///   prioritized first based on lowest average latency (1), then on lowest hosting cost (2), then on
+///   destination list order (3), and finally on location (alphabetical) (4). This approach ensures that
+///   the queue's top priority is to place game sessions where average player latency is lowest, and--if
+///   latency is the same--where the hosting cost is less, etc.
+/// - If player latency data is not included, destinations and locations are prioritized first on
+///   destination list order (1), and then on location (alphabetical) (2). This approach ensures that
+///   the queue's top priority is to place game sessions on the first destination fleet listed. If that
+///   fleet has multiple locations, the game session is placed on the first location (when listed
+///   alphabetically).
+///
+/// Changing the priority order will affect how game sessions are placed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PriorityConfiguration {
     /// `LocationOrder`.
     ///
+    /// The prioritization order to use for fleet locations, when the `PriorityOrder` property includes
+    /// `LOCATION` . Locations can include AWS Region codes (such as `us-west-2` ), local zones, and custom
+    /// locations (for Anywhere fleets). Each location must be listed only once. For details, see [Amazon
+    /// GameLift Servers service
+    /// locations.](https://docs.aws.amazon.com/gamelift/latest/developerguide/gamelift-regions.html)
+    ///
     /// - Items: 1 to 100.
     pub location_order: Option<Val<Vec<String>>>,
     /// `PriorityOrder`.
+    ///
+    /// A custom sequence to use when prioritizing where to place new game sessions. Each priority type is
+    /// listed once.
+    ///
+    /// - `LATENCY` -- Amazon GameLift Servers prioritizes locations where the average player latency is
+    ///   lowest. Player latency data is provided in each game session placement request.
+    /// - `COST` -- Amazon GameLift Servers prioritizes queue destinations with the lowest current hosting
+    ///   costs. Cost is evaluated based on the destination's location, instance type, and fleet type (Spot
+    ///   or On-Demand).
+    /// - `DESTINATION` -- Amazon GameLift Servers prioritizes based on the list order of destinations in
+    ///   the queue configuration.
+    /// - `LOCATION` -- Amazon GameLift Servers prioritizes based on the provided order of locations, as
+    ///   defined in `LocationOrder` .
     ///
     /// - Items: 1 to 4.
     pub priority_order: Option<Val<Vec<PriorityOrderItem>>>,
@@ -526,9 +634,18 @@ impl PriorityOrderItem {
             PriorityOrderItem::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PriorityOrderItem {
+    const VALUES: &'static [&'static str] = &["LATENCY", "COST", "DESTINATION", "LOCATION"];
+    fn as_str(&self) -> &str {
+        PriorityOrderItem::as_str(self)
     }
 }
 

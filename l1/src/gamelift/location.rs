@@ -5,15 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::GameLift::Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-gamelift-location.html) resource type.
 ///
+/// The AWS::GameLift::Location resource creates a custom location for use in an Anywhere fleet.
+///
 /// Build it with [`Location::builder`]; adding it to a stack returns a [`LocationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Location {
     /// `LocationName`: required. Changing it replaces the resource.
     ///
+    /// A descriptive name for the custom location.
+    ///
     /// - Length: 8 to 64.
     /// - Pattern: `^custom-[A-Za-z0-9\-]+`.
     pub location_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of labels to assign to the new resource. Tags are developer-defined key-value pairs. Tagging
+    /// AWS resources are useful for resource management, access management, and cost allocation. For more
+    /// information, see [Tagging AWS
+    /// Resources](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) in the *AWS General
+    /// Rareference* .
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -98,6 +108,9 @@ impl Deref for LocationHandle {
 
 impl LocationHandle {
     /// `Fn::GetAtt` `LocationArn`.
+    ///
+    /// A unique identifier for the custom location. For example,
+    /// `arn:aws:gamelift:[region]::location/location-a1234567-b8c9-0d1e-2fa3-b45c6d7e8912` .
     pub fn attr_location_arn(&self) -> Val<String> {
         self.0.get_att("LocationArn")
     }

@@ -5,67 +5,156 @@ use crate::rt::*;
 
 /// The [`AWS::GameLift::MatchmakingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-gamelift-matchmakingconfiguration.html) resource type.
 ///
+/// The `AWS::GameLift::MatchmakingConfiguration` resource defines a new matchmaking configuration for
+/// use with FlexMatch. Whether you're using FlexMatch with GameLift hosting or as a standalone
+/// matchmaking service, the matchmaking configuration sets out rules for matching players and forming
+/// teams. If you're using GameLift hosting, it also defines how to start game sessions for each match.
+/// Your matchmaking system can use multiple configurations to handle different game scenarios. All
+/// matchmaking requests identify the matchmaking configuration to use and provide player attributes
+/// that are consistent with that configuration.
+///
 /// Build it with [`MatchmakingConfiguration::builder`]; adding it to a stack returns a [`MatchmakingConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MatchmakingConfiguration {
     /// `AcceptanceRequired`: required.
+    ///
+    /// A flag that determines whether a match that was created with this configuration must be accepted by
+    /// the matched players. To require acceptance, set to `TRUE` . With this option enabled, matchmaking
+    /// tickets use the status `REQUIRES_ACCEPTANCE` to indicate when a completed potential match is waiting
+    /// for player acceptance.
     pub acceptance_required: Option<Val<bool>>,
     /// `AcceptanceTimeoutSeconds`.
+    ///
+    /// The length of time (in seconds) to wait for players to accept a proposed match, if acceptance is
+    /// required.
     ///
     /// - Range: 1 to 600.
     pub acceptance_timeout_seconds: Option<Val<i64>>,
     /// `AdditionalPlayerCount`.
     ///
+    /// The number of player slots in a match to keep open for future players. For example, if the
+    /// configuration's rule set specifies a match for a single 12-person team, and the additional player
+    /// count is set to 2, only 10 players are selected for the match. This parameter is not used if
+    /// `FlexMatchMode` is set to `STANDALONE` .
+    ///
     /// - Minimum: 0.
     pub additional_player_count: Option<Val<i64>>,
     /// `BackfillMode`.
+    ///
+    /// The method used to backfill game sessions that are created with this matchmaking configuration.
+    /// Specify `MANUAL` when your game manages backfill requests manually or does not use the match
+    /// backfill feature. Specify `AUTOMATIC` to have GameLift create a `StartMatchBackfill` request
+    /// whenever a game session has one or more open slots. Learn more about manual and automatic backfill
+    /// in [Backfill Existing Games with
+    /// FlexMatch](https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/match-backfill.html) .
+    /// Automatic backfill is not available when `FlexMatchMode` is set to `STANDALONE` .
     pub backfill_mode: Option<Val<BackfillMode>>,
     /// `CreationTime`.
+    ///
+    /// A time stamp indicating when this data object was created. Format is a number expressed in Unix time
+    /// as milliseconds (for example `"1469498468.057"` ).
     pub creation_time: Option<Val<String>>,
     /// `CustomEventData`.
+    ///
+    /// Information to add to all events related to the matchmaking configuration.
     ///
     /// - Length: 0 to 256.
     pub custom_event_data: Option<Val<String>>,
     /// `Description`.
     ///
+    /// A description for the matchmaking configuration.
+    ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `FlexMatchMode`.
+    ///
+    /// Indicates whether this matchmaking configuration is being used with Amazon GameLift Servers hosting
+    /// or as a standalone matchmaking solution.
+    ///
+    /// - *STANDALONE* - FlexMatch forms matches and returns match information, including players and team
+    ///   assignments, in a
+    ///   [MatchmakingSucceeded](https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/match-events.html#match-events-matchmakingsucceeded)
+    ///   event.
+    /// - *WITH_QUEUE* - FlexMatch forms matches and uses the specified Amazon GameLift Servers queue to
+    ///   start a game session for the match.
     pub flex_match_mode: Option<Val<FlexMatchMode>>,
     /// `GameProperties`.
+    ///
+    /// A set of custom properties for a game session, formatted as key-value pairs. These properties are
+    /// passed to a game server process with a request to start a new game session. See [Start a Game
+    /// Session](https://docs.aws.amazon.com/gamelift/latest/developerguide/gamelift-sdk-server-api.html#gamelift-sdk-server-startsession)
+    /// . This parameter is not used if `FlexMatchMode` is set to `STANDALONE` .
     ///
     /// - Items: 0 to 16.
     pub game_properties: Option<Val<Vec<GameProperty>>>,
     /// `GameSessionData`.
     ///
+    /// A set of custom game session properties, formatted as a single string value. This data is passed to
+    /// a game server process with a request to start a new game session. See [Start a Game
+    /// Session](https://docs.aws.amazon.com/gamelift/latest/developerguide/gamelift-sdk-server-api.html#gamelift-sdk-server-startsession)
+    /// . This parameter is not used if `FlexMatchMode` is set to `STANDALONE` .
+    ///
     /// - Length: 1 to 4096.
     pub game_session_data: Option<Val<String>>,
     /// `GameSessionQueueArns`.
+    ///
+    /// The Amazon Resource Name ( [ARN](https://docs.aws.amazon.com/AmazonS3/latest/dev/s3-arn-format.html)
+    /// ) that is assigned to a Amazon GameLift Servers game session queue resource and uniquely identifies
+    /// it. ARNs are unique across all Regions. Format is
+    /// `arn:aws:gamelift:<region>::gamesessionqueue/<queue name>` . Queues can be located in any Region.
+    /// Queues are used to start new Amazon GameLift Servers-hosted game sessions for matches that are
+    /// created with this matchmaking configuration. If `FlexMatchMode` is set to `STANDALONE` , do not set
+    /// this parameter.
     pub game_session_queue_arns: Option<Val<Vec<String>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A unique identifier for the matchmaking configuration. This name is used to identify the
+    /// configuration associated with a matchmaking request or ticket.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `[a-zA-Z0-9-\.]*`.
     pub name: Option<Val<String>>,
     /// `NotificationTarget`.
     ///
+    /// An SNS topic ARN that is set up to receive matchmaking notifications. See [Setting up notifications
+    /// for matchmaking](https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/match-notification.html)
+    /// for more information.
+    ///
     /// - Length: 0 to 300.
     /// - Pattern: `[a-zA-Z0-9:_/-]*(.fifo)?`.
     pub notification_target: Option<Val<String>>,
     /// `RequestTimeoutSeconds`: required.
     ///
+    /// The maximum duration, in seconds, that a matchmaking ticket can remain in process before timing out.
+    /// Requests that fail due to timing out can be resubmitted as needed.
+    ///
     /// - Range: 1 to 43200.
     pub request_timeout_seconds: Option<Val<i64>>,
     /// `RuleSetArn`.
+    ///
+    /// The Amazon Resource Name ( [ARN](https://docs.aws.amazon.com/AmazonS3/latest/dev/s3-arn-format.html)
+    /// ) associated with the GameLift matchmaking rule set resource that this configuration uses.
     ///
     /// - Pattern: `^arn:.*:matchmakingruleset\/[a-zA-Z0-9-\.]*`.
     pub rule_set_arn: Option<Val<String>>,
     /// `RuleSetName`: required.
     ///
+    /// A unique identifier for the matchmaking rule set to use with this configuration. You can use either
+    /// the rule set name or ARN value. A matchmaking configuration can only use rule sets that are defined
+    /// in the same Region.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9-\.]*`.
     pub rule_set_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of labels to assign to the new matchmaking configuration resource. Tags are developer-defined
+    /// key-value pairs. Tagging AWS resources are useful for resource management, access management and
+    /// cost allocation. For more information, see [Tagging AWS
+    /// Resources](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) in the *AWS General
+    /// Reference* . Once the resource is created, you can use TagResource, UntagResource, and
+    /// ListTagsForResource to add, remove, and view tags. The maximum tag limit may be lower than stated.
+    /// See the AWS General Reference for actual tagging limits.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -273,6 +362,8 @@ impl Deref for MatchmakingConfigurationHandle {
 
 impl MatchmakingConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The unique Amazon Resource Name (ARN) for the `MatchmakingConfiguration` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -287,13 +378,29 @@ impl MatchmakingConfigurationHandle {
 }
 
 /// The [`GameProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-matchmakingconfiguration-gameproperty.html) property type.
+///
+/// This key-value pair can store custom data about a game session. For example, you might use a
+/// `GameProperty` to track a game session's map, level of difficulty, or remaining time. The difficulty
+/// level could be specified like this: `{"Key": "difficulty", "Value":"Novice"}` .
+///
+/// You can set game properties when creating a game session. You can also modify game properties of an
+/// active game session. When searching for game sessions, you can filter on game property keys and
+/// values. You can't delete game properties from a game session.
+///
+/// For examples of working with game properties, see [Create a game session with
+/// properties](https://docs.aws.amazon.com/gamelift/latest/developerguide/gamelift-sdk-client-api.html#game-properties)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GameProperty {
     /// `Key`: required.
     ///
+    /// The game property identifier.
+    ///
     /// - Length: 0 to 32.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The game property value.
     ///
     /// - Length: 0 to 96.
     pub value: Option<Val<String>>,
@@ -445,9 +552,18 @@ impl BackfillMode {
             BackfillMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BackfillMode {
+    const VALUES: &'static [&'static str] = &["AUTOMATIC", "MANUAL"];
+    fn as_str(&self) -> &str {
+        BackfillMode::as_str(self)
     }
 }
 
@@ -492,9 +608,18 @@ impl FlexMatchMode {
             FlexMatchMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FlexMatchMode {
+    const VALUES: &'static [&'static str] = &["STANDALONE", "WITH_QUEUE"];
+    fn as_str(&self) -> &str {
+        FlexMatchMode::as_str(self)
     }
 }
 

@@ -5,19 +5,51 @@ use crate::rt::*;
 
 /// The [`AWS::GameLift::MatchmakingRuleSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-gamelift-matchmakingruleset.html) resource type.
 ///
+/// Creates a new rule set for FlexMatch matchmaking. A rule set describes the type of match to create,
+/// such as the number and size of teams. It also sets the parameters for acceptable player matches,
+/// such as minimum skill level or character type.
+///
+/// To create a matchmaking rule set, provide unique rule set name and the rule set body in JSON format.
+/// Rule sets must be defined in the same Region as the matchmaking configuration they are used with.
+///
+/// Since matchmaking rule sets cannot be edited, it is a good idea to check the rule set syntax.
+///
+/// *Learn more*
+///
+/// - [Build a rule set](https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/match-rulesets.html)
+/// - [Design a
+///   matchmaker](https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/match-configuration.html)
+/// - [Matchmaking with
+///   FlexMatch](https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/match-intro.html)
+///
 /// Build it with [`MatchmakingRuleSet::builder`]; adding it to a stack returns a [`MatchmakingRuleSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MatchmakingRuleSet {
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A unique identifier for the matchmaking rule set. A matchmaking configuration identifies the rule
+    /// set it uses by this name value. Note that the rule set name is different from the optional `name`
+    /// field in the rule set body.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `[a-zA-Z0-9-\.]*`.
     pub name: Option<Val<String>>,
     /// `RuleSetBody`: required. Changing it replaces the resource.
     ///
+    /// A collection of matchmaking rules, formatted as a JSON string. Comments are not allowed in JSON, but
+    /// most elements support a description field.
+    ///
     /// - Length: 1 to 65535.
     pub rule_set_body: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of labels to assign to the new matchmaking rule set resource. Tags are developer-defined
+    /// key-value pairs. Tagging AWS resources are useful for resource management, access management and
+    /// cost allocation. For more information, see [Tagging AWS
+    /// Resources](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) in the *AWS General
+    /// Reference* . Once the resource is created, you can use TagResource, UntagResource, and
+    /// ListTagsForResource to add, remove, and view tags. The maximum tag limit may be lower than stated.
+    /// See the AWS General Reference for actual tagging limits.
     ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -115,10 +147,15 @@ impl Deref for MatchmakingRuleSetHandle {
 
 impl MatchmakingRuleSetHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The unique Amazon Resource Name (ARN) assigned to the rule set.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// A time stamp indicating when this data object was created. Format is a number expressed in Unix time
+    /// as milliseconds (for example `"1469498468.057"` ).
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }

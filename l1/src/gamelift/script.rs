@@ -5,25 +5,51 @@ use crate::rt::*;
 
 /// The [`AWS::GameLift::Script`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-gamelift-script.html) resource type.
 ///
+/// The `AWS::GameLift::Script` resource creates a new script record for your Realtime Servers script.
+/// Realtime scripts are JavaScript that provide configuration settings and optional custom game logic
+/// for your game. The script is deployed when you create a Realtime Servers fleet to host your game
+/// sessions. Script logic is executed during an active game session.
+///
 /// Build it with [`Script::builder`]; adding it to a stack returns a [`ScriptHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Script {
     /// `Name`.
     ///
+    /// A descriptive label that is associated with a script. Script names do not need to be unique.
+    ///
     /// - Length: 1 to 1024.
     pub name: Option<Val<String>>,
     /// `NodeJsVersion`. Changing it replaces the resource.
+    ///
+    /// The Node.js version used for execution of the Realtime script.
     ///
     /// - Length: 0 to 16.
     /// - Pattern: `^\d+\.[x0-9]+$`.
     pub node_js_version: Option<Val<String>>,
     /// `StorageLocation`: required.
+    ///
+    /// The location of the Amazon S3 bucket where a zipped file containing your Realtime scripts is stored.
+    /// The storage location must specify the Amazon S3 bucket name, the zip file name (the "key"), and a
+    /// role ARN that allows Amazon GameLift Servers to access the Amazon S3 storage location. The S3 bucket
+    /// must be in the same Region where you want to create a new script. By default, Amazon GameLift
+    /// Servers uploads the latest version of the zip file; if you have S3 object versioning turned on, you
+    /// can use the `ObjectVersion` parameter to specify an earlier version.
     pub storage_location: Option<Val<S3Location>>,
     /// `Tags`.
+    ///
+    /// A list of labels to assign to the new script resource. Tags are developer-defined key-value pairs.
+    /// Tagging AWS resources are useful for resource management, access management and cost allocation. For
+    /// more information, see [Tagging AWS
+    /// Resources](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) in the *AWS General
+    /// Reference* . Once the resource is created, you can use TagResource, UntagResource, and
+    /// ListTagsForResource to add, remove, and view tags. The maximum tag limit may be lower than stated.
+    /// See the AWS General Reference for actual tagging limits.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Version`.
+    ///
+    /// The version that is associated with a build or script. Version strings do not need to be unique.
     ///
     /// - Length: 1 to 1024.
     pub version: Option<Val<String>>,
@@ -126,18 +152,28 @@ impl Deref for ScriptHandle {
 
 impl ScriptHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// A unique identifier for a Realtime script.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// A time stamp indicating when this data object was created. Format is a number expressed in Unix time
+    /// as milliseconds (for example `"1469498468.057"` ).
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The unique Amazon Resource Name (ARN) for the script.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `SizeOnDisk`.
+    ///
+    /// The file size of the uploaded Realtime script, expressed in bytes. When files are uploaded from an
+    /// S3 location, this value remains at "0".
     pub fn attr_size_on_disk(&self) -> Val<i64> {
         self.0.get_att("SizeOnDisk")
     }
@@ -152,21 +188,37 @@ impl ScriptHandle {
 }
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-gamelift-script-s3location.html) property type.
+///
+/// The location in Amazon S3 where build or script files can be stored for access by Amazon GameLift.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `Bucket`: required.
+    ///
+    /// An Amazon S3 bucket identifier. Thename of the S3 bucket.
+    ///
+    /// > Amazon GameLift Servers doesn't support uploading from Amazon S3 buckets with names that contain a
+    /// dot (.).
     ///
     /// - Length: at least 1.
     pub bucket: Option<Val<String>>,
     /// `Key`: required.
     ///
+    /// The name of the zip file that contains the build files or script files.
+    ///
     /// - Length: at least 1.
     pub key: Option<Val<String>>,
     /// `ObjectVersion`.
     ///
+    /// The version of the file, if object versioning is turned on for the bucket. Amazon GameLift Servers
+    /// uses this information when retrieving files from an S3 bucket that you own. Use this parameter to
+    /// specify a specific version of the file. If not set, the latest version of the file is retrieved.
+    ///
     /// - Length: at least 1.
     pub object_version: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name ( [ARN](https://docs.aws.amazon.com/AmazonS3/latest/dev/s3-arn-format.html)
+    /// ) for an IAM role that allows Amazon GameLift Servers to access the S3 bucket.
     ///
     /// - Length: at least 1.
     /// - Format: `AWS::IAM::Role.Arn`.

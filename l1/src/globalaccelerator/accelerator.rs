@@ -5,23 +5,62 @@ use crate::rt::*;
 
 /// The [`AWS::GlobalAccelerator::Accelerator`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-globalaccelerator-accelerator.html) resource type.
 ///
+/// The `AWS::GlobalAccelerator::Accelerator` resource is a Global Accelerator resource type that
+/// contains information about how you create an accelerator. An accelerator includes one or more
+/// listeners that process inbound connections and direct traffic to one or more endpoint groups, each
+/// of which includes endpoints, such as Application Load Balancers, Network Load Balancers, and Amazon
+/// EC2 instances.
+///
 /// Build it with [`Accelerator::builder`]; adding it to a stack returns a [`AcceleratorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Accelerator {
     /// `Enabled`.
+    ///
+    /// Indicates whether the accelerator is enabled. The value is true or false. The default value is true.
+    ///
+    /// If the value is set to true, the accelerator cannot be deleted. If set to false, accelerator can be
+    /// deleted.
     pub enabled: Option<Val<bool>>,
     /// `IpAddressType`.
+    ///
+    /// The IP address type that an accelerator supports. For a standard accelerator, the value can be IPV4
+    /// or DUAL_STACK.
     pub ip_address_type: Option<Val<IpAddressType>>,
     /// `IpAddresses`.
+    ///
+    /// Optionally, if you've added your own IP address pool to Global Accelerator (BYOIP), you can choose
+    /// IP addresses from your own pool to use for the accelerator's static IP addresses when you create an
+    /// accelerator. You can specify one or two addresses, separated by a comma. Do not include the /32
+    /// suffix.
+    ///
+    /// Only one IP address from each of your IP address ranges can be used for each accelerator. If you
+    /// specify only one IP address from your IP address range, Global Accelerator assigns a second static
+    /// IP address for the accelerator from the AWS IP address pool.
+    ///
+    /// Note that you can't update IP addresses for an existing accelerator. To change them, you must create
+    /// a new accelerator with the new addresses.
+    ///
+    /// For more information, see [Bring Your Own IP Addresses
+    /// (BYOIP)](https://docs.aws.amazon.com/global-accelerator/latest/dg/using-byoip.html) in the *AWS
+    /// Global Accelerator Developer Guide* .
     ///
     /// - Items: 0 to 2.
     pub ip_addresses: Option<Val<Vec<String>>>,
     /// `Name`: required.
     ///
+    /// The name of the accelerator. The name must contain only alphanumeric characters or hyphens (-), and
+    /// must not begin or end with a hyphen.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]{0,64}$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Create tags for an accelerator.
+    ///
+    /// For more information, see
+    /// [Tagging](https://docs.aws.amazon.com/global-accelerator/latest/dg/tagging-in-global-accelerator.html)
+    /// in the *AWS Global Accelerator Developer Guide* .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -127,22 +166,37 @@ impl Deref for AcceleratorHandle {
 
 impl AcceleratorHandle {
     /// `Fn::GetAtt` `AcceleratorArn`.
+    ///
+    /// The ARN of the accelerator, such as
+    /// `arn:aws:globalaccelerator::012345678901:accelerator/1234abcd-abcd-1234-abcd-1234abcdefgh` .
     pub fn attr_accelerator_arn(&self) -> Val<String> {
         self.0.get_att("AcceleratorArn")
     }
     /// `Fn::GetAtt` `DnsName`.
+    ///
+    /// The Domain Name System (DNS) name that Global Accelerator creates that points to an accelerator's
+    /// static IPv4 addresses.
     pub fn attr_dns_name(&self) -> Val<String> {
         self.0.get_att("DnsName")
     }
     /// `Fn::GetAtt` `Ipv4Addresses`.
+    ///
+    /// The array of IPv4 addresses in the IP address set. An IP address set can have a maximum of two IP
+    /// addresses.
     pub fn attr_ipv4_addresses(&self) -> Val<Vec<String>> {
         self.0.get_att("Ipv4Addresses")
     }
     /// `Fn::GetAtt` `Ipv6Addresses`.
+    ///
+    /// The array of IPv6 addresses in the IP address set. An IP address set can have a maximum of two IP
+    /// addresses.
     pub fn attr_ipv6_addresses(&self) -> Val<Vec<String>> {
         self.0.get_att("Ipv6Addresses")
     }
     /// `Fn::GetAtt` `DualStackDnsName`.
+    ///
+    /// The DNS name that Global Accelerator creates that points to a dual-stack accelerator's four static
+    /// IP addresses: two IPv4 addresses and two IPv6 addresses.
     pub fn attr_dual_stack_dns_name(&self) -> Val<String> {
         self.0.get_att("DualStackDnsName")
     }
@@ -247,9 +301,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["IPV4", "DUAL_STACK"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 

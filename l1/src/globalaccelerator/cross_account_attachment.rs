@@ -5,19 +5,52 @@ use crate::rt::*;
 
 /// The [`AWS::GlobalAccelerator::CrossAccountAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-globalaccelerator-crossaccountattachment.html) resource type.
 ///
+/// Create a cross-account attachment in AWS Global Accelerator . You create a cross-account attachment
+/// to specify the *principals* who have permission to work with *resources* in accelerators in their
+/// own account. You specify, in the same attachment, the resources that are shared.
+///
+/// A principal can be an AWS account number or the Amazon Resource Name (ARN) for an accelerator. For
+/// account numbers that are listed as principals, to work with a resource listed in the attachment, you
+/// must sign in to an account specified as a principal. Then, you can work with resources that are
+/// listed, with any of your accelerators. If an accelerator ARN is listed in the cross-account
+/// attachment as a principal, anyone with permission to make updates to the accelerator can work with
+/// resources that are listed in the attachment.
+///
+/// Specify each principal and resource separately. To specify two CIDR address pools, list them
+/// individually under `Resources` , and so on. For a command line operation, for example, you might use
+/// a statement like the following:
+///
+/// `"Resources": [{"Cidr": "169.254.60.0/24"},{"Cidr": "169.254.59.0/24"}]`
+///
+/// For more information, see [Working with cross-account attachments and resources in AWS Global
+/// Accelerator](https://docs.aws.amazon.com/global-accelerator/latest/dg/cross-account-resources.html)
+/// in the *AWS Global Accelerator Developer Guide* .
+///
 /// Build it with [`CrossAccountAttachment::builder`]; adding it to a stack returns a [`CrossAccountAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CrossAccountAttachment {
     /// `Name`: required.
     ///
+    /// The name of the cross-account attachment.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]{0,64}$`.
     pub name: Option<Val<String>>,
     /// `Principals`.
+    ///
+    /// The principals included in the cross-account attachment.
     pub principals: Option<Val<Vec<String>>>,
     /// `Resources`.
+    ///
+    /// The resources included in the cross-account attachment.
     pub resources: Option<Val<Vec<ResourceProperty>>>,
     /// `Tags`.
+    ///
+    /// Add tags for a cross-account attachment.
+    ///
+    /// For more information, see [Tagging in AWS Global
+    /// Accelerator](https://docs.aws.amazon.com/global-accelerator/latest/dg/tagging-in-global-accelerator.html)
+    /// in the *AWS Global Accelerator Developer Guide* .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -122,6 +155,8 @@ impl Deref for CrossAccountAttachmentHandle {
 
 impl CrossAccountAttachmentHandle {
     /// `Fn::GetAtt` `AttachmentArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the cross-account attachment.
     pub fn attr_attachment_arn(&self) -> Val<String> {
         self.0.get_att("AttachmentArn")
     }
@@ -136,18 +171,37 @@ impl CrossAccountAttachmentHandle {
 }
 
 /// The [`Resource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-globalaccelerator-crossaccountattachment-resource.html) property type.
+///
+/// A resource is one of the following: the ARN for an AWS resource that is supported by AWS Global
+/// Accelerator to be added as an endpoint, or a CIDR range that specifies a bring your own IP (BYOIP)
+/// address pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceProperty {
     /// `Cidr`.
+    ///
+    /// An IP address range, in CIDR format, that is specified as resource. The address must be provisioned
+    /// and advertised in AWS Global Accelerator by following the bring your own IP address (BYOIP) process
+    /// for Global Accelerator
+    ///
+    /// For more information, see [Bring your own IP addresses
+    /// (BYOIP)](https://docs.aws.amazon.com/global-accelerator/latest/dg/using-byoip.html) in the AWS
+    /// Global Accelerator Developer Guide.
     ///
     /// - Length: 0 to 255.
     /// - Format: `ipv4-network`.
     pub cidr: Option<Val<String>>,
     /// `EndpointId`.
     ///
+    /// The endpoint ID for the endpoint that is specified as a AWS resource.
+    ///
+    /// An endpoint ID for the cross-account feature is the ARN of an AWS resource, such as a Network Load
+    /// Balancer, that Global Accelerator supports as an endpoint for an accelerator.
+    ///
     /// - Length: 0 to 255.
     pub endpoint_id: Option<Val<String>>,
     /// `Region`.
+    ///
+    /// The AWS Region where a shared endpoint resource is located.
     ///
     /// - Length: 0 to 255.
     pub region: Option<Val<String>>,

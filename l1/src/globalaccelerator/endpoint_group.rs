@@ -5,45 +5,85 @@ use crate::rt::*;
 
 /// The [`AWS::GlobalAccelerator::EndpointGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-globalaccelerator-endpointgroup.html) resource type.
 ///
+/// The `AWS::GlobalAccelerator::EndpointGroup` resource is a Global Accelerator resource type that
+/// contains information about how you create an endpoint group for the specified listener. An endpoint
+/// group is a collection of endpoints in one AWS Region .
+///
 /// Build it with [`EndpointGroup::builder`]; adding it to a stack returns a [`EndpointGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointGroup {
     /// `EndpointConfigurations`.
     ///
+    /// The list of endpoint objects.
+    ///
     /// - Items: 0 to 10.
     pub endpoint_configurations: Option<Val<Vec<EndpointConfiguration>>>,
     /// `EndpointGroupRegion`: required. Changing it replaces the resource.
+    ///
+    /// The AWS Regions where the endpoint group is located.
     ///
     /// - Length: 0 to 255.
     pub endpoint_group_region: Option<Val<String>>,
     /// `HealthCheckIntervalSeconds`.
     ///
+    /// The time—10 seconds or 30 seconds—between health checks for each endpoint. The default value is 30.
+    ///
     /// - Range: 10 to 30.
     pub health_check_interval_seconds: Option<Val<i64>>,
     /// `HealthCheckPath`.
+    ///
+    /// If the protocol is HTTP/S, then this value provides the ping path that Global Accelerator uses for
+    /// the destination on the endpoints for health checks. The default is slash (/).
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `^/[-a-zA-Z0-9@:%_\\+.~#?&/=]*$`.
     pub health_check_path: Option<Val<String>>,
     /// `HealthCheckPort`.
     ///
+    /// The port that Global Accelerator uses to perform health checks on endpoints that are part of this
+    /// endpoint group.
+    ///
+    /// The default port is the port for the listener that this endpoint group is associated with. If the
+    /// listener port is a list, Global Accelerator uses the first specified port in the list of ports.
+    ///
     /// - Range: -1 to 65535.
     pub health_check_port: Option<Val<i64>>,
     /// `HealthCheckProtocol`.
+    ///
+    /// The protocol that Global Accelerator uses to perform health checks on endpoints that are part of
+    /// this endpoint group. The default value is TCP.
     pub health_check_protocol: Option<Val<HealthCheckProtocol>>,
     /// `ListenerArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the listener.
     ///
     /// - Length: 0 to 255.
     pub listener_arn: Option<Val<String>>,
     /// `PortOverrides`.
     ///
+    /// Allows you to override the destination ports used to route traffic to an endpoint. Using a port
+    /// override lets you map a list of external destination ports (that your users send traffic to) to a
+    /// list of internal destination ports that you want an application endpoint to receive traffic on.
+    ///
     /// - Items: 0 to 10.
     pub port_overrides: Option<Val<Vec<PortOverride>>>,
     /// `ThresholdCount`.
     ///
+    /// The number of consecutive health checks required to set the state of a healthy endpoint to
+    /// unhealthy, or to set an unhealthy endpoint to healthy. The default value is 3.
+    ///
     /// - Range: 1 to 10.
     pub threshold_count: Option<Val<i64>>,
     /// `TrafficDialPercentage`.
+    ///
+    /// The percentage of traffic to send to an AWS Regions . Additional traffic is distributed to other
+    /// endpoint groups for this listener.
+    ///
+    /// Use this action to increase (dial up) or decrease (dial down) traffic to a specific Region. The
+    /// percentage is applied to the traffic that would otherwise have been routed to the Region based on
+    /// optimal routing.
+    ///
+    /// The default value is 100.
     ///
     /// - Range: 0 to 100.
     pub traffic_dial_percentage: Option<Val<f64>>,
@@ -192,6 +232,10 @@ impl Deref for EndpointGroupHandle {
 
 impl EndpointGroupHandle {
     /// `Fn::GetAtt` `EndpointGroupArn`.
+    ///
+    /// The ARN of the endpoint group, such as
+    /// `arn:aws:globalaccelerator::012345678901:accelerator/1234abcd-abcd-1234-abcd-1234abcdefgh/listener/0123vxyz/endpoint-group/098765zyxwvu`
+    /// .
     pub fn attr_endpoint_group_arn(&self) -> Val<String> {
         self.0.get_att("EndpointGroupArn")
     }
@@ -206,19 +250,51 @@ impl EndpointGroupHandle {
 }
 
 /// The [`EndpointConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-globalaccelerator-endpointgroup-endpointconfiguration.html) property type.
+///
+/// A complex type for endpoints. A resource must be valid and active when you add it as an endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointConfiguration {
     /// `AttachmentArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the cross-account attachment that specifies the endpoints
+    /// (resources) that can be added to accelerators and principals that have permission to add the
+    /// endpoints.
+    ///
     /// - Length: 0 to 255.
     pub attachment_arn: Option<Val<String>>,
     /// `ClientIPPreservationEnabled`.
+    ///
+    /// Indicates whether client IP address preservation is enabled for an Application Load Balancer
+    /// endpoint. The value is true or false. The default value is true for new accelerators.
+    ///
+    /// If the value is set to true, the client's IP address is preserved in the `X-Forwarded-For` request
+    /// header as traffic travels to applications on the Application Load Balancer endpoint fronted by the
+    /// accelerator.
+    ///
+    /// For more information, see [Preserve Client IP
+    /// Addresses](https://docs.aws.amazon.com/global-accelerator/latest/dg/preserve-client-ip-address.html)
+    /// in the *AWS Global Accelerator Developer Guide* .
     pub client_ip_preservation_enabled: Option<Val<bool>>,
     /// `EndpointId`: required.
+    ///
+    /// An ID for the endpoint. If the endpoint is a Network Load Balancer or Application Load Balancer,
+    /// this is the Amazon Resource Name (ARN) of the resource. If the endpoint is an Elastic IP address,
+    /// this is the Elastic IP address allocation ID. For Amazon EC2 instances, this is the EC2 instance ID.
+    /// A resource must be valid and active when you add it as an endpoint.
+    ///
+    /// For cross-account endpoints, this must be the ARN of the resource.
     ///
     /// - Length: 0 to 255.
     pub endpoint_id: Option<Val<String>>,
     /// `Weight`.
+    ///
+    /// The weight associated with the endpoint. When you add weights to endpoints, you configure Global
+    /// Accelerator to route traffic based on proportions that you specify. For example, you might specify
+    /// endpoint weights of 4, 5, 5, and 6 (sum=20). The result is that 4/20 of your traffic, on average, is
+    /// routed to the first endpoint, 5/20 is routed both to the second and third endpoints, and 6/20 is
+    /// routed to the last endpoint. For more information, see [Endpoint
+    /// Weights](https://docs.aws.amazon.com/global-accelerator/latest/dg/about-endpoints-endpoint-weights.html)
+    /// in the *AWS Global Accelerator Developer Guide* .
     ///
     /// - Range: 0 to 255.
     pub weight: Option<Val<i64>>,
@@ -293,13 +369,28 @@ impl ToValue for EndpointConfiguration {
 impl Literal for EndpointConfiguration {}
 
 /// The [`PortOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-globalaccelerator-endpointgroup-portoverride.html) property type.
+///
+/// Override specific listener ports used to route traffic to endpoints that are part of an endpoint
+/// group. For example, you can create a port override in which the listener receives user traffic on
+/// ports 80 and 443, but your accelerator routes that traffic to ports 1080 and 1443, respectively, on
+/// the endpoints.
+///
+/// For more information, see [Port
+/// overrides](https://docs.aws.amazon.com/global-accelerator/latest/dg/about-endpoint-groups-port-override.html)
+/// in the *AWS Global Accelerator Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortOverride {
     /// `EndpointPort`: required.
     ///
+    /// The endpoint port that you want a listener port to be mapped to. This is the port on the endpoint,
+    /// such as the Application Load Balancer or Amazon EC2 instance.
+    ///
     /// - Range: 0 to 65535.
     pub endpoint_port: Option<Val<i64>>,
     /// `ListenerPort`: required.
+    ///
+    /// The listener port that you want to map to a specific endpoint port. This is the port that user
+    /// traffic arrives to the Global Accelerator on.
     ///
     /// - Range: 0 to 65535.
     pub listener_port: Option<Val<i64>>,
@@ -394,9 +485,18 @@ impl HealthCheckProtocol {
             HealthCheckProtocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HealthCheckProtocol {
+    const VALUES: &'static [&'static str] = &["TCP", "HTTP", "HTTPS"];
+    fn as_str(&self) -> &str {
+        HealthCheckProtocol::as_str(self)
     }
 }
 

@@ -5,20 +5,49 @@ use crate::rt::*;
 
 /// The [`AWS::GlobalAccelerator::Listener`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-globalaccelerator-listener.html) resource type.
 ///
+/// The `AWS::GlobalAccelerator::Listener` resource is a Global Accelerator resource type that contains
+/// information about how you create a listener to process inbound connections from clients to an
+/// accelerator. Connections arrive to assigned static IP addresses on a port, port range, or list of
+/// port ranges that you specify.
+///
 /// Build it with [`Listener::builder`]; adding it to a stack returns a [`ListenerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Listener {
     /// `AcceleratorArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of your accelerator.
+    ///
     /// - Length: 0 to 255.
     pub accelerator_arn: Option<Val<String>>,
     /// `ClientAffinity`.
+    ///
+    /// Client affinity lets you direct all requests from a user to the same endpoint, if you have stateful
+    /// applications, regardless of the port and protocol of the client request. Client affinity gives you
+    /// control over whether to always route each client to the same specific endpoint.
+    ///
+    /// AWS Global Accelerator uses a consistent-flow hashing algorithm to choose the optimal endpoint for a
+    /// connection. If client affinity is `NONE` , Global Accelerator uses the "five-tuple" (5-tuple)
+    /// properties—source IP address, source port, destination IP address, destination port, and
+    /// protocol—to select the hash value, and then chooses the best endpoint. However, with this setting,
+    /// if someone uses different ports to connect to Global Accelerator, their connections might not be
+    /// always routed to the same endpoint because the hash value changes.
+    ///
+    /// If you want a given client to always be routed to the same endpoint, set client affinity to
+    /// `SOURCE_IP` instead. When you use the `SOURCE_IP` setting, Global Accelerator uses the "two-tuple"
+    /// (2-tuple) properties— source (client) IP address and destination IP address—to select the hash
+    /// value.
+    ///
+    /// The default value is `NONE` .
     pub client_affinity: Option<Val<ClientAffinity>>,
     /// `PortRanges`: required.
+    ///
+    /// The list of port ranges for the connections from clients to the accelerator.
     ///
     /// - Items: 1 to 10.
     pub port_ranges: Option<Val<Vec<PortRange>>>,
     /// `Protocol`: required.
+    ///
+    /// The protocol for the connections from clients to the accelerator.
     pub protocol: Option<Val<Protocol>>,
 }
 
@@ -124,6 +153,10 @@ impl Deref for ListenerHandle {
 
 impl ListenerHandle {
     /// `Fn::GetAtt` `ListenerArn`.
+    ///
+    /// The ARN of the listener, such as
+    /// `arn:aws:globalaccelerator::012345678901:accelerator/1234abcd-abcd-1234-abcd-1234abcdefgh/listener/0123vxyz`
+    /// .
     pub fn attr_listener_arn(&self) -> Val<String> {
         self.0.get_att("ListenerArn")
     }
@@ -138,13 +171,19 @@ impl ListenerHandle {
 }
 
 /// The [`PortRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-globalaccelerator-listener-portrange.html) property type.
+///
+/// A complex type for a range of ports for a listener.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortRange {
     /// `FromPort`: required.
     ///
+    /// The first port in the range of ports, inclusive.
+    ///
     /// - Range: 0 to 65535.
     pub from_port: Option<Val<i64>>,
     /// `ToPort`: required.
+    ///
+    /// The last port in the range of ports, inclusive.
     ///
     /// - Range: 0 to 65535.
     pub to_port: Option<Val<i64>>,
@@ -228,9 +267,18 @@ impl ClientAffinity {
             ClientAffinity::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ClientAffinity {
+    const VALUES: &'static [&'static str] = &["NONE", "SOURCE_IP"];
+    fn as_str(&self) -> &str {
+        ClientAffinity::as_str(self)
     }
 }
 
@@ -275,9 +323,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["TCP", "UDP"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 

@@ -5,35 +5,60 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::Catalog`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-catalog.html) resource type.
 ///
+/// Creates a catalog in the Glue Data Catalog.
+///
 /// Build it with [`Catalog::builder`]; adding it to a stack returns a [`CatalogHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Catalog {
     /// `AllowFullTableExternalDataAccess`.
+    ///
+    /// Allows third-party engines to access data in Amazon S3 locations that are registered with Lake
+    /// Formation.
     pub allow_full_table_external_data_access: Option<Val<AllowFullTableExternalDataAccess>>,
     /// `CatalogProperties`.
+    ///
+    /// A structure that specifies data lake access properties and other custom properties.
     pub catalog_properties: Option<Val<CatalogProperties>>,
     /// `CreateDatabaseDefaultPermissions`.
+    ///
+    /// An array of PrincipalPermissions objects for default database permissions.
     pub create_database_default_permissions: Option<Val<Vec<PrincipalPermissions>>>,
     /// `CreateTableDefaultPermissions`.
+    ///
+    /// An array of PrincipalPermissions objects for default table permissions.
     pub create_table_default_permissions: Option<Val<Vec<PrincipalPermissions>>>,
     /// `Description`.
+    ///
+    /// A description of the catalog.
     ///
     /// - Length: at most 2048.
     pub description: Option<Val<String>>,
     /// `FederatedCatalog`.
+    ///
+    /// A FederatedCatalog structure that references an entity outside the Glue Data Catalog.
     pub federated_catalog: Option<Val<FederatedCatalog>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the catalog to create.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^(?!(.*[.\/\\]|aws:)).*$`.
     pub name: Option<Val<String>>,
     /// `OverwriteChildResourcePermissionsWithDefault`.
+    ///
+    /// Specifies whether to overwrite child resource permissions with the default permissions.
     pub overwrite_child_resource_permissions_with_default: Option<Val<OverwriteChildResourcePermissionsWithDefault>>,
     /// `Parameters`.
+    ///
+    /// A map of key-value pairs that define parameters and properties of the catalog.
     pub parameters: Option<Val<BTreeMap<String, String>>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetRedshiftCatalog`.
+    ///
+    /// A structure that describes a target catalog for resource linking.
     pub target_redshift_catalog: Option<Val<TargetRedshiftCatalog>>,
 }
 
@@ -195,34 +220,50 @@ impl Deref for CatalogHandle {
 
 impl CatalogHandle {
     /// `Fn::GetAtt` `CatalogId`.
+    ///
+    /// The ID of the catalog.
     pub fn attr_catalog_id(&self) -> Val<String> {
         self.0.get_att("CatalogId")
     }
     /// `Fn::GetAtt` `ResourceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the catalog.
     pub fn attr_resource_arn(&self) -> Val<String> {
         self.0.get_att("ResourceArn")
     }
     /// `Fn::GetAtt` `CreateTime`.
+    ///
+    /// The time at which the catalog was created.
     pub fn attr_create_time(&self) -> Val<i64> {
         self.0.get_att("CreateTime")
     }
     /// `Fn::GetAtt` `UpdateTime`.
+    ///
+    /// The time at which the catalog was last updated.
     pub fn attr_update_time(&self) -> Val<i64> {
         self.0.get_att("UpdateTime")
     }
     /// `Fn::GetAtt` `CatalogProperties.DataLakeAccessProperties.ManagedWorkgroupName`.
+    ///
+    /// The name of the managed workgroup associated with the catalog.
     pub fn attr_catalog_properties_data_lake_access_properties_managed_workgroup_name(&self) -> Val<String> {
         self.0.get_att("CatalogProperties.DataLakeAccessProperties.ManagedWorkgroupName")
     }
     /// `Fn::GetAtt` `CatalogProperties.DataLakeAccessProperties.ManagedWorkgroupStatus`.
+    ///
+    /// The status of the managed workgroup.
     pub fn attr_catalog_properties_data_lake_access_properties_managed_workgroup_status(&self) -> Val<String> {
         self.0.get_att("CatalogProperties.DataLakeAccessProperties.ManagedWorkgroupStatus")
     }
     /// `Fn::GetAtt` `CatalogProperties.DataLakeAccessProperties.RedshiftDatabaseName`.
+    ///
+    /// The name of the Redshift database.
     pub fn attr_catalog_properties_data_lake_access_properties_redshift_database_name(&self) -> Val<String> {
         self.0.get_att("CatalogProperties.DataLakeAccessProperties.RedshiftDatabaseName")
     }
     /// `Fn::GetAtt` `CatalogProperties.CustomProperties`.
+    ///
+    /// Additional key-value properties for the catalog.
     pub fn attr_catalog_properties_custom_properties(&self) -> Val<Json> {
         self.0.get_att("CatalogProperties.CustomProperties")
     }
@@ -237,11 +278,13 @@ impl CatalogHandle {
 }
 
 /// The [`CatalogProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-catalog-catalogproperties.html) property type.
+///
+/// A structure that specifies data lake access properties and other custom properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CatalogProperties {
-    /// `CustomProperties`.
-    pub custom_properties: Option<Val<BTreeMap<String, String>>>,
     /// `DataLakeAccessProperties`.
+    ///
+    /// Data lake access properties for the catalog.
     pub data_lake_access_properties: Option<Val<DataLakeAccessProperties>>,
 }
 
@@ -259,7 +302,6 @@ impl CatalogProperties {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "CustomProperties", &self.custom_properties);
         put(&mut m, "DataLakeAccessProperties", &self.data_lake_access_properties);
         m
     }
@@ -270,16 +312,6 @@ impl CatalogProperties {
 pub struct CatalogPropertiesBuilder(CatalogProperties);
 
 impl CatalogPropertiesBuilder {
-    /// Inserts one entry into `CustomProperties`.
-    pub fn custom_properties(mut self, key: impl Into<String>, value: impl Into<Val<String>>) -> Self {
-        self.0.custom_properties.get_or_insert_with(Default::default).insert(key, value);
-        self
-    }
-    /// Sets the whole map (a literal map, or an intrinsic returning one).
-    pub fn set_custom_properties(mut self, value: impl Into<Val<BTreeMap<String, String>>>) -> Self {
-        self.0.custom_properties = Some(value.into());
-        self
-    }
     /// Sets `DataLakeAccessProperties`.
     pub fn data_lake_access_properties(mut self, value: impl Into<Val<DataLakeAccessProperties>>) -> Self {
         self.0.data_lake_access_properties = Some(value.into());
@@ -300,24 +332,34 @@ impl ToValue for CatalogProperties {
 impl Literal for CatalogProperties {}
 
 /// The [`DataLakeAccessProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-catalog-datalakeaccessproperties.html) property type.
+///
+/// Data lake access properties for the catalog.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataLakeAccessProperties {
     /// `AllowFullTableExternalDataAccess`.
+    ///
+    /// Allows third-party engines to access data in Amazon S3 locations that are registered with Lake
+    /// Formation.
     pub allow_full_table_external_data_access: Option<Val<AllowFullTableExternalDataAccess>>,
     /// `CatalogType`.
+    ///
+    /// Specifies a federated catalog type for the native catalog resource.
     pub catalog_type: Option<Val<String>>,
     /// `DataLakeAccess`.
+    ///
+    /// Turns on or off data lake access for Apache Spark applications that access Amazon Redshift databases
+    /// in the Data Catalog from any non-Redshift engine.
     pub data_lake_access: Option<Val<bool>>,
     /// `DataTransferRole`.
+    ///
+    /// A role that will be assumed by Glue for transferring data into/out of the staging bucket during a
+    /// query.
     pub data_transfer_role: Option<Val<String>>,
     /// `KmsKey`.
+    ///
+    /// An encryption key that will be used for the staging bucket that will be created along with the
+    /// catalog.
     pub kms_key: Option<Val<String>>,
-    /// `ManagedWorkgroupName`.
-    pub managed_workgroup_name: Option<Val<String>>,
-    /// `ManagedWorkgroupStatus`.
-    pub managed_workgroup_status: Option<Val<String>>,
-    /// `RedshiftDatabaseName`.
-    pub redshift_database_name: Option<Val<String>>,
 }
 
 impl DataLakeAccessProperties {
@@ -339,9 +381,6 @@ impl DataLakeAccessProperties {
         put(&mut m, "DataLakeAccess", &self.data_lake_access);
         put(&mut m, "DataTransferRole", &self.data_transfer_role);
         put(&mut m, "KmsKey", &self.kms_key);
-        put(&mut m, "ManagedWorkgroupName", &self.managed_workgroup_name);
-        put(&mut m, "ManagedWorkgroupStatus", &self.managed_workgroup_status);
-        put(&mut m, "RedshiftDatabaseName", &self.redshift_database_name);
         m
     }
 }
@@ -379,21 +418,6 @@ impl DataLakeAccessPropertiesBuilder {
         self.0.kms_key = Some(value.into());
         self
     }
-    /// Sets `ManagedWorkgroupName`.
-    pub fn managed_workgroup_name(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.managed_workgroup_name = Some(value.into());
-        self
-    }
-    /// Sets `ManagedWorkgroupStatus`.
-    pub fn managed_workgroup_status(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.managed_workgroup_status = Some(value.into());
-        self
-    }
-    /// Sets `RedshiftDatabaseName`.
-    pub fn redshift_database_name(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.redshift_database_name = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> DataLakeAccessProperties {
         self.0
@@ -408,64 +432,18 @@ impl ToValue for DataLakeAccessProperties {
 
 impl Literal for DataLakeAccessProperties {}
 
-/// The [`DataLakePrincipal`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-catalog-datalakeprincipal.html) property type.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct DataLakePrincipal {
-    /// `DataLakePrincipalIdentifier`.
-    ///
-    /// - Length: 1 to 255.
-    pub data_lake_principal_identifier: Option<Val<String>>,
-}
-
-impl DataLakePrincipal {
-    /// A builder.
-    pub fn builder() -> DataLakePrincipalBuilder {
-        Default::default()
-    }
-
-    /// An instance with the required properties set to placeholder values (for tests of the generated layer).
-    #[doc(hidden)]
-    pub fn minimal() -> Self {
-        Self::default()
-    }
-
-    fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "DataLakePrincipalIdentifier", &self.data_lake_principal_identifier);
-        m
-    }
-}
-
-/// Builder of [`DataLakePrincipal`].
-#[derive(Clone, Debug, Default)]
-pub struct DataLakePrincipalBuilder(DataLakePrincipal);
-
-impl DataLakePrincipalBuilder {
-    /// Sets `DataLakePrincipalIdentifier`.
-    pub fn data_lake_principal_identifier(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.data_lake_principal_identifier = Some(value.into());
-        self
-    }
-    /// Builds the value (every property is optional).
-    pub fn build(self) -> DataLakePrincipal {
-        self.0
-    }
-}
-
-impl ToValue for DataLakePrincipal {
-    fn to_value(&self) -> Value {
-        Value::Map(self.to_map())
-    }
-}
-
-impl Literal for DataLakePrincipal {}
-
 /// The [`FederatedCatalog`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-catalog-federatedcatalog.html) property type.
+///
+/// A FederatedCatalog structure that references an entity outside the Glue Data Catalog.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FederatedCatalog {
     /// `ConnectionName`.
+    ///
+    /// The name of the connection to an external data source.
     pub connection_name: Option<Val<String>>,
     /// `Identifier`.
+    ///
+    /// A unique identifier for the federated catalog.
     pub identifier: Option<Val<String>>,
 }
 
@@ -519,13 +497,10 @@ impl ToValue for FederatedCatalog {
 impl Literal for FederatedCatalog {}
 
 /// The [`PrincipalPermissions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-catalog-principalpermissions.html) property type.
+///
+/// Permissions granted to a principal.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct PrincipalPermissions {
-    /// `Permissions`.
-    pub permissions: Option<Val<Vec<Permissions>>>,
-    /// `Principal`.
-    pub principal: Option<Val<DataLakePrincipal>>,
-}
+pub struct PrincipalPermissions {}
 
 impl PrincipalPermissions {
     /// A builder.
@@ -540,10 +515,7 @@ impl PrincipalPermissions {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "Permissions", &self.permissions);
-        put(&mut m, "Principal", &self.principal);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -552,21 +524,6 @@ impl PrincipalPermissions {
 pub struct PrincipalPermissionsBuilder(PrincipalPermissions);
 
 impl PrincipalPermissionsBuilder {
-    /// Appends one item to `Permissions`.
-    pub fn permissions(mut self, item: impl Into<Val<Permissions>>) -> Self {
-        self.0.permissions.get_or_insert_with(Default::default).push(item);
-        self
-    }
-    /// Sets the whole list (a literal list, or an intrinsic returning one).
-    pub fn set_permissions(mut self, value: impl Into<Val<Vec<Permissions>>>) -> Self {
-        self.0.permissions = Some(value.into());
-        self
-    }
-    /// Sets `Principal`.
-    pub fn principal(mut self, value: impl Into<Val<DataLakePrincipal>>) -> Self {
-        self.0.principal = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> PrincipalPermissions {
         self.0
@@ -650,9 +607,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TargetRedshiftCatalog`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-catalog-targetredshiftcatalog.html) property type.
+///
+/// A structure that describes a target catalog for resource linking.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetRedshiftCatalog {
     /// `CatalogArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the catalog resource.
     pub catalog_arn: Option<Val<String>>,
 }
 
@@ -725,9 +686,18 @@ impl AllowFullTableExternalDataAccess {
             AllowFullTableExternalDataAccess::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AllowFullTableExternalDataAccess {
+    const VALUES: &'static [&'static str] = &["True", "False"];
+    fn as_str(&self) -> &str {
+        AllowFullTableExternalDataAccess::as_str(self)
     }
 }
 
@@ -772,9 +742,18 @@ impl OverwriteChildResourcePermissionsWithDefault {
             OverwriteChildResourcePermissionsWithDefault::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OverwriteChildResourcePermissionsWithDefault {
+    const VALUES: &'static [&'static str] = &["Accept", "Deny"];
+    fn as_str(&self) -> &str {
+        OverwriteChildResourcePermissionsWithDefault::as_str(self)
     }
 }
 
@@ -795,78 +774,3 @@ impl ToValue for OverwriteChildResourcePermissionsWithDefault {
 }
 
 impl Literal for OverwriteChildResourcePermissionsWithDefault {}
-
-/// Values of `Permissions`.
-///
-/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Permissions {
-    /// `ALL`
-    All,
-    /// `SELECT`
-    Select,
-    /// `ALTER`
-    Alter,
-    /// `DROP`
-    Drop,
-    /// `DELETE`
-    Delete,
-    /// `INSERT`
-    Insert,
-    /// `CREATE_DATABASE`
-    CreateDatabase,
-    /// `CREATE_TABLE`
-    CreateTable,
-    /// `DATA_LOCATION_ACCESS`
-    DataLocationAccess,
-    /// A value not known when this crate was generated.
-    Unknown(String),
-}
-
-impl Permissions {
-    /// The value as CloudFormation spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Permissions::All => "ALL",
-            Permissions::Select => "SELECT",
-            Permissions::Alter => "ALTER",
-            Permissions::Drop => "DROP",
-            Permissions::Delete => "DELETE",
-            Permissions::Insert => "INSERT",
-            Permissions::CreateDatabase => "CREATE_DATABASE",
-            Permissions::CreateTable => "CREATE_TABLE",
-            Permissions::DataLocationAccess => "DATA_LOCATION_ACCESS",
-            Permissions::Unknown(s) => s,
-        }
-    }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
-    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
-    }
-}
-
-impl From<&str> for Permissions {
-    fn from(s: &str) -> Self {
-        match s {
-            "ALL" => Permissions::All,
-            "SELECT" => Permissions::Select,
-            "ALTER" => Permissions::Alter,
-            "DROP" => Permissions::Drop,
-            "DELETE" => Permissions::Delete,
-            "INSERT" => Permissions::Insert,
-            "CREATE_DATABASE" => Permissions::CreateDatabase,
-            "CREATE_TABLE" => Permissions::CreateTable,
-            "DATA_LOCATION_ACCESS" => Permissions::DataLocationAccess,
-            other => Permissions::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl ToValue for Permissions {
-    fn to_value(&self) -> Value {
-        Value::String(self.as_str().to_owned())
-    }
-}
-
-impl Literal for Permissions {}

@@ -5,16 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::Classifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-classifier.html) resource type.
 ///
+/// The `AWS::Glue::Classifier` resource creates an AWS Glue classifier that categorizes data sources
+/// and specifies schemas. For more information, see [Adding Classifiers to a
+/// Crawler](https://docs.aws.amazon.com/glue/latest/dg/add-classifier.html) and [Classifier
+/// Structure](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-crawler-classifiers.html#aws-glue-api-crawler-classifiers-Classifier)
+/// in the *AWS Glue Developer Guide* .
+///
 /// Build it with [`Classifier::builder`]; adding it to a stack returns a [`ClassifierHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Classifier {
     /// `CsvClassifier`.
+    ///
+    /// A classifier for comma-separated values (CSV).
     pub csv_classifier: Option<Val<CsvClassifier>>,
     /// `GrokClassifier`.
+    ///
+    /// A classifier that uses `grok` .
     pub grok_classifier: Option<Val<GrokClassifier>>,
     /// `JsonClassifier`.
+    ///
+    /// A classifier for JSON content.
     pub json_classifier: Option<Val<JsonClassifier>>,
     /// `XMLClassifier`.
+    ///
+    /// A classifier for XML content.
     pub xml_classifier: Option<Val<XmlClassifier>>,
 }
 
@@ -115,25 +129,54 @@ impl ClassifierHandle {
 }
 
 /// The [`CsvClassifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-classifier-csvclassifier.html) property type.
+///
+/// A classifier for custom `CSV` content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CsvClassifier {
     /// `AllowSingleColumn`.
+    ///
+    /// Enables the processing of files that contain only one column.
     pub allow_single_column: Option<Val<bool>>,
     /// `ContainsCustomDatatype`.
+    ///
+    /// Indicates whether the CSV file contains custom data types.
     pub contains_custom_datatype: Option<Val<Vec<String>>>,
     /// `ContainsHeader`.
+    ///
+    /// Indicates whether the CSV file contains a header.
+    ///
+    /// A value of `UNKNOWN` specifies that the classifier will detect whether the CSV file contains
+    /// headings.
+    ///
+    /// A value of `PRESENT` specifies that the CSV file contains headings.
+    ///
+    /// A value of `ABSENT` specifies that the CSV file does not contain headings.
     pub contains_header: Option<Val<String>>,
     /// `CustomDatatypeConfigured`.
+    ///
+    /// Enables the configuration of custom data types.
     pub custom_datatype_configured: Option<Val<bool>>,
     /// `Delimiter`.
+    ///
+    /// A custom symbol to denote what separates each column entry in the row.
     pub delimiter: Option<Val<String>>,
     /// `DisableValueTrimming`.
+    ///
+    /// Specifies not to trim values before identifying the type of column values. The default value is
+    /// `true` .
     pub disable_value_trimming: Option<Val<bool>>,
     /// `Header`.
+    ///
+    /// A list of strings representing column names.
     pub header: Option<Val<Vec<String>>>,
     /// `Name`.
+    ///
+    /// The name of the classifier.
     pub name: Option<Val<String>>,
     /// `QuoteSymbol`.
+    ///
+    /// A custom symbol to denote what combines content into a single column value. It must be different
+    /// from the column delimiter.
     pub quote_symbol: Option<Val<String>>,
 }
 
@@ -239,15 +282,29 @@ impl ToValue for CsvClassifier {
 impl Literal for CsvClassifier {}
 
 /// The [`GrokClassifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-classifier-grokclassifier.html) property type.
+///
+/// A classifier that uses `grok` patterns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrokClassifier {
     /// `Classification`: required.
+    ///
+    /// An identifier of the data format that the classifier matches, such as Twitter, JSON, Omniture logs,
+    /// and so on.
     pub classification: Option<Val<String>>,
     /// `CustomPatterns`.
+    ///
+    /// Optional custom grok patterns defined by this classifier. For more information, see custom patterns
+    /// in [Writing Custom Classifiers](https://docs.aws.amazon.com/glue/latest/dg/custom-classifier.html) .
     pub custom_patterns: Option<Val<String>>,
     /// `GrokPattern`: required.
+    ///
+    /// The grok pattern applied to a data store by this classifier. For more information, see built-in
+    /// patterns in [Writing Custom
+    /// Classifiers](https://docs.aws.amazon.com/glue/latest/dg/custom-classifier.html) .
     pub grok_pattern: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the classifier.
     pub name: Option<Val<String>>,
 }
 
@@ -327,11 +384,20 @@ impl ToValue for GrokClassifier {
 impl Literal for GrokClassifier {}
 
 /// The [`JsonClassifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-classifier-jsonclassifier.html) property type.
+///
+/// A classifier for `JSON` content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonClassifier {
     /// `JsonPath`: required.
+    ///
+    /// A `JsonPath` string defining the JSON data for the classifier to classify. AWS Glue supports a
+    /// subset of `JsonPath` , as described in [Writing JsonPath Custom
+    /// Classifiers](https://docs.aws.amazon.com/glue/latest/dg/custom-classifier.html#custom-classifier-json)
+    /// .
     pub json_path: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the classifier.
     pub name: Option<Val<String>>,
 }
 
@@ -388,13 +454,24 @@ impl ToValue for JsonClassifier {
 impl Literal for JsonClassifier {}
 
 /// The [`XMLClassifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-classifier-xmlclassifier.html) property type.
+///
+/// A classifier for `XML` content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct XmlClassifier {
     /// `Classification`: required.
+    ///
+    /// An identifier of the data format that the classifier matches.
     pub classification: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the classifier.
     pub name: Option<Val<String>>,
     /// `RowTag`: required.
+    ///
+    /// The XML tag designating the element that contains each record in an XML document being parsed. This
+    /// can't identify a self-closing element (closed by `/>` ). An empty row element that contains only
+    /// attributes can be parsed as long as it ends with a closing tag (for example, `<row item_a="A"
+    /// item_b="B"></row>` is okay, but `<row item_a="A" item_b="B" />` is not).
     pub row_tag: Option<Val<String>>,
 }
 

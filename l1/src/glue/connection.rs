@@ -5,12 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::Connection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-connection.html) resource type.
 ///
+/// The `AWS::Glue::Connection` resource specifies an AWS Glue connection to a data source. For more
+/// information, see [Adding a Connection to Your Data
+/// Store](https://docs.aws.amazon.com/glue/latest/dg/populate-add-connection.html) and [Connection
+/// Structure](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-catalog-connections.html#aws-glue-api-catalog-connections-Connection)
+/// in the *AWS Glue Developer Guide* .
+///
 /// Build it with [`Connection::builder`]; adding it to a stack returns a [`ConnectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Connection {
     /// `CatalogId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the data catalog to create the catalog object in. Currently, this should be the AWS
+    /// account ID.
+    ///
+    /// > To specify the account ID, you can use the `Ref` intrinsic function with the `AWS::AccountId`
+    /// pseudo parameter. For example: `!Ref AWS::AccountId` .
     pub catalog_id: Option<Val<String>>,
     /// `ConnectionInput`: required.
+    ///
+    /// The connection that you want to create.
     pub connection_input: Option<Val<ConnectionInput>>,
 }
 
@@ -207,11 +221,21 @@ impl ToValue for AuthenticationConfigurationInput {
 impl Literal for AuthenticationConfigurationInput {}
 
 /// The [`AuthorizationCodeProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-connection-authorizationcodeproperties.html) property type.
+///
+/// The set of properties required for the the OAuth2 `AUTHORIZATION_CODE` grant type workflow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthorizationCodeProperties {
     /// `AuthorizationCode`.
+    ///
+    /// An authorization code to be used in the third leg of the `AUTHORIZATION_CODE` grant workflow. This
+    /// is a single-use code which becomes invalid once exchanged for an access token, thus it is acceptable
+    /// to have this value as a request parameter.
     pub authorization_code: Option<Val<String>>,
     /// `RedirectUri`.
+    ///
+    /// The redirect URI where the user gets redirected to by authorization server when issuing an
+    /// authorization code. The URI is subsequently used when the authorization code is exchanged for an
+    /// access token.
     pub redirect_uri: Option<Val<String>>,
 }
 
@@ -265,11 +289,17 @@ impl ToValue for AuthorizationCodeProperties {
 impl Literal for AuthorizationCodeProperties {}
 
 /// The [`BasicAuthenticationCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-connection-basicauthenticationcredentials.html) property type.
+///
+/// For supplying basic auth credentials when not providing a `SecretArn` value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BasicAuthenticationCredentials {
     /// `Password`.
+    ///
+    /// The password to connect to the data source.
     pub password: Option<Val<String>>,
     /// `Username`.
+    ///
+    /// The username to connect to the data source.
     pub username: Option<Val<String>>,
 }
 
@@ -323,33 +353,125 @@ impl ToValue for BasicAuthenticationCredentials {
 impl Literal for BasicAuthenticationCredentials {}
 
 /// The [`ConnectionInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-connection-connectioninput.html) property type.
+///
+/// A structure that is used to specify a connection to create or update.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionInput {
     /// `AthenaProperties`.
+    ///
+    /// Connection properties specific to the Athena compute environment.
     pub athena_properties: Option<Val<Json>>,
     /// `AuthenticationConfiguration`.
+    ///
+    /// The authentication properties of the connection.
     pub authentication_configuration: Option<Val<AuthenticationConfigurationInput>>,
     /// `ConnectionProperties`.
+    ///
+    /// These key-value pairs define parameters for the connection.
     ///
     /// - Format: `json`.
     pub connection_properties: Option<Val<Json>>,
     /// `ConnectionType`: required.
+    ///
+    /// The type of the connection. Currently, these types are supported:
+    ///
+    /// - `JDBC` - Designates a connection to a database through Java Database Connectivity (JDBC).
+    ///
+    /// `JDBC` Connections use the following ConnectionParameters.
+    ///
+    /// - Required: All of ( `HOST` , `PORT` , `JDBC_ENGINE` ) or `JDBC_CONNECTION_URL` .
+    /// - Required: All of ( `USERNAME` , `PASSWORD` ) or `SECRET_ID` .
+    /// - Optional: `JDBC_ENFORCE_SSL` , `CUSTOM_JDBC_CERT` , `CUSTOM_JDBC_CERT_STRING` ,
+    ///   `SKIP_CUSTOM_JDBC_CERT_VALIDATION` . These parameters are used to configure SSL with JDBC.
+    /// - `KAFKA` - Designates a connection to an Apache Kafka streaming platform.
+    ///
+    /// `KAFKA` Connections use the following ConnectionParameters.
+    ///
+    /// - Required: `KAFKA_BOOTSTRAP_SERVERS` .
+    /// - Optional: `KAFKA_SSL_ENABLED` , `KAFKA_CUSTOM_CERT` , `KAFKA_SKIP_CUSTOM_CERT_VALIDATION` . These
+    ///   parameters are used to configure SSL with `KAFKA` .
+    /// - Optional: `KAFKA_CLIENT_KEYSTORE` , `KAFKA_CLIENT_KEYSTORE_PASSWORD` , `KAFKA_CLIENT_KEY_PASSWORD`
+    ///   , `ENCRYPTED_KAFKA_CLIENT_KEYSTORE_PASSWORD` , `ENCRYPTED_KAFKA_CLIENT_KEY_PASSWORD` . These
+    ///   parameters are used to configure TLS client configuration with SSL in `KAFKA` .
+    /// - Optional: `KAFKA_SASL_MECHANISM` . Can be specified as `SCRAM-SHA-512` , `GSSAPI` , or
+    ///   `AWS_MSK_IAM` .
+    /// - Optional: `KAFKA_SASL_SCRAM_USERNAME` , `KAFKA_SASL_SCRAM_PASSWORD` ,
+    ///   `ENCRYPTED_KAFKA_SASL_SCRAM_PASSWORD` . These parameters are used to configure SASL/SCRAM-SHA-512
+    ///   authentication with `KAFKA` .
+    /// - Optional: `KAFKA_SASL_GSSAPI_KEYTAB` , `KAFKA_SASL_GSSAPI_KRB5_CONF` , `KAFKA_SASL_GSSAPI_SERVICE`
+    ///   , `KAFKA_SASL_GSSAPI_PRINCIPAL` . These parameters are used to configure SASL/GSSAPI
+    ///   authentication with `KAFKA` .
+    /// - `MONGODB` - Designates a connection to a MongoDB document database.
+    ///
+    /// `MONGODB` Connections use the following ConnectionParameters.
+    ///
+    /// - Required: `CONNECTION_URL` .
+    /// - Required: All of ( `USERNAME` , `PASSWORD` ) or `SECRET_ID` .
+    /// - `VIEW_VALIDATION_REDSHIFT` - Designates a connection used for view validation by Amazon Redshift.
+    /// - `VIEW_VALIDATION_ATHENA` - Designates a connection used for view validation by Amazon Athena.
+    /// - `NETWORK` - Designates a network connection to a data source within an Amazon Virtual Private
+    ///   Cloud environment (Amazon VPC).
+    ///
+    /// `NETWORK` Connections do not require ConnectionParameters. Instead, provide a
+    /// PhysicalConnectionRequirements.
+    /// - `MARKETPLACE` - Uses configuration settings contained in a connector purchased from AWS
+    ///   Marketplace to read from and write to data stores that are not natively supported by AWS Glue .
+    ///
+    /// `MARKETPLACE` Connections use the following ConnectionParameters.
+    ///
+    /// - Required: `CONNECTOR_TYPE` , `CONNECTOR_URL` , `CONNECTOR_CLASS_NAME` , `CONNECTION_URL` .
+    /// - Required for `JDBC` `CONNECTOR_TYPE` connections: All of ( `USERNAME` , `PASSWORD` ) or
+    ///   `SECRET_ID` .
+    /// - `CUSTOM` - Uses configuration settings contained in a custom connector to read from and write to
+    ///   data stores that are not natively supported by AWS Glue .
+    ///
+    /// For more information on the connection parameters needed for a particular connector, see the
+    /// documentation for the connector in [Adding an AWS Glue
+    /// connection](https://docs.aws.amazon.com/glue/latest/dg/console-connections.html) in the AWS Glue
+    /// User Guide.
+    ///
+    /// `SFTP` is not supported.
+    ///
+    /// For more information about how optional ConnectionProperties are used to configure features in AWS
+    /// Glue , consult [AWS Glue connection
+    /// properties](https://docs.aws.amazon.com/glue/latest/dg/connection-defining.html) .
+    ///
+    /// For more information about how optional ConnectionProperties are used to configure features in AWS
+    /// Glue Studio, consult [Using connectors and
+    /// connections](https://docs.aws.amazon.com/glue/latest/ug/connectors-chapter.html) .
     pub connection_type: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the connection.
     pub description: Option<Val<String>>,
     /// `MatchCriteria`.
+    ///
+    /// A list of criteria that can be used in selecting this connection.
     pub match_criteria: Option<Val<Vec<String>>>,
     /// `Name`.
+    ///
+    /// The name of the connection.
     pub name: Option<Val<String>>,
     /// `PhysicalConnectionRequirements`.
+    ///
+    /// The physical connection requirements, such as virtual private cloud (VPC) and `SecurityGroup` , that
+    /// are needed to successfully make this connection.
     pub physical_connection_requirements: Option<Val<PhysicalConnectionRequirements>>,
     /// `PythonProperties`.
+    ///
+    /// Connection properties specific to the Python compute environment.
     pub python_properties: Option<Val<Json>>,
     /// `SparkProperties`.
+    ///
+    /// Connection properties specific to the Spark compute environment.
     pub spark_properties: Option<Val<Json>>,
     /// `ValidateCredentials`.
+    ///
+    /// A flag to validate the credentials during create connection. Default is true.
     pub validate_credentials: Option<Val<bool>>,
     /// `ValidateForComputeEnvironments`.
+    ///
+    /// The compute environments that the specified connection properties are validated against.
     pub validate_for_compute_environments: Option<Val<Vec<String>>>,
 }
 
@@ -480,11 +602,17 @@ impl ToValue for ConnectionInput {
 impl Literal for ConnectionInput {}
 
 /// The [`OAuth2ClientApplication`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-connection-oauth2clientapplication.html) property type.
+///
+/// The OAuth2 client app used for the connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Oauth2ClientApplication {
     /// `AWSManagedClientApplicationReference`.
+    ///
+    /// The reference to the SaaS-side client app that is AWS managed.
     pub aws_managed_client_application_reference: Option<Val<String>>,
     /// `UserManagedClientApplicationClientId`.
+    ///
+    /// The client application clientID if the ClientAppType is `USER_MANAGED` .
     pub user_managed_client_application_client_id: Option<Val<String>>,
 }
 
@@ -538,15 +666,25 @@ impl ToValue for Oauth2ClientApplication {
 impl Literal for Oauth2ClientApplication {}
 
 /// The [`OAuth2Credentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-connection-oauth2credentials.html) property type.
+///
+/// The credentials used when the authentication type is OAuth2 authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Oauth2Credentials {
     /// `AccessToken`.
+    ///
+    /// The access token used when the authentication type is OAuth2.
     pub access_token: Option<Val<String>>,
     /// `JwtToken`.
+    ///
+    /// The JSON Web Token (JWT) used when the authentication type is OAuth2.
     pub jwt_token: Option<Val<String>>,
     /// `RefreshToken`.
+    ///
+    /// The refresh token used when the authentication type is OAuth2.
     pub refresh_token: Option<Val<String>>,
     /// `UserManagedClientApplicationClientSecret`.
+    ///
+    /// The client application client secret if the client application is user managed.
     pub user_managed_client_application_client_secret: Option<Val<String>>,
 }
 
@@ -702,15 +840,23 @@ impl ToValue for Oauth2PropertiesInput {
 impl Literal for Oauth2PropertiesInput {}
 
 /// The [`PhysicalConnectionRequirements`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-connection-physicalconnectionrequirements.html) property type.
+///
+/// The OAuth client app in GetConnection response.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PhysicalConnectionRequirements {
     /// `AvailabilityZone`.
+    ///
+    /// The connection's Availability Zone.
     pub availability_zone: Option<Val<String>>,
     /// `SecurityGroupIdList`.
+    ///
+    /// The security group ID list used by the connection.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_id_list: Option<Val<Vec<String>>>,
     /// `SubnetId`.
+    ///
+    /// The subnet ID used by the connection.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,

@@ -5,46 +5,92 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::Crawler`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-crawler.html) resource type.
 ///
+/// The `AWS::Glue::Crawler` resource specifies an AWS Glue crawler. For more information, see
+/// [Cataloging Tables with a Crawler](https://docs.aws.amazon.com/glue/latest/dg/add-crawler.html) and
+/// [Crawler
+/// Structure](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-crawler-crawling.html#aws-glue-api-crawler-crawling-Crawler)
+/// in the *AWS Glue Developer Guide* .
+///
 /// Build it with [`Crawler::builder`]; adding it to a stack returns a [`CrawlerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Crawler {
     /// `Classifiers`.
+    ///
+    /// A list of UTF-8 strings that specify the names of custom classifiers that are associated with the
+    /// crawler.
     pub classifiers: Option<Val<Vec<String>>>,
     /// `Configuration`.
+    ///
+    /// Crawler configuration information. This versioned JSON string allows users to specify aspects of a
+    /// crawler's behavior. For more information, see [Configuring a
+    /// Crawler](https://docs.aws.amazon.com/glue/latest/dg/crawler-configuration.html) .
     pub configuration: Option<Val<String>>,
     /// `CrawlerSecurityConfiguration`.
+    ///
+    /// The name of the `SecurityConfiguration` structure to be used by this crawler.
     ///
     /// - Length: 0 to 128.
     pub crawler_security_configuration: Option<Val<String>>,
     /// `DatabaseName`.
+    ///
+    /// The name of the database in which the crawler's output is stored.
     pub database_name: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A description of the crawler.
     ///
     /// - Length: 0 to 2048.
     pub description: Option<Val<String>>,
     /// `LakeFormationConfiguration`.
+    ///
+    /// Specifies whether the crawler should use AWS Lake Formation credentials for the crawler instead of
+    /// the IAM role credentials.
     pub lake_formation_configuration: Option<Val<LakeFormationConfiguration>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the crawler.
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `RecrawlPolicy`.
+    ///
+    /// A policy that specifies whether to crawl the entire dataset again, or to crawl only folders that
+    /// were added since the last crawler run.
     pub recrawl_policy: Option<Val<RecrawlPolicy>>,
     /// `Role`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an IAM role that's used to access customer resources, such as
+    /// Amazon Simple Storage Service (Amazon S3) data.
     pub role: Option<Val<String>>,
     /// `Schedule`.
+    ///
+    /// For scheduled crawlers, the schedule when the crawler runs.
     pub schedule: Option<Val<Schedule>>,
     /// `SchemaChangePolicy`.
+    ///
+    /// The policy that specifies update and delete behaviors for the crawler. The policy tells the crawler
+    /// what to do in the event that it detects a change in a table that already exists in the customer's
+    /// database at the time of the crawl. The `SchemaChangePolicy` does not affect whether or how new
+    /// tables and partitions are added. New tables and partitions are always created regardless of the
+    /// `SchemaChangePolicy` on a crawler.
+    ///
+    /// The SchemaChangePolicy consists of two components, `UpdateBehavior` and `DeleteBehavior` .
     pub schema_change_policy: Option<Val<SchemaChangePolicy>>,
     /// `TablePrefix`.
+    ///
+    /// The prefix added to the names of tables that are created.
     ///
     /// - Length: 0 to 128.
     pub table_prefix: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The tags to use with this crawler.
+    ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
     /// `Targets`: required.
+    ///
+    /// A collection of targets to crawl.
     pub targets: Option<Val<Targets>>,
 }
 
@@ -216,19 +262,32 @@ impl CrawlerHandle {
 }
 
 /// The [`CatalogTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-crawler-catalogtarget.html) property type.
+///
+/// Specifies an AWS Glue Data Catalog target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CatalogTarget {
     /// `ConnectionName`.
+    ///
+    /// The name of the connection for an Amazon S3-backed Data Catalog table to be a target of the crawl
+    /// when using a `Catalog` connection type paired with a `NETWORK` Connection type.
     pub connection_name: Option<Val<String>>,
     /// `DatabaseName`.
+    ///
+    /// The name of the database to be synchronized.
     ///
     /// - Length: 1 to 255.
     pub database_name: Option<Val<String>>,
     /// `DlqEventQueueArn`.
+    ///
+    /// A valid Amazon dead-letter SQS ARN. For example, `arn:aws:sqs:region:account:deadLetterQueue` .
     pub dlq_event_queue_arn: Option<Val<String>>,
     /// `EventQueueArn`.
+    ///
+    /// A valid Amazon SQS ARN. For example, `arn:aws:sqs:region:account:sqs` .
     pub event_queue_arn: Option<Val<String>>,
     /// `Tables`.
+    ///
+    /// A list of the tables to be synchronized.
     ///
     /// - Items: at least 1.
     pub tables: Option<Val<Vec<String>>>,
@@ -307,15 +366,26 @@ impl ToValue for CatalogTarget {
 impl Literal for CatalogTarget {}
 
 /// The [`DeltaTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-crawler-deltatarget.html) property type.
+///
+/// Specifies a Delta data store to crawl one or more Delta tables.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeltaTarget {
     /// `ConnectionName`.
+    ///
+    /// The name of the connection to use to connect to the Delta table target.
     pub connection_name: Option<Val<String>>,
     /// `CreateNativeDeltaTable`.
+    ///
+    /// Specifies whether the crawler will create native tables, to allow integration with query engines
+    /// that support querying of the Delta transaction log directly.
     pub create_native_delta_table: Option<Val<bool>>,
     /// `DeltaTables`.
+    ///
+    /// A list of the Amazon S3 paths to the Delta tables.
     pub delta_tables: Option<Val<Vec<String>>>,
     /// `WriteManifest`.
+    ///
+    /// Specifies whether to write the manifest files to the Delta table path.
     pub write_manifest: Option<Val<bool>>,
 }
 
@@ -386,13 +456,31 @@ impl ToValue for DeltaTarget {
 impl Literal for DeltaTarget {}
 
 /// The [`DynamoDBTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-crawler-dynamodbtarget.html) property type.
+///
+/// Specifies an Amazon DynamoDB table to crawl.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamoDbTarget {
     /// `Path`.
+    ///
+    /// The name of the DynamoDB table to crawl.
     pub path: Option<Val<String>>,
     /// `ScanAll`.
+    ///
+    /// Indicates whether to scan all the records, or to sample rows from the table. Scanning all the
+    /// records can take a long time when the table is not a high throughput table.
+    ///
+    /// A value of `true` means to scan all records, while a value of `false` means to sample the records.
+    /// If no value is specified, the value defaults to `true` .
     pub scan_all: Option<Val<bool>>,
     /// `ScanRate`.
+    ///
+    /// The percentage of the configured read capacity units to use by the AWS Glue crawler. Read capacity
+    /// units is a term defined by DynamoDB, and is a numeric value that acts as rate limiter for the number
+    /// of reads that can be performed on that table per second.
+    ///
+    /// The valid values are null or a value between 0.1 to 1.5. A null value is used when user does not
+    /// provide a value, and defaults to 0.5 of the configured Read Capacity Unit (for provisioned tables),
+    /// or 0.25 of the max configured Read Capacity Unit (for tables using on-demand mode).
     pub scan_rate: Option<Val<f64>>,
 }
 
@@ -452,15 +540,32 @@ impl ToValue for DynamoDbTarget {
 impl Literal for DynamoDbTarget {}
 
 /// The [`HudiTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-crawler-huditarget.html) property type.
+///
+/// Specifies an Apache Hudi data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HudiTarget {
     /// `ConnectionName`.
+    ///
+    /// The name of the connection to use to connect to the Hudi target. If your Hudi files are stored in
+    /// buckets that require VPC authorization, you can set their connection properties here.
     pub connection_name: Option<Val<String>>,
     /// `Exclusions`.
+    ///
+    /// A list of glob patterns used to exclude from the crawl. For more information, see [Catalog Tables
+    /// with a Crawler](https://docs.aws.amazon.com/glue/latest/dg/add-crawler.html) .
     pub exclusions: Option<Val<Vec<String>>>,
     /// `MaximumTraversalDepth`.
+    ///
+    /// The maximum depth of Amazon S3 paths that the crawler can traverse to discover the Hudi metadata
+    /// folder in your Amazon S3 path. Used to limit the crawler run time.
     pub maximum_traversal_depth: Option<Val<i64>>,
     /// `Paths`.
+    ///
+    /// An array of Amazon S3 location strings for Hudi, each indicating the root folder with which the
+    /// metadata files for a Hudi table resides. The Hudi folder may be located in a child folder of the
+    /// root folder.
+    ///
+    /// The crawler will scan all folders underneath a path for a Hudi folder.
     pub paths: Option<Val<Vec<String>>>,
 }
 
@@ -536,15 +641,26 @@ impl ToValue for HudiTarget {
 impl Literal for HudiTarget {}
 
 /// The [`IcebergTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-crawler-icebergtarget.html) property type.
+///
+/// Specifies Apache Iceberg data store targets.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IcebergTarget {
     /// `ConnectionName`.
+    ///
+    /// The name of the connection to use to connect to the Iceberg target.
     pub connection_name: Option<Val<String>>,
     /// `Exclusions`.
+    ///
+    /// A list of global patterns used to exclude from the crawl.
     pub exclusions: Option<Val<Vec<String>>>,
     /// `MaximumTraversalDepth`.
+    ///
+    /// The maximum depth of Amazon S3 paths that the crawler can traverse to discover the Iceberg metadata
+    /// folder in your Amazon S3 path. Used to limit the crawler run time.
     pub maximum_traversal_depth: Option<Val<i64>>,
     /// `Paths`.
+    ///
+    /// One or more Amazon S3 paths that contains Iceberg metadata folders as s3://bucket/prefix .
     pub paths: Option<Val<Vec<String>>>,
 }
 
@@ -620,15 +736,30 @@ impl ToValue for IcebergTarget {
 impl Literal for IcebergTarget {}
 
 /// The [`JdbcTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-crawler-jdbctarget.html) property type.
+///
+/// Specifies a JDBC data store to crawl.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JdbcTarget {
     /// `ConnectionName`.
+    ///
+    /// The name of the connection to use to connect to the JDBC target.
     pub connection_name: Option<Val<String>>,
     /// `EnableAdditionalMetadata`.
+    ///
+    /// Specify a value of `RAWTYPES` or `COMMENTS` to enable additional metadata in table responses.
+    /// `RAWTYPES` provides the native-level datatype. `COMMENTS` provides comments associated with a column
+    /// or table in the database.
+    ///
+    /// If you do not need additional metadata, keep the field empty.
     pub enable_additional_metadata: Option<Val<Vec<EnableAdditionalMetadata>>>,
     /// `Exclusions`.
+    ///
+    /// A list of glob patterns used to exclude from the crawl. For more information, see [Catalog Tables
+    /// with a Crawler](https://docs.aws.amazon.com/glue/latest/dg/add-crawler.html) .
     pub exclusions: Option<Val<Vec<String>>>,
     /// `Path`.
+    ///
+    /// The path of the JDBC target.
     pub path: Option<Val<String>>,
 }
 
@@ -704,13 +835,21 @@ impl ToValue for JdbcTarget {
 impl Literal for JdbcTarget {}
 
 /// The [`LakeFormationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-crawler-lakeformationconfiguration.html) property type.
+///
+/// Specifies AWS Lake Formation configuration settings for the crawler.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LakeFormationConfiguration {
     /// `AccountId`.
     ///
+    /// Required for cross account crawls. For same account crawls as the target data, this can be left as
+    /// null.
+    ///
     /// - Length: 0 to 12.
     pub account_id: Option<Val<String>>,
     /// `UseLakeFormationCredentials`.
+    ///
+    /// Specifies whether to use AWS Lake Formation credentials for the crawler instead of the IAM role
+    /// credentials.
     pub use_lake_formation_credentials: Option<Val<bool>>,
 }
 
@@ -764,11 +903,17 @@ impl ToValue for LakeFormationConfiguration {
 impl Literal for LakeFormationConfiguration {}
 
 /// The [`MongoDBTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-crawler-mongodbtarget.html) property type.
+///
+/// Specifies an Amazon DocumentDB or MongoDB data store to crawl.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MongoDbTarget {
     /// `ConnectionName`.
+    ///
+    /// The name of the connection to use to connect to the Amazon DocumentDB or MongoDB target.
     pub connection_name: Option<Val<String>>,
     /// `Path`.
+    ///
+    /// The path of the Amazon DocumentDB or MongoDB target (database/collection).
     pub path: Option<Val<String>>,
 }
 
@@ -822,9 +967,24 @@ impl ToValue for MongoDbTarget {
 impl Literal for MongoDbTarget {}
 
 /// The [`RecrawlPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-crawler-recrawlpolicy.html) property type.
+///
+/// When crawling an Amazon S3 data source after the first crawl is complete, specifies whether to crawl
+/// the entire dataset again or to crawl only folders that were added since the last crawler run. For
+/// more information, see [Incremental Crawls in AWS
+/// Glue](https://docs.aws.amazon.com/glue/latest/dg/incremental-crawls.html) in the developer guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecrawlPolicy {
     /// `RecrawlBehavior`.
+    ///
+    /// Specifies whether to crawl the entire dataset again or to crawl only folders that were added since
+    /// the last crawler run.
+    ///
+    /// A value of `CRAWL_EVERYTHING` specifies crawling the entire dataset again.
+    ///
+    /// A value of `CRAWL_NEW_FOLDERS_ONLY` specifies crawling only folders that were added since the last
+    /// crawler run.
+    ///
+    /// A value of `CRAWL_EVENT_MODE` specifies crawling only the changes identified by Amazon S3 events.
     pub recrawl_behavior: Option<Val<RecrawlBehavior>>,
 }
 
@@ -872,19 +1032,36 @@ impl ToValue for RecrawlPolicy {
 impl Literal for RecrawlPolicy {}
 
 /// The [`S3Target`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-crawler-s3target.html) property type.
+///
+/// Specifies a data store in Amazon Simple Storage Service (Amazon S3).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Target {
     /// `ConnectionName`.
+    ///
+    /// The name of a connection which allows a job or crawler to access data in Amazon S3 within an Amazon
+    /// Virtual Private Cloud environment (Amazon VPC).
     pub connection_name: Option<Val<String>>,
     /// `DlqEventQueueArn`.
+    ///
+    /// A valid Amazon dead-letter SQS ARN. For example, `arn:aws:sqs:region:account:deadLetterQueue` .
     pub dlq_event_queue_arn: Option<Val<String>>,
     /// `EventQueueArn`.
+    ///
+    /// A valid Amazon SQS ARN. For example, `arn:aws:sqs:region:account:sqs` .
     pub event_queue_arn: Option<Val<String>>,
     /// `Exclusions`.
+    ///
+    /// A list of glob patterns used to exclude from the crawl. For more information, see [Catalog Tables
+    /// with a Crawler](https://docs.aws.amazon.com/glue/latest/dg/add-crawler.html) .
     pub exclusions: Option<Val<Vec<String>>>,
     /// `Path`.
+    ///
+    /// The path to the Amazon S3 target.
     pub path: Option<Val<String>>,
     /// `SampleSize`.
+    ///
+    /// Sets the number of files in each leaf folder to be crawled when crawling sample files in a dataset.
+    /// If not set, all the files are crawled. A valid value is an integer between 1 and 249.
     pub sample_size: Option<Val<i64>>,
 }
 
@@ -967,9 +1144,16 @@ impl ToValue for S3Target {
 impl Literal for S3Target {}
 
 /// The [`Schedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-crawler-schedule.html) property type.
+///
+/// A scheduling object using a `cron` statement to schedule an event.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schedule {
     /// `ScheduleExpression`.
+    ///
+    /// A `cron` expression used to specify the schedule. For more information, see [Time-Based Schedules
+    /// for Jobs and
+    /// Crawlers](https://docs.aws.amazon.com/glue/latest/dg/monitor-data-warehouse-schedule.html) . For
+    /// example, to run something every day at 12:15 UTC, specify `cron(15 12 * * ? *)` .
     pub schedule_expression: Option<Val<String>>,
 }
 
@@ -1017,11 +1201,40 @@ impl ToValue for Schedule {
 impl Literal for Schedule {}
 
 /// The [`SchemaChangePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-crawler-schemachangepolicy.html) property type.
+///
+/// The policy that specifies update and delete behaviors for the crawler. The policy tells the crawler
+/// what to do in the event that it detects a change in a table that already exists in the customer's
+/// database at the time of the crawl. The `SchemaChangePolicy` does not affect whether or how new
+/// tables and partitions are added. New tables and partitions are always created regardless of the
+/// `SchemaChangePolicy` on a crawler.
+///
+/// The SchemaChangePolicy consists of two components, `UpdateBehavior` and `DeleteBehavior` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaChangePolicy {
     /// `DeleteBehavior`.
+    ///
+    /// The deletion behavior when the crawler finds a deleted object.
+    ///
+    /// A value of `LOG` specifies that if a table or partition is found to no longer exist, do not delete
+    /// it, only log that it was found to no longer exist.
+    ///
+    /// A value of `DELETE_FROM_DATABASE` specifies that if a table or partition is found to have been
+    /// removed, delete it from the database.
+    ///
+    /// A value of `DEPRECATE_IN_DATABASE` specifies that if a table has been found to no longer exist, to
+    /// add a property to the table that says "DEPRECATED" and includes a timestamp with the time of
+    /// deprecation.
     pub delete_behavior: Option<Val<DeleteBehavior>>,
     /// `UpdateBehavior`.
+    ///
+    /// The update behavior when the crawler finds a changed schema.
+    ///
+    /// A value of `LOG` specifies that if a table or a partition already exists, and a change is detected,
+    /// do not update it, only log that a change was detected. Add new tables and new partitions (including
+    /// on existing tables).
+    ///
+    /// A value of `UPDATE_IN_DATABASE` specifies that if a table or partition already exists, and a change
+    /// is detected, update it. Add new tables and partitions.
     pub update_behavior: Option<Val<UpdateBehavior>>,
 }
 
@@ -1075,23 +1288,41 @@ impl ToValue for SchemaChangePolicy {
 impl Literal for SchemaChangePolicy {}
 
 /// The [`Targets`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-crawler-targets.html) property type.
+///
+/// Specifies data stores to crawl.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Targets {
     /// `CatalogTargets`.
+    ///
+    /// Specifies AWS Glue Data Catalog targets.
     pub catalog_targets: Option<Val<Vec<CatalogTarget>>>,
     /// `DeltaTargets`.
+    ///
+    /// Specifies an array of Delta data store targets.
     pub delta_targets: Option<Val<Vec<DeltaTarget>>>,
     /// `DynamoDBTargets`.
+    ///
+    /// Specifies Amazon DynamoDB targets.
     pub dynamo_db_targets: Option<Val<Vec<DynamoDbTarget>>>,
     /// `HudiTargets`.
+    ///
+    /// Specifies Apache Hudi data store targets.
     pub hudi_targets: Option<Val<Vec<HudiTarget>>>,
     /// `IcebergTargets`.
+    ///
+    /// Specifies Apache Iceberg data store targets.
     pub iceberg_targets: Option<Val<Vec<IcebergTarget>>>,
     /// `JdbcTargets`.
+    ///
+    /// Specifies JDBC targets.
     pub jdbc_targets: Option<Val<Vec<JdbcTarget>>>,
     /// `MongoDBTargets`.
+    ///
+    /// A list of Mongo DB targets.
     pub mongo_db_targets: Option<Val<Vec<MongoDbTarget>>>,
     /// `S3Targets`.
+    ///
+    /// Specifies Amazon Simple Storage Service (Amazon S3) targets.
     pub s3_targets: Option<Val<Vec<S3Target>>>,
 }
 
@@ -1246,9 +1477,18 @@ impl DeleteBehavior {
             DeleteBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DeleteBehavior {
+    const VALUES: &'static [&'static str] = &["DELETE_FROM_DATABASE", "DEPRECATE_IN_DATABASE", "LOG"];
+    fn as_str(&self) -> &str {
+        DeleteBehavior::as_str(self)
     }
 }
 
@@ -1294,9 +1534,18 @@ impl EnableAdditionalMetadata {
             EnableAdditionalMetadata::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EnableAdditionalMetadata {
+    const VALUES: &'static [&'static str] = &["COMMENTS", "RAWTYPES"];
+    fn as_str(&self) -> &str {
+        EnableAdditionalMetadata::as_str(self)
     }
 }
 
@@ -1344,9 +1593,18 @@ impl RecrawlBehavior {
             RecrawlBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RecrawlBehavior {
+    const VALUES: &'static [&'static str] = &["CRAWL_EVENT_MODE", "CRAWL_EVERYTHING", "CRAWL_NEW_FOLDERS_ONLY"];
+    fn as_str(&self) -> &str {
+        RecrawlBehavior::as_str(self)
     }
 }
 
@@ -1392,9 +1650,18 @@ impl UpdateBehavior {
             UpdateBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UpdateBehavior {
+    const VALUES: &'static [&'static str] = &["LOG", "UPDATE_IN_DATABASE"];
+    fn as_str(&self) -> &str {
+        UpdateBehavior::as_str(self)
     }
 }
 

@@ -5,16 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::CustomEntityType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-customentitytype.html) resource type.
 ///
+/// Creates a custom pattern that is used to detect sensitive data across the columns and rows of your
+/// structured data.
+///
+/// Each custom pattern you create specifies a regular expression and an optional list of context words.
+/// If no context words are passed only a regular expression is checked.
+///
 /// Build it with [`CustomEntityType::builder`]; adding it to a stack returns a [`CustomEntityTypeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomEntityType {
     /// `ContextWords`.
+    ///
+    /// A list of context words. If none of these context words are found within the vicinity of the regular
+    /// expression the data will not be detected as sensitive data.
+    ///
+    /// If no context words are passed only a regular expression is checked.
     pub context_words: Option<Val<Vec<String>>>,
     /// `Name`.
+    ///
+    /// A name for the custom pattern that allows it to be retrieved or deleted later. This name must be
+    /// unique per AWS account.
     pub name: Option<Val<String>>,
     /// `RegexString`.
+    ///
+    /// A regular expression string that is used for detecting sensitive data in a custom pattern.
     pub regex_string: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// AWS tags that contain a key value pair and may be searched by console, command line, or API.
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,

@@ -5,12 +5,19 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::DataCatalogEncryptionSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-datacatalogencryptionsettings.html) resource type.
 ///
+/// Sets the security configuration for a specified catalog. After the configuration has been set, the
+/// specified encryption is applied to every catalog write thereafter.
+///
 /// Build it with [`DataCatalogEncryptionSettings::builder`]; adding it to a stack returns a [`DataCatalogEncryptionSettingsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataCatalogEncryptionSettings {
     /// `CatalogId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Data Catalog in which the settings are created.
     pub catalog_id: Option<Val<String>>,
     /// `DataCatalogEncryptionSettings`: required.
+    ///
+    /// Contains configuration information for maintaining Data Catalog security.
     pub data_catalog_encryption_settings: Option<Val<DataCatalogEncryptionSettingsProperty>>,
 }
 
@@ -117,11 +124,34 @@ impl DataCatalogEncryptionSettingsHandle {
 }
 
 /// The [`ConnectionPasswordEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-datacatalogencryptionsettings-connectionpasswordencryption.html) property type.
+///
+/// The data structure used by the Data Catalog to encrypt the password as part of `CreateConnection` or
+/// `UpdateConnection` and store it in the `ENCRYPTED_PASSWORD` field in the connection properties. You
+/// can enable catalog encryption or only password encryption.
+///
+/// When a `CreationConnection` request arrives containing a password, the Data Catalog first encrypts
+/// the password using your AWS  key. It then encrypts the whole connection object again if catalog
+/// encryption is also enabled.
+///
+/// This encryption requires that you set AWS  key permissions to enable or restrict access on the
+/// password key according to your security requirements. For example, you might want only
+/// administrators to have decrypt permission on the password key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionPasswordEncryption {
     /// `KmsKeyId`.
+    ///
+    /// An AWS  key that is used to encrypt the connection password.
+    ///
+    /// If connection password protection is enabled, the caller of `CreateConnection` and
+    /// `UpdateConnection` needs at least `kms:Encrypt` permission on the specified AWS  key, to encrypt
+    /// passwords before storing them in the Data Catalog. You can set the decrypt permission to enable or
+    /// restrict access on the password key according to your security requirements.
     pub kms_key_id: Option<Val<String>>,
     /// `ReturnConnectionPasswordEncrypted`.
+    ///
+    /// When the `ReturnConnectionPasswordEncrypted` flag is set to "true", passwords remain encrypted in
+    /// the responses of `GetConnection` and `GetConnections` . This encryption takes effect independently
+    /// from catalog encryption.
     pub return_connection_password_encrypted: Option<Val<bool>>,
 }
 
@@ -175,11 +205,20 @@ impl ToValue for ConnectionPasswordEncryption {
 impl Literal for ConnectionPasswordEncryption {}
 
 /// The [`DataCatalogEncryptionSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-datacatalogencryptionsettings-datacatalogencryptionsettings.html) property type.
+///
+/// Contains configuration information for maintaining Data Catalog security.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataCatalogEncryptionSettingsProperty {
     /// `ConnectionPasswordEncryption`.
+    ///
+    /// When connection password protection is enabled, the Data Catalog uses a customer-provided key to
+    /// encrypt the password as part of `CreateConnection` or `UpdateConnection` and store it in the
+    /// `ENCRYPTED_PASSWORD` field in the connection properties. You can enable catalog encryption or only
+    /// password encryption.
     pub connection_password_encryption: Option<Val<ConnectionPasswordEncryption>>,
     /// `EncryptionAtRest`.
+    ///
+    /// Specifies the encryption-at-rest configuration for the Data Catalog.
     pub encryption_at_rest: Option<Val<EncryptionAtRest>>,
 }
 
@@ -233,13 +272,22 @@ impl ToValue for DataCatalogEncryptionSettingsProperty {
 impl Literal for DataCatalogEncryptionSettingsProperty {}
 
 /// The [`EncryptionAtRest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-datacatalogencryptionsettings-encryptionatrest.html) property type.
+///
+/// Specifies the encryption-at-rest configuration for the Data Catalog.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionAtRest {
     /// `CatalogEncryptionMode`.
+    ///
+    /// The encryption-at-rest mode for encrypting Data Catalog data.
     pub catalog_encryption_mode: Option<Val<String>>,
     /// `CatalogEncryptionServiceRole`.
+    ///
+    /// The role that AWS Glue assumes to encrypt and decrypt the Data Catalog objects on the caller's
+    /// behalf.
     pub catalog_encryption_service_role: Option<Val<String>>,
     /// `SseAwsKmsKeyId`.
+    ///
+    /// The ID of the AWS  key to use for encryption at rest.
     pub sse_aws_kms_key_id: Option<Val<String>>,
 }
 

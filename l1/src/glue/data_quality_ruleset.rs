@@ -5,22 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::DataQualityRuleset`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-dataqualityruleset.html) resource type.
 ///
+/// The `AWS::Glue::DataQualityRuleset` resource specifies a data quality ruleset with DQDL rules
+/// applied to a specified AWS Glue table. For more information, see AWS Glue Data Quality in the AWS
+/// Glue Developer Guide.
+///
 /// Build it with [`DataQualityRuleset::builder`]; adding it to a stack returns a [`DataQualityRulesetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataQualityRuleset {
     /// `ClientToken`.
+    ///
+    /// Used for idempotency and is recommended to be set to a random ID (such as a UUID) to avoid creating
+    /// or starting multiple instances of the same resource.
     pub client_token: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A description of the data quality ruleset.
     pub description: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the data quality ruleset.
     pub name: Option<Val<String>>,
     /// `Ruleset`.
+    ///
+    /// A Data Quality Definition Language (DQDL) ruleset. For more information see the AWS Glue Developer
+    /// Guide.
     pub ruleset: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of tags applied to the data quality ruleset.
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
     /// `TargetTable`.
+    ///
+    /// An object representing an AWS Glue table.
     pub target_table: Option<Val<DataQualityTargetTable>>,
 }
 
@@ -133,11 +151,17 @@ impl DataQualityRulesetHandle {
 }
 
 /// The [`DataQualityTargetTable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-dataqualityruleset-dataqualitytargettable.html) property type.
+///
+/// An object representing an AWS Glue table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataQualityTargetTable {
     /// `DatabaseName`.
+    ///
+    /// The name of the database where the AWS Glue table exists.
     pub database_name: Option<Val<String>>,
     /// `TableName`.
+    ///
+    /// The name of the AWS Glue table.
     pub table_name: Option<Val<String>>,
 }
 

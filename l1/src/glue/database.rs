@@ -5,16 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::Database`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-database.html) resource type.
 ///
+/// The `AWS::Glue::Database` resource specifies a logical grouping of tables in AWS Glue . For more
+/// information, see [Defining a Database in Your Data
+/// Catalog](https://docs.aws.amazon.com/glue/latest/dg/define-database.html) and [Database
+/// Structure](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-catalog-databases.html#aws-glue-api-catalog-databases-Database)
+/// in the *AWS Glue Developer Guide* .
+///
 /// Build it with [`Database::builder`]; adding it to a stack returns a [`DatabaseHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Database {
     /// `CatalogId`: required.
     ///
+    /// The AWS account ID for the account in which to create the catalog object.
+    ///
+    /// > To specify the account ID, you can use the `Ref` intrinsic function with the `AWS::AccountId`
+    /// pseudo parameter. For example: `!Ref AWS::AccountId`
+    ///
     /// - Length: 1 to 255.
     pub catalog_id: Option<Val<String>>,
     /// `DatabaseInput`: required.
+    ///
+    /// The metadata for the database.
     pub database_input: Option<Val<DatabaseInput>>,
     /// `DatabaseName`. Changing it replaces the resource.
+    ///
+    /// The name of the catalog database.
     pub database_name: Option<Val<String>>,
 }
 
@@ -115,9 +130,13 @@ impl DatabaseHandle {
 }
 
 /// The [`DataLakePrincipal`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-database-datalakeprincipal.html) property type.
+///
+/// The AWS Lake Formation principal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataLakePrincipal {
     /// `DataLakePrincipalIdentifier`.
+    ///
+    /// An identifier for the AWS Lake Formation principal.
     ///
     /// - Length: 1 to 255.
     pub data_lake_principal_identifier: Option<Val<String>>,
@@ -167,17 +186,25 @@ impl ToValue for DataLakePrincipal {
 impl Literal for DataLakePrincipal {}
 
 /// The [`DatabaseIdentifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-database-databaseidentifier.html) property type.
+///
+/// A structure that describes a target database for resource linking.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatabaseIdentifier {
     /// `CatalogId`.
+    ///
+    /// The ID of the Data Catalog in which the database resides.
     ///
     /// - Length: 1 to 255.
     pub catalog_id: Option<Val<String>>,
     /// `DatabaseName`.
     ///
+    /// The name of the catalog database.
+    ///
     /// - Length: 1 to 255.
     pub database_name: Option<Val<String>>,
     /// `Region`.
+    ///
+    /// The Region of the database.
     ///
     /// - Length: 1 to 255.
     pub region: Option<Val<String>>,
@@ -239,29 +266,46 @@ impl ToValue for DatabaseIdentifier {
 impl Literal for DatabaseIdentifier {}
 
 /// The [`DatabaseInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-database-databaseinput.html) property type.
+///
+/// The structure used to create or update a database.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatabaseInput {
     /// `CreateTableDefaultPermissions`.
+    ///
+    /// Creates a set of default permissions on the table for principals. Used by AWS Lake Formation . Not
+    /// used in the normal course of AWS Glue operations.
     pub create_table_default_permissions: Option<Val<Vec<PrincipalPrivileges>>>,
     /// `Description`.
+    ///
+    /// A description of the database.
     ///
     /// - Length: 0 to 2048.
     pub description: Option<Val<String>>,
     /// `FederatedDatabase`.
+    ///
+    /// A `FederatedDatabase` structure that references an entity outside the AWS Glue Data Catalog .
     pub federated_database: Option<Val<FederatedDatabase>>,
     /// `LocationUri`.
+    ///
+    /// The location of the database (for example, an HDFS path).
     ///
     /// - Length: 1 to 1024.
     pub location_uri: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The name of the database. For Hive compatibility, this is folded to lowercase when it is stored.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Parameters`.
     ///
+    /// These key-value pairs define parameters and properties of the database.
+    ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
     /// `TargetDatabase`.
+    ///
+    /// A `DatabaseIdentifier` structure that describes a target database for resource linking.
     pub target_database: Option<Val<DatabaseIdentifier>>,
 }
 
@@ -350,13 +394,19 @@ impl ToValue for DatabaseInput {
 impl Literal for DatabaseInput {}
 
 /// The [`FederatedDatabase`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-database-federateddatabase.html) property type.
+///
+/// A `FederatedDatabase` structure that references an entity outside the AWS Glue Data Catalog .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FederatedDatabase {
     /// `ConnectionName`.
     ///
+    /// The name of the connection to the external metastore.
+    ///
     /// - Length: 1 to 255.
     pub connection_name: Option<Val<String>>,
     /// `Identifier`.
+    ///
+    /// A unique identifier for the federated database.
     ///
     /// - Length: 1 to 512.
     pub identifier: Option<Val<String>>,
@@ -412,11 +462,17 @@ impl ToValue for FederatedDatabase {
 impl Literal for FederatedDatabase {}
 
 /// The [`PrincipalPrivileges`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-database-principalprivileges.html) property type.
+///
+/// the permissions granted to a principal
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrincipalPrivileges {
     /// `Permissions`.
+    ///
+    /// The permissions that are granted to the principal.
     pub permissions: Option<Val<Vec<Permissions>>>,
     /// `Principal`.
+    ///
+    /// The principal who is granted permissions.
     pub principal: Option<Val<DataLakePrincipal>>,
 }
 
@@ -518,9 +574,28 @@ impl Permissions {
             Permissions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Permissions {
+    const VALUES: &'static [&'static str] = &[
+        "ALL",
+        "ALTER",
+        "CREATE_DATABASE",
+        "CREATE_TABLE",
+        "DATA_LOCATION_ACCESS",
+        "DELETE",
+        "DROP",
+        "INSERT",
+        "SELECT",
+    ];
+    fn as_str(&self) -> &str {
+        Permissions::as_str(self)
     }
 }
 

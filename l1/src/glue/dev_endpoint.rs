@@ -5,48 +5,133 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::DevEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-devendpoint.html) resource type.
 ///
+/// The `AWS::Glue::DevEndpoint` resource specifies a development endpoint where a developer can
+/// remotely debug ETL scripts for AWS Glue . For more information, see [DevEndpoint
+/// Structure](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-jobs-dev-endpoint.html#aws-glue-api-jobs-dev-endpoint-DevEndpoint)
+/// in the AWS Glue Developer Guide.
+///
 /// Build it with [`DevEndpoint::builder`]; adding it to a stack returns a [`DevEndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DevEndpoint {
     /// `Arguments`.
     ///
+    /// A map of arguments used to configure the `DevEndpoint` .
+    ///
+    /// Valid arguments are:
+    ///
+    /// - `"--enable-glue-datacatalog": ""`
+    /// - `"GLUE_PYTHON_VERSION": "3"`
+    /// - `"GLUE_PYTHON_VERSION": "2"`
+    ///
+    /// You can specify a version of Python support for development endpoints by using the `Arguments`
+    /// parameter in the `CreateDevEndpoint` or `UpdateDevEndpoint` APIs. If no arguments are provided, the
+    /// version defaults to Python 2.
+    ///
     /// - Format: `json`.
     pub arguments: Option<Val<Json>>,
     /// `EndpointName`. Changing it replaces the resource.
+    ///
+    /// The name of the `DevEndpoint` .
     pub endpoint_name: Option<Val<String>>,
     /// `ExtraJarsS3Path`.
+    ///
+    /// The path to one or more Java `.jar` files in an S3 bucket that should be loaded in your
+    /// `DevEndpoint` .
+    ///
+    /// > You can only use pure Java/Scala libraries with a `DevEndpoint` .
     pub extra_jars_s3_path: Option<Val<String>>,
     /// `ExtraPythonLibsS3Path`.
+    ///
+    /// The paths to one or more Python libraries in an Amazon S3 bucket that should be loaded in your
+    /// `DevEndpoint` . Multiple values must be complete paths separated by a comma.
+    ///
+    /// > You can only use pure Python libraries with a `DevEndpoint` . Libraries that rely on C extensions,
+    /// such as the [pandas](https://docs.aws.amazon.com/http://pandas.pydata.org/) Python data analysis
+    /// library, are not currently supported.
     pub extra_python_libs_s3_path: Option<Val<String>>,
     /// `GlueVersion`.
+    ///
+    /// The AWS Glue version determines the versions of Apache Spark and Python that AWS Glue supports. The
+    /// Python version indicates the version supported for running your ETL scripts on development
+    /// endpoints.
+    ///
+    /// For more information about the available AWS Glue versions and corresponding Spark and Python
+    /// versions, see [Glue version](https://docs.aws.amazon.com/glue/latest/dg/add-job.html) in the
+    /// developer guide.
+    ///
+    /// Development endpoints that are created without specifying a Glue version default to Glue 0.9.
+    ///
+    /// You can specify a version of Python support for development endpoints by using the `Arguments`
+    /// parameter in the `CreateDevEndpoint` or `UpdateDevEndpoint` APIs. If no arguments are provided, the
+    /// version defaults to Python 2.
     pub glue_version: Option<Val<String>>,
     /// `NumberOfNodes`.
+    ///
+    /// The number of AWS Glue Data Processing Units (DPUs) allocated to this `DevEndpoint` .
     pub number_of_nodes: Option<Val<i64>>,
     /// `NumberOfWorkers`.
+    ///
+    /// The number of workers of a defined `workerType` that are allocated to the development endpoint.
+    ///
+    /// The maximum number of workers you can define are 299 for `G.1X` , and 149 for `G.2X` .
     pub number_of_workers: Option<Val<i64>>,
     /// `PublicKey`.
+    ///
+    /// The public key to be used by this `DevEndpoint` for authentication. This attribute is provided for
+    /// backward compatibility because the recommended attribute to use is public keys.
     pub public_key: Option<Val<String>>,
     /// `PublicKeys`.
+    ///
+    /// A list of public keys to be used by the `DevEndpoints` for authentication. Using this attribute is
+    /// preferred over a single public key because the public keys allow you to have a different private key
+    /// per client.
+    ///
+    /// > If you previously created an endpoint with a public key, you must remove that key to be able to
+    /// set a list of public keys. Call the `UpdateDevEndpoint` API operation with the public key content in
+    /// the `deletePublicKeys` attribute, and the list of new keys in the `addPublicKeys` attribute.
     pub public_keys: Option<Val<Vec<String>>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role used in this `DevEndpoint` .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SecurityConfiguration`.
+    ///
+    /// The name of the `SecurityConfiguration` structure to be used with this `DevEndpoint` .
     pub security_configuration: Option<Val<String>>,
     /// `SecurityGroupIds`.
+    ///
+    /// A list of security group identifiers used in this `DevEndpoint` .
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetId`.
     ///
+    /// The subnet ID for this `DevEndpoint` .
+    ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The tags to use with this DevEndpoint.
+    ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
     /// `WorkerType`.
+    ///
+    /// The type of predefined worker that is allocated to the development endpoint. Accepts a value of
+    /// Standard, G.1X, or G.2X.
+    ///
+    /// - For the `Standard` worker type, each worker provides 4 vCPU, 16 GB of memory and a 50GB disk, and 2
+    ///   executors per worker.
+    /// - For the `G.1X` worker type, each worker maps to 1 DPU (4 vCPU, 16 GB of memory, 64 GB disk), and
+    ///   provides 1 executor per worker. We recommend this worker type for memory-intensive jobs.
+    /// - For the `G.2X` worker type, each worker maps to 2 DPU (8 vCPU, 32 GB of memory, 128 GB disk), and
+    ///   provides 1 executor per worker. We recommend this worker type for memory-intensive jobs.
+    ///
+    /// Known issue: when a development endpoint is created with the `G.2X` `WorkerType` configuration, the
+    /// Spark drivers for the development endpoint will run on 4 vCPU, 16 GB of memory, and a 64 GB disk.
     pub worker_type: Option<Val<String>>,
 }
 

@@ -5,19 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::IdentityCenterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-identitycenterconfiguration.html) resource type.
 ///
+/// Creates a new AWS Glue Identity Center configuration to enable integration between AWS Glue and AWS
+/// IAM Identity Center for authentication and authorization.
+///
 /// Build it with [`IdentityCenterConfiguration::builder`]; adding it to a stack returns a [`IdentityCenterConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentityCenterConfiguration {
     /// `InstanceArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the Identity Center instance associated with the AWS Glue
+    /// configuration.
     ///
     /// - Length: 10 to 1224.
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$`.
     pub instance_arn: Option<Val<String>>,
     /// `Scopes`.
     ///
+    /// A list of Identity Center scopes that define the permissions and access levels for the AWS Glue
+    /// configuration.
+    ///
     /// - Items: 1 to 50.
     pub scopes: Option<Val<Vec<String>>>,
     /// `UserBackgroundSessionsEnabled`.
+    ///
+    /// Indicates whether users can run background sessions when using Identity Center authentication with
+    /// AWS Glue services.
     pub user_background_sessions_enabled: Option<Val<bool>>,
 }
 
@@ -109,10 +121,15 @@ impl Deref for IdentityCenterConfigurationHandle {
 
 impl IdentityCenterConfigurationHandle {
     /// `Fn::GetAtt` `ApplicationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Identity Center application associated with the AWS Glue
+    /// configuration.
     pub fn attr_application_arn(&self) -> Val<String> {
         self.0.get_att("ApplicationArn")
     }
     /// `Fn::GetAtt` `AccountId`.
+    ///
+    /// The identifier for the specified AWS account.
     pub fn attr_account_id(&self) -> Val<String> {
         self.0.get_att("AccountId")
     }

@@ -5,40 +5,67 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::Integration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-integration.html) resource type.
 ///
+/// The `AWS::Glue::Integration` resource specifies an AWS Glue zero-ETL integration from a data source
+/// to a target. For more information, see [zero-ETL integration supported by AWS
+/// Glue](https://docs.aws.amazon.com/glue/latest/dg/zero-etl-using.html) and [integration
+/// structure](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-integrations.html) in the AWS
+/// Glue developer guide.
+///
 /// Build it with [`Integration::builder`]; adding it to a stack returns a [`IntegrationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Integration {
     /// `AdditionalEncryptionContext`. Changing it replaces the resource.
+    ///
+    /// An optional set of non-secret key–value pairs that contains additional contextual information for
+    /// encryption. This can only be provided if `KMSKeyId` is provided.
     pub additional_encryption_context: Option<Val<BTreeMap<String, String>>>,
     /// `DataFilter`.
+    ///
+    /// Selects source tables for the integration using Maxwell filter syntax.
     ///
     /// - Length: 1 to 2048.
     pub data_filter: Option<Val<String>>,
     /// `Description`.
     ///
+    /// A description for the integration.
+    ///
     /// - Length: 0 to 1000.
     /// - Pattern: `^[\S\s]*$`.
     pub description: Option<Val<String>>,
     /// `IntegrationConfig`. Changing it replaces the resource.
+    ///
+    /// The structure used to define properties associated with the zero-ETL integration. For more
+    /// information, see [IntegrationConfig
+    /// structure.](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-integrations.html#aws-glue-api-integrations-IntegrationConfig)
     pub integration_config: Option<Val<IntegrationConfig>>,
     /// `IntegrationName`: required. Changing it replaces the resource.
+    ///
+    /// A unique name for the integration.
     ///
     /// - Length: 1 to 128.
     pub integration_name: Option<Val<String>>,
     /// `KmsKeyId`. Changing it replaces the resource.
     ///
+    /// The ARN of a KMS key used for encrypting the channel.
+    ///
     /// - Length: 1 to 2048.
     pub kms_key_id: Option<Val<String>>,
     /// `SourceArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN for the source of the integration.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:aws:.*:.*:[0-9]+:.*`.
     pub source_arn: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// Metadata assigned to the resource consisting of a list of key-value pairs.
+    ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN for the target of the integration.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:aws:.*:.*:[0-9]+:.*`.
@@ -182,14 +209,30 @@ impl Deref for IntegrationHandle {
 
 impl IntegrationHandle {
     /// `Fn::GetAtt` `IntegrationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the created integration.
     pub fn attr_integration_arn(&self) -> Val<String> {
         self.0.get_att("IntegrationArn")
     }
     /// `Fn::GetAtt` `CreateTime`.
+    ///
+    /// The time when the integration was created, in UTC.
     pub fn attr_create_time(&self) -> Val<String> {
         self.0.get_att("CreateTime")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the integration being created.
+    ///
+    /// The possible statuses are:
+    ///
+    /// - CREATING: The integration is being created.
+    /// - ACTIVE: The integration creation succeeds.
+    /// - MODIFYING: The integration is being modified.
+    /// - FAILED: The integration creation fails.
+    /// - DELETING: The integration is deleted.
+    /// - SYNCING: The integration is synchronizing.
+    /// - NEEDS_ATTENTION: The integration needs attention, such as synchronization.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -204,15 +247,29 @@ impl IntegrationHandle {
 }
 
 /// The [`IntegrationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-integration-integrationconfig.html) property type.
+///
+/// Properties associated with the integration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegrationConfig {
     /// `ContinuousSync`.
+    ///
+    /// Enables continuous synchronization for on-demand data extractions from SaaS applications to AWS data
+    /// services like Amazon Redshift and Amazon S3.
     pub continuous_sync: Option<Val<bool>>,
     /// `RefreshInterval`.
+    ///
+    /// Specifies the frequency at which CDC (Change Data Capture) pulls or incremental loads should occur.
+    /// This parameter provides flexibility to align the refresh rate with your specific data update
+    /// patterns, system load considerations, and performance optimization goals. Time increment can be set
+    /// from 15 minutes to 8640 minutes (six days).
     ///
     /// - Length: 1 to 128.
     pub refresh_interval: Option<Val<String>>,
     /// `SourceProperties`.
+    ///
+    /// A collection of key-value pairs that specify additional properties for the integration source. These
+    /// properties provide configuration options that can be used to customize the behavior of the ODB
+    /// source during data integration operations.
     pub source_properties: Option<Val<BTreeMap<String, String>>>,
 }
 

@@ -5,21 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::IntegrationResourceProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-integrationresourceproperty.html) resource type.
 ///
+/// The `AWS::Glue::IntegrationResourceProperty` resource type can be used to setup `ResourceProperty`
+/// of the AWS Glue connection (for the SaaS source), DynamoDB Database (for DynamoDB source), or AWS
+/// Glue database ARN (for the target). ResourceProperty is used to define the properties requires to
+/// setup the integration, including the role to access the connection or database, KMS keys, event bus
+/// for event notifications and VPC connection. To set both source and target properties the same API
+/// needs to be invoked twice, once with the AWS Glue connection ARN as ResourceArn with
+/// SourceProcessingProperties and next, with the AWS Glue database ARN as ResourceArn with
+/// TargetProcessingProperties respectively.
+///
 /// Build it with [`IntegrationResourceProperty::builder`]; adding it to a stack returns a [`IntegrationResourcePropertyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegrationResourceProperty {
     /// `ResourceArn`: required. Changing it replaces the resource.
     ///
+    /// The connection ARN of the source, or the database ARN of the target.
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:aws:.*:.*:[0-9]+:.*`.
     pub resource_arn: Option<Val<String>>,
     /// `SourceProcessingProperties`.
+    ///
+    /// The resource properties associated with the integration source.
     pub source_processing_properties: Option<Val<SourceProcessingProperties>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetProcessingProperties`.
+    ///
+    /// The structure used to define the resource properties associated with the integration target.
     pub target_processing_properties: Option<Val<TargetProcessingProperties>>,
 }
 
@@ -114,6 +131,8 @@ impl Deref for IntegrationResourcePropertyHandle {
 
 impl IntegrationResourcePropertyHandle {
     /// `Fn::GetAtt` `ResourcePropertyArn`.
+    ///
+    /// The integration resource property ARN.
     pub fn attr_resource_property_arn(&self) -> Val<String> {
         self.0.get_att("ResourcePropertyArn")
     }
@@ -128,9 +147,13 @@ impl IntegrationResourcePropertyHandle {
 }
 
 /// The [`SourceProcessingProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-integrationresourceproperty-sourceprocessingproperties.html) property type.
+///
+/// The structure used to define the resource properties associated with the integration source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceProcessingProperties {
     /// `RoleArn`: required.
+    ///
+    /// The IAM role to access the AWS Glue connection.
     ///
     /// - Length: 1 to 128.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -253,23 +276,33 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TargetProcessingProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-integrationresourceproperty-targetprocessingproperties.html) property type.
+///
+/// The structure used to define the resource properties associated with the integration target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetProcessingProperties {
     /// `ConnectionName`.
+    ///
+    /// The AWS Glue network connection to configure the AWS Glue job running in the customer VPC.
     ///
     /// - Length: 1 to 128.
     pub connection_name: Option<Val<String>>,
     /// `EventBusArn`.
     ///
+    /// The ARN of an Eventbridge event bus to receive the integration status notification.
+    ///
     /// - Length: 1 to 128.
     pub event_bus_arn: Option<Val<String>>,
     /// `KmsArn`.
+    ///
+    /// The ARN of the KMS key used for encryption.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `arn:aws:kms:.*:[0-9]+:.*`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_arn: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The IAM role to access the AWS Glue database.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `arn:aws:iam:.*:[0-9]+:.*`.

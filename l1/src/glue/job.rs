@@ -5,75 +5,206 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::Job`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-job.html) resource type.
 ///
+/// The `AWS::Glue::Job` resource specifies an AWS Glue job in the data catalog. For more information,
+/// see [Adding Jobs in AWS Glue](https://docs.aws.amazon.com/glue/latest/dg/add-job.html) and [Job
+/// Structure](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-jobs-job.html#aws-glue-api-jobs-job-Job)
+/// in the *AWS Glue Developer Guide.*
+///
 /// Build it with [`Job::builder`]; adding it to a stack returns a [`JobHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Job {
     /// `AllocatedCapacity`.
+    ///
+    /// This parameter is no longer supported. Use `MaxCapacity` instead.
+    ///
+    /// The number of capacity units that are allocated to this job.
     pub allocated_capacity: Option<Val<f64>>,
     /// `Command`: required.
+    ///
+    /// The code that executes a job.
     pub command: Option<Val<JobCommand>>,
     /// `Connections`.
+    ///
+    /// The connections used for this job.
     pub connections: Option<Val<ConnectionsList>>,
     /// `DefaultArguments`.
+    ///
+    /// The default arguments for this job, specified as name-value pairs.
+    ///
+    /// You can specify arguments here that your own job-execution script consumes, in addition to arguments
+    /// that AWS Glue itself consumes.
+    ///
+    /// For information about how to specify and consume your own job arguments, see [Calling AWS Glue APIs
+    /// in Python](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-python-calling.html) in
+    /// the *AWS Glue Developer Guide* .
+    ///
+    /// For information about the key-value pairs that AWS Glue consumes to set up your job, see [Special
+    /// Parameters Used by AWS
+    /// Glue](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-etl-glue-arguments.html) in
+    /// the *AWS Glue Developer Guide* .
     ///
     /// - Format: `json`.
     pub default_arguments: Option<Val<Json>>,
     /// `Description`.
     ///
+    /// A description of the job.
+    ///
     /// - Length: 0 to 2048.
     pub description: Option<Val<String>>,
     /// `ExecutionClass`.
+    ///
+    /// Indicates whether the job is run with a standard or flexible execution class. The standard execution
+    /// class is ideal for time-sensitive workloads that require fast job startup and dedicated resources.
+    ///
+    /// The flexible execution class is appropriate for time-insensitive jobs whose start and completion
+    /// times may vary.
+    ///
+    /// Only jobs with AWS Glue version 3.0 and above and command type `glueetl` will be allowed to set
+    /// `ExecutionClass` to `FLEX` . The flexible execution class is available for Spark jobs.
     pub execution_class: Option<Val<ExecutionClass>>,
     /// `ExecutionProperty`.
+    ///
+    /// The maximum number of concurrent runs that are allowed for this job.
     pub execution_property: Option<Val<ExecutionProperty>>,
     /// `GlueVersion`.
+    ///
+    /// Glue version determines the versions of Apache Spark and Python that AWS Glue supports. The Python
+    /// version indicates the version supported for jobs of type Spark.
+    ///
+    /// For more information about the available AWS Glue versions and corresponding Spark and Python
+    /// versions, see [Glue version](https://docs.aws.amazon.com/glue/latest/dg/add-job.html) in the
+    /// developer guide.
+    ///
+    /// Jobs that are created without specifying a Glue version default to the latest Glue version
+    /// available.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^(\w+\.)+\w+$`.
     pub glue_version: Option<Val<String>>,
     /// `JobMode`.
+    ///
+    /// A mode that describes how a job was created. Valid values are:
+    ///
+    /// - `SCRIPT` - The job was created using the AWS Glue Studio script editor.
+    /// - `VISUAL` - The job was created using the AWS Glue Studio visual editor.
+    /// - `NOTEBOOK` - The job was created using an interactive sessions notebook.
+    ///
+    /// When the `JobMode` field is missing or null, `SCRIPT` is assigned as the default value.
     pub job_mode: Option<Val<JobMode>>,
     /// `JobRunQueuingEnabled`.
+    ///
+    /// Specifies whether job run queuing is enabled for the job runs for this job.
+    ///
+    /// A value of true means job run queuing is enabled for the job runs. If false or not populated, the
+    /// job runs will not be considered for queueing.
+    ///
+    /// If this field does not match the value set in the job run, then the value from the job run field
+    /// will be used.
     pub job_run_queuing_enabled: Option<Val<bool>>,
     /// `LogUri`.
+    ///
+    /// This field is reserved for future use.
     pub log_uri: Option<Val<String>>,
     /// `MaintenanceWindow`.
+    ///
+    /// This field specifies a day of the week and hour for a maintenance window for streaming jobs. AWS
+    /// Glue periodically performs maintenance activities. During these maintenance windows, AWS Glue will
+    /// need to restart your streaming jobs.
+    ///
+    /// AWS Glue will restart the job within 3 hours of the specified maintenance window. For instance, if
+    /// you set up the maintenance window for Monday at 10:00AM GMT, your jobs will be restarted between 10:00AM
+    /// GMT to 1:00PM GMT.
     ///
     /// - Pattern: `^(Sun|Mon|Tue|Wed|Thu|Fri|Sat):([01]?[0-9]|2[0-3])$`.
     pub maintenance_window: Option<Val<String>>,
     /// `MaxCapacity`.
+    ///
+    /// The number of AWS Glue data processing units (DPUs) that can be allocated when this job runs. A DPU
+    /// is a relative measure of processing power that consists of 4 vCPUs of compute capacity and 16 GB of
+    /// memory.
+    ///
+    /// Do not set `Max Capacity` if using `WorkerType` and `NumberOfWorkers` .
+    ///
+    /// The value that can be allocated for `MaxCapacity` depends on whether you are running a Python shell
+    /// job or an Apache Spark ETL job:
+    ///
+    /// - When you specify a Python shell job ( `JobCommand.Name` ="pythonshell"), you can allocate either 0.0625
+    ///   or 1 DPU. The default is 0.0625 DPU.
+    /// - When you specify an Apache Spark ETL job ( `JobCommand.Name` ="glueetl"), you can allocate from 2
+    ///   to 100 DPUs. The default is 10 DPUs. This job type cannot have a fractional DPU allocation.
     pub max_capacity: Option<Val<f64>>,
     /// `MaxRetries`.
+    ///
+    /// The maximum number of times to retry this job after a JobRun fails.
     pub max_retries: Option<Val<f64>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name you assign to this job definition.
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `NonOverridableArguments`.
     ///
+    /// Non-overridable arguments for this job, specified as name-value pairs.
+    ///
     /// - Format: `json`.
     pub non_overridable_arguments: Option<Val<Json>>,
     /// `NotificationProperty`.
+    ///
+    /// Specifies configuration properties of a notification.
     pub notification_property: Option<Val<NotificationProperty>>,
     /// `NumberOfWorkers`.
+    ///
+    /// The number of workers of a defined `workerType` that are allocated when a job runs.
+    ///
+    /// The maximum number of workers you can define are 299 for `G.1X` , and 149 for `G.2X` .
     ///
     /// - Minimum: 0.
     pub number_of_workers: Option<Val<i64>>,
     /// `Role`: required.
+    ///
+    /// The name or Amazon Resource Name (ARN) of the IAM role associated with this job.
     pub role: Option<Val<String>>,
     /// `SecurityConfiguration`.
+    ///
+    /// The name of the `SecurityConfiguration` structure to be used with this job.
     ///
     /// - Length: 1 to 255.
     pub security_configuration: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The tags to use with this job.
+    ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
     /// `Timeout`.
     ///
+    /// The job timeout in minutes. This is the maximum time that a job run can consume resources before it
+    /// is terminated and enters TIMEOUT status. The default is 2,880 minutes (48 hours).
+    ///
     /// - Minimum: 1.
     pub timeout: Option<Val<i64>>,
     /// `WorkerType`.
+    ///
+    /// The type of predefined worker that is allocated when a job runs.
+    ///
+    /// AWS Glue provides multiple worker types to accommodate different workload requirements:
+    ///
+    /// G Worker Types (General-purpose compute workers):
+    ///
+    /// - G.1X: 1 DPU (4 vCPUs, 16 GB memory, 94GB disk)
+    /// - G.2X: 2 DPU (8 vCPUs, 32 GB memory, 138GB disk)
+    /// - G.4X: 4 DPU (16 vCPUs, 64 GB memory, 256GB disk)
+    /// - G.8X: 8 DPU (32 vCPUs, 128 GB memory, 512GB disk)
+    /// - G.12X: 12 DPU (48 vCPUs, 192 GB memory, 768GB disk)
+    /// - G.16X: 16 DPU (64 vCPUs, 256 GB memory, 1024GB disk)
+    ///
+    /// R Worker Types (Memory-optimized workers):
+    ///
+    /// - R.1X: 1 M-DPU (4 vCPUs, 32 GB memory)
+    /// - R.2X: 2 M-DPU (8 vCPUs, 64 GB memory)
+    /// - R.4X: 4 M-DPU (16 vCPUs, 128 GB memory)
+    /// - R.8X: 8 M-DPU (32 vCPUs, 256 GB memory)
     pub worker_type: Option<Val<WorkerType>>,
 }
 
@@ -294,9 +425,13 @@ impl JobHandle {
 }
 
 /// The [`ConnectionsList`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-job-connectionslist.html) property type.
+///
+/// Specifies the connections used by a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionsList {
     /// `Connections`.
+    ///
+    /// A list of connections used by the job.
     ///
     /// - Items: 0 to 1000.
     pub connections: Option<Val<Vec<String>>>,
@@ -351,9 +486,14 @@ impl ToValue for ConnectionsList {
 impl Literal for ConnectionsList {}
 
 /// The [`ExecutionProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-job-executionproperty.html) property type.
+///
+/// An execution property of a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExecutionProperty {
     /// `MaxConcurrentRuns`.
+    ///
+    /// The maximum number of concurrent runs allowed for the job. The default is 1. An error is returned
+    /// when this threshold is reached. The maximum value you can specify is controlled by a service limit.
     pub max_concurrent_runs: Option<Val<f64>>,
 }
 
@@ -401,19 +541,37 @@ impl ToValue for ExecutionProperty {
 impl Literal for ExecutionProperty {}
 
 /// The [`JobCommand`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-job-jobcommand.html) property type.
+///
+/// Specifies code executed when a job is run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobCommand {
     /// `Name`.
+    ///
+    /// The name of the job command. For an Apache Spark ETL job, this must be `glueetl` . For a Python
+    /// shell job, it must be `pythonshell` . For an Apache Spark streaming ETL job, this must be
+    /// `gluestreaming` . For a Ray job, this must be `glueray` .
     pub name: Option<Val<String>>,
     /// `PythonVersion`.
+    ///
+    /// The Python version being used to execute a Python shell job. Allowed values are 3 or 3.9. Version 2
+    /// is deprecated.
     ///
     /// - Pattern: `^([2-3]|3[.]9)$`.
     pub python_version: Option<Val<String>>,
     /// `Runtime`.
     ///
+    /// In Ray jobs, Runtime is used to specify the versions of Ray, Python and additional libraries
+    /// available in your environment. This field is not used in other job types. For supported runtime
+    /// environment values, see [Working with Ray
+    /// jobs](https://docs.aws.amazon.com/glue/latest/dg/ray-jobs-section.html) in the AWS Glue Developer
+    /// Guide.
+    ///
     /// - Length: 0 to 64.
     pub runtime: Option<Val<String>>,
     /// `ScriptLocation`.
+    ///
+    /// Specifies the Amazon Simple Storage Service (Amazon S3) path to a script that executes a job
+    /// (required).
     ///
     /// - Length: 0 to 400000.
     pub script_location: Option<Val<String>>,
@@ -481,9 +639,13 @@ impl ToValue for JobCommand {
 impl Literal for JobCommand {}
 
 /// The [`NotificationProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-job-notificationproperty.html) property type.
+///
+/// Specifies configuration properties of a notification.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationProperty {
     /// `NotifyDelayAfter`.
+    ///
+    /// After a job run starts, the number of minutes to wait before sending a job run delay notification.
     ///
     /// - Minimum: 1.
     pub notify_delay_after: Option<Val<i64>>,
@@ -555,9 +717,18 @@ impl ExecutionClass {
             ExecutionClass::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ExecutionClass {
+    const VALUES: &'static [&'static str] = &["FLEX", "STANDARD"];
+    fn as_str(&self) -> &str {
+        ExecutionClass::as_str(self)
     }
 }
 
@@ -605,9 +776,18 @@ impl JobMode {
             JobMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for JobMode {
+    const VALUES: &'static [&'static str] = &["NOTEBOOK", "SCRIPT", "VISUAL"];
+    fn as_str(&self) -> &str {
+        JobMode::as_str(self)
     }
 }
 
@@ -686,9 +866,20 @@ impl WorkerType {
             WorkerType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WorkerType {
+    const VALUES: &'static [&'static str] = &[
+        "Standard", "G.1X", "G.2X", "G.025X", "G.4X", "G.8X", "Z.2X", "G.12X", "G.16X", "R.1X", "R.2X", "R.4X", "R.8X",
+    ];
+    fn as_str(&self) -> &str {
+        WorkerType::as_str(self)
     }
 }
 

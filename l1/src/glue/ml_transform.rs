@@ -5,38 +5,119 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::MLTransform`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-mltransform.html) resource type.
 ///
+/// The AWS::Glue::MLTransform is an AWS Glue resource type that manages machine learning transforms.
+///
 /// Build it with [`MlTransform::builder`]; adding it to a stack returns a [`MlTransformHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MlTransform {
     /// `Description`.
+    ///
+    /// A user-defined, long-form description text for the machine learning transform.
     pub description: Option<Val<String>>,
     /// `GlueVersion`.
+    ///
+    /// This value determines which version of AWS Glue this machine learning transform is compatible with.
+    /// Glue 1.0 is recommended for most customers. If the value is not set, the Glue compatibility defaults
+    /// to Glue 0.9. For more information, see [AWS Glue
+    /// Versions](https://docs.aws.amazon.com/glue/latest/dg/release-notes.html#release-notes-versions) in
+    /// the developer guide.
     pub glue_version: Option<Val<String>>,
     /// `InputRecordTables`: required. Changing it replaces the resource.
+    ///
+    /// A list of AWS Glue table definitions used by the transform.
     pub input_record_tables: Option<Val<InputRecordTables>>,
     /// `MaxCapacity`.
+    ///
+    /// The number of AWS Glue data processing units (DPUs) that are allocated to task runs for this
+    /// transform. You can allocate from 2 to 100 DPUs; the default is 10. A DPU is a relative measure of
+    /// processing power that consists of 4 vCPUs of compute capacity and 16 GB of memory. For more
+    /// information, see the [AWS Glue pricing page](https://docs.aws.amazon.com/glue/pricing/) .
+    ///
+    /// `MaxCapacity` is a mutually exclusive option with `NumberOfWorkers` and `WorkerType` .
+    ///
+    /// - If either `NumberOfWorkers` or `WorkerType` is set, then `MaxCapacity` cannot be set.
+    /// - If `MaxCapacity` is set then neither `NumberOfWorkers` or `WorkerType` can be set.
+    /// - If `WorkerType` is set, then `NumberOfWorkers` is required (and vice versa).
+    /// - `MaxCapacity` and `NumberOfWorkers` must both be at least 1.
+    ///
+    /// When the `WorkerType` field is set to a value other than `Standard` , the `MaxCapacity` field is set
+    /// automatically and becomes read-only.
     ///
     /// - Range: 1 to 100.
     pub max_capacity: Option<Val<f64>>,
     /// `MaxRetries`.
+    ///
+    /// The maximum number of times to retry after an `MLTaskRun` of the machine learning transform fails.
     pub max_retries: Option<Val<i64>>,
     /// `Name`.
+    ///
+    /// A user-defined name for the machine learning transform. Names are required to be unique. `Name` is
+    /// optional:
+    ///
+    /// - If you supply `Name` , the stack cannot be repeatedly created.
+    /// - If `Name` is not provided, a randomly generated name will be used instead.
     pub name: Option<Val<String>>,
     /// `NumberOfWorkers`.
+    ///
+    /// The number of workers of a defined `workerType` that are allocated when a task of the transform
+    /// runs.
+    ///
+    /// If `WorkerType` is set, then `NumberOfWorkers` is required (and vice versa).
     pub number_of_workers: Option<Val<i64>>,
     /// `Role`: required.
+    ///
+    /// The name or Amazon Resource Name (ARN) of the IAM role with the required permissions. The required
+    /// permissions include both AWS Glue service role permissions to AWS Glue resources, and Amazon S3
+    /// permissions required by the transform.
+    ///
+    /// - This role needs AWS Glue service role permissions to allow access to resources in AWS Glue . See
+    ///   [Attach a Policy to IAM Users That Access AWS
+    ///   Glue](https://docs.aws.amazon.com/glue/latest/dg/attach-policy-iam-user.html) .
+    /// - This role needs permission to your Amazon Simple Storage Service (Amazon S3) sources, targets,
+    ///   temporary directory, scripts, and any libraries used by the task run for this transform.
     pub role: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to use with this machine learning transform. You may use tags to limit access to the
+    /// machine learning transform. For more information about tags in AWS Glue , see [AWS Tags in AWS
+    /// Glue](https://docs.aws.amazon.com/glue/latest/dg/monitor-tags.html) in the developer guide.
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
     /// `Timeout`.
+    ///
+    /// The timeout in minutes of the machine learning transform.
     pub timeout: Option<Val<i64>>,
     /// `TransformEncryption`.
+    ///
+    /// The encryption-at-rest settings of the transform that apply to accessing user data. Machine learning
+    /// transforms can access user data encrypted in Amazon S3 using KMS.
+    ///
+    /// Additionally, imported labels and trained transforms can now be encrypted using a customer provided
+    /// KMS key.
     pub transform_encryption: Option<Val<TransformEncryption>>,
     /// `TransformParameters`: required.
+    ///
+    /// The algorithm-specific parameters that are associated with the machine learning transform.
     pub transform_parameters: Option<Val<TransformParameters>>,
     /// `WorkerType`.
+    ///
+    /// The type of predefined worker that is allocated when a task of this transform runs. Accepts a value
+    /// of Standard, G.1X, or G.2X.
+    ///
+    /// - For the `Standard` worker type, each worker provides 4 vCPU, 16 GB of memory and a 50GB disk, and 2
+    ///   executors per worker.
+    /// - For the `G.1X` worker type, each worker provides 4 vCPU, 16 GB of memory and a 64GB disk, and 1
+    ///   executor per worker.
+    /// - For the `G.2X` worker type, each worker provides 8 vCPU, 32 GB of memory and a 128GB disk, and 1
+    ///   executor per worker.
+    ///
+    /// `MaxCapacity` is a mutually exclusive option with `NumberOfWorkers` and `WorkerType` .
+    ///
+    /// - If either `NumberOfWorkers` or `WorkerType` is set, then `MaxCapacity` cannot be set.
+    /// - If `MaxCapacity` is set then neither `NumberOfWorkers` or `WorkerType` can be set.
+    /// - If `WorkerType` is set, then `NumberOfWorkers` is required (and vice versa).
+    /// - `MaxCapacity` and `NumberOfWorkers` must both be at least 1.
     pub worker_type: Option<Val<String>>,
 }
 
@@ -205,15 +286,48 @@ impl MlTransformHandle {
 }
 
 /// The [`FindMatchesParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-mltransform-findmatchesparameters.html) property type.
+///
+/// The parameters to configure the find matches transform.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FindMatchesParameters {
     /// `AccuracyCostTradeoff`.
+    ///
+    /// The value that is selected when tuning your transform for a balance between accuracy and cost. A
+    /// value of 0.5 means that the system balances accuracy and cost concerns. A value of 1.0 means a bias
+    /// purely for accuracy, which typically results in a higher cost, sometimes substantially higher. A
+    /// value of 0.0 means a bias purely for cost, which results in a less accurate `FindMatches` transform,
+    /// sometimes with unacceptable accuracy.
+    ///
+    /// Accuracy measures how well the transform finds true positives and true negatives. Increasing
+    /// accuracy requires more machine resources and cost. But it also results in increased recall.
+    ///
+    /// Cost measures how many compute resources, and thus money, are consumed to run the transform.
     pub accuracy_cost_tradeoff: Option<Val<f64>>,
     /// `EnforceProvidedLabels`.
+    ///
+    /// The value to switch on or off to force the output to match the provided labels from users. If the
+    /// value is `True` , the `find matches` transform forces the output to match the provided labels. The
+    /// results override the normal conflation results. If the value is `False` , the `find matches`
+    /// transform does not ensure all the labels provided are respected, and the results rely on the trained
+    /// model.
+    ///
+    /// Note that setting this value to true may increase the conflation execution time.
     pub enforce_provided_labels: Option<Val<bool>>,
     /// `PrecisionRecallTradeoff`.
+    ///
+    /// The value selected when tuning your transform for a balance between precision and recall. A value of 0.5
+    /// means no preference; a value of 1.0 means a bias purely for precision, and a value of 0.0 means a
+    /// bias for recall. Because this is a tradeoff, choosing values close to 1.0 means very low recall, and
+    /// choosing values close to 0.0 results in very low precision.
+    ///
+    /// The precision metric indicates how often your model is correct when it predicts a match.
+    ///
+    /// The recall metric indicates that for an actual match, how often your model predicts the match.
     pub precision_recall_tradeoff: Option<Val<f64>>,
     /// `PrimaryKeyColumnName`: required.
+    ///
+    /// The name of a column that uniquely identifies rows in the source table. Used to help identify
+    /// matching records.
     pub primary_key_column_name: Option<Val<String>>,
 }
 
@@ -286,15 +400,25 @@ impl ToValue for FindMatchesParameters {
 impl Literal for FindMatchesParameters {}
 
 /// The [`GlueTables`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-mltransform-gluetables.html) property type.
+///
+/// The database and table in the AWS Glue Data Catalog that is used for input or output data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlueTables {
     /// `CatalogId`.
+    ///
+    /// A unique identifier for the AWS Glue Data Catalog .
     pub catalog_id: Option<Val<String>>,
     /// `ConnectionName`.
+    ///
+    /// The name of the connection to the AWS Glue Data Catalog .
     pub connection_name: Option<Val<String>>,
     /// `DatabaseName`: required.
+    ///
+    /// A database name in the AWS Glue Data Catalog .
     pub database_name: Option<Val<String>>,
     /// `TableName`: required.
+    ///
+    /// A table name in the AWS Glue Data Catalog .
     pub table_name: Option<Val<String>>,
 }
 
@@ -370,9 +494,13 @@ impl ToValue for GlueTables {
 impl Literal for GlueTables {}
 
 /// The [`InputRecordTables`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-mltransform-inputrecordtables.html) property type.
+///
+/// A list of AWS Glue table definitions used by the transform.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputRecordTables {
     /// `GlueTables`.
+    ///
+    /// The database and table in the AWS Glue Data Catalog that is used for input or output data.
     pub glue_tables: Option<Val<Vec<GlueTables>>>,
 }
 
@@ -425,11 +553,21 @@ impl ToValue for InputRecordTables {
 impl Literal for InputRecordTables {}
 
 /// The [`MLUserDataEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-mltransform-mluserdataencryption.html) property type.
+///
+/// The encryption-at-rest settings of the transform that apply to accessing user data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MlUserDataEncryption {
     /// `KmsKeyId`.
+    ///
+    /// The ID for the customer-provided KMS key.
     pub kms_key_id: Option<Val<String>>,
     /// `MLUserDataEncryptionMode`: required.
+    ///
+    /// The encryption mode applied to user data. Valid values are:
+    ///
+    /// - DISABLED: encryption is disabled.
+    /// - SSEKMS: use of server-side encryption with AWS Key Management Service (SSE-KMS) for user data
+    /// stored in Amazon S3.
     pub ml_user_data_encryption_mode: Option<Val<String>>,
 }
 
@@ -490,11 +628,21 @@ impl ToValue for MlUserDataEncryption {
 impl Literal for MlUserDataEncryption {}
 
 /// The [`TransformEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-mltransform-transformencryption.html) property type.
+///
+/// The encryption-at-rest settings of the transform that apply to accessing user data. Machine learning
+/// transforms can access user data encrypted in Amazon S3 using KMS.
+///
+/// Additionally, imported labels and trained transforms can now be encrypted using a customer provided
+/// KMS key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransformEncryption {
     /// `MLUserDataEncryption`.
+    ///
+    /// The encryption-at-rest settings of the transform that apply to accessing user data.
     pub ml_user_data_encryption: Option<Val<MlUserDataEncryption>>,
     /// `TaskRunSecurityConfigurationName`.
+    ///
+    /// The name of the security configuration.
     pub task_run_security_configuration_name: Option<Val<String>>,
 }
 
@@ -548,11 +696,20 @@ impl ToValue for TransformEncryption {
 impl Literal for TransformEncryption {}
 
 /// The [`TransformParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-mltransform-transformparameters.html) property type.
+///
+/// The algorithm-specific parameters that are associated with the machine learning transform.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransformParameters {
     /// `FindMatchesParameters`.
+    ///
+    /// The parameters for the find matches algorithm.
     pub find_matches_parameters: Option<Val<FindMatchesParameters>>,
     /// `TransformType`: required.
+    ///
+    /// The type of machine learning transform. `FIND_MATCHES` is the only option.
+    ///
+    /// For information about the types of machine learning transforms, see [Working with machine learning
+    /// transforms](https://docs.aws.amazon.com/glue/latest/dg/console-machine-learning-transforms.html) .
     pub transform_type: Option<Val<String>>,
 }
 

@@ -5,16 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::Partition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-partition.html) resource type.
 ///
+/// The `AWS::Glue::Partition` resource creates an AWS Glue partition, which represents a slice of table
+/// data. For more information, see [CreatePartition
+/// Action](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-catalog-partitions.html#aws-glue-api-catalog-partitions-CreatePartition)
+/// and [Partition
+/// Structure](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-catalog-partitions.html#aws-glue-api-catalog-partitions-Partition)
+/// in the *AWS Glue Developer Guide* .
+///
 /// Build it with [`Partition::builder`]; adding it to a stack returns a [`PartitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Partition {
     /// `CatalogId`: required. Changing it replaces the resource.
+    ///
+    /// The AWS account ID of the catalog in which the partion is to be created.
+    ///
+    /// > To specify the account ID, you can use the `Ref` intrinsic function with the `AWS::AccountId`
+    /// pseudo parameter. For example: `!Ref AWS::AccountId`
     pub catalog_id: Option<Val<String>>,
     /// `DatabaseName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the catalog database in which to create the partition.
     pub database_name: Option<Val<String>>,
     /// `PartitionInput`: required.
+    ///
+    /// The structure used to create and update a partition.
     pub partition_input: Option<Val<PartitionInput>>,
     /// `TableName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the metadata table in which the partition is to be created.
     pub table_name: Option<Val<String>>,
 }
 
@@ -132,13 +150,21 @@ impl PartitionHandle {
 }
 
 /// The [`Column`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-partition-column.html) property type.
+///
+/// A column in a `Table` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Column {
     /// `Comment`.
+    ///
+    /// A free-form text comment.
     pub comment: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the `Column` .
     pub name: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The data type of the `Column` .
     pub type_: Option<Val<String>>,
 }
 
@@ -201,11 +227,17 @@ impl ToValue for Column {
 impl Literal for Column {}
 
 /// The [`Order`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-partition-order.html) property type.
+///
+/// Specifies the sort order of a sorted column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Order {
     /// `Column`: required.
+    ///
+    /// The name of the column.
     pub column: Option<Val<String>>,
     /// `SortOrder`.
+    ///
+    /// Indicates that the column is sorted in ascending order ( `== 1` ), or in descending order ( `==0` ).
     pub sort_order: Option<Val<i64>>,
 }
 
@@ -262,15 +294,28 @@ impl ToValue for Order {
 impl Literal for Order {}
 
 /// The [`PartitionInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-partition-partitioninput.html) property type.
+///
+/// The structure used to create and update a partition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PartitionInput {
     /// `Parameters`.
     ///
+    /// These key-value pairs define partition parameters.
+    ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
     /// `StorageDescriptor`.
+    ///
+    /// Provides information about the physical location where the partition is stored.
     pub storage_descriptor: Option<Val<StorageDescriptor>>,
     /// `Values`: required.
+    ///
+    /// The values of the partition. Although this parameter is not required by the SDK, you must specify
+    /// this parameter for a valid input.
+    ///
+    /// The values for the keys for the new partition must be passed as an array of String objects that must
+    /// be ordered in the same order as the partition keys appearing in the Amazon S3 prefix. Otherwise AWS
+    /// Glue will add the values to the wrong keys.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -338,13 +383,23 @@ impl ToValue for PartitionInput {
 impl Literal for PartitionInput {}
 
 /// The [`SchemaId`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-partition-schemaid.html) property type.
+///
+/// A structure that contains schema identity fields. Either this or the `SchemaVersionId` has to be
+/// provided.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaId {
     /// `RegistryName`.
+    ///
+    /// The name of the schema registry that contains the schema.
     pub registry_name: Option<Val<String>>,
     /// `SchemaArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the schema. One of `SchemaArn` or `SchemaName` has to be
+    /// provided.
     pub schema_arn: Option<Val<String>>,
     /// `SchemaName`.
+    ///
+    /// The name of the schema. One of `SchemaArn` or `SchemaName` has to be provided.
     pub schema_name: Option<Val<String>>,
 }
 
@@ -404,13 +459,22 @@ impl ToValue for SchemaId {
 impl Literal for SchemaId {}
 
 /// The [`SchemaReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-partition-schemareference.html) property type.
+///
+/// An object that references a schema stored in the AWS Glue Schema Registry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaReference {
     /// `SchemaId`.
+    ///
+    /// A structure that contains schema identity fields. Either this or the `SchemaVersionId` has to be
+    /// provided.
     pub schema_id: Option<Val<SchemaId>>,
     /// `SchemaVersionId`.
+    ///
+    /// The unique ID assigned to a version of the schema. Either this or the `SchemaId` has to be provided.
     pub schema_version_id: Option<Val<String>>,
     /// `SchemaVersionNumber`.
+    ///
+    /// The version number of the schema.
     pub schema_version_number: Option<Val<i64>>,
 }
 
@@ -470,15 +534,25 @@ impl ToValue for SchemaReference {
 impl Literal for SchemaReference {}
 
 /// The [`SerdeInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-partition-serdeinfo.html) property type.
+///
+/// Information about a serialization/deserialization program (SerDe) that serves as an extractor and
+/// loader.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SerdeInfo {
     /// `Name`.
+    ///
+    /// Name of the SerDe.
     pub name: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// These key-value pairs define initialization parameters for the SerDe.
     ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
     /// `SerializationLibrary`.
+    ///
+    /// Usually the class that implements the SerDe. An example is
+    /// `org.apache.hadoop.hive.serde2.columnar.ColumnarSerDe` .
     pub serialization_library: Option<Val<String>>,
 }
 
@@ -538,15 +612,23 @@ impl ToValue for SerdeInfo {
 impl Literal for SerdeInfo {}
 
 /// The [`SkewedInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-partition-skewedinfo.html) property type.
+///
+/// Specifies skewed values in a table. Skewed values are those that occur with very high frequency.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SkewedInfo {
     /// `SkewedColumnNames`.
+    ///
+    /// A list of names of columns that contain skewed values.
     pub skewed_column_names: Option<Val<Vec<String>>>,
     /// `SkewedColumnValueLocationMaps`.
+    ///
+    /// A mapping of skewed values to the columns that contain them.
     ///
     /// - Format: `json`.
     pub skewed_column_value_location_maps: Option<Val<Json>>,
     /// `SkewedColumnValues`.
+    ///
+    /// A list of values that appear so frequently as to be considered skewed.
     pub skewed_column_values: Option<Val<Vec<String>>>,
 }
 
@@ -616,35 +698,67 @@ impl ToValue for SkewedInfo {
 impl Literal for SkewedInfo {}
 
 /// The [`StorageDescriptor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-partition-storagedescriptor.html) property type.
+///
+/// Describes the physical storage of table data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageDescriptor {
     /// `BucketColumns`.
+    ///
+    /// A list of reducer grouping columns, clustering columns, and bucketing columns in the table.
     pub bucket_columns: Option<Val<Vec<String>>>,
     /// `Columns`.
+    ///
+    /// A list of the `Columns` in the table.
     pub columns: Option<Val<Vec<Column>>>,
     /// `Compressed`.
+    ///
+    /// `True` if the data in the table is compressed, or `False` if not.
     pub compressed: Option<Val<bool>>,
     /// `InputFormat`.
+    ///
+    /// The input format: `SequenceFileInputFormat` (binary), or `TextInputFormat` , or a custom format.
     pub input_format: Option<Val<String>>,
     /// `Location`.
+    ///
+    /// The physical location of the table. By default, this takes the form of the warehouse location,
+    /// followed by the database location in the warehouse, followed by the table name.
     pub location: Option<Val<String>>,
     /// `NumberOfBuckets`.
+    ///
+    /// The number of buckets.
+    ///
+    /// You must specify this property if the partition contains any dimension columns.
     pub number_of_buckets: Option<Val<i64>>,
     /// `OutputFormat`.
+    ///
+    /// The output format: `SequenceFileOutputFormat` (binary), or `IgnoreKeyTextOutputFormat` , or a custom
+    /// format.
     pub output_format: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// The user-supplied properties in key-value form.
     ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
     /// `SchemaReference`.
+    ///
+    /// An object that references a schema stored in the AWS Glue Schema Registry.
     pub schema_reference: Option<Val<SchemaReference>>,
     /// `SerdeInfo`.
+    ///
+    /// The serialization/deserialization (SerDe) information.
     pub serde_info: Option<Val<SerdeInfo>>,
     /// `SkewedInfo`.
+    ///
+    /// The information about values that appear frequently in a column (skewed values).
     pub skewed_info: Option<Val<SkewedInfo>>,
     /// `SortColumns`.
+    ///
+    /// A list specifying the sort order of each bucket in the table.
     pub sort_columns: Option<Val<Vec<Order>>>,
     /// `StoredAsSubDirectories`.
+    ///
+    /// `True` if the table data is stored in subdirectories, or `False` if not.
     pub stored_as_sub_directories: Option<Val<bool>>,
 }
 

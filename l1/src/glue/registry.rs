@@ -5,18 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::Registry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-registry.html) resource type.
 ///
+/// The AWS::Glue::Registry is an AWS Glue resource type that manages registries of schemas in the AWS
+/// Glue Schema Registry.
+///
 /// Build it with [`Registry::builder`]; adding it to a stack returns a [`RegistryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Registry {
     /// `Description`.
     ///
+    /// A description of the registry.
+    ///
     /// - Length: 0 to 1000.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the registry.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// AWS tags that contain a key value pair and may be searched by console, command line, or API.
     ///
     /// - Items: 0 to 10.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -107,6 +116,8 @@ impl Deref for RegistryHandle {
 
 impl RegistryHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Amazon Resource Name for the created Registry.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,31 +5,52 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::Schema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-schema.html) resource type.
 ///
+/// The `AWS::Glue::Schema` is an AWS Glue resource type that manages schemas in the AWS Glue Schema
+/// Registry.
+///
 /// Build it with [`Schema::builder`]; adding it to a stack returns a [`SchemaHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schema {
     /// `CheckpointVersion`.
+    ///
+    /// Specify the `VersionNumber` or the `IsLatest` for setting the checkpoint for the schema. This is
+    /// only required for updating a checkpoint.
     pub checkpoint_version: Option<Val<SchemaVersion>>,
     /// `Compatibility`: required.
+    ///
+    /// The compatibility mode of the schema.
     pub compatibility: Option<Val<Compatibility>>,
     /// `DataFormat`: required. Changing it replaces the resource.
+    ///
+    /// The data format of the schema definition. Currently only `AVRO` is supported.
     pub data_format: Option<Val<DataFormat>>,
     /// `Description`.
+    ///
+    /// A description of the schema if specified when created.
     ///
     /// - Length: 0 to 1000.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// Name of the schema to be created of max length of 255, and may only contain letters, numbers,
+    /// hyphen, underscore, dollar sign, or hash mark. No whitespace.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Registry`. Changing it replaces the resource.
+    ///
+    /// The registry where a schema is stored.
     pub registry: Option<Val<Registry>>,
     /// `SchemaDefinition`. Changing it replaces the resource.
+    ///
+    /// The schema definition using the `DataFormat` setting for `SchemaName` .
     ///
     /// - Length: 1 to 170000.
     /// - Pattern: `\S`.
     pub schema_definition: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// AWS tags that contain a key value pair and may be searched by console, command line, or API.
     ///
     /// - Items: 0 to 10.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -161,10 +182,14 @@ impl Deref for SchemaHandle {
 
 impl SchemaHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the schema.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `InitialSchemaVersionId`.
+    ///
+    /// Represents the version ID associated with the initial schema version.
     pub fn attr_initial_schema_version_id(&self) -> Val<String> {
         self.0.get_att("InitialSchemaVersionId")
     }
@@ -179,13 +204,19 @@ impl SchemaHandle {
 }
 
 /// The [`Registry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-schema-registry.html) property type.
+///
+/// Specifies a registry in the AWS Glue Schema Registry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Registry {
     /// `Arn`.
     ///
+    /// The Amazon Resource Name (ARN) of the registry.
+    ///
     /// - Pattern: `arn:aws(-(cn|us-gov|iso(-[bef])?))?:glue:.*`.
     pub arn: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the registry.
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
@@ -241,11 +272,17 @@ impl ToValue for Registry {
 impl Literal for Registry {}
 
 /// The [`SchemaVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-schema-schemaversion.html) property type.
+///
+/// Specifies the version of a schema.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaVersion {
     /// `IsLatest`.
+    ///
+    /// Indicates if this version is the latest version of the schema.
     pub is_latest: Option<Val<bool>>,
     /// `VersionNumber`.
+    ///
+    /// The version number of the schema.
     ///
     /// - Range: 1 to 100000.
     pub version_number: Option<Val<i64>>,
@@ -409,9 +446,19 @@ impl Compatibility {
             Compatibility::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Compatibility {
+    const VALUES: &'static [&'static str] =
+        &["NONE", "DISABLED", "BACKWARD", "BACKWARD_ALL", "FORWARD", "FORWARD_ALL", "FULL", "FULL_ALL"];
+    fn as_str(&self) -> &str {
+        Compatibility::as_str(self)
     }
 }
 
@@ -465,9 +512,18 @@ impl DataFormat {
             DataFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataFormat {
+    const VALUES: &'static [&'static str] = &["AVRO", "JSON", "PROTOBUF"];
+    fn as_str(&self) -> &str {
+        DataFormat::as_str(self)
     }
 }
 

@@ -5,12 +5,19 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::SchemaVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-schemaversion.html) resource type.
 ///
+/// The `AWS::Glue::SchemaVersion` is an AWS Glue resource type that manages schema versions of schemas
+/// in the AWS Glue Schema Registry.
+///
 /// Build it with [`SchemaVersion::builder`]; adding it to a stack returns a [`SchemaVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaVersion {
     /// `Schema`: required. Changing it replaces the resource.
+    ///
+    /// The schema that includes the schema version.
     pub schema: Option<Val<Schema>>,
     /// `SchemaDefinition`: required. Changing it replaces the resource.
+    ///
+    /// The schema definition for the schema version.
     ///
     /// - Length: 1 to 170000.
     /// - Pattern: `\S`.
@@ -94,6 +101,8 @@ impl Deref for SchemaVersionHandle {
 
 impl SchemaVersionHandle {
     /// `Fn::GetAtt` `VersionId`.
+    ///
+    /// Represents the version ID associated with the schema version.
     pub fn attr_version_id(&self) -> Val<String> {
         self.0.get_att("VersionId")
     }
@@ -108,17 +117,28 @@ impl SchemaVersionHandle {
 }
 
 /// The [`Schema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-schemaversion-schema.html) property type.
+///
+/// A wrapper structure to contain schema identity fields. Either `SchemaArn` , or `SchemaName` and
+/// `RegistryName` has to be provided.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schema {
     /// `RegistryName`.
+    ///
+    /// The name of the registry where the schema is stored. Either `SchemaArn` , or `SchemaName` and
+    /// `RegistryName` has to be provided.
     ///
     /// - Length: 1 to 255.
     pub registry_name: Option<Val<String>>,
     /// `SchemaArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the schema. Either `SchemaArn` , or `SchemaName` and
+    /// `RegistryName` has to be provided.
+    ///
     /// - Pattern: `arn:(aws|aws-us-gov|aws-cn):glue:.*`.
     pub schema_arn: Option<Val<String>>,
     /// `SchemaName`.
+    ///
+    /// The name of the schema. Either `SchemaArn` , or `SchemaName` and `RegistryName` has to be provided.
     ///
     /// - Length: 1 to 255.
     pub schema_name: Option<Val<String>>,

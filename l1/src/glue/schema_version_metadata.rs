@@ -5,18 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::SchemaVersionMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-schemaversionmetadata.html) resource type.
 ///
+/// The `AWS::Glue::SchemaVersionMetadata` is an AWS Glue resource type that defines the metadata
+/// key-value pairs for a schema version in AWS Glue Schema Registry.
+///
 /// Build it with [`SchemaVersionMetadata::builder`]; adding it to a stack returns a [`SchemaVersionMetadataHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaVersionMetadata {
     /// `Key`: required. Changing it replaces the resource.
     ///
+    /// A metadata key in a key-value pair for metadata.
+    ///
     /// - Length: 1 to 128.
     pub key: Option<Val<String>>,
     /// `SchemaVersionId`: required. Changing it replaces the resource.
     ///
+    /// The version number of the schema.
+    ///
     /// - Pattern: `[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}`.
     pub schema_version_id: Option<Val<String>>,
     /// `Value`: required. Changing it replaces the resource.
+    ///
+    /// A metadata key's corresponding value.
     ///
     /// - Length: 1 to 256.
     pub value: Option<Val<String>>,

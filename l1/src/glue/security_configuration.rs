@@ -5,12 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::SecurityConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-securityconfiguration.html) resource type.
 ///
+/// Creates a new security configuration. A security configuration is a set of security properties that
+/// can be used by AWS Glue . You can use a security configuration to encrypt data at rest. For
+/// information about using security configurations in AWS Glue , see [Encrypting Data Written by
+/// Crawlers, Jobs, and Development
+/// Endpoints](https://docs.aws.amazon.com/glue/latest/dg/encryption-security-configuration.html) .
+///
 /// Build it with [`SecurityConfiguration::builder`]; adding it to a stack returns a [`SecurityConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityConfiguration {
     /// `EncryptionConfiguration`: required.
+    ///
+    /// The encryption configuration associated with this security configuration.
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the security configuration.
     pub name: Option<Val<String>>,
 }
 
@@ -112,11 +122,17 @@ impl SecurityConfigurationHandle {
 }
 
 /// The [`CloudWatchEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-securityconfiguration-cloudwatchencryption.html) property type.
+///
+/// Specifies how Amazon CloudWatch data should be encrypted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchEncryption {
     /// `CloudWatchEncryptionMode`.
+    ///
+    /// The encryption mode to use for CloudWatch data.
     pub cloud_watch_encryption_mode: Option<Val<String>>,
     /// `KmsKeyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the KMS key to be used to encrypt the data.
     ///
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
@@ -172,13 +188,21 @@ impl ToValue for CloudWatchEncryption {
 impl Literal for CloudWatchEncryption {}
 
 /// The [`EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-securityconfiguration-encryptionconfiguration.html) property type.
+///
+/// Specifies an encryption configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfiguration {
     /// `CloudWatchEncryption`.
+    ///
+    /// The encryption configuration for Amazon CloudWatch.
     pub cloud_watch_encryption: Option<Val<CloudWatchEncryption>>,
     /// `JobBookmarksEncryption`.
+    ///
+    /// The encryption configuration for job bookmarks.
     pub job_bookmarks_encryption: Option<Val<JobBookmarksEncryption>>,
     /// `S3Encryptions`.
+    ///
+    /// The encyption configuration for Amazon Simple Storage Service (Amazon S3) data.
     pub s3_encryptions: Option<Val<Vec<S3Encryption>>>,
 }
 
@@ -243,11 +267,17 @@ impl ToValue for EncryptionConfiguration {
 impl Literal for EncryptionConfiguration {}
 
 /// The [`JobBookmarksEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-securityconfiguration-jobbookmarksencryption.html) property type.
+///
+/// Specifies how job bookmark data should be encrypted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobBookmarksEncryption {
     /// `JobBookmarksEncryptionMode`.
+    ///
+    /// The encryption mode to use for job bookmarks data.
     pub job_bookmarks_encryption_mode: Option<Val<String>>,
     /// `KmsKeyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the KMS key to be used to encrypt the data.
     ///
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
@@ -303,11 +333,17 @@ impl ToValue for JobBookmarksEncryption {
 impl Literal for JobBookmarksEncryption {}
 
 /// The [`S3Encryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-securityconfiguration-s3encryption.html) property type.
+///
+/// Specifies how Amazon Simple Storage Service (Amazon S3) data should be encrypted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Encryption {
     /// `KmsKeyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the KMS key to be used to encrypt the data.
     pub kms_key_arn: Option<Val<String>>,
     /// `S3EncryptionMode`.
+    ///
+    /// The encryption mode to use for Amazon S3 data.
     pub s3_encryption_mode: Option<Val<String>>,
 }
 

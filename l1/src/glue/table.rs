@@ -5,18 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::Table`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-table.html) resource type.
 ///
+/// The `AWS::Glue::Table` resource specifies tabular data in the AWS Glue data catalog. For more
+/// information, see [Defining Tables in the AWS Glue Data
+/// Catalog](https://docs.aws.amazon.com/glue/latest/dg/tables-described.html) and [Table
+/// Structure](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-catalog-tables.html#aws-glue-api-catalog-tables-Table)
+/// in the *AWS Glue Developer Guide* .
+///
 /// Build it with [`Table::builder`]; adding it to a stack returns a [`TableHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Table {
     /// `CatalogId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Data Catalog in which to create the `Table` .
     pub catalog_id: Option<Val<String>>,
     /// `DatabaseName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the database where the table metadata resides. For Hive compatibility, this must be all
+    /// lowercase.
     pub database_name: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     pub name: Option<Val<String>>,
     /// `OpenTableFormatInput`.
+    ///
+    /// Specifies an `OpenTableFormatInput` structure when creating an open format table.
     pub open_table_format_input: Option<Val<OpenTableFormatInput>>,
     /// `TableInput`.
+    ///
+    /// A structure used to define a table.
     pub table_input: Option<Val<TableInput>>,
 }
 
@@ -133,13 +148,21 @@ impl TableHandle {
 }
 
 /// The [`Column`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-table-column.html) property type.
+///
+/// A column in a `Table` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Column {
     /// `Comment`.
+    ///
+    /// A free-form text comment.
     pub comment: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the `Column` .
     pub name: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The data type of the `Column` .
     pub type_: Option<Val<String>>,
 }
 
@@ -202,13 +225,19 @@ impl ToValue for Column {
 impl Literal for Column {}
 
 /// The [`IcebergInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-table-iceberginput.html) property type.
+///
+/// Specifies an input structure that defines an Apache Iceberg metadata table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IcebergInput {
     /// `IcebergTableInput`.
     pub iceberg_table_input: Option<Val<IcebergTableInput>>,
     /// `MetadataOperation`.
+    ///
+    /// A required metadata operation. Can only be set to CREATE.
     pub metadata_operation: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The table version for the Iceberg table. Defaults to 2.
     pub version: Option<Val<String>>,
 }
 
@@ -876,9 +905,13 @@ impl ToValue for IcebergTableInput {
 impl Literal for IcebergTableInput {}
 
 /// The [`OpenTableFormatInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-table-opentableformatinput.html) property type.
+///
+/// Specifies an `OpenTableFormatInput` structure when creating an open format table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenTableFormatInput {
     /// `IcebergInput`.
+    ///
+    /// Specifies an `IcebergInput` structure that defines an Apache Iceberg metadata table.
     pub iceberg_input: Option<Val<IcebergInput>>,
 }
 
@@ -926,11 +959,17 @@ impl ToValue for OpenTableFormatInput {
 impl Literal for OpenTableFormatInput {}
 
 /// The [`Order`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-table-order.html) property type.
+///
+/// Specifies the sort order of a sorted column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Order {
     /// `Column`: required.
+    ///
+    /// The name of the column.
     pub column: Option<Val<String>>,
     /// `SortOrder`: required.
+    ///
+    /// Indicates that the column is sorted in ascending order ( `== 1` ), or in descending order ( `==0` ).
     pub sort_order: Option<Val<i64>>,
 }
 
@@ -990,13 +1029,23 @@ impl ToValue for Order {
 impl Literal for Order {}
 
 /// The [`SchemaId`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-table-schemaid.html) property type.
+///
+/// A structure that contains schema identity fields. Either this or the `SchemaVersionId` has to be
+/// provided.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaId {
     /// `RegistryName`.
+    ///
+    /// The name of the schema registry that contains the schema.
     pub registry_name: Option<Val<String>>,
     /// `SchemaArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the schema. One of `SchemaArn` or `SchemaName` has to be
+    /// provided.
     pub schema_arn: Option<Val<String>>,
     /// `SchemaName`.
+    ///
+    /// The name of the schema. One of `SchemaArn` or `SchemaName` has to be provided.
     pub schema_name: Option<Val<String>>,
 }
 
@@ -1056,13 +1105,22 @@ impl ToValue for SchemaId {
 impl Literal for SchemaId {}
 
 /// The [`SchemaReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-table-schemareference.html) property type.
+///
+/// An object that references a schema stored in the AWS Glue Schema Registry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaReference {
     /// `SchemaId`.
+    ///
+    /// A structure that contains schema identity fields. Either this or the `SchemaVersionId` has to be
+    /// provided.
     pub schema_id: Option<Val<SchemaId>>,
     /// `SchemaVersionId`.
+    ///
+    /// The unique ID assigned to a version of the schema. Either this or the `SchemaId` has to be provided.
     pub schema_version_id: Option<Val<String>>,
     /// `SchemaVersionNumber`.
+    ///
+    /// The version number of the schema.
     pub schema_version_number: Option<Val<i64>>,
 }
 
@@ -1122,15 +1180,25 @@ impl ToValue for SchemaReference {
 impl Literal for SchemaReference {}
 
 /// The [`SerdeInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-table-serdeinfo.html) property type.
+///
+/// Information about a serialization/deserialization program (SerDe) that serves as an extractor and
+/// loader.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SerdeInfo {
     /// `Name`.
+    ///
+    /// Name of the SerDe.
     pub name: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// These key-value pairs define initialization parameters for the SerDe.
     ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
     /// `SerializationLibrary`.
+    ///
+    /// Usually the class that implements the SerDe. An example is
+    /// `org.apache.hadoop.hive.serde2.columnar.ColumnarSerDe` .
     pub serialization_library: Option<Val<String>>,
 }
 
@@ -1190,15 +1258,23 @@ impl ToValue for SerdeInfo {
 impl Literal for SerdeInfo {}
 
 /// The [`SkewedInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-table-skewedinfo.html) property type.
+///
+/// Specifies skewed values in a table. Skewed values are those that occur with very high frequency.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SkewedInfo {
     /// `SkewedColumnNames`.
+    ///
+    /// A list of names of columns that contain skewed values.
     pub skewed_column_names: Option<Val<Vec<String>>>,
     /// `SkewedColumnValueLocationMaps`.
+    ///
+    /// A mapping of skewed values to the columns that contain them.
     ///
     /// - Format: `json`.
     pub skewed_column_value_location_maps: Option<Val<Json>>,
     /// `SkewedColumnValues`.
+    ///
+    /// A list of values that appear so frequently as to be considered skewed.
     pub skewed_column_values: Option<Val<Vec<String>>>,
 }
 
@@ -1268,35 +1344,65 @@ impl ToValue for SkewedInfo {
 impl Literal for SkewedInfo {}
 
 /// The [`StorageDescriptor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-table-storagedescriptor.html) property type.
+///
+/// Describes the physical storage of table data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageDescriptor {
     /// `BucketColumns`.
+    ///
+    /// A list of reducer grouping columns, clustering columns, and bucketing columns in the table.
     pub bucket_columns: Option<Val<Vec<String>>>,
     /// `Columns`.
+    ///
+    /// A list of the `Columns` in the table.
     pub columns: Option<Val<Vec<Column>>>,
     /// `Compressed`.
+    ///
+    /// `True` if the data in the table is compressed, or `False` if not.
     pub compressed: Option<Val<bool>>,
     /// `InputFormat`.
+    ///
+    /// The input format: `SequenceFileInputFormat` (binary), or `TextInputFormat` , or a custom format.
     pub input_format: Option<Val<String>>,
     /// `Location`.
+    ///
+    /// The physical location of the table. By default, this takes the form of the warehouse location,
+    /// followed by the database location in the warehouse, followed by the table name.
     pub location: Option<Val<String>>,
     /// `NumberOfBuckets`.
+    ///
+    /// Must be specified if the table contains any dimension columns.
     pub number_of_buckets: Option<Val<i64>>,
     /// `OutputFormat`.
+    ///
+    /// The output format: `SequenceFileOutputFormat` (binary), or `IgnoreKeyTextOutputFormat` , or a custom
+    /// format.
     pub output_format: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// The user-supplied properties in key-value form.
     ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
     /// `SchemaReference`.
+    ///
+    /// An object that references a schema stored in the AWS Glue Schema Registry.
     pub schema_reference: Option<Val<SchemaReference>>,
     /// `SerdeInfo`.
+    ///
+    /// The serialization/deserialization (SerDe) information.
     pub serde_info: Option<Val<SerdeInfo>>,
     /// `SkewedInfo`.
+    ///
+    /// The information about values that appear frequently in a column (skewed values).
     pub skewed_info: Option<Val<SkewedInfo>>,
     /// `SortColumns`.
+    ///
+    /// A list specifying the sort order of each bucket in the table.
     pub sort_columns: Option<Val<Vec<Order>>>,
     /// `StoredAsSubDirectories`.
+    ///
+    /// `True` if the table data is stored in subdirectories, or `False` if not.
     pub stored_as_sub_directories: Option<Val<bool>>,
 }
 
@@ -1431,15 +1537,25 @@ impl ToValue for StorageDescriptor {
 impl Literal for StorageDescriptor {}
 
 /// The [`TableIdentifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-table-tableidentifier.html) property type.
+///
+/// A structure that describes a target table for resource linking.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableIdentifier {
     /// `CatalogId`.
+    ///
+    /// The ID of the Data Catalog in which the table resides.
     pub catalog_id: Option<Val<String>>,
     /// `DatabaseName`.
+    ///
+    /// The name of the catalog database that contains the target table.
     pub database_name: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the target table.
     pub name: Option<Val<String>>,
     /// `Region`.
+    ///
+    /// The Region of the table.
     pub region: Option<Val<String>>,
 }
 
@@ -1505,33 +1621,71 @@ impl ToValue for TableIdentifier {
 impl Literal for TableIdentifier {}
 
 /// The [`TableInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-table-tableinput.html) property type.
+///
+/// A structure used to define a table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableInput {
     /// `Description`.
+    ///
+    /// A description of the table.
     pub description: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The table name. For Hive compatibility, this is folded to lowercase when it is stored.
     pub name: Option<Val<String>>,
     /// `Owner`.
+    ///
+    /// The table owner. Included for Apache Hive compatibility. Not used in the normal course of AWS Glue
+    /// operations.
     pub owner: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// These key-value pairs define properties associated with the table.
     ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
     /// `PartitionKeys`.
+    ///
+    /// A list of columns by which the table is partitioned. Only primitive types are supported as partition
+    /// keys.
+    ///
+    /// When you create a table used by Amazon Athena, and you do not specify any `partitionKeys` , you must
+    /// at least set the value of `partitionKeys` to an empty list. For example:
+    ///
+    /// `"PartitionKeys": []`
     pub partition_keys: Option<Val<Vec<Column>>>,
     /// `Retention`.
+    ///
+    /// The retention time for this table.
     pub retention: Option<Val<i64>>,
     /// `StorageDescriptor`.
+    ///
+    /// A storage descriptor containing information about the physical storage of this table.
     pub storage_descriptor: Option<Val<StorageDescriptor>>,
     /// `TableType`.
+    ///
+    /// The type of this table. AWS Glue will create tables with the `EXTERNAL_TABLE` type. Other services,
+    /// such as Athena, may create tables with additional table types.
+    ///
+    /// AWS Glue related table types:
+    ///
+    /// - **EXTERNAL_TABLE** - Hive compatible attribute - indicates a non-Hive managed table.
+    /// - **GOVERNED** - Used by AWS Lake Formation . The AWS Glue Data Catalog understands `GOVERNED` .
     pub table_type: Option<Val<TableType>>,
     /// `TargetTable`.
+    ///
+    /// A `TableIdentifier` structure that describes a target table for resource linking.
     pub target_table: Option<Val<TableIdentifier>>,
     /// `ViewDefinition`.
     pub view_definition: Option<Val<ViewDefinition>>,
     /// `ViewExpandedText`.
+    ///
+    /// Included for Apache Hive compatibility. Not used in the normal course of AWS Glue operations.
     pub view_expanded_text: Option<Val<String>>,
     /// `ViewOriginalText`.
+    ///
+    /// Included for Apache Hive compatibility. Not used in the normal course of AWS Glue operations. If the
+    /// table is a `VIRTUAL_VIEW` , certain Athena configuration encoded in base64.
     pub view_original_text: Option<Val<String>>,
 }
 
@@ -1838,9 +1992,18 @@ impl TableType {
             TableType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TableType {
+    const VALUES: &'static [&'static str] = &["EXTERNAL_TABLE", "VIRTUAL_VIEW"];
+    fn as_str(&self) -> &str {
+        TableType::as_str(self)
     }
 }
 

@@ -5,18 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::TableOptimizer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-tableoptimizer.html) resource type.
 ///
+/// An AWS Glue resource for enabling table optimizers to improve read performance for open table
+/// formats.
+///
 /// Build it with [`TableOptimizer::builder`]; adding it to a stack returns a [`TableOptimizerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableOptimizer {
     /// `CatalogId`: required. Changing it replaces the resource.
+    ///
+    /// The catalog ID of the table.
     pub catalog_id: Option<Val<String>>,
     /// `DatabaseName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the database. For Hive compatibility, this is folded to lowercase when it is stored.
     pub database_name: Option<Val<String>>,
     /// `TableName`: required. Changing it replaces the resource.
+    ///
+    /// The table name. For Hive compatibility, this must be entirely lowercase.
     pub table_name: Option<Val<String>>,
     /// `TableOptimizerConfiguration`: required.
+    ///
+    /// Specifies configuration details of a table optimizer.
     pub table_optimizer_configuration: Option<Val<TableOptimizerConfiguration>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of table optimizer. The valid values are:
+    ///
+    /// - compaction - for managing compaction with a table optimizer.
+    /// - retention - for managing the retention of snapshot with a table optimizer.
+    /// - orphan_file_deletion - for managing the deletion of orphan files with a table optimizer.
     pub type_: Option<Val<String>>,
 }
 
@@ -150,11 +167,20 @@ impl TableOptimizerHandle {
 }
 
 /// The [`IcebergConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-tableoptimizer-icebergconfiguration.html) property type.
+///
+/// IcebergConfiguration is a property type within the `AWS::Glue::TableOptimizer` resource in AWS
+/// CloudFormation. This configuration is used when setting up table optimization for Iceberg tables in
+/// AWS Glue .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IcebergConfiguration {
     /// `Location`.
+    ///
+    /// Specifies a directory in which to look for orphan files (defaults to the table's location). You may
+    /// choose a sub-directory rather than the top-level table location.
     pub location: Option<Val<String>>,
     /// `OrphanFileRetentionPeriodInDays`.
+    ///
+    /// The specific number of days you want to keep the orphan files.
     pub orphan_file_retention_period_in_days: Option<Val<i64>>,
 }
 
@@ -274,9 +300,16 @@ impl ToValue for IcebergRetentionConfiguration {
 impl Literal for IcebergRetentionConfiguration {}
 
 /// The [`OrphanFileDeletionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-tableoptimizer-orphanfiledeletionconfiguration.html) property type.
+///
+/// Configuration for removing files that are are not tracked by the Iceberg table metadata, and are
+/// older than your configured age limit. This configuration helps optimize storage usage and costs by
+/// automatically cleaning up files that are no longer needed by the table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrphanFileDeletionConfiguration {
     /// `IcebergConfiguration`.
+    ///
+    /// The `IcebergConfiguration` property helps optimize your Iceberg tables in AWS Glue by allowing you
+    /// to specify format-specific settings that control how data is stored, compressed, and managed.
     pub iceberg_configuration: Option<Val<IcebergConfiguration>>,
 }
 
@@ -324,9 +357,13 @@ impl ToValue for OrphanFileDeletionConfiguration {
 impl Literal for OrphanFileDeletionConfiguration {}
 
 /// The [`RetentionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-tableoptimizer-retentionconfiguration.html) property type.
+///
+/// The configuration for a snapshot retention optimizer for Apache Iceberg tables.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetentionConfiguration {
     /// `IcebergConfiguration`.
+    ///
+    /// The configuration for an Iceberg snapshot retention optimizer.
     pub iceberg_configuration: Option<Val<IcebergRetentionConfiguration>>,
 }
 
@@ -374,19 +411,35 @@ impl ToValue for RetentionConfiguration {
 impl Literal for RetentionConfiguration {}
 
 /// The [`TableOptimizerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-tableoptimizer-tableoptimizerconfiguration.html) property type.
+///
+/// Specifies configuration details of a table optimizer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableOptimizerConfiguration {
     /// `Enabled`: required.
+    ///
+    /// Whether the table optimization is enabled.
     pub enabled: Option<Val<bool>>,
     /// `OrphanFileDeletionConfiguration`.
+    ///
+    /// `OrphanFileDeletionConfiguration` is a property that can be included within the TableOptimizer
+    /// resource. It controls the automatic deletion of orphaned files - files that are not tracked by the
+    /// table metadata, and older than the configured age limit.
     pub orphan_file_deletion_configuration: Option<Val<OrphanFileDeletionConfiguration>>,
     /// `RetentionConfiguration`.
+    ///
+    /// The configuration for a snapshot retention optimizer for Apache Iceberg tables.
     pub retention_configuration: Option<Val<RetentionConfiguration>>,
     /// `RoleArn`: required.
+    ///
+    /// A role passed by the caller which gives the service permission to update the resources associated
+    /// with the optimizer on the caller's behalf.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `VpcConfiguration`.
+    ///
+    /// An object that describes the VPC configuration for a table optimizer. This configuration is
+    /// necessary to perform optimization on tables that are in a customer VPC.
     pub vpc_configuration: Option<Val<VpcConfiguration>>,
 }
 
@@ -479,9 +532,14 @@ impl ToValue for TableOptimizerConfiguration {
 impl Literal for TableOptimizerConfiguration {}
 
 /// The [`VpcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-tableoptimizer-vpcconfiguration.html) property type.
+///
+/// An object that describes the VPC configuration for a table optimizer. This configuration is
+/// necessary to perform optimization on tables that are in a customer VPC.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfiguration {
     /// `GlueConnectionName`.
+    ///
+    /// The name of the AWS Glue connection used for the VPC for the table optimizer.
     pub glue_connection_name: Option<Val<String>>,
 }
 

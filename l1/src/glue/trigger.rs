@@ -5,34 +5,66 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::Trigger`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-trigger.html) resource type.
 ///
+/// The `AWS::Glue::Trigger` resource specifies triggers that run AWS Glue jobs. For more information,
+/// see [Triggering Jobs in AWS Glue](https://docs.aws.amazon.com/glue/latest/dg/trigger-job.html) and
+/// [Trigger
+/// Structure](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-jobs-trigger.html#aws-glue-api-jobs-trigger-Trigger)
+/// in the *AWS Glue Developer Guide* .
+///
 /// Build it with [`Trigger::builder`]; adding it to a stack returns a [`TriggerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Trigger {
     /// `Actions`: required.
+    ///
+    /// The actions initiated by this trigger.
     pub actions: Option<Val<Vec<Action>>>,
     /// `Description`.
+    ///
+    /// A description of this trigger.
     ///
     /// - Length: 0 to 2048.
     pub description: Option<Val<String>>,
     /// `EventBatchingCondition`.
+    ///
+    /// Batch condition that must be met (specified number of events received or batch time window expired)
+    /// before EventBridge event trigger fires.
     pub event_batching_condition: Option<Val<EventBatchingCondition>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the trigger.
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Predicate`.
+    ///
+    /// The predicate of this trigger, which defines when it will fire.
     pub predicate: Option<Val<Predicate>>,
     /// `Schedule`.
+    ///
+    /// A `cron` expression used to specify the schedule. For more information, see [Time-Based Schedules
+    /// for Jobs and
+    /// Crawlers](https://docs.aws.amazon.com/glue/latest/dg/monitor-data-warehouse-schedule.html) in the *AWS
+    /// Glue Developer Guide* . For example, to run something every day at 12:15 UTC, specify `cron(15 12 * *
+    /// ? *)` .
     pub schedule: Option<Val<String>>,
     /// `StartOnCreation`.
+    ///
+    /// Set to true to start `SCHEDULED` and `CONDITIONAL` triggers when created. True is not supported for
+    /// `ON_DEMAND` triggers.
     pub start_on_creation: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// The tags to use with this trigger.
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of trigger that this is.
     pub type_: Option<Val<Type>>,
     /// `WorkflowName`. Changing it replaces the resource.
+    ///
+    /// The name of the workflow associated with the trigger.
     ///
     /// - Length: 1 to 255.
     pub workflow_name: Option<Val<String>>,
@@ -182,27 +214,56 @@ impl TriggerHandle {
 }
 
 /// The [`Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-trigger-action.html) property type.
+///
+/// Defines an action to be initiated by a trigger.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Action {
     /// `Arguments`.
+    ///
+    /// The job arguments used when this trigger fires. For this job run, they replace the default arguments
+    /// set in the job definition itself.
+    ///
+    /// You can specify arguments here that your own job-execution script consumes, in addition to arguments
+    /// that AWS Glue itself consumes.
+    ///
+    /// For information about how to specify and consume your own job arguments, see [Calling AWS Glue APIs
+    /// in Python](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-python-calling.html) in
+    /// the *AWS Glue Developer Guide* .
+    ///
+    /// For information about the key-value pairs that AWS Glue consumes to set up your job, see the
+    /// [Special Parameters Used by AWS
+    /// Glue](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-etl-glue-arguments.html) topic
+    /// in the developer guide.
     ///
     /// - Format: `json`.
     pub arguments: Option<Val<Json>>,
     /// `CrawlerName`.
     ///
+    /// The name of the crawler to be used with this action.
+    ///
     /// - Length: 1 to 255.
     pub crawler_name: Option<Val<String>>,
     /// `JobName`.
     ///
+    /// The name of a job to be executed.
+    ///
     /// - Length: 1 to 255.
     pub job_name: Option<Val<String>>,
     /// `NotificationProperty`.
+    ///
+    /// Specifies configuration properties of a job run notification.
     pub notification_property: Option<Val<NotificationProperty>>,
     /// `SecurityConfiguration`.
+    ///
+    /// The name of the `SecurityConfiguration` structure to be used with this action.
     ///
     /// - Length: 1 to 255.
     pub security_configuration: Option<Val<String>>,
     /// `Timeout`.
+    ///
+    /// The `JobRun` timeout in minutes. This is the maximum time that a job run can consume resources
+    /// before it is terminated and enters TIMEOUT status. The default is 2,880 minutes (48 hours). This
+    /// overrides the timeout value set in the parent job.
     ///
     /// - Minimum: 1.
     pub timeout: Option<Val<i64>>,
@@ -282,21 +343,34 @@ impl ToValue for Action {
 impl Literal for Action {}
 
 /// The [`Condition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-trigger-condition.html) property type.
+///
+/// Defines a condition under which a trigger fires.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Condition {
     /// `CrawlState`.
+    ///
+    /// The state of the crawler to which this condition applies.
     pub crawl_state: Option<Val<CrawlState>>,
     /// `CrawlerName`.
+    ///
+    /// The name of the crawler to which this condition applies.
     ///
     /// - Length: 1 to 255.
     pub crawler_name: Option<Val<String>>,
     /// `JobName`.
     ///
+    /// The name of the job whose `JobRuns` this condition applies to, and on which this trigger waits.
+    ///
     /// - Length: 1 to 255.
     pub job_name: Option<Val<String>>,
     /// `LogicalOperator`.
+    ///
+    /// A logical operator.
     pub logical_operator: Option<Val<LogicalOperator>>,
     /// `State`.
+    ///
+    /// The condition state. Currently, the values supported are `SUCCEEDED` , `STOPPED` , `TIMEOUT` , and
+    /// `FAILED` .
     pub state: Option<Val<State>>,
 }
 
@@ -368,13 +442,22 @@ impl ToValue for Condition {
 impl Literal for Condition {}
 
 /// The [`EventBatchingCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-trigger-eventbatchingcondition.html) property type.
+///
+/// Batch condition that must be met (specified number of events received or batch time window expired)
+/// before EventBridge event trigger fires.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBatchingCondition {
     /// `BatchSize`: required.
     ///
+    /// Number of events that must be received from Amazon EventBridge before EventBridge event trigger
+    /// fires.
+    ///
     /// - Range: 1 to 100.
     pub batch_size: Option<Val<i64>>,
     /// `BatchWindow`.
+    ///
+    /// Window of time in seconds after which EventBridge event trigger fires. Window starts when first
+    /// event is received.
     ///
     /// - Range: 1 to 900.
     pub batch_window: Option<Val<i64>>,
@@ -433,9 +516,13 @@ impl ToValue for EventBatchingCondition {
 impl Literal for EventBatchingCondition {}
 
 /// The [`NotificationProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-trigger-notificationproperty.html) property type.
+///
+/// Specifies configuration properties of a job run notification.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationProperty {
     /// `NotifyDelayAfter`.
+    ///
+    /// After a job run starts, the number of minutes to wait before sending a job run delay notification
     ///
     /// - Minimum: 1.
     pub notify_delay_after: Option<Val<i64>>,
@@ -485,13 +572,20 @@ impl ToValue for NotificationProperty {
 impl Literal for NotificationProperty {}
 
 /// The [`Predicate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-trigger-predicate.html) property type.
+///
+/// Defines the predicate of the trigger, which determines when it fires.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Predicate {
     /// `Conditions`.
     ///
+    /// A list of the conditions that determine when the trigger will fire.
+    ///
     /// - Items: 0 to 500.
     pub conditions: Option<Val<Vec<Condition>>>,
     /// `Logical`.
+    ///
+    /// An optional field if only one condition is listed. If multiple conditions are listed, then this
+    /// field is required.
     pub logical: Option<Val<Logical>>,
 }
 
@@ -584,9 +678,18 @@ impl CrawlState {
             CrawlState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CrawlState {
+    const VALUES: &'static [&'static str] = &["CANCELLED", "CANCELLING", "ERROR", "FAILED", "RUNNING", "SUCCEEDED"];
+    fn as_str(&self) -> &str {
+        CrawlState::as_str(self)
     }
 }
 
@@ -635,9 +738,18 @@ impl Logical {
             Logical::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Logical {
+    const VALUES: &'static [&'static str] = &["AND", "ANY"];
+    fn as_str(&self) -> &str {
+        Logical::as_str(self)
     }
 }
 
@@ -679,9 +791,18 @@ impl LogicalOperator {
             LogicalOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogicalOperator {
+    const VALUES: &'static [&'static str] = &["EQUALS"];
+    fn as_str(&self) -> &str {
+        LogicalOperator::as_str(self)
     }
 }
 
@@ -731,9 +852,18 @@ impl State {
             State::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for State {
+    const VALUES: &'static [&'static str] = &["SUCCEEDED", "STOPPED", "TIMEOUT", "FAILED"];
+    fn as_str(&self) -> &str {
+        State::as_str(self)
     }
 }
 
@@ -786,9 +916,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["CONDITIONAL", "EVENT", "ON_DEMAND", "SCHEDULED"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::UsageProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-usageprofile.html) resource type.
 ///
+/// Creates an AWS Glue usage profile.
+///
 /// Build it with [`UsageProfile::builder`]; adding it to a stack returns a [`UsageProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UsageProfile {
@@ -12,14 +14,20 @@ pub struct UsageProfile {
     pub configuration: Option<Val<ProfileConfiguration>>,
     /// `Description`.
     ///
+    /// A description of the usage profile.
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `[a-zA-Z0-9\-\:\_]{1,64}`.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the usage profile.
+    ///
     /// - Length: 5 to 128.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to be applied to this UsageProfiles.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -116,6 +124,8 @@ impl Deref for UsageProfileHandle {
 
 impl UsageProfileHandle {
     /// `Fn::GetAtt` `CreatedOn`.
+    ///
+    /// The date and time when the usage profile was created.
     pub fn attr_created_on(&self) -> Val<String> {
         self.0.get_att("CreatedOn")
     }
@@ -130,15 +140,26 @@ impl UsageProfileHandle {
 }
 
 /// The [`ConfigurationObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-usageprofile-configurationobject.html) property type.
+///
+/// Specifies the values that an admin sets for each job or session parameter configured in a AWS Glue
+/// usage profile.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationObject {
     /// `AllowedValues`.
+    ///
+    /// A list of allowed values for the parameter.
     pub allowed_values: Option<Val<Vec<String>>>,
     /// `DefaultValue`.
+    ///
+    /// A default value for the parameter.
     pub default_value: Option<Val<String>>,
     /// `MaxValue`.
+    ///
+    /// A maximum allowed value for the parameter.
     pub max_value: Option<Val<String>>,
     /// `MinValue`.
+    ///
+    /// A minimum allowed value for the parameter.
     pub min_value: Option<Val<String>>,
 }
 
@@ -209,11 +230,17 @@ impl ToValue for ConfigurationObject {
 impl Literal for ConfigurationObject {}
 
 /// The [`ProfileConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-usageprofile-profileconfiguration.html) property type.
+///
+/// Specifies the job and session values that an admin configures in an AWS Glue usage profile.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProfileConfiguration {
     /// `JobConfiguration`.
+    ///
+    /// A key-value map of configuration parameters for AWS Glue jobs.
     pub job_configuration: Option<Val<BTreeMap<String, ConfigurationObject>>>,
     /// `SessionConfiguration`.
+    ///
+    /// A key-value map of configuration parameters for AWS Glue sessions.
     pub session_configuration: Option<Val<BTreeMap<String, ConfigurationObject>>>,
 }
 

@@ -5,20 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::Glue::Workflow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-glue-workflow.html) resource type.
 ///
+/// The `AWS::Glue::Workflow` is an AWS Glue resource type that manages AWS Glue workflows. A workflow
+/// is a container for a set of related jobs, crawlers, and triggers in AWS Glue . Using a workflow, you
+/// can design a complex multi-job extract, transform, and load (ETL) activity that AWS Glue can execute
+/// and track as single entity.
+///
 /// Build it with [`Workflow::builder`]; adding it to a stack returns a [`WorkflowHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Workflow {
     /// `DefaultRunProperties`.
     ///
+    /// A collection of properties to be used as part of each execution of the workflow
+    ///
     /// - Format: `json`.
     pub default_run_properties: Option<Val<Json>>,
     /// `Description`.
+    ///
+    /// A description of the workflow
     pub description: Option<Val<String>>,
     /// `MaxConcurrentRuns`.
+    ///
+    /// You can use this parameter to prevent unwanted multiple updates to data, to control costs, or in
+    /// some cases, to prevent exceeding the maximum number of concurrent runs of any of the component jobs.
+    /// If you leave this parameter blank, there is no limit to the number of concurrent workflow runs.
     pub max_concurrent_runs: Option<Val<i64>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the workflow representing the flow
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to use with this workflow.
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,

@@ -5,57 +5,143 @@ use crate::rt::*;
 
 /// The [`AWS::Grafana::Workspace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-grafana-workspace.html) resource type.
 ///
+/// Specifies a *workspace* . In a workspace, you can create Grafana dashboards and visualizations to
+/// analyze your metrics, logs, and traces. You don't have to build, package, or deploy any hardware to
+/// run the Grafana server.
+///
 /// Build it with [`Workspace::builder`]; adding it to a stack returns a [`WorkspaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Workspace {
     /// `AccountAccessType`: required.
+    ///
+    /// Specifies whether the workspace can access AWS resources in this AWS account only, or whether it can
+    /// also access AWS resources in other accounts in the same organization. If this is `ORGANIZATION` ,
+    /// the `OrganizationalUnits` parameter specifies which organizational units the workspace can access.
     pub account_access_type: Option<Val<AccountAccessType>>,
     /// `AuthenticationProviders`: required.
+    ///
+    /// Specifies whether this workspace uses SAML 2.0, SSOlong , or both to authenticate users for using
+    /// the Grafana console within a workspace. For more information, see [User authentication in Amazon
+    /// Managed Grafana](https://docs.aws.amazon.com/grafana/latest/userguide/authentication-in-AMG.html) .
+    ///
+    /// *Allowed Values* : `AWS_SSO | SAML`
     ///
     /// - Items: at least 1.
     pub authentication_providers: Option<Val<Vec<AuthenticationProviderTypes>>>,
     /// `ClientToken`. Changing it replaces the resource.
     ///
+    /// A unique, case-sensitive, user-provided identifier to ensure the idempotency of the request.
+    ///
     /// - Pattern: `^[!-~]{1,64}$`.
     pub client_token: Option<Val<String>>,
     /// `DataSources`.
+    ///
+    /// Specifies the AWS data sources that have been configured to have IAM roles and permissions created
+    /// to allow Amazon Managed Grafana to read data from these sources.
+    ///
+    /// This list is only used when the workspace was created through the AWS console, and the
+    /// `permissionType` is `SERVICE_MANAGED` .
     pub data_sources: Option<Val<Vec<DataSourceType>>>,
     /// `Description`.
+    ///
+    /// The user-defined description of the workspace.
     ///
     /// - Length: 0 to 2048.
     pub description: Option<Val<String>>,
     /// `GrafanaVersion`.
     ///
+    /// Specifies the version of Grafana to support in the workspace. Defaults to the latest version on
+    /// create (for example, 9.4), or the current version of the workspace on update.
+    ///
+    /// Can only be used to upgrade (for example, from 8.4 to 9.4), not downgrade (for example, from 9.4 to 8.4).
+    ///
+    /// To know what versions are available to upgrade to for a specific workspace, see the
+    /// [ListVersions](https://docs.aws.amazon.com/grafana/latest/APIReference/API_ListVersions.html)
+    /// operation.
+    ///
     /// - Length: 1 to 255.
     pub grafana_version: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The name of the workspace.
+    ///
     /// - Pattern: `^[a-zA-Z0-9-._~]{1,255}$`.
     pub name: Option<Val<String>>,
     /// `NetworkAccessControl`.
+    ///
+    /// The configuration settings for network access to your workspace.
     pub network_access_control: Option<Val<NetworkAccessControl>>,
     /// `NotificationDestinations`.
+    ///
+    /// The AWS notification channels that Amazon Managed Grafana can automatically create IAM roles and
+    /// permissions for, to allow Amazon Managed Grafana to use these channels.
+    ///
+    /// *AllowedValues* : `SNS`
     pub notification_destinations: Option<Val<Vec<NotificationDestinationType>>>,
     /// `OrganizationRoleName`.
+    ///
+    /// The name of the IAM role that is used to access resources through Organizations.
     ///
     /// - Length: 1 to 2048.
     pub organization_role_name: Option<Val<String>>,
     /// `OrganizationalUnits`.
+    ///
+    /// Specifies the organizational units that this workspace is allowed to use data sources from, if this
+    /// workspace is in an account that is part of an organization.
     pub organizational_units: Option<Val<Vec<String>>>,
     /// `PermissionType`: required.
+    ///
+    /// If this is `SERVICE_MANAGED` , and the workplace was created through the Amazon Managed Grafana
+    /// console, then Amazon Managed Grafana automatically creates the IAM roles and provisions the
+    /// permissions that the workspace needs to use AWS data sources and notification channels.
+    ///
+    /// If this is `CUSTOMER_MANAGED` , you must manage those roles and permissions yourself.
+    ///
+    /// If you are working with a workspace in a member account of an organization and that account is not a
+    /// delegated administrator account, and you want the workspace to access data sources in other AWS
+    /// accounts in the organization, this parameter must be set to `CUSTOMER_MANAGED` .
+    ///
+    /// For more information about converting between customer and service managed, see [Managing
+    /// permissions for data sources and notification
+    /// channels](https://docs.aws.amazon.com/grafana/latest/userguide/AMG-datasource-and-notification.html)
+    /// . For more information about the roles and permissions that must be managed for customer managed
+    /// workspaces, see [Amazon Managed Grafana permissions and policies for AWS data sources and
+    /// notification
+    /// channels](https://docs.aws.amazon.com/grafana/latest/userguide/AMG-manage-permissions.html)
     pub permission_type: Option<Val<PermissionType>>,
     /// `PluginAdminEnabled`.
+    ///
+    /// Whether plugin administration is enabled in the workspace. Setting to `true` allows workspace admins
+    /// to install, uninstall, and update plugins from within the Grafana workspace.
+    ///
+    /// > This option is only valid for workspaces that support Grafana version 9 or newer.
     pub plugin_admin_enabled: Option<Val<bool>>,
     /// `RoleArn`.
+    ///
+    /// The IAM role that grants permissions to the AWS resources that the workspace will view data from.
+    /// This role must already exist.
     ///
     /// - Length: 1 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SamlConfiguration`.
+    ///
+    /// If the workspace uses SAML, use this structure to map SAML assertion attributes to workspace user
+    /// information and define which groups in the assertion attribute are to have the `Admin` and `Editor`
+    /// roles in the workspace.
     pub saml_configuration: Option<Val<SamlConfiguration>>,
     /// `StackSetName`.
+    ///
+    /// The name of the AWS CloudFormation stack set that is used to generate IAM roles to be used for this
+    /// workspace.
     pub stack_set_name: Option<Val<String>>,
     /// `VpcConfiguration`.
+    ///
+    /// The configuration settings for an Amazon VPC that contains data sources for your Grafana workspace
+    /// to connect to.
+    ///
+    /// > Connecting to a private VPC is not yet available in the Asia Pacific (Seoul) Region
+    /// (ap-northeast-2).
     pub vpc_configuration: Option<Val<VpcConfiguration>>,
 }
 
@@ -262,30 +348,63 @@ impl Deref for WorkspaceHandle {
 
 impl WorkspaceHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique ID of this workspace.
+    ///
+    /// Type: String
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `SsoClientId`.
+    ///
+    /// The ID of the IAM Identity Center-managed application that is created by Amazon Managed Grafana .
+    ///
+    /// Type: String
     pub fn attr_sso_client_id(&self) -> Val<String> {
         self.0.get_att("SsoClientId")
     }
     /// `Fn::GetAtt` `SamlConfigurationStatus`.
+    ///
+    /// Specifies whether the workspace's SAML configuration is complete.
+    ///
+    /// Valid values: `CONFIGURED | NOT_CONFIGURED`
+    ///
+    /// Type: String
     pub fn attr_saml_configuration_status(&self) -> Val<String> {
         self.0.get_att("SamlConfigurationStatus")
     }
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// The URL that users can use to access the Grafana console in the workspace.
+    ///
+    /// Type: String
     pub fn attr_endpoint(&self) -> Val<String> {
         self.0.get_att("Endpoint")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the workspace.
+    ///
+    /// Valid values: `ACTIVE | CREATING | DELETING | FAILED | UPDATING | UPGRADING | DELETION_FAILED |
+    /// CREATION_FAILED | UPDATE_FAILED | UPGRADE_FAILED | LICENSE_REMOVAL_FAILED`
+    ///
+    /// Type: String
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CreationTimestamp`.
+    ///
+    /// The date that the workspace was created.
+    ///
+    /// Type: Timestamp
     pub fn attr_creation_timestamp(&self) -> Val<String> {
         self.0.get_att("CreationTimestamp")
     }
     /// `Fn::GetAtt` `ModificationTimestamp`.
+    ///
+    /// The most recent date that the workspace was modified.
+    ///
+    /// Type: Timestamp
     pub fn attr_modification_timestamp(&self) -> Val<String> {
         self.0.get_att("ModificationTimestamp")
     }
@@ -300,29 +419,47 @@ impl WorkspaceHandle {
 }
 
 /// The [`AssertionAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-grafana-workspace-assertionattributes.html) property type.
+///
+/// A structure that defines which attributes in the IdP assertion are to be used to define information
+/// about the users authenticated by the IdP to use the workspace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssertionAttributes {
     /// `Email`.
+    ///
+    /// The name of the attribute within the SAML assertion to use as the email names for SAML users.
     ///
     /// - Length: 1 to 256.
     pub email: Option<Val<String>>,
     /// `Groups`.
     ///
+    /// The name of the attribute within the SAML assertion to use as the user full "friendly" names for
+    /// user groups.
+    ///
     /// - Length: 1 to 256.
     pub groups: Option<Val<String>>,
     /// `Login`.
+    ///
+    /// The name of the attribute within the SAML assertion to use as the login names for SAML users.
     ///
     /// - Length: 1 to 256.
     pub login: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The name of the attribute within the SAML assertion to use as the user full "friendly" names for
+    /// SAML users.
+    ///
     /// - Length: 1 to 256.
     pub name: Option<Val<String>>,
     /// `Org`.
     ///
+    /// The name of the attribute within the SAML assertion to use as the user full "friendly" names for the
+    /// users' organizations.
+    ///
     /// - Length: 1 to 256.
     pub org: Option<Val<String>>,
     /// `Role`.
+    ///
+    /// The name of the attribute within the SAML assertion to use as the user roles.
     ///
     /// - Length: 1 to 256.
     pub role: Option<Val<String>>,
@@ -402,13 +539,22 @@ impl ToValue for AssertionAttributes {
 impl Literal for AssertionAttributes {}
 
 /// The [`IdpMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-grafana-workspace-idpmetadata.html) property type.
+///
+/// A structure containing the identity provider (IdP) metadata used to integrate the identity provider
+/// with this workspace. You can specify the metadata either by providing a URL to its location in the
+/// `url` parameter, or by specifying the full metadata in XML format in the `xml` parameter. Specifying
+/// both will cause an error.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdpMetadata {
     /// `Url`.
     ///
+    /// The URL of the location containing the IdP metadata.
+    ///
     /// - Length: 1 to 2048.
     pub url: Option<Val<String>>,
     /// `Xml`.
+    ///
+    /// The full IdP metadata, in XML format.
     pub xml: Option<Val<String>>,
 }
 
@@ -462,13 +608,56 @@ impl ToValue for IdpMetadata {
 impl Literal for IdpMetadata {}
 
 /// The [`NetworkAccessControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-grafana-workspace-networkaccesscontrol.html) property type.
+///
+/// The configuration settings for in-bound network access to your workspace.
+///
+/// When this is configured, only listed IP addresses and VPC endpoints will be able to access your
+/// workspace. Standard Grafana authentication and authorization are still required.
+///
+/// Access is granted to a caller that is in either the IP address list or the VPC endpoint list - they
+/// do not need to be in both.
+///
+/// If this is not configured, or is removed, then all IP addresses and VPC endpoints are allowed.
+/// Standard Grafana authentication and authorization are still required.
+///
+/// > While both `prefixListIds` and `vpceIds` are required, you can pass in an empty array of strings
+/// for either parameter if you do not want to allow any of that type.
+/// >
+/// > If both are passed as empty arrays, no traffic is allowed to the workspace, because only *explicitly*
+/// allowed connections are accepted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkAccessControl {
     /// `PrefixListIds`.
     ///
+    /// An array of prefix list IDs. A prefix list is a list of CIDR ranges of IP addresses. The IP
+    /// addresses specified are allowed to access your workspace. If the list is not included in the
+    /// configuration (passed an empty array) then no IP addresses are allowed to access the workspace. You
+    /// create a prefix list using the Amazon VPC console.
+    ///
+    /// Prefix list IDs have the format `pl- *1a2b3c4d*` .
+    ///
+    /// For more information about prefix lists, see [Group CIDR blocks using managed prefix
+    /// lists](https://docs.aws.amazon.com/vpc/latest/userguide/managed-prefix-lists.html) in the *Amazon
+    /// Virtual Private Cloud User Guide* .
+    ///
     /// - Items: 0 to 5.
     pub prefix_list_ids: Option<Val<Vec<String>>>,
     /// `VpceIds`.
+    ///
+    /// An array of Amazon VPC endpoint IDs for the workspace. You can create VPC endpoints to your Amazon
+    /// Managed Grafana workspace for access from within a VPC. If a `NetworkAccessConfiguration` is
+    /// specified then only VPC endpoints specified here are allowed to access the workspace. If you pass in
+    /// an empty array of strings, then no VPCs are allowed to access the workspace.
+    ///
+    /// VPC endpoint IDs have the format `vpce- *1a2b3c4d*` .
+    ///
+    /// For more information about creating an interface VPC endpoint, see [Interface VPC
+    /// endpoints](https://docs.aws.amazon.com/grafana/latest/userguide/VPC-endpoints) in the *Amazon
+    /// Managed Grafana User Guide* .
+    ///
+    /// > The only VPC endpoints that can be specified here are interface VPC endpoints for Grafana
+    /// workspaces (using the `com.amazonaws.[region].grafana-workspace` service endpoint). Other VPC
+    /// endpoints are ignored.
     ///
     /// - Items: 0 to 5.
     pub vpce_ids: Option<Val<Vec<String>>>,
@@ -534,11 +723,19 @@ impl ToValue for NetworkAccessControl {
 impl Literal for NetworkAccessControl {}
 
 /// The [`RoleValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-grafana-workspace-rolevalues.html) property type.
+///
+/// This structure defines which groups defined in the SAML assertion attribute are to be mapped to the
+/// Grafana `Admin` and `Editor` roles in the workspace. SAML authenticated users not part of `Admin` or
+/// `Editor` role groups have `Viewer` permission over the workspace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoleValues {
     /// `Admin`.
+    ///
+    /// A list of groups from the SAML assertion attribute to grant the Grafana `Admin` role to.
     pub admin: Option<Val<Vec<String>>>,
     /// `Editor`.
+    ///
+    /// A list of groups from the SAML assertion attribute to grant the Grafana `Editor` role to.
     pub editor: Option<Val<Vec<String>>>,
 }
 
@@ -602,17 +799,33 @@ impl ToValue for RoleValues {
 impl Literal for RoleValues {}
 
 /// The [`SamlConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-grafana-workspace-samlconfiguration.html) property type.
+///
+/// A structure containing information about how this workspace works with SAML.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SamlConfiguration {
     /// `AllowedOrganizations`.
+    ///
+    /// Lists which organizations defined in the SAML assertion are allowed to use the Amazon Managed
+    /// Grafana workspace. If this is empty, all organizations in the assertion attribute have access.
     pub allowed_organizations: Option<Val<Vec<String>>>,
     /// `AssertionAttributes`.
+    ///
+    /// A structure that defines which attributes in the SAML assertion are to be used to define information
+    /// about the users authenticated by that IdP to use the workspace.
     pub assertion_attributes: Option<Val<AssertionAttributes>>,
     /// `IdpMetadata`: required.
+    ///
+    /// A structure containing the identity provider (IdP) metadata used to integrate the identity provider
+    /// with this workspace.
     pub idp_metadata: Option<Val<IdpMetadata>>,
     /// `LoginValidityDuration`.
+    ///
+    /// How long a sign-on session by a SAML user is valid, before the user has to sign on again.
     pub login_validity_duration: Option<Val<f64>>,
     /// `RoleValues`.
+    ///
+    /// A structure containing arrays that map group names in the SAML assertion to the Grafana `Admin` and
+    /// `Editor` roles in the workspace.
     pub role_values: Option<Val<RoleValues>>,
 }
 
@@ -696,14 +909,36 @@ impl ToValue for SamlConfiguration {
 impl Literal for SamlConfiguration {}
 
 /// The [`VpcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-grafana-workspace-vpcconfiguration.html) property type.
+///
+/// The configuration settings for an Amazon VPC that contains data sources for your Grafana workspace
+/// to connect to.
+///
+/// > Provided `securityGroupIds` and `subnetIds` must be part of the same VPC.
+/// >
+/// > Connecting to a private VPC is not yet available in the Asia Pacific (Seoul) Region
+/// (ap-northeast-2).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfiguration {
     /// `SecurityGroupIds`: required.
+    ///
+    /// The list of Amazon EC2 security group IDs attached to the Amazon VPC for your Grafana workspace to
+    /// connect. Duplicates not allowed.
+    ///
+    /// *Array Members* : Minimum number of 1 items. Maximum number of 5 items.
+    ///
+    /// *Length* : Minimum length of 0. Maximum length of 255.
     ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required.
+    ///
+    /// The list of Amazon EC2 subnet IDs created in the Amazon VPC for your Grafana workspace to connect.
+    /// Duplicates not allowed.
+    ///
+    /// *Array Members* : Minimum number of 2 items. Maximum number of 6 items.
+    ///
+    /// *Length* : Minimum length of 0. Maximum length of 255.
     ///
     /// - Items: 2 to 6.
     pub subnet_ids: Option<Val<Vec<String>>>,
@@ -807,9 +1042,18 @@ impl AccountAccessType {
             AccountAccessType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccountAccessType {
+    const VALUES: &'static [&'static str] = &["CURRENT_ACCOUNT", "ORGANIZATION"];
+    fn as_str(&self) -> &str {
+        AccountAccessType::as_str(self)
     }
 }
 
@@ -854,9 +1098,18 @@ impl AuthenticationProviderTypes {
             AuthenticationProviderTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthenticationProviderTypes {
+    const VALUES: &'static [&'static str] = &["AWS_SSO", "SAML"];
+    fn as_str(&self) -> &str {
+        AuthenticationProviderTypes::as_str(self)
     }
 }
 
@@ -919,9 +1172,27 @@ impl DataSourceType {
             DataSourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataSourceType {
+    const VALUES: &'static [&'static str] = &[
+        "AMAZON_OPENSEARCH_SERVICE",
+        "CLOUDWATCH",
+        "PROMETHEUS",
+        "XRAY",
+        "TIMESTREAM",
+        "SITEWISE",
+        "ATHENA",
+        "REDSHIFT",
+    ];
+    fn as_str(&self) -> &str {
+        DataSourceType::as_str(self)
     }
 }
 
@@ -969,9 +1240,18 @@ impl NotificationDestinationType {
             NotificationDestinationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NotificationDestinationType {
+    const VALUES: &'static [&'static str] = &["SNS"];
+    fn as_str(&self) -> &str {
+        NotificationDestinationType::as_str(self)
     }
 }
 
@@ -1015,9 +1295,18 @@ impl PermissionType {
             PermissionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PermissionType {
+    const VALUES: &'static [&'static str] = &["CUSTOMER_MANAGED", "SERVICE_MANAGED"];
+    fn as_str(&self) -> &str {
+        PermissionType::as_str(self)
     }
 }
 

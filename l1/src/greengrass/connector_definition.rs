@@ -5,14 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::Greengrass::ConnectorDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-connectordefinition.html) resource type.
 ///
+/// The `AWS::Greengrass::ConnectorDefinition` resource represents a connector definition for AWS IoT
+/// Greengrass . Connector definitions are used to organize your connector definition versions.
+///
+/// Connector definitions can reference multiple connector definition versions. All connector definition
+/// versions must be associated with a connector definition. Each connector definition version can
+/// contain one or more connectors.
+///
+/// > When you create a connector definition, you can optionally include an initial connector definition
+/// version. To associate a connector definition version later, create an
+/// [`AWS::Greengrass::ConnectorDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-connectordefinitionversion.html)
+/// resource and specify the ID of this connector definition.
+/// >
+/// > After you create the connector definition version that contains the connectors you want to deploy,
+/// you must add it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
 /// Build it with [`ConnectorDefinition::builder`]; adding it to a stack returns a [`ConnectorDefinitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectorDefinition {
     /// `InitialVersion`. Changing it replaces the resource.
+    ///
+    /// The connector definition version to include when the connector definition is created. A connector
+    /// definition version contains a list of
+    /// [`connector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-connectordefinition-connector.html)
+    /// property types.
+    ///
+    /// > To associate a connector definition version after the connector definition is created, create an
+    /// [`AWS::Greengrass::ConnectorDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-connectordefinitionversion.html)
+    /// resource and specify the ID of this connector definition.
     pub initial_version: Option<Val<ConnectorDefinitionVersion>>,
     /// `Name`: required.
+    ///
+    /// The name of the connector definition.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Application-specific metadata to attach to the connector definition. You can use tags in IAM
+    /// policies to control access to AWS IoT Greengrass resources. You can also use tags to categorize your
+    /// resources. For more information, see [Tagging Your AWS IoT Greengrass
+    /// Resources](https://docs.aws.amazon.com/greengrass/v1/developerguide/tagging.html) in the *Developer
+    /// Guide* .
+    ///
+    /// This `Json` property type is processed as a map of key-value pairs. It uses the following format,
+    /// which is different from most `Tags` implementations in CloudFormation templates.
+    ///
+    /// ```text
+    /// "Tags": { "KeyName0": "value", "KeyName1": "value", "KeyName2": "value"
+    /// }
+    /// ```
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
@@ -98,14 +140,24 @@ impl Deref for ConnectorDefinitionHandle {
 
 impl ConnectorDefinitionHandle {
     /// `Fn::GetAtt` `LatestVersionArn`.
+    ///
+    /// The ARN of the last `ConnectorDefinitionVersion` that was added to the `ConnectorDefinition` , such
+    /// as `arn:aws:greengrass:us-east-1:
+    /// :/greengrass/definition/connectors/1234a5b6-78cd-901e-2fgh-3i45j6k178l9/versions/9876ac30-4bdb-4f9d-95af-b5fdb66be1a2`
+    /// .
     pub fn attr_latest_version_arn(&self) -> Val<String> {
         self.0.get_att("LatestVersionArn")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the `ConnectorDefinition` , such as `arn:aws:greengrass:us-east-1:
+    /// :/greengrass/definition/connectors/1234a5b6-78cd-901e-2fgh-3i45j6k178l9` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the `ConnectorDefinition` , such as `1234a5b6-78cd-901e-2fgh-3i45j6k178l9` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -120,13 +172,36 @@ impl ConnectorDefinitionHandle {
 }
 
 /// The [`Connector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-connectordefinition-connector.html) property type.
+///
+/// Connectors are modules that provide built-in integration with local infrastructure, device
+/// protocols, AWS , and other cloud services. For more information, see [Integrate with Services and
+/// Protocols Using Greengrass
+/// Connectors](https://docs.aws.amazon.com/greengrass/v1/developerguide/connectors.html) in the *Developer
+/// Guide* .
+///
+/// In an CloudFormation template, the `Connectors` property of the
+/// [`ConnectorDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-connectordefinition-connectordefinitionversion.html)
+/// property type contains a list of `Connector` property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Connector {
     /// `ConnectorArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the connector.
+    ///
+    /// For more information about connectors provided by AWS , see [Greengrass Connectors Provided by
+    /// AWS](https://docs.aws.amazon.com/greengrass/v1/developerguide/connectors-list.html) .
     pub connector_arn: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// A descriptive or arbitrary ID for the connector. This value must be unique within the connector
+    /// definition version. Maximum length is 128 characters with pattern `[a-zA-Z0-9:_-]+` .
     pub id: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// The parameters or configuration used by the connector.
+    ///
+    /// For more information about connectors provided by AWS , see [Greengrass Connectors Provided by
+    /// AWS](https://docs.aws.amazon.com/greengrass/v1/developerguide/connectors-list.html) .
     ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
@@ -202,9 +277,24 @@ impl ToValue for Connector {
 impl Literal for Connector {}
 
 /// The [`ConnectorDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-connectordefinition-connectordefinitionversion.html) property type.
+///
+/// A connector definition version contains a list of connectors.
+///
+/// > After you create a connector definition version that contains the connectors you want to deploy,
+/// you must add it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
+/// In an CloudFormation template, `ConnectorDefinitionVersion` is the property type of the
+/// `InitialVersion` property in the
+/// [`AWS::Greengrass::ConnectorDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-connectordefinition.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectorDefinitionVersion {
     /// `Connectors`: required.
+    ///
+    /// The connectors in this version. Only one instance of a given connector can be added to a connector
+    /// definition version at a time.
     pub connectors: Option<Val<Vec<Connector>>>,
 }
 

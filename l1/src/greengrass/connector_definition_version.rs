@@ -5,12 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::Greengrass::ConnectorDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-connectordefinitionversion.html) resource type.
 ///
+/// The `AWS::Greengrass::ConnectorDefinitionVersion` resource represents a connector definition version
+/// for AWS IoT Greengrass . A connector definition version contains a list of connectors.
+///
+/// > To create a connector definition version, you must specify the ID of the connector definition that
+/// you want to associate with the version. For information about creating a connector definition, see
+/// [`AWS::Greengrass::ConnectorDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-connectordefinition.html)
+/// .
+/// >
+/// > After you create a connector definition version that contains the connectors you want to deploy,
+/// you must add it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
 /// Build it with [`ConnectorDefinitionVersion::builder`]; adding it to a stack returns a [`ConnectorDefinitionVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectorDefinitionVersion {
     /// `ConnectorDefinitionId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the connector definition associated with this version. This value is a GUID.
     pub connector_definition_id: Option<Val<String>>,
     /// `Connectors`: required. Changing it replaces the resource.
+    ///
+    /// The connectors in this version. Only one instance of a given connector can be added to the connector
+    /// definition version at a time.
     pub connectors: Option<Val<Vec<Connector>>>,
 }
 
@@ -117,13 +135,36 @@ impl ConnectorDefinitionVersionHandle {
 }
 
 /// The [`Connector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-connectordefinitionversion-connector.html) property type.
+///
+/// Connectors are modules that provide built-in integration with local infrastructure, device
+/// protocols, AWS , and other cloud services. For more information, see [Integrate with Services and
+/// Protocols Using Greengrass
+/// Connectors](https://docs.aws.amazon.com/greengrass/v1/developerguide/connectors.html) in the *Developer
+/// Guide* .
+///
+/// In an CloudFormation template, the `Connectors` property of the
+/// [`AWS::Greengrass::ConnectorDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-connectordefinitionversion.html)
+/// resource contains a list of `Connector` property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Connector {
     /// `ConnectorArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the connector.
+    ///
+    /// For more information about connectors provided by AWS , see [Greengrass Connectors Provided by
+    /// AWS](https://docs.aws.amazon.com/greengrass/v1/developerguide/connectors-list.html) .
     pub connector_arn: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// A descriptive or arbitrary ID for the connector. This value must be unique within the connector
+    /// definition version. Maximum length is 128 characters with pattern `[a-zA-Z0-9:_-]+` .
     pub id: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// The parameters or configuration that the connector uses.
+    ///
+    /// For more information about connectors provided by AWS , see [Greengrass Connectors Provided by
+    /// AWS](https://docs.aws.amazon.com/greengrass/v1/developerguide/connectors-list.html) .
     ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,

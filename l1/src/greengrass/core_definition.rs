@@ -5,14 +5,55 @@ use crate::rt::*;
 
 /// The [`AWS::Greengrass::CoreDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-coredefinition.html) resource type.
 ///
+/// The `AWS::Greengrass::CoreDefinition` resource represents a core definition for AWS IoT Greengrass .
+/// Core definitions are used to organize your core definition versions.
+///
+/// Core definitions can reference multiple core definition versions. All core definition versions must
+/// be associated with a core definition. Each core definition version can contain one Greengrass core.
+///
+/// > When you create a core definition, you can optionally include an initial core definition version.
+/// To associate a core definition version later, create an
+/// [`AWS::Greengrass::CoreDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-coredefinitionversion.html)
+/// resource and specify the ID of this core definition.
+/// >
+/// > After you create the core definition version that contains the core you want to deploy, you must
+/// add it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
 /// Build it with [`CoreDefinition::builder`]; adding it to a stack returns a [`CoreDefinitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CoreDefinition {
     /// `InitialVersion`. Changing it replaces the resource.
+    ///
+    /// The core definition version to include when the core definition is created. Currently, a core
+    /// definition version can contain only one
+    /// [`core`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-coredefinition-core.html)
+    /// .
+    ///
+    /// > To associate a core definition version after the core definition is created, create an
+    /// [`AWS::Greengrass::CoreDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-coredefinitionversion.html)
+    /// resource and specify the ID of this core definition.
     pub initial_version: Option<Val<CoreDefinitionVersion>>,
     /// `Name`: required.
+    ///
+    /// The name of the core definition.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Application-specific metadata to attach to the core definition. You can use tags in IAM policies to
+    /// control access to AWS IoT Greengrass resources. You can also use tags to categorize your resources.
+    /// For more information, see [Tagging Your AWS IoT Greengrass
+    /// Resources](https://docs.aws.amazon.com/greengrass/v1/developerguide/tagging.html) in the *Developer
+    /// Guide* .
+    ///
+    /// This `Json` property type is processed as a map of key-value pairs. It uses the following format,
+    /// which is different from most `Tags` implementations in CloudFormation templates.
+    ///
+    /// ```text
+    /// "Tags": { "KeyName0": "value", "KeyName1": "value", "KeyName2": "value"
+    /// }
+    /// ```
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
@@ -98,14 +139,24 @@ impl Deref for CoreDefinitionHandle {
 
 impl CoreDefinitionHandle {
     /// `Fn::GetAtt` `LatestVersionArn`.
+    ///
+    /// The ARN of the last `CoreDefinitionVersion` that was added to the `CoreDefinition` , such as
+    /// `arn:aws:greengrass:us-east-1:
+    /// :/greengrass/definition/cores/1234a5b6-78cd-901e-2fgh-3i45j6k178l9/versions/9876ac30-4bdb-4f9d-95af-b5fdb66be1a2`
+    /// .
     pub fn attr_latest_version_arn(&self) -> Val<String> {
         self.0.get_att("LatestVersionArn")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the `CoreDefinition` , such as `arn:aws:greengrass:us-east-1:
+    /// :/greengrass/definition/cores/1234a5b6-78cd-901e-2fgh-3i45j6k178l9` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the `CoreDefinition` , such as `1234a5b6-78cd-901e-2fgh-3i45j6k178l9` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -120,15 +171,36 @@ impl CoreDefinitionHandle {
 }
 
 /// The [`Core`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-coredefinition-core.html) property type.
+///
+/// A core is an AWS IoT device that runs the AWS IoT Greengrass core software and manages local
+/// processes for a Greengrass group. For more information, see [What Is AWS IoT Greengrass
+/// ?](https://docs.aws.amazon.com/greengrass/v1/developerguide/what-is-gg.html) in the *Developer
+/// Guide* .
+///
+/// In an CloudFormation template, the `Cores` property of the
+/// [`CoreDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-coredefinition-coredefinitionversion.html)
+/// property type contains a list of `Core` property types. Currently, the list can contain only one
+/// core.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Core {
     /// `CertificateArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the device certificate for the core. This X.509 certificate is
+    /// used to authenticate the core with AWS IoT and AWS IoT Greengrass services.
     pub certificate_arn: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// A descriptive or arbitrary ID for the core. This value must be unique within the core definition
+    /// version. Maximum length is 128 characters with pattern `[a-zA-Z0-9:_-]+` .
     pub id: Option<Val<String>>,
     /// `SyncShadow`.
+    ///
+    /// Indicates whether the core's local shadow is synced with the cloud automatically. The default is
+    /// false.
     pub sync_shadow: Option<Val<bool>>,
     /// `ThingArn`: required.
+    ///
+    /// The ARN of the core, which is an AWS IoT device (thing).
     pub thing_arn: Option<Val<String>>,
 }
 
@@ -212,9 +284,26 @@ impl ToValue for Core {
 impl Literal for Core {}
 
 /// The [`CoreDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-coredefinition-coredefinitionversion.html) property type.
+///
+/// A core definition version contains a Greengrass
+/// [core](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-coredefinition-core.html)
+/// .
+///
+/// > After you create a core definition version that contains the core you want to deploy, you must add
+/// it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
+/// In an CloudFormation template, `CoreDefinitionVersion` is the property type of the `InitialVersion`
+/// property in the
+/// [`AWS::Greengrass::CoreDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-coredefinition.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CoreDefinitionVersion {
     /// `Cores`: required.
+    ///
+    /// The Greengrass core in this version. Currently, the `Cores` property for a core definition version
+    /// can contain only one core.
     pub cores: Option<Val<Vec<Core>>>,
 }
 

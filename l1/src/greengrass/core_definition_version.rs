@@ -5,12 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::Greengrass::CoreDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-coredefinitionversion.html) resource type.
 ///
+/// The `AWS::Greengrass::CoreDefinitionVersion` resource represents a core definition version for AWS
+/// IoT Greengrass . A core definition version contains a Greengrass core.
+///
+/// > To create a core definition version, you must specify the ID of the core definition that you want
+/// to associate with the version. For information about creating a core definition, see
+/// [`AWS::Greengrass::CoreDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-coredefinition.html)
+/// .
+/// >
+/// > After you create a core definition version that contains the core you want to deploy, you must add
+/// it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
 /// Build it with [`CoreDefinitionVersion::builder`]; adding it to a stack returns a [`CoreDefinitionVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CoreDefinitionVersion {
     /// `CoreDefinitionId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the core definition associated with this version. This value is a GUID.
     pub core_definition_id: Option<Val<String>>,
     /// `Cores`: required. Changing it replaces the resource.
+    ///
+    /// The Greengrass core in this version. Currently, the `Cores` property for a core definition version
+    /// can contain only one core.
     pub cores: Option<Val<Vec<Core>>>,
 }
 
@@ -117,15 +135,35 @@ impl CoreDefinitionVersionHandle {
 }
 
 /// The [`Core`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-coredefinitionversion-core.html) property type.
+///
+/// A core is an AWS IoT device that runs the AWS IoT Greengrass core software and manages local
+/// processes for a Greengrass group. For more information, see [What Is AWS IoT Greengrass
+/// ?](https://docs.aws.amazon.com/greengrass/v1/developerguide/what-is-gg.html) in the *Developer
+/// Guide* .
+///
+/// In an CloudFormation template, the `Cores` property of the
+/// [`AWS::Greengrass::CoreDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-coredefinitionversion.html)
+/// resource contains a list of `Core` property types. Currently, the list can contain only one core.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Core {
     /// `CertificateArn`: required.
+    ///
+    /// The ARN of the device certificate for the core. This X.509 certificate is used to authenticate the
+    /// core with AWS IoT and AWS IoT Greengrass services.
     pub certificate_arn: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// A descriptive or arbitrary ID for the core. This value must be unique within the core definition
+    /// version. Maximum length is 128 characters with pattern `[a-zA-Z0-9:_-]+` .
     pub id: Option<Val<String>>,
     /// `SyncShadow`.
+    ///
+    /// Indicates whether the core's local shadow is synced with the cloud automatically. The default is
+    /// false.
     pub sync_shadow: Option<Val<bool>>,
     /// `ThingArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the core, which is an AWS IoT device (thing).
     pub thing_arn: Option<Val<String>>,
 }
 

@@ -5,14 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::Greengrass::DeviceDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-devicedefinition.html) resource type.
 ///
+/// The `AWS::Greengrass::DeviceDefinition` resource represents a device definition for AWS IoT
+/// Greengrass . Device definitions are used to organize your device definition versions.
+///
+/// Device definitions can reference multiple device definition versions. All device definition versions
+/// must be associated with a device definition. Each device definition version can contain one or more
+/// devices.
+///
+/// > When you create a device definition, you can optionally include an initial device definition
+/// version. To associate a device definition version later, create an
+/// [`AWS::Greengrass::DeviceDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-devicedefinitionversion.html)
+/// resource and specify the ID of this device definition.
+/// >
+/// > After you create the device definition version that contains the devices you want to deploy, you
+/// must add it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
 /// Build it with [`DeviceDefinition::builder`]; adding it to a stack returns a [`DeviceDefinitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceDefinition {
     /// `InitialVersion`. Changing it replaces the resource.
+    ///
+    /// The device definition version to include when the device definition is created. A device definition
+    /// version contains a list of
+    /// [`device`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-devicedefinition-device.html)
+    /// property types.
+    ///
+    /// > To associate a device definition version after the device definition is created, create an
+    /// [`AWS::Greengrass::DeviceDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-devicedefinitionversion.html)
+    /// resource and specify the ID of this device definition.
     pub initial_version: Option<Val<DeviceDefinitionVersion>>,
     /// `Name`: required.
+    ///
+    /// The name of the device definition.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Application-specific metadata to attach to the device definition. You can use tags in IAM policies
+    /// to control access to AWS IoT Greengrass resources. You can also use tags to categorize your
+    /// resources. For more information, see [Tagging Your AWS IoT Greengrass
+    /// Resources](https://docs.aws.amazon.com/greengrass/v1/developerguide/tagging.html) in the *Developer
+    /// Guide* .
+    ///
+    /// This `Json` property type is processed as a map of key-value pairs. It uses the following format,
+    /// which is different from most `Tags` implementations in CloudFormation templates.
+    ///
+    /// ```text
+    /// "Tags": { "KeyName0": "value", "KeyName1": "value", "KeyName2": "value"
+    /// }
+    /// ```
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
@@ -98,14 +140,24 @@ impl Deref for DeviceDefinitionHandle {
 
 impl DeviceDefinitionHandle {
     /// `Fn::GetAtt` `LatestVersionArn`.
+    ///
+    /// The ARN of the last `DeviceDefinitionVersion` that was added to the `DeviceDefinition` , such as
+    /// `arn:aws:greengrass:us-east-1:
+    /// :/greengrass/definition/devices/1234a5b6-78cd-901e-2fgh-3i45j6k178l9/versions/9876ac30-4bdb-4f9d-95af-b5fdb66be1a2`
+    /// .
     pub fn attr_latest_version_arn(&self) -> Val<String> {
         self.0.get_att("LatestVersionArn")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the `DeviceDefinition` , such as `arn:aws:greengrass:us-east-1:
+    /// :/greengrass/definition/devices/1234a5b6-78cd-901e-2fgh-3i45j6k178l9` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the `DeviceDefinition` , such as `1234a5b6-78cd-901e-2fgh-3i45j6k178l9` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -120,15 +172,34 @@ impl DeviceDefinitionHandle {
 }
 
 /// The [`Device`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-devicedefinition-device.html) property type.
+///
+/// A device is an AWS IoT device (thing) that's added to a Greengrass group. Greengrass devices can
+/// communicate with the Greengrass core in the same group. For more information, see [What Is AWS IoT
+/// Greengrass ?](https://docs.aws.amazon.com/greengrass/v1/developerguide/what-is-gg.html) in the *Developer
+/// Guide* .
+///
+/// In an CloudFormation template, the `Devices` property of the
+/// [`DeviceDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-devicedefinition-devicedefinitionversion.html)
+/// property type contains a list of `Device` property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Device {
     /// `CertificateArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the device certificate for the device. This X.509 certificate is
+    /// used to authenticate the device with AWS IoT and AWS IoT Greengrass services.
     pub certificate_arn: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// A descriptive or arbitrary ID for the device. This value must be unique within the device definition
+    /// version. Maximum length is 128 characters with pattern `[a-zA-Z0-9:_-]+` .
     pub id: Option<Val<String>>,
     /// `SyncShadow`.
+    ///
+    /// Indicates whether the device's local shadow is synced with the cloud automatically.
     pub sync_shadow: Option<Val<bool>>,
     /// `ThingArn`: required.
+    ///
+    /// The ARN of the device, which is an AWS IoT device (thing).
     pub thing_arn: Option<Val<String>>,
 }
 
@@ -212,9 +283,25 @@ impl ToValue for Device {
 impl Literal for Device {}
 
 /// The [`DeviceDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-devicedefinition-devicedefinitionversion.html) property type.
+///
+/// A device definition version contains a list of
+/// [devices](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-devicedefinition-device.html)
+/// .
+///
+/// > After you create a device definition version that contains the devices you want to deploy, you
+/// must add it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
+/// In an CloudFormation template, `DeviceDefinitionVersion` is the property type of the
+/// `InitialVersion` property in the
+/// [`AWS::Greengrass::DeviceDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-devicedefinition.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceDefinitionVersion {
     /// `Devices`: required.
+    ///
+    /// The devices in this version.
     pub devices: Option<Val<Vec<Device>>>,
 }
 

@@ -5,12 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::Greengrass::DeviceDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-devicedefinitionversion.html) resource type.
 ///
+/// The `AWS::Greengrass::DeviceDefinitionVersion` resource represents a device definition version for
+/// AWS IoT Greengrass . A device definition version contains a list of devices.
+///
+/// > To create a device definition version, you must specify the ID of the device definition that you
+/// want to associate with the version. For information about creating a device definition, see
+/// [`AWS::Greengrass::DeviceDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-devicedefinition.html)
+/// .
+/// >
+/// > After you create a device definition version that contains the devices you want to deploy, you
+/// must add it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
 /// Build it with [`DeviceDefinitionVersion::builder`]; adding it to a stack returns a [`DeviceDefinitionVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceDefinitionVersion {
     /// `DeviceDefinitionId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the device definition associated with this version. This value is a GUID.
     pub device_definition_id: Option<Val<String>>,
     /// `Devices`: required. Changing it replaces the resource.
+    ///
+    /// The devices in this version.
     pub devices: Option<Val<Vec<Device>>>,
 }
 
@@ -117,15 +134,34 @@ impl DeviceDefinitionVersionHandle {
 }
 
 /// The [`Device`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-devicedefinitionversion-device.html) property type.
+///
+/// A device is an AWS IoT device (thing) that's added to a Greengrass group. Greengrass devices can
+/// communicate with the Greengrass core in the same group. For more information, see [What Is AWS IoT
+/// Greengrass ?](https://docs.aws.amazon.com/greengrass/v1/developerguide/what-is-gg.html) in the *Developer
+/// Guide* .
+///
+/// In an CloudFormation template, the `Devices` property of the
+/// [`AWS::Greengrass::DeviceDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-devicedefinitionversion.html)
+/// resource contains a list of `Device` property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Device {
     /// `CertificateArn`: required.
+    ///
+    /// The ARN of the device certificate for the device. This X.509 certificate is used to authenticate the
+    /// device with AWS IoT and AWS IoT Greengrass services.
     pub certificate_arn: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// A descriptive or arbitrary ID for the device. This value must be unique within the device definition
+    /// version. Maximum length is 128 characters with pattern `[a-zA-Z0-9:_-]+` .
     pub id: Option<Val<String>>,
     /// `SyncShadow`.
+    ///
+    /// Indicates whether the device's local shadow is synced with the cloud automatically.
     pub sync_shadow: Option<Val<bool>>,
     /// `ThingArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the device, which is an AWS IoT device (thing).
     pub thing_arn: Option<Val<String>>,
 }
 

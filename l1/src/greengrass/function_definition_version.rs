@@ -5,14 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::Greengrass::FunctionDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-functiondefinitionversion.html) resource type.
 ///
+/// The `AWS::Greengrass::FunctionDefinitionVersion` resource represents a function definition version
+/// for AWS IoT Greengrass . A function definition version contains contain a list of functions.
+///
+/// > To create a function definition version, you must specify the ID of the function definition that
+/// you want to associate with the version. For information about creating a function definition, see
+/// [`AWS::Greengrass::FunctionDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-functiondefinition.html)
+/// .
+/// >
+/// > After you create a function definition version that contains the functions you want to deploy, you
+/// must add it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
 /// Build it with [`FunctionDefinitionVersion::builder`]; adding it to a stack returns a [`FunctionDefinitionVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunctionDefinitionVersion {
     /// `DefaultConfig`. Changing it replaces the resource.
+    ///
+    /// The default configuration that applies to all Lambda functions in the group. Individual Lambda
+    /// functions can override these settings.
     pub default_config: Option<Val<DefaultConfig>>,
     /// `FunctionDefinitionId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the function definition associated with this version. This value is a GUID.
     pub function_definition_id: Option<Val<String>>,
     /// `Functions`: required. Changing it replaces the resource.
+    ///
+    /// The functions in this version.
     pub functions: Option<Val<Vec<Function>>>,
 }
 
@@ -126,9 +146,18 @@ impl FunctionDefinitionVersionHandle {
 }
 
 /// The [`DefaultConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinitionversion-defaultconfig.html) property type.
+///
+/// The default configuration that applies to all Lambda functions in the function definition version.
+/// Individual Lambda functions can override these settings.
+///
+/// In an CloudFormation template, `DefaultConfig` is a property of the
+/// [`AWS::Greengrass::FunctionDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-functiondefinitionversion.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultConfig {
     /// `Execution`: required.
+    ///
+    /// Configuration settings for the Lambda execution environment on the AWS IoT Greengrass core.
     pub execution: Option<Val<Execution>>,
 }
 
@@ -183,15 +212,37 @@ impl ToValue for DefaultConfig {
 impl Literal for DefaultConfig {}
 
 /// The [`Environment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinitionversion-environment.html) property type.
+///
+/// The environment configuration for a Lambda function on the AWS IoT Greengrass core.
+///
+/// In an CloudFormation template, `Environment` is a property of the
+/// [`FunctionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinitionversion-functionconfiguration.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Environment {
     /// `AccessSysfs`.
+    ///
+    /// Indicates whether the function is allowed to access the `/sys` directory on the core device, which
+    /// allows the read device information from `/sys` .
+    ///
+    /// > This property applies only to Lambda functions that run in a Greengrass container.
     pub access_sysfs: Option<Val<bool>>,
     /// `Execution`.
+    ///
+    /// Settings for the Lambda execution environment in AWS IoT Greengrass .
     pub execution: Option<Val<Execution>>,
     /// `ResourceAccessPolicies`.
+    ///
+    /// A list of the
+    /// [resources](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-resourceinstance.html)
+    /// in the group that the function can access, with the corresponding read-only or read-write
+    /// permissions. The maximum is 10 resources.
+    ///
+    /// > This property applies only to Lambda functions that run in a Greengrass container.
     pub resource_access_policies: Option<Val<Vec<ResourceAccessPolicy>>>,
     /// `Variables`.
+    ///
+    /// Environment variables for the Lambda function.
     ///
     /// - Format: `json`.
     pub variables: Option<Val<Json>>,
@@ -264,11 +315,57 @@ impl ToValue for Environment {
 impl Literal for Environment {}
 
 /// The [`Execution`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinitionversion-execution.html) property type.
+///
+/// Configuration settings for the Lambda execution environment on the AWS IoT Greengrass core.
+///
+/// In an CloudFormation template, `Execution` is a property of the
+/// [`DefaultConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinitionversion-defaultconfig.html)
+/// property type for a function definition version and the
+/// [`Environment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinitionversion-environment.html)
+/// property type for a function.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Execution {
     /// `IsolationMode`.
+    ///
+    /// The containerization that the Lambda function runs in. Valid values are `GreengrassContainer` or
+    /// `NoContainer` . Typically, this is `GreengrassContainer` . For more information, see
+    /// [Containerization](https://docs.aws.amazon.com/greengrass/v1/developerguide/lambda-group-config.html#lambda-function-containerization)
+    /// in the *Developer Guide* .
+    ///
+    /// - When set on the
+    ///   [`DefaultConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinitionversion-defaultconfig.html)
+    ///   property of a function definition version, this setting is used as the default containerization
+    ///   for all Lambda functions in the function definition version.
+    /// - When set on the
+    ///   [`Environment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinitionversion-environment.html)
+    ///   property of a function, this setting applies to the individual function and overrides the default.
+    ///   Omit this value to run the function with the default containerization.
+    ///
+    /// > We recommend that you run in a Greengrass container unless your business case requires that you
+    /// run without containerization.
     pub isolation_mode: Option<Val<String>>,
     /// `RunAs`.
+    ///
+    /// The user and group permissions used to run the Lambda function. Typically, this is the ggc_user and
+    /// ggc_group. For more information, see [Run
+    /// as](https://docs.aws.amazon.com/greengrass/v1/developerguide/lambda-group-config.html#lambda-access-identity.html)
+    /// in the *Developer Guide* .
+    ///
+    /// - When set on the
+    ///   [`DefaultConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinitionversion-defaultconfig.html)
+    ///   property of a function definition version, this setting is used as the default access identity for
+    ///   all Lambda functions in the function definition version.
+    /// - When set on the
+    ///   [`Environment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinitionversion-environment.html)
+    ///   property of a function, this setting applies to the individual function and overrides the default.
+    ///   You can override the user, group, or both. Omit this value to run the function with the default
+    ///   permissions.
+    ///
+    /// > Running as the root user increases risks to your data and device. Do not run as root (UID/GID=0)
+    /// unless your business case requires it. For more information and requirements, see [Running a Lambda
+    /// Function as
+    /// Root](https://docs.aws.amazon.com/greengrass/v1/developerguide/lambda-group-config.html#lambda-running-as-root)
+    /// .
     pub run_as: Option<Val<RunAs>>,
 }
 
@@ -322,15 +419,34 @@ impl ToValue for Execution {
 impl Literal for Execution {}
 
 /// The [`Function`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinitionversion-function.html) property type.
+///
+/// A function is a Lambda function that's referenced from an AWS IoT Greengrass group. The function is
+/// deployed to a Greengrass core where it runs locally. For more information, see [Run Lambda Functions
+/// on the AWS IoT Greengrass
+/// Core](https://docs.aws.amazon.com/greengrass/v1/developerguide/lambda-functions.html) in the *Developer
+/// Guide* .
+///
+/// In an CloudFormation template, the `Functions` property of the
+/// [`AWS::Greengrass::FunctionDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-functiondefinitionversion.html)
+/// resource contains a list of `Function` property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Function {
     /// `FunctionArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the alias (recommended) or version of the referenced Lambda
+    /// function.
+    ///
     /// - Format: `AWS::Lambda::Function.Arn`.
     pub function_arn: Option<Val<String>>,
     /// `FunctionConfiguration`: required.
+    ///
+    /// The group-specific settings of the Lambda function. These settings configure the function's behavior
+    /// in the Greengrass group.
     pub function_configuration: Option<Val<FunctionConfiguration>>,
     /// `Id`: required.
+    ///
+    /// A descriptive or arbitrary ID for the function. This value must be unique within the function
+    /// definition version. Maximum length is 128 characters with pattern `[a-zA-Z0-9:_-]+` .
     pub id: Option<Val<String>>,
 }
 
@@ -411,21 +527,50 @@ impl ToValue for Function {
 impl Literal for Function {}
 
 /// The [`FunctionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinitionversion-functionconfiguration.html) property type.
+///
+/// The group-specific configuration settings for a Lambda function. These settings configure the
+/// function's behavior in the Greengrass group. For more information, see [Controlling Execution of
+/// Greengrass Lambda Functions by Using Group-Specific
+/// Configuration](https://docs.aws.amazon.com/greengrass/v1/developerguide/lambda-group-config.html) in
+/// the *Developer Guide* .
+///
+/// In an CloudFormation template, `FunctionConfiguration` is a property of the
+/// [`Function`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinitionversion-function.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunctionConfiguration {
     /// `EncodingType`.
+    ///
+    /// The expected encoding type of the input payload for the function. Valid values are `json` (default)
+    /// and `binary` .
     pub encoding_type: Option<Val<String>>,
     /// `Environment`.
+    ///
+    /// The environment configuration of the function.
     pub environment: Option<Val<Environment>>,
     /// `ExecArgs`.
+    ///
+    /// The execution arguments.
     pub exec_args: Option<Val<String>>,
     /// `Executable`.
+    ///
+    /// The name of the function executable.
     pub executable: Option<Val<String>>,
     /// `MemorySize`.
+    ///
+    /// The memory size (in KB) required by the function.
+    ///
+    /// > This property applies only to Lambda functions that run in a Greengrass container.
     pub memory_size: Option<Val<i64>>,
     /// `Pinned`.
+    ///
+    /// Indicates whether the function is pinned (or *long-lived* ). Pinned functions start when the core
+    /// starts and process all requests in the same container. The default value is false.
     pub pinned: Option<Val<bool>>,
     /// `Timeout`.
+    ///
+    /// The allowed execution time (in seconds) after which the function should terminate. For pinned
+    /// functions, this timeout applies for each request.
     pub timeout: Option<Val<i64>>,
 }
 
@@ -509,11 +654,27 @@ impl ToValue for FunctionConfiguration {
 impl Literal for FunctionConfiguration {}
 
 /// The [`ResourceAccessPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinitionversion-resourceaccesspolicy.html) property type.
+///
+/// A list of the
+/// [resources](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-resourceinstance.html)
+/// in the group that the function can access, with the corresponding read-only or read-write
+/// permissions. The maximum is 10 resources.
+///
+/// > This property applies only to Lambda functions that run in a Greengrass container.
+///
+/// In an CloudFormation template, `ResourceAccessPolicy` is a property of the
+/// [`Environment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinitionversion-environment.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceAccessPolicy {
     /// `Permission`.
+    ///
+    /// The read-only or read-write access that the Lambda function has to the resource. Valid values are
+    /// `ro` or `rw` .
     pub permission: Option<Val<String>>,
     /// `ResourceId`: required.
+    ///
+    /// The ID of the resource. This ID is assigned to the resource when you create the resource definition.
     pub resource_id: Option<Val<String>>,
 }
 
@@ -574,11 +735,33 @@ impl ToValue for ResourceAccessPolicy {
 impl Literal for ResourceAccessPolicy {}
 
 /// The [`RunAs`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinitionversion-runas.html) property type.
+///
+/// The user and group permissions used to run the Lambda function. This setting overrides the default
+/// access identity that's specified for the group (by default, ggc_user and ggc_group). You can
+/// override the user, group, or both. For more information, see [Run
+/// as](https://docs.aws.amazon.com/greengrass/v1/developerguide/lambda-group-config.html#lambda-access-identity.html)
+/// in the *Developer Guide* .
+///
+/// > Running as the root user increases risks to your data and device. Do not run as root (UID/GID=0)
+/// unless your business case requires it. For more information and requirements, see [Running a Lambda
+/// Function as
+/// Root](https://docs.aws.amazon.com/greengrass/v1/developerguide/lambda-group-config.html#lambda-running-as-root)
+/// .
+///
+/// In an CloudFormation template, `RunAs` is a property of the
+/// [`Execution`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinitionversion-execution.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunAs {
     /// `Gid`.
+    ///
+    /// The group ID whose permissions are used to run the Lambda function. You can use the `getent group`
+    /// command on your core device to look up the group ID.
     pub gid: Option<Val<i64>>,
     /// `Uid`.
+    ///
+    /// The user ID whose permissions are used to run the Lambda function. You can use the `getent passwd`
+    /// command on your core device to look up the user ID.
     pub uid: Option<Val<i64>>,
 }
 

@@ -5,18 +5,89 @@ use crate::rt::*;
 
 /// The [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html) resource type.
 ///
+/// AWS IoT Greengrass seamlessly extends AWS to edge devices so they can act locally on the data they
+/// generate, while still using the cloud for management, analytics, and durable storage. With AWS IoT
+/// Greengrass , connected devices can run AWS Lambda functions, execute predictions based on machine
+/// learning models, keep device data in sync, and communicate with other devices securely – even when
+/// not connected to the internet. For more information, see the [Developer
+/// Guide](https://docs.aws.amazon.com/greengrass/v1/developerguide/what-is-gg.html) .
+///
+/// > For AWS Region support, see [CloudFormation Support for AWS IoT
+/// Greengrass](https://docs.aws.amazon.com/greengrass/v1/developerguide/cloudformation-support.html) in
+/// the *Developer Guide* .
+///
+/// The `AWS::Greengrass::Group` resource represents a group in AWS IoT Greengrass . In the AWS IoT
+/// Greengrass API, groups are used to organize your group versions.
+///
+/// Groups can reference multiple group versions. All group versions must be associated with a group. A
+/// group version references a device definition version, subscription definition version, and other
+/// version types that contain the components you want to deploy to a Greengrass core device.
+///
+/// To deploy a group version, the group version must reference a core definition version that contains
+/// one core. Other version types are optionally included, depending on your business need.
+///
+/// > When you create a group, you can optionally include an initial group version. To associate a group
+/// version later, create a
+/// [`AWS::Greengrass::GroupVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-groupversion.html)
+/// resource and specify the ID of this group.
+/// >
+/// > To change group components (such as devices, subscriptions, or functions), you must create new
+/// versions. This is because versions are immutable. For example, to add a function, you create a
+/// function definition version that contains the new function (and all other functions that you want to
+/// deploy). Then you create a group version that references the new function definition version (and
+/// all other version types that you want to deploy).
+///
+/// *Deploying a Group Version*
+///
+/// After you create the group version in your CloudFormation template, you can deploy it using the
+/// [`aws greengrass
+/// create-deployment`](https://docs.aws.amazon.com/greengrass/v1/apireference/createdeployment-post.html)
+/// command in the AWS CLI or from the *Greengrass* node in the AWS IoT console. To deploy a group
+/// version, you must have a Greengrass service role associated with your AWS account . For more
+/// information, see [CloudFormation Support for AWS IoT
+/// Greengrass](https://docs.aws.amazon.com/greengrass/v1/developerguide/cloudformation-support.html) in
+/// the *Developer Guide* .
+///
 /// Build it with [`Group::builder`]; adding it to a stack returns a [`GroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Group {
     /// `InitialVersion`. Changing it replaces the resource.
+    ///
+    /// The group version to include when the group is created. A group version references the Amazon
+    /// Resource Name (ARN) of a core definition version, device definition version, subscription definition
+    /// version, and other version types. The group version must reference a core definition version that
+    /// contains one core. Other version types are optionally included, depending on your business need.
+    ///
+    /// > To associate a group version after the group is created, create an
+    /// [`AWS::Greengrass::GroupVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-groupversion.html)
+    /// resource and specify the ID of this group.
     pub initial_version: Option<Val<GroupVersion>>,
     /// `Name`: required.
+    ///
+    /// The name of the group.
     pub name: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role attached to the group. This role contains the
+    /// permissions that Lambda functions and connectors use to interact with other AWS services.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Application-specific metadata to attach to the group. You can use tags in IAM policies to control
+    /// access to AWS IoT Greengrass resources. You can also use tags to categorize your resources. For more
+    /// information, see [Tagging Your AWS IoT Greengrass
+    /// Resources](https://docs.aws.amazon.com/greengrass/v1/developerguide/tagging.html) in the *Developer
+    /// Guide* .
+    ///
+    /// This `Json` property type is processed as a map of key-value pairs. It uses the following format,
+    /// which is different from most `Tags` implementations in CloudFormation templates.
+    ///
+    /// ```text
+    /// "Tags": { "KeyName0": "value", "KeyName1": "value", "KeyName2": "value"
+    /// }
+    /// ```
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
@@ -108,18 +179,30 @@ impl Deref for GroupHandle {
 
 impl GroupHandle {
     /// `Fn::GetAtt` `LatestVersionArn`.
+    ///
+    /// The ARN of the last `GroupVersion` that was added to the `Group` , such as
+    /// `arn:aws:greengrass:us-east-1:
+    /// :/greengrass/definition/groups/1234a5b6-78cd-901e-2fgh-3i45j6k178l9/versions/9876ac30-4bdb-4f9d-95af-b5fdb66be1a2`
+    /// .
     pub fn attr_latest_version_arn(&self) -> Val<String> {
         self.0.get_att("LatestVersionArn")
     }
     /// `Fn::GetAtt` `RoleAttachedAt`.
+    ///
+    /// The time (in milliseconds since the epoch) when the group role was attached to the `Group` .
     pub fn attr_role_attached_at(&self) -> Val<String> {
         self.0.get_att("RoleAttachedAt")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the `Group` , such as `1234a5b6-78cd-901e-2fgh-3i45j6k178l9` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the `Group` , such as `arn:aws:greengrass:us-east-1:
+    /// :/greengrass/definition/groups/1234a5b6-78cd-901e-2fgh-3i45j6k178l9` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -134,21 +217,53 @@ impl GroupHandle {
 }
 
 /// The [`GroupVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-group-groupversion.html) property type.
+///
+/// A group version in AWS IoT Greengrass , which references of a core definition version, device
+/// definition version, subscription definition version, and other version types that contain the
+/// components you want to deploy to a Greengrass core device. The group version must reference a core
+/// definition version that contains one core. Other version types are optionally included, depending on
+/// your business need.
+///
+/// In an CloudFormation template, `GroupVersion` is the property type of the `InitialVersion` property
+/// in the
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupVersion {
     /// `ConnectorDefinitionVersionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the connector definition version that contains the connectors you
+    /// want to deploy with the group version.
     pub connector_definition_version_arn: Option<Val<String>>,
     /// `CoreDefinitionVersionArn`.
+    ///
+    /// The ARN of the core definition version that contains the core you want to deploy with the group
+    /// version. Currently, the core definition version can contain only one core.
     pub core_definition_version_arn: Option<Val<String>>,
     /// `DeviceDefinitionVersionArn`.
+    ///
+    /// The ARN of the device definition version that contains the devices you want to deploy with the group
+    /// version.
     pub device_definition_version_arn: Option<Val<String>>,
     /// `FunctionDefinitionVersionArn`.
+    ///
+    /// The ARN of the function definition version that contains the functions you want to deploy with the
+    /// group version.
     pub function_definition_version_arn: Option<Val<String>>,
     /// `LoggerDefinitionVersionArn`.
+    ///
+    /// The ARN of the logger definition version that contains the loggers you want to deploy with the group
+    /// version.
     pub logger_definition_version_arn: Option<Val<String>>,
     /// `ResourceDefinitionVersionArn`.
+    ///
+    /// The ARN of the resource definition version that contains the resources you want to deploy with the
+    /// group version.
     pub resource_definition_version_arn: Option<Val<String>>,
     /// `SubscriptionDefinitionVersionArn`.
+    ///
+    /// The ARN of the subscription definition version that contains the subscriptions you want to deploy
+    /// with the group version.
     pub subscription_definition_version_arn: Option<Val<String>>,
 }
 

@@ -5,24 +5,58 @@ use crate::rt::*;
 
 /// The [`AWS::Greengrass::GroupVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-groupversion.html) resource type.
 ///
+/// The `AWS::Greengrass::GroupVersion` resource represents a group version in AWS IoT Greengrass . A
+/// group version references a core definition version, device definition version, subscription
+/// definition version, and other version types that contain the components you want to deploy to a
+/// Greengrass core device. The group version must reference a core definition version that contains one
+/// core. Other version types are optionally included, depending on your business need.
+///
+/// > To create a group version, you must specify the ID of the group that you want to associate with
+/// the version. For information about creating a group, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
 /// Build it with [`GroupVersion::builder`]; adding it to a stack returns a [`GroupVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupVersion {
     /// `ConnectorDefinitionVersionArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the connector definition version that contains the connectors you
+    /// want to deploy with the group version.
     pub connector_definition_version_arn: Option<Val<String>>,
     /// `CoreDefinitionVersionArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the core definition version that contains the core you want to deploy with the group
+    /// version. Currently, the core definition version can contain only one core.
     pub core_definition_version_arn: Option<Val<String>>,
     /// `DeviceDefinitionVersionArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the device definition version that contains the devices you want to deploy with the group
+    /// version.
     pub device_definition_version_arn: Option<Val<String>>,
     /// `FunctionDefinitionVersionArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the function definition version that contains the functions you want to deploy with the
+    /// group version.
     pub function_definition_version_arn: Option<Val<String>>,
     /// `GroupId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the group associated with this version. This value is a GUID.
     pub group_id: Option<Val<String>>,
     /// `LoggerDefinitionVersionArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the logger definition version that contains the loggers you want to deploy with the group
+    /// version.
     pub logger_definition_version_arn: Option<Val<String>>,
     /// `ResourceDefinitionVersionArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the resource definition version that contains the resources you want to deploy with the
+    /// group version.
     pub resource_definition_version_arn: Option<Val<String>>,
     /// `SubscriptionDefinitionVersionArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the subscription definition version that contains the subscriptions you want to deploy
+    /// with the group version.
     pub subscription_definition_version_arn: Option<Val<String>>,
 }
 

@@ -5,14 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::Greengrass::LoggerDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-loggerdefinition.html) resource type.
 ///
+/// The `AWS::Greengrass::LoggerDefinition` resource represents a logger definition for AWS IoT
+/// Greengrass . Logger definitions are used to organize your logger definition versions.
+///
+/// Logger definitions can reference multiple logger definition versions. All logger definition versions
+/// must be associated with a logger definition. Each logger definition version can contain one or more
+/// loggers.
+///
+/// > When you create a logger definition, you can optionally include an initial logger definition
+/// version. To associate a logger definition version later, create an
+/// [`AWS::Greengrass::LoggerDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-loggerdefinitionversion.html)
+/// resource and specify the ID of this logger definition.
+/// >
+/// > After you create the logger definition version that contains the loggers you want to deploy, you
+/// must add it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
 /// Build it with [`LoggerDefinition::builder`]; adding it to a stack returns a [`LoggerDefinitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggerDefinition {
     /// `InitialVersion`. Changing it replaces the resource.
+    ///
+    /// The logger definition version to include when the logger definition is created. A logger definition
+    /// version contains a list of
+    /// [`logger`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-loggerdefinition-logger.html)
+    /// property types.
+    ///
+    /// > To associate a logger definition version after the logger definition is created, create an
+    /// [`AWS::Greengrass::LoggerDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-loggerdefinitionversion.html)
+    /// resource and specify the ID of this logger definition.
     pub initial_version: Option<Val<LoggerDefinitionVersion>>,
     /// `Name`: required.
+    ///
+    /// The name of the logger definition.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Application-specific metadata to attach to the logger definition. You can use tags in IAM policies
+    /// to control access to AWS IoT Greengrass resources. You can also use tags to categorize your
+    /// resources. For more information, see [Tagging Your AWS IoT Greengrass
+    /// Resources](https://docs.aws.amazon.com/greengrass/v1/developerguide/tagging.html) in the *Developer
+    /// Guide* .
+    ///
+    /// This `Json` property type is processed as a map of key-value pairs. It uses the following format,
+    /// which is different from most `Tags` implementations in CloudFormation templates.
+    ///
+    /// ```text
+    /// "Tags": { "KeyName0": "value", "KeyName1": "value", "KeyName2": "value"
+    /// }
+    /// ```
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
@@ -98,14 +140,24 @@ impl Deref for LoggerDefinitionHandle {
 
 impl LoggerDefinitionHandle {
     /// `Fn::GetAtt` `LatestVersionArn`.
+    ///
+    /// The ARN of the last `LoggerDefinitionVersion` that was added to the `LoggerDefinition` , such as
+    /// `arn:aws:greengrass:us-east-1:
+    /// :/greengrass/definition/loggers/1234a5b6-78cd-901e-2fgh-3i45j6k178l9/versions/9876ac30-4bdb-4f9d-95af-b5fdb66be1a2`
+    /// .
     pub fn attr_latest_version_arn(&self) -> Val<String> {
         self.0.get_att("LatestVersionArn")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the `LoggerDefinition` , such as `arn:aws:greengrass:us-east-1:
+    /// :/greengrass/definition/loggers/1234a5b6-78cd-901e-2fgh-3i45j6k178l9` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the `LoggerDefinition` , such as `1234a5b6-78cd-901e-2fgh-3i45j6k178l9` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -120,17 +172,45 @@ impl LoggerDefinitionHandle {
 }
 
 /// The [`Logger`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-loggerdefinition-logger.html) property type.
+///
+/// A logger represents logging settings for the AWS IoT Greengrass group, which can be stored in
+/// CloudWatch and the local file system of your core device. All log entries include a timestamp, log
+/// level, and information about the event. For more information, see [Monitoring with AWS IoT
+/// Greengrass
+/// Logs](https://docs.aws.amazon.com/greengrass/v1/developerguide/greengrass-logs-overview.html) in the *Developer
+/// Guide* .
+///
+/// In an CloudFormation template, the `Loggers` property of the
+/// [`LoggerDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-loggerdefinition-loggerdefinitionversion.html)
+/// property type contains a list of `Logger` property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Logger {
     /// `Component`: required.
+    ///
+    /// The source of the log event. Valid values are `GreengrassSystem` or `Lambda` . When
+    /// `GreengrassSystem` is used, events from Greengrass system components are logged. When `Lambda` is
+    /// used, events from user-defined Lambda functions are logged.
     pub component: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// A descriptive or arbitrary ID for the logger. This value must be unique within the logger definition
+    /// version. Maximum length is 128 characters with pattern `[a-zA-Z0-9:_-]+` .
     pub id: Option<Val<String>>,
     /// `Level`: required.
+    ///
+    /// The log-level threshold. Log events below this threshold are filtered out and aren't stored. Valid
+    /// values are `DEBUG` , `INFO` (recommended), `WARN` , `ERROR` , or `FATAL` .
     pub level: Option<Val<String>>,
     /// `Space`.
+    ///
+    /// The amount of file space (in KB) to use when writing logs to the local file system. This property
+    /// does not apply for CloudWatch Logs .
     pub space: Option<Val<i64>>,
     /// `Type`: required.
+    ///
+    /// The storage mechanism for log events. Valid values are `FileSystem` or `AWSCloudWatch` . When
+    /// `AWSCloudWatch` is used, log events are sent to CloudWatch Logs . When `FileSystem` is used, log
+    /// events are stored on the local file system.
     pub type_: Option<Val<String>>,
 }
 
@@ -220,9 +300,25 @@ impl ToValue for Logger {
 impl Literal for Logger {}
 
 /// The [`LoggerDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-loggerdefinition-loggerdefinitionversion.html) property type.
+///
+/// A logger definition version contains a list of
+/// [loggers](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-loggerdefinition-logger.html)
+/// .
+///
+/// > After you create a logger definition version that contains the loggers you want to deploy, you
+/// must add it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
+/// In an CloudFormation template, `LoggerDefinitionVersion` is the property type of the
+/// `InitialVersion` property in the
+/// [`AWS::Greengrass::LoggerDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-loggerdefinition.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggerDefinitionVersion {
     /// `Loggers`: required.
+    ///
+    /// The loggers in this version.
     pub loggers: Option<Val<Vec<Logger>>>,
 }
 

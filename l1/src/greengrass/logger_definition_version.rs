@@ -5,12 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::Greengrass::LoggerDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-loggerdefinitionversion.html) resource type.
 ///
+/// The `AWS::Greengrass::LoggerDefinitionVersion` resource represents a logger definition version for
+/// AWS IoT Greengrass . A logger definition version contains a list of loggers.
+///
+/// > To create a logger definition version, you must specify the ID of the logger definition that you
+/// want to associate with the version. For information about creating a logger definition, see
+/// [`AWS::Greengrass::LoggerDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-loggerdefinition.html)
+/// .
+/// >
+/// > After you create a logger definition version that contains the loggers you want to deploy, you
+/// must add it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
 /// Build it with [`LoggerDefinitionVersion::builder`]; adding it to a stack returns a [`LoggerDefinitionVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggerDefinitionVersion {
     /// `LoggerDefinitionId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the logger definition associated with this version. This value is a GUID.
     pub logger_definition_id: Option<Val<String>>,
     /// `Loggers`: required. Changing it replaces the resource.
+    ///
+    /// The loggers in this version.
     pub loggers: Option<Val<Vec<Logger>>>,
 }
 
@@ -117,17 +134,45 @@ impl LoggerDefinitionVersionHandle {
 }
 
 /// The [`Logger`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-loggerdefinitionversion-logger.html) property type.
+///
+/// A logger represents logging settings for the AWS IoT Greengrass group, which can be stored in
+/// CloudWatch and the local file system of your core device. All log entries include a timestamp, log
+/// level, and information about the event. For more information, see [Monitoring with AWS IoT
+/// Greengrass
+/// Logs](https://docs.aws.amazon.com/greengrass/v1/developerguide/greengrass-logs-overview.html) in the *Developer
+/// Guide* .
+///
+/// In an CloudFormation template, the `Loggers` property of the
+/// [`AWS::Greengrass::LoggerDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-loggerdefinitionversion.html)
+/// resource contains a list of `Logger` property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Logger {
     /// `Component`: required.
+    ///
+    /// The source of the log event. Valid values are `GreengrassSystem` or `Lambda` . When
+    /// `GreengrassSystem` is used, events from Greengrass system components are logged. When `Lambda` is
+    /// used, events from user-defined Lambda functions are logged.
     pub component: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// A descriptive or arbitrary ID for the logger. This value must be unique within the logger definition
+    /// version. Maximum length is 128 characters with pattern `[a-zA-Z0-9:_-]+` .
     pub id: Option<Val<String>>,
     /// `Level`: required.
+    ///
+    /// The log-level threshold. Log events below this threshold are filtered out and aren't stored. Valid
+    /// values are `DEBUG` , `INFO` (recommended), `WARN` , `ERROR` , or `FATAL` .
     pub level: Option<Val<String>>,
     /// `Space`.
+    ///
+    /// The amount of file space (in KB) to use when writing logs to the local file system. This property
+    /// does not apply for CloudWatch Logs .
     pub space: Option<Val<i64>>,
     /// `Type`: required.
+    ///
+    /// The storage mechanism for log events. Valid values are `FileSystem` or `AWSCloudWatch` . When
+    /// `AWSCloudWatch` is used, log events are sent to CloudWatch Logs . When `FileSystem` is used, log
+    /// events are stored on the local file system.
     pub type_: Option<Val<String>>,
 }
 

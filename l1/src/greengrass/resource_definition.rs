@@ -5,14 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::Greengrass::ResourceDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-resourcedefinition.html) resource type.
 ///
+/// The `AWS::Greengrass::ResourceDefinition` resource represents a resource definition for AWS IoT
+/// Greengrass . Resource definitions are used to organize your resource definition versions.
+///
+/// Resource definitions can reference multiple resource definition versions. All resource definition
+/// versions must be associated with a resource definition. Each resource definition version can contain
+/// one or more resources. (In CloudFormation , resources are named *resource instances* .)
+///
+/// > When you create a resource definition, you can optionally include an initial resource definition
+/// version. To associate a resource definition version later, create an
+/// [`AWS::Greengrass::ResourceDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-resourcedefinitionversion.html)
+/// resource and specify the ID of this resource definition.
+/// >
+/// > After you create the resource definition version that contains the resources you want to deploy,
+/// you must add it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
 /// Build it with [`ResourceDefinition::builder`]; adding it to a stack returns a [`ResourceDefinitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceDefinition {
     /// `InitialVersion`. Changing it replaces the resource.
+    ///
+    /// The resource definition version to include when the resource definition is created. A resource
+    /// definition version contains a list of [`resource
+    /// instance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-resourceinstance.html)
+    /// property types.
+    ///
+    /// > To associate a resource definition version after the resource definition is created, create an
+    /// [`AWS::Greengrass::ResourceDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-resourcedefinitionversion.html)
+    /// resource and specify the ID of this resource definition.
     pub initial_version: Option<Val<ResourceDefinitionVersion>>,
     /// `Name`: required.
+    ///
+    /// The name of the resource definition.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Application-specific metadata to attach to the resource definition. You can use tags in IAM policies
+    /// to control access to AWS IoT Greengrass resources. You can also use tags to categorize your
+    /// resources. For more information, see [Tagging Your AWS IoT Greengrass
+    /// Resources](https://docs.aws.amazon.com/greengrass/v1/developerguide/tagging.html) in the *Developer
+    /// Guide* .
+    ///
+    /// This `Json` property type is processed as a map of key-value pairs. It uses the following format,
+    /// which is different from most `Tags` implementations in CloudFormation templates.
+    ///
+    /// ```text
+    /// "Tags": { "KeyName0": "value", "KeyName1": "value", "KeyName2": "value"
+    /// }
+    /// ```
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
@@ -98,14 +140,24 @@ impl Deref for ResourceDefinitionHandle {
 
 impl ResourceDefinitionHandle {
     /// `Fn::GetAtt` `LatestVersionArn`.
+    ///
+    /// The ARN of the last `ResourceDefinitionVersion` that was added to the `ResourceDefinition` , such as
+    /// `arn:aws:greengrass:us-east-1:
+    /// :/greengrass/definition/resources/1234a5b6-78cd-901e-2fgh-3i45j6k178l9/versions/9876ac30-4bdb-4f9d-95af-b5fdb66be1a2`
+    /// .
     pub fn attr_latest_version_arn(&self) -> Val<String> {
         self.0.get_att("LatestVersionArn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the `ResourceDefinition` , such as `1234a5b6-78cd-901e-2fgh-3i45j6k178l9` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the `ResourceDefinition` , such as `arn:aws:greengrass:us-east-1:
+    /// :/greengrass/definition/resources/1234a5b6-78cd-901e-2fgh-3i45j6k178l9` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -120,11 +172,27 @@ impl ResourceDefinitionHandle {
 }
 
 /// The [`GroupOwnerSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-groupownersetting.html) property type.
+///
+/// Settings that define additional Linux OS group permissions to give to the Lambda function process.
+/// You can give the permissions of the Linux group that owns the resource or choose another Linux
+/// group. These permissions are in addition to the function's `RunAs` permissions.
+///
+/// In an CloudFormation template, `GroupOwnerSetting` is a property of the
+/// [`LocalDeviceResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-localdeviceresourcedata.html)
+/// and
+/// [`LocalVolumeResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-localvolumeresourcedata.html)
+/// property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupOwnerSetting {
     /// `AutoAddGroupOwner`: required.
+    ///
+    /// Indicates whether to give the privileges of the Linux group that owns the resource to the Lambda
+    /// process. This gives the Lambda process the file access permissions of the Linux group.
     pub auto_add_group_owner: Option<Val<bool>>,
     /// `GroupOwner`.
+    ///
+    /// The name of the Linux group whose privileges you want to add to the Lambda process. This value is
+    /// ignored if `AutoAddGroupOwner` is true.
     pub group_owner: Option<Val<String>>,
 }
 
@@ -185,11 +253,25 @@ impl ToValue for GroupOwnerSetting {
 impl Literal for GroupOwnerSetting {}
 
 /// The [`LocalDeviceResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-localdeviceresourcedata.html) property type.
+///
+/// Settings for a local device resource, which represents a file under `/dev` . For more information,
+/// see [Access Local Resources with Lambda
+/// Functions](https://docs.aws.amazon.com/greengrass/v1/developerguide/access-local-resources.html) in
+/// the *Developer Guide* .
+///
+/// In an CloudFormation template, `LocalDeviceResourceData` can be used in the
+/// [`ResourceDataContainer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-resourcedatacontainer.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalDeviceResourceData {
     /// `GroupOwnerSetting`.
+    ///
+    /// Settings that define additional Linux OS group permissions to give to the Lambda function process.
     pub group_owner_setting: Option<Val<GroupOwnerSetting>>,
     /// `SourcePath`: required.
+    ///
+    /// The local absolute path of the device resource. The source path for a device resource can refer only
+    /// to a character device or block device under `/dev` .
     pub source_path: Option<Val<String>>,
 }
 
@@ -250,13 +332,29 @@ impl ToValue for LocalDeviceResourceData {
 impl Literal for LocalDeviceResourceData {}
 
 /// The [`LocalVolumeResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-localvolumeresourcedata.html) property type.
+///
+/// Settings for a local volume resource, which represents a file or directory on the root file system.
+/// For more information, see [Access Local Resources with Lambda
+/// Functions](https://docs.aws.amazon.com/greengrass/v1/developerguide/access-local-resources.html) in
+/// the *Developer Guide* .
+///
+/// In an CloudFormation template, `LocalVolumeResourceData` can be used in the
+/// [`ResourceDataContainer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-resourcedatacontainer.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalVolumeResourceData {
     /// `DestinationPath`: required.
+    ///
+    /// The absolute local path of the resource in the Lambda environment.
     pub destination_path: Option<Val<String>>,
     /// `GroupOwnerSetting`.
+    ///
+    /// Settings that define additional Linux OS group permissions to give to the Lambda function process.
     pub group_owner_setting: Option<Val<GroupOwnerSetting>>,
     /// `SourcePath`: required.
+    ///
+    /// The local absolute path of the volume resource on the host. The source path for a volume resource
+    /// type cannot start with `/sys` .
     pub source_path: Option<Val<String>>,
 }
 
@@ -334,17 +432,38 @@ impl ToValue for LocalVolumeResourceData {
 impl Literal for LocalVolumeResourceData {}
 
 /// The [`ResourceDataContainer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-resourcedatacontainer.html) property type.
+///
+/// A container for resource data, which defines the resource type. The container takes only one of the
+/// following supported resource data types: `LocalDeviceResourceData` , `LocalVolumeResourceData` ,
+/// `SageMakerMachineLearningModelResourceData` , `S3MachineLearningModelResourceData` , or
+/// `SecretsManagerSecretResourceData` .
+///
+/// > Only one resource type can be defined for a `ResourceDataContainer` instance.
+///
+/// In an CloudFormation template, `ResourceDataContainer` is a property of the
+/// [`ResourceInstance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-resourceinstance.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceDataContainer {
     /// `LocalDeviceResourceData`.
+    ///
+    /// Settings for a local device resource.
     pub local_device_resource_data: Option<Val<LocalDeviceResourceData>>,
     /// `LocalVolumeResourceData`.
+    ///
+    /// Settings for a local volume resource.
     pub local_volume_resource_data: Option<Val<LocalVolumeResourceData>>,
     /// `S3MachineLearningModelResourceData`.
+    ///
+    /// Settings for a machine learning resource stored in Amazon S3 .
     pub s3_machine_learning_model_resource_data: Option<Val<S3MachineLearningModelResourceData>>,
     /// `SageMakerMachineLearningModelResourceData`.
+    ///
+    /// Settings for a machine learning resource saved as an SageMaker AI training job.
     pub sage_maker_machine_learning_model_resource_data: Option<Val<SageMakerMachineLearningModelResourceData>>,
     /// `SecretsManagerSecretResourceData`.
+    ///
+    /// Settings for a secret resource.
     pub secrets_manager_secret_resource_data: Option<Val<SecretsManagerSecretResourceData>>,
 }
 
@@ -425,9 +544,24 @@ impl ToValue for ResourceDataContainer {
 impl Literal for ResourceDataContainer {}
 
 /// The [`ResourceDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-resourcedefinitionversion.html) property type.
+///
+/// A resource definition version contains a list of resources. (In CloudFormation , resources are named *resource
+/// instances* .)
+///
+/// > After you create a resource definition version that contains the resources you want to deploy, you
+/// must add it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
+/// In an CloudFormation template, `ResourceDefinitionVersion` is the property type of the
+/// `InitialVersion` property in the
+/// [`AWS::Greengrass::ResourceDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-resourcedefinition.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceDefinitionVersion {
     /// `Resources`: required.
+    ///
+    /// The resources in this version.
     pub resources: Option<Val<Vec<ResourceInstance>>>,
 }
 
@@ -491,11 +625,29 @@ impl ToValue for ResourceDefinitionVersion {
 impl Literal for ResourceDefinitionVersion {}
 
 /// The [`ResourceDownloadOwnerSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-resourcedownloadownersetting.html) property type.
+///
+/// The owner setting for a downloaded machine learning resource. For more information, see [Access
+/// Machine Learning Resources from Lambda
+/// Functions](https://docs.aws.amazon.com/greengrass/v1/developerguide/access-ml-resources.html) in the *Developer
+/// Guide* .
+///
+/// In an CloudFormation template, `ResourceDownloadOwnerSetting` is the property type of the
+/// `OwnerSetting` property for the
+/// [`S3MachineLearningModelResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-s3machinelearningmodelresourcedata.html)
+/// and
+/// [`SageMakerMachineLearningModelResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-sagemakermachinelearningmodelresourcedata.html)
+/// property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceDownloadOwnerSetting {
     /// `GroupOwner`: required.
+    ///
+    /// The group owner of the machine learning resource. This is the group ID (GID) of an existing Linux OS
+    /// group on the system. The group's permissions are added to the Lambda process.
     pub group_owner: Option<Val<String>>,
     /// `GroupPermission`: required.
+    ///
+    /// The permissions that the group owner has to the machine learning resource. Valid values are `rw`
+    /// (read-write) or `ro` (read-only).
     pub group_permission: Option<Val<String>>,
 }
 
@@ -566,13 +718,39 @@ impl ToValue for ResourceDownloadOwnerSetting {
 impl Literal for ResourceDownloadOwnerSetting {}
 
 /// The [`ResourceInstance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-resourceinstance.html) property type.
+///
+/// A local resource, machine learning resource, or secret resource. For more information, see [Access
+/// Local Resources with Lambda
+/// Functions](https://docs.aws.amazon.com/greengrass/v1/developerguide/access-local-resources.html) ,
+/// [Perform Machine Learning
+/// Inference](https://docs.aws.amazon.com/greengrass/v1/developerguide/ml-inference.html) , and [Deploy
+/// Secrets to the AWS IoT Greengrass
+/// Core](https://docs.aws.amazon.com/greengrass/v1/developerguide/secrets.html) in the *Developer
+/// Guide* .
+///
+/// In an CloudFormation template, the `Resources` property of the
+/// [`AWS::Greengrass::ResourceDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-resourcedefinition.html)
+/// resource contains a list of `ResourceInstance` property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceInstance {
     /// `Id`: required.
+    ///
+    /// A descriptive or arbitrary ID for the resource. This value must be unique within the resource
+    /// definition version. Maximum length is 128 characters with pattern `[a-zA-Z0-9:_-]+` .
     pub id: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The descriptive resource name, which is displayed on the AWS IoT Greengrass console. Maximum length 128
+    /// characters with pattern \[a-zA-Z0-9:_-\]+. This must be unique within a Greengrass group.
     pub name: Option<Val<String>>,
     /// `ResourceDataContainer`: required.
+    ///
+    /// A container for resource data. The container takes only one of the following supported resource data
+    /// types: `LocalDeviceResourceData` , `LocalVolumeResourceData` ,
+    /// `SageMakerMachineLearningModelResourceData` , `S3MachineLearningModelResourceData` , or
+    /// `SecretsManagerSecretResourceData` .
+    ///
+    /// > Only one resource type can be defined for a `ResourceDataContainer` instance.
     pub resource_data_container: Option<Val<ResourceDataContainer>>,
 }
 
@@ -649,13 +827,31 @@ impl ToValue for ResourceInstance {
 impl Literal for ResourceInstance {}
 
 /// The [`S3MachineLearningModelResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-s3machinelearningmodelresourcedata.html) property type.
+///
+/// Settings for an Amazon S3 machine learning resource. For more information, see [Perform Machine
+/// Learning Inference](https://docs.aws.amazon.com/greengrass/v1/developerguide/ml-inference.html) in
+/// the *Developer Guide* .
+///
+/// In an CloudFormation template, `S3MachineLearningModelResourceData` can be used in the
+/// [`ResourceDataContainer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-resourcedatacontainer.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3MachineLearningModelResourceData {
     /// `DestinationPath`: required.
+    ///
+    /// The absolute local path of the resource inside the Lambda environment.
     pub destination_path: Option<Val<String>>,
     /// `OwnerSetting`.
+    ///
+    /// The owner setting for the downloaded machine learning resource. For more information, see [Access
+    /// Machine Learning Resources from Lambda
+    /// Functions](https://docs.aws.amazon.com/greengrass/v1/developerguide/access-ml-resources.html) in the *Developer
+    /// Guide* .
     pub owner_setting: Option<Val<ResourceDownloadOwnerSetting>>,
     /// `S3Uri`: required.
+    ///
+    /// The URI of the source model in an Amazon S3 bucket. The model package must be in `tar.gz` or `.zip`
+    /// format.
     pub s3_uri: Option<Val<String>>,
 }
 
@@ -733,13 +929,32 @@ impl ToValue for S3MachineLearningModelResourceData {
 impl Literal for S3MachineLearningModelResourceData {}
 
 /// The [`SageMakerMachineLearningModelResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-sagemakermachinelearningmodelresourcedata.html) property type.
+///
+/// Settings for an Secrets Manager machine learning resource. For more information, see [Perform
+/// Machine Learning
+/// Inference](https://docs.aws.amazon.com/greengrass/v1/developerguide/ml-inference.html) in the *Developer
+/// Guide* .
+///
+/// In an CloudFormation template, `SageMakerMachineLearningModelResourceData` can be used in the
+/// [`ResourceDataContainer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-resourcedatacontainer.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SageMakerMachineLearningModelResourceData {
     /// `DestinationPath`: required.
+    ///
+    /// The absolute local path of the resource inside the Lambda environment.
     pub destination_path: Option<Val<String>>,
     /// `OwnerSetting`.
+    ///
+    /// The owner setting for the downloaded machine learning resource. For more information, see [Access
+    /// Machine Learning Resources from Lambda
+    /// Functions](https://docs.aws.amazon.com/greengrass/v1/developerguide/access-ml-resources.html) in the *Developer
+    /// Guide* .
     pub owner_setting: Option<Val<ResourceDownloadOwnerSetting>>,
     /// `SageMakerJobArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon SageMaker AI training job that represents the source
+    /// model.
     pub sage_maker_job_arn: Option<Val<String>>,
 }
 
@@ -817,11 +1032,28 @@ impl ToValue for SageMakerMachineLearningModelResourceData {
 impl Literal for SageMakerMachineLearningModelResourceData {}
 
 /// The [`SecretsManagerSecretResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-secretsmanagersecretresourcedata.html) property type.
+///
+/// Settings for a secret resource, which references a secret from AWS Secrets Manager . AWS IoT
+/// Greengrass stores a local, encrypted copy of the secret on the Greengrass core, where it can be
+/// securely accessed by connectors and Lambda functions. For more information, see [Deploy Secrets to
+/// the AWS IoT Greengrass Core](https://docs.aws.amazon.com/greengrass/v1/developerguide/secrets.html)
+/// in the *Developer Guide* .
+///
+/// In an CloudFormation template, `SecretsManagerSecretResourceData` can be used in the
+/// [`ResourceDataContainer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinition-resourcedatacontainer.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretsManagerSecretResourceData {
     /// `ARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Secrets Manager secret to make available on the core. The
+    /// value of the secret's latest version (represented by the `AWSCURRENT` staging label) is included by
+    /// default.
     pub arn: Option<Val<String>>,
     /// `AdditionalStagingLabelsToDownload`.
+    ///
+    /// The staging labels whose values you want to make available on the core, in addition to `AWSCURRENT`
+    /// .
     pub additional_staging_labels_to_download: Option<Val<Vec<String>>>,
 }
 

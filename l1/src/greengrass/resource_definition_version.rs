@@ -5,12 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::Greengrass::ResourceDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-resourcedefinitionversion.html) resource type.
 ///
+/// The `AWS::Greengrass::ResourceDefinitionVersion` resource represents a resource definition version
+/// for AWS IoT Greengrass . A resource definition version contains a list of resources. (In
+/// CloudFormation , resources are named *resource instances* .)
+///
+/// > To create a resource definition version, you must specify the ID of the resource definition that
+/// you want to associate with the version. For information about creating a resource definition, see
+/// [`AWS::Greengrass::ResourceDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-resourcedefinition.html)
+/// .
+/// >
+/// > After you create a resource definition version that contains the resources you want to deploy, you
+/// must add it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
 /// Build it with [`ResourceDefinitionVersion::builder`]; adding it to a stack returns a [`ResourceDefinitionVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceDefinitionVersion {
     /// `ResourceDefinitionId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the resource definition associated with this version. This value is a GUID.
     pub resource_definition_id: Option<Val<String>>,
     /// `Resources`: required. Changing it replaces the resource.
+    ///
+    /// The resources in this version.
     pub resources: Option<Val<Vec<ResourceInstance>>>,
 }
 
@@ -119,11 +137,27 @@ impl ResourceDefinitionVersionHandle {
 }
 
 /// The [`GroupOwnerSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-groupownersetting.html) property type.
+///
+/// Settings that define additional Linux OS group permissions to give to the Lambda function process.
+/// You can give the permissions of the Linux group that owns the resource or choose another Linux
+/// group. These permissions are in addition to the function's `RunAs` permissions.
+///
+/// In an CloudFormation template, `GroupOwnerSetting` is a property of the
+/// [`LocalDeviceResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-localdeviceresourcedata.html)
+/// and
+/// [`LocalVolumeResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-localvolumeresourcedata.html)
+/// property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupOwnerSetting {
     /// `AutoAddGroupOwner`: required.
+    ///
+    /// Indicates whether to give the privileges of the Linux group that owns the resource to the Lambda
+    /// process. This gives the Lambda process the file access permissions of the Linux group.
     pub auto_add_group_owner: Option<Val<bool>>,
     /// `GroupOwner`.
+    ///
+    /// The name of the Linux group whose privileges you want to add to the Lambda process. This value is
+    /// ignored if `AutoAddGroupOwner` is true.
     pub group_owner: Option<Val<String>>,
 }
 
@@ -184,11 +218,25 @@ impl ToValue for GroupOwnerSetting {
 impl Literal for GroupOwnerSetting {}
 
 /// The [`LocalDeviceResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-localdeviceresourcedata.html) property type.
+///
+/// Settings for a local device resource, which represents a file under `/dev` . For more information,
+/// see [Access Local Resources with Lambda
+/// Functions](https://docs.aws.amazon.com/greengrass/v1/developerguide/access-local-resources.html) in
+/// the *Developer Guide* .
+///
+/// In an CloudFormation template, `LocalDeviceResourceData` can be used in the
+/// [`ResourceDataContainer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-resourcedatacontainer.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalDeviceResourceData {
     /// `GroupOwnerSetting`.
+    ///
+    /// Settings that define additional Linux OS group permissions to give to the Lambda function process.
     pub group_owner_setting: Option<Val<GroupOwnerSetting>>,
     /// `SourcePath`: required.
+    ///
+    /// The local absolute path of the device resource. The source path for a device resource can refer only
+    /// to a character device or block device under `/dev` .
     pub source_path: Option<Val<String>>,
 }
 
@@ -249,13 +297,29 @@ impl ToValue for LocalDeviceResourceData {
 impl Literal for LocalDeviceResourceData {}
 
 /// The [`LocalVolumeResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-localvolumeresourcedata.html) property type.
+///
+/// Settings for a local volume resource, which represents a file or directory on the root file system.
+/// For more information, see [Access Local Resources with Lambda
+/// Functions](https://docs.aws.amazon.com/greengrass/v1/developerguide/access-local-resources.html) in
+/// the *Developer Guide* .
+///
+/// In an CloudFormation template, `LocalVolumeResourceData` can be used in the
+/// [`ResourceDataContainer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-resourcedatacontainer.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalVolumeResourceData {
     /// `DestinationPath`: required.
+    ///
+    /// The absolute local path of the resource in the Lambda environment.
     pub destination_path: Option<Val<String>>,
     /// `GroupOwnerSetting`.
+    ///
+    /// Settings that define additional Linux OS group permissions to give to the Lambda function process.
     pub group_owner_setting: Option<Val<GroupOwnerSetting>>,
     /// `SourcePath`: required.
+    ///
+    /// The local absolute path of the volume resource on the host. The source path for a volume resource
+    /// type cannot start with `/sys` .
     pub source_path: Option<Val<String>>,
 }
 
@@ -333,17 +397,38 @@ impl ToValue for LocalVolumeResourceData {
 impl Literal for LocalVolumeResourceData {}
 
 /// The [`ResourceDataContainer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-resourcedatacontainer.html) property type.
+///
+/// A container for resource data, which defines the resource type. The container takes only one of the
+/// following supported resource data types: `LocalDeviceResourceData` , `LocalVolumeResourceData` ,
+/// `SageMakerMachineLearningModelResourceData` , `S3MachineLearningModelResourceData` , or
+/// `SecretsManagerSecretResourceData` .
+///
+/// > Only one resource type can be defined for a `ResourceDataContainer` instance.
+///
+/// In an CloudFormation template, `ResourceDataContainer` is a property of the
+/// [`ResourceInstance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-resourceinstance.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceDataContainer {
     /// `LocalDeviceResourceData`.
+    ///
+    /// Settings for a local device resource.
     pub local_device_resource_data: Option<Val<LocalDeviceResourceData>>,
     /// `LocalVolumeResourceData`.
+    ///
+    /// Settings for a local volume resource.
     pub local_volume_resource_data: Option<Val<LocalVolumeResourceData>>,
     /// `S3MachineLearningModelResourceData`.
+    ///
+    /// Settings for a machine learning resource stored in Amazon S3 .
     pub s3_machine_learning_model_resource_data: Option<Val<S3MachineLearningModelResourceData>>,
     /// `SageMakerMachineLearningModelResourceData`.
+    ///
+    /// Settings for a machine learning resource saved as an SageMaker AI training job.
     pub sage_maker_machine_learning_model_resource_data: Option<Val<SageMakerMachineLearningModelResourceData>>,
     /// `SecretsManagerSecretResourceData`.
+    ///
+    /// Settings for a secret resource.
     pub secrets_manager_secret_resource_data: Option<Val<SecretsManagerSecretResourceData>>,
 }
 
@@ -424,11 +509,29 @@ impl ToValue for ResourceDataContainer {
 impl Literal for ResourceDataContainer {}
 
 /// The [`ResourceDownloadOwnerSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-resourcedownloadownersetting.html) property type.
+///
+/// The owner setting for a downloaded machine learning resource. For more information, see [Access
+/// Machine Learning Resources from Lambda
+/// Functions](https://docs.aws.amazon.com/greengrass/v1/developerguide/access-ml-resources.html) in the *Developer
+/// Guide* .
+///
+/// In an CloudFormation template, `ResourceDownloadOwnerSetting` is the property type of the
+/// `OwnerSetting` property for the
+/// [`S3MachineLearningModelResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-s3machinelearningmodelresourcedata.html)
+/// and
+/// [`SageMakerMachineLearningModelResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-sagemakermachinelearningmodelresourcedata.html)
+/// property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceDownloadOwnerSetting {
     /// `GroupOwner`: required.
+    ///
+    /// The group owner of the machine learning resource. This is the group ID (GID) of an existing Linux OS
+    /// group on the system. The group's permissions are added to the Lambda process.
     pub group_owner: Option<Val<String>>,
     /// `GroupPermission`: required.
+    ///
+    /// The permissions that the group owner has to the machine learning resource. Valid values are `rw`
+    /// (read-write) or `ro` (read-only).
     pub group_permission: Option<Val<String>>,
 }
 
@@ -499,13 +602,39 @@ impl ToValue for ResourceDownloadOwnerSetting {
 impl Literal for ResourceDownloadOwnerSetting {}
 
 /// The [`ResourceInstance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-resourceinstance.html) property type.
+///
+/// A local resource, machine learning resource, or secret resource. For more information, see [Access
+/// Local Resources with Lambda
+/// Functions](https://docs.aws.amazon.com/greengrass/v1/developerguide/access-local-resources.html) ,
+/// [Perform Machine Learning
+/// Inference](https://docs.aws.amazon.com/greengrass/v1/developerguide/ml-inference.html) , and [Deploy
+/// Secrets to the AWS IoT Greengrass
+/// Core](https://docs.aws.amazon.com/greengrass/v1/developerguide/secrets.html) in the *Developer
+/// Guide* .
+///
+/// In an CloudFormation template, the `Resources` property of the
+/// [`AWS::Greengrass::ResourceDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-resourcedefinitionversion.html)
+/// resource contains a list of `ResourceInstance` property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceInstance {
     /// `Id`: required.
+    ///
+    /// A descriptive or arbitrary ID for the resource. This value must be unique within the resource
+    /// definition version. Maximum length is 128 characters with pattern `[a-zA-Z0-9:_-]+` .
     pub id: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The descriptive resource name, which is displayed on the AWS IoT Greengrass console. Maximum length 128
+    /// characters with pattern \[a-zA-Z0-9:_-\]+. This must be unique within a Greengrass group.
     pub name: Option<Val<String>>,
     /// `ResourceDataContainer`: required.
+    ///
+    /// A container for resource data. The container takes only one of the following supported resource data
+    /// types: `LocalDeviceResourceData` , `LocalVolumeResourceData` ,
+    /// `SageMakerMachineLearningModelResourceData` , `S3MachineLearningModelResourceData` , or
+    /// `SecretsManagerSecretResourceData` .
+    ///
+    /// > Only one resource type can be defined for a `ResourceDataContainer` instance.
     pub resource_data_container: Option<Val<ResourceDataContainer>>,
 }
 
@@ -586,13 +715,31 @@ impl ToValue for ResourceInstance {
 impl Literal for ResourceInstance {}
 
 /// The [`S3MachineLearningModelResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-s3machinelearningmodelresourcedata.html) property type.
+///
+/// Settings for an Amazon S3 machine learning resource. For more information, see [Perform Machine
+/// Learning Inference](https://docs.aws.amazon.com/greengrass/v1/developerguide/ml-inference.html) in
+/// the *Developer Guide* .
+///
+/// In an CloudFormation template, `S3MachineLearningModelResourceData` can be used in the
+/// [`ResourceDataContainer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-resourcedatacontainer.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3MachineLearningModelResourceData {
     /// `DestinationPath`: required.
+    ///
+    /// The absolute local path of the resource inside the Lambda environment.
     pub destination_path: Option<Val<String>>,
     /// `OwnerSetting`.
+    ///
+    /// The owner setting for the downloaded machine learning resource. For more information, see [Access
+    /// Machine Learning Resources from Lambda
+    /// Functions](https://docs.aws.amazon.com/greengrass/v1/developerguide/access-ml-resources.html) in the *Developer
+    /// Guide* .
     pub owner_setting: Option<Val<ResourceDownloadOwnerSetting>>,
     /// `S3Uri`: required.
+    ///
+    /// The URI of the source model in an Amazon S3 bucket. The model package must be in `tar.gz` or `.zip`
+    /// format.
     pub s3_uri: Option<Val<String>>,
 }
 
@@ -670,13 +817,32 @@ impl ToValue for S3MachineLearningModelResourceData {
 impl Literal for S3MachineLearningModelResourceData {}
 
 /// The [`SageMakerMachineLearningModelResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-sagemakermachinelearningmodelresourcedata.html) property type.
+///
+/// Settings for an Secrets Manager machine learning resource. For more information, see [Perform
+/// Machine Learning
+/// Inference](https://docs.aws.amazon.com/greengrass/v1/developerguide/ml-inference.html) in the *Developer
+/// Guide* .
+///
+/// In an CloudFormation template, `SageMakerMachineLearningModelResourceData` can be used in the
+/// [`ResourceDataContainer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-resourcedatacontainer.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SageMakerMachineLearningModelResourceData {
     /// `DestinationPath`: required.
+    ///
+    /// The absolute local path of the resource inside the Lambda environment.
     pub destination_path: Option<Val<String>>,
     /// `OwnerSetting`.
+    ///
+    /// The owner setting for the downloaded machine learning resource. For more information, see [Access
+    /// Machine Learning Resources from Lambda
+    /// Functions](https://docs.aws.amazon.com/greengrass/v1/developerguide/access-ml-resources.html) in the *Developer
+    /// Guide* .
     pub owner_setting: Option<Val<ResourceDownloadOwnerSetting>>,
     /// `SageMakerJobArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon SageMaker AI training job that represents the source
+    /// model.
     pub sage_maker_job_arn: Option<Val<String>>,
 }
 
@@ -754,11 +920,28 @@ impl ToValue for SageMakerMachineLearningModelResourceData {
 impl Literal for SageMakerMachineLearningModelResourceData {}
 
 /// The [`SecretsManagerSecretResourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-secretsmanagersecretresourcedata.html) property type.
+///
+/// Settings for a secret resource, which references a secret from AWS Secrets Manager . AWS IoT
+/// Greengrass stores a local, encrypted copy of the secret on the Greengrass core, where it can be
+/// securely accessed by connectors and Lambda functions. For more information, see [Deploy Secrets to
+/// the AWS IoT Greengrass Core](https://docs.aws.amazon.com/greengrass/v1/developerguide/secrets.html)
+/// in the *Developer Guide* .
+///
+/// In an CloudFormation template, `SecretsManagerSecretResourceData` can be used in the
+/// [`ResourceDataContainer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-resourcedefinitionversion-resourcedatacontainer.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretsManagerSecretResourceData {
     /// `ARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Secrets Manager secret to make available on the core. The
+    /// value of the secret's latest version (represented by the `AWSCURRENT` staging label) is included by
+    /// default.
     pub arn: Option<Val<String>>,
     /// `AdditionalStagingLabelsToDownload`.
+    ///
+    /// The staging labels whose values you want to make available on the core, in addition to `AWSCURRENT`
+    /// .
     pub additional_staging_labels_to_download: Option<Val<Vec<String>>>,
 }
 

@@ -5,14 +5,58 @@ use crate::rt::*;
 
 /// The [`AWS::Greengrass::SubscriptionDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-subscriptiondefinition.html) resource type.
 ///
+/// The `AWS::Greengrass::SubscriptionDefinition` resource represents a subscription definition for AWS
+/// IoT Greengrass . Subscription definitions are used to organize your subscription definition
+/// versions.
+///
+/// Subscription definitions can reference multiple subscription definition versions. All subscription
+/// definition versions must be associated with a subscription definition. Each subscription definition
+/// version can contain one or more subscriptions.
+///
+/// > When you create a subscription definition, you can optionally include an initial subscription
+/// definition version. To associate a subscription definition version later, create an
+/// [`AWS::Greengrass::SubscriptionDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-subscriptiondefinitionversion.html)
+/// resource and specify the ID of this subscription definition.
+/// >
+/// > After you create the subscription definition version that contains the subscriptions you want to
+/// deploy, you must add it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
 /// Build it with [`SubscriptionDefinition::builder`]; adding it to a stack returns a [`SubscriptionDefinitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubscriptionDefinition {
     /// `InitialVersion`. Changing it replaces the resource.
+    ///
+    /// The subscription definition version to include when the subscription definition is created. A
+    /// subscription definition version contains a list of
+    /// [`subscription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-subscriptiondefinition-subscription.html)
+    /// property types.
+    ///
+    /// > To associate a subscription definition version after the subscription definition is created,
+    /// create an
+    /// [`AWS::Greengrass::SubscriptionDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-subscriptiondefinitionversion.html)
+    /// resource and specify the ID of this subscription definition.
     pub initial_version: Option<Val<SubscriptionDefinitionVersion>>,
     /// `Name`: required.
+    ///
+    /// The name of the subscription definition.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Application-specific metadata to attach to the subscription definition. You can use tags in IAM
+    /// policies to control access to AWS IoT Greengrass resources. You can also use tags to categorize your
+    /// resources. For more information, see [Tagging Your AWS IoT Greengrass
+    /// Resources](https://docs.aws.amazon.com/greengrass/v1/developerguide/tagging.html) in the *Developer
+    /// Guide* .
+    ///
+    /// This `Json` property type is processed as a map of key-value pairs. It uses the following format,
+    /// which is different from most `Tags` implementations in CloudFormation templates.
+    ///
+    /// ```text
+    /// "Tags": { "KeyName0": "value", "KeyName1": "value", "KeyName2": "value"
+    /// }
+    /// ```
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
@@ -98,14 +142,25 @@ impl Deref for SubscriptionDefinitionHandle {
 
 impl SubscriptionDefinitionHandle {
     /// `Fn::GetAtt` `LatestVersionArn`.
+    ///
+    /// The ARN of the last `SubscriptionDefinitionVersion` that was added to the `SubscriptionDefinition` ,
+    /// such as `arn:aws:greengrass:us-east-1:
+    /// :/greengrass/definition/subscriptions/1234a5b6-78cd-901e-2fgh-3i45j6k178l9/versions/9876ac30-4bdb-4f9d-95af-b5fdb66be1a2`
+    /// .
     pub fn attr_latest_version_arn(&self) -> Val<String> {
         self.0.get_att("LatestVersionArn")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the `SubscriptionDefinition` , such as
+    /// `arn:aws:greengrass:us-east-1:
+    /// :/greengrass/definition/subscriptions/1234a5b6-78cd-901e-2fgh-3i45j6k178l9` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the `SubscriptionDefinition` , such as `1234a5b6-78cd-901e-2fgh-3i45j6k178l9` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -120,15 +175,38 @@ impl SubscriptionDefinitionHandle {
 }
 
 /// The [`Subscription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-subscriptiondefinition-subscription.html) property type.
+///
+/// Subscriptions define how MQTT messages can be exchanged between devices, functions, and connectors
+/// in the group, and with AWS IoT or the local shadow service. A subscription defines a message source,
+/// message target, and a topic (or subject) that's used to route messages from the source to the
+/// target. A subscription defines the message flow in one direction, from the source to the target. For
+/// two-way communication, you must set up two subscriptions, one for each direction.
+///
+/// In an CloudFormation template, the `Subscriptions` property of the
+/// [`SubscriptionDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-subscriptiondefinition-subscriptiondefinitionversion.html)
+/// property type contains a list of `Subscription` property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Subscription {
     /// `Id`: required.
+    ///
+    /// A descriptive or arbitrary ID for the subscription. This value must be unique within the
+    /// subscription definition version. Maximum length is 128 characters with pattern `[a-zA-Z0-9:_-]+` .
     pub id: Option<Val<String>>,
     /// `Source`: required.
+    ///
+    /// The originator of the message. The value can be a thing ARN, the ARN of a Lambda function alias
+    /// (recommended) or version, a connector ARN, `cloud` (which represents the AWS IoT cloud), or
+    /// `GGShadowService` .
     pub source: Option<Val<String>>,
     /// `Subject`: required.
+    ///
+    /// The MQTT topic used to route the message.
     pub subject: Option<Val<String>>,
     /// `Target`: required.
+    ///
+    /// The destination of the message. The value can be a thing ARN, the ARN of a Lambda function alias
+    /// (recommended) or version, a connector ARN, `cloud` (which represents the AWS IoT cloud), or
+    /// `GGShadowService` .
     pub target: Option<Val<String>>,
 }
 
@@ -223,9 +301,25 @@ impl ToValue for Subscription {
 impl Literal for Subscription {}
 
 /// The [`SubscriptionDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-subscriptiondefinition-subscriptiondefinitionversion.html) property type.
+///
+/// A subscription definition version contains a list of
+/// [subscriptions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-subscriptiondefinition-subscription.html)
+/// .
+///
+/// > After you create a subscription definition version that contains the subscriptions you want to
+/// deploy, you must add it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
+/// In an CloudFormation template, `SubscriptionDefinitionVersion` is the property type of the
+/// `InitialVersion` property in the
+/// [`AWS::Greengrass::SubscriptionDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-subscriptiondefinition.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubscriptionDefinitionVersion {
     /// `Subscriptions`: required.
+    ///
+    /// The subscriptions in this version.
     pub subscriptions: Option<Val<Vec<Subscription>>>,
 }
 

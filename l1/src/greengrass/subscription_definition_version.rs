@@ -5,12 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::Greengrass::SubscriptionDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-subscriptiondefinitionversion.html) resource type.
 ///
+/// The `AWS::Greengrass::SubscriptionDefinitionVersion` resource represents a subscription definition
+/// version for AWS IoT Greengrass . A subscription definition version contains a list of subscriptions.
+///
+/// > To create a subscription definition version, you must specify the ID of the subscription
+/// definition that you want to associate with the version. For information about creating a
+/// subscription definition, see
+/// [`AWS::Greengrass::SubscriptionDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-subscriptiondefinition.html)
+/// .
+/// >
+/// > After you create a subscription definition version that contains the subscriptions you want to
+/// deploy, you must add it to your group version. For more information, see
+/// [`AWS::Greengrass::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-group.html)
+/// .
+///
 /// Build it with [`SubscriptionDefinitionVersion::builder`]; adding it to a stack returns a [`SubscriptionDefinitionVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubscriptionDefinitionVersion {
     /// `SubscriptionDefinitionId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the subscription definition associated with this version. This value is a GUID.
     pub subscription_definition_id: Option<Val<String>>,
     /// `Subscriptions`: required. Changing it replaces the resource.
+    ///
+    /// The subscriptions in this version.
     pub subscriptions: Option<Val<Vec<Subscription>>>,
 }
 
@@ -123,15 +141,38 @@ impl SubscriptionDefinitionVersionHandle {
 }
 
 /// The [`Subscription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-subscriptiondefinitionversion-subscription.html) property type.
+///
+/// Subscriptions define how MQTT messages can be exchanged between devices, functions, and connectors
+/// in the group, and with AWS IoT or the local shadow service. A subscription defines a message source,
+/// message target, and a topic (or subject) that's used to route messages from the source to the
+/// target. A subscription defines the message flow in one direction, from the source to the target. For
+/// two-way communication, you must set up two subscriptions, one for each direction.
+///
+/// In an CloudFormation template, the `Subscriptions` property of the
+/// [`AWS::Greengrass::SubscriptionDefinitionVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrass-subscriptiondefinitionversion.html)
+/// resource contains a list of `Subscription` property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Subscription {
     /// `Id`: required.
+    ///
+    /// A descriptive or arbitrary ID for the subscription. This value must be unique within the
+    /// subscription definition version. Maximum length is 128 characters with pattern `[a-zA-Z0-9:_-]+` .
     pub id: Option<Val<String>>,
     /// `Source`: required.
+    ///
+    /// The originator of the message. The value can be a thing ARN, the ARN of a Lambda function alias
+    /// (recommended) or version, a connector ARN, `cloud` (which represents the AWS IoT cloud), or
+    /// `GGShadowService` .
     pub source: Option<Val<String>>,
     /// `Subject`: required.
+    ///
+    /// The MQTT topic used to route the message.
     pub subject: Option<Val<String>>,
     /// `Target`: required.
+    ///
+    /// The destination of the message. The value can be a thing ARN, the ARN of a Lambda function alias
+    /// (recommended) or version, a connector ARN, `cloud` (which represents the AWS IoT cloud), or
+    /// `GGShadowService` .
     pub target: Option<Val<String>>,
 }
 

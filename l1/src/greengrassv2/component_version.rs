@@ -5,14 +5,64 @@ use crate::rt::*;
 
 /// The [`AWS::GreengrassV2::ComponentVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrassv2-componentversion.html) resource type.
 ///
+/// Creates a component. Components are software that run on AWS IoT Greengrass core devices. After you
+/// develop and test a component on your core device, you can use this operation to upload your
+/// component to AWS IoT Greengrass . Then, you can deploy the component to other core devices.
+///
+/// You can use this operation to do the following:
+///
+/// - *Create components from recipes*
+///
+/// Create a component from a recipe, which is a file that defines the component's metadata, parameters,
+/// dependencies, lifecycle, artifacts, and platform capability. For more information, see [AWS IoT
+/// Greengrass component recipe
+/// reference](https://docs.aws.amazon.com/greengrass/v2/developerguide/component-recipe-reference.html)
+/// in the *AWS IoT Greengrass V2 Developer Guide* .
+///
+/// To create a component from a recipe, specify `inlineRecipe` when you call this operation.
+/// - *Create components from Lambda functions*
+///
+/// Create a component from an AWS Lambda function that runs on AWS IoT Greengrass . This creates a
+/// recipe and artifacts from the Lambda function's deployment package. You can use this operation to
+/// migrate Lambda functions from AWS IoT Greengrass V1 to AWS IoT Greengrass V2 .
+///
+/// This function accepts Lambda functions in all supported versions of Python, Node.js, and Java
+/// runtimes. AWS IoT Greengrass doesn't apply any additional restrictions on deprecated Lambda runtime
+/// versions.
+///
+/// To create a component from a Lambda function, specify `lambdaFunction` when you call this operation.
+///
 /// Build it with [`ComponentVersion::builder`]; adding it to a stack returns a [`ComponentVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentVersion {
     /// `InlineRecipe`. Changing it replaces the resource.
+    ///
+    /// The recipe to use to create the component. The recipe defines the component's metadata, parameters,
+    /// dependencies, lifecycle, artifacts, and platform compatibility.
+    ///
+    /// You must specify either `InlineRecipe` or `LambdaFunction` .
     pub inline_recipe: Option<Val<String>>,
     /// `LambdaFunction`. Changing it replaces the resource.
+    ///
+    /// The parameters to create a component from a Lambda function.
+    ///
+    /// You must specify either `InlineRecipe` or `LambdaFunction` .
     pub lambda_function: Option<Val<LambdaFunctionRecipeSource>>,
     /// `Tags`.
+    ///
+    /// Application-specific metadata to attach to the component version. You can use tags in IAM policies
+    /// to control access to AWS IoT Greengrass resources. You can also use tags to categorize your
+    /// resources. For more information, see [Tag your AWS IoT Greengrass Version 2
+    /// resources](https://docs.aws.amazon.com/greengrass/v2/developerguide/tag-resources.html) in the *AWS
+    /// IoT Greengrass V2 Developer Guide* .
+    ///
+    /// This `Json` property type is processed as a map of key-value pairs. It uses the following format,
+    /// which is different from most `Tags` implementations in CloudFormation templates.
+    ///
+    /// ```text
+    /// "Tags": { "KeyName0": "value", "KeyName1": "value", "KeyName2": "value"
+    /// }
+    /// ```
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -98,14 +148,20 @@ impl Deref for ComponentVersionHandle {
 
 impl ComponentVersionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the component version.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ComponentName`.
+    ///
+    /// The name of the component.
     pub fn attr_component_name(&self) -> Val<String> {
         self.0.get_att("ComponentName")
     }
     /// `Fn::GetAtt` `ComponentVersion`.
+    ///
+    /// The version of the component.
     pub fn attr_component_version(&self) -> Val<String> {
         self.0.get_att("ComponentVersion")
     }
@@ -120,11 +176,25 @@ impl ComponentVersionHandle {
 }
 
 /// The [`ComponentDependencyRequirement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-componentversion-componentdependencyrequirement.html) property type.
+///
+/// Contains information about a component dependency for a Lambda function component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentDependencyRequirement {
     /// `DependencyType`.
+    ///
+    /// The type of this dependency. Choose from the following options:
+    ///
+    /// - `SOFT` – The component doesn't restart if the dependency changes state.
+    /// - `HARD` – The component restarts if the dependency changes state.
+    ///
+    /// Default: `HARD`
     pub dependency_type: Option<Val<DependencyType>>,
     /// `VersionRequirement`.
+    ///
+    /// The component version requirement for the component dependency.
+    ///
+    /// AWS IoT Greengrass uses semantic version constraints. For more information, see [Semantic
+    /// Versioning](https://docs.aws.amazon.com/https://semver.org/) .
     pub version_requirement: Option<Val<String>>,
 }
 
@@ -178,11 +248,25 @@ impl ToValue for ComponentDependencyRequirement {
 impl Literal for ComponentDependencyRequirement {}
 
 /// The [`ComponentPlatform`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-componentversion-componentplatform.html) property type.
+///
+/// Contains information about a platform that a component supports.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentPlatform {
     /// `Attributes`.
+    ///
+    /// A dictionary of attributes for the platform. The AWS IoT Greengrass Core software defines the `os`
+    /// and `platform` by default. You can specify additional platform attributes for a core device when you
+    /// deploy the AWS IoT Greengrass nucleus component. For more information, see the [AWS IoT Greengrass
+    /// nucleus
+    /// component](https://docs.aws.amazon.com/greengrass/v2/developerguide/greengrass-nucleus-component.html)
+    /// in the *AWS IoT Greengrass V2 Developer Guide* .
     pub attributes: Option<Val<BTreeMap<String, String>>>,
     /// `Name`.
+    ///
+    /// The friendly name of the platform. This name helps you identify the platform.
+    ///
+    /// If you omit this parameter, AWS IoT Greengrass creates a friendly name from the `os` and
+    /// `architecture` of the platform.
     ///
     /// - Length: at least 1.
     pub name: Option<Val<String>>,
@@ -243,15 +327,30 @@ impl ToValue for ComponentPlatform {
 impl Literal for ComponentPlatform {}
 
 /// The [`LambdaContainerParams`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-componentversion-lambdacontainerparams.html) property type.
+///
+/// Contains information about a container in which AWS Lambda functions run on AWS IoT Greengrass core
+/// devices.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaContainerParams {
     /// `Devices`.
+    ///
+    /// The list of system devices that the container can access.
     pub devices: Option<Val<Vec<LambdaDeviceMount>>>,
     /// `MemorySizeInKB`.
+    ///
+    /// The memory size of the container, expressed in kilobytes.
+    ///
+    /// Default: `16384` (16 MB)
     pub memory_size_in_kb: Option<Val<i64>>,
     /// `MountROSysfs`.
+    ///
+    /// Whether or not the container can read information from the device's `/sys` folder.
+    ///
+    /// Default: `false`
     pub mount_ro_sysfs: Option<Val<bool>>,
     /// `Volumes`.
+    ///
+    /// The list of volumes that the container can access.
     pub volumes: Option<Val<Vec<LambdaVolumeMount>>>,
 }
 
@@ -327,13 +426,25 @@ impl ToValue for LambdaContainerParams {
 impl Literal for LambdaContainerParams {}
 
 /// The [`LambdaDeviceMount`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-componentversion-lambdadevicemount.html) property type.
+///
+/// Contains information about a device that Linux processes in a container can access.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaDeviceMount {
     /// `AddGroupOwner`.
+    ///
+    /// Whether or not to add the component's system user as an owner of the device.
+    ///
+    /// Default: `false`
     pub add_group_owner: Option<Val<bool>>,
     /// `Path`.
+    ///
+    /// The mount path for the device in the file system.
     pub path: Option<Val<String>>,
     /// `Permission`.
+    ///
+    /// The permission to access the device: read/only ( `ro` ) or read/write ( `rw` ).
+    ///
+    /// Default: `ro`
     pub permission: Option<Val<LambdaFilesystemPermission>>,
 }
 
@@ -393,11 +504,23 @@ impl ToValue for LambdaDeviceMount {
 impl Literal for LambdaDeviceMount {}
 
 /// The [`LambdaEventSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-componentversion-lambdaeventsource.html) property type.
+///
+/// Contains information about an event source for an AWS Lambda function. The event source defines the
+/// topics on which this Lambda function subscribes to receive messages that run the function.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaEventSource {
     /// `Topic`.
+    ///
+    /// The topic to which to subscribe to receive event messages.
     pub topic: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of event source. Choose from the following options:
+    ///
+    /// - `PUB_SUB` – Subscribe to local publish/subscribe messages. This event source type doesn't
+    ///   support MQTT wildcards ( `+` and `#` ) in the event source topic.
+    /// - `IOT_CORE` – Subscribe to AWS IoT Core MQTT messages. This event source type supports MQTT
+    ///   wildcards ( `+` and `#` ) in the event source topic.
     pub type_: Option<Val<Type>>,
 }
 
@@ -451,29 +574,69 @@ impl ToValue for LambdaEventSource {
 impl Literal for LambdaEventSource {}
 
 /// The [`LambdaExecutionParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-componentversion-lambdaexecutionparameters.html) property type.
+///
+/// Contains parameters for a Lambda function that runs on AWS IoT Greengrass .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaExecutionParameters {
     /// `EnvironmentVariables`.
+    ///
+    /// The map of environment variables that are available to the Lambda function when it runs.
     pub environment_variables: Option<Val<BTreeMap<String, String>>>,
     /// `EventSources`.
+    ///
+    /// The list of event sources to which to subscribe to receive work messages. The Lambda function runs
+    /// when it receives a message from an event source. You can subscribe this function to local
+    /// publish/subscribe messages and AWS IoT Core MQTT messages.
     pub event_sources: Option<Val<Vec<LambdaEventSource>>>,
     /// `ExecArgs`.
+    ///
+    /// The list of arguments to pass to the Lambda function when it runs.
     pub exec_args: Option<Val<Vec<String>>>,
     /// `InputPayloadEncodingType`.
+    ///
+    /// The encoding type that the Lambda function supports.
+    ///
+    /// Default: `json`
     pub input_payload_encoding_type: Option<Val<InputPayloadEncodingType>>,
     /// `LinuxProcessParams`.
+    ///
+    /// The parameters for the Linux process that contains the Lambda function.
     pub linux_process_params: Option<Val<LambdaLinuxProcessParams>>,
     /// `MaxIdleTimeInSeconds`.
+    ///
+    /// The maximum amount of time in seconds that a non-pinned Lambda function can idle before the AWS IoT
+    /// Greengrass Core software stops its process.
     pub max_idle_time_in_seconds: Option<Val<i64>>,
     /// `MaxInstancesCount`.
+    ///
+    /// The maximum number of instances that a non-pinned Lambda function can run at the same time.
     pub max_instances_count: Option<Val<i64>>,
     /// `MaxQueueSize`.
+    ///
+    /// The maximum size of the message queue for the Lambda function component. The AWS IoT Greengrass core
+    /// device stores messages in a FIFO (first-in-first-out) queue until it can run the Lambda function to
+    /// consume each message.
     pub max_queue_size: Option<Val<i64>>,
     /// `Pinned`.
+    ///
+    /// Whether or not the Lambda function is pinned, or long-lived.
+    ///
+    /// - A pinned Lambda function starts when the AWS IoT Greengrass Core starts and keeps running in its
+    ///   own container.
+    /// - A non-pinned Lambda function starts only when it receives a work item and exists after it idles
+    ///   for `maxIdleTimeInSeconds` . If the function has multiple work items, the AWS IoT Greengrass Core
+    ///   software creates multiple instances of the function.
+    ///
+    /// Default: `true`
     pub pinned: Option<Val<bool>>,
     /// `StatusTimeoutInSeconds`.
+    ///
+    /// The interval in seconds at which a pinned (also known as long-lived) Lambda function component sends
+    /// status updates to the Lambda manager component.
     pub status_timeout_in_seconds: Option<Val<i64>>,
     /// `TimeoutInSeconds`.
+    ///
+    /// The maximum amount of time in seconds that the Lambda function can process a work item.
     pub timeout_in_seconds: Option<Val<i64>>,
 }
 
@@ -596,23 +759,44 @@ impl ToValue for LambdaExecutionParameters {
 impl Literal for LambdaExecutionParameters {}
 
 /// The [`LambdaFunctionRecipeSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-componentversion-lambdafunctionrecipesource.html) property type.
+///
+/// Contains information about an AWS Lambda function to import to create a component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaFunctionRecipeSource {
     /// `ComponentDependencies`.
+    ///
+    /// The component versions on which this Lambda function component depends.
     pub component_dependencies: Option<Val<BTreeMap<String, ComponentDependencyRequirement>>>,
     /// `ComponentLambdaParameters`.
+    ///
+    /// The system and runtime parameters for the Lambda function as it runs on the AWS IoT Greengrass core
+    /// device.
     pub component_lambda_parameters: Option<Val<LambdaExecutionParameters>>,
     /// `ComponentName`.
+    ///
+    /// The name of the component.
+    ///
+    /// Defaults to the name of the Lambda function.
     ///
     /// - Length: 1 to 128.
     pub component_name: Option<Val<String>>,
     /// `ComponentPlatforms`.
+    ///
+    /// The platforms that the component version supports.
     pub component_platforms: Option<Val<Vec<ComponentPlatform>>>,
     /// `ComponentVersion`.
+    ///
+    /// The version of the component.
+    ///
+    /// Defaults to the version of the Lambda function as a semantic version. For example, if your function
+    /// version is `3` , the component version becomes `3.0.0` .
     ///
     /// - Length: 1 to 64.
     pub component_version: Option<Val<String>>,
     /// `LambdaArn`.
+    ///
+    /// The ARN of the Lambda function. The ARN must include the version of the function to import. You
+    /// can't use version aliases like `$LATEST` .
     ///
     /// - Length: at least 1.
     /// - Pattern: `^arn:[^:]*:lambda:(([a-z]+-)+[0-9])?:([0-9]{12})?:[^.]+$`.
@@ -711,11 +895,21 @@ impl ToValue for LambdaFunctionRecipeSource {
 impl Literal for LambdaFunctionRecipeSource {}
 
 /// The [`LambdaLinuxProcessParams`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-componentversion-lambdalinuxprocessparams.html) property type.
+///
+/// Contains parameters for a Linux process that contains an AWS Lambda function.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaLinuxProcessParams {
     /// `ContainerParams`.
+    ///
+    /// The parameters for the container in which the Lambda function runs.
     pub container_params: Option<Val<LambdaContainerParams>>,
     /// `IsolationMode`.
+    ///
+    /// The isolation mode for the process that contains the Lambda function. The process can run in an
+    /// isolated runtime environment inside the AWS IoT Greengrass container, or as a regular process
+    /// outside any container.
+    ///
+    /// Default: `GreengrassContainer`
     pub isolation_mode: Option<Val<IsolationMode>>,
 }
 
@@ -769,15 +963,31 @@ impl ToValue for LambdaLinuxProcessParams {
 impl Literal for LambdaLinuxProcessParams {}
 
 /// The [`LambdaVolumeMount`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-componentversion-lambdavolumemount.html) property type.
+///
+/// Contains information about a volume that Linux processes in a container can access. When you define
+/// a volume, the AWS IoT Greengrass Core software mounts the source files to the destination inside the
+/// container.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaVolumeMount {
     /// `AddGroupOwner`.
+    ///
+    /// Whether or not to add the AWS IoT Greengrass user group as an owner of the volume.
+    ///
+    /// Default: `false`
     pub add_group_owner: Option<Val<bool>>,
     /// `DestinationPath`.
+    ///
+    /// The path to the logical volume in the file system.
     pub destination_path: Option<Val<String>>,
     /// `Permission`.
+    ///
+    /// The permission to access the volume: read/only ( `ro` ) or read/write ( `rw` ).
+    ///
+    /// Default: `ro`
     pub permission: Option<Val<LambdaFilesystemPermission>>,
     /// `SourcePath`.
+    ///
+    /// The path to the physical volume in the file system.
     pub source_path: Option<Val<String>>,
 }
 
@@ -865,9 +1075,18 @@ impl DependencyType {
             DependencyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DependencyType {
+    const VALUES: &'static [&'static str] = &["SOFT", "HARD"];
+    fn as_str(&self) -> &str {
+        DependencyType::as_str(self)
     }
 }
 
@@ -912,9 +1131,18 @@ impl InputPayloadEncodingType {
             InputPayloadEncodingType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InputPayloadEncodingType {
+    const VALUES: &'static [&'static str] = &["json", "binary"];
+    fn as_str(&self) -> &str {
+        InputPayloadEncodingType::as_str(self)
     }
 }
 
@@ -959,9 +1187,18 @@ impl IsolationMode {
             IsolationMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IsolationMode {
+    const VALUES: &'static [&'static str] = &["GreengrassContainer", "NoContainer"];
+    fn as_str(&self) -> &str {
+        IsolationMode::as_str(self)
     }
 }
 
@@ -1006,9 +1243,18 @@ impl LambdaFilesystemPermission {
             LambdaFilesystemPermission::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LambdaFilesystemPermission {
+    const VALUES: &'static [&'static str] = &["ro", "rw"];
+    fn as_str(&self) -> &str {
+        LambdaFilesystemPermission::as_str(self)
     }
 }
 
@@ -1053,9 +1299,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["PUB_SUB", "IOT_CORE"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

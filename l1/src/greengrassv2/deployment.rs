@@ -5,26 +5,84 @@ use crate::rt::*;
 
 /// The [`AWS::GreengrassV2::Deployment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-greengrassv2-deployment.html) resource type.
 ///
+/// Creates a continuous deployment for a target, which is a AWS IoT Greengrass core device or group of
+/// core devices. When you add a new core device to a group of core devices that has a deployment, AWS
+/// IoT Greengrass deploys that group's deployment to the new device.
+///
+/// You can define one deployment for each target. When you create a new deployment for a target that
+/// has an existing deployment, you replace the previous deployment. AWS IoT Greengrass applies the new
+/// deployment to the target devices.
+///
+/// You can only add, update, or delete up to 10 deployments at a time to a single target.
+///
+/// Every deployment has a revision number that indicates how many deployment revisions you define for a
+/// target. Use this operation to create a new revision of an existing deployment. This operation
+/// returns the revision number of the new deployment when you create it.
+///
+/// For more information, see the [Create
+/// deployments](https://docs.aws.amazon.com/greengrass/v2/developerguide/create-deployments.html) in
+/// the *AWS IoT Greengrass V2 Developer Guide* .
+///
+/// > Deployment resources are deleted when you delete stacks. To keep the deployments in a stack, you
+/// must specify `"DeletionPolicy": "Retain"` on each deployment resource in the stack template that you
+/// want to keep. For more information, see
+/// [DeletionPolicy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html)
+/// .
+/// >
+/// > You can only delete up to 10 deployment resources at a time. If you delete more than 10 resources,
+/// you receive an error.
+///
 /// Build it with [`Deployment::builder`]; adding it to a stack returns a [`DeploymentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Deployment {
     /// `Components`. Changing it replaces the resource.
+    ///
+    /// The components to deploy. This is a dictionary, where each key is the name of a component, and each
+    /// key's value is the version and configuration to deploy for that component.
     pub components: Option<Val<BTreeMap<String, ComponentDeploymentSpecification>>>,
     /// `DeploymentName`. Changing it replaces the resource.
+    ///
+    /// The name of the deployment.
     ///
     /// - Length: 1 to 256.
     pub deployment_name: Option<Val<String>>,
     /// `DeploymentPolicies`. Changing it replaces the resource.
+    ///
+    /// The deployment policies for the deployment. These policies define how the deployment updates
+    /// components and handles failure.
     pub deployment_policies: Option<Val<DeploymentPolicies>>,
     /// `IotJobConfiguration`. Changing it replaces the resource.
+    ///
+    /// The job configuration for the deployment configuration. The job configuration specifies the rollout,
+    /// timeout, and stop configurations for the deployment configuration.
     pub iot_job_configuration: Option<Val<DeploymentIoTJobConfiguration>>,
     /// `ParentTargetArn`. Changing it replaces the resource.
+    ///
+    /// The parent deployment's
+    /// [ARN](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) for a
+    /// subdeployment.
     ///
     /// - Pattern: `arn:[^:]*:iot:[^:]*:[0-9]+:thinggroup/.+`.
     pub parent_target_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Application-specific metadata to attach to the deployment. You can use tags in IAM policies to
+    /// control access to AWS IoT Greengrass resources. You can also use tags to categorize your resources.
+    /// For more information, see [Tag your AWS IoT Greengrass Version 2
+    /// resources](https://docs.aws.amazon.com/greengrass/v2/developerguide/tag-resources.html) in the *AWS
+    /// IoT Greengrass V2 Developer Guide* .
+    ///
+    /// This `Json` property type is processed as a map of key-value pairs. It uses the following format,
+    /// which is different from most `Tags` implementations in CloudFormation templates.
+    ///
+    /// ```text
+    /// "Tags": { "KeyName0": "value", "KeyName1": "value", "KeyName2": "value"
+    /// }
+    /// ```
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `TargetArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the target AWS IoT thing or thing group.
     ///
     /// - Pattern: `arn:[^:]*:iot:[^:]*:[0-9]+:(thing|thinggroup)/.+`.
     pub target_arn: Option<Val<String>>,
@@ -148,6 +206,8 @@ impl Deref for DeploymentHandle {
 
 impl DeploymentHandle {
     /// `Fn::GetAtt` `DeploymentId`.
+    ///
+    /// The ID of the deployment.
     pub fn attr_deployment_id(&self) -> Val<String> {
         self.0.get_att("DeploymentId")
     }
@@ -162,13 +222,34 @@ impl DeploymentHandle {
 }
 
 /// The [`ComponentConfigurationUpdate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-deployment-componentconfigurationupdate.html) property type.
+///
+/// Contains information about a deployment's update to a component's configuration on AWS IoT
+/// Greengrass core devices. For more information, see [Update component
+/// configurations](https://docs.aws.amazon.com/greengrass/v2/developerguide/update-component-configurations.html)
+/// in the *AWS IoT Greengrass V2 Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentConfigurationUpdate {
     /// `Merge`.
     ///
+    /// A serialized JSON string that contains the configuration object to merge to target devices. The core
+    /// device merges this configuration with the component's existing configuration. If this is the first
+    /// time a component deploys on a device, the core device merges this configuration with the component's
+    /// default configuration. This means that the core device keeps it's existing configuration for keys
+    /// and values that you don't specify in this object. For more information, see [Merge configuration
+    /// updates](https://docs.aws.amazon.com/greengrass/v2/developerguide/update-component-configurations.html#merge-configuration-update)
+    /// in the *AWS IoT Greengrass V2 Developer Guide* .
+    ///
     /// - Length: 1 to 10485760.
     pub merge: Option<Val<String>>,
     /// `Reset`.
+    ///
+    /// The list of configuration nodes to reset to default values on target devices. Use JSON pointers to
+    /// specify each node to reset. JSON pointers start with a forward slash ( `/` ) and use forward slashes
+    /// to separate the key for each level in the object. For more information, see the [JSON pointer
+    /// specification](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc6901) and [Reset
+    /// configuration
+    /// updates](https://docs.aws.amazon.com/greengrass/v2/developerguide/update-component-configurations.html#reset-configuration-update)
+    /// in the *AWS IoT Greengrass V2 Developer Guide* .
     pub reset: Option<Val<Vec<String>>>,
 }
 
@@ -227,15 +308,33 @@ impl ToValue for ComponentConfigurationUpdate {
 impl Literal for ComponentConfigurationUpdate {}
 
 /// The [`ComponentDeploymentSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-deployment-componentdeploymentspecification.html) property type.
+///
+/// Contains information about a component to deploy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentDeploymentSpecification {
     /// `ComponentVersion`.
     ///
+    /// The version of the component.
+    ///
     /// - Length: 1 to 64.
     pub component_version: Option<Val<String>>,
     /// `ConfigurationUpdate`.
+    ///
+    /// The configuration updates to deploy for the component. You can define reset updates and merge
+    /// updates. A reset updates the keys that you specify to the default configuration for the component. A
+    /// merge updates the core device's component configuration with the keys and values that you specify.
+    /// The AWS IoT Greengrass Core software applies reset updates before it applies merge updates. For more
+    /// information, see [Update component
+    /// configuration](https://docs.aws.amazon.com/greengrass/v2/developerguide/update-component-configurations.html)
+    /// .
     pub configuration_update: Option<Val<ComponentConfigurationUpdate>>,
     /// `RunWith`.
+    ///
+    /// The system user and group that the  software uses to run component processes on the core device. If
+    /// you omit this parameter, the  software uses the system user and group that you configure for the
+    /// core device. For more information, see [Configure the user and group that run
+    /// components](https://docs.aws.amazon.com/greengrass/v2/developerguide/configure-greengrass-core-v2.html#configure-component-user)
+    /// in the *AWS IoT Greengrass V2 Developer Guide* .
     pub run_with: Option<Val<ComponentRunWith>>,
 }
 
@@ -295,15 +394,44 @@ impl ToValue for ComponentDeploymentSpecification {
 impl Literal for ComponentDeploymentSpecification {}
 
 /// The [`ComponentRunWith`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-deployment-componentrunwith.html) property type.
+///
+/// Contains information system user and group that the AWS IoT Greengrass Core software uses to run
+/// component processes on the core device. For more information, see [Configure the user and group that
+/// run
+/// components](https://docs.aws.amazon.com/greengrass/v2/developerguide/configure-greengrass-core-v2.html#configure-component-user)
+/// in the *AWS IoT Greengrass V2 Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentRunWith {
     /// `PosixUser`.
     ///
+    /// The POSIX system user and (optional) group to use to run this component. Specify the user and group
+    /// separated by a colon ( `:` ) in the following format: `user:group` . The group is optional. If you
+    /// don't specify a group, the AWS IoT Greengrass Core software uses the primary user for the group.
+    ///
     /// - Length: at least 1.
     pub posix_user: Option<Val<String>>,
     /// `SystemResourceLimits`.
+    ///
+    /// The system resource limits to apply to this component's process on the core device. AWS IoT
+    /// Greengrass supports this feature only on Linux core devices.
+    ///
+    /// If you omit this parameter, the AWS IoT Greengrass Core software uses the default system resource
+    /// limits that you configure on the AWS IoT Greengrass nucleus component. For more information, see
+    /// [Configure system resource limits for
+    /// components](https://docs.aws.amazon.com/greengrass/v2/developerguide/configure-greengrass-core-v2.html#configure-component-system-resource-limits)
+    /// .
     pub system_resource_limits: Option<Val<SystemResourceLimits>>,
     /// `WindowsUser`.
+    ///
+    /// The Windows user to use to run this component on Windows core devices. The user must exist on each
+    /// Windows core device, and its name and password must be in the LocalSystem account's Credentials
+    /// Manager instance.
+    ///
+    /// If you omit this parameter, the AWS IoT Greengrass Core software uses the default Windows user that
+    /// you configure on the AWS IoT Greengrass nucleus component. For more information, see [Configure the
+    /// user and group that run
+    /// components](https://docs.aws.amazon.com/greengrass/v2/developerguide/configure-greengrass-core-v2.html#configure-component-user)
+    /// .
     ///
     /// - Length: at least 1.
     pub windows_user: Option<Val<String>>,
@@ -365,11 +493,40 @@ impl ToValue for ComponentRunWith {
 impl Literal for ComponentRunWith {}
 
 /// The [`DeploymentComponentUpdatePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-deployment-deploymentcomponentupdatepolicy.html) property type.
+///
+/// Contains information about a deployment's policy that defines when components are safe to update.
+///
+/// Each component on a device can report whether or not it's ready to update. After a component and its
+/// dependencies are ready, they can apply the update in the deployment. You can configure whether or
+/// not the deployment notifies components of an update and waits for a response. You specify the amount
+/// of time each component has to respond to the update notification.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentComponentUpdatePolicy {
     /// `Action`.
+    ///
+    /// Whether or not to notify components and wait for components to become safe to update. Choose from
+    /// the following options:
+    ///
+    /// - `NOTIFY_COMPONENTS` – The deployment notifies each component before it stops and updates that
+    ///   component. Components can use the
+    ///   [SubscribeToComponentUpdates](https://docs.aws.amazon.com/greengrass/v2/developerguide/interprocess-communication.html#ipc-operation-subscribetocomponentupdates)
+    ///   IPC operation to receive these notifications. Then, components can respond with the
+    ///   [DeferComponentUpdate](https://docs.aws.amazon.com/greengrass/v2/developerguide/interprocess-communication.html#ipc-operation-defercomponentupdate)
+    ///   IPC operation. For more information, see the [Create
+    ///   deployments](https://docs.aws.amazon.com/greengrass/v2/developerguide/create-deployments.html) in
+    ///   the *AWS IoT Greengrass V2 Developer Guide* .
+    /// - `SKIP_NOTIFY_COMPONENTS` – The deployment doesn't notify components or wait for them to be safe
+    ///   to update.
+    ///
+    /// Default: `NOTIFY_COMPONENTS`
     pub action: Option<Val<Action>>,
     /// `TimeoutInSeconds`.
+    ///
+    /// The amount of time in seconds that each component on a device has to report that it's safe to
+    /// update. If the component waits for longer than this timeout, then the deployment proceeds on the
+    /// device.
+    ///
+    /// Default: `60`
     ///
     /// - Range: 1 to 2147483647.
     pub timeout_in_seconds: Option<Val<i64>>,
@@ -425,9 +582,24 @@ impl ToValue for DeploymentComponentUpdatePolicy {
 impl Literal for DeploymentComponentUpdatePolicy {}
 
 /// The [`DeploymentConfigurationValidationPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-deployment-deploymentconfigurationvalidationpolicy.html) property type.
+///
+/// Contains information about how long a component on a core device can validate its configuration
+/// updates before it times out. Components can use the
+/// [SubscribeToValidateConfigurationUpdates](https://docs.aws.amazon.com/greengrass/v2/developerguide/interprocess-communication.html#ipc-operation-subscribetovalidateconfigurationupdates)
+/// IPC operation to receive notifications when a deployment specifies a configuration update. Then,
+/// components can respond with the
+/// [SendConfigurationValidityReport](https://docs.aws.amazon.com/greengrass/v2/developerguide/interprocess-communication.html#ipc-operation-sendconfigurationvalidityreport)
+/// IPC operation. For more information, see the [Create
+/// deployments](https://docs.aws.amazon.com/greengrass/v2/developerguide/create-deployments.html) in
+/// the *AWS IoT Greengrass V2 Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentConfigurationValidationPolicy {
     /// `TimeoutInSeconds`.
+    ///
+    /// The amount of time in seconds that a component can validate its configuration updates. If the
+    /// validation time exceeds this timeout, then the deployment proceeds for the device.
+    ///
+    /// Default: `30`
     ///
     /// - Range: 1 to 2147483647.
     pub timeout_in_seconds: Option<Val<i64>>,
@@ -477,13 +649,23 @@ impl ToValue for DeploymentConfigurationValidationPolicy {
 impl Literal for DeploymentConfigurationValidationPolicy {}
 
 /// The [`DeploymentIoTJobConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-deployment-deploymentiotjobconfiguration.html) property type.
+///
+/// Contains information about an AWS IoT job configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentIoTJobConfiguration {
     /// `AbortConfig`.
+    ///
+    /// The stop configuration for the job. This configuration defines when and how to stop a job rollout.
     pub abort_config: Option<Val<IoTJobAbortConfig>>,
     /// `JobExecutionsRolloutConfig`.
+    ///
+    /// The rollout configuration for the job. This configuration defines the rate at which the job rolls
+    /// out to the fleet of target devices.
     pub job_executions_rollout_config: Option<Val<IoTJobExecutionsRolloutConfig>>,
     /// `TimeoutConfig`.
+    ///
+    /// The timeout configuration for the job. This configuration defines the amount of time each device has
+    /// to complete the job.
     pub timeout_config: Option<Val<IoTJobTimeoutConfig>>,
 }
 
@@ -543,13 +725,27 @@ impl ToValue for DeploymentIoTJobConfiguration {
 impl Literal for DeploymentIoTJobConfiguration {}
 
 /// The [`DeploymentPolicies`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-deployment-deploymentpolicies.html) property type.
+///
+/// Contains information about policies that define how a deployment updates components and handles
+/// failure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentPolicies {
     /// `ComponentUpdatePolicy`.
+    ///
+    /// The component update policy for the configuration deployment. This policy defines when it's safe to
+    /// deploy the configuration to devices.
     pub component_update_policy: Option<Val<DeploymentComponentUpdatePolicy>>,
     /// `ConfigurationValidationPolicy`.
+    ///
+    /// The configuration validation policy for the configuration deployment. This policy defines how long
+    /// each component has to validate its configure updates.
     pub configuration_validation_policy: Option<Val<DeploymentConfigurationValidationPolicy>>,
     /// `FailureHandlingPolicy`.
+    ///
+    /// The failure handling policy for the configuration deployment. This policy defines what to do if the
+    /// deployment fails.
+    ///
+    /// Default: `ROLLBACK`
     pub failure_handling_policy: Option<Val<FailureHandlingPolicy>>,
 }
 
@@ -612,9 +808,13 @@ impl ToValue for DeploymentPolicies {
 impl Literal for DeploymentPolicies {}
 
 /// The [`IoTJobAbortConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-deployment-iotjobabortconfig.html) property type.
+///
+/// Contains a list of criteria that define when and how to cancel a configuration deployment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IoTJobAbortConfig {
     /// `CriteriaList`: required.
+    ///
+    /// The list of criteria that define when and how to cancel the configuration deployment.
     ///
     /// - Items: at least 1.
     pub criteria_list: Option<Val<Vec<IoTJobAbortCriteria>>>,
@@ -680,17 +880,35 @@ impl ToValue for IoTJobAbortConfig {
 impl Literal for IoTJobAbortConfig {}
 
 /// The [`IoTJobAbortCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-deployment-iotjobabortcriteria.html) property type.
+///
+/// Contains criteria that define when and how to cancel a job.
+///
+/// The deployment stops if the following conditions are true:
+///
+/// - The number of things that receive the deployment exceeds the `minNumberOfExecutedThings` .
+/// - The percentage of failures with type `failureType` exceeds the `thresholdPercentage` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IoTJobAbortCriteria {
     /// `Action`: required.
+    ///
+    /// The action to perform when the criteria are met.
     pub action: Option<Val<IoTJobAbortCriteriaAction>>,
     /// `FailureType`: required.
+    ///
+    /// The type of job deployment failure that can cancel a job.
     pub failure_type: Option<Val<FailureType>>,
     /// `MinNumberOfExecutedThings`: required.
+    ///
+    /// The minimum number of things that receive the configuration before the job can cancel.
     ///
     /// - Range: 1 to 2147483647.
     pub min_number_of_executed_things: Option<Val<i64>>,
     /// `ThresholdPercentage`: required.
+    ///
+    /// The minimum percentage of `failureType` failures that occur before the job can cancel.
+    ///
+    /// This parameter supports up to two digits after the decimal (for example, you can specify `10.9` or
+    /// `10.99` , but not `10.999` ).
     ///
     /// - Range: 0 to 100.
     pub threshold_percentage: Option<Val<f64>>,
@@ -787,11 +1005,18 @@ impl ToValue for IoTJobAbortCriteria {
 impl Literal for IoTJobAbortCriteria {}
 
 /// The [`IoTJobExecutionsRolloutConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-deployment-iotjobexecutionsrolloutconfig.html) property type.
+///
+/// Contains information about the rollout configuration for a job. This configuration defines the rate
+/// at which the job deploys a configuration to a fleet of target devices.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IoTJobExecutionsRolloutConfig {
     /// `ExponentialRate`.
+    ///
+    /// The exponential rate to increase the job rollout rate.
     pub exponential_rate: Option<Val<IoTJobExponentialRolloutRate>>,
     /// `MaximumPerMinute`.
+    ///
+    /// The maximum number of devices that receive a pending job notification, per minute.
     ///
     /// - Range: 1 to 1000.
     pub maximum_per_minute: Option<Val<i64>>,
@@ -847,17 +1072,29 @@ impl ToValue for IoTJobExecutionsRolloutConfig {
 impl Literal for IoTJobExecutionsRolloutConfig {}
 
 /// The [`IoTJobExponentialRolloutRate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-deployment-iotjobexponentialrolloutrate.html) property type.
+///
+/// Contains information about an exponential rollout rate for a configuration deployment job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IoTJobExponentialRolloutRate {
     /// `BaseRatePerMinute`: required.
+    ///
+    /// The minimum number of devices that receive a pending job notification, per minute, when the job
+    /// starts. This parameter defines the initial rollout rate of the job.
     ///
     /// - Range: 1 to 1000.
     pub base_rate_per_minute: Option<Val<i64>>,
     /// `IncrementFactor`: required.
     ///
+    /// The exponential factor to increase the rollout rate for the job.
+    ///
+    /// This parameter supports up to one digit after the decimal (for example, you can specify `1.5` , but
+    /// not `1.55` ).
+    ///
     /// - Range: 1 to 5.
     pub increment_factor: Option<Val<f64>>,
     /// `RateIncreaseCriteria`: required.
+    ///
+    /// The criteria to increase the rollout rate for the job.
     pub rate_increase_criteria: Option<Val<IoTJobRateIncreaseCriteria>>,
 }
 
@@ -944,13 +1181,20 @@ impl ToValue for IoTJobExponentialRolloutRate {
 impl Literal for IoTJobExponentialRolloutRate {}
 
 /// The [`IoTJobRateIncreaseCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-deployment-iotjobrateincreasecriteria.html) property type.
+///
+/// Contains information about criteria to meet before a job increases its rollout rate. Specify either
+/// `numberOfNotifiedThings` or `numberOfSucceededThings` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IoTJobRateIncreaseCriteria {
     /// `NumberOfNotifiedThings`.
     ///
+    /// The number of devices to receive the job notification before the rollout rate increases.
+    ///
     /// - Range: 1 to 2147483647.
     pub number_of_notified_things: Option<Val<i64>>,
     /// `NumberOfSucceededThings`.
+    ///
+    /// The number of devices to successfully run the configuration job before the rollout rate increases.
     ///
     /// - Range: 1 to 2147483647.
     pub number_of_succeeded_things: Option<Val<i64>>,
@@ -1006,9 +1250,17 @@ impl ToValue for IoTJobRateIncreaseCriteria {
 impl Literal for IoTJobRateIncreaseCriteria {}
 
 /// The [`IoTJobTimeoutConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-deployment-iotjobtimeoutconfig.html) property type.
+///
+/// Contains information about the timeout configuration for a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IoTJobTimeoutConfig {
     /// `InProgressTimeoutInMinutes`.
+    ///
+    /// The amount of time, in minutes, that devices have to complete the job. The timer starts when the job
+    /// status is set to `IN_PROGRESS` . If the job status doesn't change to a terminal state before the
+    /// time expires, then the job status is set to `TIMED_OUT` .
+    ///
+    /// The timeout interval must be between 1 minute and 7 days (10080 minutes).
     ///
     /// - Range: 0 to 2147483647.
     pub in_progress_timeout_in_minutes: Option<Val<i64>>,
@@ -1058,13 +1310,29 @@ impl ToValue for IoTJobTimeoutConfig {
 impl Literal for IoTJobTimeoutConfig {}
 
 /// The [`SystemResourceLimits`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrassv2-deployment-systemresourcelimits.html) property type.
+///
+/// Contains information about system resource limits that the  software applies to a component's
+/// processes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SystemResourceLimits {
     /// `Cpus`.
     ///
+    /// The maximum amount of CPU time that a component's processes can use on the core device. A core
+    /// device's total CPU time is equivalent to the device's number of CPU cores. For example, on a core
+    /// device with 4 CPU cores, you can set this value to 2 to limit the component's processes to 50
+    /// percent usage of each CPU core. On a device with 1 CPU core, you can set this value to 0.25 to limit
+    /// the component's processes to 25 percent usage of the CPU. If you set this value to a number greater
+    /// than the number of CPU cores, the AWS IoT Greengrass Core software doesn't limit the component's CPU
+    /// usage.
+    ///
     /// - Minimum: 0.
     pub cpus: Option<Val<f64>>,
     /// `Memory`.
+    ///
+    /// The maximum amount of RAM, expressed in kilobytes, that a component's processes can use on the core
+    /// device. For more information, see [Configure system resource limits for
+    /// components](https://docs.aws.amazon.com/greengrass/v2/developerguide/configure-greengrass-core-v2.html#configure-component-system-resource-limits)
+    /// .
     ///
     /// - Range: 0 to 9223372036854771712.
     /// - Format: `int64`.
@@ -1143,9 +1411,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["NOTIFY_COMPONENTS", "SKIP_NOTIFY_COMPONENTS"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -1190,9 +1467,18 @@ impl FailureHandlingPolicy {
             FailureHandlingPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FailureHandlingPolicy {
+    const VALUES: &'static [&'static str] = &["ROLLBACK", "DO_NOTHING"];
+    fn as_str(&self) -> &str {
+        FailureHandlingPolicy::as_str(self)
     }
 }
 
@@ -1243,9 +1529,18 @@ impl FailureType {
             FailureType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FailureType {
+    const VALUES: &'static [&'static str] = &["FAILED", "REJECTED", "TIMED_OUT", "ALL"];
+    fn as_str(&self) -> &str {
+        FailureType::as_str(self)
     }
 }
 
@@ -1289,9 +1584,18 @@ impl IoTJobAbortCriteriaAction {
             IoTJobAbortCriteriaAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IoTJobAbortCriteriaAction {
+    const VALUES: &'static [&'static str] = &["CANCEL"];
+    fn as_str(&self) -> &str {
+        IoTJobAbortCriteriaAction::as_str(self)
     }
 }
 

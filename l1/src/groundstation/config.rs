@@ -5,16 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::GroundStation::Config`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-groundstation-config.html) resource type.
 ///
+/// Creates a `Config` with the specified parameters.
+///
+/// Config objects provide Ground Station with the details necessary in order to schedule and execute
+/// satellite contacts.
+///
 /// Build it with [`Config::builder`]; adding it to a stack returns a [`ConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Config {
     /// `ConfigData`: required.
+    ///
+    /// Object containing the parameters of a config. Only one subtype may be specified per config. See the
+    /// subtype definitions for a description of each config subtype.
     pub config_data: Option<Val<ConfigData>>,
     /// `Name`: required.
+    ///
+    /// The name of the config object.
     ///
     /// - Pattern: `^[ a-zA-Z0-9_:-]{1,256}$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags assigned to a resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -110,14 +122,21 @@ impl Deref for ConfigHandle {
 
 impl ConfigHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the config, such as
+    /// `arn:aws:groundstation:us-east-2:1234567890:config/tracking/9940bf3b-d2ba-427e-9906-842b5e5d2296` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the config, such as `9940bf3b-d2ba-427e-9906-842b5e5d2296` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Type`.
+    ///
+    /// The type of the config, such as `tracking` .
     pub fn attr_type_(&self) -> Val<String> {
         self.0.get_att("Type")
     }
@@ -132,9 +151,15 @@ impl ConfigHandle {
 }
 
 /// The [`AntennaDownlinkConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-config-antennadownlinkconfig.html) property type.
+///
+/// Provides information about how AWS Ground Station should configure an antenna for downlink during a
+/// contact. Use an antenna downlink config in a mission profile to receive the downlink data in raw
+/// DigIF format.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AntennaDownlinkConfig {
     /// `SpectrumConfig`.
+    ///
+    /// Defines the spectrum configuration.
     pub spectrum_config: Option<Val<SpectrumConfig>>,
 }
 
@@ -182,13 +207,23 @@ impl ToValue for AntennaDownlinkConfig {
 impl Literal for AntennaDownlinkConfig {}
 
 /// The [`AntennaDownlinkDemodDecodeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-config-antennadownlinkdemoddecodeconfig.html) property type.
+///
+/// Provides information about how AWS Ground Station should configure an antenna for downlink during a
+/// contact. Use an antenna downlink demod decode config in a mission profile to receive the downlink
+/// data that has been demodulated and decoded.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AntennaDownlinkDemodDecodeConfig {
     /// `DecodeConfig`.
+    ///
+    /// Defines how the RF signal will be decoded.
     pub decode_config: Option<Val<DecodeConfig>>,
     /// `DemodulationConfig`.
+    ///
+    /// Defines how the RF signal will be demodulated.
     pub demodulation_config: Option<Val<DemodulationConfig>>,
     /// `SpectrumConfig`.
+    ///
+    /// Defines the spectrum configuration.
     pub spectrum_config: Option<Val<SpectrumConfig>>,
 }
 
@@ -248,13 +283,23 @@ impl ToValue for AntennaDownlinkDemodDecodeConfig {
 impl Literal for AntennaDownlinkDemodDecodeConfig {}
 
 /// The [`AntennaUplinkConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-config-antennauplinkconfig.html) property type.
+///
+/// Provides information about how AWS Ground Station should configure an antenna for uplink during a
+/// contact.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AntennaUplinkConfig {
     /// `SpectrumConfig`.
+    ///
+    /// Defines the spectrum configuration.
     pub spectrum_config: Option<Val<UplinkSpectrumConfig>>,
     /// `TargetEirp`.
+    ///
+    /// The equivalent isotropically radiated power (EIRP) to use for uplink transmissions. Valid values are
+    /// between 20.0 to 50.0 dBW.
     pub target_eirp: Option<Val<Eirp>>,
     /// `TransmitDisabled`.
+    ///
+    /// Whether or not uplink transmit is disabled.
     pub transmit_disabled: Option<Val<bool>>,
 }
 
@@ -314,23 +359,51 @@ impl ToValue for AntennaUplinkConfig {
 impl Literal for AntennaUplinkConfig {}
 
 /// The [`ConfigData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-config-configdata.html) property type.
+///
+/// Config objects provide information to Ground Station about how to configure the antenna and how data
+/// flows during a contact.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigData {
     /// `AntennaDownlinkConfig`.
+    ///
+    /// Provides information for an antenna downlink config object. Antenna downlink config objects are used
+    /// to provide parameters for downlinks where no demodulation or decoding is performed by Ground Station
+    /// (RF over IP downlinks).
     pub antenna_downlink_config: Option<Val<AntennaDownlinkConfig>>,
     /// `AntennaDownlinkDemodDecodeConfig`.
+    ///
+    /// Provides information for a downlink demod decode config object. Downlink demod decode config objects
+    /// are used to provide parameters for downlinks where the Ground Station service will demodulate and
+    /// decode the downlinked data.
     pub antenna_downlink_demod_decode_config: Option<Val<AntennaDownlinkDemodDecodeConfig>>,
     /// `AntennaUplinkConfig`.
+    ///
+    /// Provides information for an uplink config object. Uplink config objects are used to provide
+    /// parameters for uplink contacts.
     pub antenna_uplink_config: Option<Val<AntennaUplinkConfig>>,
     /// `DataflowEndpointConfig`.
+    ///
+    /// Provides information for a dataflow endpoint config object. Dataflow endpoint config objects are
+    /// used to provide parameters about which IP endpoint(s) to use during a contact. Dataflow endpoints
+    /// are where Ground Station sends data during a downlink contact and where Ground Station receives data
+    /// to send to the satellite during an uplink contact.
     pub dataflow_endpoint_config: Option<Val<DataflowEndpointConfig>>,
     /// `S3RecordingConfig`.
+    ///
+    /// Provides information for an S3 recording config object. S3 recording config objects are used to
+    /// provide parameters for S3 recording during downlink contacts.
     pub s3_recording_config: Option<Val<S3RecordingConfig>>,
     /// `TelemetrySinkConfig`.
     pub telemetry_sink_config: Option<Val<TelemetrySinkConfig>>,
     /// `TrackingConfig`.
+    ///
+    /// Provides information for a tracking config object. Tracking config objects are used to provide
+    /// parameters about how to track the satellite through the sky during a contact.
     pub tracking_config: Option<Val<TrackingConfig>>,
     /// `UplinkEchoConfig`.
+    ///
+    /// Provides information for an uplink echo config object. Uplink echo config objects are used to
+    /// provide parameters for uplink echo during uplink contacts.
     pub uplink_echo_config: Option<Val<UplinkEchoConfig>>,
 }
 
@@ -426,11 +499,18 @@ impl ToValue for ConfigData {
 impl Literal for ConfigData {}
 
 /// The [`DataflowEndpointConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-config-dataflowendpointconfig.html) property type.
+///
+/// Provides information to AWS Ground Station about which IP endpoints to use during a contact.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataflowEndpointConfig {
     /// `DataflowEndpointName`.
+    ///
+    /// The name of the dataflow endpoint to use during contacts.
     pub dataflow_endpoint_name: Option<Val<String>>,
     /// `DataflowEndpointRegion`.
+    ///
+    /// The region of the dataflow endpoint to use during contacts. When omitted, Ground Station will use
+    /// the region of the contact.
     pub dataflow_endpoint_region: Option<Val<String>>,
 }
 
@@ -484,9 +564,13 @@ impl ToValue for DataflowEndpointConfig {
 impl Literal for DataflowEndpointConfig {}
 
 /// The [`DecodeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-config-decodeconfig.html) property type.
+///
+/// Defines decoding settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecodeConfig {
     /// `UnvalidatedJSON`.
+    ///
+    /// The decoding settings are in JSON format and define a set of steps to perform to decode the data.
     ///
     /// - Pattern: `^[{}\[\]:.,"0-9A-z\-_\s]{1,8192}$`.
     pub unvalidated_json: Option<Val<String>>,
@@ -536,9 +620,14 @@ impl ToValue for DecodeConfig {
 impl Literal for DecodeConfig {}
 
 /// The [`DemodulationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-config-demodulationconfig.html) property type.
+///
+/// Defines demodulation settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DemodulationConfig {
     /// `UnvalidatedJSON`.
+    ///
+    /// The demodulation settings are in JSON format and define parameters for demodulation, for example
+    /// which modulation scheme (e.g. PSK, QPSK, etc.) and matched filter to use.
     ///
     /// - Pattern: `^[{}\[\]:.,"0-9A-z\-_\s]{1,8192}$`.
     pub unvalidated_json: Option<Val<String>>,
@@ -588,11 +677,17 @@ impl ToValue for DemodulationConfig {
 impl Literal for DemodulationConfig {}
 
 /// The [`Eirp`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-config-eirp.html) property type.
+///
+/// Defines an equivalent isotropically radiated power (EIRP).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Eirp {
     /// `Units`.
+    ///
+    /// The units of the EIRP.
     pub units: Option<Val<EirpUnits>>,
     /// `Value`.
+    ///
+    /// The value of the EIRP. Valid values are between 20.0 to 50.0 dBW.
     pub value: Option<Val<f64>>,
 }
 
@@ -646,11 +741,18 @@ impl ToValue for Eirp {
 impl Literal for Eirp {}
 
 /// The [`Frequency`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-config-frequency.html) property type.
+///
+/// Defines a frequency.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Frequency {
     /// `Units`.
+    ///
+    /// The units of the frequency.
     pub units: Option<Val<FrequencyUnits>>,
     /// `Value`.
+    ///
+    /// The value of the frequency. Valid values are between 2200 to 2300 MHz and 7750 to 8400 MHz for
+    /// downlink and 2025 to 2120 MHz for uplink.
     pub value: Option<Val<f64>>,
 }
 
@@ -704,11 +806,21 @@ impl ToValue for Frequency {
 impl Literal for Frequency {}
 
 /// The [`FrequencyBandwidth`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-config-frequencybandwidth.html) property type.
+///
+/// Defines a bandwidth.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FrequencyBandwidth {
     /// `Units`.
+    ///
+    /// The units of the bandwidth.
     pub units: Option<Val<BandwidthUnits>>,
     /// `Value`.
+    ///
+    /// The value of the bandwidth. AWS Ground Station currently has the following bandwidth limitations:
+    ///
+    /// - For `AntennaDownlinkDemodDecodeconfig` , valid values are between 125 kHz to 650 MHz.
+    /// - For `AntennaDownlinkconfig` , valid values are between 10 kHz to 54 MHz.
+    /// - For `AntennaUplinkConfig` , valid values are between 10 kHz to 54 MHz.
     pub value: Option<Val<f64>>,
 }
 
@@ -842,17 +954,31 @@ impl ToValue for KinesisDataStreamData {
 impl Literal for KinesisDataStreamData {}
 
 /// The [`S3RecordingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-config-s3recordingconfig.html) property type.
+///
+/// Provides information about how AWS Ground Station should save downlink data to S3.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3RecordingConfig {
     /// `BucketArn`.
+    ///
+    /// S3 Bucket where the data is written. The name of the S3 Bucket provided must begin with
+    /// `aws-groundstation` .
     ///
     /// - Pattern: `^arn:aws[A-Za-z0-9-]{0,64}:s3:::[A-Za-z0-9-]{1,64}$`.
     pub bucket_arn: Option<Val<String>>,
     /// `Prefix`.
     ///
+    /// The prefix of the S3 data object. If you choose to use any optional keys for substitution, these
+    /// values will be replaced with the corresponding information from your contact details. For example, a
+    /// prefix of `{satellite_id}/{year}/{month}/{day}/` will replaced with `fake_satellite_id/2021/01/10/`
+    ///
+    /// *Optional keys for substitution* : `{satellite_id}` | `{config-name}` | `{config-id}` | `{year}` |
+    /// `{month}` | `{day}`
+    ///
     /// - Pattern: `^([a-zA-Z0-9_\-=/]|\{satellite_id\}|\{config\-name}|\{s3\-config-id}|\{year\}|\{month\}|\{day\}){1,900}$`.
     pub prefix: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// Defines the ARN of the role assumed for putting archives to S3.
     ///
     /// - Pattern: `^arn:[^:\n]+:iam::[^:\n]+:role\/.+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -915,13 +1041,27 @@ impl ToValue for S3RecordingConfig {
 impl Literal for S3RecordingConfig {}
 
 /// The [`SpectrumConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-config-spectrumconfig.html) property type.
+///
+/// Defines a spectrum.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpectrumConfig {
     /// `Bandwidth`.
+    ///
+    /// The bandwidth of the spectrum. AWS Ground Station currently has the following bandwidth limitations:
+    ///
+    /// - For `AntennaDownlinkDemodDecodeconfig` , valid values are between 125 kHz to 650 MHz.
+    /// - For `AntennaDownlinkconfig` , valid values are between 10 kHz to 54 MHz.
+    /// - For `AntennaUplinkConfig` , valid values are between 10 kHz to 54 MHz.
     pub bandwidth: Option<Val<FrequencyBandwidth>>,
     /// `CenterFrequency`.
+    ///
+    /// The center frequency of the spectrum. Valid values are between 2200 to 2300 MHz and 7750 to 8400 MHz
+    /// for downlink and 2025 to 2120 MHz for uplink.
     pub center_frequency: Option<Val<Frequency>>,
     /// `Polarization`.
+    ///
+    /// The polarization of the spectrum. Valid values are `"RIGHT_HAND"` and `"LEFT_HAND"` . Capturing both
+    /// `"RIGHT_HAND"` and `"LEFT_HAND"` polarization requires two separate configs.
     pub polarization: Option<Val<Polarization>>,
 }
 
@@ -1168,9 +1308,17 @@ impl ToValue for TelemetrySinkData {
 impl Literal for TelemetrySinkData {}
 
 /// The [`TrackingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-config-trackingconfig.html) property type.
+///
+/// Provides information about how AWS Ground Station should track the satellite through the sky during
+/// a contact.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrackingConfig {
     /// `Autotrack`.
+    ///
+    /// Specifies whether or not to use autotrack. `REMOVED` specifies that program track should only be
+    /// used during the contact. `PREFERRED` specifies that autotracking is preferred during the contact but
+    /// fallback to program track if the signal is lost. `REQUIRED` specifies that autotracking is required
+    /// during the contact and not to use program track if the signal is lost.
     pub autotrack: Option<Val<Autotrack>>,
 }
 
@@ -1218,13 +1366,20 @@ impl ToValue for TrackingConfig {
 impl Literal for TrackingConfig {}
 
 /// The [`UplinkEchoConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-config-uplinkechoconfig.html) property type.
+///
+/// Provides information about how AWS Ground Station should echo back uplink transmissions to a
+/// dataflow endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UplinkEchoConfig {
     /// `AntennaUplinkConfigArn`.
     ///
+    /// Defines the ARN of the uplink config to echo back to a dataflow endpoint.
+    ///
     /// - Pattern: `^(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()$`.
     pub antenna_uplink_config_arn: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// Whether or not uplink echo is enabled.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1278,11 +1433,18 @@ impl ToValue for UplinkEchoConfig {
 impl Literal for UplinkEchoConfig {}
 
 /// The [`UplinkSpectrumConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-config-uplinkspectrumconfig.html) property type.
+///
+/// Defines a uplink spectrum.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UplinkSpectrumConfig {
     /// `CenterFrequency`.
+    ///
+    /// The center frequency of the spectrum. Valid values are between 2200 to 2300 MHz and 7750 to 8400 MHz
+    /// for downlink and 2025 to 2120 MHz for uplink.
     pub center_frequency: Option<Val<Frequency>>,
     /// `Polarization`.
+    ///
+    /// The polarization of the spectrum. Valid values are `"RIGHT_HAND"` and `"LEFT_HAND"` .
     pub polarization: Option<Val<Polarization>>,
 }
 
@@ -1361,9 +1523,18 @@ impl Autotrack {
             Autotrack::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Autotrack {
+    const VALUES: &'static [&'static str] = &["REQUIRED", "PREFERRED", "REMOVED"];
+    fn as_str(&self) -> &str {
+        Autotrack::as_str(self)
     }
 }
 
@@ -1412,9 +1583,18 @@ impl BandwidthUnits {
             BandwidthUnits::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BandwidthUnits {
+    const VALUES: &'static [&'static str] = &["GHz", "MHz", "kHz"];
+    fn as_str(&self) -> &str {
+        BandwidthUnits::as_str(self)
     }
 }
 
@@ -1457,9 +1637,18 @@ impl EirpUnits {
             EirpUnits::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EirpUnits {
+    const VALUES: &'static [&'static str] = &["dBW"];
+    fn as_str(&self) -> &str {
+        EirpUnits::as_str(self)
     }
 }
 
@@ -1506,9 +1695,18 @@ impl FrequencyUnits {
             FrequencyUnits::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FrequencyUnits {
+    const VALUES: &'static [&'static str] = &["GHz", "MHz", "kHz"];
+    fn as_str(&self) -> &str {
+        FrequencyUnits::as_str(self)
     }
 }
 
@@ -1557,9 +1755,18 @@ impl Polarization {
             Polarization::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Polarization {
+    const VALUES: &'static [&'static str] = &["LEFT_HAND", "RIGHT_HAND", "NONE"];
+    fn as_str(&self) -> &str {
+        Polarization::as_str(self)
     }
 }
 
@@ -1602,9 +1809,18 @@ impl TelemetrySinkType {
             TelemetrySinkType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TelemetrySinkType {
+    const VALUES: &'static [&'static str] = &["KINESIS_DATA_STREAM"];
+    fn as_str(&self) -> &str {
+        TelemetrySinkType::as_str(self)
     }
 }
 

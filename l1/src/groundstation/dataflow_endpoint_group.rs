@@ -5,22 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::GroundStation::DataflowEndpointGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-groundstation-dataflowendpointgroup.html) resource type.
 ///
+/// Creates a Dataflow Endpoint Group request.
+///
+/// Dataflow endpoint groups contain a list of endpoints. When the name of a dataflow endpoint group is
+/// specified in a mission profile, the Ground Station service will connect to the endpoints and flow
+/// data during a contact.
+///
+/// For more information about dataflow endpoint groups, see [Dataflow Endpoint
+/// Groups](https://docs.aws.amazon.com/ground-station/latest/ug/dataflowendpointgroups.html) .
+///
 /// Build it with [`DataflowEndpointGroup::builder`]; adding it to a stack returns a [`DataflowEndpointGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataflowEndpointGroup {
     /// `ContactPostPassDurationSeconds`. Changing it replaces the resource.
     ///
+    /// Amount of time, in seconds, after a contact ends that the Ground Station Dataflow Endpoint Group
+    /// will be in a `POSTPASS` state. A Ground Station Dataflow Endpoint Group State Change event will be
+    /// emitted when the Dataflow Endpoint Group enters and exits the `POSTPASS` state.
+    ///
     /// - Range: 30 to 480.
     pub contact_post_pass_duration_seconds: Option<Val<i64>>,
     /// `ContactPrePassDurationSeconds`. Changing it replaces the resource.
+    ///
+    /// Amount of time, in seconds, before a contact starts that the Ground Station Dataflow Endpoint Group
+    /// will be in a `PREPASS` state. A Ground Station Dataflow Endpoint Group State Change event will be
+    /// emitted when the Dataflow Endpoint Group enters and exits the `PREPASS` state.
     ///
     /// - Range: 30 to 480.
     pub contact_pre_pass_duration_seconds: Option<Val<i64>>,
     /// `EndpointDetails`: required. Changing it replaces the resource.
     ///
+    /// List of Endpoint Details, containing address and port for each endpoint. All dataflow endpoints
+    /// within a single dataflow endpoint group must be of the same type. You cannot mix AWS Ground Station
+    /// Agent endpoints with Dataflow endpoints in the same group. If your use case requires both types of
+    /// endpoints, you must create separate dataflow endpoint groups for each type.
+    ///
     /// - Items: 1 to 500.
     pub endpoint_details: Option<Val<Vec<EndpointDetails>>>,
     /// `Tags`.
+    ///
+    /// Tags assigned to a resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -129,10 +153,16 @@ impl Deref for DataflowEndpointGroupHandle {
 
 impl DataflowEndpointGroupHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// UUID of a dataflow endpoint group.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the dataflow endpoint group, such as
+    /// `arn:aws:groundstation:us-east-2:1234567890:dataflow-endpoint-group/9940bf3b-d2ba-427e-9906-842b5e5d2296`
+    /// .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -147,17 +177,29 @@ impl DataflowEndpointGroupHandle {
 }
 
 /// The [`AwsGroundStationAgentEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroup-awsgroundstationagentendpoint.html) property type.
+///
+/// Information about AwsGroundStationAgentEndpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsGroundStationAgentEndpoint {
     /// `AgentStatus`.
+    ///
+    /// The status of AgentEndpoint.
     pub agent_status: Option<Val<AgentStatus>>,
     /// `AuditResults`.
+    ///
+    /// The results of the audit.
     pub audit_results: Option<Val<AuditResults>>,
     /// `EgressAddress`.
+    ///
+    /// The egress address of AgentEndpoint.
     pub egress_address: Option<Val<ConnectionDetails>>,
     /// `IngressAddress`.
+    ///
+    /// The ingress address of AgentEndpoint.
     pub ingress_address: Option<Val<RangedConnectionDetails>>,
     /// `Name`.
+    ///
+    /// Name string associated with AgentEndpoint. Used as a human-readable identifier for AgentEndpoint.
     ///
     /// - Pattern: `^[ a-zA-Z0-9_:-]{1,256}$`.
     pub name: Option<Val<String>>,
@@ -231,11 +273,17 @@ impl ToValue for AwsGroundStationAgentEndpoint {
 impl Literal for AwsGroundStationAgentEndpoint {}
 
 /// The [`ConnectionDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroup-connectiondetails.html) property type.
+///
+/// Egress address of AgentEndpoint with an optional mtu.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionDetails {
     /// `Mtu`.
+    ///
+    /// Maximum transmission unit (MTU) size in bytes of a dataflow endpoint.
     pub mtu: Option<Val<i64>>,
     /// `SocketAddress`.
+    ///
+    /// A socket address.
     pub socket_address: Option<Val<SocketAddress>>,
 }
 
@@ -289,13 +337,27 @@ impl ToValue for ConnectionDetails {
 impl Literal for ConnectionDetails {}
 
 /// The [`DataflowEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroup-dataflowendpoint.html) property type.
+///
+/// Contains information such as socket address and name that defines an endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataflowEndpoint {
     /// `Address`.
+    ///
+    /// The address and port of an endpoint.
     pub address: Option<Val<SocketAddress>>,
     /// `Mtu`.
+    ///
+    /// Maximum transmission unit (MTU) size in bytes of a dataflow endpoint. Valid values are between 1400
+    /// and 1500. A default value of 1500 is used if not set.
     pub mtu: Option<Val<i64>>,
     /// `Name`.
+    ///
+    /// The endpoint name.
+    ///
+    /// When listing available contacts for a satellite, Ground Station searches for a dataflow endpoint
+    /// whose name matches the value specified by the dataflow endpoint config of the selected mission
+    /// profile. If no matching dataflow endpoints are found then Ground Station will not display any
+    /// available contacts for the satellite.
     ///
     /// - Pattern: `^[ a-zA-Z0-9_:-]{1,256}$`.
     pub name: Option<Val<String>>,
@@ -357,13 +419,21 @@ impl ToValue for DataflowEndpoint {
 impl Literal for DataflowEndpoint {}
 
 /// The [`EndpointDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroup-endpointdetails.html) property type.
+///
+/// The security details and endpoint information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointDetails {
     /// `AwsGroundStationAgentEndpoint`.
+    ///
+    /// An agent endpoint.
     pub aws_ground_station_agent_endpoint: Option<Val<AwsGroundStationAgentEndpoint>>,
     /// `Endpoint`.
+    ///
+    /// Information about the endpoint such as name and the endpoint address.
     pub endpoint: Option<Val<DataflowEndpoint>>,
     /// `SecurityDetails`.
+    ///
+    /// The role ARN, and IDs for security groups and subnets.
     pub security_details: Option<Val<SecurityDetails>>,
 }
 
@@ -427,11 +497,17 @@ impl ToValue for EndpointDetails {
 impl Literal for EndpointDetails {}
 
 /// The [`IntegerRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroup-integerrange.html) property type.
+///
+/// An integer range that has a minimum and maximum value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegerRange {
     /// `Maximum`.
+    ///
+    /// A maximum value.
     pub maximum: Option<Val<i64>>,
     /// `Minimum`.
+    ///
+    /// A minimum value.
     pub minimum: Option<Val<i64>>,
 }
 
@@ -485,11 +561,17 @@ impl ToValue for IntegerRange {
 impl Literal for IntegerRange {}
 
 /// The [`RangedConnectionDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroup-rangedconnectiondetails.html) property type.
+///
+/// Ingress address of AgentEndpoint with a port range and an optional mtu.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RangedConnectionDetails {
     /// `Mtu`.
+    ///
+    /// Maximum transmission unit (MTU) size in bytes of a dataflow endpoint.
     pub mtu: Option<Val<i64>>,
     /// `SocketAddress`.
+    ///
+    /// A ranged socket address.
     pub socket_address: Option<Val<RangedSocketAddress>>,
 }
 
@@ -543,14 +625,20 @@ impl ToValue for RangedConnectionDetails {
 impl Literal for RangedConnectionDetails {}
 
 /// The [`RangedSocketAddress`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroup-rangedsocketaddress.html) property type.
+///
+/// A socket address with a port range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RangedSocketAddress {
     /// `Name`.
+    ///
+    /// IPv4 socket address.
     ///
     /// - Length: 7 to 16.
     /// - Pattern: `^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$`.
     pub name: Option<Val<String>>,
     /// `PortRange`.
+    ///
+    /// Port range of a socket address.
     pub port_range: Option<Val<IntegerRange>>,
 }
 
@@ -604,9 +692,18 @@ impl ToValue for RangedSocketAddress {
 impl Literal for RangedSocketAddress {}
 
 /// The [`SecurityDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroup-securitydetails.html) property type.
+///
+/// Information about IAM roles, subnets, and security groups needed for this DataflowEndpointGroup.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityDetails {
     /// `RoleArn`.
+    ///
+    /// The ARN of a role which Ground Station has permission to assume, such as
+    /// `arn:aws:iam::1234567890:role/DataDeliveryServiceRole` .
+    ///
+    /// Ground Station will assume this role and create an ENI in your VPC on the specified subnet upon
+    /// creation of a dataflow endpoint group. This ENI is used as the ingress/egress point for data
+    /// streamed during a satellite contact.
     ///
     /// - Length: 30 to 165.
     /// - Pattern: `^(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()$`.
@@ -614,9 +711,13 @@ pub struct SecurityDetails {
     pub role_arn: Option<Val<String>>,
     /// `SecurityGroupIds`.
     ///
+    /// The security group Ids of the security role, such as `sg-1234567890abcdef0` .
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`.
+    ///
+    /// The subnet Ids of the security details, such as `subnet-12345678` .
     pub subnet_ids: Option<Val<Vec<String>>>,
 }
 
@@ -686,11 +787,17 @@ impl ToValue for SecurityDetails {
 impl Literal for SecurityDetails {}
 
 /// The [`SocketAddress`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroup-socketaddress.html) property type.
+///
+/// The address of the endpoint, such as `192.168.1.1` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SocketAddress {
     /// `Name`.
+    ///
+    /// The name of the endpoint, such as `Endpoint 1` .
     pub name: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// The port of the endpoint, such as `55888` .
     pub port: Option<Val<i64>>,
 }
 
@@ -840,9 +947,18 @@ impl AgentStatus {
             AgentStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AgentStatus {
+    const VALUES: &'static [&'static str] = &["SUCCESS", "FAILED", "ACTIVE", "INACTIVE"];
+    fn as_str(&self) -> &str {
+        AgentStatus::as_str(self)
     }
 }
 
@@ -889,9 +1005,18 @@ impl AuditResults {
             AuditResults::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuditResults {
+    const VALUES: &'static [&'static str] = &["HEALTHY", "UNHEALTHY"];
+    fn as_str(&self) -> &str {
+        AuditResults::as_str(self)
     }
 }
 

@@ -5,22 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::GroundStation::DataflowEndpointGroupV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-groundstation-dataflowendpointgroupv2.html) resource type.
 ///
+/// Creates a `DataflowEndpoint` group containing the specified list of Ground Station Agent based
+/// endpoints.
+///
+/// The `name` field in each endpoint is used in your mission profile `DataflowEndpointConfig` to
+/// specify which endpoints to use during a contact.
+///
+/// When a contact uses multiple `DataflowEndpointConfig` objects, each `Config` must match a
+/// `DataflowEndpoint` in the same group.
+///
 /// Build it with [`DataflowEndpointGroupV2::builder`]; adding it to a stack returns a [`DataflowEndpointGroupV2Handle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataflowEndpointGroupV2 {
     /// `ContactPostPassDurationSeconds`. Changing it replaces the resource.
     ///
+    /// Amount of time, in seconds, after a contact ends that the Ground Station Dataflow Endpoint Group
+    /// will be in a POSTPASS state.
+    ///
     /// - Range: 30 to 480.
     pub contact_post_pass_duration_seconds: Option<Val<i64>>,
     /// `ContactPrePassDurationSeconds`. Changing it replaces the resource.
+    ///
+    /// Amount of time, in seconds, before a contact starts that the Ground Station Dataflow Endpoint Group
+    /// will be in a PREPASS state.
     ///
     /// - Range: 30 to 480.
     pub contact_pre_pass_duration_seconds: Option<Val<i64>>,
     /// `Endpoints`. Changing it replaces the resource.
     ///
+    /// List of endpoints for the dataflow endpoint group.
+    ///
     /// - Items: 1 to 12.
     pub endpoints: Option<Val<Vec<CreateEndpointDetails>>>,
     /// `Tags`.
+    ///
+    /// Tags assigned to a resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -117,6 +136,8 @@ impl Deref for DataflowEndpointGroupV2Handle {
 
 impl DataflowEndpointGroupV2Handle {
     /// `Fn::GetAtt` `EndpointDetails`.
+    ///
+    /// Information about the endpoint details.
     pub fn attr_endpoint_details(&self) -> Val<Json> {
         self.0.get_att("EndpointDetails")
     }
@@ -139,13 +160,19 @@ impl DataflowEndpointGroupV2Handle {
 }
 
 /// The [`ConnectionDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroupv2-connectiondetails.html) property type.
+///
+/// Egress address of AgentEndpoint with an optional mtu.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionDetails {
     /// `Mtu`.
     ///
+    /// Maximum transmission unit (MTU) size in bytes of a dataflow endpoint.
+    ///
     /// - Range: 1400 to 1500.
     pub mtu: Option<Val<i64>>,
     /// `SocketAddress`: required.
+    ///
+    /// A socket address.
     pub socket_address: Option<Val<SocketAddress>>,
 }
 
@@ -206,11 +233,17 @@ impl ToValue for ConnectionDetails {
 impl Literal for ConnectionDetails {}
 
 /// The [`CreateEndpointDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroupv2-createendpointdetails.html) property type.
+///
+/// Endpoint definition used for creating a dataflow endpoint
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreateEndpointDetails {
     /// `DownlinkAwsGroundStationAgentEndpoint`.
+    ///
+    /// Definition for a downlink agent endpoint
     pub downlink_aws_ground_station_agent_endpoint: Option<Val<DownlinkAwsGroundStationAgentEndpoint>>,
     /// `UplinkAwsGroundStationAgentEndpoint`.
+    ///
+    /// Definition for an uplink agent endpoint
     pub uplink_aws_ground_station_agent_endpoint: Option<Val<UplinkAwsGroundStationAgentEndpoint>>,
 }
 
@@ -275,11 +308,17 @@ impl ToValue for CreateEndpointDetails {
 impl Literal for CreateEndpointDetails {}
 
 /// The [`DownlinkAwsGroundStationAgentEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroupv2-downlinkawsgroundstationagentendpoint.html) property type.
+///
+/// Definition for a downlink agent endpoint
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DownlinkAwsGroundStationAgentEndpoint {
     /// `DataflowDetails`: required.
+    ///
+    /// Dataflow details for the downlink endpoint
     pub dataflow_details: Option<Val<DownlinkDataflowDetails>>,
     /// `Name`: required.
+    ///
+    /// Downlink dataflow endpoint name
     ///
     /// - Pattern: `^[ a-zA-Z0-9_:-]{1,256}$`.
     pub name: Option<Val<String>>,
@@ -352,11 +391,17 @@ impl ToValue for DownlinkAwsGroundStationAgentEndpoint {
 impl Literal for DownlinkAwsGroundStationAgentEndpoint {}
 
 /// The [`DownlinkConnectionDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroupv2-downlinkconnectiondetails.html) property type.
+///
+/// Connection details for Ground Station to Agent and Agent to customer
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DownlinkConnectionDetails {
     /// `AgentIpAndPortAddress`: required.
+    ///
+    /// Agent IP and port address for the downlink connection.
     pub agent_ip_and_port_address: Option<Val<RangedConnectionDetails>>,
     /// `EgressAddressAndPort`: required.
+    ///
+    /// Egress address and port for the downlink connection.
     pub egress_address_and_port: Option<Val<ConnectionDetails>>,
 }
 
@@ -427,9 +472,13 @@ impl ToValue for DownlinkConnectionDetails {
 impl Literal for DownlinkConnectionDetails {}
 
 /// The [`DownlinkDataflowDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroupv2-downlinkdataflowdetails.html) property type.
+///
+/// Dataflow details for a downlink endpoint
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DownlinkDataflowDetails {
     /// `AgentConnectionDetails`.
+    ///
+    /// Downlink connection details for customer to Agent and Agent to Ground Station
     pub agent_connection_details: Option<Val<DownlinkConnectionDetails>>,
 }
 
@@ -481,11 +530,17 @@ impl ToValue for DownlinkDataflowDetails {
 impl Literal for DownlinkDataflowDetails {}
 
 /// The [`IntegerRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroupv2-integerrange.html) property type.
+///
+/// An integer range that has a minimum and maximum value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegerRange {
     /// `Maximum`: required.
+    ///
+    /// A maximum value.
     pub maximum: Option<Val<i64>>,
     /// `Minimum`: required.
+    ///
+    /// A minimum value.
     pub minimum: Option<Val<i64>>,
 }
 
@@ -553,13 +608,19 @@ impl ToValue for IntegerRange {
 impl Literal for IntegerRange {}
 
 /// The [`RangedConnectionDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroupv2-rangedconnectiondetails.html) property type.
+///
+/// Ingress address of AgentEndpoint with a port range and an optional mtu.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RangedConnectionDetails {
     /// `Mtu`.
     ///
+    /// Maximum transmission unit (MTU) size in bytes of a dataflow endpoint.
+    ///
     /// - Range: 1400 to 1500.
     pub mtu: Option<Val<i64>>,
     /// `SocketAddress`: required.
+    ///
+    /// A ranged socket address.
     pub socket_address: Option<Val<RangedSocketAddress>>,
 }
 
@@ -623,13 +684,19 @@ impl ToValue for RangedConnectionDetails {
 impl Literal for RangedConnectionDetails {}
 
 /// The [`RangedSocketAddress`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroupv2-rangedsocketaddress.html) property type.
+///
+/// A socket address with a port range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RangedSocketAddress {
     /// `Name`: required.
     ///
+    /// IPv4 socket address.
+    ///
     /// - Pattern: `^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$`.
     pub name: Option<Val<String>>,
     /// `PortRange`: required.
+    ///
+    /// Port range of a socket address.
     pub port_range: Option<Val<IntegerRange>>,
 }
 
@@ -700,11 +767,17 @@ impl ToValue for RangedSocketAddress {
 impl Literal for RangedSocketAddress {}
 
 /// The [`SocketAddress`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroupv2-socketaddress.html) property type.
+///
+/// Information about the socket address.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SocketAddress {
     /// `Name`: required.
+    ///
+    /// Name of a socket address.
     pub name: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// Port of a socket address.
     pub port: Option<Val<i64>>,
 }
 
@@ -840,11 +913,17 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UplinkAwsGroundStationAgentEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroupv2-uplinkawsgroundstationagentendpoint.html) property type.
+///
+/// Definition for an uplink agent endpoint
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UplinkAwsGroundStationAgentEndpoint {
     /// `DataflowDetails`: required.
+    ///
+    /// Dataflow details for the uplink endpoint
     pub dataflow_details: Option<Val<UplinkDataflowDetails>>,
     /// `Name`: required.
+    ///
+    /// Uplink dataflow endpoint name
     ///
     /// - Pattern: `^[ a-zA-Z0-9_:-]{1,256}$`.
     pub name: Option<Val<String>>,
@@ -917,11 +996,17 @@ impl ToValue for UplinkAwsGroundStationAgentEndpoint {
 impl Literal for UplinkAwsGroundStationAgentEndpoint {}
 
 /// The [`UplinkConnectionDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroupv2-uplinkconnectiondetails.html) property type.
+///
+/// Connection details for customer to Agent and Agent to Ground Station
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UplinkConnectionDetails {
     /// `AgentIpAndPortAddress`: required.
+    ///
+    /// Agent IP and port address for the uplink connection.
     pub agent_ip_and_port_address: Option<Val<RangedConnectionDetails>>,
     /// `IngressAddressAndPort`: required.
+    ///
+    /// Ingress address and port for the uplink connection.
     pub ingress_address_and_port: Option<Val<ConnectionDetails>>,
 }
 
@@ -992,9 +1077,13 @@ impl ToValue for UplinkConnectionDetails {
 impl Literal for UplinkConnectionDetails {}
 
 /// The [`UplinkDataflowDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-dataflowendpointgroupv2-uplinkdataflowdetails.html) property type.
+///
+/// Dataflow details for an uplink endpoint
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UplinkDataflowDetails {
     /// `AgentConnectionDetails`.
+    ///
+    /// Uplink connection details for customer to Agent and Agent to Ground Station
     pub agent_connection_details: Option<Val<UplinkConnectionDetails>>,
 }
 

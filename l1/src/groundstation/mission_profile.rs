@@ -5,44 +5,72 @@ use crate::rt::*;
 
 /// The [`AWS::GroundStation::MissionProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-groundstation-missionprofile.html) resource type.
 ///
+/// Mission profiles specify parameters and provide references to config objects to define how Ground
+/// Station lists and executes contacts.
+///
 /// Build it with [`MissionProfile::builder`]; adding it to a stack returns a [`MissionProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MissionProfile {
     /// `ContactPostPassDurationSeconds`.
     ///
+    /// Amount of time in seconds after a contact ends that you’d like to receive a Ground Station Contact
+    /// State Change indicating the pass has finished.
+    ///
     /// - Range: 0 to 21600.
     pub contact_post_pass_duration_seconds: Option<Val<i64>>,
     /// `ContactPrePassDurationSeconds`.
+    ///
+    /// Amount of time in seconds prior to contact start that you'd like to receive a Ground Station Contact
+    /// State Change Event indicating an upcoming pass.
     ///
     /// - Range: 0 to 21600.
     pub contact_pre_pass_duration_seconds: Option<Val<i64>>,
     /// `DataflowEdges`: required.
     ///
+    /// A list containing lists of config ARNs. Each list of config ARNs is an edge, with a "from" config
+    /// and a "to" config.
+    ///
     /// - Items: 1 to 500.
     pub dataflow_edges: Option<Val<Vec<DataflowEdge>>>,
     /// `MinimumViableContactDurationSeconds`: required.
+    ///
+    /// Minimum length of a contact in seconds that Ground Station will return when listing contacts. Ground
+    /// Station will not return contacts shorter than this duration.
     ///
     /// - Range: 1 to 21600.
     pub minimum_viable_contact_duration_seconds: Option<Val<i64>>,
     /// `Name`: required.
     ///
+    /// The name of the mission profile.
+    ///
     /// - Pattern: `^[ a-zA-Z0-9_:-]{1,256}$`.
     pub name: Option<Val<String>>,
     /// `StreamsKmsKey`.
+    ///
+    /// KMS key to use for encrypting streams.
     pub streams_kms_key: Option<Val<StreamsKmsKey>>,
     /// `StreamsKmsRole`.
+    ///
+    /// Role to use for encrypting streams with KMS key.
     ///
     /// - Length: 30 to 165.
     /// - Pattern: `^arn:[a-z0-9-.]{1,63}:iam::[0-9]{12}:role/[\w+=,.@-]{1,64}$`.
     pub streams_kms_role: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags assigned to the mission profile.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TelemetrySinkConfigArn`.
+    ///
+    /// ARN of a Config resource of type TelemetrySinkConfig used for telemetry data sink configuration.
     ///
     /// - Length: 82 to 424.
     /// - Pattern: `^(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()$`.
     pub telemetry_sink_config_arn: Option<Val<String>>,
     /// `TrackingConfigArn`: required.
+    ///
+    /// The ARN of a tracking config objects that defines how to track the satellite through the sky during
+    /// a contact.
     ///
     /// - Length: 82 to 424.
     /// - Pattern: `^(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()$`.
@@ -208,14 +236,21 @@ impl Deref for MissionProfileHandle {
 
 impl MissionProfileHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the mission profile, such as `9940bf3b-d2ba-427e-9906-842b5e5d2296` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the mission profile, such as
+    /// `arn:aws:groundstation:us-east-2:1234567890:mission-profile/9940bf3b-d2ba-427e-9906-842b5e5d2296` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Region`.
+    ///
+    /// The region of the mission profile.
     pub fn attr_region(&self) -> Val<String> {
         self.0.get_att("Region")
     }
@@ -230,11 +265,19 @@ impl MissionProfileHandle {
 }
 
 /// The [`DataflowEdge`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-missionprofile-dataflowedge.html) property type.
+///
+/// A dataflow edge defines from where and to where data will flow during a contact.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataflowEdge {
     /// `Destination`.
+    ///
+    /// The ARN of the destination for this dataflow edge. For example, specify the ARN of a dataflow
+    /// endpoint config for a downlink edge or an antenna uplink config for an uplink edge.
     pub destination: Option<Val<String>>,
     /// `Source`.
+    ///
+    /// The ARN of the source for this dataflow edge. For example, specify the ARN of an antenna downlink
+    /// config for a downlink edge or a dataflow endpoint config for an uplink edge.
     pub source: Option<Val<String>>,
 }
 
@@ -288,17 +331,25 @@ impl ToValue for DataflowEdge {
 impl Literal for DataflowEdge {}
 
 /// The [`StreamsKmsKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-groundstation-missionprofile-streamskmskey.html) property type.
+///
+/// KMS key info.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamsKmsKey {
     /// `KmsAliasArn`.
+    ///
+    /// KMS Alias Arn.
     ///
     /// - Pattern: `^(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()$`.
     pub kms_alias_arn: Option<Val<String>>,
     /// `KmsAliasName`.
     ///
+    /// KMS Alias Name.
+    ///
     /// - Pattern: `^alias/[a-zA-Z0-9:/_-]+$`.
     pub kms_alias_name: Option<Val<String>>,
     /// `KmsKeyArn`.
+    ///
+    /// KMS Key Arn.
     ///
     /// - Pattern: `^(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()$`.
     /// - Format: `AWS::KMS::Key.Arn`.

@@ -5,18 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::GuardDuty::Detector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-guardduty-detector.html) resource type.
 ///
+/// The `AWS::GuardDuty::Detector` resource specifies a new GuardDuty detector. A detector is an object
+/// that represents the GuardDuty service. A detector is required for GuardDuty to become operational.
+///
+/// Make sure you use either `DataSources` or `Features` in a one request, and not both.
+///
 /// Build it with [`Detector::builder`]; adding it to a stack returns a [`DetectorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Detector {
     /// `DataSources`.
+    ///
+    /// Describes which data sources will be enabled for the detector.
     pub data_sources: Option<Val<CfnDataSourceConfigurations>>,
     /// `Enable`: required.
+    ///
+    /// Specifies whether the detector is to be enabled on creation.
     pub enable: Option<Val<bool>>,
     /// `Features`.
+    ///
+    /// A list of features that will be configured for the detector.
     pub features: Option<Val<Vec<CfnFeatureConfiguration>>>,
     /// `FindingPublishingFrequency`.
+    ///
+    /// Specifies how frequently updated findings are exported.
     pub finding_publishing_frequency: Option<Val<FindingPublishingFrequency>>,
     /// `Tags`.
+    ///
+    /// Specifies tags added to a new detector resource. Each tag consists of a key and an optional value,
+    /// both of which you define.
+    ///
+    /// Currently, support is available only for creating and deleting a tag. No support exists for updating
+    /// the tags.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<TagItem>>>,
 }
 
@@ -122,6 +145,8 @@ impl Deref for DetectorHandle {
 
 impl DetectorHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique ID of the detector.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -136,13 +161,22 @@ impl DetectorHandle {
 }
 
 /// The [`CFNDataSourceConfigurations`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-guardduty-detector-cfndatasourceconfigurations.html) property type.
+///
+/// Describes whether S3 data event logs, Kubernetes audit logs, or Malware Protection will be enabled
+/// as a data source when the detector is created.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDataSourceConfigurations {
     /// `Kubernetes`.
+    ///
+    /// Describes which Kubernetes data sources are enabled for a detector.
     pub kubernetes: Option<Val<CfnKubernetesConfiguration>>,
     /// `MalwareProtection`.
+    ///
+    /// Describes whether Malware Protection will be enabled as a data source.
     pub malware_protection: Option<Val<CfnMalwareProtectionConfiguration>>,
     /// `S3Logs`.
+    ///
+    /// Describes whether S3 data event logs are enabled as a data source.
     pub s3_logs: Option<Val<Cfns3LogsConfiguration>>,
 }
 
@@ -202,13 +236,19 @@ impl ToValue for CfnDataSourceConfigurations {
 impl Literal for CfnDataSourceConfigurations {}
 
 /// The [`CFNFeatureAdditionalConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-guardduty-detector-cfnfeatureadditionalconfiguration.html) property type.
+///
+/// Information about the additional configuration of a feature in your account.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFeatureAdditionalConfiguration {
     /// `Name`.
     ///
+    /// Name of the additional configuration.
+    ///
     /// - Length: 1 to 256.
     pub name: Option<Val<Name>>,
     /// `Status`.
+    ///
+    /// Status of the additional configuration.
     ///
     /// - Length: 1 to 128.
     pub status: Option<Val<Status>>,
@@ -264,15 +304,25 @@ impl ToValue for CfnFeatureAdditionalConfiguration {
 impl Literal for CfnFeatureAdditionalConfiguration {}
 
 /// The [`CFNFeatureConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-guardduty-detector-cfnfeatureconfiguration.html) property type.
+///
+/// Information about the configuration of a feature in your account.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnFeatureConfiguration {
     /// `AdditionalConfiguration`.
+    ///
+    /// Information about the additional configuration of a feature in your account.
     pub additional_configuration: Option<Val<Vec<CfnFeatureAdditionalConfiguration>>>,
     /// `Name`: required.
+    ///
+    /// Name of the feature. For a list of allowed values, see
+    /// [DetectorFeatureConfiguration](https://docs.aws.amazon.com/guardduty/latest/APIReference/API_DetectorFeatureConfiguration.html#guardduty-Type-DetectorFeatureConfiguration-name)
+    /// in the *GuardDuty API Reference* .
     ///
     /// - Length: at most 128.
     pub name: Option<Val<CfnFeatureConfigurationName>>,
     /// `Status`: required.
+    ///
+    /// Status of the feature configuration.
     pub status: Option<Val<CfnFeatureConfigurationStatus>>,
 }
 
@@ -352,9 +402,13 @@ impl ToValue for CfnFeatureConfiguration {
 impl Literal for CfnFeatureConfiguration {}
 
 /// The [`CFNKubernetesAuditLogsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-guardduty-detector-cfnkubernetesauditlogsconfiguration.html) property type.
+///
+/// Describes which optional data sources are enabled for a detector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnKubernetesAuditLogsConfiguration {
     /// `Enable`: required.
+    ///
+    /// Describes whether Kubernetes audit logs are enabled as a data source for the detector.
     pub enable: Option<Val<bool>>,
 }
 
@@ -409,9 +463,13 @@ impl ToValue for CfnKubernetesAuditLogsConfiguration {
 impl Literal for CfnKubernetesAuditLogsConfiguration {}
 
 /// The [`CFNKubernetesConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-guardduty-detector-cfnkubernetesconfiguration.html) property type.
+///
+/// Describes which Kubernetes protection data sources are enabled for the detector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnKubernetesConfiguration {
     /// `AuditLogs`: required.
+    ///
+    /// Describes whether Kubernetes audit logs are enabled as a data source for the detector.
     pub audit_logs: Option<Val<CfnKubernetesAuditLogsConfiguration>>,
 }
 
@@ -470,9 +528,13 @@ impl ToValue for CfnKubernetesConfiguration {
 impl Literal for CfnKubernetesConfiguration {}
 
 /// The [`CFNMalwareProtectionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-guardduty-detector-cfnmalwareprotectionconfiguration.html) property type.
+///
+/// Describes whether Malware Protection will be enabled as a data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnMalwareProtectionConfiguration {
     /// `ScanEc2InstanceWithFindings`.
+    ///
+    /// Describes the configuration of Malware Protection for EC2 instances with findings.
     pub scan_ec2_instance_with_findings: Option<Val<CfnScanEc2InstanceWithFindingsConfiguration>>,
 }
 
@@ -523,9 +585,14 @@ impl ToValue for CfnMalwareProtectionConfiguration {
 impl Literal for CfnMalwareProtectionConfiguration {}
 
 /// The [`CFNScanEc2InstanceWithFindingsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-guardduty-detector-cfnscanec2instancewithfindingsconfiguration.html) property type.
+///
+/// Describes whether Malware Protection for EC2 instances with findings will be enabled as a data
+/// source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnScanEc2InstanceWithFindingsConfiguration {
     /// `EbsVolumes`.
+    ///
+    /// Describes the configuration for scanning EBS volumes as data source.
     pub ebs_volumes: Option<Val<bool>>,
 }
 
@@ -573,9 +640,13 @@ impl ToValue for CfnScanEc2InstanceWithFindingsConfiguration {
 impl Literal for CfnScanEc2InstanceWithFindingsConfiguration {}
 
 /// The [`CFNS3LogsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-guardduty-detector-cfns3logsconfiguration.html) property type.
+///
+/// Describes whether S3 data event logs will be enabled as a data source when the detector is created.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cfns3LogsConfiguration {
     /// `Enable`: required.
+    ///
+    /// The status of S3 data event logs as a data source.
     pub enable: Option<Val<bool>>,
 }
 
@@ -626,13 +697,19 @@ impl ToValue for Cfns3LogsConfiguration {
 impl Literal for Cfns3LogsConfiguration {}
 
 /// The [`TagItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-guardduty-detector-tagitem.html) property type.
+///
+/// Describes a tag.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagItem {
     /// `Key`: required.
     ///
+    /// The tag key.
+    ///
     /// - Length: 1 to 128.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The tag value.
     ///
     /// - Length: 0 to 256.
     pub value: Option<Val<String>>,
@@ -732,9 +809,26 @@ impl CfnFeatureConfigurationName {
             CfnFeatureConfigurationName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CfnFeatureConfigurationName {
+    const VALUES: &'static [&'static str] = &[
+        "EBS_MALWARE_PROTECTION",
+        "EKS_AUDIT_LOGS",
+        "EKS_RUNTIME_MONITORING",
+        "LAMBDA_NETWORK_LOGS",
+        "RDS_LOGIN_EVENTS",
+        "RUNTIME_MONITORING",
+        "S3_DATA_EVENTS",
+    ];
+    fn as_str(&self) -> &str {
+        CfnFeatureConfigurationName::as_str(self)
     }
 }
 
@@ -784,9 +878,18 @@ impl CfnFeatureConfigurationStatus {
             CfnFeatureConfigurationStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CfnFeatureConfigurationStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        CfnFeatureConfigurationStatus::as_str(self)
     }
 }
 
@@ -834,9 +937,18 @@ impl FindingPublishingFrequency {
             FindingPublishingFrequency::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FindingPublishingFrequency {
+    const VALUES: &'static [&'static str] = &["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"];
+    fn as_str(&self) -> &str {
+        FindingPublishingFrequency::as_str(self)
     }
 }
 
@@ -886,9 +998,19 @@ impl Name {
             Name::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Name {
+    const VALUES: &'static [&'static str] =
+        &["EC2_AGENT_MANAGEMENT", "ECS_FARGATE_AGENT_MANAGEMENT", "EKS_ADDON_MANAGEMENT"];
+    fn as_str(&self) -> &str {
+        Name::as_str(self)
     }
 }
 
@@ -935,9 +1057,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

@@ -5,30 +5,67 @@ use crate::rt::*;
 
 /// The [`AWS::GuardDuty::Filter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-guardduty-filter.html) resource type.
 ///
+/// The `AWS::GuardDuty::Filter` resource specifies a new filter defined by the provided
+/// `findingCriteria` .
+///
 /// Build it with [`Filter::builder`]; adding it to a stack returns a [`FilterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     /// `Action`.
+    ///
+    /// Specifies the action that is to be applied to the findings that match the filter.
     pub action: Option<Val<Action>>,
     /// `Description`.
+    ///
+    /// The description of the filter. Valid characters include alphanumeric characters, and special
+    /// characters such as hyphen, period, colon, underscore, parentheses ( `{ }` , `[ ]` , and `( )` ),
+    /// forward slash, horizontal tab, vertical tab, newline, form feed, return, and whitespace.
     ///
     /// - Length: 0 to 512.
     pub description: Option<Val<String>>,
     /// `DetectorId`: required. Changing it replaces the resource.
     ///
+    /// The detector ID associated with the GuardDuty account for which you want to create a filter.
+    ///
+    /// To find the `detectorId` in the current Region, see the
+    /// Settings page in the GuardDuty console, or run the
+    /// [ListDetectors](https://docs.aws.amazon.com/guardduty/latest/APIReference/API_ListDetectors.html)
+    /// API.
+    ///
     /// - Length: 1 to 300.
     pub detector_id: Option<Val<String>>,
     /// `FindingCriteria`: required.
+    ///
+    /// Represents the criteria to be used in the filter for querying findings.
     pub finding_criteria: Option<Val<FindingCriteria>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the filter. Valid characters include period (.), underscore (_), dash (-), and
+    /// alphanumeric characters. A whitespace is considered to be an invalid character.
     ///
     /// - Length: 1 to 64.
     pub name: Option<Val<String>>,
     /// `Rank`.
     ///
+    /// Specifies the position of the filter in the list of current filters. Also specifies the order in
+    /// which this filter is applied to the findings. The minimum value for this property is 1 and the
+    /// maximum is 100.
+    ///
+    /// By default, filters may not be created in the same order as they are ranked. To ensure that the
+    /// filters are created in the expected order, you can use an optional attribute,
+    /// [DependsOn](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+    /// , with the following syntax: `"DependsOn":[ "ObjectName" ]` .
+    ///
     /// - Range: 1 to 100.
     pub rank: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// The tags to be added to a new filter resource. Each tag consists of a key and an optional value,
+    /// both of which you define.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<TagItem>>>,
 }
 
@@ -162,39 +199,68 @@ impl FilterHandle {
 }
 
 /// The [`Condition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-guardduty-filter-condition.html) property type.
+///
+/// Specifies the condition to apply to a single field when filtering through GuardDuty findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Condition {
     /// `Eq`.
+    ///
+    /// Represents the equal condition to apply to a single field when querying for findings.
     pub eq: Option<Val<Vec<String>>>,
     /// `Equals`.
+    ///
+    /// Represents an *equal* ** condition to be applied to a single field when querying for findings.
     pub equals: Option<Val<Vec<String>>>,
     /// `GreaterThan`.
+    ///
+    /// Represents a *greater than* condition to be applied to a single field when querying for findings.
     ///
     /// - Format: `int64`.
     pub greater_than: Option<Val<i64>>,
     /// `GreaterThanOrEqual`.
     ///
+    /// Represents a *greater than or equal* condition to be applied to a single field when querying for
+    /// findings.
+    ///
     /// - Format: `int64`.
     pub greater_than_or_equal: Option<Val<i64>>,
     /// `Gt`.
+    ///
+    /// Represents a *greater than* condition to be applied to a single field when querying for findings.
     pub gt: Option<Val<i64>>,
     /// `Gte`.
+    ///
+    /// Represents the greater than or equal condition to apply to a single field when querying for
+    /// findings.
     pub gte: Option<Val<i64>>,
     /// `LessThan`.
+    ///
+    /// Represents a *less than* condition to be applied to a single field when querying for findings.
     ///
     /// - Format: `int64`.
     pub less_than: Option<Val<i64>>,
     /// `LessThanOrEqual`.
     ///
+    /// Represents a *less than or equal* condition to be applied to a single field when querying for
+    /// findings.
+    ///
     /// - Format: `int64`.
     pub less_than_or_equal: Option<Val<i64>>,
     /// `Lt`.
+    ///
+    /// Represents the less than condition to apply to a single field when querying for findings.
     pub lt: Option<Val<i64>>,
     /// `Lte`.
+    ///
+    /// Represents the less than or equal condition to apply to a single field when querying for findings.
     pub lte: Option<Val<i64>>,
     /// `Neq`.
+    ///
+    /// Represents the not equal condition to apply to a single field when querying for findings.
     pub neq: Option<Val<Vec<String>>>,
     /// `NotEquals`.
+    ///
+    /// Represents a *not equal* ** condition to be applied to a single field when querying for findings.
     pub not_equals: Option<Val<Vec<String>>>,
 }
 
@@ -328,9 +394,130 @@ impl ToValue for Condition {
 impl Literal for Condition {}
 
 /// The [`FindingCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-guardduty-filter-findingcriteria.html) property type.
+///
+/// Represents a map of finding properties that match specified conditions and values when querying
+/// findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FindingCriteria {
     /// `Criterion`.
+    ///
+    /// Represents a map of finding properties that match specified conditions and values when querying
+    /// findings.
+    ///
+    /// For information about JSON criterion mapping to their console equivalent, see [Finding
+    /// criteria](https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_filter-findings.html#filter_criteria)
+    /// . The following are the available criterion:
+    ///
+    /// - accountId
+    /// - id
+    /// - region
+    /// - severity
+    ///
+    /// To filter on the basis of severity, the API and AWS CLI use the following input list for the
+    /// `FindingCriteria` condition:
+    ///
+    /// - *Low* : `["1", "2", "3"]`
+    /// - *Medium* : `["4", "5", "6"]`
+    /// - *High* : `["7", "8", "9"]`
+    ///
+    /// For more information, see [Severity levels for GuardDuty
+    /// findings](https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings.html#guardduty_findings-severity)
+    /// in the *Amazon GuardDuty User Guide* .
+    /// - type
+    /// - updatedAt
+    ///
+    /// Type: ISO 8601 string format: `YYYY-MM-DDTHH:MM:SS.SSSZ` or `YYYY-MM-DDTHH:MM:SSZ` depending on
+    /// whether the value contains milliseconds.
+    /// - resource.accessKeyDetails.accessKeyId
+    /// - resource.accessKeyDetails.principalId
+    /// - resource.accessKeyDetails.userName
+    /// - resource.accessKeyDetails.userType
+    /// - resource.instanceDetails.iamInstanceProfile.id
+    /// - resource.instanceDetails.imageId
+    /// - resource.instanceDetails.instanceId
+    /// - resource.instanceDetails.tags.key
+    /// - resource.instanceDetails.tags.value
+    /// - resource.instanceDetails.networkInterfaces.ipv6Addresses
+    /// - resource.instanceDetails.networkInterfaces.privateIpAddresses.privateIpAddress
+    /// - resource.instanceDetails.networkInterfaces.publicDnsName
+    /// - resource.instanceDetails.networkInterfaces.publicIp
+    /// - resource.instanceDetails.networkInterfaces.securityGroups.groupId
+    /// - resource.instanceDetails.networkInterfaces.securityGroups.groupName
+    /// - resource.instanceDetails.networkInterfaces.subnetId
+    /// - resource.instanceDetails.networkInterfaces.vpcId
+    /// - resource.instanceDetails.outpostArn
+    /// - resource.resourceType
+    /// - resource.s3BucketDetails.publicAccess.effectivePermissions
+    /// - resource.s3BucketDetails.name
+    /// - resource.s3BucketDetails.tags.key
+    /// - resource.s3BucketDetails.tags.value
+    /// - resource.s3BucketDetails.type
+    /// - service.action.actionType
+    /// - service.action.awsApiCallAction.api
+    /// - service.action.awsApiCallAction.callerType
+    /// - service.action.awsApiCallAction.errorCode
+    /// - service.action.awsApiCallAction.remoteIpDetails.city.cityName
+    /// - service.action.awsApiCallAction.remoteIpDetails.country.countryName
+    /// - service.action.awsApiCallAction.remoteIpDetails.ipAddressV4
+    /// - service.action.awsApiCallAction.remoteIpDetails.ipAddressV6
+    /// - service.action.awsApiCallAction.remoteIpDetails.organization.asn
+    /// - service.action.awsApiCallAction.remoteIpDetails.organization.asnOrg
+    /// - service.action.awsApiCallAction.serviceName
+    /// - service.action.dnsRequestAction.domain
+    /// - service.action.dnsRequestAction.domainWithSuffix
+    /// - service.action.networkConnectionAction.blocked
+    /// - service.action.networkConnectionAction.connectionDirection
+    /// - service.action.networkConnectionAction.localPortDetails.port
+    /// - service.action.networkConnectionAction.protocol
+    /// - service.action.networkConnectionAction.remoteIpDetails.city.cityName
+    /// - service.action.networkConnectionAction.remoteIpDetails.country.countryName
+    /// - service.action.networkConnectionAction.remoteIpDetails.ipAddressV4
+    /// - service.action.networkConnectionAction.remoteIpDetails.ipAddressV6
+    /// - service.action.networkConnectionAction.remoteIpDetails.organization.asn
+    /// - service.action.networkConnectionAction.remoteIpDetails.organization.asnOrg
+    /// - service.action.networkConnectionAction.remotePortDetails.port
+    /// - service.action.awsApiCallAction.remoteAccountDetails.affiliated
+    /// - service.action.kubernetesApiCallAction.remoteIpDetails.ipAddressV4
+    /// - service.action.kubernetesApiCallAction.remoteIpDetails.ipAddressV6
+    /// - service.action.kubernetesApiCallAction.namespace
+    /// - service.action.kubernetesApiCallAction.remoteIpDetails.organization.asn
+    /// - service.action.kubernetesApiCallAction.requestUri
+    /// - service.action.kubernetesApiCallAction.statusCode
+    /// - service.action.networkConnectionAction.localIpDetails.ipAddressV4
+    /// - service.action.networkConnectionAction.localIpDetails.ipAddressV6
+    /// - service.action.networkConnectionAction.protocol
+    /// - service.action.awsApiCallAction.serviceName
+    /// - service.action.awsApiCallAction.remoteAccountDetails.accountId
+    /// - service.additionalInfo.threatListName
+    /// - service.resourceRole
+    /// - resource.eksClusterDetails.name
+    /// - resource.kubernetesDetails.kubernetesWorkloadDetails.name
+    /// - resource.kubernetesDetails.kubernetesWorkloadDetails.namespace
+    /// - resource.kubernetesDetails.kubernetesUserDetails.username
+    /// - resource.kubernetesDetails.kubernetesWorkloadDetails.containers.image
+    /// - resource.kubernetesDetails.kubernetesWorkloadDetails.containers.imagePrefix
+    /// - service.ebsVolumeScanDetails.scanId
+    /// - service.ebsVolumeScanDetails.scanDetections.threatDetectedByName.threatNames.name
+    /// - service.ebsVolumeScanDetails.scanDetections.threatDetectedByName.threatNames.severity
+    /// - service.ebsVolumeScanDetails.scanDetections.threatDetectedByName.threatNames.filePaths.hash
+    /// - service.malwareScanDetails.threats.name
+    /// - resource.ecsClusterDetails.name
+    /// - resource.ecsClusterDetails.taskDetails.containers.image
+    /// - resource.ecsClusterDetails.taskDetails.definitionArn
+    /// - resource.containerDetails.image
+    /// - resource.rdsDbInstanceDetails.dbInstanceIdentifier
+    /// - resource.rdsDbInstanceDetails.dbClusterIdentifier
+    /// - resource.rdsDbInstanceDetails.engine
+    /// - resource.rdsDbUserDetails.user
+    /// - resource.rdsDbInstanceDetails.tags.key
+    /// - resource.rdsDbInstanceDetails.tags.value
+    /// - service.runtimeDetails.process.executableSha256
+    /// - service.runtimeDetails.process.name
+    /// - service.runtimeDetails.process.name
+    /// - resource.lambdaDetails.functionName
+    /// - resource.lambdaDetails.functionArn
+    /// - resource.lambdaDetails.tags.key
+    /// - resource.lambdaDetails.tags.value
     pub criterion: Option<Val<BTreeMap<String, Condition>>>,
 }
 
@@ -383,13 +570,19 @@ impl ToValue for FindingCriteria {
 impl Literal for FindingCriteria {}
 
 /// The [`TagItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-guardduty-filter-tagitem.html) property type.
+///
+/// Describes a tag.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagItem {
     /// `Key`: required.
     ///
+    /// The tag key.
+    ///
     /// - Length: 1 to 128.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The tag value.
     ///
     /// - Length: 0 to 256.
     pub value: Option<Val<String>>,
@@ -473,9 +666,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["ARCHIVE", "NOOP"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 

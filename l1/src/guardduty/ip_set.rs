@@ -5,30 +5,72 @@ use crate::rt::*;
 
 /// The [`AWS::GuardDuty::IPSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-guardduty-ipset.html) resource type.
 ///
+/// The `AWS::GuardDuty::IPSet` resource helps you create a list of trusted IP addresses that you can
+/// use for secure communication with AWS infrastructure and applications. Once you activate this list,
+/// GuardDuty will not generate findings when there is an activity associated with these safe IP
+/// addresses.
+///
+/// Only the users of the GuardDuty administrator account can manage this list. These settings are also
+/// applied to the member accounts.
+///
 /// Build it with [`IpSet::builder`]; adding it to a stack returns a [`IpSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpSet {
     /// `Activate`.
+    ///
+    /// A boolean value that determines if GuardDuty can start using this list for custom threat detection.
+    /// For GuardDuty to prevent generating findings based on an activity associated with these entries,
+    /// this list must be active.
     pub activate: Option<Val<bool>>,
     /// `DetectorId`. Changing it replaces the resource.
+    ///
+    /// The unique ID of the detector of the GuardDuty account for which you want to create an IPSet.
+    ///
+    /// To find the `detectorId` in the current Region, see the
+    /// Settings page in the GuardDuty console, or run the
+    /// [ListDetectors](https://docs.aws.amazon.com/guardduty/latest/APIReference/API_ListDetectors.html)
+    /// API.
     ///
     /// - Length: 1 to 300.
     pub detector_id: Option<Val<String>>,
     /// `ExpectedBucketOwner`.
     ///
+    /// The AWS account ID that owns the Amazon S3 bucket specified in the *Location* field.
+    ///
+    /// When you provide this account ID, GuardDuty will validate that the S3 bucket belongs to this
+    /// account. If you don't specify an account ID owner, GuardDuty doesn't perform any validation.
+    ///
     /// - Length: 12 to 12.
     pub expected_bucket_owner: Option<Val<String>>,
     /// `Format`: required. Changing it replaces the resource.
+    ///
+    /// The format of the file that contains the IPSet. For information about supported formats, see [List
+    /// formats](https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_upload-lists.html#prepare_list)
+    /// in the *Amazon GuardDuty User Guide* .
     pub format: Option<Val<Format>>,
     /// `Location`: required.
+    ///
+    /// The URI of the file that contains the IPSet.
     ///
     /// - Length: 1 to 300.
     pub location: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The user-friendly name to identify the IPSet.
+    ///
+    /// The name of your list must be unique within an AWS account and Region. Valid characters are
+    /// alphanumeric, whitespace, dash (-), and underscores (_).
+    ///
     /// - Length: 1 to 300.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to be added to a new threat entity set resource. Each tag consists of a key and an optional
+    /// value, both of which you define.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<TagItem>>>,
 }
 
@@ -162,13 +204,19 @@ impl IpSetHandle {
 }
 
 /// The [`TagItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-guardduty-ipset-tagitem.html) property type.
+///
+/// Describes a tag.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagItem {
     /// `Key`: required.
     ///
+    /// The tag key.
+    ///
     /// - Length: 1 to 128.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The tag value.
     ///
     /// - Length: 0 to 256.
     pub value: Option<Val<String>>,
@@ -264,9 +312,18 @@ impl Format {
             Format::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Format {
+    const VALUES: &'static [&'static str] = &["ALIEN_VAULT", "FIRE_EYE", "OTX_CSV", "PROOF_POINT", "STIX", "TXT"];
+    fn as_str(&self) -> &str {
+        Format::as_str(self)
     }
 }
 

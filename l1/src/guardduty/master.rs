@@ -5,14 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::GuardDuty::Master`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-guardduty-master.html) resource type.
 ///
+/// You can use the `AWS::GuardDuty::Master` resource in a GuardDuty member account to accept an
+/// invitation from a GuardDuty administrator account. The invitation to the member account must be sent
+/// prior to using the `AWS::GuardDuty::Master` resource to accept the administrator account's
+/// invitation. You can invite a member account by using the `InviteMembers` operation of the GuardDuty
+/// API, or by creating an `AWS::GuardDuty::Member` resource.
+///
 /// Build it with [`Master::builder`]; adding it to a stack returns a [`MasterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Master {
     /// `DetectorId`: required. Changing it replaces the resource.
+    ///
+    /// The unique ID of the detector of the GuardDuty member account.
+    ///
+    /// To find the `detectorId` in the current Region, see the
+    /// Settings page in the GuardDuty console, or run the
+    /// [ListDetectors](https://docs.aws.amazon.com/guardduty/latest/APIReference/API_ListDetectors.html)
+    /// API.
     pub detector_id: Option<Val<String>>,
     /// `InvitationId`. Changing it replaces the resource.
+    ///
+    /// The ID of the invitation that is sent to the account designated as a member account. You can find
+    /// the invitation ID by running the
+    /// [ListInvitations](https://docs.aws.amazon.com/guardduty/latest/APIReference/API_ListInvitations.html)
+    /// in the *GuardDuty API Reference* .
     pub invitation_id: Option<Val<String>>,
     /// `MasterId`: required. Changing it replaces the resource.
+    ///
+    /// The AWS account ID of the account designated as the GuardDuty administrator account.
     pub master_id: Option<Val<String>>,
 }
 

@@ -5,22 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::GuardDuty::Member`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-guardduty-member.html) resource type.
 ///
+/// You can use the `AWS::GuardDuty::Member` resource to add an AWS account as a GuardDuty member
+/// account to the current GuardDuty administrator account. If the value of the `Status` property is not
+/// provided or is set to `Created` , a member account is created but not invited. If the value of the
+/// `Status` property is set to `Invited` , a member account is created and invited. An
+/// `AWS::GuardDuty::Member` resource must be created with the `Status` property set to `Invited` before
+/// the `AWS::GuardDuty::Master` resource can be created in a GuardDuty member account.
+///
 /// Build it with [`Member::builder`]; adding it to a stack returns a [`MemberHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Member {
     /// `DetectorId`. Changing it replaces the resource.
     ///
+    /// The ID of the detector associated with the GuardDuty service to add the member to.
+    ///
     /// - Length: 1 to 300.
     pub detector_id: Option<Val<String>>,
     /// `DisableEmailNotification`.
+    ///
+    /// Specifies whether or not to disable email notification for the member account that you invite.
     pub disable_email_notification: Option<Val<bool>>,
     /// `Email`: required.
+    ///
+    /// The email address associated with the member account.
     pub email: Option<Val<String>>,
     /// `MemberId`. Changing it replaces the resource.
+    ///
+    /// The AWS account ID of the account to designate as a member.
     pub member_id: Option<Val<String>>,
     /// `Message`.
+    ///
+    /// The invitation message that you want to send to the accounts that you're inviting to GuardDuty as
+    /// members.
     pub message: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// You can use the `Status` property to update the status of the relationship between the member
+    /// account and its administrator account. Valid values are `Created` and `Invited` when using an
+    /// `AWS::GuardDuty::Member` resource. If the value for this property is not provided or set to
+    /// `Created` , a member account is created but not invited. If the value of this property is set to
+    /// `Invited` , a member account is created and invited.
     pub status: Option<Val<Status>>,
 }
 
@@ -166,9 +190,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["Created", "Disabled", "Enabled", "Invited", "Removed", "Resigned"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

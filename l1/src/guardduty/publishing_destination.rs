@@ -5,18 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::GuardDuty::PublishingDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-guardduty-publishingdestination.html) resource type.
 ///
+/// Creates a publishing destination where you can export your GuardDuty findings. Before you start
+/// exporting the findings, the destination resource must exist.
+///
+/// For more information about considerations and permissions, see [Exporting GuardDuty findings to
+/// Amazon S3 buckets](https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_exportfindings.html) in
+/// the *Amazon GuardDuty User Guide* .
+///
 /// Build it with [`PublishingDestination::builder`]; adding it to a stack returns a [`PublishingDestinationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublishingDestination {
     /// `DestinationProperties`: required.
+    ///
+    /// Contains the Amazon Resource Name (ARN) of the resource to publish to, such as an S3 bucket, and the
+    /// ARN of the KMS key to use to encrypt published findings.
     pub destination_properties: Option<Val<CfnDestinationProperties>>,
     /// `DestinationType`: required.
+    ///
+    /// The type of publishing destination. GuardDuty supports Amazon S3 buckets as a publishing
+    /// destination.
     pub destination_type: Option<Val<DestinationType>>,
     /// `DetectorId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the GuardDuty detector where the publishing destination exists.
     ///
     /// - Length: 1 to 300.
     pub detector_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Describes a tag.
     pub tags: Option<Val<Vec<TagItem>>>,
 }
 
@@ -130,14 +147,21 @@ impl Deref for PublishingDestinationHandle {
 
 impl PublishingDestinationHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the publishing destination.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the publishing destination.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `PublishingFailureStartTimestamp`.
+    ///
+    /// The time, in epoch millisecond format, at which GuardDuty was first unable to publish findings to
+    /// the destination.
     pub fn attr_publishing_failure_start_timestamp(&self) -> Val<String> {
         self.0.get_att("PublishingFailureStartTimestamp")
     }
@@ -152,11 +176,18 @@ impl PublishingDestinationHandle {
 }
 
 /// The [`CFNDestinationProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-guardduty-publishingdestination-cfndestinationproperties.html) property type.
+///
+/// Contains the Amazon Resource Name (ARN) of the resource that receives the published findings, such
+/// as an S3 bucket, and the ARN of the KMS key that is used to encrypt these published findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnDestinationProperties {
     /// `DestinationArn`.
+    ///
+    /// The ARN of the resource where the findings are published.
     pub destination_arn: Option<Val<String>>,
     /// `KmsKeyArn`.
+    ///
+    /// The ARN of the KMS key to use for encryption.
     ///
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
@@ -212,13 +243,19 @@ impl ToValue for CfnDestinationProperties {
 impl Literal for CfnDestinationProperties {}
 
 /// The [`TagItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-guardduty-publishingdestination-tagitem.html) property type.
+///
+/// Describes a tag.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagItem {
     /// `Key`: required.
     ///
+    /// The tag key.
+    ///
     /// - Length: 1 to 128.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The tag value.
     ///
     /// - Length: 0 to 256.
     pub value: Option<Val<String>>,
@@ -299,9 +336,18 @@ impl DestinationType {
             DestinationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DestinationType {
+    const VALUES: &'static [&'static str] = &["S3"];
+    fn as_str(&self) -> &str {
+        DestinationType::as_str(self)
     }
 }
 

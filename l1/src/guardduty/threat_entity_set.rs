@@ -5,33 +5,78 @@ use crate::rt::*;
 
 /// The [`AWS::GuardDuty::ThreatEntitySet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-guardduty-threatentityset.html) resource type.
 ///
+/// The `AWS::GuardDuty::ThreatEntitySet` resource helps you create a list of known malicious IP
+/// addresses and domain names in your AWS environment. Once you activate this list, GuardDuty will use
+/// the entries in this list as an additional source of threat detection and generate findings when
+/// there is an activity associated with these known malicious IP addresses and domain names. GuardDuty
+/// continues to monitor independently of this custom threat entity set.
+///
+/// Only the users of the GuardDuty administrator account can manage this list. These settings
+/// automatically apply to the member accounts.
+///
 /// Build it with [`ThreatEntitySet::builder`]; adding it to a stack returns a [`ThreatEntitySetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThreatEntitySet {
     /// `Activate`.
+    ///
+    /// A boolean value that determines if GuardDuty can start using this list for custom threat detection.
+    /// For GuardDuty to consider the entries in this list and generate findings based on associated
+    /// activity, this list must be active.
     pub activate: Option<Val<bool>>,
     /// `DetectorId`. Changing it replaces the resource.
+    ///
+    /// The unique regional detector ID of the GuardDuty account for which you want to create a threat
+    /// entity set.
+    ///
+    /// To find the `detectorId` in the current Region, see the Settings page in the GuardDuty console, or
+    /// run the
+    /// [ListDetectors](https://docs.aws.amazon.com/guardduty/latest/APIReference/API_ListDetectors.html)
+    /// API.
     ///
     /// - Length: 1 to 32.
     pub detector_id: Option<Val<String>>,
     /// `ExpectedBucketOwner`.
+    ///
+    /// The AWS account ID that owns the Amazon S3 bucket specified in the *Location* field.
+    ///
+    /// Whether or not you provide the account ID for this optional field, GuardDuty validates that the
+    /// account ID associated with the `DetectorId` owns the S3 bucket in the `Location` field. If GuardDuty
+    /// finds that this S3 bucket doesn't belong to the specified account ID, you will get an error at the
+    /// time of activating this list.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]+$`.
     pub expected_bucket_owner: Option<Val<String>>,
     /// `Format`: required. Changing it replaces the resource.
     ///
+    /// The format of the file that contains the threat entity set. For information about supported formats,
+    /// see [List
+    /// formats](https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_upload-lists.html#prepare_list)
+    /// in the *Amazon GuardDuty User Guide* .
+    ///
     /// - Length: 1 to 300.
     pub format: Option<Val<Format>>,
     /// `Location`: required.
+    ///
+    /// The URI of the file that contains the threat entity set.
     ///
     /// - Length: 1 to 300.
     pub location: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The user-friendly name to identify the threat entity set. Valid characters are alphanumeric,
+    /// whitespace, dash (-), and underscores (_).
+    ///
     /// - Length: 1 to 300.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to be added to a new threat entity set resource. Each tag consists of a key and an optional
+    /// value, both of which you define.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<TagItem>>>,
 }
 
@@ -151,22 +196,35 @@ impl Deref for ThreatEntitySetHandle {
 
 impl ThreatEntitySetHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// Returns the unique ID associated with the newly created threat entity set.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of your `ThreatEntitySet` . For information about valid status values, see [Understanding
+    /// list
+    /// statuses](https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_upload-lists.html#guardduty-entity-list-statuses)
+    /// in the *Amazon GuardDuty User Guide* .
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the threat entity set was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the threat entity set was updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `ErrorDetails`.
+    ///
+    /// The details associated with the *Error* status of your threat entity list.
     pub fn attr_error_details(&self) -> Val<String> {
         self.0.get_att("ErrorDetails")
     }
@@ -181,13 +239,21 @@ impl ThreatEntitySetHandle {
 }
 
 /// The [`TagItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-guardduty-threatentityset-tagitem.html) property type.
+///
+/// Describes a tag. For more information, see
+/// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagItem {
     /// `Key`: required.
     ///
+    /// The tag key.
+    ///
     /// - Length: 1 to 128.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The tag value. This is optional.
     ///
     /// - Length: 0 to 256.
     pub value: Option<Val<String>>,
@@ -284,9 +350,18 @@ impl Format {
             Format::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Format {
+    const VALUES: &'static [&'static str] = &["ALIEN_VAULT", "FIRE_EYE", "OTX_CSV", "PROOF_POINT", "STIX", "TXT"];
+    fn as_str(&self) -> &str {
+        Format::as_str(self)
     }
 }
 

@@ -5,33 +5,77 @@ use crate::rt::*;
 
 /// The [`AWS::GuardDuty::TrustedEntitySet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-guardduty-trustedentityset.html) resource type.
 ///
+/// Creates a new trusted entity set. In the trusted entity set, you can provide IP addresses and
+/// domains that you believe are secure for communication in your AWS environment. GuardDuty will not
+/// generate findings for the entries that are specified in a trusted entity set. At any given time, you
+/// can have only one trusted entity set.
+///
+/// Only users of the administrator account can manage the entity sets, which automatically apply to
+/// member accounts.
+///
 /// Build it with [`TrustedEntitySet::builder`]; adding it to a stack returns a [`TrustedEntitySetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrustedEntitySet {
     /// `Activate`.
+    ///
+    /// A boolean value that determines if GuardDuty can start using this list for custom threat detection.
+    /// For GuardDuty to prevent generating findings based on an activity associated with these entries,
+    /// this list must be active.
     pub activate: Option<Val<bool>>,
     /// `DetectorId`. Changing it replaces the resource.
+    ///
+    /// The unique regional detector ID of the GuardDuty account for which you want to create a trusted
+    /// entity set.
+    ///
+    /// To find the `detectorId` in the current Region, see the Settings page in the GuardDuty console, or
+    /// run the
+    /// [ListDetectors](https://docs.aws.amazon.com/guardduty/latest/APIReference/API_ListDetectors.html)
+    /// API.
     ///
     /// - Length: 1 to 32.
     pub detector_id: Option<Val<String>>,
     /// `ExpectedBucketOwner`.
+    ///
+    /// The AWS account ID that owns the Amazon S3 bucket specified in the *Location* field.
+    ///
+    /// Whether or not you provide the account ID for this optional field, GuardDuty validates that the
+    /// account ID associated with the `DetectorId` value owns the S3 bucket in the `Location` field. If
+    /// GuardDuty finds that this S3 bucket doesn't belong to the specified account ID, you will get an
+    /// error at the time of activating this list.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]+$`.
     pub expected_bucket_owner: Option<Val<String>>,
     /// `Format`: required. Changing it replaces the resource.
     ///
+    /// The format of the file that contains the trusted entity set. For information about supported
+    /// formats, see [List
+    /// formats](https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_upload-lists.html#prepare_list)
+    /// in the *Amazon GuardDuty User Guide* .
+    ///
     /// - Length: 1 to 300.
     pub format: Option<Val<Format>>,
     /// `Location`: required.
+    ///
+    /// The URI of the file that contains the trusted entity set.
     ///
     /// - Length: 1 to 300.
     pub location: Option<Val<String>>,
     /// `Name`.
     ///
+    /// A user-friendly name to identify the trusted entity set. Valid characters include lowercase letters,
+    /// uppercase letters, numbers, dash(-), and underscore (_).
+    ///
     /// - Length: 1 to 300.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to be added to a new trusted entity set resource. Each tag consists of a key and an
+    /// optional value, both of which you define.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<TagItem>>>,
 }
 
@@ -155,18 +199,29 @@ impl TrustedEntitySetHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of your `TrustedEntitySet` . For information about valid status values, see
+    /// [Understanding list
+    /// statuses](https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_upload-lists.html#guardduty-entity-list-statuses)
+    /// in the *Amazon GuardDuty User Guide* .
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the trusted entity set was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the trusted entity set was updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `ErrorDetails`.
+    ///
+    /// Specifies the error details when the status of the trusted entity set shows as *Error* .
     pub fn attr_error_details(&self) -> Val<String> {
         self.0.get_att("ErrorDetails")
     }
@@ -181,13 +236,21 @@ impl TrustedEntitySetHandle {
 }
 
 /// The [`TagItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-guardduty-trustedentityset-tagitem.html) property type.
+///
+/// Describes a tag. For more information, see
+/// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagItem {
     /// `Key`: required.
     ///
+    /// The tag key.
+    ///
     /// - Length: 1 to 128.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The tag value. This is optional.
     ///
     /// - Length: 0 to 256.
     pub value: Option<Val<String>>,
@@ -284,9 +347,18 @@ impl Format {
             Format::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Format {
+    const VALUES: &'static [&'static str] = &["ALIEN_VAULT", "FIRE_EYE", "OTX_CSV", "PROOF_POINT", "STIX", "TXT"];
+    fn as_str(&self) -> &str {
+        Format::as_str(self)
     }
 }
 

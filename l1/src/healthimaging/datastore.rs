@@ -5,20 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::HealthImaging::Datastore`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-healthimaging-datastore.html) resource type.
 ///
+/// Create a data store.
+///
 /// Build it with [`Datastore::builder`]; adding it to a stack returns a [`DatastoreHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Datastore {
     /// `DatastoreName`. Changing it replaces the resource.
+    ///
+    /// The data store name.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[A-Za-z0-9._/#-]+$`.
     pub datastore_name: Option<Val<String>>,
     /// `KmsKeyArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) assigned to the Key Management Service (KMS) key for accessing
+    /// encrypted data.
+    ///
     /// - Length: 1 to 512.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags provided when creating a data store.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -104,22 +113,32 @@ impl Deref for DatastoreHandle {
 
 impl DatastoreHandle {
     /// `Fn::GetAtt` `DatastoreArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the data store.
     pub fn attr_datastore_arn(&self) -> Val<String> {
         self.0.get_att("DatastoreArn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the data store was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the data store was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `DatastoreId`.
+    ///
+    /// The data store identifier.
     pub fn attr_datastore_id(&self) -> Val<String> {
         self.0.get_att("DatastoreId")
     }
     /// `Fn::GetAtt` `DatastoreStatus`.
+    ///
+    /// The data store status.
     pub fn attr_datastore_status(&self) -> Val<String> {
         self.0.get_att("DatastoreStatus")
     }

@@ -5,23 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::HealthLake::FHIRDatastore`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-healthlake-fhirdatastore.html) resource type.
 ///
+/// Creates a Data Store that can ingest and export FHIR formatted data.
+///
+/// > Please note that when a user tries to do an Update operation via CloudFormation, changes to the
+/// Data Store name, Type Version, PreloadDataConfig, or SSEConfiguration will delete their existing
+/// Data Store for the stack and create a new one. This will lead to potential loss of data.
+///
 /// Build it with [`FhirDatastore::builder`]; adding it to a stack returns a [`FhirDatastoreHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FhirDatastore {
     /// `DatastoreName`. Changing it replaces the resource.
     ///
+    /// The data store name (user-generated).
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-%@]*)$`.
     pub datastore_name: Option<Val<String>>,
     /// `DatastoreTypeVersion`: required. Changing it replaces the resource.
+    ///
+    /// The FHIR release version supported by the data store. Current support is for version `R4` .
     pub datastore_type_version: Option<Val<DatastoreTypeVersion>>,
     /// `IdentityProviderConfiguration`. Changing it replaces the resource.
+    ///
+    /// The identity provider configuration selected when the data store was created.
     pub identity_provider_configuration: Option<Val<IdentityProviderConfiguration>>,
     /// `PreloadDataConfig`. Changing it replaces the resource.
+    ///
+    /// The preloaded Synthea data configuration for the data store.
     pub preload_data_config: Option<Val<PreloadDataConfig>>,
     /// `SseConfiguration`. Changing it replaces the resource.
+    ///
+    /// The server-side encryption key configuration for a customer-provided encryption key specified for
+    /// creating a data store.
     pub sse_configuration: Option<Val<SseConfiguration>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -137,22 +160,35 @@ impl Deref for FhirDatastoreHandle {
 
 impl FhirDatastoreHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time that a Data Store was created.
     pub fn attr_created_at(&self) -> Val<Json> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `DatastoreArn`.
+    ///
+    /// The Data Store ARN is generated during the creation of the Data Store and can be found in the output
+    /// from the initial Data Store creation request.
     pub fn attr_datastore_arn(&self) -> Val<String> {
         self.0.get_att("DatastoreArn")
     }
     /// `Fn::GetAtt` `DatastoreEndpoint`.
+    ///
+    /// The endpoint for the created Data Store.
     pub fn attr_datastore_endpoint(&self) -> Val<String> {
         self.0.get_att("DatastoreEndpoint")
     }
     /// `Fn::GetAtt` `DatastoreId`.
+    ///
+    /// The Amazon generated Data Store id. This id is in the output from the initial Data Store creation
+    /// call.
     pub fn attr_datastore_id(&self) -> Val<String> {
         self.0.get_att("DatastoreId")
     }
     /// `Fn::GetAtt` `DatastoreStatus`.
+    ///
+    /// The status of the FHIR Data Store. Possible statuses are ‘CREATING’, ‘ACTIVE’,
+    /// ‘DELETING’, ‘DELETED’.
     pub fn attr_datastore_status(&self) -> Val<String> {
         self.0.get_att("DatastoreStatus")
     }
@@ -167,18 +203,55 @@ impl FhirDatastoreHandle {
 }
 
 /// The [`IdentityProviderConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-healthlake-fhirdatastore-identityproviderconfiguration.html) property type.
+///
+/// The identity provider configuration selected when the data store was created.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentityProviderConfiguration {
     /// `AuthorizationStrategy`: required.
+    ///
+    /// The authorization strategy selected when the HealthLake data store is created.
+    ///
+    /// > HealthLake provides support for both SMART on FHIR V1 and V2 as described below.
+    /// >
+    /// > - `SMART_ON_FHIR_V1` – Support for only SMART on FHIR V1, which includes `read` (read/search)
+    /// and `write` (create/update/delete) permissions.
+    /// > - `SMART_ON_FHIR` – Support for both SMART on FHIR V1 and V2, which includes `create` , `read` ,
+    /// `update` , `delete` , and `search` permissions.
+    /// > - `AWS_AUTH` – The default HealthLake authorization strategy; not affiliated with SMART on FHIR.
     pub authorization_strategy: Option<Val<AuthorizationStrategy>>,
     /// `FineGrainedAuthorizationEnabled`.
+    ///
+    /// The parameter to enable SMART on FHIR fine-grained authorization for the data store.
     pub fine_grained_authorization_enabled: Option<Val<bool>>,
     /// `IdpLambdaArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lambda function to use to decode the access token created by
+    /// the authorization server.
     ///
     /// - Length: 49 to 256.
     /// - Pattern: `arn:aws[-a-z]*:lambda:[a-z]{2}-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9\-_\.]+(:(\$LATEST|[a-zA-Z0-9\-_]+))?`.
     pub idp_lambda_arn: Option<Val<String>>,
     /// `Metadata`.
+    ///
+    /// The JSON metadata elements to use in your identity provider configuration. Required elements are
+    /// listed based on the launch specification of the SMART application. For more information on all
+    /// possible elements, see
+    /// [Metadata](https://docs.aws.amazon.com/https://build.fhir.org/ig/HL7/smart-app-launch/conformance.html#metadata)
+    /// in SMART's App Launch specification.
+    ///
+    /// `authorization_endpoint` : The URL to the OAuth2 authorization endpoint.
+    ///
+    /// `grant_types_supported` : An array of grant types that are supported at the token endpoint. You must
+    /// provide at least one grant type option. Valid options are `authorization_code` and
+    /// `client_credentials` .
+    ///
+    /// `token_endpoint` : The URL to the OAuth2 token endpoint.
+    ///
+    /// `capabilities` : An array of strings of the SMART capabilities that the authorization server
+    /// supports.
+    ///
+    /// `code_challenge_methods_supported` : An array of strings of supported PKCE code challenge methods.
+    /// You must include the `S256` method in the array of PKCE code challenge methods.
     pub metadata: Option<Val<String>>,
 }
 
@@ -256,11 +329,22 @@ impl ToValue for IdentityProviderConfiguration {
 impl Literal for IdentityProviderConfiguration {}
 
 /// The [`KmsEncryptionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-healthlake-fhirdatastore-kmsencryptionconfig.html) property type.
+///
+/// The customer-managed-key(CMK) used when creating a Data Store. If a customer owned key is not
+/// specified, an Amazon owned key will be used for encryption.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KmsEncryptionConfig {
     /// `CmkType`: required.
+    ///
+    /// The type of customer-managed-key(CMK) used for encryption. The two types of supported CMKs are
+    /// customer owned CMKs and Amazon owned CMKs. For more information on CMK types, see
+    /// [KmsEncryptionConfig](https://docs.aws.amazon.com/healthlake/latest/APIReference/API_KmsEncryptionConfig.html#HealthLake-Type-KmsEncryptionConfig-CmkType)
+    /// .
     pub cmk_type: Option<Val<CmkType>>,
     /// `KmsKeyId`.
+    ///
+    /// The Key Management Service (KMS) encryption key id/alias used to encrypt the data store contents at
+    /// rest.
     ///
     /// - Length: 1 to 400.
     /// - Pattern: `(arn:aws((-us-gov)|(-iso)|(-iso-b)|(-cn))?:kms:)?([a-z]{2}-[a-z]+(-[a-z]+)?-\d:)?(\d{12}:)?(((key/)?[a-zA-Z0-9-_]+)|(alias/[a-zA-Z0-9:/_-]+))`.
@@ -324,9 +408,14 @@ impl ToValue for KmsEncryptionConfig {
 impl Literal for KmsEncryptionConfig {}
 
 /// The [`PreloadDataConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-healthlake-fhirdatastore-preloaddataconfig.html) property type.
+///
+/// An optional parameter to preload (import) open source Synthea FHIR data upon creation of the data
+/// store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PreloadDataConfig {
     /// `PreloadDataType`: required.
+    ///
+    /// The type of preloaded data. Only Synthea preloaded data is supported.
     pub preload_data_type: Option<Val<PreloadDataType>>,
 }
 
@@ -381,9 +470,13 @@ impl ToValue for PreloadDataConfig {
 impl Literal for PreloadDataConfig {}
 
 /// The [`SseConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-healthlake-fhirdatastore-sseconfiguration.html) property type.
+///
+/// The server-side encryption key configuration for a customer-provided encryption key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SseConfiguration {
     /// `KmsEncryptionConfig`: required.
+    ///
+    /// The server-side encryption key configuration for a customer provided encryption key.
     pub kms_encryption_config: Option<Val<KmsEncryptionConfig>>,
 }
 
@@ -533,9 +626,18 @@ impl AuthorizationStrategy {
             AuthorizationStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthorizationStrategy {
+    const VALUES: &'static [&'static str] = &["SMART_ON_FHIR_V1", "AWS_AUTH", "SMART_ON_FHIR"];
+    fn as_str(&self) -> &str {
+        AuthorizationStrategy::as_str(self)
     }
 }
 
@@ -581,9 +683,18 @@ impl CmkType {
             CmkType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CmkType {
+    const VALUES: &'static [&'static str] = &["CUSTOMER_MANAGED_KMS_KEY", "AWS_OWNED_KMS_KEY"];
+    fn as_str(&self) -> &str {
+        CmkType::as_str(self)
     }
 }
 
@@ -625,9 +736,18 @@ impl DatastoreTypeVersion {
             DatastoreTypeVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DatastoreTypeVersion {
+    const VALUES: &'static [&'static str] = &["R4"];
+    fn as_str(&self) -> &str {
+        DatastoreTypeVersion::as_str(self)
     }
 }
 
@@ -668,9 +788,18 @@ impl PreloadDataType {
             PreloadDataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PreloadDataType {
+    const VALUES: &'static [&'static str] = &["SYNTHEA"];
+    fn as_str(&self) -> &str {
+        PreloadDataType::as_str(self)
     }
 }
 

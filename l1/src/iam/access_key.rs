@@ -5,14 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::IAM::AccessKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-accesskey.html) resource type.
 ///
+/// Creates a new AWS secret access key and corresponding AWS access key ID for the specified user. The
+/// default status for new keys is `Active` .
+///
+/// For information about quotas on the number of keys you can create, see [IAM and AWS STS
+/// quotas](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html) in the *IAM User
+/// Guide* .
+///
+/// > To ensure the security of your AWS account , the secret access key is accessible only during key
+/// and user creation. You must save the key (for example, in a text file) if you want to be able to
+/// access it again. If a secret key is lost, you can rotate access keys by increasing the value of the
+/// `serial` property.
+///
 /// Build it with [`AccessKey::builder`]; adding it to a stack returns a [`AccessKeyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessKey {
     /// `Serial`. Changing it replaces the resource.
+    ///
+    /// This value is specific to CloudFormation and can only be *incremented* . Incrementing this value
+    /// notifies CloudFormation that you want to rotate your access key. When you update your stack,
+    /// CloudFormation will replace the existing access key with a new key.
     pub serial: Option<Val<i64>>,
     /// `Status`.
+    ///
+    /// The status of the access key. `Active` means that the key is valid for API calls, while `Inactive`
+    /// means it is not.
     pub status: Option<Val<String>>,
     /// `UserName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the IAM user that the new key will belong to.
+    ///
+    /// This parameter allows (through its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of upper and lowercase alphanumeric characters with no spaces. You can also include any
+    /// of the following characters: _+=,.@-
     pub user_name: Option<Val<String>>,
 }
 
@@ -96,10 +122,15 @@ impl Deref for AccessKeyHandle {
 
 impl AccessKeyHandle {
     /// `Fn::GetAtt` `SecretAccessKey`.
+    ///
+    /// Returns the secret access key for the specified AWS::IAM::AccessKey resource. For example:
+    /// wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY.
     pub fn attr_secret_access_key(&self) -> Val<String> {
         self.0.get_att("SecretAccessKey")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID for this access key.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,21 +5,64 @@ use crate::rt::*;
 
 /// The [`AWS::IAM::GroupPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-grouppolicy.html) resource type.
 ///
+/// Adds or updates an inline policy document that is embedded in the specified IAM group.
+///
+/// A group can also have managed policies attached to it. To attach a managed policy to a group, use
+/// [`AWS::IAM::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iam-group.html)
+/// . To create a new managed policy, use
+/// [`AWS::IAM::ManagedPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-managedpolicy.html)
+/// . For information about policies, see [Managed policies and inline
+/// policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/policies-managed-vs-inline.html) in the *IAM
+/// User Guide* .
+///
+/// For information about the maximum number of inline policies that you can embed in a group, see [IAM
+/// and AWS STS quotas](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html) in
+/// the *IAM User Guide* .
+///
 /// Build it with [`GroupPolicy::builder`]; adding it to a stack returns a [`GroupPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupPolicy {
     /// `GroupName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the group to associate the policy with.
+    ///
+    /// This parameter allows (through its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of upper and lowercase alphanumeric characters with no spaces. You can also include any
+    /// of the following characters: _+=,.@-.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\w+=,.@-]+$`.
     pub group_name: Option<Val<String>>,
     /// `PolicyDocument`.
     ///
+    /// The policy document.
+    ///
+    /// You must provide policies in JSON format in IAM. However, for CloudFormation templates formatted in
+    /// YAML, you can provide the policy in JSON or YAML format. CloudFormation always converts a YAML
+    /// policy to JSON format before submitting it to IAM.
+    ///
+    /// The [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) used to validate
+    /// this parameter is a string of characters consisting of the following:
+    ///
+    /// - Any printable ASCII character ranging from the space character ( `\u0020` ) through the end of the
+    ///   ASCII character range
+    /// - The printable characters in the Basic Latin and Latin-1 Supplement character set (through `\u00FF`
+    ///   )
+    /// - The special characters tab ( `\u0009` ), line feed ( `\u000A` ), and carriage return ( `\u000D` )
+    ///
     /// - Length: 1 to 131072.
     /// - Pattern: `^[\u0009\u000A\u000D\u0020-\u00FF]+$`.
     /// - Format: `json`.
     pub policy_document: Option<Val<Json>>,
     /// `PolicyName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the policy document.
+    ///
+    /// This parameter allows (through its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of upper and lowercase alphanumeric characters with no spaces. You can also include any
+    /// of the following characters: _+=,.@-
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\w+=,.@-]+$`.

@@ -5,20 +5,51 @@ use crate::rt::*;
 
 /// The [`AWS::IAM::InstanceProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-instanceprofile.html) resource type.
 ///
+/// Creates a new instance profile. For information about instance profiles, see [Using instance
+/// profiles](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2_instance-profiles.html)
+/// .
+///
+/// For information about the number of instance profiles you can create, see [IAM object
+/// quotas](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html) in the *IAM User
+/// Guide* .
+///
 /// Build it with [`InstanceProfile::builder`]; adding it to a stack returns a [`InstanceProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceProfile {
     /// `InstanceProfileName`. Changing it replaces the resource.
+    ///
+    /// The name of the instance profile to create.
+    ///
+    /// This parameter allows (through its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of upper and lowercase alphanumeric characters with no spaces. You can also include any
+    /// of the following characters: _+=,.@-
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^([\w+=,.@-]+)?$`.
     pub instance_profile_name: Option<Val<String>>,
     /// `Path`. Changing it replaces the resource.
     ///
+    /// The path to the instance profile. For more information about paths, see [IAM
+    /// Identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) in the *IAM
+    /// User Guide* .
+    ///
+    /// This parameter is optional. If it is not included, it defaults to a slash (/).
+    ///
+    /// This parameter allows (through its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of either a forward slash (/) by itself or a string that must begin and end with forward
+    /// slashes. In addition, it can contain any ASCII character from the ! ( `\u0021` ) through the DEL
+    /// character ( `\u007F` ), including most punctuation characters, digits, and upper and lowercased
+    /// letters.
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^(\u002F)|(\u002F[\u0021-\u007E]+\u002F)$`.
     pub path: Option<Val<String>>,
     /// `Roles`: required.
+    ///
+    /// The name of the role to associate with the instance profile. Only one role can be assigned to an EC2
+    /// instance at a time, and all applications on the instance share the same role and permissions.
     ///
     /// - Items: 1 to 1.
     pub roles: Option<Val<Vec<String>>>,
@@ -109,6 +140,12 @@ impl Deref for InstanceProfileHandle {
 
 impl InstanceProfileHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) for the instance profile. For example:
+    ///
+    /// `{"Fn::GetAtt" : ["MyProfile", "Arn"] }`
+    ///
+    /// This returns a value such as `arn:aws:iam::1234567890:instance-profile/MyProfile-ASDNSDLKJ` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,31 +5,140 @@ use crate::rt::*;
 
 /// The [`AWS::IAM::ManagedPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-managedpolicy.html) resource type.
 ///
+/// Creates a new managed policy for your AWS account .
+///
+/// This operation creates a policy version with a version identifier of `v1` and sets v1 as the
+/// policy's default version. For more information about policy versions, see [Versioning for managed
+/// policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/policies-managed-versions.html) in the *IAM
+/// User Guide* .
+///
+/// As a best practice, you can validate your IAM policies. To learn more, see [Validating IAM
+/// policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_policy-validator.html) in
+/// the *IAM User Guide* .
+///
+/// For more information about managed policies in general, see [Managed policies and inline
+/// policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/policies-managed-vs-inline.html) in the *IAM
+/// User Guide* .
+///
 /// Build it with [`ManagedPolicy::builder`]; adding it to a stack returns a [`ManagedPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedPolicy {
     /// `Description`. Changing it replaces the resource.
     ///
+    /// A friendly description of the policy.
+    ///
+    /// Typically used to store information about the permissions defined in the policy. For example,
+    /// "Grants access to production DynamoDB tables."
+    ///
+    /// The policy description is immutable. After a value is assigned, it cannot be changed.
+    ///
     /// - Length: 0 to 1000.
     pub description: Option<Val<String>>,
     /// `Groups`.
+    ///
+    /// The name (friendly name, not ARN) of the group to attach the policy to.
+    ///
+    /// This parameter allows (through its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of upper and lowercase alphanumeric characters with no spaces. You can also include any
+    /// of the following characters: _+=,.@-
     pub groups: Option<Val<Vec<String>>>,
     /// `ManagedPolicyName`. Changing it replaces the resource.
+    ///
+    /// The friendly name of the policy.
+    ///
+    /// > If you specify a name, you cannot perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you must replace the resource, specify
+    /// a new name.
+    ///
+    /// If you specify a name, you must specify the `CAPABILITY_NAMED_IAM` value to acknowledge your
+    /// template's capabilities. For more information, see [Acknowledging IAM Resources in CloudFormation
+    /// Templates](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-template.html#using-iam-capabilities)
+    /// .
+    ///
+    /// > Naming an IAM resource can cause an unrecoverable error if you reuse the same template in multiple
+    /// Regions. To prevent this, we recommend using `Fn::Join` and `AWS::Region` to create a
+    /// Region-specific name, as in the following example: `{"Fn::Join": ["", [{"Ref": "AWS::Region"},
+    /// {"Ref": "MyResourceName"}]]}` .
     pub managed_policy_name: Option<Val<String>>,
     /// `Path`. Changing it replaces the resource.
+    ///
+    /// The path for the policy.
+    ///
+    /// For more information about paths, see [IAM
+    /// identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) in the *IAM
+    /// User Guide* .
+    ///
+    /// This parameter is optional. If it is not included, it defaults to a slash (/).
+    ///
+    /// This parameter allows (through its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of either a forward slash (/) by itself or a string that must begin and end with forward
+    /// slashes. In addition, it can contain any ASCII character from the ! ( `\u0021` ) through the DEL
+    /// character ( `\u007F` ), including most punctuation characters, digits, and upper and lowercased
+    /// letters.
+    ///
+    /// > You cannot use an asterisk (*) in the path name.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^((/[A-Za-z0-9\.,\+@=_-]+)*)/$`.
     pub path: Option<Val<String>>,
     /// `PolicyDocument`: required.
     ///
+    /// The JSON policy document that you want to use as the content for the new policy.
+    ///
+    /// You must provide policies in JSON format in IAM. However, for CloudFormation templates formatted in
+    /// YAML, you can provide the policy in JSON or YAML format. CloudFormation always converts a YAML
+    /// policy to JSON format before submitting it to IAM.
+    ///
+    /// The maximum length of the policy document that you can pass in this operation, including whitespace,
+    /// is listed below. To view the maximum character counts of a managed policy with no whitespaces, see
+    /// [IAM and AWS STS character
+    /// quotas](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length)
+    /// .
+    ///
+    /// To learn more about JSON policy grammar, see [Grammar of the IAM JSON policy
+    /// language](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html) in the *IAM
+    /// User Guide* .
+    ///
+    /// The [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) used to validate
+    /// this parameter is a string of characters consisting of the following:
+    ///
+    /// - Any printable ASCII character ranging from the space character ( `\u0020` ) through the end of the
+    ///   ASCII character range
+    /// - The printable characters in the Basic Latin and Latin-1 Supplement character set (through `\u00FF`
+    ///   )
+    /// - The special characters tab ( `\u0009` ), line feed ( `\u000A` ), and carriage return ( `\u000D` )
+    ///
     /// - Length: 1 to 131072.
     /// - Pattern: `^[\u0009\u000A\u000D\u0020-\u00FF]+$`.
     /// - Format: `json`.
     pub policy_document: Option<Val<Json>>,
     /// `Roles`.
+    ///
+    /// The name (friendly name, not ARN) of the role to attach the policy to.
+    ///
+    /// This parameter allows (per its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of upper and lowercase alphanumeric characters with no spaces. You can also include any
+    /// of the following characters: _+=,.@-
+    ///
+    /// > If an external policy (such as `AWS::IAM::Policy` or `AWS::IAM::ManagedPolicy` ) has a `Ref` to a
+    /// role and if a resource (such as `AWS::ECS::Service` ) also has a `Ref` to the same role, add a
+    /// `DependsOn` attribute to the resource to make the resource depend on the external policy. This
+    /// dependency ensures that the role's policy is available throughout the resource's lifecycle. For
+    /// example, when you delete a stack with an `AWS::ECS::Service` resource, the `DependsOn` attribute
+    /// ensures that CloudFormation deletes the `AWS::ECS::Service` resource before deleting its role's
+    /// policy.
     pub roles: Option<Val<Vec<String>>>,
     /// `Users`.
+    ///
+    /// The name (friendly name, not ARN) of the IAM user to attach the policy to.
+    ///
+    /// This parameter allows (through its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of upper and lowercase alphanumeric characters with no spaces. You can also include any
+    /// of the following characters: _+=,.@-
     pub users: Option<Val<Vec<String>>>,
 }
 
@@ -152,34 +261,73 @@ impl Deref for ManagedPolicyHandle {
 
 impl ManagedPolicyHandle {
     /// `Fn::GetAtt` `PolicyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the managed policy that you want information about.
+    ///
+    /// For more information about ARNs, see [Amazon Resource Names
+    /// (ARNs)](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) in the *AWS
+    /// General Reference* .
     pub fn attr_policy_arn(&self) -> Val<String> {
         self.0.get_att("PolicyArn")
     }
     /// `Fn::GetAtt` `AttachmentCount`.
+    ///
+    /// The number of principal entities (users, groups, and roles) that the policy is attached to.
     pub fn attr_attachment_count(&self) -> Val<i64> {
         self.0.get_att("AttachmentCount")
     }
     /// `Fn::GetAtt` `CreateDate`.
+    ///
+    /// The date and time, in [ISO 8601 date-time
+    /// format](https://docs.aws.amazon.com/http://www.iso.org/iso/iso8601) , when the policy was created.
     pub fn attr_create_date(&self) -> Val<String> {
         self.0.get_att("CreateDate")
     }
     /// `Fn::GetAtt` `DefaultVersionId`.
+    ///
+    /// The identifier for the version of the policy that is set as the default (operative) version.
+    ///
+    /// For more information about policy versions, see [Versioning for managed
+    /// policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/policies-managed-versions.html) in the *IAM
+    /// User Guide* .
     pub fn attr_default_version_id(&self) -> Val<String> {
         self.0.get_att("DefaultVersionId")
     }
     /// `Fn::GetAtt` `IsAttachable`.
+    ///
+    /// Specifies whether the policy can be attached to an IAM user, group, or role.
     pub fn attr_is_attachable(&self) -> Val<bool> {
         self.0.get_att("IsAttachable")
     }
     /// `Fn::GetAtt` `PermissionsBoundaryUsageCount`.
+    ///
+    /// The number of entities (users and roles) for which the policy is used as the permissions boundary.
+    ///
+    /// For more information about permissions boundaries, see [Permissions boundaries for IAM
+    /// identities](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html) in the *IAM
+    /// User Guide* .
     pub fn attr_permissions_boundary_usage_count(&self) -> Val<i64> {
         self.0.get_att("PermissionsBoundaryUsageCount")
     }
     /// `Fn::GetAtt` `PolicyId`.
+    ///
+    /// The stable and unique string identifying the policy.
+    ///
+    /// For more information about IDs, see [IAM
+    /// identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) in the *IAM
+    /// User Guide* .
     pub fn attr_policy_id(&self) -> Val<String> {
         self.0.get_att("PolicyId")
     }
     /// `Fn::GetAtt` `UpdateDate`.
+    ///
+    /// The date and time, in [ISO 8601 date-time
+    /// format](https://docs.aws.amazon.com/http://www.iso.org/iso/iso8601) , when the policy was last
+    /// updated.
+    ///
+    /// When a policy has only one version, this field contains the date and time when the policy was
+    /// created. When a policy has more than one version, this field contains the date and time when the
+    /// most recent policy version was created.
     pub fn attr_update_date(&self) -> Val<String> {
         self.0.get_att("UpdateDate")
     }

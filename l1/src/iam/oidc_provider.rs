@@ -5,20 +5,71 @@ use crate::rt::*;
 
 /// The [`AWS::IAM::OIDCProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-oidcprovider.html) resource type.
 ///
+/// Creates or updates an IAM entity to describe an identity provider (IdP) that supports [OpenID
+/// Connect (OIDC)](https://docs.aws.amazon.com/http://openid.net/connect/) .
+///
+/// The OIDC provider that you create with this operation can be used as a principal in a role's trust
+/// policy. Such a policy establishes a trust relationship between AWS and the OIDC provider.
+///
+/// When you create the IAM OIDC provider, you specify the following:
+///
+/// - The URL of the OIDC identity provider (IdP) to trust
+/// - A list of client IDs (also known as audiences) that identify the application or applications that
+///   are allowed to authenticate using the OIDC provider
+/// - A list of tags that are attached to the specified IAM OIDC provider
+/// - A list of thumbprints of one or more server certificates that the IdP uses
+///
+/// You get all of this information from the OIDC IdP that you want to use to access AWS .
+///
+/// When you update the IAM OIDC provider, you specify the following:
+///
+/// - The URL of the OIDC identity provider (IdP) to trust
+/// - A list of client IDs (also known as audiences) that replaces the existing list of client IDs
+///   associated with the OIDC IdP
+/// - A list of tags that replaces the existing list of tags attached to the specified IAM OIDC provider
+/// - A list of thumbprints that replaces the existing list of server certificates thumbprints that the
+///   IdP uses
+///
+/// > The trust for the OIDC provider is derived from the IAM provider that this operation creates.
+/// Therefore, it is best to limit access to the
+/// [CreateOpenIDConnectProvider](https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateOpenIDConnectProvider.html)
+/// operation to highly privileged users.
+///
 /// Build it with [`OidcProvider::builder`]; adding it to a stack returns a [`OidcProviderHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OidcProvider {
     /// `ClientIdList`.
+    ///
+    /// A list of client IDs (also known as audiences) that are associated with the specified IAM OIDC
+    /// provider resource object. For more information, see
+    /// [CreateOpenIDConnectProvider](https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateOpenIDConnectProvider.html)
+    /// .
     pub client_id_list: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// A list of tags that are attached to the specified IAM OIDC provider. The returned list of tags is
+    /// sorted by tag key. For more information about tagging, see [Tagging IAM
+    /// resources](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html) in the *IAM User Guide* .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `ThumbprintList`.
     ///
+    /// A list of certificate thumbprints that are associated with the specified IAM OIDC provider resource
+    /// object. For more information, see
+    /// [CreateOpenIDConnectProvider](https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateOpenIDConnectProvider.html)
+    /// .
+    ///
+    /// This property is optional. If it is not included, IAM will retrieve and use the top intermediate
+    /// certificate authority (CA) thumbprint of the OpenID Connect identity provider server certificate.
+    ///
     /// - Items: at most 5.
     pub thumbprint_list: Option<Val<Vec<String>>>,
     /// `Url`. Changing it replaces the resource.
+    ///
+    /// The URL that the IAM OIDC provider resource object is associated with. For more information, see
+    /// [CreateOpenIDConnectProvider](https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateOpenIDConnectProvider.html)
+    /// .
     ///
     /// - Length: 1 to 255.
     pub url: Option<Val<String>>,
@@ -122,6 +173,8 @@ impl Deref for OidcProviderHandle {
 
 impl OidcProviderHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) for the specified `AWS::IAM::OIDCProvider` resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,24 +5,105 @@ use crate::rt::*;
 
 /// The [`AWS::IAM::Policy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-policy.html) resource type.
 ///
+/// Adds or updates an inline policy document that is embedded in the specified IAM group, user or role.
+///
+/// An IAM user can also have a managed policy attached to it. For information about policies, see
+/// [Managed Policies and Inline
+/// Policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/policies-managed-vs-inline.html) in the *IAM
+/// User Guide* .
+///
+/// The Groups, Roles, and Users properties are optional. However, you must specify at least one of
+/// these properties.
+///
+/// For information about policy documents, see [Creating IAM
+/// policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_create.html) in the *IAM
+/// User Guide* .
+///
+/// For information about limits on the number of inline policies that you can embed in an identity, see
+/// [Limitations on IAM
+/// Entities](https://docs.aws.amazon.com/IAM/latest/UserGuide/LimitationsOnEntities.html) in the *IAM
+/// User Guide* .
+///
+/// > This resource does not support [drift
+/// detection](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-stack-drift.html)
+/// . The following inline policy resource types support drift detection:
+/// >
+/// > -
+/// [`AWS::IAM::GroupPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-grouppolicy.html)
+/// > -
+/// [`AWS::IAM::RolePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-rolepolicy.html)
+/// > -
+/// [`AWS::IAM::UserPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-userpolicy.html)
+///
 /// Build it with [`Policy::builder`]; adding it to a stack returns a [`PolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Policy {
     /// `Groups`.
+    ///
+    /// The name of the group to associate the policy with.
+    ///
+    /// This parameter allows (through its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of upper and lowercase alphanumeric characters with no spaces. You can also include any
+    /// of the following characters: _+=,.@-.
     pub groups: Option<Val<Vec<String>>>,
     /// `PolicyDocument`: required.
+    ///
+    /// The policy document.
+    ///
+    /// You must provide policies in JSON format in IAM. However, for CloudFormation templates formatted in
+    /// YAML, you can provide the policy in JSON or YAML format. CloudFormation always converts a YAML
+    /// policy to JSON format before submitting it to IAM.
+    ///
+    /// The [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) used to validate
+    /// this parameter is a string of characters consisting of the following:
+    ///
+    /// - Any printable ASCII character ranging from the space character ( `\u0020` ) through the end of the
+    ///   ASCII character range
+    /// - The printable characters in the Basic Latin and Latin-1 Supplement character set (through `\u00FF`
+    ///   )
+    /// - The special characters tab ( `\u0009` ), line feed ( `\u000A` ), and carriage return ( `\u000D` )
     ///
     /// - Length: 1 to 131072.
     /// - Pattern: `^[\u0009\u000A\u000D\u0020-\u00FF]+$`.
     pub policy_document: Option<Val<Json>>,
     /// `PolicyName`: required.
     ///
+    /// The name of the policy document.
+    ///
+    /// This parameter allows (through its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of upper and lowercase alphanumeric characters with no spaces. You can also include any
+    /// of the following characters: _+=,.@-
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\w+=,.@-]+$`.
     pub policy_name: Option<Val<String>>,
     /// `Roles`.
+    ///
+    /// The name of the role to associate the policy with.
+    ///
+    /// This parameter allows (per its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of upper and lowercase alphanumeric characters with no spaces. You can also include any
+    /// of the following characters: _+=,.@-
+    ///
+    /// > If an external policy (such as `AWS::IAM::Policy` or `AWS::IAM::ManagedPolicy` ) has a `Ref` to a
+    /// role and if a resource (such as `AWS::ECS::Service` ) also has a `Ref` to the same role, add a
+    /// `DependsOn` attribute to the resource to make the resource depend on the external policy. This
+    /// dependency ensures that the role's policy is available throughout the resource's lifecycle. For
+    /// example, when you delete a stack with an `AWS::ECS::Service` resource, the `DependsOn` attribute
+    /// ensures that CloudFormation deletes the `AWS::ECS::Service` resource before deleting its role's
+    /// policy.
     pub roles: Option<Val<Vec<String>>>,
     /// `Users`.
+    ///
+    /// The name of the user to associate the policy with.
+    ///
+    /// This parameter allows (through its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of upper and lowercase alphanumeric characters with no spaces. You can also include any
+    /// of the following characters: _+=,.@-
     pub users: Option<Val<Vec<String>>>,
 }
 
@@ -141,6 +222,12 @@ impl Deref for PolicyHandle {
 
 impl PolicyHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The stable and unique string identifying the policy.
+    ///
+    /// For more information about IDs, see [IAM
+    /// identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) in the *IAM
+    /// User Guide* .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,44 +5,155 @@ use crate::rt::*;
 
 /// The [`AWS::IAM::Role`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-role.html) resource type.
 ///
+/// Creates a new role for your AWS account .
+///
+/// For more information about roles, see [IAM
+/// roles](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles.html) in the *IAM User Guide* . For
+/// information about quotas for role names and the number of roles you can create, see [IAM and AWS STS
+/// quotas](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html) in the *IAM User
+/// Guide* .
+///
 /// Build it with [`Role::builder`]; adding it to a stack returns a [`RoleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Role {
     /// `AssumeRolePolicyDocument`: required.
+    ///
+    /// The trust policy that is associated with this role. Trust policies define which entities can assume
+    /// the role. You can associate only one trust policy with a role. For an example of a policy that can
+    /// be used to assume a role, see [Template
+    /// Examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-role.html#aws-resource-iam-role--examples)
+    /// . For more information about the elements that you can use in an IAM policy, see [IAM Policy
+    /// Elements
+    /// Reference](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements.html) in the *IAM
+    /// User Guide* .
     ///
     /// - Length: 1 to 131072.
     /// - Pattern: `^[\u0009\u000A\u000D\u0020-\u00FF]+$`.
     pub assume_role_policy_document: Option<Val<Json>>,
     /// `Description`.
     ///
+    /// A description of the role that you provide.
+    ///
     /// - Length: 0 to 1000.
     /// - Pattern: `^[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*$`.
     pub description: Option<Val<String>>,
     /// `ManagedPolicyArns`.
     ///
+    /// A list of Amazon Resource Names (ARNs) of the IAM managed policies that you want to attach to the
+    /// role.
+    ///
+    /// For more information about ARNs, see [Amazon Resource Names (ARNs) and AWS Service
+    /// Namespaces](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) in the *AWS
+    /// General Reference* .
+    ///
     /// - Items: 0 to 20.
     pub managed_policy_arns: Option<Val<Vec<String>>>,
     /// `MaxSessionDuration`.
     ///
+    /// The maximum session duration (in seconds) that you want to set for the specified role. If you do not
+    /// specify a value for this setting, the default value of one hour is applied. This setting can have a
+    /// value from 1 hour to 12 hours.
+    ///
+    /// Anyone who assumes the role from the AWS CLI or API can use the `DurationSeconds` API parameter or
+    /// the `duration-seconds` AWS CLI parameter to request a longer session. The `MaxSessionDuration`
+    /// setting determines the maximum duration that can be requested using the `DurationSeconds` parameter.
+    /// If users don't specify a value for the `DurationSeconds` parameter, their security credentials are
+    /// valid for one hour by default. This applies when you use the `AssumeRole*` API operations or the
+    /// `assume-role*` AWS CLI operations but does not apply when you use those operations to create a
+    /// console URL. For more information, see [Using IAM
+    /// roles](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use.html) in the *IAM User Guide* .
+    ///
     /// - Range: 3600 to 43200.
     pub max_session_duration: Option<Val<i64>>,
     /// `Path`. Changing it replaces the resource.
+    ///
+    /// The path to the role. For more information about paths, see [IAM
+    /// Identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) in the *IAM
+    /// User Guide* .
+    ///
+    /// This parameter is optional. If it is not included, it defaults to a slash (/).
+    ///
+    /// This parameter allows (through its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of either a forward slash (/) by itself or a string that must begin and end with forward
+    /// slashes. In addition, it can contain any ASCII character from the ! ( `\u0021` ) through the DEL
+    /// character ( `\u007F` ), including most punctuation characters, digits, and upper and lowercased
+    /// letters.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^(\u002F)|(\u002F[\u0021-\u007E]+\u002F)$`.
     pub path: Option<Val<String>>,
     /// `PermissionsBoundary`.
     ///
+    /// The ARN of the policy used to set the permissions boundary for the role.
+    ///
+    /// For more information about permissions boundaries, see [Permissions boundaries for IAM
+    /// identities](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html) in the *IAM
+    /// User Guide* .
+    ///
     /// - Length: 20 to 2048.
     pub permissions_boundary: Option<Val<String>>,
     /// `Policies`.
+    ///
+    /// Adds or updates an inline policy document that is embedded in the specified IAM role.
+    ///
+    /// When you embed an inline policy in a role, the inline policy is used as part of the role's access
+    /// (permissions) policy. The role's trust policy is created at the same time as the role. You can
+    /// update a role's trust policy later. For more information about IAM roles, go to [Using Roles to
+    /// Delegate Permissions and Federate
+    /// Identities](https://docs.aws.amazon.com/IAM/latest/UserGuide/roles-toplevel.html) .
+    ///
+    /// A role can also have an attached managed policy. For information about policies, see [Managed
+    /// Policies and Inline
+    /// Policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/policies-managed-vs-inline.html) in the *IAM
+    /// User Guide* .
+    ///
+    /// For information about limits on the number of inline policies that you can embed with a role, see
+    /// [Limitations on IAM
+    /// Entities](https://docs.aws.amazon.com/IAM/latest/UserGuide/LimitationsOnEntities.html) in the *IAM
+    /// User Guide* .
+    ///
+    /// > If an external policy (such as `AWS::IAM::Policy` or `AWS::IAM::ManagedPolicy` ) has a `Ref` to a
+    /// role and if a resource (such as `AWS::ECS::Service` ) also has a `Ref` to the same role, add a
+    /// `DependsOn` attribute to the resource to make the resource depend on the external policy. This
+    /// dependency ensures that the role's policy is available throughout the resource's lifecycle. For
+    /// example, when you delete a stack with an `AWS::ECS::Service` resource, the `DependsOn` attribute
+    /// ensures that CloudFormation deletes the `AWS::ECS::Service` resource before deleting its role's
+    /// policy.
     pub policies: Option<Val<Vec<Policy>>>,
     /// `RoleName`. Changing it replaces the resource.
+    ///
+    /// A name for the IAM role, up to 64 characters in length. For valid values, see the `RoleName`
+    /// parameter for the
+    /// [`CreateRole`](https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html) action in
+    /// the *IAM User Guide* .
+    ///
+    /// This parameter allows (per its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of upper and lowercase alphanumeric characters with no spaces. You can also include any
+    /// of the following characters: _+=,.@-. The role name must be unique within the account. Role names
+    /// are not distinguished by case. For example, you cannot create roles named both "Role1" and "role1".
+    ///
+    /// If you don't specify a name, CloudFormation generates a unique physical ID and uses that ID for the
+    /// role name.
+    ///
+    /// If you specify a name, you must specify the `CAPABILITY_NAMED_IAM` value to acknowledge your
+    /// template's capabilities. For more information, see [Acknowledging IAM Resources in CloudFormation
+    /// Templates](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-template.html#using-iam-capabilities)
+    /// .
+    ///
+    /// > Naming an IAM resource can cause an unrecoverable error if you reuse the same template in multiple
+    /// Regions. To prevent this, we recommend using `Fn::Join` and `AWS::Region` to create a
+    /// Region-specific name, as in the following example: `{"Fn::Join": ["", [{"Ref": "AWS::Region"},
+    /// {"Ref": "MyResourceName"}]]}` .
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[\w+=,.@-]+$`.
     pub role_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of tags that are attached to the role. For more information about tagging, see [Tagging IAM
+    /// resources](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html) in the *IAM User Guide* .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -186,10 +297,22 @@ impl Deref for RoleHandle {
 
 impl RoleHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) for the role. For example:
+    ///
+    /// `{"Fn::GetAtt" : ["MyRole", "Arn"] }`
+    ///
+    /// This will return a value such as `arn:aws:iam::1234567890:role/MyRole-AJJHDSKSDF` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `RoleId`.
+    ///
+    /// Returns the stable and unique string identifying the role. For example, `AIDAJQABLZS4A3QDU576Q` .
+    ///
+    /// For more information about IDs, see [IAM
+    /// Identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html) in the *IAM
+    /// User Guide* .
     pub fn attr_role_id(&self) -> Val<String> {
         self.0.get_att("RoleId")
     }
@@ -204,11 +327,26 @@ impl RoleHandle {
 }
 
 /// The [`Policy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iam-role-policy.html) property type.
+///
+/// Contains information about an attached policy.
+///
+/// An attached policy is a managed policy that has been attached to a user, group, or role.
+///
+/// For more information about managed policies, refer to [Managed Policies and Inline
+/// Policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/policies-managed-vs-inline.html) in the *IAM
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Policy {
     /// `PolicyDocument`: required.
+    ///
+    /// The entire contents of the policy that defines permissions. For more information, see [Overview of
+    /// JSON
+    /// policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#access_policies-json)
+    /// .
     pub policy_document: Option<Val<Json>>,
     /// `PolicyName`: required.
+    ///
+    /// The friendly name (not ARN) identifying the policy.
     pub policy_name: Option<Val<String>>,
 }
 

@@ -5,35 +5,105 @@ use crate::rt::*;
 
 /// The [`AWS::IAM::ServerCertificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-servercertificate.html) resource type.
 ///
+/// Uploads a server certificate entity for the AWS account . The server certificate entity includes a
+/// public key certificate, a private key, and an optional certificate chain, which should all be
+/// PEM-encoded.
+///
+/// We recommend that you use [Certificate Manager](https://docs.aws.amazon.com/acm/) to provision,
+/// manage, and deploy your server certificates. With ACM you can request a certificate, deploy it to
+/// AWS resources, and let ACM handle certificate renewals for you. Certificates provided by ACM are
+/// free. For more information about using ACM, see the [Certificate Manager User
+/// Guide](https://docs.aws.amazon.com/acm/latest/userguide/) .
+///
+/// For more information about working with server certificates, see [Working with server
+/// certificates](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_server-certs.html) in
+/// the *IAM User Guide* . This topic includes a list of AWS services that can use the server
+/// certificates that you manage with IAM.
+///
+/// For information about the number of server certificates you can upload, see [IAM and AWS STS
+/// quotas](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html) in the *IAM User
+/// Guide* .
+///
+/// > Because the body of the public key certificate, private key, and the certificate chain can be
+/// large, you should use POST rather than GET when calling `UploadServerCertificate` . For information
+/// about setting up signatures and authorization through the API, see [Signing AWS API
+/// requests](https://docs.aws.amazon.com/general/latest/gr/signing_aws_api_requests.html) in the *AWS
+/// General Reference* . For general information about using the Query API with IAM, see [Calling the
+/// API by making HTTP query
+/// requests](https://docs.aws.amazon.com/IAM/latest/UserGuide/programming.html) in the *IAM User Guide*
+/// .
+///
 /// Build it with [`ServerCertificate::builder`]; adding it to a stack returns a [`ServerCertificateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerCertificate {
     /// `CertificateBody`. Changing it replaces the resource.
+    ///
+    /// The contents of the public key certificate.
     ///
     /// - Length: 1 to 16384.
     /// - Pattern: `[\u0009\u000A\u000D\u0020-\u00FF]+`.
     pub certificate_body: Option<Val<String>>,
     /// `CertificateChain`. Changing it replaces the resource.
     ///
+    /// The contents of the public key certificate chain.
+    ///
     /// - Length: 1 to 2097152.
     /// - Pattern: `[\u0009\u000A\u000D\u0020-\u00FF]+`.
     pub certificate_chain: Option<Val<String>>,
     /// `Path`.
+    ///
+    /// The path for the server certificate. For more information about paths, see [IAM
+    /// identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) in the *IAM
+    /// User Guide* .
+    ///
+    /// This parameter is optional. If it is not included, it defaults to a slash (/). This parameter allows
+    /// (through its [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string
+    /// of characters consisting of either a forward slash (/) by itself or a string that must begin and end
+    /// with forward slashes. In addition, it can contain any ASCII character from the ! ( `\u0021` )
+    /// through the DEL character ( `\u007F` ), including most punctuation characters, digits, and upper and
+    /// lowercased letters.
+    ///
+    /// > If you are uploading a server certificate specifically for use with Amazon CloudFront
+    /// distributions, you must specify a path using the `path` parameter. The path must begin with
+    /// `/cloudfront` and must include a trailing slash (for example, `/cloudfront/test/` ).
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `(\u002F)|(\u002F[\u0021-\u007F]+\u002F)`.
     pub path: Option<Val<String>>,
     /// `PrivateKey`. Changing it replaces the resource.
     ///
+    /// The contents of the private key in PEM-encoded format.
+    ///
+    /// The [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) used to validate
+    /// this parameter is a string of characters consisting of the following:
+    ///
+    /// - Any printable ASCII character ranging from the space character ( `\u0020` ) through the end of the
+    ///   ASCII character range
+    /// - The printable characters in the Basic Latin and Latin-1 Supplement character set (through `\u00FF`
+    ///   )
+    /// - The special characters tab ( `\u0009` ), line feed ( `\u000A` ), and carriage return ( `\u000D` )
+    ///
     /// - Length: 1 to 16384.
     /// - Pattern: `[\u0009\u000A\u000D\u0020-\u00FF]+`.
     pub private_key: Option<Val<String>>,
     /// `ServerCertificateName`. Changing it replaces the resource.
     ///
+    /// The name for the server certificate. Do not include the path in this value. The name of the
+    /// certificate cannot contain any spaces.
+    ///
+    /// This parameter allows (through its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of upper and lowercase alphanumeric characters with no spaces. You can also include any
+    /// of the following characters: _+=,.@-
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `[\w+=,.@-]+`.
     pub server_certificate_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of tags that are attached to the server certificate. For more information about tagging, see
+    /// [Tagging IAM resources](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html) in the *IAM
+    /// User Guide* .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -137,6 +207,8 @@ impl Deref for ServerCertificateHandle {
 
 impl ServerCertificateHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) for the specified `AWS::IAM::ServerCertificate` resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,20 +5,50 @@ use crate::rt::*;
 
 /// The [`AWS::IAM::ServiceLinkedRole`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-servicelinkedrole.html) resource type.
 ///
+/// Creates an IAM role that is linked to a specific AWS service. The service controls the attached
+/// policies and when the role can be deleted. This helps ensure that the service is not broken by an
+/// unexpectedly changed or deleted role, which could put your AWS resources into an unknown state.
+/// Allowing the service to control the role helps improve service stability and proper cleanup when a
+/// service and its role are no longer needed. For more information, see [Using service-linked
+/// roles](https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html) in the *IAM
+/// User Guide* .
+///
+/// To attach a policy to this service-linked role, you must make the request using the AWS service that
+/// depends on this role.
+///
 /// Build it with [`ServiceLinkedRole::builder`]; adding it to a stack returns a [`ServiceLinkedRoleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceLinkedRole {
     /// `AWSServiceName`. Changing it replaces the resource.
+    ///
+    /// The service principal for the AWS service to which this role is attached. You use a string similar
+    /// to a URL but without the <http://> in front. For example: `elasticbeanstalk.amazonaws.com` .
+    ///
+    /// Service principals are unique and case-sensitive. To find the exact service principal for your
+    /// service-linked role, see [AWS services that work with
+    /// IAM](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_aws-services-that-work-with-iam.html)
+    /// in the *IAM User Guide* . Look for the services that have *Yes* in the *Service-Linked Role* column.
+    /// Choose the *Yes* link to view the service-linked role documentation for that service.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\w+=,.@-]+$`.
     pub aws_service_name: Option<Val<String>>,
     /// `CustomSuffix`. Changing it replaces the resource.
     ///
+    /// A string that you provide, which is combined with the service-provided prefix to form the complete
+    /// role name. If you make multiple requests for the same service, then you must supply a different
+    /// `CustomSuffix` for each request. Otherwise the request fails with a duplicate role name error. For
+    /// example, you could add `-1` or `-debug` to the suffix.
+    ///
+    /// Some services do not support the `CustomSuffix` parameter. If you provide an optional suffix and the
+    /// operation fails, try the operation again without the suffix.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[\w+=,.@-]+$`.
     pub custom_suffix: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the role.
     ///
     /// - Length: 0 to 1000.
     /// - Pattern: `^[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*$`.
@@ -102,6 +132,9 @@ impl Deref for ServiceLinkedRoleHandle {
 
 impl ServiceLinkedRoleHandle {
     /// `Fn::GetAtt` `RoleName`.
+    ///
+    /// Returns the friendly name that identifies the role. For example, `AWSServiceRoleForAutoScaling` or
+    /// `AWSServiceRoleForAutoScaling_TestSuffix` if a `CustomSuffix` is specified.
     pub fn attr_role_name(&self) -> Val<String> {
         self.0.get_att("RoleName")
     }

@@ -5,35 +5,130 @@ use crate::rt::*;
 
 /// The [`AWS::IAM::User`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-user.html) resource type.
 ///
+/// Creates a new IAM user for your AWS account .
+///
+/// For information about quotas for the number of IAM users you can create, see [IAM and AWS STS
+/// quotas](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html) in the *IAM User
+/// Guide* .
+///
 /// Build it with [`User::builder`]; adding it to a stack returns a [`UserHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct User {
     /// `Groups`.
     ///
+    /// A list of group names to which you want to add the user.
+    ///
     /// - Items: 0 to 10.
     pub groups: Option<Val<Vec<String>>>,
     /// `LoginProfile`.
+    ///
+    /// Creates a password for the specified IAM user. A password allows an IAM user to access AWS services
+    /// through the AWS Management Console .
+    ///
+    /// You can use the AWS CLI , the AWS API, or the *Users* page in the IAM console to create a password
+    /// for any IAM user. Use
+    /// [ChangePassword](https://docs.aws.amazon.com/IAM/latest/APIReference/API_ChangePassword.html) to
+    /// update your own existing password in the *My Security Credentials* page in the AWS Management
+    /// Console .
+    ///
+    /// For more information about managing passwords, see [Managing
+    /// passwords](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_ManagingLogins.html) in the *IAM
+    /// User Guide* .
     pub login_profile: Option<Val<LoginProfile>>,
     /// `ManagedPolicyArns`.
+    ///
+    /// A list of Amazon Resource Names (ARNs) of the IAM managed policies that you want to attach to the
+    /// user.
+    ///
+    /// For more information about ARNs, see [Amazon Resource Names (ARNs) and AWS Service
+    /// Namespaces](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) in the *AWS
+    /// General Reference* .
     ///
     /// - Items: 0 to 20.
     pub managed_policy_arns: Option<Val<Vec<String>>>,
     /// `Path`.
+    ///
+    /// The path for the user name. For more information about paths, see [IAM
+    /// identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) in the *IAM
+    /// User Guide* .
+    ///
+    /// This parameter is optional. If it is not included, it defaults to a slash (/).
+    ///
+    /// This parameter allows (through its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of either a forward slash (/) by itself or a string that must begin and end with forward
+    /// slashes. In addition, it can contain any ASCII character from the ! ( `\u0021` ) through the DEL
+    /// character ( `\u007F` ), including most punctuation characters, digits, and upper and lowercased
+    /// letters.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^(\u002F)|(\u002F[\u0021-\u007E]+\u002F)$`.
     pub path: Option<Val<String>>,
     /// `PermissionsBoundary`.
     ///
+    /// The ARN of the managed policy that is used to set the permissions boundary for the user.
+    ///
+    /// A permissions boundary policy defines the maximum permissions that identity-based policies can grant
+    /// to an entity, but does not grant permissions. Permissions boundaries do not define the maximum
+    /// permissions that a resource-based policy can grant to an entity. To learn more, see [Permissions
+    /// boundaries for IAM
+    /// entities](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html) in the *IAM
+    /// User Guide* .
+    ///
+    /// For more information about policy types, see [Policy
+    /// types](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#access_policy-types) in
+    /// the *IAM User Guide* .
+    ///
     /// - Length: 20 to 2048.
     pub permissions_boundary: Option<Val<String>>,
     /// `Policies`.
+    ///
+    /// Adds or updates an inline policy document that is embedded in the specified IAM user. To view
+    /// AWS::IAM::User snippets, see [Declaring an IAM User
+    /// Resource](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/quickref-iam.html#scenario-iam-user)
+    /// .
+    ///
+    /// > The name of each policy for a role, user, or group must be unique. If you don't choose unique
+    /// names, updates to the IAM identity will fail.
+    ///
+    /// For information about limits on the number of inline policies that you can embed in a user, see
+    /// [Limitations on IAM
+    /// Entities](https://docs.aws.amazon.com/IAM/latest/UserGuide/LimitationsOnEntities.html) in the *IAM
+    /// User Guide* .
     pub policies: Option<Val<Vec<Policy>>>,
     /// `Tags`.
+    ///
+    /// A list of tags that you want to attach to the new user. Each tag consists of a key name and an
+    /// associated value. For more information about tagging, see [Tagging IAM
+    /// resources](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html) in the *IAM User Guide* .
+    ///
+    /// > If any one of the tags is invalid or if you exceed the allowed maximum number of tags, then the
+    /// entire request fails and the resource is not created.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UserName`. Changing it replaces the resource.
+    ///
+    /// The name of the user to create. Do not include the path in this value.
+    ///
+    /// This parameter allows (per its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of upper and lowercase alphanumeric characters with no spaces. You can also include any
+    /// of the following characters: _+=,.@-. The user name must be unique within the account. User names
+    /// are not distinguished by case. For example, you cannot create users named both "John" and "john".
+    ///
+    /// If you don't specify a name, CloudFormation generates a unique physical ID and uses that ID for the
+    /// user name.
+    ///
+    /// If you specify a name, you must specify the `CAPABILITY_NAMED_IAM` value to acknowledge your
+    /// template's capabilities. For more information, see [Acknowledging IAM Resources in CloudFormation
+    /// Templates](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-template.html#using-iam-capabilities)
+    /// .
+    ///
+    /// > Naming an IAM resource can cause an unrecoverable error if you reuse the same template in multiple
+    /// Regions. To prevent this, we recommend using `Fn::Join` and `AWS::Region` to create a
+    /// Region-specific name, as in the following example: `{"Fn::Join": ["", [{"Ref": "AWS::Region"},
+    /// {"Ref": "MyResourceName"}]]}` .
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[\w+=,.@-]+$`.
@@ -167,6 +262,9 @@ impl Deref for UserHandle {
 
 impl UserHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) for the specified `AWS::IAM::User` resource. For example:
+    /// `arn:aws:iam::123456789012:user/mystack-myuser-1CCXAFG2H2U4D` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -181,11 +279,20 @@ impl UserHandle {
 }
 
 /// The [`LoginProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iam-user-loginprofile.html) property type.
+///
+/// Creates a password for the specified user, giving the user the ability to access AWS services
+/// through the AWS Management Console . For more information about managing passwords, see [Managing
+/// Passwords](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_ManagingLogins.html) in the *IAM
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoginProfile {
     /// `Password`: required.
+    ///
+    /// The user's password.
     pub password: Option<Val<String>>,
     /// `PasswordResetRequired`.
+    ///
+    /// Specifies whether the user is required to set a new password on next sign-in.
     pub password_reset_required: Option<Val<bool>>,
 }
 
@@ -242,11 +349,26 @@ impl ToValue for LoginProfile {
 impl Literal for LoginProfile {}
 
 /// The [`Policy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iam-user-policy.html) property type.
+///
+/// Contains information about an attached policy.
+///
+/// An attached policy is a managed policy that has been attached to a user, group, or role.
+///
+/// For more information about managed policies, refer to [Managed Policies and Inline
+/// Policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/policies-managed-vs-inline.html) in the *IAM
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Policy {
     /// `PolicyDocument`: required.
+    ///
+    /// The entire contents of the policy that defines permissions. For more information, see [Overview of
+    /// JSON
+    /// policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#access_policies-json)
+    /// .
     pub policy_document: Option<Val<Json>>,
     /// `PolicyName`: required.
+    ///
+    /// The friendly name (not ARN) identifying the policy.
     pub policy_name: Option<Val<String>>,
 }
 

@@ -5,12 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::IAM::UserToGroupAddition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-usertogroupaddition.html) resource type.
 ///
+/// Adds the specified user to the specified group.
+///
 /// Build it with [`UserToGroupAddition::builder`]; adding it to a stack returns a [`UserToGroupAdditionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserToGroupAddition {
     /// `GroupName`: required.
+    ///
+    /// The name of the group to update.
+    ///
+    /// This parameter allows (through its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of upper and lowercase alphanumeric characters with no spaces. You can also include any
+    /// of the following characters: _+=,.@-
     pub group_name: Option<Val<String>>,
     /// `Users`: required.
+    ///
+    /// A list of the names of the users that you want to add to the group.
     pub users: Option<Val<Vec<String>>>,
 }
 
@@ -99,6 +110,10 @@ impl Deref for UserToGroupAdditionHandle {
 
 impl UserToGroupAdditionHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The stable and unique string identifying the group. For more information about IDs, see [IAM
+    /// identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) in the *IAM
+    /// User Guide* .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

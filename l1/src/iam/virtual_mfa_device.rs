@@ -5,21 +5,67 @@ use crate::rt::*;
 
 /// The [`AWS::IAM::VirtualMFADevice`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-virtualmfadevice.html) resource type.
 ///
+/// Creates a new virtual MFA device for the AWS account . After creating the virtual MFA, use
+/// [EnableMFADevice](https://docs.aws.amazon.com/IAM/latest/APIReference/API_EnableMFADevice.html) to
+/// attach the MFA device to an IAM user. For more information about creating and working with virtual
+/// MFA devices, see [Using a virtual MFA
+/// device](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_VirtualMFA.html) in the *IAM User
+/// Guide* .
+///
+/// For information about the maximum number of MFA devices you can create, see [IAM and AWS STS
+/// quotas](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html) in the *IAM User
+/// Guide* .
+///
+/// > The seed information contained in the QR code and the Base32 string should be treated like any
+/// other secret access information. In other words, protect the seed information as you would your AWS
+/// access keys or your passwords. After you provision your virtual device, you should ensure that the
+/// information is destroyed following secure procedures.
+///
 /// Build it with [`VirtualMfaDevice::builder`]; adding it to a stack returns a [`VirtualMfaDeviceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VirtualMfaDevice {
     /// `Path`. Changing it replaces the resource.
+    ///
+    /// The path for the virtual MFA device. For more information about paths, see [IAM
+    /// identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) in the *IAM
+    /// User Guide* .
+    ///
+    /// This parameter is optional. If it is not included, it defaults to a slash (/).
+    ///
+    /// This parameter allows (through its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of either a forward slash (/) by itself or a string that must begin and end with forward
+    /// slashes. In addition, it can contain any ASCII character from the ! ( `\u0021` ) through the DEL
+    /// character ( `\u007F` ), including most punctuation characters, digits, and upper and lowercased
+    /// letters.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `(\u002F)|(\u002F[\u0021-\u007F]+\u002F)`.
     pub path: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// A list of tags that you want to attach to the new IAM virtual MFA device. Each tag consists of a key
+    /// name and an associated value. For more information about tagging, see [Tagging IAM
+    /// resources](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html) in the *IAM User Guide* .
+    ///
+    /// > If any one of the tags is invalid or if you exceed the allowed maximum number of tags, then the
+    /// entire request fails and the resource is not created.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Users`: required.
+    ///
+    /// The IAM user associated with this virtual MFA device.
     pub users: Option<Val<Vec<String>>>,
     /// `VirtualMfaDeviceName`. Changing it replaces the resource.
+    ///
+    /// The name of the virtual MFA device, which must be unique. Use with path to uniquely identify a
+    /// virtual MFA device.
+    ///
+    /// This parameter allows (through its [regex
+    /// pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) ) a string of characters
+    /// consisting of upper and lowercase alphanumeric characters with no spaces. You can also include any
+    /// of the following characters: _+=,.@-
     ///
     /// - Length: 1 to 226.
     /// - Pattern: `[\w+=,.@-]+`.
@@ -122,6 +168,8 @@ impl Deref for VirtualMfaDeviceHandle {
 
 impl VirtualMfaDeviceHandle {
     /// `Fn::GetAtt` `SerialNumber`.
+    ///
+    /// Returns the serial number for the specified `AWS::IAM::VirtualMFADevice` resource.
     pub fn attr_serial_number(&self) -> Val<String> {
         self.0.get_att("SerialNumber")
     }

@@ -5,20 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::IdentityStore::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-identitystore-group.html) resource type.
 ///
+/// A group object, which contains a specified group’s metadata and attributes.
+///
 /// Build it with [`Group::builder`]; adding it to a stack returns a [`GroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Group {
     /// `Description`.
+    ///
+    /// A string containing the description of the group.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\r  　]+$`.
     pub description: Option<Val<String>>,
     /// `DisplayName`: required.
     ///
+    /// The display name value for the group. The length limit is 1,024 characters. This value can consist
+    /// of letters, accented characters, symbols, numbers, punctuation, tab, new line, carriage return,
+    /// space, and nonbreaking space in this attribute. This value is specified at the time the group is
+    /// created and stored as an attribute of the group object in the identity store.
+    ///
+    /// Prefix search supports a maximum of 1,000 characters for the string.
+    ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\r  ]+$`.
     pub display_name: Option<Val<String>>,
     /// `IdentityStoreId`: required. Changing it replaces the resource.
+    ///
+    /// The globally unique identifier for the identity store.
     ///
     /// - Length: 1 to 36.
     /// - Pattern: `^d-[0-9a-f]{10}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
@@ -112,6 +125,8 @@ impl Deref for GroupHandle {
 
 impl GroupHandle {
     /// `Fn::GetAtt` `GroupId`.
+    ///
+    /// The identifier of the newly created group in the identity store.
     pub fn attr_group_id(&self) -> Val<String> {
         self.0.get_att("GroupId")
     }

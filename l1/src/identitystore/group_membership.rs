@@ -5,20 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::IdentityStore::GroupMembership`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-identitystore-groupmembership.html) resource type.
 ///
+/// Creates a relationship between a member and a group. The following identifiers must be specified:
+/// `GroupId` , `IdentityStoreId` , and `MemberId` .
+///
 /// Build it with [`GroupMembership::builder`]; adding it to a stack returns a [`GroupMembershipHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupMembership {
     /// `GroupId`: required. Changing it replaces the resource.
+    ///
+    /// The identifier for a group in the identity store.
     ///
     /// - Length: 1 to 47.
     /// - Pattern: `^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$`.
     pub group_id: Option<Val<String>>,
     /// `IdentityStoreId`: required. Changing it replaces the resource.
     ///
+    /// The globally unique identifier for the identity store.
+    ///
     /// - Length: 1 to 36.
     /// - Pattern: `^d-[0-9a-f]{10}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
     pub identity_store_id: Option<Val<String>>,
     /// `MemberId`: required. Changing it replaces the resource.
+    ///
+    /// An object containing the identifier of a group member. Setting the `MemberId` 's `UserId` field to a
+    /// specific User's ID indicates that user is a member of the group.
     pub member_id: Option<Val<MemberId>>,
 }
 
@@ -116,6 +126,8 @@ impl Deref for GroupMembershipHandle {
 
 impl GroupMembershipHandle {
     /// `Fn::GetAtt` `MembershipId`.
+    ///
+    /// The identifier for a `GroupMembership` in the identity store.
     pub fn attr_membership_id(&self) -> Val<String> {
         self.0.get_att("MembershipId")
     }
@@ -130,9 +142,14 @@ impl GroupMembershipHandle {
 }
 
 /// The [`MemberId`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-identitystore-groupmembership-memberid.html) property type.
+///
+/// An object that contains the identifier of a group member. Setting the `UserID` field to the specific
+/// identifier for a user indicates that the user is a member of the group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemberId {
     /// `UserId`: required.
+    ///
+    /// An object containing the identifiers of resources that can be members.
     ///
     /// - Length: 1 to 47.
     /// - Pattern: `^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$`.

@@ -5,41 +5,91 @@ use crate::rt::*;
 
 /// The [`AWS::ImageBuilder::Component`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-imagebuilder-component.html) resource type.
 ///
+/// Creates a new component that can be used to build, validate, test, and assess your image. The
+/// component is based on a YAML document that you specify using exactly one of the following methods:
+///
+/// - Inline, using the `data` property in the request body.
+/// - A URL that points to a YAML document file stored in Amazon S3, using the `uri` property in the
+///   request body.
+///
 /// Build it with [`Component::builder`]; adding it to a stack returns a [`ComponentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Component {
     /// `ChangeDescription`. Changing it replaces the resource.
     ///
+    /// The change description of the component. Describes what change has been made in this version, or
+    /// what makes this version different from other versions of the component.
+    ///
     /// - Length: 1 to 1024.
     pub change_description: Option<Val<String>>,
     /// `Data`. Changing it replaces the resource.
+    ///
+    /// Component `data` contains inline YAML document content for the component. Alternatively, you can
+    /// specify the `uri` of a YAML document file stored in Amazon S3. However, you cannot specify both
+    /// properties.
     ///
     /// - Length: 1 to 16000.
     /// - Pattern: `^[^\x00]+$`.
     pub data: Option<Val<String>>,
     /// `Description`. Changing it replaces the resource.
     ///
+    /// Describes the contents of the component.
+    ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) that uniquely identifies the KMS key used to encrypt this component.
+    /// This can be either the Key ARN or the Alias ARN. For more information, see [Key identifiers
+    /// (KeyId)](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-id-key-ARN) in the *AWS
+    /// Key Management Service Developer Guide* .
     ///
     /// - Length: 1 to 1024.
     pub kms_key_id: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the component.
+    ///
     /// - Pattern: `^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$`.
     pub name: Option<Val<String>>,
     /// `Platform`: required. Changing it replaces the resource.
+    ///
+    /// The operating system platform of the component.
     pub platform: Option<Val<Platform>>,
     /// `SupportedOsVersions`. Changing it replaces the resource.
+    ///
+    /// The operating system (OS) version supported by the component. If the OS information is available, a
+    /// prefix match is performed against the base image OS version during image recipe creation.
     ///
     /// - Items: 1 to 25.
     pub supported_os_versions: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tags that apply to the component.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Uri`. Changing it replaces the resource.
+    ///
+    /// The `uri` of a YAML component document file. This must be an S3 URL ( `s3://bucket/key` ), and the
+    /// requester must have permission to access the S3 bucket it points to. If you use Amazon S3, you can
+    /// specify component content up to your service quota.
+    ///
+    /// Alternatively, you can specify the YAML document inline, using the component `data` property. You
+    /// cannot specify both properties.
     pub uri: Option<Val<String>>,
     /// `Version`: required. Changing it replaces the resource.
+    ///
+    /// The semantic version of the component. This version follows the semantic version syntax.
+    ///
+    /// > The semantic version has four nodes: \<major>.\<minor>.\<patch>/\<build>. You can assign values
+    /// for the first three, and can filter on all of them.
+    /// >
+    /// > *Assignment:* For the first three nodes you can assign any positive integer value, including zero,
+    /// with an upper limit of 2^30-1, or 1073741823 for each node. Image Builder automatically assigns the
+    /// build number to the fourth node.
+    /// >
+    /// > *Patterns:* You can use any numeric pattern that adheres to the assignment requirements for the
+    /// nodes that you can assign. For example, you might choose a software version pattern, such as 1.0.0,
+    /// or a date, such as 2021.01.01.
     pub version: Option<Val<String>>,
 }
 
@@ -186,34 +236,57 @@ impl Deref for ComponentHandle {
 
 impl ComponentHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the component. The following pattern is applied:
+    /// `^arn:aws[^:]*:imagebuilder:[^:]+:(?:\d{12}|aws):(?:image-recipe|infrastructure-configuration|distribution-configuration|component|image|image-pipeline)/[a-z0-9-_]+(?:/(?:(?:x|\d+)\.(?:x|\d+)\.(?:x|\d+))(?:/\d+)?)?$`
+    /// .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Type`.
+    ///
+    /// Image Builder determines the component type based on the phases that are defined in the component
+    /// document. If there is only one phase, and its name is "test", then the type is `TEST` . For all
+    /// other components, the type is `BUILD` .
     pub fn attr_type_(&self) -> Val<String> {
         self.0.get_att("Type")
     }
     /// `Fn::GetAtt` `Encrypted`.
+    ///
+    /// Returns the encryption status of the component. For example `true` or `false` .
     pub fn attr_encrypted(&self) -> Val<bool> {
         self.0.get_att("Encrypted")
     }
     /// `Fn::GetAtt` `LatestVersion`.
+    ///
+    /// The latest version references of the component.
     pub fn attr_latest_version(&self) -> Val<Json> {
         self.0.get_att("LatestVersion")
     }
     /// `Fn::GetAtt` `LatestVersion.Arn`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) of the Image Builder resource.
     pub fn attr_latest_version_arn(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Arn")
     }
     /// `Fn::GetAtt` `LatestVersion.Major`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) with the same `major` version of the Image Builder
+    /// resource.
     pub fn attr_latest_version_major(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Major")
     }
     /// `Fn::GetAtt` `LatestVersion.Minor`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) with the same `minor` version of the Image Builder
+    /// resource.
     pub fn attr_latest_version_minor(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Minor")
     }
     /// `Fn::GetAtt` `LatestVersion.Patch`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) with the same `patch` version of the Image Builder
+    /// resource.
     pub fn attr_latest_version_patch(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Patch")
     }
@@ -253,9 +326,18 @@ impl Platform {
             Platform::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Platform {
+    const VALUES: &'static [&'static str] = &["Windows", "Linux", "macOS"];
+    fn as_str(&self) -> &str {
+        Platform::as_str(self)
     }
 }
 

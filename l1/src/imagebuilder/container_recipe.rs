@@ -5,53 +5,107 @@ use crate::rt::*;
 
 /// The [`AWS::ImageBuilder::ContainerRecipe`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-imagebuilder-containerrecipe.html) resource type.
 ///
+/// Creates a new container recipe. Container recipes define how images are configured, tested, and
+/// assessed.
+///
 /// Build it with [`ContainerRecipe::builder`]; adding it to a stack returns a [`ContainerRecipeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerRecipe {
     /// `Components`. Changing it replaces the resource.
     ///
+    /// Build and test components that are included in the container recipe. Recipes require a minimum of
+    /// one build component, and can have a maximum of 20 build and test components in any combination.
+    ///
     /// - Items: at least 1.
     pub components: Option<Val<Vec<ComponentConfiguration>>>,
     /// `ContainerType`. Changing it replaces the resource.
+    ///
+    /// Specifies the type of container, such as Docker.
     pub container_type: Option<Val<ContainerType>>,
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// The description of the container recipe.
     ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `DockerfileTemplateData`. Changing it replaces the resource.
     ///
+    /// Dockerfiles are text documents that are used to build Docker containers, and ensure that they
+    /// contain all of the elements required by the application running inside. The template data consists
+    /// of contextual variables where Image Builder places build information or scripts, based on your
+    /// container image recipe.
+    ///
     /// - Length: 1 to 16000.
     /// - Pattern: `^[^\x00]+$`.
     pub dockerfile_template_data: Option<Val<String>>,
     /// `DockerfileTemplateUri`. Changing it replaces the resource.
+    ///
+    /// The S3 URI for the Dockerfile that will be used to build your container image.
     pub dockerfile_template_uri: Option<Val<String>>,
     /// `ImageOsVersionOverride`. Changing it replaces the resource.
+    ///
+    /// Specifies the operating system version for the base image.
     ///
     /// - Length: 1 to 1024.
     pub image_os_version_override: Option<Val<String>>,
     /// `InstanceConfiguration`. Changing it replaces the resource.
+    ///
+    /// A group of options that can be used to configure an instance for building and testing container
+    /// images.
     pub instance_configuration: Option<Val<InstanceConfiguration>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) that uniquely identifies which KMS key is used to encrypt the
+    /// container image for distribution to the target Region. This can be either the Key ARN or the Alias
+    /// ARN. For more information, see [Key identifiers
+    /// (KeyId)](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-id-key-ARN) in the *AWS
+    /// Key Management Service Developer Guide* .
     ///
     /// - Length: 1 to 1024.
     pub kms_key_id: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the container recipe.
+    ///
     /// - Pattern: `^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$`.
     pub name: Option<Val<String>>,
     /// `ParentImage`. Changing it replaces the resource.
     ///
+    /// The base image for customizations specified in the container recipe. This can contain an Image
+    /// Builder image resource ARN or a container image URI, for example `amazonlinux:latest` .
+    ///
     /// - Length: 1 to 1024.
     pub parent_image: Option<Val<String>>,
     /// `PlatformOverride`. Changing it replaces the resource.
+    ///
+    /// Specifies the operating system platform when you use a custom base image.
     pub platform_override: Option<Val<PlatformOverride>>,
     /// `Tags`.
+    ///
+    /// Tags that are attached to the container recipe.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `TargetRepository`. Changing it replaces the resource.
+    ///
+    /// The destination repository for the container image.
     pub target_repository: Option<Val<TargetContainerRepository>>,
     /// `Version`. Changing it replaces the resource.
+    ///
+    /// The semantic version of the container recipe. This version follows the semantic version syntax.
+    ///
+    /// > The semantic version has four nodes: \<major>.\<minor>.\<patch>/\<build>. You can assign values
+    /// for the first three, and can filter on all of them.
+    /// >
+    /// > *Assignment:* For the first three nodes you can assign any positive integer value, including zero,
+    /// with an upper limit of 2^30-1, or 1073741823 for each node. Image Builder automatically assigns the
+    /// build number to the fourth node.
+    /// >
+    /// > *Patterns:* You can use any numeric pattern that adheres to the assignment requirements for the
+    /// nodes that you can assign. For example, you might choose a software version pattern, such as 1.0.0,
+    /// or a date, such as 2021.01.01.
     pub version: Option<Val<String>>,
     /// `WorkingDirectory`. Changing it replaces the resource.
+    ///
+    /// The working directory for use during build and test workflows.
     ///
     /// - Length: 1 to 1024.
     pub working_directory: Option<Val<String>>,
@@ -223,26 +277,42 @@ impl Deref for ContainerRecipeHandle {
 
 impl ContainerRecipeHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the container recipe. For example,
+    /// `arn:aws:imagebuilder:us-east-1:123456789012:container-recipe/mybasicrecipe/2020.12.17` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `LatestVersion`.
+    ///
+    /// The latest version references of the container recipe.
     pub fn attr_latest_version(&self) -> Val<Json> {
         self.0.get_att("LatestVersion")
     }
     /// `Fn::GetAtt` `LatestVersion.Arn`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) of the Image Builder resource.
     pub fn attr_latest_version_arn(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Arn")
     }
     /// `Fn::GetAtt` `LatestVersion.Major`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) with the same `major` version of the Image Builder
+    /// resource.
     pub fn attr_latest_version_major(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Major")
     }
     /// `Fn::GetAtt` `LatestVersion.Minor`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) with the same `minor` version of the Image Builder
+    /// resource.
     pub fn attr_latest_version_minor(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Minor")
     }
     /// `Fn::GetAtt` `LatestVersion.Patch`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) with the same `patch` version of the Image Builder
+    /// resource.
     pub fn attr_latest_version_patch(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Patch")
     }
@@ -257,13 +327,20 @@ impl ContainerRecipeHandle {
 }
 
 /// The [`ComponentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-containerrecipe-componentconfiguration.html) property type.
+///
+/// Configuration details of the component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentConfiguration {
     /// `ComponentArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the component.
+    ///
     /// - Pattern: `^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0-9]{12}|aws(?:-[a-z-]+)?):component/[a-z0-9-_]+/(?:(?:([0-9]+|x)\.([0-9]+|x)\.([0-9]+|x))|(?:[0-9]+\.[0-9]+\.[0-9]+/[0-9]+))$`.
     pub component_arn: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// A group of parameter settings that Image Builder uses to configure the component for a specific
+    /// recipe.
     ///
     /// - Items: at least 1.
     pub parameters: Option<Val<Vec<ComponentParameter>>>,
@@ -324,14 +401,20 @@ impl ToValue for ComponentConfiguration {
 impl Literal for ComponentConfiguration {}
 
 /// The [`ComponentParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-containerrecipe-componentparameter.html) property type.
+///
+/// Contains a key/value pair that sets the named component parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentParameter {
     /// `Name`: required.
+    ///
+    /// The name of the component parameter to set.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[^\x00]+$`.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// Sets the value for the named component parameter.
     pub value: Option<Val<Vec<String>>>,
 }
 
@@ -399,33 +482,54 @@ impl ToValue for ComponentParameter {
 impl Literal for ComponentParameter {}
 
 /// The [`EbsInstanceBlockDeviceSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-containerrecipe-ebsinstanceblockdevicespecification.html) property type.
+///
+/// Amazon EBS-specific block device mapping specifications.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsInstanceBlockDeviceSpecification {
     /// `DeleteOnTermination`.
+    ///
+    /// Use to configure delete on termination of the associated device.
     pub delete_on_termination: Option<Val<bool>>,
     /// `Encrypted`.
+    ///
+    /// Use to configure device encryption.
     pub encrypted: Option<Val<bool>>,
     /// `Iops`.
+    ///
+    /// Use to configure device IOPS.
     ///
     /// - Range: 100 to 64000.
     pub iops: Option<Val<i64>>,
     /// `KmsKeyId`.
     ///
+    /// The Amazon Resource Name (ARN) that uniquely identifies the KMS key to use when encrypting the
+    /// device. This can be either the Key ARN or the Alias ARN. For more information, see [Key identifiers
+    /// (KeyId)](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-id-key-ARN) in the *AWS
+    /// Key Management Service Developer Guide* .
+    ///
     /// - Length: 1 to 1024.
     pub kms_key_id: Option<Val<String>>,
     /// `SnapshotId`.
+    ///
+    /// The snapshot that defines the device contents.
     ///
     /// - Length: 1 to 1024.
     pub snapshot_id: Option<Val<String>>,
     /// `Throughput`.
     ///
+    /// *For GP3 volumes only* – The throughput in MiB/s that the volume supports.
+    ///
     /// - Range: 125 to 1000.
     pub throughput: Option<Val<i64>>,
     /// `VolumeSize`.
     ///
+    /// Use to override the device's volume size.
+    ///
     /// - Range: 1 to 16000.
     pub volume_size: Option<Val<i64>>,
     /// `VolumeType`.
+    ///
+    /// Use to override the device's volume type.
     pub volume_type: Option<Val<VolumeType>>,
 }
 
@@ -515,19 +619,29 @@ impl ToValue for EbsInstanceBlockDeviceSpecification {
 impl Literal for EbsInstanceBlockDeviceSpecification {}
 
 /// The [`InstanceBlockDeviceMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-containerrecipe-instanceblockdevicemapping.html) property type.
+///
+/// Defines block device mappings for the instance used to configure your image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceBlockDeviceMapping {
     /// `DeviceName`.
     ///
+    /// The device to which these mappings apply.
+    ///
     /// - Length: 1 to 1024.
     pub device_name: Option<Val<String>>,
     /// `Ebs`.
+    ///
+    /// Use to manage Amazon EBS-specific configuration for this mapping.
     pub ebs: Option<Val<EbsInstanceBlockDeviceSpecification>>,
     /// `NoDevice`.
+    ///
+    /// Use to remove a mapping from the base image.
     ///
     /// - Length: 0 to 0.
     pub no_device: Option<Val<String>>,
     /// `VirtualName`.
+    ///
+    /// Use to manage instance ephemeral devices.
     ///
     /// - Length: 1 to 1024.
     pub virtual_name: Option<Val<String>>,
@@ -595,11 +709,22 @@ impl ToValue for InstanceBlockDeviceMapping {
 impl Literal for InstanceBlockDeviceMapping {}
 
 /// The [`InstanceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-containerrecipe-instanceconfiguration.html) property type.
+///
+/// Defines a custom base AMI and block device mapping configurations of an instance used for building
+/// and testing container images.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceConfiguration {
     /// `BlockDeviceMappings`.
+    ///
+    /// Defines the block devices to attach for building an instance from this Image Builder AMI.
     pub block_device_mappings: Option<Val<Vec<InstanceBlockDeviceMapping>>>,
     /// `Image`.
+    ///
+    /// The base image for a container build and test instance. This can contain an AMI ID or it can specify
+    /// an AWS Systems Manager (SSM) Parameter Store Parameter, prefixed by `ssm:` , followed by the
+    /// parameter name or ARN.
+    ///
+    /// If not specified, Image Builder uses the appropriate ECS-optimized AMI as a base image.
     ///
     /// - Length: 1 to 1024.
     pub image: Option<Val<String>>,
@@ -660,13 +785,20 @@ impl ToValue for InstanceConfiguration {
 impl Literal for InstanceConfiguration {}
 
 /// The [`TargetContainerRepository`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-containerrecipe-targetcontainerrepository.html) property type.
+///
+/// The container repository where the output container image is stored.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetContainerRepository {
     /// `RepositoryName`.
     ///
+    /// The name of the container repository where the output container image is stored. This name is
+    /// prefixed by the repository location. For example, `<repository location url>/repository_name` .
+    ///
     /// - Length: 1 to 1024.
     pub repository_name: Option<Val<String>>,
     /// `Service`.
+    ///
+    /// Specifies the service in which this image was registered.
     pub service: Option<Val<Service>>,
 }
 
@@ -739,9 +871,18 @@ impl ContainerType {
             ContainerType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContainerType {
+    const VALUES: &'static [&'static str] = &["DOCKER"];
+    fn as_str(&self) -> &str {
+        ContainerType::as_str(self)
     }
 }
 
@@ -785,9 +926,18 @@ impl PlatformOverride {
             PlatformOverride::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PlatformOverride {
+    const VALUES: &'static [&'static str] = &["Windows", "Linux"];
+    fn as_str(&self) -> &str {
+        PlatformOverride::as_str(self)
     }
 }
 
@@ -829,9 +979,18 @@ impl Service {
             Service::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Service {
+    const VALUES: &'static [&'static str] = &["ECR"];
+    fn as_str(&self) -> &str {
+        Service::as_str(self)
     }
 }
 
@@ -890,9 +1049,18 @@ impl VolumeType {
             VolumeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VolumeType {
+    const VALUES: &'static [&'static str] = &["standard", "io1", "io2", "gp2", "gp3", "sc1", "st1"];
+    fn as_str(&self) -> &str {
+        VolumeType::as_str(self)
     }
 }
 

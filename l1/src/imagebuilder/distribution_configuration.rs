@@ -5,20 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::ImageBuilder::DistributionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-imagebuilder-distributionconfiguration.html) resource type.
 ///
+/// A distribution configuration allows you to specify the name and description of your output AMI,
+/// authorize other AWS account s to launch the AMI, and replicate the AMI to other AWS Regions . It
+/// also allows you to export the AMI to Amazon S3 .
+///
 /// Build it with [`DistributionConfiguration::builder`]; adding it to a stack returns a [`DistributionConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DistributionConfiguration {
     /// `Description`.
     ///
+    /// The description of this distribution configuration.
+    ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `Distributions`: required.
+    ///
+    /// The distributions of this distribution configuration formatted as an array of Distribution objects.
     pub distributions: Option<Val<Vec<Distribution>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of this distribution configuration.
     ///
     /// - Pattern: `^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags of this distribution configuration.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -131,6 +143,11 @@ impl Deref for DistributionConfigurationHandle {
 
 impl DistributionConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of this distribution configuration. The following pattern is
+    /// applied:
+    /// `^arn:aws[^:]*:imagebuilder:[^:]+:(?:\d{12}|aws):(?:image-recipe|infrastructure-configuration|distribution-configuration|component|image|image-pipeline)/[a-z0-9-_]+(?:/(?:(?:x|\d+)\.(?:x|\d+)\.(?:x|\d+))(?:/\d+)?)?$`
+    /// .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -145,26 +162,43 @@ impl DistributionConfigurationHandle {
 }
 
 /// The [`AmiDistributionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-distributionconfiguration-amidistributionconfiguration.html) property type.
+///
+/// Define and configure the output AMIs of the pipeline.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmiDistributionConfiguration {
     /// `AmiTags`.
+    ///
+    /// The tags to apply to AMIs distributed to this Region.
     pub ami_tags: Option<Val<BTreeMap<String, String>>>,
     /// `Description`.
+    ///
+    /// The description of the AMI distribution configuration. Minimum and maximum length are in characters.
     ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `KmsKeyId`.
     ///
+    /// The Amazon Resource Name (ARN) that uniquely identifies the KMS key used to encrypt the distributed
+    /// image. This can be either the Key ARN or the Alias ARN. For more information, see [Key identifiers
+    /// (KeyId)](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-id-key-ARN) in the *AWS
+    /// Key Management Service Developer Guide* .
+    ///
     /// - Length: 1 to 1024.
     pub kms_key_id: Option<Val<String>>,
     /// `LaunchPermissionConfiguration`.
+    ///
+    /// Launch permissions can be used to configure which AWS account s can use the AMI to launch instances.
     pub launch_permission_configuration: Option<Val<LaunchPermissionConfiguration>>,
     /// `Name`.
+    ///
+    /// The name of the output AMI.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `^[-_A-Za-z0-9{][-_A-Za-z0-9\s:{}\.]+[-_A-Za-z0-9}]$`.
     pub name: Option<Val<String>>,
     /// `TargetAccountIds`.
+    ///
+    /// The ID of an account to which you want to distribute an image.
     ///
     /// - Items: 1 to 1536.
     pub target_account_ids: Option<Val<Vec<String>>>,
@@ -254,15 +288,23 @@ impl ToValue for AmiDistributionConfiguration {
 impl Literal for AmiDistributionConfiguration {}
 
 /// The [`ContainerDistributionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-distributionconfiguration-containerdistributionconfiguration.html) property type.
+///
+/// Container distribution settings for encryption, licensing, and sharing in a specific Region.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerDistributionConfiguration {
     /// `ContainerTags`.
+    ///
+    /// Tags that are attached to the container distribution configuration.
     pub container_tags: Option<Val<Vec<String>>>,
     /// `Description`.
+    ///
+    /// The description of the container distribution configuration.
     ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `TargetRepository`.
+    ///
+    /// The destination repository for the container distribution configuration.
     pub target_repository: Option<Val<TargetContainerRepository>>,
 }
 
@@ -327,29 +369,57 @@ impl ToValue for ContainerDistributionConfiguration {
 impl Literal for ContainerDistributionConfiguration {}
 
 /// The [`Distribution`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-distributionconfiguration-distribution.html) property type.
+///
+/// The distribution configuration distribution defines the settings for a specific Region in the
+/// Distribution Configuration. You must specify whether the distribution is for an AMI or a container
+/// image. To do so, include exactly one of the following data types for your distribution:
+///
+/// - amiDistributionConfiguration
+/// - containerDistributionConfiguration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Distribution {
     /// `AmiDistributionConfiguration`.
+    ///
+    /// The specific AMI settings, such as launch permissions and AMI tags. For details, see example schema
+    /// below.
     pub ami_distribution_configuration: Option<Val<AmiDistributionConfiguration>>,
     /// `ContainerDistributionConfiguration`.
+    ///
+    /// Container distribution settings for encryption, licensing, and sharing in a specific Region. For
+    /// details, see example schema below.
     pub container_distribution_configuration: Option<Val<ContainerDistributionConfiguration>>,
     /// `FastLaunchConfigurations`.
+    ///
+    /// The Windows faster-launching configurations to use for AMI distribution.
     ///
     /// - Items: 1 to 1000.
     pub fast_launch_configurations: Option<Val<Vec<FastLaunchConfiguration>>>,
     /// `LaunchTemplateConfigurations`.
     ///
+    /// A group of launchTemplateConfiguration settings that apply to image distribution for specified
+    /// accounts.
+    ///
     /// - Items: 1 to 100.
     pub launch_template_configurations: Option<Val<Vec<LaunchTemplateConfiguration>>>,
     /// `LicenseConfigurationArns`.
+    ///
+    /// The License Manager Configuration to associate with the AMI in the specified Region. For more
+    /// information, see the [LicenseConfiguration
+    /// API](https://docs.aws.amazon.com/license-manager/latest/APIReference/API_LicenseConfiguration.html)
+    /// .
     ///
     /// - Items: 1 to 50.
     pub license_configuration_arns: Option<Val<Vec<String>>>,
     /// `Region`: required.
     ///
+    /// The target Region for the Distribution Configuration. For example, `eu-west-1` .
+    ///
     /// - Length: 1 to 1024.
     pub region: Option<Val<String>>,
     /// `SsmParameterConfigurations`.
+    ///
+    /// Contains settings to update AWS Systems Manager (SSM) Parameter Store Parameters with output AMI IDs
+    /// from the build by target Region.
     pub ssm_parameter_configurations: Option<Val<Vec<SsmParameterConfiguration>>>,
 }
 
@@ -466,21 +536,36 @@ impl ToValue for Distribution {
 impl Literal for Distribution {}
 
 /// The [`FastLaunchConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-distributionconfiguration-fastlaunchconfiguration.html) property type.
+///
+/// Define and configure faster launching for output Windows AMIs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FastLaunchConfiguration {
     /// `AccountId`.
     ///
+    /// The owner account ID for the fast-launch enabled Windows AMI.
+    ///
     /// - Pattern: `^[0-9]{12}$`.
     pub account_id: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// A Boolean that represents the current state of faster launching for the Windows AMI. Set to `true`
+    /// to start using Windows faster launching, or `false` to stop using it.
     pub enabled: Option<Val<bool>>,
     /// `LaunchTemplate`.
+    ///
+    /// The launch template that the fast-launch enabled Windows AMI uses when it launches Windows instances
+    /// to create pre-provisioned snapshots.
     pub launch_template: Option<Val<FastLaunchLaunchTemplateSpecification>>,
     /// `MaxParallelLaunches`.
+    ///
+    /// The maximum number of parallel instances that are launched for creating resources.
     ///
     /// - Minimum: 1.
     pub max_parallel_launches: Option<Val<i64>>,
     /// `SnapshotConfiguration`.
+    ///
+    /// Configuration settings for managing the number of snapshots that are created from pre-provisioned
+    /// instances for the Windows AMI when faster launching is enabled.
     pub snapshot_configuration: Option<Val<FastLaunchSnapshotConfiguration>>,
 }
 
@@ -552,17 +637,28 @@ impl ToValue for FastLaunchConfiguration {
 impl Literal for FastLaunchConfiguration {}
 
 /// The [`FastLaunchLaunchTemplateSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-distributionconfiguration-fastlaunchlaunchtemplatespecification.html) property type.
+///
+/// Identifies the launch template that the associated Windows AMI uses for launching an instance when
+/// faster launching is enabled.
+///
+/// > You can specify either the `launchTemplateName` or the `launchTemplateId` , but not both.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FastLaunchLaunchTemplateSpecification {
     /// `LaunchTemplateId`.
+    ///
+    /// The ID of the launch template to use for faster launching for a Windows AMI.
     ///
     /// - Pattern: `^lt-[a-z0-9-_]{17}$`.
     pub launch_template_id: Option<Val<String>>,
     /// `LaunchTemplateName`.
     ///
+    /// The name of the launch template to use for faster launching for a Windows AMI.
+    ///
     /// - Length: 1 to 1024.
     pub launch_template_name: Option<Val<String>>,
     /// `LaunchTemplateVersion`.
+    ///
+    /// The version of the launch template to use for faster launching for a Windows AMI.
     ///
     /// - Length: 1 to 1024.
     pub launch_template_version: Option<Val<String>>,
@@ -624,9 +720,14 @@ impl ToValue for FastLaunchLaunchTemplateSpecification {
 impl Literal for FastLaunchLaunchTemplateSpecification {}
 
 /// The [`FastLaunchSnapshotConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-distributionconfiguration-fastlaunchsnapshotconfiguration.html) property type.
+///
+/// Configuration settings for creating and managing pre-provisioned snapshots for a fast-launch enabled
+/// Windows AMI.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FastLaunchSnapshotConfiguration {
     /// `TargetResourceCount`.
+    ///
+    /// The number of pre-provisioned snapshots to keep on hand for a fast-launch enabled Windows AMI.
     ///
     /// - Range: 1 to 10000.
     pub target_resource_count: Option<Val<i64>>,
@@ -676,15 +777,37 @@ impl ToValue for FastLaunchSnapshotConfiguration {
 impl Literal for FastLaunchSnapshotConfiguration {}
 
 /// The [`LaunchPermissionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-distributionconfiguration-launchpermissionconfiguration.html) property type.
+///
+/// Describes the configuration for a launch permission. The launch permission modification request is
+/// sent to the [Amazon EC2
+/// ModifyImageAttribute](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyImageAttribute.html)
+/// API on behalf of the user for each Region they have selected to distribute the AMI. To make an AMI
+/// public, set the launch permission authorized accounts to `all` . See the examples for making an AMI
+/// public at [Amazon EC2
+/// ModifyImageAttribute](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyImageAttribute.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchPermissionConfiguration {
     /// `OrganizationArns`.
+    ///
+    /// The ARN for an AWS Organization that you want to share your AMI with. For more information, see
+    /// [What is AWS Organizations
+    /// ?](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_introduction.html) .
     pub organization_arns: Option<Val<Vec<String>>>,
     /// `OrganizationalUnitArns`.
+    ///
+    /// The ARN for an AWS Organizations organizational unit (OU) that you want to share your AMI with. For
+    /// more information about key concepts for AWS Organizations , see [AWS Organizations terminology and
+    /// concepts](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_getting-started_concepts.html)
+    /// .
     pub organizational_unit_arns: Option<Val<Vec<String>>>,
     /// `UserGroups`.
+    ///
+    /// The name of the group.
     pub user_groups: Option<Val<Vec<String>>>,
     /// `UserIds`.
+    ///
+    /// The AWS account ID.
     pub user_ids: Option<Val<Vec<String>>>,
 }
 
@@ -770,17 +893,26 @@ impl ToValue for LaunchPermissionConfiguration {
 impl Literal for LaunchPermissionConfiguration {}
 
 /// The [`LaunchTemplateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-distributionconfiguration-launchtemplateconfiguration.html) property type.
+///
+/// Identifies an Amazon EC2 launch template to use for a specific account.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplateConfiguration {
     /// `AccountId`.
+    ///
+    /// The account ID that this configuration applies to.
     ///
     /// - Pattern: `^[0-9]{12}$`.
     pub account_id: Option<Val<String>>,
     /// `LaunchTemplateId`.
     ///
+    /// Identifies the Amazon EC2 launch template to use.
+    ///
     /// - Pattern: `^lt-[a-z0-9-_]{17}$`.
     pub launch_template_id: Option<Val<String>>,
     /// `SetDefaultVersion`.
+    ///
+    /// Set the specified Amazon EC2 launch template as the default launch template for the specified
+    /// account.
     pub set_default_version: Option<Val<bool>>,
 }
 
@@ -840,15 +972,27 @@ impl ToValue for LaunchTemplateConfiguration {
 impl Literal for LaunchTemplateConfiguration {}
 
 /// The [`SsmParameterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-distributionconfiguration-ssmparameterconfiguration.html) property type.
+///
+/// Configuration for a single Parameter in the AWS Systems Manager (SSM) Parameter Store in a given
+/// Region.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SsmParameterConfiguration {
     /// `AmiAccountId`.
     ///
+    /// Specify the account that will own the Parameter in a given Region. During distribution, this account
+    /// must be specified in distribution settings as a target account for the Region.
+    ///
     /// - Pattern: `^[0-9]{12}$`.
     pub ami_account_id: Option<Val<String>>,
     /// `DataType`.
+    ///
+    /// The data type specifies what type of value the Parameter contains. We recommend that you use data
+    /// type `aws:ec2:image` .
     pub data_type: Option<Val<DataType>>,
     /// `ParameterName`: required.
+    ///
+    /// This is the name of the Parameter in the target Region or account. The image distribution creates
+    /// the Parameter if it doesn't already exist. Otherwise, it updates the parameter.
     ///
     /// - Length: 1 to 1011.
     /// - Pattern: `^[a-zA-Z0-9_.\-\/]+$`.
@@ -918,13 +1062,20 @@ impl ToValue for SsmParameterConfiguration {
 impl Literal for SsmParameterConfiguration {}
 
 /// The [`TargetContainerRepository`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-distributionconfiguration-targetcontainerrepository.html) property type.
+///
+/// The container repository where the output container image is stored.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetContainerRepository {
     /// `RepositoryName`.
     ///
+    /// The name of the container repository where the output container image is stored. This name is
+    /// prefixed by the repository location. For example, `<repository location url>/repository_name` .
+    ///
     /// - Length: 1 to 1024.
     pub repository_name: Option<Val<String>>,
     /// `Service`.
+    ///
+    /// Specifies the service in which this image was registered.
     pub service: Option<Val<Service>>,
 }
 
@@ -1000,9 +1151,18 @@ impl DataType {
             DataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataType {
+    const VALUES: &'static [&'static str] = &["text", "aws:ec2:image"];
+    fn as_str(&self) -> &str {
+        DataType::as_str(self)
     }
 }
 
@@ -1044,9 +1204,18 @@ impl Service {
             Service::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Service {
+    const VALUES: &'static [&'static str] = &["ECR"];
+    fn as_str(&self) -> &str {
+        Service::as_str(self)
     }
 }
 

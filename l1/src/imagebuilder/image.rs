@@ -5,45 +5,84 @@ use crate::rt::*;
 
 /// The [`AWS::ImageBuilder::Image`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-imagebuilder-image.html) resource type.
 ///
+/// Creates a new image. This request will create a new image along with all of the configured output
+/// resources defined in the distribution configuration. You must specify exactly one recipe for your
+/// image, using either a ContainerRecipeArn or an ImageRecipeArn.
+///
 /// Build it with [`Image::builder`]; adding it to a stack returns a [`ImageHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Image {
     /// `ContainerRecipeArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the container recipe that defines how images are configured and
+    /// tested.
+    ///
     /// - Pattern: `^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0-9]{12}|aws):container-recipe/[a-z0-9-_]+/(?:[0-9]+|x)\.(?:[0-9]+|x)\.(?:[0-9]+|x)$`.
     pub container_recipe_arn: Option<Val<String>>,
     /// `DeletionSettings`.
+    ///
+    /// Enables deletion of underlying resources of an image when it is replaced or deleted, including its
+    /// Amazon Machine Images (AMIs), snapshots, or containers.
     pub deletion_settings: Option<Val<DeletionSettings>>,
     /// `DistributionConfigurationArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the distribution configuration that defines and configures the
+    /// outputs of your pipeline.
     ///
     /// - Pattern: `^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0-9]{12}|aws):distribution-configuration/[a-z0-9-_]+$`.
     pub distribution_configuration_arn: Option<Val<String>>,
     /// `EnhancedImageMetadataEnabled`. Changing it replaces the resource.
+    ///
+    /// Collects additional information about the image being created, including the operating system (OS)
+    /// version and package list. This information is used to enhance the overall experience of using EC2
+    /// Image Builder. Enabled by default.
     pub enhanced_image_metadata_enabled: Option<Val<bool>>,
     /// `ExecutionRole`.
+    ///
+    /// The name or Amazon Resource Name (ARN) for the IAM role you create that grants Image Builder access
+    /// to perform workflow actions.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(?:arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/)?[a-zA-Z_0-9+=,.@\-_/]+$`.
     pub execution_role: Option<Val<String>>,
     /// `ImagePipelineExecutionSettings`.
+    ///
+    /// The image pipeline execution settings of the image.
     pub image_pipeline_execution_settings: Option<Val<ImagePipelineExecutionSettings>>,
     /// `ImageRecipeArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the image recipe that defines how images are configured, tested,
+    /// and assessed.
     ///
     /// - Pattern: `^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0-9]{12}|aws):image-recipe/[a-z0-9-_]+/(?:[0-9]+|x)\.(?:[0-9]+|x)\.(?:[0-9]+|x)$`.
     pub image_recipe_arn: Option<Val<String>>,
     /// `ImageScanningConfiguration`. Changing it replaces the resource.
+    ///
+    /// Contains settings for vulnerability scans.
     pub image_scanning_configuration: Option<Val<ImageScanningConfiguration>>,
     /// `ImageTestsConfiguration`. Changing it replaces the resource.
+    ///
+    /// The image tests configuration of the image.
     pub image_tests_configuration: Option<Val<ImageTestsConfiguration>>,
     /// `InfrastructureConfigurationArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the infrastructure configuration that defines the environment in
+    /// which your image will be built and tested.
     ///
     /// - Pattern: `^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0-9]{12}|aws):infrastructure-configuration/[a-z0-9-_]+$`.
     pub infrastructure_configuration_arn: Option<Val<String>>,
     /// `LoggingConfiguration`.
+    ///
+    /// The logging configuration that's defined for the image. Image Builder uses the defined settings to
+    /// direct execution log output during image creation.
     pub logging_configuration: Option<Val<ImageLoggingConfiguration>>,
     /// `Tags`.
+    ///
+    /// The tags of the image.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Workflows`. Changing it replaces the resource.
+    ///
+    /// Contains an array of workflow configuration objects.
     pub workflows: Option<Val<Vec<WorkflowConfiguration>>>,
 }
 
@@ -202,38 +241,62 @@ impl Deref for ImageHandle {
 
 impl ImageHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the image. For example,
+    /// `arn:aws:imagebuilder:us-west-2:123456789012:image/mybasicrecipe/2019.12.03/1` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Name`.
+    ///
+    /// Returns the name of the image.
     pub fn attr_name(&self) -> Val<String> {
         self.0.get_att("Name")
     }
     /// `Fn::GetAtt` `ImageId`.
+    ///
+    /// Returns the AMI ID of the Amazon EC2 AMI in the Region in which you are using Image Builder. Values
+    /// are returned only for AMIs, and not for container images.
     pub fn attr_image_id(&self) -> Val<String> {
         self.0.get_att("ImageId")
     }
     /// `Fn::GetAtt` `ImageUri`.
+    ///
+    /// Returns the URI for a container image created in the context Region. Values are returned only for
+    /// container images, and not for AMIs.
     pub fn attr_image_uri(&self) -> Val<String> {
         self.0.get_att("ImageUri")
     }
     /// `Fn::GetAtt` `LatestVersion`.
+    ///
+    /// The latest version references of the image.
     pub fn attr_latest_version(&self) -> Val<Json> {
         self.0.get_att("LatestVersion")
     }
     /// `Fn::GetAtt` `LatestVersion.Arn`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) of the Image Builder resource.
     pub fn attr_latest_version_arn(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Arn")
     }
     /// `Fn::GetAtt` `LatestVersion.Major`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) with the same `major` version of the Image Builder
+    /// resource.
     pub fn attr_latest_version_major(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Major")
     }
     /// `Fn::GetAtt` `LatestVersion.Minor`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) with the same `minor` version of the Image Builder
+    /// resource.
     pub fn attr_latest_version_minor(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Minor")
     }
     /// `Fn::GetAtt` `LatestVersion.Patch`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) with the same `patch` version of the Image Builder
+    /// resource.
     pub fn attr_latest_version_patch(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Patch")
     }
@@ -248,9 +311,21 @@ impl ImageHandle {
 }
 
 /// The [`DeletionSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-image-deletionsettings.html) property type.
+///
+/// Contains deletion settings of underlying resources of an image when it is replaced or deleted,
+/// including its Amazon Machine Images (AMIs), snapshots, or containers.
+///
+/// > If you specify the `Retain` option in the
+/// [DeletionPolicy](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-updatereplacepolicy.html)
+/// or
+/// [UpdateReplacePolicy](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html)
+/// , the deletion of underlying resources will not be executed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeletionSettings {
     /// `ExecutionRole`: required.
+    ///
+    /// The name or Amazon Resource Name (ARN) for the IAM role you create that grants Image Builder access
+    /// to delete the image and its underlying resources.
     pub execution_role: Option<Val<String>>,
 }
 
@@ -305,11 +380,22 @@ impl ToValue for DeletionSettings {
 impl Literal for DeletionSettings {}
 
 /// The [`EcrConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-image-ecrconfiguration.html) property type.
+///
+/// Settings that Image Builder uses to configure the ECR repository and the output container images
+/// that Amazon Inspector scans.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcrConfiguration {
     /// `ContainerTags`.
+    ///
+    /// Tags for Image Builder to apply to the output container image that Amazon Inspector scans. Tags can
+    /// help you identify and manage your scanned images.
     pub container_tags: Option<Val<Vec<String>>>,
     /// `RepositoryName`.
+    ///
+    /// The name of the container repository that Amazon Inspector scans to identify findings for your
+    /// container images. The name includes the path for the repository location. If you don’t provide
+    /// this information, Image Builder creates a repository in your account named
+    /// `image-builder-image-scanning-repository` for vulnerability scans of your output container images.
     ///
     /// - Length: 1 to 1024.
     pub repository_name: Option<Val<String>>,
@@ -370,9 +456,15 @@ impl ToValue for EcrConfiguration {
 impl Literal for EcrConfiguration {}
 
 /// The [`ImageLoggingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-image-imageloggingconfiguration.html) property type.
+///
+/// The logging configuration that's defined for the image. Image Builder uses the defined settings to
+/// direct execution log output during image creation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageLoggingConfiguration {
     /// `LogGroupName`.
+    ///
+    /// The log group name that Image Builder uses for image creation. If not specified, the log group name
+    /// defaults to `/aws/imagebuilder/image-name` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[a-zA-Z0-9\-_/\.]{1,512}$`.
@@ -424,11 +516,17 @@ impl ToValue for ImageLoggingConfiguration {
 impl Literal for ImageLoggingConfiguration {}
 
 /// The [`ImagePipelineExecutionSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-image-imagepipelineexecutionsettings.html) property type.
+///
+/// Contains settings for starting an image pipeline execution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImagePipelineExecutionSettings {
     /// `DeploymentId`.
+    ///
+    /// The deployment identifier of the pipeline, utilized to initiate new image pipeline executions.
     pub deployment_id: Option<Val<String>>,
     /// `OnUpdate`.
+    ///
+    /// Defines whether the pipeline should be executed upon pipeline updates. False by default.
     pub on_update: Option<Val<bool>>,
 }
 
@@ -482,11 +580,18 @@ impl ToValue for ImagePipelineExecutionSettings {
 impl Literal for ImagePipelineExecutionSettings {}
 
 /// The [`ImageScanningConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-image-imagescanningconfiguration.html) property type.
+///
+/// Contains settings for Image Builder image resource and container image scans.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageScanningConfiguration {
     /// `EcrConfiguration`.
+    ///
+    /// Contains Amazon ECR settings for vulnerability scans.
     pub ecr_configuration: Option<Val<EcrConfiguration>>,
     /// `ImageScanningEnabled`.
+    ///
+    /// A setting that indicates whether Image Builder keeps a snapshot of the vulnerability scans that
+    /// Amazon Inspector runs against the build instance when you create a new image.
     pub image_scanning_enabled: Option<Val<bool>>,
 }
 
@@ -540,11 +645,24 @@ impl ToValue for ImageScanningConfiguration {
 impl Literal for ImageScanningConfiguration {}
 
 /// The [`ImageTestsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-image-imagetestsconfiguration.html) property type.
+///
+/// When you create an image or container recipe with Image Builder , you can add the build or test
+/// components that are used to create the final image. You must have at least one build component to
+/// create a recipe, but test components are not required. If you have added tests, they run after the
+/// image is created, to ensure that the target image is functional and can be used reliably for
+/// launching Amazon EC2 instances.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageTestsConfiguration {
     /// `ImageTestsEnabled`.
+    ///
+    /// Determines if tests should run after building the image. Image Builder defaults to enable tests to
+    /// run following the image build, before image distribution.
     pub image_tests_enabled: Option<Val<bool>>,
     /// `TimeoutMinutes`.
+    ///
+    /// The maximum time in minutes that tests are permitted to run.
+    ///
+    /// > The timeout property is not currently active. This value is ignored.
     ///
     /// - Range: 60 to 1440.
     pub timeout_minutes: Option<Val<i64>>,
@@ -600,20 +718,35 @@ impl ToValue for ImageTestsConfiguration {
 impl Literal for ImageTestsConfiguration {}
 
 /// The [`WorkflowConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-image-workflowconfiguration.html) property type.
+///
+/// Contains control settings and configurable inputs for a workflow resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkflowConfiguration {
     /// `OnFailure`.
+    ///
+    /// The action to take if the workflow fails.
     pub on_failure: Option<Val<OnFailure>>,
     /// `ParallelGroup`.
+    ///
+    /// Test workflows are defined within named runtime groups called parallel groups. The parallel group is
+    /// the named group that contains this test workflow. Test workflows within a parallel group can run at
+    /// the same time. Image Builder starts up to five test workflows in the group at the same time, and
+    /// starts additional workflows as others complete, until all workflows in the group have completed.
+    /// This field only applies for test workflows.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9-_+#]{0,99}$`.
     pub parallel_group: Option<Val<String>>,
     /// `Parameters`.
     ///
+    /// Contains parameter values for each of the parameters that the workflow document defined for the
+    /// workflow resource.
+    ///
     /// - Items: at least 1.
     pub parameters: Option<Val<Vec<WorkflowParameter>>>,
     /// `WorkflowArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the workflow resource.
     ///
     /// - Pattern: `^arn:aws(?:-[a-z]+)*:imagebuilder:[a-z]{2,}(?:-[a-z]+)+-[0-9]+:(?:[0-9]{12}|aws(?:-[a-z-]+)?):workflow/(build|test|distribution)/[a-z0-9-_]+/(?:(?:([0-9]+|x)\.([0-9]+|x)\.([0-9]+|x))|(?:[0-9]+\.[0-9]+\.[0-9]+/[0-9]+))$`.
     pub workflow_arn: Option<Val<String>>,
@@ -686,14 +819,20 @@ impl ToValue for WorkflowConfiguration {
 impl Literal for WorkflowConfiguration {}
 
 /// The [`WorkflowParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-image-workflowparameter.html) property type.
+///
+/// Contains a key/value pair that sets the named workflow parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkflowParameter {
     /// `Name`.
+    ///
+    /// The name of the workflow parameter to set.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[^\x00]+$`.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// Sets the value for the named workflow parameter.
     pub value: Option<Val<Vec<String>>>,
 }
 
@@ -774,9 +913,18 @@ impl OnFailure {
             OnFailure::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OnFailure {
+    const VALUES: &'static [&'static str] = &["CONTINUE", "ABORT"];
+    fn as_str(&self) -> &str {
+        OnFailure::as_str(self)
     }
 }
 

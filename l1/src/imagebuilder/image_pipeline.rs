@@ -5,53 +5,98 @@ use crate::rt::*;
 
 /// The [`AWS::ImageBuilder::ImagePipeline`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-imagebuilder-imagepipeline.html) resource type.
 ///
+/// An image pipeline is the automation configuration for building secure OS images on AWS . The Image
+/// Builder image pipeline is associated with an image recipe that defines the build, validation, and
+/// test phases for an image build lifecycle. An image pipeline can be associated with an infrastructure
+/// configuration that defines where your image is built. You can define attributes, such as instance
+/// types, a subnet for your VPC, security groups, logging, and other infrastructure-related
+/// configurations. You can also associate your image pipeline with a distribution configuration to
+/// define how you would like to deploy your image.
+///
 /// Build it with [`ImagePipeline::builder`]; adding it to a stack returns a [`ImagePipelineHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImagePipeline {
     /// `ContainerRecipeArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the container recipe that is used for this pipeline.
+    ///
     /// - Pattern: `^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0-9]{12}|aws):container-recipe/[a-z0-9-_]+/(?:[0-9]+|x)\.(?:[0-9]+|x)\.(?:[0-9]+|x)$`.
     pub container_recipe_arn: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of this image pipeline.
     ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `DistributionConfigurationArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the distribution configuration associated with this image
+    /// pipeline.
+    ///
     /// - Pattern: `^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0-9]{12}|aws):distribution-configuration/[a-z0-9-_]+$`.
     pub distribution_configuration_arn: Option<Val<String>>,
     /// `EnhancedImageMetadataEnabled`.
+    ///
+    /// Collects additional information about the image being created, including the operating system (OS)
+    /// version and package list. This information is used to enhance the overall experience of using EC2
+    /// Image Builder. Enabled by default.
     pub enhanced_image_metadata_enabled: Option<Val<bool>>,
     /// `ExecutionRole`.
+    ///
+    /// The name or Amazon Resource Name (ARN) for the IAM role you create that grants Image Builder access
+    /// to perform workflow actions.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(?:arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/)?[a-zA-Z_0-9+=,.@\-_/]+$`.
     pub execution_role: Option<Val<String>>,
     /// `ImageRecipeArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the image recipe associated with this image pipeline.
+    ///
     /// - Pattern: `^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0-9]{12}|aws):image-recipe/[a-z0-9-_]+/(?:[0-9]+|x)\.(?:[0-9]+|x)\.(?:[0-9]+|x)$`.
     pub image_recipe_arn: Option<Val<String>>,
     /// `ImageScanningConfiguration`.
+    ///
+    /// Contains settings for vulnerability scans.
     pub image_scanning_configuration: Option<Val<ImageScanningConfiguration>>,
     /// `ImageTestsConfiguration`.
+    ///
+    /// The configuration of the image tests that run after image creation to ensure the quality of the
+    /// image that was created.
     pub image_tests_configuration: Option<Val<ImageTestsConfiguration>>,
     /// `InfrastructureConfigurationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the infrastructure configuration associated with this image
+    /// pipeline.
     ///
     /// - Pattern: `^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0-9]{12}|aws):infrastructure-configuration/[a-z0-9-_]+$`.
     pub infrastructure_configuration_arn: Option<Val<String>>,
     /// `LoggingConfiguration`.
+    ///
+    /// Defines logging configuration for the output image.
     pub logging_configuration: Option<Val<PipelineLoggingConfiguration>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the image pipeline.
     ///
     /// - Pattern: `^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$`.
     pub name: Option<Val<String>>,
     /// `Schedule`.
+    ///
+    /// The schedule of the image pipeline. A schedule configures how often and when a pipeline
+    /// automatically creates a new image.
     pub schedule: Option<Val<Schedule>>,
     /// `Status`.
+    ///
+    /// The status of the image pipeline.
     pub status: Option<Val<Status>>,
     /// `Tags`.
+    ///
+    /// The tags of this image pipeline.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Workflows`.
+    ///
+    /// Contains the workflows that run for the image pipeline.
     pub workflows: Option<Val<Vec<WorkflowConfiguration>>>,
 }
 
@@ -223,10 +268,15 @@ impl Deref for ImagePipelineHandle {
 
 impl ImagePipelineHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the image pipeline. For example,
+    /// `arn:aws:imagebuilder:us-west-2:123456789012:image-pipeline/mywindows2016pipeline` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `DeploymentId`.
+    ///
+    /// Returns the deployment ID of the pipeline, used for resource create/update triggers.
     pub fn attr_deployment_id(&self) -> Val<String> {
         self.0.get_att("DeploymentId")
     }
@@ -241,9 +291,14 @@ impl ImagePipelineHandle {
 }
 
 /// The [`AutoDisablePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-imagepipeline-autodisablepolicy.html) property type.
+///
+/// Defines the rules by which an image pipeline is automatically disabled when it fails.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoDisablePolicy {
     /// `FailureCount`: required.
+    ///
+    /// The number of consecutive scheduled image pipeline executions that must fail before Image Builder
+    /// automatically disables the pipeline.
     ///
     /// - Range: 1 to 10.
     pub failure_count: Option<Val<i64>>,
@@ -300,11 +355,22 @@ impl ToValue for AutoDisablePolicy {
 impl Literal for AutoDisablePolicy {}
 
 /// The [`EcrConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-imagepipeline-ecrconfiguration.html) property type.
+///
+/// Settings that Image Builder uses to configure the ECR repository and the output container images
+/// that Amazon Inspector scans.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcrConfiguration {
     /// `ContainerTags`.
+    ///
+    /// Tags for Image Builder to apply to the output container image that Amazon Inspector scans. Tags can
+    /// help you identify and manage your scanned images.
     pub container_tags: Option<Val<Vec<String>>>,
     /// `RepositoryName`.
+    ///
+    /// The name of the container repository that Amazon Inspector scans to identify findings for your
+    /// container images. The name includes the path for the repository location. If you don’t provide
+    /// this information, Image Builder creates a repository in your account named
+    /// `image-builder-image-scanning-repository` for vulnerability scans of your output container images.
     ///
     /// - Length: 1 to 1024.
     pub repository_name: Option<Val<String>>,
@@ -365,11 +431,18 @@ impl ToValue for EcrConfiguration {
 impl Literal for EcrConfiguration {}
 
 /// The [`ImageScanningConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-imagepipeline-imagescanningconfiguration.html) property type.
+///
+/// Contains settings for Image Builder image resource and container image scans.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageScanningConfiguration {
     /// `EcrConfiguration`.
+    ///
+    /// Contains Amazon ECR settings for vulnerability scans.
     pub ecr_configuration: Option<Val<EcrConfiguration>>,
     /// `ImageScanningEnabled`.
+    ///
+    /// A setting that indicates whether Image Builder keeps a snapshot of the vulnerability scans that
+    /// Amazon Inspector runs against the build instance when you create a new image.
     pub image_scanning_enabled: Option<Val<bool>>,
 }
 
@@ -423,11 +496,23 @@ impl ToValue for ImageScanningConfiguration {
 impl Literal for ImageScanningConfiguration {}
 
 /// The [`ImageTestsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-imagepipeline-imagetestsconfiguration.html) property type.
+///
+/// When you create an image or container recipe with Image Builder , you can add the build or test
+/// components that your image pipeline uses to create the final image. You must have at least one build
+/// component to create a recipe, but test components are not required. Your pipeline runs tests after
+/// it builds the image, to ensure that the target image is functional and can be used reliably for
+/// launching Amazon EC2 instances.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageTestsConfiguration {
     /// `ImageTestsEnabled`.
+    ///
+    /// Defines if tests should be executed when building this image. For example, `true` or `false` .
     pub image_tests_enabled: Option<Val<bool>>,
     /// `TimeoutMinutes`.
+    ///
+    /// The maximum time in minutes that tests are permitted to run.
+    ///
+    /// > The timeout property is not currently active. This value is ignored.
     ///
     /// - Range: 60 to 1440.
     pub timeout_minutes: Option<Val<i64>>,
@@ -483,14 +568,22 @@ impl ToValue for ImageTestsConfiguration {
 impl Literal for ImageTestsConfiguration {}
 
 /// The [`PipelineLoggingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-imagepipeline-pipelineloggingconfiguration.html) property type.
+///
+/// The logging configuration that's defined for pipeline execution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipelineLoggingConfiguration {
     /// `ImageLogGroupName`.
+    ///
+    /// The log group name that Image Builder uses for image creation. If not specified, the log group name
+    /// defaults to `/aws/imagebuilder/image-name` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[a-zA-Z0-9\-_/\.]{1,512}$`.
     pub image_log_group_name: Option<Val<String>>,
     /// `PipelineLogGroupName`.
+    ///
+    /// The log group name that Image Builder uses for the log output during creation of a new pipeline. If
+    /// not specified, the pipeline log group name defaults to `/aws/imagebuilder/pipeline/pipeline-name` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[a-zA-Z0-9\-_/\.]{1,512}$`.
@@ -547,13 +640,35 @@ impl ToValue for PipelineLoggingConfiguration {
 impl Literal for PipelineLoggingConfiguration {}
 
 /// The [`Schedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-imagepipeline-schedule.html) property type.
+///
+/// A schedule configures when and how often a pipeline will automatically create a new image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schedule {
     /// `AutoDisablePolicy`.
+    ///
+    /// The policy that configures when Image Builder should automatically disable a pipeline that is
+    /// failing.
     pub auto_disable_policy: Option<Val<AutoDisablePolicy>>,
     /// `PipelineExecutionStartCondition`.
+    ///
+    /// The condition configures when the pipeline should trigger a new image build. When the
+    /// `pipelineExecutionStartCondition` is set to `EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE` ,
+    /// and you use semantic version filters on the base image or components in your image recipe, Image
+    /// Builder will build a new image only when there are new versions of the image or components in your
+    /// recipe that match the semantic version filter. When it is set to `EXPRESSION_MATCH_ONLY` , it will
+    /// build a new image every time the CRON expression matches the current time. For semantic version
+    /// syntax, see
+    /// [CreateComponent](https://docs.aws.amazon.com/imagebuilder/latest/APIReference/API_CreateComponent.html)
+    /// in the *Image Builder API Reference* .
     pub pipeline_execution_start_condition: Option<Val<PipelineExecutionStartCondition>>,
     /// `ScheduleExpression`.
+    ///
+    /// The cron expression determines how often EC2 Image Builder evaluates your
+    /// `pipelineExecutionStartCondition` .
+    ///
+    /// For information on how to format a cron expression in Image Builder, see [Use cron expressions in
+    /// EC2 Image
+    /// Builder](https://docs.aws.amazon.com/imagebuilder/latest/userguide/image-builder-cron.html) .
     ///
     /// - Length: 1 to 1024.
     pub schedule_expression: Option<Val<String>>,
@@ -618,20 +733,35 @@ impl ToValue for Schedule {
 impl Literal for Schedule {}
 
 /// The [`WorkflowConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-imagepipeline-workflowconfiguration.html) property type.
+///
+/// Contains control settings and configurable inputs for a workflow resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkflowConfiguration {
     /// `OnFailure`.
+    ///
+    /// The action to take if the workflow fails.
     pub on_failure: Option<Val<OnFailure>>,
     /// `ParallelGroup`.
+    ///
+    /// Test workflows are defined within named runtime groups called parallel groups. The parallel group is
+    /// the named group that contains this test workflow. Test workflows within a parallel group can run at
+    /// the same time. Image Builder starts up to five test workflows in the group at the same time, and
+    /// starts additional workflows as others complete, until all workflows in the group have completed.
+    /// This field only applies for test workflows.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9-_+#]{0,99}$`.
     pub parallel_group: Option<Val<String>>,
     /// `Parameters`.
     ///
+    /// Contains parameter values for each of the parameters that the workflow document defined for the
+    /// workflow resource.
+    ///
     /// - Items: at least 1.
     pub parameters: Option<Val<Vec<WorkflowParameter>>>,
     /// `WorkflowArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the workflow resource.
     ///
     /// - Pattern: `^arn:aws(?:-[a-z]+)*:imagebuilder:[a-z]{2,}(?:-[a-z]+)+-[0-9]+:(?:[0-9]{12}|aws(?:-[a-z-]+)?):workflow/(build|test|distribution)/[a-z0-9-_]+/(?:(?:([0-9]+|x)\.([0-9]+|x)\.([0-9]+|x))|(?:[0-9]+\.[0-9]+\.[0-9]+/[0-9]+))$`.
     pub workflow_arn: Option<Val<String>>,
@@ -704,14 +834,20 @@ impl ToValue for WorkflowConfiguration {
 impl Literal for WorkflowConfiguration {}
 
 /// The [`WorkflowParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-imagepipeline-workflowparameter.html) property type.
+///
+/// Contains a key/value pair that sets the named workflow parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkflowParameter {
     /// `Name`.
+    ///
+    /// The name of the workflow parameter to set.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[^\x00]+$`.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// Sets the value for the named workflow parameter.
     pub value: Option<Val<Vec<String>>>,
 }
 
@@ -792,9 +928,18 @@ impl OnFailure {
             OnFailure::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OnFailure {
+    const VALUES: &'static [&'static str] = &["CONTINUE", "ABORT"];
+    fn as_str(&self) -> &str {
+        OnFailure::as_str(self)
     }
 }
 
@@ -841,9 +986,19 @@ impl PipelineExecutionStartCondition {
             PipelineExecutionStartCondition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PipelineExecutionStartCondition {
+    const VALUES: &'static [&'static str] =
+        &["EXPRESSION_MATCH_ONLY", "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"];
+    fn as_str(&self) -> &str {
+        PipelineExecutionStartCondition::as_str(self)
     }
 }
 
@@ -890,9 +1045,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

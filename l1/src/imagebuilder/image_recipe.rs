@@ -5,36 +5,80 @@ use crate::rt::*;
 
 /// The [`AWS::ImageBuilder::ImageRecipe`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-imagebuilder-imagerecipe.html) resource type.
 ///
+/// Creates a new image recipe. Image recipes define how images are configured, tested, and assessed.
+///
 /// Build it with [`ImageRecipe::builder`]; adding it to a stack returns a [`ImageRecipeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageRecipe {
     /// `AdditionalInstanceConfiguration`.
+    ///
+    /// Before you create a new AMI, Image Builder launches temporary Amazon EC2 instances to build and test
+    /// your image configuration. Instance configuration adds a layer of control over those instances. You
+    /// can define settings and add scripts to run when an instance is launched from your AMI.
     pub additional_instance_configuration: Option<Val<AdditionalInstanceConfiguration>>,
     /// `AmiTags`.
+    ///
+    /// Tags that are applied to the AMI that Image Builder creates during the Build phase prior to image
+    /// distribution.
     pub ami_tags: Option<Val<BTreeMap<String, String>>>,
     /// `BlockDeviceMappings`. Changing it replaces the resource.
+    ///
+    /// The block device mappings to apply when creating images from this recipe.
     pub block_device_mappings: Option<Val<Vec<InstanceBlockDeviceMapping>>>,
     /// `Components`. Changing it replaces the resource.
+    ///
+    /// The components that are included in the image recipe. Recipes require a minimum of one build
+    /// component, and can have a maximum of 20 build and test components in any combination.
     ///
     /// - Items: at least 1.
     pub components: Option<Val<Vec<ComponentConfiguration>>>,
     /// `Description`. Changing it replaces the resource.
     ///
+    /// The description of the image recipe.
+    ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the image recipe.
     ///
     /// - Pattern: `^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$`.
     pub name: Option<Val<String>>,
     /// `ParentImage`: required. Changing it replaces the resource.
     ///
+    /// The base image for customizations specified in the image recipe. You can specify the parent image
+    /// using one of the following options:
+    ///
+    /// - AMI ID
+    /// - Image Builder image Amazon Resource Name (ARN)
+    /// - AWS Systems Manager (SSM) Parameter Store Parameter, prefixed by `ssm:` , followed by the
+    ///   parameter name or ARN.
+    /// - AWS Marketplace product ID
+    ///
     /// - Length: 1 to 1024.
     pub parent_image: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags of the image recipe.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Version`: required. Changing it replaces the resource.
+    ///
+    /// The semantic version of the image recipe. This version follows the semantic version syntax.
+    ///
+    /// > The semantic version has four nodes: \<major>.\<minor>.\<patch>/\<build>. You can assign values
+    /// for the first three, and can filter on all of them.
+    /// >
+    /// > *Assignment:* For the first three nodes you can assign any positive integer value, including zero,
+    /// with an upper limit of 2^30-1, or 1073741823 for each node. Image Builder automatically assigns the
+    /// build number to the fourth node.
+    /// >
+    /// > *Patterns:* You can use any numeric pattern that adheres to the assignment requirements for the
+    /// nodes that you can assign. For example, you might choose a software version pattern, such as 1.0.0,
+    /// or a date, such as 2021.01.01.
     pub version: Option<Val<String>>,
     /// `WorkingDirectory`. Changing it replaces the resource.
+    ///
+    /// The working directory to be used during build and test workflows.
     ///
     /// - Length: 1 to 1024.
     pub working_directory: Option<Val<String>>,
@@ -193,26 +237,42 @@ impl Deref for ImageRecipeHandle {
 
 impl ImageRecipeHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the image recipe. For example,
+    /// `arn:aws:imagebuilder:us-east-1:123456789012:image-recipe/mybasicrecipe/2019.12.03` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `LatestVersion`.
+    ///
+    /// The latest version references of the image recipe.
     pub fn attr_latest_version(&self) -> Val<Json> {
         self.0.get_att("LatestVersion")
     }
     /// `Fn::GetAtt` `LatestVersion.Arn`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) of the Image Builder resource.
     pub fn attr_latest_version_arn(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Arn")
     }
     /// `Fn::GetAtt` `LatestVersion.Major`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) with the same `major` version of the Image Builder
+    /// resource.
     pub fn attr_latest_version_major(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Major")
     }
     /// `Fn::GetAtt` `LatestVersion.Minor`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) with the same `minor` version of the Image Builder
+    /// resource.
     pub fn attr_latest_version_minor(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Minor")
     }
     /// `Fn::GetAtt` `LatestVersion.Patch`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) with the same `patch` version of the Image Builder
+    /// resource.
     pub fn attr_latest_version_patch(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Patch")
     }
@@ -227,11 +287,40 @@ impl ImageRecipeHandle {
 }
 
 /// The [`AdditionalInstanceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-imagerecipe-additionalinstanceconfiguration.html) property type.
+///
+/// In addition to your infrastructure configuration, these settings provide an extra layer of control
+/// over your build instances. You can also specify commands to run on launch for all of your build
+/// instances.
+///
+/// Image Builder does not automatically install the Systems Manager agent on Windows instances. If your
+/// base image includes the Systems Manager agent, then the AMI that you create will also include the
+/// agent. For Linux instances, if the base image does not already include the Systems Manager agent,
+/// Image Builder installs it. For Linux instances where Image Builder installs the Systems Manager
+/// agent, you can choose whether to keep it for the AMI that you create.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdditionalInstanceConfiguration {
     /// `SystemsManagerAgent`.
+    ///
+    /// Contains settings for the Systems Manager agent on your build instance.
     pub systems_manager_agent: Option<Val<SystemsManagerAgent>>,
     /// `UserDataOverride`.
+    ///
+    /// Use this property to provide commands or a command script to run when you launch your build
+    /// instance.
+    ///
+    /// The userDataOverride property replaces any commands that Image Builder might have added to ensure
+    /// that Systems Manager is installed on your Linux build instance. If you override the user data, make
+    /// sure that you add commands to install Systems Manager, if it is not pre-installed on your base
+    /// image.
+    ///
+    /// > The user data is always base 64 encoded. For example, the following commands are encoded as
+    /// `IyEvYmluL2Jhc2gKbWtkaXIgLXAgL3Zhci9iYi8KdG91Y2ggL3Zhci$` :
+    /// >
+    /// > *#!/bin/bash*
+    /// >
+    /// > mkdir -p /var/bb/
+    /// >
+    /// > touch /var
     ///
     /// - Length: 1 to 21847.
     /// - Pattern: `^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$`.
@@ -288,13 +377,20 @@ impl ToValue for AdditionalInstanceConfiguration {
 impl Literal for AdditionalInstanceConfiguration {}
 
 /// The [`ComponentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-imagerecipe-componentconfiguration.html) property type.
+///
+/// Configuration details of the component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentConfiguration {
     /// `ComponentArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the component.
+    ///
     /// - Pattern: `^arn:aws[^:]*:imagebuilder:[^:]+:(?:[0-9]{12}|aws(?:-[a-z-]+)?):component/[a-z0-9-_]+/(?:(?:([0-9]+|x)\.([0-9]+|x)\.([0-9]+|x))|(?:[0-9]+\.[0-9]+\.[0-9]+/[0-9]+))$`.
     pub component_arn: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// A group of parameter settings that Image Builder uses to configure the component for a specific
+    /// recipe.
     ///
     /// - Items: at least 1.
     pub parameters: Option<Val<Vec<ComponentParameter>>>,
@@ -355,14 +451,20 @@ impl ToValue for ComponentConfiguration {
 impl Literal for ComponentConfiguration {}
 
 /// The [`ComponentParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-imagerecipe-componentparameter.html) property type.
+///
+/// Contains a key/value pair that sets the named component parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentParameter {
     /// `Name`: required.
+    ///
+    /// The name of the component parameter to set.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[^\x00]+$`.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// Sets the value for the named component parameter.
     pub value: Option<Val<Vec<String>>>,
 }
 
@@ -430,33 +532,55 @@ impl ToValue for ComponentParameter {
 impl Literal for ComponentParameter {}
 
 /// The [`EbsInstanceBlockDeviceSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-imagerecipe-ebsinstanceblockdevicespecification.html) property type.
+///
+/// The image recipe EBS instance block device specification includes the Amazon EBS-specific block
+/// device mapping specifications for the image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsInstanceBlockDeviceSpecification {
     /// `DeleteOnTermination`.
+    ///
+    /// Configures delete on termination of the associated device.
     pub delete_on_termination: Option<Val<bool>>,
     /// `Encrypted`.
+    ///
+    /// Use to configure device encryption.
     pub encrypted: Option<Val<bool>>,
     /// `Iops`.
+    ///
+    /// Use to configure device IOPS.
     ///
     /// - Range: 100 to 64000.
     pub iops: Option<Val<i64>>,
     /// `KmsKeyId`.
     ///
+    /// The Amazon Resource Name (ARN) that uniquely identifies the KMS key to use when encrypting the
+    /// device. This can be either the Key ARN or the Alias ARN. For more information, see [Key identifiers
+    /// (KeyId)](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-id-key-ARN) in the *AWS
+    /// Key Management Service Developer Guide* .
+    ///
     /// - Length: 1 to 1024.
     pub kms_key_id: Option<Val<String>>,
     /// `SnapshotId`.
+    ///
+    /// The snapshot that defines the device contents.
     ///
     /// - Length: 1 to 1024.
     pub snapshot_id: Option<Val<String>>,
     /// `Throughput`.
     ///
+    /// *For GP3 volumes only* – The throughput in MiB/s that the volume supports.
+    ///
     /// - Range: 125 to 1000.
     pub throughput: Option<Val<i64>>,
     /// `VolumeSize`.
     ///
+    /// Overrides the volume size of the device.
+    ///
     /// - Range: 1 to 16000.
     pub volume_size: Option<Val<i64>>,
     /// `VolumeType`.
+    ///
+    /// Overrides the volume type of the device.
     pub volume_type: Option<Val<VolumeType>>,
 }
 
@@ -546,19 +670,33 @@ impl ToValue for EbsInstanceBlockDeviceSpecification {
 impl Literal for EbsInstanceBlockDeviceSpecification {}
 
 /// The [`InstanceBlockDeviceMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-imagerecipe-instanceblockdevicemapping.html) property type.
+///
+/// Defines block device mappings for the instance used to configure your image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceBlockDeviceMapping {
     /// `DeviceName`.
     ///
+    /// The device to which these mappings apply.
+    ///
     /// - Length: 1 to 1024.
     pub device_name: Option<Val<String>>,
     /// `Ebs`.
+    ///
+    /// Use to manage Amazon EBS-specific configuration for this mapping.
     pub ebs: Option<Val<EbsInstanceBlockDeviceSpecification>>,
     /// `NoDevice`.
+    ///
+    /// Enter an empty string to remove a mapping from the parent image.
+    ///
+    /// The following is an example of an empty string value in the `NoDevice` field.
+    ///
+    /// `NoDevice:""`
     ///
     /// - Length: 0 to 0.
     pub no_device: Option<Val<String>>,
     /// `VirtualName`.
+    ///
+    /// Manages the instance ephemeral devices.
     ///
     /// - Length: 1 to 1024.
     pub virtual_name: Option<Val<String>>,
@@ -626,9 +764,18 @@ impl ToValue for InstanceBlockDeviceMapping {
 impl Literal for InstanceBlockDeviceMapping {}
 
 /// The [`SystemsManagerAgent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-imagerecipe-systemsmanageragent.html) property type.
+///
+/// Contains settings for the Systems Manager agent on your build instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SystemsManagerAgent {
     /// `UninstallAfterBuild`.
+    ///
+    /// Controls whether the Systems Manager agent is removed from your final build image, prior to creating
+    /// the new AMI. If this is set to true, then the agent is removed from the final image. If it's set to
+    /// false, then the agent is left in, so that it is included in the new AMI. default value is false.
+    ///
+    /// The default behavior of uninstallAfterBuild is to remove the SSM Agent if it was installed by EC2
+    /// Image Builder
     pub uninstall_after_build: Option<Val<bool>>,
 }
 
@@ -713,9 +860,18 @@ impl VolumeType {
             VolumeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VolumeType {
+    const VALUES: &'static [&'static str] = &["standard", "io1", "io2", "gp2", "gp3", "sc1", "st1"];
+    fn as_str(&self) -> &str {
+        VolumeType::as_str(self)
     }
 }
 

@@ -5,53 +5,96 @@ use crate::rt::*;
 
 /// The [`AWS::ImageBuilder::InfrastructureConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-imagebuilder-infrastructureconfiguration.html) resource type.
 ///
+/// Creates a new infrastructure configuration. An infrastructure configuration defines the environment
+/// in which your image will be built and tested.
+///
 /// Build it with [`InfrastructureConfiguration::builder`]; adding it to a stack returns a [`InfrastructureConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InfrastructureConfiguration {
     /// `Description`.
     ///
+    /// The description of the infrastructure configuration.
+    ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `InstanceMetadataOptions`.
+    ///
+    /// The instance metadata options that you can set for the HTTP requests that pipeline builds use to
+    /// launch EC2 build and test instances.
     pub instance_metadata_options: Option<Val<InstanceMetadataOptions>>,
     /// `InstanceProfileName`: required.
+    ///
+    /// The instance profile to associate with the instance used to customize your Amazon EC2 AMI.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[\w+=,.@-]+$`.
     pub instance_profile_name: Option<Val<String>>,
     /// `InstanceTypes`.
+    ///
+    /// The instance types of the infrastructure configuration. You can specify one or more instance types
+    /// to use for this build. The service will pick one of these instance types based on availability.
     pub instance_types: Option<Val<Vec<String>>>,
     /// `KeyPair`.
+    ///
+    /// The key pair of the infrastructure configuration. You can use this to log on to and debug the
+    /// instance used to create your image.
     ///
     /// - Length: 1 to 1024.
     pub key_pair: Option<Val<String>>,
     /// `Logging`.
+    ///
+    /// The logging configuration of the infrastructure configuration.
     pub logging: Option<Val<Logging>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the infrastructure configuration.
     ///
     /// - Pattern: `^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$`.
     pub name: Option<Val<String>>,
     /// `Placement`.
+    ///
+    /// The instance placement settings that define where the instances that are launched from your image
+    /// will run.
     pub placement: Option<Val<Placement>>,
     /// `ResourceTags`.
+    ///
+    /// The metadata tags to assign to the Amazon EC2 instance that Image Builder launches during the build
+    /// process. Tags are formatted as key value pairs.
     pub resource_tags: Option<Val<BTreeMap<String, String>>>,
     /// `SecurityGroupIds`.
+    ///
+    /// The security group IDs to associate with the instance used to customize your Amazon EC2 AMI.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SnsTopicArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the SNS topic to which we send image build event notifications.
+    ///
+    /// > EC2 Image Builder is unable to send notifications to SNS topics that are encrypted using keys from
+    /// other accounts. The key that is used to encrypt the SNS topic must reside in the account that the
+    /// Image Builder service runs under.
     ///
     /// - Pattern: `^arn:aws[^:]*:sns:[^:]+:[0-9]{12}:[a-zA-Z0-9-_]{1,256}$`.
     /// - Format: `AWS::SNS::Topic.Arn`.
     pub sns_topic_arn: Option<Val<String>>,
     /// `SubnetId`.
     ///
+    /// The subnet ID in which to place the instance used to customize your Amazon EC2 AMI.
+    ///
     /// - Length: 1 to 1024.
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The metadata tags to assign to the infrastructure configuration resource that Image Builder creates
+    /// as output. Tags are formatted as key value pairs.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `TerminateInstanceOnFailure`.
+    ///
+    /// The terminate instance on failure setting of the infrastructure configuration. Set to false if you
+    /// want Image Builder to retain the instance used to configure your AMI if the build or test phase of
+    /// your workflow fails.
     pub terminate_instance_on_failure: Option<Val<bool>>,
 }
 
@@ -232,6 +275,11 @@ impl Deref for InfrastructureConfigurationHandle {
 
 impl InfrastructureConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the infrastructure configuration. The following pattern is
+    /// applied:
+    /// `^arn:aws[^:]*:imagebuilder:[^:]+:(?:\d{12}|aws):(?:image-recipe|infrastructure-configuration|distribution-configuration|component|image|image-pipeline)/[a-z0-9-_]+(?:/(?:(?:x|\d+)\.(?:x|\d+)\.(?:x|\d+))(?:/\d+)?)?$`
+    /// .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -246,13 +294,36 @@ impl InfrastructureConfigurationHandle {
 }
 
 /// The [`InstanceMetadataOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-infrastructureconfiguration-instancemetadataoptions.html) property type.
+///
+/// The instance metadata options that apply to the HTTP requests that pipeline builds use to launch EC2
+/// build and test instances. For more information about instance metadata options, see [Configure the
+/// instance metadata
+/// options](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-options.html)
+/// in the **Amazon EC2 User Guide** for Linux instances, or [Configure the instance metadata
+/// options](https://docs.aws.amazon.com/AWSEC2/latest/WindowsGuide/configuring-instance-metadata-options.html)
+/// in the **Amazon EC2 Windows Guide** for Windows instances.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceMetadataOptions {
     /// `HttpPutResponseHopLimit`.
     ///
+    /// Limit the number of hops that an instance metadata request can traverse to reach its destination.
+    /// The default is one hop. However, if HTTP tokens are required, container image builds need a minimum
+    /// of two hops.
+    ///
     /// - Range: 1 to 64.
     pub http_put_response_hop_limit: Option<Val<i64>>,
     /// `HttpTokens`.
+    ///
+    /// Indicates whether a signed token header is required for instance metadata retrieval requests. The
+    /// values affect the response as follows:
+    ///
+    /// - *required* – When you retrieve the IAM role credentials, version 2.0 credentials are returned in
+    ///   all cases.
+    /// - *optional* – You can include a signed token header in your request to retrieve instance
+    ///   metadata, or you can leave it out. If you include it, version 2.0 credentials are returned for the
+    ///   IAM role. Otherwise, version 1.0 credentials are returned.
+    ///
+    /// The default setting is *optional* .
     pub http_tokens: Option<Val<HttpTokens>>,
 }
 
@@ -306,9 +377,13 @@ impl ToValue for InstanceMetadataOptions {
 impl Literal for InstanceMetadataOptions {}
 
 /// The [`Logging`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-infrastructureconfiguration-logging.html) property type.
+///
+/// Logging configuration defines where Image Builder uploads your logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Logging {
     /// `S3Logs`.
+    ///
+    /// The Amazon S3 logging configuration.
     pub s3_logs: Option<Val<S3Logs>>,
 }
 
@@ -356,21 +431,45 @@ impl ToValue for Logging {
 impl Literal for Logging {}
 
 /// The [`Placement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-infrastructureconfiguration-placement.html) property type.
+///
+/// By default, EC2 instances run on shared tenancy hardware. This means that multiple AWS accounts
+/// might share the same physical hardware. When you use dedicated hardware, the physical server that
+/// hosts your instances is dedicated to your AWS account . Instance placement settings contain the
+/// details for the physical hardware where instances that Image Builder launches during image creation
+/// will run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Placement {
     /// `AvailabilityZone`.
+    ///
+    /// The Availability Zone where your build and test instances will launch.
     ///
     /// - Length: 1 to 1024.
     pub availability_zone: Option<Val<String>>,
     /// `HostId`.
     ///
+    /// The ID of the Dedicated Host on which build and test instances run. This only applies if `tenancy`
+    /// is `host` . If you specify the host ID, you must not specify the resource group ARN. If you specify
+    /// both, Image Builder returns an error.
+    ///
     /// - Length: 1 to 1024.
     pub host_id: Option<Val<String>>,
     /// `HostResourceGroupArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the host resource group in which to launch build and test
+    /// instances. This only applies if `tenancy` is `host` . If you specify the resource group ARN, you
+    /// must not specify the host ID. If you specify both, Image Builder returns an error.
+    ///
     /// - Length: 1 to 1024.
     pub host_resource_group_arn: Option<Val<String>>,
     /// `Tenancy`.
+    ///
+    /// The tenancy of the instance. An instance with a tenancy of `dedicated` runs on single-tenant
+    /// hardware. An instance with a tenancy of `host` runs on a Dedicated Host.
+    ///
+    /// If tenancy is set to `host` , then you can optionally specify one target for placement – either
+    /// host ID or host resource group ARN. If automatic placement is enabled for your host, and you don't
+    /// specify any placement target, Amazon EC2 will try to find an available host for your build and test
+    /// instances.
     pub tenancy: Option<Val<Tenancy>>,
 }
 
@@ -436,14 +535,20 @@ impl ToValue for Placement {
 impl Literal for Placement {}
 
 /// The [`S3Logs`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-infrastructureconfiguration-s3logs.html) property type.
+///
+/// Amazon S3 logging configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Logs {
     /// `S3BucketName`.
+    ///
+    /// The S3 bucket in which to store the logs.
     ///
     /// - Length: 1 to 1024.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket_name: Option<Val<String>>,
     /// `S3KeyPrefix`.
+    ///
+    /// The Amazon S3 path to the bucket where the logs are stored.
     ///
     /// - Length: 1 to 1024.
     pub s3_key_prefix: Option<Val<String>>,
@@ -521,9 +626,18 @@ impl HttpTokens {
             HttpTokens::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpTokens {
+    const VALUES: &'static [&'static str] = &["required", "optional"];
+    fn as_str(&self) -> &str {
+        HttpTokens::as_str(self)
     }
 }
 
@@ -571,9 +685,18 @@ impl Tenancy {
             Tenancy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Tenancy {
+    const VALUES: &'static [&'static str] = &["default", "dedicated", "host"];
+    fn as_str(&self) -> &str {
+        Tenancy::as_str(self)
     }
 }
 

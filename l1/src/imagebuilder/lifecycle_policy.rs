@@ -5,33 +5,52 @@ use crate::rt::*;
 
 /// The [`AWS::ImageBuilder::LifecyclePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-imagebuilder-lifecyclepolicy.html) resource type.
 ///
+/// Create a lifecycle policy resource.
+///
 /// Build it with [`LifecyclePolicy::builder`]; adding it to a stack returns a [`LifecyclePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LifecyclePolicy {
     /// `Description`.
     ///
+    /// Optional description for the lifecycle policy.
+    ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `ExecutionRole`: required.
+    ///
+    /// The name or Amazon Resource Name (ARN) for the IAM role you create that grants Image Builder access
+    /// to run lifecycle actions.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(?:arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/)?[a-zA-Z_0-9+=,.@\-_/]+$`.
     pub execution_role: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the lifecycle policy to create.
+    ///
     /// - Pattern: `^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$`.
     pub name: Option<Val<String>>,
     /// `PolicyDetails`: required.
     ///
+    /// Configuration details for the lifecycle policy rules.
+    ///
     /// - Items: 1 to 3.
     pub policy_details: Option<Val<Vec<PolicyDetail>>>,
     /// `ResourceSelection`: required.
+    ///
+    /// Selection criteria for the resources that the lifecycle policy applies to.
     pub resource_selection: Option<Val<ResourceSelection>>,
     /// `ResourceType`: required.
+    ///
+    /// The type of Image Builder resource that the lifecycle policy applies to.
     pub resource_type: Option<Val<ResourceType>>,
     /// `Status`.
+    ///
+    /// Indicates whether the lifecycle policy resource is enabled.
     pub status: Option<Val<Status>>,
     /// `Tags`.
+    ///
+    /// Tags to apply to the lifecycle policy resource.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -180,6 +199,8 @@ impl Deref for LifecyclePolicyHandle {
 
 impl LifecyclePolicyHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the lifecycle policy resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -194,11 +215,17 @@ impl LifecyclePolicyHandle {
 }
 
 /// The [`Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-lifecyclepolicy-action.html) property type.
+///
+/// Contains selection criteria for the lifecycle policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Action {
     /// `IncludeResources`.
+    ///
+    /// Specifies the resources that the lifecycle policy applies to.
     pub include_resources: Option<Val<IncludeResources>>,
     /// `Type`: required.
+    ///
+    /// Specifies the lifecycle action to take.
     pub type_: Option<Val<Type>>,
 }
 
@@ -255,19 +282,32 @@ impl ToValue for Action {
 impl Literal for Action {}
 
 /// The [`AmiExclusionRules`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-lifecyclepolicy-amiexclusionrules.html) property type.
+///
+/// Defines criteria for AMIs that are excluded from lifecycle actions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmiExclusionRules {
     /// `IsPublic`.
+    ///
+    /// Configures whether public AMIs are excluded from the lifecycle action.
     pub is_public: Option<Val<bool>>,
     /// `LastLaunched`.
+    ///
+    /// Specifies configuration details for Image Builder to exclude the most recent resources from
+    /// lifecycle actions.
     pub last_launched: Option<Val<LastLaunched>>,
     /// `Regions`.
+    ///
+    /// Configures AWS Region s that are excluded from the lifecycle action.
     pub regions: Option<Val<Vec<String>>>,
     /// `SharedAccounts`.
+    ///
+    /// Specifies AWS account s whose resources are excluded from the lifecycle action.
     ///
     /// - Items: 1 to 1536.
     pub shared_accounts: Option<Val<Vec<String>>>,
     /// `TagMap`.
+    ///
+    /// Lists tags that should be excluded from lifecycle actions for the AMIs that have them.
     pub tag_map: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -354,11 +394,19 @@ impl ToValue for AmiExclusionRules {
 impl Literal for AmiExclusionRules {}
 
 /// The [`ExclusionRules`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-lifecyclepolicy-exclusionrules.html) property type.
+///
+/// Specifies resources that lifecycle policy actions should not apply to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExclusionRules {
     /// `Amis`.
+    ///
+    /// Lists configuration values that apply to AMIs that Image Builder should exclude from the lifecycle
+    /// action.
     pub amis: Option<Val<AmiExclusionRules>>,
     /// `TagMap`.
+    ///
+    /// Contains a list of tags that Image Builder uses to skip lifecycle actions for Image Builder image
+    /// resources that have them.
     pub tag_map: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -417,17 +465,34 @@ impl ToValue for ExclusionRules {
 impl Literal for ExclusionRules {}
 
 /// The [`Filter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-lifecyclepolicy-filter.html) property type.
+///
+/// Defines filters that the lifecycle policy uses to determine impacted resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     /// `RetainAtLeast`.
     ///
+    /// For age-based filters, this is the number of resources to keep on hand after the lifecycle `DELETE`
+    /// action is applied. Impacted resources are only deleted if you have more than this number of
+    /// resources. If you have fewer resources than this number, the impacted resource is not deleted.
+    ///
     /// - Range: 1 to 10.
     pub retain_at_least: Option<Val<i64>>,
     /// `Type`: required.
+    ///
+    /// Filter resources based on either `age` or `count` .
     pub type_: Option<Val<FilterType>>,
     /// `Unit`.
+    ///
+    /// Defines the unit of time that the lifecycle policy uses to determine impacted resources. This is
+    /// required for age-based rules.
     pub unit: Option<Val<TimeUnit>>,
     /// `Value`: required.
+    ///
+    /// The number of units for the time period or for the count. For example, a value of `6` might refer to
+    /// six months or six AMIs.
+    ///
+    /// > For count-based filters, this value represents the minimum number of resources to keep on hand. If
+    /// you have fewer resources than this number, the resource is excluded from lifecycle actions.
     ///
     /// - Range: 1 to 1000.
     pub value: Option<Val<i64>>,
@@ -505,13 +570,21 @@ impl ToValue for Filter {
 impl Literal for Filter {}
 
 /// The [`IncludeResources`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-lifecyclepolicy-includeresources.html) property type.
+///
+/// Specifies how the lifecycle policy should apply actions to selected resources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IncludeResources {
     /// `Amis`.
+    ///
+    /// Specifies whether the lifecycle action should apply to distributed AMIs.
     pub amis: Option<Val<bool>>,
     /// `Containers`.
+    ///
+    /// Specifies whether the lifecycle action should apply to distributed containers.
     pub containers: Option<Val<bool>>,
     /// `Snapshots`.
+    ///
+    /// Specifies whether the lifecycle action should apply to snapshots associated with distributed AMIs.
     pub snapshots: Option<Val<bool>>,
 }
 
@@ -571,11 +644,19 @@ impl ToValue for IncludeResources {
 impl Literal for IncludeResources {}
 
 /// The [`LastLaunched`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-lifecyclepolicy-lastlaunched.html) property type.
+///
+/// Defines criteria to exclude AMIs from lifecycle actions based on the last time they were used to
+/// launch an instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LastLaunched {
     /// `Unit`: required.
+    ///
+    /// Defines the unit of time that the lifecycle policy uses to calculate elapsed time since the last
+    /// instance launched from the AMI. For example: days, weeks, months, or years.
     pub unit: Option<Val<TimeUnit>>,
     /// `Value`: required.
+    ///
+    /// The integer number of units for the time period. For example `6` (months).
     ///
     /// - Range: 1 to 365.
     pub value: Option<Val<i64>>,
@@ -637,13 +718,21 @@ impl ToValue for LastLaunched {
 impl Literal for LastLaunched {}
 
 /// The [`PolicyDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-lifecyclepolicy-policydetail.html) property type.
+///
+/// The configuration details for a lifecycle policy resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyDetail {
     /// `Action`: required.
+    ///
+    /// Configuration details for the policy action.
     pub action: Option<Val<Action>>,
     /// `ExclusionRules`.
+    ///
+    /// Additional rules to specify resources that should be exempt from policy actions.
     pub exclusion_rules: Option<Val<ExclusionRules>>,
     /// `Filter`: required.
+    ///
+    /// Specifies the resources that the lifecycle policy applies to.
     pub filter: Option<Val<Filter>>,
 }
 
@@ -713,13 +802,19 @@ impl ToValue for PolicyDetail {
 impl Literal for PolicyDetail {}
 
 /// The [`RecipeSelection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-lifecyclepolicy-recipeselection.html) property type.
+///
+/// Specifies an Image Builder recipe that the lifecycle policy uses for resource selection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecipeSelection {
     /// `Name`: required.
     ///
+    /// The name of an Image Builder recipe that the lifecycle policy uses for resource selection.
+    ///
     /// - Pattern: `^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$`.
     pub name: Option<Val<String>>,
     /// `SemanticVersion`: required.
+    ///
+    /// The version of the Image Builder recipe specified by the `name` field.
     ///
     /// - Pattern: `^(?:[0-9]+|x)\.(?:[0-9]+|x)\.(?:[0-9]+|x)$`.
     pub semantic_version: Option<Val<String>>,
@@ -785,13 +880,21 @@ impl ToValue for RecipeSelection {
 impl Literal for RecipeSelection {}
 
 /// The [`ResourceSelection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-imagebuilder-lifecyclepolicy-resourceselection.html) property type.
+///
+/// Resource selection criteria for the lifecycle policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceSelection {
     /// `Recipes`.
     ///
+    /// A list of recipes that are used as selection criteria for the output images that the lifecycle
+    /// policy applies to.
+    ///
     /// - Items: 1 to 50.
     pub recipes: Option<Val<Vec<RecipeSelection>>>,
     /// `TagMap`.
+    ///
+    /// A list of tags that are used as selection criteria for the Image Builder image resources that the
+    /// lifecycle policy applies to.
     pub tag_map: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -877,9 +980,18 @@ impl FilterType {
             FilterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilterType {
+    const VALUES: &'static [&'static str] = &["AGE", "COUNT"];
+    fn as_str(&self) -> &str {
+        FilterType::as_str(self)
     }
 }
 
@@ -924,9 +1036,18 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] = &["AMI_IMAGE", "CONTAINER_IMAGE"];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 
@@ -971,9 +1092,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 
@@ -1024,9 +1154,18 @@ impl TimeUnit {
             TimeUnit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TimeUnit {
+    const VALUES: &'static [&'static str] = &["DAYS", "WEEKS", "MONTHS", "YEARS"];
+    fn as_str(&self) -> &str {
+        TimeUnit::as_str(self)
     }
 }
 
@@ -1076,9 +1215,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["DELETE", "DEPRECATE", "DISABLE"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,37 +5,80 @@ use crate::rt::*;
 
 /// The [`AWS::ImageBuilder::Workflow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-imagebuilder-workflow.html) resource type.
 ///
+/// Create a new workflow or a new version of an existing workflow.
+///
 /// Build it with [`Workflow::builder`]; adding it to a stack returns a [`WorkflowHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Workflow {
     /// `ChangeDescription`. Changing it replaces the resource.
     ///
+    /// Describes what change has been made in this version of the workflow, or what makes this version
+    /// different from other versions of the workflow.
+    ///
     /// - Length: 1 to 1024.
     pub change_description: Option<Val<String>>,
     /// `Data`. Changing it replaces the resource.
+    ///
+    /// Contains the UTF-8 encoded YAML document content for the workflow. Alternatively, you can specify
+    /// the `uri` of a YAML document file stored in Amazon S3. However, you cannot specify both properties.
     ///
     /// - Length: 1 to 16000.
     /// - Pattern: `^[^\x00]+$`.
     pub data: Option<Val<String>>,
     /// `Description`. Changing it replaces the resource.
     ///
+    /// Describes the workflow.
+    ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) that uniquely identifies the KMS key used to encrypt this workflow
+    /// resource. This can be either the Key ARN or the Alias ARN. For more information, see [Key
+    /// identifiers
+    /// (KeyId)](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-id-key-ARN) in the *AWS
+    /// Key Management Service Developer Guide* .
     ///
     /// - Length: 1 to 1024.
     pub kms_key_id: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the workflow to create.
+    ///
     /// - Pattern: `^[-_A-Za-z-0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z-0-9]$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags that apply to the workflow resource.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The phase in the image build process for which the workflow resource is responsible.
     pub type_: Option<Val<Type>>,
     /// `Uri`. Changing it replaces the resource.
+    ///
+    /// The `uri` of a YAML component document file. This must be an S3 URL ( `s3://bucket/key` ), and the
+    /// requester must have permission to access the S3 bucket it points to. If you use Amazon S3, you can
+    /// specify component content up to your service quota.
+    ///
+    /// Alternatively, you can specify the YAML document inline, using the component `data` property. You
+    /// cannot specify both properties.
     pub uri: Option<Val<String>>,
     /// `Version`: required. Changing it replaces the resource.
+    ///
+    /// The semantic version of this workflow resource. The semantic version syntax adheres to the following
+    /// rules.
+    ///
+    /// > The semantic version has four nodes: \<major>.\<minor>.\<patch>/\<build>. You can assign values
+    /// for the first three, and can filter on all of them.
+    /// >
+    /// > *Assignment:* For the first three nodes you can assign any positive integer value, including zero,
+    /// with an upper limit of 2^30-1, or 1073741823 for each node. Image Builder automatically assigns the
+    /// build number to the fourth node.
+    /// >
+    /// > *Patterns:* You can use any numeric pattern that adheres to the assignment requirements for the
+    /// nodes that you can assign. For example, you might choose a software version pattern, such as 1.0.0,
+    /// or a date, such as 2021.01.01.
     pub version: Option<Val<String>>,
 }
 
@@ -171,26 +214,41 @@ impl Deref for WorkflowHandle {
 
 impl WorkflowHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the workflow resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `LatestVersion`.
+    ///
+    /// The latest version references of the workflow.
     pub fn attr_latest_version(&self) -> Val<Json> {
         self.0.get_att("LatestVersion")
     }
     /// `Fn::GetAtt` `LatestVersion.Arn`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) of the Image Builder resource.
     pub fn attr_latest_version_arn(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Arn")
     }
     /// `Fn::GetAtt` `LatestVersion.Major`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) with the same `major` version of the Image Builder
+    /// resource.
     pub fn attr_latest_version_major(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Major")
     }
     /// `Fn::GetAtt` `LatestVersion.Minor`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) with the same `minor` version of the Image Builder
+    /// resource.
     pub fn attr_latest_version_minor(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Minor")
     }
     /// `Fn::GetAtt` `LatestVersion.Patch`.
+    ///
+    /// The latest version Amazon Resource Name (ARN) with the same `patch` version of the Image Builder
+    /// resource.
     pub fn attr_latest_version_patch(&self) -> Val<String> {
         self.0.get_att("LatestVersion.Patch")
     }
@@ -230,9 +288,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["BUILD", "TEST", "DISTRIBUTION"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,14 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::Inspector::AssessmentTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-inspector-assessmenttarget.html) resource type.
 ///
+/// The `AWS::Inspector::AssessmentTarget` resource is used to create Amazon Inspector assessment
+/// targets, which specify the Amazon EC2 instances that will be analyzed during an assessment run.
+///
 /// Build it with [`AssessmentTarget::builder`]; adding it to a stack returns a [`AssessmentTargetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssessmentTarget {
     /// `AssessmentTargetName`. Changing it replaces the resource.
     ///
+    /// The name of the Amazon Inspector assessment target. The name must be unique within the AWS account .
+    ///
     /// - Length: 1 to 140.
     pub assessment_target_name: Option<Val<String>>,
     /// `ResourceGroupArn`.
+    ///
+    /// The ARN that specifies the resource group that is used to create the assessment target. If
+    /// `resourceGroupArn` is not specified, all EC2 instances in the current AWS account and Region are
+    /// included in the assessment target.
     ///
     /// - Length: 1 to 300.
     pub resource_group_arn: Option<Val<String>>,
@@ -89,6 +98,8 @@ impl Deref for AssessmentTargetHandle {
 
 impl AssessmentTargetHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) that specifies the assessment target that is created.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

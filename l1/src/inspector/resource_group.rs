@@ -5,10 +5,20 @@ use crate::rt::*;
 
 /// The [`AWS::Inspector::ResourceGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-inspector-resourcegroup.html) resource type.
 ///
+/// The `AWS::Inspector::ResourceGroup` resource is used to create Amazon Inspector resource groups. A
+/// resource group defines a set of tags that, when queried, identify the AWS resources that make up the
+/// assessment target.
+///
 /// Build it with [`ResourceGroup::builder`]; adding it to a stack returns a [`ResourceGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceGroup {
     /// `ResourceGroupTags`: required. Changing it replaces the resource.
+    ///
+    /// The tags (key and value pairs) that will be associated with the resource group.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 1 to 10.
     pub resource_group_tags: Option<Val<Vec<Tag>>>,
@@ -91,6 +101,8 @@ impl Deref for ResourceGroupHandle {
 
 impl ResourceGroupHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) that specifies the resource group that is created.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

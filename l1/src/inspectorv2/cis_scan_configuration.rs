@@ -5,20 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::InspectorV2::CisScanConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-inspectorv2-cisscanconfiguration.html) resource type.
 ///
+/// The CIS scan configuration.
+///
 /// Build it with [`CisScanConfiguration::builder`]; adding it to a stack returns a [`CisScanConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CisScanConfiguration {
     /// `ScanName`: required.
     ///
+    /// The name of the CIS scan configuration.
+    ///
     /// - Length: at least 1.
     pub scan_name: Option<Val<String>>,
     /// `Schedule`: required.
+    ///
+    /// The CIS scan configuration's schedule.
     pub schedule: Option<Val<Schedule>>,
     /// `SecurityLevel`: required.
+    ///
+    /// The CIS scan configuration's CIS Benchmark level.
     pub security_level: Option<Val<CisSecurityLevel>>,
     /// `Tags`.
+    ///
+    /// The CIS scan configuration's tags.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Targets`: required.
+    ///
+    /// The CIS scan configuration's targets.
     pub targets: Option<Val<CisTargets>>,
 }
 
@@ -138,6 +150,8 @@ impl Deref for CisScanConfigurationHandle {
 
 impl CisScanConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The CIS scan configuration's scan configuration ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -152,13 +166,19 @@ impl CisScanConfigurationHandle {
 }
 
 /// The [`CisTargets`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-cisscanconfiguration-cistargets.html) property type.
+///
+/// The CIS targets.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CisTargets {
     /// `AccountIds`: required.
     ///
+    /// The CIS target account ids.
+    ///
     /// - Items: 1 to 10000.
     pub account_ids: Option<Val<Vec<String>>>,
     /// `TargetResourceTags`: required.
+    ///
+    /// The CIS target resource tags.
     pub target_resource_tags: Option<Val<BTreeMap<String, Vec<String>>>>,
 }
 
@@ -239,9 +259,13 @@ impl ToValue for CisTargets {
 impl Literal for CisTargets {}
 
 /// The [`DailySchedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-cisscanconfiguration-dailyschedule.html) property type.
+///
+/// A daily schedule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DailySchedule {
     /// `StartTime`: required.
+    ///
+    /// The schedule start time.
     pub start_time: Option<Val<Time>>,
 }
 
@@ -296,11 +320,17 @@ impl ToValue for DailySchedule {
 impl Literal for DailySchedule {}
 
 /// The [`MonthlySchedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-cisscanconfiguration-monthlyschedule.html) property type.
+///
+/// A monthly schedule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonthlySchedule {
     /// `Day`: required.
+    ///
+    /// The monthly schedule's day.
     pub day: Option<Val<Day>>,
     /// `StartTime`: required.
+    ///
+    /// The monthly schedule's start time.
     pub start_time: Option<Val<Time>>,
 }
 
@@ -364,17 +394,28 @@ impl ToValue for MonthlySchedule {
 impl Literal for MonthlySchedule {}
 
 /// The [`Schedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-cisscanconfiguration-schedule.html) property type.
+///
+/// The schedule the CIS scan configuration runs on. Each CIS scan configuration has exactly one type of
+/// schedule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schedule {
     /// `Daily`.
+    ///
+    /// A daily schedule.
     pub daily: Option<Val<DailySchedule>>,
     /// `Monthly`.
+    ///
+    /// A monthly schedule.
     pub monthly: Option<Val<MonthlySchedule>>,
     /// `OneTime`.
+    ///
+    /// A one time schedule.
     ///
     /// - Format: `json`.
     pub one_time: Option<Val<Json>>,
     /// `Weekly`.
+    ///
+    /// A weekly schedule.
     pub weekly: Option<Val<WeeklySchedule>>,
 }
 
@@ -440,13 +481,19 @@ impl ToValue for Schedule {
 impl Literal for Schedule {}
 
 /// The [`Time`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-cisscanconfiguration-time.html) property type.
+///
+/// The time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Time {
     /// `TimeOfDay`: required.
     ///
+    /// The time of day in 24-hour format (00:00).
+    ///
     /// - Pattern: `^([0-1]?[0-9]|2[0-3]):[0-5][0-9]$`.
     pub time_of_day: Option<Val<String>>,
     /// `TimeZone`: required.
+    ///
+    /// The timezone.
     pub time_zone: Option<Val<String>>,
 }
 
@@ -506,13 +553,19 @@ impl ToValue for Time {
 impl Literal for Time {}
 
 /// The [`WeeklySchedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-cisscanconfiguration-weeklyschedule.html) property type.
+///
+/// A weekly schedule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WeeklySchedule {
     /// `Days`: required.
     ///
+    /// The weekly schedule's days.
+    ///
     /// - Items: 1 to 7.
     pub days: Option<Val<Vec<Day>>>,
     /// `StartTime`: required.
+    ///
+    /// The weekly schedule's start time.
     pub start_time: Option<Val<Time>>,
 }
 
@@ -606,9 +659,18 @@ impl CisSecurityLevel {
             CisSecurityLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CisSecurityLevel {
+    const VALUES: &'static [&'static str] = &["LEVEL_1", "LEVEL_2"];
+    fn as_str(&self) -> &str {
+        CisSecurityLevel::as_str(self)
     }
 }
 
@@ -668,9 +730,18 @@ impl Day {
             Day::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Day {
+    const VALUES: &'static [&'static str] = &["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
+    fn as_str(&self) -> &str {
+        Day::as_str(self)
     }
 }
 

@@ -5,21 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::InspectorV2::CodeSecurityIntegration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-inspectorv2-codesecurityintegration.html) resource type.
 ///
+/// Creates a code security integration with a source code repository provider.
+///
 /// Build it with [`CodeSecurityIntegration::builder`]; adding it to a stack returns a [`CodeSecurityIntegrationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeSecurityIntegration {
     /// `CreateIntegrationDetails`. Changing it replaces the resource.
+    ///
+    /// Contains details required to create a code security integration with a specific repository provider.
     pub create_integration_details: Option<Val<CreateDetails>>,
     /// `Name`.
+    ///
+    /// The name of the code security integration.
     ///
     /// - Length: 1 to 60.
     /// - Pattern: `^[a-zA-Z0-9-_$:.]*$`.
     pub name: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags to apply to the code security integration.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Type`.
+    ///
+    /// The type of repository provider for the integration.
     pub type_: Option<Val<IntegrationType>>,
     /// `UpdateIntegrationDetails`.
+    ///
+    /// The updated integration details specific to the repository provider type.
     pub update_integration_details: Option<Val<UpdateDetails>>,
 }
 
@@ -117,26 +129,38 @@ impl Deref for CodeSecurityIntegrationHandle {
 
 impl CodeSecurityIntegrationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the code security integration.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the integration.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusReason`.
+    ///
+    /// The reason for the current status of the code security integration.
     pub fn attr_status_reason(&self) -> Val<String> {
         self.0.get_att("StatusReason")
     }
     /// `Fn::GetAtt` `AuthorizationUrl`.
+    ///
+    /// The URL used to authorize the integration with the repository provider.
     pub fn attr_authorization_url(&self) -> Val<String> {
         self.0.get_att("AuthorizationUrl")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the code security integration was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The timestamp when the code security integration was last updated.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
@@ -151,9 +175,13 @@ impl CodeSecurityIntegrationHandle {
 }
 
 /// The [`CreateDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-codesecurityintegration-createdetails.html) property type.
+///
+/// Contains details required to create a code security integration with a specific repository provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreateDetails {
     /// `gitlabSelfManaged`: required.
+    ///
+    /// Details specific to creating an integration with a self-managed GitLab instance.
     pub gitlab_self_managed: Option<Val<CreateGitLabSelfManagedIntegrationDetail>>,
 }
 
@@ -212,11 +240,17 @@ impl ToValue for CreateDetails {
 impl Literal for CreateDetails {}
 
 /// The [`CreateGitLabSelfManagedIntegrationDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-codesecurityintegration-creategitlabselfmanagedintegrationdetail.html) property type.
+///
+/// Contains details required to create an integration with a self-managed GitLab instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreateGitLabSelfManagedIntegrationDetail {
     /// `accessToken`: required.
+    ///
+    /// The personal access token used to authenticate with the self-managed GitLab instance.
     pub access_token: Option<Val<String>>,
     /// `instanceUrl`: required.
+    ///
+    /// The URL of the self-managed GitLab instance.
     ///
     /// - Pattern: `^https://[-a-zA-Z0-9()@:%_+.~#?&//=]{1,1024}$`.
     pub instance_url: Option<Val<String>>,
@@ -289,11 +323,17 @@ impl ToValue for CreateGitLabSelfManagedIntegrationDetail {
 impl Literal for CreateGitLabSelfManagedIntegrationDetail {}
 
 /// The [`UpdateDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-codesecurityintegration-updatedetails.html) property type.
+///
+/// Contains details required to update a code security integration with a specific repository provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpdateDetails {
     /// `github`.
+    ///
+    /// Details specific to updating an integration with GitHub.
     pub github: Option<Val<UpdateGitHubIntegrationDetail>>,
     /// `gitlabSelfManaged`.
+    ///
+    /// Details specific to updating an integration with a self-managed GitLab instance.
     pub gitlab_self_managed: Option<Val<UpdateGitLabSelfManagedIntegrationDetail>>,
 }
 
@@ -352,13 +392,19 @@ impl ToValue for UpdateDetails {
 impl Literal for UpdateDetails {}
 
 /// The [`UpdateGitHubIntegrationDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-codesecurityintegration-updategithubintegrationdetail.html) property type.
+///
+/// Contains details required to update an integration with GitHub.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpdateGitHubIntegrationDetail {
     /// `code`: required.
     ///
+    /// The authorization code received from GitHub to update the integration.
+    ///
     /// - Length: 1 to 1024.
     pub code: Option<Val<String>>,
     /// `installationId`: required.
+    ///
+    /// The installation ID of the GitHub App associated with the integration.
     ///
     /// - Length: 1 to 1024.
     pub installation_id: Option<Val<String>>,
@@ -431,9 +477,13 @@ impl ToValue for UpdateGitHubIntegrationDetail {
 impl Literal for UpdateGitHubIntegrationDetail {}
 
 /// The [`UpdateGitLabSelfManagedIntegrationDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-codesecurityintegration-updategitlabselfmanagedintegrationdetail.html) property type.
+///
+/// Contains details required to update an integration with a self-managed GitLab instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpdateGitLabSelfManagedIntegrationDetail {
     /// `authCode`: required.
+    ///
+    /// The authorization code received from the self-managed GitLab instance to update the integration.
     ///
     /// - Length: 1 to 1024.
     pub auth_code: Option<Val<String>>,
@@ -512,9 +562,18 @@ impl IntegrationType {
             IntegrationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IntegrationType {
+    const VALUES: &'static [&'static str] = &["GITLAB_SELF_MANAGED", "GITHUB"];
+    fn as_str(&self) -> &str {
+        IntegrationType::as_str(self)
     }
 }
 

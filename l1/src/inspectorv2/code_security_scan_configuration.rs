@@ -5,21 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::InspectorV2::CodeSecurityScanConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-inspectorv2-codesecurityscanconfiguration.html) resource type.
 ///
+/// Creates a scan configuration for code security scanning.
+///
 /// Build it with [`CodeSecurityScanConfiguration::builder`]; adding it to a stack returns a [`CodeSecurityScanConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeSecurityScanConfiguration {
     /// `Configuration`.
+    ///
+    /// The configuration settings for the code security scan.
     pub configuration: Option<Val<CodeSecurityScanConfigurationProperty>>,
     /// `Level`. Changing it replaces the resource.
+    ///
+    /// The security level for the scan configuration.
     pub level: Option<Val<ConfigurationLevel>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the scan configuration.
     ///
     /// - Length: 1 to 60.
     /// - Pattern: `^[a-zA-Z0-9-_$:.]*$`.
     pub name: Option<Val<String>>,
     /// `ScopeSettings`. Changing it replaces the resource.
+    ///
+    /// The scope settings that define which repositories will be scanned.
     pub scope_settings: Option<Val<ScopeSettings>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags to apply to the scan configuration.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -117,6 +129,8 @@ impl Deref for CodeSecurityScanConfigurationHandle {
 
 impl CodeSecurityScanConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the scan configuration.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -131,13 +145,22 @@ impl CodeSecurityScanConfigurationHandle {
 }
 
 /// The [`CodeSecurityScanConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-codesecurityscanconfiguration-codesecurityscanconfiguration.html) property type.
+///
+/// Contains the configuration settings for code security scans.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeSecurityScanConfigurationProperty {
     /// `continuousIntegrationScanConfiguration`.
+    ///
+    /// Configuration settings for continuous integration scans that run automatically when code changes are
+    /// made.
     pub continuous_integration_scan_configuration: Option<Val<ContinuousIntegrationScanConfiguration>>,
     /// `periodicScanConfiguration`.
+    ///
+    /// Configuration settings for periodic scans that run on a scheduled basis.
     pub periodic_scan_configuration: Option<Val<PeriodicScanConfiguration>>,
     /// `ruleSetCategories`: required.
+    ///
+    /// The categories of security rules to be applied during the scan.
     ///
     /// - Items: 1 to 3.
     pub rule_set_categories: Option<Val<Vec<RuleSetCategory>>>,
@@ -219,9 +242,14 @@ impl ToValue for CodeSecurityScanConfigurationProperty {
 impl Literal for CodeSecurityScanConfigurationProperty {}
 
 /// The [`ContinuousIntegrationScanConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-codesecurityscanconfiguration-continuousintegrationscanconfiguration.html) property type.
+///
+/// Configuration settings for continuous integration scans that run automatically when code changes are
+/// made.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContinuousIntegrationScanConfiguration {
     /// `supportedEvents`: required.
+    ///
+    /// The repository events that trigger continuous integration scans, such as pull requests or commits.
     ///
     /// - Items: 1 to 2.
     pub supported_events: Option<Val<Vec<ContinuousIntegrationScanEvent>>>,
@@ -289,11 +317,20 @@ impl ToValue for ContinuousIntegrationScanConfiguration {
 impl Literal for ContinuousIntegrationScanConfiguration {}
 
 /// The [`PeriodicScanConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-codesecurityscanconfiguration-periodicscanconfiguration.html) property type.
+///
+/// Configuration settings for periodic scans that run on a scheduled basis.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PeriodicScanConfiguration {
     /// `frequency`.
+    ///
+    /// The frequency at which periodic scans are performed (such as weekly or monthly).
+    ///
+    /// If you don't provide the `frequencyExpression` Amazon Inspector chooses day for the scan to run. If
+    /// you provide the `frequencyExpression` , the schedule must match the specified `frequency` .
     pub frequency: Option<Val<PeriodicScanFrequency>>,
     /// `frequencyExpression`.
+    ///
+    /// The schedule expression for periodic scans, in cron format.
     ///
     /// - Length: 1 to 256.
     pub frequency_expression: Option<Val<String>>,
@@ -349,9 +386,15 @@ impl ToValue for PeriodicScanConfiguration {
 impl Literal for PeriodicScanConfiguration {}
 
 /// The [`ScopeSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-codesecurityscanconfiguration-scopesettings.html) property type.
+///
+/// The scope settings that define which repositories will be scanned. If the `ScopeSetting` parameter
+/// is `ALL` the scan configuration applies to all existing and future projects imported into Amazon
+/// Inspector .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScopeSettings {
     /// `projectSelectionScope`.
+    ///
+    /// The scope of projects to be selected for scanning within the integrated repositories.
     pub project_selection_scope: Option<Val<ProjectSelectionScope>>,
 }
 
@@ -421,9 +464,18 @@ impl ConfigurationLevel {
             ConfigurationLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConfigurationLevel {
+    const VALUES: &'static [&'static str] = &["ORGANIZATION", "ACCOUNT"];
+    fn as_str(&self) -> &str {
+        ConfigurationLevel::as_str(self)
     }
 }
 
@@ -468,9 +520,18 @@ impl ContinuousIntegrationScanEvent {
             ContinuousIntegrationScanEvent::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContinuousIntegrationScanEvent {
+    const VALUES: &'static [&'static str] = &["PULL_REQUEST", "PUSH"];
+    fn as_str(&self) -> &str {
+        ContinuousIntegrationScanEvent::as_str(self)
     }
 }
 
@@ -518,9 +579,18 @@ impl PeriodicScanFrequency {
             PeriodicScanFrequency::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PeriodicScanFrequency {
+    const VALUES: &'static [&'static str] = &["WEEKLY", "MONTHLY", "NEVER"];
+    fn as_str(&self) -> &str {
+        PeriodicScanFrequency::as_str(self)
     }
 }
 
@@ -563,9 +633,18 @@ impl ProjectSelectionScope {
             ProjectSelectionScope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProjectSelectionScope {
+    const VALUES: &'static [&'static str] = &["ALL"];
+    fn as_str(&self) -> &str {
+        ProjectSelectionScope::as_str(self)
     }
 }
 
@@ -612,9 +691,18 @@ impl RuleSetCategory {
             RuleSetCategory::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleSetCategory {
+    const VALUES: &'static [&'static str] = &["SAST", "IAC", "SCA"];
+    fn as_str(&self) -> &str {
+        RuleSetCategory::as_str(self)
     }
 }
 

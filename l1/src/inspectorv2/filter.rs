@@ -5,22 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::InspectorV2::Filter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-inspectorv2-filter.html) resource type.
 ///
+/// Details about a filter.
+///
 /// Build it with [`Filter::builder`]; adding it to a stack returns a [`FilterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     /// `Description`.
     ///
+    /// A description of the filter.
+    ///
     /// - Length: 1 to 512.
     pub description: Option<Val<String>>,
     /// `FilterAction`: required.
+    ///
+    /// The action that is to be applied to the findings that match the filter.
     pub filter_action: Option<Val<FilterAction>>,
     /// `FilterCriteria`: required.
+    ///
+    /// Details on the filter criteria associated with this filter.
     pub filter_criteria: Option<Val<FilterCriteria>>,
     /// `Name`: required.
+    ///
+    /// The name of the filter.
     ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags attached to the filter.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -132,6 +144,8 @@ impl Deref for FilterHandle {
 
 impl FilterHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Number (ARN) associated with this filter.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -146,13 +160,19 @@ impl FilterHandle {
 }
 
 /// The [`DateFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-filter-datefilter.html) property type.
+///
+/// Contains details on the time range used to filter findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateFilter {
     /// `EndInclusive`.
     ///
+    /// A timestamp representing the end of the time period filtered on.
+    ///
     /// - Format: `int64`.
     pub end_inclusive: Option<Val<i64>>,
     /// `StartInclusive`.
+    ///
+    /// A timestamp representing the start of the time period filtered on.
     ///
     /// - Format: `int64`.
     pub start_inclusive: Option<Val<i64>>,
@@ -208,9 +228,13 @@ impl ToValue for DateFilter {
 impl Literal for DateFilter {}
 
 /// The [`FilterCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-filter-filtercriteria.html) property type.
+///
+/// Details on the criteria used to define the filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterCriteria {
     /// `AwsAccountId`.
+    ///
+    /// Details of the AWS account IDs used to filter findings.
     ///
     /// - Items: 1 to 10.
     pub aws_account_id: Option<Val<Vec<StringFilter>>>,
@@ -228,45 +252,67 @@ pub struct FilterCriteria {
     pub code_vulnerability_file_path: Option<Val<Vec<StringFilter>>>,
     /// `ComponentId`.
     ///
+    /// Details of the component IDs used to filter findings.
+    ///
     /// - Items: 1 to 10.
     pub component_id: Option<Val<Vec<StringFilter>>>,
     /// `ComponentType`.
+    ///
+    /// Details of the component types used to filter findings.
     ///
     /// - Items: 1 to 10.
     pub component_type: Option<Val<Vec<StringFilter>>>,
     /// `Ec2InstanceImageId`.
     ///
+    /// Details of the Amazon EC2 instance image IDs used to filter findings.
+    ///
     /// - Items: 1 to 10.
     pub ec2_instance_image_id: Option<Val<Vec<StringFilter>>>,
     /// `Ec2InstanceSubnetId`.
+    ///
+    /// Details of the Amazon EC2 instance subnet IDs used to filter findings.
     ///
     /// - Items: 1 to 10.
     pub ec2_instance_subnet_id: Option<Val<Vec<StringFilter>>>,
     /// `Ec2InstanceVpcId`.
     ///
+    /// Details of the Amazon EC2 instance VPC IDs used to filter findings.
+    ///
     /// - Items: 1 to 10.
     pub ec2_instance_vpc_id: Option<Val<Vec<StringFilter>>>,
     /// `EcrImageArchitecture`.
+    ///
+    /// Details of the Amazon ECR image architecture types used to filter findings.
     ///
     /// - Items: 1 to 10.
     pub ecr_image_architecture: Option<Val<Vec<StringFilter>>>,
     /// `EcrImageHash`.
     ///
+    /// Details of the Amazon ECR image hashes used to filter findings.
+    ///
     /// - Items: 1 to 10.
     pub ecr_image_hash: Option<Val<Vec<StringFilter>>>,
     /// `EcrImagePushedAt`.
+    ///
+    /// Details on the Amazon ECR image push date and time used to filter findings.
     ///
     /// - Items: 1 to 10.
     pub ecr_image_pushed_at: Option<Val<Vec<DateFilter>>>,
     /// `EcrImageRegistry`.
     ///
+    /// Details on the Amazon ECR registry used to filter findings.
+    ///
     /// - Items: 1 to 10.
     pub ecr_image_registry: Option<Val<Vec<StringFilter>>>,
     /// `EcrImageRepositoryName`.
     ///
+    /// Details on the name of the Amazon ECR repository used to filter findings.
+    ///
     /// - Items: 1 to 10.
     pub ecr_image_repository_name: Option<Val<Vec<StringFilter>>>,
     /// `EcrImageTags`.
+    ///
+    /// The tags attached to the Amazon ECR container image.
     ///
     /// - Items: 1 to 10.
     pub ecr_image_tags: Option<Val<Vec<StringFilter>>>,
@@ -280,17 +326,25 @@ pub struct FilterCriteria {
     pub exploit_available: Option<Val<Vec<StringFilter>>>,
     /// `FindingArn`.
     ///
+    /// Details on the finding ARNs used to filter findings.
+    ///
     /// - Items: 1 to 10.
     pub finding_arn: Option<Val<Vec<StringFilter>>>,
     /// `FindingStatus`.
+    ///
+    /// Details on the finding status types used to filter findings.
     ///
     /// - Items: 1 to 10.
     pub finding_status: Option<Val<Vec<StringFilter>>>,
     /// `FindingType`.
     ///
+    /// Details on the finding types used to filter findings.
+    ///
     /// - Items: 1 to 10.
     pub finding_type: Option<Val<Vec<StringFilter>>>,
     /// `FirstObservedAt`.
+    ///
+    /// Details on the date and time a finding was first seen used to filter findings.
     ///
     /// - Items: 1 to 10.
     pub first_observed_at: Option<Val<Vec<DateFilter>>>,
@@ -299,6 +353,8 @@ pub struct FilterCriteria {
     /// - Items: 1 to 10.
     pub fix_available: Option<Val<Vec<StringFilter>>>,
     /// `InspectorScore`.
+    ///
+    /// The Amazon Inspector score to filter on.
     ///
     /// - Items: 1 to 10.
     pub inspector_score: Option<Val<Vec<NumberFilter>>>,
@@ -324,57 +380,85 @@ pub struct FilterCriteria {
     pub lambda_function_runtime: Option<Val<Vec<StringFilter>>>,
     /// `LastObservedAt`.
     ///
+    /// Details on the date and time a finding was last seen used to filter findings.
+    ///
     /// - Items: 1 to 10.
     pub last_observed_at: Option<Val<Vec<DateFilter>>>,
     /// `NetworkProtocol`.
+    ///
+    /// Details on network protocol used to filter findings.
     ///
     /// - Items: 1 to 10.
     pub network_protocol: Option<Val<Vec<StringFilter>>>,
     /// `PortRange`.
     ///
+    /// Details on the port ranges used to filter findings.
+    ///
     /// - Items: 1 to 10.
     pub port_range: Option<Val<Vec<PortRangeFilter>>>,
     /// `RelatedVulnerabilities`.
+    ///
+    /// Details on the related vulnerabilities used to filter findings.
     ///
     /// - Items: 1 to 10.
     pub related_vulnerabilities: Option<Val<Vec<StringFilter>>>,
     /// `ResourceId`.
     ///
+    /// Details on the resource IDs used to filter findings.
+    ///
     /// - Items: 1 to 10.
     pub resource_id: Option<Val<Vec<StringFilter>>>,
     /// `ResourceTags`.
+    ///
+    /// Details on the resource tags used to filter findings.
     ///
     /// - Items: 1 to 10.
     pub resource_tags: Option<Val<Vec<MapFilter>>>,
     /// `ResourceType`.
     ///
+    /// Details on the resource types used to filter findings.
+    ///
     /// - Items: 1 to 10.
     pub resource_type: Option<Val<Vec<StringFilter>>>,
     /// `Severity`.
+    ///
+    /// Details on the severity used to filter findings.
     ///
     /// - Items: 1 to 10.
     pub severity: Option<Val<Vec<StringFilter>>>,
     /// `Title`.
     ///
+    /// Details on the finding title used to filter findings.
+    ///
     /// - Items: 1 to 10.
     pub title: Option<Val<Vec<StringFilter>>>,
     /// `UpdatedAt`.
+    ///
+    /// Details on the date and time a finding was last updated at used to filter findings.
     ///
     /// - Items: 1 to 10.
     pub updated_at: Option<Val<Vec<DateFilter>>>,
     /// `VendorSeverity`.
     ///
+    /// Details on the vendor severity used to filter findings.
+    ///
     /// - Items: 1 to 10.
     pub vendor_severity: Option<Val<Vec<StringFilter>>>,
     /// `VulnerabilityId`.
+    ///
+    /// Details on the vulnerability ID used to filter findings.
     ///
     /// - Items: 1 to 10.
     pub vulnerability_id: Option<Val<Vec<StringFilter>>>,
     /// `VulnerabilitySource`.
     ///
+    /// Details on the vulnerability score to filter findings by.
+    ///
     /// - Items: 1 to 10.
     pub vulnerability_source: Option<Val<Vec<StringFilter>>>,
     /// `VulnerablePackages`.
+    ///
+    /// Details on the vulnerable packages used to filter findings.
     ///
     /// - Items: 1 to 10.
     pub vulnerable_packages: Option<Val<Vec<PackageFilter>>>,
@@ -880,15 +964,23 @@ impl ToValue for FilterCriteria {
 impl Literal for FilterCriteria {}
 
 /// The [`MapFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-filter-mapfilter.html) property type.
+///
+/// An object that describes details of a map filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MapFilter {
     /// `Comparison`: required.
+    ///
+    /// The operator to use when comparing values in the filter.
     pub comparison: Option<Val<MapComparison>>,
     /// `Key`.
+    ///
+    /// The tag key used in the filter.
     ///
     /// - Length: 1 to 128.
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The tag value used in the filter.
     ///
     /// - Length: 0 to 256.
     pub value: Option<Val<String>>,
@@ -953,11 +1045,17 @@ impl ToValue for MapFilter {
 impl Literal for MapFilter {}
 
 /// The [`NumberFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-filter-numberfilter.html) property type.
+///
+/// An object that describes the details of a number filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumberFilter {
     /// `LowerInclusive`.
+    ///
+    /// The lowest number to be included in the filter.
     pub lower_inclusive: Option<Val<f64>>,
     /// `UpperInclusive`.
+    ///
+    /// The highest number to be included in the filter.
     pub upper_inclusive: Option<Val<f64>>,
 }
 
@@ -1011,23 +1109,37 @@ impl ToValue for NumberFilter {
 impl Literal for NumberFilter {}
 
 /// The [`PackageFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-filter-packagefilter.html) property type.
+///
+/// Contains information on the details of a package filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PackageFilter {
     /// `Architecture`.
+    ///
+    /// An object that contains details on the package architecture type to filter on.
     pub architecture: Option<Val<StringFilter>>,
     /// `Epoch`.
+    ///
+    /// An object that contains details on the package epoch to filter on.
     pub epoch: Option<Val<NumberFilter>>,
     /// `FilePath`.
     pub file_path: Option<Val<StringFilter>>,
     /// `Name`.
+    ///
+    /// An object that contains details on the name of the package to filter on.
     pub name: Option<Val<StringFilter>>,
     /// `Release`.
+    ///
+    /// An object that contains details on the package release to filter on.
     pub release: Option<Val<StringFilter>>,
     /// `SourceLambdaLayerArn`.
     pub source_lambda_layer_arn: Option<Val<StringFilter>>,
     /// `SourceLayerHash`.
+    ///
+    /// An object that contains details on the source layer hash to filter on.
     pub source_layer_hash: Option<Val<StringFilter>>,
     /// `Version`.
+    ///
+    /// The package version to filter on.
     pub version: Option<Val<StringFilter>>,
 }
 
@@ -1117,13 +1229,19 @@ impl ToValue for PackageFilter {
 impl Literal for PackageFilter {}
 
 /// The [`PortRangeFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-filter-portrangefilter.html) property type.
+///
+/// An object that describes the details of a port range filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortRangeFilter {
     /// `BeginInclusive`.
     ///
+    /// The port number the port range begins at.
+    ///
     /// - Range: 0 to 65535.
     pub begin_inclusive: Option<Val<i64>>,
     /// `EndInclusive`.
+    ///
+    /// The port number the port range ends at.
     ///
     /// - Range: 0 to 65535.
     pub end_inclusive: Option<Val<i64>>,
@@ -1179,11 +1297,17 @@ impl ToValue for PortRangeFilter {
 impl Literal for PortRangeFilter {}
 
 /// The [`StringFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-inspectorv2-filter-stringfilter.html) property type.
+///
+/// An object that describes the details of a string filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StringFilter {
     /// `Comparison`: required.
+    ///
+    /// The operator to use when comparing values in the filter.
     pub comparison: Option<Val<StringComparison>>,
     /// `Value`: required.
+    ///
+    /// The value to filter on.
     ///
     /// - Length: 1 to 1024.
     pub value: Option<Val<String>>,
@@ -1270,9 +1394,18 @@ impl FilterAction {
             FilterAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilterAction {
+    const VALUES: &'static [&'static str] = &["NONE", "SUPPRESS"];
+    fn as_str(&self) -> &str {
+        FilterAction::as_str(self)
     }
 }
 
@@ -1314,9 +1447,18 @@ impl MapComparison {
             MapComparison::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MapComparison {
+    const VALUES: &'static [&'static str] = &["EQUALS"];
+    fn as_str(&self) -> &str {
+        MapComparison::as_str(self)
     }
 }
 
@@ -1363,9 +1505,18 @@ impl StringComparison {
             StringComparison::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StringComparison {
+    const VALUES: &'static [&'static str] = &["EQUALS", "PREFIX", "NOT_EQUALS"];
+    fn as_str(&self) -> &str {
+        StringComparison::as_str(self)
     }
 }
 

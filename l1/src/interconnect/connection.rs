@@ -5,35 +5,59 @@ use crate::rt::*;
 
 /// The [`AWS::Interconnect::Connection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-interconnect-connection.html) resource type.
 ///
+/// Resource Type definition for AWS::Interconnect::Connection. Creates a managed network connection
+/// between AWS and a partner cloud service provider.
+///
 /// Build it with [`Connection::builder`]; adding it to a stack returns a [`ConnectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Connection {
     /// `ActivationKey`. Changing it replaces the resource.
+    ///
+    /// The activation key for accepting a connection proposal from a partner CSP. Mutually exclusive with
+    /// EnvironmentId.
     pub activation_key: Option<Val<String>>,
     /// `AttachPoint`: required. Changing it replaces the resource.
+    ///
+    /// The logical attachment point in your AWS network where the managed connection will be connected.
     pub attach_point: Option<Val<AttachPoint>>,
     /// `Bandwidth`.
+    ///
+    /// The bandwidth of the connection (e.g., 50Mbps, 1Gbps). Required when creating a connection through
+    /// AWS.
     ///
     /// - Length: 1 to 8.
     /// - Pattern: `^\d+[MG]bps$`.
     pub bandwidth: Option<Val<String>>,
     /// `Description`.
     ///
+    /// A description of the connection.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[-a-zA-Z0-9_ ]+$`.
     pub description: Option<Val<String>>,
     /// `EnvironmentId`. Changing it replaces the resource.
     ///
+    /// The ID of the environment for the connection. Required when creating a connection through AWS.
+    /// Mutually exclusive with ActivationKey.
+    ///
     /// - Length: 1 to 32.
     pub environment_id: Option<Val<String>>,
     /// `RemoteAccount`. Changing it replaces the resource.
+    ///
+    /// The remote account identifier for the connection. Required when creating a connection through AWS.
+    /// Replaces RemoteOwnerAccount.
     pub remote_account: Option<Val<RemoteAccount>>,
     /// `RemoteOwnerAccount`.
+    ///
+    /// Deprecated. Use RemoteAccount instead. The account ID of the remote owner. Required when creating a
+    /// connection through AWS.
     ///
     /// - Length: at most 255.
     /// - Pattern: `^[-a-zA-Z0-9_@\.]+$`.
     pub remote_owner_account: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -152,34 +176,50 @@ impl Deref for ConnectionHandle {
 
 impl ConnectionHandle {
     /// `Fn::GetAtt` `ConnectionId`.
+    ///
+    /// The unique identifier for the connection.
     pub fn attr_connection_id(&self) -> Val<String> {
         self.0.get_att("ConnectionId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the connection.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Provider`.
+    ///
+    /// The partner cloud service provider.
     pub fn attr_provider(&self) -> Val<Json> {
         self.0.get_att("Provider")
     }
     /// `Fn::GetAtt` `Type`.
+    ///
+    /// The type of managed connection.
     pub fn attr_type_(&self) -> Val<String> {
         self.0.get_att("Type")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The current state of the connection.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `SharedId`.
+    ///
+    /// The shared identifier for the connection pairing.
     pub fn attr_shared_id(&self) -> Val<String> {
         self.0.get_att("SharedId")
     }
     /// `Fn::GetAtt` `OwnerAccount`.
+    ///
+    /// The AWS account ID of the connection owner.
     pub fn attr_owner_account(&self) -> Val<String> {
         self.0.get_att("OwnerAccount")
     }
     /// `Fn::GetAtt` `BillingTier`.
+    ///
+    /// The billing tier for the connection.
     pub fn attr_billing_tier(&self) -> Val<i64> {
         self.0.get_att("BillingTier")
     }
@@ -194,11 +234,17 @@ impl ConnectionHandle {
 }
 
 /// The [`AttachPoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-interconnect-connection-attachpoint.html) property type.
+///
+/// The logical attachment point in your AWS network where the managed connection will be connected.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttachPoint {
     /// `Arn`.
+    ///
+    /// The ARN of the resource to attach to.
     pub arn: Option<Val<String>>,
     /// `DirectConnectGateway`.
+    ///
+    /// The ID of the Direct Connect Gateway to attach to.
     ///
     /// - Pattern: `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`.
     pub direct_connect_gateway: Option<Val<String>>,
@@ -254,9 +300,14 @@ impl ToValue for AttachPoint {
 impl Literal for AttachPoint {}
 
 /// The [`RemoteAccount`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-interconnect-connection-remoteaccount.html) property type.
+///
+/// The remote account identifier for the connection. Required when creating a connection through AWS.
+/// Replaces RemoteOwnerAccount.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RemoteAccount {
     /// `Identifier`: required.
+    ///
+    /// The identifier of the remote account.
     ///
     /// - Length: at most 255.
     /// - Pattern: `^[-a-zA-Z0-9_@\.]+$`.

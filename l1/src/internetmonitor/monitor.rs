@@ -5,40 +5,140 @@ use crate::rt::*;
 
 /// The [`AWS::InternetMonitor::Monitor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-internetmonitor-monitor.html) resource type.
 ///
+/// The `AWS::InternetMonitor::Monitor` resource is an Internet Monitor resource type that contains
+/// information about how you create a monitor in Amazon CloudWatch Internet Monitor. A monitor in
+/// Internet Monitor provides visibility into performance and availability between your applications
+/// hosted on AWS and your end users, using a traffic profile that it creates based on the application
+/// resources that you add: Virtual Private Clouds (VPCs), Amazon CloudFront distributions, or
+/// WorkSpaces directories.
+///
+/// Internet Monitor also alerts you to internet issues that impact your application in the
+/// city-networks (geographies and networks) where your end users use it. With Internet Monitor, you can
+/// quickly pinpoint the locations and providers that are affected, so that you can address the issue.
+///
+/// For more information, see [Using Amazon CloudWatch Internet
+/// Monitor](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-InternetMonitor.html)
+/// in the *Amazon CloudWatch User Guide* .
+///
 /// Build it with [`Monitor::builder`]; adding it to a stack returns a [`MonitorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Monitor {
     /// `HealthEventsConfig`.
+    ///
+    /// A complex type with the configuration information that determines the threshold and other conditions
+    /// for when Internet Monitor creates a health event for an overall performance or availability issue,
+    /// across an application's geographies.
+    ///
+    /// Defines the percentages, for overall performance scores and availability scores for an application,
+    /// that are the thresholds for when Internet Monitor creates a health event. You can override the
+    /// defaults to set a custom threshold for overall performance or availability scores, or both.
+    ///
+    /// You can also set thresholds for local health scores,, where Internet Monitor creates a health event
+    /// when scores cross a threshold for one or more city-networks, in addition to creating an event when
+    /// an overall score crosses a threshold.
+    ///
+    /// If you don't set a health event threshold, the default value is 95%.
+    ///
+    /// For local thresholds, you also set a minimum percentage of overall traffic that is impacted by an
+    /// issue before Internet Monitor creates an event. In addition, you can disable local thresholds, for
+    /// performance scores, availability scores, or both.
+    ///
+    /// For more information, see [Change health event
+    /// thresholds](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-IM-overview.html#IMUpdateThresholdFromOverview)
+    /// in the Internet Monitor section of the *CloudWatch User Guide* .
     pub health_events_config: Option<Val<HealthEventsConfig>>,
     /// `IncludeLinkedAccounts`.
+    ///
+    /// A boolean option that you can set to `TRUE` to include monitors for linked accounts in a list of
+    /// monitors, when you've set up cross-account sharing in Internet Monitor. You configure cross-account
+    /// sharing by using Amazon CloudWatch Observability Access Manager. For more information, see [Internet
+    /// Monitor cross-account
+    /// observability](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cwim-cross-account.html)
+    /// in the Amazon CloudWatch User Guide.
     pub include_linked_accounts: Option<Val<bool>>,
     /// `InternetMeasurementsLogDelivery`.
+    ///
+    /// Publish internet measurements for a monitor for all city-networks (up to the 500,000 service limit)
+    /// to another location, such as an Amazon S3 bucket. Measurements are also published to Amazon
+    /// CloudWatch Logs for the first 500 (by traffic volume) city-networks (client locations and ASNs,
+    /// typically internet service providers or ISPs).
     pub internet_measurements_log_delivery: Option<Val<InternetMeasurementsLogDelivery>>,
     /// `LinkedAccountId`.
+    ///
+    /// The account ID for an account that you've set up cross-account sharing for in Internet Monitor. You
+    /// configure cross-account sharing by using Amazon CloudWatch Observability Access Manager. For more
+    /// information, see [Internet Monitor cross-account
+    /// observability](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cwim-cross-account.html)
+    /// in the Amazon CloudWatch User Guide.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^(\d{12})$`.
     pub linked_account_id: Option<Val<String>>,
     /// `MaxCityNetworksToMonitor`.
     ///
+    /// The maximum number of city-networks to monitor for your resources. A city-network is the location
+    /// (city) where clients access your application resources from and the network, such as an internet
+    /// service provider, that clients access the resources through.
+    ///
+    /// For more information, see [Choosing a city-network maximum
+    /// value](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/IMCityNetworksMaximum.html) in *Using
+    /// Amazon CloudWatch Internet Monitor* .
+    ///
     /// - Range: 1 to 500000.
     pub max_city_networks_to_monitor: Option<Val<i64>>,
     /// `MonitorName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the monitor. A monitor name can contain only alphanumeric characters, dashes (-),
+    /// periods (.), and underscores (_).
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
     pub monitor_name: Option<Val<String>>,
     /// `Resources`.
+    ///
+    /// The resources that have been added for the monitor, listed by their Amazon Resource Names (ARNs).
+    /// Use this option to add or remove resources when making an update.
+    ///
+    /// > Be aware that if you include content in the `Resources` field when you update a monitor, the
+    /// `ResourcesToAdd` and `ResourcesToRemove` fields must be empty.
     pub resources: Option<Val<Vec<String>>>,
     /// `ResourcesToAdd`.
+    ///
+    /// The resources to include in a monitor, which you provide as a set of Amazon Resource Names (ARNs).
+    /// Resources can be Amazon Virtual Private Cloud VPCs, Network Load Balancers (NLBs), Amazon CloudFront
+    /// distributions, or Amazon WorkSpaces directories.
+    ///
+    /// You can add a combination of VPCs and CloudFront distributions, or you can add WorkSpaces
+    /// directories, or you can add NLBs. You can't add NLBs or WorkSpaces directories together with any
+    /// other resources.
+    ///
+    /// If you add only VPC resources, at least one VPC must have an Internet Gateway attached to it, to
+    /// make sure that it has internet connectivity.
+    ///
+    /// > You can specify this field for a monitor update only if the `Resources` field is empty.
     pub resources_to_add: Option<Val<Vec<String>>>,
     /// `ResourcesToRemove`.
+    ///
+    /// The resources to remove from a monitor, which you provide as a set of Amazon Resource Names (ARNs)
+    ///
+    /// > You can specify this field for a monitor update only if the `Resources` field is empty.
     pub resources_to_remove: Option<Val<Vec<String>>>,
     /// `Status`.
+    ///
+    /// The status of a monitor. The accepted values that you can specify for `Status` are `ACTIVE` and
+    /// `INACTIVE` .
     pub status: Option<Val<MonitorConfigState>>,
     /// `Tags`.
+    ///
+    /// The tags for a monitor, listed as a set of *key:value* pairs.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrafficPercentageToMonitor`.
+    ///
+    /// The percentage of the internet-facing traffic for your application that you want to monitor. You can
+    /// also, optionally, set a limit for the number of city-networks (client locations and ASNs, typically
+    /// internet service providers) that Internet Monitor will monitor traffic for. The city-networks
+    /// maximum limit caps the number of city-networks that Internet Monitor monitors for your application,
+    /// regardless of the percentage of traffic that you choose to monitor.
     ///
     /// - Range: 1 to 100.
     pub traffic_percentage_to_monitor: Option<Val<i64>>,
@@ -201,22 +301,34 @@ impl Deref for MonitorHandle {
 
 impl MonitorHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time when the monitor was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `ModifiedAt`.
+    ///
+    /// The last time that the monitor was modified.
     pub fn attr_modified_at(&self) -> Val<String> {
         self.0.get_att("ModifiedAt")
     }
     /// `Fn::GetAtt` `MonitorArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the monitor.
     pub fn attr_monitor_arn(&self) -> Val<String> {
         self.0.get_att("MonitorArn")
     }
     /// `Fn::GetAtt` `ProcessingStatus`.
+    ///
+    /// The health of data processing for the monitor. For more information, see `ProcessingStatus` under
+    /// [MonitorListMember](https://docs.aws.amazon.com/internet-monitor/latest/api/API_MonitorListMember.html)
+    /// in the *Amazon CloudWatch Internet Monitor API Reference* .
     pub fn attr_processing_status(&self) -> Val<String> {
         self.0.get_att("ProcessingStatus")
     }
     /// `Fn::GetAtt` `ProcessingStatusInfo`.
+    ///
+    /// Additional information about the health of the data processing for the monitor.
     pub fn attr_processing_status_info(&self) -> Val<String> {
         self.0.get_att("ProcessingStatusInfo")
     }
@@ -231,17 +343,36 @@ impl MonitorHandle {
 }
 
 /// The [`HealthEventsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-internetmonitor-monitor-healtheventsconfig.html) property type.
+///
+/// Define the health event threshold percentages for the performance score and availability score for
+/// your application's monitor. Amazon CloudWatch Internet Monitor creates a health event when there's
+/// an internet issue that affects your application end users where a health score percentage is at or
+/// below a set threshold.
+///
+/// If you don't set a health event threshold, the default value is 95%.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HealthEventsConfig {
     /// `AvailabilityLocalHealthEventsConfig`.
+    ///
+    /// The configuration that determines the threshold and other conditions for when Internet Monitor
+    /// creates a health event for a local availability issue.
     pub availability_local_health_events_config: Option<Val<LocalHealthEventsConfig>>,
     /// `AvailabilityScoreThreshold`.
+    ///
+    /// The health event threshold percentage set for availability scores. When the overall availability
+    /// score is at or below this percentage, Internet Monitor creates a health event.
     ///
     /// - Range: 0.0 to 100.0.
     pub availability_score_threshold: Option<Val<f64>>,
     /// `PerformanceLocalHealthEventsConfig`.
+    ///
+    /// The configuration that determines the threshold and other conditions for when Internet Monitor
+    /// creates a health event for a local performance issue.
     pub performance_local_health_events_config: Option<Val<LocalHealthEventsConfig>>,
     /// `PerformanceScoreThreshold`.
+    ///
+    /// The health event threshold percentage set for performance scores. When the overall performance score
+    /// is at or below this percentage, Internet Monitor creates a health event.
     ///
     /// - Range: 0.0 to 100.0.
     pub performance_score_threshold: Option<Val<f64>>,
@@ -309,9 +440,14 @@ impl ToValue for HealthEventsConfig {
 impl Literal for HealthEventsConfig {}
 
 /// The [`InternetMeasurementsLogDelivery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-internetmonitor-monitor-internetmeasurementslogdelivery.html) property type.
+///
+/// Publish internet measurements to an Amazon S3 bucket in addition to CloudWatch Logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InternetMeasurementsLogDelivery {
     /// `S3Config`.
+    ///
+    /// The configuration for publishing Amazon CloudWatch Internet Monitor internet measurements to Amazon
+    /// S3.
     pub s3_config: Option<Val<S3Config>>,
 }
 
@@ -359,17 +495,43 @@ impl ToValue for InternetMeasurementsLogDelivery {
 impl Literal for InternetMeasurementsLogDelivery {}
 
 /// The [`LocalHealthEventsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-internetmonitor-monitor-localhealtheventsconfig.html) property type.
+///
+/// Configuration information that determines the threshold and other conditions for when Internet
+/// Monitor creates a health event for a local performance or availability issue, when scores cross a
+/// threshold for one or more city-networks.
+///
+/// Defines the percentages, for performance scores or availability scores, that are the local
+/// thresholds for when Amazon CloudWatch Internet Monitor creates a health event. Also defines whether
+/// a local threshold is enabled or disabled, and the minimum percentage of overall traffic that must be
+/// impacted by an issue before Internet Monitor creates an event when a    threshold is crossed for a
+/// local health score.
+///
+/// If you don't set a local health event threshold, the default value is 60%.
+///
+/// For more information, see [Change health event
+/// thresholds](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-IM-overview.html#IMUpdateThresholdFromOverview)
+/// in the Internet Monitor section of the *Amazon CloudWatch User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalHealthEventsConfig {
     /// `HealthScoreThreshold`.
+    ///
+    /// The health event threshold percentage set for a local health score.
     ///
     /// - Range: 0.0 to 100.0.
     pub health_score_threshold: Option<Val<f64>>,
     /// `MinTrafficImpact`.
     ///
+    /// The minimum percentage of overall traffic for an application that must be impacted by an issue
+    /// before Internet Monitor creates an event when a threshold is crossed for a local health score.
+    ///
+    /// If you don't set a minimum traffic impact threshold, the default value is 0.01%.
+    ///
     /// - Range: 0.0 to 100.0.
     pub min_traffic_impact: Option<Val<f64>>,
     /// `Status`.
+    ///
+    /// The status of whether Internet Monitor creates a health event based on a threshold percentage set
+    /// for a local health score. The status can be `ENABLED` or `DISABLED` .
     pub status: Option<Val<Status>>,
 }
 
@@ -429,16 +591,31 @@ impl ToValue for LocalHealthEventsConfig {
 impl Literal for LocalHealthEventsConfig {}
 
 /// The [`S3Config`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-internetmonitor-monitor-s3config.html) property type.
+///
+/// The configuration for publishing Amazon CloudWatch Internet Monitor internet measurements to Amazon
+/// S3. The configuration includes the bucket name and (optionally) bucket prefix for the S3 bucket to
+/// store the measurements, and the delivery status. The delivery status is `ENABLED` if you choose to
+/// deliver internet measurements to S3 logs, and `DISABLED` otherwise.
+///
+/// The measurements are also published to Amazon CloudWatch Logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Config {
     /// `BucketName`.
+    ///
+    /// The Amazon S3 bucket name for internet measurements publishing.
     ///
     /// - Length: at least 3.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `BucketPrefix`.
+    ///
+    /// An optional Amazon S3 bucket prefix for internet measurements publishing.
     pub bucket_prefix: Option<Val<String>>,
     /// `LogDeliveryStatus`.
+    ///
+    /// The status of publishing Internet Monitor internet measurements to an Amazon S3 bucket. The delivery
+    /// status is `ENABLED` if you choose to deliver internet measurements to an S3 bucket, and `DISABLED`
+    /// otherwise.
     pub log_delivery_status: Option<Val<LogDeliveryStatus>>,
 }
 
@@ -578,9 +755,18 @@ impl LogDeliveryStatus {
             LogDeliveryStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogDeliveryStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        LogDeliveryStatus::as_str(self)
     }
 }
 
@@ -631,9 +817,18 @@ impl MonitorConfigState {
             MonitorConfigState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MonitorConfigState {
+    const VALUES: &'static [&'static str] = &["PENDING", "ACTIVE", "INACTIVE", "ERROR"];
+    fn as_str(&self) -> &str {
+        MonitorConfigState::as_str(self)
     }
 }
 
@@ -680,9 +875,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

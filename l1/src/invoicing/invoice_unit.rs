@@ -5,31 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::Invoicing::InvoiceUnit`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-invoicing-invoiceunit.html) resource type.
 ///
+/// An invoice unit is a set of mutually exclusive account that correspond to your business entity.
+/// Invoice units allow you separate AWS account costs and configures your invoice for each business
+/// entity going forward.
+///
 /// Build it with [`InvoiceUnit::builder`]; adding it to a stack returns a [`InvoiceUnitHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InvoiceUnit {
     /// `Description`.
+    ///
+    /// The assigned description for an invoice unit. This information can't be modified or deleted.
     ///
     /// - Length: 0 to 500.
     /// - Pattern: `^[\S\s]*$`.
     pub description: Option<Val<String>>,
     /// `InvoiceReceiver`: required. Changing it replaces the resource.
     ///
+    /// The account that receives invoices related to the invoice unit.
+    ///
     /// - Length: 12 to 12.
     /// - Pattern: `^\d{12}$`.
     pub invoice_receiver: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A unique name that is distinctive within your AWS .
     ///
     /// - Length: 1 to 50.
     /// - Pattern: `^(?! )[\p{L}\p{N}\p{Z}-_]*(?<! )$`.
     pub name: Option<Val<String>>,
     /// `ResourceTags`.
     ///
+    /// The tag structure that contains a tag key and value.
+    ///
     /// - Items: 0 to 200.
     pub resource_tags: Option<Val<Vec<ResourceTag>>>,
     /// `Rule`: required.
+    ///
+    /// An `InvoiceUnitRule` object used the categorize invoice units.
     pub rule: Option<Val<Rule>>,
     /// `TaxInheritanceDisabled`.
+    ///
+    /// Whether the invoice unit based tax inheritance is/ should be enabled or disabled.
     pub tax_inheritance_disabled: Option<Val<bool>>,
 }
 
@@ -147,10 +163,16 @@ impl Deref for InvoiceUnitHandle {
 
 impl InvoiceUnitHandle {
     /// `Fn::GetAtt` `InvoiceUnitArn`.
+    ///
+    /// The ARN to identify an invoice unit. This information can't be modified or deleted.
     pub fn attr_invoice_unit_arn(&self) -> Val<String> {
         self.0.get_att("InvoiceUnitArn")
     }
     /// `Fn::GetAtt` `LastModified`.
+    ///
+    /// The last time the invoice unit was updated. This is important to determine the version of invoice
+    /// unit configuration used to create the invoices. Any invoice created after this modified time will
+    /// use this invoice unit configuration.
     pub fn attr_last_modified(&self) -> Val<f64> {
         self.0.get_att("LastModified")
     }
@@ -165,13 +187,19 @@ impl InvoiceUnitHandle {
 }
 
 /// The [`ResourceTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-invoicing-invoiceunit-resourcetag.html) property type.
+///
+/// The tag structure that contains a tag key and value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceTag {
     /// `Key`: required.
     ///
+    /// The object key of your of your resource tag.
+    ///
     /// - Length: 1 to 256.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The specific value of the resource tag.
     ///
     /// - Length: 0 to 200.
     pub value: Option<Val<String>>,
@@ -233,9 +261,13 @@ impl ToValue for ResourceTag {
 impl Literal for ResourceTag {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-invoicing-invoiceunit-rule.html) property type.
+///
+/// The `InvoiceUnitRule` object used to update invoice units.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `LinkedAccounts`: required.
+    ///
+    /// The list of `LINKED_ACCOUNT` IDs where charges are included within the invoice unit.
     ///
     /// - Items: 0 to 1000.
     pub linked_accounts: Option<Val<Vec<String>>>,

@@ -5,18 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::AccountAuditConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-accountauditconfiguration.html) resource type.
 ///
+/// Use the `AWS::IoT::AccountAuditConfiguration` resource to configure or reconfigure the Device
+/// Defender audit settings for your account. Settings include how audit notifications are sent and
+/// which audit checks are enabled or disabled. For API reference, see
+/// [UpdateAccountAuditConfiguration](https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateAccountAuditConfiguration.html)
+/// and for detailed information on all available audit checks, see [Audit
+/// checks](https://docs.aws.amazon.com/iot/latest/developerguide/device-defender-audit-checks.html) .
+///
 /// Build it with [`AccountAuditConfiguration::builder`]; adding it to a stack returns a [`AccountAuditConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccountAuditConfiguration {
     /// `AccountId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the account. You can use the expression `!Sub "${AWS::AccountId}"` to use your account ID.
+    ///
     /// - Length: 12 to 12.
     pub account_id: Option<Val<String>>,
     /// `AuditCheckConfigurations`: required.
+    ///
+    /// Specifies which audit checks are enabled and disabled for this account.
+    ///
+    /// Some data collection might start immediately when certain checks are enabled. When a check is
+    /// disabled, any data collected so far in relation to the check is deleted. To disable a check, set the
+    /// value of the `Enabled:` key to `false` .
+    ///
+    /// If an enabled check is removed from the template, it will also be disabled.
+    ///
+    /// You can't disable a check if it's used by any scheduled audit. You must delete the check from the
+    /// scheduled audit or delete the scheduled audit itself to disable the check.
+    ///
+    /// For more information on available audit checks see [AWS::IoT::AccountAuditConfiguration
+    /// AuditCheckConfigurations](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-accountauditconfiguration-auditcheckconfigurations.html)
     pub audit_check_configurations: Option<Val<AuditCheckConfigurations>>,
     /// `AuditNotificationTargetConfigurations`.
+    ///
+    /// Information about the targets to which audit notifications are sent.
     pub audit_notification_target_configurations: Option<Val<AuditNotificationTargetConfigurations>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the role that grants permission to AWS IoT to access information
+    /// about your devices, policies, certificates, and other items as required when performing an audit.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -139,9 +167,13 @@ impl AccountAuditConfigurationHandle {
 }
 
 /// The [`AuditCheckConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-accountauditconfiguration-auditcheckconfiguration.html) property type.
+///
+/// Which audit checks are enabled and disabled for this account.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuditCheckConfiguration {
     /// `Enabled`.
+    ///
+    /// True if this audit check is enabled for this account.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -189,41 +221,93 @@ impl ToValue for AuditCheckConfiguration {
 impl Literal for AuditCheckConfiguration {}
 
 /// The [`AuditCheckConfigurations`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-accountauditconfiguration-auditcheckconfigurations.html) property type.
+///
+/// The types of audit checks that can be performed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuditCheckConfigurations {
     /// `AuthenticatedCognitoRoleOverlyPermissiveCheck`.
+    ///
+    /// Checks the permissiveness of an authenticated Amazon Cognito identity pool role. For this check, AWS
+    /// IoT Device Defender audits all Amazon Cognito identity pools that have been used to connect to the
+    /// AWS IoT message broker during the 31 days before the audit is performed.
     pub authenticated_cognito_role_overly_permissive_check: Option<Val<AuditCheckConfiguration>>,
     /// `CaCertificateExpiringCheck`.
+    ///
+    /// Checks if a CA certificate is expiring. This check applies to CA certificates expiring within 30
+    /// days or that have expired.
     pub ca_certificate_expiring_check: Option<Val<AuditCheckConfiguration>>,
     /// `CaCertificateKeyQualityCheck`.
+    ///
+    /// Checks the quality of the CA certificate key. The quality checks if the key is in a valid format,
+    /// not expired, and if the key meets a minimum required size. This check applies to CA certificates
+    /// that are `ACTIVE` or `PENDING_TRANSFER` .
     pub ca_certificate_key_quality_check: Option<Val<AuditCheckConfiguration>>,
     /// `ConflictingClientIdsCheck`.
+    ///
+    /// Checks if multiple devices connect using the same client ID.
     pub conflicting_client_ids_check: Option<Val<AuditCheckConfiguration>>,
     /// `DeviceCertificateAgeCheck`.
+    ///
+    /// Checks when a device certificate has been active for a number of days greater than or equal to the
+    /// number you specify.
     pub device_certificate_age_check: Option<Val<DeviceCertAgeAuditCheckConfiguration>>,
     /// `DeviceCertificateExpiringCheck`.
+    ///
+    /// Checks if a device certificate is expiring. By default, this check applies to device certificates
+    /// expiring within 30 days or that have expired. You can modify this threshold by configuring the
+    /// DeviceCertExpirationAuditCheckConfiguration.
     pub device_certificate_expiring_check: Option<Val<DeviceCertExpirationAuditCheckConfiguration>>,
     /// `DeviceCertificateKeyQualityCheck`.
+    ///
+    /// Checks the quality of the device certificate key. The quality checks if the key is in a valid
+    /// format, not expired, signed by a registered certificate authority, and if the key meets a minimum
+    /// required size.
     pub device_certificate_key_quality_check: Option<Val<AuditCheckConfiguration>>,
     /// `DeviceCertificateSharedCheck`.
+    ///
+    /// Checks if multiple concurrent connections use the same X.509 certificate to authenticate with AWS
+    /// IoT .
     pub device_certificate_shared_check: Option<Val<AuditCheckConfiguration>>,
     /// `IntermediateCaRevokedForActiveDeviceCertificatesCheck`.
+    ///
+    /// Checks if device certificates are still active despite being revoked by an intermediate CA.
     pub intermediate_ca_revoked_for_active_device_certificates_check: Option<Val<AuditCheckConfiguration>>,
     /// `IoTPolicyPotentialMisConfigurationCheck`.
+    ///
+    /// Checks if an AWS IoT policy is potentially misconfigured. Misconfigured policies, including overly
+    /// permissive policies, can cause security incidents like allowing devices access to unintended
+    /// resources. This check is a warning for you to make sure that only intended actions are allowed
+    /// before updating the policy.
     pub io_t_policy_potential_mis_configuration_check: Option<Val<AuditCheckConfiguration>>,
     /// `IotPolicyOverlyPermissiveCheck`.
+    ///
+    /// Checks the permissiveness of a policy attached to an authenticated Amazon Cognito identity pool
+    /// role.
     pub iot_policy_overly_permissive_check: Option<Val<AuditCheckConfiguration>>,
     /// `IotRoleAliasAllowsAccessToUnusedServicesCheck`.
+    ///
+    /// Checks if a role alias has access to services that haven't been used for the AWS IoT device in the
+    /// last year.
     pub iot_role_alias_allows_access_to_unused_services_check: Option<Val<AuditCheckConfiguration>>,
     /// `IotRoleAliasOverlyPermissiveCheck`.
+    ///
+    /// Checks if the temporary credentials provided by AWS IoT role aliases are overly permissive.
     pub iot_role_alias_overly_permissive_check: Option<Val<AuditCheckConfiguration>>,
     /// `LoggingDisabledCheck`.
+    ///
+    /// Checks if AWS IoT logs are disabled.
     pub logging_disabled_check: Option<Val<AuditCheckConfiguration>>,
     /// `RevokedCaCertificateStillActiveCheck`.
+    ///
+    /// Checks if a revoked CA certificate is still active.
     pub revoked_ca_certificate_still_active_check: Option<Val<AuditCheckConfiguration>>,
     /// `RevokedDeviceCertificateStillActiveCheck`.
+    ///
+    /// Checks if a revoked device certificate is still active.
     pub revoked_device_certificate_still_active_check: Option<Val<AuditCheckConfiguration>>,
     /// `UnauthenticatedCognitoRoleOverlyPermissiveCheck`.
+    ///
+    /// Checks if policy attached to an unauthenticated Amazon Cognito identity pool role is too permissive.
     pub unauthenticated_cognito_role_overly_permissive_check: Option<Val<AuditCheckConfiguration>>,
 }
 
@@ -404,16 +488,24 @@ impl ToValue for AuditCheckConfigurations {
 impl Literal for AuditCheckConfigurations {}
 
 /// The [`AuditNotificationTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-accountauditconfiguration-auditnotificationtarget.html) property type.
+///
+/// Information about the targets to which audit notifications are sent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuditNotificationTarget {
     /// `Enabled`.
+    ///
+    /// True if notifications to the target are enabled.
     pub enabled: Option<Val<bool>>,
     /// `RoleArn`.
+    ///
+    /// The ARN of the role that grants permission to send notifications to the target.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `TargetArn`.
+    ///
+    /// The ARN of the target (SNS topic) to which audit notifications are sent.
     ///
     /// - Length: at most 2048.
     pub target_arn: Option<Val<String>>,
@@ -475,9 +567,13 @@ impl ToValue for AuditNotificationTarget {
 impl Literal for AuditNotificationTarget {}
 
 /// The [`AuditNotificationTargetConfigurations`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-accountauditconfiguration-auditnotificationtargetconfigurations.html) property type.
+///
+/// The configuration of the audit notification target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuditNotificationTargetConfigurations {
     /// `Sns`.
+    ///
+    /// The `Sns` notification target.
     pub sns: Option<Val<AuditNotificationTarget>>,
 }
 
@@ -525,9 +621,15 @@ impl ToValue for AuditNotificationTargetConfigurations {
 impl Literal for AuditNotificationTargetConfigurations {}
 
 /// The [`CertAgeCheckCustomConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-accountauditconfiguration-certagecheckcustomconfiguration.html) property type.
+///
+/// Configuration structure containing settings for the device certificate age check.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertAgeCheckCustomConfiguration {
     /// `CertAgeThresholdInDays`.
+    ///
+    /// The number of days that defines when a device certificate is considered to have aged. The check will
+    /// report a finding if a certificate has been active for a number of days greater than or equal to this
+    /// threshold value.
     ///
     /// - Length: 1 to 64.
     pub cert_age_threshold_in_days: Option<Val<String>>,
@@ -577,9 +679,15 @@ impl ToValue for CertAgeCheckCustomConfiguration {
 impl Literal for CertAgeCheckCustomConfiguration {}
 
 /// The [`CertExpirationCheckCustomConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-accountauditconfiguration-certexpirationcheckcustomconfiguration.html) property type.
+///
+/// Configuration structure containing settings for the device certificate expiration check.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertExpirationCheckCustomConfiguration {
     /// `CertExpirationThresholdInDays`.
+    ///
+    /// The number of days before expiration that defines when a device certificate is considered to be
+    /// approaching expiration. The check will report a finding if a certificate will expire within this
+    /// number of days.
     ///
     /// - Length: 1 to 64.
     pub cert_expiration_threshold_in_days: Option<Val<String>>,
@@ -629,11 +737,18 @@ impl ToValue for CertExpirationCheckCustomConfiguration {
 impl Literal for CertExpirationCheckCustomConfiguration {}
 
 /// The [`DeviceCertAgeAuditCheckConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-accountauditconfiguration-devicecertageauditcheckconfiguration.html) property type.
+///
+/// Configuration for the device certificate age audit check.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceCertAgeAuditCheckConfiguration {
     /// `Configuration`.
+    ///
+    /// Configuration settings for the device certificate age check, including the threshold in days for
+    /// certificate age. This configuration is of type `CertAgeCheckCustomConfiguration` .
     pub configuration: Option<Val<CertAgeCheckCustomConfiguration>>,
     /// `Enabled`.
+    ///
+    /// True if this audit check is enabled for this account.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -687,11 +802,18 @@ impl ToValue for DeviceCertAgeAuditCheckConfiguration {
 impl Literal for DeviceCertAgeAuditCheckConfiguration {}
 
 /// The [`DeviceCertExpirationAuditCheckConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-accountauditconfiguration-devicecertexpirationauditcheckconfiguration.html) property type.
+///
+/// Configuration for the device certificate expiration audit check.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceCertExpirationAuditCheckConfiguration {
     /// `Configuration`.
+    ///
+    /// Configuration settings for the device certificate expiration check, including the threshold in days
+    /// before expiration. This configuration is of type `CertExpirationCheckCustomConfiguration`
     pub configuration: Option<Val<CertExpirationCheckCustomConfiguration>>,
     /// `Enabled`.
+    ///
+    /// True if this audit check is enabled for this account.
     pub enabled: Option<Val<bool>>,
 }
 

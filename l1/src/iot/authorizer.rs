@@ -5,33 +5,62 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::Authorizer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-authorizer.html) resource type.
 ///
+/// Specifies an authorizer.
+///
 /// Build it with [`Authorizer::builder`]; adding it to a stack returns a [`AuthorizerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Authorizer {
     /// `AuthorizerFunctionArn`: required.
+    ///
+    /// The authorizer's Lambda function ARN.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^[\s\S]*$`.
     pub authorizer_function_arn: Option<Val<String>>,
     /// `AuthorizerName`. Changing it replaces the resource.
     ///
+    /// The authorizer name.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `[\w=,@-]+`.
     pub authorizer_name: Option<Val<String>>,
     /// `EnableCachingForHttp`.
+    ///
+    /// When `true` , the result from the authorizer's Lambda function is cached for clients that use
+    /// persistent HTTP connections. The results are cached for the time specified by the Lambda function in
+    /// `refreshAfterInSeconds` . This value doesn't affect authorization of clients that use MQTT
+    /// connections.
     pub enable_caching_for_http: Option<Val<bool>>,
     /// `SigningDisabled`. Changing it replaces the resource.
+    ///
+    /// Specifies whether AWS IoT validates the token signature in an authorization request.
     pub signing_disabled: Option<Val<bool>>,
     /// `Status`.
+    ///
+    /// The status of the authorizer.
+    ///
+    /// Valid values: `ACTIVE` | `INACTIVE`
     pub status: Option<Val<Status>>,
     /// `Tags`.
+    ///
+    /// Metadata which can be used to manage the custom authorizer.
+    ///
+    /// > For URI Request parameters use format: ...key1=value1&key2=value2...
+    /// >
+    /// > For the CLI command-line parameter use format: &&tags "key1=value1&key2=value2..."
+    /// >
+    /// > For the cli-input-json file use format: "tags": "key1=value1&key2=value2..."
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TokenKeyName`.
+    ///
+    /// The key used to extract the token from the HTTP headers.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub token_key_name: Option<Val<String>>,
     /// `TokenSigningPublicKeys`.
+    ///
+    /// The public keys used to validate the token signature returned by your custom authentication service.
     pub token_signing_public_keys: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -159,6 +188,8 @@ impl Deref for AuthorizerHandle {
 
 impl AuthorizerHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the authorizer.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -264,9 +295,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ACTIVE", "INACTIVE"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

@@ -5,17 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::BillingGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-billinggroup.html) resource type.
 ///
+/// Creates a new billing group.
+///
+/// Requires permission to access the
+/// [CreateBillingGroup](https://docs.aws.amazon.com//service-authorization/latest/reference/list_awsiot.html#awsiot-actions-as-permissions)
+/// action.
+///
 /// Build it with [`BillingGroup::builder`]; adding it to a stack returns a [`BillingGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BillingGroup {
     /// `BillingGroupName`. Changing it replaces the resource.
     ///
+    /// The name of the billing group.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9:_-]+`.
     pub billing_group_name: Option<Val<String>>,
     /// `BillingGroupProperties`.
+    ///
+    /// The properties of the billing group.
     pub billing_group_properties: Option<Val<BillingGroupProperties>>,
     /// `Tags`.
+    ///
+    /// Metadata which can be used to manage the billing group.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -103,10 +115,14 @@ impl Deref for BillingGroupHandle {
 
 impl BillingGroupHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the billing group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the billing group.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -121,9 +137,13 @@ impl BillingGroupHandle {
 }
 
 /// The [`BillingGroupProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-billinggroup-billinggroupproperties.html) property type.
+///
+/// The properties of a billing group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BillingGroupProperties {
     /// `BillingGroupDescription`.
+    ///
+    /// The description of the billing group.
     ///
     /// - Length: 0 to 2028.
     /// - Pattern: `[\p{Graph}\x20]*`.

@@ -5,27 +5,59 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::CACertificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-cacertificate.html) resource type.
 ///
+/// Specifies a CA certificate.
+///
 /// Build it with [`CaCertificate::builder`]; adding it to a stack returns a [`CaCertificateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaCertificate {
     /// `AutoRegistrationStatus`.
+    ///
+    /// Whether the CA certificate is configured for auto registration of device certificates. Valid values
+    /// are "ENABLE" and "DISABLE".
     pub auto_registration_status: Option<Val<AutoRegistrationStatus>>,
     /// `CACertificatePem`: required. Changing it replaces the resource.
+    ///
+    /// The certificate data in PEM format.
     ///
     /// - Length: 1 to 65536.
     /// - Pattern: `[\s\S]*`.
     pub ca_certificate_pem: Option<Val<String>>,
     /// `CertificateMode`. Changing it replaces the resource.
+    ///
+    /// The mode of the CA.
+    ///
+    /// All the device certificates that are registered using this CA will be registered in the same mode as
+    /// the CA. For more information about certificate mode for device certificates, see [certificate
+    /// mode](https://docs.aws.amazon.com//iot/latest/apireference/API_CertificateDescription.html#iot-Type-CertificateDescription-certificateMode)
+    /// .
+    ///
+    /// Valid values are "DEFAULT" and "SNI_ONLY".
     pub certificate_mode: Option<Val<CertificateMode>>,
     /// `RegistrationConfig`.
+    ///
+    /// Information about the registration configuration.
     pub registration_config: Option<Val<RegistrationConfig>>,
     /// `RemoveAutoRegistration`.
+    ///
+    /// If true, removes auto registration.
     pub remove_auto_registration: Option<Val<bool>>,
     /// `Status`: required.
+    ///
+    /// The status of the CA certificate.
+    ///
+    /// Valid values are "ACTIVE" and "INACTIVE".
     pub status: Option<Val<Status>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VerificationCertificatePem`. Changing it replaces the resource.
+    ///
+    /// The private key verification certificate.
     ///
     /// - Length: 1 to 65536.
     /// - Pattern: `[\s\S]*`.
@@ -154,10 +186,20 @@ impl Deref for CaCertificateHandle {
 
 impl CaCertificateHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) for the CA certificate. For example:
+    ///
+    /// `{ "Fn::GetAtt": ["MyCACertificate", "Arn"] }`
+    ///
+    /// A value similar to the following is returned:
+    ///
+    /// `arn:aws:iot:us-east-1:123456789012:cacert/a6be6b84559801927e35a8f901fae08b5971d78d1562e29504ff9663b276a5f5`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The CA certificate ID.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -172,9 +214,13 @@ impl CaCertificateHandle {
 }
 
 /// The [`RegistrationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-cacertificate-registrationconfig.html) property type.
+///
+/// The registration configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegistrationConfig {
     /// `RoleArn`.
+    ///
+    /// The ARN of the role.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`.
@@ -182,10 +228,14 @@ pub struct RegistrationConfig {
     pub role_arn: Option<Val<String>>,
     /// `TemplateBody`.
     ///
+    /// The template body.
+    ///
     /// - Length: 0 to 10240.
     /// - Pattern: `[\s\S]*`.
     pub template_body: Option<Val<String>>,
     /// `TemplateName`.
+    ///
+    /// The name of the provisioning template.
     ///
     /// - Length: 1 to 36.
     /// - Pattern: `^[0-9A-Za-z_-]+$`.
@@ -339,9 +389,18 @@ impl AutoRegistrationStatus {
             AutoRegistrationStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AutoRegistrationStatus {
+    const VALUES: &'static [&'static str] = &["ENABLE", "DISABLE"];
+    fn as_str(&self) -> &str {
+        AutoRegistrationStatus::as_str(self)
     }
 }
 
@@ -386,9 +445,18 @@ impl CertificateMode {
             CertificateMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CertificateMode {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "SNI_ONLY"];
+    fn as_str(&self) -> &str {
+        CertificateMode::as_str(self)
     }
 }
 
@@ -433,9 +501,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ACTIVE", "INACTIVE"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

@@ -5,25 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::CertificateProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-certificateprovider.html) resource type.
 ///
+/// Creates a certificate provider. AWS IoT Core certificate provider lets you customize how to sign a
+/// certificate signing request (CSR) in fleet provisioning. For more information, see [Self-managed
+/// certificate signing using AWS IoT Core certificate
+/// provider](https://docs.aws.amazon.com/iot/latest/developerguide/provisioning-cert-provider.html)
+/// from the *AWS IoT Core Developer Guide* .
+///
 /// Build it with [`CertificateProvider::builder`]; adding it to a stack returns a [`CertificateProviderHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateProvider {
     /// `AccountDefaultForOperations`: required.
     ///
+    /// A list of the operations that the certificate provider will use to generate certificates. Valid
+    /// value: `CreateCertificateFromCsr` .
+    ///
     /// - Items: 1 to 1.
     pub account_default_for_operations: Option<Val<Vec<CertificateProviderOperation>>>,
     /// `CertificateProviderName`. Changing it replaces the resource.
+    ///
+    /// The name of the certificate provider.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[\w=,@-]+`.
     pub certificate_provider_name: Option<Val<String>>,
     /// `LambdaFunctionArn`: required.
     ///
+    /// The ARN of the Lambda function.
+    ///
     /// - Length: 1 to 170.
     /// - Pattern: `^[\s\S]*$`.
     /// - Format: `AWS::Lambda::Function.Arn`.
     pub lambda_function_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata that can be used to manage the certificate provider.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -149,6 +164,14 @@ impl Deref for CertificateProviderHandle {
 
 impl CertificateProviderHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) for the certificate. For example:
+    ///
+    /// `{ "Fn::GetAtt": ["MyCertificateProvider", "Arn"] }`
+    ///
+    /// A value similar to the following is returned:
+    ///
+    /// `arn:aws:iot:ap-southeast-2:123456789012:certprovider/my-certificate-provider`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -251,9 +274,18 @@ impl CertificateProviderOperation {
             CertificateProviderOperation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CertificateProviderOperation {
+    const VALUES: &'static [&'static str] = &["CreateCertificateFromCsr"];
+    fn as_str(&self) -> &str {
+        CertificateProviderOperation::as_str(self)
     }
 }
 

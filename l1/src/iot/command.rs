@@ -5,52 +5,76 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::Command`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-command.html) resource type.
 ///
+/// Represents the resource definition of AWS IoT Command.
+///
 /// Build it with [`Command::builder`]; adding it to a stack returns a [`CommandHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Command {
     /// `CommandId`: required. Changing it replaces the resource.
     ///
+    /// The unique identifier of the command.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub command_id: Option<Val<String>>,
     /// `CreatedAt`.
+    ///
+    /// The timestamp, when the command was created.
     pub created_at: Option<Val<String>>,
     /// `Deprecated`.
+    ///
+    /// Indicates whether the command has been deprecated.
     pub deprecated: Option<Val<bool>>,
     /// `Description`.
+    ///
+    /// The description of the command parameter.
     ///
     /// - Length: 0 to 2028.
     /// - Pattern: `^[^\p{C}]*$`.
     pub description: Option<Val<String>>,
     /// `DisplayName`.
     ///
+    /// The display name of the command.
+    ///
     /// - Length: 0 to 64.
     /// - Pattern: `^[^\p{C}]*$`.
     pub display_name: Option<Val<String>>,
     /// `LastUpdatedAt`.
+    ///
+    /// The timestamp, when the command was last updated.
     pub last_updated_at: Option<Val<String>>,
     /// `MandatoryParameters`.
     ///
     /// - Items: at least 1.
     pub mandatory_parameters: Option<Val<Vec<CommandParameter>>>,
     /// `Namespace`.
+    ///
+    /// The namespace to which the command belongs.
     pub namespace: Option<Val<Namespace>>,
     /// `Payload`.
     pub payload: Option<Val<CommandPayload>>,
     /// `PayloadTemplate`. Changing it replaces the resource.
     ///
+    /// The payload template associated with the command.
+    ///
     /// - Length: 0 to 32768.
     pub payload_template: Option<Val<String>>,
     /// `PendingDeletion`.
+    ///
+    /// Indicates whether the command is pending deletion.
     pub pending_deletion: Option<Val<bool>>,
     /// `Preprocessor`. Changing it replaces the resource.
     pub preprocessor: Option<Val<CommandPreprocessor>>,
     /// `RoleArn`.
     ///
+    /// The customer role associated with the command.
+    ///
     /// - Length: 20 to 2028.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to be associated with the command.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -210,6 +234,8 @@ impl Deref for CommandHandle {
 
 impl CommandHandle {
     /// `Fn::GetAtt` `CommandArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the command.
     pub fn attr_command_arn(&self) -> Val<String> {
         self.0.get_att("CommandArn")
     }
@@ -957,9 +983,19 @@ impl CommandParameterType {
             CommandParameterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CommandParameterType {
+    const VALUES: &'static [&'static str] =
+        &["STRING", "INTEGER", "DOUBLE", "LONG", "UNSIGNEDLONG", "BOOLEAN", "BINARY"];
+    fn as_str(&self) -> &str {
+        CommandParameterType::as_str(self)
     }
 }
 
@@ -1033,9 +1069,29 @@ impl CommandParameterValueComparisonOperator {
             CommandParameterValueComparisonOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CommandParameterValueComparisonOperator {
+    const VALUES: &'static [&'static str] = &[
+        "EQUALS",
+        "NOT_EQUALS",
+        "LESS_THAN",
+        "LESS_THAN_EQUALS",
+        "GREATER_THAN",
+        "GREATER_THAN_EQUALS",
+        "IN_SET",
+        "NOT_IN_SET",
+        "IN_RANGE",
+        "NOT_IN_RANGE",
+    ];
+    fn as_str(&self) -> &str {
+        CommandParameterValueComparisonOperator::as_str(self)
     }
 }
 
@@ -1088,9 +1144,18 @@ impl Namespace {
             Namespace::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Namespace {
+    const VALUES: &'static [&'static str] = &["AWS-IoT", "AWS-IoT-FleetWise"];
+    fn as_str(&self) -> &str {
+        Namespace::as_str(self)
     }
 }
 
@@ -1135,9 +1200,18 @@ impl OutputFormat {
             OutputFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OutputFormat {
+    const VALUES: &'static [&'static str] = &["JSON", "CBOR"];
+    fn as_str(&self) -> &str {
+        OutputFormat::as_str(self)
     }
 }
 

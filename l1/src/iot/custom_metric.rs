@@ -5,22 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::CustomMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-custommetric.html) resource type.
 ///
+/// Use the `AWS::IoT::CustomMetric` resource to define a custom metric published by your devices to
+/// Device Defender. For API reference, see
+/// [CreateCustomMetric](https://docs.aws.amazon.com/iot/latest/apireference/API_CreateCustomMetric.html)
+/// and for general information, see [Custom
+/// metrics](https://docs.aws.amazon.com/iot/latest/developerguide/dd-detect-custom-metrics.html) .
+///
 /// Build it with [`CustomMetric::builder`]; adding it to a stack returns a [`CustomMetricHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomMetric {
     /// `DisplayName`.
+    ///
+    /// The friendly name in the console for the custom metric. This name doesn't have to be unique. Don't
+    /// use this name as the metric identifier in the device metric report. You can update the friendly name
+    /// after you define it.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[\p{Graph}\x20]*$`.
     pub display_name: Option<Val<String>>,
     /// `MetricName`. Changing it replaces the resource.
     ///
+    /// The name of the custom metric. This will be used in the metric report submitted from the
+    /// device/thing. The name can't begin with `aws:` . You can’t change the name after you define it.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9:_-]+`.
     pub metric_name: Option<Val<String>>,
     /// `MetricType`: required. Changing it replaces the resource.
+    ///
+    /// The type of the custom metric. Types include `string-list` , `ip-address-list` , `number-list` , and
+    /// `number` .
+    ///
+    /// > The type `number` only takes a single metric value as an input, but when you submit the metrics
+    /// value in the DeviceMetrics report, you must pass it as an array with a single value.
     pub metric_type: Option<Val<MetricType>>,
     /// `Tags`.
+    ///
+    /// Metadata that can be used to manage the custom metric.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -117,6 +138,9 @@ impl Deref for CustomMetricHandle {
 
 impl CustomMetricHandle {
     /// `Fn::GetAtt` `MetricArn`.
+    ///
+    /// The Amazon Resource Number (ARN) of the custom metric; for example, `arn: *aws-partition* :iot: *region*
+    /// : *accountId* :custommetric/ *metricName*` .
     pub fn attr_metric_arn(&self) -> Val<String> {
         self.0.get_att("MetricArn")
     }
@@ -228,9 +252,18 @@ impl MetricType {
             MetricType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MetricType {
+    const VALUES: &'static [&'static str] = &["string-list", "ip-address-list", "number-list", "number"];
+    fn as_str(&self) -> &str {
+        MetricType::as_str(self)
     }
 }
 

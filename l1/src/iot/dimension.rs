@@ -5,23 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::Dimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-dimension.html) resource type.
 ///
+/// Use the `AWS::IoT::Dimension` to limit the scope of a metric used in a security profile for AWS IoT
+/// Device Defender . For example, using a `TOPIC_FILTER` dimension, you can narrow down the scope of
+/// the metric to only MQTT topics where the name matches the pattern specified in the dimension. For
+/// API reference, see
+/// [CreateDimension](https://docs.aws.amazon.com/iot/latest/apireference/API_CreateDimension.html) and
+/// for general information, see [Scoping metrics in security profiles using
+/// dimensions](https://docs.aws.amazon.com/iot/latest/developerguide/scoping-security-behavior.html) .
+///
 /// Build it with [`Dimension::builder`]; adding it to a stack returns a [`DimensionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dimension {
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// A unique identifier for the dimension.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9:_-]+`.
     pub name: Option<Val<String>>,
     /// `StringValues`: required.
     ///
+    /// Specifies the value or list of values for the dimension. For `TOPIC_FILTER` dimensions, this is a
+    /// pattern used to match the MQTT topic (for example, "admin/#").
+    ///
     /// - Items: 1 to 5.
     pub string_values: Option<Val<Vec<String>>>,
     /// `Tags`.
     ///
+    /// Metadata that can be used to manage the dimension.
+    ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the type of dimension. Supported types: `TOPIC_FILTER.`
     pub type_: Option<Val<Type>>,
 }
 
@@ -128,6 +145,8 @@ impl Deref for DimensionHandle {
 
 impl DimensionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the dimension.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -230,9 +249,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["TOPIC_FILTER"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

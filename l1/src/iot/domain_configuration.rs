@@ -5,42 +5,87 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::DomainConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-domainconfiguration.html) resource type.
 ///
+/// Specifies a domain configuration.
+///
 /// Build it with [`DomainConfiguration::builder`]; adding it to a stack returns a [`DomainConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainConfiguration {
     /// `ApplicationProtocol`.
+    ///
+    /// An enumerated string that speciﬁes the application-layer protocol.
     pub application_protocol: Option<Val<ApplicationProtocol>>,
     /// `AuthenticationType`.
+    ///
+    /// An enumerated string that speciﬁes the authentication type.
     pub authentication_type: Option<Val<AuthenticationType>>,
     /// `AuthorizerConfig`.
+    ///
+    /// An object that specifies the authorization service for a domain.
     pub authorizer_config: Option<Val<AuthorizerConfig>>,
     /// `ClientCertificateConfig`.
+    ///
+    /// An object that speciﬁes the client certificate conﬁguration for a domain.
     pub client_certificate_config: Option<Val<ClientCertificateConfig>>,
     /// `DomainConfigurationName`. Changing it replaces the resource.
+    ///
+    /// The name of the domain configuration. This value must be unique to a region.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\w.-]+$`.
     pub domain_configuration_name: Option<Val<String>>,
     /// `DomainConfigurationStatus`.
+    ///
+    /// The status to which the domain configuration should be updated.
+    ///
+    /// Valid values: `ENABLED` | `DISABLED`
     pub domain_configuration_status: Option<Val<DomainConfigurationStatus>>,
     /// `DomainName`. Changing it replaces the resource.
+    ///
+    /// The name of the domain.
     ///
     /// - Length: 1 to 253.
     /// - Pattern: `^[\s\S]*$`.
     pub domain_name: Option<Val<String>>,
     /// `ServerCertificateArns`. Changing it replaces the resource.
     ///
+    /// The ARNs of the certificates that AWS IoT passes to the device during the TLS handshake. Currently
+    /// you can specify only one certificate ARN. This value is not required for AWS -managed domains.
+    ///
     /// - Items: 0 to 1.
     pub server_certificate_arns: Option<Val<Vec<String>>>,
     /// `ServerCertificateConfig`.
+    ///
+    /// The server certificate configuration.
+    ///
+    /// For more information, see [Configurable
+    /// endpoints](https://docs.aws.amazon.com//iot/latest/developerguide/iot-custom-endpoints-configurable.html)
+    /// from the AWS IoT Core Developer Guide.
     pub server_certificate_config: Option<Val<ServerCertificateConfig>>,
     /// `ServiceType`. Changing it replaces the resource.
+    ///
+    /// The type of service delivered by the endpoint.
+    ///
+    /// > AWS IoT Core currently supports only the `DATA` service type.
     pub service_type: Option<Val<ServiceType>>,
     /// `Tags`.
+    ///
+    /// Metadata which can be used to manage the domain configuration.
+    ///
+    /// > For URI Request parameters use format: ...key1=value1&key2=value2...
+    /// >
+    /// > For the CLI command-line parameter use format: &&tags "key1=value1&key2=value2..."
+    /// >
+    /// > For the cli-input-json file use format: "tags": "key1=value1&key2=value2..."
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TlsConfig`.
+    ///
+    /// An object that specifies the TLS configuration for a domain.
     pub tls_config: Option<Val<TlsConfig>>,
     /// `ValidationCertificateArn`. Changing it replaces the resource.
+    ///
+    /// The certificate used to validate the server certificate and prove domain name ownership. This
+    /// certificate must be signed by a public certificate authority. This value is not required for AWS -managed
+    /// domains.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws(-cn|-us-gov|-iso-b|-iso)?:acm:[a-z]{2}-(gov-|iso-|isob-)?[a-z]{4,9}-\d{1}:\d{12}:certificate/[a-zA-Z0-9/-]+$`.
@@ -194,14 +239,21 @@ impl Deref for DomainConfigurationHandle {
 
 impl DomainConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the domain configuration.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `DomainType`.
+    ///
+    /// The type of service delivered by the domain.
     pub fn attr_domain_type(&self) -> Val<String> {
         self.0.get_att("DomainType")
     }
     /// `Fn::GetAtt` `ServerCertificates`.
+    ///
+    /// The ARNs of the certificates that AWS IoT passes to the device during the TLS handshake. Currently
+    /// you can specify only one certificate ARN. This value is not required for AWS -managed domains.
     pub fn attr_server_certificates(&self) -> Val<Json> {
         self.0.get_att("ServerCertificates")
     }
@@ -216,11 +268,17 @@ impl DomainConfigurationHandle {
 }
 
 /// The [`AuthorizerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-domainconfiguration-authorizerconfig.html) property type.
+///
+/// An object that specifies the authorization service for a domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthorizerConfig {
     /// `AllowAuthorizerOverride`.
+    ///
+    /// A Boolean that specifies whether the domain configuration's authorization service can be overridden.
     pub allow_authorizer_override: Option<Val<bool>>,
     /// `DefaultAuthorizerName`.
+    ///
+    /// The name of the authorization service for a domain configuration.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\w=,@-]+$`.
@@ -277,9 +335,14 @@ impl ToValue for AuthorizerConfig {
 impl Literal for AuthorizerConfig {}
 
 /// The [`ClientCertificateConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-domainconfiguration-clientcertificateconfig.html) property type.
+///
+/// An object that speciﬁes the client certificate conﬁguration for a domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientCertificateConfig {
     /// `ClientCertificateCallbackArn`.
+    ///
+    /// The ARN of the Lambda function that IoT invokes after mutual TLS authentication during the
+    /// connection.
     ///
     /// - Length: 1 to 170.
     /// - Pattern: `^[\s\S]*$`.
@@ -330,16 +393,40 @@ impl ToValue for ClientCertificateConfig {
 impl Literal for ClientCertificateConfig {}
 
 /// The [`ServerCertificateConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-domainconfiguration-servercertificateconfig.html) property type.
+///
+/// The server certificate configuration.
+///
+/// For more information, see [Configurable
+/// endpoints](https://docs.aws.amazon.com//iot/latest/developerguide/iot-custom-endpoints-configurable.html)
+/// from the AWS IoT Core Developer Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerCertificateConfig {
     /// `EnableOCSPCheck`.
+    ///
+    /// A Boolean value that indicates whether Online Certificate Status Protocol (OCSP) server certificate
+    /// check is enabled or not. For more information, see [Configurable
+    /// endpoints](https://docs.aws.amazon.com//iot/latest/developerguide/iot-custom-endpoints-configurable.html)
+    /// from the AWS IoT Core Developer Guide.
     pub enable_ocsp_check: Option<Val<bool>>,
     /// `OcspAuthorizedResponderArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for an X.509 certificate stored in ACM. If provided, AWS IoT Core
+    /// will use this certificate to validate the signature of the received OCSP response. The OCSP
+    /// responder must sign responses using either this authorized responder certificate or the issuing
+    /// certificate, depending on whether the ARN is provided or not. The certificate must be in the same
+    /// account and region as the domain configuration.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws(-cn|-us-gov|-iso-b|-iso)?:acm:[a-z]{2}-(gov-|iso-|isob-)?[a-z]{4,9}-\d{1}:\d{12}:certificate/[a-zA-Z0-9/-]+$`.
     pub ocsp_authorized_responder_arn: Option<Val<String>>,
     /// `OcspLambdaArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for a Lambda function that acts as a Request for Comments (RFC) 6960-compliant
+    /// Online Certificate Status Protocol (OCSP) responder, supporting basic OCSP responses. The Lambda
+    /// function accepts a base64-encoding of the OCSP request in the Distinguished Encoding Rules (DER)
+    /// format. The Lambda function's response is also a base64-encoded OCSP response in the DER format. The
+    /// response size must not exceed 4 kilobytes (KiB). The Lambda function must be in the same account and
+    /// region as the domain configuration.
     ///
     /// - Length: 1 to 170.
     pub ocsp_lambda_arn: Option<Val<String>>,
@@ -470,9 +557,15 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TlsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-domainconfiguration-tlsconfig.html) property type.
+///
+/// An object that specifies the TLS configuration for a domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TlsConfig {
     /// `SecurityPolicy`.
+    ///
+    /// The security policy for a domain configuration. For more information, see [Security
+    /// policies](https://docs.aws.amazon.com/iot/latest/developerguide/transport-security.html#tls-policy-table)
+    /// in the *AWS IoT Core developer guide* .
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[\s\S]*$`.
@@ -551,9 +644,18 @@ impl ApplicationProtocol {
             ApplicationProtocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApplicationProtocol {
+    const VALUES: &'static [&'static str] = &["SECURE_MQTT", "MQTT_WSS", "HTTPS", "DEFAULT"];
+    fn as_str(&self) -> &str {
+        ApplicationProtocol::as_str(self)
     }
 }
 
@@ -609,9 +711,18 @@ impl AuthenticationType {
             AuthenticationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthenticationType {
+    const VALUES: &'static [&'static str] = &["AWS_X509", "CUSTOM_AUTH", "AWS_SIGV4", "CUSTOM_AUTH_X509", "DEFAULT"];
+    fn as_str(&self) -> &str {
+        AuthenticationType::as_str(self)
     }
 }
 
@@ -659,9 +770,18 @@ impl DomainConfigurationStatus {
             DomainConfigurationStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DomainConfigurationStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        DomainConfigurationStatus::as_str(self)
     }
 }
 
@@ -709,9 +829,18 @@ impl ServiceType {
             ServiceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ServiceType {
+    const VALUES: &'static [&'static str] = &["DATA", "CREDENTIAL_PROVIDER", "JOBS"];
+    fn as_str(&self) -> &str {
+        ServiceType::as_str(self)
     }
 }
 

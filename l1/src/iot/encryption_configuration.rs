@@ -5,17 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-encryptionconfiguration.html) resource type.
 ///
+/// Retrieves the encryption configuration for resources and data of your AWS account in AWS IoT Core .
+/// For more information, see [Data encryption at
+/// rest](https://docs.aws.amazon.com/iot/latest/developerguide/encryption-at-rest.html) in the *AWS IoT
+/// Core Developer Guide* .
+///
 /// Build it with [`EncryptionConfiguration::builder`]; adding it to a stack returns a [`EncryptionConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfiguration {
     /// `EncryptionType`: required.
+    ///
+    /// The type of the KMS key.
     pub encryption_type: Option<Val<EncryptionType>>,
     /// `KmsAccessRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role assumed by AWS IoT Core to call AWS  on behalf of the
+    /// customer.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub kms_access_role_arn: Option<Val<String>>,
     /// `KmsKeyArn`.
+    ///
+    /// The ARN of the customer managed KMS key.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::KMS::Key.Arn`.
@@ -105,6 +117,8 @@ impl Deref for EncryptionConfigurationHandle {
 
 impl EncryptionConfigurationHandle {
     /// `Fn::GetAtt` `AccountId`.
+    ///
+    /// The unique identifier (ID) of an AWS account.
     pub fn attr_account_id(&self) -> Val<String> {
         self.0.get_att("AccountId")
     }
@@ -113,6 +127,8 @@ impl EncryptionConfigurationHandle {
         self.0.get_att("ConfigurationDetails")
     }
     /// `Fn::GetAtt` `LastModifiedDate`.
+    ///
+    /// The date when encryption configuration is last updated.
     pub fn attr_last_modified_date(&self) -> Val<String> {
         self.0.get_att("LastModifiedDate")
     }
@@ -149,9 +165,18 @@ impl EncryptionType {
             EncryptionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionType {
+    const VALUES: &'static [&'static str] = &["CUSTOMER_MANAGED_KMS_KEY", "AWS_OWNED_KMS_KEY"];
+    fn as_str(&self) -> &str {
+        EncryptionType::as_str(self)
     }
 }
 

@@ -5,45 +5,69 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::FleetMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-fleetmetric.html) resource type.
 ///
+/// Use the `AWS::IoT::FleetMetric` resource to declare a fleet metric.
+///
 /// Build it with [`FleetMetric::builder`]; adding it to a stack returns a [`FleetMetricHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FleetMetric {
     /// `AggregationField`.
     ///
+    /// The field to aggregate.
+    ///
     /// - Length: at least 1.
     pub aggregation_field: Option<Val<String>>,
     /// `AggregationType`.
+    ///
+    /// The type of the aggregation query.
     pub aggregation_type: Option<Val<AggregationType>>,
     /// `Description`.
+    ///
+    /// The fleet metric description.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^[\p{Graph}\x20]*$`.
     pub description: Option<Val<String>>,
     /// `IndexName`.
     ///
+    /// The name of the index to search.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9:_-]+$`.
     pub index_name: Option<Val<String>>,
     /// `MetricName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the fleet metric to create.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9_\-\.]+$`.
     pub metric_name: Option<Val<String>>,
     /// `Period`.
     ///
+    /// The time in seconds between fleet metric emissions. Range \[60(1 min), 86400(1 day)\] and must be
+    /// multiple of 60.
+    ///
     /// - Range: 60 to 86400.
     pub period: Option<Val<i64>>,
     /// `QueryString`.
     ///
+    /// The search query string.
+    ///
     /// - Length: at least 1.
     pub query_string: Option<Val<String>>,
     /// `QueryVersion`.
+    ///
+    /// The query version.
     pub query_version: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata which can be used to manage the fleet metric.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Unit`.
+    ///
+    /// Used to support unit transformation such as milliseconds to seconds. Must be a unit supported by CW
+    /// metric. Default to null.
     pub unit: Option<Val<Unit>>,
 }
 
@@ -174,18 +198,26 @@ impl Deref for FleetMetricHandle {
 
 impl FleetMetricHandle {
     /// `Fn::GetAtt` `MetricArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the fleet metric.
     pub fn attr_metric_arn(&self) -> Val<String> {
         self.0.get_att("MetricArn")
     }
     /// `Fn::GetAtt` `CreationDate`.
+    ///
+    /// The time the fleet metric was created.
     pub fn attr_creation_date(&self) -> Val<String> {
         self.0.get_att("CreationDate")
     }
     /// `Fn::GetAtt` `LastModifiedDate`.
+    ///
+    /// The time the fleet metric was last modified.
     pub fn attr_last_modified_date(&self) -> Val<String> {
         self.0.get_att("LastModifiedDate")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The fleet metric version.
     pub fn attr_version(&self) -> Val<f64> {
         self.0.get_att("Version")
     }
@@ -200,11 +232,17 @@ impl FleetMetricHandle {
 }
 
 /// The [`AggregationType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-fleetmetric-aggregationtype.html) property type.
+///
+/// The type of aggregation queries.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AggregationType {
     /// `Name`: required.
+    ///
+    /// The name of the aggregation type.
     pub name: Option<Val<Name>>,
     /// `Values`: required.
+    ///
+    /// A list of the values of aggregation types.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -366,9 +404,18 @@ impl Name {
             Name::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Name {
+    const VALUES: &'static [&'static str] = &["Cardinality", "Percentiles", "Statistics"];
+    fn as_str(&self) -> &str {
+        Name::as_str(self)
     }
 }
 
@@ -489,9 +536,46 @@ impl Unit {
             Unit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Unit {
+    const VALUES: &'static [&'static str] = &[
+        "Bits",
+        "Bits/Second",
+        "Bytes",
+        "Bytes/Second",
+        "Count",
+        "Count/Second",
+        "Gigabits",
+        "Gigabits/Second",
+        "Gigabytes",
+        "Gigabytes/Second",
+        "Kilobits",
+        "Kilobits/Second",
+        "Kilobytes",
+        "Kilobytes/Second",
+        "Megabits",
+        "Megabits/Second",
+        "Megabytes",
+        "Megabytes/Second",
+        "Microseconds",
+        "Milliseconds",
+        "None",
+        "Percent",
+        "Seconds",
+        "Terabits",
+        "Terabits/Second",
+        "Terabytes",
+        "Terabytes/Second",
+    ];
+    fn as_str(&self) -> &str {
+        Unit::as_str(self)
     }
 }
 

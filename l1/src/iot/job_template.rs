@@ -5,46 +5,91 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::JobTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-jobtemplate.html) resource type.
 ///
+/// Represents a job template.
+///
 /// Build it with [`JobTemplate::builder`]; adding it to a stack returns a [`JobTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobTemplate {
     /// `AbortConfig`. Changing it replaces the resource.
+    ///
+    /// The criteria that determine when and how a job abort takes place.
     pub abort_config: Option<Val<AbortConfig>>,
     /// `Description`: required. Changing it replaces the resource.
+    ///
+    /// A description of the job template.
     ///
     /// - Length: 0 to 2028.
     /// - Pattern: `[^\p{C}]+`.
     pub description: Option<Val<String>>,
     /// `DestinationPackageVersions`. Changing it replaces the resource.
+    ///
+    /// The package version Amazon Resource Names (ARNs) that are installed on the device’s reserved named
+    /// shadow ( `$package` ) when the job successfully completes.
+    ///
+    /// *Note:* Up to 25 package version ARNS are allowed.
     pub destination_package_versions: Option<Val<Vec<String>>>,
     /// `Document`. Changing it replaces the resource.
+    ///
+    /// The job document.
+    ///
+    /// Required if you don't specify a value for `documentSource` .
     ///
     /// - Length: 0 to 32768.
     pub document: Option<Val<String>>,
     /// `DocumentSource`. Changing it replaces the resource.
     ///
+    /// An S3 link, or S3 object URL, to the job document. The link is an Amazon S3 object URL and is
+    /// required if you don't specify a value for `document` .
+    ///
+    /// For example, `--document-source https://s3. *region-code*
+    /// .amazonaws.com/example-firmware/device-firmware.1.0`
+    ///
+    /// For more information, see [Methods for accessing a
+    /// bucket](https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-bucket-intro.html) .
+    ///
     /// - Length: 1 to 1350.
     pub document_source: Option<Val<String>>,
     /// `JobArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the job to use as the basis for the job template.
     pub job_arn: Option<Val<String>>,
     /// `JobExecutionsRetryConfig`. Changing it replaces the resource.
+    ///
+    /// Allows you to create the criteria to retry a job.
     pub job_executions_retry_config: Option<Val<JobExecutionsRetryConfig>>,
     /// `JobExecutionsRolloutConfig`. Changing it replaces the resource.
+    ///
+    /// Allows you to create a staged rollout of a job.
     pub job_executions_rollout_config: Option<Val<JobExecutionsRolloutConfig>>,
     /// `JobTemplateId`: required. Changing it replaces the resource.
+    ///
+    /// A unique identifier for the job template. We recommend using a UUID. Alpha-numeric characters, "-",
+    /// and "_" are valid for use here.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `[a-zA-Z0-9_-]+`.
     pub job_template_id: Option<Val<String>>,
     /// `MaintenanceWindows`. Changing it replaces the resource.
+    ///
+    /// An optional configuration within the SchedulingConfig to setup a recurring maintenance window with a
+    /// predetermined start time and duration for the rollout of a job document to all devices in a target
+    /// group for a job.
     pub maintenance_windows: Option<Val<Vec<MaintenanceWindow>>>,
     /// `PresignedUrlConfig`. Changing it replaces the resource.
+    ///
+    /// Configuration for pre-signed S3 URLs.
     pub presigned_url_config: Option<Val<PresignedUrlConfig>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// Metadata that can be used to manage the job template.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TimeoutConfig`. Changing it replaces the resource.
+    ///
+    /// Specifies the amount of time each device has to finish its execution of the job. A timer is started
+    /// when the job execution status is set to `IN_PROGRESS` . If the job execution status is not set to
+    /// another terminal state before the timer expires, it will be automatically set to `TIMED_OUT` .
     pub timeout_config: Option<Val<TimeoutConfig>>,
 }
 
@@ -210,6 +255,8 @@ impl Deref for JobTemplateHandle {
 
 impl JobTemplateHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the job to use as the basis for the job template.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -224,9 +271,13 @@ impl JobTemplateHandle {
 }
 
 /// The [`AbortConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-jobtemplate-abortconfig.html) property type.
+///
+/// The criteria that determine when and how a job abort takes place.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AbortConfig {
     /// `CriteriaList`: required.
+    ///
+    /// The list of criteria that determine when and how to abort the job.
     ///
     /// - Items: at least 1.
     pub criteria_list: Option<Val<Vec<AbortCriteria>>>,
@@ -288,17 +339,30 @@ impl ToValue for AbortConfig {
 impl Literal for AbortConfig {}
 
 /// The [`AbortCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-jobtemplate-abortcriteria.html) property type.
+///
+/// The criteria that determine when and how a job abort takes place.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AbortCriteria {
     /// `Action`: required.
+    ///
+    /// The type of job action to take to initiate the job abort.
     pub action: Option<Val<Action>>,
     /// `FailureType`: required.
+    ///
+    /// The type of job execution failures that can initiate a job abort.
     pub failure_type: Option<Val<FailureType>>,
     /// `MinNumberOfExecutedThings`: required.
+    ///
+    /// The minimum number of things which must receive job execution notifications before the job can be
+    /// aborted.
     ///
     /// - Minimum: 1.
     pub min_number_of_executed_things: Option<Val<i64>>,
     /// `ThresholdPercentage`: required.
+    ///
+    /// The minimum percentage of job execution failures that must occur to initiate the job abort.
+    ///
+    /// AWS IoT Core supports up to two digits after the decimal (for example, 10.9 and 10.99, but not 10.999).
     ///
     /// - Maximum: 100.
     pub threshold_percentage: Option<Val<f64>>,
@@ -391,17 +455,28 @@ impl ToValue for AbortCriteria {
 impl Literal for AbortCriteria {}
 
 /// The [`ExponentialRolloutRate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-jobtemplate-exponentialrolloutrate.html) property type.
+///
+/// Allows you to create an exponential rate of rollout for a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExponentialRolloutRate {
     /// `BaseRatePerMinute`: required.
+    ///
+    /// The minimum number of things that will be notified of a pending job, per minute at the start of job
+    /// rollout. This parameter allows you to define the initial rate of rollout.
     ///
     /// - Minimum: 1.
     pub base_rate_per_minute: Option<Val<i64>>,
     /// `IncrementFactor`: required.
     ///
+    /// The exponential factor to increase the rate of rollout for a job.
+    ///
+    /// AWS IoT Core supports up to one digit after the decimal (for example, 1.5, but not 1.55).
+    ///
     /// - Range: 1 to 5.
     pub increment_factor: Option<Val<f64>>,
     /// `RateIncreaseCriteria`: required.
+    ///
+    /// The criteria to initiate the increase in rate of rollout for a job.
     pub rate_increase_criteria: Option<Val<RateIncreaseCriteria>>,
 }
 
@@ -486,9 +561,13 @@ impl ToValue for ExponentialRolloutRate {
 impl Literal for ExponentialRolloutRate {}
 
 /// The [`JobExecutionsRetryConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-jobtemplate-jobexecutionsretryconfig.html) property type.
+///
+/// The configuration that determines how many retries are allowed for each failure type for a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobExecutionsRetryConfig {
     /// `RetryCriteriaList`.
+    ///
+    /// The list of criteria that determines how many retries are allowed for each failure type for a job.
     ///
     /// - Items: 1 to 2.
     pub retry_criteria_list: Option<Val<Vec<RetryCriteria>>>,
@@ -543,11 +622,19 @@ impl ToValue for JobExecutionsRetryConfig {
 impl Literal for JobExecutionsRetryConfig {}
 
 /// The [`JobExecutionsRolloutConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-jobtemplate-jobexecutionsrolloutconfig.html) property type.
+///
+/// Allows you to create a staged rollout of a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobExecutionsRolloutConfig {
     /// `ExponentialRolloutRate`.
+    ///
+    /// The rate of increase for a job rollout. This parameter allows you to define an exponential rate for
+    /// a job rollout.
     pub exponential_rollout_rate: Option<Val<ExponentialRolloutRate>>,
     /// `MaximumPerMinute`.
+    ///
+    /// The maximum number of things that will be notified of a pending job, per minute. This parameter
+    /// allows you to create a staged rollout.
     ///
     /// - Minimum: 1.
     pub maximum_per_minute: Option<Val<i64>>,
@@ -603,13 +690,21 @@ impl ToValue for JobExecutionsRolloutConfig {
 impl Literal for JobExecutionsRolloutConfig {}
 
 /// The [`MaintenanceWindow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-jobtemplate-maintenancewindow.html) property type.
+///
+/// An optional configuration within the `SchedulingConfig` to setup a recurring maintenance window with
+/// a predetermined start time and duration for the rollout of a job document to all devices in a target
+/// group for a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaintenanceWindow {
     /// `DurationInMinutes`.
     ///
+    /// Displays the duration of the next maintenance window.
+    ///
     /// - Range: 1 to 1430.
     pub duration_in_minutes: Option<Val<i64>>,
     /// `StartTime`.
+    ///
+    /// Displays the start time of the next maintenance window.
     ///
     /// - Length: 1 to 256.
     pub start_time: Option<Val<String>>,
@@ -665,13 +760,25 @@ impl ToValue for MaintenanceWindow {
 impl Literal for MaintenanceWindow {}
 
 /// The [`PresignedUrlConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-jobtemplate-presignedurlconfig.html) property type.
+///
+/// Configuration for pre-signed S3 URLs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PresignedUrlConfig {
     /// `ExpiresInSec`.
     ///
+    /// How long (in seconds) pre-signed URLs are valid. Valid values are 60 - 3600, the default value is 3600
+    /// seconds. Pre-signed URLs are generated when Jobs receives an MQTT request for the job document.
+    ///
     /// - Range: 60 to 3600.
     pub expires_in_sec: Option<Val<i64>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of an IAM role that grants grants permission to download files from the S3 bucket where the
+    /// job data/updates are stored. The role must also grant permission for IoT to download the files.
+    ///
+    /// > For information about addressing the confused deputy problem, see [cross-service confused deputy
+    /// prevention](https://docs.aws.amazon.com/iot/latest/developerguide/cross-service-confused-deputy-prevention.html)
+    /// in the *AWS IoT Core developer guide* .
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -731,13 +838,19 @@ impl ToValue for PresignedUrlConfig {
 impl Literal for PresignedUrlConfig {}
 
 /// The [`RateIncreaseCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-jobtemplate-rateincreasecriteria.html) property type.
+///
+/// Allows you to define a criteria to initiate the increase in rate of rollout for a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateIncreaseCriteria {
     /// `NumberOfNotifiedThings`.
     ///
+    /// The threshold for number of notified things that will initiate the increase in rate of rollout.
+    ///
     /// - Minimum: 1.
     pub number_of_notified_things: Option<Val<i64>>,
     /// `NumberOfSucceededThings`.
+    ///
+    /// The threshold for number of succeeded things that will initiate the increase in rate of rollout.
     ///
     /// - Minimum: 1.
     pub number_of_succeeded_things: Option<Val<i64>>,
@@ -793,11 +906,17 @@ impl ToValue for RateIncreaseCriteria {
 impl Literal for RateIncreaseCriteria {}
 
 /// The [`RetryCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-jobtemplate-retrycriteria.html) property type.
+///
+/// The criteria that determines how many retries are allowed for each failure type for a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetryCriteria {
     /// `FailureType`.
+    ///
+    /// The type of job execution failures that can initiate a job retry.
     pub failure_type: Option<Val<JobRetryFailureType>>,
     /// `NumberOfRetries`.
+    ///
+    /// The number of retries allowed for a failure type for the job.
     ///
     /// - Range: 0 to 10.
     pub number_of_retries: Option<Val<i64>>,
@@ -922,9 +1041,19 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TimeoutConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-jobtemplate-timeoutconfig.html) property type.
+///
+/// Specifies the amount of time each device has to finish its execution of the job. A timer is started
+/// when the job execution status is set to `IN_PROGRESS` . If the job execution status is not set to
+/// another terminal state before the timer expires, it will be automatically set to `TIMED_OUT` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeoutConfig {
     /// `InProgressTimeoutInMinutes`: required.
+    ///
+    /// Specifies the amount of time, in minutes, this device has to finish execution of this job. The
+    /// timeout interval can be anywhere between 1 minute and 7 days (1 to 10080 minutes). The in progress
+    /// timer can't be updated and will apply to all job executions for the job. Whenever a job execution
+    /// remains in the IN_PROGRESS status for longer than this interval, the job execution will fail and
+    /// switch to the terminal `TIMED_OUT` status.
     ///
     /// - Range: 1 to 10080.
     pub in_progress_timeout_in_minutes: Option<Val<i64>>,
@@ -1000,9 +1129,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["CANCEL"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -1052,9 +1190,18 @@ impl FailureType {
             FailureType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FailureType {
+    const VALUES: &'static [&'static str] = &["FAILED", "REJECTED", "TIMED_OUT", "ALL"];
+    fn as_str(&self) -> &str {
+        FailureType::as_str(self)
     }
 }
 
@@ -1104,9 +1251,18 @@ impl JobRetryFailureType {
             JobRetryFailureType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for JobRetryFailureType {
+    const VALUES: &'static [&'static str] = &["FAILED", "TIMED_OUT", "ALL"];
+    fn as_str(&self) -> &str {
+        JobRetryFailureType::as_str(self)
     }
 }
 

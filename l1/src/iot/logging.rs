@@ -5,19 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::Logging`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-logging.html) resource type.
 ///
+/// Configure logging.
+///
+/// > If you already set the log function of AWS IoT Core , you can't deploy the Cloud Development Kit
+/// to change the logging settings. You can change the logging settings by either:
+/// >
+/// > - Importing the existing logging resource into your CloudFormation stack, such as with the
+/// [infrastructure as code generator (IaC
+/// generator)](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/generate-IaC.html) .
+/// > - Calling `aws iot set-v2-logging-options --disable-all-logs` before creating a new CloudFormation
+/// stack. This command disables all AWS IoT logging. As a result, no AWS IoT logs will be delivered to
+/// Amazon CloudWatch until you re-enable logging.
+///
 /// Build it with [`Logging::builder`]; adding it to a stack returns a [`LoggingHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Logging {
     /// `AccountId`: required. Changing it replaces the resource.
     ///
+    /// The account ID.
+    ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
     pub account_id: Option<Val<String>>,
     /// `DefaultLogLevel`: required.
+    ///
+    /// The default log level. Valid Values: `DEBUG | INFO | ERROR | WARN | DISABLED`
     pub default_log_level: Option<Val<DefaultLogLevel>>,
     /// `EventConfigurations`.
+    ///
+    /// Configurations for event-based logging that specifies which event types to log and their logging
+    /// settings. Overrides account-level logging for the specified event
     pub event_configurations: Option<Val<Vec<EventConfiguration>>>,
     /// `RoleArn`: required.
+    ///
+    /// The role ARN used for the log.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -136,18 +157,30 @@ impl LoggingHandle {
 }
 
 /// The [`EventConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-logging-eventconfiguration.html) property type.
+///
+/// Configuration for event-based logging that specifies which event types to log and their logging
+/// settings. Used for account-level logging overrides.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventConfiguration {
     /// `EventType`: required.
+    ///
+    /// The type of event to log. These include event types like Connect, Publish, and Disconnect.
     ///
     /// - Length: 1 to 512.
     pub event_type: Option<Val<String>>,
     /// `LogDestination`.
     ///
+    /// CloudWatch Log Group for event-based logging. Specifies where log events should be sent. The log
+    /// destination for event-based logging overrides default Log Group for the specified event type and
+    /// applies to all resources associated with that event.
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^(?!aws/)[a-zA-Z0-9_\-/.#]+$`.
     pub log_destination: Option<Val<String>>,
     /// `LogLevel`.
+    ///
+    /// The logging level for the specified event type. Determines the verbosity of log messages generated
+    /// for this event type.
     pub log_level: Option<Val<DefaultLogLevel>>,
 }
 
@@ -241,9 +274,18 @@ impl DefaultLogLevel {
             DefaultLogLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DefaultLogLevel {
+    const VALUES: &'static [&'static str] = &["ERROR", "WARN", "INFO", "DEBUG", "DISABLED"];
+    fn as_str(&self) -> &str {
+        DefaultLogLevel::as_str(self)
     }
 }
 

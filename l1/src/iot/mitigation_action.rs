@@ -5,22 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::MitigationAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-mitigationaction.html) resource type.
 ///
+/// Defines an action that can be applied to audit findings by using StartAuditMitigationActionsTask.
+/// For API reference, see
+/// [CreateMitigationAction](https://docs.aws.amazon.com/iot/latest/apireference/API_CreateMitigationAction.html)
+/// and for general information, see [Mitigation
+/// actions](https://docs.aws.amazon.com/iot/latest/developerguide/dd-mitigation-actions.html) .
+///
 /// Build it with [`MitigationAction::builder`]; adding it to a stack returns a [`MitigationActionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MitigationAction {
     /// `ActionName`. Changing it replaces the resource.
     ///
+    /// The friendly name of the mitigation action.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9:_-]+`.
     pub action_name: Option<Val<String>>,
     /// `ActionParams`: required.
+    ///
+    /// The set of parameters for this mitigation action. The parameters vary, depending on the kind of
+    /// action you apply.
     pub action_params: Option<Val<ActionParams>>,
     /// `RoleArn`: required.
+    ///
+    /// The IAM role ARN used to apply this mitigation action.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata that can be used to manage the mitigation action.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -124,10 +139,14 @@ impl Deref for MitigationActionHandle {
 
 impl MitigationActionHandle {
     /// `Fn::GetAtt` `MitigationActionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the mitigation action.
     pub fn attr_mitigation_action_arn(&self) -> Val<String> {
         self.0.get_att("MitigationActionArn")
     }
     /// `Fn::GetAtt` `MitigationActionId`.
+    ///
+    /// The ID of the mitigation action.
     pub fn attr_mitigation_action_id(&self) -> Val<String> {
         self.0.get_att("MitigationActionId")
     }
@@ -142,19 +161,36 @@ impl MitigationActionHandle {
 }
 
 /// The [`ActionParams`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-mitigationaction-actionparams.html) property type.
+///
+/// Defines the type of action and the parameters for that action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionParams {
     /// `AddThingsToThingGroupParams`.
+    ///
+    /// Specifies the group to which you want to add the devices.
     pub add_things_to_thing_group_params: Option<Val<AddThingsToThingGroupParams>>,
     /// `EnableIoTLoggingParams`.
+    ///
+    /// Specifies the logging level and the role with permissions for logging. You cannot specify a logging
+    /// level of `DISABLED` .
     pub enable_io_t_logging_params: Option<Val<EnableIoTLoggingParams>>,
     /// `PublishFindingToSnsParams`.
+    ///
+    /// Specifies the topic to which the finding should be published.
     pub publish_finding_to_sns_params: Option<Val<PublishFindingToSnsParams>>,
     /// `ReplaceDefaultPolicyVersionParams`.
+    ///
+    /// Replaces the policy version with a default or blank policy. You specify the template name. Only a
+    /// value of `BLANK_POLICY` is currently supported.
     pub replace_default_policy_version_params: Option<Val<ReplaceDefaultPolicyVersionParams>>,
     /// `UpdateCACertificateParams`.
+    ///
+    /// Specifies the new state for the CA certificate. Only a value of `DEACTIVATE` is currently supported.
     pub update_ca_certificate_params: Option<Val<UpdateCaCertificateParams>>,
     /// `UpdateDeviceCertificateParams`.
+    ///
+    /// Specifies the new state for a device certificate. Only a value of `DEACTIVATE` is currently
+    /// supported.
     pub update_device_certificate_params: Option<Val<UpdateDeviceCertificateParams>>,
 }
 
@@ -235,11 +271,20 @@ impl ToValue for ActionParams {
 impl Literal for ActionParams {}
 
 /// The [`AddThingsToThingGroupParams`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-mitigationaction-addthingstothinggroupparams.html) property type.
+///
+/// Parameters used when defining a mitigation action that move a set of things to a thing group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddThingsToThingGroupParams {
     /// `OverrideDynamicGroups`.
+    ///
+    /// Specifies if this mitigation action can move the things that triggered the mitigation action even if
+    /// they are part of one or more dynamic thing groups.
     pub override_dynamic_groups: Option<Val<bool>>,
     /// `ThingGroupNames`: required.
+    ///
+    /// The list of groups to which you want to add the things that triggered the mitigation action. You can
+    /// add a thing to a maximum of 10 groups, but you can't add a thing to more than one group in the same
+    /// hierarchy.
     ///
     /// - Items: 1 to 10.
     pub thing_group_names: Option<Val<Vec<String>>>,
@@ -307,11 +352,17 @@ impl ToValue for AddThingsToThingGroupParams {
 impl Literal for AddThingsToThingGroupParams {}
 
 /// The [`EnableIoTLoggingParams`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-mitigationaction-enableiotloggingparams.html) property type.
+///
+/// Parameters used when defining a mitigation action that enable AWS IoT Core logging.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnableIoTLoggingParams {
     /// `LogLevel`: required.
+    ///
+    /// Specifies the type of information to be logged.
     pub log_level: Option<Val<LogLevel>>,
     /// `RoleArnForLogging`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role used for logging.
     ///
     /// - Length: 11 to 2048.
     pub role_arn_for_logging: Option<Val<String>>,
@@ -384,9 +435,14 @@ impl ToValue for EnableIoTLoggingParams {
 impl Literal for EnableIoTLoggingParams {}
 
 /// The [`PublishFindingToSnsParams`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-mitigationaction-publishfindingtosnsparams.html) property type.
+///
+/// Parameters to define a mitigation action that publishes findings to Amazon SNS. You can implement
+/// your own custom actions in response to the Amazon SNS messages.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublishFindingToSnsParams {
     /// `TopicArn`: required.
+    ///
+    /// The ARN of the topic to which you want to publish the findings.
     ///
     /// - Length: 11 to 2048.
     /// - Format: `AWS::SNS::Topic.Arn`.
@@ -444,9 +500,13 @@ impl ToValue for PublishFindingToSnsParams {
 impl Literal for PublishFindingToSnsParams {}
 
 /// The [`ReplaceDefaultPolicyVersionParams`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-mitigationaction-replacedefaultpolicyversionparams.html) property type.
+///
+/// Parameters to define a mitigation action that adds a blank policy to restrict permissions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplaceDefaultPolicyVersionParams {
     /// `TemplateName`: required.
+    ///
+    /// The name of the template to be applied. The only supported value is `BLANK_POLICY` .
     pub template_name: Option<Val<TemplateName>>,
 }
 
@@ -570,9 +630,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UpdateCACertificateParams`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-mitigationaction-updatecacertificateparams.html) property type.
+///
+/// Parameters to define a mitigation action that changes the state of the CA certificate to inactive.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpdateCaCertificateParams {
     /// `Action`: required.
+    ///
+    /// The action that you want to apply to the CA certificate. The only supported value is `DEACTIVATE` .
     pub action: Option<Val<Action>>,
 }
 
@@ -627,9 +691,15 @@ impl ToValue for UpdateCaCertificateParams {
 impl Literal for UpdateCaCertificateParams {}
 
 /// The [`UpdateDeviceCertificateParams`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-mitigationaction-updatedevicecertificateparams.html) property type.
+///
+/// Parameters to define a mitigation action that changes the state of the device certificate to
+/// inactive.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpdateDeviceCertificateParams {
     /// `Action`: required.
+    ///
+    /// The action that you want to apply to the device certificate. The only supported value is
+    /// `DEACTIVATE` .
     pub action: Option<Val<Action>>,
 }
 
@@ -706,9 +776,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["DEACTIVATE", "UNSET_VALUE"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -762,9 +841,18 @@ impl LogLevel {
             LogLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogLevel {
+    const VALUES: &'static [&'static str] = &["DEBUG", "INFO", "ERROR", "WARN", "UNSET_VALUE"];
+    fn as_str(&self) -> &str {
+        LogLevel::as_str(self)
     }
 }
 
@@ -812,9 +900,18 @@ impl TemplateName {
             TemplateName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TemplateName {
+    const VALUES: &'static [&'static str] = &["BLANK_POLICY", "UNSET_VALUE"];
+    fn as_str(&self) -> &str {
+        TemplateName::as_str(self)
     }
 }
 

@@ -5,15 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::Policy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-policy.html) resource type.
 ///
+/// Use the `AWS::IoT::Policy` resource to declare an AWS IoT policy. For more information about working
+/// with AWS IoT policies, see
+/// [Authorization](https://docs.aws.amazon.com/iot/latest/developerguide/authorization.html) in the *AWS
+/// IoT Developer Guide* .
+///
 /// Build it with [`Policy::builder`]; adding it to a stack returns a [`PolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Policy {
     /// `PolicyDocument`: required.
     ///
+    /// The JSON document that describes the policy.
+    ///
     /// - Length: 1 to 404600.
     /// - Pattern: `^[\s\S]*$`.
     pub policy_document: Option<Val<Json>>,
     /// `PolicyName`. Changing it replaces the resource.
+    ///
+    /// The policy name.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\w+=,.@-]+$`.
@@ -107,10 +116,15 @@ impl Deref for PolicyHandle {
 
 impl PolicyHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS IoT policy, such as
+    /// `arn:aws:iot:us-east-2:123456789012:policy/MyPolicy` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The name of this policy.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,12 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::PolicyPrincipalAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-policyprincipalattachment.html) resource type.
 ///
+/// Use the `AWS::IoT::PolicyPrincipalAttachment` resource to attach an AWS IoT policy to a principal
+/// (an X.509 certificate or other credential).
+///
+/// For information about working with AWS IoT policies and principals, see
+/// [Authorization](https://docs.aws.amazon.com/iot/latest/developerguide/authorization.html) in the *AWS
+/// IoT Developer Guide* .
+///
 /// Build it with [`PolicyPrincipalAttachment::builder`]; adding it to a stack returns a [`PolicyPrincipalAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyPrincipalAttachment {
     /// `PolicyName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the AWS IoT policy.
     pub policy_name: Option<Val<String>>,
     /// `Principal`: required. Changing it replaces the resource.
+    ///
+    /// The principal, which can be a certificate ARN (as returned from the `CreateCertificate` operation)
+    /// or an Amazon Cognito ID.
     pub principal: Option<Val<String>>,
 }
 

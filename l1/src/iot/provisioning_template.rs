@@ -5,36 +5,55 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::ProvisioningTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-provisioningtemplate.html) resource type.
 ///
+/// Creates a fleet provisioning template.
+///
 /// Build it with [`ProvisioningTemplate::builder`]; adding it to a stack returns a [`ProvisioningTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisioningTemplate {
     /// `Description`.
     ///
+    /// The description of the fleet provisioning template.
+    ///
     /// - Length: 0 to 500.
     /// - Pattern: `^[^\p{C}]*$`.
     pub description: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// True to enable the fleet provisioning template, otherwise false.
     pub enabled: Option<Val<bool>>,
     /// `PreProvisioningHook`.
+    ///
+    /// Creates a pre-provisioning hook template.
     pub pre_provisioning_hook: Option<Val<ProvisioningHook>>,
     /// `ProvisioningRoleArn`: required.
+    ///
+    /// The role ARN for the role associated with the fleet provisioning template. This IoT role grants
+    /// permission to provision a device.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub provisioning_role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata that can be used to manage the fleet provisioning template.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TemplateBody`: required.
+    ///
+    /// The JSON formatted contents of the fleet provisioning template version.
     ///
     /// - Length: 0 to 10240.
     /// - Pattern: `^[\s\S]*$`.
     pub template_body: Option<Val<String>>,
     /// `TemplateName`. Changing it replaces the resource.
     ///
+    /// The name of the fleet provisioning template.
+    ///
     /// - Length: 1 to 36.
     /// - Pattern: `^[0-9A-Za-z_-]+$`.
     pub template_name: Option<Val<String>>,
     /// `TemplateType`. Changing it replaces the resource.
+    ///
+    /// The type of the provisioning template.
     pub template_type: Option<Val<TemplateType>>,
 }
 
@@ -164,6 +183,8 @@ impl Deref for ProvisioningTemplateHandle {
 
 impl ProvisioningTemplateHandle {
     /// `Fn::GetAtt` `TemplateArn`.
+    ///
+    /// The ARN that identifies the provisioning template.
     pub fn attr_template_arn(&self) -> Val<String> {
         self.0.get_att("TemplateArn")
     }
@@ -178,14 +199,21 @@ impl ProvisioningTemplateHandle {
 }
 
 /// The [`ProvisioningHook`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-provisioningtemplate-provisioninghook.html) property type.
+///
+/// Structure that contains payloadVersion and targetArn. Provisioning hooks can be used when fleet
+/// provisioning to validate device parameters before allowing the device to be provisioned.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisioningHook {
     /// `PayloadVersion`.
+    ///
+    /// The payload that was sent to the target function. The valid payload is `"2020-04-01"` .
     ///
     /// - Length: 10 to 32.
     /// - Pattern: `^[0-9-]+$`.
     pub payload_version: Option<Val<String>>,
     /// `TargetArn`.
+    ///
+    /// The ARN of the target function.
     ///
     /// - Length: 0 to 2048.
     pub target_arn: Option<Val<String>>,
@@ -332,9 +360,18 @@ impl TemplateType {
             TemplateType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TemplateType {
+    const VALUES: &'static [&'static str] = &["FLEET_PROVISIONING", "JITP"];
+    fn as_str(&self) -> &str {
+        TemplateType::as_str(self)
     }
 }
 

@@ -5,17 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::ResourceSpecificLogging`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-resourcespecificlogging.html) resource type.
 ///
+/// Configure resource-specific logging.
+///
 /// Build it with [`ResourceSpecificLogging::builder`]; adding it to a stack returns a [`ResourceSpecificLoggingHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceSpecificLogging {
     /// `LogLevel`: required.
+    ///
+    /// The default log level.Valid Values: `DEBUG | INFO | ERROR | WARN | DISABLED`
     pub log_level: Option<Val<LogLevel>>,
     /// `TargetName`: required. Changing it replaces the resource.
+    ///
+    /// The target name.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9.:\s_\-]+`.
     pub target_name: Option<Val<String>>,
     /// `TargetType`: required. Changing it replaces the resource.
+    ///
+    /// The target type. Valid Values: `DEFAULT | THING_GROUP`
     pub target_type: Option<Val<TargetType>>,
 }
 
@@ -109,6 +117,8 @@ impl Deref for ResourceSpecificLoggingHandle {
 
 impl ResourceSpecificLoggingHandle {
     /// `Fn::GetAtt` `TargetId`.
+    ///
+    /// The target Id.
     pub fn attr_target_id(&self) -> Val<String> {
         self.0.get_att("TargetId")
     }
@@ -154,9 +164,18 @@ impl LogLevel {
             LogLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogLevel {
+    const VALUES: &'static [&'static str] = &["ERROR", "WARN", "INFO", "DEBUG", "DISABLED"];
+    fn as_str(&self) -> &str {
+        LogLevel::as_str(self)
     }
 }
 
@@ -213,9 +232,18 @@ impl TargetType {
             TargetType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetType {
+    const VALUES: &'static [&'static str] = &["THING_GROUP", "CLIENT_ID", "SOURCE_IP", "PRINCIPAL_ID", "EVENT_TYPE"];
+    fn as_str(&self) -> &str {
+        TargetType::as_str(self)
     }
 }
 

@@ -5,25 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::RoleAlias`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-rolealias.html) resource type.
 ///
+/// Specifies a role alias.
+///
+/// Requires permission to access the
+/// [CreateRoleAlias](https://docs.aws.amazon.com//service-authorization/latest/reference/list_awsiot.html#awsiot-actions-as-permissions)
+/// action.
+///
 /// Build it with [`RoleAlias::builder`]; adding it to a stack returns a [`RoleAliasHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoleAlias {
     /// `CredentialDurationSeconds`.
     ///
+    /// The number of seconds for which the credential is valid.
+    ///
     /// - Range: 900 to 43200.
     pub credential_duration_seconds: Option<Val<i64>>,
     /// `RoleAlias`. Changing it replaces the resource.
+    ///
+    /// The role alias.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[\w=,@-]+`.
     pub role_alias: Option<Val<String>>,
     /// `RoleArn`: required.
     ///
+    /// The role ARN.
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -118,6 +136,8 @@ impl Deref for RoleAliasHandle {
 
 impl RoleAliasHandle {
     /// `Fn::GetAtt` `RoleAliasArn`.
+    ///
+    /// The role alias ARN.
     pub fn attr_role_alias_arn(&self) -> Val<String> {
         self.0.get_att("RoleAliasArn")
     }

@@ -5,27 +5,67 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::ScheduledAudit`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-scheduledaudit.html) resource type.
 ///
+/// Use the `AWS::IoT::ScheduledAudit` resource to create a scheduled audit that is run at a specified
+/// time interval. For API reference, see
+/// [CreateScheduleAudit](https://docs.aws.amazon.com/iot/latest/apireference/API_CreateScheduledAudit.html)
+/// and for general information, see
+/// [Audit](https://docs.aws.amazon.com/iot/latest/developerguide/device-defender-audit.html) .
+///
 /// Build it with [`ScheduledAudit::builder`]; adding it to a stack returns a [`ScheduledAuditHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScheduledAudit {
     /// `DayOfMonth`.
     ///
+    /// The day of the month on which the scheduled audit is run (if the `frequency` is "MONTHLY"). If days 29-31
+    /// are specified, and the month does not have that many days, the audit takes place on the "LAST" day
+    /// of the month.
+    ///
     /// - Pattern: `^([1-9]|[12][0-9]|3[01])$|^LAST$|^UNSET_VALUE$`.
     pub day_of_month: Option<Val<String>>,
     /// `DayOfWeek`.
+    ///
+    /// The day of the week on which the scheduled audit is run (if the `frequency` is "WEEKLY" or
+    /// "BIWEEKLY").
     pub day_of_week: Option<Val<DayOfWeek>>,
     /// `Frequency`: required.
+    ///
+    /// How often the scheduled audit occurs.
     pub frequency: Option<Val<Frequency>>,
     /// `ScheduledAuditName`. Changing it replaces the resource.
+    ///
+    /// The name of the scheduled audit.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9:_-]+`.
     pub scheduled_audit_name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// Metadata that can be used to manage the scheduled audit.
+    ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetCheckNames`: required.
+    ///
+    /// Which checks are performed during the scheduled audit. Checks must be enabled for your account. (Use
+    /// `DescribeAccountAuditConfiguration` to see the list of all checks, including those that are enabled
+    /// or use `UpdateAccountAuditConfiguration` to select which checks are enabled.)
+    ///
+    /// The following checks are currently available:
+    ///
+    /// - `AUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK`
+    /// - `CA_CERTIFICATE_EXPIRING_CHECK`
+    /// - `CA_CERTIFICATE_KEY_QUALITY_CHECK`
+    /// - `CONFLICTING_CLIENT_IDS_CHECK`
+    /// - `DEVICE_CERTIFICATE_EXPIRING_CHECK`
+    /// - `DEVICE_CERTIFICATE_KEY_QUALITY_CHECK`
+    /// - `DEVICE_CERTIFICATE_SHARED_CHECK`
+    /// - `IOT_POLICY_OVERLY_PERMISSIVE_CHECK`
+    /// - `IOT_ROLE_ALIAS_ALLOWS_ACCESS_TO_UNUSED_SERVICES_CHECK`
+    /// - `IOT_ROLE_ALIAS_OVERLY_PERMISSIVE_CHECK`
+    /// - `LOGGING_DISABLED_CHECK`
+    /// - `REVOKED_CA_CERTIFICATE_STILL_ACTIVE_CHECK`
+    /// - `REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK`
+    /// - `UNAUTHENTICATED_COGNITO_ROLE_OVERLY_PERMISSIVE_CHECK`
     pub target_check_names: Option<Val<Vec<String>>>,
 }
 
@@ -144,6 +184,8 @@ impl Deref for ScheduledAuditHandle {
 
 impl ScheduledAuditHandle {
     /// `Fn::GetAtt` `ScheduledAuditArn`.
+    ///
+    /// The ARN of the scheduled audit.
     pub fn attr_scheduled_audit_arn(&self) -> Val<String> {
         self.0.get_att("ScheduledAuditArn")
     }
@@ -267,9 +309,18 @@ impl DayOfWeek {
             DayOfWeek::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DayOfWeek {
+    const VALUES: &'static [&'static str] = &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "UNSET_VALUE"];
+    fn as_str(&self) -> &str {
+        DayOfWeek::as_str(self)
     }
 }
 
@@ -326,9 +377,18 @@ impl Frequency {
             Frequency::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Frequency {
+    const VALUES: &'static [&'static str] = &["DAILY", "WEEKLY", "BIWEEKLY", "MONTHLY"];
+    fn as_str(&self) -> &str {
+        Frequency::as_str(self)
     }
 }
 

@@ -5,35 +5,60 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::SecurityProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-securityprofile.html) resource type.
 ///
+/// Use the `AWS::IoT::SecurityProfile` resource to create a Device Defender security profile. For API
+/// reference, see
+/// [CreateSecurityProfile](https://docs.aws.amazon.com/iot/latest/apireference/API_CreateSecurityProfile.html)
+/// and for general information, see
+/// [Detect](https://docs.aws.amazon.com/iot/latest/developerguide/device-defender-detect.html) .
+///
 /// Build it with [`SecurityProfile::builder`]; adding it to a stack returns a [`SecurityProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityProfile {
     /// `AdditionalMetricsToRetainV2`.
+    ///
+    /// A list of metrics whose data is retained (stored). By default, data is retained for any metric used
+    /// in the profile's `behaviors` , but it's also retained for any metric specified here. Can be used
+    /// with custom metrics; can't be used with dimensions.
     pub additional_metrics_to_retain_v2: Option<Val<Vec<MetricToRetain>>>,
     /// `AlertTargets`.
+    ///
+    /// Specifies the destinations to which alerts are sent. (Alerts are always sent to the console.) Alerts
+    /// are generated when a device (thing) violates a behavior.
     pub alert_targets: Option<Val<BTreeMap<String, AlertTarget>>>,
     /// `Behaviors`.
+    ///
+    /// Specifies the behaviors that, when violated by a device (thing), cause an alert.
     ///
     /// - Length: at most 100.
     /// - Items: 0 to 100.
     pub behaviors: Option<Val<Vec<Behavior>>>,
     /// `MetricsExportConfig`.
+    ///
+    /// Specifies the MQTT topic and role ARN required for metric export.
     pub metrics_export_config: Option<Val<MetricsExportConfig>>,
     /// `SecurityProfileDescription`.
+    ///
+    /// A description of the security profile.
     ///
     /// - Length: 0 to 1000.
     /// - Pattern: `^[\p{Graph}\x20]*$`.
     pub security_profile_description: Option<Val<String>>,
     /// `SecurityProfileName`. Changing it replaces the resource.
     ///
+    /// The name you gave to the security profile.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9:_-]+`.
     pub security_profile_name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// Metadata that can be used to manage the security profile.
+    ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetArns`.
+    ///
+    /// The ARN of the target (thing group) to which the security profile is attached.
     pub target_arns: Option<Val<Vec<String>>>,
 }
 
@@ -169,6 +194,8 @@ impl Deref for SecurityProfileHandle {
 
 impl SecurityProfileHandle {
     /// `Fn::GetAtt` `SecurityProfileArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the security profile.
     pub fn attr_security_profile_arn(&self) -> Val<String> {
         self.0.get_att("SecurityProfileArn")
     }
@@ -183,13 +210,19 @@ impl SecurityProfileHandle {
 }
 
 /// The [`AlertTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-securityprofile-alerttarget.html) property type.
+///
+/// A structure containing the alert target ARN and the role ARN.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlertTarget {
     /// `AlertTargetArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the notification target to which alerts are sent.
+    ///
     /// - Length: at most 2048.
     pub alert_target_arn: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the role that grants permission to send alerts to the notification target.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -259,25 +292,42 @@ impl ToValue for AlertTarget {
 impl Literal for AlertTarget {}
 
 /// The [`Behavior`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-securityprofile-behavior.html) property type.
+///
+/// A Device Defender security profile behavior.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Behavior {
     /// `Criteria`.
+    ///
+    /// The criteria that determine if a device is behaving normally in regard to the `metric` .
+    ///
+    /// > In the AWS IoT console, you can choose to be sent an alert through Amazon SNS when AWS IoT Device
+    /// Defender detects that a device is behaving anomalously.
     pub criteria: Option<Val<BehaviorCriteria>>,
     /// `ExportMetric`.
+    ///
+    /// Value indicates exporting metrics related to the behavior when it is true.
     pub export_metric: Option<Val<bool>>,
     /// `Metric`.
+    ///
+    /// What is measured by the behavior.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9:_-]+`.
     pub metric: Option<Val<String>>,
     /// `MetricDimension`.
+    ///
+    /// The dimension of the metric.
     pub metric_dimension: Option<Val<MetricDimension>>,
     /// `Name`: required.
+    ///
+    /// The name you've given to the behavior.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9:_-]+`.
     pub name: Option<Val<String>>,
     /// `SuppressAlerts`.
+    ///
+    /// The alert status. If you set the value to `true` , alerts will be suppressed.
     pub suppress_alerts: Option<Val<bool>>,
 }
 
@@ -358,25 +408,55 @@ impl ToValue for Behavior {
 impl Literal for Behavior {}
 
 /// The [`BehaviorCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-securityprofile-behaviorcriteria.html) property type.
+///
+/// The criteria by which the behavior is determined to be normal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BehaviorCriteria {
     /// `ComparisonOperator`.
+    ///
+    /// The operator that relates the thing measured ( `metric` ) to the criteria (containing a `value` or
+    /// `statisticalThreshold` ). Valid operators include:
+    ///
+    /// - `string-list` : `in-set` and `not-in-set`
+    /// - `number-list` : `in-set` and `not-in-set`
+    /// - `ip-address-list` : `in-cidr-set` and `not-in-cidr-set`
+    /// - `number` : `less-than` , `less-than-equals` , `greater-than` , and `greater-than-equals`
     pub comparison_operator: Option<Val<ComparisonOperator>>,
     /// `ConsecutiveDatapointsToAlarm`.
+    ///
+    /// If a device is in violation of the behavior for the specified number of consecutive datapoints, an
+    /// alarm occurs. If not specified, the default is 1.
     ///
     /// - Range: 1 to 10.
     pub consecutive_datapoints_to_alarm: Option<Val<i64>>,
     /// `ConsecutiveDatapointsToClear`.
     ///
+    /// If an alarm has occurred and the offending device is no longer in violation of the behavior for the
+    /// specified number of consecutive datapoints, the alarm is cleared. If not specified, the default is 1.
+    ///
     /// - Range: 1 to 10.
     pub consecutive_datapoints_to_clear: Option<Val<i64>>,
     /// `DurationSeconds`.
+    ///
+    /// Use this to specify the time duration over which the behavior is evaluated, for those criteria that
+    /// have a time dimension (for example, `NUM_MESSAGES_SENT` ). For a `statisticalThreshhold` metric
+    /// comparison, measurements from all devices are accumulated over this time duration before being used
+    /// to calculate percentiles, and later, measurements from an individual device are also accumulated
+    /// over this time duration before being given a percentile rank. Cannot be used with list-based metric
+    /// datatypes.
     pub duration_seconds: Option<Val<i64>>,
     /// `MlDetectionConfig`.
+    ///
+    /// The confidence level of the detection model.
     pub ml_detection_config: Option<Val<MachineLearningDetectionConfig>>,
     /// `StatisticalThreshold`.
+    ///
+    /// A statistical ranking (percentile)that indicates a threshold value by which a behavior is determined
+    /// to be in compliance or in violation of the behavior.
     pub statistical_threshold: Option<Val<StatisticalThreshold>>,
     /// `Value`.
+    ///
+    /// The value to be compared with the `metric` .
     pub value: Option<Val<MetricValue>>,
 }
 
@@ -460,9 +540,19 @@ impl ToValue for BehaviorCriteria {
 impl Literal for BehaviorCriteria {}
 
 /// The [`MachineLearningDetectionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-securityprofile-machinelearningdetectionconfig.html) property type.
+///
+/// The `MachineLearningDetectionConfig` property type controls confidence of the machine learning
+/// model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MachineLearningDetectionConfig {
     /// `ConfidenceLevel`.
+    ///
+    /// The model confidence level.
+    ///
+    /// There are three levels of confidence, `"high"` , `"medium"` , and `"low"` .
+    ///
+    /// The higher the confidence level, the lower the sensitivity, and the lower the alarm frequency will
+    /// be.
     pub confidence_level: Option<Val<ConfidenceLevel>>,
 }
 
@@ -510,14 +600,20 @@ impl ToValue for MachineLearningDetectionConfig {
 impl Literal for MachineLearningDetectionConfig {}
 
 /// The [`MetricDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-securityprofile-metricdimension.html) property type.
+///
+/// The dimension of the metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricDimension {
     /// `DimensionName`: required.
+    ///
+    /// The name of the dimension.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9:_-]+`.
     pub dimension_name: Option<Val<String>>,
     /// `Operator`.
+    ///
+    /// Operators are constructs that perform logical operations. Valid values are `IN` and `NOT_IN` .
     pub operator: Option<Val<Operator>>,
 }
 
@@ -578,16 +674,24 @@ impl ToValue for MetricDimension {
 impl Literal for MetricDimension {}
 
 /// The [`MetricToRetain`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-securityprofile-metrictoretain.html) property type.
+///
+/// The metric you want to retain. Dimensions are optional.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricToRetain {
     /// `ExportMetric`.
+    ///
+    /// The value indicates exporting metrics related to the `MetricToRetain` when it's true.
     pub export_metric: Option<Val<bool>>,
     /// `Metric`: required.
+    ///
+    /// A standard of measurement.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9:_-]+`.
     pub metric: Option<Val<String>>,
     /// `MetricDimension`.
+    ///
+    /// The dimension of the metric.
     pub metric_dimension: Option<Val<MetricDimension>>,
 }
 
@@ -650,21 +754,38 @@ impl ToValue for MetricToRetain {
 impl Literal for MetricToRetain {}
 
 /// The [`MetricValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-securityprofile-metricvalue.html) property type.
+///
+/// The value to be compared with the `metric` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricValue {
     /// `Cidrs`.
+    ///
+    /// If the `comparisonOperator` calls for a set of CIDRs, use this to specify that set to be compared
+    /// with the `metric` .
     pub cidrs: Option<Val<Vec<String>>>,
     /// `Count`.
+    ///
+    /// If the `comparisonOperator` calls for a numeric value, use this to specify that numeric value to be
+    /// compared with the `metric` .
     ///
     /// - Minimum: 0.
     pub count: Option<Val<String>>,
     /// `Number`.
+    ///
+    /// The numeric values of a metric.
     pub number: Option<Val<f64>>,
     /// `Numbers`.
+    ///
+    /// The numeric value of a metric.
     pub numbers: Option<Val<Vec<f64>>>,
     /// `Ports`.
+    ///
+    /// If the `comparisonOperator` calls for a set of ports, use this to specify that set to be compared
+    /// with the `metric` .
     pub ports: Option<Val<Vec<i64>>>,
     /// `Strings`.
+    ///
+    /// The string values of a metric.
     pub strings: Option<Val<Vec<String>>>,
 }
 
@@ -762,13 +883,20 @@ impl ToValue for MetricValue {
 impl Literal for MetricValue {}
 
 /// The [`MetricsExportConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-securityprofile-metricsexportconfig.html) property type.
+///
+/// Specifies the MQTT topic and role ARN required for metric export.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricsExportConfig {
     /// `MqttTopic`: required.
     ///
+    /// The MQTT topic that Device Defender Detect should publish messages to for metrics export.
+    ///
     /// - Length: 1 to 512.
     pub mqtt_topic: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// This role ARN has permission to publish MQTT messages, after which Device Defender Detect can assume
+    /// the role and publish messages on your behalf.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -838,9 +966,19 @@ impl ToValue for MetricsExportConfig {
 impl Literal for MetricsExportConfig {}
 
 /// The [`StatisticalThreshold`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-securityprofile-statisticalthreshold.html) property type.
+///
+/// A statistical ranking (percentile) that indicates a threshold value by which a behavior is
+/// determined to be in compliance or in violation of the behavior.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatisticalThreshold {
     /// `Statistic`.
+    ///
+    /// The percentile that resolves to a threshold value by which compliance with a behavior is determined.
+    /// Metrics are collected over the specified period ( `durationSeconds` ) from all reporting devices in
+    /// your account and statistical ranks are calculated. Then, the measurements from a device are
+    /// collected over the same period. If the accumulated measurements from the device fall above or below
+    /// ( `comparisonOperator` ) the value associated with the percentile specified, then the device is
+    /// considered to be in compliance with the behavior, otherwise a violation occurs.
     pub statistic: Option<Val<Statistic>>,
 }
 
@@ -1003,9 +1141,29 @@ impl ComparisonOperator {
             ComparisonOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComparisonOperator {
+    const VALUES: &'static [&'static str] = &[
+        "less-than",
+        "less-than-equals",
+        "greater-than",
+        "greater-than-equals",
+        "in-cidr-set",
+        "not-in-cidr-set",
+        "in-port-set",
+        "not-in-port-set",
+        "in-set",
+        "not-in-set",
+    ];
+    fn as_str(&self) -> &str {
+        ComparisonOperator::as_str(self)
     }
 }
 
@@ -1061,9 +1219,18 @@ impl ConfidenceLevel {
             ConfidenceLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConfidenceLevel {
+    const VALUES: &'static [&'static str] = &["LOW", "MEDIUM", "HIGH"];
+    fn as_str(&self) -> &str {
+        ConfidenceLevel::as_str(self)
     }
 }
 
@@ -1109,9 +1276,18 @@ impl Operator {
             Operator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Operator {
+    const VALUES: &'static [&'static str] = &["IN", "NOT_IN"];
+    fn as_str(&self) -> &str {
+        Operator::as_str(self)
     }
 }
 
@@ -1186,9 +1362,19 @@ impl Statistic {
             Statistic::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Statistic {
+    const VALUES: &'static [&'static str] =
+        &["Average", "p0", "p0.1", "p0.01", "p1", "p10", "p50", "p90", "p99", "p99.9", "p99.99", "p100"];
+    fn as_str(&self) -> &str {
+        Statistic::as_str(self)
     }
 }
 

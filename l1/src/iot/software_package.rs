@@ -5,20 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::SoftwarePackage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-softwarepackage.html) resource type.
 ///
+/// Use the `AWS::IoT::SoftwarePackage` resource to create a software package.
+///
+/// For information about working with software packages, see [AWS IoT Device Management Software
+/// Package
+/// Catalog](https://docs.aws.amazon.com/iot/latest/developerguide/software-package-catalog.html) and
+/// [Creating a software package and package
+/// version](https://docs.aws.amazon.com/iot/latest/developerguide/creating-package-and-version.html) in
+/// the *AWS IoT Developer Guide* . See also,
+/// [CreatePackage](https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePackage.html) in the *API
+/// Guide* .
+///
 /// Build it with [`SoftwarePackage::builder`]; adding it to a stack returns a [`SoftwarePackageHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SoftwarePackage {
     /// `Description`.
+    ///
+    /// A summary of the package being created. This can be used to outline the package's contents or
+    /// purpose.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^[^\p{C}]+$`.
     pub description: Option<Val<String>>,
     /// `PackageName`. Changing it replaces the resource.
     ///
+    /// The name of the new software package.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_.]+$`.
     pub package_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata that can be used to manage the package.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -106,6 +124,8 @@ impl Deref for SoftwarePackageHandle {
 
 impl SoftwarePackageHandle {
     /// `Fn::GetAtt` `PackageArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the package.
     pub fn attr_package_arn(&self) -> Val<String> {
         self.0.get_att("PackageArn")
     }

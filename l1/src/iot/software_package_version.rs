@@ -5,34 +5,77 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::SoftwarePackageVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-softwarepackageversion.html) resource type.
 ///
+/// Use the `AWS::IoT::SoftwarePackageVersion` resource to create a software package version.
+///
+/// For information about working with software package versions, see [AWS IoT Device Management
+/// Software Package
+/// Catalog](https://docs.aws.amazon.com/iot/latest/developerguide/software-package-catalog.html) and
+/// [Creating a software package and package
+/// version](https://docs.aws.amazon.com/iot/latest/developerguide/creating-package-and-version.html) in
+/// the *AWS IoT Developer Guide* . See also,
+/// [CreatePackageVersion](https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePackageVersion.html)
+/// in the *API Guide* .
+///
+/// > The associated software package must exist before the package version is created. If you create a
+/// software package and package version in the same CloudFormation template, set the software package
+/// as a
+/// [dependency](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+/// of the package version. If they are created out of sequence, you will receive an error.
+/// >
+/// > Package versions and created in a `draft` state, for more information, see [Package version
+/// lifecycle](https://docs.aws.amazon.com/iot/latest/developerguide/preparing-to-use-software-package-catalog.html#package-version-lifecycle)
+/// . To change the package version state after it’s created, use the
+/// [UpdatePackageVersionAPI](https://docs.aws.amazon.com/iot/latest/apireference/API_UpdatePackageVersion.html)
+/// command.
+///
 /// Build it with [`SoftwarePackageVersion::builder`]; adding it to a stack returns a [`SoftwarePackageVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SoftwarePackageVersion {
     /// `Artifact`.
+    ///
+    /// The artifact location of the package version
     pub artifact: Option<Val<PackageVersionArtifact>>,
     /// `Attributes`.
+    ///
+    /// Metadata that can be used to define a package version’s configuration. For example, the S3 file
+    /// location, configuration options that are being sent to the device or fleet.
+    ///
+    /// The combined size of all the attributes on a package version is limited to 3KB.
     pub attributes: Option<Val<BTreeMap<String, String>>>,
     /// `Description`.
+    ///
+    /// A summary of the package version being created. This can be used to outline the package's contents
+    /// or purpose.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^[^\p{C}]+$`.
     pub description: Option<Val<String>>,
     /// `PackageName`: required. Changing it replaces the resource.
     ///
+    /// The name of the associated software package.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_.]+$`.
     pub package_name: Option<Val<String>>,
     /// `Recipe`.
     ///
+    /// The inline json job document associated with a software package version
+    ///
     /// - Length: 0 to 3072.
     pub recipe: Option<Val<String>>,
     /// `Sbom`.
+    ///
+    /// The sbom zip archive location of the package version
     pub sbom: Option<Val<Sbom>>,
     /// `Tags`.
+    ///
+    /// Metadata that can be used to manage the package version.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VersionName`. Changing it replaces the resource.
+    ///
+    /// The name of the new package version.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9-_.]+$`.
@@ -159,18 +202,28 @@ impl Deref for SoftwarePackageVersionHandle {
 
 impl SoftwarePackageVersionHandle {
     /// `Fn::GetAtt` `ErrorReason`.
+    ///
+    /// Error reason for a package version failure during creation or update.
     pub fn attr_error_reason(&self) -> Val<String> {
         self.0.get_att("ErrorReason")
     }
     /// `Fn::GetAtt` `PackageVersionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the package.
     pub fn attr_package_version_arn(&self) -> Val<String> {
         self.0.get_att("PackageVersionArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the package version. For more information, see [Package version
+    /// lifecycle](https://docs.aws.amazon.com/iot/latest/developerguide/preparing-to-use-software-package-catalog.html#package-version-lifecycle)
+    /// .
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `SbomValidationStatus`.
+    ///
+    /// The validation status of the Sbom file
     pub fn attr_sbom_validation_status(&self) -> Val<String> {
         self.0.get_att("SbomValidationStatus")
     }
@@ -185,9 +238,13 @@ impl SoftwarePackageVersionHandle {
 }
 
 /// The [`PackageVersionArtifact`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-softwarepackageversion-packageversionartifact.html) property type.
+///
+/// The artifact location of the package version
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PackageVersionArtifact {
     /// `S3Location`: required.
+    ///
+    /// The Amazon S3 location
     pub s3_location: Option<Val<S3Location>>,
 }
 
@@ -242,17 +299,25 @@ impl ToValue for PackageVersionArtifact {
 impl Literal for PackageVersionArtifact {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-softwarepackageversion-s3location.html) property type.
+///
+/// The Amazon S3 location
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `Bucket`: required.
+    ///
+    /// The S3 bucket
     ///
     /// - Length: at least 1.
     pub bucket: Option<Val<String>>,
     /// `Key`: required.
     ///
+    /// The S3 key
+    ///
     /// - Length: at least 1.
     pub key: Option<Val<String>>,
     /// `Version`: required.
+    ///
+    /// The S3 version
     pub version: Option<Val<String>>,
 }
 
@@ -325,9 +390,13 @@ impl ToValue for S3Location {
 impl Literal for S3Location {}
 
 /// The [`Sbom`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-softwarepackageversion-sbom.html) property type.
+///
+/// The sbom zip archive location of the package version
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sbom {
     /// `S3Location`: required.
+    ///
+    /// The Amazon S3 location
     pub s3_location: Option<Val<S3Location>>,
 }
 

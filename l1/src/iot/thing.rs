@@ -5,12 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::Thing`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-thing.html) resource type.
 ///
+/// Use the `AWS::IoT::Thing` resource to declare an AWS IoT thing.
+///
+/// For information about working with things, see [How AWS IoT
+/// Works](https://docs.aws.amazon.com/iot/latest/developerguide/aws-iot-how-it-works.html) and [Device
+/// Registry for AWS IoT](https://docs.aws.amazon.com/iot/latest/developerguide/thing-registry.html) in
+/// the *AWS IoT Developer Guide* .
+///
 /// Build it with [`Thing::builder`]; adding it to a stack returns a [`ThingHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Thing {
     /// `AttributePayload`.
+    ///
+    /// A string that contains up to three key value pairs. Maximum length of 800. Duplicates not allowed.
     pub attribute_payload: Option<Val<AttributePayload>>,
     /// `ThingName`. Changing it replaces the resource.
+    ///
+    /// The name of the thing to update.
+    ///
+    /// You can't change a thing's name. To change a thing's name, you must create a new thing, give it the
+    /// new name, and then delete the old thing.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9:_-]+`.
@@ -88,10 +102,15 @@ impl Deref for ThingHandle {
 
 impl ThingHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The Id of this thing.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS IoT thing, such as
+    /// `arn:aws:iot:us-east-2:123456789012:thing/MyThing` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -106,9 +125,18 @@ impl ThingHandle {
 }
 
 /// The [`AttributePayload`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-thing-attributepayload.html) property type.
+///
+/// The AttributePayload property specifies up to three attributes for an AWS IoT as key-value pairs.
+/// AttributePayload is a property of the
+/// [AWS::IoT::Thing](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-thing.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttributePayload {
     /// `Attributes`.
+    ///
+    /// A JSON string containing up to three key-value pair in JSON format. For example:
+    ///
+    /// `{\"attributes\":{\"string1\":\"string2\"}}`
     pub attributes: Option<Val<BTreeMap<String, String>>>,
 }
 

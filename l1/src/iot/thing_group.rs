@@ -5,28 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::ThingGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-thinggroup.html) resource type.
 ///
+/// Creates a new thing group. A dynamic thing group is created if the resource template contains the
+/// `QueryString` attribute. A dynamic thing group will not contain the `ParentGroupName` attribute. A
+/// static thing group and dynamic thing group can't be converted to each other via the addition or
+/// removal of the `QueryString` attribute.
+///
+/// > This is a control plane operation. See
+/// [Authorization](https://docs.aws.amazon.com/iot/latest/developerguide/iot-authorization.html) for
+/// information about authorizing control plane actions.
+///
+/// Requires permission to access the
+/// [CreateThingGroup](https://docs.aws.amazon.com//service-authorization/latest/reference/list_awsiot.html#awsiot-actions-as-permissions)
+/// action.
+///
 /// Build it with [`ThingGroup::builder`]; adding it to a stack returns a [`ThingGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThingGroup {
     /// `ParentGroupName`. Changing it replaces the resource.
+    ///
+    /// The parent thing group name.
+    ///
+    /// A Dynamic Thing Group does not have `parentGroupName` defined.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9:_-]+`.
     pub parent_group_name: Option<Val<String>>,
     /// `QueryString`.
     ///
+    /// The dynamic thing group search query string.
+    ///
+    /// The `queryString` attribute *is* required for `CreateDynamicThingGroup` . The `queryString`
+    /// attribute *is not* required for `CreateThingGroup` .
+    ///
     /// - Length: 1 to 1000.
     pub query_string: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata which can be used to manage the thing group or dynamic thing group.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `ThingGroupName`. Changing it replaces the resource.
     ///
+    /// The thing group name.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9:_-]+`.
     pub thing_group_name: Option<Val<String>>,
     /// `ThingGroupProperties`.
+    ///
+    /// Thing group properties.
     pub thing_group_properties: Option<Val<ThingGroupProperties>>,
 }
 
@@ -124,10 +152,14 @@ impl Deref for ThingGroupHandle {
 
 impl ThingGroupHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The thing group ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The thing group ID.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -142,9 +174,15 @@ impl ThingGroupHandle {
 }
 
 /// The [`AttributePayload`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-thinggroup-attributepayload.html) property type.
+///
+/// The attribute payload.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttributePayload {
     /// `Attributes`.
+    ///
+    /// A JSON string containing up to three key-value pair in JSON format. For example:
+    ///
+    /// `{\"attributes\":{\"string1\":\"string2\"}}`
     pub attributes: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -266,11 +304,17 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`ThingGroupProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-thinggroup-thinggroupproperties.html) property type.
+///
+/// Thing group properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThingGroupProperties {
     /// `AttributePayload`.
+    ///
+    /// The thing group attributes in JSON format.
     pub attribute_payload: Option<Val<AttributePayload>>,
     /// `ThingGroupDescription`.
+    ///
+    /// The thing group description.
     ///
     /// - Length: 0 to 2028.
     /// - Pattern: `[\p{Graph}\x20]*`.

@@ -5,14 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::ThingPrincipalAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-thingprincipalattachment.html) resource type.
 ///
+/// Use the `AWS::IoT::ThingPrincipalAttachment` resource to attach a principal (an X.509 certificate or
+/// another credential) to a thing.
+///
+/// For more information about working with AWS IoT things and principals, see
+/// [Authorization](https://docs.aws.amazon.com/iot/latest/developerguide/authorization.html) in the *AWS
+/// IoT Developer Guide* .
+///
 /// Build it with [`ThingPrincipalAttachment::builder`]; adding it to a stack returns a [`ThingPrincipalAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThingPrincipalAttachment {
     /// `Principal`: required. Changing it replaces the resource.
+    ///
+    /// The principal, which can be a certificate ARN (as returned from the `CreateCertificate` operation)
+    /// or an Amazon Cognito ID.
     pub principal: Option<Val<String>>,
     /// `ThingName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the AWS IoT thing.
     pub thing_name: Option<Val<String>>,
     /// `ThingPrincipalType`.
+    ///
+    /// The type of the relation you want to specify when you attach a principal to a thing.
     pub thing_principal_type: Option<Val<String>>,
 }
 

@@ -5,21 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::ThingType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-thingtype.html) resource type.
 ///
+/// Creates a new thing type.
+///
 /// Build it with [`ThingType::builder`]; adding it to a stack returns a [`ThingTypeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThingType {
     /// `DeprecateThingType`.
+    ///
+    /// Deprecates a thing type. You can not associate new things with deprecated thing type.
+    ///
+    /// Requires permission to access the
+    /// [DeprecateThingType](https://docs.aws.amazon.com//service-authorization/latest/reference/list_awsiot.html#awsiot-actions-as-permissions)
+    /// action.
     pub deprecate_thing_type: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// Metadata which can be used to manage the thing type.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `ThingTypeName`. Changing it replaces the resource.
     ///
+    /// The name of the thing type.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9:_-]+`.
     pub thing_type_name: Option<Val<String>>,
     /// `ThingTypeProperties`.
+    ///
+    /// The thing type properties for the thing type to create. It contains information about the new thing
+    /// type including a description, a list of searchable thing attribute names, and a list of propagating
+    /// attributes. After a thing type is created, you can only update `Mqtt5Configuration` .
     pub thing_type_properties: Option<Val<ThingTypeProperties>>,
 }
 
@@ -111,10 +127,14 @@ impl Deref for ThingTypeHandle {
 
 impl ThingTypeHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The thing type arn.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The thing type id.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -129,9 +149,14 @@ impl ThingTypeHandle {
 }
 
 /// The [`Mqtt5Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-thingtype-mqtt5configuration.html) property type.
+///
+/// The configuration to add user-defined properties to enrich MQTT 5 messages.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Mqtt5Configuration {
     /// `PropagatingAttributes`.
+    ///
+    /// An object that represents the connection attribute, the thing attribute, and the MQTT 5 user
+    /// property key.
     pub propagating_attributes: Option<Val<Vec<PropagatingAttribute>>>,
 }
 
@@ -184,18 +209,27 @@ impl ToValue for Mqtt5Configuration {
 impl Literal for Mqtt5Configuration {}
 
 /// The [`PropagatingAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-thingtype-propagatingattribute.html) property type.
+///
+/// An object that represents the connection attribute, the thing attribute, and the MQTT 5 user
+/// property key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PropagatingAttribute {
     /// `ConnectionAttribute`.
+    ///
+    /// The attribute associated with the connection details.
     ///
     /// - Length: 0 to 128.
     pub connection_attribute: Option<Val<ConnectionAttribute>>,
     /// `ThingAttribute`.
     ///
+    /// The thing attribute that is propagating for MQTT 5 message enrichment.
+    ///
     /// - Length: 0 to 128.
     /// - Pattern: `[a-zA-Z0-9_.,@/:#-]+`.
     pub thing_attribute: Option<Val<String>>,
     /// `UserPropertyKey`: required.
+    ///
+    /// The key of the MQTT 5 user property, which is a key-value pair.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `[a-zA-Z0-9:$.]+`.
@@ -334,15 +368,24 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`ThingTypeProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-thingtype-thingtypeproperties.html) property type.
+///
+/// The ThingTypeProperties contains information about the thing type including: a thing type
+/// description, and a list of searchable thing attribute names.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThingTypeProperties {
     /// `Mqtt5Configuration`.
+    ///
+    /// The configuration to add user-defined properties to enrich MQTT 5 messages.
     pub mqtt5_configuration: Option<Val<Mqtt5Configuration>>,
     /// `SearchableAttributes`.
+    ///
+    /// A list of searchable thing attribute names.
     ///
     /// - Items: at most 3.
     pub searchable_attributes: Option<Val<Vec<String>>>,
     /// `ThingTypeDescription`.
+    ///
+    /// The description of the thing type.
     ///
     /// - Length: 0 to 2028.
     /// - Pattern: `[\p{Graph}\x20]*`.
@@ -433,9 +476,18 @@ impl ConnectionAttribute {
             ConnectionAttribute::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConnectionAttribute {
+    const VALUES: &'static [&'static str] = &["iot:ClientId", "iot:Thing.ThingName"];
+    fn as_str(&self) -> &str {
+        ConnectionAttribute::as_str(self)
     }
 }
 

@@ -5,17 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::TopicRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-topicrule.html) resource type.
 ///
+/// Use the `AWS::IoT::TopicRule` resource to declare an AWS IoT rule. For information about working
+/// with AWS IoT rules, see [Rules for AWS
+/// IoT](https://docs.aws.amazon.com/iot/latest/developerguide/iot-rules.html) in the *AWS IoT Developer
+/// Guide* .
+///
 /// Build it with [`TopicRule::builder`]; adding it to a stack returns a [`TopicRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicRule {
     /// `RuleName`. Changing it replaces the resource.
     ///
+    /// The name of the rule.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9_]+$`.
     pub rule_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata which can be used to manage the topic rule.
+    ///
+    /// > For URI Request parameters use format: ...key1=value1&key2=value2...
+    /// >
+    /// > For the CLI command-line parameter use format: --tags "key1=value1&key2=value2..."
+    /// >
+    /// > For the cli-input-json file use format: "tags": "key1=value1&key2=value2..."
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TopicRulePayload`: required.
+    ///
+    /// The rule payload.
     pub topic_rule_payload: Option<Val<TopicRulePayload>>,
 }
 
@@ -104,6 +121,9 @@ impl Deref for TopicRuleHandle {
 
 impl TopicRuleHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS IoT rule, such as
+    /// `arn:aws:iot:us-east-2:123456789012:rule/MyIoTRule` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -118,51 +138,105 @@ impl TopicRuleHandle {
 }
 
 /// The [`Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-action.html) property type.
+///
+/// Describes the actions associated with a rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Action {
     /// `CloudwatchAlarm`.
+    ///
+    /// Change the state of a CloudWatch alarm.
     pub cloudwatch_alarm: Option<Val<CloudwatchAlarmAction>>,
     /// `CloudwatchLogs`.
+    ///
+    /// Sends data to CloudWatch.
     pub cloudwatch_logs: Option<Val<CloudwatchLogsAction>>,
     /// `CloudwatchMetric`.
+    ///
+    /// Capture a CloudWatch metric.
     pub cloudwatch_metric: Option<Val<CloudwatchMetricAction>>,
     /// `DynamoDB`.
+    ///
+    /// Write to a DynamoDB table.
     pub dynamo_db: Option<Val<DynamoDbAction>>,
     /// `DynamoDBv2`.
+    ///
+    /// Write to a DynamoDB table. This is a new version of the DynamoDB action. It allows you to write each
+    /// attribute in an MQTT message payload into a separate DynamoDB column.
     pub dynamo_d_bv2: Option<Val<DynamoDBv2Action>>,
     /// `Elasticsearch`.
+    ///
+    /// Write data to an Amazon OpenSearch Service domain.
+    ///
+    /// > The `Elasticsearch` action can only be used by existing rule actions. To create a new rule action
+    /// or to update an existing rule action, use the `OpenSearch` rule action instead. For more
+    /// information, see
+    /// [OpenSearchAction](https://docs.aws.amazon.com//iot/latest/apireference/API_OpenSearchAction.html) .
     pub elasticsearch: Option<Val<ElasticsearchAction>>,
     /// `Firehose`.
+    ///
+    /// Write to an Amazon Kinesis Firehose stream.
     pub firehose: Option<Val<FirehoseAction>>,
     /// `Http`.
+    ///
+    /// Send data to an HTTPS endpoint.
     pub http: Option<Val<HttpAction>>,
     /// `IotAnalytics`.
+    ///
+    /// Sends message data to an AWS IoT Analytics channel.
     pub iot_analytics: Option<Val<IotAnalyticsAction>>,
     /// `IotEvents`.
+    ///
+    /// Sends an input to an AWS IoT Events detector.
     pub iot_events: Option<Val<IotEventsAction>>,
     /// `IotSiteWise`.
+    ///
+    /// Sends data from the MQTT message that triggered the rule to AWS IoT SiteWise asset properties.
     pub iot_site_wise: Option<Val<IotSiteWiseAction>>,
     /// `Kafka`.
+    ///
+    /// Send messages to an Amazon Managed Streaming for Apache Kafka (Amazon MSK) or self-managed Apache
+    /// Kafka cluster.
     pub kafka: Option<Val<KafkaAction>>,
     /// `Kinesis`.
+    ///
+    /// Write data to an Amazon Kinesis stream.
     pub kinesis: Option<Val<KinesisAction>>,
     /// `Lambda`.
+    ///
+    /// Invoke a Lambda function.
     pub lambda: Option<Val<LambdaAction>>,
     /// `Location`.
+    ///
+    /// Sends device location data to [Amazon Location
+    /// Service](https://docs.aws.amazon.com//location/latest/developerguide/welcome.html) .
     pub location: Option<Val<LocationAction>>,
     /// `OpenSearch`.
+    ///
+    /// Write data to an Amazon OpenSearch Service domain.
     pub open_search: Option<Val<OpenSearchAction>>,
     /// `Republish`.
+    ///
+    /// Publish to another MQTT topic.
     pub republish: Option<Val<RepublishAction>>,
     /// `S3`.
+    ///
+    /// Write to an Amazon S3 bucket.
     pub s3: Option<Val<S3Action>>,
     /// `Sns`.
+    ///
+    /// Publish to an Amazon SNS topic.
     pub sns: Option<Val<SnsAction>>,
     /// `Sqs`.
+    ///
+    /// Publish to an Amazon SQS queue.
     pub sqs: Option<Val<SqsAction>>,
     /// `StepFunctions`.
+    ///
+    /// Starts execution of a Step Functions state machine.
     pub step_functions: Option<Val<StepFunctionsAction>>,
     /// `Timestream`.
+    ///
+    /// Writes attributes from an MQTT message.
     pub timestream: Option<Val<TimestreamAction>>,
 }
 
@@ -336,11 +410,17 @@ impl ToValue for Action {
 impl Literal for Action {}
 
 /// The [`AssetPropertyTimestamp`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-assetpropertytimestamp.html) property type.
+///
+/// An asset property timestamp entry containing the following information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetPropertyTimestamp {
     /// `OffsetInNanos`.
+    ///
+    /// Optional. A string that contains the nanosecond time offset. Accepts substitution templates.
     pub offset_in_nanos: Option<Val<String>>,
     /// `TimeInSeconds`: required.
+    ///
+    /// A string that contains the time in seconds since epoch. Accepts substitution templates.
     pub time_in_seconds: Option<Val<String>>,
 }
 
@@ -401,13 +481,22 @@ impl ToValue for AssetPropertyTimestamp {
 impl Literal for AssetPropertyTimestamp {}
 
 /// The [`AssetPropertyValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-assetpropertyvalue.html) property type.
+///
+/// An asset property value entry containing the following information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetPropertyValue {
     /// `Quality`.
+    ///
+    /// Optional. A string that describes the quality of the value. Accepts substitution templates. Must be
+    /// `GOOD` , `BAD` , or `UNCERTAIN` .
     pub quality: Option<Val<String>>,
     /// `Timestamp`: required.
+    ///
+    /// The asset property value timestamp.
     pub timestamp: Option<Val<AssetPropertyTimestamp>>,
     /// `Value`: required.
+    ///
+    /// The value of the asset property.
     pub value: Option<Val<AssetPropertyVariant>>,
 }
 
@@ -477,15 +566,28 @@ impl ToValue for AssetPropertyValue {
 impl Literal for AssetPropertyValue {}
 
 /// The [`AssetPropertyVariant`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-assetpropertyvariant.html) property type.
+///
+/// Contains an asset property value (of a single type).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetPropertyVariant {
     /// `BooleanValue`.
+    ///
+    /// Optional. A string that contains the boolean value ( `true` or `false` ) of the value entry. Accepts
+    /// substitution templates.
     pub boolean_value: Option<Val<String>>,
     /// `DoubleValue`.
+    ///
+    /// Optional. A string that contains the double value of the value entry. Accepts substitution
+    /// templates.
     pub double_value: Option<Val<String>>,
     /// `IntegerValue`.
+    ///
+    /// Optional. A string that contains the integer value of the value entry. Accepts substitution
+    /// templates.
     pub integer_value: Option<Val<String>>,
     /// `StringValue`.
+    ///
+    /// Optional. The string value of the value entry. Accepts substitution templates.
     pub string_value: Option<Val<String>>,
 }
 
@@ -631,17 +733,27 @@ impl ToValue for BatchConfig {
 impl Literal for BatchConfig {}
 
 /// The [`CloudwatchAlarmAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-cloudwatchalarmaction.html) property type.
+///
+/// Describes an action that updates a CloudWatch alarm.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudwatchAlarmAction {
     /// `AlarmName`: required.
+    ///
+    /// The CloudWatch alarm name.
     pub alarm_name: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The IAM role that allows access to the CloudWatch alarm.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `StateReason`: required.
+    ///
+    /// The reason for the alarm change.
     pub state_reason: Option<Val<String>>,
     /// `StateValue`: required.
+    ///
+    /// The value of the alarm state. Acceptable values are: OK, ALARM, INSUFFICIENT_DATA.
     pub state_value: Option<Val<String>>,
 }
 
@@ -728,13 +840,21 @@ impl ToValue for CloudwatchAlarmAction {
 impl Literal for CloudwatchAlarmAction {}
 
 /// The [`CloudwatchLogsAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-cloudwatchlogsaction.html) property type.
+///
+/// Describes an action that updates a CloudWatch log.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudwatchLogsAction {
     /// `BatchMode`.
+    ///
+    /// Indicates whether batches of log records will be extracted and uploaded into CloudWatch.
     pub batch_mode: Option<Val<bool>>,
     /// `LogGroupName`: required.
+    ///
+    /// The CloudWatch log name.
     pub log_group_name: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The IAM role that allows access to the CloudWatch log.
     pub role_arn: Option<Val<String>>,
 }
 
@@ -808,19 +928,37 @@ impl ToValue for CloudwatchLogsAction {
 impl Literal for CloudwatchLogsAction {}
 
 /// The [`CloudwatchMetricAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-cloudwatchmetricaction.html) property type.
+///
+/// Describes an action that captures a CloudWatch metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudwatchMetricAction {
     /// `MetricName`: required.
+    ///
+    /// The CloudWatch metric name.
     pub metric_name: Option<Val<String>>,
     /// `MetricNamespace`: required.
+    ///
+    /// The CloudWatch metric namespace name.
     pub metric_namespace: Option<Val<String>>,
     /// `MetricTimestamp`.
+    ///
+    /// An optional [Unix
+    /// timestamp](https://docs.aws.amazon.com/AmazonCloudWatch/latest/DeveloperGuide/cloudwatch_concepts.html#about_timestamp)
+    /// .
     pub metric_timestamp: Option<Val<String>>,
     /// `MetricUnit`: required.
+    ///
+    /// The [metric
+    /// unit](https://docs.aws.amazon.com/AmazonCloudWatch/latest/DeveloperGuide/cloudwatch_concepts.html#Unit)
+    /// supported by CloudWatch.
     pub metric_unit: Option<Val<String>>,
     /// `MetricValue`: required.
+    ///
+    /// The CloudWatch metric value.
     pub metric_value: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The IAM role that allows access to the CloudWatch metric.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -930,11 +1068,24 @@ impl ToValue for CloudwatchMetricAction {
 impl Literal for CloudwatchMetricAction {}
 
 /// The [`DynamoDBv2Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-dynamodbv2action.html) property type.
+///
+/// Describes an action to write to a DynamoDB table.
+///
+/// This DynamoDB action writes each attribute in the message payload into it's own column in the
+/// DynamoDB table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamoDBv2Action {
     /// `PutItem`.
+    ///
+    /// Specifies the DynamoDB table to which the message data will be written. For example:
+    ///
+    /// `{ "dynamoDBv2": { "roleArn": "aws:iam:12341251:my-role" "putItem": { "tableName": "my-table" } } }`
+    ///
+    /// Each attribute in the message payload will be written to a separate column in the DynamoDB database.
     pub put_item: Option<Val<PutItemInput>>,
     /// `RoleArn`.
+    ///
+    /// The ARN of the IAM role that grants access to the DynamoDB table.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -990,27 +1141,67 @@ impl ToValue for DynamoDBv2Action {
 impl Literal for DynamoDBv2Action {}
 
 /// The [`DynamoDBAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-dynamodbaction.html) property type.
+///
+/// Describes an action to write to a DynamoDB table.
+///
+/// The `tableName` , `hashKeyField` , and `rangeKeyField` values must match the values used when you
+/// created the table.
+///
+/// The `hashKeyValue` and `rangeKeyvalue` fields use a substitution template syntax. These templates
+/// provide data at runtime. The syntax is as follows: ${ *sql-expression* }.
+///
+/// You can specify any valid expression in a WHERE or SELECT clause, including JSON properties,
+/// comparisons, calculations, and functions. For example, the following field uses the third level of
+/// the topic:
+///
+/// `"hashKeyValue": "${topic(3)}"`
+///
+/// The following field uses the timestamp:
+///
+/// `"rangeKeyValue": "${timestamp()}"`
+///
+/// For more information, see [DynamoDBv2
+/// Action](https://docs.aws.amazon.com/iot/latest/developerguide/iot-rule-actions.html) in the *AWS IoT
+/// Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamoDbAction {
     /// `HashKeyField`: required.
+    ///
+    /// The hash key name.
     pub hash_key_field: Option<Val<String>>,
     /// `HashKeyType`.
+    ///
+    /// The hash key type. Valid values are "STRING" or "NUMBER"
     pub hash_key_type: Option<Val<HashKeyType>>,
     /// `HashKeyValue`: required.
+    ///
+    /// The hash key value.
     pub hash_key_value: Option<Val<String>>,
     /// `PayloadField`.
+    ///
+    /// The action payload. This name can be customized.
     pub payload_field: Option<Val<String>>,
     /// `RangeKeyField`.
+    ///
+    /// The range key name.
     pub range_key_field: Option<Val<String>>,
     /// `RangeKeyType`.
+    ///
+    /// The range key type. Valid values are "STRING" or "NUMBER"
     pub range_key_type: Option<Val<RangeKeyType>>,
     /// `RangeKeyValue`.
+    ///
+    /// The range key value.
     pub range_key_value: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the IAM role that grants access to the DynamoDB table.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `TableName`: required.
+    ///
+    /// The name of the DynamoDB table.
     pub table_name: Option<Val<String>>,
 }
 
@@ -1124,21 +1315,38 @@ impl ToValue for DynamoDbAction {
 impl Literal for DynamoDbAction {}
 
 /// The [`ElasticsearchAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-elasticsearchaction.html) property type.
+///
+/// Describes an action that writes data to an Amazon OpenSearch Service domain.
+///
+/// > The `Elasticsearch` action can only be used by existing rule actions. To create a new rule action
+/// or to update an existing rule action, use the `OpenSearch` rule action instead. For more
+/// information, see
+/// [OpenSearchAction](https://docs.aws.amazon.com//iot/latest/apireference/API_OpenSearchAction.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElasticsearchAction {
     /// `Endpoint`: required.
     ///
+    /// The endpoint of your OpenSearch domain.
+    ///
     /// - Pattern: `^https?://`.
     pub endpoint: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// The unique identifier for the document you are storing.
     pub id: Option<Val<String>>,
     /// `Index`: required.
+    ///
+    /// The index where you want to store your data.
     pub index: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The IAM role ARN that has access to OpenSearch.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of document you are storing.
     pub type_: Option<Val<String>>,
 }
 
@@ -1231,17 +1439,35 @@ impl ToValue for ElasticsearchAction {
 impl Literal for ElasticsearchAction {}
 
 /// The [`FirehoseAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-firehoseaction.html) property type.
+///
+/// Describes an action that writes data to an Amazon Kinesis Firehose stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirehoseAction {
     /// `BatchMode`.
+    ///
+    /// Whether to deliver the Kinesis Data Firehose stream as a batch by using
+    /// [`PutRecordBatch`](https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html)
+    /// . The default value is `false` .
+    ///
+    /// When `batchMode` is `true` and the rule's SQL statement evaluates to an Array, each Array element
+    /// forms one record in the
+    /// [`PutRecordBatch`](https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html)
+    /// request. The resulting array can't have more than 500 records.
     pub batch_mode: Option<Val<bool>>,
     /// `DeliveryStreamName`: required.
+    ///
+    /// The delivery stream name.
     pub delivery_stream_name: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The IAM role that grants access to the Amazon Kinesis Firehose stream.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Separator`.
+    ///
+    /// A character separator that will be used to separate records written to the Firehose stream. Valid
+    /// values are: '\n' (newline), '\t' (tab), '\r\n' (Windows newline), ',' (comma).
     ///
     /// - Pattern: `^([\n\t])|(\r\n)|(,)$`.
     pub separator: Option<Val<String>>,
@@ -1323,13 +1549,23 @@ impl ToValue for FirehoseAction {
 impl Literal for FirehoseAction {}
 
 /// The [`HttpAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-httpaction.html) property type.
+///
+/// Send data to an HTTPS endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpAction {
     /// `Auth`.
+    ///
+    /// The authentication method to use when sending data to an HTTPS endpoint.
     pub auth: Option<Val<HttpAuthorization>>,
     /// `BatchConfig`.
     pub batch_config: Option<Val<BatchConfig>>,
     /// `ConfirmationUrl`.
+    ///
+    /// The URL to which AWS IoT sends a confirmation message. The value of the confirmation URL must be a
+    /// prefix of the endpoint URL. If you do not specify a confirmation URL AWS IoT uses the endpoint URL
+    /// as the confirmation URL. If you use substitution templates in the confirmationUrl, you must create
+    /// and enable topic rule destinations that match each possible value of the substitution template
+    /// before traffic is allowed to your endpoint URL.
     ///
     /// - Length: 0 to 2000.
     pub confirmation_url: Option<Val<String>>,
@@ -1337,9 +1573,15 @@ pub struct HttpAction {
     pub enable_batching: Option<Val<bool>>,
     /// `Headers`.
     ///
+    /// The HTTP headers to send with the message data.
+    ///
     /// - Items: 0 to 100.
     pub headers: Option<Val<Vec<HttpActionHeader>>>,
     /// `Url`: required.
+    ///
+    /// The endpoint URL. If substitution templates are used in the URL, you must also specify a
+    /// `confirmationUrl` . If this is a new destination, a new `TopicRuleDestination` is created if
+    /// possible.
     ///
     /// - Length: 0 to 2000.
     pub url: Option<Val<String>>,
@@ -1427,13 +1669,19 @@ impl ToValue for HttpAction {
 impl Literal for HttpAction {}
 
 /// The [`HttpActionHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-httpactionheader.html) property type.
+///
+/// The HTTP action header.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpActionHeader {
     /// `Key`: required.
     ///
+    /// The HTTP header key.
+    ///
     /// - Length: 1 to 256.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The HTTP header value. Substitution templates are supported.
     pub value: Option<Val<String>>,
 }
 
@@ -1493,9 +1741,14 @@ impl ToValue for HttpActionHeader {
 impl Literal for HttpActionHeader {}
 
 /// The [`HttpAuthorization`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-httpauthorization.html) property type.
+///
+/// The authorization method used to send messages.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpAuthorization {
     /// `Sigv4`.
+    ///
+    /// Use Sig V4 authorization. For more information, see [Signature Version 4 Signing
+    /// Process](https://docs.aws.amazon.com/general/latest/gr/signature-version-4.html) .
     pub sigv4: Option<Val<SigV4Authorization>>,
 }
 
@@ -1543,13 +1796,27 @@ impl ToValue for HttpAuthorization {
 impl Literal for HttpAuthorization {}
 
 /// The [`IotAnalyticsAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-iotanalyticsaction.html) property type.
+///
+/// Sends message data to an AWS IoT Analytics channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IotAnalyticsAction {
     /// `BatchMode`.
+    ///
+    /// Whether to process the action as a batch. The default value is `false` .
+    ///
+    /// When `batchMode` is `true` and the rule SQL statement evaluates to an Array, each Array element is
+    /// delivered as a separate message when passed by
+    /// [`BatchPutMessage`](https://docs.aws.amazon.com/iotanalytics/latest/APIReference/API_BatchPutMessage.html)
+    /// The resulting array can't have more than 100 messages.
     pub batch_mode: Option<Val<bool>>,
     /// `ChannelName`: required.
+    ///
+    /// The name of the IoT Analytics channel to which message data will be sent.
     pub channel_name: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the role which has a policy that grants IoT Analytics permission to send message data via
+    /// IoT Analytics (iotanalytics:BatchPutMessage).
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -1621,19 +1888,42 @@ impl ToValue for IotAnalyticsAction {
 impl Literal for IotAnalyticsAction {}
 
 /// The [`IotEventsAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-ioteventsaction.html) property type.
+///
+/// Sends an input to an AWS IoT Events detector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IotEventsAction {
     /// `BatchMode`.
+    ///
+    /// Whether to process the event actions as a batch. The default value is `false` .
+    ///
+    /// When `batchMode` is `true` , you can't specify a `messageId` .
+    ///
+    /// When `batchMode` is `true` and the rule SQL statement evaluates to an Array, each Array element is
+    /// treated as a separate message when Events by calling
+    /// [`BatchPutMessage`](https://docs.aws.amazon.com/iotevents/latest/apireference/API_iotevents-data_BatchPutMessage.html)
+    /// . The resulting array can't have more than 10 messages.
     pub batch_mode: Option<Val<bool>>,
     /// `InputName`: required.
+    ///
+    /// The name of the AWS IoT Events input.
     ///
     /// - Length: 1 to 128.
     pub input_name: Option<Val<String>>,
     /// `MessageId`.
     ///
+    /// The ID of the message. The default `messageId` is a new UUID value.
+    ///
+    /// When `batchMode` is `true` , you can't specify a `messageId` --a new UUID value will be assigned.
+    ///
+    /// Assign a value to this property to ensure that only one input (message) with a given `messageId`
+    /// will be processed by an AWS IoT Events detector.
+    ///
     /// - Length: 0 to 128.
     pub message_id: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the role that grants AWS IoT permission to send an input to an AWS IoT Events detector.
+    /// ("Action":"iotevents:BatchPutMessage").
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -1711,13 +2001,22 @@ impl ToValue for IotEventsAction {
 impl Literal for IotEventsAction {}
 
 /// The [`IotSiteWiseAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-iotsitewiseaction.html) property type.
+///
+/// Describes an action to send data from an MQTT message that triggered the rule to AWS IoT SiteWise
+/// asset properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IotSiteWiseAction {
     /// `PutAssetPropertyValueEntries`: required.
     ///
+    /// A list of asset property value entries.
+    ///
     /// - Items: at least 1.
     pub put_asset_property_value_entries: Option<Val<Vec<PutAssetPropertyValueEntry>>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the role that grants AWS IoT permission to send an asset property value to AWS IoT
+    /// SiteWise. ( `"Action": "iotsitewise:BatchPutAssetPropertyValue"` ). The trust policy can restrict
+    /// access to specific asset hierarchy paths.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -1798,21 +2097,36 @@ impl ToValue for IotSiteWiseAction {
 impl Literal for IotSiteWiseAction {}
 
 /// The [`KafkaAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-kafkaaction.html) property type.
+///
+/// Send messages to an Amazon Managed Streaming for Apache Kafka (Amazon MSK) or self-managed Apache
+/// Kafka cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KafkaAction {
     /// `ClientProperties`: required.
+    ///
+    /// Properties of the Apache Kafka producer client.
     pub client_properties: Option<Val<BTreeMap<String, String>>>,
     /// `DestinationArn`: required.
+    ///
+    /// The ARN of Kafka action's VPC `TopicRuleDestination` .
     pub destination_arn: Option<Val<String>>,
     /// `Headers`.
+    ///
+    /// The list of Kafka headers that you specify.
     ///
     /// - Items: 1 to 100.
     pub headers: Option<Val<Vec<KafkaActionHeader>>>,
     /// `Key`.
+    ///
+    /// The Kafka message key.
     pub key: Option<Val<String>>,
     /// `Partition`.
+    ///
+    /// The Kafka message partition.
     pub partition: Option<Val<String>>,
     /// `Topic`: required.
+    ///
+    /// The Kafka topic for messages to be sent to the Kafka broker.
     pub topic: Option<Val<String>>,
 }
 
@@ -1921,13 +2235,21 @@ impl ToValue for KafkaAction {
 impl Literal for KafkaAction {}
 
 /// The [`KafkaActionHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-kafkaactionheader.html) property type.
+///
+/// Specifies a Kafka header using key-value pairs when you create a Rule’s Kafka Action. You can use
+/// these headers to route data from IoT clients to downstream Kafka clusters without modifying your
+/// message payload.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KafkaActionHeader {
     /// `Key`: required.
     ///
+    /// The key of the Kafka header.
+    ///
     /// - Length: 0 to 16384.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of the Kafka header.
     ///
     /// - Length: 0 to 16384.
     pub value: Option<Val<String>>,
@@ -1989,15 +2311,23 @@ impl ToValue for KafkaActionHeader {
 impl Literal for KafkaActionHeader {}
 
 /// The [`KinesisAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-kinesisaction.html) property type.
+///
+/// Describes an action to write data to an Amazon Kinesis stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisAction {
     /// `PartitionKey`.
+    ///
+    /// The partition key.
     pub partition_key: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the IAM role that grants access to the Amazon Kinesis stream.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `StreamName`: required.
+    ///
+    /// The name of the Amazon Kinesis stream.
     pub stream_name: Option<Val<String>>,
 }
 
@@ -2067,9 +2397,13 @@ impl ToValue for KinesisAction {
 impl Literal for KinesisAction {}
 
 /// The [`LambdaAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-lambdaaction.html) property type.
+///
+/// Describes an action to invoke a Lambda function.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaAction {
     /// `FunctionArn`.
+    ///
+    /// The ARN of the Lambda function.
     ///
     /// - Format: `AWS::Lambda::Function.Arn`.
     pub function_arn: Option<Val<String>>,
@@ -2119,19 +2453,35 @@ impl ToValue for LambdaAction {
 impl Literal for LambdaAction {}
 
 /// The [`LocationAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-locationaction.html) property type.
+///
+/// Describes an action to send device location updates from an MQTT message to an Amazon Location
+/// tracker resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocationAction {
     /// `DeviceId`: required.
+    ///
+    /// The unique ID of the device providing the location data.
     pub device_id: Option<Val<String>>,
     /// `Latitude`: required.
+    ///
+    /// A string that evaluates to a double value that represents the latitude of the device's location.
     pub latitude: Option<Val<String>>,
     /// `Longitude`: required.
+    ///
+    /// A string that evaluates to a double value that represents the longitude of the device's location.
     pub longitude: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The IAM role that grants permission to write to the Amazon Location resource.
     pub role_arn: Option<Val<String>>,
     /// `Timestamp`.
+    ///
+    /// The time that the location data was sampled. The default value is the time the MQTT message was
+    /// processed.
     pub timestamp: Option<Val<Timestamp>>,
     /// `TrackerName`: required.
+    ///
+    /// The name of the tracker resource in Amazon Location in which the location is updated.
     pub tracker_name: Option<Val<String>>,
 }
 
@@ -2231,19 +2581,31 @@ impl ToValue for LocationAction {
 impl Literal for LocationAction {}
 
 /// The [`OpenSearchAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-opensearchaction.html) property type.
+///
+/// Describes an action that writes data to an Amazon OpenSearch Service domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenSearchAction {
     /// `Endpoint`: required.
     ///
+    /// The endpoint of your OpenSearch domain.
+    ///
     /// - Pattern: `^https?://`.
     pub endpoint: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// The unique identifier for the document you are storing.
     pub id: Option<Val<String>>,
     /// `Index`: required.
+    ///
+    /// The OpenSearch index where you want to store your data.
     pub index: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The IAM role ARN that has access to OpenSearch.
     pub role_arn: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of document you are storing.
     pub type_: Option<Val<String>>,
 }
 
@@ -2336,19 +2698,36 @@ impl ToValue for OpenSearchAction {
 impl Literal for OpenSearchAction {}
 
 /// The [`PutAssetPropertyValueEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-putassetpropertyvalueentry.html) property type.
+///
+/// An asset property value entry containing the following information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PutAssetPropertyValueEntry {
     /// `AssetId`.
+    ///
+    /// The ID of the AWS IoT SiteWise asset. You must specify either a `propertyAlias` or both an `aliasId`
+    /// and a `propertyId` . Accepts substitution templates.
     pub asset_id: Option<Val<String>>,
     /// `EntryId`.
+    ///
+    /// Optional. A unique identifier for this entry that you can define to better track which message
+    /// caused an error in case of failure. Accepts substitution templates. Defaults to a new UUID.
     pub entry_id: Option<Val<String>>,
     /// `PropertyAlias`.
+    ///
+    /// The name of the property alias associated with your asset property. You must specify either a
+    /// `propertyAlias` or both an `aliasId` and a `propertyId` . Accepts substitution templates.
     ///
     /// - Length: at least 1.
     pub property_alias: Option<Val<String>>,
     /// `PropertyId`.
+    ///
+    /// The ID of the asset's property. You must specify either a `propertyAlias` or both an `aliasId` and a
+    /// `propertyId` . Accepts substitution templates.
     pub property_id: Option<Val<String>>,
     /// `PropertyValues`: required.
+    ///
+    /// A list of property values to insert that each contain timestamp, quality, and value (TQV)
+    /// information.
     ///
     /// - Items: at least 1.
     pub property_values: Option<Val<Vec<AssetPropertyValue>>>,
@@ -2439,9 +2818,14 @@ impl ToValue for PutAssetPropertyValueEntry {
 impl Literal for PutAssetPropertyValueEntry {}
 
 /// The [`PutItemInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-putiteminput.html) property type.
+///
+/// The input for the DynamoActionVS action that specifies the DynamoDB table to which the message data
+/// will be written.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PutItemInput {
     /// `TableName`: required.
+    ///
+    /// The table where the message data will be written.
     pub table_name: Option<Val<String>>,
 }
 
@@ -2492,19 +2876,31 @@ impl ToValue for PutItemInput {
 impl Literal for PutItemInput {}
 
 /// The [`RepublishAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-republishaction.html) property type.
+///
+/// Describes an action to republish to another topic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RepublishAction {
     /// `Headers`.
+    ///
+    /// MQTT Version 5.0 headers information. For more information, see
+    /// [MQTT](https://docs.aws.amazon.com//iot/latest/developerguide/mqtt.html) in the IoT Core Developer
+    /// Guide.
     pub headers: Option<Val<RepublishActionHeaders>>,
     /// `Qos`.
+    ///
+    /// The Quality of Service (QoS) level to use when republishing messages. The default value is 0.
     ///
     /// - Range: 0 to 1.
     pub qos: Option<Val<i64>>,
     /// `RoleArn`: required.
     ///
+    /// The ARN of the IAM role that grants access.
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Topic`: required.
+    ///
+    /// The name of the MQTT topic.
     pub topic: Option<Val<String>>,
 }
 
@@ -2580,29 +2976,88 @@ impl ToValue for RepublishAction {
 impl Literal for RepublishAction {}
 
 /// The [`RepublishActionHeaders`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-republishactionheaders.html) property type.
+///
+/// Specifies MQTT Version 5.0 headers information. For more information, see
+/// [MQTT](https://docs.aws.amazon.com//iot/latest/developerguide/mqtt.html) in the IoT Core Developer
+/// Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RepublishActionHeaders {
     /// `ContentType`.
+    ///
+    /// A UTF-8 encoded string that describes the content of the publishing message.
+    ///
+    /// For more information, see [Content
+    /// Type](https://docs.aws.amazon.com/https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901118)
+    /// in the MQTT Version 5.0 specification.
+    ///
+    /// Supports [substitution
+    /// templates](https://docs.aws.amazon.com//iot/latest/developerguide/iot-substitution-templates.html) .
     ///
     /// - Length: 0 to 1024.
     pub content_type: Option<Val<String>>,
     /// `CorrelationData`.
     ///
+    /// The base64-encoded binary data used by the sender of the request message to identify which request
+    /// the response message is for.
+    ///
+    /// For more information, see [Correlation
+    /// Data](https://docs.aws.amazon.com/https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901115)
+    /// in the MQTT Version 5.0 specification.
+    ///
+    /// Supports [substitution
+    /// templates](https://docs.aws.amazon.com//iot/latest/developerguide/iot-substitution-templates.html) .
+    ///
+    /// > This binary data must be base64-encoded.
+    ///
     /// - Length: 0 to 1024.
     pub correlation_data: Option<Val<String>>,
     /// `MessageExpiry`.
+    ///
+    /// A user-defined integer value that represents the message expiry interval at the broker. If the
+    /// messages haven't been sent to the subscribers within that interval, the message expires and is
+    /// removed. The value of `messageExpiry` represents the number of seconds before it expires. For more
+    /// information about the limits of `messageExpiry` , see [Message broker and protocol limits and
+    /// quotas](https://docs.aws.amazon.com//general/latest/gr/iot-core.html#limits_iot) in the IoT Core
+    /// Reference Guide.
+    ///
+    /// Supports [substitution
+    /// templates](https://docs.aws.amazon.com//iot/latest/developerguide/iot-substitution-templates.html) .
     ///
     /// - Length: 0 to 1024.
     pub message_expiry: Option<Val<String>>,
     /// `PayloadFormatIndicator`.
     ///
+    /// An `Enum` string value that indicates whether the payload is formatted as UTF-8.
+    ///
+    /// Valid values are `UNSPECIFIED_BYTES` and `UTF8_DATA` .
+    ///
+    /// For more information, see [Payload Format
+    /// Indicator](https://docs.aws.amazon.com/https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901111)
+    /// from the MQTT Version 5.0 specification.
+    ///
+    /// Supports [substitution
+    /// templates](https://docs.aws.amazon.com//iot/latest/developerguide/iot-substitution-templates.html) .
+    ///
     /// - Length: 0 to 1024.
     pub payload_format_indicator: Option<Val<String>>,
     /// `ResponseTopic`.
     ///
+    /// A UTF-8 encoded string that's used as the topic name for a response message. The response topic is
+    /// used to describe the topic to which the receiver should publish as part of the request-response
+    /// flow. The topic must not contain wildcard characters.
+    ///
+    /// For more information, see [Response
+    /// Topic](https://docs.aws.amazon.com/https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901114)
+    /// in the MQTT Version 5.0 specification.
+    ///
+    /// Supports [substitution
+    /// templates](https://docs.aws.amazon.com//iot/latest/developerguide/iot-substitution-templates.html) .
+    ///
     /// - Length: 0 to 1024.
     pub response_topic: Option<Val<String>>,
     /// `UserProperties`.
+    ///
+    /// An array of key-value pairs that you define in the MQTT5 header.
     ///
     /// - Items: 1 to 100.
     pub user_properties: Option<Val<Vec<UserProperty>>>,
@@ -2687,17 +3142,30 @@ impl ToValue for RepublishActionHeaders {
 impl Literal for RepublishActionHeaders {}
 
 /// The [`S3Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-s3action.html) property type.
+///
+/// Describes an action to write data to an Amazon S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Action {
     /// `BucketName`: required.
     ///
+    /// The Amazon S3 bucket.
+    ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `CannedAcl`.
+    ///
+    /// The Amazon S3 canned ACL that controls access to the object identified by the object key. For more
+    /// information, see [S3 canned
+    /// ACLs](https://docs.aws.amazon.com/AmazonS3/latest/dev/acl-overview.html#canned-acl) .
     pub canned_acl: Option<Val<CannedAccessControlList>>,
     /// `Key`: required.
+    ///
+    /// The object key. For more information, see [Actions, resources, and condition keys for Amazon
+    /// S3](https://docs.aws.amazon.com/AmazonS3/latest/dev/list_amazons3.html) .
     pub key: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the IAM role that grants access.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -2779,15 +3247,24 @@ impl ToValue for S3Action {
 impl Literal for S3Action {}
 
 /// The [`SigV4Authorization`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-sigv4authorization.html) property type.
+///
+/// For more information, see [Signature Version 4 signing
+/// process](https://docs.aws.amazon.com/general/latest/gr/signature-version-4.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SigV4Authorization {
     /// `RoleArn`: required.
     ///
+    /// The ARN of the signing role.
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `ServiceName`: required.
+    ///
+    /// The service name to use while signing with Sig V4.
     pub service_name: Option<Val<String>>,
     /// `SigningRegion`: required.
+    ///
+    /// The signing region.
     pub signing_region: Option<Val<String>>,
 }
 
@@ -2864,15 +3341,28 @@ impl ToValue for SigV4Authorization {
 impl Literal for SigV4Authorization {}
 
 /// The [`SnsAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-snsaction.html) property type.
+///
+/// Describes an action to publish to an Amazon SNS topic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnsAction {
     /// `MessageFormat`.
+    ///
+    /// (Optional) The message format of the message to publish. Accepted values are "JSON" and "RAW". The
+    /// default value of the attribute is "RAW". SNS uses this setting to determine if the payload should be
+    /// parsed and relevant platform-specific bits of the payload should be extracted. For more information,
+    /// see [Amazon SNS Message and JSON
+    /// Formats](https://docs.aws.amazon.com/sns/latest/dg/json-formats.html) in the *Amazon Simple
+    /// Notification Service Developer Guide* .
     pub message_format: Option<Val<MessageFormat>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the IAM role that grants access.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `TargetArn`: required.
+    ///
+    /// The ARN of the SNS topic.
     pub target_arn: Option<Val<String>>,
 }
 
@@ -2942,15 +3432,23 @@ impl ToValue for SnsAction {
 impl Literal for SnsAction {}
 
 /// The [`SqsAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-sqsaction.html) property type.
+///
+/// Describes an action to publish data to an Amazon SQS queue.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SqsAction {
     /// `QueueUrl`: required.
+    ///
+    /// The URL of the Amazon SQS queue.
     pub queue_url: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the IAM role that grants access.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `UseBase64`.
+    ///
+    /// Specifies whether to use Base64 encoding.
     pub use_base64: Option<Val<bool>>,
 }
 
@@ -3020,15 +3518,26 @@ impl ToValue for SqsAction {
 impl Literal for SqsAction {}
 
 /// The [`StepFunctionsAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-stepfunctionsaction.html) property type.
+///
+/// Starts execution of a Step Functions state machine.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StepFunctionsAction {
     /// `ExecutionNamePrefix`.
+    ///
+    /// (Optional) A name will be given to the state machine execution consisting of this prefix followed by
+    /// a UUID. Step Functions automatically creates a unique name for each state machine execution if one
+    /// is not provided.
     pub execution_name_prefix: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the role that grants IoT permission to start execution of a state machine
+    /// ("Action":"states:StartExecution").
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `StateMachineName`: required.
+    ///
+    /// The name of the Step Functions state machine whose execution will be started.
     pub state_machine_name: Option<Val<String>>,
 }
 
@@ -3166,11 +3675,18 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Timestamp`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-timestamp.html) property type.
+///
+/// Describes how to interpret an application-defined timestamp value from an MQTT message payload and
+/// the precision of that value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Timestamp {
     /// `Unit`.
+    ///
+    /// The precision of the timestamp value that results from the expression described in `value` .
     pub unit: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// An expression that returns a long epoch time value.
     pub value: Option<Val<String>>,
 }
 
@@ -3227,19 +3743,32 @@ impl ToValue for Timestamp {
 impl Literal for Timestamp {}
 
 /// The [`TimestreamAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-timestreamaction.html) property type.
+///
+/// Describes an action that writes records into an Amazon Timestream table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimestreamAction {
     /// `DatabaseName`: required.
+    ///
+    /// The name of an Amazon Timestream database that has the table to write records into.
     pub database_name: Option<Val<String>>,
     /// `Dimensions`: required.
+    ///
+    /// Metadata attributes of the time series that are written in each measure record.
     ///
     /// - Items: 1 to 128.
     pub dimensions: Option<Val<Vec<TimestreamDimension>>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the role that grants AWS IoT permission to write to the Timestream
+    /// database table.
     pub role_arn: Option<Val<String>>,
     /// `TableName`: required.
+    ///
+    /// The table where the message data will be written.
     pub table_name: Option<Val<String>>,
     /// `Timestamp`.
+    ///
+    /// The value to use for the entry's timestamp. If blank, the time that the entry was processed is used.
     pub timestamp: Option<Val<TimestreamTimestamp>>,
 }
 
@@ -3336,11 +3865,18 @@ impl ToValue for TimestreamAction {
 impl Literal for TimestreamAction {}
 
 /// The [`TimestreamDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-timestreamdimension.html) property type.
+///
+/// Metadata attributes of the time series that are written in each measure record.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimestreamDimension {
     /// `Name`: required.
+    ///
+    /// The metadata dimension name. This is the name of the column in the Amazon Timestream database table
+    /// record.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value to write in this column of the database record.
     pub value: Option<Val<String>>,
 }
 
@@ -3400,11 +3936,17 @@ impl ToValue for TimestreamDimension {
 impl Literal for TimestreamDimension {}
 
 /// The [`TimestreamTimestamp`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-timestreamtimestamp.html) property type.
+///
+/// The value to use for the entry's timestamp. If blank, the time that the entry was processed is used.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimestreamTimestamp {
     /// `Unit`: required.
+    ///
+    /// The precision of the timestamp value that results from the expression described in `value` .
     pub unit: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// An expression that returns a long epoch time value.
     pub value: Option<Val<String>>,
 }
 
@@ -3464,21 +4006,39 @@ impl ToValue for TimestreamTimestamp {
 impl Literal for TimestreamTimestamp {}
 
 /// The [`TopicRulePayload`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-topicrulepayload.html) property type.
+///
+/// Describes a rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicRulePayload {
     /// `Actions`: required.
     ///
+    /// The actions associated with the rule.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<Action>>>,
     /// `AwsIotSqlVersion`.
+    ///
+    /// The version of the SQL rules engine to use when evaluating the rule.
+    ///
+    /// The default value is 2015-10-08.
     pub aws_iot_sql_version: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the rule.
     pub description: Option<Val<String>>,
     /// `ErrorAction`.
+    ///
+    /// The action to take when an error occurs.
     pub error_action: Option<Val<Action>>,
     /// `RuleDisabled`.
+    ///
+    /// Specifies whether the rule is disabled.
     pub rule_disabled: Option<Val<bool>>,
     /// `Sql`: required.
+    ///
+    /// The SQL statement used to query the topic. For more information, see [AWS IoT SQL
+    /// Reference](https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-reference.html) in the *AWS
+    /// IoT Developer Guide* .
     pub sql: Option<Val<String>>,
 }
 
@@ -3571,13 +4131,19 @@ impl ToValue for TopicRulePayload {
 impl Literal for TopicRulePayload {}
 
 /// The [`UserProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicrule-userproperty.html) property type.
+///
+/// A key-value pair that you define in the header.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserProperty {
     /// `Key`: required.
     ///
+    /// A key to be specified in `UserProperty` .
+    ///
     /// - Length: 0 to 1024.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// A value to be specified in `UserProperty` .
     ///
     /// - Length: 0 to 1024.
     pub value: Option<Val<String>>,
@@ -3679,9 +4245,27 @@ impl CannedAccessControlList {
             CannedAccessControlList::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CannedAccessControlList {
+    const VALUES: &'static [&'static str] = &[
+        "private",
+        "public-read",
+        "public-read-write",
+        "aws-exec-read",
+        "authenticated-read",
+        "bucket-owner-read",
+        "bucket-owner-full-control",
+        "log-delivery-write",
+    ];
+    fn as_str(&self) -> &str {
+        CannedAccessControlList::as_str(self)
     }
 }
 
@@ -3732,9 +4316,18 @@ impl HashKeyType {
             HashKeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HashKeyType {
+    const VALUES: &'static [&'static str] = &["NUMBER", "STRING"];
+    fn as_str(&self) -> &str {
+        HashKeyType::as_str(self)
     }
 }
 
@@ -3779,9 +4372,18 @@ impl MessageFormat {
             MessageFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MessageFormat {
+    const VALUES: &'static [&'static str] = &["JSON", "RAW"];
+    fn as_str(&self) -> &str {
+        MessageFormat::as_str(self)
     }
 }
 
@@ -3826,9 +4428,18 @@ impl RangeKeyType {
             RangeKeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RangeKeyType {
+    const VALUES: &'static [&'static str] = &["NUMBER", "STRING"];
+    fn as_str(&self) -> &str {
+        RangeKeyType::as_str(self)
     }
 }
 

@@ -5,14 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::IoT::TopicRuleDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iot-topicruledestination.html) resource type.
 ///
+/// A topic rule destination.
+///
 /// Build it with [`TopicRuleDestination::builder`]; adding it to a stack returns a [`TopicRuleDestinationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicRuleDestination {
     /// `HttpUrlProperties`. Changing it replaces the resource.
+    ///
+    /// Properties of the HTTP URL.
     pub http_url_properties: Option<Val<HttpUrlDestinationSummary>>,
     /// `Status`.
+    ///
+    /// - **IN_PROGRESS** - A topic rule destination was created but has not been confirmed. You can set
+    ///   status to `IN_PROGRESS` by calling `UpdateTopicRuleDestination` . Calling
+    ///   `UpdateTopicRuleDestination` causes a new confirmation challenge to be sent to your confirmation
+    ///   endpoint.
+    /// - **ENABLED** - Confirmation was completed, and traffic to this destination is allowed. You can set
+    ///   status to `DISABLED` by calling `UpdateTopicRuleDestination` .
+    /// - **DISABLED** - Confirmation was completed, and traffic to this destination is not allowed. You can
+    ///   set status to `ENABLED` by calling `UpdateTopicRuleDestination` .
+    /// - **ERROR** - Confirmation could not be completed; for example, if the confirmation timed out. You
+    ///   can call `GetTopicRuleDestination` for details about the error. You can set status to
+    ///   `IN_PROGRESS` by calling `UpdateTopicRuleDestination` . Calling `UpdateTopicRuleDestination`
+    ///   causes a new confirmation challenge to be sent to your confirmation endpoint.
     pub status: Option<Val<TopicRuleDestinationStatus>>,
     /// `VpcProperties`. Changing it replaces the resource.
+    ///
+    /// Properties of the virtual private cloud (VPC) connection.
     pub vpc_properties: Option<Val<VpcDestinationProperties>>,
 }
 
@@ -93,10 +112,14 @@ impl Deref for TopicRuleDestinationHandle {
 
 impl TopicRuleDestinationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The topic rule destination URL.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `StatusReason`.
+    ///
+    /// Additional details or reason why the topic rule destination is in the current status.
     pub fn attr_status_reason(&self) -> Val<String> {
         self.0.get_att("StatusReason")
     }
@@ -111,9 +134,13 @@ impl TopicRuleDestinationHandle {
 }
 
 /// The [`HttpUrlDestinationSummary`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicruledestination-httpurldestinationsummary.html) property type.
+///
+/// HTTP URL destination properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpUrlDestinationSummary {
     /// `ConfirmationUrl`.
+    ///
+    /// The URL used to confirm the HTTP topic rule destination URL.
     pub confirmation_url: Option<Val<String>>,
 }
 
@@ -161,19 +188,29 @@ impl ToValue for HttpUrlDestinationSummary {
 impl Literal for HttpUrlDestinationSummary {}
 
 /// The [`VpcDestinationProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iot-topicruledestination-vpcdestinationproperties.html) property type.
+///
+/// The properties of a virtual private cloud (VPC) destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcDestinationProperties {
     /// `RoleArn`.
+    ///
+    /// The ARN of a role that has permission to create and attach to elastic network interfaces (ENIs).
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SecurityGroups`.
     ///
+    /// The security groups of the VPC destination.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `SubnetIds`.
+    ///
+    /// The subnet IDs of the VPC destination.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `VpcId`.
+    ///
+    /// The ID of the VPC.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -276,9 +313,18 @@ impl TopicRuleDestinationStatus {
             TopicRuleDestinationStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TopicRuleDestinationStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "IN_PROGRESS", "DISABLED"];
+    fn as_str(&self) -> &str {
+        TopicRuleDestinationStatus::as_str(self)
     }
 }
 

@@ -5,19 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::IoTAnalytics::Channel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotanalytics-channel.html) resource type.
 ///
+/// The AWS::IoTAnalytics::Channel resource collects data from an MQTT topic and archives the raw,
+/// unprocessed messages before publishing the data to a pipeline. For more information, see [How to
+/// Use](https://docs.aws.amazon.com/iotanalytics/latest/userguide/welcome.html#aws-iot-analytics-how)
+/// in the *User Guide* .
+///
 /// Build it with [`Channel::builder`]; adding it to a stack returns a [`ChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Channel {
     /// `ChannelName`. Changing it replaces the resource.
     ///
+    /// The name of the channel.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `(^(?!_{2}))(^[a-zA-Z0-9_]+$)`.
     pub channel_name: Option<Val<String>>,
     /// `ChannelStorage`.
+    ///
+    /// Where channel data is stored.
     pub channel_storage: Option<Val<ChannelStorage>>,
     /// `RetentionPeriod`.
+    ///
+    /// How long, in days, message data is kept for the channel.
     pub retention_period: Option<Val<RetentionPeriod>>,
     /// `Tags`.
+    ///
+    /// Metadata which can be used to manage the channel.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -125,11 +142,22 @@ impl ChannelHandle {
 }
 
 /// The [`ChannelStorage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-channel-channelstorage.html) property type.
+///
+/// Where channel data is stored. You may choose one of `serviceManagedS3` , `customerManagedS3`
+/// storage. If not specified, the default is `serviceManagedS3` . This can't be changed after creation
+/// of the channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChannelStorage {
     /// `CustomerManagedS3`.
+    ///
+    /// Used to store channel data in an S3 bucket that you manage. If customer managed storage is selected,
+    /// the `retentionPeriod` parameter is ignored. You can't change the choice of S3 storage after the data
+    /// store is created.
     pub customer_managed_s3: Option<Val<CustomerManagedS3>>,
     /// `ServiceManagedS3`.
+    ///
+    /// Used to store channel data in an S3 bucket managed by ITA . You can't change the choice of S3
+    /// storage after the data store is created.
     ///
     /// - Format: `json`.
     pub service_managed_s3: Option<Val<Json>>,
@@ -185,19 +213,29 @@ impl ToValue for ChannelStorage {
 impl Literal for ChannelStorage {}
 
 /// The [`CustomerManagedS3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-channel-customermanageds3.html) property type.
+///
+/// Used to store channel data in an S3 bucket that you manage.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomerManagedS3 {
     /// `Bucket`: required.
+    ///
+    /// The name of the S3 bucket in which channel data is stored.
     ///
     /// - Length: 3 to 255.
     /// - Pattern: `^[a-zA-Z0-9.\-_]*$`.
     pub bucket: Option<Val<String>>,
     /// `KeyPrefix`.
     ///
+    /// (Optional) The prefix used to create the keys of the channel data objects. Each object in an S3
+    /// bucket has a key that is its unique identifier within the bucket (each object in a bucket has
+    /// exactly one key). The prefix must end with a forward slash (/).
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9!_.*'()/{}:-]*/$`.
     pub key_prefix: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the role that grants ITA permission to interact with your Amazon S3 resources.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -270,13 +308,19 @@ impl ToValue for CustomerManagedS3 {
 impl Literal for CustomerManagedS3 {}
 
 /// The [`RetentionPeriod`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-channel-retentionperiod.html) property type.
+///
+/// How long, in days, message data is kept.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetentionPeriod {
     /// `NumberOfDays`.
     ///
+    /// The number of days that message data is kept. The `unlimited` parameter must be false.
+    ///
     /// - Range: 1 to 2147483647.
     pub number_of_days: Option<Val<i64>>,
     /// `Unlimited`.
+    ///
+    /// If true, message data is kept indefinitely.
     pub unlimited: Option<Val<bool>>,
 }
 

@@ -5,37 +5,72 @@ use crate::rt::*;
 
 /// The [`AWS::IoTAnalytics::Dataset`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotanalytics-dataset.html) resource type.
 ///
+/// The AWS::IoTAnalytics::Dataset resource stores data retrieved from a data store by applying a
+/// `queryAction` (an SQL query) or a `containerAction` (executing a containerized application). The
+/// data set can be populated manually by calling `CreateDatasetContent` or automatically according to a
+/// `trigger` you specify. For more information, see [How to
+/// Use](https://docs.aws.amazon.com/iotanalytics/latest/userguide/welcome.html#aws-iot-analytics-how)
+/// in the *User Guide* .
+///
 /// Build it with [`Dataset::builder`]; adding it to a stack returns a [`DatasetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dataset {
     /// `Actions`: required.
     ///
+    /// The `DatasetAction` objects that automatically create the dataset contents.
+    ///
     /// - Items: 1 to 1.
     pub actions: Option<Val<Vec<Action>>>,
     /// `ContentDeliveryRules`.
     ///
+    /// When dataset contents are created they are delivered to destinations specified here.
+    ///
     /// - Items: 0 to 20.
     pub content_delivery_rules: Option<Val<Vec<DatasetContentDeliveryRule>>>,
     /// `DatasetName`. Changing it replaces the resource.
+    ///
+    /// The name of the dataset.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `(^(?!_{2}))(^[a-zA-Z0-9_]+$)`.
     pub dataset_name: Option<Val<String>>,
     /// `LateDataRules`.
     ///
+    /// A list of data rules that send notifications to CloudWatch, when data arrives late. To specify
+    /// `lateDataRules` , the dataset must use a
+    /// [DeltaTimer](https://docs.aws.amazon.com/iotanalytics/latest/APIReference/API_DeltaTime.html)
+    /// filter.
+    ///
     /// - Items: 1 to 1.
     pub late_data_rules: Option<Val<Vec<LateDataRule>>>,
     /// `RetentionPeriod`.
+    ///
+    /// Optional. How long, in days, message data is kept for the dataset.
     pub retention_period: Option<Val<RetentionPeriod>>,
     /// `Tags`.
+    ///
+    /// Metadata which can be used to manage the data set.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Triggers`.
     ///
+    /// The `DatasetTrigger` objects that specify when the dataset is automatically updated.
+    ///
     /// - Items: 0 to 5.
     pub triggers: Option<Val<Vec<Trigger>>>,
     /// `VersioningConfiguration`.
+    ///
+    /// Optional. How many versions of dataset contents are kept. If not specified or set to null, only the
+    /// latest version plus the latest succeeded version (if they are different) are kept for the time
+    /// period specified by the `retentionPeriod` parameter. For more information, see [Keeping Multiple
+    /// Versions of ITA
+    /// datasets](https://docs.aws.amazon.com/iotanalytics/latest/userguide/getting-started.html#aws-iot-analytics-dataset-versions)
+    /// in the *ITA User Guide* .
     pub versioning_configuration: Option<Val<VersioningConfiguration>>,
 }
 
@@ -191,16 +226,25 @@ impl DatasetHandle {
 }
 
 /// The [`Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-action.html) property type.
+///
+/// Information needed to run the "containerAction" to produce data set contents.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Action {
     /// `ActionName`: required.
+    ///
+    /// The name of the data set action by which data set contents are automatically created.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9_]+$`.
     pub action_name: Option<Val<String>>,
     /// `ContainerAction`.
+    ///
+    /// Information which allows the system to run a containerized application in order to create the data
+    /// set contents. The application must be in a Docker container along with any needed support libraries.
     pub container_action: Option<Val<ContainerAction>>,
     /// `QueryAction`.
+    ///
+    /// An "SqlQueryDatasetAction" object that uses an SQL query to automatically create data set contents.
     pub query_action: Option<Val<QueryAction>>,
 }
 
@@ -263,20 +307,35 @@ impl ToValue for Action {
 impl Literal for Action {}
 
 /// The [`ContainerAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-containeraction.html) property type.
+///
+/// Information needed to run the "containerAction" to produce data set contents.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerAction {
     /// `ExecutionRoleArn`: required.
+    ///
+    /// The ARN of the role which gives permission to the system to access needed resources in order to run
+    /// the "containerAction". This includes, at minimum, permission to retrieve the data set contents which
+    /// are the input to the containerized application.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `Image`: required.
     ///
+    /// The ARN of the Docker container stored in your account. The Docker container contains an application
+    /// and needed support libraries and is used to generate data set contents.
+    ///
     /// - Length: 0 to 255.
     pub image: Option<Val<String>>,
     /// `ResourceConfiguration`: required.
+    ///
+    /// Configuration of the resource which executes the "containerAction".
     pub resource_configuration: Option<Val<ResourceConfiguration>>,
     /// `Variables`.
+    ///
+    /// The values of variables used within the context of the execution of the containerized application
+    /// (basically, parameters passed to the application). Each variable must have a name and a value given
+    /// by one of "stringValue", "datasetContentVersionValue", or "outputFileUriValue".
     ///
     /// - Items: 0 to 50.
     pub variables: Option<Val<Vec<Variable>>>,
@@ -371,11 +430,17 @@ impl ToValue for ContainerAction {
 impl Literal for ContainerAction {}
 
 /// The [`DatasetContentDeliveryRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-datasetcontentdeliveryrule.html) property type.
+///
+/// When dataset contents are created, they are delivered to destination specified here.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatasetContentDeliveryRule {
     /// `Destination`: required.
+    ///
+    /// The destination to which dataset contents are delivered.
     pub destination: Option<Val<DatasetContentDeliveryRuleDestination>>,
     /// `EntryName`.
+    ///
+    /// The name of the dataset content delivery rules entry.
     pub entry_name: Option<Val<String>>,
 }
 
@@ -441,11 +506,17 @@ impl ToValue for DatasetContentDeliveryRule {
 impl Literal for DatasetContentDeliveryRule {}
 
 /// The [`DatasetContentDeliveryRuleDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-datasetcontentdeliveryruledestination.html) property type.
+///
+/// The destination to which dataset contents are delivered.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatasetContentDeliveryRuleDestination {
     /// `IotEventsDestinationConfiguration`.
+    ///
+    /// Configuration information for delivery of dataset contents to AWS IoT Events .
     pub iot_events_destination_configuration: Option<Val<IotEventsDestinationConfiguration>>,
     /// `S3DestinationConfiguration`.
+    ///
+    /// Configuration information for delivery of dataset contents to Amazon S3.
     pub s3_destination_configuration: Option<Val<S3DestinationConfiguration>>,
 }
 
@@ -502,9 +573,13 @@ impl ToValue for DatasetContentDeliveryRuleDestination {
 impl Literal for DatasetContentDeliveryRuleDestination {}
 
 /// The [`DatasetContentVersionValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-datasetcontentversionvalue.html) property type.
+///
+/// The dataset whose latest contents are used as input to the notebook or application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatasetContentVersionValue {
     /// `DatasetName`: required.
+    ///
+    /// The name of the dataset whose latest contents are used as input to the notebook or application.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `(^(?!_{2}))(^[a-zA-Z0-9_]+$)`.
@@ -562,11 +637,24 @@ impl ToValue for DatasetContentVersionValue {
 impl Literal for DatasetContentVersionValue {}
 
 /// The [`DeltaTime`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-deltatime.html) property type.
+///
+/// Used to limit data to that which has arrived since the last execution of the action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeltaTime {
     /// `OffsetSeconds`: required.
+    ///
+    /// The number of seconds of estimated in-flight lag time of message data. When you create dataset
+    /// contents using message data from a specified timeframe, some message data might still be in flight
+    /// when processing begins, and so do not arrive in time to be processed. Use this field to make
+    /// allowances for the in flight time of your message data, so that data not processed from a previous
+    /// timeframe is included with the next timeframe. Otherwise, missed message data would be excluded from
+    /// processing during the next timeframe too, because its timestamp places it within the previous
+    /// timeframe.
     pub offset_seconds: Option<Val<i64>>,
     /// `TimeExpression`: required.
+    ///
+    /// An expression by which the time of the message data might be determined. This can be the name of a
+    /// timestamp field or a SQL expression that is used to derive the time the message data was generated.
     pub time_expression: Option<Val<String>>,
 }
 
@@ -630,9 +718,26 @@ impl ToValue for DeltaTime {
 impl Literal for DeltaTime {}
 
 /// The [`DeltaTimeSessionWindowConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-deltatimesessionwindowconfiguration.html) property type.
+///
+/// A structure that contains the configuration information of a delta time session window.
+///
+/// [`DeltaTime`](https://docs.aws.amazon.com/iotanalytics/latest/APIReference/API_DeltaTime.html)
+/// specifies a time interval. You can use `DeltaTime` to create dataset contents with data that has
+/// arrived in the data store since the last execution. For an example of `DeltaTime` , see [Creating a
+/// SQL dataset with a delta window
+/// (CLI)](https://docs.aws.amazon.com/iotanalytics/latest/userguide/automate-create-dataset.html#automate-example6)
+/// in the *ITA User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeltaTimeSessionWindowConfiguration {
     /// `TimeoutInMinutes`: required.
+    ///
+    /// A time interval. You can use `timeoutInMinutes` so that ITA can batch up late data notifications
+    /// that have been generated since the last execution. ITA sends one batch of notifications to Amazon
+    /// CloudWatch Events at one time.
+    ///
+    /// For more information about how to write a timestamp expression, see [Date and Time Functions and
+    /// Operators](https://docs.aws.amazon.com/https://prestodb.io/docs/current/functions/datetime.html) ,
+    /// in the *Presto 0.172 Documentation* .
     ///
     /// - Range: 1 to 60.
     pub timeout_in_minutes: Option<Val<i64>>,
@@ -689,9 +794,14 @@ impl ToValue for DeltaTimeSessionWindowConfiguration {
 impl Literal for DeltaTimeSessionWindowConfiguration {}
 
 /// The [`Filter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-filter.html) property type.
+///
+/// Information which is used to filter message data, to segregate it according to the time frame in
+/// which it arrives.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     /// `DeltaTime`.
+    ///
+    /// Used to limit data to that which has arrived since the last execution of the action.
     pub delta_time: Option<Val<DeltaTime>>,
 }
 
@@ -739,13 +849,22 @@ impl ToValue for Filter {
 impl Literal for Filter {}
 
 /// The [`GlueConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-glueconfiguration.html) property type.
+///
+/// Configuration information for coordination with AWS Glue , a fully managed extract, transform and
+/// load (ETL) service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlueConfiguration {
     /// `DatabaseName`: required.
     ///
+    /// The name of the database in your AWS Glue Data Catalog in which the table is located. An AWS Glue
+    /// Data Catalog database contains metadata tables.
+    ///
     /// - Length: 1 to 150.
     pub database_name: Option<Val<String>>,
     /// `TableName`: required.
+    ///
+    /// The name of the table in your AWS Glue Data Catalog that is used to perform the ETL operations. An
+    /// AWS Glue Data Catalog table contains partitioned data and descriptions of data sources and targets.
     ///
     /// - Length: 1 to 150.
     pub table_name: Option<Val<String>>,
@@ -814,14 +933,21 @@ impl ToValue for GlueConfiguration {
 impl Literal for GlueConfiguration {}
 
 /// The [`IotEventsDestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-ioteventsdestinationconfiguration.html) property type.
+///
+/// Configuration information for delivery of dataset contents to AWS IoT Events .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IotEventsDestinationConfiguration {
     /// `InputName`: required.
+    ///
+    /// The name of the AWS IoT Events input to which dataset contents are delivered.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]*$`.
     pub input_name: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the role that grants ITA permission to deliver dataset contents to an AWS IoT Events
+    /// input.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -895,11 +1021,17 @@ impl ToValue for IotEventsDestinationConfiguration {
 impl Literal for IotEventsDestinationConfiguration {}
 
 /// The [`LateDataRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-latedatarule.html) property type.
+///
+/// A structure that contains the name and configuration information of a late data rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LateDataRule {
     /// `RuleConfiguration`: required.
+    ///
+    /// The information needed to configure the late data rule.
     pub rule_configuration: Option<Val<LateDataRuleConfiguration>>,
     /// `RuleName`.
+    ///
+    /// The name of the late data rule.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9_]+$`.
@@ -966,9 +1098,13 @@ impl ToValue for LateDataRule {
 impl Literal for LateDataRule {}
 
 /// The [`LateDataRuleConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-latedataruleconfiguration.html) property type.
+///
+/// The information needed to configure a delta time session window.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LateDataRuleConfiguration {
     /// `DeltaTimeSessionWindowConfiguration`.
+    ///
+    /// The information needed to configure a delta time session window.
     pub delta_time_session_window_configuration: Option<Val<DeltaTimeSessionWindowConfiguration>>,
 }
 
@@ -1019,9 +1155,14 @@ impl ToValue for LateDataRuleConfiguration {
 impl Literal for LateDataRuleConfiguration {}
 
 /// The [`OutputFileUriValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-outputfileurivalue.html) property type.
+///
+/// The value of the variable as a structure that specifies an output file URI.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputFileUriValue {
     /// `FileName`: required.
+    ///
+    /// The URI of the location where dataset contents are stored, usually the URI of a file in an S3
+    /// bucket.
     ///
     /// - Pattern: `^[\w\.-]{1,255}$`.
     pub file_name: Option<Val<String>>,
@@ -1074,13 +1215,19 @@ impl ToValue for OutputFileUriValue {
 impl Literal for OutputFileUriValue {}
 
 /// The [`QueryAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-queryaction.html) property type.
+///
+/// An "SqlQueryDatasetAction" object that uses an SQL query to automatically create data set contents.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryAction {
     /// `Filters`.
     ///
+    /// Pre-filters applied to message data.
+    ///
     /// - Items: 0 to 1.
     pub filters: Option<Val<Vec<Filter>>>,
     /// `SqlQuery`: required.
+    ///
+    /// An "SqlQueryDatasetAction" object that uses an SQL query to automatically create data set contents.
     pub sql_query: Option<Val<String>>,
 }
 
@@ -1142,11 +1289,19 @@ impl ToValue for QueryAction {
 impl Literal for QueryAction {}
 
 /// The [`ResourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-resourceconfiguration.html) property type.
+///
+/// The configuration of the resource used to execute the `containerAction` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceConfiguration {
     /// `ComputeType`: required.
+    ///
+    /// The type of the compute resource used to execute the `containerAction` . Possible values are:
+    /// `ACU_1` (vCPU=4, memory=16 GiB) or `ACU_2` (vCPU=8, memory=32 GiB).
     pub compute_type: Option<Val<ComputeType>>,
     /// `VolumeSizeInGB`: required.
+    ///
+    /// The size, in GB, of the persistent storage available to the resource instance used to execute the
+    /// `containerAction` (min: 1, max: 50).
     ///
     /// - Range: 1 to 50.
     pub volume_size_in_gb: Option<Val<i64>>,
@@ -1219,13 +1374,19 @@ impl ToValue for ResourceConfiguration {
 impl Literal for ResourceConfiguration {}
 
 /// The [`RetentionPeriod`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-retentionperiod.html) property type.
+///
+/// How long, in days, message data is kept.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetentionPeriod {
     /// `NumberOfDays`.
     ///
+    /// The number of days that message data is kept. The `unlimited` parameter must be false.
+    ///
     /// - Range: 1 to 2147483647.
     pub number_of_days: Option<Val<i64>>,
     /// `Unlimited`.
+    ///
+    /// If true, message data is kept indefinitely.
     pub unlimited: Option<Val<bool>>,
 }
 
@@ -1279,21 +1440,48 @@ impl ToValue for RetentionPeriod {
 impl Literal for RetentionPeriod {}
 
 /// The [`S3DestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-s3destinationconfiguration.html) property type.
+///
+/// Configuration information for delivery of dataset contents to Amazon Simple Storage Service (Amazon
+/// S3).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3DestinationConfiguration {
     /// `Bucket`: required.
+    ///
+    /// The name of the S3 bucket to which dataset contents are delivered.
     ///
     /// - Length: 3 to 255.
     /// - Pattern: `^[a-zA-Z0-9.\-_]*$`.
     pub bucket: Option<Val<String>>,
     /// `GlueConfiguration`.
+    ///
+    /// Configuration information for coordination with AWS Glue , a fully managed extract, transform and
+    /// load (ETL) service.
     pub glue_configuration: Option<Val<GlueConfiguration>>,
     /// `Key`: required.
+    ///
+    /// The key of the dataset contents object in an S3 bucket. Each object has a key that is a unique
+    /// identifier. Each object has exactly one key.
+    ///
+    /// You can create a unique key with the following options:
+    ///
+    /// - Use `!{iotanalytics:scheduleTime}` to insert the time of a scheduled SQL query run.
+    /// - Use `!{iotanalytics:versionId}` to insert a unique hash that identifies a dataset content.
+    /// - Use `!{iotanalytics:creationTime}` to insert the creation time of a dataset content.
+    ///
+    /// The following example creates a unique key for a CSV file:
+    /// `dataset/mydataset/!{iotanalytics:scheduleTime}/!{iotanalytics:versionId}.csv`
+    ///
+    /// > If you don't use `!{iotanalytics:versionId}` to specify the key, you might get duplicate keys. For
+    /// example, you might have two dataset contents with the same `scheduleTime` but different `versionId`
+    /// s. This means that one dataset content overwrites the other.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9!_.*'()/{}:-]*$`.
     pub key: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the role that grants ITA permission to interact with your Amazon S3 and AWS Glue
+    /// resources.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -1384,9 +1572,16 @@ impl ToValue for S3DestinationConfiguration {
 impl Literal for S3DestinationConfiguration {}
 
 /// The [`Schedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-schedule.html) property type.
+///
+/// The schedule for when to trigger an update.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schedule {
     /// `ScheduleExpression`: required.
+    ///
+    /// The expression that defines when to trigger an update. For more information, see [Schedule
+    /// Expressions for
+    /// Rules](https://docs.aws.amazon.com/AmazonCloudWatch/latest/events/ScheduledEvents.html) in the
+    /// Amazon CloudWatch documentation.
     pub schedule_expression: Option<Val<String>>,
 }
 
@@ -1509,11 +1704,18 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Trigger`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-trigger.html) property type.
+///
+/// The "DatasetTrigger" that specifies when the data set is automatically updated.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Trigger {
     /// `Schedule`.
+    ///
+    /// The "Schedule" when the trigger is initiated.
     pub schedule: Option<Val<Schedule>>,
     /// `TriggeringDataset`.
+    ///
+    /// Information about the data set whose content generation triggers the new data set content
+    /// generation.
     pub triggering_dataset: Option<Val<TriggeringDataset>>,
 }
 
@@ -1567,9 +1769,13 @@ impl ToValue for Trigger {
 impl Literal for Trigger {}
 
 /// The [`TriggeringDataset`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-triggeringdataset.html) property type.
+///
+/// Information about the dataset whose content generation triggers the new dataset content generation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TriggeringDataset {
     /// `DatasetName`: required.
+    ///
+    /// The name of the data set whose content generation triggers the new data set content generation.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `(^(?!_{2}))(^[a-zA-Z0-9_]+$)`.
@@ -1627,19 +1833,33 @@ impl ToValue for TriggeringDataset {
 impl Literal for TriggeringDataset {}
 
 /// The [`Variable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-variable.html) property type.
+///
+/// An instance of a variable to be passed to the `containerAction` execution. Each variable must have a
+/// name and a value given by one of `stringValue` , `datasetContentVersionValue` , or
+/// `outputFileUriValue` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Variable {
     /// `DatasetContentVersionValue`.
+    ///
+    /// The value of the variable as a structure that specifies a dataset content version.
     pub dataset_content_version_value: Option<Val<DatasetContentVersionValue>>,
     /// `DoubleValue`.
+    ///
+    /// The value of the variable as a double (numeric).
     pub double_value: Option<Val<f64>>,
     /// `OutputFileUriValue`.
+    ///
+    /// The value of the variable as a structure that specifies an output file URI.
     pub output_file_uri_value: Option<Val<OutputFileUriValue>>,
     /// `StringValue`.
+    ///
+    /// The value of the variable as a string.
     ///
     /// - Length: 0 to 1024.
     pub string_value: Option<Val<String>>,
     /// `VariableName`: required.
+    ///
+    /// The name of the variable.
     ///
     /// - Length: 1 to 256.
     pub variable_name: Option<Val<String>>,
@@ -1716,13 +1936,19 @@ impl ToValue for Variable {
 impl Literal for Variable {}
 
 /// The [`VersioningConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-dataset-versioningconfiguration.html) property type.
+///
+/// Information about the versioning of dataset contents.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VersioningConfiguration {
     /// `MaxVersions`.
     ///
+    /// How many versions of dataset contents are kept. The `unlimited` parameter must be `false` .
+    ///
     /// - Range: 1 to 1000.
     pub max_versions: Option<Val<i64>>,
     /// `Unlimited`.
+    ///
+    /// If true, unlimited versions of dataset contents are kept.
     pub unlimited: Option<Val<bool>>,
 }
 
@@ -1798,9 +2024,18 @@ impl ComputeType {
             ComputeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComputeType {
+    const VALUES: &'static [&'static str] = &["ACU_1", "ACU_2"];
+    fn as_str(&self) -> &str {
+        ComputeType::as_str(self)
     }
 }
 

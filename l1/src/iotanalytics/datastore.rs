@@ -5,23 +5,50 @@ use crate::rt::*;
 
 /// The [`AWS::IoTAnalytics::Datastore`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotanalytics-datastore.html) resource type.
 ///
+/// AWS::IoTAnalytics::Datastore resource is a repository for messages. For more information, see [How
+/// to
+/// Use](https://docs.aws.amazon.com/iotanalytics/latest/userguide/welcome.html#aws-iot-analytics-how)
+/// in the *User Guide* .
+///
 /// Build it with [`Datastore::builder`]; adding it to a stack returns a [`DatastoreHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Datastore {
     /// `DatastoreName`. Changing it replaces the resource.
     ///
+    /// The name of the data store.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9_]+`.
     pub datastore_name: Option<Val<String>>,
     /// `DatastorePartitions`.
+    ///
+    /// Information about the partition dimensions in a data store.
     pub datastore_partitions: Option<Val<DatastorePartitions>>,
     /// `DatastoreStorage`.
+    ///
+    /// Where data store data is stored.
     pub datastore_storage: Option<Val<DatastoreStorage>>,
     /// `FileFormatConfiguration`.
+    ///
+    /// Contains the configuration information of file formats. ITA data stores support JSON and
+    /// [Parquet](https://docs.aws.amazon.com/https://parquet.apache.org/) .
+    ///
+    /// The default file format is JSON. You can specify only one format.
+    ///
+    /// You can't change the file format after you create the data store.
     pub file_format_configuration: Option<Val<FileFormatConfiguration>>,
     /// `RetentionPeriod`.
+    ///
+    /// How long, in days, message data is kept for the data store. When `customerManagedS3` storage is
+    /// selected, this parameter is ignored.
     pub retention_period: Option<Val<RetentionPeriod>>,
     /// `Tags`.
+    ///
+    /// Metadata which can be used to manage the data store.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -141,14 +168,22 @@ impl DatastoreHandle {
 }
 
 /// The [`Column`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-datastore-column.html) property type.
+///
+/// Contains information about a column that stores your data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Column {
     /// `Name`: required.
+    ///
+    /// The name of the column.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[A-Za-z_]([A-Za-z0-9]*|[A-Za-z0-9][A-Za-z0-9_]*)$`.
     pub name: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of data. For more information about the supported data types, see [Common data
+    /// types](https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-common.html) in the *AWS Glue
+    /// Developer Guide* .
     ///
     /// - Length: 1 to 131072.
     pub type_: Option<Val<String>>,
@@ -210,19 +245,30 @@ impl ToValue for Column {
 impl Literal for Column {}
 
 /// The [`CustomerManagedS3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-datastore-customermanageds3.html) property type.
+///
+/// S3-customer-managed; When you choose customer-managed storage, the `retentionPeriod` parameter is
+/// ignored. You can't change the choice of Amazon S3 storage after your data store is created.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomerManagedS3 {
     /// `Bucket`: required.
+    ///
+    /// The name of the Amazon S3 bucket where your data is stored.
     ///
     /// - Length: 3 to 255.
     /// - Pattern: `[a-zA-Z0-9.\-_]*`.
     pub bucket: Option<Val<String>>,
     /// `KeyPrefix`.
     ///
+    /// (Optional) The prefix used to create the keys of the data store data objects. Each object in an
+    /// Amazon S3 bucket has a key that is its unique identifier in the bucket. Each object in a bucket has
+    /// exactly one key. The prefix must end with a forward slash (/).
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `[a-zA-Z0-9!_.*'()/{}:-]*/`.
     pub key_prefix: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the role that grants ITA permission to interact with your Amazon S3 resources.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -295,14 +341,24 @@ impl ToValue for CustomerManagedS3 {
 impl Literal for CustomerManagedS3 {}
 
 /// The [`CustomerManagedS3Storage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-datastore-customermanageds3storage.html) property type.
+///
+/// Amazon S3 -customer-managed; When you choose customer-managed storage, the `retentionPeriod`
+/// parameter is ignored. You can't change the choice of Amazon S3 storage after your data store is
+/// created.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomerManagedS3Storage {
     /// `Bucket`: required.
+    ///
+    /// The name of the Amazon S3 bucket where your data is stored.
     ///
     /// - Length: 3 to 255.
     /// - Pattern: `[a-zA-Z0-9.\-_]*`.
     pub bucket: Option<Val<String>>,
     /// `KeyPrefix`.
+    ///
+    /// (Optional) The prefix used to create the keys of the data store data objects. Each object in an
+    /// Amazon S3 bucket has a key that is its unique identifier in the bucket. Each object in a bucket has
+    /// exactly one key. The prefix must end with a forward slash (/).
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `[a-zA-Z0-9!_.*'()/{}:-]*/`.
@@ -366,11 +422,18 @@ impl ToValue for CustomerManagedS3Storage {
 impl Literal for CustomerManagedS3Storage {}
 
 /// The [`DatastorePartition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-datastore-datastorepartition.html) property type.
+///
+/// A single dimension to partition a data store. The dimension must be an `AttributePartition` or a
+/// `TimestampPartition` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatastorePartition {
     /// `Partition`.
+    ///
+    /// A partition dimension defined by an attribute.
     pub partition: Option<Val<Partition>>,
     /// `TimestampPartition`.
+    ///
+    /// A partition dimension defined by a timestamp attribute.
     pub timestamp_partition: Option<Val<TimestampPartition>>,
 }
 
@@ -424,9 +487,13 @@ impl ToValue for DatastorePartition {
 impl Literal for DatastorePartition {}
 
 /// The [`DatastorePartitions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-datastore-datastorepartitions.html) property type.
+///
+/// Information about the partition dimensions in a data store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatastorePartitions {
     /// `Partitions`.
+    ///
+    /// A list of partition dimensions in a data store.
     ///
     /// - Items: 0 to 25.
     pub partitions: Option<Val<Vec<DatastorePartition>>>,
@@ -481,13 +548,24 @@ impl ToValue for DatastorePartitions {
 impl Literal for DatastorePartitions {}
 
 /// The [`DatastoreStorage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-datastore-datastorestorage.html) property type.
+///
+/// Where data store data is stored.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatastoreStorage {
     /// `CustomerManagedS3`.
+    ///
+    /// Use this to store data store data in an S3 bucket that you manage. The choice of service-managed or
+    /// customer-managed S3 storage cannot be changed after creation of the data store.
     pub customer_managed_s3: Option<Val<CustomerManagedS3>>,
     /// `IotSiteWiseMultiLayerStorage`.
+    ///
+    /// Use this to store data used by AWS IoT SiteWise in an Amazon S3 bucket that you manage. You can't
+    /// change the choice of Amazon S3 storage after your data store is created.
     pub iot_site_wise_multi_layer_storage: Option<Val<IotSiteWiseMultiLayerStorage>>,
     /// `ServiceManagedS3`.
+    ///
+    /// Use this to store data store data in an S3 bucket managed by the  service. The choice of
+    /// service-managed or customer-managed S3 storage cannot be changed after creation of the data store.
     ///
     /// - Format: `json`.
     pub service_managed_s3: Option<Val<Json>>,
@@ -549,13 +627,24 @@ impl ToValue for DatastoreStorage {
 impl Literal for DatastoreStorage {}
 
 /// The [`FileFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-datastore-fileformatconfiguration.html) property type.
+///
+/// Contains the configuration information of file formats. ITA data stores support JSON and
+/// [Parquet](https://docs.aws.amazon.com/https://parquet.apache.org/) .
+///
+/// The default file format is JSON. You can specify only one format.
+///
+/// You can't change the file format after you create the data store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileFormatConfiguration {
     /// `JsonConfiguration`.
     ///
+    /// Contains the configuration information of the JSON format.
+    ///
     /// - Format: `json`.
     pub json_configuration: Option<Val<Json>>,
     /// `ParquetConfiguration`.
+    ///
+    /// Contains the configuration information of the Parquet format.
     pub parquet_configuration: Option<Val<ParquetConfiguration>>,
 }
 
@@ -609,9 +698,14 @@ impl ToValue for FileFormatConfiguration {
 impl Literal for FileFormatConfiguration {}
 
 /// The [`IotSiteWiseMultiLayerStorage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-datastore-iotsitewisemultilayerstorage.html) property type.
+///
+/// Stores data used by AWS IoT SiteWise in an Amazon S3 bucket that you manage. You can't change the
+/// choice of Amazon S3 storage after your data store is created.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IotSiteWiseMultiLayerStorage {
     /// `CustomerManagedS3Storage`.
+    ///
+    /// Stores data used by AWS IoT SiteWise in an Amazon S3 bucket that you manage.
     pub customer_managed_s3_storage: Option<Val<CustomerManagedS3Storage>>,
 }
 
@@ -659,9 +753,13 @@ impl ToValue for IotSiteWiseMultiLayerStorage {
 impl Literal for IotSiteWiseMultiLayerStorage {}
 
 /// The [`ParquetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-datastore-parquetconfiguration.html) property type.
+///
+/// Contains the configuration information of the Parquet format.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParquetConfiguration {
     /// `SchemaDefinition`.
+    ///
+    /// Information needed to define a schema.
     pub schema_definition: Option<Val<SchemaDefinition>>,
 }
 
@@ -709,9 +807,14 @@ impl ToValue for ParquetConfiguration {
 impl Literal for ParquetConfiguration {}
 
 /// The [`Partition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-datastore-partition.html) property type.
+///
+/// A single dimension to partition a data store. The dimension must be an `AttributePartition` or a
+/// `TimestampPartition` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Partition {
     /// `AttributeName`: required.
+    ///
+    /// The name of the attribute that defines a partition dimension.
     ///
     /// - Pattern: `[a-zA-Z0-9_]+`.
     pub attribute_name: Option<Val<String>>,
@@ -768,13 +871,19 @@ impl ToValue for Partition {
 impl Literal for Partition {}
 
 /// The [`RetentionPeriod`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-datastore-retentionperiod.html) property type.
+///
+/// How long, in days, message data is kept.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetentionPeriod {
     /// `NumberOfDays`.
     ///
+    /// The number of days that message data is kept. The `unlimited` parameter must be false.
+    ///
     /// - Range: 1 to 2147483647.
     pub number_of_days: Option<Val<i64>>,
     /// `Unlimited`.
+    ///
+    /// If true, message data is kept indefinitely.
     pub unlimited: Option<Val<bool>>,
 }
 
@@ -828,9 +937,15 @@ impl ToValue for RetentionPeriod {
 impl Literal for RetentionPeriod {}
 
 /// The [`SchemaDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-datastore-schemadefinition.html) property type.
+///
+/// Information needed to define a schema.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaDefinition {
     /// `Columns`.
+    ///
+    /// Specifies one or more columns that store your data.
+    ///
+    /// Each schema can have up to 100 columns. Each column can have up to 100 nested types.
     ///
     /// - Items: 1 to 100.
     pub columns: Option<Val<Vec<Column>>>,
@@ -953,14 +1068,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TimestampPartition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-datastore-timestamppartition.html) property type.
+///
+/// A partition dimension defined by a timestamp attribute.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimestampPartition {
     /// `AttributeName`: required.
+    ///
+    /// The attribute name of the partition defined by a timestamp.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9_]+`.
     pub attribute_name: Option<Val<String>>,
     /// `TimestampFormat`.
+    ///
+    /// The timestamp format of a partition defined by a timestamp. The default format is seconds since
+    /// epoch (January 1, 1970 at midnight UTC time).
     ///
     /// - Length: 1 to 50.
     /// - Pattern: `[a-zA-Z0-9\s\[\]_,.'/:-]*`.

@@ -5,19 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::IoTAnalytics::Pipeline`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotanalytics-pipeline.html) resource type.
 ///
+/// The AWS::IoTAnalytics::Pipeline resource consumes messages from one or more channels and allows you
+/// to process the messages before storing them in a data store. You must specify both a `channel` and a
+/// `datastore` activity and, optionally, as many as 23 additional activities in the
+/// `pipelineActivities` array. For more information, see [How to
+/// Use](https://docs.aws.amazon.com/iotanalytics/latest/userguide/welcome.html#aws-iot-analytics-how)
+/// in the *User Guide* .
+///
 /// Build it with [`Pipeline::builder`]; adding it to a stack returns a [`PipelineHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Pipeline {
     /// `PipelineActivities`: required.
     ///
+    /// A list of "PipelineActivity" objects. Activities perform transformations on your messages, such as
+    /// removing, renaming or adding message attributes; filtering messages based on attribute values;
+    /// invoking your Lambda functions on messages for advanced processing; or performing mathematical
+    /// transformations to normalize device data.
+    ///
+    /// The list can be 2-25 *PipelineActivity* objects and must contain both a `channel` and a `datastore`
+    /// activity. Each entry in the list must contain only one activity, for example:
+    ///
+    /// `pipelineActivities = [ { "channel": { ... } }, { "lambda": { ... } }, ... ]`
+    ///
     /// - Items: 1 to 25.
     pub pipeline_activities: Option<Val<Vec<Activity>>>,
     /// `PipelineName`. Changing it replaces the resource.
+    ///
+    /// The name of the pipeline.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9_]+`.
     pub pipeline_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata which can be used to manage the pipeline.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -134,27 +159,49 @@ impl PipelineHandle {
 }
 
 /// The [`Activity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-pipeline-activity.html) property type.
+///
+/// An activity that performs a transformation on a message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Activity {
     /// `AddAttributes`.
+    ///
+    /// Adds other attributes based on existing attributes in the message.
     pub add_attributes: Option<Val<AddAttributes>>,
     /// `Channel`.
+    ///
+    /// Determines the source of the messages to be processed.
     pub channel: Option<Val<Channel>>,
     /// `Datastore`.
+    ///
+    /// Specifies where to store the processed message data.
     pub datastore: Option<Val<Datastore>>,
     /// `DeviceRegistryEnrich`.
+    ///
+    /// Adds data from the AWS IoT device registry to your message.
     pub device_registry_enrich: Option<Val<DeviceRegistryEnrich>>,
     /// `DeviceShadowEnrich`.
+    ///
+    /// Adds information from the AWS IoT Device Shadows service to a message.
     pub device_shadow_enrich: Option<Val<DeviceShadowEnrich>>,
     /// `Filter`.
+    ///
+    /// Filters a message based on its attributes.
     pub filter: Option<Val<Filter>>,
     /// `Lambda`.
+    ///
+    /// Runs a Lambda function to modify the message.
     pub lambda: Option<Val<Lambda>>,
     /// `Math`.
+    ///
+    /// Computes an arithmetic expression using the message's attributes and adds it to the message.
     pub math: Option<Val<Math>>,
     /// `RemoveAttributes`.
+    ///
+    /// Removes attributes from a message.
     pub remove_attributes: Option<Val<RemoveAttributes>>,
     /// `SelectAttributes`.
+    ///
+    /// Creates a new message using only the specified attributes from the original message.
     pub select_attributes: Option<Val<SelectAttributes>>,
 }
 
@@ -256,15 +303,26 @@ impl ToValue for Activity {
 impl Literal for Activity {}
 
 /// The [`AddAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-pipeline-addattributes.html) property type.
+///
+/// An activity that adds other attributes based on existing attributes in the message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddAttributes {
     /// `Attributes`: required.
+    ///
+    /// A list of 1-50 "AttributeNameMapping" objects that map an existing attribute to a new attribute.
+    ///
+    /// > The existing attributes remain in the message, so if you want to remove the originals, use
+    /// "RemoveAttributeActivity".
     pub attributes: Option<Val<BTreeMap<String, String>>>,
     /// `Name`: required.
+    ///
+    /// The name of the 'addAttributes' activity.
     ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `Next`.
+    ///
+    /// The next activity in the pipeline.
     ///
     /// - Length: 1 to 128.
     pub next: Option<Val<String>>,
@@ -344,18 +402,26 @@ impl ToValue for AddAttributes {
 impl Literal for AddAttributes {}
 
 /// The [`Channel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-pipeline-channel.html) property type.
+///
+/// Determines the source of the messages to be processed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Channel {
     /// `ChannelName`: required.
+    ///
+    /// The name of the channel from which the messages are processed.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9_]+`.
     pub channel_name: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the 'channel' activity.
+    ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `Next`.
+    ///
+    /// The next activity in the pipeline.
     ///
     /// - Length: 1 to 128.
     pub next: Option<Val<String>>,
@@ -427,14 +493,20 @@ impl ToValue for Channel {
 impl Literal for Channel {}
 
 /// The [`Datastore`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-pipeline-datastore.html) property type.
+///
+/// The datastore activity that specifies where to store the processed data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Datastore {
     /// `DatastoreName`: required.
+    ///
+    /// The name of the data store where processed messages are stored.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9_]+`.
     pub datastore_name: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the datastore activity.
     ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
@@ -500,26 +572,38 @@ impl ToValue for Datastore {
 impl Literal for Datastore {}
 
 /// The [`DeviceRegistryEnrich`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-pipeline-deviceregistryenrich.html) property type.
+///
+/// An activity that adds data from the AWS IoT device registry to your message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceRegistryEnrich {
     /// `Attribute`: required.
+    ///
+    /// The name of the attribute that is added to the message.
     ///
     /// - Length: 1 to 256.
     pub attribute: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the 'deviceRegistryEnrich' activity.
+    ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `Next`.
+    ///
+    /// The next activity in the pipeline.
     ///
     /// - Length: 1 to 128.
     pub next: Option<Val<String>>,
     /// `RoleArn`: required.
     ///
+    /// The ARN of the role that allows access to the device's registry information.
+    ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `ThingName`: required.
+    ///
+    /// The name of the IoT device whose registry information is added to the message.
     ///
     /// - Length: 1 to 256.
     pub thing_name: Option<Val<String>>,
@@ -619,26 +703,38 @@ impl ToValue for DeviceRegistryEnrich {
 impl Literal for DeviceRegistryEnrich {}
 
 /// The [`DeviceShadowEnrich`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-pipeline-deviceshadowenrich.html) property type.
+///
+/// An activity that adds information from the AWS IoT Device Shadows service to a message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceShadowEnrich {
     /// `Attribute`: required.
+    ///
+    /// The name of the attribute that is added to the message.
     ///
     /// - Length: 1 to 256.
     pub attribute: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the 'deviceShadowEnrich' activity.
+    ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `Next`.
+    ///
+    /// The next activity in the pipeline.
     ///
     /// - Length: 1 to 128.
     pub next: Option<Val<String>>,
     /// `RoleArn`: required.
     ///
+    /// The ARN of the role that allows access to the device's shadow.
+    ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `ThingName`: required.
+    ///
+    /// The name of the IoT device whose shadow information is added to the message.
     ///
     /// - Length: 1 to 256.
     pub thing_name: Option<Val<String>>,
@@ -738,17 +834,25 @@ impl ToValue for DeviceShadowEnrich {
 impl Literal for DeviceShadowEnrich {}
 
 /// The [`Filter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-pipeline-filter.html) property type.
+///
+/// An activity that filters a message based on its attributes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     /// `Filter`: required.
+    ///
+    /// An expression that looks like an SQL WHERE clause that must return a Boolean value.
     ///
     /// - Length: 1 to 256.
     pub filter: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the 'filter' activity.
+    ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `Next`.
+    ///
+    /// The next activity in the pipeline.
     ///
     /// - Length: 1 to 128.
     pub next: Option<Val<String>>,
@@ -820,22 +924,35 @@ impl ToValue for Filter {
 impl Literal for Filter {}
 
 /// The [`Lambda`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-pipeline-lambda.html) property type.
+///
+/// An activity that runs a Lambda function to modify the message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Lambda {
     /// `BatchSize`: required.
     ///
+    /// The number of messages passed to the Lambda function for processing.
+    ///
+    /// The AWS Lambda function must be able to process all of these messages within five minutes, which is
+    /// the maximum timeout duration for Lambda functions.
+    ///
     /// - Range: 1 to 1000.
     pub batch_size: Option<Val<i64>>,
     /// `LambdaName`: required.
+    ///
+    /// The name of the Lambda function that is run on the message.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `[a-zA-Z0-9_-]+`.
     pub lambda_name: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the 'lambda' activity.
+    ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `Next`.
+    ///
+    /// The next activity in the pipeline.
     ///
     /// - Length: 1 to 128.
     pub next: Option<Val<String>>,
@@ -917,21 +1034,31 @@ impl ToValue for Lambda {
 impl Literal for Lambda {}
 
 /// The [`Math`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-pipeline-math.html) property type.
+///
+/// An activity that computes an arithmetic expression using the message's attributes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Math {
     /// `Attribute`: required.
+    ///
+    /// The name of the attribute that contains the result of the math operation.
     ///
     /// - Length: 1 to 256.
     pub attribute: Option<Val<String>>,
     /// `Math`: required.
     ///
+    /// An expression that uses one or more existing attributes and must return an integer value.
+    ///
     /// - Length: 1 to 256.
     pub math: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the 'math' activity.
+    ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `Next`.
+    ///
+    /// The next activity in the pipeline.
     ///
     /// - Length: 1 to 128.
     pub next: Option<Val<String>>,
@@ -1013,17 +1140,25 @@ impl ToValue for Math {
 impl Literal for Math {}
 
 /// The [`RemoveAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-pipeline-removeattributes.html) property type.
+///
+/// An activity that removes attributes from a message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RemoveAttributes {
     /// `Attributes`: required.
+    ///
+    /// A list of 1-50 attributes to remove from the message.
     ///
     /// - Items: 1 to 50.
     pub attributes: Option<Val<Vec<String>>>,
     /// `Name`: required.
     ///
+    /// The name of the 'removeAttributes' activity.
+    ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `Next`.
+    ///
+    /// The next activity in the pipeline.
     ///
     /// - Length: 1 to 128.
     pub next: Option<Val<String>>,
@@ -1104,17 +1239,25 @@ impl ToValue for RemoveAttributes {
 impl Literal for RemoveAttributes {}
 
 /// The [`SelectAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotanalytics-pipeline-selectattributes.html) property type.
+///
+/// Creates a new message using only the specified attributes from the original message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelectAttributes {
     /// `Attributes`: required.
+    ///
+    /// A list of the attributes to select from the message.
     ///
     /// - Items: 1 to 50.
     pub attributes: Option<Val<Vec<String>>>,
     /// `Name`: required.
     ///
+    /// The name of the 'selectAttributes' activity.
+    ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `Next`.
+    ///
+    /// The next activity in the pipeline.
     ///
     /// - Length: 1 to 128.
     pub next: Option<Val<String>>,

@@ -5,12 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::IoTCoreDeviceAdvisor::SuiteDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotcoredeviceadvisor-suitedefinition.html) resource type.
 ///
+/// Creates a Device Advisor test suite.
+///
+/// Requires permission to access the
+/// [CreateSuiteDefinition](https://docs.aws.amazon.com//service-authorization/latest/reference/list_awsiot.html#awsiot-actions-as-permissions)
+/// action.
+///
 /// Build it with [`SuiteDefinition::builder`]; adding it to a stack returns a [`SuiteDefinitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SuiteDefinition {
     /// `SuiteDefinitionConfiguration`: required.
+    ///
+    /// Gets the suite definition configuration.
     pub suite_definition_configuration: Option<Val<SuiteDefinitionConfiguration>>,
     /// `Tags`.
+    ///
+    /// Metadata that can be used to manage the the Suite Definition.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -102,14 +112,20 @@ impl Deref for SuiteDefinitionHandle {
 
 impl SuiteDefinitionHandle {
     /// `Fn::GetAtt` `SuiteDefinitionId`.
+    ///
+    /// The version of the Suite Definition.
     pub fn attr_suite_definition_id(&self) -> Val<String> {
         self.0.get_att("SuiteDefinitionId")
     }
     /// `Fn::GetAtt` `SuiteDefinitionArn`.
+    ///
+    /// The Arn of the Suite Definition.
     pub fn attr_suite_definition_arn(&self) -> Val<String> {
         self.0.get_att("SuiteDefinitionArn")
     }
     /// `Fn::GetAtt` `SuiteDefinitionVersion`.
+    ///
+    /// The ID of the Suite Definition.
     pub fn attr_suite_definition_version(&self) -> Val<String> {
         self.0.get_att("SuiteDefinitionVersion")
     }
@@ -124,13 +140,19 @@ impl SuiteDefinitionHandle {
 }
 
 /// The [`DeviceUnderTest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotcoredeviceadvisor-suitedefinition-deviceundertest.html) property type.
+///
+/// Information of a test device. A thing ARN, certificate ARN or device role ARN is required.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceUnderTest {
     /// `CertificateArn`.
     ///
+    /// Lists device's certificate ARN.
+    ///
     /// - Length: 20 to 2048.
     pub certificate_arn: Option<Val<String>>,
     /// `ThingArn`.
+    ///
+    /// Lists device's thing ARN.
     ///
     /// - Length: 20 to 2048.
     pub thing_arn: Option<Val<String>>,
@@ -186,23 +208,73 @@ impl ToValue for DeviceUnderTest {
 impl Literal for DeviceUnderTest {}
 
 /// The [`SuiteDefinitionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotcoredeviceadvisor-suitedefinition-suitedefinitionconfiguration.html) property type.
+///
+/// The configuration of the Suite Definition. Listed below are the required elements of the
+/// `SuiteDefinitionConfiguration` .
+///
+/// - ***devicePermissionRoleArn*** - The device permission arn.
+///
+/// This is a required element.
+///
+/// *Type:* String
+/// - ***devices*** - The list of configured devices under test. For more information on devices under
+///   test, see
+///   [DeviceUnderTest](https://docs.aws.amazon.com/iot/latest/apireference/API_iotdeviceadvisor_DeviceUnderTest.html)
+///
+/// Not a required element.
+///
+/// *Type:* List of devices under test
+/// - ***intendedForQualification*** - The tests intended for qualification in a suite.
+///
+/// Not a required element.
+///
+/// *Type:* Boolean
+/// - ***rootGroup*** - The test suite root group. For more information on creating and using root
+///   groups see the [Device Advisor
+///   workflow](https://docs.aws.amazon.com/iot/latest/developerguide/device-advisor-workflow.html) .
+///
+/// This is a required element.
+///
+/// *Type:* String
+/// - ***suiteDefinitionName*** - The Suite Definition Configuration name.
+///
+/// This is a required element.
+///
+/// *Type:* String
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SuiteDefinitionConfiguration {
     /// `DevicePermissionRoleArn`: required.
+    ///
+    /// Gets the device permission ARN. This is a required parameter.
     ///
     /// - Length: 20 to 2048.
     pub device_permission_role_arn: Option<Val<String>>,
     /// `Devices`.
     ///
+    /// Gets the devices configured.
+    ///
     /// - Items: 0 to 2.
     pub devices: Option<Val<Vec<DeviceUnderTest>>>,
     /// `IntendedForQualification`.
+    ///
+    /// Gets the tests intended for qualification in a suite.
     pub intended_for_qualification: Option<Val<bool>>,
     /// `RootGroup`: required.
+    ///
+    /// Gets the test suite root group. This is a required parameter. For updating or creating the latest
+    /// qualification suite, if `intendedForQualification` is set to true, `rootGroup` can be an empty
+    /// string. If `intendedForQualification` is false, `rootGroup` cannot be an empty string. If
+    /// `rootGroup` is empty, and `intendedForQualification` is set to true, all the qualification tests are
+    /// included, and the configuration is default.
+    ///
+    /// For a qualification suite, the minimum length is 0, and the maximum is 2048. For a non-qualification
+    /// suite, the minimum length is 1, and the maximum is 2048.
     ///
     /// - Length: 1 to 2048.
     pub root_group: Option<Val<String>>,
     /// `SuiteDefinitionName`.
+    ///
+    /// Gets the suite definition name. This is a required parameter.
     ///
     /// - Length: 1 to 256.
     pub suite_definition_name: Option<Val<String>>,

@@ -5,39 +5,72 @@ use crate::rt::*;
 
 /// The [`AWS::IoTEvents::AlarmModel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotevents-alarmmodel.html) resource type.
 ///
+/// Represents an alarm model to monitor an AWS IoT Events input attribute. You can use the alarm to get
+/// notified when the value is outside a specified range. For more information, see [Create an alarm
+/// model](https://docs.aws.amazon.com/iotevents/latest/developerguide/create-alarms.html) in the *AWS
+/// IoT Events Developer Guide* .
+///
 /// Build it with [`AlarmModel::builder`]; adding it to a stack returns a [`AlarmModelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmModel {
     /// `AlarmCapabilities`.
+    ///
+    /// Contains the configuration information of alarm state changes.
     pub alarm_capabilities: Option<Val<AlarmCapabilities>>,
     /// `AlarmEventActions`.
+    ///
+    /// Contains information about one or more alarm actions.
     pub alarm_event_actions: Option<Val<AlarmEventActions>>,
     /// `AlarmModelDescription`.
+    ///
+    /// The description of the alarm model.
     ///
     /// - Length: 0 to 1024.
     pub alarm_model_description: Option<Val<String>>,
     /// `AlarmModelName`. Changing it replaces the resource.
     ///
+    /// The name of the alarm model.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub alarm_model_name: Option<Val<String>>,
     /// `AlarmRule`: required.
+    ///
+    /// Defines when your alarm is invoked.
     pub alarm_rule: Option<Val<AlarmRule>>,
     /// `Key`. Changing it replaces the resource.
+    ///
+    /// An input attribute used as a key to create an alarm. AWS IoT Events routes
+    /// [inputs](https://docs.aws.amazon.com/iotevents/latest/apireference/API_Input.html) associated with
+    /// this key to the alarm.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: ``^((`[\w\- ]+`)|([\w\-]+))(\.((`[\w\- ]+`)|([\w\-]+)))*$``.
     pub key: Option<Val<String>>,
     /// `RoleArn`: required.
     ///
+    /// The ARN of the IAM role that allows the alarm to perform actions and access AWS resources. For more
+    /// information, see [Amazon Resource Names
+    /// (ARNs)](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) in the *AWS
+    /// General Reference* .
+    ///
     /// - Length: 1 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Severity`.
     ///
+    /// A non-negative integer that reflects the severity level of the alarm.
+    ///
     /// - Range: 0 to 2147483647.
     pub severity: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs that contain metadata for the alarm model. The tags help you manage the
+    /// alarm model. For more information, see [Tagging your AWS IoT Events
+    /// resources](https://docs.aws.amazon.com/iotevents/latest/developerguide/tagging-iotevents.html) in
+    /// the *AWS IoT Events Developer Guide* .
+    ///
+    /// You can create up to 50 tags for one alarm model.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -179,9 +212,16 @@ impl AlarmModelHandle {
 }
 
 /// The [`AcknowledgeFlow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-acknowledgeflow.html) property type.
+///
+/// Specifies whether to get notified for alarm state changes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AcknowledgeFlow {
     /// `Enabled`.
+    ///
+    /// The value must be `TRUE` or `FALSE` . If `TRUE` , you receive a notification when the alarm state
+    /// changes. You must choose to acknowledge the notification before the alarm state can return to
+    /// `NORMAL` . If `FALSE` , you won't receive notifications. The alarm automatically changes to the
+    /// `NORMAL` state when the input property value returns to the specified range.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -229,25 +269,139 @@ impl ToValue for AcknowledgeFlow {
 impl Literal for AcknowledgeFlow {}
 
 /// The [`AlarmAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-alarmaction.html) property type.
+///
+/// Specifies one of the following actions to receive notifications when the alarm state changes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmAction {
     /// `DynamoDB`.
+    ///
+    /// Defines an action to write to the Amazon DynamoDB table that you created. The standard action
+    /// payload contains all the information about the detector model instance and the event that triggered
+    /// the action. You can customize the
+    /// [payload](https://docs.aws.amazon.com/iotevents/latest/apireference/API_Payload.html) . One column
+    /// of the DynamoDB table receives all attribute-value pairs in the payload that you specify.
+    ///
+    /// You must use expressions for all parameters in `DynamoDBAction` . The expressions accept literals,
+    /// operators, functions, references, and substitution templates.
+    ///
+    /// **Examples** - For literal values, the expressions must contain single quotes. For example, the
+    /// value for the `hashKeyType` parameter can be `'STRING'` .
+    /// - For references, you must specify either variables or input values. For example, the value for the
+    ///   `hashKeyField` parameter can be `$input.GreenhouseInput.name` .
+    /// - For a substitution template, you must use `${}` , and the template must be in single quotes. A
+    ///   substitution template can also contain a combination of literals, operators, functions,
+    ///   references, and substitution templates.
+    ///
+    /// In the following example, the value for the `hashKeyValue` parameter uses a substitution template.
+    ///
+    /// `'${$input.GreenhouseInput.temperature * 6 / 5 + 32} in Fahrenheit'`
+    /// - For a string concatenation, you must use `+` . A string concatenation can also contain a
+    ///   combination of literals, operators, functions, references, and substitution templates.
+    ///
+    /// In the following example, the value for the `tableName` parameter uses a string concatenation.
+    ///
+    /// `'GreenhouseTemperatureTable ' + $input.GreenhouseInput.date`
+    ///
+    /// For more information, see
+    /// [Expressions](https://docs.aws.amazon.com/iotevents/latest/developerguide/iotevents-expressions.html)
+    /// in the *AWS IoT Events Developer Guide* .
+    ///
+    /// If the defined payload type is a string, `DynamoDBAction` writes non-JSON data to the DynamoDB table
+    /// as binary data. The DynamoDB console displays the data as Base64-encoded text. The value for the
+    /// `payloadField` parameter is `<payload-field>_raw` .
     pub dynamo_db: Option<Val<DynamoDb>>,
     /// `DynamoDBv2`.
+    ///
+    /// Defines an action to write to the Amazon DynamoDB table that you created. The default action payload
+    /// contains all the information about the detector model instance and the event that triggered the
+    /// action. You can customize the
+    /// [payload](https://docs.aws.amazon.com/iotevents/latest/apireference/API_Payload.html) . A separate
+    /// column of the DynamoDB table receives one attribute-value pair in the payload that you specify.
+    ///
+    /// You must use expressions for all parameters in `DynamoDBv2Action` . The expressions accept literals,
+    /// operators, functions, references, and substitution templates.
+    ///
+    /// **Examples** - For literal values, the expressions must contain single quotes. For example, the
+    /// value for the `tableName` parameter can be `'GreenhouseTemperatureTable'` .
+    /// - For references, you must specify either variables or input values. For example, the value for the
+    ///   `tableName` parameter can be `$variable.ddbtableName` .
+    /// - For a substitution template, you must use `${}` , and the template must be in single quotes. A
+    ///   substitution template can also contain a combination of literals, operators, functions,
+    ///   references, and substitution templates.
+    ///
+    /// In the following example, the value for the `contentExpression` parameter in `Payload` uses a
+    /// substitution template.
+    ///
+    /// `'{\"sensorID\": \"${$input.GreenhouseInput.sensor_id}\", \"temperature\":
+    /// \"${$input.GreenhouseInput.temperature * 9 / 5 + 32}\"}'`
+    /// - For a string concatenation, you must use `+` . A string concatenation can also contain a
+    ///   combination of literals, operators, functions, references, and substitution templates.
+    ///
+    /// In the following example, the value for the `tableName` parameter uses a string concatenation.
+    ///
+    /// `'GreenhouseTemperatureTable ' + $input.GreenhouseInput.date`
+    ///
+    /// For more information, see
+    /// [Expressions](https://docs.aws.amazon.com/iotevents/latest/developerguide/iotevents-expressions.html)
+    /// in the *AWS IoT Events Developer Guide* .
+    ///
+    /// The value for the `type` parameter in `Payload` must be `JSON` .
     pub dynamo_d_bv2: Option<Val<DynamoDBv2>>,
     /// `Firehose`.
+    ///
+    /// Sends information about the detector model instance and the event that triggered the action to an
+    /// Amazon Kinesis Data Firehose delivery stream.
     pub firehose: Option<Val<Firehose>>,
     /// `IotEvents`.
+    ///
+    /// Sends an AWS IoT Events input, passing in information about the detector model instance and the
+    /// event that triggered the action.
     pub iot_events: Option<Val<IotEvents>>,
     /// `IotSiteWise`.
+    ///
+    /// Sends information about the detector model instance and the event that triggered the action to a
+    /// specified asset property in AWS IoT SiteWise .
+    ///
+    /// You must use expressions for all parameters in `IotSiteWiseAction` . The expressions accept
+    /// literals, operators, functions, references, and substitutions templates.
+    ///
+    /// **Examples** - For literal values, the expressions must contain single quotes. For example, the
+    /// value for the `propertyAlias` parameter can be `'/company/windfarm/3/turbine/7/temperature'` .
+    /// - For references, you must specify either variables or input values. For example, the value for the
+    ///   `assetId` parameter can be `$input.TurbineInput.assetId1` .
+    /// - For a substitution template, you must use `${}` , and the template must be in single quotes. A
+    ///   substitution template can also contain a combination of literals, operators, functions,
+    ///   references, and substitution templates.
+    ///
+    /// In the following example, the value for the `propertyAlias` parameter uses a substitution template.
+    ///
+    /// `'company/windfarm/${$input.TemperatureInput.sensorData.windfarmID}/turbine/
+    /// ${$input.TemperatureInput.sensorData.turbineID}/temperature'`
+    ///
+    /// You must specify either `propertyAlias` or both `assetId` and `propertyId` to identify the target
+    /// asset property in AWS IoT SiteWise .
+    ///
+    /// For more information, see
+    /// [Expressions](https://docs.aws.amazon.com/iotevents/latest/developerguide/iotevents-expressions.html)
+    /// in the *AWS IoT Events Developer Guide* .
     pub iot_site_wise: Option<Val<IotSiteWise>>,
     /// `IotTopicPublish`.
+    ///
+    /// Information required to publish the MQTT message through the AWS IoT message broker.
     pub iot_topic_publish: Option<Val<IotTopicPublish>>,
     /// `Lambda`.
+    ///
+    /// Calls a Lambda function, passing in information about the detector model instance and the event that
+    /// triggered the action.
     pub lambda: Option<Val<Lambda>>,
     /// `Sns`.
+    ///
+    /// Information required to publish the Amazon SNS message.
     pub sns: Option<Val<Sns>>,
     /// `Sqs`.
+    ///
+    /// Sends information about the detector model instance and the event that triggered the action to an
+    /// Amazon SQS queue.
     pub sqs: Option<Val<Sqs>>,
 }
 
@@ -343,11 +497,18 @@ impl ToValue for AlarmAction {
 impl Literal for AlarmAction {}
 
 /// The [`AlarmCapabilities`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-alarmcapabilities.html) property type.
+///
+/// Contains the configuration information of alarm state changes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmCapabilities {
     /// `AcknowledgeFlow`.
+    ///
+    /// Specifies whether to get notified for alarm state changes.
     pub acknowledge_flow: Option<Val<AcknowledgeFlow>>,
     /// `InitializationConfiguration`.
+    ///
+    /// Specifies the default alarm state. The configuration applies to all alarms that were created based
+    /// on this alarm model.
     pub initialization_configuration: Option<Val<InitializationConfiguration>>,
 }
 
@@ -401,9 +562,13 @@ impl ToValue for AlarmCapabilities {
 impl Literal for AlarmCapabilities {}
 
 /// The [`AlarmEventActions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-alarmeventactions.html) property type.
+///
+/// Contains information about one or more alarm actions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmEventActions {
     /// `AlarmActions`.
+    ///
+    /// Specifies one or more supported actions to receive notifications when the alarm state changes.
     pub alarm_actions: Option<Val<Vec<AlarmAction>>>,
 }
 
@@ -456,9 +621,13 @@ impl ToValue for AlarmEventActions {
 impl Literal for AlarmEventActions {}
 
 /// The [`AlarmRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-alarmrule.html) property type.
+///
+/// Defines when your alarm is invoked.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmRule {
     /// `SimpleRule`.
+    ///
+    /// A rule that compares an input property value to a threshold value with a comparison operator.
     pub simple_rule: Option<Val<SimpleRule>>,
 }
 
@@ -506,11 +675,38 @@ impl ToValue for AlarmRule {
 impl Literal for AlarmRule {}
 
 /// The [`AssetPropertyTimestamp`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-assetpropertytimestamp.html) property type.
+///
+/// A structure that contains timestamp information. For more information, see
+/// [TimeInNanos](https://docs.aws.amazon.com/iot-sitewise/latest/APIReference/API_TimeInNanos.html) in
+/// the *AWS IoT SiteWise API Reference* .
+///
+/// You must use expressions for all parameters in `AssetPropertyTimestamp` . The expressions accept
+/// literals, operators, functions, references, and substitution templates.
+///
+/// **Examples** - For literal values, the expressions must contain single quotes. For example, the
+/// value for the `timeInSeconds` parameter can be `'1586400675'` .
+/// - For references, you must specify either variables or input values. For example, the value for the
+///   `offsetInNanos` parameter can be `$variable.time` .
+/// - For a substitution template, you must use `${}` , and the template must be in single quotes. A
+///   substitution template can also contain a combination of literals, operators, functions,
+///   references, and substitution templates.
+///
+/// In the following example, the value for the `timeInSeconds` parameter uses a substitution template.
+///
+/// `'${$input.TemperatureInput.sensorData.timestamp / 1000}'`
+///
+/// For more information, see
+/// [Expressions](https://docs.aws.amazon.com/iotevents/latest/developerguide/iotevents-expressions.html)
+/// in the *AWS IoT Events Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetPropertyTimestamp {
     /// `OffsetInNanos`.
+    ///
+    /// The nanosecond offset converted from `timeInSeconds` . The valid range is between 0-999999999.
     pub offset_in_nanos: Option<Val<String>>,
     /// `TimeInSeconds`: required.
+    ///
+    /// The timestamp, in seconds, in the Unix epoch format. The valid range is between 1-31556889864403199.
     pub time_in_seconds: Option<Val<String>>,
 }
 
@@ -571,13 +767,35 @@ impl ToValue for AssetPropertyTimestamp {
 impl Literal for AssetPropertyTimestamp {}
 
 /// The [`AssetPropertyValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-assetpropertyvalue.html) property type.
+///
+/// A structure that contains value information. For more information, see
+/// [AssetPropertyValue](https://docs.aws.amazon.com/iot-sitewise/latest/APIReference/API_AssetPropertyValue.html)
+/// in the *AWS IoT SiteWise API Reference* .
+///
+/// You must use expressions for all parameters in `AssetPropertyValue` . The expressions accept
+/// literals, operators, functions, references, and substitution templates.
+///
+/// **Examples** - For literal values, the expressions must contain single quotes. For example, the
+/// value for the `quality` parameter can be `'GOOD'` .
+/// - For references, you must specify either variables or input values. For example, the value for the
+///   `quality` parameter can be `$input.TemperatureInput.sensorData.quality` .
+///
+/// For more information, see
+/// [Expressions](https://docs.aws.amazon.com/iotevents/latest/developerguide/iotevents-expressions.html)
+/// in the *AWS IoT Events Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetPropertyValue {
     /// `Quality`.
+    ///
+    /// The quality of the asset property value. The value must be `'GOOD'` , `'BAD'` , or `'UNCERTAIN'` .
     pub quality: Option<Val<String>>,
     /// `Timestamp`.
+    ///
+    /// The timestamp associated with the asset property value. The default is the current event time.
     pub timestamp: Option<Val<AssetPropertyTimestamp>>,
     /// `Value`: required.
+    ///
+    /// The value to send to an asset property.
     pub value: Option<Val<AssetPropertyVariant>>,
 }
 
@@ -640,15 +858,55 @@ impl ToValue for AssetPropertyValue {
 impl Literal for AssetPropertyValue {}
 
 /// The [`AssetPropertyVariant`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-assetpropertyvariant.html) property type.
+///
+/// A structure that contains an asset property value. For more information, see
+/// [Variant](https://docs.aws.amazon.com/iot-sitewise/latest/APIReference/API_Variant.html) in the *AWS
+/// IoT SiteWise API Reference* .
+///
+/// You must use expressions for all parameters in `AssetPropertyVariant` . The expressions accept
+/// literals, operators, functions, references, and substitution templates.
+///
+/// **Examples** - For literal values, the expressions must contain single quotes. For example, the
+/// value for the `integerValue` parameter can be `'100'` .
+/// - For references, you must specify either variables or parameters. For example, the value for the
+///   `booleanValue` parameter can be `$variable.offline` .
+/// - For a substitution template, you must use `${}` , and the template must be in single quotes. A
+///   substitution template can also contain a combination of literals, operators, functions,
+///   references, and substitution templates.
+///
+/// In the following example, the value for the `doubleValue` parameter uses a substitution template.
+///
+/// `'${$input.TemperatureInput.sensorData.temperature * 6 / 5 + 32}'`
+///
+/// For more information, see
+/// [Expressions](https://docs.aws.amazon.com/iotevents/latest/developerguide/iotevents-expressions.html)
+/// in the *AWS IoT Events Developer Guide* .
+///
+/// You must specify one of the following value types, depending on the `dataType` of the specified
+/// asset property. For more information, see
+/// [AssetProperty](https://docs.aws.amazon.com/iot-sitewise/latest/APIReference/API_AssetProperty.html)
+/// in the *AWS IoT SiteWise API Reference* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetPropertyVariant {
     /// `BooleanValue`.
+    ///
+    /// The asset property value is a Boolean value that must be `'TRUE'` or `'FALSE'` . You must use an
+    /// expression, and the evaluated result should be a Boolean value.
     pub boolean_value: Option<Val<String>>,
     /// `DoubleValue`.
+    ///
+    /// The asset property value is a double. You must use an expression, and the evaluated result should be
+    /// a double.
     pub double_value: Option<Val<String>>,
     /// `IntegerValue`.
+    ///
+    /// The asset property value is an integer. You must use an expression, and the evaluated result should
+    /// be an integer.
     pub integer_value: Option<Val<String>>,
     /// `StringValue`.
+    ///
+    /// The asset property value is a string. You must use an expression, and the evaluated result should be
+    /// a string.
     pub string_value: Option<Val<String>>,
 }
 
@@ -714,11 +972,54 @@ impl ToValue for AssetPropertyVariant {
 impl Literal for AssetPropertyVariant {}
 
 /// The [`DynamoDBv2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-dynamodbv2.html) property type.
+///
+/// Defines an action to write to the Amazon DynamoDB table that you created. The default action payload
+/// contains all the information about the detector model instance and the event that triggered the
+/// action. You can customize the
+/// [payload](https://docs.aws.amazon.com/iotevents/latest/apireference/API_Payload.html) . A separate
+/// column of the DynamoDB table receives one attribute-value pair in the payload that you specify.
+///
+/// You must use expressions for all parameters in `DynamoDBv2Action` . The expressions accept literals,
+/// operators, functions, references, and substitution templates.
+///
+/// **Examples** - For literal values, the expressions must contain single quotes. For example, the
+/// value for the `tableName` parameter can be `'GreenhouseTemperatureTable'` .
+/// - For references, you must specify either variables or input values. For example, the value for the
+///   `tableName` parameter can be `$variable.ddbtableName` .
+/// - For a substitution template, you must use `${}` , and the template must be in single quotes. A
+///   substitution template can also contain a combination of literals, operators, functions,
+///   references, and substitution templates.
+///
+/// In the following example, the value for the `contentExpression` parameter in `Payload` uses a
+/// substitution template.
+///
+/// `'{\"sensorID\": \"${$input.GreenhouseInput.sensor_id}\", \"temperature\":
+/// \"${$input.GreenhouseInput.temperature * 9 / 5 + 32}\"}'`
+/// - For a string concatenation, you must use `+` . A string concatenation can also contain a
+///   combination of literals, operators, functions, references, and substitution templates.
+///
+/// In the following example, the value for the `tableName` parameter uses a string concatenation.
+///
+/// `'GreenhouseTemperatureTable ' + $input.GreenhouseInput.date`
+///
+/// For more information, see
+/// [Expressions](https://docs.aws.amazon.com/iotevents/latest/developerguide/iotevents-expressions.html)
+/// in the *AWS IoT Events Developer Guide* .
+///
+/// The value for the `type` parameter in `Payload` must be `JSON` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamoDBv2 {
     /// `Payload`.
+    ///
+    /// Information needed to configure the payload.
+    ///
+    /// By default, AWS IoT Events generates a standard payload in JSON for any action. This action payload
+    /// contains all attribute-value pairs that have the information about the detector model instance and
+    /// the event triggered the action. To configure the action payload, you can use `contentExpression` .
     pub payload: Option<Val<Payload>>,
     /// `TableName`: required.
+    ///
+    /// The name of the DynamoDB table.
     pub table_name: Option<Val<String>>,
 }
 
@@ -775,27 +1076,113 @@ impl ToValue for DynamoDBv2 {
 impl Literal for DynamoDBv2 {}
 
 /// The [`DynamoDB`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-dynamodb.html) property type.
+///
+/// Defines an action to write to the Amazon DynamoDB table that you created. The standard action
+/// payload contains all the information about the detector model instance and the event that triggered
+/// the action. You can customize the
+/// [payload](https://docs.aws.amazon.com/iotevents/latest/apireference/API_Payload.html) . One column
+/// of the DynamoDB table receives all attribute-value pairs in the payload that you specify.
+///
+/// You must use expressions for all parameters in `DynamoDBAction` . The expressions accept literals,
+/// operators, functions, references, and substitution templates.
+///
+/// **Examples** - For literal values, the expressions must contain single quotes. For example, the
+/// value for the `hashKeyType` parameter can be `'STRING'` .
+/// - For references, you must specify either variables or input values. For example, the value for the
+///   `hashKeyField` parameter can be `$input.GreenhouseInput.name` .
+/// - For a substitution template, you must use `${}` , and the template must be in single quotes. A
+///   substitution template can also contain a combination of literals, operators, functions,
+///   references, and substitution templates.
+///
+/// In the following example, the value for the `hashKeyValue` parameter uses a substitution template.
+///
+/// `'${$input.GreenhouseInput.temperature * 6 / 5 + 32} in Fahrenheit'`
+/// - For a string concatenation, you must use `+` . A string concatenation can also contain a
+///   combination of literals, operators, functions, references, and substitution templates.
+///
+/// In the following example, the value for the `tableName` parameter uses a string concatenation.
+///
+/// `'GreenhouseTemperatureTable ' + $input.GreenhouseInput.date`
+///
+/// For more information, see
+/// [Expressions](https://docs.aws.amazon.com/iotevents/latest/developerguide/iotevents-expressions.html)
+/// in the *AWS IoT Events Developer Guide* .
+///
+/// If the defined payload type is a string, `DynamoDBAction` writes non-JSON data to the DynamoDB table
+/// as binary data. The DynamoDB console displays the data as Base64-encoded text. The value for the
+/// `payloadField` parameter is `<payload-field>_raw` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamoDb {
     /// `HashKeyField`: required.
+    ///
+    /// The name of the hash key (also called the partition key). The `hashKeyField` value must match the
+    /// partition key of the target DynamoDB table.
     pub hash_key_field: Option<Val<String>>,
     /// `HashKeyType`.
+    ///
+    /// The data type for the hash key (also called the partition key). You can specify the following
+    /// values:
+    ///
+    /// - `'STRING'` - The hash key is a string.
+    /// - `'NUMBER'` - The hash key is a number.
+    ///
+    /// If you don't specify `hashKeyType` , the default value is `'STRING'` .
     pub hash_key_type: Option<Val<String>>,
     /// `HashKeyValue`: required.
+    ///
+    /// The value of the hash key (also called the partition key).
     pub hash_key_value: Option<Val<String>>,
     /// `Operation`.
+    ///
+    /// The type of operation to perform. You can specify the following values:
+    ///
+    /// - `'INSERT'` - Insert data as a new item into the DynamoDB table. This item uses the specified hash
+    ///   key as a partition key. If you specified a range key, the item uses the range key as a sort key.
+    /// - `'UPDATE'` - Update an existing item of the DynamoDB table with new data. This item's partition
+    ///   key must match the specified hash key. If you specified a range key, the range key must match the
+    ///   item's sort key.
+    /// - `'DELETE'` - Delete an existing item of the DynamoDB table. This item's partition key must match
+    ///   the specified hash key. If you specified a range key, the range key must match the item's sort
+    ///   key.
+    ///
+    /// If you don't specify this parameter, AWS IoT Events triggers the `'INSERT'` operation.
     pub operation: Option<Val<String>>,
     /// `Payload`.
+    ///
+    /// Information needed to configure the payload.
+    ///
+    /// By default, AWS IoT Events generates a standard payload in JSON for any action. This action payload
+    /// contains all attribute-value pairs that have the information about the detector model instance and
+    /// the event triggered the action. To configure the action payload, you can use `contentExpression` .
     pub payload: Option<Val<Payload>>,
     /// `PayloadField`.
+    ///
+    /// The name of the DynamoDB column that receives the action payload.
+    ///
+    /// If you don't specify this parameter, the name of the DynamoDB column is `payload` .
     pub payload_field: Option<Val<String>>,
     /// `RangeKeyField`.
+    ///
+    /// The name of the range key (also called the sort key). The `rangeKeyField` value must match the sort
+    /// key of the target DynamoDB table.
     pub range_key_field: Option<Val<String>>,
     /// `RangeKeyType`.
+    ///
+    /// The data type for the range key (also called the sort key), You can specify the following values:
+    ///
+    /// - `'STRING'` - The range key is a string.
+    /// - `'NUMBER'` - The range key is number.
+    ///
+    /// If you don't specify `rangeKeyField` , the default value is `'STRING'` .
     pub range_key_type: Option<Val<String>>,
     /// `RangeKeyValue`.
+    ///
+    /// The value of the range key (also called the sort key).
     pub range_key_value: Option<Val<String>>,
     /// `TableName`: required.
+    ///
+    /// The name of the DynamoDB table. The `tableName` value must match the table name of the target
+    /// DynamoDB table.
     pub table_name: Option<Val<String>>,
 }
 
@@ -911,13 +1298,24 @@ impl ToValue for DynamoDb {
 impl Literal for DynamoDb {}
 
 /// The [`Firehose`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-firehose.html) property type.
+///
+/// Sends information about the detector model instance and the event that triggered the action to an
+/// Amazon Kinesis Data Firehose delivery stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Firehose {
     /// `DeliveryStreamName`: required.
+    ///
+    /// The name of the Kinesis Data Firehose delivery stream where the data is written.
     pub delivery_stream_name: Option<Val<String>>,
     /// `Payload`.
+    ///
+    /// You can configure the action payload when you send a message to an Amazon Data Firehose delivery
+    /// stream.
     pub payload: Option<Val<Payload>>,
     /// `Separator`.
+    ///
+    /// A character separator that is used to separate records written to the Kinesis Data Firehose delivery
+    /// stream. Valid values are: '\n' (newline), '\t' (tab), '\r\n' (Windows newline), ',' (comma).
     ///
     /// - Pattern: `([\n\t])|(\r\n)|(,)`.
     pub separator: Option<Val<String>>,
@@ -986,9 +1384,15 @@ impl ToValue for Firehose {
 impl Literal for Firehose {}
 
 /// The [`InitializationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-initializationconfiguration.html) property type.
+///
+/// Specifies the default alarm state. The configuration applies to all alarms that were created based
+/// on this alarm model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InitializationConfiguration {
     /// `DisabledOnInitialization`: required.
+    ///
+    /// The value must be `TRUE` or `FALSE` . If `FALSE` , all alarm instances created based on the alarm
+    /// model are activated. The default value is `TRUE` .
     pub disabled_on_initialization: Option<Val<bool>>,
 }
 
@@ -1043,14 +1447,21 @@ impl ToValue for InitializationConfiguration {
 impl Literal for InitializationConfiguration {}
 
 /// The [`IotEvents`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-iotevents.html) property type.
+///
+/// Sends an AWS IoT Events input, passing in information about the detector model instance and the
+/// event that triggered the action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IotEvents {
     /// `InputName`: required.
+    ///
+    /// The name of the AWS IoT Events input where the data is sent.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]*$`.
     pub input_name: Option<Val<String>>,
     /// `Payload`.
+    ///
+    /// You can configure the action payload when you send a message to an AWS IoT Events input.
     pub payload: Option<Val<Payload>>,
 }
 
@@ -1107,17 +1518,55 @@ impl ToValue for IotEvents {
 impl Literal for IotEvents {}
 
 /// The [`IotSiteWise`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-iotsitewise.html) property type.
+///
+/// Sends information about the detector model instance and the event that triggered the action to a
+/// specified asset property in AWS IoT SiteWise .
+///
+/// You must use expressions for all parameters in `IotSiteWiseAction` . The expressions accept
+/// literals, operators, functions, references, and substitutions templates.
+///
+/// **Examples** - For literal values, the expressions must contain single quotes. For example, the
+/// value for the `propertyAlias` parameter can be `'/company/windfarm/3/turbine/7/temperature'` .
+/// - For references, you must specify either variables or input values. For example, the value for the
+///   `assetId` parameter can be `$input.TurbineInput.assetId1` .
+/// - For a substitution template, you must use `${}` , and the template must be in single quotes. A
+///   substitution template can also contain a combination of literals, operators, functions,
+///   references, and substitution templates.
+///
+/// In the following example, the value for the `propertyAlias` parameter uses a substitution template.
+///
+/// `'company/windfarm/${$input.TemperatureInput.sensorData.windfarmID}/turbine/
+/// ${$input.TemperatureInput.sensorData.turbineID}/temperature'`
+///
+/// You must specify either `propertyAlias` or both `assetId` and `propertyId` to identify the target
+/// asset property in AWS IoT SiteWise .
+///
+/// For more information, see
+/// [Expressions](https://docs.aws.amazon.com/iotevents/latest/developerguide/iotevents-expressions.html)
+/// in the *AWS IoT Events Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IotSiteWise {
     /// `AssetId`.
+    ///
+    /// The ID of the asset that has the specified property.
     pub asset_id: Option<Val<String>>,
     /// `EntryId`.
+    ///
+    /// A unique identifier for this entry. You can use the entry ID to track which data entry causes an
+    /// error in case of failure. The default is a new unique identifier.
     pub entry_id: Option<Val<String>>,
     /// `PropertyAlias`.
+    ///
+    /// The alias of the asset property.
     pub property_alias: Option<Val<String>>,
     /// `PropertyId`.
+    ///
+    /// The ID of the asset property.
     pub property_id: Option<Val<String>>,
     /// `PropertyValue`.
+    ///
+    /// The value to send to the asset property. This value contains timestamp, quality, and value (TQV)
+    /// information.
     pub property_value: Option<Val<AssetPropertyValue>>,
 }
 
@@ -1189,13 +1638,21 @@ impl ToValue for IotSiteWise {
 impl Literal for IotSiteWise {}
 
 /// The [`IotTopicPublish`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-iottopicpublish.html) property type.
+///
+/// Information required to publish the MQTT message through the AWS IoT message broker.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IotTopicPublish {
     /// `MqttTopic`: required.
     ///
+    /// The MQTT topic of the message. You can use a string expression that includes variables (
+    /// `$variable.<variable-name>` ) and input values ( `$input.<input-name>.<path-to-datum>` ) as the
+    /// topic string.
+    ///
     /// - Length: 1 to 128.
     pub mqtt_topic: Option<Val<String>>,
     /// `Payload`.
+    ///
+    /// You can configure the action payload when you publish a message to an AWS IoT Core topic.
     pub payload: Option<Val<Payload>>,
 }
 
@@ -1252,14 +1709,21 @@ impl ToValue for IotTopicPublish {
 impl Literal for IotTopicPublish {}
 
 /// The [`Lambda`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-lambda.html) property type.
+///
+/// Calls a Lambda function, passing in information about the detector model instance and the event that
+/// triggered the action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Lambda {
     /// `FunctionArn`: required.
+    ///
+    /// The ARN of the Lambda function that is executed.
     ///
     /// - Length: 1 to 2048.
     /// - Format: `AWS::Lambda::Function.Arn`.
     pub function_arn: Option<Val<String>>,
     /// `Payload`.
+    ///
+    /// You can configure the action payload when you send a message to a Lambda function.
     pub payload: Option<Val<Payload>>,
 }
 
@@ -1319,13 +1783,26 @@ impl ToValue for Lambda {
 impl Literal for Lambda {}
 
 /// The [`Payload`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-payload.html) property type.
+///
+/// Information needed to configure the payload.
+///
+/// By default, AWS IoT Events generates a standard payload in JSON for any action. This action payload
+/// contains all attribute-value pairs that have the information about the detector model instance and
+/// the event triggered the action. To configure the action payload, you can use `contentExpression` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Payload {
     /// `ContentExpression`: required.
     ///
+    /// The content of the payload. You can use a string expression that includes quoted strings (
+    /// `'<string>'` ), variables ( `$variable.<variable-name>` ), input values (
+    /// `$input.<input-name>.<path-to-datum>` ), string concatenations, and quoted strings that contain
+    /// `${}` as the content. The recommended maximum size of a content expression is 1 KB.
+    ///
     /// - Length: at least 1.
     pub content_expression: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The value of the payload type can be either `STRING` or `JSON` .
     pub type_: Option<Val<Type>>,
 }
 
@@ -1392,15 +1869,25 @@ impl ToValue for Payload {
 impl Literal for Payload {}
 
 /// The [`SimpleRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-simplerule.html) property type.
+///
+/// A rule that compares an input property value to a threshold value with a comparison operator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SimpleRule {
     /// `ComparisonOperator`: required.
+    ///
+    /// The comparison operator.
     pub comparison_operator: Option<Val<ComparisonOperator>>,
     /// `InputProperty`: required.
+    ///
+    /// The value on the left side of the comparison operator. You can specify an AWS IoT Events input
+    /// attribute as an input property.
     ///
     /// - Length: 1 to 512.
     pub input_property: Option<Val<String>>,
     /// `Threshold`: required.
+    ///
+    /// The value on the right side of the comparison operator. You can enter a number or specify an AWS IoT
+    /// Events input attribute.
     ///
     /// - Length: 1 to 512.
     pub threshold: Option<Val<String>>,
@@ -1483,11 +1970,17 @@ impl ToValue for SimpleRule {
 impl Literal for SimpleRule {}
 
 /// The [`Sns`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-sns.html) property type.
+///
+/// Information required to publish the Amazon SNS message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sns {
     /// `Payload`.
+    ///
+    /// You can configure the action payload when you send a message as an Amazon SNS push notification.
     pub payload: Option<Val<Payload>>,
     /// `TargetArn`: required.
+    ///
+    /// The ARN of the Amazon SNS target where the message is sent.
     ///
     /// - Length: 1 to 2048.
     pub target_arn: Option<Val<String>>,
@@ -1546,13 +2039,23 @@ impl ToValue for Sns {
 impl Literal for Sns {}
 
 /// The [`Sqs`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-alarmmodel-sqs.html) property type.
+///
+/// Sends information about the detector model instance and the event that triggered the action to an
+/// Amazon SQS queue.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sqs {
     /// `Payload`.
+    ///
+    /// You can configure the action payload when you send a message to an Amazon SQS queue.
     pub payload: Option<Val<Payload>>,
     /// `QueueUrl`: required.
+    ///
+    /// The URL of the SQS queue where the data is written.
     pub queue_url: Option<Val<String>>,
     /// `UseBase64`.
+    ///
+    /// Set this to TRUE if you want the data to be base-64 encoded before it is written to the queue.
+    /// Otherwise, set this to FALSE.
     pub use_base64: Option<Val<bool>>,
 }
 
@@ -1717,9 +2220,19 @@ impl ComparisonOperator {
             ComparisonOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComparisonOperator {
+    const VALUES: &'static [&'static str] =
+        &["GREATER", "GREATER_OR_EQUAL", "LESS", "LESS_OR_EQUAL", "EQUAL", "NOT_EQUAL"];
+    fn as_str(&self) -> &str {
+        ComparisonOperator::as_str(self)
     }
 }
 
@@ -1768,9 +2281,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["JSON", "STRING"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

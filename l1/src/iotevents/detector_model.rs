@@ -5,33 +5,86 @@ use crate::rt::*;
 
 /// The [`AWS::IoTEvents::DetectorModel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotevents-detectormodel.html) resource type.
 ///
+/// The AWS::IoTEvents::DetectorModel resource creates a detector model. You create a *detector model*
+/// (a model of your equipment or process) using *states* . For each state, you define conditional
+/// (Boolean) logic that evaluates the incoming inputs to detect significant events. When an event is
+/// detected, it can change the state or trigger custom-built or predefined actions using other AWS
+/// services. You can define additional events that trigger actions when entering or exiting a state
+/// and, optionally, when a condition is met. For more information, see [How to Use AWS IoT
+/// Events](https://docs.aws.amazon.com/iotevents/latest/developerguide/how-to-use-iotevents.html) in
+/// the *AWS IoT Events Developer Guide* .
+///
+/// > When you successfully update a detector model (using the AWS IoT Events console, AWS IoT Events
+/// API or CLI commands, or CloudFormation ) all detector instances created by the model are reset to
+/// their initial states. (The detector's `state` , and the values of any variables and timers are
+/// reset.)
+/// >
+/// > When you successfully update a detector model (using the AWS IoT Events console, AWS IoT Events
+/// API or CLI commands, or CloudFormation ) the version number of the detector model is incremented. (A
+/// detector model with version number 1 before the update has version number 2 after the update
+/// succeeds.)
+/// >
+/// > If you attempt to update a detector model using CloudFormation and the update does not succeed,
+/// the system may, in some cases, restore the original detector model. When this occurs, the detector
+/// model's version is incremented twice (for example, from version 1 to version 3) and the detector
+/// instances are reset.
+/// >
+/// > Also, be aware that if you attempt to update several detector models at once using CloudFormation
+/// , some updates may succeed and others fail. In this case, the effects on each detector model's
+/// detector instances and version number depend on whether the update succeeded or failed, with the
+/// results as stated.
+///
 /// Build it with [`DetectorModel::builder`]; adding it to a stack returns a [`DetectorModelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DetectorModel {
     /// `DetectorModelDefinition`: required.
+    ///
+    /// Information that defines how a detector operates.
     pub detector_model_definition: Option<Val<DetectorModelDefinition>>,
     /// `DetectorModelDescription`.
+    ///
+    /// A brief description of the detector model.
     ///
     /// - Length: 0 to 1024.
     pub detector_model_description: Option<Val<String>>,
     /// `DetectorModelName`. Changing it replaces the resource.
     ///
+    /// The name of the detector model.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub detector_model_name: Option<Val<String>>,
     /// `EvaluationMethod`.
+    ///
+    /// Information about the order in which events are evaluated and how actions are executed.
     pub evaluation_method: Option<Val<EvaluationMethod>>,
     /// `Key`. Changing it replaces the resource.
+    ///
+    /// The value used to identify a detector instance. When a device or system sends input, a new detector
+    /// instance with a unique key value is created. AWS IoT Events can continue to route input to its
+    /// corresponding detector instance based on this identifying information.
+    ///
+    /// This parameter uses a JSON-path expression to select the attribute-value pair in the message payload
+    /// that is used for identification. To route the message to the correct detector instance, the device
+    /// must send a message payload that contains the same attribute-value.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: ``^((`[\w\- ]+`)|([\w\-]+))(\.((`[\w\- ]+`)|([\w\-]+)))*$``.
     pub key: Option<Val<String>>,
     /// `RoleArn`: required.
     ///
+    /// The ARN of the role that grants permission to AWS IoT Events to perform its operations.
+    ///
     /// - Length: 1 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -165,33 +218,79 @@ impl DetectorModelHandle {
 }
 
 /// The [`Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-action.html) property type.
+///
+/// An action to be performed when the `condition` is TRUE.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Action {
     /// `ClearTimer`.
+    ///
+    /// Information needed to clear the timer.
     pub clear_timer: Option<Val<ClearTimer>>,
     /// `DynamoDB`.
+    ///
+    /// Writes to the DynamoDB table that you created. The default action payload contains all
+    /// attribute-value pairs that have the information about the detector model instance and the event that
+    /// triggered the action. You can customize the
+    /// [payload](https://docs.aws.amazon.com/iotevents/latest/apireference/API_Payload.html) . One column
+    /// of the DynamoDB table receives all attribute-value pairs in the payload that you specify. For more
+    /// information, see
+    /// [Actions](https://docs.aws.amazon.com/iotevents/latest/developerguide/iotevents-event-actions.html)
+    /// in *AWS IoT Events Developer Guide* .
     pub dynamo_db: Option<Val<DynamoDb>>,
     /// `DynamoDBv2`.
+    ///
+    /// Writes to the DynamoDB table that you created. The default action payload contains all
+    /// attribute-value pairs that have the information about the detector model instance and the event that
+    /// triggered the action. You can customize the
+    /// [payload](https://docs.aws.amazon.com/iotevents/latest/apireference/API_Payload.html) . A separate
+    /// column of the DynamoDB table receives one attribute-value pair in the payload that you specify. For
+    /// more information, see
+    /// [Actions](https://docs.aws.amazon.com/iotevents/latest/developerguide/iotevents-event-actions.html)
+    /// in *AWS IoT Events Developer Guide* .
     pub dynamo_d_bv2: Option<Val<DynamoDBv2>>,
     /// `Firehose`.
+    ///
+    /// Sends information about the detector model instance and the event that triggered the action to an
+    /// Amazon Kinesis Data Firehose delivery stream.
     pub firehose: Option<Val<Firehose>>,
     /// `IotEvents`.
+    ///
+    /// Sends AWS IoT Events input, which passes information about the detector model instance and the event
+    /// that triggered the action.
     pub iot_events: Option<Val<IotEvents>>,
     /// `IotSiteWise`.
+    ///
+    /// Sends information about the detector model instance and the event that triggered the action to an
+    /// asset property in AWS IoT SiteWise .
     pub iot_site_wise: Option<Val<IotSiteWise>>,
     /// `IotTopicPublish`.
+    ///
+    /// Publishes an MQTT message with the given topic to the AWS IoT message broker.
     pub iot_topic_publish: Option<Val<IotTopicPublish>>,
     /// `Lambda`.
+    ///
+    /// Calls a Lambda function, passing in information about the detector model instance and the event that
+    /// triggered the action.
     pub lambda: Option<Val<Lambda>>,
     /// `ResetTimer`.
+    ///
+    /// Information needed to reset the timer.
     pub reset_timer: Option<Val<ResetTimer>>,
     /// `SetTimer`.
+    ///
+    /// Information needed to set the timer.
     pub set_timer: Option<Val<SetTimer>>,
     /// `SetVariable`.
+    ///
+    /// Sets a variable to a specified value.
     pub set_variable: Option<Val<SetVariable>>,
     /// `Sns`.
+    ///
+    /// Sends an Amazon SNS message.
     pub sns: Option<Val<Sns>>,
     /// `Sqs`.
+    ///
+    /// Sends an Amazon SNS message.
     pub sqs: Option<Val<Sqs>>,
 }
 
@@ -311,11 +410,38 @@ impl ToValue for Action {
 impl Literal for Action {}
 
 /// The [`AssetPropertyTimestamp`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-assetpropertytimestamp.html) property type.
+///
+/// A structure that contains timestamp information. For more information, see
+/// [TimeInNanos](https://docs.aws.amazon.com/iot-sitewise/latest/APIReference/API_TimeInNanos.html) in
+/// the *AWS IoT SiteWise API Reference* .
+///
+/// You must use expressions for all parameters in `AssetPropertyTimestamp` . The expressions accept
+/// literals, operators, functions, references, and substitution templates.
+///
+/// **Examples** - For literal values, the expressions must contain single quotes. For example, the
+/// value for the `timeInSeconds` parameter can be `'1586400675'` .
+/// - For references, you must specify either variables or input values. For example, the value for the
+///   `offsetInNanos` parameter can be `$variable.time` .
+/// - For a substitution template, you must use `${}` , and the template must be in single quotes. A
+///   substitution template can also contain a combination of literals, operators, functions,
+///   references, and substitution templates.
+///
+/// In the following example, the value for the `timeInSeconds` parameter uses a substitution template.
+///
+/// `'${$input.TemperatureInput.sensorData.timestamp / 1000}'`
+///
+/// For more information, see
+/// [Expressions](https://docs.aws.amazon.com/iotevents/latest/developerguide/iotevents-expressions.html)
+/// in the *AWS IoT Events Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetPropertyTimestamp {
     /// `OffsetInNanos`.
+    ///
+    /// The nanosecond offset converted from `timeInSeconds` . The valid range is between 0-999999999.
     pub offset_in_nanos: Option<Val<String>>,
     /// `TimeInSeconds`: required.
+    ///
+    /// The timestamp, in seconds, in the Unix epoch format. The valid range is between 1-31556889864403199.
     pub time_in_seconds: Option<Val<String>>,
 }
 
@@ -376,13 +502,35 @@ impl ToValue for AssetPropertyTimestamp {
 impl Literal for AssetPropertyTimestamp {}
 
 /// The [`AssetPropertyValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-assetpropertyvalue.html) property type.
+///
+/// A structure that contains value information. For more information, see
+/// [AssetPropertyValue](https://docs.aws.amazon.com/iot-sitewise/latest/APIReference/API_AssetPropertyValue.html)
+/// in the *AWS IoT SiteWise API Reference* .
+///
+/// You must use expressions for all parameters in `AssetPropertyValue` . The expressions accept
+/// literals, operators, functions, references, and substitution templates.
+///
+/// **Examples** - For literal values, the expressions must contain single quotes. For example, the
+/// value for the `quality` parameter can be `'GOOD'` .
+/// - For references, you must specify either variables or input values. For example, the value for the
+///   `quality` parameter can be `$input.TemperatureInput.sensorData.quality` .
+///
+/// For more information, see
+/// [Expressions](https://docs.aws.amazon.com/iotevents/latest/developerguide/iotevents-expressions.html)
+/// in the *AWS IoT Events Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetPropertyValue {
     /// `Quality`.
+    ///
+    /// The quality of the asset property value. The value must be `'GOOD'` , `'BAD'` , or `'UNCERTAIN'` .
     pub quality: Option<Val<String>>,
     /// `Timestamp`.
+    ///
+    /// The timestamp associated with the asset property value. The default is the current event time.
     pub timestamp: Option<Val<AssetPropertyTimestamp>>,
     /// `Value`: required.
+    ///
+    /// The value to send to an asset property.
     pub value: Option<Val<AssetPropertyVariant>>,
 }
 
@@ -445,15 +593,55 @@ impl ToValue for AssetPropertyValue {
 impl Literal for AssetPropertyValue {}
 
 /// The [`AssetPropertyVariant`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-assetpropertyvariant.html) property type.
+///
+/// A structure that contains an asset property value. For more information, see
+/// [Variant](https://docs.aws.amazon.com/iot-sitewise/latest/APIReference/API_Variant.html) in the *AWS
+/// IoT SiteWise API Reference* .
+///
+/// You must use expressions for all parameters in `AssetPropertyVariant` . The expressions accept
+/// literals, operators, functions, references, and substitution templates.
+///
+/// **Examples** - For literal values, the expressions must contain single quotes. For example, the
+/// value for the `integerValue` parameter can be `'100'` .
+/// - For references, you must specify either variables or parameters. For example, the value for the
+///   `booleanValue` parameter can be `$variable.offline` .
+/// - For a substitution template, you must use `${}` , and the template must be in single quotes. A
+///   substitution template can also contain a combination of literals, operators, functions,
+///   references, and substitution templates.
+///
+/// In the following example, the value for the `doubleValue` parameter uses a substitution template.
+///
+/// `'${$input.TemperatureInput.sensorData.temperature * 6 / 5 + 32}'`
+///
+/// For more information, see
+/// [Expressions](https://docs.aws.amazon.com/iotevents/latest/developerguide/iotevents-expressions.html)
+/// in the *AWS IoT Events Developer Guide* .
+///
+/// You must specify one of the following value types, depending on the `dataType` of the specified
+/// asset property. For more information, see
+/// [AssetProperty](https://docs.aws.amazon.com/iot-sitewise/latest/APIReference/API_AssetProperty.html)
+/// in the *AWS IoT SiteWise API Reference* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetPropertyVariant {
     /// `BooleanValue`.
+    ///
+    /// The asset property value is a Boolean value that must be `'TRUE'` or `'FALSE'` . You must use an
+    /// expression, and the evaluated result should be a Boolean value.
     pub boolean_value: Option<Val<String>>,
     /// `DoubleValue`.
+    ///
+    /// The asset property value is a double. You must use an expression, and the evaluated result should be
+    /// a double.
     pub double_value: Option<Val<String>>,
     /// `IntegerValue`.
+    ///
+    /// The asset property value is an integer. You must use an expression, and the evaluated result should
+    /// be an integer.
     pub integer_value: Option<Val<String>>,
     /// `StringValue`.
+    ///
+    /// The asset property value is a string. You must use an expression, and the evaluated result should be
+    /// a string.
     pub string_value: Option<Val<String>>,
 }
 
@@ -519,9 +707,13 @@ impl ToValue for AssetPropertyVariant {
 impl Literal for AssetPropertyVariant {}
 
 /// The [`ClearTimer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-cleartimer.html) property type.
+///
+/// Information needed to clear the timer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClearTimer {
     /// `TimerName`: required.
+    ///
+    /// The name of the timer to clear.
     ///
     /// - Length: 1 to 128.
     pub timer_name: Option<Val<String>>,
@@ -574,13 +766,19 @@ impl ToValue for ClearTimer {
 impl Literal for ClearTimer {}
 
 /// The [`DetectorModelDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-detectormodeldefinition.html) property type.
+///
+/// Information that defines how a detector operates.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DetectorModelDefinition {
     /// `InitialStateName`: required.
     ///
+    /// The state that is entered at the creation of each detector (instance).
+    ///
     /// - Length: 1 to 128.
     pub initial_state_name: Option<Val<String>>,
     /// `States`: required.
+    ///
+    /// Information about the states of the detector.
     ///
     /// - Items: at least 1.
     pub states: Option<Val<Vec<State>>>,
@@ -658,11 +856,54 @@ impl ToValue for DetectorModelDefinition {
 impl Literal for DetectorModelDefinition {}
 
 /// The [`DynamoDBv2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-dynamodbv2.html) property type.
+///
+/// Defines an action to write to the Amazon DynamoDB table that you created. The default action payload
+/// contains all the information about the detector model instance and the event that triggered the
+/// action. You can customize the
+/// [payload](https://docs.aws.amazon.com/iotevents/latest/apireference/API_Payload.html) . A separate
+/// column of the DynamoDB table receives one attribute-value pair in the payload that you specify.
+///
+/// You must use expressions for all parameters in `DynamoDBv2Action` . The expressions accept literals,
+/// operators, functions, references, and substitution templates.
+///
+/// **Examples** - For literal values, the expressions must contain single quotes. For example, the
+/// value for the `tableName` parameter can be `'GreenhouseTemperatureTable'` .
+/// - For references, you must specify either variables or input values. For example, the value for the
+///   `tableName` parameter can be `$variable.ddbtableName` .
+/// - For a substitution template, you must use `${}` , and the template must be in single quotes. A
+///   substitution template can also contain a combination of literals, operators, functions,
+///   references, and substitution templates.
+///
+/// In the following example, the value for the `contentExpression` parameter in `Payload` uses a
+/// substitution template.
+///
+/// `'{\"sensorID\": \"${$input.GreenhouseInput.sensor_id}\", \"temperature\":
+/// \"${$input.GreenhouseInput.temperature * 9 / 5 + 32}\"}'`
+/// - For a string concatenation, you must use `+` . A string concatenation can also contain a
+///   combination of literals, operators, functions, references, and substitution templates.
+///
+/// In the following example, the value for the `tableName` parameter uses a string concatenation.
+///
+/// `'GreenhouseTemperatureTable ' + $input.GreenhouseInput.date`
+///
+/// For more information, see
+/// [Expressions](https://docs.aws.amazon.com/iotevents/latest/developerguide/iotevents-expressions.html)
+/// in the *AWS IoT Events Developer Guide* .
+///
+/// The value for the `type` parameter in `Payload` must be `JSON` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamoDBv2 {
     /// `Payload`.
+    ///
+    /// Information needed to configure the payload.
+    ///
+    /// By default, AWS IoT Events generates a standard payload in JSON for any action. This action payload
+    /// contains all attribute-value pairs that have the information about the detector model instance and
+    /// the event triggered the action. To configure the action payload, you can use `contentExpression` .
     pub payload: Option<Val<Payload>>,
     /// `TableName`: required.
+    ///
+    /// The name of the DynamoDB table.
     pub table_name: Option<Val<String>>,
 }
 
@@ -719,27 +960,113 @@ impl ToValue for DynamoDBv2 {
 impl Literal for DynamoDBv2 {}
 
 /// The [`DynamoDB`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-dynamodb.html) property type.
+///
+/// Defines an action to write to the Amazon DynamoDB table that you created. The standard action
+/// payload contains all the information about the detector model instance and the event that triggered
+/// the action. You can customize the
+/// [payload](https://docs.aws.amazon.com/iotevents/latest/apireference/API_Payload.html) . One column
+/// of the DynamoDB table receives all attribute-value pairs in the payload that you specify.
+///
+/// You must use expressions for all parameters in `DynamoDBAction` . The expressions accept literals,
+/// operators, functions, references, and substitution templates.
+///
+/// **Examples** - For literal values, the expressions must contain single quotes. For example, the
+/// value for the `hashKeyType` parameter can be `'STRING'` .
+/// - For references, you must specify either variables or input values. For example, the value for the
+///   `hashKeyField` parameter can be `$input.GreenhouseInput.name` .
+/// - For a substitution template, you must use `${}` , and the template must be in single quotes. A
+///   substitution template can also contain a combination of literals, operators, functions,
+///   references, and substitution templates.
+///
+/// In the following example, the value for the `hashKeyValue` parameter uses a substitution template.
+///
+/// `'${$input.GreenhouseInput.temperature * 6 / 5 + 32} in Fahrenheit'`
+/// - For a string concatenation, you must use `+` . A string concatenation can also contain a
+///   combination of literals, operators, functions, references, and substitution templates.
+///
+/// In the following example, the value for the `tableName` parameter uses a string concatenation.
+///
+/// `'GreenhouseTemperatureTable ' + $input.GreenhouseInput.date`
+///
+/// For more information, see
+/// [Expressions](https://docs.aws.amazon.com/iotevents/latest/developerguide/iotevents-expressions.html)
+/// in the *AWS IoT Events Developer Guide* .
+///
+/// If the defined payload type is a string, `DynamoDBAction` writes non-JSON data to the DynamoDB table
+/// as binary data. The DynamoDB console displays the data as Base64-encoded text. The value for the
+/// `payloadField` parameter is `<payload-field>_raw` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamoDb {
     /// `HashKeyField`: required.
+    ///
+    /// The name of the hash key (also called the partition key). The `hashKeyField` value must match the
+    /// partition key of the target DynamoDB table.
     pub hash_key_field: Option<Val<String>>,
     /// `HashKeyType`.
+    ///
+    /// The data type for the hash key (also called the partition key). You can specify the following
+    /// values:
+    ///
+    /// - `'STRING'` - The hash key is a string.
+    /// - `'NUMBER'` - The hash key is a number.
+    ///
+    /// If you don't specify `hashKeyType` , the default value is `'STRING'` .
     pub hash_key_type: Option<Val<String>>,
     /// `HashKeyValue`: required.
+    ///
+    /// The value of the hash key (also called the partition key).
     pub hash_key_value: Option<Val<String>>,
     /// `Operation`.
+    ///
+    /// The type of operation to perform. You can specify the following values:
+    ///
+    /// - `'INSERT'` - Insert data as a new item into the DynamoDB table. This item uses the specified hash
+    ///   key as a partition key. If you specified a range key, the item uses the range key as a sort key.
+    /// - `'UPDATE'` - Update an existing item of the DynamoDB table with new data. This item's partition
+    ///   key must match the specified hash key. If you specified a range key, the range key must match the
+    ///   item's sort key.
+    /// - `'DELETE'` - Delete an existing item of the DynamoDB table. This item's partition key must match
+    ///   the specified hash key. If you specified a range key, the range key must match the item's sort
+    ///   key.
+    ///
+    /// If you don't specify this parameter, AWS IoT Events triggers the `'INSERT'` operation.
     pub operation: Option<Val<String>>,
     /// `Payload`.
+    ///
+    /// Information needed to configure the payload.
+    ///
+    /// By default, AWS IoT Events generates a standard payload in JSON for any action. This action payload
+    /// contains all attribute-value pairs that have the information about the detector model instance and
+    /// the event triggered the action. To configure the action payload, you can use `contentExpression` .
     pub payload: Option<Val<Payload>>,
     /// `PayloadField`.
+    ///
+    /// The name of the DynamoDB column that receives the action payload.
+    ///
+    /// If you don't specify this parameter, the name of the DynamoDB column is `payload` .
     pub payload_field: Option<Val<String>>,
     /// `RangeKeyField`.
+    ///
+    /// The name of the range key (also called the sort key). The `rangeKeyField` value must match the sort
+    /// key of the target DynamoDB table.
     pub range_key_field: Option<Val<String>>,
     /// `RangeKeyType`.
+    ///
+    /// The data type for the range key (also called the sort key), You can specify the following values:
+    ///
+    /// - `'STRING'` - The range key is a string.
+    /// - `'NUMBER'` - The range key is number.
+    ///
+    /// If you don't specify `rangeKeyField` , the default value is `'STRING'` .
     pub range_key_type: Option<Val<String>>,
     /// `RangeKeyValue`.
+    ///
+    /// The value of the range key (also called the sort key).
     pub range_key_value: Option<Val<String>>,
     /// `TableName`: required.
+    ///
+    /// The name of the DynamoDB table. The `tableName` value must match the table name of the target
+    /// DynamoDB table.
     pub table_name: Option<Val<String>>,
 }
 
@@ -863,15 +1190,25 @@ impl ToValue for DynamoDb {
 impl Literal for DynamoDb {}
 
 /// The [`Event`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-event.html) property type.
+///
+/// Specifies the `actions` to be performed when the `condition` evaluates to TRUE.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Event {
     /// `Actions`.
+    ///
+    /// The actions to be performed.
     pub actions: Option<Val<Vec<Action>>>,
     /// `Condition`.
+    ///
+    /// Optional. The Boolean expression that, when TRUE, causes the `actions` to be performed. If not
+    /// present, the actions are performed (=TRUE). If the expression result is not a Boolean value, the
+    /// actions are not performed (=FALSE).
     ///
     /// - Length: 0 to 512.
     pub condition: Option<Val<String>>,
     /// `EventName`: required.
+    ///
+    /// The name of the event.
     ///
     /// - Length: 0 to 128.
     pub event_name: Option<Val<String>>,
@@ -941,13 +1278,24 @@ impl ToValue for Event {
 impl Literal for Event {}
 
 /// The [`Firehose`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-firehose.html) property type.
+///
+/// Sends information about the detector model instance and the event that triggered the action to an
+/// Amazon Kinesis Data Firehose delivery stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Firehose {
     /// `DeliveryStreamName`: required.
+    ///
+    /// The name of the Kinesis Data Firehose delivery stream where the data is written.
     pub delivery_stream_name: Option<Val<String>>,
     /// `Payload`.
+    ///
+    /// You can configure the action payload when you send a message to an Amazon Data Firehose delivery
+    /// stream.
     pub payload: Option<Val<Payload>>,
     /// `Separator`.
+    ///
+    /// A character separator that is used to separate records written to the Kinesis Data Firehose delivery
+    /// stream. Valid values are: '\n' (newline), '\t' (tab), '\r\n' (Windows newline), ',' (comma).
     ///
     /// - Pattern: `([\n\t])|(\r\n)|(,)`.
     pub separator: Option<Val<String>>,
@@ -1016,14 +1364,21 @@ impl ToValue for Firehose {
 impl Literal for Firehose {}
 
 /// The [`IotEvents`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-iotevents.html) property type.
+///
+/// Sends an AWS IoT Events input, passing in information about the detector model instance and the
+/// event that triggered the action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IotEvents {
     /// `InputName`: required.
+    ///
+    /// The name of the AWS IoT Events input where the data is sent.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]*$`.
     pub input_name: Option<Val<String>>,
     /// `Payload`.
+    ///
+    /// You can configure the action payload when you send a message to an AWS IoT Events input.
     pub payload: Option<Val<Payload>>,
 }
 
@@ -1080,17 +1435,55 @@ impl ToValue for IotEvents {
 impl Literal for IotEvents {}
 
 /// The [`IotSiteWise`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-iotsitewise.html) property type.
+///
+/// Sends information about the detector model instance and the event that triggered the action to a
+/// specified asset property in AWS IoT SiteWise .
+///
+/// You must use expressions for all parameters in `IotSiteWiseAction` . The expressions accept
+/// literals, operators, functions, references, and substitutions templates.
+///
+/// **Examples** - For literal values, the expressions must contain single quotes. For example, the
+/// value for the `propertyAlias` parameter can be `'/company/windfarm/3/turbine/7/temperature'` .
+/// - For references, you must specify either variables or input values. For example, the value for the
+///   `assetId` parameter can be `$input.TurbineInput.assetId1` .
+/// - For a substitution template, you must use `${}` , and the template must be in single quotes. A
+///   substitution template can also contain a combination of literals, operators, functions,
+///   references, and substitution templates.
+///
+/// In the following example, the value for the `propertyAlias` parameter uses a substitution template.
+///
+/// `'company/windfarm/${$input.TemperatureInput.sensorData.windfarmID}/turbine/
+/// ${$input.TemperatureInput.sensorData.turbineID}/temperature'`
+///
+/// You must specify either `propertyAlias` or both `assetId` and `propertyId` to identify the target
+/// asset property in AWS IoT SiteWise .
+///
+/// For more information, see
+/// [Expressions](https://docs.aws.amazon.com/iotevents/latest/developerguide/iotevents-expressions.html)
+/// in the *AWS IoT Events Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IotSiteWise {
     /// `AssetId`.
+    ///
+    /// The ID of the asset that has the specified property.
     pub asset_id: Option<Val<String>>,
     /// `EntryId`.
+    ///
+    /// A unique identifier for this entry. You can use the entry ID to track which data entry causes an
+    /// error in case of failure. The default is a new unique identifier.
     pub entry_id: Option<Val<String>>,
     /// `PropertyAlias`.
+    ///
+    /// The alias of the asset property.
     pub property_alias: Option<Val<String>>,
     /// `PropertyId`.
+    ///
+    /// The ID of the asset property.
     pub property_id: Option<Val<String>>,
     /// `PropertyValue`: required.
+    ///
+    /// The value to send to the asset property. This value contains timestamp, quality, and value (TQV)
+    /// information.
     pub property_value: Option<Val<AssetPropertyValue>>,
 }
 
@@ -1169,13 +1562,21 @@ impl ToValue for IotSiteWise {
 impl Literal for IotSiteWise {}
 
 /// The [`IotTopicPublish`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-iottopicpublish.html) property type.
+///
+/// Information required to publish the MQTT message through the AWS IoT message broker.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IotTopicPublish {
     /// `MqttTopic`: required.
     ///
+    /// The MQTT topic of the message. You can use a string expression that includes variables (
+    /// `$variable.<variable-name>` ) and input values ( `$input.<input-name>.<path-to-datum>` ) as the
+    /// topic string.
+    ///
     /// - Length: 1 to 128.
     pub mqtt_topic: Option<Val<String>>,
     /// `Payload`.
+    ///
+    /// You can configure the action payload when you publish a message to an AWS IoT Core topic.
     pub payload: Option<Val<Payload>>,
 }
 
@@ -1236,14 +1637,21 @@ impl ToValue for IotTopicPublish {
 impl Literal for IotTopicPublish {}
 
 /// The [`Lambda`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-lambda.html) property type.
+///
+/// Calls a Lambda function, passing in information about the detector model instance and the event that
+/// triggered the action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Lambda {
     /// `FunctionArn`: required.
+    ///
+    /// The ARN of the Lambda function that is executed.
     ///
     /// - Length: 1 to 2048.
     /// - Format: `AWS::Lambda::Function.Arn`.
     pub function_arn: Option<Val<String>>,
     /// `Payload`.
+    ///
+    /// You can configure the action payload when you send a message to a Lambda function.
     pub payload: Option<Val<Payload>>,
 }
 
@@ -1303,9 +1711,13 @@ impl ToValue for Lambda {
 impl Literal for Lambda {}
 
 /// The [`OnEnter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-onenter.html) property type.
+///
+/// When entering this state, perform these `actions` if the `condition` is TRUE.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnEnter {
     /// `Events`.
+    ///
+    /// Specifies the actions that are performed when the state is entered and the `condition` is `TRUE` .
     pub events: Option<Val<Vec<Event>>>,
 }
 
@@ -1358,9 +1770,13 @@ impl ToValue for OnEnter {
 impl Literal for OnEnter {}
 
 /// The [`OnExit`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-onexit.html) property type.
+///
+/// When exiting this state, perform these `actions` if the specified `condition` is `TRUE` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnExit {
     /// `Events`.
+    ///
+    /// Specifies the `actions` that are performed when the state is exited and the `condition` is `TRUE` .
     pub events: Option<Val<Vec<Event>>>,
 }
 
@@ -1413,11 +1829,17 @@ impl ToValue for OnExit {
 impl Literal for OnExit {}
 
 /// The [`OnInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-oninput.html) property type.
+///
+/// Specifies the actions performed when the `condition` evaluates to TRUE.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnInput {
     /// `Events`.
+    ///
+    /// Specifies the actions performed when the `condition` evaluates to TRUE.
     pub events: Option<Val<Vec<Event>>>,
     /// `TransitionEvents`.
+    ///
+    /// Specifies the actions performed, and the next state entered, when a `condition` evaluates to TRUE.
     pub transition_events: Option<Val<Vec<TransitionEvent>>>,
 }
 
@@ -1481,13 +1903,26 @@ impl ToValue for OnInput {
 impl Literal for OnInput {}
 
 /// The [`Payload`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-payload.html) property type.
+///
+/// Information needed to configure the payload.
+///
+/// By default, AWS IoT Events generates a standard payload in JSON for any action. This action payload
+/// contains all attribute-value pairs that have the information about the detector model instance and
+/// the event triggered the action. To configure the action payload, you can use `contentExpression` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Payload {
     /// `ContentExpression`: required.
     ///
+    /// The content of the payload. You can use a string expression that includes quoted strings (
+    /// `'<string>'` ), variables ( `$variable.<variable-name>` ), input values (
+    /// `$input.<input-name>.<path-to-datum>` ), string concatenations, and quoted strings that contain
+    /// `${}` as the content. The recommended maximum size of a content expression is 1 KB.
+    ///
     /// - Length: at least 1.
     pub content_expression: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The value of the payload type can be either `STRING` or `JSON` .
     pub type_: Option<Val<Type>>,
 }
 
@@ -1554,9 +1989,14 @@ impl ToValue for Payload {
 impl Literal for Payload {}
 
 /// The [`ResetTimer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-resettimer.html) property type.
+///
+/// Information required to reset the timer. The timer is reset to the previously evaluated result of
+/// the duration. The duration expression isn't reevaluated when you reset the timer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResetTimer {
     /// `TimerName`: required.
+    ///
+    /// The name of the timer to reset.
     ///
     /// - Length: 1 to 128.
     pub timer_name: Option<Val<String>>,
@@ -1609,17 +2049,30 @@ impl ToValue for ResetTimer {
 impl Literal for ResetTimer {}
 
 /// The [`SetTimer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-settimer.html) property type.
+///
+/// Information needed to set the timer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SetTimer {
     /// `DurationExpression`.
+    ///
+    /// The duration of the timer, in seconds. You can use a string expression that includes numbers,
+    /// variables ( `$variable.<variable-name>` ), and input values ( `$input.<input-name>.<path-to-datum>`
+    /// ) as the duration. The range of the duration is 1-31622400 seconds. To ensure accuracy, the minimum
+    /// duration is 60 seconds. The evaluated result of the duration is rounded down to the nearest whole
+    /// number.
     ///
     /// - Length: 1 to 1024.
     pub duration_expression: Option<Val<String>>,
     /// `Seconds`.
     ///
+    /// The number of seconds until the timer expires. The minimum value is 60 seconds to ensure accuracy.
+    /// The maximum value is 31622400 seconds.
+    ///
     /// - Range: 60 to 31622400.
     pub seconds: Option<Val<i64>>,
     /// `TimerName`: required.
+    ///
+    /// The name of the timer.
     ///
     /// - Length: 1 to 128.
     pub timer_name: Option<Val<String>>,
@@ -1684,13 +2137,19 @@ impl ToValue for SetTimer {
 impl Literal for SetTimer {}
 
 /// The [`SetVariable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-setvariable.html) property type.
+///
+/// Information about the variable and its new value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SetVariable {
     /// `Value`: required.
     ///
+    /// The new value of the variable.
+    ///
     /// - Length: 1 to 1024.
     pub value: Option<Val<String>>,
     /// `VariableName`: required.
+    ///
+    /// The name of the variable.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]*$`.
@@ -1757,11 +2216,17 @@ impl ToValue for SetVariable {
 impl Literal for SetVariable {}
 
 /// The [`Sns`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-sns.html) property type.
+///
+/// Information required to publish the Amazon SNS message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sns {
     /// `Payload`.
+    ///
+    /// You can configure the action payload when you send a message as an Amazon SNS push notification.
     pub payload: Option<Val<Payload>>,
     /// `TargetArn`: required.
+    ///
+    /// The ARN of the Amazon SNS target where the message is sent.
     ///
     /// - Length: 1 to 2048.
     pub target_arn: Option<Val<String>>,
@@ -1820,13 +2285,23 @@ impl ToValue for Sns {
 impl Literal for Sns {}
 
 /// The [`Sqs`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-sqs.html) property type.
+///
+/// Sends information about the detector model instance and the event that triggered the action to an
+/// Amazon SQS queue.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sqs {
     /// `Payload`.
+    ///
+    /// You can configure the action payload when you send a message to an Amazon SQS queue.
     pub payload: Option<Val<Payload>>,
     /// `QueueUrl`: required.
+    ///
+    /// The URL of the SQS queue where the data is written.
     pub queue_url: Option<Val<String>>,
     /// `UseBase64`.
+    ///
+    /// Set this to TRUE if you want the data to be base-64 encoded before it is written to the queue.
+    /// Otherwise, set this to FALSE.
     pub use_base64: Option<Val<bool>>,
 }
 
@@ -1889,15 +2364,25 @@ impl ToValue for Sqs {
 impl Literal for Sqs {}
 
 /// The [`State`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-state.html) property type.
+///
+/// Information that defines a state of a detector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct State {
     /// `OnEnter`.
+    ///
+    /// When entering this state, perform these `actions` if the `condition` is TRUE.
     pub on_enter: Option<Val<OnEnter>>,
     /// `OnExit`.
+    ///
+    /// When exiting this state, perform these `actions` if the specified `condition` is `TRUE` .
     pub on_exit: Option<Val<OnExit>>,
     /// `OnInput`.
+    ///
+    /// When an input is received and the `condition` is TRUE, perform the specified `actions` .
     pub on_input: Option<Val<OnInput>>,
     /// `StateName`: required.
+    ///
+    /// The name of the state.
     ///
     /// - Length: 1 to 128.
     pub state_name: Option<Val<String>>,
@@ -2036,19 +2521,30 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TransitionEvent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-detectormodel-transitionevent.html) property type.
+///
+/// Specifies the actions performed and the next state entered when a `condition` evaluates to TRUE.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitionEvent {
     /// `Actions`.
+    ///
+    /// The actions to be performed.
     pub actions: Option<Val<Vec<Action>>>,
     /// `Condition`: required.
+    ///
+    /// Required. A Boolean expression that when TRUE causes the actions to be performed and the `nextState`
+    /// to be entered.
     ///
     /// - Length: 0 to 512.
     pub condition: Option<Val<String>>,
     /// `EventName`: required.
     ///
+    /// The name of the transition event.
+    ///
     /// - Length: 1 to 128.
     pub event_name: Option<Val<String>>,
     /// `NextState`: required.
+    ///
+    /// The next state to enter.
     ///
     /// - Length: 1 to 128.
     pub next_state: Option<Val<String>>,
@@ -2165,9 +2661,18 @@ impl EvaluationMethod {
             EvaluationMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EvaluationMethod {
+    const VALUES: &'static [&'static str] = &["BATCH", "SERIAL"];
+    fn as_str(&self) -> &str {
+        EvaluationMethod::as_str(self)
     }
 }
 
@@ -2212,9 +2717,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["JSON", "STRING"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

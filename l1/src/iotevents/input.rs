@@ -5,21 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::IoTEvents::Input`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotevents-input.html) resource type.
 ///
+/// The AWS::IoTEvents::Input resource creates an input. To monitor your devices and processes, they
+/// must have a way to get telemetry data into AWS IoT Events . This is done by sending messages as *inputs*
+/// to AWS IoT Events . For more information, see [How to Use AWS IoT
+/// Events](https://docs.aws.amazon.com/iotevents/latest/developerguide/how-to-use-iotevents.html) in
+/// the *AWS IoT Events Developer Guide* .
+///
 /// Build it with [`Input::builder`]; adding it to a stack returns a [`InputHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Input {
     /// `InputDefinition`: required.
+    ///
+    /// The definition of the input.
     pub input_definition: Option<Val<InputDefinition>>,
     /// `InputDescription`.
+    ///
+    /// A brief description of the input.
     ///
     /// - Length: 1 to 1024.
     pub input_description: Option<Val<String>>,
     /// `InputName`. Changing it replaces the resource.
     ///
+    /// The name of the input.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]*$`.
     pub input_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -124,9 +142,22 @@ impl InputHandle {
 }
 
 /// The [`Attribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-input-attribute.html) property type.
+///
+/// The attributes from the JSON payload that are made available by the input. Inputs are derived from
+/// messages sent to the AWS IoT Events system using `BatchPutMessage` . Each such message contains a
+/// JSON payload. Those attributes (and their paired values) specified here are available for use in the
+/// `condition` expressions used by detectors.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Attribute {
     /// `JsonPath`: required.
+    ///
+    /// An expression that specifies an attribute-value pair in a JSON structure. Use this to specify an
+    /// attribute from the JSON payload that is made available by the input. Inputs are derived from
+    /// messages sent to AWS IoT Events ( `BatchPutMessage` ). Each such message contains a JSON payload.
+    /// The attribute (and its paired value) specified here are available for use in the `condition`
+    /// expressions used by detectors.
+    ///
+    /// Syntax: `<field-name>.<field-name>...`
     ///
     /// - Length: 1 to 128.
     /// - Pattern: ``^((`[a-zA-Z0-9_\- ]+`)|([a-zA-Z0-9_\-]+))(\.((`[a-zA-Z0-9_\- ]+`)|([a-zA-Z0-9_\-]+)))*$``.
@@ -180,9 +211,16 @@ impl ToValue for Attribute {
 impl Literal for Attribute {}
 
 /// The [`InputDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotevents-input-inputdefinition.html) property type.
+///
+/// The definition of the input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputDefinition {
     /// `Attributes`: required.
+    ///
+    /// The attributes from the JSON payload that are made available by the input. Inputs are derived from
+    /// messages sent to the AWS IoT Events system using `BatchPutMessage` . Each such message contains a
+    /// JSON payload, and those attributes (and their paired values) specified here are available for use in
+    /// the `condition` expressions used by detectors that monitor this input.
     ///
     /// - Items: 1 to 200.
     pub attributes: Option<Val<Vec<Attribute>>>,

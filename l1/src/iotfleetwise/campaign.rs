@@ -5,72 +5,171 @@ use crate::rt::*;
 
 /// The [`AWS::IoTFleetWise::Campaign`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotfleetwise-campaign.html) resource type.
 ///
+/// Creates an orchestration of data collection rules. The AWS IoT FleetWise Edge Agent software running
+/// in vehicles uses campaigns to decide how to collect and transfer data to the cloud. You create
+/// campaigns in the cloud. After you or your team approve campaigns, AWS IoT FleetWise automatically
+/// deploys them to vehicles.
+///
+/// For more information, see
+/// [Campaigns](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/campaigns.html) in the *AWS
+/// IoT FleetWise Developer Guide* .
+///
+/// > Access to certain AWS IoT FleetWise features is currently gated. For more information, see [AWS
+/// Region and feature
+/// availability](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/fleetwise-regions.html)
+/// in the *AWS IoT FleetWise Developer Guide* .
+///
 /// Build it with [`Campaign::builder`]; adding it to a stack returns a [`CampaignHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Campaign {
     /// `Action`.
+    ///
+    /// Specifies how to update a campaign. The action can be one of the following:
+    ///
+    /// - `APPROVE` - To approve delivering a data collection scheme to vehicles.
+    /// - `SUSPEND` - To suspend collecting signal data. The campaign is deleted from vehicles and all
+    ///   vehicles in the suspended campaign will stop sending data.
+    /// - `RESUME` - To reactivate the `SUSPEND` campaign. The campaign is redeployed to all vehicles and
+    ///   the vehicles will resume sending data.
+    /// - `UPDATE` - To update a campaign.
     pub action: Option<Val<UpdateCampaignAction>>,
     /// `CollectionScheme`: required. Changing it replaces the resource.
+    ///
+    /// The data collection scheme associated with the campaign. You can specify a scheme that collects data
+    /// based on time or an event.
     pub collection_scheme: Option<Val<CollectionScheme>>,
     /// `Compression`. Changing it replaces the resource.
+    ///
+    /// Whether to compress signals before transmitting data to AWS IoT FleetWise . If you don't want to
+    /// compress the signals, use `OFF` . If it's not specified, `SNAPPY` is used.
+    ///
+    /// Default: `SNAPPY`
     pub compression: Option<Val<Compression>>,
     /// `DataDestinationConfigs`. Changing it replaces the resource.
+    ///
+    /// The destination where the campaign sends data. You can choose to send data to be stored in Amazon S3
+    /// or Amazon Timestream .
+    ///
+    /// Amazon S3 optimizes the cost of data storage and provides additional mechanisms to use vehicle data,
+    /// such as data lakes, centralized data storage, data processing pipelines, and analytics. AWS IoT
+    /// FleetWise supports at-least-once file delivery to S3. Your vehicle data is stored on multiple AWS
+    /// IoT FleetWise servers for redundancy and high availability.
+    ///
+    /// You can use Amazon Timestream to access and analyze time series data, and Timestream to query
+    /// vehicle data so that you can identify trends and patterns.
     ///
     /// - Items: 1 to 1.
     pub data_destination_configs: Option<Val<Vec<DataDestinationConfig>>>,
     /// `DataExtraDimensions`.
     ///
+    /// A list of vehicle attributes to associate with a campaign.
+    ///
+    /// Enrich the data with specified vehicle attributes. For example, add `make` and `model` to the
+    /// campaign, and AWS IoT FleetWise will associate the data with those attributes as dimensions in
+    /// Amazon Timestream . You can then query the data against `make` and `model` .
+    ///
+    /// Default: An empty array
+    ///
     /// - Items: 0 to 5.
     pub data_extra_dimensions: Option<Val<Vec<String>>>,
     /// `DataPartitions`. Changing it replaces the resource.
+    ///
+    /// The data partitions associated with the signals collected from the vehicle.
     ///
     /// - Items: 0 to 20.
     pub data_partitions: Option<Val<Vec<DataPartition>>>,
     /// `Description`.
     ///
+    /// The description of the campaign.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub description: Option<Val<String>>,
     /// `DiagnosticsMode`. Changing it replaces the resource.
+    ///
+    /// Option for a vehicle to send diagnostic trouble codes to AWS IoT FleetWise . If you want to send
+    /// diagnostic trouble codes, use `SEND_ACTIVE_DTCS` . If it's not specified, `OFF` is used.
+    ///
+    /// Default: `OFF`
     pub diagnostics_mode: Option<Val<DiagnosticsMode>>,
     /// `ExpiryTime`. Changing it replaces the resource.
+    ///
+    /// The time the campaign expires, in seconds since epoch (January 1, 1970 at midnight UTC time).
+    /// Vehicle data isn't collected after the campaign expires.
+    ///
+    /// Default: 253402214400 (December 31, 9999, 00:00:00 UTC)
     ///
     /// - Format: `date-time`.
     pub expiry_time: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of a campaign.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z\d\-_:]+$`.
     pub name: Option<Val<String>>,
     /// `PostTriggerCollectionDuration`. Changing it replaces the resource.
     ///
+    /// How long (in milliseconds) to collect raw data after a triggering event initiates the collection. If
+    /// it's not specified, `0` is used.
+    ///
+    /// Default: `0`
+    ///
     /// - Range: 0 to 4294967295.
     pub post_trigger_collection_duration: Option<Val<f64>>,
     /// `Priority`. Changing it replaces the resource.
     ///
+    /// A number indicating the priority of one campaign over another campaign for a certain vehicle or
+    /// fleet. A campaign with the lowest value is deployed to vehicles before any other campaigns. If it's
+    /// not specified, `0` is used.
+    ///
+    /// Default: `0`
+    ///
     /// - Minimum: 0.
     pub priority: Option<Val<i64>>,
     /// `SignalCatalogArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the signal catalog associated with the campaign.
     pub signal_catalog_arn: Option<Val<String>>,
     /// `SignalsToCollect`. Changing it replaces the resource.
+    ///
+    /// A list of information about signals to collect.
     ///
     /// - Items: 0 to 1000.
     pub signals_to_collect: Option<Val<Vec<SignalInformation>>>,
     /// `SignalsToFetch`. Changing it replaces the resource.
     ///
+    /// A list of information about signals to fetch.
+    ///
     /// - Items: 0 to 10.
     pub signals_to_fetch: Option<Val<Vec<SignalFetchInformation>>>,
     /// `SpoolingMode`. Changing it replaces the resource.
+    ///
+    /// Whether to store collected data after a vehicle lost a connection with the cloud. After a connection
+    /// is re-established, the data is automatically forwarded to AWS IoT FleetWise . If you want to store
+    /// collected data when a vehicle loses connection with the cloud, use `TO_DISK` . If it's not
+    /// specified, `OFF` is used.
+    ///
+    /// Default: `OFF`
     pub spooling_mode: Option<Val<SpoolingMode>>,
     /// `StartTime`. Changing it replaces the resource.
+    ///
+    /// The time, in milliseconds, to deliver a campaign after it was approved. If it's not specified, `0`
+    /// is used.
+    ///
+    /// Default: `0`
     ///
     /// - Format: `date-time`.
     pub start_time: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// Metadata that can be used to manage the campaign.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of a vehicle or fleet to which the campaign is deployed.
     pub target_arn: Option<Val<String>>,
 }
 
@@ -295,18 +394,27 @@ impl Deref for CampaignHandle {
 
 impl CampaignHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the campaign.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The state of the campaign. The status can be one of: `CREATING` , `WAITING_FOR_APPROVAL` , `RUNNING`
+    /// , and `SUSPENDED` .
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time the campaign was created in seconds since epoch (January 1, 1970 at midnight UTC time).
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModificationTime`.
+    ///
+    /// The last time the campaign was modified.
     pub fn attr_last_modification_time(&self) -> Val<String> {
         self.0.get_att("LastModificationTime")
     }
@@ -321,11 +429,18 @@ impl CampaignHandle {
 }
 
 /// The [`CollectionScheme`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-campaign-collectionscheme.html) property type.
+///
+/// Specifies what data to collect and how often or when to collect it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CollectionScheme {
     /// `ConditionBasedCollectionScheme`.
+    ///
+    /// Information about a collection scheme that uses a simple logical expression to recognize what data
+    /// to collect.
     pub condition_based_collection_scheme: Option<Val<ConditionBasedCollectionScheme>>,
     /// `TimeBasedCollectionScheme`.
+    ///
+    /// Information about a collection scheme that uses a time period to decide how often to collect data.
     pub time_based_collection_scheme: Option<Val<TimeBasedCollectionScheme>>,
 }
 
@@ -384,21 +499,38 @@ impl ToValue for CollectionScheme {
 impl Literal for CollectionScheme {}
 
 /// The [`ConditionBasedCollectionScheme`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-campaign-conditionbasedcollectionscheme.html) property type.
+///
+/// Information about a collection scheme that uses a simple logical expression to recognize what data
+/// to collect.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionBasedCollectionScheme {
     /// `ConditionLanguageVersion`.
+    ///
+    /// Specifies the version of the conditional expression language.
     ///
     /// - Range: 1 to 1.
     pub condition_language_version: Option<Val<i64>>,
     /// `Expression`: required.
     ///
+    /// The logical expression used to recognize what data to collect. For example,
+    /// `$variable.Vehicle.OutsideAirTemperature >= 105.0` .
+    ///
     /// - Length: 1 to 2048.
     pub expression: Option<Val<String>>,
     /// `MinimumTriggerIntervalMs`.
     ///
+    /// The minimum duration of time between two triggering events to collect data, in milliseconds.
+    ///
+    /// > If a signal changes often, you might want to collect data at a slower rate.
+    ///
     /// - Range: 0 to 4294967295.
     pub minimum_trigger_interval_ms: Option<Val<f64>>,
     /// `TriggerMode`.
+    ///
+    /// Whether to collect data for all triggering events ( `ALWAYS` ). Specify ( `RISING_EDGE` ), or
+    /// specify only when the condition first evaluates to false. For example, triggering on
+    /// "AirbagDeployed"; Users aren't interested on triggering when the airbag is already exploded; they
+    /// only care about the change from not deployed => deployed.
     pub trigger_mode: Option<Val<TriggerMode>>,
 }
 
@@ -471,13 +603,19 @@ impl ToValue for ConditionBasedCollectionScheme {
 impl Literal for ConditionBasedCollectionScheme {}
 
 /// The [`ConditionBasedSignalFetchConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-campaign-conditionbasedsignalfetchconfig.html) property type.
+///
+/// Specifies the condition under which a signal fetch occurs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionBasedSignalFetchConfig {
     /// `ConditionExpression`: required.
     ///
+    /// The condition that must be satisfied to trigger a signal fetch.
+    ///
     /// - Length: 1 to 2048.
     pub condition_expression: Option<Val<String>>,
     /// `TriggerMode`: required.
+    ///
+    /// Indicates the mode in which the signal fetch is triggered.
     pub trigger_mode: Option<Val<TriggerMode>>,
 }
 
@@ -548,13 +686,27 @@ impl ToValue for ConditionBasedSignalFetchConfig {
 impl Literal for ConditionBasedSignalFetchConfig {}
 
 /// The [`DataDestinationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-campaign-datadestinationconfig.html) property type.
+///
+/// The destination where the AWS IoT FleetWise campaign sends data. You can send data to be stored in
+/// Amazon S3 or Amazon Timestream .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataDestinationConfig {
     /// `MqttTopicConfig`.
+    ///
+    /// The MQTT topic to which the AWS IoT FleetWise campaign routes data.
+    ///
+    /// > Access to certain AWS IoT FleetWise features is currently gated. For more information, see [AWS
+    /// Region and feature
+    /// availability](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/fleetwise-regions.html)
+    /// in the *AWS IoT FleetWise Developer Guide* .
     pub mqtt_topic_config: Option<Val<MqttTopicConfig>>,
     /// `S3Config`.
+    ///
+    /// The Amazon S3 bucket where the AWS IoT FleetWise campaign sends data.
     pub s3_config: Option<Val<S3Config>>,
     /// `TimestreamConfig`.
+    ///
+    /// The Amazon Timestream table where the campaign sends data.
     pub timestream_config: Option<Val<TimestreamConfig>>,
 }
 
@@ -614,16 +766,31 @@ impl ToValue for DataDestinationConfig {
 impl Literal for DataDestinationConfig {}
 
 /// The [`DataPartition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-campaign-datapartition.html) property type.
+///
+/// The configuration for signal data storage and upload options. You can only specify these options
+/// when the campaign's spooling mode is `TO_DISK` .
+///
+/// > Access to certain AWS IoT FleetWise features is currently gated. For more information, see [AWS
+/// Region and feature
+/// availability](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/fleetwise-regions.html)
+/// in the *AWS IoT FleetWise Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPartition {
     /// `Id`: required.
+    ///
+    /// The ID of the data partition. The data partition ID must be unique within a campaign. You can
+    /// establish a data partition as the default partition for a campaign by using `default` as the ID.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub id: Option<Val<String>>,
     /// `StorageOptions`: required.
+    ///
+    /// The storage options for a data partition.
     pub storage_options: Option<Val<DataPartitionStorageOptions>>,
     /// `UploadOptions`.
+    ///
+    /// The upload options for the data partition.
     pub upload_options: Option<Val<DataPartitionUploadOptions>>,
 }
 
@@ -697,13 +864,29 @@ impl ToValue for DataPartition {
 impl Literal for DataPartition {}
 
 /// The [`DataPartitionStorageOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-campaign-datapartitionstorageoptions.html) property type.
+///
+/// Size, time, and location options for the data partition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPartitionStorageOptions {
     /// `MaximumSize`: required.
+    ///
+    /// The maximum storage size of the data stored in the data partition.
+    ///
+    /// > Newer data overwrites older data when the partition reaches the maximum size.
     pub maximum_size: Option<Val<StorageMaximumSize>>,
     /// `MinimumTimeToLive`: required.
+    ///
+    /// The amount of time that data in this partition will be kept on disk.
+    ///
+    /// - After the designated amount of time passes, the data can be removed, but it's not guaranteed to be
+    ///   removed.
+    /// - Before the time expires, data in this partition can still be deleted if the partition reaches its
+    ///   configured maximum size.
+    /// - Newer data will overwrite older data when the partition reaches the maximum size.
     pub minimum_time_to_live: Option<Val<StorageMinimumTimeToLive>>,
     /// `StorageLocation`: required.
+    ///
+    /// The folder name for the data partition under the campaign storage folder.
     ///
     /// - Length: 1 to 4096.
     pub storage_location: Option<Val<String>>,
@@ -790,13 +973,28 @@ impl ToValue for DataPartitionStorageOptions {
 impl Literal for DataPartitionStorageOptions {}
 
 /// The [`DataPartitionUploadOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-campaign-datapartitionuploadoptions.html) property type.
+///
+/// The upload options for the data partition. If upload options are specified, you must also specify
+/// storage options. See
+/// [DataPartitionStorageOptions](https://docs.aws.amazon.com/iot-fleetwise/latest/APIReference/API_DataPartitionStorageOptions.html)
+/// .
+///
+/// > Access to certain AWS IoT FleetWise features is currently gated. For more information, see [AWS
+/// Region and feature
+/// availability](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/fleetwise-regions.html)
+/// in the *AWS IoT FleetWise Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPartitionUploadOptions {
     /// `ConditionLanguageVersion`.
     ///
+    /// The version of the condition language. Defaults to the most recent condition language version.
+    ///
     /// - Range: 1 to 1.
     pub condition_language_version: Option<Val<i64>>,
     /// `Expression`: required.
+    ///
+    /// The logical expression used to recognize what data to collect. For example,
+    /// `$variable.`Vehicle.OutsideAirTemperature` >= 105.0` .
     ///
     /// - Length: 1 to 2048.
     pub expression: Option<Val<String>>,
@@ -859,15 +1057,30 @@ impl ToValue for DataPartitionUploadOptions {
 impl Literal for DataPartitionUploadOptions {}
 
 /// The [`MqttTopicConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-campaign-mqtttopicconfig.html) property type.
+///
+/// The MQTT topic to which the AWS IoT FleetWise campaign routes data. For more information, see
+/// [Device communication
+/// protocols](https://docs.aws.amazon.com/iot/latest/developerguide/protocols.html) in the *AWS IoT
+/// Core Developer Guide* .
+///
+/// > Access to certain AWS IoT FleetWise features is currently gated. For more information, see [AWS
+/// Region and feature
+/// availability](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/fleetwise-regions.html)
+/// in the *AWS IoT FleetWise Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MqttTopicConfig {
     /// `ExecutionRoleArn`: required.
+    ///
+    /// The ARN of the role that grants AWS IoT FleetWise permission to access and act on messages sent to
+    /// the MQTT topic.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:(aws[a-zA-Z0-9-]*):iam::(\d{12})?:(role((\u002F)|(\u002F[\u0021-\u007F]+\u002F))[\w+=,.@-]+)$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `MqttTopicArn`: required.
+    ///
+    /// The ARN of the MQTT topic.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:.*`.
@@ -941,21 +1154,50 @@ impl ToValue for MqttTopicConfig {
 impl Literal for MqttTopicConfig {}
 
 /// The [`S3Config`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-campaign-s3config.html) property type.
+///
+/// The Amazon S3 bucket where the AWS IoT FleetWise campaign sends data. Amazon S3 is an object storage
+/// service that stores data as objects within buckets. For more information, see [Creating,
+/// configuring, and working with Amazon S3
+/// buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/creating-buckets-s3.html) in the *Amazon
+/// Simple Storage Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Config {
     /// `BucketArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon S3 bucket.
     ///
     /// - Length: 16 to 100.
     /// - Pattern: `^arn:(aws[a-zA-Z0-9-]*):s3:::.+$`.
     pub bucket_arn: Option<Val<String>>,
     /// `DataFormat`.
+    ///
+    /// Specify the format that files are saved in the Amazon S3 bucket. You can save files in an Apache
+    /// Parquet or JSON format.
+    ///
+    /// - Parquet - Store data in a columnar storage file format. Parquet is optimal for fast data retrieval
+    ///   and can reduce costs. This option is selected by default.
+    /// - JSON - Store data in a standard text-based JSON file format.
     pub data_format: Option<Val<DataFormat>>,
     /// `Prefix`.
+    ///
+    /// Enter an S3 bucket prefix. The prefix is the string of characters after the bucket name and before
+    /// the object name. You can use the prefix to organize data stored in Amazon S3 buckets. For more
+    /// information, see [Organizing objects using
+    /// prefixes](https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-prefixes.html) in the *Amazon
+    /// Simple Storage Service User Guide* .
+    ///
+    /// By default, AWS IoT FleetWise sets the prefix `processed-data/year=YY/month=MM/date=DD/hour=HH/` (in
+    /// UTC) to data it delivers to Amazon S3 . You can enter a prefix to append it to this default prefix.
+    /// For example, if you enter the prefix `vehicles` , the prefix will be
+    /// `vehicles/processed-data/year=YY/month=MM/date=DD/hour=HH/` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[a-zA-Z0-9-_:./!*'()]+$`.
     pub prefix: Option<Val<String>>,
     /// `StorageCompressionFormat`.
+    ///
+    /// By default, stored data is compressed as a .gzip file. Compressed files have a reduced file size,
+    /// which can optimize the cost of data storage.
     pub storage_compression_format: Option<Val<StorageCompressionFormat>>,
 }
 
@@ -1024,11 +1266,22 @@ impl ToValue for S3Config {
 impl Literal for S3Config {}
 
 /// The [`SignalFetchConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-campaign-signalfetchconfig.html) property type.
+///
+/// The configuration of the signal fetch operation.
+///
+/// > Access to certain AWS IoT FleetWise features is currently gated. For more information, see [AWS
+/// Region and feature
+/// availability](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/fleetwise-regions.html)
+/// in the *AWS IoT FleetWise Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SignalFetchConfig {
     /// `ConditionBased`.
+    ///
+    /// The configuration of a condition-based signal fetch operation.
     pub condition_based: Option<Val<ConditionBasedSignalFetchConfig>>,
     /// `TimeBased`.
+    ///
+    /// The configuration of a time-based signal fetch operation.
     pub time_based: Option<Val<TimeBasedSignalFetchConfig>>,
 }
 
@@ -1085,22 +1338,37 @@ impl ToValue for SignalFetchConfig {
 impl Literal for SignalFetchConfig {}
 
 /// The [`SignalFetchInformation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-campaign-signalfetchinformation.html) property type.
+///
+/// Information about the signal to be fetched.
+///
+/// > Access to certain AWS IoT FleetWise features is currently gated. For more information, see [AWS
+/// Region and feature
+/// availability](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/fleetwise-regions.html)
+/// in the *AWS IoT FleetWise Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SignalFetchInformation {
     /// `Actions`: required.
+    ///
+    /// The actions to be performed by the signal fetch.
     ///
     /// - Items: 1 to 5.
     pub actions: Option<Val<Vec<String>>>,
     /// `ConditionLanguageVersion`.
     ///
+    /// The version of the condition language used.
+    ///
     /// - Range: 1 to 1.
     pub condition_language_version: Option<Val<f64>>,
     /// `FullyQualifiedName`: required.
+    ///
+    /// The fully qualified name of the signal to be fetched.
     ///
     /// - Length: 1 to 150.
     /// - Pattern: `^[a-zA-Z0-9_.]+$`.
     pub fully_qualified_name: Option<Val<String>>,
     /// `SignalFetchConfig`: required.
+    ///
+    /// The configuration of the signal fetch operation.
     pub signal_fetch_config: Option<Val<SignalFetchConfig>>,
 }
 
@@ -1197,22 +1465,44 @@ impl ToValue for SignalFetchInformation {
 impl Literal for SignalFetchInformation {}
 
 /// The [`SignalInformation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-campaign-signalinformation.html) property type.
+///
+/// Information about a signal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SignalInformation {
     /// `DataPartitionId`.
+    ///
+    /// The ID of the data partition this signal is associated with.
+    ///
+    /// The ID must match one of the IDs provided in `dataPartitions` . This is accomplished either by
+    /// specifying a particular data partition ID or by using `default` for an established default
+    /// partition. You can establish a default partition in the `DataPartition` data type.
+    ///
+    /// > If you upload a signal as a condition for a campaign's data partition, the same signal must be
+    /// included in `signalsToCollect` . > Access to certain AWS IoT FleetWise features is currently gated.
+    /// For more information, see [AWS Region and feature
+    /// availability](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/fleetwise-regions.html)
+    /// in the *AWS IoT FleetWise Developer Guide* .
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub data_partition_id: Option<Val<String>>,
     /// `MaxSampleCount`.
     ///
+    /// The maximum number of samples to collect.
+    ///
     /// - Range: 1 to 4294967295.
     pub max_sample_count: Option<Val<f64>>,
     /// `MinimumSamplingIntervalMs`.
     ///
+    /// The minimum duration of time (in milliseconds) between two triggering events to collect data.
+    ///
+    /// > If a signal changes often, you might want to collect data at a slower rate.
+    ///
     /// - Range: 0 to 4294967295.
     pub minimum_sampling_interval_ms: Option<Val<f64>>,
     /// `Name`: required.
+    ///
+    /// The name of the signal.
     ///
     /// - Length: 1 to 150.
     /// - Pattern: `^[\w|*|-]+(\.[\w|*|-]+)*$`.
@@ -1284,11 +1574,22 @@ impl ToValue for SignalInformation {
 impl Literal for SignalInformation {}
 
 /// The [`StorageMaximumSize`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-campaign-storagemaximumsize.html) property type.
+///
+/// The maximum storage size for the data partition.
+///
+/// > Access to certain AWS IoT FleetWise features is currently gated. For more information, see [AWS
+/// Region and feature
+/// availability](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/fleetwise-regions.html)
+/// in the *AWS IoT FleetWise Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageMaximumSize {
     /// `Unit`: required.
+    ///
+    /// The data type of the data to store.
     pub unit: Option<Val<StorageMaximumSizeUnit>>,
     /// `Value`: required.
+    ///
+    /// The maximum amount of time to store data.
     ///
     /// - Range: 1 to 1073741824.
     pub value: Option<Val<i64>>,
@@ -1353,11 +1654,22 @@ impl ToValue for StorageMaximumSize {
 impl Literal for StorageMaximumSize {}
 
 /// The [`StorageMinimumTimeToLive`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-campaign-storageminimumtimetolive.html) property type.
+///
+/// Information about the minimum amount of time that data will be kept.
+///
+/// > Access to certain AWS IoT FleetWise features is currently gated. For more information, see [AWS
+/// Region and feature
+/// availability](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/fleetwise-regions.html)
+/// in the *AWS IoT FleetWise Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageMinimumTimeToLive {
     /// `Unit`: required.
+    ///
+    /// The time increment type.
     pub unit: Option<Val<StorageMinimumTimeToLiveUnit>>,
     /// `Value`: required.
+    ///
+    /// The minimum amount of time to store the data.
     ///
     /// - Range: 1 to 10000.
     pub value: Option<Val<i64>>,
@@ -1490,9 +1802,14 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TimeBasedCollectionScheme`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-campaign-timebasedcollectionscheme.html) property type.
+///
+/// Information about a collection scheme that uses a time period to decide how often to collect data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeBasedCollectionScheme {
     /// `PeriodMs`: required.
+    ///
+    /// The time period (in milliseconds) to decide how often to collect data. For example, if the time
+    /// period is `60000` , the Edge Agent software collects data once every minute.
     ///
     /// - Range: 10000 to 86400000.
     pub period_ms: Option<Val<f64>>,
@@ -1549,9 +1866,13 @@ impl ToValue for TimeBasedCollectionScheme {
 impl Literal for TimeBasedCollectionScheme {}
 
 /// The [`TimeBasedSignalFetchConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-campaign-timebasedsignalfetchconfig.html) property type.
+///
+/// Used to configure a frequency-based vehicle signal fetch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeBasedSignalFetchConfig {
     /// `ExecutionFrequencyMs`: required.
+    ///
+    /// The frequency with which the signal fetch will be executed.
     ///
     /// - Minimum: 1.
     pub execution_frequency_ms: Option<Val<f64>>,
@@ -1608,15 +1929,25 @@ impl ToValue for TimeBasedSignalFetchConfig {
 impl Literal for TimeBasedSignalFetchConfig {}
 
 /// The [`TimestreamConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-campaign-timestreamconfig.html) property type.
+///
+/// The Amazon Timestream table where the AWS IoT FleetWise campaign sends data. Timestream stores and
+/// organizes data to optimize query processing time and to reduce storage costs. For more information,
+/// see [Data modeling](https://docs.aws.amazon.com/timestream/latest/developerguide/data-modeling.html)
+/// in the *Amazon Timestream Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimestreamConfig {
     /// `ExecutionRoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the task execution role that grants AWS IoT FleetWise permission
+    /// to deliver data to the Amazon Timestream table.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:(aws[a-zA-Z0-9-]*):iam::(\d{12})?:(role((\u002F)|(\u002F[\u0021-\u007F]+\u002F))[\w+=,.@-]+)$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `TimestreamTableArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Timestream table.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:(aws[a-zA-Z0-9-]*):timestream:[a-zA-Z0-9-]+:[0-9]{12}:database\/[a-zA-Z0-9_.-]+\/table\/[a-zA-Z0-9_.-]+$`.
@@ -1712,9 +2043,18 @@ impl Compression {
             Compression::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Compression {
+    const VALUES: &'static [&'static str] = &["OFF", "SNAPPY"];
+    fn as_str(&self) -> &str {
+        Compression::as_str(self)
     }
 }
 
@@ -1759,9 +2099,18 @@ impl DataFormat {
             DataFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataFormat {
+    const VALUES: &'static [&'static str] = &["JSON", "PARQUET"];
+    fn as_str(&self) -> &str {
+        DataFormat::as_str(self)
     }
 }
 
@@ -1806,9 +2155,18 @@ impl DiagnosticsMode {
             DiagnosticsMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DiagnosticsMode {
+    const VALUES: &'static [&'static str] = &["OFF", "SEND_ACTIVE_DTCS"];
+    fn as_str(&self) -> &str {
+        DiagnosticsMode::as_str(self)
     }
 }
 
@@ -1853,9 +2211,18 @@ impl SpoolingMode {
             SpoolingMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SpoolingMode {
+    const VALUES: &'static [&'static str] = &["OFF", "TO_DISK"];
+    fn as_str(&self) -> &str {
+        SpoolingMode::as_str(self)
     }
 }
 
@@ -1900,9 +2267,18 @@ impl StorageCompressionFormat {
             StorageCompressionFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StorageCompressionFormat {
+    const VALUES: &'static [&'static str] = &["NONE", "GZIP"];
+    fn as_str(&self) -> &str {
+        StorageCompressionFormat::as_str(self)
     }
 }
 
@@ -1950,9 +2326,18 @@ impl StorageMaximumSizeUnit {
             StorageMaximumSizeUnit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StorageMaximumSizeUnit {
+    const VALUES: &'static [&'static str] = &["MB", "GB", "TB"];
+    fn as_str(&self) -> &str {
+        StorageMaximumSizeUnit::as_str(self)
     }
 }
 
@@ -2001,9 +2386,18 @@ impl StorageMinimumTimeToLiveUnit {
             StorageMinimumTimeToLiveUnit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StorageMinimumTimeToLiveUnit {
+    const VALUES: &'static [&'static str] = &["HOURS", "DAYS", "WEEKS"];
+    fn as_str(&self) -> &str {
+        StorageMinimumTimeToLiveUnit::as_str(self)
     }
 }
 
@@ -2049,9 +2443,18 @@ impl TriggerMode {
             TriggerMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TriggerMode {
+    const VALUES: &'static [&'static str] = &["ALWAYS", "RISING_EDGE"];
+    fn as_str(&self) -> &str {
+        TriggerMode::as_str(self)
     }
 }
 
@@ -2102,9 +2505,18 @@ impl UpdateCampaignAction {
             UpdateCampaignAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UpdateCampaignAction {
+    const VALUES: &'static [&'static str] = &["APPROVE", "SUSPEND", "RESUME", "UPDATE"];
+    fn as_str(&self) -> &str {
+        UpdateCampaignAction::as_str(self)
     }
 }
 

@@ -5,34 +5,70 @@ use crate::rt::*;
 
 /// The [`AWS::IoTFleetWise::DecoderManifest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotfleetwise-decodermanifest.html) resource type.
 ///
+/// Creates the decoder manifest associated with a model manifest. To create a decoder manifest, the
+/// following must be true:
+///
+/// - Every signal decoder has a unique name.
+/// - Each signal decoder is associated with a network interface.
+/// - Each network interface has a unique ID.
+/// - The signal decoders are specified in the model manifest.
+///
+/// For more information, see [Decoder
+/// manifests](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/decoder-manifests.html)
+/// in the *AWS IoT FleetWise Developer Guide* .
+///
+/// > Access to certain AWS IoT FleetWise features is currently gated. For more information, see [AWS
+/// Region and feature
+/// availability](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/fleetwise-regions.html)
+/// in the *AWS IoT FleetWise Developer Guide* .
+///
 /// Build it with [`DecoderManifest::builder`]; adding it to a stack returns a [`DecoderManifestHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecoderManifest {
     /// `DefaultForUnmappedSignals`.
+    ///
+    /// Use default decoders for all unmapped signals in the model. You don't need to provide any detailed
+    /// decoding information.
     pub default_for_unmapped_signals: Option<Val<DefaultForUnmappedSignalsType>>,
     /// `Description`.
+    ///
+    /// A brief description of the decoder manifest.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub description: Option<Val<String>>,
     /// `ModelManifestArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of a vehicle model (model manifest) associated with the decoder
+    /// manifest.
     pub model_manifest_arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the decoder manifest.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z\d\-_:]+$`.
     pub name: Option<Val<String>>,
     /// `NetworkInterfaces`.
     ///
+    /// A list of information about available network interfaces.
+    ///
     /// - Items: 1 to 5000.
     pub network_interfaces: Option<Val<Vec<NetworkInterfaces>>>,
     /// `SignalDecoders`.
     ///
+    /// A list of information about signal decoders.
+    ///
     /// - Items: 1 to 5000.
     pub signal_decoders: Option<Val<Vec<SignalDecoders>>>,
     /// `Status`.
+    ///
+    /// The state of the decoder manifest. If the status is `ACTIVE` , the decoder manifest can't be edited.
+    /// If the status is marked `DRAFT` , you can edit the decoder manifest.
     pub status: Option<Val<ManifestStatus>>,
     /// `Tags`.
+    ///
+    /// Metadata that can be used to manage the decoder manifest.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -174,14 +210,22 @@ impl Deref for DecoderManifestHandle {
 
 impl DecoderManifestHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the decoder manifest.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time the decoder manifest was created in seconds since epoch (January 1, 1970 at midnight UTC
+    /// time).
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModificationTime`.
+    ///
+    /// The time the decoder manifest was last updated in seconds since epoch (January 1, 1970 at midnight
+    /// UTC time).
     pub fn attr_last_modification_time(&self) -> Val<String> {
         self.0.get_att("LastModificationTime")
     }
@@ -196,17 +240,25 @@ impl DecoderManifestHandle {
 }
 
 /// The [`CanInterface`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-decodermanifest-caninterface.html) property type.
+///
+/// A single controller area network (CAN) device interface.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CanInterface {
     /// `Name`: required.
+    ///
+    /// The unique name of the interface.
     ///
     /// - Length: 1 to 100.
     pub name: Option<Val<String>>,
     /// `ProtocolName`.
     ///
+    /// The name of the communication protocol for the interface.
+    ///
     /// - Length: 1 to 50.
     pub protocol_name: Option<Val<String>>,
     /// `ProtocolVersion`.
+    ///
+    /// The version of the communication protocol for the interface.
     ///
     /// - Length: 1 to 50.
     pub protocol_version: Option<Val<String>>,
@@ -271,27 +323,49 @@ impl ToValue for CanInterface {
 impl Literal for CanInterface {}
 
 /// The [`CanSignal`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-decodermanifest-cansignal.html) property type.
+///
+/// Information about a single controller area network (CAN) signal and the messages it receives and
+/// transmits.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CanSignal {
     /// `Factor`: required.
+    ///
+    /// A multiplier used to decode the CAN message.
     pub factor: Option<Val<f64>>,
     /// `IsBigEndian`: required.
+    ///
+    /// Whether the byte ordering of a CAN message is big-endian.
     pub is_big_endian: Option<Val<bool>>,
     /// `IsSigned`: required.
+    ///
+    /// Whether the message data is specified as a signed value.
     pub is_signed: Option<Val<bool>>,
     /// `Length`: required.
+    ///
+    /// How many bytes of data are in the message.
     pub length: Option<Val<i64>>,
     /// `MessageId`: required.
+    ///
+    /// The ID of the message.
     pub message_id: Option<Val<i64>>,
     /// `Name`.
+    ///
+    /// The name of the signal.
     ///
     /// - Length: 1 to 100.
     pub name: Option<Val<String>>,
     /// `Offset`: required.
+    ///
+    /// The offset used to calculate the signal value. Combined with factor, the calculation is `value =
+    /// raw_value * factor + offset` .
     pub offset: Option<Val<f64>>,
     /// `SignalValueType`.
+    ///
+    /// The value type of the signal. The default value is `INTEGER` .
     pub signal_value_type: Option<Val<SignalValueType>>,
     /// `StartBit`: required.
+    ///
+    /// Indicates the beginning of the CAN message.
     pub start_bit: Option<Val<i64>>,
 }
 
@@ -621,25 +695,41 @@ impl ToValue for NetworkInterfaces {
 impl Literal for NetworkInterfaces {}
 
 /// The [`ObdInterface`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-decodermanifest-obdinterface.html) property type.
+///
+/// A network interface that specifies the On-board diagnostic (OBD) II network protocol.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObdInterface {
     /// `DtcRequestIntervalSeconds`.
+    ///
+    /// The maximum number message requests per diagnostic trouble code per second.
     pub dtc_request_interval_seconds: Option<Val<i64>>,
     /// `HasTransmissionEcu`.
+    ///
+    /// Whether the vehicle has a transmission control module (TCM).
     pub has_transmission_ecu: Option<Val<bool>>,
     /// `Name`: required.
+    ///
+    /// The name of the interface.
     ///
     /// - Length: 1 to 100.
     pub name: Option<Val<String>>,
     /// `ObdStandard`.
     ///
+    /// The standard OBD II PID.
+    ///
     /// - Length: 1 to 50.
     pub obd_standard: Option<Val<String>>,
     /// `PidRequestIntervalSeconds`.
+    ///
+    /// The maximum number message requests per second.
     pub pid_request_interval_seconds: Option<Val<i64>>,
     /// `RequestMessageId`: required.
+    ///
+    /// The ID of the message requesting vehicle data.
     pub request_message_id: Option<Val<i64>>,
     /// `UseExtendedIds`.
+    ///
+    /// Whether to use extended IDs in the message.
     pub use_extended_ids: Option<Val<bool>>,
 }
 
@@ -737,29 +827,57 @@ impl ToValue for ObdInterface {
 impl Literal for ObdInterface {}
 
 /// The [`ObdSignal`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-decodermanifest-obdsignal.html) property type.
+///
+/// Information about signal messages using the on-board diagnostics (OBD) II protocol in a vehicle.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObdSignal {
     /// `BitMaskLength`.
+    ///
+    /// The number of bits to mask in a message.
     pub bit_mask_length: Option<Val<i64>>,
     /// `BitRightShift`.
+    ///
+    /// The number of positions to shift bits in the message.
     pub bit_right_shift: Option<Val<i64>>,
     /// `ByteLength`: required.
+    ///
+    /// The length of a message.
     pub byte_length: Option<Val<i64>>,
     /// `IsSigned`.
+    ///
+    /// Determines whether the message is signed ( `true` ) or not ( `false` ). If it's signed, the message
+    /// can represent both positive and negative numbers. The `isSigned` parameter only applies to the
+    /// `INTEGER` raw signal type, and it doesn't affect the `FLOATING_POINT` raw signal type. The default
+    /// value is `false` .
     pub is_signed: Option<Val<bool>>,
     /// `Offset`: required.
+    ///
+    /// The offset used to calculate the signal value. Combined with scaling, the calculation is `value =
+    /// raw_value * scaling + offset` .
     pub offset: Option<Val<f64>>,
     /// `Pid`: required.
+    ///
+    /// The diagnostic code used to request data from a vehicle for this signal.
     pub pid: Option<Val<i64>>,
     /// `PidResponseLength`: required.
+    ///
+    /// The length of the requested data.
     pub pid_response_length: Option<Val<i64>>,
     /// `Scaling`: required.
+    ///
+    /// A multiplier used to decode the message.
     pub scaling: Option<Val<f64>>,
     /// `ServiceMode`: required.
+    ///
+    /// The mode of operation (diagnostic service) in a message.
     pub service_mode: Option<Val<i64>>,
     /// `SignalValueType`.
+    ///
+    /// The value type of the signal. The default value is `INTEGER` .
     pub signal_value_type: Option<Val<SignalValueType>>,
     /// `StartByte`: required.
+    ///
+    /// Indicates the beginning of the message.
     pub start_byte: Option<Val<i64>>,
 }
 
@@ -1090,9 +1208,18 @@ impl DefaultForUnmappedSignalsType {
             DefaultForUnmappedSignalsType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DefaultForUnmappedSignalsType {
+    const VALUES: &'static [&'static str] = &["CUSTOM_DECODING"];
+    fn as_str(&self) -> &str {
+        DefaultForUnmappedSignalsType::as_str(self)
     }
 }
 
@@ -1136,9 +1263,18 @@ impl ManifestStatus {
             ManifestStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ManifestStatus {
+    const VALUES: &'static [&'static str] = &["ACTIVE", "DRAFT"];
+    fn as_str(&self) -> &str {
+        ManifestStatus::as_str(self)
     }
 }
 
@@ -1180,9 +1316,18 @@ impl SignalDecodersType {
             SignalDecodersType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SignalDecodersType {
+    const VALUES: &'static [&'static str] = &["CAN_SIGNAL"];
+    fn as_str(&self) -> &str {
+        SignalDecodersType::as_str(self)
     }
 }
 
@@ -1226,9 +1371,18 @@ impl SignalValueType {
             SignalValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SignalValueType {
+    const VALUES: &'static [&'static str] = &["INTEGER", "FLOATING_POINT"];
+    fn as_str(&self) -> &str {
+        SignalValueType::as_str(self)
     }
 }
 
@@ -1270,9 +1424,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["CAN_INTERFACE"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

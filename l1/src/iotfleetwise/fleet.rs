@@ -5,22 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::IoTFleetWise::Fleet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotfleetwise-fleet.html) resource type.
 ///
+/// Creates a fleet that represents a group of vehicles.
+///
+/// > You must create both a signal catalog and vehicles before you can create a fleet.
+///
+/// For more information, see
+/// [Fleets](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/fleets.html) in the *AWS
+/// IoT FleetWise Developer Guide* .
+///
 /// Build it with [`Fleet::builder`]; adding it to a stack returns a [`FleetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fleet {
     /// `Description`.
+    ///
+    /// A brief description of the fleet.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub description: Option<Val<String>>,
     /// `Id`: required. Changing it replaces the resource.
     ///
+    /// The unique ID of the fleet.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9:_-]+$`.
     pub id: Option<Val<String>>,
     /// `SignalCatalogArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the signal catalog associated with the fleet.
     pub signal_catalog_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata that can be used to manage the fleet.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -124,14 +140,20 @@ impl Deref for FleetHandle {
 
 impl FleetHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the created fleet.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time the fleet was created in seconds since epoch (January 1, 1970 at midnight UTC time).
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModificationTime`.
+    ///
+    /// The time the fleet was last updated, in seconds since epoch (January 1, 1970 at midnight UTC time).
     pub fn attr_last_modification_time(&self) -> Val<String> {
         self.0.get_att("LastModificationTime")
     }

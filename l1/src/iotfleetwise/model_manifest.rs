@@ -5,28 +5,48 @@ use crate::rt::*;
 
 /// The [`AWS::IoTFleetWise::ModelManifest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotfleetwise-modelmanifest.html) resource type.
 ///
+/// Creates a vehicle model (model manifest) that specifies signals (attributes, branches, sensors, and
+/// actuators).
+///
+/// For more information, see [Vehicle
+/// models](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/vehicle-models.html) in the *AWS
+/// IoT FleetWise Developer Guide* .
+///
 /// Build it with [`ModelManifest::builder`]; adding it to a stack returns a [`ModelManifestHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelManifest {
     /// `Description`.
+    ///
+    /// A brief description of the vehicle model.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the vehicle model.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z\d\-_:]+$`.
     pub name: Option<Val<String>>,
     /// `Nodes`.
     ///
+    /// A list of nodes, which are a general abstraction of signals.
+    ///
     /// - Items: at least 1.
     pub nodes: Option<Val<Vec<String>>>,
     /// `SignalCatalogArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the signal catalog associated with the vehicle model.
     pub signal_catalog_arn: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// The state of the vehicle model. If the status is `ACTIVE` , the vehicle model can't be edited. If
+    /// the status is `DRAFT` , you can edit the vehicle model.
     pub status: Option<Val<ManifestStatus>>,
     /// `Tags`.
+    ///
+    /// Metadata that can be used to manage the vehicle model.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -151,14 +171,22 @@ impl Deref for ModelManifestHandle {
 
 impl ModelManifestHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the vehicle model.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time the vehicle model was created, in seconds since epoch (January 1, 1970 at midnight UTC
+    /// time).
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModificationTime`.
+    ///
+    /// The time the vehicle model was last updated, in seconds since epoch (January 1, 1970 at midnight UTC
+    /// time).
     pub fn attr_last_modification_time(&self) -> Val<String> {
         self.0.get_att("LastModificationTime")
     }
@@ -263,9 +291,18 @@ impl ManifestStatus {
             ManifestStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ManifestStatus {
+    const VALUES: &'static [&'static str] = &["ACTIVE", "DRAFT"];
+    fn as_str(&self) -> &str {
+        ManifestStatus::as_str(self)
     }
 }
 

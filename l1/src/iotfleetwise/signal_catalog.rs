@@ -5,26 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::IoTFleetWise::SignalCatalog`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotfleetwise-signalcatalog.html) resource type.
 ///
+/// Creates a collection of standardized signals that can be reused to create vehicle models.
+///
+/// For more information, see [Signal
+/// catalogs](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/signal-catalogs.html) in
+/// the *AWS IoT FleetWise Developer Guide* .
+///
 /// Build it with [`SignalCatalog::builder`]; adding it to a stack returns a [`SignalCatalogHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SignalCatalog {
     /// `Description`.
+    ///
+    /// A brief description of the signal catalog.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub description: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the signal catalog.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z\d\-_:]+$`.
     pub name: Option<Val<String>>,
     /// `NodeCounts`.
+    ///
+    /// Information about the number of nodes and node types in a vehicle network.
     pub node_counts: Option<Val<NodeCounts>>,
     /// `Nodes`.
+    ///
+    /// A list of information about nodes, which are a general abstraction of signals.
     ///
     /// - Items: 1 to 5000.
     pub nodes: Option<Val<Vec<Node>>>,
     /// `Tags`.
+    ///
+    /// Metadata that can be used to manage the signal catalog.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -129,34 +145,52 @@ impl Deref for SignalCatalogHandle {
 
 impl SignalCatalogHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the signal catalog.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time the signal catalog was created in seconds since epoch (January 1, 1970 at midnight UTC
+    /// time).
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModificationTime`.
+    ///
+    /// The time the signal catalog was last updated in seconds since epoch (January 1, 1970 at midnight UTC
+    /// time).
     pub fn attr_last_modification_time(&self) -> Val<String> {
         self.0.get_att("LastModificationTime")
     }
     /// `Fn::GetAtt` `NodeCounts.TotalNodes`.
+    ///
+    /// The total number of nodes in a vehicle network.
     pub fn attr_node_counts_total_nodes(&self) -> Val<f64> {
         self.0.get_att("NodeCounts.TotalNodes")
     }
     /// `Fn::GetAtt` `NodeCounts.TotalBranches`.
+    ///
+    /// The total number of nodes in a vehicle network that represent branches.
     pub fn attr_node_counts_total_branches(&self) -> Val<f64> {
         self.0.get_att("NodeCounts.TotalBranches")
     }
     /// `Fn::GetAtt` `NodeCounts.TotalSensors`.
+    ///
+    /// The total number of nodes in a vehicle network that represent sensors.
     pub fn attr_node_counts_total_sensors(&self) -> Val<f64> {
         self.0.get_att("NodeCounts.TotalSensors")
     }
     /// `Fn::GetAtt` `NodeCounts.TotalAttributes`.
+    ///
+    /// The total number of nodes in a vehicle network that represent attributes.
     pub fn attr_node_counts_total_attributes(&self) -> Val<f64> {
         self.0.get_att("NodeCounts.TotalAttributes")
     }
     /// `Fn::GetAtt` `NodeCounts.TotalActuators`.
+    ///
+    /// The total number of nodes in a vehicle network that represent actuators.
     pub fn attr_node_counts_total_actuators(&self) -> Val<f64> {
         self.0.get_att("NodeCounts.TotalActuators")
     }
@@ -171,28 +205,51 @@ impl SignalCatalogHandle {
 }
 
 /// The [`Actuator`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-signalcatalog-actuator.html) property type.
+///
+/// A signal that represents a vehicle device such as the engine, heater, and door locks. Data from an
+/// actuator reports the state of a certain vehicle device.
+///
+/// > Updating actuator data can change the state of a device. For example, you can turn on or off the
+/// heater by updating its actuator data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Actuator {
     /// `AllowedValues`.
     ///
+    /// A list of possible values an actuator can take.
+    ///
     /// - Items: at least 1.
     pub allowed_values: Option<Val<Vec<String>>>,
     /// `AssignedValue`.
+    ///
+    /// A specified value for the actuator.
     pub assigned_value: Option<Val<String>>,
     /// `DataType`: required.
+    ///
+    /// The specified data type of the actuator.
     pub data_type: Option<Val<NodeDataType>>,
     /// `Description`.
+    ///
+    /// A brief description of the actuator.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub description: Option<Val<String>>,
     /// `FullyQualifiedName`: required.
+    ///
+    /// The fully qualified name of the actuator. For example, the fully qualified name of an actuator might
+    /// be `Vehicle.Front.Left.Door.Lock` .
     pub fully_qualified_name: Option<Val<String>>,
     /// `Max`.
+    ///
+    /// The specified possible maximum value of an actuator.
     pub max: Option<Val<f64>>,
     /// `Min`.
+    ///
+    /// The specified possible minimum value of an actuator.
     pub min: Option<Val<f64>>,
     /// `Unit`.
+    ///
+    /// The scientific unit for the actuator.
     pub unit: Option<Val<String>>,
 }
 
@@ -301,30 +358,52 @@ impl ToValue for Actuator {
 impl Literal for Actuator {}
 
 /// The [`Attribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-signalcatalog-attribute.html) property type.
+///
+/// A signal that represents static information about the vehicle, such as engine type or manufacturing
+/// date.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Attribute {
     /// `AllowedValues`.
     ///
+    /// A list of possible values an attribute can be assigned.
+    ///
     /// - Items: at least 1.
     pub allowed_values: Option<Val<Vec<String>>>,
     /// `AssignedValue`.
+    ///
+    /// A specified value for the attribute.
     pub assigned_value: Option<Val<String>>,
     /// `DataType`: required.
+    ///
+    /// The specified data type of the attribute.
     pub data_type: Option<Val<NodeDataType>>,
     /// `DefaultValue`.
+    ///
+    /// The default value of the attribute.
     pub default_value: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A brief description of the attribute.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub description: Option<Val<String>>,
     /// `FullyQualifiedName`: required.
+    ///
+    /// The fully qualified name of the attribute. For example, the fully qualified name of an attribute
+    /// might be `Vehicle.Body.Engine.Type` .
     pub fully_qualified_name: Option<Val<String>>,
     /// `Max`.
+    ///
+    /// The specified possible maximum value of the attribute.
     pub max: Option<Val<f64>>,
     /// `Min`.
+    ///
+    /// The specified possible minimum value of the attribute.
     pub min: Option<Val<f64>>,
     /// `Unit`.
+    ///
+    /// The scientific unit for the attribute.
     pub unit: Option<Val<String>>,
 }
 
@@ -439,14 +518,21 @@ impl ToValue for Attribute {
 impl Literal for Attribute {}
 
 /// The [`Branch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-signalcatalog-branch.html) property type.
+///
+/// A group of signals that are defined in a hierarchical structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Branch {
     /// `Description`.
+    ///
+    /// A brief description of the branch.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub description: Option<Val<String>>,
     /// `FullyQualifiedName`: required.
+    ///
+    /// The fully qualified name of the branch. For example, the fully qualified name of a branch might be
+    /// `Vehicle.Body.Engine` .
     pub fully_qualified_name: Option<Val<String>>,
 }
 
@@ -507,15 +593,35 @@ impl ToValue for Branch {
 impl Literal for Branch {}
 
 /// The [`Node`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-signalcatalog-node.html) property type.
+///
+/// A general abstraction of a signal. A node can be specified as an actuator, attribute, branch, or
+/// sensor.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Node {
     /// `Actuator`.
+    ///
+    /// Information about a node specified as an actuator.
+    ///
+    /// > An actuator is a digital representation of a vehicle device.
     pub actuator: Option<Val<Actuator>>,
     /// `Attribute`.
+    ///
+    /// Information about a node specified as an attribute.
+    ///
+    /// > An attribute represents static information about a vehicle.
     pub attribute: Option<Val<Attribute>>,
     /// `Branch`.
+    ///
+    /// Information about a node specified as a branch.
+    ///
+    /// > A group of signals that are defined in a hierarchical structure.
     pub branch: Option<Val<Branch>>,
     /// `Sensor`.
+    ///
+    /// An input component that reports the environmental condition of a vehicle.
+    ///
+    /// > You can collect data about fluid levels, temperatures, vibrations, or battery voltage from
+    /// sensors.
     pub sensor: Option<Val<Sensor>>,
 }
 
@@ -581,19 +687,10 @@ impl ToValue for Node {
 impl Literal for Node {}
 
 /// The [`NodeCounts`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-signalcatalog-nodecounts.html) property type.
+///
+/// Information about the number of nodes and node types in a vehicle network.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct NodeCounts {
-    /// `TotalActuators`.
-    pub total_actuators: Option<Val<f64>>,
-    /// `TotalAttributes`.
-    pub total_attributes: Option<Val<f64>>,
-    /// `TotalBranches`.
-    pub total_branches: Option<Val<f64>>,
-    /// `TotalNodes`.
-    pub total_nodes: Option<Val<f64>>,
-    /// `TotalSensors`.
-    pub total_sensors: Option<Val<f64>>,
-}
+pub struct NodeCounts {}
 
 impl NodeCounts {
     /// A builder.
@@ -608,13 +705,7 @@ impl NodeCounts {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "TotalActuators", &self.total_actuators);
-        put(&mut m, "TotalAttributes", &self.total_attributes);
-        put(&mut m, "TotalBranches", &self.total_branches);
-        put(&mut m, "TotalNodes", &self.total_nodes);
-        put(&mut m, "TotalSensors", &self.total_sensors);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -623,31 +714,6 @@ impl NodeCounts {
 pub struct NodeCountsBuilder(NodeCounts);
 
 impl NodeCountsBuilder {
-    /// Sets `TotalActuators`.
-    pub fn total_actuators(mut self, value: impl Into<Val<f64>>) -> Self {
-        self.0.total_actuators = Some(value.into());
-        self
-    }
-    /// Sets `TotalAttributes`.
-    pub fn total_attributes(mut self, value: impl Into<Val<f64>>) -> Self {
-        self.0.total_attributes = Some(value.into());
-        self
-    }
-    /// Sets `TotalBranches`.
-    pub fn total_branches(mut self, value: impl Into<Val<f64>>) -> Self {
-        self.0.total_branches = Some(value.into());
-        self
-    }
-    /// Sets `TotalNodes`.
-    pub fn total_nodes(mut self, value: impl Into<Val<f64>>) -> Self {
-        self.0.total_nodes = Some(value.into());
-        self
-    }
-    /// Sets `TotalSensors`.
-    pub fn total_sensors(mut self, value: impl Into<Val<f64>>) -> Self {
-        self.0.total_sensors = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> NodeCounts {
         self.0
@@ -663,26 +729,46 @@ impl ToValue for NodeCounts {
 impl Literal for NodeCounts {}
 
 /// The [`Sensor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-signalcatalog-sensor.html) property type.
+///
+/// An input component that reports the environmental condition of a vehicle.
+///
+/// > You can collect data about fluid levels, temperatures, vibrations, or battery voltage from
+/// sensors.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sensor {
     /// `AllowedValues`.
     ///
+    /// A list of possible values a sensor can take.
+    ///
     /// - Items: at least 1.
     pub allowed_values: Option<Val<Vec<String>>>,
     /// `DataType`: required.
+    ///
+    /// The specified data type of the sensor.
     pub data_type: Option<Val<NodeDataType>>,
     /// `Description`.
+    ///
+    /// A brief description of a sensor.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub description: Option<Val<String>>,
     /// `FullyQualifiedName`: required.
+    ///
+    /// The fully qualified name of the sensor. For example, the fully qualified name of a sensor might be
+    /// `Vehicle.Body.Engine.Battery` .
     pub fully_qualified_name: Option<Val<String>>,
     /// `Max`.
+    ///
+    /// The specified possible maximum value of the sensor.
     pub max: Option<Val<f64>>,
     /// `Min`.
+    ///
+    /// The specified possible minimum value of the sensor.
     pub min: Option<Val<f64>>,
     /// `Unit`.
+    ///
+    /// The scientific unit of measurement for data collected by the sensor.
     pub unit: Option<Val<String>>,
 }
 
@@ -950,9 +1036,46 @@ impl NodeDataType {
             NodeDataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NodeDataType {
+    const VALUES: &'static [&'static str] = &[
+        "INT8",
+        "UINT8",
+        "INT16",
+        "UINT16",
+        "INT32",
+        "UINT32",
+        "INT64",
+        "UINT64",
+        "BOOLEAN",
+        "FLOAT",
+        "DOUBLE",
+        "STRING",
+        "UNIX_TIMESTAMP",
+        "INT8_ARRAY",
+        "UINT8_ARRAY",
+        "INT16_ARRAY",
+        "UINT16_ARRAY",
+        "INT32_ARRAY",
+        "UINT32_ARRAY",
+        "INT64_ARRAY",
+        "UINT64_ARRAY",
+        "BOOLEAN_ARRAY",
+        "FLOAT_ARRAY",
+        "DOUBLE_ARRAY",
+        "STRING_ARRAY",
+        "UNIX_TIMESTAMP_ARRAY",
+        "UNKNOWN",
+    ];
+    fn as_str(&self) -> &str {
+        NodeDataType::as_str(self)
     }
 }
 

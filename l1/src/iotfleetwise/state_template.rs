@@ -5,34 +5,65 @@ use crate::rt::*;
 
 /// The [`AWS::IoTFleetWise::StateTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotfleetwise-statetemplate.html) resource type.
 ///
+/// Creates a mechanism for vehicle owners to track the state of their vehicles. State templates
+/// determine which signal updates the vehicle sends to the cloud.
+///
+/// For more information, see [State
+/// templates](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/state-templates.html) in
+/// the *AWS IoT FleetWise Developer Guide* .
+///
+/// > Access to certain AWS IoT FleetWise features is currently gated. For more information, see [AWS
+/// Region and feature
+/// availability](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/fleetwise-regions.html)
+/// in the *AWS IoT FleetWise Developer Guide* .
+///
 /// Build it with [`StateTemplate::builder`]; adding it to a stack returns a [`StateTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StateTemplate {
     /// `DataExtraDimensions`.
     ///
+    /// A list of vehicle attributes associated with the payload published on the state template's MQTT
+    /// topic.
+    ///
     /// - Items: 0 to 5.
     pub data_extra_dimensions: Option<Val<Vec<String>>>,
     /// `Description`.
+    ///
+    /// A brief description of the state template.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub description: Option<Val<String>>,
     /// `MetadataExtraDimensions`.
     ///
+    /// A list of vehicle attributes to associate with the user properties of the messages published on the
+    /// state template's MQTT topic. For example, if you add `Vehicle.Attributes.Make` and
+    /// `Vehicle.Attributes.Model` attributes, these attributes are included as user properties with the
+    /// MQTT message.
+    ///
     /// - Items: 0 to 5.
     pub metadata_extra_dimensions: Option<Val<Vec<String>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The unique alias of the state template.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z\d\-_:]+$`.
     pub name: Option<Val<String>>,
     /// `SignalCatalogArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the signal catalog associated with the state template.
     pub signal_catalog_arn: Option<Val<String>>,
     /// `StateTemplateProperties`: required.
+    ///
+    /// A list of signals from which data is collected. The state template properties contain the fully
+    /// qualified names of the signals.
     ///
     /// - Items: 1 to 500.
     pub state_template_properties: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// Metadata that can be used to manage the state template.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -181,18 +212,28 @@ impl Deref for StateTemplateHandle {
 
 impl StateTemplateHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the state template.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique ID of the state template.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time the state template was created, in seconds since epoch (January 1, 1970 at midnight UTC
+    /// time).
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModificationTime`.
+    ///
+    /// The time the state template was last updated, in seconds since epoch (January 1, 1970 at midnight
+    /// UTC time).
     pub fn attr_last_modification_time(&self) -> Val<String> {
         self.0.get_att("LastModificationTime")
     }

@@ -5,27 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::IoTFleetWise::Vehicle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotfleetwise-vehicle.html) resource type.
 ///
+/// Creates a vehicle, which is an instance of a vehicle model (model manifest). Vehicles created from
+/// the same vehicle model consist of the same signals inherited from the vehicle model.
+///
+/// > If you have an existing AWS IoT thing, you can use AWS IoT FleetWise to create a vehicle and
+/// collect data from your thing.
+///
+/// For more information, see
+/// [Vehicles](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/vehicles.html) in the *AWS
+/// IoT FleetWise Developer Guide* .
+///
 /// Build it with [`Vehicle::builder`]; adding it to a stack returns a [`VehicleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Vehicle {
     /// `AssociationBehavior`.
+    ///
+    /// An option to create a new AWS IoT thing when creating a vehicle, or to validate an existing thing as
+    /// a vehicle.
     pub association_behavior: Option<Val<VehicleAssociationBehavior>>,
     /// `Attributes`.
+    ///
+    /// Static information about a vehicle in a key-value pair. For example: `"engine Type"` : `"v6"`
     pub attributes: Option<Val<BTreeMap<String, String>>>,
     /// `DecoderManifestArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of a decoder manifest associated with the vehicle to create.
     pub decoder_manifest_arn: Option<Val<String>>,
     /// `ModelManifestArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the vehicle model (model manifest) to create the vehicle from.
     pub model_manifest_arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The unique ID of the vehicle.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z\d\-_:]+$`.
     pub name: Option<Val<String>>,
     /// `StateTemplates`.
     ///
+    /// Associate state templates to track the state of the vehicle. State templates determine which signal
+    /// updates the vehicle sends to the cloud.
+    ///
     /// - Items: 0 to 20.
     pub state_templates: Option<Val<Vec<StateTemplateAssociation>>>,
     /// `Tags`.
+    ///
+    /// Metadata which can be used to manage the vehicle.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -165,14 +191,20 @@ impl Deref for VehicleHandle {
 
 impl VehicleHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the vehicle.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time the vehicle was created in seconds since epoch (January 1, 1970 at midnight UTC time).
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModificationTime`.
+    ///
+    /// The time the vehicle was last updated in seconds since epoch (January 1, 1970 at midnight UTC time).
     pub fn attr_last_modification_time(&self) -> Val<String> {
         self.0.get_att("LastModificationTime")
     }
@@ -187,6 +219,9 @@ impl VehicleHandle {
 }
 
 /// The [`PeriodicStateTemplateUpdateStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-vehicle-periodicstatetemplateupdatestrategy.html) property type.
+///
+/// Vehicles associated with the state template will stream telemetry data during a specified time
+/// period.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PeriodicStateTemplateUpdateStrategy {
     /// `StateTemplateUpdateRate`: required.
@@ -244,9 +279,20 @@ impl ToValue for PeriodicStateTemplateUpdateStrategy {
 impl Literal for PeriodicStateTemplateUpdateStrategy {}
 
 /// The [`StateTemplateAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-vehicle-statetemplateassociation.html) property type.
+///
+/// The state template associated with a vehicle. State templates contain state properties, which are
+/// signals that belong to a signal catalog that is synchronized between the AWS IoT FleetWise Edge and
+/// the AWS Cloud .
+///
+/// > Access to certain AWS IoT FleetWise features is currently gated. For more information, see [AWS
+/// Region and feature
+/// availability](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/fleetwise-regions.html)
+/// in the *AWS IoT FleetWise Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StateTemplateAssociation {
     /// `Identifier`: required.
+    ///
+    /// The unique ID of the state template.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z\d\-_:]+$`.
@@ -324,6 +370,14 @@ impl ToValue for StateTemplateAssociation {
 impl Literal for StateTemplateAssociation {}
 
 /// The [`StateTemplateUpdateStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-vehicle-statetemplateupdatestrategy.html) property type.
+///
+/// The update strategy for the state template. Vehicles associated with the state template can stream
+/// telemetry data with either an `onChange` or `periodic` update strategy.
+///
+/// > Access to certain AWS IoT FleetWise features is currently gated. For more information, see [AWS
+/// Region and feature
+/// availability](https://docs.aws.amazon.com/iot-fleetwise/latest/developerguide/fleetwise-regions.html)
+/// in the *AWS IoT FleetWise Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StateTemplateUpdateStrategy {
     /// `OnChange`.
@@ -455,11 +509,17 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TimePeriod`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotfleetwise-vehicle-timeperiod.html) property type.
+///
+/// The length of time between state template updates.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimePeriod {
     /// `Unit`: required.
+    ///
+    /// A unit of time.
     pub unit: Option<Val<TimeUnit>>,
     /// `Value`: required.
+    ///
+    /// A number of time units.
     ///
     /// - Minimum: 1.
     pub value: Option<Val<f64>>,
@@ -549,9 +609,18 @@ impl TimeUnit {
             TimeUnit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TimeUnit {
+    const VALUES: &'static [&'static str] = &["MILLISECOND", "SECOND", "MINUTE", "HOUR"];
+    fn as_str(&self) -> &str {
+        TimeUnit::as_str(self)
     }
 }
 
@@ -598,9 +667,18 @@ impl VehicleAssociationBehavior {
             VehicleAssociationBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VehicleAssociationBehavior {
+    const VALUES: &'static [&'static str] = &["CreateIotThing", "ValidateIotThingExists"];
+    fn as_str(&self) -> &str {
+        VehicleAssociationBehavior::as_str(self)
     }
 }
 

@@ -5,14 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::IoTSiteWise::AccessPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotsitewise-accesspolicy.html) resource type.
 ///
+/// > The AWS IoT SiteWise Monitor feature will no longer be open to new customers starting November 7, 2025
+/// . If you would like to use the AWS IoT SiteWise Monitor feature, sign up prior to that date.
+/// Existing customers can continue to use the service as normal. For more information, see [AWS IoT
+/// SiteWise Monitor availability
+/// change](https://docs.aws.amazon.com/iot-sitewise/latest/appguide/iotsitewise-monitor-availability-change.html)
+/// .
+///
+/// Creates an access policy that grants the specified identity (IAM Identity Center user, IAM Identity
+/// Center group, or IAM user) access to the specified AWS IoT SiteWise Monitor portal or project
+/// resource.
+///
+/// > Support for access policies that use an SSO Group as the identity is not supported at this time.
+///
 /// Build it with [`AccessPolicy::builder`]; adding it to a stack returns a [`AccessPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessPolicy {
     /// `AccessPolicyIdentity`: required.
+    ///
+    /// The identity for this access policy. Choose an IAM Identity Center user, an IAM Identity Center
+    /// group, or an IAM user.
     pub access_policy_identity: Option<Val<AccessPolicyIdentity>>,
     /// `AccessPolicyPermission`: required.
+    ///
+    /// The permission level for this access policy. Note that a project `ADMINISTRATOR` is also known as a
+    /// project owner.
     pub access_policy_permission: Option<Val<AccessPolicyPermission>>,
     /// `AccessPolicyResource`: required.
+    ///
+    /// The AWS IoT SiteWise Monitor resource for this access policy. Choose either a portal or a project.
     pub access_policy_resource: Option<Val<AccessPolicyResource>>,
 }
 
@@ -120,10 +141,17 @@ impl Deref for AccessPolicyHandle {
 
 impl AccessPolicyHandle {
     /// `Fn::GetAtt` `AccessPolicyArn`.
+    ///
+    /// The [ARN](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) of the access
+    /// policy, which has the following format.
+    ///
+    /// `arn:${Partition}:iotsitewise:${Region}:${Account}:access-policy/${AccessPolicyId}`
     pub fn attr_access_policy_arn(&self) -> Val<String> {
         self.0.get_att("AccessPolicyArn")
     }
     /// `Fn::GetAtt` `AccessPolicyId`.
+    ///
+    /// The ID of the access policy.
     pub fn attr_access_policy_id(&self) -> Val<String> {
         self.0.get_att("AccessPolicyId")
     }
@@ -138,13 +166,22 @@ impl AccessPolicyHandle {
 }
 
 /// The [`AccessPolicyIdentity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-accesspolicy-accesspolicyidentity.html) property type.
+///
+/// The identity (IAM Identity Center user, IAM Identity Center group, or IAM user) to which this access
+/// policy applies.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessPolicyIdentity {
     /// `IamRole`.
+    ///
+    /// An IAM role identity.
     pub iam_role: Option<Val<IamRole>>,
     /// `IamUser`.
+    ///
+    /// An IAM user identity.
     pub iam_user: Option<Val<IamUser>>,
     /// `User`.
+    ///
+    /// An IAM Identity Center user identity.
     pub user: Option<Val<User>>,
 }
 
@@ -204,11 +241,17 @@ impl ToValue for AccessPolicyIdentity {
 impl Literal for AccessPolicyIdentity {}
 
 /// The [`AccessPolicyResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-accesspolicy-accesspolicyresource.html) property type.
+///
+/// The AWS IoT SiteWise Monitor resource for this access policy. Choose either a portal or a project.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessPolicyResource {
     /// `Portal`.
+    ///
+    /// Identifies an AWS IoT SiteWise Monitor portal.
     pub portal: Option<Val<Portal>>,
     /// `Project`.
+    ///
+    /// Identifies a specific AWS IoT SiteWise Monitor project.
     pub project: Option<Val<Project>>,
 }
 
@@ -262,9 +305,17 @@ impl ToValue for AccessPolicyResource {
 impl Literal for AccessPolicyResource {}
 
 /// The [`IamRole`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-accesspolicy-iamrole.html) property type.
+///
+/// Contains information about an AWS Identity and Access Management role. For more information, see
+/// [IAM roles](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles.html) in the *IAM User Guide*
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IamRole {
     /// `arn`.
+    ///
+    /// The ARN of the IAM role. For more information, see [IAM
+    /// ARNs](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html) in the *IAM User
+    /// Guide* .
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^arn:aws(-cn|-us-gov)?:[a-zA-Z0-9-:\/_\.\+=,@]+$`.
@@ -315,9 +366,18 @@ impl ToValue for IamRole {
 impl Literal for IamRole {}
 
 /// The [`IamUser`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-accesspolicy-iamuser.html) property type.
+///
+/// Contains information about an AWS Identity and Access Management user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IamUser {
     /// `arn`.
+    ///
+    /// The ARN of the IAM user. For more information, see [IAM
+    /// ARNs](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html) in the *IAM User
+    /// Guide* .
+    ///
+    /// > If you delete the IAM user, access policies that contain this identity include an empty `arn` .
+    /// You can delete the access policy for the IAM user that no longer exists.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^arn:aws(-cn|-us-gov)?:[a-zA-Z0-9-:\/_\.\+=,@]+$`.
@@ -368,9 +428,13 @@ impl ToValue for IamUser {
 impl Literal for IamUser {}
 
 /// The [`Portal`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-accesspolicy-portal.html) property type.
+///
+/// Identifies an AWS IoT SiteWise Monitor portal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Portal {
     /// `id`.
+    ///
+    /// The ID of the portal.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^(?!00000000-0000-0000-0000-000000000000)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
@@ -421,9 +485,13 @@ impl ToValue for Portal {
 impl Literal for Portal {}
 
 /// The [`Project`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-accesspolicy-project.html) property type.
+///
+/// Identifies a specific AWS IoT SiteWise Monitor project.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Project {
     /// `id`.
+    ///
+    /// The ID of the project.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^(?!00000000-0000-0000-0000-000000000000)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
@@ -474,9 +542,13 @@ impl ToValue for Project {
 impl Literal for Project {}
 
 /// The [`User`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-accesspolicy-user.html) property type.
+///
+/// Contains information for a user identity in an access policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct User {
     /// `id`.
+    ///
+    /// The IAM Identity Center ID of the user.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^\S+$`.
@@ -549,9 +621,18 @@ impl AccessPolicyPermission {
             AccessPolicyPermission::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccessPolicyPermission {
+    const VALUES: &'static [&'static str] = &["ADMINISTRATOR", "VIEWER"];
+    fn as_str(&self) -> &str {
+        AccessPolicyPermission::as_str(self)
     }
 }
 

@@ -5,34 +5,65 @@ use crate::rt::*;
 
 /// The [`AWS::IoTSiteWise::Asset`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotsitewise-asset.html) resource type.
 ///
+/// Creates an asset from an existing asset model. For more information, see [Creating
+/// assets](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/create-assets.html) in the *AWS
+/// IoT SiteWise User Guide* .
+///
 /// Build it with [`Asset::builder`]; adding it to a stack returns a [`AssetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Asset {
     /// `AssetDescription`.
+    ///
+    /// The ID of the asset, in UUID format.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub asset_description: Option<Val<String>>,
     /// `AssetExternalId`.
     ///
+    /// The external ID of the asset model composite model. For more information, see [Using external
+    /// IDs](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/object-ids.html#external-ids) in the *AWS
+    /// IoT SiteWise User Guide* .
+    ///
     /// - Length: 2 to 128.
     /// - Pattern: `[a-zA-Z0-9_][a-zA-Z_\-0-9.:]*[a-zA-Z0-9_]+`.
     pub asset_external_id: Option<Val<String>>,
     /// `AssetHierarchies`.
+    ///
+    /// A list of asset hierarchies that each contain a `hierarchyId` . A hierarchy specifies allowed
+    /// parent/child asset relationships.
     pub asset_hierarchies: Option<Val<Vec<AssetHierarchy>>>,
     /// `AssetModelId`: required.
+    ///
+    /// The ID of the asset model from which to create the asset. This can be either the actual ID in UUID
+    /// format, or else `externalId:` followed by the external ID, if it has one. For more information, see
+    /// [Referencing objects with external
+    /// IDs](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/object-ids.html#external-id-references)
+    /// in the *AWS IoT SiteWise User Guide* .
     ///
     /// - Length: 13 to 139.
     /// - Pattern: `^(?!00000000-0000-0000-0000-000000000000)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^externalId:[a-zA-Z0-9_][a-zA-Z_\-0-9.:]*[a-zA-Z0-9_]+$`.
     pub asset_model_id: Option<Val<String>>,
     /// `AssetName`: required.
     ///
+    /// A friendly name for the asset.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub asset_name: Option<Val<String>>,
     /// `AssetProperties`.
+    ///
+    /// The list of asset properties for the asset.
+    ///
+    /// This object doesn't include properties that you define in composite models. You can find composite
+    /// model properties in the `assetCompositeModels` object.
     pub asset_properties: Option<Val<Vec<AssetProperty>>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs that contain metadata for the asset. For more information, see [Tagging
+    /// your AWS IoT SiteWise
+    /// resources](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/tag-resources.html) in the *AWS
+    /// IoT SiteWise User Guide* .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -162,10 +193,14 @@ impl Deref for AssetHandle {
 
 impl AssetHandle {
     /// `Fn::GetAtt` `AssetArn`.
+    ///
+    /// The ARN of the asset.
     pub fn attr_asset_arn(&self) -> Val<String> {
         self.0.get_att("AssetArn")
     }
     /// `Fn::GetAtt` `AssetId`.
+    ///
+    /// The ID of the asset.
     pub fn attr_asset_id(&self) -> Val<String> {
         self.0.get_att("AssetId")
     }
@@ -180,21 +215,28 @@ impl AssetHandle {
 }
 
 /// The [`AssetHierarchy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-asset-assethierarchy.html) property type.
+///
+/// Describes an asset hierarchy that contains a hierarchy's name and ID.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetHierarchy {
     /// `ChildAssetId`: required.
+    ///
+    /// The Id of the child asset.
     pub child_asset_id: Option<Val<String>>,
     /// `ExternalId`.
+    ///
+    /// The external ID of the hierarchy, if it has one. When you update an asset hierarchy, you may assign
+    /// an external ID if it doesn't already have one. You can't change the external ID of an asset
+    /// hierarchy that already has one. For more information, see [Using external
+    /// IDs](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/object-ids.html#external-ids) in the *AWS
+    /// IoT SiteWise User Guide* .
     ///
     /// - Length: 2 to 128.
     /// - Pattern: `[a-zA-Z0-9_][a-zA-Z_\-0-9.:]*[a-zA-Z0-9_]+`.
     pub external_id: Option<Val<String>>,
-    /// `Id`.
-    ///
-    /// - Length: 36 to 36.
-    /// - Pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
-    pub id: Option<Val<String>>,
     /// `LogicalId`.
+    ///
+    /// The ID of the hierarchy. This ID is a `hierarchyId` .
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[^\u0000-\u001F\u007F]+`.
@@ -217,7 +259,6 @@ impl AssetHierarchy {
         let mut m = BTreeMap::new();
         put(&mut m, "ChildAssetId", &self.child_asset_id);
         put(&mut m, "ExternalId", &self.external_id);
-        put(&mut m, "Id", &self.id);
         put(&mut m, "LogicalId", &self.logical_id);
         m
     }
@@ -236,11 +277,6 @@ impl AssetHierarchyBuilder {
     /// Sets `ExternalId`.
     pub fn external_id(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.external_id = Some(value.into());
-        self
-    }
-    /// Sets `Id`.
-    pub fn id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.id = Some(value.into());
         self
     }
     /// Sets `LogicalId`.
@@ -270,28 +306,47 @@ impl ToValue for AssetHierarchy {
 impl Literal for AssetHierarchy {}
 
 /// The [`AssetProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-asset-assetproperty.html) property type.
+///
+/// Contains asset property information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetProperty {
     /// `Alias`.
+    ///
+    /// The alias that identifies the property, such as an OPC-UA server data stream path (for example,
+    /// `/company/windfarm/3/turbine/7/temperature` ). For more information, see [Mapping industrial data
+    /// streams to asset
+    /// properties](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/connect-data-streams.html) in
+    /// the *AWS IoT SiteWise User Guide* .
     pub alias: Option<Val<String>>,
     /// `ExternalId`.
+    ///
+    /// The external ID of the property. For more information, see [Using external
+    /// IDs](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/object-ids.html#external-ids) in the *AWS
+    /// IoT SiteWise User Guide* .
     ///
     /// - Length: 2 to 128.
     /// - Pattern: `[a-zA-Z0-9_][a-zA-Z_\-0-9.:]*[a-zA-Z0-9_]+`.
     pub external_id: Option<Val<String>>,
-    /// `Id`.
-    ///
-    /// - Length: 36 to 36.
-    /// - Pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
-    pub id: Option<Val<String>>,
     /// `LogicalId`.
+    ///
+    /// The `LogicalID` of the asset property.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[^\u0000-\u001F\u007F]+`.
     pub logical_id: Option<Val<String>>,
     /// `NotificationState`.
+    ///
+    /// The MQTT notification state (enabled or disabled) for this asset property. When the notification
+    /// state is enabled, AWS IoT SiteWise publishes property value updates to a unique MQTT topic. For more
+    /// information, see [Interacting with other
+    /// services](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/interact-with-other-services.html)
+    /// in the *AWS IoT SiteWise User Guide* .
+    ///
+    /// If you omit this parameter, the notification state is set to `DISABLED` .
     pub notification_state: Option<Val<NotificationState>>,
     /// `Unit`.
+    ///
+    /// The unit (such as `Newtons` or `RPM` ) of the asset property.
     pub unit: Option<Val<String>>,
 }
 
@@ -311,7 +366,6 @@ impl AssetProperty {
         let mut m = BTreeMap::new();
         put(&mut m, "Alias", &self.alias);
         put(&mut m, "ExternalId", &self.external_id);
-        put(&mut m, "Id", &self.id);
         put(&mut m, "LogicalId", &self.logical_id);
         put(&mut m, "NotificationState", &self.notification_state);
         put(&mut m, "Unit", &self.unit);
@@ -332,11 +386,6 @@ impl AssetPropertyBuilder {
     /// Sets `ExternalId`.
     pub fn external_id(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.external_id = Some(value.into());
-        self
-    }
-    /// Sets `Id`.
-    pub fn id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.id = Some(value.into());
         self
     }
     /// Sets `LogicalId`.
@@ -455,9 +504,18 @@ impl NotificationState {
             NotificationState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NotificationState {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        NotificationState::as_str(self)
     }
 }
 

@@ -5,35 +5,103 @@ use crate::rt::*;
 
 /// The [`AWS::IoTSiteWise::AssetModel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotsitewise-assetmodel.html) resource type.
 ///
+/// Creates an asset model from specified property and hierarchy definitions. You create assets from
+/// asset models. With asset models, you can easily create assets of the same type that have
+/// standardized definitions. Each asset created from a model inherits the asset model's property and
+/// hierarchy definitions. For more information, see [Defining asset
+/// models](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/define-models.html) in the *AWS
+/// IoT SiteWise User Guide* .
+///
+/// You can create three types of asset models, `ASSET_MODEL` , `COMPONENT_MODEL` , or an `INTERFACE` .
+///
+/// - *ASSET_MODEL* – (default) An asset model that you can use to create assets. Can't be included as
+///   a component in another asset model.
+/// - *COMPONENT_MODEL* – A reusable component that you can include in the composite models of other
+///   asset models. You can't create assets directly from this type of asset model.
+/// - *INTERFACE* – An interface is a type of model that defines a standard structure that can be
+///   applied to different asset models.
+///
 /// Build it with [`AssetModel::builder`]; adding it to a stack returns a [`AssetModelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetModel {
     /// `AssetModelCompositeModels`.
+    ///
+    /// The composite models that are part of this asset model. It groups properties (such as attributes,
+    /// measurements, transforms, and metrics) and child composite models that model parts of your
+    /// industrial equipment. Each composite model has a type that defines the properties that the composite
+    /// model supports. Use composite models to define alarms on this asset model.
+    ///
+    /// > When creating custom composite models, you need to use
+    /// [CreateAssetModelCompositeModel](https://docs.aws.amazon.com/iot-sitewise/latest/APIReference/API_CreateAssetModelCompositeModel.html)
+    /// . For more information, see [Creating custom composite models
+    /// (Components)](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/create-custom-composite-models.html)
+    /// in the *AWS IoT SiteWise User Guide* .
     pub asset_model_composite_models: Option<Val<Vec<AssetModelCompositeModel>>>,
     /// `AssetModelDescription`.
+    ///
+    /// A description for the asset model.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub asset_model_description: Option<Val<String>>,
     /// `AssetModelExternalId`.
     ///
+    /// The external ID of the asset model. For more information, see [Using external
+    /// IDs](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/object-ids.html#external-ids) in the *AWS
+    /// IoT SiteWise User Guide* .
+    ///
     /// - Length: 2 to 128.
     /// - Pattern: `[a-zA-Z0-9_][a-zA-Z_\-0-9.:]*[a-zA-Z0-9_]+`.
     pub asset_model_external_id: Option<Val<String>>,
     /// `AssetModelHierarchies`.
+    ///
+    /// The hierarchy definitions of the asset model. Each hierarchy specifies an asset model whose assets
+    /// can be children of any other assets created from this asset model. For more information, see [Asset
+    /// hierarchies](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/asset-hierarchies.html) in
+    /// the *AWS IoT SiteWise User Guide* .
+    ///
+    /// You can specify up to 10 hierarchies per asset model. For more information, see
+    /// [Quotas](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/quotas.html) in the *AWS IoT
+    /// SiteWise User Guide* .
     pub asset_model_hierarchies: Option<Val<Vec<AssetModelHierarchy>>>,
     /// `AssetModelName`: required.
+    ///
+    /// A unique name for the asset model.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub asset_model_name: Option<Val<String>>,
     /// `AssetModelProperties`.
+    ///
+    /// The property definitions of the asset model. For more information, see [Asset
+    /// properties](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/asset-properties.html) in the *AWS
+    /// IoT SiteWise User Guide* .
+    ///
+    /// You can specify up to 200 properties per asset model. For more information, see
+    /// [Quotas](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/quotas.html) in the *AWS IoT
+    /// SiteWise User Guide* .
     pub asset_model_properties: Option<Val<Vec<AssetModelProperty>>>,
     /// `AssetModelType`. Changing it replaces the resource.
+    ///
+    /// The type of asset model.
+    ///
+    /// - *ASSET_MODEL* – (default) An asset model that you can use to create assets. Can't be included as
+    ///   a component in another asset model.
+    /// - *COMPONENT_MODEL* – A reusable component that you can include in the composite models of other
+    ///   asset models. You can't create assets directly from this type of asset model.
+    /// - *INTERFACE* – An interface is a type of model that defines a standard structure that can be
+    ///   applied to different asset models.
     pub asset_model_type: Option<Val<AssetModelType>>,
     /// `EnforcedAssetModelInterfaceRelationships`.
+    ///
+    /// a list of asset model and interface relationships
     pub enforced_asset_model_interface_relationships: Option<Val<Vec<EnforcedAssetModelInterfaceRelationship>>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs that contain metadata for the asset. For more information, see [Tagging
+    /// your AWS IoT SiteWise
+    /// resources](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/tag-resources.html) in the *AWS
+    /// IoT SiteWise User Guide* .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -184,10 +252,14 @@ impl Deref for AssetModelHandle {
 
 impl AssetModelHandle {
     /// `Fn::GetAtt` `AssetModelArn`.
+    ///
+    /// The ARN of the asset model, which has the following format.
     pub fn attr_asset_model_arn(&self) -> Val<String> {
         self.0.get_att("AssetModelArn")
     }
     /// `Fn::GetAtt` `AssetModelId`.
+    ///
+    /// The ID of the asset model.
     pub fn attr_asset_model_id(&self) -> Val<String> {
         self.0.get_att("AssetModelId")
     }
@@ -202,40 +274,66 @@ impl AssetModelHandle {
 }
 
 /// The [`AssetModelCompositeModel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-assetmodel-assetmodelcompositemodel.html) property type.
+///
+/// Contains information about a composite model in an asset model. This object contains the asset
+/// property definitions that you define in the composite model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetModelCompositeModel {
     /// `ComposedAssetModelId`.
+    ///
+    /// The ID of a component model which is reused to create this composite model.
     pub composed_asset_model_id: Option<Val<String>>,
     /// `CompositeModelProperties`.
+    ///
+    /// The asset property definitions for this composite model.
     pub composite_model_properties: Option<Val<Vec<AssetModelProperty>>>,
     /// `Description`.
+    ///
+    /// The description of the composite model.
+    ///
+    /// > If the composite model is a `component-model-based` composite model, the description is inherited
+    /// from the `COMPONENT_MODEL` asset model and cannot be changed.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub description: Option<Val<String>>,
     /// `ExternalId`.
     ///
+    /// The external ID of a composite model on this asset model. For more information, see [Using external
+    /// IDs](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/object-ids.html#external-ids) in the *AWS
+    /// IoT SiteWise User Guide* .
+    ///
+    /// > One of `ExternalId` or `Path` must be specified.
+    ///
     /// - Length: 2 to 128.
     /// - Pattern: `[a-zA-Z0-9_][a-zA-Z_\-0-9.:]*[a-zA-Z0-9_]+`.
     pub external_id: Option<Val<String>>,
-    /// `Id`.
-    ///
-    /// - Length: 36 to 36.
-    /// - Pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
-    pub id: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the composite model.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub name: Option<Val<String>>,
     /// `ParentAssetModelCompositeModelExternalId`.
     ///
+    /// The external ID of the parent composite model. For more information, see [Using external
+    /// IDs](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/object-ids.html#external-ids) in the *AWS
+    /// IoT SiteWise User Guide* .
+    ///
     /// - Length: 2 to 128.
     /// - Pattern: `[a-zA-Z0-9_][a-zA-Z_\-0-9.:]*[a-zA-Z0-9_]+`.
     pub parent_asset_model_composite_model_external_id: Option<Val<String>>,
     /// `Path`.
+    ///
+    /// The structured path to the property from the root of the asset using property names. Path is used as
+    /// the ID if the asset model is a derived composite model.
+    ///
+    /// > One of `ExternalId` or `Path` must be specified.
     pub path: Option<Val<Vec<String>>>,
     /// `Type`: required.
+    ///
+    /// The type of the composite model. For alarm composite models, this type is `AWS/ALARM` .
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
@@ -260,7 +358,6 @@ impl AssetModelCompositeModel {
         put(&mut m, "CompositeModelProperties", &self.composite_model_properties);
         put(&mut m, "Description", &self.description);
         put(&mut m, "ExternalId", &self.external_id);
-        put(&mut m, "Id", &self.id);
         put(&mut m, "Name", &self.name);
         put(&mut m, "ParentAssetModelCompositeModelExternalId", &self.parent_asset_model_composite_model_external_id);
         put(&mut m, "Path", &self.path);
@@ -297,11 +394,6 @@ impl AssetModelCompositeModelBuilder {
     /// Sets `ExternalId`.
     pub fn external_id(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.external_id = Some(value.into());
-        self
-    }
-    /// Sets `Id`.
-    pub fn id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.id = Some(value.into());
         self
     }
     /// Sets `Name`.
@@ -350,29 +442,59 @@ impl ToValue for AssetModelCompositeModel {
 impl Literal for AssetModelCompositeModel {}
 
 /// The [`AssetModelHierarchy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-assetmodel-assetmodelhierarchy.html) property type.
+///
+/// Describes an asset hierarchy that contains a hierarchy's name, ID, and child asset model ID that
+/// specifies the type of asset that can be in this hierarchy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetModelHierarchy {
     /// `ChildAssetModelId`: required.
+    ///
+    /// The ID of the asset model, in UUID format. All assets in this hierarchy must be instances of the
+    /// `childAssetModelId` asset model. AWS IoT SiteWise will always return the actual asset model ID for
+    /// this value. However, when you are specifying this value as part of a call to
+    /// [UpdateAssetModel](https://docs.aws.amazon.com/iot-sitewise/latest/APIReference/API_UpdateAssetModel.html)
+    /// , you may provide either the asset model ID or else `externalId:` followed by the asset model's
+    /// external ID. For more information, see [Using external
+    /// IDs](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/object-ids.html#external-ids) in the *AWS
+    /// IoT SiteWise User Guide* .
     ///
     /// - Length: 13 to 139.
     /// - Pattern: `^(?!00000000-0000-0000-0000-000000000000)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^externalId:[a-zA-Z0-9_][a-zA-Z_\-0-9.:]*[a-zA-Z0-9_]+$`.
     pub child_asset_model_id: Option<Val<String>>,
     /// `ExternalId`.
     ///
+    /// The external ID (if any) provided in the
+    /// [CreateAssetModel](https://docs.aws.amazon.com/iot-sitewise/latest/APIReference/API_CreateAssetModel.html)
+    /// or
+    /// [UpdateAssetModel](https://docs.aws.amazon.com/iot-sitewise/latest/APIReference/API_UpdateAssetModel.html)
+    /// operation. You can assign an external ID by specifying this value as part of a call to
+    /// [UpdateAssetModel](https://docs.aws.amazon.com/iot-sitewise/latest/APIReference/API_UpdateAssetModel.html)
+    /// . However, you can't change the external ID if one is already assigned. For more information, see
+    /// [Using external
+    /// IDs](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/object-ids.html#external-ids) in the *AWS
+    /// IoT SiteWise User Guide* .
+    ///
+    /// > One of `ExternalId` or `LogicalId` must be specified.
+    ///
     /// - Length: 2 to 128.
     /// - Pattern: `[a-zA-Z0-9_][a-zA-Z_\-0-9.:]*[a-zA-Z0-9_]+`.
     pub external_id: Option<Val<String>>,
-    /// `Id`.
-    ///
-    /// - Length: 36 to 36.
-    /// - Pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
-    pub id: Option<Val<String>>,
     /// `LogicalId`.
+    ///
+    /// The `LogicalID` of the asset model hierarchy. This ID is a `hierarchyLogicalId` .
+    ///
+    /// > One of `ExternalId` or `LogicalId` must be specified.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[^\u0000-\u001F\u007F]+`.
     pub logical_id: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the asset model hierarchy that you specify by using the
+    /// [CreateAssetModel](https://docs.aws.amazon.com/iot-sitewise/latest/APIReference/API_CreateAssetModel.html)
+    /// or
+    /// [UpdateAssetModel](https://docs.aws.amazon.com/iot-sitewise/latest/APIReference/API_UpdateAssetModel.html)
+    /// API operation.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
@@ -399,7 +521,6 @@ impl AssetModelHierarchy {
         let mut m = BTreeMap::new();
         put(&mut m, "ChildAssetModelId", &self.child_asset_model_id);
         put(&mut m, "ExternalId", &self.external_id);
-        put(&mut m, "Id", &self.id);
         put(&mut m, "LogicalId", &self.logical_id);
         put(&mut m, "Name", &self.name);
         m
@@ -419,11 +540,6 @@ impl AssetModelHierarchyBuilder {
     /// Sets `ExternalId`.
     pub fn external_id(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.external_id = Some(value.into());
-        self
-    }
-    /// Sets `Id`.
-    pub fn id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.id = Some(value.into());
         self
     }
     /// Sets `LogicalId`.
@@ -461,37 +577,59 @@ impl ToValue for AssetModelHierarchy {
 impl Literal for AssetModelHierarchy {}
 
 /// The [`AssetModelProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-assetmodel-assetmodelproperty.html) property type.
+///
+/// Contains information about an asset model property.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetModelProperty {
     /// `DataType`: required.
+    ///
+    /// The data type of the asset model property.
+    ///
+    /// If you specify `STRUCT` , you must also specify `dataTypeSpec` to identify the type of the structure
+    /// for this property.
     pub data_type: Option<Val<DataType>>,
     /// `DataTypeSpec`.
+    ///
+    /// The data type of the structure for this property. This parameter exists on properties that have the
+    /// `STRUCT` data type.
     ///
     /// - Length: 1 to 256.
     pub data_type_spec: Option<Val<DataTypeSpec>>,
     /// `ExternalId`.
     ///
+    /// The external ID of the asset property. For more information, see [Using external
+    /// IDs](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/object-ids.html#external-ids) in the *AWS
+    /// IoT SiteWise User Guide* .
+    ///
+    /// > One of `ExternalId` or `LogicalId` must be specified.
+    ///
     /// - Length: 2 to 128.
     /// - Pattern: `[a-zA-Z0-9_][a-zA-Z_\-0-9.:]*[a-zA-Z0-9_]+`.
     pub external_id: Option<Val<String>>,
-    /// `Id`.
-    ///
-    /// - Length: 36 to 36.
-    /// - Pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
-    pub id: Option<Val<String>>,
     /// `LogicalId`.
+    ///
+    /// The `LogicalID` of the asset model property.
+    ///
+    /// > One of `ExternalId` or `LogicalId` must be specified.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[^\u0000-\u001F\u007F]+`.
     pub logical_id: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the asset model property.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub name: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// Contains a property type, which can be one of `attribute` , `measurement` , `metric` , or
+    /// `transform` .
     pub type_: Option<Val<PropertyType>>,
     /// `Unit`.
+    ///
+    /// The unit of the asset model property, such as `Newtons` or `RPM` .
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
@@ -520,7 +658,6 @@ impl AssetModelProperty {
         put(&mut m, "DataType", &self.data_type);
         put(&mut m, "DataTypeSpec", &self.data_type_spec);
         put(&mut m, "ExternalId", &self.external_id);
-        put(&mut m, "Id", &self.id);
         put(&mut m, "LogicalId", &self.logical_id);
         put(&mut m, "Name", &self.name);
         put(&mut m, "Type", &self.type_);
@@ -547,11 +684,6 @@ impl AssetModelPropertyBuilder {
     /// Sets `ExternalId`.
     pub fn external_id(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.external_id = Some(value.into());
-        self
-    }
-    /// Sets `Id`.
-    pub fn id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.id = Some(value.into());
         self
     }
     /// Sets `LogicalId`.
@@ -602,9 +734,19 @@ impl ToValue for AssetModelProperty {
 impl Literal for AssetModelProperty {}
 
 /// The [`Attribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-assetmodel-attribute.html) property type.
+///
+/// Contains an asset attribute property. For more information, see
+/// [Attributes](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/asset-properties.html#attributes)
+/// in the *AWS IoT SiteWise User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Attribute {
     /// `DefaultValue`.
+    ///
+    /// The default value of the asset model property attribute. All assets that you create from the asset
+    /// model contain this attribute value. You can update an attribute's value after you create an asset.
+    /// For more information, see [Updating attribute
+    /// values](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/update-attribute-values.html) in
+    /// the *AWS IoT SiteWise User Guide* .
     ///
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub default_value: Option<Val<String>>,
@@ -654,13 +796,21 @@ impl ToValue for Attribute {
 impl Literal for Attribute {}
 
 /// The [`EnforcedAssetModelInterfacePropertyMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-assetmodel-enforcedassetmodelinterfacepropertymapping.html) property type.
+///
+/// Contains information about applied interface property and asset model property
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnforcedAssetModelInterfacePropertyMapping {
     /// `AssetModelPropertyExternalId`.
+    ///
+    /// The external ID of the linked asset model property
     pub asset_model_property_external_id: Option<Val<String>>,
     /// `AssetModelPropertyLogicalId`.
+    ///
+    /// The logical ID of the linked asset model property
     pub asset_model_property_logical_id: Option<Val<String>>,
     /// `InterfaceAssetModelPropertyExternalId`: required.
+    ///
+    /// The external ID of the applied interface property
     pub interface_asset_model_property_external_id: Option<Val<String>>,
 }
 
@@ -727,11 +877,18 @@ impl ToValue for EnforcedAssetModelInterfacePropertyMapping {
 impl Literal for EnforcedAssetModelInterfacePropertyMapping {}
 
 /// The [`EnforcedAssetModelInterfaceRelationship`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-assetmodel-enforcedassetmodelinterfacerelationship.html) property type.
+///
+/// Contains information about applied interface hierarchy and asset model hierarchy
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnforcedAssetModelInterfaceRelationship {
     /// `InterfaceAssetModelId`.
+    ///
+    /// The ID of the asset model that has the interface applied to it.
     pub interface_asset_model_id: Option<Val<String>>,
     /// `PropertyMappings`.
+    ///
+    /// A list of property mappings between the interface asset model and the asset model where the
+    /// interface is applied.
     pub property_mappings: Option<Val<Vec<EnforcedAssetModelInterfacePropertyMapping>>>,
 }
 
@@ -793,14 +950,20 @@ impl ToValue for EnforcedAssetModelInterfaceRelationship {
 impl Literal for EnforcedAssetModelInterfaceRelationship {}
 
 /// The [`ExpressionVariable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-assetmodel-expressionvariable.html) property type.
+///
+/// Contains expression variable information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExpressionVariable {
     /// `Name`: required.
+    ///
+    /// The friendly name of the variable to be used in the expression.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-z][a-z0-9_]*$`.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The variable that identifies an asset property from which to use values.
     pub value: Option<Val<VariableValue>>,
 }
 
@@ -863,15 +1026,40 @@ impl ToValue for ExpressionVariable {
 impl Literal for ExpressionVariable {}
 
 /// The [`Metric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-assetmodel-metric.html) property type.
+///
+/// Contains an asset metric property. With metrics, you can calculate aggregate functions, such as an
+/// average, maximum, or minimum, as specified through an expression. A metric maps several values to a
+/// single value (such as a sum).
+///
+/// The maximum number of dependent/cascading variables used in any one metric calculation is 10.
+/// Therefore, a *root* metric can have up to 10 cascading metrics in its computational dependency tree.
+/// Additionally, a metric can only have a data type of `DOUBLE` and consume properties with data types
+/// of `INTEGER` or `DOUBLE` .
+///
+/// For more information, see
+/// [Metrics](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/asset-properties.html#metrics)
+/// in the *AWS IoT SiteWise User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Metric {
     /// `Expression`: required.
     ///
+    /// The mathematical expression that defines the metric aggregation function. You can specify up to 10
+    /// variables per expression. You can specify up to 10 functions per expression.
+    ///
+    /// For more information, see
+    /// [Quotas](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/quotas.html) in the *AWS IoT
+    /// SiteWise User Guide* .
+    ///
     /// - Length: 0 to 1024.
     pub expression: Option<Val<String>>,
     /// `Variables`: required.
+    ///
+    /// The list of variables used in the expression.
     pub variables: Option<Val<Vec<ExpressionVariable>>>,
     /// `Window`: required.
+    ///
+    /// The window (time interval) over which AWS IoT SiteWise computes the metric's aggregation expression.
+    /// AWS IoT SiteWise computes one data point per `window` .
     pub window: Option<Val<MetricWindow>>,
 }
 
@@ -951,9 +1139,14 @@ impl ToValue for Metric {
 impl Literal for Metric {}
 
 /// The [`MetricWindow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-assetmodel-metricwindow.html) property type.
+///
+/// Contains a time interval window used for data aggregate computations (for example, average, sum,
+/// count, and so on).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricWindow {
     /// `Tumbling`.
+    ///
+    /// The tumbling time interval window.
     pub tumbling: Option<Val<TumblingWindow>>,
 }
 
@@ -1001,9 +1194,13 @@ impl ToValue for MetricWindow {
 impl Literal for MetricWindow {}
 
 /// The [`PropertyPathDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-assetmodel-propertypathdefinition.html) property type.
+///
+/// Represents one level between a composite model and the root of the asset model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PropertyPathDefinition {
     /// `Name`: required.
+    ///
+    /// The name of the path segment.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
@@ -1057,15 +1254,34 @@ impl ToValue for PropertyPathDefinition {
 impl Literal for PropertyPathDefinition {}
 
 /// The [`PropertyType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-assetmodel-propertytype.html) property type.
+///
+/// Contains a property type, which can be one of `attribute` , `measurement` , `metric` , or
+/// `transform` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PropertyType {
     /// `Attribute`.
+    ///
+    /// Specifies an asset attribute property. An attribute generally contains static information, such as
+    /// the serial number of an
+    /// [IIoT](https://docs.aws.amazon.com/https://en.wikipedia.org/wiki/Internet_of_things#Industrial_applications)
+    /// wind turbine.
     pub attribute: Option<Val<Attribute>>,
     /// `Metric`.
+    ///
+    /// Specifies an asset metric property. A metric contains a mathematical expression that uses aggregate
+    /// functions to process all input data points over a time interval and output a single data point, such
+    /// as to calculate the average hourly temperature.
     pub metric: Option<Val<Metric>>,
     /// `Transform`.
+    ///
+    /// Specifies an asset transform property. A transform contains a mathematical expression that maps a
+    /// property's data points from one form to another, such as a unit conversion from Celsius to
+    /// Fahrenheit.
     pub transform: Option<Val<Transform>>,
     /// `TypeName`: required.
+    ///
+    /// The type of property type, which can be one of `Attribute` , `Measurement` , `Metric` , or
+    /// `Transform` .
     pub type_name: Option<Val<TypeName>>,
 }
 
@@ -1198,13 +1414,32 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Transform`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-assetmodel-transform.html) property type.
+///
+/// Contains an asset transform property. A transform is a one-to-one mapping of a property's data
+/// points from one form to another. For example, you can use a transform to convert a Celsius data
+/// stream to Fahrenheit by applying the transformation expression to each data point of the Celsius
+/// stream. A transform can only have a data type of `DOUBLE` and consume properties with data types of
+/// `INTEGER` or `DOUBLE` .
+///
+/// For more information, see
+/// [Transforms](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/asset-properties.html#transforms)
+/// in the *AWS IoT SiteWise User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Transform {
     /// `Expression`: required.
     ///
+    /// The mathematical expression that defines the transformation function. You can specify up to 10
+    /// variables per expression. You can specify up to 10 functions per expression.
+    ///
+    /// For more information, see
+    /// [Quotas](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/quotas.html) in the *AWS IoT
+    /// SiteWise User Guide* .
+    ///
     /// - Length: 0 to 1024.
     pub expression: Option<Val<String>>,
     /// `Variables`: required.
+    ///
+    /// The list of variables used in the expression.
     pub variables: Option<Val<Vec<ExpressionVariable>>>,
 }
 
@@ -1274,13 +1509,69 @@ impl ToValue for Transform {
 impl Literal for Transform {}
 
 /// The [`TumblingWindow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-assetmodel-tumblingwindow.html) property type.
+///
+/// Contains a tumbling window, which is a repeating fixed-sized, non-overlapping, and contiguous time
+/// window. You can use this window in metrics to aggregate data from properties and other assets.
+///
+/// You can use `m` , `h` , `d` , and `w` when you specify an interval or offset. Note that `m`
+/// represents minutes, `h` represents hours, `d` represents days, and `w` represents weeks. You can
+/// also use `s` to represent seconds in `offset` .
+///
+/// The `interval` and `offset` parameters support the [ISO 8601
+/// format](https://docs.aws.amazon.com/https://en.wikipedia.org/wiki/ISO_8601) . For example, `PT5S`
+/// represents 5 seconds, `PT5M` represents 5 minutes, and `PT5H` represents 5 hours.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TumblingWindow {
     /// `Interval`: required.
     ///
+    /// The time interval for the tumbling window. The interval time must be between 1 minute and 1 week.
+    ///
+    /// AWS IoT SiteWise computes the `1w` interval the end of Sunday at midnight each week (UTC), the `1d`
+    /// interval at the end of each day at midnight (UTC), the `1h` interval at the end of each hour, and so
+    /// on.
+    ///
+    /// When AWS IoT SiteWise aggregates data points for metric computations, the start of each interval is
+    /// exclusive and the end of each interval is inclusive. AWS IoT SiteWise places the computed data point
+    /// at the end of the interval.
+    ///
     /// - Length: 2 to 23.
     pub interval: Option<Val<String>>,
     /// `Offset`.
+    ///
+    /// The offset for the tumbling window. The `offset` parameter accepts the following:
+    ///
+    /// - The offset time.
+    ///
+    /// For example, if you specify `18h` for `offset` and `1d` for `interval` , AWS IoT SiteWise aggregates
+    /// data in one of the following ways:
+    ///
+    /// - If you create the metric before or at 6 PM (UTC), you get the first aggregation result at 6 PM
+    ///   (UTC) on the day when you create the metric.
+    /// - If you create the metric after 6 PM (UTC), you get the first aggregation result at 6 PM (UTC) the
+    ///   next day.
+    /// - The ISO 8601 format.
+    ///
+    /// For example, if you specify `PT18H` for `offset` and `1d` for `interval` , AWS IoT SiteWise
+    /// aggregates data in one of the following ways:
+    ///
+    /// - If you create the metric before or at 6 PM (UTC), you get the first aggregation result at 6 PM
+    ///   (UTC) on the day when you create the metric.
+    /// - If you create the metric after 6 PM (UTC), you get the first aggregation result at 6 PM (UTC) the
+    ///   next day.
+    /// - The 24-hour clock.
+    ///
+    /// For example, if you specify `00:03:00` for `offset` , `5m` for `interval` , and you create the
+    /// metric at 2 PM (UTC), you get the first aggregation result at 2:03 PM (UTC). You get the second
+    /// aggregation result at 2:08 PM (UTC).
+    /// - The offset time zone.
+    ///
+    /// For example, if you specify `2021-07-23T18:00-08` for `offset` and `1d` for `interval` , AWS IoT
+    /// SiteWise aggregates data in one of the following ways:
+    ///
+    /// - If you create the metric before or at 6 PM (PST), you get the first aggregation result at 6 PM
+    ///   (PST) on the day when you create the metric.
+    /// - If you create the metric after 6 PM (PST), you get the first aggregation result at 6 PM (PST) the
+    ///   next day.
     ///
     /// - Length: 2 to 25.
     pub offset: Option<Val<String>>,
@@ -1339,39 +1630,71 @@ impl ToValue for TumblingWindow {
 impl Literal for TumblingWindow {}
 
 /// The [`VariableValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-assetmodel-variablevalue.html) property type.
+///
+/// Identifies a property value used in an expression.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VariableValue {
     /// `HierarchyExternalId`.
+    ///
+    /// The external ID of the hierarchy being referenced. For more information, see [Using external
+    /// IDs](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/object-ids.html#external-ids) in the *AWS
+    /// IoT SiteWise User Guide* .
     ///
     /// - Length: 2 to 128.
     /// - Pattern: `[a-zA-Z0-9_][a-zA-Z_\-0-9.:]*[a-zA-Z0-9_]+`.
     pub hierarchy_external_id: Option<Val<String>>,
     /// `HierarchyId`.
     ///
+    /// The ID of the hierarchy to query for the property ID. You can use the hierarchy's name instead of
+    /// the hierarchy's ID. If the hierarchy has an external ID, you can specify `externalId:` followed by
+    /// the external ID. For more information, see [Using external
+    /// IDs](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/object-ids.html#external-ids) in the *AWS
+    /// IoT SiteWise User Guide* .
+    ///
+    /// You use a hierarchy ID instead of a model ID because you can have several hierarchies using the same
+    /// model and therefore the same `propertyId` . For example, you might have separately grouped assets
+    /// that come from the same asset model. For more information, see [Asset
+    /// hierarchies](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/asset-hierarchies.html) in
+    /// the *AWS IoT SiteWise User Guide* .
+    ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
     pub hierarchy_id: Option<Val<String>>,
     /// `HierarchyLogicalId`.
+    ///
+    /// The `LogicalID` of the hierarchy to query for the `PropertyLogicalID` .
+    ///
+    /// You use a `hierarchyLogicalID` instead of a model ID because you can have several hierarchies using
+    /// the same model and therefore the same property. For example, you might have separately grouped
+    /// assets that come from the same asset model. For more information, see [Defining relationships
+    /// between asset models
+    /// (hierarchies)](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/asset-hierarchies.html) in
+    /// the *AWS IoT SiteWise User Guide* .
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[^\u0000-\u001F\u007F]+`.
     pub hierarchy_logical_id: Option<Val<String>>,
     /// `PropertyExternalId`.
     ///
+    /// The external ID of the property being referenced. For more information, see [Using external
+    /// IDs](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/object-ids.html#external-ids) in the *AWS
+    /// IoT SiteWise User Guide* .
+    ///
     /// - Length: 2 to 128.
     /// - Pattern: `[a-zA-Z0-9_][a-zA-Z_\-0-9.:]*[a-zA-Z0-9_]+`.
     pub property_external_id: Option<Val<String>>,
-    /// `PropertyId`.
-    ///
-    /// - Length: 36 to 36.
-    /// - Pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
-    pub property_id: Option<Val<String>>,
     /// `PropertyLogicalId`.
+    ///
+    /// The `LogicalID` of the property that is being referenced.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[^\u0000-\u001F\u007F]+`.
     pub property_logical_id: Option<Val<String>>,
     /// `PropertyPath`.
+    ///
+    /// The path of the property. Each step of the path is the name of the step. See the following example:
+    ///
+    /// `PropertyPath: Name: AssetModelName Name: Composite1 Name: NestedComposite`
     pub property_path: Option<Val<Vec<PropertyPathDefinition>>>,
 }
 
@@ -1393,7 +1716,6 @@ impl VariableValue {
         put(&mut m, "HierarchyId", &self.hierarchy_id);
         put(&mut m, "HierarchyLogicalId", &self.hierarchy_logical_id);
         put(&mut m, "PropertyExternalId", &self.property_external_id);
-        put(&mut m, "PropertyId", &self.property_id);
         put(&mut m, "PropertyLogicalId", &self.property_logical_id);
         put(&mut m, "PropertyPath", &self.property_path);
         m
@@ -1423,11 +1745,6 @@ impl VariableValueBuilder {
     /// Sets `PropertyExternalId`.
     pub fn property_external_id(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.property_external_id = Some(value.into());
-        self
-    }
-    /// Sets `PropertyId`.
-    pub fn property_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.property_id = Some(value.into());
         self
     }
     /// Sets `PropertyLogicalId`.
@@ -1485,9 +1802,18 @@ impl AssetModelType {
             AssetModelType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AssetModelType {
+    const VALUES: &'static [&'static str] = &["ASSET_MODEL", "COMPONENT_MODEL", "INTERFACE"];
+    fn as_str(&self) -> &str {
+        AssetModelType::as_str(self)
     }
 }
 
@@ -1542,9 +1868,18 @@ impl DataType {
             DataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataType {
+    const VALUES: &'static [&'static str] = &["STRING", "INTEGER", "DOUBLE", "BOOLEAN", "STRUCT"];
+    fn as_str(&self) -> &str {
+        DataType::as_str(self)
     }
 }
 
@@ -1590,9 +1925,18 @@ impl DataTypeSpec {
             DataTypeSpec::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataTypeSpec {
+    const VALUES: &'static [&'static str] = &["AWS/ALARM_STATE"];
+    fn as_str(&self) -> &str {
+        DataTypeSpec::as_str(self)
     }
 }
 
@@ -1642,9 +1986,18 @@ impl TypeName {
             TypeName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TypeName {
+    const VALUES: &'static [&'static str] = &["Measurement", "Attribute", "Transform", "Metric"];
+    fn as_str(&self) -> &str {
+        TypeName::as_str(self)
     }
 }
 

@@ -5,24 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::IoTSiteWise::ComputationModel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotsitewise-computationmodel.html) resource type.
 ///
+/// Create a computation model with a configuration and data binding.
+///
 /// Build it with [`ComputationModel::builder`]; adding it to a stack returns a [`ComputationModelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComputationModel {
     /// `ComputationModelConfiguration`: required.
+    ///
+    /// The configuration for the computation model.
     pub computation_model_configuration: Option<Val<ComputationModelConfiguration>>,
     /// `ComputationModelDataBinding`: required.
+    ///
+    /// The data binding for the computation model. Key is a variable name defined in configuration. Value
+    /// is a `ComputationModelDataBindingValue` referenced by the variable.
     pub computation_model_data_binding: Option<Val<BTreeMap<String, ComputationModelDataBindingValue>>>,
     /// `ComputationModelDescription`.
+    ///
+    /// The description of the computation model.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9 _\-#$*!@]+$`.
     pub computation_model_description: Option<Val<String>>,
     /// `ComputationModelName`: required.
     ///
+    /// The name of the computation model.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9 _\-#$*!@]+$`.
     pub computation_model_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs that contain metadata for the asset. For more information, see [Tagging
+    /// your AWS IoT SiteWise
+    /// resources](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/tag-resources.html) in the *AWS
+    /// IoT SiteWise User Guide* .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -160,10 +176,16 @@ impl Deref for ComputationModelHandle {
 
 impl ComputationModelHandle {
     /// `Fn::GetAtt` `ComputationModelArn`.
+    ///
+    /// The ARN of the computation model, which has the following format.
+    ///
+    /// `arn:${Partition}:iotsitewise:${Region}:${Account}:computation-model/${ComputationModelId}`
     pub fn attr_computation_model_arn(&self) -> Val<String> {
         self.0.get_att("ComputationModelArn")
     }
     /// `Fn::GetAtt` `ComputationModelId`.
+    ///
+    /// The ID of the computation model.
     pub fn attr_computation_model_id(&self) -> Val<String> {
         self.0.get_att("ComputationModelId")
     }
@@ -178,14 +200,20 @@ impl ComputationModelHandle {
 }
 
 /// The [`AnomalyDetectionComputationModelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-computationmodel-anomalydetectioncomputationmodelconfiguration.html) property type.
+///
+/// Contains the configuration for anomaly detection computation models.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnomalyDetectionComputationModelConfiguration {
     /// `InputProperties`: required.
+    ///
+    /// The list of input properties for the anomaly detection model.
     ///
     /// - Length: 4 to 67.
     /// - Pattern: `^\$\{[a-z][a-z0-9_]*\}$`.
     pub input_properties: Option<Val<String>>,
     /// `ResultProperty`: required.
+    ///
+    /// The property where the anomaly detection results will be stored.
     ///
     /// - Length: 4 to 67.
     /// - Pattern: `^\$\{[a-z][a-z0-9_]*\}$`.
@@ -259,14 +287,20 @@ impl ToValue for AnomalyDetectionComputationModelConfiguration {
 impl Literal for AnomalyDetectionComputationModelConfiguration {}
 
 /// The [`AssetModelPropertyBindingValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-computationmodel-assetmodelpropertybindingvalue.html) property type.
+///
+/// Contains information about an `assetModelProperty` binding value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetModelPropertyBindingValue {
     /// `AssetModelId`: required.
+    ///
+    /// The ID of the asset model, in UUID format.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
     pub asset_model_id: Option<Val<String>>,
     /// `PropertyId`: required.
+    ///
+    /// The ID of the asset model property used in data binding value.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
@@ -340,14 +374,23 @@ impl ToValue for AssetModelPropertyBindingValue {
 impl Literal for AssetModelPropertyBindingValue {}
 
 /// The [`AssetPropertyBindingValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-computationmodel-assetpropertybindingvalue.html) property type.
+///
+/// Represents a data binding value referencing a specific asset property. It's used to bind computation
+/// model variables to actual asset property values for processing.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetPropertyBindingValue {
     /// `AssetId`: required.
+    ///
+    /// The ID of the asset containing the property. This identifies the specific asset instance's property
+    /// value used in the computation model.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
     pub asset_id: Option<Val<String>>,
     /// `PropertyId`: required.
+    ///
+    /// The ID of the property within the asset. This identifies the specific property's value used in the
+    /// computation model.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
@@ -421,9 +464,13 @@ impl ToValue for AssetPropertyBindingValue {
 impl Literal for AssetPropertyBindingValue {}
 
 /// The [`ComputationModelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-computationmodel-computationmodelconfiguration.html) property type.
+///
+/// The configuration for the computation model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComputationModelConfiguration {
     /// `AnomalyDetection`.
+    ///
+    /// The configuration for the anomaly detection type of computation model.
     pub anomaly_detection: Option<Val<AnomalyDetectionComputationModelConfiguration>>,
 }
 
@@ -471,13 +518,22 @@ impl ToValue for ComputationModelConfiguration {
 impl Literal for ComputationModelConfiguration {}
 
 /// The [`ComputationModelDataBindingValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-computationmodel-computationmodeldatabindingvalue.html) property type.
+///
+/// Contains computation model data binding value information, which can be one of `assetModelProperty`
+/// , `list` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComputationModelDataBindingValue {
     /// `AssetModelProperty`.
+    ///
+    /// Specifies an asset model property data binding value.
     pub asset_model_property: Option<Val<AssetModelPropertyBindingValue>>,
     /// `AssetProperty`.
+    ///
+    /// The asset property value used for computation model data binding.
     pub asset_property: Option<Val<AssetPropertyBindingValue>>,
     /// `List`.
+    ///
+    /// Specifies a list of data binding value.
     pub list: Option<Val<Vec<ComputationModelDataBindingValue>>>,
 }
 

@@ -5,30 +5,59 @@ use crate::rt::*;
 
 /// The [`AWS::IoTSiteWise::Dashboard`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotsitewise-dashboard.html) resource type.
 ///
+/// > The AWS IoT SiteWise Monitor feature will no longer be open to new customers starting November 7, 2025
+/// . If you would like to use the AWS IoT SiteWise Monitor feature, sign up prior to that date.
+/// Existing customers can continue to use the service as normal. For more information, see [AWS IoT
+/// SiteWise Monitor availability
+/// change](https://docs.aws.amazon.com/iot-sitewise/latest/appguide/iotsitewise-monitor-availability-change.html)
+/// .
+///
+/// Creates a dashboard in an AWS IoT SiteWise Monitor project.
+///
 /// Build it with [`Dashboard::builder`]; adding it to a stack returns a [`DashboardHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dashboard {
     /// `DashboardDefinition`: required.
+    ///
+    /// The dashboard definition specified in a JSON literal.
+    ///
+    /// - AWS IoT SiteWise Monitor (Classic) see [Create dashboards ( AWS CLI
+    ///   )](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/create-dashboards-using-aws-cli.html)
+    /// - AWS IoT SiteWise Monitor (AI-aware) see [Create dashboards ( AWS CLI
+    ///   )](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/create-dashboards-ai-dashboard-cli.html)
+    ///
+    /// in the *AWS IoT SiteWise User Guide*
     ///
     /// - Length: 0 to 204800.
     /// - Pattern: `^.+$`.
     pub dashboard_definition: Option<Val<String>>,
     /// `DashboardDescription`: required.
     ///
+    /// A description for the dashboard.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub dashboard_description: Option<Val<String>>,
     /// `DashboardName`: required.
+    ///
+    /// A friendly name for the dashboard.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub dashboard_name: Option<Val<String>>,
     /// `ProjectId`. Changing it replaces the resource.
     ///
+    /// The ID of the project in which to create the dashboard.
+    ///
     /// - Length: 36 to 36.
     /// - Pattern: `^(?!00000000-0000-0000-0000-000000000000)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
     pub project_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs that contain metadata for the dashboard. For more information, see
+    /// [Tagging your AWS IoT SiteWise
+    /// resources](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/tag-resources.html) in the *AWS
+    /// IoT SiteWise User Guide* .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -148,10 +177,17 @@ impl Deref for DashboardHandle {
 
 impl DashboardHandle {
     /// `Fn::GetAtt` `DashboardArn`.
+    ///
+    /// The [ARN](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) of the
+    /// dashboard, which has the following format.
+    ///
+    /// `arn:${Partition}:iotsitewise:${Region}:${Account}:dashboard/${DashboardId}`
     pub fn attr_dashboard_arn(&self) -> Val<String> {
         self.0.get_att("DashboardArn")
     }
     /// `Fn::GetAtt` `DashboardId`.
+    ///
+    /// The ID of the dashboard.
     pub fn attr_dashboard_id(&self) -> Val<String> {
         self.0.get_att("DashboardId")
     }

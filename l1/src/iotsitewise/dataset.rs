@@ -5,22 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::IoTSiteWise::Dataset`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotsitewise-dataset.html) resource type.
 ///
+/// Creates a dataset to connect an external datasource.
+///
 /// Build it with [`Dataset::builder`]; adding it to a stack returns a [`DatasetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dataset {
     /// `DatasetDescription`.
+    ///
+    /// A description about the dataset, and its functionality.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9 _\-#$*!@]+$`.
     pub dataset_description: Option<Val<String>>,
     /// `DatasetName`: required.
     ///
+    /// The name of the dataset.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9 _\-#$*!@]+$`.
     pub dataset_name: Option<Val<String>>,
     /// `DatasetSource`: required.
+    ///
+    /// The data source for the dataset.
     pub dataset_source: Option<Val<DatasetSource>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs that contain metadata for the access policy. For more information, see
+    /// [Tagging your AWS IoT SiteWise
+    /// resources](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/tag-resources.html) in the *AWS
+    /// IoT SiteWise User Guide* .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -122,10 +135,16 @@ impl Deref for DatasetHandle {
 
 impl DatasetHandle {
     /// `Fn::GetAtt` `DatasetArn`.
+    ///
+    /// The ARN of the dataset, which has the following format.
+    ///
+    /// `arn:${Partition}:iotsitewise:${Region}:${Account}:dataset/${DatasetId}`
     pub fn attr_dataset_arn(&self) -> Val<String> {
         self.0.get_att("DatasetArn")
     }
     /// `Fn::GetAtt` `DatasetId`.
+    ///
+    /// The ID of the dataset.
     pub fn attr_dataset_id(&self) -> Val<String> {
         self.0.get_att("DatasetId")
     }
@@ -140,13 +159,21 @@ impl DatasetHandle {
 }
 
 /// The [`DatasetSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-dataset-datasetsource.html) property type.
+///
+/// The data source for the dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatasetSource {
     /// `SourceDetail`.
+    ///
+    /// The details of the dataset source associated with the dataset.
     pub source_detail: Option<Val<SourceDetail>>,
     /// `SourceFormat`: required.
+    ///
+    /// The format of the dataset source associated with the dataset.
     pub source_format: Option<Val<SourceFormat>>,
     /// `SourceType`: required.
+    ///
+    /// The type of data source for the dataset.
     pub source_type: Option<Val<SourceType>>,
 }
 
@@ -220,14 +247,20 @@ impl ToValue for DatasetSource {
 impl Literal for DatasetSource {}
 
 /// The [`KendraSourceDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-dataset-kendrasourcedetail.html) property type.
+///
+/// The source details for the Kendra dataset source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KendraSourceDetail {
     /// `KnowledgeBaseArn`: required.
+    ///
+    /// The `knowledgeBaseArn` details for the Kendra dataset source.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^arn:aws(-cn|-us-gov)?:[a-zA-Z0-9-:\/_\.]+$`.
     pub knowledge_base_arn: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The `roleARN` details for the Kendra dataset source.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^arn:aws(-cn|-us-gov)?:[a-zA-Z0-9-:\/_\.]+$`.
@@ -298,9 +331,13 @@ impl ToValue for KendraSourceDetail {
 impl Literal for KendraSourceDetail {}
 
 /// The [`SourceDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-dataset-sourcedetail.html) property type.
+///
+/// The details of the dataset source associated with the dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceDetail {
     /// `Kendra`.
+    ///
+    /// Contains details about the Kendra dataset source.
     pub kendra: Option<Val<KendraSourceDetail>>,
 }
 
@@ -431,9 +468,18 @@ impl SourceFormat {
             SourceFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SourceFormat {
+    const VALUES: &'static [&'static str] = &["KNOWLEDGE_BASE"];
+    fn as_str(&self) -> &str {
+        SourceFormat::as_str(self)
     }
 }
 
@@ -474,9 +520,18 @@ impl SourceType {
             SourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SourceType {
+    const VALUES: &'static [&'static str] = &["KENDRA"];
+    fn as_str(&self) -> &str {
+        SourceType::as_str(self)
     }
 }
 

@@ -5,24 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::IoTSiteWise::Gateway`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotsitewise-gateway.html) resource type.
 ///
+/// Creates a gateway, which is a virtual or edge device that delivers industrial data streams from
+/// local servers to AWS IoT SiteWise . For more information, see [Ingesting data using a
+/// gateway](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/gateway-connector.html) in the *AWS
+/// IoT SiteWise User Guide* .
+///
 /// Build it with [`Gateway::builder`]; adding it to a stack returns a [`GatewayHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Gateway {
     /// `GatewayCapabilitySummaries`.
+    ///
+    /// A list of gateway capability summaries that each contain a namespace and status. Each gateway
+    /// capability defines data sources for the gateway. To retrieve a capability configuration's
+    /// definition, use
+    /// [DescribeGatewayCapabilityConfiguration](https://docs.aws.amazon.com/iot-sitewise/latest/APIReference/API_DescribeGatewayCapabilityConfiguration.html)
+    /// .
     pub gateway_capability_summaries: Option<Val<Vec<GatewayCapabilitySummary>>>,
     /// `GatewayName`: required.
+    ///
+    /// A unique name for the gateway.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub gateway_name: Option<Val<String>>,
     /// `GatewayPlatform`: required. Changing it replaces the resource.
+    ///
+    /// The gateway's platform. You can only specify one platform in a gateway.
     pub gateway_platform: Option<Val<GatewayPlatform>>,
     /// `GatewayVersion`. Changing it replaces the resource.
+    ///
+    /// The version of the gateway. A value of `3` indicates an MQTT-enabled, V3 gateway, while `2`
+    /// indicates a Classic streams, V2 gateway.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^[0-9]+$`.
     pub gateway_version: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs that contain metadata for the gateway. For more information, see [Tagging
+    /// your AWS IoT SiteWise
+    /// resources](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/tag-resources.html) in the *AWS
+    /// IoT SiteWise User Guide* .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -135,6 +158,8 @@ impl Deref for GatewayHandle {
 
 impl GatewayHandle {
     /// `Fn::GetAtt` `GatewayId`.
+    ///
+    /// The ID for the gateway.
     pub fn attr_gateway_id(&self) -> Val<String> {
         self.0.get_att("GatewayId")
     }
@@ -149,11 +174,22 @@ impl GatewayHandle {
 }
 
 /// The [`GatewayCapabilitySummary`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-gateway-gatewaycapabilitysummary.html) property type.
+///
+/// Contains a summary of a gateway capability configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayCapabilitySummary {
     /// `CapabilityConfiguration`.
+    ///
+    /// The JSON document that defines the configuration for the gateway capability. For more information,
+    /// see [Configuring data sources
+    /// (CLI)](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/configure-sources.html#configure-source-cli)
+    /// in the *AWS IoT SiteWise User Guide* .
     pub capability_configuration: Option<Val<String>>,
     /// `CapabilityNamespace`: required.
+    ///
+    /// The namespace of the capability configuration. For example, if you configure OPC UA sources for an
+    /// MQTT-enabled gateway, your OPC-UA capability configuration has the namespace
+    /// `iotsitewise:opcuacollector:3` .
     pub capability_namespace: Option<Val<String>>,
 }
 
@@ -214,11 +250,27 @@ impl ToValue for GatewayCapabilitySummary {
 impl Literal for GatewayCapabilitySummary {}
 
 /// The [`GatewayPlatform`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-gateway-gatewayplatform.html) property type.
+///
+/// The gateway's platform configuration. You can only specify one platform type in a gateway.
+///
+/// (Legacy only) For Greengrass V1 gateways, specify the `greengrass` parameter with a valid Greengrass
+/// group ARN.
+///
+/// For Greengrass V2 gateways, specify the `greengrassV2` parameter with a valid core device thing
+/// name. If creating a V3 gateway ( `gatewayVersion=3` ), you must also specify the
+/// `coreDeviceOperatingSystem` .
+///
+/// For Siemens Industrial Edge gateways, specify the `siemensIE` parameter with a valid IoT Core thing
+/// name.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayPlatform {
     /// `GreengrassV2`.
+    ///
+    /// A gateway that runs on AWS IoT Greengrass V2 .
     pub greengrass_v2: Option<Val<GreengrassV2>>,
     /// `SiemensIE`.
+    ///
+    /// An AWS IoT SiteWise Edge gateway that runs on a Siemens Industrial Edge Device.
     pub siemens_ie: Option<Val<SiemensIe>>,
 }
 
@@ -272,11 +324,23 @@ impl ToValue for GatewayPlatform {
 impl Literal for GatewayPlatform {}
 
 /// The [`GreengrassV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-gateway-greengrassv2.html) property type.
+///
+/// Contains details for a gateway that runs on AWS IoT Greengrass V2 . To create a gateway that runs on
+/// AWS IoT Greengrass V2 , you must deploy the IoT SiteWise Edge component to your gateway device. Your
+/// [Greengrass device
+/// role](https://docs.aws.amazon.com/greengrass/v2/developerguide/device-service-role.html) must use
+/// the `AWSIoTSiteWiseEdgeAccess` policy. For more information, see [Using AWS IoT SiteWise at the
+/// edge](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/sw-gateways.html) in the *AWS IoT
+/// SiteWise User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GreengrassV2 {
     /// `CoreDeviceOperatingSystem`.
+    ///
+    /// The operating system of the core device in AWS IoT Greengrass V2.
     pub core_device_operating_system: Option<Val<CoreDeviceOperatingSystem>>,
     /// `CoreDeviceThingName`: required.
+    ///
+    /// The name of the AWS IoT thing for your AWS IoT Greengrass V2 core device.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9:_-]+$`.
@@ -340,9 +404,13 @@ impl ToValue for GreengrassV2 {
 impl Literal for GreengrassV2 {}
 
 /// The [`SiemensIE`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-gateway-siemensie.html) property type.
+///
+/// Contains details for a AWS IoT SiteWise Edge gateway that runs on a Siemens Industrial Edge Device.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SiemensIe {
     /// `IotCoreThingName`: required.
+    ///
+    /// The name of the AWS IoT Thing for your AWS IoT SiteWise Edge gateway.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9:_-]+$`.
@@ -489,9 +557,18 @@ impl CoreDeviceOperatingSystem {
             CoreDeviceOperatingSystem::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CoreDeviceOperatingSystem {
+    const VALUES: &'static [&'static str] = &["LINUX_AARCH64", "LINUX_AMD64", "WINDOWS_AMD64"];
+    fn as_str(&self) -> &str {
+        CoreDeviceOperatingSystem::as_str(self)
     }
 }
 

@@ -5,44 +5,109 @@ use crate::rt::*;
 
 /// The [`AWS::IoTSiteWise::Portal`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotsitewise-portal.html) resource type.
 ///
+/// > The AWS IoT SiteWise Monitor feature will no longer be open to new customers starting November 7, 2025
+/// . If you would like to use the AWS IoT SiteWise Monitor feature, sign up prior to that date.
+/// Existing customers can continue to use the service as normal. For more information, see [AWS IoT
+/// SiteWise Monitor availability
+/// change](https://docs.aws.amazon.com/iot-sitewise/latest/appguide/iotsitewise-monitor-availability-change.html)
+/// .
+///
+/// Creates a portal, which can contain projects and dashboards. AWS IoT SiteWise Monitor uses IAM
+/// Identity Center or IAM to authenticate portal users and manage user permissions.
+///
+/// > Before you can sign in to a new portal, you must add at least one identity to that portal. For
+/// more information, see [Adding or removing portal
+/// administrators](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/administer-portals.html#portal-change-admins)
+/// in the *AWS IoT SiteWise User Guide* .
+///
 /// Build it with [`Portal::builder`]; adding it to a stack returns a [`PortalHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Portal {
     /// `Alarms`.
+    ///
+    /// Contains the configuration information of an alarm created in an AWS IoT SiteWise Monitor portal.
+    /// You can use the alarm to monitor an asset property and get notified when the asset property value is
+    /// outside a specified range. For more information, see [Monitoring with
+    /// alarms](https://docs.aws.amazon.com/iot-sitewise/latest/appguide/monitor-alarms.html) in the *AWS
+    /// IoT SiteWise Application Guide* .
     pub alarms: Option<Val<Alarms>>,
     /// `NotificationSenderEmail`.
+    ///
+    /// The email address that sends alarm notifications.
+    ///
+    /// > If you use the [AWS IoT Events managed Lambda
+    /// function](https://docs.aws.amazon.com/iotevents/latest/developerguide/lambda-support.html) to manage
+    /// your emails, you must [verify the sender email address in Amazon
+    /// SES](https://docs.aws.amazon.com/ses/latest/DeveloperGuide/verify-email-addresses.html) .
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9_\-\.\+]+@[a-zA-Z0-9_\-\.\+]+\.[a-zA-Z]{2,}$`.
     pub notification_sender_email: Option<Val<String>>,
     /// `PortalAuthMode`. Changing it replaces the resource.
+    ///
+    /// The service to use to authenticate users to the portal. Choose from the following options:
+    ///
+    /// - `SSO` – The portal uses SSOlong to authenticate users and manage user permissions. Before you
+    ///   can create a portal that uses IAM Identity Center, you must enable IAM Identity Center. For more
+    ///   information, see [Enabling IAM Identity
+    ///   Center](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/monitor-get-started.html#mon-gs-sso)
+    ///   in the *AWS IoT SiteWise User Guide* . This option is only available in AWS Regions other than the
+    ///   China Regions.
+    /// - `IAM` – The portal uses AWS Identity and Access Management to authenticate users and manage user
+    ///   permissions.
+    ///
+    /// You can't change this value after you create a portal.
+    ///
+    /// Default: `SSO`
     pub portal_auth_mode: Option<Val<PortalAuthMode>>,
     /// `PortalContactEmail`: required.
+    ///
+    /// The AWS administrator's contact email address.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9_\-\.\+]+@[a-zA-Z0-9_\-\.\+]+\.[a-zA-Z]{2,}$`.
     pub portal_contact_email: Option<Val<String>>,
     /// `PortalDescription`.
     ///
+    /// A description for the portal.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub portal_description: Option<Val<String>>,
     /// `PortalName`: required.
     ///
+    /// A friendly name for the portal.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub portal_name: Option<Val<String>>,
     /// `PortalType`. Changing it replaces the resource.
+    ///
+    /// Define the type of portal. The value for AWS IoT SiteWise Monitor (Classic) is `SITEWISE_PORTAL_V1`
+    /// . The value for AWS IoT SiteWise Monitor (AI-aware) is `SITEWISE_PORTAL_V2` .
     pub portal_type: Option<Val<PortalType>>,
     /// `PortalTypeConfiguration`.
+    ///
+    /// Map to associate detail of configuration related with a PortalType.
     pub portal_type_configuration: Option<Val<BTreeMap<String, PortalTypeEntry>>>,
     /// `RoleArn`: required.
+    ///
+    /// The [ARN](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) of a service
+    /// role that allows the portal's users to access your AWS IoT SiteWise resources on your behalf. For
+    /// more information, see [Using service roles for AWS IoT SiteWise
+    /// Monitor](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/monitor-service-role.html) in the *AWS
+    /// IoT SiteWise User Guide* .
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^arn:aws(-cn|-us-gov)?:[a-zA-Z0-9-:\/_\.\+=,@]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs that contain metadata for the portal. For more information, see [Tagging
+    /// your AWS IoT SiteWise
+    /// resources](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/tag-resources.html) in the *AWS
+    /// IoT SiteWise User Guide* .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -189,18 +254,29 @@ impl Deref for PortalHandle {
 
 impl PortalHandle {
     /// `Fn::GetAtt` `PortalArn`.
+    ///
+    /// The [ARN](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) of the portal,
+    /// which has the following format.
+    ///
+    /// `arn:${Partition}:iotsitewise:${Region}:${Account}:portal/${PortalId}`
     pub fn attr_portal_arn(&self) -> Val<String> {
         self.0.get_att("PortalArn")
     }
     /// `Fn::GetAtt` `PortalClientId`.
+    ///
+    /// The SSO application generated client ID (used with SSO APIs).
     pub fn attr_portal_client_id(&self) -> Val<String> {
         self.0.get_att("PortalClientId")
     }
     /// `Fn::GetAtt` `PortalId`.
+    ///
+    /// The ID of the created portal.
     pub fn attr_portal_id(&self) -> Val<String> {
         self.0.get_att("PortalId")
     }
     /// `Fn::GetAtt` `PortalStartUrl`.
+    ///
+    /// The public URL for the AWS IoT SiteWise Monitor portal.
     pub fn attr_portal_start_url(&self) -> Val<String> {
         self.0.get_att("PortalStartUrl")
     }
@@ -215,14 +291,29 @@ impl PortalHandle {
 }
 
 /// The [`Alarms`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-portal-alarms.html) property type.
+///
+/// Contains the configuration information of an alarm created in an AWS IoT SiteWise Monitor portal.
+/// You can use the alarm to monitor an asset property and get notified when the asset property value is
+/// outside a specified range. For more information, see [Monitoring with
+/// alarms](https://docs.aws.amazon.com/iot-sitewise/latest/appguide/monitor-alarms.html) in the *AWS
+/// IoT SiteWise Application Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Alarms {
     /// `AlarmRoleArn`.
+    ///
+    /// The [ARN](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) of the IAM
+    /// role that allows the alarm to perform actions and access AWS resources and services, such as AWS IoT
+    /// Events .
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^arn:aws(-cn|-us-gov)?:[a-zA-Z0-9-:\/_\.\+=,@]+$`.
     pub alarm_role_arn: Option<Val<String>>,
     /// `NotificationLambdaArn`.
+    ///
+    /// The [ARN](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) of the Lambda
+    /// function that manages alarm notifications. For more information, see [Managing alarm
+    /// notifications](https://docs.aws.amazon.com/iotevents/latest/developerguide/lambda-support.html) in
+    /// the *AWS IoT Events Developer Guide* .
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^arn:aws(-cn|-us-gov)?:[a-zA-Z0-9-:\/_\.]+$`.
@@ -279,9 +370,14 @@ impl ToValue for Alarms {
 impl Literal for Alarms {}
 
 /// The [`PortalTypeEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotsitewise-portal-portaltypeentry.html) property type.
+///
+/// Container associated a certain PortalType.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortalTypeEntry {
     /// `PortalTools`: required.
+    ///
+    /// The array of tools associated with the specified portal type. The possible values are `ASSISTANT`
+    /// and `DASHBOARD` .
     pub portal_tools: Option<Val<Vec<String>>>,
 }
 
@@ -423,9 +519,18 @@ impl PortalAuthMode {
             PortalAuthMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PortalAuthMode {
+    const VALUES: &'static [&'static str] = &["IAM", "SSO"];
+    fn as_str(&self) -> &str {
+        PortalAuthMode::as_str(self)
     }
 }
 
@@ -470,9 +575,18 @@ impl PortalType {
             PortalType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PortalType {
+    const VALUES: &'static [&'static str] = &["SITEWISE_PORTAL_V1", "SITEWISE_PORTAL_V2"];
+    fn as_str(&self) -> &str {
+        PortalType::as_str(self)
     }
 }
 

@@ -5,27 +5,51 @@ use crate::rt::*;
 
 /// The [`AWS::IoTSiteWise::Project`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotsitewise-project.html) resource type.
 ///
+/// > The AWS IoT SiteWise Monitor feature will no longer be open to new customers starting November 7, 2025
+/// . If you would like to use the AWS IoT SiteWise Monitor feature, sign up prior to that date.
+/// Existing customers can continue to use the service as normal. For more information, see [AWS IoT
+/// SiteWise Monitor availability
+/// change](https://docs.aws.amazon.com/iot-sitewise/latest/appguide/iotsitewise-monitor-availability-change.html)
+/// .
+///
+/// Creates a project in the specified portal.
+///
+/// > Make sure that the project name and description don't contain confidential information.
+///
 /// Build it with [`Project::builder`]; adding it to a stack returns a [`ProjectHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Project {
     /// `AssetIds`.
+    ///
+    /// A list that contains the IDs of each asset associated with the project.
     pub asset_ids: Option<Val<Vec<String>>>,
     /// `PortalId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the portal in which to create the project.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^(?!00000000-0000-0000-0000-000000000000)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
     pub portal_id: Option<Val<String>>,
     /// `ProjectDescription`.
     ///
+    /// A description for the project.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub project_description: Option<Val<String>>,
     /// `ProjectName`: required.
     ///
+    /// A friendly name for the project.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[^\u0000-\u001F\u007F]+$`.
     pub project_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs that contain metadata for the project. For more information, see [Tagging
+    /// your AWS IoT SiteWise
+    /// resources](https://docs.aws.amazon.com/iot-sitewise/latest/userguide/tag-resources.html) in the *AWS
+    /// IoT SiteWise User Guide* .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -138,10 +162,17 @@ impl Deref for ProjectHandle {
 
 impl ProjectHandle {
     /// `Fn::GetAtt` `ProjectId`.
+    ///
+    /// The ID of the project.
     pub fn attr_project_id(&self) -> Val<String> {
         self.0.get_att("ProjectId")
     }
     /// `Fn::GetAtt` `ProjectArn`.
+    ///
+    /// The [ARN](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) of the
+    /// project, which has the following format.
+    ///
+    /// `arn:${Partition}:iotsitewise:${Region}:${Account}:project/${ProjectId}`
     pub fn attr_project_arn(&self) -> Val<String> {
         self.0.get_att("ProjectArn")
     }

@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::IoTThingsGraph::FlowTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotthingsgraph-flowtemplate.html) resource type.
 ///
+/// <http://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotthingsgraph-flowtemplate.html>
+///
 /// Build it with [`FlowTemplate::builder`]; adding it to a stack returns a [`FlowTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowTemplate {

@@ -5,35 +5,69 @@ use crate::rt::*;
 
 /// The [`AWS::IoTTwinMaker::ComponentType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iottwinmaker-componenttype.html) resource type.
 ///
+/// Use the `AWS::IoTTwinMaker::ComponentType` resource to declare a component type.
+///
 /// Build it with [`ComponentType::builder`]; adding it to a stack returns a [`ComponentTypeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentType {
     /// `ComponentTypeId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the component type.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z_\.\-0-9:]+`.
     pub component_type_id: Option<Val<String>>,
     /// `CompositeComponentTypes`.
+    ///
+    /// Maps strings to `compositeComponentTypes` of the `componentType` . `CompositeComponentType` is
+    /// referenced by `componentTypeId` .
     pub composite_component_types: Option<Val<BTreeMap<String, CompositeComponentType>>>,
     /// `Description`.
+    ///
+    /// The description of the component type.
     ///
     /// - Length: 0 to 512.
     pub description: Option<Val<String>>,
     /// `ExtendsFrom`.
     ///
+    /// The name of the parent component type that this component type extends.
+    ///
     /// - Items: 1 to 256.
     pub extends_from: Option<Val<Vec<String>>>,
     /// `Functions`.
+    ///
+    /// An object that maps strings to the functions in the component type. Each string in the mapping must
+    /// be unique to this object.
+    ///
+    /// For information on the FunctionResponse object see the
+    /// [FunctionResponse](https://docs.aws.amazon.com//iot-twinmaker/latest/apireference/API_FunctionResponse.html)
+    /// API reference.
     pub functions: Option<Val<BTreeMap<String, Function>>>,
     /// `IsSingleton`.
+    ///
+    /// A boolean value that specifies whether an entity can have more than one component of this type.
     pub is_singleton: Option<Val<bool>>,
     /// `PropertyDefinitions`.
+    ///
+    /// An object that maps strings to the property definitions in the component type. Each string in the
+    /// mapping must be unique to this object.
+    ///
+    /// For information about the PropertyDefinitionResponse object, see the
+    /// [PropertyDefinitionResponse](https://docs.aws.amazon.com//iot-twinmaker/latest/apireference/API_PropertyDefinitionResponse.html)
+    /// API reference.
     pub property_definitions: Option<Val<BTreeMap<String, PropertyDefinition>>>,
     /// `PropertyGroups`.
+    ///
+    /// An object that maps strings to the property groups in the component type. Each string in the mapping
+    /// must be unique to this object.
     pub property_groups: Option<Val<BTreeMap<String, PropertyGroup>>>,
     /// `Tags`.
+    ///
+    /// The ComponentType tags.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `WorkspaceId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the workspace that contains the component type.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z_0-9][a-zA-Z_\-0-9]*[a-zA-Z0-9]+`.
@@ -210,14 +244,20 @@ impl Deref for ComponentTypeHandle {
 
 impl ComponentTypeHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the component type.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationDateTime`.
+    ///
+    /// The date and time when the component type was created.
     pub fn attr_creation_date_time(&self) -> Val<String> {
         self.0.get_att("CreationDateTime")
     }
     /// `Fn::GetAtt` `UpdateDateTime`.
+    ///
+    /// The component type the update time.
     pub fn attr_update_date_time(&self) -> Val<String> {
         self.0.get_att("UpdateDateTime")
     }
@@ -226,10 +266,15 @@ impl ComponentTypeHandle {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `IsAbstract`.
+    ///
+    /// A boolean value that specifies whether the component type is abstract.
     pub fn attr_is_abstract(&self) -> Val<bool> {
         self.0.get_att("IsAbstract")
     }
     /// `Fn::GetAtt` `IsSchemaInitialized`.
+    ///
+    /// A boolean value that specifies whether the component type has a schema initializer and that the
+    /// schema initializer has run.
     pub fn attr_is_schema_initialized(&self) -> Val<bool> {
         self.0.get_att("IsSchemaInitialized")
     }
@@ -244,9 +289,13 @@ impl ComponentTypeHandle {
 }
 
 /// The [`CompositeComponentType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-componenttype-compositecomponenttype.html) property type.
+///
+/// Specifies the ID of the composite component type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositeComponentType {
     /// `ComponentTypeId`.
+    ///
+    /// The ID of the component type.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z_\.\-0-9:]+`.
@@ -297,11 +346,17 @@ impl ToValue for CompositeComponentType {
 impl Literal for CompositeComponentType {}
 
 /// The [`DataConnector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-componenttype-dataconnector.html) property type.
+///
+/// The data connector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataConnector {
     /// `IsNative`.
+    ///
+    /// A boolean value that specifies whether the data connector is native to IoT TwinMaker.
     pub is_native: Option<Val<bool>>,
     /// `Lambda`.
+    ///
+    /// The Lambda function associated with the data connector.
     pub lambda: Option<Val<LambdaFunction>>,
 }
 
@@ -355,19 +410,33 @@ impl ToValue for DataConnector {
 impl Literal for DataConnector {}
 
 /// The [`DataType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-componenttype-datatype.html) property type.
+///
+/// An object that specifies the data type of a property.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataType {
     /// `AllowedValues`.
     ///
+    /// The allowed values for this data type.
+    ///
     /// - Items: 0 to 50.
     pub allowed_values: Option<Val<Vec<DataValue>>>,
     /// `NestedType`.
+    ///
+    /// The nested type in the data type.
     pub nested_type: Option<Val<DataType>>,
     /// `Relationship`.
+    ///
+    /// A relationship that associates a component with another component.
     pub relationship: Option<Val<Relationship>>,
     /// `Type`: required.
+    ///
+    /// The underlying type of the data type.
+    ///
+    /// Valid Values: `RELATIONSHIP | STRING | LONG | BOOLEAN | INTEGER | DOUBLE | LIST | MAP`
     pub type_: Option<Val<Type>>,
     /// `UnitOfMeasure`.
+    ///
+    /// The unit of measure used in this data type.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `.*`.
@@ -450,30 +519,50 @@ impl ToValue for DataType {
 impl Literal for DataType {}
 
 /// The [`DataValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-componenttype-datavalue.html) property type.
+///
+/// An object that specifies a value for a property.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataValue {
     /// `BooleanValue`.
+    ///
+    /// A boolean value.
     pub boolean_value: Option<Val<bool>>,
     /// `DoubleValue`.
+    ///
+    /// A double value.
     pub double_value: Option<Val<f64>>,
     /// `Expression`.
+    ///
+    /// An expression that produces the value.
     ///
     /// - Length: 1 to 316.
     /// - Pattern: `(^\$\{Parameters\.[a-zA-z]+([a-zA-z_0-9]*)}$)`.
     pub expression: Option<Val<String>>,
     /// `IntegerValue`.
+    ///
+    /// An integer value.
     pub integer_value: Option<Val<i64>>,
     /// `ListValue`.
+    ///
+    /// A list of multiple values.
     ///
     /// - Items: 0 to 50.
     pub list_value: Option<Val<Vec<DataValue>>>,
     /// `LongValue`.
+    ///
+    /// A long value.
     pub long_value: Option<Val<f64>>,
     /// `MapValue`.
+    ///
+    /// An object that maps strings to multiple `DataValue` objects.
     pub map_value: Option<Val<BTreeMap<String, DataValue>>>,
     /// `RelationshipValue`.
+    ///
+    /// A value that relates a component to another component.
     pub relationship_value: Option<Val<RelationshipValue>>,
     /// `StringValue`.
+    ///
+    /// A string value.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `.*`.
@@ -582,15 +671,23 @@ impl ToValue for DataValue {
 impl Literal for DataValue {}
 
 /// The [`Function`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-componenttype-function.html) property type.
+///
+/// The function body.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Function {
     /// `ImplementedBy`.
+    ///
+    /// The data connector.
     pub implemented_by: Option<Val<DataConnector>>,
     /// `RequiredProperties`.
+    ///
+    /// The required properties of the function.
     ///
     /// - Items: 1 to 256.
     pub required_properties: Option<Val<Vec<String>>>,
     /// `Scope`.
+    ///
+    /// The scope of the function.
     pub scope: Option<Val<Scope>>,
 }
 
@@ -655,9 +752,13 @@ impl ToValue for Function {
 impl Literal for Function {}
 
 /// The [`LambdaFunction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-componenttype-lambdafunction.html) property type.
+///
+/// The Lambda function.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaFunction {
     /// `Arn`: required.
+    ///
+    /// The Lambda function ARN.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `arn:((aws)|(aws-cn)|(aws-us-gov)):lambda:[a-z0-9-]+:[0-9]{12}:function:[\/a-zA-Z0-9_-]+`.
@@ -711,21 +812,37 @@ impl ToValue for LambdaFunction {
 impl Literal for LambdaFunction {}
 
 /// The [`PropertyDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-componenttype-propertydefinition.html) property type.
+///
+/// PropertyDefinition is an object that maps strings to the property definitions in the component type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PropertyDefinition {
     /// `Configurations`.
+    ///
+    /// A mapping that specifies configuration information about the property.
     pub configurations: Option<Val<BTreeMap<String, String>>>,
     /// `DataType`.
+    ///
+    /// An object that specifies the data type of a property.
     pub data_type: Option<Val<DataType>>,
     /// `DefaultValue`.
+    ///
+    /// A boolean value that specifies whether the property ID comes from an external data store.
     pub default_value: Option<Val<DataValue>>,
     /// `IsExternalId`.
+    ///
+    /// A Boolean value that specifies whether the property ID comes from an external data source.
     pub is_external_id: Option<Val<bool>>,
     /// `IsRequiredInEntity`.
+    ///
+    /// A boolean value that specifies whether the property is required in an entity.
     pub is_required_in_entity: Option<Val<bool>>,
     /// `IsStoredExternally`.
+    ///
+    /// A boolean value that specifies whether the property is stored externally.
     pub is_stored_externally: Option<Val<bool>>,
     /// `IsTimeSeries`.
+    ///
+    /// A boolean value that specifies whether the property consists of time series data.
     pub is_time_series: Option<Val<bool>>,
 }
 
@@ -814,11 +931,17 @@ impl ToValue for PropertyDefinition {
 impl Literal for PropertyDefinition {}
 
 /// The [`PropertyGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-componenttype-propertygroup.html) property type.
+///
+/// The property group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PropertyGroup {
     /// `GroupType`.
+    ///
+    /// The group type.
     pub group_type: Option<Val<GroupType>>,
     /// `PropertyNames`.
+    ///
+    /// The property names.
     ///
     /// - Items: 1 to 256.
     pub property_names: Option<Val<Vec<String>>>,
@@ -879,14 +1002,20 @@ impl ToValue for PropertyGroup {
 impl Literal for PropertyGroup {}
 
 /// The [`Relationship`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-componenttype-relationship.html) property type.
+///
+/// An object that specifies a relationship with another component type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Relationship {
     /// `RelationshipType`.
+    ///
+    /// The type of the relationship.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `.*`.
     pub relationship_type: Option<Val<String>>,
     /// `TargetComponentTypeId`.
+    ///
+    /// The ID of the target component type associated with this relationship.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z_\.\-0-9:]+`.
@@ -943,14 +1072,20 @@ impl ToValue for Relationship {
 impl Literal for Relationship {}
 
 /// The [`RelationshipValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-componenttype-relationshipvalue.html) property type.
+///
+/// The component type relationship value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RelationshipValue {
     /// `TargetComponentName`.
+    ///
+    /// The target component name.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z_\-0-9]+`.
     pub target_component_name: Option<Val<String>>,
     /// `TargetEntityId`.
+    ///
+    /// The target entity Id.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|^[a-zA-Z0-9][a-zA-Z_\-0-9.:]*[a-zA-Z0-9]+`.
@@ -1026,9 +1161,18 @@ impl GroupType {
             GroupType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GroupType {
+    const VALUES: &'static [&'static str] = &["TABULAR"];
+    fn as_str(&self) -> &str {
+        GroupType::as_str(self)
     }
 }
 
@@ -1072,9 +1216,18 @@ impl Scope {
             Scope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Scope {
+    const VALUES: &'static [&'static str] = &["ENTITY", "WORKSPACE"];
+    fn as_str(&self) -> &str {
+        Scope::as_str(self)
     }
 }
 
@@ -1137,9 +1290,19 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] =
+        &["RELATIONSHIP", "STRING", "LONG", "BOOLEAN", "INTEGER", "DOUBLE", "LIST", "MAP"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,35 +5,59 @@ use crate::rt::*;
 
 /// The [`AWS::IoTTwinMaker::Entity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iottwinmaker-entity.html) resource type.
 ///
+/// Use the `AWS::IoTTwinMaker::Entity` resource to declare an entity.
+///
 /// Build it with [`Entity::builder`]; adding it to a stack returns a [`EntityHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Entity {
     /// `Components`.
+    ///
+    /// An object that maps strings to the components in the entity. Each string in the mapping must be
+    /// unique to this object.
+    ///
+    /// For information on the component object see the
+    /// [component](https://docs.aws.amazon.com//iot-twinmaker/latest/apireference/API_ComponentResponse.html)
+    /// API reference.
     pub components: Option<Val<BTreeMap<String, Component>>>,
     /// `CompositeComponents`.
+    ///
+    /// Maps string to `compositeComponent` updates in the request. Each key of the map represents the
+    /// `componentPath` of the `compositeComponent` .
     pub composite_components: Option<Val<BTreeMap<String, CompositeComponent>>>,
     /// `Description`.
+    ///
+    /// The description of the entity.
     ///
     /// - Length: 0 to 512.
     pub description: Option<Val<String>>,
     /// `EntityId`. Changing it replaces the resource.
+    ///
+    /// The ID of the entity.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|^[a-zA-Z0-9][a-zA-Z_\-0-9.:]*[a-zA-Z0-9]+`.
     pub entity_id: Option<Val<String>>,
     /// `EntityName`: required.
     ///
+    /// The entity name.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z_0-9-.][a-zA-Z_0-9-. ]*[a-zA-Z0-9]+`.
     pub entity_name: Option<Val<String>>,
     /// `ParentEntityId`.
     ///
+    /// The ID of the parent entity.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `\$ROOT|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|^[a-zA-Z0-9][a-zA-Z_\-0-9.:]*[a-zA-Z0-9]+`.
     pub parent_entity_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata that you can use to manage the entity.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `WorkspaceId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the workspace that contains the entity.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z_0-9][a-zA-Z_\-0-9]*[a-zA-Z0-9]+`.
@@ -172,14 +196,20 @@ impl Deref for EntityHandle {
 
 impl EntityHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The entity ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationDateTime`.
+    ///
+    /// The date and time the entity was created.
     pub fn attr_creation_date_time(&self) -> Val<String> {
         self.0.get_att("CreationDateTime")
     }
     /// `Fn::GetAtt` `UpdateDateTime`.
+    ///
+    /// The date and time when the component type was last updated.
     pub fn attr_update_date_time(&self) -> Val<String> {
         self.0.get_att("UpdateDateTime")
     }
@@ -188,6 +218,8 @@ impl EntityHandle {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `HasChildEntities`.
+    ///
+    /// A boolean value that specifies whether the entity has child entities or not.
     pub fn attr_has_child_entities(&self) -> Val<bool> {
         self.0.get_att("HasChildEntities")
     }
@@ -202,31 +234,49 @@ impl EntityHandle {
 }
 
 /// The [`Component`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-entity-component.html) property type.
+///
+/// The entity component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Component {
     /// `ComponentName`.
+    ///
+    /// The name of the component.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z_\-0-9]+`.
     pub component_name: Option<Val<String>>,
     /// `ComponentTypeId`.
     ///
+    /// The ID of the component type.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z_\-0-9]+`.
     pub component_type_id: Option<Val<String>>,
     /// `DefinedIn`.
     ///
+    /// The name of the property definition set in the request.
+    ///
     /// - Length: 1 to 256.
     pub defined_in: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the component.
+    ///
     /// - Length: 0 to 512.
     pub description: Option<Val<String>>,
     /// `Properties`.
+    ///
+    /// An object that maps strings to the properties to set in the component type. Each string in the
+    /// mapping must be unique to this object.
     pub properties: Option<Val<BTreeMap<String, Property>>>,
     /// `PropertyGroups`.
+    ///
+    /// An object that maps strings to the property groups in the component type. Each string in the mapping
+    /// must be unique to this object.
     pub property_groups: Option<Val<BTreeMap<String, PropertyGroup>>>,
     /// `Status`.
+    ///
+    /// The status of the component.
     pub status: Option<Val<Status>>,
 }
 
@@ -320,32 +370,49 @@ impl ToValue for Component {
 impl Literal for Component {}
 
 /// The [`CompositeComponent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-entity-compositecomponent.html) property type.
+///
+/// Information about a composite component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositeComponent {
     /// `ComponentName`.
+    ///
+    /// The name of the component.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z_\-0-9]+`.
     pub component_name: Option<Val<String>>,
     /// `ComponentPath`.
     ///
+    /// The path to the composite component, starting from the top-level component.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z_\-0-9/]+`.
     pub component_path: Option<Val<String>>,
     /// `ComponentTypeId`.
+    ///
+    /// The ID of the composite component type.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z_\-0-9]+`.
     pub component_type_id: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the component type.
+    ///
     /// - Length: 0 to 512.
     pub description: Option<Val<String>>,
     /// `Properties`.
+    ///
+    /// Map of strings to the properties in the component type. Each string in the mapping must be unique to
+    /// this component.
     pub properties: Option<Val<BTreeMap<String, Property>>>,
     /// `PropertyGroups`.
+    ///
+    /// The property groups.
     pub property_groups: Option<Val<BTreeMap<String, PropertyGroup>>>,
     /// `Status`.
+    ///
+    /// The current status of the composite component.
     pub status: Option<Val<Status>>,
 }
 
@@ -439,19 +506,31 @@ impl ToValue for CompositeComponent {
 impl Literal for CompositeComponent {}
 
 /// The [`DataType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-entity-datatype.html) property type.
+///
+/// The entity data type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataType {
     /// `AllowedValues`.
     ///
+    /// The allowed values.
+    ///
     /// - Items: 0 to 50.
     pub allowed_values: Option<Val<Vec<DataValue>>>,
     /// `NestedType`.
+    ///
+    /// The nested type.
     pub nested_type: Option<Val<DataType>>,
     /// `Relationship`.
+    ///
+    /// The relationship.
     pub relationship: Option<Val<Relationship>>,
     /// `Type`.
+    ///
+    /// The entity type.
     pub type_: Option<Val<Type>>,
     /// `UnitOfMeasure`.
+    ///
+    /// The unit of measure.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `.*`.
@@ -531,30 +610,50 @@ impl ToValue for DataType {
 impl Literal for DataType {}
 
 /// The [`DataValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-entity-datavalue.html) property type.
+///
+/// An object that specifies a value for a property.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataValue {
     /// `BooleanValue`.
+    ///
+    /// A boolean value.
     pub boolean_value: Option<Val<bool>>,
     /// `DoubleValue`.
+    ///
+    /// A double value.
     pub double_value: Option<Val<f64>>,
     /// `Expression`.
+    ///
+    /// An expression that produces the value.
     ///
     /// - Length: 1 to 316.
     /// - Pattern: `(^\$\{Parameters\.[a-zA-z]+([a-zA-z_0-9]*)}$)`.
     pub expression: Option<Val<String>>,
     /// `IntegerValue`.
+    ///
+    /// An integer value.
     pub integer_value: Option<Val<i64>>,
     /// `ListValue`.
+    ///
+    /// A list of multiple values.
     ///
     /// - Items: 0 to 50.
     pub list_value: Option<Val<Vec<DataValue>>>,
     /// `LongValue`.
+    ///
+    /// A long value.
     pub long_value: Option<Val<f64>>,
     /// `MapValue`.
+    ///
+    /// An object that maps strings to multiple DataValue objects.
     pub map_value: Option<Val<BTreeMap<String, DataValue>>>,
     /// `RelationshipValue`.
+    ///
+    /// A value that relates a component to another component.
     pub relationship_value: Option<Val<RelationshipValue>>,
     /// `StringValue`.
+    ///
+    /// A string value.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `.*`.
@@ -663,27 +762,49 @@ impl ToValue for DataValue {
 impl Literal for DataValue {}
 
 /// The [`Definition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-entity-definition.html) property type.
+///
+/// The entity definition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Definition {
     /// `Configuration`.
+    ///
+    /// The configuration.
     pub configuration: Option<Val<BTreeMap<String, String>>>,
     /// `DataType`.
+    ///
+    /// The data type
     pub data_type: Option<Val<DataType>>,
     /// `DefaultValue`.
+    ///
+    /// The default value.
     pub default_value: Option<Val<DataValue>>,
     /// `IsExternalId`.
+    ///
+    /// Displays if the entity has a external Id.
     pub is_external_id: Option<Val<bool>>,
     /// `IsFinal`.
+    ///
+    /// Displays if the entity is final.
     pub is_final: Option<Val<bool>>,
     /// `IsImported`.
+    ///
+    /// Displays if the entity is imported.
     pub is_imported: Option<Val<bool>>,
     /// `IsInherited`.
+    ///
+    /// Displays if the entity is inherited.
     pub is_inherited: Option<Val<bool>>,
     /// `IsRequiredInEntity`.
+    ///
+    /// Displays if the entity is a required entity.
     pub is_required_in_entity: Option<Val<bool>>,
     /// `IsStoredExternally`.
+    ///
+    /// Displays if the entity is tored externally.
     pub is_stored_externally: Option<Val<bool>>,
     /// `IsTimeSeries`.
+    ///
+    /// Displays if the entity
     pub is_time_series: Option<Val<bool>>,
 }
 
@@ -790,11 +911,17 @@ impl ToValue for Definition {
 impl Literal for Definition {}
 
 /// The [`Error`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-entity-error.html) property type.
+///
+/// The entity error.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Error {
     /// `Code`.
+    ///
+    /// The entity error code.
     pub code: Option<Val<Code>>,
     /// `Message`.
+    ///
+    /// The entity error message.
     ///
     /// - Length: 0 to 2048.
     pub message: Option<Val<String>>,
@@ -850,11 +977,17 @@ impl ToValue for Error {
 impl Literal for Error {}
 
 /// The [`Property`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-entity-property.html) property type.
+///
+/// An object that sets information about a property.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Property {
     /// `Definition`.
+    ///
+    /// An object that specifies information about a property.
     pub definition: Option<Val<Definition>>,
     /// `Value`.
+    ///
+    /// An object that contains information about a value for a time series property.
     pub value: Option<Val<DataValue>>,
 }
 
@@ -908,11 +1041,17 @@ impl ToValue for Property {
 impl Literal for Property {}
 
 /// The [`PropertyGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-entity-propertygroup.html) property type.
+///
+/// The property group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PropertyGroup {
     /// `GroupType`.
+    ///
+    /// The group type.
     pub group_type: Option<Val<GroupType>>,
     /// `PropertyNames`.
+    ///
+    /// The property names.
     ///
     /// - Items: 1 to 256.
     pub property_names: Option<Val<Vec<String>>>,
@@ -973,14 +1112,20 @@ impl ToValue for PropertyGroup {
 impl Literal for PropertyGroup {}
 
 /// The [`Relationship`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-entity-relationship.html) property type.
+///
+/// The entity relationship.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Relationship {
     /// `RelationshipType`.
+    ///
+    /// The relationship type.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `.*`.
     pub relationship_type: Option<Val<String>>,
     /// `TargetComponentTypeId`.
+    ///
+    /// the component type Id target.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z_\.\-0-9:]+`.
@@ -1037,14 +1182,20 @@ impl ToValue for Relationship {
 impl Literal for Relationship {}
 
 /// The [`RelationshipValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-entity-relationshipvalue.html) property type.
+///
+/// The entity relationship.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RelationshipValue {
     /// `TargetComponentName`.
+    ///
+    /// The target component name.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z_\-0-9]+`.
     pub target_component_name: Option<Val<String>>,
     /// `TargetEntityId`.
+    ///
+    /// The target entity Id.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|^[a-zA-Z0-9][a-zA-Z_\-0-9.:]*[a-zA-Z0-9]+`.
@@ -1101,11 +1252,19 @@ impl ToValue for RelationshipValue {
 impl Literal for RelationshipValue {}
 
 /// The [`Status`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iottwinmaker-entity-status.html) property type.
+///
+/// The current status of the entity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Status {
     /// `Error`.
+    ///
+    /// The error message.
     pub error: Option<Val<Error>>,
     /// `State`.
+    ///
+    /// The current state of the entity, component, component type, or workspace.
+    ///
+    /// Valid Values: `CREATING | UPDATING | DELETING | ACTIVE | ERROR`
     pub state: Option<Val<State>>,
 }
 
@@ -1181,9 +1340,18 @@ impl Code {
             Code::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Code {
+    const VALUES: &'static [&'static str] = &["VALIDATION_ERROR", "INTERNAL_FAILURE"];
+    fn as_str(&self) -> &str {
+        Code::as_str(self)
     }
 }
 
@@ -1225,9 +1393,18 @@ impl GroupType {
             GroupType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GroupType {
+    const VALUES: &'static [&'static str] = &["TABULAR"];
+    fn as_str(&self) -> &str {
+        GroupType::as_str(self)
     }
 }
 
@@ -1280,9 +1457,18 @@ impl State {
             State::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for State {
+    const VALUES: &'static [&'static str] = &["CREATING", "UPDATING", "DELETING", "ACTIVE", "ERROR"];
+    fn as_str(&self) -> &str {
+        State::as_str(self)
     }
 }
 
@@ -1348,9 +1534,19 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] =
+        &["RELATIONSHIP", "STRING", "LONG", "BOOLEAN", "INTEGER", "DOUBLE", "LIST", "MAP"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

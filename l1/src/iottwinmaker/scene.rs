@@ -5,34 +5,50 @@ use crate::rt::*;
 
 /// The [`AWS::IoTTwinMaker::Scene`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iottwinmaker-scene.html) resource type.
 ///
+/// Use the `AWS::IoTTwinMaker::Scene` resource to declare a scene.
+///
 /// Build it with [`Scene::builder`]; adding it to a stack returns a [`SceneHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scene {
     /// `Capabilities`.
     ///
+    /// A list of capabilities that the scene uses to render.
+    ///
     /// - Items: 0 to 50.
     pub capabilities: Option<Val<Vec<String>>>,
     /// `ContentLocation`: required.
+    ///
+    /// The relative path that specifies the location of the content definition file.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `[sS]3://[A-Za-z0-9._/-]+`.
     pub content_location: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of this scene.
+    ///
     /// - Length: 0 to 512.
     pub description: Option<Val<String>>,
     /// `SceneId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the scene.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z_0-9][a-zA-Z_\-0-9]*[a-zA-Z0-9]+`.
     pub scene_id: Option<Val<String>>,
     /// `SceneMetadata`.
     ///
+    /// The scene metadata.
+    ///
     /// - Length: 0 to 50.
     pub scene_metadata: Option<Val<BTreeMap<String, String>>>,
     /// `Tags`.
+    ///
+    /// The ComponentType tags.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `WorkspaceId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the workspace.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z_0-9][a-zA-Z_\-0-9]*[a-zA-Z0-9]+`.
@@ -169,18 +185,26 @@ impl Deref for SceneHandle {
 
 impl SceneHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The scene ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationDateTime`.
+    ///
+    /// The date and time when the scene was created.
     pub fn attr_creation_date_time(&self) -> Val<String> {
         self.0.get_att("CreationDateTime")
     }
     /// `Fn::GetAtt` `UpdateDateTime`.
+    ///
+    /// The scene the update time.
     pub fn attr_update_date_time(&self) -> Val<String> {
         self.0.get_att("UpdateDateTime")
     }
     /// `Fn::GetAtt` `GeneratedSceneMetadata`.
+    ///
+    /// A key-value pair of generated scene metadata for the scene.
     pub fn attr_generated_scene_metadata(&self) -> Val<Json> {
         self.0.get_att("GeneratedSceneMetadata")
     }

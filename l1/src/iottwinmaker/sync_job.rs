@@ -5,22 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::IoTTwinMaker::SyncJob`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iottwinmaker-syncjob.html) resource type.
 ///
+/// The SyncJob.
+///
 /// Build it with [`SyncJob::builder`]; adding it to a stack returns a [`SyncJobHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SyncJob {
     /// `SyncRole`: required. Changing it replaces the resource.
+    ///
+    /// The SyncJob IAM role. This IAM role is used by the sync job to read from the syncSource, and create,
+    /// update or delete the corresponding resources.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:((aws)|(aws-cn)|(aws-us-gov)):iam::[0-9]{12}:role/.*`.
     pub sync_role: Option<Val<String>>,
     /// `SyncSource`: required. Changing it replaces the resource.
     ///
+    /// The sync source.
+    ///
+    /// > Currently the only supported syncSoucre is `SITEWISE` .
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z_0-9]+$`.
     pub sync_source: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// Metadata you can use to manage the SyncJob.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `WorkspaceId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the workspace that contains the sync job.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z_0-9][a-zA-Z_\-0-9]*[a-zA-Z0-9]+`.
@@ -129,18 +142,26 @@ impl Deref for SyncJobHandle {
 
 impl SyncJobHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The SyncJob ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationDateTime`.
+    ///
+    /// The creation date and time of the SyncJob.
     pub fn attr_creation_date_time(&self) -> Val<String> {
         self.0.get_att("CreationDateTime")
     }
     /// `Fn::GetAtt` `UpdateDateTime`.
+    ///
+    /// The update date and time.
     pub fn attr_update_date_time(&self) -> Val<String> {
         self.0.get_att("UpdateDateTime")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The SyncJob's state.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }

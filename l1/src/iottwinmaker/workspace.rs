@@ -5,26 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::IoTTwinMaker::Workspace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iottwinmaker-workspace.html) resource type.
 ///
+/// Use the `AWS::IoTTwinMaker::Workspace` resource to declare a workspace.
+///
 /// Build it with [`Workspace::builder`]; adding it to a stack returns a [`WorkspaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Workspace {
     /// `Description`.
     ///
+    /// The description of the workspace.
+    ///
     /// - Length: 0 to 512.
     pub description: Option<Val<String>>,
     /// `Role`: required.
+    ///
+    /// The ARN of the execution role associated with the workspace.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:((aws)|(aws-cn)|(aws-us-gov)):iam::[0-9]{12}:role/.*`.
     pub role: Option<Val<String>>,
     /// `S3Location`: required.
     ///
+    /// The ARN of the S3 bucket where resources associated with the workspace are stored.
+    ///
     /// - Length: 0 to 1024.
     /// - Pattern: `(^arn:((aws)|(aws-cn)|(aws-us-gov)):s3:::)([a-zA-Z0-9_-]+$)`.
     pub s3_location: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata that you can use to manage the workspace.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `WorkspaceId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the workspace.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z_0-9][a-zA-Z_\-0-9]*[a-zA-Z0-9]+`.
@@ -139,14 +151,20 @@ impl Deref for WorkspaceHandle {
 
 impl WorkspaceHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The workspace ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationDateTime`.
+    ///
+    /// The date and time the workspace was created.
     pub fn attr_creation_date_time(&self) -> Val<String> {
         self.0.get_att("CreationDateTime")
     }
     /// `Fn::GetAtt` `UpdateDateTime`.
+    ///
+    /// The date and time the workspace was updated.
     pub fn attr_update_date_time(&self) -> Val<String> {
         self.0.get_att("UpdateDateTime")
     }

@@ -5,30 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::IoTWireless::Destination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotwireless-destination.html) resource type.
 ///
+/// Creates a new destination that maps a device message to an AWS IoT rule.
+///
 /// Build it with [`Destination::builder`]; adding it to a stack returns a [`DestinationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Destination {
     /// `Description`.
     ///
+    /// The description of the new resource. Maximum length is 2048 characters.
+    ///
     /// - Length: 0 to 2048.
     pub description: Option<Val<String>>,
     /// `Expression`: required.
     ///
+    /// The rule name to send messages to.
+    ///
     /// - Length: 0 to 2048.
     pub expression: Option<Val<String>>,
     /// `ExpressionType`: required.
+    ///
+    /// The type of value in `Expression` .
     pub expression_type: Option<Val<ExpressionType>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the new resource.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `[a-zA-Z0-9:_-]+`.
     pub name: Option<Val<String>>,
     /// `RoleArn`.
     ///
+    /// The ARN of the IAM Role that authorizes the destination.
+    ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags are an array of key-value pairs to attach to the specified resource. Tags can have a
+    /// minimum of 0 and a maximum of 50 items.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -148,6 +163,8 @@ impl Deref for DestinationHandle {
 
 impl DestinationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the destination created.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -249,9 +266,18 @@ impl ExpressionType {
             ExpressionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ExpressionType {
+    const VALUES: &'static [&'static str] = &["RuleName", "MqttTopic", "SnsTopic"];
+    fn as_str(&self) -> &str {
+        ExpressionType::as_str(self)
     }
 }
 

@@ -5,16 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::IoTWireless::DeviceProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotwireless-deviceprofile.html) resource type.
 ///
+/// Creates a new device profile.
+///
 /// Build it with [`DeviceProfile::builder`]; adding it to a stack returns a [`DeviceProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceProfile {
     /// `LoRaWAN`. Changing it replaces the resource.
+    ///
+    /// LoRaWAN device profile object.
     pub lo_ra_wan: Option<Val<LoRaWanDeviceProfile>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the new resource.
     ///
     /// - Length: 0 to 256.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags are an array of key-value pairs to attach to the specified resource. Tags can have a
+    /// minimum of 0 and a maximum of 50 items.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -102,10 +111,14 @@ impl Deref for DeviceProfileHandle {
 
 impl DeviceProfileHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the device profile created.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the device profile created.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -120,75 +133,116 @@ impl DeviceProfileHandle {
 }
 
 /// The [`LoRaWANDeviceProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-deviceprofile-lorawandeviceprofile.html) property type.
+///
+/// LoRaWAN device profile object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoRaWanDeviceProfile {
     /// `ClassBTimeout`.
+    ///
+    /// The ClassBTimeout value.
     ///
     /// - Range: 0 to 1000.
     pub class_b_timeout: Option<Val<i64>>,
     /// `ClassCTimeout`.
     ///
+    /// The ClassCTimeout value.
+    ///
     /// - Range: 0 to 1000.
     pub class_c_timeout: Option<Val<i64>>,
     /// `FactoryPresetFreqsList`.
+    ///
+    /// The list of values that make up the FactoryPresetFreqs value. Valid range of values include a
+    /// minimum value of 1000000 and a maximum value of 16700000.
     ///
     /// - Items: 0 to 20.
     pub factory_preset_freqs_list: Option<Val<Vec<i64>>>,
     /// `MacVersion`.
     ///
+    /// The MAC version (such as OTAA 1.1 or OTAA 1.0.3) to use with this device profile.
+    ///
     /// - Length: 0 to 64.
     pub mac_version: Option<Val<String>>,
     /// `MaxDutyCycle`.
+    ///
+    /// The MaxDutyCycle value.
     ///
     /// - Range: 0 to 100.
     pub max_duty_cycle: Option<Val<i64>>,
     /// `MaxEirp`.
     ///
+    /// The MaxEIRP value.
+    ///
     /// - Range: 0 to 15.
     pub max_eirp: Option<Val<i64>>,
     /// `PingSlotDr`.
+    ///
+    /// The PingSlotDR value.
     ///
     /// - Range: 0 to 15.
     pub ping_slot_dr: Option<Val<i64>>,
     /// `PingSlotFreq`.
     ///
+    /// The PingSlotFreq value.
+    ///
     /// - Range: 1000000 to 16700000.
     pub ping_slot_freq: Option<Val<i64>>,
     /// `PingSlotPeriod`.
+    ///
+    /// The PingSlotPeriod value.
     ///
     /// - Range: 128 to 4096.
     pub ping_slot_period: Option<Val<i64>>,
     /// `RegParamsRevision`.
     ///
+    /// The version of regional parameters.
+    ///
     /// - Length: 0 to 64.
     pub reg_params_revision: Option<Val<String>>,
     /// `RfRegion`.
+    ///
+    /// The frequency band (RFRegion) value.
     ///
     /// - Length: 0 to 64.
     pub rf_region: Option<Val<String>>,
     /// `RxDataRate2`.
     ///
+    /// The RXDataRate2 value.
+    ///
     /// - Range: 0 to 15.
     pub rx_data_rate2: Option<Val<i64>>,
     /// `RxDelay1`.
+    ///
+    /// The RXDelay1 value.
     ///
     /// - Range: 0 to 15.
     pub rx_delay1: Option<Val<i64>>,
     /// `RxDrOffset1`.
     ///
+    /// The RXDROffset1 value.
+    ///
     /// - Range: 0 to 7.
     pub rx_dr_offset1: Option<Val<i64>>,
     /// `RxFreq2`.
     ///
+    /// The RXFreq2 value.
+    ///
     /// - Range: 1000000 to 16700000.
     pub rx_freq2: Option<Val<i64>>,
     /// `Supports32BitFCnt`.
+    ///
+    /// The Supports32BitFCnt value.
     pub supports32_bit_f_cnt: Option<Val<bool>>,
     /// `SupportsClassB`.
+    ///
+    /// The SupportsClassB value.
     pub supports_class_b: Option<Val<bool>>,
     /// `SupportsClassC`.
+    ///
+    /// The SupportsClassC value.
     pub supports_class_c: Option<Val<bool>>,
     /// `SupportsJoin`.
+    ///
+    /// The SupportsJoin value.
     pub supports_join: Option<Val<bool>>,
 }
 

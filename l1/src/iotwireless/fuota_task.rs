@@ -5,44 +5,67 @@ use crate::rt::*;
 
 /// The [`AWS::IoTWireless::FuotaTask`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotwireless-fuotatask.html) resource type.
 ///
+/// A FUOTA task.
+///
 /// Build it with [`FuotaTask::builder`]; adding it to a stack returns a [`FuotaTaskHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FuotaTask {
     /// `AssociateMulticastGroup`.
     ///
+    /// The ID of the multicast group to associate with a FUOTA task.
+    ///
     /// - Length: at most 256.
     pub associate_multicast_group: Option<Val<String>>,
     /// `AssociateWirelessDevice`.
+    ///
+    /// The ID of the wireless device to associate with a multicast group.
     ///
     /// - Length: at most 256.
     pub associate_wireless_device: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the new resource.
+    ///
     /// - Length: 0 to 2048.
     pub description: Option<Val<String>>,
     /// `DisassociateMulticastGroup`.
+    ///
+    /// The ID of the multicast group to disassociate from a FUOTA task.
     ///
     /// - Length: at most 256.
     pub disassociate_multicast_group: Option<Val<String>>,
     /// `DisassociateWirelessDevice`.
     ///
+    /// The ID of the wireless device to disassociate from a FUOTA task.
+    ///
     /// - Length: at most 256.
     pub disassociate_wireless_device: Option<Val<String>>,
     /// `FirmwareUpdateImage`: required.
+    ///
+    /// The S3 URI points to a firmware update image that is to be used with a FUOTA task.
     ///
     /// - Length: 1 to 2048.
     pub firmware_update_image: Option<Val<String>>,
     /// `FirmwareUpdateRole`: required.
     ///
+    /// The firmware update role that is to be used with a FUOTA task.
+    ///
     /// - Length: 1 to 256.
     pub firmware_update_role: Option<Val<String>>,
     /// `LoRaWAN`: required.
+    ///
+    /// The LoRaWAN information used with a FUOTA task.
     pub lo_ra_wan: Option<Val<LoRaWan>>,
     /// `Name`.
+    ///
+    /// The name of a FUOTA task.
     ///
     /// - Length: 0 to 256.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags are an array of key-value pairs to attach to the specified resource. Tags can have a
+    /// minimum of 0 and a maximum of 50 items.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -194,18 +217,26 @@ impl Deref for FuotaTaskHandle {
 
 impl FuotaTaskHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of a FUOTA task
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of a FUOTA task.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `FuotaTaskStatus`.
+    ///
+    /// The status of a FUOTA task.
     pub fn attr_fuota_task_status(&self) -> Val<String> {
         self.0.get_att("FuotaTaskStatus")
     }
     /// `Fn::GetAtt` `LoRaWAN.StartTime`.
+    ///
+    /// Start time of a FUOTA task.
     pub fn attr_lo_ra_wan_start_time(&self) -> Val<String> {
         self.0.get_att("LoRaWAN.StartTime")
     }
@@ -220,16 +251,16 @@ impl FuotaTaskHandle {
 }
 
 /// The [`LoRaWAN`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-fuotatask-lorawan.html) property type.
+///
+/// The LoRaWAN information used with a FUOTA task.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoRaWan {
     /// `RfRegion`: required.
     ///
+    /// The frequency band (RFRegion) value.
+    ///
     /// - Length: 1 to 64.
     pub rf_region: Option<Val<RfRegion>>,
-    /// `StartTime`.
-    ///
-    /// - Length: at most 64.
-    pub start_time: Option<Val<String>>,
 }
 
 impl LoRaWan {
@@ -241,13 +272,12 @@ impl LoRaWan {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { rf_region: Some(Val::<RfRegion>::from(RfRegion::from("AS923-1"))), ..Self::default() }
+        Self { rf_region: Some(Val::<RfRegion>::from(RfRegion::from("AS923-1"))) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "RfRegion", &self.rf_region);
-        put(&mut m, "StartTime", &self.start_time);
         m
     }
 }
@@ -260,11 +290,6 @@ impl LoRaWanBuilder {
     /// Sets `RfRegion`.
     pub fn rf_region(mut self, value: impl Into<Val<RfRegion>>) -> Self {
         self.0.rf_region = Some(value.into());
-        self
-    }
-    /// Sets `StartTime`.
-    pub fn start_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.start_time = Some(value.into());
         self
     }
     /// Builds the value, or names the first required property not set.
@@ -403,9 +428,21 @@ impl RfRegion {
             RfRegion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RfRegion {
+    const VALUES: &'static [&'static str] = &[
+        "AS923-1", "AS923-2", "AS923-3", "AS923-4", "AU915", "CN470", "CN779", "EU433", "EU868", "IN865", "KR920",
+        "RU864", "US915",
+    ];
+    fn as_str(&self) -> &str {
+        RfRegion::as_str(self)
     }
 }
 

@@ -5,28 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::IoTWireless::MulticastGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotwireless-multicastgroup.html) resource type.
 ///
+/// A multicast group.
+///
 /// Build it with [`MulticastGroup::builder`]; adding it to a stack returns a [`MulticastGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MulticastGroup {
     /// `AssociateWirelessDevice`.
     ///
+    /// The ID of the wireless device to associate with a multicast group.
+    ///
     /// - Length: at most 256.
     pub associate_wireless_device: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the multicast group.
     ///
     /// - Length: 0 to 2048.
     pub description: Option<Val<String>>,
     /// `DisassociateWirelessDevice`.
     ///
+    /// The ID of the wireless device to disassociate from a multicast group.
+    ///
     /// - Length: at most 256.
     pub disassociate_wireless_device: Option<Val<String>>,
     /// `LoRaWAN`: required.
+    ///
+    /// The LoRaWAN information that is to be used with the multicast group.
     pub lo_ra_wan: Option<Val<LoRaWan>>,
     /// `Name`.
+    ///
+    /// The name of the multicast group.
     ///
     /// - Length: 0 to 256.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags are an array of key-value pairs to attach to the specified resource. Tags can have a
+    /// minimum of 0 and a maximum of 50 items.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -135,22 +150,32 @@ impl Deref for MulticastGroupHandle {
 
 impl MulticastGroupHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the multicast group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the multicast group.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of a multicast group.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `LoRaWAN.NumberOfDevicesRequested`.
+    ///
+    /// The number of devices that are requested to be associated with the multicast group.
     pub fn attr_lo_ra_wan_number_of_devices_requested(&self) -> Val<i64> {
         self.0.get_att("LoRaWAN.NumberOfDevicesRequested")
     }
     /// `Fn::GetAtt` `LoRaWAN.NumberOfDevicesInGroup`.
+    ///
+    /// The number of devices that are associated to the multicast group.
     pub fn attr_lo_ra_wan_number_of_devices_in_group(&self) -> Val<i64> {
         self.0.get_att("LoRaWAN.NumberOfDevicesInGroup")
     }
@@ -165,17 +190,19 @@ impl MulticastGroupHandle {
 }
 
 /// The [`LoRaWAN`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-multicastgroup-lorawan.html) property type.
+///
+/// The LoRaWAN information that is to be used with the multicast group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoRaWan {
     /// `DlClass`: required.
     ///
+    /// DlClass for LoRaWAN. Valid values are ClassB and ClassC.
+    ///
     /// - Length: 1 to 64.
     pub dl_class: Option<Val<DlClass>>,
-    /// `NumberOfDevicesInGroup`.
-    pub number_of_devices_in_group: Option<Val<i64>>,
-    /// `NumberOfDevicesRequested`.
-    pub number_of_devices_requested: Option<Val<i64>>,
     /// `RfRegion`: required.
+    ///
+    /// The frequency band (RFRegion) value.
     ///
     /// - Length: 1 to 64.
     pub rf_region: Option<Val<RfRegion>>,
@@ -193,15 +220,12 @@ impl LoRaWan {
         Self {
             dl_class: Some(Val::<DlClass>::from(DlClass::from("ClassB"))),
             rf_region: Some(Val::<RfRegion>::from(RfRegion::from("AS923-1"))),
-            ..Self::default()
         }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "DlClass", &self.dl_class);
-        put(&mut m, "NumberOfDevicesInGroup", &self.number_of_devices_in_group);
-        put(&mut m, "NumberOfDevicesRequested", &self.number_of_devices_requested);
         put(&mut m, "RfRegion", &self.rf_region);
         m
     }
@@ -215,16 +239,6 @@ impl LoRaWanBuilder {
     /// Sets `DlClass`.
     pub fn dl_class(mut self, value: impl Into<Val<DlClass>>) -> Self {
         self.0.dl_class = Some(value.into());
-        self
-    }
-    /// Sets `NumberOfDevicesInGroup`.
-    pub fn number_of_devices_in_group(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.number_of_devices_in_group = Some(value.into());
-        self
-    }
-    /// Sets `NumberOfDevicesRequested`.
-    pub fn number_of_devices_requested(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.number_of_devices_requested = Some(value.into());
         self
     }
     /// Sets `RfRegion`.
@@ -338,9 +352,18 @@ impl DlClass {
             DlClass::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DlClass {
+    const VALUES: &'static [&'static str] = &["ClassB", "ClassC"];
+    fn as_str(&self) -> &str {
+        DlClass::as_str(self)
     }
 }
 
@@ -419,9 +442,21 @@ impl RfRegion {
             RfRegion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RfRegion {
+    const VALUES: &'static [&'static str] = &[
+        "AS923-1", "AS923-2", "AS923-3", "AS923-4", "AU915", "CN470", "CN779", "EU433", "EU868", "IN865", "KR920",
+        "RU864", "US915",
+    ];
+    fn as_str(&self) -> &str {
+        RfRegion::as_str(self)
     }
 }
 

@@ -5,29 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::IoTWireless::NetworkAnalyzerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotwireless-networkanalyzerconfiguration.html) resource type.
 ///
+/// Network analyzer configuration.
+///
 /// Build it with [`NetworkAnalyzerConfiguration::builder`]; adding it to a stack returns a [`NetworkAnalyzerConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkAnalyzerConfiguration {
     /// `Description`.
     ///
+    /// The description of the resource.
+    ///
     /// - Length: 0 to 2048.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// Name of the network analyzer configuration.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^[a-zA-Z0-9-_]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The tags to attach to the specified resource. Tags are metadata that you can use to manage a
+    /// resource.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TraceContent`.
+    ///
+    /// Trace content for your wireless gateway and wireless device resources.
     pub trace_content: Option<Val<TraceContent>>,
     /// `WirelessDevices`.
+    ///
+    /// Wireless device resources to add to the network analyzer configuration. Provide the
+    /// `WirelessDeviceId` of the resource to add in the input array.
     ///
     /// - Items: 0 to 250.
     pub wireless_devices: Option<Val<Vec<String>>>,
     /// `WirelessGateways`.
+    ///
+    /// Wireless gateway resources to add to the network analyzer configuration. Provide the
+    /// `WirelessGatewayId` of the resource to add in the input array.
     ///
     /// - Items: at most 250.
     pub wireless_gateways: Option<Val<Vec<String>>>,
@@ -146,6 +163,8 @@ impl Deref for NetworkAnalyzerConfigurationHandle {
 
 impl NetworkAnalyzerConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -228,11 +247,19 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TraceContent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-networkanalyzerconfiguration-tracecontent.html) property type.
+///
+/// Trace content for your wireless gateway and wireless device resources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TraceContent {
     /// `LogLevel`.
+    ///
+    /// The log level for a log message. The log levels can be disabled, or set to `ERROR` to display less
+    /// verbose logs containing only error information, or to `INFO` for more detailed logs
     pub log_level: Option<Val<LogLevel>>,
     /// `WirelessDeviceFrameInfo`.
+    ///
+    /// `FrameInfo` of your wireless device resources for the trace content. Use FrameInfo to debug the
+    /// communication between your LoRaWAN end devices and the network server.
     pub wireless_device_frame_info: Option<Val<WirelessDeviceFrameInfo>>,
 }
 
@@ -311,9 +338,18 @@ impl LogLevel {
             LogLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogLevel {
+    const VALUES: &'static [&'static str] = &["INFO", "ERROR", "DISABLED"];
+    fn as_str(&self) -> &str {
+        LogLevel::as_str(self)
     }
 }
 
@@ -359,9 +395,18 @@ impl WirelessDeviceFrameInfo {
             WirelessDeviceFrameInfo::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WirelessDeviceFrameInfo {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        WirelessDeviceFrameInfo::as_str(self)
     }
 }
 

@@ -5,24 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::IoTWireless::PartnerAccount`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotwireless-partneraccount.html) resource type.
 ///
+/// A partner account. If `PartnerAccountId` and `PartnerType` are `null` , returns all partner
+/// accounts.
+///
 /// Build it with [`PartnerAccount::builder`]; adding it to a stack returns a [`PartnerAccountHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PartnerAccount {
     /// `AccountLinked`.
+    ///
+    /// Whether the partner account is linked to the AWS account.
     pub account_linked: Option<Val<bool>>,
     /// `PartnerAccountId`. Changing it replaces the resource.
+    ///
+    /// The ID of the partner account to update.
     ///
     /// - Length: at most 256.
     pub partner_account_id: Option<Val<String>>,
     /// `PartnerType`.
+    ///
+    /// The partner type.
     pub partner_type: Option<Val<PartnerType>>,
     /// `Sidewalk`.
+    ///
+    /// The Sidewalk account credentials.
     pub sidewalk: Option<Val<SidewalkAccountInfo>>,
     /// `SidewalkResponse`.
+    ///
+    /// Information about a Sidewalk account.
     pub sidewalk_response: Option<Val<SidewalkAccountInfoWithFingerprint>>,
     /// `SidewalkUpdate`.
+    ///
+    /// Sidewalk update.
     pub sidewalk_update: Option<Val<SidewalkUpdateAccount>>,
     /// `Tags`.
+    ///
+    /// The tags are an array of key-value pairs to attach to the specified resource. Tags can have a
+    /// minimum of 0 and a maximum of 50 items.
     ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -134,10 +152,14 @@ impl Deref for PartnerAccountHandle {
 
 impl PartnerAccountHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Fingerprint`.
+    ///
+    /// The fingerprint of the Sidewalk application server private key.
     pub fn attr_fingerprint(&self) -> Val<String> {
         self.0.get_att("Fingerprint")
     }
@@ -152,9 +174,17 @@ impl PartnerAccountHandle {
 }
 
 /// The [`SidewalkAccountInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-partneraccount-sidewalkaccountinfo.html) property type.
+///
+/// Information about a Sidewalk account.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SidewalkAccountInfo {
     /// `AppServerPrivateKey`: required.
+    ///
+    /// The Sidewalk application server private key. The application server private key is a secret key,
+    /// which you should handle in a similar way as you would an application password. You can protect the
+    /// application server private key by storing the value in the AWS Secrets Manager and use the
+    /// [secretsmanager](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html#dynamic-references-secretsmanager)
+    /// to reference this value.
     ///
     /// - Length: 1 to 4096.
     /// - Pattern: `[a-fA-F0-9]{64}`.
@@ -216,15 +246,23 @@ impl ToValue for SidewalkAccountInfo {
 impl Literal for SidewalkAccountInfo {}
 
 /// The [`SidewalkAccountInfoWithFingerprint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-partneraccount-sidewalkaccountinfowithfingerprint.html) property type.
+///
+/// Information about a Sidewalk account.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SidewalkAccountInfoWithFingerprint {
     /// `AmazonId`.
     ///
+    /// The Sidewalk Amazon ID.
+    ///
     /// - Length: at most 2048.
     pub amazon_id: Option<Val<String>>,
     /// `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource.
     pub arn: Option<Val<String>>,
     /// `Fingerprint`.
+    ///
+    /// The fingerprint of the Sidewalk application server private key.
     ///
     /// - Length: 64 to 64.
     /// - Pattern: `[a-fA-F0-9]{64}`.
@@ -287,9 +325,13 @@ impl ToValue for SidewalkAccountInfoWithFingerprint {
 impl Literal for SidewalkAccountInfoWithFingerprint {}
 
 /// The [`SidewalkUpdateAccount`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-partneraccount-sidewalkupdateaccount.html) property type.
+///
+/// Sidewalk update.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SidewalkUpdateAccount {
     /// `AppServerPrivateKey`.
+    ///
+    /// The new Sidewalk application server private key.
     ///
     /// - Length: 1 to 4096.
     /// - Pattern: `[a-fA-F0-9]{64}`.
@@ -421,9 +463,18 @@ impl PartnerType {
             PartnerType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PartnerType {
+    const VALUES: &'static [&'static str] = &["Sidewalk"];
+    fn as_str(&self) -> &str {
+        PartnerType::as_str(self)
     }
 }
 

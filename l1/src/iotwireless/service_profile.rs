@@ -5,16 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::IoTWireless::ServiceProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotwireless-serviceprofile.html) resource type.
 ///
+/// Creates a new service profile.
+///
 /// Build it with [`ServiceProfile::builder`]; adding it to a stack returns a [`ServiceProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceProfile {
     /// `LoRaWAN`. Changing it replaces the resource.
+    ///
+    /// LoRaWAN service profile object.
     pub lo_ra_wan: Option<Val<LoRaWanServiceProfile>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the new resource.
     ///
     /// - Length: 0 to 256.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags are an array of key-value pairs to attach to the specified resource. Tags can have a
+    /// minimum of 0 and a maximum of 50 items.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -102,74 +111,110 @@ impl Deref for ServiceProfileHandle {
 
 impl ServiceProfileHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the service profile created.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the service profile created.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `LoRaWAN.UlRate`.
+    ///
+    /// The ULRate value.
     pub fn attr_lo_ra_wan_ul_rate(&self) -> Val<i64> {
         self.0.get_att("LoRaWAN.UlRate")
     }
     /// `Fn::GetAtt` `LoRaWAN.UlBucketSize`.
+    ///
+    /// The UlBucketSize value.
     pub fn attr_lo_ra_wan_ul_bucket_size(&self) -> Val<i64> {
         self.0.get_att("LoRaWAN.UlBucketSize")
     }
     /// `Fn::GetAtt` `LoRaWAN.UlRatePolicy`.
+    ///
+    /// The ULRatePolicy value.
     pub fn attr_lo_ra_wan_ul_rate_policy(&self) -> Val<String> {
         self.0.get_att("LoRaWAN.UlRatePolicy")
     }
     /// `Fn::GetAtt` `LoRaWAN.DlRate`.
+    ///
+    /// The DLRate value.
     pub fn attr_lo_ra_wan_dl_rate(&self) -> Val<i64> {
         self.0.get_att("LoRaWAN.DlRate")
     }
     /// `Fn::GetAtt` `LoRaWAN.DlBucketSize`.
+    ///
+    /// The DLBucketSize value.
     pub fn attr_lo_ra_wan_dl_bucket_size(&self) -> Val<i64> {
         self.0.get_att("LoRaWAN.DlBucketSize")
     }
     /// `Fn::GetAtt` `LoRaWAN.DlRatePolicy`.
+    ///
+    /// The DLRatePolicy value.
     pub fn attr_lo_ra_wan_dl_rate_policy(&self) -> Val<String> {
         self.0.get_att("LoRaWAN.DlRatePolicy")
     }
     /// `Fn::GetAtt` `LoRaWAN.DevStatusReqFreq`.
+    ///
+    /// The DevStatusReqFreq value.
     pub fn attr_lo_ra_wan_dev_status_req_freq(&self) -> Val<i64> {
         self.0.get_att("LoRaWAN.DevStatusReqFreq")
     }
     /// `Fn::GetAtt` `LoRaWAN.ReportDevStatusBattery`.
+    ///
+    /// The ReportDevStatusBattery value.
     pub fn attr_lo_ra_wan_report_dev_status_battery(&self) -> Val<bool> {
         self.0.get_att("LoRaWAN.ReportDevStatusBattery")
     }
     /// `Fn::GetAtt` `LoRaWAN.ReportDevStatusMargin`.
+    ///
+    /// The ReportDevStatusMargin value.
     pub fn attr_lo_ra_wan_report_dev_status_margin(&self) -> Val<bool> {
         self.0.get_att("LoRaWAN.ReportDevStatusMargin")
     }
     /// `Fn::GetAtt` `LoRaWAN.DrMin`.
+    ///
+    /// The DRMin value.
     pub fn attr_lo_ra_wan_dr_min(&self) -> Val<i64> {
         self.0.get_att("LoRaWAN.DrMin")
     }
     /// `Fn::GetAtt` `LoRaWAN.DrMax`.
+    ///
+    /// The DRMax value.
     pub fn attr_lo_ra_wan_dr_max(&self) -> Val<i64> {
         self.0.get_att("LoRaWAN.DrMax")
     }
     /// `Fn::GetAtt` `LoRaWAN.ChannelMask`.
+    ///
+    /// The ChannelMask value.
     pub fn attr_lo_ra_wan_channel_mask(&self) -> Val<String> {
         self.0.get_att("LoRaWAN.ChannelMask")
     }
     /// `Fn::GetAtt` `LoRaWAN.HrAllowed`.
+    ///
+    /// The HRAllowed value that describes whether handover roaming is allowed.
     pub fn attr_lo_ra_wan_hr_allowed(&self) -> Val<bool> {
         self.0.get_att("LoRaWAN.HrAllowed")
     }
     /// `Fn::GetAtt` `LoRaWAN.NwkGeoLoc`.
+    ///
+    /// The NwkGeoLoc value.
     pub fn attr_lo_ra_wan_nwk_geo_loc(&self) -> Val<bool> {
         self.0.get_att("LoRaWAN.NwkGeoLoc")
     }
     /// `Fn::GetAtt` `LoRaWAN.TargetPer`.
+    ///
+    /// The TargetPer value.
     pub fn attr_lo_ra_wan_target_per(&self) -> Val<i64> {
         self.0.get_att("LoRaWAN.TargetPer")
     }
     /// `Fn::GetAtt` `LoRaWAN.MinGwDiversity`.
+    ///
+    /// The MinGwDiversity value.
     pub fn attr_lo_ra_wan_min_gw_diversity(&self) -> Val<i64> {
         self.0.get_att("LoRaWAN.MinGwDiversity")
     }
@@ -184,50 +229,24 @@ impl ServiceProfileHandle {
 }
 
 /// The [`LoRaWANServiceProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-serviceprofile-lorawanserviceprofile.html) property type.
+///
+/// LoRaWANServiceProfile object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoRaWanServiceProfile {
     /// `AddGwMetadata`.
+    ///
+    /// The AddGWMetaData value.
     pub add_gw_metadata: Option<Val<bool>>,
-    /// `ChannelMask`.
-    pub channel_mask: Option<Val<String>>,
-    /// `DevStatusReqFreq`.
-    pub dev_status_req_freq: Option<Val<i64>>,
-    /// `DlBucketSize`.
-    pub dl_bucket_size: Option<Val<i64>>,
-    /// `DlRate`.
-    pub dl_rate: Option<Val<i64>>,
-    /// `DlRatePolicy`.
-    pub dl_rate_policy: Option<Val<String>>,
-    /// `DrMax`.
-    ///
-    /// - Range: 0 to 15.
-    pub dr_max: Option<Val<i64>>,
-    /// `DrMin`.
-    ///
-    /// - Range: 0 to 15.
-    pub dr_min: Option<Val<i64>>,
-    /// `HrAllowed`.
-    pub hr_allowed: Option<Val<bool>>,
-    /// `MinGwDiversity`.
-    pub min_gw_diversity: Option<Val<i64>>,
-    /// `NwkGeoLoc`.
-    pub nwk_geo_loc: Option<Val<bool>>,
     /// `PrAllowed`.
+    ///
+    /// The PRAllowed value that describes whether passive roaming is allowed.
+    ///
+    /// This property is `ReadOnly` and can't be inputted for create. It's returned with `Fn::GetAtt`
     pub pr_allowed: Option<Val<bool>>,
     /// `RaAllowed`.
+    ///
+    /// The RAAllowed value that describes whether roaming activation is allowed.
     pub ra_allowed: Option<Val<bool>>,
-    /// `ReportDevStatusBattery`.
-    pub report_dev_status_battery: Option<Val<bool>>,
-    /// `ReportDevStatusMargin`.
-    pub report_dev_status_margin: Option<Val<bool>>,
-    /// `TargetPer`.
-    pub target_per: Option<Val<i64>>,
-    /// `UlBucketSize`.
-    pub ul_bucket_size: Option<Val<i64>>,
-    /// `UlRate`.
-    pub ul_rate: Option<Val<i64>>,
-    /// `UlRatePolicy`.
-    pub ul_rate_policy: Option<Val<String>>,
 }
 
 impl LoRaWanServiceProfile {
@@ -245,24 +264,8 @@ impl LoRaWanServiceProfile {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "AddGwMetadata", &self.add_gw_metadata);
-        put(&mut m, "ChannelMask", &self.channel_mask);
-        put(&mut m, "DevStatusReqFreq", &self.dev_status_req_freq);
-        put(&mut m, "DlBucketSize", &self.dl_bucket_size);
-        put(&mut m, "DlRate", &self.dl_rate);
-        put(&mut m, "DlRatePolicy", &self.dl_rate_policy);
-        put(&mut m, "DrMax", &self.dr_max);
-        put(&mut m, "DrMin", &self.dr_min);
-        put(&mut m, "HrAllowed", &self.hr_allowed);
-        put(&mut m, "MinGwDiversity", &self.min_gw_diversity);
-        put(&mut m, "NwkGeoLoc", &self.nwk_geo_loc);
         put(&mut m, "PrAllowed", &self.pr_allowed);
         put(&mut m, "RaAllowed", &self.ra_allowed);
-        put(&mut m, "ReportDevStatusBattery", &self.report_dev_status_battery);
-        put(&mut m, "ReportDevStatusMargin", &self.report_dev_status_margin);
-        put(&mut m, "TargetPer", &self.target_per);
-        put(&mut m, "UlBucketSize", &self.ul_bucket_size);
-        put(&mut m, "UlRate", &self.ul_rate);
-        put(&mut m, "UlRatePolicy", &self.ul_rate_policy);
         m
     }
 }
@@ -277,56 +280,6 @@ impl LoRaWanServiceProfileBuilder {
         self.0.add_gw_metadata = Some(value.into());
         self
     }
-    /// Sets `ChannelMask`.
-    pub fn channel_mask(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.channel_mask = Some(value.into());
-        self
-    }
-    /// Sets `DevStatusReqFreq`.
-    pub fn dev_status_req_freq(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.dev_status_req_freq = Some(value.into());
-        self
-    }
-    /// Sets `DlBucketSize`.
-    pub fn dl_bucket_size(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.dl_bucket_size = Some(value.into());
-        self
-    }
-    /// Sets `DlRate`.
-    pub fn dl_rate(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.dl_rate = Some(value.into());
-        self
-    }
-    /// Sets `DlRatePolicy`.
-    pub fn dl_rate_policy(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.dl_rate_policy = Some(value.into());
-        self
-    }
-    /// Sets `DrMax`.
-    pub fn dr_max(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.dr_max = Some(value.into());
-        self
-    }
-    /// Sets `DrMin`.
-    pub fn dr_min(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.dr_min = Some(value.into());
-        self
-    }
-    /// Sets `HrAllowed`.
-    pub fn hr_allowed(mut self, value: impl Into<Val<bool>>) -> Self {
-        self.0.hr_allowed = Some(value.into());
-        self
-    }
-    /// Sets `MinGwDiversity`.
-    pub fn min_gw_diversity(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.min_gw_diversity = Some(value.into());
-        self
-    }
-    /// Sets `NwkGeoLoc`.
-    pub fn nwk_geo_loc(mut self, value: impl Into<Val<bool>>) -> Self {
-        self.0.nwk_geo_loc = Some(value.into());
-        self
-    }
     /// Sets `PrAllowed`.
     pub fn pr_allowed(mut self, value: impl Into<Val<bool>>) -> Self {
         self.0.pr_allowed = Some(value.into());
@@ -335,36 +288,6 @@ impl LoRaWanServiceProfileBuilder {
     /// Sets `RaAllowed`.
     pub fn ra_allowed(mut self, value: impl Into<Val<bool>>) -> Self {
         self.0.ra_allowed = Some(value.into());
-        self
-    }
-    /// Sets `ReportDevStatusBattery`.
-    pub fn report_dev_status_battery(mut self, value: impl Into<Val<bool>>) -> Self {
-        self.0.report_dev_status_battery = Some(value.into());
-        self
-    }
-    /// Sets `ReportDevStatusMargin`.
-    pub fn report_dev_status_margin(mut self, value: impl Into<Val<bool>>) -> Self {
-        self.0.report_dev_status_margin = Some(value.into());
-        self
-    }
-    /// Sets `TargetPer`.
-    pub fn target_per(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.target_per = Some(value.into());
-        self
-    }
-    /// Sets `UlBucketSize`.
-    pub fn ul_bucket_size(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.ul_bucket_size = Some(value.into());
-        self
-    }
-    /// Sets `UlRate`.
-    pub fn ul_rate(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.ul_rate = Some(value.into());
-        self
-    }
-    /// Sets `UlRatePolicy`.
-    pub fn ul_rate_policy(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.ul_rate_policy = Some(value.into());
         self
     }
     /// Builds the value (every property is optional).

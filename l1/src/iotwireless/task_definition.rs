@@ -5,24 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::IoTWireless::TaskDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotwireless-taskdefinition.html) resource type.
 ///
+/// Creates a gateway task definition.
+///
 /// Build it with [`TaskDefinition::builder`]; adding it to a stack returns a [`TaskDefinitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskDefinition {
     /// `AutoCreateTasks`: required.
+    ///
+    /// Whether to automatically create tasks using this task definition for all gateways with the specified
+    /// current version. If `false` , the task must be created by calling `CreateWirelessGatewayTask` .
     pub auto_create_tasks: Option<Val<bool>>,
     /// `LoRaWANUpdateGatewayTaskEntry`.
+    ///
+    /// LoRaWANUpdateGatewayTaskEntry object.
     pub lo_ra_wan_update_gateway_task_entry: Option<Val<LoRaWanUpdateGatewayTaskEntry>>,
     /// `Name`.
+    ///
+    /// The name of the new resource.
     ///
     /// - Length: 1 to 256.
     pub name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The tags are an array of key-value pairs to attach to the specified resource. Tags can have a
+    /// minimum of 0 and a maximum of 50 items.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TaskDefinitionType`.
+    ///
+    /// A filter to list only the wireless gateway task definitions that use this task definition type.
     pub task_definition_type: Option<Val<TaskDefinitionType>>,
     /// `Update`.
+    ///
+    /// Information about the gateways to update.
     pub update: Option<Val<UpdateWirelessGatewayTaskCreate>>,
 }
 
@@ -133,10 +149,14 @@ impl Deref for TaskDefinitionHandle {
 
 impl TaskDefinitionHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the new wireless gateway task definition.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name of the resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -151,17 +171,25 @@ impl TaskDefinitionHandle {
 }
 
 /// The [`LoRaWANGatewayVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-taskdefinition-lorawangatewayversion.html) property type.
+///
+/// LoRaWANGatewayVersion object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoRaWanGatewayVersion {
     /// `Model`.
+    ///
+    /// The model number of the wireless gateway.
     ///
     /// - Length: 1 to 4096.
     pub model: Option<Val<String>>,
     /// `PackageVersion`.
     ///
+    /// The version of the wireless gateway firmware.
+    ///
     /// - Length: 1 to 32.
     pub package_version: Option<Val<String>>,
     /// `Station`.
+    ///
+    /// The basic station version of the wireless gateway.
     ///
     /// - Length: 1 to 4096.
     pub station: Option<Val<String>>,
@@ -223,20 +251,30 @@ impl ToValue for LoRaWanGatewayVersion {
 impl Literal for LoRaWanGatewayVersion {}
 
 /// The [`LoRaWANUpdateGatewayTaskCreate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-taskdefinition-lorawanupdategatewaytaskcreate.html) property type.
+///
+/// The signature used to verify the update firmware.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoRaWanUpdateGatewayTaskCreate {
     /// `CurrentVersion`.
+    ///
+    /// The version of the gateways that should receive the update.
     pub current_version: Option<Val<LoRaWanGatewayVersion>>,
     /// `SigKeyCrc`.
+    ///
+    /// The CRC of the signature private key to check.
     ///
     /// - Range: 1 to 4294967295.
     /// - Format: `int64`.
     pub sig_key_crc: Option<Val<i64>>,
     /// `UpdateSignature`.
     ///
+    /// The signature used to verify the update firmware.
+    ///
     /// - Length: 1 to 4096.
     pub update_signature: Option<Val<String>>,
     /// `UpdateVersion`.
+    ///
+    /// The firmware version to update the gateway to.
     pub update_version: Option<Val<LoRaWanGatewayVersion>>,
 }
 
@@ -302,11 +340,17 @@ impl ToValue for LoRaWanUpdateGatewayTaskCreate {
 impl Literal for LoRaWanUpdateGatewayTaskCreate {}
 
 /// The [`LoRaWANUpdateGatewayTaskEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-taskdefinition-lorawanupdategatewaytaskentry.html) property type.
+///
+/// LoRaWANUpdateGatewayTaskEntry object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoRaWanUpdateGatewayTaskEntry {
     /// `CurrentVersion`.
+    ///
+    /// The version of the gateways that should receive the update.
     pub current_version: Option<Val<LoRaWanGatewayVersion>>,
     /// `UpdateVersion`.
+    ///
+    /// The firmware version to update the gateway to.
     pub update_version: Option<Val<LoRaWanGatewayVersion>>,
 }
 
@@ -422,15 +466,23 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UpdateWirelessGatewayTaskCreate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-taskdefinition-updatewirelessgatewaytaskcreate.html) property type.
+///
+/// UpdateWirelessGatewayTaskCreate object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpdateWirelessGatewayTaskCreate {
     /// `LoRaWAN`.
+    ///
+    /// The properties that relate to the LoRaWAN wireless gateway.
     pub lo_ra_wan: Option<Val<LoRaWanUpdateGatewayTaskCreate>>,
     /// `UpdateDataRole`.
+    ///
+    /// The IAM role used to read data from the S3 bucket.
     ///
     /// - Length: 1 to 2048.
     pub update_data_role: Option<Val<String>>,
     /// `UpdateDataSource`.
+    ///
+    /// The link to the S3 bucket.
     ///
     /// - Length: 1 to 4096.
     pub update_data_source: Option<Val<String>>,
@@ -511,9 +563,18 @@ impl TaskDefinitionType {
             TaskDefinitionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TaskDefinitionType {
+    const VALUES: &'static [&'static str] = &["UPDATE"];
+    fn as_str(&self) -> &str {
+        TaskDefinitionType::as_str(self)
     }
 }
 

@@ -5,35 +5,58 @@ use crate::rt::*;
 
 /// The [`AWS::IoTWireless::WirelessDevice`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotwireless-wirelessdevice.html) resource type.
 ///
+/// Provisions a wireless device.
+///
 /// Build it with [`WirelessDevice::builder`]; adding it to a stack returns a [`WirelessDeviceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WirelessDevice {
     /// `Description`.
     ///
+    /// The description of the new resource. Maximum length is 2048.
+    ///
     /// - Length: 0 to 2048.
     pub description: Option<Val<String>>,
     /// `DestinationName`: required.
+    ///
+    /// The name of the destination to assign to the new wireless device. Can have only have alphanumeric, -
+    /// (hyphen) and _ (underscore) characters and it can't have any spaces.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]+$`.
     pub destination_name: Option<Val<String>>,
     /// `LastUplinkReceivedAt`.
+    ///
+    /// The date and time when the most recent uplink was received.
     pub last_uplink_received_at: Option<Val<String>>,
     /// `LoRaWAN`.
+    ///
+    /// The device configuration information to use to create the wireless device. Must be at least one of
+    /// OtaaV10x, OtaaV11, AbpV11, or AbpV10x.
     pub lo_ra_wan: Option<Val<LoRaWanDevice>>,
     /// `Name`.
+    ///
+    /// The name of the new resource.
     ///
     /// - Length: 0 to 256.
     pub name: Option<Val<String>>,
     /// `Positioning`.
+    ///
+    /// FPort values for the GNSS, Stream, and ClockSync functions of the positioning information.
     pub positioning: Option<Val<Positioning>>,
     /// `Tags`.
+    ///
+    /// The tags are an array of key-value pairs to attach to the specified resource. Tags can have a
+    /// minimum of 0 and a maximum of 50 items.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `ThingArn`.
+    ///
+    /// The ARN of the thing to associate with the wireless device.
     pub thing_arn: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The wireless device type.
     pub type_: Option<Val<WirelessDeviceType>>,
 }
 
@@ -165,14 +188,21 @@ impl Deref for WirelessDeviceHandle {
 
 impl WirelessDeviceHandle {
     /// `Fn::GetAtt` `ThingName`.
+    ///
+    /// The name of the thing associated with the wireless device. The value is empty if a thing isn't
+    /// associated with the device.
     pub fn attr_thing_name(&self) -> Val<String> {
         self.0.get_att("ThingName")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the wireless device created.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the wireless device created.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -187,13 +217,19 @@ impl WirelessDeviceHandle {
 }
 
 /// The [`AbpV10x`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-wirelessdevice-abpv10x.html) property type.
+///
+/// ABP device object for LoRaWAN specification v1.0.x
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AbpV10x {
     /// `DevAddr`: required.
     ///
+    /// The DevAddr value.
+    ///
     /// - Pattern: `[a-fA-F0-9]{8}`.
     pub dev_addr: Option<Val<String>>,
     /// `SessionKeys`: required.
+    ///
+    /// Session keys for ABP v1.0.x.
     pub session_keys: Option<Val<SessionKeysAbpV10x>>,
 }
 
@@ -256,13 +292,19 @@ impl ToValue for AbpV10x {
 impl Literal for AbpV10x {}
 
 /// The [`AbpV11`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-wirelessdevice-abpv11.html) property type.
+///
+/// ABP device object for create APIs for v1.1.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AbpV11 {
     /// `DevAddr`: required.
     ///
+    /// The DevAddr value.
+    ///
     /// - Pattern: `[a-fA-F0-9]{8}`.
     pub dev_addr: Option<Val<String>>,
     /// `SessionKeys`: required.
+    ///
+    /// Session keys for ABP v1.1.
     pub session_keys: Option<Val<SessionKeysAbpV11>>,
 }
 
@@ -325,18 +367,28 @@ impl ToValue for AbpV11 {
 impl Literal for AbpV11 {}
 
 /// The [`Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-wirelessdevice-application.html) property type.
+///
+/// A list of optional LoRaWAN application information, which can be used for geolocation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `DestinationName`.
+    ///
+    /// The name of the position data destination that describes the IoT rule that processes the device's
+    /// position data.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `[a-zA-Z0-9-_]+`.
     pub destination_name: Option<Val<String>>,
     /// `FPort`.
     ///
+    /// The name of the new destination for the device.
+    ///
     /// - Range: 1 to 223.
     pub f_port: Option<Val<i64>>,
     /// `Type`.
+    ///
+    /// Application type, which can be specified to obtain real-time position information of your LoRaWAN
+    /// device.
     pub type_: Option<Val<Type>>,
 }
 
@@ -396,9 +448,13 @@ impl ToValue for Application {
 impl Literal for Application {}
 
 /// The [`FPorts`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-wirelessdevice-fports.html) property type.
+///
+/// List of FPorts assigned for different LoRaWAN application packages to use.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FPorts {
     /// `Applications`.
+    ///
+    /// LoRaWAN application configuration, which can be used to perform geolocation.
     pub applications: Option<Val<Vec<Application>>>,
 }
 
@@ -451,27 +507,45 @@ impl ToValue for FPorts {
 impl Literal for FPorts {}
 
 /// The [`LoRaWANDevice`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-wirelessdevice-lorawandevice.html) property type.
+///
+/// LoRaWAN object for create functions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoRaWanDevice {
     /// `AbpV10x`.
+    ///
+    /// ABP device object for LoRaWAN specification v1.0.x.
     pub abp_v10x: Option<Val<AbpV10x>>,
     /// `AbpV11`.
+    ///
+    /// ABP device object for create APIs for v1.1.
     pub abp_v11: Option<Val<AbpV11>>,
     /// `DevEui`.
+    ///
+    /// The DevEUI value.
     ///
     /// - Pattern: `[a-f0-9]{16}`.
     pub dev_eui: Option<Val<String>>,
     /// `DeviceProfileId`.
     ///
+    /// The ID of the device profile for the new wireless device.
+    ///
     /// - Length: 0 to 256.
     pub device_profile_id: Option<Val<String>>,
     /// `FPorts`.
+    ///
+    /// List of FPort assigned for different LoRaWAN application packages to use.
     pub f_ports: Option<Val<FPorts>>,
     /// `OtaaV10x`.
+    ///
+    /// OTAA device object for create APIs for v1.0.x
     pub otaa_v10x: Option<Val<OtaaV10x>>,
     /// `OtaaV11`.
+    ///
+    /// OTAA device object for v1.1 for create APIs.
     pub otaa_v11: Option<Val<OtaaV11>>,
     /// `ServiceProfileId`.
+    ///
+    /// The ID of the service profile.
     ///
     /// - Length: 0 to 256.
     pub service_profile_id: Option<Val<String>>,
@@ -563,13 +637,19 @@ impl ToValue for LoRaWanDevice {
 impl Literal for LoRaWanDevice {}
 
 /// The [`OtaaV10x`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-wirelessdevice-otaav10x.html) property type.
+///
+/// OTAA device object for v1.0.x
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OtaaV10x {
     /// `AppEui`: required.
     ///
+    /// The AppEUI value. You specify this value when using LoRaWAN versions v1.0.2 or v1.0.3.
+    ///
     /// - Pattern: `[a-fA-F0-9]{16}`.
     pub app_eui: Option<Val<String>>,
     /// `AppKey`: required.
+    ///
+    /// The AppKey value.
     ///
     /// - Pattern: `[a-fA-F0-9]{32}`.
     pub app_key: Option<Val<String>>,
@@ -634,17 +714,31 @@ impl ToValue for OtaaV10x {
 impl Literal for OtaaV10x {}
 
 /// The [`OtaaV11`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-wirelessdevice-otaav11.html) property type.
+///
+/// OTAA device object for v1.1 for create APIs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OtaaV11 {
     /// `AppKey`: required.
+    ///
+    /// The AppKey is a secret key, which you should handle in a similar way as you would an application
+    /// password. You can protect the AppKey value by storing it in the AWS Secrets Manager and use the
+    /// [secretsmanager](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html#dynamic-references-secretsmanager)
+    /// to reference this value.
     ///
     /// - Pattern: `[a-fA-F0-9]{32}`.
     pub app_key: Option<Val<String>>,
     /// `JoinEui`: required.
     ///
+    /// The JoinEUI value.
+    ///
     /// - Pattern: `[a-fA-F0-9]{16}`.
     pub join_eui: Option<Val<String>>,
     /// `NwkKey`: required.
+    ///
+    /// The NwkKey is a secret key, which you should handle in a similar way as you would an application
+    /// password. You can protect the NwkKey value by storing it in the AWS Secrets Manager and use the
+    /// [secretsmanager](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html#dynamic-references-secretsmanager)
+    /// to reference this value.
     ///
     /// - Pattern: `[a-fA-F0-9]{32}`.
     pub nwk_key: Option<Val<String>>,
@@ -719,13 +813,19 @@ impl ToValue for OtaaV11 {
 impl Literal for OtaaV11 {}
 
 /// The [`SessionKeysAbpV10x`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-wirelessdevice-sessionkeysabpv10x.html) property type.
+///
+/// Session keys for ABP v1.0.x.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SessionKeysAbpV10x {
     /// `AppSKey`: required.
     ///
+    /// The AppSKey value.
+    ///
     /// - Pattern: `[a-fA-F0-9]{32}`.
     pub app_s_key: Option<Val<String>>,
     /// `NwkSKey`: required.
+    ///
+    /// The NwkKey value.
     ///
     /// - Pattern: `[a-fA-F0-9]{32}`.
     pub nwk_s_key: Option<Val<String>>,
@@ -798,21 +898,45 @@ impl ToValue for SessionKeysAbpV10x {
 impl Literal for SessionKeysAbpV10x {}
 
 /// The [`SessionKeysAbpV11`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-wirelessdevice-sessionkeysabpv11.html) property type.
+///
+/// Session keys for ABP v1.1.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SessionKeysAbpV11 {
     /// `AppSKey`: required.
+    ///
+    /// The AppSKey is a secret key, which you should handle in a similar way as you would an application
+    /// password. You can protect the AppSKey value by storing it in the AWS Secrets Manager and use the
+    /// [secretsmanager](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html#dynamic-references-secretsmanager)
+    /// to reference this value.
     ///
     /// - Pattern: `[a-fA-F0-9]{32}`.
     pub app_s_key: Option<Val<String>>,
     /// `FNwkSIntKey`: required.
     ///
+    /// The FNwkSIntKey is a secret key, which you should handle in a similar way as you would an
+    /// application password. You can protect the FNwkSIntKey value by storing it in the AWS Secrets Manager
+    /// and use the
+    /// [secretsmanager](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html#dynamic-references-secretsmanager)
+    /// to reference this value.
+    ///
     /// - Pattern: `[a-fA-F0-9]{32}`.
     pub f_nwk_s_int_key: Option<Val<String>>,
     /// `NwkSEncKey`: required.
     ///
+    /// The NwkSEncKey is a secret key, which you should handle in a similar way as you would an application
+    /// password. You can protect the NwkSEncKey value by storing it in the AWS Secrets Manager and use the
+    /// [secretsmanager](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html#dynamic-references-secretsmanager)
+    /// to reference this value.
+    ///
     /// - Pattern: `[a-fA-F0-9]{32}`.
     pub nwk_s_enc_key: Option<Val<String>>,
     /// `SNwkSIntKey`: required.
+    ///
+    /// The SNwkSIntKey is a secret key, which you should handle in a similar way as you would an
+    /// application password. You can protect the SNwkSIntKey value by storing it in the AWS Secrets Manager
+    /// and use the
+    /// [secretsmanager](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html#dynamic-references-secretsmanager)
+    /// to reference this value.
     ///
     /// - Pattern: `[a-fA-F0-9]{32}`.
     pub s_nwk_s_int_key: Option<Val<String>>,
@@ -997,9 +1121,18 @@ impl Positioning {
             Positioning::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Positioning {
+    const VALUES: &'static [&'static str] = &["Enabled", "Disabled"];
+    fn as_str(&self) -> &str {
+        Positioning::as_str(self)
     }
 }
 
@@ -1050,9 +1183,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["SemtechGeolocation", "SemtechGNSS", "SemtechGNSSNG", "SemtechWiFi"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 
@@ -1099,9 +1241,18 @@ impl WirelessDeviceType {
             WirelessDeviceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WirelessDeviceType {
+    const VALUES: &'static [&'static str] = &["Sidewalk", "LoRaWAN"];
+    fn as_str(&self) -> &str {
+        WirelessDeviceType::as_str(self)
     }
 }
 

@@ -5,17 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::IoTWireless::WirelessDeviceImportTask`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotwireless-wirelessdeviceimporttask.html) resource type.
 ///
+/// Information about an import task for wireless devices. When creating the resource, either create a
+/// single wireless device import task using the Sidewalk manufacturing serial number (SMSN) of the
+/// wireless device, or create an import task for multiple devices by specifying both the
+/// `DeviceCreationFile` and the `Role` .
+///
 /// Build it with [`WirelessDeviceImportTask::builder`]; adding it to a stack returns a [`WirelessDeviceImportTaskHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WirelessDeviceImportTask {
     /// `DestinationName`: required.
     ///
+    /// The name of the destination that describes the IoT rule to route messages from the Sidewalk devices
+    /// in the import task to other applications.
+    ///
     /// - Length: 0 to 128.
     /// - Pattern: `[a-zA-Z0-9-_]+`.
     pub destination_name: Option<Val<String>>,
     /// `Sidewalk`: required.
+    ///
+    /// The Sidewalk-related information of the wireless device import task.
     pub sidewalk: Option<Val<Sidewalk>>,
     /// `Tags`.
+    ///
+    /// Adds to or modifies the tags of the given resource. Tags are metadata that you can use to manage a
+    /// resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -117,42 +130,65 @@ impl Deref for WirelessDeviceImportTaskHandle {
 
 impl WirelessDeviceImportTaskHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The import task ID.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN (Amazon Resource Name) of the import task.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationDate`.
+    ///
+    /// The date and time at which the wireless device import task was created.
     pub fn attr_creation_date(&self) -> Val<String> {
         self.0.get_att("CreationDate")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of a wireless device import task. The status can be `INITIALIZING` , `INITIALIZED` ,
+    /// `PENDING` , `COMPLETE` , `FAILED` , or `DELETING` .
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusReason`.
+    ///
+    /// The reason that provides additional information about the import task status.
     pub fn attr_status_reason(&self) -> Val<String> {
         self.0.get_att("StatusReason")
     }
     /// `Fn::GetAtt` `InitializedImportedDevicesCount`.
+    ///
+    /// The summary information of count of wireless devices that are waiting for the control log to be
+    /// added to an import task.
     pub fn attr_initialized_imported_devices_count(&self) -> Val<i64> {
         self.0.get_att("InitializedImportedDevicesCount")
     }
     /// `Fn::GetAtt` `PendingImportedDevicesCount`.
+    ///
+    /// The summary information of count of wireless devices that are waiting in the queue to be onboarded
+    /// to the import task.
     pub fn attr_pending_imported_devices_count(&self) -> Val<i64> {
         self.0.get_att("PendingImportedDevicesCount")
     }
     /// `Fn::GetAtt` `OnboardedImportedDevicesCount`.
+    ///
+    /// The summary information of count of wireless devices that have been onboarded to the import task.
     pub fn attr_onboarded_imported_devices_count(&self) -> Val<i64> {
         self.0.get_att("OnboardedImportedDevicesCount")
     }
     /// `Fn::GetAtt` `FailedImportedDevicesCount`.
+    ///
+    /// The summary information of count of wireless devices that failed to onboard to the import task.
     pub fn attr_failed_imported_devices_count(&self) -> Val<i64> {
         self.0.get_att("FailedImportedDevicesCount")
     }
     /// `Fn::GetAtt` `Sidewalk.DeviceCreationFileList`.
+    ///
+    /// List of Sidewalk devices that are added to the import task.
     pub fn attr_sidewalk_device_creation_file_list(&self) -> Val<Vec<String>> {
         self.0.get_att("Sidewalk.DeviceCreationFileList")
     }
@@ -167,19 +203,25 @@ impl WirelessDeviceImportTaskHandle {
 }
 
 /// The [`Sidewalk`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-wirelessdeviceimporttask-sidewalk.html) property type.
+///
+/// Sidewalk-related information about a wireless device import task.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sidewalk {
     /// `DeviceCreationFile`.
     ///
+    /// The CSV file contained in an S3 bucket that's used for adding devices to an import task.
+    ///
     /// - Length: 0 to 1024.
     pub device_creation_file: Option<Val<String>>,
-    /// `DeviceCreationFileList`.
-    pub device_creation_file_list: Option<Val<Vec<String>>>,
     /// `Role`.
+    ///
+    /// The IAM role that allows  to access the CSV file in the S3 bucket.
     ///
     /// - Length: 0 to 2048.
     pub role: Option<Val<String>>,
     /// `SidewalkManufacturingSn`.
+    ///
+    /// The Sidewalk manufacturing serial number (SMSN) of the Sidewalk device.
     ///
     /// - Length: 0 to 64.
     pub sidewalk_manufacturing_sn: Option<Val<String>>,
@@ -200,7 +242,6 @@ impl Sidewalk {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "DeviceCreationFile", &self.device_creation_file);
-        put(&mut m, "DeviceCreationFileList", &self.device_creation_file_list);
         put(&mut m, "Role", &self.role);
         put(&mut m, "SidewalkManufacturingSn", &self.sidewalk_manufacturing_sn);
         m
@@ -215,16 +256,6 @@ impl SidewalkBuilder {
     /// Sets `DeviceCreationFile`.
     pub fn device_creation_file(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.device_creation_file = Some(value.into());
-        self
-    }
-    /// Appends one item to `DeviceCreationFileList`.
-    pub fn device_creation_file_list(mut self, item: impl Into<Val<String>>) -> Self {
-        self.0.device_creation_file_list.get_or_insert_with(Default::default).push(item);
-        self
-    }
-    /// Sets the whole list (a literal list, or an intrinsic returning one).
-    pub fn set_device_creation_file_list(mut self, value: impl Into<Val<Vec<String>>>) -> Self {
-        self.0.device_creation_file_list = Some(value.into());
         self
     }
     /// Sets `Role`.

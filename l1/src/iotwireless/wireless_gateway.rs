@@ -5,28 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::IoTWireless::WirelessGateway`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iotwireless-wirelessgateway.html) resource type.
 ///
+/// Provisions a wireless gateway.
+///
 /// Build it with [`WirelessGateway::builder`]; adding it to a stack returns a [`WirelessGatewayHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WirelessGateway {
     /// `Description`.
     ///
+    /// The description of the new resource. The maximum length is 2048 characters.
+    ///
     /// - Length: 0 to 2048.
     pub description: Option<Val<String>>,
     /// `LastUplinkReceivedAt`.
+    ///
+    /// The date and time when the most recent uplink was received.
     pub last_uplink_received_at: Option<Val<String>>,
     /// `LoRaWAN`: required.
+    ///
+    /// The gateway configuration information to use to create the wireless gateway.
     pub lo_ra_wan: Option<Val<LoRaWanGateway>>,
     /// `Name`.
+    ///
+    /// The name of the new resource.
     ///
     /// - Length: 0 to 256.
     pub name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The tags are an array of key-value pairs to attach to the specified resource. Tags can have a
+    /// minimum of 0 and a maximum of 50 items.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `ThingArn`.
+    ///
+    /// The ARN of the thing to associate with the wireless gateway.
     pub thing_arn: Option<Val<String>>,
     /// `ThingName`.
+    ///
+    /// The name of the thing associated with the wireless gateway. The value is empty if a thing isn't
+    /// associated with the gateway.
     pub thing_name: Option<Val<String>>,
 }
 
@@ -139,10 +157,14 @@ impl Deref for WirelessGatewayHandle {
 
 impl WirelessGatewayHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the wireless gateway created.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the wireless gateway created.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -157,13 +179,19 @@ impl WirelessGatewayHandle {
 }
 
 /// The [`LoRaWANGateway`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iotwireless-wirelessgateway-lorawangateway.html) property type.
+///
+/// LoRaWAN wireless gateway object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoRaWanGateway {
     /// `GatewayEui`: required.
     ///
+    /// The gateway's EUI value.
+    ///
     /// - Pattern: `^(([0-9A-Fa-f]{2}-){7}|([0-9A-Fa-f]{2}:){7}|([0-9A-Fa-f]{2}\s){7}|([0-9A-Fa-f]{2}){7})([0-9A-Fa-f]{2})$`.
     pub gateway_eui: Option<Val<String>>,
     /// `RfRegion`: required.
+    ///
+    /// The frequency band (RFRegion) value.
     ///
     /// - Length: 0 to 64.
     pub rf_region: Option<Val<String>>,

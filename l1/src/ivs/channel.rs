@@ -5,36 +5,97 @@ use crate::rt::*;
 
 /// The [`AWS::IVS::Channel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ivs-channel.html) resource type.
 ///
+/// The `AWS::IVS::Channel` resource specifies an  channel. A channel stores configuration information
+/// related to your live stream. For more information, see
+/// [CreateChannel](https://docs.aws.amazon.com/ivs/latest/LowLatencyAPIReference/API_CreateChannel.html)
+/// in the *Amazon IVS Low-Latency Streaming API Reference* .
+///
+/// > By default, the IVS API CreateChannel endpoint creates a stream key in addition to a channel. The
+/// Channel resource *does not* create a stream key; to create a stream key, use the StreamKey resource
+/// instead.
+///
 /// Build it with [`Channel::builder`]; adding it to a stack returns a [`ChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Channel {
     /// `Authorized`.
+    ///
+    /// Whether the channel is authorized.
+    ///
+    /// *Default* : `false`
     pub authorized: Option<Val<bool>>,
     /// `ContainerFormat`.
+    ///
+    /// Indicates which content-packaging format is used (MPEG-TS or fMP4). If
+    /// `multitrackInputConfiguration` is specified and `enabled` is `true` , then `containerFormat` is
+    /// required and must be set to `FRAGMENTED_MP4` . Otherwise, `containerFormat` may be set to `TS` or
+    /// `FRAGMENTED_MP4` . Default: `TS` .
     pub container_format: Option<Val<ContainerFormat>>,
     /// `InsecureIngest`.
+    ///
+    /// Whether the channel allows insecure RTMP ingest.
+    ///
+    /// *Default* : `false`
     pub insecure_ingest: Option<Val<bool>>,
     /// `LatencyMode`.
+    ///
+    /// Channel latency mode. Valid values:
+    ///
+    /// - `NORMAL` : Use NORMAL to broadcast and deliver live video up to Full HD.
+    /// - `LOW` : Use LOW for near real-time interactions with viewers.
+    ///
+    /// > In the  console, `LOW` and `NORMAL` correspond to `Ultra-low` and `Standard` , respectively.
+    ///
+    /// *Default* : `LOW`
     pub latency_mode: Option<Val<LatencyMode>>,
     /// `MultitrackInputConfiguration`.
+    ///
+    /// Object specifying multitrack input configuration. Default: no multitrack input configuration is
+    /// specified.
     pub multitrack_input_configuration: Option<Val<MultitrackInputConfiguration>>,
     /// `Name`.
+    ///
+    /// Channel name.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]*$`.
     pub name: Option<Val<String>>,
     /// `Preset`.
+    ///
+    /// An optional transcode preset for the channel. This is selectable only for `ADVANCED_HD` and
+    /// `ADVANCED_SD` channel types. For those channel types, the default preset is
+    /// `HIGHER_BANDWIDTH_DELIVERY` . For other channel types ( `BASIC` and `STANDARD` ), `preset` is the
+    /// empty string ("").
     pub preset: Option<Val<Preset>>,
     /// `RecordingConfigurationArn`.
+    ///
+    /// The ARN of a RecordingConfiguration resource. An empty string indicates that recording is disabled
+    /// for the channel. A RecordingConfiguration ARN indicates that recording is enabled using the
+    /// specified recording configuration. See the
+    /// [RecordingConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ivs-recordingconfiguration.html)
+    /// resource for more information and an example.
+    ///
+    /// *Default* : "" (empty string, recording is disabled)
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^$|arn:aws:ivs:[a-z0-9-]+:[0-9]+:recording-configuration/[a-zA-Z0-9-]+$`.
     pub recording_configuration_arn: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-channel-tag.html)
+    /// .
+    ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`.
+    ///
+    /// The channel type, which determines the allowable resolution and bitrate. *If you exceed the
+    /// allowable resolution or bitrate, the stream probably will disconnect immediately.* For details, see
+    /// [Channel Types](https://docs.aws.amazon.com/ivs/latest/LowLatencyAPIReference/channel-types.html) .
+    ///
+    /// *Default* : `STANDARD`
     pub type_: Option<Val<Type>>,
 }
 
@@ -162,14 +223,24 @@ impl Deref for ChannelHandle {
 
 impl ChannelHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The channel ARN. For example: `arn:aws:ivs:us-west-2:123456789012:channel/abcdABCDefgh`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `PlaybackUrl`.
+    ///
+    /// Channel playback URL. For example:
+    /// `https://a1b2c3d4e5f6.us-west-2.playback.live-video.net/api/video/v1/us-west-2.123456789012.channel.abcdEFGH.m3u8`
     pub fn attr_playback_url(&self) -> Val<String> {
         self.0.get_att("PlaybackUrl")
     }
     /// `Fn::GetAtt` `IngestEndpoint`.
+    ///
+    /// Channel ingest endpoint, part of the definition of an ingest server, used when you set up streaming
+    /// software.
+    ///
+    /// For example: `a1b2c3d4e5f6.global-contribute.live-video.net`
     pub fn attr_ingest_endpoint(&self) -> Val<String> {
         self.0.get_att("IngestEndpoint")
     }
@@ -184,13 +255,24 @@ impl ChannelHandle {
 }
 
 /// The [`MultitrackInputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-channel-multitrackinputconfiguration.html) property type.
+///
+/// A complex type that specifies multitrack input configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultitrackInputConfiguration {
     /// `Enabled`.
+    ///
+    /// Indicates whether multitrack input is enabled. Can be set to `true` only if channel type is
+    /// `STANDARD` . Setting `enabled` to `true` with any other channel type will cause an exception. If
+    /// `true` , then `policy` , `maximumResolution` , and `containerFormat` are required, and
+    /// `containerFormat` must be set to `FRAGMENTED_MP4` . Default: `false` .
     pub enabled: Option<Val<bool>>,
     /// `MaximumResolution`.
+    ///
+    /// Maximum resolution for multitrack input. Required if `enabled` is `true` .
     pub maximum_resolution: Option<Val<MaximumResolution>>,
     /// `Policy`.
+    ///
+    /// Indicates whether multitrack input is allowed or required. Required if `enabled` is `true` .
     pub policy: Option<Val<Policy>>,
 }
 
@@ -340,9 +422,18 @@ impl ContainerFormat {
             ContainerFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContainerFormat {
+    const VALUES: &'static [&'static str] = &["TS", "FRAGMENTED_MP4"];
+    fn as_str(&self) -> &str {
+        ContainerFormat::as_str(self)
     }
 }
 
@@ -387,9 +478,18 @@ impl LatencyMode {
             LatencyMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LatencyMode {
+    const VALUES: &'static [&'static str] = &["NORMAL", "LOW"];
+    fn as_str(&self) -> &str {
+        LatencyMode::as_str(self)
     }
 }
 
@@ -437,9 +537,18 @@ impl MaximumResolution {
             MaximumResolution::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MaximumResolution {
+    const VALUES: &'static [&'static str] = &["SD", "HD", "FULL_HD"];
+    fn as_str(&self) -> &str {
+        MaximumResolution::as_str(self)
     }
 }
 
@@ -485,9 +594,18 @@ impl Policy {
             Policy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Policy {
+    const VALUES: &'static [&'static str] = &["ALLOW", "REQUIRE"];
+    fn as_str(&self) -> &str {
+        Policy::as_str(self)
     }
 }
 
@@ -535,9 +653,18 @@ impl Preset {
             Preset::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Preset {
+    const VALUES: &'static [&'static str] = &["", "HIGHER_BANDWIDTH_DELIVERY", "CONSTRAINED_BANDWIDTH_DELIVERY"];
+    fn as_str(&self) -> &str {
+        Preset::as_str(self)
     }
 }
 
@@ -589,9 +716,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["STANDARD", "BASIC", "ADVANCED_SD", "ADVANCED_HD"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

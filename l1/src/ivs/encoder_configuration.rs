@@ -5,19 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::IVS::EncoderConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ivs-encoderconfiguration.html) resource type.
 ///
+/// The `AWS::IVS::EncoderConfiguration` resource specifies an  encoder configuration. An encoder
+/// configuration describes a stream’s video configuration. For more information, see [Streaming
+/// Configuration](https://docs.aws.amazon.com/ivs/latest/LowLatencyUserGuide/streaming-config.html) in
+/// the *Amazon IVS Low-Latency Streaming User Guide* .
+///
 /// Build it with [`EncoderConfiguration::builder`]; adding it to a stack returns a [`EncoderConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncoderConfiguration {
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// Encoder cnfiguration name.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]*$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-encoderconfiguration-tag.html)
+    /// .
+    ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Video`. Changing it replaces the resource.
+    ///
+    /// Video configuration. Default: video resolution 1280x720, bitrate 2500 kbps, 30 fps. See the
+    /// [Video](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-encoderconfiguration-video.html)
+    /// property type for more information.
     pub video: Option<Val<Video>>,
 }
 
@@ -103,6 +120,9 @@ impl Deref for EncoderConfigurationHandle {
 
 impl EncoderConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The encoder-configuration ARN. For example:
+    /// `arn:aws:ivs:us-west-2:123456789012:encoder-configuration/abcdABCDefgh`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -185,21 +205,33 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Video`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-encoderconfiguration-video.html) property type.
+///
+/// The Video property type describes a stream's video configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Video {
     /// `Bitrate`.
+    ///
+    /// Bitrate for generated output, in bps. Default: 2500000.
     ///
     /// - Range: 1 to 8500000.
     pub bitrate: Option<Val<i64>>,
     /// `Framerate`.
     ///
+    /// Video frame rate, in fps. Default: 30.
+    ///
     /// - Range: 1 to 60.
     pub framerate: Option<Val<f64>>,
     /// `Height`.
     ///
+    /// Video-resolution height. Note that the maximum value is determined by width times height, such that
+    /// the maximum total pixels is 2073600 (1920x1080 or 1080x1920). Default: 720.
+    ///
     /// - Range: 2 to 1920.
     pub height: Option<Val<i64>>,
     /// `Width`.
+    ///
+    /// Video-resolution width. Note that the maximum value is determined by width times height, such that
+    /// the maximum total pixels is 2073600 (1920x1080 or 1080x1920). Default: 1280.
     ///
     /// - Range: 2 to 1920.
     pub width: Option<Val<i64>>,

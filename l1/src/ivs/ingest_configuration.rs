@@ -5,28 +5,48 @@ use crate::rt::*;
 
 /// The [`AWS::IVS::IngestConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ivs-ingestconfiguration.html) resource type.
 ///
+/// The `AWS::IVS::IngestConfiguration` resource specifies an ingest protocol to be used for a stage.
+/// For more information, see [Stream
+/// Ingest](https://docs.aws.amazon.com/ivs/latest/RealTimeUserGuide/rt-stream-ingest.html) in the *Amazon
+/// IVS Real-Time Streaming User Guide* .
+///
 /// Build it with [`IngestConfiguration::builder`]; adding it to a stack returns a [`IngestConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngestConfiguration {
     /// `IngestProtocol`. Changing it replaces the resource.
+    ///
+    /// Type of ingest protocol that the user employs for broadcasting.
     pub ingest_protocol: Option<Val<IngestProtocol>>,
     /// `InsecureIngest`. Changing it replaces the resource.
+    ///
+    /// Whether the channel allows insecure RTMP ingest. Default: `false` .
     pub insecure_ingest: Option<Val<bool>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// Ingest name.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]*$`.
     pub name: Option<Val<String>>,
     /// `StageArn`.
     ///
+    /// ARN of the stage with which the IngestConfiguration is associated.
+    ///
     /// - Length: 0 to 128.
     /// - Pattern: `^arn:aws:ivs:[a-z0-9-]+:[0-9]+:stage/[a-zA-Z0-9-]+$`.
     pub stage_arn: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UserId`. Changing it replaces the resource.
+    ///
+    /// Customer-assigned name to help identify the participant using the IngestConfiguration; this can be
+    /// used to link a participant to a user in the customer’s own systems. This can be any UTF-8 encoded
+    /// text. *This field is exposed to all stage participants and should not be used for personally
+    /// identifying, confidential, or sensitive information.*
     pub user_id: Option<Val<String>>,
 }
 
@@ -130,18 +150,28 @@ impl Deref for IngestConfigurationHandle {
 
 impl IngestConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ingest-configuration ARN. For example:
+    /// `arn:aws:ivs:us-west-2:123456789012:ingest-configuration/abcdABCDefgh`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ParticipantId`.
+    ///
+    /// ID of the participant within the stage. For example: `abCDEf12GHIj`
     pub fn attr_participant_id(&self) -> Val<String> {
         self.0.get_att("ParticipantId")
     }
     /// `Fn::GetAtt` `StreamKey`.
+    ///
+    /// Ingest-key value for the RTMP(S) protocol. For example: `skSKABCDefgh`
     pub fn attr_stream_key(&self) -> Val<String> {
         self.0.get_att("StreamKey")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// State of the ingest configuration. It is `ACTIVE` if a publisher currently is publishing to the
+    /// stage associated with the ingest configuration. Valid values: `ACTIVE` | `INACTIVE` .
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
@@ -246,9 +276,18 @@ impl IngestProtocol {
             IngestProtocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IngestProtocol {
+    const VALUES: &'static [&'static str] = &["RTMP", "RTMPS"];
+    fn as_str(&self) -> &str {
+        IngestProtocol::as_str(self)
     }
 }
 

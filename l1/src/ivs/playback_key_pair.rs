@@ -5,17 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::IVS::PlaybackKeyPair`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ivs-playbackkeypair.html) resource type.
 ///
+/// The `AWS::IVS::PlaybackKeyPair` resource specifies an  playback key pair.  uses a public playback
+/// key to validate playback tokens that have been signed with the corresponding private key. For more
+/// information, see [Setting Up Private
+/// Channels](https://docs.aws.amazon.com/ivs/latest/LowLatencyUserGuide/private-channels.html) in the *Amazon
+/// IVS Low-Latency Streaming User Guide* .
+///
 /// Build it with [`PlaybackKeyPair::builder`]; adding it to a stack returns a [`PlaybackKeyPairHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlaybackKeyPair {
     /// `Name`. Changing it replaces the resource.
     ///
+    /// Playback-key-pair name. The value does not need to be unique.
+    ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]*$`.
     pub name: Option<Val<String>>,
     /// `PublicKeyMaterial`. Changing it replaces the resource.
+    ///
+    /// The public portion of a customer-generated key pair. Note that this field is required to create the
+    /// AWS::IVS::PlaybackKeyPair resource.
     pub public_key_material: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-playbackkeypair-tag.html)
+    /// .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -103,10 +120,15 @@ impl Deref for PlaybackKeyPairHandle {
 
 impl PlaybackKeyPairHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Key-pair ARN. For example:
+    /// `arn:aws:ivs:us-west-2:693991300569:playback-key/f99cde61-c2b0-4df3-8941-ca7d38acca1a`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Fingerprint`.
+    ///
+    /// Key-pair identifier. For example: `98:0d:1a:a0:19:96:1e:ea:0a:0a:2c:9a:42:19:2b:e7`
     pub fn attr_fingerprint(&self) -> Val<String> {
         self.0.get_att("Fingerprint")
     }

@@ -5,21 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::IVS::PlaybackRestrictionPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ivs-playbackrestrictionpolicy.html) resource type.
 ///
+/// The `AWS::IVS::PlaybackRestrictionPolicy` resource specifies an  playback restriction policy. A
+/// playback restriction policy constrains playback by country and/or origin sites. For more
+/// information, see [Undesired Content and
+/// Viewers](https://docs.aws.amazon.com/ivs/latest/LowLatencyUserGuide/undesired-content.html) in the *Amazon
+/// IVS Low-Latency Streaming User Guide* .
+///
 /// Build it with [`PlaybackRestrictionPolicy::builder`]; adding it to a stack returns a [`PlaybackRestrictionPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlaybackRestrictionPolicy {
     /// `AllowedCountries`.
+    ///
+    /// A list of country codes that control geoblocking restrictions. Allowed values are the officially
+    /// assigned ISO 3166-1 alpha-2 codes. Default: All countries (an empty array).
     pub allowed_countries: Option<Val<Vec<String>>>,
     /// `AllowedOrigins`.
+    ///
+    /// A list of origin sites that control CORS restriction. Allowed values are the same as valid values of
+    /// the Origin header defined at
+    /// [<https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Origin>"](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Origin)
     pub allowed_origins: Option<Val<Vec<String>>>,
     /// `EnableStrictOriginEnforcement`.
+    ///
+    /// Whether channel playback is constrained by the origin site.
     pub enable_strict_origin_enforcement: Option<Val<bool>>,
     /// `Name`.
+    ///
+    /// Playback-restriction-policy name.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]*$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-playbackrestrictionpolicy-tag.html)
+    /// .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -129,6 +152,9 @@ impl Deref for PlaybackRestrictionPolicyHandle {
 
 impl PlaybackRestrictionPolicyHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The playback-restriction-policy ARN. For example:
+    /// `arn:aws:ivs:us-west-2:123456789012:playback-restriction-policy/abcdABCDefgh`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,19 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::IVS::PublicKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ivs-publickey.html) resource type.
 ///
+/// The `AWS::IVS::PublicKey` resource specifies an Amazon IVS public key used to sign stage participant
+/// tokens. For more information, see [Distribute Participant
+/// Tokens](https://docs.aws.amazon.com/ivs/latest/RealTimeUserGuide/getting-started-distribute-tokens.html)
+/// in the *Amazon IVS Real-Time Streaming User Guide* .
+///
 /// Build it with [`PublicKey::builder`]; adding it to a stack returns a [`PublicKeyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicKey {
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// Public key name. The value does not need to be unique.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]*$`.
     pub name: Option<Val<String>>,
     /// `PublicKeyMaterial`. Changing it replaces the resource.
     ///
+    /// The public portion of a customer-generated key pair. Note that this field is required to create the
+    /// AWS::IVS::PublicKey resource.
+    ///
     /// - Pattern: `-----BEGIN PUBLIC KEY-----\r?\n([a-zA-Z0-9+/=\r\n]+)\r?\n-----END PUBLIC KEY-----(\r?\n)?`.
     pub public_key_material: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -105,10 +117,14 @@ impl Deref for PublicKeyHandle {
 
 impl PublicKeyHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The public key ARN. For example: `arn:aws:ivs:us-west-2:123456789012:public-key/abcdABCDefgh`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Fingerprint`.
+    ///
+    /// The public key identifier. For example: `98:0d:1a:a0:19:96:1e:ea:0a:0a:2c:9a:42:19:2b:e7`
     pub fn attr_fingerprint(&self) -> Val<String> {
         self.0.get_att("Fingerprint")
     }

@@ -5,27 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::IVS::RecordingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ivs-recordingconfiguration.html) resource type.
 ///
+/// The `AWS::IVS::RecordingConfiguration` resource specifies an  recording configuration. A recording
+/// configuration enables the recording of a channel’s live streams to a data store. Multiple channels
+/// can reference the same recording configuration. For more information, see
+/// [RecordingConfiguration](https://docs.aws.amazon.com/ivs/latest/LowLatencyAPIReference/API_RecordingConfiguration.html)
+/// in the *Amazon IVS Low-Latency Streaming API Reference* .
+///
 /// Build it with [`RecordingConfiguration::builder`]; adding it to a stack returns a [`RecordingConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordingConfiguration {
     /// `DestinationConfiguration`: required. Changing it replaces the resource.
+    ///
+    /// A destination configuration describes an S3 bucket where recorded video will be stored. See the
+    /// DestinationConfiguration property type for more information.
     pub destination_configuration: Option<Val<DestinationConfiguration>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// Recording-configuration name. The value does not need to be unique.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]*$`.
     pub name: Option<Val<String>>,
     /// `RecordingReconnectWindowSeconds`. Changing it replaces the resource.
     ///
+    /// If a broadcast disconnects and then reconnects within the specified interval, the multiple streams
+    /// will be considered a single broadcast and merged together.
+    ///
+    /// *Default* : `0`
+    ///
     /// - Range: 0 to 300.
     pub recording_reconnect_window_seconds: Option<Val<i64>>,
     /// `RenditionConfiguration`. Changing it replaces the resource.
+    ///
+    /// A rendition configuration describes which renditions should be recorded for a stream. See the
+    /// RenditionConfiguration property type for more information.
     pub rendition_configuration: Option<Val<RenditionConfiguration>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-recordingconfiguration-tag.html)
+    /// .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `ThumbnailConfiguration`. Changing it replaces the resource.
+    ///
+    /// A thumbnail configuration enables/disables the recording of thumbnails for a live session and
+    /// controls the interval at which thumbnails are generated for the live session. See the
+    /// ThumbnailConfiguration property type for more information.
     pub thumbnail_configuration: Option<Val<ThumbnailConfiguration>>,
 }
 
@@ -139,10 +168,17 @@ impl Deref for RecordingConfigurationHandle {
 
 impl RecordingConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The recording configuration ARN. For example:
+    /// `arn:aws:ivs:us-west-2:123456789012:recording-configuration/abcdABCDefgh`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// Indicates the current state of the recording configuration. When the state is `ACTIVE` , the
+    /// configuration is ready to record a channel stream. Valid values: `CREATING` | `CREATE_FAILED` |
+    /// `ACTIVE` .
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
@@ -157,9 +193,17 @@ impl RecordingConfigurationHandle {
 }
 
 /// The [`DestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-recordingconfiguration-destinationconfiguration.html) property type.
+///
+/// The DestinationConfiguration property type describes the location where recorded videos will be
+/// stored. Each member represents a type of destination configuration. For recording, you define one
+/// and only one type of destination configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationConfiguration {
     /// `S3`.
+    ///
+    /// An S3 destination configuration where recorded videos will be stored. See the
+    /// [S3DestinationConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-recordingconfiguration-s3destinationconfiguration.html)
+    /// property type for more information.
     pub s3: Option<Val<S3DestinationConfiguration>>,
 }
 
@@ -207,11 +251,23 @@ impl ToValue for DestinationConfiguration {
 impl Literal for DestinationConfiguration {}
 
 /// The [`RenditionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-recordingconfiguration-renditionconfiguration.html) property type.
+///
+/// The RenditionConfiguration property type describes which renditions should be recorded for a stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RenditionConfiguration {
     /// `RenditionSelection`.
+    ///
+    /// The set of renditions are recorded for a stream. For `BASIC` channels, the `CUSTOM` value has no
+    /// effect. If `CUSTOM` is specified, a set of renditions can be specified in the `renditions` field.
+    /// Default: `ALL` .
     pub rendition_selection: Option<Val<RenditionSelection>>,
     /// `Renditions`.
+    ///
+    /// A list of which renditions are recorded for a stream, if `renditionSelection` is `CUSTOM` ;
+    /// otherwise, this field is irrelevant. The selected renditions are recorded if they are available
+    /// during the stream. If a selected rendition is unavailable, the best available rendition is recorded.
+    /// For details on the resolution dimensions of each rendition, see [Auto-Record to Amazon
+    /// S3](https://docs.aws.amazon.com//ivs/latest/LowLatencyUserGuide/record-to-s3.html) .
     ///
     /// - Items: 0 to 4.
     pub renditions: Option<Val<Vec<Renditions>>>,
@@ -272,9 +328,14 @@ impl ToValue for RenditionConfiguration {
 impl Literal for RenditionConfiguration {}
 
 /// The [`S3DestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-recordingconfiguration-s3destinationconfiguration.html) property type.
+///
+/// The S3DestinationConfiguration property type describes an S3 location where recorded videos will be
+/// stored.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3DestinationConfiguration {
     /// `BucketName`: required.
+    ///
+    /// Location (S3 bucket name) where recorded videos will be stored.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[a-z0-9-.]+$`.
@@ -401,17 +462,53 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`ThumbnailConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-recordingconfiguration-thumbnailconfiguration.html) property type.
+///
+/// The ThumbnailConfiguration property type describes a configuration of thumbnails for recorded video.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThumbnailConfiguration {
     /// `RecordingMode`.
+    ///
+    /// Thumbnail recording mode. Valid values:
+    ///
+    /// - `DISABLED` : Use DISABLED to disable the generation of thumbnails for recorded video.
+    /// - `INTERVAL` : Use INTERVAL to enable the generation of thumbnails for recorded video at a time
+    ///   interval controlled by the
+    ///   [TargetIntervalSeconds](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-recordingconfiguration-thumbnailconfiguration.html#cfn-ivs-recordingconfiguration-thumbnailconfiguration-targetintervalseconds)
+    ///   property.
+    ///
+    /// *Default* : `INTERVAL`
     pub recording_mode: Option<Val<RecordingMode>>,
     /// `Resolution`.
+    ///
+    /// The desired resolution of recorded thumbnails for a stream. Thumbnails are recorded at the selected
+    /// resolution if the corresponding rendition is available during the stream; otherwise, they are
+    /// recorded at source resolution. For more information about resolution values and their corresponding
+    /// height and width dimensions, see [Auto-Record to Amazon
+    /// S3](https://docs.aws.amazon.com//ivs/latest/LowLatencyUserGuide/record-to-s3.html) .
     pub resolution: Option<Val<Resolution>>,
     /// `Storage`.
+    ///
+    /// The format in which thumbnails are recorded for a stream. `SEQUENTIAL` records all generated
+    /// thumbnails in a serial manner, to the media/thumbnails directory. `LATEST` saves the latest
+    /// thumbnail in media/thumbnails/latest/thumb.jpg and overwrites it at the interval specified by
+    /// `targetIntervalSeconds` . You can enable both `SEQUENTIAL` and `LATEST` . Default: `SEQUENTIAL` .
     ///
     /// - Items: 0 to 2.
     pub storage: Option<Val<Vec<Storage>>>,
     /// `TargetIntervalSeconds`.
+    ///
+    /// The targeted thumbnail-generation interval in seconds. This is configurable (and required) only if
+    /// [RecordingMode](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-recordingconfiguration-thumbnailconfiguration.html#cfn-ivs-recordingconfiguration-thumbnailconfiguration-recordingmode)
+    /// is `INTERVAL` .
+    ///
+    /// > Setting a value for `TargetIntervalSeconds` does not guarantee that thumbnails are generated at
+    /// the specified interval. For thumbnails to be generated at the `TargetIntervalSeconds` interval, the
+    /// `IDR/Keyframe` value for the input video must be less than the `TargetIntervalSeconds` value. See
+    /// [Amazon IVS Streaming
+    /// Configuration](https://docs.aws.amazon.com/ivs/latest/LowLatencyUserGuide/streaming-config.html) for
+    /// information on setting `IDR/Keyframe` to the recommended value in video-encoder settings.
+    ///
+    /// *Default* : 60
     ///
     /// - Range: 1 to 60.
     pub target_interval_seconds: Option<Val<i64>>,
@@ -506,9 +603,18 @@ impl RecordingMode {
             RecordingMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RecordingMode {
+    const VALUES: &'static [&'static str] = &["INTERVAL", "DISABLED"];
+    fn as_str(&self) -> &str {
+        RecordingMode::as_str(self)
     }
 }
 
@@ -556,9 +662,18 @@ impl RenditionSelection {
             RenditionSelection::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RenditionSelection {
+    const VALUES: &'static [&'static str] = &["ALL", "NONE", "CUSTOM"];
+    fn as_str(&self) -> &str {
+        RenditionSelection::as_str(self)
     }
 }
 
@@ -610,9 +725,18 @@ impl Renditions {
             Renditions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Renditions {
+    const VALUES: &'static [&'static str] = &["FULL_HD", "HD", "SD", "LOWEST_RESOLUTION"];
+    fn as_str(&self) -> &str {
+        Renditions::as_str(self)
     }
 }
 
@@ -665,9 +789,18 @@ impl Resolution {
             Resolution::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Resolution {
+    const VALUES: &'static [&'static str] = &["FULL_HD", "HD", "SD", "LOWEST_RESOLUTION"];
+    fn as_str(&self) -> &str {
+        Resolution::as_str(self)
     }
 }
 
@@ -714,9 +847,18 @@ impl Storage {
             Storage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Storage {
+    const VALUES: &'static [&'static str] = &["SEQUENTIAL", "LATEST"];
+    fn as_str(&self) -> &str {
+        Storage::as_str(self)
     }
 }
 

@@ -5,17 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::IVS::Stage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ivs-stage.html) resource type.
 ///
+/// The `AWS::IVS::Stage` resource specifies an  stage. A stage is a virtual space where participants
+/// can exchange video in real time. For more information, see
+/// [CreateStage](https://docs.aws.amazon.com/ivs/latest/RealTimeAPIReference/API_CreateStage.html) in
+/// the *Amazon IVS Real-Time Streaming API Reference* .
+///
 /// Build it with [`Stage::builder`]; adding it to a stack returns a [`StageHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stage {
     /// `AutoParticipantRecordingConfiguration`.
+    ///
+    /// Configuration object for individual participant recording.
     pub auto_participant_recording_configuration: Option<Val<AutoParticipantRecordingConfiguration>>,
     /// `Name`.
+    ///
+    /// Stage name.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]*$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-stage-tag.html)
+    /// .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -106,10 +121,14 @@ impl Deref for StageHandle {
 
 impl StageHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The stage ARN. For example: `arn:aws:ivs:us-west-2:123456789012:stage/abcdABCDefgh`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ActiveSessionId`.
+    ///
+    /// ID of the active session within the stage. For example: `st-a1b2c3d4e5f6g`
     pub fn attr_active_session_id(&self) -> Val<String> {
         self.0.get_att("ActiveSessionId")
     }
@@ -124,24 +143,44 @@ impl StageHandle {
 }
 
 /// The [`AutoParticipantRecordingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-stage-autoparticipantrecordingconfiguration.html) property type.
+///
+/// The `AWS::IVS::AutoParticipantRecordingConfiguration` property type describes a configuration for
+/// individual participant recording.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoParticipantRecordingConfiguration {
     /// `HlsConfiguration`.
+    ///
+    /// HLS configuration object for individual participant recording.
     pub hls_configuration: Option<Val<HlsConfiguration>>,
     /// `MediaTypes`.
+    ///
+    /// Types of media to be recorded. Default: `AUDIO_VIDEO` .
     ///
     /// - Items: 0 to 1.
     pub media_types: Option<Val<Vec<MediaTypes>>>,
     /// `RecordingReconnectWindowSeconds`.
     ///
+    /// If a stage publisher disconnects and then reconnects within the specified interval, the multiple
+    /// recordings will be considered a single recording and merged together.
+    ///
+    /// The default value is 0, which disables merging.
+    ///
     /// - Range: 0 to 300.
     pub recording_reconnect_window_seconds: Option<Val<i64>>,
     /// `StorageConfigurationArn`: required.
+    ///
+    /// ARN of the StorageConfiguration resource to use for individual participant recording. Default: ""
+    /// (empty string, no storage configuration is specified). Individual participant recording cannot be
+    /// started unless a storage configuration is specified, when a Stage is created or updated.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^$|^arn:aws:ivs:[a-z0-9-]+:[0-9]+:storage-configuration/[a-zA-Z0-9-]+$`.
     pub storage_configuration_arn: Option<Val<String>>,
     /// `ThumbnailConfiguration`.
+    ///
+    /// A complex type that allows you to enable/disable the recording of thumbnails for individual
+    /// participant recording and modify the interval at which thumbnails are generated for the live
+    /// session.
     pub thumbnail_configuration: Option<Val<ThumbnailConfiguration>>,
 }
 
@@ -225,9 +264,14 @@ impl ToValue for AutoParticipantRecordingConfiguration {
 impl Literal for AutoParticipantRecordingConfiguration {}
 
 /// The [`HlsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-stage-hlsconfiguration.html) property type.
+///
+/// Object specifying an HLS configuration for individual participant recording.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsConfiguration {
     /// `ParticipantRecordingHlsConfiguration`.
+    ///
+    /// Object specifying a configuration of participant HLS recordings for individual participant
+    /// recording.
     pub participant_recording_hls_configuration: Option<Val<ParticipantRecordingHlsConfiguration>>,
 }
 
@@ -278,9 +322,16 @@ impl ToValue for HlsConfiguration {
 impl Literal for HlsConfiguration {}
 
 /// The [`ParticipantRecordingHlsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-stage-participantrecordinghlsconfiguration.html) property type.
+///
+/// Object specifying a configuration of participant HLS recordings for individual participant
+/// recording.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParticipantRecordingHlsConfiguration {
     /// `TargetSegmentDurationSeconds`.
+    ///
+    /// Defines the target duration for recorded segments generated when recording a stage participant.
+    /// Segments may have durations longer than the specified value when needed to ensure each segment
+    /// begins with a keyframe. Default: 6.
     ///
     /// - Range: 2 to 10.
     pub target_segment_duration_seconds: Option<Val<i64>>,
@@ -330,15 +381,27 @@ impl ToValue for ParticipantRecordingHlsConfiguration {
 impl Literal for ParticipantRecordingHlsConfiguration {}
 
 /// The [`ParticipantThumbnailConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-stage-participantthumbnailconfiguration.html) property type.
+///
+/// Object specifying a configuration of thumbnails for recorded video from an individual participant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParticipantThumbnailConfiguration {
     /// `RecordingMode`.
+    ///
+    /// Thumbnail recording mode. Default: `DISABLED` .
     pub recording_mode: Option<Val<RecordingMode>>,
     /// `Storage`.
+    ///
+    /// Indicates the format in which thumbnails are recorded. `SEQUENTIAL` records all generated thumbnails
+    /// in a serial manner, to the media/thumbnails/high directory. `LATEST` saves the latest thumbnail in
+    /// media/latest_thumbnail/high/thumb.jpg and overwrites it at the interval specified by
+    /// `targetIntervalSeconds` . You can enable both `SEQUENTIAL` and `LATEST` . Default: `SEQUENTIAL` .
     ///
     /// - Items: 0 to 2.
     pub storage: Option<Val<Vec<Storage>>>,
     /// `TargetIntervalSeconds`.
+    ///
+    /// The targeted thumbnail-generation interval in seconds. This is configurable only if `recordingMode`
+    /// is `INTERVAL` . Default: 60.
     ///
     /// - Range: 1 to 86400.
     pub target_interval_seconds: Option<Val<i64>>,
@@ -473,9 +536,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`ThumbnailConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-stage-thumbnailconfiguration.html) property type.
+///
+/// An object representing a configuration of thumbnails for recorded video.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThumbnailConfiguration {
     /// `ParticipantThumbnailConfiguration`.
+    ///
+    /// Object specifying a configuration of thumbnails for recorded video from an individual participant.
     pub participant_thumbnail_configuration: Option<Val<ParticipantThumbnailConfiguration>>,
 }
 
@@ -548,9 +615,18 @@ impl MediaTypes {
             MediaTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MediaTypes {
+    const VALUES: &'static [&'static str] = &["AUDIO_VIDEO", "AUDIO_ONLY"];
+    fn as_str(&self) -> &str {
+        MediaTypes::as_str(self)
     }
 }
 
@@ -595,9 +671,18 @@ impl RecordingMode {
             RecordingMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RecordingMode {
+    const VALUES: &'static [&'static str] = &["INTERVAL", "DISABLED"];
+    fn as_str(&self) -> &str {
+        RecordingMode::as_str(self)
     }
 }
 
@@ -642,9 +727,18 @@ impl Storage {
             Storage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Storage {
+    const VALUES: &'static [&'static str] = &["SEQUENTIAL", "LATEST"];
+    fn as_str(&self) -> &str {
+        Storage::as_str(self)
     }
 }
 

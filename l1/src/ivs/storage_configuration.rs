@@ -5,17 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::IVS::StorageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ivs-storageconfiguration.html) resource type.
 ///
+/// The `AWS::IVS::StorageConfiguration` resource specifies an  storage configuration. A storage
+/// configuration describes an S3 location where recorded videos will be stored. For more information,
+/// see [Auto-Record to Amazon S3 (Low-Latency
+/// Streaming)](https://docs.aws.amazon.com/ivs/latest/LowLatencyUserGuide/record-to-s3.html) in the *Amazon
+/// IVS Low-Latency Streaming User Guide* .
+///
 /// Build it with [`StorageConfiguration::builder`]; adding it to a stack returns a [`StorageConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageConfiguration {
     /// `Name`. Changing it replaces the resource.
     ///
+    /// Storage cnfiguration name.
+    ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]*$`.
     pub name: Option<Val<String>>,
     /// `S3`: required. Changing it replaces the resource.
+    ///
+    /// An S3 storage configuration contains information about where recorded video will be stored. See the
+    /// [S3StorageConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-storageconfiguration-s3storageconfiguration.html)
+    /// property type for more information.
     pub s3: Option<Val<S3StorageConfiguration>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-storageconfiguration-tag.html)
+    /// .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -106,6 +124,9 @@ impl Deref for StorageConfigurationHandle {
 
 impl StorageConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The storage-configuration ARN. For example:
+    /// `arn:aws:ivs:us-west-2:123456789012:storage-configuration/abcdABCDefgh`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -120,9 +141,14 @@ impl StorageConfigurationHandle {
 }
 
 /// The [`S3StorageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-storageconfiguration-s3storageconfiguration.html) property type.
+///
+/// The S3StorageConfiguration property type describes an S3 location where recorded videos will be
+/// stored.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3StorageConfiguration {
     /// `BucketName`: required.
+    ///
+    /// Name of the S3 bucket where recorded video will be stored.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[a-z0-9-.]+$`.

@@ -5,15 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::IVS::StreamKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ivs-streamkey.html) resource type.
 ///
+/// The `AWS::IVS::StreamKey` resource specifies an  stream key associated with the referenced channel.
+/// Use a stream key to initiate a live stream.
+///
 /// Build it with [`StreamKey::builder`]; adding it to a stack returns a [`StreamKeyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamKey {
     /// `ChannelArn`: required. Changing it replaces the resource.
     ///
+    /// Channel ARN for the stream.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^arn:aws:ivs:[a-z0-9-]+:[0-9]+:channel/[a-zA-Z0-9-]+$`.
     pub channel_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivs-streamkey-tag.html)
+    /// .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -98,10 +109,14 @@ impl Deref for StreamKeyHandle {
 
 impl StreamKeyHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The stream-key ARN. For example: `arn:aws:ivs:us-west-2:123456789012:stream-key/g1H2I3j4k5L6`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Value`.
+    ///
+    /// The stream-key value. For example: `sk_us-west-2_abcdABCDefgh_567890abcdef`
     pub fn attr_value(&self) -> Val<String> {
         self.0.get_att("Value")
     }

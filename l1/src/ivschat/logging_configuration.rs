@@ -5,17 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::IVSChat::LoggingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ivschat-loggingconfiguration.html) resource type.
 ///
+/// The `AWS::IVSChat::LoggingConfiguration` resource specifies an  logging configuration that allows
+/// clients to store and record sent messages. For more information, see
+/// [CreateLoggingConfiguration](https://docs.aws.amazon.com/ivs/latest/ChatAPIReference/API_CreateLoggingConfiguration.html)
+/// in the *Amazon Interactive Video Service Chat API Reference* .
+///
 /// Build it with [`LoggingConfiguration::builder`]; adding it to a stack returns a [`LoggingConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingConfiguration {
     /// `DestinationConfiguration`: required.
+    ///
+    /// The DestinationConfiguration is a complex type that contains information about where chat content
+    /// will be logged.
     pub destination_configuration: Option<Val<DestinationConfiguration>>,
     /// `Name`.
+    ///
+    /// Logging-configuration name. The value does not need to be unique.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]*$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivschat-loggingconfiguration-tag.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -111,14 +127,23 @@ impl Deref for LoggingConfigurationHandle {
 
 impl LoggingConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The logging-configuration ARN. For example:
+    /// `arn:aws:ivschat:us-west-2:123456789012:logging-configuration/abcdABCDefgh`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The logging-configuration ID. For example: `abcdABCDefgh`
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// Indicates the current state of the logging configuration. When the state is `ACTIVE` , the
+    /// configuration is ready to log a chat session. Valid values: `CREATING` | `CREATE_FAILED` |
+    /// `DELETING` | `DELETE_FAILED` | `UPDATING` | `UPDATE_FAILED` | `ACTIVE` .
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
@@ -133,9 +158,14 @@ impl LoggingConfigurationHandle {
 }
 
 /// The [`CloudWatchLogsDestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivschat-loggingconfiguration-cloudwatchlogsdestinationconfiguration.html) property type.
+///
+/// The CloudWatchLogsDestinationConfiguration property type specifies a CloudWatch Logs location where
+/// chat logs will be stored.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLogsDestinationConfiguration {
     /// `LogGroupName`: required.
+    ///
+    /// Name of the Amazon Cloudwatch Logs destination where chat activity will be logged.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\.\-_/#A-Za-z0-9]+$`.
@@ -194,13 +224,23 @@ impl ToValue for CloudWatchLogsDestinationConfiguration {
 impl Literal for CloudWatchLogsDestinationConfiguration {}
 
 /// The [`DestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivschat-loggingconfiguration-destinationconfiguration.html) property type.
+///
+/// The DestinationConfiguration property type describes a location where chat logs will be stored. Each
+/// member represents the configuration of one log destination. For logging, you define only one type of
+/// destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationConfiguration {
     /// `CloudWatchLogs`.
+    ///
+    /// An Amazon CloudWatch Logs destination configuration where chat activity will be logged.
     pub cloud_watch_logs: Option<Val<CloudWatchLogsDestinationConfiguration>>,
     /// `Firehose`.
+    ///
+    /// An Amazon Kinesis Data Firehose destination configuration where chat activity will be logged.
     pub firehose: Option<Val<FirehoseDestinationConfiguration>>,
     /// `S3`.
+    ///
+    /// An Amazon S3 destination configuration where chat activity will be logged.
     pub s3: Option<Val<S3DestinationConfiguration>>,
 }
 
@@ -260,9 +300,14 @@ impl ToValue for DestinationConfiguration {
 impl Literal for DestinationConfiguration {}
 
 /// The [`FirehoseDestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivschat-loggingconfiguration-firehosedestinationconfiguration.html) property type.
+///
+/// The FirehoseDestinationConfiguration property type specifies a Kinesis Firehose location where chat
+/// logs will be stored.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirehoseDestinationConfiguration {
     /// `DeliveryStreamName`: required.
+    ///
+    /// Name of the Amazon Kinesis Firehose delivery stream where chat activity will be logged.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
@@ -320,9 +365,14 @@ impl ToValue for FirehoseDestinationConfiguration {
 impl Literal for FirehoseDestinationConfiguration {}
 
 /// The [`S3DestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivschat-loggingconfiguration-s3destinationconfiguration.html) property type.
+///
+/// The S3DestinationConfiguration property type specifies an S3 location where chat logs will be
+/// stored.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3DestinationConfiguration {
     /// `BucketName`: required.
+    ///
+    /// Name of the Amazon S3 bucket where chat activity will be logged.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[a-z0-9-.]+$`.

@@ -5,29 +5,51 @@ use crate::rt::*;
 
 /// The [`AWS::IVSChat::Room`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ivschat-room.html) resource type.
 ///
+/// The `AWS::IVSChat::Room` resource specifies an  room that allows clients to connect and pass
+/// messages. For more information, see
+/// [CreateRoom](https://docs.aws.amazon.com/ivs/latest/ChatAPIReference/API_CreateRoom.html) in the *Amazon
+/// Interactive Video Service Chat API Reference* .
+///
 /// Build it with [`Room::builder`]; adding it to a stack returns a [`RoomHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Room {
     /// `LoggingConfigurationIdentifiers`.
     ///
+    /// List of logging-configuration identifiers attached to the room.
+    ///
     /// - Items: 0 to 50.
     pub logging_configuration_identifiers: Option<Val<Vec<String>>>,
     /// `MaximumMessageLength`.
+    ///
+    /// Maximum number of characters in a single message. Messages are expected to be UTF-8 encoded and this
+    /// limit applies specifically to rune/code-point count, not number of bytes.
     ///
     /// - Range: 1 to 500.
     pub maximum_message_length: Option<Val<i64>>,
     /// `MaximumMessageRatePerSecond`.
     ///
+    /// Maximum number of messages per second that can be sent to the room (by all clients).
+    ///
     /// - Range: 1 to 10.
     pub maximum_message_rate_per_second: Option<Val<i64>>,
     /// `MessageReviewHandler`.
+    ///
+    /// Configuration information for optional review of messages.
     pub message_review_handler: Option<Val<MessageReviewHandler>>,
     /// `Name`.
+    ///
+    /// Room name. The value does not need to be unique.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]*$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivschat-room-tag.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -136,10 +158,14 @@ impl Deref for RoomHandle {
 
 impl RoomHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The room ARN. For example: `arn:aws:ivschat:us-west-2:123456789012:room/abcdABCDefgh`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The room ID. For example: `abcdABCDefgh`
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -154,11 +180,24 @@ impl RoomHandle {
 }
 
 /// The [`MessageReviewHandler`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ivschat-room-messagereviewhandler.html) property type.
+///
+/// The MessageReviewHandler property type specifies configuration information for optional message
+/// review.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MessageReviewHandler {
     /// `FallbackResult`.
+    ///
+    /// Specifies the fallback behavior (whether the message is allowed or denied) if the handler does not
+    /// return a valid response, encounters an error, or times out. (For the timeout period, see [Service
+    /// Quotas](https://docs.aws.amazon.com/ivs/latest/userguide/service-quotas.html) .) If allowed, the
+    /// message is delivered with returned content to all users connected to the room. If denied, the
+    /// message is not delivered to any user.
+    ///
+    /// *Default* : `ALLOW`
     pub fallback_result: Option<Val<FallbackResult>>,
     /// `Uri`.
+    ///
+    /// Identifier of the message review handler. Currently this must be an ARN of a lambda function.
     ///
     /// - Length: 0 to 170.
     /// - Pattern: `^$|^arn:aws:lambda:[a-z0-9-]+:[0-9]{12}:function:.+`.
@@ -305,9 +344,18 @@ impl FallbackResult {
             FallbackResult::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FallbackResult {
+    const VALUES: &'static [&'static str] = &["ALLOW", "DENY"];
+    fn as_str(&self) -> &str {
+        FallbackResult::as_str(self)
     }
 }
 

@@ -5,45 +5,83 @@ use crate::rt::*;
 
 /// The [`AWS::KafkaConnect::Connector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kafkaconnect-connector.html) resource type.
 ///
+/// Creates a connector using the specified properties.
+///
 /// Build it with [`Connector::builder`]; adding it to a stack returns a [`ConnectorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Connector {
     /// `Capacity`: required.
+    ///
+    /// The connector's compute capacity settings.
     pub capacity: Option<Val<Capacity>>,
     /// `ConnectorConfiguration`: required.
+    ///
+    /// The configuration of the connector.
     pub connector_configuration: Option<Val<BTreeMap<String, String>>>,
     /// `ConnectorDescription`. Changing it replaces the resource.
+    ///
+    /// The description of the connector.
     ///
     /// - Length: 0 to 1024.
     pub connector_description: Option<Val<String>>,
     /// `ConnectorName`: required. Changing it replaces the resource.
     ///
+    /// The name of the connector.
+    ///
+    /// The connector name must be unique and can include up to 128 characters. Valid characters you can
+    /// include in a connector name are: a-z, A-Z, 0-9, and -.
+    ///
     /// - Length: 1 to 128.
     pub connector_name: Option<Val<String>>,
     /// `KafkaCluster`: required. Changing it replaces the resource.
+    ///
+    /// The details of the Apache Kafka cluster to which the connector is connected.
     pub kafka_cluster: Option<Val<KafkaCluster>>,
     /// `KafkaClusterClientAuthentication`: required. Changing it replaces the resource.
+    ///
+    /// The type of client authentication used to connect to the Apache Kafka cluster. The value is NONE
+    /// when no client authentication is used.
     pub kafka_cluster_client_authentication: Option<Val<KafkaClusterClientAuthentication>>,
     /// `KafkaClusterEncryptionInTransit`: required. Changing it replaces the resource.
+    ///
+    /// Details of encryption in transit to the Apache Kafka cluster.
     pub kafka_cluster_encryption_in_transit: Option<Val<KafkaClusterEncryptionInTransit>>,
     /// `KafkaConnectVersion`: required. Changing it replaces the resource.
+    ///
+    /// The version of Kafka Connect. It has to be compatible with both the Apache Kafka cluster's version
+    /// and the plugins.
     pub kafka_connect_version: Option<Val<String>>,
     /// `LogDelivery`. Changing it replaces the resource.
+    ///
+    /// The settings for delivering connector logs to Amazon CloudWatch Logs.
     pub log_delivery: Option<Val<LogDelivery>>,
     /// `NetworkType`. Changing it replaces the resource.
+    ///
+    /// The network type of the connector. It gives connectors connectivity to either IPv4 (IPV4) or IPv4
+    /// and IPv6 (DUAL) destinations. Defaults to IPV4.
     pub network_type: Option<Val<NetworkType>>,
     /// `Plugins`: required. Changing it replaces the resource.
+    ///
+    /// Specifies which plugin to use for the connector. You must specify a single-element list. Amazon MSK
+    /// Connect does not currently support specifying multiple plugins.
     ///
     /// - Items: at least 1.
     pub plugins: Option<Val<Vec<Plugin>>>,
     /// `ServiceExecutionRoleArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the IAM role used by the connector to access Amazon Web Services
+    /// resources.
+    ///
     /// - Pattern: `arn:(aws|aws-us-gov|aws-cn):iam:.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub service_execution_role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A collection of tags associated with a resource
     pub tags: Option<Val<Vec<Tag>>>,
     /// `WorkerConfiguration`. Changing it replaces the resource.
+    ///
+    /// The worker configurations that are in use with the connector.
     pub worker_configuration: Option<Val<WorkerConfiguration>>,
 }
 
@@ -273,6 +311,8 @@ impl Deref for ConnectorHandle {
 
 impl ConnectorHandle {
     /// `Fn::GetAtt` `ConnectorArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the newly created connector.
     pub fn attr_connector_arn(&self) -> Val<String> {
         self.0.get_att("ConnectorArn")
     }
@@ -287,11 +327,17 @@ impl ConnectorHandle {
 }
 
 /// The [`ApacheKafkaCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-apachekafkacluster.html) property type.
+///
+/// The details of the Apache Kafka cluster to which the connector is connected.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApacheKafkaCluster {
     /// `BootstrapServers`: required.
+    ///
+    /// The bootstrap servers of the cluster.
     pub bootstrap_servers: Option<Val<String>>,
     /// `Vpc`: required.
+    ///
+    /// Details of an Amazon VPC which has network connectivity to the Apache Kafka cluster.
     pub vpc: Option<Val<Vpc>>,
 }
 
@@ -358,22 +404,36 @@ impl ToValue for ApacheKafkaCluster {
 impl Literal for ApacheKafkaCluster {}
 
 /// The [`AutoScaling`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-autoscaling.html) property type.
+///
+/// Specifies how the connector scales.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoScaling {
     /// `MaxAutoscalingTaskCount`.
+    ///
+    /// The maximum number of tasks allocated to the connector during autoscaling operations.
     pub max_autoscaling_task_count: Option<Val<i64>>,
     /// `MaxWorkerCount`: required.
+    ///
+    /// The maximum number of workers allocated to the connector.
     pub max_worker_count: Option<Val<i64>>,
     /// `McuCount`: required.
+    ///
+    /// The number of microcontroller units (MCUs) allocated to each connector worker. The valid values are 1,2,4,8.
     ///
     /// - Allowed values: `1`, `2`, `4`, `8`.
     /// - Range: 1 to 8.
     pub mcu_count: Option<Val<i64>>,
     /// `MinWorkerCount`: required.
+    ///
+    /// The minimum number of workers allocated to the connector.
     pub min_worker_count: Option<Val<i64>>,
     /// `ScaleInPolicy`: required.
+    ///
+    /// The sacle-in policy for the connector.
     pub scale_in_policy: Option<Val<ScaleInPolicy>>,
     /// `ScaleOutPolicy`: required.
+    ///
+    /// The sacle-out policy for the connector.
     pub scale_out_policy: Option<Val<ScaleOutPolicy>>,
 }
 
@@ -489,11 +549,17 @@ impl ToValue for AutoScaling {
 impl Literal for AutoScaling {}
 
 /// The [`Capacity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-capacity.html) property type.
+///
+/// Information about the capacity of the connector, whether it is auto scaled or provisioned.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Capacity {
     /// `AutoScaling`.
+    ///
+    /// Information about the auto scaling parameters for the connector.
     pub auto_scaling: Option<Val<AutoScaling>>,
     /// `ProvisionedCapacity`.
+    ///
+    /// Details about a fixed capacity allocated to a connector.
     pub provisioned_capacity: Option<Val<ProvisionedCapacity>>,
 }
 
@@ -547,11 +613,17 @@ impl ToValue for Capacity {
 impl Literal for Capacity {}
 
 /// The [`CloudWatchLogsLogDelivery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-cloudwatchlogslogdelivery.html) property type.
+///
+/// The settings for delivering connector logs to Amazon CloudWatch Logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLogsLogDelivery {
     /// `Enabled`: required.
+    ///
+    /// Whether log delivery to Amazon CloudWatch Logs is enabled.
     pub enabled: Option<Val<bool>>,
     /// `LogGroup`.
+    ///
+    /// The name of the CloudWatch log group that is the destination for log delivery.
     pub log_group: Option<Val<String>>,
 }
 
@@ -612,13 +684,19 @@ impl ToValue for CloudWatchLogsLogDelivery {
 impl Literal for CloudWatchLogsLogDelivery {}
 
 /// The [`CustomPlugin`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-customplugin.html) property type.
+///
+/// A plugin is an AWS resource that contains the code that defines a connector's logic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomPlugin {
     /// `CustomPluginArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the custom plugin.
+    ///
     /// - Pattern: `arn:(aws|aws-us-gov|aws-cn):kafkaconnect:.*`.
     pub custom_plugin_arn: Option<Val<String>>,
     /// `Revision`: required.
+    ///
+    /// The revision of the custom plugin.
     ///
     /// - Range: 1 to 9223372036854775807.
     /// - Format: `int64`.
@@ -688,11 +766,17 @@ impl ToValue for CustomPlugin {
 impl Literal for CustomPlugin {}
 
 /// The [`FirehoseLogDelivery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-firehoselogdelivery.html) property type.
+///
+/// The settings for delivering logs to Amazon Kinesis Data Firehose.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirehoseLogDelivery {
     /// `DeliveryStream`.
+    ///
+    /// The name of the Kinesis Data Firehose delivery stream that is the destination for log delivery.
     pub delivery_stream: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// Specifies whether connector logs get delivered to Amazon Kinesis Data Firehose.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -749,9 +833,13 @@ impl ToValue for FirehoseLogDelivery {
 impl Literal for FirehoseLogDelivery {}
 
 /// The [`KafkaCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-kafkacluster.html) property type.
+///
+/// The details of the Apache Kafka cluster to which the connector is connected.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KafkaCluster {
     /// `ApacheKafkaCluster`: required.
+    ///
+    /// The Apache Kafka cluster to which the connector is connected.
     pub apache_kafka_cluster: Option<Val<ApacheKafkaCluster>>,
 }
 
@@ -806,9 +894,14 @@ impl ToValue for KafkaCluster {
 impl Literal for KafkaCluster {}
 
 /// The [`KafkaClusterClientAuthentication`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-kafkaclusterclientauthentication.html) property type.
+///
+/// The client authentication information used in order to authenticate with the Apache Kafka cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KafkaClusterClientAuthentication {
     /// `AuthenticationType`: required.
+    ///
+    /// The type of client authentication used to connect to the Apache Kafka cluster. Value NONE means that
+    /// no client authentication is used.
     pub authentication_type: Option<Val<KafkaClusterClientAuthenticationType>>,
 }
 
@@ -867,9 +960,13 @@ impl ToValue for KafkaClusterClientAuthentication {
 impl Literal for KafkaClusterClientAuthentication {}
 
 /// The [`KafkaClusterEncryptionInTransit`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-kafkaclusterencryptionintransit.html) property type.
+///
+/// Details of encryption in transit to the Apache Kafka cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KafkaClusterEncryptionInTransit {
     /// `EncryptionType`: required.
+    ///
+    /// The type of encryption in transit to the Apache Kafka cluster.
     pub encryption_type: Option<Val<KafkaClusterEncryptionInTransitType>>,
 }
 
@@ -928,9 +1025,14 @@ impl ToValue for KafkaClusterEncryptionInTransit {
 impl Literal for KafkaClusterEncryptionInTransit {}
 
 /// The [`LogDelivery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-logdelivery.html) property type.
+///
+/// Details about log delivery.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogDelivery {
     /// `WorkerLogDelivery`: required.
+    ///
+    /// The workers can send worker logs to different destination types. This configuration specifies the
+    /// details of these destinations.
     pub worker_log_delivery: Option<Val<WorkerLogDelivery>>,
 }
 
@@ -985,9 +1087,13 @@ impl ToValue for LogDelivery {
 impl Literal for LogDelivery {}
 
 /// The [`Plugin`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-plugin.html) property type.
+///
+/// A plugin is an AWS resource that contains the code that defines your connector logic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Plugin {
     /// `CustomPlugin`: required.
+    ///
+    /// Details about a custom plugin.
     pub custom_plugin: Option<Val<CustomPlugin>>,
 }
 
@@ -1038,14 +1144,20 @@ impl ToValue for Plugin {
 impl Literal for Plugin {}
 
 /// The [`ProvisionedCapacity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-provisionedcapacity.html) property type.
+///
+/// Details about a connector's provisioned capacity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisionedCapacity {
     /// `McuCount`: required.
+    ///
+    /// The number of microcontroller units (MCUs) allocated to each connector worker. The valid values are 1,2,4,8.
     ///
     /// - Allowed values: `1`, `2`, `4`, `8`.
     /// - Range: 1 to 8.
     pub mcu_count: Option<Val<i64>>,
     /// `WorkerCount`: required.
+    ///
+    /// The number of workers that are allocated to the connector.
     pub worker_count: Option<Val<i64>>,
 }
 
@@ -1113,13 +1225,21 @@ impl ToValue for ProvisionedCapacity {
 impl Literal for ProvisionedCapacity {}
 
 /// The [`S3LogDelivery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-s3logdelivery.html) property type.
+///
+/// Details about delivering logs to Amazon S3.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3LogDelivery {
     /// `Bucket`.
+    ///
+    /// The name of the S3 bucket that is the destination for log delivery.
     pub bucket: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// Specifies whether connector logs get sent to the specified Amazon S3 destination.
     pub enabled: Option<Val<bool>>,
     /// `Prefix`.
+    ///
+    /// The S3 prefix that is the destination for log delivery.
     pub prefix: Option<Val<String>>,
 }
 
@@ -1182,9 +1302,14 @@ impl ToValue for S3LogDelivery {
 impl Literal for S3LogDelivery {}
 
 /// The [`ScaleInPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-scaleinpolicy.html) property type.
+///
+/// The scale-in policy for the connector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScaleInPolicy {
     /// `CpuUtilizationPercentage`: required.
+    ///
+    /// Specifies the CPU utilization percentage threshold at which you want connector scale in to be
+    /// triggered.
     ///
     /// - Range: 1 to 100.
     pub cpu_utilization_percentage: Option<Val<i64>>,
@@ -1241,9 +1366,13 @@ impl ToValue for ScaleInPolicy {
 impl Literal for ScaleInPolicy {}
 
 /// The [`ScaleOutPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-scaleoutpolicy.html) property type.
+///
+/// The scale-out policy for the connector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScaleOutPolicy {
     /// `CpuUtilizationPercentage`: required.
+    ///
+    /// The CPU utilization percentage threshold at which you want connector scale out to be triggered.
     ///
     /// - Range: 1 to 100.
     pub cpu_utilization_percentage: Option<Val<i64>>,
@@ -1368,13 +1497,19 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Vpc`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-vpc.html) property type.
+///
+/// Information about the VPC in which the connector resides.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Vpc {
     /// `SecurityGroups`: required.
     ///
+    /// The security group IDs for the connector.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `Subnets`: required.
+    ///
+    /// The subnets for the connector.
     ///
     /// - Items: at least 1.
     /// - Format: `AWS::EC2::Subnet.Ids`.
@@ -1450,14 +1585,20 @@ impl ToValue for Vpc {
 impl Literal for Vpc {}
 
 /// The [`WorkerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-workerconfiguration.html) property type.
+///
+/// The configuration of the workers, which are the processes that run the connector logic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkerConfiguration {
     /// `Revision`: required.
+    ///
+    /// The revision of the worker configuration.
     ///
     /// - Range: 1 to 9223372036854775807.
     /// - Format: `int64`.
     pub revision: Option<Val<i64>>,
     /// `WorkerConfigurationArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the worker configuration.
     ///
     /// - Pattern: `arn:(aws|aws-us-gov|aws-cn):kafkaconnect:.*`.
     pub worker_configuration_arn: Option<Val<String>>,
@@ -1530,13 +1671,22 @@ impl ToValue for WorkerConfiguration {
 impl Literal for WorkerConfiguration {}
 
 /// The [`WorkerLogDelivery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-connector-workerlogdelivery.html) property type.
+///
+/// Workers can send worker logs to different destination types. This configuration specifies the
+/// details of these destinations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkerLogDelivery {
     /// `CloudWatchLogs`.
+    ///
+    /// Details about delivering logs to Amazon CloudWatch Logs.
     pub cloud_watch_logs: Option<Val<CloudWatchLogsLogDelivery>>,
     /// `Firehose`.
+    ///
+    /// Details about delivering logs to Amazon Kinesis Data Firehose.
     pub firehose: Option<Val<FirehoseLogDelivery>>,
     /// `S3`.
+    ///
+    /// Details about delivering logs to Amazon S3.
     pub s3: Option<Val<S3LogDelivery>>,
 }
 
@@ -1618,9 +1768,18 @@ impl KafkaClusterClientAuthenticationType {
             KafkaClusterClientAuthenticationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KafkaClusterClientAuthenticationType {
+    const VALUES: &'static [&'static str] = &["NONE", "IAM"];
+    fn as_str(&self) -> &str {
+        KafkaClusterClientAuthenticationType::as_str(self)
     }
 }
 
@@ -1665,9 +1824,18 @@ impl KafkaClusterEncryptionInTransitType {
             KafkaClusterEncryptionInTransitType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KafkaClusterEncryptionInTransitType {
+    const VALUES: &'static [&'static str] = &["PLAINTEXT", "TLS"];
+    fn as_str(&self) -> &str {
+        KafkaClusterEncryptionInTransitType::as_str(self)
     }
 }
 
@@ -1712,9 +1880,18 @@ impl NetworkType {
             NetworkType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NetworkType {
+    const VALUES: &'static [&'static str] = &["IPV4", "DUAL"];
+    fn as_str(&self) -> &str {
+        NetworkType::as_str(self)
     }
 }
 

@@ -5,22 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::KafkaConnect::CustomPlugin`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kafkaconnect-customplugin.html) resource type.
 ///
+/// Creates a custom plugin using the specified properties.
+///
 /// Build it with [`CustomPlugin::builder`]; adding it to a stack returns a [`CustomPluginHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomPlugin {
     /// `ContentType`: required. Changing it replaces the resource.
+    ///
+    /// The format of the plugin file.
     pub content_type: Option<Val<ContentType>>,
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// The description of the custom plugin.
     ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Location`: required. Changing it replaces the resource.
+    ///
+    /// Information about the location of the custom plugin.
     pub location: Option<Val<CustomPluginLocation>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the custom plugin.
     ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -132,14 +144,20 @@ impl Deref for CustomPluginHandle {
 
 impl CustomPluginHandle {
     /// `Fn::GetAtt` `CustomPluginArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the custom plugin.
     pub fn attr_custom_plugin_arn(&self) -> Val<String> {
         self.0.get_att("CustomPluginArn")
     }
     /// `Fn::GetAtt` `Revision`.
+    ///
+    /// The revision of the custom plugin.
     pub fn attr_revision(&self) -> Val<i64> {
         self.0.get_att("Revision")
     }
     /// `Fn::GetAtt` `FileDescription`.
+    ///
+    /// Details about the custom plugin file.
     pub fn attr_file_description(&self) -> Val<Json> {
         self.0.get_att("FileDescription")
     }
@@ -154,9 +172,14 @@ impl CustomPluginHandle {
 }
 
 /// The [`CustomPluginLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-customplugin-custompluginlocation.html) property type.
+///
+/// Information about the location of a custom plugin.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomPluginLocation {
     /// `S3Location`: required.
+    ///
+    /// The S3 bucket Amazon Resource Name (ARN), file key, and object version of the plugin file stored in
+    /// Amazon S3.
     pub s3_location: Option<Val<S3Location>>,
 }
 
@@ -211,13 +234,21 @@ impl ToValue for CustomPluginLocation {
 impl Literal for CustomPluginLocation {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kafkaconnect-customplugin-s3location.html) property type.
+///
+/// The location of an object in Amazon S3.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `BucketArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an S3 bucket.
     pub bucket_arn: Option<Val<String>>,
     /// `FileKey`: required.
+    ///
+    /// The file key for an object in an S3 bucket.
     pub file_key: Option<Val<String>>,
     /// `ObjectVersion`.
+    ///
+    /// The version of an object in an S3 bucket.
     pub object_version: Option<Val<String>>,
 }
 
@@ -377,9 +408,18 @@ impl ContentType {
             ContentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContentType {
+    const VALUES: &'static [&'static str] = &["JAR", "ZIP"];
+    fn as_str(&self) -> &str {
+        ContentType::as_str(self)
     }
 }
 

@@ -5,20 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::KafkaConnect::WorkerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kafkaconnect-workerconfiguration.html) resource type.
 ///
+/// Creates a worker configuration using the specified properties.
+///
 /// Build it with [`WorkerConfiguration::builder`]; adding it to a stack returns a [`WorkerConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkerConfiguration {
     /// `Description`. Changing it replaces the resource.
     ///
+    /// The description of a worker configuration.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the worker configuration.
+    ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `PropertiesFileContent`: required. Changing it replaces the resource.
+    ///
+    /// Base64 encoded contents of the connect-distributed.properties file.
     pub properties_file_content: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A collection of tags associated with a resource
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -124,10 +134,14 @@ impl Deref for WorkerConfigurationHandle {
 
 impl WorkerConfigurationHandle {
     /// `Fn::GetAtt` `WorkerConfigurationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the worker configuration.
     pub fn attr_worker_configuration_arn(&self) -> Val<String> {
         self.0.get_att("WorkerConfigurationArn")
     }
     /// `Fn::GetAtt` `Revision`.
+    ///
+    /// The revision of the worker configuration.
     pub fn attr_revision(&self) -> Val<i64> {
         self.0.get_att("Revision")
     }

@@ -5,34 +5,70 @@ use crate::rt::*;
 
 /// The [`AWS::Kendra::DataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kendra-datasource.html) resource type.
 ///
+/// Creates a data source connector that you want to use with an Amazon Kendra index.
+///
+/// You specify a name, data source connector type and description for your data source. You also
+/// specify configuration information for the data source connector.
+///
+/// > `CreateDataSource` does *not* support connectors which [require a `TemplateConfiguration`
+/// object](https://docs.aws.amazon.com/kendra/latest/dg/ds-schemas.html) for connecting to Amazon
+/// Kendra .
+///
 /// Build it with [`DataSource::builder`]; adding it to a stack returns a [`DataSourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSource {
     /// `CustomDocumentEnrichmentConfiguration`.
+    ///
+    /// Configuration information for altering document metadata and content during the document ingestion
+    /// process.
     pub custom_document_enrichment_configuration: Option<Val<CustomDocumentEnrichmentConfiguration>>,
     /// `DataSourceConfiguration`.
+    ///
+    /// Configuration information for an Amazon Kendra data source. The contents of the configuration depend
+    /// on the type of data source. You can only specify one type of data source in the configuration.
+    ///
+    /// You can't specify the `Configuration` parameter when the `Type` parameter is set to `CUSTOM` .
+    ///
+    /// The `Configuration` parameter is required for all other data sources.
     pub data_source_configuration: Option<Val<DataSourceConfiguration>>,
     /// `Description`.
+    ///
+    /// A description for the data source connector.
     ///
     /// - Length: 1 to 1000.
     /// - Pattern: `^\P{C}*$`.
     pub description: Option<Val<String>>,
     /// `IndexId`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the index you want to use with the data source connector.
+    ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9-]*$`.
     pub index_id: Option<Val<String>>,
     /// `LanguageCode`.
+    ///
+    /// The code for a language. This shows a supported language for all documents in the data source.
+    /// English is supported by default. For more information on supported languages, including their codes,
+    /// see [Adding documents in languages other than
+    /// English](https://docs.aws.amazon.com/kendra/latest/dg/in-adding-languages.html) .
     ///
     /// - Length: 2 to 10.
     /// - Pattern: `[a-zA-Z-]*`.
     pub language_code: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the data source.
+    ///
     /// - Length: 1 to 1000.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_-]*$`.
     pub name: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of a role with permission to access the data source.
+    ///
+    /// You can't specify the `RoleArn` parameter when the `Type` parameter is set to `CUSTOM` .
+    ///
+    /// The `RoleArn` parameter is required for all other data sources.
     ///
     /// - Length: 1 to 1284.
     /// - Pattern: `arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}`.
@@ -40,13 +76,24 @@ pub struct DataSource {
     pub role_arn: Option<Val<String>>,
     /// `Schedule`.
     ///
+    /// Sets the frequency that Amazon Kendra checks the documents in your data source and updates the
+    /// index. If you don't set a schedule, Amazon Kendra doesn't periodically update the index.
+    ///
     /// - Length: at most 1000.
     pub schedule: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// An array of key-value pairs to apply to this resource
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of the data source.
     pub type_: Option<Val<Type>>,
 }
 
@@ -191,10 +238,18 @@ impl Deref for DataSourceHandle {
 
 impl DataSourceHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier for the data source. For example:
+    ///
+    /// `b8cae438-6787-4091-8897-684a652bbb0a` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the data source. For example:
+    ///
+    /// `arn:aws:kendra:us-west-2:111122223333:index/335c3741-41df-46a6-b5d3-61f85b787884/data-source/b8cae438-6787-4091-8897-684a652bbb0a`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -209,9 +264,13 @@ impl DataSourceHandle {
 }
 
 /// The [`AccessControlListConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-accesscontrollistconfiguration.html) property type.
+///
+/// Specifies access control list files for the documents in a data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessControlListConfiguration {
     /// `KeyPath`.
+    ///
+    /// Path to the AWS S3 bucket that contains the access control list files.
     ///
     /// - Length: 1 to 1024.
     pub key_path: Option<Val<String>>,
@@ -261,9 +320,16 @@ impl ToValue for AccessControlListConfiguration {
 impl Literal for AccessControlListConfiguration {}
 
 /// The [`AclConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-aclconfiguration.html) property type.
+///
+/// Provides information about the column that should be used for filtering the query response by
+/// groups.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AclConfiguration {
     /// `AllowedGroupsColumnName`: required.
+    ///
+    /// A list of groups, separated by semi-colons, that filters a query response based on user context. The
+    /// document is only returned to users that are in one of the groups specified in the `UserContext`
+    /// field of the [Query](https://docs.aws.amazon.com/kendra/latest/dg/API_Query.html) operation.
     ///
     /// - Length: 1 to 100.
     pub allowed_groups_column_name: Option<Val<String>>,
@@ -320,25 +386,39 @@ impl ToValue for AclConfiguration {
 impl Literal for AclConfiguration {}
 
 /// The [`ColumnConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-columnconfiguration.html) property type.
+///
+/// Provides information about how Amazon Kendra should use the columns of a database in an index.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnConfiguration {
     /// `ChangeDetectingColumns`: required.
+    ///
+    /// One to five columns that indicate when a document in the database has changed.
     ///
     /// - Items: 1 to 5.
     pub change_detecting_columns: Option<Val<Vec<String>>>,
     /// `DocumentDataColumnName`: required.
     ///
+    /// The column that contains the contents of the document.
+    ///
     /// - Length: 1 to 100.
     pub document_data_column_name: Option<Val<String>>,
     /// `DocumentIdColumnName`: required.
+    ///
+    /// The column that provides the document's identifier.
     ///
     /// - Length: 1 to 100.
     pub document_id_column_name: Option<Val<String>>,
     /// `DocumentTitleColumnName`.
     ///
+    /// The column that contains the title of the document.
+    ///
     /// - Length: 1 to 100.
     pub document_title_column_name: Option<Val<String>>,
     /// `FieldMappings`.
+    ///
+    /// An array of objects that map database column names to the corresponding fields in an index. You must
+    /// first create the fields in the index using the
+    /// [UpdateIndex](https://docs.aws.amazon.com/kendra/latest/dg/API_UpdateIndex.html) operation.
     ///
     /// - Items: at most 100.
     pub field_mappings: Option<Val<Vec<DataSourceToIndexFieldMapping>>>,
@@ -448,13 +528,26 @@ impl ToValue for ColumnConfiguration {
 impl Literal for ColumnConfiguration {}
 
 /// The [`ConfluenceAttachmentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-confluenceattachmentconfiguration.html) property type.
+///
+/// Configuration of attachment settings for the Confluence data source. Attachment settings are
+/// optional, if you don't specify settings attachments, Amazon Kendra won't index them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfluenceAttachmentConfiguration {
     /// `AttachmentFieldMappings`.
     ///
+    /// Maps attributes or field names of Confluence attachments to Amazon Kendra index field names. To
+    /// create custom fields, use the `UpdateIndex` API before you map to Confluence fields. For more
+    /// information, see [Mapping data source
+    /// fields](https://docs.aws.amazon.com/kendra/latest/dg/field-mapping.html) . The Confluence data
+    /// source field names must exist in your Confluence custom metadata.
+    ///
+    /// If you specify the `AttachentFieldMappings` parameter, you must specify at least one field mapping.
+    ///
     /// - Items: 1 to 11.
     pub attachment_field_mappings: Option<Val<Vec<ConfluenceAttachmentToIndexFieldMapping>>>,
     /// `CrawlAttachments`.
+    ///
+    /// `TRUE` to index attachments of pages and blogs in Confluence.
     pub crawl_attachments: Option<Val<bool>>,
 }
 
@@ -516,15 +609,32 @@ impl ToValue for ConfluenceAttachmentConfiguration {
 impl Literal for ConfluenceAttachmentConfiguration {}
 
 /// The [`ConfluenceAttachmentToIndexFieldMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-confluenceattachmenttoindexfieldmapping.html) property type.
+///
+/// Maps attributes or field names of Confluence attachments to Amazon Kendra index field names. To
+/// create custom fields, use the `UpdateIndex` API before you map to Confluence fields. For more
+/// information, see [Mapping data source
+/// fields](https://docs.aws.amazon.com/kendra/latest/dg/field-mapping.html) . The Confuence data source
+/// field names must exist in your Confluence custom metadata.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfluenceAttachmentToIndexFieldMapping {
     /// `DataSourceFieldName`: required.
+    ///
+    /// The name of the field in the data source.
+    ///
+    /// You must first create the index field using the `UpdateIndex` API.
     pub data_source_field_name: Option<Val<ConfluenceAttachmentFieldName>>,
     /// `DateFieldFormat`.
+    ///
+    /// The format for date fields in the data source. If the field specified in `DataSourceFieldName` is a
+    /// date field you must specify the date format. If the field is not a date field, an exception is
+    /// thrown.
     ///
     /// - Length: 4 to 40.
     pub date_field_format: Option<Val<String>>,
     /// `IndexFieldName`: required.
+    ///
+    /// The name of the index field to map to the Confluence data source field. The index field type must
+    /// match the Confluence field type.
     ///
     /// - Length: 1 to 30.
     pub index_field_name: Option<Val<String>>,
@@ -606,9 +716,20 @@ impl ToValue for ConfluenceAttachmentToIndexFieldMapping {
 impl Literal for ConfluenceAttachmentToIndexFieldMapping {}
 
 /// The [`ConfluenceBlogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-confluenceblogconfiguration.html) property type.
+///
+/// Configuration of blog settings for the Confluence data source. Blogs are always indexed unless
+/// filtered from the index by the `ExclusionPatterns` or `InclusionPatterns` fields in the
+/// `ConfluenceConfiguration` object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfluenceBlogConfiguration {
     /// `BlogFieldMappings`.
+    ///
+    /// Maps attributes or field names of Confluence blogs to Amazon Kendra index field names. To create
+    /// custom fields, use the `UpdateIndex` API before you map to Confluence fields. For more information,
+    /// see [Mapping data source fields](https://docs.aws.amazon.com/kendra/latest/dg/field-mapping.html) .
+    /// The Confluence data source field names must exist in your Confluence custom metadata.
+    ///
+    /// If you specify the `BlogFieldMappings` parameter, you must specify at least one field mapping.
     ///
     /// - Items: 1 to 9.
     pub blog_field_mappings: Option<Val<Vec<ConfluenceBlogToIndexFieldMapping>>>,
@@ -663,15 +784,29 @@ impl ToValue for ConfluenceBlogConfiguration {
 impl Literal for ConfluenceBlogConfiguration {}
 
 /// The [`ConfluenceBlogToIndexFieldMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-confluenceblogtoindexfieldmapping.html) property type.
+///
+/// Maps attributes or field names of Confluence blog to Amazon Kendra index field names. To create
+/// custom fields, use the `UpdateIndex` API before you map to Confluence fields. For more information,
+/// see [Mapping data source fields](https://docs.aws.amazon.com/kendra/latest/dg/field-mapping.html) .
+/// The Confluence data source field names must exist in your Confluence custom metadata.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfluenceBlogToIndexFieldMapping {
     /// `DataSourceFieldName`: required.
+    ///
+    /// The name of the field in the data source.
     pub data_source_field_name: Option<Val<ConfluenceBlogFieldName>>,
     /// `DateFieldFormat`.
+    ///
+    /// The format for date fields in the data source. If the field specified in `DataSourceFieldName` is a
+    /// date field you must specify the date format. If the field is not a date field, an exception is
+    /// thrown.
     ///
     /// - Length: 4 to 40.
     pub date_field_format: Option<Val<String>>,
     /// `IndexFieldName`: required.
+    ///
+    /// The name of the index field to map to the Confluence data source field. The index field type must
+    /// match the Confluence field type.
     ///
     /// - Length: 1 to 30.
     pub index_field_name: Option<Val<String>>,
@@ -751,37 +886,76 @@ impl ToValue for ConfluenceBlogToIndexFieldMapping {
 impl Literal for ConfluenceBlogToIndexFieldMapping {}
 
 /// The [`ConfluenceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-confluenceconfiguration.html) property type.
+///
+/// Provides the configuration information to connect to Confluence as your data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfluenceConfiguration {
     /// `AttachmentConfiguration`.
+    ///
+    /// Configuration information for indexing attachments to Confluence blogs and pages.
     pub attachment_configuration: Option<Val<ConfluenceAttachmentConfiguration>>,
     /// `BlogConfiguration`.
+    ///
+    /// Configuration information for indexing Confluence blogs.
     pub blog_configuration: Option<Val<ConfluenceBlogConfiguration>>,
     /// `ExclusionPatterns`.
+    ///
+    /// A list of regular expression patterns to exclude certain blog posts, pages, spaces, or attachments
+    /// in your Confluence. Content that matches the patterns are excluded from the index. Content that
+    /// doesn't match the patterns is included in the index. If content matches both an inclusion and
+    /// exclusion pattern, the exclusion pattern takes precedence and the content isn't included in the
+    /// index.
     ///
     /// - Items: at most 100.
     pub exclusion_patterns: Option<Val<Vec<String>>>,
     /// `InclusionPatterns`.
     ///
+    /// A list of regular expression patterns to include certain blog posts, pages, spaces, or attachments
+    /// in your Confluence. Content that matches the patterns are included in the index. Content that
+    /// doesn't match the patterns is excluded from the index. If content matches both an inclusion and
+    /// exclusion pattern, the exclusion pattern takes precedence and the content isn't included in the
+    /// index.
+    ///
     /// - Items: at most 100.
     pub inclusion_patterns: Option<Val<Vec<String>>>,
     /// `PageConfiguration`.
+    ///
+    /// Configuration information for indexing Confluence pages.
     pub page_configuration: Option<Val<ConfluencePageConfiguration>>,
     /// `SecretArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an AWS Secrets Manager secret that contains the user name and
+    /// password required to connect to the Confluence instance. If you use Confluence Cloud, you use a
+    /// generated API token as the password.
+    ///
+    /// You can also provide authentication credentials in the form of a personal access token. For more
+    /// information, see [Using a Confluence data
+    /// source](https://docs.aws.amazon.com/kendra/latest/dg/data-source-confluence.html) .
     ///
     /// - Length: 1 to 1284.
     /// - Pattern: `arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}`.
     pub secret_arn: Option<Val<String>>,
     /// `ServerUrl`: required.
     ///
+    /// The URL of your Confluence instance. Use the full URL of the server. For example, *<https://server.example.com:port/>*
+    /// . You can also use an IP address, for example, *<https://192.168.1.113/>* .
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(https?|ftp|file)://([^\s]*)`.
     pub server_url: Option<Val<String>>,
     /// `SpaceConfiguration`.
+    ///
+    /// Configuration information for indexing Confluence spaces.
     pub space_configuration: Option<Val<ConfluenceSpaceConfiguration>>,
     /// `Version`: required.
+    ///
+    /// The version or the type of Confluence installation to connect to.
     pub version: Option<Val<ConfluenceVersion>>,
     /// `VpcConfiguration`.
+    ///
+    /// Configuration information for an Amazon Virtual Private Cloud to connect to your Confluence. For
+    /// more information, see [Configuring a
+    /// VPC](https://docs.aws.amazon.com/kendra/latest/dg/vpc-configuration.html) .
     pub vpc_configuration: Option<Val<DataSourceVpcConfiguration>>,
 }
 
@@ -915,9 +1089,18 @@ impl ToValue for ConfluenceConfiguration {
 impl Literal for ConfluenceConfiguration {}
 
 /// The [`ConfluencePageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-confluencepageconfiguration.html) property type.
+///
+/// Configuration of the page settings for the Confluence data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfluencePageConfiguration {
     /// `PageFieldMappings`.
+    ///
+    /// Maps attributes or field names of Confluence pages to Amazon Kendra index field names. To create
+    /// custom fields, use the `UpdateIndex` API before you map to Confluence fields. For more information,
+    /// see [Mapping data source fields](https://docs.aws.amazon.com/kendra/latest/dg/field-mapping.html) .
+    /// The Confluence data source field names must exist in your Confluence custom metadata.
+    ///
+    /// If you specify the `PageFieldMappings` parameter, you must specify at least one field mapping.
     ///
     /// - Items: 1 to 12.
     pub page_field_mappings: Option<Val<Vec<ConfluencePageToIndexFieldMapping>>>,
@@ -972,15 +1155,29 @@ impl ToValue for ConfluencePageConfiguration {
 impl Literal for ConfluencePageConfiguration {}
 
 /// The [`ConfluencePageToIndexFieldMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-confluencepagetoindexfieldmapping.html) property type.
+///
+/// Maps attributes or field names of Confluence pages to Amazon Kendra index field names. To create
+/// custom fields, use the `UpdateIndex` API before you map to Confluence fields. For more information,
+/// see [Mapping data source fields](https://docs.aws.amazon.com/kendra/latest/dg/field-mapping.html) .
+/// The Confluence data source field names must exist in your Confluence custom metadata.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfluencePageToIndexFieldMapping {
     /// `DataSourceFieldName`: required.
+    ///
+    /// The name of the field in the data source.
     pub data_source_field_name: Option<Val<ConfluencePageFieldName>>,
     /// `DateFieldFormat`.
+    ///
+    /// The format for date fields in the data source. If the field specified in `DataSourceFieldName` is a
+    /// date field you must specify the date format. If the field is not a date field, an exception is
+    /// thrown.
     ///
     /// - Length: 4 to 40.
     pub date_field_format: Option<Val<String>>,
     /// `IndexFieldName`: required.
+    ///
+    /// The name of the index field to map to the Confluence data source field. The index field type must
+    /// match the Confluence field type.
     ///
     /// - Length: 1 to 30.
     pub index_field_name: Option<Val<String>>,
@@ -1060,21 +1257,46 @@ impl ToValue for ConfluencePageToIndexFieldMapping {
 impl Literal for ConfluencePageToIndexFieldMapping {}
 
 /// The [`ConfluenceSpaceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-confluencespaceconfiguration.html) property type.
+///
+/// Configuration information for indexing Confluence spaces.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfluenceSpaceConfiguration {
     /// `CrawlArchivedSpaces`.
+    ///
+    /// `TRUE` to index archived spaces.
     pub crawl_archived_spaces: Option<Val<bool>>,
     /// `CrawlPersonalSpaces`.
+    ///
+    /// `TRUE` to index personal spaces. You can add restrictions to items in personal spaces. If personal
+    /// spaces are indexed, queries without user context information may return restricted items from a
+    /// personal space in their results. For more information, see [Filtering on user
+    /// context](https://docs.aws.amazon.com/kendra/latest/dg/user-context-filter.html) .
     pub crawl_personal_spaces: Option<Val<bool>>,
     /// `ExcludeSpaces`.
+    ///
+    /// A list of space keys of Confluence spaces. If you include a key, the blogs, documents, and
+    /// attachments in the space are not indexed. If a space is in both the `ExcludeSpaces` and the
+    /// `IncludeSpaces` list, the space is excluded.
     ///
     /// - Items: at least 1.
     pub exclude_spaces: Option<Val<Vec<String>>>,
     /// `IncludeSpaces`.
     ///
+    /// A list of space keys for Confluence spaces. If you include a key, the blogs, documents, and
+    /// attachments in the space are indexed. Spaces that aren't in the list aren't indexed. A space in the
+    /// list must exist. Otherwise, Amazon Kendra logs an error when the data source is synchronized. If a
+    /// space is in both the `IncludeSpaces` and the `ExcludeSpaces` list, the space is excluded.
+    ///
     /// - Items: at least 1.
     pub include_spaces: Option<Val<Vec<String>>>,
     /// `SpaceFieldMappings`.
+    ///
+    /// Maps attributes or field names of Confluence spaces to Amazon Kendra index field names. To create
+    /// custom fields, use the `UpdateIndex` API before you map to Confluence fields. For more information,
+    /// see [Mapping data source fields](https://docs.aws.amazon.com/kendra/latest/dg/field-mapping.html) .
+    /// The Confluence data source field names must exist in your Confluence custom metadata.
+    ///
+    /// If you specify the `SpaceFieldMappings` parameter, you must specify at least one field mapping.
     ///
     /// - Items: 1 to 4.
     pub space_field_mappings: Option<Val<Vec<ConfluenceSpaceToIndexFieldMapping>>>,
@@ -1163,15 +1385,29 @@ impl ToValue for ConfluenceSpaceConfiguration {
 impl Literal for ConfluenceSpaceConfiguration {}
 
 /// The [`ConfluenceSpaceToIndexFieldMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-confluencespacetoindexfieldmapping.html) property type.
+///
+/// Maps attributes or field names of Confluence spaces to Amazon Kendra index field names. To create
+/// custom fields, use the `UpdateIndex` API before you map to Confluence fields. For more information,
+/// see [Mapping data source fields](https://docs.aws.amazon.com/kendra/latest/dg/field-mapping.html) .
+/// The Confluence data source field names must exist in your Confluence custom metadata.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfluenceSpaceToIndexFieldMapping {
     /// `DataSourceFieldName`: required.
+    ///
+    /// The name of the field in the data source.
     pub data_source_field_name: Option<Val<ConfluenceSpaceFieldName>>,
     /// `DateFieldFormat`.
+    ///
+    /// The format for date fields in the data source. If the field specified in `DataSourceFieldName` is a
+    /// date field you must specify the date format. If the field is not a date field, an exception is
+    /// thrown.
     ///
     /// - Length: 4 to 40.
     pub date_field_format: Option<Val<String>>,
     /// `IndexFieldName`: required.
+    ///
+    /// The name of the index field to map to the Confluence data source field. The index field type must
+    /// match the Confluence field type.
     ///
     /// - Length: 1 to 30.
     pub index_field_name: Option<Val<String>>,
@@ -1253,26 +1489,44 @@ impl ToValue for ConfluenceSpaceToIndexFieldMapping {
 impl Literal for ConfluenceSpaceToIndexFieldMapping {}
 
 /// The [`ConnectionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-connectionconfiguration.html) property type.
+///
+/// Provides the configuration information that's required to connect to a database.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionConfiguration {
     /// `DatabaseHost`: required.
+    ///
+    /// The name of the host for the database. Can be either a string (host.subdomain.domain.tld) or an IPv4
+    /// or IPv6 address.
     ///
     /// - Length: 1 to 253.
     pub database_host: Option<Val<String>>,
     /// `DatabaseName`: required.
     ///
+    /// The name of the database containing the document data.
+    ///
     /// - Length: 1 to 100.
     pub database_name: Option<Val<String>>,
     /// `DatabasePort`: required.
+    ///
+    /// The port that the database uses for connections.
     ///
     /// - Range: 1 to 65535.
     pub database_port: Option<Val<i64>>,
     /// `SecretArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of an AWS Secrets Manager secret that stores the credentials. The
+    /// credentials should be a user-password pair. For more information, see [Using a Database Data
+    /// Source](https://docs.aws.amazon.com/kendra/latest/dg/data-source-database.html) . For more
+    /// information about AWS Secrets Manager , see [What Is AWS Secrets
+    /// Manager](https://docs.aws.amazon.com/secretsmanager/latest/userguide/intro.html) in the *AWS Secrets
+    /// Manager* user guide.
+    ///
     /// - Length: 1 to 1284.
     /// - Pattern: `arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}`.
     pub secret_arn: Option<Val<String>>,
     /// `TableName`: required.
+    ///
+    /// The name of the table that contains the document data.
     ///
     /// - Length: 1 to 100.
     pub table_name: Option<Val<String>>,
@@ -1387,17 +1641,45 @@ impl ToValue for ConnectionConfiguration {
 impl Literal for ConnectionConfiguration {}
 
 /// The [`CustomDocumentEnrichmentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-customdocumentenrichmentconfiguration.html) property type.
+///
+/// Provides the configuration information for altering document metadata and content during the
+/// document ingestion process.
+///
+/// For more information, see [Customizing document metadata during the ingestion
+/// process](https://docs.aws.amazon.com/kendra/latest/dg/custom-document-enrichment.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomDocumentEnrichmentConfiguration {
     /// `InlineConfigurations`.
     ///
+    /// Configuration information to alter document attributes or metadata fields and content when ingesting
+    /// documents into Amazon Kendra.
+    ///
     /// - Items: 0 to 100.
     pub inline_configurations: Option<Val<Vec<InlineCustomDocumentEnrichmentConfiguration>>>,
     /// `PostExtractionHookConfiguration`.
+    ///
+    /// Configuration information for invoking a Lambda function in AWS Lambda on the structured documents
+    /// with their metadata and text extracted. You can use a Lambda function to apply advanced logic for
+    /// creating, modifying, or deleting document metadata and content. For more information, see [Advanced
+    /// data
+    /// manipulation](https://docs.aws.amazon.com/kendra/latest/dg/custom-document-enrichment.html#advanced-data-manipulation)
+    /// .
     pub post_extraction_hook_configuration: Option<Val<HookConfiguration>>,
     /// `PreExtractionHookConfiguration`.
+    ///
+    /// Configuration information for invoking a Lambda function in AWS Lambda on the original or raw
+    /// documents before extracting their metadata and text. You can use a Lambda function to apply advanced
+    /// logic for creating, modifying, or deleting document metadata and content. For more information, see
+    /// [Advanced data
+    /// manipulation](https://docs.aws.amazon.com/kendra/latest/dg/custom-document-enrichment.html#advanced-data-manipulation)
+    /// .
     pub pre_extraction_hook_configuration: Option<Val<HookConfiguration>>,
     /// `RoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of an IAM role with permission to run
+    /// `PreExtractionHookConfiguration` and `PostExtractionHookConfiguration` for altering document
+    /// metadata and content during the document ingestion process. For more information, see [an IAM roles
+    /// for Amazon Kendra](https://docs.aws.amazon.com/kendra/latest/dg/iam-roles.html) .
     ///
     /// - Length: 1 to 1284.
     /// - Pattern: `arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}`.
@@ -1475,29 +1757,66 @@ impl ToValue for CustomDocumentEnrichmentConfiguration {
 impl Literal for CustomDocumentEnrichmentConfiguration {}
 
 /// The [`DataSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-datasourceconfiguration.html) property type.
+///
+/// Provides the configuration information for an Amazon Kendra data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSourceConfiguration {
     /// `ConfluenceConfiguration`.
+    ///
+    /// Provides the configuration information to connect to Confluence as your data source.
     pub confluence_configuration: Option<Val<ConfluenceConfiguration>>,
     /// `DatabaseConfiguration`.
+    ///
+    /// Provides the configuration information to connect to a database as your data source.
     pub database_configuration: Option<Val<DatabaseConfiguration>>,
     /// `GoogleDriveConfiguration`.
+    ///
+    /// Provides the configuration information to connect to Google Drive as your data source.
     pub google_drive_configuration: Option<Val<GoogleDriveConfiguration>>,
     /// `OneDriveConfiguration`.
+    ///
+    /// Provides the configuration information to connect to Microsoft OneDrive as your data source.
     pub one_drive_configuration: Option<Val<OneDriveConfiguration>>,
     /// `S3Configuration`.
+    ///
+    /// Provides the configuration information to connect to an Amazon S3 bucket as your data source.
+    ///
+    /// > Amazon Kendra now supports an upgraded Amazon S3 connector.
+    /// >
+    /// > You must now use the
+    /// [TemplateConfiguration](https://docs.aws.amazon.com/kendra/latest/APIReference/API_TemplateConfiguration.html)
+    /// object instead of the `S3DataSourceConfiguration` object to configure your connector.
+    /// >
+    /// > Connectors configured using the older console and API architecture will continue to function as
+    /// configured. However, you won't be able to edit or update them. If you want to edit or update your
+    /// connector configuration, you must create a new connector.
+    /// >
+    /// > We recommended migrating your connector workflow to the upgraded version. Support for connectors
+    /// configured using the older architecture is scheduled to end by June 2024.
     pub s3_configuration: Option<Val<S3DataSourceConfiguration>>,
     /// `SalesforceConfiguration`.
+    ///
+    /// Provides the configuration information to connect to Salesforce as your data source.
     pub salesforce_configuration: Option<Val<SalesforceConfiguration>>,
     /// `ServiceNowConfiguration`.
+    ///
+    /// Provides the configuration information to connect to ServiceNow as your data source.
     pub service_now_configuration: Option<Val<ServiceNowConfiguration>>,
     /// `SharePointConfiguration`.
+    ///
+    /// Provides the configuration information to connect to Microsoft SharePoint as your data source.
     pub share_point_configuration: Option<Val<SharePointConfiguration>>,
     /// `TemplateConfiguration`.
+    ///
+    /// Provides a template for the configuration information to connect to your data source.
     pub template_configuration: Option<Val<TemplateConfiguration>>,
     /// `WebCrawlerConfiguration`.
+    ///
+    /// Provides the configuration information required for Amazon Kendra Web Crawler.
     pub web_crawler_configuration: Option<Val<WebCrawlerConfiguration>>,
     /// `WorkDocsConfiguration`.
+    ///
+    /// Provides the configuration information to connect to WorkDocs as your data source.
     pub work_docs_configuration: Option<Val<WorkDocsConfiguration>>,
 }
 
@@ -1608,17 +1927,31 @@ impl ToValue for DataSourceConfiguration {
 impl Literal for DataSourceConfiguration {}
 
 /// The [`DataSourceToIndexFieldMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-datasourcetoindexfieldmapping.html) property type.
+///
+/// Maps a column or attribute in the data source to an index field. You must first create the fields in
+/// the index using the [UpdateIndex](https://docs.aws.amazon.com/kendra/latest/dg/API_UpdateIndex.html)
+/// operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSourceToIndexFieldMapping {
     /// `DataSourceFieldName`: required.
+    ///
+    /// The name of the field in the data source. You must first create the index field using the
+    /// `UpdateIndex` API.
     ///
     /// - Length: 1 to 100.
     pub data_source_field_name: Option<Val<String>>,
     /// `DateFieldFormat`.
     ///
+    /// The format for date fields in the data source. If the field specified in `DataSourceFieldName` is a
+    /// date field, you must specify the date format. If the field is not a date field, an exception is
+    /// thrown.
+    ///
     /// - Length: 4 to 40.
     pub date_field_format: Option<Val<String>>,
     /// `IndexFieldName`: required.
+    ///
+    /// The name of the index field to map to the data source field. The index field type must match the
+    /// data source field type.
     ///
     /// - Length: 1 to 30.
     pub index_field_name: Option<Val<String>>,
@@ -1698,14 +2031,22 @@ impl ToValue for DataSourceToIndexFieldMapping {
 impl Literal for DataSourceToIndexFieldMapping {}
 
 /// The [`DataSourceVpcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-datasourcevpcconfiguration.html) property type.
+///
+/// Provides the configuration information to connect to an Amazon VPC.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSourceVpcConfiguration {
     /// `SecurityGroupIds`: required.
+    ///
+    /// A list of identifiers of security groups within your Amazon VPC. The security groups should enable
+    /// Amazon Kendra to connect to the data source.
     ///
     /// - Items: at most 10.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required.
+    ///
+    /// A list of identifiers for subnets within your Amazon VPC. The subnets should be able to connect to
+    /// each other in the VPC, and they should have outgoing access to the Internet through a NAT device.
     ///
     /// - Items: at most 6.
     pub subnet_ids: Option<Val<Vec<String>>>,
@@ -1788,19 +2129,35 @@ impl ToValue for DataSourceVpcConfiguration {
 impl Literal for DataSourceVpcConfiguration {}
 
 /// The [`DatabaseConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-databaseconfiguration.html) property type.
+///
+/// Provides the configuration information to an [Amazon Kendra supported
+/// database](https://docs.aws.amazon.com/kendra/latest/dg/data-source-database.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatabaseConfiguration {
     /// `AclConfiguration`.
+    ///
+    /// Information about the database column that provides information for user context filtering.
     pub acl_configuration: Option<Val<AclConfiguration>>,
     /// `ColumnConfiguration`: required.
+    ///
+    /// Information about where the index should get the document information from the database.
     pub column_configuration: Option<Val<ColumnConfiguration>>,
     /// `ConnectionConfiguration`: required.
+    ///
+    /// Configuration information that's required to connect to a database.
     pub connection_configuration: Option<Val<ConnectionConfiguration>>,
     /// `DatabaseEngineType`: required.
+    ///
+    /// The type of database engine that runs the database.
     pub database_engine_type: Option<Val<DatabaseEngineType>>,
     /// `SqlConfiguration`.
+    ///
+    /// Provides information about how Amazon Kendra uses quote marks around SQL identifiers when querying a
+    /// database data source.
     pub sql_configuration: Option<Val<SqlConfiguration>>,
     /// `VpcConfiguration`.
+    ///
+    /// Provides information for connecting to an Amazon VPC.
     pub vpc_configuration: Option<Val<DataSourceVpcConfiguration>>,
 }
 
@@ -1904,16 +2261,47 @@ impl ToValue for DatabaseConfiguration {
 impl Literal for DatabaseConfiguration {}
 
 /// The [`DocumentAttributeCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-documentattributecondition.html) property type.
+///
+/// The condition used for the target document attribute or metadata field when ingesting documents into
+/// Amazon Kendra. You use this with [DocumentAttributeTarget to apply the
+/// condition](https://docs.aws.amazon.com/kendra/latest/dg/API_DocumentAttributeTarget.html) .
+///
+/// For example, you can create the 'Department' target field and have it prefill department names
+/// associated with the documents based on information in the 'Source_URI' field. Set the condition that
+/// if the 'Source_URI' field contains 'financial' in its URI value, then prefill the target field
+/// 'Department' with the target value 'Finance' for the document.
+///
+/// Amazon Kendra cannot create a target field if it has not already been created as an index field.
+/// After you create your index field, you can create a document metadata field using
+/// `DocumentAttributeTarget` . Amazon Kendra then will map your newly created metadata field to your
+/// index field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentAttributeCondition {
     /// `ConditionDocumentAttributeKey`: required.
+    ///
+    /// The identifier of the document attribute used for the condition.
+    ///
+    /// For example, 'Source_URI' could be an identifier for the attribute or metadata field that contains
+    /// source URIs associated with the documents.
+    ///
+    /// Amazon Kendra currently does not support `_document_body` as an attribute key used for the
+    /// condition.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `[a-zA-Z0-9_][a-zA-Z0-9_-]*`.
     pub condition_document_attribute_key: Option<Val<String>>,
     /// `ConditionOnValue`.
+    ///
+    /// The value used by the operator.
+    ///
+    /// For example, you can specify the value 'financial' for strings in the 'Source_URI' field that
+    /// partially match or contain this value.
     pub condition_on_value: Option<Val<DocumentAttributeValue>>,
     /// `Operator`: required.
+    ///
+    /// The condition operator.
+    ///
+    /// For example, you can use 'Contains' to partially match a string.
     pub operator: Option<Val<ConditionOperator>>,
 }
 
@@ -1991,16 +2379,46 @@ impl ToValue for DocumentAttributeCondition {
 impl Literal for DocumentAttributeCondition {}
 
 /// The [`DocumentAttributeTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-documentattributetarget.html) property type.
+///
+/// The target document attribute or metadata field you want to alter when ingesting documents into
+/// Amazon Kendra.
+///
+/// For example, you can delete customer identification numbers associated with the documents, stored in
+/// the document metadata field called 'Customer_ID'. You set the target key as 'Customer_ID' and the
+/// deletion flag to `TRUE` . This removes all customer ID values in the field 'Customer_ID'. This would
+/// scrub personally identifiable information from each document's metadata.
+///
+/// Amazon Kendra cannot create a target field if it has not already been created as an index field.
+/// After you create your index field, you can create a document metadata field using
+/// `DocumentAttributeTarget` . Amazon Kendra then will map your newly created metadata field to your
+/// index field.
+///
+/// You can also use this with
+/// [DocumentAttributeCondition](https://docs.aws.amazon.com/kendra/latest/dg/API_DocumentAttributeCondition.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentAttributeTarget {
     /// `TargetDocumentAttributeKey`: required.
+    ///
+    /// The identifier of the target document attribute or metadata field.
+    ///
+    /// For example, 'Department' could be an identifier for the target attribute or metadata field that
+    /// includes the department names associated with the documents.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `[a-zA-Z0-9_][a-zA-Z0-9_-]*`.
     pub target_document_attribute_key: Option<Val<String>>,
     /// `TargetDocumentAttributeValue`.
+    ///
+    /// The target value you want to create for the target attribute.
+    ///
+    /// For example, 'Finance' could be the target value for the target attribute key 'Department'.
     pub target_document_attribute_value: Option<Val<DocumentAttributeValue>>,
     /// `TargetDocumentAttributeValueDeletion`.
+    ///
+    /// `TRUE` to delete the existing target value for your specified target attribute key. You cannot
+    /// create a target value and set this to `TRUE` . To create a target value (
+    /// `TargetDocumentAttributeValue` ), set this to `FALSE` .
     pub target_document_attribute_value_deletion: Option<Val<bool>>,
 }
 
@@ -2067,17 +2485,31 @@ impl ToValue for DocumentAttributeTarget {
 impl Literal for DocumentAttributeTarget {}
 
 /// The [`DocumentAttributeValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-documentattributevalue.html) property type.
+///
+/// The value of a document attribute. You can only provide one value for a document attribute.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentAttributeValue {
     /// `DateValue`.
+    ///
+    /// A date expressed as an ISO 8601 string.
+    ///
+    /// It is important for the time zone to be included in the ISO 8601 date-time format. For example, 2012-03-25T12:30:10+01:00
+    /// is the ISO 8601 date-time format for March 25th 2012 at 12:30PM (plus 10 seconds) in Central
+    /// European Time.
     pub date_value: Option<Val<String>>,
     /// `LongValue`.
+    ///
+    /// A long integer value.
     ///
     /// - Format: `int64`.
     pub long_value: Option<Val<i64>>,
     /// `StringListValue`.
+    ///
+    /// A list of strings. The default maximum length or number of strings is 10.
     pub string_list_value: Option<Val<Vec<String>>>,
     /// `StringValue`.
+    ///
+    /// A string, such as "department".
     ///
     /// - Length: 1 to 2048.
     pub string_value: Option<Val<String>>,
@@ -2150,9 +2582,16 @@ impl ToValue for DocumentAttributeValue {
 impl Literal for DocumentAttributeValue {}
 
 /// The [`DocumentsMetadataConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-documentsmetadataconfiguration.html) property type.
+///
+/// Document metadata files that contain information such as the document access control information,
+/// source URI, document author, and custom attributes. Each metadata file contains metadata about a
+/// single document.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentsMetadataConfiguration {
     /// `S3Prefix`.
+    ///
+    /// A prefix used to filter metadata configuration files in the AWS S3 bucket. The S3 bucket might
+    /// contain multiple metadata files. Use `S3Prefix` to include only the desired metadata files.
     ///
     /// - Length: 1 to 1024.
     pub s3_prefix: Option<Val<String>>,
@@ -2202,33 +2641,67 @@ impl ToValue for DocumentsMetadataConfiguration {
 impl Literal for DocumentsMetadataConfiguration {}
 
 /// The [`GoogleDriveConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-googledriveconfiguration.html) property type.
+///
+/// Provides the configuration information to connect to Google Drive as your data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GoogleDriveConfiguration {
     /// `ExcludeMimeTypes`.
+    ///
+    /// A list of MIME types to exclude from the index. All documents matching the specified MIME type are
+    /// excluded.
+    ///
+    /// For a list of MIME types, see [Using a Google Workspace Drive data
+    /// source](https://docs.aws.amazon.com/kendra/latest/dg/data-source-google-drive.html) .
     ///
     /// - Items: 0 to 30.
     pub exclude_mime_types: Option<Val<Vec<String>>>,
     /// `ExcludeSharedDrives`.
     ///
+    /// A list of identifiers or shared drives to exclude from the index. All files and folders stored on
+    /// the shared drive are excluded.
+    ///
     /// - Items: 0 to 100.
     pub exclude_shared_drives: Option<Val<Vec<String>>>,
     /// `ExcludeUserAccounts`.
+    ///
+    /// A list of email addresses of the users. Documents owned by these users are excluded from the index.
+    /// Documents shared with excluded users are indexed unless they are excluded in another way.
     ///
     /// - Items: 0 to 100.
     pub exclude_user_accounts: Option<Val<Vec<String>>>,
     /// `ExclusionPatterns`.
     ///
+    /// A list of regular expression patterns to exclude certain items in your Google Drive, including
+    /// shared drives and users' My Drives. Items that match the patterns are excluded from the index. Items
+    /// that don't match the patterns are included in the index. If an item matches both an inclusion and
+    /// exclusion pattern, the exclusion pattern takes precedence and the item isn't included in the index.
+    ///
     /// - Items: at most 100.
     pub exclusion_patterns: Option<Val<Vec<String>>>,
     /// `FieldMappings`.
+    ///
+    /// Maps Google Drive data source attributes or field names to Amazon Kendra index field names. To
+    /// create custom fields, use the `UpdateIndex` API before you map to Google Drive fields. For more
+    /// information, see [Mapping data source
+    /// fields](https://docs.aws.amazon.com/kendra/latest/dg/field-mapping.html) . The Google Drive data
+    /// source field names must exist in your Google Drive custom metadata.
     ///
     /// - Items: at most 100.
     pub field_mappings: Option<Val<Vec<DataSourceToIndexFieldMapping>>>,
     /// `InclusionPatterns`.
     ///
+    /// A list of regular expression patterns to include certain items in your Google Drive, including
+    /// shared drives and users' My Drives. Items that match the patterns are included in the index. Items
+    /// that don't match the patterns are excluded from the index. If an item matches both an inclusion and
+    /// exclusion pattern, the exclusion pattern takes precedence and the item isn't included in the index.
+    ///
     /// - Items: at most 100.
     pub inclusion_patterns: Option<Val<Vec<String>>>,
     /// `SecretArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of a AWS Secrets Manager secret that contains the credentials
+    /// required to connect to Google Drive. For more information, see [Using a Google Workspace Drive data
+    /// source](https://docs.aws.amazon.com/kendra/latest/dg/data-source-google-drive.html) .
     ///
     /// - Length: 1 to 1284.
     /// - Pattern: `arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}`.
@@ -2352,17 +2825,45 @@ impl ToValue for GoogleDriveConfiguration {
 impl Literal for GoogleDriveConfiguration {}
 
 /// The [`HookConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-hookconfiguration.html) property type.
+///
+/// Provides the configuration information for invoking a Lambda function in AWS Lambda to alter
+/// document metadata and content when ingesting documents into Amazon Kendra. You can configure your
+/// Lambda function using
+/// [PreExtractionHookConfiguration](https://docs.aws.amazon.com/kendra/latest/dg/API_CustomDocumentEnrichmentConfiguration.html)
+/// if you want to apply advanced alterations on the original or raw documents. If you want to apply
+/// advanced alterations on the Amazon Kendra structured documents, you must configure your Lambda
+/// function using
+/// [PostExtractionHookConfiguration](https://docs.aws.amazon.com/kendra/latest/dg/API_CustomDocumentEnrichmentConfiguration.html)
+/// . You can only invoke one Lambda function. However, this function can invoke other functions it
+/// requires.
+///
+/// For more information, see [Customizing document metadata during the ingestion
+/// process](https://docs.aws.amazon.com/kendra/latest/dg/custom-document-enrichment.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HookConfiguration {
     /// `InvocationCondition`.
+    ///
+    /// The condition used for when a Lambda function should be invoked.
+    ///
+    /// For example, you can specify a condition that if there are empty date-time values, then Amazon
+    /// Kendra should invoke a function that inserts the current date-time.
     pub invocation_condition: Option<Val<DocumentAttributeCondition>>,
     /// `LambdaArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an IAM role with permission to run a Lambda function during
+    /// ingestion. For more information, see [an IAM roles for Amazon
+    /// Kendra](https://docs.aws.amazon.com/kendra/latest/dg/iam-roles.html) .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^/arn:aws[a-zA-Z-]*:lambda:[a-z]+-[a-z]+-[0-9]:[0-9]{12}:function:[a-zA-Z0-9-_]+(\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?(:[a-zA-Z0-9-_]+)?/$`.
     /// - Format: `AWS::Lambda::Function.Arn`.
     pub lambda_arn: Option<Val<String>>,
     /// `S3Bucket`: required.
+    ///
+    /// Stores the original, raw documents or the structured, parsed documents before and after altering
+    /// them. For more information, see [Data contracts for Lambda
+    /// functions](https://docs.aws.amazon.com/kendra/latest/dg/custom-document-enrichment.html#cde-data-contracts-lambda)
+    /// .
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]`.
@@ -2436,13 +2937,29 @@ impl ToValue for HookConfiguration {
 impl Literal for HookConfiguration {}
 
 /// The [`InlineCustomDocumentEnrichmentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-inlinecustomdocumentenrichmentconfiguration.html) property type.
+///
+/// Provides the configuration information for applying basic logic to alter document metadata and
+/// content when ingesting documents into Amazon Kendra. To apply advanced logic, to go beyond what you
+/// can do with basic logic, see
+/// [HookConfiguration](https://docs.aws.amazon.com/kendra/latest/dg/API_HookConfiguration.html) .
+///
+/// For more information, see [Customizing document metadata during the ingestion
+/// process](https://docs.aws.amazon.com/kendra/latest/dg/custom-document-enrichment.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InlineCustomDocumentEnrichmentConfiguration {
     /// `Condition`.
+    ///
+    /// Configuration of the condition used for the target document attribute or metadata field when
+    /// ingesting documents into Amazon Kendra.
     pub condition: Option<Val<DocumentAttributeCondition>>,
     /// `DocumentContentDeletion`.
+    ///
+    /// `TRUE` to delete content if the condition used for the target attribute is met.
     pub document_content_deletion: Option<Val<bool>>,
     /// `Target`.
+    ///
+    /// Configuration of the target document attribute or metadata field when ingesting documents into
+    /// Amazon Kendra. You can also include a value.
     pub target: Option<Val<DocumentAttributeTarget>>,
 }
 
@@ -2502,30 +3019,62 @@ impl ToValue for InlineCustomDocumentEnrichmentConfiguration {
 impl Literal for InlineCustomDocumentEnrichmentConfiguration {}
 
 /// The [`OneDriveConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-onedriveconfiguration.html) property type.
+///
+/// Provides the configuration information to connect to OneDrive as your data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OneDriveConfiguration {
     /// `DisableLocalGroups`.
+    ///
+    /// `TRUE` to disable local groups information.
     pub disable_local_groups: Option<Val<bool>>,
     /// `ExclusionPatterns`.
+    ///
+    /// A list of regular expression patterns to exclude certain documents in your OneDrive. Documents that
+    /// match the patterns are excluded from the index. Documents that don't match the patterns are included
+    /// in the index. If a document matches both an inclusion and exclusion pattern, the exclusion pattern
+    /// takes precedence and the document isn't included in the index.
+    ///
+    /// The pattern is applied to the file name.
     ///
     /// - Items: at most 100.
     pub exclusion_patterns: Option<Val<Vec<String>>>,
     /// `FieldMappings`.
     ///
+    /// A list of `DataSourceToIndexFieldMapping` objects that map OneDrive data source attributes or field
+    /// names to Amazon Kendra index field names. To create custom fields, use the `UpdateIndex` API before
+    /// you map to OneDrive fields. For more information, see [Mapping data source
+    /// fields](https://docs.aws.amazon.com/kendra/latest/dg/field-mapping.html) . The OneDrive data source
+    /// field names must exist in your OneDrive custom metadata.
+    ///
     /// - Items: at most 100.
     pub field_mappings: Option<Val<Vec<DataSourceToIndexFieldMapping>>>,
     /// `InclusionPatterns`.
     ///
+    /// A list of regular expression patterns to include certain documents in your OneDrive. Documents that
+    /// match the patterns are included in the index. Documents that don't match the patterns are excluded
+    /// from the index. If a document matches both an inclusion and exclusion pattern, the exclusion pattern
+    /// takes precedence and the document isn't included in the index.
+    ///
+    /// The pattern is applied to the file name.
+    ///
     /// - Items: at most 100.
     pub inclusion_patterns: Option<Val<Vec<String>>>,
     /// `OneDriveUsers`: required.
+    ///
+    /// A list of user accounts whose documents should be indexed.
     pub one_drive_users: Option<Val<OneDriveUsers>>,
     /// `SecretArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an AWS Secrets Manager secret that contains the user name and
+    /// password to connect to OneDrive. The user name should be the application ID for the OneDrive
+    /// application, and the password is the application key for the OneDrive application.
     ///
     /// - Length: 1 to 1284.
     /// - Pattern: `arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}`.
     pub secret_arn: Option<Val<String>>,
     /// `TenantDomain`: required.
+    ///
+    /// The Azure Active Directory domain of the organization.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^([a-zA-Z0-9]+(-[a-zA-Z0-9]+)*\.)+[a-z]{2,}$`.
@@ -2653,13 +3202,21 @@ impl ToValue for OneDriveConfiguration {
 impl Literal for OneDriveConfiguration {}
 
 /// The [`OneDriveUsers`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-onedriveusers.html) property type.
+///
+/// User accounts whose documents should be indexed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OneDriveUsers {
     /// `OneDriveUserList`.
     ///
+    /// A list of users whose documents should be indexed. Specify the user names in email format, for
+    /// example, `username@tenantdomain` . If you need to index the documents of more than 10 users, use the
+    /// `OneDriveUserS3Path` field to specify the location of a file containing a list of users.
+    ///
     /// - Items: 1 to 100.
     pub one_drive_user_list: Option<Val<Vec<String>>>,
     /// `OneDriveUserS3Path`.
+    ///
+    /// The S3 bucket location of a file containing a list of users whose documents should be indexed.
     pub one_drive_user_s3_path: Option<Val<S3Path>>,
 }
 
@@ -2721,19 +3278,37 @@ impl ToValue for OneDriveUsers {
 impl Literal for OneDriveUsers {}
 
 /// The [`ProxyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-proxyconfiguration.html) property type.
+///
+/// Provides the configuration information for a web proxy to connect to website hosts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProxyConfiguration {
     /// `Credentials`.
+    ///
+    /// The Amazon Resource Name (ARN) of an AWS Secrets Manager secret. You create a secret to store your
+    /// credentials in [AWS Secrets
+    /// Manager](https://docs.aws.amazon.com/secretsmanager/latest/userguide/intro.html)
+    ///
+    /// The credentials are optional. You use a secret if web proxy credentials are required to connect to a
+    /// website host. Amazon Kendra currently support basic authentication to connect to a web proxy server.
+    /// The secret stores your credentials.
     ///
     /// - Length: 1 to 1284.
     /// - Pattern: `arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}`.
     pub credentials: Option<Val<String>>,
     /// `Host`: required.
     ///
+    /// The name of the website host you want to connect to via a web proxy server.
+    ///
+    /// For example, the host name of <https://a.example.com/page1.html> is "a.example.com".
+    ///
     /// - Length: 1 to 253.
     /// - Pattern: `([^\s]*)`.
     pub host: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// The port number of the website host you want to connect to via a web proxy server.
+    ///
+    /// For example, the port for <https://a.example.com/page1.html> is 443, the standard port for HTTPS.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<i64>>,
@@ -2801,27 +3376,81 @@ impl ToValue for ProxyConfiguration {
 impl Literal for ProxyConfiguration {}
 
 /// The [`S3DataSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-s3datasourceconfiguration.html) property type.
+///
+/// Provides the configuration information to connect to an Amazon S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3DataSourceConfiguration {
     /// `AccessControlListConfiguration`.
+    ///
+    /// Provides the path to the S3 bucket that contains the user context filtering files for the data
+    /// source. For the format of the file, see [Access control for S3 data
+    /// sources](https://docs.aws.amazon.com/kendra/latest/dg/s3-acl.html) .
     pub access_control_list_configuration: Option<Val<AccessControlListConfiguration>>,
     /// `BucketName`: required.
+    ///
+    /// The name of the bucket that contains the documents.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `DocumentsMetadataConfiguration`.
+    ///
+    /// Specifies document metadata files that contain information such as the document access control
+    /// information, source URI, document author, and custom attributes. Each metadata file contains
+    /// metadata about a single document.
     pub documents_metadata_configuration: Option<Val<DocumentsMetadataConfiguration>>,
     /// `ExclusionPatterns`.
+    ///
+    /// A list of glob patterns (patterns that can expand a wildcard pattern into a list of path names that
+    /// match the given pattern) for certain file names and file types to exclude from your index. If a
+    /// document matches both an inclusion and exclusion prefix or pattern, the exclusion prefix takes
+    /// precendence and the document is not indexed. Examples of glob patterns include:
+    ///
+    /// - */myapp/config/** —All files inside config directory.
+    /// - ***/*.png* —All .png files in all directories.
+    /// - ***/*.{png, ico, md}* —All .png, .ico or .md files in all directories.
+    /// - */myapp/src/**/*.ts* —All .ts files inside src directory (and all its subdirectories).
+    /// - ***/!(*.module).ts* —All .ts files but not .module.ts
+    /// - **.png , *.jpg* —All PNG and JPEG image files in a directory (files with the extensions .png and
+    ///   .jpg).
+    /// - **internal** —All files in a directory that contain 'internal' in the file name, such as
+    ///   'internal', 'internal_only', 'company_internal'.
+    /// - ***/*internal** —All internal-related files in a directory and its subdirectories.
+    ///
+    /// For more examples, see [Use of Exclude and Include
+    /// Filters](https://docs.aws.amazon.com/cli/latest/reference/s3/#use-of-exclude-and-include-filters) in
+    /// the AWS CLI Command Reference.
     ///
     /// - Items: at most 100.
     pub exclusion_patterns: Option<Val<Vec<String>>>,
     /// `InclusionPatterns`.
     ///
+    /// A list of glob patterns (patterns that can expand a wildcard pattern into a list of path names that
+    /// match the given pattern) for certain file names and file types to include in your index. If a
+    /// document matches both an inclusion and exclusion prefix or pattern, the exclusion prefix takes
+    /// precendence and the document is not indexed. Examples of glob patterns include:
+    ///
+    /// - */myapp/config/** —All files inside config directory.
+    /// - ***/*.png* —All .png files in all directories.
+    /// - ***/*.{png, ico, md}* —All .png, .ico or .md files in all directories.
+    /// - */myapp/src/**/*.ts* —All .ts files inside src directory (and all its subdirectories).
+    /// - ***/!(*.module).ts* —All .ts files but not .module.ts
+    /// - **.png , *.jpg* —All PNG and JPEG image files in a directory (files with the extensions .png and
+    ///   .jpg).
+    /// - **internal** —All files in a directory that contain 'internal' in the file name, such as
+    ///   'internal', 'internal_only', 'company_internal'.
+    /// - ***/*internal** —All internal-related files in a directory and its subdirectories.
+    ///
+    /// For more examples, see [Use of Exclude and Include
+    /// Filters](https://docs.aws.amazon.com/cli/latest/reference/s3/#use-of-exclude-and-include-filters) in
+    /// the AWS CLI Command Reference.
+    ///
     /// - Items: at most 100.
     pub inclusion_patterns: Option<Val<Vec<String>>>,
     /// `InclusionPrefixes`.
+    ///
+    /// A list of S3 prefixes for the documents that should be included in the index.
     ///
     /// - Items: at most 100.
     pub inclusion_prefixes: Option<Val<Vec<String>>>,
@@ -2923,15 +3552,21 @@ impl ToValue for S3DataSourceConfiguration {
 impl Literal for S3DataSourceConfiguration {}
 
 /// The [`S3Path`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-s3path.html) property type.
+///
+/// Information required to find a specific file in an Amazon S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Path {
     /// `Bucket`: required.
+    ///
+    /// The name of the S3 bucket that contains the file.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket: Option<Val<String>>,
     /// `Key`: required.
+    ///
+    /// The name of the file.
     ///
     /// - Length: 1 to 1024.
     pub key: Option<Val<String>>,
@@ -2993,21 +3628,36 @@ impl ToValue for S3Path {
 impl Literal for S3Path {}
 
 /// The [`SalesforceChatterFeedConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-salesforcechatterfeedconfiguration.html) property type.
+///
+/// The configuration information for syncing a Salesforce chatter feed. The contents of the object
+/// comes from the Salesforce FeedItem table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SalesforceChatterFeedConfiguration {
     /// `DocumentDataFieldName`: required.
+    ///
+    /// The name of the column in the Salesforce FeedItem table that contains the content to index.
+    /// Typically this is the `Body` column.
     ///
     /// - Length: 1 to 100.
     pub document_data_field_name: Option<Val<String>>,
     /// `DocumentTitleFieldName`.
     ///
+    /// The name of the column in the Salesforce FeedItem table that contains the title of the document.
+    /// This is typically the `Title` column.
+    ///
     /// - Length: 1 to 100.
     pub document_title_field_name: Option<Val<String>>,
     /// `FieldMappings`.
     ///
+    /// Maps fields from a Salesforce chatter feed into Amazon Kendra index fields.
+    ///
     /// - Items: at most 100.
     pub field_mappings: Option<Val<Vec<DataSourceToIndexFieldMapping>>>,
     /// `IncludeFilterTypes`.
+    ///
+    /// Filters the documents in the feed based on status of the user. When you specify `ACTIVE_USERS` only
+    /// documents from users who have an active account are indexed. When you specify `STANDARD_USER` only
+    /// documents for Salesforce standard users are documented. You can specify both.
     ///
     /// - Items: 1 to 2.
     pub include_filter_types: Option<Val<Vec<SalesforceChatterFeedIncludeFilterType>>>,
@@ -3095,35 +3745,77 @@ impl ToValue for SalesforceChatterFeedConfiguration {
 impl Literal for SalesforceChatterFeedConfiguration {}
 
 /// The [`SalesforceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-salesforceconfiguration.html) property type.
+///
+/// Provides the configuration information to connect to Salesforce as your data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SalesforceConfiguration {
     /// `ChatterFeedConfiguration`.
+    ///
+    /// Configuration information for Salesforce chatter feeds.
     pub chatter_feed_configuration: Option<Val<SalesforceChatterFeedConfiguration>>,
     /// `CrawlAttachments`.
+    ///
+    /// Indicates whether Amazon Kendra should index attachments to Salesforce objects.
     pub crawl_attachments: Option<Val<bool>>,
     /// `ExcludeAttachmentFilePatterns`.
+    ///
+    /// A list of regular expression patterns to exclude certain documents in your Salesforce. Documents
+    /// that match the patterns are excluded from the index. Documents that don't match the patterns are
+    /// included in the index. If a document matches both an inclusion and exclusion pattern, the exclusion
+    /// pattern takes precedence and the document isn't included in the index.
+    ///
+    /// The pattern is applied to the name of the attached file.
     ///
     /// - Items: at most 100.
     pub exclude_attachment_file_patterns: Option<Val<Vec<String>>>,
     /// `IncludeAttachmentFilePatterns`.
     ///
+    /// A list of regular expression patterns to include certain documents in your Salesforce. Documents
+    /// that match the patterns are included in the index. Documents that don't match the patterns are
+    /// excluded from the index. If a document matches both an inclusion and exclusion pattern, the
+    /// exclusion pattern takes precedence and the document isn't included in the index.
+    ///
+    /// The pattern is applied to the name of the attached file.
+    ///
     /// - Items: at most 100.
     pub include_attachment_file_patterns: Option<Val<Vec<String>>>,
     /// `KnowledgeArticleConfiguration`.
+    ///
+    /// Configuration information for the knowledge article types that Amazon Kendra indexes. Amazon Kendra
+    /// indexes standard knowledge articles and the standard fields of knowledge articles, or the custom
+    /// fields of custom knowledge articles, but not both.
     pub knowledge_article_configuration: Option<Val<SalesforceKnowledgeArticleConfiguration>>,
     /// `SecretArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an AWS Secrets Manager secret that contains the key/value pairs
+    /// required to connect to your Salesforce instance. The secret must contain a JSON structure with the
+    /// following keys:
+    ///
+    /// - authenticationUrl - The OAUTH endpoint that Amazon Kendra connects to get an OAUTH token.
+    /// - consumerKey - The application public key generated when you created your Salesforce application.
+    /// - consumerSecret - The application private key generated when you created your Salesforce
+    ///   application.
+    /// - password - The password associated with the user logging in to the Salesforce instance.
+    /// - securityToken - The token associated with the user logging in to the Salesforce instance.
+    /// - username - The user name of the user logging in to the Salesforce instance.
     ///
     /// - Length: 1 to 1284.
     /// - Pattern: `arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}`.
     pub secret_arn: Option<Val<String>>,
     /// `ServerUrl`: required.
     ///
+    /// The instance URL for the Salesforce site that you want to index.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(https?|ftp|file)://([^\s]*)`.
     pub server_url: Option<Val<String>>,
     /// `StandardObjectAttachmentConfiguration`.
+    ///
+    /// Configuration information for processing attachments to Salesforce standard objects.
     pub standard_object_attachment_configuration: Option<Val<SalesforceStandardObjectAttachmentConfiguration>>,
     /// `StandardObjectConfigurations`.
+    ///
+    /// Configuration of the Salesforce standard objects that Amazon Kendra indexes.
     ///
     /// - Items: 1 to 17.
     pub standard_object_configurations: Option<Val<Vec<SalesforceStandardObjectConfiguration>>>,
@@ -3266,21 +3958,35 @@ impl ToValue for SalesforceConfiguration {
 impl Literal for SalesforceConfiguration {}
 
 /// The [`SalesforceCustomKnowledgeArticleTypeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-salesforcecustomknowledgearticletypeconfiguration.html) property type.
+///
+/// Provides the configuration information for indexing Salesforce custom articles.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SalesforceCustomKnowledgeArticleTypeConfiguration {
     /// `DocumentDataFieldName`: required.
+    ///
+    /// The name of the field in the custom knowledge article that contains the document data to index.
     ///
     /// - Length: 1 to 100.
     pub document_data_field_name: Option<Val<String>>,
     /// `DocumentTitleFieldName`.
     ///
+    /// The name of the field in the custom knowledge article that contains the document title.
+    ///
     /// - Length: 1 to 100.
     pub document_title_field_name: Option<Val<String>>,
     /// `FieldMappings`.
     ///
+    /// Maps attributes or field names of the custom knowledge article to Amazon Kendra index field names.
+    /// To create custom fields, use the `UpdateIndex` API before you map to Salesforce fields. For more
+    /// information, see [Mapping data source
+    /// fields](https://docs.aws.amazon.com/kendra/latest/dg/field-mapping.html) . The Salesforce data
+    /// source field names must exist in your Salesforce custom metadata.
+    ///
     /// - Items: at most 100.
     pub field_mappings: Option<Val<Vec<DataSourceToIndexFieldMapping>>>,
     /// `Name`: required.
+    ///
+    /// The name of the configuration.
     ///
     /// - Length: 1 to 100.
     pub name: Option<Val<String>>,
@@ -3371,18 +4077,29 @@ impl ToValue for SalesforceCustomKnowledgeArticleTypeConfiguration {
 impl Literal for SalesforceCustomKnowledgeArticleTypeConfiguration {}
 
 /// The [`SalesforceKnowledgeArticleConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-salesforceknowledgearticleconfiguration.html) property type.
+///
+/// Provides the configuration information for the knowledge article types that Amazon Kendra indexes.
+/// Amazon Kendra indexes standard knowledge articles and the standard fields of knowledge articles, or
+/// the custom fields of custom knowledge articles, but not both
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SalesforceKnowledgeArticleConfiguration {
     /// `CustomKnowledgeArticleTypeConfigurations`.
+    ///
+    /// Configuration information for custom Salesforce knowledge articles.
     ///
     /// - Items: 1 to 10.
     pub custom_knowledge_article_type_configurations:
         Option<Val<Vec<SalesforceCustomKnowledgeArticleTypeConfiguration>>>,
     /// `IncludedStates`: required.
     ///
+    /// Specifies the document states that should be included when Amazon Kendra indexes knowledge articles.
+    /// You must specify at least one state.
+    ///
     /// - Items: 1 to 3.
     pub included_states: Option<Val<Vec<SalesforceKnowledgeArticleState>>>,
     /// `StandardKnowledgeArticleTypeConfiguration`.
+    ///
+    /// Configuration information for standard Salesforce knowledge articles.
     pub standard_knowledge_article_type_configuration: Option<Val<SalesforceStandardKnowledgeArticleTypeConfiguration>>,
 }
 
@@ -3475,17 +4192,29 @@ impl ToValue for SalesforceKnowledgeArticleConfiguration {
 impl Literal for SalesforceKnowledgeArticleConfiguration {}
 
 /// The [`SalesforceStandardKnowledgeArticleTypeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-salesforcestandardknowledgearticletypeconfiguration.html) property type.
+///
+/// Provides the configuration information for standard Salesforce knowledge articles.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SalesforceStandardKnowledgeArticleTypeConfiguration {
     /// `DocumentDataFieldName`: required.
+    ///
+    /// The name of the field that contains the document data to index.
     ///
     /// - Length: 1 to 100.
     pub document_data_field_name: Option<Val<String>>,
     /// `DocumentTitleFieldName`.
     ///
+    /// The name of the field that contains the document title.
+    ///
     /// - Length: 1 to 100.
     pub document_title_field_name: Option<Val<String>>,
     /// `FieldMappings`.
+    ///
+    /// Maps attributes or field names of the knowledge article to Amazon Kendra index field names. To
+    /// create custom fields, use the `UpdateIndex` API before you map to Salesforce fields. For more
+    /// information, see [Mapping data source
+    /// fields](https://docs.aws.amazon.com/kendra/latest/dg/field-mapping.html) . The Salesforce data
+    /// source field names must exist in your Salesforce custom metadata.
     ///
     /// - Items: at most 100.
     pub field_mappings: Option<Val<Vec<DataSourceToIndexFieldMapping>>>,
@@ -3561,13 +4290,19 @@ impl ToValue for SalesforceStandardKnowledgeArticleTypeConfiguration {
 impl Literal for SalesforceStandardKnowledgeArticleTypeConfiguration {}
 
 /// The [`SalesforceStandardObjectAttachmentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-salesforcestandardobjectattachmentconfiguration.html) property type.
+///
+/// Provides the configuration information for processing attachments to Salesforce standard objects.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SalesforceStandardObjectAttachmentConfiguration {
     /// `DocumentTitleFieldName`.
     ///
+    /// The name of the field used for the document title.
+    ///
     /// - Length: 1 to 100.
     pub document_title_field_name: Option<Val<String>>,
     /// `FieldMappings`.
+    ///
+    /// One or more objects that map fields in attachments to Amazon Kendra index fields.
     ///
     /// - Items: at most 100.
     pub field_mappings: Option<Val<Vec<DataSourceToIndexFieldMapping>>>,
@@ -3628,21 +4363,34 @@ impl ToValue for SalesforceStandardObjectAttachmentConfiguration {
 impl Literal for SalesforceStandardObjectAttachmentConfiguration {}
 
 /// The [`SalesforceStandardObjectConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-salesforcestandardobjectconfiguration.html) property type.
+///
+/// Specifies configuration information for indexing a single standard object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SalesforceStandardObjectConfiguration {
     /// `DocumentDataFieldName`: required.
+    ///
+    /// The name of the field in the standard object table that contains the document contents.
     ///
     /// - Length: 1 to 100.
     pub document_data_field_name: Option<Val<String>>,
     /// `DocumentTitleFieldName`.
     ///
+    /// The name of the field in the standard object table that contains the document title.
+    ///
     /// - Length: 1 to 100.
     pub document_title_field_name: Option<Val<String>>,
     /// `FieldMappings`.
     ///
+    /// Maps attributes or field names of the standard object to Amazon Kendra index field names. To create
+    /// custom fields, use the `UpdateIndex` API before you map to Salesforce fields. For more information,
+    /// see [Mapping data source fields](https://docs.aws.amazon.com/kendra/latest/dg/field-mapping.html) .
+    /// The Salesforce data source field names must exist in your Salesforce custom metadata.
+    ///
     /// - Items: at most 100.
     pub field_mappings: Option<Val<Vec<DataSourceToIndexFieldMapping>>>,
     /// `Name`: required.
+    ///
+    /// The name of the standard object.
     pub name: Option<Val<SalesforceStandardObjectName>>,
 }
 
@@ -3731,25 +4479,51 @@ impl ToValue for SalesforceStandardObjectConfiguration {
 impl Literal for SalesforceStandardObjectConfiguration {}
 
 /// The [`ServiceNowConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-servicenowconfiguration.html) property type.
+///
+/// Provides the configuration information to connect to ServiceNow as your data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceNowConfiguration {
     /// `AuthenticationType`.
+    ///
+    /// The type of authentication used to connect to the ServiceNow instance. If you choose `HTTP_BASIC` ,
+    /// Amazon Kendra is authenticated using the user name and password provided in the AWS Secrets Manager
+    /// secret in the `SecretArn` field. If you choose `OAUTH2` , Amazon Kendra is authenticated using the
+    /// credentials of client ID, client secret, user name and password.
+    ///
+    /// When you use `OAUTH2` authentication, you must generate a token and a client secret using the
+    /// ServiceNow console. For more information, see [Using a ServiceNow data
+    /// source](https://docs.aws.amazon.com/kendra/latest/dg/data-source-servicenow.html) .
     pub authentication_type: Option<Val<ServiceNowAuthenticationType>>,
     /// `HostUrl`: required.
+    ///
+    /// The ServiceNow instance that the data source connects to. The host endpoint should look like the
+    /// following: *{instance}.service-now.com.*
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(?!(^(https?|ftp|file):\/\/))[a-z0-9-]+(\.service-now\.com)$`.
     pub host_url: Option<Val<String>>,
     /// `KnowledgeArticleConfiguration`.
+    ///
+    /// Configuration information for crawling knowledge articles in the ServiceNow site.
     pub knowledge_article_configuration: Option<Val<ServiceNowKnowledgeArticleConfiguration>>,
     /// `SecretArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Secrets Manager secret that contains the user name and
+    /// password required to connect to the ServiceNow instance. You can also provide OAuth authentication
+    /// credentials of user name, password, client ID, and client secret. For more information, see [Using a
+    /// ServiceNow data source](https://docs.aws.amazon.com/kendra/latest/dg/data-source-servicenow.html) .
     ///
     /// - Length: 1 to 1284.
     /// - Pattern: `arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}`.
     pub secret_arn: Option<Val<String>>,
     /// `ServiceCatalogConfiguration`.
+    ///
+    /// Configuration information for crawling service catalogs in the ServiceNow site.
     pub service_catalog_configuration: Option<Val<ServiceNowServiceCatalogConfiguration>>,
     /// `ServiceNowBuildVersion`: required.
+    ///
+    /// The identifier of the release that the ServiceNow host is running. If the host is not running the
+    /// `LONDON` release, use `OTHERS` .
     pub service_now_build_version: Option<Val<ServiceNowBuildVersionType>>,
 }
 
@@ -3857,31 +4631,62 @@ impl ToValue for ServiceNowConfiguration {
 impl Literal for ServiceNowConfiguration {}
 
 /// The [`ServiceNowKnowledgeArticleConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-servicenowknowledgearticleconfiguration.html) property type.
+///
+/// Provides the configuration information for crawling knowledge articles in the ServiceNow site.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceNowKnowledgeArticleConfiguration {
     /// `CrawlAttachments`.
+    ///
+    /// `TRUE` to index attachments to knowledge articles.
     pub crawl_attachments: Option<Val<bool>>,
     /// `DocumentDataFieldName`: required.
+    ///
+    /// The name of the ServiceNow field that is mapped to the index document contents field in the Amazon
+    /// Kendra index.
     ///
     /// - Length: 1 to 100.
     pub document_data_field_name: Option<Val<String>>,
     /// `DocumentTitleFieldName`.
     ///
+    /// The name of the ServiceNow field that is mapped to the index document title field.
+    ///
     /// - Length: 1 to 100.
     pub document_title_field_name: Option<Val<String>>,
     /// `ExcludeAttachmentFilePatterns`.
+    ///
+    /// A list of regular expression patterns applied to exclude certain knowledge article attachments.
+    /// Attachments that match the patterns are excluded from the index. Items that don't match the patterns
+    /// are included in the index. If an item matches both an inclusion and exclusion pattern, the exclusion
+    /// pattern takes precedence and the item isn't included in the index.
     ///
     /// - Items: at most 100.
     pub exclude_attachment_file_patterns: Option<Val<Vec<String>>>,
     /// `FieldMappings`.
     ///
+    /// Maps attributes or field names of knoweldge articles to Amazon Kendra index field names. To create
+    /// custom fields, use the `UpdateIndex` API before you map to ServiceNow fields. For more information,
+    /// see [Mapping data source fields](https://docs.aws.amazon.com/kendra/latest/dg/field-mapping.html) .
+    /// The ServiceNow data source field names must exist in your ServiceNow custom metadata.
+    ///
     /// - Items: at most 100.
     pub field_mappings: Option<Val<Vec<DataSourceToIndexFieldMapping>>>,
     /// `FilterQuery`.
     ///
+    /// A query that selects the knowledge articles to index. The query can return articles from multiple
+    /// knowledge bases, and the knowledge bases can be public or private.
+    ///
+    /// The query string must be one generated by the ServiceNow console. For more information, see
+    /// [Specifying documents to index with a
+    /// query](https://docs.aws.amazon.com/kendra/latest/dg/servicenow-query.html) .
+    ///
     /// - Length: 1 to 2048.
     pub filter_query: Option<Val<String>>,
     /// `IncludeAttachmentFilePatterns`.
+    ///
+    /// A list of regular expression patterns applied to include knowledge article attachments. Attachments
+    /// that match the patterns are included in the index. Items that don't match the patterns are excluded
+    /// from the index. If an item matches both an inclusion and exclusion pattern, the exclusion pattern
+    /// takes precedence and the item isn't included in the index.
     ///
     /// - Items: at most 100.
     pub include_attachment_file_patterns: Option<Val<Vec<String>>>,
@@ -3989,27 +4794,55 @@ impl ToValue for ServiceNowKnowledgeArticleConfiguration {
 impl Literal for ServiceNowKnowledgeArticleConfiguration {}
 
 /// The [`ServiceNowServiceCatalogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-servicenowservicecatalogconfiguration.html) property type.
+///
+/// Provides the configuration information for crawling service catalog items in the ServiceNow site
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceNowServiceCatalogConfiguration {
     /// `CrawlAttachments`.
+    ///
+    /// `TRUE` to index attachments to service catalog items.
     pub crawl_attachments: Option<Val<bool>>,
     /// `DocumentDataFieldName`: required.
+    ///
+    /// The name of the ServiceNow field that is mapped to the index document contents field in the Amazon
+    /// Kendra index.
     ///
     /// - Length: 1 to 100.
     pub document_data_field_name: Option<Val<String>>,
     /// `DocumentTitleFieldName`.
     ///
+    /// The name of the ServiceNow field that is mapped to the index document title field.
+    ///
     /// - Length: 1 to 100.
     pub document_title_field_name: Option<Val<String>>,
     /// `ExcludeAttachmentFilePatterns`.
+    ///
+    /// A list of regular expression patterns to exclude certain attachments of catalogs in your ServiceNow.
+    /// Item that match the patterns are excluded from the index. Items that don't match the patterns are
+    /// included in the index. If an item matches both an inclusion and exclusion pattern, the exclusion
+    /// pattern takes precedence and the item isn't included in the index.
+    ///
+    /// The regex is applied to the file name of the attachment.
     ///
     /// - Items: at most 100.
     pub exclude_attachment_file_patterns: Option<Val<Vec<String>>>,
     /// `FieldMappings`.
     ///
+    /// Maps attributes or field names of catalogs to Amazon Kendra index field names. To create custom
+    /// fields, use the `UpdateIndex` API before you map to ServiceNow fields. For more information, see
+    /// [Mapping data source fields](https://docs.aws.amazon.com/kendra/latest/dg/field-mapping.html) . The
+    /// ServiceNow data source field names must exist in your ServiceNow custom metadata.
+    ///
     /// - Items: at most 100.
     pub field_mappings: Option<Val<Vec<DataSourceToIndexFieldMapping>>>,
     /// `IncludeAttachmentFilePatterns`.
+    ///
+    /// A list of regular expression patterns to include certain attachments of catalogs in your ServiceNow.
+    /// Item that match the patterns are included in the index. Items that don't match the patterns are
+    /// excluded from the index. If an item matches both an inclusion and exclusion pattern, the exclusion
+    /// pattern takes precedence and the item isn't included in the index.
+    ///
+    /// The regex is applied to the file name of the attachment.
     ///
     /// - Items: at most 100.
     pub include_attachment_file_patterns: Option<Val<Vec<String>>>,
@@ -4111,44 +4944,87 @@ impl ToValue for ServiceNowServiceCatalogConfiguration {
 impl Literal for ServiceNowServiceCatalogConfiguration {}
 
 /// The [`SharePointConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-sharepointconfiguration.html) property type.
+///
+/// Provides the configuration information to connect to Microsoft SharePoint as your data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SharePointConfiguration {
     /// `CrawlAttachments`.
+    ///
+    /// `TRUE` to index document attachments.
     pub crawl_attachments: Option<Val<bool>>,
     /// `DisableLocalGroups`.
+    ///
+    /// `TRUE` to disable local groups information.
     pub disable_local_groups: Option<Val<bool>>,
     /// `DocumentTitleFieldName`.
+    ///
+    /// The Microsoft SharePoint attribute field that contains the title of the document.
     ///
     /// - Length: 1 to 100.
     pub document_title_field_name: Option<Val<String>>,
     /// `ExclusionPatterns`.
     ///
+    /// A list of regular expression patterns. Documents that match the patterns are excluded from the
+    /// index. Documents that don't match the patterns are included in the index. If a document matches both
+    /// an exclusion pattern and an inclusion pattern, the document is not included in the index.
+    ///
+    /// The regex is applied to the display URL of the SharePoint document.
+    ///
     /// - Items: at most 100.
     pub exclusion_patterns: Option<Val<Vec<String>>>,
     /// `FieldMappings`.
+    ///
+    /// A list of `DataSourceToIndexFieldMapping` objects that map Microsoft SharePoint attributes or fields
+    /// to Amazon Kendra index fields. You must first create the index fields using the
+    /// [UpdateIndex](https://docs.aws.amazon.com/kendra/latest/dg/API_UpdateIndex.html) operation before
+    /// you map SharePoint attributes. For more information, see [Mapping Data Source
+    /// Fields](https://docs.aws.amazon.com/kendra/latest/dg/field-mapping.html) .
     ///
     /// - Items: at most 100.
     pub field_mappings: Option<Val<Vec<DataSourceToIndexFieldMapping>>>,
     /// `InclusionPatterns`.
     ///
+    /// A list of regular expression patterns to include certain documents in your SharePoint. Documents
+    /// that match the patterns are included in the index. Documents that don't match the patterns are
+    /// excluded from the index. If a document matches both an inclusion and exclusion pattern, the
+    /// exclusion pattern takes precedence and the document isn't included in the index.
+    ///
+    /// The regex applies to the display URL of the SharePoint document.
+    ///
     /// - Items: at most 100.
     pub inclusion_patterns: Option<Val<Vec<String>>>,
     /// `SecretArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an AWS Secrets Manager secret that contains the user name and
+    /// password required to connect to the SharePoint instance. For more information, see [Microsoft
+    /// SharePoint](https://docs.aws.amazon.com/kendra/latest/dg/data-source-sharepoint.html) .
     ///
     /// - Length: 1 to 1284.
     /// - Pattern: `arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}`.
     pub secret_arn: Option<Val<String>>,
     /// `SharePointVersion`: required.
+    ///
+    /// The version of Microsoft SharePoint that you use.
     pub share_point_version: Option<Val<SharePointVersion>>,
     /// `SslCertificateS3Path`.
+    ///
+    /// Information required to find a specific file in an Amazon S3 bucket.
     pub ssl_certificate_s3_path: Option<Val<S3Path>>,
     /// `Urls`: required.
+    ///
+    /// The Microsoft SharePoint site URLs for the documents you want to index.
     ///
     /// - Items: at most 100.
     pub urls: Option<Val<Vec<String>>>,
     /// `UseChangeLog`.
+    ///
+    /// `TRUE` to use the SharePoint change log to determine which documents require updating in the index.
+    /// Depending on the change log's size, it may take longer for Amazon Kendra to use the change log than
+    /// to scan all of your documents in SharePoint.
     pub use_change_log: Option<Val<bool>>,
     /// `VpcConfiguration`.
+    ///
+    /// Provides information for connecting to an Amazon VPC.
     pub vpc_configuration: Option<Val<DataSourceVpcConfiguration>>,
 }
 
@@ -4304,9 +5180,24 @@ impl ToValue for SharePointConfiguration {
 impl Literal for SharePointConfiguration {}
 
 /// The [`SqlConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-sqlconfiguration.html) property type.
+///
+/// Provides information that configures Amazon Kendra to use a SQL database.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SqlConfiguration {
     /// `QueryIdentifiersEnclosingOption`.
+    ///
+    /// Determines whether Amazon Kendra encloses SQL identifiers for tables and column names in double
+    /// quotes (") when making a database query. You can set the value to `DOUBLE_QUOTES` or `NONE` .
+    ///
+    /// By default, Amazon Kendra passes SQL identifiers the way that they are entered into the data source
+    /// configuration. It does not change the case of identifiers or enclose them in quotes.
+    ///
+    /// PostgreSQL internally converts uppercase characters to lower case characters in identifiers unless
+    /// they are quoted. Choosing this option encloses identifiers in quotes so that PostgreSQL does not
+    /// convert the character's case.
+    ///
+    /// For MySQL databases, you must enable the ansi_quotes option when you set this field to
+    /// `DOUBLE_QUOTES` .
     pub query_identifiers_enclosing_option: Option<Val<QueryIdentifiersEnclosingOption>>,
 }
 
@@ -4425,9 +5316,15 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TemplateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-templateconfiguration.html) property type.
+///
+/// Provides a template for the configuration information to connect to your data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemplateConfiguration {
     /// `Template`: required.
+    ///
+    /// The template schema used for the data source, where templates schemas are supported.
+    ///
+    /// See [Data source template schemas](https://docs.aws.amazon.com/kendra/latest/dg/ds-schemas.html) .
     pub template: Option<Val<Json>>,
 }
 
@@ -4478,9 +5375,16 @@ impl ToValue for TemplateConfiguration {
 impl Literal for TemplateConfiguration {}
 
 /// The [`WebCrawlerAuthenticationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-webcrawlerauthenticationconfiguration.html) property type.
+///
+/// Provides the configuration information to connect to websites that require user authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebCrawlerAuthenticationConfiguration {
     /// `BasicAuthentication`.
+    ///
+    /// The list of configuration information that's required to connect to and crawl a website host using
+    /// basic authentication credentials.
+    ///
+    /// The list includes the name and port number of the website host.
     ///
     /// - Items: at most 10.
     pub basic_authentication: Option<Val<Vec<WebCrawlerBasicAuthentication>>>,
@@ -4535,19 +5439,37 @@ impl ToValue for WebCrawlerAuthenticationConfiguration {
 impl Literal for WebCrawlerAuthenticationConfiguration {}
 
 /// The [`WebCrawlerBasicAuthentication`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-webcrawlerbasicauthentication.html) property type.
+///
+/// Provides the configuration information to connect to websites that require basic user
+/// authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebCrawlerBasicAuthentication {
     /// `Credentials`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an AWS Secrets Manager secret. You create a secret to store your
+    /// credentials in [AWS Secrets
+    /// Manager](https://docs.aws.amazon.com/secretsmanager/latest/userguide/intro.html)
+    ///
+    /// You use a secret if basic authentication credentials are required to connect to a website. The
+    /// secret stores your credentials of user name and password.
     ///
     /// - Length: 1 to 1284.
     /// - Pattern: `arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}`.
     pub credentials: Option<Val<String>>,
     /// `Host`: required.
     ///
+    /// The name of the website host you want to connect to using authentication credentials.
+    ///
+    /// For example, the host name of <https://a.example.com/page1.html> is "a.example.com".
+    ///
     /// - Length: 1 to 253.
     /// - Pattern: `([^\s]*)`.
     pub host: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// The port number of the website host you want to connect to using authentication credentials.
+    ///
+    /// For example, the port for <https://a.example.com/page1.html> is 443, the standard port for HTTPS.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<i64>>,
@@ -4626,37 +5548,106 @@ impl ToValue for WebCrawlerBasicAuthentication {
 impl Literal for WebCrawlerBasicAuthentication {}
 
 /// The [`WebCrawlerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-webcrawlerconfiguration.html) property type.
+///
+/// Provides the configuration information required for Amazon Kendra Web Crawler.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebCrawlerConfiguration {
     /// `AuthenticationConfiguration`.
+    ///
+    /// Configuration information required to connect to websites using authentication.
+    ///
+    /// You can connect to websites using basic authentication of user name and password. You use a secret
+    /// in [AWS Secrets Manager](https://docs.aws.amazon.com/secretsmanager/latest/userguide/intro.html) to
+    /// store your authentication credentials.
+    ///
+    /// You must provide the website host name and port number. For example, the host name of
+    /// <https://a.example.com/page1.html> is "a.example.com" and the port is 443, the standard port for
+    /// HTTPS.
     pub authentication_configuration: Option<Val<WebCrawlerAuthenticationConfiguration>>,
     /// `CrawlDepth`.
+    ///
+    /// The 'depth' or number of levels from the seed level to crawl. For example, the seed URL page is
+    /// depth 1 and any hyperlinks on this page that are also crawled are depth 2.
     ///
     /// - Range: 1 to 10.
     pub crawl_depth: Option<Val<i64>>,
     /// `MaxContentSizePerPageInMegaBytes`.
     ///
+    /// The maximum size (in MB) of a web page or attachment to crawl.
+    ///
+    /// Files larger than this size (in MB) are skipped/not crawled.
+    ///
+    /// The default maximum size of a web page or attachment is set to 50 MB.
+    ///
     /// - Range: 0 to 50.
     pub max_content_size_per_page_in_mega_bytes: Option<Val<f64>>,
     /// `MaxLinksPerPage`.
+    ///
+    /// The maximum number of URLs on a web page to include when crawling a website. This number is per web
+    /// page.
+    ///
+    /// As a website’s web pages are crawled, any URLs the web pages link to are also crawled. URLs on a
+    /// web page are crawled in order of appearance.
+    ///
+    /// The default maximum links per page is 100.
     ///
     /// - Range: 1 to 1000.
     pub max_links_per_page: Option<Val<i64>>,
     /// `MaxUrlsPerMinuteCrawlRate`.
     ///
+    /// The maximum number of URLs crawled per website host per minute.
+    ///
+    /// A minimum of one URL is required.
+    ///
+    /// The default maximum number of URLs crawled per website host per minute is 300.
+    ///
     /// - Range: 1 to 300.
     pub max_urls_per_minute_crawl_rate: Option<Val<i64>>,
     /// `ProxyConfiguration`.
+    ///
+    /// Configuration information required to connect to your internal websites via a web proxy.
+    ///
+    /// You must provide the website host name and port number. For example, the host name of
+    /// <https://a.example.com/page1.html> is "a.example.com" and the port is 443, the standard port for
+    /// HTTPS.
+    ///
+    /// Web proxy credentials are optional and you can use them to connect to a web proxy server that
+    /// requires basic authentication. To store web proxy credentials, you use a secret in [AWS Secrets
+    /// Manager](https://docs.aws.amazon.com/secretsmanager/latest/userguide/intro.html) .
     pub proxy_configuration: Option<Val<ProxyConfiguration>>,
     /// `UrlExclusionPatterns`.
+    ///
+    /// A list of regular expression patterns to exclude certain URLs to crawl. URLs that match the patterns
+    /// are excluded from the index. URLs that don't match the patterns are included in the index. If a URL
+    /// matches both an inclusion and exclusion pattern, the exclusion pattern takes precedence and the URL
+    /// file isn't included in the index.
     ///
     /// - Items: at most 100.
     pub url_exclusion_patterns: Option<Val<Vec<String>>>,
     /// `UrlInclusionPatterns`.
     ///
+    /// A list of regular expression patterns to include certain URLs to crawl. URLs that match the patterns
+    /// are included in the index. URLs that don't match the patterns are excluded from the index. If a URL
+    /// matches both an inclusion and exclusion pattern, the exclusion pattern takes precedence and the URL
+    /// file isn't included in the index.
+    ///
     /// - Items: at most 100.
     pub url_inclusion_patterns: Option<Val<Vec<String>>>,
     /// `Urls`: required.
+    ///
+    /// Specifies the seed or starting point URLs of the websites or the sitemap URLs of the websites you
+    /// want to crawl.
+    ///
+    /// You can include website subdomains. You can list up to 100 seed URLs and up to three sitemap URLs.
+    ///
+    /// You can only crawl websites that use the secure communication protocol, Hypertext Transfer Protocol
+    /// Secure (HTTPS). If you receive an error when crawling a website, it could be that the website is
+    /// blocked from crawling.
+    ///
+    /// *When selecting websites to index, you must adhere to the [Amazon Acceptable Use
+    /// Policy](https://docs.aws.amazon.com/aup/) and all other Amazon terms. Remember that you must only
+    /// use Amazon Kendra Web Crawler to index your own webpages, or webpages that you have authorization to
+    /// index.*
     pub urls: Option<Val<WebCrawlerUrls>>,
 }
 
@@ -4768,13 +5759,35 @@ impl ToValue for WebCrawlerConfiguration {
 impl Literal for WebCrawlerConfiguration {}
 
 /// The [`WebCrawlerSeedUrlConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-webcrawlerseedurlconfiguration.html) property type.
+///
+/// Provides the configuration information of the seed or starting point URLs to crawl.
+///
+/// *When selecting websites to index, you must adhere to the [Amazon Acceptable Use
+/// Policy](https://docs.aws.amazon.com/aup/) and all other Amazon terms. Remember that you must only
+/// use the Amazon Kendra web crawler to index your own webpages, or webpages that you have
+/// authorization to index.*
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebCrawlerSeedUrlConfiguration {
     /// `SeedUrls`: required.
     ///
+    /// The list of seed or starting point URLs of the websites you want to crawl.
+    ///
+    /// The list can include a maximum of 100 seed URLs.
+    ///
     /// - Items: 0 to 100.
     pub seed_urls: Option<Val<Vec<String>>>,
     /// `WebCrawlerMode`.
+    ///
+    /// You can choose one of the following modes:
+    ///
+    /// - `HOST_ONLY` —crawl only the website host names. For example, if the seed URL is
+    ///   "abc.example.com", then only URLs with host name "abc.example.com" are crawled.
+    /// - `SUBDOMAINS` —crawl the website host names with subdomains. For example, if the seed URL is
+    ///   "abc.example.com", then "a.abc.example.com" and "b.abc.example.com" are also crawled.
+    /// - `EVERYTHING` —crawl the website host names with subdomains and other domains that the web pages
+    ///   link to.
+    ///
+    /// The default mode is set to `HOST_ONLY` .
     pub web_crawler_mode: Option<Val<WebCrawlerMode>>,
 }
 
@@ -4840,9 +5853,20 @@ impl ToValue for WebCrawlerSeedUrlConfiguration {
 impl Literal for WebCrawlerSeedUrlConfiguration {}
 
 /// The [`WebCrawlerSiteMapsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-webcrawlersitemapsconfiguration.html) property type.
+///
+/// Provides the configuration information of the sitemap URLs to crawl.
+///
+/// *When selecting websites to index, you must adhere to the [Amazon Acceptable Use
+/// Policy](https://docs.aws.amazon.com/aup/) and all other Amazon terms. Remember that you must only
+/// use the Amazon Kendra web crawler to index your own webpages, or webpages that you have
+/// authorization to index.*
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebCrawlerSiteMapsConfiguration {
     /// `SiteMaps`: required.
+    ///
+    /// The list of sitemap URLs of the websites you want to crawl.
+    ///
+    /// The list can include a maximum of three sitemap URLs.
     ///
     /// - Items: 0 to 3.
     pub site_maps: Option<Val<Vec<String>>>,
@@ -4904,11 +5928,37 @@ impl ToValue for WebCrawlerSiteMapsConfiguration {
 impl Literal for WebCrawlerSiteMapsConfiguration {}
 
 /// The [`WebCrawlerUrls`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-webcrawlerurls.html) property type.
+///
+/// Specifies the seed or starting point URLs of the websites or the sitemap URLs of the websites you
+/// want to crawl.
+///
+/// You can include website subdomains. You can list up to 100 seed URLs and up to three sitemap URLs.
+///
+/// You can only crawl websites that use the secure communication protocol, Hypertext Transfer Protocol
+/// Secure (HTTPS). If you receive an error when crawling a website, it could be that the website is
+/// blocked from crawling.
+///
+/// *When selecting websites to index, you must adhere to the [Amazon Acceptable Use
+/// Policy](https://docs.aws.amazon.com/aup/) and all other Amazon terms. Remember that you must only
+/// use the Amazon Kendra web crawler to index your own webpages, or webpages that you have
+/// authorization to index.*
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebCrawlerUrls {
     /// `SeedUrlConfiguration`.
+    ///
+    /// Configuration of the seed or starting point URLs of the websites you want to crawl.
+    ///
+    /// You can choose to crawl only the website host names, or the website host names with subdomains, or
+    /// the website host names with subdomains and other domains that the web pages link to.
+    ///
+    /// You can list up to 100 seed URLs.
     pub seed_url_configuration: Option<Val<WebCrawlerSeedUrlConfiguration>>,
     /// `SiteMapsConfiguration`.
+    ///
+    /// Configuration of the sitemap URLs of the websites you want to crawl.
+    ///
+    /// Only URLs belonging to the same website host names are crawled. You can list up to three sitemap
+    /// URLs.
     pub site_maps_configuration: Option<Val<WebCrawlerSiteMapsConfiguration>>,
 }
 
@@ -4962,28 +6012,65 @@ impl ToValue for WebCrawlerUrls {
 impl Literal for WebCrawlerUrls {}
 
 /// The [`WorkDocsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-datasource-workdocsconfiguration.html) property type.
+///
+/// Provides the configuration information to connect to WorkDocs as your data source.
+///
+/// WorkDocs connector is available in Oregon, North Virginia, Sydney, Singapore and Ireland regions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkDocsConfiguration {
     /// `CrawlComments`.
+    ///
+    /// `TRUE` to include comments on documents in your index. Including comments in your index means each
+    /// comment is a document that can be searched on.
+    ///
+    /// The default is set to `FALSE` .
     pub crawl_comments: Option<Val<bool>>,
     /// `ExclusionPatterns`.
+    ///
+    /// A list of regular expression patterns to exclude certain files in your WorkDocs site repository.
+    /// Files that match the patterns are excluded from the index. Files that don’t match the patterns are
+    /// included in the index. If a file matches both an inclusion and exclusion pattern, the exclusion
+    /// pattern takes precedence and the file isn't included in the index.
     ///
     /// - Items: at most 100.
     pub exclusion_patterns: Option<Val<Vec<String>>>,
     /// `FieldMappings`.
     ///
+    /// A list of `DataSourceToIndexFieldMapping` objects that map WorkDocs data source attributes or field
+    /// names to Amazon Kendra index field names. To create custom fields, use the `UpdateIndex` API before
+    /// you map to WorkDocs fields. For more information, see [Mapping data source
+    /// fields](https://docs.aws.amazon.com/kendra/latest/dg/field-mapping.html) . The WorkDocs data source
+    /// field names must exist in your WorkDocs custom metadata.
+    ///
     /// - Items: at most 100.
     pub field_mappings: Option<Val<Vec<DataSourceToIndexFieldMapping>>>,
     /// `InclusionPatterns`.
+    ///
+    /// A list of regular expression patterns to include certain files in your WorkDocs site repository.
+    /// Files that match the patterns are included in the index. Files that don't match the patterns are
+    /// excluded from the index. If a file matches both an inclusion and exclusion pattern, the exclusion
+    /// pattern takes precedence and the file isn't included in the index.
     ///
     /// - Items: at most 100.
     pub inclusion_patterns: Option<Val<Vec<String>>>,
     /// `OrganizationId`: required.
     ///
+    /// The identifier of the directory corresponding to your WorkDocs site repository.
+    ///
+    /// You can find the organization ID in the [Directory
+    /// Service](https://docs.aws.amazon.com/directoryservicev2/) by going to *Active Directory* , then *Directories*
+    /// . Your WorkDocs site directory has an ID, which is the organization ID. You can also set up a new
+    /// WorkDocs directory in the Directory Service console and enable a WorkDocs site for the directory in
+    /// the WorkDocs console.
+    ///
     /// - Length: 12 to 12.
     /// - Pattern: `d-[0-9a-fA-F]{10}`.
     pub organization_id: Option<Val<String>>,
     /// `UseChangeLog`.
+    ///
+    /// `TRUE` to use the WorkDocs change log to determine which documents require updating in the index.
+    /// Depending on the change log's size, it may take longer for Amazon Kendra to use the change log than
+    /// to scan all of your documents in WorkDocs.
     pub use_change_log: Option<Val<bool>>,
 }
 
@@ -5132,9 +6219,30 @@ impl ConditionOperator {
             ConditionOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConditionOperator {
+    const VALUES: &'static [&'static str] = &[
+        "GreaterThan",
+        "GreaterThanOrEquals",
+        "LessThan",
+        "LessThanOrEquals",
+        "Equals",
+        "NotEquals",
+        "Contains",
+        "NotContains",
+        "Exists",
+        "NotExists",
+        "BeginsWith",
+    ];
+    fn as_str(&self) -> &str {
+        ConditionOperator::as_str(self)
     }
 }
 
@@ -5215,9 +6323,30 @@ impl ConfluenceAttachmentFieldName {
             ConfluenceAttachmentFieldName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConfluenceAttachmentFieldName {
+    const VALUES: &'static [&'static str] = &[
+        "AUTHOR",
+        "CONTENT_TYPE",
+        "CREATED_DATE",
+        "DISPLAY_URL",
+        "FILE_SIZE",
+        "ITEM_TYPE",
+        "PARENT_ID",
+        "SPACE_KEY",
+        "SPACE_NAME",
+        "URL",
+        "VERSION",
+    ];
+    fn as_str(&self) -> &str {
+        ConfluenceAttachmentFieldName::as_str(self)
     }
 }
 
@@ -5292,9 +6421,19 @@ impl ConfluenceBlogFieldName {
             ConfluenceBlogFieldName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConfluenceBlogFieldName {
+    const VALUES: &'static [&'static str] =
+        &["AUTHOR", "DISPLAY_URL", "ITEM_TYPE", "LABELS", "PUBLISH_DATE", "SPACE_KEY", "SPACE_NAME", "URL", "VERSION"];
+    fn as_str(&self) -> &str {
+        ConfluenceBlogFieldName::as_str(self)
     }
 }
 
@@ -5376,9 +6515,31 @@ impl ConfluencePageFieldName {
             ConfluencePageFieldName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConfluencePageFieldName {
+    const VALUES: &'static [&'static str] = &[
+        "AUTHOR",
+        "CONTENT_STATUS",
+        "CREATED_DATE",
+        "DISPLAY_URL",
+        "ITEM_TYPE",
+        "LABELS",
+        "MODIFIED_DATE",
+        "PARENT_ID",
+        "SPACE_KEY",
+        "SPACE_NAME",
+        "URL",
+        "VERSION",
+    ];
+    fn as_str(&self) -> &str {
+        ConfluencePageFieldName::as_str(self)
     }
 }
 
@@ -5439,9 +6600,18 @@ impl ConfluenceSpaceFieldName {
             ConfluenceSpaceFieldName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConfluenceSpaceFieldName {
+    const VALUES: &'static [&'static str] = &["DISPLAY_URL", "ITEM_TYPE", "SPACE_KEY", "URL"];
+    fn as_str(&self) -> &str {
+        ConfluenceSpaceFieldName::as_str(self)
     }
 }
 
@@ -5488,9 +6658,18 @@ impl ConfluenceVersion {
             ConfluenceVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConfluenceVersion {
+    const VALUES: &'static [&'static str] = &["CLOUD", "SERVER"];
+    fn as_str(&self) -> &str {
+        ConfluenceVersion::as_str(self)
     }
 }
 
@@ -5541,9 +6720,19 @@ impl DatabaseEngineType {
             DatabaseEngineType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DatabaseEngineType {
+    const VALUES: &'static [&'static str] =
+        &["RDS_AURORA_MYSQL", "RDS_AURORA_POSTGRESQL", "RDS_MYSQL", "RDS_POSTGRESQL"];
+    fn as_str(&self) -> &str {
+        DatabaseEngineType::as_str(self)
     }
 }
 
@@ -5590,9 +6779,18 @@ impl QueryIdentifiersEnclosingOption {
             QueryIdentifiersEnclosingOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for QueryIdentifiersEnclosingOption {
+    const VALUES: &'static [&'static str] = &["DOUBLE_QUOTES", "NONE"];
+    fn as_str(&self) -> &str {
+        QueryIdentifiersEnclosingOption::as_str(self)
     }
 }
 
@@ -5637,9 +6835,18 @@ impl SalesforceChatterFeedIncludeFilterType {
             SalesforceChatterFeedIncludeFilterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SalesforceChatterFeedIncludeFilterType {
+    const VALUES: &'static [&'static str] = &["ACTIVE_USER", "STANDARD_USER"];
+    fn as_str(&self) -> &str {
+        SalesforceChatterFeedIncludeFilterType::as_str(self)
     }
 }
 
@@ -5687,9 +6894,18 @@ impl SalesforceKnowledgeArticleState {
             SalesforceKnowledgeArticleState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SalesforceKnowledgeArticleState {
+    const VALUES: &'static [&'static str] = &["DRAFT", "PUBLISHED", "ARCHIVED"];
+    fn as_str(&self) -> &str {
+        SalesforceKnowledgeArticleState::as_str(self)
     }
 }
 
@@ -5780,9 +6996,36 @@ impl SalesforceStandardObjectName {
             SalesforceStandardObjectName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SalesforceStandardObjectName {
+    const VALUES: &'static [&'static str] = &[
+        "ACCOUNT",
+        "CAMPAIGN",
+        "CASE",
+        "CONTACT",
+        "CONTRACT",
+        "DOCUMENT",
+        "GROUP",
+        "IDEA",
+        "LEAD",
+        "OPPORTUNITY",
+        "PARTNER",
+        "PRICEBOOK",
+        "PRODUCT",
+        "PROFILE",
+        "SOLUTION",
+        "TASK",
+        "USER",
+    ];
+    fn as_str(&self) -> &str {
+        SalesforceStandardObjectName::as_str(self)
     }
 }
 
@@ -5842,9 +7085,18 @@ impl ServiceNowAuthenticationType {
             ServiceNowAuthenticationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ServiceNowAuthenticationType {
+    const VALUES: &'static [&'static str] = &["HTTP_BASIC", "OAUTH2"];
+    fn as_str(&self) -> &str {
+        ServiceNowAuthenticationType::as_str(self)
     }
 }
 
@@ -5889,9 +7141,18 @@ impl ServiceNowBuildVersionType {
             ServiceNowBuildVersionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ServiceNowBuildVersionType {
+    const VALUES: &'static [&'static str] = &["LONDON", "OTHERS"];
+    fn as_str(&self) -> &str {
+        ServiceNowBuildVersionType::as_str(self)
     }
 }
 
@@ -5939,9 +7200,18 @@ impl SharePointVersion {
             SharePointVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SharePointVersion {
+    const VALUES: &'static [&'static str] = &["SHAREPOINT_ONLINE", "SHAREPOINT_2013", "SHAREPOINT_2016"];
+    fn as_str(&self) -> &str {
+        SharePointVersion::as_str(self)
     }
 }
 
@@ -6017,9 +7287,31 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &[
+        "S3",
+        "SHAREPOINT",
+        "SALESFORCE",
+        "ONEDRIVE",
+        "SERVICENOW",
+        "DATABASE",
+        "CUSTOM",
+        "CONFLUENCE",
+        "GOOGLEDRIVE",
+        "WEBCRAWLER",
+        "WORKDOCS",
+        "TEMPLATE",
+    ];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 
@@ -6077,9 +7369,18 @@ impl WebCrawlerMode {
             WebCrawlerMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WebCrawlerMode {
+    const VALUES: &'static [&'static str] = &["HOST_ONLY", "SUBDOMAINS", "EVERYTHING"];
+    fn as_str(&self) -> &str {
+        WebCrawlerMode::as_str(self)
     }
 }
 

@@ -5,40 +5,76 @@ use crate::rt::*;
 
 /// The [`AWS::Kendra::Faq`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kendra-faq.html) resource type.
 ///
+/// Creates an new set of frequently asked question (FAQ) questions and answers.
+///
 /// Build it with [`Faq::builder`]; adding it to a stack returns a [`FaqHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Faq {
     /// `Description`. Changing it replaces the resource.
     ///
+    /// A description for the FAQ.
+    ///
     /// - Length: 1 to 1000.
     /// - Pattern: `^\P{C}*$`.
     pub description: Option<Val<String>>,
     /// `FileFormat`. Changing it replaces the resource.
+    ///
+    /// The format of the input file. You can choose between a basic CSV format, a CSV format that includes
+    /// customs attributes in a header, and a JSON format that includes custom attributes.
+    ///
+    /// The format must match the format of the file stored in the S3 bucket identified in the S3Path
+    /// parameter.
+    ///
+    /// Valid values are:
+    ///
+    /// - `CSV`
+    /// - `CSV_WITH_HEADER`
+    /// - `JSON`
     pub file_format: Option<Val<FileFormat>>,
     /// `IndexId`: required. Changing it replaces the resource.
+    ///
+    /// The identifier of the index that contains the FAQ.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9-]*$`.
     pub index_id: Option<Val<String>>,
     /// `LanguageCode`.
     ///
+    /// The code for a language. This shows a supported language for the FAQ document as part of the summary
+    /// information for FAQs. English is supported by default. For more information on supported languages,
+    /// including their codes, see [Adding documents in languages other than
+    /// English](https://docs.aws.amazon.com/kendra/latest/dg/in-adding-languages.html) .
+    ///
     /// - Length: 2 to 10.
     /// - Pattern: `[a-zA-Z-]*`.
     pub language_code: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name that you assigned the FAQ when you created or updated the FAQ.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_-]*$`.
     pub name: Option<Val<String>>,
     /// `RoleArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of a role with permission to access the S3 bucket that contains the
+    /// FAQ.
+    ///
     /// - Length: 1 to 1284.
     /// - Pattern: `arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `S3Path`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Simple Storage Service (Amazon S3) location of the FAQ input data.
     pub s3_path: Option<Val<S3Path>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -174,10 +210,16 @@ impl Deref for FaqHandle {
 
 impl FaqHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier for the FAQ. For example:
+    ///
+    /// `f61995a6-cd5c-4e99-9cfc-58816d8bfaa7`
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// `arn:aws:kendra:us-west-2:111122223333:index/335c3741-41df-46a6-b5d3-61f85b787884/faq/f61995a6-cd5c-4e99-9cfc-58816d8bfaa7`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -192,14 +234,20 @@ impl FaqHandle {
 }
 
 /// The [`S3Path`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-faq-s3path.html) property type.
+///
+/// Information required to find a specific file in an Amazon S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Path {
     /// `Bucket`: required.
+    ///
+    /// The name of the S3 bucket that contains the file.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]`.
     pub bucket: Option<Val<String>>,
     /// `Key`: required.
+    ///
+    /// The name of the file.
     ///
     /// - Length: 1 to 1024.
     pub key: Option<Val<String>>,
@@ -354,9 +402,18 @@ impl FileFormat {
             FileFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FileFormat {
+    const VALUES: &'static [&'static str] = &["CSV", "CSV_WITH_HEADER", "JSON"];
+    fn as_str(&self) -> &str {
+        FileFormat::as_str(self)
     }
 }
 

@@ -5,41 +5,92 @@ use crate::rt::*;
 
 /// The [`AWS::Kendra::Index`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kendra-index.html) resource type.
 ///
+/// Creates an Amazon Kendra index
+///
+/// Once the index is active you can add documents to your index using the
+/// [BatchPutDocument](https://docs.aws.amazon.com/kendra/latest/dg/BatchPutDocument.html) operation or
+/// using one of the supported data sources.
+///
 /// Build it with [`Index::builder`]; adding it to a stack returns a [`IndexHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Index {
     /// `CapacityUnits`.
+    ///
+    /// Specifies additional capacity units configured for your Enterprise Edition index. You can add and
+    /// remove capacity units to fit your usage requirements.
     pub capacity_units: Option<Val<CapacityUnitsConfiguration>>,
     /// `Description`.
+    ///
+    /// A description for the index.
     ///
     /// - Length: 0 to 1000.
     /// - Pattern: `^\P{C}*$`.
     pub description: Option<Val<String>>,
     /// `DocumentMetadataConfigurations`.
     ///
+    /// Specifies the properties of an index field. You can add either a custom or a built-in field. You can
+    /// add and remove built-in fields at any time. When a built-in field is removed it's configuration
+    /// reverts to the default for the field. Custom fields can't be removed from an index after they are
+    /// added.
+    ///
     /// - Items: at most 500.
     pub document_metadata_configurations: Option<Val<Vec<DocumentMetadataConfiguration>>>,
     /// `Edition`: required. Changing it replaces the resource.
+    ///
+    /// Indicates whether the index is a Enterprise Edition index, a Developer Edition index, or a GenAI
+    /// Enterprise Edition index.
     pub edition: Option<Val<Edition>>,
     /// `Name`: required.
+    ///
+    /// The name of the index.
     ///
     /// - Length: 1 to 1000.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_-]*$`.
     pub name: Option<Val<String>>,
     /// `RoleArn`: required.
     ///
+    /// An IAM role that gives Amazon Kendra permissions to access your Amazon CloudWatch logs and metrics.
+    /// This is also the role used when you use the
+    /// [BatchPutDocument](https://docs.aws.amazon.com/kendra/latest/dg/BatchPutDocument.html) operation to
+    /// index documents from an Amazon S3 bucket.
+    ///
     /// - Length: 1 to 1284.
     /// - Pattern: `arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}`.
     pub role_arn: Option<Val<String>>,
     /// `ServerSideEncryptionConfiguration`. Changing it replaces the resource.
+    ///
+    /// The identifier of the AWS KMS customer managed key (CMK) to use to encrypt data indexed by Amazon
+    /// Kendra. Amazon Kendra doesn't support asymmetric CMKs.
     pub server_side_encryption_configuration: Option<Val<ServerSideEncryptionConfiguration>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UserContextPolicy`.
+    ///
+    /// The user context policy.
+    ///
+    /// ATTRIBUTE_FILTER
+    ///
+    /// - All indexed content is searchable and displayable for all users. If you want to filter search
+    ///   results on user context, you can use the attribute filters of `_user_id` and `_group_ids` or you
+    ///   can provide user and group information in `UserContext` .
+    ///
+    /// USER_TOKEN
+    ///
+    /// - Enables token-based user access control to filter search results on user context. All documents
+    ///   with no access control and all documents accessible to the user will be searchable and
+    ///   displayable.
     pub user_context_policy: Option<Val<UserContextPolicy>>,
     /// `UserTokenConfigurations`.
+    ///
+    /// Defines the type of user token used for the index.
     ///
     /// - Items: 0 to 1.
     pub user_token_configurations: Option<Val<Vec<UserTokenConfiguration>>>,
@@ -199,10 +250,15 @@ impl Deref for IndexHandle {
 
 impl IndexHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier for the index. For example: `f4aeaa10-8056-4b2c-a343-522ca0f41234` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the index. For example:
+    /// `arn:aws:kendra:us-west-2:111122223333:index/0123456789abcdef` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -217,13 +273,33 @@ impl IndexHandle {
 }
 
 /// The [`CapacityUnitsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-index-capacityunitsconfiguration.html) property type.
+///
+/// Specifies additional capacity units configured for your Enterprise Edition index. You can add and
+/// remove capacity units to fit your usage requirements.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityUnitsConfiguration {
     /// `QueryCapacityUnits`: required.
     ///
+    /// The amount of extra query capacity for an index and
+    /// [GetQuerySuggestions](https://docs.aws.amazon.com/kendra/latest/dg/API_GetQuerySuggestions.html)
+    /// capacity.
+    ///
+    /// A single extra capacity unit for an index provides 0.1 queries per second or approximately 8,000
+    /// queries per day. You can add up to 100 extra capacity units.
+    ///
+    /// `GetQuerySuggestions` capacity is five times the provisioned query capacity for an index, or the
+    /// base capacity of 2.5 calls per second, whichever is higher. For example, the base capacity for an
+    /// index is 0.1 queries per second, and `GetQuerySuggestions` capacity has a base of 2.5 calls per
+    /// second. If you add another 0.1 queries per second to total 0.2 queries per second for an index, the
+    /// `GetQuerySuggestions` capacity is 2.5 calls per second (higher than five times 0.2 queries per
+    /// second).
+    ///
     /// - Minimum: 0.
     pub query_capacity_units: Option<Val<i64>>,
     /// `StorageCapacityUnits`: required.
+    ///
+    /// The amount of extra storage capacity for an index. A single capacity unit provides 30 GB of storage
+    /// space or 100,000 documents, whichever is reached first. You can add up to 100 extra capacity units.
     ///
     /// - Minimum: 0.
     pub storage_capacity_units: Option<Val<i64>>,
@@ -296,17 +372,27 @@ impl ToValue for CapacityUnitsConfiguration {
 impl Literal for CapacityUnitsConfiguration {}
 
 /// The [`DocumentMetadataConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-index-documentmetadataconfiguration.html) property type.
+///
+/// Specifies the properties, such as relevance tuning and searchability, of an index field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentMetadataConfiguration {
     /// `Name`: required.
     ///
+    /// The name of the index field.
+    ///
     /// - Length: 1 to 30.
     pub name: Option<Val<String>>,
     /// `Relevance`.
+    ///
+    /// Provides tuning parameters to determine how the field affects the search results.
     pub relevance: Option<Val<Relevance>>,
     /// `Search`.
+    ///
+    /// Provides information about how the field is used during a search.
     pub search: Option<Val<Search>>,
     /// `Type`: required.
+    ///
+    /// The data type of the index field.
     pub type_: Option<Val<DocumentAttributeValueType>>,
 }
 
@@ -382,13 +468,19 @@ impl ToValue for DocumentMetadataConfiguration {
 impl Literal for DocumentMetadataConfiguration {}
 
 /// The [`JsonTokenTypeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-index-jsontokentypeconfiguration.html) property type.
+///
+/// Provides the configuration information for the JSON token type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonTokenTypeConfiguration {
     /// `GroupAttributeField`: required.
     ///
+    /// The group attribute field.
+    ///
     /// - Length: 1 to 100.
     pub group_attribute_field: Option<Val<String>>,
     /// `UserNameAttributeField`: required.
+    ///
+    /// The user name attribute field.
     ///
     /// - Length: 1 to 100.
     pub user_name_attribute_field: Option<Val<String>>,
@@ -461,35 +553,51 @@ impl ToValue for JsonTokenTypeConfiguration {
 impl Literal for JsonTokenTypeConfiguration {}
 
 /// The [`JwtTokenTypeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-index-jwttokentypeconfiguration.html) property type.
+///
+/// Provides the configuration information for the JWT token type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JwtTokenTypeConfiguration {
     /// `ClaimRegex`.
+    ///
+    /// The regular expression that identifies the claim.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^\P{C}*$`.
     pub claim_regex: Option<Val<String>>,
     /// `GroupAttributeField`.
     ///
+    /// The group attribute field.
+    ///
     /// - Length: 1 to 100.
     pub group_attribute_field: Option<Val<String>>,
     /// `Issuer`.
+    ///
+    /// The issuer of the token.
     ///
     /// - Length: 1 to 65.
     /// - Pattern: `^\P{C}*$`.
     pub issuer: Option<Val<String>>,
     /// `KeyLocation`: required.
+    ///
+    /// The location of the key.
     pub key_location: Option<Val<KeyLocation>>,
     /// `SecretManagerArn`.
+    ///
+    /// The Amazon Resource Name (arn) of the secret.
     ///
     /// - Length: 1 to 1284.
     /// - Pattern: `arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}`.
     pub secret_manager_arn: Option<Val<String>>,
     /// `URL`.
     ///
+    /// The signing key URL.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(https?|ftp|file):\/\/([^\s]*)`.
     pub url: Option<Val<String>>,
     /// `UserNameAttributeField`.
+    ///
+    /// The user name attribute field.
     ///
     /// - Length: 1 to 100.
     pub user_name_attribute_field: Option<Val<String>>,
@@ -582,22 +690,61 @@ impl ToValue for JwtTokenTypeConfiguration {
 impl Literal for JwtTokenTypeConfiguration {}
 
 /// The [`Relevance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-index-relevance.html) property type.
+///
+/// Provides information for tuning the relevance of a field in a search. When a query includes terms
+/// that match the field, the results are given a boost in the response based on these tuning
+/// parameters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Relevance {
     /// `Duration`.
+    ///
+    /// Specifies the time period that the boost applies to. For example, to make the boost apply to
+    /// documents with the field value within the last month, you would use "2628000s". Once the field value
+    /// is beyond the specified range, the effect of the boost drops off. The higher the importance, the
+    /// faster the effect drops off. If you don't specify a value, the default is 3 months. The value of the
+    /// field is a numeric string followed by the character "s", for example "86400s" for one day, or
+    /// "604800s" for one week.
+    ///
+    /// Only applies to `DATE` fields.
     ///
     /// - Length: 1 to 10.
     /// - Pattern: `[0-9]+[s]`.
     pub duration: Option<Val<String>>,
     /// `Freshness`.
+    ///
+    /// Indicates that this field determines how "fresh" a document is. For example, if document 1 was
+    /// created on November 5, and document 2 was created on October 31, document 1 is "fresher" than
+    /// document 2. Only applies to `DATE` fields.
     pub freshness: Option<Val<bool>>,
     /// `Importance`.
+    ///
+    /// The relative importance of the field in the search. Larger numbers provide more of a boost than
+    /// smaller numbers.
     ///
     /// - Range: 1 to 10.
     pub importance: Option<Val<i64>>,
     /// `RankOrder`.
+    ///
+    /// Determines how values should be interpreted.
+    ///
+    /// When the `RankOrder` field is `ASCENDING` , higher numbers are better. For example, a document with
+    /// a rating score of 10 is higher ranking than a document with a rating score of 1.
+    ///
+    /// When the `RankOrder` field is `DESCENDING` , lower numbers are better. For example, in a task
+    /// tracking application, a priority 1 task is more important than a priority 5 task.
+    ///
+    /// Only applies to `LONG` fields.
     pub rank_order: Option<Val<Order>>,
     /// `ValueImportanceItems`.
+    ///
+    /// An array of key-value pairs for different boosts when they appear in the search result list. For
+    /// example, if you want to boost query terms that match the "department" field in the result, query
+    /// terms that match this field are boosted in the result. You can add entries from the department field
+    /// to boost documents with those values higher.
+    ///
+    /// For example, you can add entries to the map with names of departments. If you add "HR", 5 and
+    /// "Legal",3 those departments are given special attention when they appear in the metadata of a
+    /// document.
     pub value_importance_items: Option<Val<Vec<ValueImportanceItem>>>,
 }
 
@@ -674,15 +821,28 @@ impl ToValue for Relevance {
 impl Literal for Relevance {}
 
 /// The [`Search`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-index-search.html) property type.
+///
+/// Provides information about how a custom index field is used during a search.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Search {
     /// `Displayable`.
+    ///
+    /// Determines whether the field is returned in the query response. The default is `true` .
     pub displayable: Option<Val<bool>>,
     /// `Facetable`.
+    ///
+    /// Indicates that the field can be used to create search facets, a count of results for each value in
+    /// the field. The default is `false` .
     pub facetable: Option<Val<bool>>,
     /// `Searchable`.
+    ///
+    /// Determines whether the field is used in the search. If the `Searchable` field is `true` , you can
+    /// use relevance tuning to manually tune how Amazon Kendra weights the field in the search. The default
+    /// is `true` for string fields and `false` for number and date fields.
     pub searchable: Option<Val<bool>>,
     /// `Sortable`.
+    ///
+    /// Determines whether the field can be used to sort the results of a query. The default is `false` .
     pub sortable: Option<Val<bool>>,
 }
 
@@ -748,9 +908,15 @@ impl ToValue for Search {
 impl Literal for Search {}
 
 /// The [`ServerSideEncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-index-serversideencryptionconfiguration.html) property type.
+///
+/// Provides the identifier of the AWS KMS customer master key (CMK) used to encrypt data indexed by
+/// Amazon Kendra. We suggest that you use a CMK from your account to help secure your index. Amazon
+/// Kendra doesn't support asymmetric CMKs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerSideEncryptionConfiguration {
     /// `KmsKeyId`.
+    ///
+    /// The identifier of the AWS KMS key . Amazon Kendra doesn't support asymmetric keys.
     ///
     /// - Length: 1 to 2048.
     pub kms_key_id: Option<Val<String>>,
@@ -868,11 +1034,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UserTokenConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-index-usertokenconfiguration.html) property type.
+///
+/// Provides the configuration information for a token.
+///
+/// > If you're using an Amazon Kendra Gen AI Enterprise Edition index and you try to use
+/// `UserTokenConfigurations` to configure user context policy, Amazon Kendra returns a
+/// `ValidationException` error.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserTokenConfiguration {
     /// `JsonTokenTypeConfiguration`.
+    ///
+    /// Information about the JSON token type configuration.
     pub json_token_type_configuration: Option<Val<JsonTokenTypeConfiguration>>,
     /// `JwtTokenTypeConfiguration`.
+    ///
+    /// Information about the JWT token type configuration.
     pub jwt_token_type_configuration: Option<Val<JwtTokenTypeConfiguration>>,
 }
 
@@ -926,13 +1102,20 @@ impl ToValue for UserTokenConfiguration {
 impl Literal for UserTokenConfiguration {}
 
 /// The [`ValueImportanceItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendra-index-valueimportanceitem.html) property type.
+///
+/// Specifies a key-value pair of the search boost value for a document when the key is part of the
+/// metadata of a document.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValueImportanceItem {
     /// `Key`.
     ///
+    /// The document metadata value used for the search boost.
+    ///
     /// - Length: 1 to 50.
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The boost value for a document when the key is part of the metadata of a document.
     ///
     /// - Range: 1 to 10.
     pub value: Option<Val<i64>>,
@@ -1016,9 +1199,18 @@ impl DocumentAttributeValueType {
             DocumentAttributeValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DocumentAttributeValueType {
+    const VALUES: &'static [&'static str] = &["STRING_VALUE", "STRING_LIST_VALUE", "LONG_VALUE", "DATE_VALUE"];
+    fn as_str(&self) -> &str {
+        DocumentAttributeValueType::as_str(self)
     }
 }
 
@@ -1068,9 +1260,18 @@ impl Edition {
             Edition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Edition {
+    const VALUES: &'static [&'static str] = &["DEVELOPER_EDITION", "ENTERPRISE_EDITION", "GEN_AI_ENTERPRISE_EDITION"];
+    fn as_str(&self) -> &str {
+        Edition::as_str(self)
     }
 }
 
@@ -1116,9 +1317,18 @@ impl KeyLocation {
             KeyLocation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyLocation {
+    const VALUES: &'static [&'static str] = &["URL", "SECRET_MANAGER"];
+    fn as_str(&self) -> &str {
+        KeyLocation::as_str(self)
     }
 }
 
@@ -1163,9 +1373,18 @@ impl Order {
             Order::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Order {
+    const VALUES: &'static [&'static str] = &["ASCENDING", "DESCENDING"];
+    fn as_str(&self) -> &str {
+        Order::as_str(self)
     }
 }
 
@@ -1210,9 +1429,18 @@ impl UserContextPolicy {
             UserContextPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UserContextPolicy {
+    const VALUES: &'static [&'static str] = &["ATTRIBUTE_FILTER", "USER_TOKEN"];
+    fn as_str(&self) -> &str {
+        UserContextPolicy::as_str(self)
     }
 }
 

@@ -5,22 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::KendraRanking::ExecutionPlan`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kendraranking-executionplan.html) resource type.
 ///
+/// Creates a rescore execution plan. A rescore execution plan is an Amazon Kendra Intelligent Ranking
+/// resource used for provisioning the `Rescore` API. You set the number of capacity units that you
+/// require for Amazon Kendra Intelligent Ranking to rescore or re-rank a search service's results.
+///
+/// For an example of using the `CreateRescoreExecutionPlan` API, including using the Python and Java
+/// SDKs, see [Semantically ranking a search service's
+/// results](https://docs.aws.amazon.com/kendra/latest/dg/search-service-rerank.html) .
+///
 /// Build it with [`ExecutionPlan::builder`]; adding it to a stack returns a [`ExecutionPlanHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExecutionPlan {
     /// `CapacityUnits`.
+    ///
+    /// You can set additional capacity units to meet the needs of your rescore execution plan. You are
+    /// given a single capacity unit by default. If you want to use the default capacity, you don't set
+    /// additional capacity units. For more information on the default capacity and additional capacity
+    /// units, see [Adjusting
+    /// capacity](https://docs.aws.amazon.com/kendra/latest/dg/adjusting-capacity.html) .
     pub capacity_units: Option<Val<CapacityUnitsConfiguration>>,
     /// `Description`.
+    ///
+    /// A description for the rescore execution plan.
     ///
     /// - Length: 0 to 1000.
     /// - Pattern: `^\P{C}*$`.
     pub description: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// A name for the rescore execution plan.
+    ///
     /// - Length: 1 to 1000.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_-]*$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs that identify or categorize your rescore execution plan. You can also use
+    /// tags to help control access to the rescore execution plan. Tag keys and values can consist of
+    /// Unicode letters, digits, white space. They can also consist of underscore, period, colon, equal,
+    /// plus, and asperand.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -117,10 +140,14 @@ impl Deref for ExecutionPlanHandle {
 
 impl ExecutionPlanHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier of the rescore execution plan.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the rescore execution plan.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -135,9 +162,18 @@ impl ExecutionPlanHandle {
 }
 
 /// The [`CapacityUnitsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kendraranking-executionplan-capacityunitsconfiguration.html) property type.
+///
+/// Sets additional capacity units configured for your rescore execution plan. A rescore execution plan
+/// is an Amazon Kendra Intelligent Ranking resource used for provisioning the `Rescore` API. You can
+/// add and remove capacity units to fit your usage requirements.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityUnitsConfiguration {
     /// `RescoreCapacityUnits`: required.
+    ///
+    /// The amount of extra capacity for your rescore execution plan.
+    ///
+    /// A single extra capacity unit for a rescore execution plan provides 0.01 rescore requests per second.
+    /// You can add up to 1000 extra capacity units.
     ///
     /// - Minimum: 0.
     pub rescore_capacity_units: Option<Val<i64>>,

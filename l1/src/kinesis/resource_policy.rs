@@ -5,15 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::Kinesis::ResourcePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kinesis-resourcepolicy.html) resource type.
 ///
+/// Attaches a resource-based policy to a data stream or registered consumer. If you are using an
+/// identity other than the root user of the AWS account that owns the resource, the calling identity
+/// must have the `PutResourcePolicy` permissions on the specified Kinesis Data Streams resource and
+/// belong to the owner's account in order to use this operation. If you don't have `PutResourcePolicy`
+/// permissions, Amazon Kinesis Data Streams returns a `403 Access Denied error` . If you receive a
+/// `ResourceNotFoundException` , check to see if you passed a valid stream or consumer resource.
+///
+/// Request patterns can be one of the following:
+///
+/// - Data stream pattern: `arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+`
+/// - Consumer pattern:
+///   `^(arn):aws.*:kinesis:.*:\d{12}:.*stream\/[a-zA-Z0-9_.-]+\/consumer\/[a-zA-Z0-9_.-]+:[0-9]+`
+///
+/// For more information, see [Controlling Access to Amazon Kinesis Data Streams Resources Using
+/// IAM](https://docs.aws.amazon.com/streams/latest/dev/controlling-access.html) .
+///
 /// Build it with [`ResourcePolicy::builder`]; adding it to a stack returns a [`ResourcePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicy {
     /// `ResourceArn`: required. Changing it replaces the resource.
     ///
+    /// Returns the Amazon Resource Name (ARN) of the resource-based policy.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `arn:aws.*:kinesis:.*:\d{12}:stream/\S+`.
     pub resource_arn: Option<Val<String>>,
     /// `ResourcePolicy`: required.
+    ///
+    /// This is the description for the resource policy.
     pub resource_policy: Option<Val<Json>>,
 }
 

@@ -5,39 +5,80 @@ use crate::rt::*;
 
 /// The [`AWS::Kinesis::Stream`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kinesis-stream.html) resource type.
 ///
+/// Creates a Kinesis stream that captures and transports data records that are emitted from data
+/// sources. For information about creating streams, see
+/// [CreateStream](https://docs.aws.amazon.com/kinesis/latest/APIReference/API_CreateStream.html) in the
+/// Amazon Kinesis API Reference.
+///
 /// Build it with [`Stream::builder`]; adding it to a stack returns a [`StreamHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stream {
     /// `DesiredShardLevelMetrics`.
     ///
+    /// A list of shard-level metrics in properties to enable enhanced monitoring mode.
+    ///
     /// - Items: at most 7.
     pub desired_shard_level_metrics: Option<Val<Vec<EnhancedMetric>>>,
     /// `MaxRecordSizeInKiB`.
     ///
+    /// The maximum record size of a single record in kibibyte (KiB) that you can write to, and read from a
+    /// stream.
+    ///
     /// - Range: 1024 to 10240.
     pub max_record_size_in_ki_b: Option<Val<i64>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the Kinesis stream. If you don't specify a name, AWS CloudFormation generates a unique
+    /// physical ID and uses that ID for the stream name. For more information, see [Name
+    /// Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+    ///
+    /// If you specify a name, you cannot perform updates that require replacement of this resource. You can
+    /// perform updates that require no or some interruption. If you must replace the resource, specify a
+    /// new name.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
     pub name: Option<Val<String>>,
     /// `RetentionPeriodHours`.
     ///
+    /// The number of hours for the data records that are stored in shards to remain accessible. The default
+    /// value is 24. For more information about the stream retention period, see [Changing the Data
+    /// Retention Period](https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html) in
+    /// the Amazon Kinesis Developer Guide.
+    ///
     /// - Range: 1 to 8760.
     pub retention_period_hours: Option<Val<i64>>,
     /// `ShardCount`.
     ///
+    /// The number of shards that the stream uses. For greater provisioned throughput, increase the number
+    /// of shards.
+    ///
     /// - Range: 1 to 100000.
     pub shard_count: Option<Val<i64>>,
     /// `StreamEncryption`.
+    ///
+    /// When specified, enables or updates server-side encryption using an AWS KMS key for a specified
+    /// stream. Removing this property from your stack template and updating your stack disables encryption.
     pub stream_encryption: Option<Val<StreamEncryption>>,
     /// `StreamModeDetails`.
+    ///
+    /// Specifies the capacity mode to which you want to set your data stream. Currently, in Kinesis Data
+    /// Streams, you can choose between an *on-demand* capacity mode and a *provisioned* capacity mode for
+    /// your data streams.
     pub stream_mode_details: Option<Val<StreamModeDetails>>,
     /// `Tags`.
+    ///
+    /// An arbitrary set of tags (key–value pairs) to associate with the Kinesis stream. For information
+    /// about constraints for this property, see [Tag
+    /// Restrictions](https://docs.aws.amazon.com/streams/latest/dev/tagging.html#tagging-restrictions) in
+    /// the *Amazon Kinesis Developer Guide* .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `WarmThroughputMiBps`.
+    ///
+    /// The target warm throughput in MB/s that the stream should be scaled to handle. This represents the
+    /// throughput capacity that will be immediately available for write operations.
     ///
     /// - Minimum: 0.
     pub warm_throughput_mi_bps: Option<Val<i64>>,
@@ -166,10 +207,15 @@ impl Deref for StreamHandle {
 
 impl StreamHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon resource name (ARN) of the Kinesis stream, such as
+    /// `arn:aws:kinesis:us-east-2:123456789012:stream/mystream` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `WarmThroughputObject`.
+    ///
+    /// Warm throughput configuration details for the stream. Only present for ON_DEMAND streams.
     pub fn attr_warm_throughput_object(&self) -> Val<Json> {
         self.0.get_att("WarmThroughputObject")
     }
@@ -184,11 +230,43 @@ impl StreamHandle {
 }
 
 /// The [`StreamEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesis-stream-streamencryption.html) property type.
+///
+/// Enables or updates server-side encryption using an AWS KMS key for a specified stream.
+///
+/// > When invoking this API, you must use either the `StreamARN` or the `StreamName` parameter, or
+/// both. It is recommended that you use the `StreamARN` input parameter when you invoke this API.
+///
+/// Starting encryption is an asynchronous operation. Upon receiving the request, Kinesis Data Streams
+/// returns immediately and sets the status of the stream to `UPDATING` . After the update is complete,
+/// Kinesis Data Streams sets the status of the stream back to `ACTIVE` . Updating or applying
+/// encryption normally takes a few seconds to complete, but it can take minutes. You can continue to
+/// read and write data to your stream while its status is `UPDATING` . Once the status of the stream is
+/// `ACTIVE` , encryption begins for records written to the stream.
+///
+/// API Limits: You can successfully apply a new AWS KMS key for server-side encryption 25 times in a
+/// rolling 24-hour period.
+///
+/// Note: It can take up to 5 seconds after the stream is in an `ACTIVE` status before all records
+/// written to the stream are encrypted. After you enable encryption, you can verify that encryption is
+/// applied by inspecting the API response from `PutRecord` or `PutRecords` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamEncryption {
     /// `EncryptionType`: required.
+    ///
+    /// The encryption type to use. The only valid value is `KMS` .
     pub encryption_type: Option<Val<EncryptionType>>,
     /// `KeyId`: required.
+    ///
+    /// The GUID for the customer-managed AWS KMS key to use for encryption. This value can be a globally
+    /// unique identifier, a fully specified Amazon Resource Name (ARN) to either an alias or a key, or an
+    /// alias name prefixed by "alias/".You can also use a master key owned by Kinesis Data Streams by
+    /// specifying the alias `aws/kinesis` .
+    ///
+    /// - Key ARN example: `arn:aws:kms:us-east-1:123456789012:key/12345678-1234-1234-1234-123456789012`
+    /// - Alias ARN example: `arn:aws:kms:us-east-1:123456789012:alias/MyAliasName`
+    /// - Globally unique key ID example: `12345678-1234-1234-1234-123456789012`
+    /// - Alias name example: `alias/MyAliasName`
+    /// - Master key owned by Kinesis Data Streams: `alias/aws/kinesis`
     ///
     /// - Length: 1 to 2048.
     pub key_id: Option<Val<String>>,
@@ -257,9 +335,17 @@ impl ToValue for StreamEncryption {
 impl Literal for StreamEncryption {}
 
 /// The [`StreamModeDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesis-stream-streammodedetails.html) property type.
+///
+/// Specifies the capacity mode to which you want to set your data stream. Currently, in Kinesis Data
+/// Streams, you can choose between an *on-demand* capacity mode and a *provisioned* capacity mode for
+/// your data streams.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamModeDetails {
     /// `StreamMode`: required.
+    ///
+    /// Specifies the capacity mode to which you want to set your data stream. Currently, in Kinesis Data
+    /// Streams, you can choose between an *on-demand* capacity mode and a *provisioned* capacity mode for
+    /// your data streams.
     pub stream_mode: Option<Val<StreamMode>>,
 }
 
@@ -397,9 +483,18 @@ impl EncryptionType {
             EncryptionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionType {
+    const VALUES: &'static [&'static str] = &["KMS"];
+    fn as_str(&self) -> &str {
+        EncryptionType::as_str(self)
     }
 }
 
@@ -461,9 +556,27 @@ impl EnhancedMetric {
             EnhancedMetric::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EnhancedMetric {
+    const VALUES: &'static [&'static str] = &[
+        "IncomingBytes",
+        "IncomingRecords",
+        "OutgoingBytes",
+        "OutgoingRecords",
+        "WriteProvisionedThroughputExceeded",
+        "ReadProvisionedThroughputExceeded",
+        "IteratorAgeMilliseconds",
+        "ALL",
+    ];
+    fn as_str(&self) -> &str {
+        EnhancedMetric::as_str(self)
     }
 }
 
@@ -514,9 +627,18 @@ impl StreamMode {
             StreamMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StreamMode {
+    const VALUES: &'static [&'static str] = &["ON_DEMAND", "PROVISIONED"];
+    fn as_str(&self) -> &str {
+        StreamMode::as_str(self)
     }
 }
 

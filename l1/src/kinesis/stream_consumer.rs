@@ -5,20 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::Kinesis::StreamConsumer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kinesis-streamconsumer.html) resource type.
 ///
+/// Use the AWS CloudFormation `AWS::Kinesis::StreamConsumer` resource to register a consumer with a
+/// Kinesis data stream. The consumer you register can then call
+/// [SubscribeToShard](https://docs.aws.amazon.com/kinesis/latest/APIReference/API_SubscribeToShard.html)
+/// to receive data from the stream using enhanced fan-out, at a rate of up to 2 MiB per second for
+/// every shard you subscribe to. This rate is unaffected by the total number of consumers that read
+/// from the same stream.
+///
+/// You can register up to 20 consumers per stream. However, you can request a limit increase using the
+/// [Kinesis Data Streams limits form](https://docs.aws.amazon.com/support/v1?#/) . A given consumer can
+/// only be registered with one stream at a time.
+///
+/// For more information, see [Using Consumers with Enhanced
+/// Fan-Out](https://docs.aws.amazon.com/streams/latest/dev/introduction-to-enhanced-consumers.html) .
+///
 /// Build it with [`StreamConsumer::builder`]; adding it to a stack returns a [`StreamConsumerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamConsumer {
     /// `ConsumerName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the consumer is something you choose when you register the consumer.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
     pub consumer_name: Option<Val<String>>,
     /// `StreamARN`: required. Changing it replaces the resource.
     ///
+    /// The ARN of the stream with which you registered the consumer.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws.*:kinesis:.*:\d{12}:stream/\S+`.
     pub stream_arn: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// An array of tags to be added to a specified Kinesis resource. A tag consists of a required key and
+    /// an optional value. You can specify up to 50 tag key-value pairs.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -116,14 +137,27 @@ impl Deref for StreamConsumerHandle {
 
 impl StreamConsumerHandle {
     /// `Fn::GetAtt` `ConsumerARN`.
+    ///
+    /// When you register a consumer, Kinesis Data Streams generates an ARN for it. You need this ARN to be
+    /// able to call
+    /// [SubscribeToShard](https://docs.aws.amazon.com/kinesis/latest/APIReference/API_SubscribeToShard.html)
+    /// .
+    ///
+    /// If you delete a consumer and then create a new one with the same name, it won't have the same ARN.
+    /// That's because consumer ARNs contain the creation timestamp. This is important to keep in mind if
+    /// you have IAM policies that reference consumer ARNs.
     pub fn attr_consumer_arn(&self) -> Val<String> {
         self.0.get_att("ConsumerARN")
     }
     /// `Fn::GetAtt` `ConsumerStatus`.
+    ///
+    /// A consumer can't read data while in the `CREATING` or `DELETING` states.
     pub fn attr_consumer_status(&self) -> Val<String> {
         self.0.get_att("ConsumerStatus")
     }
     /// `Fn::GetAtt` `ConsumerCreationTimestamp`.
+    ///
+    /// The time at which the consumer was created.
     pub fn attr_consumer_creation_timestamp(&self) -> Val<String> {
         self.0.get_att("ConsumerCreationTimestamp")
     }

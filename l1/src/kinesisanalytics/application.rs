@@ -5,16 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::KinesisAnalytics::Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kinesisanalytics-application.html) resource type.
 ///
+/// The `AWS::KinesisAnalytics::Application` resource creates an Amazon Kinesis Data Analytics
+/// application. For more information, see the [Amazon Kinesis Data Analytics Developer
+/// Guide](https://docs.aws.amazon.com//kinesisanalytics/latest/dev/what-is.html) .
+///
 /// Build it with [`Application::builder`]; adding it to a stack returns a [`ApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `ApplicationCode`.
+    ///
+    /// One or more SQL statements that read input data, transform it, and generate output. For example, you
+    /// can write a SQL statement that reads data from one in-application stream, generates a running
+    /// average of the number of advertisement clicks by vendor, and insert resulting rows in another
+    /// in-application stream using pumps. For more information about the typical pattern, see [Application
+    /// Code](https://docs.aws.amazon.com/kinesisanalytics/latest/dev/how-it-works-app-code.html) .
+    ///
+    /// You can provide such series of SQL statements, where output of one statement can be used as the
+    /// input for the next statement. You store intermediate results by creating in-application streams and
+    /// pumps.
+    ///
+    /// Note that the application code must create the streams with names specified in the `Outputs` . For
+    /// example, if your `Outputs` defines output streams named `ExampleOutputStream1` and
+    /// `ExampleOutputStream2` , then your application code must create these streams.
     pub application_code: Option<Val<String>>,
     /// `ApplicationDescription`.
+    ///
+    /// Summary description of the application.
     pub application_description: Option<Val<String>>,
     /// `ApplicationName`. Changing it replaces the resource.
+    ///
+    /// Name of your Amazon Kinesis Analytics application (for example, `sample-app` ).
     pub application_name: Option<Val<String>>,
     /// `Inputs`: required.
+    ///
+    /// Use this parameter to configure the application input.
+    ///
+    /// You can configure your application to receive input from a single streaming source. In this
+    /// configuration, you map this streaming source to an in-application stream that is created. Your
+    /// application code can then query the in-application stream like a table (you can think of it as a
+    /// constantly updating table).
+    ///
+    /// For the streaming source, you provide its Amazon Resource Name (ARN) and format of data on the
+    /// stream (for example, JSON, CSV, etc.). You also must provide an IAM role that Amazon Kinesis
+    /// Analytics can assume to read this stream on your behalf.
+    ///
+    /// To create the in-application stream, you need to specify a schema to transform your data into a
+    /// schematized version used in SQL. In the schema, you provide the necessary mapping of the data
+    /// elements in the streaming source to record columns in the in-app stream.
     pub inputs: Option<Val<Vec<Input>>>,
 }
 
@@ -123,11 +160,23 @@ impl ApplicationHandle {
 }
 
 /// The [`CSVMappingParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-application-csvmappingparameters.html) property type.
+///
+/// Provides additional mapping information when the record format uses delimiters, such as CSV. For
+/// example, the following sample records use CSV format, where the records use the *'\n'* as the row
+/// delimiter and a comma (",") as the column delimiter:
+///
+/// `"name1", "address1"`
+///
+/// `"name2", "address2"`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CsvMappingParameters {
     /// `RecordColumnDelimiter`: required.
+    ///
+    /// Column delimiter. For example, in a CSV format, a comma (",") is the typical column delimiter.
     pub record_column_delimiter: Option<Val<String>>,
     /// `RecordRowDelimiter`: required.
+    ///
+    /// Row delimiter. For example, in a CSV format, *'\n'* is the typical row delimiter.
     pub record_row_delimiter: Option<Val<String>>,
 }
 
@@ -198,19 +247,59 @@ impl ToValue for CsvMappingParameters {
 impl Literal for CsvMappingParameters {}
 
 /// The [`Input`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-application-input.html) property type.
+///
+/// When you configure the application input, you specify the streaming source, the in-application
+/// stream name that is created, and the mapping between the two. For more information, see [Configuring
+/// Application Input](https://docs.aws.amazon.com/kinesisanalytics/latest/dev/how-it-works-input.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Input {
     /// `InputParallelism`.
+    ///
+    /// Describes the number of in-application streams to create.
+    ///
+    /// Data from your source is routed to these in-application input streams.
+    ///
+    /// See [Configuring Application
+    /// Input](https://docs.aws.amazon.com/kinesisanalytics/latest/dev/how-it-works-input.html) .
     pub input_parallelism: Option<Val<InputParallelism>>,
     /// `InputProcessingConfiguration`.
+    ///
+    /// The
+    /// [InputProcessingConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-application-inputprocessingconfiguration.html)
+    /// for the input. An input processor transforms records as they are received from the stream, before
+    /// the application's SQL code executes. Currently, the only input processing configuration available is
+    /// [InputLambdaProcessor](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-application-inputlambdaprocessor.html)
+    /// .
     pub input_processing_configuration: Option<Val<InputProcessingConfiguration>>,
     /// `InputSchema`: required.
+    ///
+    /// Describes the format of the data in the streaming source, and how each data element maps to
+    /// corresponding columns in the in-application stream that is being created.
+    ///
+    /// Also used to describe the format of the reference data source.
     pub input_schema: Option<Val<InputSchema>>,
     /// `KinesisFirehoseInput`.
+    ///
+    /// If the streaming source is an Amazon Kinesis Firehose delivery stream, identifies the delivery
+    /// stream's ARN and an IAM role that enables Amazon Kinesis Analytics to access the stream on your
+    /// behalf.
+    ///
+    /// Note: Either `KinesisStreamsInput` or `KinesisFirehoseInput` is required.
     pub kinesis_firehose_input: Option<Val<KinesisFirehoseInput>>,
     /// `KinesisStreamsInput`.
+    ///
+    /// If the streaming source is an Amazon Kinesis stream, identifies the stream's Amazon Resource Name
+    /// (ARN) and an IAM role that enables Amazon Kinesis Analytics to access the stream on your behalf.
+    ///
+    /// Note: Either `KinesisStreamsInput` or `KinesisFirehoseInput` is required.
     pub kinesis_streams_input: Option<Val<KinesisStreamsInput>>,
     /// `NamePrefix`: required.
+    ///
+    /// Name prefix to use when creating an in-application stream. Suppose that you specify a prefix
+    /// "MyInApplicationStream." Amazon Kinesis Analytics then creates one or more (as per the
+    /// `InputParallelism` count you specified) in-application streams with names
+    /// "MyInApplicationStream_001," "MyInApplicationStream_002," and so on.
     pub name_prefix: Option<Val<String>>,
 }
 
@@ -298,11 +387,24 @@ impl ToValue for Input {
 impl Literal for Input {}
 
 /// The [`InputLambdaProcessor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-application-inputlambdaprocessor.html) property type.
+///
+/// An object that contains the Amazon Resource Name (ARN) of the [AWS
+/// Lambda](https://docs.aws.amazon.com/lambda/) function that is used to preprocess records in the
+/// stream, and the ARN of the IAM role that is used to access the AWS Lambda function.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputLambdaProcessor {
     /// `ResourceARN`: required.
+    ///
+    /// The ARN of the [AWS Lambda](https://docs.aws.amazon.com/lambda/) function that operates on records
+    /// in the stream.
+    ///
+    /// > To specify an earlier version of the Lambda function than the latest, include the Lambda function
+    /// version in the Lambda function ARN. For more information about Lambda ARNs, see [Example ARNs: AWS
+    /// Lambda](https://docs.aws.amazon.com//general/latest/gr/aws-arns-and-namespaces.html#arn-syntax-lambda)
     pub resource_arn: Option<Val<String>>,
     /// `RoleARN`: required.
+    ///
+    /// The ARN of the IAM role that is used to access the AWS Lambda function.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -375,9 +477,16 @@ impl ToValue for InputLambdaProcessor {
 impl Literal for InputLambdaProcessor {}
 
 /// The [`InputParallelism`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-application-inputparallelism.html) property type.
+///
+/// Describes the number of in-application streams to create for a given streaming source. For
+/// information about parallelism, see [Configuring Application
+/// Input](https://docs.aws.amazon.com/kinesisanalytics/latest/dev/how-it-works-input.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputParallelism {
     /// `Count`.
+    ///
+    /// Number of in-application streams to create. For more information, see
+    /// [Limits](https://docs.aws.amazon.com/kinesisanalytics/latest/dev/limits.html) .
     pub count: Option<Val<i64>>,
 }
 
@@ -425,9 +534,18 @@ impl ToValue for InputParallelism {
 impl Literal for InputParallelism {}
 
 /// The [`InputProcessingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-application-inputprocessingconfiguration.html) property type.
+///
+/// Provides a description of a processor that is used to preprocess the records in the stream before
+/// being processed by your application code. Currently, the only input processor available is [AWS
+/// Lambda](https://docs.aws.amazon.com/lambda/) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputProcessingConfiguration {
     /// `InputLambdaProcessor`.
+    ///
+    /// The
+    /// [InputLambdaProcessor](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-application-inputlambdaprocessor.html)
+    /// that is used to preprocess the records in the stream before being processed by your application
+    /// code.
     pub input_lambda_processor: Option<Val<InputLambdaProcessor>>,
 }
 
@@ -475,13 +593,24 @@ impl ToValue for InputProcessingConfiguration {
 impl Literal for InputProcessingConfiguration {}
 
 /// The [`InputSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-application-inputschema.html) property type.
+///
+/// Describes the format of the data in the streaming source, and how each data element maps to
+/// corresponding columns in the in-application stream that is being created.
+///
+/// Also used to describe the format of the reference data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputSchema {
     /// `RecordColumns`: required.
+    ///
+    /// A list of `RecordColumn` objects.
     pub record_columns: Option<Val<Vec<RecordColumn>>>,
     /// `RecordEncoding`.
+    ///
+    /// Specifies the encoding of the records in the streaming source. For example, UTF-8.
     pub record_encoding: Option<Val<String>>,
     /// `RecordFormat`: required.
+    ///
+    /// Specifies the format of the records on the streaming source.
     pub record_format: Option<Val<RecordFormat>>,
 }
 
@@ -566,9 +695,13 @@ impl ToValue for InputSchema {
 impl Literal for InputSchema {}
 
 /// The [`JSONMappingParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-application-jsonmappingparameters.html) property type.
+///
+/// Provides additional mapping information when JSON is the record format on the streaming source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonMappingParameters {
     /// `RecordRowPath`: required.
+    ///
+    /// Path to the top-level parent that contains the records.
     pub record_row_path: Option<Val<String>>,
 }
 
@@ -623,11 +756,20 @@ impl ToValue for JsonMappingParameters {
 impl Literal for JsonMappingParameters {}
 
 /// The [`KinesisFirehoseInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-application-kinesisfirehoseinput.html) property type.
+///
+/// Identifies an Amazon Kinesis Firehose delivery stream as the streaming source. You provide the
+/// delivery stream's Amazon Resource Name (ARN) and an IAM role ARN that enables Amazon Kinesis
+/// Analytics to access the stream on your behalf.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisFirehoseInput {
     /// `ResourceARN`: required.
+    ///
+    /// ARN of the input delivery stream.
     pub resource_arn: Option<Val<String>>,
     /// `RoleARN`: required.
+    ///
+    /// ARN of the IAM role that Amazon Kinesis Analytics can assume to access the stream on your behalf.
+    /// You need to make sure that the role has the necessary permissions to access the stream.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -700,11 +842,20 @@ impl ToValue for KinesisFirehoseInput {
 impl Literal for KinesisFirehoseInput {}
 
 /// The [`KinesisStreamsInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-application-kinesisstreamsinput.html) property type.
+///
+/// Identifies an Amazon Kinesis stream as the streaming source. You provide the stream's Amazon
+/// Resource Name (ARN) and an IAM role ARN that enables Amazon Kinesis Analytics to access the stream
+/// on your behalf.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisStreamsInput {
     /// `ResourceARN`: required.
+    ///
+    /// ARN of the input Amazon Kinesis stream to read.
     pub resource_arn: Option<Val<String>>,
     /// `RoleARN`: required.
+    ///
+    /// ARN of the IAM role that Amazon Kinesis Analytics can assume to access the stream on your behalf.
+    /// You need to grant the necessary permissions to this role.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -777,11 +928,19 @@ impl ToValue for KinesisStreamsInput {
 impl Literal for KinesisStreamsInput {}
 
 /// The [`MappingParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-application-mappingparameters.html) property type.
+///
+/// When configuring application input at the time of creating or updating an application, provides
+/// additional mapping information specific to the record format (such as JSON, CSV, or record fields
+/// delimited by some delimiter) on the streaming source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MappingParameters {
     /// `CSVMappingParameters`.
+    ///
+    /// Provides additional mapping information when the record format uses delimiters (for example, CSV).
     pub csv_mapping_parameters: Option<Val<CsvMappingParameters>>,
     /// `JSONMappingParameters`.
+    ///
+    /// Provides additional mapping information when JSON is the record format on the streaming source.
     pub json_mapping_parameters: Option<Val<JsonMappingParameters>>,
 }
 
@@ -835,13 +994,27 @@ impl ToValue for MappingParameters {
 impl Literal for MappingParameters {}
 
 /// The [`RecordColumn`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-application-recordcolumn.html) property type.
+///
+/// Describes the mapping of each data element in the streaming source to the corresponding column in
+/// the in-application stream.
+///
+/// Also used to describe the format of the reference data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordColumn {
     /// `Mapping`.
+    ///
+    /// Reference to the data element in the streaming input or the reference data source. This element is
+    /// required if the
+    /// [RecordFormatType](https://docs.aws.amazon.com/kinesisanalytics/latest/dev/API_RecordFormat.html#analytics-Type-RecordFormat-RecordFormatTypel)
+    /// is `JSON` .
     pub mapping: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// Name of the column created in the in-application input stream or reference table.
     pub name: Option<Val<String>>,
     /// `SqlType`: required.
+    ///
+    /// Type of column created in the in-application input stream or reference table.
     pub sql_type: Option<Val<String>>,
 }
 
@@ -911,11 +1084,20 @@ impl ToValue for RecordColumn {
 impl Literal for RecordColumn {}
 
 /// The [`RecordFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-application-recordformat.html) property type.
+///
+/// Describes the record format and relevant mapping information that should be applied to schematize
+/// the records on the stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordFormat {
     /// `MappingParameters`.
+    ///
+    /// When configuring application input at the time of creating or updating an application, provides
+    /// additional mapping information specific to the record format (such as JSON, CSV, or record fields
+    /// delimited by some delimiter) on the streaming source.
     pub mapping_parameters: Option<Val<MappingParameters>>,
     /// `RecordFormatType`: required.
+    ///
+    /// The type of record format.
     pub record_format_type: Option<Val<String>>,
 }
 

@@ -5,12 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::KinesisAnalytics::ApplicationOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kinesisanalytics-applicationoutput.html) resource type.
 ///
+/// Adds an external destination to your Amazon Kinesis Analytics application.
+///
+/// If you want Amazon Kinesis Analytics to deliver data from an in-application stream within your
+/// application to an external destination (such as an Amazon Kinesis stream, an Amazon Kinesis Firehose
+/// delivery stream, or an Amazon Lambda function), you add the relevant configuration to your
+/// application using this operation. You can configure one or more outputs for your application. Each
+/// output configuration maps an in-application stream and an external destination.
+///
+/// You can use one of the output configurations to deliver data from your in-application error stream
+/// to an external destination so that you can analyze the errors. For more information, see
+/// [Understanding Application Output
+/// (Destination)](https://docs.aws.amazon.com/kinesisanalytics/latest/dev/how-it-works-output.html) .
+///
+/// Any configuration update, including adding a streaming source using this operation, results in a new
+/// version of the application. You can use the `DescribeApplication` operation to find the current
+/// application version.
+///
+/// For the limits on the number of application inputs and outputs you can configure, see
+/// [Limits](https://docs.aws.amazon.com/kinesisanalytics/latest/dev/limits.html) .
+///
+/// This operation requires permissions to perform the `kinesisanalytics:AddApplicationOutput` action.
+///
 /// Build it with [`ApplicationOutput::builder`]; adding it to a stack returns a [`ApplicationOutputHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationOutput {
     /// `ApplicationName`: required. Changing it replaces the resource.
+    ///
+    /// Name of the application to which you want to add the output configuration.
     pub application_name: Option<Val<String>>,
     /// `Output`: required.
+    ///
+    /// An array of objects, each describing one output configuration. In the output configuration, you
+    /// specify the name of an in-application stream, a destination (that is, an Amazon Kinesis stream, an
+    /// Amazon Kinesis Firehose delivery stream, or an AWS Lambda function), and record the formation to use
+    /// when writing to the destination.
     pub output: Option<Val<Output>>,
 }
 
@@ -112,9 +141,15 @@ impl ApplicationOutputHandle {
 }
 
 /// The [`DestinationSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-applicationoutput-destinationschema.html) property type.
+///
+/// Describes the data format when records are written to the destination. For more information, see
+/// [Configuring Application
+/// Output](https://docs.aws.amazon.com/kinesisanalytics/latest/dev/how-it-works-output.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationSchema {
     /// `RecordFormatType`.
+    ///
+    /// Specifies the format of the records on the output stream.
     pub record_format_type: Option<Val<String>>,
 }
 
@@ -162,11 +197,20 @@ impl ToValue for DestinationSchema {
 impl Literal for DestinationSchema {}
 
 /// The [`KinesisFirehoseOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-applicationoutput-kinesisfirehoseoutput.html) property type.
+///
+/// When configuring application output, identifies an Amazon Kinesis Firehose delivery stream as the
+/// destination. You provide the stream Amazon Resource Name (ARN) and an IAM role that enables Amazon
+/// Kinesis Analytics to write to the stream on your behalf.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisFirehoseOutput {
     /// `ResourceARN`: required.
+    ///
+    /// ARN of the destination Amazon Kinesis Firehose delivery stream to write to.
     pub resource_arn: Option<Val<String>>,
     /// `RoleARN`: required.
+    ///
+    /// ARN of the IAM role that Amazon Kinesis Analytics can assume to write to the destination stream on
+    /// your behalf. You need to grant the necessary permissions to this role.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -239,11 +283,20 @@ impl ToValue for KinesisFirehoseOutput {
 impl Literal for KinesisFirehoseOutput {}
 
 /// The [`KinesisStreamsOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-applicationoutput-kinesisstreamsoutput.html) property type.
+///
+/// When configuring application output, identifies an Amazon Kinesis stream as the destination. You
+/// provide the stream Amazon Resource Name (ARN) and also an IAM role ARN that Amazon Kinesis Analytics
+/// can use to write to the stream on your behalf.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisStreamsOutput {
     /// `ResourceARN`: required.
+    ///
+    /// ARN of the destination Amazon Kinesis stream to write to.
     pub resource_arn: Option<Val<String>>,
     /// `RoleARN`: required.
+    ///
+    /// ARN of the IAM role that Amazon Kinesis Analytics can assume to write to the destination stream on
+    /// your behalf. You need to grant the necessary permissions to this role.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -316,11 +369,24 @@ impl ToValue for KinesisStreamsOutput {
 impl Literal for KinesisStreamsOutput {}
 
 /// The [`LambdaOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-applicationoutput-lambdaoutput.html) property type.
+///
+/// When configuring application output, identifies an AWS Lambda function as the destination. You
+/// provide the function Amazon Resource Name (ARN) and also an IAM role ARN that Amazon Kinesis
+/// Analytics can use to write to the function on your behalf.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaOutput {
     /// `ResourceARN`: required.
+    ///
+    /// Amazon Resource Name (ARN) of the destination Lambda function to write to.
+    ///
+    /// > To specify an earlier version of the Lambda function than the latest, include the Lambda function
+    /// version in the Lambda function ARN. For more information about Lambda ARNs, see [Example ARNs: AWS
+    /// Lambda](https://docs.aws.amazon.com//general/latest/gr/aws-arns-and-namespaces.html#arn-syntax-lambda)
     pub resource_arn: Option<Val<String>>,
     /// `RoleARN`: required.
+    ///
+    /// ARN of the IAM role that Amazon Kinesis Analytics can assume to write to the destination function on
+    /// your behalf. You need to grant the necessary permissions to this role.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -393,17 +459,36 @@ impl ToValue for LambdaOutput {
 impl Literal for LambdaOutput {}
 
 /// The [`Output`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-applicationoutput-output.html) property type.
+///
+/// Describes application output configuration in which you identify an in-application stream and a
+/// destination where you want the in-application stream data to be written. The destination can be an
+/// Amazon Kinesis stream or an Amazon Kinesis Firehose delivery stream.
+///
+/// For limits on how many destinations an application can write and other limitations, see
+/// [Limits](https://docs.aws.amazon.com/kinesisanalytics/latest/dev/limits.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Output {
     /// `DestinationSchema`: required.
+    ///
+    /// Describes the data format when records are written to the destination. For more information, see
+    /// [Configuring Application
+    /// Output](https://docs.aws.amazon.com/kinesisanalytics/latest/dev/how-it-works-output.html) .
     pub destination_schema: Option<Val<DestinationSchema>>,
     /// `KinesisFirehoseOutput`.
+    ///
+    /// Identifies an Amazon Kinesis Firehose delivery stream as the destination.
     pub kinesis_firehose_output: Option<Val<KinesisFirehoseOutput>>,
     /// `KinesisStreamsOutput`.
+    ///
+    /// Identifies an Amazon Kinesis stream as the destination.
     pub kinesis_streams_output: Option<Val<KinesisStreamsOutput>>,
     /// `LambdaOutput`.
+    ///
+    /// Identifies an AWS Lambda function as the destination.
     pub lambda_output: Option<Val<LambdaOutput>>,
     /// `Name`.
+    ///
+    /// Name of the in-application stream.
     pub name: Option<Val<String>>,
 }
 

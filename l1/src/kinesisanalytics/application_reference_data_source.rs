@@ -5,12 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::KinesisAnalytics::ApplicationReferenceDataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kinesisanalytics-applicationreferencedatasource.html) resource type.
 ///
+/// Adds a reference data source to an existing application.
+///
+/// Amazon Kinesis Analytics reads reference data (that is, an Amazon S3 object) and creates an
+/// in-application table within your application. In the request, you provide the source (S3 bucket name
+/// and object key name), name of the in-application table to create, and the necessary mapping
+/// information that describes how data in Amazon S3 object maps to columns in the resulting
+/// in-application table.
+///
+/// For conceptual information, see [Configuring Application
+/// Input](https://docs.aws.amazon.com/kinesisanalytics/latest/dev/how-it-works-input.html) . For the
+/// limits on data sources you can add to your application, see
+/// [Limits](https://docs.aws.amazon.com/kinesisanalytics/latest/dev/limits.html) .
+///
+/// This operation requires permissions to perform the `kinesisanalytics:AddApplicationOutput` action.
+///
 /// Build it with [`ApplicationReferenceDataSource::builder`]; adding it to a stack returns a [`ApplicationReferenceDataSourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationReferenceDataSource {
     /// `ApplicationName`: required. Changing it replaces the resource.
+    ///
+    /// Name of an existing application.
     pub application_name: Option<Val<String>>,
     /// `ReferenceDataSource`: required.
+    ///
+    /// The reference data source can be an object in your Amazon S3 bucket. Amazon Kinesis Analytics reads
+    /// the object and copies the data into the in-application table that is created. You provide an S3
+    /// bucket, object key name, and the resulting in-application table that is created. You must also
+    /// provide an IAM role with the necessary permissions that Amazon Kinesis Analytics can assume to read
+    /// the object from your S3 bucket on your behalf.
     pub reference_data_source: Option<Val<ReferenceDataSource>>,
 }
 
@@ -120,11 +143,23 @@ impl ApplicationReferenceDataSourceHandle {
 }
 
 /// The [`CSVMappingParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-applicationreferencedatasource-csvmappingparameters.html) property type.
+///
+/// Provides additional mapping information when the record format uses delimiters, such as CSV. For
+/// example, the following sample records use CSV format, where the records use the *'\n'* as the row
+/// delimiter and a comma (",") as the column delimiter:
+///
+/// `"name1", "address1"`
+///
+/// `"name2", "address2"`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CsvMappingParameters {
     /// `RecordColumnDelimiter`: required.
+    ///
+    /// Column delimiter. For example, in a CSV format, a comma (",") is the typical column delimiter.
     pub record_column_delimiter: Option<Val<String>>,
     /// `RecordRowDelimiter`: required.
+    ///
+    /// Row delimiter. For example, in a CSV format, *'\n'* is the typical row delimiter.
     pub record_row_delimiter: Option<Val<String>>,
 }
 
@@ -195,9 +230,13 @@ impl ToValue for CsvMappingParameters {
 impl Literal for CsvMappingParameters {}
 
 /// The [`JSONMappingParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-applicationreferencedatasource-jsonmappingparameters.html) property type.
+///
+/// Provides additional mapping information when JSON is the record format on the streaming source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonMappingParameters {
     /// `RecordRowPath`: required.
+    ///
+    /// Path to the top-level parent that contains the records.
     pub record_row_path: Option<Val<String>>,
 }
 
@@ -252,11 +291,19 @@ impl ToValue for JsonMappingParameters {
 impl Literal for JsonMappingParameters {}
 
 /// The [`MappingParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-applicationreferencedatasource-mappingparameters.html) property type.
+///
+/// When configuring application input at the time of creating or updating an application, provides
+/// additional mapping information specific to the record format (such as JSON, CSV, or record fields
+/// delimited by some delimiter) on the streaming source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MappingParameters {
     /// `CSVMappingParameters`.
+    ///
+    /// Provides additional mapping information when the record format uses delimiters (for example, CSV).
     pub csv_mapping_parameters: Option<Val<CsvMappingParameters>>,
     /// `JSONMappingParameters`.
+    ///
+    /// Provides additional mapping information when JSON is the record format on the streaming source.
     pub json_mapping_parameters: Option<Val<JsonMappingParameters>>,
 }
 
@@ -310,13 +357,27 @@ impl ToValue for MappingParameters {
 impl Literal for MappingParameters {}
 
 /// The [`RecordColumn`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-applicationreferencedatasource-recordcolumn.html) property type.
+///
+/// Describes the mapping of each data element in the streaming source to the corresponding column in
+/// the in-application stream.
+///
+/// Also used to describe the format of the reference data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordColumn {
     /// `Mapping`.
+    ///
+    /// Reference to the data element in the streaming input or the reference data source. This element is
+    /// required if the
+    /// [RecordFormatType](https://docs.aws.amazon.com/kinesisanalytics/latest/dev/API_RecordFormat.html#analytics-Type-RecordFormat-RecordFormatTypel)
+    /// is `JSON` .
     pub mapping: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// Name of the column created in the in-application input stream or reference table.
     pub name: Option<Val<String>>,
     /// `SqlType`: required.
+    ///
+    /// Type of column created in the in-application input stream or reference table.
     pub sql_type: Option<Val<String>>,
 }
 
@@ -394,11 +455,20 @@ impl ToValue for RecordColumn {
 impl Literal for RecordColumn {}
 
 /// The [`RecordFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-applicationreferencedatasource-recordformat.html) property type.
+///
+/// Describes the record format and relevant mapping information that should be applied to schematize
+/// the records on the stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordFormat {
     /// `MappingParameters`.
+    ///
+    /// When configuring application input at the time of creating or updating an application, provides
+    /// additional mapping information specific to the record format (such as JSON, CSV, or record fields
+    /// delimited by some delimiter) on the streaming source.
     pub mapping_parameters: Option<Val<MappingParameters>>,
     /// `RecordFormatType`: required.
+    ///
+    /// The type of record format.
     pub record_format_type: Option<Val<String>>,
 }
 
@@ -459,13 +529,27 @@ impl ToValue for RecordFormat {
 impl Literal for RecordFormat {}
 
 /// The [`ReferenceDataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-applicationreferencedatasource-referencedatasource.html) property type.
+///
+/// Describes the reference data source by providing the source information (S3 bucket name and object
+/// key name), the resulting in-application table name that is created, and the necessary schema to map
+/// the data elements in the Amazon S3 object to the in-application table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceDataSource {
     /// `ReferenceSchema`: required.
+    ///
+    /// Describes the format of the data in the streaming source, and how each data element maps to
+    /// corresponding columns created in the in-application stream.
     pub reference_schema: Option<Val<ReferenceSchema>>,
     /// `S3ReferenceDataSource`.
+    ///
+    /// Identifies the S3 bucket and object that contains the reference data. Also identifies the IAM role
+    /// Amazon Kinesis Analytics can assume to read this object on your behalf. An Amazon Kinesis Analytics
+    /// application loads reference data only once. If the data changes, you call the `UpdateApplication`
+    /// operation to trigger reloading of data into your application.
     pub s3_reference_data_source: Option<Val<S3ReferenceDataSource>>,
     /// `TableName`.
+    ///
+    /// Name of the in-application table to create.
     pub table_name: Option<Val<String>>,
 }
 
@@ -532,13 +616,22 @@ impl ToValue for ReferenceDataSource {
 impl Literal for ReferenceDataSource {}
 
 /// The [`ReferenceSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-applicationreferencedatasource-referenceschema.html) property type.
+///
+/// The ReferenceSchema property type specifies the format of the data in the reference source for a
+/// SQL-based Amazon Kinesis Data Analytics application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceSchema {
     /// `RecordColumns`: required.
+    ///
+    /// A list of RecordColumn objects.
     pub record_columns: Option<Val<Vec<RecordColumn>>>,
     /// `RecordEncoding`.
+    ///
+    /// Specifies the encoding of the records in the reference source. For example, UTF-8.
     pub record_encoding: Option<Val<String>>,
     /// `RecordFormat`: required.
+    ///
+    /// Specifies the format of the records on the reference source.
     pub record_format: Option<Val<RecordFormat>>,
 }
 
@@ -623,13 +716,29 @@ impl ToValue for ReferenceSchema {
 impl Literal for ReferenceSchema {}
 
 /// The [`S3ReferenceDataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalytics-applicationreferencedatasource-s3referencedatasource.html) property type.
+///
+/// Identifies the S3 bucket and object that contains the reference data. Also identifies the IAM role
+/// Amazon Kinesis Analytics can assume to read this object on your behalf.
+///
+/// An Amazon Kinesis Analytics application loads reference data only once. If the data changes, you
+/// call the
+/// [UpdateApplication](https://docs.aws.amazon.com/kinesisanalytics/latest/dev/API_UpdateApplication.html)
+/// operation to trigger reloading of data into your application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3ReferenceDataSource {
     /// `BucketARN`: required.
+    ///
+    /// Amazon Resource Name (ARN) of the S3 bucket.
     pub bucket_arn: Option<Val<String>>,
     /// `FileKey`: required.
+    ///
+    /// Object key name containing reference data.
     pub file_key: Option<Val<String>>,
     /// `ReferenceRoleARN`: required.
+    ///
+    /// ARN of the IAM role that the service can assume to read data on your behalf. This role must have
+    /// permission for the `s3:GetObject` action on the object and trust policy that allows Amazon Kinesis
+    /// Analytics service principal to assume this role.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub reference_role_arn: Option<Val<String>>,

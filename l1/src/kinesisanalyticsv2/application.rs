@@ -5,34 +5,59 @@ use crate::rt::*;
 
 /// The [`AWS::KinesisAnalyticsV2::Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kinesisanalyticsv2-application.html) resource type.
 ///
+/// Creates an Amazon Kinesis Data Analytics application. For information about creating a Kinesis Data
+/// Analytics application, see [Creating an
+/// Application](https://docs.aws.amazon.com/managed-flink/latest/java/getting-started.html) .
+///
 /// Build it with [`Application::builder`]; adding it to a stack returns a [`ApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `ApplicationConfiguration`.
+    ///
+    /// Use this parameter to configure the application.
     pub application_configuration: Option<Val<ApplicationConfiguration>>,
     /// `ApplicationDescription`.
+    ///
+    /// The description of the application.
     ///
     /// - Length: 0 to 1024.
     pub application_description: Option<Val<String>>,
     /// `ApplicationMaintenanceConfiguration`.
+    ///
+    /// Specifies the maintenance window parameters for a Kinesis Data Analytics application.
     pub application_maintenance_configuration: Option<Val<ApplicationMaintenanceConfiguration>>,
     /// `ApplicationMode`. Changing it replaces the resource.
+    ///
+    /// To create a Kinesis Data Analytics Studio notebook, you must set the mode to `INTERACTIVE` .
+    /// However, for a Kinesis Data Analytics for Apache Flink application, the mode is optional.
     pub application_mode: Option<Val<ApplicationMode>>,
     /// `ApplicationName`. Changing it replaces the resource.
+    ///
+    /// The name of the application.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
     pub application_name: Option<Val<String>>,
     /// `RunConfiguration`.
+    ///
+    /// Describes the starting parameters for an Managed Service for Apache Flink application.
     pub run_configuration: Option<Val<RunConfiguration>>,
     /// `RuntimeEnvironment`: required.
+    ///
+    /// The runtime environment for the application.
     pub runtime_environment: Option<Val<RuntimeEnvironment>>,
     /// `ServiceExecutionRole`: required.
+    ///
+    /// Specifies the IAM role that the application uses to access external resources.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:.*$`.
     pub service_execution_role: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of one or more tags to assign to the application. A tag is a key-value pair that identifies
+    /// an application. Note that the maximum number of application tags includes system tags. The maximum
+    /// number of user-defined application tags is 50.
     ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -187,11 +212,17 @@ impl ApplicationHandle {
 }
 
 /// The [`ApplicationCodeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-applicationcodeconfiguration.html) property type.
+///
+/// Describes code configuration for an application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationCodeConfiguration {
     /// `CodeContent`: required.
+    ///
+    /// The location and type of the application code.
     pub code_content: Option<Val<CodeContent>>,
     /// `CodeContentType`: required.
+    ///
+    /// Specifies whether the code content is in text or zip format.
     pub code_content_type: Option<Val<CodeContentType>>,
 }
 
@@ -262,27 +293,47 @@ impl ToValue for ApplicationCodeConfiguration {
 impl Literal for ApplicationCodeConfiguration {}
 
 /// The [`ApplicationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-applicationconfiguration.html) property type.
+///
+/// Specifies the creation parameters for a Managed Service for Apache Flink application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationConfiguration {
     /// `ApplicationCodeConfiguration`.
+    ///
+    /// The code location and type parameters for a Managed Service for Apache Flink application.
     pub application_code_configuration: Option<Val<ApplicationCodeConfiguration>>,
     /// `ApplicationEncryptionConfiguration`.
+    ///
+    /// The configuration to manage encryption at rest.
     pub application_encryption_configuration: Option<Val<ApplicationEncryptionConfiguration>>,
     /// `ApplicationSnapshotConfiguration`.
+    ///
+    /// Describes whether snapshots are enabled for a Managed Service for Apache Flink application.
     pub application_snapshot_configuration: Option<Val<ApplicationSnapshotConfiguration>>,
     /// `ApplicationSystemRollbackConfiguration`.
+    ///
+    /// Describes whether system rollbacks are enabled for a Managed Service for Apache Flink application.
     pub application_system_rollback_configuration: Option<Val<ApplicationSystemRollbackConfiguration>>,
     /// `EnvironmentProperties`.
+    ///
+    /// Describes execution properties for a Managed Service for Apache Flink application.
     pub environment_properties: Option<Val<EnvironmentProperties>>,
     /// `FlinkApplicationConfiguration`.
+    ///
+    /// The creation and update parameters for a Managed Service for Apache Flink application.
     pub flink_application_configuration: Option<Val<FlinkApplicationConfiguration>>,
     /// `SqlApplicationConfiguration`.
+    ///
+    /// The creation and update parameters for a SQL-based Kinesis Data Analytics application.
     pub sql_application_configuration: Option<Val<SqlApplicationConfiguration>>,
     /// `VpcConfigurations`.
+    ///
+    /// The array of descriptions of VPC configurations available to the application.
     ///
     /// - Items: at most 1.
     pub vpc_configurations: Option<Val<Vec<VpcConfiguration>>>,
     /// `ZeppelinApplicationConfiguration`.
+    ///
+    /// The configuration parameters for a Kinesis Data Analytics Studio notebook.
     pub zeppelin_application_configuration: Option<Val<ZeppelinApplicationConfiguration>>,
 }
 
@@ -395,14 +446,20 @@ impl ToValue for ApplicationConfiguration {
 impl Literal for ApplicationConfiguration {}
 
 /// The [`ApplicationEncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-applicationencryptionconfiguration.html) property type.
+///
+/// Specifies the configuration to manage encryption at rest.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationEncryptionConfiguration {
     /// `KeyId`.
+    ///
+    /// The key ARN, key ID, alias ARN, or alias name of the KMS key used for encryption at rest.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(?:arn:.*:kms:.*:.*:(?:key\/.*|alias\/.*)|alias\/.*|(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`.
     pub key_id: Option<Val<String>>,
     /// `KeyType`: required.
+    ///
+    /// Specifies the type of key used for encryption at rest.
     pub key_type: Option<Val<KeyType>>,
 }
 
@@ -463,9 +520,14 @@ impl ToValue for ApplicationEncryptionConfiguration {
 impl Literal for ApplicationEncryptionConfiguration {}
 
 /// The [`ApplicationMaintenanceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-applicationmaintenanceconfiguration.html) property type.
+///
+/// Specifies the maintenance configuration for a AKAlong .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationMaintenanceConfiguration {
     /// `ApplicationMaintenanceWindowStartTime`: required.
+    ///
+    /// The UTC timestamp of a day from which the eight-hour maintenance window will begin every day of the
+    /// week. Maintenance of the application happens only during this eight-hour window.
     ///
     /// - Pattern: `^([01][0-9]|2[0-3]):[0-5][0-9]$`.
     pub application_maintenance_window_start_time: Option<Val<String>>,
@@ -522,11 +584,20 @@ impl ToValue for ApplicationMaintenanceConfiguration {
 impl Literal for ApplicationMaintenanceConfiguration {}
 
 /// The [`ApplicationRestoreConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-applicationrestoreconfiguration.html) property type.
+///
+/// Specifies the method and snapshot to use when restarting an application using previously saved
+/// application state.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationRestoreConfiguration {
     /// `ApplicationRestoreType`: required.
+    ///
+    /// Specifies how the application should be restored.
     pub application_restore_type: Option<Val<ApplicationRestoreType>>,
     /// `SnapshotName`.
+    ///
+    /// The identifier of an existing snapshot of application state to use to restart an application. The
+    /// application uses this value if `RESTORE_FROM_CUSTOM_SNAPSHOT` is specified for the
+    /// `ApplicationRestoreType` .
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
@@ -595,9 +666,13 @@ impl ToValue for ApplicationRestoreConfiguration {
 impl Literal for ApplicationRestoreConfiguration {}
 
 /// The [`ApplicationSnapshotConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-applicationsnapshotconfiguration.html) property type.
+///
+/// Describes whether snapshots are enabled for a Managed Service for Apache Flink application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationSnapshotConfiguration {
     /// `SnapshotsEnabled`: required.
+    ///
+    /// Describes whether snapshots are enabled for a Managed Service for Apache Flink application.
     pub snapshots_enabled: Option<Val<bool>>,
 }
 
@@ -652,9 +727,13 @@ impl ToValue for ApplicationSnapshotConfiguration {
 impl Literal for ApplicationSnapshotConfiguration {}
 
 /// The [`ApplicationSystemRollbackConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-applicationsystemrollbackconfiguration.html) property type.
+///
+/// Describes the system rollback configuration for a Managed Service for Apache Flink application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationSystemRollbackConfiguration {
     /// `RollbackEnabled`: required.
+    ///
+    /// Describes whether system rollbacks are enabled for a Managed Service for Apache Flink application.
     pub rollback_enabled: Option<Val<bool>>,
 }
 
@@ -709,9 +788,16 @@ impl ToValue for ApplicationSystemRollbackConfiguration {
 impl Literal for ApplicationSystemRollbackConfiguration {}
 
 /// The [`CatalogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-catalogconfiguration.html) property type.
+///
+/// The configuration parameters for the default Amazon Glue database. You use this database for SQL
+/// queries that you write in a Kinesis Data Analytics Studio notebook.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CatalogConfiguration {
     /// `GlueDataCatalogConfiguration`.
+    ///
+    /// The configuration parameters for the default Amazon Glue database. You use this database for Apache
+    /// Flink SQL queries and table API transforms that you write in a Kinesis Data Analytics Studio
+    /// notebook.
     pub glue_data_catalog_configuration: Option<Val<GlueDataCatalogConfiguration>>,
 }
 
@@ -759,18 +845,59 @@ impl ToValue for CatalogConfiguration {
 impl Literal for CatalogConfiguration {}
 
 /// The [`CheckpointConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-checkpointconfiguration.html) property type.
+///
+/// Describes an application's checkpointing configuration. Checkpointing is the process of persisting
+/// application state for fault tolerance. For more information, see [Checkpoints for Fault
+/// Tolerance](https://docs.aws.amazon.com/https://nightlies.apache.org/flink/flink-docs-master/docs/dev/datastream/fault-tolerance/checkpointing/)
+/// in the [Apache Flink
+/// Documentation](https://docs.aws.amazon.com/https://nightlies.apache.org/flink/flink-docs-master) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CheckpointConfiguration {
     /// `CheckpointInterval`.
+    ///
+    /// Describes the interval in milliseconds between checkpoint operations.
+    ///
+    /// > If `CheckpointConfiguration.ConfigurationType` is `DEFAULT` , the application will use a
+    /// `CheckpointInterval` value of 60000, even if this value is set to another value using this API or in
+    /// application code.
     ///
     /// - Range: 1 to 9223372036854775807.
     /// - Format: `int64`.
     pub checkpoint_interval: Option<Val<i64>>,
     /// `CheckpointingEnabled`.
+    ///
+    /// Describes whether checkpointing is enabled for a Managed Service for Apache Flink application.
+    ///
+    /// > If `CheckpointConfiguration.ConfigurationType` is `DEFAULT` , the application will use a
+    /// `CheckpointingEnabled` value of `true` , even if this value is set to another value using this API
+    /// or in application code.
     pub checkpointing_enabled: Option<Val<bool>>,
     /// `ConfigurationType`: required.
+    ///
+    /// Describes whether the application uses Managed Service for Apache Flink' default checkpointing
+    /// behavior. You must set this property to `CUSTOM` in order to set the `CheckpointingEnabled` ,
+    /// `CheckpointInterval` , or `MinPauseBetweenCheckpoints` parameters.
+    ///
+    /// > If this value is set to `DEFAULT` , the application will use the following values, even if they
+    /// are set to other values using APIs or application code:
+    /// >
+    /// > - *CheckpointingEnabled:* true
+    /// > - *CheckpointInterval:* 60000
+    /// > - *MinPauseBetweenCheckpoints:* 5000
     pub configuration_type: Option<Val<ConfigurationType>>,
     /// `MinPauseBetweenCheckpoints`.
+    ///
+    /// Describes the minimum time in milliseconds after a checkpoint operation completes that a new
+    /// checkpoint operation can start. If a checkpoint operation takes longer than the `CheckpointInterval`
+    /// , the application otherwise performs continual checkpoint operations. For more information, see
+    /// [Tuning
+    /// Checkpointing](https://docs.aws.amazon.com/https://nightlies.apache.org/flink/flink-docs-master/docs/ops/state/large_state_tuning/#tuning-checkpointing)
+    /// in the [Apache Flink
+    /// Documentation](https://docs.aws.amazon.com/https://nightlies.apache.org/flink/flink-docs-master) .
+    ///
+    /// > If `CheckpointConfiguration.ConfigurationType` is `DEFAULT` , the application will use a
+    /// `MinPauseBetweenCheckpoints` value of 5000, even if this value is set using this API or in
+    /// application code.
     ///
     /// - Range: 0 to 9223372036854775807.
     /// - Format: `int64`.
@@ -849,15 +976,24 @@ impl ToValue for CheckpointConfiguration {
 impl Literal for CheckpointConfiguration {}
 
 /// The [`CodeContent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-codecontent.html) property type.
+///
+/// Specifies either the application code, or the location of the application code, for a Managed
+/// Service for Apache Flink application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeContent {
     /// `S3ContentLocation`.
+    ///
+    /// Information about the Amazon S3 bucket that contains the application code.
     pub s3_content_location: Option<Val<S3ContentLocation>>,
     /// `TextContent`.
+    ///
+    /// The text-format code for a Managed Service for Apache Flink application.
     ///
     /// - Length: 1 to 102400.
     pub text_content: Option<Val<String>>,
     /// `ZipFileContent`.
+    ///
+    /// The zip-format code for a Managed Service for Apache Flink application.
     pub zip_file_content: Option<Val<String>>,
 }
 
@@ -917,13 +1053,26 @@ impl ToValue for CodeContent {
 impl Literal for CodeContent {}
 
 /// The [`CSVMappingParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-csvmappingparameters.html) property type.
+///
+/// For a SQL-based Kinesis Data Analytics application, provides additional mapping information when the
+/// record format uses delimiters, such as CSV. For example, the following sample records use CSV
+/// format, where the records use the *'\n'* as the row delimiter and a comma (",") as the column
+/// delimiter:
+///
+/// `"name1", "address1"`
+///
+/// `"name2", "address2"`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CsvMappingParameters {
     /// `RecordColumnDelimiter`: required.
     ///
+    /// The column delimiter. For example, in a CSV format, a comma (",") is the typical column delimiter.
+    ///
     /// - Length: 1 to 1024.
     pub record_column_delimiter: Option<Val<String>>,
     /// `RecordRowDelimiter`: required.
+    ///
+    /// The row delimiter. For example, in a CSV format, *'\n'* is the typical row delimiter.
     ///
     /// - Length: 1 to 1024.
     pub record_row_delimiter: Option<Val<String>>,
@@ -996,13 +1145,22 @@ impl ToValue for CsvMappingParameters {
 impl Literal for CsvMappingParameters {}
 
 /// The [`CustomArtifactConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-customartifactconfiguration.html) property type.
+///
+/// The configuration of connectors and user-defined functions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomArtifactConfiguration {
     /// `ArtifactType`: required.
+    ///
+    /// Set this to either `UDF` or `DEPENDENCY_JAR` . `UDF` stands for user-defined functions. This type of
+    /// artifact must be in an S3 bucket. A `DEPENDENCY_JAR` can be in either Maven or an S3 bucket.
     pub artifact_type: Option<Val<ArtifactType>>,
     /// `MavenReference`.
+    ///
+    /// The parameters required to fully specify a Maven reference.
     pub maven_reference: Option<Val<MavenReference>>,
     /// `S3ContentLocation`.
+    ///
+    /// The location of the custom artifacts.
     pub s3_content_location: Option<Val<S3ContentLocation>>,
 }
 
@@ -1069,9 +1227,16 @@ impl ToValue for CustomArtifactConfiguration {
 impl Literal for CustomArtifactConfiguration {}
 
 /// The [`DeployAsApplicationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-deployasapplicationconfiguration.html) property type.
+///
+/// The information required to deploy a Kinesis Data Analytics Studio notebook as an application with
+/// durable state.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeployAsApplicationConfiguration {
     /// `S3ContentLocation`: required.
+    ///
+    /// The description of an Amazon S3 object that contains the Amazon Data Analytics application,
+    /// including the Amazon Resource Name (ARN) of the S3 bucket, the name of the Amazon S3 object that
+    /// contains the data, and the version number of the Amazon S3 object that contains the data.
     pub s3_content_location: Option<Val<S3ContentBaseLocation>>,
 }
 
@@ -1126,9 +1291,13 @@ impl ToValue for DeployAsApplicationConfiguration {
 impl Literal for DeployAsApplicationConfiguration {}
 
 /// The [`EnvironmentProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-environmentproperties.html) property type.
+///
+/// Describes execution properties for a Managed Service for Apache Flink application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentProperties {
     /// `PropertyGroups`.
+    ///
+    /// Describes the execution property groups.
     ///
     /// - Items: 0 to 50.
     pub property_groups: Option<Val<Vec<PropertyGroup>>>,
@@ -1183,13 +1352,27 @@ impl ToValue for EnvironmentProperties {
 impl Literal for EnvironmentProperties {}
 
 /// The [`FlinkApplicationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-flinkapplicationconfiguration.html) property type.
+///
+/// Describes configuration parameters for a Managed Service for Apache Flink application or a Studio
+/// notebook.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlinkApplicationConfiguration {
     /// `CheckpointConfiguration`.
+    ///
+    /// Describes an application's checkpointing configuration. Checkpointing is the process of persisting
+    /// application state for fault tolerance. For more information, see [Checkpoints for Fault
+    /// Tolerance](https://docs.aws.amazon.com/https://ci.apache.org/projects/flink/flink-docs-release-1.8/concepts/programming-model.html#checkpoints-for-fault-tolerance)
+    /// in the [Apache Flink
+    /// Documentation](https://docs.aws.amazon.com/https://ci.apache.org/projects/flink/flink-docs-release-1.8/)
+    /// .
     pub checkpoint_configuration: Option<Val<CheckpointConfiguration>>,
     /// `MonitoringConfiguration`.
+    ///
+    /// Describes configuration parameters for Amazon CloudWatch logging for an application.
     pub monitoring_configuration: Option<Val<MonitoringConfiguration>>,
     /// `ParallelismConfiguration`.
+    ///
+    /// Describes parameters for how an application executes multiple tasks simultaneously.
     pub parallelism_configuration: Option<Val<ParallelismConfiguration>>,
 }
 
@@ -1249,9 +1432,22 @@ impl ToValue for FlinkApplicationConfiguration {
 impl Literal for FlinkApplicationConfiguration {}
 
 /// The [`FlinkRunConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-flinkrunconfiguration.html) property type.
+///
+/// Describes the starting parameters for a Managed Service for Apache Flink application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlinkRunConfiguration {
     /// `AllowNonRestoredState`.
+    ///
+    /// When restoring from a snapshot, specifies whether the runtime is allowed to skip a state that cannot
+    /// be mapped to the new program. This will happen if the program is updated between snapshots to remove
+    /// stateful parameters, and state data in the snapshot no longer corresponds to valid application data.
+    /// For more information, see [Allowing Non-Restored
+    /// State](https://docs.aws.amazon.com/https://nightlies.apache.org/flink/flink-docs-master/docs/ops/state/savepoints/#allowing-non-restored-state)
+    /// in the [Apache Flink
+    /// documentation](https://docs.aws.amazon.com/https://nightlies.apache.org/flink/flink-docs-master) .
+    ///
+    /// > This value defaults to `false` . If you update your application without specifying this parameter,
+    /// `AllowNonRestoredState` will be set to `false` , even if it was previously set to `true` .
     pub allow_non_restored_state: Option<Val<bool>>,
 }
 
@@ -1299,9 +1495,14 @@ impl ToValue for FlinkRunConfiguration {
 impl Literal for FlinkRunConfiguration {}
 
 /// The [`GlueDataCatalogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-gluedatacatalogconfiguration.html) property type.
+///
+/// The configuration of the Glue Data Catalog that you use for Apache Flink SQL queries and table API
+/// transforms that you write in an application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlueDataCatalogConfiguration {
     /// `DatabaseARN`.
+    ///
+    /// The Amazon Resource Name (ARN) of the database.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:.*$`.
@@ -1352,19 +1553,48 @@ impl ToValue for GlueDataCatalogConfiguration {
 impl Literal for GlueDataCatalogConfiguration {}
 
 /// The [`Input`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-input.html) property type.
+///
+/// When you configure the application input for a SQL-based Kinesis Data Analytics application, you
+/// specify the streaming source, the in-application stream name that is created, and the mapping
+/// between the two.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Input {
     /// `InputParallelism`.
+    ///
+    /// Describes the number of in-application streams to create.
     pub input_parallelism: Option<Val<InputParallelism>>,
     /// `InputProcessingConfiguration`.
+    ///
+    /// The
+    /// [InputProcessingConfiguration](https://docs.aws.amazon.com/managed-flink/latest/apiv2/API_InputProcessingConfiguration.html)
+    /// for the input. An input processor transforms records as they are received from the stream, before
+    /// the application's SQL code executes. Currently, the only input processing configuration available is
+    /// [InputLambdaProcessor](https://docs.aws.amazon.com/managed-flink/latest/apiv2/API_InputLambdaProcessor.html)
+    /// .
     pub input_processing_configuration: Option<Val<InputProcessingConfiguration>>,
     /// `InputSchema`: required.
+    ///
+    /// Describes the format of the data in the streaming source, and how each data element maps to
+    /// corresponding columns in the in-application stream that is being created.
+    ///
+    /// Also used to describe the format of the reference data source.
     pub input_schema: Option<Val<InputSchema>>,
     /// `KinesisFirehoseInput`.
+    ///
+    /// If the streaming source is an Amazon Kinesis Data Firehose delivery stream, identifies the delivery
+    /// stream's ARN.
     pub kinesis_firehose_input: Option<Val<KinesisFirehoseInput>>,
     /// `KinesisStreamsInput`.
+    ///
+    /// If the streaming source is an Amazon Kinesis data stream, identifies the stream's Amazon Resource
+    /// Name (ARN).
     pub kinesis_streams_input: Option<Val<KinesisStreamsInput>>,
     /// `NamePrefix`: required.
+    ///
+    /// The name prefix to use when creating an in-application stream. Suppose that you specify a prefix "
+    /// `MyInApplicationStream` ." Kinesis Data Analytics then creates one or more (as per the
+    /// `InputParallelism` count you specified) in-application streams with the names "
+    /// `MyInApplicationStream_001` ," " `MyInApplicationStream_002` ," and so on.
     ///
     /// - Length: 1 to 32.
     /// - Pattern: `^[^-\s<>&]*$`.
@@ -1459,9 +1689,19 @@ impl ToValue for Input {
 impl Literal for Input {}
 
 /// The [`InputLambdaProcessor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-inputlambdaprocessor.html) property type.
+///
+/// An object that contains the Amazon Resource Name (ARN) of the Amazon Lambda function that is used to
+/// preprocess records in the stream in a SQL-based Kinesis Data Analytics application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputLambdaProcessor {
     /// `ResourceARN`: required.
+    ///
+    /// The ARN of the Amazon Lambda function that operates on records in the stream.
+    ///
+    /// > To specify an earlier version of the Lambda function than the latest, include the Lambda function
+    /// version in the Lambda function ARN. For more information about Lambda ARNs, see [Example ARNs:
+    /// Amazon
+    /// Lambda](https://docs.aws.amazon.com//general/latest/gr/aws-arns-and-namespaces.html#arn-syntax-lambda)
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:.*$`.
@@ -1519,9 +1759,14 @@ impl ToValue for InputLambdaProcessor {
 impl Literal for InputLambdaProcessor {}
 
 /// The [`InputParallelism`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-inputparallelism.html) property type.
+///
+/// For a SQL-based Kinesis Data Analytics application, describes the number of in-application streams
+/// to create for a given streaming source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputParallelism {
     /// `Count`.
+    ///
+    /// The number of in-application streams to create.
     ///
     /// - Range: 1 to 64.
     pub count: Option<Val<i64>>,
@@ -1571,9 +1816,18 @@ impl ToValue for InputParallelism {
 impl Literal for InputParallelism {}
 
 /// The [`InputProcessingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-inputprocessingconfiguration.html) property type.
+///
+/// For an SQL-based Amazon Kinesis Data Analytics application, describes a processor that is used to
+/// preprocess the records in the stream before being processed by your application code. Currently, the
+/// only input processor available is [Amazon Lambda](https://docs.aws.amazon.com/lambda/) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputProcessingConfiguration {
     /// `InputLambdaProcessor`.
+    ///
+    /// The
+    /// [InputLambdaProcessor](https://docs.aws.amazon.com/managed-flink/latest/apiv2/API_InputLambdaProcessor.html)
+    /// that is used to preprocess the records in the stream before being processed by your application
+    /// code.
     pub input_lambda_processor: Option<Val<InputLambdaProcessor>>,
 }
 
@@ -1621,17 +1875,27 @@ impl ToValue for InputProcessingConfiguration {
 impl Literal for InputProcessingConfiguration {}
 
 /// The [`InputSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-inputschema.html) property type.
+///
+/// For a SQL-based Kinesis Data Analytics application, describes the format of the data in the
+/// streaming source, and how each data element maps to corresponding columns created in the
+/// in-application stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputSchema {
     /// `RecordColumns`: required.
+    ///
+    /// A list of `RecordColumn` objects.
     ///
     /// - Items: 1 to 1000.
     pub record_columns: Option<Val<Vec<RecordColumn>>>,
     /// `RecordEncoding`.
     ///
+    /// Specifies the encoding of the records in the streaming source. For example, UTF-8.
+    ///
     /// - Length: 5 to 5.
     pub record_encoding: Option<Val<RecordEncoding>>,
     /// `RecordFormat`: required.
+    ///
+    /// Specifies the format of the records on the streaming source.
     pub record_format: Option<Val<RecordFormat>>,
 }
 
@@ -1716,9 +1980,14 @@ impl ToValue for InputSchema {
 impl Literal for InputSchema {}
 
 /// The [`JSONMappingParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-jsonmappingparameters.html) property type.
+///
+/// For a SQL-based Kinesis Data Analytics application, provides additional mapping information when
+/// JSON is the record format on the streaming source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonMappingParameters {
     /// `RecordRowPath`: required.
+    ///
+    /// The path to the top-level parent that contains the records.
     ///
     /// - Length: 1 to 65535.
     /// - Pattern: `^(?=^\$)(?=^\S+$).*$`.
@@ -1776,9 +2045,14 @@ impl ToValue for JsonMappingParameters {
 impl Literal for JsonMappingParameters {}
 
 /// The [`KinesisFirehoseInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-kinesisfirehoseinput.html) property type.
+///
+/// For a SQL-based Kinesis Data Analytics application, identifies a Kinesis Data Firehose delivery
+/// stream as the streaming source. You provide the delivery stream's Amazon Resource Name (ARN).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisFirehoseInput {
     /// `ResourceARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the delivery stream.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:.*$`.
@@ -1836,9 +2110,14 @@ impl ToValue for KinesisFirehoseInput {
 impl Literal for KinesisFirehoseInput {}
 
 /// The [`KinesisStreamsInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-kinesisstreamsinput.html) property type.
+///
+/// Identifies a Kinesis data stream as the streaming source. You provide the stream's Amazon Resource
+/// Name (ARN).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisStreamsInput {
     /// `ResourceARN`: required.
+    ///
+    /// The ARN of the input Kinesis data stream to read.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:.*$`.
@@ -1896,11 +2175,19 @@ impl ToValue for KinesisStreamsInput {
 impl Literal for KinesisStreamsInput {}
 
 /// The [`MappingParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-mappingparameters.html) property type.
+///
+/// When you configure a SQL-based Kinesis Data Analytics application's input at the time of creating or
+/// updating an application, provides additional mapping information specific to the record format (such
+/// as JSON, CSV, or record fields delimited by some delimiter) on the streaming source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MappingParameters {
     /// `CSVMappingParameters`.
+    ///
+    /// Provides additional mapping information when the record format uses delimiters (for example, CSV).
     pub csv_mapping_parameters: Option<Val<CsvMappingParameters>>,
     /// `JSONMappingParameters`.
+    ///
+    /// Provides additional mapping information when JSON is the record format on the streaming source.
     pub json_mapping_parameters: Option<Val<JsonMappingParameters>>,
 }
 
@@ -1954,19 +2241,28 @@ impl ToValue for MappingParameters {
 impl Literal for MappingParameters {}
 
 /// The [`MavenReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-mavenreference.html) property type.
+///
+/// The information required to specify a Maven reference. You can use Maven references to specify
+/// dependency JAR files.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MavenReference {
     /// `ArtifactId`: required.
+    ///
+    /// The artifact ID of the Maven reference.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
     pub artifact_id: Option<Val<String>>,
     /// `GroupId`: required.
     ///
+    /// The group ID of the Maven reference.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
     pub group_id: Option<Val<String>>,
     /// `Version`: required.
+    ///
+    /// The version of the Maven reference.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
@@ -2054,13 +2350,25 @@ impl ToValue for MavenReference {
 impl Literal for MavenReference {}
 
 /// The [`MonitoringConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-monitoringconfiguration.html) property type.
+///
+/// Describes configuration parameters for Amazon CloudWatch logging for a Java-based Kinesis Data
+/// Analytics application. For more information about CloudWatch logging, see
+/// [Monitoring](https://docs.aws.amazon.com/managed-flink/latest/java/monitoring-overview) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringConfiguration {
     /// `ConfigurationType`: required.
+    ///
+    /// Describes whether to use the default CloudWatch logging configuration for an application. You must
+    /// set this property to `CUSTOM` in order to set the `LogLevel` or `MetricsLevel` parameters.
     pub configuration_type: Option<Val<ConfigurationType>>,
     /// `LogLevel`.
+    ///
+    /// Describes the verbosity of the CloudWatch Logs for an application.
     pub log_level: Option<Val<LogLevel>>,
     /// `MetricsLevel`.
+    ///
+    /// Describes the granularity of the CloudWatch Logs for an application. The `Parallelism` level is not
+    /// recommended for applications with a Parallelism over 64 due to excessive costs.
     pub metrics_level: Option<Val<MetricsLevel>>,
 }
 
@@ -2130,17 +2438,40 @@ impl ToValue for MonitoringConfiguration {
 impl Literal for MonitoringConfiguration {}
 
 /// The [`ParallelismConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-parallelismconfiguration.html) property type.
+///
+/// Describes parameters for how a Flink-based Kinesis Data Analytics application executes multiple
+/// tasks simultaneously. For more information about parallelism, see [Parallel
+/// Execution](https://docs.aws.amazon.com/https://nightlies.apache.org/flink/flink-docs-master/docs/dev/datastream/execution/parallel/)
+/// in the [Apache Flink
+/// Documentation](https://docs.aws.amazon.com/https://nightlies.apache.org/flink/flink-docs-master) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParallelismConfiguration {
     /// `AutoScalingEnabled`.
+    ///
+    /// Describes whether the Managed Service for Apache Flink service can increase the parallelism of the
+    /// application in response to increased throughput.
     pub auto_scaling_enabled: Option<Val<bool>>,
     /// `ConfigurationType`: required.
+    ///
+    /// Describes whether the application uses the default parallelism for the Managed Service for Apache
+    /// Flink service. You must set this property to `CUSTOM` in order to change your application's
+    /// `AutoScalingEnabled` , `Parallelism` , or `ParallelismPerKPU` properties.
     pub configuration_type: Option<Val<ParallelismConfigurationConfigurationType>>,
     /// `Parallelism`.
+    ///
+    /// Describes the initial number of parallel tasks that a Java-based Kinesis Data Analytics application
+    /// can perform. The Kinesis Data Analytics service can increase this number automatically if
+    /// [ParallelismConfiguration:AutoScalingEnabled](https://docs.aws.amazon.com/managed-flink/latest/apiv2/API_ParallelismConfiguration.html#kinesisanalytics-Type-ParallelismConfiguration-AutoScalingEnabled.html)
+    /// is set to `true` .
     ///
     /// - Minimum: 1.
     pub parallelism: Option<Val<i64>>,
     /// `ParallelismPerKPU`.
+    ///
+    /// Describes the number of parallel tasks that a Java-based Kinesis Data Analytics application can
+    /// perform per Kinesis Processing Unit (KPU) used by the application. For more information about KPUs,
+    /// see [Amazon Kinesis Data Analytics
+    /// Pricing](https://docs.aws.amazon.com/kinesis/data-analytics/pricing/) .
     ///
     /// - Minimum: 1.
     pub parallelism_per_kpu: Option<Val<i64>>,
@@ -2220,14 +2551,20 @@ impl ToValue for ParallelismConfiguration {
 impl Literal for ParallelismConfiguration {}
 
 /// The [`PropertyGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-propertygroup.html) property type.
+///
+/// Property key-value pairs passed into an application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PropertyGroup {
     /// `PropertyGroupId`.
+    ///
+    /// Describes the key of an application execution property key-value pair.
     ///
     /// - Length: 1 to 50.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
     pub property_group_id: Option<Val<String>>,
     /// `PropertyMap`.
+    ///
+    /// Describes the value of an application execution property key-value pair.
     pub property_map: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -2286,18 +2623,29 @@ impl ToValue for PropertyGroup {
 impl Literal for PropertyGroup {}
 
 /// The [`RecordColumn`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-recordcolumn.html) property type.
+///
+/// For a SQL-based Kinesis Data Analytics application, describes the mapping of each data element in
+/// the streaming source to the corresponding column in the in-application stream.
+///
+/// Also used to describe the format of the reference data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordColumn {
     /// `Mapping`.
+    ///
+    /// A reference to the data element in the streaming input or the reference data source.
     ///
     /// - Length: 1 to 65535.
     pub mapping: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the column that is created in the in-application input stream or reference table.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[^-\s<>&]*$`.
     pub name: Option<Val<String>>,
     /// `SqlType`: required.
+    ///
+    /// The type of column created in the in-application input stream or reference table.
     ///
     /// - Length: 1 to 100.
     pub sql_type: Option<Val<String>>,
@@ -2373,11 +2721,20 @@ impl ToValue for RecordColumn {
 impl Literal for RecordColumn {}
 
 /// The [`RecordFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-recordformat.html) property type.
+///
+/// For a SQL-based Kinesis Data Analytics application, describes the record format and relevant mapping
+/// information that should be applied to schematize the records on the stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordFormat {
     /// `MappingParameters`.
+    ///
+    /// When you configure application input at the time of creating or updating an application, provides
+    /// additional mapping information specific to the record format (such as JSON, CSV, or record fields
+    /// delimited by some delimiter) on the streaming source.
     pub mapping_parameters: Option<Val<MappingParameters>>,
     /// `RecordFormatType`: required.
+    ///
+    /// The type of record format.
     pub record_format_type: Option<Val<RecordFormatType>>,
 }
 
@@ -2441,11 +2798,17 @@ impl ToValue for RecordFormat {
 impl Literal for RecordFormat {}
 
 /// The [`RunConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-runconfiguration.html) property type.
+///
+/// Describes the starting parameters for an Managed Service for Apache Flink application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunConfiguration {
     /// `ApplicationRestoreConfiguration`.
+    ///
+    /// Describes the restore behavior of a restarting application.
     pub application_restore_configuration: Option<Val<ApplicationRestoreConfiguration>>,
     /// `FlinkRunConfiguration`.
+    ///
+    /// Describes the starting parameters for a Managed Service for Apache Flink application.
     pub flink_run_configuration: Option<Val<FlinkRunConfiguration>>,
 }
 
@@ -2499,14 +2862,20 @@ impl ToValue for RunConfiguration {
 impl Literal for RunConfiguration {}
 
 /// The [`S3ContentBaseLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-s3contentbaselocation.html) property type.
+///
+/// The base location of the Amazon Data Analytics application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3ContentBaseLocation {
     /// `BasePath`.
+    ///
+    /// The base path for the S3 bucket.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^[a-zA-Z0-9/!-_.*'()]+$`.
     pub base_path: Option<Val<String>>,
     /// `BucketARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the S3 bucket.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:.*$`.
@@ -2570,18 +2939,26 @@ impl ToValue for S3ContentBaseLocation {
 impl Literal for S3ContentBaseLocation {}
 
 /// The [`S3ContentLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-s3contentlocation.html) property type.
+///
+/// The location of an application or a custom artifact.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3ContentLocation {
     /// `BucketARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for the S3 bucket containing the application code.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:.*$`.
     pub bucket_arn: Option<Val<String>>,
     /// `FileKey`: required.
     ///
+    /// The file key for the object containing the application code.
+    ///
     /// - Length: 1 to 1024.
     pub file_key: Option<Val<String>>,
     /// `ObjectVersion`.
+    ///
+    /// The version of the object containing the application code.
     ///
     /// - Length: 1 to 1024.
     pub object_version: Option<Val<String>>,
@@ -2661,9 +3038,15 @@ impl ToValue for S3ContentLocation {
 impl Literal for S3ContentLocation {}
 
 /// The [`SqlApplicationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-sqlapplicationconfiguration.html) property type.
+///
+/// Describes the inputs, outputs, and reference data sources for a SQL-based Kinesis Data Analytics
+/// application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SqlApplicationConfiguration {
     /// `Inputs`.
+    ///
+    /// The array of [Input](https://docs.aws.amazon.com/managed-flink/latest/apiv2/API_Input.html) objects
+    /// describing the input streams used by the application.
     ///
     /// - Items: at most 1.
     pub inputs: Option<Val<Vec<Input>>>,
@@ -2786,14 +3169,23 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-vpcconfiguration.html) property type.
+///
+/// Describes the parameters of a VPC used by the application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfiguration {
     /// `SecurityGroupIds`: required.
+    ///
+    /// The array of
+    /// [SecurityGroup](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SecurityGroup.html) IDs
+    /// used by the VPC configuration.
     ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required.
+    ///
+    /// The array of [Subnet](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Subnet.html) IDs
+    /// used by the VPC configuration.
     ///
     /// - Items: 1 to 16.
     pub subnet_ids: Option<Val<Vec<String>>>,
@@ -2876,17 +3268,28 @@ impl ToValue for VpcConfiguration {
 impl Literal for VpcConfiguration {}
 
 /// The [`ZeppelinApplicationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-zeppelinapplicationconfiguration.html) property type.
+///
+/// The configuration of a Kinesis Data Analytics Studio notebook.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZeppelinApplicationConfiguration {
     /// `CatalogConfiguration`.
+    ///
+    /// The Amazon Glue Data Catalog that you use in queries in a Kinesis Data Analytics Studio notebook.
     pub catalog_configuration: Option<Val<CatalogConfiguration>>,
     /// `CustomArtifactsConfiguration`.
+    ///
+    /// A list of `CustomArtifactConfiguration` objects.
     ///
     /// - Items: 0 to 50.
     pub custom_artifacts_configuration: Option<Val<Vec<CustomArtifactConfiguration>>>,
     /// `DeployAsApplicationConfiguration`.
+    ///
+    /// The information required to deploy a Kinesis Data Analytics Studio notebook as an application with
+    /// durable state.
     pub deploy_as_application_configuration: Option<Val<DeployAsApplicationConfiguration>>,
     /// `MonitoringConfiguration`.
+    ///
+    /// The monitoring configuration of a Kinesis Data Analytics Studio notebook.
     pub monitoring_configuration: Option<Val<ZeppelinMonitoringConfiguration>>,
 }
 
@@ -2963,9 +3366,16 @@ impl ToValue for ZeppelinApplicationConfiguration {
 impl Literal for ZeppelinApplicationConfiguration {}
 
 /// The [`ZeppelinMonitoringConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-application-zeppelinmonitoringconfiguration.html) property type.
+///
+/// Describes configuration parameters for Amazon CloudWatch logging for a Kinesis Data Analytics Studio
+/// notebook. For more information about CloudWatch logging, see
+/// [Monitoring](https://docs.aws.amazon.com/managed-flink/latest/java/monitoring-overview.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZeppelinMonitoringConfiguration {
     /// `LogLevel`.
+    ///
+    /// The verbosity of the CloudWatch Logs for an application. You can set it to `INFO` , `WARN` , `ERROR`
+    /// , or `DEBUG` .
     pub log_level: Option<Val<LogLevel>>,
 }
 
@@ -3035,9 +3445,18 @@ impl ApplicationMode {
             ApplicationMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApplicationMode {
+    const VALUES: &'static [&'static str] = &["INTERACTIVE", "STREAMING"];
+    fn as_str(&self) -> &str {
+        ApplicationMode::as_str(self)
     }
 }
 
@@ -3085,9 +3504,19 @@ impl ApplicationRestoreType {
             ApplicationRestoreType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApplicationRestoreType {
+    const VALUES: &'static [&'static str] =
+        &["SKIP_RESTORE_FROM_SNAPSHOT", "RESTORE_FROM_LATEST_SNAPSHOT", "RESTORE_FROM_CUSTOM_SNAPSHOT"];
+    fn as_str(&self) -> &str {
+        ApplicationRestoreType::as_str(self)
     }
 }
 
@@ -3133,9 +3562,18 @@ impl ArtifactType {
             ArtifactType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ArtifactType {
+    const VALUES: &'static [&'static str] = &["DEPENDENCY_JAR", "UDF"];
+    fn as_str(&self) -> &str {
+        ArtifactType::as_str(self)
     }
 }
 
@@ -3180,9 +3618,18 @@ impl CodeContentType {
             CodeContentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CodeContentType {
+    const VALUES: &'static [&'static str] = &["PLAINTEXT", "ZIPFILE"];
+    fn as_str(&self) -> &str {
+        CodeContentType::as_str(self)
     }
 }
 
@@ -3227,9 +3674,18 @@ impl ConfigurationType {
             ConfigurationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConfigurationType {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "CUSTOM"];
+    fn as_str(&self) -> &str {
+        ConfigurationType::as_str(self)
     }
 }
 
@@ -3274,9 +3730,18 @@ impl KeyType {
             KeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyType {
+    const VALUES: &'static [&'static str] = &["AWS_OWNED_KEY", "CUSTOMER_MANAGED_KEY"];
+    fn as_str(&self) -> &str {
+        KeyType::as_str(self)
     }
 }
 
@@ -3327,9 +3792,18 @@ impl LogLevel {
             LogLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogLevel {
+    const VALUES: &'static [&'static str] = &["DEBUG", "INFO", "WARN", "ERROR"];
+    fn as_str(&self) -> &str {
+        LogLevel::as_str(self)
     }
 }
 
@@ -3382,9 +3856,18 @@ impl MetricsLevel {
             MetricsLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MetricsLevel {
+    const VALUES: &'static [&'static str] = &["APPLICATION", "OPERATOR", "PARALLELISM", "TASK"];
+    fn as_str(&self) -> &str {
+        MetricsLevel::as_str(self)
     }
 }
 
@@ -3431,9 +3914,18 @@ impl ParallelismConfigurationConfigurationType {
             ParallelismConfigurationConfigurationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ParallelismConfigurationConfigurationType {
+    const VALUES: &'static [&'static str] = &["CUSTOM", "DEFAULT"];
+    fn as_str(&self) -> &str {
+        ParallelismConfigurationConfigurationType::as_str(self)
     }
 }
 
@@ -3476,9 +3968,18 @@ impl RecordEncoding {
             RecordEncoding::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RecordEncoding {
+    const VALUES: &'static [&'static str] = &["UTF-8"];
+    fn as_str(&self) -> &str {
+        RecordEncoding::as_str(self)
     }
 }
 
@@ -3522,9 +4023,18 @@ impl RecordFormatType {
             RecordFormatType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RecordFormatType {
+    const VALUES: &'static [&'static str] = &["CSV", "JSON"];
+    fn as_str(&self) -> &str {
+        RecordFormatType::as_str(self)
     }
 }
 
@@ -3602,9 +4112,32 @@ impl RuntimeEnvironment {
             RuntimeEnvironment::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuntimeEnvironment {
+    const VALUES: &'static [&'static str] = &[
+        "FLINK-1_11",
+        "FLINK-1_13",
+        "FLINK-1_15",
+        "FLINK-1_18",
+        "FLINK-1_19",
+        "FLINK-1_20",
+        "FLINK-1_6",
+        "FLINK-1_8",
+        "FLINK-2_2",
+        "SQL-1_0",
+        "ZEPPELIN-FLINK-1_0",
+        "ZEPPELIN-FLINK-2_0",
+        "ZEPPELIN-FLINK-3_0",
+    ];
+    fn as_str(&self) -> &str {
+        RuntimeEnvironment::as_str(self)
     }
 }
 

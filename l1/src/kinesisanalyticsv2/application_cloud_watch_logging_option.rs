@@ -5,12 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kinesisanalyticsv2-applicationcloudwatchloggingoption.html) resource type.
 ///
+/// Adds an Amazon CloudWatch log stream to monitor application configuration errors.
+///
+/// > Only one *ApplicationCloudWatchLoggingOption* resource can be attached per application.
+///
 /// Build it with [`ApplicationCloudWatchLoggingOption::builder`]; adding it to a stack returns a [`ApplicationCloudWatchLoggingOptionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationCloudWatchLoggingOption {
     /// `ApplicationName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the application.
     pub application_name: Option<Val<String>>,
     /// `CloudWatchLoggingOption`: required.
+    ///
+    /// Provides a description of Amazon CloudWatch logging options, including the log stream Amazon
+    /// Resource Name (ARN).
     pub cloud_watch_logging_option: Option<Val<CloudWatchLoggingOption>>,
 }
 
@@ -120,9 +129,14 @@ impl ApplicationCloudWatchLoggingOptionHandle {
 }
 
 /// The [`CloudWatchLoggingOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-applicationcloudwatchloggingoption-cloudwatchloggingoption.html) property type.
+///
+/// Provides a description of Amazon CloudWatch logging options, including the log stream Amazon
+/// Resource Name (ARN).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLoggingOption {
     /// `LogStreamARN`: required.
+    ///
+    /// The ARN of the CloudWatch log to receive application messages.
     pub log_stream_arn: Option<Val<String>>,
 }
 

@@ -5,12 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::KinesisAnalyticsV2::ApplicationOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kinesisanalyticsv2-applicationoutput.html) resource type.
 ///
+/// Adds an external destination to your SQL-based Amazon Kinesis Data Analytics application.
+///
+/// If you want Kinesis Data Analytics to deliver data from an in-application stream within your
+/// application to an external destination (such as an Kinesis data stream, a Kinesis Data Firehose
+/// delivery stream, or an Amazon Lambda function), you add the relevant configuration to your
+/// application using this operation. You can configure one or more outputs for your application. Each
+/// output configuration maps an in-application stream and an external destination.
+///
+/// You can use one of the output configurations to deliver data from your in-application error stream
+/// to an external destination so that you can analyze the errors.
+///
+/// Any configuration update, including adding a streaming source using this operation, results in a new
+/// version of the application. You can use the
+/// [DescribeApplication](https://docs.aws.amazon.com/managed-flink/latest/apiv2/API_DescribeApplication.html)
+/// operation to find the current application version.
+///
+/// > Creation of multiple outputs should be sequential (use of DependsOn) to avoid a problem with a
+/// stale application version ( *ConcurrentModificationException* ).
+///
 /// Build it with [`ApplicationOutput::builder`]; adding it to a stack returns a [`ApplicationOutputHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationOutput {
     /// `ApplicationName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the application.
     pub application_name: Option<Val<String>>,
     /// `Output`: required.
+    ///
+    /// Describes a SQL-based Kinesis Data Analytics application's output configuration, in which you
+    /// identify an in-application stream and a destination where you want the in-application stream data to
+    /// be written. The destination can be a Kinesis data stream or a Kinesis Data Firehose delivery stream.
     pub output: Option<Val<Output>>,
 }
 
@@ -112,9 +137,14 @@ impl ApplicationOutputHandle {
 }
 
 /// The [`DestinationSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-applicationoutput-destinationschema.html) property type.
+///
+/// Describes the data format when records are written to the destination in a SQL-based Kinesis Data
+/// Analytics application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationSchema {
     /// `RecordFormatType`.
+    ///
+    /// Specifies the format of the records on the output stream.
     pub record_format_type: Option<Val<String>>,
 }
 
@@ -162,9 +192,15 @@ impl ToValue for DestinationSchema {
 impl Literal for DestinationSchema {}
 
 /// The [`KinesisFirehoseOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-applicationoutput-kinesisfirehoseoutput.html) property type.
+///
+/// For a SQL-based Kinesis Data Analytics application, when configuring application output, identifies
+/// a Kinesis Data Firehose delivery stream as the destination. You provide the stream Amazon Resource
+/// Name (ARN) of the delivery stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisFirehoseOutput {
     /// `ResourceARN`: required.
+    ///
+    /// The ARN of the destination delivery stream to write to.
     pub resource_arn: Option<Val<String>>,
 }
 
@@ -219,9 +255,14 @@ impl ToValue for KinesisFirehoseOutput {
 impl Literal for KinesisFirehoseOutput {}
 
 /// The [`KinesisStreamsOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-applicationoutput-kinesisstreamsoutput.html) property type.
+///
+/// When you configure a SQL-based Kinesis Data Analytics application's output, identifies a Kinesis
+/// data stream as the destination. You provide the stream Amazon Resource Name (ARN).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisStreamsOutput {
     /// `ResourceARN`: required.
+    ///
+    /// The ARN of the destination Kinesis data stream to write to.
     pub resource_arn: Option<Val<String>>,
 }
 
@@ -276,9 +317,20 @@ impl ToValue for KinesisStreamsOutput {
 impl Literal for KinesisStreamsOutput {}
 
 /// The [`LambdaOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-applicationoutput-lambdaoutput.html) property type.
+///
+/// When you configure a SQL-based Kinesis Data Analytics application's output, identifies an Amazon
+/// Lambda function as the destination. You provide the function Amazon Resource Name (ARN) of the
+/// Lambda function.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaOutput {
     /// `ResourceARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the destination Lambda function to write to.
+    ///
+    /// > To specify an earlier version of the Lambda function than the latest, include the Lambda function
+    /// version in the Lambda function ARN. For more information about Lambda ARNs, see [Example ARNs:
+    /// Amazon
+    /// Lambda](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html#arn-syntax-lambda)
     pub resource_arn: Option<Val<String>>,
 }
 
@@ -333,17 +385,31 @@ impl ToValue for LambdaOutput {
 impl Literal for LambdaOutput {}
 
 /// The [`Output`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-applicationoutput-output.html) property type.
+///
+/// Describes a SQL-based Kinesis Data Analytics application's output configuration, in which you
+/// identify an in-application stream and a destination where you want the in-application stream data to
+/// be written. The destination can be a Kinesis data stream or a Kinesis Data Firehose delivery stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Output {
     /// `DestinationSchema`: required.
+    ///
+    /// Describes the data format when records are written to the destination.
     pub destination_schema: Option<Val<DestinationSchema>>,
     /// `KinesisFirehoseOutput`.
+    ///
+    /// Identifies a Kinesis Data Firehose delivery stream as the destination.
     pub kinesis_firehose_output: Option<Val<KinesisFirehoseOutput>>,
     /// `KinesisStreamsOutput`.
+    ///
+    /// Identifies a Kinesis data stream as the destination.
     pub kinesis_streams_output: Option<Val<KinesisStreamsOutput>>,
     /// `LambdaOutput`.
+    ///
+    /// Identifies an Amazon Lambda function as the destination.
     pub lambda_output: Option<Val<LambdaOutput>>,
     /// `Name`.
+    ///
+    /// The name of the in-application stream.
     pub name: Option<Val<String>>,
 }
 

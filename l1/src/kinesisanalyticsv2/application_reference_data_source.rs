@@ -5,12 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::KinesisAnalyticsV2::ApplicationReferenceDataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kinesisanalyticsv2-applicationreferencedatasource.html) resource type.
 ///
+/// Adds a reference data source to an existing SQL-based Kinesis Data Analytics application.
+///
+/// Kinesis Data Analytics reads reference data (that is, an Amazon S3 object) and creates an
+/// in-application table within your application. In the request, you provide the source (S3 bucket name
+/// and object key name), name of the in-application table to create, and the necessary mapping
+/// information that describes how data in an Amazon S3 object maps to columns in the resulting
+/// in-application table.
+///
 /// Build it with [`ApplicationReferenceDataSource::builder`]; adding it to a stack returns a [`ApplicationReferenceDataSourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationReferenceDataSource {
     /// `ApplicationName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the application.
     pub application_name: Option<Val<String>>,
     /// `ReferenceDataSource`: required.
+    ///
+    /// For a SQL-based Kinesis Data Analytics application, describes the reference data source by providing
+    /// the source information (Amazon S3 bucket name and object key name), the resulting in-application
+    /// table name that is created, and the necessary schema to map the data elements in the Amazon S3
+    /// object to the in-application table.
     pub reference_data_source: Option<Val<ReferenceDataSource>>,
 }
 
@@ -120,11 +135,24 @@ impl ApplicationReferenceDataSourceHandle {
 }
 
 /// The [`CSVMappingParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-applicationreferencedatasource-csvmappingparameters.html) property type.
+///
+/// For a SQL-based Kinesis Data Analytics application, provides additional mapping information when the
+/// record format uses delimiters, such as CSV. For example, the following sample records use CSV
+/// format, where the records use the *'\n'* as the row delimiter and a comma (",") as the column
+/// delimiter:
+///
+/// `"name1", "address1"`
+///
+/// `"name2", "address2"`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CsvMappingParameters {
     /// `RecordColumnDelimiter`: required.
+    ///
+    /// The column delimiter. For example, in a CSV format, a comma (",") is the typical column delimiter.
     pub record_column_delimiter: Option<Val<String>>,
     /// `RecordRowDelimiter`: required.
+    ///
+    /// The row delimiter. For example, in a CSV format, *'\n'* is the typical row delimiter.
     pub record_row_delimiter: Option<Val<String>>,
 }
 
@@ -195,9 +223,14 @@ impl ToValue for CsvMappingParameters {
 impl Literal for CsvMappingParameters {}
 
 /// The [`JSONMappingParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-applicationreferencedatasource-jsonmappingparameters.html) property type.
+///
+/// For a SQL-based Kinesis Data Analytics application, provides additional mapping information when
+/// JSON is the record format on the streaming source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonMappingParameters {
     /// `RecordRowPath`: required.
+    ///
+    /// The path to the top-level parent that contains the records.
     pub record_row_path: Option<Val<String>>,
 }
 
@@ -252,11 +285,19 @@ impl ToValue for JsonMappingParameters {
 impl Literal for JsonMappingParameters {}
 
 /// The [`MappingParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-applicationreferencedatasource-mappingparameters.html) property type.
+///
+/// When you configure a SQL-based Kinesis Data Analytics application's input at the time of creating or
+/// updating an application, provides additional mapping information specific to the record format (such
+/// as JSON, CSV, or record fields delimited by some delimiter) on the streaming source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MappingParameters {
     /// `CSVMappingParameters`.
+    ///
+    /// Provides additional mapping information when the record format uses delimiters (for example, CSV).
     pub csv_mapping_parameters: Option<Val<CsvMappingParameters>>,
     /// `JSONMappingParameters`.
+    ///
+    /// Provides additional mapping information when JSON is the record format on the streaming source.
     pub json_mapping_parameters: Option<Val<JsonMappingParameters>>,
 }
 
@@ -310,13 +351,24 @@ impl ToValue for MappingParameters {
 impl Literal for MappingParameters {}
 
 /// The [`RecordColumn`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-applicationreferencedatasource-recordcolumn.html) property type.
+///
+/// For a SQL-based Kinesis Data Analytics application, describes the mapping of each data element in
+/// the streaming source to the corresponding column in the in-application stream.
+///
+/// Also used to describe the format of the reference data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordColumn {
     /// `Mapping`.
+    ///
+    /// A reference to the data element in the streaming input or the reference data source.
     pub mapping: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the column that is created in the in-application input stream or reference table.
     pub name: Option<Val<String>>,
     /// `SqlType`: required.
+    ///
+    /// The type of column created in the in-application input stream or reference table.
     pub sql_type: Option<Val<String>>,
 }
 
@@ -394,11 +446,20 @@ impl ToValue for RecordColumn {
 impl Literal for RecordColumn {}
 
 /// The [`RecordFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-applicationreferencedatasource-recordformat.html) property type.
+///
+/// For a SQL-based Kinesis Data Analytics application, describes the record format and relevant mapping
+/// information that should be applied to schematize the records on the stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordFormat {
     /// `MappingParameters`.
+    ///
+    /// When you configure application input at the time of creating or updating an application, provides
+    /// additional mapping information specific to the record format (such as JSON, CSV, or record fields
+    /// delimited by some delimiter) on the streaming source.
     pub mapping_parameters: Option<Val<MappingParameters>>,
     /// `RecordFormatType`: required.
+    ///
+    /// The type of record format.
     pub record_format_type: Option<Val<String>>,
 }
 
@@ -459,13 +520,28 @@ impl ToValue for RecordFormat {
 impl Literal for RecordFormat {}
 
 /// The [`ReferenceDataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-applicationreferencedatasource-referencedatasource.html) property type.
+///
+/// For a SQL-based Kinesis Data Analytics application, describes the reference data source by providing
+/// the source information (Amazon S3 bucket name and object key name), the resulting in-application
+/// table name that is created, and the necessary schema to map the data elements in the Amazon S3
+/// object to the in-application table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceDataSource {
     /// `ReferenceSchema`: required.
+    ///
+    /// Describes the format of the data in the streaming source, and how each data element maps to
+    /// corresponding columns created in the in-application stream.
     pub reference_schema: Option<Val<ReferenceSchema>>,
     /// `S3ReferenceDataSource`.
+    ///
+    /// Identifies the S3 bucket and object that contains the reference data. A Kinesis Data Analytics
+    /// application loads reference data only once. If the data changes, you call the
+    /// [UpdateApplication](https://docs.aws.amazon.com/managed-flink/latest/apiv2/API_UpdateApplication.html)
+    /// operation to trigger reloading of data into your application.
     pub s3_reference_data_source: Option<Val<S3ReferenceDataSource>>,
     /// `TableName`.
+    ///
+    /// The name of the in-application table to create.
     pub table_name: Option<Val<String>>,
 }
 
@@ -532,13 +608,23 @@ impl ToValue for ReferenceDataSource {
 impl Literal for ReferenceDataSource {}
 
 /// The [`ReferenceSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-applicationreferencedatasource-referenceschema.html) property type.
+///
+/// For a SQL-based Kinesis Data Analytics application, describes the format of the data in the
+/// streaming source, and how each data element maps to corresponding columns created in the
+/// in-application stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceSchema {
     /// `RecordColumns`: required.
+    ///
+    /// A list of `RecordColumn` objects.
     pub record_columns: Option<Val<Vec<RecordColumn>>>,
     /// `RecordEncoding`.
+    ///
+    /// Specifies the encoding of the records in the streaming source. For example, UTF-8.
     pub record_encoding: Option<Val<String>>,
     /// `RecordFormat`: required.
+    ///
+    /// Specifies the format of the records on the streaming source.
     pub record_format: Option<Val<RecordFormat>>,
 }
 
@@ -623,11 +709,23 @@ impl ToValue for ReferenceSchema {
 impl Literal for ReferenceSchema {}
 
 /// The [`S3ReferenceDataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisanalyticsv2-applicationreferencedatasource-s3referencedatasource.html) property type.
+///
+/// For an SQL-based Amazon Kinesis Data Analytics application, identifies the Amazon S3 bucket and
+/// object that contains the reference data.
+///
+/// A Kinesis Data Analytics application loads reference data only once. If the data changes, you call
+/// the
+/// [UpdateApplication](https://docs.aws.amazon.com/managed-flink/latest/apiv2/API_UpdateApplication.html)
+/// operation to trigger reloading of data into your application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3ReferenceDataSource {
     /// `BucketARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the S3 bucket.
     pub bucket_arn: Option<Val<String>>,
     /// `FileKey`: required.
+    ///
+    /// The object key name containing the reference data.
     pub file_key: Option<Val<String>>,
 }
 

@@ -5,48 +5,152 @@ use crate::rt::*;
 
 /// The [`AWS::KinesisFirehose::DeliveryStream`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kinesisfirehose-deliverystream.html) resource type.
 ///
+/// The `AWS::KinesisFirehose::DeliveryStream` resource specifies an Amazon Kinesis Data Firehose
+/// (Kinesis Data Firehose) delivery stream that delivers real-time streaming data to an Amazon Simple
+/// Storage Service (Amazon S3), Amazon Redshift, or Amazon Elasticsearch Service (Amazon ES)
+/// destination. For more information, see [Creating an Amazon Kinesis Data Firehose Delivery
+/// Stream](https://docs.aws.amazon.com/firehose/latest/dev/basic-create.html) in the *Amazon Kinesis
+/// Data Firehose Developer Guide* .
+///
 /// Build it with [`DeliveryStream::builder`]; adding it to a stack returns a [`DeliveryStreamHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeliveryStream {
     /// `AmazonOpenSearchServerlessDestinationConfiguration`.
+    ///
+    /// Describes the configuration of a destination in the Serverless offering for Amazon OpenSearch
+    /// Service.
     pub amazon_open_search_serverless_destination_configuration:
         Option<Val<AmazonOpenSearchServerlessDestinationConfiguration>>,
     /// `AmazonopensearchserviceDestinationConfiguration`.
+    ///
+    /// The destination in Amazon OpenSearch Service. You can specify only one destination.
     pub amazonopensearchservice_destination_configuration: Option<Val<AmazonopensearchserviceDestinationConfiguration>>,
     /// `DatabaseSourceConfiguration`. Changing it replaces the resource.
+    ///
+    /// The top level object for configuring streams with database as a source.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     pub database_source_configuration: Option<Val<DatabaseSourceConfiguration>>,
     /// `DeliveryStreamEncryptionConfigurationInput`.
+    ///
+    /// Specifies the type and Amazon Resource Name (ARN) of the CMK to use for Server-Side Encryption
+    /// (SSE).
     pub delivery_stream_encryption_configuration_input: Option<Val<DeliveryStreamEncryptionConfigurationInput>>,
     /// `DeliveryStreamName`. Changing it replaces the resource.
+    ///
+    /// The name of the Firehose stream.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `[a-zA-Z0-9._-]+`.
     pub delivery_stream_name: Option<Val<String>>,
     /// `DeliveryStreamType`. Changing it replaces the resource.
+    ///
+    /// The Firehose stream type. This can be one of the following values:
+    ///
+    /// - `DirectPut` : Provider applications access the Firehose stream directly.
+    /// - `KinesisStreamAsSource` : The Firehose stream uses a Kinesis data stream as a source.
     pub delivery_stream_type: Option<Val<DeliveryStreamType>>,
     /// `DirectPutSourceConfiguration`. Changing it replaces the resource.
+    ///
+    /// The structure that configures parameters such as `ThroughputHintInMBs` for a stream configured with
+    /// Direct PUT as a source.
     pub direct_put_source_configuration: Option<Val<DirectPutSourceConfiguration>>,
     /// `ElasticsearchDestinationConfiguration`.
+    ///
+    /// An Amazon ES destination for the delivery stream.
+    ///
+    /// Conditional. You must specify only one destination configuration.
+    ///
+    /// If you change the delivery stream destination from an Amazon ES destination to an Amazon S3 or
+    /// Amazon Redshift destination, update requires [some
+    /// interruptions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-some-interrupt)
+    /// .
     pub elasticsearch_destination_configuration: Option<Val<ElasticsearchDestinationConfiguration>>,
     /// `ExtendedS3DestinationConfiguration`.
+    ///
+    /// An Amazon S3 destination for the delivery stream.
+    ///
+    /// Conditional. You must specify only one destination configuration.
+    ///
+    /// If you change the delivery stream destination from an Amazon Extended S3 destination to an Amazon ES
+    /// destination, update requires [some
+    /// interruptions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-some-interrupt)
+    /// .
     pub extended_s3_destination_configuration: Option<Val<ExtendedS3DestinationConfiguration>>,
     /// `HttpEndpointDestinationConfiguration`.
+    ///
+    /// Enables configuring Kinesis Firehose to deliver data to any HTTP endpoint destination. You can
+    /// specify only one destination.
     pub http_endpoint_destination_configuration: Option<Val<HttpEndpointDestinationConfiguration>>,
     /// `IcebergDestinationConfiguration`.
+    ///
+    /// Specifies the destination configure settings for Apache Iceberg Table.
     pub iceberg_destination_configuration: Option<Val<IcebergDestinationConfiguration>>,
     /// `KinesisStreamSourceConfiguration`. Changing it replaces the resource.
+    ///
+    /// When a Kinesis stream is used as the source for the delivery stream, a
+    /// [KinesisStreamSourceConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-kinesisstreamsourceconfiguration.html)
+    /// containing the Kinesis stream ARN and the role ARN for the source stream.
     pub kinesis_stream_source_configuration: Option<Val<KinesisStreamSourceConfiguration>>,
     /// `MSKSourceConfiguration`. Changing it replaces the resource.
+    ///
+    /// The configuration for the Amazon MSK cluster to be used as the source for a delivery stream.
     pub msk_source_configuration: Option<Val<MskSourceConfiguration>>,
     /// `RedshiftDestinationConfiguration`.
+    ///
+    /// An Amazon Redshift destination for the delivery stream.
+    ///
+    /// Conditional. You must specify only one destination configuration.
+    ///
+    /// If you change the delivery stream destination from an Amazon Redshift destination to an Amazon ES
+    /// destination, update requires [some
+    /// interruptions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-some-interrupt)
+    /// .
     pub redshift_destination_configuration: Option<Val<RedshiftDestinationConfiguration>>,
     /// `S3DestinationConfiguration`.
+    ///
+    /// The `S3DestinationConfiguration` property type specifies an Amazon Simple Storage Service (Amazon
+    /// S3) destination to which Amazon Kinesis Data Firehose (Kinesis Data Firehose) delivers data.
+    ///
+    /// Conditional. You must specify only one destination configuration.
+    ///
+    /// If you change the delivery stream destination from an Amazon S3 destination to an Amazon ES
+    /// destination, update requires [some
+    /// interruptions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-some-interrupt)
+    /// .
     pub s3_destination_configuration: Option<Val<S3DestinationConfiguration>>,
     /// `SnowflakeDestinationConfiguration`.
+    ///
+    /// Configure Snowflake destination
     pub snowflake_destination_configuration: Option<Val<SnowflakeDestinationConfiguration>>,
     /// `SplunkDestinationConfiguration`.
+    ///
+    /// The configuration of a destination in Splunk for the delivery stream.
     pub splunk_destination_configuration: Option<Val<SplunkDestinationConfiguration>>,
     /// `Tags`.
+    ///
+    /// A set of tags to assign to the Firehose stream. A tag is a key-value pair that you can define and
+    /// assign to AWS resources. Tags are metadata. For example, you can add friendly names and descriptions
+    /// or other types of information that can help you distinguish the Firehose stream. For more
+    /// information about tags, see [Using Cost Allocation
+    /// Tags](https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/cost-alloc-tags.html) in the AWS
+    /// Billing and Cost Management User Guide.
+    ///
+    /// You can specify up to 50 tags when creating a Firehose stream.
+    ///
+    /// If you specify tags in the `CreateDeliveryStream` action, Amazon Data Firehose performs an
+    /// additional authorization on the `firehose:TagDeliveryStream` action to verify if users have
+    /// permissions to create tags. If you do not provide this permission, requests to create new Firehose
+    /// streams with IAM resource tags will fail with an `AccessDeniedException` such as following.
+    ///
+    /// *AccessDeniedException*
+    ///
+    /// User: arn:aws:sts::x:assumed-role/x/x is not authorized to perform: firehose:TagDeliveryStream on
+    /// resource: arn:aws:firehose:us-east-1:x:deliverystream/x with an explicit deny in an identity-based
+    /// policy.
+    ///
+    /// For an example IAM policy, see [Tag
+    /// example.](https://docs.aws.amazon.com/firehose/latest/APIReference/API_CreateDeliveryStream.html#API_CreateDeliveryStream_Examples)
     ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -259,6 +363,9 @@ impl Deref for DeliveryStreamHandle {
 
 impl DeliveryStreamHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the delivery stream, such as
+    /// `arn:aws:firehose:us-east-2:123456789012:deliverystream/delivery-stream-name` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -273,13 +380,26 @@ impl DeliveryStreamHandle {
 }
 
 /// The [`AmazonOpenSearchServerlessBufferingHints`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-amazonopensearchserverlessbufferinghints.html) property type.
+///
+/// Describes the buffering to perform before delivering data to the Serverless offering for Amazon
+/// OpenSearch Service destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonOpenSearchServerlessBufferingHints {
     /// `IntervalInSeconds`.
     ///
+    /// Buffer incoming data for the specified period of time, in seconds, before delivering it to the
+    /// destination. The default value is 300 (5 minutes).
+    ///
     /// - Range: 0 to 900.
     pub interval_in_seconds: Option<Val<i64>>,
     /// `SizeInMBs`.
+    ///
+    /// Buffer incoming data to the specified size, in MBs, before delivering it to the destination. The
+    /// default value is 5.
+    ///
+    /// We recommend setting this parameter to a value greater than the amount of data you typically ingest
+    /// into the Firehose stream in 10 seconds. For example, if you typically ingest data at 1 MB/sec, the
+    /// value should be 10 MB or higher.
     ///
     /// - Range: 1 to 100.
     pub size_in_mbs: Option<Val<i64>>,
@@ -335,32 +455,55 @@ impl ToValue for AmazonOpenSearchServerlessBufferingHints {
 impl Literal for AmazonOpenSearchServerlessBufferingHints {}
 
 /// The [`AmazonOpenSearchServerlessDestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-amazonopensearchserverlessdestinationconfiguration.html) property type.
+///
+/// Describes the configuration of a destination in the Serverless offering for Amazon OpenSearch
+/// Service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonOpenSearchServerlessDestinationConfiguration {
     /// `BufferingHints`.
+    ///
+    /// The buffering options. If no value is specified, the default values for
+    /// AmazonopensearchserviceBufferingHints are used.
     pub buffering_hints: Option<Val<AmazonOpenSearchServerlessBufferingHints>>,
     /// `CloudWatchLoggingOptions`.
     pub cloud_watch_logging_options: Option<Val<CloudWatchLoggingOptions>>,
     /// `CollectionEndpoint`.
+    ///
+    /// The endpoint to use when communicating with the collection in the Serverless offering for Amazon
+    /// OpenSearch Service.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `https:.*`.
     pub collection_endpoint: Option<Val<String>>,
     /// `IndexName`: required.
     ///
+    /// The Serverless offering for Amazon OpenSearch Service index name.
+    ///
     /// - Length: 1 to 80.
     pub index_name: Option<Val<String>>,
     /// `ProcessingConfiguration`.
     pub processing_configuration: Option<Val<ProcessingConfiguration>>,
     /// `RetryOptions`.
+    ///
+    /// The retry behavior in case Firehose is unable to deliver documents to the Serverless offering for
+    /// Amazon OpenSearch Service. The default value is 300 (5 minutes).
     pub retry_options: Option<Val<AmazonOpenSearchServerlessRetryOptions>>,
     /// `RoleARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role to be assumed by Firehose for calling the Serverless
+    /// offering for Amazon OpenSearch Service Configuration API and for indexing documents.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `S3BackupMode`.
+    ///
+    /// Defines how documents should be delivered to Amazon S3. When it is set to FailedDocumentsOnly,
+    /// Firehose writes any documents that could not be indexed to the configured Amazon S3 destination,
+    /// with AmazonOpenSearchService-failed/ appended to the key prefix. When set to AllDocuments, Firehose
+    /// delivers all incoming records to Amazon S3, and also writes failed documents with
+    /// AmazonOpenSearchService-failed/ appended to the prefix.
     pub s3_backup_mode: Option<Val<S3BackupMode>>,
     /// `S3Configuration`: required.
     pub s3_configuration: Option<Val<S3DestinationConfiguration>>,
@@ -494,9 +637,17 @@ impl ToValue for AmazonOpenSearchServerlessDestinationConfiguration {
 impl Literal for AmazonOpenSearchServerlessDestinationConfiguration {}
 
 /// The [`AmazonOpenSearchServerlessRetryOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-amazonopensearchserverlessretryoptions.html) property type.
+///
+/// Configures retry behavior in case Firehose is unable to deliver documents to the Serverless offering
+/// for Amazon OpenSearch Service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonOpenSearchServerlessRetryOptions {
     /// `DurationInSeconds`.
+    ///
+    /// After an initial failure to deliver to the Serverless offering for Amazon OpenSearch Service, the
+    /// total amount of time during which Firehose retries delivery (including the first attempt). After
+    /// this time has elapsed, the failed documents are written to Amazon S3. Default value is 300 seconds
+    /// (5 minutes). A value of 0 (zero) results in no retries.
     ///
     /// - Range: 0 to 7200.
     pub duration_in_seconds: Option<Val<i64>>,
@@ -546,13 +697,24 @@ impl ToValue for AmazonOpenSearchServerlessRetryOptions {
 impl Literal for AmazonOpenSearchServerlessRetryOptions {}
 
 /// The [`AmazonopensearchserviceBufferingHints`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-amazonopensearchservicebufferinghints.html) property type.
+///
+/// Describes the buffering to perform before delivering data to the Amazon OpenSearch Service
+/// destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonopensearchserviceBufferingHints {
     /// `IntervalInSeconds`.
     ///
+    /// Buffer incoming data for the specified period of time, in seconds, before delivering it to the
+    /// destination. The default value is 300 (5 minutes).
+    ///
     /// - Range: 0 to 900.
     pub interval_in_seconds: Option<Val<i64>>,
     /// `SizeInMBs`.
+    ///
+    /// Buffer incoming data to the specified size, in MBs, before delivering it to the destination. The
+    /// default value is 5. We recommend setting this parameter to a value greater than the amount of data
+    /// you typically ingest into the delivery stream in 10 seconds. For example, if you typically ingest
+    /// data at 1 MB/sec, the value should be 10 MB or higher.
     ///
     /// - Range: 1 to 100.
     pub size_in_mbs: Option<Val<i64>>,
@@ -608,49 +770,85 @@ impl ToValue for AmazonopensearchserviceBufferingHints {
 impl Literal for AmazonopensearchserviceBufferingHints {}
 
 /// The [`AmazonopensearchserviceDestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-amazonopensearchservicedestinationconfiguration.html) property type.
+///
+/// Describes the configuration of a destination in Amazon OpenSearch Service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonopensearchserviceDestinationConfiguration {
     /// `BufferingHints`.
+    ///
+    /// The buffering options. If no value is specified, the default values for
+    /// AmazonopensearchserviceBufferingHints are used.
     pub buffering_hints: Option<Val<AmazonopensearchserviceBufferingHints>>,
     /// `CloudWatchLoggingOptions`.
+    ///
+    /// Describes the Amazon CloudWatch logging options for your delivery stream.
     pub cloud_watch_logging_options: Option<Val<CloudWatchLoggingOptions>>,
     /// `ClusterEndpoint`.
+    ///
+    /// The endpoint to use when communicating with the cluster. Specify either this ClusterEndpoint or the
+    /// DomainARN field.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `https:.*`.
     pub cluster_endpoint: Option<Val<String>>,
     /// `DocumentIdOptions`.
+    ///
+    /// Indicates the method for setting up document ID. The supported methods are Firehose generated
+    /// document ID and OpenSearch Service generated document ID.
     pub document_id_options: Option<Val<DocumentIdOptions>>,
     /// `DomainARN`.
+    ///
+    /// The ARN of the Amazon OpenSearch Service domain.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
     pub domain_arn: Option<Val<String>>,
     /// `IndexName`: required.
     ///
+    /// The Amazon OpenSearch Service index name.
+    ///
     /// - Length: 1 to 80.
     pub index_name: Option<Val<String>>,
     /// `IndexRotationPeriod`.
+    ///
+    /// The Amazon OpenSearch Service index rotation period. Index rotation appends a timestamp to the
+    /// IndexName to facilitate the expiration of old data.
     pub index_rotation_period: Option<Val<IndexRotationPeriod>>,
     /// `ProcessingConfiguration`.
+    ///
+    /// Describes a data processing configuration.
     pub processing_configuration: Option<Val<ProcessingConfiguration>>,
     /// `RetryOptions`.
+    ///
+    /// The retry behavior in case Kinesis Data Firehose is unable to deliver documents to Amazon OpenSearch
+    /// Service. The default value is 300 (5 minutes).
     pub retry_options: Option<Val<AmazonopensearchserviceRetryOptions>>,
     /// `RoleARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role to be assumed by Kinesis Data Firehose for calling
+    /// the Amazon OpenSearch Service Configuration API and for indexing documents.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `S3BackupMode`.
+    ///
+    /// Defines how documents should be delivered to Amazon S3.
     pub s3_backup_mode: Option<Val<S3BackupMode>>,
     /// `S3Configuration`: required.
+    ///
+    /// Describes the configuration of a destination in Amazon S3.
     pub s3_configuration: Option<Val<S3DestinationConfiguration>>,
     /// `TypeName`.
+    ///
+    /// The Amazon OpenSearch Service type name.
     ///
     /// - Length: 0 to 100.
     pub type_name: Option<Val<String>>,
     /// `VpcConfiguration`.
+    ///
+    /// The details of the VPC of the Amazon OpenSearch Service destination.
     pub vpc_configuration: Option<Val<VpcConfiguration>>,
 }
 
@@ -802,9 +1000,17 @@ impl ToValue for AmazonopensearchserviceDestinationConfiguration {
 impl Literal for AmazonopensearchserviceDestinationConfiguration {}
 
 /// The [`AmazonopensearchserviceRetryOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-amazonopensearchserviceretryoptions.html) property type.
+///
+/// Configures retry behavior in case Kinesis Data Firehose is unable to deliver documents to Amazon
+/// OpenSearch Service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonopensearchserviceRetryOptions {
     /// `DurationInSeconds`.
+    ///
+    /// After an initial failure to deliver to Amazon OpenSearch Service, the total amount of time during
+    /// which Kinesis Data Firehose retries delivery (including the first attempt). After this time has
+    /// elapsed, the failed documents are written to Amazon S3. Default value is 300 seconds (5 minutes). A
+    /// value of 0 (zero) results in no retries.
     ///
     /// - Range: 0 to 7200.
     pub duration_in_seconds: Option<Val<i64>>,
@@ -854,11 +1060,17 @@ impl ToValue for AmazonopensearchserviceRetryOptions {
 impl Literal for AmazonopensearchserviceRetryOptions {}
 
 /// The [`AuthenticationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-authenticationconfiguration.html) property type.
+///
+/// The authentication configuration of the Amazon MSK cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthenticationConfiguration {
     /// `Connectivity`: required.
+    ///
+    /// The type of connectivity used to access the Amazon MSK cluster.
     pub connectivity: Option<Val<Connectivity>>,
     /// `RoleARN`: required.
+    ///
+    /// The ARN of the role used to access the Amazon MSK cluster.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
@@ -933,13 +1145,27 @@ impl ToValue for AuthenticationConfiguration {
 impl Literal for AuthenticationConfiguration {}
 
 /// The [`BufferingHints`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-bufferinghints.html) property type.
+///
+/// The `BufferingHints` property type specifies how Amazon Kinesis Data Firehose (Kinesis Data
+/// Firehose) buffers incoming data before delivering it to the destination. The first buffer condition
+/// that is satisfied triggers Kinesis Data Firehose to deliver the data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BufferingHints {
     /// `IntervalInSeconds`.
     ///
+    /// The length of time, in seconds, that Kinesis Data Firehose buffers incoming data before delivering
+    /// it to the destination. For valid values, see the `IntervalInSeconds` content for the
+    /// [BufferingHints](https://docs.aws.amazon.com/firehose/latest/APIReference/API_BufferingHints.html)
+    /// data type in the *Amazon Kinesis Data Firehose API Reference* .
+    ///
     /// - Range: 0 to 900.
     pub interval_in_seconds: Option<Val<i64>>,
     /// `SizeInMBs`.
+    ///
+    /// The size of the buffer, in MBs, that Kinesis Data Firehose uses for incoming data before delivering
+    /// it to the destination. For valid values, see the `SizeInMBs` content for the
+    /// [BufferingHints](https://docs.aws.amazon.com/firehose/latest/APIReference/API_BufferingHints.html)
+    /// data type in the *Amazon Kinesis Data Firehose API Reference* .
     ///
     /// - Range: 1 to 128.
     pub size_in_mbs: Option<Val<i64>>,
@@ -995,14 +1221,24 @@ impl ToValue for BufferingHints {
 impl Literal for BufferingHints {}
 
 /// The [`CatalogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-catalogconfiguration.html) property type.
+///
+/// Describes the containers where the destination Apache Iceberg Tables are persisted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CatalogConfiguration {
     /// `CatalogArn`.
+    ///
+    /// Specifies the Glue catalog ARN identifier of the destination Apache Iceberg Tables. You must specify
+    /// the ARN in the format `arn:aws:glue:region:account-id:catalog` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
     pub catalog_arn: Option<Val<String>>,
     /// `WarehouseLocation`.
+    ///
+    /// The warehouse location for Apache Iceberg tables. You must configure this when schema evolution and
+    /// table creation is enabled.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `s3:\/\/.*`.
@@ -1059,17 +1295,33 @@ impl ToValue for CatalogConfiguration {
 impl Literal for CatalogConfiguration {}
 
 /// The [`CloudWatchLoggingOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-cloudwatchloggingoptions.html) property type.
+///
+/// The `CloudWatchLoggingOptions` property type specifies Amazon CloudWatch Logs (CloudWatch Logs)
+/// logging options that Amazon Kinesis Data Firehose (Kinesis Data Firehose) uses for the delivery
+/// stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLoggingOptions {
     /// `Enabled`.
+    ///
+    /// Indicates whether CloudWatch Logs logging is enabled.
     pub enabled: Option<Val<bool>>,
     /// `LogGroupName`.
+    ///
+    /// The name of the CloudWatch Logs log group that contains the log stream that Kinesis Data Firehose
+    /// will use.
+    ///
+    /// Conditional. If you enable logging, you must specify this property.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `^[\.\-_/#A-Za-z0-9]*$`.
     /// - Format: `AWS::Logs::LogGroup.Name`.
     pub log_group_name: Option<Val<String>>,
     /// `LogStreamName`.
+    ///
+    /// The name of the CloudWatch Logs log stream that Kinesis Data Firehose uses to send logs about data
+    /// delivery.
+    ///
+    /// Conditional. If you enable logging, you must specify this property.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `^[^:*]*$`.
@@ -1132,17 +1384,30 @@ impl ToValue for CloudWatchLoggingOptions {
 impl Literal for CloudWatchLoggingOptions {}
 
 /// The [`CopyCommand`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-copycommand.html) property type.
+///
+/// The `CopyCommand` property type configures the Amazon Redshift `COPY` command that Amazon Kinesis
+/// Data Firehose (Kinesis Data Firehose) uses to load data into an Amazon Redshift cluster from an
+/// Amazon S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CopyCommand {
     /// `CopyOptions`.
+    ///
+    /// Parameters to use with the Amazon Redshift `COPY` command. For examples, see the `CopyOptions`
+    /// content for the
+    /// [CopyCommand](https://docs.aws.amazon.com/firehose/latest/APIReference/API_CopyCommand.html) data
+    /// type in the *Amazon Kinesis Data Firehose API Reference* .
     ///
     /// - Length: 0 to 204800.
     pub copy_options: Option<Val<String>>,
     /// `DataTableColumns`.
     ///
+    /// A comma-separated list of column names.
+    ///
     /// - Length: 0 to 204800.
     pub data_table_columns: Option<Val<String>>,
     /// `DataTableName`: required.
+    ///
+    /// The name of the target table. The table must already exist in the database.
     ///
     /// - Length: 1 to 512.
     pub data_table_name: Option<Val<String>>,
@@ -1211,15 +1476,34 @@ impl ToValue for CopyCommand {
 impl Literal for CopyCommand {}
 
 /// The [`DataFormatConversionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-dataformatconversionconfiguration.html) property type.
+///
+/// Specifies that you want Kinesis Data Firehose to convert data from the JSON format to the Parquet or
+/// ORC format before writing it to Amazon S3. Kinesis Data Firehose uses the serializer and
+/// deserializer that you specify, in addition to the column information from the AWS Glue table, to
+/// deserialize your input data from JSON and then serialize it to the Parquet or ORC format. For more
+/// information, see [Kinesis Data Firehose Record Format
+/// Conversion](https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataFormatConversionConfiguration {
     /// `Enabled`.
+    ///
+    /// Defaults to `true` . Set it to `false` if you want to disable format conversion while preserving the
+    /// configuration details.
     pub enabled: Option<Val<bool>>,
     /// `InputFormatConfiguration`.
+    ///
+    /// Specifies the deserializer that you want Firehose to use to convert the format of your data from
+    /// JSON. This parameter is required if `Enabled` is set to true.
     pub input_format_configuration: Option<Val<InputFormatConfiguration>>,
     /// `OutputFormatConfiguration`.
+    ///
+    /// Specifies the serializer that you want Firehose to use to convert the format of your data to the
+    /// Parquet or ORC format. This parameter is required if `Enabled` is set to true.
     pub output_format_configuration: Option<Val<OutputFormatConfiguration>>,
     /// `SchemaConfiguration`.
+    ///
+    /// Specifies the AWS Glue Data Catalog table that contains the column information. This parameter is
+    /// required if `Enabled` is set to true.
     pub schema_configuration: Option<Val<SchemaConfiguration>>,
 }
 
@@ -1353,6 +1637,11 @@ impl ToValue for DatabaseColumns {
 impl Literal for DatabaseColumns {}
 
 /// The [`DatabaseSourceAuthenticationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-databasesourceauthenticationconfiguration.html) property type.
+///
+/// The structure to configure the authentication methods for Firehose to connect to source database
+/// endpoint.
+///
+/// Amazon Data Firehose is in preview release and is subject to change.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatabaseSourceAuthenticationConfiguration {
     /// `SecretsManagerConfiguration`: required.
@@ -1414,15 +1703,36 @@ impl ToValue for DatabaseSourceAuthenticationConfiguration {
 impl Literal for DatabaseSourceAuthenticationConfiguration {}
 
 /// The [`DatabaseSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-databasesourceconfiguration.html) property type.
+///
+/// The top level object for configuring streams with database as a source.
+///
+/// Amazon Data Firehose is in preview release and is subject to change.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatabaseSourceConfiguration {
     /// `Columns`.
+    ///
+    /// The list of column patterns in source database endpoint for Firehose to read from.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     pub columns: Option<Val<DatabaseColumns>>,
     /// `DatabaseSourceAuthenticationConfiguration`: required.
+    ///
+    /// The structure to configure the authentication methods for Firehose to connect to source database
+    /// endpoint.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     pub database_source_authentication_configuration: Option<Val<DatabaseSourceAuthenticationConfiguration>>,
     /// `DatabaseSourceVPCConfiguration`: required.
+    ///
+    /// The details of the VPC Endpoint Service which Firehose uses to create a PrivateLink to the database.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     pub database_source_vpc_configuration: Option<Val<DatabaseSourceVpcConfiguration>>,
     /// `Databases`: required.
+    ///
+    /// The list of database patterns in source database endpoint for Firehose to read from.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     pub databases: Option<Val<Databases>>,
     /// `Digest`.
     ///
@@ -1431,10 +1741,21 @@ pub struct DatabaseSourceConfiguration {
     pub digest: Option<Val<String>>,
     /// `Endpoint`: required.
     ///
+    /// The endpoint of the database server.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^(?!\s*$).+`.
     pub endpoint: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// The port of the database. This can be one of the following values.
+    ///
+    /// - 3306 for MySQL database type
+    /// - 5432 for PostgreSQL database type
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     ///
     /// - Range: 0 to 65535.
     pub port: Option<Val<i64>>,
@@ -1444,17 +1765,42 @@ pub struct DatabaseSourceConfiguration {
     /// - Pattern: `.*`.
     pub public_certificate: Option<Val<String>>,
     /// `SSLMode`.
+    ///
+    /// The mode to enable or disable SSL when Firehose connects to the database endpoint.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     pub ssl_mode: Option<Val<SslMode>>,
     /// `SnapshotWatermarkTable`: required.
+    ///
+    /// The fully qualified name of the table in source database endpoint that Firehose uses to track
+    /// snapshot progress.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     ///
     /// - Length: 1 to 129.
     /// - Pattern: `[\u0001-\uFFFF]*`.
     pub snapshot_watermark_table: Option<Val<String>>,
     /// `SurrogateKeys`.
+    ///
+    /// The optional list of table and column names used as unique key columns when taking snapshot if the
+    /// tables don’t have primary keys configured.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     pub surrogate_keys: Option<Val<Vec<String>>>,
     /// `Tables`: required.
+    ///
+    /// The list of table patterns in source database endpoint for Firehose to read from.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     pub tables: Option<Val<DatabaseTables>>,
     /// `Type`: required.
+    ///
+    /// The type of database engine. This can be one of the following values.
+    ///
+    /// - MySQL
+    /// - PostgreSQL
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     pub type_: Option<Val<DatabaseSourceConfigurationType>>,
 }
 
@@ -1652,9 +1998,21 @@ impl ToValue for DatabaseSourceConfiguration {
 impl Literal for DatabaseSourceConfiguration {}
 
 /// The [`DatabaseSourceVPCConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-databasesourcevpcconfiguration.html) property type.
+///
+/// The structure for details of the VPC Endpoint Service which Firehose uses to create a PrivateLink to
+/// the database.
+///
+/// Amazon Data Firehose is in preview release and is subject to change.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatabaseSourceVpcConfiguration {
     /// `VpcEndpointServiceName`: required.
+    ///
+    /// The VPC endpoint service name which Firehose uses to create a PrivateLink to the database. The
+    /// endpoint service must have the Firehose service principle `firehose.amazonaws.com` as an allowed
+    /// principal on the VPC endpoint service. The VPC endpoint service name is a string that looks like
+    /// `com.amazonaws.vpce.<region>.<vpc-endpoint-service-id>` .
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     ///
     /// - Length: 47 to 255.
     /// - Pattern: `([a-zA-Z0-9\-\_]+\.){2,3}vpce\.[a-zA-Z0-9\-]*\.vpce-svc\-[a-zA-Z0-9\-]{17}$`.
@@ -1848,14 +2206,31 @@ impl ToValue for Databases {
 impl Literal for Databases {}
 
 /// The [`DeliveryStreamEncryptionConfigurationInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-deliverystreamencryptionconfigurationinput.html) property type.
+///
+/// Specifies the type and Amazon Resource Name (ARN) of the CMK to use for Server-Side Encryption
+/// (SSE).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeliveryStreamEncryptionConfigurationInput {
     /// `KeyARN`.
+    ///
+    /// If you set `KeyType` to `CUSTOMER_MANAGED_CMK` , you must specify the Amazon Resource Name (ARN) of
+    /// the CMK. If you set `KeyType` to `AWS _OWNED_CMK` , Firehose uses a service-account CMK.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
     pub key_arn: Option<Val<String>>,
     /// `KeyType`: required.
+    ///
+    /// Indicates the type of customer master key (CMK) to use for encryption. The default setting is
+    /// `AWS_OWNED_CMK` . For more information about CMKs, see [Customer Master Keys
+    /// (CMKs)](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#master_keys) .
+    ///
+    /// You can use a CMK of type CUSTOMER_MANAGED_CMK to encrypt up to 500 delivery streams.
+    ///
+    /// > To encrypt your delivery stream, use symmetric CMKs. Kinesis Data Firehose doesn't support
+    /// asymmetric CMKs. For information about symmetric and asymmetric CMKs, see [About Symmetric and
+    /// Asymmetric CMKs](https://docs.aws.amazon.com/kms/latest/developerguide/symm-asymm-concepts.html) in
+    /// the AWS Key Management Service developer guide.
     pub key_type: Option<Val<KeyType>>,
 }
 
@@ -1916,11 +2291,27 @@ impl ToValue for DeliveryStreamEncryptionConfigurationInput {
 impl Literal for DeliveryStreamEncryptionConfigurationInput {}
 
 /// The [`Deserializer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-deserializer.html) property type.
+///
+/// The deserializer you want Kinesis Data Firehose to use for converting the input data from JSON.
+/// Kinesis Data Firehose then serializes the data to its final format using the `Serializer` . Kinesis
+/// Data Firehose supports two types of deserializers: the [Apache Hive JSON
+/// SerDe](https://docs.aws.amazon.com/https://cwiki.apache.org/confluence/display/Hive/LanguageManual+DDL#LanguageManualDDL-JSON)
+/// and the [OpenX JSON SerDe](https://docs.aws.amazon.com/https://github.com/rcongiu/Hive-JSON-Serde) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Deserializer {
     /// `HiveJsonSerDe`.
+    ///
+    /// The native Hive / HCatalog JsonSerDe. Used by Firehose for deserializing data, which means
+    /// converting it from the JSON format in preparation for serializing it to the Parquet or ORC format.
+    /// This is one of two deserializers you can choose, depending on which one offers the functionality you
+    /// need. The other option is the OpenX SerDe.
     pub hive_json_ser_de: Option<Val<HiveJsonSerDe>>,
     /// `OpenXJsonSerDe`.
+    ///
+    /// The OpenX SerDe. Used by Firehose for deserializing data, which means converting it from the JSON
+    /// format in preparation for serializing it to the Parquet or ORC format. This is one of two
+    /// deserializers you can choose, depending on which one offers the functionality you need. The other
+    /// option is the native Hive / HCatalog JsonSerDe.
     pub open_x_json_ser_de: Option<Val<OpenXJsonSerDe>>,
 }
 
@@ -1974,25 +2365,42 @@ impl ToValue for Deserializer {
 impl Literal for Deserializer {}
 
 /// The [`DestinationTableConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-destinationtableconfiguration.html) property type.
+///
+/// Describes the configuration of a destination in Apache Iceberg Tables. This section is only needed
+/// for tables where you want to update or delete data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationTableConfiguration {
     /// `DestinationDatabaseName`: required.
+    ///
+    /// The name of the Apache Iceberg database.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[a-zA-Z0-9\.\_]+$`.
     pub destination_database_name: Option<Val<String>>,
     /// `DestinationTableName`: required.
     ///
+    /// Specifies the name of the Apache Iceberg Table.
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[a-zA-Z0-9\.\_]+$`.
     pub destination_table_name: Option<Val<String>>,
     /// `PartitionSpec`.
+    ///
+    /// The partition spec configuration for a table that is used by automatic table creation.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     pub partition_spec: Option<Val<PartitionSpec>>,
     /// `S3ErrorOutputPrefix`.
+    ///
+    /// The table specific S3 error output prefix. All the errors that occurred while delivering to this
+    /// table will be prefixed with this value in S3 destination.
     ///
     /// - Length: 1 to 1024.
     pub s3_error_output_prefix: Option<Val<String>>,
     /// `UniqueKeys`.
+    ///
+    /// A list of unique keys for a given Apache Iceberg table. Firehose will use these for running Create,
+    /// Update, or Delete operations on the given Iceberg table.
     pub unique_keys: Option<Val<Vec<String>>>,
 }
 
@@ -2087,9 +2495,17 @@ impl ToValue for DestinationTableConfiguration {
 impl Literal for DestinationTableConfiguration {}
 
 /// The [`DirectPutSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-directputsourceconfiguration.html) property type.
+///
+/// The structure that configures parameters such as `ThroughputHintInMBs` for a stream configured with
+/// Direct PUT as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DirectPutSourceConfiguration {
     /// `ThroughputHintInMBs`.
+    ///
+    /// The value that you configure for this parameter is for information purpose only and does not affect
+    /// Firehose delivery throughput limit. You can use the [Firehose Limits
+    /// form](https://docs.aws.amazon.com/https://support.console.aws.amazon.com/support/home#/case/create%3FissueType=service-limit-increase%26limitType=kinesis-firehose-limits)
+    /// to request a throughput limit increase.
     ///
     /// - Range: 1 to 100.
     pub throughput_hint_in_mbs: Option<Val<i64>>,
@@ -2139,9 +2555,24 @@ impl ToValue for DirectPutSourceConfiguration {
 impl Literal for DirectPutSourceConfiguration {}
 
 /// The [`DocumentIdOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-documentidoptions.html) property type.
+///
+/// Indicates the method for setting up document ID. The supported methods are Firehose generated
+/// document ID and OpenSearch Service generated document ID.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentIdOptions {
     /// `DefaultDocumentIdFormat`: required.
+    ///
+    /// When the `FIREHOSE_DEFAULT` option is chosen, Firehose generates a unique document ID for each
+    /// record based on a unique internal identifier. The generated document ID is stable across multiple
+    /// delivery attempts, which helps prevent the same record from being indexed multiple times with
+    /// different document IDs.
+    ///
+    /// When the `NO_DOCUMENT_ID` option is chosen, Firehose does not include any document IDs in the
+    /// requests it sends to the Amazon OpenSearch Service. This causes the Amazon OpenSearch Service domain
+    /// to generate document IDs. In case of multiple delivery attempts, this may cause the same record to
+    /// be indexed more than once with different document IDs. This option enables write-heavy operations,
+    /// such as the ingestion of logs and observability data, to consume less resources in the Amazon
+    /// OpenSearch Service domain, resulting in improved performance.
     pub default_document_id_format: Option<Val<DefaultDocumentIdFormat>>,
 }
 
@@ -2200,11 +2631,20 @@ impl ToValue for DocumentIdOptions {
 impl Literal for DocumentIdOptions {}
 
 /// The [`DynamicPartitioningConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-dynamicpartitioningconfiguration.html) property type.
+///
+/// The `DynamicPartitioningConfiguration` property type specifies the configuration of the dynamic
+/// partitioning mechanism that creates targeted data sets from the streaming data by partitioning it
+/// based on partition keys.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamicPartitioningConfiguration {
     /// `Enabled`.
+    ///
+    /// Specifies whether dynamic partitioning is enabled for this Kinesis Data Firehose delivery stream.
     pub enabled: Option<Val<bool>>,
     /// `RetryOptions`.
+    ///
+    /// Specifies the retry behavior in case Kinesis Data Firehose is unable to deliver data to an Amazon S3
+    /// prefix.
     pub retry_options: Option<Val<RetryOptions>>,
 }
 
@@ -2258,13 +2698,32 @@ impl ToValue for DynamicPartitioningConfiguration {
 impl Literal for DynamicPartitioningConfiguration {}
 
 /// The [`ElasticsearchBufferingHints`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-elasticsearchbufferinghints.html) property type.
+///
+/// The `ElasticsearchBufferingHints` property type specifies how Amazon Kinesis Data Firehose (Kinesis
+/// Data Firehose) buffers incoming data while delivering it to the destination. The first buffer
+/// condition that is satisfied triggers Kinesis Data Firehose to deliver the data.
+///
+/// ElasticsearchBufferingHints is the property type for the `BufferingHints` property of the [Amazon
+/// Kinesis Data Firehose DeliveryStream
+/// ElasticsearchDestinationConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-elasticsearchdestinationconfiguration.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElasticsearchBufferingHints {
     /// `IntervalInSeconds`.
     ///
+    /// The length of time, in seconds, that Kinesis Data Firehose buffers incoming data before delivering
+    /// it to the destination. For valid values, see the `IntervalInSeconds` content for the
+    /// [BufferingHints](https://docs.aws.amazon.com/firehose/latest/APIReference/API_BufferingHints.html)
+    /// data type in the *Amazon Kinesis Data Firehose API Reference* .
+    ///
     /// - Range: 0 to 900.
     pub interval_in_seconds: Option<Val<i64>>,
     /// `SizeInMBs`.
+    ///
+    /// The size of the buffer, in MBs, that Kinesis Data Firehose uses for incoming data before delivering
+    /// it to the destination. For valid values, see the `SizeInMBs` content for the
+    /// [BufferingHints](https://docs.aws.amazon.com/firehose/latest/APIReference/API_BufferingHints.html)
+    /// data type in the *Amazon Kinesis Data Firehose API Reference* .
     ///
     /// - Range: 1 to 100.
     pub size_in_mbs: Option<Val<i64>>,
@@ -2320,49 +2779,99 @@ impl ToValue for ElasticsearchBufferingHints {
 impl Literal for ElasticsearchBufferingHints {}
 
 /// The [`ElasticsearchDestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-elasticsearchdestinationconfiguration.html) property type.
+///
+/// The `ElasticsearchDestinationConfiguration` property type specifies an Amazon Elasticsearch Service
+/// (Amazon ES) domain that Amazon Kinesis Data Firehose (Kinesis Data Firehose) delivers data to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElasticsearchDestinationConfiguration {
     /// `BufferingHints`.
+    ///
+    /// Configures how Kinesis Data Firehose buffers incoming data while delivering it to the Amazon ES
+    /// domain.
     pub buffering_hints: Option<Val<ElasticsearchBufferingHints>>,
     /// `CloudWatchLoggingOptions`.
+    ///
+    /// The Amazon CloudWatch Logs logging options for the delivery stream.
     pub cloud_watch_logging_options: Option<Val<CloudWatchLoggingOptions>>,
     /// `ClusterEndpoint`.
+    ///
+    /// The endpoint to use when communicating with the cluster. Specify either this `ClusterEndpoint` or
+    /// the `DomainARN` field.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `https:.*`.
     pub cluster_endpoint: Option<Val<String>>,
     /// `DocumentIdOptions`.
+    ///
+    /// Indicates the method for setting up document ID. The supported methods are Firehose generated
+    /// document ID and OpenSearch Service generated document ID.
     pub document_id_options: Option<Val<DocumentIdOptions>>,
     /// `DomainARN`.
+    ///
+    /// The ARN of the Amazon ES domain. The IAM role must have permissions for
+    /// `DescribeElasticsearchDomain` , `DescribeElasticsearchDomains` , and
+    /// `DescribeElasticsearchDomainConfig` after assuming the role specified in *RoleARN* .
+    ///
+    /// Specify either `ClusterEndpoint` or `DomainARN` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
     pub domain_arn: Option<Val<String>>,
     /// `IndexName`: required.
     ///
+    /// The name of the Elasticsearch index to which Kinesis Data Firehose adds data for indexing.
+    ///
     /// - Length: 1 to 80.
     pub index_name: Option<Val<String>>,
     /// `IndexRotationPeriod`.
+    ///
+    /// The frequency of Elasticsearch index rotation. If you enable index rotation, Kinesis Data Firehose
+    /// appends a portion of the UTC arrival timestamp to the specified index name, and rotates the appended
+    /// timestamp accordingly. For more information, see [Index Rotation for the Amazon ES
+    /// Destination](https://docs.aws.amazon.com/firehose/latest/dev/basic-deliver.html#es-index-rotation)
+    /// in the *Amazon Kinesis Data Firehose Developer Guide* .
     pub index_rotation_period: Option<Val<IndexRotationPeriod>>,
     /// `ProcessingConfiguration`.
+    ///
+    /// The data processing configuration for the Kinesis Data Firehose delivery stream.
     pub processing_configuration: Option<Val<ProcessingConfiguration>>,
     /// `RetryOptions`.
+    ///
+    /// The retry behavior when Kinesis Data Firehose is unable to deliver data to Amazon ES.
     pub retry_options: Option<Val<ElasticsearchRetryOptions>>,
     /// `RoleARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role to be assumed by Kinesis Data Firehose for calling
+    /// the Amazon ES Configuration API and for indexing documents. For more information, see [Controlling
+    /// Access with Amazon Kinesis Data
+    /// Firehose](https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html) .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `S3BackupMode`.
+    ///
+    /// The condition under which Kinesis Data Firehose delivers data to Amazon Simple Storage Service
+    /// (Amazon S3). You can send Amazon S3 all documents (all data) or only the documents that Kinesis Data
+    /// Firehose could not deliver to the Amazon ES destination. For more information and valid values, see
+    /// the `S3BackupMode` content for the
+    /// [ElasticsearchDestinationConfiguration](https://docs.aws.amazon.com/firehose/latest/APIReference/API_ElasticsearchDestinationConfiguration.html)
+    /// data type in the *Amazon Kinesis Data Firehose API Reference* .
     pub s3_backup_mode: Option<Val<S3BackupMode>>,
     /// `S3Configuration`: required.
+    ///
+    /// The S3 bucket where Kinesis Data Firehose backs up incoming data.
     pub s3_configuration: Option<Val<S3DestinationConfiguration>>,
     /// `TypeName`.
+    ///
+    /// The Elasticsearch type name that Amazon ES adds to documents when indexing data.
     ///
     /// - Length: 0 to 100.
     pub type_name: Option<Val<String>>,
     /// `VpcConfiguration`.
+    ///
+    /// The details of the VPC of the Amazon ES destination.
     pub vpc_configuration: Option<Val<VpcConfiguration>>,
 }
 
@@ -2514,9 +3023,20 @@ impl ToValue for ElasticsearchDestinationConfiguration {
 impl Literal for ElasticsearchDestinationConfiguration {}
 
 /// The [`ElasticsearchRetryOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-elasticsearchretryoptions.html) property type.
+///
+/// The `ElasticsearchRetryOptions` property type configures the retry behavior for when Amazon Kinesis
+/// Data Firehose (Kinesis Data Firehose) can't deliver data to Amazon Elasticsearch Service (Amazon
+/// ES).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElasticsearchRetryOptions {
     /// `DurationInSeconds`.
+    ///
+    /// After an initial failure to deliver to Amazon ES, the total amount of time during which Kinesis Data
+    /// Firehose re-attempts delivery (including the first attempt). If Kinesis Data Firehose can't deliver
+    /// the data within the specified time, it writes the data to the backup S3 bucket. For valid values,
+    /// see the `DurationInSeconds` content for the
+    /// [ElasticsearchRetryOptions](https://docs.aws.amazon.com/firehose/latest/APIReference/API_ElasticsearchRetryOptions.html)
+    /// data type in the *Amazon Kinesis Data Firehose API Reference* .
     ///
     /// - Range: 0 to 7200.
     pub duration_in_seconds: Option<Val<i64>>,
@@ -2566,11 +3086,21 @@ impl ToValue for ElasticsearchRetryOptions {
 impl Literal for ElasticsearchRetryOptions {}
 
 /// The [`EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-encryptionconfiguration.html) property type.
+///
+/// The `EncryptionConfiguration` property type specifies the encryption settings that Amazon Kinesis
+/// Data Firehose (Kinesis Data Firehose) uses when delivering data to Amazon Simple Storage Service
+/// (Amazon S3).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfiguration {
     /// `KMSEncryptionConfig`.
+    ///
+    /// The AWS Key Management Service ( AWS KMS) encryption key that Amazon S3 uses to encrypt your data.
     pub kms_encryption_config: Option<Val<KmsEncryptionConfig>>,
     /// `NoEncryptionConfig`.
+    ///
+    /// Disables encryption. For valid values, see the `NoEncryptionConfig` content for the
+    /// [EncryptionConfiguration](https://docs.aws.amazon.com/firehose/latest/APIReference/API_EncryptionConfiguration.html)
+    /// data type in the *Amazon Kinesis Data Firehose API Reference* .
     pub no_encryption_config: Option<Val<NoEncryptionConfig>>,
 }
 
@@ -2624,54 +3154,101 @@ impl ToValue for EncryptionConfiguration {
 impl Literal for EncryptionConfiguration {}
 
 /// The [`ExtendedS3DestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-extendeds3destinationconfiguration.html) property type.
+///
+/// The `ExtendedS3DestinationConfiguration` property type configures an Amazon S3 destination for an
+/// Amazon Kinesis Data Firehose delivery stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExtendedS3DestinationConfiguration {
     /// `BucketARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon S3 bucket. For constraints, see
+    /// [ExtendedS3DestinationConfiguration](https://docs.aws.amazon.com/firehose/latest/APIReference/API_ExtendedS3DestinationConfiguration.html)
+    /// in the *Amazon Kinesis Data Firehose API Reference* .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `arn:.*`.
     pub bucket_arn: Option<Val<String>>,
     /// `BufferingHints`.
+    ///
+    /// The buffering option.
     pub buffering_hints: Option<Val<BufferingHints>>,
     /// `CloudWatchLoggingOptions`.
+    ///
+    /// The Amazon CloudWatch logging options for your Firehose stream.
     pub cloud_watch_logging_options: Option<Val<CloudWatchLoggingOptions>>,
     /// `CompressionFormat`.
+    ///
+    /// The compression format. If no value is specified, the default is `UNCOMPRESSED` .
     pub compression_format: Option<Val<CompressionFormat>>,
     /// `CustomTimeZone`.
+    ///
+    /// The time zone you prefer. UTC is the default.
     ///
     /// - Length: 0 to 50.
     /// - Pattern: `^$|[a-zA-Z/_]+$`.
     pub custom_time_zone: Option<Val<String>>,
     /// `DataFormatConversionConfiguration`.
+    ///
+    /// The serializer, deserializer, and schema for converting data from the JSON format to the Parquet or
+    /// ORC format before writing it to Amazon S3.
     pub data_format_conversion_configuration: Option<Val<DataFormatConversionConfiguration>>,
     /// `DynamicPartitioningConfiguration`.
+    ///
+    /// The configuration of the dynamic partitioning mechanism that creates targeted data sets from the
+    /// streaming data by partitioning it based on partition keys.
     pub dynamic_partitioning_configuration: Option<Val<DynamicPartitioningConfiguration>>,
     /// `EncryptionConfiguration`.
+    ///
+    /// The encryption configuration for the Kinesis Data Firehose delivery stream. The default value is
+    /// `NoEncryption` .
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
     /// `ErrorOutputPrefix`.
+    ///
+    /// A prefix that Kinesis Data Firehose evaluates and adds to failed records before writing them to S3.
+    /// This prefix appears immediately following the bucket name. For information about how to specify this
+    /// prefix, see [Custom Prefixes for Amazon S3
+    /// Objects](https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html) .
     ///
     /// - Length: 0 to 1024.
     pub error_output_prefix: Option<Val<String>>,
     /// `FileExtension`.
+    ///
+    /// Specify a file extension. It will override the default file extension
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^$|\.[0-9a-z!\-_.*'()]+`.
     pub file_extension: Option<Val<String>>,
     /// `Prefix`.
     ///
+    /// The `YYYY/MM/DD/HH` time format prefix is automatically used for delivered Amazon S3 files. For more
+    /// information, see
+    /// [ExtendedS3DestinationConfiguration](https://docs.aws.amazon.com/firehose/latest/APIReference/API_ExtendedS3DestinationConfiguration.html)
+    /// in the *Amazon Kinesis Data Firehose API Reference* .
+    ///
     /// - Length: 0 to 1024.
     pub prefix: Option<Val<String>>,
     /// `ProcessingConfiguration`.
+    ///
+    /// The data processing configuration for the Kinesis Data Firehose delivery stream.
     pub processing_configuration: Option<Val<ProcessingConfiguration>>,
     /// `RoleARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS credentials. For constraints, see
+    /// [ExtendedS3DestinationConfiguration](https://docs.aws.amazon.com/firehose/latest/APIReference/API_ExtendedS3DestinationConfiguration.html)
+    /// in the *Amazon Kinesis Data Firehose API Reference* .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `S3BackupConfiguration`.
+    ///
+    /// The configuration for backup in Amazon S3.
     pub s3_backup_configuration: Option<Val<S3DestinationConfiguration>>,
     /// `S3BackupMode`.
+    ///
+    /// The Amazon S3 backup mode. After you create a Firehose stream, you can update it to enable Amazon S3
+    /// backup if it is disabled. If backup is enabled, you can't update the Firehose stream to disable it.
     pub s3_backup_mode: Option<Val<ExtendedS3DestinationConfigurationS3BackupMode>>,
 }
 
@@ -2827,9 +3404,21 @@ impl ToValue for ExtendedS3DestinationConfiguration {
 impl Literal for ExtendedS3DestinationConfiguration {}
 
 /// The [`HiveJsonSerDe`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-hivejsonserde.html) property type.
+///
+/// The native Hive / HCatalog JsonSerDe. Used by Firehose for deserializing data, which means
+/// converting it from the JSON format in preparation for serializing it to the Parquet or ORC format.
+/// This is one of two deserializers you can choose, depending on which one offers the functionality you
+/// need. The other option is the OpenX SerDe.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HiveJsonSerDe {
     /// `TimestampFormats`.
+    ///
+    /// Indicates how you want Firehose to parse the date and timestamps that may be present in your input
+    /// data JSON. To specify these format strings, follow the pattern syntax of JodaTime's DateTimeFormat
+    /// format strings. For more information, see [Class
+    /// DateTimeFormat](https://docs.aws.amazon.com/https://www.joda.org/joda-time/apidocs/org/joda/time/format/DateTimeFormat.html)
+    /// . You can also use the special value `millis` to parse timestamps in epoch milliseconds. If you
+    /// don't specify a format, Firehose uses `java.sql.Timestamp::valueOf` by default.
     pub timestamp_formats: Option<Val<Vec<String>>>,
 }
 
@@ -2882,14 +3471,22 @@ impl ToValue for HiveJsonSerDe {
 impl Literal for HiveJsonSerDe {}
 
 /// The [`HttpEndpointCommonAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-httpendpointcommonattribute.html) property type.
+///
+/// Describes the metadata that's delivered to the specified HTTP endpoint destination. Kinesis Firehose
+/// supports any custom HTTP endpoint or HTTP endpoints owned by supported third-party service
+/// providers, including Datadog, MongoDB, and New Relic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpEndpointCommonAttribute {
     /// `AttributeName`: required.
+    ///
+    /// The name of the HTTP endpoint common attribute.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(?!\s*$).+$`.
     pub attribute_name: Option<Val<String>>,
     /// `AttributeValue`: required.
+    ///
+    /// The value of the HTTP endpoint common attribute.
     ///
     /// - Length: 0 to 1024.
     pub attribute_value: Option<Val<String>>,
@@ -2962,18 +3559,29 @@ impl ToValue for HttpEndpointCommonAttribute {
 impl Literal for HttpEndpointCommonAttribute {}
 
 /// The [`HttpEndpointConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-httpendpointconfiguration.html) property type.
+///
+/// Describes the configuration of the HTTP endpoint to which Kinesis Firehose delivers data. Kinesis
+/// Firehose supports any custom HTTP endpoint or HTTP endpoints owned by supported third-party service
+/// providers, including Datadog, MongoDB, and New Relic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpEndpointConfiguration {
     /// `AccessKey`.
+    ///
+    /// The access key required for Kinesis Firehose to authenticate with the HTTP endpoint selected as the
+    /// destination.
     ///
     /// - Length: 0 to 4096.
     pub access_key: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The name of the HTTP endpoint selected as the destination.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(?!\s*$).+$`.
     pub name: Option<Val<String>>,
     /// `Url`: required.
+    ///
+    /// The URL of the HTTP endpoint selected as the destination.
     ///
     /// - Length: 1 to 1000.
     /// - Pattern: `^https://`.
@@ -3043,31 +3651,62 @@ impl ToValue for HttpEndpointConfiguration {
 impl Literal for HttpEndpointConfiguration {}
 
 /// The [`HttpEndpointDestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-httpendpointdestinationconfiguration.html) property type.
+///
+/// Describes the configuration of the HTTP endpoint destination. Kinesis Firehose supports any custom
+/// HTTP endpoint or HTTP endpoints owned by supported third-party service providers, including Datadog,
+/// MongoDB, and New Relic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpEndpointDestinationConfiguration {
     /// `BufferingHints`.
+    ///
+    /// The buffering options that can be used before data is delivered to the specified destination.
+    /// Kinesis Data Firehose treats these options as hints, and it might choose to use more optimal values.
+    /// The SizeInMBs and IntervalInSeconds parameters are optional. However, if you specify a value for one
+    /// of them, you must also provide a value for the other.
     pub buffering_hints: Option<Val<BufferingHints>>,
     /// `CloudWatchLoggingOptions`.
+    ///
+    /// Describes the Amazon CloudWatch logging options for your delivery stream.
     pub cloud_watch_logging_options: Option<Val<CloudWatchLoggingOptions>>,
     /// `EndpointConfiguration`: required.
+    ///
+    /// The configuration of the HTTP endpoint selected as the destination.
     pub endpoint_configuration: Option<Val<HttpEndpointConfiguration>>,
     /// `ProcessingConfiguration`.
+    ///
+    /// Describes the data processing configuration.
     pub processing_configuration: Option<Val<ProcessingConfiguration>>,
     /// `RequestConfiguration`.
+    ///
+    /// The configuration of the request sent to the HTTP endpoint specified as the destination.
     pub request_configuration: Option<Val<HttpEndpointRequestConfiguration>>,
     /// `RetryOptions`.
+    ///
+    /// Describes the retry behavior in case Kinesis Data Firehose is unable to deliver data to the
+    /// specified HTTP endpoint destination, or if it doesn't receive a valid acknowledgment of receipt from
+    /// the specified HTTP endpoint destination.
     pub retry_options: Option<Val<RetryOptions>>,
     /// `RoleARN`.
+    ///
+    /// Kinesis Data Firehose uses this IAM role for all the permissions that the delivery stream needs.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `S3BackupMode`.
+    ///
+    /// Describes the S3 bucket backup options for the data that Kinesis Data Firehose delivers to the HTTP
+    /// endpoint destination. You can back up all documents (AllData) or only the documents that Kinesis
+    /// Data Firehose could not deliver to the specified HTTP endpoint destination (FailedDataOnly).
     pub s3_backup_mode: Option<Val<HttpEndpointDestinationConfigurationS3BackupMode>>,
     /// `S3Configuration`: required.
+    ///
+    /// Describes the configuration of a destination in Amazon S3.
     pub s3_configuration: Option<Val<S3DestinationConfiguration>>,
     /// `SecretsManagerConfiguration`.
+    ///
+    /// The configuration that defines how you access secrets for HTTP Endpoint destination.
     pub secrets_manager_configuration: Option<Val<SecretsManagerConfiguration>>,
 }
 
@@ -3187,13 +3826,23 @@ impl ToValue for HttpEndpointDestinationConfiguration {
 impl Literal for HttpEndpointDestinationConfiguration {}
 
 /// The [`HttpEndpointRequestConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-httpendpointrequestconfiguration.html) property type.
+///
+/// The configuration of the HTTP endpoint request. Kinesis Firehose supports any custom HTTP endpoint
+/// or HTTP endpoints owned by supported third-party service providers, including Datadog, MongoDB, and
+/// New Relic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpEndpointRequestConfiguration {
     /// `CommonAttributes`.
     ///
+    /// Describes the metadata sent to the HTTP endpoint destination.
+    ///
     /// - Items: 0 to 50.
     pub common_attributes: Option<Val<Vec<HttpEndpointCommonAttribute>>>,
     /// `ContentEncoding`.
+    ///
+    /// Kinesis Data Firehose uses the content encoding to compress the body of a request before sending the
+    /// request to the destination. For more information, see Content-Encoding in MDN Web Docs, the official
+    /// Mozilla documentation.
     pub content_encoding: Option<Val<ContentEncoding>>,
 }
 
@@ -3252,23 +3901,42 @@ impl ToValue for HttpEndpointRequestConfiguration {
 impl Literal for HttpEndpointRequestConfiguration {}
 
 /// The [`IcebergDestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-icebergdestinationconfiguration.html) property type.
+///
+/// Specifies the destination configure settings for Apache Iceberg Table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IcebergDestinationConfiguration {
     /// `AppendOnly`.
+    ///
+    /// Describes whether all incoming data for this delivery stream will be append only (inserts only and
+    /// not for updates and deletes) for Iceberg delivery. This feature is only applicable for Apache
+    /// Iceberg Tables.
+    ///
+    /// The default value is false. If you set this value to true, Firehose automatically increases the
+    /// throughput limit of a stream based on the throttling levels of the stream. If you set this parameter
+    /// to true for a stream with updates and deletes, you will see out of order delivery.
     pub append_only: Option<Val<bool>>,
     /// `BufferingHints`.
     pub buffering_hints: Option<Val<BufferingHints>>,
     /// `CatalogConfiguration`: required.
+    ///
+    /// Configuration describing where the destination Apache Iceberg Tables are persisted.
     pub catalog_configuration: Option<Val<CatalogConfiguration>>,
     /// `CloudWatchLoggingOptions`.
     pub cloud_watch_logging_options: Option<Val<CloudWatchLoggingOptions>>,
     /// `DestinationTableConfigurationList`.
+    ///
+    /// Provides a list of `DestinationTableConfigurations` which Firehose uses to deliver data to Apache
+    /// Iceberg Tables. Firehose will write data with insert if table specific configuration is not provided
+    /// here.
     pub destination_table_configuration_list: Option<Val<Vec<DestinationTableConfiguration>>>,
     /// `ProcessingConfiguration`.
     pub processing_configuration: Option<Val<ProcessingConfiguration>>,
     /// `RetryOptions`.
     pub retry_options: Option<Val<RetryOptions>>,
     /// `RoleARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role to be assumed by Firehose for calling Apache Iceberg
+    /// Tables.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
@@ -3277,10 +3945,20 @@ pub struct IcebergDestinationConfiguration {
     /// `S3Configuration`: required.
     pub s3_configuration: Option<Val<S3DestinationConfiguration>>,
     /// `SchemaEvolutionConfiguration`.
+    ///
+    /// The configuration to enable automatic schema evolution.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     pub schema_evolution_configuration: Option<Val<SchemaEvolutionConfiguration>>,
     /// `TableCreationConfiguration`.
+    ///
+    /// The configuration to enable automatic table creation.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     pub table_creation_configuration: Option<Val<TableCreationConfiguration>>,
     /// `s3BackupMode`.
+    ///
+    /// Describes how Firehose will backup records. Currently,S3 backup only supports `FailedDataOnly` .
     pub s3_backup_mode: Option<Val<HttpEndpointDestinationConfigurationS3BackupMode>>,
 }
 
@@ -3428,9 +4106,15 @@ impl ToValue for IcebergDestinationConfiguration {
 impl Literal for IcebergDestinationConfiguration {}
 
 /// The [`InputFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-inputformatconfiguration.html) property type.
+///
+/// Specifies the deserializer you want to use to convert the format of the input data. This parameter
+/// is required if `Enabled` is set to true.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputFormatConfiguration {
     /// `Deserializer`.
+    ///
+    /// Specifies which deserializer to use. You can choose either the Apache Hive JSON SerDe or the OpenX
+    /// JSON SerDe. If both are non-null, the server rejects the request.
     pub deserializer: Option<Val<Deserializer>>,
 }
 
@@ -3478,14 +4162,21 @@ impl ToValue for InputFormatConfiguration {
 impl Literal for InputFormatConfiguration {}
 
 /// The [`KinesisStreamSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-kinesisstreamsourceconfiguration.html) property type.
+///
+/// The `KinesisStreamSourceConfiguration` property type specifies the stream and role Amazon Resource
+/// Names (ARNs) for a Kinesis stream used as the source for a delivery stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisStreamSourceConfiguration {
     /// `KinesisStreamARN`: required.
+    ///
+    /// The ARN of the source Kinesis data stream.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
     pub kinesis_stream_arn: Option<Val<String>>,
     /// `RoleARN`: required.
+    ///
+    /// The ARN of the role that provides access to the source Kinesis data stream.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
@@ -3560,9 +4251,17 @@ impl ToValue for KinesisStreamSourceConfiguration {
 impl Literal for KinesisStreamSourceConfiguration {}
 
 /// The [`KMSEncryptionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-kmsencryptionconfig.html) property type.
+///
+/// The `KMSEncryptionConfig` property type specifies the AWS Key Management Service ( AWS KMS)
+/// encryption key that Amazon Simple Storage Service (Amazon S3) uses to encrypt data delivered by the
+/// Amazon Kinesis Data Firehose (Kinesis Data Firehose) stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KmsEncryptionConfig {
     /// `AWSKMSKeyARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS KMS encryption key that Amazon S3 uses to encrypt data
+    /// delivered by the Kinesis Data Firehose stream. The key must belong to the same region as the
+    /// destination S3 bucket.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^arn:.*:kms:[a-zA-Z0-9\-]+:\d{12}:(key|alias)/[a-zA-Z_0-9+=,.@\-_/]+$`.
@@ -3620,18 +4319,32 @@ impl ToValue for KmsEncryptionConfig {
 impl Literal for KmsEncryptionConfig {}
 
 /// The [`MSKSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-msksourceconfiguration.html) property type.
+///
+/// The configuration for the Amazon MSK cluster to be used as the source for a delivery stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MskSourceConfiguration {
     /// `AuthenticationConfiguration`: required.
+    ///
+    /// The authentication configuration of the Amazon MSK cluster.
     pub authentication_configuration: Option<Val<AuthenticationConfiguration>>,
     /// `MSKClusterARN`: required.
+    ///
+    /// The ARN of the Amazon MSK cluster.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
     pub msk_cluster_arn: Option<Val<String>>,
     /// `ReadFromTimestamp`.
+    ///
+    /// The start date and time in UTC for the offset position within your MSK topic from where Firehose
+    /// begins to read. By default, this is set to timestamp when Firehose becomes Active.
+    ///
+    /// If you want to create a Firehose stream with Earliest start position from SDK or CLI, you need to
+    /// set the `ReadFromTimestamp` parameter to Epoch (1970-01-01T00:00:00Z).
     pub read_from_timestamp: Option<Val<String>>,
     /// `TopicName`: required.
+    ///
+    /// The topic name within the Amazon MSK cluster.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `[a-zA-Z0-9\._\-]+`.
@@ -3728,13 +4441,33 @@ impl ToValue for MskSourceConfiguration {
 impl Literal for MskSourceConfiguration {}
 
 /// The [`OpenXJsonSerDe`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-openxjsonserde.html) property type.
+///
+/// The OpenX SerDe. Used by Firehose for deserializing data, which means converting it from the JSON
+/// format in preparation for serializing it to the Parquet or ORC format. This is one of two
+/// deserializers you can choose, depending on which one offers the functionality you need. The other
+/// option is the native Hive / HCatalog JsonSerDe.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenXJsonSerDe {
     /// `CaseInsensitive`.
+    ///
+    /// When set to `true` , which is the default, Firehose converts JSON keys to lowercase before
+    /// deserializing them.
     pub case_insensitive: Option<Val<bool>>,
     /// `ColumnToJsonKeyMappings`.
+    ///
+    /// Maps column names to JSON keys that aren't identical to the column names. This is useful when the
+    /// JSON contains keys that are Hive keywords. For example, `timestamp` is a Hive keyword. If you have a
+    /// JSON key named `timestamp` , set this parameter to `{"ts": "timestamp"}` to map this key to a column
+    /// named `ts` .
     pub column_to_json_key_mappings: Option<Val<BTreeMap<String, String>>>,
     /// `ConvertDotsInJsonKeysToUnderscores`.
+    ///
+    /// When set to `true` , specifies that the names of the keys include dots and that you want Firehose to
+    /// replace them with underscores. This is useful because Apache Hive does not allow dots in column
+    /// names. For example, if the JSON contains a key whose name is "a.b", you can define the column name
+    /// to be "a_b" when using this option.
+    ///
+    /// The default is `false` .
     pub convert_dots_in_json_keys_to_underscores: Option<Val<bool>>,
 }
 
@@ -3799,37 +4532,77 @@ impl ToValue for OpenXJsonSerDe {
 impl Literal for OpenXJsonSerDe {}
 
 /// The [`OrcSerDe`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-orcserde.html) property type.
+///
+/// A serializer to use for converting data to the ORC format before storing it in Amazon S3. For more
+/// information, see [Apache ORC](https://docs.aws.amazon.com/https://orc.apache.org/docs/) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrcSerDe {
     /// `BlockSizeBytes`.
     ///
+    /// The Hadoop Distributed File System (HDFS) block size. This is useful if you intend to copy the data
+    /// from Amazon S3 to HDFS before querying. The default is 256 MiB and the minimum is 64 MiB. Firehose
+    /// uses this value for padding calculations.
+    ///
     /// - Minimum: 67108864.
     pub block_size_bytes: Option<Val<i64>>,
     /// `BloomFilterColumns`.
+    ///
+    /// The column names for which you want Firehose to create bloom filters. The default is `null` .
     pub bloom_filter_columns: Option<Val<Vec<String>>>,
     /// `BloomFilterFalsePositiveProbability`.
+    ///
+    /// The Bloom filter false positive probability (FPP). The lower the FPP, the bigger the Bloom filter.
+    /// The default value is 0.05, the minimum is 0, and the maximum is 1.
     ///
     /// - Range: 0 to 1.
     pub bloom_filter_false_positive_probability: Option<Val<f64>>,
     /// `Compression`.
+    ///
+    /// The compression code to use over data blocks. The default is `SNAPPY` .
     pub compression: Option<Val<Compression>>,
     /// `DictionaryKeyThreshold`.
+    ///
+    /// Represents the fraction of the total number of non-null rows. To turn off dictionary encoding, set
+    /// this fraction to a number that is less than the number of distinct keys in a dictionary. To always
+    /// use dictionary encoding, set this threshold to 1.
     ///
     /// - Range: 0 to 1.
     pub dictionary_key_threshold: Option<Val<f64>>,
     /// `EnablePadding`.
+    ///
+    /// Set this to `true` to indicate that you want stripes to be padded to the HDFS block boundaries. This
+    /// is useful if you intend to copy the data from Amazon S3 to HDFS before querying. The default is
+    /// `false` .
     pub enable_padding: Option<Val<bool>>,
     /// `FormatVersion`.
+    ///
+    /// The version of the file to write. The possible values are `V0_11` and `V0_12` . The default is
+    /// `V0_12` .
     pub format_version: Option<Val<FormatVersion>>,
     /// `PaddingTolerance`.
+    ///
+    /// A number between 0 and 1 that defines the tolerance for block padding as a decimal fraction of
+    /// stripe size. The default value is 0.05, which means 5 percent of stripe size.
+    ///
+    /// For the default values of 64 MiB ORC stripes and 256 MiB HDFS blocks, the default block padding
+    /// tolerance of 5 percent reserves a maximum of 3.2 MiB for padding within the 256 MiB block. In such a
+    /// case, if the available size within the block is more than 3.2 MiB, a new, smaller stripe is inserted
+    /// to fit within that space. This ensures that no stripe crosses block boundaries and causes remote
+    /// reads within a node-local task.
+    ///
+    /// Kinesis Data Firehose ignores this parameter when `EnablePadding` is `false` .
     ///
     /// - Range: 0 to 1.
     pub padding_tolerance: Option<Val<f64>>,
     /// `RowIndexStride`.
     ///
+    /// The number of rows between index entries. The default is 10,000 and the minimum is 1,000.
+    ///
     /// - Minimum: 1000.
     pub row_index_stride: Option<Val<i64>>,
     /// `StripeSizeBytes`.
+    ///
+    /// The number of bytes in each stripe. The default is 64 MiB and the minimum is 8 MiB.
     ///
     /// - Minimum: 8388608.
     pub stripe_size_bytes: Option<Val<i64>>,
@@ -3938,9 +4711,15 @@ impl ToValue for OrcSerDe {
 impl Literal for OrcSerDe {}
 
 /// The [`OutputFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-outputformatconfiguration.html) property type.
+///
+/// Specifies the serializer that you want Firehose to use to convert the format of your data before it
+/// writes it to Amazon S3. This parameter is required if `Enabled` is set to true.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputFormatConfiguration {
     /// `Serializer`.
+    ///
+    /// Specifies which serializer to use. You can choose either the ORC SerDe or the Parquet SerDe. If both
+    /// are non-null, the server rejects the request.
     pub serializer: Option<Val<Serializer>>,
 }
 
@@ -3988,25 +4767,48 @@ impl ToValue for OutputFormatConfiguration {
 impl Literal for OutputFormatConfiguration {}
 
 /// The [`ParquetSerDe`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-parquetserde.html) property type.
+///
+/// A serializer to use for converting data to the Parquet format before storing it in Amazon S3. For
+/// more information, see [Apache Parquet](https://docs.aws.amazon.com/https://parquet.apache.org/docs/)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParquetSerDe {
     /// `BlockSizeBytes`.
     ///
+    /// The Hadoop Distributed File System (HDFS) block size. This is useful if you intend to copy the data
+    /// from Amazon S3 to HDFS before querying. The default is 256 MiB and the minimum is 64 MiB. Firehose
+    /// uses this value for padding calculations.
+    ///
     /// - Minimum: 67108864.
     pub block_size_bytes: Option<Val<i64>>,
     /// `Compression`.
+    ///
+    /// The compression code to use over data blocks. The possible values are `UNCOMPRESSED` , `SNAPPY` ,
+    /// and `GZIP` , with the default being `SNAPPY` . Use `SNAPPY` for higher decompression speed. Use
+    /// `GZIP` if the compression ratio is more important than speed.
     pub compression: Option<Val<ParquetSerDeCompression>>,
     /// `EnableDictionaryCompression`.
+    ///
+    /// Indicates whether to enable dictionary compression.
     pub enable_dictionary_compression: Option<Val<bool>>,
     /// `MaxPaddingBytes`.
+    ///
+    /// The maximum amount of padding to apply. This is useful if you intend to copy the data from Amazon S3
+    /// to HDFS before querying. The default is 0.
     ///
     /// - Minimum: 0.
     pub max_padding_bytes: Option<Val<i64>>,
     /// `PageSizeBytes`.
     ///
+    /// The Parquet page size. Column chunks are divided into pages. A page is conceptually an indivisible
+    /// unit (in terms of compression and encoding). The minimum value is 64 KiB and the default is 1 MiB.
+    ///
     /// - Minimum: 65536.
     pub page_size_bytes: Option<Val<i64>>,
     /// `WriterVersion`.
+    ///
+    /// Indicates the version of row format to output. The possible values are `V1` and `V2` . The default
+    /// is `V1` .
     pub writer_version: Option<Val<WriterVersion>>,
 }
 
@@ -4084,9 +4886,17 @@ impl ToValue for ParquetSerDe {
 impl Literal for ParquetSerDe {}
 
 /// The [`PartitionField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-partitionfield.html) property type.
+///
+/// Represents a single field in a `PartitionSpec` .
+///
+/// Amazon Data Firehose is in preview release and is subject to change.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PartitionField {
     /// `SourceName`: required.
+    ///
+    /// The column name to be configured in partition spec.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^\S+$`.
@@ -4144,9 +4954,26 @@ impl ToValue for PartitionField {
 impl Literal for PartitionField {}
 
 /// The [`PartitionSpec`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-partitionspec.html) property type.
+///
+/// Represents how to produce partition data for a table. Partition data is produced by transforming
+/// columns in a table. Each column transform is represented by a named `PartitionField` .
+///
+/// Here is an example of the schema in JSON.
+///
+/// `"partitionSpec": { "identity": [ {"sourceName": "column1"}, {"sourceName": "column2"},
+/// {"sourceName": "column3"} ] }`
+///
+/// Amazon Data Firehose is in preview release and is subject to change.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PartitionSpec {
     /// `Identity`.
+    ///
+    /// List of identity
+    /// [transforms](https://docs.aws.amazon.com/https://iceberg.apache.org/spec/#partition-transforms) that
+    /// performs an identity transformation. The transform takes the source value, and does not modify it.
+    /// Result type is the source type.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     pub identity: Option<Val<Vec<PartitionField>>>,
 }
 
@@ -4199,11 +5026,18 @@ impl ToValue for PartitionSpec {
 impl Literal for PartitionSpec {}
 
 /// The [`ProcessingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-processingconfiguration.html) property type.
+///
+/// The `ProcessingConfiguration` property configures data processing for an Amazon Kinesis Data
+/// Firehose delivery stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProcessingConfiguration {
     /// `Enabled`.
+    ///
+    /// Indicates whether data processing is enabled (true) or disabled (false).
     pub enabled: Option<Val<bool>>,
     /// `Processors`.
+    ///
+    /// The data processors.
     pub processors: Option<Val<Vec<Processor>>>,
 }
 
@@ -4262,11 +5096,18 @@ impl ToValue for ProcessingConfiguration {
 impl Literal for ProcessingConfiguration {}
 
 /// The [`Processor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-processor.html) property type.
+///
+/// The `Processor` property specifies a data processor for an Amazon Kinesis Data Firehose delivery
+/// stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Processor {
     /// `Parameters`.
+    ///
+    /// The processor parameters.
     pub parameters: Option<Val<Vec<ProcessorParameter>>>,
     /// `Type`: required.
+    ///
+    /// The type of processor. Valid values: `Lambda` .
     pub type_: Option<Val<Type>>,
 }
 
@@ -4328,11 +5169,21 @@ impl ToValue for Processor {
 impl Literal for Processor {}
 
 /// The [`ProcessorParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-processorparameter.html) property type.
+///
+/// The `ProcessorParameter` property specifies a processor parameter in a data processor for an Amazon
+/// Kinesis Data Firehose delivery stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProcessorParameter {
     /// `ParameterName`: required.
+    ///
+    /// The name of the parameter. Currently the following default values are supported: 3 for
+    /// `NumberOfRetries` and 60 for the `BufferIntervalInSeconds` . The `BufferSizeInMBs` ranges between 0.2
+    /// MB and up to 3MB. The default buffering hint is 1MB for all destinations, except Splunk. For Splunk,
+    /// the default buffering hint is 256 KB.
     pub parameter_name: Option<Val<ParameterName>>,
     /// `ParameterValue`: required.
+    ///
+    /// The parameter value.
     ///
     /// - Length: 1 to 5120.
     /// - Pattern: `^(?!\s*$).+$`.
@@ -4406,40 +5257,78 @@ impl ToValue for ProcessorParameter {
 impl Literal for ProcessorParameter {}
 
 /// The [`RedshiftDestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-redshiftdestinationconfiguration.html) property type.
+///
+/// The `RedshiftDestinationConfiguration` property type specifies an Amazon Redshift cluster to which
+/// Amazon Kinesis Data Firehose (Kinesis Data Firehose) delivers data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftDestinationConfiguration {
     /// `CloudWatchLoggingOptions`.
+    ///
+    /// The CloudWatch logging options for your Firehose stream.
     pub cloud_watch_logging_options: Option<Val<CloudWatchLoggingOptions>>,
     /// `ClusterJDBCURL`: required.
+    ///
+    /// The connection string that Kinesis Data Firehose uses to connect to the Amazon Redshift cluster.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^jdbc:(redshift|postgresql)://((?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)+(redshift(-serverless)?)\.([a-zA-Z0-9\.\-]+):\d{1,5}/[a-zA-Z0-9_$-]+$`.
     pub cluster_jdbcurl: Option<Val<String>>,
     /// `CopyCommand`: required.
+    ///
+    /// Configures the Amazon Redshift `COPY` command that Kinesis Data Firehose uses to load data into the
+    /// cluster from the Amazon S3 bucket.
     pub copy_command: Option<Val<CopyCommand>>,
     /// `Password`.
+    ///
+    /// The password for the Amazon Redshift user that you specified in the `Username` property.
     ///
     /// - Length: 6 to 512.
     pub password: Option<Val<String>>,
     /// `ProcessingConfiguration`.
+    ///
+    /// The data processing configuration for the Kinesis Data Firehose delivery stream.
     pub processing_configuration: Option<Val<ProcessingConfiguration>>,
     /// `RetryOptions`.
+    ///
+    /// The retry behavior in case Firehose is unable to deliver documents to Amazon Redshift. Default value
+    /// is 3600 (60 minutes).
     pub retry_options: Option<Val<RedshiftRetryOptions>>,
     /// `RoleARN`: required.
+    ///
+    /// The ARN of the AWS Identity and Access Management (IAM) role that grants Kinesis Data Firehose
+    /// access to your Amazon S3 bucket and AWS KMS (if you enable data encryption). For more information,
+    /// see [Grant Kinesis Data Firehose Access to an Amazon Redshift
+    /// Destination](https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-rs)
+    /// in the *Amazon Kinesis Data Firehose Developer Guide* .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `S3BackupConfiguration`.
+    ///
+    /// The configuration for backup in Amazon S3.
     pub s3_backup_configuration: Option<Val<S3DestinationConfiguration>>,
     /// `S3BackupMode`.
+    ///
+    /// The Amazon S3 backup mode. After you create a Firehose stream, you can update it to enable Amazon S3
+    /// backup if it is disabled. If backup is enabled, you can't update the Firehose stream to disable it.
     pub s3_backup_mode: Option<Val<ExtendedS3DestinationConfigurationS3BackupMode>>,
     /// `S3Configuration`: required.
+    ///
+    /// The S3 bucket where Kinesis Data Firehose first delivers data. After the data is in the bucket,
+    /// Kinesis Data Firehose uses the `COPY` command to load the data into the Amazon Redshift cluster. For
+    /// the Amazon S3 bucket's compression format, don't specify `SNAPPY` or `ZIP` because the Amazon
+    /// Redshift `COPY` command doesn't support them.
     pub s3_configuration: Option<Val<S3DestinationConfiguration>>,
     /// `SecretsManagerConfiguration`.
+    ///
+    /// The configuration that defines how you access secrets for Amazon Redshift.
     pub secrets_manager_configuration: Option<Val<SecretsManagerConfiguration>>,
     /// `Username`.
+    ///
+    /// The Amazon Redshift user that has permission to access the Amazon Redshift cluster. This user must
+    /// have `INSERT` privileges for copying data from the Amazon S3 bucket to the cluster.
     ///
     /// - Length: 1 to 512.
     pub username: Option<Val<String>>,
@@ -4589,9 +5478,16 @@ impl ToValue for RedshiftDestinationConfiguration {
 impl Literal for RedshiftDestinationConfiguration {}
 
 /// The [`RedshiftRetryOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-redshiftretryoptions.html) property type.
+///
+/// Configures retry behavior in case Firehose is unable to deliver documents to Amazon Redshift.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftRetryOptions {
     /// `DurationInSeconds`.
+    ///
+    /// The length of time during which Firehose retries delivery after a failure, starting from the initial
+    /// request and including the first attempt. The default value is 3600 seconds (60 minutes). Firehose
+    /// does not retry if the value of `DurationInSeconds` is 0 (zero) or if the first delivery attempt
+    /// takes longer than the current value.
     ///
     /// - Range: 0 to 7200.
     pub duration_in_seconds: Option<Val<i64>>,
@@ -4641,9 +5537,20 @@ impl ToValue for RedshiftRetryOptions {
 impl Literal for RedshiftRetryOptions {}
 
 /// The [`RetryOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-retryoptions.html) property type.
+///
+/// Describes the retry behavior in case Kinesis Data Firehose is unable to deliver data to the
+/// specified HTTP endpoint destination, or if it doesn't receive a valid acknowledgment of receipt from
+/// the specified HTTP endpoint destination. Kinesis Firehose supports any custom HTTP endpoint or HTTP
+/// endpoints owned by supported third-party service providers, including Datadog, MongoDB, and New
+/// Relic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetryOptions {
     /// `DurationInSeconds`.
+    ///
+    /// The total amount of time that Kinesis Data Firehose spends on retries. This duration starts after
+    /// the initial attempt to send data to the custom destination via HTTPS endpoint fails. It doesn't
+    /// include the periods during which Kinesis Data Firehose waits for acknowledgment from the specified
+    /// destination after each attempt.
     ///
     /// - Range: 0 to 7200.
     pub duration_in_seconds: Option<Val<i64>>,
@@ -4693,30 +5600,63 @@ impl ToValue for RetryOptions {
 impl Literal for RetryOptions {}
 
 /// The [`S3DestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-s3destinationconfiguration.html) property type.
+///
+/// The `S3DestinationConfiguration` property type specifies an Amazon Simple Storage Service (Amazon
+/// S3) destination to which Amazon Kinesis Data Firehose (Kinesis Data Firehose) delivers data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3DestinationConfiguration {
     /// `BucketARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon S3 bucket to send data to.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `arn:.*`.
     pub bucket_arn: Option<Val<String>>,
     /// `BufferingHints`.
+    ///
+    /// Configures how Kinesis Data Firehose buffers incoming data while delivering it to the Amazon S3
+    /// bucket.
     pub buffering_hints: Option<Val<BufferingHints>>,
     /// `CloudWatchLoggingOptions`.
+    ///
+    /// The CloudWatch logging options for your Firehose stream.
     pub cloud_watch_logging_options: Option<Val<CloudWatchLoggingOptions>>,
     /// `CompressionFormat`.
+    ///
+    /// The type of compression that Kinesis Data Firehose uses to compress the data that it delivers to the
+    /// Amazon S3 bucket. For valid values, see the `CompressionFormat` content for the
+    /// [S3DestinationConfiguration](https://docs.aws.amazon.com/firehose/latest/APIReference/API_S3DestinationConfiguration.html)
+    /// data type in the *Amazon Kinesis Data Firehose API Reference* .
     pub compression_format: Option<Val<CompressionFormat>>,
     /// `EncryptionConfiguration`.
+    ///
+    /// Configures Amazon Simple Storage Service (Amazon S3) server-side encryption. Kinesis Data Firehose
+    /// uses AWS Key Management Service ( AWS KMS) to encrypt the data that it delivers to your Amazon S3
+    /// bucket.
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
     /// `ErrorOutputPrefix`.
+    ///
+    /// A prefix that Kinesis Data Firehose evaluates and adds to failed records before writing them to S3.
+    /// This prefix appears immediately following the bucket name. For information about how to specify this
+    /// prefix, see [Custom Prefixes for Amazon S3
+    /// Objects](https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html) .
     ///
     /// - Length: 0 to 1024.
     pub error_output_prefix: Option<Val<String>>,
     /// `Prefix`.
     ///
+    /// A prefix that Kinesis Data Firehose adds to the files that it delivers to the Amazon S3 bucket. The
+    /// prefix helps you identify the files that Kinesis Data Firehose delivered.
+    ///
     /// - Length: 0 to 1024.
     pub prefix: Option<Val<String>>,
     /// `RoleARN`: required.
+    ///
+    /// The ARN of an AWS Identity and Access Management (IAM) role that grants Kinesis Data Firehose access
+    /// to your Amazon S3 bucket and AWS KMS (if you enable data encryption). For more information, see
+    /// [Grant Kinesis Data Firehose Access to an Amazon S3
+    /// Destination](https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3)
+    /// in the *Amazon Kinesis Data Firehose Developer Guide* .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
@@ -4828,24 +5768,44 @@ impl ToValue for S3DestinationConfiguration {
 impl Literal for S3DestinationConfiguration {}
 
 /// The [`SchemaConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-schemaconfiguration.html) property type.
+///
+/// Specifies the schema to which you want Firehose to configure your data before it writes it to Amazon
+/// S3. This parameter is required if `Enabled` is set to true.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaConfiguration {
     /// `CatalogId`.
+    ///
+    /// The ID of the AWS Glue Data Catalog. If you don't supply this, the AWS account ID is used by
+    /// default.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^\S+$`.
     pub catalog_id: Option<Val<String>>,
     /// `DatabaseName`.
     ///
+    /// Specifies the name of the AWS Glue database that contains the schema for the output data.
+    ///
+    /// > If the `SchemaConfiguration` request parameter is used as part of invoking the
+    /// `CreateDeliveryStream` API, then the `DatabaseName` property is required and its value must be
+    /// specified.
+    ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^\S+$`.
     pub database_name: Option<Val<String>>,
     /// `Region`.
     ///
+    /// If you don't specify an AWS Region, the default is the current Region.
+    ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^\S+$`.
     pub region: Option<Val<String>>,
     /// `RoleARN`.
+    ///
+    /// The role that Firehose can use to access AWS Glue. This role must be in the same account you use for
+    /// Firehose. Cross-account roles aren't allowed.
+    ///
+    /// > If the `SchemaConfiguration` request parameter is used as part of invoking the
+    /// `CreateDeliveryStream` API, then the `RoleARN` property is required and its value must be specified.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
@@ -4853,10 +5813,20 @@ pub struct SchemaConfiguration {
     pub role_arn: Option<Val<String>>,
     /// `TableName`.
     ///
+    /// Specifies the AWS Glue table that contains the column information that constitutes your data schema.
+    ///
+    /// > If the `SchemaConfiguration` request parameter is used as part of invoking the
+    /// `CreateDeliveryStream` API, then the `TableName` property is required and its value must be
+    /// specified.
+    ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^\S+$`.
     pub table_name: Option<Val<String>>,
     /// `VersionId`.
+    ///
+    /// Specifies the table version for the output data schema. If you don't specify this version ID, or if
+    /// you set it to `LATEST` , Firehose uses the most recent version. This means that any updates to the
+    /// table are automatically picked up.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^\S+$`.
@@ -4937,9 +5907,17 @@ impl ToValue for SchemaConfiguration {
 impl Literal for SchemaConfiguration {}
 
 /// The [`SchemaEvolutionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-schemaevolutionconfiguration.html) property type.
+///
+/// The configuration to enable schema evolution.
+///
+/// Amazon Data Firehose is in preview release and is subject to change.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaEvolutionConfiguration {
     /// `Enabled`.
+    ///
+    /// Specify whether you want to enable schema evolution.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -4987,17 +5965,33 @@ impl ToValue for SchemaEvolutionConfiguration {
 impl Literal for SchemaEvolutionConfiguration {}
 
 /// The [`SecretsManagerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-secretsmanagerconfiguration.html) property type.
+///
+/// The structure that defines how Firehose accesses the secret.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretsManagerConfiguration {
     /// `Enabled`: required.
+    ///
+    /// Specifies whether you want to use the secrets manager feature. When set as `True` the secrets
+    /// manager configuration overwrites the existing secrets in the destination configuration. When it's
+    /// set to `False` Firehose falls back to the credentials in the destination configuration.
     pub enabled: Option<Val<bool>>,
     /// `RoleARN`.
+    ///
+    /// Specifies the role that Firehose assumes when calling the Secrets Manager API operation. When you
+    /// provide the role, it overrides any destination specific role defined in the destination
+    /// configuration. If you do not provide the then we use the destination specific role. This parameter
+    /// is required for Splunk.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-_/]+`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SecretARN`.
+    ///
+    /// The ARN of the secret that stores your credentials. It must be in the same region as the Firehose
+    /// stream and the role. The secret ARN can reside in a different account than the Firehose stream and
+    /// role as Firehose supports cross-account secret access. This parameter is required when *Enabled* is
+    /// set to `True` .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `arn:.*:secretsmanager:[a-zA-Z0-9\-]+:\d{12}:secret:[a-zA-Z0-9\-/_+=.@]+`.
@@ -5067,11 +6061,21 @@ impl ToValue for SecretsManagerConfiguration {
 impl Literal for SecretsManagerConfiguration {}
 
 /// The [`Serializer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-serializer.html) property type.
+///
+/// The serializer that you want Firehose to use to convert data to the target format before writing it
+/// to Amazon S3. Firehose supports two types of serializers: the ORC SerDe and the Parquet SerDe.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Serializer {
     /// `OrcSerDe`.
+    ///
+    /// A serializer to use for converting data to the ORC format before storing it in Amazon S3. For more
+    /// information, see [Apache ORC](https://docs.aws.amazon.com/https://orc.apache.org/docs/) .
     pub orc_ser_de: Option<Val<OrcSerDe>>,
     /// `ParquetSerDe`.
+    ///
+    /// A serializer to use for converting data to the Parquet format before storing it in Amazon S3. For
+    /// more information, see [Apache
+    /// Parquet](https://docs.aws.amazon.com/https://parquet.apache.org/docs/contribution-guidelines/) .
     pub parquet_ser_de: Option<Val<ParquetSerDe>>,
 }
 
@@ -5125,13 +6129,22 @@ impl ToValue for Serializer {
 impl Literal for Serializer {}
 
 /// The [`SnowflakeBufferingHints`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-snowflakebufferinghints.html) property type.
+///
+/// Describes the buffering to perform before delivering data to the Snowflake destination. If you do
+/// not specify any value, Firehose uses the default values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnowflakeBufferingHints {
     /// `IntervalInSeconds`.
     ///
+    /// Buffer incoming data for the specified period of time, in seconds, before delivering it to the
+    /// destination. The default value is 0.
+    ///
     /// - Range: 0 to 900.
     pub interval_in_seconds: Option<Val<i64>>,
     /// `SizeInMBs`.
+    ///
+    /// Buffer incoming data to the specified size, in MBs, before delivering it to the destination. The
+    /// default value is 128.
     ///
     /// - Range: 1 to 128.
     pub size_in_mbs: Option<Val<i64>>,
@@ -5187,36 +6200,76 @@ impl ToValue for SnowflakeBufferingHints {
 impl Literal for SnowflakeBufferingHints {}
 
 /// The [`SnowflakeDestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-snowflakedestinationconfiguration.html) property type.
+///
+/// Configure Snowflake destination
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnowflakeDestinationConfiguration {
     /// `AccountUrl`: required.
+    ///
+    /// URL for accessing your Snowflake account. This URL must include your [account
+    /// identifier](https://docs.aws.amazon.com/https://docs.snowflake.com/en/user-guide/admin-account-identifier)
+    /// . Note that the protocol (<https://>) and port number are optional.
     ///
     /// - Length: 24 to 2048.
     /// - Pattern: `.+?\.snowflakecomputing\.com`.
     pub account_url: Option<Val<String>>,
     /// `BufferingHints`.
+    ///
+    /// Describes the buffering to perform before delivering data to the Snowflake destination. If you do
+    /// not specify any value, Firehose uses the default values.
     pub buffering_hints: Option<Val<SnowflakeBufferingHints>>,
     /// `CloudWatchLoggingOptions`.
     pub cloud_watch_logging_options: Option<Val<CloudWatchLoggingOptions>>,
     /// `ContentColumnName`.
     ///
+    /// The name of the record content column.
+    ///
     /// - Length: 1 to 255.
     pub content_column_name: Option<Val<String>>,
     /// `DataLoadingOption`.
+    ///
+    /// Choose to load JSON keys mapped to table column names or choose to split the JSON payload where
+    /// content is mapped to a record content column and source metadata is mapped to a record metadata
+    /// column.
     pub data_loading_option: Option<Val<DataLoadingOption>>,
     /// `Database`: required.
+    ///
+    /// All data in Snowflake is maintained in databases.
     ///
     /// - Length: 1 to 255.
     pub database: Option<Val<String>>,
     /// `KeyPassphrase`.
     ///
+    /// Passphrase to decrypt the private key when the key is encrypted. For information, see [Using Key
+    /// Pair Authentication & Key
+    /// Rotation](https://docs.aws.amazon.com/https://docs.snowflake.com/en/user-guide/data-load-snowpipe-streaming-configuration#using-key-pair-authentication-key-rotation)
+    /// .
+    ///
     /// - Length: 7 to 255.
     pub key_passphrase: Option<Val<String>>,
     /// `MetaDataColumnName`.
     ///
+    /// Specify a column name in the table, where the metadata information has to be loaded. When you enable
+    /// this field, you will see the following column in the snowflake table, which differs based on the
+    /// source type.
+    ///
+    /// For Direct PUT as source
+    ///
+    /// `{ "firehoseDeliveryStreamName" : "streamname", "IngestionTime" : "timestamp" }`
+    ///
+    /// For Kinesis Data Stream as source
+    ///
+    /// `"kinesisStreamName" : "streamname", "kinesisShardId" : "Id", "kinesisPartitionKey" : "key",
+    /// "kinesisSequenceNumber" : "1234", "subsequenceNumber" : "2334", "IngestionTime" : "timestamp" }`
+    ///
     /// - Length: 1 to 255.
     pub meta_data_column_name: Option<Val<String>>,
     /// `PrivateKey`.
+    ///
+    /// The private key used to encrypt your Snowflake client. For information, see [Using Key Pair
+    /// Authentication & Key
+    /// Rotation](https://docs.aws.amazon.com/https://docs.snowflake.com/en/user-guide/data-load-snowpipe-streaming-configuration#using-key-pair-authentication-key-rotation)
+    /// .
     ///
     /// - Length: 256 to 4096.
     /// - Pattern: `^(?:[A-Za-z0-9+\/]{4})*(?:[A-Za-z0-9+\/]{2}==|[A-Za-z0-9+\/]{3}=)?$`.
@@ -5224,32 +6277,54 @@ pub struct SnowflakeDestinationConfiguration {
     /// `ProcessingConfiguration`.
     pub processing_configuration: Option<Val<ProcessingConfiguration>>,
     /// `RetryOptions`.
+    ///
+    /// The time period where Firehose will retry sending data to the chosen HTTP endpoint.
     pub retry_options: Option<Val<SnowflakeRetryOptions>>,
     /// `RoleARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Snowflake role
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `S3BackupMode`.
+    ///
+    /// Choose an S3 backup mode
     pub s3_backup_mode: Option<Val<SnowflakeDestinationConfigurationS3BackupMode>>,
     /// `S3Configuration`: required.
     pub s3_configuration: Option<Val<S3DestinationConfiguration>>,
     /// `Schema`: required.
     ///
+    /// Each database consists of one or more schemas, which are logical groupings of database objects, such
+    /// as tables and views
+    ///
     /// - Length: 1 to 255.
     pub schema: Option<Val<String>>,
     /// `SecretsManagerConfiguration`.
+    ///
+    /// The configuration that defines how you access secrets for Snowflake.
     pub secrets_manager_configuration: Option<Val<SecretsManagerConfiguration>>,
     /// `SnowflakeRoleConfiguration`.
+    ///
+    /// Optionally configure a Snowflake role. Otherwise the default user role will be used.
     pub snowflake_role_configuration: Option<Val<SnowflakeRoleConfiguration>>,
     /// `SnowflakeVpcConfiguration`.
+    ///
+    /// The VPCE ID for Firehose to privately connect with Snowflake. The ID format is
+    /// com.amazonaws.vpce.\[region\].vpce-svc-\<\[id\]>. For more information, see [Amazon PrivateLink &
+    /// Snowflake](https://docs.aws.amazon.com/https://docs.snowflake.com/en/user-guide/admin-security-privatelink)
     pub snowflake_vpc_configuration: Option<Val<SnowflakeVpcConfiguration>>,
     /// `Table`: required.
+    ///
+    /// All data in Snowflake is stored in database tables, logically structured as collections of columns
+    /// and rows.
     ///
     /// - Length: 1 to 255.
     pub table: Option<Val<String>>,
     /// `User`.
+    ///
+    /// User login name for the Snowflake account.
     ///
     /// - Length: 1 to 255.
     pub user: Option<Val<String>>,
@@ -5463,9 +6538,24 @@ impl ToValue for SnowflakeDestinationConfiguration {
 impl Literal for SnowflakeDestinationConfiguration {}
 
 /// The [`SnowflakeRetryOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-snowflakeretryoptions.html) property type.
+///
+/// Specify how long Firehose retries sending data to the New Relic HTTP endpoint. After sending data,
+/// Firehose first waits for an acknowledgment from the HTTP endpoint. If an error occurs or the
+/// acknowledgment doesn’t arrive within the acknowledgment timeout period, Firehose starts the retry
+/// duration counter. It keeps retrying until the retry duration expires. After that, Firehose considers
+/// it a data delivery failure and backs up the data to your Amazon S3 bucket. Every time that Firehose
+/// sends data to the HTTP endpoint (either the initial attempt or a retry), it restarts the
+/// acknowledgement timeout counter and waits for an acknowledgement from the HTTP endpoint. Even if the
+/// retry duration expires, Firehose still waits for the acknowledgment until it receives it or the
+/// acknowledgement timeout period is reached. If the acknowledgment times out, Firehose determines
+/// whether there's time left in the retry counter. If there is time left, it retries again and repeats
+/// the logic until it receives an acknowledgment or determines that the retry time has expired. If you
+/// don't want Firehose to retry sending data, set this value to 0.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnowflakeRetryOptions {
     /// `DurationInSeconds`.
+    ///
+    /// the time period where Firehose will retry sending data to the chosen HTTP endpoint.
     ///
     /// - Range: 0 to 7200.
     pub duration_in_seconds: Option<Val<i64>>,
@@ -5515,11 +6605,17 @@ impl ToValue for SnowflakeRetryOptions {
 impl Literal for SnowflakeRetryOptions {}
 
 /// The [`SnowflakeRoleConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-snowflakeroleconfiguration.html) property type.
+///
+/// Optionally configure a Snowflake role. Otherwise the default user role will be used.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnowflakeRoleConfiguration {
     /// `Enabled`.
+    ///
+    /// Enable Snowflake role
     pub enabled: Option<Val<bool>>,
     /// `SnowflakeRole`.
+    ///
+    /// The Snowflake role you wish to configure
     ///
     /// - Length: 1 to 255.
     pub snowflake_role: Option<Val<String>>,
@@ -5575,9 +6671,15 @@ impl ToValue for SnowflakeRoleConfiguration {
 impl Literal for SnowflakeRoleConfiguration {}
 
 /// The [`SnowflakeVpcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-snowflakevpcconfiguration.html) property type.
+///
+/// Configure a Snowflake VPC
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnowflakeVpcConfiguration {
     /// `PrivateLinkVpceId`: required.
+    ///
+    /// The VPCE ID for Firehose to privately connect with Snowflake. The ID format is
+    /// com.amazonaws.vpce.\[region\].vpce-svc-\<\[id\]>. For more information, see [Amazon PrivateLink &
+    /// Snowflake](https://docs.aws.amazon.com/https://docs.snowflake.com/en/user-guide/admin-security-privatelink)
     ///
     /// - Length: 47 to 255.
     /// - Pattern: `([a-zA-Z0-9\-\_]+\.){2,3}vpce\.[a-zA-Z0-9\-]*\.vpce-svc\-[a-zA-Z0-9\-]{17}$`.
@@ -5635,13 +6737,21 @@ impl ToValue for SnowflakeVpcConfiguration {
 impl Literal for SnowflakeVpcConfiguration {}
 
 /// The [`SplunkBufferingHints`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-splunkbufferinghints.html) property type.
+///
+/// The buffering options. If no value is specified, the default values for Splunk are used.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SplunkBufferingHints {
     /// `IntervalInSeconds`.
     ///
+    /// Buffer incoming data for the specified period of time, in seconds, before delivering it to the
+    /// destination. The default value is 60 (1 minute).
+    ///
     /// - Range: 0 to 60.
     pub interval_in_seconds: Option<Val<i64>>,
     /// `SizeInMBs`.
+    ///
+    /// Buffer incoming data to the specified size, in MBs, before delivering it to the destination. The
+    /// default value is 5.
     ///
     /// - Range: 1 to 5.
     pub size_in_mbs: Option<Val<i64>>,
@@ -5697,35 +6807,69 @@ impl ToValue for SplunkBufferingHints {
 impl Literal for SplunkBufferingHints {}
 
 /// The [`SplunkDestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-splunkdestinationconfiguration.html) property type.
+///
+/// The `SplunkDestinationConfiguration` property type specifies the configuration of a destination in
+/// Splunk for a Kinesis Data Firehose delivery stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SplunkDestinationConfiguration {
     /// `BufferingHints`.
+    ///
+    /// The buffering options. If no value is specified, the default values for Splunk are used.
     pub buffering_hints: Option<Val<SplunkBufferingHints>>,
     /// `CloudWatchLoggingOptions`.
+    ///
+    /// The Amazon CloudWatch logging options for your Firehose stream.
     pub cloud_watch_logging_options: Option<Val<CloudWatchLoggingOptions>>,
     /// `HECAcknowledgmentTimeoutInSeconds`.
+    ///
+    /// The amount of time that Firehose waits to receive an acknowledgment from Splunk after it sends it
+    /// data. At the end of the timeout period, Firehose either tries to send the data again or considers it
+    /// an error, based on your retry settings.
     ///
     /// - Range: 180 to 600.
     pub hec_acknowledgment_timeout_in_seconds: Option<Val<i64>>,
     /// `HECEndpoint`: required.
     ///
+    /// The HTTP Event Collector (HEC) endpoint to which Firehose sends your data.
+    ///
     /// - Length: 0 to 2048.
     pub hec_endpoint: Option<Val<String>>,
     /// `HECEndpointType`: required.
+    ///
+    /// This type can be either `Raw` or `Event` .
     pub hec_endpoint_type: Option<Val<HecEndpointType>>,
     /// `HECToken`.
+    ///
+    /// This is a GUID that you obtain from your Splunk cluster when you create a new HEC endpoint.
     ///
     /// - Length: 0 to 2048.
     pub hec_token: Option<Val<String>>,
     /// `ProcessingConfiguration`.
+    ///
+    /// The data processing configuration.
     pub processing_configuration: Option<Val<ProcessingConfiguration>>,
     /// `RetryOptions`.
+    ///
+    /// The retry behavior in case Firehose is unable to deliver data to Splunk, or if it doesn't receive an
+    /// acknowledgment of receipt from Splunk.
     pub retry_options: Option<Val<SplunkRetryOptions>>,
     /// `S3BackupMode`.
+    ///
+    /// Defines how documents should be delivered to Amazon S3. When set to `FailedEventsOnly` , Firehose
+    /// writes any data that could not be indexed to the configured Amazon S3 destination. When set to
+    /// `AllEvents` , Firehose delivers all incoming records to Amazon S3, and also writes failed documents
+    /// to Amazon S3. The default value is `FailedEventsOnly` .
+    ///
+    /// You can update this backup mode from `FailedEventsOnly` to `AllEvents` . You can't update it from
+    /// `AllEvents` to `FailedEventsOnly` .
     pub s3_backup_mode: Option<Val<SplunkDestinationConfigurationS3BackupMode>>,
     /// `S3Configuration`: required.
+    ///
+    /// The configuration for the backup Amazon S3 location.
     pub s3_configuration: Option<Val<S3DestinationConfiguration>>,
     /// `SecretsManagerConfiguration`.
+    ///
+    /// The configuration that defines how you access secrets for Splunk.
     pub secrets_manager_configuration: Option<Val<SecretsManagerConfiguration>>,
 }
 
@@ -5859,9 +7003,16 @@ impl ToValue for SplunkDestinationConfiguration {
 impl Literal for SplunkDestinationConfiguration {}
 
 /// The [`SplunkRetryOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-splunkretryoptions.html) property type.
+///
+/// The `SplunkRetryOptions` property type specifies retry behavior in case Kinesis Data Firehose is
+/// unable to deliver documents to Splunk or if it doesn't receive an acknowledgment from Splunk.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SplunkRetryOptions {
     /// `DurationInSeconds`.
+    ///
+    /// The total amount of time that Firehose spends on retries. This duration starts after the initial
+    /// attempt to send data to Splunk fails. It doesn't include the periods during which Firehose waits for
+    /// acknowledgment from Splunk after each attempt.
     ///
     /// - Range: 0 to 7200.
     pub duration_in_seconds: Option<Val<i64>>,
@@ -5911,9 +7062,17 @@ impl ToValue for SplunkRetryOptions {
 impl Literal for SplunkRetryOptions {}
 
 /// The [`TableCreationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-tablecreationconfiguration.html) property type.
+///
+/// The configuration to enable automatic table creation.
+///
+/// Amazon Data Firehose is in preview release and is subject to change.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableCreationConfiguration {
     /// `Enabled`.
+    ///
+    /// Specify whether you want to enable automatic table creation.
+    ///
+    /// Amazon Data Firehose is in preview release and is subject to change.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -6028,9 +7187,29 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisfirehose-deliverystream-vpcconfiguration.html) property type.
+///
+/// The details of the VPC of the Amazon ES destination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfiguration {
     /// `RoleARN`: required.
+    ///
+    /// The ARN of the IAM role that you want the delivery stream to use to create endpoints in the
+    /// destination VPC. You can use your existing Kinesis Data Firehose delivery role or you can specify a
+    /// new role. In either case, make sure that the role trusts the Kinesis Data Firehose service principal
+    /// and that it grants the following permissions:
+    ///
+    /// - `ec2:DescribeVpcs`
+    /// - `ec2:DescribeVpcAttribute`
+    /// - `ec2:DescribeSubnets`
+    /// - `ec2:DescribeSecurityGroups`
+    /// - `ec2:DescribeNetworkInterfaces`
+    /// - `ec2:CreateNetworkInterface`
+    /// - `ec2:CreateNetworkInterfacePermission`
+    /// - `ec2:DeleteNetworkInterface`
+    ///
+    /// If you revoke these permissions after you create the delivery stream, Kinesis Data Firehose can't
+    /// scale out by creating more ENIs when necessary. You might therefore see a degradation in
+    /// performance.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `arn:.*`.
@@ -6038,10 +7217,30 @@ pub struct VpcConfiguration {
     pub role_arn: Option<Val<String>>,
     /// `SecurityGroupIds`: required.
     ///
+    /// The IDs of the security groups that you want Kinesis Data Firehose to use when it creates ENIs in
+    /// the VPC of the Amazon ES destination. You can use the same security group that the Amazon ES domain
+    /// uses or different ones. If you specify different security groups here, ensure that they allow
+    /// outbound HTTPS traffic to the Amazon ES domain's security group. Also ensure that the Amazon ES
+    /// domain's security group allows HTTPS traffic from the security groups specified here. If you use the
+    /// same security group for both your delivery stream and the Amazon ES domain, make sure the security
+    /// group inbound rule allows HTTPS traffic.
+    ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required.
+    ///
+    /// The IDs of the subnets that Kinesis Data Firehose uses to create ENIs in the VPC of the Amazon ES
+    /// destination. Make sure that the routing tables and inbound and outbound rules allow traffic to flow
+    /// from the subnets whose IDs are specified here to the subnets that have the destination Amazon ES
+    /// endpoints. Kinesis Data Firehose creates at least one ENI in each of the subnets that are specified
+    /// here. Do not delete or modify these ENIs.
+    ///
+    /// The number of ENIs that Kinesis Data Firehose creates in the subnets specified here scales up and
+    /// down automatically based on throughput. To enable Kinesis Data Firehose to scale up the number of
+    /// ENIs to match throughput, ensure that you have sufficient quota. To help you calculate the quota you
+    /// need, assume that Kinesis Data Firehose can create up to three ENIs for this delivery stream for
+    /// each of the subnets specified here.
     ///
     /// - Items: 1 to 16.
     pub subnet_ids: Option<Val<Vec<String>>>,
@@ -6163,9 +7362,18 @@ impl Compression {
             Compression::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Compression {
+    const VALUES: &'static [&'static str] = &["NONE", "SNAPPY", "ZLIB"];
+    fn as_str(&self) -> &str {
+        Compression::as_str(self)
     }
 }
 
@@ -6220,9 +7428,18 @@ impl CompressionFormat {
             CompressionFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CompressionFormat {
+    const VALUES: &'static [&'static str] = &["UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY"];
+    fn as_str(&self) -> &str {
+        CompressionFormat::as_str(self)
     }
 }
 
@@ -6270,9 +7487,18 @@ impl Connectivity {
             Connectivity::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Connectivity {
+    const VALUES: &'static [&'static str] = &["PUBLIC", "PRIVATE"];
+    fn as_str(&self) -> &str {
+        Connectivity::as_str(self)
     }
 }
 
@@ -6317,9 +7543,18 @@ impl ContentEncoding {
             ContentEncoding::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContentEncoding {
+    const VALUES: &'static [&'static str] = &["NONE", "GZIP"];
+    fn as_str(&self) -> &str {
+        ContentEncoding::as_str(self)
     }
 }
 
@@ -6367,9 +7602,19 @@ impl DataLoadingOption {
             DataLoadingOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataLoadingOption {
+    const VALUES: &'static [&'static str] =
+        &["JSON_MAPPING", "VARIANT_CONTENT_MAPPING", "VARIANT_CONTENT_AND_METADATA_MAPPING"];
+    fn as_str(&self) -> &str {
+        DataLoadingOption::as_str(self)
     }
 }
 
@@ -6415,9 +7660,18 @@ impl DatabaseSourceConfigurationType {
             DatabaseSourceConfigurationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DatabaseSourceConfigurationType {
+    const VALUES: &'static [&'static str] = &["MySQL", "PostgreSQL"];
+    fn as_str(&self) -> &str {
+        DatabaseSourceConfigurationType::as_str(self)
     }
 }
 
@@ -6462,9 +7716,18 @@ impl DefaultDocumentIdFormat {
             DefaultDocumentIdFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DefaultDocumentIdFormat {
+    const VALUES: &'static [&'static str] = &["FIREHOSE_DEFAULT", "NO_DOCUMENT_ID"];
+    fn as_str(&self) -> &str {
+        DefaultDocumentIdFormat::as_str(self)
     }
 }
 
@@ -6515,9 +7778,18 @@ impl DeliveryStreamType {
             DeliveryStreamType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DeliveryStreamType {
+    const VALUES: &'static [&'static str] = &["DatabaseAsSource", "DirectPut", "KinesisStreamAsSource", "MSKAsSource"];
+    fn as_str(&self) -> &str {
+        DeliveryStreamType::as_str(self)
     }
 }
 
@@ -6564,9 +7836,18 @@ impl ExtendedS3DestinationConfigurationS3BackupMode {
             ExtendedS3DestinationConfigurationS3BackupMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ExtendedS3DestinationConfigurationS3BackupMode {
+    const VALUES: &'static [&'static str] = &["Disabled", "Enabled"];
+    fn as_str(&self) -> &str {
+        ExtendedS3DestinationConfigurationS3BackupMode::as_str(self)
     }
 }
 
@@ -6611,9 +7892,18 @@ impl FormatVersion {
             FormatVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FormatVersion {
+    const VALUES: &'static [&'static str] = &["V0_11", "V0_12"];
+    fn as_str(&self) -> &str {
+        FormatVersion::as_str(self)
     }
 }
 
@@ -6658,9 +7948,18 @@ impl HecEndpointType {
             HecEndpointType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HecEndpointType {
+    const VALUES: &'static [&'static str] = &["Raw", "Event"];
+    fn as_str(&self) -> &str {
+        HecEndpointType::as_str(self)
     }
 }
 
@@ -6705,9 +8004,18 @@ impl HttpEndpointDestinationConfigurationS3BackupMode {
             HttpEndpointDestinationConfigurationS3BackupMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpEndpointDestinationConfigurationS3BackupMode {
+    const VALUES: &'static [&'static str] = &["AllData", "FailedDataOnly"];
+    fn as_str(&self) -> &str {
+        HttpEndpointDestinationConfigurationS3BackupMode::as_str(self)
     }
 }
 
@@ -6761,9 +8069,18 @@ impl IndexRotationPeriod {
             IndexRotationPeriod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IndexRotationPeriod {
+    const VALUES: &'static [&'static str] = &["NoRotation", "OneHour", "OneDay", "OneWeek", "OneMonth"];
+    fn as_str(&self) -> &str {
+        IndexRotationPeriod::as_str(self)
     }
 }
 
@@ -6811,9 +8128,18 @@ impl KeyType {
             KeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyType {
+    const VALUES: &'static [&'static str] = &["AWS_OWNED_CMK", "CUSTOMER_MANAGED_CMK"];
+    fn as_str(&self) -> &str {
+        KeyType::as_str(self)
     }
 }
 
@@ -6855,9 +8181,18 @@ impl NoEncryptionConfig {
             NoEncryptionConfig::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NoEncryptionConfig {
+    const VALUES: &'static [&'static str] = &["NoEncryption"];
+    fn as_str(&self) -> &str {
+        NoEncryptionConfig::as_str(self)
     }
 }
 
@@ -6928,9 +8263,30 @@ impl ParameterName {
             ParameterName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ParameterName {
+    const VALUES: &'static [&'static str] = &[
+        "BufferIntervalInSeconds",
+        "BufferSizeInMBs",
+        "CompressionFormat",
+        "DataMessageExtraction",
+        "Delimiter",
+        "JsonParsingEngine",
+        "LambdaArn",
+        "MetadataExtractionQuery",
+        "NumberOfRetries",
+        "RoleArn",
+        "SubRecordType",
+    ];
+    fn as_str(&self) -> &str {
+        ParameterName::as_str(self)
     }
 }
 
@@ -6987,9 +8343,18 @@ impl ParquetSerDeCompression {
             ParquetSerDeCompression::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ParquetSerDeCompression {
+    const VALUES: &'static [&'static str] = &["GZIP", "SNAPPY", "UNCOMPRESSED"];
+    fn as_str(&self) -> &str {
+        ParquetSerDeCompression::as_str(self)
     }
 }
 
@@ -7035,9 +8400,18 @@ impl S3BackupMode {
             S3BackupMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3BackupMode {
+    const VALUES: &'static [&'static str] = &["FailedDocumentsOnly", "AllDocuments"];
+    fn as_str(&self) -> &str {
+        S3BackupMode::as_str(self)
     }
 }
 
@@ -7082,9 +8456,18 @@ impl SnowflakeDestinationConfigurationS3BackupMode {
             SnowflakeDestinationConfigurationS3BackupMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SnowflakeDestinationConfigurationS3BackupMode {
+    const VALUES: &'static [&'static str] = &["FailedDataOnly", "AllData"];
+    fn as_str(&self) -> &str {
+        SnowflakeDestinationConfigurationS3BackupMode::as_str(self)
     }
 }
 
@@ -7129,9 +8512,18 @@ impl SplunkDestinationConfigurationS3BackupMode {
             SplunkDestinationConfigurationS3BackupMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SplunkDestinationConfigurationS3BackupMode {
+    const VALUES: &'static [&'static str] = &["AllEvents", "FailedEventsOnly"];
+    fn as_str(&self) -> &str {
+        SplunkDestinationConfigurationS3BackupMode::as_str(self)
     }
 }
 
@@ -7176,9 +8568,18 @@ impl SslMode {
             SslMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SslMode {
+    const VALUES: &'static [&'static str] = &["Disabled", "Enabled"];
+    fn as_str(&self) -> &str {
+        SslMode::as_str(self)
     }
 }
 
@@ -7235,9 +8636,25 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &[
+        "RecordDeAggregation",
+        "Decompression",
+        "CloudWatchLogProcessing",
+        "Lambda",
+        "MetadataExtraction",
+        "AppendDelimiterToRecord",
+    ];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 
@@ -7286,9 +8703,18 @@ impl WriterVersion {
             WriterVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WriterVersion {
+    const VALUES: &'static [&'static str] = &["V1", "V2"];
+    fn as_str(&self) -> &str {
+        WriterVersion::as_str(self)
     }
 }
 

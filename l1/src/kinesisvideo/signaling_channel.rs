@@ -5,23 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::KinesisVideo::SignalingChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kinesisvideo-signalingchannel.html) resource type.
 ///
+/// Specifies a signaling channel.
+///
+/// `CreateSignalingChannel` is an asynchronous operation.
+///
 /// Build it with [`SignalingChannel::builder`]; adding it to a stack returns a [`SignalingChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SignalingChannel {
     /// `MessageTtlSeconds`.
     ///
+    /// The period of time (in seconds) a signaling channel retains undelivered messages before they are
+    /// discarded. Use `API_UpdateSignalingChannel` to update this value.
+    ///
     /// - Range: 5 to 120.
     pub message_ttl_seconds: Option<Val<i64>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// A name for the signaling channel that you are creating. It must be unique for each AWS account and
+    /// AWS Region .
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z0-9_.-]+`.
     pub name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
+    ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`.
+    ///
+    /// A type of the signaling channel that you are creating. Currently, `SINGLE_MASTER` is the only
+    /// supported channel type.
     pub type_: Option<Val<Type>>,
 }
 
@@ -113,6 +132,8 @@ impl Deref for SignalingChannelHandle {
 
 impl SignalingChannelHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the signaling channel.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -216,9 +237,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["SINGLE_MASTER"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,36 +5,69 @@ use crate::rt::*;
 
 /// The [`AWS::KinesisVideo::Stream`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kinesisvideo-stream.html) resource type.
 ///
+/// Specifies a new Kinesis video stream.
+///
+/// When you create a new stream, Kinesis Video Streams assigns it a version number. When you change the
+/// stream's metadata, Kinesis Video Streams updates the version.
+///
+/// `CreateStream` is an asynchronous operation.
+///
+/// For information about how the service works, see [How it
+/// Works](https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/how-it-works.html) .
+///
+/// You must have permissions for the `KinesisVideo:CreateStream` action.
+///
 /// Build it with [`Stream::builder`]; adding it to a stack returns a [`StreamHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stream {
     /// `DataRetentionInHours`.
     ///
+    /// How long the stream retains data, in hours.
+    ///
     /// - Range: 0 to 87600.
     pub data_retention_in_hours: Option<Val<i64>>,
     /// `DeviceName`.
+    ///
+    /// The name of the device that is associated with the stream.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9_.-]+`.
     pub device_name: Option<Val<String>>,
     /// `KmsKeyId`.
     ///
+    /// The ID of the AWS Key Management Service ( AWS  ) key that Kinesis Video Streams uses to encrypt
+    /// data on the stream.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `.+`.
     pub kms_key_id: Option<Val<String>>,
     /// `MediaType`.
+    ///
+    /// The `MediaType` of the stream.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[\w\-\.\+]+/[\w\-\.\+]+(,[\w\-\.\+]+/[\w\-\.\+]+)*`.
     pub media_type: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the stream.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `[a-zA-Z0-9_.-]+`.
     pub name: Option<Val<String>>,
     /// `StreamStorageConfiguration`.
+    ///
+    /// The configuration for stream storage, including the default storage tier for stream data. This
+    /// configuration determines how stream data is stored and accessed, with different tiers offering
+    /// varying levels of performance and cost optimization.
     pub stream_storage_configuration: Option<Val<StreamStorageConfiguration>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -146,6 +179,8 @@ impl Deref for StreamHandle {
 
 impl StreamHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the stream.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -160,9 +195,23 @@ impl StreamHandle {
 }
 
 /// The [`StreamStorageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-kinesisvideo-stream-streamstorageconfiguration.html) property type.
+///
+/// The configuration for stream storage, including the default storage tier for stream data. This
+/// configuration determines how stream data is stored and accessed, with different tiers offering
+/// varying levels of performance and cost optimization.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamStorageConfiguration {
     /// `DefaultStorageTier`.
+    ///
+    /// The default storage tier for the stream data. This setting determines the storage class used for
+    /// stream data, affecting both performance characteristics and storage costs.
+    ///
+    /// Available storage tiers:
+    ///
+    /// - `HOT` - Optimized for frequent access with the lowest latency and highest performance. Ideal for
+    ///   real-time applications and frequently accessed data.
+    /// - `WARM` - Balanced performance and cost for moderately accessed data. Suitable for data that is
+    ///   accessed regularly but not continuously.
     pub default_storage_tier: Option<Val<DefaultStorageTier>>,
 }
 
@@ -300,9 +349,18 @@ impl DefaultStorageTier {
             DefaultStorageTier::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DefaultStorageTier {
+    const VALUES: &'static [&'static str] = &["HOT", "WARM"];
+    fn as_str(&self) -> &str {
+        DefaultStorageTier::as_str(self)
     }
 }
 

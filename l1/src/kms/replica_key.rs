@@ -5,26 +5,192 @@ use crate::rt::*;
 
 /// The [`AWS::KMS::ReplicaKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kms-replicakey.html) resource type.
 ///
+/// The `AWS::KMS::ReplicaKey` resource specifies a multi-Region replica key that is based on a
+/// multi-Region primary key.
+///
+/// *Multi-Region keys* are an AWS  feature that lets you create multiple interoperable KMS keys in
+/// different AWS Regions . Because these KMS keys have the same key ID, key material, and other
+/// metadata, you can use them to encrypt data in one AWS Region and decrypt it in a different AWS
+/// Region without making a cross-Region call or exposing the plaintext data. For more information, see
+/// [Multi-Region
+/// keys](https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html) in the *AWS
+/// Key Management Service Developer Guide* .
+///
+/// A multi-Region *primary key* is a fully functional symmetric encryption KMS key, HMAC KMS key, or
+/// asymmetric KMS key that is also the model for replica keys in other AWS Regions . To create a
+/// multi-Region primary key, add an
+/// [AWS::KMS::Key](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kms-key.html)
+/// resource to your CloudFormation stack. Set its `MultiRegion` property to true.
+///
+/// A multi-Region *replica key* is a fully functional KMS key that has the same key ID and key material
+/// as a multi-Region primary key, but is located in a different AWS Region of the same AWS partition.
+/// There can be multiple replicas of a primary key, but each must be in a different AWS Region .
+///
+/// When you create a replica key in CloudFormation , the replica key is created in the AWS Region
+/// represented by the endpoint you use for the request. If you try to replicate a multi-Region key into
+/// a Region in which the key type is not supported, the request will fail.
+///
+/// A primary key and its replicas have the same key ID and key material. They also have the same key
+/// spec, key usage, key material origin, and automatic key rotation status. These properties are known
+/// as *shared properties* . If they change, AWS  synchronizes the change to all related multi-Region
+/// keys. All other properties of a replica key can differ, including its key policy, tags, aliases, and
+/// key state. AWS  does not synchronize these properties.
+///
+/// *Regions*
+///
+/// AWS  CloudFormation resources are available in all AWS Regions in which AWS  and CloudFormation are
+/// supported. You can use the `AWS::KMS::ReplicaKey` resource to create replica keys in all Regions
+/// that support multi-Region KMS keys. For details, see [Multi-Region keys in
+/// AWS](https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html) in the **
+/// .
+///
 /// Build it with [`ReplicaKey::builder`]; adding it to a stack returns a [`ReplicaKeyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaKey {
     /// `Description`.
     ///
+    /// A description of the KMS key.
+    ///
+    /// The default value is an empty string (no description).
+    ///
+    /// The description is not a shared property of multi-Region keys. You can specify the same description
+    /// or a different description for each key in a set of related multi-Region keys. AWS Key Management
+    /// Service does not synchronize this property.
+    ///
     /// - Length: 0 to 8192.
     pub description: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// Specifies whether the replica key is enabled. Disabled KMS keys cannot be used in cryptographic
+    /// operations.
+    ///
+    /// When `Enabled` is `true` , the *key state* of the KMS key is `Enabled` . When `Enabled` is `false` ,
+    /// the key state of the KMS key is `Disabled` . The default value is `true` .
+    ///
+    /// The actual key state of the replica might be affected by actions taken outside of CloudFormation,
+    /// such as running the
+    /// [EnableKey](https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKey.html) ,
+    /// [DisableKey](https://docs.aws.amazon.com/kms/latest/APIReference/API_DisableKey.html) , or
+    /// [ScheduleKeyDeletion](https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html)
+    /// operations. Also, while the replica key is being created, its key state is `Creating` . When the
+    /// process is complete, the key state of the replica key changes to `Enabled` .
+    ///
+    /// For information about the key states of a KMS key, see [Key state: Effect on your KMS
+    /// key](https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html) in the *AWS Key
+    /// Management Service Developer Guide* .
     pub enabled: Option<Val<bool>>,
     /// `KeyPolicy`: required.
+    ///
+    /// The key policy that authorizes use of the replica key.
+    ///
+    /// The key policy is not a shared property of multi-Region keys. You can specify the same key policy or
+    /// a different key policy for each key in a set of related multi-Region keys. AWS  does not synchronize
+    /// this property.
+    ///
+    /// The key policy must conform to the following rules.
+    ///
+    /// - The key policy must give the caller
+    ///   [PutKeyPolicy](https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html)
+    ///   permission on the KMS key. This reduces the risk that the KMS key becomes unmanageable. For more
+    ///   information, refer to the scenario in the [Default key
+    ///   policy](https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html#key-policy-default-allow-root-enable-iam)
+    ///   section of the **AWS Key Management Service Developer Guide** .
+    /// - Each statement in the key policy must contain one or more principals. The principals in the key
+    ///   policy must exist and be visible to AWS  . When you create a new AWS principal (for example, an
+    ///   IAM user or role), you might need to enforce a delay before including the new principal in a key
+    ///   policy because the new principal might not be immediately visible to AWS  . For more information,
+    ///   see [Changes that I make are not always immediately
+    ///   visible](https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency)
+    ///   in the *AWS Identity and Access Management User Guide* .
+    ///
+    /// A key policy document can include only the following characters:
+    ///
+    /// - Printable ASCII characters from the space character ( `\u0020` ) through the end of the ASCII
+    ///   character range.
+    /// - Printable characters in the Basic Latin and Latin-1 Supplement character set (through `\u00FF` ).
+    /// - The tab ( `\u0009` ), line feed ( `\u000A` ), and carriage return ( `\u000D` ) special characters
+    ///
+    /// *Minimum* : `1`
+    ///
+    /// *Maximum* : `32768`
     pub key_policy: Option<Val<Json>>,
     /// `PendingWindowInDays`.
+    ///
+    /// Specifies the number of days in the waiting period before AWS  deletes a replica key that has been
+    /// removed from a CloudFormation stack. Enter a value between 7 and 30 days. The default value is 30
+    /// days.
+    ///
+    /// When you remove a replica key from a CloudFormation stack, AWS  schedules the replica key for
+    /// deletion and starts the mandatory waiting period. The `PendingWindowInDays` property determines the
+    /// length of waiting period. During the waiting period, the key state of replica key is `Pending
+    /// Deletion` , which prevents it from being used in cryptographic operations. When the waiting period
+    /// expires, AWS  permanently deletes the replica key.
+    ///
+    /// If the KMS key is a multi-Region primary key with replica keys, the waiting period begins when the
+    /// last of its replica keys is deleted. Otherwise, the waiting period begins immediately.
+    ///
+    /// You cannot use a CloudFormation template to cancel deletion of the replica after you remove it from
+    /// the stack, regardless of the waiting period. However, if you specify a replica key in your template
+    /// that is based on the same primary key as the original replica key, CloudFormation creates a new
+    /// replica key with the same key ID, key material, and other shared properties of the original replica
+    /// key. This new replica key can decrypt ciphertext that was encrypted under the original replica key,
+    /// or any related multi-Region key.
+    ///
+    /// For detailed information about deleting multi-Region keys, see [Deleting multi-Region
+    /// keys](https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-delete.html) in the *AWS
+    /// Key Management Service Developer Guide* .
+    ///
+    /// For information about the `PendingDeletion` key state, see [Key state: Effect on your KMS
+    /// key](https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html) in the *AWS Key
+    /// Management Service Developer Guide* . For more information about deleting KMS keys, see the
+    /// [ScheduleKeyDeletion](https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html)
+    /// operation in the *AWS Key Management Service API Reference* and [Deleting KMS
+    /// keys](https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html) in the *AWS Key
+    /// Management Service Developer Guide* .
     ///
     /// - Range: 7 to 30.
     pub pending_window_in_days: Option<Val<i64>>,
     /// `PrimaryKeyArn`: required. Changing it replaces the resource.
     ///
+    /// Specifies the multi-Region primary key to replicate. The primary key must be in a different AWS
+    /// Region of the same AWS partition. You can create only one replica of a given primary key in each AWS
+    /// Region .
+    ///
+    /// > If you change the `PrimaryKeyArn` value of a replica key, the existing replica key is scheduled
+    /// for deletion and a new replica key is created based on the specified primary key. While it is
+    /// scheduled for deletion, the existing replica key becomes unusable. You can cancel the scheduled
+    /// deletion of the key outside of CloudFormation.
+    /// >
+    /// > However, if you inadvertently delete a replica key, you can decrypt ciphertext encrypted by that
+    /// replica key by using any related multi-Region key. If necessary, you can recreate the replica in the
+    /// same Region after the previous one is completely deleted. For details, see [Deleting multi-Region
+    /// keys](https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-delete.html) in the *AWS
+    /// Key Management Service Developer Guide*
+    ///
+    /// Specify the key ARN of an existing multi-Region primary key. For example,
+    /// `arn:aws:kms:us-east-2:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab` .
+    ///
     /// - Length: 1 to 256.
     pub primary_key_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Assigns one or more tags to the replica key.
+    ///
+    /// > Tagging or untagging a KMS key can allow or deny permission to the KMS key. For details, see [ABAC
+    /// for AWS](https://docs.aws.amazon.com/kms/latest/developerguide/abac.html) in the *AWS Key Management
+    /// Service Developer Guide* .
+    ///
+    /// Tags are not a shared property of multi-Region keys. You can specify the same tags or different tags
+    /// for each key in a set of related multi-Region keys. AWS  does not synchronize this property.
+    ///
+    /// Each tag consists of a tag key and a tag value. Both the tag key and the tag value are required, but
+    /// the tag value can be an empty (null) string. You cannot have more than one tag on a KMS key with the
+    /// same tag key. If you specify an existing tag key with a different tag value, AWS  replaces the
+    /// current tag value with the specified one.
+    ///
+    /// When you assign tags to an AWS resource, AWS generates a cost allocation report with usage and costs
+    /// aggregated by tags. Tags can also be used to control access to a KMS key. For details, see [Tagging
+    /// keys](https://docs.aws.amazon.com/kms/latest/developerguide/tagging-keys.html) .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -138,10 +304,25 @@ impl Deref for ReplicaKeyHandle {
 
 impl ReplicaKeyHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the replica key, such as
+    /// `arn:aws:kms:us-west-2:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab` .
+    ///
+    /// The key ARNs of related multi-Region keys differ only in the Region value. For information about the
+    /// key ARNs of multi-Region keys, see [How multi-Region keys
+    /// work](https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html#mrk-how-it-works)
+    /// in the *AWS Key Management Service Developer Guide* .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `KeyId`.
+    ///
+    /// The key ID of the replica key, such as `mrk-1234abcd12ab34cd56ef1234567890ab` .
+    ///
+    /// Related multi-Region keys have the same key ID. For information about the key IDs of multi-Region
+    /// keys, see [How multi-Region keys
+    /// work](https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html#mrk-how-it-works)
+    /// in the *AWS Key Management Service Developer Guide* .
     pub fn attr_key_id(&self) -> Val<String> {
         self.0.get_att("KeyId")
     }

@@ -5,28 +5,63 @@ use crate::rt::*;
 
 /// The [`AWS::LakeFormation::DataCellsFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lakeformation-datacellsfilter.html) resource type.
 ///
+/// A structure that represents a data cell filter with column-level, row-level, and/or cell-level
+/// security. Data cell filters belong to a specific table in a Data Catalog . During a stack operation,
+/// AWS CloudFormation calls the AWS Lake Formation `CreateDataCellsFilter` API operation to create a
+/// `DataCellsFilter` resource, and calls the `DeleteDataCellsFilter` API operation to delete it.
+///
 /// Build it with [`DataCellsFilter::builder`]; adding it to a stack returns a [`DataCellsFilterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataCellsFilter {
     /// `ColumnNames`. Changing it replaces the resource.
+    ///
+    /// An array of UTF-8 strings. A list of column names.
     pub column_names: Option<Val<Vec<String>>>,
     /// `ColumnWildcard`. Changing it replaces the resource.
+    ///
+    /// A wildcard with exclusions. You must specify either a `ColumnNames` list or the `ColumnWildCard` .
     pub column_wildcard: Option<Val<ColumnWildcard>>,
     /// `DatabaseName`: required. Changing it replaces the resource.
+    ///
+    /// UTF-8 string, not less than 1 or more than 255 bytes long, matching the [single-line string
+    /// pattern](https://docs.aws.amazon.com/lake-formation/latest/dg/aws-lake-formation-api-aws-lake-formation-api-common.html)
+    /// .
+    ///
+    /// A database in the Data Catalog .
     ///
     /// - Length: 1 to 255.
     pub database_name: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// UTF-8 string, not less than 1 or more than 255 bytes long, matching the [single-line string
+    /// pattern](https://docs.aws.amazon.com/lake-formation/latest/dg/aws-lake-formation-api-aws-lake-formation-api-common.html)
+    /// .
+    ///
+    /// The name given by the user to the data filter cell.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `RowFilter`. Changing it replaces the resource.
+    ///
+    /// A PartiQL predicate.
     pub row_filter: Option<Val<RowFilter>>,
     /// `TableCatalogId`: required. Changing it replaces the resource.
+    ///
+    /// Catalog id string, not less than 1 or more than 255 bytes long, matching the [single-line string
+    /// pattern](https://docs.aws.amazon.com/lake-formation/latest/dg/aws-lake-formation-api-aws-lake-formation-api-common.html)
+    /// .
+    ///
+    /// The ID of the catalog to which the table belongs.
     ///
     /// - Length: 12 to 12.
     pub table_catalog_id: Option<Val<String>>,
     /// `TableName`: required. Changing it replaces the resource.
+    ///
+    /// UTF-8 string, not less than 1 or more than 255 bytes long, matching the [single-line string
+    /// pattern](https://docs.aws.amazon.com/lake-formation/latest/dg/aws-lake-formation-api-aws-lake-formation-api-common.html)
+    /// .
+    ///
+    /// A table in the database.
     ///
     /// - Length: 1 to 255.
     pub table_name: Option<Val<String>>,
@@ -170,9 +205,13 @@ impl DataCellsFilterHandle {
 }
 
 /// The [`ColumnWildcard`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-datacellsfilter-columnwildcard.html) property type.
+///
+/// A wildcard object, consisting of an optional list of excluded column names or indexes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnWildcard {
     /// `ExcludedColumnNames`.
+    ///
+    /// Excludes column names. Any column with this name will be excluded.
     pub excluded_column_names: Option<Val<Vec<String>>>,
 }
 
@@ -225,11 +264,17 @@ impl ToValue for ColumnWildcard {
 impl Literal for ColumnWildcard {}
 
 /// The [`RowFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-datacellsfilter-rowfilter.html) property type.
+///
+/// A PartiQL predicate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RowFilter {
     /// `AllRowsWildcard`.
+    ///
+    /// A wildcard for all rows.
     pub all_rows_wildcard: Option<Val<Json>>,
     /// `FilterExpression`.
+    ///
+    /// A filter expression.
     pub filter_expression: Option<Val<String>>,
 }
 

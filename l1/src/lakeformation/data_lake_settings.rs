@@ -5,32 +5,113 @@ use crate::rt::*;
 
 /// The [`AWS::LakeFormation::DataLakeSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lakeformation-datalakesettings.html) resource type.
 ///
+/// The `AWS::LakeFormation::DataLakeSettings` resource is an AWS Lake Formation resource type that
+/// manages the data lake settings for your account.
+///
 /// Build it with [`DataLakeSettings::builder`]; adding it to a stack returns a [`DataLakeSettingsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataLakeSettings {
     /// `Admins`.
+    ///
+    /// A list of AWS Lake Formation principals.
     pub admins: Option<Val<Vec<DataLakePrincipal>>>,
     /// `AllowExternalDataFiltering`.
+    ///
+    /// Whether to allow Amazon EMR clusters or other third-party query engines to access data managed by
+    /// Lake Formation .
+    ///
+    /// If set to true, you allow Amazon EMR clusters or other third-party engines to access data in Amazon
+    /// S3 locations that are registered with Lake Formation .
+    ///
+    /// If false or null, no third-party query engines will be able to access data in Amazon S3 locations
+    /// that are registered with Lake Formation.
+    ///
+    /// For more information, see [External data filtering
+    /// setting](https://docs.aws.amazon.com/lake-formation/latest/dg/initial-LF-setup.html#external-data-filter)
+    /// .
     pub allow_external_data_filtering: Option<Val<bool>>,
     /// `AllowFullTableExternalDataAccess`.
+    ///
+    /// Specifies whether query engines and applications can get credentials without IAM session tags if the
+    /// user has full table access. It provides query engines and applications performance benefits as well
+    /// as simplifies data access. Amazon EMR on Amazon EC2 is able to leverage this setting.
+    ///
+    /// For more information, see
+    /// [](https://docs.aws.amazon.com/lake-formation/latest/dg/using-cred-vending.html)
     pub allow_full_table_external_data_access: Option<Val<bool>>,
     /// `AuthorizedSessionTagValueList`.
+    ///
+    /// Lake Formation relies on a privileged process secured by Amazon EMR or the third party integrator to
+    /// tag the user's role while assuming it. Lake Formation will publish the acceptable key-value pair,
+    /// for example key = "LakeFormationTrustedCaller" and value = "TRUE" and the third party integrator
+    /// must properly tag the temporary security credentials that will be used to call Lake Formation 's
+    /// administrative API operations.
     pub authorized_session_tag_value_list: Option<Val<Vec<String>>>,
     /// `CreateDatabaseDefaultPermissions`.
+    ///
+    /// Specifies whether access control on a newly created database is managed by Lake Formation
+    /// permissions or exclusively by IAM permissions.
+    ///
+    /// A null value indicates that the access is controlled by Lake Formation permissions. `ALL`
+    /// permissions assigned to `IAM_ALLOWED_PRINCIPALS` group indicates that the user's IAM permissions
+    /// determine the access to the database. This is referred to as the setting "Use only IAM access
+    /// control," and is to support backward compatibility with the AWS Glue permission model implemented by
+    /// IAM permissions.
+    ///
+    /// The only permitted values are an empty array or an array that contains a single JSON object that
+    /// grants `ALL` to `IAM_ALLOWED_PRINCIPALS` .
+    ///
+    /// For more information, see [Changing the default security settings for your data
+    /// lake](https://docs.aws.amazon.com/lake-formation/latest/dg/change-settings.html) .
     pub create_database_default_permissions: Option<Val<Vec<PrincipalPermissions>>>,
     /// `CreateTableDefaultPermissions`.
+    ///
+    /// Specifies whether access control on a newly created table is managed by Lake Formation permissions
+    /// or exclusively by IAM permissions.
+    ///
+    /// A null value indicates that the access is controlled by Lake Formation permissions. `ALL`
+    /// permissions assigned to `IAM_ALLOWED_PRINCIPALS` group indicate that the user's IAM permissions
+    /// determine the access to the table. This is referred to as the setting "Use only IAM access control,"
+    /// and is to support the backward compatibility with the AWS Glue permission model implemented by IAM
+    /// permissions.
+    ///
+    /// The only permitted values are an empty array or an array that contains a single JSON object that
+    /// grants `ALL` permissions to `IAM_ALLOWED_PRINCIPALS` .
+    ///
+    /// For more information, see [Changing the default security settings for your data
+    /// lake](https://docs.aws.amazon.com/lake-formation/latest/dg/change-settings.html) .
     pub create_table_default_permissions: Option<Val<Vec<PrincipalPermissions>>>,
     /// `ExternalDataFilteringAllowList`.
+    ///
+    /// A list of the account IDs of AWS accounts with Amazon EMR clusters or third-party engines that are
+    /// allwed to perform data filtering.
     pub external_data_filtering_allow_list: Option<Val<Vec<DataLakePrincipal>>>,
     /// `MutationType`.
+    ///
+    /// Specifies whether the data lake settings are updated by adding new values to the current settings (
+    /// `APPEND` ) or by replacing the current settings with new settings ( `REPLACE` ).
+    ///
+    /// > If you choose `REPLACE` , your current data lake settings will be replaced with the new values in
+    /// your template.
     pub mutation_type: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// A key-value map that provides an additional configuration on your data lake. `CrossAccountVersion`
+    /// is the key you can configure in the `Parameters` field. Accepted values for the
+    /// `CrossAccountVersion` key are 1, 2, 3, and 4.
     ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
     /// `ReadOnlyAdmins`.
     pub read_only_admins: Option<Val<Vec<DataLakePrincipal>>>,
     /// `TrustedResourceOwners`.
+    ///
+    /// An array of UTF-8 strings.
+    ///
+    /// A list of the resource-owning account IDs that the caller's account can use to share their user
+    /// access details (user ARNs). The user ARNs can be logged in the resource owner's CloudTrail log. You
+    /// may want to specify this property when you are in a high-trust boundary, such as the same team or
+    /// company.
     pub trusted_resource_owners: Option<Val<Vec<String>>>,
 }
 
@@ -208,9 +289,13 @@ impl DataLakeSettingsHandle {
 }
 
 /// The [`DataLakePrincipal`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-datalakesettings-datalakeprincipal.html) property type.
+///
+/// The Lake Formation principal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataLakePrincipal {
     /// `DataLakePrincipalIdentifier`: required.
+    ///
+    /// An identifier for the Lake Formation principal.
     pub data_lake_principal_identifier: Option<Val<String>>,
 }
 
@@ -265,11 +350,17 @@ impl ToValue for DataLakePrincipal {
 impl Literal for DataLakePrincipal {}
 
 /// The [`PrincipalPermissions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-datalakesettings-principalpermissions.html) property type.
+///
+/// Permissions granted to a principal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrincipalPermissions {
     /// `Permissions`: required.
+    ///
+    /// The permissions that are granted to the principal.
     pub permissions: Option<Val<Vec<String>>>,
     /// `Principal`: required.
+    ///
+    /// The principal who is granted permissions.
     pub principal: Option<Val<DataLakePrincipal>>,
 }
 

@@ -5,16 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::LakeFormation::Permissions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lakeformation-permissions.html) resource type.
 ///
+/// The `AWS::LakeFormation::Permissions` resource represents the permissions that a principal has on an
+/// AWS Glue Data Catalog resource (such as AWS Glue database or AWS Glue tables). When you upload a
+/// permissions stack, the permissions are granted to the principal and when you remove the stack, the
+/// permissions are revoked from the principal. If you remove a stack, and the principal does not have
+/// the permissions referenced in the stack then AWS Lake Formation will throw an error because you
+/// can’t call revoke on non-existing permissions. To successfully remove the stack, you’ll need to
+/// regrant those permissions and then remove the stack.
+///
+/// > New versions of AWS Lake Formation permission resources are now available. For more information,
+/// see:
+/// [AWS:LakeFormation::PrincipalPermissions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lakeformation-principalpermissions.html)
+///
 /// Build it with [`Permissions::builder`]; adding it to a stack returns a [`PermissionsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Permissions {
     /// `DataLakePrincipal`: required. Changing it replaces the resource.
+    ///
+    /// The AWS Lake Formation principal.
     pub data_lake_principal: Option<Val<DataLakePrincipal>>,
     /// `Permissions`.
+    ///
+    /// The permissions granted or revoked.
     pub permissions: Option<Val<Vec<String>>>,
     /// `PermissionsWithGrantOption`.
+    ///
+    /// Indicates the ability to grant permissions (as a subset of permissions granted).
     pub permissions_with_grant_option: Option<Val<Vec<String>>>,
     /// `Resource`: required. Changing it replaces the resource.
+    ///
+    /// A structure for the resource.
     pub resource: Option<Val<ResourceProperty>>,
 }
 
@@ -125,6 +145,8 @@ impl Deref for PermissionsHandle {
 
 impl PermissionsHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// A unique identifier for the batch permissions request entry.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -139,9 +161,13 @@ impl PermissionsHandle {
 }
 
 /// The [`ColumnWildcard`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-permissions-columnwildcard.html) property type.
+///
+/// A wildcard object, consisting of an optional list of excluded column names or indexes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnWildcard {
     /// `ExcludedColumnNames`.
+    ///
+    /// Excludes column names. Any column with this name will be excluded.
     pub excluded_column_names: Option<Val<Vec<String>>>,
 }
 
@@ -194,9 +220,13 @@ impl ToValue for ColumnWildcard {
 impl Literal for ColumnWildcard {}
 
 /// The [`DataLakePrincipal`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-permissions-datalakeprincipal.html) property type.
+///
+/// The Lake Formation principal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataLakePrincipal {
     /// `DataLakePrincipalIdentifier`.
+    ///
+    /// An identifier for the Lake Formation principal.
     pub data_lake_principal_identifier: Option<Val<String>>,
 }
 
@@ -244,11 +274,17 @@ impl ToValue for DataLakePrincipal {
 impl Literal for DataLakePrincipal {}
 
 /// The [`DataLocationResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-permissions-datalocationresource.html) property type.
+///
+/// A structure for a data location object where permissions are granted or revoked.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataLocationResource {
     /// `CatalogId`.
+    ///
+    /// The identifier for the Data Catalog . By default, it is the account ID of the caller.
     pub catalog_id: Option<Val<String>>,
     /// `S3Resource`.
+    ///
+    /// The Amazon Resource Name (ARN) that uniquely identifies the data location resource.
     pub s3_resource: Option<Val<String>>,
 }
 
@@ -302,11 +338,17 @@ impl ToValue for DataLocationResource {
 impl Literal for DataLocationResource {}
 
 /// The [`DatabaseResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-permissions-databaseresource.html) property type.
+///
+/// A structure for the database object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatabaseResource {
     /// `CatalogId`.
+    ///
+    /// The identifier for the Data Catalog . By default, it is the account ID of the caller.
     pub catalog_id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the database resource. Unique to the Data Catalog.
     pub name: Option<Val<String>>,
 }
 
@@ -360,15 +402,27 @@ impl ToValue for DatabaseResource {
 impl Literal for DatabaseResource {}
 
 /// The [`Resource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-permissions-resource.html) property type.
+///
+/// A structure for the resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceProperty {
     /// `DataLocationResource`.
+    ///
+    /// A structure for a data location object where permissions are granted or revoked.
     pub data_location_resource: Option<Val<DataLocationResource>>,
     /// `DatabaseResource`.
+    ///
+    /// A structure for the database object.
     pub database_resource: Option<Val<DatabaseResource>>,
     /// `TableResource`.
+    ///
+    /// A structure for the table object. A table is a metadata definition that represents your data. You
+    /// can Grant and Revoke table privileges to a principal.
     pub table_resource: Option<Val<TableResource>>,
     /// `TableWithColumnsResource`.
+    ///
+    /// A structure for a table with columns object. This object is only used when granting a SELECT
+    /// permission.
     pub table_with_columns_resource: Option<Val<TableWithColumnsResource>>,
 }
 
@@ -434,15 +488,29 @@ impl ToValue for ResourceProperty {
 impl Literal for ResourceProperty {}
 
 /// The [`TableResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-permissions-tableresource.html) property type.
+///
+/// A structure for the table object. A table is a metadata definition that represents your data. You
+/// can Grant and Revoke table privileges to a principal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableResource {
     /// `CatalogId`.
+    ///
+    /// The identifier for the Data Catalog . By default, it is the account ID of the caller.
     pub catalog_id: Option<Val<String>>,
     /// `DatabaseName`.
+    ///
+    /// The name of the database for the table. Unique to a Data Catalog. A database is a set of associated
+    /// table definitions organized into a logical group. You can Grant and Revoke database privileges to a
+    /// principal.
     pub database_name: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the table.
     pub name: Option<Val<String>>,
     /// `TableWildcard`.
+    ///
+    /// An empty object representing all tables under a database. If this field is specified instead of the
+    /// `Name` field, all tables under `DatabaseName` will have permission changes applied.
     ///
     /// - Format: `json`.
     pub table_wildcard: Option<Val<Json>>,
@@ -510,17 +578,38 @@ impl ToValue for TableResource {
 impl Literal for TableResource {}
 
 /// The [`TableWithColumnsResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-permissions-tablewithcolumnsresource.html) property type.
+///
+/// A structure for a table with columns object. This object is only used when granting a SELECT
+/// permission.
+///
+/// This object must take a value for at least one of `ColumnsNames` , `ColumnsIndexes` , or
+/// `ColumnsWildcard` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableWithColumnsResource {
     /// `CatalogId`.
+    ///
+    /// The identifier for the Data Catalog . By default, it is the account ID of the caller.
     pub catalog_id: Option<Val<String>>,
     /// `ColumnNames`.
+    ///
+    /// The list of column names for the table. At least one of `ColumnNames` or `ColumnWildcard` is
+    /// required.
     pub column_names: Option<Val<Vec<String>>>,
     /// `ColumnWildcard`.
+    ///
+    /// A wildcard specified by a `ColumnWildcard` object. At least one of `ColumnNames` or `ColumnWildcard`
+    /// is required.
     pub column_wildcard: Option<Val<ColumnWildcard>>,
     /// `DatabaseName`.
+    ///
+    /// The name of the database for the table with columns resource. Unique to the Data Catalog. A database
+    /// is a set of associated table definitions organized into a logical group. You can Grant and Revoke
+    /// database privileges to a principal.
     pub database_name: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the table resource. A table is a metadata definition that represents your data. You can
+    /// Grant and Revoke table privileges to a principal.
     pub name: Option<Val<String>>,
 }
 

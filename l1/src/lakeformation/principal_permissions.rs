@@ -5,20 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::LakeFormation::PrincipalPermissions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lakeformation-principalpermissions.html) resource type.
 ///
+/// The `AWS::LakeFormation::PrincipalPermissions` resource represents the permissions that a principal
+/// has on a Data Catalog resource (such as AWS Glue databases or AWS Glue tables). When you create a
+/// `PrincipalPermissions` resource, the permissions are granted via the AWS Lake Formation
+/// `GrantPermissions` API operation. When you delete a `PrincipalPermissions` resource, the permissions
+/// on principal-resource pair are revoked via the AWS Lake Formation `RevokePermissions` API operation.
+///
 /// Build it with [`PrincipalPermissions::builder`]; adding it to a stack returns a [`PrincipalPermissionsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrincipalPermissions {
     /// `Catalog`. Changing it replaces the resource.
     ///
+    /// The identifier for the Data Catalog . By default, the account ID. The Data Catalog is the persistent
+    /// metadata store. It contains database definitions, table definitions, and other control information
+    /// to manage your Lake Formation environment.
+    ///
     /// - Length: 12 to 12.
     pub catalog: Option<Val<String>>,
     /// `Permissions`: required. Changing it replaces the resource.
+    ///
+    /// The permissions granted or revoked.
     pub permissions: Option<Val<Vec<Permission>>>,
     /// `PermissionsWithGrantOption`: required. Changing it replaces the resource.
+    ///
+    /// Indicates the ability to grant permissions (as a subset of permissions granted).
     pub permissions_with_grant_option: Option<Val<Vec<Permission>>>,
     /// `Principal`: required. Changing it replaces the resource.
+    ///
+    /// The principal to be granted a permission.
     pub principal: Option<Val<DataLakePrincipal>>,
     /// `Resource`: required. Changing it replaces the resource.
+    ///
+    /// The resource to be granted or revoked permissions.
     pub resource: Option<Val<ResourceProperty>>,
 }
 
@@ -145,10 +163,16 @@ impl Deref for PrincipalPermissionsHandle {
 
 impl PrincipalPermissionsHandle {
     /// `Fn::GetAtt` `PrincipalIdentifier`.
+    ///
+    /// Json encoding of the input principal. For example:
+    /// `{"DataLakePrincipalIdentifier":"arn:aws:iam::123456789012:role/ExampleRole"}`
     pub fn attr_principal_identifier(&self) -> Val<String> {
         self.0.get_att("PrincipalIdentifier")
     }
     /// `Fn::GetAtt` `ResourceIdentifier`.
+    ///
+    /// Json encoding of the input resource. For example:
+    /// `{"Catalog":null,"Database":null,"Table":null,"TableWithColumns":null,"DataLocation":null,"DataCellsFilter":{"TableCatalogId":"123456789012","DatabaseName":"ExampleDatabase","TableName":"ExampleTable","Name":"ExampleFilter"},"LFTag":null,"LFTagPolicy":null}`
     pub fn attr_resource_identifier(&self) -> Val<String> {
         self.0.get_att("ResourceIdentifier")
     }
@@ -163,9 +187,13 @@ impl PrincipalPermissionsHandle {
 }
 
 /// The [`ColumnWildcard`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-principalpermissions-columnwildcard.html) property type.
+///
+/// A wildcard object, consisting of an optional list of excluded column names or indexes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnWildcard {
     /// `ExcludedColumnNames`.
+    ///
+    /// Excludes column names. Any column with this name will be excluded.
     pub excluded_column_names: Option<Val<Vec<String>>>,
 }
 
@@ -218,21 +246,31 @@ impl ToValue for ColumnWildcard {
 impl Literal for ColumnWildcard {}
 
 /// The [`DataCellsFilterResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-principalpermissions-datacellsfilterresource.html) property type.
+///
+/// A structure that describes certain columns on certain rows.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataCellsFilterResource {
     /// `DatabaseName`: required.
+    ///
+    /// A database in the Data Catalog .
     ///
     /// - Length: 1 to 255.
     pub database_name: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name given by the user to the data filter cell.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `TableCatalogId`: required.
     ///
+    /// The ID of the catalog to which the table belongs.
+    ///
     /// - Length: 12 to 12.
     pub table_catalog_id: Option<Val<String>>,
     /// `TableName`: required.
+    ///
+    /// The name of the table.
     ///
     /// - Length: 1 to 255.
     pub table_name: Option<Val<String>>,
@@ -333,9 +371,13 @@ impl ToValue for DataCellsFilterResource {
 impl Literal for DataCellsFilterResource {}
 
 /// The [`DataLakePrincipal`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-principalpermissions-datalakeprincipal.html) property type.
+///
+/// The AWS Lake Formation principal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataLakePrincipal {
     /// `DataLakePrincipalIdentifier`.
+    ///
+    /// An identifier for the AWS Lake Formation principal.
     ///
     /// - Length: 1 to 255.
     pub data_lake_principal_identifier: Option<Val<String>>,
@@ -385,13 +427,19 @@ impl ToValue for DataLakePrincipal {
 impl Literal for DataLakePrincipal {}
 
 /// The [`DataLocationResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-principalpermissions-datalocationresource.html) property type.
+///
+/// A structure for a data location object where permissions are granted or revoked.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataLocationResource {
     /// `CatalogId`: required.
     ///
+    /// The identifier for the Data Catalog where the location is registered with AWS Lake Formation .
+    ///
     /// - Length: 12 to 12.
     pub catalog_id: Option<Val<String>>,
     /// `ResourceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) that uniquely identifies the data location resource.
     pub resource_arn: Option<Val<String>>,
 }
 
@@ -462,13 +510,19 @@ impl ToValue for DataLocationResource {
 impl Literal for DataLocationResource {}
 
 /// The [`DatabaseResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-principalpermissions-databaseresource.html) property type.
+///
+/// A structure for the database object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatabaseResource {
     /// `CatalogId`: required.
     ///
+    /// The identifier for the Data Catalog. By default, it is the account ID of the caller.
+    ///
     /// - Length: 12 to 12.
     pub catalog_id: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the database resource. Unique to the Data Catalog.
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
@@ -538,13 +592,19 @@ impl ToValue for DatabaseResource {
 impl Literal for DatabaseResource {}
 
 /// The [`LFTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-principalpermissions-lftag.html) property type.
+///
+/// The LF-tag key and values attached to a resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LfTag {
     /// `TagKey`.
     ///
+    /// The key-name for the LF-tag.
+    ///
     /// - Length: 1 to 128.
     pub tag_key: Option<Val<String>>,
     /// `TagValues`.
+    ///
+    /// A list of possible values of the corresponding `TagKey` of an LF-tag key-value pair.
     ///
     /// - Items: 1 to 50.
     pub tag_values: Option<Val<Vec<String>>>,
@@ -605,17 +665,25 @@ impl ToValue for LfTag {
 impl Literal for LfTag {}
 
 /// The [`LFTagKeyResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-principalpermissions-lftagkeyresource.html) property type.
+///
+/// A structure containing an LF-tag key and values for a resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LfTagKeyResource {
     /// `CatalogId`: required.
+    ///
+    /// The identifier for the Data Catalog where the location is registered with Data Catalog .
     ///
     /// - Length: 12 to 12.
     pub catalog_id: Option<Val<String>>,
     /// `TagKey`: required.
     ///
+    /// The key-name for the LF-tag.
+    ///
     /// - Length: 1 to 255.
     pub tag_key: Option<Val<String>>,
     /// `TagValues`: required.
+    ///
+    /// A list of possible values for the corresponding `TagKey` of an LF-tag key-value pair.
     ///
     /// - Items: 1 to 50.
     pub tag_values: Option<Val<Vec<String>>>,
@@ -707,17 +775,31 @@ impl ToValue for LfTagKeyResource {
 impl Literal for LfTagKeyResource {}
 
 /// The [`LFTagPolicyResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-principalpermissions-lftagpolicyresource.html) property type.
+///
+/// A list of LF-tag conditions that define a resource's LF-tag policy.
+///
+/// A structure that allows an admin to grant user permissions on certain conditions. For example,
+/// granting a role access to all columns that do not have the LF-tag 'PII' in tables that have the
+/// LF-tag 'Prod'.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LfTagPolicyResource {
     /// `CatalogId`: required.
+    ///
+    /// The identifier for the Data Catalog . The Data Catalog is the persistent metadata store. It contains
+    /// database definitions, table definitions, and other control information to manage your AWS Lake
+    /// Formation environment.
     ///
     /// - Length: 12 to 12.
     pub catalog_id: Option<Val<String>>,
     /// `Expression`: required.
     ///
+    /// A list of LF-tag conditions that apply to the resource's LF-tag policy.
+    ///
     /// - Items: 1 to 5.
     pub expression: Option<Val<Vec<LfTag>>>,
     /// `ResourceType`: required.
+    ///
+    /// The resource type for which the LF-tag policy applies.
     pub resource_type: Option<Val<ResourceType>>,
 }
 
@@ -807,23 +889,47 @@ impl ToValue for LfTagPolicyResource {
 impl Literal for LfTagPolicyResource {}
 
 /// The [`Resource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-principalpermissions-resource.html) property type.
+///
+/// A structure for the resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceProperty {
     /// `Catalog`.
+    ///
+    /// The identifier for the Data Catalog. By default, the account ID. The Data Catalog is the persistent
+    /// metadata store. It contains database definitions, table definitions, and other control information
+    /// to manage your AWS Lake Formation environment.
     pub catalog: Option<Val<String>>,
     /// `DataCellsFilter`.
+    ///
+    /// A data cell filter.
     pub data_cells_filter: Option<Val<DataCellsFilterResource>>,
     /// `DataLocation`.
+    ///
+    /// The location of an Amazon S3 path where permissions are granted or revoked.
     pub data_location: Option<Val<DataLocationResource>>,
     /// `Database`.
+    ///
+    /// The database for the resource. Unique to the Data Catalog. A database is a set of associated table
+    /// definitions organized into a logical group. You can Grant and Revoke database permissions to a
+    /// principal.
     pub database: Option<Val<DatabaseResource>>,
     /// `LFTag`.
+    ///
+    /// The LF-tag key and values attached to a resource.
     pub lf_tag: Option<Val<LfTagKeyResource>>,
     /// `LFTagPolicy`.
+    ///
+    /// A list of LF-tag conditions that define a resource's LF-tag policy.
     pub lf_tag_policy: Option<Val<LfTagPolicyResource>>,
     /// `Table`.
+    ///
+    /// The table for the resource. A table is a metadata definition that represents your data. You can
+    /// Grant and Revoke table privileges to a principal.
     pub table: Option<Val<TableResource>>,
     /// `TableWithColumns`.
+    ///
+    /// The table with columns for the resource. A principal with permissions to this resource can select
+    /// metadata from the columns of a table in the Data Catalog and the underlying data in Amazon S3.
     pub table_with_columns: Option<Val<TableWithColumnsResource>>,
 }
 
@@ -913,21 +1019,36 @@ impl ToValue for ResourceProperty {
 impl Literal for ResourceProperty {}
 
 /// The [`TableResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-principalpermissions-tableresource.html) property type.
+///
+/// A structure for the table object. A table is a metadata definition that represents your data. You
+/// can Grant and Revoke table privileges to a principal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableResource {
     /// `CatalogId`: required.
+    ///
+    /// The identifier for the Data Catalog. By default, it is the account ID of the caller.
     ///
     /// - Length: 12 to 12.
     pub catalog_id: Option<Val<String>>,
     /// `DatabaseName`: required.
     ///
+    /// The name of the database for the table. Unique to a Data Catalog. A database is a set of associated
+    /// table definitions organized into a logical group. You can Grant and Revoke database privileges to a
+    /// principal.
+    ///
     /// - Length: 1 to 255.
     pub database_name: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The name of the table.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `TableWildcard`.
+    ///
+    /// A wildcard object representing every table under a database.
+    ///
+    /// At least one of `TableResource$Name` or `TableResource$TableWildcard` is required.
     ///
     /// - Format: `json`.
     pub table_wildcard: Option<Val<Json>>,
@@ -1013,21 +1134,42 @@ impl ToValue for TableResource {
 impl Literal for TableResource {}
 
 /// The [`TableWithColumnsResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-principalpermissions-tablewithcolumnsresource.html) property type.
+///
+/// A structure for a table with columns object. This object is only used when granting a SELECT
+/// permission.
+///
+/// This object must take a value for at least one of `ColumnsNames` , `ColumnsIndexes` , or
+/// `ColumnsWildcard` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableWithColumnsResource {
     /// `CatalogId`: required.
     ///
+    /// The identifier for the Data Catalog where the location is registered with AWS Lake Formation .
+    ///
     /// - Length: 12 to 12.
     pub catalog_id: Option<Val<String>>,
     /// `ColumnNames`.
+    ///
+    /// The list of column names for the table. At least one of `ColumnNames` or `ColumnWildcard` is
+    /// required.
     pub column_names: Option<Val<Vec<String>>>,
     /// `ColumnWildcard`.
+    ///
+    /// A wildcard specified by a `ColumnWildcard` object. At least one of `ColumnNames` or `ColumnWildcard`
+    /// is required.
     pub column_wildcard: Option<Val<ColumnWildcard>>,
     /// `DatabaseName`: required.
+    ///
+    /// The name of the database for the table with columns resource. Unique to the Data Catalog. A database
+    /// is a set of associated table definitions organized into a logical group. You can Grant and Revoke
+    /// database privileges to a principal.
     ///
     /// - Length: 1 to 255.
     pub database_name: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the table resource. A table is a metadata definition that represents your data. You can
+    /// Grant and Revoke table privileges to a principal.
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
@@ -1187,9 +1329,32 @@ impl Permission {
             Permission::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Permission {
+    const VALUES: &'static [&'static str] = &[
+        "ALL",
+        "SELECT",
+        "ALTER",
+        "DROP",
+        "DELETE",
+        "INSERT",
+        "DESCRIBE",
+        "CREATE_DATABASE",
+        "CREATE_TABLE",
+        "DATA_LOCATION_ACCESS",
+        "CREATE_LF_TAG",
+        "ASSOCIATE",
+        "GRANT_WITH_LF_TAG_EXPRESSION",
+    ];
+    fn as_str(&self) -> &str {
+        Permission::as_str(self)
     }
 }
 
@@ -1245,9 +1410,18 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] = &["DATABASE", "TABLE"];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 

@@ -5,20 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::LakeFormation::Resource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lakeformation-resource.html) resource type.
 ///
+/// The `AWS::LakeFormation::Resource` represents the data (  buckets and folders) that is being
+/// registered with AWS Lake Formation . During a stack operation, AWS CloudFormation calls the AWS Lake
+/// Formation
+/// [`RegisterResource`](https://docs.aws.amazon.com/lake-formation/latest/dg/aws-lake-formation-api-credential-vending.html#aws-lake-formation-api-credential-vending-RegisterResource)
+/// API operation to register the resource. To remove a `Resource` type, AWS CloudFormation calls the
+/// AWS Lake Formation
+/// [`DeregisterResource`](https://docs.aws.amazon.com/lake-formation/latest/dg/aws-lake-formation-api-credential-vending.html#aws-lake-formation-api-credential-vending-DeregisterResource)
+/// API operation.
+///
 /// Build it with [`ResourceResource::builder`]; adding it to a stack returns a [`ResourceResourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceResource {
     /// `HybridAccessEnabled`.
+    ///
+    /// Indicates whether the data access of tables pointing to the location can be managed by both Lake
+    /// Formation permissions as well as Amazon S3 bucket policies.
     pub hybrid_access_enabled: Option<Val<bool>>,
     /// `ResourceArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource.
     pub resource_arn: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The IAM role that registered a resource.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `UseServiceLinkedRole`: required.
+    ///
+    /// Designates a trusted caller, an IAM principal, by registering this caller with the Data Catalog .
     pub use_service_linked_role: Option<Val<bool>>,
     /// `WithFederation`.
+    ///
+    /// Allows Lake Formation to assume a role to access tables in a federated database.
     pub with_federation: Option<Val<bool>>,
 }
 
@@ -125,6 +145,8 @@ impl Deref for ResourceResourceHandle {
 
 impl ResourceResourceHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// An identifier for the catalog resource.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

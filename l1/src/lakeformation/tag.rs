@@ -5,19 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::LakeFormation::Tag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lakeformation-tag.html) resource type.
 ///
+/// The `AWS::LakeFormation::Tag` resource represents an LF-tag, which consists of a key and one or more
+/// possible values for the key. During a stack operation, AWS CloudFormation calls the AWS Lake
+/// Formation `CreateLFTag` API to create a tag, and `UpdateLFTag` API to update a tag resource, and a
+/// `DeleteLFTag` to delete it.
+///
 /// Build it with [`Tag::builder`]; adding it to a stack returns a [`TagHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tag {
     /// `CatalogId`. Changing it replaces the resource.
     ///
+    /// Catalog id string, not less than 1 or more than 255 bytes long, matching the [single-line string
+    /// pattern](https://docs.aws.amazon.com/lake-formation/latest/dg/aws-lake-formation-api-aws-lake-formation-api-common.html)
+    /// .
+    ///
+    /// The identifier for the Data Catalog . By default, the account ID. The Data Catalog is the persistent
+    /// metadata store. It contains database definitions, table definitions, and other control information
+    /// to manage your AWS Lake Formation environment.
+    ///
     /// - Length: 12 to 12.
     pub catalog_id: Option<Val<String>>,
     /// `TagKey`: required. Changing it replaces the resource.
+    ///
+    /// UTF-8 string, not less than 1 or more than 255 bytes long, matching the [single-line string
+    /// pattern](https://docs.aws.amazon.com/lake-formation/latest/dg/aws-lake-formation-api-aws-lake-formation-api-common.html)
+    /// .
+    ///
+    /// The key-name for the LF-tag.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^([{a-zA-Z}{\s}{0-9}_.:\/=+\-@%]*)$`.
     pub tag_key: Option<Val<String>>,
     /// `TagValues`: required.
+    ///
+    /// An array of UTF-8 strings, not less than 1 or more than 50 strings.
+    ///
+    /// A list of possible values of the corresponding `TagKey` of an LF-tag key-value pair.
     ///
     /// - Items: 1 to 1000.
     pub tag_values: Option<Val<Vec<String>>>,

@@ -5,14 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::LakeFormation::TagAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lakeformation-tagassociation.html) resource type.
 ///
+/// The `AWS::LakeFormation::TagAssociation` resource represents an assignment of an LF-tag to a Data
+/// Catalog resource (database, table, or column). During a stack operation, CloudFormation calls AWS
+/// Lake Formation `AddLFTagsToResource` API to create a `TagAssociation` resource and calls the
+/// `RemoveLFTagsToResource` API to delete it.
+///
 /// Build it with [`TagAssociation::builder`]; adding it to a stack returns a [`TagAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagAssociation {
     /// `LFTags`: required. Changing it replaces the resource.
     ///
+    /// A structure containing an LF-tag key-value pair.
+    ///
     /// - Items: 1 to 50.
     pub lf_tags: Option<Val<Vec<LfTagPair>>>,
     /// `Resource`: required. Changing it replaces the resource.
+    ///
+    /// UTF-8 string (valid values: `DATABASE | TABLE` ).
+    ///
+    /// The resource for which the LF-tag policy applies.
     pub resource: Option<Val<ResourceProperty>>,
 }
 
@@ -101,10 +112,24 @@ impl Deref for TagAssociationHandle {
 
 impl TagAssociationHandle {
     /// `Fn::GetAtt` `ResourceIdentifier`.
+    ///
+    /// Json encoding of the input resource.
+    ///
+    /// **Examples** - Database:
+    /// `{"Catalog":null,"Database":{"CatalogId":"123456789012","Name":"ExampleDbName"},"Table":null,"TableWithColumns":null}`
+    /// - Table:
+    ///   `{"Catalog":null,"Database":null,"Table":{"CatalogId":"123456789012","DatabaseName":"ExampleDbName","Name":"ExampleTableName","TableWildcard":null},"TableWithColumns":null}`
+    /// - Columns:
+    ///   `{"Catalog":null,"Database":null,"Table":null,"TableWithColumns":{"CatalogId":"123456789012","DatabaseName":"ExampleDbName","Name":"ExampleTableName","ColumnNames":["ExampleColName1","ExampleColName2"]}}`
     pub fn attr_resource_identifier(&self) -> Val<String> {
         self.0.get_att("ResourceIdentifier")
     }
     /// `Fn::GetAtt` `TagsIdentifier`.
+    ///
+    /// Json encoding of the input LFTags list.
+    ///
+    /// For example:
+    /// `[{"CatalogId":null,"TagKey":"tagKey1","TagValues":null},{"CatalogId":null,"TagKey":"tagKey2","TagValues":null}]`
     pub fn attr_tags_identifier(&self) -> Val<String> {
         self.0.get_att("TagsIdentifier")
     }
@@ -119,13 +144,19 @@ impl TagAssociationHandle {
 }
 
 /// The [`DatabaseResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-tagassociation-databaseresource.html) property type.
+///
+/// A structure for the database object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatabaseResource {
     /// `CatalogId`: required.
     ///
+    /// The identifier for the Data Catalog . By default, it should be the account ID of the caller.
+    ///
     /// - Length: 12 to 12.
     pub catalog_id: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the database resource. Unique to the Data Catalog.
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
@@ -191,18 +222,26 @@ impl ToValue for DatabaseResource {
 impl Literal for DatabaseResource {}
 
 /// The [`LFTagPair`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-tagassociation-lftagpair.html) property type.
+///
+/// A structure containing the catalog ID, tag key, and tag values of an LF-tag key-value pair.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LfTagPair {
     /// `CatalogId`: required.
+    ///
+    /// The identifier for the Data Catalog . By default, it is the account ID of the caller.
     ///
     /// - Length: 12 to 12.
     pub catalog_id: Option<Val<String>>,
     /// `TagKey`: required.
     ///
+    /// The key-name for the LF-tag.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^([\p{L}\p{Z}\p{N}_.:\/=+\-@%]*)$`.
     pub tag_key: Option<Val<String>>,
     /// `TagValues`: required.
+    ///
+    /// A list of possible values of the corresponding `TagKey` of an LF-tag key-value pair.
     ///
     /// - Items: 1 to 50.
     pub tag_values: Option<Val<Vec<String>>>,
@@ -282,15 +321,31 @@ impl ToValue for LfTagPair {
 impl Literal for LfTagPair {}
 
 /// The [`Resource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-tagassociation-resource.html) property type.
+///
+/// A structure for the resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceProperty {
     /// `Catalog`.
+    ///
+    /// The identifier for the Data Catalog. By default, the account ID. The Data Catalog is the persistent
+    /// metadata store. It contains database definitions, table definitions, and other control information
+    /// to manage your AWS Lake Formation environment.
     pub catalog: Option<Val<String>>,
     /// `Database`.
+    ///
+    /// The database for the resource. Unique to the Data Catalog. A database is a set of associated table
+    /// definitions organized into a logical group. You can Grant and Revoke database permissions to a
+    /// principal.
     pub database: Option<Val<DatabaseResource>>,
     /// `Table`.
+    ///
+    /// The table for the resource. A table is a metadata definition that represents your data. You can
+    /// Grant and Revoke table privileges to a principal.
     pub table: Option<Val<TableResource>>,
     /// `TableWithColumns`.
+    ///
+    /// The table with columns for the resource. A principal with permissions to this resource can select
+    /// metadata from the columns of a table in the Data Catalog and the underlying data in Amazon S3.
     pub table_with_columns: Option<Val<TableWithColumnsResource>>,
 }
 
@@ -356,21 +411,38 @@ impl ToValue for ResourceProperty {
 impl Literal for ResourceProperty {}
 
 /// The [`TableResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-tagassociation-tableresource.html) property type.
+///
+/// A structure for the table object. A table is a metadata definition that represents your data. You
+/// can Grant and Revoke table privileges to a principal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableResource {
     /// `CatalogId`: required.
+    ///
+    /// The identifier for the Data Catalog . By default, it is the account ID of the caller.
     ///
     /// - Length: 12 to 12.
     pub catalog_id: Option<Val<String>>,
     /// `DatabaseName`: required.
     ///
+    /// The name of the database for the table. Unique to a Data Catalog. A database is a set of associated
+    /// table definitions organized into a logical group. You can Grant and Revoke database privileges to a
+    /// principal.
+    ///
     /// - Length: 1 to 255.
     pub database_name: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The name of the table.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `TableWildcard`.
+    ///
+    /// A wildcard object representing every table under a database.This is an object with no properties
+    /// that effectively behaves as a true or false depending on whether not it is passed as a parameter.
+    /// The valid inputs for a property with this type in either yaml or json is null or {}.
+    ///
+    /// At least one of `TableResource$Name` or `TableResource$TableWildcard` is required.
     ///
     /// - Format: `json`.
     pub table_wildcard: Option<Val<Json>>,
@@ -456,19 +528,39 @@ impl ToValue for TableResource {
 impl Literal for TableResource {}
 
 /// The [`TableWithColumnsResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lakeformation-tagassociation-tablewithcolumnsresource.html) property type.
+///
+/// A structure for a table with columns object. This object is only used when granting a SELECT
+/// permission.
+///
+/// This object must take a value for at least one of `ColumnsNames` , `ColumnsIndexes` , or
+/// `ColumnsWildcard` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableWithColumnsResource {
     /// `CatalogId`: required.
     ///
+    /// A wildcard object representing every table under a database.
+    ///
+    /// At least one of TableResource$Name or TableResource$TableWildcard is required.
+    ///
     /// - Length: 12 to 12.
     pub catalog_id: Option<Val<String>>,
     /// `ColumnNames`: required.
+    ///
+    /// The list of column names for the table. At least one of `ColumnNames` or `ColumnWildcard` is
+    /// required.
     pub column_names: Option<Val<Vec<String>>>,
     /// `DatabaseName`: required.
+    ///
+    /// The name of the database for the table with columns resource. Unique to the Data Catalog. A database
+    /// is a set of associated table definitions organized into a logical group. You can Grant and Revoke
+    /// database privileges to a principal.
     ///
     /// - Length: 1 to 255.
     pub database_name: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the table resource. A table is a metadata definition that represents your data. You can
+    /// Grant and Revoke table privileges to a principal.
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,

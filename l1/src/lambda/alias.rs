@@ -5,28 +5,59 @@ use crate::rt::*;
 
 /// The [`AWS::Lambda::Alias`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-alias.html) resource type.
 ///
+/// The `AWS::Lambda::Alias` resource creates an
+/// [alias](https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html) for a Lambda
+/// function version. Use aliases to provide clients with a function identifier that you can update to
+/// invoke a different version.
+///
+/// You can also map an alias to split invocation requests between two versions. Use the `RoutingConfig`
+/// parameter to specify a second version and the percentage of invocation requests that it receives.
+///
 /// Build it with [`Alias::builder`]; adding it to a stack returns a [`AliasHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Alias {
     /// `Description`.
     ///
+    /// A description of the alias.
+    ///
     /// - Length: 0 to 256.
     pub description: Option<Val<String>>,
     /// `FunctionName`: required. Changing it replaces the resource.
+    ///
+    /// The name or ARN of the Lambda function.
+    ///
+    /// **Name formats** - *Function name* - `MyFunction` .
+    /// - *Function ARN* - `arn:aws:lambda:us-west-2:123456789012:function:MyFunction` .
+    /// - *Partial ARN* - `123456789012:function:MyFunction` .
+    ///
+    /// The length constraint applies only to the full ARN. If you specify only the function name, it is
+    /// limited to 64 characters in length.
     pub function_name: Option<Val<String>>,
     /// `FunctionVersion`: required.
+    ///
+    /// The function version that the alias invokes.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^(\$LATEST(\.PUBLISHED)?|[0-9]+)$`.
     pub function_version: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the alias.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$`.
     pub name: Option<Val<String>>,
     /// `ProvisionedConcurrencyConfig`.
+    ///
+    /// Specifies a [provisioned
+    /// concurrency](https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)
+    /// configuration for a function's alias.
     pub provisioned_concurrency_config: Option<Val<ProvisionedConcurrencyConfiguration>>,
     /// `RoutingConfig`.
+    ///
+    /// The [routing
+    /// configuration](https://docs.aws.amazon.com/lambda/latest/dg/lambda-traffic-shifting-using-aliases.html)
+    /// of the alias.
     pub routing_config: Option<Val<AliasRoutingConfiguration>>,
 }
 
@@ -142,6 +173,8 @@ impl Deref for AliasHandle {
 
 impl AliasHandle {
     /// `Fn::GetAtt` `AliasArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the alias.
     pub fn attr_alias_arn(&self) -> Val<String> {
         self.0.get_att("AliasArn")
     }
@@ -156,9 +189,15 @@ impl AliasHandle {
 }
 
 /// The [`AliasRoutingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-alias-aliasroutingconfiguration.html) property type.
+///
+/// The
+/// [traffic-shifting](https://docs.aws.amazon.com/lambda/latest/dg/lambda-traffic-shifting-using-aliases.html)
+/// configuration of a Lambda function alias.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AliasRoutingConfiguration {
     /// `AdditionalVersionWeights`.
+    ///
+    /// The second version, and the percentage of traffic that's routed to it.
     pub additional_version_weights: Option<Val<Vec<VersionWeight>>>,
 }
 
@@ -211,9 +250,13 @@ impl ToValue for AliasRoutingConfiguration {
 impl Literal for AliasRoutingConfiguration {}
 
 /// The [`ProvisionedConcurrencyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-alias-provisionedconcurrencyconfiguration.html) property type.
+///
+/// A provisioned concurrency configuration for a function's alias.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisionedConcurrencyConfiguration {
     /// `ProvisionedConcurrentExecutions`: required.
+    ///
+    /// The amount of provisioned concurrency to allocate for the alias.
     pub provisioned_concurrent_executions: Option<Val<i64>>,
 }
 
@@ -268,11 +311,19 @@ impl ToValue for ProvisionedConcurrencyConfiguration {
 impl Literal for ProvisionedConcurrencyConfiguration {}
 
 /// The [`VersionWeight`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-alias-versionweight.html) property type.
+///
+/// The
+/// [traffic-shifting](https://docs.aws.amazon.com/lambda/latest/dg/lambda-traffic-shifting-using-aliases.html)
+/// configuration of a Lambda function alias.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VersionWeight {
     /// `FunctionVersion`: required.
+    ///
+    /// The qualifier of the second version.
     pub function_version: Option<Val<String>>,
     /// `FunctionWeight`: required.
+    ///
+    /// The percentage of traffic that the alias routes to the second version.
     pub function_weight: Option<Val<f64>>,
 }
 

@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::Lambda::CapacityProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-capacityprovider.html) resource type.
 ///
+/// Creates a capacity provider that manages compute resources for Lambda functions
+///
 /// Build it with [`CapacityProvider::builder`]; adding it to a stack returns a [`CapacityProviderHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityProvider {
@@ -14,20 +16,32 @@ pub struct CapacityProvider {
     /// - Pattern: `^(arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:capacity-provider:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+$`.
     pub capacity_provider_name: Option<Val<String>>,
     /// `CapacityProviderScalingConfig`.
+    ///
+    /// The scaling configuration for the capacity provider.
     pub capacity_provider_scaling_config: Option<Val<CapacityProviderScalingConfig>>,
     /// `InstanceRequirements`. Changing it replaces the resource.
+    ///
+    /// The instance requirements for compute resources managed by the capacity provider.
     pub instance_requirements: Option<Val<InstanceRequirements>>,
     /// `KmsKeyArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the KMS key used to encrypt the capacity provider's resources.
     ///
     /// - Length: 0 to 10000.
     /// - Pattern: `^(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `PermissionsConfig`: required. Changing it replaces the resource.
+    ///
+    /// The permissions configuration for the capacity provider.
     pub permissions_config: Option<Val<CapacityProviderPermissionsConfig>>,
     /// `Tags`.
+    ///
+    /// A key-value pair that provides metadata for the capacity provider.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcConfig`: required. Changing it replaces the resource.
+    ///
+    /// The VPC configuration for the capacity provider.
     pub vpc_config: Option<Val<CapacityProviderVpcConfig>>,
 }
 
@@ -153,6 +167,8 @@ impl Deref for CapacityProviderHandle {
 
 impl CapacityProviderHandle {
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The current state of the capacity provider.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
@@ -171,9 +187,15 @@ impl CapacityProviderHandle {
 }
 
 /// The [`CapacityProviderPermissionsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-capacityprovider-capacityproviderpermissionsconfig.html) property type.
+///
+/// Configuration that specifies the permissions required for the capacity provider to manage compute
+/// resources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityProviderPermissionsConfig {
     /// `CapacityProviderOperatorRoleArn`: required.
+    ///
+    /// The ARN of the IAM role that the capacity provider uses to manage compute instances and other AWS
+    /// resources.
     ///
     /// - Length: 0 to 10000.
     /// - Pattern: `^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
@@ -236,15 +258,24 @@ impl ToValue for CapacityProviderPermissionsConfig {
 impl Literal for CapacityProviderPermissionsConfig {}
 
 /// The [`CapacityProviderScalingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-capacityprovider-capacityproviderscalingconfig.html) property type.
+///
+/// Configuration that defines how the capacity provider scales compute instances based on demand and
+/// policies.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityProviderScalingConfig {
     /// `MaxVCpuCount`.
     ///
+    /// The maximum number of vCPUs that the capacity provider can provision across all compute instances.
+    ///
     /// - Range: 2 to 15000.
     pub max_v_cpu_count: Option<Val<i64>>,
     /// `ScalingMode`.
+    ///
+    /// The scaling mode that determines how the capacity provider responds to changes in demand.
     pub scaling_mode: Option<Val<CapacityProviderScalingMode>>,
     /// `ScalingPolicies`.
+    ///
+    /// A list of target tracking scaling policies for the capacity provider.
     ///
     /// - Items: 1 to 10.
     pub scaling_policies: Option<Val<Vec<TargetTrackingScalingPolicy>>>,
@@ -311,14 +342,22 @@ impl ToValue for CapacityProviderScalingConfig {
 impl Literal for CapacityProviderScalingConfig {}
 
 /// The [`CapacityProviderVpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-capacityprovider-capacityprovidervpcconfig.html) property type.
+///
+/// VPC configuration that specifies the network settings for compute instances managed by the capacity
+/// provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityProviderVpcConfig {
     /// `SecurityGroupIds`: required.
+    ///
+    /// A list of security group IDs that control network access for compute instances managed by the
+    /// capacity provider.
     ///
     /// - Items: 0 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required.
+    ///
+    /// A list of subnet IDs where the capacity provider launches compute instances.
     ///
     /// - Items: 1 to 16.
     pub subnet_ids: Option<Val<Vec<String>>>,
@@ -401,17 +440,29 @@ impl ToValue for CapacityProviderVpcConfig {
 impl Literal for CapacityProviderVpcConfig {}
 
 /// The [`InstanceRequirements`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-capacityprovider-instancerequirements.html) property type.
+///
+/// Specifications that define the characteristics and constraints for compute instances used by the
+/// capacity provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceRequirements {
     /// `AllowedInstanceTypes`.
+    ///
+    /// A list of EC2 instance types that the capacity provider is allowed to use. If not specified, all
+    /// compatible instance types are allowed.
     ///
     /// - Items: 0 to 400.
     pub allowed_instance_types: Option<Val<Vec<String>>>,
     /// `Architectures`.
     ///
+    /// A list of supported CPU architectures for compute instances. Valid values include `x86_64` and
+    /// `arm64` .
+    ///
     /// - Items: 1 to 1.
     pub architectures: Option<Val<Vec<Architecture>>>,
     /// `ExcludedInstanceTypes`.
+    ///
+    /// A list of EC2 instance types that the capacity provider should not use, even if they meet other
+    /// requirements.
     ///
     /// - Items: 0 to 400.
     pub excluded_instance_types: Option<Val<Vec<String>>>,
@@ -553,11 +604,19 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TargetTrackingScalingPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-capacityprovider-targettrackingscalingpolicy.html) property type.
+///
+/// A scaling policy for the capacity provider that automatically adjusts capacity to maintain a target
+/// value for a specific metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetTrackingScalingPolicy {
     /// `PredefinedMetricType`: required.
+    ///
+    /// The predefined metric type to track for scaling decisions.
     pub predefined_metric_type: Option<Val<CapacityProviderPredefinedMetricType>>,
     /// `TargetValue`: required.
+    ///
+    /// The target value for the metric that the scaling policy attempts to maintain through scaling
+    /// actions.
     ///
     /// - Range: 0 to 100.0.
     pub target_value: Option<Val<f64>>,
@@ -654,9 +713,18 @@ impl Architecture {
             Architecture::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Architecture {
+    const VALUES: &'static [&'static str] = &["x86_64", "arm64"];
+    fn as_str(&self) -> &str {
+        Architecture::as_str(self)
     }
 }
 
@@ -700,9 +768,18 @@ impl CapacityProviderPredefinedMetricType {
             CapacityProviderPredefinedMetricType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CapacityProviderPredefinedMetricType {
+    const VALUES: &'static [&'static str] = &["LambdaCapacityProviderAverageCPUUtilization"];
+    fn as_str(&self) -> &str {
+        CapacityProviderPredefinedMetricType::as_str(self)
     }
 }
 
@@ -748,9 +825,18 @@ impl CapacityProviderScalingMode {
             CapacityProviderScalingMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CapacityProviderScalingMode {
+    const VALUES: &'static [&'static str] = &["Auto", "Manual"];
+    fn as_str(&self) -> &str {
+        CapacityProviderScalingMode::as_str(self)
     }
 }
 

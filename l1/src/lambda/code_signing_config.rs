@@ -5,18 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::Lambda::CodeSigningConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-codesigningconfig.html) resource type.
 ///
+/// Details about a [Code signing
+/// configuration](https://docs.aws.amazon.com/lambda/latest/dg/configuration-codesigning.html) .
+///
 /// Build it with [`CodeSigningConfig::builder`]; adding it to a stack returns a [`CodeSigningConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeSigningConfig {
     /// `AllowedPublishers`: required.
+    ///
+    /// List of allowed publishers.
     pub allowed_publishers: Option<Val<AllowedPublishers>>,
     /// `CodeSigningPolicies`.
+    ///
+    /// The code signing policy controls the validation failure action for signature mismatch or expiry.
     pub code_signing_policies: Option<Val<CodeSigningPolicies>>,
     /// `Description`.
+    ///
+    /// Code signing configuration description.
     ///
     /// - Length: 0 to 256.
     pub description: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of tags to add to the code signing configuration.
+    ///
+    /// > You must have the `lambda:TagResource` , `lambda:UntagResource` , and `lambda:ListTags`
+    /// permissions for your [IAM
+    /// principal](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html) to
+    /// manage the CloudFormation stack. If you don't have these permissions, there might be unexpected
+    /// behavior with stack-level tags propagating to the resource during resource creation and update.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -118,10 +135,14 @@ impl Deref for CodeSigningConfigHandle {
 
 impl CodeSigningConfigHandle {
     /// `Fn::GetAtt` `CodeSigningConfigId`.
+    ///
+    /// The code signing configuration ID.
     pub fn attr_code_signing_config_id(&self) -> Val<String> {
         self.0.get_att("CodeSigningConfigId")
     }
     /// `Fn::GetAtt` `CodeSigningConfigArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the code signing configuration.
     pub fn attr_code_signing_config_arn(&self) -> Val<String> {
         self.0.get_att("CodeSigningConfigArn")
     }
@@ -136,9 +157,14 @@ impl CodeSigningConfigHandle {
 }
 
 /// The [`AllowedPublishers`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-codesigningconfig-allowedpublishers.html) property type.
+///
+/// List of signing profiles that can sign a code package.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AllowedPublishers {
     /// `SigningProfileVersionArns`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for each of the signing profiles. A signing profile defines a trusted
+    /// user who can sign a code package.
     ///
     /// - Items: 1 to 20.
     pub signing_profile_version_arns: Option<Val<Vec<String>>>,
@@ -202,9 +228,20 @@ impl ToValue for AllowedPublishers {
 impl Literal for AllowedPublishers {}
 
 /// The [`CodeSigningPolicies`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-codesigningconfig-codesigningpolicies.html) property type.
+///
+/// Code signing configuration
+/// [policies](https://docs.aws.amazon.com/lambda/latest/dg/configuration-codesigning.html#config-codesigning-policies)
+/// specify the validation failure action for signature mismatch or expiry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeSigningPolicies {
     /// `UntrustedArtifactOnDeployment`: required.
+    ///
+    /// Code signing configuration policy for deployment validation failure. If you set the policy to
+    /// `Enforce` , Lambda blocks the deployment request if signature validation checks fail. If you set the
+    /// policy to `Warn` , Lambda allows the deployment and issues a new Amazon CloudWatch metric (
+    /// `SignatureValidationErrors` ) and also stores the warning in the CloudTrail log.
+    ///
+    /// Default value: `Warn`
     pub untrusted_artifact_on_deployment: Option<Val<UntrustedArtifactOnDeployment>>,
 }
 
@@ -350,9 +387,18 @@ impl UntrustedArtifactOnDeployment {
             UntrustedArtifactOnDeployment::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UntrustedArtifactOnDeployment {
+    const VALUES: &'static [&'static str] = &["Warn", "Enforce"];
+    fn as_str(&self) -> &str {
+        UntrustedArtifactOnDeployment::as_str(self)
     }
 }
 

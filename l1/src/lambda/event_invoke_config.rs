@@ -5,24 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::Lambda::EventInvokeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-eventinvokeconfig.html) resource type.
 ///
+/// The `AWS::Lambda::EventInvokeConfig` resource configures options for [asynchronous
+/// invocation](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html) on a version or an
+/// alias.
+///
+/// By default, Lambda retries an asynchronous invocation twice if the function returns an error. It
+/// retains events in a queue for up to six hours. When an event fails all processing attempts or stays
+/// in the asynchronous invocation queue for too long, Lambda discards it.
+///
 /// Build it with [`EventInvokeConfig::builder`]; adding it to a stack returns a [`EventInvokeConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventInvokeConfig {
     /// `DestinationConfig`.
+    ///
+    /// A destination for events after they have been sent to a function for processing.
+    ///
+    /// **Destinations** - *Function* - The Amazon Resource Name (ARN) of a Lambda function.
+    /// - *Queue* - The ARN of a standard SQS queue.
+    /// - *Bucket* - The ARN of an Amazon S3 bucket.
+    /// - *Topic* - The ARN of a standard SNS topic.
+    /// - *Event Bus* - The ARN of an Amazon EventBridge event bus.
+    ///
+    /// > S3 buckets are supported only for on-failure destinations. To retain records of successful
+    /// invocations, use another destination type.
     pub destination_config: Option<Val<DestinationConfig>>,
     /// `FunctionName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the Lambda function.
+    ///
+    /// *Minimum* : `1`
+    ///
+    /// *Maximum* : `64`
+    ///
+    /// *Pattern* : `([a-zA-Z0-9-_]+)`
     ///
     /// - Pattern: `^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]+(-[a-z]+)+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?$`.
     pub function_name: Option<Val<String>>,
     /// `MaximumEventAgeInSeconds`.
     ///
+    /// The maximum age of a request that Lambda sends to a function for processing.
+    ///
     /// - Range: 60 to 21600.
     pub maximum_event_age_in_seconds: Option<Val<i64>>,
     /// `MaximumRetryAttempts`.
     ///
+    /// The maximum number of times to retry when the function returns an error.
+    ///
     /// - Range: 0 to 2.
     pub maximum_retry_attempts: Option<Val<i64>>,
     /// `Qualifier`: required. Changing it replaces the resource.
+    ///
+    /// The identifier of a version or alias.
+    ///
+    /// - *Version* - A version number.
+    /// - *Alias* - An alias name.
+    /// - *Latest* - To specify the unpublished version, use `$LATEST` .
     ///
     /// - Pattern: `^\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9$_-]{1,129}$`.
     pub qualifier: Option<Val<String>>,
@@ -137,11 +174,24 @@ impl EventInvokeConfigHandle {
 }
 
 /// The [`DestinationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventinvokeconfig-destinationconfig.html) property type.
+///
+/// A configuration object that specifies the destination of an event after Lambda processes it. For
+/// more information, see [Adding a
+/// destination](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-async-destinations)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationConfig {
     /// `OnFailure`.
+    ///
+    /// The destination configuration for failed invocations.
+    ///
+    /// > When using an Amazon SQS queue as a destination, FIFO queues cannot be used.
     pub on_failure: Option<Val<OnFailure>>,
     /// `OnSuccess`.
+    ///
+    /// The destination configuration for successful invocations.
+    ///
+    /// > When using an Amazon SQS queue as a destination, FIFO queues cannot be used.
     pub on_success: Option<Val<OnSuccess>>,
 }
 
@@ -195,9 +245,36 @@ impl ToValue for DestinationConfig {
 impl Literal for DestinationConfig {}
 
 /// The [`OnFailure`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventinvokeconfig-onfailure.html) property type.
+///
+/// A destination for events that failed processing. For more information, see [Adding a
+/// destination](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-async-destinations)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnFailure {
     /// `Destination`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the destination resource.
+    ///
+    /// To retain records of failed invocations from
+    /// [Kinesis](https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html) ,
+    /// [DynamoDB](https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html) , [self-managed Apache
+    /// Kafka](https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html) , or [Amazon
+    /// MSK](https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html) , you can configure an
+    /// Amazon SNS topic, Amazon SQS queue, Amazon S3 bucket, or Kafka topic as the destination.
+    ///
+    /// > Amazon SNS destinations have a message size limit of 256 KB. If the combined size of the function
+    /// request and response payload exceeds the limit, Lambda will drop the payload when sending
+    /// `OnFailure` event to the destination. For details on this behavior, refer to [Retaining records of
+    /// asynchronous
+    /// invocations](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html) .
+    ///
+    /// To retain records of failed invocations from
+    /// [Kinesis](https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html) ,
+    /// [DynamoDB](https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html) , [self-managed
+    /// Kafka](https://docs.aws.amazon.com/lambda/latest/dg/with-kafka.html#services-smaa-onfailure-destination)
+    /// or [Amazon
+    /// MSK](https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html#services-msk-onfailure-destination)
+    /// , you can configure an Amazon SNS topic, Amazon SQS queue, or Amazon S3 bucket as the destination.
     ///
     /// - Length: 0 to 350.
     /// - Pattern: `^$|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]+(-[a-z]+)+-\d{1})?:(\d{12})?:(.*)`.
@@ -251,9 +328,26 @@ impl ToValue for OnFailure {
 impl Literal for OnFailure {}
 
 /// The [`OnSuccess`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventinvokeconfig-onsuccess.html) property type.
+///
+/// A destination for events that were processed successfully.
+///
+/// To retain records of successful [asynchronous
+/// invocations](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html#invocation-async-destinations)
+/// , you can configure an Amazon SNS topic, Amazon SQS queue, Lambda function, or Amazon EventBridge
+/// event bus as the destination.
+///
+/// > `OnSuccess` is not supported in `CreateEventSourceMapping` or `UpdateEventSourceMapping` requests.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnSuccess {
     /// `Destination`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the destination resource.
+    ///
+    /// > Amazon SNS destinations have a message size limit of 256 KB. If the combined size of the function
+    /// request and response payload exceeds the limit, Lambda will drop the payload when sending
+    /// `OnFailure` event to the destination. For details on this behavior, refer to [Retaining records of
+    /// asynchronous
+    /// invocations](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html) .
     ///
     /// - Length: 0 to 350.
     /// - Pattern: `^$|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]+(-[a-z]+)+-\d{1})?:(\d{12})?:(.*)`.

@@ -5,96 +5,256 @@ use crate::rt::*;
 
 /// The [`AWS::Lambda::EventSourceMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-eventsourcemapping.html) resource type.
 ///
+/// The `AWS::Lambda::EventSourceMapping` resource creates a mapping between an event source and an AWS
+/// Lambda function. Lambda reads items from the event source and triggers the function.
+///
+/// For details about each event source type, see the following topics. In particular, each of the
+/// topics describes the required and optional parameters for the specific event source.
+///
+/// - [Configuring a Dynamo DB stream as an event
+///   source](https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#services-dynamodb-eventsourcemapping)
+/// - [Configuring a Kinesis stream as an event
+///   source](https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html#services-kinesis-eventsourcemapping)
+/// - [Configuring an SQS queue as an event
+///   source](https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-eventsource)
+/// - [Configuring an MQ broker as an event
+///   source](https://docs.aws.amazon.com/lambda/latest/dg/with-mq.html#services-mq-eventsourcemapping)
+/// - [Configuring MSK as an event source](https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html)
+/// - [Configuring Self-Managed Apache Kafka as an event
+///   source](https://docs.aws.amazon.com/lambda/latest/dg/kafka-smaa.html)
+/// - [Configuring Amazon DocumentDB as an event
+///   source](https://docs.aws.amazon.com/lambda/latest/dg/with-documentdb.html)
+///
 /// Build it with [`EventSourceMapping::builder`]; adding it to a stack returns a [`EventSourceMappingHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventSourceMapping {
     /// `AmazonManagedKafkaEventSourceConfig`.
+    ///
+    /// Specific configuration settings for an Amazon Managed Streaming for Apache Kafka (Amazon MSK) event
+    /// source.
     pub amazon_managed_kafka_event_source_config: Option<Val<AmazonManagedKafkaEventSourceConfig>>,
     /// `BatchSize`.
+    ///
+    /// The maximum number of records in each batch that Lambda pulls from your stream or queue and sends to
+    /// your function. Lambda passes all of the records in the batch to the function in a single call, up to
+    /// the payload limit for synchronous invocation (6 MB).
+    ///
+    /// - *Amazon Kinesis* – Default 100. Max 10,000.
+    /// - *Amazon DynamoDB Streams* – Default 100. Max 10,000.
+    /// - *Amazon Simple Queue Service* – Default 10. For standard queues the max is 10,000. For FIFO
+    ///   queues the max is 10.
+    /// - *Amazon Managed Streaming for Apache Kafka* – Default 100. Max 10,000.
+    /// - *Self-managed Apache Kafka* – Default 100. Max 10,000.
+    /// - *Amazon MQ (ActiveMQ and RabbitMQ)* – Default 100. Max 10,000.
+    /// - *DocumentDB* – Default 100. Max 10,000.
     ///
     /// - Range: 1 to 10000.
     pub batch_size: Option<Val<i64>>,
     /// `BisectBatchOnFunctionError`.
+    ///
+    /// (Kinesis and DynamoDB Streams only) If the function returns an error, split the batch in two and
+    /// retry. The default value is false.
+    ///
+    /// > When using `BisectBatchOnFunctionError` , check the `BatchSize` parameter in the `OnFailure`
+    /// destination message's metadata. The `BatchSize` could be greater than 1 since Lambda consolidates
+    /// failed messages metadata when writing to the `OnFailure` destination.
     pub bisect_batch_on_function_error: Option<Val<bool>>,
     /// `DestinationConfig`.
+    ///
+    /// (Kinesis, DynamoDB Streams, Amazon MSK, and self-managed Apache Kafka) A configuration object that
+    /// specifies the destination of an event after Lambda processes it.
     pub destination_config: Option<Val<DestinationConfig>>,
     /// `DocumentDBEventSourceConfig`.
+    ///
+    /// Specific configuration settings for a DocumentDB event source.
     pub document_db_event_source_config: Option<Val<DocumentDbEventSourceConfig>>,
     /// `Enabled`.
+    ///
+    /// When true, the event source mapping is active. When false, Lambda pauses polling and invocation.
+    ///
+    /// Default: True
     pub enabled: Option<Val<bool>>,
     /// `EventSourceArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the event source.
+    ///
+    /// - *Amazon Kinesis* – The ARN of the data stream or a stream consumer.
+    /// - *Amazon DynamoDB Streams* – The ARN of the stream.
+    /// - *Amazon Simple Queue Service* – The ARN of the queue.
+    /// - *Amazon Managed Streaming for Apache Kafka* – The ARN of the cluster or the ARN of the VPC
+    ///   connection (for [cross-account event source
+    ///   mappings](https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html#msk-multi-vpc) ).
+    /// - *Amazon MQ* – The ARN of the broker.
+    /// - *Amazon DocumentDB* – The ARN of the DocumentDB change stream.
     ///
     /// - Length: 12 to 1024.
     /// - Pattern: `arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)`.
     pub event_source_arn: Option<Val<String>>,
     /// `FilterCriteria`.
+    ///
+    /// An object that defines the filter criteria that determine whether Lambda should process an event.
+    /// For more information, see [Lambda event
+    /// filtering](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html) .
     pub filter_criteria: Option<Val<FilterCriteria>>,
     /// `FunctionName`: required.
+    ///
+    /// The name or ARN of the Lambda function.
+    ///
+    /// **Name formats** - *Function name* – `MyFunction` .
+    /// - *Function ARN* – `arn:aws:lambda:us-west-2:123456789012:function:MyFunction` .
+    /// - *Version or Alias ARN* – `arn:aws:lambda:us-west-2:123456789012:function:MyFunction:PROD` .
+    /// - *Partial ARN* – `123456789012:function:MyFunction` .
+    ///
+    /// The length constraint applies only to the full ARN. If you specify only the function name, it's
+    /// limited to 64 characters in length.
     ///
     /// - Length: 1 to 140.
     /// - Pattern: `(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?`.
     pub function_name: Option<Val<String>>,
     /// `FunctionResponseTypes`.
     ///
+    /// (Kinesis, DynamoDB Streams, and SQS) A list of current response type enums applied to the event
+    /// source mapping.
+    ///
+    /// Valid Values: `ReportBatchItemFailures`
+    ///
     /// - Length: 0 to 1.
     /// - Items: 0 to 1.
     pub function_response_types: Option<Val<Vec<FunctionResponseTypes>>>,
     /// `KmsKeyArn`.
+    ///
+    /// The ARN of the AWS Key Management Service ( AWS  ) customer managed key that Lambda uses to encrypt
+    /// your function's [filter
+    /// criteria](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html#filtering-basics)
+    /// .
     ///
     /// - Length: 12 to 2048.
     /// - Pattern: `(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `LoggingConfig`.
+    ///
+    /// The function's Amazon CloudWatch Logs configuration settings.
     pub logging_config: Option<Val<LoggingConfig>>,
     /// `MaximumBatchingWindowInSeconds`.
+    ///
+    /// The maximum amount of time, in seconds, that Lambda spends gathering records before invoking the
+    /// function.
+    ///
+    /// *Default ( Kinesis , DynamoDB , Amazon SQS event sources)* : 0
+    ///
+    /// *Default ( Amazon MSK , Kafka, Amazon MQ , Amazon DocumentDB event sources)* : 500 ms
+    ///
+    /// *Related setting:* For Amazon SQS event sources, when you set `BatchSize` to a value greater than 10,
+    /// you must set `MaximumBatchingWindowInSeconds` to at least 1.
     ///
     /// - Range: 0 to 300.
     pub maximum_batching_window_in_seconds: Option<Val<i64>>,
     /// `MaximumRecordAgeInSeconds`.
     ///
+    /// (Kinesis, DynamoDB Streams, Amazon MSK, and self-managed Apache Kafka) Discard records older than
+    /// the specified age. The default value is -1,
+    /// which sets the maximum age to infinite. When the value is set to infinite, Lambda never discards old
+    /// records.
+    ///
+    /// > The minimum valid value for maximum record age is 60s. Although values less than 60 and greater
+    /// than -1 fall within the parameter's absolute range, they are not allowed
+    ///
     /// - Range: -1 to 604800.
     pub maximum_record_age_in_seconds: Option<Val<i64>>,
     /// `MaximumRetryAttempts`.
     ///
+    /// (Kinesis, DynamoDB Streams, Amazon MSK, and self-managed Apache Kafka) Discard records after the
+    /// specified number of retries. The default value is -1,
+    /// which sets the maximum number of retries to infinite. When MaximumRetryAttempts is infinite, Lambda
+    /// retries failed records until the record expires in the event source.
+    ///
     /// - Range: -1 to 10000.
     pub maximum_retry_attempts: Option<Val<i64>>,
     /// `MetricsConfig`.
+    ///
+    /// The metrics configuration for your event source. For more information, see [Event source mapping
+    /// metrics](https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics)
+    /// .
     pub metrics_config: Option<Val<MetricsConfig>>,
     /// `ParallelizationFactor`.
+    ///
+    /// (Kinesis and DynamoDB Streams only) The number of batches to process concurrently from each shard.
+    /// The default value is 1.
     ///
     /// - Range: 1 to 10.
     pub parallelization_factor: Option<Val<i64>>,
     /// `ProvisionedPollerConfig`.
+    ///
+    /// (Amazon SQS, Amazon MSK, and self-managed Apache Kafka only) The provisioned mode configuration for
+    /// the event source. For more information, see [provisioned
+    /// mode](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html#invocation-eventsourcemapping-provisioned-mode)
+    /// .
     pub provisioned_poller_config: Option<Val<ProvisionedPollerConfig>>,
     /// `Queues`.
+    ///
+    /// (Amazon MQ) The name of the Amazon MQ broker destination queue to consume.
     ///
     /// - Items: 1 to 1.
     pub queues: Option<Val<Vec<String>>>,
     /// `ScalingConfig`.
+    ///
+    /// This property is for Amazon SQS event sources only. You cannot use `ProvisionedPollerConfig` while
+    /// using `ScalingConfig` . These options are mutually exclusive. To remove the scaling configuration,
+    /// pass an empty value.
     pub scaling_config: Option<Val<ScalingConfig>>,
     /// `SelfManagedEventSource`. Changing it replaces the resource.
+    ///
+    /// The self-managed Apache Kafka cluster for your event source.
     pub self_managed_event_source: Option<Val<SelfManagedEventSource>>,
     /// `SelfManagedKafkaEventSourceConfig`.
+    ///
+    /// Specific configuration settings for a self-managed Apache Kafka event source.
     pub self_managed_kafka_event_source_config: Option<Val<SelfManagedKafkaEventSourceConfig>>,
     /// `SourceAccessConfigurations`.
+    ///
+    /// An array of the authentication protocol, VPC components, or virtual host to secure and define your
+    /// event source.
     ///
     /// - Items: 1 to 22.
     pub source_access_configurations: Option<Val<Vec<SourceAccessConfiguration>>>,
     /// `StartingPosition`. Changing it replaces the resource.
     ///
+    /// The position in a stream from which to start reading. Required for Amazon Kinesis and Amazon
+    /// DynamoDB.
+    ///
+    /// - *LATEST* - Read only new records.
+    /// - *TRIM_HORIZON* - Process all available records.
+    /// - *AT_TIMESTAMP* - Specify a time from which to start reading records.
+    ///
     /// - Length: 6 to 12.
     /// - Pattern: `(LATEST|TRIM_HORIZON|AT_TIMESTAMP)+`.
     pub starting_position: Option<Val<String>>,
     /// `StartingPositionTimestamp`. Changing it replaces the resource.
+    ///
+    /// With `StartingPosition` set to `AT_TIMESTAMP` , the time from which to start reading, in Unix time
+    /// seconds. `StartingPositionTimestamp` cannot be in the future.
     pub starting_position_timestamp: Option<Val<f64>>,
     /// `Tags`.
+    ///
+    /// A list of tags to add to the event source mapping.
+    ///
+    /// > You must have the `lambda:TagResource` , `lambda:UntagResource` , and `lambda:ListTags`
+    /// permissions for your [IAM
+    /// principal](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html) to
+    /// manage the CloudFormation stack. If you don't have these permissions, there might be unexpected
+    /// behavior with stack-level tags propagating to the resource during resource creation and update.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Topics`.
+    ///
+    /// The name of the Kafka topic.
     ///
     /// - Items: 1 to 1.
     pub topics: Option<Val<Vec<String>>>,
     /// `TumblingWindowInSeconds`.
+    ///
+    /// (Kinesis and DynamoDB Streams only) The duration in seconds of a processing window for DynamoDB and
+    /// Kinesis Streams event sources. A value of 0 seconds indicates no tumbling window.
     ///
     /// - Range: 0 to 900.
     pub tumbling_window_in_seconds: Option<Val<i64>>,
@@ -361,10 +521,14 @@ impl Deref for EventSourceMappingHandle {
 
 impl EventSourceMappingHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The event source mapping's ID.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `EventSourceMappingArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the event source mapping.
     pub fn attr_event_source_mapping_arn(&self) -> Val<String> {
         self.0.get_att("EventSourceMappingArn")
     }
@@ -379,14 +543,24 @@ impl EventSourceMappingHandle {
 }
 
 /// The [`AmazonManagedKafkaEventSourceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-amazonmanagedkafkaeventsourceconfig.html) property type.
+///
+/// Specific configuration settings for an Amazon Managed Streaming for Apache Kafka (Amazon MSK) event
+/// source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonManagedKafkaEventSourceConfig {
     /// `ConsumerGroupId`.
+    ///
+    /// The identifier for the Kafka consumer group to join. The consumer group ID must be unique among all
+    /// your Kafka event sources. After creating a Kafka event source mapping with the consumer group ID
+    /// specified, you cannot update this value. For more information, see [Customizable consumer group
+    /// ID](https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html#services-msk-consumer-group-id) .
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `[a-zA-Z0-9-\/*:_+=.@-]*`.
     pub consumer_group_id: Option<Val<String>>,
     /// `SchemaRegistryConfig`.
+    ///
+    /// Specific configuration settings for a Kafka schema registry.
     pub schema_registry_config: Option<Val<SchemaRegistryConfig>>,
 }
 
@@ -440,9 +614,16 @@ impl ToValue for AmazonManagedKafkaEventSourceConfig {
 impl Literal for AmazonManagedKafkaEventSourceConfig {}
 
 /// The [`DestinationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-destinationconfig.html) property type.
+///
+/// A configuration object that specifies the destination of an event after Lambda processes it. For
+/// more information, see [Adding a
+/// destination](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-async-destinations)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationConfig {
     /// `OnFailure`.
+    ///
+    /// The destination configuration for failed invocations.
     pub on_failure: Option<Val<OnFailure>>,
 }
 
@@ -490,19 +671,30 @@ impl ToValue for DestinationConfig {
 impl Literal for DestinationConfig {}
 
 /// The [`DocumentDBEventSourceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-documentdbeventsourceconfig.html) property type.
+///
+/// Specific configuration settings for a DocumentDB event source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentDbEventSourceConfig {
     /// `CollectionName`.
+    ///
+    /// The name of the collection to consume within the database. If you do not specify a collection,
+    /// Lambda consumes all collections.
     ///
     /// - Length: 1 to 57.
     /// - Pattern: `^(^(?!(system\x2e)))(^[_a-zA-Z0-9])([^$]*)$`.
     pub collection_name: Option<Val<String>>,
     /// `DatabaseName`.
     ///
+    /// The name of the database to consume within the DocumentDB cluster.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[^ /\.$\x22]*$`.
     pub database_name: Option<Val<String>>,
     /// `FullDocument`.
+    ///
+    /// Determines what DocumentDB sends to your event stream during document update operations. If set to
+    /// UpdateLookup, DocumentDB sends a delta describing the changes, along with a copy of the entire
+    /// document. Otherwise, DocumentDB sends only a partial document that contains the changes.
     pub full_document: Option<Val<FullDocument>>,
 }
 
@@ -562,9 +754,15 @@ impl ToValue for DocumentDbEventSourceConfig {
 impl Literal for DocumentDbEventSourceConfig {}
 
 /// The [`Endpoints`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-endpoints.html) property type.
+///
+/// The list of bootstrap servers for your Kafka brokers in the following format:
+/// `"KafkaBootstrapServers": ["abc.xyz.com:xxxx","abc2.xyz.com:xxxx"]` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Endpoints {
     /// `KafkaBootstrapServers`.
+    ///
+    /// The list of bootstrap servers for your Kafka brokers in the following format:
+    /// `"KafkaBootstrapServers": ["abc.xyz.com:xxxx","abc2.xyz.com:xxxx"]` .
     ///
     /// - Items: 1 to 10.
     pub kafka_bootstrap_servers: Option<Val<Vec<String>>>,
@@ -619,9 +817,15 @@ impl ToValue for Endpoints {
 impl Literal for Endpoints {}
 
 /// The [`Filter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-filter.html) property type.
+///
+/// A structure within a `FilterCriteria` object that defines an event filtering pattern.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     /// `Pattern`.
+    ///
+    /// A filter pattern. For more information on the syntax of a filter pattern, see [Filter rule
+    /// syntax](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html#filtering-syntax)
+    /// .
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `.*`.
@@ -672,9 +876,13 @@ impl ToValue for Filter {
 impl Literal for Filter {}
 
 /// The [`FilterCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-filtercriteria.html) property type.
+///
+/// An object that contains the filters for an event source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterCriteria {
     /// `Filters`.
+    ///
+    /// A list of filters.
     ///
     /// - Items: 1 to 20.
     pub filters: Option<Val<Vec<Filter>>>,
@@ -729,9 +937,15 @@ impl ToValue for FilterCriteria {
 impl Literal for FilterCriteria {}
 
 /// The [`LoggingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-loggingconfig.html) property type.
+///
+/// The function's Amazon CloudWatch Logs configuration settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingConfig {
     /// `SystemLogLevel`.
+    ///
+    /// Set this property to filter the system logs for your function that Lambda sends to CloudWatch.
+    /// Lambda only sends system logs at the selected level of detail and lower, where `DEBUG` is the
+    /// highest level and `WARN` is the lowest.
     pub system_log_level: Option<Val<SystemLogLevel>>,
 }
 
@@ -779,9 +993,18 @@ impl ToValue for LoggingConfig {
 impl Literal for LoggingConfig {}
 
 /// The [`MetricsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-metricsconfig.html) property type.
+///
+/// The metrics configuration for your event source. Use this configuration object to define which
+/// metrics you want your event source mapping to produce.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricsConfig {
     /// `Metrics`.
+    ///
+    /// The metrics you want your event source mapping to produce. Include `EventCount` to receive event
+    /// source mapping metrics related to the number of events processed by your event source mapping. For
+    /// more information about these metrics, see [Event source mapping
+    /// metrics](https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics)
+    /// .
     ///
     /// - Items: 0 to 3.
     pub metrics: Option<Val<Vec<Metrics>>>,
@@ -836,9 +1059,36 @@ impl ToValue for MetricsConfig {
 impl Literal for MetricsConfig {}
 
 /// The [`OnFailure`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-onfailure.html) property type.
+///
+/// A destination for events that failed processing. For more information, see [Adding a
+/// destination](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-async-destinations)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnFailure {
     /// `Destination`.
+    ///
+    /// The Amazon Resource Name (ARN) of the destination resource.
+    ///
+    /// To retain records of failed invocations from
+    /// [Kinesis](https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html) ,
+    /// [DynamoDB](https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html) , [self-managed Apache
+    /// Kafka](https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html) , or [Amazon
+    /// MSK](https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html) , you can configure an
+    /// Amazon SNS topic, Amazon SQS queue, Amazon S3 bucket, or Kafka topic as the destination.
+    ///
+    /// > Amazon SNS destinations have a message size limit of 256 KB. If the combined size of the function
+    /// request and response payload exceeds the limit, Lambda will drop the payload when sending
+    /// `OnFailure` event to the destination. For details on this behavior, refer to [Retaining records of
+    /// asynchronous
+    /// invocations](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html) .
+    ///
+    /// To retain records of failed invocations from
+    /// [Kinesis](https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html) ,
+    /// [DynamoDB](https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html) , [self-managed
+    /// Kafka](https://docs.aws.amazon.com/lambda/latest/dg/with-kafka.html#services-smaa-onfailure-destination)
+    /// or [Amazon
+    /// MSK](https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html#services-msk-onfailure-destination)
+    /// , you can configure an Amazon SNS topic, Amazon SQS queue, or Amazon S3 bucket as the destination.
     ///
     /// - Length: 12 to 1024.
     /// - Pattern: `^$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)`.
@@ -889,17 +1139,35 @@ impl ToValue for OnFailure {
 impl Literal for OnFailure {}
 
 /// The [`ProvisionedPollerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-provisionedpollerconfig.html) property type.
+///
+/// The [provisioned
+/// mode](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html#invocation-eventsourcemapping-provisioned-mode)
+/// configuration for the event source. Use Provisioned Mode to customize the minimum and maximum number
+/// of event pollers for your event source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisionedPollerConfig {
     /// `MaximumPollers`.
+    ///
+    /// The maximum number of event pollers this event source can scale up to. For Amazon SQS events source
+    /// mappings, default is 200, and minimum value allowed is 2. For Amazon MSK and self-managed Apache
+    /// Kafka event source mappings, default is 200, and minimum value allowed is 1.
     ///
     /// - Range: 1 to 2000.
     pub maximum_pollers: Option<Val<i64>>,
     /// `MinimumPollers`.
     ///
+    /// The minimum number of event pollers this event source can scale down to. For Amazon SQS events
+    /// source mappings, default is 2, and minimum 2 required. For Amazon MSK and self-managed Apache Kafka
+    /// event source mappings, default is 1.
+    ///
     /// - Range: 1 to 200.
     pub minimum_pollers: Option<Val<i64>>,
     /// `PollerGroupName`.
+    ///
+    /// (Amazon MSK and self-managed Apache Kafka) The name of the provisioned poller group. Use this option
+    /// to group multiple ESMs within the event source's VPC to share Event Poller Unit (EPU) capacity. You
+    /// can use this option to optimize Provisioned mode costs for your ESMs. You can group up to 100 ESMs
+    /// per poller group and aggregate maximum pollers across all ESMs in a group cannot exceed 2000.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_]*$`.
@@ -962,9 +1230,14 @@ impl ToValue for ProvisionedPollerConfig {
 impl Literal for ProvisionedPollerConfig {}
 
 /// The [`ScalingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-scalingconfig.html) property type.
+///
+/// (Amazon SQS only) The scaling configuration for the event source. To remove the configuration, pass
+/// an empty value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingConfig {
     /// `MaximumConcurrency`.
+    ///
+    /// Limits the number of concurrent instances that the Amazon SQS event source can invoke.
     ///
     /// - Range: 2 to 1000.
     pub maximum_concurrency: Option<Val<i64>>,
@@ -1014,11 +1287,25 @@ impl ToValue for ScalingConfig {
 impl Literal for ScalingConfig {}
 
 /// The [`SchemaRegistryAccessConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-schemaregistryaccessconfig.html) property type.
+///
+/// Specific access configuration settings that tell Lambda how to authenticate with your schema
+/// registry.
+///
+/// If you're working with an AWS Glue schema registry, don't provide authentication details in this
+/// object. Instead, ensure that your execution role has the required permissions for Lambda to access
+/// your cluster.
+///
+/// If you're working with a Confluent schema registry, choose the authentication method in the `Type`
+/// field, and provide the AWS Secrets Manager secret ARN in the `URI` field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaRegistryAccessConfig {
     /// `Type`.
+    ///
+    /// The type of authentication Lambda uses to access your schema registry.
     pub type_: Option<Val<Type>>,
     /// `URI`.
+    ///
+    /// The URI of the secret (Secrets Manager secret ARN) to authenticate with your schema registry.
     ///
     /// - Length: 1 to 10000.
     /// - Pattern: `arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)`.
@@ -1075,20 +1362,41 @@ impl ToValue for SchemaRegistryAccessConfig {
 impl Literal for SchemaRegistryAccessConfig {}
 
 /// The [`SchemaRegistryConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-schemaregistryconfig.html) property type.
+///
+/// Specific configuration settings for a Kafka schema registry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaRegistryConfig {
     /// `AccessConfigs`.
     ///
+    /// An array of access configuration objects that tell Lambda how to authenticate with your schema
+    /// registry.
+    ///
     /// - Items: at most 2.
     pub access_configs: Option<Val<Vec<SchemaRegistryAccessConfig>>>,
     /// `EventRecordFormat`.
+    ///
+    /// The record format that Lambda delivers to your function after schema validation.
+    ///
+    /// - Choose `JSON` to have Lambda deliver the record to your function as a standard JSON object.
+    /// - Choose `SOURCE` to have Lambda deliver the record to your function in its original source format.
+    ///   Lambda removes all schema metadata, such as the schema ID, before sending the record to your
+    ///   function.
     pub event_record_format: Option<Val<EventRecordFormat>>,
     /// `SchemaRegistryURI`.
+    ///
+    /// The URI for your schema registry. The correct URI format depends on the type of schema registry
+    /// you're using.
+    ///
+    /// - For AWS Glue schema registries, use the ARN of the registry.
+    /// - For Confluent schema registries, use the URL of the registry.
     ///
     /// - Length: 1 to 10000.
     /// - Pattern: `[a-zA-Z0-9-/*:_+=.@-]*`.
     pub schema_registry_uri: Option<Val<String>>,
     /// `SchemaValidationConfigs`.
+    ///
+    /// An array of schema validation configuration objects, which tell Lambda the message attributes you
+    /// want to validate and filter using your schema registry.
     ///
     /// - Items: 1 to 2.
     pub schema_validation_configs: Option<Val<Vec<SchemaValidationConfig>>>,
@@ -1166,9 +1474,15 @@ impl ToValue for SchemaRegistryConfig {
 impl Literal for SchemaRegistryConfig {}
 
 /// The [`SchemaValidationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-schemavalidationconfig.html) property type.
+///
+/// Specific schema validation configuration settings that tell Lambda the message attributes you want
+/// to validate and filter using your schema registry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaValidationConfig {
     /// `Attribute`.
+    ///
+    /// The attributes you want your schema registry to validate and filter for. If you selected `JSON` as
+    /// the `EventRecordFormat` , Lambda also deserializes the selected message attributes.
     pub attribute: Option<Val<Attribute>>,
 }
 
@@ -1216,9 +1530,14 @@ impl ToValue for SchemaValidationConfig {
 impl Literal for SchemaValidationConfig {}
 
 /// The [`SelfManagedEventSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-selfmanagedeventsource.html) property type.
+///
+/// The self-managed Apache Kafka cluster for your event source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfManagedEventSource {
     /// `Endpoints`.
+    ///
+    /// The list of bootstrap servers for your Kafka brokers in the following format:
+    /// `"KafkaBootstrapServers": ["abc.xyz.com:xxxx","abc2.xyz.com:xxxx"]` .
     pub endpoints: Option<Val<Endpoints>>,
 }
 
@@ -1266,14 +1585,23 @@ impl ToValue for SelfManagedEventSource {
 impl Literal for SelfManagedEventSource {}
 
 /// The [`SelfManagedKafkaEventSourceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-selfmanagedkafkaeventsourceconfig.html) property type.
+///
+/// Specific configuration settings for a self-managed Apache Kafka event source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfManagedKafkaEventSourceConfig {
     /// `ConsumerGroupId`.
+    ///
+    /// The identifier for the Kafka consumer group to join. The consumer group ID must be unique among all
+    /// your Kafka event sources. After creating a Kafka event source mapping with the consumer group ID
+    /// specified, you cannot update this value. For more information, see [Customizable consumer group
+    /// ID](https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-process.html#services-smaa-topic-add) .
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `[a-zA-Z0-9-\/*:_+=.@-]*`.
     pub consumer_group_id: Option<Val<String>>,
     /// `SchemaRegistryConfig`.
+    ///
+    /// Specific configuration settings for a Kafka schema registry.
     pub schema_registry_config: Option<Val<SchemaRegistryConfig>>,
 }
 
@@ -1327,11 +1655,42 @@ impl ToValue for SelfManagedKafkaEventSourceConfig {
 impl Literal for SelfManagedKafkaEventSourceConfig {}
 
 /// The [`SourceAccessConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-eventsourcemapping-sourceaccessconfiguration.html) property type.
+///
+/// An array of the authentication protocol, VPC components, or virtual host to secure and define your
+/// event source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceAccessConfiguration {
     /// `Type`.
+    ///
+    /// The type of authentication protocol, VPC components, or virtual host for your event source. For
+    /// example: `"Type":"SASL_SCRAM_512_AUTH"` .
+    ///
+    /// - `BASIC_AUTH` – (Amazon MQ) The AWS Secrets Manager secret that stores your broker credentials.
+    /// - `BASIC_AUTH` – (Self-managed Apache Kafka) The Secrets Manager ARN of your secret key used for
+    ///   SASL/PLAIN authentication of your Apache Kafka brokers.
+    /// - `VPC_SUBNET` – (Self-managed Apache Kafka) The subnets associated with your VPC. Lambda connects
+    ///   to these subnets to fetch data from your self-managed Apache Kafka cluster.
+    /// - `VPC_SECURITY_GROUP` – (Self-managed Apache Kafka) The VPC security group used to manage access
+    ///   to your self-managed Apache Kafka brokers.
+    /// - `SASL_SCRAM_256_AUTH` – (Self-managed Apache Kafka) The Secrets Manager ARN of your secret key
+    ///   used for SASL SCRAM-256 authentication of your self-managed Apache Kafka brokers.
+    /// - `SASL_SCRAM_512_AUTH` – (Amazon MSK, Self-managed Apache Kafka) The Secrets Manager ARN of your
+    ///   secret key used for SASL SCRAM-512 authentication of your self-managed Apache Kafka brokers.
+    /// - `VIRTUAL_HOST` –- (RabbitMQ) The name of the virtual host in your RabbitMQ broker. Lambda uses
+    ///   this RabbitMQ host as the event source. This property cannot be specified in an
+    ///   UpdateEventSourceMapping API call.
+    /// - `CLIENT_CERTIFICATE_TLS_AUTH` – (Amazon MSK, self-managed Apache Kafka) The Secrets Manager ARN
+    ///   of your secret key containing the certificate chain (X.509 PEM), private key (PKCS#8 PEM), and
+    ///   private key password (optional) used for mutual TLS authentication of your MSK/Apache Kafka
+    ///   brokers.
+    /// - `SERVER_ROOT_CA_CERTIFICATE` – (Self-managed Apache Kafka) The Secrets Manager ARN of your
+    ///   secret key containing the root CA certificate (X.509 PEM) used for TLS encryption of your Apache
+    ///   Kafka brokers.
     pub type_: Option<Val<SourceAccessConfigurationType>>,
     /// `URI`.
+    ///
+    /// The value for your chosen configuration in `Type` . For example: `"URI":
+    /// "arn:aws:secretsmanager:us-east-1:01234567890:secret:MyBrokerSecretName"` .
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `[a-zA-Z0-9-\/*:_+=.@-]*`.
@@ -1475,9 +1834,18 @@ impl Attribute {
             Attribute::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Attribute {
+    const VALUES: &'static [&'static str] = &["KEY", "VALUE"];
+    fn as_str(&self) -> &str {
+        Attribute::as_str(self)
     }
 }
 
@@ -1522,9 +1890,18 @@ impl EventRecordFormat {
             EventRecordFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EventRecordFormat {
+    const VALUES: &'static [&'static str] = &["JSON", "SOURCE"];
+    fn as_str(&self) -> &str {
+        EventRecordFormat::as_str(self)
     }
 }
 
@@ -1569,9 +1946,18 @@ impl FullDocument {
             FullDocument::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FullDocument {
+    const VALUES: &'static [&'static str] = &["UpdateLookup", "Default"];
+    fn as_str(&self) -> &str {
+        FullDocument::as_str(self)
     }
 }
 
@@ -1613,9 +1999,18 @@ impl FunctionResponseTypes {
             FunctionResponseTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FunctionResponseTypes {
+    const VALUES: &'static [&'static str] = &["ReportBatchItemFailures"];
+    fn as_str(&self) -> &str {
+        FunctionResponseTypes::as_str(self)
     }
 }
 
@@ -1662,9 +2057,18 @@ impl Metrics {
             Metrics::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Metrics {
+    const VALUES: &'static [&'static str] = &["EventCount", "ErrorCount", "KafkaMetrics"];
+    fn as_str(&self) -> &str {
+        Metrics::as_str(self)
     }
 }
 
@@ -1728,9 +2132,27 @@ impl SourceAccessConfigurationType {
             SourceAccessConfigurationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SourceAccessConfigurationType {
+    const VALUES: &'static [&'static str] = &[
+        "BASIC_AUTH",
+        "VPC_SUBNET",
+        "VPC_SECURITY_GROUP",
+        "SASL_SCRAM_512_AUTH",
+        "SASL_SCRAM_256_AUTH",
+        "VIRTUAL_HOST",
+        "CLIENT_CERTIFICATE_TLS_AUTH",
+        "SERVER_ROOT_CA_CERTIFICATE",
+    ];
+    fn as_str(&self) -> &str {
+        SourceAccessConfigurationType::as_str(self)
     }
 }
 
@@ -1784,9 +2206,18 @@ impl SystemLogLevel {
             SystemLogLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SystemLogLevel {
+    const VALUES: &'static [&'static str] = &["DEBUG", "INFO", "WARN"];
+    fn as_str(&self) -> &str {
+        SystemLogLevel::as_str(self)
     }
 }
 
@@ -1835,9 +2266,19 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] =
+        &["BASIC_AUTH", "CLIENT_CERTIFICATE_TLS_AUTH", "SERVER_ROOT_CA_CERTIFICATE"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

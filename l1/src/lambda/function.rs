@@ -5,98 +5,302 @@ use crate::rt::*;
 
 /// The [`AWS::Lambda::Function`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html) resource type.
 ///
+/// The `AWS::Lambda::Function` resource creates a Lambda function. To create a function, you need a
+/// [deployment package](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html) and
+/// an [execution role](https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html) .
+/// The deployment package is a .zip file archive or container image that contains your function code.
+/// The execution role grants the function permission to use AWS services, such as Amazon CloudWatch
+/// Logs for log streaming and AWS X-Ray for request tracing.
+///
+/// You set the package type to `Image` if the deployment package is a [container
+/// image](https://docs.aws.amazon.com/lambda/latest/dg/lambda-images.html) . For these functions,
+/// include the URI of the container image in the Amazon ECR registry in the [`ImageUri` property of the
+/// `Code`
+/// property](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html#cfn-lambda-function-code-imageuri)
+/// . You do not need to specify the handler and runtime properties.
+///
+/// You set the package type to `Zip` if the deployment package is a [.zip file
+/// archive](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html#gettingstarted-package-zip)
+/// . For these functions, specify the Amazon S3 location of your .zip file in the `Code` property.
+/// Alternatively, for Node.js and Python functions, you can define your function inline in the
+/// [`ZipFile` property of the `Code`
+/// property](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html#cfn-lambda-function-code-zipfile)
+/// . In both cases, you must also specify the handler and runtime properties.
+///
+/// You can use [code
+/// signing](https://docs.aws.amazon.com/lambda/latest/dg/configuration-codesigning.html) if your
+/// deployment package is a .zip file archive. To enable code signing for this function, specify the ARN
+/// of a code-signing configuration. When a user attempts to deploy a code package with
+/// `UpdateFunctionCode` , Lambda checks that the code package has a valid signature from a trusted
+/// publisher. The code-signing configuration includes a set of signing profiles, which define the
+/// trusted publishers for this function.
+///
+/// When you update a `AWS::Lambda::Function` resource, CloudFormation calls the
+/// [UpdateFunctionConfiguration](https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html)
+/// and [UpdateFunctionCode](https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionCode.html)
+/// Lambda APIs under the hood. Because these calls happen sequentially, and invocations can happen
+/// between these calls, your function may encounter errors in the time between the calls. For example,
+/// if you remove an environment variable, and the code that references that environment variable in the
+/// same CloudFormation update, you may see invocation errors related to a missing environment variable.
+/// To work around this, you can invoke your function against a version or alias by default, rather than
+/// the `$LATEST` version.
+///
+/// Note that you configure [provisioned
+/// concurrency](https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html) on a
+/// `AWS::Lambda::Version` or a `AWS::Lambda::Alias` .
+///
+/// For a complete introduction to Lambda functions, see [What is
+/// Lambda?](https://docs.aws.amazon.com/lambda/latest/dg/lambda-welcome.html) in the *Lambda developer
+/// guide.*
+///
 /// Build it with [`Function::builder`]; adding it to a stack returns a [`FunctionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Function {
     /// `Architectures`.
     ///
+    /// The instruction set architecture that the function supports. Enter a string array with one of the
+    /// valid values (arm64 or x86_64). The default value is `x86_64` .
+    ///
     /// - Items: 1 to 1.
     pub architectures: Option<Val<Vec<Architectures>>>,
     /// `CapacityProviderConfig`.
+    ///
+    /// Configuration for the capacity provider that manages compute resources for Lambda functions.
     pub capacity_provider_config: Option<Val<CapacityProviderConfig>>,
     /// `Code`: required.
+    ///
+    /// The code for the function. You can define your function code in multiple ways:
+    ///
+    /// - For .zip deployment packages, you can specify the Amazon S3 location of the .zip file in the
+    ///   `S3Bucket` , `S3Key` , and `S3ObjectVersion` properties.
+    /// - For .zip deployment packages, you can alternatively define the function code inline in the
+    ///   `ZipFile` property. This method works only for Node.js and Python functions.
+    /// - For container images, specify the URI of your container image in the Amazon ECR registry in the
+    ///   `ImageUri` property.
     pub code: Option<Val<Code>>,
     /// `CodeSigningConfigArn`.
+    ///
+    /// To enable code signing for this function, specify the ARN of a code-signing configuration. A
+    /// code-signing configuration
+    /// includes a set of signing profiles, which define the trusted publishers for this function.
     ///
     /// - Length: 0 to 200.
     /// - Pattern: `arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:code-signing-config:csc-[a-z0-9]{17}`.
     pub code_signing_config_arn: Option<Val<String>>,
     /// `DeadLetterConfig`.
+    ///
+    /// A dead-letter queue configuration that specifies the queue or topic where Lambda sends asynchronous
+    /// events when they fail processing. For more information, see [Dead-letter
+    /// queues](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html#invocation-dlq) .
     pub dead_letter_config: Option<Val<DeadLetterConfig>>,
     /// `Description`.
+    ///
+    /// A description of the function.
     ///
     /// - Length: 0 to 256.
     pub description: Option<Val<String>>,
     /// `DurableConfig`.
+    ///
+    /// Configuration settings for [durable
+    /// functions](https://docs.aws.amazon.com/lambda/latest/dg/durable-functions.html) , including
+    /// execution timeout and retention period for execution history.
     pub durable_config: Option<Val<DurableConfig>>,
     /// `Environment`.
+    ///
+    /// Environment variables that are accessible from function code during execution.
     pub environment: Option<Val<Environment>>,
     /// `EphemeralStorage`.
+    ///
+    /// The size of the function's `/tmp` directory in MB. The default value is 512, but it can be any whole
+    /// number between 512 and 10,240 MB.
     pub ephemeral_storage: Option<Val<EphemeralStorage>>,
     /// `FileSystemConfigs`.
+    ///
+    /// Connection settings for an Amazon EFS file system. To connect a function to a file system, a mount
+    /// target must be available in every Availability Zone that your function connects to. If your template
+    /// contains an
+    /// [AWS::EFS::MountTarget](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-efs-mounttarget.html)
+    /// resource, you must also specify a `DependsOn` attribute to ensure that the mount target is created
+    /// or updated before the function.
+    ///
+    /// For more information about using the `DependsOn` attribute, see [DependsOn
+    /// Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+    /// .
     ///
     /// - Items: 0 to 1.
     pub file_system_configs: Option<Val<Vec<FileSystemConfig>>>,
     /// `FunctionName`. Changing it replaces the resource.
     ///
+    /// The name of the Lambda function, up to 64 characters in length. If you don't specify a name,
+    /// CloudFormation generates one.
+    ///
+    /// If you specify a name, you cannot perform updates that require replacement of this resource. You can
+    /// perform updates that require no or some interruption. If you must replace the resource, specify a
+    /// new name.
+    ///
     /// - Length: 1 to 64.
     /// - Format: `AWS::Lambda::Function.Name`.
     pub function_name: Option<Val<String>>,
     /// `FunctionScalingConfig`.
+    ///
+    /// Configuration that defines the scaling behavior for a Lambda Managed Instances function, including
+    /// the minimum and maximum number of execution environments that can be provisioned.
     pub function_scaling_config: Option<Val<FunctionScalingConfig>>,
     /// `Handler`.
+    ///
+    /// The name of the method within your code that Lambda calls to run your function. Handler is required
+    /// if the deployment package is a .zip file archive. The format includes the file name. It can also
+    /// include namespaces and other qualifiers, depending on the runtime. For more information, see [Lambda
+    /// programming model](https://docs.aws.amazon.com/lambda/latest/dg/foundation-progmodel.html) .
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^[^\s]+$`.
     pub handler: Option<Val<String>>,
     /// `ImageConfig`.
+    ///
+    /// Configuration values that override the container image Dockerfile settings. For more information,
+    /// see [Container image
+    /// settings](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#images-parms) .
     pub image_config: Option<Val<ImageConfig>>,
     /// `KmsKeyArn`.
+    ///
+    /// The ARN of the AWS Key Management Service ( AWS  ) customer managed key that's used to encrypt the
+    /// following resources:
+    ///
+    /// - The function's [environment
+    ///   variables](https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-encryption)
+    ///   .
+    /// - The function's [Lambda
+    ///   SnapStart](https://docs.aws.amazon.com/lambda/latest/dg/snapstart-security.html) snapshots.
+    /// - When used with `SourceKMSKeyArn` , the unzipped version of the .zip deployment package that's used
+    ///   for function invocations. For more information, see [Specifying a customer managed key for
+    ///   Lambda](https://docs.aws.amazon.com/lambda/latest/dg/encrypt-zip-package.html#enable-zip-custom-encryption)
+    ///   .
+    /// - The optimized version of the container image that's used for function invocations. Note that this
+    ///   is not the same key that's used to protect your container image in the Amazon Elastic Container
+    ///   Registry (Amazon ECR). For more information, see [Function
+    ///   lifecycle](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#images-lifecycle) .
+    ///
+    /// If you don't provide a customer managed key, Lambda uses an [AWS owned
+    /// key](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-owned-cmk) or an [AWS
+    /// managed key](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-cmk) .
     ///
     /// - Pattern: `^(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `Layers`.
     ///
+    /// A list of [function layers](https://docs.aws.amazon.com/lambda/latest/dg/configuration-layers.html)
+    /// to add to the function's execution environment. Specify each layer by its ARN, including the
+    /// version.
+    ///
     /// - Items: at most 5.
     pub layers: Option<Val<Vec<String>>>,
     /// `LoggingConfig`.
+    ///
+    /// The function's Amazon CloudWatch Logs configuration settings.
     pub logging_config: Option<Val<LoggingConfig>>,
     /// `MemorySize`.
+    ///
+    /// The amount of [memory available to the
+    /// function](https://docs.aws.amazon.com/lambda/latest/dg/configuration-function-common.html#configuration-memory-console)
+    /// at runtime. Increasing the function memory also increases its CPU allocation. The default value is 128
+    /// MB. The value can be any multiple of 1 MB. Note that new AWS accounts have reduced concurrency and
+    /// memory quotas. AWS raises these quotas automatically based on your usage. You can also request a
+    /// quota increase.
     ///
     /// - Range: 128 to 32768.
     pub memory_size: Option<Val<i64>>,
     /// `PackageType`. Changing it replaces the resource.
+    ///
+    /// The type of deployment package. Set to `Image` for container image and set `Zip` for .zip file
+    /// archive.
     pub package_type: Option<Val<PackageType>>,
     /// `PublishToLatestPublished`.
     pub publish_to_latest_published: Option<Val<bool>>,
     /// `RecursiveLoop`.
+    ///
+    /// The status of your function's recursive loop detection configuration.
+    ///
+    /// When this value is set to `Allow` and Lambda detects your function being invoked as part of a
+    /// recursive loop, it doesn't take any action.
+    ///
+    /// When this value is set to `Terminate` and Lambda detects your function being invoked as part of a
+    /// recursive loop, it stops your function being invoked and notifies you.
     pub recursive_loop: Option<Val<RecursiveLoop>>,
     /// `ReservedConcurrentExecutions`.
+    ///
+    /// The number of simultaneous executions to reserve for the function.
     ///
     /// - Minimum: 0.
     pub reserved_concurrent_executions: Option<Val<i64>>,
     /// `Role`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the function's execution role.
+    ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
     pub role: Option<Val<String>>,
     /// `Runtime`.
+    ///
+    /// The identifier of the function's
+    /// [runtime](https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html) . Runtime is required
+    /// if the deployment package is a .zip file archive. Specifying a runtime results in an error if you're
+    /// deploying a function using a container image.
+    ///
+    /// The following list includes deprecated runtimes. Lambda blocks creating new functions and updating
+    /// existing functions shortly after each runtime is deprecated. For more information, see [Runtime use
+    /// after
+    /// deprecation](https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html#runtime-deprecation-levels)
+    /// .
+    ///
+    /// For a list of all currently supported runtimes, see [Supported
+    /// runtimes](https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html#runtimes-supported) .
     pub runtime: Option<Val<Runtime>>,
     /// `RuntimeManagementConfig`.
+    ///
+    /// Sets the runtime management configuration for a function's version. For more information, see
+    /// [Runtime updates](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html) .
     pub runtime_management_config: Option<Val<RuntimeManagementConfig>>,
     /// `SnapStart`.
+    ///
+    /// The function's [AWS Lambda SnapStart](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html)
+    /// setting.
     pub snap_start: Option<Val<SnapStart>>,
     /// `Tags`.
+    ///
+    /// A list of [tags](https://docs.aws.amazon.com/lambda/latest/dg/tagging.html) to apply to the
+    /// function.
+    ///
+    /// > You must have the `lambda:TagResource` , `lambda:UntagResource` , and `lambda:ListTags`
+    /// permissions for your [IAM
+    /// principal](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html) to
+    /// manage the CloudFormation stack. If you don't have these permissions, there might be unexpected
+    /// behavior with stack-level tags propagating to the resource during resource creation and update.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TenancyConfig`. Changing it replaces the resource.
+    ///
+    /// The function's tenant isolation configuration settings. Determines whether the Lambda function runs
+    /// on a shared or dedicated infrastructure per unique tenant.
     pub tenancy_config: Option<Val<TenancyConfig>>,
     /// `Timeout`.
+    ///
+    /// The amount of time (in seconds) that Lambda allows a function to run before stopping it. The default
+    /// is 3 seconds. The maximum allowed value is 900 seconds. For more information, see [Lambda execution
+    /// environment](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-context.html) .
     ///
     /// - Range: 1 to 900.
     pub timeout: Option<Val<i64>>,
     /// `TracingConfig`.
+    ///
+    /// Set `Mode` to `Active` to sample and trace a subset of incoming requests with
+    /// [X-Ray](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html) .
     pub tracing_config: Option<Val<TracingConfig>>,
     /// `VpcConfig`.
+    ///
+    /// For network connectivity to AWS resources in a VPC, specify a list of security groups and subnets in
+    /// the VPC. When you connect a function to a VPC, it can access resources and the internet only through
+    /// that VPC. For more information, see [Configuring a Lambda function to access resources in a
+    /// VPC](https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html) .
     pub vpc_config: Option<Val<VpcConfig>>,
 }
 
@@ -375,18 +579,29 @@ impl Deref for FunctionHandle {
 
 impl FunctionHandle {
     /// `Fn::GetAtt` `SnapStartResponse`.
+    ///
+    /// The function's [SnapStart](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html) setting.
     pub fn attr_snap_start_response(&self) -> Val<Json> {
         self.0.get_att("SnapStartResponse")
     }
     /// `Fn::GetAtt` `SnapStartResponse.ApplyOn`.
+    ///
+    /// When set to ``PublishedVersions``, Lambda creates a snapshot of the execution environment when you
+    /// publish a function version.
     pub fn attr_snap_start_response_apply_on(&self) -> Val<String> {
         self.0.get_att("SnapStartResponse.ApplyOn")
     }
     /// `Fn::GetAtt` `SnapStartResponse.OptimizationStatus`.
+    ///
+    /// When you provide a [qualified Amazon Resource Name
+    /// (ARN)](https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html#versioning-versions-using),
+    /// this response element indicates whether SnapStart is activated for the specified function version.
     pub fn attr_snap_start_response_optimization_status(&self) -> Val<String> {
         self.0.get_att("SnapStartResponse.OptimizationStatus")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the function.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -401,9 +616,13 @@ impl FunctionHandle {
 }
 
 /// The [`CapacityProviderConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-capacityproviderconfig.html) property type.
+///
+/// Configuration for the capacity provider that manages compute resources for Lambda functions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityProviderConfig {
     /// `LambdaManagedInstancesCapacityProviderConfig`: required.
+    ///
+    /// Configuration for Lambda-managed instances used by the capacity provider.
     pub lambda_managed_instances_capacity_provider_config: Option<Val<LambdaManagedInstancesCapacityProviderConfig>>,
 }
 
@@ -471,11 +690,30 @@ impl ToValue for CapacityProviderConfig {
 impl Literal for CapacityProviderConfig {}
 
 /// The [`Code`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html) property type.
+///
+/// The [deployment package](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html)
+/// for a Lambda function. To deploy a function defined as a container image, you specify the location
+/// of a container image in the Amazon ECR registry. For a .zip file deployment package, you can specify
+/// the location of an object in Amazon S3. For Node.js and Python functions, you can specify the
+/// function code inline in the template.
+///
+/// > When you specify source code inline for a Node.js function, the `index` file that CloudFormation
+/// creates uses the extension `.js` . This means that Node.js treats the file as a CommonJS module.
+///
+/// Changes to a deployment package in Amazon S3 or a container image in ECR are not detected
+/// automatically during stack updates. To update the function code, change the object key or version in
+/// the template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Code {
     /// `ImageUri`.
+    ///
+    /// URI of a [container image](https://docs.aws.amazon.com/lambda/latest/dg/lambda-images.html) in the
+    /// Amazon ECR registry.
     pub image_uri: Option<Val<String>>,
     /// `S3Bucket`.
+    ///
+    /// An Amazon S3 bucket in the same AWS Region as your function. The bucket can be in a different AWS
+    /// account .
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[0-9A-Za-z\.\-_]*(?<!\.)$`.
@@ -483,19 +721,56 @@ pub struct Code {
     pub s3_bucket: Option<Val<String>>,
     /// `S3Key`.
     ///
+    /// The Amazon S3 key of the deployment package.
+    ///
     /// - Length: 1 to 1024.
     pub s3_key: Option<Val<String>>,
     /// `S3ObjectStorageMode`.
+    ///
+    /// Specifies the storage mode for the deployment package. Use ``COPY`` to store the package in
+    /// LAMlong-managed storage. Use ``REFERENCE`` to read the package directly from the Amazon S3 bucket.
+    /// If omitted, the default is ``COPY``.
     pub s3_object_storage_mode: Option<Val<S3ObjectStorageMode>>,
     /// `S3ObjectVersion`.
+    ///
+    /// For versioned objects, the version of the deployment package object to use.
     ///
     /// - Length: 1 to 1024.
     pub s3_object_version: Option<Val<String>>,
     /// `SourceKMSKeyArn`.
     ///
+    /// The ARN of the AWS Key Management Service ( AWS  ) customer managed key that's used to encrypt your
+    /// function's .zip deployment package. If you don't provide a customer managed key, Lambda uses an [AWS
+    /// owned key](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-owned-cmk) .
+    ///
     /// - Pattern: `^(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()$`.
     pub source_kms_key_arn: Option<Val<String>>,
     /// `ZipFile`.
+    ///
+    /// (Node.js and Python) The source code of your Lambda function. If you include your function source
+    /// inline with this parameter, CloudFormation places it in a file named `index` and zips it to create a
+    /// [deployment package](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html) .
+    /// This zip file cannot exceed 4MB. For the `Handler` property, the first part of the handler
+    /// identifier must be `index` . For example, `index.handler` .
+    ///
+    /// > When you specify source code inline for a Node.js function, the `index` file that CloudFormation
+    /// creates uses the extension `.js` . This means that Node.js treats the file as a CommonJS module.
+    /// >
+    /// > When using Node.js 24 or later, Node.js can automatically detect if a `.js` file should be treated
+    /// as CommonJS or as an ES module. To enable auto-detection, add the `--experimental-detect-module`
+    /// flag to the `NODE_OPTIONS` environment variable. For more information, see [Experimental Node.js
+    /// features](https://docs.aws.amazon.com//lambda/latest/dg/lambda-nodejs.html#nodejs-experimental-features)
+    /// .
+    ///
+    /// For JSON, you must escape quotes and special characters such as newline ( `\n` ) with a backslash.
+    ///
+    /// If you specify a function that interacts with an AWS CloudFormation custom resource, you don't have
+    /// to write your own functions to send responses to the custom resource that invoked the function. AWS
+    /// CloudFormation provides a response module (
+    /// [cfn-response](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cfn-lambda-function-code-cfnresponsemodule.html)
+    /// ) that simplifies sending responses. See [Using AWS Lambda with AWS
+    /// CloudFormation](https://docs.aws.amazon.com/lambda/latest/dg/services-cloudformation.html) for
+    /// details.
     pub zip_file: Option<Val<String>>,
 }
 
@@ -579,9 +854,15 @@ impl ToValue for Code {
 impl Literal for Code {}
 
 /// The [`DeadLetterConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-deadletterconfig.html) property type.
+///
+/// The [dead-letter
+/// queue](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq)
+/// for failed asynchronous invocations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeadLetterConfig {
     /// `TargetArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of an Amazon SQS queue or Amazon SNS topic.
     ///
     /// - Pattern: `^(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()$`.
     pub target_arn: Option<Val<String>>,
@@ -631,13 +912,23 @@ impl ToValue for DeadLetterConfig {
 impl Literal for DeadLetterConfig {}
 
 /// The [`DurableConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-durableconfig.html) property type.
+///
+/// Configuration settings for [durable
+/// functions](https://docs.aws.amazon.com/lambda/latest/dg/durable-functions.html) , including
+/// execution timeout and retention period for execution history.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DurableConfig {
     /// `ExecutionTimeout`: required.
     ///
+    /// The maximum time (in seconds) that a durable execution can run before timing out. This timeout
+    /// applies to the entire durable execution, not individual function invocations.
+    ///
     /// - Range: 1 to 31622400.
     pub execution_timeout: Option<Val<i64>>,
     /// `RetentionPeriodInDays`.
+    ///
+    /// The number of days to retain execution history after a durable execution completes. After this
+    /// period, execution history is no longer available through the GetDurableExecutionHistory API.
     ///
     /// - Range: 1 to 90.
     pub retention_period_in_days: Option<Val<i64>>,
@@ -700,9 +991,18 @@ impl ToValue for DurableConfig {
 impl Literal for DurableConfig {}
 
 /// The [`Environment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-environment.html) property type.
+///
+/// A function's environment variable settings. You can use environment variables to adjust your
+/// function's behavior without updating code. An environment variable is a pair of strings that are
+/// stored in a function's version-specific configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Environment {
     /// `Variables`.
+    ///
+    /// Environment variable key-value pairs. For more information, see [Using Lambda environment
+    /// variables](https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html) .
+    ///
+    /// If the value of the environment variable is a time or a duration, enclose the value in quotes.
     pub variables: Option<Val<BTreeMap<String, Json>>>,
 }
 
@@ -755,9 +1055,14 @@ impl ToValue for Environment {
 impl Literal for Environment {}
 
 /// The [`EphemeralStorage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-ephemeralstorage.html) property type.
+///
+/// The size of the function's `/tmp` directory in MB. The default value is 512, but it can be any whole
+/// number between 512 and 10,240 MB.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EphemeralStorage {
     /// `Size`: required.
+    ///
+    /// The size of the function's `/tmp` directory.
     ///
     /// - Range: 512 to 10240.
     pub size: Option<Val<i64>>,
@@ -810,14 +1115,22 @@ impl ToValue for EphemeralStorage {
 impl Literal for EphemeralStorage {}
 
 /// The [`FileSystemConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-filesystemconfig.html) property type.
+///
+/// Details about the connection between a Lambda function and an [Amazon EFS file
+/// system](https://docs.aws.amazon.com/lambda/latest/dg/configuration-filesystem.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileSystemConfig {
     /// `Arn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon EFS access point that provides access to the file
+    /// system.
     ///
     /// - Length: at most 200.
     /// - Pattern: `^arn:aws[a-zA-Z-]*:elasticfilesystem:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:access-point/fsap-[a-f0-9]{17}$|^arn:aws[-a-z]*:s3files:[0-9a-z-:]+:file-system/fs-[0-9a-f]{17,40}/access-point/fsap-[0-9a-f]{17,40}$`.
     pub arn: Option<Val<String>>,
     /// `LocalMountPath`: required.
+    ///
+    /// The path where the function can access the file system, starting with `/mnt/` .
     ///
     /// - Length: 0 to 160.
     /// - Pattern: `^/mnt/[a-zA-Z0-9-_.]+$`.
@@ -889,13 +1202,20 @@ impl ToValue for FileSystemConfig {
 impl Literal for FileSystemConfig {}
 
 /// The [`FunctionScalingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-functionscalingconfig.html) property type.
+///
+/// Configuration that defines the scaling behavior for a Lambda Managed Instances function, including
+/// the minimum and maximum number of execution environments that can be provisioned.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunctionScalingConfig {
     /// `MaxExecutionEnvironments`.
     ///
+    /// The maximum number of execution environments that can be provisioned for the function.
+    ///
     /// - Range: 0 to 15000.
     pub max_execution_environments: Option<Val<i64>>,
     /// `MinExecutionEnvironments`.
+    ///
+    /// The minimum number of execution environments to maintain for the function.
     ///
     /// - Range: 0 to 15000.
     pub min_execution_environments: Option<Val<i64>>,
@@ -951,17 +1271,29 @@ impl ToValue for FunctionScalingConfig {
 impl Literal for FunctionScalingConfig {}
 
 /// The [`ImageConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-imageconfig.html) property type.
+///
+/// Configuration values that override the container image Dockerfile settings. For more information,
+/// see [Container image
+/// settings](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#images-parms) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageConfig {
     /// `Command`.
+    ///
+    /// Specifies parameters that you want to pass in with ENTRYPOINT. You can specify a maximum of 1,500
+    /// parameters in the list.
     ///
     /// - Items: 0 to 1500.
     pub command: Option<Val<Vec<String>>>,
     /// `EntryPoint`.
     ///
+    /// Specifies the entry point to their application, which is typically the location of the runtime
+    /// executable. You can specify a maximum of 1,500 string entries in the list.
+    ///
     /// - Items: 0 to 1500.
     pub entry_point: Option<Val<Vec<String>>>,
     /// `WorkingDirectory`.
+    ///
+    /// Specifies the working directory. The length of the directory string cannot exceed 1,000 characters.
     ///
     /// - Length: 0 to 1000.
     pub working_directory: Option<Val<String>>,
@@ -1033,18 +1365,26 @@ impl ToValue for ImageConfig {
 impl Literal for ImageConfig {}
 
 /// The [`LambdaManagedInstancesCapacityProviderConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-lambdamanagedinstancescapacityproviderconfig.html) property type.
+///
+/// Configuration for Lambda-managed instances used by the capacity provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaManagedInstancesCapacityProviderConfig {
     /// `CapacityProviderArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the capacity provider.
     ///
     /// - Length: 1 to 140.
     /// - Pattern: `^arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:capacity-provider:[a-zA-Z0-9-_]+$`.
     pub capacity_provider_arn: Option<Val<String>>,
     /// `ExecutionEnvironmentMemoryGiBPerVCpu`.
     ///
+    /// The amount of memory in GiB allocated per vCPU for execution environments.
+    ///
     /// - Range: 2 to 8.
     pub execution_environment_memory_gi_b_per_v_cpu: Option<Val<f64>>,
     /// `PerExecutionEnvironmentMaxConcurrency`.
+    ///
+    /// The maximum number of concurrent executions that can run on each execution environment.
     ///
     /// - Range: 1 to 1600.
     pub per_execution_environment_max_concurrency: Option<Val<i64>>,
@@ -1116,18 +1456,35 @@ impl ToValue for LambdaManagedInstancesCapacityProviderConfig {
 impl Literal for LambdaManagedInstancesCapacityProviderConfig {}
 
 /// The [`LoggingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-loggingconfig.html) property type.
+///
+/// The function's Amazon CloudWatch Logs configuration settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingConfig {
     /// `ApplicationLogLevel`.
+    ///
+    /// Set this property to filter the application logs for your function that Lambda sends to CloudWatch.
+    /// Lambda only sends application logs at the selected level of detail and lower, where `TRACE` is the
+    /// highest level and `FATAL` is the lowest.
     pub application_log_level: Option<Val<ApplicationLogLevel>>,
     /// `LogFormat`.
+    ///
+    /// The format in which Lambda sends your function's application and system logs to CloudWatch. Select
+    /// between plain text and structured JSON.
     pub log_format: Option<Val<LogFormat>>,
     /// `LogGroup`.
+    ///
+    /// The name of the Amazon CloudWatch log group the function sends logs to. By default, Lambda functions
+    /// send logs to a default log group named `/aws/lambda/<function name>` . To use a different log group,
+    /// enter an existing log group or enter a new log group name.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `[\.\-_/#A-Za-z0-9]+`.
     pub log_group: Option<Val<String>>,
     /// `SystemLogLevel`.
+    ///
+    /// Set this property to filter the system logs for your function that Lambda sends to CloudWatch.
+    /// Lambda only sends system logs at the selected level of detail and lower, where `DEBUG` is the
+    /// highest level and `WARN` is the lowest.
     pub system_log_level: Option<Val<SystemLogLevel>>,
 }
 
@@ -1193,11 +1550,38 @@ impl ToValue for LoggingConfig {
 impl Literal for LoggingConfig {}
 
 /// The [`RuntimeManagementConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-runtimemanagementconfig.html) property type.
+///
+/// Sets the runtime management configuration for a function's version. For more information, see
+/// [Runtime updates](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuntimeManagementConfig {
     /// `RuntimeVersionArn`.
+    ///
+    /// The ARN of the runtime version you want the function to use.
+    ///
+    /// > This is only required if you're using the *Manual* runtime update mode.
     pub runtime_version_arn: Option<Val<String>>,
     /// `UpdateRuntimeOn`: required.
+    ///
+    /// Specify the runtime update mode.
+    ///
+    /// - *Auto (default)* - Automatically update to the most recent and secure runtime version using a
+    ///   [Two-phase runtime version
+    ///   rollout](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html#runtime-management-two-phase)
+    ///   . This is the best choice for most customers to ensure they always benefit from runtime updates.
+    /// - *FunctionUpdate* - Lambda updates the runtime of you function to the most recent and secure
+    ///   runtime version when you update your function. This approach synchronizes runtime updates with
+    ///   function deployments, giving you control over when runtime updates are applied and allowing you to
+    ///   detect and mitigate rare runtime update incompatibilities early. When using this setting, you need
+    ///   to regularly update your functions to keep their runtime up-to-date.
+    /// - *Manual* - You specify a runtime version in your function configuration. The function will use
+    ///   this runtime version indefinitely. In the rare case where a new runtime version is incompatible
+    ///   with an existing function, this allows you to roll back your function to an earlier runtime
+    ///   version. For more information, see [Roll back a runtime
+    ///   version](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html#runtime-management-rollback)
+    ///   .
+    ///
+    /// *Valid Values* : `Auto` | `FunctionUpdate` | `Manual`
     pub update_runtime_on: Option<Val<UpdateRuntimeOn>>,
 }
 
@@ -1258,9 +1642,15 @@ impl ToValue for RuntimeManagementConfig {
 impl Literal for RuntimeManagementConfig {}
 
 /// The [`SnapStart`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-snapstart.html) property type.
+///
+/// The function's [AWS Lambda SnapStart](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html)
+/// setting.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnapStart {
     /// `ApplyOn`: required.
+    ///
+    /// Set `ApplyOn` to `PublishedVersions` to create a snapshot of the initialized execution environment
+    /// when you publish a function version.
     pub apply_on: Option<Val<ApplyOn>>,
 }
 
@@ -1376,9 +1766,16 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TenancyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-tenancyconfig.html) property type.
+///
+/// Specifies the tenant isolation mode configuration for a Lambda function. This allows you to
+/// configure specific tenant isolation strategies for your function invocations. Tenant isolation
+/// configuration cannot be modified after function creation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TenancyConfig {
     /// `TenantIsolationMode`: required.
+    ///
+    /// Tenant isolation mode allows for invocation to be sent to a corresponding execution environment
+    /// dedicated to a specific tenant ID.
     pub tenant_isolation_mode: Option<Val<TenantIsolationMode>>,
 }
 
@@ -1433,9 +1830,14 @@ impl ToValue for TenancyConfig {
 impl Literal for TenancyConfig {}
 
 /// The [`TracingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-tracingconfig.html) property type.
+///
+/// The function's [AWS X-Ray](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html) tracing
+/// configuration. To sample and record incoming requests, set `Mode` to `Active` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TracingConfig {
     /// `Mode`.
+    ///
+    /// The tracing mode.
     pub mode: Option<Val<Mode>>,
 }
 
@@ -1483,16 +1885,36 @@ impl ToValue for TracingConfig {
 impl Literal for TracingConfig {}
 
 /// The [`VpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-vpcconfig.html) property type.
+///
+/// The VPC security groups and subnets that are attached to a Lambda function. When you connect a
+/// function to a VPC, Lambda creates an elastic network interface for each combination of security
+/// group and subnet in the function's VPC configuration. The function can only access resources and the
+/// internet through that VPC. For more information, see [VPC
+/// Settings](https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html) .
+///
+/// > When you delete a function, CloudFormation monitors the state of its network interfaces and waits
+/// for Lambda to delete them before proceeding. If the VPC is defined in the same stack, the network
+/// interfaces need to be deleted by Lambda before CloudFormation can delete the VPC's resources.
+/// >
+/// > To monitor network interfaces, CloudFormation needs the `ec2:DescribeNetworkInterfaces`
+/// permission. It obtains this from the user or role that modifies the stack. If you don't provide this
+/// permission, CloudFormation does not wait for network interfaces to be deleted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `Ipv6AllowedForDualStack`.
+    ///
+    /// Allows outbound IPv6 traffic on VPC functions that are connected to dual-stack subnets.
     pub ipv6_allowed_for_dual_stack: Option<Val<bool>>,
     /// `SecurityGroupIds`.
+    ///
+    /// A list of VPC security group IDs.
     ///
     /// - Items: 0 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`.
+    ///
+    /// A list of VPC subnet IDs.
     ///
     /// - Items: 0 to 16.
     pub subnet_ids: Option<Val<Vec<String>>>,
@@ -1598,9 +2020,18 @@ impl ApplicationLogLevel {
             ApplicationLogLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApplicationLogLevel {
+    const VALUES: &'static [&'static str] = &["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+    fn as_str(&self) -> &str {
+        ApplicationLogLevel::as_str(self)
     }
 }
 
@@ -1649,9 +2080,18 @@ impl ApplyOn {
             ApplyOn::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApplyOn {
+    const VALUES: &'static [&'static str] = &["PublishedVersions", "None"];
+    fn as_str(&self) -> &str {
+        ApplyOn::as_str(self)
     }
 }
 
@@ -1696,9 +2136,18 @@ impl Architectures {
             Architectures::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Architectures {
+    const VALUES: &'static [&'static str] = &["x86_64", "arm64"];
+    fn as_str(&self) -> &str {
+        Architectures::as_str(self)
     }
 }
 
@@ -1743,9 +2192,18 @@ impl LogFormat {
             LogFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogFormat {
+    const VALUES: &'static [&'static str] = &["Text", "JSON"];
+    fn as_str(&self) -> &str {
+        LogFormat::as_str(self)
     }
 }
 
@@ -1790,9 +2248,18 @@ impl Mode {
             Mode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Mode {
+    const VALUES: &'static [&'static str] = &["Active", "PassThrough"];
+    fn as_str(&self) -> &str {
+        Mode::as_str(self)
     }
 }
 
@@ -1837,9 +2304,18 @@ impl PackageType {
             PackageType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PackageType {
+    const VALUES: &'static [&'static str] = &["Image", "Zip"];
+    fn as_str(&self) -> &str {
+        PackageType::as_str(self)
     }
 }
 
@@ -1884,9 +2360,18 @@ impl RecursiveLoop {
             RecursiveLoop::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RecursiveLoop {
+    const VALUES: &'static [&'static str] = &["Allow", "Terminate"];
+    fn as_str(&self) -> &str {
+        RecursiveLoop::as_str(self)
     }
 }
 
@@ -2063,9 +2548,65 @@ impl Runtime {
             Runtime::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Runtime {
+    const VALUES: &'static [&'static str] = &[
+        "dotnet10",
+        "dotnet6",
+        "dotnet8",
+        "dotnetcore1.0",
+        "dotnetcore2.0",
+        "dotnetcore2.1",
+        "dotnetcore3.1",
+        "go1.x",
+        "java11",
+        "java17",
+        "java21",
+        "java25",
+        "java8",
+        "java8.al2",
+        "nodejs",
+        "nodejs10.x",
+        "nodejs12.x",
+        "nodejs14.x",
+        "nodejs16.x",
+        "nodejs18.x",
+        "nodejs20.x",
+        "nodejs22.x",
+        "nodejs24.x",
+        "nodejs4.3",
+        "nodejs4.3-edge",
+        "nodejs6.10",
+        "nodejs8.10",
+        "provided",
+        "provided.al2",
+        "provided.al2023",
+        "python2.7",
+        "python3.10",
+        "python3.11",
+        "python3.12",
+        "python3.13",
+        "python3.14",
+        "python3.6",
+        "python3.7",
+        "python3.8",
+        "python3.9",
+        "ruby2.5",
+        "ruby2.7",
+        "ruby3.2",
+        "ruby3.3",
+        "ruby3.4",
+        "ruby4.0",
+    ];
+    fn as_str(&self) -> &str {
+        Runtime::as_str(self)
     }
 }
 
@@ -2154,9 +2695,18 @@ impl S3ObjectStorageMode {
             S3ObjectStorageMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3ObjectStorageMode {
+    const VALUES: &'static [&'static str] = &["COPY", "REFERENCE"];
+    fn as_str(&self) -> &str {
+        S3ObjectStorageMode::as_str(self)
     }
 }
 
@@ -2204,9 +2754,18 @@ impl SystemLogLevel {
             SystemLogLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SystemLogLevel {
+    const VALUES: &'static [&'static str] = &["DEBUG", "INFO", "WARN"];
+    fn as_str(&self) -> &str {
+        SystemLogLevel::as_str(self)
     }
 }
 
@@ -2249,9 +2808,18 @@ impl TenantIsolationMode {
             TenantIsolationMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TenantIsolationMode {
+    const VALUES: &'static [&'static str] = &["PER_TENANT"];
+    fn as_str(&self) -> &str {
+        TenantIsolationMode::as_str(self)
     }
 }
 
@@ -2298,9 +2866,18 @@ impl UpdateRuntimeOn {
             UpdateRuntimeOn::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UpdateRuntimeOn {
+    const VALUES: &'static [&'static str] = &["Auto", "FunctionUpdate", "Manual"];
+    fn as_str(&self) -> &str {
+        UpdateRuntimeOn::as_str(self)
     }
 }
 

@@ -5,29 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::Lambda::LayerVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-layerversion.html) resource type.
 ///
+/// The `AWS::Lambda::LayerVersion` resource creates a [Lambda
+/// layer](https://docs.aws.amazon.com/lambda/latest/dg/configuration-layers.html) from a ZIP archive.
+///
 /// Build it with [`LayerVersion::builder`]; adding it to a stack returns a [`LayerVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LayerVersion {
     /// `CompatibleArchitectures`. Changing it replaces the resource.
     ///
+    /// A list of compatible [instruction set
+    /// architectures](https://docs.aws.amazon.com/lambda/latest/dg/foundation-arch.html) .
+    ///
     /// - Items: 0 to 2.
     pub compatible_architectures: Option<Val<Vec<CompatibleArchitectures>>>,
     /// `CompatibleRuntimes`. Changing it replaces the resource.
     ///
+    /// A list of compatible [function
+    /// runtimes](https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html) . Used for filtering
+    /// with [ListLayers](https://docs.aws.amazon.com/lambda/latest/dg/API_ListLayers.html) and
+    /// [ListLayerVersions](https://docs.aws.amazon.com/lambda/latest/dg/API_ListLayerVersions.html) .
+    ///
     /// - Items: 0 to 15.
     pub compatible_runtimes: Option<Val<Vec<CompatibleRuntimes>>>,
     /// `Content`: required. Changing it replaces the resource.
+    ///
+    /// The function layer archive.
     pub content: Option<Val<Content>>,
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// The description of the version.
     ///
     /// - Length: 0 to 256.
     pub description: Option<Val<String>>,
     /// `LayerName`. Changing it replaces the resource.
     ///
+    /// The name or Amazon Resource Name (ARN) of the layer.
+    ///
     /// - Length: 1 to 140.
     /// - Pattern: `^(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+$`.
     pub layer_name: Option<Val<String>>,
     /// `LicenseInfo`. Changing it replaces the resource.
+    ///
+    /// The layer's software license. It can be any of the following:
+    ///
+    /// - An [SPDX license identifier](https://docs.aws.amazon.com/https://spdx.org/licenses/) . For
+    ///   example, `MIT` .
+    /// - The URL of a license hosted on the internet. For example, `https://opensource.org/licenses/MIT` .
+    /// - The full text of the license.
     ///
     /// - Length: 0 to 512.
     pub license_info: Option<Val<String>>,
@@ -141,6 +165,8 @@ impl Deref for LayerVersionHandle {
 
 impl LayerVersionHandle {
     /// `Fn::GetAtt` `LayerVersionArn`.
+    ///
+    /// The ARN of the layer version.
     pub fn attr_layer_version_arn(&self) -> Val<String> {
         self.0.get_att("LayerVersionArn")
     }
@@ -155,9 +181,14 @@ impl LayerVersionHandle {
 }
 
 /// The [`Content`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-layerversion-content.html) property type.
+///
+/// A ZIP archive that contains the contents of an [Lambda
+/// layer](https://docs.aws.amazon.com/lambda/latest/dg/configuration-layers.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Content {
     /// `S3Bucket`: required.
+    ///
+    /// The Amazon S3 bucket of the layer archive.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[0-9A-Za-z\.\-_]*(?<!\.)$`.
@@ -165,9 +196,13 @@ pub struct Content {
     pub s3_bucket: Option<Val<String>>,
     /// `S3Key`: required.
     ///
+    /// The Amazon S3 key of the layer archive.
+    ///
     /// - Length: 1 to 1024.
     pub s3_key: Option<Val<String>>,
     /// `S3ObjectVersion`.
+    ///
+    /// For versioned objects, the version of the layer archive object to use.
     ///
     /// - Length: 1 to 1024.
     pub s3_object_version: Option<Val<String>>,
@@ -261,9 +296,18 @@ impl CompatibleArchitectures {
             CompatibleArchitectures::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CompatibleArchitectures {
+    const VALUES: &'static [&'static str] = &["arm64", "x86_64"];
+    fn as_str(&self) -> &str {
+        CompatibleArchitectures::as_str(self)
     }
 }
 
@@ -440,9 +484,65 @@ impl CompatibleRuntimes {
             CompatibleRuntimes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CompatibleRuntimes {
+    const VALUES: &'static [&'static str] = &[
+        "dotnet10",
+        "dotnet6",
+        "dotnet8",
+        "dotnetcore1.0",
+        "dotnetcore2.0",
+        "dotnetcore2.1",
+        "dotnetcore3.1",
+        "go1.x",
+        "java11",
+        "java17",
+        "java21",
+        "java25",
+        "java8",
+        "java8.al2",
+        "nodejs",
+        "nodejs10.x",
+        "nodejs12.x",
+        "nodejs14.x",
+        "nodejs16.x",
+        "nodejs18.x",
+        "nodejs20.x",
+        "nodejs22.x",
+        "nodejs24.x",
+        "nodejs4.3",
+        "nodejs4.3-edge",
+        "nodejs6.10",
+        "nodejs8.10",
+        "provided",
+        "provided.al2",
+        "provided.al2023",
+        "python2.7",
+        "python3.10",
+        "python3.11",
+        "python3.12",
+        "python3.13",
+        "python3.14",
+        "python3.6",
+        "python3.7",
+        "python3.8",
+        "python3.9",
+        "ruby2.5",
+        "ruby2.7",
+        "ruby3.2",
+        "ruby3.3",
+        "ruby3.4",
+        "ruby4.0",
+    ];
+    fn as_str(&self) -> &str {
+        CompatibleRuntimes::as_str(self)
     }
 }
 

@@ -5,44 +5,103 @@ use crate::rt::*;
 
 /// The [`AWS::Lambda::Permission`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-permission.html) resource type.
 ///
+/// The `AWS::Lambda::Permission` resource grants an AWS service or another account permission to use a
+/// function. You can apply the policy at the function level, or specify a qualifier to restrict access
+/// to a single version or alias. If you use a qualifier, the invoker must use the full Amazon Resource
+/// Name (ARN) of that version or alias to invoke the function.
+///
+/// To grant permission to another account, specify the account ID as the `Principal` . To grant
+/// permission to an organization defined in AWS Organizations , specify the organization ID as the
+/// `PrincipalOrgID` . For AWS services, the principal is a domain-style identifier defined by the
+/// service, like `s3.amazonaws.com` or `sns.amazonaws.com` . For AWS services, you can also specify the
+/// ARN of the associated resource as the `SourceArn` . If you grant permission to a service principal
+/// without specifying the source, other accounts could potentially configure resources in their account
+/// to invoke your Lambda function.
+///
+/// If your function has a function URL, you can specify the `FunctionUrlAuthType` parameter. This adds
+/// a condition to your permission that only applies when your function URL's `AuthType` matches the
+/// specified `FunctionUrlAuthType` . For more information about the `AuthType` parameter, see [Control
+/// access to Lambda function URLs](https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html) .
+///
+/// This resource adds a statement to a resource-based permission policy for the function. For more
+/// information about function policies, see [Lambda Function
+/// Policies](https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html) .
+///
 /// Build it with [`Permission::builder`]; adding it to a stack returns a [`PermissionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Permission {
     /// `Action`: required. Changing it replaces the resource.
+    ///
+    /// The action that the principal can use on the function. For example, `lambda:InvokeFunction` or
+    /// `lambda:GetFunction` .
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(lambda:[*]|lambda:[a-zA-Z]+|[*])$`.
     pub action: Option<Val<String>>,
     /// `EventSourceToken`. Changing it replaces the resource.
     ///
+    /// For Alexa Smart Home functions, a token that the invoker must supply.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9._\-]+$`.
     pub event_source_token: Option<Val<String>>,
     /// `FunctionName`: required. Changing it replaces the resource.
     ///
+    /// The name or ARN of the Lambda function, version, or alias.
+    ///
+    /// **Name formats** - *Function name* – `my-function` (name-only), `my-function:v1` (with alias).
+    /// - *Function ARN* – `arn:aws:lambda:us-west-2:123456789012:function:my-function` .
+    /// - *Partial ARN* – `123456789012:function:my-function` .
+    ///
+    /// You can append a version number or alias to any of the formats. The length constraint applies only
+    /// to the full ARN. If you specify only the function name, it is limited to 64 characters in length.
+    ///
     /// - Length: 1 to 140.
     /// - Pattern: `^(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?$`.
     pub function_name: Option<Val<String>>,
     /// `FunctionUrlAuthType`. Changing it replaces the resource.
+    ///
+    /// The type of authentication that your function URL uses. Set to `AWS_IAM` if you want to restrict
+    /// access to authenticated users only. Set to `NONE` if you want to bypass IAM authentication to create
+    /// a public endpoint. For more information, see [Control access to Lambda function
+    /// URLs](https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html) .
     pub function_url_auth_type: Option<Val<FunctionUrlAuthType>>,
     /// `InvokedViaFunctionUrl`. Changing it replaces the resource.
+    ///
+    /// Indicates whether the permission applies when the function is invoked through a function URL.
     pub invoked_via_function_url: Option<Val<bool>>,
     /// `Principal`: required. Changing it replaces the resource.
+    ///
+    /// The AWS service , AWS account , IAM user, or IAM role that invokes the function. If you specify a
+    /// service, use `SourceArn` or `SourceAccount` to limit who can invoke the function through that
+    /// service.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^.*$`.
     pub principal: Option<Val<String>>,
     /// `PrincipalOrgID`. Changing it replaces the resource.
     ///
+    /// The identifier for your organization in AWS Organizations . Use this to grant permissions to all the
+    /// AWS accounts under this organization.
+    ///
     /// - Length: 12 to 34.
     /// - Pattern: `^o-[a-z0-9]{10,32}$`.
     pub principal_org_id: Option<Val<String>>,
     /// `SourceAccount`. Changing it replaces the resource.
     ///
+    /// For AWS service , the ID of the AWS account that owns the resource. Use this together with
+    /// `SourceArn` to ensure that the specified account owns the resource. It is possible for an Amazon S3
+    /// bucket to be deleted by its owner and recreated by another account.
+    ///
     /// - Length: 12 to 12.
     /// - Pattern: `^\d{12}$`.
     pub source_account: Option<Val<String>>,
     /// `SourceArn`. Changing it replaces the resource.
+    ///
+    /// For AWS services , the ARN of the AWS resource that invokes the function. For example, an Amazon S3
+    /// bucket or Amazon SNS topic.
+    ///
+    /// Note that Lambda configures the comparison using the `StringLike` operator.
     ///
     /// - Length: 12 to 1024.
     /// - Pattern: `^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)$`.
@@ -212,9 +271,18 @@ impl FunctionUrlAuthType {
             FunctionUrlAuthType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FunctionUrlAuthType {
+    const VALUES: &'static [&'static str] = &["AWS_IAM", "NONE"];
+    fn as_str(&self) -> &str {
+        FunctionUrlAuthType::as_str(self)
     }
 }
 

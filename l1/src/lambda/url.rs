@@ -5,21 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::Lambda::Url`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-url.html) resource type.
 ///
+/// The `AWS::Lambda::Url` resource creates a function URL with the specified configuration parameters.
+/// A [function URL](https://docs.aws.amazon.com/lambda/latest/dg/lambda-urls.html) is a dedicated
+/// HTTP(S) endpoint that you can use to invoke your function.
+///
 /// Build it with [`Url::builder`]; adding it to a stack returns a [`UrlHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Url {
     /// `AuthType`: required.
+    ///
+    /// The type of authentication that your function URL uses. Set to `AWS_IAM` if you want to restrict
+    /// access to authenticated users only. Set to `NONE` if you want to bypass IAM authentication to create
+    /// a public endpoint. For more information, see [Security and auth model for Lambda function
+    /// URLs](https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html) .
     pub auth_type: Option<Val<AuthType>>,
     /// `Cors`.
+    ///
+    /// The [Cross-Origin Resource Sharing
+    /// (CORS)](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS) settings
+    /// for your function URL.
     pub cors: Option<Val<Cors>>,
     /// `InvokeMode`.
+    ///
+    /// Use one of the following options:
+    ///
+    /// - `BUFFERED` – This is the default option. Lambda invokes your function using the `Invoke` API
+    ///   operation. Invocation results are available when the payload is complete. The maximum payload size
+    ///   is 6 MB.
+    /// - `RESPONSE_STREAM` – Your function streams payload results as they become available. Lambda
+    ///   invokes your function using the `InvokeWithResponseStream` API operation. The maximum response
+    ///   payload size is 200 MB.
     pub invoke_mode: Option<Val<InvokeMode>>,
     /// `Qualifier`. Changing it replaces the resource.
+    ///
+    /// The alias name.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `((?!^[0-9]+$)([a-zA-Z0-9-_]+))`.
     pub qualifier: Option<Val<String>>,
     /// `TargetFunctionArn`: required. Changing it replaces the resource.
+    ///
+    /// The name of the Lambda function.
+    ///
+    /// **Name formats** - *Function name* - `my-function` .
+    /// - *Function ARN* - `lambda:  :  :function:my-function` .
+    /// - *Partial ARN* - `:function:my-function` .
+    ///
+    /// The length constraint applies only to the full ARN. If you specify only the function name, it is
+    /// limited to 64 characters in length.
     ///
     /// - Pattern: `^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:((?!\d+)[0-9a-zA-Z-_]+))?$`.
     pub target_function_arn: Option<Val<String>>,
@@ -124,10 +157,14 @@ impl Deref for UrlHandle {
 
 impl UrlHandle {
     /// `Fn::GetAtt` `FunctionUrl`.
+    ///
+    /// The HTTP URL endpoint for your function.
     pub fn attr_function_url(&self) -> Val<String> {
         self.0.get_att("FunctionUrl")
     }
     /// `Fn::GetAtt` `FunctionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the function.
     pub fn attr_function_arn(&self) -> Val<String> {
         self.0.get_att("FunctionArn")
     }
@@ -142,27 +179,52 @@ impl UrlHandle {
 }
 
 /// The [`Cors`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-url-cors.html) property type.
+///
+/// The [Cross-Origin Resource Sharing
+/// (CORS)](https://docs.aws.amazon.com/https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS) settings
+/// for your function URL. Use CORS to grant access to your function URL from any origin. You can also
+/// use CORS to control access for specific HTTP headers and methods in requests to your function URL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cors {
     /// `AllowCredentials`.
+    ///
+    /// Whether you want to allow cookies or other credentials in requests to your function URL. The default
+    /// is `false` .
     pub allow_credentials: Option<Val<bool>>,
     /// `AllowHeaders`.
+    ///
+    /// The HTTP headers that origins can include in requests to your function URL. For example: `Date` ,
+    /// `Keep-Alive` , `X-Custom-Header` .
     ///
     /// - Items: 1 to 100.
     pub allow_headers: Option<Val<Vec<String>>>,
     /// `AllowMethods`.
     ///
+    /// The HTTP methods that are allowed when calling your function URL. For example: `GET` , `POST` ,
+    /// `DELETE` , or the wildcard character ( `*` ).
+    ///
     /// - Items: 1 to 6.
     pub allow_methods: Option<Val<Vec<AllowMethodsItem>>>,
     /// `AllowOrigins`.
+    ///
+    /// The origins that can access your function URL. You can list any number of specific origins,
+    /// separated by a comma. For example: `https://www.example.com` , `http://localhost:60905` .
+    ///
+    /// Alternatively, you can grant access to all origins with the wildcard character ( `*` ).
     ///
     /// - Items: 1 to 100.
     pub allow_origins: Option<Val<Vec<String>>>,
     /// `ExposeHeaders`.
     ///
+    /// The HTTP headers in your function response that you want to expose to origins that call your
+    /// function URL. For example: `Date` , `Keep-Alive` , `X-Custom-Header` .
+    ///
     /// - Items: 1 to 100.
     pub expose_headers: Option<Val<Vec<String>>>,
     /// `MaxAge`.
+    ///
+    /// The maximum amount of time, in seconds, that browsers can cache results of a preflight request. By
+    /// default, this is set to `0` , which means the browser will not cache results.
     ///
     /// - Range: 0 to 86400.
     pub max_age: Option<Val<i64>>,
@@ -300,9 +362,18 @@ impl AllowMethodsItem {
             AllowMethodsItem::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AllowMethodsItem {
+    const VALUES: &'static [&'static str] = &["GET", "PUT", "HEAD", "POST", "PATCH", "DELETE", "*"];
+    fn as_str(&self) -> &str {
+        AllowMethodsItem::as_str(self)
     }
 }
 
@@ -352,9 +423,18 @@ impl AuthType {
             AuthType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthType {
+    const VALUES: &'static [&'static str] = &["AWS_IAM", "NONE"];
+    fn as_str(&self) -> &str {
+        AuthType::as_str(self)
     }
 }
 
@@ -399,9 +479,18 @@ impl InvokeMode {
             InvokeMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InvokeMode {
+    const VALUES: &'static [&'static str] = &["BUFFERED", "RESPONSE_STREAM"];
+    fn as_str(&self) -> &str {
+        InvokeMode::as_str(self)
     }
 }
 

@@ -5,25 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::Lambda::Version`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-version.html) resource type.
 ///
+/// The `AWS::Lambda::Version` resource creates a
+/// [version](https://docs.aws.amazon.com/lambda/latest/dg/versioning-aliases.html) from the current
+/// code and configuration of a function. Use versions to create a snapshot of your function code and
+/// configuration that doesn't change.
+///
 /// Build it with [`Version::builder`]; adding it to a stack returns a [`VersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Version {
     /// `CodeSha256`. Changing it replaces the resource.
+    ///
+    /// Only publish a version if the hash value matches the value that's specified. Use this option to
+    /// avoid publishing a version if the function code has changed since you last updated it. Updates are
+    /// not supported for this property.
     pub code_sha256: Option<Val<String>>,
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// A description for the version to override the description in the function configuration. Updates are
+    /// not supported for this property.
     ///
     /// - Length: 0 to 256.
     pub description: Option<Val<String>>,
     /// `FunctionName`: required. Changing it replaces the resource.
     ///
+    /// The name or ARN of the Lambda function.
+    ///
+    /// **Name formats** - *Function name* - `MyFunction` .
+    /// - *Function ARN* - `arn:aws:lambda:us-west-2:123456789012:function:MyFunction` .
+    /// - *Partial ARN* - `123456789012:function:MyFunction` .
+    ///
+    /// The length constraint applies only to the full ARN. If you specify only the function name, it is
+    /// limited to 64 characters in length.
+    ///
     /// - Length: 1 to 140.
     /// - Pattern: `^(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?$`.
     pub function_name: Option<Val<String>>,
     /// `FunctionScalingConfig`.
+    ///
+    /// Configuration that defines the scaling behavior for a Lambda Managed Instances function, including
+    /// the minimum and maximum number of execution environments that can be provisioned.
     pub function_scaling_config: Option<Val<FunctionScalingConfig>>,
     /// `ProvisionedConcurrencyConfig`. Changing it replaces the resource.
+    ///
+    /// Specifies a provisioned concurrency configuration for a function's version. Updates are not
+    /// supported for this property.
     pub provisioned_concurrency_config: Option<Val<ProvisionedConcurrencyConfiguration>>,
     /// `RuntimePolicy`. Changing it replaces the resource.
+    ///
+    /// Runtime Management Config of a function.
     pub runtime_policy: Option<Val<RuntimePolicy>>,
 }
 
@@ -128,10 +157,14 @@ impl Deref for VersionHandle {
 
 impl VersionHandle {
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The version number.
     pub fn attr_version(&self) -> Val<String> {
         self.0.get_att("Version")
     }
     /// `Fn::GetAtt` `FunctionArn`.
+    ///
+    /// The ARN of the function.
     pub fn attr_function_arn(&self) -> Val<String> {
         self.0.get_att("FunctionArn")
     }
@@ -146,13 +179,20 @@ impl VersionHandle {
 }
 
 /// The [`FunctionScalingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-version-functionscalingconfig.html) property type.
+///
+/// Configuration that defines the scaling behavior for a Lambda Managed Instances function, including
+/// the minimum and maximum number of execution environments that can be provisioned.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunctionScalingConfig {
     /// `MaxExecutionEnvironments`.
     ///
+    /// The maximum number of execution environments that can be provisioned for the function.
+    ///
     /// - Range: 0 to 15000.
     pub max_execution_environments: Option<Val<i64>>,
     /// `MinExecutionEnvironments`.
+    ///
+    /// The minimum number of execution environments to maintain for the function.
     ///
     /// - Range: 0 to 15000.
     pub min_execution_environments: Option<Val<i64>>,
@@ -208,9 +248,15 @@ impl ToValue for FunctionScalingConfig {
 impl Literal for FunctionScalingConfig {}
 
 /// The [`ProvisionedConcurrencyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-version-provisionedconcurrencyconfiguration.html) property type.
+///
+/// A [provisioned
+/// concurrency](https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)
+/// configuration for a function's version.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisionedConcurrencyConfiguration {
     /// `ProvisionedConcurrentExecutions`: required.
+    ///
+    /// The amount of provisioned concurrency to allocate for the version.
     pub provisioned_concurrent_executions: Option<Val<i64>>,
 }
 
@@ -265,14 +311,41 @@ impl ToValue for ProvisionedConcurrencyConfiguration {
 impl Literal for ProvisionedConcurrencyConfiguration {}
 
 /// The [`RuntimePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-version-runtimepolicy.html) property type.
+///
+/// Sets the runtime management configuration for a function's version. For more information, see
+/// [Runtime updates](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuntimePolicy {
     /// `RuntimeVersionArn`.
+    ///
+    /// The ARN of the runtime version you want the function to use.
+    ///
+    /// > This is only required if you're using the *Manual* runtime update mode.
     ///
     /// - Length: 26 to 2048.
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}::runtime:.+$`.
     pub runtime_version_arn: Option<Val<String>>,
     /// `UpdateRuntimeOn`: required.
+    ///
+    /// Specify the runtime update mode.
+    ///
+    /// - *Auto (default)* - Automatically update to the most recent and secure runtime version using a
+    ///   [Two-phase runtime version
+    ///   rollout](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html#runtime-management-two-phase)
+    ///   . This is the best choice for most customers to ensure they always benefit from runtime updates.
+    /// - *FunctionUpdate* - Lambda updates the runtime of you function to the most recent and secure
+    ///   runtime version when you update your function. This approach synchronizes runtime updates with
+    ///   function deployments, giving you control over when runtime updates are applied and allowing you to
+    ///   detect and mitigate rare runtime update incompatibilities early. When using this setting, you need
+    ///   to regularly update your functions to keep their runtime up-to-date.
+    /// - *Manual* - You specify a runtime version in your function configuration. The function will use
+    ///   this runtime version indefinitely. In the rare case where a new runtime version is incompatible
+    ///   with an existing function, this allows you to roll back your function to an earlier runtime
+    ///   version. For more information, see [Roll back a runtime
+    ///   version](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html#runtime-management-rollback)
+    ///   .
+    ///
+    /// *Valid Values* : `Auto` | `FunctionUpdate` | `Manual`
     pub update_runtime_on: Option<Val<String>>,
 }
 

@@ -5,24 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::LaunchWizard::Deployment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-launchwizard-deployment.html) resource type.
 ///
+/// Creates a deployment for the given workload. Deployments created by this operation are not available
+/// in the Launch Wizard console to use the `Clone deployment` action on.
+///
 /// Build it with [`Deployment::builder`]; adding it to a stack returns a [`DeploymentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Deployment {
     /// `DeploymentPatternName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the deployment pattern.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[A-Za-z0-9][a-zA-Z0-9-]*$`.
     pub deployment_pattern_name: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the deployment.
+    ///
     /// - Length: 1 to 50.
     /// - Pattern: `^[A-Za-z0-9_\s\.-]+$`.
     pub name: Option<Val<String>>,
     /// `Specifications`.
+    ///
+    /// The settings specified for the deployment. These settings define how to deploy and configure your
+    /// resources created by the deployment. For more information about the specifications required for
+    /// creating a deployment for a SAP workload, see [SAP deployment
+    /// specifications](https://docs.aws.amazon.com/launchwizard/latest/APIReference/launch-wizard-specifications-sap.html)
+    /// . To retrieve the specifications required to create a deployment for other workloads, use the
+    /// [`GetWorkloadDeploymentPattern`](https://docs.aws.amazon.com/launchwizard/latest/APIReference/API_GetWorkloadDeploymentPattern.html)
+    /// operation.
     pub specifications: Option<Val<BTreeMap<String, String>>>,
     /// `Tags`.
+    ///
+    /// Information about the tags attached to a deployment.
     pub tags: Option<Val<Vec<Tags>>>,
     /// `WorkloadName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the workload.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[A-Za-z][a-zA-Z0-9-_]*$`.
@@ -146,26 +165,38 @@ impl Deref for DeploymentHandle {
 
 impl DeploymentHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the deployment.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time the deployment was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `DeletedAt`.
+    ///
+    /// The time the deployment was deleted.
     pub fn attr_deleted_at(&self) -> Val<String> {
         self.0.get_att("DeletedAt")
     }
     /// `Fn::GetAtt` `DeploymentId`.
+    ///
+    /// The ID of the deployment.
     pub fn attr_deployment_id(&self) -> Val<String> {
         self.0.get_att("DeploymentId")
     }
     /// `Fn::GetAtt` `ResourceGroup`.
+    ///
+    /// The resource group of the deployment.
     pub fn attr_resource_group(&self) -> Val<String> {
         self.0.get_att("ResourceGroup")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the deployment.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }

@@ -5,22 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::Lex::Bot`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lex-bot.html) resource type.
 ///
+/// > Amazon Lex V2 is the only supported version in CloudFormation .
+///
+/// Specifies an Amazon Lex conversational bot.
+///
+/// You must configure an intent based on the `AMAZON.FallbackIntent` built-in intent. If you don't add
+/// one, creating the bot will fail.
+///
 /// Build it with [`Bot::builder`]; adding it to a stack returns a [`BotHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Bot {
     /// `AutoBuildBotLocales`.
+    ///
+    /// Indicates whether Amazon Lex V2 should automatically build the locales for the bot after a change.
     pub auto_build_bot_locales: Option<Val<bool>>,
     /// `BotFileS3Location`.
+    ///
+    /// The Amazon S3 location of files used to import a bot. The files must be in the import format
+    /// specified in [JSON format for importing and
+    /// exporting](https://docs.aws.amazon.com/lexv2/latest/dg/import-export-format.html) in the *Amazon Lex
+    /// developer guide.*
     pub bot_file_s3_location: Option<Val<S3Location>>,
     /// `BotLocales`.
+    ///
+    /// A list of locales for the bot.
     pub bot_locales: Option<Val<Vec<BotLocale>>>,
     /// `BotTags`.
+    ///
+    /// A list of tags to add to the bot. You can only add tags when you import a bot. You can't use the
+    /// `UpdateBot` operation to update tags. To update tags, use the `TagResource` operation.
     ///
     /// - Items: at most 200.
     pub bot_tags: Option<Val<Vec<Tag>>>,
     /// `DataPrivacy`: required.
+    ///
+    /// By default, data stored by Amazon Lex is encrypted. The `DataPrivacy` structure provides settings
+    /// that determine how Amazon Lex handles special cases of securing the data for your bot.
     pub data_privacy: Option<Val<DataPrivacy>>,
     /// `Description`.
+    ///
+    /// The description of the version.
     ///
     /// - Length: at most 2000.
     pub description: Option<Val<String>>,
@@ -28,9 +52,19 @@ pub struct Bot {
     pub error_log_settings: Option<Val<ErrorLogSettings>>,
     /// `IdleSessionTTLInSeconds`: required.
     ///
+    /// The time, in seconds, that Amazon Lex should keep information about a user's conversation with the
+    /// bot.
+    ///
+    /// A user interaction remains active for the amount of time specified. If no conversation occurs during
+    /// this time, the session expires and Amazon Lex deletes any data provided before the timeout.
+    ///
+    /// You can specify between 60 (1 minute) and 86,400 (24 hours) seconds.
+    ///
     /// - Range: 60 to 86400.
     pub idle_session_ttl_in_seconds: Option<Val<i64>>,
     /// `Name`: required.
+    ///
+    /// The name of the bot locale.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([0-9a-zA-Z][_-]?)+$`.
@@ -39,13 +73,22 @@ pub struct Bot {
     pub replication: Option<Val<Replication>>,
     /// `RoleArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the IAM role used to build and run the bot.
+    ///
     /// - Length: 32 to 2048.
     /// - Pattern: `^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/.*$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `TestBotAliasSettings`.
+    ///
+    /// Specifies configuration settings for the alias used to test the bot. If the `TestBotAliasSettings`
+    /// property is not specified, the settings are configured with default values.
     pub test_bot_alias_settings: Option<Val<TestBotAliasSettings>>,
     /// `TestBotAliasTags`.
+    ///
+    /// A list of tags to add to the test alias for a bot. You can only add tags when you import a bot. You
+    /// can't use the `UpdateAlias` operation to update tags. To update tags on the test alias, use the
+    /// `TagResource` operation.
     ///
     /// - Items: at most 200.
     pub test_bot_alias_tags: Option<Val<Vec<Tag>>>,
@@ -221,10 +264,14 @@ impl Deref for BotHandle {
 
 impl BotHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the bot.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the bot.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -239,9 +286,13 @@ impl BotHandle {
 }
 
 /// The [`AdvancedRecognitionSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-advancedrecognitionsetting.html) property type.
+///
+/// Provides settings that enable advanced recognition settings for slot values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdvancedRecognitionSetting {
     /// `AudioRecognitionStrategy`.
+    ///
+    /// Enables using the slot values as a custom vocabulary for recognizing user utterances.
     pub audio_recognition_strategy: Option<Val<AudioRecognitionStrategy>>,
 }
 
@@ -289,11 +340,17 @@ impl ToValue for AdvancedRecognitionSetting {
 impl Literal for AdvancedRecognitionSetting {}
 
 /// The [`AllowedInputTypes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-allowedinputtypes.html) property type.
+///
+/// Specifies the allowed input types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AllowedInputTypes {
     /// `AllowAudioInput`: required.
+    ///
+    /// Indicates whether audio input is allowed.
     pub allow_audio_input: Option<Val<bool>>,
     /// `AllowDTMFInput`: required.
+    ///
+    /// Indicates whether DTMF input is allowed.
     pub allow_dtmf_input: Option<Val<bool>>,
 }
 
@@ -353,13 +410,22 @@ impl ToValue for AllowedInputTypes {
 impl Literal for AllowedInputTypes {}
 
 /// The [`AudioAndDTMFInputSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-audioanddtmfinputspecification.html) property type.
+///
+/// Specifies the audio and DTMF input specification.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioAndDtmfInputSpecification {
     /// `AudioSpecification`.
+    ///
+    /// Specifies the settings on audio input.
     pub audio_specification: Option<Val<AudioSpecification>>,
     /// `DTMFSpecification`.
+    ///
+    /// Specifies the settings on DTMF input.
     pub dtmf_specification: Option<Val<DtmfSpecification>>,
     /// `StartTimeoutMs`: required.
+    ///
+    /// Time for which a bot waits before assuming that the customer isn't going to speak or press a key.
+    /// This timeout is shared between Audio and DTMF inputs.
     ///
     /// - Minimum: 1.
     pub start_timeout_ms: Option<Val<i64>>,
@@ -428,9 +494,13 @@ impl ToValue for AudioAndDtmfInputSpecification {
 impl Literal for AudioAndDtmfInputSpecification {}
 
 /// The [`AudioLogDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-audiologdestination.html) property type.
+///
+/// The location of audio log files collected when conversation logging is enabled for a bot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioLogDestination {
     /// `S3Bucket`: required.
+    ///
+    /// Specifies the Amazon S3 bucket where the audio files are stored.
     ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket: Option<Val<S3BucketLogDestination>>,
@@ -483,11 +553,19 @@ impl ToValue for AudioLogDestination {
 impl Literal for AudioLogDestination {}
 
 /// The [`AudioLogSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-audiologsetting.html) property type.
+///
+/// Settings for logging audio of conversations between Amazon Lex and a user. You specify whether to
+/// log audio and the Amazon S3 bucket where the audio file is stored.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioLogSetting {
     /// `Destination`: required.
+    ///
+    /// Specifies the location of the audio log files collected when conversation logging is enabled for a
+    /// bot.
     pub destination: Option<Val<AudioLogDestination>>,
     /// `Enabled`: required.
+    ///
+    /// Determines whether audio logging in enabled for the bot.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -550,13 +628,20 @@ impl ToValue for AudioLogSetting {
 impl Literal for AudioLogSetting {}
 
 /// The [`AudioSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-audiospecification.html) property type.
+///
+/// Specifies the audio input specifications.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioSpecification {
     /// `EndTimeoutMs`: required.
     ///
+    /// Time for which a bot waits after the customer stops speaking to assume the utterance is finished.
+    ///
     /// - Minimum: 1.
     pub end_timeout_ms: Option<Val<i64>>,
     /// `MaxLengthMs`: required.
+    ///
+    /// Time for how long Amazon Lex waits before speech input is truncated and the speech is returned to
+    /// application.
     ///
     /// - Minimum: 1.
     pub max_length_ms: Option<Val<i64>>,
@@ -824,6 +909,8 @@ impl ToValue for BedrockAgentIntentKnowledgeBaseConfiguration {
 impl Literal for BedrockAgentIntentKnowledgeBaseConfiguration {}
 
 /// The [`BedrockGuardrailConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-bedrockguardrailconfiguration.html) property type.
+///
+/// The details on the Bedrock guardrail configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BedrockGuardrailConfiguration {
     /// `BedrockGuardrailIdentifier`.
@@ -886,15 +973,22 @@ impl ToValue for BedrockGuardrailConfiguration {
 impl Literal for BedrockGuardrailConfiguration {}
 
 /// The [`BedrockKnowledgeStoreConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-bedrockknowledgestoreconfiguration.html) property type.
+///
+/// Contains details about the configuration of a Amazon Bedrock knowledge base.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BedrockKnowledgeStoreConfiguration {
     /// `BKBExactResponseFields`.
     pub bkb_exact_response_fields: Option<Val<BkbExactResponseFields>>,
     /// `BedrockKnowledgeBaseArn`.
     ///
+    /// The base ARN of the knowledge base used.
+    ///
     /// - Length: 1 to 5000.
     pub bedrock_knowledge_base_arn: Option<Val<String>>,
     /// `ExactResponse`.
+    ///
+    /// Specifies whether to return an exact response, or to return an answer generated by the model, using
+    /// the fields you specify from the database.
     pub exact_response: Option<Val<bool>>,
 }
 
@@ -954,6 +1048,9 @@ impl ToValue for BedrockKnowledgeStoreConfiguration {
 impl Literal for BedrockKnowledgeStoreConfiguration {}
 
 /// The [`BedrockModelSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-bedrockmodelspecification.html) property type.
+///
+/// Contains information about the Amazon Bedrock model used to interpret the prompt used in descriptive
+/// bot building.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BedrockModelSpecification {
     /// `BedrockGuardrailConfiguration`.
@@ -965,6 +1062,8 @@ pub struct BedrockModelSpecification {
     /// `BedrockTraceStatus`.
     pub bedrock_trace_status: Option<Val<BedrockTraceStatus>>,
     /// `ModelArn`: required.
+    ///
+    /// The ARN of the foundation model used in descriptive bot building.
     ///
     /// - Length: 1 to 5000.
     pub model_arn: Option<Val<String>>,
@@ -1087,11 +1186,19 @@ impl ToValue for BkbExactResponseFields {
 impl Literal for BkbExactResponseFields {}
 
 /// The [`BotAliasLocaleSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-botaliaslocalesettings.html) property type.
+///
+/// Specifies settings that are unique to a locale. For example, you can use different Lambda function
+/// depending on the bot's locale.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BotAliasLocaleSettings {
     /// `CodeHookSpecification`.
+    ///
+    /// Specifies the Lambda function that should be used in the locale.
     pub code_hook_specification: Option<Val<CodeHookSpecification>>,
     /// `Enabled`: required.
+    ///
+    /// Determines whether the locale is enabled for the bot. If the value is `false` , the locale isn't
+    /// available for use.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1148,11 +1255,17 @@ impl ToValue for BotAliasLocaleSettings {
 impl Literal for BotAliasLocaleSettings {}
 
 /// The [`BotAliasLocaleSettingsItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-botaliaslocalesettingsitem.html) property type.
+///
+/// Specifies locale settings for a single locale.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BotAliasLocaleSettingsItem {
     /// `BotAliasLocaleSetting`: required.
+    ///
+    /// Specifies locale settings for a locale.
     pub bot_alias_locale_setting: Option<Val<BotAliasLocaleSettings>>,
     /// `LocaleId`: required.
+    ///
+    /// Specifies the locale that the settings apply to.
     ///
     /// - Length: 1 to 128.
     pub locale_id: Option<Val<String>>,
@@ -1221,11 +1334,17 @@ impl ToValue for BotAliasLocaleSettingsItem {
 impl Literal for BotAliasLocaleSettingsItem {}
 
 /// The [`BotLocale`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-botlocale.html) property type.
+///
+/// Provides configuration information for a locale.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BotLocale {
     /// `CustomVocabulary`.
+    ///
+    /// Specifies a custom vocabulary to use with a specific locale.
     pub custom_vocabulary: Option<Val<CustomVocabulary>>,
     /// `Description`.
+    ///
+    /// A description of the bot locale. Use this to help identify the bot locale in lists.
     ///
     /// - Length: at most 2000.
     pub description: Option<Val<String>>,
@@ -1233,15 +1352,27 @@ pub struct BotLocale {
     pub generative_ai_settings: Option<Val<GenerativeAiSettings>>,
     /// `Intents`.
     ///
+    /// One or more intents defined for the locale.
+    ///
     /// - Items: at most 1000.
     pub intents: Option<Val<Vec<Intent>>>,
     /// `LocaleId`: required.
+    ///
+    /// The identifier of the language and locale that the bot will be used in. The string must match one of
+    /// the supported locales.
     pub locale_id: Option<Val<String>>,
     /// `NluConfidenceThreshold`: required.
+    ///
+    /// Determines the threshold where Amazon Lex will insert the `AMAZON.FallbackIntent` ,
+    /// `AMAZON.KendraSearchIntent` , or both when returning alternative intents. You must configure an
+    /// `AMAZON.FallbackIntent` . `AMAZON.KendraSearchIntent` is only inserted if it is configured for the
+    /// bot.
     ///
     /// - Range: 0 to 1.
     pub nlu_confidence_threshold: Option<Val<f64>>,
     /// `SlotTypes`.
+    ///
+    /// One or more slot types defined for the locale.
     ///
     /// - Items: at most 250.
     pub slot_types: Option<Val<Vec<SlotType>>>,
@@ -1252,6 +1383,15 @@ pub struct BotLocale {
     /// `UnifiedSpeechSettings`.
     pub unified_speech_settings: Option<Val<UnifiedSpeechSettings>>,
     /// `VoiceSettings`.
+    ///
+    /// Defines settings for using an Amazon Polly voice to communicate with a user.
+    ///
+    /// Valid values include:
+    ///
+    /// - `standard`
+    /// - `neural`
+    /// - `long-form`
+    /// - `generative`
     pub voice_settings: Option<Val<VoiceSettings>>,
 }
 
@@ -1383,6 +1523,9 @@ impl ToValue for BotLocale {
 impl Literal for BotLocale {}
 
 /// The [`BuildtimeSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-buildtimesettings.html) property type.
+///
+/// Contains specifications about the Amazon Lex build time generative AI capabilities from Amazon
+/// Bedrock that you can turn on for your bot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BuildtimeSettings {
     /// `DescriptiveBotBuilderSpecification`.
@@ -1447,13 +1590,21 @@ impl ToValue for BuildtimeSettings {
 impl Literal for BuildtimeSettings {}
 
 /// The [`Button`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-button.html) property type.
+///
+/// Describes a button to use on a response card used to gather slot values from a user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Button {
     /// `Text`: required.
     ///
+    /// The text that appears on the button. Use this to tell the user what value is returned when they
+    /// choose this button.
+    ///
     /// - Length: 1 to 50.
     pub text: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value returned to Amazon Lex when the user chooses this button. This must be one of the slot
+    /// values configured for the slot.
     ///
     /// - Length: 1 to 50.
     pub value: Option<Val<String>>,
@@ -1515,13 +1666,20 @@ impl ToValue for Button {
 impl Literal for Button {}
 
 /// The [`CloudWatchLogGroupLogDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-cloudwatchloggrouplogdestination.html) property type.
+///
+/// The Amazon CloudWatch Logs log group where the text and metadata logs are delivered. The log group
+/// must exist before you enable logging.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLogGroupLogDestination {
     /// `CloudWatchLogGroupArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the log group where text and metadata logs are delivered.
+    ///
     /// - Length: 1 to 2048.
     pub cloud_watch_log_group_arn: Option<Val<String>>,
     /// `LogPrefix`: required.
+    ///
+    /// The prefix of the log stream name within the log group that you specified
     ///
     /// - Length: 0 to 1024.
     pub log_prefix: Option<Val<String>>,
@@ -1594,9 +1752,13 @@ impl ToValue for CloudWatchLogGroupLogDestination {
 impl Literal for CloudWatchLogGroupLogDestination {}
 
 /// The [`CodeHookSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-codehookspecification.html) property type.
+///
+/// Contains information about code hooks that Amazon Lex calls during a conversation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeHookSpecification {
     /// `LambdaCodeHook`: required.
+    ///
+    /// Specifies a Lambda function that verifies requests to a bot or fulfills the user's request to a bot.
     pub lambda_code_hook: Option<Val<LambdaCodeHook>>,
 }
 
@@ -1651,9 +1813,14 @@ impl ToValue for CodeHookSpecification {
 impl Literal for CodeHookSpecification {}
 
 /// The [`CompositeSlotTypeSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-compositeslottypesetting.html) property type.
+///
+/// A composite slot is a combination of two or more slots that capture multiple pieces of information
+/// in a single user input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositeSlotTypeSetting {
     /// `SubSlots`.
+    ///
+    /// Subslots in the composite slot.
     ///
     /// - Items: 1 to 6.
     pub sub_slots: Option<Val<Vec<SubSlotTypeComposition>>>,
@@ -1708,9 +1875,13 @@ impl ToValue for CompositeSlotTypeSetting {
 impl Literal for CompositeSlotTypeSetting {}
 
 /// The [`Condition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-condition.html) property type.
+///
+/// Provides an expression that evaluates to true or false.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Condition {
     /// `ExpressionString`: required.
+    ///
+    /// The expression string that is evaluated.
     ///
     /// - Length: 1 to 1024.
     pub expression_string: Option<Val<String>>,
@@ -1763,18 +1934,28 @@ impl ToValue for Condition {
 impl Literal for Condition {}
 
 /// The [`ConditionalBranch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-conditionalbranch.html) property type.
+///
+/// A set of actions that Amazon Lex should run if the condition is matched.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalBranch {
     /// `Condition`: required.
+    ///
+    /// Contains the expression to evaluate. If the condition is true, the branch's actions are taken.
     pub condition: Option<Val<Condition>>,
     /// `Name`: required.
+    ///
+    /// The name of the branch.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([0-9a-zA-Z][_-]?)+$`.
     pub name: Option<Val<String>>,
     /// `NextStep`: required.
+    ///
+    /// The next step in the conversation.
     pub next_step: Option<Val<DialogState>>,
     /// `Response`.
+    ///
+    /// Specifies a list of message groups that Amazon Lex uses to respond the user input.
     pub response: Option<Val<ResponseSpecification>>,
 }
 
@@ -1854,15 +2035,29 @@ impl ToValue for ConditionalBranch {
 impl Literal for ConditionalBranch {}
 
 /// The [`ConditionalSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-conditionalspecification.html) property type.
+///
+/// Provides a list of conditional branches. Branches are evaluated in the order that they are entered
+/// in the list. The first branch with a condition that evaluates to true is executed. The last branch
+/// in the list is the default branch. The default branch should not have any condition expression. The
+/// default branch is executed if no other branch has a matching condition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalSpecification {
     /// `ConditionalBranches`: required.
     ///
+    /// A list of conditional branches. A conditional branch is made up of a condition, a response and a
+    /// next step. The response and next step are executed when the condition is true.
+    ///
     /// - Items: 1 to 4.
     pub conditional_branches: Option<Val<Vec<ConditionalBranch>>>,
     /// `DefaultBranch`: required.
+    ///
+    /// The conditional branch that should be followed when the conditions for other branches are not
+    /// satisfied. A conditional branch is made up of a condition, a response and a next step.
     pub default_branch: Option<Val<DefaultConditionalBranch>>,
     /// `IsActive`: required.
+    ///
+    /// Determines whether a conditional branch is active. When `IsActive` is false, the conditions are not
+    /// evaluated.
     pub is_active: Option<Val<bool>>,
 }
 
@@ -1950,13 +2145,20 @@ impl ToValue for ConditionalSpecification {
 impl Literal for ConditionalSpecification {}
 
 /// The [`ConversationLogSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-conversationlogsettings.html) property type.
+///
+/// Configures conversation logging that saves audio, text, and metadata for the conversations with your
+/// users.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConversationLogSettings {
     /// `AudioLogSettings`.
     ///
+    /// The Amazon S3 settings for logging audio to an S3 bucket.
+    ///
     /// - Items: at most 1.
     pub audio_log_settings: Option<Val<Vec<AudioLogSetting>>>,
     /// `TextLogSettings`.
+    ///
+    /// The Amazon CloudWatch Logs settings for logging text and metadata.
     ///
     /// - Items: at most 1.
     pub text_log_settings: Option<Val<Vec<TextLogSetting>>>,
@@ -2022,9 +2224,14 @@ impl ToValue for ConversationLogSettings {
 impl Literal for ConversationLogSettings {}
 
 /// The [`CustomPayload`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-custompayload.html) property type.
+///
+/// A custom response string that Amazon Lex sends to your application. You define the content and
+/// structure the string.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomPayload {
     /// `Value`: required.
+    ///
+    /// The string that is sent to your application.
     ///
     /// - Length: 1 to 1000.
     pub value: Option<Val<String>>,
@@ -2077,9 +2284,14 @@ impl ToValue for CustomPayload {
 impl Literal for CustomPayload {}
 
 /// The [`CustomVocabulary`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-customvocabulary.html) property type.
+///
+/// Specifies a custom vocabulary. A custom vocabulary is a list of words that you expect to be used
+/// during a conversation with your bot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomVocabulary {
     /// `CustomVocabularyItems`: required.
+    ///
+    /// Specifies a list of words that you expect to be used during a conversation with your bot.
     ///
     /// - Items: at most 500.
     pub custom_vocabulary_items: Option<Val<Vec<CustomVocabularyItem>>>,
@@ -2145,17 +2357,25 @@ impl ToValue for CustomVocabulary {
 impl Literal for CustomVocabulary {}
 
 /// The [`CustomVocabularyItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-customvocabularyitem.html) property type.
+///
+/// Specifies an entry in a custom vocabulary.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomVocabularyItem {
     /// `DisplayAs`.
+    ///
+    /// The DisplayAs value for the custom vocabulary item from the custom vocabulary list.
     ///
     /// - Length: 1 to 100.
     pub display_as: Option<Val<String>>,
     /// `Phrase`: required.
     ///
+    /// Specifies 1 - 4 words that should be recognized.
+    ///
     /// - Length: 1 to 100.
     pub phrase: Option<Val<String>>,
     /// `Weight`.
+    ///
+    /// Specifies the degree to which the phrase recognition is boosted. The default value is 1.
     ///
     /// - Range: 0 to 3.
     pub weight: Option<Val<i64>>,
@@ -2220,9 +2440,30 @@ impl ToValue for CustomVocabularyItem {
 impl Literal for CustomVocabularyItem {}
 
 /// The [`DataPrivacy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-dataprivacy.html) property type.
+///
+/// By default, data stored by Amazon Lex is encrypted. The `DataPrivacy` structure provides settings
+/// that determine how Amazon Lex handles special cases of securing the data for your bot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPrivacy {
     /// `ChildDirected`: required.
+    ///
+    /// For each Amazon Lex bot created with the Amazon Lex Model Building Service, you must specify whether
+    /// your use of Amazon Lex is related to a website, program, or other application that is directed or
+    /// targeted, in whole or in part, to children under age 13 and subject to the Children's Online Privacy
+    /// Protection Act (COPPA) by specifying `true` or `false` in the `childDirected` field. By specifying
+    /// `true` in the `childDirected` field, you confirm that your use of Amazon Lex *is* related to a
+    /// website, program, or other application that is directed or targeted, in whole or in part, to
+    /// children under age 13 and subject to COPPA. By specifying `false` in the `childDirected` field, you
+    /// confirm that your use of Amazon Lex *is not* related to a website, program, or other application
+    /// that is directed or targeted, in whole or in part, to children under age 13 and subject to COPPA.
+    /// You may not specify a default value for the `childDirected` field that does not accurately reflect
+    /// whether your use of Amazon Lex is related to a website, program, or other application that is
+    /// directed or targeted, in whole or in part, to children under age 13 and subject to COPPA. If your
+    /// use of Amazon Lex relates to a website, program, or other application that is directed in whole or
+    /// in part, to children under age 13, you must obtain any required verifiable parental consent under
+    /// COPPA. For information regarding the use of Amazon Lex in connection with websites, programs, or
+    /// other applications that are directed or targeted, in whole or in part, to children under age 13, see
+    /// the [Amazon Lex FAQ](https://docs.aws.amazon.com/lex/faqs#data-security) .
     pub child_directed: Option<Val<bool>>,
 }
 
@@ -2273,13 +2514,30 @@ impl ToValue for DataPrivacy {
 impl Literal for DataPrivacy {}
 
 /// The [`DataSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-datasourceconfiguration.html) property type.
+///
+/// Contains details about the configuration of the knowledge store used for the `AMAZON.QnAIntent` .
+/// You must have already created the knowledge store and indexed the documents within it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSourceConfiguration {
     /// `BedrockKnowledgeStoreConfiguration`.
+    ///
+    /// Contains details about the configuration of the Amazon Bedrock knowledge base used for the
+    /// `AMAZON.QnAIntent` . To set up a knowledge base, follow the steps at [Building a knowledge
+    /// base](https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-base.html) .
     pub bedrock_knowledge_store_configuration: Option<Val<BedrockKnowledgeStoreConfiguration>>,
     /// `KendraConfiguration`.
+    ///
+    /// Contains details about the configuration of the Amazon Kendra index used for the `AMAZON.QnAIntent`
+    /// . To create a Amazon Kendra index, follow the steps at [Creating an
+    /// index](https://docs.aws.amazon.com/kendra/latest/dg/create-index.html) .
     pub kendra_configuration: Option<Val<QnAKendraConfiguration>>,
     /// `OpensearchConfiguration`.
+    ///
+    /// Contains details about the configuration of the Amazon OpenSearch Service database used for the
+    /// `AMAZON.QnAIntent` . To create a domain, follow the steps at [Creating and managing Amazon
+    /// OpenSearch Service
+    /// domains](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/createupdatedomains.html)
+    /// .
     pub opensearch_configuration: Option<Val<OpensearchConfiguration>>,
 }
 
@@ -2416,11 +2674,17 @@ impl ToValue for DeepgramSpeechModelConfig {
 impl Literal for DeepgramSpeechModelConfig {}
 
 /// The [`DefaultConditionalBranch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-defaultconditionalbranch.html) property type.
+///
+/// A set of actions that Amazon Lex should run if none of the other conditions are met.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultConditionalBranch {
     /// `NextStep`.
+    ///
+    /// The next step in the conversation.
     pub next_step: Option<Val<DialogState>>,
     /// `Response`.
+    ///
+    /// Specifies a list of message groups that Amazon Lex uses to respond the user input.
     pub response: Option<Val<ResponseSpecification>>,
 }
 
@@ -2474,11 +2738,18 @@ impl ToValue for DefaultConditionalBranch {
 impl Literal for DefaultConditionalBranch {}
 
 /// The [`DescriptiveBotBuilderSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-descriptivebotbuilderspecification.html) property type.
+///
+/// Contains specifications for the descriptive bot building feature.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DescriptiveBotBuilderSpecification {
     /// `BedrockModelSpecification`.
+    ///
+    /// An object containing information about the Amazon Bedrock model used to interpret the prompt used in
+    /// descriptive bot building.
     pub bedrock_model_specification: Option<Val<BedrockModelSpecification>>,
     /// `Enabled`: required.
+    ///
+    /// Specifies whether the descriptive bot building feature is activated or not.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -2535,16 +2806,24 @@ impl ToValue for DescriptiveBotBuilderSpecification {
 impl Literal for DescriptiveBotBuilderSpecification {}
 
 /// The [`DialogAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-dialogaction.html) property type.
+///
+/// Defines the action that the bot executes at runtime when the conversation reaches this step.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DialogAction {
     /// `SlotToElicit`.
+    ///
+    /// If the dialog action is `ElicitSlot` , defines the slot to elicit from the user.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([0-9a-zA-Z][_-]?)+$`.
     pub slot_to_elicit: Option<Val<String>>,
     /// `SuppressNextMessage`.
+    ///
+    /// When true the next message for the intent is not used.
     pub suppress_next_message: Option<Val<bool>>,
     /// `Type`: required.
+    ///
+    /// The action that the bot should execute.
     pub type_: Option<Val<DialogActionType>>,
 }
 
@@ -2607,18 +2886,29 @@ impl ToValue for DialogAction {
 impl Literal for DialogAction {}
 
 /// The [`DialogCodeHookInvocationSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-dialogcodehookinvocationsetting.html) property type.
+///
+/// Settings that specify the dialog code hook that is called by Amazon Lex at a step of the
+/// conversation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DialogCodeHookInvocationSetting {
     /// `EnableCodeHookInvocation`: required.
+    ///
+    /// Indicates whether a Lambda function should be invoked for the dialog.
     pub enable_code_hook_invocation: Option<Val<bool>>,
     /// `InvocationLabel`.
+    ///
+    /// A label that indicates the dialog step from which the dialog code hook is happening.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([0-9a-zA-Z][_-]?)+$`.
     pub invocation_label: Option<Val<String>>,
     /// `IsActive`: required.
+    ///
+    /// Determines whether a dialog code hook is used when the intent is activated.
     pub is_active: Option<Val<bool>>,
     /// `PostCodeHookSpecification`: required.
+    ///
+    /// Contains the responses and actions that Amazon Lex takes after the Lambda function is complete.
     pub post_code_hook_specification: Option<Val<PostDialogCodeHookInvocationSpecification>>,
 }
 
@@ -2711,9 +3001,13 @@ impl ToValue for DialogCodeHookInvocationSetting {
 impl Literal for DialogCodeHookInvocationSetting {}
 
 /// The [`DialogCodeHookSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-dialogcodehooksetting.html) property type.
+///
+/// Settings that determine the Lambda function that Amazon Lex uses for processing user responses.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DialogCodeHookSetting {
     /// `Enabled`: required.
+    ///
+    /// Enables the dialog code hook so that it processes user requests.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -2764,13 +3058,22 @@ impl ToValue for DialogCodeHookSetting {
 impl Literal for DialogCodeHookSetting {}
 
 /// The [`DialogState`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-dialogstate.html) property type.
+///
+/// The current state of the conversation with the user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DialogState {
     /// `DialogAction`.
+    ///
+    /// Defines the action that the bot executes at runtime when the conversation reaches this step.
     pub dialog_action: Option<Val<DialogAction>>,
     /// `Intent`.
+    ///
+    /// Override settings to configure the intent state.
     pub intent: Option<Val<IntentOverride>>,
     /// `SessionAttributes`.
+    ///
+    /// Map of key/value pairs representing session-specific context information. It contains application
+    /// information passed between Amazon Lex and a client application.
     pub session_attributes: Option<Val<Vec<SessionAttribute>>>,
 }
 
@@ -2835,21 +3138,33 @@ impl ToValue for DialogState {
 impl Literal for DialogState {}
 
 /// The [`DTMFSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-dtmfspecification.html) property type.
+///
+/// Specifies the DTMF input specifications.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DtmfSpecification {
     /// `DeletionCharacter`: required.
+    ///
+    /// The DTMF character that clears the accumulated DTMF digits and immediately ends the input.
     ///
     /// - Pattern: `^[A-D0-9#*]{1}$`.
     pub deletion_character: Option<Val<String>>,
     /// `EndCharacter`: required.
     ///
+    /// The DTMF character that immediately ends input. If the user does not press this character, the input
+    /// ends after the end timeout.
+    ///
     /// - Pattern: `^[A-D0-9#*]{1}$`.
     pub end_character: Option<Val<String>>,
     /// `EndTimeoutMs`: required.
     ///
+    /// How long the bot should wait after the last DTMF character input before assuming that the input has
+    /// concluded.
+    ///
     /// - Minimum: 1.
     pub end_timeout_ms: Option<Val<i64>>,
     /// `MaxLength`: required.
+    ///
+    /// The maximum number of DTMF digits allowed in an utterance.
     ///
     /// - Range: 1 to 1024.
     pub max_length: Option<Val<i64>>,
@@ -2938,11 +3253,18 @@ impl ToValue for DtmfSpecification {
 impl Literal for DtmfSpecification {}
 
 /// The [`ElicitationCodeHookInvocationSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-elicitationcodehookinvocationsetting.html) property type.
+///
+/// Settings that specify the dialog code hook that is called by Amazon Lex between eliciting slot
+/// values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElicitationCodeHookInvocationSetting {
     /// `EnableCodeHookInvocation`: required.
+    ///
+    /// Indicates whether a Lambda function should be invoked for the dialog.
     pub enable_code_hook_invocation: Option<Val<bool>>,
     /// `InvocationLabel`.
+    ///
+    /// A label that indicates the dialog step from which the dialog code hook is happening.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([0-9a-zA-Z][_-]?)+$`.
@@ -3059,13 +3381,19 @@ impl ToValue for ErrorLogSettings {
 impl Literal for ErrorLogSettings {}
 
 /// The [`ExactResponseFields`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-exactresponsefields.html) property type.
+///
+/// Contains the names of the fields used for an exact response to the user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExactResponseFields {
     /// `AnswerField`.
     ///
+    /// The name of the field that contains the answer to the query made to the OpenSearch Service database.
+    ///
     /// - Length: 1 to 5000.
     pub answer_field: Option<Val<String>>,
     /// `QuestionField`.
+    ///
+    /// The name of the field that contains the query made to the OpenSearch Service database.
     ///
     /// - Length: 1 to 5000.
     pub question_field: Option<Val<String>>,
@@ -3121,9 +3449,13 @@ impl ToValue for ExactResponseFields {
 impl Literal for ExactResponseFields {}
 
 /// The [`ExternalSourceSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-externalsourcesetting.html) property type.
+///
+/// Provides information about the external source of the slot type's definition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExternalSourceSetting {
     /// `GrammarSlotTypeSetting`.
+    ///
+    /// Settings required for a slot type based on a grammar that you provide.
     pub grammar_slot_type_setting: Option<Val<GrammarSlotTypeSetting>>,
 }
 
@@ -3171,15 +3503,28 @@ impl ToValue for ExternalSourceSetting {
 impl Literal for ExternalSourceSetting {}
 
 /// The [`FulfillmentCodeHookSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-fulfillmentcodehooksetting.html) property type.
+///
+/// Determines if a Lambda function should be invoked for a specific intent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FulfillmentCodeHookSetting {
     /// `Enabled`: required.
+    ///
+    /// Indicates whether a Lambda function should be invoked to fulfill a specific intent.
     pub enabled: Option<Val<bool>>,
     /// `FulfillmentUpdatesSpecification`.
+    ///
+    /// Provides settings for update messages sent to the user for long-running Lambda fulfillment
+    /// functions. Fulfillment updates can be used only with streaming conversations.
     pub fulfillment_updates_specification: Option<Val<FulfillmentUpdatesSpecification>>,
     /// `IsActive`.
+    ///
+    /// Determines whether the fulfillment code hook is used. When `active` is false, the code hook doesn't
+    /// run.
     pub is_active: Option<Val<bool>>,
     /// `PostFulfillmentStatusSpecification`.
+    ///
+    /// Provides settings for messages sent to the user for after the Lambda fulfillment function completes.
+    /// Post-fulfillment messages can be sent for both streaming and non-streaming conversations.
     pub post_fulfillment_status_specification: Option<Val<PostFulfillmentStatusSpecification>>,
 }
 
@@ -3251,15 +3596,26 @@ impl ToValue for FulfillmentCodeHookSetting {
 impl Literal for FulfillmentCodeHookSetting {}
 
 /// The [`FulfillmentStartResponseSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-fulfillmentstartresponsespecification.html) property type.
+///
+/// Provides settings for a message that is sent to the user when a fulfillment Lambda function starts
+/// running.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FulfillmentStartResponseSpecification {
     /// `AllowInterrupt`.
+    ///
+    /// Determines whether the user can interrupt the start message while it is playing.
     pub allow_interrupt: Option<Val<bool>>,
     /// `DelayInSeconds`: required.
+    ///
+    /// The delay between when the Lambda fulfillment function starts running and the start message is
+    /// played. If the Lambda function returns before the delay is over, the start message isn't played.
     ///
     /// - Range: 1 to 900.
     pub delay_in_seconds: Option<Val<i64>>,
     /// `MessageGroups`: required.
+    ///
+    /// 1 - 5 message groups that contain start messages. Amazon Lex chooses one of the messages to play to
+    /// the user.
     ///
     /// - Items: 1 to 5.
     pub message_groups: Option<Val<Vec<MessageGroup>>>,
@@ -3346,15 +3702,27 @@ impl ToValue for FulfillmentStartResponseSpecification {
 impl Literal for FulfillmentStartResponseSpecification {}
 
 /// The [`FulfillmentUpdateResponseSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-fulfillmentupdateresponsespecification.html) property type.
+///
+/// Provides settings for a message that is sent periodically to the user while a fulfillment Lambda
+/// function is running.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FulfillmentUpdateResponseSpecification {
     /// `AllowInterrupt`.
+    ///
+    /// Determines whether the user can interrupt an update message while it is playing.
     pub allow_interrupt: Option<Val<bool>>,
     /// `FrequencyInSeconds`: required.
+    ///
+    /// The frequency that a message is sent to the user. When the period ends, Amazon Lex chooses a message
+    /// from the message groups and plays it to the user. If the fulfillment Lambda returns before the first
+    /// period ends, an update message is not played to the user.
     ///
     /// - Range: 1 to 900.
     pub frequency_in_seconds: Option<Val<i64>>,
     /// `MessageGroups`: required.
+    ///
+    /// 1 - 5 message groups that contain update messages. Amazon Lex chooses one of the messages to play to
+    /// the user.
     ///
     /// - Items: 1 to 5.
     pub message_groups: Option<Val<Vec<MessageGroup>>>,
@@ -3441,17 +3809,33 @@ impl ToValue for FulfillmentUpdateResponseSpecification {
 impl Literal for FulfillmentUpdateResponseSpecification {}
 
 /// The [`FulfillmentUpdatesSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-fulfillmentupdatesspecification.html) property type.
+///
+/// Provides information for updating the user on the progress of fulfilling an intent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FulfillmentUpdatesSpecification {
     /// `Active`: required.
+    ///
+    /// Determines whether fulfillment updates are sent to the user. When this field is true, updates are
+    /// sent.
+    ///
+    /// If the `active` field is set to true, the `startResponse` , `updateResponse` , and
+    /// `timeoutInSeconds` fields are required.
     pub active: Option<Val<bool>>,
     /// `StartResponse`.
+    ///
+    /// Provides configuration information for the message sent to users when the fulfillment Lambda
+    /// functions starts running.
     pub start_response: Option<Val<FulfillmentStartResponseSpecification>>,
     /// `TimeoutInSeconds`.
+    ///
+    /// The length of time that the fulfillment Lambda function should run before it times out.
     ///
     /// - Range: 1 to 900.
     pub timeout_in_seconds: Option<Val<i64>>,
     /// `UpdateResponse`.
+    ///
+    /// Provides configuration information for messages sent periodically to the user while the fulfillment
+    /// Lambda function is running.
     pub update_response: Option<Val<FulfillmentUpdateResponseSpecification>>,
 }
 
@@ -3520,6 +3904,9 @@ impl ToValue for FulfillmentUpdatesSpecification {
 impl Literal for FulfillmentUpdatesSpecification {}
 
 /// The [`GenerativeAISettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-generativeaisettings.html) property type.
+///
+/// Contains specifications about the generative AI capabilities from Amazon Bedrock that you can turn
+/// on for your bot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GenerativeAiSettings {
     /// `BuildtimeSettings`.
@@ -3578,9 +3965,13 @@ impl ToValue for GenerativeAiSettings {
 impl Literal for GenerativeAiSettings {}
 
 /// The [`GrammarSlotTypeSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-grammarslottypesetting.html) property type.
+///
+/// Settings requried for a slot type based on a grammar that you provide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrammarSlotTypeSetting {
     /// `Source`.
+    ///
+    /// The source of the grammar used to create the slot type.
     pub source: Option<Val<GrammarSlotTypeSource>>,
 }
 
@@ -3628,9 +4019,14 @@ impl ToValue for GrammarSlotTypeSetting {
 impl Literal for GrammarSlotTypeSetting {}
 
 /// The [`GrammarSlotTypeSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-grammarslottypesource.html) property type.
+///
+/// Describes the Amazon S3 bucket name and location for the grammar that is the source for the slot
+/// type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrammarSlotTypeSource {
     /// `KmsKeyArn`.
+    ///
+    /// The AWS  key required to decrypt the contents of the grammar, if any.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w\-]+:kms:[\w\-]+:[\d]{12}:(?:key\/[\w\-]+|alias\/[a-zA-Z0-9:\/_\-]{1,256})$`.
@@ -3638,11 +4034,15 @@ pub struct GrammarSlotTypeSource {
     pub kms_key_arn: Option<Val<String>>,
     /// `S3BucketName`: required.
     ///
+    /// The name of the Amazon S3 bucket that contains the grammar source.
+    ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]$`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket_name: Option<Val<String>>,
     /// `S3ObjectKey`: required.
+    ///
+    /// The path to the grammar in the Amazon S3 bucket.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `[\.\-\!\*\_\'\(\)a-zA-Z0-9][\.\-\!\*\_\'\(\)\/a-zA-Z0-9]*$`.
@@ -3715,21 +4115,39 @@ impl ToValue for GrammarSlotTypeSource {
 impl Literal for GrammarSlotTypeSource {}
 
 /// The [`ImageResponseCard`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-imageresponsecard.html) property type.
+///
+/// A card that is shown to the user by a messaging platform. You define the contents of the card, the
+/// card is displayed by the platform.
+///
+/// When you use a response card, the response from the user is constrained to the text associated with
+/// a button on the card.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageResponseCard {
     /// `Buttons`.
+    ///
+    /// A list of buttons that should be displayed on the response card. The arrangement of the buttons is
+    /// determined by the platform that displays the button.
     ///
     /// - Items: at most 5.
     pub buttons: Option<Val<Vec<Button>>>,
     /// `ImageUrl`.
     ///
+    /// The URL of an image to display on the response card. The image URL must be publicly available so
+    /// that the platform displaying the response card has access to the image.
+    ///
     /// - Length: 1 to 250.
     pub image_url: Option<Val<String>>,
     /// `Subtitle`.
     ///
+    /// The subtitle to display on the response card. The format of the subtitle is determined by the
+    /// platform displaying the response card.
+    ///
     /// - Length: 1 to 250.
     pub subtitle: Option<Val<String>>,
     /// `Title`: required.
+    ///
+    /// The title to display on the response card. The format of the title is determined by the platform
+    /// displaying the response card.
     ///
     /// - Length: 1 to 250.
     pub title: Option<Val<String>>,
@@ -3805,15 +4223,29 @@ impl ToValue for ImageResponseCard {
 impl Literal for ImageResponseCard {}
 
 /// The [`InitialResponseSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-initialresponsesetting.html) property type.
+///
+/// Configuration setting for a response sent to the user before Amazon Lex starts eliciting slots.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InitialResponseSetting {
     /// `CodeHook`.
+    ///
+    /// Settings that specify the dialog code hook that is called by Amazon Lex at a step of the
+    /// conversation.
     pub code_hook: Option<Val<DialogCodeHookInvocationSetting>>,
     /// `Conditional`.
+    ///
+    /// Provides a list of conditional branches. Branches are evaluated in the order that they are entered
+    /// in the list. The first branch with a condition that evaluates to true is executed. The last branch
+    /// in the list is the default branch. The default branch should not have any condition expression. The
+    /// default branch is executed if no other branch has a matching condition.
     pub conditional: Option<Val<ConditionalSpecification>>,
     /// `InitialResponse`.
+    ///
+    /// Specifies a list of message groups that Amazon Lex uses to respond the user input.
     pub initial_response: Option<Val<ResponseSpecification>>,
     /// `NextStep`.
+    ///
+    /// The next step in the conversation.
     pub next_step: Option<Val<DialogState>>,
 }
 
@@ -3879,9 +4311,13 @@ impl ToValue for InitialResponseSetting {
 impl Literal for InitialResponseSetting {}
 
 /// The [`InputContext`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-inputcontext.html) property type.
+///
+/// A context that must be active for an intent to be selected by Amazon Lex.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputContext {
     /// `Name`: required.
+    ///
+    /// The name of the context.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([0-9a-zA-Z][_-]?)+$`.
@@ -3935,54 +4371,90 @@ impl ToValue for InputContext {
 impl Literal for InputContext {}
 
 /// The [`Intent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-intent.html) property type.
+///
+/// Represents an action that the user wants to perform.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Intent {
     /// `BedrockAgentIntentConfiguration`.
     pub bedrock_agent_intent_configuration: Option<Val<BedrockAgentIntentConfiguration>>,
     /// `Description`.
     ///
+    /// A description of the intent. Use the description to help identify the intent in lists.
+    ///
     /// - Length: at most 2000.
     pub description: Option<Val<String>>,
     /// `DialogCodeHook`.
+    ///
+    /// Specifies that Amazon Lex invokes the alias Lambda function for each user input. You can invoke this
+    /// Lambda function to personalize user interaction.
     pub dialog_code_hook: Option<Val<DialogCodeHookSetting>>,
     /// `DisplayName`.
     ///
     /// - Length: 1 to 100.
     pub display_name: Option<Val<String>>,
     /// `FulfillmentCodeHook`.
+    ///
+    /// Specifies that Amazon Lex invokes the alias Lambda function when the intent is ready for
+    /// fulfillment. You can invoke this function to complete the bot's transaction with the user.
     pub fulfillment_code_hook: Option<Val<FulfillmentCodeHookSetting>>,
     /// `InitialResponseSetting`.
+    ///
+    /// Configuration setting for a response sent to the user before Amazon Lex starts eliciting slots.
     pub initial_response_setting: Option<Val<InitialResponseSetting>>,
     /// `InputContexts`.
+    ///
+    /// A list of contexts that must be active for this intent to be considered by Amazon Lex .
     ///
     /// - Items: at most 5.
     pub input_contexts: Option<Val<Vec<InputContext>>>,
     /// `IntentClosingSetting`.
+    ///
+    /// Sets the response that Amazon Lex sends to the user when the intent is closed.
     pub intent_closing_setting: Option<Val<IntentClosingSetting>>,
     /// `IntentConfirmationSetting`.
+    ///
+    /// Provides prompts that Amazon Lex sends to the user to confirm the completion of an intent. If the
+    /// user answers "no," the settings contain a statement that is sent to the user to end the intent.
     pub intent_confirmation_setting: Option<Val<IntentConfirmationSetting>>,
     /// `KendraConfiguration`.
+    ///
+    /// Provides configuration information for the `AMAZON.KendraSearchIntent` intent. When you use this
+    /// intent, Amazon Lex searches the specified Amazon Kendra index and returns documents from the index
+    /// that match the user's utterance.
     pub kendra_configuration: Option<Val<KendraConfiguration>>,
     /// `Name`: required.
+    ///
+    /// The name of the intent. Intent names must be unique within the locale that contains the intent and
+    /// can't match the name of any built-in intent.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([0-9a-zA-Z][_-]?)+$`.
     pub name: Option<Val<String>>,
     /// `OutputContexts`.
     ///
+    /// A list of contexts that the intent activates when it is fulfilled.
+    ///
     /// - Items: at most 10.
     pub output_contexts: Option<Val<Vec<OutputContext>>>,
     /// `ParentIntentSignature`.
+    ///
+    /// A unique identifier for the built-in intent to base this intent on.
     pub parent_intent_signature: Option<Val<String>>,
     /// `QInConnectIntentConfiguration`.
     pub q_in_connect_intent_configuration: Option<Val<QInConnectIntentConfiguration>>,
     /// `QnAIntentConfiguration`.
     pub qn_a_intent_configuration: Option<Val<QnAIntentConfiguration>>,
     /// `SampleUtterances`.
+    ///
+    /// A list of utterances that a user might say to signal the intent.
     pub sample_utterances: Option<Val<Vec<SampleUtterance>>>,
     /// `SlotPriorities`.
+    ///
+    /// Indicates the priority for slots. Amazon Lex prompts the user for slot values in priority order.
     pub slot_priorities: Option<Val<Vec<SlotPriority>>>,
     /// `Slots`.
+    ///
+    /// A list of slots that the intent requires for fulfillment.
     ///
     /// - Items: at most 100.
     pub slots: Option<Val<Vec<Slot>>>,
@@ -4165,15 +4637,27 @@ impl ToValue for Intent {
 impl Literal for Intent {}
 
 /// The [`IntentClosingSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-intentclosingsetting.html) property type.
+///
+/// Provides a statement the Amazon Lex conveys to the user when the intent is successfully fulfilled.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntentClosingSetting {
     /// `ClosingResponse`.
+    ///
+    /// The response that Amazon Lex sends to the user when the intent is complete.
     pub closing_response: Option<Val<ResponseSpecification>>,
     /// `Conditional`.
+    ///
+    /// A list of conditional branches associated with the intent's closing response. These branches are
+    /// executed when the `nextStep` attribute is set to `EvalutateConditional` .
     pub conditional: Option<Val<ConditionalSpecification>>,
     /// `IsActive`.
+    ///
+    /// Specifies whether an intent's closing response is used. When this field is false, the closing
+    /// response isn't sent to the user. If the `IsActive` field isn't specified, the default is true.
     pub is_active: Option<Val<bool>>,
     /// `NextStep`.
+    ///
+    /// Specifies the next step that the bot executes after playing the intent's closing response.
     pub next_step: Option<Val<DialogState>>,
 }
 
@@ -4239,33 +4723,76 @@ impl ToValue for IntentClosingSetting {
 impl Literal for IntentClosingSetting {}
 
 /// The [`IntentConfirmationSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-intentconfirmationsetting.html) property type.
+///
+/// Provides a prompt for making sure that the user is ready for the intent to be fulfilled.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntentConfirmationSetting {
     /// `CodeHook`.
+    ///
+    /// The `DialogCodeHookInvocationSetting` object associated with intent's confirmation step. The dialog
+    /// code hook is triggered based on these invocation settings when the confirmation next step or
+    /// declination next step or failure next step is `InvokeDialogCodeHook` .
     pub code_hook: Option<Val<DialogCodeHookInvocationSetting>>,
     /// `ConfirmationConditional`.
+    ///
+    /// A list of conditional branches to evaluate after the intent is closed.
     pub confirmation_conditional: Option<Val<ConditionalSpecification>>,
     /// `ConfirmationNextStep`.
+    ///
+    /// Specifies the next step that the bot executes when the customer confirms the intent.
     pub confirmation_next_step: Option<Val<DialogState>>,
     /// `ConfirmationResponse`.
+    ///
+    /// Specifies a list of message groups that Amazon Lex uses to respond the user input.
     pub confirmation_response: Option<Val<ResponseSpecification>>,
     /// `DeclinationConditional`.
+    ///
+    /// A list of conditional branches to evaluate after the intent is declined.
     pub declination_conditional: Option<Val<ConditionalSpecification>>,
     /// `DeclinationNextStep`.
+    ///
+    /// Specifies the next step that the bot executes when the customer declines the intent.
     pub declination_next_step: Option<Val<DialogState>>,
     /// `DeclinationResponse`.
+    ///
+    /// When the user answers "no" to the question defined in `promptSpecification` , Amazon Lex responds
+    /// with this response to acknowledge that the intent was canceled.
     pub declination_response: Option<Val<ResponseSpecification>>,
     /// `ElicitationCodeHook`.
+    ///
+    /// The `DialogCodeHookInvocationSetting` used when the code hook is invoked during confirmation prompt
+    /// retries.
     pub elicitation_code_hook: Option<Val<ElicitationCodeHookInvocationSetting>>,
     /// `FailureConditional`.
+    ///
+    /// Provides a list of conditional branches. Branches are evaluated in the order that they are entered
+    /// in the list. The first branch with a condition that evaluates to true is executed. The last branch
+    /// in the list is the default branch. The default branch should not have any condition expression. The
+    /// default branch is executed if no other branch has a matching condition.
     pub failure_conditional: Option<Val<ConditionalSpecification>>,
     /// `FailureNextStep`.
+    ///
+    /// The next step to take in the conversation if the confirmation step fails.
     pub failure_next_step: Option<Val<DialogState>>,
     /// `FailureResponse`.
+    ///
+    /// Specifies a list of message groups that Amazon Lex uses to respond the user input when the intent
+    /// confirmation fails.
     pub failure_response: Option<Val<ResponseSpecification>>,
     /// `IsActive`.
+    ///
+    /// Specifies whether the intent's confirmation is sent to the user. When this field is false,
+    /// confirmation and declination responses aren't sent. If the `IsActive` field isn't specified, the
+    /// default is true.
     pub is_active: Option<Val<bool>>,
     /// `PromptSpecification`: required.
+    ///
+    /// Prompts the user to confirm the intent. This question should have a yes or no answer.
+    ///
+    /// Amazon Lex uses this prompt to ensure that the user acknowledges that the intent is ready for
+    /// fulfillment. For example, with the `OrderPizza` intent, you might want to confirm that the order is
+    /// correct before placing it. For other intents, such as intents that simply respond to user questions,
+    /// you might not need to ask the user for confirmation before providing the information.
     pub prompt_specification: Option<Val<PromptSpecification>>,
 }
 
@@ -4395,15 +4922,31 @@ impl ToValue for IntentConfirmationSetting {
 impl Literal for IntentConfirmationSetting {}
 
 /// The [`IntentDisambiguationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-intentdisambiguationsettings.html) property type.
+///
+/// Configures the Intent Disambiguation feature that helps resolve ambiguous user inputs when multiple
+/// intents could match. When enabled, the system presents clarifying questions to users, helping them
+/// specify their exact intent for improved conversation accuracy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntentDisambiguationSettings {
     /// `CustomDisambiguationMessage`.
     ///
+    /// Provides a custom message that will be displayed before presenting the disambiguation options to
+    /// users. This message helps set the context for users and can be customized to match your bot's tone
+    /// and brand. If not specified, a default message will be used.
+    ///
     /// - Length: 1 to 1000.
     pub custom_disambiguation_message: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// Determines whether the Intent Disambiguation feature is enabled. When set to `true` , Amazon Lex
+    /// will present disambiguation options to users when multiple intents could match their input, with the
+    /// default being `false` .
     pub enabled: Option<Val<bool>>,
     /// `MaxDisambiguationIntents`.
+    ///
+    /// Specifies the maximum number of intent options (2-5) to present to users when disambiguation is
+    /// needed. This setting determines how many intent options will be shown to users when the system
+    /// detects ambiguous input. The default value is 3.
     ///
     /// - Range: 2 to 5.
     pub max_disambiguation_intents: Option<Val<i64>>,
@@ -4468,14 +5011,21 @@ impl ToValue for IntentDisambiguationSettings {
 impl Literal for IntentDisambiguationSettings {}
 
 /// The [`IntentOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-intentoverride.html) property type.
+///
+/// Override settings to configure the intent state.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntentOverride {
     /// `Name`.
+    ///
+    /// The name of the intent. Only required when you're switching intents.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([0-9a-zA-Z][_-]?)+$`.
     pub name: Option<Val<String>>,
     /// `Slots`.
+    ///
+    /// A map of all of the slot value overrides for the intent. The name of the slot maps to the value of
+    /// the slot. Slots that are not included in the map aren't overridden.
     pub slots: Option<Val<Vec<SlotValueOverrideMap>>>,
 }
 
@@ -4534,18 +5084,33 @@ impl ToValue for IntentOverride {
 impl Literal for IntentOverride {}
 
 /// The [`KendraConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-kendraconfiguration.html) property type.
+///
+/// Provides configuration information for the `AMAZON.KendraSearchIntent` intent. When you use this
+/// intent, Amazon Lex searches the specified Amazon Kendra index and returns documents from the index
+/// that match the user's utterance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KendraConfiguration {
     /// `KendraIndex`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Kendra index that you want the
+    /// `AMAZON.KendraSearchIntent` intent to search. The index must be in the same account and Region as
+    /// the Amazon Lex bot.
     ///
     /// - Length: 32 to 2048.
     /// - Pattern: `^arn:aws[a-zA-Z-]*:kendra:[a-z]+-(?:[a-z]+-)*[0-9]:[0-9]{12}:index/[a-zA-Z0-9][a-zA-Z0-9_-]*$`.
     pub kendra_index: Option<Val<String>>,
     /// `QueryFilterString`.
     ///
+    /// A query filter that Amazon Lex sends to Amazon Kendra to filter the response from a query. The
+    /// filter is in the format defined by Amazon Kendra. For more information, see [Filtering
+    /// queries](https://docs.aws.amazon.com/kendra/latest/dg/filtering.html) .
+    ///
     /// - Length: 1 to 5000.
     pub query_filter_string: Option<Val<String>>,
     /// `QueryFilterStringEnabled`.
+    ///
+    /// Determines whether the `AMAZON.KendraSearchIntent` intent uses a custom query string to query the
+    /// Amazon Kendra index.
     pub query_filter_string_enabled: Option<Val<bool>>,
 }
 
@@ -4611,13 +5176,19 @@ impl ToValue for KendraConfiguration {
 impl Literal for KendraConfiguration {}
 
 /// The [`LambdaCodeHook`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-lambdacodehook.html) property type.
+///
+/// Specifies a Lambda function that verifies requests to a bot or fulfills the user's request to a bot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaCodeHook {
     /// `CodeHookInterfaceVersion`: required.
     ///
+    /// The version of the request-response that you want Amazon Lex to use to invoke your Lambda function.
+    ///
     /// - Length: 1 to 5.
     pub code_hook_interface_version: Option<Val<String>>,
     /// `LambdaArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lambda function.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::Lambda::Function.Arn`.
@@ -4687,15 +5258,25 @@ impl ToValue for LambdaCodeHook {
 impl Literal for LambdaCodeHook {}
 
 /// The [`Message`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-message.html) property type.
+///
+/// The object that provides message text and its type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Message {
     /// `CustomPayload`.
+    ///
+    /// A message in a custom format defined by the client application.
     pub custom_payload: Option<Val<CustomPayload>>,
     /// `ImageResponseCard`.
+    ///
+    /// A message that defines a response card that the client application can show to the user.
     pub image_response_card: Option<Val<ImageResponseCard>>,
     /// `PlainTextMessage`.
+    ///
+    /// A message in plain text format.
     pub plain_text_message: Option<Val<PlainTextMessage>>,
     /// `SSMLMessage`.
+    ///
+    /// A message in Speech Synthesis Markup Language (SSML).
     pub ssml_message: Option<Val<SsmlMessage>>,
 }
 
@@ -4761,11 +5342,18 @@ impl ToValue for Message {
 impl Literal for Message {}
 
 /// The [`MessageGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-messagegroup.html) property type.
+///
+/// Provides one or more messages that Amazon Lex should send to the user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MessageGroup {
     /// `Message`: required.
+    ///
+    /// The primary message that Amazon Lex should send to the user.
     pub message: Option<Val<Message>>,
     /// `Variations`.
+    ///
+    /// Message variations to send to the user. When variations are defined, Amazon Lex chooses the primary
+    /// message or one of the variations to send to the user.
     ///
     /// - Items: at most 2.
     pub variations: Option<Val<Vec<Message>>>,
@@ -4829,9 +5417,19 @@ impl ToValue for MessageGroup {
 impl Literal for MessageGroup {}
 
 /// The [`MultipleValuesSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-multiplevaluessetting.html) property type.
+///
+/// Indicates whether a slot can return multiple values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultipleValuesSetting {
     /// `AllowMultipleValues`.
+    ///
+    /// Indicates whether a slot can return multiple values. When `true` , the slot may return more than one
+    /// value in a response. When `false` , the slot returns only a single value.
+    ///
+    /// Multi-value slots are only available in the en-US locale. If you set this value to `true` in any
+    /// other locale, Amazon Lex throws a `ValidationException` .
+    ///
+    /// If the `allowMutlipleValues` is not set, the default value is `false` .
     pub allow_multiple_values: Option<Val<bool>>,
 }
 
@@ -4879,13 +5477,28 @@ impl ToValue for MultipleValuesSetting {
 impl Literal for MultipleValuesSetting {}
 
 /// The [`NluImprovementSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-nluimprovementspecification.html) property type.
+///
+/// Configures the Assisted Natural Language Understanding (NLU) feature for your bot. This
+/// specification determines whether enhanced intent recognition and utterance understanding
+/// capabilities are active.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NluImprovementSpecification {
     /// `AssistedNluMode`.
+    ///
+    /// Specifies the mode for Assisted NLU operation. Use `Primary` to make Assisted NLU the primary intent
+    /// recognition method, or `Fallback` to use it only when standard NLU confidence is low.
     pub assisted_nlu_mode: Option<Val<AssistedNluMode>>,
     /// `Enabled`: required.
+    ///
+    /// Determines whether the Assisted NLU feature is enabled for the bot. When set to `true` , Amazon Lex
+    /// uses advanced models to improve intent recognition and slot resolution, with the default being
+    /// `false` .
     pub enabled: Option<Val<bool>>,
     /// `IntentDisambiguationSettings`.
+    ///
+    /// An object containing specifications for the Intent Disambiguation feature within the Assisted NLU
+    /// settings. These settings determine how the bot handles ambiguous user inputs that could match
+    /// multiple intents.
     pub intent_disambiguation_settings: Option<Val<IntentDisambiguationSettings>>,
 }
 
@@ -4948,9 +5561,14 @@ impl ToValue for NluImprovementSpecification {
 impl Literal for NluImprovementSpecification {}
 
 /// The [`ObfuscationSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-obfuscationsetting.html) property type.
+///
+/// Determines whether Amazon Lex obscures slot values in conversation logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObfuscationSetting {
     /// `ObfuscationSettingType`: required.
+    ///
+    /// Value that determines whether Amazon Lex obscures slot values in conversation logs. The default is
+    /// to obscure the values.
     pub obfuscation_setting_type: Option<Val<ObfuscationSettingType>>,
 }
 
@@ -5007,19 +5625,34 @@ impl ToValue for ObfuscationSetting {
 impl Literal for ObfuscationSetting {}
 
 /// The [`OpensearchConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-opensearchconfiguration.html) property type.
+///
+/// Contains details about the configuration of the Amazon OpenSearch Service database used for the
+/// `AMAZON.QnAIntent` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpensearchConfiguration {
     /// `DomainEndpoint`.
     ///
+    /// The endpoint of the Amazon OpenSearch Service domain.
+    ///
     /// - Length: 1 to 5000.
     pub domain_endpoint: Option<Val<String>>,
     /// `ExactResponse`.
+    ///
+    /// Specifies whether to return an exact response or to return an answer generated by the model using
+    /// the fields you specify from the database.
     pub exact_response: Option<Val<bool>>,
     /// `ExactResponseFields`.
+    ///
+    /// Contains the names of the fields used for an exact response to the user.
     pub exact_response_fields: Option<Val<ExactResponseFields>>,
     /// `IncludeFields`.
+    ///
+    /// Contains a list of fields from the Amazon OpenSearch Service that the model can use to generate the
+    /// answer to the query.
     pub include_fields: Option<Val<Vec<String>>>,
     /// `IndexName`.
+    ///
+    /// The name of the Amazon OpenSearch Service index.
     ///
     /// - Length: 1 to 5000.
     pub index_name: Option<Val<String>>,
@@ -5098,18 +5731,28 @@ impl ToValue for OpensearchConfiguration {
 impl Literal for OpensearchConfiguration {}
 
 /// The [`OutputContext`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-outputcontext.html) property type.
+///
+/// Describes a session context that is activated when an intent is fulfilled.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputContext {
     /// `Name`: required.
+    ///
+    /// The name of the output context.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([0-9a-zA-Z][_-]?)+$`.
     pub name: Option<Val<String>>,
     /// `TimeToLiveInSeconds`: required.
     ///
+    /// The amount of time, in seconds, that the output context should remain active. The time is figured
+    /// from the first time the context is sent to the user.
+    ///
     /// - Range: 5 to 86400.
     pub time_to_live_in_seconds: Option<Val<i64>>,
     /// `TurnsToLive`: required.
+    ///
+    /// The number of conversation turns that the output context should remain active. The number of turns
+    /// is counted from the first time that the context is sent to the user.
     ///
     /// - Range: 1 to 20.
     pub turns_to_live: Option<Val<i64>>,
@@ -5188,9 +5831,13 @@ impl ToValue for OutputContext {
 impl Literal for OutputContext {}
 
 /// The [`PlainTextMessage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-plaintextmessage.html) property type.
+///
+/// Defines an ASCII text message to send to the user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlainTextMessage {
     /// `Value`: required.
+    ///
+    /// The message to send to the user.
     ///
     /// - Length: 1 to 1000.
     pub value: Option<Val<String>>,
@@ -5243,25 +5890,49 @@ impl ToValue for PlainTextMessage {
 impl Literal for PlainTextMessage {}
 
 /// The [`PostDialogCodeHookInvocationSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-postdialogcodehookinvocationspecification.html) property type.
+///
+/// Specifies next steps to run after the dialog code hook finishes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PostDialogCodeHookInvocationSpecification {
     /// `FailureConditional`.
+    ///
+    /// A list of conditional branches to evaluate after the dialog code hook throws an exception or returns
+    /// with the `State` field of the `Intent` object set to `Failed` .
     pub failure_conditional: Option<Val<ConditionalSpecification>>,
     /// `FailureNextStep`.
+    ///
+    /// Specifies the next step the bot runs after the dialog code hook throws an exception or returns with
+    /// the `State` field of the `Intent` object set to `Failed` .
     pub failure_next_step: Option<Val<DialogState>>,
     /// `FailureResponse`.
+    ///
+    /// Specifies a list of message groups that Amazon Lex uses to respond the user input when the code hook
+    /// fails.
     pub failure_response: Option<Val<ResponseSpecification>>,
     /// `SuccessConditional`.
+    ///
+    /// A list of conditional branches to evaluate after the dialog code hook finishes successfully.
     pub success_conditional: Option<Val<ConditionalSpecification>>,
     /// `SuccessNextStep`.
+    ///
+    /// Specifics the next step the bot runs after the dialog code hook finishes successfully.
     pub success_next_step: Option<Val<DialogState>>,
     /// `SuccessResponse`.
+    ///
+    /// Specifies a list of message groups that Amazon Lex uses to respond when the code hook succeeds.
     pub success_response: Option<Val<ResponseSpecification>>,
     /// `TimeoutConditional`.
+    ///
+    /// A list of conditional branches to evaluate if the code hook times out.
     pub timeout_conditional: Option<Val<ConditionalSpecification>>,
     /// `TimeoutNextStep`.
+    ///
+    /// Specifies the next step that the bot runs when the code hook times out.
     pub timeout_next_step: Option<Val<DialogState>>,
     /// `TimeoutResponse`.
+    ///
+    /// Specifies a list of message groups that Amazon Lex uses to respond to the user input when the code
+    /// hook times out.
     pub timeout_response: Option<Val<ResponseSpecification>>,
 }
 
@@ -5357,25 +6028,53 @@ impl ToValue for PostDialogCodeHookInvocationSpecification {
 impl Literal for PostDialogCodeHookInvocationSpecification {}
 
 /// The [`PostFulfillmentStatusSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-postfulfillmentstatusspecification.html) property type.
+///
+/// Provides a setting that determines whether the post-fulfillment response is sent to the user. For
+/// more information, see
+/// [](https://docs.aws.amazon.com/lexv2/latest/dg/streaming-progress.html#progress-complete)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PostFulfillmentStatusSpecification {
     /// `FailureConditional`.
+    ///
+    /// A list of conditional branches to evaluate after the fulfillment code hook throws an exception or
+    /// returns with the `State` field of the `Intent` object set to `Failed` .
     pub failure_conditional: Option<Val<ConditionalSpecification>>,
     /// `FailureNextStep`.
+    ///
+    /// Specifies the next step the bot runs after the fulfillment code hook throws an exception or returns
+    /// with the `State` field of the `Intent` object set to `Failed` .
     pub failure_next_step: Option<Val<DialogState>>,
     /// `FailureResponse`.
+    ///
+    /// Specifies a list of message groups that Amazon Lex uses to respond when fulfillment isn't
+    /// successful.
     pub failure_response: Option<Val<ResponseSpecification>>,
     /// `SuccessConditional`.
+    ///
+    /// A list of conditional branches to evaluate after the fulfillment code hook finishes successfully.
     pub success_conditional: Option<Val<ConditionalSpecification>>,
     /// `SuccessNextStep`.
+    ///
+    /// Specifies the next step in the conversation that Amazon Lex invokes when the fulfillment code hook
+    /// completes successfully.
     pub success_next_step: Option<Val<DialogState>>,
     /// `SuccessResponse`.
+    ///
+    /// Specifies a list of message groups that Amazon Lex uses to respond when the fulfillment is
+    /// successful.
     pub success_response: Option<Val<ResponseSpecification>>,
     /// `TimeoutConditional`.
+    ///
+    /// A list of conditional branches to evaluate if the fulfillment code hook times out.
     pub timeout_conditional: Option<Val<ConditionalSpecification>>,
     /// `TimeoutNextStep`.
+    ///
+    /// Specifies the next step that the bot runs when the fulfillment code hook times out.
     pub timeout_next_step: Option<Val<DialogState>>,
     /// `TimeoutResponse`.
+    ///
+    /// Specifies a list of message groups that Amazon Lex uses to respond when fulfillment isn't completed
+    /// within the timeout period.
     pub timeout_response: Option<Val<ResponseSpecification>>,
 }
 
@@ -5471,15 +6170,25 @@ impl ToValue for PostFulfillmentStatusSpecification {
 impl Literal for PostFulfillmentStatusSpecification {}
 
 /// The [`PromptAttemptSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-promptattemptspecification.html) property type.
+///
+/// Specifies the settings on a prompt attempt.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptAttemptSpecification {
     /// `AllowInterrupt`.
+    ///
+    /// Indicates whether the user can interrupt a speech prompt attempt from the bot.
     pub allow_interrupt: Option<Val<bool>>,
     /// `AllowedInputTypes`: required.
+    ///
+    /// Indicates the allowed input types of the prompt attempt.
     pub allowed_input_types: Option<Val<AllowedInputTypes>>,
     /// `AudioAndDTMFInputSpecification`.
+    ///
+    /// Specifies the settings on audio and DTMF input.
     pub audio_and_dtmf_input_specification: Option<Val<AudioAndDtmfInputSpecification>>,
     /// `TextInputSpecification`.
+    ///
+    /// Specifies the settings on text input.
     pub text_input_specification: Option<Val<TextInputSpecification>>,
 }
 
@@ -5555,21 +6264,34 @@ impl ToValue for PromptAttemptSpecification {
 impl Literal for PromptAttemptSpecification {}
 
 /// The [`PromptSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-promptspecification.html) property type.
+///
+/// Specifies a list of message groups that Amazon Lex sends to a user to elicit a response.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PromptSpecification {
     /// `AllowInterrupt`.
+    ///
+    /// Indicates whether the user can interrupt a speech prompt from the bot.
     pub allow_interrupt: Option<Val<bool>>,
     /// `MaxRetries`: required.
+    ///
+    /// The maximum number of times the bot tries to elicit a response from the user using this prompt.
     ///
     /// - Range: 0 to 5.
     pub max_retries: Option<Val<i64>>,
     /// `MessageGroupsList`: required.
     ///
+    /// A collection of messages that Amazon Lex can send to the user. Amazon Lex chooses the actual message
+    /// to send at runtime.
+    ///
     /// - Items: 1 to 5.
     pub message_groups_list: Option<Val<Vec<MessageGroup>>>,
     /// `MessageSelectionStrategy`.
+    ///
+    /// Indicates how a message is selected from a message group among retries.
     pub message_selection_strategy: Option<Val<MessageSelectionStrategy>>,
     /// `PromptAttemptsSpecification`.
+    ///
+    /// Specifies the advanced settings on each attempt of the prompt.
     pub prompt_attempts_specification: Option<Val<BTreeMap<String, PromptAttemptSpecification>>>,
 }
 
@@ -5791,11 +6513,15 @@ impl ToValue for QInConnectIntentConfiguration {
 impl Literal for QInConnectIntentConfiguration {}
 
 /// The [`QnAIntentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-qnaintentconfiguration.html) property type.
+///
+/// Details about the the configuration of the built-in `Amazon.QnAIntent` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QnAIntentConfiguration {
     /// `BedrockModelConfiguration`: required.
     pub bedrock_model_configuration: Option<Val<BedrockModelSpecification>>,
     /// `DataSourceConfiguration`: required.
+    ///
+    /// Contains details about the configuration of the data source used for the `AMAZON.QnAIntent` .
     pub data_source_configuration: Option<Val<DataSourceConfiguration>>,
 }
 
@@ -5868,19 +6594,35 @@ impl ToValue for QnAIntentConfiguration {
 impl Literal for QnAIntentConfiguration {}
 
 /// The [`QnAKendraConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-qnakendraconfiguration.html) property type.
+///
+/// Contains details about the configuration of the Amazon Kendra index used for the `AMAZON.QnAIntent`
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QnAKendraConfiguration {
     /// `ExactResponse`: required.
+    ///
+    /// Specifies whether to return an exact response from the Amazon Kendra index or to let the Amazon
+    /// Bedrock model you select generate a response based on the results. To use this feature, you must
+    /// first add FAQ questions to your index by following the steps at [Adding frequently asked questions
+    /// (FAQs) to an index](https://docs.aws.amazon.com/kendra/latest/dg/in-creating-faq.html) .
     pub exact_response: Option<Val<bool>>,
     /// `KendraIndex`: required.
+    ///
+    /// The ARN of the Amazon Kendra index to use.
     ///
     /// - Length: 1 to 5000.
     pub kendra_index: Option<Val<String>>,
     /// `QueryFilterString`.
     ///
+    /// Contains the Amazon Kendra filter string to use if enabled. For more information on the Amazon
+    /// Kendra search filter JSON format, see [Using document attributes to filter search
+    /// results](https://docs.aws.amazon.com/kendra/latest/dg/filtering.html#search-filtering) .
+    ///
     /// - Length: 1 to 5000.
     pub query_filter_string: Option<Val<String>>,
     /// `QueryFilterStringEnabled`: required.
+    ///
+    /// Specifies whether to enable an Amazon Kendra filter string or not.
     pub query_filter_string_enabled: Option<Val<bool>>,
 }
 
@@ -6024,11 +6766,18 @@ impl ToValue for Replication {
 impl Literal for Replication {}
 
 /// The [`ResponseSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-responsespecification.html) property type.
+///
+/// Specifies a list of message groups that Amazon Lex uses to respond the user input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResponseSpecification {
     /// `AllowInterrupt`.
+    ///
+    /// Indicates whether the user can interrupt a speech response from Amazon Lex.
     pub allow_interrupt: Option<Val<bool>>,
     /// `MessageGroupsList`: required.
+    ///
+    /// A collection of responses that Amazon Lex can send to the user. Amazon Lex chooses the actual
+    /// response to send at runtime.
     ///
     /// - Items: 1 to 5.
     pub message_groups_list: Option<Val<Vec<MessageGroup>>>,
@@ -6101,6 +6850,9 @@ impl ToValue for ResponseSpecification {
 impl Literal for ResponseSpecification {}
 
 /// The [`RuntimeSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-runtimesettings.html) property type.
+///
+/// Contains specifications about the Amazon Lex runtime generative AI capabilities from Amazon Bedrock
+/// that you can turn on for your bot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuntimeSettings {
     /// `NluImprovementSpecification`.
@@ -6162,9 +6914,14 @@ impl ToValue for RuntimeSettings {
 impl Literal for RuntimeSettings {}
 
 /// The [`S3BucketLogDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-s3bucketlogdestination.html) property type.
+///
+/// Specifies an Amazon S3 bucket for logging audio conversations
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3BucketLogDestination {
     /// `KmsKeyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of an AWS Key Management Service (KMS) key for encrypting audio log
+    /// files stored in an Amazon S3 bucket.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w\-]+:kms:[\w\-]+:[\d]{12}:(?:key\/[\w\-]+|alias\/[a-zA-Z0-9:\/_\-]{1,256})$`.
@@ -6172,9 +6929,13 @@ pub struct S3BucketLogDestination {
     pub kms_key_arn: Option<Val<String>>,
     /// `LogPrefix`: required.
     ///
+    /// The S3 prefix to assign to audio log files.
+    ///
     /// - Length: 0 to 1024.
     pub log_prefix: Option<Val<String>>,
     /// `S3BucketArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an Amazon S3 bucket where audio log files are stored.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:[\w\-]+:s3:::[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]$`.
@@ -6247,9 +7008,13 @@ impl ToValue for S3BucketLogDestination {
 impl Literal for S3BucketLogDestination {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-s3location.html) property type.
+///
+/// Defines an Amazon S3 bucket location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `S3Bucket`: required.
+    ///
+    /// The S3 bucket name.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]$`.
@@ -6257,10 +7022,14 @@ pub struct S3Location {
     pub s3_bucket: Option<Val<String>>,
     /// `S3ObjectKey`: required.
     ///
+    /// The path and file name to the object in the S3 bucket.
+    ///
     /// - Length: 1 to 1024.
     /// - Pattern: `[\.\-\!\*\_\'\(\)a-zA-Z0-9][\.\-\!\*\_\'\(\)\/a-zA-Z0-9]*$`.
     pub s3_object_key: Option<Val<String>>,
     /// `S3ObjectVersion`.
+    ///
+    /// The version of the object in the S3 bucket.
     ///
     /// - Length: 1 to 1024.
     pub s3_object_version: Option<Val<String>>,
@@ -6332,9 +7101,13 @@ impl ToValue for S3Location {
 impl Literal for S3Location {}
 
 /// The [`SampleUtterance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-sampleutterance.html) property type.
+///
+/// A sample utterance that invokes an intent or respond to a slot elicitation prompt.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SampleUtterance {
     /// `Utterance`: required.
+    ///
+    /// A sample utterance that invokes an intent or respond to a slot elicitation prompt.
     pub utterance: Option<Val<String>>,
 }
 
@@ -6385,11 +7158,15 @@ impl ToValue for SampleUtterance {
 impl Literal for SampleUtterance {}
 
 /// The [`SampleUtteranceGenerationSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-sampleutterancegenerationspecification.html) property type.
+///
+/// Contains specifications for the sample utterance generation feature.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SampleUtteranceGenerationSpecification {
     /// `BedrockModelSpecification`.
     pub bedrock_model_specification: Option<Val<BedrockModelSpecification>>,
     /// `Enabled`: required.
+    ///
+    /// Specifies whether to enable sample utterance generation or not.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -6450,9 +7227,13 @@ impl ToValue for SampleUtteranceGenerationSpecification {
 impl Literal for SampleUtteranceGenerationSpecification {}
 
 /// The [`SampleValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-samplevalue.html) property type.
+///
+/// Defines one of the values for a slot type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SampleValue {
     /// `Value`: required.
+    ///
+    /// The value that can be used for a slot type.
     ///
     /// - Length: 1 to 140.
     pub value: Option<Val<String>>,
@@ -6505,9 +7286,13 @@ impl ToValue for SampleValue {
 impl Literal for SampleValue {}
 
 /// The [`SentimentAnalysisSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-sentimentanalysissettings.html) property type.
+///
+/// Determines whether Amazon Lex will use Amazon Comprehend to detect the sentiment of user utterances.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SentimentAnalysisSettings {
     /// `DetectSentiment`: required.
+    ///
+    /// Sets whether Amazon Lex uses Amazon Comprehend to detect the sentiment of user utterances.
     pub detect_sentiment: Option<Val<bool>>,
 }
 
@@ -6562,13 +7347,20 @@ impl ToValue for SentimentAnalysisSettings {
 impl Literal for SentimentAnalysisSettings {}
 
 /// The [`SessionAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-sessionattribute.html) property type.
+///
+/// A key/value pair representing session-specific context information. It contains application
+/// information passed between Amazon Lex V2 and a client application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SessionAttribute {
     /// `Key`: required.
     ///
+    /// The name of the session attribute.
+    ///
     /// - Length: 1 to 1024.
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The session-specific context information for the session attribute.
     ///
     /// - Length: 0 to 1024.
     pub value: Option<Val<String>>,
@@ -6627,26 +7419,51 @@ impl ToValue for SessionAttribute {
 impl Literal for SessionAttribute {}
 
 /// The [`Slot`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-slot.html) property type.
+///
+/// Specifies the definition of a slot. Amazon Lex elicits slot values from uses to fulfill the user's
+/// intent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Slot {
     /// `Description`.
     ///
+    /// The description of the slot.
+    ///
     /// - Length: at most 2000.
     pub description: Option<Val<String>>,
     /// `MultipleValuesSetting`.
+    ///
+    /// Indicates whether a slot can return multiple values.
     pub multiple_values_setting: Option<Val<MultipleValuesSetting>>,
     /// `Name`: required.
+    ///
+    /// The name given to the slot.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([0-9a-zA-Z][_-]?)+$`.
     pub name: Option<Val<String>>,
     /// `ObfuscationSetting`.
+    ///
+    /// Determines whether the contents of the slot are obfuscated in Amazon CloudWatch Logs logs. Use
+    /// obfuscated slots to protect information such as personally identifiable information (PII) in logs.
     pub obfuscation_setting: Option<Val<ObfuscationSetting>>,
     /// `SlotTypeName`: required.
+    ///
+    /// The name of the slot type that this slot is based on. The slot type defines the acceptable values
+    /// for the slot.
     pub slot_type_name: Option<Val<String>>,
     /// `SubSlotSetting`.
     pub sub_slot_setting: Option<Val<SubSlotSetting>>,
     /// `ValueElicitationSetting`: required.
+    ///
+    /// Determines the slot resolution strategy that Amazon Lex uses to return slot type values. The field
+    /// can be set to one of the following values:
+    ///
+    /// - ORIGINAL_VALUE - Returns the value entered by the user, if the user value is similar to a slot
+    ///   value.
+    /// - TOP_RESOLUTION - If there is a resolution list for the slot, return the first value in the
+    ///   resolution list as the slot type value. If there is no resolution list, null is returned.
+    ///
+    /// If you don't specify the `valueSelectionStrategy` , the default is `ORIGINAL_VALUE` .
     pub value_elicitation_setting: Option<Val<SlotValueElicitationSetting>>,
 }
 
@@ -6750,23 +7567,43 @@ impl ToValue for Slot {
 impl Literal for Slot {}
 
 /// The [`SlotCaptureSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-slotcapturesetting.html) property type.
+///
+/// Settings used when Amazon Lex successfully captures a slot value from a user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlotCaptureSetting {
     /// `CaptureConditional`.
+    ///
+    /// A list of conditional branches to evaluate after the slot value is captured.
     pub capture_conditional: Option<Val<ConditionalSpecification>>,
     /// `CaptureNextStep`.
+    ///
+    /// Specifies the next step that the bot runs when the slot value is captured before the code hook times
+    /// out.
     pub capture_next_step: Option<Val<DialogState>>,
     /// `CaptureResponse`.
+    ///
+    /// Specifies a list of message groups that Amazon Lex uses to respond the user input.
     pub capture_response: Option<Val<ResponseSpecification>>,
     /// `CodeHook`.
+    ///
+    /// Code hook called after Amazon Lex successfully captures a slot value.
     pub code_hook: Option<Val<DialogCodeHookInvocationSetting>>,
     /// `ElicitationCodeHook`.
+    ///
+    /// Code hook called when Amazon Lex doesn't capture a slot value.
     pub elicitation_code_hook: Option<Val<ElicitationCodeHookInvocationSetting>>,
     /// `FailureConditional`.
+    ///
+    /// A list of conditional branches to evaluate when the slot value isn't captured.
     pub failure_conditional: Option<Val<ConditionalSpecification>>,
     /// `FailureNextStep`.
+    ///
+    /// Specifies the next step that the bot runs when the slot value code is not recognized.
     pub failure_next_step: Option<Val<DialogState>>,
     /// `FailureResponse`.
+    ///
+    /// Specifies a list of message groups that Amazon Lex uses to respond the user input when the slot
+    /// fails to be captured.
     pub failure_response: Option<Val<ResponseSpecification>>,
 }
 
@@ -6856,9 +7693,13 @@ impl ToValue for SlotCaptureSetting {
 impl Literal for SlotCaptureSetting {}
 
 /// The [`SlotDefaultValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-slotdefaultvalue.html) property type.
+///
+/// Specifies the default value to use when a user doesn't provide a value for a slot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlotDefaultValue {
     /// `DefaultValue`: required.
+    ///
+    /// The default value to use when a user doesn't provide a value for a slot.
     ///
     /// - Length: 1 to 202.
     pub default_value: Option<Val<String>>,
@@ -6911,9 +7752,14 @@ impl ToValue for SlotDefaultValue {
 impl Literal for SlotDefaultValue {}
 
 /// The [`SlotDefaultValueSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-slotdefaultvaluespecification.html) property type.
+///
+/// The default value to use when a user doesn't provide a value for a slot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlotDefaultValueSpecification {
     /// `DefaultValueList`: required.
+    ///
+    /// A list of default values. Amazon Lex chooses the default value to use in the order that they are
+    /// presented in the list.
     ///
     /// - Items: at most 10.
     pub default_value_list: Option<Val<Vec<SlotDefaultValue>>>,
@@ -6979,13 +7825,19 @@ impl ToValue for SlotDefaultValueSpecification {
 impl Literal for SlotDefaultValueSpecification {}
 
 /// The [`SlotPriority`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-slotpriority.html) property type.
+///
+/// Sets the priority that Amazon Lex should use when eliciting slot values from a user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlotPriority {
     /// `Priority`: required.
     ///
+    /// The priority that Amazon Lex should apply to the slot.
+    ///
     /// - Range: 0 to 100.
     pub priority: Option<Val<i64>>,
     /// `SlotName`: required.
+    ///
+    /// The name of the slot.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([0-9a-zA-Z][_-]?)+$`.
@@ -7048,11 +7900,17 @@ impl ToValue for SlotPriority {
 impl Literal for SlotPriority {}
 
 /// The [`SlotResolutionImprovementSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-slotresolutionimprovementspecification.html) property type.
+///
+/// Contains specifications for the assisted slot resolution feature.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlotResolutionImprovementSpecification {
     /// `BedrockModelSpecification`.
+    ///
+    /// An object containing information about the Amazon Bedrock model used to assist slot resolution.
     pub bedrock_model_specification: Option<Val<BedrockModelSpecification>>,
     /// `Enabled`: required.
+    ///
+    /// Specifies whether assisted slot resolution is turned on or off.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -7113,28 +7971,55 @@ impl ToValue for SlotResolutionImprovementSpecification {
 impl Literal for SlotResolutionImprovementSpecification {}
 
 /// The [`SlotType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-slottype.html) property type.
+///
+/// Describes a slot type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlotType {
     /// `CompositeSlotTypeSetting`.
     pub composite_slot_type_setting: Option<Val<CompositeSlotTypeSetting>>,
     /// `Description`.
     ///
+    /// A description of the slot type. Use the description to help identify the slot type in lists.
+    ///
     /// - Length: at most 2000.
     pub description: Option<Val<String>>,
     /// `ExternalSourceSetting`.
+    ///
+    /// Sets the type of external information used to create the slot type.
     pub external_source_setting: Option<Val<ExternalSourceSetting>>,
     /// `Name`: required.
+    ///
+    /// The name of the slot type. A slot type name must be unique withing the account.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([0-9a-zA-Z][_-]?)+$`.
     pub name: Option<Val<String>>,
     /// `ParentSlotTypeSignature`.
+    ///
+    /// The built-in slot type used as a parent of this slot type. When you define a parent slot type, the
+    /// new slot type has the configuration of the parent lot type.
+    ///
+    /// Only `AMAZON.AlphaNumeric` is supported.
     pub parent_slot_type_signature: Option<Val<String>>,
     /// `SlotTypeValues`.
+    ///
+    /// A list of SlotTypeValue objects that defines the values that the slot type can take. Each value can
+    /// have a list of synonyms, additional values that help train the machine learning model about the
+    /// values that it resolves for the slot.
     ///
     /// - Items: at most 10000.
     pub slot_type_values: Option<Val<Vec<SlotTypeValue>>>,
     /// `ValueSelectionSetting`.
+    ///
+    /// Determines the slot resolution strategy that Amazon Lex uses to return slot type values. The field
+    /// can be set to one of the following values:
+    ///
+    /// - `ORIGINAL_VALUE` - Returns the value entered by the user, if the user value is similar to the slot
+    ///   value.
+    /// - `TOP_RESOLUTION` - If there is a resolution list for the slot, return the first value in the
+    ///   resolution list as the slot type value. If there is no resolution list, null is returned.
+    ///
+    /// If you don't specify the `valueSelectionStrategy` , the default is `ORIGINAL_VALUE` .
     pub value_selection_setting: Option<Val<SlotValueSelectionSetting>>,
 }
 
@@ -7226,11 +8111,18 @@ impl ToValue for SlotType {
 impl Literal for SlotType {}
 
 /// The [`SlotTypeValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-slottypevalue.html) property type.
+///
+/// Each slot type can have a set of values. Each `SlotTypeValue` represents a value that the slot type
+/// can take.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlotTypeValue {
     /// `SampleValue`: required.
+    ///
+    /// The value of the slot type entry.
     pub sample_value: Option<Val<SampleValue>>,
     /// `Synonyms`.
+    ///
+    /// Additional values related to the slot type entry.
     ///
     /// - Items: at most 10000.
     pub synonyms: Option<Val<Vec<SampleValue>>>,
@@ -7294,9 +8186,15 @@ impl ToValue for SlotTypeValue {
 impl Literal for SlotTypeValue {}
 
 /// The [`SlotValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-slotvalue.html) property type.
+///
+/// The value to set in a slot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlotValue {
     /// `InterpretedValue`.
+    ///
+    /// The value that Amazon Lex determines for the slot. The actual value depends on the setting of the
+    /// value selection strategy for the bot. You can choose to use the value entered by the user, or you
+    /// can have Amazon Lex choose the first value in the `resolvedValues` list.
     ///
     /// - Length: 1 to 202.
     pub interpreted_value: Option<Val<String>>,
@@ -7346,19 +8244,37 @@ impl ToValue for SlotValue {
 impl Literal for SlotValue {}
 
 /// The [`SlotValueElicitationSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-slotvalueelicitationsetting.html) property type.
+///
+/// Specifies the elicitation setting details eliciting a slot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlotValueElicitationSetting {
     /// `DefaultValueSpecification`.
+    ///
+    /// A list of default values for a slot. Default values are used when Amazon Lex hasn't determined a
+    /// value for a slot. You can specify default values from context variables, session attributes, and
+    /// defined values.
     pub default_value_specification: Option<Val<SlotDefaultValueSpecification>>,
     /// `PromptSpecification`.
+    ///
+    /// The prompt that Amazon Lex uses to elicit the slot value from the user.
     pub prompt_specification: Option<Val<PromptSpecification>>,
     /// `SampleUtterances`.
+    ///
+    /// If you know a specific pattern that users might respond to an Amazon Lex request for a slot value,
+    /// you can provide those utterances to improve accuracy. This is optional. In most cases, Amazon Lex is
+    /// capable of understanding user utterances.
     pub sample_utterances: Option<Val<Vec<SampleUtterance>>>,
     /// `SlotCaptureSetting`.
+    ///
+    /// Specifies the settings that Amazon Lex uses when a slot value is successfully entered by a user.
     pub slot_capture_setting: Option<Val<SlotCaptureSetting>>,
     /// `SlotConstraint`: required.
+    ///
+    /// Specifies whether the slot is required or optional.
     pub slot_constraint: Option<Val<SlotConstraint>>,
     /// `WaitAndContinueSpecification`.
+    ///
+    /// Specifies the prompts that Amazon Lex uses while a bot is waiting for customer input.
     pub wait_and_continue_specification: Option<Val<WaitAndContinueSpecification>>,
 }
 
@@ -7448,13 +8364,23 @@ impl ToValue for SlotValueElicitationSetting {
 impl Literal for SlotValueElicitationSetting {}
 
 /// The [`SlotValueOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-slotvalueoverride.html) property type.
+///
+/// The slot values that Amazon Lex uses when it sets slot values in a dialog step.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlotValueOverride {
     /// `Shape`.
+    ///
+    /// When the shape value is `List` , it indicates that the `values` field contains a list of slot
+    /// values. When the value is `Scalar` , it indicates that the `value` field contains a single value.
     pub shape: Option<Val<SlotShape>>,
     /// `Value`.
+    ///
+    /// The current value of the slot.
     pub value: Option<Val<SlotValue>>,
     /// `Values`.
+    ///
+    /// A list of one or more values that the user provided for the slot. For example, for a slot that
+    /// elicits pizza toppings, the values might be "pepperoni" and "pineapple."
     pub values: Option<Val<Vec<SlotValueOverride>>>,
 }
 
@@ -7519,14 +8445,22 @@ impl ToValue for SlotValueOverride {
 impl Literal for SlotValueOverride {}
 
 /// The [`SlotValueOverrideMap`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-slotvalueoverridemap.html) property type.
+///
+/// Maps a slot name to the
+/// [SlotValueOverride](https://docs.aws.amazon.com/lexv2/latest/APIReference/API_SlotValueOverride.html)
+/// object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlotValueOverrideMap {
     /// `SlotName`.
+    ///
+    /// The name of the slot.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([0-9a-zA-Z][_-]?)+$`.
     pub slot_name: Option<Val<String>>,
     /// `SlotValueOverride`.
+    ///
+    /// The SlotValueOverride object to which the slot name will be mapped.
     pub slot_value_override: Option<Val<SlotValueOverride>>,
 }
 
@@ -7580,9 +8514,27 @@ impl ToValue for SlotValueOverrideMap {
 impl Literal for SlotValueOverrideMap {}
 
 /// The [`SlotValueRegexFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-slotvalueregexfilter.html) property type.
+///
+/// Provides a regular expression used to validate the value of a slot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlotValueRegexFilter {
     /// `Pattern`: required.
+    ///
+    /// A regular expression used to validate the value of a slot.
+    ///
+    /// Use a standard regular expression. Amazon Lex supports the following characters in the regular
+    /// expression:
+    ///
+    /// - A-Z, a-z
+    /// - 0-9
+    /// - Unicode characters ("\⁠u\<Unicode>")
+    ///
+    /// Represent Unicode characters with four digits, for example "\⁠u0041" or "\⁠u005A".
+    ///
+    /// The following regular expression operators are not supported:
+    ///
+    /// - Infinite repeaters: *, +, or {x,} with no upper bound.
+    /// - Wild card (.)
     ///
     /// - Length: 1 to 300.
     pub pattern: Option<Val<String>>,
@@ -7635,13 +8587,30 @@ impl ToValue for SlotValueRegexFilter {
 impl Literal for SlotValueRegexFilter {}
 
 /// The [`SlotValueSelectionSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-slotvalueselectionsetting.html) property type.
+///
+/// Contains settings used by Amazon Lex to select a slot value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlotValueSelectionSetting {
     /// `AdvancedRecognitionSetting`.
+    ///
+    /// Provides settings that enable advanced recognition settings for slot values. You can use this to
+    /// enable using slot values as a custom vocabulary for recognizing user utterances.
     pub advanced_recognition_setting: Option<Val<AdvancedRecognitionSetting>>,
     /// `RegexFilter`.
+    ///
+    /// A regular expression used to validate the value of a slot.
     pub regex_filter: Option<Val<SlotValueRegexFilter>>,
     /// `ResolutionStrategy`: required.
+    ///
+    /// Determines the slot resolution strategy that Amazon Lex uses to return slot type values. The field
+    /// can be set to one of the following values:
+    ///
+    /// - `ORIGINAL_VALUE` - Returns the value entered by the user, if the user value is similar to the slot
+    ///   value.
+    /// - `TOP_RESOLUTION` - If there is a resolution list for the slot, return the first value in the
+    ///   resolution list as the slot type value. If there is no resolution list, null is returned.
+    ///
+    /// If you don't specify the `valueSelectionStrategy` , the default is `ORIGINAL_VALUE` .
     pub resolution_strategy: Option<Val<SlotValueResolutionStrategy>>,
 }
 
@@ -7713,9 +8682,13 @@ impl ToValue for SlotValueSelectionSetting {
 impl Literal for SlotValueSelectionSetting {}
 
 /// The [`Specifications`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-specifications.html) property type.
+///
+/// Subslot specifications.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Specifications {
     /// `SlotTypeId`.
+    ///
+    /// The unique identifier assigned to the slot type.
     ///
     /// - Length: 1 to 25.
     /// - Pattern: `^((AMAZON\.)[a-zA-Z_]+?|[0-9a-zA-Z]+)$`.
@@ -7723,6 +8696,8 @@ pub struct Specifications {
     /// `SlotTypeName`.
     pub slot_type_name: Option<Val<String>>,
     /// `ValueElicitationSetting`: required.
+    ///
+    /// Specifies the elicitation setting details for constituent sub slots of a composite slot.
     pub value_elicitation_setting: Option<Val<SubSlotValueElicitationSetting>>,
 }
 
@@ -7795,11 +8770,15 @@ impl ToValue for Specifications {
 impl Literal for Specifications {}
 
 /// The [`SpeechFoundationModel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-speechfoundationmodel.html) property type.
+///
+/// Configuration for a foundation model used for speech synthesis and recognition capabilities.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpeechFoundationModel {
     /// `ModelArn`: required.
     pub model_arn: Option<Val<String>>,
     /// `VoiceId`.
+    ///
+    /// The identifier of the voice to use for speech synthesis with the foundation model.
     pub voice_id: Option<Val<String>>,
 }
 
@@ -7964,9 +8943,13 @@ impl ToValue for SpeechRecognitionSettings {
 impl Literal for SpeechRecognitionSettings {}
 
 /// The [`SSMLMessage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-ssmlmessage.html) property type.
+///
+/// Defines a Speech Synthesis Markup Language (SSML) prompt.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SsmlMessage {
     /// `Value`: required.
+    ///
+    /// The SSML text that defines the prompt.
     ///
     /// - Length: 1 to 1000.
     pub value: Option<Val<String>>,
@@ -8019,19 +9002,31 @@ impl ToValue for SsmlMessage {
 impl Literal for SsmlMessage {}
 
 /// The [`StillWaitingResponseSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-stillwaitingresponsespecification.html) property type.
+///
+/// Defines the messages that Amazon Lex sends to a user to remind them that the bot is waiting for a
+/// response.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StillWaitingResponseSpecification {
     /// `AllowInterrupt`.
+    ///
+    /// Indicates that the user can interrupt the response by speaking while the message is being played.
     pub allow_interrupt: Option<Val<bool>>,
     /// `FrequencyInSeconds`: required.
+    ///
+    /// How often a message should be sent to the user. Minimum of 1 second, maximum of 5 minutes.
     ///
     /// - Range: 1 to 300.
     pub frequency_in_seconds: Option<Val<i64>>,
     /// `MessageGroupsList`: required.
     ///
+    /// One or more message groups, each containing one or more messages, that define the prompts that
+    /// Amazon Lex sends to the user.
+    ///
     /// - Items: 1 to 5.
     pub message_groups_list: Option<Val<Vec<MessageGroup>>>,
     /// `TimeoutInSeconds`: required.
+    ///
+    /// If Amazon Lex waits longer than this length of time for a response, it will stop sending messages.
     ///
     /// - Range: 1 to 900.
     pub timeout_in_seconds: Option<Val<i64>>,
@@ -8132,14 +9127,21 @@ impl ToValue for StillWaitingResponseSpecification {
 impl Literal for StillWaitingResponseSpecification {}
 
 /// The [`SubSlotSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-subslotsetting.html) property type.
+///
+/// Specifications for the constituent sub slots and the expression for the composite slot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubSlotSetting {
     /// `Expression`.
+    ///
+    /// The expression text for defining the constituent sub slots in the composite slot using logical AND
+    /// and OR operators.
     ///
     /// - Length: 1 to 1000.
     /// - Pattern: `[0-9A-Za-z_\-\s\(\)]+`.
     pub expression: Option<Val<String>>,
     /// `SlotSpecifications`.
+    ///
+    /// Specifications for the constituent sub slots of a composite slot.
     pub slot_specifications: Option<Val<BTreeMap<String, Specifications>>>,
 }
 
@@ -8198,14 +9200,21 @@ impl ToValue for SubSlotSetting {
 impl Literal for SubSlotSetting {}
 
 /// The [`SubSlotTypeComposition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-subslottypecomposition.html) property type.
+///
+/// Subslot type composition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubSlotTypeComposition {
     /// `Name`: required.
+    ///
+    /// Name of a constituent sub slot inside a composite slot.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([0-9a-zA-Z][_-]?){1,100}$`.
     pub name: Option<Val<String>>,
     /// `SlotTypeId`.
+    ///
+    /// The unique identifier assigned to a slot type. This refers to either a built-in slot type or the
+    /// unique slotTypeId of a custom slot type.
     ///
     /// - Length: 1 to 25.
     /// - Pattern: `^((AMAZON\.)[a-zA-Z_]+?|[0-9a-zA-Z]+)$`.
@@ -8277,6 +9286,16 @@ impl ToValue for SubSlotTypeComposition {
 impl Literal for SubSlotTypeComposition {}
 
 /// The [`SubSlotValueElicitationSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-subslotvalueelicitationsetting.html) property type.
+///
+/// Subslot elicitation settings.
+///
+/// `DefaultValueSpecification` is a list of default values for a constituent sub slot in a composite
+/// slot. Default values are used when Amazon Lex hasn't determined a value for a slot. You can specify
+/// default values from context variables, session attributes, and defined values. This is similar to
+/// `DefaultValueSpecification` for slots.
+///
+/// `PromptSpecification` is the prompt that Amazon Lex uses to elicit the sub slot value from the user.
+/// This is similar to `PromptSpecification` for slots.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubSlotValueElicitationSetting {
     /// `DefaultValueSpecification`.
@@ -8284,6 +9303,10 @@ pub struct SubSlotValueElicitationSetting {
     /// `PromptSpecification`.
     pub prompt_specification: Option<Val<PromptSpecification>>,
     /// `SampleUtterances`.
+    ///
+    /// If you know a specific pattern that users might respond to an Amazon Lex request for a sub slot
+    /// value, you can provide those utterances to improve accuracy. This is optional. In most cases Amazon
+    /// Lex is capable of understanding user utterances. This is similar to `SampleUtterances` for slots.
     pub sample_utterances: Option<Val<Vec<SampleUtterance>>>,
     /// `WaitAndContinueSpecification`.
     pub wait_and_continue_specification: Option<Val<WaitAndContinueSpecification>>,
@@ -8424,19 +9447,32 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TestBotAliasSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-testbotaliassettings.html) property type.
+///
+/// Specifies configuration settings for the alias used to test the bot. If the `TestBotAliasSettings`
+/// property is not specified, the settings are configured with default values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TestBotAliasSettings {
     /// `BotAliasLocaleSettings`.
     ///
+    /// Specifies settings that are unique to a locale. For example, you can use a different Lambda function
+    /// depending on the bot's locale.
+    ///
     /// - Items: at most 50.
     pub bot_alias_locale_settings: Option<Val<Vec<BotAliasLocaleSettingsItem>>>,
     /// `ConversationLogSettings`.
+    ///
+    /// Specifies settings for conversation logs that save audio, text, and metadata information for
+    /// conversations with your users.
     pub conversation_log_settings: Option<Val<ConversationLogSettings>>,
     /// `Description`.
+    ///
+    /// Specifies a description for the test bot alias.
     ///
     /// - Length: at most 2000.
     pub description: Option<Val<String>>,
     /// `SentimentAnalysisSettings`.
+    ///
+    /// Specifies whether Amazon Lex will use Amazon Comprehend to detect the sentiment of user utterances.
     pub sentiment_analysis_settings: Option<Val<SentimentAnalysisSettings>>,
 }
 
@@ -8507,9 +9543,13 @@ impl ToValue for TestBotAliasSettings {
 impl Literal for TestBotAliasSettings {}
 
 /// The [`TextInputSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-textinputspecification.html) property type.
+///
+/// Specifies the text input specifications.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextInputSpecification {
     /// `StartTimeoutMs`: required.
+    ///
+    /// Time for which a bot waits before re-prompting a customer for text input.
     ///
     /// - Minimum: 1.
     pub start_timeout_ms: Option<Val<i64>>,
@@ -8566,9 +9606,13 @@ impl ToValue for TextInputSpecification {
 impl Literal for TextInputSpecification {}
 
 /// The [`TextLogDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-textlogdestination.html) property type.
+///
+/// Defines the Amazon CloudWatch Logs destination log group for conversation text logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextLogDestination {
     /// `CloudWatch`: required.
+    ///
+    /// Defines the Amazon CloudWatch Logs log group where text and metadata logs are delivered.
     pub cloud_watch: Option<Val<CloudWatchLogGroupLogDestination>>,
 }
 
@@ -8623,11 +9667,17 @@ impl ToValue for TextLogDestination {
 impl Literal for TextLogDestination {}
 
 /// The [`TextLogSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-textlogsetting.html) property type.
+///
+/// Defines settings to enable text conversation logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextLogSetting {
     /// `Destination`: required.
+    ///
+    /// Specifies the Amazon CloudWatch Logs destination log group for conversation text logs.
     pub destination: Option<Val<TextLogDestination>>,
     /// `Enabled`: required.
+    ///
+    /// Determines whether conversation logs should be stored for an alias.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -8690,9 +9740,13 @@ impl ToValue for TextLogSetting {
 impl Literal for TextLogSetting {}
 
 /// The [`UnifiedSpeechSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-unifiedspeechsettings.html) property type.
+///
+/// Unified configuration settings that combine speech recognition and synthesis capabilities.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UnifiedSpeechSettings {
     /// `SpeechFoundationModel`: required.
+    ///
+    /// The foundation model configuration to use for unified speech processing capabilities.
     pub speech_foundation_model: Option<Val<SpeechFoundationModel>>,
 }
 
@@ -8747,11 +9801,29 @@ impl ToValue for UnifiedSpeechSettings {
 impl Literal for UnifiedSpeechSettings {}
 
 /// The [`VoiceSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-voicesettings.html) property type.
+///
+/// Defines settings for using an Amazon Polly voice to communicate with a user.
+///
+/// Valid values include:
+///
+/// - `standard`
+/// - `neural`
+/// - `long-form`
+/// - `generative`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VoiceSettings {
     /// `Engine`.
+    ///
+    /// Indicates the type of Amazon Polly voice that Amazon Lex should use for voice interaction with the
+    /// user. For more information, see the [`engine` parameter of the `SynthesizeSpeech`
+    /// operation](https://docs.aws.amazon.com/polly/latest/dg/API_SynthesizeSpeech.html#polly-SynthesizeSpeech-request-Engine)
+    /// in the *Amazon Polly developer guide* .
+    ///
+    /// If you do not specify a value, the default is `standard` .
     pub engine: Option<Val<Engine>>,
     /// `VoiceId`: required.
+    ///
+    /// The identifier of the Amazon Polly voice to use.
     pub voice_id: Option<Val<String>>,
 }
 
@@ -8808,15 +9880,29 @@ impl ToValue for VoiceSettings {
 impl Literal for VoiceSettings {}
 
 /// The [`WaitAndContinueSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-bot-waitandcontinuespecification.html) property type.
+///
+/// Specifies the prompts that Amazon Lex uses while a bot is waiting for customer input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaitAndContinueSpecification {
     /// `ContinueResponse`: required.
+    ///
+    /// The response that Amazon Lex sends to indicate that the bot is ready to continue the conversation.
     pub continue_response: Option<Val<ResponseSpecification>>,
     /// `IsActive`.
+    ///
+    /// Specifies whether the bot will wait for a user to respond. When this field is false, wait and
+    /// continue responses for a slot aren't used. If the `IsActive` field isn't specified, the default is
+    /// true.
     pub is_active: Option<Val<bool>>,
     /// `StillWaitingResponse`.
+    ///
+    /// A response that Amazon Lex sends periodically to the user to indicate that the bot is still waiting
+    /// for input from the user.
     pub still_waiting_response: Option<Val<StillWaitingResponseSpecification>>,
     /// `WaitingResponse`: required.
+    ///
+    /// The response that Amazon Lex sends to indicate that the bot is waiting for the conversation to
+    /// continue.
     pub waiting_response: Option<Val<ResponseSpecification>>,
 }
 
@@ -8922,9 +10008,18 @@ impl AssistedNluMode {
             AssistedNluMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AssistedNluMode {
+    const VALUES: &'static [&'static str] = &["Primary", "Fallback"];
+    fn as_str(&self) -> &str {
+        AssistedNluMode::as_str(self)
     }
 }
 
@@ -8966,9 +10061,18 @@ impl AudioRecognitionStrategy {
             AudioRecognitionStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AudioRecognitionStrategy {
+    const VALUES: &'static [&'static str] = &["UseSlotValuesAsCustomVocabulary"];
+    fn as_str(&self) -> &str {
+        AudioRecognitionStrategy::as_str(self)
     }
 }
 
@@ -9012,9 +10116,18 @@ impl BedrockTraceStatus {
             BedrockTraceStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BedrockTraceStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        BedrockTraceStatus::as_str(self)
     }
 }
 
@@ -9080,9 +10193,28 @@ impl DialogActionType {
             DialogActionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DialogActionType {
+    const VALUES: &'static [&'static str] = &[
+        "CloseIntent",
+        "ConfirmIntent",
+        "ElicitIntent",
+        "ElicitSlot",
+        "StartIntent",
+        "FulfillIntent",
+        "EndConversation",
+        "EvaluateConditional",
+        "InvokeDialogCodeHook",
+    ];
+    fn as_str(&self) -> &str {
+        DialogActionType::as_str(self)
     }
 }
 
@@ -9140,9 +10272,18 @@ impl Engine {
             Engine::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Engine {
+    const VALUES: &'static [&'static str] = &["standard", "neural", "long-form", "generative"];
+    fn as_str(&self) -> &str {
+        Engine::as_str(self)
     }
 }
 
@@ -9189,9 +10330,18 @@ impl MessageSelectionStrategy {
             MessageSelectionStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MessageSelectionStrategy {
+    const VALUES: &'static [&'static str] = &["Random", "Ordered"];
+    fn as_str(&self) -> &str {
+        MessageSelectionStrategy::as_str(self)
     }
 }
 
@@ -9236,9 +10386,18 @@ impl ObfuscationSettingType {
             ObfuscationSettingType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ObfuscationSettingType {
+    const VALUES: &'static [&'static str] = &["None", "DefaultObfuscation"];
+    fn as_str(&self) -> &str {
+        ObfuscationSettingType::as_str(self)
     }
 }
 
@@ -9283,9 +10442,18 @@ impl SlotConstraint {
             SlotConstraint::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SlotConstraint {
+    const VALUES: &'static [&'static str] = &["Required", "Optional"];
+    fn as_str(&self) -> &str {
+        SlotConstraint::as_str(self)
     }
 }
 
@@ -9330,9 +10498,18 @@ impl SlotShape {
             SlotShape::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SlotShape {
+    const VALUES: &'static [&'static str] = &["Scalar", "List"];
+    fn as_str(&self) -> &str {
+        SlotShape::as_str(self)
     }
 }
 
@@ -9380,9 +10557,18 @@ impl SlotValueResolutionStrategy {
             SlotValueResolutionStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SlotValueResolutionStrategy {
+    const VALUES: &'static [&'static str] = &["ORIGINAL_VALUE", "TOP_RESOLUTION", "CONCATENATION"];
+    fn as_str(&self) -> &str {
+        SlotValueResolutionStrategy::as_str(self)
     }
 }
 
@@ -9431,9 +10617,18 @@ impl SpeechDetectionSensitivity {
             SpeechDetectionSensitivity::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SpeechDetectionSensitivity {
+    const VALUES: &'static [&'static str] = &["Default", "HighNoiseTolerance", "MaximumNoiseTolerance"];
+    fn as_str(&self) -> &str {
+        SpeechDetectionSensitivity::as_str(self)
     }
 }
 
@@ -9482,9 +10677,18 @@ impl SpeechModelPreference {
             SpeechModelPreference::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SpeechModelPreference {
+    const VALUES: &'static [&'static str] = &["Standard", "Neural", "Deepgram"];
+    fn as_str(&self) -> &str {
+        SpeechModelPreference::as_str(self)
     }
 }
 

@@ -5,39 +5,72 @@ use crate::rt::*;
 
 /// The [`AWS::Lex::BotAlias`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lex-botalias.html) resource type.
 ///
+/// > Amazon Lex V2 is the only supported version in CloudFormation .
+///
+/// Specifies an alias for the specified version of a bot. Use an alias to enable you to change the
+/// version of a bot without updating applications that use the bot.
+///
+/// For example, you can specify an alias called "PROD" that your applications use to call the Amazon
+/// Lex bot.
+///
 /// Build it with [`BotAlias::builder`]; adding it to a stack returns a [`BotAliasHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BotAlias {
     /// `BotAliasLocaleSettings`.
     ///
+    /// Specifies settings that are unique to a locale. For example, you can use different Lambda function
+    /// depending on the bot's locale.
+    ///
     /// - Items: at most 50.
     pub bot_alias_locale_settings: Option<Val<Vec<BotAliasLocaleSettingsItem>>>,
     /// `BotAliasName`: required.
+    ///
+    /// The name of the bot alias.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^([0-9a-zA-Z][_-]?)+$`.
     pub bot_alias_name: Option<Val<String>>,
     /// `BotAliasTags`.
     ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// You can only add tags when you specify an alias.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
+    ///
     /// - Items: at most 200.
     pub bot_alias_tags: Option<Val<Vec<Tag>>>,
     /// `BotId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the bot.
     ///
     /// - Length: 10 to 10.
     /// - Pattern: `^[0-9a-zA-Z]+$`.
     pub bot_id: Option<Val<String>>,
     /// `BotVersion`.
     ///
+    /// The version of the bot that the bot alias references.
+    ///
     /// - Length: 1 to 5.
     /// - Pattern: `^(DRAFT|[0-9]+)$`.
     pub bot_version: Option<Val<String>>,
     /// `ConversationLogSettings`.
+    ///
+    /// Specifies whether Amazon Lex logs text and audio for conversations with the bot. When you enable
+    /// conversation logs, text logs store text input, transcripts of audio input, and associated metadata
+    /// in Amazon CloudWatch logs. Audio logs store input in Amazon S3 .
     pub conversation_log_settings: Option<Val<ConversationLogSettings>>,
     /// `Description`.
+    ///
+    /// The description of the bot alias.
     ///
     /// - Length: at most 200.
     pub description: Option<Val<String>>,
     /// `SentimentAnalysisSettings`.
+    ///
+    /// Determines whether Amazon Lex will use Amazon Comprehend to detect the sentiment of user utterances.
     pub sentiment_analysis_settings: Option<Val<SentimentAnalysisSettings>>,
 }
 
@@ -168,14 +201,21 @@ impl Deref for BotAliasHandle {
 
 impl BotAliasHandle {
     /// `Fn::GetAtt` `BotAliasId`.
+    ///
+    /// The unique identifier of the bot alias.
     pub fn attr_bot_alias_id(&self) -> Val<String> {
         self.0.get_att("BotAliasId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the bot alias.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `BotAliasStatus`.
+    ///
+    /// The current status of the bot alias. When the status is Available the alias is ready for use with
+    /// your bot.
     pub fn attr_bot_alias_status(&self) -> Val<String> {
         self.0.get_att("BotAliasStatus")
     }
@@ -190,9 +230,13 @@ impl BotAliasHandle {
 }
 
 /// The [`AudioLogDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-botalias-audiologdestination.html) property type.
+///
+/// Specifies the S3 bucket location where audio logs are stored.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioLogDestination {
     /// `S3Bucket`: required.
+    ///
+    /// The S3 bucket location where audio logs are stored.
     ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket: Option<Val<S3BucketLogDestination>>,
@@ -245,11 +289,18 @@ impl ToValue for AudioLogDestination {
 impl Literal for AudioLogDestination {}
 
 /// The [`AudioLogSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-botalias-audiologsetting.html) property type.
+///
+/// Settings for logging audio of conversations between Amazon Lex and a user. You specify whether to
+/// log audio and the Amazon S3 bucket where the audio file is stored.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioLogSetting {
     /// `Destination`: required.
+    ///
+    /// The location of audio log files collected when conversation logging is enabled for a bot.
     pub destination: Option<Val<AudioLogDestination>>,
     /// `Enabled`: required.
+    ///
+    /// Determines whether audio logging in enabled for the bot.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -312,11 +363,19 @@ impl ToValue for AudioLogSetting {
 impl Literal for AudioLogSetting {}
 
 /// The [`BotAliasLocaleSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-botalias-botaliaslocalesettings.html) property type.
+///
+/// Specifies settings that are unique to a locale. For example, you can use different Lambda function
+/// depending on the bot's locale.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BotAliasLocaleSettings {
     /// `CodeHookSpecification`.
+    ///
+    /// Specifies the Lambda function that should be used in the locale.
     pub code_hook_specification: Option<Val<CodeHookSpecification>>,
     /// `Enabled`: required.
+    ///
+    /// Determines whether the locale is enabled for the bot. If the value is `false` , the locale isn't
+    /// available for use.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -373,11 +432,18 @@ impl ToValue for BotAliasLocaleSettings {
 impl Literal for BotAliasLocaleSettings {}
 
 /// The [`BotAliasLocaleSettingsItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-botalias-botaliaslocalesettingsitem.html) property type.
+///
+/// Specifies settings that are unique to a locale. For example, you can use different Lambda function
+/// depending on the bot's locale.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BotAliasLocaleSettingsItem {
     /// `BotAliasLocaleSetting`: required.
+    ///
+    /// Specifies settings that are unique to a locale.
     pub bot_alias_locale_setting: Option<Val<BotAliasLocaleSettings>>,
     /// `LocaleId`: required.
+    ///
+    /// The unique identifier of the locale.
     ///
     /// - Length: 1 to 128.
     pub locale_id: Option<Val<String>>,
@@ -446,13 +512,20 @@ impl ToValue for BotAliasLocaleSettingsItem {
 impl Literal for BotAliasLocaleSettingsItem {}
 
 /// The [`CloudWatchLogGroupLogDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-botalias-cloudwatchloggrouplogdestination.html) property type.
+///
+/// The Amazon CloudWatch Logs log group where the text and metadata logs are delivered. The log group
+/// must exist before you enable logging.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLogGroupLogDestination {
     /// `CloudWatchLogGroupArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the log group where text and metadata logs are delivered.
+    ///
     /// - Length: 1 to 2048.
     pub cloud_watch_log_group_arn: Option<Val<String>>,
     /// `LogPrefix`: required.
+    ///
+    /// The prefix of the log stream name within the log group that you specified
     ///
     /// - Length: 0 to 1024.
     pub log_prefix: Option<Val<String>>,
@@ -525,9 +598,13 @@ impl ToValue for CloudWatchLogGroupLogDestination {
 impl Literal for CloudWatchLogGroupLogDestination {}
 
 /// The [`CodeHookSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-botalias-codehookspecification.html) property type.
+///
+/// Contains information about code hooks that Amazon Lex calls during a conversation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeHookSpecification {
     /// `LambdaCodeHook`: required.
+    ///
+    /// Specifies a Lambda function that verifies requests to a bot or fulfills the user's request to a bot.
     pub lambda_code_hook: Option<Val<LambdaCodeHook>>,
 }
 
@@ -582,13 +659,20 @@ impl ToValue for CodeHookSpecification {
 impl Literal for CodeHookSpecification {}
 
 /// The [`ConversationLogSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-botalias-conversationlogsettings.html) property type.
+///
+/// Configures conversation logging that saves audio, text, and metadata for the conversations with your
+/// users.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConversationLogSettings {
     /// `AudioLogSettings`.
     ///
+    /// The Amazon S3 settings for logging audio to an S3 bucket.
+    ///
     /// - Items: at most 1.
     pub audio_log_settings: Option<Val<Vec<AudioLogSetting>>>,
     /// `TextLogSettings`.
+    ///
+    /// The Amazon CloudWatch Logs settings for logging text and metadata.
     ///
     /// - Items: at most 1.
     pub text_log_settings: Option<Val<Vec<TextLogSetting>>>,
@@ -654,13 +738,19 @@ impl ToValue for ConversationLogSettings {
 impl Literal for ConversationLogSettings {}
 
 /// The [`LambdaCodeHook`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-botalias-lambdacodehook.html) property type.
+///
+/// Specifies a Lambda function that verifies requests to a bot or fulfills the user's request to a bot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaCodeHook {
     /// `CodeHookInterfaceVersion`: required.
     ///
+    /// The version of the request-response that you want Amazon Lex to use to invoke your Lambda function.
+    ///
     /// - Length: 1 to 5.
     pub code_hook_interface_version: Option<Val<String>>,
     /// `LambdaArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lambda function.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::Lambda::Function.Arn`.
@@ -730,9 +820,14 @@ impl ToValue for LambdaCodeHook {
 impl Literal for LambdaCodeHook {}
 
 /// The [`S3BucketLogDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-botalias-s3bucketlogdestination.html) property type.
+///
+/// Specifies an Amazon S3 bucket for logging audio conversations
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3BucketLogDestination {
     /// `KmsKeyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of an AWS Key Management Service (KMS) key for encrypting audio log
+    /// files stored in an Amazon S3 bucket.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w\-]+:kms:[\w\-]+:[\d]{12}:(?:key\/[\w\-]+|alias\/[a-zA-Z0-9:\/_\-]{1,256})$`.
@@ -740,9 +835,13 @@ pub struct S3BucketLogDestination {
     pub kms_key_arn: Option<Val<String>>,
     /// `LogPrefix`: required.
     ///
+    /// The S3 prefix to assign to audio log files.
+    ///
     /// - Length: 0 to 1024.
     pub log_prefix: Option<Val<String>>,
     /// `S3BucketArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an Amazon S3 bucket where audio log files are stored.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:[\w\-]+:s3:::[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]$`.
@@ -819,9 +918,13 @@ impl ToValue for S3BucketLogDestination {
 impl Literal for S3BucketLogDestination {}
 
 /// The [`SentimentAnalysisSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-botalias-sentimentanalysissettings.html) property type.
+///
+/// Determines whether Amazon Lex will use Amazon Comprehend to detect the sentiment of user utterances.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SentimentAnalysisSettings {
     /// `DetectSentiment`: required.
+    ///
+    /// Sets whether Amazon Lex uses Amazon Comprehend to detect the sentiment of user utterances.
     pub detect_sentiment: Option<Val<bool>>,
 }
 
@@ -944,9 +1047,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TextLogDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-botalias-textlogdestination.html) property type.
+///
+/// Defines the Amazon CloudWatch Logs destination log group for conversation text logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextLogDestination {
     /// `CloudWatch`: required.
+    ///
+    /// Defines the Amazon CloudWatch Logs log group where text and metadata logs are delivered.
     pub cloud_watch: Option<Val<CloudWatchLogGroupLogDestination>>,
 }
 
@@ -1001,11 +1108,17 @@ impl ToValue for TextLogDestination {
 impl Literal for TextLogDestination {}
 
 /// The [`TextLogSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-botalias-textlogsetting.html) property type.
+///
+/// Defines settings to enable text conversation logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextLogSetting {
     /// `Destination`: required.
+    ///
+    /// Defines the Amazon CloudWatch Logs destination log group for conversation text logs.
     pub destination: Option<Val<TextLogDestination>>,
     /// `Enabled`: required.
+    ///
+    /// Determines whether conversation logs should be stored for an alias.
     pub enabled: Option<Val<bool>>,
 }
 

@@ -5,19 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::Lex::BotVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lex-botversion.html) resource type.
 ///
+/// > Amazon Lex V2 is the only supported version in CloudFormation .
+///
+/// Specifies a new version of the bot based on the `DRAFT` version. If the `DRAFT` version of this
+/// resource hasn't changed since you created the last version, Amazon Lex doesn't create a new version,
+/// it returns the last created version.
+///
+/// When you specify the first version of a bot, Amazon Lex sets the version to 1. Subsequent versions
+/// increment by 1.
+///
 /// Build it with [`BotVersion::builder`]; adding it to a stack returns a [`BotVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BotVersion {
     /// `BotId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the bot.
     ///
     /// - Length: 10 to 10.
     /// - Pattern: `^[0-9a-zA-Z]+$`.
     pub bot_id: Option<Val<String>>,
     /// `BotVersionLocaleSpecification`: required.
     ///
+    /// Specifies the locales that Amazon Lex adds to this version. You can choose the Draft version or any
+    /// other previously published version for each locale. When you specify a source version, the locale
+    /// data is copied from the source version to the new version.
+    ///
     /// - Items: at least 1.
     pub bot_version_locale_specification: Option<Val<Vec<BotVersionLocaleSpecification>>>,
     /// `Description`.
+    ///
+    /// The description of the version.
     ///
     /// - Length: at most 200.
     pub description: Option<Val<String>>,
@@ -126,6 +143,8 @@ impl Deref for BotVersionHandle {
 
 impl BotVersionHandle {
     /// `Fn::GetAtt` `BotVersion`.
+    ///
+    /// The version of the bot.
     pub fn attr_bot_version(&self) -> Val<String> {
         self.0.get_att("BotVersion")
     }
@@ -140,9 +159,13 @@ impl BotVersionHandle {
 }
 
 /// The [`BotVersionLocaleDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-botversion-botversionlocaledetails.html) property type.
+///
+/// The version of a bot used for a bot locale.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BotVersionLocaleDetails {
     /// `SourceBotVersion`: required.
+    ///
+    /// The version of a bot used for a bot locale.
     ///
     /// - Length: 1 to 5.
     /// - Pattern: `^(DRAFT|[0-9]+)$`.
@@ -200,11 +223,19 @@ impl ToValue for BotVersionLocaleDetails {
 impl Literal for BotVersionLocaleDetails {}
 
 /// The [`BotVersionLocaleSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lex-botversion-botversionlocalespecification.html) property type.
+///
+/// Specifies the locale that Amazon Lex adds to this version. You can choose the Draft version or any
+/// other previously published version for each locale. When you specify a source version, the locale
+/// data is copied from the source version to the new version.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BotVersionLocaleSpecification {
     /// `BotVersionLocaleDetails`: required.
+    ///
+    /// The version of a bot used for a bot locale.
     pub bot_version_locale_details: Option<Val<BotVersionLocaleDetails>>,
     /// `LocaleId`: required.
+    ///
+    /// The identifier of the locale to add to the version.
     pub locale_id: Option<Val<String>>,
 }
 

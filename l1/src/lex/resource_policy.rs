@@ -5,14 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::Lex::ResourcePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lex-resourcepolicy.html) resource type.
 ///
+/// > Amazon Lex V2 is the only supported version in CloudFormation .
+///
+/// Specifies a new resource policy with the specified policy statements.
+///
 /// Build it with [`ResourcePolicy::builder`]; adding it to a stack returns a [`ResourcePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicy {
     /// `Policy`: required.
     ///
+    /// A resource policy to add to the resource. The policy is a JSON structure that contains one or more
+    /// statements that define the policy. The policy must follow IAM syntax. If the policy isn't valid,
+    /// Amazon Lex returns a validation exception.
+    ///
     /// - Format: `json`.
     pub policy: Option<Val<Json>>,
     /// `ResourceArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the bot or bot alias that the resource policy is attached to.
     ///
     /// - Length: 1 to 1011.
     pub resource_arn: Option<Val<String>>,
@@ -98,10 +108,14 @@ impl Deref for ResourcePolicyHandle {
 
 impl ResourcePolicyHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier of the resource policy.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `RevisionId`.
+    ///
+    /// Specifies the current revision of a resource policy.
     pub fn attr_revision_id(&self) -> Val<String> {
         self.0.get_att("RevisionId")
     }

@@ -5,29 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::LicenseManager::Grant`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-licensemanager-grant.html) resource type.
 ///
+/// Specifies a grant.
+///
+/// A grant shares the use of license entitlements with specific AWS accounts . For more information,
+/// see [Granted
+/// licenses](https://docs.aws.amazon.com/license-manager/latest/userguide/granted-licenses.html) in the *License
+/// Manager User Guide* .
+///
 /// Build it with [`Grant::builder`]; adding it to a stack returns a [`GrantHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Grant {
     /// `AllowedOperations`.
     ///
+    /// Allowed operations for the grant.
+    ///
     /// - Items: 1 to 8.
     pub allowed_operations: Option<Val<Vec<AllowedOperations>>>,
     /// `GrantName`.
+    ///
+    /// Grant name.
     pub grant_name: Option<Val<String>>,
     /// `HomeRegion`.
+    ///
+    /// Home Region of the grant.
     pub home_region: Option<Val<String>>,
     /// `LicenseArn`.
+    ///
+    /// License ARN.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^arn:aws[a-zA-Z-]*:[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9_/.-]{0,63}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,1023}$`.
     pub license_arn: Option<Val<String>>,
     /// `Principals`.
     ///
+    /// The grant principals. You can specify one of the following as an Amazon Resource Name (ARN):
+    ///
+    /// - An AWS account, which includes only the account specified.
+    ///
+    /// - An organizational unit (OU), which includes all accounts in the OU.
+    ///
+    /// - An organization, which will include all accounts across your organization.
+    ///
     /// - Items: 1 to 1.
     pub principals: Option<Val<Vec<String>>>,
     /// `Status`.
+    ///
+    /// Granted license status.
     pub status: Option<Val<Status>>,
     /// `Tags`.
+    ///
+    /// A list of tags to attach.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -147,10 +174,14 @@ impl Deref for GrantHandle {
 
 impl GrantHandle {
     /// `Fn::GetAtt` `GrantArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the grant.
     pub fn attr_grant_arn(&self) -> Val<String> {
         self.0.get_att("GrantArn")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The grant version.
     pub fn attr_version(&self) -> Val<String> {
         self.0.get_att("Version")
     }
@@ -266,9 +297,26 @@ impl AllowedOperations {
             AllowedOperations::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AllowedOperations {
+    const VALUES: &'static [&'static str] = &[
+        "CheckInLicense",
+        "CheckoutBorrowLicense",
+        "CheckoutLicense",
+        "CreateGrant",
+        "CreateToken",
+        "ExtendConsumptionLicense",
+        "ListPurchasedLicenses",
+    ];
+    fn as_str(&self) -> &str {
+        AllowedOperations::as_str(self)
     }
 }
 
@@ -339,9 +387,28 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &[
+        "ACTIVE",
+        "DELETED",
+        "DISABLED",
+        "FAILED_WORKFLOW",
+        "PENDING_ACCEPT",
+        "PENDING_DELETE",
+        "PENDING_WORKFLOW",
+        "REJECTED",
+        "WORKFLOW_COMPLETED",
+    ];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

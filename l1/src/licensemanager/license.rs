@@ -5,34 +5,66 @@ use crate::rt::*;
 
 /// The [`AWS::LicenseManager::License`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-licensemanager-license.html) resource type.
 ///
+/// Specifies a granted license.
+///
+/// Granted licenses are licenses for products that your organization purchased from AWS Marketplace or
+/// directly from a seller who integrated their software with managed entitlements. For more
+/// information, see [Granted
+/// licenses](https://docs.aws.amazon.com/license-manager/latest/userguide/granted-licenses.html) in the *License
+/// Manager User Guide* .
+///
 /// Build it with [`License::builder`]; adding it to a stack returns a [`LicenseHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct License {
     /// `Beneficiary`: required.
+    ///
+    /// License beneficiary.
     pub beneficiary: Option<Val<String>>,
     /// `ConsumptionConfiguration`: required.
+    ///
+    /// Configuration for consumption of the license.
     pub consumption_configuration: Option<Val<ConsumptionConfiguration>>,
     /// `Entitlements`: required.
+    ///
+    /// License entitlements.
     pub entitlements: Option<Val<Vec<Entitlement>>>,
     /// `HomeRegion`: required.
+    ///
+    /// Home Region of the license.
     pub home_region: Option<Val<String>>,
     /// `Issuer`: required.
+    ///
+    /// License issuer.
     pub issuer: Option<Val<IssuerData>>,
     /// `LicenseMetadata`.
+    ///
+    /// License metadata.
     pub license_metadata: Option<Val<Vec<Metadata>>>,
     /// `LicenseName`: required.
+    ///
+    /// License name.
     pub license_name: Option<Val<String>>,
     /// `ProductName`: required.
+    ///
+    /// Product name.
     pub product_name: Option<Val<String>>,
     /// `ProductSKU`: required.
+    ///
+    /// Product SKU.
     ///
     /// - Length: 1 to 1024.
     pub product_sku: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// License status.
     pub status: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of tags to attach.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Validity`: required.
+    ///
+    /// Date and time range during which the license is valid, in ISO8601-UTC format.
     pub validity: Option<Val<ValidityDateFormat>>,
 }
 
@@ -224,10 +256,14 @@ impl Deref for LicenseHandle {
 
 impl LicenseHandle {
     /// `Fn::GetAtt` `LicenseArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the license.
     pub fn attr_license_arn(&self) -> Val<String> {
         self.0.get_att("LicenseArn")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The license version.
     pub fn attr_version(&self) -> Val<String> {
         self.0.get_att("Version")
     }
@@ -242,11 +278,17 @@ impl LicenseHandle {
 }
 
 /// The [`BorrowConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-licensemanager-license-borrowconfiguration.html) property type.
+///
+/// Details about a borrow configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BorrowConfiguration {
     /// `AllowEarlyCheckIn`: required.
+    ///
+    /// Indicates whether early check-ins are allowed.
     pub allow_early_check_in: Option<Val<bool>>,
     /// `MaxTimeToLiveInMinutes`: required.
+    ///
+    /// Maximum time for the borrow configuration, in minutes.
     pub max_time_to_live_in_minutes: Option<Val<i64>>,
 }
 
@@ -317,13 +359,21 @@ impl ToValue for BorrowConfiguration {
 impl Literal for BorrowConfiguration {}
 
 /// The [`ConsumptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-licensemanager-license-consumptionconfiguration.html) property type.
+///
+/// Details about a consumption configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConsumptionConfiguration {
     /// `BorrowConfiguration`.
+    ///
+    /// Details about a borrow configuration.
     pub borrow_configuration: Option<Val<BorrowConfiguration>>,
     /// `ProvisionalConfiguration`.
+    ///
+    /// Details about a provisional configuration.
     pub provisional_configuration: Option<Val<ProvisionalConfiguration>>,
     /// `RenewType`.
+    ///
+    /// Renewal frequency.
     pub renew_type: Option<Val<RenewType>>,
 }
 
@@ -383,19 +433,33 @@ impl ToValue for ConsumptionConfiguration {
 impl Literal for ConsumptionConfiguration {}
 
 /// The [`Entitlement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-licensemanager-license-entitlement.html) property type.
+///
+/// Describes a resource entitled for use with a license.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Entitlement {
     /// `AllowCheckIn`.
+    ///
+    /// Indicates whether check-ins are allowed.
     pub allow_check_in: Option<Val<bool>>,
     /// `MaxCount`.
+    ///
+    /// Maximum entitlement count. Use if the unit is not None.
     pub max_count: Option<Val<i64>>,
     /// `Name`: required.
+    ///
+    /// Entitlement name.
     pub name: Option<Val<String>>,
     /// `Overage`.
+    ///
+    /// Indicates whether overages are allowed.
     pub overage: Option<Val<bool>>,
     /// `Unit`: required.
+    ///
+    /// Entitlement unit.
     pub unit: Option<Val<Unit>>,
     /// `Value`.
+    ///
+    /// Entitlement resource. Use only if the unit is None.
     pub value: Option<Val<String>>,
 }
 
@@ -483,11 +547,18 @@ impl ToValue for Entitlement {
 impl Literal for Entitlement {}
 
 /// The [`IssuerData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-licensemanager-license-issuerdata.html) property type.
+///
+/// Details associated with the issuer of a license.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IssuerData {
     /// `Name`: required.
+    ///
+    /// Issuer name.
     pub name: Option<Val<String>>,
     /// `SignKey`.
+    ///
+    /// Asymmetric KMS key from AWS Key Management Service . The KMS key must have a key usage of sign and
+    /// verify, and support the RSASSA-PSS SHA-256 signing algorithm.
     pub sign_key: Option<Val<String>>,
 }
 
@@ -544,11 +615,17 @@ impl ToValue for IssuerData {
 impl Literal for IssuerData {}
 
 /// The [`Metadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-licensemanager-license-metadata.html) property type.
+///
+/// Describes key/value pairs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Metadata {
     /// `Name`: required.
+    ///
+    /// The key name.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value.
     pub value: Option<Val<String>>,
 }
 
@@ -608,9 +685,13 @@ impl ToValue for Metadata {
 impl Literal for Metadata {}
 
 /// The [`ProvisionalConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-licensemanager-license-provisionalconfiguration.html) property type.
+///
+/// Details about a provisional configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisionalConfiguration {
     /// `MaxTimeToLiveInMinutes`: required.
+    ///
+    /// Maximum time for the provisional configuration, in minutes.
     pub max_time_to_live_in_minutes: Option<Val<i64>>,
 }
 
@@ -729,15 +810,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`ValidityDateFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-licensemanager-license-validitydateformat.html) property type.
+///
+/// Date and time range during which the license is valid, in ISO8601-UTC format.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidityDateFormat {
     /// `Begin`: required.
+    ///
+    /// Start of the time range.
     ///
     /// - Length: 0 to 50.
     /// - Pattern: `^(-?(?:[1-9][0-9]*)?[0-9]{4})-(1[0-2]|0[1-9])-(3[0-1]|0[1-9]|[1-2][0-9])T(2[0-3]|[0-1][0-9]):([0-5][0-9]):([0-5][0-9])(\.[0-9]+)?(Z|[+-](?:2[ 0-3]|[0-1][0-9]):[0-5][0-9])+$`.
     /// - Format: `date-time`.
     pub begin: Option<Val<String>>,
     /// `End`: required.
+    ///
+    /// End of the time range.
     ///
     /// - Length: 0 to 50.
     /// - Pattern: `^(-?(?:[1-9][0-9]*)?[0-9]{4})-(1[0-2]|0[1-9])-(3[0-1]|0[1-9]|[1-2][0-9])T(2[0-3]|[0-1][0-9]):([0-5][0-9]):([0-5][0-9])(\.[0-9]+)?(Z|[+-](?:2[ 0-3]|[0-1][0-9]):[0-5][0-9])+$`.
@@ -829,9 +916,18 @@ impl RenewType {
             RenewType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RenewType {
+    const VALUES: &'static [&'static str] = &["Monthly", "None", "Weekly"];
+    fn as_str(&self) -> &str {
+        RenewType::as_str(self)
     }
 }
 
@@ -952,9 +1048,46 @@ impl Unit {
             Unit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Unit {
+    const VALUES: &'static [&'static str] = &[
+        "Bits",
+        "Bits/Second",
+        "Bytes",
+        "Bytes/Second",
+        "Count",
+        "Count/Second",
+        "Gigabits",
+        "Gigabits/Second",
+        "Gigabytes",
+        "Gigabytes/Second",
+        "Kilobits",
+        "Kilobits/Second",
+        "Kilobytes",
+        "Kilobytes/Second",
+        "Megabits",
+        "Megabits/Second",
+        "Megabytes",
+        "Megabytes/Second",
+        "Microseconds",
+        "Milliseconds",
+        "None",
+        "Percent",
+        "Seconds",
+        "Terabits",
+        "Terabits/Second",
+        "Terabytes",
+        "Terabytes/Second",
+    ];
+    fn as_str(&self) -> &str {
+        Unit::as_str(self)
     }
 }
 

@@ -5,34 +5,77 @@ use crate::rt::*;
 
 /// The [`AWS::Lightsail::Alarm`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-alarm.html) resource type.
 ///
+/// The `AWS::Lightsail::Alarm` resource specifies an alarm that can be used to monitor a single metric
+/// for one of your Lightsail resources.
+///
 /// Build it with [`Alarm::builder`]; adding it to a stack returns a [`AlarmHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Alarm {
     /// `AlarmName`: required. Changing it replaces the resource.
     ///
+    /// The name of the alarm.
+    ///
     /// - Pattern: `\w[\w\-]*\w`.
     pub alarm_name: Option<Val<String>>,
     /// `ComparisonOperator`: required.
+    ///
+    /// The arithmetic operation to use when comparing the specified statistic and threshold.
     pub comparison_operator: Option<Val<ComparisonOperator>>,
     /// `ContactProtocols`.
+    ///
+    /// The contact protocols for the alarm, such as `Email` , `SMS` (text messaging), or both.
+    ///
+    /// *Allowed Values* : `Email` | `SMS`
     pub contact_protocols: Option<Val<Vec<ContactProtocols>>>,
     /// `DatapointsToAlarm`.
+    ///
+    /// The number of data points within the evaluation periods that must be breaching to cause the alarm to
+    /// go to the `ALARM` state.
     pub datapoints_to_alarm: Option<Val<i64>>,
     /// `EvaluationPeriods`: required.
+    ///
+    /// The number of periods over which data is compared to the specified threshold.
     pub evaluation_periods: Option<Val<i64>>,
     /// `MetricName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the metric associated with the alarm.
     pub metric_name: Option<Val<MetricName>>,
     /// `MonitoredResourceName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the Lightsail resource that the alarm monitors.
     ///
     /// - Pattern: `^\w[\w\-]*\w$`.
     pub monitored_resource_name: Option<Val<String>>,
     /// `NotificationEnabled`.
+    ///
+    /// A Boolean value indicating whether the alarm is enabled.
     pub notification_enabled: Option<Val<bool>>,
     /// `NotificationTriggers`.
+    ///
+    /// The alarm states that trigger a notification.
+    ///
+    /// > To specify the `OK` and `INSUFFICIENT_DATA` values, you must also specify `ContactProtocols`
+    /// values. Otherwise, the `OK` and `INSUFFICIENT_DATA` values will not take effect and the stack will
+    /// drift.
+    ///
+    /// *Allowed Values* : `OK` | `ALARM` | `INSUFFICIENT_DATA`
     pub notification_triggers: Option<Val<Vec<NotificationTriggers>>>,
     /// `Threshold`: required.
+    ///
+    /// The value against which the specified statistic is compared.
     pub threshold: Option<Val<f64>>,
     /// `TreatMissingData`.
+    ///
+    /// Specifies how the alarm handles missing data points.
+    ///
+    /// An alarm can treat missing data in the following ways:
+    ///
+    /// - `breaching` - Assumes the missing data is not within the threshold. Missing data counts towards
+    ///   the number of times that the metric is not within the threshold.
+    /// - `notBreaching` - Assumes the missing data is within the threshold. Missing data does not count
+    ///   towards the number of times that the metric is not within the threshold.
+    /// - `ignore` - Ignores the missing data. Maintains the current alarm state.
+    /// - `missing` - Missing data is treated as missing.
     pub treat_missing_data: Option<Val<TreatMissingData>>,
 }
 
@@ -203,10 +246,21 @@ impl Deref for AlarmHandle {
 
 impl AlarmHandle {
     /// `Fn::GetAtt` `AlarmArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the alarm.
     pub fn attr_alarm_arn(&self) -> Val<String> {
         self.0.get_att("AlarmArn")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The current state of the alarm.
+    ///
+    /// An alarm has the following possible states:
+    ///
+    /// - `ALARM` - The metric is outside of the defined threshold.
+    /// - `INSUFFICIENT_DATA` - The alarm has recently started, the metric is not available, or not enough
+    ///   data is available for the metric to determine the alarm state.
+    /// - `OK` - The metric is within the defined threshold.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
@@ -249,9 +303,19 @@ impl ComparisonOperator {
             ComparisonOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComparisonOperator {
+    const VALUES: &'static [&'static str] =
+        &["GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanOrEqualToThreshold", "LessThanThreshold"];
+    fn as_str(&self) -> &str {
+        ComparisonOperator::as_str(self)
     }
 }
 
@@ -298,9 +362,18 @@ impl ContactProtocols {
             ContactProtocols::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContactProtocols {
+    const VALUES: &'static [&'static str] = &["Email", "SMS"];
+    fn as_str(&self) -> &str {
+        ContactProtocols::as_str(self)
     }
 }
 
@@ -414,9 +487,44 @@ impl MetricName {
             MetricName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MetricName {
+    const VALUES: &'static [&'static str] = &[
+        "BurstCapacityPercentage",
+        "BurstCapacityTime",
+        "CPUUtilization",
+        "ClientTLSNegotiationErrorCount",
+        "DatabaseConnections",
+        "DiskQueueDepth",
+        "FreeStorageSpace",
+        "HTTPCode_Instance_2XX_Count",
+        "HTTPCode_Instance_3XX_Count",
+        "HTTPCode_Instance_4XX_Count",
+        "HTTPCode_Instance_5XX_Count",
+        "HTTPCode_LB_4XX_Count",
+        "HTTPCode_LB_5XX_Count",
+        "HealthyHostCount",
+        "InstanceResponseTime",
+        "NetworkIn",
+        "NetworkOut",
+        "NetworkReceiveThroughput",
+        "NetworkTransmitThroughput",
+        "RejectedConnectionCount",
+        "RequestCount",
+        "StatusCheckFailed",
+        "StatusCheckFailed_Instance",
+        "StatusCheckFailed_System",
+        "UnhealthyHostCount",
+    ];
+    fn as_str(&self) -> &str {
+        MetricName::as_str(self)
     }
 }
 
@@ -487,9 +595,18 @@ impl NotificationTriggers {
             NotificationTriggers::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NotificationTriggers {
+    const VALUES: &'static [&'static str] = &["ALARM", "INSUFFICIENT_DATA", "OK"];
+    fn as_str(&self) -> &str {
+        NotificationTriggers::as_str(self)
     }
 }
 
@@ -541,9 +658,18 @@ impl TreatMissingData {
             TreatMissingData::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TreatMissingData {
+    const VALUES: &'static [&'static str] = &["breaching", "ignore", "missing", "notBreaching"];
+    fn as_str(&self) -> &str {
+        TreatMissingData::as_str(self)
     }
 }
 

@@ -5,27 +5,58 @@ use crate::rt::*;
 
 /// The [`AWS::Lightsail::Bucket`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-bucket.html) resource type.
 ///
+/// The `AWS::Lightsail::Bucket` resource specifies a bucket.
+///
 /// Build it with [`Bucket::builder`]; adding it to a stack returns a [`BucketHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Bucket {
     /// `AccessRules`.
+    ///
+    /// An object that describes the access rules for the bucket.
     pub access_rules: Option<Val<AccessRules>>,
     /// `BucketName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the bucket.
     ///
     /// - Length: 3 to 54.
     /// - Pattern: `^[a-z0-9][a-z0-9-]{1,52}[a-z0-9]$`.
     pub bucket_name: Option<Val<String>>,
     /// `BundleId`: required.
     ///
+    /// The bundle ID for the bucket (for example, `small_1_0` ).
+    ///
+    /// A bucket bundle specifies the monthly cost, storage space, and data transfer quota for a bucket.
+    ///
     /// - Pattern: `\S`.
     pub bundle_id: Option<Val<String>>,
     /// `ObjectVersioning`.
+    ///
+    /// Indicates whether object versioning is enabled for the bucket.
+    ///
+    /// The following options can be configured:
+    ///
+    /// - `Enabled` - Object versioning is enabled.
+    /// - `Suspended` - Object versioning was previously enabled but is currently suspended. Existing object
+    ///   versions are retained.
+    /// - `NeverEnabled` - Object versioning has never been enabled.
     pub object_versioning: Option<Val<bool>>,
     /// `ReadOnlyAccessAccounts`.
+    ///
+    /// An array of AWS account IDs that have read-only access to the bucket.
     pub read_only_access_accounts: Option<Val<Vec<String>>>,
     /// `ResourcesReceivingAccess`.
+    ///
+    /// An array of Lightsail instances that have access to the bucket.
     pub resources_receiving_access: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// in the *AWS CloudFormation User Guide* .
+    ///
+    /// > The `Value` of `Tags` is optional for Lightsail resources.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -155,14 +186,21 @@ impl Deref for BucketHandle {
 
 impl BucketHandle {
     /// `Fn::GetAtt` `BucketArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the bucket.
     pub fn attr_bucket_arn(&self) -> Val<String> {
         self.0.get_att("BucketArn")
     }
     /// `Fn::GetAtt` `Url`.
+    ///
+    /// The URL of the bucket.
     pub fn attr_url(&self) -> Val<String> {
         self.0.get_att("Url")
     }
     /// `Fn::GetAtt` `AbleToUpdateBundle`.
+    ///
+    /// A Boolean value indicating whether the bundle that is currently applied to your distribution can be
+    /// changed to another bundle.
     pub fn attr_able_to_update_bundle(&self) -> Val<bool> {
         self.0.get_att("AbleToUpdateBundle")
     }
@@ -177,11 +215,39 @@ impl BucketHandle {
 }
 
 /// The [`AccessRules`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-bucket-accessrules.html) property type.
+///
+/// `AccessRules` is a property of the
+/// [AWS::Lightsail::Bucket](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-bucket.html)
+/// resource. It describes access rules for a bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessRules {
     /// `AllowPublicOverrides`.
+    ///
+    /// A Boolean value indicating whether the access control list (ACL) permissions that are applied to
+    /// individual objects override the `GetObject` option that is currently specified.
+    ///
+    /// When this is true, you can use the
+    /// [PutObjectAcl](https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectAcl.html) Amazon S3 API
+    /// operation to set individual objects to public (read-only) or private, using either the `public-read`
+    /// ACL or the `private` ACL.
     pub allow_public_overrides: Option<Val<bool>>,
     /// `GetObject`.
+    ///
+    /// Specifies the anonymous access to all objects in a bucket.
+    ///
+    /// The following options can be specified:
+    ///
+    /// - `public` - Sets all objects in the bucket to public (read-only), making them readable by everyone
+    ///   on the internet.
+    ///
+    /// If the `GetObject` value is set to `public` , then all objects in the bucket default to public
+    /// regardless of the `allowPublicOverrides` value.
+    /// - `private` - Sets all objects in the bucket to private, making them readable only by you and anyone
+    ///   that you grant access to.
+    ///
+    /// If the `GetObject` value is set to `private` , and the `allowPublicOverrides` value is set to `true`
+    /// , then all objects in the bucket default to private unless they are configured with a `public-read`
+    /// ACL. Individual objects with a `public-read` ACL are readable by everyone on the internet.
     pub get_object: Option<Val<String>>,
 }
 

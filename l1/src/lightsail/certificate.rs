@@ -5,16 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::Lightsail::Certificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-certificate.html) resource type.
 ///
+/// The `AWS::Lightsail::Certificate` resource specifies an SSL/TLS certificate that you can use with a
+/// content delivery network (CDN) distribution and a container service.
+///
+/// > For information about certificates that you can use with a load balancer, see
+/// [AWS::Lightsail::LoadBalancerTlsCertificate](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-loadbalancertlscertificate.html)
+/// .
+///
 /// Build it with [`Certificate::builder`]; adding it to a stack returns a [`CertificateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Certificate {
     /// `CertificateName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the certificate.
     pub certificate_name: Option<Val<String>>,
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// The domain name of the certificate.
     pub domain_name: Option<Val<String>>,
     /// `SubjectAlternativeNames`. Changing it replaces the resource.
+    ///
+    /// An array of strings that specify the alternate domains (such as `example.org` ) and subdomains (such
+    /// as `blog.example.com` ) of the certificate.
     pub subject_alternative_names: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// in the *AWS CloudFormation User Guide* .
+    ///
+    /// > The `Value` of `Tags` is optional for Lightsail resources.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -121,10 +143,14 @@ impl Deref for CertificateHandle {
 
 impl CertificateHandle {
     /// `Fn::GetAtt` `CertificateArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the certificate.
     pub fn attr_certificate_arn(&self) -> Val<String> {
         self.0.get_att("CertificateArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The validation status of the certificate.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }

@@ -5,29 +5,79 @@ use crate::rt::*;
 
 /// The [`AWS::Lightsail::Container`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-container.html) resource type.
 ///
+/// The `AWS::Lightsail::Container` resource specifies a container service.
+///
+/// A Lightsail container service is a compute resource to which you can deploy containers.
+///
 /// Build it with [`Container::builder`]; adding it to a stack returns a [`ContainerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Container {
     /// `ContainerServiceDeployment`.
+    ///
+    /// An object that describes the current container deployment of the container service.
     pub container_service_deployment: Option<Val<ContainerServiceDeployment>>,
     /// `IsDisabled`.
+    ///
+    /// A Boolean value indicating whether the container service is disabled.
     pub is_disabled: Option<Val<bool>>,
     /// `Power`: required.
+    ///
+    /// The power specification of the container service.
+    ///
+    /// The power specifies the amount of RAM, the number of vCPUs, and the base price of the container
+    /// service.
     pub power: Option<Val<Power>>,
     /// `PrivateRegistryAccess`.
+    ///
+    /// An object that describes the configuration for the container service to access private container
+    /// image repositories, such as  ( Amazon ECR ) private repositories.
+    ///
+    /// For more information, see [Configuring access to an Amazon ECR private repository for an Amazon
+    /// Lightsail container
+    /// service](https://docs.aws.amazon.com/lightsail/latest/userguide/amazon-lightsail-container-service-ecr-private-repo-access)
+    /// in the *Amazon Lightsail Developer Guide* .
     pub private_registry_access: Option<Val<PrivateRegistryAccess>>,
     /// `PublicDomainNames`.
+    ///
+    /// The public domain name of the container service, such as `example.com` and `www.example.com` .
+    ///
+    /// You can specify up to four public domain names for a container service. The domain names that you
+    /// specify are used when you create a deployment with a container that is configured as the public
+    /// endpoint of your container service.
+    ///
+    /// If you don't specify public domain names, then you can use the default domain of the container
+    /// service.
+    ///
+    /// > You must create and validate an SSL/TLS certificate before you can use public domain names with
+    /// your container service. Use the
+    /// [AWS::Lightsail::Certificate](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-certificate.html)
+    /// resource to create a certificate for the public domain names that you want to use with your
+    /// container service.
     pub public_domain_names: Option<Val<Vec<PublicDomainName>>>,
     /// `Scale`: required.
+    ///
+    /// The scale specification of the container service.
+    ///
+    /// The scale specifies the allocated compute nodes of the container service.
     ///
     /// - Range: 1 to 20.
     pub scale: Option<Val<i64>>,
     /// `ServiceName`: required. Changing it replaces the resource.
     ///
+    /// The name of the container service.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-z0-9]{1,2}|[a-z0-9][a-z0-9-]+[a-z0-9]$`.
     pub service_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// in the *AWS CloudFormation User Guide* .
+    ///
+    /// > The `Value` of `Tags` is optional for Lightsail resources.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -162,18 +212,28 @@ impl Deref for ContainerHandle {
 
 impl ContainerHandle {
     /// `Fn::GetAtt` `ContainerArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the container.
     pub fn attr_container_arn(&self) -> Val<String> {
         self.0.get_att("ContainerArn")
     }
     /// `Fn::GetAtt` `Url`.
+    ///
+    /// The publicly accessible URL of the container service.
+    ///
+    /// If no public endpoint is specified in the current deployment, this URL returns a 404 response.
     pub fn attr_url(&self) -> Val<String> {
         self.0.get_att("Url")
     }
     /// `Fn::GetAtt` `PrincipalArn`.
+    ///
+    /// The principle Amazon Resource Name (ARN) of the role.
     pub fn attr_principal_arn(&self) -> Val<String> {
         self.0.get_att("PrincipalArn")
     }
     /// `Fn::GetAtt` `PrivateRegistryAccess.EcrImagePullerRole.PrincipalArn`.
+    ///
+    /// The principle Amazon Resource Name (ARN) of the role.
     pub fn attr_private_registry_access_ecr_image_puller_role_principal_arn(&self) -> Val<String> {
         self.0.get_att("PrivateRegistryAccess.EcrImagePullerRole.PrincipalArn")
     }
@@ -188,17 +248,43 @@ impl ContainerHandle {
 }
 
 /// The [`Container`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-container-container.html) property type.
+///
+/// `Container` is a property of the
+/// [ContainerServiceDeployment](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-container-containerservicedeployment.html)
+/// property. It describes the settings of a container that will be launched, or that is launched, to an
+/// Amazon Lightsail container service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerProperty {
     /// `Command`.
+    ///
+    /// The launch command for the container.
     pub command: Option<Val<Vec<String>>>,
     /// `ContainerName`.
+    ///
+    /// The name of the container.
     pub container_name: Option<Val<String>>,
     /// `Environment`.
+    ///
+    /// The environment variables of the container.
     pub environment: Option<Val<Vec<EnvironmentVariable>>>,
     /// `Image`.
+    ///
+    /// The name of the image used for the container.
+    ///
+    /// Container images that are sourced from (registered and stored on) your container service start with
+    /// a colon ( `:` ). For example, if your container service name is `container-service-1` , the
+    /// container image label is `mystaticsite` , and you want to use the third version ( `3` ) of the
+    /// registered container image, then you should specify `:container-service-1.mystaticsite.3` . To use
+    /// the latest version of a container image, specify `latest` instead of a version number (for example,
+    /// `:container-service-1.mystaticsite.latest` ). Your container service will automatically use the
+    /// highest numbered version of the registered container image.
+    ///
+    /// Container images that are sourced from a public registry like Docker Hub don’t start with a colon.
+    /// For example, `nginx:latest` or `nginx` .
     pub image: Option<Val<String>>,
     /// `Ports`.
+    ///
+    /// An object that describes the open firewall ports and protocols of the container.
     pub ports: Option<Val<Vec<PortInfo>>>,
 }
 
@@ -285,11 +371,22 @@ impl ToValue for ContainerProperty {
 impl Literal for ContainerProperty {}
 
 /// The [`ContainerServiceDeployment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-container-containerservicedeployment.html) property type.
+///
+/// `ContainerServiceDeployment` is a property of the
+/// [AWS::Lightsail::Container](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-container.html)
+/// resource. It describes a container deployment configuration of a container service.
+///
+/// A deployment specifies the settings, such as the ports and launch command, of containers that are
+/// deployed to your container service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerServiceDeployment {
     /// `Containers`.
+    ///
+    /// An object that describes the configuration for the containers of the deployment.
     pub containers: Option<Val<Vec<ContainerProperty>>>,
     /// `PublicEndpoint`.
+    ///
+    /// An object that describes the endpoint of the deployment.
     pub public_endpoint: Option<Val<PublicEndpoint>>,
 }
 
@@ -348,12 +445,15 @@ impl ToValue for ContainerServiceDeployment {
 impl Literal for ContainerServiceDeployment {}
 
 /// The [`EcrImagePullerRole`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-container-ecrimagepullerrole.html) property type.
+///
+/// Describes the IAM role that you can use to grant a Lightsail container service access to Amazon ECR
+/// private repositories.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcrImagePullerRole {
     /// `IsActive`.
+    ///
+    /// A boolean value that indicates whether the `ECRImagePullerRole` is active.
     pub is_active: Option<Val<bool>>,
-    /// `PrincipalArn`.
-    pub principal_arn: Option<Val<String>>,
 }
 
 impl EcrImagePullerRole {
@@ -371,7 +471,6 @@ impl EcrImagePullerRole {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "IsActive", &self.is_active);
-        put(&mut m, "PrincipalArn", &self.principal_arn);
         m
     }
 }
@@ -384,11 +483,6 @@ impl EcrImagePullerRoleBuilder {
     /// Sets `IsActive`.
     pub fn is_active(mut self, value: impl Into<Val<bool>>) -> Self {
         self.0.is_active = Some(value.into());
-        self
-    }
-    /// Sets `PrincipalArn`.
-    pub fn principal_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.principal_arn = Some(value.into());
         self
     }
     /// Builds the value (every property is optional).
@@ -406,11 +500,21 @@ impl ToValue for EcrImagePullerRole {
 impl Literal for EcrImagePullerRole {}
 
 /// The [`EnvironmentVariable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-container-environmentvariable.html) property type.
+///
+/// `EnvironmentVariable` is a property of the
+/// [Container](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-container-container.html)
+/// property. It describes the environment variables of a container on a container service which are
+/// key-value parameters that provide dynamic configuration of the application or script run by the
+/// container.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentVariable {
     /// `Value`.
+    ///
+    /// The environment variable value.
     pub value: Option<Val<String>>,
     /// `Variable`.
+    ///
+    /// The environment variable key.
     pub variable: Option<Val<String>>,
 }
 
@@ -464,19 +568,42 @@ impl ToValue for EnvironmentVariable {
 impl Literal for EnvironmentVariable {}
 
 /// The [`HealthCheckConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-container-healthcheckconfig.html) property type.
+///
+/// `HealthCheckConfig` is a property of the
+/// [PublicEndpoint](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-container-publicendpoint.html)
+/// property. It describes the healthcheck configuration of a container deployment on a container
+/// service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HealthCheckConfig {
     /// `HealthyThreshold`.
+    ///
+    /// The number of consecutive health check successes required before moving the container to the
+    /// `Healthy` state. The default value is `2` .
     pub healthy_threshold: Option<Val<i64>>,
     /// `IntervalSeconds`.
+    ///
+    /// The approximate interval, in seconds, between health checks of an individual container. You can
+    /// specify between `5` and `300` seconds. The default value is `5` .
     pub interval_seconds: Option<Val<i64>>,
     /// `Path`.
+    ///
+    /// The path on the container on which to perform the health check. The default value is `/` .
     pub path: Option<Val<String>>,
     /// `SuccessCodes`.
+    ///
+    /// The HTTP codes to use when checking for a successful response from a container. You can specify
+    /// values between `200` and `499` . You can specify multiple values (for example, `200,202` ) or a
+    /// range of values (for example, `200-299` ).
     pub success_codes: Option<Val<String>>,
     /// `TimeoutSeconds`.
+    ///
+    /// The amount of time, in seconds, during which no response means a failed health check. You can
+    /// specify between `2` and `60` seconds. The default value is `2` .
     pub timeout_seconds: Option<Val<i64>>,
     /// `UnhealthyThreshold`.
+    ///
+    /// The number of consecutive health check failures required before moving the container to the
+    /// `Unhealthy` state. The default value is `2` .
     pub unhealthy_threshold: Option<Val<i64>>,
 }
 
@@ -554,11 +681,22 @@ impl ToValue for HealthCheckConfig {
 impl Literal for HealthCheckConfig {}
 
 /// The [`PortInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-container-portinfo.html) property type.
+///
+/// `PortInfo` is a property of the
+/// [Container](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-container-container.html)
+/// property. It describes the ports to open and the protocols to use for a container on a Amazon
+/// Lightsail container service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortInfo {
     /// `Port`.
+    ///
+    /// The open firewall ports of the container.
     pub port: Option<Val<String>>,
     /// `Protocol`.
+    ///
+    /// The protocol name for the open ports.
+    ///
+    /// *Allowed values* : `HTTP` | `HTTPS` | `TCP` | `UDP`
     pub protocol: Option<Val<String>>,
 }
 
@@ -612,9 +750,21 @@ impl ToValue for PortInfo {
 impl Literal for PortInfo {}
 
 /// The [`PrivateRegistryAccess`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-container-privateregistryaccess.html) property type.
+///
+/// Describes the configuration for an Amazon Lightsail container service to access private container
+/// image repositories, such as  ( Amazon ECR ) private repositories.
+///
+/// For more information, see [Configuring access to an Amazon ECR private repository for an Amazon
+/// Lightsail container
+/// service](https://docs.aws.amazon.com/lightsail/latest/userguide/amazon-lightsail-container-service-ecr-private-repo-access)
+/// in the *Amazon Lightsail Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateRegistryAccess {
     /// `EcrImagePullerRole`.
+    ///
+    /// An object that describes the activation status of the role that you can use to grant a Lightsail
+    /// container service access to Amazon ECR private repositories. If the role is activated, the Amazon
+    /// Resource Name (ARN) of the role is also listed.
     pub ecr_image_puller_role: Option<Val<EcrImagePullerRole>>,
 }
 
@@ -662,11 +812,21 @@ impl ToValue for PrivateRegistryAccess {
 impl Literal for PrivateRegistryAccess {}
 
 /// The [`PublicDomainName`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-container-publicdomainname.html) property type.
+///
+/// `PublicDomainName` is a property of the
+/// [AWS::Lightsail::Container](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-container.html)
+/// resource. It describes the public domain names to use with a container service, such as
+/// `example.com` and `www.example.com` . It also describes the certificates to use with a container
+/// service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicDomainName {
     /// `CertificateName`.
+    ///
+    /// The name of the certificate for the public domains.
     pub certificate_name: Option<Val<String>>,
     /// `DomainNames`.
+    ///
+    /// The public domain names to use with the container service.
     pub domain_names: Option<Val<Vec<String>>>,
 }
 
@@ -725,13 +885,24 @@ impl ToValue for PublicDomainName {
 impl Literal for PublicDomainName {}
 
 /// The [`PublicEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-container-publicendpoint.html) property type.
+///
+/// `PublicEndpoint` is a property of the
+/// [ContainerServiceDeployment](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-container-containerservicedeployment.html)
+/// property. It describes describes the settings of the public endpoint of a container on a container
+/// service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicEndpoint {
     /// `ContainerName`.
+    ///
+    /// The name of the container entry of the deployment that the endpoint configuration applies to.
     pub container_name: Option<Val<String>>,
     /// `ContainerPort`.
+    ///
+    /// The port of the specified container to which traffic is forwarded to.
     pub container_port: Option<Val<i64>>,
     /// `HealthCheckConfig`.
+    ///
+    /// An object that describes the health check configuration of the container.
     pub health_check_config: Option<Val<HealthCheckConfig>>,
 }
 
@@ -890,9 +1061,18 @@ impl Power {
             Power::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Power {
+    const VALUES: &'static [&'static str] = &["large", "medium", "micro", "nano", "small", "xlarge"];
+    fn as_str(&self) -> &str {
+        Power::as_str(self)
     }
 }
 

@@ -5,53 +5,175 @@ use crate::rt::*;
 
 /// The [`AWS::Lightsail::Database`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-database.html) resource type.
 ///
+/// The `AWS::Lightsail::Database` resource specifies an Amazon Lightsail database.
+///
 /// Build it with [`Database::builder`]; adding it to a stack returns a [`DatabaseHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Database {
     /// `AvailabilityZone`. Changing it replaces the resource.
     ///
+    /// The Availability Zone for the database.
+    ///
     /// - Length: 1 to 255.
     pub availability_zone: Option<Val<String>>,
     /// `BackupRetention`.
+    ///
+    /// A Boolean value indicating whether automated backup retention is enabled for the database. Data
+    /// Import Mode is enabled when `BackupRetention` is set to `false` , and is disabled when
+    /// `BackupRetention` is set to `true` .
     pub backup_retention: Option<Val<bool>>,
     /// `CaCertificateIdentifier`.
+    ///
+    /// The certificate associated with the database.
     pub ca_certificate_identifier: Option<Val<String>>,
     /// `MasterDatabaseName`: required. Changing it replaces the resource.
+    ///
+    /// The meaning of this parameter differs according to the database engine you use.
+    ///
+    /// *MySQL*
+    ///
+    /// The name of the database to create when the Lightsail database resource is created. If this
+    /// parameter isn't specified, no database is created in the database resource.
+    ///
+    /// Constraints:
+    ///
+    /// - Must contain 1-64 letters or numbers.
+    /// - Must begin with a letter. Subsequent characters can be letters, underscores, or numbers (0-9).
+    /// - Can't be a word reserved by the specified database engine.
+    ///
+    /// For more information about reserved words in MySQL, see the Keywords and Reserved Words articles for
+    /// [MySQL 5.6](https://docs.aws.amazon.com/https://dev.mysql.com/doc/refman/5.6/en/keywords.html) ,
+    /// [MySQL 5.7](https://docs.aws.amazon.com/https://dev.mysql.com/doc/refman/5.7/en/keywords.html) , and
+    /// [MySQL 8.0](https://docs.aws.amazon.com/https://dev.mysql.com/doc/refman/8.0/en/keywords.html) .
+    ///
+    /// *PostgreSQL*
+    ///
+    /// The name of the database to create when the Lightsail database resource is created. If this
+    /// parameter isn't specified, a database named `postgres` is created in the database resource.
+    ///
+    /// Constraints:
+    ///
+    /// - Must contain 1-63 letters or numbers.
+    /// - Must begin with a letter. Subsequent characters can be letters, underscores, or numbers (0-9).
+    /// - Can't be a word reserved by the specified database engine.
+    ///
+    /// For more information about reserved words in PostgreSQL, see the SQL Key Words articles for
+    /// [PostgreSQL 9.6](https://docs.aws.amazon.com/https://www.postgresql.org/docs/9.6/sql-keywords-appendix.html)
+    /// , [PostgreSQL 10](https://docs.aws.amazon.com/https://www.postgresql.org/docs/10/sql-keywords-appendix.html)
+    /// , [PostgreSQL 11](https://docs.aws.amazon.com/https://www.postgresql.org/docs/11/sql-keywords-appendix.html)
+    /// , and [PostgreSQL 12](https://docs.aws.amazon.com/https://www.postgresql.org/docs/12/sql-keywords-appendix.html)
+    /// .
     ///
     /// - Length: 1 to 255.
     pub master_database_name: Option<Val<String>>,
     /// `MasterUserPassword`.
     ///
+    /// The password for the primary user of the database. The password can include any printable ASCII
+    /// character except the following: /, ", or @. It cannot contain spaces.
+    ///
+    /// > The `MasterUserPassword` and `RotateMasterUserPassword` parameters cannot be used together in the
+    /// same template.
+    ///
+    /// *MySQL*
+    ///
+    /// Constraints: Must contain 8-41 characters.
+    ///
+    /// *PostgreSQL*
+    ///
+    /// Constraints: Must contain 8-128 characters.
+    ///
     /// - Length: 1 to 63.
     pub master_user_password: Option<Val<String>>,
     /// `MasterUsername`: required. Changing it replaces the resource.
     ///
+    /// The name for the primary user.
+    ///
+    /// *MySQL*
+    ///
+    /// Constraints:
+    ///
+    /// - Required for MySQL.
+    /// - Must be 1-16 letters or numbers. Can contain underscores.
+    /// - First character must be a letter.
+    /// - Can't be a reserved word for the chosen database engine.
+    ///
+    /// For more information about reserved words in MySQL 5.6 or 5.7, see the Keywords and Reserved Words
+    /// articles for [MySQL 5.6](https://docs.aws.amazon.com/https://dev.mysql.com/doc/refman/5.6/en/keywords.html)
+    /// , [MySQL 5.7](https://docs.aws.amazon.com/https://dev.mysql.com/doc/refman/5.7/en/keywords.html) ,
+    /// or [MySQL 8.0](https://docs.aws.amazon.com/https://dev.mysql.com/doc/refman/8.0/en/keywords.html) .
+    ///
+    /// *PostgreSQL*
+    ///
+    /// Constraints:
+    ///
+    /// - Required for PostgreSQL.
+    /// - Must be 1-63 letters or numbers. Can contain underscores.
+    /// - First character must be a letter.
+    /// - Can't be a reserved word for the chosen database engine.
+    ///
+    /// For more information about reserved words in MySQL 5.6 or 5.7, see the Keywords and Reserved Words
+    /// articles for [PostgreSQL 9.6](https://docs.aws.amazon.com/https://www.postgresql.org/docs/9.6/sql-keywords-appendix.html)
+    /// , [PostgreSQL 10](https://docs.aws.amazon.com/https://www.postgresql.org/docs/10/sql-keywords-appendix.html)
+    /// , [PostgreSQL 11](https://docs.aws.amazon.com/https://www.postgresql.org/docs/11/sql-keywords-appendix.html)
+    /// , and [PostgreSQL 12](https://docs.aws.amazon.com/https://www.postgresql.org/docs/12/sql-keywords-appendix.html)
+    /// .
+    ///
     /// - Length: 1 to 63.
     pub master_username: Option<Val<String>>,
     /// `PreferredBackupWindow`.
+    ///
+    /// The daily time range during which automated backups are created for the database (for example,
+    /// `16:00-16:30` ).
     pub preferred_backup_window: Option<Val<String>>,
     /// `PreferredMaintenanceWindow`.
+    ///
+    /// The weekly time range during which system maintenance can occur for the database, formatted as
+    /// follows: `ddd:hh24:mi-ddd:hh24:mi` . For example, `Tue:17:00-Tue:17:30` .
     pub preferred_maintenance_window: Option<Val<String>>,
     /// `PubliclyAccessible`.
+    ///
+    /// A Boolean value indicating whether the database is accessible to anyone on the internet.
     pub publicly_accessible: Option<Val<bool>>,
     /// `RelationalDatabaseBlueprintId`: required. Changing it replaces the resource.
+    ///
+    /// The blueprint ID for the database (for example, `mysql_8_0` ).
     ///
     /// - Length: 1 to 255.
     pub relational_database_blueprint_id: Option<Val<String>>,
     /// `RelationalDatabaseBundleId`: required. Changing it replaces the resource.
     ///
+    /// The bundle ID for the database (for example, `medium_1_0` ).
+    ///
     /// - Length: 1 to 255.
     pub relational_database_bundle_id: Option<Val<String>>,
     /// `RelationalDatabaseName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the instance.
     ///
     /// - Length: 2 to 255.
     /// - Pattern: `\w[\w\-]*\w`.
     pub relational_database_name: Option<Val<String>>,
     /// `RelationalDatabaseParameters`.
+    ///
+    /// An array of parameters for the database.
     pub relational_database_parameters: Option<Val<Vec<RelationalDatabaseParameter>>>,
     /// `RotateMasterUserPassword`.
+    ///
+    /// A Boolean value indicating whether to change the primary user password to a new, strong password
+    /// generated by Lightsail .
+    ///
+    /// > The `RotateMasterUserPassword` and `MasterUserPassword` parameters cannot be used together in the
+    /// same template.
     pub rotate_master_user_password: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// in the *AWS CloudFormation User Guide* .
+    ///
+    /// > The `Value` of `Tags` is optional for Lightsail resources.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -251,6 +373,10 @@ impl Deref for DatabaseHandle {
 
 impl DatabaseHandle {
     /// `Fn::GetAtt` `DatabaseArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the database (for example,
+    /// `arn:aws:lightsail:us-east-2:123456789101:RelationalDatabase/244ad76f-8aad-4741-809f-12345EXAMPLE`
+    /// ).
     pub fn attr_database_arn(&self) -> Val<String> {
         self.0.get_att("DatabaseArn")
     }
@@ -265,23 +391,45 @@ impl DatabaseHandle {
 }
 
 /// The [`RelationalDatabaseParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-database-relationaldatabaseparameter.html) property type.
+///
+/// `RelationalDatabaseParameter` is a property of the
+/// [AWS::Lightsail::Database](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-database.html)
+/// resource. It describes parameters for the database.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RelationalDatabaseParameter {
     /// `AllowedValues`.
+    ///
+    /// The valid range of values for the parameter.
     pub allowed_values: Option<Val<String>>,
     /// `ApplyMethod`.
+    ///
+    /// Indicates when parameter updates are applied.
+    ///
+    /// Can be `immediate` or `pending-reboot` .
     pub apply_method: Option<Val<String>>,
     /// `ApplyType`.
+    ///
+    /// Specifies the engine-specific parameter type.
     pub apply_type: Option<Val<String>>,
     /// `DataType`.
+    ///
+    /// The valid data type of the parameter.
     pub data_type: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A description of the parameter.
     pub description: Option<Val<String>>,
     /// `IsModifiable`.
+    ///
+    /// A Boolean value indicating whether the parameter can be modified.
     pub is_modifiable: Option<Val<bool>>,
     /// `ParameterName`.
+    ///
+    /// The name of the parameter.
     pub parameter_name: Option<Val<String>>,
     /// `ParameterValue`.
+    ///
+    /// The value for the parameter.
     pub parameter_value: Option<Val<String>>,
 }
 

@@ -5,19 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::Lightsail::DatabaseSnapshot`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-databasesnapshot.html) resource type.
 ///
+/// Resource Type definition for AWS::Lightsail::DatabaseSnapshot
+///
 /// Build it with [`DatabaseSnapshot::builder`]; adding it to a stack returns a [`DatabaseSnapshotHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatabaseSnapshot {
     /// `RelationalDatabaseName`: required. Changing it replaces the resource.
     ///
+    /// The name of the database on which to base your new snapshot.
+    ///
     /// - Pattern: `^\w[\w\-]*\w$`.
     pub relational_database_name: Option<Val<String>>,
     /// `RelationalDatabaseSnapshotName`: required. Changing it replaces the resource.
+    ///
+    /// The name for your new database snapshot.
     ///
     /// - Length: 2 to 255.
     /// - Pattern: `^\w[\w\-]*\w$`.
     pub relational_database_snapshot_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -123,58 +131,89 @@ impl Deref for DatabaseSnapshotHandle {
 
 impl DatabaseSnapshotHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the database snapshot.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the database snapshot was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Engine`.
+    ///
+    /// The software of the database snapshot (for example, MySQL).
     pub fn attr_engine(&self) -> Val<String> {
         self.0.get_att("Engine")
     }
     /// `Fn::GetAtt` `EngineVersion`.
+    ///
+    /// The database engine version for the database snapshot (for example, 5.7.23).
     pub fn attr_engine_version(&self) -> Val<String> {
         self.0.get_att("EngineVersion")
     }
     /// `Fn::GetAtt` `FromRelationalDatabaseArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the database from which the database snapshot was created.
     pub fn attr_from_relational_database_arn(&self) -> Val<String> {
         self.0.get_att("FromRelationalDatabaseArn")
     }
     /// `Fn::GetAtt` `FromRelationalDatabaseBlueprintId`.
+    ///
+    /// The blueprint ID of the database from which the database snapshot was created. A blueprint describes
+    /// the major engine version of a database.
     pub fn attr_from_relational_database_blueprint_id(&self) -> Val<String> {
         self.0.get_att("FromRelationalDatabaseBlueprintId")
     }
     /// `Fn::GetAtt` `FromRelationalDatabaseBundleId`.
+    ///
+    /// The bundle ID of the database from which the database snapshot was created.
     pub fn attr_from_relational_database_bundle_id(&self) -> Val<String> {
         self.0.get_att("FromRelationalDatabaseBundleId")
     }
     /// `Fn::GetAtt` `FromRelationalDatabaseName`.
+    ///
+    /// The name of the source database from which the database snapshot was created.
     pub fn attr_from_relational_database_name(&self) -> Val<String> {
         self.0.get_att("FromRelationalDatabaseName")
     }
     /// `Fn::GetAtt` `Location`.
+    ///
+    /// The Region name and Availability Zone where the database snapshot is located.
     pub fn attr_location(&self) -> Val<Json> {
         self.0.get_att("Location")
     }
     /// `Fn::GetAtt` `Name`.
+    ///
+    /// The name of the database snapshot.
     pub fn attr_name(&self) -> Val<String> {
         self.0.get_att("Name")
     }
     /// `Fn::GetAtt` `ResourceType`.
+    ///
+    /// The Lightsail resource type.
     pub fn attr_resource_type(&self) -> Val<String> {
         self.0.get_att("ResourceType")
     }
     /// `Fn::GetAtt` `SizeInGb`.
+    ///
+    /// The size of the disk in GB (for example, 32) for the database snapshot.
     pub fn attr_size_in_gb(&self) -> Val<i64> {
         self.0.get_att("SizeInGb")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the database snapshot.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `SupportCode`.
+    ///
+    /// The support code for the database snapshot. Include this code in your email to support when you have
+    /// questions about a database snapshot in Lightsail. This code enables our support team to look up your
+    /// Lightsail information more easily.
     pub fn attr_support_code(&self) -> Val<String> {
         self.0.get_att("SupportCode")
     }

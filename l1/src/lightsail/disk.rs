@@ -5,26 +5,50 @@ use crate::rt::*;
 
 /// The [`AWS::Lightsail::Disk`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-disk.html) resource type.
 ///
+/// The `AWS::Lightsail::Disk` resource specifies a disk that can be attached to an Amazon Lightsail
+/// instance that is in the same AWS Region and Availability Zone.
+///
 /// Build it with [`Disk::builder`]; adding it to a stack returns a [`DiskHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Disk {
     /// `AddOns`.
+    ///
+    /// An array of add-ons for the disk.
+    ///
+    /// > If the disk has an add-on enabled when performing a delete disk request, the add-on is
+    /// automatically disabled before the disk is deleted.
     pub add_ons: Option<Val<Vec<AddOn>>>,
     /// `AvailabilityZone`. Changing it replaces the resource.
+    ///
+    /// The AWS Region and Availability Zone location for the disk (for example, `us-east-1a` ).
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `\S`.
     pub availability_zone: Option<Val<String>>,
     /// `DiskName`: required. Changing it replaces the resource.
     ///
+    /// The name of the disk.
+    ///
     /// - Length: 1 to 254.
     /// - Pattern: `^[a-zA-Z0-9][\w\-.]*[a-zA-Z0-9]$`.
     pub disk_name: Option<Val<String>>,
     /// `Location`.
+    ///
+    /// The AWS Region and Availability Zone where the disk is located.
     pub location: Option<Val<Location>>,
     /// `SizeInGb`: required. Changing it replaces the resource.
+    ///
+    /// The size of the disk in GB.
     pub size_in_gb: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// in the *AWS CloudFormation User Guide* .
+    ///
+    /// > The `Value` of `Tags` is optional for Lightsail resources.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -143,46 +167,74 @@ impl Deref for DiskHandle {
 
 impl DiskHandle {
     /// `Fn::GetAtt` `AttachedTo`.
+    ///
+    /// The resources to which the disk is attached.
     pub fn attr_attached_to(&self) -> Val<String> {
         self.0.get_att("AttachedTo")
     }
     /// `Fn::GetAtt` `Path`.
+    ///
+    /// The disk path.
     pub fn attr_path(&self) -> Val<String> {
         self.0.get_att("Path")
     }
     /// `Fn::GetAtt` `IsAttached`.
+    ///
+    /// A Boolean value indicating whether the disk is attached.
     pub fn attr_is_attached(&self) -> Val<bool> {
         self.0.get_att("IsAttached")
     }
     /// `Fn::GetAtt` `Iops`.
+    ///
+    /// The input/output operations per second (IOPS) of the disk.
     pub fn attr_iops(&self) -> Val<i64> {
         self.0.get_att("Iops")
     }
     /// `Fn::GetAtt` `AttachmentState`.
+    ///
+    /// (Deprecated) The attachment state of the disk.
+    ///
+    /// > In releases prior to November 14, 2017, this parameter returned `attached` for system disks in the
+    /// API response. It is now deprecated, but still included in the response. Use `isAttached` instead.
     pub fn attr_attachment_state(&self) -> Val<String> {
         self.0.get_att("AttachmentState")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the disk (for example, `in-use` ).
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `ResourceType`.
+    ///
+    /// The resource type of the disk (for example, `Disk` ).
     pub fn attr_resource_type(&self) -> Val<String> {
         self.0.get_att("ResourceType")
     }
     /// `Fn::GetAtt` `Location.AvailabilityZone`.
+    ///
+    /// The Availability Zone where the disk is located.
     pub fn attr_location_availability_zone(&self) -> Val<String> {
         self.0.get_att("Location.AvailabilityZone")
     }
     /// `Fn::GetAtt` `Location.RegionName`.
+    ///
+    /// The AWS Region where the disk is located.
     pub fn attr_location_region_name(&self) -> Val<String> {
         self.0.get_att("Location.RegionName")
     }
     /// `Fn::GetAtt` `SupportCode`.
+    ///
+    /// The support code of the disk.
+    ///
+    /// Include this code in your email to support when you have questions about a disk or another resource
+    /// in Lightsail . This code helps our support team to look up your Lightsail information.
     pub fn attr_support_code(&self) -> Val<String> {
         self.0.get_att("SupportCode")
     }
     /// `Fn::GetAtt` `DiskArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the disk.
     pub fn attr_disk_arn(&self) -> Val<String> {
         self.0.get_att("DiskArn")
     }
@@ -197,15 +249,30 @@ impl DiskHandle {
 }
 
 /// The [`AddOn`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-disk-addon.html) property type.
+///
+/// `AddOn` is a property of the
+/// [AWS::Lightsail::Disk](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-disk.html)
+/// resource. It describes the add-ons for a disk.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddOn {
     /// `AddOnType`: required.
     ///
+    /// The add-on type (for example, `AutoSnapshot` ).
+    ///
+    /// > `AutoSnapshot` is the only add-on that can be enabled for a disk.
+    ///
     /// - Length: 1 to 128.
     pub add_on_type: Option<Val<AddOnType>>,
     /// `AutoSnapshotAddOnRequest`.
+    ///
+    /// The parameters for the automatic snapshot add-on, such as the daily time when an automatic snapshot
+    /// will be created.
     pub auto_snapshot_add_on_request: Option<Val<AutoSnapshotAddOn>>,
     /// `Status`.
+    ///
+    /// The status of the add-on.
+    ///
+    /// Valid Values: `Enabled` | `Disabled`
     pub status: Option<Val<Status>>,
 }
 
@@ -268,9 +335,21 @@ impl ToValue for AddOn {
 impl Literal for AddOn {}
 
 /// The [`AutoSnapshotAddOn`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-disk-autosnapshotaddon.html) property type.
+///
+/// `AutoSnapshotAddOn` is a property of the
+/// [AddOn](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-disk-addon.html)
+/// property. It describes the automatic snapshot add-on for a disk.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoSnapshotAddOn {
     /// `SnapshotTimeOfDay`.
+    ///
+    /// The daily time when an automatic snapshot will be created.
+    ///
+    /// Constraints:
+    ///
+    /// - Must be in `HH:00` format, and in an hourly increment.
+    /// - Specified in Coordinated Universal Time (UTC).
+    /// - The snapshot will be automatically created between the time specified and up to 45 minutes after.
     ///
     /// - Pattern: `^[0-9]{2}:00$`.
     pub snapshot_time_of_day: Option<Val<String>>,
@@ -320,13 +399,10 @@ impl ToValue for AutoSnapshotAddOn {
 impl Literal for AutoSnapshotAddOn {}
 
 /// The [`Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-disk-location.html) property type.
+///
+/// The AWS Region and Availability Zone where the disk is located.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Location {
-    /// `AvailabilityZone`.
-    pub availability_zone: Option<Val<String>>,
-    /// `RegionName`.
-    pub region_name: Option<Val<String>>,
-}
+pub struct Location {}
 
 impl Location {
     /// A builder.
@@ -341,10 +417,7 @@ impl Location {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "AvailabilityZone", &self.availability_zone);
-        put(&mut m, "RegionName", &self.region_name);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -353,16 +426,6 @@ impl Location {
 pub struct LocationBuilder(Location);
 
 impl LocationBuilder {
-    /// Sets `AvailabilityZone`.
-    pub fn availability_zone(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.availability_zone = Some(value.into());
-        self
-    }
-    /// Sets `RegionName`.
-    pub fn region_name(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.region_name = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> Location {
         self.0
@@ -466,9 +529,18 @@ impl AddOnType {
             AddOnType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AddOnType {
+    const VALUES: &'static [&'static str] = &["AutoSnapshot", "StopInstanceOnIdle"];
+    fn as_str(&self) -> &str {
+        AddOnType::as_str(self)
     }
 }
 
@@ -528,9 +600,19 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] =
+        &["Enabling", "Disabling", "Enabled", "Terminating", "Terminated", "Disabled", "Failed"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

@@ -5,20 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::Lightsail::DiskSnapshot`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-disksnapshot.html) resource type.
 ///
+/// Describes a block storage disk snapshot.
+///
 /// Build it with [`DiskSnapshot::builder`]; adding it to a stack returns a [`DiskSnapshotHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DiskSnapshot {
     /// `DiskName`: required. Changing it replaces the resource.
+    ///
+    /// The unique name of the disk.
     ///
     /// - Length: 2 to 255.
     /// - Pattern: `^\w[\w\-]*\w$`.
     pub disk_name: Option<Val<String>>,
     /// `DiskSnapshotName`: required. Changing it replaces the resource.
     ///
+    /// The name of the disk snapshot ( `my-disk-snapshot` ).
+    ///
     /// - Length: 2 to 255.
     /// - Pattern: `^\w[\w\-]*\w$`.
     pub disk_snapshot_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tag keys and optional values for the resource. For more information about tags in Lightsail, see
+    /// the [Amazon Lightsail Developer
+    /// Guide](https://docs.aws.amazon.com/lightsail/latest/userguide/amazon-lightsail-tags) .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -116,42 +126,64 @@ impl Deref for DiskSnapshotHandle {
 
 impl DiskSnapshotHandle {
     /// `Fn::GetAtt` `DiskSnapshotArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the disk snapshot.
     pub fn attr_disk_snapshot_arn(&self) -> Val<String> {
         self.0.get_att("DiskSnapshotArn")
     }
     /// `Fn::GetAtt` `Location`.
+    ///
+    /// The AWS Region and Availability Zone where the disk snapshot was created.
     pub fn attr_location(&self) -> Val<Json> {
         self.0.get_att("Location")
     }
     /// `Fn::GetAtt` `ResourceType`.
+    ///
+    /// The Lightsail resource type ( `DiskSnapshot` ).
     pub fn attr_resource_type(&self) -> Val<String> {
         self.0.get_att("ResourceType")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The status of the disk snapshot operation.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `Progress`.
+    ///
+    /// The progress of the snapshot.
     pub fn attr_progress(&self) -> Val<String> {
         self.0.get_att("Progress")
     }
     /// `Fn::GetAtt` `FromDiskName`.
+    ///
+    /// The unique name of the source disk from which the disk snapshot was created.
     pub fn attr_from_disk_name(&self) -> Val<String> {
         self.0.get_att("FromDiskName")
     }
     /// `Fn::GetAtt` `SizeInGb`.
+    ///
+    /// The size of the disk in GB.
     pub fn attr_size_in_gb(&self) -> Val<i64> {
         self.0.get_att("SizeInGb")
     }
     /// `Fn::GetAtt` `IsFromAutoSnapshot`.
+    ///
+    /// A Boolean value indicating whether the snapshot was created from an automatic snapshot.
     pub fn attr_is_from_auto_snapshot(&self) -> Val<bool> {
         self.0.get_att("IsFromAutoSnapshot")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date when the disk snapshot was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `SupportCode`.
+    ///
+    /// The support code. Include this code in your email to support when you have questions about an
+    /// instance or another resource in Lightsail. This code enables our support team to look up your
+    /// Lightsail information more easily.
     pub fn attr_support_code(&self) -> Val<String> {
         self.0.get_att("SupportCode")
     }

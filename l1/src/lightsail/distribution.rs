@@ -5,32 +5,70 @@ use crate::rt::*;
 
 /// The [`AWS::Lightsail::Distribution`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-distribution.html) resource type.
 ///
+/// The `AWS::Lightsail::Distribution` resource specifies a content delivery network (CDN) distribution.
+/// You can create distributions only in the `us-east-1` AWS Region.
+///
+/// A distribution is a globally distributed network of caching servers that improve the performance of
+/// your website or web application hosted on a Lightsail instance, static content hosted on a Lightsail
+/// bucket, or through a Lightsail load balancer.
+///
 /// Build it with [`Distribution::builder`]; adding it to a stack returns a [`DistributionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Distribution {
     /// `BundleId`: required.
+    ///
+    /// The ID of the bundle applied to the distribution.
     pub bundle_id: Option<Val<String>>,
     /// `CacheBehaviorSettings`.
+    ///
+    /// An object that describes the cache behavior settings of the distribution.
     pub cache_behavior_settings: Option<Val<CacheSettings>>,
     /// `CacheBehaviors`.
+    ///
+    /// An array of objects that describe the per-path cache behavior of the distribution.
     pub cache_behaviors: Option<Val<Vec<CacheBehaviorPerPath>>>,
     /// `CertificateName`.
+    ///
+    /// The name of the SSL/TLS certificate attached to the distribution.
     ///
     /// - Pattern: `^\w[\w\-]*\w$`.
     pub certificate_name: Option<Val<String>>,
     /// `DefaultCacheBehavior`: required.
+    ///
+    /// An object that describes the default cache behavior of the distribution.
     pub default_cache_behavior: Option<Val<CacheBehavior>>,
     /// `DistributionName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the distribution
     ///
     /// - Pattern: `\w[\w\-]*\w`.
     pub distribution_name: Option<Val<String>>,
     /// `IpAddressType`. Changing it replaces the resource.
+    ///
+    /// The IP address type of the distribution.
+    ///
+    /// The possible values are `ipv4` for IPv4 only, and `dualstack` for IPv4 and IPv6.
     pub ip_address_type: Option<Val<IpAddressType>>,
     /// `IsEnabled`.
+    ///
+    /// A Boolean value indicating whether the distribution is enabled.
     pub is_enabled: Option<Val<bool>>,
     /// `Origin`: required.
+    ///
+    /// An object that describes the origin resource of the distribution, such as a Lightsail instance,
+    /// bucket, or load balancer.
+    ///
+    /// The distribution pulls, caches, and serves content from the origin.
     pub origin: Option<Val<InputOrigin>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// in the *AWS CloudFormation User Guide* .
+    ///
+    /// > The `Value` of `Tags` is optional for Lightsail resources.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -185,14 +223,20 @@ impl Deref for DistributionHandle {
 
 impl DistributionHandle {
     /// `Fn::GetAtt` `DistributionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the distribution.
     pub fn attr_distribution_arn(&self) -> Val<String> {
         self.0.get_att("DistributionArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the distribution.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `AbleToUpdateBundle`.
+    ///
+    /// Indicates whether you can update the distribution’s current bundle to another bundle.
     pub fn attr_able_to_update_bundle(&self) -> Val<bool> {
         self.0.get_att("AbleToUpdateBundle")
     }
@@ -207,9 +251,28 @@ impl DistributionHandle {
 }
 
 /// The [`CacheBehavior`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-distribution-cachebehavior.html) property type.
+///
+/// `CacheBehavior` is a property of the
+/// [AWS::Lightsail::Distribution](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-distribution.html)
+/// resource. It describes the default cache behavior of an Amazon Lightsail content delivery network
+/// (CDN) distribution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CacheBehavior {
     /// `Behavior`.
+    ///
+    /// The cache behavior of the distribution.
+    ///
+    /// The following cache behaviors can be specified:
+    ///
+    /// - *`cache`* - This option is best for static sites. When specified, your distribution caches and
+    ///   serves your entire website as static content. This behavior is ideal for websites with static
+    ///   content that doesn't change depending on who views it, or for websites that don't use cookies,
+    ///   headers, or query strings to personalize content.
+    /// - *`dont-cache`* - This option is best for sites that serve a mix of static and dynamic content.
+    ///   When specified, your distribution caches and serves only the content that is specified in the
+    ///   distribution’s `CacheBehaviorPerPath` parameter. This behavior is ideal for websites or web
+    ///   applications that use cookies, headers, and query strings to personalize content for individual
+    ///   users.
     pub behavior: Option<Val<Behavior>>,
 }
 
@@ -257,11 +320,60 @@ impl ToValue for CacheBehavior {
 impl Literal for CacheBehavior {}
 
 /// The [`CacheBehaviorPerPath`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-distribution-cachebehaviorperpath.html) property type.
+///
+/// `CacheBehaviorPerPath` is a property of the
+/// [AWS::Lightsail::Distribution](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-distribution.html)
+/// resource. It describes the per-path cache behavior of an Amazon Lightsail content delivery network
+/// (CDN) distribution.
+///
+/// Use a per-path cache behavior to override the default cache behavior of a distribution, or to add an
+/// exception to it. For example, if you set the `CacheBehavior` to `cache` , you can use a per-path
+/// cache behavior to specify a directory, file, or file type that your distribution will cache. If you
+/// don’t want your distribution to cache a specified directory, file, or file type, set the per-path
+/// cache behavior to `dont-cache` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CacheBehaviorPerPath {
     /// `Behavior`.
+    ///
+    /// The cache behavior for the specified path.
+    ///
+    /// You can specify one of the following per-path cache behaviors:
+    ///
+    /// - *`cache`* - This behavior caches the specified path.
+    /// - *`dont-cache`* - This behavior doesn't cache the specified path.
     pub behavior: Option<Val<Behavior>>,
     /// `Path`.
+    ///
+    /// The path to a directory or file to cache, or not cache. Use an asterisk symbol to specify wildcard
+    /// directories ( `path/to/assets/*` ), and file types ( `*.html` , `*jpg` , `*js` ). Directories and
+    /// file paths are case-sensitive.
+    ///
+    /// Examples:
+    ///
+    /// - Specify the following to cache all files in the document root of an Apache web server running on a
+    ///   instance.
+    ///
+    /// `var/www/html/`
+    /// - Specify the following file to cache only the index page in the document root of an Apache web
+    ///   server.
+    ///
+    /// `var/www/html/index.html`
+    /// - Specify the following to cache only the .html files in the document root of an Apache web server.
+    ///
+    /// `var/www/html/*.html`
+    /// - Specify the following to cache only the .jpg, .png, and .gif files in the images sub-directory of
+    ///   the document root of an Apache web server.
+    ///
+    /// `var/www/html/images/*.jpg`
+    ///
+    /// `var/www/html/images/*.png`
+    ///
+    /// `var/www/html/images/*.gif`
+    ///
+    /// Specify the following to cache all files in the images subdirectory of the document root of an
+    /// Apache web server.
+    ///
+    /// `var/www/html/images/`
     pub path: Option<Val<String>>,
 }
 
@@ -315,31 +427,87 @@ impl ToValue for CacheBehaviorPerPath {
 impl Literal for CacheBehaviorPerPath {}
 
 /// The [`CacheSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-distribution-cachesettings.html) property type.
+///
+/// `CacheSettings` is a property of the
+/// [AWS::Lightsail::Distribution](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-distribution.html)
+/// resource. It describes the cache settings of an Amazon Lightsail content delivery network (CDN)
+/// distribution.
+///
+/// These settings apply only to your distribution’s `CacheBehaviors` that have a `Behavior` of
+/// `cache` . This includes the `DefaultCacheBehavior` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CacheSettings {
     /// `AllowedHTTPMethods`.
+    ///
+    /// The HTTP methods that are processed and forwarded to the distribution's origin.
+    ///
+    /// You can specify the following options:
+    ///
+    /// - `GET,HEAD` - The distribution forwards the `GET` and `HEAD` methods.
+    /// - `GET,HEAD,OPTIONS` - The distribution forwards the `GET` , `HEAD` , and `OPTIONS` methods.
+    /// - `GET,HEAD,OPTIONS,PUT,PATCH,POST,DELETE` - The distribution forwards the `GET` , `HEAD` ,
+    ///   `OPTIONS` , `PUT` , `PATCH` , `POST` , and `DELETE` methods.
+    ///
+    /// If you specify `GET,HEAD,OPTIONS,PUT,PATCH,POST,DELETE` , you might need to restrict access to your
+    /// distribution's origin so users can't perform operations that you don't want them to. For example,
+    /// you might not want users to have permission to delete objects from your origin.
     ///
     /// - Pattern: `\S`.
     pub allowed_http_methods: Option<Val<String>>,
     /// `CachedHTTPMethods`.
     ///
+    /// The HTTP method responses that are cached by your distribution.
+    ///
+    /// You can specify the following options:
+    ///
+    /// - `GET,HEAD` - The distribution caches responses to the `GET` and `HEAD` methods.
+    /// - `GET,HEAD,OPTIONS` - The distribution caches responses to the `GET` , `HEAD` , and `OPTIONS`
+    ///   methods.
+    ///
     /// - Pattern: `\S`.
     pub cached_http_methods: Option<Val<String>>,
     /// `DefaultTTL`.
     ///
+    /// The default amount of time that objects stay in the distribution's cache before the distribution
+    /// forwards another request to the origin to determine whether the content has been updated.
+    ///
+    /// > The value specified applies only when the origin does not add HTTP headers such as `Cache-Control
+    /// max-age` , `Cache-Control s-maxage` , and `Expires` to objects.
+    ///
     /// - Format: `int64`.
     pub default_ttl: Option<Val<i64>>,
     /// `ForwardedCookies`.
+    ///
+    /// An object that describes the cookies that are forwarded to the origin. Your content is cached based
+    /// on the cookies that are forwarded.
     pub forwarded_cookies: Option<Val<CookieObject>>,
     /// `ForwardedHeaders`.
+    ///
+    /// An object that describes the headers that are forwarded to the origin. Your content is cached based
+    /// on the headers that are forwarded.
     pub forwarded_headers: Option<Val<HeaderObject>>,
     /// `ForwardedQueryStrings`.
+    ///
+    /// An object that describes the query strings that are forwarded to the origin. Your content is cached
+    /// based on the query strings that are forwarded.
     pub forwarded_query_strings: Option<Val<QueryStringObject>>,
     /// `MaximumTTL`.
+    ///
+    /// The maximum amount of time that objects stay in the distribution's cache before the distribution
+    /// forwards another request to the origin to determine whether the object has been updated.
+    ///
+    /// The value specified applies only when the origin adds HTTP headers such as `Cache-Control max-age` ,
+    /// `Cache-Control s-maxage` , and `Expires` to objects.
     ///
     /// - Format: `int64`.
     pub maximum_ttl: Option<Val<i64>>,
     /// `MinimumTTL`.
+    ///
+    /// The minimum amount of time that objects stay in the distribution's cache before the distribution
+    /// forwards another request to the origin to determine whether the object has been updated.
+    ///
+    /// A value of `0` must be specified for `minimumTTL` if the distribution is configured to forward all
+    /// headers to the origin.
     ///
     /// - Format: `int64`.
     pub minimum_ttl: Option<Val<i64>>,
@@ -431,11 +599,30 @@ impl ToValue for CacheSettings {
 impl Literal for CacheSettings {}
 
 /// The [`CookieObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-distribution-cookieobject.html) property type.
+///
+/// `CookieObject` is a property of the
+/// [CacheSettings](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-distribution-cachesettings.html)
+/// property. It describes whether an Amazon Lightsail content delivery network (CDN) distribution
+/// forwards cookies to the origin and, if so, which ones.
+///
+/// For the cookies that you specify, your distribution caches separate versions of the specified
+/// content based on the cookie values in viewer requests.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CookieObject {
     /// `CookiesAllowList`.
+    ///
+    /// The specific cookies to forward to your distribution's origin.
     pub cookies_allow_list: Option<Val<Vec<String>>>,
     /// `Option`.
+    ///
+    /// Specifies which cookies to forward to the distribution's origin for a cache behavior.
+    ///
+    /// Use one of the following configurations for your distribution:
+    ///
+    /// - *`all`* - Forwards all cookies to your origin.
+    /// - *`none`* - Doesn’t forward cookies to your origin.
+    /// - *`allow-list`* - Forwards only the cookies that you specify using the `CookiesAllowList`
+    ///   parameter.
     pub option: Option<Val<CookieObjectOption>>,
 }
 
@@ -494,11 +681,35 @@ impl ToValue for CookieObject {
 impl Literal for CookieObject {}
 
 /// The [`HeaderObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-distribution-headerobject.html) property type.
+///
+/// `HeaderObject` is a property of the
+/// [CacheSettings](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-distribution-cachesettings.html)
+/// property. It describes the request headers used by your distribution, which caches your content
+/// based on the request headers.
+///
+/// For the headers that you specify, your distribution caches separate versions of the specified
+/// content based on the header values in viewer requests. For example, suppose that viewer requests for
+/// logo.jpg contain a custom product header that has a value of either acme or apex. Also, suppose that
+/// you configure your distribution to cache your content based on values in the product header. Your
+/// distribution forwards the product header to the origin and caches the response from the origin once
+/// for each header value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeaderObject {
     /// `HeadersAllowList`.
+    ///
+    /// The specific headers to forward to your distribution's origin.
     pub headers_allow_list: Option<Val<Vec<HeadersAllowList>>>,
     /// `Option`.
+    ///
+    /// The headers that you want your distribution to forward to your origin. Your distribution caches your
+    /// content based on these headers.
+    ///
+    /// Use one of the following configurations for your distribution:
+    ///
+    /// - *`all`* - Forwards all headers to your origin..
+    /// - *`none`* - Forwards only the default headers.
+    /// - *`allow-list`* - Forwards only the headers that you specify using the `HeadersAllowList`
+    ///   parameter.
     pub option: Option<Val<CookieObjectOption>>,
 }
 
@@ -557,15 +768,30 @@ impl ToValue for HeaderObject {
 impl Literal for HeaderObject {}
 
 /// The [`InputOrigin`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-distribution-inputorigin.html) property type.
+///
+/// `InputOrigin` is a property of the
+/// [AWS::Lightsail::Distribution](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-distribution.html)
+/// resource. It describes the origin resource of an Amazon Lightsail content delivery network (CDN)
+/// distribution.
+///
+/// An origin can be a instance, bucket, or load balancer. A distribution pulls content from an origin,
+/// caches it, and serves it to viewers through a worldwide network of edge servers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputOrigin {
     /// `Name`.
     ///
+    /// The name of the origin resource.
+    ///
     /// - Pattern: `^\w[\w\-]*\w$`.
     pub name: Option<Val<String>>,
     /// `ProtocolPolicy`.
+    ///
+    /// The protocol that your Amazon Lightsail distribution uses when establishing a connection with your
+    /// origin to pull content.
     pub protocol_policy: Option<Val<ProtocolPolicy>>,
     /// `RegionName`.
+    ///
+    /// The AWS Region name of the origin resource.
     pub region_name: Option<Val<RegionName>>,
 }
 
@@ -625,11 +851,28 @@ impl ToValue for InputOrigin {
 impl Literal for InputOrigin {}
 
 /// The [`QueryStringObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-distribution-querystringobject.html) property type.
+///
+/// `QueryStringObject` is a property of the
+/// [CacheSettings](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-distribution-cachesettings.html)
+/// property. It describes the query string parameters that an Amazon Lightsail content delivery network
+/// (CDN) distribution to bases caching on.
+///
+/// For the query strings that you specify, your distribution caches separate versions of the specified
+/// content based on the query string values in viewer requests.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryStringObject {
     /// `Option`.
+    ///
+    /// Indicates whether the distribution forwards and caches based on query strings.
     pub option: Option<Val<bool>>,
     /// `QueryStringsAllowList`.
+    ///
+    /// The specific query strings that the distribution forwards to the origin.
+    ///
+    /// Your distribution caches content based on the specified query strings.
+    ///
+    /// If the `option` parameter is true, then your distribution forwards all query strings, regardless of
+    /// what you specify using the `QueryStringsAllowList` parameter.
     pub query_strings_allow_list: Option<Val<Vec<String>>>,
 }
 
@@ -775,9 +1018,18 @@ impl Behavior {
             Behavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Behavior {
+    const VALUES: &'static [&'static str] = &["cache", "dont-cache"];
+    fn as_str(&self) -> &str {
+        Behavior::as_str(self)
     }
 }
 
@@ -825,9 +1077,18 @@ impl CookieObjectOption {
             CookieObjectOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CookieObjectOption {
+    const VALUES: &'static [&'static str] = &["all", "allow-list", "none"];
+    fn as_str(&self) -> &str {
+        CookieObjectOption::as_str(self)
     }
 }
 
@@ -912,9 +1173,34 @@ impl HeadersAllowList {
             HeadersAllowList::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HeadersAllowList {
+    const VALUES: &'static [&'static str] = &[
+        "Accept",
+        "Accept-Charset",
+        "Accept-Datetime",
+        "Accept-Encoding",
+        "Accept-Language",
+        "Authorization",
+        "CloudFront-Forwarded-Proto",
+        "CloudFront-Is-Desktop-Viewer",
+        "CloudFront-Is-Mobile-Viewer",
+        "CloudFront-Is-SmartTV-Viewer",
+        "CloudFront-Is-Tablet-Viewer",
+        "CloudFront-Viewer-Country",
+        "Host",
+        "Origin",
+        "Referer",
+    ];
+    fn as_str(&self) -> &str {
+        HeadersAllowList::as_str(self)
     }
 }
 
@@ -975,9 +1261,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["dualstack", "ipv4", "ipv6"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 
@@ -1023,9 +1318,18 @@ impl ProtocolPolicy {
             ProtocolPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProtocolPolicy {
+    const VALUES: &'static [&'static str] = &["http-only", "https-only"];
+    fn as_str(&self) -> &str {
+        ProtocolPolicy::as_str(self)
     }
 }
 
@@ -1115,9 +1419,36 @@ impl RegionName {
             RegionName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RegionName {
+    const VALUES: &'static [&'static str] = &[
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-south-1",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-5",
+        "ca-central-1",
+        "eu-central-1",
+        "eu-north-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+    ];
+    fn as_str(&self) -> &str {
+        RegionName::as_str(self)
     }
 }
 

@@ -5,14 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::Lightsail::Domain`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-domain.html) resource type.
 ///
+/// Describes a domain where you are storing recordsets.
+///
 /// Build it with [`Domain::builder`]; adding it to a stack returns a [`DomainHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Domain {
     /// `DomainEntries`.
+    ///
+    /// An array of key-value pairs containing information about the domain entries.
     pub domain_entries: Option<Val<Vec<DomainEntry>>>,
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// The fully qualified domain name in the certificate request.
     pub domain_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tag keys and optional values for the resource. For more information about tags in Lightsail, see
+    /// the [Amazon Lightsail Developer
+    /// Guide](https://docs.aws.amazon.com/lightsail/latest/userguide/amazon-lightsail-tags) .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -106,22 +116,35 @@ impl Deref for DomainHandle {
 
 impl DomainHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the domain recordset (
+    /// `arn:aws:lightsail:global:123456789101:Domain/824cede0-abc7-4f84-8dbc-12345EXAMPLE` ).
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `SupportCode`.
+    ///
+    /// The support code. Include this code in your email to support when you have questions about an
+    /// instance or another resource in Lightsail. This code enables our support team to look up your
+    /// Lightsail information more easily.
     pub fn attr_support_code(&self) -> Val<String> {
         self.0.get_att("SupportCode")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date when the domain recordset was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Location`.
+    ///
+    /// The AWS Region and Availability Zone where the domain was created (read-only).
     pub fn attr_location(&self) -> Val<Json> {
         self.0.get_att("Location")
     }
     /// `Fn::GetAtt` `ResourceType`.
+    ///
+    /// The resource type.
     pub fn attr_resource_type(&self) -> Val<String> {
         self.0.get_att("ResourceType")
     }
@@ -136,17 +159,49 @@ impl DomainHandle {
 }
 
 /// The [`DomainEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-domain-domainentry.html) property type.
+///
+/// Describes a domain recordset entry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainEntry {
-    /// `Id`.
-    pub id: Option<Val<String>>,
     /// `IsAlias`.
+    ///
+    /// When `true` , specifies whether the domain entry is an alias used by the Lightsail load balancer,
+    /// Lightsail container service, Lightsail content delivery network (CDN) distribution, or another AWS
+    /// resource. You can include an alias (A type) record in your request, which points to the DNS name of
+    /// a load balancer, container service, CDN distribution, or other AWS resource and routes traffic to
+    /// that resource.
     pub is_alias: Option<Val<bool>>,
     /// `Name`: required.
+    ///
+    /// The name of the domain.
     pub name: Option<Val<String>>,
     /// `Target`: required.
+    ///
+    /// The target IP address ( `192.0.2.0` ), or AWS name server ( `ns-111.awsdns-22.com.` ).
+    ///
+    /// For Lightsail load balancers, the value looks like
+    /// `ab1234c56789c6b86aba6fb203d443bc-123456789.us-east-2.elb.amazonaws.com` . For Lightsail
+    /// distributions, the value looks like `exampled1182ne.cloudfront.net` . For Lightsail container
+    /// services, the value looks like `container-service-1.example23scljs.us-west-2.cs.amazonlightsail.com`
+    /// . Be sure to also set `isAlias` to `true` when setting up an A record for a Lightsail load balancer,
+    /// distribution, or container service.
     pub target: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of domain entry, such as address for IPv4 (A), address for IPv6 (AAAA), canonical name
+    /// (CNAME), mail exchanger (MX), name server (NS), start of authority (SOA), service locator (SRV), or
+    /// text (TXT).
+    ///
+    /// The following domain entry types can be used:
+    ///
+    /// - `A`
+    /// - `AAAA`
+    /// - `CNAME`
+    /// - `MX`
+    /// - `NS`
+    /// - `SOA`
+    /// - `SRV`
+    /// - `TXT`
     pub type_: Option<Val<Type>>,
 }
 
@@ -169,7 +224,6 @@ impl DomainEntry {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "Id", &self.id);
         put(&mut m, "IsAlias", &self.is_alias);
         put(&mut m, "Name", &self.name);
         put(&mut m, "Target", &self.target);
@@ -183,11 +237,6 @@ impl DomainEntry {
 pub struct DomainEntryBuilder(DomainEntry);
 
 impl DomainEntryBuilder {
-    /// Sets `Id`.
-    pub fn id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.id = Some(value.into());
-        self
-    }
     /// Sets `IsAlias`.
     pub fn is_alias(mut self, value: impl Into<Val<bool>>) -> Self {
         self.0.is_alias = Some(value.into());
@@ -333,9 +382,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["A", "AAAA", "CNAME", "MX", "NS", "SOA", "SRV", "TXT"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

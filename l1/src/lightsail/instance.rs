@@ -5,45 +5,97 @@ use crate::rt::*;
 
 /// The [`AWS::Lightsail::Instance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-instance.html) resource type.
 ///
+/// The `AWS::Lightsail::Instance` resource specifies an Amazon Lightsail instance.
+///
 /// Build it with [`Instance::builder`]; adding it to a stack returns a [`InstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Instance {
     /// `AddOns`.
+    ///
+    /// An array of add-ons for the instance.
+    ///
+    /// > If the instance has an add-on enabled when performing a delete instance request, the add-on is
+    /// automatically disabled before the instance is deleted.
     pub add_ons: Option<Val<Vec<AddOn>>>,
     /// `AvailabilityZone`. Changing it replaces the resource.
+    ///
+    /// The Availability Zone for the instance.
     ///
     /// - Length: 1 to 255.
     pub availability_zone: Option<Val<String>>,
     /// `BlueprintId`: required. Changing it replaces the resource.
+    ///
+    /// The blueprint ID for the instance (for example, `os_amlinux_2016_03` ).
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `\S`.
     pub blueprint_id: Option<Val<String>>,
     /// `BundleId`: required. Changing it replaces the resource.
     ///
+    /// The bundle ID for the instance (for example, `micro_1_0` ).
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `\S`.
     pub bundle_id: Option<Val<String>>,
     /// `Hardware`.
+    ///
+    /// The hardware properties for the instance, such as the vCPU count, attached disks, and amount of RAM.
+    ///
+    /// > The instance restarts when performing an attach disk or detach disk request. This resets the
+    /// public IP address of your instance if a static IP isn't attached to it.
     pub hardware: Option<Val<Hardware>>,
     /// `InstanceName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the instance.
     ///
     /// - Length: 1 to 254.
     /// - Pattern: `^[a-zA-Z0-9][\w\-.]*[a-zA-Z0-9]$`.
     pub instance_name: Option<Val<String>>,
     /// `KeyPairName`.
     ///
+    /// The name of the key pair to use for the instance.
+    ///
+    /// If no key pair name is specified, the Regional Lightsail default key pair is used.
+    ///
     /// - Pattern: `^\w[\w\-]*\w$`.
     pub key_pair_name: Option<Val<String>>,
     /// `Location`.
+    ///
+    /// The location for the instance, such as the AWS Region and Availability Zone.
+    ///
+    /// > The `Location` property is read-only and should not be specified in a create instance or update
+    /// instance request.
     pub location: Option<Val<Location>>,
     /// `Networking`.
+    ///
+    /// The public ports and the monthly amount of data transfer allocated for the instance.
     pub networking: Option<Val<Networking>>,
     /// `State`.
+    ///
+    /// The status code and the state (for example, `running` ) of the instance.
+    ///
+    /// > The `State` property is read-only and should not be specified in a create instance or update
+    /// instance request.
     pub state: Option<Val<State>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// in the *AWS CloudFormation User Guide* .
+    ///
+    /// > The `Value` of `Tags` is optional for Lightsail resources.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UserData`.
+    ///
+    /// The optional launch script for the instance.
+    ///
+    /// Specify a launch script to configure an instance with additional user data. For example, you might
+    /// want to specify `apt-get -y update` as a launch script.
+    ///
+    /// > Depending on the blueprint of your instance, the command to get software on your instance varies.
+    /// Amazon Linux and CentOS use `yum` , Debian and Ubuntu use `apt-get` , and FreeBSD uses `pkg` .
     pub user_data: Option<Val<String>>,
 }
 
@@ -202,66 +254,102 @@ impl Deref for InstanceHandle {
 
 impl InstanceHandle {
     /// `Fn::GetAtt` `InstanceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the instance (for example,
+    /// `arn:aws:lightsail:us-east-2:123456789101:Instance/244ad76f-8aad-4741-809f-12345EXAMPLE` ).
     pub fn attr_instance_arn(&self) -> Val<String> {
         self.0.get_att("InstanceArn")
     }
     /// `Fn::GetAtt` `SshKeyName`.
+    ///
+    /// The name of the SSH key pair used by the instance.
     pub fn attr_ssh_key_name(&self) -> Val<String> {
         self.0.get_att("SshKeyName")
     }
     /// `Fn::GetAtt` `SupportCode`.
+    ///
+    /// The support code of the instance.
+    ///
+    /// Include this code in your email to support when you have questions about an instance or another
+    /// resource in Lightsail . This code helps our support team to look up your Lightsail information.
     pub fn attr_support_code(&self) -> Val<String> {
         self.0.get_att("SupportCode")
     }
     /// `Fn::GetAtt` `ResourceType`.
+    ///
+    /// The resource type of the instance (for example, `Instance` ).
     pub fn attr_resource_type(&self) -> Val<String> {
         self.0.get_att("ResourceType")
     }
     /// `Fn::GetAtt` `IsStaticIp`.
+    ///
+    /// A Boolean value indicating whether the instance has a static IP assigned to it.
     pub fn attr_is_static_ip(&self) -> Val<bool> {
         self.0.get_att("IsStaticIp")
     }
     /// `Fn::GetAtt` `PrivateIpAddress`.
+    ///
+    /// The private IP address of the instance.
     pub fn attr_private_ip_address(&self) -> Val<String> {
         self.0.get_att("PrivateIpAddress")
     }
     /// `Fn::GetAtt` `PublicIpAddress`.
+    ///
+    /// The public IP address of the instance.
     pub fn attr_public_ip_address(&self) -> Val<String> {
         self.0.get_att("PublicIpAddress")
     }
     /// `Fn::GetAtt` `Ipv6Addresses`.
+    ///
+    /// The IPv6 addresses of the instance.
     pub fn attr_ipv6_addresses(&self) -> Val<Vec<String>> {
         self.0.get_att("Ipv6Addresses")
     }
     /// `Fn::GetAtt` `Location.AvailabilityZone`.
+    ///
+    /// The AWS Region and Availability Zone where the instance is located.
     pub fn attr_location_availability_zone(&self) -> Val<String> {
         self.0.get_att("Location.AvailabilityZone")
     }
     /// `Fn::GetAtt` `Location.RegionName`.
+    ///
+    /// The AWS Region of the instance.
     pub fn attr_location_region_name(&self) -> Val<String> {
         self.0.get_att("Location.RegionName")
     }
     /// `Fn::GetAtt` `Hardware.CpuCount`.
+    ///
+    /// The number of vCPUs the instance has.
     pub fn attr_hardware_cpu_count(&self) -> Val<i64> {
         self.0.get_att("Hardware.CpuCount")
     }
     /// `Fn::GetAtt` `Hardware.RamSizeInGb`.
+    ///
+    /// The amount of RAM in GB on the instance (for example, `1.0` ).
     pub fn attr_hardware_ram_size_in_gb(&self) -> Val<i64> {
         self.0.get_att("Hardware.RamSizeInGb")
     }
     /// `Fn::GetAtt` `State.Code`.
+    ///
+    /// The status code of the instance.
     pub fn attr_state_code(&self) -> Val<i64> {
         self.0.get_att("State.Code")
     }
     /// `Fn::GetAtt` `State.Name`.
+    ///
+    /// The state of the instance (for example, `running` or `pending` ).
     pub fn attr_state_name(&self) -> Val<String> {
         self.0.get_att("State.Name")
     }
     /// `Fn::GetAtt` `UserName`.
+    ///
+    /// The user name for connecting to the instance (for example, `ec2-user` ).
     pub fn attr_user_name(&self) -> Val<String> {
         self.0.get_att("UserName")
     }
     /// `Fn::GetAtt` `Networking.MonthlyTransfer.GbPerMonthAllocated`.
+    ///
+    /// The amount of allocated monthly data transfer (in GB) for an instance.
     pub fn attr_networking_monthly_transfer_gb_per_month_allocated(&self) -> Val<String> {
         self.0.get_att("Networking.MonthlyTransfer.GbPerMonthAllocated")
     }
@@ -276,15 +364,30 @@ impl InstanceHandle {
 }
 
 /// The [`AddOn`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-instance-addon.html) property type.
+///
+/// `AddOn` is a property of the
+/// [AWS::Lightsail::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-instance.html)
+/// resource. It describes the add-ons for an instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddOn {
     /// `AddOnType`: required.
     ///
+    /// The add-on type (for example, `AutoSnapshot` ).
+    ///
+    /// > `AutoSnapshot` is the only add-on that can be enabled for an instance.
+    ///
     /// - Length: 1 to 128.
     pub add_on_type: Option<Val<AddOnType>>,
     /// `AutoSnapshotAddOnRequest`.
+    ///
+    /// The parameters for the automatic snapshot add-on, such as the daily time when an automatic snapshot
+    /// will be created.
     pub auto_snapshot_add_on_request: Option<Val<AutoSnapshotAddOn>>,
     /// `Status`.
+    ///
+    /// The status of the add-on.
+    ///
+    /// Valid Values: `Enabled` | `Disabled`
     pub status: Option<Val<Status>>,
 }
 
@@ -347,9 +450,21 @@ impl ToValue for AddOn {
 impl Literal for AddOn {}
 
 /// The [`AutoSnapshotAddOn`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-instance-autosnapshotaddon.html) property type.
+///
+/// `AutoSnapshotAddOn` is a property of the
+/// [AddOn](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-instance-addon.html)
+/// property. It describes the automatic snapshot add-on for an instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoSnapshotAddOn {
     /// `SnapshotTimeOfDay`.
+    ///
+    /// The daily time when an automatic snapshot will be created.
+    ///
+    /// Constraints:
+    ///
+    /// - Must be in `HH:00` format, and in an hourly increment.
+    /// - Specified in Coordinated Universal Time (UTC).
+    /// - The snapshot will be automatically created between the time specified and up to 45 minutes after.
     ///
     /// - Pattern: `^[0-9]{2}:00$`.
     pub snapshot_time_of_day: Option<Val<String>>,
@@ -399,24 +514,46 @@ impl ToValue for AutoSnapshotAddOn {
 impl Literal for AutoSnapshotAddOn {}
 
 /// The [`Disk`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-instance-disk.html) property type.
+///
+/// `Disk` is a property of the
+/// [Hardware](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-instance-hardware.html)
+/// property. It describes a disk attached to an instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Disk {
     /// `AttachedTo`.
+    ///
+    /// The resources to which the disk is attached.
     pub attached_to: Option<Val<String>>,
     /// `AttachmentState`.
+    ///
+    /// (Deprecated) The attachment state of the disk.
+    ///
+    /// > In releases prior to November 14, 2017, this parameter returned `attached` for system disks in the
+    /// API response. It is now deprecated, but still included in the response. Use `isAttached` instead.
     pub attachment_state: Option<Val<String>>,
     /// `DiskName`: required.
+    ///
+    /// The unique name of the disk.
     ///
     /// - Length: 1 to 254.
     /// - Pattern: `^[a-zA-Z0-9][\w\-.]*[a-zA-Z0-9]$`.
     pub disk_name: Option<Val<String>>,
     /// `IOPS`.
+    ///
+    /// The input/output operations per second (IOPS) of the disk.
     pub iops: Option<Val<i64>>,
     /// `IsSystemDisk`.
+    ///
+    /// A Boolean value indicating whether this disk is a system disk (has an operating system loaded on
+    /// it).
     pub is_system_disk: Option<Val<bool>>,
     /// `Path`: required.
+    ///
+    /// The disk path.
     pub path: Option<Val<String>>,
     /// `SizeInGb`.
+    ///
+    /// The size of the disk in GB.
     pub size_in_gb: Option<Val<String>>,
 }
 
@@ -510,14 +647,20 @@ impl ToValue for Disk {
 impl Literal for Disk {}
 
 /// The [`Hardware`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-instance-hardware.html) property type.
+///
+/// `Hardware` is a property of the
+/// [AWS::Lightsail::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-instance.html)
+/// resource. It describes the hardware properties for the instance, such as the vCPU count, attached
+/// disks, and amount of RAM.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Hardware {
-    /// `CpuCount`.
-    pub cpu_count: Option<Val<i64>>,
     /// `Disks`.
+    ///
+    /// The disks attached to the instance.
+    ///
+    /// The instance restarts when performing an attach disk or detach disk request. This resets the public
+    /// IP address of your instance if a static IP isn't attached to it.
     pub disks: Option<Val<Vec<Disk>>>,
-    /// `RamSizeInGb`.
-    pub ram_size_in_gb: Option<Val<i64>>,
 }
 
 impl Hardware {
@@ -534,9 +677,7 @@ impl Hardware {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "CpuCount", &self.cpu_count);
         put(&mut m, "Disks", &self.disks);
-        put(&mut m, "RamSizeInGb", &self.ram_size_in_gb);
         m
     }
 }
@@ -546,11 +687,6 @@ impl Hardware {
 pub struct HardwareBuilder(Hardware);
 
 impl HardwareBuilder {
-    /// Sets `CpuCount`.
-    pub fn cpu_count(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.cpu_count = Some(value.into());
-        self
-    }
     /// Appends one item to `Disks`.
     pub fn disks(mut self, item: impl Into<Val<Disk>>) -> Self {
         self.0.disks.get_or_insert_with(Default::default).push(item);
@@ -559,11 +695,6 @@ impl HardwareBuilder {
     /// Sets the whole list (a literal list, or an intrinsic returning one).
     pub fn set_disks(mut self, value: impl Into<Val<Vec<Disk>>>) -> Self {
         self.0.disks = Some(value.into());
-        self
-    }
-    /// Sets `RamSizeInGb`.
-    pub fn ram_size_in_gb(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.ram_size_in_gb = Some(value.into());
         self
     }
     /// Builds the value (every property is optional).
@@ -581,13 +712,12 @@ impl ToValue for Hardware {
 impl Literal for Hardware {}
 
 /// The [`Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-instance-location.html) property type.
+///
+/// `Location` is a property of the
+/// [AWS::Lightsail::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-instance.html)
+/// resource. It describes the location for an instance.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Location {
-    /// `AvailabilityZone`.
-    pub availability_zone: Option<Val<String>>,
-    /// `RegionName`.
-    pub region_name: Option<Val<String>>,
-}
+pub struct Location {}
 
 impl Location {
     /// A builder.
@@ -602,10 +732,7 @@ impl Location {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "AvailabilityZone", &self.availability_zone);
-        put(&mut m, "RegionName", &self.region_name);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -614,16 +741,6 @@ impl Location {
 pub struct LocationBuilder(Location);
 
 impl LocationBuilder {
-    /// Sets `AvailabilityZone`.
-    pub fn availability_zone(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.availability_zone = Some(value.into());
-        self
-    }
-    /// Sets `RegionName`.
-    pub fn region_name(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.region_name = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> Location {
         self.0
@@ -639,11 +756,12 @@ impl ToValue for Location {
 impl Literal for Location {}
 
 /// The [`MonthlyTransfer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-instance-monthlytransfer.html) property type.
+///
+/// `MonthlyTransfer` is a property of the
+/// [Networking](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-instance-networking.html)
+/// property. It describes the amount of allocated monthly data transfer (in GB) for an instance.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct MonthlyTransfer {
-    /// `GbPerMonthAllocated`.
-    pub gb_per_month_allocated: Option<Val<String>>,
-}
+pub struct MonthlyTransfer {}
 
 impl MonthlyTransfer {
     /// A builder.
@@ -658,9 +776,7 @@ impl MonthlyTransfer {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "GbPerMonthAllocated", &self.gb_per_month_allocated);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -669,11 +785,6 @@ impl MonthlyTransfer {
 pub struct MonthlyTransferBuilder(MonthlyTransfer);
 
 impl MonthlyTransferBuilder {
-    /// Sets `GbPerMonthAllocated`.
-    pub fn gb_per_month_allocated(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.gb_per_month_allocated = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> MonthlyTransfer {
         self.0
@@ -689,11 +800,20 @@ impl ToValue for MonthlyTransfer {
 impl Literal for MonthlyTransfer {}
 
 /// The [`Networking`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-instance-networking.html) property type.
+///
+/// `Networking` is a property of the
+/// [AWS::Lightsail::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-instance.html)
+/// resource. It describes the public ports and the monthly amount of data transfer allocated for the
+/// instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Networking {
     /// `MonthlyTransfer`.
+    ///
+    /// The monthly amount of data transfer, in GB, allocated for the instance
     pub monthly_transfer: Option<Val<MonthlyTransfer>>,
     /// `Ports`: required.
+    ///
+    /// An array of ports to open on the instance.
     pub ports: Option<Val<Vec<Port>>>,
 }
 
@@ -755,27 +875,102 @@ impl ToValue for Networking {
 impl Literal for Networking {}
 
 /// The [`Port`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-instance-port.html) property type.
+///
+/// `Port` is a property of the
+/// [Networking](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-instance-networking.html)
+/// property. It describes information about ports for an instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Port {
     /// `AccessDirection`.
+    ///
+    /// The access direction ( `inbound` or `outbound` ).
+    ///
+    /// > Lightsail currently supports only `inbound` access direction.
     pub access_direction: Option<Val<String>>,
     /// `AccessFrom`.
+    ///
+    /// The location from which access is allowed. For example, `Anywhere (0.0.0.0/0)` , or `Custom` if a
+    /// specific IP address or range of IP addresses is allowed.
     pub access_from: Option<Val<String>>,
     /// `AccessType`.
+    ///
+    /// The type of access ( `Public` or `Private` ).
     pub access_type: Option<Val<String>>,
     /// `CidrListAliases`.
+    ///
+    /// An alias that defines access for a preconfigured range of IP addresses.
+    ///
+    /// The only alias currently supported is `lightsail-connect` , which allows IP addresses of the
+    /// browser-based RDP/SSH client in the Lightsail console to connect to your instance.
     pub cidr_list_aliases: Option<Val<Vec<String>>>,
     /// `Cidrs`.
+    ///
+    /// The IPv4 address, or range of IPv4 addresses (in CIDR notation) that are allowed to connect to an
+    /// instance through the ports, and the protocol.
+    ///
+    /// > The `ipv6Cidrs` parameter lists the IPv6 addresses that are allowed to connect to an instance.
+    ///
+    /// Examples:
+    ///
+    /// - To allow the IP address `192.0.2.44` , specify `192.0.2.44` or `192.0.2.44/32` .
+    /// - To allow the IP addresses `192.0.2.0` to `192.0.2.255` , specify `192.0.2.0/24` .
     pub cidrs: Option<Val<Vec<String>>>,
     /// `CommonName`.
+    ///
+    /// The common name of the port information.
     pub common_name: Option<Val<String>>,
     /// `FromPort`.
+    ///
+    /// The first port in a range of open ports on an instance.
+    ///
+    /// Allowed ports:
+    ///
+    /// - TCP and UDP - `0` to `65535`
+    /// - ICMP - The ICMP type for IPv4 addresses. For example, specify `8` as the `fromPort` (ICMP type),
+    ///   and `-1` as the `toPort` (ICMP code), to enable ICMP Ping.
+    /// - ICMPv6 - The ICMP type for IPv6 addresses. For example, specify `128` as the `fromPort` (ICMPv6
+    ///   type), and `0` as `toPort` (ICMPv6 code).
     pub from_port: Option<Val<i64>>,
     /// `Ipv6Cidrs`.
+    ///
+    /// The IPv6 address, or range of IPv6 addresses (in CIDR notation) that are allowed to connect to an
+    /// instance through the ports, and the protocol. Only devices with an IPv6 address can connect to an
+    /// instance through IPv6; otherwise, IPv4 should be used.
+    ///
+    /// > The `cidrs` parameter lists the IPv4 addresses that are allowed to connect to an instance.
     pub ipv6_cidrs: Option<Val<Vec<String>>>,
     /// `Protocol`.
+    ///
+    /// The IP protocol name.
+    ///
+    /// The name can be one of the following:
+    ///
+    /// - `tcp` - Transmission Control Protocol (TCP) provides reliable, ordered, and error-checked delivery
+    ///   of streamed data between applications running on hosts communicating by an IP network. If you have
+    ///   an application that doesn't require reliable data stream service, use UDP instead.
+    /// - `all` - All transport layer protocol types.
+    /// - `udp` - With User Datagram Protocol (UDP), computer applications can send messages (or datagrams)
+    ///   to other hosts on an Internet Protocol (IP) network. Prior communications are not required to set
+    ///   up transmission channels or data paths. Applications that don't require reliable data stream
+    ///   service can use UDP, which provides a connectionless datagram service that emphasizes reduced
+    ///   latency over reliability. If you do require reliable data stream service, use TCP instead.
+    /// - `icmp` - Internet Control Message Protocol (ICMP) is used to send error messages and operational
+    ///   information indicating success or failure when communicating with an instance. For example, an
+    ///   error is indicated when an instance could not be reached. When you specify `icmp` as the
+    ///   `protocol` , you must specify the ICMP type using the `fromPort` parameter, and ICMP code using
+    ///   the `toPort` parameter.
     pub protocol: Option<Val<String>>,
     /// `ToPort`.
+    ///
+    /// The last port in a range of open ports on an instance.
+    ///
+    /// Allowed ports:
+    ///
+    /// - TCP and UDP - `0` to `65535`
+    /// - ICMP - The ICMP code for IPv4 addresses. For example, specify `8` as the `fromPort` (ICMP type),
+    ///   and `-1` as the `toPort` (ICMP code), to enable ICMP Ping.
+    /// - ICMPv6 - The ICMP code for IPv6 addresses. For example, specify `128` as the `fromPort` (ICMPv6
+    ///   type), and `0` as `toPort` (ICMPv6 code).
     pub to_port: Option<Val<i64>>,
 }
 
@@ -892,13 +1087,12 @@ impl ToValue for Port {
 impl Literal for Port {}
 
 /// The [`State`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lightsail-instance-state.html) property type.
+///
+/// `State` is a property of the
+/// [AWS::Lightsail::Instance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-instance.html)
+/// resource. It describes the status code and the state (for example, `running` ) of an instance.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct State {
-    /// `Code`.
-    pub code: Option<Val<i64>>,
-    /// `Name`.
-    pub name: Option<Val<String>>,
-}
+pub struct State {}
 
 impl State {
     /// A builder.
@@ -913,10 +1107,7 @@ impl State {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "Code", &self.code);
-        put(&mut m, "Name", &self.name);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -925,16 +1116,6 @@ impl State {
 pub struct StateBuilder(State);
 
 impl StateBuilder {
-    /// Sets `Code`.
-    pub fn code(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.code = Some(value.into());
-        self
-    }
-    /// Sets `Name`.
-    pub fn name(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.name = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> State {
         self.0
@@ -1038,9 +1219,18 @@ impl AddOnType {
             AddOnType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AddOnType {
+    const VALUES: &'static [&'static str] = &["AutoSnapshot", "StopInstanceOnIdle"];
+    fn as_str(&self) -> &str {
+        AddOnType::as_str(self)
     }
 }
 
@@ -1100,9 +1290,19 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] =
+        &["Enabling", "Disabling", "Enabled", "Terminating", "Terminated", "Disabled", "Failed"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

@@ -5,18 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::Lightsail::InstanceSnapshot`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-instancesnapshot.html) resource type.
 ///
+/// Describes an instance snapshot.
+///
 /// Build it with [`InstanceSnapshot::builder`]; adding it to a stack returns a [`InstanceSnapshotHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceSnapshot {
     /// `InstanceName`: required. Changing it replaces the resource.
     ///
+    /// The name the user gave the instance ( `Amazon_Linux_2023-1` ).
+    ///
     /// - Pattern: `^\w[\w\-]*\w$`.
     pub instance_name: Option<Val<String>>,
     /// `InstanceSnapshotName`: required. Changing it replaces the resource.
     ///
+    /// The name of the snapshot.
+    ///
     /// - Pattern: `^\w[\w\-]*\w$`.
     pub instance_snapshot_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tag keys and optional values for the resource. For more information about tags in Lightsail, see
+    /// the [Amazon Lightsail Developer
+    /// Guide](https://docs.aws.amazon.com/lightsail/latest/userguide/amazon-lightsail-tags) .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -116,38 +126,60 @@ impl Deref for InstanceSnapshotHandle {
 
 impl InstanceSnapshotHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the snapshot (
+    /// `arn:aws:lightsail:us-east-2:123456789101:InstanceSnapshot/d23b5706-3322-4d83-81e5-12345EXAMPLE` ).
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `IsFromAutoSnapshot`.
+    ///
+    /// A Boolean value indicating whether the snapshot was created from an automatic snapshot.
     pub fn attr_is_from_auto_snapshot(&self) -> Val<bool> {
         self.0.get_att("IsFromAutoSnapshot")
     }
     /// `Fn::GetAtt` `Location`.
+    ///
+    /// The region name and Availability Zone where you created the snapshot.
     pub fn attr_location(&self) -> Val<Json> {
         self.0.get_att("Location")
     }
     /// `Fn::GetAtt` `FromInstanceName`.
+    ///
+    /// The instance from which the snapshot was created.
     pub fn attr_from_instance_name(&self) -> Val<String> {
         self.0.get_att("FromInstanceName")
     }
     /// `Fn::GetAtt` `FromInstanceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the instance from which the snapshot was created (
+    /// `arn:aws:lightsail:us-east-2:123456789101:Instance/64b8404c-ccb1-430b-8daf-12345EXAMPLE` ).
     pub fn attr_from_instance_arn(&self) -> Val<String> {
         self.0.get_att("FromInstanceArn")
     }
     /// `Fn::GetAtt` `ResourceType`.
+    ///
+    /// The type of resource (usually `InstanceSnapshot` ).
     pub fn attr_resource_type(&self) -> Val<String> {
         self.0.get_att("ResourceType")
     }
     /// `Fn::GetAtt` `SizeInGb`.
+    ///
+    /// The size in GB of the SSD.
     pub fn attr_size_in_gb(&self) -> Val<i64> {
         self.0.get_att("SizeInGb")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state the snapshot is in.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `SupportCode`.
+    ///
+    /// The support code. Include this code in your email to support when you have questions about an
+    /// instance or another resource in Lightsail. This code enables our support team to look up your
+    /// Lightsail information more easily.
     pub fn attr_support_code(&self) -> Val<String> {
         self.0.get_att("SupportCode")
     }

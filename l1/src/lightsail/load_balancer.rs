@@ -5,30 +5,71 @@ use crate::rt::*;
 
 /// The [`AWS::Lightsail::LoadBalancer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-loadbalancer.html) resource type.
 ///
+/// The `AWS::Lightsail::LoadBalancer` resource specifies a load balancer that can be used with
+/// Lightsail instances.
+///
+/// > You cannot attach a TLS certificate to a load balancer using the `AWS::Lightsail::LoadBalancer`
+/// resource type. Instead, use the `AWS::Lightsail::LoadBalancerTlsCertificate` resource type to create
+/// a certificate and attach it to a load balancer.
+///
 /// Build it with [`LoadBalancer::builder`]; adding it to a stack returns a [`LoadBalancerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadBalancer {
     /// `AttachedInstances`.
+    ///
+    /// The Lightsail instances to attach to the load balancer.
     pub attached_instances: Option<Val<Vec<String>>>,
     /// `HealthCheckPath`.
+    ///
+    /// The path on the attached instance where the health check will be performed. If no path is specified,
+    /// the load balancer tries to make a request to the default (root) page ( `/index.html` ).
     pub health_check_path: Option<Val<String>>,
     /// `InstancePort`: required. Changing it replaces the resource.
+    ///
+    /// The port that the load balancer uses to direct traffic to your Lightsail instances. For HTTP
+    /// traffic, specify port `80` . For HTTPS traffic, specify port `443` .
     ///
     /// - Range: -1 to 65535.
     pub instance_port: Option<Val<i64>>,
     /// `IpAddressType`. Changing it replaces the resource.
+    ///
+    /// The IP address type of the load balancer.
+    ///
+    /// The possible values are `ipv4` for IPv4 only, and `dualstack` for both IPv4 and IPv6.
     pub ip_address_type: Option<Val<IpAddressType>>,
     /// `LoadBalancerName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the load balancer.
     ///
     /// - Pattern: `\w[\w\-]*\w`.
     pub load_balancer_name: Option<Val<String>>,
     /// `SessionStickinessEnabled`.
+    ///
+    /// A Boolean value indicating whether session stickiness is enabled.
+    ///
+    /// Enable session stickiness (also known as *session affinity* ) to bind a user's session to a specific
+    /// instance. This ensures that all requests from the user during the session are sent to the same
+    /// instance.
     pub session_stickiness_enabled: Option<Val<bool>>,
     /// `SessionStickinessLBCookieDurationSeconds`.
+    ///
+    /// The time period, in seconds, after which the load balancer session stickiness cookie should be
+    /// considered stale. If you do not specify this parameter, the default value is 0, which indicates that
+    /// the sticky session should last for the duration of the browser session.
     pub session_stickiness_lb_cookie_duration_seconds: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// in the *AWS CloudFormation User Guide* .
+    ///
+    /// > The `Value` of `Tags` is optional for Lightsail resources.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TlsPolicyName`.
+    ///
+    /// The name of the TLS security policy for the load balancer.
     pub tls_policy_name: Option<Val<String>>,
 }
 
@@ -165,6 +206,8 @@ impl Deref for LoadBalancerHandle {
 
 impl LoadBalancerHandle {
     /// `Fn::GetAtt` `LoadBalancerArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the load balancer.
     pub fn attr_load_balancer_arn(&self) -> Val<String> {
         self.0.get_att("LoadBalancerArn")
     }
@@ -269,9 +312,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["dualstack", "ipv4", "ipv6"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 

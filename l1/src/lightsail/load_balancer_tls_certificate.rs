@@ -5,22 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::Lightsail::LoadBalancerTlsCertificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-loadbalancertlscertificate.html) resource type.
 ///
+/// The `AWS::Lightsail::LoadBalancerTlsCertificate` resource specifies a TLS certificate that can be
+/// used with a Lightsail load balancer.
+///
 /// Build it with [`LoadBalancerTlsCertificate::builder`]; adding it to a stack returns a [`LoadBalancerTlsCertificateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadBalancerTlsCertificate {
     /// `CertificateAlternativeNames`. Changing it replaces the resource.
+    ///
+    /// An array of alternative domain names and subdomain names for your SSL/TLS certificate.
+    ///
+    /// In addition to the primary domain name, you can have up to nine alternative domain names. Wildcards
+    /// (such as `*.example.com` ) are not supported.
     pub certificate_alternative_names: Option<Val<Vec<String>>>,
     /// `CertificateDomainName`: required. Changing it replaces the resource.
+    ///
+    /// The domain name for the SSL/TLS certificate. For example, `example.com` or `www.example.com` .
     pub certificate_domain_name: Option<Val<String>>,
     /// `CertificateName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the SSL/TLS certificate.
     ///
     /// - Pattern: `^\w[\w\-]*\w$`.
     pub certificate_name: Option<Val<String>>,
     /// `HttpsRedirectionEnabled`.
+    ///
+    /// A Boolean value indicating whether HTTPS redirection is enabled for the load balancer that the TLS
+    /// certificate is attached to.
     pub https_redirection_enabled: Option<Val<bool>>,
     /// `IsAttached`.
+    ///
+    /// A Boolean value indicating whether the SSL/TLS certificate is attached to a Lightsail load balancer.
     pub is_attached: Option<Val<bool>>,
     /// `LoadBalancerName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the load balancer that the SSL/TLS certificate is attached to.
     ///
     /// - Pattern: `\w[\w\-]*\w`.
     pub load_balancer_name: Option<Val<String>>,
@@ -152,10 +171,17 @@ impl Deref for LoadBalancerTlsCertificateHandle {
 
 impl LoadBalancerTlsCertificateHandle {
     /// `Fn::GetAtt` `LoadBalancerTlsCertificateArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the SSL/TLS certificate.
     pub fn attr_load_balancer_tls_certificate_arn(&self) -> Val<String> {
         self.0.get_att("LoadBalancerTlsCertificateArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The validation status of the SSL/TLS certificate.
+    ///
+    /// Valid Values: `PENDING_VALIDATION` | `ISSUED` | `INACTIVE` | `EXPIRED` | `VALIDATION_TIMED_OUT` |
+    /// `REVOKED` | `FAILED` | `UNKNOWN`
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }

@@ -5,12 +5,19 @@ use crate::rt::*;
 
 /// The [`AWS::Lightsail::StaticIp`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lightsail-staticip.html) resource type.
 ///
+/// The `AWS::Lightsail::StaticIp` resource specifies a static IP that can be attached to an Amazon
+/// Lightsail instance that is in the same AWS Region and Availability Zone.
+///
 /// Build it with [`StaticIp::builder`]; adding it to a stack returns a [`StaticIpHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StaticIp {
     /// `AttachedTo`.
+    ///
+    /// The instance that the static IP is attached to.
     pub attached_to: Option<Val<String>>,
     /// `StaticIpName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the static IP.
     ///
     /// - Pattern: `^\w[\w\-]*\w$`.
     pub static_ip_name: Option<Val<String>>,
@@ -90,14 +97,21 @@ impl Deref for StaticIpHandle {
 
 impl StaticIpHandle {
     /// `Fn::GetAtt` `StaticIpArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the static IP (for example,
+    /// `arn:aws:lightsail:us-east-2:123456789101:StaticIp/244ad76f-8aad-4741-809f-12345EXAMPLE` ).
     pub fn attr_static_ip_arn(&self) -> Val<String> {
         self.0.get_att("StaticIpArn")
     }
     /// `Fn::GetAtt` `IsAttached`.
+    ///
+    /// A Boolean value indicating whether the static IP is attached to an instance.
     pub fn attr_is_attached(&self) -> Val<bool> {
         self.0.get_att("IsAttached")
     }
     /// `Fn::GetAtt` `IpAddress`.
+    ///
+    /// The IP address of the static IP.
     pub fn attr_ip_address(&self) -> Val<String> {
         self.0.get_att("IpAddress")
     }

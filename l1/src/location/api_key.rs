@@ -5,31 +5,66 @@ use crate::rt::*;
 
 /// The [`AWS::Location::APIKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-location-apikey.html) resource type.
 ///
+/// The API key resource in your AWS account, which lets you grant actions for Amazon Location resources
+/// to the API key bearer.
+///
 /// Build it with [`ApiKey::builder`]; adding it to a stack returns a [`ApiKeyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiKey {
     /// `Description`.
     ///
+    /// Updates the description for the API key resource.
+    ///
     /// - Length: 0 to 1000.
     pub description: Option<Val<String>>,
     /// `ExpireTime`.
     ///
+    /// The optional timestamp for when the API key resource will expire in [ISO 8601
+    /// format](https://docs.aws.amazon.com/https://www.iso.org/iso-8601-date-and-time-format.html) .
+    ///
     /// - Pattern: `^([0-2]\d{3})-(0[0-9]|1[0-2])-([0-2]\d|3[01])T([01]\d|2[0-4]):([0-5]\d):([0-6]\d)((\.\d{3})?)Z$`.
     pub expire_time: Option<Val<String>>,
     /// `ForceDelete`.
+    ///
+    /// ForceDelete bypasses an API key's expiry conditions and deletes the key. Set the parameter `true` to
+    /// delete the key or to `false` to not preemptively delete the API key.
+    ///
+    /// Valid values: `true` , or `false` .
+    ///
+    /// > This action is irreversible. Only use ForceDelete if you are certain the key is no longer in use.
     pub force_delete: Option<Val<bool>>,
     /// `ForceUpdate`.
+    ///
+    /// The boolean flag to be included for updating `ExpireTime` or Restrictions details.
+    /// Must be set to `true` to update an API key resource that has been used in the past 7 days. `False`
+    /// if force update is not preferred.
     pub force_update: Option<Val<bool>>,
     /// `KeyName`: required. Changing it replaces the resource.
+    ///
+    /// A custom name for the API key resource.
+    ///
+    /// Requirements:
+    ///
+    /// - Contain only alphanumeric characters (A–Z, a–z, 0–9), hyphens (-), periods (.), and
+    ///   underscores (_).
+    /// - Must be a unique API key name.
+    /// - No spaces allowed. For example, `ExampleAPIKey` .
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[-._\w]+$`.
     pub key_name: Option<Val<String>>,
     /// `NoExpiry`.
+    ///
+    /// Whether the API key should expire. Set to `true` to set the API key to have no expiration time.
     pub no_expiry: Option<Val<bool>>,
     /// `Restrictions`: required.
+    ///
+    /// The API key restrictions for the API key resource.
     pub restrictions: Option<Val<ApiKeyRestrictions>>,
     /// `Tags`.
+    ///
+    /// Applies one or more tags to the map resource. A tag is a key-value pair that helps manage, identify,
+    /// search, and filter your resources by labelling them.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -157,18 +192,30 @@ impl Deref for ApiKeyHandle {
 
 impl ApiKeyHandle {
     /// `Fn::GetAtt` `CreateTime`.
+    ///
+    /// The timestamp for when the API key resource was created in ISO 8601 format:
+    /// YYYY-MM-DDThh:mm:ss.sssZ.
     pub fn attr_create_time(&self) -> Val<String> {
         self.0.get_att("CreateTime")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the resource. Used when you need to specify a resource across all
+    /// AWS .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `KeyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the API key resource. Used when you need to specify a resource
+    /// across all AWS .
     pub fn attr_key_arn(&self) -> Val<String> {
         self.0.get_att("KeyArn")
     }
     /// `Fn::GetAtt` `UpdateTime`.
+    ///
+    /// The timestamp for when the API key resource was last updated in ISO 8601 format:
+    /// `YYYY-MM-DDThh:mm:ss.sssZ` .
     pub fn attr_update_time(&self) -> Val<String> {
         self.0.get_att("UpdateTime")
     }
@@ -262,9 +309,57 @@ impl ToValue for AndroidApp {
 impl Literal for AndroidApp {}
 
 /// The [`ApiKeyRestrictions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-location-apikey-apikeyrestrictions.html) property type.
+///
+/// API Restrictions on the allowed actions, resources, and referers for an API key resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiKeyRestrictions {
     /// `AllowActions`: required.
+    ///
+    /// A list of allowed actions that an API key resource grants permissions to perform. You must have at
+    /// least one action for each type of resource. For example, if you have a place resource, you must
+    /// include at least one place action.
+    ///
+    /// The following are valid values for the actions.
+    ///
+    /// - *Map actions*
+    ///
+    /// - `geo:GetMap*` - Allows all actions needed for map rendering.
+    /// - *Enhanced Maps actions*
+    ///
+    /// - `geo-maps:GetTile` - Allows getting map tiles for rendering.
+    /// - `geo-maps:GetStaticMap` - Allows getting static map images.
+    /// - *Place actions*
+    ///
+    /// - `geo:SearchPlaceIndexForText` - Allows finding geo coordinates of a known place.
+    /// - `geo:SearchPlaceIndexForPosition` - Allows getting nearest address to geo coordinates.
+    /// - `geo:SearchPlaceIndexForSuggestions` - Allows suggestions based on an incomplete or misspelled
+    ///   query.
+    /// - `geo:GetPlace` - Allows getting details of a place.
+    /// - *Enhanced Places actions*
+    ///
+    /// - `geo-places:Autcomplete` - Allows auto-completion of search text.
+    /// - `geo-places:Geocode` - Allows finding geo coordinates of a known place.
+    /// - `geo-places:GetPlace` - Allows getting details of a place.
+    /// - `geo-places:ReverseGeocode` - Allows getting nearest address to geo coordinates.
+    /// - `geo-places:SearchNearby` - Allows category based places search around geo coordinates.
+    /// - `geo-places:SearchText` - Allows place or address search based on free-form text.
+    /// - `geo-places:Suggest` - Allows suggestions based on an incomplete or misspelled query.
+    /// - *Route actions*
+    ///
+    /// - `geo:CalculateRoute` - Allows point to point routing.
+    /// - `geo:CalculateRouteMatrix` - Allows matrix routing.
+    /// - *Enhanced Routes actions*
+    ///
+    /// - `geo-routes:CalculateIsolines` - Allows isoline calculation.
+    /// - `geo-routes:CalculateRoutes` - Allows point to point routing.
+    /// - `geo-routes:CalculateRouteMatrix` - Allows matrix routing.
+    /// - `geo-routes:OptimizeWaypoints` - Allows computing the best sequence of waypoints.
+    /// - `geo-routes:SnapToRoads` - Allows snapping GPS points to a likely route.
+    ///
+    /// > You must use these strings exactly. For example, to provide access to map rendering, the only
+    /// valid action is `geo:GetMap*` as an input to the list. `["geo:GetMap*"]` is valid but
+    /// `["geo:GetTile"]` is not. Similarly, you cannot use `["geo:SearchPlaceIndexFor*"]` - you must list
+    /// each of the Place actions separately.
     ///
     /// - Items: 1 to 24.
     pub allow_actions: Option<Val<Vec<String>>>,
@@ -278,9 +373,39 @@ pub struct ApiKeyRestrictions {
     pub allow_apple_apps: Option<Val<Vec<AppleApp>>>,
     /// `AllowReferers`.
     ///
+    /// An optional list of allowed HTTP referers for which requests must originate from. Requests using
+    /// this API key from other domains will not be allowed.
+    ///
+    /// Requirements:
+    ///
+    /// - Contain only alphanumeric characters (A–Z, a–z, 0–9) or any symbols in this list
+    ///   `$\-._+!*`(),;/?:@=&\`
+    /// - May contain a percent (%) if followed by 2 hexadecimal digits (A-F, a-f, 0-9); this is used for
+    ///   URL encoding purposes.
+    /// - May contain wildcard characters question mark (?) and asterisk (*).
+    ///
+    /// Question mark (?) will replace any single character (including hexadecimal digits).
+    ///
+    /// Asterisk (*) will replace any multiple characters (including multiple hexadecimal digits).
+    /// - No spaces allowed. For example, `https://example.com` .
+    ///
     /// - Items: 0 to 5.
     pub allow_referers: Option<Val<Vec<String>>>,
     /// `AllowResources`: required.
+    ///
+    /// A list of allowed resource ARNs that a API key bearer can perform actions on.
+    ///
+    /// - The ARN must be the correct ARN for a map, place, or route ARN. You may include wildcards in the
+    ///   resource-id to match multiple resources of the same type.
+    /// - The resources must be in the same `partition` , `region` , and `account-id` as the key that is
+    ///   being created.
+    /// - Other than wildcards, you must include the full ARN, including the `arn` , `partition` , `service`
+    ///   , `region` , `account-id` and `resource-id` delimited by colons (:).
+    /// - No spaces allowed, even with wildcards. For example, `arn:aws:geo:region: *account-id*
+    ///   :map/ExampleMap*` .
+    ///
+    /// For more information about ARN format, see [Amazon Resource Names
+    /// (ARNs)](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) .
     ///
     /// - Items: 1 to 8.
     pub allow_resources: Option<Val<Vec<String>>>,

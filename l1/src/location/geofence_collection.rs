@@ -5,27 +5,62 @@ use crate::rt::*;
 
 /// The [`AWS::Location::GeofenceCollection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-location-geofencecollection.html) resource type.
 ///
+/// The `AWS::Location::GeofenceCollection` resource specifies the ability to detect and act when a
+/// tracked device enters or exits a defined geographical boundary known as a geofence.
+///
 /// Build it with [`GeofenceCollection::builder`]; adding it to a stack returns a [`GeofenceCollectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeofenceCollection {
     /// `CollectionName`: required. Changing it replaces the resource.
+    ///
+    /// A custom name for the geofence collection.
+    ///
+    /// Requirements:
+    ///
+    /// - Contain only alphanumeric characters (A–Z, a–z, 0–9), hyphens (-), periods (.), and
+    ///   underscores (_).
+    /// - Must be a unique geofence collection name.
+    /// - No spaces allowed. For example, `ExampleGeofenceCollection` .
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[-._\w]+$`.
     pub collection_name: Option<Val<String>>,
     /// `Description`.
     ///
+    /// An optional description for the geofence collection.
+    ///
     /// - Length: 0 to 1000.
     pub description: Option<Val<String>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// A key identifier for an [AWS KMS customer managed
+    /// key](https://docs.aws.amazon.com/kms/latest/developerguide/create-keys.html) . Enter a key ID, key
+    /// ARN, alias name, or alias ARN.
     ///
     /// - Length: 1 to 2048.
     pub kms_key_id: Option<Val<String>>,
     /// `PricingPlan`.
     pub pricing_plan: Option<Val<PricingPlan>>,
     /// `PricingPlanDataSource`.
+    ///
+    /// This shape is deprecated since 2022-02-01: Deprecated. No longer allowed.
     pub pricing_plan_data_source: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Applies one or more tags to the geofence collection. A tag is a key-value pair helps manage,
+    /// identify, search, and filter your resources by labelling them.
+    ///
+    /// Format: `"key" : "value"`
+    ///
+    /// Restrictions:
+    ///
+    /// - Maximum 50 tags per resource
+    /// - Each resource tag must be unique with a maximum of one value.
+    /// - Maximum key length: 128 Unicode characters in UTF-8
+    /// - Maximum value length: 256 Unicode characters in UTF-8
+    /// - Can use alphanumeric characters (A–Z, a–z, 0–9), and the following characters: + - = . _ : /
+    ///   @.
+    /// - Cannot use "aws:" as a prefix for a key.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -134,18 +169,34 @@ impl Deref for GeofenceCollectionHandle {
 
 impl GeofenceCollectionHandle {
     /// `Fn::GetAtt` `CollectionArn`.
+    ///
+    /// Synonym for `Arn` . The Amazon Resource Name (ARN) for the geofence collection resource. Used when
+    /// you need to specify a resource across all AWS .
+    ///
+    /// - Format example: `arn:aws:geo:region:account-id:geofence-collection/ExampleGeofenceCollection`
     pub fn attr_collection_arn(&self) -> Val<String> {
         self.0.get_att("CollectionArn")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the geofence collection resource. Used when you need to specify a
+    /// resource across all AWS .
+    ///
+    /// - Format example: `arn:aws:geo:region:account-id:geofence-collection/ExampleGeofenceCollection`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreateTime`.
+    ///
+    /// The timestamp for when the geofence collection resource was created in [ISO 8601](https://docs.aws.amazon.com/https://www.iso.org/iso-8601-date-and-time-format.html)
+    /// format: `YYYY-MM-DDThh:mm:ss.sssZ` .
     pub fn attr_create_time(&self) -> Val<String> {
         self.0.get_att("CreateTime")
     }
     /// `Fn::GetAtt` `UpdateTime`.
+    ///
+    /// The timestamp for when the geofence collection resource was last updated in [ISO 8601](https://docs.aws.amazon.com/https://www.iso.org/iso-8601-date-and-time-format.html)
+    /// format: `YYYY-MM-DDThh:mm:ss.sssZ` .
     pub fn attr_update_time(&self) -> Val<String> {
         self.0.get_att("UpdateTime")
     }
@@ -249,9 +300,18 @@ impl PricingPlan {
             PricingPlan::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PricingPlan {
+    const VALUES: &'static [&'static str] = &["RequestBasedUsage"];
+    fn as_str(&self) -> &str {
+        PricingPlan::as_str(self)
     }
 }
 

@@ -5,23 +5,59 @@ use crate::rt::*;
 
 /// The [`AWS::Location::Map`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-location-map.html) resource type.
 ///
+/// The `AWS::Location::Map` resource specifies a map resource in your AWS account, which provides map
+/// tiles of different styles sourced from global location data providers.
+///
 /// Build it with [`Map::builder`]; adding it to a stack returns a [`MapHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Map {
     /// `Configuration`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the `MapConfiguration` , including the map style, for the map resource that you create.
+    /// The map style defines the look of maps and the data provider for your map resource.
     pub configuration: Option<Val<MapConfiguration>>,
     /// `Description`.
+    ///
+    /// An optional description for the map resource.
     ///
     /// - Length: 0 to 1000.
     pub description: Option<Val<String>>,
     /// `MapName`: required. Changing it replaces the resource.
     ///
+    /// The name for the map resource.
+    ///
+    /// Requirements:
+    ///
+    /// - Must contain only alphanumeric characters (A–Z, a–z, 0–9), hyphens (-), periods (.), and
+    ///   underscores (_).
+    /// - Must be a unique map resource name.
+    /// - No spaces allowed. For example, `ExampleMap` .
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[-._\w]+$`.
     pub map_name: Option<Val<String>>,
     /// `PricingPlan`.
+    ///
+    /// No longer used. If included, the only allowed value is `RequestBasedUsage` .
+    ///
+    /// *Allowed Values* : `RequestBasedUsage`
     pub pricing_plan: Option<Val<PricingPlan>>,
     /// `Tags`.
+    ///
+    /// Applies one or more tags to the map resource. A tag is a key-value pair helps manage, identify,
+    /// search, and filter your resources by labelling them.
+    ///
+    /// Format: `"key" : "value"`
+    ///
+    /// Restrictions:
+    ///
+    /// - Maximum 50 tags per resource
+    /// - Each resource tag must be unique with a maximum of one value.
+    /// - Maximum key length: 128 Unicode characters in UTF-8
+    /// - Maximum value length: 256 Unicode characters in UTF-8
+    /// - Can use alphanumeric characters (A–Z, a–z, 0–9), and the following characters: + - = . _ : /
+    ///   @.
+    /// - Cannot use "aws:" as a prefix for a key.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -131,18 +167,33 @@ impl Deref for MapHandle {
 
 impl MapHandle {
     /// `Fn::GetAtt` `CreateTime`.
+    ///
+    /// The timestamp for when the map resource was created in [ISO 8601](https://docs.aws.amazon.com/https://www.iso.org/iso-8601-date-and-time-format.html)
+    /// format: `YYYY-MM-DDThh:mm:ss.sssZ` .
     pub fn attr_create_time(&self) -> Val<String> {
         self.0.get_att("CreateTime")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the map resource. Used to specify a resource across all AWS .
+    ///
+    /// - Format example: `arn:aws:geo:region:account-id:maps/ExampleMap`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `MapArn`.
+    ///
+    /// Synonym for `Arn` . The Amazon Resource Name (ARN) for the map resource. Used to specify a resource
+    /// across all AWS .
+    ///
+    /// - Format example: `arn:aws:geo:region:account-id:maps/ExampleMap`
     pub fn attr_map_arn(&self) -> Val<String> {
         self.0.get_att("MapArn")
     }
     /// `Fn::GetAtt` `UpdateTime`.
+    ///
+    /// The timestamp for when the map resource was last updated in [ISO 8601](https://docs.aws.amazon.com/https://www.iso.org/iso-8601-date-and-time-format.html)
+    /// format: `YYYY-MM-DDThh:mm:ss.sssZ` .
     pub fn attr_update_time(&self) -> Val<String> {
         self.0.get_att("UpdateTime")
     }
@@ -157,18 +208,104 @@ impl MapHandle {
 }
 
 /// The [`MapConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-location-map-mapconfiguration.html) property type.
+///
+/// Specifies the map tile style selected from an available provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MapConfiguration {
     /// `CustomLayers`.
+    ///
+    /// Specifies the custom layers for the style. Leave unset to not enable any custom layer, or, for
+    /// styles that support custom layers, you can enable layer(s), such as the `POI` layer for the
+    /// VectorEsriNavigation style.
+    ///
+    /// > Currenlty only `VectorEsriNavigation` supports CustomLayers. For more information, see [Custom
+    /// Layers](https://docs.aws.amazon.com//location/latest/developerguide/map-concepts.html#map-custom-layers)
+    /// .
     ///
     /// - Items: at most 10.
     pub custom_layers: Option<Val<Vec<String>>>,
     /// `PoliticalView`.
     ///
+    /// Specifies the map political view selected from an available data provider.
+    ///
     /// - Length: 3 to 3.
     /// - Pattern: `^[A-Z]{3}$`.
     pub political_view: Option<Val<String>>,
     /// `Style`: required.
+    ///
+    /// Specifies the map style selected from an available data provider.
+    ///
+    /// Valid [Esri map styles](https://docs.aws.amazon.com/location/previous/developerguide/esri.html) :
+    ///
+    /// - `VectorEsriDarkGrayCanvas` – The Esri Dark Gray Canvas map style. A vector basemap with a dark
+    ///   gray, neutral background with minimal colors, labels, and features that's designed to draw
+    ///   attention to your thematic content.
+    /// - `RasterEsriImagery` – The Esri Imagery map style. A raster basemap that provides one meter or
+    ///   better satellite and aerial imagery in many parts of the world and lower resolution satellite
+    ///   imagery worldwide.
+    /// - `VectorEsriLightGrayCanvas` – The Esri Light Gray Canvas map style, which provides a detailed
+    ///   vector basemap with a light gray, neutral background style with minimal colors, labels, and
+    ///   features that's designed to draw attention to your thematic content.
+    /// - `VectorEsriTopographic` – The Esri Light map style, which provides a detailed vector basemap
+    ///   with a classic Esri map style.
+    /// - `VectorEsriStreets` – The Esri Street Map style, which provides a detailed vector basemap for
+    ///   the world symbolized with a classic Esri street map style. The vector tile layer is similar in
+    ///   content and style to the World Street Map raster map.
+    /// - `VectorEsriNavigation` – The Esri Navigation map style, which provides a detailed basemap for
+    ///   the world symbolized with a custom navigation map style that's designed for use during the day in
+    ///   mobile devices.
+    ///
+    /// Valid [HERE Technologies map
+    /// styles](https://docs.aws.amazon.com/location/previous/developerguide/HERE.html) :
+    ///
+    /// - `VectorHereContrast` – The HERE Contrast (Berlin) map style is a high contrast detailed base map
+    ///   of the world that blends 3D and 2D rendering.
+    ///
+    /// > The `VectorHereContrast` style has been renamed from `VectorHereBerlin` . `VectorHereBerlin` has
+    /// been deprecated, but will continue to work in applications that use it.
+    /// - `VectorHereExplore` – A default HERE map style containing a neutral, global map and its features
+    ///   including roads, buildings, landmarks, and water features. It also now includes a fully designed
+    ///   map of Japan.
+    /// - `VectorHereExploreTruck` – A global map containing truck restrictions and attributes (e.g. width
+    ///   / height / HAZMAT) symbolized with highlighted segments and icons on top of HERE Explore to
+    ///   support use cases within transport and logistics.
+    /// - `RasterHereExploreSatellite` – A global map containing high resolution satellite imagery.
+    /// - `HybridHereExploreSatellite` – A global map displaying the road network, street names, and city
+    ///   labels over satellite imagery. This style will automatically retrieve both raster and vector
+    ///   tiles, and your charges will be based on total tiles retrieved.
+    ///
+    /// > Hybrid styles use both vector and raster tiles when rendering the map that you see. This means
+    /// that more tiles are retrieved than when using either vector or raster tiles alone. Your charges will
+    /// include all tiles retrieved.
+    ///
+    /// Valid [GrabMaps map styles](https://docs.aws.amazon.com/location/previous/developerguide/grab.html)
+    /// :
+    ///
+    /// - `VectorGrabStandardLight` – The Grab Standard Light map style provides a basemap with detailed
+    ///   land use coloring, area names, roads, landmarks, and points of interest covering Southeast Asia.
+    /// - `VectorGrabStandardDark` – The Grab Standard Dark map style provides a dark variation of the
+    ///   standard basemap covering Southeast Asia.
+    ///
+    /// > Grab provides maps only for countries in Southeast Asia, and is only available in the Asia Pacific
+    /// (Singapore) Region ( `ap-southeast-1` ). For more information, see [GrabMaps countries and area
+    /// covered](https://docs.aws.amazon.com/location/previous/developerguide/grab.html#grab-coverage-area)
+    /// .
+    ///
+    /// Valid [Open Data map
+    /// styles](https://docs.aws.amazon.com/location/previous/developerguide/open-data.html) :
+    ///
+    /// - `VectorOpenDataStandardLight` – The Open Data Standard Light map style provides a detailed
+    ///   basemap for the world suitable for website and mobile application use. The map includes highways
+    ///   major roads, minor roads, railways, water features, cities, parks, landmarks, building footprints,
+    ///   and administrative boundaries.
+    /// - `VectorOpenDataStandardDark` – Open Data Standard Dark is a dark-themed map style that provides
+    ///   a detailed basemap for the world suitable for website and mobile application use. The map includes
+    ///   highways major roads, minor roads, railways, water features, cities, parks, landmarks, building
+    ///   footprints, and administrative boundaries.
+    /// - `VectorOpenDataVisualizationLight` – The Open Data Visualization Light map style is a
+    ///   light-themed style with muted colors and fewer features that aids in understanding overlaid data.
+    /// - `VectorOpenDataVisualizationDark` – The Open Data Visualization Dark map style is a dark-themed
+    ///   style with muted colors and fewer features that aids in understanding overlaid data.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[-._\w]+$`.
@@ -328,9 +465,18 @@ impl PricingPlan {
             PricingPlan::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PricingPlan {
+    const VALUES: &'static [&'static str] = &["RequestBasedUsage"];
+    fn as_str(&self) -> &str {
+        PricingPlan::as_str(self)
     }
 }
 

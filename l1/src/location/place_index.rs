@@ -5,25 +5,85 @@ use crate::rt::*;
 
 /// The [`AWS::Location::PlaceIndex`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-location-placeindex.html) resource type.
 ///
+/// Specifies a place index resource in your AWS account. Use a place index resource to geocode
+/// addresses and other text queries by using the `SearchPlaceIndexForText` operation, and reverse
+/// geocode coordinates by using the `SearchPlaceIndexForPosition` operation, and enable autosuggestions
+/// by using the `SearchPlaceIndexForSuggestions` operation.
+///
+/// > If your application is tracking or routing assets you use in your business, such as delivery
+/// vehicles or employees, you must not use Esri as your geolocation provider. See section 82 of the
+/// [AWS service terms](https://docs.aws.amazon.com/service-terms) for more details.
+///
 /// Build it with [`PlaceIndex::builder`]; adding it to a stack returns a [`PlaceIndexHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlaceIndex {
     /// `DataSource`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the geospatial data provider for the new place index.
+    ///
+    /// > This field is case-sensitive. Enter the valid values as shown. For example, entering `HERE`
+    /// returns an error.
+    ///
+    /// Valid values include:
+    ///
+    /// - `Esri` – For additional information about
+    ///   [Esri](https://docs.aws.amazon.com/location/previous/developerguide/esri.html) 's coverage in your
+    ///   region of interest, see [Esri details on geocoding
+    ///   coverage](https://docs.aws.amazon.com/https://developers.arcgis.com/rest/geocode/api-reference/geocode-coverage.htm)
+    ///   .
+    /// - `Grab` – Grab provides place index functionality for Southeast Asia. For additional information
+    ///   about [GrabMaps](https://docs.aws.amazon.com/location/previous/developerguide/grab.html) '
+    ///   coverage, see [GrabMaps countries and areas
+    ///   covered](https://docs.aws.amazon.com/location/previous/developerguide/grab.html#grab-coverage-area)
+    ///   .
+    /// - `Here` – For additional information about [HERE
+    ///   Technologies](https://docs.aws.amazon.com/location/previous/developerguide/HERE.html) ' coverage
+    ///   in your region of interest, see [HERE details on goecoding
+    ///   coverage](https://docs.aws.amazon.com/https://developer.here.com/documentation/geocoder/dev_guide/topics/coverage-geocoder.html)
+    ///   .
+    ///
+    /// > If you specify HERE Technologies ( `Here` ) as the data provider, you may not [store
+    /// results](https://docs.aws.amazon.com//location-places/latest/APIReference/API_DataSourceConfiguration.html)
+    /// for locations in Japan. For more information, see the [AWS service
+    /// terms](https://docs.aws.amazon.com/service-terms/) for Amazon Location Service.
+    ///
+    /// For additional information , see [Data
+    /// providers](https://docs.aws.amazon.com/location/previous/developerguide/what-is-data-provider.html)
+    /// on the *Amazon Location Service developer guide* .
     pub data_source: Option<Val<String>>,
     /// `DataSourceConfiguration`.
+    ///
+    /// Specifies the data storage option requesting Places.
     pub data_source_configuration: Option<Val<DataSourceConfiguration>>,
     /// `Description`.
+    ///
+    /// The optional description for the place index resource.
     ///
     /// - Length: 0 to 1000.
     pub description: Option<Val<String>>,
     /// `IndexName`: required. Changing it replaces the resource.
     ///
+    /// The name of the place index resource.
+    ///
+    /// Requirements:
+    ///
+    /// - Contain only alphanumeric characters (A–Z, a–z, 0–9), hyphens (-), periods (.), and
+    ///   underscores (_).
+    /// - Must be a unique place index resource name.
+    /// - No spaces allowed. For example, `ExamplePlaceIndex` .
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[-._\w]+$`.
     pub index_name: Option<Val<String>>,
     /// `PricingPlan`.
+    ///
+    /// No longer used. If included, the only allowed value is `RequestBasedUsage` .
+    ///
+    /// *Allowed Values* : `RequestBasedUsage`
     pub pricing_plan: Option<Val<PricingPlan>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -139,18 +199,33 @@ impl Deref for PlaceIndexHandle {
 
 impl PlaceIndexHandle {
     /// `Fn::GetAtt` `CreateTime`.
+    ///
+    /// The timestamp for when the place index resource was created in [ISO 8601](https://docs.aws.amazon.com/https://www.iso.org/iso-8601-date-and-time-format.html)
+    /// format: `YYYY-MM-DDThh:mm:ss.sssZ` .
     pub fn attr_create_time(&self) -> Val<String> {
         self.0.get_att("CreateTime")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the place index resource. Used to specify a resource across AWS .
+    ///
+    /// - Format example: `arn:aws:geo:region:account-id:place-index/ExamplePlaceIndex`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `IndexArn`.
+    ///
+    /// Synonym for `Arn` . The Amazon Resource Name (ARN) for the place index resource. Used to specify a
+    /// resource across AWS .
+    ///
+    /// - Format example: `arn:aws:geo:region:account-id:place-index/ExamplePlaceIndex`
     pub fn attr_index_arn(&self) -> Val<String> {
         self.0.get_att("IndexArn")
     }
     /// `Fn::GetAtt` `UpdateTime`.
+    ///
+    /// The timestamp for when the place index resource was last updated in [ISO 8601](https://docs.aws.amazon.com/https://www.iso.org/iso-8601-date-and-time-format.html)
+    /// format: `YYYY-MM-DDThh:mm:ss.sssZ` .
     pub fn attr_update_time(&self) -> Val<String> {
         self.0.get_att("UpdateTime")
     }
@@ -165,9 +240,20 @@ impl PlaceIndexHandle {
 }
 
 /// The [`DataSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-location-placeindex-datasourceconfiguration.html) property type.
+///
+/// Specifies the data storage option requesting Places.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSourceConfiguration {
     /// `IntendedUse`.
+    ///
+    /// Specifies how the results of an operation will be stored by the caller.
+    ///
+    /// Valid values include:
+    ///
+    /// - `SingleUse` specifies that the results won't be stored.
+    /// - `Storage` specifies that the result can be cached or stored in a database.
+    ///
+    /// Default value: `SingleUse`
     pub intended_use: Option<Val<IntendedUse>>,
 }
 
@@ -307,9 +393,18 @@ impl IntendedUse {
             IntendedUse::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IntendedUse {
+    const VALUES: &'static [&'static str] = &["SingleUse", "Storage"];
+    fn as_str(&self) -> &str {
+        IntendedUse::as_str(self)
     }
 }
 
@@ -351,9 +446,18 @@ impl PricingPlan {
             PricingPlan::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PricingPlan {
+    const VALUES: &'static [&'static str] = &["RequestBasedUsage"];
+    fn as_str(&self) -> &str {
+        PricingPlan::as_str(self)
     }
 }
 

@@ -5,23 +5,80 @@ use crate::rt::*;
 
 /// The [`AWS::Location::RouteCalculator`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-location-routecalculator.html) resource type.
 ///
+/// Specifies a route calculator resource in your AWS account.
+///
+/// You can send requests to a route calculator resource to estimate travel time, distance, and get
+/// directions. A route calculator sources traffic and road network data from your chosen data provider.
+///
+/// > If your application is tracking or routing assets you use in your business, such as delivery
+/// vehicles or employees, you must not use Esri as your geolocation provider. See section 82 of the
+/// [AWS service terms](https://docs.aws.amazon.com/service-terms) for more details.
+///
 /// Build it with [`RouteCalculator::builder`]; adding it to a stack returns a [`RouteCalculatorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteCalculator {
     /// `CalculatorName`: required. Changing it replaces the resource.
     ///
+    /// The name of the route calculator resource.
+    ///
+    /// Requirements:
+    ///
+    /// - Can use alphanumeric characters (A–Z, a–z, 0–9) , hyphens (-), periods (.), and underscores
+    ///   (_).
+    /// - Must be a unique Route calculator resource name.
+    /// - No spaces allowed. For example, `ExampleRouteCalculator` .
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[-._\w]+$`.
     pub calculator_name: Option<Val<String>>,
     /// `DataSource`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the data provider of traffic and road network data.
+    ///
+    /// > This field is case-sensitive. Enter the valid values as shown. For example, entering `HERE`
+    /// returns an error.
+    ///
+    /// Valid values include:
+    ///
+    /// - `Esri` – For additional information about
+    ///   [Esri](https://docs.aws.amazon.com/location/previous/developerguide/esri.html) 's coverage in your
+    ///   region of interest, see [Esri details on street networks and traffic
+    ///   coverage](https://docs.aws.amazon.com/https://doc.arcgis.com/en/arcgis-online/reference/network-coverage.htm)
+    ///   .
+    ///
+    /// Route calculators that use Esri as a data source only calculate routes that are shorter than 400 km.
+    /// - `Grab` – Grab provides routing functionality for Southeast Asia. For additional information
+    ///   about [GrabMaps](https://docs.aws.amazon.com/location/previous/developerguide/grab.html) '
+    ///   coverage, see [GrabMaps countries and areas
+    ///   covered](https://docs.aws.amazon.com/location/previous/developerguide/grab.html#grab-coverage-area)
+    ///   .
+    /// - `Here` – For additional information about [HERE
+    ///   Technologies](https://docs.aws.amazon.com/location/previous/developerguide/HERE.html) ' coverage
+    ///   in your region of interest, see [HERE car routing
+    ///   coverage](https://docs.aws.amazon.com/https://developer.here.com/documentation/routing-api/dev_guide/topics/coverage/car-routing.html)
+    ///   and [HERE truck routing
+    ///   coverage](https://docs.aws.amazon.com/https://developer.here.com/documentation/routing-api/dev_guide/topics/coverage/truck-routing.html)
+    ///   .
+    ///
+    /// For additional information , see [Data
+    /// providers](https://docs.aws.amazon.com/location/previous/developerguide/what-is-data-provider.html)
+    /// on the *Amazon Location Service Developer Guide* .
     pub data_source: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The optional description for the route calculator resource.
     ///
     /// - Length: 0 to 1000.
     pub description: Option<Val<String>>,
     /// `PricingPlan`.
+    ///
+    /// No longer used. If included, the only allowed value is `RequestBasedUsage` .
+    ///
+    /// *Allowed Values* : `RequestBasedUsage`
     pub pricing_plan: Option<Val<PricingPlan>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -131,18 +188,34 @@ impl Deref for RouteCalculatorHandle {
 
 impl RouteCalculatorHandle {
     /// `Fn::GetAtt` `CalculatorArn`.
+    ///
+    /// Synonym for `Arn` . The Amazon Resource Name (ARN) for the route calculator resource. Use the ARN
+    /// when you specify a resource across all AWS .
+    ///
+    /// - Format example: `arn:aws:geo:region:account-id:route-calculator/ExampleCalculator`
     pub fn attr_calculator_arn(&self) -> Val<String> {
         self.0.get_att("CalculatorArn")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the route calculator resource. Use the ARN when you specify a
+    /// resource across all AWS .
+    ///
+    /// - Format example: `arn:aws:geo:region:account-id:route-calculator/ExampleCalculator`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreateTime`.
+    ///
+    /// The timestamp for when the route calculator resource was created in [ISO 8601](https://docs.aws.amazon.com/https://www.iso.org/iso-8601-date-and-time-format.html)
+    /// format: `YYYY-MM-DDThh:mm:ss.sssZ` .
     pub fn attr_create_time(&self) -> Val<String> {
         self.0.get_att("CreateTime")
     }
     /// `Fn::GetAtt` `UpdateTime`.
+    ///
+    /// The timestamp for when the route calculator resource was last updated in [ISO 8601](https://docs.aws.amazon.com/https://www.iso.org/iso-8601-date-and-time-format.html)
+    /// format: `YYYY-MM-DDThh:mm:ss.sssZ` .
     pub fn attr_update_time(&self) -> Val<String> {
         self.0.get_att("UpdateTime")
     }
@@ -246,9 +319,18 @@ impl PricingPlan {
             PricingPlan::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PricingPlan {
+    const VALUES: &'static [&'static str] = &["RequestBasedUsage"];
+    fn as_str(&self) -> &str {
+        PricingPlan::as_str(self)
     }
 }
 

@@ -5,10 +5,15 @@ use crate::rt::*;
 
 /// The [`AWS::Location::Tracker`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-location-tracker.html) resource type.
 ///
+/// Specifies a tracker resource in your AWS account , which lets you receive current and historical
+/// location of devices.
+///
 /// Build it with [`Tracker::builder`]; adding it to a stack returns a [`TrackerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tracker {
     /// `Description`.
+    ///
+    /// An optional description for the tracker resource.
     ///
     /// - Length: 0 to 1000.
     pub description: Option<Val<String>>,
@@ -18,19 +23,57 @@ pub struct Tracker {
     pub kms_key_enable_geospatial_queries: Option<Val<bool>>,
     /// `KmsKeyId`. Changing it replaces the resource.
     ///
+    /// A key identifier for an [AWS KMS customer managed
+    /// key](https://docs.aws.amazon.com/kms/latest/developerguide/create-keys.html) . Enter a key ID, key
+    /// ARN, alias name, or alias ARN.
+    ///
     /// - Length: 1 to 2048.
     pub kms_key_id: Option<Val<String>>,
     /// `PositionFiltering`.
+    ///
+    /// Specifies the position filtering for the tracker resource.
+    ///
+    /// Valid values:
+    ///
+    /// - `TimeBased` - Location updates are evaluated against linked geofence collections, but not every
+    ///   location update is stored. If your update frequency is more often than 30 seconds, only one update
+    ///   per 30 seconds is stored for each unique device ID.
+    /// - `DistanceBased` - If the device has moved less than 30 m (98.4 ft), location updates are ignored.
+    ///   Location updates within this area are neither evaluated against linked geofence collections, nor
+    ///   stored. This helps control costs by reducing the number of geofence evaluations and historical
+    ///   device positions to paginate through. Distance-based filtering can also reduce the effects of GPS
+    ///   noise when displaying device trajectories on a map.
+    /// - `AccuracyBased` - If the device has moved less than the measured accuracy, location updates are
+    ///   ignored. For example, if two consecutive updates from a device have a horizontal accuracy of 5 m
+    ///   and 10 m, the second update is ignored if the device has moved less than 15 m. Ignored location
+    ///   updates are neither evaluated against linked geofence collections, nor stored. This can reduce the
+    ///   effects of GPS noise when displaying device trajectories on a map, and can help control your costs
+    ///   by reducing the number of geofence evaluations.
+    ///
+    /// This field is optional. If not specified, the default value is `TimeBased` .
     pub position_filtering: Option<Val<PositionFiltering>>,
     /// `PricingPlan`.
     pub pricing_plan: Option<Val<PricingPlan>>,
     /// `PricingPlanDataSource`.
+    ///
+    /// This shape is deprecated since 2022-02-01: Deprecated. No longer allowed.
     pub pricing_plan_data_source: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrackerName`: required. Changing it replaces the resource.
+    ///
+    /// The name for the tracker resource.
+    ///
+    /// Requirements:
+    ///
+    /// - Contain only alphanumeric characters (A-Z, a-z, 0-9) , hyphens (-), periods (.), and underscores
+    ///   (_).
+    /// - Must be a unique tracker resource name.
+    /// - No spaces allowed. For example, `ExampleTracker` .
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[-._\w]+$`.
@@ -158,18 +201,34 @@ impl Deref for TrackerHandle {
 
 impl TrackerHandle {
     /// `Fn::GetAtt` `CreateTime`.
+    ///
+    /// The timestamp for when the tracker resource was created in [ISO 8601](https://docs.aws.amazon.com/https://www.iso.org/iso-8601-date-and-time-format.html)
+    /// format: `YYYY-MM-DDThh:mm:ss.sssZ` .
     pub fn attr_create_time(&self) -> Val<String> {
         self.0.get_att("CreateTime")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the tracker resource. Used when you need to specify a resource
+    /// across all AWS .
+    ///
+    /// - Format example: `arn:aws:geo:region:account-id:tracker/ExampleTracker`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `TrackerArn`.
+    ///
+    /// Synonym for `Arn` . The Amazon Resource Name (ARN) for the tracker resource. Used when you need to
+    /// specify a resource across all AWS .
+    ///
+    /// - Format example: `arn:aws:geo:region:account-id:tracker/ExampleTracker`
     pub fn attr_tracker_arn(&self) -> Val<String> {
         self.0.get_att("TrackerArn")
     }
     /// `Fn::GetAtt` `UpdateTime`.
+    ///
+    /// The timestamp for when the tracker resource was last updated in [ISO 8601](https://docs.aws.amazon.com/https://www.iso.org/iso-8601-date-and-time-format.html)
+    /// format: `YYYY-MM-DDThh:mm:ss.sssZ` .
     pub fn attr_update_time(&self) -> Val<String> {
         self.0.get_att("UpdateTime")
     }
@@ -279,9 +338,18 @@ impl PositionFiltering {
             PositionFiltering::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PositionFiltering {
+    const VALUES: &'static [&'static str] = &["TimeBased", "DistanceBased", "AccuracyBased"];
+    fn as_str(&self) -> &str {
+        PositionFiltering::as_str(self)
     }
 }
 
@@ -324,9 +392,18 @@ impl PricingPlan {
             PricingPlan::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PricingPlan {
+    const VALUES: &'static [&'static str] = &["RequestBasedUsage"];
+    fn as_str(&self) -> &str {
+        PricingPlan::as_str(self)
     }
 }
 

@@ -5,15 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::Location::TrackerConsumer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-location-trackerconsumer.html) resource type.
 ///
+/// The `AWS::Location::TrackerConsumer` resource specifies an association between a geofence collection
+/// and a tracker resource. The geofence collection is referred to as the *consumer* of the tracker.
+/// This allows the tracker resource to communicate location data to the linked geofence collection.
+///
+/// > Currently not supported — Cross-account configurations, such as creating associations between a
+/// tracker resource in one account and a geofence collection in another account.
+///
 /// Build it with [`TrackerConsumer::builder`]; adding it to a stack returns a [`TrackerConsumerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrackerConsumer {
     /// `ConsumerArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) for the geofence collection to be associated to tracker resource.
+    /// Used when you need to specify a resource across all AWS .
+    ///
+    /// - Format example:
+    ///   `arn:aws:geo:region:account-id:geofence-collection/ExampleGeofenceCollectionConsumer`
+    ///
     /// - Length: at most 1600.
     /// - Pattern: `^arn(:[a-z0-9]+([.-][a-z0-9]+)*){2}(:([a-z0-9]+([.-][a-z0-9]+)*)?){2}:([^/].*)?$`.
     pub consumer_arn: Option<Val<String>>,
     /// `TrackerName`: required. Changing it replaces the resource.
+    ///
+    /// The name for the tracker resource.
+    ///
+    /// Requirements:
+    ///
+    /// - Contain only alphanumeric characters (A-Z, a-z, 0-9) , hyphens (-), periods (.), and underscores
+    ///   (_).
+    /// - Must be a unique tracker resource name.
+    /// - No spaces allowed. For example, `ExampleTracker` .
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[-._\w]+$`.

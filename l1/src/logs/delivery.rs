@@ -5,34 +5,72 @@ use crate::rt::*;
 
 /// The [`AWS::Logs::Delivery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-delivery.html) resource type.
 ///
+/// This structure contains information about one *delivery* in your account.
+///
+/// A delivery is a connection between a logical *delivery source* and a logical *delivery destination*
+/// .
+///
+/// For more information, see
+/// [CreateDelivery](https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateDelivery.html)
+/// .
+///
+/// To update an existing delivery configuration, use
+/// [UpdateDeliveryConfiguration](https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_UpdateDeliveryConfiguration.html)
+/// .
+///
 /// Build it with [`Delivery::builder`]; adding it to a stack returns a [`DeliveryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Delivery {
     /// `DeliveryDestinationArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the delivery destination that is associated with this delivery.
     ///
     /// - Length: 16 to 2048.
     /// - Pattern: `[\w#+=/:,.@-]*\*?`.
     pub delivery_destination_arn: Option<Val<String>>,
     /// `DeliverySourceName`: required. Changing it replaces the resource.
     ///
+    /// The name of the delivery source that is associated with this delivery.
+    ///
     /// - Length: 1 to 60.
     /// - Pattern: `[\w-]*$`.
     pub delivery_source_name: Option<Val<String>>,
     /// `FieldDelimiter`.
     ///
+    /// The field delimiter that is used between record fields when the final output format of a delivery is
+    /// in `Plain` , `W3C` , or `Raw` format.
+    ///
     /// - Length: 1 to 5.
     pub field_delimiter: Option<Val<String>>,
     /// `RecordFields`.
     ///
+    /// The list of record fields to be delivered to the destination, in order. If the delivery's log source
+    /// has mandatory fields, they must be included in this list.
+    ///
     /// - Items: 0 to 128.
     pub record_fields: Option<Val<Vec<String>>>,
     /// `S3EnableHiveCompatiblePath`.
+    ///
+    /// Use this parameter to cause the S3 objects that contain delivered logs to use a prefix structure
+    /// that allows for integration with Apache Hive.
     pub s3_enable_hive_compatible_path: Option<Val<bool>>,
     /// `S3SuffixPath`.
+    ///
+    /// Use this to reconfigure the S3 object prefix to contain either static or variable sections. The
+    /// valid variables to use in the suffix path will vary by each log source. To find the values supported
+    /// for the suffix path for each log source, use the
+    /// [DescribeConfigurationTemplates](https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_DescribeConfigurationTemplates.html)
+    /// operation and check the `allowedSuffixPathFields` field in the response.
     ///
     /// - Length: 0 to 256.
     pub s3_suffix_path: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to the delivery.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -161,14 +199,21 @@ impl Deref for DeliveryHandle {
 
 impl DeliveryHandle {
     /// `Fn::GetAtt` `DeliveryId`.
+    ///
+    /// The unique ID that identifies this delivery in your account.
     pub fn attr_delivery_id(&self) -> Val<String> {
         self.0.get_att("DeliveryId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) that uniquely identifies this delivery.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `DeliveryDestinationType`.
+    ///
+    /// Displays whether the delivery destination associated with this delivery is CloudWatch Logs , Amazon
+    /// S3 , or Firehose .
     pub fn attr_delivery_destination_type(&self) -> Val<String> {
         self.0.get_att("DeliveryDestinationType")
     }

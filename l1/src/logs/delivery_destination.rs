@@ -5,34 +5,80 @@ use crate::rt::*;
 
 /// The [`AWS::Logs::DeliveryDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-deliverydestination.html) resource type.
 ///
+/// This structure contains information about one *delivery destination* in your account. A delivery
+/// destination is an AWS resource that represents an AWS service that logs can be sent to. CloudWatch
+/// Logs, Amazon S3, Firehose, and X-Ray are supported as delivery destinations.
+///
+/// To configure logs delivery between a supported AWS service and a destination, you must do the
+/// following:
+///
+/// - Create a delivery source, which is a logical object that represents the resource that is actually
+///   sending the logs. For more information, see
+///   [PutDeliverySource](https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutDeliverySource.html)
+///   .
+/// - Create a *delivery destination* , which is a logical object that represents the actual delivery
+///   destination.
+/// - If you are delivering logs cross-account, you must use
+///   [PutDeliveryDestinationPolicy](https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutDeliveryDestinationPolicy.html)
+///   in the destination account to assign an IAM policy to the destination. This policy allows delivery
+///   to that destination.
+/// - Create a *delivery* by pairing exactly one delivery source and one delivery destination. For more
+///   information, see
+///   [CreateDelivery](https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateDelivery.html)
+///   .
+///
+/// You can configure a single delivery source to send logs to multiple destinations by creating
+/// multiple deliveries. You can also create multiple deliveries to configure multiple delivery sources
+/// to send logs to the same delivery destination.
+///
 /// Build it with [`DeliveryDestination::builder`]; adding it to a stack returns a [`DeliveryDestinationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeliveryDestination {
     /// `DeliveryDestinationPolicy`.
     ///
+    /// An IAM policy that grants permissions to CloudWatch Logs to deliver logs cross-account to a
+    /// specified destination in this account. For examples of this policy, see
+    /// [Examples](https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutDeliveryDestinationPolicy.html#API_PutDeliveryDestinationPolicy_Examples)
+    /// in the CloudWatch Logs API Reference.
+    ///
     /// - Length: 1 to 51200.
     pub delivery_destination_policy: Option<Val<DestinationPolicy>>,
     /// `DeliveryDestinationType`. Changing it replaces the resource.
+    ///
+    /// Displays whether this delivery destination is CloudWatch Logs, Amazon S3, Firehose, or X-Ray.
     ///
     /// - Length: 1 to 12.
     /// - Pattern: `^[0-9A-Za-z]+$`.
     pub delivery_destination_type: Option<Val<String>>,
     /// `DestinationResourceArn`. Changing it replaces the resource.
     ///
+    /// The ARN of the AWS destination that this delivery destination represents. That AWS destination can
+    /// be a log group in CloudWatch Logs , an Amazon S3 bucket, or a Firehose stream.
+    ///
     /// - Length: 16 to 2048.
     /// - Pattern: `[\w#+=/:,.@-]*\*?`.
     pub destination_resource_arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of this delivery destination.
     ///
     /// - Length: 1 to 60.
     /// - Pattern: `[\w-]*$`.
     pub name: Option<Val<String>>,
     /// `OutputFormat`. Changing it replaces the resource.
     ///
+    /// The format of the logs that are sent to this delivery destination.
+    ///
     /// - Length: 1 to 12.
     /// - Pattern: `^[0-9A-Za-z]+$`.
     pub output_format: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to the delivery destination.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -139,6 +185,8 @@ impl Deref for DeliveryDestinationHandle {
 
 impl DeliveryDestinationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) that uniquely identifies this delivery destination.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -153,13 +201,22 @@ impl DeliveryDestinationHandle {
 }
 
 /// The [`DestinationPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-deliverydestination-destinationpolicy.html) property type.
+///
+/// An IAM policy that grants permissions to CloudWatch Logs to deliver logs cross-account to a
+/// specified destination in this account.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationPolicy {
     /// `DeliveryDestinationName`.
     ///
+    /// A name for an existing destination.
+    ///
     /// - Length: 1 to 60.
     pub delivery_destination_name: Option<Val<String>>,
     /// `DeliveryDestinationPolicy`.
+    ///
+    /// Creates or updates an access policy associated with an existing destination. An access policy is an
+    /// [IAM policy document](https://docs.aws.amazon.com/IAM/latest/UserGuide/policies_overview.html) that
+    /// is used to authorize claims to register a subscription filter against a given destination.
     pub delivery_destination_policy: Option<Val<Json>>,
 }
 

@@ -5,25 +5,68 @@ use crate::rt::*;
 
 /// The [`AWS::Logs::DeliverySource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-deliverysource.html) resource type.
 ///
+/// Creates or updates one *delivery source* in your account. A delivery source is an AWS resource that
+/// sends logs to an AWS destination. The destination can be CloudWatch Logs , Amazon S3 , or Firehose .
+///
+/// Only some AWS services support being configured as a delivery source. These services are listed as *Supported
+/// \[V2 Permissions\]* in the table at [Enabling logging from AWS
+/// services.](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html)
+///
+/// To configure logs delivery between a supported AWS service and a destination, you must do the
+/// following:
+///
+/// - Create a delivery source, which is a logical object that represents the resource that is actually
+///   sending the logs.
+/// - Create a *delivery destination* , which is a logical object that represents the actual delivery
+///   destination. For more information, see
+///   [AWS::Logs::DeliveryDestination](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-deliverydestination.html)
+///   or
+///   [PutDeliveryDestination](https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutDeliveryDestination.html)
+///   .
+/// - Create a *delivery* by pairing exactly one delivery source and one delivery destination. For more
+///   information, see
+///   [AWS::Logs::Delivery](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-delivery.html)
+///   or
+///   [CreateDelivery](https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateDelivery.html)
+///   .
+///
+/// You can configure a single delivery source to send logs to multiple destinations by creating
+/// multiple deliveries. You can also create multiple deliveries to configure multiple delivery sources
+/// to send logs to the same delivery destination.
+///
 /// Build it with [`DeliverySource::builder`]; adding it to a stack returns a [`DeliverySourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeliverySource {
     /// `LogType`.
+    ///
+    /// The type of log that the source is sending. For valid values for this parameter, see the
+    /// documentation for the source service.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `[\w-]*$`.
     pub log_type: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The unique name of the delivery source.
+    ///
     /// - Length: 1 to 60.
     /// - Pattern: `[\w-]*$`.
     pub name: Option<Val<String>>,
     /// `ResourceArn`.
     ///
+    /// The ARN of the AWS resource that is generating and sending logs. For example,
+    /// `arn:aws:workmail:us-east-1:123456789012:organization/m-1234EXAMPLEabcd1234abcd1234abcd1234`
+    ///
     /// - Length: 16 to 2048.
     /// - Pattern: `[\w#+=/:,.@-]*\*?`.
     pub resource_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to the delivery source.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -118,14 +161,21 @@ impl Deref for DeliverySourceHandle {
 
 impl DeliverySourceHandle {
     /// `Fn::GetAtt` `Service`.
+    ///
+    /// The AWS service that is sending logs.
     pub fn attr_service(&self) -> Val<String> {
         self.0.get_att("Service")
     }
     /// `Fn::GetAtt` `ResourceArns`.
+    ///
+    /// This array contains the ARN of the AWS resource that sends logs and is represented by this delivery
+    /// source. Currently, only one ARN can be in the array.
     pub fn attr_resource_arns(&self) -> Val<Vec<String>> {
         self.0.get_att("ResourceArns")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) that uniquely identifies this delivery source.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

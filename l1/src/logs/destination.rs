@@ -5,26 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::Logs::Destination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-destination.html) resource type.
 ///
+/// The AWS::Logs::Destination resource specifies a CloudWatch Logs destination. A destination
+/// encapsulates a physical resource (such as an Amazon Kinesis data stream) and enables you to
+/// subscribe that resource to a stream of log events.
+///
 /// Build it with [`Destination::builder`]; adding it to a stack returns a [`DestinationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Destination {
     /// `DestinationName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the destination.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[^:*]{1,512}$`.
     pub destination_name: Option<Val<String>>,
     /// `DestinationPolicy`.
     ///
+    /// An IAM policy document that governs which AWS accounts can create subscription filters against this
+    /// destination.
+    ///
     /// - Length: at least 1.
     pub destination_policy: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of an IAM role that permits CloudWatch Logs to send data to the specified AWS resource.
     ///
     /// - Length: at least 1.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags that have been assigned to this delivery destination.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the physical target where the log events are delivered (for
+    /// example, a Kinesis stream).
     ///
     /// - Length: at least 1.
     pub target_arn: Option<Val<String>>,
@@ -138,6 +154,9 @@ impl Deref for DestinationHandle {
 
 impl DestinationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the CloudWatch Logs destination, such as
+    /// `arn:aws:logs:us-west-1:123456789012:destination:MyDestination` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

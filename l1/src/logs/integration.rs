@@ -5,17 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::Logs::Integration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-integration.html) resource type.
 ///
+/// Creates an integration between CloudWatch Logs and another service in this account. Currently, only
+/// integrations with OpenSearch Service are supported, and currently you can have only one integration
+/// in your account.
+///
+/// Integrating with OpenSearch Service makes it possible for you to create curated vended logs
+/// dashboards, powered by OpenSearch Service analytics. For more information, see [Vended log
+/// dashboards powered by Amazon OpenSearch
+/// Service](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatchLogs-OpenSearch-Dashboards.html)
+/// .
+///
+/// You can use this operation only to create a new integration. You can't modify an existing
+/// integration.
+///
 /// Build it with [`Integration::builder`]; adding it to a stack returns a [`IntegrationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Integration {
     /// `IntegrationName`: required. Changing it replaces the resource.
     ///
+    /// The name of this integration.
+    ///
     /// - Length: 1 to 50.
     /// - Pattern: `[\.\-_/#A-Za-z0-9]+`.
     pub integration_name: Option<Val<String>>,
     /// `IntegrationType`: required. Changing it replaces the resource.
+    ///
+    /// The type of integration. Integrations with OpenSearch Service have the type `OPENSEARCH` .
     pub integration_type: Option<Val<IntegrationType>>,
     /// `ResourceConfig`: required. Changing it replaces the resource.
+    ///
+    /// This structure contains configuration details about an integration between CloudWatch Logs and
+    /// another entity.
     pub resource_config: Option<Val<ResourceConfig>>,
 }
 
@@ -109,6 +129,8 @@ impl Deref for IntegrationHandle {
 
 impl IntegrationHandle {
     /// `Fn::GetAtt` `IntegrationStatus`.
+    ///
+    /// The current status of this integration.
     pub fn attr_integration_status(&self) -> Val<String> {
         self.0.get_att("IntegrationStatus")
     }
@@ -123,26 +145,54 @@ impl IntegrationHandle {
 }
 
 /// The [`OpenSearchResourceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-integration-opensearchresourceconfig.html) property type.
+///
+/// This structure contains configuration details about an integration between CloudWatch Logs and
+/// OpenSearch Service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenSearchResourceConfig {
     /// `ApplicationARN`.
+    ///
+    /// If you want to use an existing OpenSearch Service application for your integration with OpenSearch
+    /// Service, specify it here. If you omit this, a new application will be created.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `[\w#+=/:,.@-]*\*?`.
     pub application_arn: Option<Val<String>>,
     /// `DashboardViewerPrincipals`: required.
+    ///
+    /// Specify the ARNs of IAM roles and IAM users who you want to grant permission to for viewing the
+    /// dashboards.
+    ///
+    /// > In addition to specifying these users here, you must also grant them the *CloudWatchOpenSearchDashboardAccess*
+    /// IAM policy. For more information, see [IAM policies for
+    /// users](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/OpenSearch-Dashboards-UserRoles.html)
+    /// .
     pub dashboard_viewer_principals: Option<Val<Vec<String>>>,
     /// `DataSourceRoleArn`: required.
+    ///
+    /// Specify the ARN of an IAM role that CloudWatch Logs will use to create the integration. This role
+    /// must have the permissions necessary to access the OpenSearch Service collection to be able to create
+    /// the dashboards. For more information about the permissions needed, see [Permissions that the
+    /// integration
+    /// needs](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/OpenSearch-Dashboards-CreateRole.html)
+    /// in the CloudWatch Logs User Guide.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `[\w#+=/:,.@-]*\*?`.
     pub data_source_role_arn: Option<Val<String>>,
     /// `KmsKeyArn`.
     ///
+    /// To have the vended dashboard data encrypted with AWS  instead of the CloudWatch Logs default
+    /// encryption method, specify the ARN of the AWS  key that you want to use.
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `[\w#+=/:,.@-]*\*?`.
     pub kms_key_arn: Option<Val<String>>,
     /// `RetentionDays`.
+    ///
+    /// Specify how many days that you want the data derived by OpenSearch Service to be retained in the
+    /// index that the dashboard refers to. This also sets the maximum time period that you can choose when
+    /// viewing data in the dashboard. Choosing a longer time frame will incur additional costs.
     ///
     /// - Range: 1 to 3650.
     pub retention_days: Option<Val<i64>>,
@@ -241,9 +291,15 @@ impl ToValue for OpenSearchResourceConfig {
 impl Literal for OpenSearchResourceConfig {}
 
 /// The [`ResourceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-integration-resourceconfig.html) property type.
+///
+/// This structure contains configuration details about an integration between CloudWatch Logs and
+/// another entity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceConfig {
     /// `OpenSearchResourceConfig`.
+    ///
+    /// This structure contains configuration details about an integration between CloudWatch Logs and
+    /// OpenSearch Service.
     pub open_search_resource_config: Option<Val<OpenSearchResourceConfig>>,
 }
 
@@ -310,9 +366,18 @@ impl IntegrationType {
             IntegrationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IntegrationType {
+    const VALUES: &'static [&'static str] = &["OPENSEARCH"];
+    fn as_str(&self) -> &str {
+        IntegrationType::as_str(self)
     }
 }
 

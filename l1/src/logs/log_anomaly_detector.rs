@@ -5,32 +5,80 @@ use crate::rt::*;
 
 /// The [`AWS::Logs::LogAnomalyDetector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-loganomalydetector.html) resource type.
 ///
+/// Creates or updates an *anomaly detector* that regularly scans one or more log groups and look for
+/// patterns and anomalies in the logs.
+///
+/// An anomaly detector can help surface issues by automatically discovering anomalies in your log event
+/// traffic. An anomaly detector uses machine learning algorithms to scan log events and find *patterns*
+/// . A pattern is a shared text structure that recurs among your log fields. Patterns provide a useful
+/// tool for analyzing large sets of logs because a large number of log events can often be compressed
+/// into a few patterns.
+///
+/// The anomaly detector uses pattern recognition to find `anomalies` , which are unusual log events. It
+/// compares current log events and patterns with trained baselines.
+///
+/// Fields within a pattern are called *tokens* . Fields that vary within a pattern, such as a request
+/// ID or timestamp, are referred to as *dynamic tokens* and represented by `<*>` .
+///
+/// For more information see [Log anomaly
+/// detection](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/LogsAnomalyDetection.html) .
+///
 /// Build it with [`LogAnomalyDetector::builder`]; adding it to a stack returns a [`LogAnomalyDetectorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogAnomalyDetector {
     /// `AccountId`.
+    ///
+    /// The ID of the account to create the anomaly detector in.
     pub account_id: Option<Val<String>>,
     /// `AnomalyVisibilityTime`.
+    ///
+    /// The number of days to have visibility on an anomaly. After this time period has elapsed for an
+    /// anomaly, it will be automatically baselined and the anomaly detector will treat new occurrences of a
+    /// similar anomaly as normal. Therefore, if you do not correct the cause of an anomaly during the time
+    /// period specified in `AnomalyVisibilityTime` , it will be considered normal going forward and will
+    /// not be detected as an anomaly.
     ///
     /// - Range: 7 to 90.
     pub anomaly_visibility_time: Option<Val<f64>>,
     /// `DetectorName`.
     ///
+    /// A name for this anomaly detector.
+    ///
     /// - Length: at least 1.
     pub detector_name: Option<Val<String>>,
     /// `EvaluationFrequency`.
+    ///
+    /// Specifies how often the anomaly detector is to run and look for anomalies. Set this value according
+    /// to the frequency that the log group receives new logs. For example, if the log group receives new
+    /// log events every 10 minutes, then 15 minutes might be a good setting for `EvaluationFrequency` .
     pub evaluation_frequency: Option<Val<EvaluationFrequency>>,
     /// `FilterPattern`.
+    ///
+    /// You can use this parameter to limit the anomaly detection model to examine only log events that
+    /// match the pattern you specify here. For more information, see [Filter and Pattern
+    /// Syntax](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html) .
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `  `.
     pub filter_pattern: Option<Val<String>>,
     /// `KmsKeyId`.
     ///
+    /// Optionally assigns a AWS  key to secure this anomaly detector and its findings. If a key is
+    /// assigned, the anomalies found and the model used by this detector are encrypted at rest with the
+    /// key. If a key is assigned to an anomaly detector, a user must have permissions for both this key and
+    /// for the anomaly detector to retrieve information about the anomalies that it finds.
+    ///
+    /// For more information about using a AWS  key and to see the required IAM policy, see [Use a AWS  key
+    /// with an anomaly
+    /// detector](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/LogsAnomalyDetection-KMS.html) .
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `^arn:aws[a-z\-]*:kms:[-a-z0-9]*:[0-9]*:key/[-a-z0-9]*$`.
     pub kms_key_id: Option<Val<String>>,
     /// `LogGroupArnList`.
+    ///
+    /// The ARN of the log group that is associated with this anomaly detector. You can specify only one log
+    /// group ARN.
     pub log_group_arn_list: Option<Val<Vec<String>>>,
 }
 
@@ -140,18 +188,26 @@ impl Deref for LogAnomalyDetectorHandle {
 
 impl LogAnomalyDetectorHandle {
     /// `Fn::GetAtt` `AnomalyDetectorArn`.
+    ///
+    /// The ARN of the anomaly detector.
     pub fn attr_anomaly_detector_arn(&self) -> Val<String> {
         self.0.get_att("AnomalyDetectorArn")
     }
     /// `Fn::GetAtt` `CreationTimeStamp`.
+    ///
+    /// The time that the anomaly detector was created.
     pub fn attr_creation_time_stamp(&self) -> Val<f64> {
         self.0.get_att("CreationTimeStamp")
     }
     /// `Fn::GetAtt` `LastModifiedTimeStamp`.
+    ///
+    /// The time that the anomaly detector was most recently modified.
     pub fn attr_last_modified_time_stamp(&self) -> Val<f64> {
         self.0.get_att("LastModifiedTimeStamp")
     }
     /// `Fn::GetAtt` `AnomalyDetectorStatus`.
+    ///
+    /// Specifies whether the anomaly detector is currently active.
     pub fn attr_anomaly_detector_status(&self) -> Val<String> {
         self.0.get_att("AnomalyDetectorStatus")
     }
@@ -197,9 +253,18 @@ impl EvaluationFrequency {
             EvaluationFrequency::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EvaluationFrequency {
+    const VALUES: &'static [&'static str] = &["FIVE_MIN", "TEN_MIN", "FIFTEEN_MIN", "THIRTY_MIN", "ONE_HOUR"];
+    fn as_str(&self) -> &str {
+        EvaluationFrequency::as_str(self)
     }
 }
 

@@ -5,16 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::Logs::LogStream`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-logstream.html) resource type.
 ///
+/// The `AWS::Logs::LogStream` resource specifies an Amazon CloudWatch Logs log stream in a specific log
+/// group. A log stream represents the sequence of events coming from an application instance or
+/// resource that you are monitoring.
+///
+/// There is no limit on the number of log streams that you can create for a log group.
+///
+/// You must use the following guidelines when naming a log stream:
+///
+/// - Log stream names must be unique within the log group.
+/// - Log stream names can be between 1 and 512 characters long.
+/// - The ':' (colon) and '*' (asterisk) characters are not allowed.
+///
 /// Build it with [`LogStream::builder`]; adding it to a stack returns a [`LogStreamHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogStream {
     /// `LogGroupName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the log group where the log stream is created.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\.\-_/#A-Za-z0-9]+$`.
     /// - Format: `AWS::Logs::LogGroup.Name`.
     pub log_group_name: Option<Val<String>>,
     /// `LogStreamName`. Changing it replaces the resource.
+    ///
+    /// The name of the log stream. The name must be unique within the log group.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[^:*]*$`.

@@ -5,33 +5,66 @@ use crate::rt::*;
 
 /// The [`AWS::Logs::MetricFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-metricfilter.html) resource type.
 ///
+/// The `AWS::Logs::MetricFilter` resource specifies a metric filter that describes how CloudWatch Logs
+/// extracts information from logs and transforms it into Amazon CloudWatch metrics. If you have
+/// multiple metric filters that are associated with a log group, all the filters are applied to the log
+/// streams in that group.
+///
+/// The maximum number of metric filters that can be associated with a log group is 100.
+///
 /// Build it with [`MetricFilter::builder`]; adding it to a stack returns a [`MetricFilterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricFilter {
     /// `ApplyOnTransformedLogs`.
+    ///
+    /// This parameter is valid only for log groups that have an active log transformer. For more
+    /// information about log transformers, see
+    /// [PutTransformer](https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutTransformer.html)
+    /// .
+    ///
+    /// If this value is `true` , the metric filter is applied on the transformed version of the log events
+    /// instead of the original ingested log events.
     pub apply_on_transformed_logs: Option<Val<bool>>,
     /// `EmitSystemFieldDimensions`.
+    ///
+    /// The list of system fields that are emitted as additional dimensions in the generated metrics.
+    /// Returns the `emitSystemFieldDimensions` value if it was specified when the metric filter was
+    /// created.
     pub emit_system_field_dimensions: Option<Val<Vec<String>>>,
     /// `FieldSelectionCriteria`.
+    ///
+    /// The filter expression that specifies which log events are processed by this metric filter based on
+    /// system fields. Returns the `fieldSelectionCriteria` value if it was specified when the metric filter
+    /// was created.
     ///
     /// - Length: 0 to 2000.
     pub field_selection_criteria: Option<Val<String>>,
     /// `FilterName`. Changing it replaces the resource.
+    ///
+    /// The name of the metric filter.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[^:*]{1,512}`.
     pub filter_name: Option<Val<String>>,
     /// `FilterPattern`: required.
     ///
+    /// A filter pattern for extracting metric data out of ingested log events. For more information, see
+    /// [Filter and Pattern
+    /// Syntax](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html) .
+    ///
     /// - Length: 0 to 1024.
     pub filter_pattern: Option<Val<String>>,
     /// `LogGroupName`: required. Changing it replaces the resource.
+    ///
+    /// The name of an existing log group that you want to associate with this metric filter.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[.\-_/#A-Za-z0-9]{1,512}`.
     /// - Format: `AWS::Logs::LogGroup.Name`.
     pub log_group_name: Option<Val<String>>,
     /// `MetricTransformations`: required.
+    ///
+    /// The metric transformations.
     ///
     /// - Items: 1 to 1.
     pub metric_transformations: Option<Val<Vec<MetricTransformation>>>,
@@ -178,13 +211,46 @@ impl MetricFilterHandle {
 }
 
 /// The [`Dimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-metricfilter-dimension.html) property type.
+///
+/// Specifies the CloudWatch metric dimensions to publish with this metric.
+///
+/// Because dimensions are part of the unique identifier for a metric, whenever a unique dimension
+/// name/value pair is extracted from your logs, you are creating a new variation of that metric.
+///
+/// For more information about publishing dimensions with metrics created by metric filters, see
+/// [Publishing dimensions with metrics from values in JSON or space-delimited log
+/// events](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html#logs-metric-filters-dimensions)
+/// .
+///
+/// > Metrics extracted from log events are charged as custom metrics. To prevent unexpected high
+/// charges, do not specify high-cardinality fields such as `IPAddress` or `requestID` as dimensions.
+/// Each different value found for a dimension is treated as a separate metric and accrues charges as a
+/// separate custom metric.
+/// >
+/// > To help prevent accidental high charges, Amazon disables a metric filter if it generates 1000
+/// different name/value pairs for the dimensions that you have specified within a certain amount of
+/// time.
+/// >
+/// > You can also set up a billing alarm to alert you if your charges are higher than expected. For
+/// more information, see [Creating a Billing Alarm to Monitor Your Estimated AWS
+/// Charges](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/monitor_estimated_charges_with_cloudwatch.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dimension {
     /// `Key`: required.
     ///
+    /// The name for the CloudWatch metric dimension that the metric filter creates.
+    ///
+    /// Dimension names must contain only ASCII characters, must include at least one non-whitespace
+    /// character, and cannot start with a colon (:).
+    ///
     /// - Length: 1 to 255.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The log event field that will contain the value for this dimension. This dimension will only be
+    /// published for a metric if the value is found in the log event. For example, `$.eventType` for JSON
+    /// log events, or `$server` for space-delimited log events.
     ///
     /// - Length: 1 to 255.
     pub value: Option<Val<String>>,
@@ -246,30 +312,66 @@ impl ToValue for Dimension {
 impl Literal for Dimension {}
 
 /// The [`MetricTransformation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-metricfilter-metrictransformation.html) property type.
+///
+/// `MetricTransformation` is a property of the `AWS::Logs::MetricFilter` resource that describes how to
+/// transform log streams into a CloudWatch metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricTransformation {
     /// `DefaultValue`.
+    ///
+    /// (Optional) The value to emit when a filter pattern does not match a log event. This value can be
+    /// null.
     pub default_value: Option<Val<f64>>,
     /// `Dimensions`.
+    ///
+    /// The fields to use as dimensions for the metric. One metric filter can include as many as three
+    /// dimensions.
+    ///
+    /// > Metrics extracted from log events are charged as custom metrics. To prevent unexpected high
+    /// charges, do not specify high-cardinality fields such as `IPAddress` or `requestID` as dimensions.
+    /// Each different value found for a dimension is treated as a separate metric and accrues charges as a
+    /// separate custom metric.
+    /// >
+    /// > CloudWatch Logs disables a metric filter if it generates 1000 different name/value pairs for your
+    /// specified dimensions within a certain amount of time. This helps to prevent accidental high charges.
+    /// >
+    /// > You can also set up a billing alarm to alert you if your charges are higher than expected. For
+    /// more information, see [Creating a Billing Alarm to Monitor Your Estimated AWS
+    /// Charges](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/monitor_estimated_charges_with_cloudwatch.html)
+    /// .
     ///
     /// - Items: 1 to 3.
     pub dimensions: Option<Val<Vec<Dimension>>>,
     /// `MetricName`: required.
+    ///
+    /// The name of the CloudWatch metric.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^((?![:*$])[\x00-\x7F]){1,255}`.
     pub metric_name: Option<Val<String>>,
     /// `MetricNamespace`: required.
     ///
+    /// A custom namespace to contain your metric in CloudWatch. Use namespaces to group together metrics
+    /// that are similar. For more information, see
+    /// [Namespaces](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Namespace)
+    /// .
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[0-9a-zA-Z\.\-_\/#]{1,256}`.
     pub metric_namespace: Option<Val<String>>,
     /// `MetricValue`: required.
     ///
+    /// The value that is published to the CloudWatch metric. For example, if you're counting the
+    /// occurrences of a particular term like `Error` , specify 1 for the metric value. If you're counting
+    /// the number of bytes transferred, reference the value that is in the log event by using $. followed
+    /// by the name of the field that you specified in the filter pattern, such as `$.size` .
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^(([0-9]*)|(\$.*))$`.
     pub metric_value: Option<Val<String>>,
     /// `Unit`.
+    ///
+    /// The unit to assign to the metric. If you omit this, the unit is set as `None` .
     pub unit: Option<Val<Unit>>,
 }
 
@@ -475,9 +577,46 @@ impl Unit {
             Unit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Unit {
+    const VALUES: &'static [&'static str] = &[
+        "Seconds",
+        "Microseconds",
+        "Milliseconds",
+        "Bytes",
+        "Kilobytes",
+        "Megabytes",
+        "Gigabytes",
+        "Terabytes",
+        "Bits",
+        "Kilobits",
+        "Megabits",
+        "Gigabits",
+        "Terabits",
+        "Percent",
+        "Count",
+        "Bytes/Second",
+        "Kilobytes/Second",
+        "Megabytes/Second",
+        "Gigabytes/Second",
+        "Terabytes/Second",
+        "Bits/Second",
+        "Kilobits/Second",
+        "Megabits/Second",
+        "Gigabits/Second",
+        "Terabits/Second",
+        "Count/Second",
+        "None",
+    ];
+    fn as_str(&self) -> &str {
+        Unit::as_str(self)
     }
 }
 

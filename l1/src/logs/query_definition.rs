@@ -5,22 +5,48 @@ use crate::rt::*;
 
 /// The [`AWS::Logs::QueryDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-querydefinition.html) resource type.
 ///
+/// Creates a query definition for CloudWatch Logs Insights. For more information, see [Analyzing Log
+/// Data with CloudWatch Logs
+/// Insights](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AnalyzingLogData.html) .
+///
 /// Build it with [`QueryDefinition::builder`]; adding it to a stack returns a [`QueryDefinitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryDefinition {
     /// `LogGroupNames`.
+    ///
+    /// Use this parameter if you want the query to query only certain log groups.
     pub log_group_names: Option<Val<Vec<String>>>,
     /// `Name`: required.
+    ///
+    /// A name for the query definition.
+    ///
+    /// > You can use the name to create a folder structure for your queries. To create a folder, use a
+    /// forward slash (/) to prefix your desired query name with your desired folder name. For example,
+    /// `*folder-name* / *query-name*` .
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Parameters`.
     ///
+    /// Use this parameter to include specific query parameters as part of your query definition. Query
+    /// parameters are supported only for Logs Insights QL queries. Query parameters allow you to use
+    /// placeholder variables in your query string that are substituted with values at execution time. Use
+    /// the {{parameterName}} syntax in your query string to reference a parameter.
+    ///
     /// - Items: 0 to 20.
     pub parameters: Option<Val<Vec<QueryParameter>>>,
     /// `QueryLanguage`.
+    ///
+    /// The query language used for this query. For more information about the query languages that
+    /// CloudWatch Logs supports, see [Supported query
+    /// languages](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_AnalyzeLogData_Languages.html)
+    /// .
     pub query_language: Option<Val<QueryLanguage>>,
     /// `QueryString`: required.
+    ///
+    /// The query string to use for this query definition. For more information, see [CloudWatch Logs
+    /// Insights Query
+    /// Syntax](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax.html) .
     ///
     /// - Length: 1 to 10000.
     pub query_string: Option<Val<String>>,
@@ -135,6 +161,8 @@ impl Deref for QueryDefinitionHandle {
 
 impl QueryDefinitionHandle {
     /// `Fn::GetAtt` `QueryDefinitionId`.
+    ///
+    /// The ID of the query definition.
     pub fn attr_query_definition_id(&self) -> Val<String> {
         self.0.get_att("QueryDefinitionId")
     }
@@ -149,17 +177,29 @@ impl QueryDefinitionHandle {
 }
 
 /// The [`QueryParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-querydefinition-queryparameter.html) property type.
+///
+/// This structure defines a query parameter for a saved CloudWatch Logs Insights query definition.
+/// Query parameters are supported only for Logs Insights QL queries. They are placeholder variables
+/// that you can reference in a query string using the {{parameterName}} syntax. Each parameter can
+/// include a default value and a description.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryParameter {
     /// `DefaultValue`.
+    ///
+    /// The default value to use for this query parameter if no value is supplied at execution time.
     ///
     /// - Length: 0 to 1024.
     pub default_value: Option<Val<String>>,
     /// `Description`.
     ///
+    /// A description of the query parameter that explains its purpose or expected values.
+    ///
     /// - Length: 0 to 512.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the query parameter. A query parameter name must start with a letter or underscore, and
+    /// contain only letters, digits, and underscores.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z_][a-zA-Z0-9_]*$`.
@@ -250,9 +290,18 @@ impl QueryLanguage {
             QueryLanguage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for QueryLanguage {
+    const VALUES: &'static [&'static str] = &["CWLI", "SQL", "PPL"];
+    fn as_str(&self) -> &str {
+        QueryLanguage::as_str(self)
     }
 }
 

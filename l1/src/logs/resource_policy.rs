@@ -5,15 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::Logs::ResourcePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-resourcepolicy.html) resource type.
 ///
+/// Creates or updates a resource policy that allows other AWS services to put log events to this
+/// account. An account can have up to 10 resource policies per AWS Region.
+///
 /// Build it with [`ResourcePolicy::builder`]; adding it to a stack returns a [`ResourcePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicy {
     /// `PolicyDocument`: required.
     ///
+    /// The details of the policy. It must be formatted in JSON, and you must use backslashes to escape
+    /// characters that need to be escaped in JSON strings, such as double quote marks.
+    ///
     /// - Length: 1 to 5120.
     /// - Pattern: `[\u0009\u000A\u000D\u0020-\u00FF]+`.
     pub policy_document: Option<Val<Json>>,
     /// `PolicyName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the resource policy.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^([^:*\/]+\/?)*[^:*\/]+$`.

@@ -5,6 +5,9 @@ use crate::rt::*;
 
 /// The [`AWS::Logs::ScheduledQuery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-scheduledquery.html) resource type.
 ///
+/// Creates a new Scheduled Query that allows you to define a Logs Insights query that will run on a
+/// schedule and configure actions to take with the query results.
+///
 /// Build it with [`ScheduledQuery::builder`]; adding it to a stack returns a [`ScheduledQueryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScheduledQuery {
@@ -483,9 +486,18 @@ impl QueryLanguage {
             QueryLanguage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for QueryLanguage {
+    const VALUES: &'static [&'static str] = &["CWLI", "PPL", "SQL"];
+    fn as_str(&self) -> &str {
+        QueryLanguage::as_str(self)
     }
 }
 
@@ -531,9 +543,18 @@ impl ScheduledQueryState {
             ScheduledQueryState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScheduledQueryState {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        ScheduledQueryState::as_str(self)
     }
 }
 

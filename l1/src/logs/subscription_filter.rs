@@ -5,39 +5,87 @@ use crate::rt::*;
 
 /// The [`AWS::Logs::SubscriptionFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-subscriptionfilter.html) resource type.
 ///
+/// The `AWS::Logs::SubscriptionFilter` resource specifies a subscription filter and associates it with
+/// the specified log group. Subscription filters allow you to subscribe to a real-time stream of log
+/// events and have them delivered to a specific destination. Currently, the supported destinations are:
+///
+/// - An Amazon Kinesis data stream belonging to the same account as the subscription filter, for
+///   same-account delivery.
+/// - A logical destination that belongs to a different account, for cross-account delivery.
+/// - An Amazon Kinesis Firehose delivery stream that belongs to the same account as the subscription
+///   filter, for same-account delivery.
+/// - An AWS Lambda function that belongs to the same account as the subscription filter, for
+///   same-account delivery.
+///
+/// There can be as many as two subscription filters associated with a log group.
+///
 /// Build it with [`SubscriptionFilter::builder`]; adding it to a stack returns a [`SubscriptionFilterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubscriptionFilter {
     /// `ApplyOnTransformedLogs`.
+    ///
+    /// This parameter is valid only for log groups that have an active log transformer. For more
+    /// information about log transformers, see
+    /// [PutTransformer](https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutTransformer.html)
+    /// .
+    ///
+    /// If this value is `true` , the subscription filter is applied on the transformed version of the log
+    /// events instead of the original ingested log events.
     pub apply_on_transformed_logs: Option<Val<bool>>,
     /// `DestinationArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the destination.
     ///
     /// - Length: at least 1.
     pub destination_arn: Option<Val<String>>,
     /// `Distribution`.
+    ///
+    /// The method used to distribute log data to the destination, which can be either random or grouped by
+    /// log stream.
     pub distribution: Option<Val<Distribution>>,
     /// `EmitSystemFields`.
+    ///
+    /// The list of system fields that are included in the log events sent to the subscription destination.
+    /// Returns the `emitSystemFields` value if it was specified when the subscription filter was created.
     pub emit_system_fields: Option<Val<Vec<String>>>,
     /// `FieldSelectionCriteria`.
+    ///
+    /// The filter expression that specifies which log events are processed by this subscription filter
+    /// based on system fields. Returns the `fieldSelectionCriteria` value if it was specified when the
+    /// subscription filter was created.
     ///
     /// - Length: 0 to 2000.
     pub field_selection_criteria: Option<Val<String>>,
     /// `FilterName`. Changing it replaces the resource.
+    ///
+    /// The name of the subscription filter.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[^:*]*$`.
     pub filter_name: Option<Val<String>>,
     /// `FilterPattern`: required.
     ///
+    /// The filtering expressions that restrict what gets delivered to the destination AWS resource. For
+    /// more information about the filter pattern syntax, see [Filter and Pattern
+    /// Syntax](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html) .
+    ///
     /// - Length: 0 to 1024.
     pub filter_pattern: Option<Val<String>>,
     /// `LogGroupName`: required. Changing it replaces the resource.
+    ///
+    /// The log group to associate with the subscription filter. All log events that are uploaded to this
+    /// log group are filtered and delivered to the specified AWS resource if the filter pattern matches the
+    /// log events.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\.\-_/#A-Za-z0-9]+$`.
     /// - Format: `AWS::Logs::LogGroup.Name`.
     pub log_group_name: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The ARN of an IAM role that grants CloudWatch Logs permissions to deliver ingested log events to the
+    /// destination stream. You don't need to provide the ARN when you are working with a logical
+    /// destination for cross-account delivery.
     ///
     /// - Length: at least 1.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -208,9 +256,18 @@ impl Distribution {
             Distribution::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Distribution {
+    const VALUES: &'static [&'static str] = &["Random", "ByLogStream"];
+    fn as_str(&self) -> &str {
+        Distribution::as_str(self)
     }
 }
 

@@ -5,15 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::Logs::Transformer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-transformer.html) resource type.
 ///
+/// Creates or updates a *log transformer* for a single log group. You use log transformers to transform
+/// log events into a different format, making them easier for you to process and analyze. You can also
+/// transform logs from different sources into standardized formats that contains relevant,
+/// source-specific information.
+///
+/// After you have created a transformer, CloudWatch Logs performs the transformations at the time of
+/// log ingestion. You can then refer to the transformed versions of the logs during operations such as
+/// querying with CloudWatch Logs Insights or creating metric filters or subscription filers.
+///
+/// You can also use a transformer to copy metadata from metadata keys into the log events themselves.
+/// This metadata can include log group name, log stream name, account ID and Region.
+///
+/// A transformer for a log group is a series of processors, where each processor applies one type of
+/// transformation to the log events ingested into this log group. The processors work one after
+/// another, in the order that you list them, like a pipeline. For more information about the available
+/// processors to use in a transformer, see [Processors that you can
+/// use](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-Processors)
+/// .
+///
+/// Having log events in standardized format enables visibility across your applications for your log
+/// analysis, reporting, and alarming needs. CloudWatch Logs provides transformation for common log
+/// types with out-of-the-box transformation templates for major AWS log sources such as VPC flow logs,
+/// Lambda, and Amazon RDS. You can use pre-built transformation templates or create custom
+/// transformation policies.
+///
+/// You can create transformers only for the log groups in the Standard log class.
+///
+/// You can also set up a transformer at the account level. For more information, see
+/// [PutAccountPolicy](https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutAccountPolicy.html)
+/// . If there is both a log-group level transformer created with `PutTransformer` and an account-level
+/// transformer that could apply to the same log group, the log group uses only the log-group level
+/// transformer. It ignores the account-level transformer.
+///
 /// Build it with [`Transformer::builder`]; adding it to a stack returns a [`TransformerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Transformer {
     /// `LogGroupIdentifier`: required. Changing it replaces the resource.
     ///
+    /// Specify either the name or ARN of the log group to create the transformer for.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `[\w#+=/:,.@-]*`.
     pub log_group_identifier: Option<Val<String>>,
     /// `TransformerConfig`: required.
+    ///
+    /// This structure is an array that contains the configuration of this log transformer. A log
+    /// transformer is an array of processors, where each processor applies one type of transformation to
+    /// the log events that are ingested.
     ///
     /// - Items: 1 to 20.
     pub transformer_config: Option<Val<Vec<Processor>>>,
@@ -114,16 +153,27 @@ impl TransformerHandle {
 }
 
 /// The [`AddKeyEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-addkeyentry.html) property type.
+///
+/// This object defines one key that will be added with the
+/// [addKeys](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-addKey)
+/// processor.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddKeyEntry {
     /// `Key`: required.
+    ///
+    /// The key of the new entry to be added to the log event
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
     pub key: Option<Val<String>>,
     /// `OverwriteIfExists`.
+    ///
+    /// Specifies whether to overwrite the value if the key already exists in the log event. If you omit
+    /// this, the default is `false` .
     pub overwrite_if_exists: Option<Val<bool>>,
     /// `Value`: required.
+    ///
+    /// The value of the new entry to be added to the log event
     ///
     /// - Length: 1 to 256.
     pub value: Option<Val<String>>,
@@ -195,9 +245,18 @@ impl ToValue for AddKeyEntry {
 impl Literal for AddKeyEntry {}
 
 /// The [`AddKeys`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-addkeys.html) property type.
+///
+/// This processor adds new key-value pairs to the log event.
+///
+/// For more information about this processor including examples, see
+/// [addKeys](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-addKeys)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddKeys {
     /// `Entries`: required.
+    ///
+    /// An array of objects, where each object contains the information about one key to add to the log
+    /// event.
     ///
     /// - Items: 1 to 5.
     pub entries: Option<Val<Vec<AddKeyEntry>>>,
@@ -255,9 +314,20 @@ impl ToValue for AddKeys {
 impl Literal for AddKeys {}
 
 /// The [`CopyValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-copyvalue.html) property type.
+///
+/// This processor copies values within a log event. You can also use this processor to add metadata to
+/// log events by copying the values of the following metadata keys into the log events: `@logGroupName`
+/// , `@logGroupStream` , `@accountId` , `@regionName` .
+///
+/// For more information about this processor including examples, see
+/// [copyValue](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-copyValue)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CopyValue {
     /// `Entries`: required.
+    ///
+    /// An array of `CopyValueEntry` objects, where each object contains the information about one field
+    /// value to copy.
     ///
     /// - Items: 1 to 5.
     pub entries: Option<Val<Vec<CopyValueEntry>>>,
@@ -319,16 +389,27 @@ impl ToValue for CopyValue {
 impl Literal for CopyValue {}
 
 /// The [`CopyValueEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-copyvalueentry.html) property type.
+///
+/// This object defines one value to be copied with the
+/// [copyValue](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-copyValue)
+/// processor.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CopyValueEntry {
     /// `OverwriteIfExists`.
+    ///
+    /// Specifies whether to overwrite the value if the destination key already exists. If you omit this,
+    /// the default is `false` .
     pub overwrite_if_exists: Option<Val<bool>>,
     /// `Source`: required.
+    ///
+    /// The key to copy.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
     pub source: Option<Val<String>>,
     /// `Target`: required.
+    ///
+    /// The key of the field to copy the value to.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
@@ -397,21 +478,40 @@ impl ToValue for CopyValueEntry {
 impl Literal for CopyValueEntry {}
 
 /// The [`Csv`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-csv.html) property type.
+///
+/// The `CSV` processor parses comma-separated values (CSV) from the log events into columns.
+///
+/// For more information about this processor including examples, see
+/// [csv](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-csv)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Csv {
     /// `Columns`.
+    ///
+    /// An array of names to use for the columns in the transformed log event.
+    ///
+    /// If you omit this, default column names ( `[column_1, column_2 ...]` ) are used.
     ///
     /// - Items: 1 to 100.
     pub columns: Option<Val<Vec<String>>>,
     /// `Delimiter`.
     ///
+    /// The character used to separate each column in the original comma-separated value log event. If you
+    /// omit this, the processor looks for the comma `,` character as the delimiter.
+    ///
     /// - Length: 1 to 2.
     pub delimiter: Option<Val<String>>,
     /// `QuoteCharacter`.
     ///
+    /// The character used used as a text qualifier for a single column of data. If you omit this, the
+    /// double quotation mark `"` character is used.
+    ///
     /// - Length: 1 to 1.
     pub quote_character: Option<Val<String>>,
     /// `Source`.
+    ///
+    /// The path to the field in the log event that has the comma separated values to be parsed. If you omit
+    /// this value, the whole log message is processed.
     ///
     /// - Length: 1 to 128.
     pub source: Option<Val<String>>,
@@ -484,35 +584,57 @@ impl ToValue for Csv {
 impl Literal for Csv {}
 
 /// The [`DateTimeConverter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-datetimeconverter.html) property type.
+///
+/// This processor converts a datetime string into a format that you specify.
+///
+/// For more information about this processor including examples, see
+/// [datetimeConverter](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-datetimeConverter)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateTimeConverter {
     /// `Locale`.
+    ///
+    /// The locale of the source field. If you omit this, the default of `locale.ROOT` is used.
     ///
     /// - Length: at least 1.
     pub locale: Option<Val<String>>,
     /// `MatchPatterns`: required.
     ///
+    /// A list of patterns to match against the `source` field.
+    ///
     /// - Items: 1 to 5.
     pub match_patterns: Option<Val<Vec<String>>>,
     /// `Source`: required.
+    ///
+    /// The key to apply the date conversion to.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
     pub source: Option<Val<String>>,
     /// `SourceTimezone`.
     ///
+    /// The time zone of the source field. If you omit this, the default used is the UTC zone.
+    ///
     /// - Length: at least 1.
     pub source_timezone: Option<Val<String>>,
     /// `Target`: required.
+    ///
+    /// The JSON field to store the result in.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
     pub target: Option<Val<String>>,
     /// `TargetFormat`.
     ///
+    /// The datetime format to use for the converted data in the target field.
+    ///
+    /// If you omit this, the default of `yyyy-MM-dd'T'HH:mm:ss.SSS'Z` is used.
+    ///
     /// - Length: 1 to 64.
     pub target_format: Option<Val<String>>,
     /// `TargetTimezone`.
+    ///
+    /// The time zone of the target field. If you omit this, the default used is the UTC zone.
     ///
     /// - Length: at least 1.
     pub target_timezone: Option<Val<String>>,
@@ -621,9 +743,17 @@ impl ToValue for DateTimeConverter {
 impl Literal for DateTimeConverter {}
 
 /// The [`DeleteKeys`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-deletekeys.html) property type.
+///
+/// This processor deletes entries from a log event. These entries are key-value pairs.
+///
+/// For more information about this processor including examples, see
+/// [deleteKeys](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-deleteKeys)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeleteKeys {
     /// `WithKeys`: required.
+    ///
+    /// The list of keys to delete.
     ///
     /// - Items: 1 to 5.
     pub with_keys: Option<Val<Vec<String>>>,
@@ -681,13 +811,28 @@ impl ToValue for DeleteKeys {
 impl Literal for DeleteKeys {}
 
 /// The [`Grok`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-grok.html) property type.
+///
+/// This processor uses pattern matching to parse and structure unstructured data. This processor can
+/// also extract fields from log messages.
+///
+/// For more information about this processor including examples, see
+/// [grok](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-Grok)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Grok {
     /// `Match`: required.
     ///
+    /// The grok pattern to match against the log event. For a list of supported grok patterns, see
+    /// [Supported grok
+    /// patterns](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#Grok-Patterns)
+    /// .
+    ///
     /// - Length: 1 to 512.
     pub match_: Option<Val<String>>,
     /// `Source`.
+    ///
+    /// The path to the field in the log event that you want to parse. If you omit this value, the whole log
+    /// message is parsed.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
@@ -747,28 +892,53 @@ impl ToValue for Grok {
 impl Literal for Grok {}
 
 /// The [`ListToMap`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-listtomap.html) property type.
+///
+/// This processor takes a list of objects that contain key fields, and converts them into a map of
+/// target keys.
+///
+/// For more information about this processor including examples, see
+/// [listToMap](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-listToMap)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListToMap {
     /// `Flatten`.
+    ///
+    /// A Boolean value to indicate whether the list will be flattened into single items. Specify `true` to
+    /// flatten the list. The default is `false`
     pub flatten: Option<Val<bool>>,
     /// `FlattenedElement`.
+    ///
+    /// If you set `flatten` to `true` , use `flattenedElement` to specify which element, `first` or `last`
+    /// , to keep.
+    ///
+    /// You must specify this parameter if `flatten` is `true`
     pub flattened_element: Option<Val<FlattenedElement>>,
     /// `Key`: required.
+    ///
+    /// The key of the field to be extracted as keys in the generated map
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
     pub key: Option<Val<String>>,
     /// `Source`: required.
     ///
+    /// The key in the log event that has a list of objects that will be converted to a map.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
     pub source: Option<Val<String>>,
     /// `Target`.
     ///
+    /// The key of the field that will hold the generated map
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
     pub target: Option<Val<String>>,
     /// `ValueKey`.
+    ///
+    /// If this is specified, the values that you specify in this parameter will be extracted from the
+    /// `source` objects and put into the values of the generated map. Otherwise, original objects in the
+    /// source list will be put into the values of the generated map.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
@@ -855,9 +1025,17 @@ impl ToValue for ListToMap {
 impl Literal for ListToMap {}
 
 /// The [`LowerCaseString`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-lowercasestring.html) property type.
+///
+/// This processor converts a string to lowercase.
+///
+/// For more information about this processor including examples, see
+/// [lowerCaseString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-lowerCaseString)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LowerCaseString {
     /// `WithKeys`: required.
+    ///
+    /// The array caontaining the keys of the fields to convert to lowercase.
     ///
     /// - Items: 1 to 10.
     pub with_keys: Option<Val<Vec<String>>>,
@@ -915,16 +1093,27 @@ impl ToValue for LowerCaseString {
 impl Literal for LowerCaseString {}
 
 /// The [`MoveKeyEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-movekeyentry.html) property type.
+///
+/// This object defines one key that will be moved with the
+/// [moveKey](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-moveKey)
+/// processor.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MoveKeyEntry {
     /// `OverwriteIfExists`.
+    ///
+    /// Specifies whether to overwrite the value if the destination key already exists. If you omit this,
+    /// the default is `false` .
     pub overwrite_if_exists: Option<Val<bool>>,
     /// `Source`: required.
+    ///
+    /// The key to move.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
     pub source: Option<Val<String>>,
     /// `Target`: required.
+    ///
+    /// The key to move to.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
@@ -993,9 +1182,17 @@ impl ToValue for MoveKeyEntry {
 impl Literal for MoveKeyEntry {}
 
 /// The [`MoveKeys`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-movekeys.html) property type.
+///
+/// This processor moves a key from one field to another. The original key is deleted.
+///
+/// For more information about this processor including examples, see
+/// [moveKeys](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-moveKeys)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MoveKeys {
     /// `Entries`: required.
+    ///
+    /// An array of objects, where each object contains the information about one key to move.
     ///
     /// - Items: 1 to 5.
     pub entries: Option<Val<Vec<MoveKeyEntry>>>,
@@ -1053,9 +1250,22 @@ impl ToValue for MoveKeys {
 impl Literal for MoveKeys {}
 
 /// The [`ParseCloudfront`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-parsecloudfront.html) property type.
+///
+/// This processor parses CloudFront vended logs, extract fields, and convert them into JSON format.
+/// Encoded field values are decoded. Values that are integers and doubles are treated as such. For more
+/// information about this processor including examples, see
+/// [parseCloudfront](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-parseCloudfront)
+///
+/// For more information about CloudFront log format, see [Configure and use standard logs (access
+/// logs)](https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/AccessLogs.html) .
+///
+/// If you use this processor, it must be the first processor in your transformer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParseCloudfront {
     /// `Source`.
+    ///
+    /// Omit this parameter and the whole log message will be processed by this processor. No other value
+    /// than `@message` is allowed for `source` .
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
@@ -1106,14 +1316,31 @@ impl ToValue for ParseCloudfront {
 impl Literal for ParseCloudfront {}
 
 /// The [`ParseJSON`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-parsejson.html) property type.
+///
+/// This processor parses log events that are in JSON format. It can extract JSON key-value pairs and
+/// place them under a destination that you specify.
+///
+/// Additionally, because you must have at least one parse-type processor in a transformer, you can use
+/// `ParseJSON` as that processor for JSON-format logs, so that you can also apply other processors,
+/// such as mutate processors, to these logs.
+///
+/// For more information about this processor including examples, see
+/// [parseJSON](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-parseJSON)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParseJson {
     /// `Destination`.
+    ///
+    /// The location to put the parsed key value pair into. If you omit this parameter, it is placed under
+    /// the root node.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
     pub destination: Option<Val<String>>,
     /// `Source`.
+    ///
+    /// Path to the field in the log event that will be parsed. Use dot notation to access child fields. For
+    /// example, `store.book`
     ///
     /// - Length: 1 to 128.
     pub source: Option<Val<String>>,
@@ -1169,34 +1396,60 @@ impl ToValue for ParseJson {
 impl Literal for ParseJson {}
 
 /// The [`ParseKeyValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-parsekeyvalue.html) property type.
+///
+/// This processor parses a specified field in the original log event into key-value pairs.
+///
+/// For more information about this processor including examples, see
+/// [parseKeyValue](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-parseKeyValue)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParseKeyValue {
     /// `Destination`.
+    ///
+    /// The destination field to put the extracted key-value pairs into
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
     pub destination: Option<Val<String>>,
     /// `FieldDelimiter`.
     ///
+    /// The field delimiter string that is used between key-value pairs in the original log events. If you
+    /// omit this, the ampersand `&` character is used.
+    ///
     /// - Length: 1 to 128.
     pub field_delimiter: Option<Val<String>>,
     /// `KeyPrefix`.
+    ///
+    /// If you want to add a prefix to all transformed keys, specify it here.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
     pub key_prefix: Option<Val<String>>,
     /// `KeyValueDelimiter`.
     ///
+    /// The delimiter string to use between the key and value in each pair in the transformed log event.
+    ///
+    /// If you omit this, the equal `=` character is used.
+    ///
     /// - Length: 1 to 128.
     pub key_value_delimiter: Option<Val<String>>,
     /// `NonMatchValue`.
+    ///
+    /// A value to insert into the value field in the result, when a key-value pair is not successfully
+    /// split.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
     pub non_match_value: Option<Val<String>>,
     /// `OverwriteIfExists`.
+    ///
+    /// Specifies whether to overwrite the value if the destination key already exists. If you omit this,
+    /// the default is `false` .
     pub overwrite_if_exists: Option<Val<bool>>,
     /// `Source`.
+    ///
+    /// Path to the field in the log event that will be parsed. Use dot notation to access child fields. For
+    /// example, `store.book`
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
@@ -1283,9 +1536,25 @@ impl ToValue for ParseKeyValue {
 impl Literal for ParseKeyValue {}
 
 /// The [`ParsePostgres`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-parsepostgres.html) property type.
+///
+/// Use this processor to parse RDS for PostgreSQL vended logs, extract fields, and and convert them
+/// into a JSON format. This processor always processes the entire log event message. For more
+/// information about this processor including examples, see
+/// [parsePostGres](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-parsePostGres)
+/// .
+///
+/// For more information about RDS for PostgreSQL log format, see [RDS for PostgreSQL database log
+/// filesTCP flag
+/// sequence](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Concepts.PostgreSQL.html#USER_LogAccess.Concepts.PostgreSQL.Log_Format.log-line-prefix)
+/// .
+///
+/// > If you use this processor, it must be the first processor in your transformer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParsePostgres {
     /// `Source`.
+    ///
+    /// Omit this parameter and the whole log message will be processed by this processor. No other value
+    /// than `@message` is allowed for `source` .
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
@@ -1336,9 +1605,20 @@ impl ToValue for ParsePostgres {
 impl Literal for ParsePostgres {}
 
 /// The [`ParseRoute53`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-parseroute53.html) property type.
+///
+/// Use this processor to parse Route 53 vended logs, extract fields, and and convert them into a JSON
+/// format. This processor always processes the entire log event message. For more information about
+/// this processor including examples, see
+/// [parseRoute53](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-parseRoute53)
+/// .
+///
+/// > If you use this processor, it must be the first processor in your transformer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParseRoute53 {
     /// `Source`.
+    ///
+    /// Omit this parameter and the whole log message will be processed by this processor. No other value
+    /// than `@message` is allowed for `source` .
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
@@ -1389,18 +1669,35 @@ impl ToValue for ParseRoute53 {
 impl Literal for ParseRoute53 {}
 
 /// The [`ParseToOCSF`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-parsetoocsf.html) property type.
+///
+/// This processor converts logs into [Open Cybersecurity Schema Framework
+/// (OCSF)](https://docs.aws.amazon.com/https://ocsf.io) events.
+///
+/// For more information about this processor including examples, see
+/// [parseToOCSF](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-parseToOCSF)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParseToOcsf {
     /// `EventSource`: required.
+    ///
+    /// Specify the service or process that produces the log events that will be converted with this
+    /// processor.
     pub event_source: Option<Val<EventSource>>,
     /// `MappingVersion`.
+    ///
+    /// The version of the OCSF mapping to use for parsing log data.
     ///
     /// - Length: 1 to 10.
     /// - Pattern: `^v\d+\.\d+(\.\d+)?$`.
     pub mapping_version: Option<Val<String>>,
     /// `OcsfVersion`: required.
+    ///
+    /// Specify which version of the OCSF schema to use for the transformed log events.
     pub ocsf_version: Option<Val<OcsfVersion>>,
     /// `Source`.
+    ///
+    /// The path to the field in the log event that you want to parse. If you omit this value, the whole log
+    /// message is parsed.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
@@ -1479,9 +1776,24 @@ impl ToValue for ParseToOcsf {
 impl Literal for ParseToOcsf {}
 
 /// The [`ParseVPC`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-parsevpc.html) property type.
+///
+/// Use this processor to parse Amazon VPC vended logs, extract fields, and and convert them into a JSON
+/// format. This processor always processes the entire log event message.
+///
+/// This processor doesn't support custom log formats, such as NAT gateway logs. For more information
+/// about custom log formats in Amazon VPC, see
+/// [parseVPC](https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-records-examples.html#flow-log-example-tcp-flag)
+/// For more information about this processor including examples, see
+/// [parseVPC](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-parseVPC)
+/// .
+///
+/// > If you use this processor, it must be the first processor in your transformer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParseVpc {
     /// `Source`.
+    ///
+    /// Omit this parameter and the whole log message will be processed by this processor. No other value
+    /// than `@message` is allowed for `source` .
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
@@ -1532,9 +1844,23 @@ impl ToValue for ParseVpc {
 impl Literal for ParseVpc {}
 
 /// The [`ParseWAF`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-parsewaf.html) property type.
+///
+/// Use this processor to parse AWS WAF vended logs, extract fields, and and convert them into a JSON
+/// format. This processor always processes the entire log event message. For more information about
+/// this processor including examples, see
+/// [parseWAF](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-parsePostGres)
+/// .
+///
+/// For more information about AWS WAF log format, see [Log examples for web ACL
+/// traffic](https://docs.aws.amazon.com/waf/latest/developerguide/logging-examples.html) .
+///
+/// > If you use this processor, it must be the first processor in your transformer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParseWaf {
     /// `Source`.
+    ///
+    /// Omit this parameter and the whole log message will be processed by this processor. No other value
+    /// than `@message` is allowed for `source` .
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
@@ -1585,53 +1911,155 @@ impl ToValue for ParseWaf {
 impl Literal for ParseWaf {}
 
 /// The [`Processor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-processor.html) property type.
+///
+/// This structure contains the information about one processor in a log transformer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Processor {
     /// `AddKeys`.
+    ///
+    /// Use this parameter to include the
+    /// [addKeys](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-addKeys)
+    /// processor in your transformer.
     pub add_keys: Option<Val<AddKeys>>,
     /// `CopyValue`.
+    ///
+    /// Use this parameter to include the
+    /// [copyValue](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-copyValue)
+    /// processor in your transformer.
     pub copy_value: Option<Val<CopyValue>>,
     /// `Csv`.
+    ///
+    /// Use this parameter to include the
+    /// [CSV](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-CSV)
+    /// processor in your transformer.
     pub csv: Option<Val<Csv>>,
     /// `DateTimeConverter`.
+    ///
+    /// Use this parameter to include the
+    /// [datetimeConverter](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-datetimeConverter)
+    /// processor in your transformer.
     pub date_time_converter: Option<Val<DateTimeConverter>>,
     /// `DeleteKeys`.
+    ///
+    /// Use this parameter to include the
+    /// [deleteKeys](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-deleteKeys)
+    /// processor in your transformer.
     pub delete_keys: Option<Val<DeleteKeys>>,
     /// `Grok`.
+    ///
+    /// Use this parameter to include the
+    /// [grok](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-grok)
+    /// processor in your transformer.
     pub grok: Option<Val<Grok>>,
     /// `ListToMap`.
+    ///
+    /// Use this parameter to include the
+    /// [listToMap](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-listToMap)
+    /// processor in your transformer.
     pub list_to_map: Option<Val<ListToMap>>,
     /// `LowerCaseString`.
+    ///
+    /// Use this parameter to include the
+    /// [lowerCaseString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-lowerCaseString)
+    /// processor in your transformer.
     pub lower_case_string: Option<Val<LowerCaseString>>,
     /// `MoveKeys`.
+    ///
+    /// Use this parameter to include the
+    /// [moveKeys](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-moveKeys)
+    /// processor in your transformer.
     pub move_keys: Option<Val<MoveKeys>>,
     /// `ParseCloudfront`.
+    ///
+    /// Use this parameter to include the
+    /// [parseCloudfront](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-parseCloudfront)
+    /// processor in your transformer.
+    ///
+    /// If you use this processor, it must be the first processor in your transformer.
     pub parse_cloudfront: Option<Val<ParseCloudfront>>,
     /// `ParseJSON`.
+    ///
+    /// Use this parameter to include the
+    /// [parseJSON](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-parseJSON)
+    /// processor in your transformer.
     pub parse_json: Option<Val<ParseJson>>,
     /// `ParseKeyValue`.
+    ///
+    /// Use this parameter to include the
+    /// [parseKeyValue](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-parseKeyValue)
+    /// processor in your transformer.
     pub parse_key_value: Option<Val<ParseKeyValue>>,
     /// `ParsePostgres`.
+    ///
+    /// Use this parameter to include the
+    /// [parsePostGres](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-parsePostGres)
+    /// processor in your transformer.
+    ///
+    /// If you use this processor, it must be the first processor in your transformer.
     pub parse_postgres: Option<Val<ParsePostgres>>,
     /// `ParseRoute53`.
+    ///
+    /// Use this parameter to include the
+    /// [parseRoute53](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-parseRoute53)
+    /// processor in your transformer.
+    ///
+    /// If you use this processor, it must be the first processor in your transformer.
     pub parse_route53: Option<Val<ParseRoute53>>,
     /// `ParseToOCSF`.
+    ///
+    /// Use this parameter to convert logs into Open Cybersecurity Schema (OCSF) format.
     pub parse_to_ocsf: Option<Val<ParseToOcsf>>,
     /// `ParseVPC`.
+    ///
+    /// Use this parameter to include the
+    /// [parseVPC](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-parseVPC)
+    /// processor in your transformer.
+    ///
+    /// If you use this processor, it must be the first processor in your transformer.
     pub parse_vpc: Option<Val<ParseVpc>>,
     /// `ParseWAF`.
+    ///
+    /// Use this parameter to include the
+    /// [parseWAF](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-parseWAF)
+    /// processor in your transformer.
+    ///
+    /// If you use this processor, it must be the first processor in your transformer.
     pub parse_waf: Option<Val<ParseWaf>>,
     /// `RenameKeys`.
+    ///
+    /// Use this parameter to include the
+    /// [renameKeys](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation.html#CloudWatch-Logs-Transformation-renameKeys)
+    /// processor in your transformer.
     pub rename_keys: Option<Val<RenameKeys>>,
     /// `SplitString`.
+    ///
+    /// Use this parameter to include the
+    /// [splitString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-splitString)
+    /// processor in your transformer.
     pub split_string: Option<Val<SplitString>>,
     /// `SubstituteString`.
+    ///
+    /// Use this parameter to include the
+    /// [substituteString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-substituteString)
+    /// processor in your transformer.
     pub substitute_string: Option<Val<SubstituteString>>,
     /// `TrimString`.
+    ///
+    /// Use this parameter to include the
+    /// [trimString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-trimString)
+    /// processor in your transformer.
     pub trim_string: Option<Val<TrimString>>,
     /// `TypeConverter`.
+    ///
+    /// Use this parameter to include the
+    /// [typeConverter](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-typeConverter)
+    /// processor in your transformer.
     pub type_converter: Option<Val<TypeConverter>>,
     /// `UpperCaseString`.
+    ///
+    /// Use this parameter to include the
+    /// [upperCaseString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-upperCaseString)
+    /// processor in your transformer.
     pub upper_case_string: Option<Val<UpperCaseString>>,
 }
 
@@ -1811,16 +2239,27 @@ impl ToValue for Processor {
 impl Literal for Processor {}
 
 /// The [`RenameKeyEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-renamekeyentry.html) property type.
+///
+/// This object defines one key that will be renamed with the
+/// [renameKey](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-renameKey)
+/// processor.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RenameKeyEntry {
     /// `Key`: required.
+    ///
+    /// The key to rename
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
     pub key: Option<Val<String>>,
     /// `OverwriteIfExists`.
+    ///
+    /// Specifies whether to overwrite the existing value if the destination key already exists. The default
+    /// is `false`
     pub overwrite_if_exists: Option<Val<bool>>,
     /// `RenameTo`: required.
+    ///
+    /// The string to use for the new key name
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
@@ -1889,9 +2328,18 @@ impl ToValue for RenameKeyEntry {
 impl Literal for RenameKeyEntry {}
 
 /// The [`RenameKeys`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-renamekeys.html) property type.
+///
+/// Use this processor to rename keys in a log event.
+///
+/// For more information about this processor including examples, see
+/// [renameKeys](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-renameKeys)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RenameKeys {
     /// `Entries`: required.
+    ///
+    /// An array of `RenameKeyEntry` objects, where each object contains the information about a single key
+    /// to rename.
     ///
     /// - Items: 1 to 5.
     pub entries: Option<Val<Vec<RenameKeyEntry>>>,
@@ -1953,9 +2401,18 @@ impl ToValue for RenameKeys {
 impl Literal for RenameKeys {}
 
 /// The [`SplitString`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-splitstring.html) property type.
+///
+/// Use this processor to split a field into an array of strings using a delimiting character.
+///
+/// For more information about this processor including examples, see
+/// [splitString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-splitString)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SplitString {
     /// `Entries`: required.
+    ///
+    /// An array of `SplitStringEntry` objects, where each object contains the information about one field
+    /// to split.
     ///
     /// - Items: 1 to 10.
     pub entries: Option<Val<Vec<SplitStringEntry>>>,
@@ -2017,13 +2474,21 @@ impl ToValue for SplitString {
 impl Literal for SplitString {}
 
 /// The [`SplitStringEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-splitstringentry.html) property type.
+///
+/// This object defines one log field that will be split with the
+/// [splitString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-splitString)
+/// processor.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SplitStringEntry {
     /// `Delimiter`: required.
     ///
+    /// The separator characters to split the string entry on.
+    ///
     /// - Length: 1 to 128.
     pub delimiter: Option<Val<String>>,
     /// `Source`: required.
+    ///
+    /// The key of the field to split.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
@@ -2086,9 +2551,18 @@ impl ToValue for SplitStringEntry {
 impl Literal for SplitStringEntry {}
 
 /// The [`SubstituteString`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-substitutestring.html) property type.
+///
+/// This processor matches a key’s value against a regular expression and replaces all matches with a
+/// replacement string.
+///
+/// For more information about this processor including examples, see
+/// [substituteString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-substituteString)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubstituteString {
     /// `Entries`: required.
+    ///
+    /// An array of objects, where each object contains the information about one key to match and replace.
     ///
     /// - Items: 1 to 10.
     pub entries: Option<Val<Vec<SubstituteStringEntry>>>,
@@ -2150,18 +2624,32 @@ impl ToValue for SubstituteString {
 impl Literal for SubstituteString {}
 
 /// The [`SubstituteStringEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-substitutestringentry.html) property type.
+///
+/// This object defines one log field key that will be replaced using the
+/// [substituteString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-substituteString)
+/// processor.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubstituteStringEntry {
     /// `From`: required.
+    ///
+    /// The regular expression string to be replaced. Special regex characters such as \[ and \] must be
+    /// escaped using \\ when using double quotes and with \ when using single quotes. For more information,
+    /// see [Class
+    /// Pattern](https://docs.aws.amazon.com/https://docs.oracle.com/en/java/javase/17/docs/api/java.base/java/util/regex/Pattern.html)
+    /// on the Oracle web site.
     ///
     /// - Length: 1 to 128.
     pub from: Option<Val<String>>,
     /// `Source`: required.
     ///
+    /// The key to modify
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
     pub source: Option<Val<String>>,
     /// `To`: required.
+    ///
+    /// The string to be substituted for each match of `from`
     ///
     /// - Length: 1 to 128.
     pub to: Option<Val<String>>,
@@ -2236,9 +2724,17 @@ impl ToValue for SubstituteStringEntry {
 impl Literal for SubstituteStringEntry {}
 
 /// The [`TrimString`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-trimstring.html) property type.
+///
+/// Use this processor to remove leading and trailing whitespace.
+///
+/// For more information about this processor including examples, see
+/// [trimString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-trimString)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrimString {
     /// `WithKeys`: required.
+    ///
+    /// The array containing the keys of the fields to trim.
     ///
     /// - Items: 1 to 10.
     pub with_keys: Option<Val<Vec<String>>>,
@@ -2296,9 +2792,20 @@ impl ToValue for TrimString {
 impl Literal for TrimString {}
 
 /// The [`TypeConverter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-typeconverter.html) property type.
+///
+/// Use this processor to convert a value type associated with the specified key to the specified type.
+/// It's a casting processor that changes the types of the specified fields. Values can be converted
+/// into one of the following datatypes: `integer` , `double` , `string` and `boolean` .
+///
+/// For more information about this processor including examples, see
+/// [trimString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-trimString)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TypeConverter {
     /// `Entries`: required.
+    ///
+    /// An array of `TypeConverterEntry` objects, where each object contains the information about one field
+    /// to change the type of.
     ///
     /// - Items: 1 to 5.
     pub entries: Option<Val<Vec<TypeConverterEntry>>>,
@@ -2360,14 +2867,23 @@ impl ToValue for TypeConverter {
 impl Literal for TypeConverter {}
 
 /// The [`TypeConverterEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-typeconverterentry.html) property type.
+///
+/// This object defines one value type that will be converted using the
+/// [typeConverter](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-typeConverter)
+/// processor.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TypeConverterEntry {
     /// `Key`: required.
+    ///
+    /// The key with the value that is to be converted to a different type.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*[a-zA-Z0-9]+.*$`.
     pub key: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type to convert the field value to. Valid values are `integer` , `double` , `string` and
+    /// `boolean` .
     pub type_: Option<Val<Type>>,
 }
 
@@ -2427,9 +2943,17 @@ impl ToValue for TypeConverterEntry {
 impl Literal for TypeConverterEntry {}
 
 /// The [`UpperCaseString`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-logs-transformer-uppercasestring.html) property type.
+///
+/// This processor converts a string field to uppercase.
+///
+/// For more information about this processor including examples, see
+/// [upperCaseString](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CloudWatch-Logs-Transformation-Processors.html#CloudWatch-Logs-Transformation-upperCaseString)
+/// in the *CloudWatch Logs User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpperCaseString {
     /// `WithKeys`: required.
+    ///
+    /// The array of containing the keys of the field to convert to uppercase.
     ///
     /// - Items: 1 to 10.
     pub with_keys: Option<Val<Vec<String>>>,
@@ -2518,9 +3042,18 @@ impl EventSource {
             EventSource::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EventSource {
+    const VALUES: &'static [&'static str] = &["CloudTrail", "Route53Resolver", "VPCFlow", "EKSAudit", "AWSWAF"];
+    fn as_str(&self) -> &str {
+        EventSource::as_str(self)
     }
 }
 
@@ -2568,9 +3101,18 @@ impl FlattenedElement {
             FlattenedElement::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FlattenedElement {
+    const VALUES: &'static [&'static str] = &["first", "last"];
+    fn as_str(&self) -> &str {
+        FlattenedElement::as_str(self)
     }
 }
 
@@ -2615,9 +3157,18 @@ impl OcsfVersion {
             OcsfVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OcsfVersion {
+    const VALUES: &'static [&'static str] = &["V1.1", "V1.5"];
+    fn as_str(&self) -> &str {
+        OcsfVersion::as_str(self)
     }
 }
 
@@ -2668,9 +3219,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["boolean", "integer", "double", "string"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

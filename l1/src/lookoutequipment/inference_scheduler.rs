@@ -5,30 +5,68 @@ use crate::rt::*;
 
 /// The [`AWS::LookoutEquipment::InferenceScheduler`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lookoutequipment-inferencescheduler.html) resource type.
 ///
+/// Creates a scheduled inference. Scheduling an inference is setting up a continuous real-time
+/// inference plan to analyze new measurement data. When setting up the schedule, you provide an Amazon
+/// S3 bucket location for the input data, assign it a delimiter between separate entries in the data,
+/// set an offset delay if desired, and set the frequency of inferencing. You must also provide an
+/// Amazon S3 bucket location for the output data.
+///
+/// > Updating some properties below (for example, InferenceSchedulerName and ServerSideKmsKeyId)
+/// triggers a resource replacement, which requires a new model. To replace such a property using
+/// CloudFormation , but without creating a completely new stack, you must replace ModelName. If you
+/// need to replace the property, but want to use the same model, delete the current stack and create a
+/// new one with the updated properties.
+///
 /// Build it with [`InferenceScheduler::builder`]; adding it to a stack returns a [`InferenceSchedulerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceScheduler {
     /// `DataDelayOffsetInMinutes`.
     ///
+    /// A period of time (in minutes) by which inference on the data is delayed after the data starts. For
+    /// instance, if an offset delay time of five minutes was selected, inference will not begin on the data
+    /// until the first data measurement after the five minute mark. For example, if five minutes is
+    /// selected, the inference scheduler will wake up at the configured frequency with the additional five
+    /// minute delay time to check the customer S3 bucket. The customer can upload data at the same
+    /// frequency and they don't need to stop and restart the scheduler when uploading new data.
+    ///
     /// - Range: 0 to 60.
     pub data_delay_offset_in_minutes: Option<Val<i64>>,
     /// `DataInputConfiguration`: required.
+    ///
+    /// Specifies configuration information for the input data for the inference scheduler, including
+    /// delimiter, format, and dataset location.
     pub data_input_configuration: Option<Val<DataInputConfiguration>>,
     /// `DataOutputConfiguration`: required.
+    ///
+    /// Specifies configuration information for the output results for the inference scheduler, including
+    /// the Amazon S3 location for the output.
     pub data_output_configuration: Option<Val<DataOutputConfiguration>>,
     /// `DataUploadFrequency`: required.
+    ///
+    /// How often data is uploaded to the source S3 bucket for the input data. This value is the length of
+    /// time between data uploads. For instance, if you select 5 minutes, Amazon Lookout for Equipment will
+    /// upload the real-time data to the source bucket once every 5 minutes. This frequency also determines
+    /// how often Amazon Lookout for Equipment starts a scheduled inference on your data. In this example,
+    /// it starts once every 5 minutes.
     pub data_upload_frequency: Option<Val<DataUploadFrequency>>,
     /// `InferenceSchedulerName`. Changing it replaces the resource.
+    ///
+    /// The name of the inference scheduler.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^[0-9a-zA-Z_-]{1,200}$`.
     pub inference_scheduler_name: Option<Val<String>>,
     /// `ModelName`: required. Changing it replaces the resource.
     ///
+    /// The name of the machine learning model used for the inference scheduler.
+    ///
     /// - Length: 1 to 200.
     /// - Pattern: `^[0-9a-zA-Z_-]{1,200}$`.
     pub model_name: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of a role with permission to access the data source being used for
+    /// the inference.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:aws(-[^:]+)?:iam::[0-9]{12}:role/.+`.
@@ -36,10 +74,18 @@ pub struct InferenceScheduler {
     pub role_arn: Option<Val<String>>,
     /// `ServerSideKmsKeyId`. Changing it replaces the resource.
     ///
+    /// Provides the identifier of the AWS KMS key used to encrypt inference scheduler data by  .
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2048}$`.
     pub server_side_kms_key_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Any tags associated with the inference scheduler.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -197,6 +243,8 @@ impl Deref for InferenceSchedulerHandle {
 
 impl InferenceSchedulerHandle {
     /// `Fn::GetAtt` `InferenceSchedulerArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the inference scheduler being created.
     pub fn attr_inference_scheduler_arn(&self) -> Val<String> {
         self.0.get_att("InferenceSchedulerArn")
     }
@@ -211,15 +259,26 @@ impl InferenceSchedulerHandle {
 }
 
 /// The [`DataInputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lookoutequipment-inferencescheduler-datainputconfiguration.html) property type.
+///
+/// Specifies configuration information for the input data for the inference scheduler, including
+/// delimiter, format, and dataset location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataInputConfiguration {
     /// `InferenceInputNameConfiguration`.
+    ///
+    /// Specifies configuration information for the input data for the inference, including timestamp format
+    /// and delimiter.
     pub inference_input_name_configuration: Option<Val<InputNameConfiguration>>,
     /// `InputTimeZoneOffset`.
+    ///
+    /// Indicates the difference between your time zone and Greenwich Mean Time (GMT).
     ///
     /// - Pattern: `^(\+|\-)[0-9]{2}\:[0-9]{2}$`.
     pub input_time_zone_offset: Option<Val<String>>,
     /// `S3InputConfiguration`: required.
+    ///
+    /// Specifies configuration information for the input data for the inference, including input data S3
+    /// location.
     pub s3_input_configuration: Option<Val<S3InputConfiguration>>,
 }
 
@@ -289,14 +348,22 @@ impl ToValue for DataInputConfiguration {
 impl Literal for DataInputConfiguration {}
 
 /// The [`DataOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lookoutequipment-inferencescheduler-dataoutputconfiguration.html) property type.
+///
+/// Specifies configuration information for the output results for the inference scheduler, including
+/// the S3 location for the output.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataOutputConfiguration {
     /// `KmsKeyId`.
+    ///
+    /// The ID number for the AWS KMS key used to encrypt the inference output.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2048}$`.
     pub kms_key_id: Option<Val<String>>,
     /// `S3OutputConfiguration`: required.
+    ///
+    /// Specifies configuration information for the output results from the inference, including output S3
+    /// location.
     pub s3_output_configuration: Option<Val<S3OutputConfiguration>>,
 }
 
@@ -360,14 +427,21 @@ impl ToValue for DataOutputConfiguration {
 impl Literal for DataOutputConfiguration {}
 
 /// The [`InputNameConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lookoutequipment-inferencescheduler-inputnameconfiguration.html) property type.
+///
+/// Specifies configuration information for the input data for the inference, including timestamp format
+/// and delimiter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputNameConfiguration {
     /// `ComponentTimestampDelimiter`.
+    ///
+    /// Indicates the delimiter character used between items in the data.
     ///
     /// - Length: 0 to 1.
     /// - Pattern: `^(\-|\_|\s)?$`.
     pub component_timestamp_delimiter: Option<Val<String>>,
     /// `TimestampFormat`.
+    ///
+    /// The format of the timestamp, whether Epoch time, or standard, with or without hyphens (-).
     ///
     /// - Pattern: `^EPOCH|yyyy-MM-dd-HH-mm-ss|yyyyMMddHHmmss$`.
     pub timestamp_format: Option<Val<String>>,
@@ -423,6 +497,9 @@ impl ToValue for InputNameConfiguration {
 impl Literal for InputNameConfiguration {}
 
 /// The [`S3InputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lookoutequipment-inferencescheduler-s3inputconfiguration.html) property type.
+///
+/// Specifies configuration information for the input data for the inference, including input data S3
+/// location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3InputConfiguration {
     /// `Bucket`: required.
@@ -494,6 +571,9 @@ impl ToValue for S3InputConfiguration {
 impl Literal for S3InputConfiguration {}
 
 /// The [`S3OutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lookoutequipment-inferencescheduler-s3outputconfiguration.html) property type.
+///
+/// Specifies configuration information for the output results from the inference, including output S3
+/// location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3OutputConfiguration {
     /// `Bucket`: required.
@@ -666,9 +746,18 @@ impl DataUploadFrequency {
             DataUploadFrequency::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataUploadFrequency {
+    const VALUES: &'static [&'static str] = &["PT5M", "PT10M", "PT15M", "PT30M", "PT1H"];
+    fn as_str(&self) -> &str {
+        DataUploadFrequency::as_str(self)
     }
 }
 

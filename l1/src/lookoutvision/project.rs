@@ -5,10 +5,15 @@ use crate::rt::*;
 
 /// The [`AWS::LookoutVision::Project`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lookoutvision-project.html) resource type.
 ///
+/// The `AWS::LookoutVision::Project` type creates an Amazon Lookout for Vision project. A project is a
+/// grouping of the resources needed to create and manage an Amazon Lookout for Vision model.
+///
 /// Build it with [`Project::builder`]; adding it to a stack returns a [`ProjectHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Project {
     /// `ProjectName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the project.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `[a-zA-Z0-9][a-zA-Z0-9_\-]*`.
@@ -83,6 +88,8 @@ impl Deref for ProjectHandle {
 
 impl ProjectHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name of the project.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,31 +5,59 @@ use crate::rt::*;
 
 /// The [`AWS::M2::Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-m2-application.html) resource type.
 ///
+/// Specifies a new application with given parameters. Requires an existing runtime environment and
+/// application definition file.
+///
+/// For information about application definitions, see the [AWS Mainframe Modernization User
+/// Guide](https://docs.aws.amazon.com/m2/latest/userguide/applications-m2-definition.html) .
+///
 /// Build it with [`Application::builder`]; adding it to a stack returns a [`ApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `Definition`.
+    ///
+    /// The application definition for a particular application. You can specify either inline JSON or an
+    /// Amazon S3 bucket location.
+    ///
+    /// For information about application definitions, see the [AWS Mainframe Modernization User
+    /// Guide](https://docs.aws.amazon.com/m2/latest/userguide/applications-m2-definition.html) .
     pub definition: Option<Val<Definition>>,
     /// `Description`.
+    ///
+    /// The description of the application.
     ///
     /// - Length: 0 to 500.
     pub description: Option<Val<String>>,
     /// `EngineType`: required. Changing it replaces the resource.
+    ///
+    /// The type of the target platform for this application.
     pub engine_type: Option<Val<EngineType>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The identifier of a customer managed key.
     ///
     /// - Length: at most 2048.
     pub kms_key_id: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the application.
+    ///
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9_\-]{1,59}$`.
     pub name: Option<Val<String>>,
     /// `RoleArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the role associated with the application.
     ///
     /// - Pattern: `^arn:(aws|aws-cn|aws-iso|aws-iso-[a-z]{1}|aws-us-gov):[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:([a-z]{2}-((iso[a-z]{0,1}-)|(gov-)){0,1}[a-z]+-[0-9]|):[0-9]{12}:[A-Za-z0-9/][A-Za-z0-9:_/+=,@.-]{0,1023}$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -149,10 +177,14 @@ impl Deref for ApplicationHandle {
 
 impl ApplicationHandle {
     /// `Fn::GetAtt` `ApplicationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the application.
     pub fn attr_application_arn(&self) -> Val<String> {
         self.0.get_att("ApplicationArn")
     }
     /// `Fn::GetAtt` `ApplicationId`.
+    ///
+    /// The identifier of the application.
     pub fn attr_application_id(&self) -> Val<String> {
         self.0.get_att("ApplicationId")
     }
@@ -167,13 +199,21 @@ impl ApplicationHandle {
 }
 
 /// The [`Definition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-m2-application-definition.html) property type.
+///
+/// The application definition for a particular application. You can specify either inline JSON or an
+/// Amazon S3 bucket location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Definition {
     /// `Content`.
     ///
+    /// The content of the application definition. This is a JSON object that contains the resource
+    /// configuration/definitions that identify an application.
+    ///
     /// - Length: 1 to 6500.
     pub content: Option<Val<String>>,
     /// `S3Location`.
+    ///
+    /// The S3 bucket that contains the application definition.
     ///
     /// - Pattern: `^\S{1,2000}$`.
     pub s3_location: Option<Val<String>>,
@@ -251,9 +291,18 @@ impl EngineType {
             EngineType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EngineType {
+    const VALUES: &'static [&'static str] = &["microfocus", "bluage"];
+    fn as_str(&self) -> &str {
+        EngineType::as_str(self)
     }
 }
 

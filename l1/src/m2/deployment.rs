@@ -5,18 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::M2::Deployment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-m2-deployment.html) resource type.
 ///
+/// > AWS Mainframe Modernization Service (Managed Runtime Environment experience) will no longer be
+/// open to new customers starting on November 7, 2025. If you would like to use the service, please
+/// sign up prior to November 7, 2025. For capabilities similar to AWS Mainframe Modernization Service
+/// (Managed Runtime Environment experience) explore AWS Mainframe Modernization Service (Self-Managed
+/// Experience). Existing customers can continue to use the service as normal. For more information, see
+/// [AWS Mainframe Modernization availability
+/// change](https://docs.aws.amazon.com/m2/latest/userguide/mainframe-modernization-availability-change.html)
+/// .
+///
+/// Creates and starts a deployment to deploy an application into a runtime environment.
+///
 /// Build it with [`Deployment::builder`]; adding it to a stack returns a [`DeploymentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Deployment {
     /// `ApplicationId`: required. Changing it replaces the resource.
     ///
+    /// The unique identifier of the application.
+    ///
     /// - Pattern: `^\S{1,80}$`.
     pub application_id: Option<Val<String>>,
     /// `ApplicationVersion`: required.
     ///
+    /// The version of the application.
+    ///
     /// - Minimum: 1.
     pub application_version: Option<Val<i64>>,
     /// `EnvironmentId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the runtime environment.
     ///
     /// - Pattern: `^\S{1,80}$`.
     pub environment_id: Option<Val<String>>,
@@ -112,10 +129,14 @@ impl Deref for DeploymentHandle {
 
 impl DeploymentHandle {
     /// `Fn::GetAtt` `DeploymentId`.
+    ///
+    /// The unique identifier of the deployment.
     pub fn attr_deployment_id(&self) -> Val<String> {
         self.0.get_att("DeploymentId")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the deployment.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }

@@ -5,50 +5,106 @@ use crate::rt::*;
 
 /// The [`AWS::M2::Environment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-m2-environment.html) resource type.
 ///
+/// Specifies a runtime environment for a given runtime engine.
+///
 /// Build it with [`Environment::builder`]; adding it to a stack returns a [`EnvironmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Environment {
     /// `Description`. Changing it replaces the resource.
     ///
+    /// The description of the runtime environment.
+    ///
     /// - Length: 0 to 500.
     pub description: Option<Val<String>>,
     /// `EngineType`: required. Changing it replaces the resource.
+    ///
+    /// The target platform for the runtime environment.
     pub engine_type: Option<Val<EngineType>>,
     /// `EngineVersion`.
+    ///
+    /// The version of the runtime engine.
     ///
     /// - Pattern: `^\S{1,10}$`.
     pub engine_version: Option<Val<String>>,
     /// `HighAvailabilityConfig`.
+    ///
+    /// > AWS Mainframe Modernization Service (Managed Runtime Environment experience) will no longer be
+    /// open to new customers starting on November 7, 2025. If you would like to use the service, please
+    /// sign up prior to November 7, 2025. For capabilities similar to AWS Mainframe Modernization Service
+    /// (Managed Runtime Environment experience) explore AWS Mainframe Modernization Service (Self-Managed
+    /// Experience). Existing customers can continue to use the service as normal. For more information, see
+    /// [AWS Mainframe Modernization availability
+    /// change](https://docs.aws.amazon.com/m2/latest/userguide/mainframe-modernization-availability-change.html)
+    /// .
+    ///
+    /// Defines the details of a high availability configuration.
     pub high_availability_config: Option<Val<HighAvailabilityConfig>>,
     /// `InstanceType`: required.
+    ///
+    /// The instance type of the runtime environment.
     ///
     /// - Pattern: `^\S{1,20}$`.
     pub instance_type: Option<Val<String>>,
     /// `KmsKeyId`. Changing it replaces the resource.
     ///
+    /// The identifier of a customer managed key.
+    ///
     /// - Length: at most 2048.
     pub kms_key_id: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the runtime environment.
+    ///
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9_\-]{1,59}$`.
     pub name: Option<Val<String>>,
     /// `NetworkType`. Changing it replaces the resource.
+    ///
+    /// The network type supported by the runtime environment.
     pub network_type: Option<Val<NetworkType>>,
     /// `PreferredMaintenanceWindow`.
+    ///
+    /// Configures the maintenance window that you want for the runtime environment. The maintenance window
+    /// must have the format `ddd:hh24:mi-ddd:hh24:mi` and must be less than 24 hours. The following two
+    /// examples are valid maintenance windows: `sun:23:45-mon:00:15` or `sat:01:00-sat:03:00` .
+    ///
+    /// If you do not provide a value, a random system-generated value will be assigned.
     ///
     /// - Pattern: `^\S{1,50}$`.
     pub preferred_maintenance_window: Option<Val<String>>,
     /// `PubliclyAccessible`. Changing it replaces the resource.
+    ///
+    /// Specifies whether the runtime environment is publicly accessible.
     pub publicly_accessible: Option<Val<bool>>,
     /// `SecurityGroupIds`. Changing it replaces the resource.
+    ///
+    /// The list of security groups for the VPC associated with this runtime environment.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `StorageConfigurations`. Changing it replaces the resource.
+    ///
+    /// > AWS Mainframe Modernization Service (Managed Runtime Environment experience) will no longer be
+    /// open to new customers starting on November 7, 2025. If you would like to use the service, please
+    /// sign up prior to November 7, 2025. For capabilities similar to AWS Mainframe Modernization Service
+    /// (Managed Runtime Environment experience) explore AWS Mainframe Modernization Service (Self-Managed
+    /// Experience). Existing customers can continue to use the service as normal. For more information, see
+    /// [AWS Mainframe Modernization availability
+    /// change](https://docs.aws.amazon.com/m2/latest/userguide/mainframe-modernization-availability-change.html)
+    /// .
+    ///
+    /// Defines the storage configuration for a runtime environment.
     pub storage_configurations: Option<Val<Vec<StorageConfiguration>>>,
     /// `SubnetIds`. Changing it replaces the resource.
+    ///
+    /// The list of subnets associated with the VPC for this runtime environment.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -229,10 +285,14 @@ impl Deref for EnvironmentHandle {
 
 impl EnvironmentHandle {
     /// `Fn::GetAtt` `EnvironmentArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the runtime environment.
     pub fn attr_environment_arn(&self) -> Val<String> {
         self.0.get_att("EnvironmentArn")
     }
     /// `Fn::GetAtt` `EnvironmentId`.
+    ///
+    /// The unique identifier of the runtime environment.
     pub fn attr_environment_id(&self) -> Val<String> {
         self.0.get_att("EnvironmentId")
     }
@@ -247,13 +307,28 @@ impl EnvironmentHandle {
 }
 
 /// The [`EfsStorageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-m2-environment-efsstorageconfiguration.html) property type.
+///
+/// > AWS Mainframe Modernization Service (Managed Runtime Environment experience) will no longer be
+/// open to new customers starting on November 7, 2025. If you would like to use the service, please
+/// sign up prior to November 7, 2025. For capabilities similar to AWS Mainframe Modernization Service
+/// (Managed Runtime Environment experience) explore AWS Mainframe Modernization Service (Self-Managed
+/// Experience). Existing customers can continue to use the service as normal. For more information, see
+/// [AWS Mainframe Modernization availability
+/// change](https://docs.aws.amazon.com/m2/latest/userguide/mainframe-modernization-availability-change.html)
+/// .
+///
+/// Defines the storage configuration for an Amazon EFS file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EfsStorageConfiguration {
     /// `FileSystemId`: required.
     ///
+    /// The file system identifier.
+    ///
     /// - Pattern: `^\S{1,200}$`.
     pub file_system_id: Option<Val<String>>,
     /// `MountPoint`: required.
+    ///
+    /// The mount point for the file system.
     ///
     /// - Pattern: `^\S{1,200}$`.
     pub mount_point: Option<Val<String>>,
@@ -323,13 +398,28 @@ impl ToValue for EfsStorageConfiguration {
 impl Literal for EfsStorageConfiguration {}
 
 /// The [`FsxStorageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-m2-environment-fsxstorageconfiguration.html) property type.
+///
+/// > AWS Mainframe Modernization Service (Managed Runtime Environment experience) will no longer be
+/// open to new customers starting on November 7, 2025. If you would like to use the service, please
+/// sign up prior to November 7, 2025. For capabilities similar to AWS Mainframe Modernization Service
+/// (Managed Runtime Environment experience) explore AWS Mainframe Modernization Service (Self-Managed
+/// Experience). Existing customers can continue to use the service as normal. For more information, see
+/// [AWS Mainframe Modernization availability
+/// change](https://docs.aws.amazon.com/m2/latest/userguide/mainframe-modernization-availability-change.html)
+/// .
+///
+/// Defines the storage configuration for an Amazon FSx file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FsxStorageConfiguration {
     /// `FileSystemId`: required.
     ///
+    /// The file system identifier.
+    ///
     /// - Pattern: `^\S{1,200}$`.
     pub file_system_id: Option<Val<String>>,
     /// `MountPoint`: required.
+    ///
+    /// The mount point for the file system.
     ///
     /// - Pattern: `^\S{1,200}$`.
     pub mount_point: Option<Val<String>>,
@@ -399,9 +489,23 @@ impl ToValue for FsxStorageConfiguration {
 impl Literal for FsxStorageConfiguration {}
 
 /// The [`HighAvailabilityConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-m2-environment-highavailabilityconfig.html) property type.
+///
+/// > AWS Mainframe Modernization Service (Managed Runtime Environment experience) will no longer be
+/// open to new customers starting on November 7, 2025. If you would like to use the service, please
+/// sign up prior to November 7, 2025. For capabilities similar to AWS Mainframe Modernization Service
+/// (Managed Runtime Environment experience) explore AWS Mainframe Modernization Service (Self-Managed
+/// Experience). Existing customers can continue to use the service as normal. For more information, see
+/// [AWS Mainframe Modernization availability
+/// change](https://docs.aws.amazon.com/m2/latest/userguide/mainframe-modernization-availability-change.html)
+/// .
+///
+/// Defines the details of a high availability configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HighAvailabilityConfig {
     /// `DesiredCapacity`: required.
+    ///
+    /// The number of instances in a high availability configuration. The minimum possible value is 1 and
+    /// the maximum is 100.
     ///
     /// - Range: 1 to 100.
     pub desired_capacity: Option<Val<i64>>,
@@ -458,11 +562,26 @@ impl ToValue for HighAvailabilityConfig {
 impl Literal for HighAvailabilityConfig {}
 
 /// The [`StorageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-m2-environment-storageconfiguration.html) property type.
+///
+/// > AWS Mainframe Modernization Service (Managed Runtime Environment experience) will no longer be
+/// open to new customers starting on November 7, 2025. If you would like to use the service, please
+/// sign up prior to November 7, 2025. For capabilities similar to AWS Mainframe Modernization Service
+/// (Managed Runtime Environment experience) explore AWS Mainframe Modernization Service (Self-Managed
+/// Experience). Existing customers can continue to use the service as normal. For more information, see
+/// [AWS Mainframe Modernization availability
+/// change](https://docs.aws.amazon.com/m2/latest/userguide/mainframe-modernization-availability-change.html)
+/// .
+///
+/// Defines the storage configuration for a runtime environment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageConfiguration {
     /// `Efs`.
+    ///
+    /// Defines the storage configuration for an Amazon EFS file system.
     pub efs: Option<Val<EfsStorageConfiguration>>,
     /// `Fsx`.
+    ///
+    /// Defines the storage configuration for an Amazon FSx file system.
     pub fsx: Option<Val<FsxStorageConfiguration>>,
 }
 
@@ -538,9 +657,18 @@ impl EngineType {
             EngineType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EngineType {
+    const VALUES: &'static [&'static str] = &["microfocus", "bluage"];
+    fn as_str(&self) -> &str {
+        EngineType::as_str(self)
     }
 }
 
@@ -585,9 +713,18 @@ impl NetworkType {
             NetworkType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NetworkType {
+    const VALUES: &'static [&'static str] = &["ipv4", "dual"];
+    fn as_str(&self) -> &str {
+        NetworkType::as_str(self)
     }
 }
 

@@ -5,16 +5,68 @@ use crate::rt::*;
 
 /// The [`AWS::Macie::AllowList`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-macie-allowlist.html) resource type.
 ///
+/// The `AWS::Macie::AllowList` resource specifies an allow list. In Amazon Macie , an allow list
+/// defines specific text or a text pattern for Macie to ignore when it inspects data sources for
+/// sensitive data. If data matches text or a text pattern in an allow list, Macie doesn’t report the
+/// data in sensitive data findings or sensitive data discovery results, even if the data matches the
+/// criteria of a custom data identifier or a managed data identifier. You can create and use allow
+/// lists in all the AWS Regions where Macie is currently available except the Asia Pacific (Osaka)
+/// Region.
+///
+/// Macie supports two types of allow lists:
+///
+/// - *Predefined text* - For this type of list ( `S3WordsList` ), you create a line-delimited plaintext
+///   file that lists specific text to ignore, and you store the file in an Amazon Simple Storage
+///   Service ( Amazon S3 ) bucket. You then configure settings for Macie to access the list in the
+///   bucket.
+///
+/// This type of list typically contains specific words, phrases, and other kinds of character sequences
+/// that aren’t sensitive, aren't likely to change, and don’t necessarily adhere to a common
+/// pattern. If you use this type of list, Macie doesn't report occurrences of text that exactly match a
+/// complete entry in the list. Macie treats each entry in the list as a string literal value. Matches
+/// aren't case sensitive.
+/// - *Regular expression* - For this type of list ( `Regex` ), you specify a regular expression that
+///   defines a text pattern to ignore. Unlike an allow list with predefined text, you store the regex
+///   and all other list settings in Macie .
+///
+/// This type of list is helpful if you want to specify text that isn’t sensitive but varies or is
+/// likely to change while also adhering to a common pattern. If you use this type of list, Macie
+/// doesn't report occurrences of text that completely match the pattern defined by the list.
+///
+/// For more information, see [Defining sensitive data exceptions with allow
+/// lists](https://docs.aws.amazon.com/macie/latest/user/allow-lists.html) in the *Amazon Macie User
+/// Guide* .
+///
+/// An `AWS::Macie::Session` resource must exist for an AWS account before you can create an
+/// `AWS::Macie::AllowList` resource for the account. Use a [DependsOn
+/// attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+/// to ensure that an `AWS::Macie::Session` resource is created before other Macie resources are created
+/// for an account. For example, `"DependsOn": "Session"` .
+///
 /// Build it with [`AllowList::builder`]; adding it to a stack returns a [`AllowListHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AllowList {
     /// `Criteria`: required.
+    ///
+    /// The criteria that specify the text or text pattern to ignore. The criteria can be the location and
+    /// name of an Amazon S3 object that lists specific text to ignore ( `S3WordsList` ), or a regular
+    /// expression ( `Regex` ) that defines a text pattern to ignore.
     pub criteria: Option<Val<Criteria>>,
     /// `Description`.
+    ///
+    /// A custom description of the allow list. The description can contain 1-512 characters.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// A custom name for the allow list. The name can contain 1-128 characters.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to the allow list.
+    ///
+    /// For more information, see [Resource
+    /// tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -116,14 +168,52 @@ impl Deref for AllowListHandle {
 
 impl AllowListHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier for the allow list.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the allow list.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the allow list, which indicates whether Amazon Macie can access and use the
+    /// list's criteria. If the list's criteria specify a regular expression ( `Regex` ), this value is
+    /// typically `OK` . Macie can compile the expression. If the list's criteria specify an Amazon S3
+    /// object ( `S3WordsList` ), possible values are:
+    ///
+    /// - `OK` - Macie can retrieve and parse the contents of the object.
+    /// - `S3_OBJECT_ACCESS_DENIED` - Macie isn't allowed to access the object or the object is encrypted
+    ///   with a customer managed AWS  key that Macie isn't allowed to use. Check the bucket policy and
+    ///   other permissions settings for the bucket and the object. If the object is encrypted, also ensure
+    ///   that it's encrypted with a key that Macie is allowed to use.
+    /// - `S3_OBJECT_EMPTY` - Macie can retrieve the object but the object doesn't contain any content.
+    ///   Ensure that the object contains the correct entries. Also ensure that the list's criteria specify
+    ///   the correct bucket and object names.
+    /// - `S3_OBJECT_NOT_FOUND` - The object doesn't exist in Amazon S3 . Ensure that the list's criteria
+    ///   specify the correct bucket and object names.
+    /// - `S3_OBJECT_OVERSIZE` - Macie can retrieve the object. However, the object contains too many
+    ///   entries or its storage size exceeds the quota for an allow list. Try breaking the list into
+    ///   multiple files and ensure that each file doesn't exceed any quotas. Then configure list settings
+    ///   in Macie for each file.
+    /// - `S3_THROTTLED` - Amazon S3 throttled the request to retrieve the object. Wait a few minutes and
+    ///   then try again.
+    /// - `S3_USER_ACCESS_DENIED` - Amazon S3 denied the request to retrieve the object. If the specified
+    ///   object exists, you're not allowed to access it or it's encrypted with an AWS  key that you're not
+    ///   allowed to use. Work with your AWS administrator to ensure that the list's criteria specify the
+    ///   correct bucket and object names, and you have read access to the bucket and the object. If the
+    ///   object is encrypted, also ensure that it's encrypted with a key that you're allowed to use.
+    /// - `UNKNOWN_ERROR` - A transient or internal error occurred when Macie attempted to retrieve or parse
+    ///   the object. Wait a few minutes and then try again. A list can also have this status if it's
+    ///   encrypted with a key that Amazon S3 and Macie can't access or use.
+    ///
+    /// For more information, see [Allow list options and
+    /// requirements](https://docs.aws.amazon.com/macie/latest/user/allow-lists-options.html) in the *Amazon
+    /// Macie User Guide* .
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -138,11 +228,25 @@ impl AllowListHandle {
 }
 
 /// The [`Criteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-macie-allowlist-criteria.html) property type.
+///
+/// Specifies the criteria for an allow list, which is a list that defines specific text or a text
+/// pattern to ignore when inspecting data sources for sensitive data. The criteria can be:
+///
+/// - The location and name of an Amazon Simple Storage Service ( Amazon S3 ) object that lists specific
+///   predefined text to ignore ( `S3WordsList` ), or
+/// - A regular expression ( `Regex` ) that defines a text pattern to ignore.
+///
+/// The criteria must specify either an S3 object or a regular expression. It can't specify both.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Criteria {
     /// `Regex`.
+    ///
+    /// The regular expression ( *regex* ) that defines the text pattern to ignore. The expression can
+    /// contain 1-512 characters.
     pub regex: Option<Val<String>>,
     /// `S3WordsList`.
+    ///
+    /// The location and name of an Amazon S3 object that lists specific text to ignore.
     pub s3_words_list: Option<Val<S3WordsList>>,
 }
 
@@ -196,13 +300,29 @@ impl ToValue for Criteria {
 impl Literal for Criteria {}
 
 /// The [`S3WordsList`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-macie-allowlist-s3wordslist.html) property type.
+///
+/// Specifies the location and name of an Amazon Simple Storage Service ( Amazon S3 ) object that lists
+/// specific, predefined text to ignore when inspecting data sources for sensitive data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3WordsList {
     /// `BucketName`: required.
     ///
+    /// The full name of the S3 bucket that contains the object. This value correlates to the `Name` field
+    /// of a bucket's properties in Amazon S3 .
+    ///
+    /// This value is case sensitive. In addition, don't use wildcard characters or specify partial values
+    /// for the name.
+    ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `ObjectKey`: required.
+    ///
+    /// The full name of the S3 object. This value correlates to the `Key` field of an object's properties
+    /// in Amazon S3 . If the name includes a path, include the complete path. For example,
+    /// `AllowLists/Macie/MyList.txt` .
+    ///
+    /// This value is case sensitive. In addition, don't use wildcard characters or specify partial values
+    /// for the name.
     pub object_key: Option<Val<String>>,
 }
 

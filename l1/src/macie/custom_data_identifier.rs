@@ -5,22 +5,83 @@ use crate::rt::*;
 
 /// The [`AWS::Macie::CustomDataIdentifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-macie-customdataidentifier.html) resource type.
 ///
+/// The `AWS::Macie::CustomDataIdentifier` resource specifies a custom data identifier. A *custom data
+/// identifier* is a set of custom criteria for Amazon Macie to use when it inspects data sources for
+/// sensitive data. The criteria consist of a regular expression ( *regex* ) that defines a text pattern
+/// to match and, optionally, character sequences and a proximity rule that refine the results. The
+/// character sequences can be:
+///
+/// - *Keywords* , which are words or phrases that must be in proximity of text that matches the regex,
+///   or
+/// - *Ignore words* , which are words or phrases to exclude from the results.
+///
+/// By using custom data identifiers, you can supplement the managed data identifiers that Macie
+/// provides and detect sensitive data that reflects your particular scenarios, intellectual property,
+/// or proprietary data. For more information, see [Building custom data
+/// identifiers](https://docs.aws.amazon.com/macie/latest/user/custom-data-identifiers.html) in the *Amazon
+/// Macie User Guide* .
+///
+/// An `AWS::Macie::Session` resource must exist for an AWS account before you can create an
+/// `AWS::Macie::CustomDataIdentifier` resource for the account. Use a [DependsOn
+/// attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+/// to ensure that an `AWS::Macie::Session` resource is created before other Macie resources are created
+/// for an account. For example, `"DependsOn": "Session"` .
+///
 /// Build it with [`CustomDataIdentifier::builder`]; adding it to a stack returns a [`CustomDataIdentifierHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomDataIdentifier {
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// A custom description of the custom data identifier. The description can contain 1-512 characters.
+    ///
+    /// Avoid including sensitive data in the description. Users of the account might be able to see the
+    /// description, depending on the actions that they're allowed to perform in Amazon Macie .
     pub description: Option<Val<String>>,
     /// `IgnoreWords`. Changing it replaces the resource.
+    ///
+    /// An array of character sequences ( *ignore words* ) to exclude from the results. If text matches the
+    /// regular expression ( `Regex` ) but it contains a string in this array, Amazon Macie ignores the text
+    /// and doesn't include it in the results.
+    ///
+    /// The array can contain 1-10 ignore words. Each ignore word can contain 4-90 UTF-8 characters. Ignore
+    /// words are case sensitive.
     pub ignore_words: Option<Val<Vec<String>>>,
     /// `Keywords`. Changing it replaces the resource.
+    ///
+    /// An array of character sequences ( *keywords* ), one of which must precede and be in proximity (
+    /// `MaximumMatchDistance` ) of the regular expression ( `Regex` ) to match.
+    ///
+    /// The array can contain 1-50 keywords. Each keyword can contain 3-90 UTF-8 characters. Keywords aren't
+    /// case sensitive.
     pub keywords: Option<Val<Vec<String>>>,
     /// `MaximumMatchDistance`. Changing it replaces the resource.
+    ///
+    /// The maximum number of characters that can exist between the end of at least one complete character
+    /// sequence specified by the `Keywords` array and the end of text that matches the regular expression (
+    /// `Regex` ). If a complete keyword precedes all the text that matches the regular expression and the
+    /// keyword is within the specified distance, Amazon Macie includes the result.
+    ///
+    /// The distance can be 1-300 characters. The default value is 50.
     pub maximum_match_distance: Option<Val<i64>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A custom name for the custom data identifier. The name can contain 1-128 characters.
+    ///
+    /// Avoid including sensitive data in the name of a custom data identifier. Users of the account might
+    /// be able to see the name, depending on the actions that they're allowed to perform in Amazon Macie .
     pub name: Option<Val<String>>,
     /// `Regex`: required. Changing it replaces the resource.
+    ///
+    /// The regular expression ( *regex* ) that defines the text pattern to match. The expression can
+    /// contain 1-512 characters.
     pub regex: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to the custom data identifier.
+    ///
+    /// For more information, see [Resource
+    /// tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -150,10 +211,14 @@ impl Deref for CustomDataIdentifierHandle {
 
 impl CustomDataIdentifierHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier for the custom data identifier.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the custom data identifier.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

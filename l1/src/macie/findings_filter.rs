@@ -5,20 +5,64 @@ use crate::rt::*;
 
 /// The [`AWS::Macie::FindingsFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-macie-findingsfilter.html) resource type.
 ///
+/// The `AWS::Macie::FindingsFilter` resource specifies a findings filter. In Amazon Macie , a *findings
+/// filter* , also referred to as a *filter rule* , is a set of custom criteria that specifies which
+/// findings to include or exclude from the results of a query for findings. The criteria can help you
+/// identify and focus on findings that have specific characteristics, such as severity, type, or the
+/// name of an affected AWS resource. You can also configure a findings filter to suppress
+/// (automatically archive) findings that match the filter's criteria. For more information, see
+/// [Filtering Macie
+/// findings](https://docs.aws.amazon.com/macie/latest/user/findings-filter-overview.html) in the *Amazon
+/// Macie User Guide* .
+///
+/// An `AWS::Macie::Session` resource must exist for an AWS account before you can create an
+/// `AWS::Macie::FindingsFilter` resource for the account. Use a [DependsOn
+/// attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+/// to ensure that an `AWS::Macie::Session` resource is created before other Macie resources are created
+/// for an account. For example, `"DependsOn": "Session"` .
+///
 /// Build it with [`FindingsFilter::builder`]; adding it to a stack returns a [`FindingsFilterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FindingsFilter {
     /// `Action`.
+    ///
+    /// The action to perform on findings that match the filter criteria ( `FindingCriteria` ). Valid values
+    /// are:
+    ///
+    /// - `ARCHIVE` - Suppress (automatically archive) the findings.
+    /// - `NOOP` - Don't perform any action on the findings.
     pub action: Option<Val<FindingFilterAction>>,
     /// `Description`.
+    ///
+    /// A custom description of the findings filter. The description can contain 1-512 characters.
+    ///
+    /// Avoid including sensitive data in the description. Users of the account might be able to see the
+    /// description, depending on the actions that they're allowed to perform in Amazon Macie .
     pub description: Option<Val<String>>,
     /// `FindingCriteria`: required.
+    ///
+    /// The criteria to use to filter findings.
     pub finding_criteria: Option<Val<FindingCriteria>>,
     /// `Name`: required.
+    ///
+    /// A custom name for the findings filter. The name can contain 3-64 characters.
+    ///
+    /// Avoid including sensitive data in the name. Users of the account might be able to see the name,
+    /// depending on the actions that they're allowed to perform in Amazon Macie .
     pub name: Option<Val<String>>,
     /// `Position`.
+    ///
+    /// The position of the findings filter in the list of saved filter rules on the Amazon Macie console.
+    /// This value also determines the order in which the filter is applied to findings, relative to other
+    /// filters that are also applied to findings.
     pub position: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to the findings filter.
+    ///
+    /// For more information, see [Resource
+    /// tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -132,10 +176,14 @@ impl Deref for FindingsFilterHandle {
 
 impl FindingsFilterHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier for the findings filter.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the findings filter.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -150,27 +198,49 @@ impl FindingsFilterHandle {
 }
 
 /// The [`CriterionAdditionalProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-macie-findingsfilter-criterionadditionalproperties.html) property type.
+///
+/// Specifies a condition that defines the property, operator, and one or more values to use in a
+/// findings filter. A *findings filter* , also referred to as a *filter rule* , is a set of custom
+/// criteria that specifies which findings to include or exclude from the results of a query for
+/// findings. You can also configure a findings filter to suppress (automatically archive) findings that
+/// match the filter's criteria. For more information, see [Filtering Macie
+/// findings](https://docs.aws.amazon.com/macie/latest/user/findings-filter-overview.html) in the *Amazon
+/// Macie User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CriterionAdditionalProperties {
     /// `eq`.
+    ///
+    /// The value for the specified property matches (equals) the specified value. If you specify multiple
+    /// values, Amazon Macie uses OR logic to join the values.
     pub eq: Option<Val<Vec<String>>>,
     /// `gt`.
+    ///
+    /// The value for the specified property is greater than the specified value.
     ///
     /// - Format: `int64`.
     pub gt: Option<Val<i64>>,
     /// `gte`.
     ///
+    /// The value for the specified property is greater than or equal to the specified value.
+    ///
     /// - Format: `int64`.
     pub gte: Option<Val<i64>>,
     /// `lt`.
+    ///
+    /// The value for the specified property is less than the specified value.
     ///
     /// - Format: `int64`.
     pub lt: Option<Val<i64>>,
     /// `lte`.
     ///
+    /// The value for the specified property is less than or equal to the specified value.
+    ///
     /// - Format: `int64`.
     pub lte: Option<Val<i64>>,
     /// `neq`.
+    ///
+    /// The value for the specified property doesn't match (doesn't equal) the specified value. If you
+    /// specify multiple values, Amazon Macie uses OR logic to join the values.
     pub neq: Option<Val<Vec<String>>>,
 }
 
@@ -258,9 +328,20 @@ impl ToValue for CriterionAdditionalProperties {
 impl Literal for CriterionAdditionalProperties {}
 
 /// The [`FindingCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-macie-findingsfilter-findingcriteria.html) property type.
+///
+/// Specifies, as a map, one or more property-based conditions for a findings filter. A *findings
+/// filter* , also referred to as a *filter rule* , is a set of custom criteria that specifies which
+/// findings to include or exclude from the results of a query for findings. You can also configure a
+/// findings filter to suppress (automatically archive) findings that match the filter's criteria. For
+/// more information, see [Filtering Macie
+/// findings](https://docs.aws.amazon.com/macie/latest/user/findings-filter-overview.html) in the *Amazon
+/// Macie User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FindingCriteria {
     /// `Criterion`.
+    ///
+    /// Specifies a condition that defines the property, operator, and one or more values to use to filter
+    /// the results.
     pub criterion: Option<Val<BTreeMap<String, CriterionAdditionalProperties>>>,
 }
 
@@ -399,9 +480,18 @@ impl FindingFilterAction {
             FindingFilterAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FindingFilterAction {
+    const VALUES: &'static [&'static str] = &["ARCHIVE", "NOOP"];
+    fn as_str(&self) -> &str {
+        FindingFilterAction::as_str(self)
     }
 }
 

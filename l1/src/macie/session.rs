@@ -5,12 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::Macie::Session`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-macie-session.html) resource type.
 ///
+/// The `AWS::Macie::Session` resource represents the Amazon Macie service and certain configuration
+/// settings for an Amazon Macie account in a specific AWS Region . It enables Macie to become
+/// operational for a specific account in a specific Region. An account can have only one session in
+/// each Region.
+///
+/// You must create an `AWS::Macie::Session` resource for an account before you can create other types
+/// of resources for the account. Use a [DependsOn
+/// attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+/// to ensure that an `AWS::Macie::Session` resource is created before other Macie resources are created
+/// for an account. For example, `"DependsOn": "Session"` .
+///
 /// Build it with [`Session::builder`]; adding it to a stack returns a [`SessionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Session {
     /// `FindingPublishingFrequency`.
+    ///
+    /// Specifies how often Amazon Macie publishes updates to policy findings for the account. This includes
+    /// publishing updates to AWS Security Hub CSPM and Amazon EventBridge (formerly Amazon CloudWatch
+    /// Events ). Valid values are:
+    ///
+    /// - FIFTEEN_MINUTES
+    /// - ONE_HOUR
+    /// - SIX_HOURS
     pub finding_publishing_frequency: Option<Val<FindingPublishingFrequency>>,
     /// `Status`.
+    ///
+    /// The status of Amazon Macie for the account. Valid values are: `ENABLED` , start or resume Macie
+    /// activities for the account; and, `PAUSED` , suspend Macie activities for the account.
     pub status: Option<Val<Status>>,
 }
 
@@ -85,14 +107,23 @@ impl Deref for SessionHandle {
 
 impl SessionHandle {
     /// `Fn::GetAtt` `AwsAccountId`.
+    ///
+    /// The account ID for the AWS account in which the Amazon Macie session is created.
     pub fn attr_aws_account_id(&self) -> Val<String> {
         self.0.get_att("AwsAccountId")
     }
     /// `Fn::GetAtt` `ServiceRole`.
+    ///
+    /// The Amazon Resource Name (ARN) of the service-linked role that allows Amazon Macie to monitor and
+    /// analyze data in AWS resources for the account.
     pub fn attr_service_role(&self) -> Val<String> {
         self.0.get_att("ServiceRole")
     }
     /// `Fn::GetAtt` `AutomatedDiscoveryStatus`.
+    ///
+    /// The status of automated sensitive data discovery for the account. Possible values are: `ENABLED` ,
+    /// perform automated sensitive data discovery activities for the account; and, `DISABLED` , don't
+    /// perform automated sensitive data discovery activities for the account.
     pub fn attr_automated_discovery_status(&self) -> Val<String> {
         self.0.get_att("AutomatedDiscoveryStatus")
     }
@@ -132,9 +163,18 @@ impl FindingPublishingFrequency {
             FindingPublishingFrequency::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FindingPublishingFrequency {
+    const VALUES: &'static [&'static str] = &["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"];
+    fn as_str(&self) -> &str {
+        FindingPublishingFrequency::as_str(self)
     }
 }
 
@@ -180,9 +220,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ENABLED", "PAUSED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

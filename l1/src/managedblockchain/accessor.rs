@@ -5,14 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::ManagedBlockchain::Accessor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-managedblockchain-accessor.html) resource type.
 ///
+/// Creates a new accessor for use with Amazon Managed Blockchain service that supports token based
+/// access. The accessor contains information required for token based access.
+///
 /// Build it with [`Accessor::builder`]; adding it to a stack returns a [`AccessorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Accessor {
     /// `AccessorType`: required. Changing it replaces the resource.
+    ///
+    /// The type of the accessor.
+    ///
+    /// > Currently, accessor type is restricted to `BILLING_TOKEN` .
     pub accessor_type: Option<Val<AccessorType>>,
     /// `NetworkType`. Changing it replaces the resource.
+    ///
+    /// The blockchain network that the `Accessor` token is created for.
+    ///
+    /// > We recommend using the appropriate `networkType` value for the blockchain network that you are
+    /// creating the `Accessor` token for. You cannot use the value `ETHEREUM_MAINNET_AND_GOERLI` to specify
+    /// a `networkType` for your Accessor token.
+    /// >
+    /// > The default value of `ETHEREUM_MAINNET_AND_GOERLI` is only applied:
+    /// >
+    /// > - when the `CreateAccessor` action does not set a `networkType` .
+    /// > - to all existing `Accessor` tokens that were created before the `networkType` property was
+    /// introduced.
     pub network_type: Option<Val<NetworkAccessorType>>,
     /// `Tags`.
+    ///
+    /// The tags assigned to the Accessor.
+    ///
+    /// For more information about tags, see [Tagging
+    /// Resources](https://docs.aws.amazon.com/managed-blockchain/latest/ethereum-dev/tagging-resources.html)
+    /// in the *Amazon Managed Blockchain Ethereum Developer Guide* , or [Tagging
+    /// Resources](https://docs.aws.amazon.com/managed-blockchain/latest/hyperledger-fabric-dev/tagging-resources.html)
+    /// in the *Amazon Managed Blockchain Hyperledger Fabric Developer Guide* .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -103,22 +130,37 @@ impl Deref for AccessorHandle {
 
 impl AccessorHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the accessor. For more information about ARNs and their format,
+    /// see [Amazon Resource Names
+    /// (ARNs)](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) in the *AWS
+    /// General Reference* .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the accessor.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `BillingToken`.
+    ///
+    /// The billing token is a property of the accessor. Use this token to make Ethereum API calls to your
+    /// Ethereum node. The billing token is used to track your accessor object for billing Ethereum API
+    /// requests made to your Ethereum nodes.
     pub fn attr_billing_token(&self) -> Val<String> {
         self.0.get_att("BillingToken")
     }
     /// `Fn::GetAtt` `CreationDate`.
+    ///
+    /// The creation date and time of the accessor.
     pub fn attr_creation_date(&self) -> Val<String> {
         self.0.get_att("CreationDate")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the accessor.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -220,9 +262,18 @@ impl AccessorType {
             AccessorType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccessorType {
+    const VALUES: &'static [&'static str] = &["BILLING_TOKEN"];
+    fn as_str(&self) -> &str {
+        AccessorType::as_str(self)
     }
 }
 
@@ -275,9 +326,19 @@ impl NetworkAccessorType {
             NetworkAccessorType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NetworkAccessorType {
+    const VALUES: &'static [&'static str] =
+        &["ETHEREUM_GOERLI", "ETHEREUM_MAINNET", "ETHEREUM_MAINNET_AND_GOERLI", "POLYGON_MAINNET", "POLYGON_MUMBAI"];
+    fn as_str(&self) -> &str {
+        NetworkAccessorType::as_str(self)
     }
 }
 

@@ -5,16 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::ManagedBlockchain::Member`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-managedblockchain-member.html) resource type.
 ///
+/// Creates a member within a Managed Blockchain network.
+///
+/// Applies only to Hyperledger Fabric.
+///
 /// Build it with [`Member::builder`]; adding it to a stack returns a [`MemberHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Member {
     /// `InvitationId`.
+    ///
+    /// The unique identifier of the invitation to join the network sent to the account that creates the
+    /// member.
     pub invitation_id: Option<Val<String>>,
     /// `MemberConfiguration`: required.
+    ///
+    /// Configuration properties of the member.
     pub member_configuration: Option<Val<MemberConfiguration>>,
     /// `NetworkConfiguration`.
+    ///
+    /// Configuration properties of the network to which the member belongs.
     pub network_configuration: Option<Val<NetworkConfiguration>>,
     /// `NetworkId`.
+    ///
+    /// The unique identifier of the network to which the member belongs.
     pub network_id: Option<Val<String>>,
 }
 
@@ -111,6 +124,8 @@ impl Deref for MemberHandle {
 
 impl MemberHandle {
     /// `Fn::GetAtt` `MemberId`.
+    ///
+    /// The unique identifier of the member.
     pub fn attr_member_id(&self) -> Val<String> {
         self.0.get_att("MemberId")
     }
@@ -125,13 +140,33 @@ impl MemberHandle {
 }
 
 /// The [`ApprovalThresholdPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-managedblockchain-member-approvalthresholdpolicy.html) property type.
+///
+/// A policy type that defines the voting rules for the network. The rules decide if a proposal is
+/// approved. Approval may be based on criteria such as the percentage of `YES` votes and the duration
+/// of the proposal. The policy applies to all proposals and is specified when the network is created.
+///
+/// Applies only to Hyperledger Fabric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApprovalThresholdPolicy {
     /// `ProposalDurationInHours`.
+    ///
+    /// The duration from the time that a proposal is created until it expires. If members cast neither the
+    /// required number of `YES` votes to approve the proposal nor the number of `NO` votes required to
+    /// reject it before the duration expires, the proposal is `EXPIRED` and `ProposalActions` aren't
+    /// carried out.
     pub proposal_duration_in_hours: Option<Val<i64>>,
     /// `ThresholdComparator`.
+    ///
+    /// Determines whether the vote percentage must be greater than the `ThresholdPercentage` or must be
+    /// greater than or equal to the `ThresholdPercentage` to be approved.
     pub threshold_comparator: Option<Val<String>>,
     /// `ThresholdPercentage`.
+    ///
+    /// The percentage of votes among all members that must be `YES` for a proposal to be approved. For
+    /// example, a `ThresholdPercentage` value of `50` indicates 50%. The `ThresholdComparator` determines
+    /// the precise comparison. If a `ThresholdPercentage` value of `50` is specified on a network with 10
+    /// members, along with a `ThresholdComparator` value of `GREATER_THAN` , this indicates that 6 `YES`
+    /// votes are required for the proposal to be approved.
     pub threshold_percentage: Option<Val<i64>>,
 }
 
@@ -191,13 +226,23 @@ impl ToValue for ApprovalThresholdPolicy {
 impl Literal for ApprovalThresholdPolicy {}
 
 /// The [`MemberConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-managedblockchain-member-memberconfiguration.html) property type.
+///
+/// Configuration properties of the member.
+///
+/// Applies only to Hyperledger Fabric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemberConfiguration {
     /// `Description`.
+    ///
+    /// An optional description of the member.
     pub description: Option<Val<String>>,
     /// `MemberFrameworkConfiguration`.
+    ///
+    /// Configuration properties of the blockchain framework relevant to the member.
     pub member_framework_configuration: Option<Val<MemberFrameworkConfiguration>>,
     /// `Name`: required.
+    ///
+    /// The name of the member.
     pub name: Option<Val<String>>,
 }
 
@@ -260,11 +305,21 @@ impl ToValue for MemberConfiguration {
 impl Literal for MemberConfiguration {}
 
 /// The [`MemberFabricConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-managedblockchain-member-memberfabricconfiguration.html) property type.
+///
+/// Configuration properties for Hyperledger Fabric for a member in a Managed Blockchain network that is
+/// using the Hyperledger Fabric framework.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemberFabricConfiguration {
     /// `AdminPassword`: required.
+    ///
+    /// The password for the member's initial administrative user. The `AdminPassword` must be at least 8
+    /// characters long and no more than 32 characters. It must contain at least one uppercase letter, one
+    /// lowercase letter, and one digit. It cannot have a single quotation mark (‘), a double quotation
+    /// marks (“), a forward slash(/), a backward slash(\), @, or a space.
     pub admin_password: Option<Val<String>>,
     /// `AdminUsername`: required.
+    ///
+    /// The user name for the member's initial administrative user.
     pub admin_username: Option<Val<String>>,
 }
 
@@ -335,9 +390,14 @@ impl ToValue for MemberFabricConfiguration {
 impl Literal for MemberFabricConfiguration {}
 
 /// The [`MemberFrameworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-managedblockchain-member-memberframeworkconfiguration.html) property type.
+///
+/// Configuration properties relevant to a member for the blockchain framework that the Managed
+/// Blockchain network uses.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemberFrameworkConfiguration {
     /// `MemberFabricConfiguration`.
+    ///
+    /// Configuration properties for Hyperledger Fabric.
     pub member_fabric_configuration: Option<Val<MemberFabricConfiguration>>,
 }
 
@@ -385,19 +445,33 @@ impl ToValue for MemberFrameworkConfiguration {
 impl Literal for MemberFrameworkConfiguration {}
 
 /// The [`NetworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-managedblockchain-member-networkconfiguration.html) property type.
+///
+/// Configuration properties of the network to which the member belongs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkConfiguration {
     /// `Description`.
+    ///
+    /// Attributes of the blockchain framework for the network.
     pub description: Option<Val<String>>,
     /// `Framework`: required.
+    ///
+    /// The blockchain framework that the network uses.
     pub framework: Option<Val<String>>,
     /// `FrameworkVersion`: required.
+    ///
+    /// The version of the blockchain framework that the network uses.
     pub framework_version: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the network.
     pub name: Option<Val<String>>,
     /// `NetworkFrameworkConfiguration`.
+    ///
+    /// Configuration properties relevant to the network for the blockchain framework that the network uses.
     pub network_framework_configuration: Option<Val<NetworkFrameworkConfiguration>>,
     /// `VotingPolicy`: required.
+    ///
+    /// The voting rules that the network uses to decide if a proposal is accepted.
     pub voting_policy: Option<Val<VotingPolicy>>,
 }
 
@@ -505,9 +579,15 @@ impl ToValue for NetworkConfiguration {
 impl Literal for NetworkConfiguration {}
 
 /// The [`NetworkFabricConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-managedblockchain-member-networkfabricconfiguration.html) property type.
+///
+/// Hyperledger Fabric configuration properties for the network.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkFabricConfiguration {
     /// `Edition`: required.
+    ///
+    /// The edition of Amazon Managed Blockchain that the network uses. Valid values are `standard` and
+    /// `starter` . For more information, see [Amazon Managed Blockchain
+    /// Pricing](https://docs.aws.amazon.com/managed-blockchain/pricing/)
     pub edition: Option<Val<String>>,
 }
 
@@ -562,9 +642,14 @@ impl ToValue for NetworkFabricConfiguration {
 impl Literal for NetworkFabricConfiguration {}
 
 /// The [`NetworkFrameworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-managedblockchain-member-networkframeworkconfiguration.html) property type.
+///
+/// Configuration properties relevant to the network for the blockchain framework that the network uses.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkFrameworkConfiguration {
     /// `NetworkFabricConfiguration`.
+    ///
+    /// Configuration properties for Hyperledger Fabric for a member in a Managed Blockchain network that is
+    /// using the Hyperledger Fabric framework.
     pub network_fabric_configuration: Option<Val<NetworkFabricConfiguration>>,
 }
 
@@ -612,9 +697,17 @@ impl ToValue for NetworkFrameworkConfiguration {
 impl Literal for NetworkFrameworkConfiguration {}
 
 /// The [`VotingPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-managedblockchain-member-votingpolicy.html) property type.
+///
+/// The voting rules for the network to decide if a proposal is accepted
+///
+/// Applies only to Hyperledger Fabric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VotingPolicy {
     /// `ApprovalThresholdPolicy`.
+    ///
+    /// Defines the rules for the network for voting on proposals, such as the percentage of `YES` votes
+    /// required for the proposal to be approved and the duration of the proposal. The policy applies to all
+    /// proposals and is specified when the network is created.
     pub approval_threshold_policy: Option<Val<ApprovalThresholdPolicy>>,
 }
 

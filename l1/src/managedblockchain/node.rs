@@ -5,14 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::ManagedBlockchain::Node`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-managedblockchain-node.html) resource type.
 ///
+/// Creates a node on the specified blockchain network.
+///
+/// Applies to Hyperledger Fabric and Ethereum.
+///
 /// Build it with [`Node::builder`]; adding it to a stack returns a [`NodeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Node {
     /// `MemberId`.
+    ///
+    /// The unique identifier of the member to which the node belongs. Applies only to Hyperledger Fabric.
     pub member_id: Option<Val<String>>,
     /// `NetworkId`: required.
+    ///
+    /// The unique identifier of the network for the node.
+    ///
+    /// Ethereum public networks have the following `NetworkId` s:
+    ///
+    /// - `n-ethereum-mainnet`
     pub network_id: Option<Val<String>>,
     /// `NodeConfiguration`: required.
+    ///
+    /// Configuration properties of a peer node.
     pub node_configuration: Option<Val<NodeConfiguration>>,
 }
 
@@ -103,10 +117,14 @@ impl Deref for NodeHandle {
 
 impl NodeHandle {
     /// `Fn::GetAtt` `NodeId`.
+    ///
+    /// The unique identifier of the node.
     pub fn attr_node_id(&self) -> Val<String> {
         self.0.get_att("NodeId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the node.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -121,11 +139,17 @@ impl NodeHandle {
 }
 
 /// The [`NodeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-managedblockchain-node-nodeconfiguration.html) property type.
+///
+/// Configuration properties of a peer node within a membership.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeConfiguration {
     /// `AvailabilityZone`: required.
+    ///
+    /// The Availability Zone in which the node exists. Required for Ethereum nodes.
     pub availability_zone: Option<Val<String>>,
     /// `InstanceType`: required.
+    ///
+    /// The Amazon Managed Blockchain instance type for the node.
     pub instance_type: Option<Val<String>>,
 }
 

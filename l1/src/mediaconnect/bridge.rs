@@ -5,24 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::MediaConnect::Bridge`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediaconnect-bridge.html) resource type.
 ///
+/// The `AWS::MediaConnect::Bridge` resource defines a connection between your data center’s gateway
+/// instances and the cloud. For each bridge, you specify the type of bridge, transport protocol to use,
+/// and details for any outputs and failover.
+///
 /// Build it with [`Bridge::builder`]; adding it to a stack returns a [`BridgeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Bridge {
     /// `EgressGatewayBridge`.
+    ///
+    /// An egress bridge is a cloud-to-ground bridge. The content comes from an existing MediaConnect flow
+    /// and is delivered to your premises.
     pub egress_gateway_bridge: Option<Val<EgressGatewayBridge>>,
     /// `IngressGatewayBridge`.
+    ///
+    /// An ingress bridge is a ground-to-cloud bridge. The content originates at your premises and is
+    /// delivered to the cloud.
     pub ingress_gateway_bridge: Option<Val<IngressGatewayBridge>>,
     /// `Name`: required.
+    ///
+    /// The name of the bridge. This name can not be modified after the bridge is created.
     pub name: Option<Val<String>>,
     /// `Outputs`.
+    ///
+    /// The outputs that you want to add to this bridge.
     ///
     /// - Items: 0 to 2.
     pub outputs: Option<Val<Vec<BridgeOutput>>>,
     /// `PlacementArn`: required.
+    ///
+    /// The bridge placement Amazon Resource Number (ARN).
     pub placement_arn: Option<Val<String>>,
     /// `SourceFailoverConfig`.
+    ///
+    /// The settings for source failover.
     pub source_failover_config: Option<Val<FailoverConfig>>,
     /// `Sources`: required.
+    ///
+    /// The sources that you want to add to this bridge.
     ///
     /// - Items: 0 to 2.
     pub sources: Option<Val<Vec<BridgeSource>>>,
@@ -153,10 +173,14 @@ impl Deref for BridgeHandle {
 
 impl BridgeHandle {
     /// `Fn::GetAtt` `BridgeArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the bridge.
     pub fn attr_bridge_arn(&self) -> Val<String> {
         self.0.get_att("BridgeArn")
     }
     /// `Fn::GetAtt` `BridgeState`.
+    ///
+    /// The current status of the bridge. Possible values are: ACTIVE or STANDBY.
     pub fn attr_bridge_state(&self) -> Val<String> {
         self.0.get_att("BridgeState")
     }
@@ -171,13 +195,21 @@ impl BridgeHandle {
 }
 
 /// The [`BridgeFlowSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-bridge-bridgeflowsource.html) property type.
+///
+/// The source of the bridge. A flow source originates in MediaConnect as an existing cloud flow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BridgeFlowSource {
     /// `FlowArn`: required.
+    ///
+    /// The ARN of the cloud flow used as a source of this bridge.
     pub flow_arn: Option<Val<String>>,
     /// `FlowVpcInterfaceAttachment`.
+    ///
+    /// The name of the VPC interface attachment to use for this source.
     pub flow_vpc_interface_attachment: Option<Val<VpcInterfaceAttachment>>,
     /// `Name`: required.
+    ///
+    /// The name of the flow source.
     pub name: Option<Val<String>>,
 }
 
@@ -247,19 +279,36 @@ impl ToValue for BridgeFlowSource {
 impl Literal for BridgeFlowSource {}
 
 /// The [`BridgeNetworkOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-bridge-bridgenetworkoutput.html) property type.
+///
+/// The output of the bridge. A network output is delivered to your premises.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BridgeNetworkOutput {
     /// `IpAddress`: required.
+    ///
+    /// The network output IP address.
     pub ip_address: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The network output name.
     pub name: Option<Val<String>>,
     /// `NetworkName`: required.
+    ///
+    /// The network output's gateway network name.
     pub network_name: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// The network output's port.
     pub port: Option<Val<i64>>,
     /// `Protocol`: required.
+    ///
+    /// The network output protocol.
+    ///
+    /// > AWS Elemental MediaConnect no longer supports the Fujitsu QoS protocol. This reference is
+    /// maintained for legacy purposes only.
     pub protocol: Option<Val<ProtocolEnum>>,
     /// `Ttl`: required.
+    ///
+    /// The network output TTL.
     pub ttl: Option<Val<i64>>,
 }
 
@@ -370,19 +419,36 @@ impl ToValue for BridgeNetworkOutput {
 impl Literal for BridgeNetworkOutput {}
 
 /// The [`BridgeNetworkSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-bridge-bridgenetworksource.html) property type.
+///
+/// The source of the bridge. A network source originates at your premises.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BridgeNetworkSource {
     /// `MulticastIp`: required.
+    ///
+    /// The network source multicast IP.
     pub multicast_ip: Option<Val<String>>,
     /// `MulticastSourceSettings`.
+    ///
+    /// The settings related to the multicast source.
     pub multicast_source_settings: Option<Val<MulticastSourceSettings>>,
     /// `Name`: required.
+    ///
+    /// The name of the network source.
     pub name: Option<Val<String>>,
     /// `NetworkName`: required.
+    ///
+    /// The network source's gateway network name.
     pub network_name: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// The network source port.
     pub port: Option<Val<i64>>,
     /// `Protocol`: required.
+    ///
+    /// The network source protocol.
+    ///
+    /// > AWS Elemental MediaConnect no longer supports the Fujitsu QoS protocol. This reference is
+    /// maintained for legacy purposes only.
     pub protocol: Option<Val<ProtocolEnum>>,
 }
 
@@ -490,9 +556,13 @@ impl ToValue for BridgeNetworkSource {
 impl Literal for BridgeNetworkSource {}
 
 /// The [`BridgeOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-bridge-bridgeoutput.html) property type.
+///
+/// The output of the bridge.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BridgeOutput {
     /// `NetworkOutput`.
+    ///
+    /// The output of the bridge. A network output is delivered to your premises.
     pub network_output: Option<Val<BridgeNetworkOutput>>,
 }
 
@@ -540,11 +610,17 @@ impl ToValue for BridgeOutput {
 impl Literal for BridgeOutput {}
 
 /// The [`BridgeSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-bridge-bridgesource.html) property type.
+///
+/// The bridge's source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BridgeSource {
     /// `FlowSource`.
+    ///
+    /// The source of the bridge. A flow source originates in MediaConnect as an existing cloud flow.
     pub flow_source: Option<Val<BridgeFlowSource>>,
     /// `NetworkSource`.
+    ///
+    /// The source of the bridge. A network source originates at your premises.
     pub network_source: Option<Val<BridgeNetworkSource>>,
 }
 
@@ -598,9 +674,14 @@ impl ToValue for BridgeSource {
 impl Literal for BridgeSource {}
 
 /// The [`EgressGatewayBridge`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-bridge-egressgatewaybridge.html) property type.
+///
+/// Create a bridge with the egress bridge type. An egress bridge is a cloud-to-ground bridge. The
+/// content comes from an existing MediaConnect flow and is delivered to your premises.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EgressGatewayBridge {
     /// `MaxBitrate`: required.
+    ///
+    /// The maximum expected bitrate (in bps) of the egress bridge.
     pub max_bitrate: Option<Val<i64>>,
 }
 
@@ -655,13 +736,25 @@ impl ToValue for EgressGatewayBridge {
 impl Literal for EgressGatewayBridge {}
 
 /// The [`FailoverConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-bridge-failoverconfig.html) property type.
+///
+/// The settings for source failover.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FailoverConfig {
     /// `FailoverMode`: required.
+    ///
+    /// The type of failover you choose for this flow. MERGE combines the source streams into a single
+    /// stream, allowing graceful recovery from any single-source loss. FAILOVER allows switching between
+    /// different streams.
     pub failover_mode: Option<Val<FailoverModeEnum>>,
     /// `SourcePriority`.
+    ///
+    /// The priority you want to assign to a source. You can have a primary stream and a backup stream or
+    /// two equally prioritized streams.
     pub source_priority: Option<Val<SourcePriority>>,
     /// `State`.
+    ///
+    /// The state of source failover on the flow. If the state is inactive, the flow can have only one
+    /// source. If the state is active, the flow can have one or two sources.
     pub state: Option<Val<FailoverConfigStateEnum>>,
 }
 
@@ -731,11 +824,18 @@ impl ToValue for FailoverConfig {
 impl Literal for FailoverConfig {}
 
 /// The [`IngressGatewayBridge`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-bridge-ingressgatewaybridge.html) property type.
+///
+/// Create a bridge with the ingress bridge type. An ingress bridge is a ground-to-cloud bridge. The
+/// content originates at your premises and is delivered to the cloud.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressGatewayBridge {
     /// `MaxBitrate`: required.
+    ///
+    /// The maximum expected bitrate (in bps) of the ingress bridge.
     pub max_bitrate: Option<Val<i64>>,
     /// `MaxOutputs`: required.
+    ///
+    /// The maximum number of outputs on the ingress bridge.
     pub max_outputs: Option<Val<i64>>,
 }
 
@@ -803,9 +903,13 @@ impl ToValue for IngressGatewayBridge {
 impl Literal for IngressGatewayBridge {}
 
 /// The [`MulticastSourceSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-bridge-multicastsourcesettings.html) property type.
+///
+/// The settings related to the multicast source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MulticastSourceSettings {
     /// `MulticastSourceIp`.
+    ///
+    /// The IP address of the source for source-specific multicast (SSM).
     pub multicast_source_ip: Option<Val<String>>,
 }
 
@@ -853,9 +957,14 @@ impl ToValue for MulticastSourceSettings {
 impl Literal for MulticastSourceSettings {}
 
 /// The [`SourcePriority`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-bridge-sourcepriority.html) property type.
+///
+/// The priority you want to assign to a source. You can have a primary stream and a backup stream or
+/// two equally prioritized streams.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourcePriority {
     /// `PrimarySource`.
+    ///
+    /// The name of the source you choose as the primary source for this flow.
     pub primary_source: Option<Val<String>>,
 }
 
@@ -903,9 +1012,13 @@ impl ToValue for SourcePriority {
 impl Literal for SourcePriority {}
 
 /// The [`VpcInterfaceAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-bridge-vpcinterfaceattachment.html) property type.
+///
+/// The settings for attaching a VPC interface to an resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcInterfaceAttachment {
     /// `VpcInterfaceName`.
+    ///
+    /// The name of the VPC interface to use for this resource.
     pub vpc_interface_name: Option<Val<String>>,
 }
 
@@ -975,9 +1088,18 @@ impl FailoverConfigStateEnum {
             FailoverConfigStateEnum::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FailoverConfigStateEnum {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        FailoverConfigStateEnum::as_str(self)
     }
 }
 
@@ -1019,9 +1141,18 @@ impl FailoverModeEnum {
             FailoverModeEnum::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FailoverModeEnum {
+    const VALUES: &'static [&'static str] = &["FAILOVER"];
+    fn as_str(&self) -> &str {
+        FailoverModeEnum::as_str(self)
     }
 }
 
@@ -1068,9 +1199,18 @@ impl ProtocolEnum {
             ProtocolEnum::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProtocolEnum {
+    const VALUES: &'static [&'static str] = &["rtp-fec", "rtp", "udp"];
+    fn as_str(&self) -> &str {
+        ProtocolEnum::as_str(self)
     }
 }
 

@@ -5,14 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::MediaConnect::BridgeOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediaconnect-bridgeoutput.html) resource type.
 ///
+/// Adds outputs to an existing bridge.
+///
 /// Build it with [`BridgeOutput::builder`]; adding it to a stack returns a [`BridgeOutputHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BridgeOutput {
     /// `BridgeArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the bridge that you want to update.
     pub bridge_arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The network output name. This name is used to reference the output and must be unique among outputs
+    /// in this bridge.
     pub name: Option<Val<String>>,
     /// `NetworkOutput`: required.
+    ///
+    /// The network output of the bridge. A network output is delivered to your premises.
     pub network_output: Option<Val<BridgeNetworkOutput>>,
 }
 
@@ -116,17 +125,32 @@ impl BridgeOutputHandle {
 }
 
 /// The [`BridgeNetworkOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-bridgeoutput-bridgenetworkoutput.html) property type.
+///
+/// The output of the bridge. A network output is delivered to your premises.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BridgeNetworkOutput {
     /// `IpAddress`: required.
+    ///
+    /// The network output IP address.
     pub ip_address: Option<Val<String>>,
     /// `NetworkName`: required.
+    ///
+    /// The network output's gateway network name.
     pub network_name: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// The network output's port.
     pub port: Option<Val<i64>>,
     /// `Protocol`: required.
+    ///
+    /// The network output protocol.
+    ///
+    /// > AWS Elemental MediaConnect no longer supports the Fujitsu QoS protocol. This reference is
+    /// maintained for legacy purposes only.
     pub protocol: Option<Val<Protocol>>,
     /// `Ttl`: required.
+    ///
+    /// The network output TTL.
     pub ttl: Option<Val<i64>>,
 }
 
@@ -256,9 +280,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["rtp-fec", "rtp", "udp"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 

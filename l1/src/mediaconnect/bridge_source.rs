@@ -5,16 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::MediaConnect::BridgeSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediaconnect-bridgesource.html) resource type.
 ///
+/// Adds sources to an existing bridge.
+///
 /// Build it with [`BridgeSource::builder`]; adding it to a stack returns a [`BridgeSourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BridgeSource {
     /// `BridgeArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the bridge feeding this flow.
     pub bridge_arn: Option<Val<String>>,
     /// `FlowSource`.
+    ///
+    /// The source of the flow.
     pub flow_source: Option<Val<BridgeFlowSource>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the flow source. This name is used to reference the source and must be unique among
+    /// sources in this bridge.
     pub name: Option<Val<String>>,
     /// `NetworkSource`.
+    ///
+    /// The source of the network.
     pub network_source: Option<Val<BridgeNetworkSource>>,
 }
 
@@ -121,11 +132,17 @@ impl BridgeSourceHandle {
 }
 
 /// The [`BridgeFlowSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-bridgesource-bridgeflowsource.html) property type.
+///
+/// The source of the bridge. A flow source originates in MediaConnect as an existing cloud flow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BridgeFlowSource {
     /// `FlowArn`: required.
+    ///
+    /// The ARN of the cloud flow used as a source of this bridge.
     pub flow_arn: Option<Val<String>>,
     /// `FlowVpcInterfaceAttachment`.
+    ///
+    /// The name of the VPC interface attachment to use for this source.
     pub flow_vpc_interface_attachment: Option<Val<VpcInterfaceAttachment>>,
 }
 
@@ -182,17 +199,32 @@ impl ToValue for BridgeFlowSource {
 impl Literal for BridgeFlowSource {}
 
 /// The [`BridgeNetworkSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-bridgesource-bridgenetworksource.html) property type.
+///
+/// The source of the bridge. A network source originates at your premises.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BridgeNetworkSource {
     /// `MulticastIp`: required.
+    ///
+    /// The network source multicast IP.
     pub multicast_ip: Option<Val<String>>,
     /// `MulticastSourceSettings`.
+    ///
+    /// The settings related to the multicast source.
     pub multicast_source_settings: Option<Val<MulticastSourceSettings>>,
     /// `NetworkName`: required.
+    ///
+    /// The network source's gateway network name.
     pub network_name: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// The network source port.
     pub port: Option<Val<i64>>,
     /// `Protocol`: required.
+    ///
+    /// The network source protocol.
+    ///
+    /// > AWS Elemental MediaConnect no longer supports the Fujitsu QoS protocol. This reference is
+    /// maintained for legacy purposes only.
     pub protocol: Option<Val<ProtocolEnum>>,
 }
 
@@ -294,9 +326,13 @@ impl ToValue for BridgeNetworkSource {
 impl Literal for BridgeNetworkSource {}
 
 /// The [`MulticastSourceSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-bridgesource-multicastsourcesettings.html) property type.
+///
+/// The settings related to the multicast source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MulticastSourceSettings {
     /// `MulticastSourceIp`.
+    ///
+    /// The IP address of the source for source-specific multicast (SSM).
     pub multicast_source_ip: Option<Val<String>>,
 }
 
@@ -344,9 +380,13 @@ impl ToValue for MulticastSourceSettings {
 impl Literal for MulticastSourceSettings {}
 
 /// The [`VpcInterfaceAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-bridgesource-vpcinterfaceattachment.html) property type.
+///
+/// The settings for attaching a VPC interface to an resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcInterfaceAttachment {
     /// `VpcInterfaceName`.
+    ///
+    /// The name of the VPC interface to use for this resource.
     pub vpc_interface_name: Option<Val<String>>,
 }
 
@@ -419,9 +459,18 @@ impl ProtocolEnum {
             ProtocolEnum::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProtocolEnum {
+    const VALUES: &'static [&'static str] = &["rtp-fec", "rtp", "udp"];
+    fn as_str(&self) -> &str {
+        ProtocolEnum::as_str(self)
     }
 }
 

@@ -5,32 +5,65 @@ use crate::rt::*;
 
 /// The [`AWS::MediaConnect::Flow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediaconnect-flow.html) resource type.
 ///
+/// The `AWS::MediaConnect::Flow` resource defines a connection between one or more video sources and
+/// one or more outputs. For each flow, you specify the transport protocol to use, encryption
+/// information, and details for any outputs or entitlements that you want. AWS Elemental MediaConnect
+/// returns an ingest endpoint where you can send your live video as a single unicast stream. The
+/// service replicates and distributes the video to every output that you specify, whether inside or
+/// outside the AWS Cloud. You can also set up entitlements on a flow to allow other AWS accounts to
+/// access your content.
+///
 /// Build it with [`Flow::builder`]; adding it to a stack returns a [`FlowHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Flow {
     /// `AvailabilityZone`. Changing it replaces the resource.
+    ///
+    /// The Availability Zone that you want to create the flow in. These options are limited to the
+    /// Availability Zones within the current AWS Region.
     pub availability_zone: Option<Val<String>>,
     /// `EncodingConfig`.
     pub encoding_config: Option<Val<EncodingConfig>>,
     /// `FlowSize`.
+    ///
+    /// Determines the processing capacity and feature set of the flow. Set this optional parameter to LARGE
+    /// if you want to enable NDI outputs on the flow.
     pub flow_size: Option<Val<FlowSize>>,
     /// `Maintenance`.
+    ///
+    /// The maintenance settings you want to use for the flow.
     pub maintenance: Option<Val<Maintenance>>,
     /// `MediaStreams`.
+    ///
+    /// The media streams that are associated with the flow. After you associate a media stream with a
+    /// source, you can also associate it with outputs on the flow.
     pub media_streams: Option<Val<Vec<MediaStream>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the flow.
     pub name: Option<Val<String>>,
     /// `NdiConfig`.
+    ///
+    /// Specifies the configuration settings for NDI outputs. Required when the flow includes NDI outputs.
     pub ndi_config: Option<Val<NdiConfig>>,
     /// `Source`: required.
+    ///
+    /// The settings for the source that you want to use for the new flow.
     pub source: Option<Val<Source>>,
     /// `SourceFailoverConfig`.
+    ///
+    /// The settings for source failover.
     pub source_failover_config: Option<Val<FailoverConfig>>,
     /// `SourceMonitoringConfig`.
+    ///
+    /// The settings for source monitoring.
     pub source_monitoring_config: Option<Val<SourceMonitoringConfig>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can be used to tag this flow.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcInterfaces`.
+    ///
+    /// The VPC Interfaces for this flow.
     pub vpc_interfaces: Option<Val<Vec<VpcInterface>>>,
 }
 
@@ -190,30 +223,48 @@ impl Deref for FlowHandle {
 
 impl FlowHandle {
     /// `Fn::GetAtt` `FlowArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the flow.
     pub fn attr_flow_arn(&self) -> Val<String> {
         self.0.get_att("FlowArn")
     }
     /// `Fn::GetAtt` `FlowAvailabilityZone`.
+    ///
+    /// The Availability Zone that the flow was created in. These options are limited to the Availability
+    /// Zones within the current AWS Region.
     pub fn attr_flow_availability_zone(&self) -> Val<String> {
         self.0.get_att("FlowAvailabilityZone")
     }
     /// `Fn::GetAtt` `Source.SourceArn`.
+    ///
+    /// The ARN of the source.
     pub fn attr_source_source_arn(&self) -> Val<String> {
         self.0.get_att("Source.SourceArn")
     }
     /// `Fn::GetAtt` `Source.IngestIp`.
+    ///
+    /// The IP address that the flow listens on for incoming content.
     pub fn attr_source_ingest_ip(&self) -> Val<String> {
         self.0.get_att("Source.IngestIp")
     }
     /// `Fn::GetAtt` `Source.SourceIngestPort`.
+    ///
+    /// The port that the flow listens on for incoming content. If the protocol of the source is Zixi, the
+    /// port must be set to 2088.
     pub fn attr_source_source_ingest_port(&self) -> Val<String> {
         self.0.get_att("Source.SourceIngestPort")
     }
     /// `Fn::GetAtt` `EgressIp`.
+    ///
+    /// The IP address from which video will be sent to output destinations.
     pub fn attr_egress_ip(&self) -> Val<String> {
         self.0.get_att("EgressIp")
     }
     /// `Fn::GetAtt` `FlowNdiMachineName`.
+    ///
+    /// This read-only value represents the automatically-generated NDI machine name that MediaConnect
+    /// generated for this flow. These NDI machine names are only generated when you don't specify your own
+    /// custom name.
     pub fn attr_flow_ndi_machine_name(&self) -> Val<String> {
         self.0.get_att("FlowNdiMachineName")
     }
@@ -228,9 +279,13 @@ impl FlowHandle {
 }
 
 /// The [`AudioMonitoringSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-audiomonitoringsetting.html) property type.
+///
+/// Specifies the configuration for audio stream metrics monitoring.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioMonitoringSetting {
     /// `SilentAudio`.
+    ///
+    /// Detects periods of silence.
     pub silent_audio: Option<Val<SilentAudio>>,
 }
 
@@ -278,11 +333,17 @@ impl ToValue for AudioMonitoringSetting {
 impl Literal for AudioMonitoringSetting {}
 
 /// The [`BlackFrames`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-blackframes.html) property type.
+///
+/// Configures settings for the `BlackFrames` metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlackFrames {
     /// `State`.
+    ///
+    /// Indicates whether the `BlackFrames` metric is enabled or disabled..
     pub state: Option<Val<ThumbnailState>>,
     /// `ThresholdSeconds`.
+    ///
+    /// Specifies the number of consecutive seconds of black frames that triggers an event or alert.
     pub threshold_seconds: Option<Val<i64>>,
 }
 
@@ -339,8 +400,16 @@ impl Literal for BlackFrames {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncodingConfig {
     /// `EncodingProfile`.
+    ///
+    /// The encoding profile to use when transcoding the NDI source to a Transport Stream. You can change
+    /// this value while a flow is running.
     pub encoding_profile: Option<Val<EncodingProfile>>,
     /// `VideoMaxBitrate`.
+    ///
+    /// The maximum video bitrate to use when transcoding the NDI source to a Transport Stream. This
+    /// parameter enables you to override the default video bitrate within the encoding profile's supported
+    /// range. The supported range is 10,000,000 - 50,000,000 bits per second (bps). If you do not specify a
+    /// value, MediaConnect uses the default value of 20,000,000 bps.
     pub video_max_bitrate: Option<Val<i64>>,
 }
 
@@ -394,30 +463,62 @@ impl ToValue for EncodingConfig {
 impl Literal for EncodingConfig {}
 
 /// The [`Encryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-encryption.html) property type.
+///
+/// Encryption information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Encryption {
     /// `Algorithm`.
+    ///
+    /// The type of algorithm that is used for static key encryption (such as aes128, aes192, or aes256). If
+    /// you are using SPEKE or SRT-password encryption, this property must be left blank.
     pub algorithm: Option<Val<Algorithm>>,
     /// `ConstantInitializationVector`.
+    ///
+    /// A 128-bit, 16-byte hex value represented by a 32-character string, to be used with the key for
+    /// encrypting content. This parameter is not valid for static key encryption.
     pub constant_initialization_vector: Option<Val<String>>,
     /// `DeviceId`.
+    ///
+    /// The value of one of the devices that you configured with your digital rights management (DRM)
+    /// platform key provider. This parameter is required for SPEKE encryption and is not valid for static
+    /// key encryption.
     pub device_id: Option<Val<String>>,
     /// `KeyType`.
+    ///
+    /// The type of key that is used for the encryption. If you don't specify a `keyType` value, the service
+    /// uses the default setting ( `static-key` ). Valid key types are: `static-key` , `speke` , and
+    /// `srt-password` .
     pub key_type: Option<Val<KeyType>>,
     /// `Region`.
+    ///
+    /// The AWS Region that the API Gateway proxy endpoint was created in. This parameter is required for
+    /// SPEKE encryption and is not valid for static key encryption.
     pub region: Option<Val<String>>,
     /// `ResourceId`.
+    ///
+    /// An identifier for the content. The service sends this value to the key server to identify the
+    /// current endpoint. The resource ID is also known as the content ID. This parameter is required for
+    /// SPEKE encryption and is not valid for static key encryption.
     pub resource_id: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the role that you created during setup (when you set up MediaConnect as a trusted
+    /// entity).
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):iam::[0-9]{12}:role/[a-zA-Z0-9_+=,.@-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SecretArn`.
     ///
+    /// The ARN of the secret that you created in AWS Secrets Manager to store the encryption key. This
+    /// parameter is required for static key encryption and is not valid for SPEKE encryption.
+    ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+$`.
     pub secret_arn: Option<Val<String>>,
     /// `Url`.
+    ///
+    /// The URL from the API Gateway proxy that you set up to talk to your key server. This parameter is
+    /// required for SPEKE encryption and is not valid for static key encryption.
     pub url: Option<Val<String>>,
 }
 
@@ -516,15 +617,30 @@ impl ToValue for Encryption {
 impl Literal for Encryption {}
 
 /// The [`FailoverConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-failoverconfig.html) property type.
+///
+/// The settings for source failover.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FailoverConfig {
     /// `FailoverMode`.
+    ///
+    /// The type of failover you choose for this flow. MERGE combines the source streams into a single
+    /// stream, allowing graceful recovery from any single-source loss. FAILOVER allows switching between
+    /// different streams. The string for this property must be entered as MERGE or FAILOVER. No other
+    /// string entry is valid.
     pub failover_mode: Option<Val<FailoverMode>>,
     /// `RecoveryWindow`.
+    ///
+    /// Search window time to look for dash-7 packets.
     pub recovery_window: Option<Val<i64>>,
     /// `SourcePriority`.
+    ///
+    /// The priority you want to assign to a source. You can have a primary stream and a backup stream or
+    /// two equally prioritized streams.
     pub source_priority: Option<Val<SourcePriority>>,
     /// `State`.
+    ///
+    /// The state of source failover on the flow. If the state is inactive, the flow can have only one
+    /// source. If the state is active, the flow can have one or two sources.
     pub state: Option<Val<RouterIntegrationState>>,
 }
 
@@ -590,9 +706,14 @@ impl ToValue for FailoverConfig {
 impl Literal for FailoverConfig {}
 
 /// The [`FlowTransitEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-flowtransitencryption.html) property type.
+///
+/// The configuration that defines how content is encrypted during transit between the MediaConnect
+/// router and a MediaConnect flow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowTransitEncryption {
     /// `EncryptionKeyConfiguration`: required.
+    ///
+    /// Configuration settings for flow transit encryption keys.
     pub encryption_key_configuration: Option<Val<FlowTransitEncryptionKeyConfiguration>>,
     /// `EncryptionKeyType`.
     pub encryption_key_type: Option<Val<FlowTransitEncryptionKeyType>>,
@@ -666,8 +787,14 @@ impl Literal for FlowTransitEncryption {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowTransitEncryptionKeyConfiguration {
     /// `Automatic`.
+    ///
+    /// Configuration settings for automatic encryption key management, where MediaConnect handles key
+    /// creation and rotation.
     pub automatic: Option<Val<Json>>,
     /// `SecretsManager`.
+    ///
+    /// The configuration settings for transit encryption of a flow source using AWS Secrets Manager,
+    /// including the secret ARN and role ARN.
     pub secrets_manager: Option<Val<SecretsManagerEncryptionKeyConfiguration>>,
 }
 
@@ -726,21 +853,37 @@ impl ToValue for FlowTransitEncryptionKeyConfiguration {
 impl Literal for FlowTransitEncryptionKeyConfiguration {}
 
 /// The [`Fmtp`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-fmtp.html) property type.
+///
+/// A set of parameters that define the media stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fmtp {
     /// `ChannelOrder`.
+    ///
+    /// The format of the audio channel.
     pub channel_order: Option<Val<String>>,
     /// `Colorimetry`.
+    ///
+    /// The format used for the representation of color.
     pub colorimetry: Option<Val<Colorimetry>>,
     /// `ExactFramerate`.
+    ///
+    /// The frame rate for the video stream, in frames/second. For example: 60000/1001.
     pub exact_framerate: Option<Val<String>>,
     /// `Par`.
+    ///
+    /// The pixel aspect ratio (PAR) of the video.
     pub par: Option<Val<String>>,
     /// `Range`.
+    ///
+    /// The encoding range of the video.
     pub range: Option<Val<Range>>,
     /// `ScanMode`.
+    ///
+    /// The type of compression that was used to smooth the video’s appearance.
     pub scan_mode: Option<Val<ScanMode>>,
     /// `Tcs`.
+    ///
+    /// The transfer characteristic system (TCS) that is used in the video.
     pub tcs: Option<Val<Tcs>>,
 }
 
@@ -824,11 +967,17 @@ impl ToValue for Fmtp {
 impl Literal for Fmtp {}
 
 /// The [`FrozenFrames`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-frozenframes.html) property type.
+///
+/// Configures settings for the `FrozenFrames` metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FrozenFrames {
     /// `State`.
+    ///
+    /// Indicates whether the `FrozenFrames` metric is enabled or disabled.
     pub state: Option<Val<ThumbnailState>>,
     /// `ThresholdSeconds`.
+    ///
+    /// Specifies the number of consecutive seconds of a static image that triggers an event or alert.
     pub threshold_seconds: Option<Val<i64>>,
 }
 
@@ -882,13 +1031,19 @@ impl ToValue for FrozenFrames {
 impl Literal for FrozenFrames {}
 
 /// The [`GatewayBridgeSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-gatewaybridgesource.html) property type.
+///
+/// The source configuration for cloud flows receiving a stream from a bridge.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayBridgeSource {
     /// `BridgeArn`: required.
     ///
+    /// The ARN of the bridge feeding this flow.
+    ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):mediaconnect:[a-z0-9-]+:[0-9]{12}:bridge:[a-zA-Z0-9-]+:[a-zA-Z0-9_-]+$`.
     pub bridge_arn: Option<Val<String>>,
     /// `VpcInterfaceAttachment`.
+    ///
+    /// The name of the VPC interface attachment to use for this bridge source.
     pub vpc_interface_attachment: Option<Val<VpcInterfaceAttachment>>,
 }
 
@@ -948,11 +1103,17 @@ impl ToValue for GatewayBridgeSource {
 impl Literal for GatewayBridgeSource {}
 
 /// The [`InputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-inputconfiguration.html) property type.
+///
+/// The transport parameters that are associated with an incoming media stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputConfiguration {
     /// `InputPort`: required.
+    ///
+    /// The port that the flow listens on for an incoming media stream.
     pub input_port: Option<Val<i64>>,
     /// `Interface`: required.
+    ///
+    /// The VPC interface where the media stream comes in from.
     pub interface: Option<Val<Interface>>,
 }
 
@@ -1012,9 +1173,13 @@ impl ToValue for InputConfiguration {
 impl Literal for InputConfiguration {}
 
 /// The [`Interface`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-interface.html) property type.
+///
+/// The VPC interface that is used for the media stream associated with the source or output.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Interface {
     /// `Name`: required.
+    ///
+    /// The name of the VPC interface.
     pub name: Option<Val<String>>,
 }
 
@@ -1065,11 +1230,19 @@ impl ToValue for Interface {
 impl Literal for Interface {}
 
 /// The [`Maintenance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-maintenance.html) property type.
+///
+/// The maintenance setting of a flow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Maintenance {
     /// `MaintenanceDay`: required.
+    ///
+    /// A day of a week when the maintenance will happen. Use
+    /// Monday/Tuesday/Wednesday/Thursday/Friday/Saturday/Sunday.
     pub maintenance_day: Option<Val<MaintenanceDay>>,
     /// `MaintenanceStartHour`: required.
+    ///
+    /// UTC time when the maintenance will happen. Use 24-hour HH:MM format. Minutes must be 00. Example: 13:00.
+    /// The default value is 02:00.
     pub maintenance_start_hour: Option<Val<String>>,
 }
 
@@ -1140,25 +1313,49 @@ impl ToValue for Maintenance {
 impl Literal for Maintenance {}
 
 /// The [`MediaStream`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-mediastream.html) property type.
+///
+/// A media stream represents one component of your content, such as video, audio, or ancillary data.
+/// After you add a media stream to your flow, you can associate it with sources and outputs that use
+/// the ST 2110 JPEG XS or CDI protocol.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaStream {
     /// `Attributes`.
+    ///
+    /// Attributes that are related to the media stream.
     pub attributes: Option<Val<MediaStreamAttributes>>,
     /// `ClockRate`.
+    ///
+    /// The sample rate for the stream. This value is measured in Hz.
     pub clock_rate: Option<Val<i64>>,
     /// `Description`.
+    ///
+    /// A description that can help you quickly identify what your media stream is used for.
     pub description: Option<Val<String>>,
     /// `Fmt`.
+    ///
+    /// The format type number (sometimes referred to as RTP payload type) of the media stream. MediaConnect
+    /// assigns this value to the media stream. For ST 2110 JPEG XS outputs, you need to provide this value
+    /// to the receiver.
     pub fmt: Option<Val<i64>>,
     /// `MediaStreamId`: required.
+    ///
+    /// A unique identifier for the media stream.
     pub media_stream_id: Option<Val<i64>>,
     /// `MediaStreamName`: required.
+    ///
+    /// A name that helps you distinguish one media stream from another.
     pub media_stream_name: Option<Val<String>>,
     /// `MediaStreamType`: required.
+    ///
+    /// The type of media stream.
     pub media_stream_type: Option<Val<MediaStreamType>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can be used to tag this media stream.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VideoFormat`.
+    ///
+    /// The resolution of the video.
     pub video_format: Option<Val<VideoFormat>>,
 }
 
@@ -1281,11 +1478,17 @@ impl ToValue for MediaStream {
 impl Literal for MediaStream {}
 
 /// The [`MediaStreamAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-mediastreamattributes.html) property type.
+///
+/// Attributes that are related to the media stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaStreamAttributes {
     /// `Fmtp`.
+    ///
+    /// The settings that you want to use to define the media stream.
     pub fmtp: Option<Val<Fmtp>>,
     /// `Lang`.
+    ///
+    /// The audio language, in a format that is recognized by the receiver.
     pub lang: Option<Val<String>>,
 }
 
@@ -1339,13 +1542,23 @@ impl ToValue for MediaStreamAttributes {
 impl Literal for MediaStreamAttributes {}
 
 /// The [`MediaStreamSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-mediastreamsourceconfiguration.html) property type.
+///
+/// The media stream that is associated with the source, and the parameters for that association.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaStreamSourceConfiguration {
     /// `EncodingName`: required.
+    ///
+    /// The format that was used to encode the data. For ancillary data streams, set the encoding name to
+    /// smpte291. For audio streams, set the encoding name to pcm. For video, 2110 streams, set the encoding
+    /// name to raw. For video, JPEG XS streams, set the encoding name to jxsv.
     pub encoding_name: Option<Val<EncodingName>>,
     /// `InputConfigurations`.
+    ///
+    /// The media streams that you want to associate with the source.
     pub input_configurations: Option<Val<Vec<InputConfiguration>>>,
     /// `MediaStreamName`: required.
+    ///
+    /// A name that helps you distinguish one media stream from another.
     pub media_stream_name: Option<Val<String>>,
 }
 
@@ -1428,13 +1641,24 @@ impl ToValue for MediaStreamSourceConfiguration {
 impl Literal for MediaStreamSourceConfiguration {}
 
 /// The [`NdiConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-ndiconfig.html) property type.
+///
+/// Specifies the configuration settings for NDI outputs. Required when the flow includes NDI outputs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NdiConfig {
     /// `MachineName`.
+    ///
+    /// A prefix for the names of the NDI sources that the flow creates. If a custom name isn't specified,
+    /// MediaConnect generates a unique 12-character ID as the prefix.
     pub machine_name: Option<Val<String>>,
     /// `NdiDiscoveryServers`.
+    ///
+    /// A list of up to three NDI discovery server configurations. While not required by the API, this
+    /// configuration is necessary for NDI functionality to work properly.
     pub ndi_discovery_servers: Option<Val<Vec<NdiDiscoveryServerConfig>>>,
     /// `NdiState`.
+    ///
+    /// A setting that controls whether NDI outputs can be used in the flow. Must be ENABLED to add NDI
+    /// outputs. Default is DISABLED.
     pub ndi_state: Option<Val<NdiState>>,
 }
 
@@ -1499,13 +1723,22 @@ impl ToValue for NdiConfig {
 impl Literal for NdiConfig {}
 
 /// The [`NdiDiscoveryServerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-ndidiscoveryserverconfig.html) property type.
+///
+/// Specifies the configuration settings for individual NDI discovery servers. A maximum of 3 servers is
+/// allowed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NdiDiscoveryServerConfig {
     /// `DiscoveryServerAddress`: required.
+    ///
+    /// The unique network address of the NDI discovery server.
     pub discovery_server_address: Option<Val<String>>,
     /// `DiscoveryServerPort`.
+    ///
+    /// The port for the NDI discovery server. Defaults to 5959 if a custom port isn't specified.
     pub discovery_server_port: Option<Val<i64>>,
     /// `VpcInterfaceAdapter`: required.
+    ///
+    /// The identifier for the Virtual Private Cloud (VPC) network interface used by the flow.
     pub vpc_interface_adapter: Option<Val<String>>,
 }
 
@@ -1633,14 +1866,22 @@ impl ToValue for NdiSourceSettings {
 impl Literal for NdiSourceSettings {}
 
 /// The [`SecretsManagerEncryptionKeyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-secretsmanagerencryptionkeyconfiguration.html) property type.
+///
+/// The configuration settings for transit encryption of a flow source using AWS Secrets Manager,
+/// including the secret ARN and role ARN.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretsManagerEncryptionKeyConfiguration {
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the IAM role used for transit encryption from the router output using AWS Secrets
+    /// Manager.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):iam::[0-9]{12}:role/[a-zA-Z0-9_+=,.@-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SecretArn`: required.
+    ///
+    /// The ARN of the AWS Secrets Manager secret used for transit encryption from the router output.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+$`.
     pub secret_arn: Option<Val<String>>,
@@ -1713,11 +1954,17 @@ impl ToValue for SecretsManagerEncryptionKeyConfiguration {
 impl Literal for SecretsManagerEncryptionKeyConfiguration {}
 
 /// The [`SilentAudio`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-silentaudio.html) property type.
+///
+/// Configures settings for the `SilentAudio` metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SilentAudio {
     /// `State`.
+    ///
+    /// Indicates whether the `SilentAudio` metric is enabled or disabled.
     pub state: Option<Val<RouterIntegrationState>>,
     /// `ThresholdSeconds`.
+    ///
+    /// Specifies the number of consecutive seconds of silence that triggers an event or alert.
     pub threshold_seconds: Option<Val<i64>>,
 }
 
@@ -1771,63 +2018,123 @@ impl ToValue for SilentAudio {
 impl Literal for SilentAudio {}
 
 /// The [`Source`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-source.html) property type.
+///
+/// The details of the sources of the flow.
+///
+/// If you are creating a flow with a VPC source, you must first create the flow with a temporary
+/// standard source by doing the following:
+///
+/// - Use CloudFormation to create a flow with a standard source that uses the flow’s public IP
+///   address.
+/// - Use CloudFormation to create the VPC interface to add to this flow. This can also be done as part
+///   of the previous step.
+/// - After CloudFormation has created the flow and the VPC interface, update the source to point to the
+///   VPC interface that you created.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Source {
     /// `Decryption`.
+    ///
+    /// The type of encryption that is used on the content ingested from this source.
     pub decryption: Option<Val<Encryption>>,
     /// `Description`.
+    ///
+    /// A description for the source. This value is not used or seen outside of the current MediaConnect
+    /// account.
     pub description: Option<Val<String>>,
     /// `EntitlementArn`.
+    ///
+    /// The ARN of the entitlement that allows you to subscribe to content that comes from another AWS
+    /// account. The entitlement is set by the content originator and the ARN is generated as part of the
+    /// originator's flow.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):mediaconnect:[a-z0-9-]+:[0-9]{12}:entitlement:[a-zA-Z0-9-]+:[a-zA-Z0-9_-]+$`.
     pub entitlement_arn: Option<Val<String>>,
     /// `GatewayBridgeSource`.
+    ///
+    /// The source configuration for cloud flows receiving a stream from a bridge.
     pub gateway_bridge_source: Option<Val<GatewayBridgeSource>>,
-    /// `IngestIp`.
-    pub ingest_ip: Option<Val<String>>,
     /// `IngestPort`.
+    ///
+    /// The port that the flow will be listening on for incoming content.
     pub ingest_port: Option<Val<i64>>,
     /// `MaxBitrate`.
+    ///
+    /// The maximum bitrate for RIST, RTP, and RTP-FEC streams.
     pub max_bitrate: Option<Val<i64>>,
     /// `MaxLatency`.
+    ///
+    /// The maximum latency in milliseconds for a RIST or Zixi-based source.
     pub max_latency: Option<Val<i64>>,
     /// `MaxSyncBuffer`.
+    ///
+    /// The size of the buffer (in milliseconds) to use to sync incoming source data.
     pub max_sync_buffer: Option<Val<i64>>,
     /// `MediaStreamSourceConfigurations`.
+    ///
+    /// The media streams that are associated with the source, and the parameters for those associations.
     pub media_stream_source_configurations: Option<Val<Vec<MediaStreamSourceConfiguration>>>,
     /// `MinLatency`.
+    ///
+    /// The minimum latency in milliseconds for SRT-based streams. In streams that use the SRT protocol,
+    /// this value that you set on your MediaConnect source or output represents the minimal potential
+    /// latency of that connection. The latency of the stream is set to the highest number between the
+    /// sender’s minimum latency and the receiver’s minimum latency.
     pub min_latency: Option<Val<i64>>,
     /// `Name`.
+    ///
+    /// The name of the source.
     pub name: Option<Val<String>>,
     /// `NdiSourceSettings`.
     pub ndi_source_settings: Option<Val<NdiSourceSettings>>,
     /// `Protocol`.
+    ///
+    /// The protocol that is used by the source. AWS CloudFormation does not currently support CDI or ST 2110
+    /// JPEG XS source protocols.
+    ///
+    /// > AWS Elemental MediaConnect no longer supports the Fujitsu QoS protocol. This reference is
+    /// maintained for legacy purposes only.
     pub protocol: Option<Val<Protocol>>,
     /// `RouterIntegrationState`.
+    ///
+    /// Indicates if router integration is enabled or disabled on the flow source.
     pub router_integration_state: Option<Val<RouterIntegrationState>>,
     /// `RouterIntegrationTransitDecryption`.
+    ///
+    /// The decryption configuration for the flow source when router integration is enabled.
     pub router_integration_transit_decryption: Option<Val<FlowTransitEncryption>>,
     /// `SenderControlPort`.
+    ///
+    /// The port that the flow uses to send outbound requests to initiate connection with the sender.
     pub sender_control_port: Option<Val<i64>>,
     /// `SenderIpAddress`.
-    pub sender_ip_address: Option<Val<String>>,
-    /// `SourceArn`.
     ///
-    /// - Pattern: `^arn:(aws[a-zA-Z-]*):mediaconnect:[a-z0-9-]+:[0-9]{12}:source:[a-zA-Z0-9-]+:[a-zA-Z0-9_-]+$`.
-    pub source_arn: Option<Val<String>>,
-    /// `SourceIngestPort`.
-    pub source_ingest_port: Option<Val<String>>,
+    /// The IP address that the flow communicates with to initiate connection with the sender.
+    pub sender_ip_address: Option<Val<String>>,
     /// `SourceListenerAddress`.
+    ///
+    /// Source IP or domain name for SRT-caller protocol.
     pub source_listener_address: Option<Val<String>>,
     /// `SourceListenerPort`.
+    ///
+    /// Source port for SRT-caller protocol.
     pub source_listener_port: Option<Val<i64>>,
     /// `StreamId`.
+    ///
+    /// The stream ID that you want to use for the transport. This parameter applies only to Zixi-based
+    /// streams.
     pub stream_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can be used to tag this source.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcInterfaceName`.
+    ///
+    /// The name of the VPC interface that is used for this source.
     pub vpc_interface_name: Option<Val<String>>,
     /// `WhitelistCidr`.
+    ///
+    /// The range of IP addresses that should be allowed to contribute content to your source. These IP
+    /// addresses should be in the form of a Classless Inter-Domain Routing (CIDR) block; for example, 10.0.0.0/16.
     pub whitelist_cidr: Option<Val<String>>,
 }
 
@@ -1849,7 +2156,6 @@ impl Source {
         put(&mut m, "Description", &self.description);
         put(&mut m, "EntitlementArn", &self.entitlement_arn);
         put(&mut m, "GatewayBridgeSource", &self.gateway_bridge_source);
-        put(&mut m, "IngestIp", &self.ingest_ip);
         put(&mut m, "IngestPort", &self.ingest_port);
         put(&mut m, "MaxBitrate", &self.max_bitrate);
         put(&mut m, "MaxLatency", &self.max_latency);
@@ -1863,8 +2169,6 @@ impl Source {
         put(&mut m, "RouterIntegrationTransitDecryption", &self.router_integration_transit_decryption);
         put(&mut m, "SenderControlPort", &self.sender_control_port);
         put(&mut m, "SenderIpAddress", &self.sender_ip_address);
-        put(&mut m, "SourceArn", &self.source_arn);
-        put(&mut m, "SourceIngestPort", &self.source_ingest_port);
         put(&mut m, "SourceListenerAddress", &self.source_listener_address);
         put(&mut m, "SourceListenerPort", &self.source_listener_port);
         put(&mut m, "StreamId", &self.stream_id);
@@ -1898,11 +2202,6 @@ impl SourceBuilder {
     /// Sets `GatewayBridgeSource`.
     pub fn gateway_bridge_source(mut self, value: impl Into<Val<GatewayBridgeSource>>) -> Self {
         self.0.gateway_bridge_source = Some(value.into());
-        self
-    }
-    /// Sets `IngestIp`.
-    pub fn ingest_ip(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.ingest_ip = Some(value.into());
         self
     }
     /// Sets `IngestPort`.
@@ -1978,16 +2277,6 @@ impl SourceBuilder {
         self.0.sender_ip_address = Some(value.into());
         self
     }
-    /// Sets `SourceArn`.
-    pub fn source_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.source_arn = Some(value.into());
-        self
-    }
-    /// Sets `SourceIngestPort`.
-    pub fn source_ingest_port(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.source_ingest_port = Some(value.into());
-        self
-    }
     /// Sets `SourceListenerAddress`.
     pub fn source_listener_address(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.source_listener_address = Some(value.into());
@@ -2038,15 +2327,30 @@ impl ToValue for Source {
 impl Literal for Source {}
 
 /// The [`SourceMonitoringConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-sourcemonitoringconfig.html) property type.
+///
+/// The `SourceMonitoringConfig` property type specifies the source monitoring settings for an
+/// `AWS::MediaConnect::Flow` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceMonitoringConfig {
     /// `AudioMonitoringSettings`.
+    ///
+    /// Contains the settings for audio stream metrics monitoring.
     pub audio_monitoring_settings: Option<Val<Vec<AudioMonitoringSetting>>>,
     /// `ContentQualityAnalysisState`.
+    ///
+    /// Indicates whether content quality analysis is enabled or disabled.
     pub content_quality_analysis_state: Option<Val<ContentQualityAnalysisState>>,
     /// `ThumbnailState`.
+    ///
+    /// The current state of the thumbnail monitoring.
+    ///
+    /// - If you don't explicitly specify a value when creating a flow, no thumbnail state will be set.
+    /// - If you update an existing flow and remove a previously set thumbnail state, the value will change
+    ///   to `DISABLED` .
     pub thumbnail_state: Option<Val<ThumbnailState>>,
     /// `VideoMonitoringSettings`.
+    ///
+    /// Contains the settings for video stream metrics monitoring.
     pub video_monitoring_settings: Option<Val<Vec<VideoMonitoringSetting>>>,
 }
 
@@ -2122,9 +2426,14 @@ impl ToValue for SourceMonitoringConfig {
 impl Literal for SourceMonitoringConfig {}
 
 /// The [`SourcePriority`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-sourcepriority.html) property type.
+///
+/// The priority you want to assign to a source. You can have a primary stream and a backup stream or
+/// two equally prioritized streams.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourcePriority {
     /// `PrimarySource`: required.
+    ///
+    /// The name of the source you choose as the primary source for this flow.
     pub primary_source: Option<Val<String>>,
 }
 
@@ -2243,11 +2552,17 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VideoMonitoringSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-videomonitoringsetting.html) property type.
+///
+/// Specifies the configuration for video stream metrics monitoring.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoMonitoringSetting {
     /// `BlackFrames`.
+    ///
+    /// Detects video frames that are black.
     pub black_frames: Option<Val<BlackFrames>>,
     /// `FrozenFrames`.
+    ///
+    /// Detects video frames that have not changed.
     pub frozen_frames: Option<Val<FrozenFrames>>,
 }
 
@@ -2301,28 +2616,57 @@ impl ToValue for VideoMonitoringSetting {
 impl Literal for VideoMonitoringSetting {}
 
 /// The [`VpcInterface`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-vpcinterface.html) property type.
+///
+/// The details of a VPC interface.
+///
+/// > When configuring VPC interfaces for NDI outputs, keep in mind the following:
+/// >
+/// > - VPC interfaces must be defined as nested attributes within the `AWS::MediaConnect::Flow`
+/// resource, and not within the top-level `AWS::MediaConnect::FlowVpcInterface` resource.
+/// > - There's a maximum limit of three VPC interfaces for each flow. If you've already reached this
+/// limit, you can't update the flow to use a different VPC interface without first removing an existing
+/// one.
+/// >
+/// > To update your VPC interfaces in this scenario, you must first remove the VPC interface that’s
+/// not being used. Next, add the new VPC interfaces. Lastly, update the `VpcInterfaceAdapter` in the
+/// `NDIConfig` property. These changes must be performed as separate manual operations and cannot be
+/// done through a single template update.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcInterface {
     /// `Name`: required.
+    ///
+    /// Immutable and has to be a unique against other VpcInterfaces in this Flow.
     pub name: Option<Val<String>>,
     /// `NetworkInterfaceIds`.
+    ///
+    /// IDs of the network interfaces created in customer's account by MediaConnect .
     pub network_interface_ids: Option<Val<Vec<String>>>,
     /// `NetworkInterfaceType`.
+    ///
+    /// The type of network interface.
     pub network_interface_type: Option<Val<NetworkInterfaceType>>,
     /// `RoleArn`: required.
+    ///
+    /// A role Arn MediaConnect can assume to create ENIs in your account.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):iam::[0-9]{12}:role/[a-zA-Z0-9_+=,.@-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SecurityGroupIds`: required.
     ///
+    /// Security Group IDs to be used on ENI.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetId`: required.
     ///
+    /// Subnet must be in the AZ of the Flow.
+    ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can be used to tag this VPC interface.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -2443,9 +2787,13 @@ impl ToValue for VpcInterface {
 impl Literal for VpcInterface {}
 
 /// The [`VpcInterfaceAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flow-vpcinterfaceattachment.html) property type.
+///
+/// The settings for attaching a VPC interface to an resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcInterfaceAttachment {
     /// `VpcInterfaceName`.
+    ///
+    /// The name of the VPC interface to use for this resource.
     pub vpc_interface_name: Option<Val<String>>,
 }
 
@@ -2518,9 +2866,18 @@ impl Algorithm {
             Algorithm::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Algorithm {
+    const VALUES: &'static [&'static str] = &["aes128", "aes192", "aes256"];
+    fn as_str(&self) -> &str {
+        Algorithm::as_str(self)
     }
 }
 
@@ -2581,9 +2938,18 @@ impl Colorimetry {
             Colorimetry::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Colorimetry {
+    const VALUES: &'static [&'static str] = &["BT601", "BT709", "BT2020", "BT2100", "ST2065-1", "ST2065-3", "XYZ"];
+    fn as_str(&self) -> &str {
+        Colorimetry::as_str(self)
     }
 }
 
@@ -2633,9 +2999,18 @@ impl ContentQualityAnalysisState {
             ContentQualityAnalysisState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContentQualityAnalysisState {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        ContentQualityAnalysisState::as_str(self)
     }
 }
 
@@ -2686,9 +3061,18 @@ impl EncodingName {
             EncodingName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncodingName {
+    const VALUES: &'static [&'static str] = &["jxsv", "raw", "smpte291", "pcm"];
+    fn as_str(&self) -> &str {
+        EncodingName::as_str(self)
     }
 }
 
@@ -2735,9 +3119,18 @@ impl EncodingProfile {
             EncodingProfile::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncodingProfile {
+    const VALUES: &'static [&'static str] = &["DISTRIBUTION_H264_DEFAULT", "CONTRIBUTION_H264_DEFAULT"];
+    fn as_str(&self) -> &str {
+        EncodingProfile::as_str(self)
     }
 }
 
@@ -2782,9 +3175,18 @@ impl FailoverMode {
             FailoverMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FailoverMode {
+    const VALUES: &'static [&'static str] = &["MERGE", "FAILOVER"];
+    fn as_str(&self) -> &str {
+        FailoverMode::as_str(self)
     }
 }
 
@@ -2832,9 +3234,18 @@ impl FlowSize {
             FlowSize::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FlowSize {
+    const VALUES: &'static [&'static str] = &["MEDIUM", "LARGE", "LARGE_4X"];
+    fn as_str(&self) -> &str {
+        FlowSize::as_str(self)
     }
 }
 
@@ -2880,9 +3291,18 @@ impl FlowTransitEncryptionKeyType {
             FlowTransitEncryptionKeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FlowTransitEncryptionKeyType {
+    const VALUES: &'static [&'static str] = &["SECRETS_MANAGER", "AUTOMATIC"];
+    fn as_str(&self) -> &str {
+        FlowTransitEncryptionKeyType::as_str(self)
     }
 }
 
@@ -2930,9 +3350,18 @@ impl KeyType {
             KeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyType {
+    const VALUES: &'static [&'static str] = &["speke", "static-key", "srt-password"];
+    fn as_str(&self) -> &str {
+        KeyType::as_str(self)
     }
 }
 
@@ -2993,9 +3422,19 @@ impl MaintenanceDay {
             MaintenanceDay::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MaintenanceDay {
+    const VALUES: &'static [&'static str] =
+        &["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+    fn as_str(&self) -> &str {
+        MaintenanceDay::as_str(self)
     }
 }
 
@@ -3048,9 +3487,18 @@ impl MediaStreamType {
             MediaStreamType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MediaStreamType {
+    const VALUES: &'static [&'static str] = &["video", "audio", "ancillary-data"];
+    fn as_str(&self) -> &str {
+        MediaStreamType::as_str(self)
     }
 }
 
@@ -3096,9 +3544,18 @@ impl NdiState {
             NdiState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NdiState {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        NdiState::as_str(self)
     }
 }
 
@@ -3143,9 +3600,18 @@ impl NetworkInterfaceType {
             NetworkInterfaceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NetworkInterfaceType {
+    const VALUES: &'static [&'static str] = &["ena", "efa"];
+    fn as_str(&self) -> &str {
+        NetworkInterfaceType::as_str(self)
     }
 }
 
@@ -3211,9 +3677,19 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] =
+        &["zixi-push", "rtp-fec", "rtp", "rist", "srt-listener", "srt-caller", "st2110-jpegxs", "cdi", "ndi-speed-hq"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 
@@ -3268,9 +3744,18 @@ impl Range {
             Range::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Range {
+    const VALUES: &'static [&'static str] = &["NARROW", "FULL", "FULLPROTECT"];
+    fn as_str(&self) -> &str {
+        Range::as_str(self)
     }
 }
 
@@ -3316,9 +3801,18 @@ impl RouterIntegrationState {
             RouterIntegrationState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RouterIntegrationState {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        RouterIntegrationState::as_str(self)
     }
 }
 
@@ -3366,9 +3860,18 @@ impl ScanMode {
             ScanMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScanMode {
+    const VALUES: &'static [&'static str] = &["progressive", "interlace", "progressive-segmented-frame"];
+    fn as_str(&self) -> &str {
+        ScanMode::as_str(self)
     }
 }
 
@@ -3435,9 +3938,19 @@ impl Tcs {
             Tcs::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Tcs {
+    const VALUES: &'static [&'static str] =
+        &["SDR", "PQ", "HLG", "LINEAR", "BT2100LINPQ", "BT2100LINHLG", "ST2065-1", "ST428-1", "DENSITY"];
+    fn as_str(&self) -> &str {
+        Tcs::as_str(self)
     }
 }
 
@@ -3489,9 +4002,18 @@ impl ThumbnailState {
             ThumbnailState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ThumbnailState {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        ThumbnailState::as_str(self)
     }
 }
 
@@ -3545,9 +4067,18 @@ impl VideoFormat {
             VideoFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VideoFormat {
+    const VALUES: &'static [&'static str] = &["2160p", "1080p", "1080i", "720p", "480p"];
+    fn as_str(&self) -> &str {
+        VideoFormat::as_str(self)
     }
 }
 

@@ -5,24 +5,50 @@ use crate::rt::*;
 
 /// The [`AWS::MediaConnect::FlowEntitlement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediaconnect-flowentitlement.html) resource type.
 ///
+/// The `AWS::MediaConnect::FlowEntitlement` resource defines the permission that an AWS account grants
+/// to another AWS account to allow access to the content in a specific AWS Elemental MediaConnect flow.
+/// The content originator grants an entitlement to a specific AWS account (the subscriber). When an
+/// entitlement is granted, the subscriber can create a flow using the originator's flow as the source.
+/// Each flow can have up to 50 entitlements.
+///
 /// Build it with [`FlowEntitlement::builder`]; adding it to a stack returns a [`FlowEntitlementHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowEntitlement {
     /// `DataTransferSubscriberFeePercent`. Changing it replaces the resource.
+    ///
+    /// The percentage of the entitlement data transfer fee that you want the subscriber to be responsible
+    /// for.
     pub data_transfer_subscriber_fee_percent: Option<Val<i64>>,
     /// `Description`: required.
+    ///
+    /// A description of the entitlement. This description appears only on the MediaConnect console and is
+    /// not visible outside of the current AWS account.
     pub description: Option<Val<String>>,
     /// `Encryption`.
+    ///
+    /// Encryption information.
     pub encryption: Option<Val<Encryption>>,
     /// `EntitlementStatus`.
+    ///
+    /// An indication of whether the new entitlement should be enabled or disabled as soon as it is created.
+    /// If you don’t specify the entitlementStatus field in your request, MediaConnect sets it to ENABLED.
     pub entitlement_status: Option<Val<EntitlementStatus>>,
     /// `FlowArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the flow.
     pub flow_arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the entitlement. This value must be unique within the current flow.
     pub name: Option<Val<String>>,
     /// `Subscribers`: required.
+    ///
+    /// The AWS account IDs that you want to share your content with. The receiving accounts (subscribers)
+    /// will be allowed to create their own flows using your content as the source.
     pub subscribers: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can be used to tag and organize this flow entitlement.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -161,6 +187,8 @@ impl Deref for FlowEntitlementHandle {
 
 impl FlowEntitlementHandle {
     /// `Fn::GetAtt` `EntitlementArn`.
+    ///
+    /// The entitlement ARN.
     pub fn attr_entitlement_arn(&self) -> Val<String> {
         self.0.get_att("EntitlementArn")
     }
@@ -175,30 +203,62 @@ impl FlowEntitlementHandle {
 }
 
 /// The [`Encryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flowentitlement-encryption.html) property type.
+///
+/// Encryption information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Encryption {
     /// `Algorithm`: required.
+    ///
+    /// The type of algorithm that is used for static key encryption (such as aes128, aes192, or aes256). If
+    /// you are using SPEKE or SRT-password encryption, this property must be left blank.
     pub algorithm: Option<Val<Algorithm>>,
     /// `ConstantInitializationVector`.
+    ///
+    /// A 128-bit, 16-byte hex value represented by a 32-character string, to be used with the key for
+    /// encrypting content. This parameter is not valid for static key encryption.
     pub constant_initialization_vector: Option<Val<String>>,
     /// `DeviceId`.
+    ///
+    /// The value of one of the devices that you configured with your digital rights management (DRM)
+    /// platform key provider. This parameter is required for SPEKE encryption and is not valid for static
+    /// key encryption.
     pub device_id: Option<Val<String>>,
     /// `KeyType`.
+    ///
+    /// The type of key that is used for the encryption. If you don't specify a `keyType` value, the service
+    /// uses the default setting ( `static-key` ). Valid key types are: `static-key` , `speke` , and
+    /// `srt-password` .
     pub key_type: Option<Val<KeyType>>,
     /// `Region`.
+    ///
+    /// The AWS Region that the API Gateway proxy endpoint was created in. This parameter is required for
+    /// SPEKE encryption and is not valid for static key encryption.
     pub region: Option<Val<String>>,
     /// `ResourceId`.
+    ///
+    /// An identifier for the content. The service sends this value to the key server to identify the
+    /// current endpoint. The resource ID is also known as the content ID. This parameter is required for
+    /// SPEKE encryption and is not valid for static key encryption.
     pub resource_id: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the role that you created during setup (when you set up MediaConnect as a trusted
+    /// entity).
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):iam::[0-9]{12}:role/[a-zA-Z0-9_+=,.@-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SecretArn`.
     ///
+    /// The ARN of the secret that you created in AWS Secrets Manager to store the encryption key. This
+    /// parameter is required for static key encryption and is not valid for SPEKE encryption.
+    ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+$`.
     pub secret_arn: Option<Val<String>>,
     /// `Url`.
+    ///
+    /// The URL from the API Gateway proxy that you set up to talk to your key server. This parameter is
+    /// required for SPEKE encryption and is not valid for static key encryption.
     pub url: Option<Val<String>>,
 }
 
@@ -393,9 +453,18 @@ impl Algorithm {
             Algorithm::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Algorithm {
+    const VALUES: &'static [&'static str] = &["aes128", "aes192", "aes256"];
+    fn as_str(&self) -> &str {
+        Algorithm::as_str(self)
     }
 }
 
@@ -441,9 +510,18 @@ impl EntitlementStatus {
             EntitlementStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EntitlementStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        EntitlementStatus::as_str(self)
     }
 }
 
@@ -488,9 +566,18 @@ impl KeyType {
             KeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyType {
+    const VALUES: &'static [&'static str] = &["speke", "static-key"];
+    fn as_str(&self) -> &str {
+        KeyType::as_str(self)
     }
 }
 

@@ -5,52 +5,110 @@ use crate::rt::*;
 
 /// The [`AWS::MediaConnect::FlowOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediaconnect-flowoutput.html) resource type.
 ///
+/// The `AWS::MediaConnect::FlowOutput` resource defines the destination address, protocol, and port
+/// that AWS Elemental MediaConnect sends the ingested video to. Each flow can have up to 50 outputs. An
+/// output can have the same protocol or a different protocol from the source. The following protocols
+/// are supported: RIST, RTP, RTP-FEC, SRT-listener, SRT-caller, Zixi pull, and Zixi push. CDI and ST 2110
+/// JPEG XS protocols are not currently supported by AWS CloudFormation.
+///
 /// Build it with [`FlowOutput::builder`]; adding it to a stack returns a [`FlowOutputHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowOutput {
     /// `CidrAllowList`.
+    ///
+    /// The range of IP addresses that should be allowed to initiate output requests to this flow. These IP
+    /// addresses should be in the form of a Classless Inter-Domain Routing (CIDR) block; for example, 10.0.0.0/16.
     pub cidr_allow_list: Option<Val<Vec<String>>>,
     /// `Description`.
+    ///
+    /// A description of the output. This description appears only on the MediaConnect console and will not
+    /// be seen by the end user.
     pub description: Option<Val<String>>,
     /// `Destination`.
+    ///
+    /// The IP address where you want to send the output.
     pub destination: Option<Val<String>>,
     /// `Encryption`.
+    ///
+    /// The type of key used for the encryption. If no `keyType` is provided, the service will use the
+    /// default setting (static-key). Allowable encryption types: static-key.
     pub encryption: Option<Val<Encryption>>,
     /// `FlowArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the flow this output is attached to.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):mediaconnect:[a-z0-9-]+:[0-9]{12}:flow:[a-zA-Z0-9-]+:[a-zA-Z0-9_-]+$`.
     pub flow_arn: Option<Val<String>>,
     /// `MaxLatency`.
+    ///
+    /// The maximum latency in milliseconds. This parameter applies only to RIST-based and Zixi-based
+    /// streams.
     pub max_latency: Option<Val<i64>>,
     /// `MediaStreamOutputConfigurations`.
+    ///
+    /// The media streams that are associated with the output, and the parameters for those associations.
     pub media_stream_output_configurations: Option<Val<Vec<MediaStreamOutputConfiguration>>>,
     /// `MinLatency`.
+    ///
+    /// The minimum latency in milliseconds for SRT-based streams. In streams that use the SRT protocol,
+    /// this value that you set on your MediaConnect source or output represents the minimal potential
+    /// latency of that connection. The latency of the stream is set to the highest number between the
+    /// sender’s minimum latency and the receiver’s minimum latency.
     pub min_latency: Option<Val<i64>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the bridge's output.
     pub name: Option<Val<String>>,
     /// `NdiProgramName`.
+    ///
+    /// A suffix for the names of the NDI sources that the flow creates. If a custom name isn't specified,
+    /// MediaConnect uses the output name.
     pub ndi_program_name: Option<Val<String>>,
     /// `NdiSpeedHqQuality`.
+    ///
+    /// A quality setting for the NDI Speed HQ encoder.
     pub ndi_speed_hq_quality: Option<Val<i64>>,
     /// `OutputStatus`.
+    ///
+    /// An indication of whether the output should transmit data or not.
     pub output_status: Option<Val<OutputStatus>>,
     /// `Port`.
+    ///
+    /// The port to use when content is distributed to this output.
     pub port: Option<Val<i64>>,
     /// `Protocol`.
+    ///
+    /// The protocol to use for the output.
+    ///
+    /// > AWS Elemental MediaConnect no longer supports the Fujitsu QoS protocol. This reference is
+    /// maintained for legacy purposes only.
     pub protocol: Option<Val<Protocol>>,
     /// `RemoteId`.
+    ///
+    /// The remote ID for the Zixi-pull stream.
     pub remote_id: Option<Val<String>>,
     /// `RouterIntegrationState`.
     pub router_integration_state: Option<Val<RouterIntegrationState>>,
     /// `RouterIntegrationTransitEncryption`.
+    ///
+    /// Encryption information.
     pub router_integration_transit_encryption: Option<Val<FlowTransitEncryption>>,
     /// `SmoothingLatency`.
+    ///
+    /// The smoothing latency in milliseconds for RIST, RTP, and RTP-FEC streams.
     pub smoothing_latency: Option<Val<i64>>,
     /// `StreamId`.
+    ///
+    /// The stream ID that you want to use for this transport. This parameter applies only to Zixi and SRT
+    /// caller-based streams.
     pub stream_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can be used to tag and organize this flow output.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcInterfaceAttachment`.
+    ///
+    /// The name of the VPC interface attachment to use for this output.
     pub vpc_interface_attachment: Option<Val<VpcInterfaceAttachment>>,
 }
 
@@ -260,6 +318,8 @@ impl Deref for FlowOutputHandle {
 
 impl FlowOutputHandle {
     /// `Fn::GetAtt` `OutputArn`.
+    ///
+    /// The ARN of the output.
     pub fn attr_output_arn(&self) -> Val<String> {
         self.0.get_att("OutputArn")
     }
@@ -274,13 +334,21 @@ impl FlowOutputHandle {
 }
 
 /// The [`DestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flowoutput-destinationconfiguration.html) property type.
+///
+/// The transport parameters that you want to associate with an outbound media stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationConfiguration {
     /// `DestinationIp`: required.
+    ///
+    /// The IP address where you want MediaConnect to send contents of the media stream.
     pub destination_ip: Option<Val<String>>,
     /// `DestinationPort`: required.
+    ///
+    /// The port that you want MediaConnect to use when it distributes the media stream to the output.
     pub destination_port: Option<Val<i64>>,
     /// `Interface`: required.
+    ///
+    /// The VPC interface that you want to use for the media stream associated with the output.
     pub interface: Option<Val<Interface>>,
 }
 
@@ -365,11 +433,23 @@ impl ToValue for DestinationConfiguration {
 impl Literal for DestinationConfiguration {}
 
 /// The [`EncodingParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flowoutput-encodingparameters.html) property type.
+///
+/// A collection of parameters that determine how MediaConnect will convert the content. These fields
+/// only apply to outputs on flows that have a CDI source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncodingParameters {
     /// `CompressionFactor`: required.
+    ///
+    /// A value that is used to calculate compression for an output. The bitrate of the output is calculated
+    /// as follows: Output bitrate = (1 / compressionFactor) * (source bitrate) This property only applies
+    /// to outputs that use the ST 2110 JPEG XS protocol, with a flow source that uses the CDI protocol.
+    /// Valid values are floating point numbers in the range of 3.0 to 10.0, inclusive.
     pub compression_factor: Option<Val<f64>>,
     /// `EncoderProfile`.
+    ///
+    /// A setting on the encoder that drives compression settings. This property only applies to video media
+    /// streams associated with outputs that use the ST 2110 JPEG XS protocol, with a flow source that uses
+    /// the CDI protocol.
     pub encoder_profile: Option<Val<EncoderProfile>>,
 }
 
@@ -430,18 +510,33 @@ impl ToValue for EncodingParameters {
 impl Literal for EncodingParameters {}
 
 /// The [`Encryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flowoutput-encryption.html) property type.
+///
+/// Encryption information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Encryption {
     /// `Algorithm`.
+    ///
+    /// The type of algorithm that is used for static key encryption (such as aes128, aes192, or aes256). If
+    /// you are using SPEKE or SRT-password encryption, this property must be left blank.
     pub algorithm: Option<Val<Algorithm>>,
     /// `KeyType`.
+    ///
+    /// The type of key that is used for the encryption. If you don't specify a `keyType` value, the service
+    /// uses the default setting ( `static-key` ). Valid key types are: `static-key` , `speke` , and
+    /// `srt-password` .
     pub key_type: Option<Val<KeyType>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the role that you created during setup (when you set up MediaConnect as a trusted
+    /// entity).
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):iam::[0-9]{12}:role/[a-zA-Z0-9_+=,.@-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SecretArn`: required.
+    ///
+    /// The ARN of the secret that you created in AWS Secrets Manager to store the encryption key. This
+    /// parameter is required for static key encryption and is not valid for SPEKE encryption.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+$`.
     pub secret_arn: Option<Val<String>>,
@@ -519,9 +614,14 @@ impl ToValue for Encryption {
 impl Literal for Encryption {}
 
 /// The [`FlowTransitEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flowoutput-flowtransitencryption.html) property type.
+///
+/// The configuration that defines how content is encrypted during transit between the MediaConnect
+/// router and a MediaConnect flow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowTransitEncryption {
     /// `EncryptionKeyConfiguration`: required.
+    ///
+    /// Configuration settings for flow transit encryption keys.
     pub encryption_key_configuration: Option<Val<FlowTransitEncryptionKeyConfiguration>>,
     /// `EncryptionKeyType`.
     pub encryption_key_type: Option<Val<FlowTransitEncryptionKeyType>>,
@@ -595,8 +695,14 @@ impl Literal for FlowTransitEncryption {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowTransitEncryptionKeyConfiguration {
     /// `Automatic`.
+    ///
+    /// Configuration settings for automatic encryption key management, where MediaConnect handles key
+    /// creation and rotation.
     pub automatic: Option<Val<Json>>,
     /// `SecretsManager`.
+    ///
+    /// The configuration settings for transit encryption of a flow output using AWS Secrets Manager,
+    /// including the secret ARN and role ARN.
     pub secrets_manager: Option<Val<SecretsManagerEncryptionKeyConfiguration>>,
 }
 
@@ -655,9 +761,13 @@ impl ToValue for FlowTransitEncryptionKeyConfiguration {
 impl Literal for FlowTransitEncryptionKeyConfiguration {}
 
 /// The [`Interface`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flowoutput-interface.html) property type.
+///
+/// The VPC interface that is used for the media stream associated with the source or output.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Interface {
     /// `Name`: required.
+    ///
+    /// The name of the VPC interface.
     pub name: Option<Val<String>>,
 }
 
@@ -708,15 +818,28 @@ impl ToValue for Interface {
 impl Literal for Interface {}
 
 /// The [`MediaStreamOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flowoutput-mediastreamoutputconfiguration.html) property type.
+///
+/// The media stream that is associated with the output, and the parameters for that association.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaStreamOutputConfiguration {
     /// `DestinationConfigurations`.
+    ///
+    /// The transport parameters that are associated with each outbound media stream.
     pub destination_configurations: Option<Val<Vec<DestinationConfiguration>>>,
     /// `EncodingName`: required.
+    ///
+    /// The format that was used to encode the data. For ancillary data streams, set the encoding name to
+    /// smpte291. For audio streams, set the encoding name to pcm. For video, 2110 streams, set the encoding
+    /// name to raw. For video, JPEG XS streams, set the encoding name to jxsv.
     pub encoding_name: Option<Val<EncodingName>>,
     /// `EncodingParameters`.
+    ///
+    /// A collection of parameters that determine how MediaConnect will convert the content. These fields
+    /// only apply to outputs on flows that have a CDI source.
     pub encoding_parameters: Option<Val<EncodingParameters>>,
     /// `MediaStreamName`: required.
+    ///
+    /// The name of the media stream.
     pub media_stream_name: Option<Val<String>>,
 }
 
@@ -805,14 +928,21 @@ impl ToValue for MediaStreamOutputConfiguration {
 impl Literal for MediaStreamOutputConfiguration {}
 
 /// The [`SecretsManagerEncryptionKeyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flowoutput-secretsmanagerencryptionkeyconfiguration.html) property type.
+///
+/// The configuration settings for transit encryption of a flow output using AWS Secrets Manager,
+/// including the secret ARN and role ARN.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretsManagerEncryptionKeyConfiguration {
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the IAM role used for transit encryption to the router input using AWS Secrets Manager.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):iam::[0-9]{12}:role/[a-zA-Z0-9_+=,.@-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SecretArn`: required.
+    ///
+    /// The ARN of the AWS Secrets Manager secret used for transit encryption to the router input.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+$`.
     pub secret_arn: Option<Val<String>>,
@@ -949,9 +1079,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcInterfaceAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flowoutput-vpcinterfaceattachment.html) property type.
+///
+/// The settings for attaching a VPC interface to an resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcInterfaceAttachment {
     /// `VpcInterfaceName`.
+    ///
+    /// The name of the VPC interface to use for this resource.
     pub vpc_interface_name: Option<Val<String>>,
 }
 
@@ -1024,9 +1158,18 @@ impl Algorithm {
             Algorithm::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Algorithm {
+    const VALUES: &'static [&'static str] = &["aes128", "aes192", "aes256"];
+    fn as_str(&self) -> &str {
+        Algorithm::as_str(self)
     }
 }
 
@@ -1072,9 +1215,18 @@ impl EncoderProfile {
             EncoderProfile::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncoderProfile {
+    const VALUES: &'static [&'static str] = &["main", "high"];
+    fn as_str(&self) -> &str {
+        EncoderProfile::as_str(self)
     }
 }
 
@@ -1125,9 +1277,18 @@ impl EncodingName {
             EncodingName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncodingName {
+    const VALUES: &'static [&'static str] = &["jxsv", "raw", "smpte291", "pcm"];
+    fn as_str(&self) -> &str {
+        EncodingName::as_str(self)
     }
 }
 
@@ -1174,9 +1335,18 @@ impl FlowTransitEncryptionKeyType {
             FlowTransitEncryptionKeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FlowTransitEncryptionKeyType {
+    const VALUES: &'static [&'static str] = &["SECRETS_MANAGER", "AUTOMATIC"];
+    fn as_str(&self) -> &str {
+        FlowTransitEncryptionKeyType::as_str(self)
     }
 }
 
@@ -1221,9 +1391,18 @@ impl KeyType {
             KeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyType {
+    const VALUES: &'static [&'static str] = &["static-key", "srt-password"];
+    fn as_str(&self) -> &str {
+        KeyType::as_str(self)
     }
 }
 
@@ -1268,9 +1447,18 @@ impl OutputStatus {
             OutputStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OutputStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        OutputStatus::as_str(self)
     }
 }
 
@@ -1339,9 +1527,29 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &[
+        "zixi-push",
+        "rtp-fec",
+        "rtp",
+        "zixi-pull",
+        "rist",
+        "srt-listener",
+        "srt-caller",
+        "st2110-jpegxs",
+        "cdi",
+        "ndi-speed-hq",
+    ];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 
@@ -1394,9 +1602,18 @@ impl RouterIntegrationState {
             RouterIntegrationState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RouterIntegrationState {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        RouterIntegrationState::as_str(self)
     }
 }
 

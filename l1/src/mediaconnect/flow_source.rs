@@ -5,50 +5,114 @@ use crate::rt::*;
 
 /// The [`AWS::MediaConnect::FlowSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediaconnect-flowsource.html) resource type.
 ///
+/// The `AWS::MediaConnect::FlowSource` resource is usedt to add additional sources to an existing flow.
+/// Adding an additional source requires Failover to be enabled. When you enable Failover, the
+/// additional source must use the same protocol as the existing source. A source is the external video
+/// content that includes configuration information (encryption and source type) and a network address.
+/// Each flow has at least one source. A standard source comes from a source other than another AWS
+/// Elemental MediaConnect flow, such as an on-premises encoder.
+///
 /// Build it with [`FlowSource::builder`]; adding it to a stack returns a [`FlowSourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowSource {
     /// `Decryption`.
+    ///
+    /// The type of encryption that is used on the content ingested from this source. Allowable encryption
+    /// types: static-key.
     pub decryption: Option<Val<Encryption>>,
     /// `Description`: required.
+    ///
+    /// A description for the source. This value is not used or seen outside of the current MediaConnect
+    /// account.
     pub description: Option<Val<String>>,
     /// `EntitlementArn`.
+    ///
+    /// The ARN of the entitlement that allows you to subscribe to this flow. The entitlement is set by the
+    /// flow originator, and the ARN is generated as part of the originator's flow.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):mediaconnect:[a-z0-9-]+:[0-9]{12}:entitlement:[a-zA-Z0-9-]+:[a-zA-Z0-9_-]+$`.
     pub entitlement_arn: Option<Val<String>>,
     /// `FlowArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the flow this source is connected to. The flow must have Failover
+    /// enabled to add an additional source.
+    ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):mediaconnect:[a-z0-9-]+:[0-9]{12}:flow:[a-zA-Z0-9-]+:[a-zA-Z0-9_-]+$`.
     pub flow_arn: Option<Val<String>>,
     /// `GatewayBridgeSource`.
+    ///
+    /// The bridge's source.
     pub gateway_bridge_source: Option<Val<GatewayBridgeSource>>,
     /// `IngestPort`.
+    ///
+    /// The port that the flow listens on for incoming content. If the protocol of the source is Zixi, the
+    /// port must be set to 2088.
     pub ingest_port: Option<Val<i64>>,
     /// `MaxBitrate`.
+    ///
+    /// The smoothing max bitrate (in bps) for RIST, RTP, and RTP-FEC streams.
     pub max_bitrate: Option<Val<i64>>,
     /// `MaxLatency`.
+    ///
+    /// The maximum latency in milliseconds. This parameter applies only to RIST-based and Zixi-based
+    /// streams.
     pub max_latency: Option<Val<i64>>,
     /// `MinLatency`.
+    ///
+    /// The minimum latency in milliseconds for SRT-based streams. In streams that use the SRT protocol,
+    /// this value that you set on your MediaConnect source or output represents the minimal potential
+    /// latency of that connection. The latency of the stream is set to the highest number between the
+    /// sender’s minimum latency and the receiver’s minimum latency.
     pub min_latency: Option<Val<i64>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the source.
     pub name: Option<Val<String>>,
     /// `Protocol`. Changing it replaces the resource.
+    ///
+    /// The protocol that the source uses to deliver the content to MediaConnect. Adding additional sources
+    /// to an existing flow requires Failover to be enabled. When you enable Failover, the additional source
+    /// must use the same protocol as the existing source. Only the following protocols support failover:
+    /// Zixi-push, RTP-FEC, RTP, RIST and SRT protocols.
+    ///
+    /// If you use failover with SRT caller or listener, the `FailoverMode` property must be set to
+    /// `FAILOVER` . The `FailoverMode` property is found in the `FailoverConfig` resource of the same
+    /// flow ARN you used for the source's `FlowArn` property. SRT caller/listener does not
+    /// support merge mode failover.
     pub protocol: Option<Val<Protocol>>,
     /// `SenderControlPort`.
+    ///
+    /// The port that the flow uses to send outbound requests to initiate connection with the sender.
     pub sender_control_port: Option<Val<i64>>,
     /// `SenderIpAddress`.
+    ///
+    /// The IP address that the flow communicates with to initiate connection with the sender.
     pub sender_ip_address: Option<Val<String>>,
     /// `SourceListenerAddress`.
+    ///
+    /// Source IP or domain name for SRT-caller protocol.
     pub source_listener_address: Option<Val<String>>,
     /// `SourceListenerPort`.
+    ///
+    /// Source port for SRT-caller protocol.
     pub source_listener_port: Option<Val<i64>>,
     /// `StreamId`.
+    ///
+    /// The stream ID that you want to use for this transport. This parameter applies only to Zixi and SRT
+    /// caller-based streams.
     pub stream_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can be used to tag and organize this flow source.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcInterfaceName`.
+    ///
+    /// The name of the VPC interface to use for this source.
     pub vpc_interface_name: Option<Val<String>>,
     /// `WhitelistCidr`.
+    ///
+    /// The range of IP addresses that should be allowed to contribute content to your source. These IP
+    /// addresses should be in the form of a Classless Inter-Domain Routing (CIDR) block; for example, 10.0.0.0/16.
     pub whitelist_cidr: Option<Val<String>>,
 }
 
@@ -244,14 +308,21 @@ impl Deref for FlowSourceHandle {
 
 impl FlowSourceHandle {
     /// `Fn::GetAtt` `IngestIp`.
+    ///
+    /// The IP address that the flow listens on for incoming content.
     pub fn attr_ingest_ip(&self) -> Val<String> {
         self.0.get_att("IngestIp")
     }
     /// `Fn::GetAtt` `SourceArn`.
+    ///
+    /// The ARN of the source.
     pub fn attr_source_arn(&self) -> Val<String> {
         self.0.get_att("SourceArn")
     }
     /// `Fn::GetAtt` `SourceIngestPort`.
+    ///
+    /// The port that the flow listens on for incoming content. If the protocol of the source is Zixi, the
+    /// port must be set to 2088.
     pub fn attr_source_ingest_port(&self) -> Val<String> {
         self.0.get_att("SourceIngestPort")
     }
@@ -266,30 +337,62 @@ impl FlowSourceHandle {
 }
 
 /// The [`Encryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flowsource-encryption.html) property type.
+///
+/// Encryption information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Encryption {
     /// `Algorithm`.
+    ///
+    /// The type of algorithm that is used for static key encryption (such as aes128, aes192, or aes256). If
+    /// you are using SPEKE or SRT-password encryption, this property must be left blank.
     pub algorithm: Option<Val<Algorithm>>,
     /// `ConstantInitializationVector`.
+    ///
+    /// A 128-bit, 16-byte hex value represented by a 32-character string, to be used with the key for
+    /// encrypting content. This parameter is not valid for static key encryption.
     pub constant_initialization_vector: Option<Val<String>>,
     /// `DeviceId`.
+    ///
+    /// The value of one of the devices that you configured with your digital rights management (DRM)
+    /// platform key provider. This parameter is required for SPEKE encryption and is not valid for static
+    /// key encryption.
     pub device_id: Option<Val<String>>,
     /// `KeyType`.
+    ///
+    /// The type of key that is used for the encryption. If you don't specify a `keyType` value, the service
+    /// uses the default setting ( `static-key` ). Valid key types are: `static-key` , `speke` , and
+    /// `srt-password` .
     pub key_type: Option<Val<KeyType>>,
     /// `Region`.
+    ///
+    /// The AWS Region that the API Gateway proxy endpoint was created in. This parameter is required for
+    /// SPEKE encryption and is not valid for static key encryption.
     pub region: Option<Val<String>>,
     /// `ResourceId`.
+    ///
+    /// An identifier for the content. The service sends this value to the key server to identify the
+    /// current endpoint. The resource ID is also known as the content ID. This parameter is required for
+    /// SPEKE encryption and is not valid for static key encryption.
     pub resource_id: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the role that you created during setup (when you set up MediaConnect as a trusted
+    /// entity).
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):iam::[0-9]{12}:role/[a-zA-Z0-9_+=,.@-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SecretArn`.
     ///
+    /// The ARN of the secret that you created in AWS Secrets Manager to store the encryption key. This
+    /// parameter is required for static key encryption and is not valid for SPEKE encryption.
+    ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+$`.
     pub secret_arn: Option<Val<String>>,
     /// `Url`.
+    ///
+    /// The URL from the API Gateway proxy that you set up to talk to your key server. This parameter is
+    /// required for SPEKE encryption and is not valid for static key encryption.
     pub url: Option<Val<String>>,
 }
 
@@ -388,13 +491,19 @@ impl ToValue for Encryption {
 impl Literal for Encryption {}
 
 /// The [`GatewayBridgeSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flowsource-gatewaybridgesource.html) property type.
+///
+/// The source configuration for cloud flows receiving a stream from a bridge.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayBridgeSource {
     /// `BridgeArn`: required.
     ///
+    /// The ARN of the bridge feeding this flow.
+    ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):mediaconnect:[a-z0-9-]+:[0-9]{12}:bridge:[a-zA-Z0-9-]+:[a-zA-Z0-9_-]+$`.
     pub bridge_arn: Option<Val<String>>,
     /// `VpcInterfaceAttachment`.
+    ///
+    /// The name of the VPC interface attachment to use for this bridge source.
     pub vpc_interface_attachment: Option<Val<VpcInterfaceAttachment>>,
 }
 
@@ -522,9 +631,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcInterfaceAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-flowsource-vpcinterfaceattachment.html) property type.
+///
+/// The settings for attaching a VPC interface to an resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcInterfaceAttachment {
     /// `VpcInterfaceName`.
+    ///
+    /// The name of the VPC interface to use for this resource.
     pub vpc_interface_name: Option<Val<String>>,
 }
 
@@ -597,9 +710,18 @@ impl Algorithm {
             Algorithm::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Algorithm {
+    const VALUES: &'static [&'static str] = &["aes128", "aes192", "aes256"];
+    fn as_str(&self) -> &str {
+        Algorithm::as_str(self)
     }
 }
 
@@ -648,9 +770,18 @@ impl KeyType {
             KeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyType {
+    const VALUES: &'static [&'static str] = &["speke", "static-key", "srt-password"];
+    fn as_str(&self) -> &str {
+        KeyType::as_str(self)
     }
 }
 
@@ -708,9 +839,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["zixi-push", "rtp-fec", "rtp", "rist", "srt-listener", "srt-caller"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 

@@ -5,29 +5,71 @@ use crate::rt::*;
 
 /// The [`AWS::MediaConnect::FlowVpcInterface`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediaconnect-flowvpcinterface.html) resource type.
 ///
+/// The `AWS::MediaConnect::FlowVpcInterface` resource is a connection between your AWS Elemental
+/// MediaConnect flow and a virtual private cloud (VPC) that you created using the Amazon Virtual
+/// Private Cloud service.
+///
+/// To avoid streaming your content over the public internet, you can add up to two VPC interfaces to
+/// your flow and use those connections to transfer content between your VPC and MediaConnect.
+///
+/// You can update an existing flow to add a VPC interface. If you haven’t created the flow yet, you
+/// must create the flow with a temporary standard source by doing the following:
+///
+/// - Use CloudFormation to create a flow with a standard source that uses to the flow’s public IP
+///   address.
+/// - Use CloudFormation to create a VPC interface to add to this flow. This can also be done as part of
+///   the previous step.
+/// - After CloudFormation has created the flow and the VPC interface, update the source to point to the
+///   VPC interface that you created.
+///
+/// > The previous steps must be undone before the CloudFormation stack can be deleted. Because the
+/// source is manually updated in step 3, CloudFormation is not aware of this change. The source must be
+/// returned to a standard source before CloudFormation stack deletion. > When configuring NDI outputs
+/// for your flow, define the VPC interface as a nested attribute within the `AWS::MediaConnect::Flow`
+/// resource. Do not use the top-level `AWS::MediaConnect::FlowVpcInterface` resource type to specify
+/// NDI configurations.
+///
 /// Build it with [`FlowVpcInterface::builder`]; adding it to a stack returns a [`FlowVpcInterfaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowVpcInterface {
     /// `FlowArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the flow.
+    ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):mediaconnect:[a-z0-9-]+:[0-9]{12}:flow:[a-zA-Z0-9-]+:[a-zA-Z0-9_-]+$`.
     pub flow_arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name for the VPC interface. This name must be unique within the flow.
     pub name: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the role that you created when you set up MediaConnect as a
+    /// trusted service.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):iam::[0-9]{12}:role/[a-zA-Z0-9_+=,.@-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SecurityGroupIds`: required.
     ///
+    /// A virtual firewall to control inbound and outbound traffic.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetId`: required.
     ///
+    /// The subnet IDs that you want to use for your VPC interface. A range of IP addresses in your VPC.
+    /// When you create your VPC, you specify a range of IPv4 addresses for the VPC in the form of a
+    /// Classless Inter-Domain Routing (CIDR) block; for example, 10.0.0.0/16. This is the primary CIDR
+    /// block for your VPC. When you create a subnet for your VPC, you specify the CIDR block for the
+    /// subnet, which is a subset of the VPC CIDR block. The subnets that you use across all VPC interfaces
+    /// on the flow must be in the same Availability Zone as the flow.
+    ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can be used to tag and organize this VPC network interface.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -162,6 +204,8 @@ impl Deref for FlowVpcInterfaceHandle {
 
 impl FlowVpcInterfaceHandle {
     /// `Fn::GetAtt` `NetworkInterfaceIds`.
+    ///
+    /// The IDs of the network interfaces that MediaConnect created in your account.
     pub fn attr_network_interface_ids(&self) -> Val<Vec<String>> {
         self.0.get_att("NetworkInterfaceIds")
     }

@@ -5,14 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::MediaConnect::Gateway`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediaconnect-gateway.html) resource type.
 ///
+/// The `AWS::MediaConnect::Gateway` resource is used to create a new gateway. AWS Elemental
+/// MediaConnect Gateway is a feature of MediaConnect that allows the deployment of on-premises
+/// resources for transporting live video to and from the AWS Cloud. MediaConnect Gateway allows you to
+/// contribute live video to the AWS Cloud from on-premises hardware, as well as distribute live video
+/// from the AWS Cloud to your local data center.
+///
 /// Build it with [`Gateway::builder`]; adding it to a stack returns a [`GatewayHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Gateway {
     /// `EgressCidrBlocks`: required. Changing it replaces the resource.
+    ///
+    /// The range of IP addresses that are allowed to contribute content or initiate output requests for
+    /// flows communicating with this gateway. These IP addresses should be in the form of a Classless
+    /// Inter-Domain Routing (CIDR) block; for example, 10.0.0.0/16.
     pub egress_cidr_blocks: Option<Val<Vec<String>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the gateway. This name can not be modified after the gateway is created.
     pub name: Option<Val<String>>,
     /// `Networks`: required. Changing it replaces the resource.
+    ///
+    /// The list of networks in the gateway.
     ///
     /// - Items: 1 to 4.
     pub networks: Option<Val<Vec<GatewayNetwork>>>,
@@ -120,10 +134,15 @@ impl Deref for GatewayHandle {
 
 impl GatewayHandle {
     /// `Fn::GetAtt` `GatewayArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the gateway.
     pub fn attr_gateway_arn(&self) -> Val<String> {
         self.0.get_att("GatewayArn")
     }
     /// `Fn::GetAtt` `GatewayState`.
+    ///
+    /// The current state of the gateway. Possible values are: CREATING, ACTIVE, UPDATING, ERROR, DELETING,
+    /// DELETED.
     pub fn attr_gateway_state(&self) -> Val<String> {
         self.0.get_att("GatewayState")
     }
@@ -138,13 +157,21 @@ impl GatewayHandle {
 }
 
 /// The [`GatewayNetwork`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-gateway-gatewaynetwork.html) property type.
+///
+/// The network settings for a gateway.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayNetwork {
     /// `CidrBlock`: required.
     ///
+    /// A unique IP address range to use for this network. These IP addresses should be in the form of a
+    /// Classless Inter-Domain Routing (CIDR) block; for example, 10.0.0.0/16.
+    ///
     /// - Format: `ipv4-network`.
     pub cidr_block: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the network. This name is used to reference the network and must be unique among
+    /// networks in this gateway.
     pub name: Option<Val<String>>,
 }
 

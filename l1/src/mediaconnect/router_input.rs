@@ -5,30 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::MediaConnect::RouterInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediaconnect-routerinput.html) resource type.
 ///
+/// Represents a router input in AWS Elemental MediaConnect that is used to ingest content to be
+/// transmitted to router outputs
+///
 /// Build it with [`RouterInput::builder`]; adding it to a stack returns a [`RouterInputHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouterInput {
     /// `AvailabilityZone`. Changing it replaces the resource.
+    ///
+    /// The Availability Zone of the router input.
     pub availability_zone: Option<Val<String>>,
     /// `Configuration`: required.
+    ///
+    /// The configuration settings for a router input.
     pub configuration: Option<Val<RouterInputConfiguration>>,
     /// `MaintenanceConfiguration`.
+    ///
+    /// The maintenance configuration settings applied to this router input.
     pub maintenance_configuration: Option<Val<MaintenanceConfiguration>>,
     /// `MaximumBitrate`: required.
+    ///
+    /// The maximum bitrate for the router input.
     pub maximum_bitrate: Option<Val<i64>>,
     /// `Name`: required.
+    ///
+    /// The name of the router input.
     ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `RegionName`. Changing it replaces the resource.
+    ///
+    /// The AWS Region where the router input is located.
     pub region_name: Option<Val<String>>,
     /// `RoutingScope`: required.
+    ///
+    /// Indicates whether the router input is configured for Regional or global routing.
     pub routing_scope: Option<Val<RoutingScope>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can be used to tag and organize this router input.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Tier`: required.
+    ///
+    /// The tier level of the router input.
     pub tier: Option<Val<RouterInputTier>>,
     /// `TransitEncryption`.
+    ///
+    /// Encryption information.
     pub transit_encryption: Option<Val<RouterInputTransitEncryption>>,
 }
 
@@ -178,38 +201,56 @@ impl Deref for RouterInputHandle {
 
 impl RouterInputHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the router input.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the router input was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the router input.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `InputType`.
+    ///
+    /// The type of the router input.
     pub fn attr_input_type(&self) -> Val<String> {
         self.0.get_att("InputType")
     }
     /// `Fn::GetAtt` `IpAddress`.
+    ///
+    /// The IP address of the router input.
     pub fn attr_ip_address(&self) -> Val<String> {
         self.0.get_att("IpAddress")
     }
     /// `Fn::GetAtt` `MaintenanceType`.
+    ///
+    /// The type of maintenance configuration applied to this router input.
     pub fn attr_maintenance_type(&self) -> Val<String> {
         self.0.get_att("MaintenanceType")
     }
     /// `Fn::GetAtt` `RoutedOutputs`.
+    ///
+    /// The number of router outputs associated with the router input.
     pub fn attr_routed_outputs(&self) -> Val<i64> {
         self.0.get_att("RoutedOutputs")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The current state of the router input.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the router input was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -224,17 +265,28 @@ impl RouterInputHandle {
 }
 
 /// The [`FailoverRouterInputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routerinput-failoverrouterinputconfiguration.html) property type.
+///
+/// Configuration settings for a failover router input that allows switching between two input sources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FailoverRouterInputConfiguration {
     /// `NetworkInterfaceArn`: required.
+    ///
+    /// The ARN of the network interface to use for this failover router input.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):mediaconnect:[a-z0-9-]+:[0-9]{12}:routerNetworkInterface:[a-z0-9]{12}$`.
     pub network_interface_arn: Option<Val<String>>,
     /// `PrimarySourceIndex`.
     ///
+    /// The index (0 or 1) that specifies which source in the protocol configurations list is currently
+    /// active. Used to control which of the two failover sources is currently selected. This field is
+    /// ignored when sourcePriorityMode is set to NO_PRIORITY
+    ///
     /// - Range: 0 to 1.
     pub primary_source_index: Option<Val<i64>>,
     /// `ProtocolConfigurations`: required.
+    ///
+    /// A list of exactly two protocol configurations for the failover input sources. Both must use the same
+    /// protocol type.
     pub protocol_configurations: Option<Val<Vec<FailoverRouterInputProtocolConfiguration>>>,
     /// `SourcePriorityMode`: required.
     pub source_priority_mode: Option<Val<FailoverInputSourcePriorityMode>>,
@@ -347,12 +399,25 @@ impl Literal for FailoverRouterInputConfiguration {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FailoverRouterInputProtocolConfiguration {
     /// `Rist`.
+    ///
+    /// The configuration settings for a router input using the RIST (Reliable Internet Stream Transport)
+    /// protocol, including the port and recovery latency.
     pub rist: Option<Val<RistRouterInputConfiguration>>,
     /// `Rtp`.
+    ///
+    /// The configuration settings for a Router Input using the RTP (Real-Time Transport Protocol) protocol,
+    /// including the port and forward error correction state.
     pub rtp: Option<Val<RtpRouterInputConfiguration>>,
     /// `SrtCaller`.
+    ///
+    /// The configuration settings for a router input using the SRT (Secure Reliable Transport) protocol in
+    /// caller mode, including the source address and port, minimum latency, stream ID, and decryption key
+    /// configuration.
     pub srt_caller: Option<Val<SrtCallerRouterInputConfiguration>>,
     /// `SrtListener`.
+    ///
+    /// The configuration settings for a router input using the SRT (Secure Reliable Transport) protocol in
+    /// listener mode, including the port, minimum latency, and decryption key configuration.
     pub srt_listener: Option<Val<SrtListenerRouterInputConfiguration>>,
 }
 
@@ -421,9 +486,14 @@ impl ToValue for FailoverRouterInputProtocolConfiguration {
 impl Literal for FailoverRouterInputProtocolConfiguration {}
 
 /// The [`FlowTransitEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routerinput-flowtransitencryption.html) property type.
+///
+/// The configuration that defines how content is encrypted during transit between the MediaConnect
+/// router and a MediaConnect flow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowTransitEncryption {
     /// `EncryptionKeyConfiguration`: required.
+    ///
+    /// Configuration settings for flow transit encryption keys.
     pub encryption_key_configuration: Option<Val<FlowTransitEncryptionKeyConfiguration>>,
     /// `EncryptionKeyType`.
     pub encryption_key_type: Option<Val<FlowTransitEncryptionKeyType>>,
@@ -497,8 +567,14 @@ impl Literal for FlowTransitEncryption {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowTransitEncryptionKeyConfiguration {
     /// `Automatic`.
+    ///
+    /// Configuration settings for automatic encryption key management, where MediaConnect handles key
+    /// creation and rotation.
     pub automatic: Option<Val<Json>>,
     /// `SecretsManager`.
+    ///
+    /// The configuration settings for transit encryption using Secrets Manager, including the secret ARN
+    /// and role ARN.
     pub secrets_manager: Option<Val<SecretsManagerEncryptionKeyConfiguration>>,
 }
 
@@ -560,8 +636,12 @@ impl Literal for FlowTransitEncryptionKeyConfiguration {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaintenanceConfiguration {
     /// `Default`.
+    ///
+    /// Configuration settings for default maintenance scheduling.
     pub default: Option<Val<Json>>,
     /// `PreferredDayTime`.
+    ///
+    /// Configuration for preferred day and time maintenance settings.
     pub preferred_day_time: Option<Val<PreferredDayTimeMaintenanceConfiguration>>,
 }
 
@@ -620,17 +700,26 @@ impl ToValue for MaintenanceConfiguration {
 impl Literal for MaintenanceConfiguration {}
 
 /// The [`MediaConnectFlowRouterInputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routerinput-mediaconnectflowrouterinputconfiguration.html) property type.
+///
+/// Configuration settings for connecting a router input to a flow output.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaConnectFlowRouterInputConfiguration {
     /// `FlowArn`.
+    ///
+    /// The ARN of the flow to connect to.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):mediaconnect:[a-z0-9-]+:[0-9]{12}:flow:[a-zA-Z0-9-]+:[a-zA-Z0-9_-]+$`.
     pub flow_arn: Option<Val<String>>,
     /// `FlowOutputArn`.
     ///
+    /// The ARN of the flow output to connect to this router input.
+    ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):mediaconnect:[a-z0-9-]+:[0-9]{12}:output:[a-zA-Z0-9-]+:[a-zA-Z0-9_-]+$`.
     pub flow_output_arn: Option<Val<String>>,
     /// `SourceTransitDecryption`: required.
+    ///
+    /// The configuration that defines how content is encrypted during transit between the MediaConnect
+    /// router and a MediaConnect flow.
     pub source_transit_decryption: Option<Val<FlowTransitEncryption>>,
 }
 
@@ -700,17 +789,27 @@ impl ToValue for MediaConnectFlowRouterInputConfiguration {
 impl Literal for MediaConnectFlowRouterInputConfiguration {}
 
 /// The [`MediaLiveChannelRouterInputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routerinput-medialivechannelrouterinputconfiguration.html) property type.
+///
+/// Configuration settings for connecting a router input to a MediaLive channel output.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaLiveChannelRouterInputConfiguration {
     /// `MediaLiveChannelArn`.
     ///
+    /// The ARN of the MediaLive channel to connect to this router input.
+    ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):medialive:[a-z0-9-]+:[0-9]{12}:channel:[a-zA-Z0-9]+$`.
     pub media_live_channel_arn: Option<Val<String>>,
     /// `MediaLiveChannelOutputName`.
+    ///
+    /// The name of the MediaLive channel output to connect to this router input.
     pub media_live_channel_output_name: Option<Val<String>>,
     /// `MediaLivePipelineId`.
     pub media_live_pipeline_id: Option<Val<MediaLiveChannelPipelineId>>,
     /// `SourceTransitDecryption`: required.
+    ///
+    /// The encryption configuration that defines how content is encrypted during transit between
+    /// MediaConnect Router and MediaLive. This configuration determines whether encryption keys are
+    /// automatically managed by the service or manually managed through Secrets Manager.
     pub source_transit_decryption: Option<Val<MediaLiveTransitEncryption>>,
 }
 
@@ -788,9 +887,15 @@ impl ToValue for MediaLiveChannelRouterInputConfiguration {
 impl Literal for MediaLiveChannelRouterInputConfiguration {}
 
 /// The [`MediaLiveTransitEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routerinput-medialivetransitencryption.html) property type.
+///
+/// The encryption configuration that defines how content is encrypted during transit between
+/// MediaConnect Router and MediaLive. This configuration determines whether encryption keys are
+/// automatically managed by the service or manually managed through Secrets Manager.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaLiveTransitEncryption {
     /// `EncryptionKeyConfiguration`: required.
+    ///
+    /// Configuration settings for the MediaLive transit encryption key.
     pub encryption_key_configuration: Option<Val<MediaLiveTransitEncryptionKeyConfiguration>>,
     /// `EncryptionKeyType`.
     pub encryption_key_type: Option<Val<MediaLiveTransitEncryptionKeyType>>,
@@ -864,8 +969,14 @@ impl Literal for MediaLiveTransitEncryption {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaLiveTransitEncryptionKeyConfiguration {
     /// `Automatic`.
+    ///
+    /// Configuration settings for automatic encryption key management, where MediaConnect handles key
+    /// creation and rotation.
     pub automatic: Option<Val<Json>>,
     /// `SecretsManager`.
+    ///
+    /// The configuration settings for transit encryption using Secrets Manager, including the secret ARN
+    /// and role ARN.
     pub secrets_manager: Option<Val<SecretsManagerEncryptionKeyConfiguration>>,
 }
 
@@ -924,15 +1035,24 @@ impl ToValue for MediaLiveTransitEncryptionKeyConfiguration {
 impl Literal for MediaLiveTransitEncryptionKeyConfiguration {}
 
 /// The [`MergeRouterInputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routerinput-mergerouterinputconfiguration.html) property type.
+///
+/// Configuration settings for a merge router input that combines two input sources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MergeRouterInputConfiguration {
     /// `MergeRecoveryWindowMilliseconds`: required.
+    ///
+    /// The time window in milliseconds for merging the two input sources.
     pub merge_recovery_window_milliseconds: Option<Val<i64>>,
     /// `NetworkInterfaceArn`: required.
+    ///
+    /// The ARN of the network interface to use for this merge router input.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):mediaconnect:[a-z0-9-]+:[0-9]{12}:routerNetworkInterface:[a-z0-9]{12}$`.
     pub network_interface_arn: Option<Val<String>>,
     /// `ProtocolConfigurations`: required.
+    ///
+    /// A list of exactly two protocol configurations for the merge input sources. Both must use the same
+    /// protocol type.
     pub protocol_configurations: Option<Val<Vec<MergeRouterInputProtocolConfiguration>>>,
 }
 
@@ -1034,8 +1154,14 @@ impl Literal for MergeRouterInputConfiguration {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MergeRouterInputProtocolConfiguration {
     /// `Rist`.
+    ///
+    /// The configuration settings for a router input using the RIST (Reliable Internet Stream Transport)
+    /// protocol, including the port and recovery latency.
     pub rist: Option<Val<RistRouterInputConfiguration>>,
     /// `Rtp`.
+    ///
+    /// The configuration settings for a Router Input using the RTP (Real-Time Transport Protocol) protocol,
+    /// including the port and forward error correction state.
     pub rtp: Option<Val<RtpRouterInputConfiguration>>,
 }
 
@@ -1092,11 +1218,15 @@ impl ToValue for MergeRouterInputProtocolConfiguration {
 impl Literal for MergeRouterInputProtocolConfiguration {}
 
 /// The [`PreferredDayTimeMaintenanceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routerinput-preferreddaytimemaintenanceconfiguration.html) property type.
+///
+/// Configuration for preferred day and time maintenance settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PreferredDayTimeMaintenanceConfiguration {
     /// `Day`: required.
     pub day: Option<Val<Day>>,
     /// `Time`: required.
+    ///
+    /// The preferred time for maintenance operations.
     pub time: Option<Val<String>>,
 }
 
@@ -1164,13 +1294,20 @@ impl ToValue for PreferredDayTimeMaintenanceConfiguration {
 impl Literal for PreferredDayTimeMaintenanceConfiguration {}
 
 /// The [`RistRouterInputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routerinput-ristrouterinputconfiguration.html) property type.
+///
+/// The configuration settings for a router input using the RIST (Reliable Internet Stream Transport)
+/// protocol, including the port and recovery latency.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RistRouterInputConfiguration {
     /// `Port`: required.
     ///
+    /// The port number used for the RIST protocol in the router input configuration.
+    ///
     /// - Range: 3000 to 30000.
     pub port: Option<Val<i64>>,
     /// `RecoveryLatencyMilliseconds`: required.
+    ///
+    /// The recovery latency in milliseconds for the RIST protocol in the router input configuration.
     ///
     /// - Range: 10 to 10000.
     pub recovery_latency_milliseconds: Option<Val<i64>>,
@@ -1243,14 +1380,25 @@ impl Literal for RistRouterInputConfiguration {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouterInputConfiguration {
     /// `Failover`.
+    ///
+    /// Configuration settings for a failover router input that allows switching between two input sources.
     pub failover: Option<Val<FailoverRouterInputConfiguration>>,
     /// `MediaConnectFlow`.
+    ///
+    /// Configuration settings for connecting a router input to a flow output.
     pub media_connect_flow: Option<Val<MediaConnectFlowRouterInputConfiguration>>,
     /// `MediaLiveChannel`.
+    ///
+    /// Configuration settings for connecting a router input to a MediaLive channel output.
     pub media_live_channel: Option<Val<MediaLiveChannelRouterInputConfiguration>>,
     /// `Merge`.
+    ///
+    /// Configuration settings for a merge router input that combines two input sources.
     pub merge: Option<Val<MergeRouterInputConfiguration>>,
     /// `Standard`.
+    ///
+    /// The configuration settings for a standard router input, including the protocol, protocol-specific
+    /// configuration, network interface, and availability zone.
     pub standard: Option<Val<StandardRouterInputConfiguration>>,
 }
 
@@ -1328,12 +1476,25 @@ impl Literal for RouterInputConfiguration {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouterInputProtocolConfiguration {
     /// `Rist`.
+    ///
+    /// The configuration settings for a router input using the RIST (Reliable Internet Stream Transport)
+    /// protocol, including the port and recovery latency.
     pub rist: Option<Val<RistRouterInputConfiguration>>,
     /// `Rtp`.
+    ///
+    /// The configuration settings for a Router Input using the RTP (Real-Time Transport Protocol) protocol,
+    /// including the port and forward error correction state.
     pub rtp: Option<Val<RtpRouterInputConfiguration>>,
     /// `SrtCaller`.
+    ///
+    /// The configuration settings for a router input using the SRT (Secure Reliable Transport) protocol in
+    /// caller mode, including the source address and port, minimum latency, stream ID, and decryption key
+    /// configuration.
     pub srt_caller: Option<Val<SrtCallerRouterInputConfiguration>>,
     /// `SrtListener`.
+    ///
+    /// The configuration settings for a router input using the SRT (Secure Reliable Transport) protocol in
+    /// listener mode, including the port, minimum latency, and decryption key configuration.
     pub srt_listener: Option<Val<SrtListenerRouterInputConfiguration>>,
 }
 
@@ -1402,9 +1563,13 @@ impl ToValue for RouterInputProtocolConfiguration {
 impl Literal for RouterInputProtocolConfiguration {}
 
 /// The [`RouterInputTransitEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routerinput-routerinputtransitencryption.html) property type.
+///
+/// The transit encryption settings for a router input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouterInputTransitEncryption {
     /// `EncryptionKeyConfiguration`: required.
+    ///
+    /// Defines the configuration settings for transit encryption keys.
     pub encryption_key_configuration: Option<Val<RouterInputTransitEncryptionKeyConfiguration>>,
     /// `EncryptionKeyType`.
     pub encryption_key_type: Option<Val<RouterInputTransitEncryptionKeyType>>,
@@ -1478,8 +1643,14 @@ impl Literal for RouterInputTransitEncryption {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouterInputTransitEncryptionKeyConfiguration {
     /// `Automatic`.
+    ///
+    /// Configuration settings for automatic encryption key management, where MediaConnect handles key
+    /// creation and rotation.
     pub automatic: Option<Val<Json>>,
     /// `SecretsManager`.
+    ///
+    /// The configuration settings for transit encryption using Secrets Manager, including the secret ARN
+    /// and role ARN.
     pub secrets_manager: Option<Val<SecretsManagerEncryptionKeyConfiguration>>,
 }
 
@@ -1538,11 +1709,16 @@ impl ToValue for RouterInputTransitEncryptionKeyConfiguration {
 impl Literal for RouterInputTransitEncryptionKeyConfiguration {}
 
 /// The [`RtpRouterInputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routerinput-rtprouterinputconfiguration.html) property type.
+///
+/// The configuration settings for a Router Input using the RTP (Real-Time Transport Protocol) protocol,
+/// including the port and forward error correction state.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RtpRouterInputConfiguration {
     /// `ForwardErrorCorrection`.
     pub forward_error_correction: Option<Val<ForwardErrorCorrectionState>>,
     /// `Port`: required.
+    ///
+    /// The port number used for the RTP protocol in the router input configuration.
     ///
     /// - Range: 3000 to 30000.
     pub port: Option<Val<i64>>,
@@ -1605,14 +1781,21 @@ impl ToValue for RtpRouterInputConfiguration {
 impl Literal for RtpRouterInputConfiguration {}
 
 /// The [`SecretsManagerEncryptionKeyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routerinput-secretsmanagerencryptionkeyconfiguration.html) property type.
+///
+/// The configuration settings for transit encryption using Secrets Manager, including the secret ARN
+/// and role ARN.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretsManagerEncryptionKeyConfiguration {
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the IAM role assumed by MediaConnect to access the Secrets Manager secret.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):iam::[0-9]{12}:role/[a-zA-Z0-9_+=,.@-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SecretArn`: required.
+    ///
+    /// The ARN of the Secrets Manager secret used for transit encryption.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+$`.
     pub secret_arn: Option<Val<String>>,
@@ -1685,21 +1868,36 @@ impl ToValue for SecretsManagerEncryptionKeyConfiguration {
 impl Literal for SecretsManagerEncryptionKeyConfiguration {}
 
 /// The [`SrtCallerRouterInputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routerinput-srtcallerrouterinputconfiguration.html) property type.
+///
+/// The configuration settings for a router input using the SRT (Secure Reliable Transport) protocol in
+/// caller mode, including the source address and port, minimum latency, stream ID, and decryption key
+/// configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SrtCallerRouterInputConfiguration {
     /// `DecryptionConfiguration`.
+    ///
+    /// Contains the configuration settings for decrypting SRT streams, including the encryption key details
+    /// and decryption parameters.
     pub decryption_configuration: Option<Val<SrtDecryptionConfiguration>>,
     /// `MinimumLatencyMilliseconds`: required.
+    ///
+    /// The minimum latency in milliseconds for the SRT protocol in caller mode.
     ///
     /// - Range: 10 to 10000.
     pub minimum_latency_milliseconds: Option<Val<i64>>,
     /// `SourceAddress`: required.
+    ///
+    /// The source IP address for the SRT protocol in caller mode.
     pub source_address: Option<Val<String>>,
     /// `SourcePort`: required.
+    ///
+    /// The source port number for the SRT protocol in caller mode.
     ///
     /// - Range: 1024 to 65535.
     pub source_port: Option<Val<i64>>,
     /// `StreamId`.
+    ///
+    /// The stream ID for the SRT protocol in caller mode.
     pub stream_id: Option<Val<String>>,
 }
 
@@ -1797,9 +1995,15 @@ impl ToValue for SrtCallerRouterInputConfiguration {
 impl Literal for SrtCallerRouterInputConfiguration {}
 
 /// The [`SrtDecryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routerinput-srtdecryptionconfiguration.html) property type.
+///
+/// Contains the configuration settings for decrypting SRT streams, including the encryption key details
+/// and decryption parameters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SrtDecryptionConfiguration {
     /// `EncryptionKey`: required.
+    ///
+    /// The configuration settings for transit encryption using Secrets Manager, including the secret ARN
+    /// and role ARN.
     pub encryption_key: Option<Val<SecretsManagerEncryptionKeyConfiguration>>,
 }
 
@@ -1858,15 +2062,25 @@ impl ToValue for SrtDecryptionConfiguration {
 impl Literal for SrtDecryptionConfiguration {}
 
 /// The [`SrtListenerRouterInputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routerinput-srtlistenerrouterinputconfiguration.html) property type.
+///
+/// The configuration settings for a router input using the SRT (Secure Reliable Transport) protocol in
+/// listener mode, including the port, minimum latency, and decryption key configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SrtListenerRouterInputConfiguration {
     /// `DecryptionConfiguration`.
+    ///
+    /// Contains the configuration settings for decrypting SRT streams, including the encryption key details
+    /// and decryption parameters.
     pub decryption_configuration: Option<Val<SrtDecryptionConfiguration>>,
     /// `MinimumLatencyMilliseconds`: required.
+    ///
+    /// The minimum latency in milliseconds for the SRT protocol in listener mode.
     ///
     /// - Range: 10 to 10000.
     pub minimum_latency_milliseconds: Option<Val<i64>>,
     /// `Port`: required.
+    ///
+    /// The port number for the SRT protocol in listener mode.
     ///
     /// - Range: 3000 to 30000.
     pub port: Option<Val<i64>>,
@@ -1946,15 +2160,22 @@ impl ToValue for SrtListenerRouterInputConfiguration {
 impl Literal for SrtListenerRouterInputConfiguration {}
 
 /// The [`StandardRouterInputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routerinput-standardrouterinputconfiguration.html) property type.
+///
+/// The configuration settings for a standard router input, including the protocol, protocol-specific
+/// configuration, network interface, and availability zone.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StandardRouterInputConfiguration {
     /// `NetworkInterfaceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the network interface associated with the standard router input.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):mediaconnect:[a-z0-9-]+:[0-9]{12}:routerNetworkInterface:[a-z0-9]{12}$`.
     pub network_interface_arn: Option<Val<String>>,
     /// `Protocol`.
     pub protocol: Option<Val<RouterInputProtocol>>,
     /// `ProtocolConfiguration`: required.
+    ///
+    /// The protocol configuration settings for a router input.
     pub protocol_configuration: Option<Val<RouterInputProtocolConfiguration>>,
 }
 
@@ -2137,9 +2358,19 @@ impl Day {
             Day::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Day {
+    const VALUES: &'static [&'static str] =
+        &["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
+    fn as_str(&self) -> &str {
+        Day::as_str(self)
     }
 }
 
@@ -2189,9 +2420,18 @@ impl FailoverInputSourcePriorityMode {
             FailoverInputSourcePriorityMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FailoverInputSourcePriorityMode {
+    const VALUES: &'static [&'static str] = &["NO_PRIORITY", "PRIMARY_SECONDARY"];
+    fn as_str(&self) -> &str {
+        FailoverInputSourcePriorityMode::as_str(self)
     }
 }
 
@@ -2236,9 +2476,18 @@ impl FlowTransitEncryptionKeyType {
             FlowTransitEncryptionKeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FlowTransitEncryptionKeyType {
+    const VALUES: &'static [&'static str] = &["SECRETS_MANAGER", "AUTOMATIC"];
+    fn as_str(&self) -> &str {
+        FlowTransitEncryptionKeyType::as_str(self)
     }
 }
 
@@ -2283,9 +2532,18 @@ impl ForwardErrorCorrectionState {
             ForwardErrorCorrectionState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ForwardErrorCorrectionState {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        ForwardErrorCorrectionState::as_str(self)
     }
 }
 
@@ -2330,9 +2588,18 @@ impl MediaLiveChannelPipelineId {
             MediaLiveChannelPipelineId::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MediaLiveChannelPipelineId {
+    const VALUES: &'static [&'static str] = &["PIPELINE_0", "PIPELINE_1"];
+    fn as_str(&self) -> &str {
+        MediaLiveChannelPipelineId::as_str(self)
     }
 }
 
@@ -2377,9 +2644,18 @@ impl MediaLiveTransitEncryptionKeyType {
             MediaLiveTransitEncryptionKeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MediaLiveTransitEncryptionKeyType {
+    const VALUES: &'static [&'static str] = &["SECRETS_MANAGER", "AUTOMATIC"];
+    fn as_str(&self) -> &str {
+        MediaLiveTransitEncryptionKeyType::as_str(self)
     }
 }
 
@@ -2430,9 +2706,18 @@ impl RouterInputProtocol {
             RouterInputProtocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RouterInputProtocol {
+    const VALUES: &'static [&'static str] = &["RTP", "RIST", "SRT_CALLER", "SRT_LISTENER"];
+    fn as_str(&self) -> &str {
+        RouterInputProtocol::as_str(self)
     }
 }
 
@@ -2482,9 +2767,18 @@ impl RouterInputTier {
             RouterInputTier::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RouterInputTier {
+    const VALUES: &'static [&'static str] = &["INPUT_100", "INPUT_50", "INPUT_20"];
+    fn as_str(&self) -> &str {
+        RouterInputTier::as_str(self)
     }
 }
 
@@ -2530,9 +2824,18 @@ impl RouterInputTransitEncryptionKeyType {
             RouterInputTransitEncryptionKeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RouterInputTransitEncryptionKeyType {
+    const VALUES: &'static [&'static str] = &["SECRETS_MANAGER", "AUTOMATIC"];
+    fn as_str(&self) -> &str {
+        RouterInputTransitEncryptionKeyType::as_str(self)
     }
 }
 
@@ -2577,9 +2880,18 @@ impl RoutingScope {
             RoutingScope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RoutingScope {
+    const VALUES: &'static [&'static str] = &["REGIONAL", "GLOBAL"];
+    fn as_str(&self) -> &str {
+        RoutingScope::as_str(self)
     }
 }
 

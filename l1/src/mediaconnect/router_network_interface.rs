@@ -5,18 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::MediaConnect::RouterNetworkInterface`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediaconnect-routernetworkinterface.html) resource type.
 ///
+/// Represents a router network interface in AWS Elemental MediaConnect that is used to define a network
+/// boundary for router resources
+///
 /// Build it with [`RouterNetworkInterface::builder`]; adding it to a stack returns a [`RouterNetworkInterfaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouterNetworkInterface {
     /// `Configuration`: required.
+    ///
+    /// The configuration settings for a router network interface.
     pub configuration: Option<Val<RouterNetworkInterfaceConfiguration>>,
     /// `Name`: required.
+    ///
+    /// The name of the router network interface.
     ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `RegionName`. Changing it replaces the resource.
+    ///
+    /// The AWS Region where the router network interface is located.
     pub region_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can be used to tag and organize this router network interface.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -124,34 +135,50 @@ impl Deref for RouterNetworkInterfaceHandle {
 
 impl RouterNetworkInterfaceHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the router network interface.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `AssociatedInputCount`.
+    ///
+    /// The number of router inputs associated with the network interface.
     pub fn attr_associated_input_count(&self) -> Val<i64> {
         self.0.get_att("AssociatedInputCount")
     }
     /// `Fn::GetAtt` `AssociatedOutputCount`.
+    ///
+    /// The number of router outputs associated with the network interface.
     pub fn attr_associated_output_count(&self) -> Val<i64> {
         self.0.get_att("AssociatedOutputCount")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the router network interface was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the router network interface.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `NetworkInterfaceType`.
+    ///
+    /// The type of the router network interface.
     pub fn attr_network_interface_type(&self) -> Val<String> {
         self.0.get_att("NetworkInterfaceType")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The current state of the router network interface.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the router network interface was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -166,9 +193,14 @@ impl RouterNetworkInterfaceHandle {
 }
 
 /// The [`PublicRouterNetworkInterfaceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routernetworkinterface-publicrouternetworkinterfaceconfiguration.html) property type.
+///
+/// The configuration settings for a public router network interface, including the list of allowed CIDR
+/// blocks.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicRouterNetworkInterfaceConfiguration {
     /// `AllowRules`: required.
+    ///
+    /// The list of allowed CIDR blocks for the public router network interface.
     ///
     /// - Items: 0 to 10.
     pub allow_rules: Option<Val<Vec<PublicRouterNetworkInterfaceRule>>>,
@@ -236,9 +268,13 @@ impl ToValue for PublicRouterNetworkInterfaceConfiguration {
 impl Literal for PublicRouterNetworkInterfaceConfiguration {}
 
 /// The [`PublicRouterNetworkInterfaceRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routernetworkinterface-publicrouternetworkinterfacerule.html) property type.
+///
+/// A rule that allows a specific CIDR block to access the public router network interface.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicRouterNetworkInterfaceRule {
     /// `Cidr`: required.
+    ///
+    /// The CIDR block that is allowed to access the public router network interface.
     ///
     /// - Format: `ipv4-network`.
     pub cidr: Option<Val<String>>,
@@ -298,8 +334,14 @@ impl Literal for PublicRouterNetworkInterfaceRule {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouterNetworkInterfaceConfiguration {
     /// `Public`.
+    ///
+    /// The configuration settings for a public router network interface, including the list of allowed CIDR
+    /// blocks.
     pub public: Option<Val<PublicRouterNetworkInterfaceConfiguration>>,
     /// `Vpc`.
+    ///
+    /// The configuration settings for a router network interface within a VPC, including the security group
+    /// IDs and subnet ID.
     pub vpc: Option<Val<VpcRouterNetworkInterfaceConfiguration>>,
 }
 
@@ -422,14 +464,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcRouterNetworkInterfaceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routernetworkinterface-vpcrouternetworkinterfaceconfiguration.html) property type.
+///
+/// The configuration settings for a router network interface within a VPC, including the security group
+/// IDs and subnet ID.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcRouterNetworkInterfaceConfiguration {
     /// `SecurityGroupIds`: required.
+    ///
+    /// The IDs of the security groups to associate with the router network interface within the VPC.
     ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetId`: required.
+    ///
+    /// The ID of the subnet within the VPC to associate the router network interface with.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,

@@ -5,28 +5,49 @@ use crate::rt::*;
 
 /// The [`AWS::MediaConnect::RouterOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediaconnect-routeroutput.html) resource type.
 ///
+/// Represents a router input in AWS Elemental MediaConnect that can be used to egress content
+/// transmitted from router inputs
+///
 /// Build it with [`RouterOutput::builder`]; adding it to a stack returns a [`RouterOutputHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouterOutput {
     /// `AvailabilityZone`. Changing it replaces the resource.
+    ///
+    /// The Availability Zone of the router output.
     pub availability_zone: Option<Val<String>>,
     /// `Configuration`: required.
+    ///
+    /// The configuration settings for a router output.
     pub configuration: Option<Val<RouterOutputConfiguration>>,
     /// `MaintenanceConfiguration`.
+    ///
+    /// The maintenance configuration settings applied to this router output.
     pub maintenance_configuration: Option<Val<MaintenanceConfiguration>>,
     /// `MaximumBitrate`: required.
+    ///
+    /// The maximum bitrate for the router output.
     pub maximum_bitrate: Option<Val<i64>>,
     /// `Name`: required.
+    ///
+    /// The name of the router output.
     ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `RegionName`. Changing it replaces the resource.
+    ///
+    /// The AWS Region where the router output is located.
     pub region_name: Option<Val<String>>,
     /// `RoutingScope`: required.
+    ///
+    /// Indicates whether the router output is configured for Regional or global routing.
     pub routing_scope: Option<Val<RoutingScope>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can be used to tag and organize this router output.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Tier`: required.
+    ///
+    /// The tier level of the router output.
     pub tier: Option<Val<RouterOutputTier>>,
 }
 
@@ -170,38 +191,56 @@ impl Deref for RouterOutputHandle {
 
 impl RouterOutputHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the router output.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the router output was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the router output.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `IpAddress`.
+    ///
+    /// The IP address of the router output.
     pub fn attr_ip_address(&self) -> Val<String> {
         self.0.get_att("IpAddress")
     }
     /// `Fn::GetAtt` `MaintenanceType`.
+    ///
+    /// The type of maintenance configuration applied to this router output.
     pub fn attr_maintenance_type(&self) -> Val<String> {
         self.0.get_att("MaintenanceType")
     }
     /// `Fn::GetAtt` `OutputType`.
+    ///
+    /// The type of the router output.
     pub fn attr_output_type(&self) -> Val<String> {
         self.0.get_att("OutputType")
     }
     /// `Fn::GetAtt` `RoutedState`.
+    ///
+    /// The current state of the association between the router output and its input.
     pub fn attr_routed_state(&self) -> Val<String> {
         self.0.get_att("RoutedState")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The overall state of the router output.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the router output was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -216,9 +255,14 @@ impl RouterOutputHandle {
 }
 
 /// The [`FlowTransitEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routeroutput-flowtransitencryption.html) property type.
+///
+/// The configuration that defines how content is encrypted during transit between the MediaConnect
+/// router and a MediaConnect flow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowTransitEncryption {
     /// `EncryptionKeyConfiguration`: required.
+    ///
+    /// Configuration settings for flow transit encryption keys.
     pub encryption_key_configuration: Option<Val<FlowTransitEncryptionKeyConfiguration>>,
     /// `EncryptionKeyType`.
     pub encryption_key_type: Option<Val<FlowTransitEncryptionKeyType>>,
@@ -292,8 +336,14 @@ impl Literal for FlowTransitEncryption {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowTransitEncryptionKeyConfiguration {
     /// `Automatic`.
+    ///
+    /// Configuration settings for automatic encryption key management, where MediaConnect handles key
+    /// creation and rotation.
     pub automatic: Option<Val<Json>>,
     /// `SecretsManager`.
+    ///
+    /// The configuration settings for transit encryption using Secrets Manager, including the secret ARN
+    /// and role ARN.
     pub secrets_manager: Option<Val<SecretsManagerEncryptionKeyConfiguration>>,
 }
 
@@ -355,8 +405,12 @@ impl Literal for FlowTransitEncryptionKeyConfiguration {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaintenanceConfiguration {
     /// `Default`.
+    ///
+    /// Configuration settings for default maintenance scheduling.
     pub default: Option<Val<Json>>,
     /// `PreferredDayTime`.
+    ///
+    /// Configuration for preferred day and time maintenance settings.
     pub preferred_day_time: Option<Val<PreferredDayTimeMaintenanceConfiguration>>,
 }
 
@@ -415,15 +469,24 @@ impl ToValue for MaintenanceConfiguration {
 impl Literal for MaintenanceConfiguration {}
 
 /// The [`MediaConnectFlowRouterOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routeroutput-mediaconnectflowrouteroutputconfiguration.html) property type.
+///
+/// Configuration settings for connecting a router output to a MediaConnect flow source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaConnectFlowRouterOutputConfiguration {
     /// `DestinationTransitEncryption`: required.
+    ///
+    /// The configuration that defines how content is encrypted during transit between the MediaConnect
+    /// router and a MediaConnect flow.
     pub destination_transit_encryption: Option<Val<FlowTransitEncryption>>,
     /// `FlowArn`.
+    ///
+    /// The ARN of the flow to connect to this router output.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):mediaconnect:[a-z0-9-]+:[0-9]{12}:flow:[a-zA-Z0-9-]+:[a-zA-Z0-9_-]+$`.
     pub flow_arn: Option<Val<String>>,
     /// `FlowSourceArn`.
+    ///
+    /// The ARN of the flow source to connect to this router output.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):mediaconnect:[a-z0-9-]+:[0-9]{12}:source:[a-zA-Z0-9-]+:[a-zA-Z0-9_-]+$`.
     pub flow_source_arn: Option<Val<String>>,
@@ -495,11 +558,19 @@ impl ToValue for MediaConnectFlowRouterOutputConfiguration {
 impl Literal for MediaConnectFlowRouterOutputConfiguration {}
 
 /// The [`MediaLiveInputRouterOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routeroutput-medialiveinputrouteroutputconfiguration.html) property type.
+///
+/// Configuration settings for connecting a router output to a MediaLive input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaLiveInputRouterOutputConfiguration {
     /// `DestinationTransitEncryption`: required.
+    ///
+    /// The encryption configuration that defines how content is encrypted during transit between
+    /// MediaConnect Router and MediaLive. This configuration determines whether encryption keys are
+    /// automatically managed by the service or manually managed through Secrets Manager.
     pub destination_transit_encryption: Option<Val<MediaLiveTransitEncryption>>,
     /// `MediaLiveInputArn`.
+    ///
+    /// The ARN of the MediaLive input to connect to this router output.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):medialive:[a-z0-9-]+:[0-9]{12}:input:[a-zA-Z0-9]+$`.
     pub media_live_input_arn: Option<Val<String>>,
@@ -575,9 +646,15 @@ impl ToValue for MediaLiveInputRouterOutputConfiguration {
 impl Literal for MediaLiveInputRouterOutputConfiguration {}
 
 /// The [`MediaLiveTransitEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routeroutput-medialivetransitencryption.html) property type.
+///
+/// The encryption configuration that defines how content is encrypted during transit between
+/// MediaConnect Router and MediaLive. This configuration determines whether encryption keys are
+/// automatically managed by the service or manually managed through Secrets Manager.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaLiveTransitEncryption {
     /// `EncryptionKeyConfiguration`: required.
+    ///
+    /// Configuration settings for the MediaLive transit encryption key.
     pub encryption_key_configuration: Option<Val<MediaLiveTransitEncryptionKeyConfiguration>>,
     /// `EncryptionKeyType`.
     pub encryption_key_type: Option<Val<MediaLiveTransitEncryptionKeyType>>,
@@ -651,8 +728,14 @@ impl Literal for MediaLiveTransitEncryption {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaLiveTransitEncryptionKeyConfiguration {
     /// `Automatic`.
+    ///
+    /// Configuration settings for automatic encryption key management, where MediaConnect handles key
+    /// creation and rotation.
     pub automatic: Option<Val<Json>>,
     /// `SecretsManager`.
+    ///
+    /// The configuration settings for transit encryption using Secrets Manager, including the secret ARN
+    /// and role ARN.
     pub secrets_manager: Option<Val<SecretsManagerEncryptionKeyConfiguration>>,
 }
 
@@ -711,11 +794,15 @@ impl ToValue for MediaLiveTransitEncryptionKeyConfiguration {
 impl Literal for MediaLiveTransitEncryptionKeyConfiguration {}
 
 /// The [`PreferredDayTimeMaintenanceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routeroutput-preferreddaytimemaintenanceconfiguration.html) property type.
+///
+/// Configuration for preferred day and time maintenance settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PreferredDayTimeMaintenanceConfiguration {
     /// `Day`: required.
     pub day: Option<Val<Day>>,
     /// `Time`: required.
+    ///
+    /// The preferred time for maintenance operations.
     pub time: Option<Val<String>>,
 }
 
@@ -783,11 +870,18 @@ impl ToValue for PreferredDayTimeMaintenanceConfiguration {
 impl Literal for PreferredDayTimeMaintenanceConfiguration {}
 
 /// The [`RistRouterOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routeroutput-ristrouteroutputconfiguration.html) property type.
+///
+/// The configuration settings for a router output using the RIST (Reliable Internet Stream Transport)
+/// protocol, including the destination address and port.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RistRouterOutputConfiguration {
     /// `DestinationAddress`: required.
+    ///
+    /// The destination IP address for the RIST protocol in the router output configuration.
     pub destination_address: Option<Val<String>>,
     /// `DestinationPort`: required.
+    ///
+    /// The destination port number for the RIST protocol in the router output configuration.
     ///
     /// - Range: 1024 to 65535.
     pub destination_port: Option<Val<i64>>,
@@ -863,10 +957,17 @@ impl Literal for RistRouterOutputConfiguration {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouterOutputConfiguration {
     /// `MediaConnectFlow`.
+    ///
+    /// Configuration settings for connecting a router output to a MediaConnect flow source.
     pub media_connect_flow: Option<Val<MediaConnectFlowRouterOutputConfiguration>>,
     /// `MediaLiveInput`.
+    ///
+    /// Configuration settings for connecting a router output to a MediaLive input.
     pub media_live_input: Option<Val<MediaLiveInputRouterOutputConfiguration>>,
     /// `Standard`.
+    ///
+    /// The configuration settings for a standard router output, including the protocol, protocol-specific
+    /// configuration, network interface, and availability zone.
     pub standard: Option<Val<StandardRouterOutputConfiguration>>,
 }
 
@@ -934,12 +1035,25 @@ impl Literal for RouterOutputConfiguration {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouterOutputProtocolConfiguration {
     /// `Rist`.
+    ///
+    /// The configuration settings for a router output using the RIST (Reliable Internet Stream Transport)
+    /// protocol, including the destination address and port.
     pub rist: Option<Val<RistRouterOutputConfiguration>>,
     /// `Rtp`.
+    ///
+    /// The configuration settings for a router output using the RTP (Real-Time Transport Protocol)
+    /// protocol, including the destination address and port, and forward error correction state.
     pub rtp: Option<Val<RtpRouterOutputConfiguration>>,
     /// `SrtCaller`.
+    ///
+    /// The configuration settings for a router output using the SRT (Secure Reliable Transport) protocol in
+    /// caller mode, including the destination address and port, minimum latency, stream ID, and encryption
+    /// key configuration.
     pub srt_caller: Option<Val<SrtCallerRouterOutputConfiguration>>,
     /// `SrtListener`.
+    ///
+    /// The configuration settings for a router output using the SRT (Secure Reliable Transport) protocol in
+    /// listener mode, including the port, minimum latency, and encryption key configuration.
     pub srt_listener: Option<Val<SrtListenerRouterOutputConfiguration>>,
 }
 
@@ -1008,11 +1122,18 @@ impl ToValue for RouterOutputProtocolConfiguration {
 impl Literal for RouterOutputProtocolConfiguration {}
 
 /// The [`RtpRouterOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routeroutput-rtprouteroutputconfiguration.html) property type.
+///
+/// The configuration settings for a router output using the RTP (Real-Time Transport Protocol)
+/// protocol, including the destination address and port, and forward error correction state.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RtpRouterOutputConfiguration {
     /// `DestinationAddress`: required.
+    ///
+    /// The destination IP address for the RTP protocol in the router output configuration.
     pub destination_address: Option<Val<String>>,
     /// `DestinationPort`: required.
+    ///
+    /// The destination port number for the RTP protocol in the router output configuration.
     ///
     /// - Range: 1024 to 65531.
     pub destination_port: Option<Val<i64>>,
@@ -1094,14 +1215,21 @@ impl ToValue for RtpRouterOutputConfiguration {
 impl Literal for RtpRouterOutputConfiguration {}
 
 /// The [`SecretsManagerEncryptionKeyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routeroutput-secretsmanagerencryptionkeyconfiguration.html) property type.
+///
+/// The configuration settings for transit encryption using Secrets Manager, including the secret ARN
+/// and role ARN.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretsManagerEncryptionKeyConfiguration {
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the IAM role assumed by MediaConnect to access the Secrets Manager secret.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):iam::[0-9]{12}:role/[a-zA-Z0-9_+=,.@-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SecretArn`: required.
+    ///
+    /// The ARN of the Secrets Manager secret used for transit encryption.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[a-zA-Z0-9/_+=.@-]+$`.
     pub secret_arn: Option<Val<String>>,
@@ -1174,21 +1302,36 @@ impl ToValue for SecretsManagerEncryptionKeyConfiguration {
 impl Literal for SecretsManagerEncryptionKeyConfiguration {}
 
 /// The [`SrtCallerRouterOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routeroutput-srtcallerrouteroutputconfiguration.html) property type.
+///
+/// The configuration settings for a router output using the SRT (Secure Reliable Transport) protocol in
+/// caller mode, including the destination address and port, minimum latency, stream ID, and encryption
+/// key configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SrtCallerRouterOutputConfiguration {
     /// `DestinationAddress`: required.
+    ///
+    /// The destination IP address for the SRT protocol in caller mode.
     pub destination_address: Option<Val<String>>,
     /// `DestinationPort`: required.
+    ///
+    /// The destination port number for the SRT protocol in caller mode.
     ///
     /// - Range: 1024 to 65535.
     pub destination_port: Option<Val<i64>>,
     /// `EncryptionConfiguration`.
+    ///
+    /// Contains the configuration settings for encrypting SRT streams, including the encryption key details
+    /// and encryption parameters.
     pub encryption_configuration: Option<Val<SrtEncryptionConfiguration>>,
     /// `MinimumLatencyMilliseconds`: required.
+    ///
+    /// The minimum latency in milliseconds for the SRT protocol in caller mode.
     ///
     /// - Range: 10 to 10000.
     pub minimum_latency_milliseconds: Option<Val<i64>>,
     /// `StreamId`.
+    ///
+    /// The stream ID for the SRT protocol in caller mode.
     pub stream_id: Option<Val<String>>,
 }
 
@@ -1286,9 +1429,15 @@ impl ToValue for SrtCallerRouterOutputConfiguration {
 impl Literal for SrtCallerRouterOutputConfiguration {}
 
 /// The [`SrtEncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routeroutput-srtencryptionconfiguration.html) property type.
+///
+/// Contains the configuration settings for encrypting SRT streams, including the encryption key details
+/// and encryption parameters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SrtEncryptionConfiguration {
     /// `EncryptionKey`: required.
+    ///
+    /// The configuration settings for transit encryption using Secrets Manager, including the secret ARN
+    /// and role ARN.
     pub encryption_key: Option<Val<SecretsManagerEncryptionKeyConfiguration>>,
 }
 
@@ -1347,15 +1496,25 @@ impl ToValue for SrtEncryptionConfiguration {
 impl Literal for SrtEncryptionConfiguration {}
 
 /// The [`SrtListenerRouterOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routeroutput-srtlistenerrouteroutputconfiguration.html) property type.
+///
+/// The configuration settings for a router output using the SRT (Secure Reliable Transport) protocol in
+/// listener mode, including the port, minimum latency, and encryption key configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SrtListenerRouterOutputConfiguration {
     /// `EncryptionConfiguration`.
+    ///
+    /// Contains the configuration settings for encrypting SRT streams, including the encryption key details
+    /// and encryption parameters.
     pub encryption_configuration: Option<Val<SrtEncryptionConfiguration>>,
     /// `MinimumLatencyMilliseconds`: required.
+    ///
+    /// The minimum latency in milliseconds for the SRT protocol in listener mode.
     ///
     /// - Range: 10 to 10000.
     pub minimum_latency_milliseconds: Option<Val<i64>>,
     /// `Port`: required.
+    ///
+    /// The port number for the SRT protocol in listener mode.
     ///
     /// - Range: 3000 to 30000.
     pub port: Option<Val<i64>>,
@@ -1435,15 +1594,22 @@ impl ToValue for SrtListenerRouterOutputConfiguration {
 impl Literal for SrtListenerRouterOutputConfiguration {}
 
 /// The [`StandardRouterOutputConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconnect-routeroutput-standardrouteroutputconfiguration.html) property type.
+///
+/// The configuration settings for a standard router output, including the protocol, protocol-specific
+/// configuration, network interface, and availability zone.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StandardRouterOutputConfiguration {
     /// `NetworkInterfaceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the network interface associated with the standard router output.
     ///
     /// - Pattern: `^arn:(aws[a-zA-Z-]*):mediaconnect:[a-z0-9-]+:[0-9]{12}:routerNetworkInterface:[a-z0-9]{12}$`.
     pub network_interface_arn: Option<Val<String>>,
     /// `Protocol`.
     pub protocol: Option<Val<RouterOutputProtocol>>,
     /// `ProtocolConfiguration`: required.
+    ///
+    /// The protocol configuration settings for a router output.
     pub protocol_configuration: Option<Val<RouterOutputProtocolConfiguration>>,
 }
 
@@ -1626,9 +1792,19 @@ impl Day {
             Day::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Day {
+    const VALUES: &'static [&'static str] =
+        &["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
+    fn as_str(&self) -> &str {
+        Day::as_str(self)
     }
 }
 
@@ -1678,9 +1854,18 @@ impl FlowTransitEncryptionKeyType {
             FlowTransitEncryptionKeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FlowTransitEncryptionKeyType {
+    const VALUES: &'static [&'static str] = &["SECRETS_MANAGER", "AUTOMATIC"];
+    fn as_str(&self) -> &str {
+        FlowTransitEncryptionKeyType::as_str(self)
     }
 }
 
@@ -1725,9 +1910,18 @@ impl ForwardErrorCorrectionState {
             ForwardErrorCorrectionState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ForwardErrorCorrectionState {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        ForwardErrorCorrectionState::as_str(self)
     }
 }
 
@@ -1772,9 +1966,18 @@ impl MediaLiveInputPipelineId {
             MediaLiveInputPipelineId::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MediaLiveInputPipelineId {
+    const VALUES: &'static [&'static str] = &["PIPELINE_0", "PIPELINE_1"];
+    fn as_str(&self) -> &str {
+        MediaLiveInputPipelineId::as_str(self)
     }
 }
 
@@ -1819,9 +2022,18 @@ impl MediaLiveTransitEncryptionKeyType {
             MediaLiveTransitEncryptionKeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MediaLiveTransitEncryptionKeyType {
+    const VALUES: &'static [&'static str] = &["SECRETS_MANAGER", "AUTOMATIC"];
+    fn as_str(&self) -> &str {
+        MediaLiveTransitEncryptionKeyType::as_str(self)
     }
 }
 
@@ -1872,9 +2084,18 @@ impl RouterOutputProtocol {
             RouterOutputProtocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RouterOutputProtocol {
+    const VALUES: &'static [&'static str] = &["RTP", "RIST", "SRT_CALLER", "SRT_LISTENER"];
+    fn as_str(&self) -> &str {
+        RouterOutputProtocol::as_str(self)
     }
 }
 
@@ -1924,9 +2145,18 @@ impl RouterOutputTier {
             RouterOutputTier::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RouterOutputTier {
+    const VALUES: &'static [&'static str] = &["OUTPUT_100", "OUTPUT_50", "OUTPUT_20"];
+    fn as_str(&self) -> &str {
+        RouterOutputTier::as_str(self)
     }
 }
 
@@ -1972,9 +2202,18 @@ impl RoutingScope {
             RoutingScope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RoutingScope {
+    const VALUES: &'static [&'static str] = &["REGIONAL", "GLOBAL"];
+    fn as_str(&self) -> &str {
+        RoutingScope::as_str(self)
     }
 }
 

@@ -5,30 +5,120 @@ use crate::rt::*;
 
 /// The [`AWS::MediaConvert::JobTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediaconvert-jobtemplate.html) resource type.
 ///
+/// The AWS::MediaConvert::JobTemplate resource is an AWS Elemental MediaConvert resource type that you
+/// can use to generate transcoding jobs.
+///
+/// When you declare this entity in your CloudFormation template, you pass in your transcoding job
+/// settings in JSON or YAML format. This settings specification must be formed in a particular way that
+/// conforms to AWS Elemental MediaConvert job validation. For more information about creating a job
+/// template model for the `SettingsJson` property, see the Remarks section later in this topic.
+///
+/// For information about job templates, see [Working with AWS Elemental MediaConvert Job
+/// Templates](https://docs.aws.amazon.com/mediaconvert/latest/ug/working-with-job-templates.html) in
+/// the ** .
+///
 /// Build it with [`JobTemplate::builder`]; adding it to a stack returns a [`JobTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobTemplate {
     /// `AccelerationSettings`.
+    ///
+    /// Accelerated transcoding can significantly speed up jobs with long, visually complex content. Outputs
+    /// that use this feature incur pro-tier pricing. For information about feature limitations, For more
+    /// information, see [Job Limitations for Accelerated Transcoding in AWS Elemental
+    /// MediaConvert](https://docs.aws.amazon.com/mediaconvert/latest/ug/job-requirements.html) in the *AWS
+    /// Elemental MediaConvert User Guide* .
     pub acceleration_settings: Option<Val<AccelerationSettings>>,
     /// `Category`.
+    ///
+    /// Optional. A category for the job template you are creating
     pub category: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// Optional. A description of the job template you are creating.
     pub description: Option<Val<String>>,
     /// `HopDestinations`.
+    ///
+    /// Optional. Configuration for a destination queue to which the job can hop once a customer-defined
+    /// minimum wait time has passed. For more information, see [Setting Up Queue Hopping to Avoid Long
+    /// Waits](https://docs.aws.amazon.com/mediaconvert/latest/ug/setting-up-queue-hopping-to-avoid-long-waits.html)
+    /// in the *AWS Elemental MediaConvert User Guide* .
     pub hop_destinations: Option<Val<Vec<HopDestination>>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// Name of the output group
     pub name: Option<Val<String>>,
     /// `Priority`.
+    ///
+    /// Specify the relative priority for this job. In any given queue, the service begins processing the
+    /// job with the highest value first. When more than one job has the same priority, the service begins
+    /// processing the job that you submitted first. If you don't specify a priority, the service uses the
+    /// default value 0. Minimum: -50 Maximum: 50
     pub priority: Option<Val<i64>>,
     /// `Queue`.
+    ///
+    /// Optional. The queue that jobs created from this template are assigned to. Specify the Amazon
+    /// Resource Name (ARN) of the queue. For example,
+    /// arn:aws:mediaconvert:us-west-2:505474453218:queues/Default. If you don't specify this, jobs will go
+    /// to the default queue.
     pub queue: Option<Val<String>>,
     /// `SettingsJson`: required.
+    ///
+    /// Specify, in JSON format, the transcoding job settings for this job template. This specification must
+    /// conform to the AWS Elemental MediaConvert job validation. For information about forming this
+    /// specification, see the Remarks section later in this topic.
+    ///
+    /// For more information about MediaConvert job templates, see [Working with AWS Elemental MediaConvert
+    /// Job Templates](https://docs.aws.amazon.com/mediaconvert/latest/ug/working-with-job-templates.html)
+    /// in the ** .
     ///
     /// - Format: `json`.
     pub settings_json: Option<Val<Json>>,
     /// `StatusUpdateInterval`.
+    ///
+    /// Specify how often MediaConvert sends STATUS_UPDATE events to Amazon CloudWatch Events. Set the
+    /// interval, in seconds, between status updates. MediaConvert sends an update at this interval from the
+    /// time the service begins processing your job to the time it completes the transcode or encounters an
+    /// error.
+    ///
+    /// Specify one of the following enums:
+    ///
+    /// SECONDS_10
+    ///
+    /// SECONDS_12
+    ///
+    /// SECONDS_15
+    ///
+    /// SECONDS_20
+    ///
+    /// SECONDS_30
+    ///
+    /// SECONDS_60
+    ///
+    /// SECONDS_120
+    ///
+    /// SECONDS_180
+    ///
+    /// SECONDS_240
+    ///
+    /// SECONDS_300
+    ///
+    /// SECONDS_360
+    ///
+    /// SECONDS_420
+    ///
+    /// SECONDS_480
+    ///
+    /// SECONDS_540
+    ///
+    /// SECONDS_600
     pub status_update_interval: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
@@ -165,6 +255,9 @@ impl JobTemplateHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the job template, such as
+    /// `arn:aws:mediaconvert:us-west-2:123456789012` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -179,9 +272,17 @@ impl JobTemplateHandle {
 }
 
 /// The [`AccelerationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconvert-jobtemplate-accelerationsettings.html) property type.
+///
+/// Accelerated transcoding can significantly speed up jobs with long, visually complex content. Outputs
+/// that use this feature incur pro-tier pricing. For information about feature limitations, For more
+/// information, see [Job Limitations for Accelerated Transcoding in AWS Elemental
+/// MediaConvert](https://docs.aws.amazon.com/mediaconvert/latest/ug/job-requirements.html) in the *AWS
+/// Elemental MediaConvert User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccelerationSettings {
     /// `Mode`: required.
+    ///
+    /// Specify the conditions when the service will run your job with accelerated transcoding.
     pub mode: Option<Val<String>>,
 }
 
@@ -232,13 +333,30 @@ impl ToValue for AccelerationSettings {
 impl Literal for AccelerationSettings {}
 
 /// The [`HopDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediaconvert-jobtemplate-hopdestination.html) property type.
+///
+/// Optional. Configuration for a destination queue to which the job can hop once a customer-defined
+/// minimum wait time has passed. For more information, see [Setting Up Queue Hopping to Avoid Long
+/// Waits](https://docs.aws.amazon.com/mediaconvert/latest/ug/setting-up-queue-hopping-to-avoid-long-waits.html)
+/// in the *AWS Elemental MediaConvert User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HopDestination {
     /// `Priority`.
+    ///
+    /// Optional. When you set up a job to use queue hopping, you can specify a different relative priority
+    /// for the job in the destination queue. If you don't specify, the relative priority will remain the
+    /// same as in the previous queue.
     pub priority: Option<Val<i64>>,
     /// `Queue`.
+    ///
+    /// Optional unless the job is submitted on the default queue. When you set up a job to use queue
+    /// hopping, you can specify a destination queue. This queue cannot be the original queue to which the
+    /// job is submitted. If the original queue isn't the default queue and you don't specify the
+    /// destination queue, the job will move to the default queue.
     pub queue: Option<Val<String>>,
     /// `WaitMinutes`.
+    ///
+    /// Required for setting up a job to use queue hopping. Minimum wait time in minutes until the job can
+    /// hop to the destination queue. Valid range is 1 to 4320 minutes, inclusive.
     pub wait_minutes: Option<Val<i64>>,
 }
 

@@ -5,20 +5,52 @@ use crate::rt::*;
 
 /// The [`AWS::MediaConvert::Preset`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediaconvert-preset.html) resource type.
 ///
+/// The AWS::MediaConvert::Preset resource is an AWS Elemental MediaConvert resource type that you can
+/// use to specify encoding settings for a single output in a transcoding job.
+///
+/// When you declare this entity in your CloudFormation template, you pass in your transcoding job
+/// settings in JSON or YAML format. This settings specification must be formed in a particular way that
+/// conforms to AWS Elemental MediaConvert job validation. For more information about creating an output
+/// preset model for the `SettingsJson` property, see the Remarks section later in this topic.
+///
+/// For more information about output MediaConvert presets, see [Working with AWS Elemental MediaConvert
+/// Output Presets](https://docs.aws.amazon.com/mediaconvert/latest/ug/working-with-presets.html) in the **
+/// .
+///
 /// Build it with [`Preset::builder`]; adding it to a stack returns a [`PresetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Preset {
     /// `Category`.
+    ///
+    /// The new category for the preset, if you are changing it.
     pub category: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The new description for the preset, if you are changing it.
     pub description: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the preset that you are modifying.
     pub name: Option<Val<String>>,
     /// `SettingsJson`: required.
+    ///
+    /// Specify, in JSON format, the transcoding job settings for this output preset. This specification
+    /// must conform to the AWS Elemental MediaConvert job validation. For information about forming this
+    /// specification, see the Remarks section later in this topic.
+    ///
+    /// For more information about MediaConvert output presets, see [Working with AWS Elemental MediaConvert
+    /// Output Presets](https://docs.aws.amazon.com/mediaconvert/latest/ug/working-with-presets.html) in the **
+    /// .
     ///
     /// - Format: `json`.
     pub settings_json: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
@@ -120,6 +152,9 @@ impl PresetHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the output preset, such as
+    /// `arn:aws:mediaconvert:us-west-2:123456789012` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

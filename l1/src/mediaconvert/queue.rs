@@ -5,20 +5,52 @@ use crate::rt::*;
 
 /// The [`AWS::MediaConvert::Queue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediaconvert-queue.html) resource type.
 ///
+/// The AWS::MediaConvert::Queue resource is an AWS Elemental MediaConvert resource type that you can
+/// use to manage the resources that are available to your account for parallel processing of jobs. For
+/// more information about queues, see [Working with AWS Elemental MediaConvert
+/// Queues](https://docs.aws.amazon.com/mediaconvert/latest/ug/working-with-queues.html) in the ** .
+///
 /// Build it with [`Queue::builder`]; adding it to a stack returns a [`QueueHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Queue {
     /// `ConcurrentJobs`.
+    ///
+    /// Specify the maximum number of jobs your queue can process concurrently. For on-demand queues, the
+    /// value you enter is constrained by your service quotas for Maximum concurrent jobs, per on-demand
+    /// queue and Maximum concurrent jobs, per account. For reserved queues, specify the number of jobs you
+    /// can process concurrently in your reservation plan instead.
     pub concurrent_jobs: Option<Val<i64>>,
     /// `Description`.
+    ///
+    /// Optional. A description of the queue that you are creating.
     pub description: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the queue that you are creating.
     pub name: Option<Val<String>>,
     /// `PricingPlan`.
+    ///
+    /// When you use CloudFormation , you can create only on-demand queues. Therefore, always set
+    /// `PricingPlan` to the value "ON_DEMAND" when declaring an AWS::MediaConvert::Queue in your
+    /// CloudFormation template.
+    ///
+    /// To create a reserved queue, use the AWS Elemental MediaConvert console at
+    /// <https://console.aws.amazon.com/mediaconvert> to set up a contract. For more information, see
+    /// [Working with AWS Elemental MediaConvert
+    /// Queues](https://docs.aws.amazon.com/mediaconvert/latest/ug/working-with-queues.html) in the ** .
     pub pricing_plan: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// Initial state of the queue. Queues can be either ACTIVE or PAUSED. If you create a paused queue,
+    /// then jobs that you send to that queue won't begin.
     pub status: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
@@ -123,6 +155,8 @@ impl QueueHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the queue, such as `arn:aws:mediaconvert:us-west-2:123456789012` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

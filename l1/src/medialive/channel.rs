@@ -5,48 +5,80 @@ use crate::rt::*;
 
 /// The [`AWS::MediaLive::Channel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-medialive-channel.html) resource type.
 ///
+/// The AWS::MediaLive::Channel resource is a MediaLive resource type that creates a channel.
+///
+/// A MediaLive channel ingests and transcodes (decodes and encodes) source content from the inputs that
+/// are attached to that channel, and packages the new content into outputs.
+///
 /// Build it with [`Channel::builder`]; adding it to a stack returns a [`ChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Channel {
     /// `AnywhereSettings`.
     pub anywhere_settings: Option<Val<AnywhereSettings>>,
     /// `CdiInputSpecification`.
+    ///
+    /// Specification of CDI inputs for this channel.
     pub cdi_input_specification: Option<Val<CdiInputSpecification>>,
     /// `ChannelClass`.
+    ///
+    /// The class for this channel. For a channel with two pipelines, the class is STANDARD. For a channel
+    /// with one pipeline, the class is SINGLE_PIPELINE.
     pub channel_class: Option<Val<String>>,
     /// `ChannelEngineVersion`.
     pub channel_engine_version: Option<Val<ChannelEngineVersionRequest>>,
     /// `ChannelSecurityGroups`.
     pub channel_security_groups: Option<Val<Vec<String>>>,
     /// `Destinations`.
+    ///
+    /// The settings that identify the destination for the outputs in this MediaLive output package.
     pub destinations: Option<Val<Vec<OutputDestination>>>,
     /// `DryRun`.
     pub dry_run: Option<Val<bool>>,
     /// `EncoderSettings`.
+    ///
+    /// The encoding configuration for the output content.
     pub encoder_settings: Option<Val<EncoderSettings>>,
     /// `InferenceSettings`.
     pub inference_settings: Option<Val<InferenceSettings>>,
     /// `InputAttachments`.
+    ///
+    /// The list of input attachments for the channel.
     pub input_attachments: Option<Val<Vec<InputAttachment>>>,
     /// `InputSpecification`.
+    ///
+    /// The input specification for this channel. It specifies the key characteristics of the inputs for
+    /// this channel: the maximum bitrate, the resolution, and the codec.
     pub input_specification: Option<Val<InputSpecification>>,
     /// `LinkedChannelSettings`.
     pub linked_channel_settings: Option<Val<LinkedChannelSettings>>,
     /// `LogLevel`.
+    ///
+    /// The verbosity for logging activity for this channel. Charges for logging (which are generated
+    /// through Amazon CloudWatch Logging) are higher for higher verbosities.
     pub log_level: Option<Val<String>>,
     /// `Maintenance`.
+    ///
+    /// Maintenance settings for this channel.
     pub maintenance: Option<Val<MaintenanceCreateSettings>>,
     /// `Name`.
+    ///
+    /// Name of channel.
     pub name: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The IAM role for MediaLive to assume when running this channel. The role is identified by its ARN.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// A collection of tags for this channel. Each tag is a key-value pair.
+    ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
     /// `Vpc`. Changing it replaces the resource.
+    ///
+    /// Settings to enable VPC mode in the channel, so that the endpoints for all outputs are in your VPC.
     pub vpc: Option<Val<VpcOutputSettings>>,
 }
 
@@ -232,14 +264,22 @@ impl Deref for ChannelHandle {
 
 impl ChannelHandle {
     /// `Fn::GetAtt` `Inputs`.
+    ///
+    /// The inputs that are attached to this channel. The inputs are identified by their IDs (not by their
+    /// names or their ARNs).
     pub fn attr_inputs(&self) -> Val<Vec<String>> {
         self.0.get_att("Inputs")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// User-specified id. This is used in an output group or an output.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the MediaLive channel. For example:
+    /// arn:aws:medialive:us-west-1:111122223333:medialive:channel:1234567
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -254,25 +294,55 @@ impl ChannelHandle {
 }
 
 /// The [`AacSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-aacsettings.html) property type.
+///
+/// The settings for an AAC audio encode in the output.
+///
+/// The parent of this entity is AudioCodecSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AacSettings {
     /// `Bitrate`.
+    ///
+    /// The average bitrate in bits/second. Valid values depend on the rate control mode and profile.
     pub bitrate: Option<Val<f64>>,
     /// `CodingMode`.
+    ///
+    /// Mono, stereo, or 5.1 channel layout. Valid values depend on the rate control mode and profile. The
+    /// adReceiverMix setting receives a stereo description plus control track, and emits a mono AAC encode
+    /// of the description track, with control data emitted in the PES header as per ETSI TS 101 154 Annex
+    /// E.
     pub coding_mode: Option<Val<String>>,
     /// `InputType`.
+    ///
+    /// Set to broadcasterMixedAd when the input contains pre-mixed main audio + AD (narration) as a stereo
+    /// pair. The Audio Type field (audioType) will be set to 3, which signals to downstream systems that
+    /// this stream contains broadcaster mixed AD. Note that the input received by the encoder must contain
+    /// pre-mixed audio; MediaLive does not perform the mixing. The values in audioTypeControl and audioType
+    /// (in AudioDescription) are ignored when set to broadcasterMixedAd. Leave this set to normal when the
+    /// input does not contain pre-mixed audio + AD.
     pub input_type: Option<Val<String>>,
     /// `Profile`.
+    ///
+    /// The AAC profile.
     pub profile: Option<Val<String>>,
     /// `RateControlMode`.
+    ///
+    /// The rate control mode.
     pub rate_control_mode: Option<Val<String>>,
     /// `RawFormat`.
+    ///
+    /// Sets the LATM/LOAS AAC output for raw containers.
     pub raw_format: Option<Val<String>>,
     /// `SampleRate`.
+    ///
+    /// The sample rate in Hz. Valid values depend on the rate control mode and profile.
     pub sample_rate: Option<Val<f64>>,
     /// `Spec`.
+    ///
+    /// Uses MPEG-2 AAC audio instead of MPEG-4 AAC audio for raw or MPEG-2 Transport Stream containers.
     pub spec: Option<Val<String>>,
     /// `VbrQuality`.
+    ///
+    /// The VBR quality level. This is used only if rateControlMode is VBR.
     pub vbr_quality: Option<Val<String>>,
 }
 
@@ -368,23 +438,47 @@ impl ToValue for AacSettings {
 impl Literal for AacSettings {}
 
 /// The [`Ac3Settings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-ac3settings.html) property type.
+///
+/// The settings for an AC3 audio encode in the output.
+///
+/// The parent of this entity is AudioCodecSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ac3Settings {
     /// `AttenuationControl`.
     pub attenuation_control: Option<Val<String>>,
     /// `Bitrate`.
+    ///
+    /// The average bitrate in bits/second. Valid bitrates depend on the coding mode.
     pub bitrate: Option<Val<f64>>,
     /// `BitstreamMode`.
+    ///
+    /// Specifies the bitstream mode (bsmod) for the emitted AC-3 stream. For more information about these
+    /// values, see ATSC A/52-2012.
     pub bitstream_mode: Option<Val<String>>,
     /// `CodingMode`.
+    ///
+    /// The Dolby Digital coding mode. This determines the number of channels.
     pub coding_mode: Option<Val<String>>,
     /// `Dialnorm`.
+    ///
+    /// Sets the dialnorm for the output. If excluded and the input audio is Dolby Digital, dialnorm is
+    /// passed through.
     pub dialnorm: Option<Val<i64>>,
     /// `DrcProfile`.
+    ///
+    /// If set to filmStandard, adds dynamic range compression signaling to the output bitstream as defined
+    /// in the Dolby Digital specification.
     pub drc_profile: Option<Val<String>>,
     /// `LfeFilter`.
+    ///
+    /// When set to enabled, applies a 120Hz lowpass filter to the LFE channel prior to encoding. This is
+    /// valid only in codingMode32Lfe mode.
     pub lfe_filter: Option<Val<String>>,
     /// `MetadataControl`.
+    ///
+    /// When set to followInput, encoder metadata is sourced from the DD, DD+, or DolbyE decoder that
+    /// supplies this audio data. If the audio is supplied from one of these streams, the static metadata
+    /// settings are used.
     pub metadata_control: Option<Val<String>>,
 }
 
@@ -524,9 +618,18 @@ impl ToValue for AdditionalDestinations {
 impl Literal for AdditionalDestinations {}
 
 /// The [`AncillarySourceSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-ancillarysourcesettings.html) property type.
+///
+/// Information about the ancillary captions to extract from the input.
+///
+/// The parent of this entity is CaptionSelectorSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AncillarySourceSettings {
     /// `SourceAncillaryChannelNumber`.
+    ///
+    /// Specifies the number (1 to 4) of the captions channel you want to extract from the ancillary
+    /// captions. If you plan to convert the ancillary captions to another format, complete this field. If
+    /// you plan to choose Embedded as the captions destination in the output (to pass through all the
+    /// channels in the ancillary captions), leave this field blank because MediaLive ignores the field.
     pub source_ancillary_channel_number: Option<Val<i64>>,
 }
 
@@ -632,9 +735,15 @@ impl ToValue for AnywhereSettings {
 impl Literal for AnywhereSettings {}
 
 /// The [`ArchiveCdnSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-archivecdnsettings.html) property type.
+///
+/// Settings to configure the destination of an Archive output.
+///
+/// The parent of this entity is ArchiveGroupSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArchiveCdnSettings {
     /// `ArchiveS3Settings`.
+    ///
+    /// Sets up Amazon S3 as the destination for this Archive output.
     pub archive_s3_settings: Option<Val<ArchiveS3Settings>>,
 }
 
@@ -682,11 +791,19 @@ impl ToValue for ArchiveCdnSettings {
 impl Literal for ArchiveCdnSettings {}
 
 /// The [`ArchiveContainerSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-archivecontainersettings.html) property type.
+///
+/// The archive container settings.
+///
+/// The parent of this entity is ArchiveOutputSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArchiveContainerSettings {
     /// `M2tsSettings`.
+    ///
+    /// The settings for the M2TS in the archive output.
     pub m2ts_settings: Option<Val<M2tsSettings>>,
     /// `RawSettings`.
+    ///
+    /// The settings for Raw archive output type.
     ///
     /// - Format: `json`.
     pub raw_settings: Option<Val<Json>>,
@@ -742,13 +859,23 @@ impl ToValue for ArchiveContainerSettings {
 impl Literal for ArchiveContainerSettings {}
 
 /// The [`ArchiveGroupSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-archivegroupsettings.html) property type.
+///
+/// The settings for an archive output group.
+///
+/// The parent of this entity is OutputGroupSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArchiveGroupSettings {
     /// `ArchiveCdnSettings`.
+    ///
+    /// Settings to configure the destination of an Archive output.
     pub archive_cdn_settings: Option<Val<ArchiveCdnSettings>>,
     /// `Destination`.
+    ///
+    /// A directory and base file name where archive files should be written.
     pub destination: Option<Val<OutputLocationRef>>,
     /// `RolloverInterval`.
+    ///
+    /// The number of seconds to write to an archive file before closing and starting a new one.
     pub rollover_interval: Option<Val<i64>>,
 }
 
@@ -808,13 +935,24 @@ impl ToValue for ArchiveGroupSettings {
 impl Literal for ArchiveGroupSettings {}
 
 /// The [`ArchiveOutputSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-archiveoutputsettings.html) property type.
+///
+/// The archive output settings.
+///
+/// The parent of this entity is OutputSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArchiveOutputSettings {
     /// `ContainerSettings`.
+    ///
+    /// The settings that are specific to the container type of the file.
     pub container_settings: Option<Val<ArchiveContainerSettings>>,
     /// `Extension`.
+    ///
+    /// The output file extension. If excluded, this is auto-selected from the container type.
     pub extension: Option<Val<String>>,
     /// `NameModifier`.
+    ///
+    /// A string that is concatenated to the end of the destination file name. The string is required for
+    /// multiple outputs of the same type.
     pub name_modifier: Option<Val<String>>,
 }
 
@@ -924,11 +1062,19 @@ impl ToValue for ArchiveS3Settings {
 impl Literal for ArchiveS3Settings {}
 
 /// The [`AudioChannelMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-audiochannelmapping.html) property type.
+///
+/// The settings for remixing audio.
+///
+/// The parent of this entity is RemixSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioChannelMapping {
     /// `InputChannelLevels`.
+    ///
+    /// The indices and gain values for each input channel that should be remixed into this output channel.
     pub input_channel_levels: Option<Val<Vec<InputChannelLevel>>>,
     /// `OutputChannel`.
+    ///
+    /// The index of the output channel that is being produced.
     pub output_channel: Option<Val<i64>>,
 }
 
@@ -987,23 +1133,39 @@ impl ToValue for AudioChannelMapping {
 impl Literal for AudioChannelMapping {}
 
 /// The [`AudioCodecSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-audiocodecsettings.html) property type.
+///
+/// The configuration of the audio codec in the audio output.
+///
+/// The parent of this entity is AudioDescription.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioCodecSettings {
     /// `AacSettings`.
+    ///
+    /// The setup of the AAC audio codec in the output.
     pub aac_settings: Option<Val<AacSettings>>,
     /// `Ac3Settings`.
+    ///
+    /// The setup of an AC3 audio codec in the output.
     pub ac3_settings: Option<Val<Ac3Settings>>,
     /// `Eac3AtmosSettings`.
     pub eac3_atmos_settings: Option<Val<Eac3AtmosSettings>>,
     /// `Eac3Settings`.
+    ///
+    /// The setup of an EAC3 audio codec in the output.
     pub eac3_settings: Option<Val<Eac3Settings>>,
     /// `Mp2Settings`.
+    ///
+    /// The setup of an MP2 audio codec in the output.
     pub mp2_settings: Option<Val<Mp2Settings>>,
     /// `PassThroughSettings`.
+    ///
+    /// The setup to pass through the Dolby audio codec to the output.
     ///
     /// - Format: `json`.
     pub pass_through_settings: Option<Val<Json>>,
     /// `WavSettings`.
+    ///
+    /// Settings for audio encoded with the WAV codec.
     pub wav_settings: Option<Val<WavSettings>>,
 }
 
@@ -1087,33 +1249,67 @@ impl ToValue for AudioCodecSettings {
 impl Literal for AudioCodecSettings {}
 
 /// The [`AudioDescription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-audiodescription.html) property type.
+///
+/// The encoding information for one output audio.
+///
+/// The parent of this entity is EncoderSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioDescription {
     /// `AudioDashRoles`.
     pub audio_dash_roles: Option<Val<Vec<String>>>,
     /// `AudioNormalizationSettings`.
+    ///
+    /// The advanced audio normalization settings.
     pub audio_normalization_settings: Option<Val<AudioNormalizationSettings>>,
     /// `AudioSelectorName`.
+    ///
+    /// The name of the AudioSelector that is used as the source for this AudioDescription.
     pub audio_selector_name: Option<Val<String>>,
     /// `AudioType`.
+    ///
+    /// Applies only if audioTypeControl is useConfigured. The values for audioType are defined in ISO-IEC 13818-1.
     pub audio_type: Option<Val<String>>,
     /// `AudioTypeControl`.
+    ///
+    /// Determines how audio type is determined. followInput: If the input contains an ISO 639 audioType,
+    /// then that value is passed through to the output. If the input contains no ISO 639 audioType, the
+    /// value in Audio Type is included in the output. useConfigured: The value in Audio Type is included in
+    /// the output. Note that this field and audioType are both ignored if inputType is broadcasterMixedAd.
     pub audio_type_control: Option<Val<String>>,
     /// `AudioWatermarkingSettings`.
+    ///
+    /// Settings to configure one or more solutions that insert audio watermarks in the audio encode
     pub audio_watermarking_settings: Option<Val<AudioWatermarkSettings>>,
     /// `CodecSettings`.
+    ///
+    /// The audio codec settings.
     pub codec_settings: Option<Val<AudioCodecSettings>>,
     /// `DvbDashAccessibility`.
     pub dvb_dash_accessibility: Option<Val<String>>,
     /// `LanguageCode`.
+    ///
+    /// Indicates the language of the audio output track. Used only if languageControlMode is useConfigured,
+    /// or there is no ISO 639 language code specified in the input.
     pub language_code: Option<Val<String>>,
     /// `LanguageCodeControl`.
+    ///
+    /// Choosing followInput causes the ISO 639 language code of the output to follow the ISO 639 language
+    /// code of the input. The languageCode setting is used when useConfigured is set, or when followInput
+    /// is selected but there is no ISO 639 language code specified by the input.
     pub language_code_control: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of this AudioDescription. Outputs use this name to uniquely identify this AudioDescription.
+    /// Description names should be unique within this channel.
     pub name: Option<Val<String>>,
     /// `RemixSettings`.
+    ///
+    /// The settings that control how input audio channels are remixed into the output audio channels.
     pub remix_settings: Option<Val<RemixSettings>>,
     /// `StreamName`.
+    ///
+    /// Used for Microsoft Smooth and Apple HLS outputs. Indicates the name displayed by the player (for
+    /// example, English or Director Commentary).
     pub stream_name: Option<Val<String>>,
 }
 
@@ -1288,11 +1484,19 @@ impl ToValue for AudioDolbyEDecode {
 impl Literal for AudioDolbyEDecode {}
 
 /// The [`AudioHlsRenditionSelection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-audiohlsrenditionselection.html) property type.
+///
+/// Selector for HLS audio rendition.
+///
+/// The parent of this entity is AudioSelectorSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioHlsRenditionSelection {
     /// `GroupId`.
+    ///
+    /// Specifies the GROUP-ID in the #EXT-X-MEDIA tag of the target HLS audio rendition.
     pub group_id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// Specifies the NAME in the #EXT-X-MEDIA tag of the target HLS audio rendition.
     pub name: Option<Val<String>>,
 }
 
@@ -1346,11 +1550,23 @@ impl ToValue for AudioHlsRenditionSelection {
 impl Literal for AudioHlsRenditionSelection {}
 
 /// The [`AudioLanguageSelection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-audiolanguageselection.html) property type.
+///
+/// Information about the audio language to extract.
+///
+/// The parent of this entity is AudioSelectorSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioLanguageSelection {
     /// `LanguageCode`.
+    ///
+    /// Selects a specific three-letter language code from within an audio source.
     pub language_code: Option<Val<String>>,
     /// `LanguageSelectionPolicy`.
+    ///
+    /// When set to "strict," the transport stream demux strictly identifies audio streams by their language
+    /// descriptor. If a PMT update occurs such that an audio stream matching the initially selected
+    /// language is no longer present, then mute is encoded until the language returns. If set to "loose,"
+    /// then on a PMT update the demux chooses another audio stream in the program with the same stream type
+    /// if it can't find one with the same language.
     pub language_selection_policy: Option<Val<String>>,
 }
 
@@ -1404,13 +1620,27 @@ impl ToValue for AudioLanguageSelection {
 impl Literal for AudioLanguageSelection {}
 
 /// The [`AudioNormalizationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-audionormalizationsettings.html) property type.
+///
+/// The settings for normalizing video.
+///
+/// The parent of this entity is AudioDescription.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioNormalizationSettings {
     /// `Algorithm`.
+    ///
+    /// The audio normalization algorithm to use. itu17701 conforms to the CALM Act specification. itu17702
+    /// conforms to the EBU R-128 specification.
     pub algorithm: Option<Val<String>>,
     /// `AlgorithmControl`.
+    ///
+    /// When set to correctAudio, the output audio is corrected using the chosen algorithm. If set to
+    /// measureOnly, the audio is measured but not adjusted.
     pub algorithm_control: Option<Val<String>>,
     /// `TargetLkfs`.
+    ///
+    /// The Target LKFS(loudness) to adjust volume to. If no value is entered, a default value is used
+    /// according to the chosen algorithm. The CALM Act (1770-1) recommends a target of -24 LKFS. The EBU
+    /// R-128 specification (1770-2) recommends a target of -23 LKFS.
     pub target_lkfs: Option<Val<f64>>,
 }
 
@@ -1470,15 +1700,39 @@ impl ToValue for AudioNormalizationSettings {
 impl Literal for AudioNormalizationSettings {}
 
 /// The [`AudioOnlyHlsSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-audioonlyhlssettings.html) property type.
+///
+/// The configuration of an audio-only HLS output.
+///
+/// The parent of this entity is HlsSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioOnlyHlsSettings {
     /// `AudioGroupId`.
+    ///
+    /// Specifies the group that the audio rendition belongs to.
     pub audio_group_id: Option<Val<String>>,
     /// `AudioOnlyImage`.
+    ///
+    /// Used with an audio-only stream. It must be a .jpg or .png file. If given, this image is used as the
+    /// cover art for the audio-only output. Ideally, it should be formatted for an iPhone screen for two
+    /// reasons. The iPhone does not resize the image; instead, it crops a centered image on the top/bottom
+    /// and left/right. Additionally, this image file gets saved bit-for-bit into every 10-second segment
+    /// file, so it increases bandwidth by {image file size} * {segment count} * {user count.}.
     pub audio_only_image: Option<Val<InputLocation>>,
     /// `AudioTrackType`.
+    ///
+    /// Four types of audio-only tracks are supported: Audio-Only Variant Stream The client can play back
+    /// this audio-only stream instead of video in low-bandwidth scenarios. Represented as an
+    /// EXT-X-STREAM-INF in the HLS manifest. Alternate Audio, Auto Select, Default Alternate rendition that
+    /// the client should try to play back by default. Represented as an EXT-X-MEDIA in the HLS manifest
+    /// with DEFAULT=YES, AUTOSELECT=YES Alternate Audio, Auto Select, Not Default Alternate rendition that
+    /// the client might try to play back by default. Represented as an EXT-X-MEDIA in the HLS manifest with
+    /// DEFAULT=NO, AUTOSELECT=YES Alternate Audio, not Auto Select Alternate rendition that the client will
+    /// not try to play back by default. Represented as an EXT-X-MEDIA in the HLS manifest with DEFAULT=NO,
+    /// AUTOSELECT=NO.
     pub audio_track_type: Option<Val<String>>,
     /// `SegmentType`.
+    ///
+    /// Specifies the segment type.
     pub segment_type: Option<Val<String>>,
 }
 
@@ -1544,9 +1798,15 @@ impl ToValue for AudioOnlyHlsSettings {
 impl Literal for AudioOnlyHlsSettings {}
 
 /// The [`AudioPidSelection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-audiopidselection.html) property type.
+///
+/// Used to extract audio by The PID.
+///
+/// The parent of this entity is AudioSelectorSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioPidSelection {
     /// `Pid`.
+    ///
+    /// Select the audio by this PID.
     pub pid: Option<Val<i64>>,
 }
 
@@ -1594,11 +1854,19 @@ impl ToValue for AudioPidSelection {
 impl Literal for AudioPidSelection {}
 
 /// The [`AudioSelector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-audioselector.html) property type.
+///
+/// Information about one audio to extract from the input.
+///
+/// The parent of this entity is InputSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioSelector {
     /// `Name`.
+    ///
+    /// A name for this AudioSelector.
     pub name: Option<Val<String>>,
     /// `SelectorSettings`.
+    ///
+    /// Information about the specific audio to extract from the input.
     pub selector_settings: Option<Val<AudioSelectorSettings>>,
 }
 
@@ -1652,15 +1920,27 @@ impl ToValue for AudioSelector {
 impl Literal for AudioSelector {}
 
 /// The [`AudioSelectorSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-audioselectorsettings.html) property type.
+///
+/// Information about the audio to extract from the input.
+///
+/// The parent of this entity is AudioSelector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioSelectorSettings {
     /// `AudioHlsRenditionSelection`.
+    ///
+    /// Selector for HLS audio rendition.
     pub audio_hls_rendition_selection: Option<Val<AudioHlsRenditionSelection>>,
     /// `AudioLanguageSelection`.
+    ///
+    /// The language code of the audio to select.
     pub audio_language_selection: Option<Val<AudioLanguageSelection>>,
     /// `AudioPidSelection`.
+    ///
+    /// The PID of the audio to select.
     pub audio_pid_selection: Option<Val<AudioPidSelection>>,
     /// `AudioTrackSelection`.
+    ///
+    /// Information about the audio track to extract.
     pub audio_track_selection: Option<Val<AudioTrackSelection>>,
 }
 
@@ -1726,11 +2006,21 @@ impl ToValue for AudioSelectorSettings {
 impl Literal for AudioSelectorSettings {}
 
 /// The [`AudioSilenceFailoverSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-audiosilencefailoversettings.html) property type.
+///
+/// MediaLive will perform a failover if audio is not detected in this input for the specified period.
+///
+/// The parent of this entity is FailoverConditionSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioSilenceFailoverSettings {
     /// `AudioSelectorName`.
+    ///
+    /// The name of the audio selector in the input that MediaLive should monitor to detect silence. Select
+    /// your most important rendition. If you didn't create an audio selector in this input, leave blank.
     pub audio_selector_name: Option<Val<String>>,
     /// `AudioSilenceThresholdMsec`.
+    ///
+    /// The amount of time (in milliseconds) that the active input must be silent before automatic input
+    /// failover occurs. Silence is defined as audio loss or audio quieter than -50 dBFS.
     pub audio_silence_threshold_msec: Option<Val<i64>>,
 }
 
@@ -1784,9 +2074,15 @@ impl ToValue for AudioSilenceFailoverSettings {
 impl Literal for AudioSilenceFailoverSettings {}
 
 /// The [`AudioTrack`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-audiotrack.html) property type.
+///
+/// Information about one audio track to extract. You can select multiple tracks.
+///
+/// The parent of this entity is AudioTrackSelection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioTrack {
     /// `Track`.
+    ///
+    /// 1-based integer value that maps to a specific audio track
     pub track: Option<Val<i64>>,
 }
 
@@ -1834,11 +2130,17 @@ impl ToValue for AudioTrack {
 impl Literal for AudioTrack {}
 
 /// The [`AudioTrackSelection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-audiotrackselection.html) property type.
+///
+/// Information about the audio track to extract.
+///
+/// The parent of this entity is AudioSelectorSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioTrackSelection {
     /// `DolbyEDecode`.
     pub dolby_e_decode: Option<Val<AudioDolbyEDecode>>,
     /// `Tracks`.
+    ///
+    /// Selects one or more unique audio tracks from within a source.
     pub tracks: Option<Val<Vec<AudioTrack>>>,
 }
 
@@ -1897,9 +2199,15 @@ impl ToValue for AudioTrackSelection {
 impl Literal for AudioTrackSelection {}
 
 /// The [`AudioWatermarkSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-audiowatermarksettings.html) property type.
+///
+/// Audio Watermark Settings
+///
+/// The parent of this entity is AudioDescription.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioWatermarkSettings {
     /// `NielsenWatermarksSettings`.
+    ///
+    /// Settings to configure Nielsen Watermarks in the audio encode
     pub nielsen_watermarks_settings: Option<Val<NielsenWatermarksSettings>>,
 }
 
@@ -1947,15 +2255,33 @@ impl ToValue for AudioWatermarkSettings {
 impl Literal for AudioWatermarkSettings {}
 
 /// The [`AutomaticInputFailoverSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-automaticinputfailoversettings.html) property type.
+///
+/// Settings to configure the conditions that will define the input as unhealthy and that will make
+/// MediaLive fail over to the other input in the input failover pair.
+///
+/// The parent of this entity is InputAttachment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutomaticInputFailoverSettings {
     /// `ErrorClearTimeMsec`.
+    ///
+    /// This clear time defines the requirement a recovered input must meet to be considered healthy. The
+    /// input must have no failover conditions for this length of time. Enter a time in milliseconds. This
+    /// value is particularly important if the input_preference for the failover pair is set to
+    /// PRIMARY_INPUT_PREFERRED, because after this time, MediaLive will switch back to the primary input.
     pub error_clear_time_msec: Option<Val<i64>>,
     /// `FailoverConditions`.
+    ///
+    /// A list of failover conditions. If any of these conditions occur, MediaLive will perform a failover
+    /// to the other input.
     pub failover_conditions: Option<Val<Vec<FailoverCondition>>>,
     /// `InputPreference`.
+    ///
+    /// Input preference when deciding which input to make active when a previously failed input has
+    /// recovered.
     pub input_preference: Option<Val<String>>,
     /// `SecondaryInputId`.
+    ///
+    /// The input ID of the secondary input in the automatic input failover pair.
     pub secondary_input_id: Option<Val<String>>,
 }
 
@@ -2348,11 +2674,19 @@ impl ToValue for Av1Settings {
 impl Literal for Av1Settings {}
 
 /// The [`AvailBlanking`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-availblanking.html) property type.
+///
+/// The configuration of ad avail blanking in the output.
+///
+/// The parent of this entity is EncoderSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AvailBlanking {
     /// `AvailBlankingImage`.
+    ///
+    /// The blanking image to be used. Keep empty for solid black. Only .bmp and .png images are supported.
     pub avail_blanking_image: Option<Val<InputLocation>>,
     /// `State`.
+    ///
+    /// When set to enabled, the video, audio, and captions are blanked when insertion metadata is added.
     pub state: Option<Val<String>>,
 }
 
@@ -2406,9 +2740,15 @@ impl ToValue for AvailBlanking {
 impl Literal for AvailBlanking {}
 
 /// The [`AvailConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-availconfiguration.html) property type.
+///
+/// The setup of ad avail handling in the output.
+///
+/// The parent of this entity is EncoderSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AvailConfiguration {
     /// `AvailSettings`.
+    ///
+    /// The setup of ad avail handling in the output.
     pub avail_settings: Option<Val<AvailSettings>>,
     /// `Scte35SegmentationScope`.
     pub scte35_segmentation_scope: Option<Val<String>>,
@@ -2464,13 +2804,21 @@ impl ToValue for AvailConfiguration {
 impl Literal for AvailConfiguration {}
 
 /// The [`AvailSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-availsettings.html) property type.
+///
+/// The settings for the ad avail setup in the output.
+///
+/// The parent of this entity is AvailConfiguration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AvailSettings {
     /// `Esam`.
     pub esam: Option<Val<Esam>>,
     /// `Scte35SpliceInsert`.
+    ///
+    /// The setup for SCTE-35 splice insert handling.
     pub scte35_splice_insert: Option<Val<Scte35SpliceInsert>>,
     /// `Scte35TimeSignalApos`.
+    ///
+    /// The setup for SCTE-35 time signal APOS handling.
     pub scte35_time_signal_apos: Option<Val<Scte35TimeSignalApos>>,
 }
 
@@ -2588,17 +2936,39 @@ impl ToValue for BandwidthReductionFilterSettings {
 impl Literal for BandwidthReductionFilterSettings {}
 
 /// The [`BlackoutSlate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-blackoutslate.html) property type.
+///
+/// The settings for a blackout slate.
+///
+/// The parent of this entity is EncoderSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlackoutSlate {
     /// `BlackoutSlateImage`.
+    ///
+    /// The blackout slate image to be used. Keep empty for solid black. Only .bmp and .png images are
+    /// supported.
     pub blackout_slate_image: Option<Val<InputLocation>>,
     /// `NetworkEndBlackout`.
+    ///
+    /// Setting to enabled causes MediaLive to blackout the video, audio, and captions, and raise the
+    /// "Network Blackout Image" slate when an SCTE104/35 Network End Segmentation Descriptor is
+    /// encountered. The blackout is lifted when the Network Start Segmentation Descriptor is encountered.
+    /// The Network End and Network Start descriptors must contain a network ID that matches the value
+    /// entered in Network ID.
     pub network_end_blackout: Option<Val<String>>,
     /// `NetworkEndBlackoutImage`.
+    ///
+    /// The path to the local file to use as the Network End Blackout image. The image is scaled to fill the
+    /// entire output raster.
     pub network_end_blackout_image: Option<Val<InputLocation>>,
     /// `NetworkId`.
+    ///
+    /// Provides a Network ID that matches EIDR ID format (for example,
+    /// "10.XXXX/XXXX-XXXX-XXXX-XXXX-XXXX-C").
     pub network_id: Option<Val<String>>,
     /// `State`.
+    ///
+    /// When set to enabled, this causes video, audio, and captions to be blanked when indicated by program
+    /// metadata.
     pub state: Option<Val<String>>,
 }
 
@@ -2670,43 +3040,114 @@ impl ToValue for BlackoutSlate {
 impl Literal for BlackoutSlate {}
 
 /// The [`BurnInDestinationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-burnindestinationsettings.html) property type.
+///
+/// The settings for burn-in captions in the output.
+///
+/// The parent of this entity is CaptionDestinationSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BurnInDestinationSettings {
     /// `Alignment`.
+    ///
+    /// If no explicit xPosition or yPosition is provided, setting alignment to centered places the captions
+    /// at the bottom center of the output. Similarly, setting a left alignment aligns captions to the
+    /// bottom left of the output. If x and y positions are specified in conjunction with the alignment
+    /// parameter, the font is justified (either left or centered) relative to those coordinates. Selecting
+    /// "smart" justification left-justifies live subtitles and center-justifies pre-recorded subtitles. All
+    /// burn-in and DVB-Sub font settings must match.
     pub alignment: Option<Val<String>>,
     /// `BackgroundColor`.
+    ///
+    /// Specifies the color of the rectangle behind the captions. All burn-in and DVB-Sub font settings must
+    /// match.
     pub background_color: Option<Val<String>>,
     /// `BackgroundOpacity`.
+    ///
+    /// Specifies the opacity of the background rectangle. 255 is opaque; 0 is transparent. Keeping this
+    /// parameter blank is equivalent to setting it to 0 (transparent). All burn-in and DVB-Sub font
+    /// settings must match.
     pub background_opacity: Option<Val<i64>>,
     /// `Font`.
+    ///
+    /// The external font file that is used for captions burn-in. The file extension must be .ttf or .tte.
+    /// Although you can select output fonts for many different types of input captions, embedded, STL, and
+    /// Teletext sources use a strict grid system. Using external fonts with these captions sources could
+    /// cause an unexpected display of proportional fonts. All burn-in and DVB-Sub font settings must match.
     pub font: Option<Val<InputLocation>>,
     /// `FontColor`.
+    ///
+    /// Specifies the color of the burned-in captions. This option is not valid for source captions that are
+    /// STL, 608/embedded, or Teletext. These source settings are already pre-defined by the captions
+    /// stream. All burn-in and DVB-Sub font settings must match.
     pub font_color: Option<Val<String>>,
     /// `FontOpacity`.
+    ///
+    /// Specifies the opacity of the burned-in captions. 255 is opaque; 0 is transparent. All burn-in and
+    /// DVB-Sub font settings must match.
     pub font_opacity: Option<Val<i64>>,
     /// `FontResolution`.
+    ///
+    /// The font resolution in DPI (dots per inch). The default is 96 dpi. All burn-in and DVB-Sub font
+    /// settings must match.
     pub font_resolution: Option<Val<i64>>,
     /// `FontSize`.
+    ///
+    /// When set to auto, fontSize scales depending on the size of the output. Providing a positive integer
+    /// specifies the exact font size in points. All burn-in and DVB-Sub font settings must match.
     pub font_size: Option<Val<String>>,
     /// `OutlineColor`.
+    ///
+    /// Specifies the font outline color. This option is not valid for source captions that are either 608/embedded
+    /// or Teletext. These source settings are already pre-defined by the captions stream. All burn-in and
+    /// DVB-Sub font settings must match.
     pub outline_color: Option<Val<String>>,
     /// `OutlineSize`.
+    ///
+    /// Specifies font outline size in pixels. This option is not valid for source captions that are either 608/embedded
+    /// or Teletext. These source settings are already pre-defined by the captions stream. All burn-in and
+    /// DVB-Sub font settings must match.
     pub outline_size: Option<Val<i64>>,
     /// `ShadowColor`.
+    ///
+    /// Specifies the color of the shadow cast by the captions. All burn-in and DVB-Sub font settings must
+    /// match.
     pub shadow_color: Option<Val<String>>,
     /// `ShadowOpacity`.
+    ///
+    /// Specifies the opacity of the shadow. 255 is opaque; 0 is transparent. Keeping this parameter blank
+    /// is equivalent to setting it to 0 (transparent). All burn-in and DVB-Sub font settings must match.
     pub shadow_opacity: Option<Val<i64>>,
     /// `ShadowXOffset`.
+    ///
+    /// Specifies the horizontal offset of the shadow that is relative to the captions in pixels. A value of -2
+    /// would result in a shadow offset 2 pixels to the left. All burn-in and DVB-Sub font settings must
+    /// match.
     pub shadow_x_offset: Option<Val<i64>>,
     /// `ShadowYOffset`.
+    ///
+    /// Specifies the vertical offset of the shadow that is relative to the captions in pixels. A value of -2
+    /// would result in a shadow offset 2 pixels above the text. All burn-in and DVB-Sub font settings must
+    /// match.
     pub shadow_y_offset: Option<Val<i64>>,
     /// `SubtitleRows`.
     pub subtitle_rows: Option<Val<String>>,
     /// `TeletextGridControl`.
+    ///
+    /// Controls whether a fixed grid size is used to generate the output subtitles bitmap. This applies
+    /// only to Teletext inputs and DVB-Sub/Burn-in outputs.
     pub teletext_grid_control: Option<Val<String>>,
     /// `XPosition`.
+    ///
+    /// Specifies the horizontal position of the captions relative to the left side of the output in pixels.
+    /// A value of 10 would result in the captions starting 10 pixels from the left of the output. If no
+    /// explicit xPosition is provided, the horizontal captions position is determined by the alignment
+    /// parameter. All burn-in and DVB-Sub font settings must match.
     pub x_position: Option<Val<i64>>,
     /// `YPosition`.
+    ///
+    /// Specifies the vertical position of the captions relative to the top of the output in pixels. A value
+    /// of 10 would result in the captions starting 10 pixels from the top of the output. If no explicit
+    /// yPosition is provided, the captions are positioned towards the bottom of the output. All burn-in and
+    /// DVB-Sub font settings must match.
     pub y_position: Option<Val<i64>>,
 }
 
@@ -2856,6 +3297,10 @@ impl ToValue for BurnInDestinationSettings {
 impl Literal for BurnInDestinationSettings {}
 
 /// The [`CaptionDescription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-captiondescription.html) property type.
+///
+/// The encoding information for output captions.
+///
+/// The parent of this entity is EncoderSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaptionDescription {
     /// `Accessibility`.
@@ -2863,16 +3308,29 @@ pub struct CaptionDescription {
     /// `CaptionDashRoles`.
     pub caption_dash_roles: Option<Val<Vec<String>>>,
     /// `CaptionSelectorName`.
+    ///
+    /// Specifies which input captions selector to use as a captions source when generating output captions.
+    /// This field should match a captionSelector name.
     pub caption_selector_name: Option<Val<String>>,
     /// `DestinationSettings`.
+    ///
+    /// Additional settings for a captions destination that depend on the destination type.
     pub destination_settings: Option<Val<CaptionDestinationSettings>>,
     /// `DvbDashAccessibility`.
     pub dvb_dash_accessibility: Option<Val<String>>,
     /// `LanguageCode`.
+    ///
+    /// An ISO 639-2 three-digit code. For more information, see <http://www.loc.gov/standards/iso639-2/>.
     pub language_code: Option<Val<String>>,
     /// `LanguageDescription`.
+    ///
+    /// Human-readable information to indicate the captions that are available for players (for example,
+    /// English or Spanish).
     pub language_description: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the captions description. The name is used to associate a captions description with an
+    /// output. Names must be unique within a channel.
     pub name: Option<Val<String>>,
 }
 
@@ -2967,49 +3425,79 @@ impl ToValue for CaptionDescription {
 impl Literal for CaptionDescription {}
 
 /// The [`CaptionDestinationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-captiondestinationsettings.html) property type.
+///
+/// The configuration of one captions encode in the output.
+///
+/// The parent of this entity is CaptionDescription.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaptionDestinationSettings {
     /// `AribDestinationSettings`.
     ///
+    /// The configuration of one ARIB captions encode in the output.
+    ///
     /// - Format: `json`.
     pub arib_destination_settings: Option<Val<Json>>,
     /// `BurnInDestinationSettings`.
+    ///
+    /// The configuration of one burn-in captions encode in the output.
     pub burn_in_destination_settings: Option<Val<BurnInDestinationSettings>>,
     /// `DvbSubDestinationSettings`.
+    ///
+    /// The configuration of one DVB Sub captions encode in the output.
     pub dvb_sub_destination_settings: Option<Val<DvbSubDestinationSettings>>,
     /// `EbuTtDDestinationSettings`.
+    ///
+    /// Settings for EBU-TT captions in the output.
     pub ebu_tt_d_destination_settings: Option<Val<EbuTtDDestinationSettings>>,
     /// `EmbeddedDestinationSettings`.
+    ///
+    /// The configuration of one embedded captions encode in the output.
     ///
     /// - Format: `json`.
     pub embedded_destination_settings: Option<Val<Json>>,
     /// `EmbeddedPlusScte20DestinationSettings`.
     ///
+    /// The configuration of one embedded plus SCTE-20 captions encode in the output.
+    ///
     /// - Format: `json`.
     pub embedded_plus_scte20_destination_settings: Option<Val<Json>>,
     /// `RtmpCaptionInfoDestinationSettings`.
+    ///
+    /// The configuration of one RTMPCaptionInfo captions encode in the output.
     ///
     /// - Format: `json`.
     pub rtmp_caption_info_destination_settings: Option<Val<Json>>,
     /// `Scte20PlusEmbeddedDestinationSettings`.
     ///
+    /// The configuration of one SCTE20 plus embedded captions encode in the output.
+    ///
     /// - Format: `json`.
     pub scte20_plus_embedded_destination_settings: Option<Val<Json>>,
     /// `Scte27DestinationSettings`.
+    ///
+    /// The configuration of one SCTE-27 captions encode in the output.
     ///
     /// - Format: `json`.
     pub scte27_destination_settings: Option<Val<Json>>,
     /// `SmpteTtDestinationSettings`.
     ///
+    /// The configuration of one SMPTE-TT captions encode in the output.
+    ///
     /// - Format: `json`.
     pub smpte_tt_destination_settings: Option<Val<Json>>,
     /// `TeletextDestinationSettings`.
     ///
+    /// The configuration of one Teletext captions encode in the output.
+    ///
     /// - Format: `json`.
     pub teletext_destination_settings: Option<Val<Json>>,
     /// `TtmlDestinationSettings`.
+    ///
+    /// The configuration of one TTML captions encode in the output.
     pub ttml_destination_settings: Option<Val<TtmlDestinationSettings>>,
     /// `WebvttDestinationSettings`.
+    ///
+    /// The configuration of one WebVTT captions encode in the output.
     pub webvtt_destination_settings: Option<Val<WebvttDestinationSettings>>,
 }
 
@@ -3129,13 +3617,25 @@ impl ToValue for CaptionDestinationSettings {
 impl Literal for CaptionDestinationSettings {}
 
 /// The [`CaptionLanguageMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-captionlanguagemapping.html) property type.
+///
+/// Maps a captions channel to an ISO 693-2 language code (<http://www.loc.gov/standards/iso639-2>),
+/// with an optional description.
+///
+/// The parent of this entity is HlsGroupSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaptionLanguageMapping {
     /// `CaptionChannel`.
+    ///
+    /// The closed caption channel being described by this CaptionLanguageMapping. Each channel mapping must
+    /// have a unique channel number (maximum of 4).
     pub caption_channel: Option<Val<i64>>,
     /// `LanguageCode`.
+    ///
+    /// A three-character ISO 639-2 language code (see <http://www.loc.gov/standards/iso639-2>).
     pub language_code: Option<Val<String>>,
     /// `LanguageDescription`.
+    ///
+    /// The textual description of language.
     pub language_description: Option<Val<String>>,
 }
 
@@ -3195,15 +3695,53 @@ impl ToValue for CaptionLanguageMapping {
 impl Literal for CaptionLanguageMapping {}
 
 /// The [`CaptionRectangle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-captionrectangle.html) property type.
+///
+/// Settings to configure the caption rectangle for an output captions that will be created using this
+/// Teletext source captions.
+///
+/// The parent of this entity is TeletextSourceSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaptionRectangle {
     /// `Height`.
+    ///
+    /// See the description in leftOffset.
+    ///
+    /// For height, specify the entire height of the rectangle as a percentage of the underlying frame
+    /// height. For example, \"80\" means the rectangle height is 80% of the underlying frame height. The
+    /// topOffset and rectangleHeight must add up to 100% or less. This field corresponds to tts:extent - Y
+    /// in the TTML standard.
     pub height: Option<Val<f64>>,
     /// `LeftOffset`.
+    ///
+    /// Applies only if you plan to convert these source captions to EBU-TT-D or TTML in an output. (Make
+    /// sure to leave the default if you don't have either of these formats in the output.) You can define a
+    /// display rectangle for the captions that is smaller than the underlying video frame. You define the
+    /// rectangle by specifying the position of the left edge, top edge, bottom edge, and right edge of the
+    /// rectangle, all within the underlying video frame. The units for the measurements are percentages. If
+    /// you specify a value for one of these fields, you must specify a value for all of them.
+    ///
+    /// For leftOffset, specify the position of the left edge of the rectangle, as a percentage of the
+    /// underlying frame width, and relative to the left edge of the frame. For example, \"10\" means the
+    /// measurement is 10% of the underlying frame width. The rectangle left edge starts at that position
+    /// from the left edge of the frame. This field corresponds to tts:origin - X in the TTML standard.
     pub left_offset: Option<Val<f64>>,
     /// `TopOffset`.
+    ///
+    /// See the description in leftOffset.
+    ///
+    /// For topOffset, specify the position of the top edge of the rectangle, as a percentage of the
+    /// underlying frame height, and relative to the top edge of the frame. For example, \"10\" means the
+    /// measurement is 10% of the underlying frame height. The rectangle top edge starts at that position
+    /// from the top edge of the frame. This field corresponds to tts:origin - Y in the TTML standard.
     pub top_offset: Option<Val<f64>>,
     /// `Width`.
+    ///
+    /// See the description in leftOffset.
+    ///
+    /// For width, specify the entire width of the rectangle as a percentage of the underlying frame width.
+    /// For example, \"80\" means the rectangle width is 80% of the underlying frame width. The leftOffset
+    /// and rectangleWidth must add up to 100% or less. This field corresponds to tts:extent - X in the TTML
+    /// standard.
     pub width: Option<Val<f64>>,
 }
 
@@ -3269,13 +3807,25 @@ impl ToValue for CaptionRectangle {
 impl Literal for CaptionRectangle {}
 
 /// The [`CaptionSelector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-captionselector.html) property type.
+///
+/// Information about one caption to extract from the input.
+///
+/// The parent of this entity is InputSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaptionSelector {
     /// `LanguageCode`.
+    ///
+    /// When specified, this field indicates the three-letter language code of the captions track to extract
+    /// from the source.
     pub language_code: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name identifier for a captions selector. This name is used to associate this captions selector
+    /// with one or more captions descriptions. Names must be unique within a channel.
     pub name: Option<Val<String>>,
     /// `SelectorSettings`.
+    ///
+    /// Information about the specific audio to extract from the input.
     pub selector_settings: Option<Val<CaptionSelectorSettings>>,
 }
 
@@ -3335,23 +3885,41 @@ impl ToValue for CaptionSelector {
 impl Literal for CaptionSelector {}
 
 /// The [`CaptionSelectorSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-captionselectorsettings.html) property type.
+///
+/// Captions Selector Settings
+///
+/// The parent of this entity is CaptionSelector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaptionSelectorSettings {
     /// `AncillarySourceSettings`.
+    ///
+    /// Information about the ancillary captions to extract from the input.
     pub ancillary_source_settings: Option<Val<AncillarySourceSettings>>,
     /// `AribSourceSettings`.
+    ///
+    /// Information about the ARIB captions to extract from the input.
     ///
     /// - Format: `json`.
     pub arib_source_settings: Option<Val<Json>>,
     /// `DvbSubSourceSettings`.
+    ///
+    /// Information about the DVB Sub captions to extract from the input.
     pub dvb_sub_source_settings: Option<Val<DvbSubSourceSettings>>,
     /// `EmbeddedSourceSettings`.
+    ///
+    /// Information about the embedded captions to extract from the input.
     pub embedded_source_settings: Option<Val<EmbeddedSourceSettings>>,
     /// `Scte20SourceSettings`.
+    ///
+    /// Information about the SCTE-20 captions to extract from the input.
     pub scte20_source_settings: Option<Val<Scte20SourceSettings>>,
     /// `Scte27SourceSettings`.
+    ///
+    /// Information about the SCTE-27 captions to extract from the input.
     pub scte27_source_settings: Option<Val<Scte27SourceSettings>>,
     /// `TeletextSourceSettings`.
+    ///
+    /// Information about the Teletext captions to extract from the input.
     pub teletext_source_settings: Option<Val<TeletextSourceSettings>>,
 }
 
@@ -3435,9 +4003,16 @@ impl ToValue for CaptionSelectorSettings {
 impl Literal for CaptionSelectorSettings {}
 
 /// The [`CdiInputSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-cdiinputspecification.html) property type.
+///
+/// The input specification for this channel. It specifies the key characteristics of CDI inputs for
+/// this channel, when those characteristics are different from other inputs.
+///
+/// This entity is at the top level in the channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CdiInputSpecification {
     /// `Resolution`.
+    ///
+    /// Maximum CDI input resolution
     pub resolution: Option<Val<String>>,
 }
 
@@ -4005,13 +4580,24 @@ impl ToValue for DisabledLockingSettings {
 impl Literal for DisabledLockingSettings {}
 
 /// The [`DvbNitSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-dvbnitsettings.html) property type.
+///
+/// The configuration of DVB NIT.
+///
+/// The parent of this entity is M2tsSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DvbNitSettings {
     /// `NetworkId`.
+    ///
+    /// The numeric value placed in the Network Information Table (NIT).
     pub network_id: Option<Val<i64>>,
     /// `NetworkName`.
+    ///
+    /// The network name text placed in the networkNameDescriptor inside the Network Information Table
+    /// (NIT). The maximum length is 256 characters.
     pub network_name: Option<Val<String>>,
     /// `RepInterval`.
+    ///
+    /// The number of milliseconds between instances of this table in the output transport stream.
     pub rep_interval: Option<Val<i64>>,
 }
 
@@ -4071,15 +4657,34 @@ impl ToValue for DvbNitSettings {
 impl Literal for DvbNitSettings {}
 
 /// The [`DvbSdtSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-dvbsdtsettings.html) property type.
+///
+/// A DVB Service Description Table (SDT).
+///
+/// The parent of this entity is M2tsSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DvbSdtSettings {
     /// `OutputSdt`.
+    ///
+    /// Selects a method of inserting SDT information into an output stream. The sdtFollow setting copies
+    /// SDT information from input stream to output stream. The sdtFollowIfPresent setting copies SDT
+    /// information from input stream to output stream if SDT information is present in the input.
+    /// Otherwise, it falls back on the user-defined values. The sdtManual setting means that the user will
+    /// enter the SDT information. The sdtNone setting means that the output stream will not contain SDT
+    /// information.
     pub output_sdt: Option<Val<String>>,
     /// `RepInterval`.
+    ///
+    /// The number of milliseconds between instances of this table in the output transport stream.
     pub rep_interval: Option<Val<i64>>,
     /// `ServiceName`.
+    ///
+    /// The service name placed in the serviceDescriptor in the Service Description Table (SDT). The maximum
+    /// length is 256 characters.
     pub service_name: Option<Val<String>>,
     /// `ServiceProviderName`.
+    ///
+    /// The service provider name placed in the serviceDescriptor in the Service Description Table (SDT).
+    /// The maximum length is 256 characters.
     pub service_provider_name: Option<Val<String>>,
 }
 
@@ -4145,43 +4750,117 @@ impl ToValue for DvbSdtSettings {
 impl Literal for DvbSdtSettings {}
 
 /// The [`DvbSubDestinationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-dvbsubdestinationsettings.html) property type.
+///
+/// The settings for DVB Sub captions in the output.
+///
+/// The parent of this entity is CaptionDestinationSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DvbSubDestinationSettings {
     /// `Alignment`.
+    ///
+    /// If no explicit xPosition or yPosition is provided, setting the alignment to centered places the
+    /// captions at the bottom center of the output. Similarly, setting a left alignment aligns captions to
+    /// the bottom left of the output. If x and y positions are specified in conjunction with the alignment
+    /// parameter, the font is justified (either left or centered) relative to those coordinates. Selecting
+    /// "smart" justification left-justifies live subtitles and center-justifies pre-recorded subtitles.
+    /// This option is not valid for source captions that are STL or 608/embedded. These source settings are
+    /// already pre-defined by the captions stream. All burn-in and DVB-Sub font settings must match.
     pub alignment: Option<Val<String>>,
     /// `BackgroundColor`.
+    ///
+    /// Specifies the color of the rectangle behind the captions. All burn-in and DVB-Sub font settings must
+    /// match.
     pub background_color: Option<Val<String>>,
     /// `BackgroundOpacity`.
+    ///
+    /// Specifies the opacity of the background rectangle. 255 is opaque; 0 is transparent. Keeping this
+    /// parameter blank is equivalent to setting it to 0 (transparent). All burn-in and DVB-Sub font
+    /// settings must match.
     pub background_opacity: Option<Val<i64>>,
     /// `Font`.
+    ///
+    /// The external font file that is used for captions burn-in. The file extension must be .ttf or .tte.
+    /// Although you can select output fonts for many different types of input captions, embedded, STL, and
+    /// Teletext sources use a strict grid system. Using external fonts with these captions sources could
+    /// cause an unexpected display of proportional fonts. All burn-in and DVB-Sub font settings must match.
     pub font: Option<Val<InputLocation>>,
     /// `FontColor`.
+    ///
+    /// Specifies the color of the burned-in captions. This option is not valid for source captions that are
+    /// STL, 608/embedded, or Teletext. These source settings are already pre-defined by the captions
+    /// stream. All burn-in and DVB-Sub font settings must match.
     pub font_color: Option<Val<String>>,
     /// `FontOpacity`.
+    ///
+    /// Specifies the opacity of the burned-in captions. 255 is opaque; 0 is transparent. All burn-in and
+    /// DVB-Sub font settings must match.
     pub font_opacity: Option<Val<i64>>,
     /// `FontResolution`.
+    ///
+    /// The font resolution in DPI (dots per inch). The default is 96 dpi. All burn-in and DVB-Sub font
+    /// settings must match.
     pub font_resolution: Option<Val<i64>>,
     /// `FontSize`.
+    ///
+    /// When set to auto, fontSize scales depending on the size of the output. Providing a positive integer
+    /// specifies the exact font size in points. All burn-in and DVB-Sub font settings must match.
     pub font_size: Option<Val<String>>,
     /// `OutlineColor`.
+    ///
+    /// Specifies the font outline color. This option is not valid for source captions that are either 608/embedded
+    /// or Teletext. These source settings are already pre-defined by the captions stream. All burn-in and
+    /// DVB-Sub font settings must match.
     pub outline_color: Option<Val<String>>,
     /// `OutlineSize`.
+    ///
+    /// Specifies the font outline size in pixels. This option is not valid for source captions that are
+    /// either 608/embedded or Teletext. These source settings are already pre-defined by the captions
+    /// stream. All burn-in and DVB-Sub font settings must match.
     pub outline_size: Option<Val<i64>>,
     /// `ShadowColor`.
+    ///
+    /// Specifies the color of the shadow that is cast by the captions. All burn-in and DVB-Sub font
+    /// settings must match.
     pub shadow_color: Option<Val<String>>,
     /// `ShadowOpacity`.
+    ///
+    /// Specifies the opacity of the shadow. 255 is opaque; 0 is transparent. Keeping this parameter blank
+    /// is equivalent to setting it to 0 (transparent). All burn-in and DVB-Sub font settings must match.
     pub shadow_opacity: Option<Val<i64>>,
     /// `ShadowXOffset`.
+    ///
+    /// Specifies the horizontal offset of the shadow relative to the captions in pixels. A value of -2
+    /// would result in a shadow offset 2 pixels to the left. All burn-in and DVB-Sub font settings must
+    /// match.
     pub shadow_x_offset: Option<Val<i64>>,
     /// `ShadowYOffset`.
+    ///
+    /// Specifies the vertical offset of the shadow relative to the captions in pixels. A value of -2 would
+    /// result in a shadow offset 2 pixels above the text. All burn-in and DVB-Sub font settings must match.
     pub shadow_y_offset: Option<Val<i64>>,
     /// `SubtitleRows`.
     pub subtitle_rows: Option<Val<String>>,
     /// `TeletextGridControl`.
+    ///
+    /// Controls whether a fixed grid size is used to generate the output subtitles bitmap. This applies to
+    /// only Teletext inputs and DVB-Sub/Burn-in outputs.
     pub teletext_grid_control: Option<Val<String>>,
     /// `XPosition`.
+    ///
+    /// Specifies the horizontal position of the captions relative to the left side of the output in pixels.
+    /// A value of 10 would result in the captions starting 10 pixels from the left of the output. If no
+    /// explicit xPosition is provided, the horizontal captions position is determined by the alignment
+    /// parameter. This option is not valid for source captions that are STL, 608/embedded, or Teletext.
+    /// These source settings are already pre-defined by the captions stream. All burn-in and DVB-Sub font
+    /// settings must match.
     pub x_position: Option<Val<i64>>,
     /// `YPosition`.
+    ///
+    /// Specifies the vertical position of the captions relative to the top of the output in pixels. A value
+    /// of 10 would result in the captions starting 10 pixels from the top of the output. If no explicit
+    /// yPosition is provided, the captions are positioned towards the bottom of the output. This option is
+    /// not valid for source captions that are STL, 608/embedded, or Teletext. These source settings are
+    /// already pre-defined by the captions stream. All burn-in and DVB-Sub font settings must match.
     pub y_position: Option<Val<i64>>,
 }
 
@@ -4389,9 +5068,15 @@ impl ToValue for DvbSubSourceSettings {
 impl Literal for DvbSubSourceSettings {}
 
 /// The [`DvbTdtSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-dvbtdtsettings.html) property type.
+///
+/// The DVB Time and Date Table (TDT).
+///
+/// The parent of this entity is M2tsSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DvbTdtSettings {
     /// `RepInterval`.
+    ///
+    /// The number of milliseconds between instances of this table in the output transport stream.
     pub rep_interval: Option<Val<i64>>,
 }
 
@@ -4537,47 +5222,102 @@ impl ToValue for Eac3AtmosSettings {
 impl Literal for Eac3AtmosSettings {}
 
 /// The [`Eac3Settings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-eac3settings.html) property type.
+///
+/// The settings for an EAC3 audio encode in the output.
+///
+/// The parent of this entity is AudioCodecSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Eac3Settings {
     /// `AttenuationControl`.
+    ///
+    /// When set to attenuate3Db, applies a 3 dB attenuation to the surround channels. Used only for the 3/2
+    /// coding mode.
     pub attenuation_control: Option<Val<String>>,
     /// `Bitrate`.
+    ///
+    /// The average bitrate in bits/second. Valid bitrates depend on the coding mode.
     pub bitrate: Option<Val<f64>>,
     /// `BitstreamMode`.
+    ///
+    /// Specifies the bitstream mode (bsmod) for the emitted E-AC-3 stream. For more information, see ATSC
+    /// A/52-2012 (Annex E).
     pub bitstream_mode: Option<Val<String>>,
     /// `CodingMode`.
+    ///
+    /// The Dolby Digital Plus coding mode. This mode determines the number of channels.
     pub coding_mode: Option<Val<String>>,
     /// `DcFilter`.
+    ///
+    /// When set to enabled, activates a DC highpass filter for all input channels.
     pub dc_filter: Option<Val<String>>,
     /// `Dialnorm`.
+    ///
+    /// Sets the dialnorm for the output. If blank and the input audio is Dolby Digital Plus, dialnorm will
+    /// be passed through.
     pub dialnorm: Option<Val<i64>>,
     /// `DrcLine`.
+    ///
+    /// Sets the Dolby dynamic range compression profile.
     pub drc_line: Option<Val<String>>,
     /// `DrcRf`.
+    ///
+    /// Sets the profile for heavy Dolby dynamic range compression, ensuring that the instantaneous signal
+    /// peaks do not exceed specified levels.
     pub drc_rf: Option<Val<String>>,
     /// `LfeControl`.
+    ///
+    /// When encoding 3/2 audio, setting to lfe enables the LFE channel.
     pub lfe_control: Option<Val<String>>,
     /// `LfeFilter`.
+    ///
+    /// When set to enabled, applies a 120Hz lowpass filter to the LFE channel prior to encoding. Valid only
+    /// with a codingMode32 coding mode.
     pub lfe_filter: Option<Val<String>>,
     /// `LoRoCenterMixLevel`.
+    ///
+    /// The Left only/Right only center mix level. Used only for the 3/2 coding mode.
     pub lo_ro_center_mix_level: Option<Val<f64>>,
     /// `LoRoSurroundMixLevel`.
+    ///
+    /// The Left only/Right only surround mix level. Used only for a 3/2 coding mode.
     pub lo_ro_surround_mix_level: Option<Val<f64>>,
     /// `LtRtCenterMixLevel`.
+    ///
+    /// The Left total/Right total center mix level. Used only for a 3/2 coding mode.
     pub lt_rt_center_mix_level: Option<Val<f64>>,
     /// `LtRtSurroundMixLevel`.
+    ///
+    /// The Left total/Right total surround mix level. Used only for the 3/2 coding mode.
     pub lt_rt_surround_mix_level: Option<Val<f64>>,
     /// `MetadataControl`.
+    ///
+    /// When set to followInput, encoder metadata is sourced from the DD, DD+, or DolbyE decoder that
+    /// supplies this audio data. If the audio is not supplied from one of these streams, then the static
+    /// metadata settings are used.
     pub metadata_control: Option<Val<String>>,
     /// `PassthroughControl`.
+    ///
+    /// When set to whenPossible, input DD+ audio will be passed through if it is present on the input. This
+    /// detection is dynamic over the life of the transcode. Inputs that alternate between DD+ and non-DD+
+    /// content will have a consistent DD+ output as the system alternates between passthrough and encoding.
     pub passthrough_control: Option<Val<String>>,
     /// `PhaseControl`.
+    ///
+    /// When set to shift90Degrees, applies a 90-degree phase shift to the surround channels. Used only for
+    /// a 3/2 coding mode.
     pub phase_control: Option<Val<String>>,
     /// `StereoDownmix`.
+    ///
+    /// A stereo downmix preference. Used only for the 3/2 coding mode.
     pub stereo_downmix: Option<Val<String>>,
     /// `SurroundExMode`.
+    ///
+    /// When encoding 3/2 audio, sets whether an extra center back surround channel is matrix encoded into
+    /// the left and right surround channels.
     pub surround_ex_mode: Option<Val<String>>,
     /// `SurroundMode`.
+    ///
+    /// When encoding 2/0 audio, sets whether Dolby Surround is matrix-encoded into the two channels.
     pub surround_mode: Option<Val<String>>,
 }
 
@@ -4739,19 +5479,48 @@ impl ToValue for Eac3Settings {
 impl Literal for Eac3Settings {}
 
 /// The [`EbuTtDDestinationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-ebuttddestinationsettings.html) property type.
+///
+/// Settings for EBU-TT captions in the output.
+///
+/// The parent of this entity is CaptionDestinationSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbuTtDDestinationSettings {
     /// `CopyrightHolder`.
+    ///
+    /// Applies only if you plan to convert these source captions to EBU-TT-D or TTML in an output. Complete
+    /// this field if you want to include the name of the copyright holder in the copyright metadata tag in
+    /// the TTML
     pub copyright_holder: Option<Val<String>>,
     /// `DefaultFontSize`.
     pub default_font_size: Option<Val<i64>>,
     /// `DefaultLineHeight`.
     pub default_line_height: Option<Val<i64>>,
     /// `FillLineGap`.
+    ///
+    /// Specifies how to handle the gap between the lines (in multi-line captions). - enabled: Fill with the
+    /// captions background color (as specified in the input captions).
+    /// - disabled: Leave the gap unfilled.
     pub fill_line_gap: Option<Val<String>>,
     /// `FontFamily`.
+    ///
+    /// Specifies the font family to include in the font data attached to the EBU-TT captions. Valid only if
+    /// styleControl is set to include. If you leave this field empty, the font family is set to
+    /// "monospaced". (If styleControl is set to exclude, the font family is always set to "monospaced".)
+    /// You specify only the font family. All other style information (color, bold, position and so on) is
+    /// copied from the input captions. The size is always set to 100% to allow the downstream player to
+    /// choose the size. - Enter a list of font families, as a comma-separated list of font names, in order
+    /// of preference. The name can be a font family (such as “Arial”), or a generic font family (such
+    /// as “serif”), or “default” (to let the downstream player choose the font).
+    /// - Leave blank to set the family to “monospace”.
     pub font_family: Option<Val<String>>,
     /// `StyleControl`.
+    ///
+    /// Specifies the style information (font color, font position, and so on) to include in the font data
+    /// that is attached to the EBU-TT captions. - include: Take the style information (font color, font
+    /// position, and so on) from the source captions and include that information in the font data attached
+    /// to the EBU-TT captions. This option is valid only if the source captions are Embedded or Teletext.
+    /// - exclude: In the font data attached to the EBU-TT captions, set the font family to "monospaced". Do
+    ///   not include any other style information.
     pub style_control: Option<Val<String>>,
 }
 
@@ -4829,15 +5598,30 @@ impl ToValue for EbuTtDDestinationSettings {
 impl Literal for EbuTtDDestinationSettings {}
 
 /// The [`EmbeddedSourceSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-embeddedsourcesettings.html) property type.
+///
+/// Information about the embedded captions to extract from the input.
+///
+/// The parent of this entity is CaptionSelectorSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmbeddedSourceSettings {
     /// `Convert608To708`.
+    ///
+    /// If this is upconvert, 608 data is both passed through the "608 compatibility bytes" fields of the 708
+    /// wrapper as well as translated into 708. If 708 data is present in the source content, it is
+    /// discarded.
     pub convert608_to708: Option<Val<String>>,
     /// `Scte20Detection`.
+    ///
+    /// Set to "auto" to handle streams with intermittent or non-aligned SCTE-20 and embedded captions.
     pub scte20_detection: Option<Val<String>>,
     /// `Source608ChannelNumber`.
+    ///
+    /// Specifies the 608/708 channel number within the video track from which to extract captions. This is
+    /// unused for passthrough.
     pub source608_channel_number: Option<Val<i64>>,
     /// `Source608TrackNumber`.
+    ///
+    /// This field is unused and deprecated.
     pub source608_track_number: Option<Val<i64>>,
 }
 
@@ -4903,35 +5687,63 @@ impl ToValue for EmbeddedSourceSettings {
 impl Literal for EmbeddedSourceSettings {}
 
 /// The [`EncoderSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-encodersettings.html) property type.
+///
+/// The settings for the encoding of outputs.
+///
+/// This entity is at the top level in the channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncoderSettings {
     /// `AudioDescriptions`.
+    ///
+    /// The encoding information for output audio.
     pub audio_descriptions: Option<Val<Vec<AudioDescription>>>,
     /// `AvailBlanking`.
+    ///
+    /// The settings for ad avail blanking.
     pub avail_blanking: Option<Val<AvailBlanking>>,
     /// `AvailConfiguration`.
+    ///
+    /// The configuration settings for the ad avail handling.
     pub avail_configuration: Option<Val<AvailConfiguration>>,
     /// `BlackoutSlate`.
+    ///
+    /// The settings for the blackout slate.
     pub blackout_slate: Option<Val<BlackoutSlate>>,
     /// `CaptionDescriptions`.
+    ///
+    /// The encoding information for output captions.
     pub caption_descriptions: Option<Val<Vec<CaptionDescription>>>,
     /// `ColorCorrectionSettings`.
     pub color_correction_settings: Option<Val<ColorCorrectionSettings>>,
     /// `FeatureActivations`.
+    ///
+    /// Settings to enable specific features.
     pub feature_activations: Option<Val<FeatureActivations>>,
     /// `GlobalConfiguration`.
+    ///
+    /// The configuration settings that apply to the entire channel.
     pub global_configuration: Option<Val<GlobalConfiguration>>,
     /// `MotionGraphicsConfiguration`.
+    ///
+    /// Settings to enable and configure the motion graphics overlay feature in the channel.
     pub motion_graphics_configuration: Option<Val<MotionGraphicsConfiguration>>,
     /// `NielsenConfiguration`.
+    ///
+    /// The settings to configure Nielsen watermarks.
     pub nielsen_configuration: Option<Val<NielsenConfiguration>>,
     /// `OutputGroups`.
+    ///
+    /// The settings for the output groups in the channel.
     pub output_groups: Option<Val<Vec<OutputGroup>>>,
     /// `ThumbnailConfiguration`.
     pub thumbnail_configuration: Option<Val<ThumbnailConfiguration>>,
     /// `TimecodeConfig`.
+    ///
+    /// Contains settings used to acquire and adjust timecode information from the inputs.
     pub timecode_config: Option<Val<TimecodeConfig>>,
     /// `VideoDescriptions`.
+    ///
+    /// The encoding information for output videos.
     pub video_descriptions: Option<Val<Vec<VideoDescription>>>,
 }
 
@@ -5225,9 +6037,16 @@ impl ToValue for Esam {
 impl Literal for Esam {}
 
 /// The [`FailoverCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-failovercondition.html) property type.
+///
+/// Failover Condition settings. There can be multiple failover conditions inside
+/// AutomaticInputFailoverSettings.
+///
+/// The parent of this entity is AutomaticInputFailoverSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FailoverCondition {
     /// `FailoverConditionSettings`.
+    ///
+    /// Settings for a specific failover condition.
     pub failover_condition_settings: Option<Val<FailoverConditionSettings>>,
 }
 
@@ -5275,13 +6094,24 @@ impl ToValue for FailoverCondition {
 impl Literal for FailoverCondition {}
 
 /// The [`FailoverConditionSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-failoverconditionsettings.html) property type.
+///
+/// Settings for one failover condition.
+///
+/// The parent of this entity is FailoverCondition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FailoverConditionSettings {
     /// `AudioSilenceSettings`.
+    ///
+    /// MediaLive will perform a failover if the specified audio selector is silent for the specified
+    /// period.
     pub audio_silence_settings: Option<Val<AudioSilenceFailoverSettings>>,
     /// `InputLossSettings`.
+    ///
+    /// MediaLive will perform a failover if content is not detected in this input for the specified period.
     pub input_loss_settings: Option<Val<InputLossFailoverSettings>>,
     /// `VideoBlackSettings`.
+    ///
+    /// MediaLive will perform a failover if content is considered black for the specified period.
     pub video_black_settings: Option<Val<VideoBlackFailoverSettings>>,
 }
 
@@ -5341,9 +6171,19 @@ impl ToValue for FailoverConditionSettings {
 impl Literal for FailoverConditionSettings {}
 
 /// The [`FeatureActivations`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-featureactivations.html) property type.
+///
+/// Settings to enable specific features. You can't configure these features until you have enabled them
+/// in the channel.
+///
+/// The parent of this entity is EncoderSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FeatureActivations {
     /// `InputPrepareScheduleActions`.
+    ///
+    /// Enables the Input Prepare feature. You can create Input Prepare actions in the schedule only if this
+    /// feature is enabled.
+    /// If you disable the feature on an existing schedule, make sure that you first delete all input
+    /// prepare actions from the schedule.
     pub input_prepare_schedule_actions: Option<Val<String>>,
     /// `OutputStaticImageOverlayScheduleActions`.
     pub output_static_image_overlay_schedule_actions: Option<Val<String>>,
@@ -5399,13 +6239,28 @@ impl ToValue for FeatureActivations {
 impl Literal for FeatureActivations {}
 
 /// The [`FecOutputSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-fecoutputsettings.html) property type.
+///
+/// The settings for FEC.
+///
+/// The parent of this entity is UdpOutputSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FecOutputSettings {
     /// `ColumnDepth`.
+    ///
+    /// The parameter D from SMPTE 2022-1. The height of the FEC protection matrix. The number of transport
+    /// stream packets per column error correction packet. The number must be between 4 and 20, inclusive.
     pub column_depth: Option<Val<i64>>,
     /// `IncludeFec`.
+    ///
+    /// Enables column only or column and row-based FEC.
     pub include_fec: Option<Val<String>>,
     /// `RowLength`.
+    ///
+    /// The parameter L from SMPTE 2022-1. The width of the FEC protection matrix. Must be between 1 and 20,
+    /// inclusive. If only Column FEC is used, then larger values increase robustness. If Row FEC is used,
+    /// then this is the number of transport stream packets per row error correction packet, and the value
+    /// must be between 4 and 20, inclusive, if includeFec is columnAndRow. If includeFec is column, this
+    /// value must be 1 to 20, inclusive.
     pub row_length: Option<Val<i64>>,
 }
 
@@ -5465,13 +6320,25 @@ impl ToValue for FecOutputSettings {
 impl Literal for FecOutputSettings {}
 
 /// The [`Fmp4HlsSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-fmp4hlssettings.html) property type.
+///
+/// Settings for the fMP4 containers.
+///
+/// The parent of this entity is HlsSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fmp4HlsSettings {
     /// `AudioRenditionSets`.
+    ///
+    /// List all the audio groups that are used with the video output stream. Input all the audio GROUP-IDs
+    /// that are associated to the video, separate by ','.
     pub audio_rendition_sets: Option<Val<String>>,
     /// `NielsenId3Behavior`.
+    ///
+    /// If set to passthrough, Nielsen inaudible tones for media tracking will be detected in the input
+    /// audio and an equivalent ID3 tag will be inserted in the output.
     pub nielsen_id3_behavior: Option<Val<String>>,
     /// `TimedMetadataBehavior`.
+    ///
+    /// When set to passthrough, timed metadata is passed through from input to output.
     pub timed_metadata_behavior: Option<Val<String>>,
 }
 
@@ -5589,9 +6456,15 @@ impl ToValue for FollowerChannelSettings {
 impl Literal for FollowerChannelSettings {}
 
 /// The [`FrameCaptureCdnSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-framecapturecdnsettings.html) property type.
+///
+/// Settings to configure the destination of a Frame Capture output.
+///
+/// The parent of this entity is FrameCaptureGroupSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FrameCaptureCdnSettings {
     /// `FrameCaptureS3Settings`.
+    ///
+    /// Sets up Amazon S3 as the destination for this Frame Capture output.
     pub frame_capture_s3_settings: Option<Val<FrameCaptureS3Settings>>,
 }
 
@@ -5639,11 +6512,25 @@ impl ToValue for FrameCaptureCdnSettings {
 impl Literal for FrameCaptureCdnSettings {}
 
 /// The [`FrameCaptureGroupSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-framecapturegroupsettings.html) property type.
+///
+/// The settings for a frame capture output group.
+///
+/// The parent of this entity is OutputGroupSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FrameCaptureGroupSettings {
     /// `Destination`.
+    ///
+    /// The destination for the frame capture files. The destination is either the URI for an Amazon S3
+    /// bucket and object, plus a file name prefix (for example,
+    /// s3ssl://sportsDelivery/highlights/20180820/curling_) or the URI for a MediaStore container, plus a
+    /// file name prefix (for example, mediastoressl://sportsDelivery/20180820/curling_). The final file
+    /// names consist of the prefix from the destination field (for example, "curling_") + name modifier +
+    /// the counter (5 digits, starting from 00001) + extension (which is always .jpg). For example,
+    /// curlingLow.00001.jpg.
     pub destination: Option<Val<OutputLocationRef>>,
     /// `FrameCaptureCdnSettings`.
+    ///
+    /// Settings to configure the destination of a Frame Capture output.
     pub frame_capture_cdn_settings: Option<Val<FrameCaptureCdnSettings>>,
 }
 
@@ -5797,11 +6684,20 @@ impl ToValue for FrameCaptureS3Settings {
 impl Literal for FrameCaptureS3Settings {}
 
 /// The [`FrameCaptureSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-framecapturesettings.html) property type.
+///
+/// The frame capture settings.
+///
+/// The parent of this entity is VideoCodecSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FrameCaptureSettings {
     /// `CaptureInterval`.
+    ///
+    /// The frequency, in seconds, for capturing frames for inclusion in the output. For example, "10" means
+    /// capture a frame every 10 seconds.
     pub capture_interval: Option<Val<i64>>,
     /// `CaptureIntervalUnits`.
+    ///
+    /// Unit for the frame capture interval.
     pub capture_interval_units: Option<Val<String>>,
     /// `TimecodeBurninSettings`.
     pub timecode_burnin_settings: Option<Val<TimecodeBurninSettings>>,
@@ -5863,21 +6759,46 @@ impl ToValue for FrameCaptureSettings {
 impl Literal for FrameCaptureSettings {}
 
 /// The [`GlobalConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-globalconfiguration.html) property type.
+///
+/// The configuration settings that apply to the entire channel.
+///
+/// The parent of this entity is EncoderSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalConfiguration {
     /// `InitialAudioGain`.
+    ///
+    /// The value to set the initial audio gain for the channel.
     pub initial_audio_gain: Option<Val<i64>>,
     /// `InputEndAction`.
+    ///
+    /// Indicates the action to take when the current input completes (for example, end-of-file). When
+    /// switchAndLoopInputs is configured, MediaLive restarts at the beginning of the first input. When
+    /// "none" is configured, MediaLive transcodes either black, a solid color, or a user-specified slate
+    /// images per the "Input Loss Behavior" configuration until the next input switch occurs (which is
+    /// controlled through the Channel Schedule API).
     pub input_end_action: Option<Val<String>>,
     /// `InputLossBehavior`.
+    ///
+    /// The settings for system actions when the input is lost.
     pub input_loss_behavior: Option<Val<InputLossBehavior>>,
     /// `OutputLockingMode`.
+    ///
+    /// Indicates how MediaLive pipelines are synchronized. PIPELINELOCKING - MediaLive attempts to
+    /// synchronize the output of each pipeline to the other. EPOCHLOCKING - MediaLive attempts to
+    /// synchronize the output of each pipeline to the Unix epoch.
     pub output_locking_mode: Option<Val<String>>,
     /// `OutputLockingSettings`.
     pub output_locking_settings: Option<Val<OutputLockingSettings>>,
     /// `OutputTimingSource`.
+    ///
+    /// Indicates whether the rate of frames emitted by the Live encoder should be paced by its system clock
+    /// (which optionally might be locked to another source through NTP) or should be locked to the clock of
+    /// the source that is providing the input stream.
     pub output_timing_source: Option<Val<String>>,
     /// `SupportLowFramerateInputs`.
+    ///
+    /// Adjusts the video input buffer for streams with very low video frame rates. This is commonly set to
+    /// enabled for music channels with less than one video frame per second.
     pub support_low_framerate_inputs: Option<Val<String>>,
 }
 
@@ -5961,17 +6882,27 @@ impl ToValue for GlobalConfiguration {
 impl Literal for GlobalConfiguration {}
 
 /// The [`H264ColorSpaceSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-h264colorspacesettings.html) property type.
+///
+/// Settings for configuring color space in an H264 video encode.
+///
+/// The parent of this entity is H264Settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct H264ColorSpaceSettings {
     /// `ColorSpacePassthroughSettings`.
+    ///
+    /// Passthrough applies no color space conversion to the output.
     ///
     /// - Format: `json`.
     pub color_space_passthrough_settings: Option<Val<Json>>,
     /// `Rec601Settings`.
     ///
+    /// Settings to configure the handling of Rec601 color space.
+    ///
     /// - Format: `json`.
     pub rec601_settings: Option<Val<Json>>,
     /// `Rec709Settings`.
+    ///
+    /// Settings to configure the handling of Rec709 color space.
     ///
     /// - Format: `json`.
     pub rec709_settings: Option<Val<Json>>,
@@ -6033,11 +6964,17 @@ impl ToValue for H264ColorSpaceSettings {
 impl Literal for H264ColorSpaceSettings {}
 
 /// The [`H264FilterSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-h264filtersettings.html) property type.
+///
+/// Settings to configure video filters that apply to the H264 codec.
+///
+/// The parent of this entity is H264Settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct H264FilterSettings {
     /// `BandwidthReductionFilterSettings`.
     pub bandwidth_reduction_filter_settings: Option<Val<BandwidthReductionFilterSettings>>,
     /// `TemporalFilterSettings`.
+    ///
+    /// Settings for applying the temporal filter to the video.
     pub temporal_filter_settings: Option<Val<TemporalFilterSettings>>,
 }
 
@@ -6094,95 +7031,234 @@ impl ToValue for H264FilterSettings {
 impl Literal for H264FilterSettings {}
 
 /// The [`H264Settings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-h264settings.html) property type.
+///
+/// The settings for the H.264 codec in the output.
+///
+/// The parent of this entity is VideoCodecSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct H264Settings {
     /// `AdaptiveQuantization`.
+    ///
+    /// The adaptive quantization. This allows intra-frame quantizers to vary to improve visual quality.
     pub adaptive_quantization: Option<Val<String>>,
     /// `AfdSignaling`.
+    ///
+    /// Indicates that AFD values will be written into the output stream. If afdSignaling is auto, the
+    /// system tries to preserve the input AFD value (in cases where multiple AFD values are valid). If set
+    /// to fixed, the AFD value is the value configured in the fixedAfd parameter.
     pub afd_signaling: Option<Val<String>>,
     /// `Bitrate`.
+    ///
+    /// The average bitrate in bits/second. This is required when the rate control mode is VBR or CBR. It
+    /// isn't used for QVBR. In a Microsoft Smooth output group, each output must have a unique value when
+    /// its bitrate is rounded down to the nearest multiple of 1000.
     pub bitrate: Option<Val<i64>>,
     /// `BufFillPct`.
+    ///
+    /// The percentage of the buffer that should initially be filled (HRD buffer model).
     pub buf_fill_pct: Option<Val<i64>>,
     /// `BufSize`.
+    ///
+    /// The size of the buffer (HRD buffer model) in bits/second.
     pub buf_size: Option<Val<i64>>,
     /// `ColorMetadata`.
+    ///
+    /// Includes color space metadata in the output.
     pub color_metadata: Option<Val<String>>,
     /// `ColorSpaceSettings`.
+    ///
+    /// Settings to configure the color space handling for the video.
     pub color_space_settings: Option<Val<H264ColorSpaceSettings>>,
     /// `EntropyEncoding`.
+    ///
+    /// The entropy encoding mode. Use cabac (must be in Main or High profile) or cavlc.
     pub entropy_encoding: Option<Val<String>>,
     /// `FilterSettings`.
+    ///
+    /// Optional filters that you can apply to an encode.
     pub filter_settings: Option<Val<H264FilterSettings>>,
     /// `FixedAfd`.
+    ///
+    /// A four-bit AFD value to write on all frames of video in the output stream. Valid only when
+    /// afdSignaling is set to Fixed.
     pub fixed_afd: Option<Val<String>>,
     /// `FlickerAq`.
+    ///
+    /// If set to enabled, adjusts the quantization within each frame to reduce flicker or pop on I-frames.
     pub flicker_aq: Option<Val<String>>,
     /// `ForceFieldPictures`.
+    ///
+    /// This setting applies only when scan type is "interlaced." It controls whether coding is performed on
+    /// a field basis or on a frame basis. (When the video is progressive, the coding is always performed on
+    /// a frame basis.)
+    /// enabled: Force MediaLive to code on a field basis, so that odd and even sets of fields are coded
+    /// separately.
+    /// disabled: Code the two sets of fields separately (on a field basis) or together (on a frame basis
+    /// using PAFF), depending on what is most appropriate for the content.
     pub force_field_pictures: Option<Val<String>>,
     /// `FramerateControl`.
+    ///
+    /// Indicates how the output video frame rate is specified. If you select "specified," the output video
+    /// frame rate is determined by framerateNumerator and framerateDenominator. If you select
+    /// "initializeFromSource," the output video frame rate is set equal to the input video frame rate of
+    /// the first input.
     pub framerate_control: Option<Val<String>>,
     /// `FramerateDenominator`.
+    ///
+    /// The frame rate denominator.
     pub framerate_denominator: Option<Val<i64>>,
     /// `FramerateNumerator`.
+    ///
+    /// The frame rate numerator. The frame rate is a fraction, for example, 24000/1001 = 23.976 fps.
     pub framerate_numerator: Option<Val<i64>>,
     /// `GopBReference`.
+    ///
+    /// If enabled, uses reference B frames for GOP structures that have B frames > 1.
     pub gop_b_reference: Option<Val<String>>,
     /// `GopClosedCadence`.
+    ///
+    /// The frequency of closed GOPs. In streaming applications, we recommend that you set this to 1 so that
+    /// a decoder joining mid-stream will receive an IDR frame as quickly as possible. Setting this value to 0
+    /// will break output segmenting.
     pub gop_closed_cadence: Option<Val<i64>>,
     /// `GopNumBFrames`.
+    ///
+    /// The number of B-frames between reference frames.
     pub gop_num_b_frames: Option<Val<i64>>,
     /// `GopSize`.
+    ///
+    /// The GOP size (keyframe interval) in units of either frames or seconds per gopSizeUnits. The value
+    /// must be greater than zero.
     pub gop_size: Option<Val<f64>>,
     /// `GopSizeUnits`.
+    ///
+    /// Indicates if the gopSize is specified in frames or seconds. If seconds, the system converts the
+    /// gopSize into a frame count at runtime.
     pub gop_size_units: Option<Val<String>>,
     /// `Level`.
+    ///
+    /// The H.264 level.
     pub level: Option<Val<String>>,
     /// `LookAheadRateControl`.
+    ///
+    /// The amount of lookahead. A value of low can decrease latency and memory usage, while high can
+    /// produce better quality for certain content.
     pub look_ahead_rate_control: Option<Val<String>>,
     /// `MaxBitrate`.
+    ///
+    /// For QVBR: See the tooltip for Quality level. For VBR: Set the maximum bitrate in order to
+    /// accommodate expected spikes in the complexity of the video.
     pub max_bitrate: Option<Val<i64>>,
     /// `MinBitrate`.
     pub min_bitrate: Option<Val<i64>>,
     /// `MinIInterval`.
+    ///
+    /// Meaningful only if sceneChangeDetect is set to enabled. This setting enforces separation between
+    /// repeated (cadence) I-frames and I-frames inserted by Scene Change Detection. If a scene change
+    /// I-frame is within I-interval frames of a cadence I-frame, the GOP is shrunk or stretched to the
+    /// scene change I-frame. GOP stretch requires enabling lookahead as well as setting the I-interval. The
+    /// normal cadence resumes for the next GOP. Note that the maximum GOP stretch = GOP size +
+    /// Min-I-interval - 1.
     pub min_i_interval: Option<Val<i64>>,
     /// `MinQp`.
     pub min_qp: Option<Val<i64>>,
     /// `NumRefFrames`.
+    ///
+    /// The number of reference frames to use. The encoder might use more than requested if you use B-frames
+    /// or interlaced encoding.
     pub num_ref_frames: Option<Val<i64>>,
     /// `ParControl`.
+    ///
+    /// Indicates how the output pixel aspect ratio is specified. If "specified" is selected, the output
+    /// video pixel aspect ratio is determined by parNumerator and parDenominator. If "initializeFromSource"
+    /// is selected, the output pixels aspect ratio will be set equal to the input video pixel aspect ratio
+    /// of the first input.
     pub par_control: Option<Val<String>>,
     /// `ParDenominator`.
+    ///
+    /// The Pixel Aspect Ratio denominator.
     pub par_denominator: Option<Val<i64>>,
     /// `ParNumerator`.
+    ///
+    /// The Pixel Aspect Ratio numerator.
     pub par_numerator: Option<Val<i64>>,
     /// `Profile`.
+    ///
+    /// An H.264 profile.
     pub profile: Option<Val<String>>,
     /// `QualityLevel`.
+    ///
+    /// Leave as STANDARD_QUALITY or choose a different value (which might result in additional costs to run
+    /// the channel).
+    /// - ENHANCED_QUALITY: Produces a slightly better video quality without an increase in the bitrate. Has
+    ///   an effect only when the Rate control mode is QVBR or CBR. If this channel is in a MediaLive
+    ///   multiplex, the value must be ENHANCED_QUALITY.
+    /// - STANDARD_QUALITY: Valid for any Rate control mode.
     pub quality_level: Option<Val<String>>,
     /// `QvbrQualityLevel`.
+    ///
+    /// Controls the target quality for the video encode. This applies only when the rate control mode is
+    /// QVBR. Set values for the QVBR quality level field and Max bitrate field that suit your most
+    /// important viewing devices. Recommended values are: - Primary screen: Quality level: 8 to 10. Max
+    /// bitrate: 4M - PC or tablet: Quality level: 7. Max bitrate: 1.5M to 3M - Smartphone: Quality level: 6.
+    /// Max bitrate: 1M to 1.5M.
     pub qvbr_quality_level: Option<Val<i64>>,
     /// `RateControlMode`.
+    ///
+    /// The rate control mode. QVBR: The quality will match the specified quality level except when it is
+    /// constrained by the maximum bitrate. We recommend this if you or your viewers pay for bandwidth. VBR:
+    /// The quality and bitrate vary, depending on the video complexity. We recommend this instead of QVBR
+    /// if you want to maintain a specific average bitrate over the duration of the channel. CBR: The
+    /// quality varies, depending on the video complexity. We recommend this only if you distribute your
+    /// assets to devices that can't handle variable bitrates.
     pub rate_control_mode: Option<Val<String>>,
     /// `ScanType`.
+    ///
+    /// Sets the scan type of the output to progressive or top-field-first interlaced.
     pub scan_type: Option<Val<String>>,
     /// `SceneChangeDetect`.
+    ///
+    /// The scene change detection. On: inserts I-frames when the scene change is detected. Off: does not
+    /// force an I-frame when the scene change is detected.
     pub scene_change_detect: Option<Val<String>>,
     /// `Slices`.
+    ///
+    /// The number of slices per picture. The number must be less than or equal to the number of macroblock
+    /// rows for progressive pictures, and less than or equal to half the number of macroblock rows for
+    /// interlaced pictures. This field is optional. If you don't specify a value, MediaLive chooses the
+    /// number of slices based on the encode resolution.
     pub slices: Option<Val<i64>>,
     /// `Softness`.
+    ///
+    /// Softness. Selects a quantizer matrix. Larger values reduce high-frequency content in the encoded
+    /// image.
     pub softness: Option<Val<i64>>,
     /// `SpatialAq`.
+    ///
+    /// If set to enabled, adjusts quantization within each frame based on the spatial variation of content
+    /// complexity.
     pub spatial_aq: Option<Val<String>>,
     /// `SubgopLength`.
+    ///
+    /// If set to fixed, uses gopNumBFrames B-frames per sub-GOP. If set to dynamic, optimizes the number of
+    /// B-frames used for each sub-GOP to improve visual quality.
     pub subgop_length: Option<Val<String>>,
     /// `Syntax`.
+    ///
+    /// Produces a bitstream that is compliant with SMPTE RP-2027.
     pub syntax: Option<Val<String>>,
     /// `TemporalAq`.
+    ///
+    /// If set to enabled, adjusts quantization within each frame based on the temporal variation of content
+    /// complexity.
     pub temporal_aq: Option<Val<String>>,
     /// `TimecodeBurninSettings`.
     pub timecode_burnin_settings: Option<Val<TimecodeBurninSettings>>,
     /// `TimecodeInsertion`.
+    ///
+    /// Determines how timecodes should be inserted into the video elementary stream. disabled: don't
+    /// include timecodes. picTimingSei: pass through picture timing SEI messages from the source specified
+    /// in Timecode Config.
     pub timecode_insertion: Option<Val<String>>,
 }
 
@@ -6488,9 +7564,15 @@ impl ToValue for H264Settings {
 impl Literal for H264Settings {}
 
 /// The [`H265ColorSpaceSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-h265colorspacesettings.html) property type.
+///
+/// H265 Color Space Settings
+///
+/// The parent of this entity is H265Settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct H265ColorSpaceSettings {
     /// `ColorSpacePassthroughSettings`.
+    ///
+    /// Passthrough applies no color space conversion to the output.
     ///
     /// - Format: `json`.
     pub color_space_passthrough_settings: Option<Val<Json>>,
@@ -6499,14 +7581,20 @@ pub struct H265ColorSpaceSettings {
     /// - Format: `json`.
     pub dolby_vision81_settings: Option<Val<Json>>,
     /// `Hdr10Settings`.
+    ///
+    /// Settings to configure the handling of HDR10 color space.
     pub hdr10_settings: Option<Val<Hdr10Settings>>,
     /// `Hlg2020Settings`.
     pub hlg2020_settings: Option<Val<Json>>,
     /// `Rec601Settings`.
     ///
+    /// Settings to configure the handling of Rec601 color space.
+    ///
     /// - Format: `json`.
     pub rec601_settings: Option<Val<Json>>,
     /// `Rec709Settings`.
+    ///
+    /// Settings to configure the handling of Rec709 color space.
     ///
     /// - Format: `json`.
     pub rec709_settings: Option<Val<Json>>,
@@ -6586,11 +7674,17 @@ impl ToValue for H265ColorSpaceSettings {
 impl Literal for H265ColorSpaceSettings {}
 
 /// The [`H265FilterSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-h265filtersettings.html) property type.
+///
+/// Settings to configure video filters that apply to the H265 codec.
+///
+/// The parent of this entity is H265Settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct H265FilterSettings {
     /// `BandwidthReductionFilterSettings`.
     pub bandwidth_reduction_filter_settings: Option<Val<BandwidthReductionFilterSettings>>,
     /// `TemporalFilterSettings`.
+    ///
+    /// Settings for applying the temporal filter to the video.
     pub temporal_filter_settings: Option<Val<TemporalFilterSettings>>,
 }
 
@@ -6647,53 +7741,112 @@ impl ToValue for H265FilterSettings {
 impl Literal for H265FilterSettings {}
 
 /// The [`H265Settings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-h265settings.html) property type.
+///
+/// H265 Settings
+///
+/// The parent of this entity is VideoCodecSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct H265Settings {
     /// `AdaptiveQuantization`.
+    ///
+    /// Adaptive quantization. Allows intra-frame quantizers to vary to improve visual quality.
     pub adaptive_quantization: Option<Val<String>>,
     /// `AfdSignaling`.
+    ///
+    /// Indicates that AFD values will be written into the output stream. If afdSignaling is "auto", the
+    /// system will try to preserve the input AFD value (in cases where multiple AFD values are valid). If
+    /// set to "fixed", the AFD value will be the value configured in the fixedAfd parameter.
     pub afd_signaling: Option<Val<String>>,
     /// `AlternativeTransferFunction`.
+    ///
+    /// Whether or not EML should insert an Alternative Transfer Function SEI message to support backwards
+    /// compatibility with non-HDR decoders and displays.
     pub alternative_transfer_function: Option<Val<String>>,
     /// `Bitrate`.
+    ///
+    /// Average bitrate in bits/second. Required when the rate control mode is VBR or CBR. Not used for
+    /// QVBR. In an MS Smooth output group, each output must have a unique value when its bitrate is rounded
+    /// down to the nearest multiple of 1000.
     pub bitrate: Option<Val<i64>>,
     /// `BufSize`.
+    ///
+    /// Size of buffer (HRD buffer model) in bits.
     pub buf_size: Option<Val<i64>>,
     /// `ColorMetadata`.
+    ///
+    /// Includes colorspace metadata in the output.
     pub color_metadata: Option<Val<String>>,
     /// `ColorSpaceSettings`.
+    ///
+    /// Color Space settings
     pub color_space_settings: Option<Val<H265ColorSpaceSettings>>,
     /// `Deblocking`.
     pub deblocking: Option<Val<String>>,
     /// `FilterSettings`.
+    ///
+    /// Optional filters that you can apply to an encode.
     pub filter_settings: Option<Val<H265FilterSettings>>,
     /// `FixedAfd`.
+    ///
+    /// Four bit AFD value to write on all frames of video in the output stream. Only valid when
+    /// afdSignaling is set to 'Fixed'.
     pub fixed_afd: Option<Val<String>>,
     /// `FlickerAq`.
+    ///
+    /// If set to enabled, adjust quantization within each frame to reduce flicker or 'pop' on I-frames.
     pub flicker_aq: Option<Val<String>>,
     /// `FramerateDenominator`.
+    ///
+    /// Framerate denominator.
     pub framerate_denominator: Option<Val<i64>>,
     /// `FramerateNumerator`.
+    ///
+    /// Framerate numerator - framerate is a fraction, e.g. 24000 / 1001 = 23.976 fps.
     pub framerate_numerator: Option<Val<i64>>,
     /// `GopBReference`.
     pub gop_b_reference: Option<Val<String>>,
     /// `GopClosedCadence`.
+    ///
+    /// Frequency of closed GOPs. In streaming applications, it is recommended that this be set to 1 so a
+    /// decoder joining mid-stream will receive an IDR frame as quickly as possible. Setting this value to 0
+    /// will break output segmenting.
     pub gop_closed_cadence: Option<Val<i64>>,
     /// `GopNumBFrames`.
     pub gop_num_b_frames: Option<Val<i64>>,
     /// `GopSize`.
+    ///
+    /// GOP size (keyframe interval) in units of either frames or seconds per gopSizeUnits.
+    /// If gopSizeUnits is frames, gopSize must be an integer and must be greater than or equal to 1.
+    /// If gopSizeUnits is seconds, gopSize must be greater than 0, but need not be an integer.
     pub gop_size: Option<Val<f64>>,
     /// `GopSizeUnits`.
+    ///
+    /// Indicates if the gopSize is specified in frames or seconds. If seconds the system will convert the
+    /// gopSize into a frame count at run time.
     pub gop_size_units: Option<Val<String>>,
     /// `Level`.
+    ///
+    /// H.265 Level.
     pub level: Option<Val<String>>,
     /// `LookAheadRateControl`.
+    ///
+    /// Amount of lookahead. A value of low can decrease latency and memory usage, while high can produce
+    /// better quality for certain content.
     pub look_ahead_rate_control: Option<Val<String>>,
     /// `MaxBitrate`.
+    ///
+    /// For QVBR: See the tooltip for Quality level
     pub max_bitrate: Option<Val<i64>>,
     /// `MinBitrate`.
     pub min_bitrate: Option<Val<i64>>,
     /// `MinIInterval`.
+    ///
+    /// Only meaningful if sceneChangeDetect is set to enabled. Defaults to 5 if multiplex rate control is
+    /// used. Enforces separation between repeated (cadence) I-frames and I-frames inserted by Scene Change
+    /// Detection. If a scene change I-frame is within I-interval frames of a cadence I-frame, the GOP is
+    /// shrunk and/or stretched to the scene change I-frame. GOP stretch requires enabling lookahead as well
+    /// as setting I-interval. The normal cadence resumes for the next GOP. Note: Maximum GOP stretch = GOP
+    /// size + Min-I-interval - 1
     pub min_i_interval: Option<Val<i64>>,
     /// `MinQp`.
     pub min_qp: Option<Val<i64>>,
@@ -6702,24 +7855,58 @@ pub struct H265Settings {
     /// `MvTemporalPredictor`.
     pub mv_temporal_predictor: Option<Val<String>>,
     /// `ParDenominator`.
+    ///
+    /// Pixel Aspect Ratio denominator.
     pub par_denominator: Option<Val<i64>>,
     /// `ParNumerator`.
+    ///
+    /// Pixel Aspect Ratio numerator.
     pub par_numerator: Option<Val<i64>>,
     /// `Profile`.
+    ///
+    /// H.265 Profile.
     pub profile: Option<Val<String>>,
     /// `QvbrQualityLevel`.
+    ///
+    /// Controls the target quality for the video encode. Applies only when the rate control mode is QVBR.
+    /// Set values for the QVBR quality level field and Max bitrate field that suit your most important
+    /// viewing devices. Recommended values are:
+    /// - Primary screen: Quality level: 8 to 10. Max bitrate: 4M
+    /// - PC or tablet: Quality level: 7. Max bitrate: 1.5M to 3M
+    /// - Smartphone: Quality level: 6. Max bitrate: 1M to 1.5M
     pub qvbr_quality_level: Option<Val<i64>>,
     /// `RateControlMode`.
+    ///
+    /// Rate control mode. QVBR: Quality will match the specified quality level except when it is
+    /// constrained by the
+    /// maximum bitrate. Recommended if you or your viewers pay for bandwidth. CBR: Quality varies,
+    /// depending on the video complexity. Recommended only if you distribute
+    /// your assets to devices that cannot handle variable bitrates. Multiplex: This rate control mode is
+    /// only supported (and is required) when the video is being
+    /// delivered to a MediaLive Multiplex in which case the rate control configuration is controlled
+    /// by the properties within the Multiplex Program.
     pub rate_control_mode: Option<Val<String>>,
     /// `ScanType`.
+    ///
+    /// Sets the scan type of the output to progressive or top-field-first interlaced.
     pub scan_type: Option<Val<String>>,
     /// `SceneChangeDetect`.
+    ///
+    /// Scene change detection.
     pub scene_change_detect: Option<Val<String>>,
     /// `Slices`.
+    ///
+    /// Number of slices per picture. Must be less than or equal to the number of macroblock rows for
+    /// progressive pictures, and less than or equal to half the number of macroblock rows for interlaced
+    /// pictures.
+    /// This field is optional; when no value is specified the encoder will choose the number of slices
+    /// based on encode resolution.
     pub slices: Option<Val<i64>>,
     /// `SubgopLength`.
     pub subgop_length: Option<Val<String>>,
     /// `Tier`.
+    ///
+    /// H.265 Tier.
     pub tier: Option<Val<String>>,
     /// `TileHeight`.
     pub tile_height: Option<Val<i64>>,
@@ -6730,6 +7917,11 @@ pub struct H265Settings {
     /// `TimecodeBurninSettings`.
     pub timecode_burnin_settings: Option<Val<TimecodeBurninSettings>>,
     /// `TimecodeInsertion`.
+    ///
+    /// Determines how timecodes should be inserted into the video elementary stream.
+    /// - 'disabled': Do not include timecodes
+    /// - 'picTimingSei': Pass through picture timing SEI messages from the source specified in Timecode
+    ///   Config
     pub timecode_insertion: Option<Val<String>>,
     /// `TreeblockSize`.
     pub treeblock_size: Option<Val<String>>,
@@ -7025,11 +8217,24 @@ impl ToValue for H265Settings {
 impl Literal for H265Settings {}
 
 /// The [`Hdr10Settings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-hdr10settings.html) property type.
+///
+/// Hdr10 Settings
+///
+/// The parents of this entity are H265ColorSpaceSettings (for color space settings in the output) and
+/// VideoSelectorColorSpaceSettings (for color space settings in the input).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Hdr10Settings {
     /// `MaxCll`.
+    ///
+    /// Maximum Content Light Level
+    /// An integer metadata value defining the maximum light level, in nits,
+    /// of any single pixel within an encoded HDR video stream or file.
     pub max_cll: Option<Val<i64>>,
     /// `MaxFall`.
+    ///
+    /// Maximum Frame Average Light Level
+    /// An integer metadata value defining the maximum average light level, in nits,
+    /// for any single frame within an encoded HDR video stream or file.
     pub max_fall: Option<Val<i64>>,
 }
 
@@ -7083,21 +8288,41 @@ impl ToValue for Hdr10Settings {
 impl Literal for Hdr10Settings {}
 
 /// The [`HlsAkamaiSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-hlsakamaisettings.html) property type.
+///
+/// The Akamai settings in an HLS output.
+///
+/// The parent of this entity is HlsCdnSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsAkamaiSettings {
     /// `ConnectionRetryInterval`.
+    ///
+    /// The number of seconds to wait before retrying a connection to the CDN if the connection is lost.
     pub connection_retry_interval: Option<Val<i64>>,
     /// `FilecacheDuration`.
+    ///
+    /// The size, in seconds, of the file cache for streaming outputs.
     pub filecache_duration: Option<Val<i64>>,
     /// `HttpTransferMode`.
+    ///
+    /// Specifies whether to use chunked transfer encoding to Akamai. To enable this feature, contact
+    /// Akamai.
     pub http_transfer_mode: Option<Val<String>>,
     /// `NumRetries`.
+    ///
+    /// The number of retry attempts that will be made before the channel is put into an error state.
     pub num_retries: Option<Val<i64>>,
     /// `RestartDelay`.
+    ///
+    /// If a streaming output fails, the number of seconds to wait until a restart is initiated. A value of 0
+    /// means never restart.
     pub restart_delay: Option<Val<i64>>,
     /// `Salt`.
+    ///
+    /// The salt for authenticated Akamai.
     pub salt: Option<Val<String>>,
     /// `Token`.
+    ///
+    /// The token parameter for authenticated Akamai. If this is not specified, _gda_ is used.
     pub token: Option<Val<String>>,
 }
 
@@ -7181,15 +8406,28 @@ impl ToValue for HlsAkamaiSettings {
 impl Literal for HlsAkamaiSettings {}
 
 /// The [`HlsBasicPutSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-hlsbasicputsettings.html) property type.
+///
+/// The configuration of HLS Basic Put Settings.
+///
+/// The parent of this entity is HlsCdnSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsBasicPutSettings {
     /// `ConnectionRetryInterval`.
+    ///
+    /// The number of seconds to wait before retrying a connection to the CDN if the connection is lost.
     pub connection_retry_interval: Option<Val<i64>>,
     /// `FilecacheDuration`.
+    ///
+    /// The size, in seconds, of the file cache for streaming outputs.
     pub filecache_duration: Option<Val<i64>>,
     /// `NumRetries`.
+    ///
+    /// The number of retry attempts that MediaLive makes before the channel is put into an error state.
     pub num_retries: Option<Val<i64>>,
     /// `RestartDelay`.
+    ///
+    /// If a streaming output fails, the number of seconds to wait until a restart is initiated. A value of 0
+    /// means never restart.
     pub restart_delay: Option<Val<i64>>,
 }
 
@@ -7255,17 +8493,33 @@ impl ToValue for HlsBasicPutSettings {
 impl Literal for HlsBasicPutSettings {}
 
 /// The [`HlsCdnSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-hlscdnsettings.html) property type.
+///
+/// The settings for the CDN of an HLS output.
+///
+/// The parent of this entity is HlsGroupSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsCdnSettings {
     /// `HlsAkamaiSettings`.
+    ///
+    /// Sets up Akamai as the downstream system for the HLS output group.
     pub hls_akamai_settings: Option<Val<HlsAkamaiSettings>>,
     /// `HlsBasicPutSettings`.
+    ///
+    /// The settings for Basic Put for the HLS output.
     pub hls_basic_put_settings: Option<Val<HlsBasicPutSettings>>,
     /// `HlsMediaStoreSettings`.
+    ///
+    /// Sets up MediaStore as the destination for the HLS output.
     pub hls_media_store_settings: Option<Val<HlsMediaStoreSettings>>,
     /// `HlsS3Settings`.
+    ///
+    /// Sets up Amazon S3 as the destination for this HLS output.
     pub hls_s3_settings: Option<Val<HlsS3Settings>>,
     /// `HlsWebdavSettings`.
+    ///
+    /// The settings for Web VTT captions in the HLS output group.
+    ///
+    /// The parent of this entity is HlsGroupSettings.
     pub hls_webdav_settings: Option<Val<HlsWebdavSettings>>,
 }
 
@@ -7337,93 +8591,257 @@ impl ToValue for HlsCdnSettings {
 impl Literal for HlsCdnSettings {}
 
 /// The [`HlsGroupSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-hlsgroupsettings.html) property type.
+///
+/// The settings for an HLS output group.
+///
+/// The parent of this entity is OutputGroupSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsGroupSettings {
     /// `AdMarkers`.
+    ///
+    /// Chooses one or more ad marker types to pass SCTE35 signals through to this group of Apple HLS
+    /// outputs.
     pub ad_markers: Option<Val<Vec<String>>>,
     /// `BaseUrlContent`.
+    ///
+    /// A partial URI prefix that will be prepended to each output in the media .m3u8 file. The partial URI
+    /// prefix can be used if the base manifest is delivered from a different URL than the main .m3u8 file.
     pub base_url_content: Option<Val<String>>,
     /// `BaseUrlContent1`.
+    ///
+    /// Optional. One value per output group. This field is required only if you are completing Base URL
+    /// content A, and the downstream system has notified you that the media files for pipeline 1 of all
+    /// outputs are in a location different from the media files for pipeline 0.
     pub base_url_content1: Option<Val<String>>,
     /// `BaseUrlManifest`.
+    ///
+    /// A partial URI prefix that will be prepended to each output in the media .m3u8 file. The partial URI
+    /// prefix can be used if the base manifest is delivered from a different URL than the main .m3u8 file.
     pub base_url_manifest: Option<Val<String>>,
     /// `BaseUrlManifest1`.
+    ///
+    /// Optional. One value per output group. Complete this field only if you are completing Base URL
+    /// manifest A, and the downstream system has notified you that the child manifest files for pipeline 1
+    /// of all outputs are in a location different from the child manifest files for pipeline 0.
     pub base_url_manifest1: Option<Val<String>>,
     /// `CaptionLanguageMappings`.
+    ///
+    /// A mapping of up to 4 captions channels to captions languages. This is meaningful only if
+    /// captionLanguageSetting is set to "insert."
     pub caption_language_mappings: Option<Val<Vec<CaptionLanguageMapping>>>,
     /// `CaptionLanguageSetting`.
+    ///
+    /// Applies only to 608 embedded output captions. Insert: Include CLOSED-CAPTIONS lines in the manifest.
+    /// Specify at least one language in the CC1 Language Code field. One CLOSED-CAPTION line is added for
+    /// each Language Code that you specify. Make sure to specify the languages in the order in which they
+    /// appear in the original source (if the source is embedded format) or the order of the captions
+    /// selectors (if the source is other than embedded). Otherwise, languages in the manifest will not
+    /// match properly with the output captions. None: Include the CLOSED-CAPTIONS=NONE line in the
+    /// manifest. Omit: Omit any CLOSED-CAPTIONS line from the manifest.
     pub caption_language_setting: Option<Val<String>>,
     /// `ClientCache`.
+    ///
+    /// When set to "disabled," sets the #EXT-X-ALLOW-CACHE:no tag in the manifest, which prevents clients
+    /// from saving media segments for later replay.
     pub client_cache: Option<Val<String>>,
     /// `CodecSpecification`.
+    ///
+    /// The specification to use (RFC-6381 or the default RFC-4281) during m3u8 playlist generation.
     pub codec_specification: Option<Val<String>>,
     /// `ConstantIv`.
+    ///
+    /// Used with encryptionType. This is a 128-bit, 16-byte hex value that is represented by a 32-character
+    /// text string. If ivSource is set to "explicit," this parameter is required and is used as the IV for
+    /// encryption.
     pub constant_iv: Option<Val<String>>,
     /// `Destination`.
+    ///
+    /// A directory or HTTP destination for the HLS segments, manifest files, and encryption keys (if
+    /// enabled).
     pub destination: Option<Val<OutputLocationRef>>,
     /// `DirectoryStructure`.
+    ///
+    /// Places segments in subdirectories.
     pub directory_structure: Option<Val<String>>,
     /// `DiscontinuityTags`.
+    ///
+    /// Specifies whether to insert EXT-X-DISCONTINUITY tags in the HLS child manifests for this output
+    /// group.
+    /// Typically, choose Insert because these tags are required in the manifest (according to the HLS
+    /// specification) and serve an important purpose.
+    /// Choose Never Insert only if the downstream system is doing real-time failover (without using the
+    /// MediaLive automatic failover feature) and only if that downstream system has advised you to exclude
+    /// the tags.
     pub discontinuity_tags: Option<Val<String>>,
     /// `EncryptionType`.
+    ///
+    /// Encrypts the segments with the specified encryption scheme. Exclude this parameter if you don't want
+    /// encryption.
     pub encryption_type: Option<Val<String>>,
     /// `HlsCdnSettings`.
+    ///
+    /// The parameters that control interactions with the CDN.
     pub hls_cdn_settings: Option<Val<HlsCdnSettings>>,
     /// `HlsId3SegmentTagging`.
+    ///
+    /// State of HLS ID3 Segment Tagging
     pub hls_id3_segment_tagging: Option<Val<String>>,
     /// `IFrameOnlyPlaylists`.
+    ///
+    /// DISABLED: Don't create an I-frame-only manifest, but do create the master and media manifests
+    /// (according to the Output Selection field). STANDARD: Create an I-frame-only manifest for each output
+    /// that contains video, as well as the other manifests (according to the Output Selection field). The
+    /// I-frame manifest contains a #EXT-X-I-FRAMES-ONLY tag to indicate it is I-frame only, and one or more #EXT-X-BYTERANGE
+    /// entries identifying the I-frame position. For example, #EXT-X-BYTERANGE:160364@1461888".
     pub i_frame_only_playlists: Option<Val<String>>,
     /// `IncompleteSegmentBehavior`.
+    ///
+    /// Specifies whether to include the final (incomplete) segment in the media output when the pipeline
+    /// stops producing output because of a channel stop, a channel pause or a loss of input to the
+    /// pipeline.
+    /// Auto means that MediaLive decides whether to include the final segment, depending on the channel
+    /// class and the types of output groups.
+    /// Suppress means to never include the incomplete segment. We recommend you choose Auto and let
+    /// MediaLive control the behavior.
     pub incomplete_segment_behavior: Option<Val<String>>,
     /// `IndexNSegments`.
+    ///
+    /// Applies only if the Mode field is LIVE. Specifies the maximum number of segments in the media
+    /// manifest file. After this maximum, older segments are removed from the media manifest. This number
+    /// must be less than or equal to the Keep Segments field.
     pub index_n_segments: Option<Val<i64>>,
     /// `InputLossAction`.
+    ///
+    /// A parameter that controls output group behavior on an input loss.
     pub input_loss_action: Option<Val<String>>,
     /// `IvInManifest`.
+    ///
+    /// Used with encryptionType. The IV (initialization vector) is a 128-bit number used in conjunction
+    /// with the key for encrypting blocks. If set to "include," the IV is listed in the manifest.
+    /// Otherwise, the IV is not in the manifest.
     pub iv_in_manifest: Option<Val<String>>,
     /// `IvSource`.
+    ///
+    /// Used with encryptionType. The IV (initialization vector) is a 128-bit number used in conjunction
+    /// with the key for encrypting blocks. If this setting is "followsSegmentNumber," it causes the IV to
+    /// change every segment (to match the segment number). If this is set to "explicit," you must enter a
+    /// constantIv value.
     pub iv_source: Option<Val<String>>,
     /// `KeepSegments`.
+    ///
+    /// Applies only if the Mode field is LIVE. Specifies the number of media segments (.ts files) to retain
+    /// in the destination directory.
     pub keep_segments: Option<Val<i64>>,
     /// `KeyFormat`.
+    ///
+    /// Specifies how the key is represented in the resource identified by the URI. If the parameter is
+    /// absent, an implicit value of "identity" is used. A reverse DNS string can also be specified.
     pub key_format: Option<Val<String>>,
     /// `KeyFormatVersions`.
+    ///
+    /// Either a single positive integer version value or a slash-delimited list of version values (1/2/3).
     pub key_format_versions: Option<Val<String>>,
     /// `KeyProviderSettings`.
+    ///
+    /// The key provider settings.
     pub key_provider_settings: Option<Val<KeyProviderSettings>>,
     /// `ManifestCompression`.
+    ///
+    /// When set to gzip, compresses HLS playlist.
     pub manifest_compression: Option<Val<String>>,
     /// `ManifestDurationFormat`.
+    ///
+    /// Indicates whether the output manifest should use a floating point or integer values for segment
+    /// duration.
     pub manifest_duration_format: Option<Val<String>>,
     /// `MinSegmentLength`.
+    ///
+    /// When set, minimumSegmentLength is enforced by looking ahead and back within the specified range for
+    /// a nearby avail and extending the segment size if needed.
     pub min_segment_length: Option<Val<i64>>,
     /// `Mode`.
+    ///
+    /// If "vod," all segments are indexed and kept permanently in the destination and manifest. If "live,"
+    /// only the number segments specified in keepSegments and indexNSegments are kept. Newer segments
+    /// replace older segments, which might prevent players from rewinding all the way to the beginning of
+    /// the channel. VOD mode uses HLS EXT-X-PLAYLIST-TYPE of EVENT while the channel is running, converting
+    /// it to a "VOD" type manifest on completion of the stream.
     pub mode: Option<Val<String>>,
     /// `OutputSelection`.
+    ///
+    /// MANIFESTSANDSEGMENTS: Generates manifests (the master manifest, if applicable, and media manifests)
+    /// for this output group. SEGMENTSONLY: Doesn't generate any manifests for this output group.
     pub output_selection: Option<Val<String>>,
     /// `ProgramDateTime`.
+    ///
+    /// Includes or excludes the EXT-X-PROGRAM-DATE-TIME tag in .m3u8 manifest files. The value is
+    /// calculated as follows: Either the program date and time are initialized using the input timecode
+    /// source, or the time is initialized using the input timecode source and the date is initialized using
+    /// the timestampOffset.
     pub program_date_time: Option<Val<String>>,
     /// `ProgramDateTimeClock`.
+    ///
+    /// Specifies the algorithm used to drive the HLS EXT-X-PROGRAM-DATE-TIME clock. Options include:
+    /// INITIALIZE_FROM_OUTPUT_TIMECODE: The PDT clock is initialized as a function of the first output
+    /// timecode, then incremented by the EXTINF duration of each encoded segment. SYSTEM_CLOCK: The PDT
+    /// clock is initialized as a function of the UTC wall clock, then incremented by the EXTINF duration of
+    /// each encoded segment. If the PDT clock diverges from the wall clock by more than 500ms, it is
+    /// resynchronized to the wall clock.
     pub program_date_time_clock: Option<Val<String>>,
     /// `ProgramDateTimePeriod`.
+    ///
+    /// The period of insertion of the EXT-X-PROGRAM-DATE-TIME entry, in seconds.
     pub program_date_time_period: Option<Val<i64>>,
     /// `RedundantManifest`.
+    ///
+    /// ENABLED: The master manifest (.m3u8 file) for each pipeline includes information about both
+    /// pipelines: first its own media files, then the media files of the other pipeline. This feature
+    /// allows a playout device that supports stale manifest detection to switch from one manifest to the
+    /// other, when the current manifest seems to be stale. There are still two destinations and two master
+    /// manifests, but both master manifests reference the media files from both pipelines. DISABLED: The
+    /// master manifest (.m3u8 file) for each pipeline includes information about its own pipeline only. For
+    /// an HLS output group with MediaPackage as the destination, the DISABLED behavior is always followed.
+    /// MediaPackage regenerates the manifests it serves to players, so a redundant manifest from MediaLive
+    /// is irrelevant.
     pub redundant_manifest: Option<Val<String>>,
     /// `SegmentLength`.
+    ///
+    /// The length of the MPEG-2 Transport Stream segments to create, in seconds. Note that segments will
+    /// end on the next keyframe after this number of seconds, so the actual segment length might be longer.
     pub segment_length: Option<Val<i64>>,
     /// `SegmentationMode`.
+    ///
+    /// useInputSegmentation has been deprecated. The configured segment size is always used.
     pub segmentation_mode: Option<Val<String>>,
     /// `SegmentsPerSubdirectory`.
+    ///
+    /// The number of segments to write to a subdirectory before starting a new one. For this setting to
+    /// have an effect, directoryStructure must be subdirectoryPerStream.
     pub segments_per_subdirectory: Option<Val<i64>>,
     /// `StreamInfResolution`.
+    ///
+    /// The include or exclude RESOLUTION attribute for a video in the EXT-X-STREAM-INF tag of a variant
+    /// manifest.
     pub stream_inf_resolution: Option<Val<String>>,
     /// `TimedMetadataId3Frame`.
+    ///
+    /// Indicates the ID3 frame that has the timecode.
     pub timed_metadata_id3_frame: Option<Val<String>>,
     /// `TimedMetadataId3Period`.
+    ///
+    /// The timed metadata interval, in seconds.
     pub timed_metadata_id3_period: Option<Val<i64>>,
     /// `TimestampDeltaMilliseconds`.
+    ///
+    /// Provides an extra millisecond delta offset to fine tune the timestamps.
     pub timestamp_delta_milliseconds: Option<Val<i64>>,
     /// `TsFileMode`.
+    ///
+    /// SEGMENTEDFILES: Emits the program as segments -multiple .ts media files. SINGLEFILE: Applies only if
+    /// the Mode field is VOD. Emits the program as a single .ts media file. The media manifest includes #EXT-X-BYTERANGE
+    /// tags to index segments for playback. A typical use for this value is when sending the output to AWS
+    /// Elemental MediaConvert, which can accept only a single media file. Playback while the channel is
+    /// running is not guaranteed due to HTTP server caching.
     pub ts_file_mode: Option<Val<String>>,
 }
 
@@ -7733,17 +9151,38 @@ impl ToValue for HlsGroupSettings {
 impl Literal for HlsGroupSettings {}
 
 /// The [`HlsInputSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-hlsinputsettings.html) property type.
+///
+/// Information about how to connect to the upstream system.
+///
+/// The parent of this entity is NetworkInputSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsInputSettings {
     /// `Bandwidth`.
+    ///
+    /// When specified, the HLS stream with the m3u8 bandwidth that most closely matches this value is
+    /// chosen. Otherwise, the highest bandwidth stream in the m3u8 is chosen. The bitrate is specified in
+    /// bits per second, as in an HLS manifest.
     pub bandwidth: Option<Val<i64>>,
     /// `BufferSegments`.
+    ///
+    /// When specified, reading of the HLS input begins this many buffer segments from the end (most
+    /// recently written segment). When not specified, the HLS input begins with the first segment specified
+    /// in the m3u8.
     pub buffer_segments: Option<Val<i64>>,
     /// `Retries`.
+    ///
+    /// The number of consecutive times that attempts to read a manifest or segment must fail before the
+    /// input is considered unavailable.
     pub retries: Option<Val<i64>>,
     /// `RetryInterval`.
+    ///
+    /// The number of seconds between retries when an attempt to read a manifest or segment fails.
     pub retry_interval: Option<Val<i64>>,
     /// `Scte35Source`.
+    ///
+    /// Identifies the source for the SCTE-35 messages that MediaLive will ingest. Messages can be ingested
+    /// from the content segments (in the stream) or from tags in the playlist (the HLS manifest). MediaLive
+    /// ignores SCTE-35 information in the source that is not selected.
     pub scte35_source: Option<Val<String>>,
 }
 
@@ -7815,17 +9254,33 @@ impl ToValue for HlsInputSettings {
 impl Literal for HlsInputSettings {}
 
 /// The [`HlsMediaStoreSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-hlsmediastoresettings.html) property type.
+///
+/// The configuration of a MediaStore container as the destination for an HLS output.
+///
+/// The parent of this entity is HlsCdnSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsMediaStoreSettings {
     /// `ConnectionRetryInterval`.
+    ///
+    /// The number of seconds to wait before retrying a connection to the CDN if the connection is lost.
     pub connection_retry_interval: Option<Val<i64>>,
     /// `FilecacheDuration`.
+    ///
+    /// The size, in seconds, of the file cache for streaming outputs.
     pub filecache_duration: Option<Val<i64>>,
     /// `MediaStoreStorageClass`.
+    ///
+    /// When set to temporal, output files are stored in non-persistent memory for faster reading and
+    /// writing.
     pub media_store_storage_class: Option<Val<String>>,
     /// `NumRetries`.
+    ///
+    /// The number of retry attempts that are made before the channel is put into an error state.
     pub num_retries: Option<Val<i64>>,
     /// `RestartDelay`.
+    ///
+    /// If a streaming output fails, the number of seconds to wait until a restart is initiated. A value of 0
+    /// means never restart.
     pub restart_delay: Option<Val<i64>>,
 }
 
@@ -7897,15 +9352,29 @@ impl ToValue for HlsMediaStoreSettings {
 impl Literal for HlsMediaStoreSettings {}
 
 /// The [`HlsOutputSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-hlsoutputsettings.html) property type.
+///
+/// The settings for an HLS output.
+///
+/// The parent of this entity is OutputSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsOutputSettings {
     /// `H265PackagingType`.
+    ///
+    /// Only applicable when this output is referencing an H.265 video description.
+    /// Specifies whether MP4 segments should be packaged as HEV1 or HVC1.
     pub h265_packaging_type: Option<Val<String>>,
     /// `HlsSettings`.
+    ///
+    /// The settings regarding the underlying stream. These settings are different for audio-only outputs.
     pub hls_settings: Option<Val<HlsSettings>>,
     /// `NameModifier`.
+    ///
+    /// A string that is concatenated to the end of the destination file name. Accepts \"Format
+    /// Identifiers\":#formatIdentifierParameters.
     pub name_modifier: Option<Val<String>>,
     /// `SegmentModifier`.
+    ///
+    /// A string that is concatenated to the end of segment file names.
     pub segment_modifier: Option<Val<String>>,
 }
 
@@ -8021,17 +9490,29 @@ impl ToValue for HlsS3Settings {
 impl Literal for HlsS3Settings {}
 
 /// The [`HlsSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-hlssettings.html) property type.
+///
+/// The settings for an HLS output.
+///
+/// The parent of this entity is HlsOutputSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsSettings {
     /// `AudioOnlyHlsSettings`.
+    ///
+    /// The settings for an audio-only output.
     pub audio_only_hls_settings: Option<Val<AudioOnlyHlsSettings>>,
     /// `Fmp4HlsSettings`.
+    ///
+    /// The settings for an fMP4 container.
     pub fmp4_hls_settings: Option<Val<Fmp4HlsSettings>>,
     /// `FrameCaptureHlsSettings`.
+    ///
+    /// Settings for a frame capture output in an HLS output group.
     ///
     /// - Format: `json`.
     pub frame_capture_hls_settings: Option<Val<Json>>,
     /// `StandardHlsSettings`.
+    ///
+    /// The settings for a standard output (an output that is not audio-only).
     pub standard_hls_settings: Option<Val<StandardHlsSettings>>,
 }
 
@@ -8097,17 +9578,32 @@ impl ToValue for HlsSettings {
 impl Literal for HlsSettings {}
 
 /// The [`HlsWebdavSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-hlswebdavsettings.html) property type.
+///
+/// The configuration of a WebDav server as the downstream system for an HLS output.
+///
+/// The parent of this entity is HlsCdnSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsWebdavSettings {
     /// `ConnectionRetryInterval`.
+    ///
+    /// The number of seconds to wait before retrying a connection to the CDN if the connection is lost.
     pub connection_retry_interval: Option<Val<i64>>,
     /// `FilecacheDuration`.
+    ///
+    /// The size, in seconds, of the file cache for streaming outputs.
     pub filecache_duration: Option<Val<i64>>,
     /// `HttpTransferMode`.
+    ///
+    /// Specifies whether to use chunked transfer encoding to WebDAV.
     pub http_transfer_mode: Option<Val<String>>,
     /// `NumRetries`.
+    ///
+    /// The number of retry attempts that are made before the channel is put into an error state.
     pub num_retries: Option<Val<i64>>,
     /// `RestartDelay`.
+    ///
+    /// If a streaming output fails, the number of seconds to wait until a restart is initiated. A value of 0
+    /// means never restart.
     pub restart_delay: Option<Val<i64>>,
 }
 
@@ -8229,15 +9725,28 @@ impl ToValue for InferenceSettings {
 impl Literal for InferenceSettings {}
 
 /// The [`InputAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-inputattachment.html) property type.
+///
+/// An input to attach to this channel.
+///
+/// This entity is at the top level in the channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputAttachment {
     /// `AutomaticInputFailoverSettings`.
+    ///
+    /// Settings to implement automatic input failover in this input.
     pub automatic_input_failover_settings: Option<Val<AutomaticInputFailoverSettings>>,
     /// `InputAttachmentName`.
+    ///
+    /// A name for the attachment. This is required if you want to use this input in an input switch action.
     pub input_attachment_name: Option<Val<String>>,
     /// `InputId`.
+    ///
+    /// The ID of the input to attach.
     pub input_id: Option<Val<String>>,
     /// `InputSettings`.
+    ///
+    /// Information about the content to extract from the input and about the general handling of the
+    /// content.
     pub input_settings: Option<Val<InputSettings>>,
     /// `LogicalInterfaceNames`.
     pub logical_interface_names: Option<Val<Vec<String>>>,
@@ -8316,11 +9825,20 @@ impl ToValue for InputAttachment {
 impl Literal for InputAttachment {}
 
 /// The [`InputChannelLevel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-inputchannellevel.html) property type.
+///
+/// The setting to remix the audio.
+///
+/// The parent of this entity is AudioChannelMappings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputChannelLevel {
     /// `Gain`.
+    ///
+    /// The remixing value. Units are in dB, and acceptable values are within the range from -60 (mute) to 6
+    /// dB.
     pub gain: Option<Val<i64>>,
     /// `InputChannel`.
+    ///
+    /// The index of the input channel that is used as a source.
     pub input_channel: Option<Val<i64>>,
 }
 
@@ -8374,13 +9892,27 @@ impl ToValue for InputChannelLevel {
 impl Literal for InputChannelLevel {}
 
 /// The [`InputLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-inputlocation.html) property type.
+///
+/// The input location.
+///
+/// The parent of this entity is InputLossBehavior.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputLocation {
     /// `PasswordParam`.
+    ///
+    /// The password parameter that holds the password for accessing the downstream system. This applies
+    /// only if the downstream system requires credentials.
     pub password_param: Option<Val<String>>,
     /// `Uri`.
+    ///
+    /// The URI should be a path to a file that is accessible to the Live system (for example, an <http://>
+    /// URI) depending on the output type. For example, an RTMP destination should have a URI similar to
+    /// rtmp://fmsserver/live.
     pub uri: Option<Val<String>>,
     /// `Username`.
+    ///
+    /// The user name to connect to the downstream system. This applies only if the downstream system
+    /// requires credentials.
     pub username: Option<Val<String>>,
 }
 
@@ -8440,17 +9972,38 @@ impl ToValue for InputLocation {
 impl Literal for InputLocation {}
 
 /// The [`InputLossBehavior`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-inputlossbehavior.html) property type.
+///
+/// The configuration of channel behavior when the input is lost.
+///
+/// The parent of this entity is GlobalConfiguration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputLossBehavior {
     /// `BlackFrameMsec`.
+    ///
+    /// On input loss, the number of milliseconds to substitute black into the output before switching to
+    /// the frame specified by inputLossImageType. A value x, where 0 \<= x \<= 1,000,000 and a value of 1,000,000,
+    /// is interpreted as infinite.
     pub black_frame_msec: Option<Val<i64>>,
     /// `InputLossImageColor`.
+    ///
+    /// When the input loss image type is "color," this field specifies the color to use. Value: 6 hex
+    /// characters that represent the values of RGB.
     pub input_loss_image_color: Option<Val<String>>,
     /// `InputLossImageSlate`.
+    ///
+    /// When the input loss image type is "slate," these fields specify the parameters for accessing the
+    /// slate.
     pub input_loss_image_slate: Option<Val<InputLocation>>,
     /// `InputLossImageType`.
+    ///
+    /// Indicates whether to substitute a solid color or a slate into the output after the input loss
+    /// exceeds blackFrameMsec.
     pub input_loss_image_type: Option<Val<String>>,
     /// `RepeatFrameMsec`.
+    ///
+    /// On input loss, the number of milliseconds to repeat the previous picture before substituting black
+    /// into the output. A value x, where 0 \<= x \<= 1,000,000 and a value of 1,000,000, is interpreted as
+    /// infinite.
     pub repeat_frame_msec: Option<Val<i64>>,
 }
 
@@ -8522,9 +10075,16 @@ impl ToValue for InputLossBehavior {
 impl Literal for InputLossBehavior {}
 
 /// The [`InputLossFailoverSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-inputlossfailoversettings.html) property type.
+///
+/// MediaLive will perform a failover if content is not detected in this input for the specified period.
+///
+/// The parent of this entity is FailoverConditionSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputLossFailoverSettings {
     /// `InputLossThresholdMsec`.
+    ///
+    /// The amount of time (in milliseconds) that no input is detected. After that time, an input failover
+    /// will occur.
     pub input_loss_threshold_msec: Option<Val<i64>>,
 }
 
@@ -8572,29 +10132,61 @@ impl ToValue for InputLossFailoverSettings {
 impl Literal for InputLossFailoverSettings {}
 
 /// The [`InputSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-inputsettings.html) property type.
+///
+/// Information about extracting content from the input and about handling the content.
+///
+/// The parent of this entity is InputAttachment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputSettings {
     /// `AudioSelectors`.
+    ///
+    /// Information about the specific audio to extract from the input.
+    ///
+    /// The parent of this entity is InputSettings.
     pub audio_selectors: Option<Val<Vec<AudioSelector>>>,
     /// `CaptionSelectors`.
+    ///
+    /// Information about the specific captions to extract from the input.
     pub caption_selectors: Option<Val<Vec<CaptionSelector>>>,
     /// `DeblockFilter`.
+    ///
+    /// Enables or disables the deblock filter when filtering.
     pub deblock_filter: Option<Val<String>>,
     /// `DenoiseFilter`.
+    ///
+    /// Enables or disables the denoise filter when filtering.
     pub denoise_filter: Option<Val<String>>,
     /// `FilterStrength`.
+    ///
+    /// Adjusts the magnitude of filtering from 1 (minimal) to 5 (strongest).
     pub filter_strength: Option<Val<i64>>,
     /// `InputFilter`.
+    ///
+    /// Turns on the filter for this input. MPEG-2 inputs have the deblocking filter enabled by default. 1)
+    /// auto - filtering is applied depending on input type/quality 2) disabled - no filtering is applied to
+    /// the input 3) forced - filtering is applied regardless of the input type.
     pub input_filter: Option<Val<String>>,
     /// `NetworkInputSettings`.
+    ///
+    /// Information about how to connect to the upstream system.
     pub network_input_settings: Option<Val<NetworkInputSettings>>,
     /// `Scte35Pid`.
     pub scte35_pid: Option<Val<i64>>,
     /// `Smpte2038DataPreference`.
+    ///
+    /// Specifies whether to extract applicable ancillary data from a SMPTE-2038 source in this input.
+    /// Applicable data types are captions, timecode, AFD, and SCTE-104 messages.
+    /// - PREFER: Extract from SMPTE-2038 if present in this input, otherwise extract from another source
+    ///   (if any).
+    /// - IGNORE: Never extract any ancillary data from SMPTE-2038.
     pub smpte2038_data_preference: Option<Val<String>>,
     /// `SourceEndBehavior`.
+    ///
+    /// The loop input if it is a file.
     pub source_end_behavior: Option<Val<String>>,
     /// `VideoSelector`.
+    ///
+    /// Information about one video to extract from the input.
     pub video_selector: Option<Val<VideoSelector>>,
 }
 
@@ -8712,13 +10304,24 @@ impl ToValue for InputSettings {
 impl Literal for InputSettings {}
 
 /// The [`InputSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-inputspecification.html) property type.
+///
+/// The input specification for this channel. It specifies the key characteristics of the inputs for
+/// this channel: the maximum bitrate, the resolution, and the codec.
+///
+/// This entity is at the top level in the channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputSpecification {
     /// `Codec`.
+    ///
+    /// The codec to include in the input specification for this channel.
     pub codec: Option<Val<String>>,
     /// `MaximumBitrate`.
+    ///
+    /// The maximum input bitrate for any input attached to this channel.
     pub maximum_bitrate: Option<Val<String>>,
     /// `Resolution`.
+    ///
+    /// The resolution for any input attached to this channel.
     pub resolution: Option<Val<String>>,
 }
 
@@ -8778,9 +10381,15 @@ impl ToValue for InputSpecification {
 impl Literal for InputSpecification {}
 
 /// The [`KeyProviderSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-keyprovidersettings.html) property type.
+///
+/// The configuration of key provider settings.
+///
+/// The parent of this entity is HlsGroupSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyProviderSettings {
     /// `StaticKeySettings`.
+    ///
+    /// The configuration of static key settings.
     pub static_key_settings: Option<Val<StaticKeySettings>>,
 }
 
@@ -8886,103 +10495,257 @@ impl ToValue for LinkedChannelSettings {
 impl Literal for LinkedChannelSettings {}
 
 /// The [`M2tsSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-m2tssettings.html) property type.
+///
+/// The configuration of the M2TS in the output.
+///
+/// The parents of this entity are ArchiveContainerSettings and UdpContainerSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct M2tsSettings {
     /// `AbsentInputAudioBehavior`.
+    ///
+    /// When set to drop, the output audio streams are removed from the program if the selected input audio
+    /// stream is removed from the input. This allows the output audio configuration to dynamically change
+    /// based on the input configuration. If this is set to encodeSilence, all output audio streams will
+    /// output encoded silence when not connected to an active input stream.
     pub absent_input_audio_behavior: Option<Val<String>>,
     /// `Arib`.
+    ///
+    /// When set to enabled, uses ARIB-compliant field muxing and removes video descriptor.
     pub arib: Option<Val<String>>,
     /// `AribCaptionsPid`.
+    ///
+    /// The PID for ARIB Captions in the transport stream. You can enter the value as a decimal or
+    /// hexadecimal value. Valid values are 32 (or 0x20)..8182 (or 0x1ff6).
     pub arib_captions_pid: Option<Val<String>>,
     /// `AribCaptionsPidControl`.
+    ///
+    /// If set to auto, The PID number used for ARIB Captions will be auto-selected from unused PIDs. If set
+    /// to useConfigured, ARIB captions will be on the configured PID number.
     pub arib_captions_pid_control: Option<Val<String>>,
     /// `AudioBufferModel`.
+    ///
+    /// When set to dvb, uses the DVB buffer model for Dolby Digital audio. When set to atsc, the ATSC model
+    /// is used.
     pub audio_buffer_model: Option<Val<String>>,
     /// `AudioFramesPerPes`.
+    ///
+    /// The number of audio frames to insert for each PES packet.
     pub audio_frames_per_pes: Option<Val<i64>>,
     /// `AudioPids`.
+    ///
+    /// The PID of the elementary audio streams in the transport stream. Multiple values are accepted, and
+    /// can be entered in ranges or by comma separation. You can enter the value as a decimal or hexadecimal
+    /// value. Each PID specified must be in the range of 32 (or 0x20)..8182 (or 0x1ff6).
     pub audio_pids: Option<Val<String>>,
     /// `AudioStreamType`.
+    ///
+    /// When set to atsc, uses stream type = 0x81 for AC3 and stream type = 0x87 for EAC3. When set to dvb,
+    /// uses stream type = 0x06.
     pub audio_stream_type: Option<Val<String>>,
     /// `Bitrate`.
+    ///
+    /// The output bitrate of the transport stream in bits per second. Setting to 0 lets the muxer
+    /// automatically determine the appropriate bitrate.
     pub bitrate: Option<Val<i64>>,
     /// `BufferModel`.
+    ///
+    /// If set to multiplex, uses the multiplex buffer model for accurate interleaving. Setting to
+    /// bufferModel to none can lead to lower latency, but low-memory devices might not be able to play back
+    /// the stream without interruptions.
     pub buffer_model: Option<Val<String>>,
     /// `CcDescriptor`.
+    ///
+    /// When set to enabled, generates captionServiceDescriptor in PMT.
     pub cc_descriptor: Option<Val<String>>,
     /// `DvbNitSettings`.
+    ///
+    /// Inserts a DVB Network Information Table (NIT) at the specified table repetition interval.
     pub dvb_nit_settings: Option<Val<DvbNitSettings>>,
     /// `DvbSdtSettings`.
+    ///
+    /// Inserts a DVB Service Description Table (SDT) at the specified table repetition interval.
     pub dvb_sdt_settings: Option<Val<DvbSdtSettings>>,
     /// `DvbSubPids`.
+    ///
+    /// The PID for the input source DVB Subtitle data to this output. Multiple values are accepted, and can
+    /// be entered in ranges and/or by comma separation. You can enter the value as a decimal or hexadecimal
+    /// value. Each PID specified must be in the range of 32 (or 0x20)..8182 (or 0x1ff6).
     pub dvb_sub_pids: Option<Val<String>>,
     /// `DvbTdtSettings`.
+    ///
+    /// Inserts DVB Time and Date Table (TDT) at the specified table repetition interval.
     pub dvb_tdt_settings: Option<Val<DvbTdtSettings>>,
     /// `DvbTeletextPid`.
+    ///
+    /// The PID for the input source DVB Teletext data to this output. You can enter the value as a decimal
+    /// or hexadecimal value. Valid values are 32 (or 0x20)..8182 (or 0x1ff6).
     pub dvb_teletext_pid: Option<Val<String>>,
     /// `Ebif`.
+    ///
+    /// If set to passthrough, passes any EBIF data from the input source to this output.
     pub ebif: Option<Val<String>>,
     /// `EbpAudioInterval`.
+    ///
+    /// When videoAndFixedIntervals is selected, audio EBP markers are added to partitions 3 and 4. The
+    /// interval between these additional markers is fixed, and is slightly shorter than the video EBP
+    /// marker interval. This is only available when EBP Cablelabs segmentation markers are selected.
+    /// Partitions 1 and 2 always follow the video interval.
     pub ebp_audio_interval: Option<Val<String>>,
     /// `EbpLookaheadMs`.
+    ///
+    /// When set, enforces that Encoder Boundary Points do not come within the specified time interval of
+    /// each other by looking ahead at input video. If another EBP is going to come in within the specified
+    /// time interval, the current EBP is not emitted, and the segment is "stretched" to the next marker.
+    /// The lookahead value does not add latency to the system. The channel must be configured elsewhere to
+    /// create sufficient latency to make the lookahead accurate.
     pub ebp_lookahead_ms: Option<Val<i64>>,
     /// `EbpPlacement`.
+    ///
+    /// Controls placement of EBP on audio PIDs. If set to videoAndAudioPids, EBP markers are placed on the
+    /// video PID and all audio PIDs. If set to videoPid, EBP markers are placed on only the video PID.
     pub ebp_placement: Option<Val<String>>,
     /// `EcmPid`.
+    ///
+    /// This field is unused and deprecated.
     pub ecm_pid: Option<Val<String>>,
     /// `EsRateInPes`.
+    ///
+    /// Includes or excludes the ES Rate field in the PES header.
     pub es_rate_in_pes: Option<Val<String>>,
     /// `EtvPlatformPid`.
+    ///
+    /// The PID for the input source ETV Platform data to this output. You can enter it as a decimal or
+    /// hexadecimal value. Valid values are 32 (or 0x20) to 8182 (or 0x1ff6).
     pub etv_platform_pid: Option<Val<String>>,
     /// `EtvSignalPid`.
+    ///
+    /// The PID for input source ETV Signal data to this output. You can enter the value as a decimal or
+    /// hexadecimal value. Valid values are 32 (or 0x20)..8182 (or 0x1ff6).
     pub etv_signal_pid: Option<Val<String>>,
     /// `FragmentTime`.
+    ///
+    /// The length in seconds of each fragment. This is used only with EBP markers.
     pub fragment_time: Option<Val<f64>>,
     /// `Klv`.
+    ///
+    /// If set to passthrough, passes any KLV data from the input source to this output.
     pub klv: Option<Val<String>>,
     /// `KlvDataPids`.
+    ///
+    /// The PID for the input source KLV data to this output. Multiple values are accepted, and can be
+    /// entered in ranges or by comma separation. You can enter the value as a decimal or hexadecimal value.
+    /// Each PID specified must be in the range of 32 (or 0x20)..8182 (or 0x1ff6).
     pub klv_data_pids: Option<Val<String>>,
     /// `NielsenId3Behavior`.
+    ///
+    /// If set to passthrough, Nielsen inaudible tones for media tracking will be detected in the input
+    /// audio and an equivalent ID3 tag will be inserted in the output.
     pub nielsen_id3_behavior: Option<Val<String>>,
     /// `NullPacketBitrate`.
+    ///
+    /// The value, in bits per second, of extra null packets to insert into the transport stream. This can
+    /// be used if a downstream encryption system requires periodic null packets.
     pub null_packet_bitrate: Option<Val<f64>>,
     /// `PatInterval`.
+    ///
+    /// The number of milliseconds between instances of this table in the output transport stream. Valid
+    /// values are 0, 10..1000.
     pub pat_interval: Option<Val<i64>>,
     /// `PcrControl`.
+    ///
+    /// When set to pcrEveryPesPacket, a Program Clock Reference value is inserted for every Packetized
+    /// Elementary Stream (PES) header. This parameter is effective only when the PCR PID is the same as the
+    /// video or audio elementary stream.
     pub pcr_control: Option<Val<String>>,
     /// `PcrPeriod`.
+    ///
+    /// The maximum time, in milliseconds, between Program Clock References (PCRs) inserted into the
+    /// transport stream.
     pub pcr_period: Option<Val<i64>>,
     /// `PcrPid`.
+    ///
+    /// The PID of the Program Clock Reference (PCR) in the transport stream. When no value is given,
+    /// MediaLive assigns the same value as the video PID. You can enter the value as a decimal or
+    /// hexadecimal value. Valid values are 32 (or 0x20)..8182 (or 0x1ff6).
     pub pcr_pid: Option<Val<String>>,
     /// `PmtInterval`.
+    ///
+    /// The number of milliseconds between instances of this table in the output transport stream. Valid
+    /// values are 0, 10..1000.
     pub pmt_interval: Option<Val<i64>>,
     /// `PmtPid`.
+    ///
+    /// The PID for the Program Map Table (PMT) in the transport stream. You can enter the value as a
+    /// decimal or hexadecimal value. Valid values are 32 (or 0x20)..8182 (or 0x1ff6).
     pub pmt_pid: Option<Val<String>>,
     /// `ProgramNum`.
+    ///
+    /// The value of the program number field in the Program Map Table (PMT).
     pub program_num: Option<Val<i64>>,
     /// `RateMode`.
+    ///
+    /// When VBR, does not insert null packets into the transport stream to fill the specified bitrate. The
+    /// bitrate setting acts as the maximum bitrate when VBR is set.
     pub rate_mode: Option<Val<String>>,
     /// `Scte27Pids`.
+    ///
+    /// The PID for the input source SCTE-27 data to this output. Multiple values are accepted, and can be
+    /// entered in ranges or by comma separation. You can enter the value as a decimal or hexadecimal value.
+    /// Each PID specified must be in the range of 32 (or 0x20)..8182 (or 0x1ff6).
     pub scte27_pids: Option<Val<String>>,
     /// `Scte35Control`.
+    ///
+    /// Optionally passes SCTE-35 signals from the input source to this output.
     pub scte35_control: Option<Val<String>>,
     /// `Scte35Pid`.
+    ///
+    /// The PID of the SCTE-35 stream in the transport stream. You can enter the value as a decimal or
+    /// hexadecimal value. Valid values are 32 (or 0x20)..8182 (or 0x1ff6).
     pub scte35_pid: Option<Val<String>>,
     /// `Scte35PrerollPullupMilliseconds`.
     pub scte35_preroll_pullup_milliseconds: Option<Val<f64>>,
     /// `SegmentationMarkers`.
+    ///
+    /// Inserts segmentation markers at each segmentationTime period. raiSegstart sets the Random Access
+    /// Indicator bit in the adaptation field. raiAdapt sets the RAI bit and adds the current timecode in
+    /// the private data bytes. psiSegstart inserts PAT and PMT tables at the start of segments. ebp adds
+    /// Encoder Boundary Point information to the adaptation field as per OpenCable specification
+    /// OC-SP-EBP-I01-130118. ebpLegacy adds Encoder Boundary Point information to the adaptation field
+    /// using a legacy proprietary format.
     pub segmentation_markers: Option<Val<String>>,
     /// `SegmentationStyle`.
+    ///
+    /// The segmentation style parameter controls how segmentation markers are inserted into the transport
+    /// stream. With avails, it is possible that segments might be truncated, which can influence where
+    /// future segmentation markers are inserted. When a segmentation style of resetCadence is selected and
+    /// a segment is truncated due to an avail, we will reset the segmentation cadence. This means the
+    /// subsequent segment will have a duration of $segmentationTime seconds. When a segmentation style of
+    /// maintainCadence is selected and a segment is truncated due to an avail, we will not reset the
+    /// segmentation cadence. This means the subsequent segment will likely be truncated as well. However,
+    /// all segments after that will have a duration of $segmentationTime seconds. Note that EBP lookahead
+    /// is a slight exception to this rule.
     pub segmentation_style: Option<Val<String>>,
     /// `SegmentationTime`.
+    ///
+    /// The length, in seconds, of each segment. This is required unless markers is set to None_.
     pub segmentation_time: Option<Val<f64>>,
     /// `TimedMetadataBehavior`.
+    ///
+    /// When set to passthrough, timed metadata is passed through from input to output.
     pub timed_metadata_behavior: Option<Val<String>>,
     /// `TimedMetadataPid`.
+    ///
+    /// The PID of the timed metadata stream in the transport stream. You can enter the value as a decimal
+    /// or hexadecimal value. Valid values are 32 (or 0x20)..8182 (or 0x1ff6).
     pub timed_metadata_pid: Option<Val<String>>,
     /// `TransportStreamId`.
+    ///
+    /// The value of the transport stream ID field in the Program Map Table (PMT).
     pub transport_stream_id: Option<Val<i64>>,
     /// `VideoPid`.
+    ///
+    /// The PID of the elementary video stream in the transport stream. You can enter the value as a decimal
+    /// or hexadecimal value. Valid values are 32 (or 0x20)..8182 (or 0x1ff6).
     pub video_pid: Option<Val<String>>,
 }
 
@@ -9312,45 +11075,97 @@ impl ToValue for M2tsSettings {
 impl Literal for M2tsSettings {}
 
 /// The [`M3u8Settings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-m3u8settings.html) property type.
+///
+/// Settings for the M3U8 container.
+///
+/// The parent of this entity is StandardHlsSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct M3u8Settings {
     /// `AudioFramesPerPes`.
+    ///
+    /// The number of audio frames to insert for each PES packet.
     pub audio_frames_per_pes: Option<Val<i64>>,
     /// `AudioPids`.
+    ///
+    /// The PID of the elementary audio streams in the transport stream. Multiple values are accepted, and
+    /// can be entered in ranges or by comma separation. You can enter the value as a decimal or hexadecimal
+    /// value.
     pub audio_pids: Option<Val<String>>,
     /// `EcmPid`.
+    ///
+    /// This parameter is unused and deprecated.
     pub ecm_pid: Option<Val<String>>,
     /// `KlvBehavior`.
     pub klv_behavior: Option<Val<String>>,
     /// `KlvDataPids`.
     pub klv_data_pids: Option<Val<String>>,
     /// `NielsenId3Behavior`.
+    ///
+    /// If set to passthrough, Nielsen inaudible tones for media tracking will be detected in the input
+    /// audio and an equivalent ID3 tag will be inserted in the output.
     pub nielsen_id3_behavior: Option<Val<String>>,
     /// `PatInterval`.
+    ///
+    /// The number of milliseconds between instances of this table in the output transport stream. A value
+    /// of \"0\" writes out the PMT once per segment file.
     pub pat_interval: Option<Val<i64>>,
     /// `PcrControl`.
+    ///
+    /// When set to pcrEveryPesPacket, a Program Clock Reference value is inserted for every Packetized
+    /// Elementary Stream (PES) header. This parameter is effective only when the PCR PID is the same as the
+    /// video or audio elementary stream.
     pub pcr_control: Option<Val<String>>,
     /// `PcrPeriod`.
+    ///
+    /// The maximum time, in milliseconds, between Program Clock References (PCRs) inserted into the
+    /// transport stream.
     pub pcr_period: Option<Val<i64>>,
     /// `PcrPid`.
+    ///
+    /// The PID of the Program Clock Reference (PCR) in the transport stream. When no value is given,
+    /// MediaLive assigns the same value as the video PID. You can enter the value as a decimal or
+    /// hexadecimal value.
     pub pcr_pid: Option<Val<String>>,
     /// `PmtInterval`.
+    ///
+    /// The number of milliseconds between instances of this table in the output transport stream. A value
+    /// of \"0\" writes out the PMT once per segment file.
     pub pmt_interval: Option<Val<i64>>,
     /// `PmtPid`.
+    ///
+    /// The PID for the Program Map Table (PMT) in the transport stream. You can enter the value as a
+    /// decimal or hexadecimal value.
     pub pmt_pid: Option<Val<String>>,
     /// `ProgramNum`.
+    ///
+    /// The value of the program number field in the Program Map Table (PMT).
     pub program_num: Option<Val<i64>>,
     /// `Scte35Behavior`.
+    ///
+    /// If set to passthrough, passes any SCTE-35 signals from the input source to this output.
     pub scte35_behavior: Option<Val<String>>,
     /// `Scte35Pid`.
+    ///
+    /// The PID of the SCTE-35 stream in the transport stream. You can enter the value as a decimal or
+    /// hexadecimal value.
     pub scte35_pid: Option<Val<String>>,
     /// `TimedMetadataBehavior`.
+    ///
+    /// When set to passthrough, timed metadata is passed through from input to output.
     pub timed_metadata_behavior: Option<Val<String>>,
     /// `TimedMetadataPid`.
+    ///
+    /// The PID of the timed metadata stream in the transport stream. You can enter the value as a decimal
+    /// or hexadecimal value. Valid values are 32 (or 0x20)..8182 (or 0x1ff6).
     pub timed_metadata_pid: Option<Val<String>>,
     /// `TransportStreamId`.
+    ///
+    /// The value of the transport stream ID field in the Program Map Table (PMT).
     pub transport_stream_id: Option<Val<i64>>,
     /// `VideoPid`.
+    ///
+    /// The PID of the elementary video stream in the transport stream. You can enter the value as a decimal
+    /// or hexadecimal value.
     pub video_pid: Option<Val<String>>,
 }
 
@@ -9509,8 +11324,14 @@ impl Literal for M3u8Settings {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaintenanceCreateSettings {
     /// `MaintenanceDay`.
+    ///
+    /// Choose one day of the week for maintenance. The chosen day is used for all future maintenance
+    /// windows.
     pub maintenance_day: Option<Val<String>>,
     /// `MaintenanceStartTime`.
+    ///
+    /// Choose the hour that maintenance will start. The chosen time is used for all future maintenance
+    /// windows.
     pub maintenance_start_time: Option<Val<String>>,
 }
 
@@ -9614,9 +11435,15 @@ impl ToValue for MediaPackageAdditionalDestinations {
 impl Literal for MediaPackageAdditionalDestinations {}
 
 /// The [`MediaPackageGroupSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-mediapackagegroupsettings.html) property type.
+///
+/// The settings for the MediaPackage group.
+///
+/// The parent of this entity is OutputGroupSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaPackageGroupSettings {
     /// `Destination`.
+    ///
+    /// The MediaPackage channel destination.
     pub destination: Option<Val<OutputLocationRef>>,
     /// `MediapackageV2GroupSettings`.
     pub mediapackage_v2_group_settings: Option<Val<MediaPackageV2GroupSettings>>,
@@ -9672,6 +11499,10 @@ impl ToValue for MediaPackageGroupSettings {
 impl Literal for MediaPackageGroupSettings {}
 
 /// The [`MediaPackageOutputDestinationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-mediapackageoutputdestinationsettings.html) property type.
+///
+/// Destination settings for a MediaPackage output.
+///
+/// The parent of this entity is OutputDestination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaPackageOutputDestinationSettings {
     /// `ChannelEndpointId`.
@@ -9679,6 +11510,11 @@ pub struct MediaPackageOutputDestinationSettings {
     /// `ChannelGroup`.
     pub channel_group: Option<Val<String>>,
     /// `ChannelId`.
+    ///
+    /// The ID of the channel in MediaPackage that is the destination for this output group. You don't need
+    /// to specify the individual inputs in MediaPackage; MediaLive handles the connection of the two
+    /// MediaLive pipelines to the two MediaPackage inputs. The MediaPackage channel and MediaLive channel
+    /// must be in the same Region.
     pub channel_id: Option<Val<String>>,
     /// `ChannelName`.
     pub channel_name: Option<Val<String>>,
@@ -9754,6 +11590,10 @@ impl ToValue for MediaPackageOutputDestinationSettings {
 impl Literal for MediaPackageOutputDestinationSettings {}
 
 /// The [`MediaPackageOutputSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-mediapackageoutputsettings.html) property type.
+///
+/// The settings for a MediaPackage output.
+///
+/// The parent of this entity is OutputSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaPackageOutputSettings {
     /// `MediaPackageV2DestinationSettings`.
@@ -10024,11 +11864,19 @@ impl ToValue for MediaPackageV2GroupSettings {
 impl Literal for MediaPackageV2GroupSettings {}
 
 /// The [`MotionGraphicsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-motiongraphicsconfiguration.html) property type.
+///
+/// Settings to enable and configure the motion graphics overlay feature in the channel.
+///
+/// The parent of this entity is EncoderSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MotionGraphicsConfiguration {
     /// `MotionGraphicsInsertion`.
+    ///
+    /// Enables or disables the motion graphics overlay feature in the channel.
     pub motion_graphics_insertion: Option<Val<String>>,
     /// `MotionGraphicsSettings`.
+    ///
+    /// Settings to enable and configure the motion graphics overlay feature in the channel.
     pub motion_graphics_settings: Option<Val<MotionGraphicsSettings>>,
 }
 
@@ -10082,9 +11930,15 @@ impl ToValue for MotionGraphicsConfiguration {
 impl Literal for MotionGraphicsConfiguration {}
 
 /// The [`MotionGraphicsSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-motiongraphicssettings.html) property type.
+///
+/// Settings to enable and configure the motion graphics overlay feature in the channel.
+///
+/// The parent of this entity is MotionGraphicsConfiguration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MotionGraphicsSettings {
     /// `HtmlMotionGraphicsSettings`.
+    ///
+    /// Settings to configure the motion graphics overlay to use an HTML asset.
     ///
     /// - Format: `json`.
     pub html_motion_graphics_settings: Option<Val<Json>>,
@@ -10134,13 +11988,23 @@ impl ToValue for MotionGraphicsSettings {
 impl Literal for MotionGraphicsSettings {}
 
 /// The [`Mp2Settings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-mp2settings.html) property type.
+///
+/// The configuration for this MP2 audio.
+///
+/// The parent of this entity is AudioCodecSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Mp2Settings {
     /// `Bitrate`.
+    ///
+    /// The average bitrate in bits/second.
     pub bitrate: Option<Val<f64>>,
     /// `CodingMode`.
+    ///
+    /// The MPEG2 Audio coding mode. Valid values are codingMode10 (for mono) or codingMode20 (for stereo).
     pub coding_mode: Option<Val<String>>,
     /// `SampleRate`.
+    ///
+    /// The sample rate in Hz.
     pub sample_rate: Option<Val<f64>>,
 }
 
@@ -10200,9 +12064,15 @@ impl ToValue for Mp2Settings {
 impl Literal for Mp2Settings {}
 
 /// The [`Mpeg2FilterSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-mpeg2filtersettings.html) property type.
+///
+/// Settings to configure video filters that apply to the MPEG-2 codec.
+///
+/// The parent of this entity is Mpeg2FilterSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Mpeg2FilterSettings {
     /// `TemporalFilterSettings`.
+    ///
+    /// Settings for applying the temporal filter to the video.
     pub temporal_filter_settings: Option<Val<TemporalFilterSettings>>,
 }
 
@@ -10250,41 +12120,110 @@ impl ToValue for Mpeg2FilterSettings {
 impl Literal for Mpeg2FilterSettings {}
 
 /// The [`Mpeg2Settings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-mpeg2settings.html) property type.
+///
+/// The settings for the MPEG-2 codec in the output.
+///
+/// The parent of this entity is VideoCodecSetting.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Mpeg2Settings {
     /// `AdaptiveQuantization`.
+    ///
+    /// Choose Off to disable adaptive quantization. Or choose another value to enable the quantizer and set
+    /// its strength. The strengths are: Auto, Off, Low, Medium, High. When you enable this field, MediaLive
+    /// allows intra-frame quantizers to vary, which might improve visual quality.
     pub adaptive_quantization: Option<Val<String>>,
     /// `AfdSignaling`.
+    ///
+    /// Indicates the AFD values that MediaLive will write into the video encode. If you do not know what
+    /// AFD signaling is, or if your downstream system has not given you guidance, choose AUTO.
+    /// AUTO: MediaLive will try to preserve the input AFD value (in cases where multiple AFD values are
+    /// valid).
+    /// FIXED: MediaLive will use the value you specify in fixedAFD.
     pub afd_signaling: Option<Val<String>>,
     /// `ColorMetadata`.
+    ///
+    /// Specifies whether to include the color space metadata. The metadata describes the color space that
+    /// applies to the video (the colorSpace field). We recommend that you insert the metadata.
     pub color_metadata: Option<Val<String>>,
     /// `ColorSpace`.
+    ///
+    /// Choose the type of color space conversion to apply to the output. For detailed information on
+    /// setting up both the input and the output to obtain the desired color space in the output, see the
+    /// section on \"MediaLive Features - Video - color space\" in the MediaLive User Guide.
+    /// PASSTHROUGH: Keep the color space of the input content - do not convert it.
+    /// AUTO:Convert all content that is SD to rec 601, and convert all content that is HD to rec 709.
     pub color_space: Option<Val<String>>,
     /// `DisplayAspectRatio`.
+    ///
+    /// Sets the pixel aspect ratio for the encode.
     pub display_aspect_ratio: Option<Val<String>>,
     /// `FilterSettings`.
+    ///
+    /// Optionally specify a noise reduction filter, which can improve quality of compressed content. If you
+    /// do not choose a filter, no filter will be applied.
+    /// TEMPORAL: This filter is useful for both source content that is noisy (when it has excessive digital
+    /// artifacts) and source content that is clean.
+    /// When the content is noisy, the filter cleans up the source content before the encoding phase, with
+    /// these two effects: First, it improves the output video quality because the content has been cleaned
+    /// up. Secondly, it decreases the bandwidth because MediaLive does not waste bits on encoding noise.
+    /// When the content is reasonably clean, the filter tends to decrease the bitrate.
     pub filter_settings: Option<Val<Mpeg2FilterSettings>>,
     /// `FixedAfd`.
+    ///
+    /// Complete this field only when afdSignaling is set to FIXED. Enter the AFD value (4 bits) to write on
+    /// all frames of the video encode.
     pub fixed_afd: Option<Val<String>>,
     /// `FramerateDenominator`.
+    ///
+    /// description": "The framerate denominator. For example, 1001. The framerate is the numerator divided
+    /// by the denominator. For example, 24000 / 1001 = 23.976 FPS.
     pub framerate_denominator: Option<Val<i64>>,
     /// `FramerateNumerator`.
+    ///
+    /// The framerate numerator. For example, 24000. The framerate is the numerator divided by the
+    /// denominator. For example, 24000 / 1001 = 23.976 FPS.
     pub framerate_numerator: Option<Val<i64>>,
     /// `GopClosedCadence`.
+    ///
+    /// MPEG2: default is open GOP.
     pub gop_closed_cadence: Option<Val<i64>>,
     /// `GopNumBFrames`.
+    ///
+    /// Relates to the GOP structure. The number of B-frames between reference frames. If you do not know
+    /// what a B-frame is, use the default.
     pub gop_num_b_frames: Option<Val<i64>>,
     /// `GopSize`.
+    ///
+    /// Relates to the GOP structure. The GOP size (keyframe interval) in the units specified in
+    /// gopSizeUnits. If you do not know what GOP is, use the default.
+    /// If gopSizeUnits is frames, then the gopSize must be an integer and must be greater than or equal to 1.
+    /// If gopSizeUnits is seconds, the gopSize must be greater than 0, but does not need to be an integer.
     pub gop_size: Option<Val<f64>>,
     /// `GopSizeUnits`.
+    ///
+    /// Relates to the GOP structure. Specifies whether the gopSize is specified in frames or seconds. If
+    /// you do not plan to change the default gopSize, leave the default. If you specify SECONDS, MediaLive
+    /// will internally convert the gop size to a frame count.
     pub gop_size_units: Option<Val<String>>,
     /// `ScanType`.
+    ///
+    /// Set the scan type of the output to PROGRESSIVE or INTERLACED (top field first).
     pub scan_type: Option<Val<String>>,
     /// `SubgopLength`.
+    ///
+    /// Relates to the GOP structure. If you do not know what GOP is, use the default.
+    /// FIXED: Set the number of B-frames in each sub-GOP to the value in gopNumBFrames.
+    /// DYNAMIC: Let MediaLive optimize the number of B-frames in each sub-GOP, to improve visual quality.
     pub subgop_length: Option<Val<String>>,
     /// `TimecodeBurninSettings`.
     pub timecode_burnin_settings: Option<Val<TimecodeBurninSettings>>,
     /// `TimecodeInsertion`.
+    ///
+    /// Determines how MediaLive inserts timecodes in the output video. For detailed information about
+    /// setting up the input and the output for a timecode, see the section on \"MediaLive Features -
+    /// Timecode configuration\" in the MediaLive User Guide.
+    /// DISABLED: do not include timecodes.
+    /// GOP_TIMECODE: Include timecode metadata in the GOP header.
     pub timecode_insertion: Option<Val<String>>,
 }
 
@@ -10428,45 +12367,103 @@ impl ToValue for Mpeg2Settings {
 impl Literal for Mpeg2Settings {}
 
 /// The [`MsSmoothGroupSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-mssmoothgroupsettings.html) property type.
+///
+/// The settings for a Microsoft Smooth output group.
+///
+/// The parent of this entity is OutputGroupSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MsSmoothGroupSettings {
     /// `AcquisitionPointId`.
+    ///
+    /// The value of the Acquisition Point Identity element that is used in each message placed in the
+    /// sparse track. Enabled only if sparseTrackType is not "none."
     pub acquisition_point_id: Option<Val<String>>,
     /// `AudioOnlyTimecodeControl`.
+    ///
+    /// If set to passthrough for an audio-only Microsoft Smooth output, the fragment absolute time is set
+    /// to the current timecode. This option does not write timecodes to the audio elementary stream.
     pub audio_only_timecode_control: Option<Val<String>>,
     /// `CertificateMode`.
+    ///
+    /// If set to verifyAuthenticity, verifies the HTTPS certificate chain to a trusted certificate
+    /// authority (CA). This causes HTTPS outputs to self-signed certificates to fail.
     pub certificate_mode: Option<Val<String>>,
     /// `ConnectionRetryInterval`.
+    ///
+    /// The number of seconds to wait before retrying the connection to the IIS server if the connection is
+    /// lost. Content is cached during this time, and the cache is delivered to the IIS server after the
+    /// connection is re-established.
     pub connection_retry_interval: Option<Val<i64>>,
     /// `Destination`.
+    ///
+    /// The Smooth Streaming publish point on an IIS server. MediaLive acts as a "Push" encoder to IIS.
     pub destination: Option<Val<OutputLocationRef>>,
     /// `EventId`.
+    ///
+    /// The Microsoft Smooth channel ID that is sent to the IIS server. Specify the ID only if eventIdMode
+    /// is set to useConfigured.
     pub event_id: Option<Val<String>>,
     /// `EventIdMode`.
+    ///
+    /// Specifies whether to send a channel ID to the IIS server. If no channel ID is sent and the same
+    /// channel is used without changing the publishing point, clients might see cached video from the
+    /// previous run. Options: - "useConfigured" - use the value provided in eventId - "useTimestamp" -
+    /// generate and send a channel ID based on the current timestamp - "noEventId" - do not send a channel
+    /// ID to the IIS server.
     pub event_id_mode: Option<Val<String>>,
     /// `EventStopBehavior`.
+    ///
+    /// When set to sendEos, sends an EOS signal to an IIS server when stopping the channel.
     pub event_stop_behavior: Option<Val<String>>,
     /// `FilecacheDuration`.
+    ///
+    /// The size, in seconds, of the file cache for streaming outputs.
     pub filecache_duration: Option<Val<i64>>,
     /// `FragmentLength`.
+    ///
+    /// The length, in seconds, of mp4 fragments to generate. The fragment length must be compatible with
+    /// GOP size and frame rate.
     pub fragment_length: Option<Val<i64>>,
     /// `InputLossAction`.
+    ///
+    /// A parameter that controls output group behavior on an input loss.
     pub input_loss_action: Option<Val<String>>,
     /// `NumRetries`.
+    ///
+    /// The number of retry attempts.
     pub num_retries: Option<Val<i64>>,
     /// `RestartDelay`.
+    ///
+    /// The number of seconds before initiating a restart due to output failure, due to exhausting the
+    /// numRetries on one segment, or exceeding filecacheDuration.
     pub restart_delay: Option<Val<i64>>,
     /// `SegmentationMode`.
+    ///
+    /// useInputSegmentation has been deprecated. The configured segment size is always used.
     pub segmentation_mode: Option<Val<String>>,
     /// `SendDelayMs`.
+    ///
+    /// The number of milliseconds to delay the output from the second pipeline.
     pub send_delay_ms: Option<Val<i64>>,
     /// `SparseTrackType`.
+    ///
+    /// If set to scte35, uses incoming SCTE-35 messages to generate a sparse track in this group of
+    /// Microsoft Smooth outputs.
     pub sparse_track_type: Option<Val<String>>,
     /// `StreamManifestBehavior`.
+    ///
+    /// When set to send, sends a stream manifest so that the publishing point doesn't start until all
+    /// streams start.
     pub stream_manifest_behavior: Option<Val<String>>,
     /// `TimestampOffset`.
+    ///
+    /// The timestamp offset for the channel. Used only if timestampOffsetMode is set to
+    /// useConfiguredOffset.
     pub timestamp_offset: Option<Val<String>>,
     /// `TimestampOffsetMode`.
+    ///
+    /// The type of timestamp date offset to use. - useEventStartDate: Use the date the channel was started
+    /// as the offset - useConfiguredOffset: Use an explicitly configured date as the offset.
     pub timestamp_offset_mode: Option<Val<String>>,
 }
 
@@ -10622,11 +12619,21 @@ impl ToValue for MsSmoothGroupSettings {
 impl Literal for MsSmoothGroupSettings {}
 
 /// The [`MsSmoothOutputSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-mssmoothoutputsettings.html) property type.
+///
+/// Configuration of a Microsoft Smooth output.
+///
+/// The parent of this entity is OutputSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MsSmoothOutputSettings {
     /// `H265PackagingType`.
+    ///
+    /// Only applicable when this output is referencing an H.265 video description.
+    /// Specifies whether MP4 segments should be packaged as HEV1 or HVC1.
     pub h265_packaging_type: Option<Val<String>>,
     /// `NameModifier`.
+    ///
+    /// A string that is concatenated to the end of the destination file name. This is required for multiple
+    /// outputs of the same type.
     pub name_modifier: Option<Val<String>>,
 }
 
@@ -10934,11 +12941,17 @@ impl ToValue for MultiplexM2tsSettings {
 impl Literal for MultiplexM2tsSettings {}
 
 /// The [`MultiplexOutputSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-multiplexoutputsettings.html) property type.
+///
+/// Configuration of a Multiplex output.
+///
+/// The parent of this entity is OutputSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiplexOutputSettings {
     /// `ContainerSettings`.
     pub container_settings: Option<Val<MultiplexContainerSettings>>,
     /// `Destination`.
+    ///
+    /// Destination is a Multiplex.
     pub destination: Option<Val<OutputLocationRef>>,
 }
 
@@ -10992,11 +13005,22 @@ impl ToValue for MultiplexOutputSettings {
 impl Literal for MultiplexOutputSettings {}
 
 /// The [`MultiplexProgramChannelDestinationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-multiplexprogramchanneldestinationsettings.html) property type.
+///
+/// Destination settings for a Multiplex output.
+///
+/// The parent of this entity is OutputDestination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiplexProgramChannelDestinationSettings {
     /// `MultiplexId`.
+    ///
+    /// The ID of the Multiplex that the encoder is providing output to. You do not need to specify the
+    /// individual inputs to the Multiplex; MediaLive will handle the connection of the two MediaLive
+    /// pipelines to the two Multiplex instances.
+    /// The Multiplex must be in the same region as the Channel.
     pub multiplex_id: Option<Val<String>>,
     /// `ProgramName`.
+    ///
+    /// The program name of the Multiplex program that the encoder is providing output to.
     pub program_name: Option<Val<String>>,
 }
 
@@ -11050,13 +13074,24 @@ impl ToValue for MultiplexProgramChannelDestinationSettings {
 impl Literal for MultiplexProgramChannelDestinationSettings {}
 
 /// The [`NetworkInputSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-networkinputsettings.html) property type.
+///
+/// Information about how to connect to the upstream system.
+///
+/// The parent of this entity is InputSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkInputSettings {
     /// `HlsInputSettings`.
+    ///
+    /// Information about how to connect to the upstream system.
     pub hls_input_settings: Option<Val<HlsInputSettings>>,
     /// `MulticastInputSettings`.
     pub multicast_input_settings: Option<Val<MulticastInputSettings>>,
     /// `ServerValidation`.
+    ///
+    /// Checks HTTPS server certificates. When set to checkCryptographyOnly, cryptography in the certificate
+    /// is checked, but not the server's name. Certain subdomains (notably S3 buckets that use dots in the
+    /// bucket name) don't strictly match the corresponding certificate's wildcard pattern and would
+    /// otherwise cause the channel to error. This setting is ignored for protocols that do not use HTTPS.
     pub server_validation: Option<Val<String>>,
 }
 
@@ -11116,13 +13151,23 @@ impl ToValue for NetworkInputSettings {
 impl Literal for NetworkInputSettings {}
 
 /// The [`NielsenCBET`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-nielsencbet.html) property type.
+///
+/// Complete these fields only if you want to insert watermarks of type Nielsen CBET
+///
+/// The parent of this entity is NielsenWatermarksSettings
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NielsenCbet {
     /// `CbetCheckDigitString`.
+    ///
+    /// Enter the CBET check digits to use in the watermark.
     pub cbet_check_digit_string: Option<Val<String>>,
     /// `CbetStepaside`.
+    ///
+    /// Determines the method of CBET insertion mode when prior encoding is detected on the same layer.
     pub cbet_stepaside: Option<Val<String>>,
     /// `Csid`.
+    ///
+    /// Enter the CBET Source ID (CSID) to use in the watermark
     pub csid: Option<Val<String>>,
 }
 
@@ -11182,11 +13227,19 @@ impl ToValue for NielsenCbet {
 impl Literal for NielsenCbet {}
 
 /// The [`NielsenConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-nielsenconfiguration.html) property type.
+///
+/// The settings to configure Nielsen watermarks.
+///
+/// The parent of this entity is EncoderSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NielsenConfiguration {
     /// `DistributorId`.
+    ///
+    /// Enter the Distributor ID assigned to your organization by Nielsen.
     pub distributor_id: Option<Val<String>>,
     /// `NielsenPcmToId3Tagging`.
+    ///
+    /// Enables Nielsen PCM to ID3 tagging
     pub nielsen_pcm_to_id3_tagging: Option<Val<String>>,
 }
 
@@ -11306,13 +13359,26 @@ impl ToValue for NielsenNaesIiNw {
 impl Literal for NielsenNaesIiNw {}
 
 /// The [`NielsenWatermarksSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-nielsenwatermarkssettings.html) property type.
+///
+/// Settings to configure Nielsen Watermarks in the audio encode.
+///
+/// The parent of this entity is AudioWatermarkSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NielsenWatermarksSettings {
     /// `NielsenCbetSettings`.
+    ///
+    /// Complete these fields only if you want to insert watermarks of type Nielsen CBET
     pub nielsen_cbet_settings: Option<Val<NielsenCbet>>,
     /// `NielsenDistributionType`.
+    ///
+    /// Choose the distribution types that you want to assign to the watermarks:
+    /// - PROGRAM_CONTENT
+    /// - FINAL_DISTRIBUTOR
     pub nielsen_distribution_type: Option<Val<String>>,
     /// `NielsenNaesIiNwSettings`.
+    ///
+    /// Complete these fields only if you want to insert watermarks of type Nielsen NAES II (N2) and Nielsen
+    /// NAES VI (NW).
     pub nielsen_naes_ii_nw_settings: Option<Val<NielsenNaesIiNw>>,
 }
 
@@ -11372,17 +13438,31 @@ impl ToValue for NielsenWatermarksSettings {
 impl Literal for NielsenWatermarksSettings {}
 
 /// The [`Output`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-output.html) property type.
+///
+/// The output settings.
+///
+/// The parent of this entity is OutputGroup.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Output {
     /// `AudioDescriptionNames`.
+    ///
+    /// The names of the audio descriptions that are used as audio sources for this output.
     pub audio_description_names: Option<Val<Vec<String>>>,
     /// `CaptionDescriptionNames`.
+    ///
+    /// The names of the caption descriptions that are used as captions sources for this output.
     pub caption_description_names: Option<Val<Vec<String>>>,
     /// `OutputName`.
+    ///
+    /// The name that is used to identify an output.
     pub output_name: Option<Val<String>>,
     /// `OutputSettings`.
+    ///
+    /// The output type-specific settings.
     pub output_settings: Option<Val<OutputSettings>>,
     /// `VideoDescriptionName`.
+    ///
+    /// The name of the VideoDescription that is used as the source for this output.
     pub video_description_name: Option<Val<String>>,
 }
 
@@ -11464,17 +13544,29 @@ impl ToValue for Output {
 impl Literal for Output {}
 
 /// The [`OutputDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-outputdestination.html) property type.
+///
+/// Configuration information for an output.
+///
+/// This entity is at the top level in the channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputDestination {
     /// `Id`.
+    ///
+    /// The ID for this destination.
     pub id: Option<Val<String>>,
     /// `LogicalInterfaceNames`.
     pub logical_interface_names: Option<Val<Vec<String>>>,
     /// `MediaPackageSettings`.
+    ///
+    /// The destination settings for a MediaPackage output.
     pub media_package_settings: Option<Val<Vec<MediaPackageOutputDestinationSettings>>>,
     /// `MultiplexSettings`.
+    ///
+    /// Destination settings for a Multiplex output; one destination for both encoders.
     pub multiplex_settings: Option<Val<MultiplexProgramChannelDestinationSettings>>,
     /// `Settings`.
+    ///
+    /// The destination settings for an output.
     pub settings: Option<Val<Vec<OutputDestinationSettings>>>,
     /// `SrtSettings`.
     pub srt_settings: Option<Val<Vec<SrtOutputDestinationSettings>>>,
@@ -11577,15 +13669,29 @@ impl ToValue for OutputDestination {
 impl Literal for OutputDestination {}
 
 /// The [`OutputDestinationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-outputdestinationsettings.html) property type.
+///
+/// The configuration information for this output.
+///
+/// The parent of this entity is OutputDestination.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputDestinationSettings {
     /// `PasswordParam`.
+    ///
+    /// The password parameter that holds the password for accessing the downstream system. This password
+    /// parameter applies only if the downstream system requires credentials.
     pub password_param: Option<Val<String>>,
     /// `StreamName`.
+    ///
+    /// The stream name for the content. This applies only to RTMP outputs.
     pub stream_name: Option<Val<String>>,
     /// `Url`.
+    ///
+    /// The URL for the destination.
     pub url: Option<Val<String>>,
     /// `Username`.
+    ///
+    /// The user name to connect to the downstream system. This applies only if the downstream system
+    /// requires credentials.
     pub username: Option<Val<String>>,
 }
 
@@ -11651,13 +13757,24 @@ impl ToValue for OutputDestinationSettings {
 impl Literal for OutputDestinationSettings {}
 
 /// The [`OutputGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-outputgroup.html) property type.
+///
+/// The settings for one output group.
+///
+/// The parent of this entity is EncoderSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputGroup {
     /// `Name`.
+    ///
+    /// A custom output group name that you can optionally define. Only letters, numbers, and the underscore
+    /// character are allowed. The maximum length is 32 characters.
     pub name: Option<Val<String>>,
     /// `OutputGroupSettings`.
+    ///
+    /// The settings associated with the output group.
     pub output_group_settings: Option<Val<OutputGroupSettings>>,
     /// `Outputs`.
+    ///
+    /// The settings for the outputs in the output group.
     pub outputs: Option<Val<Vec<Output>>>,
 }
 
@@ -11722,29 +13839,51 @@ impl ToValue for OutputGroup {
 impl Literal for OutputGroup {}
 
 /// The [`OutputGroupSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-outputgroupsettings.html) property type.
+///
+/// The configuration of the output group.
+///
+/// The parent of this entity is OutputGroup.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputGroupSettings {
     /// `ArchiveGroupSettings`.
+    ///
+    /// The configuration of an archive output group.
+    ///
+    /// The parent of this entity is OutputGroupSettings.
     pub archive_group_settings: Option<Val<ArchiveGroupSettings>>,
     /// `CmafIngestGroupSettings`.
     pub cmaf_ingest_group_settings: Option<Val<CmafIngestGroupSettings>>,
     /// `FrameCaptureGroupSettings`.
+    ///
+    /// The configuration of a frame capture output group.
     pub frame_capture_group_settings: Option<Val<FrameCaptureGroupSettings>>,
     /// `HlsGroupSettings`.
+    ///
+    /// The configuration of an HLS output group.
     pub hls_group_settings: Option<Val<HlsGroupSettings>>,
     /// `MediaPackageGroupSettings`.
+    ///
+    /// The configuration of a MediaPackage output group.
     pub media_package_group_settings: Option<Val<MediaPackageGroupSettings>>,
     /// `MsSmoothGroupSettings`.
+    ///
+    /// The configuration of a Microsoft Smooth output group.
     pub ms_smooth_group_settings: Option<Val<MsSmoothGroupSettings>>,
     /// `MultiplexGroupSettings`.
+    ///
+    /// The settings for a Multiplex output group.
     ///
     /// - Format: `json`.
     pub multiplex_group_settings: Option<Val<Json>>,
     /// `RtmpGroupSettings`.
+    ///
+    /// The configuration of an RTMP output group.
     pub rtmp_group_settings: Option<Val<RtmpGroupSettings>>,
     /// `SrtGroupSettings`.
     pub srt_group_settings: Option<Val<SrtGroupSettings>>,
     /// `UdpGroupSettings`.
+    ///
+    /// The configuration of a UDP output group.
     pub udp_group_settings: Option<Val<UdpGroupSettings>>,
 }
 
@@ -11846,9 +13985,16 @@ impl ToValue for OutputGroupSettings {
 impl Literal for OutputGroupSettings {}
 
 /// The [`OutputLocationRef`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-outputlocationref.html) property type.
+///
+/// A reference to an OutputDestination ID that is defined in the channel.
+///
+/// This entity is used by ArchiveGroupSettings, FrameCaptureGroupSettings, HlsGroupSettings,
+/// MediaPackageGroupSettings, MSSmoothGroupSettings, RtmpOutputSettings, and UdpOutputSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputLocationRef {
     /// `DestinationRefId`.
+    ///
+    /// A reference ID for this destination.
     pub destination_ref_id: Option<Val<String>>,
 }
 
@@ -11962,27 +14108,57 @@ impl ToValue for OutputLockingSettings {
 impl Literal for OutputLockingSettings {}
 
 /// The [`OutputSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-outputsettings.html) property type.
+///
+/// The output settings.
+///
+/// The parent of this entity is Output.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputSettings {
     /// `ArchiveOutputSettings`.
+    ///
+    /// The settings for an archive output.
     pub archive_output_settings: Option<Val<ArchiveOutputSettings>>,
     /// `CmafIngestOutputSettings`.
     pub cmaf_ingest_output_settings: Option<Val<CmafIngestOutputSettings>>,
     /// `FrameCaptureOutputSettings`.
+    ///
+    /// The settings for a frame capture output.
+    ///
+    /// The parent of this entity is OutputGroupSettings.
     pub frame_capture_output_settings: Option<Val<FrameCaptureOutputSettings>>,
     /// `HlsOutputSettings`.
+    ///
+    /// The settings for an HLS output.
+    ///
+    /// The parent of this entity is OutputGroupSettings.
     pub hls_output_settings: Option<Val<HlsOutputSettings>>,
     /// `MediaPackageOutputSettings`.
+    ///
+    /// The settings for a MediaPackage output.
+    ///
+    /// The parent of this entity is OutputGroupSettings.
     pub media_package_output_settings: Option<Val<MediaPackageOutputSettings>>,
     /// `MsSmoothOutputSettings`.
+    ///
+    /// The settings for a Microsoft Smooth output.
     pub ms_smooth_output_settings: Option<Val<MsSmoothOutputSettings>>,
     /// `MultiplexOutputSettings`.
+    ///
+    /// Configuration of a Multiplex output.
     pub multiplex_output_settings: Option<Val<MultiplexOutputSettings>>,
     /// `RtmpOutputSettings`.
+    ///
+    /// The settings for an RTMP output.
+    ///
+    /// The parent of this entity is OutputGroupSettings.
     pub rtmp_output_settings: Option<Val<RtmpOutputSettings>>,
     /// `SrtOutputSettings`.
     pub srt_output_settings: Option<Val<SrtOutputSettings>>,
     /// `UdpOutputSettings`.
+    ///
+    /// The settings for a UDP output.
+    ///
+    /// The parent of this entity is OutputGroupSettings.
     pub udp_output_settings: Option<Val<UdpOutputSettings>>,
 }
 
@@ -12192,13 +14368,23 @@ impl ToValue for PrimaryChannelSettings {
 impl Literal for PrimaryChannelSettings {}
 
 /// The [`RemixSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-remixsettings.html) property type.
+///
+/// The settings for remixing audio in the output.
+///
+/// The parent of this entity is AudioDescription.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RemixSettings {
     /// `ChannelMappings`.
+    ///
+    /// A mapping of input channels to output channels, with appropriate gain adjustments.
     pub channel_mappings: Option<Val<Vec<AudioChannelMapping>>>,
     /// `ChannelsIn`.
+    ///
+    /// The number of input channels to be used.
     pub channels_in: Option<Val<i64>>,
     /// `ChannelsOut`.
+    ///
+    /// The number of output channels to be produced. Valid values: 1, 2, 4, 6, 8.
     pub channels_out: Option<Val<i64>>,
 }
 
@@ -12263,23 +14449,53 @@ impl ToValue for RemixSettings {
 impl Literal for RemixSettings {}
 
 /// The [`RtmpGroupSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-rtmpgroupsettings.html) property type.
+///
+/// The configuration of an RTMP output group.
+///
+/// The parent of this entity is OutputGroupSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RtmpGroupSettings {
     /// `AdMarkers`.
+    ///
+    /// Choose the ad marker type for this output group. MediaLive will create a message based on the
+    /// content of each SCTE-35 message, format it for that marker type, and insert it in the datastream.
     pub ad_markers: Option<Val<Vec<String>>>,
     /// `AuthenticationScheme`.
+    ///
+    /// An authentication scheme to use when connecting with a CDN.
     pub authentication_scheme: Option<Val<String>>,
     /// `CacheFullBehavior`.
+    ///
+    /// Controls behavior when the content cache fills up. If a remote origin server stalls the RTMP
+    /// connection and doesn't accept content fast enough, the media cache fills up. When the cache reaches
+    /// the duration specified by cacheLength, the cache stops accepting new content. If set to
+    /// disconnectImmediately, the RTMP output forces a disconnect. Clear the media cache, and reconnect
+    /// after restartDelay seconds. If set to waitForServer, the RTMP output waits up to 5 minutes to allow
+    /// the origin server to begin accepting data again.
     pub cache_full_behavior: Option<Val<String>>,
     /// `CacheLength`.
+    ///
+    /// The cache length, in seconds, that is used to calculate buffer size.
     pub cache_length: Option<Val<i64>>,
     /// `CaptionData`.
+    ///
+    /// Controls the types of data that pass to onCaptionInfo outputs. If set to all, 608 and 708 carried
+    /// DTVCC data is passed. If set to field1AndField2608, DTVCC data is stripped out, but 608 data from
+    /// both fields is passed. If set to field1608, only the data carried in 608 from field 1 video is
+    /// passed.
     pub caption_data: Option<Val<String>>,
     /// `IncludeFillerNalUnits`.
     pub include_filler_nal_units: Option<Val<String>>,
     /// `InputLossAction`.
+    ///
+    /// Controls the behavior of this RTMP group if the input becomes unavailable. emitOutput: Emit a slate
+    /// until the input returns. pauseOutput: Stop transmitting data until the input returns. This does not
+    /// close the underlying RTMP connection.
     pub input_loss_action: Option<Val<String>>,
     /// `RestartDelay`.
+    ///
+    /// If a streaming output fails, the number of seconds to wait until a restart is initiated. A value of 0
+    /// means never restart.
     pub restart_delay: Option<Val<i64>>,
 }
 
@@ -12374,15 +14590,29 @@ impl ToValue for RtmpGroupSettings {
 impl Literal for RtmpGroupSettings {}
 
 /// The [`RtmpOutputSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-rtmpoutputsettings.html) property type.
+///
+/// The settings for one RTMP output.
+///
+/// The parent of this entity is OutputSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RtmpOutputSettings {
     /// `CertificateMode`.
+    ///
+    /// If set to verifyAuthenticity, verifies the TLS certificate chain to a trusted certificate authority
+    /// (CA). This causes RTMPS outputs with self-signed certificates to fail.
     pub certificate_mode: Option<Val<String>>,
     /// `ConnectionRetryInterval`.
+    ///
+    /// The number of seconds to wait before retrying a connection to the Flash Media server if the
+    /// connection is lost.
     pub connection_retry_interval: Option<Val<i64>>,
     /// `Destination`.
+    ///
+    /// The RTMP endpoint excluding the stream name (for example, rtmp://host/appname).
     pub destination: Option<Val<OutputLocationRef>>,
     /// `NumRetries`.
+    ///
+    /// The number of retry attempts.
     pub num_retries: Option<Val<i64>>,
 }
 
@@ -12448,11 +14678,20 @@ impl ToValue for RtmpOutputSettings {
 impl Literal for RtmpOutputSettings {}
 
 /// The [`Scte20SourceSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-scte20sourcesettings.html) property type.
+///
+/// Information about the SCTE-20 captions to extract from the input.
+///
+/// The parent of this entity is CaptionSelectorSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scte20SourceSettings {
     /// `Convert608To708`.
+    ///
+    /// If upconvert, 608 data is both passed through the "608 compatibility bytes" fields of the 708
+    /// wrapper as well as translated into 708. Any 708 data present in the source content is discarded.
     pub convert608_to708: Option<Val<String>>,
     /// `Source608ChannelNumber`.
+    ///
+    /// Specifies the 608/708 channel number within the video track from which to extract captions.
     pub source608_channel_number: Option<Val<i64>>,
 }
 
@@ -12910,11 +15149,20 @@ impl ToValue for SrtOutputSettings {
 impl Literal for SrtOutputSettings {}
 
 /// The [`StandardHlsSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-standardhlssettings.html) property type.
+///
+/// The configuration of an HLS output that is a standard output (not an audio-only output).
+///
+/// The parent of this entity is HlsSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StandardHlsSettings {
     /// `AudioRenditionSets`.
+    ///
+    /// Lists all the audio groups that are used with the video output stream. This inputs all the audio
+    /// GROUP-IDs that are associated with the video, separated by a comma (,).
     pub audio_rendition_sets: Option<Val<String>>,
     /// `M3u8Settings`.
+    ///
+    /// Settings for the M3U8 container.
     pub m3u8_settings: Option<Val<M3u8Settings>>,
 }
 
@@ -12968,11 +15216,19 @@ impl ToValue for StandardHlsSettings {
 impl Literal for StandardHlsSettings {}
 
 /// The [`StaticKeySettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-statickeysettings.html) property type.
+///
+/// The static key settings.
+///
+/// The parent of this entity is KeyProviderSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StaticKeySettings {
     /// `KeyProviderServer`.
+    ///
+    /// The URL of the license server that is used for protecting content.
     pub key_provider_server: Option<Val<InputLocation>>,
     /// `StaticKeyValue`.
+    ///
+    /// The static key value as a 32 character hexadecimal string.
     pub static_key_value: Option<Val<String>>,
 }
 
@@ -13026,11 +15282,22 @@ impl ToValue for StaticKeySettings {
 impl Literal for StaticKeySettings {}
 
 /// The [`TeletextSourceSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-teletextsourcesettings.html) property type.
+///
+/// Information about the Teletext captions to extract from the input.
+///
+/// The parent of this entity is CaptionSelectorSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TeletextSourceSettings {
     /// `OutputRectangle`.
+    ///
+    /// Settings to configure the caption rectangle for an output captions that will be created using this
+    /// Teletext source captions.
     pub output_rectangle: Option<Val<CaptionRectangle>>,
     /// `PageNumber`.
+    ///
+    /// Specifies the Teletext page number within the data stream from which to extract captions. The range
+    /// is 0x100 (256) to 0x8FF (2303). This is unused for passthrough. It should be specified as a
+    /// hexadecimal string with no "0x" prefix.
     pub page_number: Option<Val<String>>,
 }
 
@@ -13084,11 +15351,24 @@ impl ToValue for TeletextSourceSettings {
 impl Literal for TeletextSourceSettings {}
 
 /// The [`TemporalFilterSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-temporalfiltersettings.html) property type.
+///
+/// Settings for the temporal filter to apply to the video.
+///
+/// The parents of this entity are H264FilterSettings, H265FilterSettings, and Mpeg2FilterSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemporalFilterSettings {
     /// `PostFilterSharpening`.
+    ///
+    /// If you enable this filter, the results are the following:
+    /// - If the source content is noisy (it contains excessive digital artifacts), the filter cleans up the
+    ///   source.
+    /// - If the source content is already clean, the filter tends to decrease the bitrate, especially when
+    ///   the rate control mode is QVBR.
     pub post_filter_sharpening: Option<Val<String>>,
     /// `Strength`.
+    ///
+    /// Choose a filter strength. We recommend a strength of 1 or 2. A higher strength might take out good
+    /// information, resulting in an image that is overly soft.
     pub strength: Option<Val<String>>,
 }
 
@@ -13258,11 +15538,25 @@ impl ToValue for TimecodeBurninSettings {
 impl Literal for TimecodeBurninSettings {}
 
 /// The [`TimecodeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-timecodeconfig.html) property type.
+///
+/// The configuration of the timecode in the output.
+///
+/// The parent of this entity is EncoderSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimecodeConfig {
     /// `Source`.
+    ///
+    /// Identifies the source for the timecode that will be associated with the channel outputs. Embedded
+    /// (embedded): Initialize the output timecode with timecode from the source. If no embedded timecode is
+    /// detected in the source, the system falls back to using "Start at 0" (zerobased). System Clock
+    /// (systemclock): Use the UTC time. Start at 0 (zerobased): The time of the first frame of the channel
+    /// will be 00:00:00:00.
     pub source: Option<Val<String>>,
     /// `SyncThreshold`.
+    ///
+    /// The threshold in frames beyond which output timecode is resynchronized to the input timecode.
+    /// Discrepancies below this threshold are permitted to avoid unnecessary discontinuities in the output
+    /// timecode. There is no timecode sync when this is not specified.
     pub sync_threshold: Option<Val<i64>>,
 }
 
@@ -13316,9 +15610,16 @@ impl ToValue for TimecodeConfig {
 impl Literal for TimecodeConfig {}
 
 /// The [`TtmlDestinationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-ttmldestinationsettings.html) property type.
+///
+/// The setup of TTML captions in the output.
+///
+/// The parent of this entity is CaptionDestinationSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TtmlDestinationSettings {
     /// `StyleControl`.
+    ///
+    /// When set to passthrough, passes through style and position information from a TTML-like input source
+    /// (TTML, SMPTE-TT, CFF-TT) to the CFF-TT output or TTML output.
     pub style_control: Option<Val<String>>,
 }
 
@@ -13416,13 +15717,28 @@ impl ToValue for UdpContainerSettings {
 impl Literal for UdpContainerSettings {}
 
 /// The [`UdpGroupSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-udpgroupsettings.html) property type.
+///
+/// The configuration of a UDP output group.
+///
+/// The parent of this entity is OutputGroupSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UdpGroupSettings {
     /// `InputLossAction`.
+    ///
+    /// Specifies the behavior of the last resort when the input video is lost, and no more backup inputs
+    /// are available. When dropTs is selected, the entire transport stream stops emitting. When dropProgram
+    /// is selected, the program can be dropped from the transport stream (and replaced with null packets to
+    /// meet the TS bitrate requirement). Or when emitProgram is selected, the transport stream continues to
+    /// be produced normally with repeat frames, black frames, or slate frames substituted for the absent
+    /// input video.
     pub input_loss_action: Option<Val<String>>,
     /// `TimedMetadataId3Frame`.
+    ///
+    /// Indicates the ID3 frame that has the timecode.
     pub timed_metadata_id3_frame: Option<Val<String>>,
     /// `TimedMetadataId3Period`.
+    ///
+    /// The timed metadata interval in seconds.
     pub timed_metadata_id3_period: Option<Val<i64>>,
 }
 
@@ -13482,15 +15798,30 @@ impl ToValue for UdpGroupSettings {
 impl Literal for UdpGroupSettings {}
 
 /// The [`UdpOutputSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-udpoutputsettings.html) property type.
+///
+/// The settings for one UDP output.
+///
+/// The parent of this entity is OutputSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UdpOutputSettings {
     /// `BufferMsec`.
+    ///
+    /// The UDP output buffering in milliseconds. Larger values increase latency through the transcoder but
+    /// simultaneously assist the transcoder in maintaining a constant, low-jitter UDP/RTP output while
+    /// accommodating clock recovery, input switching, input disruptions, picture reordering, and so on.
     pub buffer_msec: Option<Val<i64>>,
     /// `ContainerSettings`.
+    ///
+    /// The settings for the UDP output.
     pub container_settings: Option<Val<UdpContainerSettings>>,
     /// `Destination`.
+    ///
+    /// The destination address and port number for RTP or UDP packets. These can be unicast or multicast
+    /// RTP or UDP (for example, rtp://239.10.10.10:5001 or udp://10.100.100.100:5002).
     pub destination: Option<Val<OutputLocationRef>>,
     /// `FecOutputSettings`.
+    ///
+    /// The settings for enabling and adjusting Forward Error Correction on UDP outputs.
     pub fec_output_settings: Option<Val<FecOutputSettings>>,
 }
 
@@ -13556,11 +15887,26 @@ impl ToValue for UdpOutputSettings {
 impl Literal for UdpOutputSettings {}
 
 /// The [`VideoBlackFailoverSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-videoblackfailoversettings.html) property type.
+///
+/// MediaLive will perform a failover if content is considered black for the specified period.
+///
+/// The parent of this entity is FailoverConditionSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoBlackFailoverSettings {
     /// `BlackDetectThreshold`.
+    ///
+    /// A value used in calculating the threshold below which MediaLive considers a pixel to be 'black'. For
+    /// the input to be considered black, every pixel in a frame must be below this threshold. The threshold
+    /// is calculated as a percentage (expressed as a decimal) of white. Therefore .1 means 10% white (or 90%
+    /// black). Note how the formula works for any color depth. For example, if you set this field to 0.1 in 10-bit
+    /// color depth: (1023*0.1=102.3), which means a pixel value of 102 or less is 'black'. If you set this
+    /// field to .1 in an 8-bit color depth: (255*0.1=25.5), which means a pixel value of 25 or less is
+    /// 'black'. The range is 0.0 to 1.0, with any number of decimal places.
     pub black_detect_threshold: Option<Val<f64>>,
     /// `VideoBlackThresholdMsec`.
+    ///
+    /// The amount of time (in milliseconds) that the active input must be black before automatic input
+    /// failover occurs.
     pub video_black_threshold_msec: Option<Val<i64>>,
 }
 
@@ -13614,17 +15960,29 @@ impl ToValue for VideoBlackFailoverSettings {
 impl Literal for VideoBlackFailoverSettings {}
 
 /// The [`VideoCodecSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-videocodecsettings.html) property type.
+///
+/// The settings for the video codec in the output.
+///
+/// The parent of this entity is VideoDescription.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoCodecSettings {
     /// `Av1Settings`.
     pub av1_settings: Option<Val<Av1Settings>>,
     /// `FrameCaptureSettings`.
+    ///
+    /// The settings for the video codec in a frame capture output.
     pub frame_capture_settings: Option<Val<FrameCaptureSettings>>,
     /// `H264Settings`.
+    ///
+    /// The settings for the H.264 codec in the output.
     pub h264_settings: Option<Val<H264Settings>>,
     /// `H265Settings`.
+    ///
+    /// Settings for video encoded with the H265 codec.
     pub h265_settings: Option<Val<H265Settings>>,
     /// `Mpeg2Settings`.
+    ///
+    /// Settings for video encoded with the MPEG-2 codec.
     pub mpeg2_settings: Option<Val<Mpeg2Settings>>,
 }
 
@@ -13696,21 +16054,54 @@ impl ToValue for VideoCodecSettings {
 impl Literal for VideoCodecSettings {}
 
 /// The [`VideoDescription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-videodescription.html) property type.
+///
+/// Encoding information for one output video.
+///
+/// The parent of this entity is EncoderSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoDescription {
     /// `CodecSettings`.
+    ///
+    /// The video codec settings.
     pub codec_settings: Option<Val<VideoCodecSettings>>,
     /// `Height`.
+    ///
+    /// The output video height, in pixels. This must be an even number. For most codecs, you can keep this
+    /// field and width blank in order to use the height and width (resolution) from the source. Note that
+    /// we don't recommend keeping the field blank. For the Frame Capture codec, height and width are
+    /// required.
     pub height: Option<Val<i64>>,
     /// `Name`.
+    ///
+    /// The name of this VideoDescription. Outputs use this name to uniquely identify this description.
+    /// Description names should be unique within this channel.
     pub name: Option<Val<String>>,
     /// `RespondToAfd`.
+    ///
+    /// Indicates how to respond to the AFD values in the input stream. RESPOND causes input video to be
+    /// clipped, depending on the AFD value, input display aspect ratio, and output display aspect ratio,
+    /// and (except for the FRAMECAPTURE codec) includes the values in the output. PASSTHROUGH (does not
+    /// apply to FRAMECAPTURE codec) ignores the AFD values and includes the values in the output, so input
+    /// video is not clipped. NONE ignores the AFD values and does not include the values through to the
+    /// output, so input video is not clipped.
     pub respond_to_afd: Option<Val<String>>,
     /// `ScalingBehavior`.
+    ///
+    /// STRETCHTOOUTPUT configures the output position to stretch the video to the specified output
+    /// resolution (height and width). This option overrides any position value. DEFAULT might insert black
+    /// boxes (pillar boxes or letter boxes) around the video to provide the specified output resolution.
     pub scaling_behavior: Option<Val<String>>,
     /// `Sharpness`.
+    ///
+    /// Changes the strength of the anti-alias filter used for scaling. 0 is the softest setting, and 100 is
+    /// the sharpest. We recommend a setting of 50 for most content.
     pub sharpness: Option<Val<i64>>,
     /// `Width`.
+    ///
+    /// The output video width, in pixels. It must be an even number. For most codecs, you can keep this
+    /// field and height blank in order to use the height and width (resolution) from the source. Note that
+    /// we don't recommend keeping the field blank. For the Frame Capture codec, height and width are
+    /// required.
     pub width: Option<Val<i64>>,
 }
 
@@ -13794,15 +16185,33 @@ impl ToValue for VideoDescription {
 impl Literal for VideoDescription {}
 
 /// The [`VideoSelector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-videoselector.html) property type.
+///
+/// Information about the video to extract from the input. An input can contain only one video selector.
+///
+/// The parent of this entity is InputSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoSelector {
     /// `ColorSpace`.
+    ///
+    /// Specifies the color space of an input. This setting works in tandem with colorSpaceConversion to
+    /// determine if MediaLive will perform any conversion.
     pub color_space: Option<Val<String>>,
     /// `ColorSpaceSettings`.
+    ///
+    /// Settings to configure color space settings in the incoming video.
     pub color_space_settings: Option<Val<VideoSelectorColorSpaceSettings>>,
     /// `ColorSpaceUsage`.
+    ///
+    /// Applies only if colorSpace is a value other than Follow. This field controls how the value in the
+    /// colorSpace field is used. Fallback means that when the input does include color space data, that
+    /// data is used, but when the input has no color space data, the value in colorSpace is used. Choose
+    /// fallback if your input is sometimes missing color space data, but when it does have color space
+    /// data, that data is correct. Force means to always use the value in colorSpace. Choose force if your
+    /// input usually has no color space data or might have unreliable color space data.
     pub color_space_usage: Option<Val<String>>,
     /// `SelectorSettings`.
+    ///
+    /// Information about the video to select from the content.
     pub selector_settings: Option<Val<VideoSelectorSettings>>,
 }
 
@@ -13868,9 +16277,15 @@ impl ToValue for VideoSelector {
 impl Literal for VideoSelector {}
 
 /// The [`VideoSelectorColorSpaceSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-videoselectorcolorspacesettings.html) property type.
+///
+/// Settings to configure color space settings in the incoming video.
+///
+/// The parent of this entity is VideoSelector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoSelectorColorSpaceSettings {
     /// `Hdr10Settings`.
+    ///
+    /// Settings to configure color space settings in the incoming video.
     pub hdr10_settings: Option<Val<Hdr10Settings>>,
 }
 
@@ -13918,9 +16333,15 @@ impl ToValue for VideoSelectorColorSpaceSettings {
 impl Literal for VideoSelectorColorSpaceSettings {}
 
 /// The [`VideoSelectorPid`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-videoselectorpid.html) property type.
+///
+/// Selects a specific PID from within a video source.
+///
+/// The parent of this entity is VideoSelectorSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoSelectorPid {
     /// `Pid`.
+    ///
+    /// Selects a specific PID from within a video source.
     pub pid: Option<Val<i64>>,
 }
 
@@ -13968,9 +16389,16 @@ impl ToValue for VideoSelectorPid {
 impl Literal for VideoSelectorPid {}
 
 /// The [`VideoSelectorProgramId`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-videoselectorprogramid.html) property type.
+///
+/// Used to extract video by the program ID.
+///
+/// The parent of this entity is VideoSelectorSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoSelectorProgramId {
     /// `ProgramId`.
+    ///
+    /// Selects a specific program from within a multi-program transport stream. If the program doesn't
+    /// exist, MediaLive selects the first program within the transport stream by default.
     pub program_id: Option<Val<i64>>,
 }
 
@@ -14018,11 +16446,19 @@ impl ToValue for VideoSelectorProgramId {
 impl Literal for VideoSelectorProgramId {}
 
 /// The [`VideoSelectorSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-videoselectorsettings.html) property type.
+///
+/// Information about the video to extract from the input.
+///
+/// The parent of this entity is VideoSelector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoSelectorSettings {
     /// `VideoSelectorPid`.
+    ///
+    /// Used to extract video by PID.
     pub video_selector_pid: Option<Val<VideoSelectorPid>>,
     /// `VideoSelectorProgramId`.
+    ///
+    /// Used to extract video by program ID.
     pub video_selector_program_id: Option<Val<VideoSelectorProgramId>>,
 }
 
@@ -14076,15 +16512,28 @@ impl ToValue for VideoSelectorSettings {
 impl Literal for VideoSelectorSettings {}
 
 /// The [`VpcOutputSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-vpcoutputsettings.html) property type.
+///
+/// Settings to enable VPC mode in the channel, so that the endpoints for all outputs are in your VPC.
+///
+/// This entity is at the top level in the channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcOutputSettings {
     /// `PublicAddressAllocationIds`.
+    ///
+    /// List of public address allocation IDs to associate with ENIs that will be created in Output VPC.
+    /// Must specify one for SINGLE_PIPELINE, two for STANDARD channels
     pub public_address_allocation_ids: Option<Val<Vec<String>>>,
     /// `SecurityGroupIds`.
+    ///
+    /// A list of up to 5 EC2 VPC security group IDs to attach to the Output VPC network interfaces.
+    /// If none are specified then the VPC default security group will be used
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`.
+    ///
+    /// A list of VPC subnet IDs from the same VPC.
+    /// If STANDARD channel, subnet IDs must be mapped to two unique availability zones (AZ).
     pub subnet_ids: Option<Val<Vec<String>>>,
 }
 
@@ -14159,13 +16608,23 @@ impl ToValue for VpcOutputSettings {
 impl Literal for VpcOutputSettings {}
 
 /// The [`WavSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-wavsettings.html) property type.
+///
+/// The setup of WAV audio in the output.
+///
+/// The parent of this entity is AudioCodecSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WavSettings {
     /// `BitDepth`.
+    ///
+    /// Bits per sample.
     pub bit_depth: Option<Val<f64>>,
     /// `CodingMode`.
+    ///
+    /// The audio coding mode for the WAV audio. The mode determines the number of channels in the audio.
     pub coding_mode: Option<Val<String>>,
     /// `SampleRate`.
+    ///
+    /// Sample rate in Hz.
     pub sample_rate: Option<Val<f64>>,
 }
 
@@ -14225,9 +16684,18 @@ impl ToValue for WavSettings {
 impl Literal for WavSettings {}
 
 /// The [`WebvttDestinationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-channel-webvttdestinationsettings.html) property type.
+///
+/// The configuration of Web VTT captions in the output.
+///
+/// The parent of this entity is CaptionDestinationSettings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebvttDestinationSettings {
     /// `StyleControl`.
+    ///
+    /// Controls whether the color and position of the source captions is passed through to the WebVTT
+    /// output captions. PASSTHROUGH - Valid only if the source captions are EMBEDDED or TELETEXT.
+    /// NO_STYLE_DATA - Don't pass through the style. The output captions will not contain any font styling
+    /// information.
     pub style_control: Option<Val<String>>,
 }
 

@@ -5,16 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::MediaLive::ChannelPlacementGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-medialive-channelplacementgroup.html) resource type.
 ///
+/// Definition of AWS::MediaLive::ChannelPlacementGroup Resource Type
+///
 /// Build it with [`ChannelPlacementGroup::builder`]; adding it to a stack returns a [`ChannelPlacementGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChannelPlacementGroup {
     /// `ClusterId`. Changing it replaces the resource.
+    ///
+    /// The ID of the cluster the node is on.
     pub cluster_id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the channel placement group.
     pub name: Option<Val<String>>,
     /// `Nodes`.
+    ///
+    /// List of nodes added to the channel placement group
     pub nodes: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// A collection of key-value pairs.
     pub tags: Option<Val<Vec<Tags>>>,
 }
 
@@ -111,18 +121,26 @@ impl Deref for ChannelPlacementGroupHandle {
 
 impl ChannelPlacementGroupHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the channel placement group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Channels`.
+    ///
+    /// List of channel IDs added to the channel placement group.
     pub fn attr_channels(&self) -> Val<Vec<String>> {
         self.0.get_att("Channels")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// Unique internal identifier.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The current state of the ChannelPlacementGroupState
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }

@@ -5,49 +5,77 @@ use crate::rt::*;
 
 /// The [`AWS::MediaLive::CloudWatchAlarmTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-medialive-cloudwatchalarmtemplate.html) resource type.
 ///
+/// Definition of AWS::MediaLive::CloudWatchAlarmTemplate Resource Type
+///
 /// Build it with [`CloudWatchAlarmTemplate::builder`]; adding it to a stack returns a [`CloudWatchAlarmTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchAlarmTemplate {
     /// `ComparisonOperator`: required.
+    ///
+    /// The comparison operator used to compare the specified statistic and the threshold.
     pub comparison_operator: Option<Val<CloudWatchAlarmTemplateComparisonOperator>>,
     /// `DatapointsToAlarm`.
+    ///
+    /// The number of datapoints within the evaluation period that must be breaching to trigger the alarm.
     ///
     /// - Minimum: 1.
     pub datapoints_to_alarm: Option<Val<f64>>,
     /// `Description`.
     ///
+    /// A resource's optional description.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `EvaluationPeriods`: required.
+    ///
+    /// The number of periods over which data is compared to the specified threshold.
     ///
     /// - Minimum: 1.
     pub evaluation_periods: Option<Val<f64>>,
     /// `GroupIdentifier`.
     ///
+    /// A cloudwatch alarm template group's identifier. Can be either be its id or current name.
+    ///
     /// - Pattern: `^[^\s]+$`.
     pub group_identifier: Option<Val<String>>,
     /// `MetricName`: required.
     ///
+    /// The name of the metric associated with the alarm. Must be compatible with targetResourceType.
+    ///
     /// - Length: 0 to 64.
     pub metric_name: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// A resource's name. Names must be unique within the scope of a resource type in a specific region.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[^\s]+$`.
     pub name: Option<Val<String>>,
     /// `Period`: required.
     ///
+    /// The period, in seconds, over which the specified statistic is applied.
+    ///
     /// - Range: 10 to 86400.
     pub period: Option<Val<f64>>,
     /// `Statistic`: required.
+    ///
+    /// The statistic to apply to the alarm's metric data.
     pub statistic: Option<Val<CloudWatchAlarmTemplateStatistic>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// Represents the tags associated with a resource.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `TargetResourceType`: required.
+    ///
+    /// The resource type this template should dynamically generate CloudWatch metric alarms for.
     pub target_resource_type: Option<Val<CloudWatchAlarmTemplateTargetResourceType>>,
     /// `Threshold`: required.
+    ///
+    /// The threshold value to compare with the specified statistic.
     pub threshold: Option<Val<f64>>,
     /// `TreatMissingData`: required.
+    ///
+    /// Specifies how missing data points are treated when evaluating the alarm's condition.
     pub treat_missing_data: Option<Val<CloudWatchAlarmTemplateTreatMissingData>>,
 }
 
@@ -255,18 +283,28 @@ impl Deref for CloudWatchAlarmTemplateHandle {
 
 impl CloudWatchAlarmTemplateHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// A cloudwatch alarm template's ARN (Amazon Resource Name)
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time of resource creation.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// A cloudwatch alarm template's id. Amazon Web Services provided templates have ids that start with
+    /// \<code>`aws-`\</code>.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `GroupId`.
+    ///
+    /// A CloudWatch alarm template group's id. Amazon Web Services provided template groups have ids that
+    /// start with \<code>`aws-`\</code>
     pub fn attr_group_id(&self) -> Val<String> {
         self.0.get_att("GroupId")
     }
@@ -275,6 +313,8 @@ impl CloudWatchAlarmTemplateHandle {
         self.0.get_att("Identifier")
     }
     /// `Fn::GetAtt` `ModifiedAt`.
+    ///
+    /// The date and time of latest resource modification.
     pub fn attr_modified_at(&self) -> Val<String> {
         self.0.get_att("ModifiedAt")
     }
@@ -317,9 +357,19 @@ impl CloudWatchAlarmTemplateComparisonOperator {
             CloudWatchAlarmTemplateComparisonOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CloudWatchAlarmTemplateComparisonOperator {
+    const VALUES: &'static [&'static str] =
+        &["GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"];
+    fn as_str(&self) -> &str {
+        CloudWatchAlarmTemplateComparisonOperator::as_str(self)
     }
 }
 
@@ -375,9 +425,18 @@ impl CloudWatchAlarmTemplateStatistic {
             CloudWatchAlarmTemplateStatistic::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CloudWatchAlarmTemplateStatistic {
+    const VALUES: &'static [&'static str] = &["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
+    fn as_str(&self) -> &str {
+        CloudWatchAlarmTemplateStatistic::as_str(self)
     }
 }
 
@@ -448,9 +507,28 @@ impl CloudWatchAlarmTemplateTargetResourceType {
             CloudWatchAlarmTemplateTargetResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CloudWatchAlarmTemplateTargetResourceType {
+    const VALUES: &'static [&'static str] = &[
+        "CLOUDFRONT_DISTRIBUTION",
+        "MEDIALIVE_MULTIPLEX",
+        "MEDIALIVE_CHANNEL",
+        "MEDIALIVE_INPUT_DEVICE",
+        "MEDIAPACKAGE_CHANNEL",
+        "MEDIAPACKAGE_ORIGIN_ENDPOINT",
+        "MEDIACONNECT_FLOW",
+        "MEDIATAILOR_PLAYBACK_CONFIGURATION",
+        "S3_BUCKET",
+    ];
+    fn as_str(&self) -> &str {
+        CloudWatchAlarmTemplateTargetResourceType::as_str(self)
     }
 }
 
@@ -510,9 +588,18 @@ impl CloudWatchAlarmTemplateTreatMissingData {
             CloudWatchAlarmTemplateTreatMissingData::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CloudWatchAlarmTemplateTreatMissingData {
+    const VALUES: &'static [&'static str] = &["notBreaching", "breaching", "ignore", "missing"];
+    fn as_str(&self) -> &str {
+        CloudWatchAlarmTemplateTreatMissingData::as_str(self)
     }
 }
 

@@ -5,19 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::MediaLive::CloudWatchAlarmTemplateGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-medialive-cloudwatchalarmtemplategroup.html) resource type.
 ///
+/// Definition of AWS::MediaLive::CloudWatchAlarmTemplateGroup Resource Type
+///
 /// Build it with [`CloudWatchAlarmTemplateGroup::builder`]; adding it to a stack returns a [`CloudWatchAlarmTemplateGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchAlarmTemplateGroup {
     /// `Description`.
     ///
+    /// A resource's optional description.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A resource's name. Names must be unique within the scope of a resource type in a specific region.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[^\s]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// Represents the tags associated with a resource.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -106,14 +114,21 @@ impl Deref for CloudWatchAlarmTemplateGroupHandle {
 
 impl CloudWatchAlarmTemplateGroupHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// A cloudwatch alarm template group's ARN (Amazon Resource Name)
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time of resource creation.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// A CloudWatch alarm template group's id. Amazon Web Services provided template groups have ids that
+    /// start with \<code>`aws-`\</code>
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -122,6 +137,8 @@ impl CloudWatchAlarmTemplateGroupHandle {
         self.0.get_att("Identifier")
     }
     /// `Fn::GetAtt` `ModifiedAt`.
+    ///
+    /// The date and time of latest resource modification.
     pub fn attr_modified_at(&self) -> Val<String> {
         self.0.get_att("ModifiedAt")
     }

@@ -5,21 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::MediaLive::Cluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-medialive-cluster.html) resource type.
 ///
+/// Definition of AWS::MediaLive::Cluster Resource Type
+///
 /// Build it with [`Cluster::builder`]; adding it to a stack returns a [`ClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cluster {
     /// `ClusterType`. Changing it replaces the resource.
+    ///
+    /// The hardware type for the cluster.
     pub cluster_type: Option<Val<ClusterType>>,
     /// `InstanceRoleArn`. Changing it replaces the resource.
+    ///
+    /// The IAM role your nodes will use.
     ///
     /// - Pattern: `^arn:.+:iam:.+:role/.+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub instance_role_arn: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The user-specified name of the Cluster to be created.
     pub name: Option<Val<String>>,
     /// `NetworkSettings`.
+    ///
+    /// On premises settings which will have the interface network mappings and default Output logical
+    /// interface
     pub network_settings: Option<Val<ClusterNetworkSettings>>,
     /// `Tags`.
+    ///
+    /// A collection of key-value pairs.
     pub tags: Option<Val<Vec<Tags>>>,
 }
 
@@ -117,18 +130,26 @@ impl Deref for ClusterHandle {
 
 impl ClusterHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the Cluster.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ChannelIds`.
+    ///
+    /// The MediaLive Channels that are currently running on Nodes in this Cluster.
     pub fn attr_channel_ids(&self) -> Val<Vec<String>> {
         self.0.get_att("ChannelIds")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique ID of the Cluster.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The current state of the Cluster.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
@@ -143,11 +164,18 @@ impl ClusterHandle {
 }
 
 /// The [`ClusterNetworkSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-cluster-clusternetworksettings.html) property type.
+///
+/// On premises settings which will have the interface network mappings and default Output logical
+/// interface
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterNetworkSettings {
     /// `DefaultRoute`.
+    ///
+    /// Default value if the customer does not define it in channel Output API
     pub default_route: Option<Val<String>>,
     /// `InterfaceMappings`.
+    ///
+    /// Network mappings for the cluster
     pub interface_mappings: Option<Val<Vec<InterfaceMapping>>>,
 }
 
@@ -206,11 +234,17 @@ impl ToValue for ClusterNetworkSettings {
 impl Literal for ClusterNetworkSettings {}
 
 /// The [`InterfaceMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-cluster-interfacemapping.html) property type.
+///
+/// Network mappings for the cluster
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InterfaceMapping {
     /// `LogicalInterfaceName`.
+    ///
+    /// logical interface name, unique in the list
     pub logical_interface_name: Option<Val<String>>,
     /// `NetworkId`.
+    ///
+    /// Network Id to be associated with the logical interface name, can be duplicated in list
     pub network_id: Option<Val<String>>,
 }
 
@@ -350,9 +384,18 @@ impl ClusterType {
             ClusterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ClusterType {
+    const VALUES: &'static [&'static str] = &["ON_PREMISES", "OUTPOSTS_RACK", "OUTPOSTS_SERVER", "EC2"];
+    fn as_str(&self) -> &str {
+        ClusterType::as_str(self)
     }
 }
 

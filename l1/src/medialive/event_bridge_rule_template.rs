@@ -5,27 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::MediaLive::EventBridgeRuleTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-medialive-eventbridgeruletemplate.html) resource type.
 ///
+/// Definition of AWS::MediaLive::EventBridgeRuleTemplate Resource Type
+///
 /// Build it with [`EventBridgeRuleTemplate::builder`]; adding it to a stack returns a [`EventBridgeRuleTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBridgeRuleTemplate {
     /// `Description`.
     ///
+    /// A resource's optional description.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `EventTargets`.
+    ///
+    /// The destinations that will receive the event notifications.
     pub event_targets: Option<Val<Vec<EventBridgeRuleTemplateTarget>>>,
     /// `EventType`: required.
+    ///
+    /// The type of event to match with the rule.
     pub event_type: Option<Val<EventBridgeRuleTemplateEventType>>,
     /// `GroupIdentifier`.
+    ///
+    /// An eventbridge rule template group's identifier. Can be either be its id or current name.
     ///
     /// - Pattern: `^[^\s]+$`.
     pub group_identifier: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// A resource's name. Names must be unique within the scope of a resource type in a specific region.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[^\s]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// Represents the tags associated with a resource.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -146,26 +160,40 @@ impl Deref for EventBridgeRuleTemplateHandle {
 
 impl EventBridgeRuleTemplateHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Target ARNs must be either an SNS topic or CloudWatch log group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time of resource creation.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `GroupId`.
+    ///
+    /// An eventbridge rule template group's id. Amazon Web Services provided template groups have ids that
+    /// start with \<code>`aws-`\</code>.
     pub fn attr_group_id(&self) -> Val<String> {
         self.0.get_att("GroupId")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// An eventbridge rule template's id. Amazon Web Services provided templates have ids that start with
+    /// \<code>`aws-`\</code>
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Identifier`.
+    ///
+    /// Placeholder documentation for __string
     pub fn attr_identifier(&self) -> Val<String> {
         self.0.get_att("Identifier")
     }
     /// `Fn::GetAtt` `ModifiedAt`.
+    ///
+    /// The date and time of latest resource modification.
     pub fn attr_modified_at(&self) -> Val<String> {
         self.0.get_att("ModifiedAt")
     }
@@ -180,9 +208,13 @@ impl EventBridgeRuleTemplateHandle {
 }
 
 /// The [`EventBridgeRuleTemplateTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-eventbridgeruletemplate-eventbridgeruletemplatetarget.html) property type.
+///
+/// The target to which to send matching events.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBridgeRuleTemplateTarget {
     /// `Arn`: required.
+    ///
+    /// Target ARNs must be either an SNS topic or CloudWatch log group.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn.+$`.
@@ -299,9 +331,32 @@ impl EventBridgeRuleTemplateEventType {
             EventBridgeRuleTemplateEventType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EventBridgeRuleTemplateEventType {
+    const VALUES: &'static [&'static str] = &[
+        "MEDIALIVE_MULTIPLEX_ALERT",
+        "MEDIALIVE_MULTIPLEX_STATE_CHANGE",
+        "MEDIALIVE_CHANNEL_ALERT",
+        "MEDIALIVE_CHANNEL_INPUT_CHANGE",
+        "MEDIALIVE_CHANNEL_STATE_CHANGE",
+        "MEDIAPACKAGE_INPUT_NOTIFICATION",
+        "MEDIAPACKAGE_KEY_PROVIDER_NOTIFICATION",
+        "MEDIAPACKAGE_HARVEST_JOB_NOTIFICATION",
+        "SIGNAL_MAP_ACTIVE_ALARM",
+        "MEDIACONNECT_ALERT",
+        "MEDIACONNECT_SOURCE_HEALTH",
+        "MEDIACONNECT_OUTPUT_HEALTH",
+        "MEDIACONNECT_FLOW_STATUS_CHANGE",
+    ];
+    fn as_str(&self) -> &str {
+        EventBridgeRuleTemplateEventType::as_str(self)
     }
 }
 

@@ -5,26 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::MediaLive::Input`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-medialive-input.html) resource type.
 ///
+/// The AWS::MediaLive::Input resource is a MediaLive resource type that creates an input.
+///
+/// A MediaLive input holds information that describes how the MediaLive channel is connected to the
+/// upstream system that is providing the source content that is to be transcoded.
+///
 /// Build it with [`Input::builder`]; adding it to a stack returns a [`InputHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Input {
     /// `Destinations`.
+    ///
+    /// Settings that apply only if the input is a push type of input.
     pub destinations: Option<Val<Vec<InputDestinationRequest>>>,
     /// `InputDevices`.
+    ///
+    /// Settings that apply only if the input is an Elemental Link input.
     pub input_devices: Option<Val<Vec<InputDeviceSettings>>>,
     /// `InputNetworkLocation`. Changing it replaces the resource.
     pub input_network_location: Option<Val<String>>,
     /// `InputSecurityGroups`.
     ///
+    /// The list of input security groups (referenced by IDs) to attach to the input if the input is a push
+    /// type.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub input_security_groups: Option<Val<Vec<String>>>,
     /// `MediaConnectFlows`.
+    ///
+    /// Settings that apply only if the input is a MediaConnect input.
     pub media_connect_flows: Option<Val<Vec<MediaConnectFlowRequest>>>,
     /// `MulticastSettings`.
     pub multicast_settings: Option<Val<MulticastSettingsCreateRequest>>,
     /// `Name`.
+    ///
+    /// A name for the input.
     pub name: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The IAM role for MediaLive to assume when creating a MediaConnect input or Amazon VPC input. This
+    /// doesn't apply to other types of inputs. The role is identified by its ARN.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -35,16 +54,24 @@ pub struct Input {
     /// `Smpte2110ReceiverGroupSettings`.
     pub smpte2110_receiver_group_settings: Option<Val<Smpte2110ReceiverGroupSettings>>,
     /// `Sources`.
+    ///
+    /// Settings that apply only if the input is a pull type of input.
     pub sources: Option<Val<Vec<InputSourceRequest>>>,
     /// `SrtSettings`.
     pub srt_settings: Option<Val<SrtSettingsRequest>>,
     /// `Tags`.
     ///
+    /// A collection of tags for this input. Each tag is a key-value pair.
+    ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
     /// `Type`. Changing it replaces the resource.
+    ///
+    /// The type for this input.
     pub type_: Option<Val<String>>,
     /// `Vpc`. Changing it replaces the resource.
+    ///
+    /// Settings that apply only if the input is an push input where the source is on Amazon VPC.
     pub vpc: Option<Val<InputVpcRequest>>,
 }
 
@@ -233,10 +260,16 @@ impl Deref for InputHandle {
 
 impl InputHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique ID for the device.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the MediaLive input. For example:
+    /// arn:aws:medialive:us-west-1:111122223333:medialive:input:1234567. MediaLive creates this ARN when it
+    /// creates the input.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -251,6 +284,10 @@ impl InputHandle {
 }
 
 /// The [`InputDestinationRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-input-inputdestinationrequest.html) property type.
+///
+/// Settings that apply only if the input is a push type of input.
+///
+/// The parent of this entity is Input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputDestinationRequest {
     /// `Network`.
@@ -260,6 +297,9 @@ pub struct InputDestinationRequest {
     /// `StaticIpAddress`.
     pub static_ip_address: Option<Val<String>>,
     /// `StreamName`.
+    ///
+    /// The stream name (application name/application instance) for the location the RTMP source content
+    /// will be pushed to in MediaLive.
     pub stream_name: Option<Val<String>>,
 }
 
@@ -330,9 +370,15 @@ impl ToValue for InputDestinationRequest {
 impl Literal for InputDestinationRequest {}
 
 /// The [`InputDeviceSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-input-inputdevicesettings.html) property type.
+///
+/// Settings that apply only if the input is an Elemental Link input.
+///
+/// The parent of this entity is Input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputDeviceSettings {
     /// `Id`.
+    ///
+    /// The unique ID for the device.
     pub id: Option<Val<String>>,
 }
 
@@ -498,13 +544,25 @@ impl ToValue for InputSdpLocation {
 impl Literal for InputSdpLocation {}
 
 /// The [`InputSourceRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-input-inputsourcerequest.html) property type.
+///
+/// Settings that apply only if the input is a pull type of input.
+///
+/// The parent of this entity is Input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputSourceRequest {
     /// `PasswordParam`.
+    ///
+    /// The password parameter that holds the password for accessing the upstream system. The password
+    /// parameter applies only if the upstream system requires credentials.
     pub password_param: Option<Val<String>>,
     /// `Url`.
+    ///
+    /// For a pull input, the URL where MediaLive pulls the source content from.
     pub url: Option<Val<String>>,
     /// `Username`.
+    ///
+    /// The user name to connect to the upstream system. The user name applies only if the upstream system
+    /// requires credentials.
     pub username: Option<Val<String>>,
 }
 
@@ -564,13 +622,24 @@ impl ToValue for InputSourceRequest {
 impl Literal for InputSourceRequest {}
 
 /// The [`InputVpcRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-input-inputvpcrequest.html) property type.
+///
+/// Settings that apply only if the input is an push input where the source is on Amazon VPC.
+///
+/// The parent of this entity is Input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputVpcRequest {
     /// `SecurityGroupIds`.
     ///
+    /// The list of up to five VPC security group IDs to attach to the input VPC network interfaces. The
+    /// security groups require subnet IDs. If none are specified, MediaLive uses the VPC default security
+    /// group.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`.
+    ///
+    /// The list of two VPC subnet IDs from the same VPC. You must associate subnet IDs to two unique
+    /// Availability Zones.
     pub subnet_ids: Option<Val<Vec<String>>>,
 }
 
@@ -634,9 +703,15 @@ impl ToValue for InputVpcRequest {
 impl Literal for InputVpcRequest {}
 
 /// The [`MediaConnectFlowRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-input-mediaconnectflowrequest.html) property type.
+///
+/// Settings that apply only if the input is a MediaConnect input.
+///
+/// The parent of this entity is Input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaConnectFlowRequest {
     /// `FlowArn`.
+    ///
+    /// The ARN of one or two MediaConnect flows that are the sources for this MediaConnect input.
     pub flow_arn: Option<Val<String>>,
 }
 

@@ -5,14 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::MediaLive::InputSecurityGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-medialive-inputsecuritygroup.html) resource type.
 ///
+/// The AWS::MediaLive::InputSecurityGroup is a MediaLive resource type that creates an input security
+/// group.
+///
+/// A MediaLive input security group is associated with a MediaLive input. The input security group is
+/// an "allow list" of IP addresses that controls whether an external IP address can push content to the
+/// associated MediaLive input.
+///
 /// Build it with [`InputSecurityGroup::builder`]; adding it to a stack returns a [`InputSecurityGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputSecurityGroup {
     /// `Tags`. Changing it replaces the resource.
     ///
+    /// A collection of tags for this input security group. Each tag is a key-value pair.
+    ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
     /// `WhitelistRules`.
+    ///
+    /// The list of IPv4 CIDR addresses to include in the input security group as "allowed" addresses.
     pub whitelist_rules: Option<Val<Vec<InputWhitelistRuleCidr>>>,
 }
 
@@ -92,10 +103,15 @@ impl Deref for InputSecurityGroupHandle {
 
 impl InputSecurityGroupHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The Id of the Input Security Group
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the MediaLive input security group. For example:
+    /// arn:aws:medialive:us-west-1:111122223333:medialive:inputSecurityGroup:1234567
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -110,9 +126,15 @@ impl InputSecurityGroupHandle {
 }
 
 /// The [`InputWhitelistRuleCidr`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-inputsecuritygroup-inputwhitelistrulecidr.html) property type.
+///
+/// An IPv4 CIDR range to include in this input security group.
+///
+/// The parent of this entity is InputSecurityGroup.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputWhitelistRuleCidr {
     /// `Cidr`.
+    ///
+    /// An IPv4 CIDR range to include in this input security group.
     ///
     /// - Format: `ipv4-network`.
     pub cidr: Option<Val<String>>,

@@ -5,18 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::MediaLive::Multiplex`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-medialive-multiplex.html) resource type.
 ///
+/// The multiplex object.
+///
 /// Build it with [`Multiplex::builder`]; adding it to a stack returns a [`MultiplexHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Multiplex {
     /// `AvailabilityZones`: required. Changing it replaces the resource.
+    ///
+    /// A list of availability zones for the multiplex.
     pub availability_zones: Option<Val<Vec<String>>>,
     /// `Destinations`.
+    ///
+    /// A list of the multiplex output destinations.
     pub destinations: Option<Val<Vec<MultiplexOutputDestination>>>,
     /// `MultiplexSettings`: required.
+    ///
+    /// Configuration for a multiplex event.
     pub multiplex_settings: Option<Val<MultiplexSettings>>,
     /// `Name`: required.
+    ///
+    /// The name of the multiplex.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A collection of key-value pairs.
     pub tags: Option<Val<Vec<Tags>>>,
 }
 
@@ -138,22 +150,32 @@ impl Deref for MultiplexHandle {
 
 impl MultiplexHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The unique arn of the multiplex.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique id of the multiplex.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `PipelinesRunningCount`.
+    ///
+    /// The number of currently healthy pipelines.
     pub fn attr_pipelines_running_count(&self) -> Val<i64> {
         self.0.get_att("PipelinesRunningCount")
     }
     /// `Fn::GetAtt` `ProgramCount`.
+    ///
+    /// The number of programs in the multiplex.
     pub fn attr_program_count(&self) -> Val<i64> {
         self.0.get_att("ProgramCount")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The current state of the multiplex.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
@@ -168,9 +190,13 @@ impl MultiplexHandle {
 }
 
 /// The [`MultiplexMediaConnectOutputDestinationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-multiplex-multiplexmediaconnectoutputdestinationsettings.html) property type.
+///
+/// Multiplex MediaConnect output destination settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiplexMediaConnectOutputDestinationSettings {
     /// `EntitlementArn`.
+    ///
+    /// The MediaConnect entitlement ARN available as a Flow source.
     ///
     /// - Length: at least 1.
     pub entitlement_arn: Option<Val<String>>,
@@ -220,9 +246,13 @@ impl ToValue for MultiplexMediaConnectOutputDestinationSettings {
 impl Literal for MultiplexMediaConnectOutputDestinationSettings {}
 
 /// The [`MultiplexOutputDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-multiplex-multiplexoutputdestination.html) property type.
+///
+/// Multiplex output destination settings
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiplexOutputDestination {
     /// `MultiplexMediaConnectOutputDestinationSettings`.
+    ///
+    /// Multiplex MediaConnect output destination settings.
     pub multiplex_media_connect_output_destination_settings:
         Option<Val<MultiplexMediaConnectOutputDestinationSettings>>,
 }
@@ -278,21 +308,31 @@ impl ToValue for MultiplexOutputDestination {
 impl Literal for MultiplexOutputDestination {}
 
 /// The [`MultiplexSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-multiplex-multiplexsettings.html) property type.
+///
+/// Contains configuration for a Multiplex event
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiplexSettings {
     /// `MaximumVideoBufferDelayMilliseconds`.
+    ///
+    /// Maximum video buffer delay in milliseconds.
     ///
     /// - Range: 800 to 3000.
     pub maximum_video_buffer_delay_milliseconds: Option<Val<i64>>,
     /// `TransportStreamBitrate`: required.
     ///
+    /// Transport stream bit rate.
+    ///
     /// - Range: 1000000 to 100000000.
     pub transport_stream_bitrate: Option<Val<i64>>,
     /// `TransportStreamId`: required.
     ///
+    /// Transport stream ID.
+    ///
     /// - Range: 0 to 65535.
     pub transport_stream_id: Option<Val<i64>>,
     /// `TransportStreamReservedBitrate`.
+    ///
+    /// Transport stream reserved bit rate.
     ///
     /// - Range: 0 to 100000000.
     pub transport_stream_reserved_bitrate: Option<Val<i64>>,

@@ -5,20 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::MediaLive::Multiplexprogram`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-medialive-multiplexprogram.html) resource type.
 ///
+/// Resource schema for AWS::MediaLive::Multiplexprogram
+///
 /// Build it with [`Multiplexprogram::builder`]; adding it to a stack returns a [`MultiplexprogramHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Multiplexprogram {
     /// `MultiplexId`. Changing it replaces the resource.
+    ///
+    /// The unique id of the multiplex.
     pub multiplex_id: Option<Val<String>>,
     /// `MultiplexProgramSettings`.
+    ///
+    /// Multiplex Program settings configuration.
     pub multiplex_program_settings: Option<Val<MultiplexProgramSettings>>,
     /// `PacketIdentifiersMap`.
+    ///
+    /// Packet identifiers map for a given Multiplex program.
     pub packet_identifiers_map: Option<Val<MultiplexProgramPacketIdentifiersMap>>,
     /// `PipelineDetails`.
+    ///
+    /// Contains information about the current sources for the specified program in the specified multiplex.
+    /// Keep in mind that each multiplex pipeline connects to both pipelines in a given source channel (the
+    /// channel identified by the program). But only one of those channel pipelines is ever active at one
+    /// time.
     pub pipeline_details: Option<Val<Vec<MultiplexProgramPipelineDetail>>>,
     /// `PreferredChannelPipeline`.
+    ///
+    /// Indicates which pipeline is preferred by the multiplex for program ingest.
+    /// If set to \"PIPELINE_0\" or \"PIPELINE_1\" and an unhealthy ingest causes the multiplex to switch to
+    /// the non-preferred pipeline,
+    /// it will switch back once that ingest is healthy again. If set to \"CURRENTLY_ACTIVE\",
+    /// it will not switch back to the other pipeline based on it recovering to a healthy state,
+    /// it will only switch if the active pipeline becomes unhealthy.
     pub preferred_channel_pipeline: Option<Val<PreferredChannelPipeline>>,
     /// `ProgramName`. Changing it replaces the resource.
+    ///
+    /// The name of the multiplex program.
     pub program_name: Option<Val<String>>,
 }
 
@@ -122,6 +144,8 @@ impl Deref for MultiplexprogramHandle {
 
 impl MultiplexprogramHandle {
     /// `Fn::GetAtt` `ChannelId`.
+    ///
+    /// The unique ID of the channel.
     pub fn attr_channel_id(&self) -> Val<String> {
         self.0.get_att("ChannelId")
     }
@@ -136,6 +160,8 @@ impl MultiplexprogramHandle {
 }
 
 /// The [`MultiplexProgramPacketIdentifiersMap`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-multiplexprogram-multiplexprogrampacketidentifiersmap.html) property type.
+///
+/// Packet identifiers map for a given Multiplex program.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiplexProgramPacketIdentifiersMap {
     /// `AudioPids`.
@@ -302,11 +328,18 @@ impl ToValue for MultiplexProgramPacketIdentifiersMap {
 impl Literal for MultiplexProgramPacketIdentifiersMap {}
 
 /// The [`MultiplexProgramPipelineDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-multiplexprogram-multiplexprogrampipelinedetail.html) property type.
+///
+/// The current source for one of the pipelines in the multiplex.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiplexProgramPipelineDetail {
     /// `ActiveChannelPipeline`.
+    ///
+    /// Identifies the channel pipeline that is currently active for the pipeline (identified by PipelineId)
+    /// in the multiplex.
     pub active_channel_pipeline: Option<Val<String>>,
     /// `PipelineId`.
+    ///
+    /// Identifies a specific pipeline in the multiplex.
     pub pipeline_id: Option<Val<String>>,
 }
 
@@ -360,13 +393,19 @@ impl ToValue for MultiplexProgramPipelineDetail {
 impl Literal for MultiplexProgramPipelineDetail {}
 
 /// The [`MultiplexProgramServiceDescriptor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-multiplexprogram-multiplexprogramservicedescriptor.html) property type.
+///
+/// Transport stream service descriptor configuration for the Multiplex program.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiplexProgramServiceDescriptor {
     /// `ProviderName`: required.
     ///
+    /// Name of the provider.
+    ///
     /// - Length: 1 to 256.
     pub provider_name: Option<Val<String>>,
     /// `ServiceName`: required.
+    ///
+    /// Name of the service.
     ///
     /// - Length: 1 to 256.
     pub service_name: Option<Val<String>>,
@@ -439,17 +478,27 @@ impl ToValue for MultiplexProgramServiceDescriptor {
 impl Literal for MultiplexProgramServiceDescriptor {}
 
 /// The [`MultiplexProgramSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-multiplexprogram-multiplexprogramsettings.html) property type.
+///
+/// Multiplex Program settings configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiplexProgramSettings {
     /// `PreferredChannelPipeline`.
+    ///
+    /// Indicates which pipeline is preferred by the multiplex for program ingest.
     pub preferred_channel_pipeline: Option<Val<PreferredChannelPipeline>>,
     /// `ProgramNumber`: required.
+    ///
+    /// Unique program number.
     ///
     /// - Range: 0 to 65535.
     pub program_number: Option<Val<i64>>,
     /// `ServiceDescriptor`.
+    ///
+    /// Transport stream service descriptor configuration for the Multiplex program.
     pub service_descriptor: Option<Val<MultiplexProgramServiceDescriptor>>,
     /// `VideoSettings`.
+    ///
+    /// Program video settings configuration.
     pub video_settings: Option<Val<MultiplexVideoSettings>>,
 }
 
@@ -522,17 +571,28 @@ impl ToValue for MultiplexProgramSettings {
 impl Literal for MultiplexProgramSettings {}
 
 /// The [`MultiplexStatmuxVideoSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-multiplexprogram-multiplexstatmuxvideosettings.html) property type.
+///
+/// Statmux rate control settings
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiplexStatmuxVideoSettings {
     /// `MaximumBitrate`.
+    ///
+    /// Maximum statmux bitrate.
     ///
     /// - Range: 100000 to 100000000.
     pub maximum_bitrate: Option<Val<i64>>,
     /// `MinimumBitrate`.
     ///
+    /// Minimum statmux bitrate.
+    ///
     /// - Range: 100000 to 100000000.
     pub minimum_bitrate: Option<Val<i64>>,
     /// `Priority`.
+    ///
+    /// The purpose of the priority is to use a combination of the\nmultiplex rate control algorithm and the
+    /// QVBR capability of the\nencoder to prioritize the video quality of some channels in a\nmultiplex
+    /// over others. Channels that have a higher priority will\nget higher video quality at the expense of
+    /// the video quality of\nother channels in the multiplex with lower priority.
     ///
     /// - Range: -5 to 5.
     pub priority: Option<Val<i64>>,
@@ -594,13 +654,21 @@ impl ToValue for MultiplexStatmuxVideoSettings {
 impl Literal for MultiplexStatmuxVideoSettings {}
 
 /// The [`MultiplexVideoSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-multiplexprogram-multiplexvideosettings.html) property type.
+///
+/// The video configuration for each program in a multiplex.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiplexVideoSettings {
     /// `ConstantBitrate`.
     ///
+    /// The constant bitrate configuration for the video encode.
+    /// When this field is defined, StatmuxSettings must be undefined.
+    ///
     /// - Range: 100000 to 100000000.
     pub constant_bitrate: Option<Val<i64>>,
     /// `StatmuxSettings`.
+    ///
+    /// Statmux rate control settings.
+    /// When this field is defined, ConstantBitrate must be undefined.
     pub statmux_settings: Option<Val<MultiplexStatmuxVideoSettings>>,
 }
 
@@ -679,9 +747,18 @@ impl PreferredChannelPipeline {
             PreferredChannelPipeline::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PreferredChannelPipeline {
+    const VALUES: &'static [&'static str] = &["CURRENTLY_ACTIVE", "PIPELINE_0", "PIPELINE_1"];
+    fn as_str(&self) -> &str {
+        PreferredChannelPipeline::as_str(self)
     }
 }
 

@@ -5,16 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::MediaLive::Network`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-medialive-network.html) resource type.
 ///
+/// Resource schema for AWS::MediaLive::Network.
+///
 /// Build it with [`Network::builder`]; adding it to a stack returns a [`NetworkHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Network {
     /// `IpPools`: required.
+    ///
+    /// The list of IP address cidr pools for the network
     pub ip_pools: Option<Val<Vec<IpPool>>>,
     /// `Name`: required.
+    ///
+    /// The user-specified name of the Network to be created.
     pub name: Option<Val<String>>,
     /// `Routes`.
+    ///
+    /// The routes for the network
     pub routes: Option<Val<Vec<Route>>>,
     /// `Tags`.
+    ///
+    /// A collection of key-value pairs.
     pub tags: Option<Val<Vec<Tags>>>,
 }
 
@@ -126,10 +136,14 @@ impl Deref for NetworkHandle {
 
 impl NetworkHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the Network.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique ID of the Network.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -152,9 +166,13 @@ impl NetworkHandle {
 }
 
 /// The [`IpPool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-medialive-network-ippool.html) property type.
+///
+/// IP address cidr pool
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpPool {
     /// `Cidr`.
+    ///
+    /// IP address cidr pool
     ///
     /// - Format: `ipv4-network`.
     pub cidr: Option<Val<String>>,
@@ -208,9 +226,13 @@ impl Literal for IpPool {}
 pub struct Route {
     /// `Cidr`.
     ///
+    /// Ip address cidr
+    ///
     /// - Format: `ipv4-network`.
     pub cidr: Option<Val<String>>,
     /// `Gateway`.
+    ///
+    /// IP address for the route packet paths
     pub gateway: Option<Val<String>>,
 }
 

@@ -5,16 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::MediaLive::SdiSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-medialive-sdisource.html) resource type.
 ///
+/// Definition of AWS::MediaLive::SdiSource Resource Type
+///
 /// Build it with [`SdiSource::builder`]; adding it to a stack returns a [`SdiSourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SdiSource {
     /// `Mode`.
+    ///
+    /// The current state of the SdiSource.
     pub mode: Option<Val<SdiSourceMode>>,
     /// `Name`: required.
+    ///
+    /// The name of the SdiSource.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A collection of key-value pairs.
     pub tags: Option<Val<Vec<Tags>>>,
     /// `Type`: required.
+    ///
+    /// The interface mode of the SdiSource.
     pub type_: Option<Val<SdiSourceType>>,
 }
 
@@ -116,18 +126,26 @@ impl Deref for SdiSourceHandle {
 
 impl SdiSourceHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the SdiSource.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The current state of the SdiSource.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The unique arn of the SdiSource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Inputs`.
+    ///
+    /// The list of inputs currently using this SDI source.
     pub fn attr_inputs(&self) -> Val<Vec<String>> {
         self.0.get_att("Inputs")
     }
@@ -222,9 +240,18 @@ impl SdiSourceMode {
             SdiSourceMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SdiSourceMode {
+    const VALUES: &'static [&'static str] = &["QUADRANT", "INTERLEAVE"];
+    fn as_str(&self) -> &str {
+        SdiSourceMode::as_str(self)
     }
 }
 
@@ -269,9 +296,18 @@ impl SdiSourceType {
             SdiSourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SdiSourceType {
+    const VALUES: &'static [&'static str] = &["SINGLE", "QUAD"];
+    fn as_str(&self) -> &str {
+        SdiSourceType::as_str(self)
     }
 }
 

@@ -5,29 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::MediaLive::SignalMap`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-medialive-signalmap.html) resource type.
 ///
+/// Definition of AWS::MediaLive::SignalMap Resource Type
+///
 /// Build it with [`SignalMap::builder`]; adding it to a stack returns a [`SignalMapHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SignalMap {
     /// `CloudWatchAlarmTemplateGroupIdentifiers`.
+    ///
+    /// A cloudwatch alarm template group's identifier. Can be either be its id or current name.
     pub cloud_watch_alarm_template_group_identifiers: Option<Val<Vec<String>>>,
     /// `Description`.
+    ///
+    /// A resource's optional description.
     ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `DiscoveryEntryPointArn`: required.
     ///
+    /// A top-level supported Amazon Web Services resource ARN to discover a signal map from.
+    ///
     /// - Length: 1 to 2048.
     pub discovery_entry_point_arn: Option<Val<String>>,
     /// `EventBridgeRuleTemplateGroupIdentifiers`.
+    ///
+    /// An eventbridge rule template group's identifier. Can be either be its id or current name.
     pub event_bridge_rule_template_group_identifiers: Option<Val<Vec<String>>>,
     /// `ForceRediscovery`.
+    ///
+    /// If true, will force a rediscovery of a signal map if an unchanged discoveryEntryPointArn is
+    /// provided.
     pub force_rediscovery: Option<Val<bool>>,
     /// `Name`: required.
+    ///
+    /// A resource's name. Names must be unique within the scope of a resource type in a specific region.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[^\s]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// Represents the tags associated with a resource.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -161,30 +178,44 @@ impl Deref for SignalMapHandle {
 
 impl SignalMapHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// A signal map's ARN (Amazon Resource Name)
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CloudWatchAlarmTemplateGroupIds`.
+    ///
+    /// An alarm template group's id.
     pub fn attr_cloud_watch_alarm_template_group_ids(&self) -> Val<Vec<String>> {
         self.0.get_att("CloudWatchAlarmTemplateGroupIds")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time of resource creation.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `ErrorMessage`.
+    ///
+    /// Error message associated with a failed creation or failed update attempt of a signal map.
     pub fn attr_error_message(&self) -> Val<String> {
         self.0.get_att("ErrorMessage")
     }
     /// `Fn::GetAtt` `EventBridgeRuleTemplateGroupIds`.
+    ///
+    /// An eventbridge rule template group's id.
     pub fn attr_event_bridge_rule_template_group_ids(&self) -> Val<Vec<String>> {
         self.0.get_att("EventBridgeRuleTemplateGroupIds")
     }
     /// `Fn::GetAtt` `FailedMediaResourceMap`.
+    ///
+    /// A map representing an incomplete AWS media workflow as a graph.
     pub fn attr_failed_media_resource_map(&self) -> Val<Json> {
         self.0.get_att("FailedMediaResourceMap")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// A signal map's id.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -193,30 +224,44 @@ impl SignalMapHandle {
         self.0.get_att("Identifier")
     }
     /// `Fn::GetAtt` `LastDiscoveredAt`.
+    ///
+    /// The date and time of latest discovery.
     pub fn attr_last_discovered_at(&self) -> Val<String> {
         self.0.get_att("LastDiscoveredAt")
     }
     /// `Fn::GetAtt` `LastSuccessfulMonitorDeployment`.
+    ///
+    /// Represents the latest successful monitor deployment of a signal map.
     pub fn attr_last_successful_monitor_deployment(&self) -> Val<Json> {
         self.0.get_att("LastSuccessfulMonitorDeployment")
     }
     /// `Fn::GetAtt` `MediaResourceMap`.
+    ///
+    /// A map representing an AWS media workflow as a graph.
     pub fn attr_media_resource_map(&self) -> Val<Json> {
         self.0.get_att("MediaResourceMap")
     }
     /// `Fn::GetAtt` `ModifiedAt`.
+    ///
+    /// The date and time of latest resource modification.
     pub fn attr_modified_at(&self) -> Val<String> {
         self.0.get_att("ModifiedAt")
     }
     /// `Fn::GetAtt` `MonitorChangesPendingDeployment`.
+    ///
+    /// If true, there are pending monitor changes for this signal map that can be deployed.
     pub fn attr_monitor_changes_pending_deployment(&self) -> Val<bool> {
         self.0.get_att("MonitorChangesPendingDeployment")
     }
     /// `Fn::GetAtt` `MonitorDeployment`.
+    ///
+    /// Represents the latest monitor deployment of a signal map.
     pub fn attr_monitor_deployment(&self) -> Val<Json> {
         self.0.get_att("MonitorDeployment")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// A signal map's current status, which is dependent on its lifecycle actions or associated jobs.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }

@@ -5,24 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::MediaPackage::Asset`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediapackage-asset.html) resource type.
 ///
+/// Creates an asset to ingest VOD content.
+///
+/// After it's created, the asset starts ingesting content and generates playback URLs for the packaging
+/// configurations associated with it. When ingest is complete, downstream devices use the appropriate
+/// URL to request VOD content from AWS Elemental MediaPackage .
+///
 /// Build it with [`Asset::builder`]; adding it to a stack returns a [`AssetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Asset {
     /// `EgressEndpoints`.
+    ///
+    /// List of playback endpoints that are available for this asset.
     pub egress_endpoints: Option<Val<Vec<EgressEndpoint>>>,
     /// `Id`: required. Changing it replaces the resource.
+    ///
+    /// Unique identifier that you assign to the asset.
     pub id: Option<Val<String>>,
     /// `PackagingGroupId`: required.
+    ///
+    /// The ID of the packaging group associated with this asset.
     pub packaging_group_id: Option<Val<String>>,
     /// `ResourceId`.
+    ///
+    /// Unique identifier for this asset, as it's configured in the key provider service.
     pub resource_id: Option<Val<String>>,
     /// `SourceArn`: required.
+    ///
+    /// The ARN for the source content in Amazon S3.
     pub source_arn: Option<Val<String>>,
     /// `SourceRoleArn`: required.
+    ///
+    /// The ARN for the IAM role that provides AWS Elemental MediaPackage access to the Amazon S3 bucket
+    /// where the source content is stored. Valid format: arn:aws:iam::{accountID}:role/{name}
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub source_role_arn: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags to assign to the asset.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -155,10 +176,15 @@ impl Deref for AssetHandle {
 
 impl AssetHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the asset. You can get this from the response to any request to
+    /// the asset.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time that the asset was initially submitted for ingest.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
@@ -173,16 +199,13 @@ impl AssetHandle {
 }
 
 /// The [`EgressEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-asset-egressendpoint.html) property type.
+///
+/// The playback endpoint for a packaging configuration on an asset.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct EgressEndpoint {
-    /// `PackagingConfigurationId`: required.
-    pub packaging_configuration_id: Option<Val<String>>,
-    /// `Url`: required.
-    pub url: Option<Val<String>>,
-}
+pub struct EgressEndpoint {}
 
 impl EgressEndpoint {
-    /// A builder; `build()` fails until the required properties are set.
+    /// A builder.
     pub fn builder() -> EgressEndpointBuilder {
         Default::default()
     }
@@ -190,17 +213,11 @@ impl EgressEndpoint {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            packaging_configuration_id: Some(Val::<String>::from("placeholder")),
-            url: Some(Val::<String>::from("placeholder")),
-        }
+        Self::default()
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "PackagingConfigurationId", &self.packaging_configuration_id);
-        put(&mut m, "Url", &self.url);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -209,29 +226,9 @@ impl EgressEndpoint {
 pub struct EgressEndpointBuilder(EgressEndpoint);
 
 impl EgressEndpointBuilder {
-    /// Sets `PackagingConfigurationId`.
-    pub fn packaging_configuration_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.packaging_configuration_id = Some(value.into());
-        self
-    }
-    /// Sets `Url`.
-    pub fn url(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.url = Some(value.into());
-        self
-    }
-    /// Builds the value, or names the first required property not set.
-    pub fn build(self) -> Result<EgressEndpoint, BuildError> {
-        if self.0.packaging_configuration_id.is_none() {
-            return Err(BuildError::missing(
-                "AWS::MediaPackage::Asset.EgressEndpoint",
-                "PackagingConfigurationId",
-                "packaging_configuration_id",
-            ));
-        }
-        if self.0.url.is_none() {
-            return Err(BuildError::missing("AWS::MediaPackage::Asset.EgressEndpoint", "Url", "url"));
-        }
-        Ok(self.0)
+    /// Builds the value (every property is optional).
+    pub fn build(self) -> EgressEndpoint {
+        self.0
     }
 }
 

@@ -5,23 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::MediaPackage::Channel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediapackage-channel.html) resource type.
 ///
+/// Creates a channel to receive content.
+///
+/// After it's created, a channel provides static input URLs. These URLs remain the same throughout the
+/// lifetime of the channel, regardless of any failures or upgrades that might occur. Use these URLs to
+/// configure the outputs of your upstream encoder.
+///
 /// Build it with [`Channel::builder`]; adding it to a stack returns a [`ChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Channel {
     /// `Description`.
+    ///
+    /// Any descriptive information that you want to add to the channel for future identification purposes.
     pub description: Option<Val<String>>,
     /// `EgressAccessLogs`.
+    ///
+    /// Configures egress access logs.
     pub egress_access_logs: Option<Val<LogConfiguration>>,
     /// `HlsIngest`.
+    ///
+    /// The input URL where the source stream should be sent.
     pub hls_ingest: Option<Val<HlsIngest>>,
     /// `Id`: required. Changing it replaces the resource.
+    ///
+    /// Unique identifier that you assign to the channel.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `\A[0-9a-zA-Z-_]+\Z`.
     pub id: Option<Val<String>>,
     /// `IngressAccessLogs`.
+    ///
+    /// Configures ingress access logs.
     pub ingress_access_logs: Option<Val<LogConfiguration>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags to assign to the channel.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -128,6 +146,8 @@ impl Deref for ChannelHandle {
 
 impl ChannelHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The channel's unique system-generated resource name, based on the AWS record.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -142,9 +162,13 @@ impl ChannelHandle {
 }
 
 /// The [`HlsIngest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-channel-hlsingest.html) property type.
+///
+/// HLS ingest configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsIngest {
     /// `ingestEndpoints`.
+    ///
+    /// The input URL where the source stream should be sent.
     pub ingest_endpoints: Option<Val<Vec<IngestEndpoint>>>,
 }
 
@@ -197,17 +221,10 @@ impl ToValue for HlsIngest {
 impl Literal for HlsIngest {}
 
 /// The [`IngestEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-channel-ingestendpoint.html) property type.
+///
+/// An endpoint for ingesting source content for a channel.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct IngestEndpoint {
-    /// `Id`.
-    pub id: Option<Val<String>>,
-    /// `Password`.
-    pub password: Option<Val<String>>,
-    /// `Url`.
-    pub url: Option<Val<String>>,
-    /// `Username`.
-    pub username: Option<Val<String>>,
-}
+pub struct IngestEndpoint {}
 
 impl IngestEndpoint {
     /// A builder.
@@ -222,12 +239,7 @@ impl IngestEndpoint {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "Id", &self.id);
-        put(&mut m, "Password", &self.password);
-        put(&mut m, "Url", &self.url);
-        put(&mut m, "Username", &self.username);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -236,26 +248,6 @@ impl IngestEndpoint {
 pub struct IngestEndpointBuilder(IngestEndpoint);
 
 impl IngestEndpointBuilder {
-    /// Sets `Id`.
-    pub fn id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.id = Some(value.into());
-        self
-    }
-    /// Sets `Password`.
-    pub fn password(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.password = Some(value.into());
-        self
-    }
-    /// Sets `Url`.
-    pub fn url(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.url = Some(value.into());
-        self
-    }
-    /// Sets `Username`.
-    pub fn username(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.username = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> IngestEndpoint {
         self.0
@@ -271,9 +263,13 @@ impl ToValue for IngestEndpoint {
 impl Literal for IngestEndpoint {}
 
 /// The [`LogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-channel-logconfiguration.html) property type.
+///
+/// The access log configuration parameters for your channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogConfiguration {
     /// `LogGroupName`.
+    ///
+    /// Sets a custom Amazon CloudWatch log group name.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `\A^(\/aws\/MediaPackage\/)[a-zA-Z0-9_-]+\Z`.

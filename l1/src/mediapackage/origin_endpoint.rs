@@ -5,39 +5,87 @@ use crate::rt::*;
 
 /// The [`AWS::MediaPackage::OriginEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediapackage-originendpoint.html) resource type.
 ///
+/// Create an endpoint on an AWS Elemental MediaPackage channel.
+///
+/// An endpoint represents a single delivery point of a channel, and defines content output handling
+/// through various components, such as packaging protocols, DRM and encryption integration, and more.
+///
+/// After it's created, an endpoint provides a fixed public URL. This URL remains the same throughout
+/// the lifetime of the endpoint, regardless of any failures or upgrades that might occur. Integrate the
+/// URL with a downstream CDN (such as Amazon CloudFront) or playback device.
+///
 /// Build it with [`OriginEndpoint::builder`]; adding it to a stack returns a [`OriginEndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OriginEndpoint {
     /// `Authorization`.
+    ///
+    /// Parameters for CDN authorization.
     pub authorization: Option<Val<Authorization>>,
     /// `ChannelId`: required.
+    ///
+    /// The ID of the channel associated with this endpoint.
     pub channel_id: Option<Val<String>>,
     /// `CmafPackage`.
+    ///
+    /// Parameters for Common Media Application Format (CMAF) packaging.
     pub cmaf_package: Option<Val<CmafPackage>>,
     /// `DashPackage`.
+    ///
+    /// Parameters for DASH packaging.
     pub dash_package: Option<Val<DashPackage>>,
     /// `Description`.
+    ///
+    /// Any descriptive information that you want to add to the endpoint for future identification purposes.
     pub description: Option<Val<String>>,
     /// `HlsPackage`.
+    ///
+    /// Parameters for Apple HLS packaging.
     pub hls_package: Option<Val<HlsPackage>>,
     /// `Id`: required. Changing it replaces the resource.
+    ///
+    /// The manifest ID is required and must be unique within the OriginEndpoint. The ID can't be changed
+    /// after the endpoint is created.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `\A[0-9a-zA-Z-_]+\Z`.
     pub id: Option<Val<String>>,
     /// `ManifestName`.
+    ///
+    /// A short string that's appended to the end of the endpoint URL to create a unique path to this
+    /// endpoint.
     pub manifest_name: Option<Val<String>>,
     /// `MssPackage`.
+    ///
+    /// Parameters for Microsoft Smooth Streaming packaging.
     pub mss_package: Option<Val<MssPackage>>,
     /// `Origination`.
+    ///
+    /// Controls video origination from this endpoint.
+    ///
+    /// Valid values:
+    ///
+    /// - `ALLOW` - enables this endpoint to serve content to requesting devices.
+    /// - `DENY` - prevents this endpoint from serving content. Denying origination is helpful for
+    ///   harvesting live-to-VOD assets. For more information about harvesting and origination, see
+    ///   [Live-to-VOD Requirements](https://docs.aws.amazon.com/mediapackage/latest/ug/ltov-reqmts.html) .
     pub origination: Option<Val<Origination>>,
     /// `StartoverWindowSeconds`.
+    ///
+    /// Maximum duration (seconds) of content to retain for startover playback. Omit this attribute or enter
+    /// `0` to indicate that startover playback is disabled for this endpoint.
     pub startover_window_seconds: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// The tags to assign to the endpoint.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TimeDelaySeconds`.
+    ///
+    /// Minimum duration (seconds) of delay to enforce on the playback of live content. Omit this attribute
+    /// or enter `0` to indicate that there is no time delay in effect for this endpoint.
     pub time_delay_seconds: Option<Val<i64>>,
     /// `Whitelist`.
+    ///
+    /// The IP addresses that can access this endpoint.
     pub whitelist: Option<Val<Vec<String>>>,
 }
 
@@ -204,10 +252,14 @@ impl Deref for OriginEndpointHandle {
 
 impl OriginEndpointHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The endpoint's unique system-generated resource name, based on the AWS record.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Url`.
+    ///
+    /// URL for the key provider’s key retrieval API endpoint. Must start with <https://>.
     pub fn attr_url(&self) -> Val<String> {
         self.0.get_att("Url")
     }
@@ -222,11 +274,19 @@ impl OriginEndpointHandle {
 }
 
 /// The [`Authorization`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-originendpoint-authorization.html) property type.
+///
+/// Parameters for enabling CDN authorization on the endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Authorization {
     /// `CdnIdentifierSecret`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for the secret in AWS Secrets Manager that your Content Delivery
+    /// Network (CDN) uses for authorization to access your endpoint.
     pub cdn_identifier_secret: Option<Val<String>>,
     /// `SecretsRoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for the IAM role that allows AWS Elemental MediaPackage to
+    /// communicate with AWS Secrets Manager .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secrets_role_arn: Option<Val<String>>,
@@ -299,18 +359,31 @@ impl ToValue for Authorization {
 impl Literal for Authorization {}
 
 /// The [`CmafEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-originendpoint-cmafencryption.html) property type.
+///
+/// Holds encryption information so that access to the content can be controlled by a DRM solution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CmafEncryption {
     /// `ConstantInitializationVector`.
+    ///
+    /// An optional 128-bit, 16-byte hex value represented by a 32-character string, used in conjunction
+    /// with the key for encrypting blocks. If you don't specify a value, then AWS Elemental MediaPackage
+    /// creates the constant initialization vector (IV).
     ///
     /// - Length: 32 to 32.
     /// - Pattern: `\A[0-9a-fA-F]+\Z`.
     pub constant_initialization_vector: Option<Val<String>>,
     /// `EncryptionMethod`.
+    ///
+    /// The encryption method to use.
     pub encryption_method: Option<Val<EncryptionMethod>>,
     /// `KeyRotationIntervalSeconds`.
+    ///
+    /// Number of seconds before AWS Elemental MediaPackage rotates to a new key. By default, rotation is
+    /// set to 60 seconds. Set to `0` to disable key rotation.
     pub key_rotation_interval_seconds: Option<Val<i64>>,
     /// `SpekeKeyProvider`: required.
+    ///
+    /// Parameters for the SPEKE key provider.
     pub speke_key_provider: Option<Val<SpekeKeyProvider>>,
 }
 
@@ -383,17 +456,31 @@ impl ToValue for CmafEncryption {
 impl Literal for CmafEncryption {}
 
 /// The [`CmafPackage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-originendpoint-cmafpackage.html) property type.
+///
+/// Parameters for Common Media Application Format (CMAF) packaging.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CmafPackage {
     /// `Encryption`.
+    ///
+    /// Parameters for encrypting content.
     pub encryption: Option<Val<CmafEncryption>>,
     /// `HlsManifests`.
+    ///
+    /// A list of HLS manifest configurations that are available from this endpoint.
     pub hls_manifests: Option<Val<Vec<HlsManifest>>>,
     /// `SegmentDurationSeconds`.
+    ///
+    /// Duration (in seconds) of each segment. Actual segments are rounded to the nearest multiple of the
+    /// source segment duration.
     pub segment_duration_seconds: Option<Val<i64>>,
     /// `SegmentPrefix`.
+    ///
+    /// An optional custom string that is prepended to the name of each segment. If not specified, the
+    /// segment prefix defaults to the ChannelId.
     pub segment_prefix: Option<Val<String>>,
     /// `StreamSelection`.
+    ///
+    /// Limitations for outputs from the endpoint, based on the video bitrate.
     pub stream_selection: Option<Val<StreamSelection>>,
 }
 
@@ -470,11 +557,18 @@ impl ToValue for CmafPackage {
 impl Literal for CmafPackage {}
 
 /// The [`DashEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-originendpoint-dashencryption.html) property type.
+///
+/// Holds encryption information so that access to the content can be controlled by a DRM solution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashEncryption {
     /// `KeyRotationIntervalSeconds`.
+    ///
+    /// Number of seconds before AWS Elemental MediaPackage rotates to a new key. By default, rotation is
+    /// set to 60 seconds. Set to `0` to disable key rotation.
     pub key_rotation_interval_seconds: Option<Val<i64>>,
     /// `SpekeKeyProvider`: required.
+    ///
+    /// Parameters for the SPEKE key provider.
     pub speke_key_provider: Option<Val<SpekeKeyProvider>>,
 }
 
@@ -535,39 +629,129 @@ impl ToValue for DashEncryption {
 impl Literal for DashEncryption {}
 
 /// The [`DashPackage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-originendpoint-dashpackage.html) property type.
+///
+/// Parameters for DASH packaging.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashPackage {
     /// `AdTriggers`.
+    ///
+    /// Specifies the SCTE-35 message types that AWS Elemental MediaPackage treats as ad markers in the
+    /// output manifest.
+    ///
+    /// Valid values:
+    ///
+    /// - `BREAK`
+    /// - `DISTRIBUTOR_ADVERTISEMENT`
+    /// - `DISTRIBUTOR_OVERLAY_PLACEMENT_OPPORTUNITY` .
+    /// - `DISTRIBUTOR_PLACEMENT_OPPORTUNITY` .
+    /// - `PROVIDER_ADVERTISEMENT` .
+    /// - `PROVIDER_OVERLAY_PLACEMENT_OPPORTUNITY` .
+    /// - `PROVIDER_PLACEMENT_OPPORTUNITY` .
+    /// - `SPLICE_INSERT` .
     pub ad_triggers: Option<Val<Vec<AdTriggers>>>,
     /// `AdsOnDeliveryRestrictions`.
+    ///
+    /// The flags on SCTE-35 segmentation descriptors that have to be present for AWS Elemental MediaPackage
+    /// to insert ad markers in the output manifest. For information about SCTE-35 in AWS Elemental
+    /// MediaPackage , see [SCTE-35 Message Options in AWS Elemental
+    /// MediaPackage](https://docs.aws.amazon.com/mediapackage/latest/ug/scte.html) .
     pub ads_on_delivery_restrictions: Option<Val<AdsOnDeliveryRestrictions>>,
     /// `Encryption`.
+    ///
+    /// Parameters for encrypting content.
     pub encryption: Option<Val<DashEncryption>>,
     /// `IncludeIframeOnlyStream`.
+    ///
+    /// This applies only to stream sets with a single video track. When true, the stream set includes an
+    /// additional I-frame trick-play only stream, along with the other tracks. If false, this extra stream
+    /// is not included.
     pub include_iframe_only_stream: Option<Val<bool>>,
     /// `ManifestLayout`.
+    ///
+    /// Determines the position of some tags in the manifest.
+    ///
+    /// Valid values:
+    ///
+    /// - `FULL` - Elements like `SegmentTemplate` and `ContentProtection` are included in each
+    ///   `Representation` .
+    /// - `COMPACT` - Duplicate elements are combined and presented at the `AdaptationSet` level.
     pub manifest_layout: Option<Val<ManifestLayout>>,
     /// `ManifestWindowSeconds`.
+    ///
+    /// Time window (in seconds) contained in each manifest.
     pub manifest_window_seconds: Option<Val<i64>>,
     /// `MinBufferTimeSeconds`.
+    ///
+    /// Minimum amount of content (measured in seconds) that a player must keep available in the buffer.
     pub min_buffer_time_seconds: Option<Val<i64>>,
     /// `MinUpdatePeriodSeconds`.
+    ///
+    /// Minimum amount of time (in seconds) that the player should wait before requesting updates to the
+    /// manifest.
     pub min_update_period_seconds: Option<Val<i64>>,
     /// `PeriodTriggers`.
+    ///
+    /// Controls whether AWS Elemental MediaPackage produces single-period or multi-period DASH manifests.
+    /// For more information about periods, see [Multi-period DASH in AWS Elemental
+    /// MediaPackage](https://docs.aws.amazon.com/mediapackage/latest/ug/multi-period.html) .
+    ///
+    /// Valid values:
+    ///
+    /// - `ADS` - AWS Elemental MediaPackage will produce multi-period DASH manifests. Periods are created
+    ///   based on the SCTE-35 ad markers present in the input manifest.
+    /// - *No value* - AWS Elemental MediaPackage will produce single-period DASH manifests. This is the
+    ///   default setting.
     pub period_triggers: Option<Val<Vec<PeriodTriggers>>>,
     /// `Profile`.
+    ///
+    /// The DASH profile for the output.
+    ///
+    /// Valid values:
+    ///
+    /// - `NONE` - The output doesn't use a DASH profile.
+    /// - `HBBTV_1_5` - The output is compliant with HbbTV v1.5.
+    /// - `DVB_DASH_2014` - The output is compliant with DVB-DASH 2014.
     pub profile: Option<Val<Profile>>,
     /// `SegmentDurationSeconds`.
+    ///
+    /// Duration (in seconds) of each fragment. Actual fragments are rounded to the nearest multiple of the
+    /// source fragment duration.
     pub segment_duration_seconds: Option<Val<i64>>,
     /// `SegmentTemplateFormat`.
+    ///
+    /// Determines the type of variable used in the `media` URL of the `SegmentTemplate` tag in the
+    /// manifest. Also specifies if segment timeline information is included in `SegmentTimeline` or
+    /// `SegmentTemplate` .
+    ///
+    /// Valid values:
+    ///
+    /// - `NUMBER_WITH_TIMELINE` - The `$Number$` variable is used in the `media` URL. The value of this
+    ///   variable is the sequential number of the segment. A full `SegmentTimeline` object is presented in
+    ///   each `SegmentTemplate` .
+    /// - `NUMBER_WITH_DURATION` - The `$Number$` variable is used in the `media` URL and a `duration`
+    ///   attribute is added to the segment template. The `SegmentTimeline` object is removed from the
+    ///   representation.
+    /// - `TIME_WITH_TIMELINE` - The `$Time$` variable is used in the `media` URL. The value of this
+    ///   variable is the timestamp of when the segment starts. A full `SegmentTimeline` object is presented
+    ///   in each `SegmentTemplate` .
     pub segment_template_format: Option<Val<SegmentTemplateFormat>>,
     /// `StreamSelection`.
+    ///
+    /// Limitations for outputs from the endpoint, based on the video bitrate.
     pub stream_selection: Option<Val<StreamSelection>>,
     /// `SuggestedPresentationDelaySeconds`.
+    ///
+    /// Amount of time (in seconds) that the player should be from the live point at the end of the
+    /// manifest.
     pub suggested_presentation_delay_seconds: Option<Val<i64>>,
     /// `UtcTiming`.
+    ///
+    /// Determines the type of UTC timing included in the DASH Media Presentation Description (MPD).
     pub utc_timing: Option<Val<UtcTiming>>,
     /// `UtcTimingUri`.
+    ///
+    /// Specifies the value attribute of the UTC timing field when utcTiming is set to HTTP-ISO or
+    /// HTTP-HEAD.
     pub utc_timing_uri: Option<Val<String>>,
 }
 
@@ -715,11 +899,66 @@ impl ToValue for DashPackage {
 impl Literal for DashPackage {}
 
 /// The [`EncryptionContractConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-originendpoint-encryptioncontractconfiguration.html) property type.
+///
+/// Use `encryptionContractConfiguration` to configure one or more content encryption keys for your
+/// endpoints that use SPEKE Version 2.0. The encryption contract defines the content keys used to
+/// encrypt the audio and video tracks in your stream. To configure the encryption contract, specify
+/// which audio and video encryption presets to use. For more information about these presets, see
+/// [SPEKE Version 2.0
+/// Presets](https://docs.aws.amazon.com/mediapackage/latest/ug/drm-content-speke-v2-presets.html) .
+///
+/// Note the following considerations when using `encryptionContractConfiguration` :
+///
+/// - You can use `encryptionContractConfiguration` for DASH endpoints that use SPEKE Version 2.0. SPEKE
+///   Version 2.0 relies on the CPIX Version 2.3 specification.
+/// - You cannot combine an `UNENCRYPTED` preset with `UNENCRYPTED` or `SHARED` presets across
+///   `presetSpeke20Audio` and `presetSpeke20Video` .
+/// - When you use a `SHARED` preset, you must use it for both `presetSpeke20Audio` and
+///   `presetSpeke20Video` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionContractConfiguration {
     /// `PresetSpeke20Audio`: required.
+    ///
+    /// A collection of audio encryption presets.
+    ///
+    /// Value description:
+    ///
+    /// - `PRESET-AUDIO-1` - Use one content key to encrypt all of the audio tracks in your stream.
+    /// - `PRESET-AUDIO-2` - Use one content key to encrypt all of the stereo audio tracks and one content
+    ///   key to encrypt all of the multichannel audio tracks.
+    /// - `PRESET-AUDIO-3` - Use one content key to encrypt all of the stereo audio tracks, one content key
+    ///   to encrypt all of the multichannel audio tracks with 3 to 6 channels, and one content key to
+    ///   encrypt all of the multichannel audio tracks with more than 6 channels.
+    /// - `SHARED` - Use the same content key for all of the audio and video tracks in your stream.
+    /// - `UNENCRYPTED` - Don't encrypt any of the audio tracks in your stream.
     pub preset_speke20_audio: Option<Val<PresetSpeke20Audio>>,
     /// `PresetSpeke20Video`: required.
+    ///
+    /// A collection of video encryption presets.
+    ///
+    /// Value description:
+    ///
+    /// - `PRESET-VIDEO-1` - Use one content key to encrypt all of the video tracks in your stream.
+    /// - `PRESET-VIDEO-2` - Use one content key to encrypt all of the SD video tracks and one content key
+    ///   for all HD and higher resolutions video tracks.
+    /// - `PRESET-VIDEO-3` - Use one content key to encrypt all of the SD video tracks, one content key for
+    ///   HD video tracks and one content key for all UHD video tracks.
+    /// - `PRESET-VIDEO-4` - Use one content key to encrypt all of the SD video tracks, one content key for
+    ///   HD video tracks, one content key for all UHD1 video tracks and one content key for all UHD2 video
+    ///   tracks.
+    /// - `PRESET-VIDEO-5` - Use one content key to encrypt all of the SD video tracks, one content key for
+    ///   HD1 video tracks, one content key for HD2 video tracks, one content key for all UHD1 video tracks
+    ///   and one content key for all UHD2 video tracks.
+    /// - `PRESET-VIDEO-6` - Use one content key to encrypt all of the SD video tracks, one content key for
+    ///   HD1 video tracks, one content key for HD2 video tracks and one content key for all UHD video
+    ///   tracks.
+    /// - `PRESET-VIDEO-7` - Use one content key to encrypt all of the SD+HD1 video tracks, one content key
+    ///   for HD2 video tracks and one content key for all UHD video tracks.
+    /// - `PRESET-VIDEO-8` - Use one content key to encrypt all of the SD+HD1 video tracks, one content key
+    ///   for HD2 video tracks, one content key for all UHD1 video tracks and one content key for all UHD2
+    ///   video tracks.
+    /// - `SHARED` - Use the same content key for all of the video and audio tracks in your stream.
+    /// - `UNENCRYPTED` - Don't encrypt any of the video tracks in your stream.
     pub preset_speke20_video: Option<Val<PresetSpeke20Video>>,
 }
 
@@ -790,17 +1029,32 @@ impl ToValue for EncryptionContractConfiguration {
 impl Literal for EncryptionContractConfiguration {}
 
 /// The [`HlsEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-originendpoint-hlsencryption.html) property type.
+///
+/// Holds encryption information so that access to the content can be controlled by a DRM solution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsEncryption {
     /// `ConstantInitializationVector`.
+    ///
+    /// A 128-bit, 16-byte hex value represented by a 32-character string, used with the key for encrypting
+    /// blocks.
     pub constant_initialization_vector: Option<Val<String>>,
     /// `EncryptionMethod`.
+    ///
+    /// HLS encryption type.
     pub encryption_method: Option<Val<HlsEncryptionEncryptionMethod>>,
     /// `KeyRotationIntervalSeconds`.
+    ///
+    /// Number of seconds before AWS Elemental MediaPackage rotates to a new key. By default, rotation is
+    /// set to 60 seconds. Set to `0` to disable key rotation.
     pub key_rotation_interval_seconds: Option<Val<i64>>,
     /// `RepeatExtXKey`.
+    ///
+    /// Repeat the `EXT-X-KEY` directive for every media segment. This might result in an increase in client
+    /// requests to the DRM server.
     pub repeat_ext_x_key: Option<Val<bool>>,
     /// `SpekeKeyProvider`: required.
+    ///
+    /// Parameters for the SPEKE key provider.
     pub speke_key_provider: Option<Val<SpekeKeyProvider>>,
 }
 
@@ -879,27 +1133,84 @@ impl ToValue for HlsEncryption {
 impl Literal for HlsEncryption {}
 
 /// The [`HlsManifest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-originendpoint-hlsmanifest.html) property type.
+///
+/// An HTTP Live Streaming (HLS) manifest configuration on a CMAF endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsManifest {
     /// `AdMarkers`.
+    ///
+    /// Controls how ad markers are included in the packaged endpoint.
+    ///
+    /// Valid values:
+    ///
+    /// - `NONE` - Omits all SCTE-35 ad markers from the output.
+    /// - `PASSTHROUGH` - Creates a copy in the output of the SCTE-35 ad markers (comments) taken directly
+    ///   from the input manifest.
+    /// - `SCTE35_ENHANCED` - Generates ad markers and blackout tags in the output based on the SCTE-35
+    ///   messages from the input manifest.
     pub ad_markers: Option<Val<AdMarkers>>,
     /// `AdTriggers`.
+    ///
+    /// Specifies the SCTE-35 message types that AWS Elemental MediaPackage treats as ad markers in the
+    /// output manifest.
+    ///
+    /// Valid values:
+    ///
+    /// - `BREAK`
+    /// - `DISTRIBUTOR_ADVERTISEMENT`
+    /// - `DISTRIBUTOR_OVERLAY_PLACEMENT_OPPORTUNITY`
+    /// - `DISTRIBUTOR_PLACEMENT_OPPORTUNITY`
+    /// - `PROVIDER_ADVERTISEMENT`
+    /// - `PROVIDER_OVERLAY_PLACEMENT_OPPORTUNITY`
+    /// - `PROVIDER_PLACEMENT_OPPORTUNITY`
+    /// - `SPLICE_INSERT`
     pub ad_triggers: Option<Val<Vec<AdTriggers>>>,
     /// `AdsOnDeliveryRestrictions`.
+    ///
+    /// The flags on SCTE-35 segmentation descriptors that have to be present for AWS Elemental MediaPackage
+    /// to insert ad markers in the output manifest. For information about SCTE-35 in AWS Elemental
+    /// MediaPackage , see [SCTE-35 Message Options in AWS Elemental
+    /// MediaPackage](https://docs.aws.amazon.com/mediapackage/latest/ug/scte.html) .
     pub ads_on_delivery_restrictions: Option<Val<AdsOnDeliveryRestrictions>>,
     /// `Id`: required.
+    ///
+    /// The manifest ID is required and must be unique within the OriginEndpoint. The ID can't be changed
+    /// after the endpoint is created.
     pub id: Option<Val<String>>,
     /// `IncludeIframeOnlyStream`.
+    ///
+    /// Applies to stream sets with a single video track only. When true, the stream set includes an
+    /// additional I-frame only stream, along with the other tracks. If false, this extra stream is not
+    /// included.
     pub include_iframe_only_stream: Option<Val<bool>>,
     /// `ManifestName`.
+    ///
+    /// A short string that's appended to the end of the endpoint URL to create a unique path to this
+    /// endpoint. The manifestName on the HLSManifest object overrides the manifestName that you provided on
+    /// the originEndpoint object.
     pub manifest_name: Option<Val<String>>,
     /// `PlaylistType`.
+    ///
+    /// When specified as either `event` or `vod` , a corresponding `EXT-X-PLAYLIST-TYPE` entry is included
+    /// in the media playlist. Indicates if the playlist is live-to-VOD content.
     pub playlist_type: Option<Val<PlaylistType>>,
     /// `PlaylistWindowSeconds`.
+    ///
+    /// Time window (in seconds) contained in each parent manifest.
     pub playlist_window_seconds: Option<Val<i64>>,
     /// `ProgramDateTimeIntervalSeconds`.
+    ///
+    /// Inserts `EXT-X-PROGRAM-DATE-TIME` tags in the output manifest at the interval that you specify.
+    ///
+    /// Irrespective of this parameter, if any ID3Timed metadata is in the HLS input, it is passed through
+    /// to the HLS output.
+    ///
+    /// Omit this attribute or enter `0` to indicate that the `EXT-X-PROGRAM-DATE-TIME` tags are not
+    /// included in the manifest.
     pub program_date_time_interval_seconds: Option<Val<i64>>,
     /// `Url`.
+    ///
+    /// The URL that's used to request this manifest from this endpoint.
     pub url: Option<Val<String>>,
 }
 
@@ -1009,31 +1320,92 @@ impl ToValue for HlsManifest {
 impl Literal for HlsManifest {}
 
 /// The [`HlsPackage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-originendpoint-hlspackage.html) property type.
+///
+/// Parameters for Apple HLS packaging.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsPackage {
     /// `AdMarkers`.
+    ///
+    /// Controls how ad markers are included in the packaged endpoint.
+    ///
+    /// Valid values:
+    ///
+    /// - `NONE` - Omits all SCTE-35 ad markers from the output.
+    /// - `PASSTHROUGH` - Creates a copy in the output of the SCTE-35 ad markers (comments) taken directly
+    ///   from the input manifest.
+    /// - `SCTE35_ENHANCED` - Generates ad markers and blackout tags in the output based on the SCTE-35
+    ///   messages from the input manifest.
     pub ad_markers: Option<Val<AdMarkers>>,
     /// `AdTriggers`.
+    ///
+    /// Specifies the SCTE-35 message types that AWS Elemental MediaPackage treats as ad markers in the
+    /// output manifest.
+    ///
+    /// Valid values:
+    ///
+    /// - `BREAK`
+    /// - `DISTRIBUTOR_ADVERTISEMENT`
+    /// - `DISTRIBUTOR_OVERLAY_PLACEMENT_OPPORTUNITY`
+    /// - `DISTRIBUTOR_PLACEMENT_OPPORTUNITY`
+    /// - `PROVIDER_ADVERTISEMENT`
+    /// - `PROVIDER_OVERLAY_PLACEMENT_OPPORTUNITY`
+    /// - `PROVIDER_PLACEMENT_OPPORTUNITY`
+    /// - `SPLICE_INSERT`
     pub ad_triggers: Option<Val<Vec<AdTriggers>>>,
     /// `AdsOnDeliveryRestrictions`.
+    ///
+    /// The flags on SCTE-35 segmentation descriptors that have to be present for AWS Elemental MediaPackage
+    /// to insert ad markers in the output manifest. For information about SCTE-35 in AWS Elemental
+    /// MediaPackage , see [SCTE-35 Message Options in AWS Elemental
+    /// MediaPackage](https://docs.aws.amazon.com/mediapackage/latest/ug/scte.html) .
     pub ads_on_delivery_restrictions: Option<Val<AdsOnDeliveryRestrictions>>,
     /// `Encryption`.
+    ///
+    /// Parameters for encrypting content.
     pub encryption: Option<Val<HlsEncryption>>,
     /// `IncludeDvbSubtitles`.
+    ///
+    /// When enabled, MediaPackage passes through digital video broadcasting (DVB) subtitles into the
+    /// output.
     pub include_dvb_subtitles: Option<Val<bool>>,
     /// `IncludeIframeOnlyStream`.
+    ///
+    /// Only applies to stream sets with a single video track. When true, the stream set includes an
+    /// additional I-frame only stream, along with the other tracks. If false, this extra stream is not
+    /// included.
     pub include_iframe_only_stream: Option<Val<bool>>,
     /// `PlaylistType`.
+    ///
+    /// When specified as either `event` or `vod` , a corresponding `EXT-X-PLAYLIST-TYPE` entry is included
+    /// in the media playlist. Indicates if the playlist is live-to-VOD content.
     pub playlist_type: Option<Val<PlaylistType>>,
     /// `PlaylistWindowSeconds`.
+    ///
+    /// Time window (in seconds) contained in each parent manifest.
     pub playlist_window_seconds: Option<Val<i64>>,
     /// `ProgramDateTimeIntervalSeconds`.
+    ///
+    /// Inserts `EXT-X-PROGRAM-DATE-TIME` tags in the output manifest at the interval that you specify.
+    ///
+    /// Irrespective of this parameter, if any ID3Timed metadata is in the HLS input, it is passed through
+    /// to the HLS output.
+    ///
+    /// Omit this attribute or enter `0` to indicate that the `EXT-X-PROGRAM-DATE-TIME` tags are not
+    /// included in the manifest.
     pub program_date_time_interval_seconds: Option<Val<i64>>,
     /// `SegmentDurationSeconds`.
+    ///
+    /// Duration (in seconds) of each fragment. Actual fragments are rounded to the nearest multiple of the
+    /// source fragment duration.
     pub segment_duration_seconds: Option<Val<i64>>,
     /// `StreamSelection`.
+    ///
+    /// Limitations for outputs from the endpoint, based on the video bitrate.
     pub stream_selection: Option<Val<StreamSelection>>,
     /// `UseAudioRenditionGroup`.
+    ///
+    /// When true, AWS Elemental MediaPackage bundles all audio tracks in a rendition group. All other
+    /// tracks in the stream can be used with any audio rendition from the group.
     pub use_audio_rendition_group: Option<Val<bool>>,
 }
 
@@ -1152,9 +1524,13 @@ impl ToValue for HlsPackage {
 impl Literal for HlsPackage {}
 
 /// The [`MssEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-originendpoint-mssencryption.html) property type.
+///
+/// Holds encryption information so that access to the content can be controlled by a DRM solution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MssEncryption {
     /// `SpekeKeyProvider`: required.
+    ///
+    /// Parameters for the SPEKE key provider.
     pub speke_key_provider: Option<Val<SpekeKeyProvider>>,
 }
 
@@ -1209,15 +1585,26 @@ impl ToValue for MssEncryption {
 impl Literal for MssEncryption {}
 
 /// The [`MssPackage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-originendpoint-msspackage.html) property type.
+///
+/// Parameters for Microsoft Smooth Streaming packaging.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MssPackage {
     /// `Encryption`.
+    ///
+    /// Parameters for encrypting content.
     pub encryption: Option<Val<MssEncryption>>,
     /// `ManifestWindowSeconds`.
+    ///
+    /// Time window (in seconds) contained in each manifest.
     pub manifest_window_seconds: Option<Val<i64>>,
     /// `SegmentDurationSeconds`.
+    ///
+    /// Duration (in seconds) of each fragment. Actual fragments are rounded to the nearest multiple of the
+    /// source fragment duration.
     pub segment_duration_seconds: Option<Val<i64>>,
     /// `StreamSelection`.
+    ///
+    /// Limitations for outputs from the endpoint, based on the video bitrate.
     pub stream_selection: Option<Val<StreamSelection>>,
 }
 
@@ -1283,21 +1670,43 @@ impl ToValue for MssPackage {
 impl Literal for MssPackage {}
 
 /// The [`SpekeKeyProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-originendpoint-spekekeyprovider.html) property type.
+///
+/// Key provider settings for DRM.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpekeKeyProvider {
     /// `CertificateArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the certificate that you imported to Certificate Manager to add
+    /// content key encryption to this endpoint. For this feature to work, your DRM key provider must
+    /// support content key encryption.
     pub certificate_arn: Option<Val<String>>,
     /// `EncryptionContractConfiguration`.
+    ///
+    /// Use `encryptionContractConfiguration` to configure one or more content encryption keys for your
+    /// endpoints that use SPEKE Version 2.0. The encryption contract defines which content keys are used to
+    /// encrypt the audio and video tracks in your stream. To configure the encryption contract, specify
+    /// which audio and video encryption presets to use.
     pub encryption_contract_configuration: Option<Val<EncryptionContractConfiguration>>,
     /// `ResourceId`: required.
+    ///
+    /// Unique identifier for this endpoint, as it is configured in the key provider service.
     pub resource_id: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN for the IAM role that's granted by the key provider to provide access to the key provider
+    /// API. This role must have a trust policy that allows AWS Elemental MediaPackage to assume the role,
+    /// and it must have a sufficient permissions policy to allow access to the specific key retrieval URL.
+    /// Valid format: arn:aws:iam::{accountID}:role/{name}
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SystemIds`: required.
+    ///
+    /// List of unique identifiers for the DRM systems to use, as defined in the CPIX specification.
     pub system_ids: Option<Val<Vec<String>>>,
     /// `Url`: required.
+    ///
+    /// URL for the key provider’s key retrieval API endpoint. Must start with <https://>.
     pub url: Option<Val<String>>,
 }
 
@@ -1410,13 +1819,27 @@ impl ToValue for SpekeKeyProvider {
 impl Literal for SpekeKeyProvider {}
 
 /// The [`StreamSelection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-originendpoint-streamselection.html) property type.
+///
+/// Limitations for outputs from the endpoint, based on the video bitrate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamSelection {
     /// `MaxVideoBitsPerSecond`.
+    ///
+    /// The upper limit of the bitrates that this endpoint serves. If the video track exceeds this
+    /// threshold, then AWS Elemental MediaPackage excludes it from output. If you don't specify a value, it
+    /// defaults to 2147483647 bits per second.
     pub max_video_bits_per_second: Option<Val<i64>>,
     /// `MinVideoBitsPerSecond`.
+    ///
+    /// The lower limit of the bitrates that this endpoint serves. If the video track is below this
+    /// threshold, then AWS Elemental MediaPackage excludes it from output. If you don't specify a value, it
+    /// defaults to 0 bits per second.
     pub min_video_bits_per_second: Option<Val<i64>>,
     /// `StreamOrder`.
+    ///
+    /// Order in which the different video bitrates are presented to the player.
+    ///
+    /// Valid values: `ORIGINAL` , `VIDEO_BITRATE_ASCENDING` , `VIDEO_BITRATE_DESCENDING` .
     pub stream_order: Option<Val<StreamOrder>>,
 }
 
@@ -1568,9 +1991,18 @@ impl AdMarkers {
             AdMarkers::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AdMarkers {
+    const VALUES: &'static [&'static str] = &["NONE", "SCTE35_ENHANCED", "PASSTHROUGH", "DATERANGE"];
+    fn as_str(&self) -> &str {
+        AdMarkers::as_str(self)
     }
 }
 
@@ -1635,9 +2067,27 @@ impl AdTriggers {
             AdTriggers::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AdTriggers {
+    const VALUES: &'static [&'static str] = &[
+        "SPLICE_INSERT",
+        "BREAK",
+        "PROVIDER_ADVERTISEMENT",
+        "DISTRIBUTOR_ADVERTISEMENT",
+        "PROVIDER_PLACEMENT_OPPORTUNITY",
+        "DISTRIBUTOR_PLACEMENT_OPPORTUNITY",
+        "PROVIDER_OVERLAY_PLACEMENT_OPPORTUNITY",
+        "DISTRIBUTOR_OVERLAY_PLACEMENT_OPPORTUNITY",
+    ];
+    fn as_str(&self) -> &str {
+        AdTriggers::as_str(self)
     }
 }
 
@@ -1694,9 +2144,18 @@ impl AdsOnDeliveryRestrictions {
             AdsOnDeliveryRestrictions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AdsOnDeliveryRestrictions {
+    const VALUES: &'static [&'static str] = &["NONE", "RESTRICTED", "UNRESTRICTED", "BOTH"];
+    fn as_str(&self) -> &str {
+        AdsOnDeliveryRestrictions::as_str(self)
     }
 }
 
@@ -1743,9 +2202,18 @@ impl EncryptionMethod {
             EncryptionMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionMethod {
+    const VALUES: &'static [&'static str] = &["SAMPLE_AES", "AES_CTR"];
+    fn as_str(&self) -> &str {
+        EncryptionMethod::as_str(self)
     }
 }
 
@@ -1790,9 +2258,18 @@ impl HlsEncryptionEncryptionMethod {
             HlsEncryptionEncryptionMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HlsEncryptionEncryptionMethod {
+    const VALUES: &'static [&'static str] = &["AES_128", "SAMPLE_AES"];
+    fn as_str(&self) -> &str {
+        HlsEncryptionEncryptionMethod::as_str(self)
     }
 }
 
@@ -1840,9 +2317,18 @@ impl ManifestLayout {
             ManifestLayout::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ManifestLayout {
+    const VALUES: &'static [&'static str] = &["FULL", "COMPACT", "DRM_TOP_LEVEL_COMPACT"];
+    fn as_str(&self) -> &str {
+        ManifestLayout::as_str(self)
     }
 }
 
@@ -1888,9 +2374,18 @@ impl Origination {
             Origination::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Origination {
+    const VALUES: &'static [&'static str] = &["ALLOW", "DENY"];
+    fn as_str(&self) -> &str {
+        Origination::as_str(self)
     }
 }
 
@@ -1932,9 +2427,18 @@ impl PeriodTriggers {
             PeriodTriggers::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PeriodTriggers {
+    const VALUES: &'static [&'static str] = &["ADS"];
+    fn as_str(&self) -> &str {
+        PeriodTriggers::as_str(self)
     }
 }
 
@@ -1981,9 +2485,18 @@ impl PlaylistType {
             PlaylistType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PlaylistType {
+    const VALUES: &'static [&'static str] = &["NONE", "EVENT", "VOD"];
+    fn as_str(&self) -> &str {
+        PlaylistType::as_str(self)
     }
 }
 
@@ -2038,9 +2551,19 @@ impl PresetSpeke20Audio {
             PresetSpeke20Audio::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PresetSpeke20Audio {
+    const VALUES: &'static [&'static str] =
+        &["PRESET-AUDIO-1", "PRESET-AUDIO-2", "PRESET-AUDIO-3", "SHARED", "UNENCRYPTED"];
+    fn as_str(&self) -> &str {
+        PresetSpeke20Audio::as_str(self)
     }
 }
 
@@ -2112,9 +2635,29 @@ impl PresetSpeke20Video {
             PresetSpeke20Video::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PresetSpeke20Video {
+    const VALUES: &'static [&'static str] = &[
+        "PRESET-VIDEO-1",
+        "PRESET-VIDEO-2",
+        "PRESET-VIDEO-3",
+        "PRESET-VIDEO-4",
+        "PRESET-VIDEO-5",
+        "PRESET-VIDEO-6",
+        "PRESET-VIDEO-7",
+        "PRESET-VIDEO-8",
+        "SHARED",
+        "UNENCRYPTED",
+    ];
+    fn as_str(&self) -> &str {
+        PresetSpeke20Video::as_str(self)
     }
 }
 
@@ -2173,9 +2716,18 @@ impl Profile {
             Profile::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Profile {
+    const VALUES: &'static [&'static str] = &["NONE", "HBBTV_1_5", "HYBRIDCAST", "DVB_DASH_2014"];
+    fn as_str(&self) -> &str {
+        Profile::as_str(self)
     }
 }
 
@@ -2225,9 +2777,18 @@ impl SegmentTemplateFormat {
             SegmentTemplateFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SegmentTemplateFormat {
+    const VALUES: &'static [&'static str] = &["NUMBER_WITH_TIMELINE", "TIME_WITH_TIMELINE", "NUMBER_WITH_DURATION"];
+    fn as_str(&self) -> &str {
+        SegmentTemplateFormat::as_str(self)
     }
 }
 
@@ -2276,9 +2837,18 @@ impl StreamOrder {
             StreamOrder::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StreamOrder {
+    const VALUES: &'static [&'static str] = &["ORIGINAL", "VIDEO_BITRATE_ASCENDING", "VIDEO_BITRATE_DESCENDING"];
+    fn as_str(&self) -> &str {
+        StreamOrder::as_str(self)
     }
 }
 
@@ -2330,9 +2900,18 @@ impl UtcTiming {
             UtcTiming::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UtcTiming {
+    const VALUES: &'static [&'static str] = &["HTTP-XSDATE", "HTTP-ISO", "HTTP-HEAD", "NONE"];
+    fn as_str(&self) -> &str {
+        UtcTiming::as_str(self)
     }
 }
 

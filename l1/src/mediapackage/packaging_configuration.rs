@@ -5,22 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::MediaPackage::PackagingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediapackage-packagingconfiguration.html) resource type.
 ///
+/// Creates a packaging configuration in a packaging group.
+///
+/// The packaging configuration represents a single delivery point for an asset. It determines the
+/// format and setting for the egressing content. Specify only one package format per configuration,
+/// such as `HlsPackage` .
+///
 /// Build it with [`PackagingConfiguration::builder`]; adding it to a stack returns a [`PackagingConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PackagingConfiguration {
     /// `CmafPackage`.
+    ///
+    /// Parameters for CMAF packaging.
     pub cmaf_package: Option<Val<CmafPackage>>,
     /// `DashPackage`.
+    ///
+    /// Parameters for DASH-ISO packaging.
     pub dash_package: Option<Val<DashPackage>>,
     /// `HlsPackage`.
+    ///
+    /// Parameters for Apple HLS packaging.
     pub hls_package: Option<Val<HlsPackage>>,
     /// `Id`: required. Changing it replaces the resource.
+    ///
+    /// Unique identifier that you assign to the packaging configuration.
     pub id: Option<Val<String>>,
     /// `MssPackage`.
+    ///
+    /// Parameters for Microsoft Smooth Streaming packaging.
     pub mss_package: Option<Val<MssPackage>>,
     /// `PackagingGroupId`: required.
+    ///
+    /// The ID of the packaging group associated with this packaging configuration.
     pub packaging_group_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to assign to the packaging configuration.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -144,6 +164,9 @@ impl Deref for PackagingConfigurationHandle {
 
 impl PackagingConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the packaging configuration. You can get this from the response
+    /// to any request to the packaging configuration.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -158,9 +181,13 @@ impl PackagingConfigurationHandle {
 }
 
 /// The [`CmafEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-packagingconfiguration-cmafencryption.html) property type.
+///
+/// Holds encryption information so that access to the content can be controlled by a DRM solution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CmafEncryption {
     /// `SpekeKeyProvider`: required.
+    ///
+    /// Parameters for the SPEKE key provider.
     pub speke_key_provider: Option<Val<SpekeKeyProvider>>,
 }
 
@@ -215,15 +242,29 @@ impl ToValue for CmafEncryption {
 impl Literal for CmafEncryption {}
 
 /// The [`CmafPackage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-packagingconfiguration-cmafpackage.html) property type.
+///
+/// Parameters for a packaging configuration that uses Common Media Application Format (CMAF) packaging.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CmafPackage {
     /// `Encryption`.
+    ///
+    /// Parameters for encrypting content.
     pub encryption: Option<Val<CmafEncryption>>,
     /// `HlsManifests`: required.
+    ///
+    /// A list of HLS manifest configurations that are available from this endpoint.
     pub hls_manifests: Option<Val<Vec<HlsManifest>>>,
     /// `IncludeEncoderConfigurationInSegments`.
+    ///
+    /// When includeEncoderConfigurationInSegments is set to true, AWS Elemental MediaPackage places your
+    /// encoder's Sequence Parameter Set (SPS), Picture Parameter Set (PPS), and Video Parameter Set (VPS)
+    /// metadata in every video segment instead of in the init fragment. This lets you use different
+    /// SPS/PPS/VPS settings for your assets during content playback.
     pub include_encoder_configuration_in_segments: Option<Val<bool>>,
     /// `SegmentDurationSeconds`.
+    ///
+    /// Duration (in seconds) of each segment. Actual segments are rounded to the nearest multiple of the
+    /// source fragment duration.
     pub segment_duration_seconds: Option<Val<i64>>,
 }
 
@@ -304,9 +345,13 @@ impl ToValue for CmafPackage {
 impl Literal for CmafPackage {}
 
 /// The [`DashEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-packagingconfiguration-dashencryption.html) property type.
+///
+/// Holds encryption information so that access to the content can be controlled by a DRM solution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashEncryption {
     /// `SpekeKeyProvider`: required.
+    ///
+    /// Parameters for the SPEKE key provider.
     pub speke_key_provider: Option<Val<SpekeKeyProvider>>,
 }
 
@@ -361,19 +406,44 @@ impl ToValue for DashEncryption {
 impl Literal for DashEncryption {}
 
 /// The [`DashManifest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-packagingconfiguration-dashmanifest.html) property type.
+///
+/// Parameters for a DASH manifest.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashManifest {
     /// `ManifestLayout`.
+    ///
+    /// Determines the position of some tags in the Media Presentation Description (MPD). When set to `FULL`
+    /// , elements like `SegmentTemplate` and `ContentProtection` are included in each `Representation` .
+    /// When set to `COMPACT` , duplicate elements are combined and presented at the AdaptationSet level.
     pub manifest_layout: Option<Val<ManifestLayout>>,
     /// `ManifestName`.
+    ///
+    /// A short string that's appended to the end of the endpoint URL to create a unique path to this
+    /// packaging configuration.
     pub manifest_name: Option<Val<String>>,
     /// `MinBufferTimeSeconds`.
+    ///
+    /// Minimum amount of content (measured in seconds) that a player must keep available in the buffer.
     pub min_buffer_time_seconds: Option<Val<i64>>,
     /// `Profile`.
+    ///
+    /// The DASH profile type. When set to `HBBTV_1_5` , the content is compliant with HbbTV 1.5.
     pub profile: Option<Val<Profile>>,
     /// `ScteMarkersSource`.
+    ///
+    /// The source of scte markers used.
+    ///
+    /// Value description:
+    ///
+    /// - `SEGMENTS` - The scte markers are sourced from the segments of the ingested content.
+    /// - `MANIFEST` - the scte markers are sourced from the manifest of the ingested content. The MANIFEST
+    ///   value is compatible with source HLS playlists using the SCTE-35 Enhanced syntax (
+    ///   `EXT-OATCLS-SCTE35` tags). SCTE-35 Elemental and SCTE-35 Daterange syntaxes are not supported with
+    ///   this option.
     pub scte_markers_source: Option<Val<ScteMarkersSource>>,
     /// `StreamSelection`.
+    ///
+    /// Limitations for outputs from the endpoint, based on the video bitrate.
     pub stream_selection: Option<Val<StreamSelection>>,
 }
 
@@ -451,21 +521,57 @@ impl ToValue for DashManifest {
 impl Literal for DashManifest {}
 
 /// The [`DashPackage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-packagingconfiguration-dashpackage.html) property type.
+///
+/// Parameters for a packaging configuration that uses Dynamic Adaptive Streaming over HTTP (DASH)
+/// packaging.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashPackage {
     /// `DashManifests`: required.
+    ///
+    /// A list of DASH manifest configurations that are available from this endpoint.
     pub dash_manifests: Option<Val<Vec<DashManifest>>>,
     /// `Encryption`.
+    ///
+    /// Parameters for encrypting content.
     pub encryption: Option<Val<DashEncryption>>,
     /// `IncludeEncoderConfigurationInSegments`.
+    ///
+    /// When includeEncoderConfigurationInSegments is set to true, AWS Elemental MediaPackage places your
+    /// encoder's Sequence Parameter Set (SPS), Picture Parameter Set (PPS), and Video Parameter Set (VPS)
+    /// metadata in every video segment instead of in the init fragment. This lets you use different
+    /// SPS/PPS/VPS settings for your assets during content playback.
     pub include_encoder_configuration_in_segments: Option<Val<bool>>,
     /// `IncludeIframeOnlyStream`.
+    ///
+    /// This applies only to stream sets with a single video track. When true, the stream set includes an
+    /// additional I-frame trick-play only stream, along with the other tracks. If false, this extra stream
+    /// is not included.
     pub include_iframe_only_stream: Option<Val<bool>>,
     /// `PeriodTriggers`.
+    ///
+    /// Controls whether AWS Elemental MediaPackage produces single-period or multi-period DASH manifests.
+    /// For more information about periods, see [Multi-period DASH in AWS Elemental
+    /// MediaPackage](https://docs.aws.amazon.com/mediapackage/latest/ug/multi-period.html) .
+    ///
+    /// Valid values:
+    ///
+    /// - `ADS` - AWS Elemental MediaPackage will produce multi-period DASH manifests. Periods are created
+    ///   based on the SCTE-35 ad markers present in the input manifest.
+    /// - *No value* - AWS Elemental MediaPackage will produce single-period DASH manifests. This is the
+    ///   default setting.
     pub period_triggers: Option<Val<Vec<PeriodTriggers>>>,
     /// `SegmentDurationSeconds`.
+    ///
+    /// Duration (in seconds) of each fragment. Actual fragments are rounded to the nearest multiple of the
+    /// source segment duration.
     pub segment_duration_seconds: Option<Val<i64>>,
     /// `SegmentTemplateFormat`.
+    ///
+    /// Determines the type of SegmentTemplate included in the Media Presentation Description (MPD). When
+    /// set to `NUMBER_WITH_TIMELINE` , a full timeline is presented in each SegmentTemplate, with $Number$
+    /// media URLs. When set to `TIME_WITH_TIMELINE` , a full timeline is presented in each SegmentTemplate,
+    /// with $Time$ media URLs. When set to `NUMBER_WITH_DURATION` , only a duration is included in each
+    /// SegmentTemplate, with $Number$ media URLs.
     pub segment_template_format: Option<Val<SegmentTemplateFormat>>,
 }
 
@@ -571,11 +677,66 @@ impl ToValue for DashPackage {
 impl Literal for DashPackage {}
 
 /// The [`EncryptionContractConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-packagingconfiguration-encryptioncontractconfiguration.html) property type.
+///
+/// Use `encryptionContractConfiguration` to configure one or more content encryption keys for your
+/// endpoints that use SPEKE Version 2.0. The encryption contract defines the content keys used to
+/// encrypt the audio and video tracks in your stream. To configure the encryption contract, specify
+/// which audio and video encryption presets to use. For more information about these presets, see
+/// [SPEKE Version 2.0
+/// Presets](https://docs.aws.amazon.com/mediapackage/latest/ug/drm-content-speke-v2-presets.html) .
+///
+/// Note the following considerations when using `encryptionContractConfiguration` :
+///
+/// - You can use `encryptionContractConfiguration` for DASH endpoints that use SPEKE Version 2.0. SPEKE
+///   Version 2.0 relies on the CPIX Version 2.3 specification.
+/// - You cannot combine an `UNENCRYPTED` preset with `UNENCRYPTED` or `SHARED` presets across
+///   `presetSpeke20Audio` and `presetSpeke20Video` .
+/// - When you use a `SHARED` preset, you must use it for both `presetSpeke20Audio` and
+///   `presetSpeke20Video` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionContractConfiguration {
     /// `PresetSpeke20Audio`: required.
+    ///
+    /// A collection of audio encryption presets.
+    ///
+    /// Value description:
+    ///
+    /// - `PRESET-AUDIO-1` - Use one content key to encrypt all of the audio tracks in your stream.
+    /// - `PRESET-AUDIO-2` - Use one content key to encrypt all of the stereo audio tracks and one content
+    ///   key to encrypt all of the multichannel audio tracks.
+    /// - `PRESET-AUDIO-3` - Use one content key to encrypt all of the stereo audio tracks, one content key
+    ///   to encrypt all of the multichannel audio tracks with 3 to 6 channels, and one content key to
+    ///   encrypt all of the multichannel audio tracks with more than 6 channels.
+    /// - `SHARED` - Use the same content key for all of the audio and video tracks in your stream.
+    /// - `UNENCRYPTED` - Don't encrypt any of the audio tracks in your stream.
     pub preset_speke20_audio: Option<Val<PresetSpeke20Audio>>,
     /// `PresetSpeke20Video`: required.
+    ///
+    /// A collection of video encryption presets.
+    ///
+    /// Value description:
+    ///
+    /// - `PRESET-VIDEO-1` - Use one content key to encrypt all of the video tracks in your stream.
+    /// - `PRESET-VIDEO-2` - Use one content key to encrypt all of the SD video tracks and one content key
+    ///   for all HD and higher resolutions video tracks.
+    /// - `PRESET-VIDEO-3` - Use one content key to encrypt all of the SD video tracks, one content key for
+    ///   HD video tracks and one content key for all UHD video tracks.
+    /// - `PRESET-VIDEO-4` - Use one content key to encrypt all of the SD video tracks, one content key for
+    ///   HD video tracks, one content key for all UHD1 video tracks and one content key for all UHD2 video
+    ///   tracks.
+    /// - `PRESET-VIDEO-5` - Use one content key to encrypt all of the SD video tracks, one content key for
+    ///   HD1 video tracks, one content key for HD2 video tracks, one content key for all UHD1 video tracks
+    ///   and one content key for all UHD2 video tracks.
+    /// - `PRESET-VIDEO-6` - Use one content key to encrypt all of the SD video tracks, one content key for
+    ///   HD1 video tracks, one content key for HD2 video tracks and one content key for all UHD video
+    ///   tracks.
+    /// - `PRESET-VIDEO-7` - Use one content key to encrypt all of the SD+HD1 video tracks, one content key
+    ///   for HD2 video tracks and one content key for all UHD video tracks.
+    /// - `PRESET-VIDEO-8` - Use one content key to encrypt all of the SD+HD1 video tracks, one content key
+    ///   for HD2 video tracks, one content key for all UHD1 video tracks and one content key for all UHD2
+    ///   video tracks.
+    /// - `SHARED` - Use the same content key for all of the video and audio tracks in your stream.
+    /// - `UNENCRYPTED` - Don't encrypt any of the video tracks in your stream.
     pub preset_speke20_video: Option<Val<PresetSpeke20Video>>,
 }
 
@@ -646,13 +807,23 @@ impl ToValue for EncryptionContractConfiguration {
 impl Literal for EncryptionContractConfiguration {}
 
 /// The [`HlsEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-packagingconfiguration-hlsencryption.html) property type.
+///
+/// Holds encryption information so that access to the content can be controlled by a DRM solution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsEncryption {
     /// `ConstantInitializationVector`.
+    ///
+    /// A 128-bit, 16-byte hex value represented by a 32-character string, used with the key for encrypting
+    /// blocks. If you don't specify a constant initialization vector (IV), AWS Elemental MediaPackage
+    /// periodically rotates the IV.
     pub constant_initialization_vector: Option<Val<String>>,
     /// `EncryptionMethod`.
+    ///
+    /// HLS encryption type.
     pub encryption_method: Option<Val<EncryptionMethod>>,
     /// `SpekeKeyProvider`: required.
+    ///
+    /// Parameters for the SPEKE key provider.
     pub speke_key_provider: Option<Val<SpekeKeyProvider>>,
 }
 
@@ -719,19 +890,50 @@ impl ToValue for HlsEncryption {
 impl Literal for HlsEncryption {}
 
 /// The [`HlsManifest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-packagingconfiguration-hlsmanifest.html) property type.
+///
+/// Parameters for an HLS manifest.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsManifest {
     /// `AdMarkers`.
+    ///
+    /// This setting controls ad markers in the packaged content.
+    ///
+    /// Valid values:
+    ///
+    /// - `NONE` - Omits all SCTE-35 ad markers from the output.
+    /// - `PASSTHROUGH` - Creates a copy in the output of the SCTE-35 ad markers (comments) taken directly
+    ///   from the input manifest.
+    /// - `SCTE35_ENHANCED` - Generates ad markers and blackout tags in the output based on the SCTE-35
+    ///   messages from the input manifest.
     pub ad_markers: Option<Val<AdMarkers>>,
     /// `IncludeIframeOnlyStream`.
+    ///
+    /// Applies to stream sets with a single video track only. When enabled, the output includes an
+    /// additional I-frame only stream, along with the other tracks.
     pub include_iframe_only_stream: Option<Val<bool>>,
     /// `ManifestName`.
+    ///
+    /// A short string that's appended to the end of the endpoint URL to create a unique path to this
+    /// packaging configuration.
     pub manifest_name: Option<Val<String>>,
     /// `ProgramDateTimeIntervalSeconds`.
+    ///
+    /// Inserts `EXT-X-PROGRAM-DATE-TIME` tags in the output manifest at the interval that you specify.
+    ///
+    /// Irrespective of this parameter, if any ID3Timed metadata is in the HLS input, it is passed through
+    /// to the HLS output.
+    ///
+    /// Omit this attribute or enter `0` to indicate that the `EXT-X-PROGRAM-DATE-TIME` tags are not
+    /// included in the manifest.
     pub program_date_time_interval_seconds: Option<Val<i64>>,
     /// `RepeatExtXKey`.
+    ///
+    /// Repeat the `EXT-X-KEY` directive for every media segment. This might result in an increase in client
+    /// requests to the DRM server.
     pub repeat_ext_x_key: Option<Val<bool>>,
     /// `StreamSelection`.
+    ///
+    /// Video bitrate limitations for outputs from this packaging configuration.
     pub stream_selection: Option<Val<StreamSelection>>,
 }
 
@@ -809,17 +1011,32 @@ impl ToValue for HlsManifest {
 impl Literal for HlsManifest {}
 
 /// The [`HlsPackage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-packagingconfiguration-hlspackage.html) property type.
+///
+/// Parameters for a packaging configuration that uses HTTP Live Streaming (HLS) packaging.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsPackage {
     /// `Encryption`.
+    ///
+    /// Parameters for encrypting content.
     pub encryption: Option<Val<HlsEncryption>>,
     /// `HlsManifests`: required.
+    ///
+    /// A list of HLS manifest configurations that are available from this endpoint.
     pub hls_manifests: Option<Val<Vec<HlsManifest>>>,
     /// `IncludeDvbSubtitles`.
+    ///
+    /// When enabled, MediaPackage passes through digital video broadcasting (DVB) subtitles into the
+    /// output.
     pub include_dvb_subtitles: Option<Val<bool>>,
     /// `SegmentDurationSeconds`.
+    ///
+    /// Duration (in seconds) of each fragment. Actual fragments are rounded to the nearest multiple of the
+    /// source fragment duration.
     pub segment_duration_seconds: Option<Val<i64>>,
     /// `UseAudioRenditionGroup`.
+    ///
+    /// When true, AWS Elemental MediaPackage bundles all audio tracks in a rendition group. All other
+    /// tracks in the stream can be used with any audio rendition from the group.
     pub use_audio_rendition_group: Option<Val<bool>>,
 }
 
@@ -906,9 +1123,13 @@ impl ToValue for HlsPackage {
 impl Literal for HlsPackage {}
 
 /// The [`MssEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-packagingconfiguration-mssencryption.html) property type.
+///
+/// Holds encryption information so that access to the content can be controlled by a DRM solution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MssEncryption {
     /// `SpekeKeyProvider`: required.
+    ///
+    /// Parameters for the SPEKE key provider.
     pub speke_key_provider: Option<Val<SpekeKeyProvider>>,
 }
 
@@ -963,11 +1184,18 @@ impl ToValue for MssEncryption {
 impl Literal for MssEncryption {}
 
 /// The [`MssManifest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-packagingconfiguration-mssmanifest.html) property type.
+///
+/// Parameters for a Microsoft Smooth manifest.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MssManifest {
     /// `ManifestName`.
+    ///
+    /// A short string that's appended to the end of the endpoint URL to create a unique path to this
+    /// packaging configuration.
     pub manifest_name: Option<Val<String>>,
     /// `StreamSelection`.
+    ///
+    /// Video bitrate limitations for outputs from this packaging configuration.
     pub stream_selection: Option<Val<StreamSelection>>,
 }
 
@@ -1021,13 +1249,22 @@ impl ToValue for MssManifest {
 impl Literal for MssManifest {}
 
 /// The [`MssPackage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-packagingconfiguration-msspackage.html) property type.
+///
+/// Parameters for a packaging configuration that uses Microsoft Smooth Streaming (MSS) packaging.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MssPackage {
     /// `Encryption`.
+    ///
+    /// Parameters for encrypting content.
     pub encryption: Option<Val<MssEncryption>>,
     /// `MssManifests`: required.
+    ///
+    /// A list of Microsoft Smooth manifest configurations that are available from this endpoint.
     pub mss_manifests: Option<Val<Vec<MssManifest>>>,
     /// `SegmentDurationSeconds`.
+    ///
+    /// Duration (in seconds) of each fragment. Actual fragments are rounded to the nearest multiple of the
+    /// source fragment duration.
     pub segment_duration_seconds: Option<Val<i64>>,
 }
 
@@ -1102,17 +1339,32 @@ impl ToValue for MssPackage {
 impl Literal for MssPackage {}
 
 /// The [`SpekeKeyProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-packagingconfiguration-spekekeyprovider.html) property type.
+///
+/// A configuration for accessing an external Secure Packager and Encoder Key Exchange (SPEKE) service
+/// that provides encryption keys.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpekeKeyProvider {
     /// `EncryptionContractConfiguration`.
+    ///
+    /// Use `encryptionContractConfiguration` to configure one or more content encryption keys for your
+    /// endpoints that use SPEKE Version 2.0. The encryption contract defines which content keys are used to
+    /// encrypt the audio and video tracks in your stream. To configure the encryption contract, specify
+    /// which audio and video encryption presets to use.
     pub encryption_contract_configuration: Option<Val<EncryptionContractConfiguration>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN for the IAM role that's granted by the key provider to provide access to the key provider
+    /// API. Valid format: arn:aws:iam::{accountID}:role/{name}
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SystemIds`: required.
+    ///
+    /// List of unique identifiers for the DRM systems to use, as defined in the CPIX specification.
     pub system_ids: Option<Val<Vec<String>>>,
     /// `Url`: required.
+    ///
+    /// URL for the key provider's key retrieval API endpoint. Must start with <https://>.
     pub url: Option<Val<String>>,
 }
 
@@ -1209,13 +1461,27 @@ impl ToValue for SpekeKeyProvider {
 impl Literal for SpekeKeyProvider {}
 
 /// The [`StreamSelection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-packagingconfiguration-streamselection.html) property type.
+///
+/// Limitations for outputs from the endpoint, based on the video bitrate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamSelection {
     /// `MaxVideoBitsPerSecond`.
+    ///
+    /// The upper limit of the bitrates that this endpoint serves. If the video track exceeds this
+    /// threshold, then AWS Elemental MediaPackage excludes it from output. If you don't specify a value, it
+    /// defaults to 2147483647 bits per second.
     pub max_video_bits_per_second: Option<Val<i64>>,
     /// `MinVideoBitsPerSecond`.
+    ///
+    /// The lower limit of the bitrates that this endpoint serves. If the video track is below this
+    /// threshold, then AWS Elemental MediaPackage excludes it from output. If you don't specify a value, it
+    /// defaults to 0 bits per second.
     pub min_video_bits_per_second: Option<Val<i64>>,
     /// `StreamOrder`.
+    ///
+    /// Order in which the different video bitrates are presented to the player.
+    ///
+    /// Valid values: `ORIGINAL` , `VIDEO_BITRATE_ASCENDING` , `VIDEO_BITRATE_DESCENDING` .
     pub stream_order: Option<Val<StreamOrder>>,
 }
 
@@ -1364,9 +1630,18 @@ impl AdMarkers {
             AdMarkers::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AdMarkers {
+    const VALUES: &'static [&'static str] = &["NONE", "SCTE35_ENHANCED", "PASSTHROUGH"];
+    fn as_str(&self) -> &str {
+        AdMarkers::as_str(self)
     }
 }
 
@@ -1412,9 +1687,18 @@ impl EncryptionMethod {
             EncryptionMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionMethod {
+    const VALUES: &'static [&'static str] = &["AES_128", "SAMPLE_AES"];
+    fn as_str(&self) -> &str {
+        EncryptionMethod::as_str(self)
     }
 }
 
@@ -1459,9 +1743,18 @@ impl ManifestLayout {
             ManifestLayout::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ManifestLayout {
+    const VALUES: &'static [&'static str] = &["FULL", "COMPACT"];
+    fn as_str(&self) -> &str {
+        ManifestLayout::as_str(self)
     }
 }
 
@@ -1503,9 +1796,18 @@ impl PeriodTriggers {
             PeriodTriggers::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PeriodTriggers {
+    const VALUES: &'static [&'static str] = &["ADS"];
+    fn as_str(&self) -> &str {
+        PeriodTriggers::as_str(self)
     }
 }
 
@@ -1558,9 +1860,19 @@ impl PresetSpeke20Audio {
             PresetSpeke20Audio::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PresetSpeke20Audio {
+    const VALUES: &'static [&'static str] =
+        &["PRESET-AUDIO-1", "PRESET-AUDIO-2", "PRESET-AUDIO-3", "SHARED", "UNENCRYPTED"];
+    fn as_str(&self) -> &str {
+        PresetSpeke20Audio::as_str(self)
     }
 }
 
@@ -1632,9 +1944,29 @@ impl PresetSpeke20Video {
             PresetSpeke20Video::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PresetSpeke20Video {
+    const VALUES: &'static [&'static str] = &[
+        "PRESET-VIDEO-1",
+        "PRESET-VIDEO-2",
+        "PRESET-VIDEO-3",
+        "PRESET-VIDEO-4",
+        "PRESET-VIDEO-5",
+        "PRESET-VIDEO-6",
+        "PRESET-VIDEO-7",
+        "PRESET-VIDEO-8",
+        "SHARED",
+        "UNENCRYPTED",
+    ];
+    fn as_str(&self) -> &str {
+        PresetSpeke20Video::as_str(self)
     }
 }
 
@@ -1687,9 +2019,18 @@ impl Profile {
             Profile::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Profile {
+    const VALUES: &'static [&'static str] = &["NONE", "HBBTV_1_5"];
+    fn as_str(&self) -> &str {
+        Profile::as_str(self)
     }
 }
 
@@ -1734,9 +2075,18 @@ impl ScteMarkersSource {
             ScteMarkersSource::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScteMarkersSource {
+    const VALUES: &'static [&'static str] = &["SEGMENTS", "MANIFEST"];
+    fn as_str(&self) -> &str {
+        ScteMarkersSource::as_str(self)
     }
 }
 
@@ -1784,9 +2134,18 @@ impl SegmentTemplateFormat {
             SegmentTemplateFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SegmentTemplateFormat {
+    const VALUES: &'static [&'static str] = &["NUMBER_WITH_TIMELINE", "TIME_WITH_TIMELINE", "NUMBER_WITH_DURATION"];
+    fn as_str(&self) -> &str {
+        SegmentTemplateFormat::as_str(self)
     }
 }
 
@@ -1835,9 +2194,18 @@ impl StreamOrder {
             StreamOrder::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StreamOrder {
+    const VALUES: &'static [&'static str] = &["ORIGINAL", "VIDEO_BITRATE_ASCENDING", "VIDEO_BITRATE_DESCENDING"];
+    fn as_str(&self) -> &str {
+        StreamOrder::as_str(self)
     }
 }
 

@@ -5,19 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::MediaPackage::PackagingGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediapackage-packaginggroup.html) resource type.
 ///
+/// Creates a packaging group.
+///
+/// The packaging group holds one or more packaging configurations. When you create an asset, you
+/// specify the packaging group associated with the asset. The asset has playback endpoints for each
+/// packaging configuration within the group.
+///
 /// Build it with [`PackagingGroup::builder`]; adding it to a stack returns a [`PackagingGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PackagingGroup {
     /// `Authorization`.
+    ///
+    /// Parameters for CDN authorization.
     pub authorization: Option<Val<Authorization>>,
     /// `EgressAccessLogs`.
+    ///
+    /// The configuration parameters for egress access logging.
     pub egress_access_logs: Option<Val<LogConfiguration>>,
     /// `Id`: required. Changing it replaces the resource.
+    ///
+    /// Unique identifier that you assign to the packaging group.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `\A[0-9a-zA-Z-_]+\Z`.
     pub id: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags to assign to the packaging group.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -112,10 +126,15 @@ impl Deref for PackagingGroupHandle {
 
 impl PackagingGroupHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the packaging group. You can get this from the response to any
+    /// request to the packaging group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `DomainName`.
+    ///
+    /// The URL for the assets in the PackagingGroup.
     pub fn attr_domain_name(&self) -> Val<String> {
         self.0.get_att("DomainName")
     }
@@ -130,11 +149,19 @@ impl PackagingGroupHandle {
 }
 
 /// The [`Authorization`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-packaginggroup-authorization.html) property type.
+///
+/// Parameters for enabling CDN authorization.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Authorization {
     /// `CdnIdentifierSecret`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for the secret in AWS Secrets Manager that is used for CDN
+    /// authorization.
     pub cdn_identifier_secret: Option<Val<String>>,
     /// `SecretsRoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for the IAM role that allows AWS Elemental MediaPackage to
+    /// communicate with AWS Secrets Manager .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub secrets_role_arn: Option<Val<String>>,
@@ -207,9 +234,15 @@ impl ToValue for Authorization {
 impl Literal for Authorization {}
 
 /// The [`LogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackage-packaginggroup-logconfiguration.html) property type.
+///
+/// Sets a custom Amazon CloudWatch log group name for egress logs. If a log group name isn't specified,
+/// the default name is used: /aws/MediaPackage/EgressAccessLogs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogConfiguration {
     /// `LogGroupName`.
+    ///
+    /// Sets a custom Amazon CloudWatch log group name for egress logs. If a log group name isn't specified,
+    /// the default name is used: /aws/MediaPackage/EgressAccessLogs.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `\A\/aws\/MediaPackage\/[0-9a-zA-Z-_\/\.#]+\Z`.

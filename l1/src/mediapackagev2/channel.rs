@@ -5,28 +5,55 @@ use crate::rt::*;
 
 /// The [`AWS::MediaPackageV2::Channel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediapackagev2-channel.html) resource type.
 ///
+/// Creates a channel to receive content.
+///
+/// After it's created, a channel provides static input URLs. These URLs remain the same throughout the
+/// lifetime of the channel, regardless of any failures or upgrades that might occur. Use these URLs to
+/// configure the outputs of your upstream encoder.
+///
 /// Build it with [`Channel::builder`]; adding it to a stack returns a [`ChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Channel {
     /// `ChannelGroupName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the channel group associated with the channel configuration.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub channel_group_name: Option<Val<String>>,
     /// `ChannelName`: required. Changing it replaces the resource.
     ///
+    /// The name of the channel.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub channel_name: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the channel.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `InputSwitchConfiguration`.
+    ///
+    /// The configuration for input switching based on the media quality confidence score (MQCS) as provided
+    /// from AWS Elemental MediaLive.
     pub input_switch_configuration: Option<Val<InputSwitchConfiguration>>,
     /// `InputType`. Changing it replaces the resource.
+    ///
+    /// The input type will be an immutable field which will be used to define whether the channel will
+    /// allow CMAF ingest or HLS ingest. If unprovided, it will default to HLS to preserve current behavior.
+    ///
+    /// The allowed values are:
+    ///
+    /// - `HLS` - The HLS streaming specification (which defines M3U8 manifests and TS segments).
+    /// - `CMAF` - The DASH-IF CMAF Ingest specification (which defines CMAF segments with optional DASH
+    ///   manifests).
     pub input_type: Option<Val<InputType>>,
     /// `OutputHeaderConfiguration`.
+    ///
+    /// The settings for what common media server data (CMSD) headers AWS Elemental MediaPackage includes in
+    /// responses to the CDN.
     pub output_header_configuration: Option<Val<OutputHeaderConfiguration>>,
     /// `Tags`.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -148,22 +175,32 @@ impl Deref for ChannelHandle {
 
 impl ChannelHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the channel.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of the creation of the channel.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `IngestEndpoints`.
+    ///
+    /// The ingest endpoints associated with the channel.
     pub fn attr_ingest_endpoints(&self) -> Val<Json> {
         self.0.get_att("IngestEndpoints")
     }
     /// `Fn::GetAtt` `IngestEndpointUrls`.
+    ///
+    /// The ingest domain URL where the source stream should be sent.
     pub fn attr_ingest_endpoint_urls(&self) -> Val<Vec<String>> {
         self.0.get_att("IngestEndpointUrls")
     }
     /// `Fn::GetAtt` `ModifiedAt`.
+    ///
+    /// The timestamp of the modification of the channel.
     pub fn attr_modified_at(&self) -> Val<String> {
         self.0.get_att("ModifiedAt")
     }
@@ -178,11 +215,22 @@ impl ChannelHandle {
 }
 
 /// The [`InputSwitchConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-channel-inputswitchconfiguration.html) property type.
+///
+/// The configuration for input switching based on the media quality confidence score (MQCS) as provided
+/// from AWS Elemental MediaLive.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputSwitchConfiguration {
     /// `MQCSInputSwitching`.
+    ///
+    /// When true, AWS Elemental MediaPackage performs input switching based on the MQCS. Default is false.
+    /// This setting is valid only when `InputType` is `CMAF` .
     pub mqcs_input_switching: Option<Val<bool>>,
     /// `PreferredInput`.
+    ///
+    /// For CMAF inputs, indicates which input MediaPackage should prefer when both inputs have equal MQCS
+    /// scores. Select `1` to prefer the first ingest endpoint, or `2` to prefer the second ingest endpoint.
+    /// If you don't specify a preferred input, MediaPackage uses its default switching behavior when MQCS
+    /// scores are equal.
     ///
     /// - Range: 1 to 2.
     pub preferred_input: Option<Val<i64>>,
@@ -238,9 +286,15 @@ impl ToValue for InputSwitchConfiguration {
 impl Literal for InputSwitchConfiguration {}
 
 /// The [`OutputHeaderConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-channel-outputheaderconfiguration.html) property type.
+///
+/// The settings for what common media server data (CMSD) headers AWS Elemental MediaPackage includes in
+/// responses to the CDN.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputHeaderConfiguration {
     /// `PublishMQCS`.
+    ///
+    /// When true, AWS Elemental MediaPackage includes the MQCS in responses to the CDN. This setting is
+    /// valid only when `InputType` is `CMAF` .
     pub publish_mqcs: Option<Val<bool>>,
 }
 
@@ -368,9 +422,18 @@ impl InputType {
             InputType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InputType {
+    const VALUES: &'static [&'static str] = &["HLS", "CMAF"];
+    fn as_str(&self) -> &str {
+        InputType::as_str(self)
     }
 }
 

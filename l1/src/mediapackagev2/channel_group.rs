@@ -5,19 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::MediaPackageV2::ChannelGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediapackagev2-channelgroup.html) resource type.
 ///
+/// Specifies the configuration for a MediaPackage V2 channel group.
+///
 /// Build it with [`ChannelGroup::builder`]; adding it to a stack returns a [`ChannelGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChannelGroup {
     /// `ChannelGroupName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the channel group.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub channel_group_name: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The configuration for a MediaPackage V2 channel group.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags associated with the channel group.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -110,18 +118,26 @@ impl Deref for ChannelGroupHandle {
 
 impl ChannelGroupHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the channel group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of the creation of the channel group.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `EgressDomain`.
+    ///
+    /// The egress domain of the channel group.
     pub fn attr_egress_domain(&self) -> Val<String> {
         self.0.get_att("EgressDomain")
     }
     /// `Fn::GetAtt` `ModifiedAt`.
+    ///
+    /// The timestamp of the modification of the channel group.
     pub fn attr_modified_at(&self) -> Val<String> {
         self.0.get_att("ModifiedAt")
     }

@@ -5,20 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::MediaPackageV2::ChannelPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediapackagev2-channelpolicy.html) resource type.
 ///
+/// Specifies the configuration parameters of a MediaPackage V2 channel policy.
+///
 /// Build it with [`ChannelPolicy::builder`]; adding it to a stack returns a [`ChannelPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChannelPolicy {
     /// `ChannelGroupName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the channel group associated with the channel policy.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub channel_group_name: Option<Val<String>>,
     /// `ChannelName`: required. Changing it replaces the resource.
     ///
+    /// The name of the channel associated with the channel policy.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub channel_name: Option<Val<String>>,
     /// `Policy`: required.
+    ///
+    /// The policy associated with the channel.
     ///
     /// - Length: at most 6144.
     pub policy: Option<Val<Json>>,

@@ -5,47 +5,78 @@ use crate::rt::*;
 
 /// The [`AWS::MediaPackageV2::OriginEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediapackagev2-originendpoint.html) resource type.
 ///
+/// Specifies the configuration parameters for a MediaPackage V2 origin endpoint.
+///
 /// Build it with [`OriginEndpoint::builder`]; adding it to a stack returns a [`OriginEndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OriginEndpoint {
     /// `ChannelGroupName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the channel group associated with the origin endpoint configuration.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub channel_group_name: Option<Val<String>>,
     /// `ChannelName`: required. Changing it replaces the resource.
     ///
+    /// The channel name associated with the origin endpoint.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub channel_name: Option<Val<String>>,
     /// `ContainerType`: required.
+    ///
+    /// The container type associated with the origin endpoint configuration.
     pub container_type: Option<Val<ContainerType>>,
     /// `DashManifests`.
+    ///
+    /// A DASH manifest configuration.
     pub dash_manifests: Option<Val<Vec<DashManifestConfiguration>>>,
     /// `Description`.
+    ///
+    /// The description associated with the origin endpoint.
     ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `ForceEndpointErrorConfiguration`.
+    ///
+    /// The failover settings for the endpoint.
     pub force_endpoint_error_configuration: Option<Val<ForceEndpointErrorConfiguration>>,
     /// `HlsManifests`.
+    ///
+    /// The HLS manifests associated with the origin endpoint configuration.
     pub hls_manifests: Option<Val<Vec<HlsManifestConfiguration>>>,
     /// `LowLatencyHlsManifests`.
+    ///
+    /// The low-latency HLS (LL-HLS) manifests associated with the origin endpoint.
     pub low_latency_hls_manifests: Option<Val<Vec<LowLatencyHlsManifestConfiguration>>>,
     /// `MssManifests`.
+    ///
+    /// A list of Microsoft Smooth Streaming (MSS) manifest configurations associated with the origin
+    /// endpoint. Each configuration represents a different MSS streaming option available from this
+    /// endpoint.
     pub mss_manifests: Option<Val<Vec<MssManifestConfiguration>>>,
     /// `OriginEndpointName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the origin endpoint associated with the origin endpoint configuration.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub origin_endpoint_name: Option<Val<String>>,
     /// `Segment`.
+    ///
+    /// The segment associated with the origin endpoint.
     pub segment: Option<Val<Segment>>,
     /// `StartoverWindowSeconds`.
+    ///
+    /// The size of the window (in seconds) to specify a window of the live stream that's available for
+    /// on-demand viewing. Viewers can start-over or catch-up on content that falls within the window.
     ///
     /// - Range: 60 to 1209600.
     pub startover_window_seconds: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// The tags associated with the origin endpoint.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -243,14 +274,20 @@ impl Deref for OriginEndpointHandle {
 
 impl OriginEndpointHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the origin endpoint.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of the creation of the origin endpoint.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `DashManifestUrls`.
+    ///
+    /// The egress domain URL for stream delivery from MediaPackage.
     pub fn attr_dash_manifest_urls(&self) -> Val<Vec<String>> {
         self.0.get_att("DashManifestUrls")
     }
@@ -259,14 +296,20 @@ impl OriginEndpointHandle {
         self.0.get_att("MssManifestUrls")
     }
     /// `Fn::GetAtt` `HlsManifestUrls`.
+    ///
+    /// The egress domain URL for stream delivery from MediaPackage.
     pub fn attr_hls_manifest_urls(&self) -> Val<Vec<String>> {
         self.0.get_att("HlsManifestUrls")
     }
     /// `Fn::GetAtt` `LowLatencyHlsManifestUrls`.
+    ///
+    /// The egress domain URL for stream delivery from MediaPackage.
     pub fn attr_low_latency_hls_manifest_urls(&self) -> Val<Vec<String>> {
         self.0.get_att("LowLatencyHlsManifestUrls")
     }
     /// `Fn::GetAtt` `ModifiedAt`.
+    ///
+    /// The timestamp of the modification of the origin endpoint.
     pub fn attr_modified_at(&self) -> Val<String> {
         self.0.get_att("ModifiedAt")
     }
@@ -281,21 +324,33 @@ impl OriginEndpointHandle {
 }
 
 /// The [`DashBaseUrl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-dashbaseurl.html) property type.
+///
+/// The base URLs to use for retrieving segments. You can specify multiple locations and indicate the
+/// priority and weight for when each should be used, for use in mutli-CDN workflows.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashBaseUrl {
     /// `DvbPriority`.
+    ///
+    /// For use with DVB-DASH profiles only. The priority of this location for servings segments. The lower
+    /// the number, the higher the priority.
     ///
     /// - Range: 1 to 15000.
     pub dvb_priority: Option<Val<i64>>,
     /// `DvbWeight`.
     ///
+    /// For use with DVB-DASH profiles only. The weighting for source locations that have the same priority.
+    ///
     /// - Range: 1 to 15000.
     pub dvb_weight: Option<Val<i64>>,
     /// `ServiceLocation`.
     ///
+    /// The name of the source location.
+    ///
     /// - Length: 1 to 2048.
     pub service_location: Option<Val<String>>,
     /// `Url`: required.
+    ///
+    /// A source location for segments.
     ///
     /// - Length: 1 to 2048.
     pub url: Option<Val<String>>,
@@ -366,18 +421,33 @@ impl ToValue for DashBaseUrl {
 impl Literal for DashBaseUrl {}
 
 /// The [`DashDvbFontDownload`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-dashdvbfontdownload.html) property type.
+///
+/// For use with DVB-DASH profiles only. The settings for font downloads that you want AWS Elemental
+/// MediaPackage to pass through to the manifest.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashDvbFontDownload {
     /// `FontFamily`.
+    ///
+    /// The `fontFamily` name for subtitles, as described in [EBU-TT-D Subtitling Distribution
+    /// Format](https://docs.aws.amazon.com/https://tech.ebu.ch/publications/tech3380) .
     ///
     /// - Length: 1 to 256.
     pub font_family: Option<Val<String>>,
     /// `MimeType`.
     ///
+    /// The `mimeType` of the resource that's at the font download URL.
+    ///
+    /// For information about font MIME types, see the [MPEG-DASH Profile for Transport of ISO BMFF Based
+    /// DVB Services over IP Based
+    /// Networks](https://docs.aws.amazon.com/https://dvb.org/wp-content/uploads/2021/06/A168r4_MPEG-DASH-Profile-for-Transport-of-ISO-BMFF-Based-DVB-Services_Draft-ts_103-285-v140_November_2021.pdf)
+    /// document.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_/-]*[a-zA-Z0-9]$`.
     pub mime_type: Option<Val<String>>,
     /// `Url`.
+    ///
+    /// The URL for downloading fonts for subtitles.
     ///
     /// - Length: 1 to 2048.
     pub url: Option<Val<String>>,
@@ -439,13 +509,21 @@ impl ToValue for DashDvbFontDownload {
 impl Literal for DashDvbFontDownload {}
 
 /// The [`DashDvbMetricsReporting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-dashdvbmetricsreporting.html) property type.
+///
+/// For use with DVB-DASH profiles only. The settings for error reporting from the playback device that
+/// you want AWS Elemental MediaPackage to pass through to the manifest.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashDvbMetricsReporting {
     /// `Probability`.
     ///
+    /// The number of playback devices per 1000 that will send error reports to the reporting URL. This
+    /// represents the probability that a playback device will be a reporting player for this session.
+    ///
     /// - Range: 1 to 1000.
     pub probability: Option<Val<i64>>,
     /// `ReportingUrl`: required.
+    ///
+    /// The URL where playback devices send error reports.
     ///
     /// - Length: 1 to 2048.
     pub reporting_url: Option<Val<String>>,
@@ -508,13 +586,20 @@ impl ToValue for DashDvbMetricsReporting {
 impl Literal for DashDvbMetricsReporting {}
 
 /// The [`DashDvbSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-dashdvbsettings.html) property type.
+///
+/// For endpoints that use the DVB-DASH profile only. The font download and error reporting information
+/// that you want MediaPackage to pass through to the manifest.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashDvbSettings {
     /// `ErrorMetrics`.
     ///
+    /// Playback device error reporting settings.
+    ///
     /// - Items: 0 to 20.
     pub error_metrics: Option<Val<Vec<DashDvbMetricsReporting>>>,
     /// `FontDownload`.
+    ///
+    /// Subtitle font settings.
     pub font_download: Option<Val<DashDvbFontDownload>>,
 }
 
@@ -573,50 +658,109 @@ impl ToValue for DashDvbSettings {
 impl Literal for DashDvbSettings {}
 
 /// The [`DashManifestConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-dashmanifestconfiguration.html) property type.
+///
+/// The DASH manifest configuration associated with the origin endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashManifestConfiguration {
     /// `BaseUrls`.
     ///
+    /// The base URLs to use for retrieving segments.
+    ///
     /// - Items: 0 to 20.
     pub base_urls: Option<Val<Vec<DashBaseUrl>>>,
     /// `Compactness`.
+    ///
+    /// The layout of the DASH manifest that MediaPackage produces. `STANDARD` indicates a default manifest,
+    /// which is compacted. `NONE` indicates a full manifest.
+    ///
+    /// For information about compactness, see [DASH manifest
+    /// compactness](https://docs.aws.amazon.com/mediapackage/latest/userguide/compacted.html) in the *AWS
+    /// Elemental MediaPackage v2 User Guide* .
     pub compactness: Option<Val<DashCompactness>>,
     /// `DrmSignaling`.
+    ///
+    /// Determines how the DASH manifest signals the DRM content.
     pub drm_signaling: Option<Val<DashDrmSignaling>>,
     /// `DvbSettings`.
+    ///
+    /// For endpoints that use the DVB-DASH profile only. The font download and error reporting information
+    /// that you want MediaPackage to pass through to the manifest.
     pub dvb_settings: Option<Val<DashDvbSettings>>,
     /// `FilterConfiguration`.
+    ///
+    /// Filter configuration includes settings for manifest filtering, start and end times, and time delay
+    /// that apply to all of your egress requests for this manifest.
     pub filter_configuration: Option<Val<FilterConfiguration>>,
     /// `ManifestName`: required.
+    ///
+    /// A short string that's appended to the endpoint URL. The child manifest name creates a unique path to
+    /// this endpoint.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub manifest_name: Option<Val<String>>,
     /// `ManifestWindowSeconds`.
+    ///
+    /// The total duration (in seconds) of the manifest's content.
     pub manifest_window_seconds: Option<Val<i64>>,
     /// `MinBufferTimeSeconds`.
+    ///
+    /// Minimum amount of content (in seconds) that a player must keep available in the buffer.
     pub min_buffer_time_seconds: Option<Val<i64>>,
     /// `MinUpdatePeriodSeconds`.
+    ///
+    /// Minimum amount of time (in seconds) that the player should wait before requesting updates to the
+    /// manifest.
     pub min_update_period_seconds: Option<Val<i64>>,
     /// `PeriodTriggers`.
+    ///
+    /// A list of triggers that controls when AWS Elemental MediaPackage separates the MPEG-DASH manifest
+    /// into multiple periods. Type `ADS` to indicate that AWS Elemental MediaPackage must create periods in
+    /// the output manifest that correspond to SCTE-35 ad markers in the input source. Leave this value
+    /// empty to indicate that the manifest is contained all in one period. For more information about
+    /// periods in the DASH manifest, see [Multi-period DASH in AWS Elemental
+    /// MediaPackage](https://docs.aws.amazon.com/mediapackage/latest/userguide/multi-period.html) .
     ///
     /// - Items: 0 to 100.
     pub period_triggers: Option<Val<Vec<DashPeriodTrigger>>>,
     /// `Profiles`.
     ///
+    /// The profile that the output is compliant with.
+    ///
     /// - Items: 0 to 5.
     pub profiles: Option<Val<Vec<DashProfile>>>,
     /// `ProgramInformation`.
+    ///
+    /// Details about the content that you want MediaPackage to pass through in the manifest to the playback
+    /// device.
     pub program_information: Option<Val<DashProgramInformation>>,
     /// `ScteDash`.
+    ///
+    /// The SCTE configuration.
     pub scte_dash: Option<Val<ScteDash>>,
     /// `SegmentTemplateFormat`.
+    ///
+    /// Determines the type of variable used in the `media` URL of the `SegmentTemplate` tag in the
+    /// manifest. Also specifies if segment timeline information is included in `SegmentTimeline` or
+    /// `SegmentTemplate` .
+    ///
+    /// Value description:
+    ///
+    /// - `NUMBER_WITH_TIMELINE` - The `$Number$` variable is used in the `media` URL. The value of this
+    ///   variable is the sequential number of the segment. A full `SegmentTimeline` object is presented in
+    ///   each `SegmentTemplate` .
     pub segment_template_format: Option<Val<DashSegmentTemplateFormat>>,
     /// `SubtitleConfiguration`.
+    ///
+    /// The configuration for DASH subtitles.
     pub subtitle_configuration: Option<Val<DashSubtitleConfiguration>>,
     /// `SuggestedPresentationDelaySeconds`.
+    ///
+    /// The amount of time (in seconds) that the player should be from the end of the manifest.
     pub suggested_presentation_delay_seconds: Option<Val<i64>>,
     /// `UtcTiming`.
+    ///
+    /// Determines the type of UTC timing included in the DASH Media Presentation Description (MPD).
     pub utc_timing: Option<Val<DashUtcTiming>>,
 }
 
@@ -782,26 +926,39 @@ impl ToValue for DashManifestConfiguration {
 impl Literal for DashManifestConfiguration {}
 
 /// The [`DashProgramInformation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-dashprograminformation.html) property type.
+///
+/// Details about the content that you want MediaPackage to pass through in the manifest to the playback
+/// device.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashProgramInformation {
     /// `Copyright`.
     ///
+    /// A copyright statement about the content.
+    ///
     /// - Length: 1 to 2048.
     pub copyright: Option<Val<String>>,
     /// `LanguageCode`.
+    ///
+    /// The language code for this manifest.
     ///
     /// - Length: 2 to 5.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_-]*[a-zA-Z0-9]$`.
     pub language_code: Option<Val<String>>,
     /// `MoreInformationUrl`.
     ///
+    /// An absolute URL that contains more information about this content.
+    ///
     /// - Length: 1 to 2048.
     pub more_information_url: Option<Val<String>>,
     /// `Source`.
     ///
+    /// Information about the content provider.
+    ///
     /// - Length: 1 to 2048.
     pub source: Option<Val<String>>,
     /// `Title`.
+    ///
+    /// The title for the manifest.
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
@@ -875,9 +1032,13 @@ impl ToValue for DashProgramInformation {
 impl Literal for DashProgramInformation {}
 
 /// The [`DashSubtitleConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-dashsubtitleconfiguration.html) property type.
+///
+/// The configuration for DASH subtitles.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashSubtitleConfiguration {
     /// `TtmlConfiguration`.
+    ///
+    /// Settings for TTML subtitles.
     pub ttml_configuration: Option<Val<DashTtmlConfiguration>>,
 }
 
@@ -925,9 +1086,17 @@ impl ToValue for DashSubtitleConfiguration {
 impl Literal for DashSubtitleConfiguration {}
 
 /// The [`DashTtmlConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-dashttmlconfiguration.html) property type.
+///
+/// The settings for TTML subtitles.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashTtmlConfiguration {
     /// `TtmlProfile`: required.
+    ///
+    /// The profile that MediaPackage uses when signaling subtitles in the manifest. `IMSC` is the default
+    /// profile. `EBU-TT-D` produces subtitles that are compliant with the EBU-TT-D TTML profile.
+    /// MediaPackage passes through subtitle styles to the manifest. For more information about EBU-TT-D
+    /// subtitles, see [EBU-TT-D Subtitling Distribution
+    /// Format](https://docs.aws.amazon.com/https://tech.ebu.ch/publications/tech3380) .
     pub ttml_profile: Option<Val<DashTtmlProfile>>,
 }
 
@@ -982,11 +1151,18 @@ impl ToValue for DashTtmlConfiguration {
 impl Literal for DashTtmlConfiguration {}
 
 /// The [`DashUtcTiming`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-dashutctiming.html) property type.
+///
+/// Determines the type of UTC timing included in the DASH Media Presentation Description (MPD).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashUtcTiming {
     /// `TimingMode`.
+    ///
+    /// The UTC timing mode.
     pub timing_mode: Option<Val<DashUtcTimingMode>>,
     /// `TimingSource`.
+    ///
+    /// The the method that the player uses to synchronize to coordinated universal time (UTC) wall clock
+    /// time.
     ///
     /// - Length: 1 to 1024.
     pub timing_source: Option<Val<String>>,
@@ -1042,22 +1218,50 @@ impl ToValue for DashUtcTiming {
 impl Literal for DashUtcTiming {}
 
 /// The [`Encryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-encryption.html) property type.
+///
+/// The parameters for encrypting content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Encryption {
     /// `CmafExcludeSegmentDrmMetadata`.
+    ///
+    /// Excludes SEIG and SGPD boxes from segment metadata in CMAF containers.
+    ///
+    /// When set to `true` , MediaPackage omits these DRM metadata boxes from CMAF segments, which can
+    /// improve compatibility with certain devices and players that don't support these boxes.
+    ///
+    /// Important considerations:
+    ///
+    /// - This setting only affects CMAF container formats
+    /// - Key rotation can still be handled through media playlist signaling
+    /// - PSSH and TENC boxes remain unaffected
+    /// - Default behavior is preserved when this setting is disabled
+    ///
+    /// Valid values: `true` | `false`
+    ///
+    /// Default: `false`
     pub cmaf_exclude_segment_drm_metadata: Option<Val<bool>>,
     /// `ConstantInitializationVector`.
+    ///
+    /// A 128-bit, 16-byte hex value represented by a 32-character string, used in conjunction with the key
+    /// for encrypting content. If you don't specify a value, then MediaPackage creates the constant
+    /// initialization vector (IV).
     ///
     /// - Length: 32 to 32.
     /// - Pattern: `^[0-9a-fA-F]+$`.
     pub constant_initialization_vector: Option<Val<String>>,
     /// `EncryptionMethod`: required.
+    ///
+    /// The encryption method to use.
     pub encryption_method: Option<Val<EncryptionMethod>>,
     /// `KeyRotationIntervalSeconds`.
+    ///
+    /// The interval, in seconds, to rotate encryption keys for the origin endpoint.
     ///
     /// - Range: 300 to 31536000.
     pub key_rotation_interval_seconds: Option<Val<i64>>,
     /// `SpekeKeyProvider`: required.
+    ///
+    /// The SPEKE key provider to use for encryption.
     pub speke_key_provider: Option<Val<SpekeKeyProvider>>,
 }
 
@@ -1147,11 +1351,58 @@ impl ToValue for Encryption {
 impl Literal for Encryption {}
 
 /// The [`EncryptionContractConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-encryptioncontractconfiguration.html) property type.
+///
+/// Use `encryptionContractConfiguration` to configure one or more content encryption keys for your
+/// endpoints that use SPEKE Version 2.0. The encryption contract defines which content keys are used to
+/// encrypt the audio and video tracks in your stream. To configure the encryption contract, specify
+/// which audio and video encryption presets to use.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionContractConfiguration {
     /// `PresetSpeke20Audio`: required.
+    ///
+    /// A collection of audio encryption presets.
+    ///
+    /// Value description:
+    ///
+    /// - `PRESET-AUDIO-1` - Use one content key to encrypt all of the audio tracks in your stream.
+    /// - `PRESET-AUDIO-2` - Use one content key to encrypt all of the stereo audio tracks and one content
+    ///   key to encrypt all of the multichannel audio tracks.
+    /// - `PRESET-AUDIO-3` - Use one content key to encrypt all of the stereo audio tracks, one content key
+    ///   to encrypt all of the multichannel audio tracks with 3 to 6 channels, and one content key to
+    ///   encrypt all of the multichannel audio tracks with more than 6 channels.
+    /// - `SHARED` - Use the same content key for all of the audio and video tracks in your stream.
+    /// - `UNENCRYPTED` - Don't encrypt any of the audio tracks in your stream.
     pub preset_speke20_audio: Option<Val<PresetSpeke20Audio>>,
     /// `PresetSpeke20Video`: required.
+    ///
+    /// The SPEKE Version 2.0 preset video associated with the encryption contract configuration of the
+    /// origin endpoint.
+    ///
+    /// A collection of video encryption presets.
+    ///
+    /// Value description:
+    ///
+    /// - `PRESET-VIDEO-1` - Use one content key to encrypt all of the video tracks in your stream.
+    /// - `PRESET-VIDEO-2` - Use one content key to encrypt all of the SD video tracks and one content key
+    ///   for all HD and higher resolutions video tracks.
+    /// - `PRESET-VIDEO-3` - Use one content key to encrypt all of the SD video tracks, one content key for
+    ///   HD video tracks and one content key for all UHD video tracks.
+    /// - `PRESET-VIDEO-4` - Use one content key to encrypt all of the SD video tracks, one content key for
+    ///   HD video tracks, one content key for all UHD1 video tracks and one content key for all UHD2 video
+    ///   tracks.
+    /// - `PRESET-VIDEO-5` - Use one content key to encrypt all of the SD video tracks, one content key for
+    ///   HD1 video tracks, one content key for HD2 video tracks, one content key for all UHD1 video tracks
+    ///   and one content key for all UHD2 video tracks.
+    /// - `PRESET-VIDEO-6` - Use one content key to encrypt all of the SD video tracks, one content key for
+    ///   HD1 video tracks, one content key for HD2 video tracks and one content key for all UHD video
+    ///   tracks.
+    /// - `PRESET-VIDEO-7` - Use one content key to encrypt all of the SD+HD1 video tracks, one content key
+    ///   for HD2 video tracks and one content key for all UHD video tracks.
+    /// - `PRESET-VIDEO-8` - Use one content key to encrypt all of the SD+HD1 video tracks, one content key
+    ///   for HD2 video tracks, one content key for all UHD1 video tracks and one content key for all UHD2
+    ///   video tracks.
+    /// - `SHARED` - Use the same content key for all of the video and audio tracks in your stream.
+    /// - `UNENCRYPTED` - Don't encrypt any of the video tracks in your stream.
     pub preset_speke20_video: Option<Val<PresetSpeke20Video>>,
 }
 
@@ -1222,13 +1473,22 @@ impl ToValue for EncryptionContractConfiguration {
 impl Literal for EncryptionContractConfiguration {}
 
 /// The [`EncryptionMethod`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-encryptionmethod.html) property type.
+///
+/// The encryption method associated with the origin endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionMethod {
     /// `CmafEncryptionMethod`.
+    ///
+    /// The encryption method to use.
     pub cmaf_encryption_method: Option<Val<CmafEncryptionMethod>>,
     /// `IsmEncryptionMethod`.
+    ///
+    /// The encryption method used for Microsoft Smooth Streaming (MSS) content. This specifies how the MSS
+    /// segments are encrypted to protect the content during delivery to client players.
     pub ism_encryption_method: Option<Val<IsmEncryptionMethod>>,
     /// `TsEncryptionMethod`.
+    ///
+    /// The encryption method to use.
     pub ts_encryption_method: Option<Val<TsEncryptionMethod>>,
 }
 
@@ -1288,29 +1548,54 @@ impl ToValue for EncryptionMethod {
 impl Literal for EncryptionMethod {}
 
 /// The [`FilterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-filterconfiguration.html) property type.
+///
+/// Filter configuration includes settings for manifest filtering, start and end times, and time delay
+/// that apply to all of your egress requests for this manifest.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterConfiguration {
     /// `ClipStartTime`.
+    ///
+    /// Optionally specify the clip start time for all of your manifest egress requests. When you include
+    /// clip start time, note that you cannot use clip start time query parameters for this manifest's
+    /// endpoint URL.
     ///
     /// - Format: `date-time`.
     pub clip_start_time: Option<Val<String>>,
     /// `DrmSettings`.
     ///
+    /// \<p>Optionally specify one or more DRM settings for all of your manifest egress requests. When you
+    /// include a DRM setting, note that you cannot use an identical DRM setting query parameter for this
+    /// manifest's endpoint URL.\</p>
+    ///
     /// - Length: 1 to 1024.
     pub drm_settings: Option<Val<String>>,
     /// `End`.
+    ///
+    /// Optionally specify the end time for all of your manifest egress requests. When you include end time,
+    /// note that you cannot use end time query parameters for this manifest's endpoint URL.
     ///
     /// - Format: `date-time`.
     pub end: Option<Val<String>>,
     /// `ManifestFilter`.
     ///
+    /// Optionally specify one or more manifest filters for all of your manifest egress requests. When you
+    /// include a manifest filter, note that you cannot use an identical manifest filter query parameter for
+    /// this manifest's endpoint URL.
+    ///
     /// - Length: 1 to 1024.
     pub manifest_filter: Option<Val<String>>,
     /// `Start`.
     ///
+    /// Optionally specify the start time for all of your manifest egress requests. When you include start
+    /// time, note that you cannot use start time query parameters for this manifest's endpoint URL.
+    ///
     /// - Format: `date-time`.
     pub start: Option<Val<String>>,
     /// `TimeDelaySeconds`.
+    ///
+    /// Optionally specify the time delay for all of your manifest egress requests. Enter a value that is
+    /// smaller than your endpoint's startover window. When you include time delay, note that you cannot use
+    /// time delay query parameters for this manifest's endpoint URL.
     ///
     /// - Range: 0 to 1209600.
     pub time_delay_seconds: Option<Val<i64>>,
@@ -1390,9 +1675,19 @@ impl ToValue for FilterConfiguration {
 impl Literal for FilterConfiguration {}
 
 /// The [`ForceEndpointErrorConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-forceendpointerrorconfiguration.html) property type.
+///
+/// The failover settings for the endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ForceEndpointErrorConfiguration {
     /// `EndpointErrorConditions`.
+    ///
+    /// The failover conditions for the endpoint. The options are:
+    ///
+    /// - `STALE_MANIFEST` - The manifest stalled and there are no new segments or parts.
+    /// - `INCOMPLETE_MANIFEST` - There is a gap in the manifest.
+    /// - `MISSING_DRM_KEY` - Key rotation is enabled but we're unable to fetch the key for the current key
+    ///   period.
+    /// - `SLATE_INPUT` - The segments which contain slate content are considered to be missing content.
     pub endpoint_error_conditions: Option<Val<Vec<EndpointErrorCondition>>>,
 }
 
@@ -1445,31 +1740,54 @@ impl ToValue for ForceEndpointErrorConfiguration {
 impl Literal for ForceEndpointErrorConfiguration {}
 
 /// The [`HlsManifestConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-hlsmanifestconfiguration.html) property type.
+///
+/// The HLS manifest configuration associated with the origin endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsManifestConfiguration {
     /// `ChildManifestName`.
+    ///
+    /// The name of the child manifest associated with the HLS manifest configuration.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub child_manifest_name: Option<Val<String>>,
     /// `FilterConfiguration`.
+    ///
+    /// Filter configuration includes settings for manifest filtering, start and end times, and time delay
+    /// that apply to all of your egress requests for this manifest.
     pub filter_configuration: Option<Val<FilterConfiguration>>,
     /// `ManifestName`: required.
+    ///
+    /// The name of the manifest associated with the HLS manifest configuration.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub manifest_name: Option<Val<String>>,
     /// `ManifestWindowSeconds`.
+    ///
+    /// The duration of the manifest window, in seconds, for the HLS manifest configuration.
     pub manifest_window_seconds: Option<Val<i64>>,
     /// `ProgramDateTimeIntervalSeconds`.
+    ///
+    /// The `EXT-X-PROGRAM-DATE-TIME` interval, in seconds, associated with the HLS manifest configuration.
     pub program_date_time_interval_seconds: Option<Val<i64>>,
     /// `ScteHls`.
+    ///
+    /// THE SCTE-35 HLS configuration associated with the HLS manifest configuration.
     pub scte_hls: Option<Val<ScteHls>>,
     /// `StartTag`.
+    ///
+    /// To insert an EXT-X-START tag in your HLS playlist, specify a StartTag configuration object with a
+    /// valid TimeOffset. When you do, you can also optionally specify whether to include a PRECISE value in
+    /// the EXT-X-START tag.
     pub start_tag: Option<Val<StartTag>>,
-    /// `Url`.
-    pub url: Option<Val<String>>,
     /// `UrlEncodeChildManifest`.
+    ///
+    /// When enabled, MediaPackage URL-encodes the query string for API requests for HLS child manifests to
+    /// comply with AWS Signature Version 4 (SigV4) signature signing protocol. For more information, see
+    /// [AWS Signature Version 4 for API
+    /// requests](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html) in *AWS Identity and
+    /// Access Management User Guide* .
     pub url_encode_child_manifest: Option<Val<bool>>,
 }
 
@@ -1494,7 +1812,6 @@ impl HlsManifestConfiguration {
         put(&mut m, "ProgramDateTimeIntervalSeconds", &self.program_date_time_interval_seconds);
         put(&mut m, "ScteHls", &self.scte_hls);
         put(&mut m, "StartTag", &self.start_tag);
-        put(&mut m, "Url", &self.url);
         put(&mut m, "UrlEncodeChildManifest", &self.url_encode_child_manifest);
         m
     }
@@ -1540,11 +1857,6 @@ impl HlsManifestConfigurationBuilder {
         self.0.start_tag = Some(value.into());
         self
     }
-    /// Sets `Url`.
-    pub fn url(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.url = Some(value.into());
-        self
-    }
     /// Sets `UrlEncodeChildManifest`.
     pub fn url_encode_child_manifest(mut self, value: impl Into<Val<bool>>) -> Self {
         self.0.url_encode_child_manifest = Some(value.into());
@@ -1572,31 +1884,66 @@ impl ToValue for HlsManifestConfiguration {
 impl Literal for HlsManifestConfiguration {}
 
 /// The [`LowLatencyHlsManifestConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-lowlatencyhlsmanifestconfiguration.html) property type.
+///
+/// Specify a low-latency HTTP live streaming (LL-HLS) manifest configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LowLatencyHlsManifestConfiguration {
     /// `ChildManifestName`.
+    ///
+    /// The name of the child manifest associated with the low-latency HLS (LL-HLS) manifest configuration
+    /// of the origin endpoint.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub child_manifest_name: Option<Val<String>>,
     /// `FilterConfiguration`.
+    ///
+    /// Filter configuration includes settings for manifest filtering, start and end times, and time delay
+    /// that apply to all of your egress requests for this manifest.
     pub filter_configuration: Option<Val<FilterConfiguration>>,
     /// `ManifestName`: required.
+    ///
+    /// A short string that's appended to the endpoint URL. The manifest name creates a unique path to this
+    /// endpoint. If you don't enter a value, MediaPackage uses the default manifest name, `index` .
+    /// MediaPackage automatically inserts the format extension, such as `.m3u8` . You can't use the same
+    /// manifest name if you use HLS manifest and low-latency HLS manifest. The `manifestName` on the
+    /// `HLSManifest` object overrides the `manifestName` you provided on the `originEndpoint` object.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub manifest_name: Option<Val<String>>,
     /// `ManifestWindowSeconds`.
+    ///
+    /// The total duration (in seconds) of the manifest's content.
     pub manifest_window_seconds: Option<Val<i64>>,
     /// `ProgramDateTimeIntervalSeconds`.
+    ///
+    /// Inserts `EXT-X-PROGRAM-DATE-TIME` tags in the output manifest at the interval that you specify. If
+    /// you don't enter an interval, `EXT-X-PROGRAM-DATE-TIME` tags aren't included in the manifest. The
+    /// tags sync the stream to the wall clock so that viewers can seek to a specific time in the playback
+    /// timeline on the player.
+    ///
+    /// Irrespective of this parameter, if any `ID3Timed` metadata is in the HLS input, MediaPackage passes
+    /// through that metadata to the HLS output.
     pub program_date_time_interval_seconds: Option<Val<i64>>,
     /// `ScteHls`.
+    ///
+    /// The SCTE-35 HLS configuration associated with the low-latency HLS (LL-HLS) manifest configuration of
+    /// the origin endpoint.
     pub scte_hls: Option<Val<ScteHls>>,
     /// `StartTag`.
+    ///
+    /// To insert an EXT-X-START tag in your HLS playlist, specify a StartTag configuration object with a
+    /// valid TimeOffset. When you do, you can also optionally specify whether to include a PRECISE value in
+    /// the EXT-X-START tag.
     pub start_tag: Option<Val<StartTag>>,
-    /// `Url`.
-    pub url: Option<Val<String>>,
     /// `UrlEncodeChildManifest`.
+    ///
+    /// When enabled, MediaPackage URL-encodes the query string for API requests for LL-HLS child manifests
+    /// to comply with AWS Signature Version 4 (SigV4) signature signing protocol. For more information, see
+    /// [AWS Signature Version 4 for API
+    /// requests](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html) in *AWS Identity and
+    /// Access Management User Guide* .
     pub url_encode_child_manifest: Option<Val<bool>>,
 }
 
@@ -1621,7 +1968,6 @@ impl LowLatencyHlsManifestConfiguration {
         put(&mut m, "ProgramDateTimeIntervalSeconds", &self.program_date_time_interval_seconds);
         put(&mut m, "ScteHls", &self.scte_hls);
         put(&mut m, "StartTag", &self.start_tag);
-        put(&mut m, "Url", &self.url);
         put(&mut m, "UrlEncodeChildManifest", &self.url_encode_child_manifest);
         m
     }
@@ -1667,11 +2013,6 @@ impl LowLatencyHlsManifestConfigurationBuilder {
         self.0.start_tag = Some(value.into());
         self
     }
-    /// Sets `Url`.
-    pub fn url(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.url = Some(value.into());
-        self
-    }
     /// Sets `UrlEncodeChildManifest`.
     pub fn url_encode_child_manifest(mut self, value: impl Into<Val<bool>>) -> Self {
         self.0.url_encode_child_manifest = Some(value.into());
@@ -1699,18 +2040,31 @@ impl ToValue for LowLatencyHlsManifestConfiguration {
 impl Literal for LowLatencyHlsManifestConfiguration {}
 
 /// The [`MssManifestConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-mssmanifestconfiguration.html) property type.
+///
+/// \<p>Configuration details for a Microsoft Smooth Streaming (MSS) manifest associated with an origin
+/// endpoint. This includes all the settings and properties that define how the MSS content is packaged
+/// and delivered.\</p>
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MssManifestConfiguration {
     /// `FilterConfiguration`.
+    ///
+    /// \<p>Filter configuration includes settings for manifest filtering, start and end times, and time
+    /// delay that apply to all of your egress requests for this manifest. \</p>
     pub filter_configuration: Option<Val<FilterConfiguration>>,
     /// `ManifestLayout`.
     pub manifest_layout: Option<Val<MssManifestLayout>>,
     /// `ManifestName`: required.
     ///
+    /// \<p>The name of the MSS manifest. This name is appended to the origin endpoint URL to create the
+    /// unique path for accessing this specific MSS manifest.\</p>
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub manifest_name: Option<Val<String>>,
     /// `ManifestWindowSeconds`.
+    ///
+    /// \<p>The duration (in seconds) of the manifest window. This represents the total amount of content
+    /// available in the manifest at any given time.\</p>
     pub manifest_window_seconds: Option<Val<i64>>,
 }
 
@@ -1783,13 +2137,25 @@ impl ToValue for MssManifestConfiguration {
 impl Literal for MssManifestConfiguration {}
 
 /// The [`Scte`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-scte.html) property type.
+///
+/// The SCTE-35 configuration associated with the origin endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scte {
     /// `ScteFilter`.
     ///
+    /// The filter associated with the SCTE-35 configuration.
+    ///
     /// - Items: 0 to 100.
     pub scte_filter: Option<Val<Vec<ScteFilter>>>,
     /// `ScteInSegments`.
+    ///
+    /// Controls whether SCTE-35 messages are included in segment files.
+    ///
+    /// - None – SCTE-35 messages are not included in segments (default)
+    /// - All – SCTE-35 messages are embedded in segment data
+    ///
+    /// For DASH manifests, when set to `All` , an `InbandEventStream` tag signals that SCTE messages are
+    /// present in segments. This setting works independently of manifest ad markers.
     pub scte_in_segments: Option<Val<ScteInSegments>>,
 }
 
@@ -1848,9 +2214,20 @@ impl ToValue for Scte {
 impl Literal for Scte {}
 
 /// The [`ScteDash`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-sctedash.html) property type.
+///
+/// The SCTE configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScteDash {
     /// `AdMarkerDash`.
+    ///
+    /// Choose how ad markers are included in the packaged content. If you include ad markers in the content
+    /// stream in your upstream encoders, then you need to inform MediaPackage what to do with the ad
+    /// markers in the output.
+    ///
+    /// Value description:
+    ///
+    /// - `Binary` - The SCTE-35 marker is expressed as a hex-string (Base64 string) rather than full XML.
+    /// - `XML` - The SCTE marker is expressed fully in XML.
     pub ad_marker_dash: Option<Val<AdMarkerDash>>,
 }
 
@@ -1898,9 +2275,13 @@ impl ToValue for ScteDash {
 impl Literal for ScteDash {}
 
 /// The [`ScteHls`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-sctehls.html) property type.
+///
+/// The SCTE-35 HLS configuration associated with the origin endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScteHls {
     /// `AdMarkerHls`.
+    ///
+    /// The SCTE-35 HLS ad-marker configuration.
     pub ad_marker_hls: Option<Val<AdMarkerHls>>,
 }
 
@@ -1948,26 +2329,42 @@ impl ToValue for ScteHls {
 impl Literal for ScteHls {}
 
 /// The [`Segment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-segment.html) property type.
+///
+/// The segment configuration, including the segment name, duration, and other configuration values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Segment {
     /// `Encryption`.
+    ///
+    /// Whether to use encryption for the segment.
     pub encryption: Option<Val<Encryption>>,
     /// `IncludeIframeOnlyStreams`.
+    ///
+    /// Whether the segment includes I-frame-only streams.
     pub include_iframe_only_streams: Option<Val<bool>>,
     /// `Scte`.
+    ///
+    /// The SCTE-35 configuration associated with the segment.
     pub scte: Option<Val<Scte>>,
     /// `SegmentDurationSeconds`.
+    ///
+    /// The duration of the segment, in seconds.
     ///
     /// - Range: 1 to 30.
     pub segment_duration_seconds: Option<Val<i64>>,
     /// `SegmentName`.
     ///
+    /// The name of the segment associated with the origin endpoint.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub segment_name: Option<Val<String>>,
     /// `TsIncludeDvbSubtitles`.
+    ///
+    /// Whether the segment includes DVB subtitles.
     pub ts_include_dvb_subtitles: Option<Val<bool>>,
     /// `TsUseAudioRenditionGroup`.
+    ///
+    /// Whether the segment is an audio rendition group.
     pub ts_use_audio_rendition_group: Option<Val<bool>>,
 }
 
@@ -2051,30 +2448,57 @@ impl ToValue for Segment {
 impl Literal for Segment {}
 
 /// The [`SpekeKeyProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-spekekeyprovider.html) property type.
+///
+/// The parameters for the SPEKE key provider.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpekeKeyProvider {
     /// `CertificateArn`.
+    ///
+    /// \<p>The ARN for the certificate that you imported to Amazon Web Services Certificate Manager to add
+    /// content key encryption to this endpoint. For this feature to work, your DRM key provider must
+    /// support content key encryption.\</p>
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:([^:\n]+):acm:([^:\n]+):([0-9]+):certificate/[a-zA-Z0-9-_]+$`.
     pub certificate_arn: Option<Val<String>>,
     /// `DrmSystems`: required.
     ///
+    /// The DRM solution provider you're using to protect your content during distribution.
+    ///
     /// - Items: 1 to 4.
     pub drm_systems: Option<Val<Vec<DrmSystem>>>,
     /// `EncryptionContractConfiguration`: required.
+    ///
+    /// The encryption contract configuration associated with the SPEKE key provider.
     pub encryption_contract_configuration: Option<Val<EncryptionContractConfiguration>>,
     /// `ResourceId`: required.
+    ///
+    /// The unique identifier for the content. The service sends this identifier to the key server to
+    /// identify the current endpoint. How unique you make this identifier depends on how fine-grained you
+    /// want access controls to be. The service does not permit you to use the same ID for two simultaneous
+    /// encryption processes. The resource ID is also known as the content ID.
+    ///
+    /// The following example shows a resource ID: `MovieNight20171126093045`
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[0-9a-zA-Z_-]+$`.
     pub resource_id: Option<Val<String>>,
     /// `RoleArn`: required.
     ///
+    /// The ARN for the IAM role granted by the key provider that provides access to the key provider API.
+    /// This role must have a trust policy that allows MediaPackage to assume the role, and it must have a
+    /// sufficient permissions policy to allow access to the specific key retrieval URL. Get this from your
+    /// DRM solution provider.
+    ///
+    /// Valid format: `arn:aws:iam::{accountID}:role/{name}` . The following example shows a role ARN:
+    /// `arn:aws:iam::444455556666:role/SpekeAccess`
+    ///
     /// - Length: 1 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Url`: required.
+    ///
+    /// The URL of the SPEKE key provider.
     ///
     /// - Length: 1 to 1024.
     pub url: Option<Val<String>>,
@@ -2201,11 +2625,24 @@ impl ToValue for SpekeKeyProvider {
 impl Literal for SpekeKeyProvider {}
 
 /// The [`StartTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpoint-starttag.html) property type.
+///
+/// To insert an EXT-X-START tag in your HLS playlist, specify a StartTag configuration object with a
+/// valid TimeOffset. When you do, you can also optionally specify whether to include a PRECISE value in
+/// the EXT-X-START tag.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StartTag {
     /// `Precise`.
+    ///
+    /// Specify the value for PRECISE within your EXT-X-START tag. Leave blank, or choose false, to use the
+    /// default value NO. Choose yes to use the value YES.
     pub precise: Option<Val<bool>>,
     /// `TimeOffset`: required.
+    ///
+    /// Specify the value for TIME-OFFSET within your EXT-X-START tag. Enter a signed floating point value
+    /// which, if positive, must be less than the configured manifest duration minus three times the
+    /// configured segment target duration. If negative, the absolute value must be larger than three times
+    /// the configured segment target duration, and the absolute value must be smaller than the configured
+    /// manifest duration.
     pub time_offset: Option<Val<f64>>,
 }
 
@@ -2346,9 +2783,18 @@ impl AdMarkerDash {
             AdMarkerDash::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AdMarkerDash {
+    const VALUES: &'static [&'static str] = &["BINARY", "XML"];
+    fn as_str(&self) -> &str {
+        AdMarkerDash::as_str(self)
     }
 }
 
@@ -2393,9 +2839,18 @@ impl AdMarkerHls {
             AdMarkerHls::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AdMarkerHls {
+    const VALUES: &'static [&'static str] = &["DATERANGE", "SCTE35_ENHANCED"];
+    fn as_str(&self) -> &str {
+        AdMarkerHls::as_str(self)
     }
 }
 
@@ -2440,9 +2895,18 @@ impl CmafEncryptionMethod {
             CmafEncryptionMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CmafEncryptionMethod {
+    const VALUES: &'static [&'static str] = &["CENC", "CBCS"];
+    fn as_str(&self) -> &str {
+        CmafEncryptionMethod::as_str(self)
     }
 }
 
@@ -2490,9 +2954,18 @@ impl ContainerType {
             ContainerType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContainerType {
+    const VALUES: &'static [&'static str] = &["TS", "CMAF", "ISM"];
+    fn as_str(&self) -> &str {
+        ContainerType::as_str(self)
     }
 }
 
@@ -2538,9 +3011,18 @@ impl DashCompactness {
             DashCompactness::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DashCompactness {
+    const VALUES: &'static [&'static str] = &["STANDARD", "NONE"];
+    fn as_str(&self) -> &str {
+        DashCompactness::as_str(self)
     }
 }
 
@@ -2585,9 +3067,18 @@ impl DashDrmSignaling {
             DashDrmSignaling::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DashDrmSignaling {
+    const VALUES: &'static [&'static str] = &["INDIVIDUAL", "REFERENCED"];
+    fn as_str(&self) -> &str {
+        DashDrmSignaling::as_str(self)
     }
 }
 
@@ -2641,9 +3132,19 @@ impl DashPeriodTrigger {
             DashPeriodTrigger::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DashPeriodTrigger {
+    const VALUES: &'static [&'static str] =
+        &["AVAILS", "DRM_KEY_ROTATION", "SOURCE_CHANGES", "SOURCE_DISRUPTIONS", "NONE"];
+    fn as_str(&self) -> &str {
+        DashPeriodTrigger::as_str(self)
     }
 }
 
@@ -2688,9 +3189,18 @@ impl DashProfile {
             DashProfile::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DashProfile {
+    const VALUES: &'static [&'static str] = &["DVB_DASH"];
+    fn as_str(&self) -> &str {
+        DashProfile::as_str(self)
     }
 }
 
@@ -2731,9 +3241,18 @@ impl DashSegmentTemplateFormat {
             DashSegmentTemplateFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DashSegmentTemplateFormat {
+    const VALUES: &'static [&'static str] = &["NUMBER_WITH_TIMELINE"];
+    fn as_str(&self) -> &str {
+        DashSegmentTemplateFormat::as_str(self)
     }
 }
 
@@ -2777,9 +3296,18 @@ impl DashTtmlProfile {
             DashTtmlProfile::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DashTtmlProfile {
+    const VALUES: &'static [&'static str] = &["IMSC_1", "EBU_TT_D_101"];
+    fn as_str(&self) -> &str {
+        DashTtmlProfile::as_str(self)
     }
 }
 
@@ -2830,9 +3358,18 @@ impl DashUtcTimingMode {
             DashUtcTimingMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DashUtcTimingMode {
+    const VALUES: &'static [&'static str] = &["HTTP_HEAD", "HTTP_ISO", "HTTP_XSDATE", "UTC_DIRECT"];
+    fn as_str(&self) -> &str {
+        DashUtcTimingMode::as_str(self)
     }
 }
 
@@ -2888,9 +3425,18 @@ impl DrmSystem {
             DrmSystem::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DrmSystem {
+    const VALUES: &'static [&'static str] = &["CLEAR_KEY_AES_128", "FAIRPLAY", "PLAYREADY", "WIDEVINE", "IRDETO"];
+    fn as_str(&self) -> &str {
+        DrmSystem::as_str(self)
     }
 }
 
@@ -2944,9 +3490,19 @@ impl EndpointErrorCondition {
             EndpointErrorCondition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EndpointErrorCondition {
+    const VALUES: &'static [&'static str] =
+        &["STALE_MANIFEST", "INCOMPLETE_MANIFEST", "MISSING_DRM_KEY", "SLATE_INPUT"];
+    fn as_str(&self) -> &str {
+        EndpointErrorCondition::as_str(self)
     }
 }
 
@@ -2990,9 +3546,18 @@ impl IsmEncryptionMethod {
             IsmEncryptionMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IsmEncryptionMethod {
+    const VALUES: &'static [&'static str] = &["CENC"];
+    fn as_str(&self) -> &str {
+        IsmEncryptionMethod::as_str(self)
     }
 }
 
@@ -3036,9 +3601,18 @@ impl MssManifestLayout {
             MssManifestLayout::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MssManifestLayout {
+    const VALUES: &'static [&'static str] = &["FULL", "COMPACT"];
+    fn as_str(&self) -> &str {
+        MssManifestLayout::as_str(self)
     }
 }
 
@@ -3092,9 +3666,19 @@ impl PresetSpeke20Audio {
             PresetSpeke20Audio::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PresetSpeke20Audio {
+    const VALUES: &'static [&'static str] =
+        &["PRESET_AUDIO_1", "PRESET_AUDIO_2", "PRESET_AUDIO_3", "SHARED", "UNENCRYPTED"];
+    fn as_str(&self) -> &str {
+        PresetSpeke20Audio::as_str(self)
     }
 }
 
@@ -3166,9 +3750,29 @@ impl PresetSpeke20Video {
             PresetSpeke20Video::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PresetSpeke20Video {
+    const VALUES: &'static [&'static str] = &[
+        "PRESET_VIDEO_1",
+        "PRESET_VIDEO_2",
+        "PRESET_VIDEO_3",
+        "PRESET_VIDEO_4",
+        "PRESET_VIDEO_5",
+        "PRESET_VIDEO_6",
+        "PRESET_VIDEO_7",
+        "PRESET_VIDEO_8",
+        "SHARED",
+        "UNENCRYPTED",
+    ];
+    fn as_str(&self) -> &str {
+        PresetSpeke20Video::as_str(self)
     }
 }
 
@@ -3242,9 +3846,28 @@ impl ScteFilter {
             ScteFilter::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScteFilter {
+    const VALUES: &'static [&'static str] = &[
+        "SPLICE_INSERT",
+        "BREAK",
+        "PROVIDER_ADVERTISEMENT",
+        "DISTRIBUTOR_ADVERTISEMENT",
+        "PROVIDER_PLACEMENT_OPPORTUNITY",
+        "DISTRIBUTOR_PLACEMENT_OPPORTUNITY",
+        "PROVIDER_OVERLAY_PLACEMENT_OPPORTUNITY",
+        "DISTRIBUTOR_OVERLAY_PLACEMENT_OPPORTUNITY",
+        "PROGRAM",
+    ];
+    fn as_str(&self) -> &str {
+        ScteFilter::as_str(self)
     }
 }
 
@@ -3296,9 +3919,18 @@ impl ScteInSegments {
             ScteInSegments::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScteInSegments {
+    const VALUES: &'static [&'static str] = &["NONE", "ALL"];
+    fn as_str(&self) -> &str {
+        ScteInSegments::as_str(self)
     }
 }
 
@@ -3343,9 +3975,18 @@ impl TsEncryptionMethod {
             TsEncryptionMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TsEncryptionMethod {
+    const VALUES: &'static [&'static str] = &["AES_128", "SAMPLE_AES"];
+    fn as_str(&self) -> &str {
+        TsEncryptionMethod::as_str(self)
     }
 }
 

@@ -5,27 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::MediaPackageV2::OriginEndpointPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediapackagev2-originendpointpolicy.html) resource type.
 ///
+/// Specifies the configuration parameters of a policy associated with a MediaPackage V2 origin
+/// endpoint.
+///
 /// Build it with [`OriginEndpointPolicy::builder`]; adding it to a stack returns a [`OriginEndpointPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OriginEndpointPolicy {
     /// `CdnAuthConfiguration`.
+    ///
+    /// The settings to enable CDN authorization headers in MediaPackage.
     pub cdn_auth_configuration: Option<Val<CdnAuthConfiguration>>,
     /// `ChannelGroupName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the channel group associated with the origin endpoint policy.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub channel_group_name: Option<Val<String>>,
     /// `ChannelName`: required. Changing it replaces the resource.
     ///
+    /// The channel name associated with the origin endpoint policy.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub channel_name: Option<Val<String>>,
     /// `OriginEndpointName`: required. Changing it replaces the resource.
     ///
+    /// The name of the origin endpoint associated with the origin endpoint policy.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub origin_endpoint_name: Option<Val<String>>,
     /// `Policy`: required.
+    ///
+    /// The policy associated with the origin endpoint.
     ///
     /// - Length: at most 6144.
     pub policy: Option<Val<Json>>,
@@ -160,13 +173,21 @@ impl OriginEndpointPolicyHandle {
 }
 
 /// The [`CdnAuthConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediapackagev2-originendpointpolicy-cdnauthconfiguration.html) property type.
+///
+/// The settings to enable CDN authorization headers in MediaPackage.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CdnAuthConfiguration {
     /// `CdnIdentifierSecretArns`: required.
     ///
+    /// The ARN for the secret in Secrets Manager that your CDN uses for authorization to access the
+    /// endpoint.
+    ///
     /// - Items: 1 to 100.
     pub cdn_identifier_secret_arns: Option<Val<Vec<String>>>,
     /// `SecretsRoleArn`: required.
+    ///
+    /// The ARN for the IAM role that gives MediaPackage read access to Secrets Manager and AWS  for CDN
+    /// authorization.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.

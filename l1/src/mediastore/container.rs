@@ -5,20 +5,83 @@ use crate::rt::*;
 
 /// The [`AWS::MediaStore::Container`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediastore-container.html) resource type.
 ///
+/// The AWS::MediaStore::Container resource specifies a storage container to hold objects. A container
+/// is similar to a bucket in Amazon S3.
+///
+/// When you create a container using CloudFormation , the template manages data for five API actions:
+/// creating a container, setting access logging, updating the default container policy, adding a
+/// cross-origin resource sharing (CORS) policy, and adding an object lifecycle policy.
+///
 /// Build it with [`Container::builder`]; adding it to a stack returns a [`ContainerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Container {
     /// `AccessLoggingEnabled`.
+    ///
+    /// The state of access logging on the container. This value is `false` by default, indicating that AWS
+    /// Elemental MediaStore does not send access logs to Amazon CloudWatch Logs. When you enable access
+    /// logging on the container, MediaStore changes this value to `true` , indicating that the service
+    /// delivers access logs for objects stored in that container to CloudWatch Logs.
     pub access_logging_enabled: Option<Val<bool>>,
     /// `ContainerName`: required. Changing it replaces the resource.
+    ///
+    /// The name for the container. The name must be from 1 to 255 characters. Container names must be
+    /// unique to your AWS account within a specific region. As an example, you could create a container
+    /// named `movies` in every region, as long as you don’t have an existing container with that name.
     pub container_name: Option<Val<String>>,
     /// `CorsPolicy`.
+    ///
+    /// > End of support notice: On November 13, 2025, AWS will discontinue support for AWS Elemental
+    /// MediaStore. After November 13, 2025, you will no longer be able to access the AWS Elemental
+    /// MediaStore console or AWS Elemental MediaStore resources. For more information, visit this [blog
+    /// post](https://docs.aws.amazon.com/media/support-for-aws-elemental-mediastore-ending-soon/) .
+    ///
+    /// Sets the cross-origin resource sharing (CORS) configuration on a container so that the container can
+    /// service cross-origin requests. For example, you might want to enable a request whose origin is
+    /// <http://www.example.com> to access your AWS Elemental MediaStore container at
+    /// my.example.container.com by using the browser's XMLHttpRequest capability.
+    ///
+    /// To enable CORS on a container, you attach a CORS policy to the container. In the CORS policy, you
+    /// configure rules that identify origins and the HTTP methods that can be executed on your container.
+    /// The policy can contain up to 398,000 characters. You can add up to 100 rules to a CORS policy. If
+    /// more than one rule applies, the service uses the first applicable rule listed.
+    ///
+    /// To learn more about CORS, see [Cross-Origin Resource Sharing (CORS) in AWS Elemental
+    /// MediaStore](https://docs.aws.amazon.com/mediastore/latest/ug/cors-policy.html) .
     pub cors_policy: Option<Val<Vec<CorsRule>>>,
     /// `LifecyclePolicy`.
+    ///
+    /// > End of support notice: On November 13, 2025, AWS will discontinue support for AWS Elemental
+    /// MediaStore. After November 13, 2025, you will no longer be able to access the AWS Elemental
+    /// MediaStore console or AWS Elemental MediaStore resources. For more information, visit this [blog
+    /// post](https://docs.aws.amazon.com/media/support-for-aws-elemental-mediastore-ending-soon/) .
+    ///
+    /// Writes an object lifecycle policy to a container. If the container already has an object lifecycle
+    /// policy, the service replaces the existing policy with the new policy. It takes up to 20 minutes for
+    /// the change to take effect.
+    ///
+    /// For information about how to construct an object lifecycle policy, see [Components of an Object
+    /// Lifecycle
+    /// Policy](https://docs.aws.amazon.com/mediastore/latest/ug/policies-object-lifecycle-components.html)
+    /// .
     pub lifecycle_policy: Option<Val<String>>,
     /// `MetricPolicy`.
+    ///
+    /// The metric policy that is associated with the container. A metric policy allows AWS Elemental
+    /// MediaStore to send metrics to Amazon CloudWatch. In the policy, you must indicate whether you want
+    /// MediaStore to send container-level metrics. You can also include rules to define groups of objects
+    /// that you want MediaStore to send object-level metrics for.
+    ///
+    /// To view examples of how to construct a metric policy for your use case, see [Example Metric
+    /// Policies](https://docs.aws.amazon.com/mediastore/latest/ug/policies-metric-examples.html) .
     pub metric_policy: Option<Val<MetricPolicy>>,
     /// `Policy`.
+    ///
+    /// Creates an access policy for the specified container to restrict the users and clients that can
+    /// access it. For information about the data that is included in an access policy, see the [AWS
+    /// Identity and Access Management User Guide](https://docs.aws.amazon.com/iam/) .
+    ///
+    /// For this release of the REST API, you can create only one policy for a container. If you enter
+    /// `PutContainerPolicy` twice, the second command modifies the existing policy.
     pub policy: Option<Val<String>>,
     /// `Tags`.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -142,6 +205,10 @@ impl ContainerHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// The DNS endpoint of the container. Use the endpoint to identify the specific container when sending
+    /// requests to the data plane. The service assigns this value when the container is created. Once the
+    /// value has been assigned, it does not change.
     pub fn attr_endpoint(&self) -> Val<String> {
         self.0.get_att("Endpoint")
     }
@@ -156,17 +223,47 @@ impl ContainerHandle {
 }
 
 /// The [`CorsRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediastore-container-corsrule.html) property type.
+///
+/// A rule for a CORS policy. You can add up to 100 rules to a CORS policy. If more than one rule
+/// applies, the service uses the first applicable rule listed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CorsRule {
     /// `AllowedHeaders`.
+    ///
+    /// Specifies which headers are allowed in a preflight `OPTIONS` request through the
+    /// `Access-Control-Request-Headers` header. Each header name that is specified in
+    /// `Access-Control-Request-Headers` must have a corresponding entry in the rule. Only the headers that
+    /// were requested are sent back.
+    ///
+    /// This element can contain only one wildcard character (*).
     pub allowed_headers: Option<Val<Vec<String>>>,
     /// `AllowedMethods`.
+    ///
+    /// Identifies an HTTP method that the origin that is specified in the rule is allowed to execute.
+    ///
+    /// Each CORS rule must contain at least one `AllowedMethods` and one `AllowedOrigins` element.
     pub allowed_methods: Option<Val<Vec<String>>>,
     /// `AllowedOrigins`.
+    ///
+    /// One or more response headers that you want users to be able to access from their applications (for
+    /// example, from a JavaScript `XMLHttpRequest` object).
+    ///
+    /// Each CORS rule must have at least one `AllowedOrigins` element. The string value can include only
+    /// one wildcard character (*), for example, <http://*.example.com>. Additionally, you can specify only
+    /// one wildcard character to allow cross-origin access for all origins.
     pub allowed_origins: Option<Val<Vec<String>>>,
     /// `ExposeHeaders`.
+    ///
+    /// One or more headers in the response that you want users to be able to access from their applications
+    /// (for example, from a JavaScript `XMLHttpRequest` object).
+    ///
+    /// This element is optional for each rule.
     pub expose_headers: Option<Val<Vec<String>>>,
     /// `MaxAgeSeconds`.
+    ///
+    /// The time in seconds that your browser caches the preflight response for the specified resource.
+    ///
+    /// A CORS rule can have only one `MaxAgeSeconds` element.
     pub max_age_seconds: Option<Val<i64>>,
 }
 
@@ -258,11 +355,27 @@ impl ToValue for CorsRule {
 impl Literal for CorsRule {}
 
 /// The [`MetricPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediastore-container-metricpolicy.html) property type.
+///
+/// The metric policy that is associated with the container. A metric policy allows AWS Elemental
+/// MediaStore to send metrics to Amazon CloudWatch. In the policy, you must indicate whether you want
+/// MediaStore to send container-level metrics. You can also include rules to define groups of objects
+/// that you want MediaStore to send object-level metrics for.
+///
+/// To view examples of how to construct a metric policy for your use case, see [Example Metric
+/// Policies](https://docs.aws.amazon.com/mediastore/latest/ug/policies-metric-examples.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricPolicy {
     /// `ContainerLevelMetrics`: required.
+    ///
+    /// A setting to enable or disable metrics at the container level.
     pub container_level_metrics: Option<Val<String>>,
     /// `MetricPolicyRules`.
+    ///
+    /// A parameter that holds an array of rules that enable metrics at the object level. This parameter is
+    /// optional, but if you choose to include it, you must also include at least one rule. By default, you
+    /// can include up to five rules. You can also [request a quota
+    /// increase](https://docs.aws.amazon.com/servicequotas/home?region=us-east-1#!/services/mediastore/quotas)
+    /// to allow up to 300 rules per policy.
     pub metric_policy_rules: Option<Val<Vec<MetricPolicyRule>>>,
 }
 
@@ -328,11 +441,22 @@ impl ToValue for MetricPolicy {
 impl Literal for MetricPolicy {}
 
 /// The [`MetricPolicyRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediastore-container-metricpolicyrule.html) property type.
+///
+/// A setting that enables metrics at the object level. Each rule contains an object group and an object
+/// group name. If the policy includes the MetricPolicyRules parameter, you must include at least one
+/// rule. Each metric policy can include up to five rules by default. You can also [request a quota
+/// increase](https://docs.aws.amazon.com/servicequotas/home?region=us-east-1#!/services/mediastore/quotas)
+/// to allow up to 300 rules per policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricPolicyRule {
     /// `ObjectGroup`: required.
+    ///
+    /// A path or file name that defines which objects to include in the group. Wildcards (*) are
+    /// acceptable.
     pub object_group: Option<Val<String>>,
     /// `ObjectGroupName`: required.
+    ///
+    /// A name that allows you to refer to the object group.
     pub object_group_name: Option<Val<String>>,
 }
 

@@ -5,26 +5,58 @@ use crate::rt::*;
 
 /// The [`AWS::MediaTailor::Channel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediatailor-channel.html) resource type.
 ///
+/// The configuration parameters for a channel. For information about MediaTailor channels, see [Working
+/// with channels](https://docs.aws.amazon.com/mediatailor/latest/ug/channel-assembly-channels.html) in
+/// the *MediaTailor User Guide* .
+///
 /// Build it with [`Channel::builder`]; adding it to a stack returns a [`ChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Channel {
     /// `Audiences`.
+    ///
+    /// The list of audiences defined in channel.
     pub audiences: Option<Val<Vec<String>>>,
     /// `ChannelName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the channel.
     pub channel_name: Option<Val<String>>,
     /// `FillerSlate`.
+    ///
+    /// The slate used to fill gaps between programs in the schedule. You must configure filler slate if
+    /// your channel uses the `LINEAR` `PlaybackMode` . MediaTailor doesn't support filler slate for
+    /// channels using the `LOOP` `PlaybackMode` .
     pub filler_slate: Option<Val<SlateSource>>,
     /// `LogConfiguration`.
+    ///
+    /// The log configuration.
     pub log_configuration: Option<Val<LogConfigurationForChannel>>,
     /// `Outputs`: required.
+    ///
+    /// The channel's output properties.
     pub outputs: Option<Val<Vec<RequestOutputItem>>>,
     /// `PlaybackMode`: required.
+    ///
+    /// The type of playback mode for this channel.
+    ///
+    /// `LINEAR` - Programs play back-to-back only once.
+    ///
+    /// `LOOP` - Programs play back-to-back in an endless loop. When the last program in the schedule plays,
+    /// playback loops back to the first program in the schedule.
     pub playback_mode: Option<Val<PlaybackMode>>,
     /// `Tags`.
+    ///
+    /// The tags to assign to the channel. Tags are key-value pairs that you can associate with Amazon
+    /// resources to help with organization, access control, and cost tracking. For more information, see
+    /// [Tagging AWS Elemental MediaTailor
+    /// Resources](https://docs.aws.amazon.com/mediatailor/latest/ug/tagging.html) .
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Tier`. Changing it replaces the resource.
+    ///
+    /// The tier for this channel. STANDARD tier channels can contain live programs.
     pub tier: Option<Val<Tier>>,
     /// `TimeShiftConfiguration`.
+    ///
+    /// The configuration for time-shifted viewing.
     pub time_shift_configuration: Option<Val<TimeShiftConfiguration>>,
 }
 
@@ -172,6 +204,8 @@ impl Deref for ChannelHandle {
 
 impl ChannelHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// \<p>The ARN of the channel.\</p>
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -186,15 +220,29 @@ impl ChannelHandle {
 }
 
 /// The [`DashPlaylistSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-channel-dashplaylistsettings.html) property type.
+///
+/// Dash manifest configuration parameters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashPlaylistSettings {
     /// `ManifestWindowSeconds`.
+    ///
+    /// The total duration (in seconds) of each manifest. Minimum value: `30` seconds. Maximum value: `3600`
+    /// seconds.
     pub manifest_window_seconds: Option<Val<f64>>,
     /// `MinBufferTimeSeconds`.
+    ///
+    /// Minimum amount of content (measured in seconds) that a player must keep available in the buffer.
+    /// Minimum value: `2` seconds. Maximum value: `60` seconds.
     pub min_buffer_time_seconds: Option<Val<f64>>,
     /// `MinUpdatePeriodSeconds`.
+    ///
+    /// Minimum amount of time (in seconds) that the player should wait before requesting updates to the
+    /// manifest. Minimum value: `2` seconds. Maximum value: `60` seconds.
     pub min_update_period_seconds: Option<Val<f64>>,
     /// `SuggestedPresentationDelaySeconds`.
+    ///
+    /// Amount of time (in seconds) that the player should be from the live point at the end of the
+    /// manifest. Minimum value: `2` seconds. Maximum value: `60` seconds.
     pub suggested_presentation_delay_seconds: Option<Val<f64>>,
 }
 
@@ -260,11 +308,20 @@ impl ToValue for DashPlaylistSettings {
 impl Literal for DashPlaylistSettings {}
 
 /// The [`HlsPlaylistSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-channel-hlsplaylistsettings.html) property type.
+///
+/// HLS playlist configuration parameters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HlsPlaylistSettings {
     /// `AdMarkupType`.
+    ///
+    /// Determines the type of SCTE 35 tags to use in ad markup. Specify `DATERANGE` to use `DATERANGE` tags
+    /// (for live or VOD content). Specify `SCTE35_ENHANCED` to use `EXT-X-CUE-OUT` and `EXT-X-CUE-IN` tags
+    /// (for VOD content only).
     pub ad_markup_type: Option<Val<Vec<AdMarkupType>>>,
     /// `ManifestWindowSeconds`.
+    ///
+    /// The total duration (in seconds) of each manifest. Minimum value: `30` seconds. Maximum value: `3600`
+    /// seconds.
     pub manifest_window_seconds: Option<Val<f64>>,
 }
 
@@ -323,9 +380,13 @@ impl ToValue for HlsPlaylistSettings {
 impl Literal for HlsPlaylistSettings {}
 
 /// The [`LogConfigurationForChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-channel-logconfigurationforchannel.html) property type.
+///
+/// The log configuration for the channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogConfigurationForChannel {
     /// `LogTypes`.
+    ///
+    /// The log types.
     pub log_types: Option<Val<Vec<LogType>>>,
 }
 
@@ -378,15 +439,25 @@ impl ToValue for LogConfigurationForChannel {
 impl Literal for LogConfigurationForChannel {}
 
 /// The [`RequestOutputItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-channel-requestoutputitem.html) property type.
+///
+/// The output configuration for this channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestOutputItem {
     /// `DashPlaylistSettings`.
+    ///
+    /// DASH manifest configuration parameters.
     pub dash_playlist_settings: Option<Val<DashPlaylistSettings>>,
     /// `HlsPlaylistSettings`.
+    ///
+    /// HLS playlist configuration parameters.
     pub hls_playlist_settings: Option<Val<HlsPlaylistSettings>>,
     /// `ManifestName`: required.
+    ///
+    /// The name of the manifest for the channel. The name appears in the `PlaybackUrl` .
     pub manifest_name: Option<Val<String>>,
     /// `SourceGroup`: required.
+    ///
+    /// A string used to match which `HttpPackageConfiguration` is used for each `VodSource` .
     pub source_group: Option<Val<String>>,
 }
 
@@ -470,11 +541,18 @@ impl ToValue for RequestOutputItem {
 impl Literal for RequestOutputItem {}
 
 /// The [`SlateSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-channel-slatesource.html) property type.
+///
+/// Slate VOD source configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlateSource {
     /// `SourceLocationName`.
+    ///
+    /// The name of the source location where the slate VOD source is stored.
     pub source_location_name: Option<Val<String>>,
     /// `VodSourceName`.
+    ///
+    /// The slate VOD source name. The VOD source must already exist in a source location before it can be
+    /// used for slate.
     pub vod_source_name: Option<Val<String>>,
 }
 
@@ -592,9 +670,14 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TimeShiftConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-channel-timeshiftconfiguration.html) property type.
+///
+/// The configuration for time-shifted viewing.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeShiftConfiguration {
     /// `MaxTimeDelaySeconds`: required.
+    ///
+    /// The maximum time delay for time-shifted viewing. The minimum allowed maximum time delay is 0
+    /// seconds, and the maximum allowed maximum time delay is 21600 seconds (6 hours).
     pub max_time_delay_seconds: Option<Val<f64>>,
 }
 
@@ -671,9 +754,18 @@ impl AdMarkupType {
             AdMarkupType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AdMarkupType {
+    const VALUES: &'static [&'static str] = &["DATERANGE", "SCTE35_ENHANCED"];
+    fn as_str(&self) -> &str {
+        AdMarkupType::as_str(self)
     }
 }
 
@@ -715,9 +807,18 @@ impl LogType {
             LogType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogType {
+    const VALUES: &'static [&'static str] = &["AS_RUN"];
+    fn as_str(&self) -> &str {
+        LogType::as_str(self)
     }
 }
 
@@ -761,9 +862,18 @@ impl PlaybackMode {
             PlaybackMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PlaybackMode {
+    const VALUES: &'static [&'static str] = &["LOOP", "LINEAR"];
+    fn as_str(&self) -> &str {
+        PlaybackMode::as_str(self)
     }
 }
 
@@ -808,9 +918,18 @@ impl Tier {
             Tier::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Tier {
+    const VALUES: &'static [&'static str] = &["BASIC", "STANDARD"];
+    fn as_str(&self) -> &str {
+        Tier::as_str(self)
     }
 }
 

@@ -5,12 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::MediaTailor::ChannelPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediatailor-channelpolicy.html) resource type.
 ///
+/// Specifies an IAM policy for the channel. IAM policies are used to control access to your channel.
+///
 /// Build it with [`ChannelPolicy::builder`]; adding it to a stack returns a [`ChannelPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChannelPolicy {
     /// `ChannelName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the channel associated with this Channel Policy.
     pub channel_name: Option<Val<String>>,
     /// `Policy`: required.
+    ///
+    /// The IAM policy for the channel. IAM policies are used to control access to your channel.
     pub policy: Option<Val<Json>>,
 }
 

@@ -5,16 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::MediaTailor::LiveSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediatailor-livesource.html) resource type.
 ///
+/// Live source configuration parameters.
+///
 /// Build it with [`LiveSource::builder`]; adding it to a stack returns a [`LiveSourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LiveSource {
     /// `HttpPackageConfigurations`: required.
+    ///
+    /// The HTTP package configurations for the live source.
     pub http_package_configurations: Option<Val<Vec<HttpPackageConfiguration>>>,
     /// `LiveSourceName`: required. Changing it replaces the resource.
+    ///
+    /// The name that's used to refer to a live source.
     pub live_source_name: Option<Val<String>>,
     /// `SourceLocationName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the source location.
     pub source_location_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags assigned to the live source. Tags are key-value pairs that you can associate with Amazon
+    /// resources to help with organization, access control, and cost tracking. For more information, see
+    /// [Tagging AWS Elemental MediaTailor
+    /// Resources](https://docs.aws.amazon.com/mediatailor/latest/ug/tagging.html) .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -137,6 +150,8 @@ impl Deref for LiveSourceHandle {
 
 impl LiveSourceHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// \<p>The ARN of the live source.\</p>
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -151,13 +166,22 @@ impl LiveSourceHandle {
 }
 
 /// The [`HttpPackageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-livesource-httppackageconfiguration.html) property type.
+///
+/// The HTTP package configuration properties for the requested VOD source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpPackageConfiguration {
     /// `Path`: required.
+    ///
+    /// The relative path to the URL for this VOD source. This is combined with
+    /// `SourceLocation::HttpConfiguration::BaseUrl` to form a valid URL.
     pub path: Option<Val<String>>,
     /// `SourceGroup`: required.
+    ///
+    /// The name of the source group. This has to match one of the `Channel::Outputs::SourceGroup` .
     pub source_group: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The streaming protocol for this package configuration. Supported values are `HLS` and `DASH` .
     pub type_: Option<Val<Type>>,
 }
 
@@ -320,9 +344,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["DASH", "HLS"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

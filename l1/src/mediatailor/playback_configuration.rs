@@ -5,51 +5,123 @@ use crate::rt::*;
 
 /// The [`AWS::MediaTailor::PlaybackConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediatailor-playbackconfiguration.html) resource type.
 ///
+/// Adds a new playback configuration to AWS Elemental MediaTailor .
+///
 /// Build it with [`PlaybackConfiguration::builder`]; adding it to a stack returns a [`PlaybackConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlaybackConfiguration {
     /// `AdConditioningConfiguration`.
+    ///
+    /// The setting that indicates what conditioning MediaTailor will perform on ads that the ad decision
+    /// server (ADS) returns, and what priority MediaTailor uses when inserting ads.
     pub ad_conditioning_configuration: Option<Val<AdConditioningConfiguration>>,
     /// `AdDecisionServerConfiguration`.
+    ///
+    /// The configuration for the request to the specified Ad Decision Server URL.
     pub ad_decision_server_configuration: Option<Val<AdDecisionServerConfiguration>>,
     /// `AdDecisionServerUrl`: required.
+    ///
+    /// The URL for the ad decision server (ADS). This includes the specification of static parameters and
+    /// placeholders for dynamic parameters. AWS Elemental MediaTailor substitutes player-specific and
+    /// session-specific parameters as needed when calling the ADS. Alternately, for testing you can provide
+    /// a static VAST URL. The maximum length is 25,000 characters.
     pub ad_decision_server_url: Option<Val<String>>,
     /// `AvailSuppression`.
+    ///
+    /// The configuration for avail suppression, also known as ad suppression. For more information about ad
+    /// suppression, see [Ad
+    /// Suppression](https://docs.aws.amazon.com/mediatailor/latest/ug/ad-behavior.html) .
     pub avail_suppression: Option<Val<AvailSuppression>>,
     /// `Bumper`.
+    ///
+    /// The configuration for bumpers. Bumpers are short audio or video clips that play at the start or
+    /// before the end of an ad break. To learn more about bumpers, see
+    /// [Bumpers](https://docs.aws.amazon.com/mediatailor/latest/ug/bumpers.html) .
     pub bumper: Option<Val<Bumper>>,
     /// `CdnConfiguration`.
+    ///
+    /// The configuration for using a content delivery network (CDN), like Amazon CloudFront, for content
+    /// and ad segment management.
     pub cdn_configuration: Option<Val<CdnConfiguration>>,
     /// `ConfigurationAliases`.
+    ///
+    /// The player parameters and aliases used as dynamic variables during session initialization. For more
+    /// information, see [Domain
+    /// Variables](https://docs.aws.amazon.com/mediatailor/latest/ug/variables-domain.html) .
     pub configuration_aliases: Option<Val<BTreeMap<String, Json>>>,
     /// `DashConfiguration`.
+    ///
+    /// The configuration for a DASH source.
     pub dash_configuration: Option<Val<DashConfiguration>>,
     /// `HlsConfiguration`.
+    ///
+    /// The configuration for HLS content.
     pub hls_configuration: Option<Val<HlsConfiguration>>,
     /// `InsertionMode`.
+    ///
+    /// The setting that controls whether players can use stitched or guided ad insertion. The default,
+    /// `STITCHED_ONLY` , forces all player sessions to use stitched (server-side) ad insertion. Choosing
+    /// `PLAYER_SELECT` allows players to select either stitched or guided ad insertion at
+    /// session-initialization time. The default for players that do not specify an insertion mode is
+    /// stitched.
     pub insertion_mode: Option<Val<InsertionMode>>,
     /// `LivePreRollConfiguration`.
+    ///
+    /// The configuration for pre-roll ad insertion.
     pub live_pre_roll_configuration: Option<Val<LivePreRollConfiguration>>,
     /// `LogConfiguration`.
+    ///
+    /// Defines where AWS Elemental MediaTailor sends logs for the playback configuration.
     pub log_configuration: Option<Val<LogConfiguration>>,
     /// `ManifestProcessingRules`.
+    ///
+    /// The configuration for manifest processing rules. Manifest processing rules enable customization of
+    /// the personalized manifests created by MediaTailor.
     pub manifest_processing_rules: Option<Val<ManifestProcessingRules>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The identifier for the playback configuration.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
     pub name: Option<Val<String>>,
     /// `PersonalizationThresholdSeconds`.
     ///
+    /// Defines the maximum duration of underfilled ad time (in seconds) allowed in an ad break. If the
+    /// duration of underfilled ad time exceeds the personalization threshold, then the personalization of
+    /// the ad break is abandoned and the underlying content is shown. This feature applies to *ad
+    /// replacement* in live and VOD streams, rather than ad insertion, because it relies on an underlying
+    /// content stream. For more information about ad break behavior, including ad replacement and
+    /// insertion, see [Ad Behavior in AWS Elemental
+    /// MediaTailor](https://docs.aws.amazon.com/mediatailor/latest/ug/ad-behavior.html) .
+    ///
     /// - Minimum: 1.
     pub personalization_threshold_seconds: Option<Val<i64>>,
     /// `SlateAdUrl`.
+    ///
+    /// The URL for a video asset to transcode and use to fill in time that's not used by ads. AWS Elemental
+    /// MediaTailor shows the slate to fill in gaps in media content. Configuring the slate is optional for
+    /// non-VPAID playback configurations. For VPAID, the slate is required because MediaTailor provides it
+    /// in the slots designated for dynamic ad content. The slate must be a high-quality asset that contains
+    /// both audio and video.
     pub slate_ad_url: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to assign to the playback configuration. Tags are key-value pairs that you can associate
+    /// with Amazon resources to help with organization, access control, and cost tracking. For more
+    /// information, see [Tagging AWS Elemental MediaTailor
+    /// Resources](https://docs.aws.amazon.com/mediatailor/latest/ug/tagging.html) .
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TranscodeProfileName`.
+    ///
+    /// The name that is used to associate this playback configuration with a custom transcode profile. This
+    /// overrides the dynamic transcoding defaults of MediaTailor. Use this only if you have already set up
+    /// custom profiles with the help of AWS Support.
     pub transcode_profile_name: Option<Val<String>>,
     /// `VideoContentSourceUrl`: required.
+    ///
+    /// The URL prefix for the parent manifest for the stream, minus the asset ID. The maximum length is 512
+    /// characters.
     pub video_content_source_url: Option<Val<String>>,
 }
 
@@ -258,22 +330,35 @@ impl Deref for PlaybackConfigurationHandle {
 
 impl PlaybackConfigurationHandle {
     /// `Fn::GetAtt` `SessionInitializationEndpointPrefix`.
+    ///
+    /// The URL that the player uses to initialize a session that uses client-side reporting.
     pub fn attr_session_initialization_endpoint_prefix(&self) -> Val<String> {
         self.0.get_att("SessionInitializationEndpointPrefix")
     }
     /// `Fn::GetAtt` `HlsConfiguration.ManifestEndpointPrefix`.
+    ///
+    /// The URL that is used to initiate a playback session for devices that support Apple HLS. The session
+    /// uses server-side reporting.
     pub fn attr_hls_configuration_manifest_endpoint_prefix(&self) -> Val<String> {
         self.0.get_att("HlsConfiguration.ManifestEndpointPrefix")
     }
     /// `Fn::GetAtt` `DashConfiguration.ManifestEndpointPrefix`.
+    ///
+    /// The URL generated by MediaTailor to initiate a playback session. The session uses server-side
+    /// reporting. This setting is ignored in PUT operations.
     pub fn attr_dash_configuration_manifest_endpoint_prefix(&self) -> Val<String> {
         self.0.get_att("DashConfiguration.ManifestEndpointPrefix")
     }
     /// `Fn::GetAtt` `PlaybackConfigurationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the playback configuration.
     pub fn attr_playback_configuration_arn(&self) -> Val<String> {
         self.0.get_att("PlaybackConfigurationArn")
     }
     /// `Fn::GetAtt` `PlaybackEndpointPrefix`.
+    ///
+    /// The URL that the player accesses to get a manifest from MediaTailor . This session will use
+    /// server-side reporting.
     pub fn attr_playback_endpoint_prefix(&self) -> Val<String> {
         self.0.get_att("PlaybackEndpointPrefix")
     }
@@ -288,9 +373,20 @@ impl PlaybackConfigurationHandle {
 }
 
 /// The [`AdConditioningConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-playbackconfiguration-adconditioningconfiguration.html) property type.
+///
+/// The setting that indicates what conditioning MediaTailor will perform on ads that the ad decision
+/// server (ADS) returns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdConditioningConfiguration {
     /// `StreamingMediaFileConditioning`: required.
+    ///
+    /// For ads that have media files with streaming delivery and supported file extensions, indicates what
+    /// transcoding action MediaTailor takes when it first receives these ads from the ADS. `TRANSCODE`
+    /// indicates that MediaTailor must transcode the ads. `NONE` indicates that you have already transcoded
+    /// the ads outside of MediaTailor and don't need them transcoded as part of the ad insertion workflow.
+    /// For more information about ad conditioning see [Using preconditioned
+    /// ads](https://docs.aws.amazon.com/mediatailor/latest/ug/precondition-ads.html) in the AWS Elemental
+    /// MediaTailor user guide.
     pub streaming_media_file_conditioning: Option<Val<StreamingMediaFileConditioning>>,
 }
 
@@ -349,9 +445,13 @@ impl ToValue for AdConditioningConfiguration {
 impl Literal for AdConditioningConfiguration {}
 
 /// The [`AdDecisionServerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-playbackconfiguration-addecisionserverconfiguration.html) property type.
+///
+/// The configuration for the request to the specified Ad Decision Server URL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdDecisionServerConfiguration {
     /// `HttpRequest`: required.
+    ///
+    /// The configuration for the request to the Ad Decision Server URL.
     pub http_request: Option<Val<HttpRequest>>,
 }
 
@@ -406,9 +506,18 @@ impl ToValue for AdDecisionServerConfiguration {
 impl Literal for AdDecisionServerConfiguration {}
 
 /// The [`AdMarkerPassthrough`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-playbackconfiguration-admarkerpassthrough.html) property type.
+///
+/// For HLS, when set to `true` , MediaTailor passes through `EXT-X-CUE-IN` , `EXT-X-CUE-OUT` , and
+/// `EXT-X-SPLICEPOINT-SCTE35` ad markers from the origin manifest to the MediaTailor personalized
+/// manifest.
+///
+/// No logic is applied to these ad markers. For example, if `EXT-X-CUE-OUT` has a value of `60` , but
+/// no ads are filled for that ad break, MediaTailor will not set the value to `0` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdMarkerPassthrough {
     /// `Enabled`.
+    ///
+    /// Enables ad marker passthrough for your configuration.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -456,11 +565,25 @@ impl ToValue for AdMarkerPassthrough {
 impl Literal for AdMarkerPassthrough {}
 
 /// The [`AdsInteractionLog`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-playbackconfiguration-adsinteractionlog.html) property type.
+///
+/// Settings for customizing what events are included in logs for interactions with the ad decision
+/// server (ADS).
+///
+/// For more information about ADS logs, inlcuding descriptions of the event types, see [MediaTailor ADS
+/// logs description and event
+/// types](https://docs.aws.amazon.com/mediatailor/latest/ug/ads-log-format.html) in AWS Elemental
+/// MediaTailor User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdsInteractionLog {
     /// `ExcludeEventTypes`.
+    ///
+    /// Indicates that MediaTailor won't emit the selected events in the logs for playback sessions that are
+    /// initialized with this configuration.
     pub exclude_event_types: Option<Val<Vec<String>>>,
     /// `PublishOptInEventTypes`.
+    ///
+    /// Indicates that MediaTailor emits `RAW_ADS_RESPONSE` logs for playback sessions that are initialized
+    /// with this configuration.
     pub publish_opt_in_event_types: Option<Val<Vec<String>>>,
 }
 
@@ -524,13 +647,34 @@ impl ToValue for AdsInteractionLog {
 impl Literal for AdsInteractionLog {}
 
 /// The [`AvailSuppression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-playbackconfiguration-availsuppression.html) property type.
+///
+/// The configuration for avail suppression, also known as ad suppression. For more information about ad
+/// suppression, see [Ad
+/// Suppression](https://docs.aws.amazon.com/mediatailor/latest/ug/ad-behavior.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AvailSuppression {
     /// `FillPolicy`.
+    ///
+    /// Defines the policy to apply to the avail suppression mode. `BEHIND_LIVE_EDGE` will always use the
+    /// full avail suppression policy. `AFTER_LIVE_EDGE` mode can be used to invoke partial ad break fills
+    /// when a session starts mid-break.
     pub fill_policy: Option<Val<FillPolicy>>,
     /// `Mode`.
+    ///
+    /// Sets the ad suppression mode. By default, ad suppression is off and all ad breaks are filled with
+    /// ads or slate. When Mode is set to `BEHIND_LIVE_EDGE` , ad suppression is active and MediaTailor
+    /// won't fill ad breaks on or behind the ad suppression Value time in the manifest lookback window.
+    /// When Mode is set to `AFTER_LIVE_EDGE` , ad suppression is active and MediaTailor won't fill ad
+    /// breaks that are within the live edge plus the avail suppression value.
     pub mode: Option<Val<Mode>>,
     /// `Value`.
+    ///
+    /// A live edge offset time in HH:MM:SS. MediaTailor won't fill ad breaks on or behind this time in the
+    /// manifest lookback window. If Value is set to 00:00:00, it is in sync with the live edge, and
+    /// MediaTailor won't fill any ad breaks on or behind the live edge. If you set a Value time,
+    /// MediaTailor won't fill any ad breaks on or behind this time in the manifest lookback window. For
+    /// example, if you set 00:45:00, then MediaTailor will fill ad breaks that occur within 45 minutes
+    /// behind the live edge, but won't fill ad breaks on or behind 45 minutes behind the live edge.
     pub value: Option<Val<String>>,
 }
 
@@ -590,11 +734,19 @@ impl ToValue for AvailSuppression {
 impl Literal for AvailSuppression {}
 
 /// The [`Bumper`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-playbackconfiguration-bumper.html) property type.
+///
+/// The configuration for bumpers. Bumpers are short audio or video clips that play at the start or
+/// before the end of an ad break. To learn more about bumpers, see
+/// [Bumpers](https://docs.aws.amazon.com/mediatailor/latest/ug/bumpers.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Bumper {
     /// `EndUrl`.
+    ///
+    /// The URL for the end bumper asset.
     pub end_url: Option<Val<String>>,
     /// `StartUrl`.
+    ///
+    /// The URL for the start bumper asset.
     pub start_url: Option<Val<String>>,
 }
 
@@ -648,11 +800,25 @@ impl ToValue for Bumper {
 impl Literal for Bumper {}
 
 /// The [`CdnConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-playbackconfiguration-cdnconfiguration.html) property type.
+///
+/// The configuration for using a content delivery network (CDN), like Amazon CloudFront, for content
+/// and ad segment management.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CdnConfiguration {
     /// `AdSegmentUrlPrefix`.
+    ///
+    /// A non-default content delivery network (CDN) to serve ad segments. By default, AWS Elemental
+    /// MediaTailor uses Amazon CloudFront with default cache settings as its CDN for ad segments. To set up
+    /// an alternate CDN, create a rule in your CDN for the origin ads.mediatailor. *\<region>*
+    /// .amazonaws.com. Then specify the rule's name in this `AdSegmentUrlPrefix` . When AWS Elemental
+    /// MediaTailor serves a manifest, it reports your CDN as the source for ad segments.
     pub ad_segment_url_prefix: Option<Val<String>>,
     /// `ContentSegmentUrlPrefix`.
+    ///
+    /// A content delivery network (CDN) to cache content segments, so that content requests don’t always
+    /// have to go to the origin server. First, create a rule in your CDN for the content segment origin
+    /// server. Then specify the rule's name in this `ContentSegmentUrlPrefix` . When AWS Elemental
+    /// MediaTailor serves a manifest, it reports your CDN as the source for content segments.
     pub content_segment_url_prefix: Option<Val<String>>,
 }
 
@@ -706,13 +872,25 @@ impl ToValue for CdnConfiguration {
 impl Literal for CdnConfiguration {}
 
 /// The [`DashConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-playbackconfiguration-dashconfiguration.html) property type.
+///
+/// The configuration for DASH content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashConfiguration {
-    /// `ManifestEndpointPrefix`.
-    pub manifest_endpoint_prefix: Option<Val<String>>,
     /// `MpdLocation`.
+    ///
+    /// The setting that controls whether MediaTailor includes the Location tag in DASH manifests.
+    /// MediaTailor populates the Location tag with the URL for manifest update requests, to be used by
+    /// players that don't support sticky redirects. Disable this if you have CDN routing rules set up for
+    /// accessing MediaTailor manifests, and you are either using client-side reporting or your players
+    /// support sticky HTTP redirects. Valid values are `DISABLED` and `EMT_DEFAULT` . The `EMT_DEFAULT`
+    /// setting enables the inclusion of the tag and is the default value.
     pub mpd_location: Option<Val<String>>,
     /// `OriginManifestType`.
+    ///
+    /// The setting that controls whether MediaTailor handles manifests from the origin server as
+    /// multi-period manifests or single-period manifests. If your origin server produces single-period
+    /// manifests, set this to `SINGLE_PERIOD` . The default setting is `MULTI_PERIOD` . For multi-period
+    /// manifests, omit this setting or set it to `MULTI_PERIOD` .
     pub origin_manifest_type: Option<Val<OriginManifestType>>,
 }
 
@@ -730,7 +908,6 @@ impl DashConfiguration {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "ManifestEndpointPrefix", &self.manifest_endpoint_prefix);
         put(&mut m, "MpdLocation", &self.mpd_location);
         put(&mut m, "OriginManifestType", &self.origin_manifest_type);
         m
@@ -742,11 +919,6 @@ impl DashConfiguration {
 pub struct DashConfigurationBuilder(DashConfiguration);
 
 impl DashConfigurationBuilder {
-    /// Sets `ManifestEndpointPrefix`.
-    pub fn manifest_endpoint_prefix(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.manifest_endpoint_prefix = Some(value.into());
-        self
-    }
     /// Sets `MpdLocation`.
     pub fn mpd_location(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.mpd_location = Some(value.into());
@@ -772,11 +944,10 @@ impl ToValue for DashConfiguration {
 impl Literal for DashConfiguration {}
 
 /// The [`HlsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-playbackconfiguration-hlsconfiguration.html) property type.
+///
+/// The configuration for HLS content.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct HlsConfiguration {
-    /// `ManifestEndpointPrefix`.
-    pub manifest_endpoint_prefix: Option<Val<String>>,
-}
+pub struct HlsConfiguration {}
 
 impl HlsConfiguration {
     /// A builder.
@@ -791,9 +962,7 @@ impl HlsConfiguration {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "ManifestEndpointPrefix", &self.manifest_endpoint_prefix);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -802,11 +971,6 @@ impl HlsConfiguration {
 pub struct HlsConfigurationBuilder(HlsConfiguration);
 
 impl HlsConfigurationBuilder {
-    /// Sets `ManifestEndpointPrefix`.
-    pub fn manifest_endpoint_prefix(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.manifest_endpoint_prefix = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> HlsConfiguration {
         self.0
@@ -822,15 +986,26 @@ impl ToValue for HlsConfiguration {
 impl Literal for HlsConfiguration {}
 
 /// The [`HttpRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-playbackconfiguration-httprequest.html) property type.
+///
+/// The configuration for the request to the Ad Decision Server URL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpRequest {
     /// `Body`.
+    ///
+    /// The body of the request to the Ad Decision Server URL. The maximum length is 100,000 characters.
     pub body: Option<Val<String>>,
     /// `CompressRequest`.
+    ///
+    /// The compression type of the request sent to the Ad Decision Server URL. Only the POST HTTP Method
+    /// permits compression other than NONE.
     pub compress_request: Option<Val<CompressRequest>>,
     /// `Headers`.
+    ///
+    /// The headers in the request sent to the Ad Decision Server URL. The max length is 10,000 characters.
     pub headers: Option<Val<BTreeMap<String, String>>>,
     /// `HttpMethod`.
+    ///
+    /// Supported HTTP Methods for the request to the Ad Decision Server URL.
     pub http_method: Option<Val<HttpMethod>>,
 }
 
@@ -901,11 +1076,21 @@ impl ToValue for HttpRequest {
 impl Literal for HttpRequest {}
 
 /// The [`LivePreRollConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-playbackconfiguration-liveprerollconfiguration.html) property type.
+///
+/// The configuration for pre-roll ad insertion.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LivePreRollConfiguration {
     /// `AdDecisionServerUrl`.
+    ///
+    /// The URL for the ad decision server (ADS) for pre-roll ads. This includes the specification of static
+    /// parameters and placeholders for dynamic parameters. AWS Elemental MediaTailor substitutes
+    /// player-specific and session-specific parameters as needed when calling the ADS. Alternately, for
+    /// testing, you can provide a static VAST URL. The maximum length is 25,000 characters.
     pub ad_decision_server_url: Option<Val<String>>,
     /// `MaxDurationSeconds`.
+    ///
+    /// The maximum allowed duration for the pre-roll ad avail. AWS Elemental MediaTailor won't play
+    /// pre-roll ads to exceed this duration, regardless of the total duration of ads that the ADS returns.
     pub max_duration_seconds: Option<Val<i64>>,
 }
 
@@ -959,15 +1144,37 @@ impl ToValue for LivePreRollConfiguration {
 impl Literal for LivePreRollConfiguration {}
 
 /// The [`LogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-playbackconfiguration-logconfiguration.html) property type.
+///
+/// Defines where AWS Elemental MediaTailor sends logs for the playback configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogConfiguration {
     /// `AdsInteractionLog`.
+    ///
+    /// Settings for customizing what events are included in logs for interactions with the ad decision
+    /// server (ADS).
     pub ads_interaction_log: Option<Val<AdsInteractionLog>>,
     /// `EnabledLoggingStrategies`.
+    ///
+    /// The method used for collecting logs from AWS Elemental MediaTailor. `LEGACY_CLOUDWATCH` indicates
+    /// that MediaTailor is sending logs directly to Amazon CloudWatch Logs. `VENDED_LOGS` indicates that
+    /// MediaTailor is sending logs to CloudWatch, which then vends the logs to your destination of choice.
+    /// Supported destinations are CloudWatch Logs log group, Amazon S3 bucket, and Amazon Data Firehose
+    /// stream.
     pub enabled_logging_strategies: Option<Val<Vec<String>>>,
     /// `ManifestServiceInteractionLog`.
+    ///
+    /// Settings for customizing what events are included in logs for interactions with the origin server.
     pub manifest_service_interaction_log: Option<Val<ManifestServiceInteractionLog>>,
     /// `PercentEnabled`: required.
+    ///
+    /// The percentage of session logs that MediaTailor sends to your configured log destination. For
+    /// example, if your playback configuration has 1000 sessions and `percentEnabled` is set to `60` ,
+    /// MediaTailor sends logs for 600 of the sessions to CloudWatch Logs. MediaTailor decides at random
+    /// which of the playback configuration sessions to send logs for. If you want to view logs for a
+    /// specific session, you can use the [debug log
+    /// mode](https://docs.aws.amazon.com/mediatailor/latest/ug/debug-log-mode.html) .
+    ///
+    /// Valid values: `0` - `100`
     ///
     /// - Range: 0 to 100.
     pub percent_enabled: Option<Val<i64>>,
@@ -1047,9 +1254,19 @@ impl ToValue for LogConfiguration {
 impl Literal for LogConfiguration {}
 
 /// The [`ManifestProcessingRules`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-playbackconfiguration-manifestprocessingrules.html) property type.
+///
+/// The configuration for manifest processing rules. Manifest processing rules enable customization of
+/// the personalized manifests created by MediaTailor.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManifestProcessingRules {
     /// `AdMarkerPassthrough`.
+    ///
+    /// For HLS, when set to `true` , MediaTailor passes through `EXT-X-CUE-IN` , `EXT-X-CUE-OUT` , and
+    /// `EXT-X-SPLICEPOINT-SCTE35` ad markers from the origin manifest to the MediaTailor personalized
+    /// manifest.
+    ///
+    /// No logic is applied to these ad markers. For example, if `EXT-X-CUE-OUT` has a value of `60` , but
+    /// no ads are filled for that ad break, MediaTailor will not set the value to `0` .
     pub ad_marker_passthrough: Option<Val<AdMarkerPassthrough>>,
 }
 
@@ -1097,9 +1314,19 @@ impl ToValue for ManifestProcessingRules {
 impl Literal for ManifestProcessingRules {}
 
 /// The [`ManifestServiceInteractionLog`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-playbackconfiguration-manifestserviceinteractionlog.html) property type.
+///
+/// Settings for customizing what events are included in logs for interactions with the origin server.
+///
+/// For more information about manifest service logs, including descriptions of the event types, see
+/// [MediaTailor manifest logs description and event
+/// types](https://docs.aws.amazon.com/mediatailor/latest/ug/log-types.html) in AWS Elemental
+/// MediaTailor User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManifestServiceInteractionLog {
     /// `ExcludeEventTypes`.
+    ///
+    /// Indicates that MediaTailor won't emit the selected events in the logs for playback sessions that are
+    /// initialized with this configuration.
     pub exclude_event_types: Option<Val<Vec<String>>>,
 }
 
@@ -1238,9 +1465,18 @@ impl CompressRequest {
             CompressRequest::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CompressRequest {
+    const VALUES: &'static [&'static str] = &["NONE", "GZIP"];
+    fn as_str(&self) -> &str {
+        CompressRequest::as_str(self)
     }
 }
 
@@ -1285,9 +1521,18 @@ impl FillPolicy {
             FillPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FillPolicy {
+    const VALUES: &'static [&'static str] = &["PARTIAL_AVAIL", "FULL_AVAIL_ONLY"];
+    fn as_str(&self) -> &str {
+        FillPolicy::as_str(self)
     }
 }
 
@@ -1332,9 +1577,18 @@ impl HttpMethod {
             HttpMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpMethod {
+    const VALUES: &'static [&'static str] = &["GET", "POST"];
+    fn as_str(&self) -> &str {
+        HttpMethod::as_str(self)
     }
 }
 
@@ -1379,9 +1633,18 @@ impl InsertionMode {
             InsertionMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InsertionMode {
+    const VALUES: &'static [&'static str] = &["STITCHED_ONLY", "PLAYER_SELECT"];
+    fn as_str(&self) -> &str {
+        InsertionMode::as_str(self)
     }
 }
 
@@ -1429,9 +1692,18 @@ impl Mode {
             Mode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Mode {
+    const VALUES: &'static [&'static str] = &["OFF", "BEHIND_LIVE_EDGE", "AFTER_LIVE_EDGE"];
+    fn as_str(&self) -> &str {
+        Mode::as_str(self)
     }
 }
 
@@ -1477,9 +1749,18 @@ impl OriginManifestType {
             OriginManifestType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OriginManifestType {
+    const VALUES: &'static [&'static str] = &["SINGLE_PERIOD", "MULTI_PERIOD"];
+    fn as_str(&self) -> &str {
+        OriginManifestType::as_str(self)
     }
 }
 
@@ -1524,9 +1805,18 @@ impl StreamingMediaFileConditioning {
             StreamingMediaFileConditioning::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StreamingMediaFileConditioning {
+    const VALUES: &'static [&'static str] = &["TRANSCODE", "NONE"];
+    fn as_str(&self) -> &str {
+        StreamingMediaFileConditioning::as_str(self)
     }
 }
 

@@ -5,20 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::MediaTailor::SourceLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mediatailor-sourcelocation.html) resource type.
 ///
+/// A source location is a container for sources. For more information about source locations, see
+/// [Working with source
+/// locations](https://docs.aws.amazon.com/mediatailor/latest/ug/channel-assembly-source-locations.html)
+/// in the *MediaTailor User Guide* .
+///
 /// Build it with [`SourceLocation::builder`]; adding it to a stack returns a [`SourceLocationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceLocation {
     /// `AccessConfiguration`.
+    ///
+    /// The access configuration for the source location.
     pub access_configuration: Option<Val<AccessConfiguration>>,
     /// `DefaultSegmentDeliveryConfiguration`.
+    ///
+    /// The default segment delivery configuration.
     pub default_segment_delivery_configuration: Option<Val<DefaultSegmentDeliveryConfiguration>>,
     /// `HttpConfiguration`: required.
+    ///
+    /// The HTTP configuration for the source location.
     pub http_configuration: Option<Val<HttpConfiguration>>,
     /// `SegmentDeliveryConfigurations`.
+    ///
+    /// The segment delivery configurations for the source location.
     pub segment_delivery_configurations: Option<Val<Vec<SegmentDeliveryConfiguration>>>,
     /// `SourceLocationName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the source location.
     pub source_location_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags assigned to the source location. Tags are key-value pairs that you can associate with
+    /// Amazon resources to help with organization, access control, and cost tracking. For more information,
+    /// see [Tagging AWS Elemental MediaTailor
+    /// Resources](https://docs.aws.amazon.com/mediatailor/latest/ug/tagging.html) .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -151,6 +171,8 @@ impl Deref for SourceLocationHandle {
 
 impl SourceLocationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// \<p>The ARN of the source location.\</p>
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -165,11 +187,36 @@ impl SourceLocationHandle {
 }
 
 /// The [`AccessConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-sourcelocation-accessconfiguration.html) property type.
+///
+/// Access configuration parameters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessConfiguration {
     /// `AccessType`.
+    ///
+    /// The type of authentication used to access content from `HttpConfiguration::BaseUrl` on your source
+    /// location. Accepted value: `S3_SIGV4` .
+    ///
+    /// `S3_SIGV4` - AWS Signature Version 4 authentication for Amazon S3 hosted virtual-style access. If
+    /// your source location base URL is an Amazon S3 bucket, MediaTailor can use AWS Signature Version 4
+    /// (SigV4) authentication to access the bucket where your source content is stored. Your MediaTailor
+    /// source location baseURL must follow the S3 virtual hosted-style request URL format. For example,
+    /// <https://bucket-name.s3.Region.amazonaws.com/key-name>.
+    ///
+    /// Before you can use `S3_SIGV4` , you must meet these requirements:
+    ///
+    /// • You must allow MediaTailor to access your S3 bucket by granting mediatailor.amazonaws.com
+    /// principal access in IAM. For information about configuring access in IAM, see Access management in
+    /// the IAM User Guide.
+    ///
+    /// • The mediatailor.amazonaws.com service principal must have permissions to read all top level
+    /// manifests referenced by the VodSource packaging configurations.
+    ///
+    /// • The caller of the API must have s3:GetObject IAM permissions to read all top level manifests
+    /// referenced by your MediaTailor VodSource packaging configurations.
     pub access_type: Option<Val<AccessType>>,
     /// `SecretsManagerAccessTokenConfiguration`.
+    ///
+    /// AWS Secrets Manager access token configuration parameters.
     pub secrets_manager_access_token_configuration: Option<Val<SecretsManagerAccessTokenConfiguration>>,
 }
 
@@ -226,9 +273,18 @@ impl ToValue for AccessConfiguration {
 impl Literal for AccessConfiguration {}
 
 /// The [`DefaultSegmentDeliveryConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-sourcelocation-defaultsegmentdeliveryconfiguration.html) property type.
+///
+/// The optional configuration for a server that serves segments. Use this if you want the segment
+/// delivery server to be different from the source location server. For example, you can configure your
+/// source location server to be an origination server, such as MediaPackage, and the segment delivery
+/// server to be a content delivery network (CDN), such as CloudFront. If you don't specify a segment
+/// delivery server, then the source location server is used.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultSegmentDeliveryConfiguration {
     /// `BaseUrl`.
+    ///
+    /// The hostname of the server that will be used to serve segments. This string must include the
+    /// protocol, such as *<https://>* .
     pub base_url: Option<Val<String>>,
 }
 
@@ -276,9 +332,14 @@ impl ToValue for DefaultSegmentDeliveryConfiguration {
 impl Literal for DefaultSegmentDeliveryConfiguration {}
 
 /// The [`HttpConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-sourcelocation-httpconfiguration.html) property type.
+///
+/// The HTTP configuration for the source location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpConfiguration {
     /// `BaseUrl`: required.
+    ///
+    /// The base URL for the source location host server. This string must include the protocol, such as *<https://>*
+    /// .
     pub base_url: Option<Val<String>>,
 }
 
@@ -333,13 +394,27 @@ impl ToValue for HttpConfiguration {
 impl Literal for HttpConfiguration {}
 
 /// The [`SecretsManagerAccessTokenConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-sourcelocation-secretsmanageraccesstokenconfiguration.html) property type.
+///
+/// AWS Secrets Manager access token configuration parameters. For information about Secrets Manager
+/// access token authentication, see [Working with AWS Secrets Manager access token
+/// authentication](https://docs.aws.amazon.com/mediatailor/latest/ug/channel-assembly-access-configuration-access-token.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretsManagerAccessTokenConfiguration {
     /// `HeaderName`.
+    ///
+    /// The name of the HTTP header used to supply the access token in requests to the source location.
     pub header_name: Option<Val<String>>,
     /// `SecretArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Secrets Manager secret that contains the access token.
     pub secret_arn: Option<Val<String>>,
     /// `SecretStringKey`.
+    ///
+    /// The AWS Secrets Manager
+    /// [SecretString](https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html#SecretsManager-CreateSecret-request-SecretString.html)
+    /// key associated with the access token. MediaTailor uses the key to look up SecretString key and value
+    /// pair containing the access token.
     pub secret_string_key: Option<Val<String>>,
 }
 
@@ -399,11 +474,21 @@ impl ToValue for SecretsManagerAccessTokenConfiguration {
 impl Literal for SecretsManagerAccessTokenConfiguration {}
 
 /// The [`SegmentDeliveryConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mediatailor-sourcelocation-segmentdeliveryconfiguration.html) property type.
+///
+/// The segment delivery configuration settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SegmentDeliveryConfiguration {
     /// `BaseUrl`.
+    ///
+    /// The base URL of the host or path of the segment delivery server that you're using to serve segments.
+    /// This is typically a content delivery network (CDN). The URL can be absolute or relative. To use an
+    /// absolute URL include the protocol, such as `https://example.com/some/path` . To use a relative URL
+    /// specify the relative path, such as `/some/path*` .
     pub base_url: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// A unique identifier used to distinguish between multiple segment delivery configurations in a source
+    /// location.
     pub name: Option<Val<String>>,
 }
 
@@ -546,9 +631,18 @@ impl AccessType {
             AccessType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccessType {
+    const VALUES: &'static [&'static str] = &["S3_SIGV4", "SECRETS_MANAGER_ACCESS_TOKEN", "AUTODETECT_SIGV4"];
+    fn as_str(&self) -> &str {
+        AccessType::as_str(self)
     }
 }
 

@@ -5,18 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::MemoryDB::ACL`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-memorydb-acl.html) resource type.
 ///
+/// Specifies an Access Control List. For more information, see [Authenticating users with Access Contol
+/// Lists (ACLs)](https://docs.aws.amazon.com/memorydb/latest/devguide/clusters.acls.html) .
+///
 /// Build it with [`Acl::builder`]; adding it to a stack returns a [`AclHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Acl {
     /// `ACLName`: required. Changing it replaces the resource.
     ///
+    /// The name of the Access Control List.
+    ///
     /// - Pattern: `[a-z][a-z0-9\\-]*`.
     pub acl_name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UserNames`.
+    ///
+    /// The list of users that belong to the Access Control List.
     ///
     /// - Items: at least 1.
     pub user_names: Option<Val<Vec<String>>>,
@@ -112,10 +125,17 @@ impl Deref for AclHandle {
 
 impl AclHandle {
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Indicates ACL status.
+    ///
+    /// *Valid values* : `creating` | `active` | `modifying` | `deleting`
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// When you pass the logical ID of this resource to the intrinsic `Ref` function, Ref returns the ARN
+    /// of the Access Control List, such as `arn:aws:memorydb:us-east-1:123456789012:acl/my-acl`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

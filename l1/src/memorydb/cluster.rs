@@ -5,75 +5,160 @@ use crate::rt::*;
 
 /// The [`AWS::MemoryDB::Cluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-memorydb-cluster.html) resource type.
 ///
+/// Specifies a cluster . All nodes in the cluster run the same protocol-compliant engine software.
+///
 /// Build it with [`Cluster::builder`]; adding it to a stack returns a [`ClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cluster {
     /// `ACLName`: required.
     ///
+    /// The name of the Access Control List to associate with the cluster .
+    ///
     /// - Length: at least 1.
     /// - Pattern: `[a-zA-Z][a-zA-Z0-9\-]*`.
     pub acl_name: Option<Val<String>>,
     /// `AutoMinorVersionUpgrade`.
+    ///
+    /// When set to true, the cluster will automatically receive minor engine version upgrades after launch.
     pub auto_minor_version_upgrade: Option<Val<bool>>,
     /// `ClusterEndpoint`.
+    ///
+    /// The cluster 's configuration endpoint.
     pub cluster_endpoint: Option<Val<Endpoint>>,
     /// `ClusterName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the cluster .
     ///
     /// - Pattern: `[a-z][a-z0-9\-]*`.
     pub cluster_name: Option<Val<String>>,
     /// `DataTiering`. Changing it replaces the resource.
+    ///
+    /// Enables data tiering. Data tiering is only supported for clusters using the r6gd node type. This
+    /// parameter must be set when using r6gd nodes. For more information, see [Data
+    /// tiering](https://docs.aws.amazon.com/memorydb/latest/devguide/data-tiering.html) .
     pub data_tiering: Option<Val<DataTieringStatus>>,
     /// `Description`.
+    ///
+    /// A description of the cluster .
     pub description: Option<Val<String>>,
     /// `Engine`.
+    ///
+    /// The name of the engine used by the cluster.
     pub engine: Option<Val<String>>,
     /// `EngineVersion`.
+    ///
+    /// The Redis engine version used by the cluster .
     pub engine_version: Option<Val<String>>,
     /// `FinalSnapshotName`.
+    ///
+    /// The user-supplied name of a final cluster snapshot. This is the unique name that identifies the
+    /// snapshot. MemoryDB creates the snapshot, and then deletes the cluster immediately afterward.
     pub final_snapshot_name: Option<Val<String>>,
     /// `IpDiscovery`.
+    ///
+    /// The mechanism that the cluster uses to discover IP addresses. Returns 'ipv4' when DNS endpoints
+    /// resolve to IPv4 addresses, or 'ipv6' when DNS endpoints resolve to IPv6 addresses.
     pub ip_discovery: Option<Val<SupportedIpDiscoveryTypes>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The ID of the KMS key used to encrypt the cluster .
     pub kms_key_id: Option<Val<String>>,
     /// `MaintenanceWindow`.
+    ///
+    /// Specifies the weekly time range during which maintenance on the cluster is performed. It is
+    /// specified as a range in the format `ddd:hh24:mi-ddd:hh24:mi` (24H Clock UTC). The minimum
+    /// maintenance window is a 60 minute period.
+    ///
+    /// *Pattern* : `ddd:hh24:mi-ddd:hh24:mi`
     pub maintenance_window: Option<Val<String>>,
     /// `MultiRegionClusterName`. Changing it replaces the resource.
+    ///
+    /// The name of the multi-Region cluster that this cluster belongs to.
     pub multi_region_cluster_name: Option<Val<String>>,
     /// `NetworkType`. Changing it replaces the resource.
+    ///
+    /// The IP address type for the cluster. Returns 'ipv4' for IPv4 only, 'ipv6' for IPv6 only, or
+    /// 'dual-stack' if the cluster supports both IPv4 and IPv6 addressing.
     pub network_type: Option<Val<SupportedNetworkTypes>>,
     /// `NodeType`: required.
+    ///
+    /// The cluster 's node type.
     pub node_type: Option<Val<String>>,
     /// `NumReplicasPerShard`.
+    ///
+    /// The number of replicas to apply to each shard.
+    ///
+    /// *Default value* : `1`
+    ///
+    /// *Maximum value* : `5`
     pub num_replicas_per_shard: Option<Val<i64>>,
     /// `NumShards`.
+    ///
+    /// The number of shards in the cluster .
     pub num_shards: Option<Val<i64>>,
     /// `ParameterGroupName`.
+    ///
+    /// The name of the parameter group used by the cluster .
     pub parameter_group_name: Option<Val<String>>,
     /// `Port`. Changing it replaces the resource.
+    ///
+    /// The port used by the cluster .
     pub port: Option<Val<i64>>,
     /// `SecurityGroupIds`.
+    ///
+    /// A list of security group names to associate with this cluster .
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SnapshotArns`. Changing it replaces the resource.
+    ///
+    /// A list of Amazon Resource Names (ARN) that uniquely identify the RDB snapshot files stored in Amazon
+    /// S3. The snapshot files are used to populate the new cluster . The Amazon S3 object name in the ARN
+    /// cannot contain any commas.
     pub snapshot_arns: Option<Val<Vec<String>>>,
     /// `SnapshotName`. Changing it replaces the resource.
+    ///
+    /// The name of a snapshot from which to restore data into the new cluster . The snapshot status changes
+    /// to restoring while the new cluster is being created.
     pub snapshot_name: Option<Val<String>>,
     /// `SnapshotRetentionLimit`.
+    ///
+    /// The number of days for which MemoryDB retains automatic snapshots before deleting them. For example,
+    /// if you set SnapshotRetentionLimit to 5, a snapshot that was taken today is retained for 5 days
+    /// before being deleted.
     pub snapshot_retention_limit: Option<Val<i64>>,
     /// `SnapshotWindow`.
+    ///
+    /// The daily time range (in UTC) during which MemoryDB begins taking a daily snapshot of your shard.
+    /// Example: 05:00-09:00 If you do not specify this parameter, MemoryDB automatically chooses an
+    /// appropriate time range.
     pub snapshot_window: Option<Val<String>>,
     /// `SnsTopicArn`.
+    ///
+    /// When you pass the logical ID of this resource to the intrinsic `Ref` function, Ref returns the ARN
+    /// of the SNS topic, such as `arn:aws:memorydb:us-east-1:123456789012:mySNSTopic`
     ///
     /// - Format: `AWS::SNS::Topic.Arn`.
     pub sns_topic_arn: Option<Val<String>>,
     /// `SnsTopicStatus`.
+    ///
+    /// The SNS topic must be in Active status to receive notifications.
     pub sns_topic_status: Option<Val<String>>,
     /// `SubnetGroupName`. Changing it replaces the resource.
+    ///
+    /// The name of the subnet group used by the cluster .
     pub subnet_group_name: Option<Val<String>>,
     /// `TLSEnabled`. Changing it replaces the resource.
+    ///
+    /// A flag to indicate if In-transit encryption is enabled.
     pub tls_enabled: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -341,22 +426,33 @@ impl Deref for ClusterHandle {
 
 impl ClusterHandle {
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the cluster. For example, 'available', 'updating' or 'creating'.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `ClusterEndpoint.Address`.
+    ///
+    /// The address of the cluster 's configuration endpoint.
     pub fn attr_cluster_endpoint_address(&self) -> Val<String> {
         self.0.get_att("ClusterEndpoint.Address")
     }
     /// `Fn::GetAtt` `ClusterEndpoint.Port`.
+    ///
+    /// The port used by the cluster configuration endpoint.
     pub fn attr_cluster_endpoint_port(&self) -> Val<i64> {
         self.0.get_att("ClusterEndpoint.Port")
     }
     /// `Fn::GetAtt` `ARN`.
+    ///
+    /// When you pass the logical ID of this resource to the intrinsic `Ref` function, Ref returns the ARN
+    /// of the cluster , such as `arn:aws:memorydb:us-east-1:123456789012:cluster/my-cluster`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("ARN")
     }
     /// `Fn::GetAtt` `ParameterGroupStatus`.
+    ///
+    /// The status of the parameter group used by the cluster , for example `active` or `applying` .
     pub fn attr_parameter_group_status(&self) -> Val<String> {
         self.0.get_att("ParameterGroupStatus")
     }
@@ -371,13 +467,10 @@ impl ClusterHandle {
 }
 
 /// The [`Endpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-memorydb-cluster-endpoint.html) property type.
+///
+/// Represents the information required for client programs to connect to the cluster and its nodes.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Endpoint {
-    /// `Address`.
-    pub address: Option<Val<String>>,
-    /// `Port`.
-    pub port: Option<Val<i64>>,
-}
+pub struct Endpoint {}
 
 impl Endpoint {
     /// A builder.
@@ -392,10 +485,7 @@ impl Endpoint {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "Address", &self.address);
-        put(&mut m, "Port", &self.port);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -404,16 +494,6 @@ impl Endpoint {
 pub struct EndpointBuilder(Endpoint);
 
 impl EndpointBuilder {
-    /// Sets `Address`.
-    pub fn address(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.address = Some(value.into());
-        self
-    }
-    /// Sets `Port`.
-    pub fn port(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.port = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> Endpoint {
         self.0
@@ -521,9 +601,18 @@ impl DataTieringStatus {
             DataTieringStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataTieringStatus {
+    const VALUES: &'static [&'static str] = &["true", "false"];
+    fn as_str(&self) -> &str {
+        DataTieringStatus::as_str(self)
     }
 }
 
@@ -568,9 +657,18 @@ impl SupportedIpDiscoveryTypes {
             SupportedIpDiscoveryTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SupportedIpDiscoveryTypes {
+    const VALUES: &'static [&'static str] = &["ipv4", "ipv6"];
+    fn as_str(&self) -> &str {
+        SupportedIpDiscoveryTypes::as_str(self)
     }
 }
 
@@ -618,9 +716,18 @@ impl SupportedNetworkTypes {
             SupportedNetworkTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SupportedNetworkTypes {
+    const VALUES: &'static [&'static str] = &["ipv4", "ipv6", "dual_stack"];
+    fn as_str(&self) -> &str {
+        SupportedNetworkTypes::as_str(self)
     }
 }
 

@@ -5,32 +5,58 @@ use crate::rt::*;
 
 /// The [`AWS::MemoryDB::MultiRegionCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-memorydb-multiregioncluster.html) resource type.
 ///
+/// Represents a multi-Region cluster.
+///
 /// Build it with [`MultiRegionCluster::builder`]; adding it to a stack returns a [`MultiRegionClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiRegionCluster {
     /// `Description`.
+    ///
+    /// The description of the multi-Region cluster.
     pub description: Option<Val<String>>,
     /// `Engine`.
+    ///
+    /// The name of the engine used by the multi-Region cluster.
     pub engine: Option<Val<String>>,
     /// `EngineVersion`. Changing it replaces the resource.
+    ///
+    /// The version of the engine used by the multi-Region cluster.
     pub engine_version: Option<Val<String>>,
     /// `MultiRegionClusterNameSuffix`. Changing it replaces the resource.
+    ///
+    /// A suffix to be added to the Multi-Region cluster name. Amazon MemoryDB automatically applies a
+    /// prefix to the Multi-Region cluster Name when it is created. Each Amazon Region has its own prefix.
+    /// For instance, a Multi-Region cluster Name created in the US-West-1 region will begin with "virxk",
+    /// along with the suffix name you provide. The suffix guarantees uniqueness of the Multi-Region cluster
+    /// name across multiple regions.
     ///
     /// - Pattern: `[a-z][a-z0-9\-]*`.
     pub multi_region_cluster_name_suffix: Option<Val<String>>,
     /// `MultiRegionParameterGroupName`. Changing it replaces the resource.
+    ///
+    /// The name of the multi-Region parameter group associated with the cluster.
     pub multi_region_parameter_group_name: Option<Val<String>>,
     /// `NodeType`: required.
+    ///
+    /// The node type used by the multi-Region cluster.
     pub node_type: Option<Val<String>>,
     /// `NumShards`.
+    ///
+    /// The number of shards in the multi-Region cluster.
     pub num_shards: Option<Val<i64>>,
     /// `TLSEnabled`. Changing it replaces the resource.
+    ///
+    /// Indiciates if the multi-Region cluster is TLS enabled.
     pub tls_enabled: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// A list of tags to be applied to the multi-Region cluster.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UpdateStrategy`.
+    ///
+    /// The strategy to use for the update operation. Supported values are "coordinated" or "uncoordinated".
     pub update_strategy: Option<Val<UpdateStrategy>>,
 }
 
@@ -161,14 +187,20 @@ impl Deref for MultiRegionClusterHandle {
 
 impl MultiRegionClusterHandle {
     /// `Fn::GetAtt` `MultiRegionClusterName`.
+    ///
+    /// The name of the multi-Region cluster.
     pub fn attr_multi_region_cluster_name(&self) -> Val<String> {
         self.0.get_att("MultiRegionClusterName")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the multi-Region cluster.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `ARN`.
+    ///
+    /// The Amazon Resource Name (ARN) of the multi-Region cluster.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("ARN")
     }
@@ -275,9 +307,18 @@ impl UpdateStrategy {
             UpdateStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UpdateStrategy {
+    const VALUES: &'static [&'static str] = &["COORDINATED", "UNCOORDINATED"];
+    fn as_str(&self) -> &str {
+        UpdateStrategy::as_str(self)
     }
 }
 

@@ -5,20 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::MemoryDB::ParameterGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-memorydb-parametergroup.html) resource type.
 ///
+/// Specifies a new MemoryDB parameter group. A parameter group is a collection of parameters and their
+/// values that are applied to all of the nodes in any cluster . For more information, see [Configuring
+/// engine parameters using parameter
+/// groups](https://docs.aws.amazon.com/memorydb/latest/devguide/parametergroups.html) .
+///
 /// Build it with [`ParameterGroup::builder`]; adding it to a stack returns a [`ParameterGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterGroup {
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// A description of the parameter group.
     pub description: Option<Val<String>>,
     /// `Family`: required. Changing it replaces the resource.
+    ///
+    /// The name of the parameter group family that this parameter group is compatible with.
     pub family: Option<Val<String>>,
     /// `ParameterGroupName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the parameter group.
     pub parameter_group_name: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// Returns the detailed parameter list for the parameter group.
     ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -132,6 +151,10 @@ impl Deref for ParameterGroupHandle {
 
 impl ParameterGroupHandle {
     /// `Fn::GetAtt` `ARN`.
+    ///
+    /// When you pass the logical ID of this resource to the intrinsic `Ref` function, Ref returns the ARN
+    /// of the parameter group, such as
+    /// `arn:aws:memorydb:us-east-1:123456789012:parametergroup/my-parameter-group`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("ARN")
     }

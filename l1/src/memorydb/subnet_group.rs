@@ -5,18 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::MemoryDB::SubnetGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-memorydb-subnetgroup.html) resource type.
 ///
+/// Specifies a subnet group. A subnet group is a collection of subnets (typically private) that you can
+/// designate for your cluster s running in an Amazon Virtual Private Cloud (VPC) environment. When you
+/// create a cluster in an Amazon VPC , you must specify a subnet group. MemoryDB uses that subnet group
+/// to choose a subnet and IP addresses within that subnet to associate with your nodes. For more
+/// information, see [Subnets and subnet
+/// groups](https://docs.aws.amazon.com/memorydb/latest/devguide/subnetgroups.html) .
+///
 /// Build it with [`SubnetGroup::builder`]; adding it to a stack returns a [`SubnetGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetGroup {
     /// `Description`.
+    ///
+    /// A description of the subnet group.
     pub description: Option<Val<String>>,
     /// `SubnetGroupName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the subnet group to be used for the cluster .
     ///
     /// - Pattern: `[a-z][a-z0-9\-]*`.
     pub subnet_group_name: Option<Val<String>>,
     /// `SubnetIds`: required.
+    ///
+    /// A list of Amazon VPC subnet IDs for the subnet group.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -125,10 +144,17 @@ impl Deref for SubnetGroupHandle {
 
 impl SubnetGroupHandle {
     /// `Fn::GetAtt` `ARN`.
+    ///
+    /// When you pass the logical ID of this resource to the intrinsic `Ref` function, Ref returns the ARN
+    /// of the subnet group, such as `arn:aws:memorydb:us-east-1:123456789012:subnetgroup/my-subnet-group`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("ARN")
     }
     /// `Fn::GetAtt` `SupportedNetworkTypes`.
+    ///
+    /// The network types supported by this subnet. Returns an array of strings that can include 'ipv4',
+    /// 'ipv6', or both, indicating whether the subnet supports IPv4 only, IPv6 only, or dual-stack
+    /// deployments.
     pub fn attr_supported_network_types(&self) -> Val<Vec<String>> {
         self.0.get_att("SupportedNetworkTypes")
     }

@@ -5,20 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::MemoryDB::User`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-memorydb-user.html) resource type.
 ///
+/// Specifies a MemoryDB user. For more information, see [Authenticating users with Access Contol Lists
+/// (ACLs)](https://docs.aws.amazon.com/memorydb/latest/devguide/clusters.acls.html) .
+///
 /// Build it with [`User::builder`]; adding it to a stack returns a [`UserHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct User {
     /// `AccessString`.
     ///
+    /// Access permissions string used for this user.
+    ///
     /// - Pattern: `\S`.
     pub access_string: Option<Val<String>>,
     /// `AuthenticationMode`.
+    ///
+    /// Denotes whether the user requires a password to authenticate.
+    ///
+    /// *Example:*
+    ///
+    /// `mynewdbuser: Type: AWS::MemoryDB::User Properties: AccessString: on ~* &* +@all AuthenticationMode:
+    /// Passwords: '1234567890123456' Type: password UserName: mynewdbuser AuthenticationMode: {
+    /// "Passwords": ["1234567890123456"], "Type": "Password" }`
     pub authentication_mode: Option<Val<AuthenticationMode>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UserName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the user.
     ///
     /// - Length: at least 1.
     /// - Pattern: `[a-z][a-z0-9\\-]*`.
@@ -116,10 +137,17 @@ impl Deref for UserHandle {
 
 impl UserHandle {
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Indicates the user status.
+    ///
+    /// *Valid values* : `active` | `modifying` | `deleting`
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// When you pass the logical ID of this resource to the intrinsic `Ref` function, Ref returns the ARN
+    /// of the user, such as `arn:aws:memorydb:us-east-1:123456789012:user/user1`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -134,13 +162,21 @@ impl UserHandle {
 }
 
 /// The [`AuthenticationMode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-memorydb-user-authenticationmode.html) property type.
+///
+/// Denotes the user's authentication properties, such as whether it requires a password to
+/// authenticate. Used in output responses.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthenticationMode {
     /// `Passwords`.
     ///
+    /// The password(s) used for authentication
+    ///
     /// - Items: 1 to 2.
     pub passwords: Option<Val<Vec<String>>>,
     /// `Type`.
+    ///
+    /// Indicates whether the user requires a password to authenticate. All newly-created users require a
+    /// password.
     pub type_: Option<Val<Type>>,
 }
 
@@ -288,9 +324,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["password", "iam"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,29 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::MPA::ApprovalTeam`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mpa-approvalteam.html) resource type.
 ///
+/// Creates a new approval team. For more information, see [Approval
+/// team](https://docs.aws.amazon.com/mpa/latest/userguide/mpa-concepts.html) in the *Multi-party
+/// approval User Guide* .
+///
 /// Build it with [`ApprovalTeam::builder`]; adding it to a stack returns a [`ApprovalTeamHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApprovalTeam {
     /// `ApprovalStrategy`: required.
+    ///
+    /// Contains details for how an approval team grants approval.
     pub approval_strategy: Option<Val<ApprovalStrategy>>,
     /// `Approvers`: required.
+    ///
+    /// Contains details for an approver.
     ///
     /// - Items: 1 to 20.
     pub approvers: Option<Val<Vec<Approver>>>,
     /// `Description`: required.
     ///
+    /// Description for the team.
+    ///
     /// - Length: 1 to 256.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// Name of the team.
     ///
     /// - Length: at most 64.
     /// - Pattern: `^[a-zA-Z0-9._-]+$`.
     pub name: Option<Val<String>>,
     /// `Policies`: required. Changing it replaces the resource.
     ///
+    /// Contains details for a policy. Policies define what operations a team that define the permissions
+    /// for team resources.
+    ///
     /// - Items: 1 to 10.
     pub policies: Option<Val<Vec<Policy>>>,
     /// `Tags`.
+    ///
+    /// Tags that you have added to the specified resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -163,38 +180,60 @@ impl Deref for ApprovalTeamHandle {
 
 impl ApprovalTeamHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Amazon Resource Name (ARN) for the team.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `VersionId`.
+    ///
+    /// Version ID for the team.
     pub fn attr_version_id(&self) -> Val<String> {
         self.0.get_att("VersionId")
     }
     /// `Fn::GetAtt` `NumberOfApprovers`.
+    ///
+    /// Total number of approvers in the team.
     pub fn attr_number_of_approvers(&self) -> Val<i64> {
         self.0.get_att("NumberOfApprovers")
     }
     /// `Fn::GetAtt` `UpdateSessionArn`.
+    ///
+    /// Timestamp when the team was last updated.
     pub fn attr_update_session_arn(&self) -> Val<String> {
         self.0.get_att("UpdateSessionArn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// Timestamp when the team was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastUpdateTime`.
+    ///
+    /// Timestamp when the team was last updated.
     pub fn attr_last_update_time(&self) -> Val<String> {
         self.0.get_att("LastUpdateTime")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Status for the team. For more information, see [Team
+    /// health](https://docs.aws.amazon.com/mpa/latest/userguide/mpa-health.html) in the *Multi-party
+    /// approval User Guide* .
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusCode`.
+    ///
+    /// Status code for the team. For more information, see [Team
+    /// health](https://docs.aws.amazon.com/mpa/latest/userguide/mpa-health.html) in the *Multi-party
+    /// approval User Guide* .
     pub fn attr_status_code(&self) -> Val<String> {
         self.0.get_att("StatusCode")
     }
     /// `Fn::GetAtt` `StatusMessage`.
+    ///
+    /// Message describing the status for the team.
     pub fn attr_status_message(&self) -> Val<String> {
         self.0.get_att("StatusMessage")
     }
@@ -209,9 +248,13 @@ impl ApprovalTeamHandle {
 }
 
 /// The [`ApprovalStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mpa-approvalteam-approvalstrategy.html) property type.
+///
+/// Strategy for how an approval team grants approval.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApprovalStrategy {
     /// `MofN`: required.
+    ///
+    /// Minimum number of approvals (M) required for a total number of approvers (N).
     pub mof_n: Option<Val<MofNApprovalStrategy>>,
 }
 
@@ -262,24 +305,23 @@ impl ToValue for ApprovalStrategy {
 impl Literal for ApprovalStrategy {}
 
 /// The [`Approver`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mpa-approvalteam-approver.html) property type.
+///
+/// Contains details for an approver.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Approver {
-    /// `ApproverId`.
-    pub approver_id: Option<Val<String>>,
     /// `PrimaryIdentityId`: required.
+    ///
+    /// ID for the user.
     ///
     /// - Length: 1 to 100.
     pub primary_identity_id: Option<Val<String>>,
     /// `PrimaryIdentitySourceArn`: required.
     ///
+    /// Amazon Resource Name (ARN) for the identity source. The identity source manages the user
+    /// authentication for approvers.
+    ///
     /// - Length: at most 1000.
     pub primary_identity_source_arn: Option<Val<String>>,
-    /// `PrimaryIdentityStatus`.
-    pub primary_identity_status: Option<Val<String>>,
-    /// `ResponseTime`.
-    ///
-    /// - Format: `date-time`.
-    pub response_time: Option<Val<String>>,
 }
 
 impl Approver {
@@ -294,17 +336,13 @@ impl Approver {
         Self {
             primary_identity_id: Some(Val::<String>::from("placeholder")),
             primary_identity_source_arn: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
         }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "ApproverId", &self.approver_id);
         put(&mut m, "PrimaryIdentityId", &self.primary_identity_id);
         put(&mut m, "PrimaryIdentitySourceArn", &self.primary_identity_source_arn);
-        put(&mut m, "PrimaryIdentityStatus", &self.primary_identity_status);
-        put(&mut m, "ResponseTime", &self.response_time);
         m
     }
 }
@@ -314,11 +352,6 @@ impl Approver {
 pub struct ApproverBuilder(Approver);
 
 impl ApproverBuilder {
-    /// Sets `ApproverId`.
-    pub fn approver_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.approver_id = Some(value.into());
-        self
-    }
     /// Sets `PrimaryIdentityId`.
     pub fn primary_identity_id(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.primary_identity_id = Some(value.into());
@@ -327,16 +360,6 @@ impl ApproverBuilder {
     /// Sets `PrimaryIdentitySourceArn`.
     pub fn primary_identity_source_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.primary_identity_source_arn = Some(value.into());
-        self
-    }
-    /// Sets `PrimaryIdentityStatus`.
-    pub fn primary_identity_status(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.primary_identity_status = Some(value.into());
-        self
-    }
-    /// Sets `ResponseTime`.
-    pub fn response_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.response_time = Some(value.into());
         self
     }
     /// Builds the value, or names the first required property not set.
@@ -368,9 +391,13 @@ impl ToValue for Approver {
 impl Literal for Approver {}
 
 /// The [`MofNApprovalStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mpa-approvalteam-mofnapprovalstrategy.html) property type.
+///
+/// Strategy for how an approval team grants approval.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MofNApprovalStrategy {
     /// `MinApprovalsRequired`: required.
+    ///
+    /// Minimum number of approvals (M) required for a total number of approvers (N).
     pub min_approvals_required: Option<Val<i64>>,
 }
 
@@ -425,6 +452,9 @@ impl ToValue for MofNApprovalStrategy {
 impl Literal for MofNApprovalStrategy {}
 
 /// The [`Policy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mpa-approvalteam-policy.html) property type.
+///
+/// Contains details for a policy. Policies define what operations a team that define the permissions
+/// for team resources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Policy {
     /// `PolicyArn`: required.

@@ -5,12 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::MPA::IdentitySource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mpa-identitysource.html) resource type.
 ///
+/// Creates a new identity source. For more information, see [Identity
+/// Source](https://docs.aws.amazon.com/mpa/latest/userguide/mpa-concepts.html) in the *Multi-party
+/// approval User Guide* .
+///
 /// Build it with [`IdentitySource::builder`]; adding it to a stack returns a [`IdentitySourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentitySource {
     /// `IdentitySourceParameters`: required. Changing it replaces the resource.
+    ///
+    /// A `IdentitySourceParameters` object. Contains details for the resource that provides identities to
+    /// the identity source. For example, an IAM Identity Center instance.
     pub identity_source_parameters: Option<Val<IdentitySourceParameters>>,
     /// `Tags`.
+    ///
+    /// Tags that you have added to the specified resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -102,30 +111,45 @@ impl Deref for IdentitySourceHandle {
 
 impl IdentitySourceHandle {
     /// `Fn::GetAtt` `IdentitySourceArn`.
+    ///
+    /// Amazon Resource Name (ARN) for the identity source.
     pub fn attr_identity_source_arn(&self) -> Val<String> {
         self.0.get_att("IdentitySourceArn")
     }
     /// `Fn::GetAtt` `IdentitySourceType`.
+    ///
+    /// The type of resource that provided identities to the identity source. For example, an IAM Identity
+    /// Center instance.
     pub fn attr_identity_source_type(&self) -> Val<String> {
         self.0.get_att("IdentitySourceType")
     }
     /// `Fn::GetAtt` `IdentitySourceParameters.IamIdentityCenter.ApprovalPortalUrl`.
+    ///
+    /// URL for the approval portal associated with the IAM Identity Center instance.
     pub fn attr_identity_source_parameters_iam_identity_center_approval_portal_url(&self) -> Val<String> {
         self.0.get_att("IdentitySourceParameters.IamIdentityCenter.ApprovalPortalUrl")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// Timestamp when the identity source was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Status for the identity source. For example, if the identity source is `ACTIVE` .
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusCode`.
+    ///
+    /// Status code of the identity source.
     pub fn attr_status_code(&self) -> Val<String> {
         self.0.get_att("StatusCode")
     }
     /// `Fn::GetAtt` `StatusMessage`.
+    ///
+    /// Message describing the status for the identity source.
     pub fn attr_status_message(&self) -> Val<String> {
         self.0.get_att("StatusMessage")
     }
@@ -140,16 +164,21 @@ impl IdentitySourceHandle {
 }
 
 /// The [`IamIdentityCenter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mpa-identitysource-iamidentitycenter.html) property type.
+///
+/// SSOlong credentials. For more information see,
+/// [SSOlong](https://docs.aws.amazon.com/identity-center/) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IamIdentityCenter {
-    /// `ApprovalPortalUrl`.
-    pub approval_portal_url: Option<Val<String>>,
     /// `InstanceArn`: required.
+    ///
+    /// Amazon Resource Name (ARN) for the IAM Identity Center instance.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:.+:sso:::instance/(?:sso)?ins-[a-zA-Z0-9-.]{16}$`.
     pub instance_arn: Option<Val<String>>,
     /// `Region`: required.
+    ///
+    /// AWS Region where the IAM Identity Center instance is located.
     ///
     /// - Length: at most 1000.
     pub region: Option<Val<String>>,
@@ -167,13 +196,11 @@ impl IamIdentityCenter {
         Self {
             instance_arn: Some(Val::<String>::from("arn:a:sso:::instance/ins-aaaaaaaaaaaaaaaa")),
             region: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
         }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "ApprovalPortalUrl", &self.approval_portal_url);
         put(&mut m, "InstanceArn", &self.instance_arn);
         put(&mut m, "Region", &self.region);
         m
@@ -185,11 +212,6 @@ impl IamIdentityCenter {
 pub struct IamIdentityCenterBuilder(IamIdentityCenter);
 
 impl IamIdentityCenterBuilder {
-    /// Sets `ApprovalPortalUrl`.
-    pub fn approval_portal_url(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.approval_portal_url = Some(value.into());
-        self
-    }
     /// Sets `InstanceArn`.
     pub fn instance_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.instance_arn = Some(value.into());
@@ -225,9 +247,14 @@ impl ToValue for IamIdentityCenter {
 impl Literal for IamIdentityCenter {}
 
 /// The [`IdentitySourceParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mpa-identitysource-identitysourceparameters.html) property type.
+///
+/// Contains details for the resource that provides identities to the identity source. For example, an
+/// IAM Identity Center instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentitySourceParameters {
     /// `IamIdentityCenter`: required.
+    ///
+    /// SSOlong credentials.
     pub iam_identity_center: Option<Val<IamIdentityCenter>>,
 }
 

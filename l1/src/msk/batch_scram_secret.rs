@@ -5,12 +5,19 @@ use crate::rt::*;
 
 /// The [`AWS::MSK::BatchScramSecret`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-msk-batchscramsecret.html) resource type.
 ///
+/// Represents a secret stored in the AWS Secrets Manager that can be used to authenticate with a
+/// cluster using a user name and a password.
+///
 /// Build it with [`BatchScramSecret::builder`]; adding it to a stack returns a [`BatchScramSecretHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BatchScramSecret {
     /// `ClusterArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) that uniquely identifies the cluster.
     pub cluster_arn: Option<Val<String>>,
     /// `SecretArnList`.
+    ///
+    /// List of Amazon Resource Name (ARN)s of Secrets Manager secrets.
     pub secret_arn_list: Option<Val<Vec<String>>>,
 }
 

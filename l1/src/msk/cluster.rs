@@ -5,44 +5,72 @@ use crate::rt::*;
 
 /// The [`AWS::MSK::Cluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-msk-cluster.html) resource type.
 ///
+/// Creates a new MSK cluster.
+///
 /// Build it with [`Cluster::builder`]; adding it to a stack returns a [`ClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cluster {
     /// `BrokerNodeGroupInfo`: required.
+    ///
+    /// Information about the broker nodes in the cluster.
     pub broker_node_group_info: Option<Val<BrokerNodeGroupInfo>>,
     /// `ClientAuthentication`.
+    ///
+    /// Includes all client authentication related information.
     pub client_authentication: Option<Val<ClientAuthentication>>,
     /// `ClusterName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the cluster.
     ///
     /// - Length: 1 to 64.
     pub cluster_name: Option<Val<String>>,
     /// `ConfigurationInfo`.
+    ///
+    /// Represents the configuration that you want MSK to use for the cluster.
     pub configuration_info: Option<Val<ConfigurationInfo>>,
     /// `EncryptionInfo`.
+    ///
+    /// Includes all encryption-related information.
     pub encryption_info: Option<Val<EncryptionInfo>>,
     /// `EnhancedMonitoring`.
+    ///
+    /// Specifies the level of monitoring for the MSK cluster.
     ///
     /// - Length: 7 to 23.
     pub enhanced_monitoring: Option<Val<EnhancedMonitoring>>,
     /// `KafkaVersion`: required.
     ///
+    /// The version of Apache Kafka. You can use Amazon MSK to create clusters that use [supported Apache
+    /// Kafka versions](https://docs.aws.amazon.com/msk/latest/developerguide/supported-kafka-versions.html)
+    /// .
+    ///
     /// - Length: 1 to 128.
     pub kafka_version: Option<Val<String>>,
     /// `LoggingInfo`.
+    ///
+    /// Logging info details for the cluster.
     pub logging_info: Option<Val<LoggingInfo>>,
     /// `NumberOfBrokerNodes`: required.
+    ///
+    /// The number of broker nodes in the cluster.
     ///
     /// - Minimum: 1.
     pub number_of_broker_nodes: Option<Val<i64>>,
     /// `OpenMonitoring`.
+    ///
+    /// The settings for open monitoring.
     pub open_monitoring: Option<Val<OpenMonitoring>>,
     /// `Rebalancing`.
     pub rebalancing: Option<Val<Rebalancing>>,
     /// `StorageMode`.
     ///
+    /// This controls storage mode for supported storage tiers.
+    ///
     /// - Length: 5 to 6.
     pub storage_mode: Option<Val<StorageMode>>,
     /// `Tags`.
+    ///
+    /// An arbitrary set of tags (key-value pairs) for the cluster.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `ZookeeperAccess`.
     pub zookeeper_access: Option<Val<ZookeeperAccess>>,
@@ -214,10 +242,14 @@ impl Deref for ClusterHandle {
 
 impl ClusterHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the MSK cluster.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CurrentVersion`.
+    ///
+    /// The current version of the MSK cluster
     pub fn attr_current_version(&self) -> Val<String> {
         self.0.get_att("CurrentVersion")
     }
@@ -232,13 +264,19 @@ impl ClusterHandle {
 }
 
 /// The [`BrokerLogs`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-brokerlogs.html) property type.
+///
+/// The broker logs configuration for this MSK cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BrokerLogs {
     /// `CloudWatchLogs`.
     pub cloud_watch_logs: Option<Val<CloudWatchLogs>>,
     /// `Firehose`.
+    ///
+    /// Details of the Kinesis Data Firehose delivery stream that is the destination for broker logs.
     pub firehose: Option<Val<Firehose>>,
     /// `S3`.
+    ///
+    /// Details of the Amazon S3 destination for broker logs.
     pub s3: Option<Val<S3>>,
 }
 
@@ -298,25 +336,73 @@ impl ToValue for BrokerLogs {
 impl Literal for BrokerLogs {}
 
 /// The [`BrokerNodeGroupInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-brokernodegroupinfo.html) property type.
+///
+/// Describes the setup to be used for the broker nodes in the cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BrokerNodeGroupInfo {
     /// `BrokerAZDistribution`.
     ///
+    /// This parameter is currently not in use.
+    ///
     /// - Length: 6 to 9.
     pub broker_az_distribution: Option<Val<BrokerAzDistribution>>,
     /// `ClientSubnets`: required.
+    ///
+    /// The list of subnets to connect to in the client virtual private cloud (VPC). Amazon creates elastic
+    /// network interfaces (ENIs) inside these subnets. Client applications use ENIs to produce and consume
+    /// data.
+    ///
+    /// If you use the US West (N. California) Region, specify exactly two subnets. For other Regions where
+    /// Amazon MSK is available, you can specify either two or three subnets. The subnets that you specify
+    /// must be in distinct Availability Zones. When you create a cluster, Amazon MSK distributes the broker
+    /// nodes evenly across the subnets that you specify.
+    ///
+    /// Client subnets can't occupy the Availability Zone with ID `use1-az3` .
     pub client_subnets: Option<Val<Vec<String>>>,
     /// `ConnectivityInfo`.
+    ///
+    /// Information about the cluster's connectivity setting.
     pub connectivity_info: Option<Val<ConnectivityInfo>>,
     /// `InstanceType`: required.
+    ///
+    /// The type of Amazon EC2 instances to use for brokers. Depending on the [broker
+    /// type](https://docs.aws.amazon.com/msk/latest/developerguide/broker-instance-types.html) , Amazon MSK
+    /// supports the following broker sizes:
+    ///
+    /// *Standard broker sizes*
+    ///
+    /// - kafka.t3.small
+    ///
+    /// > You can't select the kafka.t3.small instance type when the metadata mode is KRaft.
+    /// - kafka.m5.large, kafka.m5.xlarge, kafka.m5.2xlarge, kafka.m5.4xlarge, kafka.m5.8xlarge,
+    ///   kafka.m5.12xlarge, kafka.m5.16xlarge, kafka.m5.24xlarge
+    /// - kafka.m7g.large, kafka.m7g.xlarge, kafka.m7g.2xlarge, kafka.m7g.4xlarge, kafka.m7g.8xlarge,
+    ///   kafka.m7g.12xlarge, kafka.m7g.16xlarge
+    ///
+    /// *Express broker sizes*
+    ///
+    /// - express.m7g.large, express.m7g.xlarge, express.m7g.2xlarge, express.m7g.4xlarge,
+    ///   express.m7g.8xlarge, express.m7g.12xlarge, express.m7g.16xlarge
+    ///
+    /// > Some broker sizes might not be available in certian AWS Regions. See the updated [Pricing
+    /// tools](https://docs.aws.amazon.com/msk/pricing/) section on the Amazon MSK pricing page for the
+    /// latest list of available instances by Region.
     ///
     /// - Length: 5 to 32.
     pub instance_type: Option<Val<String>>,
     /// `SecurityGroups`.
     ///
+    /// The security groups to associate with the ENIs in order to specify who can connect to and
+    /// communicate with the Amazon MSK cluster. If you don't specify a security group, Amazon MSK uses the
+    /// default security group associated with the VPC. If you specify security groups that were shared with
+    /// you, you must ensure that you have permissions to them. Specifically, you need the
+    /// `ec2:DescribeSecurityGroups` permission.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `StorageInfo`.
+    ///
+    /// Contains information about storage volumes attached to Amazon MSK broker nodes.
     pub storage_info: Option<Val<StorageInfo>>,
 }
 
@@ -421,10 +507,19 @@ impl Literal for BrokerNodeGroupInfo {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientAuthentication {
     /// `Sasl`.
+    ///
+    /// Details for client authentication using SASL. To turn on SASL, you must also turn on
+    /// `EncryptionInTransit` by setting `inCluster` to true. You must set `clientBroker` to either `TLS` or
+    /// `TLS_PLAINTEXT` . If you choose `TLS_PLAINTEXT` , then you must also set `unauthenticated` to true.
     pub sasl: Option<Val<Sasl>>,
     /// `Tls`.
+    ///
+    /// Details for ClientAuthentication using TLS. To turn on TLS access control, you must also turn on
+    /// `EncryptionInTransit` by setting `inCluster` to true and `clientBroker` to `TLS` .
     pub tls: Option<Val<Tls>>,
     /// `Unauthenticated`.
+    ///
+    /// Details for ClientAuthentication using no authentication.
     pub unauthenticated: Option<Val<Unauthenticated>>,
 }
 
@@ -484,11 +579,17 @@ impl ToValue for ClientAuthentication {
 impl Literal for ClientAuthentication {}
 
 /// The [`CloudWatchLogs`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-cloudwatchlogs.html) property type.
+///
+/// Details of the CloudWatch Logs destination for broker logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLogs {
     /// `Enabled`: required.
+    ///
+    /// Specifies whether broker logs get sent to the specified CloudWatch Logs destination.
     pub enabled: Option<Val<bool>>,
     /// `LogGroup`.
+    ///
+    /// The CloudWatch log group that is the destination for broker logs.
     pub log_group: Option<Val<String>>,
 }
 
@@ -545,11 +646,17 @@ impl ToValue for CloudWatchLogs {
 impl Literal for CloudWatchLogs {}
 
 /// The [`ConfigurationInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-configurationinfo.html) property type.
+///
+/// Specifies the configuration to use for the brokers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationInfo {
     /// `Arn`: required.
+    ///
+    /// ARN of the configuration to use.
     pub arn: Option<Val<String>>,
     /// `Revision`: required.
+    ///
+    /// The revision of the configuration to use.
     pub revision: Option<Val<i64>>,
 }
 
@@ -609,13 +716,19 @@ impl ToValue for ConfigurationInfo {
 impl Literal for ConfigurationInfo {}
 
 /// The [`ConnectivityInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-connectivityinfo.html) property type.
+///
+/// Broker access controls.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectivityInfo {
     /// `NetworkType`.
     pub network_type: Option<Val<NetworkType>>,
     /// `PublicAccess`.
+    ///
+    /// Access control settings for the cluster's brokers.
     pub public_access: Option<Val<PublicAccess>>,
     /// `VpcConnectivity`.
+    ///
+    /// VPC connection control settings for brokers.
     pub vpc_connectivity: Option<Val<VpcConnectivity>>,
 }
 
@@ -675,11 +788,17 @@ impl ToValue for ConnectivityInfo {
 impl Literal for ConnectivityInfo {}
 
 /// The [`EBSStorageInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-ebsstorageinfo.html) property type.
+///
+/// Contains information about the EBS storage volumes attached to the broker nodes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsStorageInfo {
     /// `ProvisionedThroughput`.
+    ///
+    /// EBS volume provisioned throughput information.
     pub provisioned_throughput: Option<Val<ProvisionedThroughput>>,
     /// `VolumeSize`.
+    ///
+    /// The size in GiB of the EBS volume for the data drive on each broker node.
     ///
     /// - Range: 1 to 16384.
     pub volume_size: Option<Val<i64>>,
@@ -735,9 +854,15 @@ impl ToValue for EbsStorageInfo {
 impl Literal for EbsStorageInfo {}
 
 /// The [`EncryptionAtRest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-encryptionatrest.html) property type.
+///
+/// The data-volume encryption details. You can't update encryption at rest settings for existing
+/// clusters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionAtRest {
     /// `DataVolumeKMSKeyId`: required.
+    ///
+    /// The ARN of the Amazon KMS key for encrypting data at rest. If you don't specify a KMS key, MSK
+    /// creates one for you and uses it.
     pub data_volume_kms_key_id: Option<Val<String>>,
 }
 
@@ -792,11 +917,28 @@ impl ToValue for EncryptionAtRest {
 impl Literal for EncryptionAtRest {}
 
 /// The [`EncryptionInTransit`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-encryptionintransit.html) property type.
+///
+/// The settings for encrypting data in transit.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionInTransit {
     /// `ClientBroker`.
+    ///
+    /// Indicates the encryption setting for data in transit between clients and brokers. You must set it to
+    /// one of the following values.
+    ///
+    /// - `TLS` : Indicates that client-broker communication is enabled with TLS only.
+    /// - `TLS_PLAINTEXT` : Indicates that client-broker communication is enabled for both TLS-encrypted, as
+    ///   well as plaintext data.
+    /// - `PLAINTEXT` : Indicates that client-broker communication is enabled in plaintext only.
+    ///
+    /// The default value is `TLS` .
     pub client_broker: Option<Val<ClientBroker>>,
     /// `InCluster`.
+    ///
+    /// When set to true, it indicates that data communication among the broker nodes of the cluster is
+    /// encrypted. When set to false, the communication happens in plaintext.
+    ///
+    /// The default value is true.
     pub in_cluster: Option<Val<bool>>,
 }
 
@@ -850,11 +992,18 @@ impl ToValue for EncryptionInTransit {
 impl Literal for EncryptionInTransit {}
 
 /// The [`EncryptionInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-encryptioninfo.html) property type.
+///
+/// Includes encryption-related information, such as the Amazon KMS key used for encrypting data at rest
+/// and whether you want MSK to encrypt your data in transit.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionInfo {
     /// `EncryptionAtRest`.
+    ///
+    /// The data-volume encryption details.
     pub encryption_at_rest: Option<Val<EncryptionAtRest>>,
     /// `EncryptionInTransit`.
+    ///
+    /// The details for encryption in transit.
     pub encryption_in_transit: Option<Val<EncryptionInTransit>>,
 }
 
@@ -908,11 +1057,17 @@ impl ToValue for EncryptionInfo {
 impl Literal for EncryptionInfo {}
 
 /// The [`Firehose`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-firehose.html) property type.
+///
+/// Firehose details for BrokerLogs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Firehose {
     /// `DeliveryStream`.
+    ///
+    /// The Kinesis Data Firehose delivery stream that is the destination for broker logs.
     pub delivery_stream: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// Specifies whether broker logs get send to the specified Kinesis Data Firehose delivery stream.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -969,9 +1124,13 @@ impl ToValue for Firehose {
 impl Literal for Firehose {}
 
 /// The [`Iam`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-iam.html) property type.
+///
+/// Details for SASL/IAM client authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Iam {
     /// `Enabled`: required.
+    ///
+    /// SASL/IAM authentication is enabled or not.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1022,9 +1181,13 @@ impl ToValue for Iam {
 impl Literal for Iam {}
 
 /// The [`JmxExporter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-jmxexporter.html) property type.
+///
+/// Indicates whether you want to enable or disable the JMX Exporter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JmxExporter {
     /// `EnabledInBroker`: required.
+    ///
+    /// Indicates whether you want to enable or disable the JMX Exporter.
     pub enabled_in_broker: Option<Val<bool>>,
 }
 
@@ -1075,9 +1238,15 @@ impl ToValue for JmxExporter {
 impl Literal for JmxExporter {}
 
 /// The [`LoggingInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-logginginfo.html) property type.
+///
+/// You can configure your MSK cluster to send broker logs to different destination types. This is a
+/// container for the configuration details related to broker logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingInfo {
     /// `BrokerLogs`: required.
+    ///
+    /// You can configure your MSK cluster to send broker logs to different destination types. This
+    /// configuration specifies the details of these destinations.
     pub broker_logs: Option<Val<BrokerLogs>>,
 }
 
@@ -1128,9 +1297,13 @@ impl ToValue for LoggingInfo {
 impl Literal for LoggingInfo {}
 
 /// The [`NodeExporter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-nodeexporter.html) property type.
+///
+/// Indicates whether you want to enable or disable the Node Exporter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeExporter {
     /// `EnabledInBroker`: required.
+    ///
+    /// Indicates whether you want to enable or disable the Node Exporter.
     pub enabled_in_broker: Option<Val<bool>>,
 }
 
@@ -1181,9 +1354,13 @@ impl ToValue for NodeExporter {
 impl Literal for NodeExporter {}
 
 /// The [`OpenMonitoring`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-openmonitoring.html) property type.
+///
+/// JMX and Node monitoring for the MSK cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenMonitoring {
     /// `Prometheus`: required.
+    ///
+    /// Prometheus exporter settings.
     pub prometheus: Option<Val<Prometheus>>,
 }
 
@@ -1234,11 +1411,17 @@ impl ToValue for OpenMonitoring {
 impl Literal for OpenMonitoring {}
 
 /// The [`Prometheus`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-prometheus.html) property type.
+///
+/// Prometheus settings for open monitoring.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Prometheus {
     /// `JmxExporter`.
+    ///
+    /// Indicates whether you want to enable or disable the JMX Exporter.
     pub jmx_exporter: Option<Val<JmxExporter>>,
     /// `NodeExporter`.
+    ///
+    /// Indicates whether you want to enable or disable the Node Exporter.
     pub node_exporter: Option<Val<NodeExporter>>,
 }
 
@@ -1292,11 +1475,18 @@ impl ToValue for Prometheus {
 impl Literal for Prometheus {}
 
 /// The [`ProvisionedThroughput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-provisionedthroughput.html) property type.
+///
+/// Contains information about provisioned throughput for EBS storage volumes attached to kafka broker
+/// nodes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisionedThroughput {
     /// `Enabled`.
+    ///
+    /// Provisioned throughput is on or off.
     pub enabled: Option<Val<bool>>,
     /// `VolumeThroughput`.
+    ///
+    /// Throughput value of the EBS volumes for the data drive on each kafka broker node in MiB per second.
     pub volume_throughput: Option<Val<i64>>,
 }
 
@@ -1350,9 +1540,14 @@ impl ToValue for ProvisionedThroughput {
 impl Literal for ProvisionedThroughput {}
 
 /// The [`PublicAccess`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-publicaccess.html) property type.
+///
+/// Broker access controls
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicAccess {
     /// `Type`.
+    ///
+    /// DISABLED means that public access is turned off. SERVICE_PROVIDED_EIPS means that public access is
+    /// turned on.
     ///
     /// - Length: 7 to 23.
     pub type_: Option<Val<String>>,
@@ -1455,13 +1650,21 @@ impl ToValue for Rebalancing {
 impl Literal for Rebalancing {}
 
 /// The [`S3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-s3.html) property type.
+///
+/// The details of the Amazon S3 destination for broker logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3 {
     /// `Bucket`.
+    ///
+    /// The name of the S3 bucket that is the destination for broker logs.
     pub bucket: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// Specifies whether broker logs get sent to the specified Amazon S3 destination.
     pub enabled: Option<Val<bool>>,
     /// `Prefix`.
+    ///
+    /// The S3 prefix that is the destination for broker logs.
     pub prefix: Option<Val<String>>,
 }
 
@@ -1524,11 +1727,19 @@ impl ToValue for S3 {
 impl Literal for S3 {}
 
 /// The [`Sasl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-sasl.html) property type.
+///
+/// Details for client authentication using SASL. To turn on SASL, you must also turn on
+/// `EncryptionInTransit` by setting `inCluster` to true. You must set `clientBroker` to either `TLS` or
+/// `TLS_PLAINTEXT` . If you choose `TLS_PLAINTEXT` , then you must also set `unauthenticated` to true.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sasl {
     /// `Iam`.
+    ///
+    /// Details for ClientAuthentication using IAM.
     pub iam: Option<Val<Iam>>,
     /// `Scram`.
+    ///
+    /// Details for SASL/SCRAM client authentication.
     pub scram: Option<Val<Scram>>,
 }
 
@@ -1582,9 +1793,13 @@ impl ToValue for Sasl {
 impl Literal for Sasl {}
 
 /// The [`Scram`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-scram.html) property type.
+///
+/// Details for SASL/SCRAM client authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scram {
     /// `Enabled`: required.
+    ///
+    /// SASL/SCRAM authentication is enabled or not.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1635,9 +1850,13 @@ impl ToValue for Scram {
 impl Literal for Scram {}
 
 /// The [`StorageInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-storageinfo.html) property type.
+///
+/// Contains information about storage volumes attached to Amazon MSK broker nodes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageInfo {
     /// `EBSStorageInfo`.
+    ///
+    /// EBS volume information.
     pub ebs_storage_info: Option<Val<EbsStorageInfo>>,
 }
 
@@ -1685,11 +1904,17 @@ impl ToValue for StorageInfo {
 impl Literal for StorageInfo {}
 
 /// The [`Tls`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-tls.html) property type.
+///
+/// Details for client authentication using TLS.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tls {
     /// `CertificateAuthorityArnList`.
+    ///
+    /// List of AWS Private CA ARNs.
     pub certificate_authority_arn_list: Option<Val<Vec<String>>>,
     /// `Enabled`.
+    ///
+    /// TLS authentication is enabled or not.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1748,9 +1973,13 @@ impl ToValue for Tls {
 impl Literal for Tls {}
 
 /// The [`Unauthenticated`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-unauthenticated.html) property type.
+///
+/// Details for allowing no client authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Unauthenticated {
     /// `Enabled`: required.
+    ///
+    /// Unauthenticated is enabled or not.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1801,9 +2030,13 @@ impl ToValue for Unauthenticated {
 impl Literal for Unauthenticated {}
 
 /// The [`VpcConnectivity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-vpcconnectivity.html) property type.
+///
+/// VPC connection control settings for brokers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConnectivity {
     /// `ClientAuthentication`.
+    ///
+    /// VPC connection control settings for brokers.
     pub client_authentication: Option<Val<VpcConnectivityClientAuthentication>>,
 }
 
@@ -1851,11 +2084,17 @@ impl ToValue for VpcConnectivity {
 impl Literal for VpcConnectivity {}
 
 /// The [`VpcConnectivityClientAuthentication`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-vpcconnectivityclientauthentication.html) property type.
+///
+/// Includes all client authentication information for VpcConnectivity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConnectivityClientAuthentication {
     /// `Sasl`.
+    ///
+    /// Details for VpcConnectivity ClientAuthentication using SASL.
     pub sasl: Option<Val<VpcConnectivitySasl>>,
     /// `Tls`.
+    ///
+    /// Details for VpcConnectivity ClientAuthentication using TLS.
     pub tls: Option<Val<VpcConnectivityTls>>,
 }
 
@@ -1909,9 +2148,13 @@ impl ToValue for VpcConnectivityClientAuthentication {
 impl Literal for VpcConnectivityClientAuthentication {}
 
 /// The [`VpcConnectivityIam`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-vpcconnectivityiam.html) property type.
+///
+/// Details for SASL/IAM client authentication for VpcConnectivity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConnectivityIam {
     /// `Enabled`: required.
+    ///
+    /// SASL/IAM authentication is enabled or not.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1962,11 +2205,17 @@ impl ToValue for VpcConnectivityIam {
 impl Literal for VpcConnectivityIam {}
 
 /// The [`VpcConnectivitySasl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-vpcconnectivitysasl.html) property type.
+///
+/// Details for client authentication using SASL for VpcConnectivity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConnectivitySasl {
     /// `Iam`.
+    ///
+    /// Details for ClientAuthentication using IAM for VpcConnectivity.
     pub iam: Option<Val<VpcConnectivityIam>>,
     /// `Scram`.
+    ///
+    /// Details for SASL/SCRAM client authentication for VpcConnectivity.
     pub scram: Option<Val<VpcConnectivityScram>>,
 }
 
@@ -2020,9 +2269,13 @@ impl ToValue for VpcConnectivitySasl {
 impl Literal for VpcConnectivitySasl {}
 
 /// The [`VpcConnectivityScram`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-vpcconnectivityscram.html) property type.
+///
+/// Details for SASL/SCRAM client authentication for VpcConnectivity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConnectivityScram {
     /// `Enabled`: required.
+    ///
+    /// SASL/SCRAM authentication is enabled or not.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -2073,9 +2326,13 @@ impl ToValue for VpcConnectivityScram {
 impl Literal for VpcConnectivityScram {}
 
 /// The [`VpcConnectivityTls`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-cluster-vpcconnectivitytls.html) property type.
+///
+/// Details for client authentication using TLS for VpcConnectivity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConnectivityTls {
     /// `Enabled`: required.
+    ///
+    /// TLS authentication is enabled or not.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -2196,9 +2453,18 @@ impl BrokerAzDistribution {
             BrokerAzDistribution::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BrokerAzDistribution {
+    const VALUES: &'static [&'static str] = &["DEFAULT"];
+    fn as_str(&self) -> &str {
+        BrokerAzDistribution::as_str(self)
     }
 }
 
@@ -2245,9 +2511,18 @@ impl ClientBroker {
             ClientBroker::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ClientBroker {
+    const VALUES: &'static [&'static str] = &["TLS", "TLS_PLAINTEXT", "PLAINTEXT"];
+    fn as_str(&self) -> &str {
+        ClientBroker::as_str(self)
     }
 }
 
@@ -2300,9 +2575,19 @@ impl EnhancedMonitoring {
             EnhancedMonitoring::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EnhancedMonitoring {
+    const VALUES: &'static [&'static str] =
+        &["DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION"];
+    fn as_str(&self) -> &str {
+        EnhancedMonitoring::as_str(self)
     }
 }
 
@@ -2349,9 +2634,18 @@ impl NetworkType {
             NetworkType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NetworkType {
+    const VALUES: &'static [&'static str] = &["IPV4", "DUAL"];
+    fn as_str(&self) -> &str {
+        NetworkType::as_str(self)
     }
 }
 
@@ -2396,9 +2690,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["PAUSED", "ACTIVE"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 
@@ -2444,9 +2747,18 @@ impl StorageMode {
             StorageMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StorageMode {
+    const VALUES: &'static [&'static str] = &["LOCAL", "TIERED"];
+    fn as_str(&self) -> &str {
+        StorageMode::as_str(self)
     }
 }
 

@@ -5,14 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::MSK::ClusterPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-msk-clusterpolicy.html) resource type.
 ///
+/// Create or update cluster policy.
+///
 /// Build it with [`ClusterPolicy::builder`]; adding it to a stack returns a [`ClusterPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterPolicy {
     /// `ClusterArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) that uniquely identifies the cluster.
+    ///
     /// - Pattern: `^arn:[\w-]+:kafka:[\w-]+:\d+:cluster.*\Z`.
     pub cluster_arn: Option<Val<String>>,
     /// `Policy`: required.
+    ///
+    /// Resource policy for the cluster. The maximum size supported for a resource-based policy document is 20
+    /// KB.
     ///
     /// - Format: `json`.
     pub policy: Option<Val<Json>>,
@@ -98,6 +105,8 @@ impl Deref for ClusterPolicyHandle {
 
 impl ClusterPolicyHandle {
     /// `Fn::GetAtt` `CurrentVersion`.
+    ///
+    /// The current version of the policy attached to the specified cluster.
     pub fn attr_current_version(&self) -> Val<String> {
         self.0.get_att("CurrentVersion")
     }

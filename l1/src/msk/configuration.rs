@@ -5,18 +5,60 @@ use crate::rt::*;
 
 /// The [`AWS::MSK::Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-msk-configuration.html) resource type.
 ///
+/// Creates a new MSK configuration. To see an example of how to use this operation, first save the
+/// following text to a file and name the file `config-file.txt` .
+///
+/// `auto.create.topics.enable = true zookeeper.connection.timeout.ms = 1000 log.roll.ms = 604800000`
+///
+/// Now run the following Python 3.6 script in the folder where you saved `config-file.txt` . This
+/// script uses the properties specified in `config-file.txt` to create a configuration named
+/// `SalesClusterConfiguration` . This configuration can work with Apache Kafka versions 1.1.1 and 2.1.0.
+///
+/// ```text
+/// import boto3 client = boto3.client('kafka') config_file = open('config-file.txt', 'r') server_properties = config_file.read() response = client.create_configuration( Name='SalesClusterConfiguration', Description='The configuration to use on all sales clusters.', KafkaVersions=['1.1.1', '2.1.0'], ServerProperties=server_properties
+/// ) print(response)
+/// ```
+///
 /// Build it with [`Configuration::builder`]; adding it to a stack returns a [`ConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Configuration {
     /// `Description`.
+    ///
+    /// The description of the configuration.
     pub description: Option<Val<String>>,
     /// `KafkaVersionsList`. Changing it replaces the resource.
+    ///
+    /// The [versions of Apache
+    /// Kafka](https://docs.aws.amazon.com/msk/latest/developerguide/supported-kafka-versions.html) with
+    /// which you can use this MSK configuration.
+    ///
+    /// When you update the `KafkaVersionsList` property, CloudFormation recreates a new configuration with
+    /// the updated property before deleting the old configuration. Such an update requires a [resource
+    /// replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+    /// . To successfully update `KafkaVersionsList` , you must also update the `Name` property in the same
+    /// operation.
+    ///
+    /// If your configuration is attached with any clusters created using the AWS Management Console or AWS
+    /// CLI , you'll need to manually delete the old configuration from the console after the update
+    /// completes.
+    ///
+    /// For more information, see [Can’t update KafkaVersionsList in MSK
+    /// configuration](https://docs.aws.amazon.com/msk/latest/developerguide/troubleshooting.html#troubleshoot-kafkaversionslist-cfn-update-failure)
+    /// in the *Amazon MSK Developer Guide* .
     pub kafka_versions_list: Option<Val<Vec<String>>>,
     /// `LatestRevision`.
+    ///
+    /// Latest revision of the MSK configuration.
     pub latest_revision: Option<Val<LatestRevision>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the configuration. Configuration names are strings that match the regex
+    /// "^\[0-9A-Za-z\]\[0-9A-Za-z-\]{0,}$".
     pub name: Option<Val<String>>,
     /// `ServerProperties`: required.
+    ///
+    /// Contents of the `server.properties` file. When using the console, the SDK, or the AWS CLI , the
+    /// contents of `server.properties` can be in plaintext.
     pub server_properties: Option<Val<String>>,
 }
 
@@ -124,18 +166,26 @@ impl Deref for ConfigurationHandle {
 
 impl ConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the configuration.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `LatestRevision.CreationTime`.
+    ///
+    /// The time when the configuration revision was created.
     pub fn attr_latest_revision_creation_time(&self) -> Val<String> {
         self.0.get_att("LatestRevision.CreationTime")
     }
     /// `Fn::GetAtt` `LatestRevision.Revision`.
+    ///
+    /// The revision number.
     pub fn attr_latest_revision_revision(&self) -> Val<i64> {
         self.0.get_att("LatestRevision.Revision")
     }
     /// `Fn::GetAtt` `LatestRevision.Description`.
+    ///
+    /// The description of the configuration revision.
     pub fn attr_latest_revision_description(&self) -> Val<String> {
         self.0.get_att("LatestRevision.Description")
     }
@@ -150,15 +200,10 @@ impl ConfigurationHandle {
 }
 
 /// The [`LatestRevision`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-configuration-latestrevision.html) property type.
+///
+/// Describes a configuration revision.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct LatestRevision {
-    /// `CreationTime`.
-    pub creation_time: Option<Val<String>>,
-    /// `Description`.
-    pub description: Option<Val<String>>,
-    /// `Revision`.
-    pub revision: Option<Val<i64>>,
-}
+pub struct LatestRevision {}
 
 impl LatestRevision {
     /// A builder.
@@ -173,11 +218,7 @@ impl LatestRevision {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "CreationTime", &self.creation_time);
-        put(&mut m, "Description", &self.description);
-        put(&mut m, "Revision", &self.revision);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -186,21 +227,6 @@ impl LatestRevision {
 pub struct LatestRevisionBuilder(LatestRevision);
 
 impl LatestRevisionBuilder {
-    /// Sets `CreationTime`.
-    pub fn creation_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.creation_time = Some(value.into());
-        self
-    }
-    /// Sets `Description`.
-    pub fn description(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.description = Some(value.into());
-        self
-    }
-    /// Sets `Revision`.
-    pub fn revision(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.revision = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> LatestRevision {
         self.0

@@ -5,34 +5,52 @@ use crate::rt::*;
 
 /// The [`AWS::MSK::Replicator`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-msk-replicator.html) resource type.
 ///
+/// Creates the replicator.
+///
 /// Build it with [`Replicator::builder`]; adding it to a stack returns a [`ReplicatorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Replicator {
     /// `Description`. Changing it replaces the resource.
     ///
+    /// A summary description of the replicator.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `KafkaClusters`: required. Changing it replaces the resource.
     ///
+    /// Kafka Clusters to use in setting up sources / targets for replication.
+    ///
     /// - Items: 2 to 2.
     pub kafka_clusters: Option<Val<Vec<KafkaCluster>>>,
     /// `LogDelivery`.
+    ///
+    /// Configuration for log delivery for the replicator.
     pub log_delivery: Option<Val<LogDelivery>>,
     /// `ReplicationInfoList`: required.
+    ///
+    /// A list of replication configurations, where each configuration targets a given source cluster to
+    /// target cluster replication flow.
     ///
     /// - Items: 1 to 1.
     pub replication_info_list: Option<Val<Vec<ReplicationInfo>>>,
     /// `ReplicatorName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the replicator. Alpha-numeric characters with '-' are allowed.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[0-9A-Za-z][0-9A-Za-z-]{0,}$`.
     pub replicator_name: Option<Val<String>>,
     /// `ServiceExecutionRoleArn`: required. Changing it replaces the resource.
     ///
+    /// The ARN of the IAM role used by the replicator to access resources in the customer's account (e.g
+    /// source and target clusters)
+    ///
     /// - Pattern: `arn:(aws|aws-us-gov|aws-cn):iam:.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub service_execution_role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// List of tags to attach to created Replicator.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -179,10 +197,14 @@ impl Deref for ReplicatorHandle {
 
 impl ReplicatorHandle {
     /// `Fn::GetAtt` `ReplicatorArn`.
+    ///
+    /// Amazon Resource Name (ARN) for the created replicator.
     pub fn attr_replicator_arn(&self) -> Val<String> {
         self.0.get_att("ReplicatorArn")
     }
     /// `Fn::GetAtt` `CurrentVersion`.
+    ///
+    /// The current version number of the replicator.
     pub fn attr_current_version(&self) -> Val<String> {
         self.0.get_att("CurrentVersion")
     }
@@ -197,9 +219,13 @@ impl ReplicatorHandle {
 }
 
 /// The [`AmazonMskCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-replicator-amazonmskcluster.html) property type.
+///
+/// Details of an Amazon MSK Cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonMskCluster {
     /// `MskClusterArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an Amazon MSK cluster.
     ///
     /// - Pattern: `arn:(aws|aws-us-gov|aws-cn):kafka:.*`.
     pub msk_cluster_arn: Option<Val<String>>,
@@ -256,11 +282,17 @@ impl ToValue for AmazonMskCluster {
 impl Literal for AmazonMskCluster {}
 
 /// The [`ApacheKafkaCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-replicator-apachekafkacluster.html) property type.
+///
+/// Details of an Apache Kafka cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApacheKafkaCluster {
     /// `ApacheKafkaClusterId`: required.
+    ///
+    /// The ID of the Apache Kafka cluster.
     pub apache_kafka_cluster_id: Option<Val<String>>,
     /// `BootstrapBrokerString`: required.
+    ///
+    /// The bootstrap broker string of the Apache Kafka cluster.
     pub bootstrap_broker_string: Option<Val<String>>,
 }
 
@@ -331,11 +363,17 @@ impl ToValue for ApacheKafkaCluster {
 impl Literal for ApacheKafkaCluster {}
 
 /// The [`CloudWatchLogs`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-replicator-cloudwatchlogs.html) property type.
+///
+/// Details about delivering logs to CloudWatch Logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLogs {
     /// `Enabled`: required.
+    ///
+    /// Whether log delivery to CloudWatch Logs is enabled.
     pub enabled: Option<Val<bool>>,
     /// `LogGroup`.
+    ///
+    /// The CloudWatch log group that is the destination for log delivery.
     pub log_group: Option<Val<String>>,
 }
 
@@ -392,21 +430,34 @@ impl ToValue for CloudWatchLogs {
 impl Literal for CloudWatchLogs {}
 
 /// The [`ConsumerGroupReplication`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-replicator-consumergroupreplication.html) property type.
+///
+/// Details about consumer group replication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConsumerGroupReplication {
     /// `ConsumerGroupOffsetSyncMode`.
+    ///
+    /// The consumer group offset synchronization mode.
     pub consumer_group_offset_sync_mode: Option<Val<ConsumerGroupOffsetSyncMode>>,
     /// `ConsumerGroupsToExclude`.
+    ///
+    /// List of regular expression patterns indicating the consumer groups that should not be replicated.
     ///
     /// - Items: 1 to 100.
     pub consumer_groups_to_exclude: Option<Val<Vec<String>>>,
     /// `ConsumerGroupsToReplicate`: required.
     ///
+    /// List of regular expression patterns indicating the consumer groups to copy.
+    ///
     /// - Items: 0 to 100.
     pub consumer_groups_to_replicate: Option<Val<Vec<String>>>,
     /// `DetectAndCopyNewConsumerGroups`.
+    ///
+    /// Enables synchronization of consumer groups to target cluster.
     pub detect_and_copy_new_consumer_groups: Option<Val<bool>>,
     /// `SynchroniseConsumerGroupOffsets`.
+    ///
+    /// Enables synchronization of consumer group offsets to target cluster. The translated offsets will be
+    /// written to topic __consumer_offsets.
     pub synchronise_consumer_group_offsets: Option<Val<bool>>,
 }
 
@@ -498,11 +549,17 @@ impl ToValue for ConsumerGroupReplication {
 impl Literal for ConsumerGroupReplication {}
 
 /// The [`Firehose`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-replicator-firehose.html) property type.
+///
+/// Details about delivering logs to Firehose.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Firehose {
     /// `DeliveryStream`.
+    ///
+    /// The Firehose delivery stream that is the destination for log delivery.
     pub delivery_stream: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// Whether log delivery to Firehose is enabled.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -559,17 +616,29 @@ impl ToValue for Firehose {
 impl Literal for Firehose {}
 
 /// The [`KafkaCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-replicator-kafkacluster.html) property type.
+///
+/// Information about Kafka Cluster to be used as source / target for replication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KafkaCluster {
     /// `AmazonMskCluster`.
+    ///
+    /// Details of an Amazon MSK Cluster.
     pub amazon_msk_cluster: Option<Val<AmazonMskCluster>>,
     /// `ApacheKafkaCluster`.
+    ///
+    /// Details of an Apache Kafka cluster.
     pub apache_kafka_cluster: Option<Val<ApacheKafkaCluster>>,
     /// `ClientAuthentication`.
+    ///
+    /// Details of the client authentication used by the Apache Kafka cluster.
     pub client_authentication: Option<Val<KafkaClusterClientAuthentication>>,
     /// `EncryptionInTransit`.
+    ///
+    /// Details of encryption in transit to the Apache Kafka cluster.
     pub encryption_in_transit: Option<Val<KafkaClusterEncryptionInTransit>>,
     /// `VpcConfig`.
+    ///
+    /// Details of an Amazon VPC which has network connectivity to the Apache Kafka cluster.
     pub vpc_config: Option<Val<KafkaClusterClientVpcConfig>>,
 }
 
@@ -641,9 +710,13 @@ impl ToValue for KafkaCluster {
 impl Literal for KafkaCluster {}
 
 /// The [`KafkaClusterClientAuthentication`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-replicator-kafkaclusterclientauthentication.html) property type.
+///
+/// Details of the client authentication used by the Apache Kafka cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KafkaClusterClientAuthentication {
     /// `SaslScram`: required.
+    ///
+    /// Details for SASL/SCRAM client authentication.
     pub sasl_scram: Option<Val<KafkaClusterSaslScramAuthentication>>,
 }
 
@@ -702,14 +775,20 @@ impl ToValue for KafkaClusterClientAuthentication {
 impl Literal for KafkaClusterClientAuthentication {}
 
 /// The [`KafkaClusterClientVpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-replicator-kafkaclusterclientvpcconfig.html) property type.
+///
+/// Details of an Amazon VPC which has network connectivity to the Apache Kafka cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KafkaClusterClientVpcConfig {
     /// `SecurityGroupIds`.
+    ///
+    /// The security groups to attach to the ENIs for the broker nodes.
     ///
     /// - Items: 1 to 16.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required.
+    ///
+    /// The list of subnets in the client VPC to connect to.
     ///
     /// - Items: 2 to 3.
     pub subnet_ids: Option<Val<Vec<String>>>,
@@ -788,11 +867,17 @@ impl ToValue for KafkaClusterClientVpcConfig {
 impl Literal for KafkaClusterClientVpcConfig {}
 
 /// The [`KafkaClusterEncryptionInTransit`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-replicator-kafkaclusterencryptionintransit.html) property type.
+///
+/// Details of encryption in transit to the Apache Kafka cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KafkaClusterEncryptionInTransit {
     /// `EncryptionType`: required.
+    ///
+    /// The type of encryption in transit to the Apache Kafka cluster.
     pub encryption_type: Option<Val<KafkaClusterEncryptionInTransitType>>,
     /// `RootCaCertificate`.
+    ///
+    /// The root CA certificate.
     pub root_ca_certificate: Option<Val<String>>,
 }
 
@@ -858,11 +943,17 @@ impl ToValue for KafkaClusterEncryptionInTransit {
 impl Literal for KafkaClusterEncryptionInTransit {}
 
 /// The [`KafkaClusterSaslScramAuthentication`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-replicator-kafkaclustersaslscramauthentication.html) property type.
+///
+/// Details for SASL/SCRAM client authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KafkaClusterSaslScramAuthentication {
     /// `Mechanism`: required.
+    ///
+    /// The SASL/SCRAM authentication mechanism.
     pub mechanism: Option<Val<KafkaClusterSaslScramMechanism>>,
     /// `SecretArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Secrets Manager secret.
     pub secret_arn: Option<Val<String>>,
 }
 
@@ -935,9 +1026,13 @@ impl ToValue for KafkaClusterSaslScramAuthentication {
 impl Literal for KafkaClusterSaslScramAuthentication {}
 
 /// The [`LogDelivery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-replicator-logdelivery.html) property type.
+///
+/// Configuration for log delivery for the replicator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogDelivery {
     /// `ReplicatorLogDelivery`.
+    ///
+    /// Details of the log delivery for the replicator.
     pub replicator_log_delivery: Option<Val<ReplicatorLogDelivery>>,
 }
 
@@ -985,25 +1080,41 @@ impl ToValue for LogDelivery {
 impl Literal for LogDelivery {}
 
 /// The [`ReplicationInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-replicator-replicationinfo.html) property type.
+///
+/// Specifies configuration for replication between a source and target Kafka cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationInfo {
     /// `ConsumerGroupReplication`: required.
+    ///
+    /// Configuration relating to consumer group replication.
     pub consumer_group_replication: Option<Val<ConsumerGroupReplication>>,
     /// `SourceKafkaClusterArn`.
+    ///
+    /// The ARN of the source Kafka cluster.
     ///
     /// - Pattern: `arn:(aws|aws-us-gov|aws-cn):kafka:.*`.
     pub source_kafka_cluster_arn: Option<Val<String>>,
     /// `SourceKafkaClusterId`.
+    ///
+    /// The ID of the source Kafka cluster.
     pub source_kafka_cluster_id: Option<Val<String>>,
     /// `TargetCompressionType`: required.
+    ///
+    /// The compression type to use when producing records to target cluster.
     pub target_compression_type: Option<Val<TargetCompressionType>>,
     /// `TargetKafkaClusterArn`.
+    ///
+    /// The ARN of the target Kafka cluster.
     ///
     /// - Pattern: `arn:(aws|aws-us-gov|aws-cn):kafka:.*`.
     pub target_kafka_cluster_arn: Option<Val<String>>,
     /// `TargetKafkaClusterId`.
+    ///
+    /// The ID of the target Kafka cluster.
     pub target_kafka_cluster_id: Option<Val<String>>,
     /// `TopicReplication`: required.
+    ///
+    /// Configuration relating to topic replication.
     pub topic_replication: Option<Val<TopicReplication>>,
 }
 
@@ -1115,9 +1226,13 @@ impl ToValue for ReplicationInfo {
 impl Literal for ReplicationInfo {}
 
 /// The [`ReplicationStartingPosition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-replicator-replicationstartingposition.html) property type.
+///
+/// Specifies the position in the topics to start replicating from.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationStartingPosition {
     /// `Type`.
+    ///
+    /// The type of replication starting position.
     pub type_: Option<Val<ReplicationStartingPositionType>>,
 }
 
@@ -1165,9 +1280,15 @@ impl ToValue for ReplicationStartingPosition {
 impl Literal for ReplicationStartingPosition {}
 
 /// The [`ReplicationTopicNameConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-replicator-replicationtopicnameconfiguration.html) property type.
+///
+/// Configuration for specifying replicated topic names will be the same as their corresponding upstream
+/// topics or prefixed with source cluster alias.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationTopicNameConfiguration {
     /// `Type`.
+    ///
+    /// The type of replication topic name configuration, identical to upstream topic name or prefixed with
+    /// source cluster alias.
     pub type_: Option<Val<ReplicationTopicNameConfigurationType>>,
 }
 
@@ -1215,13 +1336,21 @@ impl ToValue for ReplicationTopicNameConfiguration {
 impl Literal for ReplicationTopicNameConfiguration {}
 
 /// The [`ReplicatorLogDelivery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-replicator-replicatorlogdelivery.html) property type.
+///
+/// Details of the log delivery for the replicator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicatorLogDelivery {
     /// `CloudWatchLogs`.
+    ///
+    /// Details about delivering logs to CloudWatch Logs.
     pub cloud_watch_logs: Option<Val<CloudWatchLogs>>,
     /// `Firehose`.
+    ///
+    /// Details about delivering logs to Firehose.
     pub firehose: Option<Val<Firehose>>,
     /// `S3`.
+    ///
+    /// Details about delivering logs to S3.
     pub s3: Option<Val<S3>>,
 }
 
@@ -1281,13 +1410,21 @@ impl ToValue for ReplicatorLogDelivery {
 impl Literal for ReplicatorLogDelivery {}
 
 /// The [`S3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-replicator-s3.html) property type.
+///
+/// Details about delivering logs to S3.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3 {
     /// `Bucket`.
+    ///
+    /// The S3 bucket that is the destination for log delivery.
     pub bucket: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// Whether log delivery to S3 is enabled.
     pub enabled: Option<Val<bool>>,
     /// `Prefix`.
+    ///
+    /// The S3 prefix that is the destination for log delivery.
     pub prefix: Option<Val<String>>,
 }
 
@@ -1418,23 +1555,40 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TopicReplication`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-replicator-topicreplication.html) property type.
+///
+/// Details about topic replication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicReplication {
     /// `CopyAccessControlListsForTopics`.
+    ///
+    /// Whether to periodically configure remote topic ACLs to match their corresponding upstream topics.
     pub copy_access_control_lists_for_topics: Option<Val<bool>>,
     /// `CopyTopicConfigurations`.
+    ///
+    /// Whether to periodically configure remote topics to match their corresponding upstream topics.
     pub copy_topic_configurations: Option<Val<bool>>,
     /// `DetectAndCopyNewTopics`.
+    ///
+    /// Whether to periodically check for new topics and partitions.
     pub detect_and_copy_new_topics: Option<Val<bool>>,
     /// `StartingPosition`.
+    ///
+    /// Specifies the position in the topics to start replicating from.
     pub starting_position: Option<Val<ReplicationStartingPosition>>,
     /// `TopicNameConfiguration`.
+    ///
+    /// Configuration for specifying replicated topic names will be the same as their corresponding upstream
+    /// topics or prefixed with source cluster alias.
     pub topic_name_configuration: Option<Val<ReplicationTopicNameConfiguration>>,
     /// `TopicsToExclude`.
+    ///
+    /// List of regular expression patterns indicating the topics that should not be replicated.
     ///
     /// - Items: 1 to 100.
     pub topics_to_exclude: Option<Val<Vec<String>>>,
     /// `TopicsToReplicate`: required.
+    ///
+    /// List of regular expression patterns indicating the topics to copy.
     ///
     /// - Items: 1 to 100.
     pub topics_to_replicate: Option<Val<Vec<String>>>,
@@ -1562,9 +1716,18 @@ impl ConsumerGroupOffsetSyncMode {
             ConsumerGroupOffsetSyncMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConsumerGroupOffsetSyncMode {
+    const VALUES: &'static [&'static str] = &["LEGACY", "ENHANCED"];
+    fn as_str(&self) -> &str {
+        ConsumerGroupOffsetSyncMode::as_str(self)
     }
 }
 
@@ -1606,9 +1769,18 @@ impl KafkaClusterEncryptionInTransitType {
             KafkaClusterEncryptionInTransitType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KafkaClusterEncryptionInTransitType {
+    const VALUES: &'static [&'static str] = &["TLS"];
+    fn as_str(&self) -> &str {
+        KafkaClusterEncryptionInTransitType::as_str(self)
     }
 }
 
@@ -1652,9 +1824,18 @@ impl KafkaClusterSaslScramMechanism {
             KafkaClusterSaslScramMechanism::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KafkaClusterSaslScramMechanism {
+    const VALUES: &'static [&'static str] = &["SHA256", "SHA512"];
+    fn as_str(&self) -> &str {
+        KafkaClusterSaslScramMechanism::as_str(self)
     }
 }
 
@@ -1699,9 +1880,18 @@ impl ReplicationStartingPositionType {
             ReplicationStartingPositionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReplicationStartingPositionType {
+    const VALUES: &'static [&'static str] = &["LATEST", "EARLIEST"];
+    fn as_str(&self) -> &str {
+        ReplicationStartingPositionType::as_str(self)
     }
 }
 
@@ -1748,9 +1938,18 @@ impl ReplicationTopicNameConfigurationType {
             ReplicationTopicNameConfigurationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReplicationTopicNameConfigurationType {
+    const VALUES: &'static [&'static str] = &["PREFIXED_WITH_SOURCE_CLUSTER_ALIAS", "IDENTICAL"];
+    fn as_str(&self) -> &str {
+        ReplicationTopicNameConfigurationType::as_str(self)
     }
 }
 
@@ -1806,9 +2005,18 @@ impl TargetCompressionType {
             TargetCompressionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetCompressionType {
+    const VALUES: &'static [&'static str] = &["NONE", "GZIP", "SNAPPY", "LZ4", "ZSTD"];
+    fn as_str(&self) -> &str {
+        TargetCompressionType::as_str(self)
     }
 }
 

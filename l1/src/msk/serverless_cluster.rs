@@ -5,18 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::MSK::ServerlessCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-msk-serverlesscluster.html) resource type.
 ///
+/// Specifies the properties required for creating a serverless cluster.
+///
 /// Build it with [`ServerlessCluster::builder`]; adding it to a stack returns a [`ServerlessClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerlessCluster {
     /// `ClientAuthentication`: required. Changing it replaces the resource.
+    ///
+    /// Includes all client authentication related information.
     pub client_authentication: Option<Val<ClientAuthentication>>,
     /// `ClusterName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the cluster.
     ///
     /// - Length: 1 to 64.
     pub cluster_name: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// An arbitrary set of tags (key-value pairs) for the cluster.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `VpcConfigs`: required. Changing it replaces the resource.
+    ///
+    /// VPC configuration information for the serverless cluster.
     pub vpc_configs: Option<Val<Vec<VpcConfig>>>,
 }
 
@@ -131,6 +141,8 @@ impl Deref for ServerlessClusterHandle {
 
 impl ServerlessClusterHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the MSK cluster.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -145,9 +157,15 @@ impl ServerlessClusterHandle {
 }
 
 /// The [`ClientAuthentication`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-serverlesscluster-clientauthentication.html) property type.
+///
+/// Includes all client authentication information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientAuthentication {
     /// `Sasl`: required.
+    ///
+    /// Details for client authentication using SASL. To turn on SASL, you must also turn on
+    /// `EncryptionInTransit` by setting `inCluster` to true. You must set `clientBroker` to either `TLS` or
+    /// `TLS_PLAINTEXT` . If you choose `TLS_PLAINTEXT` , then you must also set `unauthenticated` to true.
     pub sasl: Option<Val<Sasl>>,
 }
 
@@ -198,9 +216,13 @@ impl ToValue for ClientAuthentication {
 impl Literal for ClientAuthentication {}
 
 /// The [`Iam`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-serverlesscluster-iam.html) property type.
+///
+/// Details for SASL/IAM client authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Iam {
     /// `Enabled`: required.
+    ///
+    /// SASL/IAM authentication is enabled or not.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -251,9 +273,15 @@ impl ToValue for Iam {
 impl Literal for Iam {}
 
 /// The [`Sasl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-msk-serverlesscluster-sasl.html) property type.
+///
+/// Details for client authentication using SASL. To turn on SASL, you must also turn on
+/// `EncryptionInTransit` by setting `inCluster` to true. You must set `clientBroker` to either `TLS` or
+/// `TLS_PLAINTEXT` . If you choose `TLS_PLAINTEXT` , then you must also set `unauthenticated` to true.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sasl {
     /// `Iam`: required.
+    ///
+    /// Details for ClientAuthentication using IAM.
     pub iam: Option<Val<Iam>>,
 }
 

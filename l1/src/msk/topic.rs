@@ -5,22 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::MSK::Topic`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-msk-topic.html) resource type.
 ///
+/// Resource Type definition for AWS::MSK::Topic
+///
 /// Build it with [`Topic::builder`]; adding it to a stack returns a [`TopicHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Topic {
     /// `ClusterArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the MSK cluster
     pub cluster_arn: Option<Val<String>>,
     /// `Configs`.
+    ///
+    /// Base64 encoded configuration properties of the topic
     pub configs: Option<Val<String>>,
     /// `PartitionCount`: required.
+    ///
+    /// The number of partitions for the topic
     ///
     /// - Minimum: 1.
     pub partition_count: Option<Val<i64>>,
     /// `ReplicationFactor`: required. Changing it replaces the resource.
     ///
+    /// The replication factor for the topic
+    ///
     /// - Minimum: 1.
     pub replication_factor: Option<Val<i64>>,
     /// `TopicName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the topic
     pub topic_name: Option<Val<String>>,
 }
 
@@ -131,6 +143,8 @@ impl Deref for TopicHandle {
 
 impl TopicHandle {
     /// `Fn::GetAtt` `TopicArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the topic
     pub fn attr_topic_arn(&self) -> Val<String> {
         self.0.get_att("TopicArn")
     }

@@ -5,26 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::MSK::VpcConnection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-msk-vpcconnection.html) resource type.
 ///
+/// Create remote VPC connection.
+///
 /// Build it with [`VpcConnection::builder`]; adding it to a stack returns a [`VpcConnectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConnection {
     /// `Authentication`: required. Changing it replaces the resource.
     ///
+    /// The type of private link authentication.
+    ///
     /// - Length: 3 to 10.
     pub authentication: Option<Val<Authentication>>,
     /// `ClientSubnets`: required. Changing it replaces the resource.
+    ///
+    /// The list of subnets in the client VPC to connect to.
     pub client_subnets: Option<Val<Vec<String>>>,
     /// `SecurityGroups`: required. Changing it replaces the resource.
+    ///
+    /// The security groups to attach to the ENIs for the broker nodes.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// An arbitrary set of tags (key-value pairs) you specify while creating the VPC connection.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `TargetClusterArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the cluster.
     ///
     /// - Pattern: `^arn:[\w-]+:kafka:[\w-]+:\d+:cluster.*\Z`.
     pub target_cluster_arn: Option<Val<String>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The VPC ID of the remote client.
     ///
     /// - Pattern: `^(vpc-)([a-z0-9]+)\Z`.
     /// - Format: `AWS::EC2::VPC.Id`.
@@ -163,6 +177,8 @@ impl Deref for VpcConnectionHandle {
 
 impl VpcConnectionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the VPC connection.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -203,9 +219,18 @@ impl Authentication {
             Authentication::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Authentication {
+    const VALUES: &'static [&'static str] = &["SASL_IAM", "SASL_SCRAM", "TLS"];
+    fn as_str(&self) -> &str {
+        Authentication::as_str(self)
     }
 }
 

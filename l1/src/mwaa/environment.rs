@@ -5,30 +5,63 @@ use crate::rt::*;
 
 /// The [`AWS::MWAA::Environment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mwaa-environment.html) resource type.
 ///
+/// The `AWS::MWAA::Environment` resource creates an Amazon Managed Workflows for Apache Airflow (MWAA)
+/// environment.
+///
 /// Build it with [`Environment::builder`]; adding it to a stack returns a [`EnvironmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Environment {
     /// `AirflowConfigurationOptions`.
     ///
+    /// A list of key-value pairs containing the Airflow configuration options for your environment. For
+    /// example, `core.default_timezone: utc` . To learn more, see [Apache Airflow configuration
+    /// options](https://docs.aws.amazon.com/mwaa/latest/userguide/configuring-env-variables.html) .
+    ///
     /// - Format: `json`.
     pub airflow_configuration_options: Option<Val<Json>>,
     /// `AirflowVersion`.
+    ///
+    /// The version of Apache Airflow to use for the environment. If no value is specified, defaults to the
+    /// latest version.
+    ///
+    /// If you specify a newer version number for an existing environment, the version update requires some
+    /// service interruption before taking effect.
+    ///
+    /// *Allowed Values* : `2.7.2` | `2.8.1` | `2.9.2` | `2.10.1` | `2.10.3` | `3.0.6` (latest)
     ///
     /// - Length: 1 to 32.
     /// - Pattern: `^[0-9a-z.]+$`.
     pub airflow_version: Option<Val<String>>,
     /// `DagS3Path`.
     ///
+    /// The relative path to the DAGs folder on your Amazon S3 bucket. For example, `dags` . To learn more,
+    /// see [Adding or updating
+    /// DAGs](https://docs.aws.amazon.com/mwaa/latest/userguide/configuring-dag-folder.html) .
+    ///
     /// - Length: 1 to 1024.
     /// - Pattern: `.*`.
     pub dag_s3_path: Option<Val<String>>,
     /// `EndpointManagement`. Changing it replaces the resource.
+    ///
+    /// Defines whether the VPC endpoints configured for the environment are created, and managed, by the
+    /// customer or by Amazon MWAA. If set to `SERVICE` , Amazon MWAA will create and manage the required
+    /// VPC endpoints in your VPC. If set to `CUSTOMER` , you must create, and manage, the VPC endpoints in
+    /// your VPC.
     pub endpoint_management: Option<Val<EndpointManagement>>,
     /// `EnvironmentClass`.
+    ///
+    /// The environment class type. Valid values: `mw1.micro` , `mw1.small` , `mw1.medium` , `mw1.large` ,
+    /// `mw1.1large` , and `mw1.2large` . To learn more, see [Amazon MWAA environment
+    /// class](https://docs.aws.amazon.com/mwaa/latest/userguide/environment-class.html) .
     ///
     /// - Length: 1 to 1024.
     pub environment_class: Option<Val<String>>,
     /// `ExecutionRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the execution role in IAM that allows MWAA to access AWS resources
+    /// in your environment. For example, `arn:aws:iam::123456789:role/my-execution-role` . To learn more,
+    /// see [Amazon MWAA Execution
+    /// role](https://docs.aws.amazon.com/mwaa/latest/userguide/mwaa-create-role.html) .
     ///
     /// - Length: 1 to 1224.
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b)(-[a-z]+)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
@@ -36,82 +69,192 @@ pub struct Environment {
     pub execution_role_arn: Option<Val<String>>,
     /// `KmsKey`. Changing it replaces the resource.
     ///
+    /// The AWS Key Management Service (KMS) key to encrypt and decrypt the data in your environment. You
+    /// can use an AWS KMS key managed by MWAA, or a customer-managed KMS key (advanced).
+    ///
     /// - Length: 1 to 1224.
     /// - Pattern: `^(((arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b)(-[a-z]+)?:kms:[a-z]{2}-[a-z]+-\d:\d+:)?key\/)?[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}|(arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):kms:[a-z]{2}-[a-z]+-\d:\d+:)?alias/.+)$`.
     pub kms_key: Option<Val<String>>,
     /// `LoggingConfiguration`.
+    ///
+    /// The Apache Airflow logs being sent to CloudWatch Logs: `DagProcessingLogs` , `SchedulerLogs` ,
+    /// `TaskLogs` , `WebserverLogs` , `WorkerLogs` .
     pub logging_configuration: Option<Val<LoggingConfiguration>>,
     /// `MaxWebservers`.
+    ///
+    /// The maximum number of web servers that you want to run in your environment. Amazon MWAA scales the
+    /// number of Apache Airflow web servers up to the number you specify for `MaxWebservers` when you
+    /// interact with your Apache Airflow environment using Apache Airflow REST API, or the Apache Airflow
+    /// CLI. For example, in scenarios where your workload requires network calls to the Apache Airflow REST
+    /// API with a high transaction-per-second (TPS) rate, Amazon MWAA will increase the number of web
+    /// servers up to the number set in `MaxWebserers` . As TPS rates decrease Amazon MWAA disposes of the
+    /// additional web servers, and scales down to the number set in `MinxWebserers` .
+    ///
+    /// Valid values: For environments larger than mw1.micro, accepts values from `2` to `5` . Defaults to
+    /// `2` for all environment sizes except mw1.micro, which defaults to `1` .
     ///
     /// - Minimum: 1.
     pub max_webservers: Option<Val<i64>>,
     /// `MaxWorkers`.
     ///
+    /// The maximum number of workers that you want to run in your environment. MWAA scales the number of
+    /// Apache Airflow workers up to the number you specify in the `MaxWorkers` field. For example, `20` .
+    /// When there are no more tasks running, and no more in the queue, MWAA disposes of the extra workers
+    /// leaving the one worker that is included with your environment, or the number you specify in
+    /// `MinWorkers` .
+    ///
     /// - Minimum: 1.
     pub max_workers: Option<Val<i64>>,
     /// `MinWebservers`.
+    ///
+    /// The minimum number of web servers that you want to run in your environment. Amazon MWAA scales the
+    /// number of Apache Airflow web servers up to the number you specify for `MaxWebservers` when you
+    /// interact with your Apache Airflow environment using Apache Airflow REST API, or the Apache Airflow
+    /// CLI. As the transaction-per-second rate, and the network load, decrease, Amazon MWAA disposes of the
+    /// additional web servers, and scales down to the number set in `MinxWebserers` .
+    ///
+    /// Valid values: For environments larger than mw1.micro, accepts values from `2` to `5` . Defaults to
+    /// `2` for all environment sizes except mw1.micro, which defaults to `1` .
     ///
     /// - Minimum: 1.
     pub min_webservers: Option<Val<i64>>,
     /// `MinWorkers`.
     ///
+    /// The minimum number of workers that you want to run in your environment. MWAA scales the number of
+    /// Apache Airflow workers up to the number you specify in the `MaxWorkers` field. When there are no
+    /// more tasks running, and no more in the queue, MWAA disposes of the extra workers leaving the worker
+    /// count you specify in the `MinWorkers` field. For example, `2` .
+    ///
     /// - Minimum: 1.
     pub min_workers: Option<Val<i64>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of your Amazon MWAA environment.
     ///
     /// - Length: 1 to 80.
     /// - Pattern: `^[a-zA-Z][0-9a-zA-Z\-_]*$`.
     pub name: Option<Val<String>>,
     /// `NetworkConfiguration`.
+    ///
+    /// The VPC networking components used to secure and enable network traffic between the AWS resources
+    /// for your environment. To learn more, see [About networking on Amazon
+    /// MWAA](https://docs.aws.amazon.com/mwaa/latest/userguide/networking-about.html) .
     pub network_configuration: Option<Val<NetworkConfiguration>>,
     /// `PluginsS3ObjectVersion`.
+    ///
+    /// The version of the plugins.zip file on your Amazon S3 bucket. To learn more, see [Installing custom
+    /// plugins](https://docs.aws.amazon.com/mwaa/latest/userguide/configuring-dag-import-plugins.html) .
     ///
     /// - Length: 1 to 1024.
     pub plugins_s3_object_version: Option<Val<String>>,
     /// `PluginsS3Path`.
+    ///
+    /// The relative path to the `plugins.zip` file on your Amazon S3 bucket. For example, `plugins.zip` .
+    /// To learn more, see [Installing custom
+    /// plugins](https://docs.aws.amazon.com/mwaa/latest/userguide/configuring-dag-import-plugins.html) .
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `.*`.
     pub plugins_s3_path: Option<Val<String>>,
     /// `RequirementsS3ObjectVersion`.
     ///
+    /// The version of the requirements.txt file on your Amazon S3 bucket. To learn more, see [Installing
+    /// Python
+    /// dependencies](https://docs.aws.amazon.com/mwaa/latest/userguide/working-dags-dependencies.html) .
+    ///
     /// - Length: 1 to 1024.
     pub requirements_s3_object_version: Option<Val<String>>,
     /// `RequirementsS3Path`.
+    ///
+    /// The relative path to the `requirements.txt` file on your Amazon S3 bucket. For example,
+    /// `requirements.txt` . To learn more, see [Installing Python
+    /// dependencies](https://docs.aws.amazon.com/mwaa/latest/userguide/working-dags-dependencies.html) .
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `.*`.
     pub requirements_s3_path: Option<Val<String>>,
     /// `Schedulers`.
     ///
+    /// The number of schedulers that you want to run in your environment. Valid values:
+    ///
+    /// - *v2* - For environments larger than mw1.micro, accepts values from 2 to 5. Defaults to 2 for all
+    ///   environment sizes except mw1.micro, which defaults to 1.
+    /// - *v1* - Accepts 1.
+    ///
     /// - Range: 1 to 5.
     pub schedulers: Option<Val<i64>>,
     /// `SourceBucketArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon S3 bucket where your DAG code and supporting files are
+    /// stored. For example, `arn:aws:s3:::my-airflow-bucket-unique-name` . To learn more, see [Create an
+    /// Amazon S3 bucket for Amazon
+    /// MWAA](https://docs.aws.amazon.com/mwaa/latest/userguide/mwaa-s3-bucket.html) .
     ///
     /// - Length: 1 to 1224.
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b)(-[a-z]+)?:s3:::[a-z0-9.\-]+$`.
     pub source_bucket_arn: Option<Val<String>>,
     /// `StartupScriptS3ObjectVersion`.
     ///
+    /// The version of the startup shell script in your Amazon S3 bucket. You must specify the [version
+    /// ID](https://docs.aws.amazon.com/AmazonS3/latest/userguide/versioning-workflows.html) that Amazon S3
+    /// assigns to the file every time you update the script.
+    ///
+    /// Version IDs are Unicode, UTF-8 encoded, URL-ready, opaque strings that are no more than 1,024 bytes
+    /// long. The following is an example:
+    ///
+    /// `3sL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo`
+    ///
+    /// For more information, see [Using a startup
+    /// script](https://docs.aws.amazon.com/mwaa/latest/userguide/using-startup-script.html) .
+    ///
     /// - Length: 1 to 1024.
     pub startup_script_s3_object_version: Option<Val<String>>,
     /// `StartupScriptS3Path`.
+    ///
+    /// The relative path to the startup shell script in your Amazon S3 bucket. For example,
+    /// `s3://mwaa-environment/startup.sh` .
+    ///
+    /// Amazon MWAA runs the script as your environment starts, and before running the Apache Airflow
+    /// process. You can use this script to install dependencies, modify Apache Airflow configuration
+    /// options, and set environment variables. For more information, see [Using a startup
+    /// script](https://docs.aws.amazon.com/mwaa/latest/userguide/using-startup-script.html) .
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `.*`.
     pub startup_script_s3_path: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The key-value tag pairs associated to your environment. For example, `"Environment": "Staging"` . To
+    /// learn more, see [Tagging](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) .
+    ///
+    /// If you specify new tags for an existing environment, the update requires service interruption before
+    /// taking effect.
+    ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
     /// `WebserverAccessMode`.
+    ///
+    /// The Apache Airflow *Web server* access mode. To learn more, see [Apache Airflow access
+    /// modes](https://docs.aws.amazon.com/mwaa/latest/userguide/configuring-networking.html) . Valid
+    /// values: `PRIVATE_ONLY` or `PUBLIC_ONLY` .
     pub webserver_access_mode: Option<Val<WebserverAccessMode>>,
     /// `WeeklyMaintenanceWindowStart`.
+    ///
+    /// The day and time of the week to start weekly maintenance updates of your environment in the
+    /// following format: `DAY:HH:MM` . For example: `TUE:03:30` . You can specify a start time in 30 minute
+    /// increments only. Supported input includes the following:
+    ///
+    /// - MON|TUE|WED|THU|FRI|SAT|SUN:(\[01\]\\d|2\[0-3\]):(00|30)
     ///
     /// - Length: 1 to 9.
     /// - Pattern: `(MON|TUE|WED|THU|FRI|SAT|SUN):([01]\d|2[0-3]):(00|30)`.
     pub weekly_maintenance_window_start: Option<Val<String>>,
     /// `WorkerReplacementStrategy`.
+    ///
+    /// The worker replacement strategy to use when updating the environment. Valid values: `FORCED`,
+    /// `GRACEFUL`. FORCED means Apache Airflow workers will be stopped and replaced without waiting for
+    /// tasks to complete before an update. GRACEFUL means Apache Airflow workers will be able to complete
+    /// running tasks for up to 12 hours during an update before being stopped and replaced.
     pub worker_replacement_strategy: Option<Val<WorkerReplacementStrategy>>,
 }
 
@@ -333,42 +476,65 @@ impl Deref for EnvironmentHandle {
 
 impl EnvironmentHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN for the Amazon MWAA environment.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CeleryExecutorQueue`.
+    ///
+    /// The queue ARN for the environment's [Celery
+    /// Executor](https://docs.aws.amazon.com/https://airflow.apache.org/docs/apache-airflow/stable/core-concepts/executor/celery.html)
+    /// . Amazon MWAA uses a Celery Executor to distribute tasks across multiple workers. When you create an
+    /// environment in a shared VPC, you must provide access to the Celery Executor queue from your VPC.
     pub fn attr_celery_executor_queue(&self) -> Val<String> {
         self.0.get_att("CeleryExecutorQueue")
     }
     /// `Fn::GetAtt` `DatabaseVpcEndpointService`.
+    ///
+    /// The VPC endpoint for the environment's Amazon RDS database.
     pub fn attr_database_vpc_endpoint_service(&self) -> Val<String> {
         self.0.get_att("DatabaseVpcEndpointService")
     }
     /// `Fn::GetAtt` `WebserverVpcEndpointService`.
+    ///
+    /// The VPC endpoint for the environment's web server.
     pub fn attr_webserver_vpc_endpoint_service(&self) -> Val<String> {
         self.0.get_att("WebserverVpcEndpointService")
     }
     /// `Fn::GetAtt` `WebserverUrl`.
+    ///
+    /// The URL of your Apache Airflow UI.
     pub fn attr_webserver_url(&self) -> Val<String> {
         self.0.get_att("WebserverUrl")
     }
     /// `Fn::GetAtt` `LoggingConfiguration.DagProcessingLogs.CloudWatchLogGroupArn`.
+    ///
+    /// The ARN for the CloudWatch Logs group where the Apache Airflow DAG processing logs are published.
     pub fn attr_logging_configuration_dag_processing_logs_cloud_watch_log_group_arn(&self) -> Val<String> {
         self.0.get_att("LoggingConfiguration.DagProcessingLogs.CloudWatchLogGroupArn")
     }
     /// `Fn::GetAtt` `LoggingConfiguration.SchedulerLogs.CloudWatchLogGroupArn`.
+    ///
+    /// The ARN for the CloudWatch Logs group where the Apache Airflow Scheduler logs are published.
     pub fn attr_logging_configuration_scheduler_logs_cloud_watch_log_group_arn(&self) -> Val<String> {
         self.0.get_att("LoggingConfiguration.SchedulerLogs.CloudWatchLogGroupArn")
     }
     /// `Fn::GetAtt` `LoggingConfiguration.WebserverLogs.CloudWatchLogGroupArn`.
+    ///
+    /// The ARN for the CloudWatch Logs group where the Apache Airflow Web server logs are published.
     pub fn attr_logging_configuration_webserver_logs_cloud_watch_log_group_arn(&self) -> Val<String> {
         self.0.get_att("LoggingConfiguration.WebserverLogs.CloudWatchLogGroupArn")
     }
     /// `Fn::GetAtt` `LoggingConfiguration.WorkerLogs.CloudWatchLogGroupArn`.
+    ///
+    /// The ARN for the CloudWatch Logs group where the Apache Airflow Worker logs are published.
     pub fn attr_logging_configuration_worker_logs_cloud_watch_log_group_arn(&self) -> Val<String> {
         self.0.get_att("LoggingConfiguration.WorkerLogs.CloudWatchLogGroupArn")
     }
     /// `Fn::GetAtt` `LoggingConfiguration.TaskLogs.CloudWatchLogGroupArn`.
+    ///
+    /// The ARN for the CloudWatch Logs group where the Apache Airflow task logs are published.
     pub fn attr_logging_configuration_task_logs_cloud_watch_log_group_arn(&self) -> Val<String> {
         self.0.get_att("LoggingConfiguration.TaskLogs.CloudWatchLogGroupArn")
     }
@@ -383,17 +549,29 @@ impl EnvironmentHandle {
 }
 
 /// The [`LoggingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mwaa-environment-loggingconfiguration.html) property type.
+///
+/// The type of Apache Airflow logs to send to CloudWatch Logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingConfiguration {
     /// `DagProcessingLogs`.
+    ///
+    /// Defines the processing logs sent to CloudWatch Logs and the logging level to send.
     pub dag_processing_logs: Option<Val<ModuleLoggingConfiguration>>,
     /// `SchedulerLogs`.
+    ///
+    /// Defines the scheduler logs sent to CloudWatch Logs and the logging level to send.
     pub scheduler_logs: Option<Val<ModuleLoggingConfiguration>>,
     /// `TaskLogs`.
+    ///
+    /// Defines the task logs sent to CloudWatch Logs and the logging level to send.
     pub task_logs: Option<Val<ModuleLoggingConfiguration>>,
     /// `WebserverLogs`.
+    ///
+    /// Defines the web server logs sent to CloudWatch Logs and the logging level to send.
     pub webserver_logs: Option<Val<ModuleLoggingConfiguration>>,
     /// `WorkerLogs`.
+    ///
+    /// Defines the worker logs sent to CloudWatch Logs and the logging level to send.
     pub worker_logs: Option<Val<ModuleLoggingConfiguration>>,
 }
 
@@ -465,16 +643,19 @@ impl ToValue for LoggingConfiguration {
 impl Literal for LoggingConfiguration {}
 
 /// The [`ModuleLoggingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mwaa-environment-moduleloggingconfiguration.html) property type.
+///
+/// Defines the type of logs to send for the Apache Airflow log type (e.g. `DagProcessingLogs` ).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModuleLoggingConfiguration {
-    /// `CloudWatchLogGroupArn`.
-    ///
-    /// - Length: at most 1224.
-    /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b)(-[a-z]+)?:logs:[a-z0-9\-]+:\d{12}:log-group:\w+`.
-    pub cloud_watch_log_group_arn: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// Indicates whether to enable the Apache Airflow log type (e.g. `DagProcessingLogs` ) in CloudWatch
+    /// Logs.
     pub enabled: Option<Val<bool>>,
     /// `LogLevel`.
+    ///
+    /// Defines the Apache Airflow logs to send for the log type (e.g. `DagProcessingLogs` ) to CloudWatch
+    /// Logs.
     pub log_level: Option<Val<LoggingLevel>>,
 }
 
@@ -492,7 +673,6 @@ impl ModuleLoggingConfiguration {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "CloudWatchLogGroupArn", &self.cloud_watch_log_group_arn);
         put(&mut m, "Enabled", &self.enabled);
         put(&mut m, "LogLevel", &self.log_level);
         m
@@ -504,11 +684,6 @@ impl ModuleLoggingConfiguration {
 pub struct ModuleLoggingConfigurationBuilder(ModuleLoggingConfiguration);
 
 impl ModuleLoggingConfigurationBuilder {
-    /// Sets `CloudWatchLogGroupArn`.
-    pub fn cloud_watch_log_group_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.cloud_watch_log_group_arn = Some(value.into());
-        self
-    }
     /// Sets `Enabled`.
     pub fn enabled(mut self, value: impl Into<Val<bool>>) -> Self {
         self.0.enabled = Some(value.into());
@@ -534,14 +709,27 @@ impl ToValue for ModuleLoggingConfiguration {
 impl Literal for ModuleLoggingConfiguration {}
 
 /// The [`NetworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-mwaa-environment-networkconfiguration.html) property type.
+///
+/// The VPC networking components used to secure and enable network traffic between the AWS resources
+/// for your environment. To learn more, see [About networking on Amazon
+/// MWAA](https://docs.aws.amazon.com/mwaa/latest/userguide/networking-about.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkConfiguration {
     /// `SecurityGroupIds`.
+    ///
+    /// A list of one or more security group IDs. Accepts up to 5 security group IDs. A security group must
+    /// be attached to the same VPC as the subnets. To learn more, see [Security in your VPC on Amazon
+    /// MWAA](https://docs.aws.amazon.com/mwaa/latest/userguide/vpc-security.html) .
     ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`.
+    ///
+    /// A list of subnet IDs. *Required* to create an environment. Must be private subnets in two different
+    /// availability zones. A subnet must be attached to the same VPC as the security group. To learn more,
+    /// see [About networking on Amazon
+    /// MWAA](https://docs.aws.amazon.com/mwaa/latest/userguide/networking-about.html) .
     ///
     /// - Items: 2 to 2.
     pub subnet_ids: Option<Val<Vec<String>>>,
@@ -629,9 +817,18 @@ impl EndpointManagement {
             EndpointManagement::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EndpointManagement {
+    const VALUES: &'static [&'static str] = &["CUSTOMER", "SERVICE"];
+    fn as_str(&self) -> &str {
+        EndpointManagement::as_str(self)
     }
 }
 
@@ -685,9 +882,18 @@ impl LoggingLevel {
             LoggingLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LoggingLevel {
+    const VALUES: &'static [&'static str] = &["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"];
+    fn as_str(&self) -> &str {
+        LoggingLevel::as_str(self)
     }
 }
 
@@ -735,9 +941,18 @@ impl WebserverAccessMode {
             WebserverAccessMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WebserverAccessMode {
+    const VALUES: &'static [&'static str] = &["PRIVATE_ONLY", "PUBLIC_ONLY"];
+    fn as_str(&self) -> &str {
+        WebserverAccessMode::as_str(self)
     }
 }
 
@@ -782,9 +997,18 @@ impl WorkerReplacementStrategy {
             WorkerReplacementStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WorkerReplacementStrategy {
+    const VALUES: &'static [&'static str] = &["FORCED", "GRACEFUL"];
+    fn as_str(&self) -> &str {
+        WorkerReplacementStrategy::as_str(self)
     }
 }
 

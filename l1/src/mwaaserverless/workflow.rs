@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::MWAAServerless::Workflow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-mwaaserverless-workflow.html) resource type.
 ///
+/// Resource Type definition for AWS::MWAAServerless::Workflow resource
+///
 /// Build it with [`Workflow::builder`]; adding it to a stack returns a [`WorkflowHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Workflow {
@@ -33,6 +35,8 @@ pub struct Workflow {
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A map of key-value pairs to be applied as tags
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `TriggerMode`.
     ///
@@ -499,9 +503,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["AWS_MANAGED_KEY", "CUSTOMER_MANAGED_KEY"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

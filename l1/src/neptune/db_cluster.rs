@@ -5,65 +5,217 @@ use crate::rt::*;
 
 /// The [`AWS::Neptune::DBCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-neptune-dbcluster.html) resource type.
 ///
+/// The `AWS::Neptune::DBCluster` resource creates an Amazon Neptune DB cluster. Neptune is a fully
+/// managed graph database.
+///
+/// > Currently, you can create this resource only in AWS Regions in which Amazon Neptune is supported.
+///
+/// If no `DeletionPolicy` is set for `AWS::Neptune::DBCluster` resources, the default deletion behavior
+/// is that the entire volume will be deleted without a snapshot. To retain a backup of the volume, the
+/// `DeletionPolicy` should be set to `Snapshot` . For more information about how CloudFormation deletes
+/// resources, see [DeletionPolicy
+/// Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html)
+/// .
+///
+/// You can use `AWS::Neptune::DBCluster.DeletionProtection` to help guard against unintended deletion
+/// of your DB cluster.
+///
 /// Build it with [`DbCluster::builder`]; adding it to a stack returns a [`DbClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbCluster {
     /// `AssociatedRoles`.
+    ///
+    /// Provides a list of the Amazon Identity and Access Management (IAM) roles that are associated with
+    /// the DB cluster. IAM roles that are associated with a DB cluster grant permission for the DB cluster
+    /// to access other Amazon services on your behalf.
     pub associated_roles: Option<Val<Vec<DbClusterRole>>>,
     /// `AvailabilityZones`. Changing it replaces the resource.
+    ///
+    /// Provides the list of EC2 Availability Zones that instances in the DB cluster can be created in.
     pub availability_zones: Option<Val<Vec<String>>>,
     /// `BackupRetentionPeriod`.
+    ///
+    /// Specifies the number of days for which automatic DB snapshots are retained.
+    ///
+    /// An update may require some interruption. See
+    /// [ModifyDBInstance](https://docs.aws.amazon.com/neptune/latest/userguide/api-instances.html#ModifyDBInstance)
+    /// in the Amazon Neptune User Guide for more information.
     ///
     /// - Minimum: 1.
     pub backup_retention_period: Option<Val<i64>>,
     /// `CopyTagsToSnapshot`.
+    ///
+    /// *If set to `true` , tags are copied to any snapshot of the DB cluster that is created.*
     pub copy_tags_to_snapshot: Option<Val<bool>>,
     /// `DBClusterIdentifier`. Changing it replaces the resource.
+    ///
+    /// Contains a user-supplied DB cluster identifier. This identifier is the unique key that identifies a
+    /// DB cluster.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z]{1}(?:-?[a-zA-Z0-9]){0,62}$`.
     pub db_cluster_identifier: Option<Val<String>>,
     /// `DBClusterParameterGroupName`.
+    ///
+    /// Provides the name of the DB cluster parameter group.
+    ///
+    /// An update may require some interruption. See
+    /// [ModifyDBInstance](https://docs.aws.amazon.com/neptune/latest/userguide/api-instances.html#ModifyDBInstance)
+    /// in the Amazon Neptune User Guide for more information.
     pub db_cluster_parameter_group_name: Option<Val<String>>,
     /// `DBInstanceParameterGroupName`.
+    ///
+    /// The name of the DB parameter group to apply to all instances of the DB cluster. Used only in case of
+    /// a major engine version upgrade request
+    ///
+    /// Note that when you apply a parameter group using `DBInstanceParameterGroupName` , parameter changes
+    /// are applied immediately, not during the next maintenance window.
+    ///
+    /// **Constraints** - The DB parameter group must be in the same DB parameter group family as the target
+    /// DB cluster version.
+    /// - The `DBInstanceParameterGroupName` parameter is only valid for major engine version upgrades.
     pub db_instance_parameter_group_name: Option<Val<String>>,
     /// `DBPort`.
+    ///
+    /// The port number on which the DB instances in the DB cluster accept connections.
+    ///
+    /// If not specified, the default port used is `8182` .
+    ///
+    /// > The `Port` property will soon be deprecated. Please update existing templates to use the new
+    /// `DBPort` property that has the same functionality.
     pub db_port: Option<Val<i64>>,
     /// `DBSubnetGroupName`. Changing it replaces the resource.
+    ///
+    /// Specifies information on the subnet group associated with the DB cluster, including the name,
+    /// description, and subnets in the subnet group.
     pub db_subnet_group_name: Option<Val<String>>,
     /// `DeletionProtection`.
+    ///
+    /// Indicates whether or not the DB cluster has deletion protection enabled. The database can't be
+    /// deleted when deletion protection is enabled.
     pub deletion_protection: Option<Val<bool>>,
     /// `EnableCloudwatchLogsExports`.
+    ///
+    /// Specifies a list of log types that are enabled for export to CloudWatch Logs.
     pub enable_cloudwatch_logs_exports: Option<Val<Vec<String>>>,
     /// `EngineVersion`.
+    ///
+    /// Indicates the database engine version.
     pub engine_version: Option<Val<String>>,
     /// `IamAuthEnabled`.
+    ///
+    /// True if mapping of Amazon Identity and Access Management (IAM) accounts to database accounts is
+    /// enabled, and otherwise false.
     pub iam_auth_enabled: Option<Val<bool>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the KMS key that is used to encrypt the database instances in the
+    /// DB cluster, such as `arn:aws:kms:us-east-1:012345678910:key/abcd1234-a123-456a-a12b-a123b4cd56ef` .
+    /// If you enable the `StorageEncrypted` property but don't specify this property, the default KMS key
+    /// is used. If you specify this property, you must set the `StorageEncrypted` property to `true` .
     pub kms_key_id: Option<Val<String>>,
     /// `PreferredBackupWindow`.
+    ///
+    /// Specifies the daily time range during which automated backups are created if automated backups are
+    /// enabled, as determined by the `BackupRetentionPeriod` .
+    ///
+    /// An update may require some interruption.
     pub preferred_backup_window: Option<Val<String>>,
     /// `PreferredMaintenanceWindow`.
+    ///
+    /// Specifies the weekly time range during which system maintenance can occur, in Universal Coordinated
+    /// Time (UTC).
     pub preferred_maintenance_window: Option<Val<String>>,
     /// `RestoreToTime`. Changing it replaces the resource.
+    ///
+    /// Creates a new DB cluster from a DB snapshot or DB cluster snapshot.
+    ///
+    /// If a DB snapshot is specified, the target DB cluster is created from the source DB snapshot with a
+    /// default configuration and default security group.
+    ///
+    /// If a DB cluster snapshot is specified, the target DB cluster is created from the source DB cluster
+    /// restore point with the same configuration as the original source DB cluster, except that the new DB
+    /// cluster is created with the default security group.
     pub restore_to_time: Option<Val<String>>,
     /// `RestoreType`. Changing it replaces the resource.
+    ///
+    /// Creates a new DB cluster from a DB snapshot or DB cluster snapshot.
+    ///
+    /// If a DB snapshot is specified, the target DB cluster is created from the source DB snapshot with a
+    /// default configuration and default security group.
+    ///
+    /// If a DB cluster snapshot is specified, the target DB cluster is created from the source DB cluster
+    /// restore point with the same configuration as the original source DB cluster, except that the new DB
+    /// cluster is created with the default security group.
     pub restore_type: Option<Val<String>>,
     /// `ServerlessScalingConfiguration`.
+    ///
+    /// Contains the scaling configuration of an Neptune Serverless DB cluster.
     pub serverless_scaling_configuration: Option<Val<ServerlessScalingConfiguration>>,
     /// `SnapshotIdentifier`. Changing it replaces the resource.
+    ///
+    /// Specifies the identifier for a DB cluster snapshot. Must match the identifier of an existing
+    /// snapshot.
+    ///
+    /// After you restore a DB cluster using a `SnapshotIdentifier` , you must specify the same
+    /// `SnapshotIdentifier` for any future updates to the DB cluster. When you specify this property for an
+    /// update, the DB cluster is not restored from the snapshot again, and the data in the database is not
+    /// changed.
+    ///
+    /// However, if you don't specify the `SnapshotIdentifier` , an empty DB cluster is created, and the
+    /// original DB cluster is deleted. If you specify a property that is different from the previous
+    /// snapshot restore property, the DB cluster is restored from the snapshot specified by the
+    /// `SnapshotIdentifier` , and the original DB cluster is deleted.
     pub snapshot_identifier: Option<Val<String>>,
     /// `SourceDBClusterIdentifier`. Changing it replaces the resource.
+    ///
+    /// Creates a new DB cluster from a DB snapshot or DB cluster snapshot.
+    ///
+    /// If a DB snapshot is specified, the target DB cluster is created from the source DB snapshot with a
+    /// default configuration and default security group.
+    ///
+    /// If a DB cluster snapshot is specified, the target DB cluster is created from the source DB cluster
+    /// restore point with the same configuration as the original source DB cluster, except that the new DB
+    /// cluster is created with the default security group.
     pub source_db_cluster_identifier: Option<Val<String>>,
     /// `StorageEncrypted`. Changing it replaces the resource.
+    ///
+    /// Indicates whether the DB cluster is encrypted.
+    ///
+    /// If you specify the `KmsKeyId` property, then you must enable encryption and set this property to
+    /// `true` .
+    ///
+    /// If you enable the `StorageEncrypted` property but don't specify the `KmsKeyId` property, then the
+    /// default KMS key is used. If you specify the `KmsKeyId` property, then that KMS key is used to
+    /// encrypt the database instances in the DB cluster.
+    ///
+    /// If you specify the `SourceDBClusterIdentifier` property, and don't specify this property or disable
+    /// it, the value is inherited from the source DB cluster. If the source DB cluster is encrypted, the
+    /// `KmsKeyId` property from the source cluster is used.
+    ///
+    /// If you specify the `DBSnapshotIdentifier` and don't specify this property or disable it, the value
+    /// is inherited from the snapshot and the specified `KmsKeyId` property from the snapshot is used.
     pub storage_encrypted: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// The tags assigned to this cluster.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UseLatestRestorableTime`. Changing it replaces the resource.
+    ///
+    /// Creates a new DB cluster from a DB snapshot or DB cluster snapshot.
+    ///
+    /// If a DB snapshot is specified, the target DB cluster is created from the source DB snapshot with a
+    /// default configuration and default security group.
+    ///
+    /// If a DB cluster snapshot is specified, the target DB cluster is created from the source DB cluster
+    /// restore point with the same configuration as the original source DB cluster, except that the new DB
+    /// cluster is created with the default security group.
     pub use_latest_restorable_time: Option<Val<bool>>,
     /// `VpcSecurityGroupIds`.
+    ///
+    /// Provides a list of VPC security groups that the DB cluster belongs to.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub vpc_security_group_ids: Option<Val<Vec<String>>>,
@@ -303,18 +455,29 @@ impl Deref for DbClusterHandle {
 
 impl DbClusterHandle {
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// The connection endpoint for the DB cluster. For example:
+    /// `mystack-mydbcluster-1apw1j4phylrk.cg034hpkmmjt.us-east-2.rds.amazonaws.com`
     pub fn attr_endpoint(&self) -> Val<String> {
         self.0.get_att("Endpoint")
     }
     /// `Fn::GetAtt` `ClusterResourceId`.
+    ///
+    /// The resource id for the DB cluster. For example: `cluster-ABCD1234EFGH5678IJKL90MNOP` . The cluster
+    /// ID uniquely identifies the cluster and is used in things like IAM authentication policies.
     pub fn attr_cluster_resource_id(&self) -> Val<String> {
         self.0.get_att("ClusterResourceId")
     }
     /// `Fn::GetAtt` `Port`.
+    ///
+    /// The port number on which the DB instances in the DB cluster accept connections.
     pub fn attr_port(&self) -> Val<String> {
         self.0.get_att("Port")
     }
     /// `Fn::GetAtt` `ReadEndpoint`.
+    ///
+    /// The reader endpoint for the DB cluster. For example:
+    /// `mystack-mydbcluster-ro-1apw1j4phylrk.cg034hpkmmjt.us-east-2.rds.amazonaws.com`
     pub fn attr_read_endpoint(&self) -> Val<String> {
         self.0.get_att("ReadEndpoint")
     }
@@ -329,11 +492,20 @@ impl DbClusterHandle {
 }
 
 /// The [`DBClusterRole`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-neptune-dbcluster-dbclusterrole.html) property type.
+///
+/// Describes an Amazon Identity and Access Management (IAM) role that is associated with a DB cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbClusterRole {
     /// `FeatureName`.
+    ///
+    /// The name of the feature associated with the Amazon Identity and Access Management (IAM) role. For
+    /// the list of supported feature names, see
+    /// [DescribeDBEngineVersions](https://docs.aws.amazon.com/neptune/latest/userguide/api-other-apis.html#DescribeDBEngineVersions)
+    /// .
     pub feature_name: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that is associated with the DB cluster.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -392,13 +564,21 @@ impl ToValue for DbClusterRole {
 impl Literal for DbClusterRole {}
 
 /// The [`ServerlessScalingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-neptune-dbcluster-serverlessscalingconfiguration.html) property type.
+///
+/// Contains the scaling configuration of a Neptune Serverless DB cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerlessScalingConfiguration {
     /// `MaxCapacity`: required.
     ///
+    /// The maximum number of Neptune capacity units (NCUs) for a DB instance in a Neptune Serverless
+    /// cluster. You can specify NCU values in half-step increments, such as 40, 40.5, 41, and so on.
+    ///
     /// - Range: 2.5 to 128.
     pub max_capacity: Option<Val<f64>>,
     /// `MinCapacity`: required.
+    ///
+    /// The minimum number of Neptune capacity units (NCUs) for a DB instance in a Neptune Serverless
+    /// cluster. You can specify NCU values in half-step increments, such as 8, 8.5, 9, and so on.
     ///
     /// - Range: 1 to 128.
     pub min_capacity: Option<Val<f64>>,

@@ -5,20 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::Neptune::DBClusterParameterGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-neptune-dbclusterparametergroup.html) resource type.
 ///
+/// The `AWS::Neptune::DBClusterParameterGroup` resource creates a new Amazon Neptune DB cluster
+/// parameter group.
+///
+/// > Applying a parameter group to a DB cluster might require instances to reboot, resulting in a
+/// database outage while the instances reboot. > If you provide a custom `DBClusterParameterGroup` that
+/// you associate with the `DBCluster` , it is best to specify an `EngineVersion` property in the
+/// `DBCluster` . That `EngineVersion` needs to be compatible with the value of the `Family` property in
+/// the `DBClusterParameterGroup` .
+///
 /// Build it with [`DbClusterParameterGroup::builder`]; adding it to a stack returns a [`DbClusterParameterGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbClusterParameterGroup {
     /// `Description`: required. Changing it replaces the resource.
+    ///
+    /// Provides the customer-specified description for this DB cluster parameter group.
     pub description: Option<Val<String>>,
     /// `Family`: required. Changing it replaces the resource.
+    ///
+    /// Must be `neptune1` for engine versions prior to
+    /// [1.2.0.0](https://docs.aws.amazon.com/neptune/latest/userguide/engine-releases-1.2.0.0.html) , or
+    /// `neptune1.2` for engine version `1.2.0.0` and higher.
     pub family: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// Provides the name of the DB cluster parameter group.
     pub name: Option<Val<String>>,
     /// `Parameters`: required.
+    ///
+    /// The parameters to set for this DB cluster parameter group.
+    ///
+    /// The parameters are expressed as a JSON object consisting of key-value pairs.
+    ///
+    /// If you update the parameters, some interruption may occur depending on which parameters you update.
     ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// The tags that you want to attach to this parameter group.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 

@@ -5,32 +5,124 @@ use crate::rt::*;
 
 /// The [`AWS::Neptune::DBInstance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-neptune-dbinstance.html) resource type.
 ///
+/// The `AWS::Neptune::DBInstance` type creates an Amazon Neptune DB instance.
+///
+/// *Updating DB Instances*
+///
+/// You can set a deletion policy for your DB instance to control how CloudFormation handles the
+/// instance when the stack is deleted. For Neptune DB instances, you can choose to *retain* the
+/// instance, to *delete* the instance, or to *create a snapshot* of the instance. The default
+/// CloudFormation behavior depends on the `DBClusterIdentifier` property:
+///
+/// - For `AWS::Neptune::DBInstance` resources that don't specify the `DBClusterIdentifier` property,
+///   CloudFormation saves a snapshot of the DB instance.
+/// - For `AWS::Neptune::DBInstance` resources that do specify the `DBClusterIdentifier` property,
+///   CloudFormation deletes the DB instance.
+///
+/// *Deleting DB Instances*
+///
+/// > If a DB instance is deleted or replaced during an update, CloudFormation deletes all automated
+/// snapshots. However, it retains manual DB snapshots. During an update that requires replacement, you
+/// can apply a stack policy to prevent DB instances from being replaced.
+///
+/// When properties labeled *Update requires: Replacement* are updated, CloudFormation first creates a
+/// replacement DB instance, changes references from other dependent resources to point to the
+/// replacement DB instance, and finally deletes the old DB instance.
+///
+/// > We highly recommend that you take a snapshot of the database before updating the stack. If you
+/// don't, you lose the data when CloudFormation replaces your DB instance. To preserve your data,
+/// perform the following procedure:
+/// >
+/// > - Deactivate any applications that are using the DB instance so that there's no activity on the DB
+/// instance.
+/// > - Create a snapshot of the DB instance.
+/// > - If you want to restore your instance using a DB snapshot, modify the updated template with your
+/// DB instance changes and add the `DBSnapshotIdentifier` property with the ID of the DB snapshot that
+/// you want to use.
+/// > - Update the stack.
+///
 /// Build it with [`DbInstance::builder`]; adding it to a stack returns a [`DbInstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbInstance {
     /// `AllowMajorVersionUpgrade`.
+    ///
+    /// Indicates that major version upgrades are allowed. Changing this parameter doesn't result in an
+    /// outage and the change is asynchronously applied as soon as possible. This parameter must be set to
+    /// true when specifying a value for the EngineVersion parameter that is a different major version than
+    /// the DB instance's current version.
+    ///
+    /// When you change this parameter for an existing DB cluster, CloudFormation will replace your existing
+    /// DB cluster with a new, empty one that uses the engine version you specified.
     pub allow_major_version_upgrade: Option<Val<bool>>,
     /// `AutoMinorVersionUpgrade`.
+    ///
+    /// Indicates that minor version patches are applied automatically.
+    ///
+    /// When updating this property, some interruptions may occur.
     pub auto_minor_version_upgrade: Option<Val<bool>>,
     /// `AvailabilityZone`. Changing it replaces the resource.
+    ///
+    /// Specifies the name of the Availability Zone the DB instance is located in.
     pub availability_zone: Option<Val<String>>,
     /// `DBClusterIdentifier`. Changing it replaces the resource.
+    ///
+    /// If the DB instance is a member of a DB cluster, contains the name of the DB cluster that the DB
+    /// instance is a member of.
     pub db_cluster_identifier: Option<Val<String>>,
     /// `DBInstanceClass`: required.
+    ///
+    /// Contains the name of the compute and memory capacity class of the DB instance.
+    ///
+    /// If you update this property, some interruptions may occur.
     pub db_instance_class: Option<Val<String>>,
     /// `DBInstanceIdentifier`. Changing it replaces the resource.
+    ///
+    /// Contains a user-supplied database identifier. This identifier is the unique key that identifies a DB
+    /// instance.
     pub db_instance_identifier: Option<Val<String>>,
     /// `DBParameterGroupName`.
+    ///
+    /// The name of an existing DB parameter group or a reference to an AWS::Neptune::DBParameterGroup
+    /// resource created in the template. If any of the data members of the referenced parameter group are
+    /// changed during an update, the DB instance might need to be restarted, which causes some
+    /// interruption. If the parameter group contains static parameters, whether they were changed or not,
+    /// an update triggers a reboot.
     pub db_parameter_group_name: Option<Val<String>>,
     /// `DBSnapshotIdentifier`. Changing it replaces the resource.
+    ///
+    /// This parameter is not supported.
+    ///
+    /// `AWS::Neptune::DBInstance` does not support restoring from snapshots.
+    ///
+    /// `AWS::Neptune::DBCluster` does support restoring from snapshots.
     pub db_snapshot_identifier: Option<Val<String>>,
     /// `DBSubnetGroupName`. Changing it replaces the resource.
+    ///
+    /// A DB subnet group to associate with the DB instance. If you update this value, the new subnet group
+    /// must be a subnet group in a new virtual private cloud (VPC).
     pub db_subnet_group_name: Option<Val<String>>,
     /// `PreferredMaintenanceWindow`.
+    ///
+    /// Specifies the weekly time range during which system maintenance can occur, in Universal Coordinated
+    /// Time (UTC).
     pub preferred_maintenance_window: Option<Val<String>>,
     /// `PubliclyAccessible`.
+    ///
+    /// Indicates whether the DB instance is publicly accessible.
+    ///
+    /// When the DB instance is publicly accessible and you connect from outside of the DB instance's
+    /// virtual private cloud (VPC), its Domain Name System (DNS) endpoint resolves to the public IP
+    /// address. When you connect from within the same VPC as the DB instance, the endpoint resolves to the
+    /// private IP address. Access to the DB instance is ultimately controlled by the security group it
+    /// uses. That public access isn't permitted if the security group assigned to the DB cluster doesn't
+    /// permit it.
+    ///
+    /// When the DB instance isn't publicly accessible, it is an internal DB instance with a DNS name that
+    /// resolves to a private IP address.
     pub publicly_accessible: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// An arbitrary set of tags (key-value pairs) for this DB instance.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -173,10 +265,15 @@ impl Deref for DbInstanceHandle {
 
 impl DbInstanceHandle {
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// The connection endpoint for the database. For example:
+    /// `mystack-mydb-1apw1j4phylrk.cg034hpkmmjt.us-east-2.rds.amazonaws.com` .
     pub fn attr_endpoint(&self) -> Val<String> {
         self.0.get_att("Endpoint")
     }
     /// `Fn::GetAtt` `Port`.
+    ///
+    /// The port number on which the database accepts connections. For example: `8182` .
     pub fn attr_port(&self) -> Val<String> {
         self.0.get_att("Port")
     }

@@ -5,20 +5,63 @@ use crate::rt::*;
 
 /// The [`AWS::Neptune::DBParameterGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-neptune-dbparametergroup.html) resource type.
 ///
+/// `AWS::Neptune::DBParameterGroup` creates a new DB parameter group. This type can be declared in a
+/// template and referenced in the `DBParameterGroupName` parameter of `AWS::Neptune::DBInstance` .
+///
+/// > Applying a parameter group to a DB instance might require the instance to reboot, resulting in a
+/// database outage for the duration of the reboot. > If you provide a custom `DBParameterGroup` that
+/// you associate with `DBInstance` , it is best to specify an `EngineVersion` property in `DBCluster` .
+/// That `EngineVersion` needs to be compatible with the value of the `Family` property in the
+/// `DBParameterGroup` .
+///
+/// A DB parameter group is initially created with the default parameters for the database engine used
+/// by the DB instance. To provide custom values for any of the parameters, you must modify the group
+/// after creating it using *ModifyDBParameterGroup* . Once you've created a DB parameter group, you
+/// need to associate it with your DB instance using *ModifyDBInstance* . When you associate a new DB
+/// parameter group with a running DB instance, you need to reboot the DB instance without failover for
+/// the new DB parameter group and associated settings to take effect.
+///
+/// > After you create a DB parameter group, you should wait at least 5 minutes before creating your
+/// first DB instance that uses that DB parameter group as the default parameter group. This allows
+/// Amazon Neptune to fully complete the create action before the parameter group is used as the default
+/// for a new DB instance. This is especially important for parameters that are critical when creating
+/// the default database for a DB instance, such as the character set for the default database defined
+/// by the `character_set_database` parameter. You can use the *Parameter Groups* option of the Amazon
+/// Neptune console or the *DescribeDBParameters* command to verify that your DB parameter group has
+/// been created or modified.
+///
 /// Build it with [`DbParameterGroup::builder`]; adding it to a stack returns a [`DbParameterGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbParameterGroup {
     /// `Description`: required. Changing it replaces the resource.
+    ///
+    /// Provides the customer-specified description for this DB parameter group.
     pub description: Option<Val<String>>,
     /// `Family`: required. Changing it replaces the resource.
+    ///
+    /// Must be `neptune1` for engine versions prior to
+    /// [1.2.0.0](https://docs.aws.amazon.com/neptune/latest/userguide/engine-releases-1.2.0.0.html) , or
+    /// `neptune1.2` for engine version `1.2.0.0` and higher.
     pub family: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// Provides the name of the DB parameter group.
     pub name: Option<Val<String>>,
     /// `Parameters`: required.
+    ///
+    /// The parameters to set for this DB parameter group.
+    ///
+    /// The parameters are expressed as a JSON object consisting of key-value pairs.
+    ///
+    /// Changes to dynamic parameters are applied immediately. During an update, if you have static
+    /// parameters (whether they were changed or not), it triggers CloudFormation to reboot the associated
+    /// DB instance without failover.
     ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// The tags that you want to attach to this parameter group.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 

@@ -5,16 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::Neptune::DBSubnetGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-neptune-dbsubnetgroup.html) resource type.
 ///
+/// The `AWS::Neptune::DBSubnetGroup` type creates an Amazon Neptune DB subnet group. Subnet groups must
+/// contain at least two subnets in two different Availability Zones in the same AWS Region.
+///
 /// Build it with [`DbSubnetGroup::builder`]; adding it to a stack returns a [`DbSubnetGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbSubnetGroup {
     /// `DBSubnetGroupDescription`: required.
+    ///
+    /// Provides the description of the DB subnet group.
     pub db_subnet_group_description: Option<Val<String>>,
     /// `DBSubnetGroupName`. Changing it replaces the resource.
+    ///
+    /// The name of the DB subnet group.
     pub db_subnet_group_name: Option<Val<String>>,
     /// `SubnetIds`: required.
+    ///
+    /// The Amazon EC2 subnet IDs for the DB subnet group.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tags that you want to attach to the DB subnet group.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 

@@ -5,26 +5,63 @@ use crate::rt::*;
 
 /// The [`AWS::Neptune::EventSubscription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-neptune-eventsubscription.html) resource type.
 ///
+/// Creates an event notification subscription. This action requires a topic ARN (Amazon Resource Name)
+/// created by either the Neptune console, the SNS console, or the SNS API. To obtain an ARN with SNS,
+/// you must create a topic in Amazon SNS and subscribe to the topic. The ARN is displayed in the SNS
+/// console.
+///
+/// You can specify the type of source (SourceType) you want to be notified of, provide a list of
+/// Neptune sources (SourceIds) that triggers the events, and provide a list of event categories
+/// (EventCategories) for events you want to be notified of. For example, you can specify SourceType =
+/// db-instance, SourceIds = mydbinstance1, mydbinstance2 and EventCategories = Availability, Backup.
+///
+/// If you specify both the SourceType and SourceIds, such as SourceType = db-instance and
+/// SourceIdentifier = myDBInstance1, you are notified of all the db-instance events for the specified
+/// source. If you specify a SourceType but do not specify a SourceIdentifier, you receive notice of the
+/// events for that source type for all your Neptune sources. If you do not specify either the
+/// SourceType nor the SourceIdentifier, you are notified of events generated from all Neptune sources
+/// belonging to your customer account.
+///
 /// Build it with [`EventSubscription::builder`]; adding it to a stack returns a [`EventSubscriptionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventSubscription {
     /// `Enabled`.
+    ///
+    /// A Boolean value indicating if the subscription is enabled. True indicates the subscription is
+    /// enabled.
     pub enabled: Option<Val<bool>>,
     /// `EventCategories`.
+    ///
+    /// A list of event categories for a SourceType that you want to subscribe to. You can see a list of the
+    /// categories for a given SourceType in the Events topic in the Amazon Neptune User Guide or by using
+    /// the DescribeEventCategories action.
     pub event_categories: Option<Val<Vec<String>>>,
     /// `SnsTopicArn`: required. Changing it replaces the resource.
+    ///
+    /// The topic ARN of the event notification subscription.
     ///
     /// - Format: `AWS::SNS::Topic.Arn`.
     pub sns_topic_arn: Option<Val<String>>,
     /// `SourceIds`.
+    ///
+    /// The list of identifiers of the event sources for which events will be returned. If not specified,
+    /// then all sources are included in the response. An identifier must begin with a letter and must
+    /// contain only ASCII letters, digits, and hyphens; it cannot end with a hyphen or contain two
+    /// consecutive hyphens.
     pub source_ids: Option<Val<Vec<String>>>,
     /// `SourceType`.
+    ///
+    /// The source type for the event notification subscription.
     pub source_type: Option<Val<String>>,
     /// `SubscriptionName`. Changing it replaces the resource.
+    ///
+    /// The name of the subscription.
     ///
     /// - Length: at most 255.
     pub subscription_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 

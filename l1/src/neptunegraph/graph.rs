@@ -5,36 +5,83 @@ use crate::rt::*;
 
 /// The [`AWS::NeptuneGraph::Graph`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-neptunegraph-graph.html) resource type.
 ///
+/// The `AWS ::NeptuneGraph::Graph` resource creates an  graph.  is a memory-optimized graph database
+/// engine for analytics. For more information, see
+/// [](https://docs.aws.amazon.com/neptune-analytics/latest/userguide/what-is-neptune-analytics.html) .
+///
+/// You can use `AWS ::NeptuneGraph::Graph.DeletionProtection` to help guard against unintended deletion
+/// of your graph.
+///
 /// Build it with [`Graph::builder`]; adding it to a stack returns a [`GraphHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Graph {
     /// `DeletionProtection`.
+    ///
+    /// A value that indicates whether the graph has deletion protection enabled. The graph can't be deleted
+    /// when deletion protection is enabled.
     pub deletion_protection: Option<Val<bool>>,
     /// `GraphName`. Changing it replaces the resource.
+    ///
+    /// The graph name. For example: `my-graph-1` .
+    ///
+    /// The name must contain from 1 to 63 letters, numbers, or hyphens, and its first character must be a
+    /// letter. It cannot end with a hyphen or contain two consecutive hyphens.
+    ///
+    /// If you don't specify a graph name, a unique graph name is generated for you using the prefix
+    /// `graph-for` , followed by a combination of `Stack Name` and a `UUID` .
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*$`.
     pub graph_name: Option<Val<String>>,
     /// `KmsKeyIdentifier`. Changing it replaces the resource.
     ///
+    /// The ARN of the KMS key used to encrypt data in the Neptune Analytics graph. If not specified, the
+    /// graph is encrypted with an AWS managed key.
+    ///
     /// - Length: 1 to 1024.
     /// - Pattern: `arn:aws(|-cn|-us-gov):kms:[a-zA-Z0-9-]*:[0-9]{12}:key/[a-zA-Z0-9-]{36}`.
     pub kms_key_identifier: Option<Val<String>>,
     /// `ProvisionedMemory`: required.
     ///
+    /// The provisioned memory-optimized Neptune Capacity Units (m-NCUs) to use for the graph.
+    ///
+    /// Min = 16
+    ///
     /// - Range: 16 to 24576.
     pub provisioned_memory: Option<Val<i64>>,
     /// `PublicConnectivity`.
+    ///
+    /// Specifies whether or not the graph can be reachable over the internet. All access to graphs is IAM
+    /// authenticated.
+    ///
+    /// When the graph is publicly available, its domain name system (DNS) endpoint resolves to the public
+    /// IP address from the internet. When the graph isn't publicly available, you need to create a
+    /// `PrivateGraphEndpoint` in a given VPC to ensure the DNS name resolves to a private IP address that
+    /// is reachable from the VPC.
+    ///
+    /// Default: If not specified, the default value is false.
+    ///
+    /// > If enabling public connectivity for the first time, there will be a delay while it is enabled.
     pub public_connectivity: Option<Val<bool>>,
     /// `ReplicaCount`. Changing it replaces the resource.
+    ///
+    /// The number of replicas in other AZs.
+    ///
+    /// Default: If not specified, the default value is 1.
     ///
     /// - Range: 0 to 2.
     pub replica_count: Option<Val<i64>>,
     /// `Tags`.
     ///
+    /// Adds metadata tags to the new graph. These tags can also be used with cost allocation reporting, or
+    /// used in a Condition statement in an IAM policy.
+    ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VectorSearchConfiguration`. Changing it replaces the resource.
+    ///
+    /// Specifies the number of dimensions for vector embeddings that will be loaded into the graph. The
+    /// value is specified as `dimension=` value. Max = 65,535
     pub vector_search_configuration: Option<Val<VectorSearchConfiguration>>,
 }
 
@@ -153,14 +200,21 @@ impl Deref for GraphHandle {
 
 impl GraphHandle {
     /// `Fn::GetAtt` `GraphArn`.
+    ///
+    /// The ARN of the graph. For example: `arn:aws:neptune-graph:us-east-1:111122223333:graph/g-12a3bcdef4`
     pub fn attr_graph_arn(&self) -> Val<String> {
         self.0.get_att("GraphArn")
     }
     /// `Fn::GetAtt` `GraphId`.
+    ///
+    /// The ID of the graph. For example: `g-12a3bcdef4`
     pub fn attr_graph_id(&self) -> Val<String> {
         self.0.get_att("GraphId")
     }
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// The connection endpoint for the graph. For example:
+    /// `g-12a3bcdef4.us-east-1.neptune-graph.amazonaws.com`
     pub fn attr_endpoint(&self) -> Val<String> {
         self.0.get_att("Endpoint")
     }
@@ -240,9 +294,14 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VectorSearchConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-neptunegraph-graph-vectorsearchconfiguration.html) property type.
+///
+/// The vector-search configuration for the graph, which specifies the vector dimension to use in the
+/// vector index, if any.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VectorSearchConfiguration {
     /// `VectorSearchDimension`: required.
+    ///
+    /// The number of dimensions.
     pub vector_search_dimension: Option<Val<i64>>,
 }
 

@@ -5,19 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::NeptuneGraph::GraphSnapshot`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-neptunegraph-graphsnapshot.html) resource type.
 ///
+/// Resource Type definition for AWS::NeptuneGraph::GraphSnapshot
+///
 /// Build it with [`GraphSnapshot::builder`]; adding it to a stack returns a [`GraphSnapshotHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GraphSnapshot {
     /// `GraphIdentifier`. Changing it replaces the resource.
     ///
+    /// The unique identifier of the Neptune Analytics graph to create the snapshot from.
+    ///
     /// - Pattern: `^g-[a-z0-9]{10}$`.
     pub graph_identifier: Option<Val<String>>,
     /// `SnapshotName`: required. Changing it replaces the resource.
+    ///
+    /// The snapshot name.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^(?!gs-)[a-z][a-z0-9]*(-[a-z0-9]+)*$`.
     pub snapshot_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -108,22 +116,32 @@ impl Deref for GraphSnapshotHandle {
 
 impl GraphSnapshotHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the graph snapshot.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the graph snapshot.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `SnapshotCreateTime`.
+    ///
+    /// The time when the snapshot was created.
     pub fn attr_snapshot_create_time(&self) -> Val<String> {
         self.0.get_att("SnapshotCreateTime")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the graph snapshot.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `KmsKeyIdentifier`.
+    ///
+    /// The ID of the KMS key used to encrypt and decrypt the snapshot.
     pub fn attr_kms_key_identifier(&self) -> Val<String> {
         self.0.get_att("KmsKeyIdentifier")
     }

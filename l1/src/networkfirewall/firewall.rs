@@ -5,48 +5,113 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkFirewall::Firewall`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkfirewall-firewall.html) resource type.
 ///
+/// Use the firewall to provide stateful, managed, network firewall and intrusion detection and
+/// prevention filtering for your VPCs in Amazon VPC .
+///
+/// The firewall defines the configuration settings for an AWS Network Firewall firewall. The settings
+/// include the firewall policy, the subnets in your VPC to use for the firewall endpoints, and any tags
+/// that are attached to the firewall AWS resource.
+///
 /// Build it with [`Firewall::builder`]; adding it to a stack returns a [`FirewallHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Firewall {
     /// `AvailabilityZoneChangeProtection`.
+    ///
+    /// A setting indicating whether the firewall is protected against changes to its Availability Zone
+    /// configuration. When set to `TRUE` , you must first disable this protection before adding or removing
+    /// Availability Zones.
     pub availability_zone_change_protection: Option<Val<bool>>,
     /// `AvailabilityZoneMappings`.
+    ///
+    /// The Availability Zones where the firewall endpoints are created for a transit gateway-attached
+    /// firewall. Each mapping specifies an Availability Zone where the firewall processes traffic.
     pub availability_zone_mappings: Option<Val<Vec<AvailabilityZoneMapping>>>,
     /// `DeleteProtection`.
+    ///
+    /// A flag indicating whether it is possible to delete the firewall. A setting of `TRUE` indicates that
+    /// the firewall is protected against deletion. Use this setting to protect against accidentally
+    /// deleting a firewall that is in use. When you create a firewall, the operation initializes this flag
+    /// to `TRUE` .
     pub delete_protection: Option<Val<bool>>,
     /// `Description`.
+    ///
+    /// A description of the firewall.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `^.*$`.
     pub description: Option<Val<String>>,
     /// `EnabledAnalysisTypes`.
+    ///
+    /// An optional setting indicating the specific traffic analysis types to enable on the firewall.
     pub enabled_analysis_types: Option<Val<Vec<EnabledAnalysisType>>>,
     /// `FirewallName`: required. Changing it replaces the resource.
+    ///
+    /// The descriptive name of the firewall. You can't change the name of a firewall after you create it.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub firewall_name: Option<Val<String>>,
     /// `FirewallPolicyArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the firewall policy.
+    ///
+    /// The relationship of firewall to firewall policy is many to one. Each firewall requires one firewall
+    /// policy association, and you can use the same firewall policy for multiple firewalls.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^arn:aws.*$`.
     pub firewall_policy_arn: Option<Val<String>>,
     /// `FirewallPolicyChangeProtection`.
+    ///
+    /// A setting indicating whether the firewall is protected against a change to the firewall policy
+    /// association. Use this setting to protect against accidentally modifying the firewall policy for a
+    /// firewall that is in use. When you create a firewall, the operation initializes this setting to
+    /// `TRUE` .
     pub firewall_policy_change_protection: Option<Val<bool>>,
     /// `SubnetChangeProtection`.
+    ///
+    /// A setting indicating whether the firewall is protected against changes to the subnet associations.
+    /// Use this setting to protect against accidentally modifying the subnet associations for a firewall
+    /// that is in use. When you create a firewall, the operation initializes this setting to `TRUE` .
     pub subnet_change_protection: Option<Val<bool>>,
     /// `SubnetMappings`.
+    ///
+    /// The primary public subnets that Network Firewall is using for the firewall. Network Firewall creates
+    /// a firewall endpoint in each subnet. Create a subnet mapping for each Availability Zone where you
+    /// want to use the firewall.
+    ///
+    /// These subnets are all defined for a single, primary VPC, and each must belong to a different
+    /// Availability Zone. Each of these subnets establishes the availability of the firewall in its
+    /// Availability Zone.
+    ///
+    /// In addition to these subnets, you can define other endpoints for the firewall in
+    /// `VpcEndpointAssociation` resources. You can define these additional endpoints for any VPC, and for
+    /// any of the Availability Zones where the firewall resource already has a subnet mapping. VPC endpoint
+    /// associations give you the ability to protect multiple VPCs using a single firewall, and to define
+    /// multiple firewall endpoints for a VPC in a single Availability Zone.
     pub subnet_mappings: Option<Val<Vec<SubnetMapping>>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TransitGatewayId`.
     ///
+    /// The unique identifier of the transit gateway associated with this firewall. This field is only
+    /// present for transit gateway-attached firewalls.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^tgw-[0-9a-z]+$`.
     pub transit_gateway_id: Option<Val<String>>,
     /// `VpcId`. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the VPC where the firewall is in use. You can't change the VPC of a
+    /// firewall after you create the firewall.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^vpc-[0-9a-f]+$`.
@@ -225,18 +290,29 @@ impl Deref for FirewallHandle {
 
 impl FirewallHandle {
     /// `Fn::GetAtt` `FirewallArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the firewall.
     pub fn attr_firewall_arn(&self) -> Val<String> {
         self.0.get_att("FirewallArn")
     }
     /// `Fn::GetAtt` `FirewallId`.
+    ///
+    /// The name of the firewallresource.
     pub fn attr_firewall_id(&self) -> Val<String> {
         self.0.get_att("FirewallId")
     }
     /// `Fn::GetAtt` `TransitGatewayAttachmentId`.
+    ///
+    /// The unique identifier of the transit gateway attachment associated with this firewall. This field is
+    /// only present for transit gateway-attached firewalls.
     pub fn attr_transit_gateway_attachment_id(&self) -> Val<String> {
         self.0.get_att("TransitGatewayAttachmentId")
     }
     /// `Fn::GetAtt` `EndpointIds`.
+    ///
+    /// The unique IDs of the firewall endpoints for all of the subnets that you attached to the firewall.
+    /// The subnets are not listed in any particular order. For example: `["us-west-2c:vpce-111122223333",
+    /// "us-west-2a:vpce-987654321098", "us-west-2b:vpce-012345678901"]` .
     pub fn attr_endpoint_ids(&self) -> Val<Vec<String>> {
         self.0.get_att("EndpointIds")
     }
@@ -251,9 +327,19 @@ impl FirewallHandle {
 }
 
 /// The [`AvailabilityZoneMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-firewall-availabilityzonemapping.html) property type.
+///
+/// Defines the mapping between an Availability Zone and a firewall endpoint for a transit
+/// gateway-attached firewall. Each mapping represents where the firewall can process traffic. You use
+/// these mappings when calling `CreateFirewall` , `AssociateAvailabilityZones` , and
+/// `DisassociateAvailabilityZones` .
+///
+/// To retrieve the current Availability Zone mappings for a firewall, use `DescribeFirewall` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AvailabilityZoneMapping {
     /// `AvailabilityZone`: required.
+    ///
+    /// The ID of the Availability Zone where the firewall endpoint is located. For example, `us-east-2a` .
+    /// The Availability Zone must be in the same Region as the transit gateway.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^\S+$`.
@@ -311,11 +397,19 @@ impl ToValue for AvailabilityZoneMapping {
 impl Literal for AvailabilityZoneMapping {}
 
 /// The [`SubnetMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-firewall-subnetmapping.html) property type.
+///
+/// The ID for a subnet that you want to associate with the firewall. AWS Network Firewall creates an
+/// instance of the associated firewall in each subnet that you specify, to filter traffic in the
+/// subnet's Availability Zone.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetMapping {
     /// `IPAddressType`.
+    ///
+    /// The subnet's IP address type. You can't change the IP address type after you create the subnet.
     pub ip_address_type: Option<Val<IpAddressType>>,
     /// `SubnetId`: required.
+    ///
+    /// The unique identifier for the subnet.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
@@ -464,9 +558,18 @@ impl EnabledAnalysisType {
             EnabledAnalysisType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EnabledAnalysisType {
+    const VALUES: &'static [&'static str] = &["TLS_SNI", "HTTP_HOST"];
+    fn as_str(&self) -> &str {
+        EnabledAnalysisType::as_str(self)
     }
 }
 
@@ -514,9 +617,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["DUALSTACK", "IPV4", "IPV6"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 

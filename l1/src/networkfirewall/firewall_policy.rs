@@ -5,22 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkFirewall::FirewallPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkfirewall-firewallpolicy.html) resource type.
 ///
+/// Use the firewall policy to define the stateless and stateful network traffic filtering behavior for
+/// your firewall. You can use one firewall policy for multiple firewalls.
+///
 /// Build it with [`FirewallPolicy::builder`]; adding it to a stack returns a [`FirewallPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirewallPolicy {
     /// `Description`.
     ///
+    /// A description of the firewall policy.
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^.*$`.
     pub description: Option<Val<String>>,
     /// `FirewallPolicy`: required.
+    ///
+    /// The traffic filtering behavior of a firewall policy, defined in a collection of stateless and
+    /// stateful rule groups and other settings.
     pub firewall_policy: Option<Val<FirewallPolicyProperty>>,
     /// `FirewallPolicyName`: required. Changing it replaces the resource.
+    ///
+    /// The descriptive name of the firewall policy. You can't change the name of a firewall policy after
+    /// you create it.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub firewall_policy_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -132,10 +149,14 @@ impl Deref for FirewallPolicyHandle {
 
 impl FirewallPolicyHandle {
     /// `Fn::GetAtt` `FirewallPolicyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the firewall policy.
     pub fn attr_firewall_policy_arn(&self) -> Val<String> {
         self.0.get_att("FirewallPolicyArn")
     }
     /// `Fn::GetAtt` `FirewallPolicyId`.
+    ///
+    /// The unique ID of the firewall policy resource.
     pub fn attr_firewall_policy_id(&self) -> Val<String> {
         self.0.get_att("FirewallPolicyId")
     }
@@ -150,9 +171,19 @@ impl FirewallPolicyHandle {
 }
 
 /// The [`ActionDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-firewallpolicy-actiondefinition.html) property type.
+///
+/// A custom action to use in stateless rule actions settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionDefinition {
     /// `PublishMetricAction`.
+    ///
+    /// Stateless inspection criteria that publishes the specified metrics to Amazon CloudWatch for the
+    /// matching packet. This setting defines a CloudWatch dimension value to be published.
+    ///
+    /// You can pair this custom action with any of the standard stateless rule actions. For example, you
+    /// could pair this in a rule action with the standard action that forwards the packet for stateful
+    /// inspection. Then, when a packet matches the rule, Network Firewall publishes metrics for the packet
+    /// and forwards it.
     pub publish_metric_action: Option<Val<PublishMetricAction>>,
 }
 
@@ -200,11 +231,32 @@ impl ToValue for ActionDefinition {
 impl Literal for ActionDefinition {}
 
 /// The [`CustomAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-firewallpolicy-customaction.html) property type.
+///
+/// An optional, non-standard action to use for stateless packet handling. You can define this in
+/// addition to the standard action that you must specify.
+///
+/// You define and name the custom actions that you want to be able to use, and then you reference them
+/// by name in your actions settings.
+///
+/// You can use custom actions in the following places:
+///
+/// - In an `StatelessRulesAndCustomActions` . The custom actions are available for use by name inside
+///   the `StatelessRulesAndCustomActions` where you define them. You can use them for your stateless
+///   rule actions to specify what to do with a packet that matches the rule's match attributes.
+/// - In an firewall policy specification, in `StatelessCustomActions` . The custom actions are
+///   available for use inside the policy where you define them. You can use them for the policy's
+///   default stateless actions settings to specify what to do with packets that don't match any of the
+///   policy's stateless rules.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomAction {
     /// `ActionDefinition`: required.
+    ///
+    /// The custom action associated with the action name.
     pub action_definition: Option<Val<ActionDefinition>>,
     /// `ActionName`: required.
+    ///
+    /// The descriptive name of the custom action. You can't change the name of a custom action after you
+    /// create it.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
@@ -278,9 +330,22 @@ impl ToValue for CustomAction {
 impl Literal for CustomAction {}
 
 /// The [`Dimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-firewallpolicy-dimension.html) property type.
+///
+/// The value to use in an Amazon CloudWatch custom metric dimension. This is used in the
+/// `PublishMetrics` custom action. A CloudWatch custom metric dimension is a name/value pair that's
+/// part of the identity of a metric.
+///
+/// AWS Network Firewall sets the dimension name to `CustomAction` and you provide the dimension value.
+///
+/// For more information about CloudWatch custom metric dimensions, see [Publishing Custom
+/// Metrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/publishingMetrics.html#usingDimensions)
+/// in the [Amazon CloudWatch User
+/// Guide](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/WhatIsCloudWatch.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dimension {
     /// `Value`: required.
+    ///
+    /// The value to use in the custom metric dimension.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_ ]+$`.
@@ -334,27 +399,84 @@ impl ToValue for Dimension {
 impl Literal for Dimension {}
 
 /// The [`FirewallPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-firewallpolicy-firewallpolicy.html) property type.
+///
+/// The traffic filtering behavior of a firewall policy, defined in a collection of stateless and
+/// stateful rule groups and other settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirewallPolicyProperty {
     /// `EnableTLSSessionHolding`.
+    ///
+    /// When true, prevents TCP and TLS packets from reaching destination servers until TLS Inspection has
+    /// evaluated Server Name Indication (SNI) rules. Requires an associated TLS Inspection configuration.
     pub enable_tls_session_holding: Option<Val<bool>>,
     /// `PolicyVariables`.
+    ///
+    /// Contains variables that you can use to override default Suricata settings in your firewall policy.
     pub policy_variables: Option<Val<PolicyVariables>>,
     /// `StatefulDefaultActions`.
+    ///
+    /// The default actions to take on a packet that doesn't match any stateful rules. The stateful default
+    /// action is optional, and is only valid when using the strict rule order.
+    ///
+    /// Valid values of the stateful default action:
+    ///
+    /// - aws:drop_strict
+    /// - aws:drop_established
+    /// - aws:alert_strict
+    /// - aws:alert_established
+    ///
+    /// For more information, see [Strict evaluation
+    /// order](https://docs.aws.amazon.com/network-firewall/latest/developerguide/suricata-rule-evaluation-order.html#suricata-strict-rule-evaluation-order.html)
+    /// in the *AWS Network Firewall Developer Guide* .
     pub stateful_default_actions: Option<Val<Vec<String>>>,
     /// `StatefulEngineOptions`.
+    ///
+    /// Additional options governing how Network Firewall handles stateful rules. The stateful rule groups
+    /// that you use in your policy must have stateful rule options settings that are compatible with these
+    /// settings.
     pub stateful_engine_options: Option<Val<StatefulEngineOptions>>,
     /// `StatefulRuleGroupReferences`.
+    ///
+    /// References to the stateful rule groups that are used in the policy. These define the inspection
+    /// criteria in stateful rules.
     pub stateful_rule_group_references: Option<Val<Vec<StatefulRuleGroupReference>>>,
     /// `StatelessCustomActions`.
+    ///
+    /// The custom action definitions that are available for use in the firewall policy's
+    /// `StatelessDefaultActions` setting. You name each custom action that you define, and then you can use
+    /// it by name in your default actions specifications.
     pub stateless_custom_actions: Option<Val<Vec<CustomAction>>>,
     /// `StatelessDefaultActions`: required.
+    ///
+    /// The actions to take on a packet if it doesn't match any of the stateless rules in the policy. If you
+    /// want non-matching packets to be forwarded for stateful inspection, specify `aws:forward_to_sfe` .
+    ///
+    /// You must specify one of the standard actions: `aws:pass` , `aws:drop` , or `aws:forward_to_sfe` . In
+    /// addition, you can specify custom actions that are compatible with your standard section choice.
+    ///
+    /// For example, you could specify `["aws:pass"]` or you could specify `["aws:pass",
+    /// “customActionName”]` . For information about compatibility, see the custom action descriptions.
     pub stateless_default_actions: Option<Val<Vec<String>>>,
     /// `StatelessFragmentDefaultActions`: required.
+    ///
+    /// The actions to take on a fragmented packet if it doesn't match any of the stateless rules in the
+    /// policy. If you want non-matching fragmented packets to be forwarded for stateful inspection, specify
+    /// `aws:forward_to_sfe` .
+    ///
+    /// You must specify one of the standard actions: `aws:pass` , `aws:drop` , or `aws:forward_to_sfe` . In
+    /// addition, you can specify custom actions that are compatible with your standard section choice.
+    ///
+    /// For example, you could specify `["aws:pass"]` or you could specify `["aws:pass",
+    /// “customActionName”]` . For information about compatibility, see the custom action descriptions.
     pub stateless_fragment_default_actions: Option<Val<Vec<String>>>,
     /// `StatelessRuleGroupReferences`.
+    ///
+    /// References to the stateless rule groups that are used in the policy. These define the matching
+    /// criteria in stateless rules.
     pub stateless_rule_group_references: Option<Val<Vec<StatelessRuleGroupReference>>>,
     /// `TLSInspectionConfigurationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the TLS inspection configuration.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(arn:aws.*)$`.
@@ -515,9 +637,22 @@ impl ToValue for FirewallPolicyProperty {
 impl Literal for FirewallPolicyProperty {}
 
 /// The [`FlowTimeouts`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-firewallpolicy-flowtimeouts.html) property type.
+///
+/// Describes the amount of time that can pass without any traffic sent through the firewall before the
+/// firewall determines that the connection is idle and Network Firewall removes the flow entry from its
+/// flow table. Existing connections and flows are not impacted when you update this value. Only new
+/// connections after you update this value are impacted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlowTimeouts {
     /// `TcpIdleTimeoutSeconds`.
+    ///
+    /// The number of seconds that can pass without any TCP traffic sent through the firewall before the
+    /// firewall determines that the connection is idle. After the idle timeout passes, data packets are
+    /// dropped, however, the next TCP SYN packet is considered a new flow and is processed by the firewall.
+    /// Clients or targets can use TCP keepalive packets to reset the idle timeout.
+    ///
+    /// You can define the `TcpIdleTimeoutSeconds` value to be between 60 and 6000 seconds. If no value is
+    /// provided, it defaults to 350 seconds.
     ///
     /// - Range: 60 to 6000.
     pub tcp_idle_timeout_seconds: Option<Val<i64>>,
@@ -567,9 +702,13 @@ impl ToValue for FlowTimeouts {
 impl Literal for FlowTimeouts {}
 
 /// The [`IPSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-firewallpolicy-ipset.html) property type.
+///
+/// A list of IP addresses and address ranges, in CIDR notation. This is part of a rule variable.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpSet {
     /// `Definition`.
+    ///
+    /// The list of IP addresses and address ranges, in CIDR notation.
     pub definition: Option<Val<Vec<String>>>,
 }
 
@@ -622,9 +761,16 @@ impl ToValue for IpSet {
 impl Literal for IpSet {}
 
 /// The [`PolicyVariables`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-firewallpolicy-policyvariables.html) property type.
+///
+/// Contains variables that you can use to override default Suricata settings in your firewall policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyVariables {
     /// `RuleVariables`.
+    ///
+    /// The IPv4 or IPv6 addresses in CIDR notation to use for the Suricata `HOME_NET` variable. If your
+    /// firewall uses an inspection VPC, you might want to override the `HOME_NET` variable with the CIDRs
+    /// of your home networks. If you don't override `HOME_NET` with your own CIDRs, Network Firewall by
+    /// default uses the CIDR of your inspection VPC.
     pub rule_variables: Option<Val<BTreeMap<String, IpSet>>>,
 }
 
@@ -677,6 +823,9 @@ impl ToValue for PolicyVariables {
 impl Literal for PolicyVariables {}
 
 /// The [`PublishMetricAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-firewallpolicy-publishmetricaction.html) property type.
+///
+/// Stateless inspection criteria that publishes the specified metrics to Amazon CloudWatch for the
+/// matching packet. This setting defines a CloudWatch dimension value to be published.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublishMetricAction {
     /// `Dimensions`: required.
@@ -741,13 +890,42 @@ impl ToValue for PublishMetricAction {
 impl Literal for PublishMetricAction {}
 
 /// The [`StatefulEngineOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-firewallpolicy-statefulengineoptions.html) property type.
+///
+/// Configuration settings for the handling of the stateful rule groups in a firewall policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatefulEngineOptions {
     /// `FlowTimeouts`.
+    ///
+    /// Configures the amount of time that can pass without any traffic sent through the firewall before the
+    /// firewall determines that the connection is idle.
     pub flow_timeouts: Option<Val<FlowTimeouts>>,
     /// `RuleOrder`.
+    ///
+    /// Indicates how to manage the order of stateful rule evaluation for the policy. `DEFAULT_ACTION_ORDER`
+    /// is the default behavior. Stateful rules are provided to the rule engine as Suricata compatible
+    /// strings, and Suricata evaluates them based on certain settings. For more information, see
+    /// [Evaluation order for stateful
+    /// rules](https://docs.aws.amazon.com/network-firewall/latest/developerguide/suricata-rule-evaluation-order.html)
+    /// in the *AWS Network Firewall Developer Guide* .
     pub rule_order: Option<Val<RuleOrder>>,
     /// `StreamExceptionPolicy`.
+    ///
+    /// Configures how Network Firewall processes traffic when a network connection breaks midstream.
+    /// Network connections can break due to disruptions in external networks or within the firewall itself.
+    ///
+    /// - `DROP` - Network Firewall fails closed and drops all subsequent traffic going to the firewall.
+    ///   This is the default behavior.
+    /// - `CONTINUE` - Network Firewall continues to apply rules to the subsequent traffic without context
+    ///   from traffic before the break. This impacts the behavior of rules that depend on this context. For
+    ///   example, if you have a stateful rule to `drop http` traffic, Network Firewall won't match the
+    ///   traffic for this rule because the service won't have the context from session initialization
+    ///   defining the application layer protocol as HTTP. However, this behavior is rule dependent—a
+    ///   TCP-layer rule using a `flow:stateless` rule would still match, as would the `aws:drop_strict`
+    ///   default action.
+    /// - `REJECT` - Network Firewall fails closed and drops all subsequent traffic going to the firewall.
+    ///   Network Firewall also sends a TCP reject packet back to your client so that the client can
+    ///   immediately establish a new session. Network Firewall will have context about the new session and
+    ///   will apply rules to the subsequent traffic.
     pub stream_exception_policy: Option<Val<StreamExceptionPolicy>>,
 }
 
@@ -807,9 +985,14 @@ impl ToValue for StatefulEngineOptions {
 impl Literal for StatefulEngineOptions {}
 
 /// The [`StatefulRuleGroupOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-firewallpolicy-statefulrulegroupoverride.html) property type.
+///
+/// The setting that allows the policy owner to change the behavior of the rule group within a policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatefulRuleGroupOverride {
     /// `Action`.
+    ///
+    /// The action that changes the rule group from `DROP` to `ALERT` . This only applies to managed rule
+    /// groups.
     pub action: Option<Val<OverrideAction>>,
 }
 
@@ -857,17 +1040,45 @@ impl ToValue for StatefulRuleGroupOverride {
 impl Literal for StatefulRuleGroupOverride {}
 
 /// The [`StatefulRuleGroupReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-firewallpolicy-statefulrulegroupreference.html) property type.
+///
+/// Identifier for a single stateful rule group, used in a firewall policy to refer to a rule group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatefulRuleGroupReference {
     /// `DeepThreatInspection`.
+    ///
+    /// AWS Network Firewall plans to augment the active threat defense managed rule group with an
+    /// additional deep threat inspection capability. When this capability is released, AWS will analyze
+    /// service logs of network traffic processed by these rule groups to identify threat indicators across
+    /// customers. AWS will use these threat indicators to improve the active threat defense managed rule
+    /// groups and protect the security of AWS customers and services.
+    ///
+    /// > Customers can opt-out of deep threat inspection at any time through the AWS Network Firewall
+    /// console or API. When customers opt out, AWS Network Firewall will not use the network traffic
+    /// processed by those customers' active threat defense rule groups for rule group improvement.
     pub deep_threat_inspection: Option<Val<bool>>,
     /// `Override`.
+    ///
+    /// The action that allows the policy owner to override the behavior of the rule group within a policy.
     pub override_: Option<Val<StatefulRuleGroupOverride>>,
     /// `Priority`.
+    ///
+    /// An integer setting that indicates the order in which to run the stateful rule groups in a single
+    /// firewall policy. This setting only applies to firewall policies that specify the `STRICT_ORDER` rule
+    /// order in the stateful engine options settings.
+    ///
+    /// Network Firewall evalutes each stateful rule group against a packet starting with the group that has
+    /// the lowest priority setting. You must ensure that the priority settings are unique within each
+    /// policy.
+    ///
+    /// You can change the priority settings of your rule groups at any time. To make it easier to insert
+    /// rule groups later, number them so there's a wide range in between, for example use 100, 200, and so
+    /// on.
     ///
     /// - Range: 1 to 65535.
     pub priority: Option<Val<i64>>,
     /// `ResourceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the stateful rule group.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(arn:aws.*)$`.
@@ -943,13 +1154,22 @@ impl ToValue for StatefulRuleGroupReference {
 impl Literal for StatefulRuleGroupReference {}
 
 /// The [`StatelessRuleGroupReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-firewallpolicy-statelessrulegroupreference.html) property type.
+///
+/// Identifier for a single stateless rule group, used in a firewall policy to refer to the rule group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatelessRuleGroupReference {
     /// `Priority`: required.
     ///
+    /// An integer setting that indicates the order in which to run the stateless rule groups in a single
+    /// firewall policy. Network Firewall applies each stateless rule group to a packet starting with the
+    /// group that has the lowest priority setting. You must ensure that the priority settings are unique
+    /// within each policy.
+    ///
     /// - Range: 1 to 65535.
     pub priority: Option<Val<i64>>,
     /// `ResourceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the stateless rule group.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(arn:aws.*)$`.
@@ -1109,9 +1329,18 @@ impl OverrideAction {
             OverrideAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OverrideAction {
+    const VALUES: &'static [&'static str] = &["DROP_TO_ALERT"];
+    fn as_str(&self) -> &str {
+        OverrideAction::as_str(self)
     }
 }
 
@@ -1155,9 +1384,18 @@ impl RuleOrder {
             RuleOrder::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleOrder {
+    const VALUES: &'static [&'static str] = &["DEFAULT_ACTION_ORDER", "STRICT_ORDER"];
+    fn as_str(&self) -> &str {
+        RuleOrder::as_str(self)
     }
 }
 
@@ -1205,9 +1443,18 @@ impl StreamExceptionPolicy {
             StreamExceptionPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StreamExceptionPolicy {
+    const VALUES: &'static [&'static str] = &["DROP", "CONTINUE", "REJECT"];
+    fn as_str(&self) -> &str {
+        StreamExceptionPolicy::as_str(self)
     }
 }
 

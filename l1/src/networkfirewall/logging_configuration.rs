@@ -5,6 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkFirewall::LoggingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkfirewall-loggingconfiguration.html) resource type.
 ///
+/// Use the logging configuration to define the destinations and logging options for an firewall.
+///
+/// You must change the logging configuration by changing one `LogDestinationConfig` setting at a time
+/// in your `LogDestinationConfigs` .
+///
+/// You can make only one of the following changes to your logging configuration resource:
+///
+/// - Create a new log destination object by adding a single `LogDestinationConfig` array element to
+///   `LogDestinationConfigs` .
+/// - Delete a log destination object by removing a single `LogDestinationConfig` array element from
+///   `LogDestinationConfigs` .
+/// - Change the `LogDestination` setting in a single `LogDestinationConfig` array element.
+///
+/// You can't change the `LogDestinationType` or `LogType` in a `LogDestinationConfig` . To change these
+/// settings, delete the existing `LogDestinationConfig` object and create a new one, in two separate
+/// modifications.
+///
 /// Build it with [`LoggingConfiguration::builder`]; adding it to a stack returns a [`LoggingConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingConfiguration {
@@ -12,15 +29,23 @@ pub struct LoggingConfiguration {
     pub enable_monitoring_dashboard: Option<Val<bool>>,
     /// `FirewallArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the firewallthat the logging configuration is associated with. You
+    /// can't change the firewall specification after you create the logging configuration.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^arn:aws.*$`.
     pub firewall_arn: Option<Val<String>>,
     /// `FirewallName`. Changing it replaces the resource.
     ///
+    /// The name of the firewall that the logging configuration is associated with. You can't change the
+    /// firewall specification after you create the logging configuration.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub firewall_name: Option<Val<String>>,
     /// `LoggingConfiguration`: required.
+    ///
+    /// Defines how AWS Network Firewall performs logging for a firewall.
     pub logging_configuration: Option<Val<LoggingConfigurationProperty>>,
 }
 
@@ -137,13 +162,57 @@ impl LoggingConfigurationHandle {
 }
 
 /// The [`LogDestinationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-loggingconfiguration-logdestinationconfig.html) property type.
+///
+/// Defines where AWS Network Firewall sends logs for the firewall for one log type. This is used in
+/// logging configuration. You can send each type of log to an Amazon S3 bucket, a CloudWatch log group,
+/// or a Kinesis Data Firehose delivery stream.
+///
+/// Network Firewall generates logs for stateful rule groups. You can save alert and flow log types. The
+/// stateful rules engine records flow logs for all network traffic that it receives. It records alert
+/// logs for traffic that matches stateful rules that have the rule action set to `DROP` or `ALERT` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogDestinationConfig {
     /// `LogDestination`: required.
+    ///
+    /// The named location for the logs, provided in a key:value mapping that is specific to the chosen
+    /// destination type.
+    ///
+    /// - For an Amazon S3 bucket, provide the name of the bucket, with key `bucketName` , and optionally
+    ///   provide a prefix, with key `prefix` .
+    ///
+    /// The following example specifies an Amazon S3 bucket named `DOC-EXAMPLE-BUCKET` and the prefix
+    /// `alerts` :
+    ///
+    /// `"LogDestination": { "bucketName": "DOC-EXAMPLE-BUCKET", "prefix": "alerts" }`
+    /// - For a CloudWatch log group, provide the name of the CloudWatch log group, with key `logGroup` .
+    ///   The following example specifies a log group named `alert-log-group` :
+    ///
+    /// `"LogDestination": { "logGroup": "alert-log-group" }`
+    /// - For a Firehose delivery stream, provide the name of the delivery stream, with key `deliveryStream`
+    ///   . The following example specifies a delivery stream named `alert-delivery-stream` :
+    ///
+    /// `"LogDestination": { "deliveryStream": "alert-delivery-stream" }`
     pub log_destination: Option<Val<BTreeMap<String, String>>>,
     /// `LogDestinationType`: required.
+    ///
+    /// The type of storage destination to send these logs to. You can send logs to an Amazon S3 bucket, a
+    /// CloudWatch log group, or a Firehose delivery stream.
     pub log_destination_type: Option<Val<LogDestinationType>>,
     /// `LogType`: required.
+    ///
+    /// The type of log to record. You can record the following types of logs from your Network Firewall
+    /// stateful engine.
+    ///
+    /// - `ALERT` - Logs for traffic that matches your stateful rules and that have an action that sends an
+    ///   alert. A stateful rule sends alerts for the rule actions DROP, ALERT, and REJECT. For more
+    ///   information, see the `StatefulRule` property.
+    /// - `FLOW` - Standard network traffic flow logs. The stateful rules engine records flow logs for all
+    ///   network traffic that it receives. Each flow log record captures the network flow for a specific
+    ///   standard stateless rule group.
+    /// - `TLS` - Logs for events that are related to TLS inspection. For more information, see [Inspecting
+    ///   SSL/TLS traffic with TLS inspection
+    ///   configurations](https://docs.aws.amazon.com/network-firewall/latest/developerguide/tls-inspection-configurations.html)
+    ///   in the *Network Firewall Developer Guide* .
     pub log_type: Option<Val<LogType>>,
 }
 
@@ -236,9 +305,14 @@ impl ToValue for LogDestinationConfig {
 impl Literal for LogDestinationConfig {}
 
 /// The [`LoggingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-loggingconfiguration-loggingconfiguration.html) property type.
+///
+/// Defines how AWS Network Firewall performs logging for a firewall.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingConfigurationProperty {
     /// `LogDestinationConfigs`: required.
+    ///
+    /// Defines the logging destinations for the logs for a firewall. Network Firewall generates logs for
+    /// stateful rule groups.
     ///
     /// - Items: at least 1.
     pub log_destination_configs: Option<Val<Vec<LogDestinationConfig>>>,
@@ -329,9 +403,18 @@ impl LogDestinationType {
             LogDestinationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogDestinationType {
+    const VALUES: &'static [&'static str] = &["S3", "CloudWatchLogs", "KinesisDataFirehose"];
+    fn as_str(&self) -> &str {
+        LogDestinationType::as_str(self)
     }
 }
 
@@ -380,9 +463,18 @@ impl LogType {
             LogType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogType {
+    const VALUES: &'static [&'static str] = &["ALERT", "FLOW", "TLS"];
+    fn as_str(&self) -> &str {
+        LogType::as_str(self)
     }
 }
 

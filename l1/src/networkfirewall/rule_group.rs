@@ -5,30 +5,62 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkFirewall::RuleGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkfirewall-rulegroup.html) resource type.
 ///
+/// Use the [](https://docs.aws.amazon.com/RuleGroup) to define a reusable collection of stateless or
+/// stateful network traffic filtering rules. You use rule groups in an firewall policy to specify the
+/// filtering behavior of an firewall.
+///
 /// Build it with [`RuleGroup::builder`]; adding it to a stack returns a [`RuleGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleGroup {
     /// `Capacity`: required. Changing it replaces the resource.
+    ///
+    /// The maximum operating resources that this rule group can use. You can't change a rule group's
+    /// capacity setting after you create the rule group. When you update a rule group, you are limited to
+    /// this capacity. When you reference a rule group from a firewall policy, Network Firewall reserves
+    /// this capacity for the rule group.
     pub capacity: Option<Val<i64>>,
     /// `Description`.
+    ///
+    /// A description of the rule group.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^.*$`.
     pub description: Option<Val<String>>,
     /// `RuleGroup`.
+    ///
+    /// An object that defines the rule group rules.
     pub rule_group: Option<Val<RuleGroupProperty>>,
     /// `RuleGroupName`: required. Changing it replaces the resource.
+    ///
+    /// The descriptive name of the rule group. You can't change the name of a rule group after you create
+    /// it.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub rule_group_name: Option<Val<String>>,
     /// `SummaryConfiguration`.
+    ///
+    /// A complex type containing the currently selected rule option fields that will be displayed for rule
+    /// summarization returned by `DescribeRuleGroupSummary` .
+    ///
+    /// - The `RuleOptions` specified in `SummaryConfiguration`
+    /// - Rule metadata organization preferences
     pub summary_configuration: Option<Val<SummaryConfiguration>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// Indicates whether the rule group is stateless or stateful. If the rule group is stateless, it
+    /// contains
+    /// stateless rules. If it is stateful, it contains stateful rules.
     pub type_: Option<Val<Type>>,
 }
 
@@ -152,10 +184,14 @@ impl Deref for RuleGroupHandle {
 
 impl RuleGroupHandle {
     /// `Fn::GetAtt` `RuleGroupArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the rule group.
     pub fn attr_rule_group_arn(&self) -> Val<String> {
         self.0.get_att("RuleGroupArn")
     }
     /// `Fn::GetAtt` `RuleGroupId`.
+    ///
+    /// The unique ID of the rule group resource.
     pub fn attr_rule_group_id(&self) -> Val<String> {
         self.0.get_att("RuleGroupId")
     }
@@ -170,9 +206,19 @@ impl RuleGroupHandle {
 }
 
 /// The [`ActionDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-actiondefinition.html) property type.
+///
+/// A custom action to use in stateless rule actions settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionDefinition {
     /// `PublishMetricAction`.
+    ///
+    /// Stateless inspection criteria that publishes the specified metrics to Amazon CloudWatch for the
+    /// matching packet. This setting defines a CloudWatch dimension value to be published.
+    ///
+    /// You can pair this custom action with any of the standard stateless rule actions. For example, you
+    /// could pair this in a rule action with the standard action that forwards the packet for stateful
+    /// inspection. Then, when a packet matches the rule, Network Firewall publishes metrics for the packet
+    /// and forwards it.
     pub publish_metric_action: Option<Val<PublishMetricAction>>,
 }
 
@@ -220,9 +266,28 @@ impl ToValue for ActionDefinition {
 impl Literal for ActionDefinition {}
 
 /// The [`Address`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-address.html) property type.
+///
+/// A single IP address specification. This is used in the match attributes source and destination
+/// specifications.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Address {
     /// `AddressDefinition`: required.
+    ///
+    /// Specify an IP address or a block of IP addresses in Classless Inter-Domain Routing (CIDR) notation.
+    /// Network Firewall supports all address ranges for IPv4 and IPv6.
+    ///
+    /// Examples:
+    ///
+    /// - To configure Network Firewall to inspect for the IP address 192.0.2.44, specify `192.0.2.44/32` .
+    /// - To configure Network Firewall to inspect for IP addresses from 192.0.2.0 to 192.0.2.255, specify
+    ///   `192.0.2.0/24` .
+    /// - To configure Network Firewall to inspect for the IP address 1111:0000:0000:0000:0000:0000:0000:0111,
+    ///   specify `1111:0000:0000:0000:0000:0000:0000:0111/128` .
+    /// - To configure Network Firewall to inspect for IP addresses from 1111:0000:0000:0000:0000:0000:0000:0000
+    ///   to 1111:0000:0000:0000:ffff:ffff:ffff:ffff, specify `1111:0000:0000:0000:0000:0000:0000:0000/64` .
+    ///
+    /// For more information about CIDR notation, see the Wikipedia entry [Classless Inter-Domain
+    /// Routing](https://docs.aws.amazon.com/https://en.wikipedia.org/wiki/Classless_Inter-Domain_Routing) .
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^([a-fA-F\d:\.]+/\d{1,3})$`.
@@ -280,11 +345,32 @@ impl ToValue for Address {
 impl Literal for Address {}
 
 /// The [`CustomAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-customaction.html) property type.
+///
+/// An optional, non-standard action to use for stateless packet handling. You can define this in
+/// addition to the standard action that you must specify.
+///
+/// You define and name the custom actions that you want to be able to use, and then you reference them
+/// by name in your actions settings.
+///
+/// You can use custom actions in the following places:
+///
+/// - In a `StatelessRulesAndCustomActions` . The custom actions are available for use by name inside
+///   the `StatelessRulesAndCustomActions` where you define them. You can use them for your stateless
+///   rule actions to specify what to do with a packet that matches the rule's match attributes.
+/// - In an firewall policy specification, in `StatelessCustomActions` . The custom actions are
+///   available for use inside the policy where you define them. You can use them for the policy's
+///   default stateless actions settings to specify what to do with packets that don't match any of the
+///   policy's stateless rules.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomAction {
     /// `ActionDefinition`: required.
+    ///
+    /// The custom action associated with the action name.
     pub action_definition: Option<Val<ActionDefinition>>,
     /// `ActionName`: required.
+    ///
+    /// The descriptive name of the custom action. You can't change the name of a custom action after you
+    /// create it.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
@@ -358,9 +444,22 @@ impl ToValue for CustomAction {
 impl Literal for CustomAction {}
 
 /// The [`Dimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-dimension.html) property type.
+///
+/// The value to use in an Amazon CloudWatch custom metric dimension. This is used in the
+/// `PublishMetrics` custom action. A CloudWatch custom metric dimension is a name/value pair that's
+/// part of the identity of a metric.
+///
+/// AWS Network Firewall sets the dimension name to `CustomAction` and you provide the dimension value.
+///
+/// For more information about CloudWatch custom metric dimensions, see [Publishing Custom
+/// Metrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/publishingMetrics.html#usingDimensions)
+/// in the [Amazon CloudWatch User
+/// Guide](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/WhatIsCloudWatch.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dimension {
     /// `Value`: required.
+    ///
+    /// The value to use in the custom metric dimension.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-_ ]+$`.
@@ -414,28 +513,83 @@ impl ToValue for Dimension {
 impl Literal for Dimension {}
 
 /// The [`Header`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-header.html) property type.
+///
+/// The 5-tuple criteria for AWS Network Firewall to use to inspect packet headers in stateful traffic
+/// flow inspection. Traffic flows that match the criteria are a match for the corresponding stateful
+/// rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Header {
     /// `Destination`: required.
+    ///
+    /// The destination IP address or address range to inspect for, in CIDR notation. To match with any
+    /// address, specify `ANY` .
+    ///
+    /// Specify an IP address or a block of IP addresses in Classless Inter-Domain Routing (CIDR) notation.
+    /// Network Firewall supports all address ranges for IPv4 and IPv6.
+    ///
+    /// Examples:
+    ///
+    /// - To configure Network Firewall to inspect for the IP address 192.0.2.44, specify `192.0.2.44/32` .
+    /// - To configure Network Firewall to inspect for IP addresses from 192.0.2.0 to 192.0.2.255, specify
+    ///   `192.0.2.0/24` .
+    /// - To configure Network Firewall to inspect for the IP address 1111:0000:0000:0000:0000:0000:0000:0111,
+    ///   specify `1111:0000:0000:0000:0000:0000:0000:0111/128` .
+    /// - To configure Network Firewall to inspect for IP addresses from 1111:0000:0000:0000:0000:0000:0000:0000
+    ///   to 1111:0000:0000:0000:ffff:ffff:ffff:ffff, specify `1111:0000:0000:0000:0000:0000:0000:0000/64` .
+    ///
+    /// For more information about CIDR notation, see the Wikipedia entry [Classless Inter-Domain
+    /// Routing](https://docs.aws.amazon.com/https://en.wikipedia.org/wiki/Classless_Inter-Domain_Routing) .
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^.*$`.
     pub destination: Option<Val<String>>,
     /// `DestinationPort`: required.
     ///
+    /// The destination port to inspect for. You can specify an individual port, for example `1994` and you
+    /// can specify a port range, for example `1990:1994` . To match with any port, specify `ANY` .
+    ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^.*$`.
     pub destination_port: Option<Val<String>>,
     /// `Direction`: required.
+    ///
+    /// The direction of traffic flow to inspect. If set to `ANY` , the inspection matches bidirectional
+    /// traffic, both from the source to the destination and from the destination to the source. If set to
+    /// `FORWARD` , the inspection only matches traffic going from the source to the destination.
     pub direction: Option<Val<Direction>>,
     /// `Protocol`: required.
+    ///
+    /// The protocol to inspect for. To specify all, you can use `IP` , because all traffic on AWS and on
+    /// the internet is IP.
     pub protocol: Option<Val<Protocol>>,
     /// `Source`: required.
+    ///
+    /// The source IP address or address range to inspect for, in CIDR notation. To match with any address,
+    /// specify `ANY` .
+    ///
+    /// Specify an IP address or a block of IP addresses in Classless Inter-Domain Routing (CIDR) notation.
+    /// Network Firewall supports all address ranges for IPv4 and IPv6.
+    ///
+    /// Examples:
+    ///
+    /// - To configure Network Firewall to inspect for the IP address 192.0.2.44, specify `192.0.2.44/32` .
+    /// - To configure Network Firewall to inspect for IP addresses from 192.0.2.0 to 192.0.2.255, specify
+    ///   `192.0.2.0/24` .
+    /// - To configure Network Firewall to inspect for the IP address 1111:0000:0000:0000:0000:0000:0000:0111,
+    ///   specify `1111:0000:0000:0000:0000:0000:0000:0111/128` .
+    /// - To configure Network Firewall to inspect for IP addresses from 1111:0000:0000:0000:0000:0000:0000:0000
+    ///   to 1111:0000:0000:0000:ffff:ffff:ffff:ffff, specify `1111:0000:0000:0000:0000:0000:0000:0000/64` .
+    ///
+    /// For more information about CIDR notation, see the Wikipedia entry [Classless Inter-Domain
+    /// Routing](https://docs.aws.amazon.com/https://en.wikipedia.org/wiki/Classless_Inter-Domain_Routing) .
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^.*$`.
     pub source: Option<Val<String>>,
     /// `SourcePort`: required.
+    ///
+    /// The source port to inspect for. You can specify an individual port, for example `1994` and you can
+    /// specify a port range, for example `1990:1994` . To match with any port, specify `ANY` .
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^.*$`.
@@ -545,9 +699,13 @@ impl ToValue for Header {
 impl Literal for Header {}
 
 /// The [`IPSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-ipset.html) property type.
+///
+/// A list of IP addresses and address ranges, in CIDR notation. This is part of a `RuleVariables` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpSet {
     /// `Definition`.
+    ///
+    /// The list of IP addresses and address ranges, in CIDR notation.
     pub definition: Option<Val<Vec<String>>>,
 }
 
@@ -600,9 +758,20 @@ impl ToValue for IpSet {
 impl Literal for IpSet {}
 
 /// The [`IPSetReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-ipsetreference.html) property type.
+///
+/// Configures one or more IP set references for a Suricata-compatible rule group. An IP set reference
+/// is a rule variable that references a resource that you create and manage in another AWS service,
+/// such as an Amazon VPC prefix list. Network Firewall IP set references enable you to dynamically
+/// update the contents of your rules. When you create, update, or delete the IP set you are referencing
+/// in your rule, Network Firewall automatically updates the rule's content with the changes. For more
+/// information about IP set references in Network Firewall , see [Using IP set
+/// references](https://docs.aws.amazon.com/network-firewall/latest/developerguide/rule-groups-ip-set-references.html)
+/// in the *Network Firewall Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpSetReference {
     /// `ReferenceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource to include in the IP set reference.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(arn:aws.*)$`.
@@ -653,19 +822,47 @@ impl ToValue for IpSetReference {
 impl Literal for IpSetReference {}
 
 /// The [`MatchAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-matchattributes.html) property type.
+///
+/// Criteria for Network Firewall to use to inspect an individual packet in stateless rule inspection.
+/// Each match attributes set can include one or more items such as IP address, CIDR range, port number,
+/// protocol, and TCP flags.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MatchAttributes {
     /// `DestinationPorts`.
+    ///
+    /// The destination port to inspect for. You can specify an individual port, for example `1994` and you
+    /// can specify a port range, for example `1990:1994` . To match with any port, specify `ANY` .
+    ///
+    /// This setting is only used for protocols 6 (TCP) and 17 (UDP).
     pub destination_ports: Option<Val<Vec<PortRange>>>,
     /// `Destinations`.
+    ///
+    /// The destination IP addresses and address ranges to inspect for, in CIDR notation. If not specified,
+    /// this matches with any destination address.
     pub destinations: Option<Val<Vec<Address>>>,
     /// `Protocols`.
+    ///
+    /// The protocols to inspect for, specified using the assigned internet protocol number (IANA) for each
+    /// protocol. If not specified, this matches with any protocol.
     pub protocols: Option<Val<Vec<i64>>>,
     /// `SourcePorts`.
+    ///
+    /// The source port to inspect for. You can specify an individual port, for example `1994` and you can
+    /// specify a port range, for example `1990:1994` . To match with any port, specify `ANY` .
+    ///
+    /// If not specified, this matches with any source port.
+    ///
+    /// This setting is only used for protocols 6 (TCP) and 17 (UDP).
     pub source_ports: Option<Val<Vec<PortRange>>>,
     /// `Sources`.
+    ///
+    /// The source IP addresses and address ranges to inspect for, in CIDR notation. If not specified, this
+    /// matches with any source address.
     pub sources: Option<Val<Vec<Address>>>,
     /// `TCPFlags`.
+    ///
+    /// The TCP flags and masks to inspect for. If not specified, this matches with any settings. This
+    /// setting is only used for protocol 6 (TCP).
     pub tcp_flags: Option<Val<Vec<TcpFlagField>>>,
 }
 
@@ -773,13 +970,21 @@ impl ToValue for MatchAttributes {
 impl Literal for MatchAttributes {}
 
 /// The [`PortRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-portrange.html) property type.
+///
+/// A single port range specification. This is used for source and destination port ranges in the
+/// stateless match attributes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortRange {
     /// `FromPort`: required.
     ///
+    /// The lower limit of the port range. This must be less than or equal to the `ToPort` specification.
+    ///
     /// - Range: 0 to 65535.
     pub from_port: Option<Val<i64>>,
     /// `ToPort`: required.
+    ///
+    /// The upper limit of the port range. This must be greater than or equal to the `FromPort`
+    /// specification.
     ///
     /// - Range: 0 to 65535.
     pub to_port: Option<Val<i64>>,
@@ -841,9 +1046,13 @@ impl ToValue for PortRange {
 impl Literal for PortRange {}
 
 /// The [`PortSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-portset.html) property type.
+///
+/// A set of port ranges for use in the rules in a rule group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortSet {
     /// `Definition`.
+    ///
+    /// The set of port ranges.
     pub definition: Option<Val<Vec<String>>>,
 }
 
@@ -896,6 +1105,9 @@ impl ToValue for PortSet {
 impl Literal for PortSet {}
 
 /// The [`PublishMetricAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-publishmetricaction.html) property type.
+///
+/// Stateless inspection criteria that publishes the specified metrics to Amazon CloudWatch for the
+/// matching packet. This setting defines a CloudWatch dimension value to be published.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublishMetricAction {
     /// `Dimensions`: required.
@@ -960,9 +1172,16 @@ impl ToValue for PublishMetricAction {
 impl Literal for PublishMetricAction {}
 
 /// The [`ReferenceSets`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-referencesets.html) property type.
+///
+/// Configures the reference sets for a stateful rule group. For more information, see the [Using IP set
+/// references in Suricata compatible rule
+/// groups](https://docs.aws.amazon.com/network-firewall/latest/developerguide/rule-groups-ip-set-references.html)
+/// in the *Network Firewall User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceSets {
     /// `IPSetReferences`.
+    ///
+    /// The IP set references to use in the stateful rule group.
     pub ip_set_references: Option<Val<BTreeMap<String, IpSetReference>>>,
 }
 
@@ -1015,11 +1234,44 @@ impl ToValue for ReferenceSets {
 impl Literal for ReferenceSets {}
 
 /// The [`RuleDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-ruledefinition.html) property type.
+///
+/// The inspection criteria and action for a single stateless rule. AWS Network Firewall inspects each
+/// packet for the specified matching criteria. When a packet matches the criteria, Network Firewall
+/// performs the rule's actions on the packet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleDefinition {
     /// `Actions`: required.
+    ///
+    /// The actions to take on a packet that matches one of the stateless rule definition's match
+    /// attributes. You must specify a standard action and you can add custom actions.
+    ///
+    /// > Network Firewall only forwards a packet for stateful rule inspection if you specify
+    /// `aws:forward_to_sfe` for a rule that the packet matches, or if the packet doesn't match any
+    /// stateless rule and you specify `aws:forward_to_sfe` for the `StatelessDefaultActions` setting for
+    /// the firewall policy.
+    ///
+    /// For every rule, you must specify exactly one of the following standard actions.
+    ///
+    /// - *aws:pass* - Discontinues all inspection of the packet and permits it to go to its intended
+    ///   destination.
+    /// - *aws:drop* - Discontinues all inspection of the packet and blocks it from going to its intended
+    ///   destination.
+    /// - *aws:forward_to_sfe* - Discontinues stateless inspection of the packet and forwards it to the
+    ///   stateful rule engine for inspection.
+    ///
+    /// Additionally, you can specify a custom action. To do this, you define a custom action by name and
+    /// type, then provide the name you've assigned to the action in this `Actions` setting.
+    ///
+    /// To provide more than one action in this setting, separate the settings with a comma. For example, if
+    /// you have a publish metrics custom action that you've named `MyMetricsAction` , then you could
+    /// specify the standard action `aws:pass` combined with the custom action using `[“aws:pass”,
+    /// “MyMetricsAction”]` .
     pub actions: Option<Val<Vec<String>>>,
     /// `MatchAttributes`: required.
+    ///
+    /// Criteria for Network Firewall to use to inspect an individual packet in stateless rule inspection.
+    /// Each match attributes set can include one or more items such as IP address, CIDR range, port number,
+    /// protocol, and TCP flags.
     pub match_attributes: Option<Val<MatchAttributes>>,
 }
 
@@ -1091,15 +1343,38 @@ impl ToValue for RuleDefinition {
 impl Literal for RuleDefinition {}
 
 /// The [`RuleGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-rulegroup.html) property type.
+///
+/// The object that defines the rules in a rule group.
+///
+/// AWS Network Firewall uses a rule group to inspect and control network traffic. You define stateless
+/// rule groups to inspect individual packets and you define stateful rule groups to inspect packets in
+/// the context of their traffic flow.
+///
+/// To use a rule group, you include it by reference in an Network Firewall firewall policy, then you
+/// use the policy in a firewall. You can reference a rule group from more than one firewall policy, and
+/// you can use a firewall policy in more than one firewall.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleGroupProperty {
     /// `ReferenceSets`.
+    ///
+    /// The reference sets for the stateful rule group.
     pub reference_sets: Option<Val<ReferenceSets>>,
     /// `RuleVariables`.
+    ///
+    /// Settings that are available for use in the rules in the rule group. You can only use these for
+    /// stateful rule groups.
     pub rule_variables: Option<Val<RuleVariables>>,
     /// `RulesSource`: required.
+    ///
+    /// The stateful rules or stateless rules for the rule group.
     pub rules_source: Option<Val<RulesSource>>,
     /// `StatefulRuleOptions`.
+    ///
+    /// Additional options governing how Network Firewall handles stateful rules. The policies where you use
+    /// your stateful rule group must have stateful rule options settings that are compatible with these
+    /// settings. Some limitations apply; for more information, see [Strict evaluation
+    /// order](https://docs.aws.amazon.com/network-firewall/latest/developerguide/suricata-limitations-caveats.html)
+    /// in the *AWS Network Firewall Developer Guide* .
     pub stateful_rule_options: Option<Val<StatefulRuleOptions>>,
 }
 
@@ -1172,14 +1447,28 @@ impl ToValue for RuleGroupProperty {
 impl Literal for RuleGroupProperty {}
 
 /// The [`RuleOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-ruleoption.html) property type.
+///
+/// Additional settings for a stateful rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleOption {
     /// `Keyword`: required.
+    ///
+    /// The Suricata rule option keywords. For Network Firewall , the keyword signature ID (sid) is required
+    /// in the format `sid:112233` . The sid must be unique within the rule group. For information about
+    /// Suricata rule option keywords, see [Rule
+    /// options](https://docs.aws.amazon.com/https://suricata.readthedocs.io/en/suricata-6.0.9/rules/intro.html#rule-options)
+    /// .
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^.*$`.
     pub keyword: Option<Val<String>>,
     /// `Settings`.
+    ///
+    /// The Suricata rule option settings. Settings have zero or more values, and the number of possible
+    /// settings and required settings depends on the keyword. The format for Settings is `number` . For
+    /// information about Suricata rule option settings, see [Rule
+    /// options](https://docs.aws.amazon.com/https://suricata.readthedocs.io/en/suricata-6.0.9/rules/intro.html#rule-options)
+    /// .
     pub settings: Option<Val<Vec<String>>>,
 }
 
@@ -1241,11 +1530,17 @@ impl ToValue for RuleOption {
 impl Literal for RuleOption {}
 
 /// The [`RuleVariables`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-rulevariables.html) property type.
+///
+/// Settings that are available for use in the rules in the rule group where this is defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleVariables {
     /// `IPSets`.
+    ///
+    /// A list of IP addresses and address ranges, in CIDR notation.
     pub ip_sets: Option<Val<BTreeMap<String, IpSet>>>,
     /// `PortSets`.
+    ///
+    /// A list of port ranges.
     pub port_sets: Option<Val<BTreeMap<String, PortSet>>>,
 }
 
@@ -1309,17 +1604,41 @@ impl ToValue for RuleVariables {
 impl Literal for RuleVariables {}
 
 /// The [`RulesSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-rulessource.html) property type.
+///
+/// The stateless or stateful rules definitions for use in a single rule group. Each rule group requires
+/// a single `RulesSource` . You can use an instance of this for either stateless rules or stateful
+/// rules.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RulesSource {
     /// `RulesSourceList`.
+    ///
+    /// Stateful inspection criteria for a domain list rule group.
     pub rules_source_list: Option<Val<RulesSourceList>>,
     /// `RulesString`.
+    ///
+    /// Stateful inspection criteria, provided in Suricata compatible rules. Suricata is an open-source
+    /// threat detection framework that includes a standard rule-based language for network traffic
+    /// inspection.
+    ///
+    /// These rules contain the inspection criteria and the action to take for traffic that matches the
+    /// criteria, so this type of rule group doesn't have a separate action setting.
+    ///
+    /// > You can't use the `priority` keyword if the `RuleOrder` option in StatefulRuleOptions is set to
+    /// `STRICT_ORDER` .
     ///
     /// - Length: 0 to 1000000.
     pub rules_string: Option<Val<String>>,
     /// `StatefulRules`.
+    ///
+    /// An array of individual stateful rules inspection criteria to be used together in a stateful rule
+    /// group. Use this option to specify simple Suricata rules with protocol, source and destination,
+    /// ports, direction, and rule options. For information about the Suricata `Rules` format, see [Rules
+    /// Format](https://docs.aws.amazon.com/https://suricata.readthedocs.io/en/suricata-7.0.3/rules/intro.html)
+    /// .
     pub stateful_rules: Option<Val<Vec<StatefulRule>>>,
     /// `StatelessRulesAndCustomActions`.
+    ///
+    /// Stateless inspection criteria to be used in a stateless rule group.
     pub stateless_rules_and_custom_actions: Option<Val<StatelessRulesAndCustomActions>>,
 }
 
@@ -1390,13 +1709,42 @@ impl ToValue for RulesSource {
 impl Literal for RulesSource {}
 
 /// The [`RulesSourceList`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-rulessourcelist.html) property type.
+///
+/// Stateful inspection criteria for a domain list rule group.
+///
+/// For HTTPS traffic, domain filtering is SNI-based. It uses the server name indicator extension of the
+/// TLS handshake.
+///
+/// By default, Network Firewall domain list inspection only includes traffic coming from the VPC where
+/// you deploy the firewall. To inspect traffic from IP addresses outside of the deployment VPC, you set
+/// the `HOME_NET` rule variable to include the CIDR range of the deployment VPC plus the other CIDR
+/// ranges. For more information, see `RuleVariables` in this guide and [Stateful domain list rule
+/// groups in AWS Network
+/// Firewall](https://docs.aws.amazon.com/network-firewall/latest/developerguide/stateful-rule-groups-domain-names.html)
+/// in the *Network Firewall Developer Guide*
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RulesSourceList {
     /// `GeneratedRulesType`: required.
+    ///
+    /// Whether you want to apply allow, reject, alert, or drop behavior to the domains in your target list.
+    ///
+    /// > When logging is enabled and you choose Alert, traffic that matches the domain specifications
+    /// generates an alert in the firewall's logs. Then, traffic either passes, is rejected, or drops based
+    /// on other rules in the firewall policy.
     pub generated_rules_type: Option<Val<GeneratedRulesType>>,
     /// `TargetTypes`: required.
+    ///
+    /// The types of targets to inspect for. Valid values are `TLS_SNI` and `HTTP_HOST` .
     pub target_types: Option<Val<Vec<TargetType>>>,
     /// `Targets`: required.
+    ///
+    /// The domains that you want to inspect for in your traffic flows. Valid domain specifications are the
+    /// following:
+    ///
+    /// - Explicit names. For example, `abc.example.com` matches only the domain `abc.example.com` .
+    /// - Names that use a domain wildcard, which you indicate with an initial ' `.` '. For example,
+    ///   `.example.com` matches `example.com` and matches all subdomains of `example.com` , such as
+    ///   `abc.example.com` and `www.example.com` .
     pub targets: Option<Val<Vec<String>>>,
 }
 
@@ -1489,13 +1837,48 @@ impl ToValue for RulesSourceList {
 impl Literal for RulesSourceList {}
 
 /// The [`StatefulRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-statefulrule.html) property type.
+///
+/// A single Suricata rules specification, for use in a stateful rule group. Use this option to specify
+/// a simple Suricata rule with protocol, source and destination, ports, direction, and rule options.
+/// For information about the Suricata `Rules` format, see [Rules
+/// Format](https://docs.aws.amazon.com/https://suricata.readthedocs.io/en/suricata-7.0.3/rules/intro.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatefulRule {
     /// `Action`: required.
+    ///
+    /// Defines what Network Firewall should do with the packets in a traffic flow when the flow matches the
+    /// stateful rule criteria. For all actions, Network Firewall performs the specified action and
+    /// discontinues stateful inspection of the traffic flow.
+    ///
+    /// The actions for a stateful rule are defined as follows:
+    ///
+    /// - *PASS* - Permits the packets to go to the intended destination.
+    /// - *DROP* - Blocks the packets from going to the intended destination and sends an alert log message,
+    ///   if alert logging is configured in the firewall logging configuration.
+    /// - *REJECT* - Drops traffic that matches the conditions of the stateful rule and sends a TCP reset
+    ///   packet back to sender of the packet. A TCP reset packet is a packet with no payload and a `RST`
+    ///   bit contained in the TCP header flags. `REJECT` is available only for TCP traffic.
+    /// - *ALERT* - Permits the packets to go to the intended destination and sends an alert log message, if
+    ///   alert logging is configured in the firewall logging configuration.
+    ///
+    /// You can use this action to test a rule that you intend to use to drop traffic. You can enable the
+    /// rule with `ALERT` action, verify in the logs that the rule is filtering as you want, then change the
+    /// action to `DROP` .
+    /// - *REJECT* - Drops TCP traffic that matches the conditions of the stateful rule, and sends a TCP
+    ///   reset packet back to sender of the packet. A TCP reset packet is a packet with no payload and a
+    ///   `RST` bit contained in the TCP header flags. Also sends an alert log mesage if alert logging is
+    ///   configured in the firewall logging configuration.
+    ///
+    /// `REJECT` isn't currently available for use with IMAP and FTP protocols.
     pub action: Option<Val<Action>>,
     /// `Header`: required.
+    ///
+    /// The stateful inspection criteria for this rule, used to inspect traffic flows.
     pub header: Option<Val<Header>>,
     /// `RuleOptions`: required.
+    ///
+    /// Additional settings for a stateful rule, provided as keywords and settings.
     pub rule_options: Option<Val<Vec<RuleOption>>>,
 }
 
@@ -1577,9 +1960,19 @@ impl ToValue for StatefulRule {
 impl Literal for StatefulRule {}
 
 /// The [`StatefulRuleOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-statefulruleoptions.html) property type.
+///
+/// Additional options governing how Network Firewall handles the rule group. You can only use these for
+/// stateful rule groups.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatefulRuleOptions {
     /// `RuleOrder`.
+    ///
+    /// Indicates how to manage the order of the rule evaluation for the rule group. `DEFAULT_ACTION_ORDER`
+    /// is the default behavior. Stateful rules are provided to the rule engine as Suricata compatible
+    /// strings, and Suricata evaluates them based on certain settings. For more information, see
+    /// [Evaluation order for stateful
+    /// rules](https://docs.aws.amazon.com/network-firewall/latest/developerguide/suricata-rule-evaluation-order.html)
+    /// in the *AWS Network Firewall Developer Guide* .
     pub rule_order: Option<Val<RuleOrder>>,
 }
 
@@ -1627,13 +2020,30 @@ impl ToValue for StatefulRuleOptions {
 impl Literal for StatefulRuleOptions {}
 
 /// The [`StatelessRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-statelessrule.html) property type.
+///
+/// A single stateless rule. This is used in `StatelessRulesAndCustomActions` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatelessRule {
     /// `Priority`: required.
     ///
+    /// Indicates the order in which to run this rule relative to all of the rules that are defined for a
+    /// stateless rule group. Network Firewall evaluates the rules in a rule group starting with the lowest
+    /// priority setting. You must ensure that the priority settings are unique for the rule group.
+    ///
+    /// Each stateless rule group uses exactly one `StatelessRulesAndCustomActions` object, and each
+    /// `StatelessRulesAndCustomActions` contains exactly one `StatelessRules` object. To ensure unique
+    /// priority settings for your rule groups, set unique priorities for the stateless rules that you
+    /// define inside any single `StatelessRules` object.
+    ///
+    /// You can change the priority settings of your rules at any time. To make it easier to insert rules
+    /// later, number them so there's a wide range in between, for example use 100, 200, and so on.
+    ///
     /// - Range: 1 to 65535.
     pub priority: Option<Val<i64>>,
     /// `RuleDefinition`: required.
+    ///
+    /// Defines the stateless 5-tuple packet inspection criteria and the action to take on a packet that
+    /// matches the criteria.
     pub rule_definition: Option<Val<RuleDefinition>>,
 }
 
@@ -1700,11 +2110,20 @@ impl ToValue for StatelessRule {
 impl Literal for StatelessRule {}
 
 /// The [`StatelessRulesAndCustomActions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-statelessrulesandcustomactions.html) property type.
+///
+/// Stateless inspection criteria. Each stateless rule group uses exactly one of these data types to
+/// define its stateless rules.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatelessRulesAndCustomActions {
     /// `CustomActions`.
+    ///
+    /// Defines an array of individual custom action definitions that are available for use by the stateless
+    /// rules in this `StatelessRulesAndCustomActions` specification. You name each custom action that you
+    /// define, and then you can use it by name in your stateless rule definition `Actions` specification.
     pub custom_actions: Option<Val<Vec<CustomAction>>>,
     /// `StatelessRules`: required.
+    ///
+    /// Defines the set of stateless rules for use in a stateless rule group.
     pub stateless_rules: Option<Val<Vec<StatelessRule>>>,
 }
 
@@ -1780,9 +2199,20 @@ impl ToValue for StatelessRulesAndCustomActions {
 impl Literal for StatelessRulesAndCustomActions {}
 
 /// The [`SummaryConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-summaryconfiguration.html) property type.
+///
+/// A complex type that specifies which Suricata rule metadata fields to use when displaying threat
+/// information. Contains:
+///
+/// - `RuleOptions` - The Suricata rule options fields to extract and display
+///
+/// These settings affect how threat information appears in both the console and API responses.
+/// Summaries are available for rule groups you manage and for active threat defense AWS managed rule
+/// groups.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SummaryConfiguration {
     /// `RuleOptions`.
+    ///
+    /// Specifies the selected rule options returned by `DescribeRuleGroupSummary` .
     pub rule_options: Option<Val<Vec<SummaryRuleOption>>>,
 }
 
@@ -1905,11 +2335,30 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TCPFlagField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-tcpflagfield.html) property type.
+///
+/// TCP flags and masks to inspect packets for. This is used in the match attributes specification.
+///
+/// For example:
+///
+/// `"TCPFlags": [ { "Flags": [ "ECE", "SYN" ], "Masks": [ "SYN", "ECE" ] } ]`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TcpFlagField {
     /// `Flags`: required.
+    ///
+    /// Used in conjunction with the `Masks` setting to define the flags that must be set and flags that
+    /// must not be set in order for the packet to match. This setting can only specify values that are also
+    /// specified in the `Masks` setting.
+    ///
+    /// For the flags that are specified in the masks setting, the following must be true for the packet to
+    /// match:
+    ///
+    /// - The ones that are set in this flags setting must be set in the packet.
+    /// - The ones that are not set in this flags setting must also not be set in the packet.
     pub flags: Option<Val<Vec<TcpFlag>>>,
     /// `Masks`.
+    ///
+    /// The set of flags to consider in the inspection. To inspect all flags in the valid values list, leave
+    /// this with no setting.
     pub masks: Option<Val<Vec<TcpFlag>>>,
 }
 
@@ -2007,9 +2456,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["PASS", "DROP", "ALERT", "REJECT"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -2056,9 +2514,18 @@ impl Direction {
             Direction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Direction {
+    const VALUES: &'static [&'static str] = &["FORWARD", "ANY"];
+    fn as_str(&self) -> &str {
+        Direction::as_str(self)
     }
 }
 
@@ -2109,9 +2576,18 @@ impl GeneratedRulesType {
             GeneratedRulesType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GeneratedRulesType {
+    const VALUES: &'static [&'static str] = &["ALLOWLIST", "DENYLIST", "ALERTLIST", "REJECTLIST"];
+    fn as_str(&self) -> &str {
+        GeneratedRulesType::as_str(self)
     }
 }
 
@@ -2209,9 +2685,21 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &[
+        "IP", "TCP", "UDP", "ICMP", "HTTP", "FTP", "TLS", "SMB", "DNS", "DCERPC", "SSH", "SMTP", "IMAP", "MSN", "KRB5",
+        "IKEV2", "TFTP", "NTP", "DHCP",
+    ];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 
@@ -2273,9 +2761,18 @@ impl RuleOrder {
             RuleOrder::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleOrder {
+    const VALUES: &'static [&'static str] = &["DEFAULT_ACTION_ORDER", "STRICT_ORDER"];
+    fn as_str(&self) -> &str {
+        RuleOrder::as_str(self)
     }
 }
 
@@ -2323,9 +2820,18 @@ impl SummaryRuleOption {
             SummaryRuleOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SummaryRuleOption {
+    const VALUES: &'static [&'static str] = &["SID", "MSG", "METADATA"];
+    fn as_str(&self) -> &str {
+        SummaryRuleOption::as_str(self)
     }
 }
 
@@ -2371,9 +2877,18 @@ impl TargetType {
             TargetType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetType {
+    const VALUES: &'static [&'static str] = &["TLS_SNI", "HTTP_HOST"];
+    fn as_str(&self) -> &str {
+        TargetType::as_str(self)
     }
 }
 
@@ -2436,9 +2951,18 @@ impl TcpFlag {
             TcpFlag::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TcpFlag {
+    const VALUES: &'static [&'static str] = &["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"];
+    fn as_str(&self) -> &str {
+        TcpFlag::as_str(self)
     }
 }
 
@@ -2489,9 +3013,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["STATELESS", "STATEFUL"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

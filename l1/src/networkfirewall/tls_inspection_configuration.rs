@@ -5,22 +5,55 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkFirewall::TLSInspectionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkfirewall-tlsinspectionconfiguration.html) resource type.
 ///
+/// The object that defines a TLS inspection configuration.
+///
+/// AWS Network Firewall uses a TLS inspection configuration to decrypt traffic. Network Firewall
+/// re-encrypts the traffic before sending it to its destination.
+///
+/// To use a TLS inspection configuration, you add it to a new Network Firewall firewall policy, then
+/// you apply the firewall policy to a firewall. Network Firewall acts as a proxy service to decrypt and
+/// inspect the traffic traveling through your firewalls. You can reference a TLS inspection
+/// configuration from more than one firewall policy, and you can use a firewall policy in more than one
+/// firewall. For more information about using TLS inspection configurations, see [Inspecting SSL/TLS
+/// traffic with TLS inspection
+/// configurations](https://docs.aws.amazon.com/network-firewall/latest/developerguide/tls-inspection.html)
+/// in the *AWS Network Firewall Developer Guide* .
+///
 /// Build it with [`TlsInspectionConfiguration::builder`]; adding it to a stack returns a [`TlsInspectionConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TlsInspectionConfiguration {
     /// `Description`.
     ///
+    /// A description of the TLS inspection configuration.
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^.*$`.
     pub description: Option<Val<String>>,
     /// `TLSInspectionConfiguration`: required.
+    ///
+    /// The object that defines a TLS inspection configuration. AWS Network Firewall uses TLS inspection
+    /// configurations to decrypt your firewall's inbound and outbound SSL/TLS traffic. After decryption,
+    /// AWS Network Firewall inspects the traffic according to your firewall policy's stateful rules, and
+    /// then re-encrypts it before sending it to its destination. You can enable inspection of your
+    /// firewall's inbound traffic, outbound traffic, or both. To use TLS inspection with your firewall, you
+    /// must first import or provision certificates using Certificate Manager , create a TLS inspection
+    /// configuration, add that configuration to a new firewall policy, and then associate that policy with
+    /// your firewall. For more information about using TLS inspection configurations, see [Inspecting
+    /// SSL/TLS traffic with TLS inspection
+    /// configurations](https://docs.aws.amazon.com/network-firewall/latest/developerguide/tls-inspection.html)
+    /// in the *AWS Network Firewall Developer Guide* .
     pub tls_inspection_configuration: Option<Val<TlsInspectionConfigurationProperty>>,
     /// `TLSInspectionConfigurationName`: required. Changing it replaces the resource.
+    ///
+    /// The descriptive name of the TLS inspection configuration. You can't change the name of a TLS
+    /// inspection configuration after you create it.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub tls_inspection_configuration_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The key:value pairs to associate with the resource.
     ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -134,10 +167,15 @@ impl Deref for TlsInspectionConfigurationHandle {
 
 impl TlsInspectionConfigurationHandle {
     /// `Fn::GetAtt` `TLSInspectionConfigurationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the TLS inspection configuration.
     pub fn attr_tls_inspection_configuration_arn(&self) -> Val<String> {
         self.0.get_att("TLSInspectionConfigurationArn")
     }
     /// `Fn::GetAtt` `TLSInspectionConfigurationId`.
+    ///
+    /// A unique identifier for the TLS inspection configuration. This ID is returned in the responses to
+    /// create and list commands. You provide it to operations such as update and delete.
     pub fn attr_tls_inspection_configuration_id(&self) -> Val<String> {
         self.0.get_att("TLSInspectionConfigurationId")
     }
@@ -152,9 +190,29 @@ impl TlsInspectionConfigurationHandle {
 }
 
 /// The [`Address`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-tlsinspectionconfiguration-address.html) property type.
+///
+/// A single IP address specification. This is used in the
+/// [MatchAttributes](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-matchattributes.html)
+/// source and destination settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Address {
     /// `AddressDefinition`: required.
+    ///
+    /// Specify an IP address or a block of IP addresses in Classless Inter-Domain Routing (CIDR) notation.
+    /// Network Firewall supports all address ranges for IPv4 and IPv6.
+    ///
+    /// Examples:
+    ///
+    /// - To configure Network Firewall to inspect for the IP address 192.0.2.44, specify `192.0.2.44/32` .
+    /// - To configure Network Firewall to inspect for IP addresses from 192.0.2.0 to 192.0.2.255, specify
+    ///   `192.0.2.0/24` .
+    /// - To configure Network Firewall to inspect for the IP address 1111:0000:0000:0000:0000:0000:0000:0111,
+    ///   specify `1111:0000:0000:0000:0000:0000:0000:0111/128` .
+    /// - To configure Network Firewall to inspect for IP addresses from 1111:0000:0000:0000:0000:0000:0000:0000
+    ///   to 1111:0000:0000:0000:ffff:ffff:ffff:ffff, specify `1111:0000:0000:0000:0000:0000:0000:0000/64` .
+    ///
+    /// For more information about CIDR notation, see the Wikipedia entry [Classless Inter-Domain
+    /// Routing](https://docs.aws.amazon.com/https://en.wikipedia.org/wiki/Classless_Inter-Domain_Routing) .
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^([a-fA-F\d:\.]+/\d{1,3})$`.
@@ -212,11 +270,40 @@ impl ToValue for Address {
 impl Literal for Address {}
 
 /// The [`CheckCertificateRevocationStatus`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-tlsinspectionconfiguration-checkcertificaterevocationstatus.html) property type.
+///
+/// When enabled, Network Firewall checks if the server certificate presented by the server in the
+/// SSL/TLS connection has a revoked or unkown status. If the certificate has an unknown or revoked
+/// status, you must specify the actions that Network Firewall takes on outbound traffic. To check the
+/// certificate revocation status, you must also specify a `CertificateAuthorityArn` in
+/// [ServerCertificateConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-networkfirewall-servercertificateconfiguration.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CheckCertificateRevocationStatus {
     /// `RevokedStatusAction`.
+    ///
+    /// Configures how Network Firewall processes traffic when it determines that the certificate presented
+    /// by the server in the SSL/TLS connection has a revoked status.
+    ///
+    /// - *PASS* - Allow the connection to continue, and pass subsequent packets to the stateful engine for
+    ///   inspection.
+    /// - *DROP* - Network Firewall closes the connection and drops subsequent packets for that connection.
+    /// - *REJECT* - Network Firewall sends a TCP reject packet back to your client. The service closes the
+    ///   connection and drops subsequent packets for that connection. `REJECT` is available only for TCP
+    ///   traffic.
     pub revoked_status_action: Option<Val<RevokedStatusAction>>,
     /// `UnknownStatusAction`.
+    ///
+    /// Configures how Network Firewall processes traffic when it determines that the certificate presented
+    /// by the server in the SSL/TLS connection has an unknown status, or a status that cannot be determined
+    /// for any other reason, including when the service is unable to connect to the OCSP and CRL endpoints
+    /// for the certificate.
+    ///
+    /// - *PASS* - Allow the connection to continue, and pass subsequent packets to the stateful engine for
+    ///   inspection.
+    /// - *DROP* - Network Firewall closes the connection and drops subsequent packets for that connection.
+    /// - *REJECT* - Network Firewall sends a TCP reject packet back to your client. The service closes the
+    ///   connection and drops subsequent packets for that connection. `REJECT` is available only for TCP
+    ///   traffic.
     pub unknown_status_action: Option<Val<UnknownStatusAction>>,
 }
 
@@ -270,13 +357,23 @@ impl ToValue for CheckCertificateRevocationStatus {
 impl Literal for CheckCertificateRevocationStatus {}
 
 /// The [`PortRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-tlsinspectionconfiguration-portrange.html) property type.
+///
+/// A single port range specification. This is used for source and destination port ranges in the
+/// stateless rule
+/// [MatchAttributes](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-rulegroup-matchattributes.html)
+/// , `SourcePorts` , and `DestinationPorts` settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortRange {
     /// `FromPort`: required.
     ///
+    /// The lower limit of the port range. This must be less than or equal to the `ToPort` specification.
+    ///
     /// - Range: 0 to 65535.
     pub from_port: Option<Val<i64>>,
     /// `ToPort`: required.
+    ///
+    /// The upper limit of the port range. This must be greater than or equal to the `FromPort`
+    /// specification.
     ///
     /// - Range: 0 to 65535.
     pub to_port: Option<Val<i64>>,
@@ -346,9 +443,25 @@ impl ToValue for PortRange {
 impl Literal for PortRange {}
 
 /// The [`ServerCertificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-tlsinspectionconfiguration-servercertificate.html) property type.
+///
+/// Any Certificate Manager (ACM) Secure Sockets Layer/Transport Layer Security (SSL/TLS) server
+/// certificate that's associated with a
+/// [ServerCertificateConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-tlsinspectionconfiguration-servercertificateconfiguration.html)
+/// . Used in a
+/// [TLSInspectionConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-networkfirewall-tlsinspectionconfiguration.html)
+/// for inspection of inbound traffic to your firewall. You must request or import a SSL/TLS certificate
+/// into ACM for each domain Network Firewall needs to decrypt and inspect. AWS Network Firewall uses
+/// the SSL/TLS certificates to decrypt specified inbound SSL/TLS traffic going to your firewall. For
+/// information about working with certificates in Certificate Manager , see [Request a public
+/// certificate](https://docs.aws.amazon.com/acm/latest/userguide/gs-acm-request-public.html) or
+/// [Importing certificates](https://docs.aws.amazon.com/acm/latest/userguide/import-certificate.html)
+/// in the *Certificate Manager User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerCertificate {
     /// `ResourceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Certificate Manager SSL/TLS server certificate that's used for
+    /// inbound SSL/TLS inspection.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(arn:aws.*)$`.
@@ -399,18 +512,60 @@ impl ToValue for ServerCertificate {
 impl Literal for ServerCertificate {}
 
 /// The [`ServerCertificateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-tlsinspectionconfiguration-servercertificateconfiguration.html) property type.
+///
+/// Configures the Certificate Manager certificates and scope that Network Firewall uses to decrypt and
+/// re-encrypt traffic using a
+/// [TLSInspectionConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-networkfirewall-tlsinspectionconfiguration.html)
+/// . You can configure `ServerCertificates` for inbound SSL/TLS inspection, a `CertificateAuthorityArn`
+/// for outbound SSL/TLS inspection, or both. For information about working with certificates for TLS
+/// inspection, see [Using SSL/TLS server certficiates with TLS inspection
+/// configurations](https://docs.aws.amazon.com/network-firewall/latest/developerguide/tls-inspection-certificate-requirements.html)
+/// in the *AWS Network Firewall Developer Guide* .
+///
+/// > If a server certificate that's associated with your
+/// [TLSInspectionConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-networkfirewall-tlsinspectionconfiguration.html)
+/// is revoked, deleted, or expired it can result in client-side TLS errors.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerCertificateConfiguration {
     /// `CertificateAuthorityArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the imported certificate authority (CA) certificate within
+    /// Certificate Manager (ACM) to use for outbound SSL/TLS inspection.
+    ///
+    /// The following limitations apply:
+    ///
+    /// - You can use CA certificates that you imported into ACM, but you can't generate CA certificates
+    ///   with ACM.
+    /// - You can't use certificates issued by Private Certificate Authority .
+    ///
+    /// For more information about configuring certificates for outbound inspection, see [Using SSL/TLS
+    /// certificates with TLS inspection
+    /// configurations](https://docs.aws.amazon.com/network-firewall/latest/developerguide/tls-inspection-certificate-requirements.html)
+    /// in the *AWS Network Firewall Developer Guide* .
+    ///
+    /// For information about working with certificates in ACM, see [Importing
+    /// certificates](https://docs.aws.amazon.com/acm/latest/userguide/import-certificate.html) in the *Certificate
+    /// Manager User Guide* .
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(arn:aws.*)$`.
     pub certificate_authority_arn: Option<Val<String>>,
     /// `CheckCertificateRevocationStatus`.
+    ///
+    /// When enabled, Network Firewall checks if the server certificate presented by the server in the
+    /// SSL/TLS connection has a revoked or unkown status. If the certificate has an unknown or revoked
+    /// status, you must specify the actions that Network Firewall takes on outbound traffic. To check the
+    /// certificate revocation status, you must also specify a `CertificateAuthorityArn` in
+    /// [ServerCertificateConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-networkfirewall-servercertificateconfiguration.html)
+    /// .
     pub check_certificate_revocation_status: Option<Val<CheckCertificateRevocationStatus>>,
     /// `Scopes`.
+    ///
+    /// A list of scopes.
     pub scopes: Option<Val<Vec<ServerCertificateScope>>>,
     /// `ServerCertificates`.
+    ///
+    /// The list of server certificates to use for inbound SSL/TLS inspection.
     pub server_certificates: Option<Val<Vec<ServerCertificate>>>,
 }
 
@@ -489,17 +644,45 @@ impl ToValue for ServerCertificateConfiguration {
 impl Literal for ServerCertificateConfiguration {}
 
 /// The [`ServerCertificateScope`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-tlsinspectionconfiguration-servercertificatescope.html) property type.
+///
+/// Settings that define the Secure Sockets Layer/Transport Layer Security (SSL/TLS) traffic that
+/// Network Firewall should decrypt for inspection by the stateful rule engine.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerCertificateScope {
     /// `DestinationPorts`.
+    ///
+    /// The destination ports to decrypt for inspection, in Transmission Control Protocol (TCP) format. If
+    /// not specified, this matches with any destination port.
+    ///
+    /// You can specify individual ports, for example `1994` , and you can specify port ranges, such as
+    /// `1990:1994` .
     pub destination_ports: Option<Val<Vec<PortRange>>>,
     /// `Destinations`.
+    ///
+    /// The destination IP addresses and address ranges to decrypt for inspection, in CIDR notation. If not
+    /// specified, this
+    /// matches with any destination address.
     pub destinations: Option<Val<Vec<Address>>>,
     /// `Protocols`.
+    ///
+    /// The protocols to inspect for, specified using the assigned internet protocol number (IANA) for each
+    /// protocol. If not specified, this matches with any protocol.
+    ///
+    /// Network Firewall currently supports only TCP.
     pub protocols: Option<Val<Vec<i64>>>,
     /// `SourcePorts`.
+    ///
+    /// The source ports to decrypt for inspection, in Transmission Control Protocol (TCP) format. If not
+    /// specified, this matches with any source port.
+    ///
+    /// You can specify individual ports, for example `1994` , and you can specify port ranges, such as
+    /// `1990:1994` .
     pub source_ports: Option<Val<Vec<PortRange>>>,
     /// `Sources`.
+    ///
+    /// The source IP addresses and address ranges to decrypt for inspection, in CIDR notation. If not
+    /// specified, this
+    /// matches with any source address.
     pub sources: Option<Val<Vec<Address>>>,
 }
 
@@ -666,9 +849,26 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TLSInspectionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-tlsinspectionconfiguration-tlsinspectionconfiguration.html) property type.
+///
+/// The object that defines a TLS inspection configuration. This defines the TLS inspection
+/// configuration.
+///
+/// AWS Network Firewall uses a TLS inspection configuration to decrypt traffic. Network Firewall
+/// re-encrypts the traffic before sending it to its destination.
+///
+/// To use a TLS inspection configuration, you add it to a new Network Firewall firewall policy, then
+/// you apply the firewall policy to a firewall. Network Firewall acts as a proxy service to decrypt and
+/// inspect the traffic traveling through your firewalls. You can reference a TLS inspection
+/// configuration from more than one firewall policy, and you can use a firewall policy in more than one
+/// firewall. For more information about using TLS inspection configurations, see [Inspecting SSL/TLS
+/// traffic with TLS inspection
+/// configurations](https://docs.aws.amazon.com/network-firewall/latest/developerguide/tls-inspection.html)
+/// in the *AWS Network Firewall Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TlsInspectionConfigurationProperty {
     /// `ServerCertificateConfigurations`.
+    ///
+    /// Lists the server certificate configurations that are associated with the TLS configuration.
     pub server_certificate_configurations: Option<Val<Vec<ServerCertificateConfiguration>>>,
 }
 
@@ -749,9 +949,18 @@ impl RevokedStatusAction {
             RevokedStatusAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RevokedStatusAction {
+    const VALUES: &'static [&'static str] = &["PASS", "DROP", "REJECT"];
+    fn as_str(&self) -> &str {
+        RevokedStatusAction::as_str(self)
     }
 }
 
@@ -800,9 +1009,18 @@ impl UnknownStatusAction {
             UnknownStatusAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UnknownStatusAction {
+    const VALUES: &'static [&'static str] = &["PASS", "DROP", "REJECT"];
+    fn as_str(&self) -> &str {
+        UnknownStatusAction::as_str(self)
     }
 }
 

@@ -5,26 +5,71 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkFirewall::VpcEndpointAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkfirewall-vpcendpointassociation.html) resource type.
 ///
+/// A VPC endpoint association defines a single subnet to use for a firewall endpoint for a `Firewall` .
+/// You can define VPC endpoint associations only in the Availability Zones that already have a subnet
+/// mapping defined in the `Firewall` resource.
+///
+/// > You can retrieve the list of Availability Zones that are available for use by calling
+/// `DescribeFirewallMetadata` .
+///
+/// To manage firewall endpoints, first, in the `Firewall` specification, you specify a single VPC and
+/// one subnet for each of the Availability Zones where you want to use the firewall. Then you can
+/// define additional endpoints as VPC endpoint associations.
+///
+/// You can use VPC endpoint associations to expand the protections of the firewall as follows:
+///
+/// - *Protect multiple VPCs with a single firewall* - You can use the firewall to protect other VPCs,
+///   either in your account or in accounts where the firewall is shared. You can only specify
+///   Availability Zones that already have a firewall endpoint defined in the `Firewall` subnet
+///   mappings.
+/// - *Define multiple firewall endpoints for a VPC in an Availability Zone* - You can create additional
+///   firewall endpoints for the VPC that you have defined in the firewall, in any Availability Zone
+///   that already has an endpoint defined in the `Firewall` subnet mappings. You can create multiple
+///   VPC endpoint associations for any other VPC where you use the firewall.
+///
+/// You can use AWS Resource Access Manager to share a `Firewall` that you own with other accounts,
+/// which gives them the ability to use the firewall to create VPC endpoint associations. For
+/// information about sharing a firewall, see `PutResourcePolicy` in this guide and see [Sharing Network
+/// Firewall resources](https://docs.aws.amazon.com/network-firewall/latest/developerguide/sharing.html)
+/// in the *AWS Network Firewall Developer Guide* .
+///
+/// The status of the VPC endpoint association, which indicates whether it's ready to filter network
+/// traffic, is provided in the corresponding VPC endpoint association status. You can retrieve both the
+/// association and its status by calling `DescribeVpcEndpointAssociation` .
+///
 /// Build it with [`VpcEndpointAssociation::builder`]; adding it to a stack returns a [`VpcEndpointAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcEndpointAssociation {
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// A description of the VPC endpoint association.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `^.*$`.
     pub description: Option<Val<String>>,
     /// `FirewallArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the firewall.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(arn:aws.*)$`.
     pub firewall_arn: Option<Val<String>>,
     /// `SubnetMapping`: required. Changing it replaces the resource.
+    ///
+    /// The ID for a subnet that's used in an association with a firewall. This is used in `CreateFirewall`
+    /// , `AssociateSubnets` , and `CreateVpcEndpointAssociation` . AWS Network Firewall creates an instance
+    /// of the associated firewall in each subnet that you specify, to filter traffic in the subnet's
+    /// Availability Zone.
     pub subnet_mapping: Option<Val<SubnetMapping>>,
     /// `Tags`.
+    ///
+    /// The key:value pairs to associate with the resource.
     ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the VPC for the endpoint association.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^vpc-[0-9a-f]+$`.
@@ -148,14 +193,21 @@ impl Deref for VpcEndpointAssociationHandle {
 
 impl VpcEndpointAssociationHandle {
     /// `Fn::GetAtt` `VpcEndpointAssociationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of a VPC endpoint association.
     pub fn attr_vpc_endpoint_association_arn(&self) -> Val<String> {
         self.0.get_att("VpcEndpointAssociationArn")
     }
     /// `Fn::GetAtt` `VpcEndpointAssociationId`.
+    ///
+    /// The unique identifier of the VPC endpoint association.
     pub fn attr_vpc_endpoint_association_id(&self) -> Val<String> {
         self.0.get_att("VpcEndpointAssociationId")
     }
     /// `Fn::GetAtt` `EndpointId`.
+    ///
+    /// The unique ID of the firewall endpoint for the subnet that you attached to the firewall.For example:
+    /// "vpce-111122223333"
     pub fn attr_endpoint_id(&self) -> Val<String> {
         self.0.get_att("EndpointId")
     }
@@ -170,11 +222,20 @@ impl VpcEndpointAssociationHandle {
 }
 
 /// The [`SubnetMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkfirewall-vpcendpointassociation-subnetmapping.html) property type.
+///
+/// The ID for a subnet that's used in an association with a firewall. This is used in `CreateFirewall`
+/// , `AssociateSubnets` , and `CreateVpcEndpointAssociation` . AWS Network Firewall creates an instance
+/// of the associated firewall in each subnet that you specify, to filter traffic in the subnet's
+/// Availability Zone.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetMapping {
     /// `IPAddressType`.
+    ///
+    /// The subnet's IP address type. You can't change the IP address type after you create the subnet.
     pub ip_address_type: Option<Val<IpAddressType>>,
     /// `SubnetId`: required.
+    ///
+    /// The unique identifier for the subnet.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
@@ -332,9 +393,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["DUALSTACK", "IPV4", "IPV6"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 

@@ -5,35 +5,58 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkManager::ConnectAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkmanager-connectattachment.html) resource type.
 ///
+/// Creates a core network Connect attachment from a specified core network attachment.
+///
+/// A core network Connect attachment is a GRE-based tunnel attachment that you can use to establish a
+/// connection between a core network and an appliance. A core network Connect attachment uses an
+/// existing VPC attachment as the underlying transport mechanism.
+///
 /// Build it with [`ConnectAttachment::builder`]; adding it to a stack returns a [`ConnectAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectAttachment {
     /// `CoreNetworkId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the core network where the Connect attachment is located.
     ///
     /// - Length: 0 to 50.
     /// - Pattern: `^core-network-([0-9a-f]{8,17})$`.
     pub core_network_id: Option<Val<String>>,
     /// `EdgeLocation`: required. Changing it replaces the resource.
     ///
+    /// The Region where the edge is located.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[\s\S]*$`.
     pub edge_location: Option<Val<String>>,
     /// `NetworkFunctionGroupName`.
+    ///
+    /// The name of the network function group.
     pub network_function_group_name: Option<Val<String>>,
     /// `Options`: required. Changing it replaces the resource.
+    ///
+    /// Options for connecting an attachment.
     pub options: Option<Val<ConnectAttachmentOptions>>,
     /// `ProposedNetworkFunctionGroupChange`.
     pub proposed_network_function_group_change: Option<Val<ProposedNetworkFunctionGroupChange>>,
     /// `ProposedSegmentChange`.
+    ///
+    /// Describes a proposed segment change. In some cases, the segment change must first be evaluated and
+    /// accepted.
     pub proposed_segment_change: Option<Val<ProposedSegmentChange>>,
     /// `RoutingPolicyLabel`. Changing it replaces the resource.
+    ///
+    /// Routing policy label
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub routing_policy_label: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags associated with the Connect attachment.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TransportAttachmentId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the transport attachment.
     ///
     /// - Length: 0 to 50.
     /// - Pattern: `^attachment-([0-9a-f]{8,17})$`.
@@ -187,46 +210,70 @@ impl Deref for ConnectAttachmentHandle {
 
 impl ConnectAttachmentHandle {
     /// `Fn::GetAtt` `CoreNetworkArn`.
+    ///
+    /// The ARN of the core network.
     pub fn attr_core_network_arn(&self) -> Val<String> {
         self.0.get_att("CoreNetworkArn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the Connect attachment was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the Connect attachment was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `AttachmentType`.
+    ///
+    /// The type of attachment. This will be `CONNECT` .
     pub fn attr_attachment_type(&self) -> Val<String> {
         self.0.get_att("AttachmentType")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the Connect attachment. This can be: `REJECTED` | `PENDING_ATTACHMENT_ACCEPTANCE` |
+    /// `CREATING` | `FAILED` | `AVAILABLE` | `UPDATING` | `PENDING_NETWORK_UPDATE` |
+    /// `PENDING_TAG_ACCEPTANCE` | `DELETING` .
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `ResourceArn`.
+    ///
+    /// The resource ARN for the Connect attachment.
     pub fn attr_resource_arn(&self) -> Val<String> {
         self.0.get_att("ResourceArn")
     }
     /// `Fn::GetAtt` `AttachmentId`.
+    ///
+    /// The ID of the Connect attachment.
     pub fn attr_attachment_id(&self) -> Val<String> {
         self.0.get_att("AttachmentId")
     }
     /// `Fn::GetAtt` `OwnerAccountId`.
+    ///
+    /// The ID of the Connect attachment owner.
     pub fn attr_owner_account_id(&self) -> Val<String> {
         self.0.get_att("OwnerAccountId")
     }
     /// `Fn::GetAtt` `AttachmentPolicyRuleNumber`.
+    ///
+    /// The rule number associated with the attachment.
     pub fn attr_attachment_policy_rule_number(&self) -> Val<i64> {
         self.0.get_att("AttachmentPolicyRuleNumber")
     }
     /// `Fn::GetAtt` `SegmentName`.
+    ///
+    /// The name of the Connect attachment's segment.
     pub fn attr_segment_name(&self) -> Val<String> {
         self.0.get_att("SegmentName")
     }
     /// `Fn::GetAtt` `LastModificationErrors`.
+    ///
+    /// Errors from the last modification of the attachment.
     pub fn attr_last_modification_errors(&self) -> Val<Vec<String>> {
         self.0.get_att("LastModificationErrors")
     }
@@ -241,9 +288,13 @@ impl ConnectAttachmentHandle {
 }
 
 /// The [`ConnectAttachmentOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkmanager-connectattachment-connectattachmentoptions.html) property type.
+///
+/// Describes a core network Connect attachment options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectAttachmentOptions {
     /// `Protocol`.
+    ///
+    /// The protocol used for the attachment connection.
     pub protocol: Option<Val<Protocol>>,
 }
 
@@ -362,13 +413,22 @@ impl ToValue for ProposedNetworkFunctionGroupChange {
 impl Literal for ProposedNetworkFunctionGroupChange {}
 
 /// The [`ProposedSegmentChange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkmanager-connectattachment-proposedsegmentchange.html) property type.
+///
+/// Describes a proposed segment change. In some cases, the segment change must first be evaluated and
+/// accepted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProposedSegmentChange {
     /// `AttachmentPolicyRuleNumber`.
+    ///
+    /// The rule number in the policy document that applies to this change.
     pub attachment_policy_rule_number: Option<Val<i64>>,
     /// `SegmentName`.
+    ///
+    /// The name of the segment to change.
     pub segment_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The list of key-value tags that changed for the segment.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -525,9 +585,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["GRE", "NO_ENCAP"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 

@@ -5,34 +5,52 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkManager::ConnectPeer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkmanager-connectpeer.html) resource type.
 ///
+/// Creates a core network Connect peer for a specified core network connect attachment between a core
+/// network and an appliance. The peer address and transit gateway address must be the same IP address
+/// family (IPv4 or IPv6).
+///
 /// Build it with [`ConnectPeer::builder`]; adding it to a stack returns a [`ConnectPeerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectPeer {
     /// `BgpOptions`. Changing it replaces the resource.
+    ///
+    /// Describes the BGP options.
     pub bgp_options: Option<Val<BgpOptions>>,
     /// `ConnectAttachmentId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the attachment to connect.
     ///
     /// - Length: 0 to 50.
     /// - Pattern: `^attachment-([0-9a-f]{8,17})$`.
     pub connect_attachment_id: Option<Val<String>>,
     /// `CoreNetworkAddress`. Changing it replaces the resource.
     ///
+    /// The IP address of a core network.
+    ///
     /// - Length: 1 to 50.
     /// - Pattern: `^[\s\S]*$`.
     pub core_network_address: Option<Val<String>>,
     /// `InsideCidrBlocks`. Changing it replaces the resource.
+    ///
+    /// The inside IP addresses used for a Connect peer configuration.
     pub inside_cidr_blocks: Option<Val<Vec<String>>>,
     /// `PeerAddress`: required. Changing it replaces the resource.
+    ///
+    /// The IP address of the Connect peer.
     ///
     /// - Length: 1 to 50.
     /// - Pattern: `^[\s\S]*$`.
     pub peer_address: Option<Val<String>>,
     /// `SubnetArn`. Changing it replaces the resource.
     ///
+    /// The subnet ARN of the Connect peer.
+    ///
     /// - Length: 0 to 500.
     /// - Pattern: `^arn:[^:]{1,63}:ec2:[^:]{0,63}:[^:]{0,63}:subnet\/subnet-[0-9a-f]{8,17}$|^$`.
     pub subnet_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The list of key-value tags associated with the Connect peer.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -161,14 +179,22 @@ impl Deref for ConnectPeerHandle {
 
 impl ConnectPeerHandle {
     /// `Fn::GetAtt` `ConnectPeerId`.
+    ///
+    /// The ID of the Connect peer.
     pub fn attr_connect_peer_id(&self) -> Val<String> {
         self.0.get_att("ConnectPeerId")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the Connect peer. This will be: `REJECTED` | `PENDING_ATTACHMENT_ACCEPTANCE` |
+    /// `CREATING` | `FAILED` | `AVAILABLE` | `UPDATING` | `PENDING_NETWORK_UPDATE` |
+    /// `PENDING_TAG_ACCEPTANCE` | `DELETING` .
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the Connect peer was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
@@ -177,14 +203,20 @@ impl ConnectPeerHandle {
         self.0.get_att("Configuration")
     }
     /// `Fn::GetAtt` `CoreNetworkId`.
+    ///
+    /// The core network ID.
     pub fn attr_core_network_id(&self) -> Val<String> {
         self.0.get_att("CoreNetworkId")
     }
     /// `Fn::GetAtt` `EdgeLocation`.
+    ///
+    /// The Connect peer Regions where edges are located.
     pub fn attr_edge_location(&self) -> Val<String> {
         self.0.get_att("EdgeLocation")
     }
     /// `Fn::GetAtt` `LastModificationErrors`.
+    ///
+    /// Describes the error associated with the attachment request.
     pub fn attr_last_modification_errors(&self) -> Val<Vec<String>> {
         self.0.get_att("LastModificationErrors")
     }
@@ -199,9 +231,13 @@ impl ConnectPeerHandle {
 }
 
 /// The [`BgpOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkmanager-connectpeer-bgpoptions.html) property type.
+///
+/// Describes the BGP options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BgpOptions {
     /// `PeerAsn`.
+    ///
+    /// The Peer ASN of the BGP.
     pub peer_asn: Option<Val<f64>>,
 }
 

@@ -5,26 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkManager::CoreNetwork`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkmanager-corenetwork.html) resource type.
 ///
+/// Describes a core network.
+///
 /// Build it with [`CoreNetwork::builder`]; adding it to a stack returns a [`CoreNetworkHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CoreNetwork {
     /// `Description`.
+    ///
+    /// The description of a core network.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub description: Option<Val<String>>,
     /// `GlobalNetworkId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the global network that your core network is a part of.
+    ///
     /// - Length: 0 to 50.
     /// - Pattern: `^[\s\S]*$`.
     pub global_network_id: Option<Val<String>>,
     /// `PolicyDocument`.
+    ///
+    /// Describes a core network policy. For more information, see [Core network
+    /// policies](https://docs.aws.amazon.com/network-manager/latest/cloudwan/cloudwan-policy-change-sets.html)
+    /// .
+    ///
+    /// If you update the policy document, CloudFormation will apply the core network change set generated
+    /// from the updated policy document, and then set it as the LIVE policy.
     ///
     /// - Length: 0 to 10000000.
     /// - Pattern: `^[\s\S]*$`.
     /// - Format: `json`.
     pub policy_document: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// The list of key-value tags associated with a core network.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -123,34 +138,51 @@ impl Deref for CoreNetworkHandle {
 
 impl CoreNetworkHandle {
     /// `Fn::GetAtt` `OwnerAccount`.
+    ///
+    /// The owner of the core network.
     pub fn attr_owner_account(&self) -> Val<String> {
         self.0.get_att("OwnerAccount")
     }
     /// `Fn::GetAtt` `CoreNetworkId`.
+    ///
+    /// The ID of the core network.
     pub fn attr_core_network_id(&self) -> Val<String> {
         self.0.get_att("CoreNetworkId")
     }
     /// `Fn::GetAtt` `CoreNetworkArn`.
+    ///
+    /// The ARN of the core network.
     pub fn attr_core_network_arn(&self) -> Val<String> {
         self.0.get_att("CoreNetworkArn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the core network was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The current state of the core network. These states are: `CREATING` | `UPDATING` | `AVAILABLE` |
+    /// `DELETING` .
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `Segments`.
+    ///
+    /// The segments.
     pub fn attr_segments(&self) -> Val<Json> {
         self.0.get_att("Segments")
     }
     /// `Fn::GetAtt` `NetworkFunctionGroups`.
+    ///
+    /// The network function groups associated with a core network.
     pub fn attr_network_function_groups(&self) -> Val<Json> {
         self.0.get_att("NetworkFunctionGroups")
     }
     /// `Fn::GetAtt` `Edges`.
+    ///
+    /// The edges.
     pub fn attr_edges(&self) -> Val<Json> {
         self.0.get_att("Edges")
     }

@@ -5,20 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkManager::CoreNetworkPrefixListAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkmanager-corenetworkprefixlistassociation.html) resource type.
 ///
+/// Resource Type definition for AWS::NetworkManager::CoreNetworkPrefixListAssociation which associates
+/// a prefix list with a core network.
+///
 /// Build it with [`CoreNetworkPrefixListAssociation::builder`]; adding it to a stack returns a [`CoreNetworkPrefixListAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CoreNetworkPrefixListAssociation {
     /// `CoreNetworkId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the core network.
     ///
     /// - Length: 0 to 50.
     /// - Pattern: `^core-network-([0-9a-f]{8,17})$`.
     pub core_network_id: Option<Val<String>>,
     /// `PrefixListAlias`: required. Changing it replaces the resource.
     ///
+    /// The alias of the prefix list
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub prefix_list_alias: Option<Val<String>>,
     /// `PrefixListArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the prefix list.
     ///
     /// - Length: 0 to 500.
     /// - Pattern: `^arn:[a-z0-9-]+:ec2:[a-z]+-[a-z]+-[0-9]:([0-9]{12}):prefix-list/pl-[a-z0-9]+$`.

@@ -5,16 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkManager::CustomerGatewayAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkmanager-customergatewayassociation.html) resource type.
 ///
+/// Specifies an association between a customer gateway, a device, and optionally, a link. If you
+/// specify a link, it must be associated with the specified device. The customer gateway must be
+/// connected to a VPN attachment on a transit gateway that's registered in your global network.
+///
+/// You cannot associate a customer gateway with more than one device and link.
+///
 /// Build it with [`CustomerGatewayAssociation::builder`]; adding it to a stack returns a [`CustomerGatewayAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomerGatewayAssociation {
     /// `CustomerGatewayArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the customer gateway.
     pub customer_gateway_arn: Option<Val<String>>,
     /// `DeviceId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the device.
     pub device_id: Option<Val<String>>,
     /// `GlobalNetworkId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the global network.
     pub global_network_id: Option<Val<String>>,
     /// `LinkId`. Changing it replaces the resource.
+    ///
+    /// The ID of the link.
     pub link_id: Option<Val<String>>,
 }
 

@@ -5,46 +5,76 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkManager::Device`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkmanager-device.html) resource type.
 ///
+/// Specifies a device.
+///
 /// Build it with [`Device::builder`]; adding it to a stack returns a [`DeviceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Device {
     /// `AWSLocation`.
+    ///
+    /// The AWS location of the device.
     pub aws_location: Option<Val<AwsLocation>>,
     /// `Description`.
+    ///
+    /// A description of the device.
+    ///
+    /// Constraints: Maximum length of 256 characters.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub description: Option<Val<String>>,
     /// `GlobalNetworkId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the global network.
+    ///
     /// - Length: 0 to 50.
     /// - Pattern: `^[\s\S]*$`.
     pub global_network_id: Option<Val<String>>,
     /// `Location`.
+    ///
+    /// The site location.
     pub location: Option<Val<Location>>,
     /// `Model`.
+    ///
+    /// The model of the device.
+    ///
+    /// Constraints: Maximum length of 128 characters.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub model: Option<Val<String>>,
     /// `SerialNumber`.
     ///
+    /// The serial number of the device.
+    ///
+    /// Constraints: Maximum length of 128 characters.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub serial_number: Option<Val<String>>,
     /// `SiteId`.
     ///
+    /// The site ID.
+    ///
     /// - Length: 0 to 50.
     /// - Pattern: `^[\s\S]*$`.
     pub site_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the device.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`.
+    ///
+    /// The device type.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub type_: Option<Val<String>>,
     /// `Vendor`.
+    ///
+    /// The vendor of the device.
+    ///
+    /// Constraints: Maximum length of 128 characters.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
@@ -178,18 +208,28 @@ impl Deref for DeviceHandle {
 
 impl DeviceHandle {
     /// `Fn::GetAtt` `DeviceId`.
+    ///
+    /// The ID of the device. For example, `device-07f6fd08867abc123` .
     pub fn attr_device_id(&self) -> Val<String> {
         self.0.get_att("DeviceId")
     }
     /// `Fn::GetAtt` `DeviceArn`.
+    ///
+    /// The ARN of the device. For example,
+    /// `arn:aws:networkmanager::123456789012:device/global-network-01231231231231231/device-07f6fd08867abc123`
+    /// .
     pub fn attr_device_arn(&self) -> Val<String> {
         self.0.get_att("DeviceArn")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the device.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time that the device was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
@@ -204,14 +244,21 @@ impl DeviceHandle {
 }
 
 /// The [`AWSLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkmanager-device-awslocation.html) property type.
+///
+/// Specifies a location in AWS .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsLocation {
     /// `SubnetArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the subnet that the device is located in.
     ///
     /// - Length: 0 to 500.
     /// - Pattern: `^arn:[^:]{1,63}:ec2:[^:]{0,63}:[^:]{0,63}:subnet\/subnet-[0-9a-f]{8,17}$|^$`.
     pub subnet_arn: Option<Val<String>>,
     /// `Zone`.
+    ///
+    /// The Zone that the device is located in. Specify the ID of an Availability Zone, Local Zone,
+    /// Wavelength Zone, or an Outpost.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
@@ -268,19 +315,27 @@ impl ToValue for AwsLocation {
 impl Literal for AwsLocation {}
 
 /// The [`Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkmanager-device-location.html) property type.
+///
+/// Describes a location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Location {
     /// `Address`.
+    ///
+    /// The physical address.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub address: Option<Val<String>>,
     /// `Latitude`.
     ///
+    /// The latitude.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub latitude: Option<Val<String>>,
     /// `Longitude`.
+    ///
+    /// The longitude.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.

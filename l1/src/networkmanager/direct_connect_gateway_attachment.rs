@@ -5,20 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkManager::DirectConnectGatewayAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkmanager-directconnectgatewayattachment.html) resource type.
 ///
+/// Creates an AWS Direct Connect gateway attachment
+///
 /// Build it with [`DirectConnectGatewayAttachment::builder`]; adding it to a stack returns a [`DirectConnectGatewayAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DirectConnectGatewayAttachment {
     /// `CoreNetworkId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of a core network for the Direct Connect Gateway attachment.
     ///
     /// - Length: 0 to 50.
     /// - Pattern: `^core-network-([0-9a-f]{8,17})$`.
     pub core_network_id: Option<Val<String>>,
     /// `DirectConnectGatewayArn`: required. Changing it replaces the resource.
     ///
+    /// The Direct Connect gateway attachment ARN.
+    ///
     /// - Length: 0 to 500.
     /// - Pattern: `^arn:[^:]{1,63}:directconnect::[^:]{0,63}:dx-gateway\/[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$`.
     pub direct_connect_gateway_arn: Option<Val<String>>,
     /// `EdgeLocations`: required.
+    ///
+    /// The Regions where the edges are located.
     pub edge_locations: Option<Val<Vec<String>>>,
     /// `ProposedNetworkFunctionGroupChange`.
     pub proposed_network_function_group_change: Option<Val<ProposedNetworkFunctionGroupChange>>,
@@ -26,10 +34,14 @@ pub struct DirectConnectGatewayAttachment {
     pub proposed_segment_change: Option<Val<ProposedSegmentChange>>,
     /// `RoutingPolicyLabel`. Changing it replaces the resource.
     ///
+    /// Routing policy label
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub routing_policy_label: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags for the attachment.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -175,50 +187,74 @@ impl Deref for DirectConnectGatewayAttachmentHandle {
 
 impl DirectConnectGatewayAttachmentHandle {
     /// `Fn::GetAtt` `CoreNetworkArn`.
+    ///
+    /// The ARN of a core network for the Direct Connect Gateway attachment.
     pub fn attr_core_network_arn(&self) -> Val<String> {
         self.0.get_att("CoreNetworkArn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// Creation time of the attachment.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// Last update time of the attachment.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `AttachmentType`.
+    ///
+    /// Attachment type.
     pub fn attr_attachment_type(&self) -> Val<String> {
         self.0.get_att("AttachmentType")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// State of the attachment.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `AttachmentId`.
+    ///
+    /// Id of the attachment.
     pub fn attr_attachment_id(&self) -> Val<String> {
         self.0.get_att("AttachmentId")
     }
     /// `Fn::GetAtt` `OwnerAccountId`.
+    ///
+    /// Owner account of the attachment.
     pub fn attr_owner_account_id(&self) -> Val<String> {
         self.0.get_att("OwnerAccountId")
     }
     /// `Fn::GetAtt` `AttachmentPolicyRuleNumber`.
+    ///
+    /// The policy rule number associated with the attachment.
     pub fn attr_attachment_policy_rule_number(&self) -> Val<i64> {
         self.0.get_att("AttachmentPolicyRuleNumber")
     }
     /// `Fn::GetAtt` `SegmentName`.
+    ///
+    /// The name of the segment attachment..
     pub fn attr_segment_name(&self) -> Val<String> {
         self.0.get_att("SegmentName")
     }
     /// `Fn::GetAtt` `NetworkFunctionGroupName`.
+    ///
+    /// The name of the network function group.
     pub fn attr_network_function_group_name(&self) -> Val<String> {
         self.0.get_att("NetworkFunctionGroupName")
     }
     /// `Fn::GetAtt` `ResourceArn`.
+    ///
+    /// The ARN of the Resource.
     pub fn attr_resource_arn(&self) -> Val<String> {
         self.0.get_att("ResourceArn")
     }
     /// `Fn::GetAtt` `LastModificationErrors`.
+    ///
+    /// Errors from the last modification of the attachment.
     pub fn attr_last_modification_errors(&self) -> Val<Vec<String>> {
         self.0.get_att("LastModificationErrors")
     }

@@ -5,19 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkManager::GlobalNetwork`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkmanager-globalnetwork.html) resource type.
 ///
+/// Creates a new, empty global network.
+///
 /// Build it with [`GlobalNetwork::builder`]; adding it to a stack returns a [`GlobalNetworkHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalNetwork {
     /// `CreatedAt`.
+    ///
+    /// The date and time that the global network was created.
     pub created_at: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A description of the global network.
+    ///
+    /// Constraints: Maximum length of 256 characters.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub description: Option<Val<String>>,
     /// `State`.
+    ///
+    /// The state of the global network.
     pub state: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the global network.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -109,10 +121,15 @@ impl Deref for GlobalNetworkHandle {
 
 impl GlobalNetworkHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the global network. For example, `global-network-01231231231231231` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the global network. For example,
+    /// `arn:aws:networkmanager::123456789012:global-network/global-network-01231231231231231` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,34 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkManager::Link`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkmanager-link.html) resource type.
 ///
+/// Specifies a link for a site.
+///
 /// Build it with [`Link::builder`]; adding it to a stack returns a [`LinkHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Link {
     /// `Bandwidth`: required.
+    ///
+    /// The bandwidth for the link.
     pub bandwidth: Option<Val<Bandwidth>>,
     /// `Description`.
+    ///
+    /// A description of the link.
+    ///
+    /// Constraints: Maximum length of 256 characters.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub description: Option<Val<String>>,
     /// `GlobalNetworkId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the global network.
+    ///
     /// - Length: 0 to 50.
     /// - Pattern: `^[\s\S]*$`.
     pub global_network_id: Option<Val<String>>,
     /// `Provider`.
+    ///
+    /// The provider of the link.
+    ///
+    /// Constraints: Maximum length of 128 characters. Cannot include the following characters: | \ ^
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub provider: Option<Val<String>>,
     /// `SiteId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the site.
+    ///
     /// - Length: 0 to 50.
     /// - Pattern: `^[\s\S]*$`.
     pub site_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the link.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`.
+    ///
+    /// The type of the link.
+    ///
+    /// Constraints: Maximum length of 128 characters. Cannot include the following characters: | \ ^
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
@@ -159,18 +181,28 @@ impl Deref for LinkHandle {
 
 impl LinkHandle {
     /// `Fn::GetAtt` `LinkId`.
+    ///
+    /// The ID of the link. For example, `link-11112222aaaabbbb1` .
     pub fn attr_link_id(&self) -> Val<String> {
         self.0.get_att("LinkId")
     }
     /// `Fn::GetAtt` `LinkArn`.
+    ///
+    /// The ARN of the link. For example,
+    /// `arn:aws:networkmanager::123456789012:link/global-network-01231231231231231/link-11112222aaaabbbb1`
+    /// .
     pub fn attr_link_arn(&self) -> Val<String> {
         self.0.get_att("LinkArn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time that the link was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the link.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
@@ -185,11 +217,17 @@ impl LinkHandle {
 }
 
 /// The [`Bandwidth`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkmanager-link-bandwidth.html) property type.
+///
+/// Describes bandwidth information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Bandwidth {
     /// `DownloadSpeed`.
+    ///
+    /// Download speed in Mbps.
     pub download_speed: Option<Val<i64>>,
     /// `UploadSpeed`.
+    ///
+    /// Upload speed in Mbps.
     pub upload_speed: Option<Val<i64>>,
 }
 

@@ -5,14 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkManager::LinkAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkmanager-linkassociation.html) resource type.
 ///
+/// Describes the association between a device and a link.
+///
 /// Build it with [`LinkAssociation::builder`]; adding it to a stack returns a [`LinkAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LinkAssociation {
     /// `DeviceId`: required. Changing it replaces the resource.
+    ///
+    /// The device ID for the link association.
     pub device_id: Option<Val<String>>,
     /// `GlobalNetworkId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the global network.
     pub global_network_id: Option<Val<String>>,
     /// `LinkId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the link.
     pub link_id: Option<Val<String>>,
 }
 

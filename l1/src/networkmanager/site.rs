@@ -5,22 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkManager::Site`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkmanager-site.html) resource type.
 ///
+/// Creates a new site in a global network.
+///
 /// Build it with [`Site::builder`]; adding it to a stack returns a [`SiteHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Site {
     /// `Description`.
+    ///
+    /// A description of your site.
+    ///
+    /// Constraints: Maximum length of 256 characters.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub description: Option<Val<String>>,
     /// `GlobalNetworkId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the global network.
+    ///
     /// - Length: 0 to 50.
     /// - Pattern: `^[\s\S]*$`.
     pub global_network_id: Option<Val<String>>,
     /// `Location`.
+    ///
+    /// The site location. This information is used for visualization in the Network Manager console. If you
+    /// specify the address, the latitude and longitude are automatically calculated.
+    ///
+    /// - `Address` : The physical address of the site.
+    /// - `Latitude` : The latitude of the site.
+    /// - `Longitude` : The longitude of the site.
     pub location: Option<Val<Location>>,
     /// `Tags`.
+    ///
+    /// The tags for the site.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -115,18 +132,28 @@ impl Deref for SiteHandle {
 
 impl SiteHandle {
     /// `Fn::GetAtt` `SiteId`.
+    ///
+    /// The ID of the site. For example, `site-444555aaabbb11223` .
     pub fn attr_site_id(&self) -> Val<String> {
         self.0.get_att("SiteId")
     }
     /// `Fn::GetAtt` `SiteArn`.
+    ///
+    /// The ARN of the site. For example,
+    /// `arn:aws:networkmanager::123456789012:site/global-network-01231231231231231/site-444555aaabbb11223`
+    /// .
     pub fn attr_site_arn(&self) -> Val<String> {
         self.0.get_att("SiteArn")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The current state of the site.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time that the site was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
@@ -141,19 +168,27 @@ impl SiteHandle {
 }
 
 /// The [`Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkmanager-site-location.html) property type.
+///
+/// Describes a location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Location {
     /// `Address`.
+    ///
+    /// The physical address.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub address: Option<Val<String>>,
     /// `Latitude`.
     ///
+    /// The latitude.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub latitude: Option<Val<String>>,
     /// `Longitude`.
+    ///
+    /// The longitude.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.

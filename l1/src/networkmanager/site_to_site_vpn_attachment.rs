@@ -5,28 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkManager::SiteToSiteVpnAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkmanager-sitetositevpnattachment.html) resource type.
 ///
+/// Creates an Amazon Web Services site-to-site VPN attachment on an edge location of a core network.
+///
 /// Build it with [`SiteToSiteVpnAttachment::builder`]; adding it to a stack returns a [`SiteToSiteVpnAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SiteToSiteVpnAttachment {
     /// `CoreNetworkId`: required. Changing it replaces the resource.
     ///
+    /// The ID of a core network where you're creating a site-to-site VPN attachment.
+    ///
     /// - Length: 0 to 50.
     /// - Pattern: `^core-network-([0-9a-f]{8,17})$`.
     pub core_network_id: Option<Val<String>>,
     /// `NetworkFunctionGroupName`.
+    ///
+    /// The name of the network function group.
     pub network_function_group_name: Option<Val<String>>,
     /// `ProposedNetworkFunctionGroupChange`.
     pub proposed_network_function_group_change: Option<Val<ProposedNetworkFunctionGroupChange>>,
     /// `ProposedSegmentChange`.
+    ///
+    /// Describes a proposed segment change. In some cases, the segment change must first be evaluated and
+    /// accepted.
     pub proposed_segment_change: Option<Val<ProposedSegmentChange>>,
     /// `RoutingPolicyLabel`. Changing it replaces the resource.
+    ///
+    /// Routing policy label
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub routing_policy_label: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags associated with the Site-to-Site VPN attachment.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpnConnectionArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the site-to-site VPN attachment.
     ///
     /// - Length: 0 to 500.
     /// - Pattern: `^arn:[^:]{1,63}:ec2:[^:]{0,63}:[^:]{0,63}:vpn-connection\/vpn-[0-9a-f]{8,17}$`.
@@ -160,50 +175,76 @@ impl Deref for SiteToSiteVpnAttachmentHandle {
 
 impl SiteToSiteVpnAttachmentHandle {
     /// `Fn::GetAtt` `CoreNetworkArn`.
+    ///
+    /// The ARN of the core network.
     pub fn attr_core_network_arn(&self) -> Val<String> {
         self.0.get_att("CoreNetworkArn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the site-to-site VPN attachment was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the site-to-site VPN attachment was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `AttachmentType`.
+    ///
+    /// The type of attachment. This will be `SITE_TO_SITE_VPN` .
     pub fn attr_attachment_type(&self) -> Val<String> {
         self.0.get_att("AttachmentType")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the site-to-site VPN attachment. This can be: `REJECTED` |
+    /// `PENDING_ATTACHMENT_ACCEPTANCE` | `CREATING` | `FAILED` | `AVAILABLE` | `UPDATING` |
+    /// `PENDING_NETWORK_UPDATE` | `PENDING_TAG_ACCEPTANCE` | `DELETING` .
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `ResourceArn`.
+    ///
+    /// The resource ARN for the site-to-site VPN attachment.
     pub fn attr_resource_arn(&self) -> Val<String> {
         self.0.get_att("ResourceArn")
     }
     /// `Fn::GetAtt` `AttachmentId`.
+    ///
+    /// The ID of the site-to-site VPN attachment.
     pub fn attr_attachment_id(&self) -> Val<String> {
         self.0.get_att("AttachmentId")
     }
     /// `Fn::GetAtt` `OwnerAccountId`.
+    ///
+    /// The ID of the site-to-site VPN attachment owner.
     pub fn attr_owner_account_id(&self) -> Val<String> {
         self.0.get_att("OwnerAccountId")
     }
     /// `Fn::GetAtt` `EdgeLocation`.
+    ///
+    /// The Region where the core network edge is located.
     pub fn attr_edge_location(&self) -> Val<String> {
         self.0.get_att("EdgeLocation")
     }
     /// `Fn::GetAtt` `AttachmentPolicyRuleNumber`.
+    ///
+    /// The policy rule number associated with the attachment.
     pub fn attr_attachment_policy_rule_number(&self) -> Val<i64> {
         self.0.get_att("AttachmentPolicyRuleNumber")
     }
     /// `Fn::GetAtt` `SegmentName`.
+    ///
+    /// The name of the site-to-site VPN attachment's segment.
     pub fn attr_segment_name(&self) -> Val<String> {
         self.0.get_att("SegmentName")
     }
     /// `Fn::GetAtt` `LastModificationErrors`.
+    ///
+    /// Errors from the last modification of the attachment.
     pub fn attr_last_modification_errors(&self) -> Val<Vec<String>> {
         self.0.get_att("LastModificationErrors")
     }
@@ -289,13 +330,22 @@ impl ToValue for ProposedNetworkFunctionGroupChange {
 impl Literal for ProposedNetworkFunctionGroupChange {}
 
 /// The [`ProposedSegmentChange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkmanager-sitetositevpnattachment-proposedsegmentchange.html) property type.
+///
+/// Describes a proposed segment change. In some cases, the segment change must first be evaluated and
+/// accepted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProposedSegmentChange {
     /// `AttachmentPolicyRuleNumber`.
+    ///
+    /// The rule number in the policy document that applies to this change.
     pub attachment_policy_rule_number: Option<Val<i64>>,
     /// `SegmentName`.
+    ///
+    /// The name of the segment to change.
     pub segment_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The list of key-value tags that changed for the segment.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 

@@ -5,17 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkManager::TransitGatewayPeering`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkmanager-transitgatewaypeering.html) resource type.
 ///
+/// Creates a transit gateway peering connection.
+///
 /// Build it with [`TransitGatewayPeering::builder`]; adding it to a stack returns a [`TransitGatewayPeeringHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayPeering {
     /// `CoreNetworkId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the core network.
+    ///
     /// - Length: 0 to 50.
     /// - Pattern: `^core-network-([0-9a-f]{8,17})$`.
     pub core_network_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The list of key-value tags associated with the peering.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TransitGatewayArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the transit gateway.
     ///
     /// - Length: 0 to 500.
     /// - Pattern: `^[\s\S]*$`.
@@ -122,42 +130,62 @@ impl Deref for TransitGatewayPeeringHandle {
 
 impl TransitGatewayPeeringHandle {
     /// `Fn::GetAtt` `CoreNetworkArn`.
+    ///
+    /// The ARN of the core network.
     pub fn attr_core_network_arn(&self) -> Val<String> {
         self.0.get_att("CoreNetworkArn")
     }
     /// `Fn::GetAtt` `PeeringId`.
+    ///
+    /// The ID of the peering.
     pub fn attr_peering_id(&self) -> Val<String> {
         self.0.get_att("PeeringId")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The current state of the peer. This can be `CREATING` | `FAILED` | `AVAILABLE` | `DELETING` .
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `PeeringType`.
+    ///
+    /// The peering type. This will be `TRANSIT_GATEWAY` .
     pub fn attr_peering_type(&self) -> Val<String> {
         self.0.get_att("PeeringType")
     }
     /// `Fn::GetAtt` `OwnerAccountId`.
+    ///
+    /// The ID of the account owner.
     pub fn attr_owner_account_id(&self) -> Val<String> {
         self.0.get_att("OwnerAccountId")
     }
     /// `Fn::GetAtt` `EdgeLocation`.
+    ///
+    /// The edge location for the peer.
     pub fn attr_edge_location(&self) -> Val<String> {
         self.0.get_att("EdgeLocation")
     }
     /// `Fn::GetAtt` `ResourceArn`.
+    ///
+    /// The ARN of the resource peered to a core network.
     pub fn attr_resource_arn(&self) -> Val<String> {
         self.0.get_att("ResourceArn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the core network peering was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `TransitGatewayPeeringAttachmentId`.
+    ///
+    /// The ID of the peering attachment.
     pub fn attr_transit_gateway_peering_attachment_id(&self) -> Val<String> {
         self.0.get_att("TransitGatewayPeeringAttachmentId")
     }
     /// `Fn::GetAtt` `LastModificationErrors`.
+    ///
+    /// Errors from the last modification of the transit gateway peering.
     pub fn attr_last_modification_errors(&self) -> Val<Vec<String>> {
         self.0.get_att("LastModificationErrors")
     }

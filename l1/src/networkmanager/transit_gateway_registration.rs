@@ -5,15 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkManager::TransitGatewayRegistration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkmanager-transitgatewayregistration.html) resource type.
 ///
+/// Registers a transit gateway in your global network. Not all Regions support transit gateways for
+/// global networks. For a list of the supported Regions, see [Region
+/// Availability](https://docs.aws.amazon.com/network-manager/latest/tgwnm/what-are-global-networks.html#nm-available-regions)
+/// in the *AWS Transit Gateways for Global Networks User Guide* . The transit gateway can be in any of
+/// the supported AWS Regions, but it must be owned by the same AWS account that owns the global
+/// network. You cannot register a transit gateway in more than one global network.
+///
 /// Build it with [`TransitGatewayRegistration::builder`]; adding it to a stack returns a [`TransitGatewayRegistrationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayRegistration {
     /// `GlobalNetworkId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the global network.
+    ///
     /// - Length: 0 to 50.
     /// - Pattern: `^[\s\S]*$`.
     pub global_network_id: Option<Val<String>>,
     /// `TransitGatewayArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the transit gateway.
     ///
     /// - Length: 0 to 500.
     /// - Pattern: `^[\s\S]*$`.

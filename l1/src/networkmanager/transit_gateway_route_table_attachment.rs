@@ -5,12 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkManager::TransitGatewayRouteTableAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkmanager-transitgatewayroutetableattachment.html) resource type.
 ///
+/// Creates a transit gateway route table attachment.
+///
 /// Build it with [`TransitGatewayRouteTableAttachment::builder`]; adding it to a stack returns a [`TransitGatewayRouteTableAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransitGatewayRouteTableAttachment {
     /// `NetworkFunctionGroupName`.
+    ///
+    /// The name of the network function group.
     pub network_function_group_name: Option<Val<String>>,
     /// `PeeringId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the transit gateway peering.
     ///
     /// - Length: 0 to 50.
     /// - Pattern: `^peering-([0-9a-f]{8,17})$`.
@@ -18,15 +24,24 @@ pub struct TransitGatewayRouteTableAttachment {
     /// `ProposedNetworkFunctionGroupChange`.
     pub proposed_network_function_group_change: Option<Val<ProposedNetworkFunctionGroupChange>>,
     /// `ProposedSegmentChange`.
+    ///
+    /// This property is read-only. Values can't be assigned to it.
     pub proposed_segment_change: Option<Val<ProposedSegmentChange>>,
     /// `RoutingPolicyLabel`. Changing it replaces the resource.
+    ///
+    /// Routing policy label
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub routing_policy_label: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The list of key-value pairs associated with the transit gateway route table attachment.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TransitGatewayRouteTableArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the transit gateway attachment route table. For example, `"TransitGatewayRouteTableArn":
+    /// "arn:aws:ec2:us-west-2:123456789012:transit-gateway-route-table/tgw-rtb-9876543210123456"` .
     ///
     /// - Length: 0 to 500.
     /// - Pattern: `^[\s\S]*$`.
@@ -160,54 +175,82 @@ impl Deref for TransitGatewayRouteTableAttachmentHandle {
 
 impl TransitGatewayRouteTableAttachmentHandle {
     /// `Fn::GetAtt` `CoreNetworkArn`.
+    ///
+    /// The ARN of the core network.
     pub fn attr_core_network_arn(&self) -> Val<String> {
         self.0.get_att("CoreNetworkArn")
     }
     /// `Fn::GetAtt` `CoreNetworkId`.
+    ///
+    /// The ID of the core network.
     pub fn attr_core_network_id(&self) -> Val<String> {
         self.0.get_att("CoreNetworkId")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the transit gateway route table attachment was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the transit gateway route table attachment was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `AttachmentType`.
+    ///
+    /// The type of attachment. This will be `TRANSIT_GATEWAY_ROUTE_TABLE` .
     pub fn attr_attachment_type(&self) -> Val<String> {
         self.0.get_att("AttachmentType")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the attachment. This can be: `REJECTED` | `PENDING_ATTACHMENT_ACCEPTANCE` | `CREATING` |
+    /// `FAILED` | `AVAILABLE` | `UPDATING` | `PENDING_NETWORK_UPDATE` | `PENDING_TAG_ACCEPTANCE` |
+    /// `DELETING` .
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `ResourceArn`.
+    ///
+    /// The resource ARN for the transit gateway route table attachment.
     pub fn attr_resource_arn(&self) -> Val<String> {
         self.0.get_att("ResourceArn")
     }
     /// `Fn::GetAtt` `AttachmentId`.
+    ///
+    /// The ID of the transit gateway route table attachment.
     pub fn attr_attachment_id(&self) -> Val<String> {
         self.0.get_att("AttachmentId")
     }
     /// `Fn::GetAtt` `OwnerAccountId`.
+    ///
+    /// The ID of the transit gateway route table attachment owner.
     pub fn attr_owner_account_id(&self) -> Val<String> {
         self.0.get_att("OwnerAccountId")
     }
     /// `Fn::GetAtt` `EdgeLocation`.
+    ///
+    /// The Region where the core network edge is located.
     pub fn attr_edge_location(&self) -> Val<String> {
         self.0.get_att("EdgeLocation")
     }
     /// `Fn::GetAtt` `AttachmentPolicyRuleNumber`.
+    ///
+    /// The policy rule number associated with the attachment.
     pub fn attr_attachment_policy_rule_number(&self) -> Val<i64> {
         self.0.get_att("AttachmentPolicyRuleNumber")
     }
     /// `Fn::GetAtt` `SegmentName`.
+    ///
+    /// The name of the attachment's segment.
     pub fn attr_segment_name(&self) -> Val<String> {
         self.0.get_att("SegmentName")
     }
     /// `Fn::GetAtt` `LastModificationErrors`.
+    ///
+    /// Errors from the last modification of the attachment.
     pub fn attr_last_modification_errors(&self) -> Val<Vec<String>> {
         self.0.get_att("LastModificationErrors")
     }
@@ -297,13 +340,22 @@ impl ToValue for ProposedNetworkFunctionGroupChange {
 impl Literal for ProposedNetworkFunctionGroupChange {}
 
 /// The [`ProposedSegmentChange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkmanager-transitgatewayroutetableattachment-proposedsegmentchange.html) property type.
+///
+/// Describes a proposed segment change. In some cases, the segment change must first be evaluated and
+/// accepted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProposedSegmentChange {
     /// `AttachmentPolicyRuleNumber`.
+    ///
+    /// The rule number in the policy document that applies to this change.
     pub attachment_policy_rule_number: Option<Val<i64>>,
     /// `SegmentName`.
+    ///
+    /// The name of the segment to change.
     pub segment_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The list of key-value tags that changed for the segment.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 

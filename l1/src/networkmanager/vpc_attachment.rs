@@ -5,30 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::NetworkManager::VpcAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-networkmanager-vpcattachment.html) resource type.
 ///
+/// Creates a VPC attachment on an edge location of a core network.
+///
 /// Build it with [`VpcAttachment::builder`]; adding it to a stack returns a [`VpcAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcAttachment {
     /// `CoreNetworkId`: required. Changing it replaces the resource.
     ///
+    /// The core network ID.
+    ///
     /// - Length: 0 to 50.
     /// - Pattern: `^core-network-([0-9a-f]{8,17})$`.
     pub core_network_id: Option<Val<String>>,
     /// `Options`.
+    ///
+    /// Options for creating the VPC attachment.
     pub options: Option<Val<VpcOptions>>,
     /// `ProposedNetworkFunctionGroupChange`.
     pub proposed_network_function_group_change: Option<Val<ProposedNetworkFunctionGroupChange>>,
     /// `ProposedSegmentChange`.
+    ///
+    /// Describes a proposed segment change. In some cases, the segment change must first be evaluated and
+    /// accepted.
     pub proposed_segment_change: Option<Val<ProposedSegmentChange>>,
     /// `RoutingPolicyLabel`. Changing it replaces the resource.
+    ///
+    /// Routing policy label
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\s\S]*$`.
     pub routing_policy_label: Option<Val<String>>,
     /// `SubnetArns`: required.
+    ///
+    /// The subnet ARNs.
     pub subnet_arns: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tags associated with the VPC attachment.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the VPC attachment.
     ///
     /// - Length: 0 to 500.
     /// - Pattern: `^arn:[^:]{1,63}:ec2:[^:]{0,63}:[^:]{0,63}:vpc\/vpc-[0-9a-f]{8,17}$`.
@@ -171,54 +188,82 @@ impl Deref for VpcAttachmentHandle {
 
 impl VpcAttachmentHandle {
     /// `Fn::GetAtt` `CoreNetworkArn`.
+    ///
+    /// The ARN of the core network.
     pub fn attr_core_network_arn(&self) -> Val<String> {
         self.0.get_att("CoreNetworkArn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the VPC attachment was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the VPC attachment was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `AttachmentType`.
+    ///
+    /// The type of attachment. This will be `VPC` .
     pub fn attr_attachment_type(&self) -> Val<String> {
         self.0.get_att("AttachmentType")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the attachment. This can be: `REJECTED` | `PENDING_ATTACHMENT_ACCEPTANCE` | `CREATING` |
+    /// `FAILED` | `AVAILABLE` | `UPDATING` | `PENDING_NETWORK_UPDATE` | `PENDING_TAG_ACCEPTANCE` |
+    /// `DELETING` .
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `AttachmentId`.
+    ///
+    /// The ID of the VPC attachment.
     pub fn attr_attachment_id(&self) -> Val<String> {
         self.0.get_att("AttachmentId")
     }
     /// `Fn::GetAtt` `OwnerAccountId`.
+    ///
+    /// The ID of the VPC attachment owner.
     pub fn attr_owner_account_id(&self) -> Val<String> {
         self.0.get_att("OwnerAccountId")
     }
     /// `Fn::GetAtt` `EdgeLocation`.
+    ///
+    /// The Region where the core network edge is located.
     pub fn attr_edge_location(&self) -> Val<String> {
         self.0.get_att("EdgeLocation")
     }
     /// `Fn::GetAtt` `AttachmentPolicyRuleNumber`.
+    ///
+    /// The policy rule number associated with the attachment.
     pub fn attr_attachment_policy_rule_number(&self) -> Val<i64> {
         self.0.get_att("AttachmentPolicyRuleNumber")
     }
     /// `Fn::GetAtt` `SegmentName`.
+    ///
+    /// The name of the attachment's segment.
     pub fn attr_segment_name(&self) -> Val<String> {
         self.0.get_att("SegmentName")
     }
     /// `Fn::GetAtt` `NetworkFunctionGroupName`.
+    ///
+    /// The name of the network function group.
     pub fn attr_network_function_group_name(&self) -> Val<String> {
         self.0.get_att("NetworkFunctionGroupName")
     }
     /// `Fn::GetAtt` `ResourceArn`.
+    ///
+    /// The resource ARN for the VPC attachment.
     pub fn attr_resource_arn(&self) -> Val<String> {
         self.0.get_att("ResourceArn")
     }
     /// `Fn::GetAtt` `LastModificationErrors`.
+    ///
+    /// Errors from the last modification of the attachment.
     pub fn attr_last_modification_errors(&self) -> Val<Vec<String>> {
         self.0.get_att("LastModificationErrors")
     }
@@ -304,13 +349,22 @@ impl ToValue for ProposedNetworkFunctionGroupChange {
 impl Literal for ProposedNetworkFunctionGroupChange {}
 
 /// The [`ProposedSegmentChange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkmanager-vpcattachment-proposedsegmentchange.html) property type.
+///
+/// Describes a proposed segment change. In some cases, the segment change must first be evaluated and
+/// accepted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProposedSegmentChange {
     /// `AttachmentPolicyRuleNumber`.
+    ///
+    /// The rule number in the policy document that applies to this change.
     pub attachment_policy_rule_number: Option<Val<i64>>,
     /// `SegmentName`.
+    ///
+    /// The name of the segment to change.
     pub segment_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The list of key-value tags that changed for the segment.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -445,15 +499,28 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-networkmanager-vpcattachment-vpcoptions.html) property type.
+///
+/// Describes the VPC options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcOptions {
     /// `ApplianceModeSupport`.
+    ///
+    /// Indicates whether appliance mode is supported. If enabled, traffic flow between a source and
+    /// destination use the same Availability Zone for the VPC attachment for the lifetime of that flow. The
+    /// default value is `false` .
     pub appliance_mode_support: Option<Val<bool>>,
     /// `DnsSupport`.
+    ///
+    /// Indicates whether DNS is supported.
     pub dns_support: Option<Val<bool>>,
     /// `Ipv6Support`.
+    ///
+    /// Indicates whether IPv6 is supported.
     pub ipv6_support: Option<Val<bool>>,
     /// `SecurityGroupReferencingSupport`.
+    ///
+    /// Indicates whether security group referencing is enabled for this VPC attachment. The default is
+    /// `true` . However, at the core network policy-level the default is set to `false` .
     pub security_group_referencing_support: Option<Val<bool>>,
 }
 

@@ -5,14 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::Notifications::ChannelAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-notifications-channelassociation.html) resource type.
 ///
+/// The `AWS::Notifications::ChannelAssociation` resource associates a `Channel` with a
+/// `NotificationConfiguration` for AWS User Notifications . For more information about AWS User
+/// Notifications , see the [AWS User Notifications User
+/// Guide](https://docs.aws.amazon.com/notifications/latest/userguide/what-is-service.html) .
+///
 /// Build it with [`ChannelAssociation::builder`]; adding it to a stack returns a [`ChannelAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChannelAssociation {
     /// `Arn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the `Channel` .
+    ///
     /// - Pattern: `^arn:[a-z-]{3,10}:(chatbot|consoleapp|notifications-contacts):[a-zA-Z0-9-]*:[0-9]{12}:[a-zA-Z0-9-_.@]+/[a-zA-Z0-9/_.@:-]+$`.
     pub arn: Option<Val<String>>,
     /// `NotificationConfigurationArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the `NotificationConfiguration` associated with the `Channel` .
     ///
     /// - Pattern: `^arn:[a-z-]{3,10}:notifications::[0-9]{12}:configuration/[a-z0-9]{27}$`.
     pub notification_configuration_arn: Option<Val<String>>,

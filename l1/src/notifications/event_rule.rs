@@ -5,27 +5,52 @@ use crate::rt::*;
 
 /// The [`AWS::Notifications::EventRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-notifications-eventrule.html) resource type.
 ///
+/// Creates an [`EventRule`](https://docs.aws.amazon.com/notifications/latest/userguide/glossary.html)
+/// that is associated with a specified `NotificationConfiguration` .
+///
 /// Build it with [`EventRule::builder`]; adding it to a stack returns a [`EventRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventRule {
     /// `EventPattern`.
     ///
+    /// An additional event pattern used to further filter the events this `EventRule` receives.
+    ///
+    /// For more information, see [Amazon EventBridge event
+    /// patterns](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html) in the *Amazon
+    /// EventBridge User Guide.*
+    ///
     /// - Length: 0 to 4096.
     pub event_pattern: Option<Val<String>>,
     /// `EventType`: required. Changing it replaces the resource.
+    ///
+    /// The event type this rule should match with the EventBridge events. It must match with atleast one of
+    /// the valid EventBridge event types. For example, Amazon EC2 Instance State change Notification and
+    /// Amazon CloudWatch State Change. For more information, see [Event delivery from AWS
+    /// services](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event.html#eb-service-event-delivery-level)
+    /// in the *Amazon EventBridge User Guide* .
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^([a-zA-Z0-9 \-\(\)])+$`.
     pub event_type: Option<Val<String>>,
     /// `NotificationConfigurationArn`: required. Changing it replaces the resource.
     ///
+    /// The ARN for the `NotificationConfiguration` associated with this `EventRule` .
+    ///
     /// - Pattern: `^arn:[a-z-]{3,10}:notifications::[0-9]{12}:configuration/[a-z0-9]{27}$`.
     pub notification_configuration_arn: Option<Val<String>>,
     /// `Regions`: required.
     ///
+    /// A list of AWS Regions that send events to this `EventRule` .
+    ///
     /// - Items: at least 1.
     pub regions: Option<Val<Vec<String>>>,
     /// `Source`: required. Changing it replaces the resource.
+    ///
+    /// The event source this rule should match with the EventBridge event sources. It must match with
+    /// atleast one of the valid EventBridge event sources. Only AWS service sourced events are supported.
+    /// For example, `aws.ec2` and `aws.cloudwatch` . For more information, see [Event delivery from AWS
+    /// services](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event.html#eb-service-event-delivery-level)
+    /// in the *Amazon EventBridge User Guide* .
     ///
     /// - Length: 1 to 36.
     /// - Pattern: `^aws.([a-z0-9\-])+$`.
@@ -150,14 +175,23 @@ impl Deref for EventRuleHandle {
 
 impl EventRuleHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the `EventRule` . CloudFormation stack generates this ARN and then
+    /// uses this ARN associated with the `NotificationConfiguration` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The creation time of the `EventRule` .
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `ManagedRules`.
+    ///
+    /// A list of Amazon EventBridge Managed Rule ARNs associated with this `EventRule` .
+    ///
+    /// > These are created by AWS User Notifications within your account so your `EventRules` can function.
     pub fn attr_managed_rules(&self) -> Val<Vec<String>> {
         self.0.get_att("ManagedRules")
     }

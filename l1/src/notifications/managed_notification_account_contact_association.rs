@@ -5,12 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::Notifications::ManagedNotificationAccountContactAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-notifications-managednotificationaccountcontactassociation.html) resource type.
 ///
+/// Associates an Account Management Contact with a `ManagedNotificationConfiguration` for AWS User
+/// Notifications . For more information about AWS User Notifications , see the [AWS User Notifications
+/// User Guide](https://docs.aws.amazon.com/notifications/latest/userguide/what-is-service.html) . For
+/// more information about Account Management Contacts, see the [Account Management Reference
+/// Guide](https://docs.aws.amazon.com/accounts/latest/reference/API_AlternateContact.html) .
+///
 /// Build it with [`ManagedNotificationAccountContactAssociation::builder`]; adding it to a stack returns a [`ManagedNotificationAccountContactAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedNotificationAccountContactAssociation {
     /// `ContactIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the notification contact associated with the AWS account. For more
+    /// information about the contact types associated with an account, see the [Account Management
+    /// Reference
+    /// Guide](https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-update-contact-alternate.html#manage-acct-update-contact-alternate-orgs)
+    /// .
     pub contact_identifier: Option<Val<ContactIdentifier>>,
     /// `ManagedNotificationConfigurationArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the `ManagedNotificationConfiguration` to be associated with the `Channel` .
     ///
     /// - Pattern: `^arn:[a-z-]{3,10}:notifications::([0-9]{12}|):managed-notification-configuration/category/[a-zA-Z0-9\-]{3,64}/sub-category/[a-zA-Z0-9\-]{3,64}$`.
     pub managed_notification_configuration_arn: Option<Val<String>>,
@@ -148,9 +162,19 @@ impl ContactIdentifier {
             ContactIdentifier::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ContactIdentifier {
+    const VALUES: &'static [&'static str] =
+        &["ACCOUNT_PRIMARY", "ACCOUNT_ALTERNATE_SECURITY", "ACCOUNT_ALTERNATE_OPERATIONS", "ACCOUNT_ALTERNATE_BILLING"];
+    fn as_str(&self) -> &str {
+        ContactIdentifier::as_str(self)
     }
 }
 

@@ -5,14 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::Notifications::ManagedNotificationAdditionalChannelAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-notifications-managednotificationadditionalchannelassociation.html) resource type.
 ///
+/// Associates a `Channel` with a `ManagedNotificationAdditionalChannelAssociation` for AWS User
+/// Notifications . For more information about AWS User Notifications , see the [AWS User Notifications
+/// User Guide](https://docs.aws.amazon.com/notifications/latest/userguide/what-is-service.html) .
+///
 /// Build it with [`ManagedNotificationAdditionalChannelAssociation::builder`]; adding it to a stack returns a [`ManagedNotificationAdditionalChannelAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedNotificationAdditionalChannelAssociation {
     /// `ChannelArn`: required. Changing it replaces the resource.
     ///
+    /// The ARN of the `Channel` .
+    ///
     /// - Pattern: `^arn:[a-z-]{3,10}:(chatbot|consoleapp|notifications-contacts):[a-zA-Z0-9-]*:[0-9]{12}:[a-zA-Z0-9-_.@]+/[a-zA-Z0-9/_.@:-]+$`.
     pub channel_arn: Option<Val<String>>,
     /// `ManagedNotificationConfigurationArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the `ManagedNotificationAdditionalChannelAssociation` associated with the `Channel` .
     ///
     /// - Pattern: `^arn:[a-z-]{3,10}:notifications::([0-9]{12}|):managed-notification-configuration/category/[a-zA-Z0-9\-]{3,64}/sub-category/[a-zA-Z0-9\-]{3,64}$`.
     pub managed_notification_configuration_arn: Option<Val<String>>,

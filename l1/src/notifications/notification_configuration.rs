@@ -5,22 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::Notifications::NotificationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-notifications-notificationconfiguration.html) resource type.
 ///
+/// Configures a `NotificationConfiguration` for AWS User Notifications .
+///
 /// Build it with [`NotificationConfiguration::builder`]; adding it to a stack returns a [`NotificationConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationConfiguration {
     /// `AggregationDuration`.
+    ///
+    /// The aggregation preference of the `NotificationConfiguration` .
+    ///
+    /// - Values:
+    ///
+    /// - `LONG`
+    ///
+    /// - Aggregate notifications for long periods of time (12 hours).
+    /// - `SHORT`
+    ///
+    /// - Aggregate notifications for short periods of time (5 minutes).
+    /// - `NONE`
+    ///
+    /// - Don't aggregate notifications.
     pub aggregation_duration: Option<Val<AggregationDuration>>,
     /// `Description`: required.
+    ///
+    /// The description of the `NotificationConfiguration` .
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[^\u0001-\u001F\u007F-\u009F]*$`.
     pub description: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the `NotificationConfiguration` . Supports RFC 3986's unreserved characters.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[A-Za-z0-9_\-]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// A map of tags assigned to a `NotificationConfiguration` .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -122,14 +144,20 @@ impl Deref for NotificationConfigurationHandle {
 
 impl NotificationConfigurationHandle {
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The creation time of the `NotificationConfiguration` .
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the `NotificationConfiguration` .
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the `NotificationConfiguration` resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -237,9 +265,18 @@ impl AggregationDuration {
             AggregationDuration::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AggregationDuration {
+    const VALUES: &'static [&'static str] = &["LONG", "SHORT", "NONE"];
+    fn as_str(&self) -> &str {
+        AggregationDuration::as_str(self)
     }
 }
 

@@ -5,10 +5,16 @@ use crate::rt::*;
 
 /// The [`AWS::Notifications::NotificationHub`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-notifications-notificationhub.html) resource type.
 ///
+/// Configures a `NotificationHub` for AWS User Notifications . For more information about notification
+/// hub, see the [AWS User Notifications User
+/// Guide](https://docs.aws.amazon.com/notifications/latest/userguide/notification-hubs.html) .
+///
 /// Build it with [`NotificationHub::builder`]; adding it to a stack returns a [`NotificationHubHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationHub {
     /// `Region`: required. Changing it replaces the resource.
+    ///
+    /// The `NotificationHub` Region.
     ///
     /// - Length: 2 to 25.
     pub region: Option<Val<String>>,
@@ -82,6 +88,8 @@ impl Deref for NotificationHubHandle {
 
 impl NotificationHubHandle {
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The date and time the `NotificationHubOverview` was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }

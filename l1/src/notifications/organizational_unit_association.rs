@@ -5,14 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::Notifications::OrganizationalUnitAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-notifications-organizationalunitassociation.html) resource type.
 ///
+/// Resource Type definition for AWS::Notifications::OrganizationalUnitAssociation
+///
 /// Build it with [`OrganizationalUnitAssociation::builder`]; adding it to a stack returns a [`OrganizationalUnitAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrganizationalUnitAssociation {
     /// `NotificationConfigurationArn`: required. Changing it replaces the resource.
     ///
+    /// ARN identifier of the NotificationConfiguration.
+    /// Example: arn:aws:notifications::123456789012:configuration/a01jes88qxwkbj05xv9c967pgm1
+    ///
     /// - Pattern: `^arn:[a-z-]{3,10}:notifications::[0-9]{12}:configuration/[a-z0-9]{27}$`.
     pub notification_configuration_arn: Option<Val<String>>,
     /// `OrganizationalUnitId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the organizational unit.
     ///
     /// - Pattern: `^(r-[0-9a-z]{4,32})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$`.
     pub organizational_unit_id: Option<Val<String>>,

@@ -5,20 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::NotificationsContacts::EmailContact`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-notificationscontacts-emailcontact.html) resource type.
 ///
+/// Configures email contacts for AWS User Notifications .
+///
 /// Build it with [`EmailContact::builder`]; adding it to a stack returns a [`EmailContactHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmailContact {
     /// `EmailAddress`: required. Changing it replaces the resource.
+    ///
+    /// The email address of the contact. The activation and notification emails are sent here.
     ///
     /// - Length: 6 to 254.
     /// - Pattern: `^(.+)@(.+)$`.
     pub email_address: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the contact.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `[\w-.~]+`.
     pub name: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// A list of tags to apply to the email contact.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -118,6 +126,8 @@ impl Deref for EmailContactHandle {
 
 impl EmailContactHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the ARN of the contact.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -126,26 +136,38 @@ impl EmailContactHandle {
         self.0.get_att("EmailContact")
     }
     /// `Fn::GetAtt` `EmailContact.Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the contact.
     pub fn attr_email_contact_arn(&self) -> Val<String> {
         self.0.get_att("EmailContact.Arn")
     }
     /// `Fn::GetAtt` `EmailContact.Address`.
+    ///
+    /// The email address of the contact.
     pub fn attr_email_contact_address(&self) -> Val<String> {
         self.0.get_att("EmailContact.Address")
     }
     /// `Fn::GetAtt` `EmailContact.Name`.
+    ///
+    /// The name of the contact.
     pub fn attr_email_contact_name(&self) -> Val<String> {
         self.0.get_att("EmailContact.Name")
     }
     /// `Fn::GetAtt` `EmailContact.Status`.
+    ///
+    /// The status of the contact. Only activated contacts receive emails.
     pub fn attr_email_contact_status(&self) -> Val<String> {
         self.0.get_att("EmailContact.Status")
     }
     /// `Fn::GetAtt` `EmailContact.CreationTime`.
+    ///
+    /// The creation time of the `EmailContact` .
     pub fn attr_email_contact_creation_time(&self) -> Val<String> {
         self.0.get_att("EmailContact.CreationTime")
     }
     /// `Fn::GetAtt` `EmailContact.UpdateTime`.
+    ///
+    /// The time the `EmailContact` was last updated.
     pub fn attr_email_contact_update_time(&self) -> Val<String> {
         self.0.get_att("EmailContact.UpdateTime")
     }

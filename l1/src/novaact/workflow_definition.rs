@@ -5,16 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::NovaAct::WorkflowDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-novaact-workflowdefinition.html) resource type.
 ///
+/// Definition of AWS::NovaAct::WorkflowDefinition Resource Type
+///
 /// Build it with [`WorkflowDefinition::builder`]; adding it to a stack returns a [`WorkflowDefinitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkflowDefinition {
     /// `Description`. Changing it replaces the resource.
     ///
+    /// An optional description of the workflow definition's purpose and functionality.
+    ///
     /// - Length: 1 to 4000.
     pub description: Option<Val<String>>,
     /// `ExportConfig`. Changing it replaces the resource.
+    ///
+    /// Configuration settings for exporting workflow execution data and logs to Amazon S3.
     pub export_config: Option<Val<WorkflowExportConfig>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the workflow definition. Must be unique within your account and region.
     ///
     /// - Length: 1 to 40.
     /// - Pattern: `^[a-zA-Z0-9_-]{1,40}$`.
@@ -101,14 +109,20 @@ impl Deref for WorkflowDefinitionHandle {
 
 impl WorkflowDefinitionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the workflow definition.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the workflow definition was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the workflow definition.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -123,15 +137,21 @@ impl WorkflowDefinitionHandle {
 }
 
 /// The [`WorkflowExportConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-novaact-workflowdefinition-workflowexportconfig.html) property type.
+///
+/// Configuration settings for exporting workflow execution data and logs to Amazon S3.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkflowExportConfig {
     /// `S3BucketName`: required.
+    ///
+    /// The name of the Amazon S3 bucket for exporting workflow data.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[a-z0-9][a-z0-9.-]*[a-z0-9]$`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket_name: Option<Val<String>>,
     /// `S3KeyPrefix`.
+    ///
+    /// An optional prefix for Amazon S3 object keys to organize exported data.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9!\-_.*'()]+(?:/[a-zA-Z0-9!\-_.*'()]+)*$`.

@@ -5,25 +5,71 @@ use crate::rt::*;
 
 /// The [`AWS::Oam::Link`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-oam-link.html) resource type.
 ///
+/// Creates a link between a source account and a sink that you have created in a monitoring account.
+///
+/// Before you create a link, you must create a sink in the monitoring account. The sink must have a
+/// sink policy that permits the source account to link to it. You can grant permission to source
+/// accounts by granting permission to an entire organization, an organizational unit, or to individual
+/// accounts.
+///
+/// For more information, see
+/// [CreateSink](https://docs.aws.amazon.com/OAM/latest/APIReference/API_CreateSink.html) and
+/// [PutSinkPolicy](https://docs.aws.amazon.com/OAM/latest/APIReference/API_PutSinkPolicy.html) .
+///
+/// Each monitoring account can be linked to as many as 100,000 source accounts.
+///
+/// Each source account can be linked to as many as five monitoring accounts.
+///
 /// Build it with [`Link::builder`]; adding it to a stack returns a [`LinkHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Link {
     /// `LabelTemplate`. Changing it replaces the resource.
     ///
+    /// Specify a friendly human-readable name to use to identify this source account when you are viewing
+    /// data from it in the monitoring account.
+    ///
+    /// You can include the following variables in your template:
+    ///
+    /// - `$AccountName` is the name of the account
+    /// - `$AccountEmail` is a globally-unique email address, which includes the email domain, such as
+    ///   `mariagarcia@example.com`
+    /// - `$AccountEmailNoDomain` is an email address without the domain name, such as `mariagarcia`
+    ///
+    /// > In the  and  Regions, the only supported option is to use custom labels, and the `$AccountName` ,
+    /// `$AccountEmail` , and `$AccountEmailNoDomain` variables all resolve as *account-id* instead of the
+    /// specified variable.
+    ///
     /// - Length: 1 to 64.
     pub label_template: Option<Val<String>>,
     /// `LinkConfiguration`.
+    ///
+    /// Use this structure to optionally create filters that specify that only some metric namespaces or log
+    /// groups are to be shared from the source account to the monitoring account.
     pub link_configuration: Option<Val<LinkConfiguration>>,
     /// `ResourceTypes`: required.
+    ///
+    /// An array of strings that define which types of data that the source account shares with the
+    /// monitoring account. Valid values are `AWS::CloudWatch::Metric | AWS::Logs::LogGroup |
+    /// AWS::XRay::Trace | AWS::ApplicationInsights::Application | AWS::InternetMonitor::Monitor` .
     ///
     /// - Items: 1 to 50.
     pub resource_types: Option<Val<Vec<ResourceType>>>,
     /// `SinkIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The ARN of the sink in the monitoring account that you want to link to. You can use
+    /// [ListSinks](https://docs.aws.amazon.com/OAM/latest/APIReference/API_ListSinks.html) to find the ARNs
+    /// of sinks.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_:\.\-\/]{0,2047}$`.
     pub sink_identifier: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to the link.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -138,10 +184,16 @@ impl Deref for LinkHandle {
 
 impl LinkHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the link. For example,
+    /// `arn:aws:oam:us-west-1:111111111111:link:abcd1234-a123-456a-a12b-a123b456c789`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Label`.
+    ///
+    /// The friendly human-readable name used to identify this source account when it is viewed from the
+    /// monitoring account. For example, `my-account1` .
     pub fn attr_label(&self) -> Val<String> {
         self.0.get_att("Label")
     }
@@ -156,11 +208,20 @@ impl LinkHandle {
 }
 
 /// The [`LinkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-oam-link-linkconfiguration.html) property type.
+///
+/// Use this structure to optionally create filters that specify that only some metric namespaces or log
+/// groups are to be shared from the source account to the monitoring account.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LinkConfiguration {
     /// `LogGroupConfiguration`.
+    ///
+    /// Use this structure to filter which log groups are to share log events from this source account to
+    /// the monitoring account.
     pub log_group_configuration: Option<Val<LinkFilter>>,
     /// `MetricConfiguration`.
+    ///
+    /// Use this structure to filter which metric namespaces are to be shared from the source account to the
+    /// monitoring account.
     pub metric_configuration: Option<Val<LinkFilter>>,
 }
 
@@ -214,9 +275,53 @@ impl ToValue for LinkConfiguration {
 impl Literal for LinkConfiguration {}
 
 /// The [`LinkFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-oam-link-linkfilter.html) property type.
+///
+/// When used in `MetricConfiguration` this field specifies which metric namespaces are to be shared
+/// with the monitoring account
+///
+/// When used in `LogGroupConfiguration` this field specifies which log groups are to share their log
+/// events with the monitoring account. Use the term `LogGroupName` and one or more of the following
+/// operands.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LinkFilter {
     /// `Filter`: required.
+    ///
+    /// When used in `MetricConfiguration` this field specifies which metric namespaces are to be shared
+    /// with the monitoring account
+    ///
+    /// When used in `LogGroupConfiguration` this field specifies which log groups are to share their log
+    /// events with the monitoring account. Use the term `LogGroupName` and one or more of the following
+    /// operands.
+    ///
+    /// Use single quotation marks (') around log group names and metric namespaces.
+    ///
+    /// The matching of log group names and metric namespaces is case sensitive. Each filter has a limit of
+    /// five conditional operands. Conditional operands are `AND` and `OR` .
+    ///
+    /// - `=` and `!=`
+    /// - `AND`
+    /// - `OR`
+    /// - `LIKE` and `NOT LIKE` . These can be used only as prefix searches. Include a `%` at the end of the
+    ///   string that you want to search for and include.
+    /// - `IN` and `NOT IN` , using parentheses `( )`
+    ///
+    /// Examples:
+    ///
+    /// - `Namespace NOT LIKE 'AWS/%'` includes only namespaces that don't start with `AWS/` , such as
+    ///   custom namespaces.
+    /// - `Namespace IN ('AWS/EC2', 'AWS/ELB', 'AWS/S3')` includes only the metrics in the EC2, Elastic Load
+    ///   Balancing , and Amazon S3 namespaces.
+    /// - `Namespace = 'AWS/EC2' OR Namespace NOT LIKE 'AWS/%'` includes only the EC2 namespace and your
+    ///   custom namespaces.
+    /// - `LogGroupName IN ('This-Log-Group', 'Other-Log-Group')` includes only the log groups with names
+    ///   `This-Log-Group` and `Other-Log-Group` .
+    /// - `LogGroupName NOT IN ('Private-Log-Group', 'Private-Log-Group-2')` includes all log groups except
+    ///   the log groups with names `Private-Log-Group` and `Private-Log-Group-2` .
+    /// - `LogGroupName LIKE 'aws/lambda/%' OR LogGroupName LIKE 'AWSLogs%'` includes all log groups that
+    ///   have names that start with `aws/lambda/` or `AWSLogs` .
+    ///
+    /// > If you are updating a link that uses filters, you can specify `*` as the only value for the
+    /// `filter` parameter to delete the filter and share all log groups with the monitoring account.
     ///
     /// - Length: 1 to 2000.
     pub filter: Option<Val<String>>,
@@ -308,9 +413,26 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] = &[
+        "AWS::CloudWatch::Metric",
+        "AWS::Logs::LogGroup",
+        "AWS::XRay::Trace",
+        "AWS::ApplicationInsights::Application",
+        "AWS::InternetMonitor::Monitor",
+        "AWS::ApplicationSignals::Service",
+        "AWS::ApplicationSignals::ServiceLevelObjective",
+    ];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 

@@ -5,19 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::Oam::Sink`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-oam-sink.html) resource type.
 ///
+/// Creates or updates a *sink* in the current account, so that it can be used as a monitoring account
+/// in CloudWatch cross-account observability. A sink is a resource that represents an attachment point
+/// in a monitoring account, which source accounts can link to to be able to send observability data.
+///
+/// After you create a sink, you must create a sink policy that allows source accounts to attach to it.
+/// For more information, see
+/// [PutSinkPolicy](https://docs.aws.amazon.com/OAM/latest/APIReference/API_PutSinkPolicy.html) .
+///
+/// An account can have one sink.
+///
 /// Build it with [`Sink::builder`]; adding it to a stack returns a [`SinkHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sink {
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A name for the sink.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
     pub name: Option<Val<String>>,
     /// `Policy`.
     ///
+    /// The IAM policy that grants permissions to source accounts to link to this sink. The policy can grant
+    /// permission in the following ways:
+    ///
+    /// - Include organization IDs or organization paths to permit all accounts in an organization
+    /// - Include account IDs to permit the specified accounts
+    ///
     /// - Format: `json`.
     pub policy: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to the sink.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -106,6 +130,9 @@ impl Deref for SinkHandle {
 
 impl SinkHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the sink. For example,
+    /// `arn:aws:oam:us-west-1:111111111111:sink:abcd1234-a123-456a-a12b-a123b456c789`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

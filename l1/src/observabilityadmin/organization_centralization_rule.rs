@@ -5,6 +5,9 @@ use crate::rt::*;
 
 /// The [`AWS::ObservabilityAdmin::OrganizationCentralizationRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-observabilityadmin-organizationcentralizationrule.html) resource type.
 ///
+/// Defines how telemetry data should be centralized across an AWS Organization, including source and
+/// destination configurations.
+///
 /// Build it with [`OrganizationCentralizationRule::builder`]; adding it to a stack returns a [`OrganizationCentralizationRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrganizationCentralizationRule {
@@ -12,10 +15,16 @@ pub struct OrganizationCentralizationRule {
     pub rule: Option<Val<CentralizationRule>>,
     /// `RuleName`: required. Changing it replaces the resource.
     ///
+    /// The name of the organization centralization rule.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[0-9A-Za-z-]+$`.
     pub rule_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A key-value pair to filter resources based on tags associated with the resource. For more
+    /// information about tags, see [What are
+    /// tags?](https://docs.aws.amazon.com/whitepapers/latest/tagging-best-practices/what-are-tags.html)
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -115,6 +124,8 @@ impl Deref for OrganizationCentralizationRuleHandle {
 
 impl OrganizationCentralizationRuleHandle {
     /// `Fn::GetAtt` `RuleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the organization centralization rule.
     pub fn attr_rule_arn(&self) -> Val<String> {
         self.0.get_att("RuleArn")
     }
@@ -133,11 +144,19 @@ impl OrganizationCentralizationRuleHandle {
 }
 
 /// The [`CentralizationRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationcentralizationrule-centralizationrule.html) property type.
+///
+/// Defines how telemetry data should be centralized across an AWS Organization, including source and
+/// destination configurations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CentralizationRule {
     /// `Destination`: required.
+    ///
+    /// Configuration determining where the telemetry data should be centralized, backed up, as well as
+    /// encryption configuration for the primary and backup destinations.
     pub destination: Option<Val<CentralizationRuleDestination>>,
     /// `Source`: required.
+    ///
+    /// Configuration determining the source of the telemetry data to be centralized.
     pub source: Option<Val<CentralizationRuleSource>>,
 }
 
@@ -208,16 +227,24 @@ impl ToValue for CentralizationRule {
 impl Literal for CentralizationRule {}
 
 /// The [`CentralizationRuleDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationcentralizationrule-centralizationruledestination.html) property type.
+///
+/// Configuration specifying the primary destination for centralized telemetry data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CentralizationRuleDestination {
     /// `Account`.
+    ///
+    /// The destination account (within the organization) to which the telemetry data should be centralized.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
     pub account: Option<Val<String>>,
     /// `DestinationLogsConfiguration`.
+    ///
+    /// Log specific configuration for centralization destination log groups.
     pub destination_logs_configuration: Option<Val<DestinationLogsConfiguration>>,
     /// `Region`: required.
+    ///
+    /// The primary destination region to which telemetry data should be centralized.
     ///
     /// - Length: at least 1.
     pub region: Option<Val<String>>,
@@ -286,17 +313,26 @@ impl ToValue for CentralizationRuleDestination {
 impl Literal for CentralizationRuleDestination {}
 
 /// The [`CentralizationRuleSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationcentralizationrule-centralizationrulesource.html) property type.
+///
+/// Configuration specifying the source of telemetry data to be centralized.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CentralizationRuleSource {
     /// `Regions`: required.
+    ///
+    /// The list of source regions from which telemetry data should be centralized.
     ///
     /// - Items: at least 1.
     pub regions: Option<Val<Vec<String>>>,
     /// `Scope`.
     ///
+    /// The organizational scope from which telemetry data should be centralized, specified using
+    /// organization id, accounts or organizational unit ids.
+    ///
     /// - Length: 1 to 2000.
     pub scope: Option<Val<String>>,
     /// `SourceLogsConfiguration`.
+    ///
+    /// Log specific configuration for centralization source log groups.
     pub source_logs_configuration: Option<Val<SourceLogsConfiguration>>,
 }
 
@@ -368,13 +404,19 @@ impl ToValue for CentralizationRuleSource {
 impl Literal for CentralizationRuleSource {}
 
 /// The [`DestinationLogsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationcentralizationrule-destinationlogsconfiguration.html) property type.
+///
+/// Configuration for centralization destination log groups, including encryption and backup settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationLogsConfiguration {
     /// `BackupConfiguration`.
+    ///
+    /// Configuration defining the backup region and an optional KMS key for the backup destination.
     pub backup_configuration: Option<Val<LogsBackupConfiguration>>,
     /// `LogGroupNameConfiguration`.
     pub log_group_name_configuration: Option<Val<LogGroupNameConfiguration>>,
     /// `LogsEncryptionConfiguration`.
+    ///
+    /// The encryption configuration for centralization destination log groups.
     pub logs_encryption_configuration: Option<Val<LogsEncryptionConfiguration>>,
 }
 
@@ -494,15 +536,23 @@ impl ToValue for LogGroupNameConfiguration {
 impl Literal for LogGroupNameConfiguration {}
 
 /// The [`LogsBackupConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationcentralizationrule-logsbackupconfiguration.html) property type.
+///
+/// Configuration for backing up centralized log data to a secondary region.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogsBackupConfiguration {
     /// `KmsKeyArn`.
+    ///
+    /// KMS Key ARN belonging to the primary destination account and backup region, to encrypt newly created
+    /// central log groups in the backup destination.
     ///
     /// - Length: 1 to 1011.
     /// - Pattern: `^arn:aws([a-z0-9\-]+)?:([a-zA-Z0-9\-]+):([a-z0-9\-]+)?:([0-9]{12})?:(.+)$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `Region`: required.
+    ///
+    /// Logs specific backup destination region within the primary destination account to which log data
+    /// should be centralized.
     ///
     /// - Length: at least 1.
     pub region: Option<Val<String>>,
@@ -565,13 +615,27 @@ impl ToValue for LogsBackupConfiguration {
 impl Literal for LogsBackupConfiguration {}
 
 /// The [`LogsEncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationcentralizationrule-logsencryptionconfiguration.html) property type.
+///
+/// Configuration for encrypting centralized log groups. This configuration is only applied to
+/// destination log groups for which the corresponding source log groups are encrypted using Customer
+/// Managed KMS Keys.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogsEncryptionConfiguration {
     /// `EncryptionConflictResolutionStrategy`.
+    ///
+    /// Conflict resolution strategy for centralization if the encryption strategy is set to
+    /// CUSTOMER_MANAGED and the destination log group is encrypted with an AWS_OWNED KMS Key. ALLOW lets
+    /// centralization go through while SKIP prevents centralization into the destination log group.
     pub encryption_conflict_resolution_strategy: Option<Val<EncryptionConflictResolutionStrategy>>,
     /// `EncryptionStrategy`: required.
+    ///
+    /// Configuration that determines the encryption strategy of the destination log groups.
+    /// CUSTOMER_MANAGED uses the configured KmsKeyArn to encrypt newly created destination log groups.
     pub encryption_strategy: Option<Val<EncryptionStrategy>>,
     /// `KmsKeyArn`.
+    ///
+    /// KMS Key ARN belonging to the primary destination account and region, to encrypt newly created
+    /// central log groups in the primary destination.
     ///
     /// - Length: 1 to 1011.
     /// - Pattern: `^arn:aws([a-z0-9\-]+)?:([a-zA-Z0-9\-]+):([a-z0-9\-]+)?:([0-9]{12})?:(.+)$`.
@@ -648,6 +712,8 @@ impl ToValue for LogsEncryptionConfiguration {
 impl Literal for LogsEncryptionConfiguration {}
 
 /// The [`SourceLogsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationcentralizationrule-sourcelogsconfiguration.html) property type.
+///
+/// Configuration for selecting and handling source log groups for centralization.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceLogsConfiguration {
     /// `DataSourceSelectionCriteria`.
@@ -655,8 +721,15 @@ pub struct SourceLogsConfiguration {
     /// - Length: 1 to 2000.
     pub data_source_selection_criteria: Option<Val<String>>,
     /// `EncryptedLogGroupStrategy`: required.
+    ///
+    /// A strategy determining whether to centralize source log groups that are encrypted with customer
+    /// managed KMS keys (CMK). ALLOW will consider CMK encrypted source log groups for centralization while
+    /// SKIP will skip CMK encrypted source log groups from centralization.
     pub encrypted_log_group_strategy: Option<Val<EncryptedLogGroupStrategy>>,
     /// `LogGroupSelectionCriteria`.
+    ///
+    /// The selection criteria that specifies which source log groups to centralize. The selection criteria
+    /// uses the same format as OAM link filters.
     ///
     /// - Length: 1 to 2000.
     pub log_group_selection_criteria: Option<Val<String>>,
@@ -828,9 +901,18 @@ impl EncryptedLogGroupStrategy {
             EncryptedLogGroupStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptedLogGroupStrategy {
+    const VALUES: &'static [&'static str] = &["ALLOW", "SKIP"];
+    fn as_str(&self) -> &str {
+        EncryptedLogGroupStrategy::as_str(self)
     }
 }
 
@@ -875,9 +957,18 @@ impl EncryptionConflictResolutionStrategy {
             EncryptionConflictResolutionStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionConflictResolutionStrategy {
+    const VALUES: &'static [&'static str] = &["ALLOW", "SKIP"];
+    fn as_str(&self) -> &str {
+        EncryptionConflictResolutionStrategy::as_str(self)
     }
 }
 
@@ -922,9 +1013,18 @@ impl EncryptionStrategy {
             EncryptionStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionStrategy {
+    const VALUES: &'static [&'static str] = &["CUSTOMER_MANAGED", "AWS_OWNED"];
+    fn as_str(&self) -> &str {
+        EncryptionStrategy::as_str(self)
     }
 }
 

@@ -5,17 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::ObservabilityAdmin::OrganizationTelemetryRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-observabilityadmin-organizationtelemetryrule.html) resource type.
 ///
+/// Retrieves the details of a specific organization centralization rule. This operation can only be
+/// called by the organization's management account or a delegated administrator account.
+///
 /// Build it with [`OrganizationTelemetryRule::builder`]; adding it to a stack returns a [`OrganizationTelemetryRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrganizationTelemetryRule {
     /// `Rule`: required.
+    ///
+    /// The name of the organization telemetry rule.
     pub rule: Option<Val<TelemetryRule>>,
     /// `RuleName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the organization centralization rule.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[0-9A-Za-z-]+$`.
     pub rule_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Lists all tags attached to the specified resource. Supports telemetry rule resources and telemetry
+    /// pipeline resources.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -115,10 +125,14 @@ impl Deref for OrganizationTelemetryRuleHandle {
 
 impl OrganizationTelemetryRuleHandle {
     /// `Fn::GetAtt` `RuleArn`.
+    ///
+    /// The arn of the organization telemetry rule
     pub fn attr_rule_arn(&self) -> Val<String> {
         self.0.get_att("RuleArn")
     }
     /// `Fn::GetAtt` `RegionStatuses`.
+    ///
+    /// Per-region replication status of the rule
     pub fn attr_region_statuses(&self) -> Val<Json> {
         self.0.get_att("RegionStatuses")
     }
@@ -133,9 +147,13 @@ impl OrganizationTelemetryRuleHandle {
 }
 
 /// The [`ActionCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationtelemetryrule-actioncondition.html) property type.
+///
+/// Condition that matches based on the specific WAF action taken on the request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionCondition {
     /// `Action`.
+    ///
+    /// The WAF action to match against (ALLOW, BLOCK, COUNT, CAPTCHA, CHALLENGE, EXCLUDED_AS_COUNT).
     pub action: Option<Val<Action>>,
 }
 
@@ -183,11 +201,19 @@ impl ToValue for ActionCondition {
 impl Literal for ActionCondition {}
 
 /// The [`AdvancedEventSelector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationtelemetryrule-advancedeventselector.html) property type.
+///
+/// Advanced event selectors let you create fine-grained selectors for management, data, and network
+/// activity events.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdvancedEventSelector {
     /// `FieldSelectors`: required.
+    ///
+    /// Contains all selector statements in an advanced event selector.
     pub field_selectors: Option<Val<Vec<AdvancedFieldSelector>>>,
     /// `Name`.
+    ///
+    /// An optional, descriptive name for an advanced event selector, such as "Log data events for only two
+    /// S3 buckets".
     pub name: Option<Val<String>>,
 }
 
@@ -258,23 +284,39 @@ impl ToValue for AdvancedEventSelector {
 impl Literal for AdvancedEventSelector {}
 
 /// The [`AdvancedFieldSelector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationtelemetryrule-advancedfieldselector.html) property type.
+///
+/// Defines criteria for selecting resources based on field values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdvancedFieldSelector {
     /// `EndsWith`.
+    ///
+    /// Matches if the field value ends with the specified value.
     pub ends_with: Option<Val<Vec<String>>>,
     /// `Equals`.
+    ///
+    /// Matches if the field value equals the specified value.
     pub equals: Option<Val<Vec<String>>>,
     /// `Field`.
+    ///
+    /// The name of the field to use for selection.
     ///
     /// - Length: 1 to 1000.
     pub field: Option<Val<String>>,
     /// `NotEndsWith`.
+    ///
+    /// Matches if the field value does not end with the specified value.
     pub not_ends_with: Option<Val<Vec<String>>>,
     /// `NotEquals`.
+    ///
+    /// Matches if the field value does not equal the specified value.
     pub not_equals: Option<Val<Vec<String>>>,
     /// `NotStartsWith`.
+    ///
+    /// Matches if the field value does not start with the specified value.
     pub not_starts_with: Option<Val<Vec<String>>>,
     /// `StartsWith`.
+    ///
+    /// Matches if the field value starts with the specified value.
     pub starts_with: Option<Val<Vec<String>>>,
 }
 
@@ -388,9 +430,13 @@ impl ToValue for AdvancedFieldSelector {
 impl Literal for AdvancedFieldSelector {}
 
 /// The [`CloudtrailParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationtelemetryrule-cloudtrailparameters.html) property type.
+///
+/// Parameters specific to AWS CloudTrail telemetry configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudtrailParameters {
     /// `AdvancedEventSelectors`: required.
+    ///
+    /// The advanced event selectors to use for filtering AWS CloudTrail events.
     pub advanced_event_selectors: Option<Val<Vec<AdvancedEventSelector>>>,
 }
 
@@ -454,11 +500,17 @@ impl ToValue for CloudtrailParameters {
 impl Literal for CloudtrailParameters {}
 
 /// The [`Condition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationtelemetryrule-condition.html) property type.
+///
+/// A single condition that can match based on WAF rule action or label name.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Condition {
     /// `ActionCondition`.
+    ///
+    /// Matches log records based on the WAF rule action taken (ALLOW, BLOCK, COUNT, etc.).
     pub action_condition: Option<Val<ActionCondition>>,
     /// `LabelNameCondition`.
+    ///
+    /// Matches log records based on WAF rule labels applied to the request.
     pub label_name_condition: Option<Val<LabelNameCondition>>,
 }
 
@@ -512,11 +564,19 @@ impl ToValue for Condition {
 impl Literal for Condition {}
 
 /// The [`ELBLoadBalancerLoggingParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationtelemetryrule-elbloadbalancerloggingparameters.html) property type.
+///
+/// Configuration parameters for ELB load balancer logging, including output format and field delimiter
+/// settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElbLoadBalancerLoggingParameters {
     /// `FieldDelimiter`.
+    ///
+    /// The delimiter character used to separate fields in ELB access log entries when using plain text
+    /// format.
     pub field_delimiter: Option<Val<String>>,
     /// `OutputFormat`.
+    ///
+    /// The format for ELB access log entries (plain text or JSON format).
     pub output_format: Option<Val<OutputFormat>>,
 }
 
@@ -570,15 +630,26 @@ impl ToValue for ElbLoadBalancerLoggingParameters {
 impl Literal for ElbLoadBalancerLoggingParameters {}
 
 /// The [`FieldToMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationtelemetryrule-fieldtomatch.html) property type.
+///
+/// Specifies a field in the request to redact from WAF logs, such as headers, query parameters, or body
+/// content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldToMatch {
     /// `Method`.
+    ///
+    /// Redacts the HTTP method from WAF logs.
     pub method: Option<Val<String>>,
     /// `QueryString`.
+    ///
+    /// Redacts the entire query string from WAF logs.
     pub query_string: Option<Val<String>>,
     /// `SingleHeader`.
+    ///
+    /// Redacts a specific header field by name from WAF logs.
     pub single_header: Option<Val<SingleHeader>>,
     /// `UriPath`.
+    ///
+    /// Redacts the URI path from WAF logs.
     pub uri_path: Option<Val<String>>,
 }
 
@@ -644,16 +715,26 @@ impl ToValue for FieldToMatch {
 impl Literal for FieldToMatch {}
 
 /// The [`Filter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationtelemetryrule-filter.html) property type.
+///
+/// A single filter condition that specifies behavior, requirement, and matching conditions for WAF log
+/// records.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     /// `Behavior`.
+    ///
+    /// The action to take for log records matching this filter (KEEP or DROP).
     pub behavior: Option<Val<FilterBehavior>>,
     /// `Conditions`.
+    ///
+    /// The list of conditions that determine if a log record matches this filter.
     ///
     /// - Length: at least 1.
     /// - Items: at least 1.
     pub conditions: Option<Val<Vec<Condition>>>,
     /// `Requirement`.
+    ///
+    /// Whether the log record must meet all conditions (MEETS_ALL) or any condition (MEETS_ANY) to match
+    /// this filter.
     pub requirement: Option<Val<FilterRequirement>>,
 }
 
@@ -718,9 +799,13 @@ impl ToValue for Filter {
 impl Literal for Filter {}
 
 /// The [`LabelNameCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationtelemetryrule-labelnamecondition.html) property type.
+///
+/// Condition that matches based on WAF rule labels, with label names limited to 1024 characters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LabelNameCondition {
     /// `LabelName`.
+    ///
+    /// The label name to match, supporting alphanumeric characters, underscores, hyphens, and colons.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^[0-9A-Za-z_\-:]+$`.
@@ -771,11 +856,17 @@ impl ToValue for LabelNameCondition {
 impl Literal for LabelNameCondition {}
 
 /// The [`LoggingFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationtelemetryrule-loggingfilter.html) property type.
+///
+/// Configuration that determines which WAF log records to keep or drop based on specified conditions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingFilter {
     /// `DefaultBehavior`.
+    ///
+    /// The default action (KEEP or DROP) for log records that don't match any filter conditions.
     pub default_behavior: Option<Val<FilterBehavior>>,
     /// `Filters`.
+    ///
+    /// A list of filter conditions that determine log record handling behavior.
     ///
     /// - Length: at least 1.
     /// - Items: at least 1.
@@ -837,9 +928,14 @@ impl ToValue for LoggingFilter {
 impl Literal for LoggingFilter {}
 
 /// The [`SingleHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationtelemetryrule-singleheader.html) property type.
+///
+/// Structure containing a name field limited to 64 characters for header or query parameter
+/// identification.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleHeader {
     /// `Name`: required.
+    ///
+    /// The name value, limited to 64 characters.
     ///
     /// - Length: 1 to 64.
     pub name: Option<Val<String>>,
@@ -968,23 +1064,40 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TelemetryDestinationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationtelemetryrule-telemetrydestinationconfiguration.html) property type.
+///
+/// Configuration specifying where and how telemetry data should be delivered for AWS resources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TelemetryDestinationConfiguration {
     /// `CloudtrailParameters`.
+    ///
+    /// Configuration parameters specific to AWS CloudTrail when CloudTrail is the source type.
     pub cloudtrail_parameters: Option<Val<CloudtrailParameters>>,
     /// `DestinationPattern`.
+    ///
+    /// The pattern used to generate the destination path or name, supporting macros like \<resourceId> and
+    /// \<accountId>.
     pub destination_pattern: Option<Val<String>>,
     /// `DestinationType`.
+    ///
+    /// The type of destination for the telemetry data (e.g., "Amazon CloudWatch Logs", "S3").
     pub destination_type: Option<Val<DestinationType>>,
     /// `ELBLoadBalancerLoggingParameters`.
+    ///
+    /// Configuration parameters specific to ELB load balancer logging when ELB is the resource type.
     pub elb_load_balancer_logging_parameters: Option<Val<ElbLoadBalancerLoggingParameters>>,
     /// `RetentionInDays`.
+    ///
+    /// The number of days to retain the telemetry data in the destination.
     ///
     /// - Range: 1 to 3653.
     pub retention_in_days: Option<Val<i64>>,
     /// `VPCFlowLogParameters`.
+    ///
+    /// Configuration parameters specific to VPC Flow Logs when VPC is the resource type.
     pub vpc_flow_log_parameters: Option<Val<VpcFlowLogParameters>>,
     /// `WAFLoggingParameters`.
+    ///
+    /// Configuration parameters specific to WAF logging when WAF is the resource type.
     pub waf_logging_parameters: Option<Val<WafLoggingParameters>>,
 }
 
@@ -1071,27 +1184,51 @@ impl ToValue for TelemetryDestinationConfiguration {
 impl Literal for TelemetryDestinationConfiguration {}
 
 /// The [`TelemetryRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationtelemetryrule-telemetryrule.html) property type.
+///
+/// Defines how telemetry should be configured for specific AWS resources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TelemetryRule {
     /// `AllRegions`.
+    ///
+    /// When true, the rule is replicated to all supported regions
     pub all_regions: Option<Val<bool>>,
     /// `AllowFieldUpdates`.
+    ///
+    /// When true, configuration drift in managed telemetry resources will be detected and remediated for
+    /// resource-level fields.
     pub allow_field_updates: Option<Val<bool>>,
     /// `DestinationConfiguration`.
+    ///
+    /// Configuration specifying where and how the telemetry data should be delivered.
     pub destination_configuration: Option<Val<TelemetryDestinationConfiguration>>,
     /// `Regions`.
+    ///
+    /// List of AWS region codes where the rule should be replicated
     ///
     /// - Items: at least 1.
     pub regions: Option<Val<Vec<String>>>,
     /// `ResourceType`: required.
+    ///
+    /// The type of AWS resource to configure telemetry for (e.g., "AWS::EC2::VPC", "AWS::EKS::Cluster",
+    /// "AWS::WAFv2::WebACL").
     pub resource_type: Option<Val<ResourceType>>,
     /// `Scope`.
+    ///
+    /// The organizational scope to which the rule applies, specified using accounts or organizational
+    /// units.
     pub scope: Option<Val<String>>,
     /// `SelectionCriteria`.
+    ///
+    /// Criteria for selecting which resources the rule applies to, such as resource tags.
     pub selection_criteria: Option<Val<String>>,
     /// `TelemetrySourceTypes`.
+    ///
+    /// The specific telemetry source types to configure for the resource, such as VPC_FLOW_LOGS or
+    /// EKS_AUDIT_LOGS. TelemetrySourceTypes must be correlated with the specific resource type.
     pub telemetry_source_types: Option<Val<Vec<TelemetrySourceType>>>,
     /// `TelemetryType`: required.
+    ///
+    /// The type of telemetry to collect (Logs, Metrics, or Traces).
     pub telemetry_type: Option<Val<TelemetryType>>,
 }
 
@@ -1215,13 +1352,21 @@ impl ToValue for TelemetryRule {
 impl Literal for TelemetryRule {}
 
 /// The [`VPCFlowLogParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationtelemetryrule-vpcflowlogparameters.html) property type.
+///
+/// Configuration parameters specific to VPC Flow Logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcFlowLogParameters {
     /// `LogFormat`.
+    ///
+    /// The format in which VPC Flow Log entries should be logged.
     pub log_format: Option<Val<String>>,
     /// `MaxAggregationInterval`.
+    ///
+    /// The maximum interval in seconds between the capture of flow log records.
     pub max_aggregation_interval: Option<Val<i64>>,
     /// `TrafficType`.
+    ///
+    /// The type of traffic to log (ACCEPT, REJECT, or ALL).
     pub traffic_type: Option<Val<String>>,
 }
 
@@ -1281,13 +1426,21 @@ impl ToValue for VpcFlowLogParameters {
 impl Literal for VpcFlowLogParameters {}
 
 /// The [`WAFLoggingParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-organizationtelemetryrule-wafloggingparameters.html) property type.
+///
+/// Configuration parameters for WAF logging, including redacted fields and logging filters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WafLoggingParameters {
     /// `LogType`.
+    ///
+    /// The type of WAF logs to collect (currently supports WAF_LOGS).
     pub log_type: Option<Val<WafLogType>>,
     /// `LoggingFilter`.
+    ///
+    /// A filter configuration that determines which WAF log records to include or exclude.
     pub logging_filter: Option<Val<LoggingFilter>>,
     /// `RedactedFields`.
+    ///
+    /// The fields to redact from WAF logs to protect sensitive information.
     ///
     /// - Items: at most 100.
     pub redacted_fields: Option<Val<Vec<FieldToMatch>>>,
@@ -1388,9 +1541,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["ALLOW", "BLOCK", "COUNT", "CAPTCHA", "CHALLENGE", "EXCLUDED_AS_COUNT"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -1436,9 +1598,18 @@ impl DestinationType {
             DestinationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DestinationType {
+    const VALUES: &'static [&'static str] = &["cloud-watch-logs"];
+    fn as_str(&self) -> &str {
+        DestinationType::as_str(self)
     }
 }
 
@@ -1482,9 +1653,18 @@ impl FilterBehavior {
             FilterBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilterBehavior {
+    const VALUES: &'static [&'static str] = &["KEEP", "DROP"];
+    fn as_str(&self) -> &str {
+        FilterBehavior::as_str(self)
     }
 }
 
@@ -1529,9 +1709,18 @@ impl FilterRequirement {
             FilterRequirement::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilterRequirement {
+    const VALUES: &'static [&'static str] = &["MEETS_ALL", "MEETS_ANY"];
+    fn as_str(&self) -> &str {
+        FilterRequirement::as_str(self)
     }
 }
 
@@ -1576,9 +1765,18 @@ impl OutputFormat {
             OutputFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OutputFormat {
+    const VALUES: &'static [&'static str] = &["plain", "json"];
+    fn as_str(&self) -> &str {
+        OutputFormat::as_str(self)
     }
 }
 
@@ -1635,9 +1833,25 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] = &[
+        "AWS::EC2::VPC",
+        "AWS::WAFv2::WebACL",
+        "AWS::CloudTrail",
+        "AWS::EKS::Cluster",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        "AWS::EC2::Instance",
+    ];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 
@@ -1701,9 +1915,26 @@ impl TelemetrySourceType {
             TelemetrySourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TelemetrySourceType {
+    const VALUES: &'static [&'static str] = &[
+        "VPC_FLOW_LOGS",
+        "ROUTE53_RESOLVER_QUERY_LOGS",
+        "EKS_AUDIT_LOGS",
+        "EKS_AUTHENTICATOR_LOGS",
+        "EKS_CONTROLLER_MANAGER_LOGS",
+        "EKS_SCHEDULER_LOGS",
+        "EKS_API_LOGS",
+    ];
+    fn as_str(&self) -> &str {
+        TelemetrySourceType::as_str(self)
     }
 }
 
@@ -1753,9 +1984,18 @@ impl TelemetryType {
             TelemetryType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TelemetryType {
+    const VALUES: &'static [&'static str] = &["Logs", "Metrics"];
+    fn as_str(&self) -> &str {
+        TelemetryType::as_str(self)
     }
 }
 
@@ -1797,9 +2037,18 @@ impl WafLogType {
             WafLogType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WafLogType {
+    const VALUES: &'static [&'static str] = &["WAF_LOGS"];
+    fn as_str(&self) -> &str {
+        WafLogType::as_str(self)
     }
 }
 

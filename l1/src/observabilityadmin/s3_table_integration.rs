@@ -5,20 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::ObservabilityAdmin::S3TableIntegration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-observabilityadmin-s3tableintegration.html) resource type.
 ///
+/// Creates an integration between CloudWatch and S3 Tables for analytics. This integration enables
+/// querying CloudWatch telemetry data using analytics engines like Amazon Athena, Amazon Redshift, and
+/// Apache Spark.
+///
 /// Build it with [`S3TableIntegration::builder`]; adding it to a stack returns a [`S3TableIntegrationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3TableIntegration {
     /// `Encryption`: required. Changing it replaces the resource.
+    ///
+    /// Defines the encryption configuration for S3 Table integrations, including the encryption algorithm
+    /// and KMS key settings.
     pub encryption: Option<Val<EncryptionConfig>>,
     /// `LogSources`.
+    ///
+    /// A data source with an S3 Table integration for query access in the `logs` namespace.
     pub log_sources: Option<Val<Vec<LogSource>>>,
     /// `RoleArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that grants permissions for the S3 Table integration
+    /// to access necessary resources.
     ///
     /// - Length: 1 to 1011.
     /// - Pattern: `^arn:aws([a-z0-9\-]+)?:([a-zA-Z0-9\-]+):([a-z0-9\-]+)?:([0-9]{12})?:(.+)$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The key-value pairs to associate with the S3 Table integration resource for categorization and
+    /// management purposes.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -125,6 +140,8 @@ impl Deref for S3TableIntegrationHandle {
 
 impl S3TableIntegrationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the S3 Table integration.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -139,15 +156,22 @@ impl S3TableIntegrationHandle {
 }
 
 /// The [`EncryptionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-s3tableintegration-encryptionconfig.html) property type.
+///
+/// Defines the encryption configuration for S3 Table integrations, including the encryption algorithm
+/// and KMS key settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfig {
     /// `KmsKeyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the KMS key used for encryption when using customer-managed keys.
     ///
     /// - Length: 1 to 1011.
     /// - Pattern: `^arn:aws([a-z0-9\-]+)?:([a-zA-Z0-9\-]+):([a-z0-9\-]+)?:([0-9]{12})?:(.+)$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `SseAlgorithm`: required.
+    ///
+    /// The server-side encryption algorithm used for encrypting data in the S3 Table integration.
     pub sse_algorithm: Option<Val<SseAlgorithm>>,
 }
 
@@ -208,17 +232,19 @@ impl ToValue for EncryptionConfig {
 impl Literal for EncryptionConfig {}
 
 /// The [`LogSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-s3tableintegration-logsource.html) property type.
+///
+/// A data source with an S3 Table integration for query access in the `logs` namespace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogSource {
-    /// `Identifier`.
-    ///
-    /// - Length: 1 to 256.
-    pub identifier: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the data source.
     ///
     /// - Length: 1 to 256.
     pub name: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of the data source.
     ///
     /// - Length: 1 to 256.
     pub type_: Option<Val<String>>,
@@ -233,16 +259,11 @@ impl LogSource {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self {
-            name: Some(Val::<String>::from("placeholder")),
-            type_: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
-        }
+        Self { name: Some(Val::<String>::from("placeholder")), type_: Some(Val::<String>::from("placeholder")) }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "Identifier", &self.identifier);
         put(&mut m, "Name", &self.name);
         put(&mut m, "Type", &self.type_);
         m
@@ -254,11 +275,6 @@ impl LogSource {
 pub struct LogSourceBuilder(LogSource);
 
 impl LogSourceBuilder {
-    /// Sets `Identifier`.
-    pub fn identifier(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.identifier = Some(value.into());
-        self
-    }
     /// Sets `Name`.
     pub fn name(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.name = Some(value.into());
@@ -380,9 +396,18 @@ impl SseAlgorithm {
             SseAlgorithm::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SseAlgorithm {
+    const VALUES: &'static [&'static str] = &["AES256", "aws:kms"];
+    fn as_str(&self) -> &str {
+        SseAlgorithm::as_str(self)
     }
 }
 

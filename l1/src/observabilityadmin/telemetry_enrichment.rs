@@ -5,10 +5,17 @@ use crate::rt::*;
 
 /// The [`AWS::ObservabilityAdmin::TelemetryEnrichment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-observabilityadmin-telemetryenrichment.html) resource type.
 ///
+/// AWS::ObservabilityAdmin::TelemetryEnrichment cloudformation resource enables the resource tags for
+/// telemetry feature in CloudWatch to enrich infrastructure metrics with AWS resource tags. For more
+/// details:
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/resource-tags-for-telemetry.html>
+///
 /// Build it with [`TelemetryEnrichment::builder`]; adding it to a stack returns a [`TelemetryEnrichmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TelemetryEnrichment {
     /// `Scope`. Changing it replaces the resource.
+    ///
+    /// Scope of the Telemetry Enrichment
     pub scope: Option<Val<Scope>>,
 }
 
@@ -77,6 +84,8 @@ impl Deref for TelemetryEnrichmentHandle {
 
 impl TelemetryEnrichmentHandle {
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Current status of the resource tags for telemetry feature (Running, Stopped, or Impaired).
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -110,9 +119,18 @@ impl Scope {
             Scope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Scope {
+    const VALUES: &'static [&'static str] = &["ACCOUNT"];
+    fn as_str(&self) -> &str {
+        Scope::as_str(self)
     }
 }
 

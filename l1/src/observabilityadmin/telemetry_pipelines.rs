@@ -5,17 +5,58 @@ use crate::rt::*;
 
 /// The [`AWS::ObservabilityAdmin::TelemetryPipelines`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-observabilityadmin-telemetrypipelines.html) resource type.
 ///
+/// Creates a telemetry pipeline for processing and transforming telemetry data. The pipeline defines
+/// how data flows from sources through processors to destinations, enabling data transformation and
+/// delivering capabilities.
+///
+/// **Using CloudWatch as a pipeline source** The following is an example of a `Body` property value for
+/// the `Configuration` object. { "Type": "AWS::ObservabilityAdmin::TelemetryPipelines", "Properties": {
+/// "Configuration": { "Body": "pipeline:\n source:\n cloudwatch_logs:\n log_event_metadata:\n
+/// data_source_name: \"my_data_source\"\n data_source_type: \"default\"\n aws:\n sts_role_arn:
+/// \"arn:aws:iam::123456789012:role/MyPipelineAccessRole\"\n processor:\n - parse_json: {}\n sink:\n -
+/// cloudwatch_logs:\n log_group: \"@original\"" } }
+/// } Type: AWS::ObservabilityAdmin::TelemetryPipelines
+/// Properties: Configuration: Body: | pipeline: source: cloudwatch_logs: log_event_metadata:
+/// data_source_name: "my_data_source" data_source_type: "default" aws: sts_role_arn:
+/// "arn:aws:iam::123456789012:role/MyPipelineAccessRole" processor: - parse_json: {} sink: -
+/// cloudwatch_logs: log_group: "@original" **Using Amazon S3 as a pipeline source** The following is an
+/// example of a `Body` property value for the `Configuration` object. { "Type":
+/// "AWS::ObservabilityAdmin::TelemetryPipelines", "Properties": { "Configuration": { "Body":
+/// "pipeline:\n source:\n s3:\n sqs:\n visibility_timeout: \"PT60S\"\n
+/// visibility_duplication_protection: true\n maximum_messages: 10\n queue_url:
+/// \"<https://sqs.us-east-1.amazonaws.com/123456789012/my-sqs-queue\>"\n notification_type: \"sqs\"\n
+/// codec:\n ndjson: {}\n aws:\n region: \"us-east-1\"\n sts_role_arn:
+/// \"arn:aws:iam::123456789012:role/MyAccessRole\"\n data_source_name: \"crowdstrike_falcon\"\n
+/// processor:\n - ocsf:\n version: \"1.5\"\n mapping_version: \"1.5.0\"\n schema:\n
+/// crowdstrike_falcon:\n sink:\n - cloudwatch_logs:\n log_group: \"my-log-group\"" } }
+/// } Type: AWS::ObservabilityAdmin::TelemetryPipelines
+/// Properties: Configuration: Body: | pipeline: source: s3: sqs: visibility_timeout: "PT60S"
+/// visibility_duplication_protection: true maximum_messages: 10 queue_url:
+/// "<https://sqs.us-east-1.amazonaws.com/123456789012/my-sqs-queue>" notification_type: "sqs" codec:
+/// ndjson: {} aws: region: "us-east-1" sts_role_arn: "arn:aws:iam::123456789012:role/MyAccessRole"
+/// data_source_name: "crowdstrike_falcon" processor: - ocsf: version: "1.5" mapping_version: "1.5.0"
+/// schema: crowdstrike_falcon: sink: - cloudwatch_logs: log_group: "my-log-group"
+///
 /// Build it with [`TelemetryPipelines::builder`]; adding it to a stack returns a [`TelemetryPipelinesHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TelemetryPipelines {
     /// `Configuration`: required.
+    ///
+    /// The configuration that defines how the telemetry pipeline processes data, including sources,
+    /// processors, and destinations. For more information, see the [Amazon CloudWatch User
+    /// Guide](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Creating-pipelines.html) .
     pub configuration: Option<Val<TelemetryPipelineConfiguration>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the telemetry pipeline to create. The name must be unique within your account.
     ///
     /// - Length: 3 to 28.
     /// - Pattern: `[a-z][a-z0-9\-]+`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The key-value pairs to associate with the telemetry pipeline resource for categorization and
+    /// management purposes.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -111,6 +152,8 @@ impl Deref for TelemetryPipelinesHandle {
 
 impl TelemetryPipelinesHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the created telemetry pipeline.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -119,10 +162,14 @@ impl TelemetryPipelinesHandle {
         self.0.get_att("Pipeline")
     }
     /// `Fn::GetAtt` `PipelineIdentifier`.
+    ///
+    /// The Amazon Resource Name (ARN) of the telemetry pipeline.
     pub fn attr_pipeline_identifier(&self) -> Val<String> {
         self.0.get_att("PipelineIdentifier")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the telemetry pipeline.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -209,9 +256,34 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TelemetryPipelineConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-observabilityadmin-telemetrypipelines-telemetrypipelineconfiguration.html) property type.
+///
+/// Defines the configuration for a pipeline, including how data flows from sources through processors
+/// to destinations. The configuration is specified in YAML format and must include a valid pipeline
+/// definition with required source and sink components. This pipeline enables end-to-end telemetry data
+/// collection, transformation, and delivery while supporting optional processing steps and extensions
+/// for enhanced functionality.
+///
+/// The primary pipeline configuration section are:
+///
+/// - *Source:* Defines where log data originates from (S3 buckets, CloudWatch Logs, third-party APIs).
+///   Each pipeline must have exactly one source.
+/// - *Processors (optional):* Transform, parse, and enrich log data as it flows through the pipeline.
+///   Processors are applied sequentially in the order they are defined.
+/// - *Sink:* Defines the destination where processed log data is sent. Each pipeline must have exactly
+///   one sink.
+/// - *Extensions (optional):* Provide additional functionality such as AWS Secrets Manager integration
+///   for credential management.
+///
+/// For more details on each configuration section see [CloudWatch pipelines User
+/// Guide](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-pipelines.html) .
+/// Additional comprehensive configuration examples can be found in the [CreateTelemetryPipeline API
+/// docs](https://docs.aws.amazon.com/cloudwatch/latest/observabilityadmin/API_CreateTelemetryPipeline.html#API_CreateTelemetryPipeline_Examples)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TelemetryPipelineConfiguration {
     /// `Body`: required.
+    ///
+    /// The pipeline configuration body that defines the data processing rules and transformations.
     ///
     /// - Length: 1 to 24000.
     pub body: Option<Val<String>>,

@@ -5,59 +5,114 @@ use crate::rt::*;
 
 /// The [`AWS::ODB::CloudAutonomousVmCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-odb-cloudautonomousvmcluster.html) resource type.
 ///
+/// The `AWS::ODB::CloudAutonomousVmCluster` resource creates an Autonomous VM cluster. An Autonomous VM
+/// cluster provides the infrastructure for running Autonomous Databases.
+///
 /// Build it with [`CloudAutonomousVmCluster::builder`]; adding it to a stack returns a [`CloudAutonomousVmClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudAutonomousVmCluster {
     /// `AutonomousDataStorageSizeInTBs`. Changing it replaces the resource.
+    ///
+    /// The data storage size allocated for Autonomous Databases in the Autonomous VM cluster, in TB.
+    ///
+    /// Required when creating an Autonomous VM cluster.
     pub autonomous_data_storage_size_in_tbs: Option<Val<f64>>,
     /// `CloudExadataInfrastructureId`. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the Cloud Exadata Infrastructure containing this Autonomous VM cluster.
+    ///
+    /// Required when creating an Autonomous VM cluster.
     ///
     /// - Length: 6 to 2048.
     /// - Pattern: `^(arn:(?:aws|aws-cn|aws-us-gov|aws-iso-{0,1}[a-z]{0,1}):[a-z0-9-]+:[a-z0-9-]*:[0-9]+:[a-z0-9-]+/[a-zA-Z0-9_~.-]{6,64}|[a-zA-Z0-9_~.-]{6,64})$`.
     pub cloud_exadata_infrastructure_id: Option<Val<String>>,
     /// `CpuCoreCountPerNode`. Changing it replaces the resource.
+    ///
+    /// The number of CPU cores enabled per node in the Autonomous VM cluster.
+    ///
+    /// Required when creating an Autonomous VM cluster.
     pub cpu_core_count_per_node: Option<Val<i64>>,
     /// `DbServers`. Changing it replaces the resource.
+    ///
+    /// The list of database servers associated with the Autonomous VM cluster.
     ///
     /// - Items: 1 to 1024.
     pub db_servers: Option<Val<Vec<String>>>,
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// The user-provided description of the Autonomous VM cluster.
     pub description: Option<Val<String>>,
     /// `DisplayName`. Changing it replaces the resource.
+    ///
+    /// The display name of the Autonomous VM cluster.
+    ///
+    /// Required when creating an Autonomous VM cluster.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z_](?!.*--)[a-zA-Z0-9_-]*$`.
     pub display_name: Option<Val<String>>,
     /// `IamRoles`.
+    ///
+    /// The AWS Identity and Access Management (IAM) service roles associated with the Autonomous VM
+    /// cluster.
     pub iam_roles: Option<Val<Vec<IamRole>>>,
     /// `IsMtlsEnabledVmCluster`. Changing it replaces the resource.
+    ///
+    /// Specifies whether mutual TLS (mTLS) authentication is enabled for the Autonomous VM cluster.
     pub is_mtls_enabled_vm_cluster: Option<Val<bool>>,
     /// `LicenseModel`. Changing it replaces the resource.
+    ///
+    /// The Oracle license model that applies to the Autonomous VM cluster. Valid values are
+    /// `LICENSE_INCLUDED` or `BRING_YOUR_OWN_LICENSE` .
     pub license_model: Option<Val<LicenseModel>>,
     /// `MaintenanceWindow`. Changing it replaces the resource.
+    ///
+    /// The scheduling details for the maintenance window. Patching and system updates take place during the
+    /// maintenance window.
     pub maintenance_window: Option<Val<MaintenanceWindow>>,
     /// `MemoryPerOracleComputeUnitInGBs`. Changing it replaces the resource.
+    ///
+    /// The amount of memory allocated per Oracle Compute Unit, in GB.
+    ///
+    /// Required when creating an Autonomous VM cluster.
     pub memory_per_oracle_compute_unit_in_gbs: Option<Val<i64>>,
     /// `OdbNetworkId`. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the ODB network associated with this Autonomous VM cluster.
+    ///
+    /// Required when creating an Autonomous VM cluster.
     ///
     /// - Length: 6 to 2048.
     /// - Pattern: `^(arn:(?:aws|aws-cn|aws-us-gov|aws-iso-{0,1}[a-z]{0,1}):[a-z0-9-]+:[a-z0-9-]*:[0-9]+:[a-z0-9-]+/[a-zA-Z0-9_~.-]{6,64}|[a-zA-Z0-9_~.-]{6,64})$`.
     pub odb_network_id: Option<Val<String>>,
     /// `ScanListenerPortNonTls`. Changing it replaces the resource.
     ///
+    /// The SCAN listener port for non-TLS (TCP) protocol. The default is 1521.
+    ///
     /// - Range: 1024 to 8999.
     pub scan_listener_port_non_tls: Option<Val<i64>>,
     /// `ScanListenerPortTls`. Changing it replaces the resource.
     ///
+    /// The SCAN listener port for TLS (TCP) protocol. The default is 2484.
+    ///
     /// - Range: 1024 to 8999.
     pub scan_listener_port_tls: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// Tags to assign to the Autonomous Vm Cluster.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TimeZone`. Changing it replaces the resource.
+    ///
+    /// The time zone of the Autonomous VM cluster.
     ///
     /// - Length: 1 to 255.
     pub time_zone: Option<Val<String>>,
     /// `TotalContainerDatabases`. Changing it replaces the resource.
+    ///
+    /// The total number of Autonomous Container Databases that can be created with the allocated local
+    /// storage.
+    ///
+    /// Required when creating an Autonomous VM cluster.
     pub total_container_databases: Option<Val<i64>>,
 }
 
@@ -237,114 +292,171 @@ impl Deref for CloudAutonomousVmClusterHandle {
 
 impl CloudAutonomousVmClusterHandle {
     /// `Fn::GetAtt` `CloudAutonomousVmClusterId`.
+    ///
+    /// The unique identifier of the Autonomous VM cluster.
     pub fn attr_cloud_autonomous_vm_cluster_id(&self) -> Val<String> {
         self.0.get_att("CloudAutonomousVmClusterId")
     }
     /// `Fn::GetAtt` `CloudAutonomousVmClusterArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the Autonomous VM cluster.
     pub fn attr_cloud_autonomous_vm_cluster_arn(&self) -> Val<String> {
         self.0.get_att("CloudAutonomousVmClusterArn")
     }
     /// `Fn::GetAtt` `OciResourceAnchorName`.
+    ///
+    /// The name of the OCI resource anchor associated with this Autonomous VM cluster.
     pub fn attr_oci_resource_anchor_name(&self) -> Val<String> {
         self.0.get_att("OciResourceAnchorName")
     }
     /// `Fn::GetAtt` `AutonomousDataStoragePercentage`.
+    ///
+    /// The percentage of data storage currently in use for Autonomous Databases in the Autonomous VM
+    /// cluster.
     pub fn attr_autonomous_data_storage_percentage(&self) -> Val<f64> {
         self.0.get_att("AutonomousDataStoragePercentage")
     }
     /// `Fn::GetAtt` `AvailableAutonomousDataStorageSizeInTBs`.
+    ///
+    /// The available data storage space for Autonomous Databases in the Autonomous VM cluster, in TB.
     pub fn attr_available_autonomous_data_storage_size_in_tbs(&self) -> Val<f64> {
         self.0.get_att("AvailableAutonomousDataStorageSizeInTBs")
     }
     /// `Fn::GetAtt` `AvailableContainerDatabases`.
+    ///
+    /// The number of Autonomous CDBs that you can create with the currently available storage.
     pub fn attr_available_container_databases(&self) -> Val<i64> {
         self.0.get_att("AvailableContainerDatabases")
     }
     /// `Fn::GetAtt` `AvailableCpus`.
+    ///
+    /// The number of CPU cores available for allocation to Autonomous Databases.
     pub fn attr_available_cpus(&self) -> Val<f64> {
         self.0.get_att("AvailableCpus")
     }
     /// `Fn::GetAtt` `ComputeModel`.
+    ///
+    /// The compute model of the Autonomous VM cluster: ECPU or OCPU.
     pub fn attr_compute_model(&self) -> Val<String> {
         self.0.get_att("ComputeModel")
     }
     /// `Fn::GetAtt` `CpuCoreCount`.
+    ///
+    /// The total number of CPU cores in the Autonomous VM cluster.
     pub fn attr_cpu_core_count(&self) -> Val<i64> {
         self.0.get_att("CpuCoreCount")
     }
     /// `Fn::GetAtt` `CpuPercentage`.
+    ///
+    /// The percentage of total CPU cores currently in use in the Autonomous VM cluster.
     pub fn attr_cpu_percentage(&self) -> Val<f64> {
         self.0.get_att("CpuPercentage")
     }
     /// `Fn::GetAtt` `DataStorageSizeInGBs`.
+    ///
+    /// The total data storage allocated to the Autonomous VM cluster, in GB.
     pub fn attr_data_storage_size_in_gbs(&self) -> Val<f64> {
         self.0.get_att("DataStorageSizeInGBs")
     }
     /// `Fn::GetAtt` `DataStorageSizeInTBs`.
+    ///
+    /// The total data storage allocated to the Autonomous VM cluster, in TB.
     pub fn attr_data_storage_size_in_tbs(&self) -> Val<f64> {
         self.0.get_att("DataStorageSizeInTBs")
     }
     /// `Fn::GetAtt` `DbNodeStorageSizeInGBs`.
+    ///
+    /// The local node storage allocated to the Autonomous VM cluster, in gigabytes (GB).
     pub fn attr_db_node_storage_size_in_gbs(&self) -> Val<i64> {
         self.0.get_att("DbNodeStorageSizeInGBs")
     }
     /// `Fn::GetAtt` `Domain`.
+    ///
+    /// The domain name for the Autonomous VM cluster.
     pub fn attr_domain(&self) -> Val<String> {
         self.0.get_att("Domain")
     }
     /// `Fn::GetAtt` `ExadataStorageInTBsLowestScaledValue`.
+    ///
+    /// The minimum value to which you can scale down the Exadata storage, in TB.
     pub fn attr_exadata_storage_in_tbs_lowest_scaled_value(&self) -> Val<f64> {
         self.0.get_att("ExadataStorageInTBsLowestScaledValue")
     }
     /// `Fn::GetAtt` `Hostname`.
+    ///
+    /// The hostname for the Autonomous VM cluster.
     pub fn attr_hostname(&self) -> Val<String> {
         self.0.get_att("Hostname")
     }
     /// `Fn::GetAtt` `Ocid`.
+    ///
+    /// The Oracle Cloud Identifier (OCID) of the Autonomous VM cluster.
     pub fn attr_ocid(&self) -> Val<String> {
         self.0.get_att("Ocid")
     }
     /// `Fn::GetAtt` `OciUrl`.
+    ///
+    /// The URL for accessing the OCI console page for this Autonomous VM cluster.
     pub fn attr_oci_url(&self) -> Val<String> {
         self.0.get_att("OciUrl")
     }
     /// `Fn::GetAtt` `MaxAcdsLowestScaledValue`.
+    ///
+    /// The minimum value to which you can scale down the maximum number of Autonomous CDBs.
     pub fn attr_max_acds_lowest_scaled_value(&self) -> Val<i64> {
         self.0.get_att("MaxAcdsLowestScaledValue")
     }
     /// `Fn::GetAtt` `MemorySizeInGBs`.
+    ///
+    /// The total amount of memory allocated to the Autonomous VM cluster, in gigabytes (GB).
     pub fn attr_memory_size_in_gbs(&self) -> Val<i64> {
         self.0.get_att("MemorySizeInGBs")
     }
     /// `Fn::GetAtt` `NodeCount`.
+    ///
+    /// The number of database server nodes in the Autonomous VM cluster.
     pub fn attr_node_count(&self) -> Val<i64> {
         self.0.get_att("NodeCount")
     }
     /// `Fn::GetAtt` `NonProvisionableAutonomousContainerDatabases`.
+    ///
+    /// The number of Autonomous CDBs that can't be provisioned because of resource constraints.
     pub fn attr_non_provisionable_autonomous_container_databases(&self) -> Val<i64> {
         self.0.get_att("NonProvisionableAutonomousContainerDatabases")
     }
     /// `Fn::GetAtt` `ProvisionableAutonomousContainerDatabases`.
+    ///
+    /// The number of Autonomous CDBs that can be provisioned in the Autonomous VM cluster.
     pub fn attr_provisionable_autonomous_container_databases(&self) -> Val<i64> {
         self.0.get_att("ProvisionableAutonomousContainerDatabases")
     }
     /// `Fn::GetAtt` `ProvisionedAutonomousContainerDatabases`.
+    ///
+    /// The number of Autonomous CDBs currently provisioned in the Autonomous VM cluster.
     pub fn attr_provisioned_autonomous_container_databases(&self) -> Val<i64> {
         self.0.get_att("ProvisionedAutonomousContainerDatabases")
     }
     /// `Fn::GetAtt` `ProvisionedCpus`.
+    ///
+    /// The number of CPU cores currently provisioned in the Autonomous VM cluster.
     pub fn attr_provisioned_cpus(&self) -> Val<f64> {
         self.0.get_att("ProvisionedCpus")
     }
     /// `Fn::GetAtt` `ReclaimableCpus`.
+    ///
+    /// The number of CPU cores that can be reclaimed from terminated or scaled-down Autonomous Databases.
     pub fn attr_reclaimable_cpus(&self) -> Val<f64> {
         self.0.get_att("ReclaimableCpus")
     }
     /// `Fn::GetAtt` `ReservedCpus`.
+    ///
+    /// The number of CPU cores reserved for system operations and redundancy.
     pub fn attr_reserved_cpus(&self) -> Val<f64> {
         self.0.get_att("ReservedCpus")
     }
     /// `Fn::GetAtt` `Shape`.
+    ///
+    /// The shape of the Exadata infrastructure for the Autonomous VM cluster.
     pub fn attr_shape(&self) -> Val<String> {
         self.0.get_att("Shape")
     }
@@ -359,16 +471,21 @@ impl CloudAutonomousVmClusterHandle {
 }
 
 /// The [`IamRole`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-odb-cloudautonomousvmcluster-iamrole.html) property type.
+///
+/// An AWS Identity and Access Management (IAM) service role associated with the Autonomous VM cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IamRole {
     /// `AwsIntegration`.
+    ///
+    /// The AWS integration configuration settings for the AWS Identity and Access Management (IAM) service
+    /// role.
     pub aws_integration: Option<Val<String>>,
     /// `IamRoleArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the AWS Identity and Access Management (IAM) service role.
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub iam_role_arn: Option<Val<String>>,
-    /// `Status`.
-    pub status: Option<Val<String>>,
 }
 
 impl IamRole {
@@ -387,7 +504,6 @@ impl IamRole {
         let mut m = BTreeMap::new();
         put(&mut m, "AwsIntegration", &self.aws_integration);
         put(&mut m, "IamRoleArn", &self.iam_role_arn);
-        put(&mut m, "Status", &self.status);
         m
     }
 }
@@ -407,11 +523,6 @@ impl IamRoleBuilder {
         self.0.iam_role_arn = Some(value.into());
         self
     }
-    /// Sets `Status`.
-    pub fn status(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.status = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> IamRole {
         self.0
@@ -427,21 +538,36 @@ impl ToValue for IamRole {
 impl Literal for IamRole {}
 
 /// The [`MaintenanceWindow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-odb-cloudautonomousvmcluster-maintenancewindow.html) property type.
+///
+/// The scheduling details for the maintenance window. Patching and system updates take place during the
+/// maintenance window.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaintenanceWindow {
     /// `DaysOfWeek`.
+    ///
+    /// The days of the week when maintenance can be performed.
     pub days_of_week: Option<Val<Vec<DaysOfWeek>>>,
     /// `HoursOfDay`.
+    ///
+    /// The hours of the day when maintenance can be performed.
     pub hours_of_day: Option<Val<Vec<i64>>>,
     /// `LeadTimeInWeeks`.
+    ///
+    /// The lead time in weeks before the maintenance window.
     ///
     /// - Length: 1 to 4.
     pub lead_time_in_weeks: Option<Val<i64>>,
     /// `Months`.
+    ///
+    /// The months when maintenance can be performed.
     pub months: Option<Val<Vec<Months>>>,
     /// `Preference`.
+    ///
+    /// The preference for the maintenance window scheduling.
     pub preference: Option<Val<Preference>>,
     /// `WeeksOfMonth`.
+    ///
+    /// The weeks of the month when maintenance can be performed.
     pub weeks_of_month: Option<Val<Vec<i64>>>,
 }
 
@@ -641,9 +767,19 @@ impl DaysOfWeek {
             DaysOfWeek::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DaysOfWeek {
+    const VALUES: &'static [&'static str] =
+        &["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
+    fn as_str(&self) -> &str {
+        DaysOfWeek::as_str(self)
     }
 }
 
@@ -693,9 +829,18 @@ impl LicenseModel {
             LicenseModel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LicenseModel {
+    const VALUES: &'static [&'static str] = &["BRING_YOUR_OWN_LICENSE", "LICENSE_INCLUDED"];
+    fn as_str(&self) -> &str {
+        LicenseModel::as_str(self)
     }
 }
 
@@ -770,9 +915,31 @@ impl Months {
             Months::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Months {
+    const VALUES: &'static [&'static str] = &[
+        "JANUARY",
+        "FEBRUARY",
+        "MARCH",
+        "APRIL",
+        "MAY",
+        "JUNE",
+        "JULY",
+        "AUGUST",
+        "SEPTEMBER",
+        "OCTOBER",
+        "NOVEMBER",
+        "DECEMBER",
+    ];
+    fn as_str(&self) -> &str {
+        Months::as_str(self)
     }
 }
 
@@ -827,9 +994,18 @@ impl Preference {
             Preference::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Preference {
+    const VALUES: &'static [&'static str] = &["NO_PREFERENCE", "CUSTOM_PREFERENCE"];
+    fn as_str(&self) -> &str {
+        Preference::as_str(self)
     }
 }
 

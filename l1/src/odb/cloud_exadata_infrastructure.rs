@@ -5,46 +5,89 @@ use crate::rt::*;
 
 /// The [`AWS::ODB::CloudExadataInfrastructure`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-odb-cloudexadatainfrastructure.html) resource type.
 ///
+/// The `AWS::ODB::CloudExadataInfrastructure` resource creates an Exadata infrastructure. An Exadata
+/// infrastructure provides the underlying compute and storage resources for Oracle Database workloads.
+///
 /// Build it with [`CloudExadataInfrastructure::builder`]; adding it to a stack returns a [`CloudExadataInfrastructureHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudExadataInfrastructure {
     /// `AvailabilityZone`. Changing it replaces the resource.
     ///
+    /// The name of the Availability Zone (AZ) where the Exadata infrastructure is located.
+    ///
+    /// Required when creating an Exadata infrastructure. Specify either AvailabilityZone or
+    /// AvailabilityZoneId to define the location of the infrastructure.
+    ///
     /// - Length: 1 to 255.
     pub availability_zone: Option<Val<String>>,
     /// `AvailabilityZoneId`. Changing it replaces the resource.
     ///
+    /// The AZ ID of the AZ where the Exadata infrastructure is located.
+    ///
+    /// Required when creating an Exadata infrastructure. Specify either AvailabilityZone or
+    /// AvailabilityZoneId to define the location of the infrastructure.
+    ///
     /// - Length: 1 to 255.
     pub availability_zone_id: Option<Val<String>>,
     /// `ComputeCount`. Changing it replaces the resource.
+    ///
+    /// The number of database servers for the Exadata infrastructure.
+    ///
+    /// Required when creating an Exadata infrastructure.
     pub compute_count: Option<Val<i64>>,
     /// `CustomerContactsToSendToOCI`. Changing it replaces the resource.
+    ///
+    /// The email addresses of contacts to receive notification from Oracle about maintenance updates for
+    /// the Exadata infrastructure.
     pub customer_contacts_to_send_to_oci: Option<Val<Vec<CustomerContact>>>,
     /// `DatabaseServerType`. Changing it replaces the resource.
+    ///
+    /// The database server model type of the Exadata infrastructure. For the list of valid model names, use
+    /// the `ListDbSystemShapes` operation.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9_\/.=-]+$`.
     pub database_server_type: Option<Val<String>>,
     /// `DisplayName`. Changing it replaces the resource.
     ///
+    /// The user-friendly name for the Exadata infrastructure.
+    ///
+    /// Required when creating an Exadata infrastructure.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z_](?!.*--)[a-zA-Z0-9_-]*$`.
     pub display_name: Option<Val<String>>,
     /// `MaintenanceWindow`.
+    ///
+    /// The scheduling details for the maintenance window. Patching and system updates take place during the
+    /// maintenance window.
     pub maintenance_window: Option<Val<MaintenanceWindow>>,
     /// `Shape`. Changing it replaces the resource.
+    ///
+    /// The model name of the Exadata infrastructure.
+    ///
+    /// Required when creating an Exadata infrastructure.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9_\/.=-]+$`.
     pub shape: Option<Val<String>>,
     /// `StorageCount`. Changing it replaces the resource.
+    ///
+    /// The number of storage servers that are activated for the Exadata infrastructure.
+    ///
+    /// Required when creating an Exadata infrastructure.
     pub storage_count: Option<Val<i64>>,
     /// `StorageServerType`. Changing it replaces the resource.
+    ///
+    /// The storage server model type of the Exadata infrastructure. For the list of valid model names, use
+    /// the `ListDbSystemShapes` operation.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9_\/.=-]+$`.
     pub storage_server_type: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags to assign to the Exadata Infrastructure.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -183,86 +226,133 @@ impl Deref for CloudExadataInfrastructureHandle {
 
 impl CloudExadataInfrastructureHandle {
     /// `Fn::GetAtt` `ActivatedStorageCount`.
+    ///
+    /// The number of storage servers requested for the Exadata infrastructure.
     pub fn attr_activated_storage_count(&self) -> Val<i64> {
         self.0.get_att("ActivatedStorageCount")
     }
     /// `Fn::GetAtt` `AdditionalStorageCount`.
+    ///
+    /// The number of storage servers requested for the Exadata infrastructure.
     pub fn attr_additional_storage_count(&self) -> Val<i64> {
         self.0.get_att("AdditionalStorageCount")
     }
     /// `Fn::GetAtt` `AvailableStorageSizeInGBs`.
+    ///
+    /// The amount of available storage, in gigabytes (GB), for the Exadata infrastructure.
     pub fn attr_available_storage_size_in_gbs(&self) -> Val<i64> {
         self.0.get_att("AvailableStorageSizeInGBs")
     }
     /// `Fn::GetAtt` `CloudExadataInfrastructureArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the Exadata infrastructure.
     pub fn attr_cloud_exadata_infrastructure_arn(&self) -> Val<String> {
         self.0.get_att("CloudExadataInfrastructureArn")
     }
     /// `Fn::GetAtt` `CloudExadataInfrastructureId`.
+    ///
+    /// The unique identifier for the Exadata infrastructure.
     pub fn attr_cloud_exadata_infrastructure_id(&self) -> Val<String> {
         self.0.get_att("CloudExadataInfrastructureId")
     }
     /// `Fn::GetAtt` `ComputeModel`.
+    ///
+    /// The OCI model compute model used when you create or clone an instance: ECPU or OCPU. An ECPU is an
+    /// abstracted measure of compute resources. ECPUs are based on the number of cores elastically
+    /// allocated from a pool of compute and storage servers. An OCPU is a legacy physical measure of
+    /// compute resources. OCPUs are based on the physical core of a processor with hyper-threading enabled.
     pub fn attr_compute_model(&self) -> Val<String> {
         self.0.get_att("ComputeModel")
     }
     /// `Fn::GetAtt` `CpuCount`.
+    ///
+    /// The total number of CPU cores that are allocated to the Exadata infrastructure.
     pub fn attr_cpu_count(&self) -> Val<i64> {
         self.0.get_att("CpuCount")
     }
     /// `Fn::GetAtt` `DataStorageSizeInTBs`.
+    ///
+    /// The size of the Exadata infrastructure's data disk group, in terabytes (TB).
     pub fn attr_data_storage_size_in_tbs(&self) -> Val<f64> {
         self.0.get_att("DataStorageSizeInTBs")
     }
     /// `Fn::GetAtt` `DbNodeStorageSizeInGBs`.
+    ///
+    /// The size of the Exadata infrastructure's local node storage, in gigabytes (GB).
     pub fn attr_db_node_storage_size_in_gbs(&self) -> Val<i64> {
         self.0.get_att("DbNodeStorageSizeInGBs")
     }
     /// `Fn::GetAtt` `DbServerVersion`.
+    ///
+    /// The software version of the database servers (dom0) in the Exadata infrastructure.
     pub fn attr_db_server_version(&self) -> Val<String> {
         self.0.get_att("DbServerVersion")
     }
     /// `Fn::GetAtt` `MaxCpuCount`.
+    ///
+    /// The total number of CPU cores available on the Exadata infrastructure.
     pub fn attr_max_cpu_count(&self) -> Val<i64> {
         self.0.get_att("MaxCpuCount")
     }
     /// `Fn::GetAtt` `MaxDataStorageInTBs`.
+    ///
+    /// The total amount of data disk group storage, in terabytes (TB), that's available on the Exadata
+    /// infrastructure.
     pub fn attr_max_data_storage_in_tbs(&self) -> Val<f64> {
         self.0.get_att("MaxDataStorageInTBs")
     }
     /// `Fn::GetAtt` `MaxDbNodeStorageSizeInGBs`.
+    ///
+    /// The total amount of local node storage, in gigabytes (GB), that's available on the Exadata
+    /// infrastructure.
     pub fn attr_max_db_node_storage_size_in_gbs(&self) -> Val<i64> {
         self.0.get_att("MaxDbNodeStorageSizeInGBs")
     }
     /// `Fn::GetAtt` `MaxMemoryInGBs`.
+    ///
+    /// The total amount of memory, in gigabytes (GB), that's available on the Exadata infrastructure.
     pub fn attr_max_memory_in_gbs(&self) -> Val<i64> {
         self.0.get_att("MaxMemoryInGBs")
     }
     /// `Fn::GetAtt` `MemorySizeInGBs`.
+    ///
+    /// The amount of memory, in gigabytes (GB), that's allocated on the Exadata infrastructure.
     pub fn attr_memory_size_in_gbs(&self) -> Val<i64> {
         self.0.get_att("MemorySizeInGBs")
     }
     /// `Fn::GetAtt` `OciResourceAnchorName`.
+    ///
+    /// The name of the OCI resource anchor for the Exadata infrastructure.
     pub fn attr_oci_resource_anchor_name(&self) -> Val<String> {
         self.0.get_att("OciResourceAnchorName")
     }
     /// `Fn::GetAtt` `OciUrl`.
+    ///
+    /// The HTTPS link to the Exadata infrastructure in OCI.
     pub fn attr_oci_url(&self) -> Val<String> {
         self.0.get_att("OciUrl")
     }
     /// `Fn::GetAtt` `Ocid`.
+    ///
+    /// The OCID of the Exadata infrastructure.
     pub fn attr_ocid(&self) -> Val<String> {
         self.0.get_att("Ocid")
     }
     /// `Fn::GetAtt` `StorageServerVersion`.
+    ///
+    /// The software version of the storage servers on the Exadata infrastructure.
     pub fn attr_storage_server_version(&self) -> Val<String> {
         self.0.get_att("StorageServerVersion")
     }
     /// `Fn::GetAtt` `TotalStorageSizeInGBs`.
+    ///
+    /// The total amount of storage, in gigabytes (GB), on the the Exadata infrastructure.
     pub fn attr_total_storage_size_in_gbs(&self) -> Val<i64> {
         self.0.get_att("TotalStorageSizeInGBs")
     }
     /// `Fn::GetAtt` `DbServerIds`.
+    ///
+    /// The list of database server identifiers for the Exadata infrastructure.
     pub fn attr_db_server_ids(&self) -> Val<Vec<String>> {
         self.0.get_att("DbServerIds")
     }
@@ -277,9 +367,14 @@ impl CloudExadataInfrastructureHandle {
 }
 
 /// The [`CustomerContact`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-odb-cloudexadatainfrastructure-customercontact.html) property type.
+///
+/// A contact to receive notification from Oracle about maintenance updates for a specific Exadata
+/// infrastructure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomerContact {
     /// `Email`.
+    ///
+    /// The email address of the contact.
     pub email: Option<Val<String>>,
 }
 
@@ -327,29 +422,50 @@ impl ToValue for CustomerContact {
 impl Literal for CustomerContact {}
 
 /// The [`MaintenanceWindow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-odb-cloudexadatainfrastructure-maintenancewindow.html) property type.
+///
+/// The scheduling details for the maintenance window. Patching and system updates take place during the
+/// maintenance window.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaintenanceWindow {
     /// `CustomActionTimeoutInMins`.
     ///
+    /// The custom action timeout in minutes for the maintenance window.
+    ///
     /// - Range: 15 to 120.
     pub custom_action_timeout_in_mins: Option<Val<i64>>,
     /// `DaysOfWeek`.
+    ///
+    /// The days of the week when maintenance can be performed.
     pub days_of_week: Option<Val<Vec<DaysOfWeek>>>,
     /// `HoursOfDay`.
+    ///
+    /// The hours of the day when maintenance can be performed.
     pub hours_of_day: Option<Val<Vec<i64>>>,
     /// `IsCustomActionTimeoutEnabled`.
+    ///
+    /// Indicates whether custom action timeout is enabled for the maintenance window.
     pub is_custom_action_timeout_enabled: Option<Val<bool>>,
     /// `LeadTimeInWeeks`.
+    ///
+    /// The lead time in weeks before the maintenance window.
     ///
     /// - Range: 1 to 4.
     pub lead_time_in_weeks: Option<Val<i64>>,
     /// `Months`.
+    ///
+    /// The months when maintenance can be performed.
     pub months: Option<Val<Vec<Months>>>,
     /// `PatchingMode`.
+    ///
+    /// The patching mode for the maintenance window.
     pub patching_mode: Option<Val<PatchingMode>>,
     /// `Preference`.
+    ///
+    /// The preference for the maintenance window scheduling.
     pub preference: Option<Val<Preference>>,
     /// `WeeksOfMonth`.
+    ///
+    /// The weeks of the month when maintenance can be performed.
     pub weeks_of_month: Option<Val<Vec<i64>>>,
 }
 
@@ -567,9 +683,19 @@ impl DaysOfWeek {
             DaysOfWeek::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DaysOfWeek {
+    const VALUES: &'static [&'static str] =
+        &["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
+    fn as_str(&self) -> &str {
+        DaysOfWeek::as_str(self)
     }
 }
 
@@ -649,9 +775,31 @@ impl Months {
             Months::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Months {
+    const VALUES: &'static [&'static str] = &[
+        "JANUARY",
+        "FEBRUARY",
+        "MARCH",
+        "APRIL",
+        "MAY",
+        "JUNE",
+        "JULY",
+        "AUGUST",
+        "SEPTEMBER",
+        "OCTOBER",
+        "NOVEMBER",
+        "DECEMBER",
+    ];
+    fn as_str(&self) -> &str {
+        Months::as_str(self)
     }
 }
 
@@ -706,9 +854,18 @@ impl PatchingMode {
             PatchingMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PatchingMode {
+    const VALUES: &'static [&'static str] = &["NONROLLING", "ROLLING"];
+    fn as_str(&self) -> &str {
+        PatchingMode::as_str(self)
     }
 }
 
@@ -753,9 +910,18 @@ impl Preference {
             Preference::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Preference {
+    const VALUES: &'static [&'static str] = &["CUSTOM_PREFERENCE", "NO_PREFERENCE"];
+    fn as_str(&self) -> &str {
+        Preference::as_str(self)
     }
 }
 

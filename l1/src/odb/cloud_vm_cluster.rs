@@ -5,81 +5,147 @@ use crate::rt::*;
 
 /// The [`AWS::ODB::CloudVmCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-odb-cloudvmcluster.html) resource type.
 ///
+/// The `AWS::ODB::CloudVmCluster` resource creates a VM cluster on the specified Exadata infrastructure
+/// in the Oracle Database. A VM cluster provides the compute resources for Oracle Database workloads.
+///
 /// Build it with [`CloudVmCluster::builder`]; adding it to a stack returns a [`CloudVmClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudVmCluster {
     /// `CloudExadataInfrastructureId`. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the Exadata infrastructure that this VM cluster belongs to.
+    ///
+    /// Required when creating a VM cluster.
     ///
     /// - Length: 6 to 2048.
     /// - Pattern: `^(arn:(?:aws|aws-cn|aws-us-gov|aws-iso-{0,1}[a-z]{0,1}):[a-z0-9-]+:[a-z0-9-]*:[0-9]+:[a-z0-9-]+/[a-zA-Z0-9_~.-]{6,64}|[a-zA-Z0-9_~.-]{6,64})$`.
     pub cloud_exadata_infrastructure_id: Option<Val<String>>,
     /// `ClusterName`. Changing it replaces the resource.
     ///
+    /// The name of the Grid Infrastructure (GI) cluster.
+    ///
     /// - Length: 1 to 11.
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9-]*$`.
     pub cluster_name: Option<Val<String>>,
     /// `CpuCoreCount`. Changing it replaces the resource.
     ///
+    /// The number of CPU cores enabled on the VM cluster.
+    ///
+    /// Required when creating a VM cluster.
+    ///
     /// - Range: 0 to 368.
     pub cpu_core_count: Option<Val<i64>>,
     /// `DataCollectionOptions`. Changing it replaces the resource.
+    ///
+    /// The set of diagnostic collection options enabled for the VM cluster.
     pub data_collection_options: Option<Val<DataCollectionOptions>>,
     /// `DataStorageSizeInTBs`. Changing it replaces the resource.
+    ///
+    /// The size of the data disk group, in terabytes (TB), that's allocated for the VM cluster.
     pub data_storage_size_in_tbs: Option<Val<f64>>,
     /// `DbNodeStorageSizeInGBs`. Changing it replaces the resource.
+    ///
+    /// The amount of local node storage, in gigabytes (GB), that's allocated for the VM cluster.
     pub db_node_storage_size_in_gbs: Option<Val<i64>>,
     /// `DbNodes`.
+    ///
+    /// The DB nodes that are implicitly created and managed as part of this VM Cluster.
     ///
     /// - Length: at least 1.
     pub db_nodes: Option<Val<Vec<DbNode>>>,
     /// `DbServers`. Changing it replaces the resource.
     ///
+    /// The list of database servers for the VM cluster.
+    ///
     /// - Items: 1 to 1024.
     pub db_servers: Option<Val<Vec<String>>>,
     /// `DisplayName`. Changing it replaces the resource.
+    ///
+    /// The user-friendly name for the VM cluster.
+    ///
+    /// Required when creating a VM cluster.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z_](?!.*--)[a-zA-Z0-9_-]*$`.
     pub display_name: Option<Val<String>>,
     /// `GiVersion`. Changing it replaces the resource.
     ///
+    /// The software version of the Oracle Grid Infrastructure (GI) for the VM cluster.
+    ///
+    /// Required when creating a VM cluster.
+    ///
     /// - Length: 1 to 255.
     pub gi_version: Option<Val<String>>,
     /// `Hostname`. Changing it replaces the resource.
+    ///
+    /// The host name for the VM cluster.
+    ///
+    /// Required when creating a VM cluster.
     ///
     /// - Length: 1 to 12.
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9-]*[a-zA-Z0-9]$`.
     pub hostname: Option<Val<String>>,
     /// `IamRoles`.
+    ///
+    /// The AWS Identity and Access Management (IAM) service roles associated with the VM cluster.
     pub iam_roles: Option<Val<Vec<IamRole>>>,
     /// `IsLocalBackupEnabled`. Changing it replaces the resource.
+    ///
+    /// Specifies whether database backups to local Exadata storage are enabled for the VM cluster.
     pub is_local_backup_enabled: Option<Val<bool>>,
     /// `IsSparseDiskgroupEnabled`. Changing it replaces the resource.
+    ///
+    /// Specifies whether the VM cluster is configured with a sparse disk group.
     pub is_sparse_diskgroup_enabled: Option<Val<bool>>,
     /// `LicenseModel`. Changing it replaces the resource.
+    ///
+    /// The Oracle license model applied to the VM cluster.
     pub license_model: Option<Val<LicenseModel>>,
     /// `MemorySizeInGBs`. Changing it replaces the resource.
+    ///
+    /// The amount of memory, in gigabytes (GB), that's allocated for the VM cluster.
     pub memory_size_in_gbs: Option<Val<i64>>,
     /// `OdbNetworkId`. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the ODB network for the VM cluster.
+    ///
+    /// Required when creating a VM cluster.
     ///
     /// - Length: 6 to 2048.
     /// - Pattern: `^(arn:(?:aws|aws-cn|aws-us-gov|aws-iso-{0,1}[a-z]{0,1}):[a-z0-9-]+:[a-z0-9-]*:[0-9]+:[a-z0-9-]+/[a-zA-Z0-9_~.-]{6,64}|[a-zA-Z0-9_~.-]{6,64})$`.
     pub odb_network_id: Option<Val<String>>,
     /// `ScanListenerPortTcp`. Changing it replaces the resource.
     ///
+    /// The port number for TCP connections to the single client access name (SCAN) listener.
+    ///
+    /// Valid values: `1024–8999` with the following exceptions: `2484` , `6100` , `6200` , `7060` ,
+    /// `7070` , `7085` , and `7879`
+    ///
+    /// Default: `1521`
+    ///
     /// - Range: 1024 to 8999.
     pub scan_listener_port_tcp: Option<Val<i64>>,
     /// `SshPublicKeys`. Changing it replaces the resource.
+    ///
+    /// The public key portion of one or more key pairs used for SSH access to the VM cluster.
+    ///
+    /// Required when creating a VM cluster.
     ///
     /// - Items: 1 to 1024.
     pub ssh_public_keys: Option<Val<Vec<String>>>,
     /// `SystemVersion`. Changing it replaces the resource.
     ///
+    /// The operating system version of the image chosen for the VM cluster.
+    ///
     /// - Length: 1 to 255.
     pub system_version: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags to assign to the Vm Cluster.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TimeZone`. Changing it replaces the resource.
+    ///
+    /// The time zone of the VM cluster.
     ///
     /// - Length: 1 to 255.
     pub time_zone: Option<Val<String>>,
@@ -301,62 +367,99 @@ impl Deref for CloudVmClusterHandle {
 
 impl CloudVmClusterHandle {
     /// `Fn::GetAtt` `CloudVmClusterArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the VM cluster.
     pub fn attr_cloud_vm_cluster_arn(&self) -> Val<String> {
         self.0.get_att("CloudVmClusterArn")
     }
     /// `Fn::GetAtt` `CloudVmClusterId`.
+    ///
+    /// The unique identifier of the VM cluster.
     pub fn attr_cloud_vm_cluster_id(&self) -> Val<String> {
         self.0.get_att("CloudVmClusterId")
     }
     /// `Fn::GetAtt` `ComputeModel`.
+    ///
+    /// The OCI model compute model used when you create or clone an instance: ECPU or OCPU. An ECPU is an
+    /// abstracted measure of compute resources. ECPUs are based on the number of cores elastically
+    /// allocated from a pool of compute and storage servers. An OCPU is a legacy physical measure of
+    /// compute resources. OCPUs are based on the physical core of a processor with hyper-threading enabled.
     pub fn attr_compute_model(&self) -> Val<String> {
         self.0.get_att("ComputeModel")
     }
     /// `Fn::GetAtt` `DiskRedundancy`.
+    ///
+    /// The type of redundancy configured for the VM cluster. `NORMAL` is 2-way redundancy. `HIGH` is 3-way
+    /// redundancy.
     pub fn attr_disk_redundancy(&self) -> Val<String> {
         self.0.get_att("DiskRedundancy")
     }
     /// `Fn::GetAtt` `Domain`.
+    ///
+    /// The domain of the VM cluster.
     pub fn attr_domain(&self) -> Val<String> {
         self.0.get_att("Domain")
     }
     /// `Fn::GetAtt` `ListenerPort`.
+    ///
+    /// The port number configured for the listener on the VM cluster.
     pub fn attr_listener_port(&self) -> Val<i64> {
         self.0.get_att("ListenerPort")
     }
     /// `Fn::GetAtt` `NodeCount`.
+    ///
+    /// The number of nodes in the VM cluster.
     pub fn attr_node_count(&self) -> Val<i64> {
         self.0.get_att("NodeCount")
     }
     /// `Fn::GetAtt` `Ocid`.
+    ///
+    /// The OCID of the VM cluster.
     pub fn attr_ocid(&self) -> Val<String> {
         self.0.get_att("Ocid")
     }
     /// `Fn::GetAtt` `OciResourceAnchorName`.
+    ///
+    /// The name of the OCI resource anchor for the VM cluster.
     pub fn attr_oci_resource_anchor_name(&self) -> Val<String> {
         self.0.get_att("OciResourceAnchorName")
     }
     /// `Fn::GetAtt` `OciUrl`.
+    ///
+    /// The HTTPS link to the VM cluster in OCI.
     pub fn attr_oci_url(&self) -> Val<String> {
         self.0.get_att("OciUrl")
     }
     /// `Fn::GetAtt` `ScanDnsName`.
+    ///
+    /// The FQDN of the DNS record for the Single Client Access Name (SCAN) IP addresses that are associated
+    /// with the VM cluster.
     pub fn attr_scan_dns_name(&self) -> Val<String> {
         self.0.get_att("ScanDnsName")
     }
     /// `Fn::GetAtt` `ScanIpIds`.
+    ///
+    /// The OCID of the SCAN IP addresses that are associated with the VM cluster.
     pub fn attr_scan_ip_ids(&self) -> Val<Vec<String>> {
         self.0.get_att("ScanIpIds")
     }
     /// `Fn::GetAtt` `Shape`.
+    ///
+    /// The hardware model name of the Exadata infrastructure that's running the VM cluster.
     pub fn attr_shape(&self) -> Val<String> {
         self.0.get_att("Shape")
     }
     /// `Fn::GetAtt` `StorageSizeInGBs`.
+    ///
+    /// The amount of local node storage, in gigabytes (GB), that's allocated to the VM cluster.
     pub fn attr_storage_size_in_gbs(&self) -> Val<i64> {
         self.0.get_att("StorageSizeInGBs")
     }
     /// `Fn::GetAtt` `VipIds`.
+    ///
+    /// The virtual IP (VIP) addresses that are associated with the VM cluster. Oracle's Cluster Ready
+    /// Services (CRS) creates and maintains one VIP address for each node in the VM cluster to enable
+    /// failover. If one node fails, the VIP is reassigned to another active node in the cluster.
     pub fn attr_vip_ids(&self) -> Val<Vec<String>> {
         self.0.get_att("VipIds")
     }
@@ -371,13 +474,21 @@ impl CloudVmClusterHandle {
 }
 
 /// The [`DataCollectionOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-odb-cloudvmcluster-datacollectionoptions.html) property type.
+///
+/// Information about the data collection options enabled for a VM cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataCollectionOptions {
     /// `IsDiagnosticsEventsEnabled`.
+    ///
+    /// Specifies whether diagnostic collection is enabled for the VM cluster.
     pub is_diagnostics_events_enabled: Option<Val<bool>>,
     /// `IsHealthMonitoringEnabled`.
+    ///
+    /// Specifies whether health monitoring is enabled for the VM cluster.
     pub is_health_monitoring_enabled: Option<Val<bool>>,
     /// `IsIncidentLogsEnabled`.
+    ///
+    /// Specifies whether incident logs are enabled for the VM cluster.
     pub is_incident_logs_enabled: Option<Val<bool>>,
 }
 
@@ -437,40 +548,16 @@ impl ToValue for DataCollectionOptions {
 impl Literal for DataCollectionOptions {}
 
 /// The [`DbNode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-odb-cloudvmcluster-dbnode.html) property type.
+///
+/// Information about a DB node.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbNode {
-    /// `BackupIpId`.
-    pub backup_ip_id: Option<Val<String>>,
-    /// `BackupVnic2Id`.
-    pub backup_vnic2_id: Option<Val<String>>,
-    /// `CpuCoreCount`.
-    pub cpu_core_count: Option<Val<i64>>,
-    /// `DbNodeArn`.
-    pub db_node_arn: Option<Val<String>>,
-    /// `DbNodeId`.
-    pub db_node_id: Option<Val<String>>,
-    /// `DbNodeStorageSizeInGBs`.
-    pub db_node_storage_size_in_gbs: Option<Val<i64>>,
     /// `DbServerId`: required.
+    ///
+    /// The unique identifier of the Db server that is associated with the DB node.
     pub db_server_id: Option<Val<String>>,
-    /// `DbSystemId`.
-    pub db_system_id: Option<Val<String>>,
-    /// `HostIpId`.
-    pub host_ip_id: Option<Val<String>>,
-    /// `Hostname`.
-    pub hostname: Option<Val<String>>,
-    /// `MemorySizeInGBs`.
-    pub memory_size_in_gbs: Option<Val<i64>>,
-    /// `Ocid`.
-    pub ocid: Option<Val<String>>,
-    /// `Status`.
-    pub status: Option<Val<String>>,
     /// `Tags`.
     pub tags: Option<Val<Vec<Tag>>>,
-    /// `Vnic2Id`.
-    pub vnic2_id: Option<Val<String>>,
-    /// `VnicId`.
-    pub vnic_id: Option<Val<String>>,
 }
 
 impl DbNode {
@@ -487,22 +574,8 @@ impl DbNode {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "BackupIpId", &self.backup_ip_id);
-        put(&mut m, "BackupVnic2Id", &self.backup_vnic2_id);
-        put(&mut m, "CpuCoreCount", &self.cpu_core_count);
-        put(&mut m, "DbNodeArn", &self.db_node_arn);
-        put(&mut m, "DbNodeId", &self.db_node_id);
-        put(&mut m, "DbNodeStorageSizeInGBs", &self.db_node_storage_size_in_gbs);
         put(&mut m, "DbServerId", &self.db_server_id);
-        put(&mut m, "DbSystemId", &self.db_system_id);
-        put(&mut m, "HostIpId", &self.host_ip_id);
-        put(&mut m, "Hostname", &self.hostname);
-        put(&mut m, "MemorySizeInGBs", &self.memory_size_in_gbs);
-        put(&mut m, "Ocid", &self.ocid);
-        put(&mut m, "Status", &self.status);
         put(&mut m, "Tags", &self.tags);
-        put(&mut m, "Vnic2Id", &self.vnic2_id);
-        put(&mut m, "VnicId", &self.vnic_id);
         m
     }
 }
@@ -512,69 +585,9 @@ impl DbNode {
 pub struct DbNodeBuilder(DbNode);
 
 impl DbNodeBuilder {
-    /// Sets `BackupIpId`.
-    pub fn backup_ip_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.backup_ip_id = Some(value.into());
-        self
-    }
-    /// Sets `BackupVnic2Id`.
-    pub fn backup_vnic2_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.backup_vnic2_id = Some(value.into());
-        self
-    }
-    /// Sets `CpuCoreCount`.
-    pub fn cpu_core_count(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.cpu_core_count = Some(value.into());
-        self
-    }
-    /// Sets `DbNodeArn`.
-    pub fn db_node_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.db_node_arn = Some(value.into());
-        self
-    }
-    /// Sets `DbNodeId`.
-    pub fn db_node_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.db_node_id = Some(value.into());
-        self
-    }
-    /// Sets `DbNodeStorageSizeInGBs`.
-    pub fn db_node_storage_size_in_gbs(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.db_node_storage_size_in_gbs = Some(value.into());
-        self
-    }
     /// Sets `DbServerId`.
     pub fn db_server_id(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.db_server_id = Some(value.into());
-        self
-    }
-    /// Sets `DbSystemId`.
-    pub fn db_system_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.db_system_id = Some(value.into());
-        self
-    }
-    /// Sets `HostIpId`.
-    pub fn host_ip_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.host_ip_id = Some(value.into());
-        self
-    }
-    /// Sets `Hostname`.
-    pub fn hostname(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.hostname = Some(value.into());
-        self
-    }
-    /// Sets `MemorySizeInGBs`.
-    pub fn memory_size_in_gbs(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.memory_size_in_gbs = Some(value.into());
-        self
-    }
-    /// Sets `Ocid`.
-    pub fn ocid(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.ocid = Some(value.into());
-        self
-    }
-    /// Sets `Status`.
-    pub fn status(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.status = Some(value.into());
         self
     }
     /// Appends one item to `Tags`.
@@ -585,16 +598,6 @@ impl DbNodeBuilder {
     /// Sets the whole list (a literal list, or an intrinsic returning one).
     pub fn set_tags(mut self, value: impl Into<Val<Vec<Tag>>>) -> Self {
         self.0.tags = Some(value.into());
-        self
-    }
-    /// Sets `Vnic2Id`.
-    pub fn vnic2_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.vnic2_id = Some(value.into());
-        self
-    }
-    /// Sets `VnicId`.
-    pub fn vnic_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.vnic_id = Some(value.into());
         self
     }
     /// Builds the value, or names the first required property not set.
@@ -615,16 +618,21 @@ impl ToValue for DbNode {
 impl Literal for DbNode {}
 
 /// The [`IamRole`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-odb-cloudvmcluster-iamrole.html) property type.
+///
+/// An AWS Identity and Access Management (IAM) service role associated with the VM cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IamRole {
     /// `AwsIntegration`.
+    ///
+    /// The AWS integration configuration settings for the AWS Identity and Access Management (IAM) service
+    /// role.
     pub aws_integration: Option<Val<String>>,
     /// `IamRoleArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the AWS Identity and Access Management (IAM) service role.
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub iam_role_arn: Option<Val<String>>,
-    /// `Status`.
-    pub status: Option<Val<String>>,
 }
 
 impl IamRole {
@@ -643,7 +651,6 @@ impl IamRole {
         let mut m = BTreeMap::new();
         put(&mut m, "AwsIntegration", &self.aws_integration);
         put(&mut m, "IamRoleArn", &self.iam_role_arn);
-        put(&mut m, "Status", &self.status);
         m
     }
 }
@@ -661,11 +668,6 @@ impl IamRoleBuilder {
     /// Sets `IamRoleArn`.
     pub fn iam_role_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.iam_role_arn = Some(value.into());
-        self
-    }
-    /// Sets `Status`.
-    pub fn status(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.status = Some(value.into());
         self
     }
     /// Builds the value (every property is optional).
@@ -770,9 +772,18 @@ impl LicenseModel {
             LicenseModel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LicenseModel {
+    const VALUES: &'static [&'static str] = &["BRING_YOUR_OWN_LICENSE", "LICENSE_INCLUDED"];
+    fn as_str(&self) -> &str {
+        LicenseModel::as_str(self)
     }
 }
 

@@ -5,63 +5,114 @@ use crate::rt::*;
 
 /// The [`AWS::ODB::OdbNetwork`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-odb-odbnetwork.html) resource type.
 ///
+/// The `AWS::ODB::OdbNetwork` resource creates an ODB network. An ODB network provides the networking
+/// foundation for Oracle Database resources.
+///
 /// Build it with [`OdbNetwork::builder`]; adding it to a stack returns a [`OdbNetworkHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OdbNetwork {
     /// `AvailabilityZone`. Changing it replaces the resource.
     ///
+    /// The Availability Zone (AZ) where the ODB network is located.
+    ///
+    /// Required when creating an ODB network. Specify either AvailabilityZone or AvailabilityZoneId to
+    /// define the location of the network.
+    ///
     /// - Length: 1 to 255.
     pub availability_zone: Option<Val<String>>,
     /// `AvailabilityZoneId`. Changing it replaces the resource.
+    ///
+    /// The AZ ID of the AZ where the ODB network is located.
+    ///
+    /// Required when creating an ODB network. Specify either AvailabilityZone or AvailabilityZoneId to
+    /// define the location of the network.
     ///
     /// - Length: 1 to 255.
     pub availability_zone_id: Option<Val<String>>,
     /// `BackupSubnetCidr`. Changing it replaces the resource.
     ///
+    /// The CIDR range of the backup subnet in the ODB network.
+    ///
     /// - Length: 1 to 255.
     pub backup_subnet_cidr: Option<Val<String>>,
     /// `ClientSubnetCidr`. Changing it replaces the resource.
     ///
+    /// The CIDR range of the client subnet in the ODB network.
+    ///
+    /// Required when creating an ODB network.
+    ///
     /// - Length: 1 to 255.
     pub client_subnet_cidr: Option<Val<String>>,
     /// `CrossRegionS3RestoreSources`.
+    ///
+    /// The cross-Region Amazon S3 restore sources for the ODB network.
     pub cross_region_s3_restore_sources: Option<Val<Vec<String>>>,
     /// `CustomDomainName`. Changing it replaces the resource.
+    ///
+    /// The domain name for the resources in the ODB network.
     ///
     /// - Length: 1 to 255.
     pub custom_domain_name: Option<Val<String>>,
     /// `DefaultDnsPrefix`. Changing it replaces the resource.
     ///
+    /// The DNS prefix to the default DNS domain name. The default DNS domain name is oraclevcn.com.
+    ///
     /// - Length: 1 to 255.
     pub default_dns_prefix: Option<Val<String>>,
     /// `DeleteAssociatedResources`.
+    ///
+    /// Specifies whether to delete associated OCI networking resources along with the ODB network.
+    ///
+    /// Required when creating an ODB network.
     pub delete_associated_resources: Option<Val<bool>>,
     /// `DisplayName`.
+    ///
+    /// The user-friendly name of the ODB network.
+    ///
+    /// Required when creating an ODB network.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z_](?!.*--)[a-zA-Z0-9_-]*$`.
     pub display_name: Option<Val<String>>,
     /// `KmsAccess`.
+    ///
+    /// The AWS Key Management Service (KMS) access configuration for the ODB network.
     pub kms_access: Option<Val<KmsAccess>>,
     /// `KmsPolicyDocument`.
+    ///
+    /// The AWS Key Management Service (KMS) policy document that defines permissions for key usage within
+    /// the ODB network.
     ///
     /// - Length: 3 to 20480.
     pub kms_policy_document: Option<Val<String>>,
     /// `S3Access`.
+    ///
+    /// The configuration for Amazon S3 access from the ODB network.
     pub s3_access: Option<Val<S3Access>>,
     /// `S3PolicyDocument`.
+    ///
+    /// Specifies the endpoint policy for Amazon S3 access from the ODB network.
     ///
     /// - Length: 3 to 20480.
     pub s3_policy_document: Option<Val<String>>,
     /// `StsAccess`.
+    ///
+    /// The AWS Security Token Service (STS) access configuration for the ODB network.
     pub sts_access: Option<Val<StsAccess>>,
     /// `StsPolicyDocument`.
+    ///
+    /// The AWS Security Token Service (STS) policy document that defines permissions for token service
+    /// usage within the ODB network.
     ///
     /// - Length: 3 to 20480.
     pub sts_policy_document: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags to assign to the Odb Network.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `ZeroEtlAccess`.
+    ///
+    /// The configuration for Zero-ETL access from the ODB network.
     pub zero_etl_access: Option<Val<ZeroEtlAccess>>,
 }
 
@@ -236,30 +287,44 @@ impl Deref for OdbNetworkHandle {
 
 impl OdbNetworkHandle {
     /// `Fn::GetAtt` `ManagedServices`.
+    ///
+    /// The managed services configuration for the ODB network.
     pub fn attr_managed_services(&self) -> Val<Json> {
         self.0.get_att("ManagedServices")
     }
     /// `Fn::GetAtt` `OciNetworkAnchorId`.
+    ///
+    /// The unique identifier of the OCI network anchor for the ODB network.
     pub fn attr_oci_network_anchor_id(&self) -> Val<String> {
         self.0.get_att("OciNetworkAnchorId")
     }
     /// `Fn::GetAtt` `OciResourceAnchorName`.
+    ///
+    /// The name of the OCI resource anchor that's associated with the ODB network.
     pub fn attr_oci_resource_anchor_name(&self) -> Val<String> {
         self.0.get_att("OciResourceAnchorName")
     }
     /// `Fn::GetAtt` `OciVcnUrl`.
+    ///
+    /// The URL for the VCN that's associated with the ODB network.
     pub fn attr_oci_vcn_url(&self) -> Val<String> {
         self.0.get_att("OciVcnUrl")
     }
     /// `Fn::GetAtt` `OdbNetworkArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the ODB network.
     pub fn attr_odb_network_arn(&self) -> Val<String> {
         self.0.get_att("OdbNetworkArn")
     }
     /// `Fn::GetAtt` `OdbNetworkId`.
+    ///
+    /// The unique identifier of the ODB network.
     pub fn attr_odb_network_id(&self) -> Val<String> {
         self.0.get_att("OdbNetworkId")
     }
     /// `Fn::GetAtt` `Ec2PlacementGroupIds`.
+    ///
+    /// The list of EC2 placement group IDs associated with your ODB network.
     pub fn attr_ec2_placement_group_ids(&self) -> Val<Vec<String>> {
         self.0.get_att("Ec2PlacementGroupIds")
     }
@@ -361,9 +426,18 @@ impl KmsAccess {
             KmsAccess::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KmsAccess {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        KmsAccess::as_str(self)
     }
 }
 
@@ -408,9 +482,18 @@ impl S3Access {
             S3Access::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3Access {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        S3Access::as_str(self)
     }
 }
 
@@ -455,9 +538,18 @@ impl StsAccess {
             StsAccess::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StsAccess {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        StsAccess::as_str(self)
     }
 }
 
@@ -502,9 +594,18 @@ impl ZeroEtlAccess {
             ZeroEtlAccess::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ZeroEtlAccess {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        ZeroEtlAccess::as_str(self)
     }
 }
 

@@ -5,31 +5,49 @@ use crate::rt::*;
 
 /// The [`AWS::ODB::OdbPeeringConnection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-odb-odbpeeringconnection.html) resource type.
 ///
+/// Creates a peering connection between an ODB network and a VPC.
+///
+/// A peering connection enables private connectivity between the networks for application-tier
+/// communication.
+///
 /// Build it with [`OdbPeeringConnection::builder`]; adding it to a stack returns a [`OdbPeeringConnectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OdbPeeringConnection {
     /// `AdditionalPeerNetworkCidrs`.
+    ///
+    /// The additional CIDR blocks for the ODB peering connection.
     pub additional_peer_network_cidrs: Option<Val<Vec<String>>>,
     /// `DisplayName`.
+    ///
+    /// The display name of the ODB peering connection.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z_](?!.*--)[a-zA-Z0-9_-]*$`.
     pub display_name: Option<Val<String>>,
     /// `OdbNetworkId`. Changing it replaces the resource.
     ///
+    /// The unique identifier of the ODB network.
+    ///
     /// - Length: 6 to 2048.
     /// - Pattern: `^(arn:(?:aws|aws-cn|aws-us-gov|aws-iso-{0,1}[a-z]{0,1}):[a-z0-9-]+:[a-z0-9-]*:[0-9]+:[a-z0-9-]+/[a-zA-Z0-9_~.-]{6,64}|[a-zA-Z0-9_~.-]{6,64})$`.
     pub odb_network_id: Option<Val<String>>,
     /// `PeerNetworkId`. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the peer network.
     ///
     /// - Length: 6 to 2048.
     /// - Pattern: `^(arn:(?:aws|aws-cn|aws-us-gov|aws-iso-{0,1}[a-z]{0,1}):[a-z0-9-]+:[a-z0-9-]*:[0-9]+:[a-z0-9-]+/[a-zA-Z0-9_~.-]{6,64}|[a-zA-Z0-9_~.-]{6,64})$`.
     pub peer_network_id: Option<Val<String>>,
     /// `PeerNetworkRouteTableIds`. Changing it replaces the resource.
     ///
+    /// The unique identifier of the VPC route table for which a route to the ODB network is automatically
+    /// created during peering connection establishment.
+    ///
     /// - Items: 1 to 1.
     pub peer_network_route_table_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// Tags to assign to the Odb peering connection.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -143,22 +161,33 @@ impl Deref for OdbPeeringConnectionHandle {
 
 impl OdbPeeringConnectionHandle {
     /// `Fn::GetAtt` `OdbPeeringConnectionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the ODB peering connection.
     pub fn attr_odb_peering_connection_arn(&self) -> Val<String> {
         self.0.get_att("OdbPeeringConnectionArn")
     }
     /// `Fn::GetAtt` `OdbPeeringConnectionId`.
+    ///
+    /// The unique identifier of the ODB peering connection. A sample ID is `odbpcx-abcdefgh12345678` .
     pub fn attr_odb_peering_connection_id(&self) -> Val<String> {
         self.0.get_att("OdbPeeringConnectionId")
     }
     /// `Fn::GetAtt` `OdbNetworkArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the ODB network that initiated the peering connection.
     pub fn attr_odb_network_arn(&self) -> Val<String> {
         self.0.get_att("OdbNetworkArn")
     }
     /// `Fn::GetAtt` `PeerNetworkArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the peer network.
     pub fn attr_peer_network_arn(&self) -> Val<String> {
         self.0.get_att("PeerNetworkArn")
     }
     /// `Fn::GetAtt` `PeerNetworkCidrs`.
+    ///
+    /// The CIDR blocks associated with the peering connection. These CIDR blocks define the IP address
+    /// ranges that can communicate through the peering connection.
     pub fn attr_peer_network_cidrs(&self) -> Val<Vec<String>> {
         self.0.get_att("PeerNetworkCidrs")
     }

@@ -5,26 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::Omics::AnnotationStore`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-omics-annotationstore.html) resource type.
 ///
+/// > AWS HealthOmics variant stores and annotation stores are no longer open to new customers. Existing
+/// customers can continue to use the service as normal. For more information, see [AWS HealthOmics
+/// variant store and annotation store availability
+/// change](https://docs.aws.amazon.com/omics/latest/dev/variant-store-availability-change.html) .
+///
+/// Creates an annotation store.
+///
 /// Build it with [`AnnotationStore::builder`]; adding it to a stack returns a [`AnnotationStoreHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnnotationStore {
     /// `Description`.
     ///
+    /// A description for the store.
+    ///
     /// - Length: 0 to 500.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the Annotation Store.
+    ///
     /// - Pattern: `^([a-z]){1}([a-z0-9_]){2,254}`.
     pub name: Option<Val<String>>,
     /// `Reference`. Changing it replaces the resource.
+    ///
+    /// The genome reference for the store's annotations.
     pub reference: Option<Val<ReferenceItem>>,
     /// `SseConfig`. Changing it replaces the resource.
+    ///
+    /// The store's server-side encryption (SSE) settings.
     pub sse_config: Option<Val<SseConfig>>,
     /// `StoreFormat`: required. Changing it replaces the resource.
+    ///
+    /// The annotation file format of the store.
     pub store_format: Option<Val<StoreFormat>>,
     /// `StoreOptions`. Changing it replaces the resource.
+    ///
+    /// File parsing options for the annotation store.
     pub store_options: Option<Val<StoreOptions>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// Tags for the store.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -144,30 +165,44 @@ impl Deref for AnnotationStoreHandle {
 
 impl AnnotationStoreHandle {
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// When the store was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The store's ID.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The store's status.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusMessage`.
+    ///
+    /// The store's status message.
     pub fn attr_status_message(&self) -> Val<String> {
         self.0.get_att("StatusMessage")
     }
     /// `Fn::GetAtt` `StoreArn`.
+    ///
+    /// The store's ARN.
     pub fn attr_store_arn(&self) -> Val<String> {
         self.0.get_att("StoreArn")
     }
     /// `Fn::GetAtt` `StoreSizeBytes`.
+    ///
+    /// The store's size in bytes.
     pub fn attr_store_size_bytes(&self) -> Val<f64> {
         self.0.get_att("StoreSizeBytes")
     }
     /// `Fn::GetAtt` `UpdateTime`.
+    ///
+    /// When the store was updated.
     pub fn attr_update_time(&self) -> Val<String> {
         self.0.get_att("UpdateTime")
     }
@@ -182,9 +217,13 @@ impl AnnotationStoreHandle {
 }
 
 /// The [`ReferenceItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-annotationstore-referenceitem.html) property type.
+///
+/// A genome reference.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceItem {
     /// `ReferenceArn`: required.
+    ///
+    /// The reference's ARN.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `^arn:.+$`.
@@ -242,14 +281,20 @@ impl ToValue for ReferenceItem {
 impl Literal for ReferenceItem {}
 
 /// The [`SseConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-annotationstore-sseconfig.html) property type.
+///
+/// Server-side encryption (SSE) settings for a store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SseConfig {
     /// `KeyArn`.
+    ///
+    /// An encryption key ARN.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:([^:\u{a}]*):([^:\u{a}]*):([^:\u{a}]*):([0-9]{12}):([^:\u{a}]*)`.
     pub key_arn: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The encryption type.
     pub type_: Option<Val<EncryptionType>>,
 }
 
@@ -306,9 +351,13 @@ impl ToValue for SseConfig {
 impl Literal for SseConfig {}
 
 /// The [`StoreOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-annotationstore-storeoptions.html) property type.
+///
+/// The store's file parsing options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StoreOptions {
     /// `TsvStoreOptions`.
+    ///
+    /// Formatting options for a TSV file.
     pub tsv_store_options: Option<Val<TsvStoreOptions>>,
 }
 
@@ -356,13 +405,21 @@ impl ToValue for StoreOptions {
 impl Literal for StoreOptions {}
 
 /// The [`TsvStoreOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-annotationstore-tsvstoreoptions.html) property type.
+///
+/// The store's parsing options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TsvStoreOptions {
     /// `AnnotationType`.
+    ///
+    /// The store's annotation type.
     pub annotation_type: Option<Val<AnnotationType>>,
     /// `FormatToHeader`.
+    ///
+    /// The store's header key to column name mapping.
     pub format_to_header: Option<Val<BTreeMap<String, String>>>,
     /// `Schema`.
+    ///
+    /// The schema of an annotation store.
     ///
     /// - Items: 1 to 5000.
     pub schema: Option<Val<Vec<BTreeMap<String, SchemaValueType>>>>,
@@ -471,9 +528,26 @@ impl AnnotationType {
             AnnotationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AnnotationType {
+    const VALUES: &'static [&'static str] = &[
+        "GENERIC",
+        "CHR_POS",
+        "CHR_POS_REF_ALT",
+        "CHR_START_END_ONE_BASE",
+        "CHR_START_END_REF_ALT_ONE_BASE",
+        "CHR_START_END_ZERO_BASE",
+        "CHR_START_END_REF_ALT_ZERO_BASE",
+    ];
+    fn as_str(&self) -> &str {
+        AnnotationType::as_str(self)
     }
 }
 
@@ -520,9 +594,18 @@ impl EncryptionType {
             EncryptionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionType {
+    const VALUES: &'static [&'static str] = &["KMS"];
+    fn as_str(&self) -> &str {
+        EncryptionType::as_str(self)
     }
 }
 
@@ -578,9 +661,18 @@ impl SchemaValueType {
             SchemaValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SchemaValueType {
+    const VALUES: &'static [&'static str] = &["LONG", "INT", "STRING", "FLOAT", "DOUBLE", "BOOLEAN"];
+    fn as_str(&self) -> &str {
+        SchemaValueType::as_str(self)
     }
 }
 
@@ -632,9 +724,18 @@ impl StoreFormat {
             StoreFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StoreFormat {
+    const VALUES: &'static [&'static str] = &["GFF", "TSV", "VCF"];
+    fn as_str(&self) -> &str {
+        StoreFormat::as_str(self)
     }
 }
 

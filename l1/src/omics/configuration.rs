@@ -5,15 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::Omics::Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-omics-configuration.html) resource type.
 ///
+/// Resource schema for AWS::Omics::Configuration
+///
 /// Build it with [`Configuration::builder`]; adding it to a stack returns a [`ConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Configuration {
     /// `Description`.
     ///
+    /// Optional description for the configuration.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// User-friendly name for the configuration.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9\-\._]*$`.
@@ -21,6 +27,8 @@ pub struct Configuration {
     /// `RunConfigurations`: required. Changing it replaces the resource.
     pub run_configurations: Option<Val<RunConfigurations>>,
     /// `Tags`.
+    ///
+    /// A map of resource tags
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -122,18 +130,26 @@ impl Deref for ConfigurationHandle {
 
 impl ConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Unique resource identifier for the configuration.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Uuid`.
+    ///
+    /// Unique identifier for the configuration.
     pub fn attr_uuid(&self) -> Val<String> {
         self.0.get_att("Uuid")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Current configuration status.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// Configuration creation timestamp.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }

@@ -5,22 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::Omics::ReferenceStore`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-omics-referencestore.html) resource type.
 ///
+/// Creates a reference store.
+///
 /// Build it with [`ReferenceStore::builder`]; adding it to a stack returns a [`ReferenceStoreHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceStore {
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// A description for the store.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// A name for the store.
+    ///
     /// - Length: 1 to 127.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub name: Option<Val<String>>,
     /// `SseConfig`. Changing it replaces the resource.
+    ///
+    /// Server-side encryption (SSE) settings for the store.
     pub sse_config: Option<Val<SseConfig>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// Tags for the store.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -115,14 +125,20 @@ impl Deref for ReferenceStoreHandle {
 
 impl ReferenceStoreHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The store's ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// When the store was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `ReferenceStoreId`.
+    ///
+    /// The store's ID.
     pub fn attr_reference_store_id(&self) -> Val<String> {
         self.0.get_att("ReferenceStoreId")
     }
@@ -137,14 +153,20 @@ impl ReferenceStoreHandle {
 }
 
 /// The [`SseConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-referencestore-sseconfig.html) property type.
+///
+/// Server-side encryption (SSE) settings for a store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SseConfig {
     /// `KeyArn`.
+    ///
+    /// An encryption key ARN.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:([^:\u{a}]*):([^:\u{a}]*):([^:\u{a}]*):([0-9]{12}):([^:\u{a}]*)`.
     pub key_arn: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The encryption type.
     pub type_: Option<Val<EncryptionType>>,
 }
 
@@ -220,9 +242,18 @@ impl EncryptionType {
             EncryptionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionType {
+    const VALUES: &'static [&'static str] = &["KMS"];
+    fn as_str(&self) -> &str {
+        EncryptionType::as_str(self)
     }
 }
 

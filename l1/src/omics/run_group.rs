@@ -5,31 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::Omics::RunGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-omics-rungroup.html) resource type.
 ///
+/// Creates a run group to limit the compute resources for the runs that are added to the group. Returns
+/// an ARN, ID, and tags for the run group.
+///
 /// Build it with [`RunGroup::builder`]; adding it to a stack returns a [`RunGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunGroup {
     /// `MaxCpus`.
     ///
+    /// The group's maximum CPU count setting.
+    ///
     /// - Range: 1 to 100000.
     pub max_cpus: Option<Val<f64>>,
     /// `MaxDuration`.
+    ///
+    /// The group's maximum duration setting in minutes.
     ///
     /// - Range: 1 to 100000.
     pub max_duration: Option<Val<f64>>,
     /// `MaxGpus`.
     ///
+    /// The maximum GPUs that can be used by a run group.
+    ///
     /// - Range: 1 to 100000.
     pub max_gpus: Option<Val<f64>>,
     /// `MaxRuns`.
+    ///
+    /// The group's maximum concurrent run setting.
     ///
     /// - Range: 1 to 100000.
     pub max_runs: Option<Val<f64>>,
     /// `Name`.
     ///
+    /// The group's name.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags for the group.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -133,14 +148,20 @@ impl Deref for RunGroupHandle {
 
 impl RunGroupHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The run group's ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// When the run group was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The run group's ID.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,41 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::Omics::SequenceStore`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-omics-sequencestore.html) resource type.
 ///
+/// Creates a sequence store.
+///
 /// Build it with [`SequenceStore::builder`]; adding it to a stack returns a [`SequenceStoreHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SequenceStore {
     /// `AccessLogLocation`.
     ///
+    /// Location of the access logs.
+    ///
     /// - Pattern: `^$|^s3://([a-z0-9][a-z0-9-.]{1,61}[a-z0-9])/?((.{1,800})/)?$`.
     pub access_log_location: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A description for the store.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub description: Option<Val<String>>,
     /// `ETagAlgorithmFamily`. Changing it replaces the resource.
+    ///
+    /// The algorithm family of the ETag.
     pub e_tag_algorithm_family: Option<Val<ETagAlgorithmFamily>>,
     /// `FallbackLocation`.
+    ///
+    /// An S3 location that is used to store files that have failed a direct upload.
     ///
     /// - Length: at least 0.
     /// - Pattern: `^$|^s3://([a-z0-9][a-z0-9-.]{1,61}[a-z0-9])/?((.{1,1024})/)?$`.
     pub fallback_location: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// A name for the store.
+    ///
     /// - Length: 1 to 127.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub name: Option<Val<String>>,
     /// `PropagatedSetLevelTags`.
     ///
+    /// The tags keys to propagate to the S3 objects associated with read sets in the sequence store.
+    ///
     /// - Items: 0 to 50.
     pub propagated_set_level_tags: Option<Val<Vec<String>>>,
     /// `S3AccessPolicy`.
     ///
+    /// The resource policy that controls S3 access on the store
+    ///
     /// - Length: 1 to 100000.
     pub s3_access_policy: Option<Val<Json>>,
     /// `SseConfig`. Changing it replaces the resource.
+    ///
+    /// Server-side encryption (SSE) settings for the store.
     pub sse_config: Option<Val<SseConfig>>,
     /// `Tags`.
+    ///
+    /// Tags for the store.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -169,34 +189,50 @@ impl Deref for SequenceStoreHandle {
 
 impl SequenceStoreHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The store's ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// When the store was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `S3AccessPointArn`.
+    ///
+    /// This is ARN of the access point associated with the S3 bucket storing read sets.
     pub fn attr_s3_access_point_arn(&self) -> Val<String> {
         self.0.get_att("S3AccessPointArn")
     }
     /// `Fn::GetAtt` `S3Uri`.
+    ///
+    /// The S3 URI of the sequence store.
     pub fn attr_s3_uri(&self) -> Val<String> {
         self.0.get_att("S3Uri")
     }
     /// `Fn::GetAtt` `SequenceStoreId`.
+    ///
+    /// The store's ID.
     pub fn attr_sequence_store_id(&self) -> Val<String> {
         self.0.get_att("SequenceStoreId")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Status of the sequence store.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusMessage`.
+    ///
+    /// The status message of the sequence store.
     pub fn attr_status_message(&self) -> Val<String> {
         self.0.get_att("StatusMessage")
     }
     /// `Fn::GetAtt` `UpdateTime`.
+    ///
+    /// The last-updated time of the Sequence Store.
     pub fn attr_update_time(&self) -> Val<String> {
         self.0.get_att("UpdateTime")
     }
@@ -211,14 +247,20 @@ impl SequenceStoreHandle {
 }
 
 /// The [`SseConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-sequencestore-sseconfig.html) property type.
+///
+/// Server-side encryption (SSE) settings for a store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SseConfig {
     /// `KeyArn`.
+    ///
+    /// An encryption key ARN.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:([^:\u{a}]*):([^:\u{a}]*):([^:\u{a}]*):([0-9]{12}):([^:\u{a}]*)`.
     pub key_arn: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The encryption type.
     pub type_: Option<Val<EncryptionType>>,
 }
 
@@ -300,9 +342,18 @@ impl ETagAlgorithmFamily {
             ETagAlgorithmFamily::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ETagAlgorithmFamily {
+    const VALUES: &'static [&'static str] = &["MD5up", "SHA256up", "SHA512up"];
+    fn as_str(&self) -> &str {
+        ETagAlgorithmFamily::as_str(self)
     }
 }
 
@@ -345,9 +396,18 @@ impl EncryptionType {
             EncryptionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionType {
+    const VALUES: &'static [&'static str] = &["KMS"];
+    fn as_str(&self) -> &str {
+        EncryptionType::as_str(self)
     }
 }
 

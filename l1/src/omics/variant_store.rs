@@ -5,22 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::Omics::VariantStore`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-omics-variantstore.html) resource type.
 ///
+/// Create a store for variant data.
+///
 /// Build it with [`VariantStore::builder`]; adding it to a stack returns a [`VariantStoreHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VariantStore {
     /// `Description`.
     ///
+    /// A description for the store.
+    ///
     /// - Length: 0 to 500.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// A name for the store.
+    ///
     /// - Pattern: `^([a-z]){1}([a-z0-9_]){2,254}`.
     pub name: Option<Val<String>>,
     /// `Reference`: required. Changing it replaces the resource.
+    ///
+    /// The genome reference for the store's variants.
     pub reference: Option<Val<ReferenceItem>>,
     /// `SseConfig`. Changing it replaces the resource.
+    ///
+    /// Server-side encryption (SSE) settings for the store.
     pub sse_config: Option<Val<SseConfig>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// Tags for the store.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -128,30 +140,44 @@ impl Deref for VariantStoreHandle {
 
 impl VariantStoreHandle {
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// When the store was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The store's ID.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The store's status.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusMessage`.
+    ///
+    /// The store's status message.
     pub fn attr_status_message(&self) -> Val<String> {
         self.0.get_att("StatusMessage")
     }
     /// `Fn::GetAtt` `StoreArn`.
+    ///
+    /// The store's ARN.
     pub fn attr_store_arn(&self) -> Val<String> {
         self.0.get_att("StoreArn")
     }
     /// `Fn::GetAtt` `StoreSizeBytes`.
+    ///
+    /// The store's size in bytes.
     pub fn attr_store_size_bytes(&self) -> Val<f64> {
         self.0.get_att("StoreSizeBytes")
     }
     /// `Fn::GetAtt` `UpdateTime`.
+    ///
+    /// When the store was updated.
     pub fn attr_update_time(&self) -> Val<String> {
         self.0.get_att("UpdateTime")
     }
@@ -166,9 +192,13 @@ impl VariantStoreHandle {
 }
 
 /// The [`ReferenceItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-variantstore-referenceitem.html) property type.
+///
+/// The read set's genome reference ARN.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceItem {
     /// `ReferenceArn`: required.
+    ///
+    /// The reference's ARN.
     ///
     /// - Length: 1 to 127.
     /// - Pattern: `^arn:.+$`.
@@ -222,14 +252,20 @@ impl ToValue for ReferenceItem {
 impl Literal for ReferenceItem {}
 
 /// The [`SseConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-variantstore-sseconfig.html) property type.
+///
+/// Server-side encryption (SSE) settings for a store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SseConfig {
     /// `KeyArn`.
+    ///
+    /// An encryption key ARN.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:([^:\u{a}]*):([^:\u{a}]*):([^:\u{a}]*):([0-9]{12}):([^:\u{a}]*)`.
     pub key_arn: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The encryption type.
     pub type_: Option<Val<EncryptionType>>,
 }
 
@@ -305,9 +341,18 @@ impl EncryptionType {
             EncryptionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionType {
+    const VALUES: &'static [&'static str] = &["KMS"];
+    fn as_str(&self) -> &str {
+        EncryptionType::as_str(self)
     }
 }
 

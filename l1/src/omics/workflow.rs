@@ -5,6 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::Omics::Workflow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-omics-workflow.html) resource type.
 ///
+/// Creates a private workflow. Before you create a private workflow, you must create and configure
+/// these required resources:
+///
+/// - *Workflow definition file:* A workflow definition file written in WDL, Nextflow, or CWL. The
+///   workflow definition specifies the inputs and outputs for runs that use the workflow. It also
+///   includes specifications for the runs and run tasks for your workflow, including compute and memory
+///   requirements. The workflow definition file must be in `.zip` format. For more information, see
+///   [Workflow definition
+///   files](https://docs.aws.amazon.com/omics/latest/dev/workflow-definition-files.html) in AWS
+///   HealthOmics.
+///
+/// - You can use Amazon Q CLI to build and validate your workflow definition files in WDL, Nextflow,
+///   and CWL. For more information, see [Example prompts for Amazon Q
+///   CLI](https://docs.aws.amazon.com/omics/latest/dev/getting-started.html#omics-q-prompts) and the
+///   [AWS HealthOmics Agentic generative AI
+///   tutorial](https://docs.aws.amazon.com/https://github.com/aws-samples/aws-healthomics-tutorials/tree/main/generative-ai)
+///   on GitHub.
+/// - *(Optional) Parameter template file:* A parameter template file written in JSON. Create the file
+///   to define the run parameters, or AWS HealthOmics generates the parameter template for you. For
+///   more information, see [Parameter template files for HealthOmics
+///   workflows](https://docs.aws.amazon.com/omics/latest/dev/parameter-templates.html) .
+/// - *ECR container images:* Create container images for the workflow in a private ECR repository, or
+///   synchronize images from a supported upstream registry with your Amazon ECR private repository.
+/// - *(Optional) Sentieon licenses:* Request a Sentieon license to use the Sentieon software in private
+///   workflows.
+///
+/// For more information, see [Creating or updating a private workflow in AWS
+/// HealthOmics](https://docs.aws.amazon.com/omics/latest/dev/creating-private-workflows.html) in the *AWS
+/// HealthOmics User Guide* .
+///
 /// Build it with [`Workflow::builder`]; adding it to a stack returns a [`WorkflowHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Workflow {
@@ -13,6 +43,11 @@ pub struct Workflow {
     /// - Length: 1 to 64.
     pub accelerators: Option<Val<Accelerators>>,
     /// `ContainerRegistryMap`. Changing it replaces the resource.
+    ///
+    /// Use a container registry map to specify mappings between the ECR private repository and one or more
+    /// upstream registries. For more information, see [Container
+    /// images](https://docs.aws.amazon.com/omics/latest/dev/workflows-ecr.html) in the *AWS HealthOmics
+    /// User Guide* .
     pub container_registry_map: Option<Val<ContainerRegistryMap>>,
     /// `ContainerRegistryMapUri`. Changing it replaces the resource.
     ///
@@ -20,39 +55,59 @@ pub struct Workflow {
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub container_registry_map_uri: Option<Val<String>>,
     /// `DefinitionRepository`. Changing it replaces the resource.
+    ///
+    /// Contains information about a source code repository that hosts the workflow definition files.
     pub definition_repository: Option<Val<DefinitionRepository>>,
     /// `DefinitionUri`. Changing it replaces the resource.
+    ///
+    /// The URI of a definition for the workflow.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub definition_uri: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The parameter's description.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub description: Option<Val<String>>,
     /// `Engine`. Changing it replaces the resource.
     ///
+    /// An engine for the workflow.
+    ///
     /// - Length: 1 to 64.
     pub engine: Option<Val<WorkflowEngine>>,
     /// `Main`. Changing it replaces the resource.
+    ///
+    /// The path of the main definition file for the workflow.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub main: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The workflow's name.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub name: Option<Val<String>>,
     /// `ParameterTemplate`. Changing it replaces the resource.
+    ///
+    /// The workflow's parameter template.
     pub parameter_template: Option<Val<BTreeMap<String, WorkflowParameter>>>,
     /// `ParameterTemplatePath`. Changing it replaces the resource.
+    ///
+    /// Path to the primary workflow parameter template JSON file inside the repository
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\S]+$`.
     pub parameter_template_path: Option<Val<String>>,
     /// `StorageCapacity`. Changing it replaces the resource.
+    ///
+    /// The default static storage capacity (in gibibytes) for runs that use this workflow or workflow
+    /// version. The `storageCapacity` can be overwritten at run time. The storage capacity is not required
+    /// for runs with a `DYNAMIC` storage type.
     ///
     /// - Range: 0 to 100000.
     pub storage_capacity: Option<Val<f64>>,
@@ -61,19 +116,34 @@ pub struct Workflow {
     /// - Length: 1 to 64.
     pub storage_type: Option<Val<StorageType>>,
     /// `Tags`.
+    ///
+    /// Tags for the workflow.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `WorkflowBucketOwnerId`. Changing it replaces the resource.
+    ///
+    /// Optional workflow bucket owner ID to verify the workflow bucket
     ///
     /// - Pattern: `^[0-9]{12}$`.
     pub workflow_bucket_owner_id: Option<Val<String>>,
     /// `readmeMarkdown`.
+    ///
+    /// The markdown content for the workflow's README file. This provides documentation and usage
+    /// information for users of the workflow.
     pub readme_markdown: Option<Val<String>>,
     /// `readmePath`. Changing it replaces the resource.
+    ///
+    /// The path to the workflow README markdown file within the repository. This file provides
+    /// documentation and usage information for the workflow. If not specified, the README.md file from the
+    /// root directory of the repository will be used.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub readme_path: Option<Val<String>>,
     /// `readmeUri`. Changing it replaces the resource.
+    ///
+    /// The S3 URI of the README file for the workflow. This file provides documentation and usage
+    /// information for the workflow. The S3 URI must begin with s3://USER-OWNED-BUCKET/. The requester must
+    /// have access to the S3 bucket and object. The max README content length is 500 KiB.
     ///
     /// - Pattern: `^s3://([a-z0-9][a-z0-9-.]{1,61}[a-z0-9])/((.{1,1024}))$`.
     pub readme_uri: Option<Val<String>>,
@@ -256,22 +326,32 @@ impl Deref for WorkflowHandle {
 
 impl WorkflowHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN for the workflow.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// When the workflow was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The workflow's ID.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The workflow's status.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Type`.
+    ///
+    /// The workflow's type.
     pub fn attr_type_(&self) -> Val<String> {
         self.0.get_att("Type")
     }
@@ -290,11 +370,22 @@ impl WorkflowHandle {
 }
 
 /// The [`ContainerRegistryMap`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-workflow-containerregistrymap.html) property type.
+///
+/// Use a container registry map to specify mappings between the ECR private repository and one or more
+/// upstream registries. For more information, see [Container
+/// images](https://docs.aws.amazon.com/omics/latest/dev/workflows-ecr.html) in the *AWS HealthOmics
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerRegistryMap {
     /// `ImageMappings`.
+    ///
+    /// Image mappings specify path mappings between the ECR private repository and their corresponding
+    /// external repositories.
     pub image_mappings: Option<Val<Vec<ImageMapping>>>,
     /// `RegistryMappings`.
+    ///
+    /// Mapping that provides the ECR repository path where upstream container images are pulled and
+    /// synchronized.
     pub registry_mappings: Option<Val<Vec<RegistryMapping>>>,
 }
 
@@ -358,22 +449,33 @@ impl ToValue for ContainerRegistryMap {
 impl Literal for ContainerRegistryMap {}
 
 /// The [`DefinitionRepository`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-workflow-definitionrepository.html) property type.
+///
+/// Contains information about a source code repository that hosts the workflow definition files.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefinitionRepository {
     /// `connectionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the connection to the source code repository.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^arn:aws(-[\\w]+)*:.+:.+:[0-9]{12}:.+$`.
     pub connection_arn: Option<Val<String>>,
     /// `excludeFilePatterns`.
     ///
+    /// A list of file patterns to exclude when retrieving the workflow definition from the repository.
+    ///
     /// - Items: 1 to 50.
     pub exclude_file_patterns: Option<Val<Vec<String>>>,
     /// `fullRepositoryId`.
     ///
+    /// The full repository identifier, including the repository owner and name. For example,
+    /// 'repository-owner/repository-name'.
+    ///
     /// - Pattern: `.+/.+`.
     pub full_repository_id: Option<Val<String>>,
     /// `sourceReference`.
+    ///
+    /// The source reference for the repository, such as a branch name, tag, or commit ID.
     pub source_reference: Option<Val<SourceReference>>,
 }
 
@@ -444,14 +546,23 @@ impl ToValue for DefinitionRepository {
 impl Literal for DefinitionRepository {}
 
 /// The [`ImageMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-workflow-imagemapping.html) property type.
+///
+/// Specifies image mappings that workflow tasks can use. For example, you can replace all the task
+/// references of a public image to use an equivalent image in your private ECR repository. You can use
+/// image mappings with upstream registries that don't support pull through cache. You need to manually
+/// synchronize the upstream registry with your private repository.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageMapping {
     /// `DestinationImage`.
+    ///
+    /// Specifies the URI of the corresponding image in the private ECR registry.
     ///
     /// - Length: 1 to 750.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub destination_image: Option<Val<String>>,
     /// `SourceImage`.
+    ///
+    /// Specifies the URI of the source image in the upstream registry.
     ///
     /// - Length: 1 to 750.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
@@ -508,24 +619,35 @@ impl ToValue for ImageMapping {
 impl Literal for ImageMapping {}
 
 /// The [`RegistryMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-workflow-registrymapping.html) property type.
+///
+/// If you are using the ECR pull through cache feature, the registry mapping maps between the ECR
+/// repository and the upstream registry where container images are pulled and synchronized.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegistryMapping {
     /// `EcrAccountId`.
+    ///
+    /// Account ID of the account that owns the upstream container image.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]+$`.
     pub ecr_account_id: Option<Val<String>>,
     /// `EcrRepositoryPrefix`.
     ///
+    /// The repository prefix to use in the ECR private repository.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub ecr_repository_prefix: Option<Val<String>>,
     /// `UpstreamRegistryUrl`.
     ///
+    /// The URI of the upstream registry.
+    ///
     /// - Length: 1 to 750.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub upstream_registry_url: Option<Val<String>>,
     /// `UpstreamRepositoryPrefix`.
+    ///
+    /// The repository prefix of the corresponding repository in the upstream registry.
     ///
     /// - Length: 2 to 30.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
@@ -594,11 +716,18 @@ impl ToValue for RegistryMapping {
 impl Literal for RegistryMapping {}
 
 /// The [`SourceReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-workflow-sourcereference.html) property type.
+///
+/// Contains information about the source reference in a code repository, such as a branch, tag, or
+/// commit.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceReference {
     /// `type`.
+    ///
+    /// The type of source reference, such as branch, tag, or commit.
     pub type_: Option<Val<Type>>,
     /// `value`.
+    ///
+    /// The value of the source reference, such as the branch name, tag name, or commit ID.
     pub value: Option<Val<String>>,
 }
 
@@ -652,14 +781,20 @@ impl ToValue for SourceReference {
 impl Literal for SourceReference {}
 
 /// The [`WorkflowParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-workflow-workflowparameter.html) property type.
+///
+/// A workflow parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkflowParameter {
     /// `Description`.
+    ///
+    /// The parameter's description.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub description: Option<Val<String>>,
     /// `Optional`.
+    ///
+    /// Whether the parameter is optional.
     pub optional: Option<Val<bool>>,
 }
 
@@ -733,9 +868,18 @@ impl Accelerators {
             Accelerators::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Accelerators {
+    const VALUES: &'static [&'static str] = &["GPU"];
+    fn as_str(&self) -> &str {
+        Accelerators::as_str(self)
     }
 }
 
@@ -780,9 +924,18 @@ impl StorageType {
             StorageType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StorageType {
+    const VALUES: &'static [&'static str] = &["STATIC", "DYNAMIC"];
+    fn as_str(&self) -> &str {
+        StorageType::as_str(self)
     }
 }
 
@@ -830,9 +983,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["BRANCH", "TAG", "COMMIT"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 
@@ -882,9 +1044,18 @@ impl WorkflowEngine {
             WorkflowEngine::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WorkflowEngine {
+    const VALUES: &'static [&'static str] = &["WDL", "NEXTFLOW", "CWL"];
+    fn as_str(&self) -> &str {
+        WorkflowEngine::as_str(self)
     }
 }
 

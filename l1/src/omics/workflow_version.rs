@@ -5,6 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::Omics::WorkflowVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-omics-workflowversion.html) resource type.
 ///
+/// Creates a new workflow version for the workflow that you specify with the `workflowId` parameter.
+///
+/// When you create a new version of a workflow, you need to specify the configuration for the new
+/// version. It doesn't inherit any configuration values from the workflow.
+///
+/// Provide a version name that is unique for this workflow. You cannot change the name after
+/// HealthOmics creates the version.
+///
+/// > Don't include any personally identifiable information (PII) in the version name. Version names
+/// appear in the workflow version ARN.
+///
+/// For more information, see [Workflow versioning in AWS
+/// HealthOmics](https://docs.aws.amazon.com/omics/latest/dev/workflow-versions.html) in the *AWS
+/// HealthOmics User Guide* .
+///
 /// Build it with [`WorkflowVersion::builder`]; adding it to a stack returns a [`WorkflowVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkflowVersion {
@@ -13,6 +28,11 @@ pub struct WorkflowVersion {
     /// - Length: 1 to 64.
     pub accelerators: Option<Val<Accelerators>>,
     /// `ContainerRegistryMap`. Changing it replaces the resource.
+    ///
+    /// Use a container registry map to specify mappings between the ECR private repository and one or more
+    /// upstream registries. For more information, see [Container
+    /// images](https://docs.aws.amazon.com/omics/latest/dev/workflows-ecr.html) in the *AWS HealthOmics
+    /// User Guide* .
     pub container_registry_map: Option<Val<ContainerRegistryMap>>,
     /// `ContainerRegistryMapUri`. Changing it replaces the resource.
     ///
@@ -20,6 +40,8 @@ pub struct WorkflowVersion {
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub container_registry_map_uri: Option<Val<String>>,
     /// `DefinitionRepository`. Changing it replaces the resource.
+    ///
+    /// Contains information about a source code repository that hosts the workflow definition files.
     pub definition_repository: Option<Val<DefinitionRepository>>,
     /// `DefinitionUri`. Changing it replaces the resource.
     ///
@@ -27,6 +49,8 @@ pub struct WorkflowVersion {
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub definition_uri: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the workflow version.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
@@ -44,6 +68,8 @@ pub struct WorkflowVersion {
     pub parameter_template: Option<Val<BTreeMap<String, WorkflowParameter>>>,
     /// `ParameterTemplatePath`. Changing it replaces the resource.
     ///
+    /// Path to the primary workflow parameter template JSON file inside the repository
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\S]+$`.
     pub parameter_template_path: Option<Val<String>>,
@@ -56,8 +82,12 @@ pub struct WorkflowVersion {
     /// - Length: 1 to 64.
     pub storage_type: Option<Val<StorageType>>,
     /// `Tags`.
+    ///
+    /// A map of resource tags
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `VersionName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the workflow version.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9\-\._]*$`.
@@ -69,17 +99,30 @@ pub struct WorkflowVersion {
     pub workflow_bucket_owner_id: Option<Val<String>>,
     /// `WorkflowId`: required. Changing it replaces the resource.
     ///
+    /// The workflow's ID.
+    ///
     /// - Length: 1 to 18.
     /// - Pattern: `^[0-9]+$`.
     pub workflow_id: Option<Val<String>>,
     /// `readmeMarkdown`.
+    ///
+    /// The markdown content for the workflow's README file. This provides documentation and usage
+    /// information for users of the workflow.
     pub readme_markdown: Option<Val<String>>,
     /// `readmePath`. Changing it replaces the resource.
+    ///
+    /// The path to the workflow README markdown file within the repository. This file provides
+    /// documentation and usage information for the workflow. If not specified, the README.md file from the
+    /// root directory of the repository will be used.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub readme_path: Option<Val<String>>,
     /// `readmeUri`. Changing it replaces the resource.
+    ///
+    /// The S3 URI of the README file for the workflow. This file provides documentation and usage
+    /// information for the workflow. The S3 URI must begin with s3://USER-OWNED-BUCKET/. The requester must
+    /// have access to the S3 bucket and object. The max README content length is 500 KiB.
     ///
     /// - Pattern: `^s3://([a-z0-9][a-z0-9-.]{1,61}[a-z0-9])/((.{1,1024}))$`.
     pub readme_uri: Option<Val<String>>,
@@ -278,18 +321,26 @@ impl Deref for WorkflowVersionHandle {
 
 impl WorkflowVersionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// ARN of the workflow version.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The creation time of the workflow version.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the workflow version.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Type`.
+    ///
+    /// The type of the workflow version.
     pub fn attr_type_(&self) -> Val<String> {
         self.0.get_att("Type")
     }
@@ -308,11 +359,22 @@ impl WorkflowVersionHandle {
 }
 
 /// The [`ContainerRegistryMap`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-workflowversion-containerregistrymap.html) property type.
+///
+/// Use a container registry map to specify mappings between the ECR private repository and one or more
+/// upstream registries. For more information, see [Container
+/// images](https://docs.aws.amazon.com/omics/latest/dev/workflows-ecr.html) in the *AWS HealthOmics
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerRegistryMap {
     /// `ImageMappings`.
+    ///
+    /// Image mappings specify path mappings between the ECR private repository and their corresponding
+    /// external repositories.
     pub image_mappings: Option<Val<Vec<ImageMapping>>>,
     /// `RegistryMappings`.
+    ///
+    /// Mapping that provides the ECR repository path where upstream container images are pulled and
+    /// synchronized.
     pub registry_mappings: Option<Val<Vec<RegistryMapping>>>,
 }
 
@@ -376,22 +438,33 @@ impl ToValue for ContainerRegistryMap {
 impl Literal for ContainerRegistryMap {}
 
 /// The [`DefinitionRepository`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-workflowversion-definitionrepository.html) property type.
+///
+/// Contains information about a source code repository that hosts the workflow definition files.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefinitionRepository {
     /// `connectionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the connection to the source code repository.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^arn:aws(-[\\w]+)*:.+:.+:[0-9]{12}:.+$`.
     pub connection_arn: Option<Val<String>>,
     /// `excludeFilePatterns`.
     ///
+    /// A list of file patterns to exclude when retrieving the workflow definition from the repository.
+    ///
     /// - Items: 1 to 50.
     pub exclude_file_patterns: Option<Val<Vec<String>>>,
     /// `fullRepositoryId`.
     ///
+    /// The full repository identifier, including the repository owner and name. For example,
+    /// 'repository-owner/repository-name'.
+    ///
     /// - Pattern: `.+/.+`.
     pub full_repository_id: Option<Val<String>>,
     /// `sourceReference`.
+    ///
+    /// The source reference for the repository, such as a branch name, tag, or commit ID.
     pub source_reference: Option<Val<SourceReference>>,
 }
 
@@ -462,14 +535,23 @@ impl ToValue for DefinitionRepository {
 impl Literal for DefinitionRepository {}
 
 /// The [`ImageMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-workflowversion-imagemapping.html) property type.
+///
+/// Specifies image mappings that workflow tasks can use. For example, you can replace all the task
+/// references of a public image to use an equivalent image in your private ECR repository. You can use
+/// image mappings with upstream registries that don't support pull through cache. You need to manually
+/// synchronize the upstream registry with your private repository.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageMapping {
     /// `DestinationImage`.
+    ///
+    /// Specifies the URI of the corresponding image in the private ECR registry.
     ///
     /// - Length: 1 to 750.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub destination_image: Option<Val<String>>,
     /// `SourceImage`.
+    ///
+    /// Specifies the URI of the source image in the upstream registry.
     ///
     /// - Length: 1 to 750.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
@@ -526,24 +608,35 @@ impl ToValue for ImageMapping {
 impl Literal for ImageMapping {}
 
 /// The [`RegistryMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-workflowversion-registrymapping.html) property type.
+///
+/// If you are using the ECR pull through cache feature, the registry mapping maps between the ECR
+/// repository and the upstream registry where container images are pulled and synchronized.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegistryMapping {
     /// `EcrAccountId`.
+    ///
+    /// Account ID of the account that owns the upstream container image.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]+$`.
     pub ecr_account_id: Option<Val<String>>,
     /// `EcrRepositoryPrefix`.
     ///
+    /// The repository prefix to use in the ECR private repository.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub ecr_repository_prefix: Option<Val<String>>,
     /// `UpstreamRegistryUrl`.
     ///
+    /// The URI of the upstream registry.
+    ///
     /// - Length: 1 to 750.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub upstream_registry_url: Option<Val<String>>,
     /// `UpstreamRepositoryPrefix`.
+    ///
+    /// The repository prefix of the corresponding repository in the upstream registry.
     ///
     /// - Length: 2 to 30.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
@@ -612,11 +705,18 @@ impl ToValue for RegistryMapping {
 impl Literal for RegistryMapping {}
 
 /// The [`SourceReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-workflowversion-sourcereference.html) property type.
+///
+/// Contains information about the source reference in a code repository, such as a branch, tag, or
+/// commit.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceReference {
     /// `type`.
+    ///
+    /// The type of source reference, such as branch, tag, or commit.
     pub type_: Option<Val<Type>>,
     /// `value`.
+    ///
+    /// The value of the source reference, such as the branch name, tag name, or commit ID.
     pub value: Option<Val<String>>,
 }
 
@@ -670,14 +770,20 @@ impl ToValue for SourceReference {
 impl Literal for SourceReference {}
 
 /// The [`WorkflowParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-omics-workflowversion-workflowparameter.html) property type.
+///
+/// A workflow parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkflowParameter {
     /// `Description`.
+    ///
+    /// The parameter's description.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\p{L}||\p{M}||\p{Z}||\p{S}||\p{N}||\p{P}]+$`.
     pub description: Option<Val<String>>,
     /// `Optional`.
+    ///
+    /// Whether the parameter is optional.
     pub optional: Option<Val<bool>>,
 }
 
@@ -751,9 +857,18 @@ impl Accelerators {
             Accelerators::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Accelerators {
+    const VALUES: &'static [&'static str] = &["GPU"];
+    fn as_str(&self) -> &str {
+        Accelerators::as_str(self)
     }
 }
 
@@ -798,9 +913,18 @@ impl StorageType {
             StorageType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StorageType {
+    const VALUES: &'static [&'static str] = &["STATIC", "DYNAMIC"];
+    fn as_str(&self) -> &str {
+        StorageType::as_str(self)
     }
 }
 
@@ -848,9 +972,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["BRANCH", "TAG", "COMMIT"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 
@@ -900,9 +1033,18 @@ impl WorkflowEngine {
             WorkflowEngine::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WorkflowEngine {
+    const VALUES: &'static [&'static str] = &["WDL", "NEXTFLOW", "CWL"];
+    fn as_str(&self) -> &str {
+        WorkflowEngine::as_str(self)
     }
 }
 

@@ -5,24 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::OpenSearchServerless::AccessPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchserverless-accesspolicy.html) resource type.
 ///
+/// Creates a data access policy for OpenSearch Serverless. Access policies limit access to collections
+/// and the resources within them, and allow a user to access that data irrespective of the access
+/// mechanism or network source. For more information, see [Data access control for Amazon OpenSearch
+/// Serverless](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-data-access.html)
+/// .
+///
 /// Build it with [`AccessPolicy::builder`]; adding it to a stack returns a [`AccessPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessPolicy {
     /// `Description`.
     ///
+    /// The description of the policy.
+    ///
     /// - Length: 1 to 1000.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the policy.
     ///
     /// - Length: 3 to 32.
     /// - Pattern: `^[a-z][a-z0-9-]{2,31}$`.
     pub name: Option<Val<String>>,
     /// `Policy`: required.
     ///
+    /// The JSON policy document without any whitespaces.
+    ///
     /// - Length: 1 to 20480.
     /// - Pattern: `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]+`.
     pub policy: Option<Val<String>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of access policy. Currently the only option is `data` .
     pub type_: Option<Val<AccessPolicyType>>,
 }
 
@@ -152,9 +166,18 @@ impl AccessPolicyType {
             AccessPolicyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccessPolicyType {
+    const VALUES: &'static [&'static str] = &["data"];
+    fn as_str(&self) -> &str {
+        AccessPolicyType::as_str(self)
     }
 }
 

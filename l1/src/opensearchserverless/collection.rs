@@ -5,34 +5,81 @@ use crate::rt::*;
 
 /// The [`AWS::OpenSearchServerless::Collection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchserverless-collection.html) resource type.
 ///
+/// Specifies an OpenSearch Serverless collection. For more information, see [Creating and managing
+/// Amazon OpenSearch Serverless
+/// collections](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-manage.html)
+/// in the *Amazon OpenSearch Service Developer Guide* .
+///
+/// > You must create a matching [encryption
+/// policy](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-encryption.html)
+/// in order for a collection to be created successfully. You can specify the policy resource within the
+/// same CloudFormation template as the collection resource if you use the
+/// [DependsOn](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+/// attribute. See
+/// [Examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchserverless-collection.html#aws-resource-opensearchserverless-collection--examples)
+/// for a sample template. Otherwise the encryption policy must already exist before you create the
+/// collection.
+///
 /// Build it with [`Collection::builder`]; adding it to a stack returns a [`CollectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Collection {
     /// `CollectionGroupName`. Changing it replaces the resource.
+    ///
+    /// The name of the collection group to associate with the collection.
     ///
     /// - Length: 3 to 32.
     /// - Pattern: `^[a-z][a-z0-9-]+$`.
     pub collection_group_name: Option<Val<String>>,
     /// `Description`.
     ///
+    /// A description of the collection.
+    ///
     /// - Length: at most 1000.
     pub description: Option<Val<String>>,
     /// `EncryptionConfig`. Changing it replaces the resource.
+    ///
+    /// Encryption settings for the collection
     pub encryption_config: Option<Val<EncryptionConfig>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the collection.
+    ///
+    /// Collection names must meet the following criteria:
+    ///
+    /// - Starts with a lowercase letter
+    /// - Unique to your account and AWS Region
+    /// - Contains between 3 and 28 characters
+    /// - Contains only lowercase letters a-z, the numbers 0-9, and the hyphen (-)
     ///
     /// - Length: 3 to 64.
     /// - Pattern: `^[a-z][a-z0-9-]{2,63}$`.
     pub name: Option<Val<String>>,
     /// `StandbyReplicas`. Changing it replaces the resource.
+    ///
+    /// Indicates whether to use standby replicas for the collection. You can't update this property after
+    /// the collection is already created. If you attempt to modify this property, the collection continues
+    /// to use the original value.
     pub standby_replicas: Option<Val<StandbyReplicas>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// An arbitrary set of tags (key–value pairs) to associate with the collection.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`. Changing it replaces the resource.
+    ///
+    /// The type of collection. Possible values are `SEARCH` , `TIMESERIES` , and `VECTORSEARCH` . For more
+    /// information, see [Choosing a collection
+    /// type](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-overview.html#serverless-usecase)
+    /// .
     pub type_: Option<Val<CollectionType>>,
     /// `VectorOptions`. Changing it replaces the resource.
+    ///
+    /// Vector search configuration options for the collection
     pub vector_options: Option<Val<VectorOptions>>,
 }
 
@@ -151,18 +198,29 @@ impl Deref for CollectionHandle {
 
 impl CollectionHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// A unique identifier for the collection. For example, `07tjusf2h91cunochc` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the collection. For example,
+    /// `arn:aws:aoss:us-east-1:123456789012:collection/07tjusf2h91cunochc` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CollectionEndpoint`.
+    ///
+    /// Collection-specific endpoint used to submit index, search, and data upload requests to an OpenSearch
+    /// Serverless collection. For example, `https://07tjusf2h91cunochc.us-east-1.aoss.amazonaws.com` .
     pub fn attr_collection_endpoint(&self) -> Val<String> {
         self.0.get_att("CollectionEndpoint")
     }
     /// `Fn::GetAtt` `DashboardEndpoint`.
+    ///
+    /// The collection-specific endpoint used to access OpenSearch Dashboards. For example,
+    /// `https://07tjusf2h91cunochc.us-east-1.aoss.amazonaws.com/_dashboards` .
     pub fn attr_dashboard_endpoint(&self) -> Val<String> {
         self.0.get_att("DashboardEndpoint")
     }
@@ -171,6 +229,8 @@ impl CollectionHandle {
         self.0.get_att("FipsEndpoints")
     }
     /// `Fn::GetAtt` `KmsKeyArn`.
+    ///
+    /// The ARN of the AWS KMS key used to encrypt the collection.
     pub fn attr_kms_key_arn(&self) -> Val<String> {
         self.0.get_att("KmsKeyArn")
     }
@@ -185,11 +245,17 @@ impl CollectionHandle {
 }
 
 /// The [`EncryptionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchserverless-collection-encryptionconfig.html) property type.
+///
+/// Encryption settings for the collection
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfig {
     /// `AWSOwnedKey`.
+    ///
+    /// Indicates whether to use an AWS owned key for encryption.
     pub aws_owned_key: Option<Val<bool>>,
     /// `KmsKeyArn`.
+    ///
+    /// Key Management Service key used to encrypt the collection.
     ///
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
@@ -313,9 +379,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VectorOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchserverless-collection-vectoroptions.html) property type.
+///
+/// Vector search configuration options for the collection
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VectorOptions {
     /// `ServerlessVectorAcceleration`.
+    ///
+    /// Indicates whether GPU acceleration is enabled for vector indexing
     pub serverless_vector_acceleration: Option<Val<ServerlessVectorAcceleration>>,
 }
 
@@ -388,9 +458,18 @@ impl CollectionType {
             CollectionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CollectionType {
+    const VALUES: &'static [&'static str] = &["SEARCH", "TIMESERIES", "VECTORSEARCH"];
+    fn as_str(&self) -> &str {
+        CollectionType::as_str(self)
     }
 }
 
@@ -439,9 +518,18 @@ impl ServerlessVectorAcceleration {
             ServerlessVectorAcceleration::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ServerlessVectorAcceleration {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED", "ALLOWED"];
+    fn as_str(&self) -> &str {
+        ServerlessVectorAcceleration::as_str(self)
     }
 }
 
@@ -487,9 +575,18 @@ impl StandbyReplicas {
             StandbyReplicas::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StandbyReplicas {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        StandbyReplicas::as_str(self)
     }
 }
 

@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::OpenSearchServerless::CollectionGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchserverless-collectiongroup.html) resource type.
 ///
+/// Resource Type definition for AWS::OpenSearchServerless::CollectionGroup
+///
 /// Build it with [`CollectionGroup::builder`]; adding it to a stack returns a [`CollectionGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CollectionGroup {
@@ -12,16 +14,24 @@ pub struct CollectionGroup {
     pub capacity_limits: Option<Val<CapacityLimits>>,
     /// `Description`.
     ///
+    /// The description of the collection group.
+    ///
     /// - Length: at most 1000.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the collection group.
     ///
     /// - Length: 3 to 32.
     /// - Pattern: `^[a-z][a-z0-9-]{2,31}$`.
     pub name: Option<Val<String>>,
     /// `StandbyReplicas`: required. Changing it replaces the resource.
+    ///
+    /// Indicates whether standby replicas are used for the collection group.
     pub standby_replicas: Option<Val<StandbyReplicas>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -135,10 +145,14 @@ impl Deref for CollectionGroupHandle {
 
 impl CollectionGroupHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the collection group.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the collection group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -157,17 +171,25 @@ impl CollectionGroupHandle {
 pub struct CapacityLimits {
     /// `MaxIndexingCapacityInOcu`.
     ///
+    /// The maximum indexing capacity for collections in the group.
+    ///
     /// - Minimum: 1.
     pub max_indexing_capacity_in_ocu: Option<Val<f64>>,
     /// `MaxSearchCapacityInOcu`.
+    ///
+    /// The maximum search capacity for collections in the group.
     ///
     /// - Minimum: 1.
     pub max_search_capacity_in_ocu: Option<Val<f64>>,
     /// `MinIndexingCapacityInOcu`.
     ///
+    /// The minimum indexing capacity for collections in the group.
+    ///
     /// - Minimum: 1.
     pub min_indexing_capacity_in_ocu: Option<Val<f64>>,
     /// `MinSearchCapacityInOcu`.
+    ///
+    /// The minimum search capacity for collections in the group.
     ///
     /// - Minimum: 1.
     pub min_search_capacity_in_ocu: Option<Val<f64>>,
@@ -325,9 +347,18 @@ impl StandbyReplicas {
             StandbyReplicas::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StandbyReplicas {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        StandbyReplicas::as_str(self)
     }
 }
 

@@ -5,18 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::OpenSearchServerless::Index`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchserverless-index.html) resource type.
 ///
+/// An OpenSearch Serverless index resource.
+///
 /// Build it with [`Index::builder`]; adding it to a stack returns a [`IndexHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Index {
     /// `CollectionEndpoint`: required. Changing it replaces the resource.
+    ///
+    /// The endpoint for the collection.
     pub collection_endpoint: Option<Val<String>>,
     /// `IndexName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the OpenSearch Serverless index.
     ///
     /// - Pattern: `^(?![_-])[a-z][a-z0-9_-]*$`.
     pub index_name: Option<Val<String>>,
     /// `Mappings`.
+    ///
+    /// Index mappings for the OpenSearch Serverless index.
     pub mappings: Option<Val<Mappings>>,
     /// `Settings`.
+    ///
+    /// Index settings for the OpenSearch Serverless index.
     pub settings: Option<Val<IndexSettings>>,
 }
 
@@ -117,6 +127,8 @@ impl Deref for IndexHandle {
 
 impl IndexHandle {
     /// `Fn::GetAtt` `Uuid`.
+    ///
+    /// The unique identifier for the index.
     pub fn attr_uuid(&self) -> Val<String> {
         self.0.get_att("Uuid")
     }
@@ -131,9 +143,13 @@ impl IndexHandle {
 }
 
 /// The [`IndexSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchserverless-index-indexsettings.html) property type.
+///
+/// Index settings for the OpenSearch Serverless index.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IndexSettings {
     /// `Index`.
+    ///
+    /// Index settings.
     pub index: Option<Val<IndexSettingsIndex>>,
 }
 
@@ -181,13 +197,21 @@ impl ToValue for IndexSettings {
 impl Literal for IndexSettings {}
 
 /// The [`Index`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchserverless-index-index.html) property type.
+///
+/// An OpenSearch Serverless index resource
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IndexSettingsIndex {
     /// `Knn`.
+    ///
+    /// Enable or disable k-nearest neighbor search capability.
     pub knn: Option<Val<bool>>,
     /// `KnnAlgoParamEfSearch`.
+    ///
+    /// The size of the dynamic list for the nearest neighbors.
     pub knn_algo_param_ef_search: Option<Val<i64>>,
     /// `RefreshInterval`.
+    ///
+    /// How often to perform a refresh operation. For example, 1s or 5s.
     pub refresh_interval: Option<Val<String>>,
 }
 
@@ -247,9 +271,13 @@ impl ToValue for IndexSettingsIndex {
 impl Literal for IndexSettingsIndex {}
 
 /// The [`Mappings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchserverless-index-mappings.html) property type.
+///
+/// Index mappings for the OpenSearch Serverless index.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Mappings {
     /// `Properties`.
+    ///
+    /// Nested fields within an object or nested field type.
     pub properties: Option<Val<BTreeMap<String, PropertyMapping>>>,
 }
 
@@ -302,15 +330,25 @@ impl ToValue for Mappings {
 impl Literal for Mappings {}
 
 /// The [`Method`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchserverless-index-method.html) property type.
+///
+/// Configuration for k-NN search method.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Method {
     /// `Engine`.
+    ///
+    /// The k-NN search engine to use
     pub engine: Option<Val<Engine>>,
     /// `Name`: required.
+    ///
+    /// The algorithm name for k-NN search.
     pub name: Option<Val<Name>>,
     /// `Parameters`.
+    ///
+    /// Additional parameters for the k-NN algorithm.
     pub parameters: Option<Val<Parameters>>,
     /// `SpaceType`.
+    ///
+    /// The distance function used for k-NN search.
     pub space_type: Option<Val<SpaceType>>,
 }
 
@@ -379,13 +417,19 @@ impl ToValue for Method {
 impl Literal for Method {}
 
 /// The [`Parameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchserverless-index-parameters.html) property type.
+///
+/// Additional parameters for the k-NN algorithm.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Parameters {
     /// `EfConstruction`.
     ///
+    /// The size of the dynamic list used during k-NN graph creation.
+    ///
     /// - Minimum: 1.
     pub ef_construction: Option<Val<i64>>,
     /// `M`.
+    ///
+    /// Number of neighbors to consider during k-NN search.
     ///
     /// - Range: 2 to 100.
     pub m: Option<Val<i64>>,
@@ -441,19 +485,33 @@ impl ToValue for Parameters {
 impl Literal for Parameters {}
 
 /// The [`PropertyMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchserverless-index-propertymapping.html) property type.
+///
+/// Property mappings for the OpenSearch Serverless index.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PropertyMapping {
     /// `Dimension`.
+    ///
+    /// Dimension size for vector fields, defines the number of dimensions in the vector.
     pub dimension: Option<Val<i64>>,
     /// `Index`.
+    ///
+    /// Whether a field should be indexed.
     pub index: Option<Val<bool>>,
     /// `Method`.
+    ///
+    /// Configuration for k-NN search method.
     pub method: Option<Val<Method>>,
     /// `Properties`.
+    ///
+    /// Defines the fields within the mapping, including their types and configurations.
     pub properties: Option<Val<BTreeMap<String, PropertyMapping>>>,
     /// `Type`: required.
+    ///
+    /// The field data type. Must be a valid OpenSearch field type.
     pub type_: Option<Val<Type>>,
     /// `Value`.
+    ///
+    /// Default value for the field when not specified in a document.
     pub value: Option<Val<String>>,
 }
 
@@ -564,9 +622,18 @@ impl Engine {
             Engine::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Engine {
+    const VALUES: &'static [&'static str] = &["nmslib", "faiss", "lucene"];
+    fn as_str(&self) -> &str {
+        Engine::as_str(self)
     }
 }
 
@@ -612,9 +679,18 @@ impl Name {
             Name::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Name {
+    const VALUES: &'static [&'static str] = &["hnsw", "ivf"];
+    fn as_str(&self) -> &str {
+        Name::as_str(self)
     }
 }
 
@@ -671,9 +747,18 @@ impl SpaceType {
             SpaceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SpaceType {
+    const VALUES: &'static [&'static str] = &["l2", "l1", "linf", "cosinesimil", "innerproduct", "hamming"];
+    fn as_str(&self) -> &str {
+        SpaceType::as_str(self)
     }
 }
 
@@ -722,9 +807,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["text", "knn_vector"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

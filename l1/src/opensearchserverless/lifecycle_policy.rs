@@ -5,24 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::OpenSearchServerless::LifecyclePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchserverless-lifecyclepolicy.html) resource type.
 ///
+/// Creates a lifecyle policy to be applied to OpenSearch Serverless indexes. Lifecycle policies define
+/// the number of days or hours to retain the data on an OpenSearch Serverless index. For more
+/// information, see [Creating data lifecycle
+/// policies](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-lifecycle.html#serverless-lifecycle-create)
+/// .
+///
 /// Build it with [`LifecyclePolicy::builder`]; adding it to a stack returns a [`LifecyclePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LifecyclePolicy {
     /// `Description`.
     ///
+    /// The description of the lifecycle policy.
+    ///
     /// - Length: 0 to 1000.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the lifecycle policy.
     ///
     /// - Length: 3 to 32.
     /// - Pattern: `^[a-z][a-z0-9-]+$`.
     pub name: Option<Val<String>>,
     /// `Policy`: required.
     ///
+    /// The JSON policy document without any whitespaces.
+    ///
     /// - Length: 1 to 20480.
     /// - Pattern: `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]+`.
     pub policy: Option<Val<String>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of lifecycle policy.
     pub type_: Option<Val<LifecyclePolicyType>>,
 }
 
@@ -152,9 +166,18 @@ impl LifecyclePolicyType {
             LifecyclePolicyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LifecyclePolicyType {
+    const VALUES: &'static [&'static str] = &["retention"];
+    fn as_str(&self) -> &str {
+        LifecyclePolicyType::as_str(self)
     }
 }
 

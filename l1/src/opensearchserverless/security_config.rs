@@ -5,25 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::OpenSearchServerless::SecurityConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchserverless-securityconfig.html) resource type.
 ///
+/// Specifies a security configuration for OpenSearch Serverless. For more information, see [SAML
+/// authentication for Amazon OpenSearch
+/// Serverless](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-saml.html)
+/// .
+///
 /// Build it with [`SecurityConfig::builder`]; adding it to a stack returns a [`SecurityConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityConfig {
     /// `Description`.
     ///
+    /// The description of the security configuration.
+    ///
     /// - Length: 1 to 1000.
     pub description: Option<Val<String>>,
     /// `IamFederationOptions`.
+    ///
+    /// Describes IAM federation options in the form of a key-value map. Contains configuration details
+    /// about how OpenSearch Serverless integrates with external identity providers through federation.
     pub iam_federation_options: Option<Val<IamFederationConfigOptions>>,
     /// `IamIdentityCenterOptions`.
+    ///
+    /// Describes IAM Identity Center options in the form of a key-value map.
     pub iam_identity_center_options: Option<Val<IamIdentityCenterConfigOptions>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the security configuration.
     ///
     /// - Length: 3 to 32.
     /// - Pattern: `^[a-z][a-z0-9-]{2,31}$`.
     pub name: Option<Val<String>>,
     /// `SamlOptions`.
+    ///
+    /// SAML options for the security configuration in the form of a key-value map.
     pub saml_options: Option<Val<SamlConfigOptions>>,
     /// `Type`. Changing it replaces the resource.
+    ///
+    /// The type of security configuration. Currently the only option is `saml` .
     pub type_: Option<Val<SecurityConfigType>>,
 }
 
@@ -122,18 +140,26 @@ impl Deref for SecurityConfigHandle {
 
 impl SecurityConfigHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the security configuration. For example, `saml/123456789012/myprovider` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `IamIdentityCenterOptions.ApplicationArn`.
+    ///
+    /// The ARN of the IAM Identity Center application used to integrate with OpenSearch Serverless.
     pub fn attr_iam_identity_center_options_application_arn(&self) -> Val<String> {
         self.0.get_att("IamIdentityCenterOptions.ApplicationArn")
     }
     /// `Fn::GetAtt` `IamIdentityCenterOptions.ApplicationName`.
+    ///
+    /// The name of the IAM Identity Center application used to integrate with OpenSearch Serverless.
     pub fn attr_iam_identity_center_options_application_name(&self) -> Val<String> {
         self.0.get_att("IamIdentityCenterOptions.ApplicationName")
     }
     /// `Fn::GetAtt` `IamIdentityCenterOptions.ApplicationDescription`.
+    ///
+    /// The description of the IAM Identity Center application used to integrate with OpenSearch Serverless.
     pub fn attr_iam_identity_center_options_application_description(&self) -> Val<String> {
         self.0.get_att("IamIdentityCenterOptions.ApplicationDescription")
     }
@@ -148,14 +174,24 @@ impl SecurityConfigHandle {
 }
 
 /// The [`IamFederationConfigOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchserverless-securityconfig-iamfederationconfigoptions.html) property type.
+///
+/// Describes IAM federation options for an OpenSearch Serverless security configuration in the form of
+/// a key-value map. These options define how OpenSearch Serverless integrates with external identity
+/// providers using federation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IamFederationConfigOptions {
     /// `GroupAttribute`.
+    ///
+    /// The group attribute for this IAM federation integration. This attribute is used to map identity
+    /// provider groups to OpenSearch Serverless permissions.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[A-Za-z][A-Za-z0-9_.:/=+\-@]*$`.
     pub group_attribute: Option<Val<String>>,
     /// `UserAttribute`.
+    ///
+    /// The user attribute for this IAM federation integration. This attribute is used to identify users in
+    /// the federated authentication process.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[A-Za-z][A-Za-z0-9_.:/=+\-@]*$`.
@@ -212,22 +248,25 @@ impl ToValue for IamFederationConfigOptions {
 impl Literal for IamFederationConfigOptions {}
 
 /// The [`IamIdentityCenterConfigOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchserverless-securityconfig-iamidentitycenterconfigoptions.html) property type.
+///
+/// Describes IAM Identity Center options for an OpenSearch Serverless security configuration in the
+/// form of a key-value map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IamIdentityCenterConfigOptions {
-    /// `ApplicationArn`.
-    pub application_arn: Option<Val<String>>,
-    /// `ApplicationDescription`.
-    pub application_description: Option<Val<String>>,
-    /// `ApplicationName`.
-    pub application_name: Option<Val<String>>,
     /// `GroupAttribute`.
+    ///
+    /// The group attribute for this IAM Identity Center integration. Defaults to `GroupId` .
     pub group_attribute: Option<Val<String>>,
     /// `InstanceArn`: required.
+    ///
+    /// The ARN of the IAM Identity Center instance used to integrate with OpenSearch Serverless.
     ///
     /// - Length: 10 to 1224.
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$`.
     pub instance_arn: Option<Val<String>>,
     /// `UserAttribute`.
+    ///
+    /// The user attribute for this IAM Identity Center integration. Defaults to `UserId`
     pub user_attribute: Option<Val<String>>,
 }
 
@@ -248,9 +287,6 @@ impl IamIdentityCenterConfigOptions {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "ApplicationArn", &self.application_arn);
-        put(&mut m, "ApplicationDescription", &self.application_description);
-        put(&mut m, "ApplicationName", &self.application_name);
         put(&mut m, "GroupAttribute", &self.group_attribute);
         put(&mut m, "InstanceArn", &self.instance_arn);
         put(&mut m, "UserAttribute", &self.user_attribute);
@@ -263,21 +299,6 @@ impl IamIdentityCenterConfigOptions {
 pub struct IamIdentityCenterConfigOptionsBuilder(IamIdentityCenterConfigOptions);
 
 impl IamIdentityCenterConfigOptionsBuilder {
-    /// Sets `ApplicationArn`.
-    pub fn application_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.application_arn = Some(value.into());
-        self
-    }
-    /// Sets `ApplicationDescription`.
-    pub fn application_description(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.application_description = Some(value.into());
-        self
-    }
-    /// Sets `ApplicationName`.
-    pub fn application_name(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.application_name = Some(value.into());
-        self
-    }
     /// Sets `GroupAttribute`.
     pub fn group_attribute(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.group_attribute = Some(value.into());
@@ -315,26 +336,39 @@ impl ToValue for IamIdentityCenterConfigOptions {
 impl Literal for IamIdentityCenterConfigOptions {}
 
 /// The [`SamlConfigOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchserverless-securityconfig-samlconfigoptions.html) property type.
+///
+/// Describes SAML options for an OpenSearch Serverless security configuration in the form of a
+/// key-value map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SamlConfigOptions {
     /// `GroupAttribute`.
+    ///
+    /// The group attribute for this SAML integration.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `[\w+=,.@-]+`.
     pub group_attribute: Option<Val<String>>,
     /// `Metadata`: required.
     ///
+    /// The XML IdP metadata file generated from your identity provider.
+    ///
     /// - Length: 1 to 51200.
     /// - Pattern: `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]+`.
     pub metadata: Option<Val<String>>,
     /// `OpenSearchServerlessEntityId`.
     ///
+    /// Custom entity ID attribute to override the default entity ID for this SAML integration.
+    ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^aws:opensearch:[0-9]{12}:*`.
     pub open_search_serverless_entity_id: Option<Val<String>>,
     /// `SessionTimeout`.
+    ///
+    /// The session timeout, in minutes. Default is 60 minutes (12 hours).
     pub session_timeout: Option<Val<i64>>,
     /// `UserAttribute`.
+    ///
+    /// A user attribute for this SAML integration.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `[\w+=,.@-]+`.
@@ -441,9 +475,18 @@ impl SecurityConfigType {
             SecurityConfigType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SecurityConfigType {
+    const VALUES: &'static [&'static str] = &["saml", "iamidentitycenter", "iamfederation"];
+    fn as_str(&self) -> &str {
+        SecurityConfigType::as_str(self)
     }
 }
 

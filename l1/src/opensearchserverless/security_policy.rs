@@ -5,24 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::OpenSearchServerless::SecurityPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchserverless-securitypolicy.html) resource type.
 ///
+/// Creates an encryption or network policy to be used by one or more OpenSearch Serverless collections.
+///
+/// Network policies specify access to a collection and its OpenSearch Dashboards endpoint from public
+/// networks or specific VPC endpoints. For more information, see [Network access for Amazon OpenSearch
+/// Serverless](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-network.html)
+/// .
+///
+/// Encryption policies specify a KMS encryption key to assign to particular collections. For more
+/// information, see [Encryption at rest for Amazon OpenSearch
+/// Serverless](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-encryption.html)
+/// .
+///
 /// Build it with [`SecurityPolicy::builder`]; adding it to a stack returns a [`SecurityPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityPolicy {
     /// `Description`.
     ///
+    /// The description of the security policy.
+    ///
     /// - Length: 1 to 1000.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the policy.
     ///
     /// - Length: 3 to 32.
     /// - Pattern: `^[a-z][a-z0-9-]{2,31}$`.
     pub name: Option<Val<String>>,
     /// `Policy`: required.
     ///
+    /// The JSON policy document without any whitespaces.
+    ///
     /// - Length: 1 to 20480.
     /// - Pattern: `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]+`.
     pub policy: Option<Val<String>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of security policy. Can be either `encryption` or `network` .
     pub type_: Option<Val<SecurityPolicyType>>,
 }
 
@@ -155,9 +175,18 @@ impl SecurityPolicyType {
             SecurityPolicyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SecurityPolicyType {
+    const VALUES: &'static [&'static str] = &["encryption", "network"];
+    fn as_str(&self) -> &str {
+        SecurityPolicyType::as_str(self)
     }
 }
 

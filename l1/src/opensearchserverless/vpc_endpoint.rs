@@ -5,24 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::OpenSearchServerless::VpcEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchserverless-vpcendpoint.html) resource type.
 ///
+/// Creates an OpenSearch Serverless-managed interface VPC endpoint. For more information, see [Access
+/// Amazon OpenSearch Serverless using an interface
+/// endpoint](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-vpc.html)
+/// .
+///
 /// Build it with [`VpcEndpoint::builder`]; adding it to a stack returns a [`VpcEndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcEndpoint {
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the endpoint.
     ///
     /// - Length: 3 to 32.
     /// - Pattern: `^[a-z][a-z0-9-]{2,31}$`.
     pub name: Option<Val<String>>,
     /// `SecurityGroupIds`.
     ///
+    /// The unique identifiers of the security groups that define the ports, protocols, and sources for
+    /// inbound traffic that you are authorizing into your endpoint.
+    ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required.
     ///
+    /// The ID of the subnets from which you access OpenSearch Serverless.
+    ///
     /// - Items: 1 to 6.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC from which you access OpenSearch Serverless.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^vpc-[0-9a-z]*$`.
@@ -137,6 +151,8 @@ impl Deref for VpcEndpointHandle {
 
 impl VpcEndpointHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of the endpoint. For example, `vpce-050f79086ee71ac05` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

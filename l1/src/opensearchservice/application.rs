@@ -5,18 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::OpenSearchService::Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-application.html) resource type.
 ///
+/// Creates an OpenSearch UI application. For more information, see [Using the OpenSearch user interface
+/// in Amazon OpenSearch
+/// Service](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/application.html) .
+///
 /// Build it with [`Application::builder`]; adding it to a stack returns a [`ApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `AppConfigs`.
+    ///
+    /// List of application configurations.
     pub app_configs: Option<Val<Vec<AppConfig>>>,
     /// `DataSources`.
+    ///
+    /// List of data sources.
     pub data_sources: Option<Val<Vec<DataSource>>>,
     /// `Endpoint`.
+    ///
+    /// The endpoint URL of an OpenSearch application.
     pub endpoint: Option<Val<String>>,
     /// `IamIdentityCenterOptions`.
+    ///
+    /// Settings container for integrating IAM Identity Center with OpenSearch UI applications, which
+    /// enables enabling secure user authentication and access control across multiple data sources. This
+    /// setup supports single sign-on (SSO) through IAM Identity Center, allowing centralized user
+    /// management.
     pub iam_identity_center_options: Option<Val<IamIdentityCenterOptions>>,
     /// `KmsKeyArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the KMS key used to encrypt the application.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`.
@@ -24,10 +41,14 @@ pub struct Application {
     pub kms_key_arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of an OpenSearch application.
+    ///
     /// - Length: 3 to 40.
     /// - Pattern: `[a-z][a-z0-9\-]+`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An arbitrary set of tags (key-value pairs) for this application.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -150,10 +171,16 @@ impl Deref for ApplicationHandle {
 
 impl ApplicationHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier of an OpenSearch application.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the domain. See [Identifiers for IAM
+    /// Entities](https://docs.aws.amazon.com/IAM/latest/UserGuide/index.html) in *Using AWS Identity and
+    /// Access Management* for more information.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -168,11 +195,19 @@ impl ApplicationHandle {
 }
 
 /// The [`AppConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-application-appconfig.html) property type.
+///
+/// Configuration settings for an OpenSearch application. For more information, see [Using the
+/// OpenSearch user interface in Amazon OpenSearch
+/// Service](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/application.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppConfig {
     /// `Key`: required.
+    ///
+    /// The configuration item to set, such as the admin role for the OpenSearch application.
     pub key: Option<Val<AppConfigType>>,
     /// `Value`: required.
+    ///
+    /// The value assigned to the configuration key, such as an IAM user ARN.
     ///
     /// - Length: 0 to 256.
     pub value: Option<Val<String>>,
@@ -237,11 +272,17 @@ impl ToValue for AppConfig {
 impl Literal for AppConfig {}
 
 /// The [`DataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-application-datasource.html) property type.
+///
+/// Data sources that are associated with an OpenSearch application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSource {
     /// `DataSourceArn`: required.
+    ///
+    /// Amazon Resource Name (ARN) format.
     pub data_source_arn: Option<Val<String>>,
     /// `DataSourceDescription`.
+    ///
+    /// Detailed description of a data source.
     pub data_source_description: Option<Val<String>>,
 }
 
@@ -302,13 +343,22 @@ impl ToValue for DataSource {
 impl Literal for DataSource {}
 
 /// The [`IamIdentityCenterOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-application-iamidentitycenteroptions.html) property type.
+///
+/// Configuration settings for IAM Identity Center in an OpenSearch application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IamIdentityCenterOptions {
     /// `Enabled`.
+    ///
+    /// Indicates whether IAM Identity Center is enabled for the OpenSearch application.
     pub enabled: Option<Val<bool>>,
     /// `IamIdentityCenterInstanceArn`.
+    ///
+    /// Amazon Resource Name (ARN) format.
     pub iam_identity_center_instance_arn: Option<Val<String>>,
     /// `IamRoleForIdentityCenterApplicationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role assigned to the IAM Identity Center application for
+    /// the OpenSearch application.
     pub iam_role_for_identity_center_application_arn: Option<Val<String>>,
 }
 
@@ -458,9 +508,19 @@ impl AppConfigType {
             AppConfigType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AppConfigType {
+    const VALUES: &'static [&'static str] =
+        &["opensearchDashboards.dashboardAdmin.users", "opensearchDashboards.dashboardAdmin.groups"];
+    fn as_str(&self) -> &str {
+        AppConfigType::as_str(self)
     }
 }
 

@@ -5,54 +5,155 @@ use crate::rt::*;
 
 /// The [`AWS::OpenSearchService::Domain`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html) resource type.
 ///
+/// The AWS::OpenSearchService::Domain resource creates an Amazon OpenSearch Service domain.
+///
 /// Build it with [`Domain::builder`]; adding it to a stack returns a [`DomainHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Domain {
     /// `AIMLOptions`.
+    ///
+    /// Container for parameters required to enable all machine learning features.
     pub aiml_options: Option<Val<AimlOptions>>,
     /// `AccessPolicies`.
+    ///
+    /// An AWS Identity and Access Management ( IAM ) policy document that specifies who can access the
+    /// OpenSearch Service domain and their permissions. For more information, see [Configuring access
+    /// policies](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/ac.html#ac-creating)
+    /// in the *Amazon OpenSearch Service Developer Guide* .
     ///
     /// - Format: `json`.
     pub access_policies: Option<Val<Json>>,
     /// `AdvancedOptions`.
+    ///
+    /// Additional options to specify for the OpenSearch Service domain. For more information, see
+    /// [AdvancedOptions](https://docs.aws.amazon.com/opensearch-service/latest/APIReference/API_CreateDomain.html#API_CreateDomain_RequestBody)
+    /// in the OpenSearch Service API reference.
     pub advanced_options: Option<Val<BTreeMap<String, String>>>,
     /// `AdvancedSecurityOptions`.
+    ///
+    /// Specifies options for fine-grained access control and SAML authentication.
+    ///
+    /// If you specify advanced security options, you must also enable node-to-node encryption (
+    /// [NodeToNodeEncryptionOptions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-nodetonodeencryptionoptions.html)
+    /// ) and encryption at rest (
+    /// [EncryptionAtRestOptions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-encryptionatrestoptions.html)
+    /// ). You must also enable `EnforceHTTPS` within
+    /// [DomainEndpointOptions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-domainendpointoptions.html)
+    /// , which requires HTTPS for all traffic to the domain.
     pub advanced_security_options: Option<Val<AdvancedSecurityOptionsInput>>,
     /// `ClusterConfig`.
+    ///
+    /// Container for the cluster configuration of a domain.
     pub cluster_config: Option<Val<ClusterConfig>>,
     /// `CognitoOptions`.
+    ///
+    /// Configures OpenSearch Service to use Amazon Cognito authentication for OpenSearch Dashboards.
     pub cognito_options: Option<Val<CognitoOptions>>,
     /// `DeploymentStrategyOptions`.
     pub deployment_strategy_options: Option<Val<DeploymentStrategyOptions>>,
     /// `DomainEndpointOptions`.
+    ///
+    /// Specifies additional options for the domain endpoint, such as whether to require HTTPS for all
+    /// traffic or whether to use a custom endpoint rather than the default endpoint.
     pub domain_endpoint_options: Option<Val<DomainEndpointOptions>>,
     /// `DomainName`. Changing it replaces the resource.
+    ///
+    /// A name for the OpenSearch Service domain. The name must have a minimum length of 3 and a maximum
+    /// length of 28. If you don't specify a name, CloudFormation generates a unique physical ID and uses
+    /// that ID for the domain name. For more information, see [Name
+    /// Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+    ///
+    /// Required when creating a new domain.
+    ///
+    /// > If you specify a name, you can't perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you must replace the resource, specify
+    /// a new name.
     pub domain_name: Option<Val<String>>,
     /// `EBSOptions`.
+    ///
+    /// The configurations of Amazon Elastic Block Store (Amazon EBS) volumes that are attached to data
+    /// nodes in the OpenSearch Service domain. For more information, see [EBS volume size
+    /// limits](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/limits.html#ebsresource)
+    /// in the *Amazon OpenSearch Service Developer Guide* .
     pub ebs_options: Option<Val<EbsOptions>>,
     /// `EncryptionAtRestOptions`.
+    ///
+    /// Whether the domain should encrypt data at rest, and if so, the AWS  key to use. See [Encryption of
+    /// data at rest for Amazon OpenSearch
+    /// Service](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/encryption-at-rest.html)
+    /// .
+    ///
+    /// If no encryption at rest options were initially specified in the template, updating this property by
+    /// adding it causes no interruption. However, if you change this property after it's already been set
+    /// within a template, the domain is deleted and recreated in order to modify the property.
     pub encryption_at_rest_options: Option<Val<EncryptionAtRestOptions>>,
     /// `EngineVersion`.
+    ///
+    /// The version of OpenSearch to use. The value must be in the format `OpenSearch_X.Y` or
+    /// `Elasticsearch_X.Y` . If not specified, the latest version of OpenSearch is used. For information
+    /// about the versions that OpenSearch Service supports, see [Supported versions of OpenSearch and
+    /// Elasticsearch](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/what-is.html#choosing-version)
+    /// in the *Amazon OpenSearch Service Developer Guide* .
+    ///
+    /// If you set the
+    /// [EnableVersionUpgrade](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html#cfn-attributes-updatepolicy-upgradeopensearchdomain)
+    /// update policy to `true` , you can update `EngineVersion` without interruption. When
+    /// `EnableVersionUpgrade` is set to `false` , or is not specified, updating `EngineVersion` results in
+    /// [replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+    /// .
     pub engine_version: Option<Val<String>>,
     /// `IPAddressType`.
+    ///
+    /// Choose either dual stack or IPv4 as your IP address type. Dual stack allows you to share domain
+    /// resources across IPv4 and IPv6 address types, and is the recommended option. If you set your IP
+    /// address type to dual stack, you can't change your address type later.
     pub ip_address_type: Option<Val<String>>,
     /// `IdentityCenterOptions`.
+    ///
+    /// Configuration options for controlling IAM Identity Center integration within a domain.
     pub identity_center_options: Option<Val<IdentityCenterOptions>>,
     /// `LogPublishingOptions`.
+    ///
+    /// An object with one or more of the following keys: `SEARCH_SLOW_LOGS` , `ES_APPLICATION_LOGS` ,
+    /// `INDEX_SLOW_LOGS` , `AUDIT_LOGS` , depending on the types of logs you want to publish. Each key
+    /// needs a valid `LogPublishingOption` value. For the full syntax, see the
+    /// [examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html#aws-resource-opensearchservice-domain--examples)
+    /// .
     pub log_publishing_options: Option<Val<BTreeMap<String, LogPublishingOption>>>,
     /// `NodeToNodeEncryptionOptions`.
+    ///
+    /// Specifies whether node-to-node encryption is enabled. See [Node-to-node encryption for Amazon
+    /// OpenSearch Service](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/ntn.html) .
     pub node_to_node_encryption_options: Option<Val<NodeToNodeEncryptionOptions>>,
     /// `OffPeakWindowOptions`.
+    ///
+    /// Options for a domain's off-peak window, during which OpenSearch Service can perform mandatory
+    /// configuration changes on the domain.
     pub off_peak_window_options: Option<Val<OffPeakWindowOptions>>,
     /// `SkipShardMigrationWait`.
     pub skip_shard_migration_wait: Option<Val<bool>>,
     /// `SnapshotOptions`.
+    ///
+    /// *DEPRECATED* . The automated snapshot configuration for the OpenSearch Service domain indexes.
     pub snapshot_options: Option<Val<SnapshotOptions>>,
     /// `SoftwareUpdateOptions`.
+    ///
+    /// Service software update options for the domain.
     pub software_update_options: Option<Val<SoftwareUpdateOptions>>,
     /// `Tags`.
+    ///
+    /// An arbitrary set of tags (key–value pairs) to associate with the OpenSearch Service domain.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VPCOptions`.
+    ///
+    /// The virtual private cloud (VPC) configuration for the OpenSearch Service domain. For more
+    /// information, see [Launching your Amazon OpenSearch Service domains within a
+    /// VPC](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/vpc.html) in the *Amazon
+    /// OpenSearch Service Developer Guide* .
+    ///
+    /// If you remove this entity altogether, along with its associated properties, it causes a replacement.
+    /// You might encounter this scenario if you're updating your security configuration from a VPC to a
+    /// public endpoint.
     pub vpc_options: Option<Val<VpcOptions>>,
 }
 
@@ -266,10 +367,14 @@ impl Deref for DomainHandle {
 
 impl DomainHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The resource ID. For example, `123456789012/my-domain` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the CloudFormation stack.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -278,10 +383,17 @@ impl DomainHandle {
         self.0.get_att("DomainArn")
     }
     /// `Fn::GetAtt` `DomainEndpoint`.
+    ///
+    /// The domain-specific endpoint used for requests to the OpenSearch APIs, such as
+    /// `search-mystack-1ab2cdefghij-ab1c2deckoyb3hofw7wpqa3cm.us-west-1.es.amazonaws.com` .
     pub fn attr_domain_endpoint(&self) -> Val<String> {
         self.0.get_att("DomainEndpoint")
     }
     /// `Fn::GetAtt` `DomainEndpointV2`.
+    ///
+    /// If `IPAddressType` to set to `dualstack` , a version 2 domain endpoint is provisioned. This endpoint
+    /// functions like a normal endpoint, except that it works with both IPv4 and IPv6 IP addresses. Normal
+    /// endpoints work only with IPv4 IP addresses.
     pub fn attr_domain_endpoint_v2(&self) -> Val<String> {
         self.0.get_att("DomainEndpointV2")
     }
@@ -294,14 +406,23 @@ impl DomainHandle {
         self.0.get_att("ServiceSoftwareOptions")
     }
     /// `Fn::GetAtt` `AdvancedSecurityOptions.AnonymousAuthDisableDate`.
+    ///
+    /// Date and time when the migration period will be disabled. Only necessary when [enabling fine-grained
+    /// access control on an existing
+    /// domain](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/fgac.html#fgac-enabling-existing)
+    /// .
     pub fn attr_advanced_security_options_anonymous_auth_disable_date(&self) -> Val<String> {
         self.0.get_att("AdvancedSecurityOptions.AnonymousAuthDisableDate")
     }
     /// `Fn::GetAtt` `IdentityCenterOptions.IdentityCenterApplicationARN`.
+    ///
+    /// The ARN of the IAM Identity Center application that integrates with Amazon OpenSearch Service.
     pub fn attr_identity_center_options_identity_center_application_arn(&self) -> Val<String> {
         self.0.get_att("IdentityCenterOptions.IdentityCenterApplicationARN")
     }
     /// `Fn::GetAtt` `IdentityCenterOptions.IdentityStoreId`.
+    ///
+    /// The identifier of the IAM Identity Store.
     pub fn attr_identity_center_options_identity_store_id(&self) -> Val<String> {
         self.0.get_att("IdentityCenterOptions.IdentityStoreId")
     }
@@ -316,23 +437,50 @@ impl DomainHandle {
 }
 
 /// The [`AdvancedSecurityOptionsInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-advancedsecurityoptionsinput.html) property type.
+///
+/// Specifies options for fine-grained access control.
+///
+/// If you specify advanced security options, you must also enable node-to-node encryption (
+/// [NodeToNodeEncryptionOptions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-nodetonodeencryptionoptions.html)
+/// ) and encryption at rest (
+/// [EncryptionAtRestOptions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-encryptionatrestoptions.html)
+/// ). You must also enable `EnforceHTTPS` within
+/// [DomainEndpointOptions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-domainendpointoptions.html)
+/// , which requires HTTPS for all traffic to the domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdvancedSecurityOptionsInput {
-    /// `AnonymousAuthDisableDate`.
-    pub anonymous_auth_disable_date: Option<Val<String>>,
     /// `AnonymousAuthEnabled`.
+    ///
+    /// True to enable a 30-day migration period during which administrators can create role mappings. Only
+    /// necessary when [enabling fine-grained access control on an existing
+    /// domain](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/fgac.html#fgac-enabling-existing)
+    /// .
     pub anonymous_auth_enabled: Option<Val<bool>>,
     /// `Enabled`.
+    ///
+    /// True to enable fine-grained access control. You must also enable encryption of data at rest and
+    /// node-to-node encryption. See [Fine-grained access control in Amazon OpenSearch
+    /// Service](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/fgac.html) .
     pub enabled: Option<Val<bool>>,
     /// `IAMFederationOptions`.
+    ///
+    /// Input configuration for IAM identity federation within advanced security options.
     pub iam_federation_options: Option<Val<IamFederationOptions>>,
     /// `InternalUserDatabaseEnabled`.
+    ///
+    /// True to enable the internal user database.
     pub internal_user_database_enabled: Option<Val<bool>>,
     /// `JWTOptions`.
+    ///
+    /// Container for information about the JWT configuration of the Amazon OpenSearch Service.
     pub jwt_options: Option<Val<JwtOptions>>,
     /// `MasterUserOptions`.
+    ///
+    /// Specifies information about the master user.
     pub master_user_options: Option<Val<MasterUserOptions>>,
     /// `SAMLOptions`.
+    ///
+    /// Container for information about the SAML configuration for OpenSearch Dashboards.
     pub saml_options: Option<Val<SamlOptions>>,
 }
 
@@ -350,7 +498,6 @@ impl AdvancedSecurityOptionsInput {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "AnonymousAuthDisableDate", &self.anonymous_auth_disable_date);
         put(&mut m, "AnonymousAuthEnabled", &self.anonymous_auth_enabled);
         put(&mut m, "Enabled", &self.enabled);
         put(&mut m, "IAMFederationOptions", &self.iam_federation_options);
@@ -367,11 +514,6 @@ impl AdvancedSecurityOptionsInput {
 pub struct AdvancedSecurityOptionsInputBuilder(AdvancedSecurityOptionsInput);
 
 impl AdvancedSecurityOptionsInputBuilder {
-    /// Sets `AnonymousAuthDisableDate`.
-    pub fn anonymous_auth_disable_date(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.anonymous_auth_disable_date = Some(value.into());
-        self
-    }
     /// Sets `AnonymousAuthEnabled`.
     pub fn anonymous_auth_enabled(mut self, value: impl Into<Val<bool>>) -> Self {
         self.0.anonymous_auth_enabled = Some(value.into());
@@ -480,33 +622,90 @@ impl ToValue for AimlOptions {
 impl Literal for AimlOptions {}
 
 /// The [`ClusterConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-clusterconfig.html) property type.
+///
+/// The cluster configuration for the OpenSearch Service domain. You can specify options such as the
+/// instance type and the number of instances. For more information, see [Creating and managing Amazon
+/// OpenSearch Service
+/// domains](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/createupdatedomains.html)
+/// in the *Amazon OpenSearch Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterConfig {
     /// `ColdStorageOptions`.
+    ///
+    /// Container for cold storage configuration options.
     pub cold_storage_options: Option<Val<ColdStorageOptions>>,
     /// `DedicatedMasterCount`.
+    ///
+    /// The number of instances to use for the master node. If you specify this property, you must specify
+    /// `true` for the `DedicatedMasterEnabled` property.
     pub dedicated_master_count: Option<Val<i64>>,
     /// `DedicatedMasterEnabled`.
+    ///
+    /// Indicates whether to use a dedicated master node for the OpenSearch Service domain. A dedicated
+    /// master node is a cluster node that performs cluster management tasks, but doesn't hold data or
+    /// respond to data upload requests. Dedicated master nodes offload cluster management tasks to increase
+    /// the stability of your search clusters. See [Dedicated master nodes in Amazon OpenSearch
+    /// Service](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/managedomains-dedicatedmasternodes.html)
+    /// .
     pub dedicated_master_enabled: Option<Val<bool>>,
     /// `DedicatedMasterType`.
+    ///
+    /// The hardware configuration of the computer that hosts the dedicated master node, such as
+    /// `m3.medium.search` . If you specify this property, you must specify `true` for the
+    /// `DedicatedMasterEnabled` property. For valid values, see [Supported instance types in Amazon
+    /// OpenSearch
+    /// Service](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/supported-instance-types.html)
+    /// .
     pub dedicated_master_type: Option<Val<String>>,
     /// `InstanceCount`.
+    ///
+    /// The number of data nodes (instances) to use in the OpenSearch Service domain.
     pub instance_count: Option<Val<i64>>,
     /// `InstanceType`.
+    ///
+    /// The instance type for your data nodes, such as `m3.medium.search` . For valid values, see [Supported
+    /// instance types in Amazon OpenSearch
+    /// Service](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/supported-instance-types.html)
+    /// .
     pub instance_type: Option<Val<String>>,
     /// `MultiAZWithStandbyEnabled`.
+    ///
+    /// Indicates whether Multi-AZ with Standby deployment option is enabled. For more information, see
+    /// [Multi-AZ with
+    /// Standby](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/managedomains-multiaz.html#managedomains-za-standby)
+    /// .
     pub multi_az_with_standby_enabled: Option<Val<bool>>,
     /// `NodeOptions`.
+    ///
+    /// List of node options for the domain.
     pub node_options: Option<Val<Vec<NodeOption>>>,
     /// `WarmCount`.
+    ///
+    /// The number of warm nodes in the cluster.
     pub warm_count: Option<Val<i64>>,
     /// `WarmEnabled`.
+    ///
+    /// Whether to enable UltraWarm storage for the cluster. See [UltraWarm storage for Amazon OpenSearch
+    /// Service](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/ultrawarm.html) .
     pub warm_enabled: Option<Val<bool>>,
     /// `WarmType`.
+    ///
+    /// The instance type for the cluster's warm nodes.
     pub warm_type: Option<Val<String>>,
     /// `ZoneAwarenessConfig`.
+    ///
+    /// Specifies zone awareness configuration options. Only use if `ZoneAwarenessEnabled` is `true` .
     pub zone_awareness_config: Option<Val<ZoneAwarenessConfig>>,
     /// `ZoneAwarenessEnabled`.
+    ///
+    /// Indicates whether to enable zone awareness for the OpenSearch Service domain. When you enable zone
+    /// awareness, OpenSearch Service allocates the nodes and replica index shards that belong to a cluster
+    /// across two Availability Zones (AZs) in the same region to prevent data loss and minimize downtime in
+    /// the event of node or data center failure. Don't enable zone awareness if your cluster has no replica
+    /// index shards or is a single-node cluster. For more information, see [Configuring a multi-AZ domain
+    /// in Amazon OpenSearch
+    /// Service](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/managedomains-multiaz.html)
+    /// .
     pub zone_awareness_enabled: Option<Val<bool>>,
 }
 
@@ -631,17 +830,39 @@ impl ToValue for ClusterConfig {
 impl Literal for ClusterConfig {}
 
 /// The [`CognitoOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-cognitooptions.html) property type.
+///
+/// Configures OpenSearch Service to use Amazon Cognito authentication for OpenSearch Dashboards.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CognitoOptions {
     /// `Enabled`.
+    ///
+    /// Whether to enable or disable Amazon Cognito authentication for OpenSearch Dashboards. See [Amazon
+    /// Cognito authentication for OpenSearch
+    /// Dashboards](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/cognito-auth.html)
+    /// .
     pub enabled: Option<Val<bool>>,
     /// `IdentityPoolId`.
+    ///
+    /// The Amazon Cognito identity pool ID that you want OpenSearch Service to use for OpenSearch
+    /// Dashboards authentication.
+    ///
+    /// Required if you enabled Cognito Authentication for OpenSearch Dashboards.
     pub identity_pool_id: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The `AmazonOpenSearchServiceCognitoAccess` role that allows OpenSearch Service to configure your
+    /// user pool and identity pool.
+    ///
+    /// Required if you enabled Cognito Authentication for OpenSearch Dashboards.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `UserPoolId`.
+    ///
+    /// The Amazon Cognito user pool ID that you want OpenSearch Service to use for OpenSearch Dashboards
+    /// authentication.
+    ///
+    /// Required if you enabled Cognito Authentication for OpenSearch Dashboards.
     pub user_pool_id: Option<Val<String>>,
 }
 
@@ -707,9 +928,16 @@ impl ToValue for CognitoOptions {
 impl Literal for CognitoOptions {}
 
 /// The [`ColdStorageOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-coldstorageoptions.html) property type.
+///
+/// Container for the parameters required to enable cold storage for an OpenSearch Service domain. For
+/// more information, see [Cold storage for Amazon OpenSearch
+/// Service](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/cold-storage.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColdStorageOptions {
     /// `Enabled`.
+    ///
+    /// Whether to enable or disable cold storage on the domain. You must enable UltraWarm storage to enable
+    /// cold storage.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -807,17 +1035,42 @@ impl ToValue for DeploymentStrategyOptions {
 impl Literal for DeploymentStrategyOptions {}
 
 /// The [`DomainEndpointOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-domainendpointoptions.html) property type.
+///
+/// Specifies additional options for the domain endpoint, such as whether to require HTTPS for all
+/// traffic or whether to use a custom endpoint rather than the default endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainEndpointOptions {
     /// `CustomEndpoint`.
+    ///
+    /// The fully qualified URL for your custom endpoint. Required if you enabled a custom endpoint for the
+    /// domain.
     pub custom_endpoint: Option<Val<String>>,
     /// `CustomEndpointCertificateArn`.
+    ///
+    /// The Certificate Manager ARN for your domain's SSL/TLS certificate. Required if you enabled a custom
+    /// endpoint for the domain.
     pub custom_endpoint_certificate_arn: Option<Val<String>>,
     /// `CustomEndpointEnabled`.
+    ///
+    /// True to enable a custom endpoint for the domain. If enabled, you must also provide values for
+    /// `CustomEndpoint` and `CustomEndpointCertificateArn` .
     pub custom_endpoint_enabled: Option<Val<bool>>,
     /// `EnforceHTTPS`.
+    ///
+    /// True to require that all traffic to the domain arrive over HTTPS. Required if you enable
+    /// fine-grained access control in
+    /// [AdvancedSecurityOptions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-advancedsecurityoptionsinput.html)
+    /// .
     pub enforce_https: Option<Val<bool>>,
     /// `TLSSecurityPolicy`.
+    ///
+    /// The minimum TLS version required for traffic to the domain. The policy can be one of the following
+    /// values:
+    ///
+    /// - *Policy-Min-TLS-1-0-2019-07:* TLS security policy that supports TLS version 1.0 to TLS version 1.2
+    /// - *Policy-Min-TLS-1-2-2019-07:* TLS security policy that supports only TLS version 1.2
+    /// - *Policy-Min-TLS-1-2-PFS-2023-10:* TLS security policy that supports TLS version 1.2 to TLS version 1.3
+    ///   with perfect forward secrecy cipher suites
     pub tls_security_policy: Option<Val<String>>,
 }
 
@@ -889,17 +1142,41 @@ impl ToValue for DomainEndpointOptions {
 impl Literal for DomainEndpointOptions {}
 
 /// The [`EBSOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-ebsoptions.html) property type.
+///
+/// The configurations of Amazon Elastic Block Store (Amazon EBS) volumes that are attached to data
+/// nodes in the OpenSearch Service domain. For more information, see [EBS volume size
+/// limits](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/limits.html#ebsresource)
+/// in the *Amazon OpenSearch Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsOptions {
     /// `EBSEnabled`.
+    ///
+    /// Specifies whether Amazon EBS volumes are attached to data nodes in the OpenSearch Service domain.
     pub ebs_enabled: Option<Val<bool>>,
     /// `Iops`.
+    ///
+    /// The number of I/O operations per second (IOPS) that the volume supports. This property applies only
+    /// to the `gp3` and provisioned IOPS EBS volume types.
     pub iops: Option<Val<i64>>,
     /// `Throughput`.
+    ///
+    /// The throughput (in MiB/s) of the EBS volumes attached to data nodes. Applies only to the `gp3`
+    /// volume type.
     pub throughput: Option<Val<i64>>,
     /// `VolumeSize`.
+    ///
+    /// The size (in GiB) of the EBS volume for each data node. The minimum and maximum size of an EBS
+    /// volume depends on the EBS volume type and the instance type to which it is attached. For more
+    /// information, see [EBS volume size
+    /// limits](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/limits.html#ebsresource)
+    /// in the *Amazon OpenSearch Service Developer Guide* .
     pub volume_size: Option<Val<i64>>,
     /// `VolumeType`.
+    ///
+    /// The EBS volume type to use with the OpenSearch Service domain. If you choose `gp3` , you must also
+    /// specify values for `Iops` and `Throughput` . For more information about each type, see [Amazon EBS
+    /// volume types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/EBSVolumeTypes.html) in the *Amazon
+    /// EC2 User Guide for Linux Instances* .
     pub volume_type: Option<Val<String>>,
 }
 
@@ -971,11 +1248,31 @@ impl ToValue for EbsOptions {
 impl Literal for EbsOptions {}
 
 /// The [`EncryptionAtRestOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-encryptionatrestoptions.html) property type.
+///
+/// Whether the domain should encrypt data at rest, and if so, the AWS Key Management Service key to
+/// use.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionAtRestOptions {
     /// `Enabled`.
+    ///
+    /// Specify `true` to enable encryption at rest. Required if you enable fine-grained access control in
+    /// [AdvancedSecurityOptionsInput](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-advancedsecurityoptionsinput.html)
+    /// .
+    ///
+    /// If no encryption at rest options were initially specified in the template, updating this property by
+    /// adding it causes no interruption. However, if you change this property after it's already been set
+    /// within a template, the domain is deleted and recreated in order to modify the property.
     pub enabled: Option<Val<bool>>,
     /// `KmsKeyId`.
+    ///
+    /// The KMS key ID. Takes the form `1a2a3a4-1a2a-3a4a-5a6a-1a2a3a4a5a6a` . Required if you enable
+    /// encryption at rest.
+    ///
+    /// You can also use `keyAlias` as a value.
+    ///
+    /// If no encryption at rest options were initially specified in the template, updating this property by
+    /// adding it causes no interruption. However, if you change this property after it's already been set
+    /// within a template, the domain is deleted and recreated in order to modify the property.
     pub kms_key_id: Option<Val<String>>,
 }
 
@@ -1095,19 +1392,30 @@ impl ToValue for IamFederationOptions {
 impl Literal for IamFederationOptions {}
 
 /// The [`IdentityCenterOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-identitycenteroptions.html) property type.
+///
+/// Settings container for integrating IAM Identity Center with OpenSearch UI applications, which
+/// enables enabling secure user authentication and access control across multiple data sources. This
+/// setup supports single sign-on (SSO) through IAM Identity Center, allowing centralized user
+/// management.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentityCenterOptions {
     /// `EnabledAPIAccess`.
+    ///
+    /// Indicates whether IAM Identity Center is enabled for the application.
     pub enabled_api_access: Option<Val<bool>>,
-    /// `IdentityCenterApplicationARN`.
-    pub identity_center_application_arn: Option<Val<String>>,
     /// `IdentityCenterInstanceARN`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM Identity Center instance.
     pub identity_center_instance_arn: Option<Val<String>>,
-    /// `IdentityStoreId`.
-    pub identity_store_id: Option<Val<String>>,
     /// `RolesKey`.
+    ///
+    /// Specifies the attribute that contains the backend role identifier (such as group name or group ID)
+    /// in IAM Identity Center.
     pub roles_key: Option<Val<RolesKeyIdcType>>,
     /// `SubjectKey`.
+    ///
+    /// Specifies the attribute that contains the subject identifier (such as username, user ID, or email)
+    /// in IAM Identity Center.
     pub subject_key: Option<Val<SubjectKeyIdcType>>,
 }
 
@@ -1126,9 +1434,7 @@ impl IdentityCenterOptions {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "EnabledAPIAccess", &self.enabled_api_access);
-        put(&mut m, "IdentityCenterApplicationARN", &self.identity_center_application_arn);
         put(&mut m, "IdentityCenterInstanceARN", &self.identity_center_instance_arn);
-        put(&mut m, "IdentityStoreId", &self.identity_store_id);
         put(&mut m, "RolesKey", &self.roles_key);
         put(&mut m, "SubjectKey", &self.subject_key);
         m
@@ -1145,19 +1451,9 @@ impl IdentityCenterOptionsBuilder {
         self.0.enabled_api_access = Some(value.into());
         self
     }
-    /// Sets `IdentityCenterApplicationARN`.
-    pub fn identity_center_application_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.identity_center_application_arn = Some(value.into());
-        self
-    }
     /// Sets `IdentityCenterInstanceARN`.
     pub fn identity_center_instance_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.identity_center_instance_arn = Some(value.into());
-        self
-    }
-    /// Sets `IdentityStoreId`.
-    pub fn identity_store_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.identity_store_id = Some(value.into());
         self
     }
     /// Sets `RolesKey`.
@@ -1185,11 +1481,17 @@ impl ToValue for IdentityCenterOptions {
 impl Literal for IdentityCenterOptions {}
 
 /// The [`Idp`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-idp.html) property type.
+///
+/// The SAML Identity Provider's information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Idp {
     /// `EntityId`: required.
+    ///
+    /// The unique entity ID of the application in the SAML identity provider.
     pub entity_id: Option<Val<String>>,
     /// `MetadataContent`: required.
+    ///
+    /// The metadata of the SAML application, in XML format.
     ///
     /// - Length: 1 to 1048576.
     pub metadata_content: Option<Val<String>>,
@@ -1332,11 +1634,29 @@ impl ToValue for JwtOptions {
 impl Literal for JwtOptions {}
 
 /// The [`LogPublishingOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-logpublishingoption.html) property type.
+///
+/// Specifies whether the OpenSearch Service domain publishes application, search slow logs, or index
+/// slow logs to Amazon CloudWatch. Each option must be an object of name `SEARCH_SLOW_LOGS` ,
+/// `ES_APPLICATION_LOGS` , `INDEX_SLOW_LOGS` , or `AUDIT_LOGS` depending on the type of logs you want
+/// to publish. For the full syntax, see the
+/// [examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opensearchservice-domain.html#aws-resource-opensearchservice-domain--examples)
+/// .
+///
+/// Before you enable log publishing, you need to create a CloudWatch log group and provide OpenSearch
+/// Service the correct permissions to write to it. To learn more, see [Enabling log publishing ( AWS
+/// CloudFormation)](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/createdomain-configure-slow-logs.html#createdomain-configure-slow-logs-cfn)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogPublishingOption {
     /// `CloudWatchLogsLogGroupArn`.
+    ///
+    /// Specifies the CloudWatch log group to publish to. Required if you enable log publishing.
     pub cloud_watch_logs_log_group_arn: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// If `true` , enables the publishing of logs to CloudWatch.
+    ///
+    /// Default: `false` .
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1390,13 +1710,41 @@ impl ToValue for LogPublishingOption {
 impl Literal for LogPublishingOption {}
 
 /// The [`MasterUserOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-masteruseroptions.html) property type.
+///
+/// Specifies information about the master user.
+///
+/// Required if `InternalUserDatabaseEnabled` is true in
+/// [AdvancedSecurityOptions](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-advancedsecurityoptionsinput.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MasterUserOptions {
     /// `MasterUserARN`.
+    ///
+    /// Amazon Resource Name (ARN) for the master user. The ARN can point to an IAM user or role. This
+    /// property is required for Amazon Cognito to work, and it must match the role configured for Cognito.
+    /// Only specify if `InternalUserDatabaseEnabled` is false in
+    /// [AdvancedSecurityOptionsInput](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-advancedsecurityoptionsinput.html)
+    /// .
     pub master_user_arn: Option<Val<String>>,
     /// `MasterUserName`.
+    ///
+    /// Username for the master user. Only specify if `InternalUserDatabaseEnabled` is true in
+    /// [AdvancedSecurityOptionsInput](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-advancedsecurityoptionsinput.html)
+    /// .
+    ///
+    /// If you don't want to specify this value directly within the template, you can use a [dynamic
+    /// reference](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html)
+    /// instead.
     pub master_user_name: Option<Val<String>>,
     /// `MasterUserPassword`.
+    ///
+    /// Password for the master user. Only specify if `InternalUserDatabaseEnabled` is true in
+    /// [AdvancedSecurityOptionsInput](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-advancedsecurityoptionsinput.html)
+    /// .
+    ///
+    /// If you don't want to specify this value directly within the template, you can use a [dynamic
+    /// reference](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references.html)
+    /// instead.
     pub master_user_password: Option<Val<String>>,
 }
 
@@ -1456,13 +1804,21 @@ impl ToValue for MasterUserOptions {
 impl Literal for MasterUserOptions {}
 
 /// The [`NodeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-nodeconfig.html) property type.
+///
+/// Configuration options for defining the setup of any node type within the cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeConfig {
     /// `Count`.
+    ///
+    /// The number of nodes of a specific type within the cluster.
     pub count: Option<Val<i64>>,
     /// `Enabled`.
+    ///
+    /// A boolean value indicating whether a specific node type is active or inactive.
     pub enabled: Option<Val<bool>>,
     /// `Type`.
+    ///
+    /// The instance type of a particular node within the cluster.
     pub type_: Option<Val<String>>,
 }
 
@@ -1522,11 +1878,17 @@ impl ToValue for NodeConfig {
 impl Literal for NodeConfig {}
 
 /// The [`NodeOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-nodeoption.html) property type.
+///
+/// Configuration settings for defining the node type within a cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeOption {
     /// `NodeConfig`.
+    ///
+    /// Configuration options for defining the setup of any node type.
     pub node_config: Option<Val<NodeConfig>>,
     /// `NodeType`.
+    ///
+    /// Defines the type of node, such as coordinating nodes.
     pub node_type: Option<Val<NodeType>>,
 }
 
@@ -1580,9 +1942,16 @@ impl ToValue for NodeOption {
 impl Literal for NodeOption {}
 
 /// The [`NodeToNodeEncryptionOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-nodetonodeencryptionoptions.html) property type.
+///
+/// Specifies options for node-to-node encryption.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodeToNodeEncryptionOptions {
     /// `Enabled`.
+    ///
+    /// Specifies to enable or disable node-to-node encryption on the domain. Required if you enable
+    /// fine-grained access control in
+    /// [AdvancedSecurityOptionsInput](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-advancedsecurityoptionsinput.html)
+    /// .
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1630,9 +1999,17 @@ impl ToValue for NodeToNodeEncryptionOptions {
 impl Literal for NodeToNodeEncryptionOptions {}
 
 /// The [`OffPeakWindow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-offpeakwindow.html) property type.
+///
+/// A custom 10-hour, low-traffic window during which OpenSearch Service can perform mandatory
+/// configuration changes on the domain. These actions can include scheduled service software updates
+/// and blue/green Auto-Tune enhancements. OpenSearch Service will schedule these actions during the
+/// window that you specify. If you don't specify a window start time, it defaults to 10:00 P.M. local
+/// time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OffPeakWindow {
     /// `WindowStartTime`.
+    ///
+    /// The desired start time for an off-peak maintenance window.
     pub window_start_time: Option<Val<WindowStartTime>>,
 }
 
@@ -1680,11 +2057,17 @@ impl ToValue for OffPeakWindow {
 impl Literal for OffPeakWindow {}
 
 /// The [`OffPeakWindowOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-offpeakwindowoptions.html) property type.
+///
+/// Off-peak window settings for the domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OffPeakWindowOptions {
     /// `Enabled`.
+    ///
+    /// Specifies whether off-peak window settings are enabled for the domain.
     pub enabled: Option<Val<bool>>,
     /// `OffPeakWindow`.
+    ///
+    /// Off-peak window settings for the domain.
     pub off_peak_window: Option<Val<OffPeakWindow>>,
 }
 
@@ -1738,9 +2121,13 @@ impl ToValue for OffPeakWindowOptions {
 impl Literal for OffPeakWindowOptions {}
 
 /// The [`S3VectorsEngine`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-s3vectorsengine.html) property type.
+///
+/// Options for enabling S3 vectors engine features on the specified domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3VectorsEngine {
     /// `Enabled`: required.
+    ///
+    /// Enables S3 vectors engine features.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1791,21 +2178,38 @@ impl ToValue for S3VectorsEngine {
 impl Literal for S3VectorsEngine {}
 
 /// The [`SAMLOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-samloptions.html) property type.
+///
+/// Container for information about the SAML configuration for OpenSearch Dashboards.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SamlOptions {
     /// `Enabled`.
+    ///
+    /// True to enable SAML authentication for a domain.
     pub enabled: Option<Val<bool>>,
     /// `Idp`.
+    ///
+    /// The SAML Identity Provider's information.
     pub idp: Option<Val<Idp>>,
     /// `MasterBackendRole`.
+    ///
+    /// The backend role that the SAML master user is mapped to.
     pub master_backend_role: Option<Val<String>>,
     /// `MasterUserName`.
+    ///
+    /// The SAML master user name, which is stored in the domain's internal user database.
     pub master_user_name: Option<Val<String>>,
     /// `RolesKey`.
+    ///
+    /// Element of the SAML assertion to use for backend roles. Default is `roles` .
     pub roles_key: Option<Val<String>>,
     /// `SessionTimeoutMinutes`.
+    ///
+    /// The duration, in minutes, after which a user session becomes inactive. Acceptable values are between 1
+    /// and 1440, and the default value is 60.
     pub session_timeout_minutes: Option<Val<i64>>,
     /// `SubjectKey`.
+    ///
+    /// Element of the SAML assertion to use for the user name. Default is `NameID` .
     pub subject_key: Option<Val<String>>,
 }
 
@@ -1892,6 +2296,8 @@ impl Literal for SamlOptions {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerlessVectorAcceleration {
     /// `Enabled`.
+    ///
+    /// Whether to enable serverless vector acceleration.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -1939,9 +2345,18 @@ impl ToValue for ServerlessVectorAcceleration {
 impl Literal for ServerlessVectorAcceleration {}
 
 /// The [`SnapshotOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-snapshotoptions.html) property type.
+///
+/// *DEPRECATED* . This setting is only relevant to domains running legacy Elasticsearch OSS versions
+/// earlier than 5.3. It does not apply to OpenSearch domains.
+///
+/// The automated snapshot configuration for the OpenSearch Service domain indexes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnapshotOptions {
     /// `AutomatedSnapshotStartHour`.
+    ///
+    /// The hour in UTC during which the service takes an automated daily snapshot of the indexes in the
+    /// OpenSearch Service domain. For example, if you specify 0, OpenSearch Service takes an automated
+    /// snapshot everyday between midnight and 1 am. You can specify a value between 0 and 23.
     pub automated_snapshot_start_hour: Option<Val<i64>>,
 }
 
@@ -1989,9 +2404,13 @@ impl ToValue for SnapshotOptions {
 impl Literal for SnapshotOptions {}
 
 /// The [`SoftwareUpdateOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-softwareupdateoptions.html) property type.
+///
+/// Options for configuring service software updates for a domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SoftwareUpdateOptions {
     /// `AutoSoftwareUpdateEnabled`.
+    ///
+    /// Specifies whether automatic service software updates are enabled for the domain.
     pub auto_software_update_enabled: Option<Val<bool>>,
 }
 
@@ -2107,13 +2526,34 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VPCOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-vpcoptions.html) property type.
+///
+/// The virtual private cloud (VPC) configuration for the OpenSearch Service domain. For more
+/// information, see [Launching your Amazon OpenSearch Service domains using a
+/// VPC](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/vpc.html) in the *Amazon
+/// OpenSearch Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcOptions {
     /// `SecurityGroupIds`.
     ///
+    /// The list of security group IDs that are associated with the VPC endpoints for the domain. If you
+    /// don't provide a security group ID, OpenSearch Service uses the default security group for the VPC.
+    /// To learn more, see [Security groups for your
+    /// VPC](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_SecurityGroups.html) in the *Amazon VPC
+    /// User Guide* .
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`.
+    ///
+    /// Provide one subnet ID for each Availability Zone that your domain uses. For example, you must
+    /// specify three subnet IDs for a three-AZ domain. To learn more, see [VPCs and
+    /// subnets](https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Subnets.html) in the *Amazon VPC User
+    /// Guide* .
+    ///
+    /// If you specify more than one subnet, you must also configure `ZoneAwarenessEnabled` and
+    /// `ZoneAwarenessConfig` within
+    /// [ClusterConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-clusterconfig.html)
+    /// , otherwise you'll see the error "You must specify exactly one subnet" during template creation.
     pub subnet_ids: Option<Val<Vec<String>>>,
 }
 
@@ -2177,13 +2617,22 @@ impl ToValue for VpcOptions {
 impl Literal for VpcOptions {}
 
 /// The [`WindowStartTime`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-windowstarttime.html) property type.
+///
+/// A custom start time for the off-peak window, in Coordinated Universal Time (UTC). The window length
+/// will always be 10 hours, so you can't specify an end time. For example, if you specify 11:00 P.M.
+/// UTC as a start time, the end time will automatically be set to 9:00 A.M.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WindowStartTime {
     /// `Hours`: required.
     ///
+    /// The start hour of the window in Coordinated Universal Time (UTC), using 24-hour time. For example, 17
+    /// refers to 5:00 P.M. UTC. The minimum value is 0 and the maximum value is 23.
+    ///
     /// - Range: 0 to 23.
     pub hours: Option<Val<i64>>,
     /// `Minutes`: required.
+    ///
+    /// The start minute of the window, in UTC. The minimum value is 0 and the maximum value is 59.
     ///
     /// - Range: 0 to 59.
     pub minutes: Option<Val<i64>>,
@@ -2245,9 +2694,15 @@ impl ToValue for WindowStartTime {
 impl Literal for WindowStartTime {}
 
 /// The [`ZoneAwarenessConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-opensearchservice-domain-zoneawarenessconfig.html) property type.
+///
+/// Specifies zone awareness configuration options. Only use if `ZoneAwarenessEnabled` is `true` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZoneAwarenessConfig {
     /// `AvailabilityZoneCount`.
+    ///
+    /// If you enabled multiple Availability Zones (AZs), the number of AZs that you want the domain to use.
+    ///
+    /// Valid values are `2` and `3` . Default is 2.
     pub availability_zone_count: Option<Val<i64>>,
 }
 
@@ -2317,9 +2772,18 @@ impl DeploymentStrategy {
             DeploymentStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DeploymentStrategy {
+    const VALUES: &'static [&'static str] = &["Default", "CapacityOptimized"];
+    fn as_str(&self) -> &str {
+        DeploymentStrategy::as_str(self)
     }
 }
 
@@ -2361,9 +2825,18 @@ impl NodeType {
             NodeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NodeType {
+    const VALUES: &'static [&'static str] = &["coordinator"];
+    fn as_str(&self) -> &str {
+        NodeType::as_str(self)
     }
 }
 
@@ -2407,9 +2880,18 @@ impl RolesKeyIdcType {
             RolesKeyIdcType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RolesKeyIdcType {
+    const VALUES: &'static [&'static str] = &["GroupName", "GroupId"];
+    fn as_str(&self) -> &str {
+        RolesKeyIdcType::as_str(self)
     }
 }
 
@@ -2457,9 +2939,18 @@ impl SubjectKeyIdcType {
             SubjectKeyIdcType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SubjectKeyIdcType {
+    const VALUES: &'static [&'static str] = &["UserName", "UserId", "Email"];
+    fn as_str(&self) -> &str {
+        SubjectKeyIdcType::as_str(self)
     }
 }
 

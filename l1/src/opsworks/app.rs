@@ -5,32 +5,74 @@ use crate::rt::*;
 
 /// The [`AWS::OpsWorks::App`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opsworks-app.html) resource type.
 ///
+/// <http://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opsworks-app.html>
+///
 /// Build it with [`App::builder`]; adding it to a stack returns a [`AppHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct App {
     /// `AppSource`.
+    ///
+    /// A `Source` object that specifies the app repository.
     pub app_source: Option<Val<Source>>,
     /// `Attributes`.
+    ///
+    /// One or more user-defined key/value pairs to be added to the stack attributes.
     pub attributes: Option<Val<BTreeMap<String, String>>>,
     /// `DataSources`.
+    ///
+    /// The app's data source.
     pub data_sources: Option<Val<Vec<DataSource>>>,
     /// `Description`.
+    ///
+    /// A description of the app.
     pub description: Option<Val<String>>,
     /// `Domains`.
+    ///
+    /// The app virtual host settings, with multiple domains separated by commas. For example:
+    /// `'www.example.com, example.com'`
     pub domains: Option<Val<Vec<String>>>,
     /// `EnableSsl`.
+    ///
+    /// Whether to enable SSL for the app.
     pub enable_ssl: Option<Val<bool>>,
     /// `Environment`.
+    ///
+    /// An array of `EnvironmentVariable` objects that specify environment variables to be associated with
+    /// the app. After you deploy the app, these variables are defined on the associated app server
+    /// instance. For more information, see [Environment
+    /// Variables](https://docs.aws.amazon.com/opsworks/latest/userguide/workingapps-creating.html#workingapps-creating-environment)
+    /// .
+    ///
+    /// There is no specific limit on the number of environment variables. However, the size of the
+    /// associated data structure - which includes the variables' names, values, and protected flag values -
+    /// cannot exceed 20 KB. This limit should accommodate most if not all use cases. Exceeding it will
+    /// cause an exception with the message, "Environment: is too large (maximum is 20KB)."
+    ///
+    /// > If you have specified one or more environment variables, you cannot modify the stack's Chef
+    /// version.
     pub environment: Option<Val<Vec<EnvironmentVariable>>>,
     /// `Name`: required.
+    ///
+    /// The app name.
     pub name: Option<Val<String>>,
     /// `Shortname`. Changing it replaces the resource.
+    ///
+    /// The app's short name.
     pub shortname: Option<Val<String>>,
     /// `SslConfiguration`.
+    ///
+    /// An `SslConfiguration` object with the SSL configuration.
     pub ssl_configuration: Option<Val<SslConfiguration>>,
     /// `StackId`: required. Changing it replaces the resource.
+    ///
+    /// The stack ID.
     pub stack_id: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The app type. Each supported type is associated with a particular layer. For example, PHP
+    /// applications are associated with a PHP layer. OpsWorks Stacks deploys an application to those
+    /// instances that are members of the corresponding layer. If your app isn't one of the standard types,
+    /// or you prefer to implement your own Deploy recipes, specify `other` .
     pub type_: Option<Val<String>>,
 }
 
@@ -216,10 +258,17 @@ impl AppHandle {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSource {
     /// `Arn`.
+    ///
+    /// The data source's ARN.
     pub arn: Option<Val<String>>,
     /// `DatabaseName`.
+    ///
+    /// The database name.
     pub database_name: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The data source's type, `AutoSelectOpsworksMysqlInstance` , `OpsworksMysqlInstance` ,
+    /// `RdsDbInstance` , or `None` .
     pub type_: Option<Val<String>>,
 }
 
@@ -282,10 +331,21 @@ impl Literal for DataSource {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentVariable {
     /// `Key`: required.
+    ///
+    /// (Required) The environment variable's name, which can consist of up to 64 characters and must be
+    /// specified. The name can contain upper- and lowercase letters, numbers, and underscores (_), but it
+    /// must start with a letter or underscore.
     pub key: Option<Val<String>>,
     /// `Secure`.
+    ///
+    /// (Optional) Whether the variable's value is returned by the `DescribeApps` action. To hide an
+    /// environment variable's value, set `Secure` to `true` . `DescribeApps` returns `*****FILTERED*****`
+    /// instead of the actual value. The default value for `Secure` is `false` .
     pub secure: Option<Val<bool>>,
     /// `Value`: required.
+    ///
+    /// (Optional) The environment variable's value, which can be left empty. If you specify a value, it can
+    /// contain up to 256 characters, which must all be printable.
     pub value: Option<Val<String>>,
 }
 
@@ -358,16 +418,44 @@ impl Literal for EnvironmentVariable {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Source {
     /// `Password`.
+    ///
+    /// When included in a request, the parameter depends on the repository type.
+    ///
+    /// - For Amazon S3 bundles, set `Password` to the appropriate IAM secret access key.
+    /// - For HTTP bundles and Subversion repositories, set `Password` to the password.
+    ///
+    /// For more information on how to safely handle IAM credentials, see
+    /// [](https://docs.aws.amazon.com/general/latest/gr/aws-access-keys-best-practices.html) .
+    ///
+    /// In responses, OpsWorks Stacks returns `*****FILTERED*****` instead of the actual value.
     pub password: Option<Val<String>>,
     /// `Revision`.
+    ///
+    /// The application's version. OpsWorks Stacks enables you to easily deploy new versions of an
+    /// application. One of the simplest approaches is to have branches or revisions in your repository that
+    /// represent different versions that can potentially be deployed.
     pub revision: Option<Val<String>>,
     /// `SshKey`.
+    ///
+    /// In requests, the repository's SSH key.
+    ///
+    /// In responses, OpsWorks Stacks returns `*****FILTERED*****` instead of the actual value.
     pub ssh_key: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The repository type.
     pub type_: Option<Val<String>>,
     /// `Url`.
+    ///
+    /// The source URL. The following is an example of an Amazon S3 source URL:
+    /// `https://s3.amazonaws.com/opsworks-demo-bucket/opsworks_cookbook_demo.tar.gz` .
     pub url: Option<Val<String>>,
     /// `Username`.
+    ///
+    /// This parameter depends on the repository type.
+    ///
+    /// - For Amazon S3 bundles, set `Username` to the appropriate IAM access key ID.
+    /// - For HTTP bundles, Git repositories, and Subversion repositories, set `Username` to the user name.
     pub username: Option<Val<String>>,
 }
 
@@ -448,10 +536,16 @@ impl Literal for Source {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SslConfiguration {
     /// `Certificate`.
+    ///
+    /// The contents of the certificate's domain.crt file.
     pub certificate: Option<Val<String>>,
     /// `Chain`.
+    ///
+    /// Optional. Can be used to specify an intermediate certificate authority key or client authentication.
     pub chain: Option<Val<String>>,
     /// `PrivateKey`.
+    ///
+    /// The private key; the contents of the certificate's domain.kex file.
     pub private_key: Option<Val<String>>,
 }
 

@@ -5,12 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::OpsWorks::ElasticLoadBalancerAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opsworks-elasticloadbalancerattachment.html) resource type.
 ///
+/// <http://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opsworks-elbattachment.html>
+///
 /// Build it with [`ElasticLoadBalancerAttachment::builder`]; adding it to a stack returns a [`ElasticLoadBalancerAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElasticLoadBalancerAttachment {
     /// `ElasticLoadBalancerName`: required.
+    ///
+    /// The Elastic Load Balancing instance name.
     pub elastic_load_balancer_name: Option<Val<String>>,
     /// `LayerId`: required.
+    ///
+    /// The OpsWorks layer ID to which the Elastic Load Balancing load balancer is attached.
     pub layer_id: Option<Val<String>>,
 }
 

@@ -5,54 +5,169 @@ use crate::rt::*;
 
 /// The [`AWS::OpsWorks::Instance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opsworks-instance.html) resource type.
 ///
+/// <http://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opsworks-instance.html>
+///
 /// Build it with [`Instance::builder`]; adding it to a stack returns a [`InstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Instance {
     /// `AgentVersion`.
+    ///
+    /// The default OpsWorks Stacks agent version. You have the following options:
+    ///
+    /// - `INHERIT` - Use the stack's default agent version setting.
+    /// - *version_number* - Use the specified agent version. This value overrides the stack's default
+    ///   setting. To update the agent version, edit the instance configuration and specify a new version.
+    ///   OpsWorks Stacks installs that version on the instance.
+    ///
+    /// The default setting is `INHERIT` . To specify an agent version, you must use the complete version
+    /// number, not the abbreviated number shown on the console. For a list of available agent version
+    /// numbers, call `DescribeAgentVersions` . AgentVersion cannot be set to Chef 12.2.
     pub agent_version: Option<Val<String>>,
     /// `AmiId`.
+    ///
+    /// A custom AMI ID to be used to create the instance. The AMI should be based on one of the supported
+    /// operating systems. For more information, see [Using Custom
+    /// AMIs](https://docs.aws.amazon.com/opsworks/latest/userguide/workinginstances-custom-ami.html) .
+    ///
+    /// > If you specify a custom AMI, you must set `Os` to `Custom` .
     ///
     /// - Format: `AWS::EC2::Image.Id`.
     pub ami_id: Option<Val<String>>,
     /// `Architecture`.
+    ///
+    /// The instance architecture. The default option is `x86_64` . Instance types do not necessarily
+    /// support both architectures. For a list of the architectures that are supported by the different
+    /// instance types, see [Instance Families and
+    /// Types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html) .
     pub architecture: Option<Val<String>>,
     /// `AutoScalingType`. Changing it replaces the resource.
+    ///
+    /// For load-based or time-based instances, the type. Windows stacks can use only time-based instances.
     pub auto_scaling_type: Option<Val<String>>,
     /// `AvailabilityZone`. Changing it replaces the resource.
+    ///
+    /// The Availability Zone of the OpsWorks instance, such as `us-east-2a` .
     pub availability_zone: Option<Val<String>>,
     /// `BlockDeviceMappings`. Changing it replaces the resource.
+    ///
+    /// An array of `BlockDeviceMapping` objects that specify the instance's block devices. For more
+    /// information, see [Block Device
+    /// Mapping](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/block-device-mapping-concepts.html) .
+    /// Note that block device mappings are not supported for custom AMIs.
     pub block_device_mappings: Option<Val<Vec<BlockDeviceMapping>>>,
     /// `EbsOptimized`. Changing it replaces the resource.
+    ///
+    /// Whether to create an Amazon EBS-optimized instance.
     pub ebs_optimized: Option<Val<bool>>,
     /// `ElasticIps`.
+    ///
+    /// A list of Elastic IP addresses to associate with the instance.
     pub elastic_ips: Option<Val<Vec<String>>>,
     /// `Hostname`.
+    ///
+    /// The instance host name. The following are character limits for instance host names.
+    ///
+    /// - Linux-based instances: 63 characters
+    /// - Windows-based instances: 15 characters
     pub hostname: Option<Val<String>>,
     /// `InstallUpdatesOnBoot`.
+    ///
+    /// Whether to install operating system and package updates when the instance boots. The default value
+    /// is `true` . To control when updates are installed, set this value to `false` . You must then update
+    /// your instances manually by using `CreateDeployment` to run the `update_dependencies` stack command
+    /// or by manually running `yum` (Amazon Linux) or `apt-get` (Ubuntu) on the instances.
+    ///
+    /// > We strongly recommend using the default value of `true` to ensure that your instances have the
+    /// latest security updates.
     pub install_updates_on_boot: Option<Val<bool>>,
     /// `InstanceType`: required.
+    ///
+    /// The instance type, such as `t2.micro` . For a list of supported instance types, open the stack in
+    /// the console, choose *Instances* , and choose *+ Instance* . The *Size* list contains the currently
+    /// supported types. For more information, see [Instance Families and
+    /// Types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html) . The parameter
+    /// values that you use to specify the various types are in the *API Name* column of the *Available
+    /// Instance Types* table.
     pub instance_type: Option<Val<String>>,
     /// `LayerIds`: required.
+    ///
+    /// An array that contains the instance's layer IDs.
     pub layer_ids: Option<Val<Vec<String>>>,
     /// `Os`.
+    ///
+    /// The instance's operating system, which must be set to one of the following.
+    ///
+    /// - A supported Linux operating system: An Amazon Linux version, such as `Amazon Linux 2` , `Amazon
+    ///   Linux 2018.03` , `Amazon Linux 2017.09` , `Amazon Linux 2017.03` , `Amazon Linux 2016.09` ,
+    ///   `Amazon Linux 2016.03` , `Amazon Linux 2015.09` , or `Amazon Linux 2015.03` .
+    /// - A supported Ubuntu operating system, such as `Ubuntu 18.04 LTS` , `Ubuntu 16.04 LTS` , `Ubuntu 14.04
+    ///   LTS` , or `Ubuntu 12.04 LTS` .
+    /// - `CentOS Linux 7`
+    /// - `Red Hat Enterprise Linux 7`
+    /// - A supported Windows operating system, such as `Microsoft Windows Server 2012 R2 Base` , `Microsoft
+    ///   Windows Server 2012 R2 with SQL Server Express` , `Microsoft Windows Server 2012 R2 with SQL
+    ///   Server Standard` , or `Microsoft Windows Server 2012 R2 with SQL Server Web` .
+    /// - A custom AMI: `Custom` .
+    ///
+    /// Not all operating systems are supported with all versions of Chef. For more information about the
+    /// supported operating systems, see [OpsWorks Stacks Operating
+    /// Systems](https://docs.aws.amazon.com/opsworks/latest/userguide/workinginstances-os.html) .
+    ///
+    /// The default option is the current Amazon Linux version. If you set this parameter to `Custom` , you
+    /// must use the `CreateInstance` action's AmiId parameter to specify the custom AMI that you want to
+    /// use. Block device mappings are not supported if the value is `Custom` . For more information about
+    /// how to use custom AMIs with OpsWorks Stacks, see [Using Custom
+    /// AMIs](https://docs.aws.amazon.com/opsworks/latest/userguide/workinginstances-custom-ami.html) .
     pub os: Option<Val<String>>,
     /// `RootDeviceType`. Changing it replaces the resource.
+    ///
+    /// The instance root device type. For more information, see [Storage for the Root
+    /// Device](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ComponentsAMIs.html#storage-for-the-root-device)
+    /// .
     pub root_device_type: Option<Val<String>>,
     /// `SshKeyName`.
+    ///
+    /// The instance's Amazon EC2 key-pair name.
     pub ssh_key_name: Option<Val<String>>,
     /// `StackId`: required. Changing it replaces the resource.
+    ///
+    /// The stack ID.
     pub stack_id: Option<Val<String>>,
     /// `SubnetId`. Changing it replaces the resource.
+    ///
+    /// The ID of the instance's subnet. If the stack is running in a VPC, you can use this parameter to
+    /// override the stack's default subnet ID value and direct OpsWorks Stacks to launch the instance in a
+    /// different subnet.
     ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `Tenancy`. Changing it replaces the resource.
+    ///
+    /// The instance's tenancy option. The default option is no tenancy, or if the instance is running in a
+    /// VPC, inherit tenancy settings from the VPC. The following are valid values for this parameter:
+    /// `dedicated` , `default` , or `host` . Because there are costs associated with changes in tenancy
+    /// options, we recommend that you research tenancy options before choosing them for your instances. For
+    /// more information about dedicated hosts, see [Dedicated Hosts
+    /// Overview](https://docs.aws.amazon.com/ec2/dedicated-hosts/) and [Amazon EC2 Dedicated
+    /// Hosts](https://docs.aws.amazon.com/ec2/dedicated-hosts/) . For more information about dedicated
+    /// instances, see [Dedicated
+    /// Instances](https://docs.aws.amazon.com/AmazonVPC/latest/UserGuide/dedicated-instance.html) and
+    /// [Amazon EC2 Dedicated
+    /// Instances](https://docs.aws.amazon.com/ec2/purchasing-options/dedicated-instances/) .
     pub tenancy: Option<Val<String>>,
     /// `TimeBasedAutoScaling`. Changing it replaces the resource.
+    ///
+    /// The time-based scaling configuration for the instance.
     pub time_based_auto_scaling: Option<Val<TimeBasedAutoScaling>>,
     /// `VirtualizationType`. Changing it replaces the resource.
+    ///
+    /// The instance's virtualization type, `paravirtual` or `hvm` .
     pub virtualization_type: Option<Val<String>>,
     /// `Volumes`.
+    ///
+    /// A list of OpsWorks volume IDs to associate with the instance. For more information, see
+    /// [`AWS::OpsWorks::Volume`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opsworks-volume.html)
+    /// .
     pub volumes: Option<Val<Vec<String>>>,
 }
 
@@ -275,18 +390,29 @@ impl Deref for InstanceHandle {
 
 impl InstanceHandle {
     /// `Fn::GetAtt` `PublicDnsName`.
+    ///
+    /// The public DNS name of the OpsWorks instance.
     pub fn attr_public_dns_name(&self) -> Val<String> {
         self.0.get_att("PublicDnsName")
     }
     /// `Fn::GetAtt` `PrivateDnsName`.
+    ///
+    /// The private DNS name of the OpsWorks instance.
     pub fn attr_private_dns_name(&self) -> Val<String> {
         self.0.get_att("PrivateDnsName")
     }
     /// `Fn::GetAtt` `PublicIp`.
+    ///
+    /// The public IP address of the OpsWorks instance, such as `192.0.2.0` .
+    ///
+    /// > Use this attribute only when the OpsWorks instance is in an OpsWorks layer that auto-assigns
+    /// public IP addresses.
     pub fn attr_public_ip(&self) -> Val<String> {
         self.0.get_att("PublicIp")
     }
     /// `Fn::GetAtt` `PrivateIp`.
+    ///
+    /// The private IP address of the OpsWorks instance, such as `192.0.2.0` .
     pub fn attr_private_ip(&self) -> Val<String> {
         self.0.get_att("PrivateIp")
     }
@@ -308,12 +434,25 @@ impl InstanceHandle {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlockDeviceMapping {
     /// `DeviceName`.
+    ///
+    /// The device name that is exposed to the instance, such as `/dev/sdh` . For the root device, you can
+    /// use the explicit device name or you can set this parameter to `ROOT_DEVICE` and OpsWorks Stacks will
+    /// provide the correct device name.
     pub device_name: Option<Val<String>>,
     /// `Ebs`.
+    ///
+    /// An `EBSBlockDevice` that defines how to configure an Amazon EBS volume when the instance is
+    /// launched. You can specify either the `VirtualName` or `Ebs` , but not both.
     pub ebs: Option<Val<EbsBlockDevice>>,
     /// `NoDevice`.
+    ///
+    /// Suppresses the specified device included in the AMI's block device mapping.
     pub no_device: Option<Val<String>>,
     /// `VirtualName`.
+    ///
+    /// The virtual device name. For more information, see
+    /// [BlockDeviceMapping](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_BlockDeviceMapping.html)
+    /// . You can specify either the `VirtualName` or `Ebs` , but not both.
     pub virtual_name: Option<Val<String>>,
 }
 
@@ -382,14 +521,32 @@ impl Literal for BlockDeviceMapping {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsBlockDevice {
     /// `DeleteOnTermination`.
+    ///
+    /// Whether the volume is deleted on instance termination.
     pub delete_on_termination: Option<Val<bool>>,
     /// `Iops`.
+    ///
+    /// The number of I/O operations per second (IOPS) that the volume supports. For more information, see
+    /// [EbsBlockDevice](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_EbsBlockDevice.html) .
     pub iops: Option<Val<i64>>,
     /// `SnapshotId`.
+    ///
+    /// The snapshot ID.
     pub snapshot_id: Option<Val<String>>,
     /// `VolumeSize`.
+    ///
+    /// The volume size, in GiB. For more information, see
+    /// [EbsBlockDevice](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_EbsBlockDevice.html) .
     pub volume_size: Option<Val<i64>>,
     /// `VolumeType`.
+    ///
+    /// The volume type. `gp2` for General Purpose (SSD) volumes, `io1` for Provisioned IOPS (SSD) volumes,
+    /// `st1` for Throughput Optimized hard disk drives (HDD), `sc1` for Cold HDD,and `standard` for
+    /// Magnetic volumes.
+    ///
+    /// If you specify the `io1` volume type, you must also specify a value for the `Iops` attribute. The
+    /// maximum ratio of provisioned IOPS to requested volume size (in GiB) is 50:1. AWS uses the default
+    /// volume size (in GiB) specified in the AMI attributes to set IOPS to 50 x (volume size).
     pub volume_type: Option<Val<String>>,
 }
 
@@ -464,18 +621,32 @@ impl Literal for EbsBlockDevice {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeBasedAutoScaling {
     /// `Friday`.
+    ///
+    /// The schedule for Friday.
     pub friday: Option<Val<BTreeMap<String, String>>>,
     /// `Monday`.
+    ///
+    /// The schedule for Monday.
     pub monday: Option<Val<BTreeMap<String, String>>>,
     /// `Saturday`.
+    ///
+    /// The schedule for Saturday.
     pub saturday: Option<Val<BTreeMap<String, String>>>,
     /// `Sunday`.
+    ///
+    /// The schedule for Sunday.
     pub sunday: Option<Val<BTreeMap<String, String>>>,
     /// `Thursday`.
+    ///
+    /// The schedule for Thursday.
     pub thursday: Option<Val<BTreeMap<String, String>>>,
     /// `Tuesday`.
+    ///
+    /// The schedule for Tuesday.
     pub tuesday: Option<Val<BTreeMap<String, String>>>,
     /// `Wednesday`.
+    ///
+    /// The schedule for Wednesday.
     pub wednesday: Option<Val<BTreeMap<String, String>>>,
 }
 

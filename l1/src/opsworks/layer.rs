@@ -5,50 +5,117 @@ use crate::rt::*;
 
 /// The [`AWS::OpsWorks::Layer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opsworks-layer.html) resource type.
 ///
+/// <http://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opsworks-layer.html>
+///
 /// Build it with [`Layer::builder`]; adding it to a stack returns a [`LayerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Layer {
     /// `Attributes`.
+    ///
+    /// One or more user-defined key-value pairs to be added to the stack attributes.
+    ///
+    /// To create a cluster layer, set the `EcsClusterArn` attribute to the cluster's ARN.
     pub attributes: Option<Val<BTreeMap<String, String>>>,
     /// `AutoAssignElasticIps`: required.
+    ///
+    /// Whether to automatically assign an [Elastic IP
+    /// address](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/elastic-ip-addresses-eip.html) to the
+    /// layer's instances. For more information, see [How to Edit a
+    /// Layer](https://docs.aws.amazon.com/opsworks/latest/userguide/workinglayers-basics-edit.html) .
     pub auto_assign_elastic_ips: Option<Val<bool>>,
     /// `AutoAssignPublicIps`: required.
+    ///
+    /// For stacks that are running in a VPC, whether to automatically assign a public IP address to the
+    /// layer's instances. For more information, see [How to Edit a
+    /// Layer](https://docs.aws.amazon.com/opsworks/latest/userguide/workinglayers-basics-edit.html) .
     pub auto_assign_public_ips: Option<Val<bool>>,
     /// `CustomInstanceProfileArn`.
+    ///
+    /// The ARN of an IAM profile to be used for the layer's EC2 instances. For more information about IAM
+    /// ARNs, see [Using
+    /// Identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) .
     pub custom_instance_profile_arn: Option<Val<String>>,
     /// `CustomJson`.
+    ///
+    /// A JSON-formatted string containing custom stack configuration and deployment attributes to be
+    /// installed on the layer's instances. For more information, see [Using Custom
+    /// JSON](https://docs.aws.amazon.com/opsworks/latest/userguide/workingcookbook-json-override.html) .
+    /// This feature is supported as of version 1.7.42 of the AWS CLI .
     ///
     /// - Format: `json`.
     pub custom_json: Option<Val<Json>>,
     /// `CustomRecipes`.
+    ///
+    /// A `LayerCustomRecipes` object that specifies the layer custom recipes.
     pub custom_recipes: Option<Val<Recipes>>,
     /// `CustomSecurityGroupIds`.
+    ///
+    /// An array containing the layer custom security group IDs.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub custom_security_group_ids: Option<Val<Vec<String>>>,
     /// `EnableAutoHealing`: required.
+    ///
+    /// Whether to disable auto healing for the layer.
     pub enable_auto_healing: Option<Val<bool>>,
     /// `InstallUpdatesOnBoot`.
+    ///
+    /// Whether to install operating system and package updates when the instance boots. The default value
+    /// is `true` . To control when updates are installed, set this value to `false` . You must then update
+    /// your instances manually by using `CreateDeployment` to run the `update_dependencies` stack command
+    /// or by manually running `yum` (Amazon Linux) or `apt-get` (Ubuntu) on the instances.
+    ///
+    /// > To ensure that your instances have the latest security updates, we strongly recommend using the
+    /// default value of `true` .
     pub install_updates_on_boot: Option<Val<bool>>,
     /// `LifecycleEventConfiguration`.
+    ///
+    /// A `LifeCycleEventConfiguration` object that you can use to configure the Shutdown event to specify
+    /// an execution timeout and enable or disable Elastic Load Balancer connection draining.
     pub lifecycle_event_configuration: Option<Val<LifecycleEventConfiguration>>,
     /// `LoadBasedAutoScaling`.
+    ///
+    /// The load-based scaling configuration for the OpsWorks layer.
     pub load_based_auto_scaling: Option<Val<LoadBasedAutoScaling>>,
     /// `Name`: required.
+    ///
+    /// The layer name, which is used by the console. Layer names can be a maximum of 32 characters.
     pub name: Option<Val<String>>,
     /// `Packages`.
+    ///
+    /// An array of `Package` objects that describes the layer packages.
     pub packages: Option<Val<Vec<String>>>,
     /// `Shortname`: required.
+    ///
+    /// For custom layers only, use this parameter to specify the layer's short name, which is used
+    /// internally by OpsWorks Stacks and by Chef recipes. The short name is also used as the name for the
+    /// directory where your app files are installed. It can have a maximum of 32 characters, which are
+    /// limited to the alphanumeric characters, '-', '_', and '.'.
+    ///
+    /// Built-in layer short names are defined by OpsWorks Stacks. For more information, see the [Layer
+    /// Reference](https://docs.aws.amazon.com/opsworks/latest/userguide/layers.html) .
     pub shortname: Option<Val<String>>,
     /// `StackId`: required. Changing it replaces the resource.
+    ///
+    /// The layer stack ID.
     pub stack_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Specifies one or more sets of tags (key–value pairs) to associate with this OpsWorks layer. Use
+    /// tags to manage your resources.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The layer type. A stack cannot have more than one built-in layer of the same type. It can have any
+    /// number of custom layers. Built-in layers are not available in Chef 12 stacks.
     pub type_: Option<Val<String>>,
     /// `UseEbsOptimizedInstances`.
+    ///
+    /// Whether to use Amazon EBS-optimized instances.
     pub use_ebs_optimized_instances: Option<Val<bool>>,
     /// `VolumeConfigurations`.
+    ///
+    /// A `VolumeConfigurations` object that describes the layer's Amazon EBS volumes.
     pub volume_configurations: Option<Val<Vec<VolumeConfiguration>>>,
 }
 
@@ -297,16 +364,38 @@ impl LayerHandle {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoScalingThresholds {
     /// `CpuThreshold`.
+    ///
+    /// The CPU utilization threshold, as a percent of the available CPU. A value of -1 disables the
+    /// threshold.
     pub cpu_threshold: Option<Val<f64>>,
     /// `IgnoreMetricsTime`.
+    ///
+    /// The amount of time (in minutes) after a scaling event occurs that OpsWorks Stacks should ignore
+    /// metrics and suppress additional scaling events. For example, OpsWorks Stacks adds new instances
+    /// following an upscaling event but the instances won't start reducing the load until they have been
+    /// booted and configured. There is no point in raising additional scaling events during that operation,
+    /// which typically takes several minutes. `IgnoreMetricsTime` allows you to direct OpsWorks Stacks to
+    /// suppress scaling events long enough to get the new instances online.
     pub ignore_metrics_time: Option<Val<i64>>,
     /// `InstanceCount`.
+    ///
+    /// The number of instances to add or remove when the load exceeds a threshold.
     pub instance_count: Option<Val<i64>>,
     /// `LoadThreshold`.
+    ///
+    /// The load threshold. A value of -1 disables the threshold. For more information about how load is
+    /// computed, see [Load
+    /// (computing)](https://docs.aws.amazon.com/http://en.wikipedia.org/wiki/Load_%28computing%29) .
     pub load_threshold: Option<Val<f64>>,
     /// `MemoryThreshold`.
+    ///
+    /// The memory utilization threshold, as a percent of the available memory. A value of -1 disables the
+    /// threshold.
     pub memory_threshold: Option<Val<f64>>,
     /// `ThresholdsWaitTime`.
+    ///
+    /// The amount of time, in minutes, that the load must exceed a threshold before more instances are
+    /// added or removed.
     pub thresholds_wait_time: Option<Val<i64>>,
 }
 
@@ -387,6 +476,8 @@ impl Literal for AutoScalingThresholds {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LifecycleEventConfiguration {
     /// `ShutdownEventConfiguration`.
+    ///
+    /// The Shutdown event configuration.
     pub shutdown_event_configuration: Option<Val<ShutdownEventConfiguration>>,
 }
 
@@ -437,10 +528,18 @@ impl Literal for LifecycleEventConfiguration {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadBasedAutoScaling {
     /// `DownScaling`.
+    ///
+    /// An `AutoScalingThresholds` object that describes the downscaling configuration, which defines how
+    /// and when OpsWorks Stacks reduces the number of instances.
     pub down_scaling: Option<Val<AutoScalingThresholds>>,
     /// `Enable`.
+    ///
+    /// Whether load-based auto scaling is enabled for the layer.
     pub enable: Option<Val<bool>>,
     /// `UpScaling`.
+    ///
+    /// An `AutoScalingThresholds` object that describes the upscaling configuration, which defines how and
+    /// when OpsWorks Stacks increases the number of instances.
     pub up_scaling: Option<Val<AutoScalingThresholds>>,
 }
 
@@ -503,14 +602,24 @@ impl Literal for LoadBasedAutoScaling {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Recipes {
     /// `Configure`.
+    ///
+    /// An array of custom recipe names to be run following a `configure` event.
     pub configure: Option<Val<Vec<String>>>,
     /// `Deploy`.
+    ///
+    /// An array of custom recipe names to be run following a `deploy` event.
     pub deploy: Option<Val<Vec<String>>>,
     /// `Setup`.
+    ///
+    /// An array of custom recipe names to be run following a `setup` event.
     pub setup: Option<Val<Vec<String>>>,
     /// `Shutdown`.
+    ///
+    /// An array of custom recipe names to be run following a `shutdown` event.
     pub shutdown: Option<Val<Vec<String>>>,
     /// `Undeploy`.
+    ///
+    /// An array of custom recipe names to be run following a `undeploy` event.
     pub undeploy: Option<Val<Vec<String>>>,
 }
 
@@ -610,8 +719,14 @@ impl Literal for Recipes {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShutdownEventConfiguration {
     /// `DelayUntilElbConnectionsDrained`.
+    ///
+    /// Whether to enable Elastic Load Balancing connection draining. For more information, see [Connection
+    /// Draining](https://docs.aws.amazon.com/ElasticLoadBalancing/latest/DeveloperGuide/TerminologyandKeyConcepts.html#conn-drain)
     pub delay_until_elb_connections_drained: Option<Val<bool>>,
     /// `ExecutionTimeout`.
+    ///
+    /// The time, in seconds, that OpsWorks Stacks waits after triggering a Shutdown event before shutting
+    /// down an instance.
     pub execution_timeout: Option<Val<i64>>,
 }
 
@@ -732,18 +847,49 @@ impl Literal for Tag {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeConfiguration {
     /// `Encrypted`.
+    ///
+    /// Specifies whether an Amazon EBS volume is encrypted. For more information, see [Amazon EBS
+    /// Encryption](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/EBSEncryption.html) .
     pub encrypted: Option<Val<bool>>,
     /// `Iops`.
+    ///
+    /// The number of I/O operations per second (IOPS) to provision for the volume. For PIOPS volumes, the
+    /// IOPS per disk.
+    ///
+    /// If you specify `io1` for the volume type, you must specify this property.
     pub iops: Option<Val<i64>>,
     /// `MountPoint`.
+    ///
+    /// The volume mount point. For example "/dev/sdh".
     pub mount_point: Option<Val<String>>,
     /// `NumberOfDisks`.
+    ///
+    /// The number of disks in the volume.
     pub number_of_disks: Option<Val<i64>>,
     /// `RaidLevel`.
+    ///
+    /// The volume [RAID
+    /// level](https://docs.aws.amazon.com/http://en.wikipedia.org/wiki/Standard_RAID_levels) .
     pub raid_level: Option<Val<i64>>,
     /// `Size`.
+    ///
+    /// The volume size.
     pub size: Option<Val<i64>>,
     /// `VolumeType`.
+    ///
+    /// The volume type. For more information, see [Amazon EBS Volume
+    /// Types](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/EBSVolumeTypes.html) .
+    ///
+    /// - `standard` - Magnetic. Magnetic volumes must have a minimum size of 1 GiB and a maximum size of 1024
+    ///   GiB.
+    /// - `io1` - Provisioned IOPS (SSD). PIOPS volumes must have a minimum size of 4 GiB and a maximum size
+    ///   of 16384 GiB.
+    /// - `gp2` - General Purpose (SSD). General purpose volumes must have a minimum size of 1 GiB and a
+    ///   maximum size of 16384 GiB.
+    /// - `st1` - Throughput Optimized hard disk drive (HDD). Throughput optimized HDD volumes must have a
+    ///   minimum size of 125 GiB and a maximum size of 16384 GiB.
+    /// - `sc1` - Cold HDD. Cold HDD volumes must have a minimum size of 125 GiB and a maximum size of 16384
+    ///   GiB.
     pub volume_type: Option<Val<String>>,
 }
 

@@ -5,62 +5,254 @@ use crate::rt::*;
 
 /// The [`AWS::OpsWorks::Stack`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opsworks-stack.html) resource type.
 ///
+/// <http://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opsworks-stack.html>
+///
 /// Build it with [`Stack::builder`]; adding it to a stack returns a [`StackHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stack {
     /// `AgentVersion`.
+    ///
+    /// The default OpsWorks Stacks agent version. You have the following options:
+    ///
+    /// - Auto-update - Set this parameter to `LATEST` . OpsWorks Stacks automatically installs new agent
+    ///   versions on the stack's instances as soon as they are available.
+    /// - Fixed version - Set this parameter to your preferred agent version. To update the agent version,
+    ///   you must edit the stack configuration and specify a new version. OpsWorks Stacks installs that
+    ///   version on the stack's instances.
+    ///
+    /// The default setting is the most recent release of the agent. To specify an agent version, you must
+    /// use the complete version number, not the abbreviated number shown on the console. For a list of
+    /// available agent version numbers, call `DescribeAgentVersions` . AgentVersion cannot be set to Chef 12.2.
+    ///
+    /// > You can also specify an agent version when you create or update an instance, which overrides the
+    /// stack's default setting.
     pub agent_version: Option<Val<String>>,
     /// `Attributes`.
+    ///
+    /// One or more user-defined key-value pairs to be added to the stack attributes.
     pub attributes: Option<Val<BTreeMap<String, String>>>,
     /// `ChefConfiguration`.
+    ///
+    /// A `ChefConfiguration` object that specifies whether to enable Berkshelf and the Berkshelf version on
+    /// Chef 11.10 stacks. For more information, see [Create a New
+    /// Stack](https://docs.aws.amazon.com/opsworks/latest/userguide/workingstacks-creating.html) .
     pub chef_configuration: Option<Val<ChefConfiguration>>,
     /// `CloneAppIds`. Changing it replaces the resource.
+    ///
+    /// If you're cloning an OpsWorks stack, a list of OpsWorks application stack IDs from the source stack
+    /// to include in the cloned stack.
     pub clone_app_ids: Option<Val<Vec<String>>>,
     /// `ClonePermissions`. Changing it replaces the resource.
+    ///
+    /// If you're cloning an OpsWorks stack, indicates whether to clone the source stack's permissions.
     pub clone_permissions: Option<Val<bool>>,
     /// `ConfigurationManager`.
+    ///
+    /// The configuration manager. When you create a stack we recommend that you use the configuration
+    /// manager to specify the Chef version: 12, 11.10, or 11.4 for Linux stacks, or 12.2 for Windows
+    /// stacks. The default value for Linux stacks is currently 12.
     pub configuration_manager: Option<Val<StackConfigurationManager>>,
     /// `CustomCookbooksSource`.
+    ///
+    /// Contains the information required to retrieve an app or cookbook from a repository. For more
+    /// information, see [Adding
+    /// Apps](https://docs.aws.amazon.com/opsworks/latest/userguide/workingapps-creating.html) or [Cookbooks
+    /// and Recipes](https://docs.aws.amazon.com/opsworks/latest/userguide/workingcookbook.html) .
     pub custom_cookbooks_source: Option<Val<Source>>,
     /// `CustomJson`.
+    ///
+    /// A string that contains user-defined, custom JSON. It can be used to override the corresponding
+    /// default stack configuration attribute values or to pass data to recipes. The string should be in the
+    /// following format:
+    ///
+    /// `"{\"key1\": \"value1\", \"key2\": \"value2\",...}"`
+    ///
+    /// For more information about custom JSON, see [Use Custom JSON to Modify the Stack Configuration
+    /// Attributes](https://docs.aws.amazon.com/opsworks/latest/userguide/workingstacks-json.html) .
     ///
     /// - Format: `json`.
     pub custom_json: Option<Val<Json>>,
     /// `DefaultAvailabilityZone`.
+    ///
+    /// The stack's default Availability Zone, which must be in the specified region. For more information,
+    /// see [Regions and Endpoints](https://docs.aws.amazon.com/general/latest/gr/rande.html) . If you also
+    /// specify a value for `DefaultSubnetId` , the subnet must be in the same zone. For more information,
+    /// see the `VpcId` parameter description.
     pub default_availability_zone: Option<Val<String>>,
     /// `DefaultInstanceProfileArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an IAM profile that is the default profile for all of the stack's
+    /// EC2 instances. For more information about IAM ARNs, see [Using
+    /// Identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) .
     pub default_instance_profile_arn: Option<Val<String>>,
     /// `DefaultOs`.
+    ///
+    /// The stack's default operating system, which is installed on every instance unless you specify a
+    /// different operating system when you create the instance. You can specify one of the following.
+    ///
+    /// - A supported Linux operating system: An Amazon Linux version, such as `Amazon Linux 2` , `Amazon
+    ///   Linux 2018.03` , `Amazon Linux 2017.09` , `Amazon Linux 2017.03` , `Amazon Linux 2016.09` ,
+    ///   `Amazon Linux 2016.03` , `Amazon Linux 2015.09` , or `Amazon Linux 2015.03` .
+    /// - A supported Ubuntu operating system, such as `Ubuntu 18.04 LTS` , `Ubuntu 16.04 LTS` , `Ubuntu 14.04
+    ///   LTS` , or `Ubuntu 12.04 LTS` .
+    /// - `CentOS Linux 7`
+    /// - `Red Hat Enterprise Linux 7`
+    /// - A supported Windows operating system, such as `Microsoft Windows Server 2012 R2 Base` , `Microsoft
+    ///   Windows Server 2012 R2 with SQL Server Express` , `Microsoft Windows Server 2012 R2 with SQL
+    ///   Server Standard` , or `Microsoft Windows Server 2012 R2 with SQL Server Web` .
+    /// - A custom AMI: `Custom` . You specify the custom AMI you want to use when you create instances. For
+    ///   more information, see [Using Custom
+    ///   AMIs](https://docs.aws.amazon.com/opsworks/latest/userguide/workinginstances-custom-ami.html) .
+    ///
+    /// The default option is the current Amazon Linux version. Not all operating systems are supported with
+    /// all versions of Chef. For more information about supported operating systems, see [OpsWorks Stacks
+    /// Operating Systems](https://docs.aws.amazon.com/opsworks/latest/userguide/workinginstances-os.html) .
     pub default_os: Option<Val<String>>,
     /// `DefaultRootDeviceType`.
+    ///
+    /// The default root device type. This value is the default for all instances in the stack, but you can
+    /// override it when you create an instance. The default option is `instance-store` . For more
+    /// information, see [Storage for the Root
+    /// Device](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ComponentsAMIs.html#storage-for-the-root-device)
+    /// .
     pub default_root_device_type: Option<Val<String>>,
     /// `DefaultSshKeyName`.
+    ///
+    /// A default Amazon EC2 key pair name. The default value is none. If you specify a key pair name,
+    /// OpsWorks installs the public key on the instance and you can use the private key with an SSH client
+    /// to log in to the instance. For more information, see [Using SSH to Communicate with an
+    /// Instance](https://docs.aws.amazon.com/opsworks/latest/userguide/workinginstances-ssh.html) and
+    /// [Managing SSH
+    /// Access](https://docs.aws.amazon.com/opsworks/latest/userguide/security-ssh-access.html) . You can
+    /// override this setting by specifying a different key pair, or no key pair, when you [create an
+    /// instance](https://docs.aws.amazon.com/opsworks/latest/userguide/workinginstances-add.html) .
     pub default_ssh_key_name: Option<Val<String>>,
     /// `DefaultSubnetId`.
+    ///
+    /// The stack's default subnet ID. All instances are launched into this subnet unless you specify
+    /// another subnet ID when you create the instance. This parameter is required if you specify a value
+    /// for the `VpcId` parameter. If you also specify a value for `DefaultAvailabilityZone` , the subnet
+    /// must be in that zone.
     pub default_subnet_id: Option<Val<String>>,
     /// `EcsClusterArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the  ( Amazon ECS ) cluster to register with the OpsWorks stack.
+    ///
+    /// > If you specify a cluster that's registered with another OpsWorks stack, CloudFormation deregisters
+    /// the existing association before registering the cluster.
     pub ecs_cluster_arn: Option<Val<String>>,
     /// `ElasticIps`.
+    ///
+    /// A list of Elastic IP addresses to register with the OpsWorks stack.
+    ///
+    /// > If you specify an IP address that's registered with another OpsWorks stack, CloudFormation
+    /// deregisters the existing association before registering the IP address.
     pub elastic_ips: Option<Val<Vec<ElasticIp>>>,
     /// `HostnameTheme`.
+    ///
+    /// The stack's host name theme, with spaces replaced by underscores. The theme is used to generate host
+    /// names for the stack's instances. By default, `HostnameTheme` is set to `Layer_Dependent` , which
+    /// creates host names by appending integers to the layer's short name. The other themes are:
+    ///
+    /// - `Baked_Goods`
+    /// - `Clouds`
+    /// - `Europe_Cities`
+    /// - `Fruits`
+    /// - `Greek_Deities_and_Titans`
+    /// - `Legendary_creatures_from_Japan`
+    /// - `Planets_and_Moons`
+    /// - `Roman_Deities`
+    /// - `Scottish_Islands`
+    /// - `US_Cities`
+    /// - `Wild_Cats`
+    ///
+    /// To obtain a generated host name, call `GetHostNameSuggestion` , which returns a host name based on
+    /// the current theme.
     pub hostname_theme: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The stack name. Stack names can be a maximum of 64 characters.
     pub name: Option<Val<String>>,
     /// `RdsDbInstances`.
+    ///
+    /// The Amazon Relational Database Service ( Amazon RDS ) database instance to register with the
+    /// OpsWorks stack.
+    ///
+    /// > If you specify a database instance that's registered with another OpsWorks stack, CloudFormation
+    /// deregisters the existing association before registering the database instance.
     pub rds_db_instances: Option<Val<Vec<RdsDbInstance>>>,
     /// `ServiceRoleArn`: required. Changing it replaces the resource.
+    ///
+    /// The stack's IAM role, which allows OpsWorks Stacks to work with AWS resources on your behalf. You
+    /// must set this parameter to the Amazon Resource Name (ARN) for an existing IAM role. For more
+    /// information about IAM ARNs, see [Using
+    /// Identifiers](https://docs.aws.amazon.com/IAM/latest/UserGuide/Using_Identifiers.html) .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub service_role_arn: Option<Val<String>>,
     /// `SourceStackId`. Changing it replaces the resource.
+    ///
+    /// If you're cloning an OpsWorks stack, the stack ID of the source OpsWorks stack to clone.
     pub source_stack_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A map that contains tag keys and tag values that are attached to a stack or layer.
+    ///
+    /// - The key cannot be empty.
+    /// - The key can be a maximum of 127 characters, and can contain only Unicode letters, numbers, or
+    ///   separators, or the following special characters: `+ - = . _ : /`
+    /// - The value can be a maximum 255 characters, and contain only Unicode letters, numbers, or
+    ///   separators, or the following special characters: `+ - = . _ : /`
+    /// - Leading and trailing white spaces are trimmed from both the key and value.
+    /// - A maximum of 40 tags is allowed for any resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UseCustomCookbooks`.
+    ///
+    /// Whether the stack uses custom cookbooks.
     pub use_custom_cookbooks: Option<Val<bool>>,
     /// `UseOpsworksSecurityGroups`.
+    ///
+    /// Whether to associate the OpsWorks Stacks built-in security groups with the stack's layers.
+    ///
+    /// OpsWorks Stacks provides a standard set of built-in security groups, one for each layer, which are
+    /// associated with layers by default. With `UseOpsworksSecurityGroups` you can instead provide your own
+    /// custom security groups. `UseOpsworksSecurityGroups` has the following settings:
+    ///
+    /// - True - OpsWorks Stacks automatically associates the appropriate built-in security group with each
+    ///   layer (default setting). You can associate additional security groups with a layer after you
+    ///   create it, but you cannot delete the built-in security group.
+    /// - False - OpsWorks Stacks does not associate built-in security groups with layers. You must create
+    ///   appropriate EC2 security groups and associate a security group with each layer that you create.
+    ///   However, you can still manually associate a built-in security group with a layer on creation;
+    ///   custom security groups are required only for those layers that need custom settings.
+    ///
+    /// For more information, see [Create a New
+    /// Stack](https://docs.aws.amazon.com/opsworks/latest/userguide/workingstacks-creating.html) .
     pub use_opsworks_security_groups: Option<Val<bool>>,
     /// `VpcId`. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC that the stack is to be launched into. The VPC must be in the stack's region. All
+    /// instances are launched into this VPC. You cannot change the ID later.
+    ///
+    /// - If your account supports EC2-Classic, the default value is `no VPC` .
+    /// - If your account does not support EC2-Classic, the default value is the default VPC for the
+    ///   specified region.
+    ///
+    /// If the VPC ID corresponds to a default VPC and you have specified either the
+    /// `DefaultAvailabilityZone` or the `DefaultSubnetId` parameter only, OpsWorks Stacks infers the value
+    /// of the other parameter. If you specify neither parameter, OpsWorks Stacks sets these parameters to
+    /// the first valid Availability Zone for the specified region and the corresponding default VPC subnet
+    /// ID, respectively.
+    ///
+    /// If you specify a nondefault VPC ID, note the following:
+    ///
+    /// - It must belong to a VPC in your account that is in the specified region.
+    /// - You must specify a value for `DefaultSubnetId` .
+    ///
+    /// For more information about how to use OpsWorks Stacks with a VPC, see [Running a Stack in a
+    /// VPC](https://docs.aws.amazon.com/opsworks/latest/userguide/workingstacks-vpc.html) . For more
+    /// information about default VPC and EC2-Classic, see [Supported
+    /// Platforms](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-supported-platforms.html) .
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -335,8 +527,12 @@ impl StackHandle {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChefConfiguration {
     /// `BerkshelfVersion`.
+    ///
+    /// The Berkshelf version.
     pub berkshelf_version: Option<Val<String>>,
     /// `ManageBerkshelf`.
+    ///
+    /// Whether to enable Berkshelf.
     pub manage_berkshelf: Option<Val<bool>>,
 }
 
@@ -393,8 +589,12 @@ impl Literal for ChefConfiguration {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ElasticIp {
     /// `Ip`: required.
+    ///
+    /// The IP address.
     pub ip: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name, which can be a maximum of 32 characters.
     pub name: Option<Val<String>>,
 }
 
@@ -454,10 +654,16 @@ impl Literal for ElasticIp {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RdsDbInstance {
     /// `DbPassword`: required.
+    ///
+    /// OpsWorks Stacks returns `*****FILTERED*****` instead of the actual value.
     pub db_password: Option<Val<String>>,
     /// `DbUser`: required.
+    ///
+    /// The master user name.
     pub db_user: Option<Val<String>>,
     /// `RdsDbInstanceArn`: required.
+    ///
+    /// The instance's ARN.
     pub rds_db_instance_arn: Option<Val<String>>,
 }
 
@@ -537,16 +743,49 @@ impl Literal for RdsDbInstance {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Source {
     /// `Password`.
+    ///
+    /// When included in a request, the parameter depends on the repository type.
+    ///
+    /// - For Amazon S3 bundles, set `Password` to the appropriate IAM secret access key.
+    /// - For HTTP bundles and Subversion repositories, set `Password` to the password.
+    ///
+    /// For more information on how to safely handle IAM credentials, see
+    /// [](https://docs.aws.amazon.com/general/latest/gr/aws-access-keys-best-practices.html) .
+    ///
+    /// In responses, OpsWorks Stacks returns `*****FILTERED*****` instead of the actual value.
     pub password: Option<Val<String>>,
     /// `Revision`.
+    ///
+    /// The application's version. OpsWorks Stacks enables you to easily deploy new versions of an
+    /// application. One of the simplest approaches is to have branches or revisions in your repository that
+    /// represent different versions that can potentially be deployed.
     pub revision: Option<Val<String>>,
     /// `SshKey`.
+    ///
+    /// The repository's SSH key. For more information, see [Using Git Repository SSH
+    /// Keys](https://docs.aws.amazon.com/opsworks/latest/userguide/workingapps-deploykeys.html) in the *OpsWorks
+    /// User Guide* . To pass in an SSH key as a parameter, see the following example:
+    ///
+    /// `"Parameters" : { "GitSSHKey" : { "Description" : "Change SSH key newlines to commas.", "Type" :
+    /// "CommaDelimitedList", "NoEcho" : "true" }, ... "CustomCookbooksSource": { "Revision" : { "Ref":
+    /// "GitRevision"}, "SshKey" : { "Fn::Join" : [ "\n", { "Ref": "GitSSHKey"} ] }, "Type": "git", "Url": {
+    /// "Ref": "GitURL"} } ...`
     pub ssh_key: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The repository type.
     pub type_: Option<Val<String>>,
     /// `Url`.
+    ///
+    /// The source URL. The following is an example of an Amazon S3 source URL:
+    /// `https://s3.amazonaws.com/opsworks-demo-bucket/opsworks_cookbook_demo.tar.gz` .
     pub url: Option<Val<String>>,
     /// `Username`.
+    ///
+    /// This parameter depends on the repository type.
+    ///
+    /// - For Amazon S3 bundles, set `Username` to the appropriate IAM access key ID.
+    /// - For HTTP bundles, Git repositories, and Subversion repositories, set `Username` to the user name.
     pub username: Option<Val<String>>,
 }
 
@@ -627,8 +866,13 @@ impl Literal for Source {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StackConfigurationManager {
     /// `Name`.
+    ///
+    /// The name. This parameter must be set to `Chef` .
     pub name: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The Chef version. This parameter must be set to 12, 11.10, or 11.4 for Linux stacks, and to 12.2 for
+    /// Windows stacks. The default value for Linux stacks is 12.
     pub version: Option<Val<String>>,
 }
 

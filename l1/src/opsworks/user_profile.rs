@@ -5,16 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::OpsWorks::UserProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opsworks-userprofile.html) resource type.
 ///
+/// <http://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opsworks-userprofile.html>
+///
 /// Build it with [`UserProfile::builder`]; adding it to a stack returns a [`UserProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserProfile {
     /// `AllowSelfManagement`.
+    ///
+    /// Whether users can specify their own SSH public key through the My Settings page. For more
+    /// information, see [Managing User
+    /// Permissions](https://docs.aws.amazon.com/opsworks/latest/userguide/security-settingsshkey.html) .
     pub allow_self_management: Option<Val<bool>>,
     /// `IamUserArn`: required. Changing it replaces the resource.
+    ///
+    /// The user's IAM ARN.
     pub iam_user_arn: Option<Val<String>>,
     /// `SshPublicKey`.
+    ///
+    /// The user's SSH public key.
     pub ssh_public_key: Option<Val<String>>,
     /// `SshUsername`.
+    ///
+    /// The user's SSH user name.
     pub ssh_username: Option<Val<String>>,
 }
 

@@ -5,16 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::OpsWorks::Volume`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opsworks-volume.html) resource type.
 ///
+/// <http://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-opsworks-volume.html>
+///
 /// Build it with [`Volume::builder`]; adding it to a stack returns a [`VolumeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Volume {
     /// `Ec2VolumeId`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon EC2 volume ID.
     pub ec2_volume_id: Option<Val<String>>,
     /// `MountPoint`.
+    ///
+    /// The volume mount point. For example, "/mnt/disk1".
     pub mount_point: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The volume name. Volume names are a maximum of 128 characters.
     pub name: Option<Val<String>>,
     /// `StackId`: required. Changing it replaces the resource.
+    ///
+    /// The stack ID.
     pub stack_id: Option<Val<String>>,
 }
 

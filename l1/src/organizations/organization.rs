@@ -5,10 +5,57 @@ use crate::rt::*;
 
 /// The [`AWS::Organizations::Organization`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-organizations-organization.html) resource type.
 ///
+/// Creates an AWS organization. The account whose user is calling the
+/// [`CreateOrganization`](https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateOrganization.html)
+/// operation automatically becomes the [management
+/// account](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_getting-started_concepts.html#account)
+/// of the new organization.
+///
+/// This operation must be called using credentials from the account that is to become the new
+/// organization's management account. The principal must also have the [relevant IAM
+/// permissions](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_org_create.html)
+/// .
+///
+/// > - If you delete an organization, you can't recover it. If you created any policies inside of the
+/// organization, they're also deleted and you can't recover them.
+/// > - You can delete an organization only after you remove all member accounts from the organization.
+/// If you created some of your member accounts using AWS Organizations , you might be blocked from
+/// removing those accounts. You can remove a member account only if it has all the information that's
+/// required to operate as a standalone AWS account. For more information about how to provide that
+/// information and then remove the account, see [Leave an organization from your member
+/// account](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_leave-as-member.html)
+/// in the *AWS Organizations User Guide* .
+/// > - If you closed a member account before you remove it from the organization, it enters a
+/// 'suspended' state for a period of time and you can't remove the account from the organization until
+/// it is finally closed. This can take up to 90 days and can prevent you from deleting the organization
+/// until all member accounts are completely closed.
+/// >
+/// > For more information, see [Deleting an
+/// organization](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_org_delete.html)
+/// in the *AWS Organizations User Guide* .
+///
 /// Build it with [`Organization::builder`]; adding it to a stack returns a [`OrganizationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Organization {
     /// `FeatureSet`.
+    ///
+    /// Specifies the feature set supported by the new organization. Each feature set supports different
+    /// levels of functionality.
+    ///
+    /// - `ALL`  In addition to all the features supported by the consolidated billing feature set, the
+    ///   management account gains access to advanced features that give you more control over accounts in
+    ///   your organization. For more information, see [All
+    ///   features](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_getting-started_concepts.html#feature-set-all)
+    ///   in the *AWS Organizations User Guide* .
+    /// - `CONSOLIDATED_BILLING`  All member accounts have their bills consolidated to and paid by the
+    ///   management account. For more information, see [Consolidated
+    ///   billing](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_getting-started_concepts.html#feature-set-cb-only)
+    ///   in the *AWS Organizations User Guide* .
+    ///
+    /// > The consolidated billing feature feature set isn't available for organizations in the AWS GovCloud
+    /// (US) Region.
+    ///
+    /// If you don't specify this property, the default value is `ALL` .
     pub feature_set: Option<Val<FeatureSet>>,
 }
 
@@ -77,26 +124,40 @@ impl Deref for OrganizationHandle {
 
 impl OrganizationHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier (ID) of an organization.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of an organization.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ManagementAccountArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the account that is designated as the management account for the
+    /// organization.
     pub fn attr_management_account_arn(&self) -> Val<String> {
         self.0.get_att("ManagementAccountArn")
     }
     /// `Fn::GetAtt` `ManagementAccountId`.
+    ///
+    /// The unique identifier (ID) of the management account of an organization.
     pub fn attr_management_account_id(&self) -> Val<String> {
         self.0.get_att("ManagementAccountId")
     }
     /// `Fn::GetAtt` `ManagementAccountEmail`.
+    ///
+    /// The email address that is associated with the AWS account that is designated as the management
+    /// account for the organization.
     pub fn attr_management_account_email(&self) -> Val<String> {
         self.0.get_att("ManagementAccountEmail")
     }
     /// `Fn::GetAtt` `RootId`.
+    ///
+    /// The unique identifier (ID) for the root.
     pub fn attr_root_id(&self) -> Val<String> {
         self.0.get_att("RootId")
     }
@@ -133,9 +194,18 @@ impl FeatureSet {
             FeatureSet::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FeatureSet {
+    const VALUES: &'static [&'static str] = &["ALL", "CONSOLIDATED_BILLING"];
+    fn as_str(&self) -> &str {
+        FeatureSet::as_str(self)
     }
 }
 

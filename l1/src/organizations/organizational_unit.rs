@@ -5,20 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::Organizations::OrganizationalUnit`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-organizations-organizationalunit.html) resource type.
 ///
+/// Creates an organizational unit (OU) within a root or parent OU. An OU is a container for accounts
+/// that enables you to organize your accounts to apply policies according to your business
+/// requirements. The number of levels deep that you can nest OUs is dependent upon the policy types
+/// enabled for that root. For service control policies, the limit is five.
+///
+/// For more information about OUs, see [Managing organizational units
+/// (OUs)](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_ous.html) in the *AWS
+/// Organizations User Guide* .
+///
+/// If the request includes tags, then the requester must have the `organizations:TagResource`
+/// permission.
+///
+/// You can only call this operation from the management account.
+///
 /// Build it with [`OrganizationalUnit::builder`]; adding it to a stack returns a [`OrganizationalUnitHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrganizationalUnit {
     /// `Name`: required.
+    ///
+    /// The friendly name of this OU.
+    ///
+    /// The [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) that is used to
+    /// validate this parameter is a string of any of the characters in the ASCII character range.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[\s\S]*`.
     pub name: Option<Val<String>>,
     /// `ParentId`: required. Changing it replaces the resource.
     ///
+    /// The unique identifier (ID) of the parent root or OU that you want to create the new OU in.
+    ///
+    /// > To update the `ParentId` parameter value, you must first remove all accounts attached to the
+    /// organizational unit (OU). OUs can't be moved within the organization with accounts still attached.
+    ///
+    /// The [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) for a parent ID
+    /// string requires one of the following:
+    ///
+    /// - *Root* - A string that begins with "r-" followed by from 4 to 32 lowercase letters or digits.
+    /// - *Organizational unit (OU)* - A string that begins with "ou-" followed by from 4 to 32 lowercase
+    ///   letters or digits (the ID of the root that the OU is in). This string is followed by a second "-"
+    ///   dash and from 8 to 32 additional lowercase letters or digits.
+    ///
     /// - Length: 0 to 100.
     /// - Pattern: `^(r-[0-9a-z]{4,32})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$`.
     pub parent_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of tags that you want to attach to the newly created OU. For each tag in the list, you must
+    /// specify both a tag key and a value. You can set the value to an empty string, but you can't set it
+    /// to `null` . For more information about tagging, see [Tagging AWS Organizations
+    /// resources](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_tagging.html) in the AWS
+    /// Organizations User Guide.
+    ///
+    /// > If any one of the tags is not valid or if you exceed the allowed number of tags for an OU, then
+    /// the entire request fails and the OU is not created.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -110,14 +151,22 @@ impl Deref for OrganizationalUnitHandle {
 
 impl OrganizationalUnitHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of this OU. For example:
+    /// `arn:aws:organizations::111111111111:ou/o-exampleorgid/ou-examplerootid111-exampleouid111` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier (ID) associated with this OU. For example:
+    /// `ou-examplerootid111-exampleouid111` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Path`.
+    ///
+    /// The path in the organization where this OU exists.
     pub fn attr_path(&self) -> Val<String> {
         self.0.get_att("Path")
     }

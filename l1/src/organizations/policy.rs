@@ -5,29 +5,107 @@ use crate::rt::*;
 
 /// The [`AWS::Organizations::Policy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-organizations-policy.html) resource type.
 ///
+/// Creates a policy of a specified type that you can attach to a root, an organizational unit (OU), or
+/// an individual AWS account .
+///
+/// For more information about policies and their use, see [Managing AWS Organizations
+/// policies](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies.html) .
+///
+/// If the request includes tags, then the requester must have the `organizations:TagResource`
+/// permission.
+///
+/// This operation can be called only from the organization's management account or a member account
+/// designated as a delegated administrator.
+///
+/// > Before you can create a policy of a given type, you must first [enable that policy
+/// type](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_enable-disable.html)
+/// in your organization.
+///
 /// Build it with [`Policy::builder`]; adding it to a stack returns a [`PolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Policy {
     /// `Content`: required.
+    ///
+    /// The policy text content. You can specify the policy content as a JSON object or a JSON string.
+    ///
+    /// > When you specify the policy content as a JSON string, you can't perform drift detection on the
+    /// CloudFormation stack. For this reason, we recommend specifying the policy content as a JSON object
+    /// instead.
+    ///
+    /// The text that you supply must adhere to the rules of the policy type you specify in the `Type`
+    /// parameter. The following AWS Organizations quotas are enforced for the maximum size of a policy
+    /// document:
+    ///
+    /// - Service control policies: 5,120 characters
+    /// - Resource control policies: 5,120 characters
+    /// - Declarative policies: 10,000 characters
+    /// - Backup policies: 10,000 characters
+    /// - Tag policies: 10,000 characters
+    /// - Chat applications policies: 10,000 characters
+    /// - AI services opt-out policies: 2,500 characters
+    /// - Security Hub policies: 10,000 characters
+    /// - Amazon Inspector policies: 10,000 characters
+    /// - Amazon Bedrock policies: 10,000 characters
+    /// - Upgrade rollout policies: 10,000 characters
+    ///
+    /// For more information about Organizations service quotas, see [Quotas for AWS
+    /// Organizations](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html)
+    /// in the *AWS Organizations User Guide* .
     ///
     /// - Length: 1 to 1000000.
     /// - Pattern: `[\s\S]*`.
     pub content: Option<Val<Json>>,
     /// `Description`.
     ///
+    /// Human readable description of the policy.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `[\s\S]*`.
     pub description: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// Name of the policy.
+    ///
+    /// The [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) that is used to
+    /// validate this parameter is a string of any of the characters in the ASCII character range.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `[\s\S]*`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of tags that you want to attach to the newly created policy. For each tag in the list, you
+    /// must specify both a tag key and a value. You can set the value to an empty string, but you can't set
+    /// it to `null` . For more information about tagging, see [Tagging AWS Organizations
+    /// resources](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_tagging.html) in the AWS
+    /// Organizations User Guide.
+    ///
+    /// > If any one of the tags is not valid or if you exceed the allowed number of tags for a policy, then
+    /// the entire request fails and the policy is not created.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetIds`.
+    ///
+    /// List of unique identifiers (IDs) of the root, OU, or account that you want to attach the policy to.
+    /// You can get the ID by calling the
+    /// [ListRoots](https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListRoots.html) ,
+    /// [ListOrganizationalUnitsForParent](https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListOrganizationalUnitsForParent.html)
+    /// , or
+    /// [ListAccounts](https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html)
+    /// operations. If you don't specify this parameter, the policy is created but not attached to any
+    /// organization resource.
+    ///
+    /// The [regex pattern](https://docs.aws.amazon.com/http://wikipedia.org/wiki/regex) for a target ID
+    /// string requires one of the following:
+    ///
+    /// - *Root* - A string that begins with "r-" followed by from 4 to 32 lowercase letters or digits.
+    /// - *Account* - A string that consists of exactly 12 digits.
+    /// - *Organizational unit (OU)* - A string that begins with "ou-" followed by from 4 to 32 lowercase
+    ///   letters or digits (the ID of the root that the OU is in). This string is followed by a second "-"
+    ///   dash and from 8 to 32 additional lowercase letters or digits.
     pub target_ids: Option<Val<Vec<String>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of policy to create.
     pub type_: Option<Val<Type>>,
 }
 
@@ -150,14 +228,24 @@ impl Deref for PolicyHandle {
 
 impl PolicyHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// Returns the unique identifier (ID) of the policy. For example: `p-examplepolicyid111` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the policy. For example:
+    /// `arn:aws:organizations::111111111111:policy/o-exampleorgid/service_control_policy/p-examplepolicyid111`
+    /// .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `AwsManaged`.
+    ///
+    /// Returns a boolean value that indicates whether the specified policy is an AWS managed policy. If
+    /// true, then you can attach the policy to roots, OUs, or accounts, but you cannot edit it. For
+    /// example: `true | false` .
     pub fn attr_aws_managed(&self) -> Val<bool> {
         self.0.get_att("AwsManaged")
     }
@@ -297,9 +385,32 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &[
+        "AISERVICES_OPT_OUT_POLICY",
+        "BACKUP_POLICY",
+        "BEDROCK_POLICY",
+        "CHATBOT_POLICY",
+        "DECLARATIVE_POLICY_EC2",
+        "INSPECTOR_POLICY",
+        "NETWORK_SECURITY_DIRECTOR_POLICY",
+        "RESOURCE_CONTROL_POLICY",
+        "S3_POLICY",
+        "SECURITYHUB_POLICY",
+        "SERVICE_CONTROL_POLICY",
+        "TAG_POLICY",
+        "UPGRADE_ROLLOUT_POLICY",
+    ];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,15 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::Organizations::ResourcePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-organizations-resourcepolicy.html) resource type.
 ///
+/// Creates or updates a resource-based delegation policy that can be used to delegate policy management
+/// for AWS Organizations to specified member accounts to perform policy actions that are by default
+/// available only to the management account.
+///
+/// For more information about delegated policy management, see [Delegated administrator for AWS
+/// Organizations](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_delegate_policies.html)
+/// in the *AWS Organizations User Guide* .
+///
+/// You can only call this operation from the organization's management account.
+///
 /// Build it with [`ResourcePolicy::builder`]; adding it to a stack returns a [`ResourcePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicy {
     /// `Content`: required.
     ///
+    /// The policy text of the organization resource policy. You can specify the resource policy content as
+    /// a JSON object or a JSON string.
+    ///
+    /// > When you specify the resource policy content as a JSON string, you can't perform drift detection
+    /// on the CloudFormation stack. For this reason, we recommend specifying the resource policy content as
+    /// a JSON object instead.
+    ///
     /// - Length: 1 to 40000.
     /// - Pattern: `[\s\S]*`.
     pub content: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// A list of tags that you want to attach to the newly created resource policy. For each tag in the
+    /// list, you must specify both a tag key and a value. You can set the value to an empty string, but you
+    /// can't set it to `null` . For more information about tagging, see [Tagging AWS Organizations
+    /// resources](https://docs.aws.amazon.com/organizations/latest/userguide/orgs_tagging.html) in the *AWS
+    /// Organizations User Guide* .
+    ///
+    /// > If any one of the tags is not valid or if you exceed the allowed number of tags for the resource
+    /// policy, then the entire request fails and the resource policy is not created.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -96,10 +122,15 @@ impl Deref for ResourcePolicyHandle {
 
 impl ResourcePolicyHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// Returns the unique identifier (ID) of the resource policy. For example: `rp-examplepolicyid111` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the policy. For example:
+    /// `arn:aws:organizations::111111111111:resourcepolicy/o-exampleorgid/rp-examplepolicyid111` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

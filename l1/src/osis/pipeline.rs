@@ -5,33 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::OSIS::Pipeline`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-osis-pipeline.html) resource type.
 ///
+/// The AWS::OSIS::Pipeline resource creates an Amazon OpenSearch Ingestion pipeline.
+///
 /// Build it with [`Pipeline::builder`]; adding it to a stack returns a [`PipelineHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Pipeline {
     /// `BufferOptions`.
+    ///
+    /// Options that specify the configuration of a persistent buffer. To configure how OpenSearch Ingestion
+    /// encrypts this data, set the `EncryptionAtRestOptions` . For more information, see [Persistent
+    /// buffering](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/osis-features-overview.html#persistent-buffering)
+    /// .
     pub buffer_options: Option<Val<BufferOptions>>,
     /// `EncryptionAtRestOptions`.
+    ///
+    /// Options to control how OpenSearch encrypts buffer data.
     pub encryption_at_rest_options: Option<Val<EncryptionAtRestOptions>>,
     /// `LogPublishingOptions`.
+    ///
+    /// Key-value pairs that represent log publishing settings.
     pub log_publishing_options: Option<Val<LogPublishingOptions>>,
     /// `MaxUnits`: required.
+    ///
+    /// The maximum pipeline capacity, in Ingestion Compute Units (ICUs).
     ///
     /// - Range: 1 to 384.
     pub max_units: Option<Val<i64>>,
     /// `MinUnits`: required.
     ///
+    /// The minimum pipeline capacity, in Ingestion Compute Units (ICUs).
+    ///
     /// - Range: 1 to 384.
     pub min_units: Option<Val<i64>>,
     /// `PipelineConfigurationBody`: required.
+    ///
+    /// The Data Prepper pipeline configuration in YAML format.
     ///
     /// - Length: 1 to 100000.
     pub pipeline_configuration_body: Option<Val<String>>,
     /// `PipelineName`: required. Changing it replaces the resource.
     ///
+    /// The name of the pipeline.
+    ///
     /// - Length: 3 to 28.
     /// - Pattern: `[a-z][a-z0-9\-]+`.
     pub pipeline_name: Option<Val<String>>,
     /// `PipelineRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that the pipeline uses to access AWS resources.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:(aws|aws\-cn|aws\-us\-gov|aws\-iso|aws\-iso\-b|aws\-iso\-e|aws\-iso\-f):iam::[0-9]+:role\/.*$`.
@@ -40,8 +61,12 @@ pub struct Pipeline {
     /// `ResourcePolicy`.
     pub resource_policy: Option<Val<ResourcePolicy>>,
     /// `Tags`.
+    ///
+    /// List of tags to add to the pipeline upon creation.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcOptions`.
+    ///
+    /// Options that specify the subnets and security groups for an OpenSearch Ingestion VPC endpoint.
     pub vpc_options: Option<Val<VpcOptions>>,
 }
 
@@ -197,18 +222,28 @@ impl Deref for PipelineHandle {
 
 impl PipelineHandle {
     /// `Fn::GetAtt` `PipelineArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the pipeline.
     pub fn attr_pipeline_arn(&self) -> Val<String> {
         self.0.get_att("PipelineArn")
     }
     /// `Fn::GetAtt` `IngestEndpointUrls`.
+    ///
+    /// A list of the ingestion endpoints for the pipeline that you can send data to. Currently, only a
+    /// single ingestion endpoint is supported for a pipeline. For example,
+    /// `my-pipeline-123456789012.us-east-1.osis.amazonaws.com` .
     pub fn attr_ingest_endpoint_urls(&self) -> Val<Vec<String>> {
         self.0.get_att("IngestEndpointUrls")
     }
     /// `Fn::GetAtt` `VpcEndpoints`.
+    ///
+    /// The VPC interface endpoints that have access to the pipeline.
     pub fn attr_vpc_endpoints(&self) -> Val<Json> {
         self.0.get_att("VpcEndpoints")
     }
     /// `Fn::GetAtt` `VpcEndpointService`.
+    ///
+    /// The VPC endpoint service name for the pipeline.
     pub fn attr_vpc_endpoint_service(&self) -> Val<String> {
         self.0.get_att("VpcEndpointService")
     }
@@ -223,9 +258,16 @@ impl PipelineHandle {
 }
 
 /// The [`BufferOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-osis-pipeline-bufferoptions.html) property type.
+///
+/// Options that specify the configuration of a persistent buffer. To configure how OpenSearch Ingestion
+/// encrypts this data, set the `EncryptionAtRestOptions` . For more information, see [Persistent
+/// buffering](https://docs.aws.amazon.com/opensearch-service/latest/developerguide/osis-features-overview.html#persistent-buffering)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BufferOptions {
     /// `PersistentBufferEnabled`: required.
+    ///
+    /// Whether persistent buffering should be enabled.
     pub persistent_buffer_enabled: Option<Val<bool>>,
 }
 
@@ -280,9 +322,14 @@ impl ToValue for BufferOptions {
 impl Literal for BufferOptions {}
 
 /// The [`CloudWatchLogDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-osis-pipeline-cloudwatchlogdestination.html) property type.
+///
+/// The destination for OpenSearch Ingestion logs sent to Amazon CloudWatch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLogDestination {
     /// `LogGroup`: required.
+    ///
+    /// The name of the CloudWatch Logs group to send pipeline logs to. You can specify an existing log
+    /// group or create a new one. For example, `/aws/vendedlogs/OpenSearchService/pipelines` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `\/aws\/vendedlogs\/[\.\-_/#A-Za-z0-9]+`.
@@ -336,9 +383,14 @@ impl ToValue for CloudWatchLogDestination {
 impl Literal for CloudWatchLogDestination {}
 
 /// The [`EncryptionAtRestOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-osis-pipeline-encryptionatrestoptions.html) property type.
+///
+/// Options to control how OpenSearch encrypts buffer data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionAtRestOptions {
     /// `KmsKeyArn`: required.
+    ///
+    /// The ARN of the KMS key used to encrypt buffer data. By default, data is encrypted using an AWS owned
+    /// key.
     ///
     /// - Length: 7 to 2048.
     /// - Format: `AWS::KMS::Key.Arn`.
@@ -396,11 +448,19 @@ impl ToValue for EncryptionAtRestOptions {
 impl Literal for EncryptionAtRestOptions {}
 
 /// The [`LogPublishingOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-osis-pipeline-logpublishingoptions.html) property type.
+///
+/// Container for the values required to configure logging for the pipeline. If you don't specify these
+/// values, OpenSearch Ingestion will not publish logs from your application to CloudWatch Logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogPublishingOptions {
     /// `CloudWatchLogDestination`.
+    ///
+    /// The destination for OpenSearch Ingestion logs sent to Amazon CloudWatch Logs. This parameter is
+    /// required if `IsLoggingEnabled` is set to `true` .
     pub cloud_watch_log_destination: Option<Val<CloudWatchLogDestination>>,
     /// `IsLoggingEnabled`.
+    ///
+    /// Whether logs should be published.
     pub is_logging_enabled: Option<Val<bool>>,
 }
 
@@ -575,11 +635,17 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcAttachmentOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-osis-pipeline-vpcattachmentoptions.html) property type.
+///
+/// Options for attaching a VPC to pipeline.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcAttachmentOptions {
     /// `AttachToVpc`: required.
+    ///
+    /// Whether a VPC is attached to the pipeline.
     pub attach_to_vpc: Option<Val<bool>>,
     /// `CidrBlock`: required.
+    ///
+    /// The CIDR block to be reserved for OpenSearch Ingestion to create elastic network interfaces (ENIs).
     ///
     /// - Pattern: `^((25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)/(3[0-2]|[12]?[0-9])$`.
     /// - Format: `ipv4-network`.
@@ -646,20 +712,31 @@ impl ToValue for VpcAttachmentOptions {
 impl Literal for VpcAttachmentOptions {}
 
 /// The [`VpcOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-osis-pipeline-vpcoptions.html) property type.
+///
+/// Options that specify the subnets and security groups for an OpenSearch Ingestion VPC endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcOptions {
     /// `SecurityGroupIds`.
+    ///
+    /// A list of security groups associated with the VPC endpoint.
     ///
     /// - Items: 1 to 12.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required.
     ///
+    /// A list of subnet IDs associated with the VPC endpoint.
+    ///
     /// - Items: 1 to 12.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `VpcAttachmentOptions`.
+    ///
+    /// Options for attaching a VPC to a pipeline.
     pub vpc_attachment_options: Option<Val<VpcAttachmentOptions>>,
     /// `VpcEndpointManagement`.
+    ///
+    /// Defines whether you or Amazon OpenSearch Ingestion service create and manage the VPC endpoint
+    /// configured for the pipeline.
     pub vpc_endpoint_management: Option<Val<VpcEndpointManagement>>,
 }
 
@@ -763,9 +840,18 @@ impl VpcEndpointManagement {
             VpcEndpointManagement::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VpcEndpointManagement {
+    const VALUES: &'static [&'static str] = &["CUSTOMER", "SERVICE"];
+    fn as_str(&self) -> &str {
+        VpcEndpointManagement::as_str(self)
     }
 }
 

@@ -5,40 +5,63 @@ use crate::rt::*;
 
 /// The [`AWS::Panorama::ApplicationInstance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-panorama-applicationinstance.html) resource type.
 ///
+/// > End of support notice: On May 31, 2026, AWS will end support for AWS Panorama . After May 31, 2026,
+/// > you will no longer be able to access the AWS Panorama console or AWS Panorama resources. For more
+/// information, see [AWS Panorama end of
+/// support](https://docs.aws.amazon.com/panorama/latest/dev/panorama-end-of-support.html) .
+///
+/// Creates an application instance and deploys it to a device.
+///
 /// Build it with [`ApplicationInstance::builder`]; adding it to a stack returns a [`ApplicationInstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationInstance {
     /// `ApplicationInstanceIdToReplace`. Changing it replaces the resource.
+    ///
+    /// The ID of an application instance to replace with the new instance.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9\-\_]+$`.
     pub application_instance_id_to_replace: Option<Val<String>>,
     /// `DefaultRuntimeContextDevice`: required. Changing it replaces the resource.
     ///
+    /// The device's ID.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9\-\_]+$`.
     pub default_runtime_context_device: Option<Val<String>>,
     /// `Description`. Changing it replaces the resource.
     ///
+    /// A description for the application instance.
+    ///
     /// - Length: 0 to 255.
     /// - Pattern: `^.*$`.
     pub description: Option<Val<String>>,
     /// `ManifestOverridesPayload`. Changing it replaces the resource.
+    ///
+    /// Setting overrides for the application manifest.
     pub manifest_overrides_payload: Option<Val<ManifestOverridesPayload>>,
     /// `ManifestPayload`: required. Changing it replaces the resource.
+    ///
+    /// The application's manifest document.
     pub manifest_payload: Option<Val<ManifestPayload>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// A name for the application instance.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9\-\_]+$`.
     pub name: Option<Val<String>>,
     /// `RuntimeRoleArn`. Changing it replaces the resource.
     ///
+    /// The ARN of a runtime role for the application instance.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^arn:[a-z0-9][-.a-z0-9]{0,62}:iam::[0-9]{12}:role/.+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub runtime_role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags for the application instance.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -172,34 +195,50 @@ impl Deref for ApplicationInstanceHandle {
 
 impl ApplicationInstanceHandle {
     /// `Fn::GetAtt` `ApplicationInstanceId`.
+    ///
+    /// The application instance's ID.
     pub fn attr_application_instance_id(&self) -> Val<String> {
         self.0.get_att("ApplicationInstanceId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The application instance's ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The application instance's status.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `HealthStatus`.
+    ///
+    /// The application instance's health status.
     pub fn attr_health_status(&self) -> Val<String> {
         self.0.get_att("HealthStatus")
     }
     /// `Fn::GetAtt` `StatusDescription`.
+    ///
+    /// The application instance's status description.
     pub fn attr_status_description(&self) -> Val<String> {
         self.0.get_att("StatusDescription")
     }
     /// `Fn::GetAtt` `DefaultRuntimeContextDeviceName`.
+    ///
+    /// The application instance's default runtime context device name.
     pub fn attr_default_runtime_context_device_name(&self) -> Val<String> {
         self.0.get_att("DefaultRuntimeContextDeviceName")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The application instance's created time.
     pub fn attr_created_time(&self) -> Val<i64> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The application instance's last updated time.
     pub fn attr_last_updated_time(&self) -> Val<i64> {
         self.0.get_att("LastUpdatedTime")
     }
@@ -214,9 +253,14 @@ impl ApplicationInstanceHandle {
 }
 
 /// The [`ManifestOverridesPayload`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-panorama-applicationinstance-manifestoverridespayload.html) property type.
+///
+/// Parameter overrides for an application instance. This is a JSON document that has a single key (
+/// `PayloadData` ) where the value is an escaped string representation of the overrides document.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManifestOverridesPayload {
     /// `PayloadData`.
+    ///
+    /// The overrides document.
     ///
     /// - Length: 0 to 51200.
     /// - Pattern: `^.+$`.
@@ -267,9 +311,15 @@ impl ToValue for ManifestOverridesPayload {
 impl Literal for ManifestOverridesPayload {}
 
 /// The [`ManifestPayload`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-panorama-applicationinstance-manifestpayload.html) property type.
+///
+/// A application verion's manifest file. This is a JSON document that has a single key ( `PayloadData`
+/// ) where the value is an escaped string representation of the application manifest ( `graph.json` ).
+/// This file is located in the `graphs` folder in your application source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManifestPayload {
     /// `PayloadData`.
+    ///
+    /// The application manifest.
     ///
     /// - Length: 1 to 51200.
     /// - Pattern: `^.+$`.

@@ -5,17 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::Panorama::Package`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-panorama-package.html) resource type.
 ///
+/// > End of support notice: On May 31, 2026, AWS will end support for AWS Panorama . After May 31, 2026,
+/// > you will no longer be able to access the AWS Panorama console or AWS Panorama resources. For more
+/// information, see [AWS Panorama end of
+/// support](https://docs.aws.amazon.com/panorama/latest/dev/panorama-end-of-support.html) .
+///
+/// Creates a package and storage location in an Amazon S3 access point.
+///
 /// Build it with [`Package::builder`]; adding it to a stack returns a [`PackageHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Package {
     /// `PackageName`: required. Changing it replaces the resource.
     ///
+    /// A name for the package.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9\-\_]+$`.
     pub package_name: Option<Val<String>>,
     /// `StorageLocation`.
+    ///
+    /// A storage location.
     pub storage_location: Option<Val<StorageLocation>>,
     /// `Tags`.
+    ///
+    /// Tags for the package.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -104,34 +117,50 @@ impl Deref for PackageHandle {
 
 impl PackageHandle {
     /// `Fn::GetAtt` `PackageId`.
+    ///
+    /// The package's ID.
     pub fn attr_package_id(&self) -> Val<String> {
         self.0.get_att("PackageId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The package's ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// When the package was created.
     pub fn attr_created_time(&self) -> Val<i64> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `StorageLocation.Bucket`.
+    ///
+    /// The location's bucket.
     pub fn attr_storage_location_bucket(&self) -> Val<String> {
         self.0.get_att("StorageLocation.Bucket")
     }
     /// `Fn::GetAtt` `StorageLocation.RepoPrefixLocation`.
+    ///
+    /// The location's repo prefix.
     pub fn attr_storage_location_repo_prefix_location(&self) -> Val<String> {
         self.0.get_att("StorageLocation.RepoPrefixLocation")
     }
     /// `Fn::GetAtt` `StorageLocation.GeneratedPrefixLocation`.
+    ///
+    /// The location's generated prefix.
     pub fn attr_storage_location_generated_prefix_location(&self) -> Val<String> {
         self.0.get_att("StorageLocation.GeneratedPrefixLocation")
     }
     /// `Fn::GetAtt` `StorageLocation.BinaryPrefixLocation`.
+    ///
+    /// The location's binary prefix.
     pub fn attr_storage_location_binary_prefix_location(&self) -> Val<String> {
         self.0.get_att("StorageLocation.BinaryPrefixLocation")
     }
     /// `Fn::GetAtt` `StorageLocation.ManifestPrefixLocation`.
+    ///
+    /// The location's manifest prefix.
     pub fn attr_storage_location_manifest_prefix_location(&self) -> Val<String> {
         self.0.get_att("StorageLocation.ManifestPrefixLocation")
     }
@@ -146,19 +175,10 @@ impl PackageHandle {
 }
 
 /// The [`StorageLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-panorama-package-storagelocation.html) property type.
+///
+/// A storage location.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct StorageLocation {
-    /// `BinaryPrefixLocation`.
-    pub binary_prefix_location: Option<Val<String>>,
-    /// `Bucket`.
-    pub bucket: Option<Val<String>>,
-    /// `GeneratedPrefixLocation`.
-    pub generated_prefix_location: Option<Val<String>>,
-    /// `ManifestPrefixLocation`.
-    pub manifest_prefix_location: Option<Val<String>>,
-    /// `RepoPrefixLocation`.
-    pub repo_prefix_location: Option<Val<String>>,
-}
+pub struct StorageLocation {}
 
 impl StorageLocation {
     /// A builder.
@@ -173,13 +193,7 @@ impl StorageLocation {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "BinaryPrefixLocation", &self.binary_prefix_location);
-        put(&mut m, "Bucket", &self.bucket);
-        put(&mut m, "GeneratedPrefixLocation", &self.generated_prefix_location);
-        put(&mut m, "ManifestPrefixLocation", &self.manifest_prefix_location);
-        put(&mut m, "RepoPrefixLocation", &self.repo_prefix_location);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -188,31 +202,6 @@ impl StorageLocation {
 pub struct StorageLocationBuilder(StorageLocation);
 
 impl StorageLocationBuilder {
-    /// Sets `BinaryPrefixLocation`.
-    pub fn binary_prefix_location(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.binary_prefix_location = Some(value.into());
-        self
-    }
-    /// Sets `Bucket`.
-    pub fn bucket(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.bucket = Some(value.into());
-        self
-    }
-    /// Sets `GeneratedPrefixLocation`.
-    pub fn generated_prefix_location(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.generated_prefix_location = Some(value.into());
-        self
-    }
-    /// Sets `ManifestPrefixLocation`.
-    pub fn manifest_prefix_location(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.manifest_prefix_location = Some(value.into());
-        self
-    }
-    /// Sets `RepoPrefixLocation`.
-    pub fn repo_prefix_location(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.repo_prefix_location = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> StorageLocation {
         self.0

@@ -5,32 +5,51 @@ use crate::rt::*;
 
 /// The [`AWS::Panorama::PackageVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-panorama-packageversion.html) resource type.
 ///
+/// > End of support notice: On May 31, 2026, AWS will end support for AWS Panorama . After May 31, 2026,
+/// > you will no longer be able to access the AWS Panorama console or AWS Panorama resources. For more
+/// information, see [AWS Panorama end of
+/// support](https://docs.aws.amazon.com/panorama/latest/dev/panorama-end-of-support.html) .
+///
+/// Registers a package version.
+///
 /// Build it with [`PackageVersion::builder`]; adding it to a stack returns a [`PackageVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PackageVersion {
     /// `MarkLatest`.
+    ///
+    /// Whether to mark the new version as the latest version.
     pub mark_latest: Option<Val<bool>>,
     /// `OwnerAccount`. Changing it replaces the resource.
+    ///
+    /// An owner account.
     ///
     /// - Length: 1 to 12.
     /// - Pattern: `^[0-9a-z\_]+$`.
     pub owner_account: Option<Val<String>>,
     /// `PackageId`: required. Changing it replaces the resource.
     ///
+    /// A package ID.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9\-\_\/]+$`.
     pub package_id: Option<Val<String>>,
     /// `PackageVersion`: required. Changing it replaces the resource.
+    ///
+    /// A package version.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^([0-9]+)\.([0-9]+)$`.
     pub package_version: Option<Val<String>>,
     /// `PatchVersion`: required. Changing it replaces the resource.
     ///
+    /// A patch version.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-z0-9]+$`.
     pub patch_version: Option<Val<String>>,
     /// `UpdatedLatestPatchVersion`.
+    ///
+    /// If the version was marked latest, the new version to maker as latest.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-z0-9]+$`.
@@ -146,26 +165,38 @@ impl Deref for PackageVersionHandle {
 
 impl PackageVersionHandle {
     /// `Fn::GetAtt` `PackageName`.
+    ///
+    /// The package version's name.
     pub fn attr_package_name(&self) -> Val<String> {
         self.0.get_att("PackageName")
     }
     /// `Fn::GetAtt` `PackageArn`.
+    ///
+    /// The package version's ARN.
     pub fn attr_package_arn(&self) -> Val<String> {
         self.0.get_att("PackageArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The package version's status.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusDescription`.
+    ///
+    /// The package version's status description.
     pub fn attr_status_description(&self) -> Val<String> {
         self.0.get_att("StatusDescription")
     }
     /// `Fn::GetAtt` `IsLatestPatch`.
+    ///
+    /// Whether the package version is the latest version.
     pub fn attr_is_latest_patch(&self) -> Val<bool> {
         self.0.get_att("IsLatestPatch")
     }
     /// `Fn::GetAtt` `RegisteredTime`.
+    ///
+    /// The package version's registered time.
     pub fn attr_registered_time(&self) -> Val<i64> {
         self.0.get_att("RegisteredTime")
     }

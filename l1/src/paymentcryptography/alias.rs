@@ -5,15 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::PaymentCryptography::Alias`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-paymentcryptography-alias.html) resource type.
 ///
+/// Creates an *alias* , or a friendly name, for an AWS Payment Cryptography key. You can use an alias
+/// to identify a key in the console and when you call cryptographic operations such as
+/// [EncryptData](https://docs.aws.amazon.com/payment-cryptography/latest/DataAPIReference/API_EncryptData.html)
+/// or
+/// [DecryptData](https://docs.aws.amazon.com/payment-cryptography/latest/DataAPIReference/API_DecryptData.html)
+/// .
+///
+/// You can associate the alias with any key in the same AWS Region . Each alias is associated with only
+/// one key at a time, but a key can have multiple aliases. You can't create an alias without a key. The
+/// alias must be unique in the account and AWS Region , but you can create another alias with the same
+/// name in a different AWS Region .
+///
+/// To change the key that's associated with the alias, call
+/// [UpdateAlias](https://docs.aws.amazon.com/payment-cryptography/latest/APIReference/API_UpdateAlias.html)
+/// . To delete the alias, call
+/// [DeleteAlias](https://docs.aws.amazon.com/payment-cryptography/latest/APIReference/API_DeleteAlias.html)
+/// . These operations don't affect the underlying key. To get the alias that you created, call
+/// [ListAliases](https://docs.aws.amazon.com/payment-cryptography/latest/APIReference/API_ListAliases.html)
+/// .
+///
+/// *Cross-account use* : This operation can't be used across different AWS accounts.
+///
+/// *Related operations:*
+///
+/// -
+///   [DeleteAlias](https://docs.aws.amazon.com/payment-cryptography/latest/APIReference/API_DeleteAlias.html)
+/// - [GetAlias](https://docs.aws.amazon.com/payment-cryptography/latest/APIReference/API_GetAlias.html)
+/// -
+///   [ListAliases](https://docs.aws.amazon.com/payment-cryptography/latest/APIReference/API_ListAliases.html)
+/// -
+///   [UpdateAlias](https://docs.aws.amazon.com/payment-cryptography/latest/APIReference/API_UpdateAlias.html)
+///
 /// Build it with [`Alias::builder`]; adding it to a stack returns a [`AliasHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Alias {
     /// `AliasName`: required. Changing it replaces the resource.
     ///
+    /// A friendly name that you can use to refer to a key. The value must begin with `alias/` .
+    ///
+    /// > Do not include confidential or sensitive information in this field. This field may be displayed in
+    /// plaintext in AWS CloudTrail logs and other output.
+    ///
     /// - Length: 7 to 256.
     /// - Pattern: `^alias/[a-zA-Z0-9/_-]+$`.
     pub alias_name: Option<Val<String>>,
     /// `KeyArn`.
+    ///
+    /// The `KeyARN` of the key associated with the alias.
     ///
     /// - Length: 70 to 150.
     /// - Pattern: `^arn:aws:payment-cryptography:[a-z]{2}-[a-z]{1,16}-[0-9]+:[0-9]{12}:key/[0-9a-zA-Z]{16,64}$`.

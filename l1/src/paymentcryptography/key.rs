@@ -5,20 +5,85 @@ use crate::rt::*;
 
 /// The [`AWS::PaymentCryptography::Key`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-paymentcryptography-key.html) resource type.
 ///
+/// Creates an AWS Payment Cryptography key, a logical representation of a cryptographic key, that is
+/// unique in your account and AWS Region . You use keys for cryptographic functions such as encryption
+/// and decryption.
+///
+/// In addition to the key material used in cryptographic operations, an AWS Payment Cryptography key
+/// includes metadata such as the key ARN, key usage, key origin, creation date, description, and key
+/// state.
+///
+/// When you create a key, you specify both immutable and mutable data about the key. The immutable data
+/// contains key attributes that define the scope and cryptographic operations that you can perform
+/// using the key, for example key class (example: `SYMMETRIC_KEY` ), key algorithm (example:
+/// `TDES_2KEY` ), key usage (example: `TR31_P0_PIN_ENCRYPTION_KEY` ) and key modes of use (example:
+/// `Encrypt` ). AWS Payment Cryptography binds key attributes to keys using key blocks when you store
+/// or export them. AWS Payment Cryptography stores the key contents wrapped and never stores or
+/// transmits them in the clear.
+///
+/// For information about valid combinations of key attributes, see [Understanding key
+/// attributes](https://docs.aws.amazon.com/payment-cryptography/latest/userguide/keys-validattributes.html)
+/// in the *AWS Payment Cryptography User Guide* . The mutable data contained within a key includes
+/// usage timestamp and key deletion timestamp and can be modified after creation.
+///
+/// You can use the `CreateKey` operation to generate an ECC (Elliptic Curve Cryptography) key pair used
+/// for establishing an ECDH (Elliptic Curve Diffie-Hellman) key agreement between two parties. In the
+/// ECDH key agreement process, both parties generate their own ECC key pair with key usage K3 and
+/// exchange the public keys. Each party then use their private key, the received public key from the
+/// other party, and the key derivation parameters including key derivation function, hash algorithm,
+/// derivation data, and key algorithm to derive a shared key.
+///
+/// To maintain the single-use principle of cryptographic keys in payments, ECDH derived keys should not
+/// be used for multiple purposes, such as a `TR31_P0_PIN_ENCRYPTION_KEY` and
+/// `TR31_K1_KEY_BLOCK_PROTECTION_KEY` . When creating ECC key pairs in AWS Payment Cryptography you can
+/// optionally set the `DeriveKeyUsage` parameter, which defines the key usage bound to the symmetric
+/// key that will be derived using the ECC key pair.
+///
+/// *Cross-account use* : This operation can't be used across different AWS accounts.
+///
+/// *Related operations:*
+///
+/// -
+///   [DeleteKey](https://docs.aws.amazon.com/payment-cryptography/latest/APIReference/API_DeleteKey.html)
+/// - [GetKey](https://docs.aws.amazon.com/payment-cryptography/latest/APIReference/API_GetKey.html)
+/// - [ListKeys](https://docs.aws.amazon.com/payment-cryptography/latest/APIReference/API_ListKeys.html)
+///
 /// Build it with [`Key::builder`]; adding it to a stack returns a [`KeyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Key {
     /// `DeriveKeyUsage`.
+    ///
+    /// The cryptographic usage of an ECDH derived key as deﬁned in section A.5.2 of the TR-31 spec.
     pub derive_key_usage: Option<Val<DeriveKeyUsage>>,
     /// `Enabled`.
+    ///
+    /// Specifies whether the key is enabled.
     pub enabled: Option<Val<bool>>,
     /// `Exportable`: required.
+    ///
+    /// Specifies whether the key is exportable. This data is immutable after the key is created.
     pub exportable: Option<Val<bool>>,
     /// `KeyAttributes`: required.
+    ///
+    /// The role of the key, the algorithm it supports, and the cryptographic operations allowed with the
+    /// key. This data is immutable after the key is created.
     pub key_attributes: Option<Val<KeyAttributes>>,
     /// `KeyCheckValueAlgorithm`.
+    ///
+    /// The algorithm that AWS Payment Cryptography uses to calculate the key check value (KCV). It is used
+    /// to validate the key integrity.
+    ///
+    /// For TDES keys, the KCV is computed by encrypting 8 bytes, each with value of zero, with the key to
+    /// be checked and retaining the 3 highest order bytes of the encrypted result. For AES keys, the KCV is
+    /// computed using a CMAC algorithm where the input data is 16 bytes of zero and retaining the 3 highest
+    /// order bytes of the encrypted result.
     pub key_check_value_algorithm: Option<Val<KeyCheckValueAlgorithm>>,
     /// `ReplicationRegions`.
+    ///
+    /// The list of AWS Regions to remove from the key's replication configuration.
+    ///
+    /// The key will no longer be available for cryptographic operations in these regions after removal.
+    /// Ensure no active operations depend on the key in these regions before removal.
     pub replication_regions: Option<Val<Vec<String>>>,
     /// `Tags`.
     ///
@@ -151,10 +216,16 @@ impl KeyHandle {
         self.0.get_att("KeyIdentifier")
     }
     /// `Fn::GetAtt` `KeyOrigin`.
+    ///
+    /// The source of the key material. For keys created within AWS Payment Cryptography, the value is
+    /// `AWS_PAYMENT_CRYPTOGRAPHY` . For keys imported into AWS Payment Cryptography, the value is
+    /// `EXTERNAL` .
     pub fn attr_key_origin(&self) -> Val<String> {
         self.0.get_att("KeyOrigin")
     }
     /// `Fn::GetAtt` `KeyState`.
+    ///
+    /// The state of key that is being created or deleted.
     pub fn attr_key_state(&self) -> Val<String> {
         self.0.get_att("KeyState")
     }
@@ -173,15 +244,32 @@ impl KeyHandle {
 }
 
 /// The [`KeyAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-paymentcryptography-key-keyattributes.html) property type.
+///
+/// The role of the key, the algorithm it supports, and the cryptographic operations allowed with the
+/// key. This data is immutable after the key is created.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyAttributes {
     /// `KeyAlgorithm`: required.
+    ///
+    /// The key algorithm to be use during creation of an AWS Payment Cryptography key.
+    ///
+    /// For symmetric keys, AWS Payment Cryptography supports `AES` and `TDES` algorithms. For asymmetric
+    /// keys, AWS Payment Cryptography supports `RSA` and `ECC_NIST` algorithms.
     pub key_algorithm: Option<Val<KeyAlgorithm>>,
     /// `KeyClass`: required.
+    ///
+    /// The type of AWS Payment Cryptography key to create, which determines the classiﬁcation of the
+    /// cryptographic method and whether AWS Payment Cryptography key contains a symmetric key or an
+    /// asymmetric key pair.
     pub key_class: Option<Val<KeyClass>>,
     /// `KeyModesOfUse`: required.
+    ///
+    /// The list of cryptographic operations that you can perform using the key.
     pub key_modes_of_use: Option<Val<KeyModesOfUse>>,
     /// `KeyUsage`: required.
+    ///
+    /// The cryptographic usage of an AWS Payment Cryptography key as deﬁned in section A.5.2 of the TR-31
+    /// spec.
     pub key_usage: Option<Val<KeyUsage>>,
 }
 
@@ -272,25 +360,46 @@ impl ToValue for KeyAttributes {
 impl Literal for KeyAttributes {}
 
 /// The [`KeyModesOfUse`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-paymentcryptography-key-keymodesofuse.html) property type.
+///
+/// The list of cryptographic operations that you can perform using the key. The modes of use are
+/// deﬁned in section A.5.3 of the TR-31 spec.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyModesOfUse {
     /// `Decrypt`.
+    ///
+    /// Speciﬁes whether an AWS Payment Cryptography key can be used to decrypt data.
     pub decrypt: Option<Val<bool>>,
     /// `DeriveKey`.
+    ///
+    /// Speciﬁes whether an AWS Payment Cryptography key can be used to derive new keys.
     pub derive_key: Option<Val<bool>>,
     /// `Encrypt`.
+    ///
+    /// Speciﬁes whether an AWS Payment Cryptography key can be used to encrypt data.
     pub encrypt: Option<Val<bool>>,
     /// `Generate`.
+    ///
+    /// Speciﬁes whether an AWS Payment Cryptography key can be used to generate and verify other card and
+    /// PIN verification keys.
     pub generate: Option<Val<bool>>,
     /// `NoRestrictions`.
+    ///
+    /// Speciﬁes whether an AWS Payment Cryptography key has no special restrictions other than the
+    /// restrictions implied by `KeyUsage` .
     pub no_restrictions: Option<Val<bool>>,
     /// `Sign`.
+    ///
+    /// Speciﬁes whether an AWS Payment Cryptography key can be used for signing.
     pub sign: Option<Val<bool>>,
     /// `Unwrap`.
     pub unwrap: Option<Val<bool>>,
     /// `Verify`.
+    ///
+    /// Speciﬁes whether an AWS Payment Cryptography key can be used to verify signatures.
     pub verify: Option<Val<bool>>,
     /// `Wrap`.
+    ///
+    /// Speciﬁes whether an AWS Payment Cryptography key can be used to wrap other keys.
     pub wrap: Option<Val<bool>>,
 }
 
@@ -527,9 +636,38 @@ impl DeriveKeyUsage {
             DeriveKeyUsage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DeriveKeyUsage {
+    const VALUES: &'static [&'static str] = &[
+        "TR31_B0_BASE_DERIVATION_KEY",
+        "TR31_C0_CARD_VERIFICATION_KEY",
+        "TR31_D0_SYMMETRIC_DATA_ENCRYPTION_KEY",
+        "TR31_E0_EMV_MKEY_APP_CRYPTOGRAMS",
+        "TR31_E1_EMV_MKEY_CONFIDENTIALITY",
+        "TR31_E2_EMV_MKEY_INTEGRITY",
+        "TR31_E4_EMV_MKEY_DYNAMIC_NUMBERS",
+        "TR31_E5_EMV_MKEY_CARD_PERSONALIZATION",
+        "TR31_E6_EMV_MKEY_OTHER",
+        "TR31_K0_KEY_ENCRYPTION_KEY",
+        "TR31_K1_KEY_BLOCK_PROTECTION_KEY",
+        "TR31_M3_ISO_9797_3_MAC_KEY",
+        "TR31_M1_ISO_9797_1_MAC_KEY",
+        "TR31_M6_ISO_9797_5_CMAC_KEY",
+        "TR31_M7_HMAC_KEY",
+        "TR31_P0_PIN_ENCRYPTION_KEY",
+        "TR31_P1_PIN_GENERATION_KEY",
+        "TR31_V1_IBM3624_PIN_VERIFICATION_KEY",
+        "TR31_V2_VISA_PIN_VERIFICATION_KEY",
+    ];
+    fn as_str(&self) -> &str {
+        DeriveKeyUsage::as_str(self)
     }
 }
 
@@ -630,9 +768,34 @@ impl KeyAlgorithm {
             KeyAlgorithm::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyAlgorithm {
+    const VALUES: &'static [&'static str] = &[
+        "TDES_2KEY",
+        "TDES_3KEY",
+        "AES_128",
+        "AES_192",
+        "AES_256",
+        "HMAC_SHA256",
+        "HMAC_SHA384",
+        "HMAC_SHA512",
+        "HMAC_SHA224",
+        "RSA_2048",
+        "RSA_3072",
+        "RSA_4096",
+        "ECC_NIST_P256",
+        "ECC_NIST_P384",
+        "ECC_NIST_P521",
+    ];
+    fn as_str(&self) -> &str {
+        KeyAlgorithm::as_str(self)
     }
 }
 
@@ -696,9 +859,18 @@ impl KeyCheckValueAlgorithm {
             KeyCheckValueAlgorithm::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyCheckValueAlgorithm {
+    const VALUES: &'static [&'static str] = &["CMAC", "ANSI_X9_24", "HMAC", "SHA_1"];
+    fn as_str(&self) -> &str {
+        KeyCheckValueAlgorithm::as_str(self)
     }
 }
 
@@ -751,9 +923,18 @@ impl KeyClass {
             KeyClass::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyClass {
+    const VALUES: &'static [&'static str] = &["SYMMETRIC_KEY", "ASYMMETRIC_KEY_PAIR", "PRIVATE_KEY", "PUBLIC_KEY"];
+    fn as_str(&self) -> &str {
+        KeyClass::as_str(self)
     }
 }
 
@@ -866,9 +1047,43 @@ impl KeyUsage {
             KeyUsage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyUsage {
+    const VALUES: &'static [&'static str] = &[
+        "TR31_B0_BASE_DERIVATION_KEY",
+        "TR31_C0_CARD_VERIFICATION_KEY",
+        "TR31_D0_SYMMETRIC_DATA_ENCRYPTION_KEY",
+        "TR31_D1_ASYMMETRIC_KEY_FOR_DATA_ENCRYPTION",
+        "TR31_E0_EMV_MKEY_APP_CRYPTOGRAMS",
+        "TR31_E1_EMV_MKEY_CONFIDENTIALITY",
+        "TR31_E2_EMV_MKEY_INTEGRITY",
+        "TR31_E4_EMV_MKEY_DYNAMIC_NUMBERS",
+        "TR31_E5_EMV_MKEY_CARD_PERSONALIZATION",
+        "TR31_E6_EMV_MKEY_OTHER",
+        "TR31_K0_KEY_ENCRYPTION_KEY",
+        "TR31_K1_KEY_BLOCK_PROTECTION_KEY",
+        "TR31_K3_ASYMMETRIC_KEY_FOR_KEY_AGREEMENT",
+        "TR31_M0_ISO_16609_MAC_KEY",
+        "TR31_M3_ISO_9797_3_MAC_KEY",
+        "TR31_M1_ISO_9797_1_MAC_KEY",
+        "TR31_M6_ISO_9797_5_CMAC_KEY",
+        "TR31_M7_HMAC_KEY",
+        "TR31_P0_PIN_ENCRYPTION_KEY",
+        "TR31_P1_PIN_GENERATION_KEY",
+        "TR31_S0_ASYMMETRIC_KEY_FOR_DIGITAL_SIGNATURE",
+        "TR31_V1_IBM3624_PIN_VERIFICATION_KEY",
+        "TR31_V2_VISA_PIN_VERIFICATION_KEY",
+        "TR31_K2_TR34_ASYMMETRIC_KEY",
+    ];
+    fn as_str(&self) -> &str {
+        KeyUsage::as_str(self)
     }
 }
 

@@ -5,21 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::PCAConnectorAD::Connector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pcaconnectorad-connector.html) resource type.
 ///
+/// Creates a connector between AWS Private CA and an Active Directory. You must specify the private CA,
+/// directory ID, and security groups.
+///
 /// Build it with [`Connector::builder`]; adding it to a stack returns a [`ConnectorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Connector {
     /// `CertificateAuthorityArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the certificate authority being used.
     ///
     /// - Length: 5 to 200.
     /// - Pattern: `^arn:[\w-]+:acm-pca:[\w-]+:[0-9]+:certificate-authority\/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$`.
     pub certificate_authority_arn: Option<Val<String>>,
     /// `DirectoryId`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Active Directory.
+    ///
     /// - Pattern: `^d-[0-9a-f]{10}$`.
     pub directory_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata assigned to a connector consisting of a key-value pair.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `VpcInformation`: required. Changing it replaces the resource.
+    ///
+    /// Information of the VPC and security group(s) used with the connector.
     pub vpc_information: Option<Val<VpcInformation>>,
 }
 
@@ -131,6 +142,10 @@ impl Deref for ConnectorHandle {
 
 impl ConnectorHandle {
     /// `Fn::GetAtt` `ConnectorArn`.
+    ///
+    /// The Amazon Resource Name (ARN) that was returned when you called
+    /// [CreateConnector](https://docs.aws.amazon.com/pca-connector-ad/latest/APIReference/API_CreateConnector.html)
+    /// .
     pub fn attr_connector_arn(&self) -> Val<String> {
         self.0.get_att("ConnectorArn")
     }
@@ -145,11 +160,18 @@ impl ConnectorHandle {
 }
 
 /// The [`VpcInformation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-connector-vpcinformation.html) property type.
+///
+/// Information about your VPC and security groups used with the connector.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcInformation {
     /// `IpAddressType`.
+    ///
+    /// The VPC IP address type.
     pub ip_address_type: Option<Val<IpAddressType>>,
     /// `SecurityGroupIds`: required.
+    ///
+    /// The security groups used with the connector. You can use a maximum of 4 security groups with a
+    /// connector.
     ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
@@ -243,9 +265,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["IPV4", "DUALSTACK"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 

@@ -5,14 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::PCAConnectorAD::DirectoryRegistration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pcaconnectorad-directoryregistration.html) resource type.
 ///
+/// Creates a directory registration that authorizes communication between AWS Private CA and an Active
+/// Directory
+///
 /// Build it with [`DirectoryRegistration::builder`]; adding it to a stack returns a [`DirectoryRegistrationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DirectoryRegistration {
     /// `DirectoryId`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Active Directory.
+    ///
     /// - Pattern: `^d-[0-9a-f]{10}$`.
     pub directory_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata assigned to a directory registration consisting of a key-value pair.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -99,6 +106,10 @@ impl Deref for DirectoryRegistrationHandle {
 
 impl DirectoryRegistrationHandle {
     /// `Fn::GetAtt` `DirectoryRegistrationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) that was returned when you called
+    /// [CreateDirectoryRegistration](https://docs.aws.amazon.com/pca-connector-ad/latest/APIReference/API_CreateDirectoryRegistration.html)
+    /// .
     pub fn attr_directory_registration_arn(&self) -> Val<String> {
         self.0.get_att("DirectoryRegistrationArn")
     }

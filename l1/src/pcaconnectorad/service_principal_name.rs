@@ -5,15 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::PCAConnectorAD::ServicePrincipalName`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pcaconnectorad-serviceprincipalname.html) resource type.
 ///
+/// Creates a service principal name (SPN) for the service account in Active Directory. Kerberos
+/// authentication uses SPNs to associate a service instance with a service sign-in account.
+///
 /// Build it with [`ServicePrincipalName::builder`]; adding it to a stack returns a [`ServicePrincipalNameHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServicePrincipalName {
     /// `ConnectorArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) that was returned when you called
+    /// [CreateConnector.html](https://docs.aws.amazon.com/pca-connector-ad/latest/APIReference/API_CreateConnector.html)
+    /// .
+    ///
     /// - Length: 5 to 200.
     /// - Pattern: `^arn:[\w-]+:pca-connector-ad:[\w-]+:[0-9]+:connector(\/[\w-]+)$`.
     pub connector_arn: Option<Val<String>>,
     /// `DirectoryRegistrationArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) that was returned when you called
+    /// [CreateDirectoryRegistration](https://docs.aws.amazon.com/pca-connector-ad/latest/APIReference/API_CreateDirectoryRegistration.html)
+    /// .
     ///
     /// - Length: 5 to 200.
     /// - Pattern: `^arn:[\w-]+:pca-connector-ad:[\w-]+:[0-9]+:directory-registration(\/[\w-]+)$`.

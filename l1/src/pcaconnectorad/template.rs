@@ -5,24 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::PCAConnectorAD::Template`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pcaconnectorad-template.html) resource type.
 ///
+/// Creates an Active Directory compatible certificate template. The connectors issues certificates
+/// using these templates based on the requester’s Active Directory group membership.
+///
 /// Build it with [`Template::builder`]; adding it to a stack returns a [`TemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Template {
     /// `ConnectorArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) that was returned when you called
+    /// [CreateConnector](https://docs.aws.amazon.com/pca-connector-ad/latest/APIReference/API_CreateConnector.html)
+    /// .
+    ///
     /// - Length: 5 to 200.
     /// - Pattern: `^arn:[\w-]+:pca-connector-ad:[\w-]+:[0-9]+:connector\/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$`.
     pub connector_arn: Option<Val<String>>,
     /// `Definition`: required.
+    ///
+    /// Template configuration to define the information included in certificates. Define certificate
+    /// validity and renewal periods, certificate request handling and enrollment options, key usage
+    /// extensions, application policies, and cryptography settings.
     pub definition: Option<Val<TemplateDefinition>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// Name of the templates. Template names must be unique.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^(?!^\s+$)((?![\x5c'\x2b,;<=>#\x22])([\x20-\x7E]))+$`.
     pub name: Option<Val<String>>,
     /// `ReenrollAllCertificateHolders`.
+    ///
+    /// This setting allows the major version of a template to be increased automatically. All members of
+    /// Active Directory groups that are allowed to enroll with a template will receive a new certificate
+    /// issued using that template.
     pub reenroll_all_certificate_holders: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// Metadata assigned to a template consisting of a key-value pair.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -136,6 +155,10 @@ impl Deref for TemplateHandle {
 
 impl TemplateHandle {
     /// `Fn::GetAtt` `TemplateArn`.
+    ///
+    /// The Amazon Resource Name (ARN) that was returned when you called
+    /// [CreateTemplate](https://docs.aws.amazon.com/pca-connector-ad/latest/APIReference/API_CreateTemplate.html)
+    /// .
     pub fn attr_template_arn(&self) -> Val<String> {
         self.0.get_att("TemplateArn")
     }
@@ -150,11 +173,17 @@ impl TemplateHandle {
 }
 
 /// The [`ApplicationPolicies`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-applicationpolicies.html) property type.
+///
+/// Application policies describe what the certificate can be used for.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationPolicies {
     /// `Critical`.
+    ///
+    /// Marks the application policy extension as critical.
     pub critical: Option<Val<bool>>,
     /// `Policies`: required.
+    ///
+    /// Application policies describe what the certificate can be used for.
     ///
     /// - Items: 1 to 100.
     pub policies: Option<Val<Vec<ApplicationPolicy>>>,
@@ -227,14 +256,20 @@ impl ToValue for ApplicationPolicies {
 impl Literal for ApplicationPolicies {}
 
 /// The [`ApplicationPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-applicationpolicy.html) property type.
+///
+/// Application policies describe what the certificate can be used for.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationPolicy {
     /// `PolicyObjectIdentifier`.
+    ///
+    /// The object identifier (OID) of an application policy.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^([0-2])\.([0-9]|([0-3][0-9]))(\.([0-9]+)){0,126}$`.
     pub policy_object_identifier: Option<Val<String>>,
     /// `PolicyType`.
+    ///
+    /// The type of application policy
     pub policy_type: Option<Val<ApplicationPolicyType>>,
 }
 
@@ -293,11 +328,30 @@ impl ToValue for ApplicationPolicy {
 impl Literal for ApplicationPolicy {}
 
 /// The [`CertificateValidity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-certificatevalidity.html) property type.
+///
+/// Information describing the end of the validity period of the certificate. This parameter sets the
+/// “Not After” date for the certificate. Certificate validity is the period of time during which a
+/// certificate is valid. Validity can be expressed as an explicit date and time when the certificate
+/// expires, or as a span of time after issuance, stated in days, months, or years. For more
+/// information, see Validity in RFC 5280. This value is unaffected when ValidityNotBefore is also
+/// specified. For example, if Validity is set to 20 days in the future, the certificate will expire 20
+/// days from issuance time regardless of the ValidityNotBefore value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CertificateValidity {
     /// `RenewalPeriod`: required.
+    ///
+    /// Renewal period is the period of time before certificate expiration when a new certificate will be
+    /// requested.
     pub renewal_period: Option<Val<ValidityPeriod>>,
     /// `ValidityPeriod`: required.
+    ///
+    /// Information describing the end of the validity period of the certificate. This parameter sets the
+    /// “Not After” date for the certificate. Certificate validity is the period of time during which a
+    /// certificate is valid. Validity can be expressed as an explicit date and time when the certificate
+    /// expires, or as a span of time after issuance, stated in days, months, or years. For more
+    /// information, see Validity in RFC 5280. This value is unaffected when ValidityNotBefore is also
+    /// specified. For example, if Validity is set to 20 days in the future, the certificate will expire 20
+    /// days from issuance time regardless of the ValidityNotBefore value.
     pub validity_period: Option<Val<ValidityPeriod>>,
 }
 
@@ -368,17 +422,32 @@ impl ToValue for CertificateValidity {
 impl Literal for CertificateValidity {}
 
 /// The [`EnrollmentFlagsV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-enrollmentflagsv2.html) property type.
+///
+/// Template configurations for v2 template schema.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnrollmentFlagsV2 {
     /// `EnableKeyReuseOnNtTokenKeysetStorageFull`.
+    ///
+    /// Allow renewal using the same key.
     pub enable_key_reuse_on_nt_token_keyset_storage_full: Option<Val<bool>>,
     /// `IncludeSymmetricAlgorithms`.
+    ///
+    /// Include symmetric algorithms allowed by the subject.
     pub include_symmetric_algorithms: Option<Val<bool>>,
     /// `NoSecurityExtension`.
+    ///
+    /// This flag instructs the CA to not include the security extension szOID_NTDS_CA_SECURITY_EXT
+    /// (OID:1.3.6.1.4.1.311.25.2), as specified in \[MS-WCCE\] sections 2.2.2.7.7.4 and 3.2.2.6.2.1.4.5.9,
+    /// in the issued certificate. This addresses a Windows Kerberos elevation-of-privilege vulnerability.
     pub no_security_extension: Option<Val<bool>>,
     /// `RemoveInvalidCertificateFromPersonalStore`.
+    ///
+    /// Delete expired or revoked certificates instead of archiving them.
     pub remove_invalid_certificate_from_personal_store: Option<Val<bool>>,
     /// `UserInteractionRequired`.
+    ///
+    /// Require user interaction when the subject is enrolled and the private key associated with the
+    /// certificate is used.
     pub user_interaction_required: Option<Val<bool>>,
 }
 
@@ -450,17 +519,32 @@ impl ToValue for EnrollmentFlagsV2 {
 impl Literal for EnrollmentFlagsV2 {}
 
 /// The [`EnrollmentFlagsV3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-enrollmentflagsv3.html) property type.
+///
+/// Template configurations for v3 template schema.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnrollmentFlagsV3 {
     /// `EnableKeyReuseOnNtTokenKeysetStorageFull`.
+    ///
+    /// Allow renewal using the same key.
     pub enable_key_reuse_on_nt_token_keyset_storage_full: Option<Val<bool>>,
     /// `IncludeSymmetricAlgorithms`.
+    ///
+    /// Include symmetric algorithms allowed by the subject.
     pub include_symmetric_algorithms: Option<Val<bool>>,
     /// `NoSecurityExtension`.
+    ///
+    /// This flag instructs the CA to not include the security extension szOID_NTDS_CA_SECURITY_EXT
+    /// (OID:1.3.6.1.4.1.311.25.2), as specified in \[MS-WCCE\] sections 2.2.2.7.7.4 and 3.2.2.6.2.1.4.5.9,
+    /// in the issued certificate. This addresses a Windows Kerberos elevation-of-privilege vulnerability.
     pub no_security_extension: Option<Val<bool>>,
     /// `RemoveInvalidCertificateFromPersonalStore`.
+    ///
+    /// Delete expired or revoked certificates instead of archiving them.
     pub remove_invalid_certificate_from_personal_store: Option<Val<bool>>,
     /// `UserInteractionRequired`.
+    ///
+    /// Require user interaction when the subject is enrolled and the private key associated with the
+    /// certificate is used.
     pub user_interaction_required: Option<Val<bool>>,
 }
 
@@ -532,17 +616,32 @@ impl ToValue for EnrollmentFlagsV3 {
 impl Literal for EnrollmentFlagsV3 {}
 
 /// The [`EnrollmentFlagsV4`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-enrollmentflagsv4.html) property type.
+///
+/// Template configurations for v4 template schema.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnrollmentFlagsV4 {
     /// `EnableKeyReuseOnNtTokenKeysetStorageFull`.
+    ///
+    /// Allow renewal using the same key.
     pub enable_key_reuse_on_nt_token_keyset_storage_full: Option<Val<bool>>,
     /// `IncludeSymmetricAlgorithms`.
+    ///
+    /// Include symmetric algorithms allowed by the subject.
     pub include_symmetric_algorithms: Option<Val<bool>>,
     /// `NoSecurityExtension`.
+    ///
+    /// This flag instructs the CA to not include the security extension szOID_NTDS_CA_SECURITY_EXT
+    /// (OID:1.3.6.1.4.1.311.25.2), as specified in \[MS-WCCE\] sections 2.2.2.7.7.4 and 3.2.2.6.2.1.4.5.9,
+    /// in the issued certificate. This addresses a Windows Kerberos elevation-of-privilege vulnerability.
     pub no_security_extension: Option<Val<bool>>,
     /// `RemoveInvalidCertificateFromPersonalStore`.
+    ///
+    /// Delete expired or revoked certificates instead of archiving them.
     pub remove_invalid_certificate_from_personal_store: Option<Val<bool>>,
     /// `UserInteractionRequired`.
+    ///
+    /// Require user interaction when the subject is enrolled and the private key associated with the
+    /// certificate is used.
     pub user_interaction_required: Option<Val<bool>>,
 }
 
@@ -614,11 +713,18 @@ impl ToValue for EnrollmentFlagsV4 {
 impl Literal for EnrollmentFlagsV4 {}
 
 /// The [`ExtensionsV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-extensionsv2.html) property type.
+///
+/// Certificate extensions for v2 template schema
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExtensionsV2 {
     /// `ApplicationPolicies`.
+    ///
+    /// Application policies specify what the certificate is used for and its purpose.
     pub application_policies: Option<Val<ApplicationPolicies>>,
     /// `KeyUsage`: required.
+    ///
+    /// The key usage extension defines the purpose (e.g., encipherment, signature, certificate signing) of
+    /// the key contained in the certificate.
     pub key_usage: Option<Val<KeyUsage>>,
 }
 
@@ -675,11 +781,18 @@ impl ToValue for ExtensionsV2 {
 impl Literal for ExtensionsV2 {}
 
 /// The [`ExtensionsV3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-extensionsv3.html) property type.
+///
+/// Certificate extensions for v3 template schema
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExtensionsV3 {
     /// `ApplicationPolicies`.
+    ///
+    /// Application policies specify what the certificate is used for and its purpose.
     pub application_policies: Option<Val<ApplicationPolicies>>,
     /// `KeyUsage`: required.
+    ///
+    /// The key usage extension defines the purpose (e.g., encipherment, signature, certificate signing) of
+    /// the key contained in the certificate.
     pub key_usage: Option<Val<KeyUsage>>,
 }
 
@@ -736,11 +849,18 @@ impl ToValue for ExtensionsV3 {
 impl Literal for ExtensionsV3 {}
 
 /// The [`ExtensionsV4`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-extensionsv4.html) property type.
+///
+/// Certificate extensions for v4 template schema
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExtensionsV4 {
     /// `ApplicationPolicies`.
+    ///
+    /// Application policies specify what the certificate is used for and its purpose.
     pub application_policies: Option<Val<ApplicationPolicies>>,
     /// `KeyUsage`: required.
+    ///
+    /// The key usage extension defines the purpose (e.g., encipherment, signature) of the key contained in
+    /// the certificate.
     pub key_usage: Option<Val<KeyUsage>>,
 }
 
@@ -797,11 +917,19 @@ impl ToValue for ExtensionsV4 {
 impl Literal for ExtensionsV4 {}
 
 /// The [`GeneralFlagsV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-generalflagsv2.html) property type.
+///
+/// General flags for v2 template schema that defines if the template is for a machine or a user and if
+/// the template can be issued using autoenrollment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeneralFlagsV2 {
     /// `AutoEnrollment`.
+    ///
+    /// Allows certificate issuance using autoenrollment. Set to TRUE to allow autoenrollment.
     pub auto_enrollment: Option<Val<bool>>,
     /// `MachineType`.
+    ///
+    /// Defines if the template is for machines or users. Set to TRUE if the template is for machines. Set
+    /// to FALSE if the template is for users.
     pub machine_type: Option<Val<bool>>,
 }
 
@@ -855,11 +983,19 @@ impl ToValue for GeneralFlagsV2 {
 impl Literal for GeneralFlagsV2 {}
 
 /// The [`GeneralFlagsV3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-generalflagsv3.html) property type.
+///
+/// General flags for v3 template schema that defines if the template is for a machine or a user and if
+/// the template can be issued using autoenrollment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeneralFlagsV3 {
     /// `AutoEnrollment`.
+    ///
+    /// Allows certificate issuance using autoenrollment. Set to TRUE to allow autoenrollment.
     pub auto_enrollment: Option<Val<bool>>,
     /// `MachineType`.
+    ///
+    /// Defines if the template is for machines or users. Set to TRUE if the template is for machines. Set
+    /// to FALSE if the template is for users
     pub machine_type: Option<Val<bool>>,
 }
 
@@ -913,11 +1049,19 @@ impl ToValue for GeneralFlagsV3 {
 impl Literal for GeneralFlagsV3 {}
 
 /// The [`GeneralFlagsV4`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-generalflagsv4.html) property type.
+///
+/// General flags for v4 template schema that defines if the template is for a machine or a user and if
+/// the template can be issued using autoenrollment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeneralFlagsV4 {
     /// `AutoEnrollment`.
+    ///
+    /// Allows certificate issuance using autoenrollment. Set to TRUE to allow autoenrollment.
     pub auto_enrollment: Option<Val<bool>>,
     /// `MachineType`.
+    ///
+    /// Defines if the template is for machines or users. Set to TRUE if the template is for machines. Set
+    /// to FALSE if the template is for users
     pub machine_type: Option<Val<bool>>,
 }
 
@@ -971,11 +1115,19 @@ impl ToValue for GeneralFlagsV4 {
 impl Literal for GeneralFlagsV4 {}
 
 /// The [`KeyUsage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-keyusage.html) property type.
+///
+/// The key usage extension defines the purpose (e.g., encipherment, signature) of the key contained in
+/// the certificate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyUsage {
     /// `Critical`.
+    ///
+    /// Sets the key usage extension to critical.
     pub critical: Option<Val<bool>>,
     /// `UsageFlags`: required.
+    ///
+    /// The key usage flags represent the purpose (e.g., encipherment, signature) of the key contained in
+    /// the certificate.
     pub usage_flags: Option<Val<KeyUsageFlags>>,
 }
 
@@ -1032,17 +1184,33 @@ impl ToValue for KeyUsage {
 impl Literal for KeyUsage {}
 
 /// The [`KeyUsageFlags`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-keyusageflags.html) property type.
+///
+/// The key usage flags represent the purpose (e.g., encipherment, signature) of the key contained in
+/// the certificate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyUsageFlags {
     /// `DataEncipherment`.
+    ///
+    /// DataEncipherment is asserted when the subject public key is used for directly enciphering raw user
+    /// data without the use of an intermediate symmetric cipher.
     pub data_encipherment: Option<Val<bool>>,
     /// `DigitalSignature`.
+    ///
+    /// The digitalSignature is asserted when the subject public key is used for verifying digital
+    /// signatures.
     pub digital_signature: Option<Val<bool>>,
     /// `KeyAgreement`.
+    ///
+    /// KeyAgreement is asserted when the subject public key is used for key agreement.
     pub key_agreement: Option<Val<bool>>,
     /// `KeyEncipherment`.
+    ///
+    /// KeyEncipherment is asserted when the subject public key is used for enciphering private or secret
+    /// keys, i.e., for key transport.
     pub key_encipherment: Option<Val<bool>>,
     /// `NonRepudiation`.
+    ///
+    /// NonRepudiation is asserted when the subject public key is used to verify digital signatures.
     pub non_repudiation: Option<Val<bool>>,
 }
 
@@ -1114,11 +1282,20 @@ impl ToValue for KeyUsageFlags {
 impl Literal for KeyUsageFlags {}
 
 /// The [`KeyUsageProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-keyusageproperty.html) property type.
+///
+/// The key usage property defines the purpose of the private key contained in the certificate. You can
+/// specify specific purposes using property flags or all by using property type ALL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyUsageProperty {
     /// `PropertyFlags`.
+    ///
+    /// You can specify key usage for encryption, key agreement, and signature. You can use property flags
+    /// or property type but not both.
     pub property_flags: Option<Val<KeyUsagePropertyFlags>>,
     /// `PropertyType`.
+    ///
+    /// You can specify all key usages using property type ALL. You can use property type or property flags
+    /// but not both.
     pub property_type: Option<Val<KeyUsagePropertyType>>,
 }
 
@@ -1175,13 +1352,21 @@ impl ToValue for KeyUsageProperty {
 impl Literal for KeyUsageProperty {}
 
 /// The [`KeyUsagePropertyFlags`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-keyusagepropertyflags.html) property type.
+///
+/// Specifies key usage.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyUsagePropertyFlags {
     /// `Decrypt`.
+    ///
+    /// Allows key for encryption and decryption.
     pub decrypt: Option<Val<bool>>,
     /// `KeyAgreement`.
+    ///
+    /// Allows key exchange without encryption.
     pub key_agreement: Option<Val<bool>>,
     /// `Sign`.
+    ///
+    /// Allow key use for digital signature.
     pub sign: Option<Val<bool>>,
 }
 
@@ -1241,15 +1426,23 @@ impl ToValue for KeyUsagePropertyFlags {
 impl Literal for KeyUsagePropertyFlags {}
 
 /// The [`PrivateKeyAttributesV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-privatekeyattributesv2.html) property type.
+///
+/// Defines the attributes of the private key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateKeyAttributesV2 {
     /// `CryptoProviders`.
     ///
+    /// Defines the cryptographic providers used to generate the private key.
+    ///
     /// - Items: 1 to 100.
     pub crypto_providers: Option<Val<Vec<String>>>,
     /// `KeySpec`: required.
+    ///
+    /// Defines the purpose of the private key. Set it to "KEY_EXCHANGE" or "SIGNATURE" value.
     pub key_spec: Option<Val<KeySpec>>,
     /// `MinimalKeyLength`: required.
+    ///
+    /// Set the minimum key length of the private key.
     ///
     /// - Minimum: 1.
     pub minimal_key_length: Option<Val<f64>>,
@@ -1334,19 +1527,32 @@ impl ToValue for PrivateKeyAttributesV2 {
 impl Literal for PrivateKeyAttributesV2 {}
 
 /// The [`PrivateKeyAttributesV3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-privatekeyattributesv3.html) property type.
+///
+/// Defines the attributes of the private key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateKeyAttributesV3 {
     /// `Algorithm`: required.
+    ///
+    /// Defines the algorithm used to generate the private key.
     pub algorithm: Option<Val<PrivateKeyAlgorithm>>,
     /// `CryptoProviders`.
+    ///
+    /// Defines the cryptographic providers used to generate the private key.
     ///
     /// - Items: 1 to 100.
     pub crypto_providers: Option<Val<Vec<String>>>,
     /// `KeySpec`: required.
+    ///
+    /// Defines the purpose of the private key. Set it to "KEY_EXCHANGE" or "SIGNATURE" value.
     pub key_spec: Option<Val<KeySpec>>,
     /// `KeyUsageProperty`: required.
+    ///
+    /// The key usage property defines the purpose of the private key contained in the certificate. You can
+    /// specify specific purposes using property flags or all by using property type ALL.
     pub key_usage_property: Option<Val<KeyUsageProperty>>,
     /// `MinimalKeyLength`: required.
+    ///
+    /// Set the minimum key length of the private key.
     ///
     /// - Minimum: 1.
     pub minimal_key_length: Option<Val<f64>>,
@@ -1459,19 +1665,32 @@ impl ToValue for PrivateKeyAttributesV3 {
 impl Literal for PrivateKeyAttributesV3 {}
 
 /// The [`PrivateKeyAttributesV4`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-privatekeyattributesv4.html) property type.
+///
+/// Defines the attributes of the private key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateKeyAttributesV4 {
     /// `Algorithm`.
+    ///
+    /// Defines the algorithm used to generate the private key.
     pub algorithm: Option<Val<PrivateKeyAlgorithm>>,
     /// `CryptoProviders`.
+    ///
+    /// Defines the cryptographic providers used to generate the private key.
     ///
     /// - Items: 1 to 100.
     pub crypto_providers: Option<Val<Vec<String>>>,
     /// `KeySpec`: required.
+    ///
+    /// Defines the purpose of the private key. Set it to "KEY_EXCHANGE" or "SIGNATURE" value.
     pub key_spec: Option<Val<KeySpec>>,
     /// `KeyUsageProperty`.
+    ///
+    /// The key usage property defines the purpose of the private key contained in the certificate. You can
+    /// specify specific purposes using property flags or all by using property type ALL.
     pub key_usage_property: Option<Val<KeyUsageProperty>>,
     /// `MinimalKeyLength`: required.
+    ///
+    /// Set the minimum key length of the private key.
     ///
     /// - Minimum: 1.
     pub minimal_key_length: Option<Val<f64>>,
@@ -1568,13 +1787,22 @@ impl ToValue for PrivateKeyAttributesV4 {
 impl Literal for PrivateKeyAttributesV4 {}
 
 /// The [`PrivateKeyFlagsV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-privatekeyflagsv2.html) property type.
+///
+/// Private key flags for v2 templates specify the client compatibility, if the private key can be
+/// exported, and if user input is required when using a private key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateKeyFlagsV2 {
     /// `ClientVersion`: required.
+    ///
+    /// Defines the minimum client compatibility.
     pub client_version: Option<Val<ClientCompatibilityV2>>,
     /// `ExportableKey`.
+    ///
+    /// Allows the private key to be exported.
     pub exportable_key: Option<Val<bool>>,
     /// `StrongKeyProtectionRequired`.
+    ///
+    /// Require user input when using the private key for enrollment.
     pub strong_key_protection_required: Option<Val<bool>>,
 }
 
@@ -1646,15 +1874,28 @@ impl ToValue for PrivateKeyFlagsV2 {
 impl Literal for PrivateKeyFlagsV2 {}
 
 /// The [`PrivateKeyFlagsV3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-privatekeyflagsv3.html) property type.
+///
+/// Private key flags for v3 templates specify the client compatibility, if the private key can be
+/// exported, if user input is required when using a private key, and if an alternate signature
+/// algorithm should be used.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateKeyFlagsV3 {
     /// `ClientVersion`: required.
+    ///
+    /// Defines the minimum client compatibility.
     pub client_version: Option<Val<ClientCompatibilityV3>>,
     /// `ExportableKey`.
+    ///
+    /// Allows the private key to be exported.
     pub exportable_key: Option<Val<bool>>,
     /// `RequireAlternateSignatureAlgorithm`.
+    ///
+    /// Reguires the PKCS #1 v2.1 signature format for certificates. You should verify that your CA,
+    /// objects, and applications can accept this signature format.
     pub require_alternate_signature_algorithm: Option<Val<bool>>,
     /// `StrongKeyProtectionRequired`.
+    ///
+    /// Requirer user input when using the private key for enrollment.
     pub strong_key_protection_required: Option<Val<bool>>,
 }
 
@@ -1732,19 +1973,37 @@ impl ToValue for PrivateKeyFlagsV3 {
 impl Literal for PrivateKeyFlagsV3 {}
 
 /// The [`PrivateKeyFlagsV4`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-privatekeyflagsv4.html) property type.
+///
+/// Private key flags for v4 templates specify the client compatibility, if the private key can be
+/// exported, if user input is required when using a private key, if an alternate signature algorithm
+/// should be used, and if certificates are renewed using the same private key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateKeyFlagsV4 {
     /// `ClientVersion`: required.
+    ///
+    /// Defines the minimum client compatibility.
     pub client_version: Option<Val<ClientCompatibilityV4>>,
     /// `ExportableKey`.
+    ///
+    /// Allows the private key to be exported.
     pub exportable_key: Option<Val<bool>>,
     /// `RequireAlternateSignatureAlgorithm`.
+    ///
+    /// Requires the PKCS #1 v2.1 signature format for certificates. You should verify that your CA,
+    /// objects, and applications can accept this signature format.
     pub require_alternate_signature_algorithm: Option<Val<bool>>,
     /// `RequireSameKeyRenewal`.
+    ///
+    /// Renew certificate using the same private key.
     pub require_same_key_renewal: Option<Val<bool>>,
     /// `StrongKeyProtectionRequired`.
+    ///
+    /// Require user input when using the private key for enrollment.
     pub strong_key_protection_required: Option<Val<bool>>,
     /// `UseLegacyProvider`.
+    ///
+    /// Specifies the cryptographic service provider category used to generate private keys. Set to TRUE to
+    /// use Legacy Cryptographic Service Providers and FALSE to use Key Storage Providers.
     pub use_legacy_provider: Option<Val<bool>>,
 }
 
@@ -1834,27 +2093,55 @@ impl ToValue for PrivateKeyFlagsV4 {
 impl Literal for PrivateKeyFlagsV4 {}
 
 /// The [`SubjectNameFlagsV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-subjectnameflagsv2.html) property type.
+///
+/// Information to include in the subject name and alternate subject name of the certificate. The
+/// subject name can be common name, directory path, DNS as common name, or left blank. You can
+/// optionally include email to the subject name for user templates. If you leave the subject name blank
+/// then you must set a subject alternate name. The subject alternate name (SAN) can include globally
+/// unique identifier (GUID), DNS, domain DNS, email, service principal name (SPN), and user principal
+/// name (UPN). You can leave the SAN blank. If you leave the SAN blank, then you must set a subject
+/// name.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubjectNameFlagsV2 {
     /// `RequireCommonName`.
+    ///
+    /// Include the common name in the subject name.
     pub require_common_name: Option<Val<bool>>,
     /// `RequireDirectoryPath`.
+    ///
+    /// Include the directory path in the subject name.
     pub require_directory_path: Option<Val<bool>>,
     /// `RequireDnsAsCn`.
+    ///
+    /// Include the DNS as common name in the subject name.
     pub require_dns_as_cn: Option<Val<bool>>,
     /// `RequireEmail`.
+    ///
+    /// Include the subject's email in the subject name.
     pub require_email: Option<Val<bool>>,
     /// `SanRequireDirectoryGuid`.
+    ///
+    /// Include the globally unique identifier (GUID) in the subject alternate name.
     pub san_require_directory_guid: Option<Val<bool>>,
     /// `SanRequireDns`.
+    ///
+    /// Include the DNS in the subject alternate name.
     pub san_require_dns: Option<Val<bool>>,
     /// `SanRequireDomainDns`.
+    ///
+    /// Include the domain DNS in the subject alternate name.
     pub san_require_domain_dns: Option<Val<bool>>,
     /// `SanRequireEmail`.
+    ///
+    /// Include the subject's email in the subject alternate name.
     pub san_require_email: Option<Val<bool>>,
     /// `SanRequireSpn`.
+    ///
+    /// Include the service principal name (SPN) in the subject alternate name.
     pub san_require_spn: Option<Val<bool>>,
     /// `SanRequireUpn`.
+    ///
+    /// Include the user principal name (UPN) in the subject alternate name.
     pub san_require_upn: Option<Val<bool>>,
 }
 
@@ -1956,27 +2243,55 @@ impl ToValue for SubjectNameFlagsV2 {
 impl Literal for SubjectNameFlagsV2 {}
 
 /// The [`SubjectNameFlagsV3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-subjectnameflagsv3.html) property type.
+///
+/// Information to include in the subject name and alternate subject name of the certificate. The
+/// subject name can be common name, directory path, DNS as common name, or left blank. You can
+/// optionally include email to the subject name for user templates. If you leave the subject name blank
+/// then you must set a subject alternate name. The subject alternate name (SAN) can include globally
+/// unique identifier (GUID), DNS, domain DNS, email, service principal name (SPN), and user principal
+/// name (UPN). You can leave the SAN blank. If you leave the SAN blank, then you must set a subject
+/// name.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubjectNameFlagsV3 {
     /// `RequireCommonName`.
+    ///
+    /// Include the common name in the subject name.
     pub require_common_name: Option<Val<bool>>,
     /// `RequireDirectoryPath`.
+    ///
+    /// Include the directory path in the subject name.
     pub require_directory_path: Option<Val<bool>>,
     /// `RequireDnsAsCn`.
+    ///
+    /// Include the DNS as common name in the subject name.
     pub require_dns_as_cn: Option<Val<bool>>,
     /// `RequireEmail`.
+    ///
+    /// Include the subject's email in the subject name.
     pub require_email: Option<Val<bool>>,
     /// `SanRequireDirectoryGuid`.
+    ///
+    /// Include the globally unique identifier (GUID) in the subject alternate name.
     pub san_require_directory_guid: Option<Val<bool>>,
     /// `SanRequireDns`.
+    ///
+    /// Include the DNS in the subject alternate name.
     pub san_require_dns: Option<Val<bool>>,
     /// `SanRequireDomainDns`.
+    ///
+    /// Include the domain DNS in the subject alternate name.
     pub san_require_domain_dns: Option<Val<bool>>,
     /// `SanRequireEmail`.
+    ///
+    /// Include the subject's email in the subject alternate name.
     pub san_require_email: Option<Val<bool>>,
     /// `SanRequireSpn`.
+    ///
+    /// Include the service principal name (SPN) in the subject alternate name.
     pub san_require_spn: Option<Val<bool>>,
     /// `SanRequireUpn`.
+    ///
+    /// Include the user principal name (UPN) in the subject alternate name.
     pub san_require_upn: Option<Val<bool>>,
 }
 
@@ -2078,27 +2393,55 @@ impl ToValue for SubjectNameFlagsV3 {
 impl Literal for SubjectNameFlagsV3 {}
 
 /// The [`SubjectNameFlagsV4`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-subjectnameflagsv4.html) property type.
+///
+/// Information to include in the subject name and alternate subject name of the certificate. The
+/// subject name can be common name, directory path, DNS as common name, or left blank. You can
+/// optionally include email to the subject name for user templates. If you leave the subject name blank
+/// then you must set a subject alternate name. The subject alternate name (SAN) can include globally
+/// unique identifier (GUID), DNS, domain DNS, email, service principal name (SPN), and user principal
+/// name (UPN). You can leave the SAN blank. If you leave the SAN blank, then you must set a subject
+/// name.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubjectNameFlagsV4 {
     /// `RequireCommonName`.
+    ///
+    /// Include the common name in the subject name.
     pub require_common_name: Option<Val<bool>>,
     /// `RequireDirectoryPath`.
+    ///
+    /// Include the directory path in the subject name.
     pub require_directory_path: Option<Val<bool>>,
     /// `RequireDnsAsCn`.
+    ///
+    /// Include the DNS as common name in the subject name.
     pub require_dns_as_cn: Option<Val<bool>>,
     /// `RequireEmail`.
+    ///
+    /// Include the subject's email in the subject name.
     pub require_email: Option<Val<bool>>,
     /// `SanRequireDirectoryGuid`.
+    ///
+    /// Include the globally unique identifier (GUID) in the subject alternate name.
     pub san_require_directory_guid: Option<Val<bool>>,
     /// `SanRequireDns`.
+    ///
+    /// Include the DNS in the subject alternate name.
     pub san_require_dns: Option<Val<bool>>,
     /// `SanRequireDomainDns`.
+    ///
+    /// Include the domain DNS in the subject alternate name.
     pub san_require_domain_dns: Option<Val<bool>>,
     /// `SanRequireEmail`.
+    ///
+    /// Include the subject's email in the subject alternate name.
     pub san_require_email: Option<Val<bool>>,
     /// `SanRequireSpn`.
+    ///
+    /// Include the service principal name (SPN) in the subject alternate name.
     pub san_require_spn: Option<Val<bool>>,
     /// `SanRequireUpn`.
+    ///
+    /// Include the user principal name (UPN) in the subject alternate name.
     pub san_require_upn: Option<Val<bool>>,
 }
 
@@ -2200,13 +2543,29 @@ impl ToValue for SubjectNameFlagsV4 {
 impl Literal for SubjectNameFlagsV4 {}
 
 /// The [`TemplateDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-templatedefinition.html) property type.
+///
+/// Template configuration to define the information included in certificates. Define certificate
+/// validity and renewal periods, certificate request handling and enrollment options, key usage
+/// extensions, application policies, and cryptography settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemplateDefinition {
     /// `TemplateV2`.
+    ///
+    /// Template configuration to define the information included in certificates. Define certificate
+    /// validity and renewal periods, certificate request handling and enrollment options, key usage
+    /// extensions, application policies, and cryptography settings.
     pub template_v2: Option<Val<TemplateV2>>,
     /// `TemplateV3`.
+    ///
+    /// Template configuration to define the information included in certificates. Define certificate
+    /// validity and renewal periods, certificate request handling and enrollment options, key usage
+    /// extensions, application policies, and cryptography settings.
     pub template_v3: Option<Val<TemplateV3>>,
     /// `TemplateV4`.
+    ///
+    /// Template configuration to define the information included in certificates. Define certificate
+    /// validity and renewal periods, certificate request handling and enrollment options, key usage
+    /// extensions, application policies, and cryptography settings.
     pub template_v4: Option<Val<TemplateV4>>,
 }
 
@@ -2266,23 +2625,47 @@ impl ToValue for TemplateDefinition {
 impl Literal for TemplateDefinition {}
 
 /// The [`TemplateV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-templatev2.html) property type.
+///
+/// v2 template schema that uses Legacy Cryptographic Providers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemplateV2 {
     /// `CertificateValidity`: required.
+    ///
+    /// Certificate validity describes the validity and renewal periods of a certificate.
     pub certificate_validity: Option<Val<CertificateValidity>>,
     /// `EnrollmentFlags`: required.
+    ///
+    /// Enrollment flags describe the enrollment settings for certificates such as using the existing
+    /// private key and deleting expired or revoked certificates.
     pub enrollment_flags: Option<Val<EnrollmentFlagsV2>>,
     /// `Extensions`: required.
+    ///
+    /// Extensions describe the key usage extensions and application policies for a template.
     pub extensions: Option<Val<ExtensionsV2>>,
     /// `GeneralFlags`: required.
+    ///
+    /// General flags describe whether the template is used for computers or users and if the template can
+    /// be used with autoenrollment.
     pub general_flags: Option<Val<GeneralFlagsV2>>,
     /// `PrivateKeyAttributes`: required.
+    ///
+    /// Private key attributes allow you to specify the minimal key length, key spec, and cryptographic
+    /// providers for the private key of a certificate for v2 templates. V2 templates allow you to use
+    /// Legacy Cryptographic Service Providers.
     pub private_key_attributes: Option<Val<PrivateKeyAttributesV2>>,
     /// `PrivateKeyFlags`: required.
+    ///
+    /// Private key flags for v2 templates specify the client compatibility, if the private key can be
+    /// exported, and if user input is required when using a private key.
     pub private_key_flags: Option<Val<PrivateKeyFlagsV2>>,
     /// `SubjectNameFlags`: required.
+    ///
+    /// Subject name flags describe the subject name and subject alternate name that is included in a
+    /// certificate.
     pub subject_name_flags: Option<Val<SubjectNameFlagsV2>>,
     /// `SupersededTemplates`.
+    ///
+    /// List of templates in Active Directory that are superseded by this template.
     ///
     /// - Items: 1 to 100.
     pub superseded_templates: Option<Val<Vec<String>>>,
@@ -2433,25 +2816,52 @@ impl ToValue for TemplateV2 {
 impl Literal for TemplateV2 {}
 
 /// The [`TemplateV3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-templatev3.html) property type.
+///
+/// v3 template schema that uses Key Storage Providers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemplateV3 {
     /// `CertificateValidity`: required.
+    ///
+    /// Certificate validity describes the validity and renewal periods of a certificate.
     pub certificate_validity: Option<Val<CertificateValidity>>,
     /// `EnrollmentFlags`: required.
+    ///
+    /// Enrollment flags describe the enrollment settings for certificates such as using the existing
+    /// private key and deleting expired or revoked certificates.
     pub enrollment_flags: Option<Val<EnrollmentFlagsV3>>,
     /// `Extensions`: required.
+    ///
+    /// Extensions describe the key usage extensions and application policies for a template.
     pub extensions: Option<Val<ExtensionsV3>>,
     /// `GeneralFlags`: required.
+    ///
+    /// General flags describe whether the template is used for computers or users and if the template can
+    /// be used with autoenrollment.
     pub general_flags: Option<Val<GeneralFlagsV3>>,
     /// `HashAlgorithm`: required.
+    ///
+    /// Specifies the hash algorithm used to hash the private key.
     pub hash_algorithm: Option<Val<HashAlgorithm>>,
     /// `PrivateKeyAttributes`: required.
+    ///
+    /// Private key attributes allow you to specify the algorithm, minimal key length, key spec, key usage,
+    /// and cryptographic providers for the private key of a certificate for v3 templates. V3 templates
+    /// allow you to use Key Storage Providers.
     pub private_key_attributes: Option<Val<PrivateKeyAttributesV3>>,
     /// `PrivateKeyFlags`: required.
+    ///
+    /// Private key flags for v3 templates specify the client compatibility, if the private key can be
+    /// exported, if user input is required when using a private key, and if an alternate signature
+    /// algorithm should be used.
     pub private_key_flags: Option<Val<PrivateKeyFlagsV3>>,
     /// `SubjectNameFlags`: required.
+    ///
+    /// Subject name flags describe the subject name and subject alternate name that is included in a
+    /// certificate.
     pub subject_name_flags: Option<Val<SubjectNameFlagsV3>>,
     /// `SupersededTemplates`.
+    ///
+    /// List of templates in Active Directory that are superseded by this template.
     ///
     /// - Items: 1 to 100.
     pub superseded_templates: Option<Val<Vec<String>>>,
@@ -2616,25 +3026,54 @@ impl ToValue for TemplateV3 {
 impl Literal for TemplateV3 {}
 
 /// The [`TemplateV4`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-templatev4.html) property type.
+///
+/// v4 template schema that can use either Legacy Cryptographic Providers or Key Storage Providers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemplateV4 {
     /// `CertificateValidity`: required.
+    ///
+    /// Certificate validity describes the validity and renewal periods of a certificate.
     pub certificate_validity: Option<Val<CertificateValidity>>,
     /// `EnrollmentFlags`: required.
+    ///
+    /// Enrollment flags describe the enrollment settings for certificates using the existing private key
+    /// and deleting expired or revoked certificates.
     pub enrollment_flags: Option<Val<EnrollmentFlagsV4>>,
     /// `Extensions`: required.
+    ///
+    /// Extensions describe the key usage extensions and application policies for a template.
     pub extensions: Option<Val<ExtensionsV4>>,
     /// `GeneralFlags`: required.
+    ///
+    /// General flags describe whether the template is used for computers or users and if the template can
+    /// be used with autoenrollment.
     pub general_flags: Option<Val<GeneralFlagsV4>>,
     /// `HashAlgorithm`.
+    ///
+    /// Specifies the hash algorithm used to hash the private key. Hash algorithm can only be specified when
+    /// using Key Storage Providers.
     pub hash_algorithm: Option<Val<HashAlgorithm>>,
     /// `PrivateKeyAttributes`: required.
+    ///
+    /// Private key attributes allow you to specify the minimal key length, key spec, key usage, and
+    /// cryptographic providers for the private key of a certificate for v4 templates. V4 templates allow
+    /// you to use either Key Storage Providers or Legacy Cryptographic Service Providers. You specify the
+    /// cryptography provider category in private key flags.
     pub private_key_attributes: Option<Val<PrivateKeyAttributesV4>>,
     /// `PrivateKeyFlags`: required.
+    ///
+    /// Private key flags for v4 templates specify the client compatibility, if the private key can be
+    /// exported, if user input is required when using a private key, if an alternate signature algorithm
+    /// should be used, and if certificates are renewed using the same private key.
     pub private_key_flags: Option<Val<PrivateKeyFlagsV4>>,
     /// `SubjectNameFlags`: required.
+    ///
+    /// Subject name flags describe the subject name and subject alternate name that is included in a
+    /// certificate.
     pub subject_name_flags: Option<Val<SubjectNameFlagsV4>>,
     /// `SupersededTemplates`.
+    ///
+    /// List of templates in Active Directory that are superseded by this template.
     ///
     /// - Items: 1 to 100.
     pub superseded_templates: Option<Val<Vec<String>>>,
@@ -2791,13 +3230,25 @@ impl ToValue for TemplateV4 {
 impl Literal for TemplateV4 {}
 
 /// The [`ValidityPeriod`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-template-validityperiod.html) property type.
+///
+/// Information describing the end of the validity period of the certificate. This parameter sets the
+/// “Not After” date for the certificate. Certificate validity is the period of time during which a
+/// certificate is valid. Validity can be expressed as an explicit date and time when the certificate
+/// expires, or as a span of time after issuance, stated in hours, days, months, or years. For more
+/// information, see Validity in RFC 5280. This value is unaffected when ValidityNotBefore is also
+/// specified. For example, if Validity is set to 20 days in the future, the certificate will expire 20
+/// days from issuance time regardless of the ValidityNotBefore value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidityPeriod {
     /// `Period`: required.
     ///
+    /// The numeric value for the validity period.
+    ///
     /// - Range: 1 to 8766000.
     pub period: Option<Val<f64>>,
     /// `PeriodType`: required.
+    ///
+    /// The unit of time. You can select hours, days, weeks, months, and years.
     pub period_type: Option<Val<ValidityPeriodType>>,
 }
 
@@ -3087,9 +3538,86 @@ impl ApplicationPolicyType {
             ApplicationPolicyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApplicationPolicyType {
+    const VALUES: &'static [&'static str] = &[
+        "ALL_APPLICATION_POLICIES",
+        "ANY_PURPOSE",
+        "ATTESTATION_IDENTITY_KEY_CERTIFICATE",
+        "CERTIFICATE_REQUEST_AGENT",
+        "CLIENT_AUTHENTICATION",
+        "CODE_SIGNING",
+        "CTL_USAGE",
+        "DIGITAL_RIGHTS",
+        "DIRECTORY_SERVICE_EMAIL_REPLICATION",
+        "DISALLOWED_LIST",
+        "DNS_SERVER_TRUST",
+        "DOCUMENT_ENCRYPTION",
+        "DOCUMENT_SIGNING",
+        "DYNAMIC_CODE_GENERATOR",
+        "EARLY_LAUNCH_ANTIMALWARE_DRIVER",
+        "EMBEDDED_WINDOWS_SYSTEM_COMPONENT_VERIFICATION",
+        "ENCLAVE",
+        "ENCRYPTING_FILE_SYSTEM",
+        "ENDORSEMENT_KEY_CERTIFICATE",
+        "FILE_RECOVERY",
+        "HAL_EXTENSION",
+        "IP_SECURITY_END_SYSTEM",
+        "IP_SECURITY_IKE_INTERMEDIATE",
+        "IP_SECURITY_TUNNEL_TERMINATION",
+        "IP_SECURITY_USER",
+        "ISOLATED_USER_MODE",
+        "KDC_AUTHENTICATION",
+        "KERNEL_MODE_CODE_SIGNING",
+        "KEY_PACK_LICENSES",
+        "KEY_RECOVERY",
+        "KEY_RECOVERY_AGENT",
+        "LICENSE_SERVER_VERIFICATION",
+        "LIFETIME_SIGNING",
+        "MICROSOFT_PUBLISHER",
+        "MICROSOFT_TIME_STAMPING",
+        "MICROSOFT_TRUST_LIST_SIGNING",
+        "OCSP_SIGNING",
+        "OEM_WINDOWS_SYSTEM_COMPONENT_VERIFICATION",
+        "PLATFORM_CERTIFICATE",
+        "PREVIEW_BUILD_SIGNING",
+        "PRIVATE_KEY_ARCHIVAL",
+        "PROTECTED_PROCESS_LIGHT_VERIFICATION",
+        "PROTECTED_PROCESS_VERIFICATION",
+        "QUALIFIED_SUBORDINATION",
+        "REVOKED_LIST_SIGNER",
+        "ROOT_PROGRAM_AUTO_UPDATE_CA_REVOCATION",
+        "ROOT_PROGRAM_AUTO_UPDATE_END_REVOCATION",
+        "ROOT_PROGRAM_NO_OSCP_FAILOVER_TO_CRL",
+        "ROOT_LIST_SIGNER",
+        "SECURE_EMAIL",
+        "SERVER_AUTHENTICATION",
+        "SMART_CARD_LOGIN",
+        "SPC_ENCRYPTED_DIGEST_RETRY_COUNT",
+        "SPC_RELAXED_PE_MARKER_CHECK",
+        "TIME_STAMPING",
+        "WINDOWS_HARDWARE_DRIVER_ATTESTED_VERIFICATION",
+        "WINDOWS_HARDWARE_DRIVER_EXTENDED_VERIFICATION",
+        "WINDOWS_HARDWARE_DRIVER_VERIFICATION",
+        "WINDOWS_HELLO_RECOVERY_KEY_ENCRYPTION",
+        "WINDOWS_KITS_COMPONENT",
+        "WINDOWS_RT_VERIFICATION",
+        "WINDOWS_SOFTWARE_EXTENSION_VERIFICATION",
+        "WINDOWS_STORE",
+        "WINDOWS_SYSTEM_COMPONENT_VERIFICATION",
+        "WINDOWS_TCB_COMPONENT",
+        "WINDOWS_THIRD_PARTY_APPLICATION_COMPONENT",
+        "WINDOWS_UPDATE",
+    ];
+    fn as_str(&self) -> &str {
+        ApplicationPolicyType::as_str(self)
     }
 }
 
@@ -3217,9 +3745,25 @@ impl ClientCompatibilityV2 {
             ClientCompatibilityV2::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ClientCompatibilityV2 {
+    const VALUES: &'static [&'static str] = &[
+        "WINDOWS_SERVER_2003",
+        "WINDOWS_SERVER_2008",
+        "WINDOWS_SERVER_2008_R2",
+        "WINDOWS_SERVER_2012",
+        "WINDOWS_SERVER_2012_R2",
+        "WINDOWS_SERVER_2016",
+    ];
+    fn as_str(&self) -> &str {
+        ClientCompatibilityV2::as_str(self)
     }
 }
 
@@ -3277,9 +3821,24 @@ impl ClientCompatibilityV3 {
             ClientCompatibilityV3::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ClientCompatibilityV3 {
+    const VALUES: &'static [&'static str] = &[
+        "WINDOWS_SERVER_2008",
+        "WINDOWS_SERVER_2008_R2",
+        "WINDOWS_SERVER_2012",
+        "WINDOWS_SERVER_2012_R2",
+        "WINDOWS_SERVER_2016",
+    ];
+    fn as_str(&self) -> &str {
+        ClientCompatibilityV3::as_str(self)
     }
 }
 
@@ -3330,9 +3889,18 @@ impl ClientCompatibilityV4 {
             ClientCompatibilityV4::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ClientCompatibilityV4 {
+    const VALUES: &'static [&'static str] = &["WINDOWS_SERVER_2012", "WINDOWS_SERVER_2012_R2", "WINDOWS_SERVER_2016"];
+    fn as_str(&self) -> &str {
+        ClientCompatibilityV4::as_str(self)
     }
 }
 
@@ -3381,9 +3949,18 @@ impl HashAlgorithm {
             HashAlgorithm::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HashAlgorithm {
+    const VALUES: &'static [&'static str] = &["SHA256", "SHA384", "SHA512"];
+    fn as_str(&self) -> &str {
+        HashAlgorithm::as_str(self)
     }
 }
 
@@ -3429,9 +4006,18 @@ impl KeySpec {
             KeySpec::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeySpec {
+    const VALUES: &'static [&'static str] = &["KEY_EXCHANGE", "SIGNATURE"];
+    fn as_str(&self) -> &str {
+        KeySpec::as_str(self)
     }
 }
 
@@ -3473,9 +4059,18 @@ impl KeyUsagePropertyType {
             KeyUsagePropertyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyUsagePropertyType {
+    const VALUES: &'static [&'static str] = &["ALL"];
+    fn as_str(&self) -> &str {
+        KeyUsagePropertyType::as_str(self)
     }
 }
 
@@ -3525,9 +4120,18 @@ impl PrivateKeyAlgorithm {
             PrivateKeyAlgorithm::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PrivateKeyAlgorithm {
+    const VALUES: &'static [&'static str] = &["RSA", "ECDH_P256", "ECDH_P384", "ECDH_P521"];
+    fn as_str(&self) -> &str {
+        PrivateKeyAlgorithm::as_str(self)
     }
 }
 
@@ -3583,9 +4187,18 @@ impl ValidityPeriodType {
             ValidityPeriodType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ValidityPeriodType {
+    const VALUES: &'static [&'static str] = &["HOURS", "DAYS", "WEEKS", "MONTHS", "YEARS"];
+    fn as_str(&self) -> &str {
+        ValidityPeriodType::as_str(self)
     }
 }
 

@@ -5,22 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::PCAConnectorAD::TemplateGroupAccessControlEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pcaconnectorad-templategroupaccesscontrolentry.html) resource type.
 ///
+/// Create a group access control entry. Allow or deny Active Directory groups from enrolling and/or
+/// autoenrolling with the template based on the group security identifiers (SIDs).
+///
 /// Build it with [`TemplateGroupAccessControlEntry::builder`]; adding it to a stack returns a [`TemplateGroupAccessControlEntryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemplateGroupAccessControlEntry {
     /// `AccessRights`: required.
+    ///
+    /// Permissions to allow or deny an Active Directory group to enroll or autoenroll certificates issued
+    /// against a template.
     pub access_rights: Option<Val<AccessRights>>,
     /// `GroupDisplayName`: required.
+    ///
+    /// Name of the Active Directory group. This name does not need to match the group name in Active
+    /// Directory.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\x20-\x7E]+$`.
     pub group_display_name: Option<Val<String>>,
     /// `GroupSecurityIdentifier`. Changing it replaces the resource.
     ///
+    /// Security identifier (SID) of the group object from Active Directory. The SID starts with "S-".
+    ///
     /// - Length: 7 to 256.
     /// - Pattern: `^S-[0-9]-([0-9]+-){1,14}[0-9]+$`.
     pub group_security_identifier: Option<Val<String>>,
     /// `TemplateArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) that was returned when you called
+    /// [CreateTemplate](https://docs.aws.amazon.com/pca-connector-ad/latest/APIReference/API_CreateTemplate.html)
+    /// .
     ///
     /// - Length: 5 to 200.
     /// - Pattern: `^arn:[\w-]+:pca-connector-ad:[\w-]+:[0-9]+:connector(\/[\w-]+)\/template(\/[\w-]+)$`.
@@ -142,11 +157,19 @@ impl TemplateGroupAccessControlEntryHandle {
 }
 
 /// The [`AccessRights`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorad-templategroupaccesscontrolentry-accessrights.html) property type.
+///
+/// Allow or deny permissions for an Active Directory group to enroll or autoenroll certificates for a
+/// template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessRights {
     /// `AutoEnroll`.
+    ///
+    /// Allow or deny an Active Directory group from autoenrolling certificates issued against a template.
+    /// The Active Directory group must be allowed to enroll to allow autoenrollment
     pub auto_enroll: Option<Val<AccessRight>>,
     /// `Enroll`.
+    ///
+    /// Allow or deny an Active Directory group from enrolling certificates issued against a template.
     pub enroll: Option<Val<AccessRight>>,
 }
 
@@ -222,9 +245,18 @@ impl AccessRight {
             AccessRight::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccessRight {
+    const VALUES: &'static [&'static str] = &["ALLOW", "DENY"];
+    fn as_str(&self) -> &str {
+        AccessRight::as_str(self)
     }
 }
 

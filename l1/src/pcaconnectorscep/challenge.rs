@@ -5,10 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::PCAConnectorSCEP::Challenge`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pcaconnectorscep-challenge.html) resource type.
 ///
+/// For general-purpose connectors. Creates a *challenge password* for the specified connector. The SCEP
+/// protocol uses a challenge password to authenticate a request before issuing a certificate from a
+/// certificate authority (CA). Your SCEP clients include the challenge password as part of their
+/// certificate request to Connector for SCEP. To retrieve the connector Amazon Resource Names (ARNs)
+/// for the connectors in your account, call
+/// [ListConnectors](https://docs.aws.amazon.com/pca-connector-scep/latest/APIReference/API_ListConnectors.html)
+/// .
+///
+/// To create additional challenge passwords for the connector, call `CreateChallenge` again. We
+/// recommend frequently rotating your challenge passwords.
+///
 /// Build it with [`Challenge::builder`]; adding it to a stack returns a [`ChallengeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Challenge {
     /// `ConnectorArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the connector.
     ///
     /// - Length: 5 to 200.
     /// - Pattern: `^arn:aws(-[a-z]+)*:pca-connector-scep:[a-z]+(-[a-z]+)+-[1-9]\d*:\d{12}:connector\/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$`.
@@ -101,6 +114,8 @@ impl Deref for ChallengeHandle {
 
 impl ChallengeHandle {
     /// `Fn::GetAtt` `ChallengeArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the challenge.
     pub fn attr_challenge_arn(&self) -> Val<String> {
         self.0.get_att("ChallengeArn")
     }

@@ -5,15 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::PCAConnectorSCEP::Connector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pcaconnectorscep-connector.html) resource type.
 ///
+/// Connector for SCEP is a service that links AWS Private Certificate Authority to your SCEP-enabled
+/// devices. The connector brokers the exchange of certificates from AWS Private CA to your SCEP-enabled
+/// devices and mobile device management systems. The connector is a complex type that contains the
+/// connector's configuration settings.
+///
 /// Build it with [`Connector::builder`]; adding it to a stack returns a [`ConnectorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Connector {
     /// `CertificateAuthorityArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the certificate authority associated with the connector.
+    ///
     /// - Length: 5 to 200.
     /// - Pattern: `^arn:aws(-[a-z]+)*:acm-pca:[a-z]+(-[a-z]+)+-[1-9]\d*:\d{12}:certificate-authority\/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$`.
     pub certificate_authority_arn: Option<Val<String>>,
     /// `MobileDeviceManagement`. Changing it replaces the resource.
+    ///
+    /// Contains settings relevant to the mobile device management system that you chose for the connector.
+    /// If you didn't configure `MobileDeviceManagement` , then the connector is for general-purpose use and
+    /// this object is empty.
     pub mobile_device_management: Option<Val<MobileDeviceManagement>>,
     /// `Tags`.
     pub tags: Option<Val<BTreeMap<String, String>>>,
@@ -124,10 +135,14 @@ impl Deref for ConnectorHandle {
 
 impl ConnectorHandle {
     /// `Fn::GetAtt` `ConnectorArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the connector.
     pub fn attr_connector_arn(&self) -> Val<String> {
         self.0.get_att("ConnectorArn")
     }
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// The connector's HTTPS public SCEP URL.
     pub fn attr_endpoint(&self) -> Val<String> {
         self.0.get_att("Endpoint")
     }
@@ -136,6 +151,8 @@ impl ConnectorHandle {
         self.0.get_att("OpenIdConfiguration")
     }
     /// `Fn::GetAtt` `Type`.
+    ///
+    /// The connector type.
     pub fn attr_type_(&self) -> Val<String> {
         self.0.get_att("Type")
     }
@@ -150,14 +167,30 @@ impl ConnectorHandle {
 }
 
 /// The [`IntuneConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorscep-connector-intuneconfiguration.html) property type.
+///
+/// Contains configuration details for use with Microsoft Intune. For information about using Connector
+/// for SCEP for Microsoft Intune, see [Using Connector for SCEP for Microsoft
+/// Intune](https://docs.aws.amazon.com/privateca/latest/userguide/scep-connector.htmlconnector-for-scep-intune.html)
+/// .
+///
+/// When you use Connector for SCEP for Microsoft Intune, certain functionalities are enabled by
+/// accessing Microsoft Intune through the Microsoft API. Your use of the Connector for SCEP and
+/// accompanying AWS services doesn't remove your need to have a valid license for your use of the
+/// Microsoft Intune service. You should also review the [Microsoft Intune® App Protection
+/// Policies](https://docs.aws.amazon.com/https://learn.microsoft.com/en-us/mem/intune/apps/app-protection-policy)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntuneConfiguration {
     /// `AzureApplicationId`: required.
+    ///
+    /// The directory (tenant) ID from your Microsoft Entra ID app registration.
     ///
     /// - Length: 15 to 100.
     /// - Pattern: `^[a-zA-Z0-9]{2,15}-[a-zA-Z0-9]{2,15}-[a-zA-Z0-9]{2,15}-[a-zA-Z0-9]{2,15}-[a-zA-Z0-9]{2,15}$`.
     pub azure_application_id: Option<Val<String>>,
     /// `Domain`: required.
+    ///
+    /// The primary domain from your Microsoft Entra ID app registration.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9._-]+$`.
@@ -231,9 +264,27 @@ impl ToValue for IntuneConfiguration {
 impl Literal for IntuneConfiguration {}
 
 /// The [`MobileDeviceManagement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcaconnectorscep-connector-mobiledevicemanagement.html) property type.
+///
+/// If you don't supply a value, by default Connector for SCEP creates a connector for general-purpose
+/// use. A general-purpose connector is designed to work with clients or endpoints that support the SCEP
+/// protocol, except Connector for SCEP for Microsoft Intune. For information about considerations and
+/// limitations with using Connector for SCEP, see [Considerations and
+/// Limitations](https://docs.aws.amazon.com/privateca/latest/userguide/scep-connector.htmlc4scep-considerations-limitations.html)
+/// .
+///
+/// If you provide an `IntuneConfiguration` , Connector for SCEP creates a connector for use with
+/// Microsoft Intune, and you manage the challenge passwords using Microsoft Intune. For more
+/// information, see [Using Connector for SCEP for Microsoft
+/// Intune](https://docs.aws.amazon.com/privateca/latest/userguide/scep-connector.htmlconnector-for-scep-intune.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MobileDeviceManagement {
     /// `Intune`.
+    ///
+    /// Configuration settings for use with Microsoft Intune. For information about using Connector for SCEP
+    /// for Microsoft Intune, see [Using Connector for SCEP for Microsoft
+    /// Intune](https://docs.aws.amazon.com/privateca/latest/userguide/scep-connector.htmlconnector-for-scep-intune.html)
+    /// .
     pub intune: Option<Val<IntuneConfiguration>>,
 }
 

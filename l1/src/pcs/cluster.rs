@@ -5,20 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::PCS::Cluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pcs-cluster.html) resource type.
 ///
+/// Creates an AWS PCS cluster resource. For more information, see [Creating a cluster in Parallel
+/// Computing
+/// Service](https://docs.aws.amazon.com/pcs/latest/userguide/working-with_clusters_create.html) in the *AWS
+/// PCS User Guide* .
+///
 /// Build it with [`Cluster::builder`]; adding it to a stack returns a [`ClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cluster {
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name that identifies the cluster.
     pub name: Option<Val<String>>,
     /// `Networking`: required. Changing it replaces the resource.
+    ///
+    /// The networking configuration for the cluster's control plane.
     pub networking: Option<Val<Networking>>,
     /// `Scheduler`: required. Changing it replaces the resource.
+    ///
+    /// The cluster management and job scheduling software associated with the cluster.
     pub scheduler: Option<Val<Scheduler>>,
     /// `Size`: required. Changing it replaces the resource.
+    ///
+    /// The size of the cluster.
+    ///
+    /// - `SMALL` : 32 compute nodes and 256 jobs
+    /// - `MEDIUM` : 512 compute nodes and 8192 jobs
+    /// - `LARGE` : 2048 compute nodes and 16,384 jobs
     pub size: Option<Val<Size>>,
     /// `SlurmConfiguration`.
+    ///
+    /// Additional options related to the Slurm scheduler.
     pub slurm_configuration: Option<Val<SlurmConfiguration>>,
     /// `Tags`.
+    ///
+    /// 1 or more tags added to the resource. Each tag consists of a tag key and tag value. The tag value is
+    /// optional and can be an empty string.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -136,22 +158,41 @@ impl Deref for ClusterHandle {
 
 impl ClusterHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The unique Amazon Resource Name (ARN) of the cluster.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Endpoints`.
+    ///
+    /// The list of endpoints available for interaction with the scheduler.
     pub fn attr_endpoints(&self) -> Val<Json> {
         self.0.get_att("Endpoints")
     }
     /// `Fn::GetAtt` `ErrorInfo`.
+    ///
+    /// The list of errors that occurred during cluster provisioning.
     pub fn attr_error_info(&self) -> Val<Json> {
         self.0.get_att("ErrorInfo")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The generated unique ID of the cluster.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The provisioning status of the cluster.
+    ///
+    /// > The provisioning status doesn't indicate the overall health of the cluster. > The resource enters
+    /// the `SUSPENDING` and `SUSPENDED` states when the scheduler is beyond end of life and we have
+    /// suspended the cluster. When in these states, you can't use the cluster. The cluster controller is
+    /// down and all compute instances are terminated. The resources still count toward your service quotas.
+    /// You can delete a resource if its status is `SUSPENDED` . For more information, see [Frequently asked
+    /// questions about Slurm versions in AWS
+    /// PCS](https://docs.aws.amazon.com//pcs/latest/userguide/slurm-versions_faq.html) in the *AWS PCS User
+    /// Guide* .
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -166,13 +207,27 @@ impl ClusterHandle {
 }
 
 /// The [`Accounting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-cluster-accounting.html) property type.
+///
+/// The accounting configuration includes configurable settings for Slurm accounting.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Accounting {
     /// `DefaultPurgeTimeInDays`.
     ///
+    /// The default value for all purge settings for `slurmdbd.conf` . For more information, see the
+    /// [slurmdbd.conf documentation at
+    /// SchedMD](https://docs.aws.amazon.com/https://slurm.schedmd.com/slurmdbd.conf.html) .
+    ///
+    /// The default value for `defaultPurgeTimeInDays` is `-1` .
+    ///
+    /// A value of `-1` means there is no purge time and records persist as long as the cluster exists.
+    ///
+    /// > `0` isn't a valid value.
+    ///
     /// - Range: -1 to 10000.
     pub default_purge_time_in_days: Option<Val<i64>>,
     /// `Mode`: required.
+    ///
+    /// The default value for `mode` is `NONE` . A value of `STANDARD` means Slurm accounting is enabled.
     pub mode: Option<Val<Mode>>,
 }
 
@@ -229,11 +284,17 @@ impl ToValue for Accounting {
 impl Literal for Accounting {}
 
 /// The [`AuthKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-cluster-authkey.html) property type.
+///
+/// The shared Slurm key for authentication, also known as the *cluster secret* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthKey {
     /// `SecretArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the shared Slurm key.
     pub secret_arn: Option<Val<String>>,
     /// `SecretVersion`: required.
+    ///
+    /// The version of the shared Slurm key.
     pub secret_version: Option<Val<String>>,
 }
 
@@ -296,11 +357,17 @@ impl ToValue for AuthKey {
 impl Literal for AuthKey {}
 
 /// The [`CgroupCustomSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-cluster-cgroupcustomsetting.html) property type.
+///
+/// Additional cgroup configuration settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CgroupCustomSetting {
     /// `ParameterName`: required.
+    ///
+    /// The cgroup.conf parameter name.
     pub parameter_name: Option<Val<String>>,
     /// `ParameterValue`: required.
+    ///
+    /// The value for the cgroup.conf parameter.
     pub parameter_value: Option<Val<String>>,
 }
 
@@ -371,9 +438,13 @@ impl ToValue for CgroupCustomSetting {
 impl Literal for CgroupCustomSetting {}
 
 /// The [`JwtAuth`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-cluster-jwtauth.html) property type.
+///
+/// The JWT authentication configuration for Slurm REST API access.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JwtAuth {
     /// `JwtKey`.
+    ///
+    /// The JWT key for Slurm REST API authentication.
     pub jwt_key: Option<Val<JwtKey>>,
 }
 
@@ -421,11 +492,17 @@ impl ToValue for JwtAuth {
 impl Literal for JwtAuth {}
 
 /// The [`JwtKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-cluster-jwtkey.html) property type.
+///
+/// The JWT key stored in AWS Secrets Manager for Slurm REST API authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JwtKey {
     /// `SecretArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Secrets Manager secret containing the JWT key.
     pub secret_arn: Option<Val<String>>,
     /// `SecretVersion`: required.
+    ///
+    /// The version of the AWS Secrets Manager secret containing the JWT key.
     pub secret_version: Option<Val<String>>,
 }
 
@@ -488,15 +565,46 @@ impl ToValue for JwtKey {
 impl Literal for JwtKey {}
 
 /// The [`Networking`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-cluster-networking.html) property type.
+///
+/// The networking configuration for the cluster's control plane.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Networking {
     /// `NetworkType`.
+    ///
+    /// The IP address version the cluster uses. The default is `IPV4` .
     pub network_type: Option<Val<NetworkType>>,
     /// `SecurityGroupIds`.
+    ///
+    /// The list of security group IDs associated with the Elastic Network Interface (ENI) created in
+    /// subnets.
+    ///
+    /// The following rules are required:
+    ///
+    /// - Inbound rule 1
+    ///
+    /// - Protocol: All
+    /// - Ports: All
+    /// - Source: Self
+    /// - Outbound rule 1
+    ///
+    /// - Protocol: All
+    /// - Ports: All
+    /// - Destination: 0.0.0.0/0 (IPv4) or ::/0 (IPv6)
+    /// - Outbound rule 2
+    ///
+    /// - Protocol: All
+    /// - Ports: All
+    /// - Destination: Self
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`.
+    ///
+    /// The ID of the subnet where AWS PCS creates an Elastic Network Interface (ENI) to enable
+    /// communication between managed controllers and AWS PCS resources. The subnet must have an available
+    /// IP address, cannot reside in AWS Outposts , AWS Wavelength , or an AWS Local Zone.
+    ///
+    /// Example: `subnet-abcd1234`
     ///
     /// - Items: at least 1.
     pub subnet_ids: Option<Val<Vec<String>>>,
@@ -568,11 +676,22 @@ impl ToValue for Networking {
 impl Literal for Networking {}
 
 /// The [`Scheduler`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-cluster-scheduler.html) property type.
+///
+/// The cluster management and job scheduling software associated with the cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scheduler {
     /// `Type`: required.
+    ///
+    /// The software AWS PCS uses to manage cluster scaling and job scheduling.
     pub type_: Option<Val<Type>>,
     /// `Version`: required.
+    ///
+    /// The version of the specified scheduling software that AWS PCS uses to manage cluster scaling and job
+    /// scheduling. For more information, see [Slurm versions in AWS
+    /// PCS](https://docs.aws.amazon.com/pcs/latest/userguide/slurm-versions.html) in the *AWS PCS User
+    /// Guide* .
+    ///
+    /// Valid Values: `23.11 | 24.05 | 24.11`
     pub version: Option<Val<String>>,
 }
 
@@ -632,25 +751,45 @@ impl ToValue for Scheduler {
 impl Literal for Scheduler {}
 
 /// The [`SlurmConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-cluster-slurmconfiguration.html) property type.
+///
+/// Additional options related to the Slurm scheduler.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlurmConfiguration {
     /// `Accounting`.
+    ///
+    /// The accounting configuration includes configurable settings for Slurm accounting.
     pub accounting: Option<Val<Accounting>>,
     /// `AuthKey`.
+    ///
+    /// The shared Slurm key for authentication, also known as the *cluster secret* .
     pub auth_key: Option<Val<AuthKey>>,
     /// `CgroupCustomSettings`.
+    ///
+    /// Additional cgroup-specific configuration that directly maps to cgroup.conf settings.
     pub cgroup_custom_settings: Option<Val<Vec<CgroupCustomSetting>>>,
     /// `JwtAuth`.
+    ///
+    /// The JWT authentication configuration for Slurm REST API access.
     pub jwt_auth: Option<Val<JwtAuth>>,
     /// `ScaleDownIdleTimeInSeconds`.
+    ///
+    /// The time (in seconds) before an idle node is scaled down.
+    ///
+    /// Default: `600`
     ///
     /// - Minimum: 1.
     pub scale_down_idle_time_in_seconds: Option<Val<i64>>,
     /// `SlurmCustomSettings`.
+    ///
+    /// Additional Slurm-specific configuration that directly maps to Slurm settings.
     pub slurm_custom_settings: Option<Val<Vec<SlurmCustomSetting>>>,
     /// `SlurmRest`.
+    ///
+    /// The Slurm REST API configuration for the cluster.
     pub slurm_rest: Option<Val<SlurmRest>>,
     /// `SlurmdbdCustomSettings`.
+    ///
+    /// Additional slurmdbd-specific configuration that directly maps to slurmdbd.conf settings.
     pub slurmdbd_custom_settings: Option<Val<Vec<SlurmdbdCustomSetting>>>,
 }
 
@@ -755,11 +894,24 @@ impl ToValue for SlurmConfiguration {
 impl Literal for SlurmConfiguration {}
 
 /// The [`SlurmCustomSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-cluster-slurmcustomsetting.html) property type.
+///
+/// Additional settings that directly map to Slurm settings.
+///
+/// > AWS PCS supports a subset of Slurm settings. For more information, see [Configuring custom Slurm
+/// settings in AWS PCS](https://docs.aws.amazon.com//pcs/latest/userguide/slurm-custom-settings.html)
+/// in the *AWS PCS User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlurmCustomSetting {
     /// `ParameterName`: required.
+    ///
+    /// AWS PCS supports custom Slurm settings for clusters, compute node groups, and queues. For more
+    /// information, see [Configuring custom Slurm settings in AWS
+    /// PCS](https://docs.aws.amazon.com//pcs/latest/userguide/slurm-custom-settings.html) in the *AWS PCS
+    /// User Guide* .
     pub parameter_name: Option<Val<String>>,
     /// `ParameterValue`: required.
+    ///
+    /// The values for the configured Slurm settings.
     pub parameter_value: Option<Val<String>>,
 }
 
@@ -826,9 +978,16 @@ impl ToValue for SlurmCustomSetting {
 impl Literal for SlurmCustomSetting {}
 
 /// The [`SlurmRest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-cluster-slurmrest.html) property type.
+///
+/// The Slurm REST API configuration includes settings for enabling and configuring the Slurm REST API.
+/// It's a property of the
+/// [ClusterSlurmConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-cluster-slurmconfiguration.html)
+/// object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlurmRest {
     /// `Mode`: required.
+    ///
+    /// The default value for `mode` is `NONE` . A value of `STANDARD` means the Slurm REST API is enabled.
     pub mode: Option<Val<Mode>>,
 }
 
@@ -879,11 +1038,17 @@ impl ToValue for SlurmRest {
 impl Literal for SlurmRest {}
 
 /// The [`SlurmdbdCustomSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-cluster-slurmdbdcustomsetting.html) property type.
+///
+/// Additional slurmdbd configuration settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlurmdbdCustomSetting {
     /// `ParameterName`: required.
+    ///
+    /// The slurmdbd.conf parameter name.
     pub parameter_name: Option<Val<String>>,
     /// `ParameterValue`: required.
+    ///
+    /// The value for the slurmdbd.conf parameter.
     pub parameter_value: Option<Val<String>>,
 }
 
@@ -976,9 +1141,18 @@ impl Mode {
             Mode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Mode {
+    const VALUES: &'static [&'static str] = &["STANDARD", "NONE"];
+    fn as_str(&self) -> &str {
+        Mode::as_str(self)
     }
 }
 
@@ -1023,9 +1197,18 @@ impl NetworkType {
             NetworkType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NetworkType {
+    const VALUES: &'static [&'static str] = &["IPV4", "IPV6"];
+    fn as_str(&self) -> &str {
+        NetworkType::as_str(self)
     }
 }
 
@@ -1073,9 +1256,18 @@ impl Size {
             Size::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Size {
+    const VALUES: &'static [&'static str] = &["SMALL", "MEDIUM", "LARGE"];
+    fn as_str(&self) -> &str {
+        Size::as_str(self)
     }
 }
 
@@ -1118,9 +1310,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["SLURM"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,37 +5,81 @@ use crate::rt::*;
 
 /// The [`AWS::PCS::ComputeNodeGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pcs-computenodegroup.html) resource type.
 ///
+/// Creates an AWS PCS compute node group resource. For more information, see [Creating a compute node
+/// group in AWS PCS](https://docs.aws.amazon.com/pcs/latest/userguide/working-with_cng_create.html) in
+/// the *AWS PCS User Guide* .
+///
 /// Build it with [`ComputeNodeGroup::builder`]; adding it to a stack returns a [`ComputeNodeGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComputeNodeGroup {
     /// `AmiId`.
     ///
+    /// The ID of the Amazon Machine Image (AMI) that AWS PCS uses to launch instances. If not provided, AWS
+    /// PCS uses the AMI ID specified in the custom launch template.
+    ///
     /// - Pattern: `^ami-[a-z0-9]+$`.
     /// - Format: `AWS::EC2::Image.Id`.
     pub ami_id: Option<Val<String>>,
     /// `ClusterId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the cluster of the compute node group.
     pub cluster_id: Option<Val<String>>,
     /// `CustomLaunchTemplate`: required.
+    ///
+    /// An Amazon EC2 launch template AWS PCS uses to launch compute nodes.
     pub custom_launch_template: Option<Val<CustomLaunchTemplate>>,
     /// `IamInstanceProfileArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM instance profile used to pass an IAM role when launching
+    /// EC2 instances. The role contained in your instance profile must have the
+    /// `pcs:RegisterComputeNodeGroupInstance` permission and the role name must start with `AWSPCS` or must
+    /// have the path `/aws-pcs/` . For more information, see [IAM instance profiles for AWS
+    /// PCS](https://docs.aws.amazon.com//pcs/latest/userguide/security-instance-profiles.html) in the *AWS
+    /// PCS User Guide* .
     ///
     /// - Pattern: `^arn:aws([a-zA-Z-]{0,10})?:iam::[0-9]{12}:instance-profile/.{1,128}$`.
     pub iam_instance_profile_arn: Option<Val<String>>,
     /// `InstanceConfigs`: required. Changing it replaces the resource.
+    ///
+    /// A list of EC2 instance configurations that AWS PCS can provision in the compute node group.
     pub instance_configs: Option<Val<Vec<InstanceConfig>>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name that identifies the compute node group.
     pub name: Option<Val<String>>,
     /// `PurchaseOption`.
+    ///
+    /// Specifies how EC2 instances are purchased on your behalf. AWS PCS supports On-Demand Instances, Spot
+    /// Instances, and Amazon EC2 Capacity Blocks for ML. For more information, see [Amazon EC2 billing and
+    /// purchasing
+    /// options](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-purchasing-options.html) in
+    /// the *Amazon Elastic Compute Cloud User Guide* . For more information about AWS PCS support for
+    /// Capacity Blocks, see [Using Amazon EC2 Capacity Blocks for ML with AWS
+    /// PCS](https://docs.aws.amazon.com/pcs/latest/userguide/capacity-blocks.html) in the *AWS PCS User
+    /// Guide* . If you don't provide this option, it defaults to On-Demand.
     pub purchase_option: Option<Val<PurchaseOption>>,
     /// `ScalingConfiguration`: required.
+    ///
+    /// Specifies the boundaries of the compute node group auto scaling.
     pub scaling_configuration: Option<Val<ScalingConfiguration>>,
     /// `SlurmConfiguration`.
+    ///
+    /// Additional options related to the Slurm scheduler.
     pub slurm_configuration: Option<Val<SlurmConfiguration>>,
     /// `SpotOptions`.
+    ///
+    /// Additional configuration when you specify `SPOT` as the `purchaseOption` for the
+    /// `CreateComputeNodeGroup` API action.
     pub spot_options: Option<Val<SpotOptions>>,
     /// `SubnetIds`: required.
+    ///
+    /// The list of subnet IDs where instances are provisioned by the compute node group. The subnets must
+    /// be in the same VPC as the cluster.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// 1 or more tags added to the resource. Each tag consists of a tag key and tag value. The tag value is
+    /// optional and can be an empty string.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -225,18 +269,35 @@ impl Deref for ComputeNodeGroupHandle {
 
 impl ComputeNodeGroupHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The unique Amazon Resource Name (ARN) of the compute node group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ErrorInfo`.
+    ///
+    /// The list of errors that occurred during compute node group provisioning.
     pub fn attr_error_info(&self) -> Val<Json> {
         self.0.get_att("ErrorInfo")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The generated unique ID of the compute node group.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The provisioning status of the compute node group.
+    ///
+    /// > The provisioning status doesn't indicate the overall health of the compute node group. > The
+    /// resource enters the `SUSPENDING` and `SUSPENDED` states when the scheduler is beyond end of life and
+    /// we have suspended the cluster. When in these states, you can't use the cluster. The cluster
+    /// controller is down and all compute instances are terminated. The resources still count toward your
+    /// service quotas. You can delete a resource if its status is `SUSPENDED` . For more information, see
+    /// [Frequently asked questions about Slurm versions in AWS
+    /// PCS](https://docs.aws.amazon.com//pcs/latest/userguide/slurm-versions_faq.html) in the *AWS PCS User
+    /// Guide* .
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -251,11 +312,17 @@ impl ComputeNodeGroupHandle {
 }
 
 /// The [`CustomLaunchTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-computenodegroup-customlaunchtemplate.html) property type.
+///
+/// An Amazon EC2 launch template AWS PCS uses to launch compute nodes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomLaunchTemplate {
     /// `TemplateId`.
+    ///
+    /// The ID of the EC2 launch template to use to provision instances.
     pub template_id: Option<Val<String>>,
     /// `Version`: required.
+    ///
+    /// The version of the EC2 launch template to use to provision instances.
     pub version: Option<Val<String>>,
 }
 
@@ -312,9 +379,15 @@ impl ToValue for CustomLaunchTemplate {
 impl Literal for CustomLaunchTemplate {}
 
 /// The [`InstanceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-computenodegroup-instanceconfig.html) property type.
+///
+/// An EC2 instance configuration AWS PCS uses to launch compute nodes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceConfig {
     /// `InstanceType`.
+    ///
+    /// The EC2 instance type that AWS PCS can provision in the compute node group.
+    ///
+    /// Example: `t2.xlarge`
     pub instance_type: Option<Val<String>>,
 }
 
@@ -362,13 +435,19 @@ impl ToValue for InstanceConfig {
 impl Literal for InstanceConfig {}
 
 /// The [`ScalingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-computenodegroup-scalingconfiguration.html) property type.
+///
+/// Specifies the boundaries of the compute node group auto scaling.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingConfiguration {
     /// `MaxInstanceCount`: required.
     ///
+    /// The upper bound of the number of instances allowed in the compute fleet.
+    ///
     /// - Minimum: 0.
     pub max_instance_count: Option<Val<i64>>,
     /// `MinInstanceCount`: required.
+    ///
+    /// The lower bound of the number of instances allowed in the compute fleet.
     ///
     /// - Minimum: 0.
     pub min_instance_count: Option<Val<i64>>,
@@ -438,9 +517,13 @@ impl ToValue for ScalingConfiguration {
 impl Literal for ScalingConfiguration {}
 
 /// The [`SlurmConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-computenodegroup-slurmconfiguration.html) property type.
+///
+/// Additional options related to the Slurm scheduler.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlurmConfiguration {
     /// `SlurmCustomSettings`.
+    ///
+    /// Additional Slurm-specific configuration that directly maps to Slurm settings.
     pub slurm_custom_settings: Option<Val<Vec<SlurmCustomSetting>>>,
 }
 
@@ -493,11 +576,24 @@ impl ToValue for SlurmConfiguration {
 impl Literal for SlurmConfiguration {}
 
 /// The [`SlurmCustomSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-computenodegroup-slurmcustomsetting.html) property type.
+///
+/// Additional settings that directly map to Slurm settings.
+///
+/// > AWS PCS supports a subset of Slurm settings. For more information, see [Configuring custom Slurm
+/// settings in AWS PCS](https://docs.aws.amazon.com//pcs/latest/userguide/slurm-custom-settings.html)
+/// in the *AWS PCS User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlurmCustomSetting {
     /// `ParameterName`: required.
+    ///
+    /// AWS PCS supports custom Slurm settings for clusters, compute node groups, and queues. For more
+    /// information, see [Configuring custom Slurm settings in AWS
+    /// PCS](https://docs.aws.amazon.com//pcs/latest/userguide/slurm-custom-settings.html) in the *AWS PCS
+    /// User Guide* .
     pub parameter_name: Option<Val<String>>,
     /// `ParameterValue`: required.
+    ///
+    /// The values for the configured Slurm settings.
     pub parameter_value: Option<Val<String>>,
 }
 
@@ -568,9 +664,19 @@ impl ToValue for SlurmCustomSetting {
 impl Literal for SlurmCustomSetting {}
 
 /// The [`SpotOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-computenodegroup-spotoptions.html) property type.
+///
+/// Additional configuration when you specify `SPOT` as the `purchaseOption` for the
+/// `CreateComputeNodeGroup` API action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpotOptions {
     /// `AllocationStrategy`.
+    ///
+    /// The Amazon EC2 allocation strategy AWS PCS uses to provision EC2 instances. AWS PCS supports *lowest
+    /// price* , *capacity optimized* , and *price capacity optimized* . For more information, see [Use
+    /// allocation strategies to determine how EC2 Fleet or Spot Fleet fulfills Spot and On-Demand
+    /// capacity](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-fleet-allocation-strategy.html)
+    /// in the *Amazon Elastic Compute Cloud User Guide* . If you don't provide this option, it defaults to *price
+    /// capacity optimized* .
     pub allocation_strategy: Option<Val<AllocationStrategy>>,
 }
 
@@ -643,9 +749,18 @@ impl AllocationStrategy {
             AllocationStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AllocationStrategy {
+    const VALUES: &'static [&'static str] = &["lowest-price", "capacity-optimized", "price-capacity-optimized"];
+    fn as_str(&self) -> &str {
+        AllocationStrategy::as_str(self)
     }
 }
 
@@ -694,9 +809,18 @@ impl PurchaseOption {
             PurchaseOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PurchaseOption {
+    const VALUES: &'static [&'static str] = &["ONDEMAND", "SPOT", "CAPACITY_BLOCK"];
+    fn as_str(&self) -> &str {
+        PurchaseOption::as_str(self)
     }
 }
 

@@ -5,18 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::PCS::Queue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pcs-queue.html) resource type.
 ///
+/// Creates an AWS PCS queue resource. For more information, see [Creating a queue in AWS
+/// PCS](https://docs.aws.amazon.com/pcs/latest/userguide/working-with_queues_create.html) in the *AWS
+/// PCS User Guide* .
+///
 /// Build it with [`Queue::builder`]; adding it to a stack returns a [`QueueHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Queue {
     /// `ClusterId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the cluster of the queue.
     pub cluster_id: Option<Val<String>>,
     /// `ComputeNodeGroupConfigurations`.
+    ///
+    /// The list of compute node group configurations associated with the queue. Queues assign jobs to
+    /// associated compute node groups.
     pub compute_node_group_configurations: Option<Val<Vec<ComputeNodeGroupConfiguration>>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name that identifies the queue.
     pub name: Option<Val<String>>,
     /// `SlurmConfiguration`.
+    ///
+    /// Additional options related to the Slurm scheduler.
     pub slurm_configuration: Option<Val<SlurmConfiguration>>,
     /// `Tags`.
+    ///
+    /// 1 or more tags added to the resource. Each tag consists of a tag key and tag value. The tag value is
+    /// optional and can be an empty string.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -125,18 +141,35 @@ impl Deref for QueueHandle {
 
 impl QueueHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The unique Amazon Resource Name (ARN) of the queue.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ErrorInfo`.
+    ///
+    /// The list of errors that occurred during queue provisioning.
     pub fn attr_error_info(&self) -> Val<Json> {
         self.0.get_att("ErrorInfo")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The generated unique ID of the queue.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The provisioning status of the queue.
+    ///
+    /// > The provisioning status doesn't indicate the overall health of the queue. > The resource enters
+    /// the `SUSPENDING` and `SUSPENDED` states when the scheduler is beyond end of life and we have
+    /// suspended the cluster. When in these states, you can't use the cluster. The cluster controller is
+    /// down and all compute instances are terminated. The resources still count toward your service quotas.
+    /// You can delete a resource if its status is `SUSPENDED` . For more information, see [Frequently asked
+    /// questions about Slurm versions in AWS
+    /// PCS](https://docs.aws.amazon.com//pcs/latest/userguide/slurm-versions_faq.html) in the *AWS PCS User
+    /// Guide* .
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -151,9 +184,13 @@ impl QueueHandle {
 }
 
 /// The [`ComputeNodeGroupConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-queue-computenodegroupconfiguration.html) property type.
+///
+/// The compute node group configuration for a queue.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComputeNodeGroupConfiguration {
     /// `ComputeNodeGroupId`.
+    ///
+    /// The compute node group ID for the compute node group configuration.
     pub compute_node_group_id: Option<Val<String>>,
 }
 
@@ -201,9 +238,13 @@ impl ToValue for ComputeNodeGroupConfiguration {
 impl Literal for ComputeNodeGroupConfiguration {}
 
 /// The [`SlurmConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-queue-slurmconfiguration.html) property type.
+///
+/// The Slurm configuration for the queue.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlurmConfiguration {
     /// `SlurmCustomSettings`.
+    ///
+    /// Custom Slurm parameters that directly map to Slurm configuration settings.
     pub slurm_custom_settings: Option<Val<Vec<SlurmCustomSetting>>>,
 }
 
@@ -256,11 +297,17 @@ impl ToValue for SlurmConfiguration {
 impl Literal for SlurmConfiguration {}
 
 /// The [`SlurmCustomSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pcs-queue-slurmcustomsetting.html) property type.
+///
+/// Additional settings that directly map to Slurm settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlurmCustomSetting {
     /// `ParameterName`: required.
+    ///
+    /// AWS PCS supports configuration of the Slurm parameters for queues:.
     pub parameter_name: Option<Val<String>>,
     /// `ParameterValue`: required.
+    ///
+    /// The value for the configured Slurm setting.
     pub parameter_value: Option<Val<String>>,
 }
 

@@ -5,26 +5,73 @@ use crate::rt::*;
 
 /// The [`AWS::Personalize::Dataset`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-personalize-dataset.html) resource type.
 ///
+/// Creates an empty dataset and adds it to the specified dataset group. Use
+/// [CreateDatasetImportJob](https://docs.aws.amazon.com/personalize/latest/dg/API_CreateDatasetImportJob.html)
+/// to import your training data to a dataset.
+///
+/// There are 5 types of datasets:
+///
+/// - Item interactions
+/// - Items
+/// - Users
+/// - Action interactions (you can't use CloudFormation to create an Action interactions dataset)
+/// - Actions (you can't use CloudFormation to create an Actions dataset)
+///
+/// Each dataset type has an associated schema with required field types. Only the `Item interactions`
+/// dataset is required in order to train a model (also referred to as creating a solution).
+///
+/// A dataset can be in one of the following states:
+///
+/// - CREATE PENDING > CREATE IN_PROGRESS > ACTIVE -or- CREATE FAILED
+/// - DELETE PENDING > DELETE IN_PROGRESS
+///
+/// To get the status of the dataset, call
+/// [DescribeDataset](https://docs.aws.amazon.com/personalize/latest/dg/API_DescribeDataset.html) .
+///
+/// **Related APIs** -
+/// [CreateDatasetGroup](https://docs.aws.amazon.com/personalize/latest/dg/API_CreateDatasetGroup.html)
+/// - [ListDatasets](https://docs.aws.amazon.com/personalize/latest/dg/API_ListDatasets.html)
+/// - [DescribeDataset](https://docs.aws.amazon.com/personalize/latest/dg/API_DescribeDataset.html)
+/// - [DeleteDataset](https://docs.aws.amazon.com/personalize/latest/dg/API_DeleteDataset.html)
+///
 /// Build it with [`Dataset::builder`]; adding it to a stack returns a [`DatasetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dataset {
     /// `DatasetGroupArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the dataset group.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `arn:([a-z\d-]+):personalize:.*:.*:.+`.
     pub dataset_group_arn: Option<Val<String>>,
     /// `DatasetImportJob`.
+    ///
+    /// Describes a job that imports training data from a data source (Amazon S3 bucket) to an Amazon
+    /// Personalize dataset. If you specify a dataset import job as part of a dataset, all dataset import
+    /// job fields are required.
     pub dataset_import_job: Option<Val<DatasetImportJob>>,
     /// `DatasetType`: required. Changing it replaces the resource.
+    ///
+    /// One of the following values:
+    ///
+    /// - Interactions
+    /// - Items
+    /// - Users
+    ///
+    /// > You can't use CloudFormation to create an Action Interactions or Actions dataset.
     ///
     /// - Length: 0 to 256.
     pub dataset_type: Option<Val<DatasetType>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the dataset.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9\-_]*`.
     pub name: Option<Val<String>>,
     /// `SchemaArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the associated schema.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `arn:([a-z\d-]+):personalize:.*:.*:.+`.
@@ -138,6 +185,8 @@ impl Deref for DatasetHandle {
 
 impl DatasetHandle {
     /// `Fn::GetAtt` `DatasetArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the dataset.
     pub fn attr_dataset_arn(&self) -> Val<String> {
         self.0.get_att("DatasetArn")
     }
@@ -152,9 +201,27 @@ impl DatasetHandle {
 }
 
 /// The [`DataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-personalize-dataset-datasource.html) property type.
+///
+/// Describes the data source that contains the data to upload to a dataset, or the list of records to
+/// delete from Amazon Personalize.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSource {
     /// `DataLocation`.
+    ///
+    /// For dataset import jobs, the path to the Amazon S3 bucket where the data that you want to upload to
+    /// your dataset is stored. For data deletion jobs, the path to the Amazon S3 bucket that stores the
+    /// list of records to delete.
+    ///
+    /// For example:
+    ///
+    /// `s3://bucket-name/folder-name/fileName.csv`
+    ///
+    /// If your CSV files are in a folder in your Amazon S3 bucket and you want your import job or data
+    /// deletion job to consider multiple files, you can specify the path to the folder. With a data
+    /// deletion job, Amazon Personalize uses all files in the folder and any sub folder. Use the following
+    /// syntax with a `/` after the folder name:
+    ///
+    /// `s3://bucket-name/folder-name/`
     ///
     /// - Length: at most 256.
     /// - Pattern: `(s3|http|https)://.+`.
@@ -205,26 +272,46 @@ impl ToValue for DataSource {
 impl Literal for DataSource {}
 
 /// The [`DatasetImportJob`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-personalize-dataset-datasetimportjob.html) property type.
+///
+/// Describes a job that imports training data from a data source (Amazon S3 bucket) to an Amazon
+/// Personalize dataset.
+///
+/// A dataset import job can be in one of the following states:
+///
+/// - CREATE PENDING > CREATE IN_PROGRESS > ACTIVE -or- CREATE FAILED
+///
+/// If you specify a dataset import job as part of a dataset, all dataset import job fields are
+/// required.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatasetImportJob {
     /// `DataSource`.
+    ///
+    /// The Amazon S3 bucket that contains the training data to import.
     pub data_source: Option<Val<DataSource>>,
     /// `DatasetArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the dataset that receives the imported data.
     ///
     /// - Length: at most 256.
     /// - Pattern: `arn:([a-z\d-]+):personalize:.*:.*:.+`.
     pub dataset_arn: Option<Val<String>>,
     /// `DatasetImportJobArn`.
     ///
+    /// The ARN of the dataset import job.
+    ///
     /// - Length: at most 256.
     /// - Pattern: `arn:([a-z\d-]+):personalize:.*:.*:.+`.
     pub dataset_import_job_arn: Option<Val<String>>,
     /// `JobName`.
     ///
+    /// The name of the import job.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9\-_]*`.
     pub job_name: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The ARN of the IAM role that has permissions to read from the Amazon S3 data source.
     ///
     /// - Length: at most 256.
     /// - Pattern: `arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`.
@@ -326,9 +413,18 @@ impl DatasetType {
             DatasetType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DatasetType {
+    const VALUES: &'static [&'static str] = &["Interactions", "Items", "Users"];
+    fn as_str(&self) -> &str {
+        DatasetType::as_str(self)
     }
 }
 

@@ -5,12 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::Personalize::DatasetGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-personalize-datasetgroup.html) resource type.
 ///
+/// A dataset group is a collection of related datasets (Item interactions, Users, Items, Actions,
+/// Action interactions). You create a dataset group by calling
+/// [CreateDatasetGroup](https://docs.aws.amazon.com/personalize/latest/dg/API_CreateDatasetGroup.html)
+/// . You then create a dataset and add it to a dataset group by calling
+/// [CreateDataset](https://docs.aws.amazon.com/personalize/latest/dg/API_CreateDataset.html) . The
+/// dataset group is used to create and train a solution by calling
+/// [CreateSolution](https://docs.aws.amazon.com/personalize/latest/dg/API_CreateSolution.html) . A
+/// dataset group can contain only one of each type of dataset.
+///
+/// You can specify an AWS Key Management Service (KMS) key to encrypt the datasets in the group.
+///
 /// Build it with [`DatasetGroup::builder`]; adding it to a stack returns a [`DatasetGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatasetGroup {
     /// `Domain`. Changing it replaces the resource.
+    ///
+    /// The domain of a Domain dataset group.
     pub domain: Option<Val<Domain>>,
     /// `KmsKeyArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Key Management Service (KMS) key used to encrypt the
+    /// datasets.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `arn:aws.*:kms:.*:[0-9]{12}:key/.*`.
@@ -18,10 +34,16 @@ pub struct DatasetGroup {
     pub kms_key_arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the dataset group.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9\-_]*`.
     pub name: Option<Val<String>>,
     /// `RoleArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the AWS Identity and Access Management (IAM) role that has permissions to access the AWS
+    /// Key Management Service (KMS) key. Supplying an IAM role is only valid when also specifying a KMS
+    /// key.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`.
@@ -115,6 +137,8 @@ impl Deref for DatasetGroupHandle {
 
 impl DatasetGroupHandle {
     /// `Fn::GetAtt` `DatasetGroupArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the dataset group.
     pub fn attr_dataset_group_arn(&self) -> Val<String> {
         self.0.get_att("DatasetGroupArn")
     }
@@ -151,9 +175,18 @@ impl Domain {
             Domain::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Domain {
+    const VALUES: &'static [&'static str] = &["ECOMMERCE", "VIDEO_ON_DEMAND"];
+    fn as_str(&self) -> &str {
+        Domain::as_str(self)
     }
 }
 

@@ -5,17 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::Personalize::Schema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-personalize-schema.html) resource type.
 ///
+/// Creates an Amazon Personalize schema from the specified schema string. The schema you create must be
+/// in Avro JSON format.
+///
+/// Amazon Personalize recognizes three schema variants. Each schema is associated with a dataset type
+/// and has a set of required field and keywords. If you are creating a schema for a dataset in a Domain
+/// dataset group, you provide the domain of the Domain dataset group. You specify a schema when you
+/// call [CreateDataset](https://docs.aws.amazon.com/personalize/latest/dg/API_CreateDataset.html) .
+///
+/// For more information on schemas, see [Datasets and
+/// schemas](https://docs.aws.amazon.com/personalize/latest/dg/how-it-works-dataset-schema.html) .
+///
+/// **Related APIs** -
+/// [ListSchemas](https://docs.aws.amazon.com/personalize/latest/dg/API_ListSchemas.html)
+/// - [DescribeSchema](https://docs.aws.amazon.com/personalize/latest/dg/API_DescribeSchema.html)
+/// - [DeleteSchema](https://docs.aws.amazon.com/personalize/latest/dg/API_DeleteSchema.html)
+///
 /// Build it with [`Schema::builder`]; adding it to a stack returns a [`SchemaHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schema {
     /// `Domain`. Changing it replaces the resource.
+    ///
+    /// The domain of a schema that you created for a dataset in a Domain dataset group.
     pub domain: Option<Val<Domain>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the schema.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9\-_]*`.
     pub name: Option<Val<String>>,
     /// `Schema`: required. Changing it replaces the resource.
+    ///
+    /// The schema.
     ///
     /// - Length: 0 to 10000.
     pub schema: Option<Val<String>>,
@@ -108,6 +130,8 @@ impl Deref for SchemaHandle {
 
 impl SchemaHandle {
     /// `Fn::GetAtt` `SchemaArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the schema.
     pub fn attr_schema_arn(&self) -> Val<String> {
         self.0.get_att("SchemaArn")
     }
@@ -144,9 +168,18 @@ impl Domain {
             Domain::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Domain {
+    const VALUES: &'static [&'static str] = &["ECOMMERCE", "VIDEO_ON_DEMAND"];
+    fn as_str(&self) -> &str {
+        Domain::as_str(self)
     }
 }
 

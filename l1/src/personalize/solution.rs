@@ -5,33 +5,69 @@ use crate::rt::*;
 
 /// The [`AWS::Personalize::Solution`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-personalize-solution.html) resource type.
 ///
+/// > By default, all new solutions use automatic training. With automatic training, you incur training
+/// costs while your solution is active. To avoid unnecessary costs, when you are finished you can
+/// [update the solution](https://docs.aws.amazon.com/personalize/latest/dg/API_UpdateSolution.html) to
+/// turn off automatic training. For information about training costs, see [Amazon Personalize
+/// pricing](https://docs.aws.amazon.com/https://aws.amazon.com/personalize/pricing/) .
+///
+/// An object that provides information about a solution. A solution includes the custom recipe,
+/// customized parameters, and trained models (Solution Versions) that Amazon Personalize uses to
+/// generate recommendations.
+///
+/// After you create a solution, you can’t change its configuration. If you need to make changes, you
+/// can [clone the solution](https://docs.aws.amazon.com/personalize/latest/dg/cloning-solution.html)
+/// with the Amazon Personalize console or create a new one.
+///
 /// Build it with [`Solution::builder`]; adding it to a stack returns a [`SolutionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Solution {
     /// `DatasetGroupArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the dataset group that provides the training data.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `arn:([a-z\d-]+):personalize:.*:.*:.+`.
     pub dataset_group_arn: Option<Val<String>>,
     /// `EventType`. Changing it replaces the resource.
     ///
+    /// The event type (for example, 'click' or 'like') that is used for training the model. If no
+    /// `eventType` is provided, Amazon Personalize uses all interactions for training with equal weight
+    /// regardless of type.
+    ///
     /// - Length: 0 to 256.
     pub event_type: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the solution.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9\-_]*`.
     pub name: Option<Val<String>>,
     /// `PerformAutoML`. Changing it replaces the resource.
+    ///
+    /// > We don't recommend enabling automated machine learning. Instead, match your use case to the
+    /// available Amazon Personalize recipes. For more information, see [Determining your use
+    /// case.](https://docs.aws.amazon.com/personalize/latest/dg/determining-use-case.html)
+    ///
+    /// When true, Amazon Personalize performs a search for the best USER_PERSONALIZATION recipe from the
+    /// list specified in the solution configuration ( `recipeArn` must not be specified). When false (the
+    /// default), Amazon Personalize uses `recipeArn` for training.
     pub perform_auto_ml: Option<Val<bool>>,
     /// `PerformHPO`. Changing it replaces the resource.
+    ///
+    /// Whether to perform hyperparameter optimization (HPO) on the chosen recipe. The default is `false` .
     pub perform_hpo: Option<Val<bool>>,
     /// `RecipeArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the recipe used to create the solution. This is required when `performAutoML` is false.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `arn:([a-z\d-]+):personalize:.*:.*:.+`.
     pub recipe_arn: Option<Val<String>>,
     /// `SolutionConfig`. Changing it replaces the resource.
+    ///
+    /// Describes the configuration properties for the solution.
     pub solution_config: Option<Val<SolutionConfig>>,
 }
 
@@ -146,6 +182,8 @@ impl Deref for SolutionHandle {
 
 impl SolutionHandle {
     /// `Fn::GetAtt` `SolutionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the solution.
     pub fn attr_solution_arn(&self) -> Val<String> {
         self.0.get_att("SolutionArn")
     }
@@ -160,17 +198,26 @@ impl SolutionHandle {
 }
 
 /// The [`AlgorithmHyperParameterRanges`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-personalize-solution-algorithmhyperparameterranges.html) property type.
+///
+/// Specifies the hyperparameters and their ranges. Hyperparameters can be categorical, continuous, or
+/// integer-valued.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlgorithmHyperParameterRanges {
     /// `CategoricalHyperParameterRanges`.
+    ///
+    /// Provides the name and range of a categorical hyperparameter.
     ///
     /// - Items: 0 to 100.
     pub categorical_hyper_parameter_ranges: Option<Val<Vec<CategoricalHyperParameterRange>>>,
     /// `ContinuousHyperParameterRanges`.
     ///
+    /// Provides the name and range of a continuous hyperparameter.
+    ///
     /// - Items: 0 to 100.
     pub continuous_hyper_parameter_ranges: Option<Val<Vec<ContinuousHyperParameterRange>>>,
     /// `IntegerHyperParameterRanges`.
+    ///
+    /// Provides the name and range of an integer-valued hyperparameter.
     ///
     /// - Items: 0 to 100.
     pub integer_hyper_parameter_ranges: Option<Val<Vec<IntegerHyperParameterRange>>>,
@@ -256,13 +303,22 @@ impl ToValue for AlgorithmHyperParameterRanges {
 impl Literal for AlgorithmHyperParameterRanges {}
 
 /// The [`AutoMLConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-personalize-solution-automlconfig.html) property type.
+///
+/// When the solution performs AutoML ( `performAutoML` is true in
+/// [CreateSolution](https://docs.aws.amazon.com/personalize/latest/dg/API_CreateSolution.html) ),
+/// Amazon Personalize determines which recipe, from the specified list, optimizes the given metric.
+/// Amazon Personalize then uses that recipe for the solution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoMlConfig {
     /// `MetricName`.
     ///
+    /// The metric to optimize.
+    ///
     /// - Length: 0 to 256.
     pub metric_name: Option<Val<String>>,
     /// `RecipeList`.
+    ///
+    /// The list of candidate recipes.
     ///
     /// - Items: 0 to 100.
     pub recipe_list: Option<Val<Vec<String>>>,
@@ -323,13 +379,19 @@ impl ToValue for AutoMlConfig {
 impl Literal for AutoMlConfig {}
 
 /// The [`CategoricalHyperParameterRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-personalize-solution-categoricalhyperparameterrange.html) property type.
+///
+/// Provides the name and range of a categorical hyperparameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CategoricalHyperParameterRange {
     /// `Name`.
     ///
+    /// The name of the hyperparameter.
+    ///
     /// - Length: 0 to 256.
     pub name: Option<Val<String>>,
     /// `Values`.
+    ///
+    /// A list of the categories for the hyperparameter.
     ///
     /// - Items: 0 to 100.
     pub values: Option<Val<Vec<String>>>,
@@ -390,17 +452,25 @@ impl ToValue for CategoricalHyperParameterRange {
 impl Literal for CategoricalHyperParameterRange {}
 
 /// The [`ContinuousHyperParameterRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-personalize-solution-continuoushyperparameterrange.html) property type.
+///
+/// Provides the name and range of a continuous hyperparameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContinuousHyperParameterRange {
     /// `MaxValue`.
+    ///
+    /// The maximum allowable value for the hyperparameter.
     ///
     /// - Minimum: -1000000.
     pub max_value: Option<Val<f64>>,
     /// `MinValue`.
     ///
+    /// The minimum allowable value for the hyperparameter.
+    ///
     /// - Minimum: -1000000.
     pub min_value: Option<Val<f64>>,
     /// `Name`.
+    ///
+    /// The name of the hyperparameter.
     ///
     /// - Length: 0 to 256.
     pub name: Option<Val<String>>,
@@ -462,13 +532,23 @@ impl ToValue for ContinuousHyperParameterRange {
 impl Literal for ContinuousHyperParameterRange {}
 
 /// The [`HpoConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-personalize-solution-hpoconfig.html) property type.
+///
+/// Describes the properties for hyperparameter optimization (HPO).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HpoConfig {
     /// `AlgorithmHyperParameterRanges`.
+    ///
+    /// The hyperparameters and their allowable ranges.
     pub algorithm_hyper_parameter_ranges: Option<Val<AlgorithmHyperParameterRanges>>,
     /// `HpoObjective`.
+    ///
+    /// The metric to optimize during HPO.
+    ///
+    /// > Amazon Personalize doesn't support configuring the `hpoObjective` at this time.
     pub hpo_objective: Option<Val<HpoObjective>>,
     /// `HpoResourceConfig`.
+    ///
+    /// Describes the resource configuration for HPO.
     pub hpo_resource_config: Option<Val<HpoResourceConfig>>,
 }
 
@@ -528,17 +608,27 @@ impl ToValue for HpoConfig {
 impl Literal for HpoConfig {}
 
 /// The [`HpoObjective`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-personalize-solution-hpoobjective.html) property type.
+///
+/// The metric to optimize during hyperparameter optimization (HPO).
+///
+/// > Amazon Personalize doesn't support configuring the `hpoObjective` at this time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HpoObjective {
     /// `MetricName`.
+    ///
+    /// The name of the metric.
     ///
     /// - Length: 0 to 256.
     pub metric_name: Option<Val<String>>,
     /// `MetricRegex`.
     ///
+    /// A regular expression for finding the metric in the training job logs.
+    ///
     /// - Length: 0 to 256.
     pub metric_regex: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of the metric. Valid values are `Maximize` and `Minimize` .
     ///
     /// - Length: 0 to 256.
     pub type_: Option<Val<Type>>,
@@ -600,13 +690,21 @@ impl ToValue for HpoObjective {
 impl Literal for HpoObjective {}
 
 /// The [`HpoResourceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-personalize-solution-hporesourceconfig.html) property type.
+///
+/// Describes the resource configuration for hyperparameter optimization (HPO).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HpoResourceConfig {
     /// `MaxNumberOfTrainingJobs`.
     ///
+    /// The maximum number of training jobs when you create a solution version. The maximum value for
+    /// `maxNumberOfTrainingJobs` is `40` .
+    ///
     /// - Length: 0 to 256.
     pub max_number_of_training_jobs: Option<Val<String>>,
     /// `MaxParallelTrainingJobs`.
+    ///
+    /// The maximum number of parallel training jobs when you create a solution version. The maximum value
+    /// for `maxParallelTrainingJobs` is `10` .
     ///
     /// - Length: 0 to 256.
     pub max_parallel_training_jobs: Option<Val<String>>,
@@ -662,17 +760,25 @@ impl ToValue for HpoResourceConfig {
 impl Literal for HpoResourceConfig {}
 
 /// The [`IntegerHyperParameterRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-personalize-solution-integerhyperparameterrange.html) property type.
+///
+/// Provides the name and range of an integer-valued hyperparameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegerHyperParameterRange {
     /// `MaxValue`.
+    ///
+    /// The maximum allowable value for the hyperparameter.
     ///
     /// - Maximum: 1000000.
     pub max_value: Option<Val<i64>>,
     /// `MinValue`.
     ///
+    /// The minimum allowable value for the hyperparameter.
+    ///
     /// - Minimum: -1000000.
     pub min_value: Option<Val<i64>>,
     /// `Name`.
+    ///
+    /// The name of the hyperparameter.
     ///
     /// - Length: 0 to 256.
     pub name: Option<Val<String>>,
@@ -734,19 +840,32 @@ impl ToValue for IntegerHyperParameterRange {
 impl Literal for IntegerHyperParameterRange {}
 
 /// The [`SolutionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-personalize-solution-solutionconfig.html) property type.
+///
+/// Describes the configuration properties for the solution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SolutionConfig {
     /// `AlgorithmHyperParameters`.
+    ///
+    /// Lists the algorithm hyperparameters and their values.
     pub algorithm_hyper_parameters: Option<Val<BTreeMap<String, String>>>,
     /// `AutoMLConfig`.
+    ///
+    /// The [AutoMLConfig](https://docs.aws.amazon.com/personalize/latest/dg/API_AutoMLConfig.html) object
+    /// containing a list of recipes to search when AutoML is performed.
     pub auto_ml_config: Option<Val<AutoMlConfig>>,
     /// `EventValueThreshold`.
+    ///
+    /// Only events with a value greater than or equal to this threshold are used for training a model.
     ///
     /// - Length: 0 to 256.
     pub event_value_threshold: Option<Val<String>>,
     /// `FeatureTransformationParameters`.
+    ///
+    /// Lists the feature transformation parameters.
     pub feature_transformation_parameters: Option<Val<BTreeMap<String, String>>>,
     /// `HpoConfig`.
+    ///
+    /// Describes the properties for hyperparameter optimization (HPO).
     pub hpo_config: Option<Val<HpoConfig>>,
 }
 
@@ -851,9 +970,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["Maximize", "Minimize"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

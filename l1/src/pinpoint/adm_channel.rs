@@ -5,16 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::Pinpoint::ADMChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpoint-admchannel.html) resource type.
 ///
+/// A *channel* is a type of platform that you can deliver messages to. You can use the ADM channel to
+/// send push notifications through the Amazon Device Messaging (ADM) service to apps that run on Amazon
+/// devices, such as Kindle Fire tablets. Before you can use Amazon Pinpoint to send messages to Amazon
+/// devices, you have to enable the ADM channel for an Amazon Pinpoint application.
+///
+/// The ADMChannel resource represents the status and authentication settings for the ADM channel for an
+/// application.
+///
 /// Build it with [`AdmChannel::builder`]; adding it to a stack returns a [`AdmChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdmChannel {
     /// `ApplicationId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier for the Amazon Pinpoint application that the ADM channel applies to.
     pub application_id: Option<Val<String>>,
     /// `ClientId`: required.
+    ///
+    /// The Client ID that you received from Amazon to send messages by using ADM.
     pub client_id: Option<Val<String>>,
     /// `ClientSecret`: required.
+    ///
+    /// The Client Secret that you received from Amazon to send messages by using ADM.
     pub client_secret: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// Specifies whether to enable the ADM channel for the application.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -115,6 +131,9 @@ impl Deref for AdmChannelHandle {
 
 impl AdmChannelHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// (Deprecated) An identifier for the ADM channel. This property is retained only for backward
+    /// compatibility.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

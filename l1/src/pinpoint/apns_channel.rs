@@ -5,26 +5,57 @@ use crate::rt::*;
 
 /// The [`AWS::Pinpoint::APNSChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpoint-apnschannel.html) resource type.
 ///
+/// A *channel* is a type of platform that you can deliver messages to. You can use the APNs channel to
+/// send push notification messages to the Apple Push Notification service (APNs). Before you can use
+/// Amazon Pinpoint to send notifications to APNs, you have to enable the APNs channel for an Amazon
+/// Pinpoint application.
+///
+/// The APNSChannel resource represents the status and authentication settings for the APNs channel for
+/// an application.
+///
 /// Build it with [`ApnsChannel::builder`]; adding it to a stack returns a [`ApnsChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApnsChannel {
     /// `ApplicationId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier for the Amazon Pinpoint application that the APNs channel applies to.
     pub application_id: Option<Val<String>>,
     /// `BundleId`.
+    ///
+    /// The bundle identifier that's assigned to your iOS app. This identifier is used for APNs tokens.
     pub bundle_id: Option<Val<String>>,
     /// `Certificate`.
+    ///
+    /// The APNs client certificate that you received from Apple. Specify this value if you want Amazon
+    /// Pinpoint to communicate with APNs by using an APNs certificate.
     pub certificate: Option<Val<String>>,
     /// `DefaultAuthenticationMethod`.
+    ///
+    /// The default authentication method that you want Amazon Pinpoint to use when authenticating with
+    /// APNs. Valid options are `key` or `certificate` .
     pub default_authentication_method: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// Specifies whether to enable the APNs channel for the application.
     pub enabled: Option<Val<bool>>,
     /// `PrivateKey`.
+    ///
+    /// The private key for the APNs client certificate that you want Amazon Pinpoint to use to communicate
+    /// with APNs.
     pub private_key: Option<Val<String>>,
     /// `TeamId`.
+    ///
+    /// The identifier that's assigned to your Apple Developer Account team. This identifier is used for
+    /// APNs tokens.
     pub team_id: Option<Val<String>>,
     /// `TokenKey`.
+    ///
+    /// The authentication key to use for APNs tokens.
     pub token_key: Option<Val<String>>,
     /// `TokenKeyId`.
+    ///
+    /// The key identifier that's assigned to your APNs signing key. Specify this value if you want Amazon
+    /// Pinpoint to communicate with APNs by using APNs tokens.
     pub token_key_id: Option<Val<String>>,
 }
 
@@ -144,6 +175,9 @@ impl Deref for ApnsChannelHandle {
 
 impl ApnsChannelHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// (Deprecated) An identifier for the APNs channel. This property is retained only for backward
+    /// compatibility.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

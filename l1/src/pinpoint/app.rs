@@ -5,12 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::Pinpoint::App`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpoint-app.html) resource type.
 ///
+/// An *app* is an Amazon Pinpoint application, also referred to as a *project* . An application is a
+/// collection of related settings, customer information, segments, campaigns, and other types of Amazon
+/// Pinpoint resources.
+///
+/// The App resource represents an Amazon Pinpoint application.
+///
 /// Build it with [`App::builder`]; adding it to a stack returns a [`AppHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct App {
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The display name of the application.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
@@ -90,10 +104,15 @@ impl Deref for AppHandle {
 
 impl AppHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the application.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier for the application. This identifier is displayed as the *Project ID* on the
+    /// Amazon Pinpoint console.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,18 +5,49 @@ use crate::rt::*;
 
 /// The [`AWS::Pinpoint::ApplicationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpoint-applicationsettings.html) resource type.
 ///
+/// Specifies the settings for an Amazon Pinpoint application. In Amazon Pinpoint, an *application*
+/// (also referred to as an *app* or *project* ) is a collection of related settings, customer
+/// information, segments, and campaigns, and other types of Amazon Pinpoint resources.
+///
 /// Build it with [`ApplicationSettings::builder`]; adding it to a stack returns a [`ApplicationSettingsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationSettings {
     /// `ApplicationId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier for the Amazon Pinpoint application.
     pub application_id: Option<Val<String>>,
     /// `CampaignHook`.
+    ///
+    /// The settings for the Lambda function to use by default as a code hook for campaigns in the
+    /// application. To override these settings for a specific campaign, use the Campaign resource to define
+    /// custom Lambda function settings for the campaign.
     pub campaign_hook: Option<Val<CampaignHook>>,
     /// `CloudWatchMetricsEnabled`.
     pub cloud_watch_metrics_enabled: Option<Val<bool>>,
     /// `Limits`.
+    ///
+    /// The default sending limits for campaigns in the application. To override these limits for a specific
+    /// campaign, use the Campaign resource to define custom limits for the campaign.
     pub limits: Option<Val<Limits>>,
     /// `QuietTime`.
+    ///
+    /// The default quiet time for campaigns in the application. Quiet time is a specific time range when
+    /// campaigns don't send messages to endpoints, if all the following conditions are met:
+    ///
+    /// - The `EndpointDemographic.Timezone` property of the endpoint is set to a valid value.
+    ///
+    /// - The current time in the endpoint's time zone is later than or equal to the time specified by the
+    ///   `QuietTime.Start` property for the application (or a campaign that has custom quiet time
+    ///   settings).
+    ///
+    /// - The current time in the endpoint's time zone is earlier than or equal to the time specified by the
+    ///   `QuietTime.End` property for the application (or a campaign that has custom quiet time settings).
+    ///
+    /// If any of the preceding conditions isn't met, the endpoint will receive messages from a campaign,
+    /// even if quiet time is enabled.
+    ///
+    /// To override the default quiet time settings for a specific campaign, use the Campaign resource to
+    /// define a custom quiet time for the campaign.
     pub quiet_time: Option<Val<QuietTime>>,
 }
 
@@ -126,13 +157,27 @@ impl ApplicationSettingsHandle {
 }
 
 /// The [`CampaignHook`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-applicationsettings-campaignhook.html) property type.
+///
+/// Specifies the Lambda function to use by default as a code hook for campaigns in the application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CampaignHook {
     /// `LambdaFunctionName`.
+    ///
+    /// The name or Amazon Resource Name (ARN) of the Lambda function that Amazon Pinpoint invokes to send
+    /// messages for campaigns in the application.
     pub lambda_function_name: Option<Val<String>>,
     /// `Mode`.
+    ///
+    /// The mode that Amazon Pinpoint uses to invoke the Lambda function. Possible values are:
+    ///
+    /// - `FILTER` - Invoke the function to customize the segment that's used by a campaign.
+    /// - `DELIVERY` - (Deprecated) Previously, invoked the function to send a campaign through a custom
+    ///   channel. This functionality is not supported anymore. To send a campaign through a custom channel,
+    ///   use the `CustomDeliveryConfiguration` and `CampaignCustomMessage` objects of the campaign.
     pub mode: Option<Val<String>>,
     /// `WebUrl`.
+    ///
+    /// The web URL that Amazon Pinpoint calls to invoke the Lambda function over HTTPS.
     pub web_url: Option<Val<String>>,
 }
 
@@ -192,15 +237,29 @@ impl ToValue for CampaignHook {
 impl Literal for CampaignHook {}
 
 /// The [`Limits`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-applicationsettings-limits.html) property type.
+///
+/// Specifies the default sending limits for campaigns in the application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Limits {
     /// `Daily`.
+    ///
+    /// The maximum number of messages that a campaign can send to a single endpoint during a 24-hour
+    /// period. The maximum value is 100.
     pub daily: Option<Val<i64>>,
     /// `MaximumDuration`.
+    ///
+    /// The maximum amount of time, in seconds, that a campaign can attempt to deliver a message after the
+    /// scheduled start time for the campaign. The minimum value is 60 seconds.
     pub maximum_duration: Option<Val<i64>>,
     /// `MessagesPerSecond`.
+    ///
+    /// The maximum number of messages that a campaign can send each second. The minimum value is 1. The
+    /// maximum value is 20,000.
     pub messages_per_second: Option<Val<i64>>,
     /// `Total`.
+    ///
+    /// The maximum number of messages that a campaign can send to a single endpoint during the course of
+    /// the campaign. The maximum value is 100.
     pub total: Option<Val<i64>>,
 }
 
@@ -266,11 +325,21 @@ impl ToValue for Limits {
 impl Literal for Limits {}
 
 /// The [`QuietTime`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-applicationsettings-quiettime.html) property type.
+///
+/// Specifies the start and end times that define a time range when messages aren't sent to endpoints.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuietTime {
     /// `End`: required.
+    ///
+    /// The specific time when quiet time ends. This value has to use 24-hour notation and be in HH:MM
+    /// format, where HH is the hour (with a leading zero, if applicable) and MM is the minutes. For
+    /// example, use `02:30` to represent 2:30 AM, or `14:30` to represent 2:30 PM.
     pub end: Option<Val<String>>,
     /// `Start`: required.
+    ///
+    /// The specific time when quiet time begins. This value has to use 24-hour notation and be in HH:MM
+    /// format, where HH is the hour (with a leading zero, if applicable) and MM is the minutes. For
+    /// example, use `02:30` to represent 2:30 AM, or `14:30` to represent 2:30 PM.
     pub start: Option<Val<String>>,
 }
 

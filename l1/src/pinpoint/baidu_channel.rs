@@ -5,16 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::Pinpoint::BaiduChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpoint-baiduchannel.html) resource type.
 ///
+/// A *channel* is a type of platform that you can deliver messages to. You can use the Baidu channel to
+/// send notifications to the Baidu Cloud Push notification service. Before you can use Amazon Pinpoint
+/// to send notifications to the Baidu Cloud Push service, you have to enable the Baidu channel for an
+/// Amazon Pinpoint application.
+///
+/// The BaiduChannel resource represents the status and authentication settings of the Baidu channel for
+/// an application.
+///
 /// Build it with [`BaiduChannel::builder`]; adding it to a stack returns a [`BaiduChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BaiduChannel {
     /// `ApiKey`: required.
+    ///
+    /// The API key that you received from the Baidu Cloud Push service to communicate with the service.
     pub api_key: Option<Val<String>>,
     /// `ApplicationId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier for the Amazon Pinpoint application that you're configuring the Baidu channel
+    /// for.
     pub application_id: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// Specifies whether to enable the Baidu channel for the application.
     pub enabled: Option<Val<bool>>,
     /// `SecretKey`: required.
+    ///
+    /// The secret key that you received from the Baidu Cloud Push service to communicate with the service.
     pub secret_key: Option<Val<String>>,
 }
 
@@ -115,6 +132,9 @@ impl Deref for BaiduChannelHandle {
 
 impl BaiduChannelHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// (Deprecated) An identifier for the Baidu channel. This property is retained only for backward
+    /// compatibility.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,46 +5,99 @@ use crate::rt::*;
 
 /// The [`AWS::Pinpoint::Campaign`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpoint-campaign.html) resource type.
 ///
+/// Specifies the settings for a campaign. A *campaign* is a messaging initiative that engages a
+/// specific segment of users for an Amazon Pinpoint application.
+///
 /// Build it with [`Campaign::builder`]; adding it to a stack returns a [`CampaignHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Campaign {
     /// `AdditionalTreatments`.
+    ///
+    /// An array of requests that defines additional treatments for the campaign, in addition to the default
+    /// treatment for the campaign.
     pub additional_treatments: Option<Val<Vec<WriteTreatmentResource>>>,
     /// `ApplicationId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier for the Amazon Pinpoint application that the campaign is associated with.
     pub application_id: Option<Val<String>>,
     /// `CampaignHook`.
+    ///
+    /// Specifies the Lambda function to use as a code hook for a campaign.
     pub campaign_hook: Option<Val<CampaignHook>>,
     /// `CustomDeliveryConfiguration`.
+    ///
+    /// The delivery configuration settings for sending the treatment through a custom channel. This object
+    /// is required if the `MessageConfiguration` object for the treatment specifies a `CustomMessage`
+    /// object.
     pub custom_delivery_configuration: Option<Val<CustomDeliveryConfiguration>>,
     /// `Description`.
+    ///
+    /// A custom description of the campaign.
     pub description: Option<Val<String>>,
     /// `HoldoutPercent`.
+    ///
+    /// The allocated percentage of users (segment members) who shouldn't receive messages from the
+    /// campaign.
     pub holdout_percent: Option<Val<i64>>,
     /// `IsPaused`.
+    ///
+    /// Specifies whether to pause the campaign. A paused campaign doesn't run unless you resume it by
+    /// changing this value to `false` . If you restart a campaign, the campaign restarts from the beginning
+    /// and not at the point you paused it. If a campaign is running it will complete and then pause. Pause
+    /// only pauses or skips the next run for a recurring future scheduled campaign. A campaign scheduled
+    /// for immediate can't be paused.
     pub is_paused: Option<Val<bool>>,
     /// `Limits`.
+    ///
+    /// The messaging limits for the campaign.
     pub limits: Option<Val<Limits>>,
     /// `MessageConfiguration`.
+    ///
+    /// The message configuration settings for the treatment.
     pub message_configuration: Option<Val<MessageConfiguration>>,
     /// `Name`: required.
+    ///
+    /// The name of the campaign.
     pub name: Option<Val<String>>,
     /// `Priority`.
+    ///
+    /// An integer between 1 and 5, inclusive, that represents the priority of the in-app message campaign,
+    /// where 1 is the highest priority and 5 is the lowest. If there are multiple messages scheduled to be
+    /// displayed at the same time, the priority determines the order in which those messages are displayed.
     pub priority: Option<Val<i64>>,
     /// `Schedule`: required.
+    ///
+    /// The schedule settings for the treatment.
     pub schedule: Option<Val<Schedule>>,
     /// `SegmentId`: required.
+    ///
+    /// The unique identifier for the segment to associate with the campaign.
     pub segment_id: Option<Val<String>>,
     /// `SegmentVersion`.
+    ///
+    /// The version of the segment to associate with the campaign.
     pub segment_version: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
     /// `TemplateConfiguration`.
+    ///
+    /// The message template to use for the treatment.
     pub template_configuration: Option<Val<TemplateConfiguration>>,
     /// `TreatmentDescription`.
+    ///
+    /// A custom description of the treatment.
     pub treatment_description: Option<Val<String>>,
     /// `TreatmentName`.
+    ///
+    /// A custom name for the treatment.
     pub treatment_name: Option<Val<String>>,
 }
 
@@ -238,10 +291,14 @@ impl Deref for CampaignHandle {
 
 impl CampaignHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the campaign.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CampaignId`.
+    ///
+    /// The unique identifier for the campaign.
     pub fn attr_campaign_id(&self) -> Val<String> {
         self.0.get_att("CampaignId")
     }
@@ -256,9 +313,14 @@ impl CampaignHandle {
 }
 
 /// The [`CampaignCustomMessage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-campaigncustommessage.html) property type.
+///
+/// Specifies the contents of a message that's sent through a custom channel to recipients of a
+/// campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CampaignCustomMessage {
     /// `Data`.
+    ///
+    /// The raw, JSON-formatted string to use as the payload for the message. The maximum size is 5 KB.
     pub data: Option<Val<String>>,
 }
 
@@ -306,15 +368,27 @@ impl ToValue for CampaignCustomMessage {
 impl Literal for CampaignCustomMessage {}
 
 /// The [`CampaignEmailMessage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-campaignemailmessage.html) property type.
+///
+/// Specifies the content and "From" address for an email message that's sent to recipients of a
+/// campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CampaignEmailMessage {
     /// `Body`.
+    ///
+    /// The body of the email for recipients whose email clients don't render HTML content.
     pub body: Option<Val<String>>,
     /// `FromAddress`.
+    ///
+    /// The verified email address to send the email from. The default address is the `FromAddress`
+    /// specified for the email channel for the application.
     pub from_address: Option<Val<String>>,
     /// `HtmlBody`.
+    ///
+    /// The body of the email, in HTML format, for recipients whose email clients render HTML content.
     pub html_body: Option<Val<String>>,
     /// `Title`.
+    ///
+    /// The subject line, or title, of the email.
     pub title: Option<Val<String>>,
 }
 
@@ -380,11 +454,19 @@ impl ToValue for CampaignEmailMessage {
 impl Literal for CampaignEmailMessage {}
 
 /// The [`CampaignEventFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-campaigneventfilter.html) property type.
+///
+/// Specifies the settings for events that cause a campaign to be sent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CampaignEventFilter {
     /// `Dimensions`.
+    ///
+    /// The dimension settings of the event filter for the campaign.
     pub dimensions: Option<Val<EventDimensions>>,
     /// `FilterType`.
+    ///
+    /// The type of event that causes the campaign to be sent. Valid values are: `SYSTEM` , sends the
+    /// campaign when a system event occurs; and, `ENDPOINT` , sends the campaign when an endpoint event
+    /// (Events resource) occurs.
     pub filter_type: Option<Val<String>>,
 }
 
@@ -438,13 +520,27 @@ impl ToValue for CampaignEventFilter {
 impl Literal for CampaignEventFilter {}
 
 /// The [`CampaignHook`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-campaignhook.html) property type.
+///
+/// Specifies settings for invoking an Lambda function that customizes a segment for a campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CampaignHook {
     /// `LambdaFunctionName`.
+    ///
+    /// The name or Amazon Resource Name (ARN) of the Lambda function that Amazon Pinpoint invokes to
+    /// customize a segment for a campaign.
     pub lambda_function_name: Option<Val<String>>,
     /// `Mode`.
+    ///
+    /// The mode that Amazon Pinpoint uses to invoke the Lambda function. Possible values are:
+    ///
+    /// - `FILTER` - Invoke the function to customize the segment that's used by a campaign.
+    /// - `DELIVERY` - (Deprecated) Previously, invoked the function to send a campaign through a custom
+    ///   channel. This functionality is not supported anymore. To send a campaign through a custom channel,
+    ///   use the `CustomDeliveryConfiguration` and `CampaignCustomMessage` objects of the campaign.
     pub mode: Option<Val<String>>,
     /// `WebUrl`.
+    ///
+    /// The web URL that Amazon Pinpoint calls to invoke the Lambda function over HTTPS.
     pub web_url: Option<Val<String>>,
 }
 
@@ -504,15 +600,32 @@ impl ToValue for CampaignHook {
 impl Literal for CampaignHook {}
 
 /// The [`CampaignInAppMessage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-campaigninappmessage.html) property type.
+///
+/// Specifies the appearance of an in-app message, including the message type, the title and body text,
+/// text and background colors, and the configurations of buttons that appear in the message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CampaignInAppMessage {
     /// `Content`.
+    ///
+    /// An array that contains configurtion information about the in-app message for the campaign, including
+    /// title and body text, text colors, background colors, image URLs, and button configurations.
     pub content: Option<Val<Vec<InAppMessageContent>>>,
     /// `CustomConfig`.
+    ///
+    /// Custom data, in the form of key-value pairs, that is included in an in-app messaging payload.
     ///
     /// - Format: `json`.
     pub custom_config: Option<Val<Json>>,
     /// `Layout`.
+    ///
+    /// A string that describes how the in-app message will appear. You can specify one of the following:
+    ///
+    /// - `BOTTOM_BANNER` – a message that appears as a banner at the bottom of the page.
+    /// - `TOP_BANNER` – a message that appears as a banner at the top of the page.
+    /// - `OVERLAYS` – a message that covers entire screen.
+    /// - `MOBILE_FEED` – a message that appears in a window in front of the page.
+    /// - `MIDDLE_BANNER` – a message that appears as a banner in the middle of the page.
+    /// - `CAROUSEL` – a scrollable layout of up to five unique messages.
     pub layout: Option<Val<String>>,
 }
 
@@ -577,19 +690,42 @@ impl ToValue for CampaignInAppMessage {
 impl Literal for CampaignInAppMessage {}
 
 /// The [`CampaignSmsMessage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-campaignsmsmessage.html) property type.
+///
+/// Specifies the content and settings for an SMS message that's sent to recipients of a campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CampaignSmsMessage {
     /// `Body`.
+    ///
+    /// The body of the SMS message.
     pub body: Option<Val<String>>,
     /// `EntityId`.
+    ///
+    /// The entity ID or Principal Entity (PE) id received from the regulatory body for sending SMS in your
+    /// country.
     pub entity_id: Option<Val<String>>,
     /// `MessageType`.
+    ///
+    /// The SMS message type. Valid values are `TRANSACTIONAL` (for messages that are critical or
+    /// time-sensitive, such as a one-time passwords) and `PROMOTIONAL` (for messsages that aren't critical
+    /// or time-sensitive, such as marketing messages).
     pub message_type: Option<Val<String>>,
     /// `OriginationNumber`.
+    ///
+    /// The long code to send the SMS message from. This value should be one of the dedicated long codes
+    /// that's assigned to your AWS account. Although it isn't required, we recommend that you specify the
+    /// long code using an E.164 format to ensure prompt and accurate delivery of the message. For example, +12065550100.
     pub origination_number: Option<Val<String>>,
     /// `SenderId`.
+    ///
+    /// The alphabetic Sender ID to display as the sender of the message on a recipient's device. Support
+    /// for sender IDs varies by country or region. To specify a phone number as the sender, omit this
+    /// parameter and use `OriginationNumber` instead. For more information about support for Sender ID by
+    /// country, see the [Amazon Pinpoint User
+    /// Guide](https://docs.aws.amazon.com/pinpoint/latest/userguide/channels-sms-countries.html) .
     pub sender_id: Option<Val<String>>,
     /// `TemplateId`.
+    ///
+    /// The template ID received from the regulatory body for sending SMS in your country.
     pub template_id: Option<Val<String>>,
 }
 
@@ -667,11 +803,25 @@ impl ToValue for CampaignSmsMessage {
 impl Literal for CampaignSmsMessage {}
 
 /// The [`CustomDeliveryConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-customdeliveryconfiguration.html) property type.
+///
+/// Specifies the delivery configuration settings for sending a campaign or campaign treatment through a
+/// custom channel. This object is required if you use the `CampaignCustomMessage` object to define the
+/// message to send for the campaign or campaign treatment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomDeliveryConfiguration {
     /// `DeliveryUri`.
+    ///
+    /// The destination to send the campaign or treatment to. This value can be one of the following:
+    ///
+    /// - The name or Amazon Resource Name (ARN) of an AWS Lambda function to invoke to handle delivery of
+    ///   the campaign or treatment.
+    /// - The URL for a web application or service that supports HTTPS and can receive the message. The URL
+    ///   has to be a full URL, including the HTTPS protocol.
     pub delivery_uri: Option<Val<String>>,
     /// `EndpointTypes`.
+    ///
+    /// The types of endpoints to send the campaign or treatment to. Each valid value maps to a type of
+    /// channel that you can associate with an endpoint by using the `ChannelType` property of an endpoint.
     pub endpoint_types: Option<Val<Vec<String>>>,
 }
 
@@ -730,19 +880,39 @@ impl ToValue for CustomDeliveryConfiguration {
 impl Literal for CustomDeliveryConfiguration {}
 
 /// The [`DefaultButtonConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-defaultbuttonconfiguration.html) property type.
+///
+/// Specifies the default behavior for a button that appears in an in-app message. You can optionally
+/// add button configurations that specifically apply to iOS, Android, or web browser users.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultButtonConfiguration {
     /// `BackgroundColor`.
+    ///
+    /// The background color of a button, expressed as a hex color code (such as #000000 for black).
     pub background_color: Option<Val<String>>,
     /// `BorderRadius`.
+    ///
+    /// The border radius of a button.
     pub border_radius: Option<Val<i64>>,
     /// `ButtonAction`.
+    ///
+    /// The action that occurs when a recipient chooses a button in an in-app message. You can specify one
+    /// of the following:
+    ///
+    /// - `LINK` – A link to a web destination.
+    /// - `DEEP_LINK` – A link to a specific page in an application.
+    /// - `CLOSE` – Dismisses the message.
     pub button_action: Option<Val<String>>,
     /// `Link`.
+    ///
+    /// The destination (such as a URL) for a button.
     pub link: Option<Val<String>>,
     /// `Text`.
+    ///
+    /// The text that appears on a button in an in-app message.
     pub text: Option<Val<String>>,
     /// `TextColor`.
+    ///
+    /// The color of the body text in a button, expressed as a hex color code (such as #000000 for black).
     pub text_color: Option<Val<String>>,
 }
 
@@ -820,15 +990,31 @@ impl ToValue for DefaultButtonConfiguration {
 impl Literal for DefaultButtonConfiguration {}
 
 /// The [`EventDimensions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-eventdimensions.html) property type.
+///
+/// Specifies the dimensions for an event filter that determines when a campaign is sent or a journey
+/// activity is performed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventDimensions {
     /// `Attributes`.
     ///
+    /// One or more custom attributes that your application reports to Amazon Pinpoint. You can use these
+    /// attributes as selection criteria when you create an event filter.
+    ///
     /// - Format: `json`.
     pub attributes: Option<Val<Json>>,
     /// `EventType`.
+    ///
+    /// The name of the event that causes the campaign to be sent or the journey activity to be performed.
+    /// This can be a standard event that Amazon Pinpoint generates, such as `_email.delivered` or
+    /// `_custom.delivered` . For campaigns, this can also be a custom event that's specific to your
+    /// application. For information about standard events, see [Streaming Amazon Pinpoint
+    /// Events](https://docs.aws.amazon.com/pinpoint/latest/developerguide/event-streams.html) in the *Amazon
+    /// Pinpoint Developer Guide* .
     pub event_type: Option<Val<SetDimension>>,
     /// `Metrics`.
+    ///
+    /// One or more custom metrics that your application reports to Amazon Pinpoint . You can use these
+    /// metrics as selection criteria when you create an event filter.
     ///
     /// - Format: `json`.
     pub metrics: Option<Val<Json>>,
@@ -890,13 +1076,23 @@ impl ToValue for EventDimensions {
 impl Literal for EventDimensions {}
 
 /// The [`InAppMessageBodyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-inappmessagebodyconfig.html) property type.
+///
+/// Specifies the configuration of main body text of the in-app message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InAppMessageBodyConfig {
     /// `Alignment`.
+    ///
+    /// The text alignment of the main body text of the message. Acceptable values: `LEFT` , `CENTER` ,
+    /// `RIGHT` .
     pub alignment: Option<Val<String>>,
     /// `Body`.
+    ///
+    /// The main body text of the message.
     pub body: Option<Val<String>>,
     /// `TextColor`.
+    ///
+    /// The color of the body text, expressed as a string consisting of a hex color code (such as "#000000"
+    /// for black).
     pub text_color: Option<Val<String>>,
 }
 
@@ -956,15 +1152,25 @@ impl ToValue for InAppMessageBodyConfig {
 impl Literal for InAppMessageBodyConfig {}
 
 /// The [`InAppMessageButton`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-inappmessagebutton.html) property type.
+///
+/// Specifies the configuration of a button that appears in an in-app message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InAppMessageButton {
     /// `Android`.
+    ///
+    /// An object that defines the default behavior for a button in in-app messages sent to Android.
     pub android: Option<Val<OverrideButtonConfiguration>>,
     /// `DefaultConfig`.
+    ///
+    /// An object that defines the default behavior for a button in an in-app message.
     pub default_config: Option<Val<DefaultButtonConfiguration>>,
     /// `IOS`.
+    ///
+    /// An object that defines the default behavior for a button in in-app messages sent to iOS devices.
     pub ios: Option<Val<OverrideButtonConfiguration>>,
     /// `Web`.
+    ///
+    /// An object that defines the default behavior for a button in in-app messages for web applications.
     pub web: Option<Val<OverrideButtonConfiguration>>,
 }
 
@@ -1030,19 +1236,34 @@ impl ToValue for InAppMessageButton {
 impl Literal for InAppMessageButton {}
 
 /// The [`InAppMessageContent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-inappmessagecontent.html) property type.
+///
+/// Specifies the configuration and contents of an in-app message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InAppMessageContent {
     /// `BackgroundColor`.
+    ///
+    /// The background color for an in-app message banner, expressed as a hex color code (such as #000000
+    /// for black).
     pub background_color: Option<Val<String>>,
     /// `BodyConfig`.
+    ///
+    /// Specifies the configuration of main body text in an in-app message template.
     pub body_config: Option<Val<InAppMessageBodyConfig>>,
     /// `HeaderConfig`.
+    ///
+    /// Specifies the configuration and content of the header or title text of the in-app message.
     pub header_config: Option<Val<InAppMessageHeaderConfig>>,
     /// `ImageUrl`.
+    ///
+    /// The URL of the image that appears on an in-app message banner.
     pub image_url: Option<Val<String>>,
     /// `PrimaryBtn`.
+    ///
+    /// An object that contains configuration information about the primary button in an in-app message.
     pub primary_btn: Option<Val<InAppMessageButton>>,
     /// `SecondaryBtn`.
+    ///
+    /// An object that contains configuration information about the secondary button in an in-app message.
     pub secondary_btn: Option<Val<InAppMessageButton>>,
 }
 
@@ -1120,13 +1341,22 @@ impl ToValue for InAppMessageContent {
 impl Literal for InAppMessageContent {}
 
 /// The [`InAppMessageHeaderConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-inappmessageheaderconfig.html) property type.
+///
+/// Specifies the configuration and content of the header or title text of the in-app message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InAppMessageHeaderConfig {
     /// `Alignment`.
+    ///
+    /// The text alignment of the title of the message. Acceptable values: `LEFT` , `CENTER` , `RIGHT` .
     pub alignment: Option<Val<String>>,
     /// `Header`.
+    ///
+    /// The header or title text of the in-app message.
     pub header: Option<Val<String>>,
     /// `TextColor`.
+    ///
+    /// The color of the body text, expressed as a string consisting of a hex color code (such as "#000000"
+    /// for black).
     pub text_color: Option<Val<String>>,
 }
 
@@ -1186,17 +1416,33 @@ impl ToValue for InAppMessageHeaderConfig {
 impl Literal for InAppMessageHeaderConfig {}
 
 /// The [`Limits`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-limits.html) property type.
+///
+/// Specifies the limits on the messages that a campaign can send.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Limits {
     /// `Daily`.
+    ///
+    /// The maximum number of messages that a campaign can send to a single endpoint during a 24-hour
+    /// period. The maximum value is 100.
     pub daily: Option<Val<i64>>,
     /// `MaximumDuration`.
+    ///
+    /// The maximum amount of time, in seconds, that a campaign can attempt to deliver a message after the
+    /// scheduled start time for the campaign. The minimum value is 60 seconds.
     pub maximum_duration: Option<Val<i64>>,
     /// `MessagesPerSecond`.
+    ///
+    /// The maximum number of messages that a campaign can send each second. The minimum value is 1. The
+    /// maximum value is 20,000.
     pub messages_per_second: Option<Val<i64>>,
     /// `Session`.
+    ///
+    /// The maximum number of messages that the campaign can send per user session.
     pub session: Option<Val<i64>>,
     /// `Total`.
+    ///
+    /// The maximum number of messages that a campaign can send to a single endpoint during the course of
+    /// the campaign. The maximum value is 100.
     pub total: Option<Val<i64>>,
 }
 
@@ -1268,31 +1514,77 @@ impl ToValue for Limits {
 impl Literal for Limits {}
 
 /// The [`Message`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-message.html) property type.
+///
+/// Specifies the content and settings for a push notification that's sent to recipients of a campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Message {
     /// `Action`.
+    ///
+    /// The action to occur if a recipient taps the push notification. Valid values are:
+    ///
+    /// - `OPEN_APP` – Your app opens or it becomes the foreground app if it was sent to the background.
+    ///   This is the default action.
+    /// - `DEEP_LINK` – Your app opens and displays a designated user interface in the app. This setting
+    ///   uses the deep-linking features of iOS and Android.
+    /// - `URL` – The default mobile browser on the recipient's device opens and loads the web page at a
+    ///   URL that you specify.
     pub action: Option<Val<String>>,
     /// `Body`.
+    ///
+    /// The body of the notification message. The maximum number of characters is 200.
     pub body: Option<Val<String>>,
     /// `ImageIconUrl`.
+    ///
+    /// The URL of the image to display as the push notification icon, such as the icon for the app.
     pub image_icon_url: Option<Val<String>>,
     /// `ImageSmallIconUrl`.
+    ///
+    /// The URL of the image to display as the small, push notification icon, such as a small version of the
+    /// icon for the app.
     pub image_small_icon_url: Option<Val<String>>,
     /// `ImageUrl`.
+    ///
+    /// The URL of an image to display in the push notification.
     pub image_url: Option<Val<String>>,
     /// `JsonBody`.
+    ///
+    /// The JSON payload to use for a silent push notification.
     pub json_body: Option<Val<String>>,
     /// `MediaUrl`.
+    ///
+    /// The URL of the image or video to display in the push notification.
     pub media_url: Option<Val<String>>,
     /// `RawContent`.
+    ///
+    /// The raw, JSON-formatted string to use as the payload for the notification message. If specified,
+    /// this value overrides all other content for the message.
     pub raw_content: Option<Val<String>>,
     /// `SilentPush`.
+    ///
+    /// Specifies whether the notification is a silent push notification, which is a push notification that
+    /// doesn't display on a recipient's device. Silent push notifications can be used for cases such as
+    /// updating an app's configuration, displaying messages in an in-app message center, or supporting
+    /// phone home functionality.
     pub silent_push: Option<Val<bool>>,
     /// `TimeToLive`.
+    ///
+    /// The number of seconds that the push notification service should keep the message, if the service is
+    /// unable to deliver the notification the first time. This value is converted to an expiration value
+    /// when it's sent to a push notification service. If this value is `0` , the service treats the
+    /// notification as if it expires immediately and the service doesn't store or try to deliver the
+    /// notification again.
+    ///
+    /// This value doesn't apply to messages that are sent through the Amazon Device Messaging (ADM)
+    /// service.
     pub time_to_live: Option<Val<i64>>,
     /// `Title`.
+    ///
+    /// The title to display above the notification message on a recipient's device.
     pub title: Option<Val<String>>,
     /// `Url`.
+    ///
+    /// The URL to open in a recipient's default mobile browser, if a recipient taps the push notification
+    /// and the value of the `Action` property is `URL` .
     pub url: Option<Val<String>>,
 }
 
@@ -1406,25 +1698,59 @@ impl ToValue for Message {
 impl Literal for Message {}
 
 /// The [`MessageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-messageconfiguration.html) property type.
+///
+/// Specifies the message configuration settings for a campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MessageConfiguration {
     /// `ADMMessage`.
+    ///
+    /// The message that the campaign sends through the ADM (Amazon Device Messaging) channel. If specified,
+    /// this message overrides the default message.
     pub adm_message: Option<Val<Message>>,
     /// `APNSMessage`.
+    ///
+    /// The message that the campaign sends through the APNs (Apple Push Notification service) channel. If
+    /// specified, this message overrides the default message.
     pub apns_message: Option<Val<Message>>,
     /// `BaiduMessage`.
+    ///
+    /// The message that the campaign sends through the Baidu (Baidu Cloud Push) channel. If specified, this
+    /// message overrides the default message.
     pub baidu_message: Option<Val<Message>>,
     /// `CustomMessage`.
+    ///
+    /// The message that the campaign sends through a custom channel, as specified by the delivery
+    /// configuration ( `CustomDeliveryConfiguration` ) settings for the campaign. If specified, this
+    /// message overrides the default message.
     pub custom_message: Option<Val<CampaignCustomMessage>>,
     /// `DefaultMessage`.
+    ///
+    /// The default message that the campaign sends through all the channels that are configured for the
+    /// campaign.
     pub default_message: Option<Val<Message>>,
     /// `EmailMessage`.
+    ///
+    /// The message that the campaign sends through the email channel. If specified, this message overrides
+    /// the default message.
+    ///
+    /// > The maximum email message size is 200 KB. You can use email templates to send larger email
+    /// messages.
     pub email_message: Option<Val<CampaignEmailMessage>>,
     /// `GCMMessage`.
+    ///
+    /// The message that the campaign sends through the GCM channel, which enables Amazon Pinpoint to send
+    /// push notifications through the Firebase Cloud Messaging (FCM), formerly Google Cloud Messaging
+    /// (GCM), service. If specified, this message overrides the default message.
     pub gcm_message: Option<Val<Message>>,
     /// `InAppMessage`.
+    ///
+    /// The default message for the in-app messaging channel. This message overrides the default message (
+    /// `DefaultMessage` ).
     pub in_app_message: Option<Val<CampaignInAppMessage>>,
     /// `SMSMessage`.
+    ///
+    /// The message that the campaign sends through the SMS channel. If specified, this message overrides
+    /// the default message.
     pub sms_message: Option<Val<CampaignSmsMessage>>,
 }
 
@@ -1520,11 +1846,22 @@ impl ToValue for MessageConfiguration {
 impl Literal for MessageConfiguration {}
 
 /// The [`OverrideButtonConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-overridebuttonconfiguration.html) property type.
+///
+/// Specifies the configuration of a button with settings that are specific to a certain device type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OverrideButtonConfiguration {
     /// `ButtonAction`.
+    ///
+    /// The action that occurs when a recipient chooses a button in an in-app message. You can specify one
+    /// of the following:
+    ///
+    /// - `LINK` – A link to a web destination.
+    /// - `DEEP_LINK` – A link to a specific page in an application.
+    /// - `CLOSE` – Dismisses the message.
     pub button_action: Option<Val<String>>,
     /// `Link`.
+    ///
+    /// The destination (such as a URL) for a button.
     pub link: Option<Val<String>>,
 }
 
@@ -1578,11 +1915,21 @@ impl ToValue for OverrideButtonConfiguration {
 impl Literal for OverrideButtonConfiguration {}
 
 /// The [`QuietTime`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-quiettime.html) property type.
+///
+/// Specifies the start and end times that define a time range when messages aren't sent to endpoints.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuietTime {
     /// `End`: required.
+    ///
+    /// The specific time when quiet time ends. This value has to use 24-hour notation and be in HH:MM
+    /// format, where HH is the hour (with a leading zero, if applicable) and MM is the minutes. For
+    /// example, use `02:30` to represent 2:30 AM, or `14:30` to represent 2:30 PM.
     pub end: Option<Val<String>>,
     /// `Start`: required.
+    ///
+    /// The specific time when quiet time begins. This value has to use 24-hour notation and be in HH:MM
+    /// format, where HH is the hour (with a leading zero, if applicable) and MM is the minutes. For
+    /// example, use `02:30` to represent 2:30 AM, or `14:30` to represent 2:30 PM.
     pub start: Option<Val<String>>,
 }
 
@@ -1642,21 +1989,55 @@ impl ToValue for QuietTime {
 impl Literal for QuietTime {}
 
 /// The [`Schedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-schedule.html) property type.
+///
+/// Specifies the schedule settings for a campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schedule {
     /// `EndTime`.
+    ///
+    /// The scheduled time, in ISO 8601 format, when the campaign ended or will end.
     pub end_time: Option<Val<String>>,
     /// `EventFilter`.
+    ///
+    /// The type of event that causes the campaign to be sent, if the value of the `Frequency` property is
+    /// `EVENT` .
     pub event_filter: Option<Val<CampaignEventFilter>>,
     /// `Frequency`.
+    ///
+    /// Specifies how often the campaign is sent or whether the campaign is sent in response to a specific
+    /// event.
     pub frequency: Option<Val<String>>,
     /// `IsLocalTime`.
+    ///
+    /// Specifies whether the start and end times for the campaign schedule use each recipient's local time.
+    /// To base the schedule on each recipient's local time, set this value to `true` .
     pub is_local_time: Option<Val<bool>>,
     /// `QuietTime`.
+    ///
+    /// The default quiet time for the campaign. Quiet time is a specific time range when a campaign doesn't
+    /// send messages to endpoints, if all the following conditions are met:
+    ///
+    /// - The `EndpointDemographic.Timezone` property of the endpoint is set to a valid value.
+    /// - The current time in the endpoint's time zone is later than or equal to the time specified by the
+    ///   `QuietTime.Start` property for the campaign.
+    /// - The current time in the endpoint's time zone is earlier than or equal to the time specified by the
+    ///   `QuietTime.End` property for the campaign.
+    ///
+    /// If any of the preceding conditions isn't met, the endpoint will receive messages from the campaign,
+    /// even if quiet time is enabled.
     pub quiet_time: Option<Val<QuietTime>>,
     /// `StartTime`.
+    ///
+    /// The scheduled time when the campaign began or will begin. Valid values are: `IMMEDIATE` , to start
+    /// the campaign immediately; or, a specific time in ISO 8601 format.
     pub start_time: Option<Val<String>>,
     /// `TimeZone`.
+    ///
+    /// The starting UTC offset for the campaign schedule, if the value of the `IsLocalTime` property is
+    /// `true` . Valid values are: `UTC, UTC+01, UTC+02, UTC+03, UTC+03:30, UTC+04, UTC+04:30, UTC+05,
+    /// UTC+05:30, UTC+05:45, UTC+06, UTC+06:30, UTC+07, UTC+08, UTC+09, UTC+09:30, UTC+10, UTC+10:30,
+    /// UTC+11, UTC+12, UTC+13, UTC-02, UTC-03, UTC-04, UTC-05, UTC-06, UTC-07, UTC-08, UTC-09, UTC-10,` and
+    /// `UTC-11` .
     pub time_zone: Option<Val<String>>,
 }
 
@@ -1740,11 +2121,21 @@ impl ToValue for Schedule {
 impl Literal for Schedule {}
 
 /// The [`SetDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-setdimension.html) property type.
+///
+/// Specifies the dimension type and values for a segment dimension.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SetDimension {
     /// `DimensionType`.
+    ///
+    /// The type of segment dimension to use. Valid values are: `INCLUSIVE` , endpoints that match the
+    /// criteria are included in the segment; and, `EXCLUSIVE` , endpoints that match the criteria are
+    /// excluded from the segment.
     pub dimension_type: Option<Val<String>>,
     /// `Values`.
+    ///
+    /// The criteria values to use for the segment dimension. Depending on the value of the `DimensionType`
+    /// property, endpoints are included or excluded from the segment if their values match the criteria
+    /// values.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -1803,11 +2194,27 @@ impl ToValue for SetDimension {
 impl Literal for SetDimension {}
 
 /// The [`Template`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-template.html) property type.
+///
+/// Specifies the name and version of the message template to use for the message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Template {
     /// `Name`.
+    ///
+    /// The name of the message template to use for the message. If specified, this value must match the
+    /// name of an existing message template.
     pub name: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The unique identifier for the version of the message template to use for the message. If specified,
+    /// this value must match the identifier for an existing template version. To retrieve a list of
+    /// versions and version identifiers for a template, use the [Template
+    /// Versions](https://docs.aws.amazon.com/pinpoint/latest/apireference/templates-template-name-template-type-versions.html)
+    /// resource.
+    ///
+    /// If you don't specify a value for this property, Amazon Pinpoint uses the *active version* of the
+    /// template. The *active version* is typically the version of a template that's been most recently
+    /// reviewed and approved for use, depending on your workflow. It isn't necessarily the latest version
+    /// of a template.
     pub version: Option<Val<String>>,
 }
 
@@ -1861,15 +2268,25 @@ impl ToValue for Template {
 impl Literal for Template {}
 
 /// The [`TemplateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-templateconfiguration.html) property type.
+///
+/// Specifies the message template to use for the message, for each type of channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemplateConfiguration {
     /// `EmailTemplate`.
+    ///
+    /// The email template to use for the message.
     pub email_template: Option<Val<Template>>,
     /// `PushTemplate`.
+    ///
+    /// The push notification template to use for the message.
     pub push_template: Option<Val<Template>>,
     /// `SMSTemplate`.
+    ///
+    /// The SMS template to use for the message.
     pub sms_template: Option<Val<Template>>,
     /// `VoiceTemplate`.
+    ///
+    /// The voice template to use for the message. This object isn't supported for campaigns.
     pub voice_template: Option<Val<Template>>,
 }
 
@@ -1935,21 +2352,40 @@ impl ToValue for TemplateConfiguration {
 impl Literal for TemplateConfiguration {}
 
 /// The [`WriteTreatmentResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-campaign-writetreatmentresource.html) property type.
+///
+/// Specifies the settings for a campaign treatment. A *treatment* is a variation of a campaign that's
+/// used for A/B testing of a campaign.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WriteTreatmentResource {
     /// `CustomDeliveryConfiguration`.
+    ///
+    /// The delivery configuration settings for sending the treatment through a custom channel. This object
+    /// is required if the `MessageConfiguration` object for the treatment specifies a `CustomMessage`
+    /// object.
     pub custom_delivery_configuration: Option<Val<CustomDeliveryConfiguration>>,
     /// `MessageConfiguration`.
+    ///
+    /// The message configuration settings for the treatment.
     pub message_configuration: Option<Val<MessageConfiguration>>,
     /// `Schedule`.
+    ///
+    /// The schedule settings for the treatment.
     pub schedule: Option<Val<Schedule>>,
     /// `SizePercent`.
+    ///
+    /// The allocated percentage of users (segment members) to send the treatment to.
     pub size_percent: Option<Val<i64>>,
     /// `TemplateConfiguration`.
+    ///
+    /// The message template to use for the treatment.
     pub template_configuration: Option<Val<TemplateConfiguration>>,
     /// `TreatmentDescription`.
+    ///
+    /// A custom description of the treatment.
     pub treatment_description: Option<Val<String>>,
     /// `TreatmentName`.
+    ///
+    /// A custom name for the treatment.
     pub treatment_name: Option<Val<String>>,
 }
 

@@ -5,24 +5,51 @@ use crate::rt::*;
 
 /// The [`AWS::Pinpoint::EmailChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpoint-emailchannel.html) resource type.
 ///
+/// A *channel* is a type of platform that you can deliver messages to. You can use the email channel to
+/// send email to users. Before you can use Amazon Pinpoint to send email, you must enable the email
+/// channel for an Amazon Pinpoint application.
+///
+/// The EmailChannel resource represents the status, identity, and other settings of the email channel
+/// for an application
+///
 /// Build it with [`EmailChannel::builder`]; adding it to a stack returns a [`EmailChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmailChannel {
     /// `ApplicationId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier for the Amazon Pinpoint application that you're specifying the email channel
+    /// for.
     pub application_id: Option<Val<String>>,
     /// `ConfigurationSet`.
+    ///
+    /// The [Amazon SES configuration
+    /// set](https://docs.aws.amazon.com/ses/latest/APIReference/API_ConfigurationSet.html) that you want to
+    /// apply to messages that you send through the channel.
     pub configuration_set: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// Specifies whether to enable the email channel for the application.
     pub enabled: Option<Val<bool>>,
     /// `FromAddress`: required.
+    ///
+    /// The verified email address that you want to send email from when you send email through the channel.
     pub from_address: Option<Val<String>>,
     /// `Identity`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the identity, verified with Amazon Simple Email Service (Amazon
+    /// SES), that you want to use when you send email through the channel.
     pub identity: Option<Val<String>>,
     /// `OrchestrationSendingRoleArn`.
+    ///
+    /// The ARN of an IAM role for Amazon Pinpoint to use to send email from your campaigns or journeys
+    /// through Amazon SES .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub orchestration_sending_role_arn: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The ARN of the AWS Identity and Access Management (IAM) role that you want Amazon Pinpoint to use
+    /// when it submits email-related event data for the channel.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -143,6 +170,9 @@ impl Deref for EmailChannelHandle {
 
 impl EmailChannelHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// (Deprecated) An identifier for the email channel. This property is retained only for backward
+    /// compatibility.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

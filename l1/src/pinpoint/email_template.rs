@@ -5,24 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::Pinpoint::EmailTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpoint-emailtemplate.html) resource type.
 ///
+/// Creates a message template that you can use in messages that are sent through the email channel. A *message
+/// template* is a set of content and settings that you can define, save, and reuse in messages for any
+/// of your Amazon Pinpoint applications.
+///
 /// Build it with [`EmailTemplate::builder`]; adding it to a stack returns a [`EmailTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmailTemplate {
     /// `DefaultSubstitutions`.
+    ///
+    /// A JSON object that specifies the default values to use for message variables in the message
+    /// template. This object is a set of key-value pairs. Each key defines a message variable in the
+    /// template. The corresponding value defines the default value for that variable. When you create a
+    /// message that's based on the template, you can override these defaults with message-specific and
+    /// address-specific variables and values.
     pub default_substitutions: Option<Val<String>>,
     /// `HtmlPart`.
+    ///
+    /// The message body, in HTML format, to use in email messages that are based on the message template.
+    /// We recommend using HTML format for email clients that render HTML content. You can include links,
+    /// formatted text, and more in an HTML message.
     pub html_part: Option<Val<String>>,
     /// `Subject`: required.
+    ///
+    /// The subject line, or title, to use in email messages that are based on the message template.
     pub subject: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
     /// `TemplateDescription`.
+    ///
+    /// A custom description of the message template.
     pub template_description: Option<Val<String>>,
     /// `TemplateName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the message template.
     pub template_name: Option<Val<String>>,
     /// `TextPart`.
+    ///
+    /// The message body, in plain text format, to use in email messages that are based on the message
+    /// template. We recommend using plain text format for email clients that don't render HTML content and
+    /// clients that are connected to high-latency networks, such as mobile devices.
     pub text_part: Option<Val<String>>,
 }
 
@@ -141,6 +171,8 @@ impl EmailTemplateHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the message template.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

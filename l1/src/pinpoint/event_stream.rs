@@ -5,14 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::Pinpoint::EventStream`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpoint-eventstream.html) resource type.
 ///
+/// Creates a new event stream for an application or updates the settings of an existing event stream
+/// for an application.
+///
 /// Build it with [`EventStream::builder`]; adding it to a stack returns a [`EventStreamHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventStream {
     /// `ApplicationId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier for the Amazon Pinpoint application that you want to export data from.
     pub application_id: Option<Val<String>>,
     /// `DestinationStreamArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Kinesis Data Stream or Amazon Data Firehose delivery
+    /// stream that you want to publish event data to.
+    ///
+    /// For a Kinesis Data Stream, the ARN format is: `arn:aws:kinesis: region : account-id :stream/
+    /// stream_name`
+    ///
+    /// For a Firehose delivery stream, the ARN format is: `arn:aws:firehose: region : account-id
+    /// :deliverystream/ stream_name`
     pub destination_stream_arn: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The AWS Identity and Access Management (IAM) role that authorizes Amazon Pinpoint to publish event
+    /// data to the stream in your AWS account.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,

@@ -5,18 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::Pinpoint::GCMChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpoint-gcmchannel.html) resource type.
 ///
+/// A *channel* is a type of platform that you can deliver messages to. You can use the GCM channel to
+/// send push notification messages to the Firebase Cloud Messaging (FCM) service, which replaced the
+/// Google Cloud Messaging (GCM) service. Before you use Amazon Pinpoint to send notifications to FCM,
+/// you have to enable the GCM channel for an Amazon Pinpoint application.
+///
+/// The GCMChannel resource represents the status and authentication settings of the GCM channel for an
+/// application.
+///
 /// Build it with [`GcmChannel::builder`]; adding it to a stack returns a [`GcmChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GcmChannel {
     /// `ApiKey`.
+    ///
+    /// The Web API key, also called the *server key* , that you received from Google to communicate with
+    /// Google services.
     pub api_key: Option<Val<String>>,
     /// `ApplicationId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier for the Amazon Pinpoint application that the GCM channel applies to.
     pub application_id: Option<Val<String>>,
     /// `DefaultAuthenticationMethod`.
+    ///
+    /// The default authentication method used for GCM. Values are either "TOKEN" or "KEY". Defaults to
+    /// "KEY".
     pub default_authentication_method: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// Specifies whether to enable the GCM channel for the Amazon Pinpoint application.
     pub enabled: Option<Val<bool>>,
     /// `ServiceJson`.
+    ///
+    /// The contents of the JSON file provided by Google during registration in order to generate an access
+    /// token for authentication. For more information see [Migrate from legacy FCM APIs to HTTP
+    /// v1](https://docs.aws.amazon.com/https://firebase.google.com/docs/cloud-messaging/migrate-v1) .
     pub service_json: Option<Val<String>>,
 }
 
@@ -112,6 +134,9 @@ impl Deref for GcmChannelHandle {
 
 impl GcmChannelHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// (Deprecated) An identifier for the GCM channel. This property is retained only for backward
+    /// compatibility.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

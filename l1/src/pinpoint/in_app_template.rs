@@ -5,22 +5,50 @@ use crate::rt::*;
 
 /// The [`AWS::Pinpoint::InAppTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpoint-inapptemplate.html) resource type.
 ///
+/// Creates a message template that you can use to send in-app messages. A message template is a set of
+/// content and settings that you can define, save, and reuse in messages for any of your Amazon
+/// Pinpoint applications. The In-App channel is unavailable in AWS GovCloud (US).
+///
 /// Build it with [`InAppTemplate::builder`]; adding it to a stack returns a [`InAppTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InAppTemplate {
     /// `Content`.
+    ///
+    /// An object that contains information about the content of an in-app message, including its title and
+    /// body text, text colors, background colors, images, buttons, and behaviors.
     pub content: Option<Val<Vec<InAppMessageContent>>>,
     /// `CustomConfig`.
+    ///
+    /// Custom data, in the form of key-value pairs, that is included in an in-app messaging payload.
     pub custom_config: Option<Val<Json>>,
     /// `Layout`.
+    ///
+    /// A string that determines the appearance of the in-app message. You can specify one of the following:
+    ///
+    /// - `BOTTOM_BANNER` – a message that appears as a banner at the bottom of the page.
+    /// - `TOP_BANNER` – a message that appears as a banner at the top of the page.
+    /// - `OVERLAYS` – a message that covers entire screen.
+    /// - `MOBILE_FEED` – a message that appears in a window in front of the page.
+    /// - `MIDDLE_BANNER` – a message that appears as a banner in the middle of the page.
+    /// - `CAROUSEL` – a scrollable layout of up to five unique messages.
     pub layout: Option<Val<Layout>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
     /// `TemplateDescription`.
+    ///
+    /// An optional description of the in-app template.
     pub template_description: Option<Val<String>>,
     /// `TemplateName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the in-app message template.
     pub template_name: Option<Val<String>>,
 }
 
@@ -127,6 +155,8 @@ impl Deref for InAppTemplateHandle {
 
 impl InAppTemplateHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the message template.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -141,13 +171,22 @@ impl InAppTemplateHandle {
 }
 
 /// The [`BodyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-inapptemplate-bodyconfig.html) property type.
+///
+/// Specifies the configuration of the main body text of the in-app message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BodyConfig {
     /// `Alignment`.
+    ///
+    /// The text alignment of the main body text of the message. Acceptable values: `LEFT` , `CENTER` ,
+    /// `RIGHT` .
     pub alignment: Option<Val<Alignment>>,
     /// `Body`.
+    ///
+    /// The main body text of the message.
     pub body: Option<Val<String>>,
     /// `TextColor`.
+    ///
+    /// The color of the body text, expressed as a hex color code (such as #000000 for black).
     pub text_color: Option<Val<String>>,
 }
 
@@ -207,15 +246,29 @@ impl ToValue for BodyConfig {
 impl Literal for BodyConfig {}
 
 /// The [`ButtonConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-inapptemplate-buttonconfig.html) property type.
+///
+/// Specifies the behavior of buttons that appear in an in-app message template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ButtonConfig {
     /// `Android`.
+    ///
+    /// Optional button configuration to use for in-app messages sent to Android devices. This button
+    /// configuration overrides the default button configuration.
     pub android: Option<Val<OverrideButtonConfiguration>>,
     /// `DefaultConfig`.
+    ///
+    /// Specifies the default behavior of a button that appears in an in-app message. You can optionally add
+    /// button configurations that specifically apply to iOS, Android, or web browser users.
     pub default_config: Option<Val<DefaultButtonConfiguration>>,
     /// `IOS`.
+    ///
+    /// Optional button configuration to use for in-app messages sent to iOS devices. This button
+    /// configuration overrides the default button configuration.
     pub ios: Option<Val<OverrideButtonConfiguration>>,
     /// `Web`.
+    ///
+    /// Optional button configuration to use for in-app messages sent to web applications. This button
+    /// configuration overrides the default button configuration.
     pub web: Option<Val<OverrideButtonConfiguration>>,
 }
 
@@ -281,19 +334,39 @@ impl ToValue for ButtonConfig {
 impl Literal for ButtonConfig {}
 
 /// The [`DefaultButtonConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-inapptemplate-defaultbuttonconfiguration.html) property type.
+///
+/// Specifies the default behavior of a button that appears in an in-app message. You can optionally add
+/// button configurations that specifically apply to iOS, Android, or web browser users.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultButtonConfiguration {
     /// `BackgroundColor`.
+    ///
+    /// The background color of a button, expressed as a hex color code (such as #000000 for black).
     pub background_color: Option<Val<String>>,
     /// `BorderRadius`.
+    ///
+    /// The border radius of a button.
     pub border_radius: Option<Val<i64>>,
     /// `ButtonAction`.
+    ///
+    /// The action that occurs when a recipient chooses a button in an in-app message. You can specify one
+    /// of the following:
+    ///
+    /// - `LINK` – A link to a web destination.
+    /// - `DEEP_LINK` – A link to a specific page in an application.
+    /// - `CLOSE` – Dismisses the message.
     pub button_action: Option<Val<ButtonAction>>,
     /// `Link`.
+    ///
+    /// The destination (such as a URL) for a button.
     pub link: Option<Val<String>>,
     /// `Text`.
+    ///
+    /// The text that appears on a button in an in-app message.
     pub text: Option<Val<String>>,
     /// `TextColor`.
+    ///
+    /// The color of the body text in a button, expressed as a hex color code (such as #000000 for black).
     pub text_color: Option<Val<String>>,
 }
 
@@ -371,13 +444,21 @@ impl ToValue for DefaultButtonConfiguration {
 impl Literal for DefaultButtonConfiguration {}
 
 /// The [`HeaderConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-inapptemplate-headerconfig.html) property type.
+///
+/// Specifies the configuration and content of the header or title text of the in-app message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeaderConfig {
     /// `Alignment`.
+    ///
+    /// The text alignment of the title of the message. Acceptable values: `LEFT` , `CENTER` , `RIGHT` .
     pub alignment: Option<Val<Alignment>>,
     /// `Header`.
+    ///
+    /// The title text of the in-app message.
     pub header: Option<Val<String>>,
     /// `TextColor`.
+    ///
+    /// The color of the title text, expressed as a hex color code (such as #000000 for black).
     pub text_color: Option<Val<String>>,
 }
 
@@ -437,19 +518,37 @@ impl ToValue for HeaderConfig {
 impl Literal for HeaderConfig {}
 
 /// The [`InAppMessageContent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-inapptemplate-inappmessagecontent.html) property type.
+///
+/// Specifies the configuration of an in-app message, including its header, body, buttons, colors, and
+/// images.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InAppMessageContent {
     /// `BackgroundColor`.
+    ///
+    /// The background color for an in-app message banner, expressed as a hex color code (such as #000000
+    /// for black).
     pub background_color: Option<Val<String>>,
     /// `BodyConfig`.
+    ///
+    /// An object that contains configuration information about the header or title text of the in-app
+    /// message.
     pub body_config: Option<Val<BodyConfig>>,
     /// `HeaderConfig`.
+    ///
+    /// An object that contains configuration information about the header or title text of the in-app
+    /// message.
     pub header_config: Option<Val<HeaderConfig>>,
     /// `ImageUrl`.
+    ///
+    /// The URL of the image that appears on an in-app message banner.
     pub image_url: Option<Val<String>>,
     /// `PrimaryBtn`.
+    ///
+    /// An object that contains configuration information about the primary button in an in-app message.
     pub primary_btn: Option<Val<ButtonConfig>>,
     /// `SecondaryBtn`.
+    ///
+    /// An object that contains configuration information about the secondary button in an in-app message.
     pub secondary_btn: Option<Val<ButtonConfig>>,
 }
 
@@ -527,11 +626,22 @@ impl ToValue for InAppMessageContent {
 impl Literal for InAppMessageContent {}
 
 /// The [`OverrideButtonConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-inapptemplate-overridebuttonconfiguration.html) property type.
+///
+/// Specifies the configuration of a button with settings that are specific to a certain device type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OverrideButtonConfiguration {
     /// `ButtonAction`.
+    ///
+    /// The action that occurs when a recipient chooses a button in an in-app message. You can specify one
+    /// of the following:
+    ///
+    /// - `LINK` – A link to a web destination.
+    /// - `DEEP_LINK` – A link to a specific page in an application.
+    /// - `CLOSE` – Dismisses the message.
     pub button_action: Option<Val<ButtonAction>>,
     /// `Link`.
+    ///
+    /// The destination (such as a URL) for a button.
     pub link: Option<Val<String>>,
 }
 
@@ -610,9 +720,18 @@ impl Alignment {
             Alignment::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Alignment {
+    const VALUES: &'static [&'static str] = &["LEFT", "CENTER", "RIGHT"];
+    fn as_str(&self) -> &str {
+        Alignment::as_str(self)
     }
 }
 
@@ -661,9 +780,18 @@ impl ButtonAction {
             ButtonAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ButtonAction {
+    const VALUES: &'static [&'static str] = &["LINK", "DEEP_LINK", "CLOSE"];
+    fn as_str(&self) -> &str {
+        ButtonAction::as_str(self)
     }
 }
 
@@ -721,9 +849,19 @@ impl Layout {
             Layout::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Layout {
+    const VALUES: &'static [&'static str] =
+        &["BOTTOM_BANNER", "TOP_BANNER", "OVERLAYS", "MOBILE_FEED", "MIDDLE_BANNER", "CAROUSEL"];
+    fn as_str(&self) -> &str {
+        Layout::as_str(self)
     }
 }
 

@@ -5,28 +5,64 @@ use crate::rt::*;
 
 /// The [`AWS::Pinpoint::PushTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpoint-pushtemplate.html) resource type.
 ///
+/// Creates a message template that you can use in messages that are sent through a push notification
+/// channel. A *message template* is a set of content and settings that you can define, save, and reuse
+/// in messages for any of your Amazon Pinpoint applications.
+///
 /// Build it with [`PushTemplate::builder`]; adding it to a stack returns a [`PushTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PushTemplate {
     /// `ADM`.
+    ///
+    /// The message template to use for the ADM (Amazon Device Messaging) channel. This message template
+    /// overrides the default template for push notification channels ( `Default` ).
     pub adm: Option<Val<AndroidPushNotificationTemplate>>,
     /// `APNS`.
+    ///
+    /// The message template to use for the APNs (Apple Push Notification service) channel. This message
+    /// template overrides the default template for push notification channels ( `Default` ).
     pub apns: Option<Val<ApnsPushNotificationTemplate>>,
     /// `Baidu`.
+    ///
+    /// The message template to use for the Baidu (Baidu Cloud Push) channel. This message template
+    /// overrides the default template for push notification channels ( `Default` ).
     pub baidu: Option<Val<AndroidPushNotificationTemplate>>,
     /// `Default`.
+    ///
+    /// The default message template to use for push notification channels.
     pub default: Option<Val<DefaultPushNotificationTemplate>>,
     /// `DefaultSubstitutions`.
+    ///
+    /// A JSON object that specifies the default values to use for message variables in the message
+    /// template. This object is a set of key-value pairs. Each key defines a message variable in the
+    /// template. The corresponding value defines the default value for that variable. When you create a
+    /// message that's based on the template, you can override these defaults with message-specific and
+    /// address-specific variables and values.
     pub default_substitutions: Option<Val<String>>,
     /// `GCM`.
+    ///
+    /// The message template to use for the GCM channel, which is used to send notifications through the
+    /// Firebase Cloud Messaging (FCM), formerly Google Cloud Messaging (GCM), service. This message
+    /// template overrides the default template for push notification channels ( `Default` ).
     pub gcm: Option<Val<AndroidPushNotificationTemplate>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
     /// `TemplateDescription`.
+    ///
+    /// A custom description of the message template.
     pub template_description: Option<Val<String>>,
     /// `TemplateName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the message template to use for the message. If specified, this value must match the
+    /// name of an existing message template.
     pub template_name: Option<Val<String>>,
 }
 
@@ -150,6 +186,8 @@ impl PushTemplateHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the message template.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -164,23 +202,57 @@ impl PushTemplateHandle {
 }
 
 /// The [`AndroidPushNotificationTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-pushtemplate-androidpushnotificationtemplate.html) property type.
+///
+/// Specifies channel-specific content and settings for a message template that can be used in push
+/// notifications that are sent through the ADM (Amazon Device Messaging), Baidu (Baidu Cloud Push), or
+/// GCM (Firebase Cloud Messaging, formerly Google Cloud Messaging) channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AndroidPushNotificationTemplate {
     /// `Action`.
+    ///
+    /// The action to occur if a recipient taps a push notification that's based on the message template.
+    /// Valid values are:
+    ///
+    /// - `OPEN_APP` – Your app opens or it becomes the foreground app if it was sent to the background.
+    ///   This is the default action.
+    /// - `DEEP_LINK` – Your app opens and displays a designated user interface in the app. This action
+    ///   uses the deep-linking features of the Android platform.
+    /// - `URL` – The default mobile browser on the recipient's device opens and loads the web page at a
+    ///   URL that you specify.
     pub action: Option<Val<String>>,
     /// `Body`.
+    ///
+    /// The message body to use in a push notification that's based on the message template.
     pub body: Option<Val<String>>,
     /// `ImageIconUrl`.
+    ///
+    /// The URL of the large icon image to display in the content view of a push notification that's based
+    /// on the message template.
     pub image_icon_url: Option<Val<String>>,
     /// `ImageUrl`.
+    ///
+    /// The URL of an image to display in a push notification that's based on the message template.
     pub image_url: Option<Val<String>>,
     /// `SmallImageIconUrl`.
+    ///
+    /// The URL of the small icon image to display in the status bar and the content view of a push
+    /// notification that's based on the message template.
     pub small_image_icon_url: Option<Val<String>>,
     /// `Sound`.
+    ///
+    /// The sound to play when a recipient receives a push notification that's based on the message
+    /// template. You can use the default stream or specify the file name of a sound resource that's bundled
+    /// in your app. On an Android platform, the sound file must reside in `/res/raw/` .
     pub sound: Option<Val<String>>,
     /// `Title`.
+    ///
+    /// The title to use in a push notification that's based on the message template. This title appears
+    /// above the notification message on a recipient's device.
     pub title: Option<Val<String>>,
     /// `Url`.
+    ///
+    /// The URL to open in a recipient's default mobile browser, if a recipient taps a push notification
+    /// that's based on the message template and the value of the `Action` property is `URL` .
     pub url: Option<Val<String>>,
 }
 
@@ -270,19 +342,48 @@ impl ToValue for AndroidPushNotificationTemplate {
 impl Literal for AndroidPushNotificationTemplate {}
 
 /// The [`APNSPushNotificationTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-pushtemplate-apnspushnotificationtemplate.html) property type.
+///
+/// Specifies channel-specific content and settings for a message template that can be used in push
+/// notifications that are sent through the APNs (Apple Push Notification service) channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApnsPushNotificationTemplate {
     /// `Action`.
+    ///
+    /// The action to occur if a recipient taps a push notification that's based on the message template.
+    /// Valid values are:
+    ///
+    /// - `OPEN_APP` – Your app opens or it becomes the foreground app if it was sent to the background.
+    ///   This is the default action.
+    /// - `DEEP_LINK` – Your app opens and displays a designated user interface in the app. This setting
+    ///   uses the deep-linking features of the iOS platform.
+    /// - `URL` – The default mobile browser on the recipient's device opens and loads the web page at a
+    ///   URL that you specify.
     pub action: Option<Val<String>>,
     /// `Body`.
+    ///
+    /// The message body to use in push notifications that are based on the message template.
     pub body: Option<Val<String>>,
     /// `MediaUrl`.
+    ///
+    /// The URL of an image or video to display in push notifications that are based on the message
+    /// template.
     pub media_url: Option<Val<String>>,
     /// `Sound`.
+    ///
+    /// The key for the sound to play when the recipient receives a push notification that's based on the
+    /// message template. The value for this key is the name of a sound file in your app's main bundle or
+    /// the `Library/Sounds` folder in your app's data container. If the sound file can't be found or you
+    /// specify `default` for the value, the system plays the default alert sound.
     pub sound: Option<Val<String>>,
     /// `Title`.
+    ///
+    /// The title to use in push notifications that are based on the message template. This title appears
+    /// above the notification message on a recipient's device.
     pub title: Option<Val<String>>,
     /// `Url`.
+    ///
+    /// The URL to open in the recipient's default mobile browser, if a recipient taps a push notification
+    /// that's based on the message template and the value of the `Action` property is `URL` .
     pub url: Option<Val<String>>,
 }
 
@@ -360,17 +461,46 @@ impl ToValue for ApnsPushNotificationTemplate {
 impl Literal for ApnsPushNotificationTemplate {}
 
 /// The [`DefaultPushNotificationTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-pushtemplate-defaultpushnotificationtemplate.html) property type.
+///
+/// Specifies the default settings and content for a message template that can be used in messages that
+/// are sent through a push notification channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultPushNotificationTemplate {
     /// `Action`.
+    ///
+    /// The action to occur if a recipient taps a push notification that's based on the message template.
+    /// Valid values are:
+    ///
+    /// - `OPEN_APP` – Your app opens or it becomes the foreground app if it was sent to the background.
+    ///   This is the default action.
+    /// - `DEEP_LINK` – Your app opens and displays a designated user interface in the app. This setting
+    ///   uses the deep-linking features of the iOS and Android platforms.
+    /// - `URL` – The default mobile browser on the recipient's device opens and loads the web page at a
+    ///   URL that you specify.
     pub action: Option<Val<String>>,
     /// `Body`.
+    ///
+    /// The message body to use in push notifications that are based on the message template.
     pub body: Option<Val<String>>,
     /// `Sound`.
+    ///
+    /// The sound to play when a recipient receives a push notification that's based on the message
+    /// template. You can use the default stream or specify the file name of a sound resource that's bundled
+    /// in your app. On an Android platform, the sound file must reside in `/res/raw/` .
+    ///
+    /// For an iOS platform, this value is the key for the name of a sound file in your app's main bundle or
+    /// the `Library/Sounds` folder in your app's data container. If the sound file can't be found or you
+    /// specify `default` for the value, the system plays the default alert sound.
     pub sound: Option<Val<String>>,
     /// `Title`.
+    ///
+    /// The title to use in push notifications that are based on the message template. This title appears
+    /// above the notification message on a recipient's device.
     pub title: Option<Val<String>>,
     /// `Url`.
+    ///
+    /// The URL to open in a recipient's default mobile browser, if a recipient taps a push notification
+    /// that's based on the message template and the value of the `Action` property is `URL` .
     pub url: Option<Val<String>>,
 }
 

@@ -5,18 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::Pinpoint::Segment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpoint-segment.html) resource type.
 ///
+/// Updates the configuration, dimension, and other settings for an existing segment.
+///
 /// Build it with [`Segment::builder`]; adding it to a stack returns a [`SegmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Segment {
     /// `ApplicationId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier for the Amazon Pinpoint application that the segment is associated with.
     pub application_id: Option<Val<String>>,
     /// `Dimensions`.
+    ///
+    /// An array that defines the dimensions for the segment.
     pub dimensions: Option<Val<SegmentDimensions>>,
     /// `Name`: required.
+    ///
+    /// The name of the segment.
+    ///
+    /// > A segment must have a name otherwise it will not appear in the Amazon Pinpoint console.
     pub name: Option<Val<String>>,
     /// `SegmentGroups`.
+    ///
+    /// The segment group to use and the dimensions to apply to the group's base segments in order to build
+    /// the segment. A segment group can consist of zero or more base segments. Your request can include
+    /// only one segment group.
     pub segment_groups: Option<Val<SegmentGroups>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
@@ -121,10 +141,14 @@ impl Deref for SegmentHandle {
 
 impl SegmentHandle {
     /// `Fn::GetAtt` `SegmentId`.
+    ///
+    /// The unique identifier for the segment.
     pub fn attr_segment_id(&self) -> Val<String> {
         self.0.get_att("SegmentId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the segment.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -139,9 +163,13 @@ impl SegmentHandle {
 }
 
 /// The [`Behavior`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-segment-behavior.html) property type.
+///
+/// Specifies behavior-based criteria for the segment, such as how recently users have used your app.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Behavior {
     /// `Recency`.
+    ///
+    /// Specifies how recently segment members were active.
     pub recency: Option<Val<Recency>>,
 }
 
@@ -189,11 +217,17 @@ impl ToValue for Behavior {
 impl Literal for Behavior {}
 
 /// The [`Coordinates`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-segment-coordinates.html) property type.
+///
+/// Specifies the GPS coordinates of a location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Coordinates {
     /// `Latitude`: required.
+    ///
+    /// The latitude coordinate of the location.
     pub latitude: Option<Val<f64>>,
     /// `Longitude`: required.
+    ///
+    /// The longitude coordinate of the location.
     pub longitude: Option<Val<f64>>,
 }
 
@@ -253,19 +287,33 @@ impl ToValue for Coordinates {
 impl Literal for Coordinates {}
 
 /// The [`Demographic`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-segment-demographic.html) property type.
+///
+/// Specifies demographic-based criteria, such as device platform, for the segment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Demographic {
     /// `AppVersion`.
+    ///
+    /// The app version criteria for the segment.
     pub app_version: Option<Val<SetDimension>>,
     /// `Channel`.
+    ///
+    /// The channel criteria for the segment.
     pub channel: Option<Val<SetDimension>>,
     /// `DeviceType`.
+    ///
+    /// The device type criteria for the segment.
     pub device_type: Option<Val<SetDimension>>,
     /// `Make`.
+    ///
+    /// The device make criteria for the segment.
     pub make: Option<Val<SetDimension>>,
     /// `Model`.
+    ///
+    /// The device model criteria for the segment.
     pub model: Option<Val<SetDimension>>,
     /// `Platform`.
+    ///
+    /// The device platform criteria for the segment.
     pub platform: Option<Val<SetDimension>>,
 }
 
@@ -343,11 +391,17 @@ impl ToValue for Demographic {
 impl Literal for Demographic {}
 
 /// The [`GPSPoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-segment-gpspoint.html) property type.
+///
+/// Specifies the GPS coordinates of the endpoint location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GpsPoint {
     /// `Coordinates`: required.
+    ///
+    /// The GPS coordinates to measure distance from.
     pub coordinates: Option<Val<Coordinates>>,
     /// `RangeInKilometers`: required.
+    ///
+    /// The range, in kilometers, from the GPS coordinates.
     pub range_in_kilometers: Option<Val<f64>>,
 }
 
@@ -414,15 +468,36 @@ impl ToValue for GpsPoint {
 impl Literal for GpsPoint {}
 
 /// The [`Groups`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-segment-groups.html) property type.
+///
+/// An array that defines the set of segment criteria to evaluate when handling segment groups for the
+/// segment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Groups {
     /// `Dimensions`.
+    ///
+    /// An array that defines the dimensions to include or exclude from the segment.
     pub dimensions: Option<Val<Vec<SegmentDimensions>>>,
     /// `SourceSegments`.
+    ///
+    /// The base segment to build the segment on. A base segment, also called a *source segment* , defines
+    /// the initial population of endpoints for a segment. When you add dimensions to the segment, Amazon
+    /// Pinpoint filters the base segment by using the dimensions that you specify.
+    ///
+    /// You can specify more than one dimensional segment or only one imported segment. If you specify an
+    /// imported segment, the segment size estimate that displays on the Amazon Pinpoint console indicates
+    /// the size of the imported segment without any filters applied to it.
     pub source_segments: Option<Val<Vec<SourceSegments>>>,
     /// `SourceType`.
+    ///
+    /// Specifies how to handle multiple base segments for the segment. For example, if you specify three
+    /// base segments for the segment, whether the resulting segment is based on all, any, or none of the
+    /// base segments.
     pub source_type: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// Specifies how to handle multiple dimensions for the segment. For example, if you specify three
+    /// dimensions for the segment, whether the resulting segment includes endpoints that match all, any, or
+    /// none of the dimensions.
     pub type_: Option<Val<String>>,
 }
 
@@ -498,11 +573,17 @@ impl ToValue for Groups {
 impl Literal for Groups {}
 
 /// The [`Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-segment-location.html) property type.
+///
+/// Specifies location-based criteria, such as region or GPS coordinates, for the segment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Location {
     /// `Country`.
+    ///
+    /// The country or region code, in ISO 3166-1 alpha-2 format, for the segment.
     pub country: Option<Val<SetDimension>>,
     /// `GPSPoint`.
+    ///
+    /// The GPS point dimension for the segment.
     pub gps_point: Option<Val<GpsPoint>>,
 }
 
@@ -556,11 +637,22 @@ impl ToValue for Location {
 impl Literal for Location {}
 
 /// The [`Recency`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-segment-recency.html) property type.
+///
+/// Specifies how recently segment members were active.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Recency {
     /// `Duration`: required.
+    ///
+    /// The duration to use when determining which users have been active or inactive with your app.
+    ///
+    /// Possible values: `HR_24` | `DAY_7` | `DAY_14` | `DAY_30` .
     pub duration: Option<Val<String>>,
     /// `RecencyType`: required.
+    ///
+    /// The type of recency dimension to use for the segment. Valid values are: `ACTIVE` and `INACTIVE` . If
+    /// the value is `ACTIVE` , the segment includes users who have used your app within the specified
+    /// duration are included in the segment. If the value is `INACTIVE` , the segment includes users who
+    /// haven't used your app within the specified duration are included in the segment.
     pub recency_type: Option<Val<String>>,
 }
 
@@ -623,23 +715,38 @@ impl ToValue for Recency {
 impl Literal for Recency {}
 
 /// The [`SegmentDimensions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-segment-segmentdimensions.html) property type.
+///
+/// Specifies the dimension settings for a segment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SegmentDimensions {
     /// `Attributes`.
     ///
+    /// One or more custom attributes to use as criteria for the segment. For more information see
+    /// [AttributeDimension](https://docs.aws.amazon.com/pinpoint/latest/apireference/apps-application-id-segments.html#apps-application-id-segments-model-attributedimension)
+    ///
     /// - Format: `json`.
     pub attributes: Option<Val<Json>>,
     /// `Behavior`.
+    ///
+    /// The behavior-based criteria, such as how recently users have used your app, for the segment.
     pub behavior: Option<Val<Behavior>>,
     /// `Demographic`.
+    ///
+    /// The demographic-based criteria, such as device platform, for the segment.
     pub demographic: Option<Val<Demographic>>,
     /// `Location`.
+    ///
+    /// The location-based criteria, such as region or GPS coordinates, for the segment.
     pub location: Option<Val<Location>>,
     /// `Metrics`.
+    ///
+    /// One or more custom metrics to use as criteria for the segment.
     ///
     /// - Format: `json`.
     pub metrics: Option<Val<Json>>,
     /// `UserAttributes`.
+    ///
+    /// One or more custom user attributes to use as criteria for the segment.
     ///
     /// - Format: `json`.
     pub user_attributes: Option<Val<Json>>,
@@ -719,11 +826,19 @@ impl ToValue for SegmentDimensions {
 impl Literal for SegmentDimensions {}
 
 /// The [`SegmentGroups`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-segment-segmentgroups.html) property type.
+///
+/// Specifies the set of segment criteria to evaluate when handling segment groups for the segment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SegmentGroups {
     /// `Groups`.
+    ///
+    /// Specifies the set of segment criteria to evaluate when handling segment groups for the segment.
     pub groups: Option<Val<Vec<Groups>>>,
     /// `Include`.
+    ///
+    /// Specifies how to handle multiple segment groups for the segment. For example, if the segment
+    /// includes three segment groups, whether the resulting segment includes endpoints that match all, any,
+    /// or none of the segment groups.
     pub include: Option<Val<String>>,
 }
 
@@ -782,11 +897,21 @@ impl ToValue for SegmentGroups {
 impl Literal for SegmentGroups {}
 
 /// The [`SetDimension`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-segment-setdimension.html) property type.
+///
+/// Specifies the dimension type and values for a segment dimension.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SetDimension {
     /// `DimensionType`.
+    ///
+    /// The type of segment dimension to use. Valid values are: `INCLUSIVE` , endpoints that match the
+    /// criteria are included in the segment; and, `EXCLUSIVE` , endpoints that match the criteria are
+    /// excluded from the segment.
     pub dimension_type: Option<Val<String>>,
     /// `Values`.
+    ///
+    /// The criteria values to use for the segment dimension. Depending on the value of the `DimensionType`
+    /// property, endpoints are included or excluded from the segment if their values match the criteria
+    /// values.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -845,11 +970,23 @@ impl ToValue for SetDimension {
 impl Literal for SetDimension {}
 
 /// The [`SourceSegments`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpoint-segment-sourcesegments.html) property type.
+///
+/// Specifies the base segment to build the segment on. A base segment, also called a *source segment* ,
+/// defines the initial population of endpoints for a segment. When you add dimensions to the segment,
+/// Amazon Pinpoint filters the base segment by using the dimensions that you specify.
+///
+/// You can specify more than one dimensional segment or only one imported segment. If you specify an
+/// imported segment, the segment size estimate that displays on the Amazon Pinpoint console indicates
+/// the size of the imported segment without any filters applied to it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceSegments {
     /// `Id`: required.
+    ///
+    /// The unique identifier for the source segment.
     pub id: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The version number of the source segment.
     pub version: Option<Val<i64>>,
 }
 

@@ -5,16 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::Pinpoint::SMSChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpoint-smschannel.html) resource type.
 ///
+/// A *channel* is a type of platform that you can deliver messages to. To send an SMS text message, you
+/// send the message through the SMS channel. Before you can use Amazon Pinpoint to send text messages,
+/// you have to enable the SMS channel for an Amazon Pinpoint application.
+///
+/// The SMSChannel resource represents the status, sender ID, and other settings for the SMS channel for
+/// an application.
+///
 /// Build it with [`SmsChannel::builder`]; adding it to a stack returns a [`SmsChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SmsChannel {
     /// `ApplicationId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier for the Amazon Pinpoint application that the SMS channel applies to.
     pub application_id: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// Specifies whether to enable the SMS channel for the application.
     pub enabled: Option<Val<bool>>,
     /// `SenderId`.
+    ///
+    /// The identity that you want to display on recipients' devices when they receive messages from the SMS
+    /// channel.
+    ///
+    /// > SenderIDs are only supported in certain countries and regions. For more information, see
+    /// [Supported Countries and
+    /// Regions](https://docs.aws.amazon.com/pinpoint/latest/userguide/channels-sms-countries.html) in the *Amazon
+    /// Pinpoint User Guide* .
     pub sender_id: Option<Val<String>>,
     /// `ShortCode`.
+    ///
+    /// The registered short code that you want to use when you send messages through the SMS channel.
+    ///
+    /// > For information about obtaining a dedicated short code for sending SMS messages, see [Requesting
+    /// Dedicated Short Codes for SMS Messaging with Amazon
+    /// Pinpoint](https://docs.aws.amazon.com/pinpoint/latest/userguide/channels-sms-awssupport-short-code.html)
+    /// in the *Amazon Pinpoint User Guide* .
     pub short_code: Option<Val<String>>,
 }
 
@@ -104,6 +130,9 @@ impl Deref for SmsChannelHandle {
 
 impl SmsChannelHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// (Deprecated) An identifier for the SMS channel. This property is retained only for backward
+    /// compatibility.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,20 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::Pinpoint::SmsTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpoint-smstemplate.html) resource type.
 ///
+/// Creates a message template that you can use in messages that are sent through the SMS channel. A *message
+/// template* is a set of content and settings that you can define, save, and reuse in messages for any
+/// of your Amazon Pinpoint applications.
+///
 /// Build it with [`SmsTemplate::builder`]; adding it to a stack returns a [`SmsTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SmsTemplate {
     /// `Body`: required.
+    ///
+    /// The message body to use in text messages that are based on the message template.
     pub body: Option<Val<String>>,
     /// `DefaultSubstitutions`.
+    ///
+    /// A JSON object that specifies the default values to use for message variables in the message
+    /// template. This object is a set of key-value pairs. Each key defines a message variable in the
+    /// template. The corresponding value defines the default value for that variable. When you create a
+    /// message that's based on the template, you can override these defaults with message-specific and
+    /// address-specific variables and values.
     pub default_substitutions: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Format: `json`.
     pub tags: Option<Val<Json>>,
     /// `TemplateDescription`.
+    ///
+    /// A custom description of the message template.
     pub template_description: Option<Val<String>>,
     /// `TemplateName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the message template to use for the message. If specified, this value must match the
+    /// name of an existing message template.
     pub template_name: Option<Val<String>>,
 }
 
@@ -125,6 +148,8 @@ impl SmsTemplateHandle {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the message template.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

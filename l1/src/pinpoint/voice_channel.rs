@@ -5,12 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::Pinpoint::VoiceChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpoint-voicechannel.html) resource type.
 ///
+/// A *channel* is a type of platform that you can deliver messages to. To send a voice message, you
+/// send the message through the voice channel. Before you can use Amazon Pinpoint to send voice
+/// messages, you have to enable the voice channel for an Amazon Pinpoint application.
+///
+/// The VoiceChannel resource represents the status and other information about the voice channel for an
+/// application.
+///
 /// Build it with [`VoiceChannel::builder`]; adding it to a stack returns a [`VoiceChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VoiceChannel {
     /// `ApplicationId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier for the Amazon Pinpoint application that the voice channel applies to.
     pub application_id: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// Specifies whether to enable the voice channel for the application.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -88,6 +99,9 @@ impl Deref for VoiceChannelHandle {
 
 impl VoiceChannelHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// (Deprecated) An identifier for the voice channel. This property is retained only for backward
+    /// compatibility.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,20 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::PinpointEmail::ConfigurationSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpointemail-configurationset.html) resource type.
 ///
+/// Create a configuration set. *Configuration sets* are groups of rules that you can apply to the
+/// emails you send using Amazon Pinpoint. You apply a configuration set to an email by including a
+/// reference to the configuration set in the headers of the email. When you apply a configuration set
+/// to an email, all of the rules in that configuration set are applied to the email.
+///
 /// Build it with [`ConfigurationSet::builder`]; adding it to a stack returns a [`ConfigurationSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationSet {
     /// `DeliveryOptions`.
+    ///
+    /// An object that defines the dedicated IP pool that is used to send emails that you send using the
+    /// configuration set.
     pub delivery_options: Option<Val<DeliveryOptions>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the configuration set.
     pub name: Option<Val<String>>,
     /// `ReputationOptions`.
+    ///
+    /// An object that defines whether or not Amazon Pinpoint collects reputation metrics for the emails
+    /// that you send that use the configuration set.
     pub reputation_options: Option<Val<ReputationOptions>>,
     /// `SendingOptions`.
+    ///
+    /// An object that defines whether or not Amazon Pinpoint can send email that you send using the
+    /// configuration set.
     pub sending_options: Option<Val<SendingOptions>>,
     /// `Tags`.
+    ///
+    /// An object that defines the tags (keys and values) that you want to associate with the configuration
+    /// set.
     pub tags: Option<Val<Vec<Tags>>>,
     /// `TrackingOptions`.
+    ///
+    /// An object that defines the open and click tracking options for emails that you send using the
+    /// configuration set.
     pub tracking_options: Option<Val<TrackingOptions>>,
 }
 
@@ -139,9 +161,13 @@ impl ConfigurationSetHandle {
 }
 
 /// The [`DeliveryOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpointemail-configurationset-deliveryoptions.html) property type.
+///
+/// Used to associate a configuration set with a dedicated IP pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeliveryOptions {
     /// `SendingPoolName`.
+    ///
+    /// The name of the dedicated IP pool that you want to associate with the configuration set.
     pub sending_pool_name: Option<Val<String>>,
 }
 
@@ -189,9 +215,15 @@ impl ToValue for DeliveryOptions {
 impl Literal for DeliveryOptions {}
 
 /// The [`ReputationOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpointemail-configurationset-reputationoptions.html) property type.
+///
+/// Enable or disable collection of reputation metrics for emails that you send using this configuration
+/// set in the current AWS Region.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReputationOptions {
     /// `ReputationMetricsEnabled`.
+    ///
+    /// If `true` , tracking of reputation metrics is enabled for the configuration set. If `false` ,
+    /// tracking of reputation metrics is disabled for the configuration set.
     pub reputation_metrics_enabled: Option<Val<bool>>,
 }
 
@@ -239,9 +271,15 @@ impl ToValue for ReputationOptions {
 impl Literal for ReputationOptions {}
 
 /// The [`SendingOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpointemail-configurationset-sendingoptions.html) property type.
+///
+/// Used to enable or disable email sending for messages that use this configuration set in the current
+/// AWS Region.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SendingOptions {
     /// `SendingEnabled`.
+    ///
+    /// If `true` , email sending is enabled for the configuration set. If `false` , email sending is
+    /// disabled for the configuration set.
     pub sending_enabled: Option<Val<bool>>,
 }
 
@@ -347,9 +385,19 @@ impl ToValue for Tags {
 impl Literal for Tags {}
 
 /// The [`TrackingOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpointemail-configurationset-trackingoptions.html) property type.
+///
+/// An object that defines the tracking options for a configuration set. When you use Amazon Pinpoint to
+/// send an email, it contains an invisible image that's used to track when recipients open your email.
+/// If your email contains links, those links are changed slightly in order to track when recipients
+/// click them.
+///
+/// These images and links include references to a domain operated by AWS . You can optionally configure
+/// Amazon Pinpoint to use a domain that you operate for these images and links.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrackingOptions {
     /// `CustomRedirectDomain`.
+    ///
+    /// The domain that you want to use for tracking open and click events.
     pub custom_redirect_domain: Option<Val<String>>,
 }
 

@@ -5,14 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::PinpointEmail::ConfigurationSetEventDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpointemail-configurationseteventdestination.html) resource type.
 ///
+/// Create an event destination. In Amazon Pinpoint, *events* include message sends, deliveries, opens,
+/// clicks, bounces, and complaints. *Event destinations* are places that you can send information about
+/// these events to. For example, you can send event data to Amazon SNS to receive notifications when
+/// you receive bounces or complaints, or you can use Amazon Kinesis Data Firehose to stream data to
+/// Amazon S3 for long-term storage.
+///
+/// A single configuration set can include more than one event destination.
+///
 /// Build it with [`ConfigurationSetEventDestination::builder`]; adding it to a stack returns a [`ConfigurationSetEventDestinationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationSetEventDestination {
     /// `ConfigurationSetName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the configuration set that contains the event destination that you want to modify.
     pub configuration_set_name: Option<Val<String>>,
     /// `EventDestination`.
+    ///
+    /// An object that defines the event destination.
     pub event_destination: Option<Val<EventDestination>>,
     /// `EventDestinationName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the event destination that you want to modify.
     pub event_destination_name: Option<Val<String>>,
 }
 
@@ -129,9 +143,15 @@ impl ConfigurationSetEventDestinationHandle {
 }
 
 /// The [`CloudWatchDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpointemail-configurationseteventdestination-cloudwatchdestination.html) property type.
+///
+/// An object that defines an Amazon CloudWatch destination for email events. You can use Amazon
+/// CloudWatch to monitor and gain insights on your email sending metrics.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchDestination {
     /// `DimensionConfigurations`.
+    ///
+    /// An array of objects that define the dimensions to use when you send email events to Amazon
+    /// CloudWatch.
     pub dimension_configurations: Option<Val<Vec<DimensionConfiguration>>>,
 }
 
@@ -184,13 +204,36 @@ impl ToValue for CloudWatchDestination {
 impl Literal for CloudWatchDestination {}
 
 /// The [`DimensionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpointemail-configurationseteventdestination-dimensionconfiguration.html) property type.
+///
+/// An array of objects that define the dimensions to use when you send email events to Amazon
+/// CloudWatch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DimensionConfiguration {
     /// `DefaultDimensionValue`: required.
+    ///
+    /// The default value of the dimension that is published to Amazon CloudWatch if you don't provide the
+    /// value of the dimension when you send an email. This value has to meet the following criteria:
+    ///
+    /// - It can only contain ASCII letters (a–z, A–Z), numbers (0–9), underscores (_), or dashes (-).
+    /// - It can contain no more than 256 characters.
     pub default_dimension_value: Option<Val<String>>,
     /// `DimensionName`: required.
+    ///
+    /// The name of an Amazon CloudWatch dimension associated with an email sending metric. The name has to
+    /// meet the following criteria:
+    ///
+    /// - It can only contain ASCII letters (a–z, A–Z), numbers (0–9), underscores (_), or dashes (-).
+    /// - It can contain no more than 256 characters.
     pub dimension_name: Option<Val<String>>,
     /// `DimensionValueSource`: required.
+    ///
+    /// The location where Amazon Pinpoint finds the value of a dimension to publish to Amazon CloudWatch.
+    /// Acceptable values: `MESSAGE_TAG` , `EMAIL_HEADER` , and `LINK_TAG` .
+    ///
+    /// If you want Amazon Pinpoint to use the message tags that you specify using an `X-SES-MESSAGE-TAGS`
+    /// header or a parameter to the `SendEmail` API, choose `MESSAGE_TAG` . If you want Amazon Pinpoint to
+    /// use your own email headers, choose `EMAIL_HEADER` . If you want Amazon Pinpoint to use tags that are
+    /// specified in your links, choose `LINK_TAG` .
     pub dimension_value_source: Option<Val<String>>,
 }
 
@@ -275,19 +318,49 @@ impl ToValue for DimensionConfiguration {
 impl Literal for DimensionConfiguration {}
 
 /// The [`EventDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpointemail-configurationseteventdestination-eventdestination.html) property type.
+///
+/// In Amazon Pinpoint, *events* include message sends, deliveries, opens, clicks, bounces, and
+/// complaints. *Event destinations* are places that you can send information about these events to. For
+/// example, you can send event data to Amazon SNS to receive notifications when you receive bounces or
+/// complaints, or you can use Amazon Kinesis Data Firehose to stream data to Amazon S3 for long-term
+/// storage.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventDestination {
     /// `CloudWatchDestination`.
+    ///
+    /// An object that defines an Amazon CloudWatch destination for email events. You can use Amazon
+    /// CloudWatch to monitor and gain insights on your email sending metrics.
     pub cloud_watch_destination: Option<Val<CloudWatchDestination>>,
     /// `Enabled`.
+    ///
+    /// If `true` , the event destination is enabled. When the event destination is enabled, the specified
+    /// event types are sent to the destinations in this `EventDestinationDefinition` .
+    ///
+    /// If `false` , the event destination is disabled. When the event destination is disabled, events
+    /// aren't sent to the specified destinations.
     pub enabled: Option<Val<bool>>,
     /// `KinesisFirehoseDestination`.
+    ///
+    /// An object that defines an Amazon Kinesis Data Firehose destination for email events. You can use
+    /// Amazon Kinesis Data Firehose to stream data to other services, such as Amazon S3 and Amazon
+    /// Redshift.
     pub kinesis_firehose_destination: Option<Val<KinesisFirehoseDestination>>,
     /// `MatchingEventTypes`: required.
+    ///
+    /// The types of events that Amazon Pinpoint sends to the specified event destinations. Acceptable
+    /// values: `SEND` , `REJECT` , `BOUNCE` , `COMPLAINT` , `DELIVERY` , `OPEN` , `CLICK` , and
+    /// `RENDERING_FAILURE` .
     pub matching_event_types: Option<Val<Vec<String>>>,
     /// `PinpointDestination`.
+    ///
+    /// An object that defines a Amazon Pinpoint destination for email events. You can use Amazon Pinpoint
+    /// events to create attributes in Amazon Pinpoint projects. You can use these attributes to create
+    /// segments for your campaigns.
     pub pinpoint_destination: Option<Val<PinpointDestination>>,
     /// `SnsDestination`.
+    ///
+    /// An object that defines an Amazon SNS destination for email events. You can use Amazon SNS to send
+    /// notification when certain email events occur.
     pub sns_destination: Option<Val<SnsDestination>>,
 }
 
@@ -380,11 +453,21 @@ impl ToValue for EventDestination {
 impl Literal for EventDestination {}
 
 /// The [`KinesisFirehoseDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpointemail-configurationseteventdestination-kinesisfirehosedestination.html) property type.
+///
+/// An object that defines an Amazon Kinesis Data Firehose destination for email events. You can use
+/// Amazon Kinesis Data Firehose to stream data to other services, such as Amazon S3 and Amazon
+/// Redshift.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisFirehoseDestination {
     /// `DeliveryStreamArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Kinesis Data Firehose stream that Amazon Pinpoint sends
+    /// email events to.
     pub delivery_stream_arn: Option<Val<String>>,
     /// `IamRoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that Amazon Pinpoint uses when sending email events
+    /// to the Amazon Kinesis Data Firehose stream.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub iam_role_arn: Option<Val<String>>,
@@ -457,9 +540,15 @@ impl ToValue for KinesisFirehoseDestination {
 impl Literal for KinesisFirehoseDestination {}
 
 /// The [`PinpointDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpointemail-configurationseteventdestination-pinpointdestination.html) property type.
+///
+/// An object that defines a Amazon Pinpoint destination for email events. You can use Amazon Pinpoint
+/// events to create attributes in Amazon Pinpoint projects. You can use these attributes to create
+/// segments for your campaigns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PinpointDestination {
     /// `ApplicationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Pinpoint project that you want to send email events to.
     pub application_arn: Option<Val<String>>,
 }
 
@@ -507,9 +596,16 @@ impl ToValue for PinpointDestination {
 impl Literal for PinpointDestination {}
 
 /// The [`SnsDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpointemail-configurationseteventdestination-snsdestination.html) property type.
+///
+/// An object that defines an Amazon SNS destination for email events. You can use Amazon SNS to send
+/// notification when certain email events occur.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnsDestination {
     /// `TopicArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon SNS topic that you want to publish email events to. For
+    /// more information about Amazon SNS topics, see the [Amazon SNS Developer
+    /// Guide](https://docs.aws.amazon.com/sns/latest/dg/CreateTopic.html) .
     ///
     /// - Format: `AWS::SNS::Topic.Arn`.
     pub topic_arn: Option<Val<String>>,

@@ -5,12 +5,19 @@ use crate::rt::*;
 
 /// The [`AWS::PinpointEmail::DedicatedIpPool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpointemail-dedicatedippool.html) resource type.
 ///
+/// A request to create a new dedicated IP pool.
+///
 /// Build it with [`DedicatedIpPool::builder`]; adding it to a stack returns a [`DedicatedIpPoolHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DedicatedIpPool {
     /// `PoolName`. Changing it replaces the resource.
+    ///
+    /// The name of the dedicated IP pool.
     pub pool_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An object that defines the tags (keys and values) that you want to associate with the dedicated IP
+    /// pool.
     pub tags: Option<Val<Vec<Tags>>>,
 }
 

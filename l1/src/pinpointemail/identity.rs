@@ -5,18 +5,64 @@ use crate::rt::*;
 
 /// The [`AWS::PinpointEmail::Identity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pinpointemail-identity.html) resource type.
 ///
+/// Specifies an identity to use for sending email through Amazon Pinpoint. In Amazon Pinpoint, an *identity*
+/// is an email address or domain that you use when you send email. Before you can use Amazon Pinpoint
+/// to send an email from an identity, you first have to verify it. By verifying an identity, you
+/// demonstrate that you're the owner of the address or domain, and that you've given Amazon Pinpoint
+/// permission to send email from that identity.
+///
+/// When you verify an email address, Amazon Pinpoint sends an email to the address. Your email address
+/// is verified as soon as you follow the link in the verification email.
+///
+/// When you verify a domain, this operation provides a set of DKIM tokens, which you can convert into
+/// CNAME tokens. You add these CNAME tokens to the DNS configuration for your domain. Your domain is
+/// verified when Amazon Pinpoint detects these records in the DNS configuration for your domain. It
+/// usually takes around 72 hours to complete the domain verification process.
+///
+/// > When you use CloudFormation to specify an identity, CloudFormation might indicate that the
+/// identity was created successfully. However, you have to verify the identity before you can use it to
+/// send email.
+///
 /// Build it with [`Identity::builder`]; adding it to a stack returns a [`IdentityHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Identity {
     /// `DkimSigningEnabled`.
+    ///
+    /// For domain identities, this attribute is used to enable or disable DomainKeys Identified Mail (DKIM)
+    /// signing for the domain.
+    ///
+    /// If the value is `true` , then the messages that you send from the domain are signed using both the
+    /// DKIM keys for your domain, as well as the keys for the `amazonses.com` domain. If the value is
+    /// `false` , then the messages that you send are only signed using the DKIM keys for the
+    /// `amazonses.com` domain.
     pub dkim_signing_enabled: Option<Val<bool>>,
     /// `FeedbackForwardingEnabled`.
+    ///
+    /// Used to enable or disable feedback forwarding for an identity. This setting determines what happens
+    /// when an identity is used to send an email that results in a bounce or complaint event.
+    ///
+    /// When you enable feedback forwarding, Amazon Pinpoint sends you email notifications when bounce or
+    /// complaint events occur. Amazon Pinpoint sends this notification to the address that you specified in
+    /// the Return-Path header of the original email.
+    ///
+    /// When you disable feedback forwarding, Amazon Pinpoint sends notifications through other mechanisms,
+    /// such as by notifying an Amazon SNS topic. You're required to have a method of tracking bounces and
+    /// complaints. If you haven't set up another mechanism for receiving bounce or complaint notifications,
+    /// Amazon Pinpoint sends an email notification when these events occur (even if this setting is
+    /// disabled).
     pub feedback_forwarding_enabled: Option<Val<bool>>,
     /// `MailFromAttributes`.
+    ///
+    /// Used to enable or disable the custom Mail-From domain configuration for an email identity.
     pub mail_from_attributes: Option<Val<MailFromAttributes>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The address or domain of the identity, such as *sender@example.com* or *example.co.uk* .
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An object that defines the tags (keys and values) that you want to associate with the email
+    /// identity.
     pub tags: Option<Val<Vec<Tags>>>,
 }
 
@@ -117,26 +163,42 @@ impl Deref for IdentityHandle {
 
 impl IdentityHandle {
     /// `Fn::GetAtt` `IdentityDNSRecordName1`.
+    ///
+    /// The host name for the first token that you have to add to the DNS configuration for your domain.
+    ///
+    /// For more information, see [Verifying a
+    /// Domain](https://docs.aws.amazon.com/pinpoint/latest/userguide/channels-email-manage-verify.html#channels-email-manage-verify-domain)
+    /// in the Amazon Pinpoint User Guide.
     pub fn attr_identity_dns_record_name1(&self) -> Val<String> {
         self.0.get_att("IdentityDNSRecordName1")
     }
     /// `Fn::GetAtt` `IdentityDNSRecordValue1`.
+    ///
+    /// The record value for the first token that you have to add to the DNS configuration for your domain.
     pub fn attr_identity_dns_record_value1(&self) -> Val<String> {
         self.0.get_att("IdentityDNSRecordValue1")
     }
     /// `Fn::GetAtt` `IdentityDNSRecordName3`.
+    ///
+    /// The host name for the third token that you have to add to the DNS configuration for your domain.
     pub fn attr_identity_dns_record_name3(&self) -> Val<String> {
         self.0.get_att("IdentityDNSRecordName3")
     }
     /// `Fn::GetAtt` `IdentityDNSRecordValue2`.
+    ///
+    /// The record value for the second token that you have to add to the DNS configuration for your domain.
     pub fn attr_identity_dns_record_value2(&self) -> Val<String> {
         self.0.get_att("IdentityDNSRecordValue2")
     }
     /// `Fn::GetAtt` `IdentityDNSRecordName2`.
+    ///
+    /// The host name for the second token that you have to add to the DNS configuration for your domain.
     pub fn attr_identity_dns_record_name2(&self) -> Val<String> {
         self.0.get_att("IdentityDNSRecordName2")
     }
     /// `Fn::GetAtt` `IdentityDNSRecordValue3`.
+    ///
+    /// The record value for the third token that you have to add to the DNS configuration for your domain.
     pub fn attr_identity_dns_record_value3(&self) -> Val<String> {
         self.0.get_att("IdentityDNSRecordValue3")
     }
@@ -155,11 +217,23 @@ impl IdentityHandle {
 }
 
 /// The [`MailFromAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pinpointemail-identity-mailfromattributes.html) property type.
+///
+/// A list of attributes that are associated with a MAIL FROM domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MailFromAttributes {
     /// `BehaviorOnMxFailure`.
+    ///
+    /// The action that Amazon Pinpoint to takes if it can't read the required MX record for a custom MAIL
+    /// FROM domain. When you set this value to `UseDefaultValue` , Amazon Pinpoint uses *amazonses.com* as
+    /// the MAIL FROM domain. When you set this value to `RejectMessage` , Amazon Pinpoint returns a
+    /// `MailFromDomainNotVerified` error, and doesn't attempt to deliver the email.
+    ///
+    /// These behaviors are taken when the custom MAIL FROM domain configuration is in the `Pending` ,
+    /// `Failed` , and `TemporaryFailure` states.
     pub behavior_on_mx_failure: Option<Val<String>>,
     /// `MailFromDomain`.
+    ///
+    /// The name of a domain that an email identity uses as a custom MAIL FROM domain.
     pub mail_from_domain: Option<Val<String>>,
 }
 

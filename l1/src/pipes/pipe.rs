@@ -5,36 +5,74 @@ use crate::rt::*;
 
 /// The [`AWS::Pipes::Pipe`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-pipes-pipe.html) resource type.
 ///
+/// Specifies a pipe. Amazon EventBridge Pipes connect event sources to targets and reduces the need for
+/// specialized knowledge and integration code.
+///
+/// > As an aid to help you jumpstart developing CloudFormation templates, the EventBridge console
+/// enables you to create templates from the existing pipes in your account. For more information, see
+/// [Generate an CloudFormation template from EventBridge
+/// Pipes](https://docs.aws.amazon.com/eventbridge/latest/userguide/pipes-generate-template.html) in the *Amazon
+/// EventBridge User Guide* .
+///
 /// Build it with [`Pipe::builder`]; adding it to a stack returns a [`PipeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Pipe {
     /// `Description`.
     ///
+    /// A description of the pipe.
+    ///
     /// - Length: 0 to 512.
     /// - Pattern: `^.*$`.
     pub description: Option<Val<String>>,
     /// `DesiredState`.
+    ///
+    /// The state the pipe should be in.
     pub desired_state: Option<Val<RequestedPipeState>>,
     /// `Enrichment`.
+    ///
+    /// The ARN of the enrichment resource.
     ///
     /// - Length: 0 to 1600.
     /// - Pattern: `^$|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-]+):([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.+)$`.
     pub enrichment: Option<Val<String>>,
     /// `EnrichmentParameters`.
+    ///
+    /// The parameters required to set up enrichment on your pipe.
     pub enrichment_parameters: Option<Val<PipeEnrichmentParameters>>,
     /// `KmsKeyIdentifier`.
+    ///
+    /// The identifier of the AWS  customer managed key for EventBridge to use, if you choose to use a
+    /// customer managed key to encrypt pipe data. The identifier can be the key Amazon Resource Name (ARN),
+    /// KeyId, key alias, or key alias ARN.
+    ///
+    /// To update a pipe that is using the default AWS owned key to use a customer managed key instead, or
+    /// update a pipe that is using a customer managed key to use a different customer managed key, specify
+    /// a customer managed key identifier.
+    ///
+    /// To update a pipe that is using a customer managed key to use the default AWS owned key , specify an
+    /// empty string.
+    ///
+    /// For more information, see [Managing
+    /// keys](https://docs.aws.amazon.com/kms/latest/developerguide/getting-started.html) in the *AWS Key
+    /// Management Service Developer Guide* .
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^[a-zA-Z0-9_\-/:]*$`.
     pub kms_key_identifier: Option<Val<String>>,
     /// `LogConfiguration`.
+    ///
+    /// The logging configuration settings for the pipe.
     pub log_configuration: Option<Val<PipeLogConfiguration>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the pipe.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[\.\-_A-Za-z0-9]+$`.
     pub name: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of the role that allows the pipe to send data to the target.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z0-9+=,.@\-_/]+$`.
@@ -42,19 +80,34 @@ pub struct Pipe {
     pub role_arn: Option<Val<String>>,
     /// `Source`: required. Changing it replaces the resource.
     ///
+    /// The ARN of the source resource.
+    ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^smk://(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9\-]*[A-Za-z0-9]):[0-9]{1,5}|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-]+):([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.+)$`.
     pub source: Option<Val<String>>,
     /// `SourceParameters`.
+    ///
+    /// The parameters required to set up a source for your pipe.
     pub source_parameters: Option<Val<PipeSourceParameters>>,
     /// `Tags`.
+    ///
+    /// The list of key-value pairs to associate with the pipe.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Target`: required.
+    ///
+    /// The ARN of the target resource.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-]+):([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.+)$`.
     pub target: Option<Val<String>>,
     /// `TargetParameters`.
+    ///
+    /// The parameters required to set up a target for your pipe.
+    ///
+    /// For more information about pipe target parameters, including how to use dynamic path parameters, see
+    /// [Target
+    /// parameters](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-event-target.html) in
+    /// the *Amazon EventBridge User Guide* .
     pub target_parameters: Option<Val<PipeTargetParameters>>,
 }
 
@@ -214,22 +267,33 @@ impl Deref for PipeHandle {
 
 impl PipeHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the pipe.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time the pipe was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `CurrentState`.
+    ///
+    /// The state the pipe is in.
     pub fn attr_current_state(&self) -> Val<String> {
         self.0.get_att("CurrentState")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// When the pipe was last updated, in [ISO-8601
+    /// format](https://docs.aws.amazon.com/https://www.w3.org/TR/NOTE-datetime) (YYYY-MM-DDThh:mm:ss.sTZD).
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
     /// `Fn::GetAtt` `StateReason`.
+    ///
+    /// The reason the pipe is in its current state.
     pub fn attr_state_reason(&self) -> Val<String> {
         self.0.get_att("StateReason")
     }
@@ -244,15 +308,29 @@ impl PipeHandle {
 }
 
 /// The [`AwsVpcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-awsvpcconfiguration.html) property type.
+///
+/// This structure specifies the VPC subnets and security groups for the task, and whether a public IP
+/// address is to be used. This structure is relevant only for ECS tasks that use the `awsvpc` network
+/// mode.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsVpcConfiguration {
     /// `AssignPublicIp`.
+    ///
+    /// Specifies whether the task's elastic network interface receives a public IP address. You can specify
+    /// `ENABLED` only when `LaunchType` in `EcsParameters` is set to `FARGATE` .
     pub assign_public_ip: Option<Val<AssignPublicIp>>,
     /// `SecurityGroups`.
+    ///
+    /// Specifies the security groups associated with the task. These security groups must all be in the
+    /// same VPC. You can specify as many as five security groups. If you do not specify a security group,
+    /// the default security group for the VPC is used.
     ///
     /// - Items: 0 to 5.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `Subnets`: required.
+    ///
+    /// Specifies the subnets associated with the task. These subnets must all be in the same VPC. You can
+    /// specify as many as 16 subnets.
     ///
     /// - Items: 0 to 16.
     /// - Format: `AWS::EC2::Subnet.Ids`.
@@ -331,9 +409,15 @@ impl ToValue for AwsVpcConfiguration {
 impl Literal for AwsVpcConfiguration {}
 
 /// The [`BatchArrayProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-batcharrayproperties.html) property type.
+///
+/// The array properties for the submitted job, such as the size of the array. The array size can be
+/// between 2 and 10,000. If you specify array properties for a job, it becomes an array job. This
+/// parameter is used only if the target is an AWS Batch job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BatchArrayProperties {
     /// `Size`.
+    ///
+    /// The size of the array, if this is an array batch job.
     ///
     /// - Range: 2 to 10000.
     pub size: Option<Val<i64>>,
@@ -383,15 +467,35 @@ impl ToValue for BatchArrayProperties {
 impl Literal for BatchArrayProperties {}
 
 /// The [`BatchContainerOverrides`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-batchcontaineroverrides.html) property type.
+///
+/// The overrides that are sent to a container.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BatchContainerOverrides {
     /// `Command`.
+    ///
+    /// The command to send to the container that overrides the default command from the Docker image or the
+    /// task definition.
     pub command: Option<Val<Vec<String>>>,
     /// `Environment`.
+    ///
+    /// The environment variables to send to the container. You can add new environment variables, which are
+    /// added to the container at launch, or you can override the existing environment variables from the
+    /// Docker image or the task definition.
+    ///
+    /// > Environment variables cannot start with " `AWS Batch` ". This naming convention is reserved for
+    /// variables that AWS Batch sets.
     pub environment: Option<Val<Vec<BatchEnvironmentVariable>>>,
     /// `InstanceType`.
+    ///
+    /// The instance type to use for a multi-node parallel job.
+    ///
+    /// > This parameter isn't applicable to single-node container jobs or jobs that run on Fargate
+    /// resources, and shouldn't be provided.
     pub instance_type: Option<Val<String>>,
     /// `ResourceRequirements`.
+    ///
+    /// The type and amount of resources to assign to a container. This overrides the settings in the job
+    /// definition. The supported resources include `GPU` , `MEMORY` , and `VCPU` .
     pub resource_requirements: Option<Val<Vec<BatchResourceRequirement>>>,
 }
 
@@ -472,11 +576,24 @@ impl ToValue for BatchContainerOverrides {
 impl Literal for BatchContainerOverrides {}
 
 /// The [`BatchEnvironmentVariable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-batchenvironmentvariable.html) property type.
+///
+/// The environment variables to send to the container. You can add new environment variables, which are
+/// added to the container at launch, or you can override the existing environment variables from the
+/// Docker image or the task definition.
+///
+/// > Environment variables cannot start with " `AWS Batch` ". This naming convention is reserved for
+/// variables that AWS Batch sets.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BatchEnvironmentVariable {
     /// `Name`.
+    ///
+    /// The name of the key-value pair. For environment variables, this is the name of the environment
+    /// variable.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the key-value pair. For environment variables, this is the value of the environment
+    /// variable.
     pub value: Option<Val<String>>,
 }
 
@@ -530,11 +647,17 @@ impl ToValue for BatchEnvironmentVariable {
 impl Literal for BatchEnvironmentVariable {}
 
 /// The [`BatchJobDependency`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-batchjobdependency.html) property type.
+///
+/// An object that represents an AWS Batch job dependency.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BatchJobDependency {
     /// `JobId`.
+    ///
+    /// The job ID of the AWS Batch job that's associated with this dependency.
     pub job_id: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of the job dependency.
     pub type_: Option<Val<BatchJobDependencyType>>,
 }
 
@@ -588,11 +711,96 @@ impl ToValue for BatchJobDependency {
 impl Literal for BatchJobDependency {}
 
 /// The [`BatchResourceRequirement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-batchresourcerequirement.html) property type.
+///
+/// The type and amount of a resource to assign to a container. The supported resources include `GPU` ,
+/// `MEMORY` , and `VCPU` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BatchResourceRequirement {
     /// `Type`: required.
+    ///
+    /// The type of resource to assign to a container. The supported resources include `GPU` , `MEMORY` ,
+    /// and `VCPU` .
     pub type_: Option<Val<BatchResourceRequirementType>>,
     /// `Value`: required.
+    ///
+    /// The quantity of the specified resource to reserve for the container. The values vary based on the
+    /// `type` specified.
+    ///
+    /// - **type="GPU"** - The number of physical GPUs to reserve for the container. Make sure that the
+    ///   number of GPUs reserved for all containers in a job doesn't exceed the number of available GPUs on
+    ///   the compute resource that the job is launched on.
+    ///
+    /// > GPUs aren't available for jobs that are running on Fargate resources.
+    /// - **type="MEMORY"** - The memory hard limit (in MiB) present to the container. This parameter is
+    ///   supported for jobs that are running on EC2 resources. If your container attempts to exceed the
+    ///   memory specified, the container is terminated. This parameter maps to `Memory` in the [Create a
+    ///   container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    ///   section of the [Docker Remote
+    ///   API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--memory`
+    ///   option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/)
+    ///   . You must specify at least 4 MiB of memory for a job. This is required but can be specified in
+    ///   several places for multi-node parallel (MNP) jobs. It must be specified for each node at least
+    ///   once. This parameter maps to `Memory` in the [Create a
+    ///   container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    ///   section of the [Docker Remote
+    ///   API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--memory`
+    ///   option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/)
+    ///   .
+    ///
+    /// > If you're trying to maximize your resource utilization by providing your jobs as much memory as
+    /// possible for a particular instance type, see [Memory
+    /// management](https://docs.aws.amazon.com/batch/latest/userguide/memory-management.html) in the *AWS
+    /// Batch User Guide* .
+    ///
+    /// For jobs that are running on Fargate resources, then `value` is the hard limit (in MiB), and must
+    /// match one of the supported values and the `VCPU` values must be one of the values supported for that
+    /// memory value.
+    ///
+    /// - **value = 512** - `VCPU` = 0.25
+    /// - **value = 1024** - `VCPU` = 0.25 or 0.5
+    /// - **value = 2048** - `VCPU` = 0.25, 0.5, or 1
+    /// - **value = 3072** - `VCPU` = 0.5, or 1
+    /// - **value = 4096** - `VCPU` = 0.5, 1, or 2
+    /// - **value = 5120, 6144, or 7168** - `VCPU` = 1 or 2
+    /// - **value = 8192** - `VCPU` = 1, 2, 4, or 8
+    /// - **value = 9216, 10240, 11264, 12288, 13312, 14336, or 15360** - `VCPU` = 2 or 4
+    /// - **value = 16384** - `VCPU` = 2, 4, or 8
+    /// - **value = 17408, 18432, 19456, 21504, 22528, 23552, 25600, 26624, 27648, 29696, or 30720** -
+    ///   `VCPU` = 4
+    /// - **value = 20480, 24576, or 28672** - `VCPU` = 4 or 8
+    /// - **value = 36864, 45056, 53248, or 61440** - `VCPU` = 8
+    /// - **value = 32768, 40960, 49152, or 57344** - `VCPU` = 8 or 16
+    /// - **value = 65536, 73728, 81920, 90112, 98304, 106496, 114688, or 122880** - `VCPU` = 16
+    /// - **type="VCPU"** - The number of vCPUs reserved for the container. This parameter maps to
+    ///   `CpuShares` in the [Create a
+    ///   container](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/#create-a-container)
+    ///   section of the [Docker Remote
+    ///   API](https://docs.aws.amazon.com/https://docs.docker.com/engine/api/v1.23/) and the `--cpu-shares`
+    ///   option to [docker run](https://docs.aws.amazon.com/https://docs.docker.com/engine/reference/run/)
+    ///   . Each vCPU is equivalent to 1,024 CPU shares. For EC2 resources, you must specify at least one
+    ///   vCPU. This is required but can be specified in several places; it must be specified for each node
+    ///   at least once.
+    ///
+    /// The default for the Fargate On-Demand vCPU resource count quota is 6 vCPUs. For more information
+    /// about Fargate quotas, see [AWS Fargate
+    /// quotas](https://docs.aws.amazon.com/general/latest/gr/ecs-service.html#service-quotas-fargate) in
+    /// the *AWS General Reference* .
+    ///
+    /// For jobs that are running on Fargate resources, then `value` must match one of the supported values
+    /// and the `MEMORY` values must be one of the values supported for that `VCPU` value. The supported
+    /// values are 0.25, 0.5, 1, 2, 4, 8, and 16
+    ///
+    /// - **value = 0.25** - `MEMORY` = 512, 1024, or 2048
+    /// - **value = 0.5** - `MEMORY` = 1024, 2048, 3072, or 4096
+    /// - **value = 1** - `MEMORY` = 2048, 3072, 4096, 5120, 6144, 7168, or 8192
+    /// - **value = 2** - `MEMORY` = 4096, 5120, 6144, 7168, 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360,
+    ///   or 16384
+    /// - **value = 4** - `MEMORY` = 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384, 17408, 18432, 19456, 20480, 21504, 22528, 23552, 24576, 25600, 26624, 27648, 28672, 29696,
+    ///   or 30720
+    /// - **value = 8** - `MEMORY` = 16384, 20480, 24576, 28672, 32768, 36864, 40960, 45056, 49152, 53248, 57344,
+    ///   or 61440
+    /// - **value = 16** - `MEMORY` = 32768, 40960, 49152, 57344, 65536, 73728, 81920, 90112, 98304, 106496, 114688,
+    ///   or 122880
     pub value: Option<Val<String>>,
 }
 
@@ -655,9 +863,16 @@ impl ToValue for BatchResourceRequirement {
 impl Literal for BatchResourceRequirement {}
 
 /// The [`BatchRetryStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-batchretrystrategy.html) property type.
+///
+/// The retry strategy that's associated with a job. For more information, see [Automated job
+/// retries](https://docs.aws.amazon.com/batch/latest/userguide/job_retries.html) in the *AWS Batch User
+/// Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BatchRetryStrategy {
     /// `Attempts`.
+    ///
+    /// The number of times to move a job to the `RUNNABLE` status. If the value of `attempts` is greater
+    /// than one, the job is retried on failure the same number of attempts as the value.
     ///
     /// - Range: 1 to 10.
     pub attempts: Option<Val<i64>>,
@@ -707,17 +922,31 @@ impl ToValue for BatchRetryStrategy {
 impl Literal for BatchRetryStrategy {}
 
 /// The [`CapacityProviderStrategyItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-capacityproviderstrategyitem.html) property type.
+///
+/// The details of a capacity provider strategy. To learn more, see
+/// [CapacityProviderStrategyItem](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html)
+/// in the Amazon ECS API Reference.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityProviderStrategyItem {
     /// `Base`.
+    ///
+    /// The base value designates how many tasks, at a minimum, to run on the specified capacity provider.
+    /// Only one capacity provider in a capacity provider strategy can have a base defined. If no value is
+    /// specified, the default value of 0 is used.
     ///
     /// - Range: 0 to 100000.
     pub base: Option<Val<i64>>,
     /// `CapacityProvider`: required.
     ///
+    /// The short name of the capacity provider.
+    ///
     /// - Length: 1 to 255.
     pub capacity_provider: Option<Val<String>>,
     /// `Weight`.
+    ///
+    /// The weight value designates the relative percentage of the total number of tasks launched that
+    /// should use the specified capacity provider. The weight value is taken into consideration after the
+    /// base value, if defined, is satisfied.
     ///
     /// - Range: 0 to 1000.
     pub weight: Option<Val<i64>>,
@@ -786,9 +1015,13 @@ impl ToValue for CapacityProviderStrategyItem {
 impl Literal for CapacityProviderStrategyItem {}
 
 /// The [`CloudwatchLogsLogDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-cloudwatchlogslogdestination.html) property type.
+///
+/// Represents the Amazon CloudWatch Logs logging configuration settings for the pipe.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudwatchLogsLogDestination {
     /// `LogGroupArn`.
+    ///
+    /// The AWS Resource Name (ARN) for the CloudWatch log group to which EventBridge sends the log records.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^(^arn:aws([a-z]|\-)*:logs:([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}):(\d{12}):log-group:.+)$`.
@@ -839,9 +1072,16 @@ impl ToValue for CloudwatchLogsLogDestination {
 impl Literal for CloudwatchLogsLogDestination {}
 
 /// The [`DeadLetterConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-deadletterconfig.html) property type.
+///
+/// A `DeadLetterConfig` object that contains information about a dead-letter queue configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeadLetterConfig {
     /// `Arn`.
+    ///
+    /// The ARN of the specified target for the dead-letter queue.
+    ///
+    /// For Amazon Kinesis stream and Amazon DynamoDB stream sources, specify either an Amazon SNS topic or
+    /// Amazon SQS queue ARN.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-]+):([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.+)$`.
@@ -892,17 +1132,29 @@ impl ToValue for DeadLetterConfig {
 impl Literal for DeadLetterConfig {}
 
 /// The [`DimensionMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-dimensionmapping.html) property type.
+///
+/// Maps source data to a dimension in the target Timestream for LiveAnalytics table.
+///
+/// For more information, see [Amazon Timestream for LiveAnalytics
+/// concepts](https://docs.aws.amazon.com/timestream/latest/developerguide/concepts.html)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DimensionMapping {
     /// `DimensionName`: required.
+    ///
+    /// The metadata attributes of the time series. For example, the name and Availability Zone of an Amazon
+    /// EC2 instance or the name of the manufacturer of a wind turbine are dimensions.
     ///
     /// - Length: 1 to 256.
     pub dimension_name: Option<Val<String>>,
     /// `DimensionValue`: required.
     ///
+    /// Dynamic path to the dimension value in the source event.
+    ///
     /// - Length: 1 to 2048.
     pub dimension_value: Option<Val<String>>,
     /// `DimensionValueType`: required.
+    ///
+    /// The data type of the dimension for the time-series data.
     pub dimension_value_type: Option<Val<DimensionValueType>>,
 }
 
@@ -979,23 +1231,53 @@ impl ToValue for DimensionMapping {
 impl Literal for DimensionMapping {}
 
 /// The [`EcsContainerOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-ecscontaineroverride.html) property type.
+///
+/// The overrides that are sent to a container. An empty container override can be passed in. An example
+/// of an empty container override is `{"containerOverrides": [ ] }` . If a non-empty container override
+/// is specified, the `name` parameter must be included.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcsContainerOverride {
     /// `Command`.
+    ///
+    /// The command to send to the container that overrides the default command from the Docker image or the
+    /// task definition. You must also specify a container name.
     pub command: Option<Val<Vec<String>>>,
     /// `Cpu`.
+    ///
+    /// The number of `cpu` units reserved for the container, instead of the default value from the task
+    /// definition. You must also specify a container name.
     pub cpu: Option<Val<i64>>,
     /// `Environment`.
+    ///
+    /// The environment variables to send to the container. You can add new environment variables, which are
+    /// added to the container at launch, or you can override the existing environment variables from the
+    /// Docker image or the task definition. You must also specify a container name.
     pub environment: Option<Val<Vec<EcsEnvironmentVariable>>>,
     /// `EnvironmentFiles`.
+    ///
+    /// A list of files containing the environment variables to pass to a container, instead of the value
+    /// from the container definition.
     pub environment_files: Option<Val<Vec<EcsEnvironmentFile>>>,
     /// `Memory`.
+    ///
+    /// The hard limit (in MiB) of memory to present to the container, instead of the default value from the
+    /// task definition. If your container attempts to exceed the memory specified here, the container is
+    /// killed. You must also specify a container name.
     pub memory: Option<Val<i64>>,
     /// `MemoryReservation`.
+    ///
+    /// The soft limit (in MiB) of memory to reserve for the container, instead of the default value from
+    /// the task definition. You must also specify a container name.
     pub memory_reservation: Option<Val<i64>>,
     /// `Name`.
+    ///
+    /// The name of the container that receives the override. This parameter is required if any override is
+    /// specified.
     pub name: Option<Val<String>>,
     /// `ResourceRequirements`.
+    ///
+    /// The type and amount of a resource to assign to a container, instead of the default value from the
+    /// task definition. The only supported resource is a GPU.
     pub resource_requirements: Option<Val<Vec<EcsResourceRequirement>>>,
 }
 
@@ -1105,11 +1387,35 @@ impl ToValue for EcsContainerOverride {
 impl Literal for EcsContainerOverride {}
 
 /// The [`EcsEnvironmentFile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-ecsenvironmentfile.html) property type.
+///
+/// A list of files containing the environment variables to pass to a container. You can specify up to
+/// ten environment files. The file must have a `.env` file extension. Each line in an environment file
+/// should contain an environment variable in `VARIABLE=VALUE` format. Lines beginning with `#` are
+/// treated as comments and are ignored. For more information about the environment variable file
+/// syntax, see [Declare default environment variables in
+/// file](https://docs.aws.amazon.com/https://docs.docker.com/compose/env-file/) .
+///
+/// If there are environment variables specified using the `environment` parameter in a container
+/// definition, they take precedence over the variables contained within an environment file. If
+/// multiple environment files are specified that contain the same variable, they're processed from the
+/// top down. We recommend that you use unique variable names. For more information, see [Specifying
+/// environment
+/// variables](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/taskdef-envfiles.html) in the *Amazon
+/// Elastic Container Service Developer Guide* .
+///
+/// This parameter is only supported for tasks hosted on Fargate using the following platform versions:
+///
+/// - Linux platform version `1.4.0` or later.
+/// - Windows platform version `1.0.0` or later.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcsEnvironmentFile {
     /// `Type`: required.
+    ///
+    /// The file type to use. The only supported value is `s3` .
     pub type_: Option<Val<EcsEnvironmentFileType>>,
     /// `Value`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon S3 object containing the environment variable file.
     pub value: Option<Val<String>>,
 }
 
@@ -1172,11 +1478,21 @@ impl ToValue for EcsEnvironmentFile {
 impl Literal for EcsEnvironmentFile {}
 
 /// The [`EcsEnvironmentVariable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-ecsenvironmentvariable.html) property type.
+///
+/// The environment variables to send to the container. You can add new environment variables, which are
+/// added to the container at launch, or you can override the existing environment variables from the
+/// Docker image or the task definition. You must also specify a container name.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcsEnvironmentVariable {
     /// `Name`.
+    ///
+    /// The name of the key-value pair. For environment variables, this is the name of the environment
+    /// variable.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the key-value pair. For environment variables, this is the value of the environment
+    /// variable.
     pub value: Option<Val<String>>,
 }
 
@@ -1230,9 +1546,21 @@ impl ToValue for EcsEnvironmentVariable {
 impl Literal for EcsEnvironmentVariable {}
 
 /// The [`EcsEphemeralStorage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-ecsephemeralstorage.html) property type.
+///
+/// The amount of ephemeral storage to allocate for the task. This parameter is used to expand the total
+/// amount of ephemeral storage available, beyond the default amount, for tasks hosted on Fargate. For
+/// more information, see [Fargate task
+/// storage](https://docs.aws.amazon.com/AmazonECS/latest/userguide/using_data_volumes.html) in the *Amazon
+/// ECS User Guide for Fargate* .
+///
+/// > This parameter is only supported for tasks hosted on Fargate using Linux platform version `1.4.0`
+/// or later. This parameter is not supported for Windows containers on Fargate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcsEphemeralStorage {
     /// `SizeInGiB`: required.
+    ///
+    /// The total amount, in GiB, of ephemeral storage to set for the task. The minimum supported value is
+    /// `21` GiB and the maximum supported value is `200` GiB.
     ///
     /// - Range: 21 to 200.
     pub size_in_gi_b: Option<Val<i64>>,
@@ -1285,11 +1613,22 @@ impl ToValue for EcsEphemeralStorage {
 impl Literal for EcsEphemeralStorage {}
 
 /// The [`EcsInferenceAcceleratorOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-ecsinferenceacceleratoroverride.html) property type.
+///
+/// Details on an Elastic Inference accelerator task override. This parameter is used to override the
+/// Elastic Inference accelerator specified in the task definition. For more information, see [Working
+/// with Amazon Elastic Inference on Amazon
+/// ECS](https://docs.aws.amazon.com/AmazonECS/latest/userguide/ecs-inference.html) in the *Amazon
+/// Elastic Container Service Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcsInferenceAcceleratorOverride {
     /// `DeviceName`.
+    ///
+    /// The Elastic Inference accelerator device name to override for the task. This parameter must match a
+    /// `deviceName` specified in the task definition.
     pub device_name: Option<Val<String>>,
     /// `DeviceType`.
+    ///
+    /// The Elastic Inference accelerator type to use.
     pub device_type: Option<Val<String>>,
 }
 
@@ -1343,11 +1682,30 @@ impl ToValue for EcsInferenceAcceleratorOverride {
 impl Literal for EcsInferenceAcceleratorOverride {}
 
 /// The [`EcsResourceRequirement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-ecsresourcerequirement.html) property type.
+///
+/// The type and amount of a resource to assign to a container. The supported resource types are GPUs
+/// and Elastic Inference accelerators. For more information, see [Working with GPUs on Amazon
+/// ECS](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-gpu.html) or [Working with
+/// Amazon Elastic Inference on Amazon
+/// ECS](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-inference.html) in the *Amazon
+/// Elastic Container Service Developer Guide*
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcsResourceRequirement {
     /// `Type`: required.
+    ///
+    /// The type of resource to assign to a container. The supported values are `GPU` or
+    /// `InferenceAccelerator` .
     pub type_: Option<Val<EcsResourceRequirementType>>,
     /// `Value`: required.
+    ///
+    /// The value for the specified resource type.
+    ///
+    /// If the `GPU` type is used, the value is the number of physical `GPUs` the Amazon ECS container agent
+    /// reserves for the container. The number of GPUs that's reserved for all containers in a task can't
+    /// exceed the number of available GPUs on the container instance that the task is launched on.
+    ///
+    /// If the `InferenceAccelerator` type is used, the `value` matches the `deviceName` for an
+    /// InferenceAccelerator specified in a task definition.
     pub value: Option<Val<String>>,
 }
 
@@ -1410,25 +1768,54 @@ impl ToValue for EcsResourceRequirement {
 impl Literal for EcsResourceRequirement {}
 
 /// The [`EcsTaskOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-ecstaskoverride.html) property type.
+///
+/// The overrides that are associated with a task.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcsTaskOverride {
     /// `ContainerOverrides`.
+    ///
+    /// One or more container overrides that are sent to a task.
     pub container_overrides: Option<Val<Vec<EcsContainerOverride>>>,
     /// `Cpu`.
+    ///
+    /// The cpu override for the task.
     pub cpu: Option<Val<String>>,
     /// `EphemeralStorage`.
+    ///
+    /// The ephemeral storage setting override for the task.
+    ///
+    /// > This parameter is only supported for tasks hosted on Fargate that use the following platform
+    /// versions:
+    /// >
+    /// > - Linux platform version `1.4.0` or later.
+    /// > - Windows platform version `1.0.0` or later.
     pub ephemeral_storage: Option<Val<EcsEphemeralStorage>>,
     /// `ExecutionRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the task execution IAM role override for the task. For more
+    /// information, see [Amazon ECS task execution IAM
+    /// role](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html) in
+    /// the *Amazon Elastic Container Service Developer Guide* .
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-]+):([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.+)|(\$(\.[\w/_-]+(\[(\d+|\*)\])*)*)$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `InferenceAcceleratorOverrides`.
+    ///
+    /// The Elastic Inference accelerator override for the task.
     pub inference_accelerator_overrides: Option<Val<Vec<EcsInferenceAcceleratorOverride>>>,
     /// `Memory`.
+    ///
+    /// The memory override for the task.
     pub memory: Option<Val<String>>,
     /// `TaskRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that containers in this task can assume. All
+    /// containers in this task are granted the permissions that are specified in this role. For more
+    /// information, see [IAM Role for
+    /// Tasks](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-]+):([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.+)|(\$(\.[\w/_-]+(\[(\d+|\*)\])*)*)$`.
@@ -1529,9 +1916,15 @@ impl ToValue for EcsTaskOverride {
 impl Literal for EcsTaskOverride {}
 
 /// The [`Filter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-filter.html) property type.
+///
+/// Filter events using an event pattern. For more information, see [Events and Event
+/// Patterns](https://docs.aws.amazon.com/eventbridge/latest/userguide/eventbridge-and-event-patterns.html)
+/// in the *Amazon EventBridge User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     /// `Pattern`.
+    ///
+    /// The event pattern.
     ///
     /// - Length: 0 to 4096.
     pub pattern: Option<Val<String>>,
@@ -1581,9 +1974,19 @@ impl ToValue for Filter {
 impl Literal for Filter {}
 
 /// The [`FilterCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-filtercriteria.html) property type.
+///
+/// The collection of event patterns used to filter events.
+///
+/// To remove a filter, specify a `FilterCriteria` object with an empty array of `Filter` objects.
+///
+/// For more information, see [Events and Event
+/// Patterns](https://docs.aws.amazon.com/eventbridge/latest/userguide/eventbridge-and-event-patterns.html)
+/// in the *Amazon EventBridge User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterCriteria {
     /// `Filters`.
+    ///
+    /// The event patterns.
     ///
     /// - Items: 0 to 5.
     pub filters: Option<Val<Vec<Filter>>>,
@@ -1638,9 +2041,14 @@ impl ToValue for FilterCriteria {
 impl Literal for FilterCriteria {}
 
 /// The [`FirehoseLogDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-firehoselogdestination.html) property type.
+///
+/// Represents the Amazon Data Firehose logging configuration settings for the pipe.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirehoseLogDestination {
     /// `DeliveryStreamArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Firehose delivery stream to which EventBridge delivers the
+    /// pipe log records.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^(^arn:aws([a-z]|\-)*:firehose:([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}):(\d{12}):deliverystream/.+)$`.
@@ -1691,9 +2099,13 @@ impl ToValue for FirehoseLogDestination {
 impl Literal for FirehoseLogDestination {}
 
 /// The [`MQBrokerAccessCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-mqbrokeraccesscredentials.html) property type.
+///
+/// The AWS Secrets Manager secret that stores your broker credentials.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MqBrokerAccessCredentials {
     /// `BasicAuth`.
+    ///
+    /// The ARN of the Secrets Manager secret.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^(^arn:aws([a-z]|\-)*:secretsmanager:([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}):(\d{12}):secret:.+)$`.
@@ -1744,14 +2156,20 @@ impl ToValue for MqBrokerAccessCredentials {
 impl Literal for MqBrokerAccessCredentials {}
 
 /// The [`MSKAccessCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-mskaccesscredentials.html) property type.
+///
+/// The AWS Secrets Manager secret that stores your stream credentials.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MskAccessCredentials {
     /// `ClientCertificateTlsAuth`.
+    ///
+    /// The ARN of the Secrets Manager secret.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^(^arn:aws([a-z]|\-)*:secretsmanager:([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}):(\d{12}):secret:.+)$`.
     pub client_certificate_tls_auth: Option<Val<String>>,
     /// `SaslScram512Auth`.
+    ///
+    /// The ARN of the Secrets Manager secret.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^(^arn:aws([a-z]|\-)*:secretsmanager:([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}):(\d{12}):secret:.+)$`.
@@ -1811,15 +2229,23 @@ impl ToValue for MskAccessCredentials {
 impl Literal for MskAccessCredentials {}
 
 /// The [`MultiMeasureAttributeMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-multimeasureattributemapping.html) property type.
+///
+/// A mapping of a source event data field to a measure in a Timestream for LiveAnalytics record.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiMeasureAttributeMapping {
     /// `MeasureValue`: required.
     ///
+    /// Dynamic path to the measurement attribute in the source event.
+    ///
     /// - Length: 1 to 2048.
     pub measure_value: Option<Val<String>>,
     /// `MeasureValueType`: required.
+    ///
+    /// Data type of the measurement attribute in the source event.
     pub measure_value_type: Option<Val<MeasureValueType>>,
     /// `MultiMeasureAttributeName`: required.
+    ///
+    /// Target measure name to be used.
     ///
     /// - Length: 1 to 256.
     pub multi_measure_attribute_name: Option<Val<String>>,
@@ -1906,13 +2332,23 @@ impl ToValue for MultiMeasureAttributeMapping {
 impl Literal for MultiMeasureAttributeMapping {}
 
 /// The [`MultiMeasureMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-multimeasuremapping.html) property type.
+///
+/// Maps multiple measures from the source event to the same Timestream for LiveAnalytics record.
+///
+/// For more information, see [Amazon Timestream for LiveAnalytics
+/// concepts](https://docs.aws.amazon.com/timestream/latest/developerguide/concepts.html)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiMeasureMapping {
     /// `MultiMeasureAttributeMappings`: required.
     ///
+    /// Mappings that represent multiple source event fields mapped to measures in the same Timestream for
+    /// LiveAnalytics record.
+    ///
     /// - Items: 1 to 256.
     pub multi_measure_attribute_mappings: Option<Val<Vec<MultiMeasureAttributeMapping>>>,
     /// `MultiMeasureName`: required.
+    ///
+    /// The name of the multiple measurements per record (multi-measure).
     ///
     /// - Length: 1 to 256.
     pub multi_measure_name: Option<Val<String>>,
@@ -1997,9 +2433,15 @@ impl ToValue for MultiMeasureMapping {
 impl Literal for MultiMeasureMapping {}
 
 /// The [`NetworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-networkconfiguration.html) property type.
+///
+/// This structure specifies the network configuration for an Amazon ECS task.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkConfiguration {
     /// `AwsvpcConfiguration`.
+    ///
+    /// Use this structure to specify the VPC subnets and security groups for the task, and whether a public
+    /// IP address is to be used. This structure is relevant only for ECS tasks that use the `awsvpc`
+    /// network mode.
     pub awsvpc_configuration: Option<Val<AwsVpcConfiguration>>,
 }
 
@@ -2047,13 +2489,26 @@ impl ToValue for NetworkConfiguration {
 impl Literal for NetworkConfiguration {}
 
 /// The [`PipeEnrichmentHttpParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipeenrichmenthttpparameters.html) property type.
+///
+/// These are custom parameter to be used when the target is an API Gateway REST APIs or EventBridge
+/// ApiDestinations. In the latter case, these are merged with any InvocationParameters specified on the
+/// Connection, with any values from the Connection taking precedence.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeEnrichmentHttpParameters {
     /// `HeaderParameters`.
+    ///
+    /// The headers that need to be sent as part of request invoking the API Gateway REST API or EventBridge
+    /// ApiDestination.
     pub header_parameters: Option<Val<BTreeMap<String, String>>>,
     /// `PathParameterValues`.
+    ///
+    /// The path parameter values to be used to populate API Gateway REST API or EventBridge ApiDestination
+    /// path wildcards ("*").
     pub path_parameter_values: Option<Val<Vec<String>>>,
     /// `QueryStringParameters`.
+    ///
+    /// The query string keys/values that need to be sent as part of request invoking the API Gateway REST
+    /// API or EventBridge ApiDestination.
     pub query_string_parameters: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -2128,11 +2583,27 @@ impl ToValue for PipeEnrichmentHttpParameters {
 impl Literal for PipeEnrichmentHttpParameters {}
 
 /// The [`PipeEnrichmentParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipeenrichmentparameters.html) property type.
+///
+/// The parameters required to set up enrichment on your pipe.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeEnrichmentParameters {
     /// `HttpParameters`.
+    ///
+    /// Contains the HTTP parameters to use when the target is a API Gateway REST endpoint or EventBridge
+    /// ApiDestination.
+    ///
+    /// If you specify an API Gateway REST API or EventBridge ApiDestination as a target, you can use this
+    /// parameter to specify headers, path parameters, and query string keys/values as part of your target
+    /// invoking request. If you're using ApiDestinations, the corresponding Connection can also have these
+    /// values configured. In case of any conflicting keys, values from the Connection take precedence.
     pub http_parameters: Option<Val<PipeEnrichmentHttpParameters>>,
     /// `InputTemplate`.
+    ///
+    /// Valid JSON text passed to the enrichment. In this case, nothing from the event itself is passed to
+    /// the enrichment. For more information, see [The JavaScript Object Notation (JSON) Data Interchange
+    /// Format](https://docs.aws.amazon.com/http://www.rfc-editor.org/rfc/rfc7159.txt) .
+    ///
+    /// To remove an input template, specify an empty string.
     ///
     /// - Length: 0 to 8192.
     pub input_template: Option<Val<String>>,
@@ -2188,17 +2659,38 @@ impl ToValue for PipeEnrichmentParameters {
 impl Literal for PipeEnrichmentParameters {}
 
 /// The [`PipeLogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipelogconfiguration.html) property type.
+///
+/// Represents the configuration settings for the logs to which this pipe should report events.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeLogConfiguration {
     /// `CloudwatchLogsLogDestination`.
+    ///
+    /// The logging configuration settings for the pipe.
     pub cloudwatch_logs_log_destination: Option<Val<CloudwatchLogsLogDestination>>,
     /// `FirehoseLogDestination`.
+    ///
+    /// The Amazon Data Firehose logging configuration settings for the pipe.
     pub firehose_log_destination: Option<Val<FirehoseLogDestination>>,
     /// `IncludeExecutionData`.
+    ///
+    /// Whether the execution data (specifically, the `payload` , `awsRequest` , and `awsResponse` fields)
+    /// is included in the log messages for this pipe.
+    ///
+    /// This applies to all log destinations for the pipe.
+    ///
+    /// For more information, see [Including execution data in
+    /// logs](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-logs.html#eb-pipes-logs-execution-data)
+    /// in the *Amazon EventBridge User Guide* .
+    ///
+    /// *Allowed values:* `ALL`
     pub include_execution_data: Option<Val<Vec<IncludeExecutionDataOption>>>,
     /// `Level`.
+    ///
+    /// The level of logging detail to include. This applies to all log destinations for the pipe.
     pub level: Option<Val<LogLevel>>,
     /// `S3LogDestination`.
+    ///
+    /// The Amazon S3 logging configuration settings for the pipe.
     pub s3_log_destination: Option<Val<S3LogDestination>>,
 }
 
@@ -2275,19 +2767,29 @@ impl ToValue for PipeLogConfiguration {
 impl Literal for PipeLogConfiguration {}
 
 /// The [`PipeSourceActiveMQBrokerParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipesourceactivemqbrokerparameters.html) property type.
+///
+/// The parameters for using an Active MQ broker as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeSourceActiveMqBrokerParameters {
     /// `BatchSize`.
     ///
+    /// The maximum number of records to include in each batch.
+    ///
     /// - Range: 1 to 10000.
     pub batch_size: Option<Val<i64>>,
     /// `Credentials`: required.
+    ///
+    /// The credentials needed to access the resource.
     pub credentials: Option<Val<MqBrokerAccessCredentials>>,
     /// `MaximumBatchingWindowInSeconds`.
+    ///
+    /// The maximum length of a time to wait for events.
     ///
     /// - Range: 0 to 300.
     pub maximum_batching_window_in_seconds: Option<Val<i64>>,
     /// `QueueName`: required.
+    ///
+    /// The name of the destination queue to consume.
     ///
     /// - Length: 1 to 1000.
     /// - Pattern: `^[\s\S]*$`.
@@ -2374,33 +2876,57 @@ impl ToValue for PipeSourceActiveMqBrokerParameters {
 impl Literal for PipeSourceActiveMqBrokerParameters {}
 
 /// The [`PipeSourceDynamoDBStreamParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipesourcedynamodbstreamparameters.html) property type.
+///
+/// The parameters for using a DynamoDB stream as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeSourceDynamoDbStreamParameters {
     /// `BatchSize`.
     ///
+    /// The maximum number of records to include in each batch.
+    ///
     /// - Range: 1 to 10000.
     pub batch_size: Option<Val<i64>>,
     /// `DeadLetterConfig`.
+    ///
+    /// Define the target queue to send dead-letter queue events to.
     pub dead_letter_config: Option<Val<DeadLetterConfig>>,
     /// `MaximumBatchingWindowInSeconds`.
+    ///
+    /// The maximum length of a time to wait for events.
     ///
     /// - Range: 0 to 300.
     pub maximum_batching_window_in_seconds: Option<Val<i64>>,
     /// `MaximumRecordAgeInSeconds`.
     ///
+    /// Discard records older than the specified age. The default value is -1, which sets the maximum age to
+    /// infinite. When the value is set to infinite, EventBridge never discards old records.
+    ///
     /// - Range: -1 to 604800.
     pub maximum_record_age_in_seconds: Option<Val<i64>>,
     /// `MaximumRetryAttempts`.
     ///
+    /// Discard records after the specified number of retries. The default value is -1, which sets the
+    /// maximum number of retries to infinite. When MaximumRetryAttempts is infinite, EventBridge retries
+    /// failed records until the record expires in the event source.
+    ///
     /// - Range: -1 to 10000.
     pub maximum_retry_attempts: Option<Val<i64>>,
     /// `OnPartialBatchItemFailure`.
+    ///
+    /// Define how to handle item process failures. `AUTOMATIC_BISECT` halves each batch and retry each half
+    /// until all the records are processed or there is one failed message left in the batch.
     pub on_partial_batch_item_failure: Option<Val<OnPartialBatchItemFailureStreams>>,
     /// `ParallelizationFactor`.
+    ///
+    /// The number of batches to process concurrently from each shard. The default value is 1.
     ///
     /// - Range: 1 to 10.
     pub parallelization_factor: Option<Val<i64>>,
     /// `StartingPosition`: required.
+    ///
+    /// (Streams only) The position in a stream from which to start reading.
+    ///
+    /// *Valid values* : `TRIM_HORIZON | LATEST`
     pub starting_position: Option<Val<DynamoDbStreamStartPosition>>,
 }
 
@@ -2502,35 +3028,60 @@ impl ToValue for PipeSourceDynamoDbStreamParameters {
 impl Literal for PipeSourceDynamoDbStreamParameters {}
 
 /// The [`PipeSourceKinesisStreamParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipesourcekinesisstreamparameters.html) property type.
+///
+/// The parameters for using a Kinesis stream as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeSourceKinesisStreamParameters {
     /// `BatchSize`.
     ///
+    /// The maximum number of records to include in each batch.
+    ///
     /// - Range: 1 to 10000.
     pub batch_size: Option<Val<i64>>,
     /// `DeadLetterConfig`.
+    ///
+    /// Define the target queue to send dead-letter queue events to.
     pub dead_letter_config: Option<Val<DeadLetterConfig>>,
     /// `MaximumBatchingWindowInSeconds`.
+    ///
+    /// The maximum length of a time to wait for events.
     ///
     /// - Range: 0 to 300.
     pub maximum_batching_window_in_seconds: Option<Val<i64>>,
     /// `MaximumRecordAgeInSeconds`.
     ///
+    /// Discard records older than the specified age. The default value is -1, which sets the maximum age to
+    /// infinite. When the value is set to infinite, EventBridge never discards old records.
+    ///
     /// - Range: -1 to 604800.
     pub maximum_record_age_in_seconds: Option<Val<i64>>,
     /// `MaximumRetryAttempts`.
     ///
+    /// Discard records after the specified number of retries. The default value is -1, which sets the
+    /// maximum number of retries to infinite. When MaximumRetryAttempts is infinite, EventBridge retries
+    /// failed records until the record expires in the event source.
+    ///
     /// - Range: -1 to 10000.
     pub maximum_retry_attempts: Option<Val<i64>>,
     /// `OnPartialBatchItemFailure`.
+    ///
+    /// Define how to handle item process failures. `AUTOMATIC_BISECT` halves each batch and retry each half
+    /// until all the records are processed or there is one failed message left in the batch.
     pub on_partial_batch_item_failure: Option<Val<OnPartialBatchItemFailureStreams>>,
     /// `ParallelizationFactor`.
+    ///
+    /// The number of batches to process concurrently from each shard. The default value is 1.
     ///
     /// - Range: 1 to 10.
     pub parallelization_factor: Option<Val<i64>>,
     /// `StartingPosition`: required.
+    ///
+    /// The position in a stream from which to start reading.
     pub starting_position: Option<Val<KinesisStreamStartPosition>>,
     /// `StartingPositionTimestamp`.
+    ///
+    /// With `StartingPosition` set to `AT_TIMESTAMP` , the time from which to start reading, in Unix time
+    /// seconds.
     ///
     /// - Format: `date-time`.
     pub starting_position_timestamp: Option<Val<String>>,
@@ -2640,26 +3191,40 @@ impl ToValue for PipeSourceKinesisStreamParameters {
 impl Literal for PipeSourceKinesisStreamParameters {}
 
 /// The [`PipeSourceManagedStreamingKafkaParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipesourcemanagedstreamingkafkaparameters.html) property type.
+///
+/// The parameters for using an MSK stream as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeSourceManagedStreamingKafkaParameters {
     /// `BatchSize`.
+    ///
+    /// The maximum number of records to include in each batch.
     ///
     /// - Range: 1 to 10000.
     pub batch_size: Option<Val<i64>>,
     /// `ConsumerGroupID`.
     ///
+    /// The name of the destination queue to consume.
+    ///
     /// - Length: 1 to 200.
     /// - Pattern: `^[a-zA-Z0-9-\/*:_+=.@-]*$`.
     pub consumer_group_id: Option<Val<String>>,
     /// `Credentials`.
+    ///
+    /// The credentials needed to access the resource.
     pub credentials: Option<Val<MskAccessCredentials>>,
     /// `MaximumBatchingWindowInSeconds`.
+    ///
+    /// The maximum length of a time to wait for events.
     ///
     /// - Range: 0 to 300.
     pub maximum_batching_window_in_seconds: Option<Val<i64>>,
     /// `StartingPosition`.
+    ///
+    /// The position in a stream from which to start reading.
     pub starting_position: Option<Val<MskStartPosition>>,
     /// `TopicName`: required.
+    ///
+    /// The name of the topic that the pipe will read from.
     ///
     /// - Length: 1 to 249.
     /// - Pattern: `^[^.]([a-zA-Z0-9\-_.]+)$`.
@@ -2747,23 +3312,56 @@ impl ToValue for PipeSourceManagedStreamingKafkaParameters {
 impl Literal for PipeSourceManagedStreamingKafkaParameters {}
 
 /// The [`PipeSourceParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipesourceparameters.html) property type.
+///
+/// The parameters required to set up a source for your pipe.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeSourceParameters {
     /// `ActiveMQBrokerParameters`.
+    ///
+    /// The parameters for using an Active MQ broker as a source.
     pub active_mq_broker_parameters: Option<Val<PipeSourceActiveMqBrokerParameters>>,
     /// `DynamoDBStreamParameters`.
+    ///
+    /// The parameters for using a DynamoDB stream as a source.
     pub dynamo_db_stream_parameters: Option<Val<PipeSourceDynamoDbStreamParameters>>,
     /// `FilterCriteria`.
+    ///
+    /// The collection of event patterns used to filter events.
+    ///
+    /// To remove a filter, specify a `FilterCriteria` object with an empty array of `Filter` objects.
+    ///
+    /// For more information, see [Events and Event
+    /// Patterns](https://docs.aws.amazon.com/eventbridge/latest/userguide/eventbridge-and-event-patterns.html)
+    /// in the *Amazon EventBridge User Guide* .
     pub filter_criteria: Option<Val<FilterCriteria>>,
     /// `KinesisStreamParameters`.
+    ///
+    /// The parameters for using a Kinesis stream as a source.
     pub kinesis_stream_parameters: Option<Val<PipeSourceKinesisStreamParameters>>,
     /// `ManagedStreamingKafkaParameters`.
+    ///
+    /// The parameters for using an MSK stream as a source.
     pub managed_streaming_kafka_parameters: Option<Val<PipeSourceManagedStreamingKafkaParameters>>,
     /// `RabbitMQBrokerParameters`.
+    ///
+    /// The parameters for using a Rabbit MQ broker as a source.
     pub rabbit_mq_broker_parameters: Option<Val<PipeSourceRabbitMqBrokerParameters>>,
     /// `SelfManagedKafkaParameters`.
+    ///
+    /// The parameters for using a self-managed Apache Kafka stream as a source.
+    ///
+    /// A *self managed* cluster refers to any Apache Kafka cluster not hosted by AWS . This includes both
+    /// clusters you manage yourself, as well as those hosted by a third-party provider, such as [Confluent
+    /// Cloud](https://docs.aws.amazon.com/https://www.confluent.io/) ,
+    /// [CloudKarafka](https://docs.aws.amazon.com/https://www.cloudkarafka.com/) , or
+    /// [Redpanda](https://docs.aws.amazon.com/https://redpanda.com/) . For more information, see [Apache
+    /// Kafka streams as a
+    /// source](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-kafka.html) in the *Amazon
+    /// EventBridge User Guide* .
     pub self_managed_kafka_parameters: Option<Val<PipeSourceSelfManagedKafkaParameters>>,
     /// `SqsQueueParameters`.
+    ///
+    /// The parameters for using a Amazon SQS stream as a source.
     pub sqs_queue_parameters: Option<Val<PipeSourceSqsQueueParameters>>,
 }
 
@@ -2859,24 +3457,36 @@ impl ToValue for PipeSourceParameters {
 impl Literal for PipeSourceParameters {}
 
 /// The [`PipeSourceRabbitMQBrokerParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipesourcerabbitmqbrokerparameters.html) property type.
+///
+/// The parameters for using a Rabbit MQ broker as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeSourceRabbitMqBrokerParameters {
     /// `BatchSize`.
     ///
+    /// The maximum number of records to include in each batch.
+    ///
     /// - Range: 1 to 10000.
     pub batch_size: Option<Val<i64>>,
     /// `Credentials`: required.
+    ///
+    /// The credentials needed to access the resource.
     pub credentials: Option<Val<MqBrokerAccessCredentials>>,
     /// `MaximumBatchingWindowInSeconds`.
+    ///
+    /// The maximum length of a time to wait for events.
     ///
     /// - Range: 0 to 300.
     pub maximum_batching_window_in_seconds: Option<Val<i64>>,
     /// `QueueName`: required.
     ///
+    /// The name of the destination queue to consume.
+    ///
     /// - Length: 1 to 1000.
     /// - Pattern: `^[\s\S]*$`.
     pub queue_name: Option<Val<String>>,
     /// `VirtualHost`.
+    ///
+    /// The name of the virtual host associated with the source broker.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^[a-zA-Z0-9-\/*:_+=.@-]*$`.
@@ -2969,40 +3579,70 @@ impl ToValue for PipeSourceRabbitMqBrokerParameters {
 impl Literal for PipeSourceRabbitMqBrokerParameters {}
 
 /// The [`PipeSourceSelfManagedKafkaParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipesourceselfmanagedkafkaparameters.html) property type.
+///
+/// The parameters for using a self-managed Apache Kafka stream as a source.
+///
+/// A *self managed* cluster refers to any Apache Kafka cluster not hosted by AWS . This includes both
+/// clusters you manage yourself, as well as those hosted by a third-party provider, such as [Confluent
+/// Cloud](https://docs.aws.amazon.com/https://www.confluent.io/) ,
+/// [CloudKarafka](https://docs.aws.amazon.com/https://www.cloudkarafka.com/) , or
+/// [Redpanda](https://docs.aws.amazon.com/https://redpanda.com/) . For more information, see [Apache
+/// Kafka streams as a
+/// source](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-kafka.html) in the *Amazon
+/// EventBridge User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeSourceSelfManagedKafkaParameters {
     /// `AdditionalBootstrapServers`.
+    ///
+    /// An array of server URLs.
     ///
     /// - Items: 0 to 2.
     pub additional_bootstrap_servers: Option<Val<Vec<String>>>,
     /// `BatchSize`.
     ///
+    /// The maximum number of records to include in each batch.
+    ///
     /// - Range: 1 to 10000.
     pub batch_size: Option<Val<i64>>,
     /// `ConsumerGroupID`.
+    ///
+    /// The name of the destination queue to consume.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^[a-zA-Z0-9-\/*:_+=.@-]*$`.
     pub consumer_group_id: Option<Val<String>>,
     /// `Credentials`.
+    ///
+    /// The credentials needed to access the resource.
     pub credentials: Option<Val<SelfManagedKafkaAccessConfigurationCredentials>>,
     /// `MaximumBatchingWindowInSeconds`.
+    ///
+    /// The maximum length of a time to wait for events.
     ///
     /// - Range: 0 to 300.
     pub maximum_batching_window_in_seconds: Option<Val<i64>>,
     /// `ServerRootCaCertificate`.
     ///
+    /// The ARN of the Secrets Manager secret used for certification.
+    ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^(^arn:aws([a-z]|\-)*:secretsmanager:([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}):(\d{12}):secret:.+)$`.
     pub server_root_ca_certificate: Option<Val<String>>,
     /// `StartingPosition`.
+    ///
+    /// The position in a stream from which to start reading.
     pub starting_position: Option<Val<SelfManagedKafkaStartPosition>>,
     /// `TopicName`: required.
+    ///
+    /// The name of the topic that the pipe will read from.
     ///
     /// - Length: 1 to 249.
     /// - Pattern: `^[^.]([a-zA-Z0-9\-_.]+)$`.
     pub topic_name: Option<Val<String>>,
     /// `Vpc`.
+    ///
+    /// This structure specifies the VPC subnets and security groups for the stream, and whether a public IP
+    /// address is to be used.
     pub vpc: Option<Val<SelfManagedKafkaAccessConfigurationVpc>>,
 }
 
@@ -3110,13 +3750,19 @@ impl ToValue for PipeSourceSelfManagedKafkaParameters {
 impl Literal for PipeSourceSelfManagedKafkaParameters {}
 
 /// The [`PipeSourceSqsQueueParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipesourcesqsqueueparameters.html) property type.
+///
+/// The parameters for using a Amazon SQS stream as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeSourceSqsQueueParameters {
     /// `BatchSize`.
     ///
+    /// The maximum number of records to include in each batch.
+    ///
     /// - Range: 1 to 10000.
     pub batch_size: Option<Val<i64>>,
     /// `MaximumBatchingWindowInSeconds`.
+    ///
+    /// The maximum length of a time to wait for events.
     ///
     /// - Range: 0 to 300.
     pub maximum_batching_window_in_seconds: Option<Val<i64>>,
@@ -3172,23 +3818,51 @@ impl ToValue for PipeSourceSqsQueueParameters {
 impl Literal for PipeSourceSqsQueueParameters {}
 
 /// The [`PipeTargetBatchJobParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipetargetbatchjobparameters.html) property type.
+///
+/// The parameters for using an AWS Batch job as a target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeTargetBatchJobParameters {
     /// `ArrayProperties`.
+    ///
+    /// The array properties for the submitted job, such as the size of the array. The array size can be
+    /// between 2 and 10,000. If you specify array properties for a job, it becomes an array job. This
+    /// parameter is used only if the target is an AWS Batch job.
     pub array_properties: Option<Val<BatchArrayProperties>>,
     /// `ContainerOverrides`.
+    ///
+    /// The overrides that are sent to a container.
     pub container_overrides: Option<Val<BatchContainerOverrides>>,
     /// `DependsOn`.
+    ///
+    /// A list of dependencies for the job. A job can depend upon a maximum of 20 jobs. You can specify a
+    /// `SEQUENTIAL` type dependency without specifying a job ID for array jobs so that each child array job
+    /// completes sequentially, starting at index 0. You can also specify an `N_TO_N` type dependency with a
+    /// job ID for array jobs. In that case, each index child of this job must wait for the corresponding
+    /// index child of each dependency to complete before it can begin.
     ///
     /// - Items: 0 to 20.
     pub depends_on: Option<Val<Vec<BatchJobDependency>>>,
     /// `JobDefinition`: required.
+    ///
+    /// The job definition used by this job. This value can be one of `name` , `name:revision` , or the
+    /// Amazon Resource Name (ARN) for the job definition. If name is specified without a revision then the
+    /// latest active revision is used.
     pub job_definition: Option<Val<String>>,
     /// `JobName`: required.
+    ///
+    /// The name of the job. It can be up to 128 letters long. The first character must be alphanumeric, can
+    /// contain uppercase and lowercase letters, numbers, hyphens (-), and underscores (_).
     pub job_name: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// Additional parameters passed to the job that replace parameter substitution placeholders that are
+    /// set in the job definition. Parameters are specified as a key and value pair mapping. Parameters
+    /// included here override any corresponding parameter defaults from the job definition.
     pub parameters: Option<Val<BTreeMap<String, String>>>,
     /// `RetryStrategy`.
+    ///
+    /// The retry strategy to use for failed jobs. When a retry strategy is specified here, it overrides the
+    /// retry strategy defined in the job definition.
     pub retry_strategy: Option<Val<BatchRetryStrategy>>,
 }
 
@@ -3296,13 +3970,28 @@ impl ToValue for PipeTargetBatchJobParameters {
 impl Literal for PipeTargetBatchJobParameters {}
 
 /// The [`PipeTargetCloudWatchLogsParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipetargetcloudwatchlogsparameters.html) property type.
+///
+/// The parameters for using an CloudWatch Logs log stream as a target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeTargetCloudWatchLogsParameters {
     /// `LogStreamName`.
     ///
+    /// The name of the log stream.
+    ///
     /// - Length: 1 to 256.
     pub log_stream_name: Option<Val<String>>,
     /// `Timestamp`.
+    ///
+    /// A [dynamic path
+    /// parameter](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-event-target.html) to a
+    /// field in the payload containing the time the event occurred, expressed as the number of milliseconds
+    /// after Jan 1, 1970 00:00:00 UTC.
+    ///
+    /// The value cannot be a static timestamp as the provided timestamp would be applied to all events
+    /// delivered by the Pipe, regardless of when they are actually delivered.
+    ///
+    /// If no dynamic path parameter is provided, the default value is the time the invocation is processed
+    /// by the Pipe.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^\$(\.[\w_-]+(\[(\d+|\*)\])*)*$`.
@@ -3359,47 +4048,110 @@ impl ToValue for PipeTargetCloudWatchLogsParameters {
 impl Literal for PipeTargetCloudWatchLogsParameters {}
 
 /// The [`PipeTargetEcsTaskParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipetargetecstaskparameters.html) property type.
+///
+/// The parameters for using an Amazon ECS task as a target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeTargetEcsTaskParameters {
     /// `CapacityProviderStrategy`.
     ///
+    /// The capacity provider strategy to use for the task.
+    ///
+    /// If a `capacityProviderStrategy` is specified, the `launchType` parameter must be omitted. If no
+    /// `capacityProviderStrategy` or launchType is specified, the `defaultCapacityProviderStrategy` for the
+    /// cluster is used.
+    ///
     /// - Items: 0 to 6.
     pub capacity_provider_strategy: Option<Val<Vec<CapacityProviderStrategyItem>>>,
     /// `EnableECSManagedTags`.
+    ///
+    /// Specifies whether to enable Amazon ECS managed tags for the task. For more information, see [Tagging
+    /// Your Amazon ECS
+    /// Resources](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-using-tags.html) in the
+    /// Amazon Elastic Container Service Developer Guide.
     pub enable_ecs_managed_tags: Option<Val<bool>>,
     /// `EnableExecuteCommand`.
+    ///
+    /// Whether or not to enable the execute command functionality for the containers in this task. If true,
+    /// this enables execute command functionality on all containers in the task.
     pub enable_execute_command: Option<Val<bool>>,
     /// `Group`.
+    ///
+    /// Specifies an Amazon ECS task group for the task. The maximum length is 255 characters.
     pub group: Option<Val<String>>,
     /// `LaunchType`.
+    ///
+    /// Specifies the launch type on which your task is running. The launch type that you specify here must
+    /// match one of the launch type (compatibilities) of the target task. The `FARGATE` value is supported
+    /// only in the Regions where AWS Fargate with Amazon ECS is supported. For more information, see [AWS
+    /// Fargate on Amazon ECS](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/AWS-Fargate.html)
+    /// in the *Amazon Elastic Container Service Developer Guide* .
     pub launch_type: Option<Val<LaunchType>>,
     /// `NetworkConfiguration`.
+    ///
+    /// Use this structure if the Amazon ECS task uses the `awsvpc` network mode. This structure specifies
+    /// the VPC subnets and security groups associated with the task, and whether a public IP address is to
+    /// be used. This structure is required if `LaunchType` is `FARGATE` because the `awsvpc` mode is
+    /// required for Fargate tasks.
+    ///
+    /// If you specify `NetworkConfiguration` when the target ECS task does not use the `awsvpc` network
+    /// mode, the task fails.
     pub network_configuration: Option<Val<NetworkConfiguration>>,
     /// `Overrides`.
+    ///
+    /// The overrides that are associated with a task.
     pub overrides: Option<Val<EcsTaskOverride>>,
     /// `PlacementConstraints`.
+    ///
+    /// An array of placement constraint objects to use for the task. You can specify up to 10 constraints
+    /// per task (including constraints in the task definition and those specified at runtime).
     ///
     /// - Items: 0 to 10.
     pub placement_constraints: Option<Val<Vec<PlacementConstraint>>>,
     /// `PlacementStrategy`.
     ///
+    /// The placement strategy objects to use for the task. You can specify a maximum of five strategy rules
+    /// per task.
+    ///
     /// - Items: 0 to 5.
     pub placement_strategy: Option<Val<Vec<PlacementStrategy>>>,
     /// `PlatformVersion`.
+    ///
+    /// Specifies the platform version for the task. Specify only the numeric portion of the platform
+    /// version, such as `1.1.0` .
+    ///
+    /// This structure is used only if `LaunchType` is `FARGATE` . For more information about valid platform
+    /// versions, see [AWS Fargate Platform
+    /// Versions](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/platform_versions.html) in the *Amazon
+    /// Elastic Container Service Developer Guide* .
     pub platform_version: Option<Val<String>>,
     /// `PropagateTags`.
+    ///
+    /// Specifies whether to propagate the tags from the task definition to the task. If no value is
+    /// specified, the tags are not propagated. Tags can only be propagated to the task during task
+    /// creation. To add tags to a task after task creation, use the `TagResource` API action.
     pub propagate_tags: Option<Val<PropagateTags>>,
     /// `ReferenceId`.
+    ///
+    /// The reference ID to use for the task.
     ///
     /// - Length: 0 to 1024.
     pub reference_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The metadata that you apply to the task to help you categorize and organize them. Each tag consists
+    /// of a key and an optional value, both of which you define. To learn more, see
+    /// [RunTask](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html#ECS-RunTask-request-tags)
+    /// in the Amazon ECS API Reference.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TaskCount`.
+    ///
+    /// The number of tasks to create based on `TaskDefinition` . The default is 1.
     ///
     /// - Minimum: 1.
     pub task_count: Option<Val<i64>>,
     /// `TaskDefinitionArn`: required.
+    ///
+    /// The ARN of the task definition to use if the event target is an Amazon ECS task.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-]+):([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.+)|(\$(\.[\w/_-]+(\[(\d+|\*)\])*)*)$`.
@@ -3561,27 +4313,46 @@ impl ToValue for PipeTargetEcsTaskParameters {
 impl Literal for PipeTargetEcsTaskParameters {}
 
 /// The [`PipeTargetEventBridgeEventBusParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipetargeteventbridgeeventbusparameters.html) property type.
+///
+/// The parameters for using an EventBridge event bus as a target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeTargetEventBridgeEventBusParameters {
     /// `DetailType`.
     ///
+    /// A free-form string, with a maximum of 128 characters, used to decide what fields to expect in the
+    /// event detail.
+    ///
     /// - Length: 1 to 128.
     pub detail_type: Option<Val<String>>,
     /// `EndpointId`.
+    ///
+    /// The URL subdomain of the endpoint. For example, if the URL for Endpoint is
+    /// <https://abcde.veo.endpoints.event.amazonaws.com>, then the EndpointId is `abcde.veo` .
     ///
     /// - Length: 1 to 50.
     /// - Pattern: `^[A-Za-z0-9\-]+[\.][A-Za-z0-9\-]+$`.
     pub endpoint_id: Option<Val<String>>,
     /// `Resources`.
     ///
+    /// AWS resources, identified by Amazon Resource Name (ARN), which the event primarily concerns. Any
+    /// number, including zero, may be present.
+    ///
     /// - Items: 0 to 10.
     pub resources: Option<Val<Vec<String>>>,
     /// `Source`.
+    ///
+    /// The source of the event.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `(?=[/\.\-_A-Za-z0-9]+)((?!aws\.).*)|(\$(\.[\w/_-]+(\[(\d+|\*)\])*)*)`.
     pub source: Option<Val<String>>,
     /// `Time`.
+    ///
+    /// The time stamp of the event, per
+    /// [RFC3339](https://docs.aws.amazon.com/https://www.rfc-editor.org/rfc/rfc3339.txt) . If no time stamp
+    /// is provided, the time stamp of the
+    /// [PutEvents](https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html) call is
+    /// used.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^\$(\.[\w/_-]+(\[(\d+|\*)\])*)*$`.
@@ -3661,13 +4432,25 @@ impl ToValue for PipeTargetEventBridgeEventBusParameters {
 impl Literal for PipeTargetEventBridgeEventBusParameters {}
 
 /// The [`PipeTargetHttpParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipetargethttpparameters.html) property type.
+///
+/// These are custom parameter to be used when the target is an API Gateway REST APIs or EventBridge
+/// ApiDestinations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeTargetHttpParameters {
     /// `HeaderParameters`.
+    ///
+    /// The headers that need to be sent as part of request invoking the API Gateway REST API or EventBridge
+    /// ApiDestination.
     pub header_parameters: Option<Val<BTreeMap<String, String>>>,
     /// `PathParameterValues`.
+    ///
+    /// The path parameter values to be used to populate API Gateway REST API or EventBridge ApiDestination
+    /// path wildcards ("*").
     pub path_parameter_values: Option<Val<Vec<String>>>,
     /// `QueryStringParameters`.
+    ///
+    /// The query string keys/values that need to be sent as part of request invoking the API Gateway REST
+    /// API or EventBridge ApiDestination.
     pub query_string_parameters: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -3742,9 +4525,18 @@ impl ToValue for PipeTargetHttpParameters {
 impl Literal for PipeTargetHttpParameters {}
 
 /// The [`PipeTargetKinesisStreamParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipetargetkinesisstreamparameters.html) property type.
+///
+/// The parameters for using a Kinesis stream as a target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeTargetKinesisStreamParameters {
     /// `PartitionKey`: required.
+    ///
+    /// Determines which shard in the stream the data record is assigned to. Partition keys are Unicode
+    /// strings with a maximum length limit of 256 characters for each key. Amazon Kinesis Data Streams uses
+    /// the partition key as input to a hash function that maps the partition key and associated data to a
+    /// specific shard. Specifically, an MD5 hash function is used to map partition keys to 128-bit integer
+    /// values and to map associated data records to shards. As a result of this hashing mechanism, all data
+    /// records with the same partition key map to the same shard within the stream.
     ///
     /// - Length: 0 to 256.
     pub partition_key: Option<Val<String>>,
@@ -3801,9 +4593,26 @@ impl ToValue for PipeTargetKinesisStreamParameters {
 impl Literal for PipeTargetKinesisStreamParameters {}
 
 /// The [`PipeTargetLambdaFunctionParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipetargetlambdafunctionparameters.html) property type.
+///
+/// The parameters for using a Lambda function as a target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeTargetLambdaFunctionParameters {
     /// `InvocationType`.
+    ///
+    /// Specify whether to invoke the function synchronously or asynchronously.
+    ///
+    /// - `REQUEST_RESPONSE` (default) - Invoke synchronously. This corresponds to the `RequestResponse`
+    ///   option in the `InvocationType` parameter for the Lambda
+    ///   [Invoke](https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html#API_Invoke_RequestSyntax)
+    ///   API.
+    /// - `FIRE_AND_FORGET` - Invoke asynchronously. This corresponds to the `Event` option in the
+    ///   `InvocationType` parameter for the Lambda
+    ///   [Invoke](https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html#API_Invoke_RequestSyntax)
+    ///   API.
+    ///
+    /// For more information, see [Invocation
+    /// types](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes.html#pipes-invocation) in
+    /// the *Amazon EventBridge User Guide* .
     pub invocation_type: Option<Val<PipeTargetInvocationType>>,
 }
 
@@ -3851,35 +4660,74 @@ impl ToValue for PipeTargetLambdaFunctionParameters {
 impl Literal for PipeTargetLambdaFunctionParameters {}
 
 /// The [`PipeTargetParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipetargetparameters.html) property type.
+///
+/// The parameters required to set up a target for your pipe.
+///
+/// For more information about pipe target parameters, including how to use dynamic path parameters, see
+/// [Target
+/// parameters](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-event-target.html) in
+/// the *Amazon EventBridge User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeTargetParameters {
     /// `BatchJobParameters`.
+    ///
+    /// The parameters for using an AWS Batch job as a target.
     pub batch_job_parameters: Option<Val<PipeTargetBatchJobParameters>>,
     /// `CloudWatchLogsParameters`.
+    ///
+    /// The parameters for using an CloudWatch Logs log stream as a target.
     pub cloud_watch_logs_parameters: Option<Val<PipeTargetCloudWatchLogsParameters>>,
     /// `EcsTaskParameters`.
+    ///
+    /// The parameters for using an Amazon ECS task as a target.
     pub ecs_task_parameters: Option<Val<PipeTargetEcsTaskParameters>>,
     /// `EventBridgeEventBusParameters`.
+    ///
+    /// The parameters for using an EventBridge event bus as a target.
     pub event_bridge_event_bus_parameters: Option<Val<PipeTargetEventBridgeEventBusParameters>>,
     /// `HttpParameters`.
+    ///
+    /// These are custom parameter to be used when the target is an API Gateway REST APIs or EventBridge
+    /// ApiDestinations.
     pub http_parameters: Option<Val<PipeTargetHttpParameters>>,
     /// `InputTemplate`.
+    ///
+    /// Valid JSON text passed to the target. In this case, nothing from the event itself is passed to the
+    /// target. For more information, see [The JavaScript Object Notation (JSON) Data Interchange
+    /// Format](https://docs.aws.amazon.com/http://www.rfc-editor.org/rfc/rfc7159.txt) .
+    ///
+    /// To remove an input template, specify an empty string.
     ///
     /// - Length: 0 to 8192.
     pub input_template: Option<Val<String>>,
     /// `KinesisStreamParameters`.
+    ///
+    /// The parameters for using a Kinesis stream as a target.
     pub kinesis_stream_parameters: Option<Val<PipeTargetKinesisStreamParameters>>,
     /// `LambdaFunctionParameters`.
+    ///
+    /// The parameters for using a Lambda function as a target.
     pub lambda_function_parameters: Option<Val<PipeTargetLambdaFunctionParameters>>,
     /// `RedshiftDataParameters`.
+    ///
+    /// These are custom parameters to be used when the target is a Amazon Redshift cluster to invoke the
+    /// Amazon Redshift Data API BatchExecuteStatement.
     pub redshift_data_parameters: Option<Val<PipeTargetRedshiftDataParameters>>,
     /// `SageMakerPipelineParameters`.
+    ///
+    /// The parameters for using a SageMaker AI pipeline as a target.
     pub sage_maker_pipeline_parameters: Option<Val<PipeTargetSageMakerPipelineParameters>>,
     /// `SqsQueueParameters`.
+    ///
+    /// The parameters for using a Amazon SQS stream as a target.
     pub sqs_queue_parameters: Option<Val<PipeTargetSqsQueueParameters>>,
     /// `StepFunctionStateMachineParameters`.
+    ///
+    /// The parameters for using a Step Functions state machine as a target.
     pub step_function_state_machine_parameters: Option<Val<PipeTargetStateMachineParameters>>,
     /// `TimestreamParameters`.
+    ///
+    /// The parameters for using a Timestream for LiveAnalytics table as a target.
     pub timestream_parameters: Option<Val<PipeTargetTimestreamParameters>>,
 }
 
@@ -4008,30 +4856,47 @@ impl ToValue for PipeTargetParameters {
 impl Literal for PipeTargetParameters {}
 
 /// The [`PipeTargetRedshiftDataParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipetargetredshiftdataparameters.html) property type.
+///
+/// These are custom parameters to be used when the target is a Amazon Redshift cluster to invoke the
+/// Amazon Redshift Data API BatchExecuteStatement.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeTargetRedshiftDataParameters {
     /// `Database`: required.
+    ///
+    /// The name of the database. Required when authenticating using temporary credentials.
     ///
     /// - Length: 1 to 64.
     pub database: Option<Val<String>>,
     /// `DbUser`.
     ///
+    /// The database user name. Required when authenticating using temporary credentials.
+    ///
     /// - Length: 1 to 128.
     pub db_user: Option<Val<String>>,
     /// `SecretManagerArn`.
+    ///
+    /// The name or ARN of the secret that enables access to the database. Required when authenticating
+    /// using Secrets Manager.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^(^arn:aws([a-z]|\-)*:secretsmanager:([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}):(\d{12}):secret:.+)|(\$(\.[\w/_-]+(\[(\d+|\*)\])*)*)$`.
     pub secret_manager_arn: Option<Val<String>>,
     /// `Sqls`: required.
     ///
+    /// The SQL statement text to run.
+    ///
     /// - Items: 1 to 40.
     pub sqls: Option<Val<Vec<String>>>,
     /// `StatementName`.
     ///
+    /// The name of the SQL statement. You can name the SQL statement when you create it to identify the
+    /// query.
+    ///
     /// - Length: 1 to 500.
     pub statement_name: Option<Val<String>>,
     /// `WithEvent`.
+    ///
+    /// Indicates whether to send an event back to EventBridge after the SQL statement runs.
     pub with_event: Option<Val<bool>>,
 }
 
@@ -4128,9 +4993,13 @@ impl ToValue for PipeTargetRedshiftDataParameters {
 impl Literal for PipeTargetRedshiftDataParameters {}
 
 /// The [`PipeTargetSageMakerPipelineParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipetargetsagemakerpipelineparameters.html) property type.
+///
+/// The parameters for using a SageMaker AI pipeline as a target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeTargetSageMakerPipelineParameters {
     /// `PipelineParameterList`.
+    ///
+    /// List of Parameter names and values for SageMaker AI Model Building Pipeline execution.
     ///
     /// - Items: 0 to 200.
     pub pipeline_parameter_list: Option<Val<Vec<SageMakerPipelineParameter>>>,
@@ -4185,13 +5054,21 @@ impl ToValue for PipeTargetSageMakerPipelineParameters {
 impl Literal for PipeTargetSageMakerPipelineParameters {}
 
 /// The [`PipeTargetSqsQueueParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipetargetsqsqueueparameters.html) property type.
+///
+/// The parameters for using a Amazon SQS stream as a target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeTargetSqsQueueParameters {
     /// `MessageDeduplicationId`.
     ///
+    /// This parameter applies only to FIFO (first-in-first-out) queues.
+    ///
+    /// The token used for deduplication of sent messages.
+    ///
     /// - Length: 0 to 100.
     pub message_deduplication_id: Option<Val<String>>,
     /// `MessageGroupId`.
+    ///
+    /// The FIFO message group ID to use as the target.
     ///
     /// - Length: 0 to 100.
     pub message_group_id: Option<Val<String>>,
@@ -4247,9 +5124,26 @@ impl ToValue for PipeTargetSqsQueueParameters {
 impl Literal for PipeTargetSqsQueueParameters {}
 
 /// The [`PipeTargetStateMachineParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipetargetstatemachineparameters.html) property type.
+///
+/// The parameters for using a Step Functions state machine as a target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeTargetStateMachineParameters {
     /// `InvocationType`.
+    ///
+    /// Specify whether to invoke the Step Functions state machine synchronously or asynchronously.
+    ///
+    /// - `REQUEST_RESPONSE` (default) - Invoke synchronously. For more information, see
+    ///   [StartSyncExecution](https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartSyncExecution.html)
+    ///   in the *AWS Step Functions API Reference* .
+    ///
+    /// > `REQUEST_RESPONSE` is not supported for `STANDARD` state machine workflows.
+    /// - `FIRE_AND_FORGET` - Invoke asynchronously. For more information, see
+    ///   [StartExecution](https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html)
+    ///   in the *AWS Step Functions API Reference* .
+    ///
+    /// For more information, see [Invocation
+    /// types](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes.html#pipes-invocation) in
+    /// the *Amazon EventBridge User Guide* .
     pub invocation_type: Option<Val<PipeTargetInvocationType>>,
 }
 
@@ -4297,33 +5191,75 @@ impl ToValue for PipeTargetStateMachineParameters {
 impl Literal for PipeTargetStateMachineParameters {}
 
 /// The [`PipeTargetTimestreamParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-pipetargettimestreamparameters.html) property type.
+///
+/// The parameters for using a Timestream for LiveAnalytics table as a target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipeTargetTimestreamParameters {
     /// `DimensionMappings`: required.
     ///
+    /// Map source data to dimensions in the target Timestream for LiveAnalytics table.
+    ///
+    /// For more information, see [Amazon Timestream for LiveAnalytics
+    /// concepts](https://docs.aws.amazon.com/timestream/latest/developerguide/concepts.html)
+    ///
     /// - Items: 1 to 128.
     pub dimension_mappings: Option<Val<Vec<DimensionMapping>>>,
     /// `EpochTimeUnit`.
+    ///
+    /// The granularity of the time units used. Default is `MILLISECONDS` .
+    ///
+    /// Required if `TimeFieldType` is specified as `EPOCH` .
     pub epoch_time_unit: Option<Val<EpochTimeUnit>>,
     /// `MultiMeasureMappings`.
+    ///
+    /// Maps multiple measures from the source event to the same record in the specified Timestream for
+    /// LiveAnalytics table.
     ///
     /// - Items: 0 to 1024.
     pub multi_measure_mappings: Option<Val<Vec<MultiMeasureMapping>>>,
     /// `SingleMeasureMappings`.
     ///
+    /// Mappings of single source data fields to individual records in the specified Timestream for
+    /// LiveAnalytics table.
+    ///
     /// - Items: 0 to 8192.
     pub single_measure_mappings: Option<Val<Vec<SingleMeasureMapping>>>,
     /// `TimeFieldType`.
+    ///
+    /// The type of time value used.
+    ///
+    /// The default is `EPOCH` .
     pub time_field_type: Option<Val<TimeFieldType>>,
     /// `TimeValue`: required.
+    ///
+    /// Dynamic path to the source data field that represents the time value for your data.
     ///
     /// - Length: 1 to 256.
     pub time_value: Option<Val<String>>,
     /// `TimestampFormat`.
     ///
+    /// How to format the timestamps. For example, `yyyy-MM-dd'T'HH:mm:ss'Z'` .
+    ///
+    /// Required if `TimeFieldType` is specified as `TIMESTAMP_FORMAT` .
+    ///
     /// - Length: 1 to 256.
     pub timestamp_format: Option<Val<String>>,
     /// `VersionValue`: required.
+    ///
+    /// 64 bit version value or source data field that represents the version value for your data.
+    ///
+    /// Write requests with a higher version number will update the existing measure values of the record
+    /// and version. In cases where the measure value is the same, the version will still be updated.
+    ///
+    /// Default value is 1.
+    ///
+    /// Timestream for LiveAnalytics does not support updating partial measure values in a record.
+    ///
+    /// Write requests for duplicate data with a higher version number will update the existing measure
+    /// value and version. In cases where the measure value is the same, `Version` will still be updated.
+    /// Default value is `1` .
+    ///
+    /// > `Version` must be `1` or greater, or you will receive a `ValidationException` error.
     ///
     /// - Length: 1 to 256.
     pub version_value: Option<Val<String>>,
@@ -4458,13 +5394,26 @@ impl ToValue for PipeTargetTimestreamParameters {
 impl Literal for PipeTargetTimestreamParameters {}
 
 /// The [`PlacementConstraint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-placementconstraint.html) property type.
+///
+/// An object representing a constraint on task placement. To learn more, see [Task Placement
+/// Constraints](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-constraints.html)
+/// in the Amazon Elastic Container Service Developer Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlacementConstraint {
     /// `Expression`.
     ///
+    /// A cluster query language expression to apply to the constraint. You cannot specify an expression if
+    /// the constraint type is `distinctInstance` . To learn more, see [Cluster Query
+    /// Language](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cluster-query-language.html)
+    /// in the Amazon Elastic Container Service Developer Guide.
+    ///
     /// - Length: 0 to 2000.
     pub expression: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of constraint. Use distinctInstance to ensure that each task in a particular group is
+    /// running on a different container instance. Use memberOf to restrict the selection to a group of
+    /// valid candidates.
     pub type_: Option<Val<PlacementConstraintType>>,
 }
 
@@ -4518,13 +5467,30 @@ impl ToValue for PlacementConstraint {
 impl Literal for PlacementConstraint {}
 
 /// The [`PlacementStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-placementstrategy.html) property type.
+///
+/// The task placement strategy for a task or service. To learn more, see [Task Placement
+/// Strategies](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-strategies.html)
+/// in the Amazon Elastic Container Service Service Developer Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlacementStrategy {
     /// `Field`.
     ///
+    /// The field to apply the placement strategy against. For the spread placement strategy, valid values
+    /// are instanceId (or host, which has the same effect), or any platform or custom attribute that is
+    /// applied to a container instance, such as attribute:ecs.availability-zone. For the binpack placement
+    /// strategy, valid values are cpu and memory. For the random placement strategy, this field is not
+    /// used.
+    ///
     /// - Length: 0 to 255.
     pub field: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of placement strategy. The random placement strategy randomly places tasks on available
+    /// candidates. The spread placement strategy spreads placement across available candidates evenly based
+    /// on the field parameter. The binpack strategy places tasks on available candidates that have the
+    /// least available amount of the resource that is specified with the field parameter. For example, if
+    /// you binpack on memory, a task is placed on the instance with the least amount of remaining memory
+    /// (but still enough to run the task).
     pub type_: Option<Val<PlacementStrategyType>>,
 }
 
@@ -4578,17 +5544,34 @@ impl ToValue for PlacementStrategy {
 impl Literal for PlacementStrategy {}
 
 /// The [`S3LogDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-s3logdestination.html) property type.
+///
+/// Represents the Amazon S3 logging configuration settings for the pipe.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3LogDestination {
     /// `BucketName`.
     ///
+    /// The name of the Amazon S3 bucket to which EventBridge delivers the log records for the pipe.
+    ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `BucketOwner`.
+    ///
+    /// The AWS account that owns the Amazon S3 bucket to which EventBridge delivers the log records for the
+    /// pipe.
     pub bucket_owner: Option<Val<String>>,
     /// `OutputFormat`.
+    ///
+    /// The format EventBridge uses for the log records.
+    ///
+    /// EventBridge currently only supports `json` formatting.
     pub output_format: Option<Val<S3OutputFormat>>,
     /// `Prefix`.
+    ///
+    /// The prefix text with which to begin Amazon S3 log object names.
+    ///
+    /// For more information, see [Organizing objects using
+    /// prefixes](https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-prefixes.html) in the *Amazon
+    /// Simple Storage Service User Guide* .
     pub prefix: Option<Val<String>>,
 }
 
@@ -4654,14 +5637,20 @@ impl ToValue for S3LogDestination {
 impl Literal for S3LogDestination {}
 
 /// The [`SageMakerPipelineParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-sagemakerpipelineparameter.html) property type.
+///
+/// Name/Value pair of a parameter to start execution of a SageMaker AI Model Building Pipeline.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SageMakerPipelineParameter {
     /// `Name`: required.
+    ///
+    /// Name of parameter to start execution of a SageMaker AI Model Building Pipeline.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*|(\$(\.[\w/_-]+(\[(\d+|\*)\])*)*)$`.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// Value of parameter to start execution of a SageMaker AI Model Building Pipeline.
     ///
     /// - Length: 0 to 1024.
     pub value: Option<Val<String>>,
@@ -4723,24 +5712,34 @@ impl ToValue for SageMakerPipelineParameter {
 impl Literal for SageMakerPipelineParameter {}
 
 /// The [`SelfManagedKafkaAccessConfigurationCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-selfmanagedkafkaaccessconfigurationcredentials.html) property type.
+///
+/// The AWS Secrets Manager secret that stores your stream credentials.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfManagedKafkaAccessConfigurationCredentials {
     /// `BasicAuth`.
+    ///
+    /// The ARN of the Secrets Manager secret.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^(^arn:aws([a-z]|\-)*:secretsmanager:([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}):(\d{12}):secret:.+)$`.
     pub basic_auth: Option<Val<String>>,
     /// `ClientCertificateTlsAuth`.
     ///
+    /// The ARN of the Secrets Manager secret.
+    ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^(^arn:aws([a-z]|\-)*:secretsmanager:([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}):(\d{12}):secret:.+)$`.
     pub client_certificate_tls_auth: Option<Val<String>>,
     /// `SaslScram256Auth`.
     ///
+    /// The ARN of the Secrets Manager secret.
+    ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^(^arn:aws([a-z]|\-)*:secretsmanager:([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}):(\d{12}):secret:.+)$`.
     pub sasl_scram256_auth: Option<Val<String>>,
     /// `SaslScram512Auth`.
+    ///
+    /// The ARN of the Secrets Manager secret.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^(^arn:aws([a-z]|\-)*:secretsmanager:([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}):(\d{12}):secret:.+)$`.
@@ -4812,13 +5811,22 @@ impl ToValue for SelfManagedKafkaAccessConfigurationCredentials {
 impl Literal for SelfManagedKafkaAccessConfigurationCredentials {}
 
 /// The [`SelfManagedKafkaAccessConfigurationVpc`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-selfmanagedkafkaaccessconfigurationvpc.html) property type.
+///
+/// This structure specifies the VPC subnets and security groups for the stream, and whether a public IP
+/// address is to be used.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfManagedKafkaAccessConfigurationVpc {
     /// `SecurityGroup`.
     ///
+    /// Specifies the security groups associated with the stream. These security groups must all be in the
+    /// same VPC. You can specify as many as five security groups.
+    ///
     /// - Items: 0 to 5.
     pub security_group: Option<Val<Vec<String>>>,
     /// `Subnets`.
+    ///
+    /// Specifies the subnets associated with the stream. These subnets must all be in the same VPC. You can
+    /// specify as many as 16 subnets.
     ///
     /// - Items: 0 to 16.
     /// - Format: `AWS::EC2::Subnet.Ids`.
@@ -4885,17 +5893,29 @@ impl ToValue for SelfManagedKafkaAccessConfigurationVpc {
 impl Literal for SelfManagedKafkaAccessConfigurationVpc {}
 
 /// The [`SingleMeasureMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-pipes-pipe-singlemeasuremapping.html) property type.
+///
+/// Maps a single source data field to a single record in the specified Timestream for LiveAnalytics
+/// table.
+///
+/// For more information, see [Amazon Timestream for LiveAnalytics
+/// concepts](https://docs.aws.amazon.com/timestream/latest/developerguide/concepts.html)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleMeasureMapping {
     /// `MeasureName`: required.
+    ///
+    /// Target measure name for the measurement attribute in the Timestream table.
     ///
     /// - Length: 1 to 1024.
     pub measure_name: Option<Val<String>>,
     /// `MeasureValue`: required.
     ///
+    /// Dynamic path of the source field to map to the measure in the record.
+    ///
     /// - Length: 1 to 2048.
     pub measure_value: Option<Val<String>>,
     /// `MeasureValueType`: required.
+    ///
+    /// Data type of the source field.
     pub measure_value_type: Option<Val<MeasureValueType>>,
 }
 
@@ -5062,9 +6082,18 @@ impl AssignPublicIp {
             AssignPublicIp::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AssignPublicIp {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        AssignPublicIp::as_str(self)
     }
 }
 
@@ -5109,9 +6138,18 @@ impl BatchJobDependencyType {
             BatchJobDependencyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BatchJobDependencyType {
+    const VALUES: &'static [&'static str] = &["N_TO_N", "SEQUENTIAL"];
+    fn as_str(&self) -> &str {
+        BatchJobDependencyType::as_str(self)
     }
 }
 
@@ -5159,9 +6197,18 @@ impl BatchResourceRequirementType {
             BatchResourceRequirementType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BatchResourceRequirementType {
+    const VALUES: &'static [&'static str] = &["GPU", "MEMORY", "VCPU"];
+    fn as_str(&self) -> &str {
+        BatchResourceRequirementType::as_str(self)
     }
 }
 
@@ -5204,9 +6251,18 @@ impl DimensionValueType {
             DimensionValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DimensionValueType {
+    const VALUES: &'static [&'static str] = &["VARCHAR"];
+    fn as_str(&self) -> &str {
+        DimensionValueType::as_str(self)
     }
 }
 
@@ -5250,9 +6306,18 @@ impl DynamoDbStreamStartPosition {
             DynamoDbStreamStartPosition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DynamoDbStreamStartPosition {
+    const VALUES: &'static [&'static str] = &["TRIM_HORIZON", "LATEST"];
+    fn as_str(&self) -> &str {
+        DynamoDbStreamStartPosition::as_str(self)
     }
 }
 
@@ -5294,9 +6359,18 @@ impl EcsEnvironmentFileType {
             EcsEnvironmentFileType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EcsEnvironmentFileType {
+    const VALUES: &'static [&'static str] = &["s3"];
+    fn as_str(&self) -> &str {
+        EcsEnvironmentFileType::as_str(self)
     }
 }
 
@@ -5340,9 +6414,18 @@ impl EcsResourceRequirementType {
             EcsResourceRequirementType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EcsResourceRequirementType {
+    const VALUES: &'static [&'static str] = &["GPU", "InferenceAccelerator"];
+    fn as_str(&self) -> &str {
+        EcsResourceRequirementType::as_str(self)
     }
 }
 
@@ -5393,9 +6476,18 @@ impl EpochTimeUnit {
             EpochTimeUnit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EpochTimeUnit {
+    const VALUES: &'static [&'static str] = &["MILLISECONDS", "SECONDS", "MICROSECONDS", "NANOSECONDS"];
+    fn as_str(&self) -> &str {
+        EpochTimeUnit::as_str(self)
     }
 }
 
@@ -5439,9 +6531,18 @@ impl IncludeExecutionDataOption {
             IncludeExecutionDataOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IncludeExecutionDataOption {
+    const VALUES: &'static [&'static str] = &["ALL"];
+    fn as_str(&self) -> &str {
+        IncludeExecutionDataOption::as_str(self)
     }
 }
 
@@ -5488,9 +6589,18 @@ impl KinesisStreamStartPosition {
             KinesisStreamStartPosition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KinesisStreamStartPosition {
+    const VALUES: &'static [&'static str] = &["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"];
+    fn as_str(&self) -> &str {
+        KinesisStreamStartPosition::as_str(self)
     }
 }
 
@@ -5539,9 +6649,18 @@ impl LaunchType {
             LaunchType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LaunchType {
+    const VALUES: &'static [&'static str] = &["EC2", "FARGATE", "EXTERNAL"];
+    fn as_str(&self) -> &str {
+        LaunchType::as_str(self)
     }
 }
 
@@ -5593,9 +6712,18 @@ impl LogLevel {
             LogLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogLevel {
+    const VALUES: &'static [&'static str] = &["OFF", "ERROR", "INFO", "TRACE"];
+    fn as_str(&self) -> &str {
+        LogLevel::as_str(self)
     }
 }
 
@@ -5651,9 +6779,18 @@ impl MeasureValueType {
             MeasureValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MeasureValueType {
+    const VALUES: &'static [&'static str] = &["DOUBLE", "BIGINT", "VARCHAR", "BOOLEAN", "TIMESTAMP"];
+    fn as_str(&self) -> &str {
+        MeasureValueType::as_str(self)
     }
 }
 
@@ -5701,9 +6838,18 @@ impl MskStartPosition {
             MskStartPosition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MskStartPosition {
+    const VALUES: &'static [&'static str] = &["TRIM_HORIZON", "LATEST"];
+    fn as_str(&self) -> &str {
+        MskStartPosition::as_str(self)
     }
 }
 
@@ -5745,9 +6891,18 @@ impl OnPartialBatchItemFailureStreams {
             OnPartialBatchItemFailureStreams::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OnPartialBatchItemFailureStreams {
+    const VALUES: &'static [&'static str] = &["AUTOMATIC_BISECT"];
+    fn as_str(&self) -> &str {
+        OnPartialBatchItemFailureStreams::as_str(self)
     }
 }
 
@@ -5791,9 +6946,18 @@ impl PipeTargetInvocationType {
             PipeTargetInvocationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PipeTargetInvocationType {
+    const VALUES: &'static [&'static str] = &["REQUEST_RESPONSE", "FIRE_AND_FORGET"];
+    fn as_str(&self) -> &str {
+        PipeTargetInvocationType::as_str(self)
     }
 }
 
@@ -5838,9 +7002,18 @@ impl PlacementConstraintType {
             PlacementConstraintType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PlacementConstraintType {
+    const VALUES: &'static [&'static str] = &["distinctInstance", "memberOf"];
+    fn as_str(&self) -> &str {
+        PlacementConstraintType::as_str(self)
     }
 }
 
@@ -5888,9 +7061,18 @@ impl PlacementStrategyType {
             PlacementStrategyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PlacementStrategyType {
+    const VALUES: &'static [&'static str] = &["random", "spread", "binpack"];
+    fn as_str(&self) -> &str {
+        PlacementStrategyType::as_str(self)
     }
 }
 
@@ -5933,9 +7115,18 @@ impl PropagateTags {
             PropagateTags::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PropagateTags {
+    const VALUES: &'static [&'static str] = &["TASK_DEFINITION"];
+    fn as_str(&self) -> &str {
+        PropagateTags::as_str(self)
     }
 }
 
@@ -5979,9 +7170,18 @@ impl RequestedPipeState {
             RequestedPipeState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RequestedPipeState {
+    const VALUES: &'static [&'static str] = &["RUNNING", "STOPPED"];
+    fn as_str(&self) -> &str {
+        RequestedPipeState::as_str(self)
     }
 }
 
@@ -6029,9 +7229,18 @@ impl S3OutputFormat {
             S3OutputFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3OutputFormat {
+    const VALUES: &'static [&'static str] = &["json", "plain", "w3c"];
+    fn as_str(&self) -> &str {
+        S3OutputFormat::as_str(self)
     }
 }
 
@@ -6077,9 +7286,18 @@ impl SelfManagedKafkaStartPosition {
             SelfManagedKafkaStartPosition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SelfManagedKafkaStartPosition {
+    const VALUES: &'static [&'static str] = &["TRIM_HORIZON", "LATEST"];
+    fn as_str(&self) -> &str {
+        SelfManagedKafkaStartPosition::as_str(self)
     }
 }
 
@@ -6124,9 +7342,18 @@ impl TimeFieldType {
             TimeFieldType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TimeFieldType {
+    const VALUES: &'static [&'static str] = &["EPOCH", "TIMESTAMP_FORMAT"];
+    fn as_str(&self) -> &str {
+        TimeFieldType::as_str(self)
     }
 }
 

@@ -5,10 +5,16 @@ use crate::rt::*;
 
 /// The [`AWS::Proton::EnvironmentAccountConnection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-proton-environmentaccountconnection.html) resource type.
 ///
+/// Detailed data of an AWS Proton environment account connection resource.
+///
 /// Build it with [`EnvironmentAccountConnection::builder`]; adding it to a stack returns a [`EnvironmentAccountConnectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentAccountConnection {
     /// `CodebuildRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of an IAM service role in the environment account. AWS Proton uses
+    /// this role to provision infrastructure resources using CodeBuild-based provisioning in the associated
+    /// environment account.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov):iam::\d{12}:role/([\w+=,.@-]{1,512}[/:])*([\w+=,.@-]{1,64})$`.
@@ -16,30 +22,56 @@ pub struct EnvironmentAccountConnection {
     pub codebuild_role_arn: Option<Val<String>>,
     /// `ComponentRoleArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the IAM service role that AWS Proton uses when provisioning
+    /// directly defined components in the associated environment account. It determines the scope of
+    /// infrastructure that a component can provision in the account.
+    ///
+    /// The environment account connection must have a `componentRoleArn` to allow directly defined
+    /// components to be associated with any environments running in the account.
+    ///
+    /// For more information about components, see [AWS Proton
+    /// components](https://docs.aws.amazon.com/proton/latest/userguide/ag-components.html) in the *AWS
+    /// Proton User Guide* .
+    ///
     /// - Length: 1 to 200.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov):iam::\d{12}:role/([\w+=,.@-]{1,512}[/:])*([\w+=,.@-]{1,64})$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub component_role_arn: Option<Val<String>>,
     /// `EnvironmentAccountId`.
     ///
+    /// The environment account that's connected to the environment account connection.
+    ///
     /// - Pattern: `^\d{12}$`.
     pub environment_account_id: Option<Val<String>>,
     /// `EnvironmentName`.
+    ///
+    /// The name of the environment that's associated with the environment account connection.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[0-9A-Za-z]+[0-9A-Za-z_\-]*$`.
     pub environment_name: Option<Val<String>>,
     /// `ManagementAccountId`.
     ///
+    /// The ID of the management account that's connected to the environment account connection.
+    ///
     /// - Pattern: `^\d{12}$`.
     pub management_account_id: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The IAM service role that's associated with the environment account connection.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov):iam::\d{12}:role/([\w+=,.@-]{1,512}[/:])*([\w+=,.@-]{1,64})$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An optional list of metadata items that you can associate with the AWS Proton environment account
+    /// connection. A tag is a key-value pair.
+    ///
+    /// For more information, see [AWS Proton resources and
+    /// tagging](https://docs.aws.amazon.com/proton/latest/userguide/resources.html) in the *AWS Proton User
+    /// Guide* .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -151,14 +183,20 @@ impl Deref for EnvironmentAccountConnectionHandle {
 
 impl EnvironmentAccountConnectionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the environment account connection ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// Returns the environment account connection ID.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Returns the environment account connection status.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }

@@ -5,30 +5,64 @@ use crate::rt::*;
 
 /// The [`AWS::Proton::EnvironmentTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-proton-environmenttemplate.html) resource type.
 ///
+/// Create an environment template for AWS Proton . For more information, see [Environment
+/// Templates](https://docs.aws.amazon.com/proton/latest/userguide/ag-templates.html) in the *AWS Proton
+/// User Guide* .
+///
+/// You can create an environment template in one of the two following ways:
+///
+/// - Register and publish a *standard* environment template that instructs AWS Proton to deploy and
+///   manage environment infrastructure.
+/// - Register and publish a *customer managed* environment template that connects AWS Proton to your
+///   existing provisioned infrastructure that you manage. AWS Proton *doesn't* manage your existing
+///   provisioned infrastructure. To create an environment template for customer provisioned and managed
+///   infrastructure, include the `provisioning` parameter and set the value to `CUSTOMER_MANAGED` . For
+///   more information, see [Register and publish an environment
+///   template](https://docs.aws.amazon.com/proton/latest/userguide/template-create.html) in the *AWS
+///   Proton User Guide* .
+///
 /// Build it with [`EnvironmentTemplate::builder`]; adding it to a stack returns a [`EnvironmentTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentTemplate {
     /// `Description`.
     ///
+    /// A description of the environment template.
+    ///
     /// - Length: 0 to 500.
     pub description: Option<Val<String>>,
     /// `DisplayName`.
     ///
+    /// The name of the environment template as displayed in the developer interface.
+    ///
     /// - Length: 1 to 100.
     pub display_name: Option<Val<String>>,
     /// `EncryptionKey`. Changing it replaces the resource.
+    ///
+    /// The customer provided encryption key for the environment template.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov):[a-zA-Z0-9-]+:[a-zA-Z0-9-]*:\d{12}:([\w+=,.@-]+[/:])*[\w+=,.@-]+$`.
     pub encryption_key: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the environment template.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[0-9A-Za-z]+[0-9A-Za-z_\-]*$`.
     pub name: Option<Val<String>>,
     /// `Provisioning`. Changing it replaces the resource.
+    ///
+    /// When included, indicates that the environment template is for customer provisioned and managed
+    /// infrastructure.
     pub provisioning: Option<Val<Provisioning>>,
     /// `Tags`.
+    ///
+    /// An optional list of metadata items that you can associate with the AWS Proton environment template.
+    /// A tag is a key-value pair.
+    ///
+    /// For more information, see [AWS Proton resources and
+    /// tagging](https://docs.aws.amazon.com/proton/latest/userguide/resources.html) in the *AWS Proton User
+    /// Guide* .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -134,6 +168,8 @@ impl Deref for EnvironmentTemplateHandle {
 
 impl EnvironmentTemplateHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the ARN of the environment template.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -235,9 +271,18 @@ impl Provisioning {
             Provisioning::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Provisioning {
+    const VALUES: &'static [&'static str] = &["CUSTOMER_MANAGED"];
+    fn as_str(&self) -> &str {
+        Provisioning::as_str(self)
     }
 }
 

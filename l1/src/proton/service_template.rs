@@ -5,30 +5,52 @@ use crate::rt::*;
 
 /// The [`AWS::Proton::ServiceTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-proton-servicetemplate.html) resource type.
 ///
+/// Create a service template. The administrator creates a service template to define standardized
+/// infrastructure and an optional CI/CD service pipeline. Developers, in turn, select the service
+/// template from AWS Proton . If the selected service template includes a service pipeline definition,
+/// they provide a link to their source code repository. AWS Proton then deploys and manages the
+/// infrastructure defined by the selected service template. For more information, see [AWS Proton
+/// templates](https://docs.aws.amazon.com/proton/latest/userguide/ag-templates.html) in the *AWS Proton
+/// User Guide* .
+///
 /// Build it with [`ServiceTemplate::builder`]; adding it to a stack returns a [`ServiceTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceTemplate {
     /// `Description`.
     ///
+    /// A description of the service template.
+    ///
     /// - Length: 0 to 500.
     pub description: Option<Val<String>>,
     /// `DisplayName`.
     ///
+    /// The service template name as displayed in the developer interface.
+    ///
     /// - Length: 1 to 100.
     pub display_name: Option<Val<String>>,
     /// `EncryptionKey`. Changing it replaces the resource.
+    ///
+    /// The customer provided service template encryption key that's used to encrypt data.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov):[a-zA-Z0-9-]+:[a-zA-Z0-9-]*:\d{12}:([\w+=,.@-]+[/:])*[\w+=,.@-]+$`.
     pub encryption_key: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the service template.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[0-9A-Za-z]+[0-9A-Za-z_\-]*$`.
     pub name: Option<Val<String>>,
     /// `PipelineProvisioning`. Changing it replaces the resource.
+    ///
+    /// If `pipelineProvisioning` is `true` , a service pipeline is included in the service template.
+    /// Otherwise, a service pipeline *isn't* included in the service template.
     pub pipeline_provisioning: Option<Val<Provisioning>>,
     /// `Tags`.
+    ///
+    /// An object that includes the template bundle S3 bucket path and name for the new version of a service
+    /// template.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -134,6 +156,8 @@ impl Deref for ServiceTemplateHandle {
 
 impl ServiceTemplateHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the service template ARN.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -235,9 +259,18 @@ impl Provisioning {
             Provisioning::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Provisioning {
+    const VALUES: &'static [&'static str] = &["CUSTOMER_MANAGED"];
+    fn as_str(&self) -> &str {
+        Provisioning::as_str(self)
     }
 }
 

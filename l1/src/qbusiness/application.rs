@@ -5,52 +5,114 @@ use crate::rt::*;
 
 /// The [`AWS::QBusiness::Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-qbusiness-application.html) resource type.
 ///
+/// Creates an Amazon Q Business application.
+///
+/// > There are new tiers for Amazon Q Business. Not all features in Amazon Q Business Pro are also
+/// available in Amazon Q Business Lite. For information on what's included in Amazon Q Business Lite
+/// and what's included in Amazon Q Business Pro, see [Amazon Q Business
+/// tiers](https://docs.aws.amazon.com/amazonq/latest/qbusiness-ug/tiers.html#user-sub-tiers) . You must
+/// use the Amazon Q Business console to assign subscription tiers to users.
+/// >
+/// > An Amazon Q Apps service linked role will be created if it's absent in the AWS account when
+/// `QAppsConfiguration` is enabled in the request. For more information, see [Using service-linked
+/// roles for Q
+/// Apps](https://docs.aws.amazon.com/amazonq/latest/qbusiness-ug/using-service-linked-roles-qapps.html)
+/// .
+/// >
+/// > When you create an application, Amazon Q Business may securely transmit data for processing from
+/// your selected AWS region, but within your geography. For more information, see [Cross region
+/// inference in Amazon Q
+/// Business](https://docs.aws.amazon.com/amazonq/latest/qbusiness-ug/cross-region-inference.html) .
+///
 /// Build it with [`Application::builder`]; adding it to a stack returns a [`ApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `AttachmentsConfiguration`.
+    ///
+    /// Configuration information for the file upload during chat feature.
     pub attachments_configuration: Option<Val<AttachmentsConfiguration>>,
     /// `AutoSubscriptionConfiguration`.
+    ///
+    /// Subscription configuration information for an Amazon Q Business application using IAM identity
+    /// federation for user management.
     pub auto_subscription_configuration: Option<Val<AutoSubscriptionConfiguration>>,
     /// `ClientIdsForOIDC`. Changing it replaces the resource.
+    ///
+    /// The OIDC client ID for a Amazon Q Business application.
     pub client_ids_for_oidc: Option<Val<Vec<String>>>,
     /// `Description`.
+    ///
+    /// A description for the Amazon Q Business application.
     ///
     /// - Length: 0 to 1000.
     /// - Pattern: `^[\s\S]*$`.
     pub description: Option<Val<String>>,
     /// `DisplayName`: required.
     ///
+    /// The name of the Amazon Q Business application.
+    ///
     /// - Length: 1 to 1000.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_-]*$`.
     pub display_name: Option<Val<String>>,
     /// `EncryptionConfiguration`. Changing it replaces the resource.
+    ///
+    /// Provides the identifier of the AWS  key used to encrypt data indexed by Amazon Q Business. Amazon Q
+    /// Business doesn't support asymmetric keys.
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
     /// `IamIdentityProviderArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of an identity provider being used by an Amazon Q Business
+    /// application.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws:iam::\d{12}:(oidc-provider|saml-provider)/[a-zA-Z0-9_\.\/@\-]+$`.
     pub iam_identity_provider_arn: Option<Val<String>>,
     /// `IdentityCenterInstanceArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the IAM Identity Center instance you are either creating for—or
+    /// connecting to—your Amazon Q Business application.
+    ///
+    /// *Required* : `Yes`
+    ///
     /// - Length: 10 to 1224.
     /// - Pattern: `^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$`.
     pub identity_center_instance_arn: Option<Val<String>>,
     /// `IdentityType`. Changing it replaces the resource.
+    ///
+    /// The authentication type being used by a Amazon Q Business application.
     pub identity_type: Option<Val<IdentityType>>,
     /// `PersonalizationConfiguration`.
+    ///
+    /// Configuration information about chat response personalization. For more information, see
+    /// [Personalizing chat
+    /// responses](https://docs.aws.amazon.com/amazonq/latest/qbusiness-ug/personalizing-chat-responses.html)
+    /// .
     pub personalization_configuration: Option<Val<PersonalizationConfiguration>>,
     /// `QAppsConfiguration`.
+    ///
+    /// Configuration information about Amazon Q Apps.
     pub q_apps_configuration: Option<Val<QAppsConfiguration>>,
     /// `QuickSightConfiguration`. Changing it replaces the resource.
+    ///
+    /// The Amazon Quick Suite configuration for an Amazon Q Business application that uses Quick Suite as
+    /// the identity provider.
     pub quick_sight_configuration: Option<Val<QuickSightConfiguration>>,
     /// `RoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of an IAM role with permissions to access your Amazon CloudWatch logs
+    /// and metrics. If this property is not specified, Amazon Q Business will create a [service linked role
+    /// (SLR)](https://docs.aws.amazon.com/amazonq/latest/qbusiness-ug/using-service-linked-roles.html#slr-permissions)
+    /// and use it as the application's role.
     ///
     /// - Length: 0 to 1284.
     /// - Pattern: `^arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs that identify or categorize your Amazon Q Business application. You can
+    /// also use tags to help control access to the application. Tag keys and values can consist of Unicode
+    /// letters, digits, white space, and any of the following symbols: _ . : / = + - @.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -212,26 +274,40 @@ impl Deref for ApplicationHandle {
 
 impl ApplicationHandle {
     /// `Fn::GetAtt` `ApplicationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Q Business application.
     pub fn attr_application_arn(&self) -> Val<String> {
         self.0.get_att("ApplicationArn")
     }
     /// `Fn::GetAtt` `ApplicationId`.
+    ///
+    /// The identifier for the Amazon Q Business application.
     pub fn attr_application_id(&self) -> Val<String> {
         self.0.get_att("ApplicationId")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The Unix timestamp when the Amazon Q Business application was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `IdentityCenterApplicationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS SSO instance attached to your Amazon Q Business
+    /// application.
     pub fn attr_identity_center_application_arn(&self) -> Val<String> {
         self.0.get_att("IdentityCenterApplicationArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the Amazon Q Business application. The application is ready to use when the status is
+    /// `ACTIVE` .
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The Unix timestamp when the Amazon Q Business application was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -246,9 +322,14 @@ impl ApplicationHandle {
 }
 
 /// The [`AttachmentsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-application-attachmentsconfiguration.html) property type.
+///
+/// Configuration information for the file upload during chat feature.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttachmentsConfiguration {
     /// `AttachmentsControlMode`: required.
+    ///
+    /// Status information about whether file upload functionality is activated or deactivated for your end
+    /// user.
     pub attachments_control_mode: Option<Val<AttachmentsControlMode>>,
 }
 
@@ -307,11 +388,21 @@ impl ToValue for AttachmentsConfiguration {
 impl Literal for AttachmentsConfiguration {}
 
 /// The [`AutoSubscriptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-application-autosubscriptionconfiguration.html) property type.
+///
+/// Subscription configuration information for an Amazon Q Business application using IAM identity
+/// federation for user management.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoSubscriptionConfiguration {
     /// `AutoSubscribe`: required.
+    ///
+    /// Describes whether automatic subscriptions are enabled for an Amazon Q Business application using IAM
+    /// identity federation for user management.
     pub auto_subscribe: Option<Val<AutoSubscriptionStatus>>,
     /// `DefaultSubscriptionType`.
+    ///
+    /// Describes the default subscription type assigned to an Amazon Q Business application using IAM
+    /// identity federation for user management. If the value for `autoSubscribe` is set to `ENABLED` you
+    /// must select a value for this field.
     pub default_subscription_type: Option<Val<SubscriptionType>>,
 }
 
@@ -375,9 +466,14 @@ impl ToValue for AutoSubscriptionConfiguration {
 impl Literal for AutoSubscriptionConfiguration {}
 
 /// The [`EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-application-encryptionconfiguration.html) property type.
+///
+/// Provides the identifier of the AWS  key used to encrypt data indexed by Amazon Q Business. Amazon Q
+/// Business doesn't support asymmetric keys.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfiguration {
     /// `KmsKeyId`.
+    ///
+    /// The identifier of the AWS  key. Amazon Q Business doesn't support asymmetric keys.
     ///
     /// - Length: 1 to 2048.
     pub kms_key_id: Option<Val<String>>,
@@ -427,9 +523,17 @@ impl ToValue for EncryptionConfiguration {
 impl Literal for EncryptionConfiguration {}
 
 /// The [`PersonalizationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-application-personalizationconfiguration.html) property type.
+///
+/// Configuration information about chat response personalization. For more information, see
+/// [Personalizing chat
+/// responses](https://docs.aws.amazon.com/amazonq/latest/qbusiness-ug/personalizing-chat-responses.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PersonalizationConfiguration {
     /// `PersonalizationControlMode`: required.
+    ///
+    /// An option to allow Amazon Q Business to customize chat responses using user specific
+    /// metadata—specifically, location and job information—in your IAM Identity Center instance.
     pub personalization_control_mode: Option<Val<PersonalizationControlMode>>,
 }
 
@@ -488,9 +592,13 @@ impl ToValue for PersonalizationConfiguration {
 impl Literal for PersonalizationConfiguration {}
 
 /// The [`QAppsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-application-qappsconfiguration.html) property type.
+///
+/// Configuration information about Amazon Q Apps.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QAppsConfiguration {
     /// `QAppsControlMode`: required.
+    ///
+    /// Status information about whether end users can create and use Amazon Q Apps in the web experience.
     pub q_apps_control_mode: Option<Val<QAppsControlMode>>,
 }
 
@@ -545,9 +653,19 @@ impl ToValue for QAppsConfiguration {
 impl Literal for QAppsConfiguration {}
 
 /// The [`QuickSightConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-application-quicksightconfiguration.html) property type.
+///
+/// The Amazon Quick Suite configuration for an Amazon Q Business application that uses Quick Suite as
+/// the identity provider. For more information, see [Creating an Amazon Quick Suite integrated
+/// application](https://docs.aws.amazon.com/amazonq/latest/qbusiness-ug/create-quicksight-integrated-application.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuickSightConfiguration {
     /// `ClientNamespace`: required.
+    ///
+    /// The Amazon Quick Suite namespace that is used as the identity provider. For more information about
+    /// Quick Suite namespaces, see [Namespace
+    /// operations](https://docs.aws.amazon.com/quicksight/latest/developerguide/namespace-operations.html)
+    /// .
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9._-]*$`.
@@ -695,9 +813,18 @@ impl AttachmentsControlMode {
             AttachmentsControlMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AttachmentsControlMode {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        AttachmentsControlMode::as_str(self)
     }
 }
 
@@ -742,9 +869,18 @@ impl AutoSubscriptionStatus {
             AutoSubscriptionStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AutoSubscriptionStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        AutoSubscriptionStatus::as_str(self)
     }
 }
 
@@ -798,9 +934,19 @@ impl IdentityType {
             IdentityType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IdentityType {
+    const VALUES: &'static [&'static str] =
+        &["AWS_IAM_IDP_SAML", "AWS_IAM_IDP_OIDC", "AWS_IAM_IDC", "AWS_QUICKSIGHT_IDP", "ANONYMOUS"];
+    fn as_str(&self) -> &str {
+        IdentityType::as_str(self)
     }
 }
 
@@ -848,9 +994,18 @@ impl PersonalizationControlMode {
             PersonalizationControlMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PersonalizationControlMode {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        PersonalizationControlMode::as_str(self)
     }
 }
 
@@ -895,9 +1050,18 @@ impl QAppsControlMode {
             QAppsControlMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for QAppsControlMode {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        QAppsControlMode::as_str(self)
     }
 }
 
@@ -942,9 +1106,18 @@ impl SubscriptionType {
             SubscriptionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SubscriptionType {
+    const VALUES: &'static [&'static str] = &["Q_LITE", "Q_BUSINESS"];
+    fn as_str(&self) -> &str {
+        SubscriptionType::as_str(self)
     }
 }
 

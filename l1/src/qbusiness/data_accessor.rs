@@ -5,31 +5,51 @@ use crate::rt::*;
 
 /// The [`AWS::QBusiness::DataAccessor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-qbusiness-dataaccessor.html) resource type.
 ///
+/// Creates a new data accessor for an ISV to access data from a Amazon Q Business application. The data
+/// accessor is an entity that represents the ISV's access to the Amazon Q Business application's data.
+/// It includes the IAM role ARN for the ISV, a friendly name, and a set of action configurations that
+/// define the specific actions the ISV is allowed to perform and any associated data filters. When the
+/// data accessor is created, an IAM Identity Center application is also created to manage the ISV's
+/// identity and authentication for accessing the Amazon Q Business application.
+///
 /// Build it with [`DataAccessor::builder`]; adding it to a stack returns a [`DataAccessorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataAccessor {
     /// `ActionConfigurations`: required.
     ///
+    /// A list of action configurations specifying the allowed actions and any associated filters.
+    ///
     /// - Items: 1 to 10.
     pub action_configurations: Option<Val<Vec<ActionConfiguration>>>,
     /// `ApplicationId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the Amazon Q Business application.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9-]{35}$`.
     pub application_id: Option<Val<String>>,
     /// `AuthenticationDetail`.
+    ///
+    /// The authentication configuration details for the data accessor. This specifies how the ISV
+    /// authenticates when accessing data through this data accessor.
     pub authentication_detail: Option<Val<DataAccessorAuthenticationDetail>>,
     /// `DisplayName`: required.
+    ///
+    /// The friendly name of the data accessor.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_-]*$`.
     pub display_name: Option<Val<String>>,
     /// `Principal`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the IAM role for the ISV associated with this data accessor.
+    ///
     /// - Length: 1 to 1284.
     /// - Pattern: `^arn:aws:iam::[0-9]{12}:role/[a-zA-Z0-9_/+=,.@-]+$`.
     pub principal: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to associate with the data accessor.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -164,22 +184,32 @@ impl Deref for DataAccessorHandle {
 
 impl DataAccessorHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the data accessor was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `DataAccessorArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the data accessor.
     pub fn attr_data_accessor_arn(&self) -> Val<String> {
         self.0.get_att("DataAccessorArn")
     }
     /// `Fn::GetAtt` `DataAccessorId`.
+    ///
+    /// The unique identifier of the data accessor.
     pub fn attr_data_accessor_id(&self) -> Val<String> {
         self.0.get_att("DataAccessorId")
     }
     /// `Fn::GetAtt` `IdcApplicationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the associated IAM Identity Center application.
     pub fn attr_idc_application_arn(&self) -> Val<String> {
         self.0.get_att("IdcApplicationArn")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the data accessor was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -194,13 +224,19 @@ impl DataAccessorHandle {
 }
 
 /// The [`ActionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-dataaccessor-actionconfiguration.html) property type.
+///
+/// Specifies an allowed action and its associated filter configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionConfiguration {
     /// `Action`: required.
     ///
+    /// The Amazon Q Business action that is allowed.
+    ///
     /// - Pattern: `^qbusiness:[a-zA-Z]+$`.
     pub action: Option<Val<String>>,
     /// `FilterConfiguration`.
+    ///
+    /// The filter configuration for the action, if any.
     pub filter_configuration: Option<Val<ActionFilterConfiguration>>,
 }
 
@@ -257,9 +293,13 @@ impl ToValue for ActionConfiguration {
 impl Literal for ActionConfiguration {}
 
 /// The [`ActionFilterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-dataaccessor-actionfilterconfiguration.html) property type.
+///
+/// Specifies filters to apply to an allowed action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionFilterConfiguration {
     /// `DocumentAttributeFilter`: required.
+    ///
+    /// Enables filtering of responses based on document attributes or metadata fields.
     pub document_attribute_filter: Option<Val<AttributeFilter>>,
 }
 
@@ -314,27 +354,70 @@ impl ToValue for ActionFilterConfiguration {
 impl Literal for ActionFilterConfiguration {}
 
 /// The [`AttributeFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-dataaccessor-attributefilter.html) property type.
+///
+/// Enables filtering of responses based on document attributes or metadata fields.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttributeFilter {
     /// `AndAllFilters`.
+    ///
+    /// Performs a logical `AND` operation on all supplied filters.
     pub and_all_filters: Option<Val<Vec<AttributeFilter>>>,
     /// `ContainsAll`.
+    ///
+    /// Returns `true` when a document contains all the specified document attributes or metadata fields.
+    /// Supported for the following [document attribute value
+    /// types](https://docs.aws.amazon.com/amazonq/latest/api-reference/API_DocumentAttributeValue.html) :
+    /// `stringListValue` .
     pub contains_all: Option<Val<DocumentAttribute>>,
     /// `ContainsAny`.
+    ///
+    /// Returns `true` when a document contains any of the specified document attributes or metadata fields.
+    /// Supported for the following [document attribute value
+    /// types](https://docs.aws.amazon.com/amazonq/latest/api-reference/API_DocumentAttributeValue.html) :
+    /// `stringListValue` .
     pub contains_any: Option<Val<DocumentAttribute>>,
     /// `EqualsTo`.
+    ///
+    /// Performs an equals operation on two document attributes or metadata fields. Supported for the
+    /// following [document attribute value
+    /// types](https://docs.aws.amazon.com/amazonq/latest/api-reference/API_DocumentAttributeValue.html) :
+    /// `dateValue` , `longValue` , `stringListValue` and `stringValue` .
     pub equals_to: Option<Val<DocumentAttribute>>,
     /// `GreaterThan`.
+    ///
+    /// Performs a greater than operation on two document attributes or metadata fields. Supported for the
+    /// following [document attribute value
+    /// types](https://docs.aws.amazon.com/amazonq/latest/api-reference/API_DocumentAttributeValue.html) :
+    /// `dateValue` and `longValue` .
     pub greater_than: Option<Val<DocumentAttribute>>,
     /// `GreaterThanOrEquals`.
+    ///
+    /// Performs a greater or equals than operation on two document attributes or metadata fields. Supported
+    /// for the following [document attribute value
+    /// types](https://docs.aws.amazon.com/amazonq/latest/api-reference/API_DocumentAttributeValue.html) :
+    /// `dateValue` and `longValue` .
     pub greater_than_or_equals: Option<Val<DocumentAttribute>>,
     /// `LessThan`.
+    ///
+    /// Performs a less than operation on two document attributes or metadata fields. Supported for the
+    /// following [document attribute value
+    /// types](https://docs.aws.amazon.com/amazonq/latest/api-reference/API_DocumentAttributeValue.html) :
+    /// `dateValue` and `longValue` .
     pub less_than: Option<Val<DocumentAttribute>>,
     /// `LessThanOrEquals`.
+    ///
+    /// Performs a less than or equals operation on two document attributes or metadata fields.Supported for
+    /// the following [document attribute value
+    /// type](https://docs.aws.amazon.com/amazonq/latest/api-reference/API_DocumentAttributeValue.html) :
+    /// `dateValue` and `longValue` .
     pub less_than_or_equals: Option<Val<DocumentAttribute>>,
     /// `NotFilter`.
+    ///
+    /// Performs a logical `NOT` operation on all supplied filters.
     pub not_filter: Option<Val<AttributeFilter>>,
     /// `OrAllFilters`.
+    ///
+    /// Performs a logical `OR` operation on all supplied filters.
     pub or_all_filters: Option<Val<Vec<AttributeFilter>>>,
 }
 
@@ -446,9 +529,15 @@ impl ToValue for AttributeFilter {
 impl Literal for AttributeFilter {}
 
 /// The [`DataAccessorAuthenticationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-dataaccessor-dataaccessorauthenticationconfiguration.html) property type.
+///
+/// A union type that contains the specific authentication configuration based on the authentication
+/// type selected.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataAccessorAuthenticationConfiguration {
     /// `IdcTrustedTokenIssuerConfiguration`.
+    ///
+    /// Configuration for IAM Identity Center Trusted Token Issuer (TTI) authentication used when the
+    /// authentication type is `AWS_IAM_IDC_TTI` .
     pub idc_trusted_token_issuer_configuration: Option<Val<DataAccessorIdcTrustedTokenIssuerConfiguration>>,
 }
 
@@ -503,13 +592,30 @@ impl ToValue for DataAccessorAuthenticationConfiguration {
 impl Literal for DataAccessorAuthenticationConfiguration {}
 
 /// The [`DataAccessorAuthenticationDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-dataaccessor-dataaccessorauthenticationdetail.html) property type.
+///
+/// Contains the authentication configuration details for a data accessor. This structure defines how
+/// the ISV authenticates when accessing data through the data accessor.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataAccessorAuthenticationDetail {
     /// `AuthenticationConfiguration`.
+    ///
+    /// The specific authentication configuration based on the authentication type.
     pub authentication_configuration: Option<Val<DataAccessorAuthenticationConfiguration>>,
     /// `AuthenticationType`: required.
+    ///
+    /// The type of authentication to use for the data accessor. This determines how the ISV authenticates
+    /// when accessing data. You can use one of two authentication types:
+    ///
+    /// - `AWS_IAM_IDC_TTI` - Authentication using IAM Identity Center Trusted Token Issuer (TTI). This
+    ///   authentication type allows the ISV to use a trusted token issuer to generate tokens for accessing
+    ///   the data.
+    /// - `AWS_IAM_IDC_AUTH_CODE` - Authentication using IAM Identity Center authorization code flow. This
+    ///   authentication type uses the standard OAuth 2.0 authorization code flow for authentication.
     pub authentication_type: Option<Val<DataAccessorAuthenticationType>>,
     /// `ExternalIds`.
+    ///
+    /// A list of external identifiers associated with this authentication configuration. These are used to
+    /// correlate the data accessor with external systems.
     ///
     /// - Items: 1 to 1.
     pub external_ids: Option<Val<Vec<String>>>,
@@ -591,9 +697,14 @@ impl ToValue for DataAccessorAuthenticationDetail {
 impl Literal for DataAccessorAuthenticationDetail {}
 
 /// The [`DataAccessorIdcTrustedTokenIssuerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-dataaccessor-dataaccessoridctrustedtokenissuerconfiguration.html) property type.
+///
+/// Configuration details for IAM Identity Center Trusted Token Issuer (TTI) authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataAccessorIdcTrustedTokenIssuerConfiguration {
     /// `IdcTrustedTokenIssuerArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM Identity Center Trusted Token Issuer that will be used for
+    /// authentication.
     ///
     /// - Length: 0 to 1284.
     /// - Pattern: `^arn:aws:sso::[0-9]{12}:trustedTokenIssuer/(sso)?ins-[a-zA-Z0-9-.]{16}/tti-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`.
@@ -653,14 +764,20 @@ impl ToValue for DataAccessorIdcTrustedTokenIssuerConfiguration {
 impl Literal for DataAccessorIdcTrustedTokenIssuerConfiguration {}
 
 /// The [`DocumentAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-dataaccessor-documentattribute.html) property type.
+///
+/// A document attribute or metadata field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentAttribute {
     /// `Name`: required.
+    ///
+    /// The identifier for the attribute.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^[a-zA-Z0-9_][a-zA-Z0-9_-]*$`.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of the attribute.
     pub value: Option<Val<DocumentAttributeValue>>,
 }
 
@@ -723,17 +840,31 @@ impl ToValue for DocumentAttribute {
 impl Literal for DocumentAttribute {}
 
 /// The [`DocumentAttributeValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-dataaccessor-documentattributevalue.html) property type.
+///
+/// The value of a document attribute. You can only provide one value for a document attribute.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentAttributeValue {
     /// `DateValue`.
     ///
+    /// A date expressed as an ISO 8601 string.
+    ///
+    /// It's important for the time zone to be included in the ISO 8601 date-time format. For example, 2012-03-25T12:30:10+01:00
+    /// is the ISO 8601 date-time format for March 25th 2012 at 12:30PM (plus 10 seconds) in Central
+    /// European Time.
+    ///
     /// - Format: `date-time`.
     pub date_value: Option<Val<String>>,
     /// `LongValue`.
+    ///
+    /// A long integer value.
     pub long_value: Option<Val<f64>>,
     /// `StringListValue`.
+    ///
+    /// A list of strings.
     pub string_list_value: Option<Val<Vec<String>>>,
     /// `StringValue`.
+    ///
+    /// A string.
     ///
     /// - Length: at most 2048.
     pub string_value: Option<Val<String>>,
@@ -896,9 +1027,18 @@ impl DataAccessorAuthenticationType {
             DataAccessorAuthenticationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataAccessorAuthenticationType {
+    const VALUES: &'static [&'static str] = &["AWS_IAM_IDC_TTI", "AWS_IAM_IDC_AUTH_CODE"];
+    fn as_str(&self) -> &str {
+        DataAccessorAuthenticationType::as_str(self)
     }
 }
 

@@ -5,38 +5,86 @@ use crate::rt::*;
 
 /// The [`AWS::QBusiness::DataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-qbusiness-datasource.html) resource type.
 ///
+/// Creates a data source connector for an Amazon Q Business application.
+///
+/// `CreateDataSource` is a synchronous operation. The operation returns 200 if the data source was
+/// successfully created. Otherwise, an exception is raised.
+///
 /// Build it with [`DataSource::builder`]; adding it to a stack returns a [`DataSourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSource {
     /// `ApplicationId`: required. Changing it replaces the resource.
+    ///
+    /// The identifier of the Amazon Q Business application the data source will be attached to.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9-]{35}$`.
     pub application_id: Option<Val<String>>,
     /// `Configuration`: required.
     ///
+    /// Use this property to specify a JSON or YAML schema with configuration properties specific to your
+    /// data source connector to connect your data source repository to Amazon Q Business . You must use the
+    /// JSON or YAML schema provided by Amazon Q .
+    ///
+    /// The following links have the configuration properties and schemas for AWS CloudFormation for the
+    /// following connectors:
+    ///
+    /// - [Amazon Simple Storage
+    ///   Service](https://docs.aws.amazon.com/amazonq/latest/qbusiness-ug/s3-cfn.html)
+    /// - [Amazon Q Web
+    ///   Crawler](https://docs.aws.amazon.com/amazonq/latest/qbusiness-ug/web-crawler-cfn.html)
+    ///
+    /// Similarly, you can find configuration templates and properties for your specific data source using
+    /// the following steps:
+    ///
+    /// - Navigate to the [Supported
+    ///   connectors](https://docs.aws.amazon.com/amazonq/latest/business-use-dg/connectors-list.html) page
+    ///   in the Amazon Q Business User Guide, and select the data source connector of your choice.
+    /// - Then, from that specific data source connector's page, choose the topic containing *Using
+    ///   CloudFormation* to find the schemas for your data source connector, including configuration
+    ///   parameter descriptions and examples.
+    ///
     /// - Format: `json`.
     pub configuration: Option<Val<Json>>,
     /// `Description`.
+    ///
+    /// A description for the data source connector.
     ///
     /// - Length: 0 to 1000.
     /// - Pattern: `^[\s\S]*$`.
     pub description: Option<Val<String>>,
     /// `DisplayName`: required.
     ///
+    /// The name of the Amazon Q Business data source.
+    ///
     /// - Length: 1 to 1000.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_-]*$`.
     pub display_name: Option<Val<String>>,
     /// `DocumentEnrichmentConfiguration`.
+    ///
+    /// Provides the configuration information for altering document metadata and content during the
+    /// document ingestion process.
+    ///
+    /// For more information, see [Custom document
+    /// enrichment](https://docs.aws.amazon.com/amazonq/latest/business-use-dg/custom-document-enrichment.html)
+    /// .
     pub document_enrichment_configuration: Option<Val<DocumentEnrichmentConfiguration>>,
     /// `IndexId`: required. Changing it replaces the resource.
+    ///
+    /// The identifier of the index the data source is attached to.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9-]{35}$`.
     pub index_id: Option<Val<String>>,
     /// `MediaExtractionConfiguration`.
+    ///
+    /// The configuration for extracting information from media in documents.
     pub media_extraction_configuration: Option<Val<MediaExtractionConfiguration>>,
     /// `RoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of an IAM role with permission to access the data source and required
+    /// resources. This field is required for all connector types except custom connectors, where it is
+    /// optional.
     ///
     /// - Length: 0 to 1284.
     /// - Pattern: `^arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$`.
@@ -44,14 +92,30 @@ pub struct DataSource {
     pub role_arn: Option<Val<String>>,
     /// `SyncSchedule`.
     ///
+    /// Sets the frequency for Amazon Q Business to check the documents in your data source repository and
+    /// update your index. If you don't set a schedule, Amazon Q Business won't periodically update the
+    /// index.
+    ///
+    /// Specify a `cron-` format schedule string or an empty string to indicate that the index is updated on
+    /// demand. You can't specify the `Schedule` parameter when the `Type` parameter is set to `CUSTOM` . If
+    /// you do, you receive a `ValidationException` exception.
+    ///
     /// - Length: at most 998.
     /// - Pattern: `^[\s\S]*$`.
     pub sync_schedule: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// A list of key-value pairs that identify or categorize the data source connector. You can also use
+    /// tags to help control access to the data source connector. Tag keys and values can consist of Unicode
+    /// letters, digits, white space, and any of the following symbols: _ . : / = + - @.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcConfiguration`.
+    ///
+    /// Configuration information for an Amazon VPC (Virtual Private Cloud) to connect to your data source.
+    /// For more information, see [Using Amazon VPC with Amazon Q Business
+    /// connectors](https://docs.aws.amazon.com/amazonq/latest/business-use-dg/connector-vpc.html) .
     pub vpc_configuration: Option<Val<DataSourceVpcConfiguration>>,
 }
 
@@ -203,26 +267,38 @@ impl Deref for DataSourceHandle {
 
 impl DataSourceHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The Unix timestamp when the Amazon Q Business data source was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `DataSourceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of a data source in an Amazon Q Business application.
     pub fn attr_data_source_arn(&self) -> Val<String> {
         self.0.get_att("DataSourceArn")
     }
     /// `Fn::GetAtt` `DataSourceId`.
+    ///
+    /// The identifier of the Amazon Q Business data source.
     pub fn attr_data_source_id(&self) -> Val<String> {
         self.0.get_att("DataSourceId")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the Amazon Q Business data source.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Type`.
+    ///
+    /// The type of the Amazon Q Business data source.
     pub fn attr_type_(&self) -> Val<String> {
         self.0.get_att("Type")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The Unix timestamp when the Amazon Q Business data source was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -237,9 +313,13 @@ impl DataSourceHandle {
 }
 
 /// The [`AudioExtractionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-datasource-audioextractionconfiguration.html) property type.
+///
+/// Configuration settings for audio content extraction and processing.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AudioExtractionConfiguration {
     /// `AudioExtractionStatus`: required.
+    ///
+    /// The status of audio extraction (ENABLED or DISABLED) for processing audio content from files.
     pub audio_extraction_status: Option<Val<AudioExtractionStatus>>,
 }
 
@@ -296,14 +376,22 @@ impl ToValue for AudioExtractionConfiguration {
 impl Literal for AudioExtractionConfiguration {}
 
 /// The [`DataSourceVpcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-datasource-datasourcevpcconfiguration.html) property type.
+///
+/// Provides configuration information needed to connect to an Amazon VPC (Virtual Private Cloud).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSourceVpcConfiguration {
     /// `SecurityGroupIds`: required.
+    ///
+    /// A list of identifiers of security groups within your Amazon VPC. The security groups should enable
+    /// Amazon Q Business to connect to the data source.
     ///
     /// - Items: 1 to 10.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required.
+    ///
+    /// A list of identifiers for subnets within your Amazon VPC. The subnets should be able to connect to
+    /// each other in the VPC, and they should have outgoing access to the Internet through a NAT device.
     pub subnet_ids: Option<Val<Vec<String>>>,
 }
 
@@ -384,16 +472,49 @@ impl ToValue for DataSourceVpcConfiguration {
 impl Literal for DataSourceVpcConfiguration {}
 
 /// The [`DocumentAttributeCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-datasource-documentattributecondition.html) property type.
+///
+/// The condition used for the target document attribute or metadata field when ingesting documents into
+/// Amazon Q Business. You use this with
+/// [`DocumentAttributeTarget`](https://docs.aws.amazon.com/amazonq/latest/api-reference/API_DocumentAttributeTarget.html)
+/// to apply the condition.
+///
+/// For example, you can create the 'Department' target field and have it prefill department names
+/// associated with the documents based on information in the 'Source_URI' field. Set the condition that
+/// if the 'Source_URI' field contains 'financial' in its URI value, then prefill the target field
+/// 'Department' with the target value 'Finance' for the document.
+///
+/// Amazon Q Business can't create a target field if it has not already been created as an index field.
+/// After you create your index field, you can create a document metadata field using
+/// `DocumentAttributeTarget` . Amazon Q Business then will map your newly created metadata field to
+/// your index field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentAttributeCondition {
     /// `Key`: required.
+    ///
+    /// The identifier of the document attribute used for the condition.
+    ///
+    /// For example, 'Source_URI' could be an identifier for the attribute or metadata field that contains
+    /// source URIs associated with the documents.
+    ///
+    /// Amazon Q Business currently doesn't support `_document_body` as an attribute key used for the
+    /// condition.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^[a-zA-Z0-9_][a-zA-Z0-9_-]*$`.
     pub key: Option<Val<String>>,
     /// `Operator`: required.
+    ///
+    /// The identifier of the document attribute used for the condition.
+    ///
+    /// For example, 'Source_URI' could be an identifier for the attribute or metadata field that contains
+    /// source URIs associated with the documents.
+    ///
+    /// Amazon Q Business currently does not support `_document_body` as an attribute key used for the
+    /// condition.
     pub operator: Option<Val<DocumentEnrichmentConditionOperator>>,
     /// `Value`.
+    ///
+    /// The value of a document attribute. You can only provide one value for a document attribute.
     pub value: Option<Val<DocumentAttributeValue>>,
 }
 
@@ -469,16 +590,42 @@ impl ToValue for DocumentAttributeCondition {
 impl Literal for DocumentAttributeCondition {}
 
 /// The [`DocumentAttributeTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-datasource-documentattributetarget.html) property type.
+///
+/// The target document attribute or metadata field you want to alter when ingesting documents into
+/// Amazon Q Business.
+///
+/// For example, you can delete all customer identification numbers associated with the documents,
+/// stored in the document metadata field called 'Customer_ID' by setting the target key as
+/// 'Customer_ID' and the deletion flag to `TRUE` . This removes all customer ID values in the field
+/// 'Customer_ID'. This would scrub personally identifiable information from each document's metadata.
+///
+/// Amazon Q Business can't create a target field if it has not already been created as an index field.
+/// After you create your index field, you can create a document metadata field using
+/// [`DocumentAttributeTarget`](https://docs.aws.amazon.com/amazonq/latest/api-reference/API_DocumentAttributeTarget.html)
+/// . Amazon Q Business will then map your newly created document attribute to your index field.
+///
+/// You can also use this with
+/// [`DocumentAttributeCondition`](https://docs.aws.amazon.com/amazonq/latest/api-reference/API_DocumentAttributeCondition.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentAttributeTarget {
     /// `AttributeValueOperator`.
+    ///
+    /// `TRUE` to delete the existing target value for your specified target attribute key. You cannot
+    /// create a target value and set this to `TRUE` .
     pub attribute_value_operator: Option<Val<AttributeValueOperator>>,
     /// `Key`: required.
+    ///
+    /// The identifier of the target document attribute or metadata field. For example, 'Department' could
+    /// be an identifier for the target attribute or metadata field that includes the department names
+    /// associated with the documents.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^[a-zA-Z0-9_][a-zA-Z0-9_-]*$`.
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of a document attribute. You can only provide one value for a document attribute.
     pub value: Option<Val<DocumentAttributeValue>>,
 }
 
@@ -541,17 +688,31 @@ impl ToValue for DocumentAttributeTarget {
 impl Literal for DocumentAttributeTarget {}
 
 /// The [`DocumentAttributeValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-datasource-documentattributevalue.html) property type.
+///
+/// The value of a document attribute. You can only provide one value for a document attribute.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentAttributeValue {
     /// `DateValue`.
     ///
+    /// A date expressed as an ISO 8601 string.
+    ///
+    /// It's important for the time zone to be included in the ISO 8601 date-time format. For example, 2012-03-25T12:30:10+01:00
+    /// is the ISO 8601 date-time format for March 25th 2012 at 12:30PM (plus 10 seconds) in Central
+    /// European Time.
+    ///
     /// - Format: `date-time`.
     pub date_value: Option<Val<String>>,
     /// `LongValue`.
+    ///
+    /// A long integer value.
     pub long_value: Option<Val<f64>>,
     /// `StringListValue`.
+    ///
+    /// A list of strings.
     pub string_list_value: Option<Val<Vec<String>>>,
     /// `StringValue`.
+    ///
+    /// A string.
     ///
     /// - Length: at most 2048.
     pub string_value: Option<Val<String>>,
@@ -624,15 +785,37 @@ impl ToValue for DocumentAttributeValue {
 impl Literal for DocumentAttributeValue {}
 
 /// The [`DocumentEnrichmentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-datasource-documentenrichmentconfiguration.html) property type.
+///
+/// Provides the configuration information for altering document metadata and content during the
+/// document ingestion process.
+///
+/// For more information, see [Custom document
+/// enrichment](https://docs.aws.amazon.com/amazonq/latest/business-use-dg/custom-document-enrichment.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentEnrichmentConfiguration {
     /// `InlineConfigurations`.
     ///
+    /// Configuration information to alter document attributes or metadata fields and content when ingesting
+    /// documents into Amazon Q Business.
+    ///
     /// - Items: 1 to 100.
     pub inline_configurations: Option<Val<Vec<InlineDocumentEnrichmentConfiguration>>>,
     /// `PostExtractionHookConfiguration`.
+    ///
+    /// Configuration information for invoking a Lambda function in AWS Lambda on the structured documents
+    /// with their metadata and text extracted. You can use a Lambda function to apply advanced logic for
+    /// creating, modifying, or deleting document metadata and content. For more information, see [Using
+    /// Lambda
+    /// functions](https://docs.aws.amazon.com/amazonq/latest/business-use-dg/cde-lambda-operations.html) .
     pub post_extraction_hook_configuration: Option<Val<HookConfiguration>>,
     /// `PreExtractionHookConfiguration`.
+    ///
+    /// Configuration information for invoking a Lambda function in AWS Lambda on the original or raw
+    /// documents before extracting their metadata and text. You can use a Lambda function to apply advanced
+    /// logic for creating, modifying, or deleting document metadata and content. For more information, see
+    /// [Using Lambda
+    /// functions](https://docs.aws.amazon.com/amazonq/latest/business-use-dg/cde-lambda-operations.html) .
     pub pre_extraction_hook_configuration: Option<Val<HookConfiguration>>,
 }
 
@@ -700,11 +883,36 @@ impl ToValue for DocumentEnrichmentConfiguration {
 impl Literal for DocumentEnrichmentConfiguration {}
 
 /// The [`HookConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-datasource-hookconfiguration.html) property type.
+///
+/// Provides the configuration information for invoking a Lambda function in AWS Lambda to alter
+/// document metadata and content when ingesting documents into Amazon Q Business.
+///
+/// You can configure your Lambda function using the `PreExtractionHookConfiguration` parameter if you
+/// want to apply advanced alterations on the original or raw documents.
+///
+/// If you want to apply advanced alterations on the Amazon Q Business structured documents, you must
+/// configure your Lambda function using `PostExtractionHookConfiguration` .
+///
+/// You can only invoke one Lambda function. However, this function can invoke other functions it
+/// requires.
+///
+/// For more information, see [Custom document
+/// enrichment](https://docs.aws.amazon.com/amazonq/latest/business-use-dg/custom-document-enrichment.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HookConfiguration {
     /// `InvocationCondition`.
+    ///
+    /// The condition used for when a Lambda function should be invoked.
+    ///
+    /// For example, you can specify a condition that if there are empty date-time values, then Amazon Q
+    /// Business should invoke a function that inserts the current date-time.
     pub invocation_condition: Option<Val<DocumentAttributeCondition>>,
     /// `LambdaArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lambda function during ingestion. For more information, see
+    /// [Using Lambda functions for Amazon Q Business document
+    /// enrichment](https://docs.aws.amazon.com/amazonq/latest/qbusiness-ug/cde-lambda-operations.html) .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws[a-zA-Z-]*:lambda:[a-z-]*-[0-9]:[0-9]{12}:function:[a-zA-Z0-9-_]+(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?(:[a-zA-Z0-9-_]+)?$`.
@@ -712,11 +920,20 @@ pub struct HookConfiguration {
     pub lambda_arn: Option<Val<String>>,
     /// `RoleArn`.
     ///
+    /// The Amazon Resource Name (ARN) of a role with permission to run `PreExtractionHookConfiguration` and
+    /// `PostExtractionHookConfiguration` for altering document metadata and content during the document
+    /// ingestion process.
+    ///
     /// - Length: 0 to 1284.
     /// - Pattern: `^arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `S3BucketName`.
+    ///
+    /// Stores the original, raw documents or the structured, parsed documents before and after altering
+    /// them. For more information, see [Data contracts for Lambda
+    /// functions](https://docs.aws.amazon.com/amazonq/latest/business-use-dg/cde-lambda-operations.html#cde-lambda-operations-data-contracts)
+    /// .
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]$`.
@@ -786,9 +1003,16 @@ impl ToValue for HookConfiguration {
 impl Literal for HookConfiguration {}
 
 /// The [`ImageExtractionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-datasource-imageextractionconfiguration.html) property type.
+///
+/// The configuration for extracting semantic meaning from images in documents. For more information,
+/// see [Extracting semantic meaning from images and
+/// visuals](https://docs.aws.amazon.com/amazonq/latest/qbusiness-ug/extracting-meaning-from-images.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageExtractionConfiguration {
     /// `ImageExtractionStatus`: required.
+    ///
+    /// Specify whether to extract semantic meaning from images and visuals from documents.
     pub image_extraction_status: Option<Val<ImageExtractionStatus>>,
 }
 
@@ -845,13 +1069,32 @@ impl ToValue for ImageExtractionConfiguration {
 impl Literal for ImageExtractionConfiguration {}
 
 /// The [`InlineDocumentEnrichmentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-datasource-inlinedocumentenrichmentconfiguration.html) property type.
+///
+/// Provides the configuration information for applying basic logic to alter document metadata and
+/// content when ingesting documents into Amazon Q Business.
+///
+/// To apply advanced logic, to go beyond what you can do with basic logic, see
+/// [`HookConfiguration`](https://docs.aws.amazon.com/amazonq/latest/api-reference/API_HookConfiguration.html)
+/// .
+///
+/// For more information, see [Custom document
+/// enrichment](https://docs.aws.amazon.com/amazonq/latest/business-use-dg/custom-document-enrichment.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InlineDocumentEnrichmentConfiguration {
     /// `Condition`.
+    ///
+    /// Configuration of the condition used for the target document attribute or metadata field when
+    /// ingesting documents into Amazon Q Business .
     pub condition: Option<Val<DocumentAttributeCondition>>,
     /// `DocumentContentOperator`.
+    ///
+    /// `TRUE` to delete content if the condition used for the target attribute is met.
     pub document_content_operator: Option<Val<DocumentContentOperator>>,
     /// `Target`.
+    ///
+    /// Configuration of the target document attribute or metadata field when ingesting documents into
+    /// Amazon Q Business . You can also include a value.
     pub target: Option<Val<DocumentAttributeTarget>>,
 }
 
@@ -911,13 +1154,24 @@ impl ToValue for InlineDocumentEnrichmentConfiguration {
 impl Literal for InlineDocumentEnrichmentConfiguration {}
 
 /// The [`MediaExtractionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-datasource-mediaextractionconfiguration.html) property type.
+///
+/// The configuration for extracting information from media in documents.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaExtractionConfiguration {
     /// `AudioExtractionConfiguration`.
+    ///
+    /// Configuration settings for extracting and processing audio content from media files.
     pub audio_extraction_configuration: Option<Val<AudioExtractionConfiguration>>,
     /// `ImageExtractionConfiguration`.
+    ///
+    /// The configuration for extracting semantic meaning from images in documents. For more information,
+    /// see [Extracting semantic meaning from images and
+    /// visuals](https://docs.aws.amazon.com/amazonq/latest/qbusiness-ug/extracting-meaning-from-images.html)
+    /// .
     pub image_extraction_configuration: Option<Val<ImageExtractionConfiguration>>,
     /// `VideoExtractionConfiguration`.
+    ///
+    /// Configuration settings for extracting and processing video content from media files.
     pub video_extraction_configuration: Option<Val<VideoExtractionConfiguration>>,
 }
 
@@ -1045,9 +1299,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VideoExtractionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-datasource-videoextractionconfiguration.html) property type.
+///
+/// Configuration settings for video content extraction and processing.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VideoExtractionConfiguration {
     /// `VideoExtractionStatus`: required.
+    ///
+    /// The status of video extraction (ENABLED or DISABLED) for processing video content from files.
     pub video_extraction_status: Option<Val<VideoExtractionStatus>>,
 }
 
@@ -1123,9 +1381,18 @@ impl AttributeValueOperator {
             AttributeValueOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AttributeValueOperator {
+    const VALUES: &'static [&'static str] = &["DELETE"];
+    fn as_str(&self) -> &str {
+        AttributeValueOperator::as_str(self)
     }
 }
 
@@ -1169,9 +1436,18 @@ impl AudioExtractionStatus {
             AudioExtractionStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AudioExtractionStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        AudioExtractionStatus::as_str(self)
     }
 }
 
@@ -1213,9 +1489,18 @@ impl DocumentContentOperator {
             DocumentContentOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DocumentContentOperator {
+    const VALUES: &'static [&'static str] = &["DELETE"];
+    fn as_str(&self) -> &str {
+        DocumentContentOperator::as_str(self)
     }
 }
 
@@ -1286,9 +1571,30 @@ impl DocumentEnrichmentConditionOperator {
             DocumentEnrichmentConditionOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DocumentEnrichmentConditionOperator {
+    const VALUES: &'static [&'static str] = &[
+        "GREATER_THAN",
+        "GREATER_THAN_OR_EQUALS",
+        "LESS_THAN",
+        "LESS_THAN_OR_EQUALS",
+        "EQUALS",
+        "NOT_EQUALS",
+        "CONTAINS",
+        "NOT_CONTAINS",
+        "EXISTS",
+        "NOT_EXISTS",
+        "BEGINS_WITH",
+    ];
+    fn as_str(&self) -> &str {
+        DocumentEnrichmentConditionOperator::as_str(self)
     }
 }
 
@@ -1342,9 +1648,18 @@ impl ImageExtractionStatus {
             ImageExtractionStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ImageExtractionStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        ImageExtractionStatus::as_str(self)
     }
 }
 
@@ -1389,9 +1704,18 @@ impl VideoExtractionStatus {
             VideoExtractionStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VideoExtractionStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        VideoExtractionStatus::as_str(self)
     }
 }
 

@@ -5,35 +5,70 @@ use crate::rt::*;
 
 /// The [`AWS::QBusiness::Index`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-qbusiness-index.html) resource type.
 ///
+/// Creates an Amazon Q Business index.
+///
+/// To determine if index creation has completed, check the `Status` field returned from a call to
+/// `DescribeIndex` . The `Status` field is set to `ACTIVE` when the index is ready to use.
+///
+/// Once the index is active, you can index your documents using the
+/// [`BatchPutDocument`](https://docs.aws.amazon.com/amazonq/latest/api-reference/API_BatchPutDocument.html)
+/// API or the
+/// [`CreateDataSource`](https://docs.aws.amazon.com/amazonq/latest/api-reference/API_CreateDataSource.html)
+/// API.
+///
 /// Build it with [`Index::builder`]; adding it to a stack returns a [`IndexHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Index {
     /// `ApplicationId`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Amazon Q Business application using the index.
+    ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9-]{35}$`.
     pub application_id: Option<Val<String>>,
     /// `CapacityConfiguration`.
+    ///
+    /// The capacity units you want to provision for your index. You can add and remove capacity to fit your
+    /// usage needs.
     pub capacity_configuration: Option<Val<IndexCapacityConfiguration>>,
     /// `Description`.
+    ///
+    /// A description for the Amazon Q Business index.
     ///
     /// - Length: 0 to 1000.
     /// - Pattern: `^[\s\S]*$`.
     pub description: Option<Val<String>>,
     /// `DisplayName`: required.
     ///
+    /// The name of the index.
+    ///
     /// - Length: 1 to 1000.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_-]*$`.
     pub display_name: Option<Val<String>>,
     /// `DocumentAttributeConfigurations`.
     ///
+    /// Configuration information for document attributes. Document attributes are metadata or fields
+    /// associated with your documents. For example, the company department name associated with each
+    /// document.
+    ///
+    /// For more information, see [Understanding document
+    /// attributes](https://docs.aws.amazon.com/amazonq/latest/business-use-dg/doc-attributes.html) .
+    ///
     /// - Items: 1 to 500.
     pub document_attribute_configurations: Option<Val<Vec<DocumentAttributeConfiguration>>>,
     /// `Tags`.
     ///
+    /// A list of key-value pairs that identify or categorize the index. You can also use tags to help
+    /// control access to the index. Tag keys and values can consist of Unicode letters, digits, white
+    /// space, and any of the following symbols: _ . : / = + - @.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`. Changing it replaces the resource.
+    ///
+    /// The index type that's suitable for your needs. For more information on what's included in each type
+    /// of index, see [Amazon Q Business
+    /// tiers](https://docs.aws.amazon.com/amazonq/latest/qbusiness-ug/tiers.html#index-tiers) .
     pub type_: Option<Val<IndexType>>,
 }
 
@@ -161,14 +196,20 @@ impl Deref for IndexHandle {
 
 impl IndexHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The Unix timestamp when the index was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `IndexArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of an Amazon Q Business index.
     pub fn attr_index_arn(&self) -> Val<String> {
         self.0.get_att("IndexArn")
     }
     /// `Fn::GetAtt` `IndexId`.
+    ///
+    /// The identifier for the index.
     pub fn attr_index_id(&self) -> Val<String> {
         self.0.get_att("IndexId")
     }
@@ -177,10 +218,14 @@ impl IndexHandle {
         self.0.get_att("IndexStatistics")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the index. When the status is `ACTIVE` , the index is ready.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The Unix timestamp when the index was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -195,16 +240,30 @@ impl IndexHandle {
 }
 
 /// The [`DocumentAttributeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-index-documentattributeconfiguration.html) property type.
+///
+/// Configuration information for document attributes. Document attributes are metadata or fields
+/// associated with your documents. For example, the company department name associated with each
+/// document.
+///
+/// For more information, see [Understanding document
+/// attributes](https://docs.aws.amazon.com/amazonq/latest/business-use-dg/doc-attributes.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentAttributeConfiguration {
     /// `Name`.
+    ///
+    /// The name of the document attribute.
     ///
     /// - Length: 1 to 30.
     /// - Pattern: `^[a-zA-Z0-9_][a-zA-Z0-9_-]*$`.
     pub name: Option<Val<String>>,
     /// `Search`.
+    ///
+    /// Information about whether the document attribute can be used by an end user to search for
+    /// information on their web experience.
     pub search: Option<Val<Status>>,
     /// `Type`.
+    ///
+    /// The type of document attribute.
     pub type_: Option<Val<AttributeType>>,
 }
 
@@ -264,9 +323,13 @@ impl ToValue for DocumentAttributeConfiguration {
 impl Literal for DocumentAttributeConfiguration {}
 
 /// The [`IndexCapacityConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-index-indexcapacityconfiguration.html) property type.
+///
+/// Provides information about index capacity configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IndexCapacityConfiguration {
     /// `Units`.
+    ///
+    /// The number of storage units configured for an Amazon Q Business index.
     ///
     /// - Minimum: 1.
     pub units: Option<Val<f64>>,
@@ -412,9 +475,18 @@ impl AttributeType {
             AttributeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AttributeType {
+    const VALUES: &'static [&'static str] = &["STRING", "STRING_LIST", "NUMBER", "DATE"];
+    fn as_str(&self) -> &str {
+        AttributeType::as_str(self)
     }
 }
 
@@ -461,9 +533,18 @@ impl IndexType {
             IndexType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IndexType {
+    const VALUES: &'static [&'static str] = &["ENTERPRISE", "STARTER"];
+    fn as_str(&self) -> &str {
+        IndexType::as_str(self)
     }
 }
 
@@ -508,9 +589,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

@@ -5,14 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::QBusiness::Permission`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-qbusiness-permission.html) resource type.
 ///
+/// Adds or updates a permission policy for a Amazon Q Business application, allowing cross-account
+/// access for an ISV. This operation creates a new policy statement for the specified Amazon Q Business
+/// application. The policy statement defines the IAM actions that the ISV is allowed to perform on the
+/// Amazon Q Business application's resources.
+///
 /// Build it with [`Permission::builder`]; adding it to a stack returns a [`PermissionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Permission {
     /// `Actions`: required. Changing it replaces the resource.
     ///
+    /// The list of Amazon Q Business actions that the ISV is allowed to perform.
+    ///
     /// - Items: 1 to 10.
     pub actions: Option<Val<Vec<String>>>,
     /// `ApplicationId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the Amazon Q Business application.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9-]{35}$`.
@@ -23,10 +32,15 @@ pub struct Permission {
     pub conditions: Option<Val<Vec<Condition>>>,
     /// `Principal`: required. Changing it replaces the resource.
     ///
+    /// Provides user and group information used for filtering documents to use for generating Amazon Q
+    /// Business conversation responses.
+    ///
     /// - Length: 1 to 1284.
     /// - Pattern: `^arn:aws:iam::[0-9]{12}:role/[a-zA-Z0-9_/+=,.@-]+$`.
     pub principal: Option<Val<String>>,
     /// `StatementId`: required. Changing it replaces the resource.
+    ///
+    /// A unique identifier for the policy statement.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9_-]+$`.
@@ -276,9 +290,18 @@ impl ConditionOperator {
             ConditionOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConditionOperator {
+    const VALUES: &'static [&'static str] = &["StringEquals"];
+    fn as_str(&self) -> &str {
+        ConditionOperator::as_str(self)
     }
 }
 

@@ -5,35 +5,55 @@ use crate::rt::*;
 
 /// The [`AWS::QBusiness::Plugin`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-qbusiness-plugin.html) resource type.
 ///
+/// Information about an Amazon Q Business plugin and its configuration.
+///
 /// Build it with [`Plugin::builder`]; adding it to a stack returns a [`PluginHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Plugin {
     /// `ApplicationId`. Changing it replaces the resource.
     ///
+    /// The identifier of the application that will contain the plugin.
+    ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9-]{35}$`.
     pub application_id: Option<Val<String>>,
     /// `AuthConfiguration`: required.
+    ///
+    /// Authentication configuration information for an Amazon Q Business plugin.
     pub auth_configuration: Option<Val<PluginAuthConfiguration>>,
     /// `CustomPluginConfiguration`.
+    ///
+    /// Configuration information required to create a custom plugin.
     pub custom_plugin_configuration: Option<Val<CustomPluginConfiguration>>,
     /// `DisplayName`: required.
+    ///
+    /// The name of the plugin.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_-]*$`.
     pub display_name: Option<Val<String>>,
     /// `ServerUrl`.
     ///
+    /// The plugin server URL used for configuration.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(https?|ftp|file)://([^\s]*)$`.
     pub server_url: Option<Val<String>>,
     /// `State`.
+    ///
+    /// The current status of the plugin.
     pub state: Option<Val<PluginState>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs that identify or categorize the data source connector. You can also use
+    /// tags to help control access to the data source connector. Tag keys and values can consist of Unicode
+    /// letters, digits, white space, and any of the following symbols: _ . : / = + - @.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of the plugin.
     pub type_: Option<Val<PluginType>>,
 }
 
@@ -163,22 +183,32 @@ impl Deref for PluginHandle {
 
 impl PluginHandle {
     /// `Fn::GetAtt` `BuildStatus`.
+    ///
+    /// The current status of a plugin. A plugin is modified asynchronously.
     pub fn attr_build_status(&self) -> Val<String> {
         self.0.get_att("BuildStatus")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp for when the plugin was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `PluginArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of a plugin.
     pub fn attr_plugin_arn(&self) -> Val<String> {
         self.0.get_att("PluginArn")
     }
     /// `Fn::GetAtt` `PluginId`.
+    ///
+    /// The identifier of the plugin.
     pub fn attr_plugin_id(&self) -> Val<String> {
         self.0.get_att("PluginId")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp for when the plugin was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -193,11 +223,22 @@ impl PluginHandle {
 }
 
 /// The [`APISchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-plugin-apischema.html) property type.
+///
+/// Contains details about the OpenAPI schema for a custom plugin. For more information, see [custom
+/// plugin OpenAPI
+/// schemas](https://docs.aws.amazon.com/amazonq/latest/qbusiness-ug/custom-plugin.html#plugins-api-schema)
+/// . You can either include the schema directly in the payload field or you can upload it to an S3
+/// bucket and specify the S3 bucket location in the `s3` field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiSchema {
     /// `Payload`.
+    ///
+    /// The JSON or YAML-formatted payload defining the OpenAPI schema for a custom plugin.
     pub payload: Option<Val<String>>,
     /// `S3`.
+    ///
+    /// Contains details about the S3 object containing the OpenAPI schema for a custom plugin. The schema
+    /// could be in either JSON or YAML format.
     pub s3: Option<Val<S3>>,
 }
 
@@ -251,15 +292,23 @@ impl ToValue for ApiSchema {
 impl Literal for ApiSchema {}
 
 /// The [`BasicAuthConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-plugin-basicauthconfiguration.html) property type.
+///
+/// Information about the basic authentication credentials used to configure a plugin.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BasicAuthConfiguration {
     /// `RoleArn`: required.
+    ///
+    /// The ARN of an IAM role used by Amazon Q Business to access the basic authentication credentials
+    /// stored in a Secrets Manager secret.
     ///
     /// - Length: 0 to 1284.
     /// - Pattern: `^arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SecretArn`: required.
+    ///
+    /// The ARN of the Secrets Manager secret that stores the basic authentication credentials used for
+    /// plugin configuration..
     ///
     /// - Length: 0 to 1284.
     /// - Pattern: `^arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$`.
@@ -329,13 +378,22 @@ impl ToValue for BasicAuthConfiguration {
 impl Literal for BasicAuthConfiguration {}
 
 /// The [`CustomPluginConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-plugin-custompluginconfiguration.html) property type.
+///
+/// Configuration information required to create a custom plugin.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomPluginConfiguration {
     /// `ApiSchema`: required.
+    ///
+    /// Contains either details about the S3 object containing the OpenAPI schema for the action group or
+    /// the JSON or YAML-formatted payload defining the schema.
     pub api_schema: Option<Val<ApiSchema>>,
     /// `ApiSchemaType`: required.
+    ///
+    /// The type of OpenAPI schema to use.
     pub api_schema_type: Option<Val<ApiSchemaType>>,
     /// `Description`: required.
+    ///
+    /// A description for your custom plugin configuration.
     ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
@@ -422,14 +480,22 @@ impl ToValue for CustomPluginConfiguration {
 impl Literal for CustomPluginConfiguration {}
 
 /// The [`OAuth2ClientCredentialConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-plugin-oauth2clientcredentialconfiguration.html) property type.
+///
+/// Information about the OAuth 2.0 authentication credential/token used to configure a plugin.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Oauth2ClientCredentialConfiguration {
     /// `AuthorizationUrl`.
+    ///
+    /// The redirect URL required by the OAuth 2.0 protocol for Amazon Q Business to authenticate a plugin
+    /// user through a third party authentication server.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(https?|ftp|file)://([^\s]*)$`.
     pub authorization_url: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The ARN of an IAM role used by Amazon Q Business to access the OAuth 2.0 authentication credentials
+    /// stored in a Secrets Manager secret.
     ///
     /// - Length: 0 to 1284.
     /// - Pattern: `^arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$`.
@@ -437,10 +503,16 @@ pub struct Oauth2ClientCredentialConfiguration {
     pub role_arn: Option<Val<String>>,
     /// `SecretArn`: required.
     ///
+    /// The ARN of the Secrets Manager secret that stores the OAuth 2.0 credentials/token used for plugin
+    /// configuration.
+    ///
     /// - Length: 0 to 1284.
     /// - Pattern: `^arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$`.
     pub secret_arn: Option<Val<String>>,
     /// `TokenUrl`.
+    ///
+    /// The URL required by the OAuth 2.0 protocol to exchange an end user authorization code for an access
+    /// token.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(https?|ftp|file)://([^\s]*)$`.
@@ -527,15 +599,23 @@ impl ToValue for Oauth2ClientCredentialConfiguration {
 impl Literal for Oauth2ClientCredentialConfiguration {}
 
 /// The [`PluginAuthConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-plugin-pluginauthconfiguration.html) property type.
+///
+/// Authentication configuration information for an Amazon Q Business plugin.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginAuthConfiguration {
     /// `BasicAuthConfiguration`.
+    ///
+    /// Information about the basic authentication credentials used to configure a plugin.
     pub basic_auth_configuration: Option<Val<BasicAuthConfiguration>>,
     /// `NoAuthConfiguration`.
+    ///
+    /// Information about invoking a custom plugin without any authentication.
     ///
     /// - Format: `json`.
     pub no_auth_configuration: Option<Val<Json>>,
     /// `OAuth2ClientCredentialConfiguration`.
+    ///
+    /// Information about the OAuth 2.0 authentication credential/token used to configure a plugin.
     pub oauth_2_client_credential_configuration: Option<Val<Oauth2ClientCredentialConfiguration>>,
 }
 
@@ -601,14 +681,20 @@ impl ToValue for PluginAuthConfiguration {
 impl Literal for PluginAuthConfiguration {}
 
 /// The [`S3`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-plugin-s3.html) property type.
+///
+/// Information required for Amazon Q Business to find a specific file in an Amazon S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3 {
     /// `Bucket`: required.
+    ///
+    /// The name of the S3 bucket that contains the file.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]$`.
     pub bucket: Option<Val<String>>,
     /// `Key`: required.
+    ///
+    /// The name of the file.
     ///
     /// - Length: 1 to 1024.
     pub key: Option<Val<String>>,
@@ -757,9 +843,18 @@ impl ApiSchemaType {
             ApiSchemaType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApiSchemaType {
+    const VALUES: &'static [&'static str] = &["OPEN_API_V3"];
+    fn as_str(&self) -> &str {
+        ApiSchemaType::as_str(self)
     }
 }
 
@@ -803,9 +898,18 @@ impl PluginState {
             PluginState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PluginState {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        PluginState::as_str(self)
     }
 }
 
@@ -895,9 +999,36 @@ impl PluginType {
             PluginType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PluginType {
+    const VALUES: &'static [&'static str] = &[
+        "SERVICE_NOW",
+        "SALESFORCE",
+        "JIRA",
+        "ZENDESK",
+        "CUSTOM",
+        "QUICKSIGHT",
+        "SERVICENOW_NOW_PLATFORM",
+        "JIRA_CLOUD",
+        "SALESFORCE_CRM",
+        "ZENDESK_SUITE",
+        "ATLASSIAN_CONFLUENCE",
+        "GOOGLE_CALENDAR",
+        "MICROSOFT_TEAMS",
+        "MICROSOFT_EXCHANGE",
+        "PAGERDUTY_ADVANCE",
+        "SMARTSHEET",
+        "ASANA",
+    ];
+    fn as_str(&self) -> &str {
+        PluginType::as_str(self)
     }
 }
 

@@ -5,22 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::QBusiness::Retriever`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-qbusiness-retriever.html) resource type.
 ///
+/// Adds a retriever to your Amazon Q Business application.
+///
 /// Build it with [`Retriever::builder`]; adding it to a stack returns a [`RetrieverHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Retriever {
     /// `ApplicationId`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Amazon Q Business application using the retriever.
+    ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9-]{35}$`.
     pub application_id: Option<Val<String>>,
     /// `Configuration`: required.
+    ///
+    /// Provides information on how the retriever used for your Amazon Q Business application is configured.
     pub configuration: Option<Val<RetrieverConfiguration>>,
     /// `DisplayName`: required.
+    ///
+    /// The name of your retriever.
     ///
     /// - Length: 1 to 1000.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_-]*$`.
     pub display_name: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The ARN of an IAM role used by Amazon Q Business to access the basic authentication credentials
+    /// stored in a Secrets Manager secret.
     ///
     /// - Length: 0 to 1284.
     /// - Pattern: `^arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$`.
@@ -28,9 +39,15 @@ pub struct Retriever {
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// A list of key-value pairs that identify or categorize the retriever. You can also use tags to help
+    /// control access to the retriever. Tag keys and values can consist of Unicode letters, digits, white
+    /// space, and any of the following symbols: _ . : / = + - @.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of your retriever.
     pub type_: Option<Val<RetrieverType>>,
 }
 
@@ -152,22 +169,32 @@ impl Deref for RetrieverHandle {
 
 impl RetrieverHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The Unix timestamp when the retriever was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `RetrieverArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role associated with the retriever.
     pub fn attr_retriever_arn(&self) -> Val<String> {
         self.0.get_att("RetrieverArn")
     }
     /// `Fn::GetAtt` `RetrieverId`.
+    ///
+    /// The identifier of the retriever used by your Amazon Q Business application.
     pub fn attr_retriever_id(&self) -> Val<String> {
         self.0.get_att("RetrieverId")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of your retriever.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The Unix timestamp when the retriever was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -182,9 +209,13 @@ impl RetrieverHandle {
 }
 
 /// The [`KendraIndexConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-retriever-kendraindexconfiguration.html) property type.
+///
+/// Stores an Amazon Kendra index as a retriever.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KendraIndexConfiguration {
     /// `IndexId`: required.
+    ///
+    /// The identifier of the Amazon Kendra index.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9-]{35}$`.
@@ -242,9 +273,13 @@ impl ToValue for KendraIndexConfiguration {
 impl Literal for KendraIndexConfiguration {}
 
 /// The [`NativeIndexConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-retriever-nativeindexconfiguration.html) property type.
+///
+/// Configuration information for an Amazon Q Business index.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NativeIndexConfiguration {
     /// `IndexId`: required.
+    ///
+    /// The identifier for the Amazon Q Business index.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9-]{35}$`.
@@ -302,11 +337,19 @@ impl ToValue for NativeIndexConfiguration {
 impl Literal for NativeIndexConfiguration {}
 
 /// The [`RetrieverConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-retriever-retrieverconfiguration.html) property type.
+///
+/// Provides information on how the retriever used for your Amazon Q Business application is configured.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetrieverConfiguration {
     /// `KendraIndexConfiguration`.
+    ///
+    /// Provides information on how the Amazon Kendra index used as a retriever for your Amazon Q Business
+    /// application is configured.
     pub kendra_index_configuration: Option<Val<KendraIndexConfiguration>>,
     /// `NativeIndexConfiguration`.
+    ///
+    /// Provides information on how a Amazon Q Business index used as a retriever for your Amazon Q Business
+    /// application is configured.
     pub native_index_configuration: Option<Val<NativeIndexConfiguration>>,
 }
 
@@ -455,9 +498,18 @@ impl RetrieverType {
             RetrieverType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RetrieverType {
+    const VALUES: &'static [&'static str] = &["NATIVE_INDEX", "KENDRA_INDEX"];
+    fn as_str(&self) -> &str {
+        RetrieverType::as_str(self)
     }
 }
 

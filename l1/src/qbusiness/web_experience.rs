@@ -5,47 +5,83 @@ use crate::rt::*;
 
 /// The [`AWS::QBusiness::WebExperience`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-qbusiness-webexperience.html) resource type.
 ///
+/// Creates an Amazon Q Business web experience.
+///
 /// Build it with [`WebExperience::builder`]; adding it to a stack returns a [`WebExperienceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebExperience {
     /// `ApplicationId`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Amazon Q Business web experience.
+    ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9-]{35}$`.
     pub application_id: Option<Val<String>>,
     /// `BrowserExtensionConfiguration`.
+    ///
+    /// The container for browser extension configuration for an Amazon Q Business web experience.
     pub browser_extension_configuration: Option<Val<BrowserExtensionConfiguration>>,
     /// `CustomizationConfiguration`.
+    ///
+    /// Contains the configuration information to customize the logo, font, and color of an Amazon Q
+    /// Business web experience with individual files for each property or a CSS file for them all.
     pub customization_configuration: Option<Val<CustomizationConfiguration>>,
     /// `IdentityProviderConfiguration`.
+    ///
+    /// Provides information about the identity provider (IdP) used to authenticate end users of an Amazon Q
+    /// Business web experience.
     pub identity_provider_configuration: Option<Val<IdentityProviderConfiguration>>,
     /// `Origins`.
+    ///
+    /// Sets the website domain origins that are allowed to embed the Amazon Q Business web experience. The *domain
+    /// origin* refers to the base URL for accessing a website including the protocol ( `http/https` ), the
+    /// domain name, and the port number (if specified).
+    ///
+    /// > You must only submit a *base URL* and not a full path. For example, `https://docs.aws.amazon.com`
+    /// .
     ///
     /// - Items: 0 to 10.
     pub origins: Option<Val<Vec<String>>>,
     /// `RoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the service role attached to your web experience.
+    ///
+    /// > The `roleArn` parameter is required when your Amazon Q Business application is created with IAM
+    /// Identity Center. It is not required for SAML-based applications.
     ///
     /// - Length: 0 to 1284.
     /// - Pattern: `^arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SamplePromptsControlMode`.
+    ///
+    /// Determines whether sample prompts are enabled in the web experience for an end user.
     pub sample_prompts_control_mode: Option<Val<WebExperienceSamplePromptsControlMode>>,
     /// `Subtitle`.
+    ///
+    /// A subtitle to personalize your Amazon Q Business web experience.
     ///
     /// - Length: 0 to 500.
     /// - Pattern: `^[\s\S]*$`.
     pub subtitle: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// A list of key-value pairs that identify or categorize your Amazon Q Business web experience. You can
+    /// also use tags to help control access to the web experience. Tag keys and values can consist of
+    /// Unicode letters, digits, white space, and any of the following symbols: _ . : / = + - @.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Title`.
+    ///
+    /// The title for your Amazon Q Business web experience.
     ///
     /// - Length: 0 to 500.
     /// - Pattern: `^[\s\S]*$`.
     pub title: Option<Val<String>>,
     /// `WelcomeMessage`.
+    ///
+    /// A message in an Amazon Q Business web experience.
     ///
     /// - Length: 0 to 300.
     pub welcome_message: Option<Val<String>>,
@@ -189,26 +225,39 @@ impl Deref for WebExperienceHandle {
 
 impl WebExperienceHandle {
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The Unix timestamp when the Amazon Q Business application was last updated.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `DefaultEndpoint`.
+    ///
+    /// The endpoint URLs for your Amazon Q Business web experience. The URLs are unique and fully hosted by
+    /// AWS .
     pub fn attr_default_endpoint(&self) -> Val<String> {
         self.0.get_att("DefaultEndpoint")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of your Amazon Q Business web experience.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The Unix timestamp when your Amazon Q Business web experience was updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `WebExperienceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of an Amazon Q Business web experience.
     pub fn attr_web_experience_arn(&self) -> Val<String> {
         self.0.get_att("WebExperienceArn")
     }
     /// `Fn::GetAtt` `WebExperienceId`.
+    ///
+    /// The identifier of your Amazon Q Business web experience.
     pub fn attr_web_experience_id(&self) -> Val<String> {
         self.0.get_att("WebExperienceId")
     }
@@ -223,9 +272,18 @@ impl WebExperienceHandle {
 }
 
 /// The [`BrowserExtensionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-webexperience-browserextensionconfiguration.html) property type.
+///
+/// The container for browser extension configuration for an Amazon Q Business web experience.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BrowserExtensionConfiguration {
     /// `EnabledBrowserExtensions`: required.
+    ///
+    /// Specify the browser extensions allowed for your Amazon Q web experience.
+    ///
+    /// - `CHROME` — Enables the extension for Chromium-based browsers (Google Chrome, Microsoft Edge,
+    ///   Opera, etc.).
+    /// - `FIREFOX` — Enables the extension for Mozilla Firefox.
+    /// - `CHROME` and `FIREFOX` — Enable the extension for Chromium-based browsers and Mozilla Firefox.
     ///
     /// - Items: 0 to 2.
     pub enabled_browser_extensions: Option<Val<Vec<BrowserExtension>>>,
@@ -291,24 +349,35 @@ impl ToValue for BrowserExtensionConfiguration {
 impl Literal for BrowserExtensionConfiguration {}
 
 /// The [`CustomizationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-webexperience-customizationconfiguration.html) property type.
+///
+/// Contains the configuration information to customize the logo, font, and color of an Amazon Q
+/// Business web experience with individual files for each property or a CSS file for them all.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomizationConfiguration {
     /// `CustomCSSUrl`.
+    ///
+    /// Provides the URL where the custom CSS file is hosted for an Amazon Q web experience.
     ///
     /// - Length: 0 to 1284.
     /// - Pattern: `^(https?://[a-zA-Z0-9-_.+%/]+\.css)?$`.
     pub custom_css_url: Option<Val<String>>,
     /// `FaviconUrl`.
     ///
+    /// Provides the URL where the custom favicon file is hosted for an Amazon Q web experience.
+    ///
     /// - Length: 0 to 1284.
     /// - Pattern: `^(https?://[a-zA-Z0-9-_.+%/]+\.(svg|ico))?$`.
     pub favicon_url: Option<Val<String>>,
     /// `FontUrl`.
     ///
+    /// Provides the URL where the custom font file is hosted for an Amazon Q web experience.
+    ///
     /// - Length: 0 to 1284.
     /// - Pattern: `^(https?://[a-zA-Z0-9-_.+%/]+\.(ttf|woff|woff2|otf))?$`.
     pub font_url: Option<Val<String>>,
     /// `LogoUrl`.
+    ///
+    /// Provides the URL where the custom logo file is hosted for an Amazon Q web experience.
     ///
     /// - Length: 0 to 1284.
     /// - Pattern: `^(https?://[a-zA-Z0-9-_.+%/]+\.(svg|png))?$`.
@@ -377,11 +446,20 @@ impl ToValue for CustomizationConfiguration {
 impl Literal for CustomizationConfiguration {}
 
 /// The [`IdentityProviderConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-webexperience-identityproviderconfiguration.html) property type.
+///
+/// Provides information about the identity provider (IdP) used to authenticate end users of an Amazon Q
+/// Business web experience.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentityProviderConfiguration {
     /// `OpenIDConnectConfiguration`.
+    ///
+    /// The OIDC-compliant identity provider (IdP) used to authenticate end users of an Amazon Q Business
+    /// web experience.
     pub open_id_connect_configuration: Option<Val<OpenIdConnectProviderConfiguration>>,
     /// `SamlConfiguration`.
+    ///
+    /// The SAML 2.0-compliant identity provider (IdP) used to authenticate end users of an Amazon Q
+    /// Business web experience.
     pub saml_configuration: Option<Val<SamlProviderConfiguration>>,
 }
 
@@ -438,14 +516,22 @@ impl ToValue for IdentityProviderConfiguration {
 impl Literal for IdentityProviderConfiguration {}
 
 /// The [`OpenIDConnectProviderConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-webexperience-openidconnectproviderconfiguration.html) property type.
+///
+/// Information about the OIDC-compliant identity provider (IdP) used to authenticate end users of an
+/// Amazon Q Business web experience.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenIdConnectProviderConfiguration {
     /// `SecretsArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of a Secrets Manager secret containing the OIDC client secret.
     ///
     /// - Length: 0 to 1284.
     /// - Pattern: `^arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$`.
     pub secrets_arn: Option<Val<String>>,
     /// `SecretsRole`: required.
+    ///
+    /// An IAM role with permissions to access AWS  to decrypt the Secrets Manager secret containing your
+    /// OIDC client secret.
     ///
     /// - Length: 0 to 1284.
     /// - Pattern: `^arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[a-z0-9-\.]{0,63}:[^/].{0,1023}$`.
@@ -519,9 +605,14 @@ impl ToValue for OpenIdConnectProviderConfiguration {
 impl Literal for OpenIdConnectProviderConfiguration {}
 
 /// The [`SamlProviderConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qbusiness-webexperience-samlproviderconfiguration.html) property type.
+///
+/// Information about the SAML 2.0-compliant identity provider (IdP) used to authenticate end users of
+/// an Amazon Q Business web experience.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SamlProviderConfiguration {
     /// `AuthenticationUrl`: required.
+    ///
+    /// The URL where Amazon Q Business end users will be redirected for authentication.
     ///
     /// - Length: 1 to 1284.
     /// - Pattern: `^https://.*$`.
@@ -669,9 +760,18 @@ impl BrowserExtension {
             BrowserExtension::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BrowserExtension {
+    const VALUES: &'static [&'static str] = &["FIREFOX", "CHROME"];
+    fn as_str(&self) -> &str {
+        BrowserExtension::as_str(self)
     }
 }
 
@@ -716,9 +816,18 @@ impl WebExperienceSamplePromptsControlMode {
             WebExperienceSamplePromptsControlMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WebExperienceSamplePromptsControlMode {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        WebExperienceSamplePromptsControlMode::as_str(self)
     }
 }
 

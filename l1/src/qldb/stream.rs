@@ -5,24 +5,71 @@ use crate::rt::*;
 
 /// The [`AWS::QLDB::Stream`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-qldb-stream.html) resource type.
 ///
+/// The `AWS::QLDB::Stream` resource specifies a journal stream for a given Amazon Quantum Ledger
+/// Database (Amazon QLDB) ledger. The stream captures every document revision that is committed to the
+/// ledger's journal and delivers the data to a specified Amazon Kinesis Data Streams resource.
+///
+/// For more information, see
+/// [StreamJournalToKinesis](https://docs.aws.amazon.com/qldb/latest/developerguide/API_StreamJournalToKinesis.html)
+/// in the *Amazon QLDB API Reference* .
+///
 /// Build it with [`Stream::builder`]; adding it to a stack returns a [`StreamHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stream {
     /// `ExclusiveEndTime`. Changing it replaces the resource.
+    ///
+    /// The exclusive date and time that specifies when the stream ends. If you don't define this parameter,
+    /// the stream runs indefinitely until you cancel it.
+    ///
+    /// The `ExclusiveEndTime` must be in `ISO 8601` date and time format and in Universal Coordinated Time
+    /// (UTC). For example: `2019-06-13T21:36:34Z` .
     pub exclusive_end_time: Option<Val<String>>,
     /// `InclusiveStartTime`: required. Changing it replaces the resource.
+    ///
+    /// The inclusive start date and time from which to start streaming journal data. This parameter must be
+    /// in `ISO 8601` date and time format and in Universal Coordinated Time (UTC). For example:
+    /// `2019-06-13T21:36:34Z` .
+    ///
+    /// The `InclusiveStartTime` cannot be in the future and must be before `ExclusiveEndTime` .
+    ///
+    /// If you provide an `InclusiveStartTime` that is before the ledger's `CreationDateTime` , QLDB
+    /// effectively defaults it to the ledger's `CreationDateTime` .
     pub inclusive_start_time: Option<Val<String>>,
     /// `KinesisConfiguration`: required. Changing it replaces the resource.
+    ///
+    /// The configuration settings of the Kinesis Data Streams destination for your stream request.
     pub kinesis_configuration: Option<Val<KinesisConfiguration>>,
     /// `LedgerName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the ledger.
     pub ledger_name: Option<Val<String>>,
     /// `RoleArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that grants QLDB permissions for a journal stream to
+    /// write data records to a Kinesis Data Streams resource.
+    ///
+    /// To pass a role to QLDB when requesting a journal stream, you must have permissions to perform the
+    /// `iam:PassRole` action on the IAM role resource. This is required for all journal stream requests.
     ///
     /// - Pattern: `arn:[\w+=/,.@-]+:[\w+=/,.@-]+:[\w+=/,.@-]*:[0-9]*:[\w+=,.@-]+(/[\w+=,.@-]+)*`.
     pub role_arn: Option<Val<String>>,
     /// `StreamName`: required. Changing it replaces the resource.
+    ///
+    /// The name that you want to assign to the QLDB journal stream. User-defined names can help identify
+    /// and indicate the purpose of a stream.
+    ///
+    /// Your stream name must be unique among other *active* streams for a given ledger. Stream names have
+    /// the same naming constraints as ledger names, as defined in [Quotas in Amazon
+    /// QLDB](https://docs.aws.amazon.com/qldb/latest/developerguide/limits.html#limits.naming) in the *Amazon
+    /// QLDB Developer Guide* .
     pub stream_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -156,10 +203,15 @@ impl Deref for StreamHandle {
 
 impl StreamHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique ID that QLDB assigns to each QLDB journal stream. For example: `IiPT4brpZCqCq3f4MTHbYy` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the QLDB journal stream. For example:
+    /// `arn:aws:qldb:us-east-1:123456789012:stream/exampleLedger/IiPT4brpZCqCq3f4MTHbYy` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -174,11 +226,27 @@ impl StreamHandle {
 }
 
 /// The [`KinesisConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-qldb-stream-kinesisconfiguration.html) property type.
+///
+/// The configuration settings of the Amazon Kinesis Data Streams destination for an Amazon QLDB journal
+/// stream.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisConfiguration {
     /// `AggregationEnabled`.
+    ///
+    /// Enables QLDB to publish multiple data records in a single Kinesis Data Streams record, increasing
+    /// the number of records sent per API call.
+    ///
+    /// Default: `True`
+    ///
+    /// > Record aggregation has important implications for processing records and requires de-aggregation
+    /// in your stream consumer. To learn more, see [KPL Key
+    /// Concepts](https://docs.aws.amazon.com/streams/latest/dev/kinesis-kpl-concepts.html) and [Consumer
+    /// De-aggregation](https://docs.aws.amazon.com/streams/latest/dev/kinesis-kpl-consumer-deaggregation.html)
+    /// in the *Amazon Kinesis Data Streams Developer Guide* .
     pub aggregation_enabled: Option<Val<bool>>,
     /// `StreamArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Kinesis Data Streams resource.
     ///
     /// - Pattern: `arn:[\w+=/,.@-]+:[\w+=/,.@-]+:[\w+=/,.@-]*:[0-9]*:[\w+=,.@-]+(/[\w+=,.@-]+)*`.
     pub stream_arn: Option<Val<String>>,

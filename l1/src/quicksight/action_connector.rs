@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::QuickSight::ActionConnector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-quicksight-actionconnector.html) resource type.
 ///
+/// Definition of the AWS::QuickSight::ActionConnector Resource Type.
+///
 /// Build it with [`ActionConnector::builder`]; adding it to a stack returns a [`ActionConnectorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionConnector {
@@ -1195,13 +1197,35 @@ impl ToValue for NoneConnectionMetadata {
 impl Literal for NoneConnectionMetadata {}
 
 /// The [`ResourcePermission`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-actionconnector-resourcepermission.html) property type.
+///
+/// \<p>Permission for the resource.\</p>
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePermission {
     /// `Actions`: required.
     ///
+    /// \<p>The IAM action to grant or revoke permissions on.\</p>
+    ///
     /// - Items: 1 to 20.
     pub actions: Option<Val<Vec<String>>>,
     /// `Principal`: required.
+    ///
+    /// \<p>The Amazon Resource Name (ARN) of the principal. This can be one of the
+    ///    following:\</p>
+    ///    \<ul>
+    ///    \<li>
+    ///    \<p>The ARN of an Amazon QuickSight user or group associated with a data source or dataset. (This
+    ///    is common.)\</p>
+    ///    \</li>
+    ///    \<li>
+    ///    \<p>The ARN of an Amazon QuickSight user, group, or namespace associated with an analysis,
+    ///    dashboard, template, or theme. (This is common.)\</p>
+    ///    \</li>
+    ///    \<li>
+    ///    \<p>The ARN of an Amazon Web Services account root: This is an IAM ARN rather than a QuickSight
+    ///    ARN. Use this option only to share resources (templates) across Amazon Web Services accounts.
+    ///    (This is less common.) \</p>
+    ///    \</li>
+    ///    \</ul>
     ///
     /// - Length: 1 to 256.
     pub principal: Option<Val<String>>,
@@ -1444,9 +1468,46 @@ impl ActionConnectorType {
             ActionConnectorType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ActionConnectorType {
+    const VALUES: &'static [&'static str] = &[
+        "GENERIC_HTTP",
+        "SERVICENOW_NOW_PLATFORM",
+        "SALESFORCE_CRM",
+        "MICROSOFT_OUTLOOK",
+        "PAGERDUTY_ADVANCE",
+        "JIRA_CLOUD",
+        "ATLASSIAN_CONFLUENCE",
+        "AMAZON_S3",
+        "AMAZON_BEDROCK_AGENT_RUNTIME",
+        "AMAZON_BEDROCK_RUNTIME",
+        "AMAZON_BEDROCK_DATA_AUTOMATION_RUNTIME",
+        "AMAZON_TEXTRACT",
+        "AMAZON_COMPREHEND",
+        "AMAZON_COMPREHEND_MEDICAL",
+        "MICROSOFT_ONEDRIVE",
+        "MICROSOFT_SHAREPOINT",
+        "MICROSOFT_TEAMS",
+        "SAP_BUSINESSPARTNER",
+        "SAP_PRODUCTMASTERDATA",
+        "SAP_PHYSICALINVENTORY",
+        "SAP_BILLOFMATERIALS",
+        "SAP_MATERIALSTOCK",
+        "ZENDESK_SUITE",
+        "SMARTSHEET",
+        "SLACK",
+        "ASANA",
+        "BAMBOO_HR",
+    ];
+    fn as_str(&self) -> &str {
+        ActionConnectorType::as_str(self)
     }
 }
 
@@ -1513,9 +1574,18 @@ impl AuthorizationCodeGrantCredentialsSource {
             AuthorizationCodeGrantCredentialsSource::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthorizationCodeGrantCredentialsSource {
+    const VALUES: &'static [&'static str] = &["PLAIN_CREDENTIALS"];
+    fn as_str(&self) -> &str {
+        AuthorizationCodeGrantCredentialsSource::as_str(self)
     }
 }
 
@@ -1556,9 +1626,18 @@ impl ClientCredentialsSource {
             ClientCredentialsSource::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ClientCredentialsSource {
+    const VALUES: &'static [&'static str] = &["PLAIN_CREDENTIALS"];
+    fn as_str(&self) -> &str {
+        ClientCredentialsSource::as_str(self)
     }
 }
 
@@ -1614,9 +1693,19 @@ impl ConnectionAuthType {
             ConnectionAuthType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConnectionAuthType {
+    const VALUES: &'static [&'static str] =
+        &["BASIC", "API_KEY", "OAUTH2_CLIENT_CREDENTIALS", "NONE", "IAM", "OAUTH2_AUTHORIZATION_CODE"];
+    fn as_str(&self) -> &str {
+        ConnectionAuthType::as_str(self)
     }
 }
 

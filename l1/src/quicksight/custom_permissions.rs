@@ -5,22 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::QuickSight::CustomPermissions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-quicksight-custompermissions.html) resource type.
 ///
+/// Creates a custom permissions profile.
+///
 /// Build it with [`CustomPermissions::builder`]; adding it to a stack returns a [`CustomPermissionsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomPermissions {
     /// `AwsAccountId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the AWS account that contains the custom permission configuration that you want to update.
+    ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
     pub aws_account_id: Option<Val<String>>,
     /// `Capabilities`.
+    ///
+    /// A set of actions in the custom permissions profile.
     pub capabilities: Option<Val<Capabilities>>,
     /// `CustomPermissionsName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the custom permissions profile.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9+=,.@_-]+$`.
     pub custom_permissions_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to associate with the custom permissions profile.
     ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -128,6 +138,8 @@ impl Deref for CustomPermissionsHandle {
 
 impl CustomPermissionsHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the custom permissions profile.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -142,11 +154,15 @@ impl CustomPermissionsHandle {
 }
 
 /// The [`Capabilities`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-custompermissions-capabilities.html) property type.
+///
+/// A set of actions that correspond to Amazon Quick Sight permissions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Capabilities {
     /// `Action`.
     pub action: Option<Val<CapabilityState>>,
     /// `AddOrRunAnomalyDetectionForAnalyses`.
+    ///
+    /// The ability to add or run anomaly detection.
     pub add_or_run_anomaly_detection_for_analyses: Option<Val<CapabilityState>>,
     /// `AmazonBedrockARSAction`.
     pub amazon_bedrock_ars_action: Option<Val<CapabilityState>>,
@@ -157,6 +173,8 @@ pub struct Capabilities {
     /// `AmazonSThreeAction`.
     pub amazon_s_three_action: Option<Val<CapabilityState>>,
     /// `Analysis`.
+    ///
+    /// The ability to perform analysis-related actions.
     pub analysis: Option<Val<CapabilityState>>,
     /// `ApproveFlowShareRequests`.
     pub approve_flow_share_requests: Option<Val<CapabilityState>>,
@@ -203,10 +221,16 @@ pub struct Capabilities {
     /// `CreateAndUpdateConfluenceAction`.
     pub create_and_update_confluence_action: Option<Val<CapabilityState>>,
     /// `CreateAndUpdateDashboardEmailReports`.
+    ///
+    /// The ability to create and update email reports.
     pub create_and_update_dashboard_email_reports: Option<Val<CapabilityState>>,
     /// `CreateAndUpdateDataSources`.
+    ///
+    /// The ability to create and update data sources.
     pub create_and_update_data_sources: Option<Val<CapabilityState>>,
     /// `CreateAndUpdateDatasets`.
+    ///
+    /// The ability to create and update datasets.
     pub create_and_update_datasets: Option<Val<CapabilityState>>,
     /// `CreateAndUpdateFactSetAction`.
     pub create_and_update_fact_set_action: Option<Val<CapabilityState>>,
@@ -273,8 +297,12 @@ pub struct Capabilities {
     /// `CreateAndUpdateTextractAction`.
     pub create_and_update_textract_action: Option<Val<CapabilityState>>,
     /// `CreateAndUpdateThemes`.
+    ///
+    /// The ability to export to Create and Update themes.
     pub create_and_update_themes: Option<Val<CapabilityState>>,
     /// `CreateAndUpdateThresholdAlerts`.
+    ///
+    /// The ability to create and update threshold alerts.
     pub create_and_update_threshold_alerts: Option<Val<CapabilityState>>,
     /// `CreateAndUpdateZendeskAction`.
     pub create_and_update_zendesk_action: Option<Val<CapabilityState>>,
@@ -283,24 +311,42 @@ pub struct Capabilities {
     /// `CreateDashboardExecutiveSummaryWithQ`.
     pub create_dashboard_executive_summary_with_q: Option<Val<CapabilityState>>,
     /// `CreateSPICEDataset`.
+    ///
+    /// The ability to create a SPICE dataset.
     pub create_spice_dataset: Option<Val<CapabilityState>>,
     /// `CreateSharedFolders`.
+    ///
+    /// The ability to create shared folders.
     pub create_shared_folders: Option<Val<CapabilityState>>,
     /// `Dashboard`.
+    ///
+    /// The ability to perform dashboard-related actions.
     pub dashboard: Option<Val<CapabilityState>>,
     /// `EditVisualWithQ`.
     pub edit_visual_with_q: Option<Val<CapabilityState>>,
     /// `ExportToCsv`.
+    ///
+    /// The ability to export to CSV files from the UI.
     pub export_to_csv: Option<Val<CapabilityState>>,
     /// `ExportToCsvInScheduledReports`.
+    ///
+    /// The ability to export to CSV files in scheduled email reports.
     pub export_to_csv_in_scheduled_reports: Option<Val<CapabilityState>>,
     /// `ExportToExcel`.
+    ///
+    /// The ability to export to Excel files from the UI.
     pub export_to_excel: Option<Val<CapabilityState>>,
     /// `ExportToExcelInScheduledReports`.
+    ///
+    /// The ability to export to Excel files in scheduled email reports.
     pub export_to_excel_in_scheduled_reports: Option<Val<CapabilityState>>,
     /// `ExportToPdf`.
+    ///
+    /// The ability to export to PDF files from the UI.
     pub export_to_pdf: Option<Val<CapabilityState>>,
     /// `ExportToPdfInScheduledReports`.
+    ///
+    /// The ability to export to PDF files in scheduled email reports.
     pub export_to_pdf_in_scheduled_reports: Option<Val<CapabilityState>>,
     /// `Extension`.
     pub extension: Option<Val<CapabilityState>>,
@@ -319,6 +365,8 @@ pub struct Capabilities {
     /// `HuggingFaceAction`.
     pub hugging_face_action: Option<Val<CapabilityState>>,
     /// `IncludeContentInScheduledReportsEmail`.
+    ///
+    /// The ability to include content in scheduled email reports.
     pub include_content_in_scheduled_reports_email: Option<Val<CapabilityState>>,
     /// `IntercomAction`.
     pub intercom_action: Option<Val<CapabilityState>>,
@@ -351,10 +399,14 @@ pub struct Capabilities {
     /// `PerformFlowUiTask`.
     pub perform_flow_ui_task: Option<Val<CapabilityState>>,
     /// `PrintReports`.
+    ///
+    /// The ability to print reports.
     pub print_reports: Option<Val<CapabilityState>>,
     /// `PublishWithoutApproval`.
     pub publish_without_approval: Option<Val<CapabilityState>>,
     /// `RenameSharedFolders`.
+    ///
+    /// The ability to rename shared folders.
     pub rename_shared_folders: Option<Val<CapabilityState>>,
     /// `Research`.
     pub research: Option<Val<CapabilityState>>,
@@ -385,6 +437,8 @@ pub struct Capabilities {
     /// `ShareAmazonSThreeAction`.
     pub share_amazon_s_three_action: Option<Val<CapabilityState>>,
     /// `ShareAnalyses`.
+    ///
+    /// The ability to share analyses.
     pub share_analyses: Option<Val<CapabilityState>>,
     /// `ShareAsanaAction`.
     pub share_asana_action: Option<Val<CapabilityState>>,
@@ -401,10 +455,16 @@ pub struct Capabilities {
     /// `ShareConfluenceAction`.
     pub share_confluence_action: Option<Val<CapabilityState>>,
     /// `ShareDashboards`.
+    ///
+    /// The ability to share dashboards.
     pub share_dashboards: Option<Val<CapabilityState>>,
     /// `ShareDataSources`.
+    ///
+    /// The ability to share data sources.
     pub share_data_sources: Option<Val<CapabilityState>>,
     /// `ShareDatasets`.
+    ///
+    /// The ability to share datasets.
     pub share_datasets: Option<Val<CapabilityState>>,
     /// `ShareFactSetAction`.
     pub share_fact_set_action: Option<Val<CapabilityState>>,
@@ -481,6 +541,8 @@ pub struct Capabilities {
     /// `Space`.
     pub space: Option<Val<CapabilityState>>,
     /// `SubscribeDashboardEmailReports`.
+    ///
+    /// The ability to subscribe to email reports.
     pub subscribe_dashboard_email_reports: Option<Val<CapabilityState>>,
     /// `TextractAction`.
     pub textract_action: Option<Val<CapabilityState>>,
@@ -577,6 +639,8 @@ pub struct Capabilities {
     /// `UseZendeskAction`.
     pub use_zendesk_action: Option<Val<CapabilityState>>,
     /// `ViewAccountSPICECapacity`.
+    ///
+    /// The ability to view account SPICE capacity.
     pub view_account_spice_capacity: Option<Val<CapabilityState>>,
     /// `ZendeskAction`.
     pub zendesk_action: Option<Val<CapabilityState>>,
@@ -2019,9 +2083,18 @@ impl CapabilityState {
             CapabilityState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CapabilityState {
+    const VALUES: &'static [&'static str] = &["DENY"];
+    fn as_str(&self) -> &str {
+        CapabilityState::as_str(self)
     }
 }
 

@@ -5,20 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::QuickSight::Dashboard`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-quicksight-dashboard.html) resource type.
 ///
+/// Creates a dashboard from a template. To first create a template, see the `CreateTemplate` API
+/// operation.
+///
+/// A dashboard is an entity in Quick that identifies Quick reports, created from analyses. You can
+/// share Quick dashboards. With the right permissions, you can create scheduled email reports from
+/// them. If you have the correct permissions, you can create a dashboard from a template that exists in
+/// a different AWS account .
+///
 /// Build it with [`Dashboard::builder`]; adding it to a stack returns a [`DashboardHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dashboard {
     /// `AwsAccountId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the AWS account where you want to create the dashboard.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
     pub aws_account_id: Option<Val<String>>,
     /// `DashboardId`: required. Changing it replaces the resource.
     ///
+    /// The ID for the dashboard, also added to the IAM policy.
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub dashboard_id: Option<Val<String>>,
     /// `DashboardPublishOptions`.
+    ///
+    /// Options for publishing the dashboard when you create it:
+    ///
+    /// - `AvailabilityStatus` for `AdHocFilteringOption` - This status can be either `ENABLED` or
+    ///   `DISABLED` . When this is set to `DISABLED` , Amazon Quick Sight disables the left filter pane on
+    ///   the published dashboard, which can be used for ad hoc (one-time) filtering. This option is
+    ///   `ENABLED` by default.
+    /// - `AvailabilityStatus` for `ExportToCSVOption` - This status can be either `ENABLED` or `DISABLED` .
+    ///   The visual option to export data to .CSV format isn't enabled when this is set to `DISABLED` .
+    ///   This option is `ENABLED` by default.
+    /// - `VisibilityState` for `SheetControlsOption` - This visibility state can be either `COLLAPSED` or
+    ///   `EXPANDED` . This option is `COLLAPSED` by default.
+    /// - `AvailabilityStatus` for `QuickSuiteActionsOption` - This status can be either `ENABLED` or
+    ///   `DISABLED` . Features related to Actions in Amazon Quick Suite on dashboards are disabled when
+    ///   this is set to `DISABLED` . This option is `DISABLED` by default.
+    /// - `AvailabilityStatus` for `ExecutiveSummaryOption` - This status can be either `ENABLED` or
+    ///   `DISABLED` . The option to build an executive summary is disabled when this is set to `DISABLED` .
+    ///   This option is `ENABLED` by default.
+    /// - `AvailabilityStatus` for `DataStoriesSharingOption` - This status can be either `ENABLED` or
+    ///   `DISABLED` . The option to share a data story is disabled when this is set to `DISABLED` . This
+    ///   option is `ENABLED` by default.
     pub dashboard_publish_options: Option<Val<DashboardPublishOptions>>,
     /// `Definition`.
     pub definition: Option<Val<DashboardVersionDefinition>>,
@@ -28,31 +61,68 @@ pub struct Dashboard {
     pub folder_arns: Option<Val<Vec<String>>>,
     /// `LinkEntities`.
     ///
+    /// A list of analysis Amazon Resource Names (ARNs) to be linked to the dashboard.
+    ///
     /// - Items: 0 to 5.
     pub link_entities: Option<Val<Vec<String>>>,
     /// `LinkSharingConfiguration`.
+    ///
+    /// A structure that contains the link sharing configurations that you want to apply overrides to.
     pub link_sharing_configuration: Option<Val<LinkSharingConfiguration>>,
     /// `Name`: required.
+    ///
+    /// The display name of the dashboard.
     ///
     /// - Length: 1 to 2048.
     pub name: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// The parameters for the creation of the dashboard, which you want to use to override the default
+    /// settings. A dashboard can have any type of parameters, and some parameters might accept multiple
+    /// values.
     pub parameters: Option<Val<Parameters>>,
     /// `Permissions`.
+    ///
+    /// A structure that contains the permissions of the dashboard. You can use this structure for granting
+    /// permissions by providing a list of IAM action information for each principal ARN.
+    ///
+    /// To specify no permissions, omit the permissions list.
     ///
     /// - Items: 1 to 64.
     pub permissions: Option<Val<Vec<ResourcePermission>>>,
     /// `SourceEntity`.
+    ///
+    /// The entity that you are using as a source when you create the dashboard. In `SourceEntity` , you
+    /// specify the type of object that you want to use. You can only create a dashboard from a template, so
+    /// you use a `SourceTemplate` entity. If you need to create a dashboard from an analysis, first convert
+    /// the analysis to a template by using the `CreateTemplate` API operation. For `SourceTemplate` ,
+    /// specify the Amazon Resource Name (ARN) of the source template. The `SourceTemplate` ARN can contain
+    /// any AWS account; and any QuickSight-supported AWS Region .
+    ///
+    /// Use the `DataSetReferences` entity within `SourceTemplate` to list the replacement datasets for the
+    /// placeholders listed in the original. The schema in each dataset must match its placeholder.
     pub source_entity: Option<Val<DashboardSourceEntity>>,
     /// `Tags`.
+    ///
+    /// Contains a map of the key-value pairs for the resource tag or tags assigned to the dashboard.
     ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `ThemeArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the theme that is being used for this dashboard. If you add a
+    /// value for this field, it overrides the value that is used in the source entity. The theme ARN must
+    /// exist in the same AWS account where you create the dashboard.
     pub theme_arn: Option<Val<String>>,
     /// `ValidationStrategy`.
+    ///
+    /// The option to relax the validation that is required to create and update analyses, dashboards, and
+    /// templates with definition objects. When you set this value to `LENIENT` , validation is skipped for
+    /// specific errors.
     pub validation_strategy: Option<Val<ValidationStrategy>>,
     /// `VersionDescription`.
+    ///
+    /// A description for the first version of the dashboard being created.
     ///
     /// - Length: 1 to 512.
     pub version_description: Option<Val<String>>,
@@ -241,22 +311,32 @@ impl Deref for DashboardHandle {
 
 impl DashboardHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the dashboard.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The time this dashboard version was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastPublishedTime`.
+    ///
+    /// The time that the dashboard was last published.
     pub fn attr_last_published_time(&self) -> Val<String> {
         self.0.get_att("LastPublishedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The time that the dashboard was last updated.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// \<p>Dashboard version.\</p>
     pub fn attr_version(&self) -> Val<Json> {
         self.0.get_att("Version")
     }
@@ -271,9 +351,13 @@ impl DashboardHandle {
 }
 
 /// The [`AdHocFilteringOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-adhocfilteringoption.html) property type.
+///
+/// An ad hoc (one-time) filtering option.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdHocFilteringOption {
     /// `AvailabilityStatus`.
+    ///
+    /// Availability status.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -321,15 +405,36 @@ impl ToValue for AdHocFilteringOption {
 impl Literal for AdHocFilteringOption {}
 
 /// The [`AggregationFunction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-aggregationfunction.html) property type.
+///
+/// An aggregation function aggregates values from a dimension or measure.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AggregationFunction {
     /// `AttributeAggregationFunction`.
+    ///
+    /// Aggregation for attributes.
     pub attribute_aggregation_function: Option<Val<AttributeAggregationFunction>>,
     /// `CategoricalAggregationFunction`.
+    ///
+    /// Aggregation for categorical values.
+    ///
+    /// - `COUNT` : Aggregate by the total number of values, including duplicates.
+    /// - `DISTINCT_COUNT` : Aggregate by the total number of distinct values.
     pub categorical_aggregation_function: Option<Val<CategoricalAggregationFunction>>,
     /// `DateAggregationFunction`.
+    ///
+    /// Aggregation for date values.
+    ///
+    /// - `COUNT` : Aggregate by the total number of values, including duplicates.
+    /// - `DISTINCT_COUNT` : Aggregate by the total number of distinct values.
+    /// - `MIN` : Select the smallest date value.
+    /// - `MAX` : Select the largest date value.
     pub date_aggregation_function: Option<Val<DateAggregationFunction>>,
     /// `NumericalAggregationFunction`.
+    ///
+    /// Aggregation for numerical values.
     pub numerical_aggregation_function: Option<Val<NumericalAggregationFunction>>,
 }
 
@@ -395,13 +500,24 @@ impl ToValue for AggregationFunction {
 impl Literal for AggregationFunction {}
 
 /// The [`AggregationSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-aggregationsortconfiguration.html) property type.
+///
+/// The configuration options to sort aggregated values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AggregationSortConfiguration {
     /// `AggregationFunction`.
+    ///
+    /// The function that aggregates the values in `Column` .
     pub aggregation_function: Option<Val<AggregationFunction>>,
     /// `Column`: required.
+    ///
+    /// The column that determines the sort order of aggregated values.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `SortDirection`: required.
+    ///
+    /// The sort direction of values.
+    ///
+    /// - `ASC` : Sort in ascending order.
+    /// - `DESC` : Sort in descending order.
     pub sort_direction: Option<Val<SortDirection>>,
 }
 
@@ -479,9 +595,13 @@ impl ToValue for AggregationSortConfiguration {
 impl Literal for AggregationSortConfiguration {}
 
 /// The [`AnalysisDefaults`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-analysisdefaults.html) property type.
+///
+/// The configuration for default analysis settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisDefaults {
     /// `DefaultNewSheetConfiguration`: required.
+    ///
+    /// The configuration for default new sheet settings.
     pub default_new_sheet_configuration: Option<Val<DefaultNewSheetConfiguration>>,
 }
 
@@ -540,11 +660,19 @@ impl ToValue for AnalysisDefaults {
 impl Literal for AnalysisDefaults {}
 
 /// The [`AnchorDateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-anchordateconfiguration.html) property type.
+///
+/// The date configuration of the filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnchorDateConfiguration {
     /// `AnchorOption`.
+    ///
+    /// The options for the date configuration. Choose one of the options below:
+    ///
+    /// - `NOW`
     pub anchor_option: Option<Val<AnchorOption>>,
     /// `ParameterName`.
+    ///
+    /// The name of the parameter that is used for the anchor date configuration.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
@@ -601,11 +729,17 @@ impl ToValue for AnchorDateConfiguration {
 impl Literal for AnchorDateConfiguration {}
 
 /// The [`ArcAxisConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-arcaxisconfiguration.html) property type.
+///
+/// The arc axis configuration of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArcAxisConfiguration {
     /// `Range`.
+    ///
+    /// The arc axis range of a `GaugeChartVisual` .
     pub range: Option<Val<ArcAxisDisplayRange>>,
     /// `ReserveRange`.
+    ///
+    /// The reserved range of the arc axis.
     pub reserve_range: Option<Val<f64>>,
 }
 
@@ -659,11 +793,17 @@ impl ToValue for ArcAxisConfiguration {
 impl Literal for ArcAxisConfiguration {}
 
 /// The [`ArcAxisDisplayRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-arcaxisdisplayrange.html) property type.
+///
+/// The arc axis range of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArcAxisDisplayRange {
     /// `Max`.
+    ///
+    /// The maximum value of the arc axis range.
     pub max: Option<Val<f64>>,
     /// `Min`.
+    ///
+    /// The minimum value of the arc axis range.
     pub min: Option<Val<f64>>,
 }
 
@@ -717,11 +857,17 @@ impl ToValue for ArcAxisDisplayRange {
 impl Literal for ArcAxisDisplayRange {}
 
 /// The [`ArcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-arcconfiguration.html) property type.
+///
+/// The arc configuration of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArcConfiguration {
     /// `ArcAngle`.
+    ///
+    /// The option that determines the arc angle of a `GaugeChartVisual` .
     pub arc_angle: Option<Val<f64>>,
     /// `ArcThickness`.
+    ///
+    /// The options that determine the arc thickness of a `GaugeChartVisual` .
     pub arc_thickness: Option<Val<ArcThicknessOptions>>,
 }
 
@@ -775,9 +921,13 @@ impl ToValue for ArcConfiguration {
 impl Literal for ArcConfiguration {}
 
 /// The [`ArcOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-arcoptions.html) property type.
+///
+/// The options that determine the arc thickness of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArcOptions {
     /// `ArcThickness`.
+    ///
+    /// The arc thickness of a `GaugeChartVisual` .
     pub arc_thickness: Option<Val<ArcThickness>>,
 }
 
@@ -825,17 +975,27 @@ impl ToValue for ArcOptions {
 impl Literal for ArcOptions {}
 
 /// The [`AssetOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-assetoptions.html) property type.
+///
+/// An array of analysis level configurations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetOptions {
     /// `ExcludedDataSetArns`.
     ///
+    /// A list of dataset ARNS to exclude from Dashboard Q&A.
+    ///
     /// - Items: 0 to 100.
     pub excluded_data_set_arns: Option<Val<Vec<String>>>,
     /// `QBusinessInsightsStatus`.
+    ///
+    /// Determines whether insight summaries from Amazon Q Business are allowed in Dashboard Q&A.
     pub q_business_insights_status: Option<Val<QBusinessInsightsStatus>>,
     /// `Timezone`.
+    ///
+    /// Determines the timezone for the analysis.
     pub timezone: Option<Val<String>>,
     /// `WeekStart`.
+    ///
+    /// Determines the week start day for an analysis.
     pub week_start: Option<Val<DayOfTheWeek>>,
 }
 
@@ -906,11 +1066,20 @@ impl ToValue for AssetOptions {
 impl Literal for AssetOptions {}
 
 /// The [`AttributeAggregationFunction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-attributeaggregationfunction.html) property type.
+///
+/// Aggregation for attributes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttributeAggregationFunction {
     /// `SimpleAttributeAggregation`.
+    ///
+    /// The built-in aggregation functions for attributes.
+    ///
+    /// - `UNIQUE_VALUE` : Returns the unique value for a field, aggregated by the dimension fields.
     pub simple_attribute_aggregation: Option<Val<SimpleAttributeAggregationFunction>>,
     /// `ValueForMultipleValues`.
+    ///
+    /// Used by the `UNIQUE_VALUE` aggregation function. If there are multiple values for the field used by
+    /// the aggregation, the value for this property will be returned instead. Defaults to '*'.
     pub value_for_multiple_values: Option<Val<String>>,
 }
 
@@ -964,11 +1133,20 @@ impl ToValue for AttributeAggregationFunction {
 impl Literal for AttributeAggregationFunction {}
 
 /// The [`AxisDataOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-axisdataoptions.html) property type.
+///
+/// The data options for an axis.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisDataOptions {
     /// `DateAxisOptions`.
+    ///
+    /// The options for an axis with a date field.
     pub date_axis_options: Option<Val<DateAxisOptions>>,
     /// `NumericAxisOptions`.
+    ///
+    /// The options for an axis with a numeric field.
     pub numeric_axis_options: Option<Val<NumericAxisOptions>>,
 }
 
@@ -1022,11 +1200,17 @@ impl ToValue for AxisDataOptions {
 impl Literal for AxisDataOptions {}
 
 /// The [`AxisDisplayMinMaxRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-axisdisplayminmaxrange.html) property type.
+///
+/// The minimum and maximum setup for an axis display range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisDisplayMinMaxRange {
     /// `Maximum`.
+    ///
+    /// The maximum setup for an axis display range.
     pub maximum: Option<Val<f64>>,
     /// `Minimum`.
+    ///
+    /// The minimum setup for an axis display range.
     pub minimum: Option<Val<f64>>,
 }
 
@@ -1080,19 +1264,33 @@ impl ToValue for AxisDisplayMinMaxRange {
 impl Literal for AxisDisplayMinMaxRange {}
 
 /// The [`AxisDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-axisdisplayoptions.html) property type.
+///
+/// The display options for the axis label.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisDisplayOptions {
     /// `AxisLineVisibility`.
+    ///
+    /// Determines whether or not the axis line is visible.
     pub axis_line_visibility: Option<Val<Visibility>>,
     /// `AxisOffset`.
+    ///
+    /// The offset value that determines the starting placement of the axis within a visual's bounds.
     pub axis_offset: Option<Val<String>>,
     /// `DataOptions`.
+    ///
+    /// The data options for an axis.
     pub data_options: Option<Val<AxisDataOptions>>,
     /// `GridLineVisibility`.
+    ///
+    /// Determines whether or not the grid line is visible.
     pub grid_line_visibility: Option<Val<Visibility>>,
     /// `ScrollbarOptions`.
+    ///
+    /// The scroll bar options for an axis.
     pub scrollbar_options: Option<Val<ScrollBarOptions>>,
     /// `TickLabelOptions`.
+    ///
+    /// The tick label options of an axis.
     pub tick_label_options: Option<Val<AxisTickLabelOptions>>,
 }
 
@@ -1170,13 +1368,22 @@ impl ToValue for AxisDisplayOptions {
 impl Literal for AxisDisplayOptions {}
 
 /// The [`AxisDisplayRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-axisdisplayrange.html) property type.
+///
+/// The range setup of a numeric axis display range.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisDisplayRange {
     /// `DataDriven`.
     ///
+    /// The data-driven setup of an axis display range.
+    ///
     /// - Format: `json`.
     pub data_driven: Option<Val<Json>>,
     /// `MinMax`.
+    ///
+    /// The minimum and maximum setup of an axis display range.
     pub min_max: Option<Val<AxisDisplayMinMaxRange>>,
 }
 
@@ -1230,13 +1437,21 @@ impl ToValue for AxisDisplayRange {
 impl Literal for AxisDisplayRange {}
 
 /// The [`AxisLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-axislabeloptions.html) property type.
+///
+/// The label options for a chart axis. You must specify the field that the label is targeted to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisLabelOptions {
     /// `ApplyTo`.
+    ///
+    /// The options that indicate which field the label belongs to.
     pub apply_to: Option<Val<AxisLabelReferenceOptions>>,
     /// `CustomLabel`.
+    ///
+    /// The text for the axis label.
     pub custom_label: Option<Val<String>>,
     /// `FontConfiguration`.
+    ///
+    /// The font configuration of the axis label.
     pub font_configuration: Option<Val<FontConfiguration>>,
 }
 
@@ -1296,11 +1511,17 @@ impl ToValue for AxisLabelOptions {
 impl Literal for AxisLabelOptions {}
 
 /// The [`AxisLabelReferenceOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-axislabelreferenceoptions.html) property type.
+///
+/// The reference that specifies where the axis label is applied to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisLabelReferenceOptions {
     /// `Column`: required.
+    ///
+    /// The column that the axis label is targeted to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FieldId`: required.
+    ///
+    /// The field that the axis label is targeted to.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
@@ -1373,11 +1594,20 @@ impl ToValue for AxisLabelReferenceOptions {
 impl Literal for AxisLabelReferenceOptions {}
 
 /// The [`AxisLinearScale`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-axislinearscale.html) property type.
+///
+/// The liner axis scale setup.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisLinearScale {
     /// `StepCount`.
+    ///
+    /// The step count setup of a linear axis.
     pub step_count: Option<Val<f64>>,
     /// `StepSize`.
+    ///
+    /// The step size setup of a linear axis.
     pub step_size: Option<Val<f64>>,
 }
 
@@ -1431,9 +1661,13 @@ impl ToValue for AxisLinearScale {
 impl Literal for AxisLinearScale {}
 
 /// The [`AxisLogarithmicScale`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-axislogarithmicscale.html) property type.
+///
+/// The logarithmic axis scale setup.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisLogarithmicScale {
     /// `Base`.
+    ///
+    /// The base setup of a logarithmic axis scale.
     pub base: Option<Val<f64>>,
 }
 
@@ -1481,11 +1715,20 @@ impl ToValue for AxisLogarithmicScale {
 impl Literal for AxisLogarithmicScale {}
 
 /// The [`AxisScale`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-axisscale.html) property type.
+///
+/// The scale setup options for a numeric axis display.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisScale {
     /// `Linear`.
+    ///
+    /// The linear axis scale setup.
     pub linear: Option<Val<AxisLinearScale>>,
     /// `Logarithmic`.
+    ///
+    /// The logarithmic axis scale setup.
     pub logarithmic: Option<Val<AxisLogarithmicScale>>,
 }
 
@@ -1539,11 +1782,17 @@ impl ToValue for AxisScale {
 impl Literal for AxisScale {}
 
 /// The [`AxisTickLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-axisticklabeloptions.html) property type.
+///
+/// The tick label options of an axis.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisTickLabelOptions {
     /// `LabelOptions`.
+    ///
+    /// Determines whether or not the axis ticks are visible.
     pub label_options: Option<Val<LabelOptions>>,
     /// `RotationAngle`.
+    ///
+    /// The rotation angle of the axis tick labels.
     pub rotation_angle: Option<Val<f64>>,
 }
 
@@ -1597,21 +1846,31 @@ impl ToValue for AxisTickLabelOptions {
 impl Literal for AxisTickLabelOptions {}
 
 /// The [`BarChartAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-barchartaggregatedfieldwells.html) property type.
+///
+/// The aggregated field wells of a bar chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BarChartAggregatedFieldWells {
     /// `Category`.
+    ///
+    /// The category (y-axis) field well of a bar chart.
     ///
     /// - Items: 0 to 200.
     pub category: Option<Val<Vec<DimensionField>>>,
     /// `Colors`.
     ///
+    /// The color (group/color) field well of a bar chart.
+    ///
     /// - Items: 0 to 200.
     pub colors: Option<Val<Vec<DimensionField>>>,
     /// `SmallMultiples`.
     ///
+    /// The small multiples field well of a bar chart.
+    ///
     /// - Items: 0 to 1.
     pub small_multiples: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The value field wells of a bar chart. Values are aggregated by category.
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -1699,45 +1958,88 @@ impl ToValue for BarChartAggregatedFieldWells {
 impl Literal for BarChartAggregatedFieldWells {}
 
 /// The [`BarChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-barchartconfiguration.html) property type.
+///
+/// The configuration of a `BarChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BarChartConfiguration {
     /// `BarsArrangement`.
+    ///
+    /// Determines the arrangement of the bars. The orientation and arrangement of bars determine the type
+    /// of bar that is used in the visual.
     pub bars_arrangement: Option<Val<BarsArrangement>>,
     /// `CategoryAxis`.
+    ///
+    /// The label display options (grid line, range, scale, axis step) for bar chart category.
     pub category_axis: Option<Val<AxisDisplayOptions>>,
     /// `CategoryLabelOptions`.
+    ///
+    /// The label options (label text, label visibility and sort icon visibility) for a bar chart.
     pub category_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ColorLabelOptions`.
+    ///
+    /// The label options (label text, label visibility and sort icon visibility) for a color that is used
+    /// in a bar chart.
     pub color_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ContributionAnalysisDefaults`.
+    ///
+    /// The contribution analysis (anomaly configuration) setup of the visual.
     ///
     /// - Items: 1 to 200.
     pub contribution_analysis_defaults: Option<Val<Vec<ContributionAnalysisDefault>>>,
     /// `DataLabels`.
+    ///
+    /// The options that determine if visual data labels are displayed.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<BarChartFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `Orientation`.
+    ///
+    /// The orientation of the bars in a bar chart visual. There are two valid values in this structure:
+    ///
+    /// - `HORIZONTAL` : Used for charts that have horizontal bars. Visuals that use this value are
+    ///   horizontal bar charts, horizontal stacked bar charts, and horizontal stacked 100% bar charts.
+    /// - `VERTICAL` : Used for charts that have vertical bars. Visuals that use this value are vertical bar
+    ///   charts, vertical stacked bar charts, and vertical stacked 100% bar charts.
     pub orientation: Option<Val<BarChartOrientation>>,
     /// `ReferenceLines`.
+    ///
+    /// The reference line setup of the visual.
     ///
     /// - Items: 0 to 20.
     pub reference_lines: Option<Val<Vec<ReferenceLine>>>,
     /// `SmallMultiplesOptions`.
+    ///
+    /// The small multiples setup for the visual.
     pub small_multiples_options: Option<Val<SmallMultiplesOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a `BarChartVisual` .
     pub sort_configuration: Option<Val<BarChartSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `ValueAxis`.
+    ///
+    /// The label display options (grid line, range, scale, axis step) for a bar chart value.
     pub value_axis: Option<Val<AxisDisplayOptions>>,
     /// `ValueLabelOptions`.
+    ///
+    /// The label options (label text, label visibility and sort icon visibility) for a bar chart value.
     pub value_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `VisualPalette`.
+    ///
+    /// The palette (chart color) display setup of the visual.
     pub visual_palette: Option<Val<VisualPalette>>,
 }
 
@@ -1894,9 +2196,16 @@ impl ToValue for BarChartConfiguration {
 impl Literal for BarChartConfiguration {}
 
 /// The [`BarChartFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-barchartfieldwells.html) property type.
+///
+/// The field wells of a `BarChartVisual` .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BarChartFieldWells {
     /// `BarChartAggregatedFieldWells`.
+    ///
+    /// The aggregated field wells of a bar chart.
     pub bar_chart_aggregated_field_wells: Option<Val<BarChartAggregatedFieldWells>>,
 }
 
@@ -1944,23 +2253,37 @@ impl ToValue for BarChartFieldWells {
 impl Literal for BarChartFieldWells {}
 
 /// The [`BarChartSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-barchartsortconfiguration.html) property type.
+///
+/// sort-configuration-description
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BarChartSortConfiguration {
     /// `CategoryItemsLimit`.
+    ///
+    /// The limit on the number of categories displayed in a bar chart.
     pub category_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `CategorySort`.
+    ///
+    /// The sort configuration of category fields.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
     /// `ColorItemsLimit`.
+    ///
+    /// The limit on the number of values displayed in a bar chart.
     pub color_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `ColorSort`.
+    ///
+    /// The sort configuration of color fields in a bar chart.
     ///
     /// - Items: 0 to 100.
     pub color_sort: Option<Val<Vec<FieldSortOptions>>>,
     /// `SmallMultiplesLimitConfiguration`.
+    ///
+    /// The limit on the number of small multiples panels that are displayed.
     pub small_multiples_limit_configuration: Option<Val<ItemsLimitConfiguration>>,
     /// `SmallMultiplesSort`.
+    ///
+    /// The sort configuration of the small multiples field.
     ///
     /// - Items: 0 to 100.
     pub small_multiples_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -2055,27 +2378,59 @@ impl ToValue for BarChartSortConfiguration {
 impl Literal for BarChartSortConfiguration {}
 
 /// The [`BarChartVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-barchartvisual.html) property type.
+///
+/// A bar chart.
+///
+/// The `BarChartVisual` structure describes a visual that is a member of the bar chart family. The
+/// following charts can be described using this structure:
+///
+/// - Horizontal bar chart
+/// - Vertical bar chart
+/// - Horizontal stacked bar chart
+/// - Vertical stacked bar chart
+/// - Horizontal stacked 100% bar chart
+/// - Vertical stacked 100% bar chart
+///
+/// For more information, see [Using bar
+/// charts](https://docs.aws.amazon.com/quicksight/latest/user/bar-charts.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BarChartVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<BarChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -2175,9 +2530,13 @@ impl ToValue for BarChartVisual {
 impl Literal for BarChartVisual {}
 
 /// The [`BinCountOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-bincountoptions.html) property type.
+///
+/// The options that determine the bin count of a histogram.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BinCountOptions {
     /// `Value`.
+    ///
+    /// The options that determine the bin count value.
     ///
     /// - Minimum: 0.
     pub value: Option<Val<f64>>,
@@ -2227,13 +2586,19 @@ impl ToValue for BinCountOptions {
 impl Literal for BinCountOptions {}
 
 /// The [`BinWidthOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-binwidthoptions.html) property type.
+///
+/// The options that determine the bin width of a histogram.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BinWidthOptions {
     /// `BinCountLimit`.
     ///
+    /// The options that determine the bin count limit.
+    ///
     /// - Range: 0 to 1000.
     pub bin_count_limit: Option<Val<f64>>,
     /// `Value`.
+    ///
+    /// The options that determine the bin width value.
     ///
     /// - Minimum: 0.
     pub value: Option<Val<f64>>,
@@ -2289,20 +2654,32 @@ impl ToValue for BinWidthOptions {
 impl Literal for BinWidthOptions {}
 
 /// The [`BodySectionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-bodysectionconfiguration.html) property type.
+///
+/// The configuration of a body section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BodySectionConfiguration {
     /// `Content`: required.
+    ///
+    /// The configuration of content in a body section.
     pub content: Option<Val<BodySectionContent>>,
     /// `PageBreakConfiguration`.
+    ///
+    /// The configuration of a page break for a section.
     pub page_break_configuration: Option<Val<SectionPageBreakConfiguration>>,
     /// `RepeatConfiguration`.
+    ///
+    /// Describes the configurations that are required to declare a section as repeating.
     pub repeat_configuration: Option<Val<BodySectionRepeatConfiguration>>,
     /// `SectionId`: required.
+    ///
+    /// The unique identifier of a body section.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub section_id: Option<Val<String>>,
     /// `Style`.
+    ///
+    /// The style options of a body section.
     pub style: Option<Val<SectionStyle>>,
 }
 
@@ -2392,9 +2769,13 @@ impl ToValue for BodySectionConfiguration {
 impl Literal for BodySectionConfiguration {}
 
 /// The [`BodySectionContent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-bodysectioncontent.html) property type.
+///
+/// The configuration of content in a body section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BodySectionContent {
     /// `Layout`.
+    ///
+    /// The layout configuration of a body section.
     pub layout: Option<Val<SectionLayoutConfiguration>>,
 }
 
@@ -2442,15 +2823,22 @@ impl ToValue for BodySectionContent {
 impl Literal for BodySectionContent {}
 
 /// The [`BodySectionDynamicCategoryDimensionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-bodysectiondynamiccategorydimensionconfiguration.html) property type.
+///
+/// Describes the *Category* dataset column and constraints for the dynamic values used to repeat the
+/// contents of a section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BodySectionDynamicCategoryDimensionConfiguration {
     /// `Column`: required.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `Limit`.
     ///
+    /// Number of values to use from the column for repetition.
+    ///
     /// - Range: 1 to 1000.
     pub limit: Option<Val<f64>>,
     /// `SortByMetrics`.
+    ///
+    /// Sort criteria on the column values that you use for repetition.
     ///
     /// - Items: 0 to 100.
     pub sort_by_metrics: Option<Val<Vec<ColumnSort>>>,
@@ -2524,15 +2912,22 @@ impl ToValue for BodySectionDynamicCategoryDimensionConfiguration {
 impl Literal for BodySectionDynamicCategoryDimensionConfiguration {}
 
 /// The [`BodySectionDynamicNumericDimensionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-bodysectiondynamicnumericdimensionconfiguration.html) property type.
+///
+/// Describes the *Numeric* dataset column and constraints for the dynamic values used to repeat the
+/// contents of a section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BodySectionDynamicNumericDimensionConfiguration {
     /// `Column`: required.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `Limit`.
     ///
+    /// Number of values to use from the column for repetition.
+    ///
     /// - Range: 1 to 1000.
     pub limit: Option<Val<f64>>,
     /// `SortByMetrics`.
+    ///
+    /// Sort criteria on the column values that you use for repetition.
     ///
     /// - Items: 0 to 100.
     pub sort_by_metrics: Option<Val<Vec<ColumnSort>>>,
@@ -2606,17 +3001,27 @@ impl ToValue for BodySectionDynamicNumericDimensionConfiguration {
 impl Literal for BodySectionDynamicNumericDimensionConfiguration {}
 
 /// The [`BodySectionRepeatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-bodysectionrepeatconfiguration.html) property type.
+///
+/// Describes the configurations that are required to declare a section as repeating.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BodySectionRepeatConfiguration {
     /// `DimensionConfigurations`.
+    ///
+    /// List of `BodySectionRepeatDimensionConfiguration` values that describe the dataset column and
+    /// constraints for the column used to repeat the contents of a section.
     ///
     /// - Items: 0 to 3.
     pub dimension_configurations: Option<Val<Vec<BodySectionRepeatDimensionConfiguration>>>,
     /// `NonRepeatingVisuals`.
     ///
+    /// List of visuals to exclude from repetition in repeating sections. The visuals will render
+    /// identically, and ignore the repeating configurations in all repeating instances.
+    ///
     /// - Items: 0 to 20.
     pub non_repeating_visuals: Option<Val<Vec<String>>>,
     /// `PageBreakConfiguration`.
+    ///
+    /// Page break configuration to apply for each repeating instance.
     pub page_break_configuration: Option<Val<BodySectionRepeatPageBreakConfiguration>>,
 }
 
@@ -2689,11 +3094,20 @@ impl ToValue for BodySectionRepeatConfiguration {
 impl Literal for BodySectionRepeatConfiguration {}
 
 /// The [`BodySectionRepeatDimensionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-bodysectionrepeatdimensionconfiguration.html) property type.
+///
+/// Describes the dataset column and constraints for the dynamic values used to repeat the contents of a
+/// section. The dataset column is either *Category* or *Numeric* column configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BodySectionRepeatDimensionConfiguration {
     /// `DynamicCategoryDimensionConfiguration`.
+    ///
+    /// Describes the *Category* dataset column and constraints around the dynamic values that will be used
+    /// in repeating the section contents.
     pub dynamic_category_dimension_configuration: Option<Val<BodySectionDynamicCategoryDimensionConfiguration>>,
     /// `DynamicNumericDimensionConfiguration`.
+    ///
+    /// Describes the *Numeric* dataset column and constraints around the dynamic values used to repeat the
+    /// contents of a section.
     pub dynamic_numeric_dimension_configuration: Option<Val<BodySectionDynamicNumericDimensionConfiguration>>,
 }
 
@@ -2753,6 +3167,8 @@ impl ToValue for BodySectionRepeatDimensionConfiguration {
 impl Literal for BodySectionRepeatDimensionConfiguration {}
 
 /// The [`BodySectionRepeatPageBreakConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-bodysectionrepeatpagebreakconfiguration.html) property type.
+///
+/// The page break configuration to apply for each repeating instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BodySectionRepeatPageBreakConfiguration {
     /// `After`.
@@ -2803,13 +3219,19 @@ impl ToValue for BodySectionRepeatPageBreakConfiguration {
 impl Literal for BodySectionRepeatPageBreakConfiguration {}
 
 /// The [`BoxPlotAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-boxplotaggregatedfieldwells.html) property type.
+///
+/// The aggregated field well for a box plot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoxPlotAggregatedFieldWells {
     /// `GroupBy`.
     ///
+    /// The group by field well of a box plot chart. Values are grouped based on group by fields.
+    ///
     /// - Items: 0 to 1.
     pub group_by: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The value field well of a box plot chart. Values are aggregated based on group by fields.
     ///
     /// - Items: 0 to 5.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -2875,33 +3297,57 @@ impl ToValue for BoxPlotAggregatedFieldWells {
 impl Literal for BoxPlotAggregatedFieldWells {}
 
 /// The [`BoxPlotChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-boxplotchartconfiguration.html) property type.
+///
+/// The configuration of a `BoxPlotVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoxPlotChartConfiguration {
     /// `BoxPlotOptions`.
+    ///
+    /// The box plot chart options for a box plot visual
     pub box_plot_options: Option<Val<BoxPlotOptions>>,
     /// `CategoryAxis`.
+    ///
+    /// The label display options (grid line, range, scale, axis step) of a box plot category.
     pub category_axis: Option<Val<AxisDisplayOptions>>,
     /// `CategoryLabelOptions`.
+    ///
+    /// The label options (label text, label visibility and sort Icon visibility) of a box plot category.
     pub category_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<BoxPlotFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
     pub legend: Option<Val<LegendOptions>>,
     /// `PrimaryYAxisDisplayOptions`.
+    ///
+    /// The label display options (grid line, range, scale, axis step) of a box plot category.
     pub primary_y_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `PrimaryYAxisLabelOptions`.
+    ///
+    /// The label options (label text, label visibility and sort icon visibility) of a box plot value.
     pub primary_y_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ReferenceLines`.
+    ///
+    /// The reference line setup of the visual.
     ///
     /// - Items: 0 to 20.
     pub reference_lines: Option<Val<Vec<ReferenceLine>>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a `BoxPlotVisual` .
     pub sort_configuration: Option<Val<BoxPlotSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `VisualPalette`.
+    ///
+    /// The palette (chart color) display setup of the visual.
     pub visual_palette: Option<Val<VisualPalette>>,
 }
 
@@ -3020,9 +3466,16 @@ impl ToValue for BoxPlotChartConfiguration {
 impl Literal for BoxPlotChartConfiguration {}
 
 /// The [`BoxPlotFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-boxplotfieldwells.html) property type.
+///
+/// The field wells of a `BoxPlotVisual` .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoxPlotFieldWells {
     /// `BoxPlotAggregatedFieldWells`.
+    ///
+    /// The aggregated field wells of a box plot.
     pub box_plot_aggregated_field_wells: Option<Val<BoxPlotAggregatedFieldWells>>,
 }
 
@@ -3070,13 +3523,21 @@ impl ToValue for BoxPlotFieldWells {
 impl Literal for BoxPlotFieldWells {}
 
 /// The [`BoxPlotOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-boxplotoptions.html) property type.
+///
+/// The options of a box plot visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoxPlotOptions {
     /// `AllDataPointsVisibility`.
+    ///
+    /// Determines the visibility of all data points of the box plot.
     pub all_data_points_visibility: Option<Val<Visibility>>,
     /// `OutlierVisibility`.
+    ///
+    /// Determines the visibility of the outlier in a box plot.
     pub outlier_visibility: Option<Val<Visibility>>,
     /// `StyleOptions`.
+    ///
+    /// The style options of the box plot.
     pub style_options: Option<Val<BoxPlotStyleOptions>>,
 }
 
@@ -3136,13 +3597,19 @@ impl ToValue for BoxPlotOptions {
 impl Literal for BoxPlotOptions {}
 
 /// The [`BoxPlotSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-boxplotsortconfiguration.html) property type.
+///
+/// The sort configuration of a `BoxPlotVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoxPlotSortConfiguration {
     /// `CategorySort`.
     ///
+    /// The sort configuration of a group by fields.
+    ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
     /// `PaginationConfiguration`.
+    ///
+    /// The pagination configuration of a table visual or box plot.
     pub pagination_configuration: Option<Val<PaginationConfiguration>>,
 }
 
@@ -3201,9 +3668,13 @@ impl ToValue for BoxPlotSortConfiguration {
 impl Literal for BoxPlotSortConfiguration {}
 
 /// The [`BoxPlotStyleOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-boxplotstyleoptions.html) property type.
+///
+/// The style options of the box plot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoxPlotStyleOptions {
     /// `FillStyle`.
+    ///
+    /// The fill styles (solid, transparent) of the box plot.
     pub fill_style: Option<Val<BoxPlotFillStyle>>,
 }
 
@@ -3251,27 +3722,49 @@ impl ToValue for BoxPlotStyleOptions {
 impl Literal for BoxPlotStyleOptions {}
 
 /// The [`BoxPlotVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-boxplotvisual.html) property type.
+///
+/// A box plot.
+///
+/// For more information, see [Using box
+/// plots](https://docs.aws.amazon.com/quicksight/latest/user/box-plots.html) in the *Amazon Quick Suite
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoxPlotVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<BoxPlotChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers..
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -3371,17 +3864,25 @@ impl ToValue for BoxPlotVisual {
 impl Literal for BoxPlotVisual {}
 
 /// The [`CalculatedField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-calculatedfield.html) property type.
+///
+/// The calculated field of an analysis.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CalculatedField {
     /// `DataSetIdentifier`: required.
+    ///
+    /// The data set that is used in this calculated field.
     ///
     /// - Length: 1 to 2048.
     pub data_set_identifier: Option<Val<String>>,
     /// `Expression`: required.
     ///
+    /// The expression of the calculated field.
+    ///
     /// - Length: 1 to 32000.
     pub expression: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the calculated field.
     ///
     /// - Length: 1 to 127.
     pub name: Option<Val<String>>,
@@ -3460,13 +3961,19 @@ impl ToValue for CalculatedField {
 impl Literal for CalculatedField {}
 
 /// The [`CalculatedMeasureField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-calculatedmeasurefield.html) property type.
+///
+/// The table calculation measure field for pivot tables.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CalculatedMeasureField {
     /// `Expression`: required.
     ///
+    /// The expression in the table calculation.
+    ///
     /// - Length: 1 to 4096.
     pub expression: Option<Val<String>>,
     /// `FieldId`: required.
+    ///
+    /// The custom field ID.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
@@ -3539,9 +4046,14 @@ impl ToValue for CalculatedMeasureField {
 impl Literal for CalculatedMeasureField {}
 
 /// The [`CascadingControlConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-cascadingcontrolconfiguration.html) property type.
+///
+/// The values that are displayed in a control can be configured to only show values that are valid
+/// based on what's selected in other controls.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CascadingControlConfiguration {
     /// `SourceControls`.
+    ///
+    /// A list of source controls that determine the values that are used in the current control.
     ///
     /// - Items: 0 to 200.
     pub source_controls: Option<Val<Vec<CascadingControlSource>>>,
@@ -3596,11 +4108,17 @@ impl ToValue for CascadingControlConfiguration {
 impl Literal for CascadingControlConfiguration {}
 
 /// The [`CascadingControlSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-cascadingcontrolsource.html) property type.
+///
+/// The source controls that are used in a `CascadingControlConfiguration` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CascadingControlSource {
     /// `ColumnToMatch`.
+    ///
+    /// The column identifier that determines which column to look up for the source sheet control.
     pub column_to_match: Option<Val<ColumnIdentifier>>,
     /// `SourceSheetControlId`.
+    ///
+    /// The source sheet control ID of a `CascadingControlSource` .
     pub source_sheet_control_id: Option<Val<String>>,
 }
 
@@ -3654,17 +4172,27 @@ impl ToValue for CascadingControlSource {
 impl Literal for CascadingControlSource {}
 
 /// The [`CategoricalDimensionField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-categoricaldimensionfield.html) property type.
+///
+/// The dimension type field with categorical type columns..
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CategoricalDimensionField {
     /// `Column`: required.
+    ///
+    /// The column that is used in the `CategoricalDimensionField` .
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FieldId`: required.
+    ///
+    /// The custom field ID.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of the field.
     pub format_configuration: Option<Val<StringFormatConfiguration>>,
     /// `HierarchyId`.
+    ///
+    /// The custom hierarchy ID.
     ///
     /// - Length: 1 to 512.
     pub hierarchy_id: Option<Val<String>>,
@@ -3750,17 +4278,27 @@ impl ToValue for CategoricalDimensionField {
 impl Literal for CategoricalDimensionField {}
 
 /// The [`CategoricalMeasureField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-categoricalmeasurefield.html) property type.
+///
+/// The measure type field with categorical type columns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CategoricalMeasureField {
     /// `AggregationFunction`.
+    ///
+    /// The aggregation function of the measure field.
     pub aggregation_function: Option<Val<CategoricalAggregationFunction>>,
     /// `Column`: required.
+    ///
+    /// The column that is used in the `CategoricalMeasureField` .
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FieldId`: required.
+    ///
+    /// The custom field ID.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of the field.
     pub format_configuration: Option<Val<StringFormatConfiguration>>,
 }
 
@@ -3840,13 +4378,19 @@ impl ToValue for CategoricalMeasureField {
 impl Literal for CategoricalMeasureField {}
 
 /// The [`CategoryDrillDownFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-categorydrilldownfilter.html) property type.
+///
+/// The category drill down filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CategoryDrillDownFilter {
     /// `CategoryValues`: required.
     ///
+    /// A list of the string inputs that are the values of the category drill down filter.
+    ///
     /// - Items: 0 to 100000.
     pub category_values: Option<Val<Vec<String>>>,
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
 }
 
@@ -3918,15 +4462,30 @@ impl ToValue for CategoryDrillDownFilter {
 impl Literal for CategoryDrillDownFilter {}
 
 /// The [`CategoryFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-categoryfilter.html) property type.
+///
+/// A `CategoryFilter` filters text values.
+///
+/// For more information, see [Adding text
+/// filters](https://docs.aws.amazon.com/quicksight/latest/user/add-a-text-filter-data-prep.html) in the *Amazon
+/// Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CategoryFilter {
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `Configuration`: required.
+    ///
+    /// The configuration for a `CategoryFilter` .
     pub configuration: Option<Val<CategoryFilterConfiguration>>,
     /// `DefaultFilterControlConfiguration`.
+    ///
+    /// The default configurations for the associated controls. This applies only for filters that are
+    /// scoped to multiple sheets.
     pub default_filter_control_configuration: Option<Val<DefaultFilterControlConfiguration>>,
     /// `FilterId`: required.
+    ///
+    /// An identifier that uniquely identifies a filter within a dashboard, analysis, or template.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -4016,13 +4575,26 @@ impl ToValue for CategoryFilter {
 impl Literal for CategoryFilter {}
 
 /// The [`CategoryFilterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-categoryfilterconfiguration.html) property type.
+///
+/// The configuration for a `CategoryFilter` .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CategoryFilterConfiguration {
     /// `CustomFilterConfiguration`.
+    ///
+    /// A custom filter that filters based on a single value. This filter can be partially matched.
     pub custom_filter_configuration: Option<Val<CustomFilterConfiguration>>,
     /// `CustomFilterListConfiguration`.
+    ///
+    /// A list of custom filter values. In the Quick Sight console, this filter type is called a custom
+    /// filter list.
     pub custom_filter_list_configuration: Option<Val<CustomFilterListConfiguration>>,
     /// `FilterListConfiguration`.
+    ///
+    /// A list of filter configurations. In the Quick Sight console, this filter type is called a filter
+    /// list.
     pub filter_list_configuration: Option<Val<FilterListConfiguration>>,
 }
 
@@ -4082,6 +4654,8 @@ impl ToValue for CategoryFilterConfiguration {
 impl Literal for CategoryFilterConfiguration {}
 
 /// The [`CategoryInnerFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-categoryinnerfilter.html) property type.
+///
+/// A `CategoryInnerFilter` filters text values for the `NestedFilter` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CategoryInnerFilter {
     /// `Column`: required.
@@ -4165,15 +4739,26 @@ impl ToValue for CategoryInnerFilter {
 impl Literal for CategoryInnerFilter {}
 
 /// The [`ChartAxisLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-chartaxislabeloptions.html) property type.
+///
+/// The label options for an axis on a chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChartAxisLabelOptions {
     /// `AxisLabelOptions`.
     ///
+    /// The label options for a chart axis.
+    ///
     /// - Items: 0 to 100.
     pub axis_label_options: Option<Val<Vec<AxisLabelOptions>>>,
     /// `SortIconVisibility`.
+    ///
+    /// The visibility configuration of the sort icon on a chart's axis label.
     pub sort_icon_visibility: Option<Val<Visibility>>,
     /// `Visibility`.
+    ///
+    /// The visibility of an axis label on a chart. Choose one of the following options:
+    ///
+    /// - `VISIBLE` : Shows the axis.
+    /// - `HIDDEN` : Hides the axis.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -4238,9 +4823,13 @@ impl ToValue for ChartAxisLabelOptions {
 impl Literal for ChartAxisLabelOptions {}
 
 /// The [`ClusterMarker`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-clustermarker.html) property type.
+///
+/// The cluster marker that is a part of the cluster marker configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterMarker {
     /// `SimpleClusterMarker`.
+    ///
+    /// The simple cluster marker of the cluster marker.
     pub simple_cluster_marker: Option<Val<SimpleClusterMarker>>,
 }
 
@@ -4288,9 +4877,13 @@ impl ToValue for ClusterMarker {
 impl Literal for ClusterMarker {}
 
 /// The [`ClusterMarkerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-clustermarkerconfiguration.html) property type.
+///
+/// The cluster marker configuration of the geospatial map selected point style.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterMarkerConfiguration {
     /// `ClusterMarker`.
+    ///
+    /// The cluster marker that is a part of the cluster marker configuration.
     pub cluster_marker: Option<Val<ClusterMarker>>,
 }
 
@@ -4338,15 +4931,23 @@ impl ToValue for ClusterMarkerConfiguration {
 impl Literal for ClusterMarkerConfiguration {}
 
 /// The [`ColorScale`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-colorscale.html) property type.
+///
+/// Determines the color scale that is applied to the visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColorScale {
     /// `ColorFillType`: required.
+    ///
+    /// Determines the color fill type.
     pub color_fill_type: Option<Val<ColorFillType>>,
     /// `Colors`: required.
+    ///
+    /// Determines the list of colors that are applied to the visual.
     ///
     /// - Items: 2 to 3.
     pub colors: Option<Val<Vec<DataColor>>>,
     /// `NullValueColor`.
+    ///
+    /// Determines the color that is applied to null values.
     pub null_value_color: Option<Val<DataColor>>,
 }
 
@@ -4428,9 +5029,13 @@ impl ToValue for ColorScale {
 impl Literal for ColorScale {}
 
 /// The [`ColorsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-colorsconfiguration.html) property type.
+///
+/// The color configurations for a column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColorsConfiguration {
     /// `CustomColors`.
+    ///
+    /// A list of up to 50 custom colors.
     ///
     /// - Items: 0 to 50.
     pub custom_colors: Option<Val<Vec<CustomColor>>>,
@@ -4485,15 +5090,25 @@ impl ToValue for ColorsConfiguration {
 impl Literal for ColorsConfiguration {}
 
 /// The [`ColumnConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-columnconfiguration.html) property type.
+///
+/// The general configuration of a column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnConfiguration {
     /// `ColorsConfiguration`.
+    ///
+    /// The color configurations of the column.
     pub colors_configuration: Option<Val<ColorsConfiguration>>,
     /// `Column`: required.
+    ///
+    /// The column.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of a column.
     pub format_configuration: Option<Val<FormatConfiguration>>,
     /// `Role`.
+    ///
+    /// The role of the column.
     pub role: Option<Val<ColumnRole>>,
 }
 
@@ -4562,13 +5177,23 @@ impl ToValue for ColumnConfiguration {
 impl Literal for ColumnConfiguration {}
 
 /// The [`ColumnHierarchy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-columnhierarchy.html) property type.
+///
+/// The option that determines the hierarchy of the fields for a visual element.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnHierarchy {
     /// `DateTimeHierarchy`.
+    ///
+    /// The option that determines the hierarchy of any `DateTime` fields.
     pub date_time_hierarchy: Option<Val<DateTimeHierarchy>>,
     /// `ExplicitHierarchy`.
+    ///
+    /// The option that determines the hierarchy of the fields that are built within a visual's field wells.
+    /// These fields can't be duplicated to other visuals.
     pub explicit_hierarchy: Option<Val<ExplicitHierarchy>>,
     /// `PredefinedHierarchy`.
+    ///
+    /// The option that determines the hierarchy of the fields that are defined during data preparation.
+    /// These fields are available to use in any analysis that uses the data source.
     pub predefined_hierarchy: Option<Val<PredefinedHierarchy>>,
 }
 
@@ -4628,13 +5253,19 @@ impl ToValue for ColumnHierarchy {
 impl Literal for ColumnHierarchy {}
 
 /// The [`ColumnIdentifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-columnidentifier.html) property type.
+///
+/// A column of a data set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnIdentifier {
     /// `ColumnName`: required.
     ///
+    /// The name of the column.
+    ///
     /// - Length: 1 to 127.
     pub column_name: Option<Val<String>>,
     /// `DataSetIdentifier`: required.
+    ///
+    /// The data set that the column belongs to.
     ///
     /// - Length: 1 to 2048.
     pub data_set_identifier: Option<Val<String>>,
@@ -4707,11 +5338,17 @@ impl ToValue for ColumnIdentifier {
 impl Literal for ColumnIdentifier {}
 
 /// The [`ColumnSort`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-columnsort.html) property type.
+///
+/// The sort configuration for a column that is not used in a field well.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnSort {
     /// `AggregationFunction`.
+    ///
+    /// The aggregation function that is defined in the column sort.
     pub aggregation_function: Option<Val<AggregationFunction>>,
     /// `Direction`: required.
+    ///
+    /// The sort direction.
     pub direction: Option<Val<SortDirection>>,
     /// `SortBy`: required.
     pub sort_by: Option<Val<ColumnIdentifier>>,
@@ -4783,17 +5420,29 @@ impl ToValue for ColumnSort {
 impl Literal for ColumnSort {}
 
 /// The [`ColumnTooltipItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-columntooltipitem.html) property type.
+///
+/// The tooltip item for the columns that are not part of a field well.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnTooltipItem {
     /// `Aggregation`.
+    ///
+    /// The aggregation function of the column tooltip item.
     pub aggregation: Option<Val<AggregationFunction>>,
     /// `Column`: required.
+    ///
+    /// The target column of the tooltip item.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `Label`.
+    ///
+    /// The label of the tooltip item.
     pub label: Option<Val<String>>,
     /// `TooltipTarget`.
+    ///
+    /// Determines the target of the column tooltip item in a combo chart visual.
     pub tooltip_target: Option<Val<TooltipTarget>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the tooltip item.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -4868,21 +5517,31 @@ impl ToValue for ColumnTooltipItem {
 impl Literal for ColumnTooltipItem {}
 
 /// The [`ComboChartAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-combochartaggregatedfieldwells.html) property type.
+///
+/// The aggregated field wells of a combo chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComboChartAggregatedFieldWells {
     /// `BarValues`.
+    ///
+    /// The aggregated `BarValues` field well of a combo chart.
     ///
     /// - Items: 0 to 200.
     pub bar_values: Option<Val<Vec<MeasureField>>>,
     /// `Category`.
     ///
+    /// The aggregated category field wells of a combo chart.
+    ///
     /// - Items: 0 to 200.
     pub category: Option<Val<Vec<DimensionField>>>,
     /// `Colors`.
     ///
+    /// The aggregated colors field well of a combo chart.
+    ///
     /// - Items: 0 to 200.
     pub colors: Option<Val<Vec<DimensionField>>>,
     /// `LineValues`.
+    ///
+    /// The aggregated `LineValues` field well of a combo chart.
     ///
     /// - Items: 0 to 200.
     pub line_values: Option<Val<Vec<MeasureField>>>,
@@ -4970,45 +5629,95 @@ impl ToValue for ComboChartAggregatedFieldWells {
 impl Literal for ComboChartAggregatedFieldWells {}
 
 /// The [`ComboChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-combochartconfiguration.html) property type.
+///
+/// The configuration of a `ComboChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComboChartConfiguration {
     /// `BarDataLabels`.
+    ///
+    /// The options that determine if visual data labels are displayed.
+    ///
+    /// The data label options for a bar in a combo chart.
     pub bar_data_labels: Option<Val<DataLabelOptions>>,
     /// `BarsArrangement`.
+    ///
+    /// Determines the bar arrangement in a combo chart. The following are valid values in this structure:
+    ///
+    /// - `CLUSTERED` : For clustered bar combo charts.
+    /// - `STACKED` : For stacked bar combo charts.
+    /// - `STACKED_PERCENT` : Do not use. If you use this value, the operation returns a validation error.
     pub bars_arrangement: Option<Val<BarsArrangement>>,
     /// `CategoryAxis`.
+    ///
+    /// The category axis of a combo chart.
     pub category_axis: Option<Val<AxisDisplayOptions>>,
     /// `CategoryLabelOptions`.
+    ///
+    /// The label options (label text, label visibility, and sort icon visibility) of a combo chart category
+    /// (group/color) field well.
     pub category_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ColorLabelOptions`.
+    ///
+    /// The label options (label text, label visibility, and sort icon visibility) of a combo chart's color
+    /// field well.
     pub color_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<ComboChartFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `LineDataLabels`.
+    ///
+    /// The options that determine if visual data labels are displayed.
+    ///
+    /// The data label options for a line in a combo chart.
     pub line_data_labels: Option<Val<DataLabelOptions>>,
     /// `PrimaryYAxisDisplayOptions`.
+    ///
+    /// The label display options (grid line, range, scale, and axis step) of a combo chart's primary y-axis
+    /// (bar) field well.
     pub primary_y_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `PrimaryYAxisLabelOptions`.
+    ///
+    /// The label options (label text, label visibility, and sort icon visibility) of a combo chart's
+    /// primary y-axis (bar) field well.
     pub primary_y_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ReferenceLines`.
+    ///
+    /// The reference line setup of the visual.
     ///
     /// - Items: 0 to 20.
     pub reference_lines: Option<Val<Vec<ReferenceLine>>>,
     /// `SecondaryYAxisDisplayOptions`.
+    ///
+    /// The label display options (grid line, range, scale, axis step) of a combo chart's secondary y-axis
+    /// (line) field well.
     pub secondary_y_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `SecondaryYAxisLabelOptions`.
+    ///
+    /// The label options (label text, label visibility, and sort icon visibility) of a combo chart's
+    /// secondary y-axis(line) field well.
     pub secondary_y_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `SingleAxisOptions`.
     pub single_axis_options: Option<Val<SingleAxisOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a `ComboChartVisual` .
     pub sort_configuration: Option<Val<ComboChartSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The legend display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `VisualPalette`.
+    ///
+    /// The palette (chart color) display setup of the visual.
     pub visual_palette: Option<Val<VisualPalette>>,
 }
 
@@ -5163,9 +5872,17 @@ impl ToValue for ComboChartConfiguration {
 impl Literal for ComboChartConfiguration {}
 
 /// The [`ComboChartFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-combochartfieldwells.html) property type.
+///
+/// The field wells of the visual.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComboChartFieldWells {
     /// `ComboChartAggregatedFieldWells`.
+    ///
+    /// The aggregated field wells of a combo chart. Combo charts only have aggregated field wells. Columns
+    /// in a combo chart are aggregated by category.
     pub combo_chart_aggregated_field_wells: Option<Val<ComboChartAggregatedFieldWells>>,
 }
 
@@ -5213,17 +5930,27 @@ impl ToValue for ComboChartFieldWells {
 impl Literal for ComboChartFieldWells {}
 
 /// The [`ComboChartSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-combochartsortconfiguration.html) property type.
+///
+/// The sort configuration of a `ComboChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComboChartSortConfiguration {
     /// `CategoryItemsLimit`.
+    ///
+    /// The item limit configuration for the category field well of a combo chart.
     pub category_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `CategorySort`.
+    ///
+    /// The sort configuration of the category field well in a combo chart.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
     /// `ColorItemsLimit`.
+    ///
+    /// The item limit configuration of the color field well in a combo chart.
     pub color_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `ColorSort`.
+    ///
+    /// The sort configuration of the color field well in a combo chart.
     ///
     /// - Items: 0 to 100.
     pub color_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -5301,27 +6028,51 @@ impl ToValue for ComboChartSortConfiguration {
 impl Literal for ComboChartSortConfiguration {}
 
 /// The [`ComboChartVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-combochartvisual.html) property type.
+///
+/// A combo chart.
+///
+/// The `ComboChartVisual` includes stacked bar combo charts and clustered bar combo charts
+///
+/// For more information, see [Using combo
+/// charts](https://docs.aws.amazon.com/quicksight/latest/user/combo-charts.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComboChartVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<ComboChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -5421,11 +6172,21 @@ impl ToValue for ComboChartVisual {
 impl Literal for ComboChartVisual {}
 
 /// The [`ComparisonConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-comparisonconfiguration.html) property type.
+///
+/// The comparison display configuration of a KPI or gauge chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComparisonConfiguration {
     /// `ComparisonFormat`.
+    ///
+    /// The format of the comparison.
     pub comparison_format: Option<Val<ComparisonFormatConfiguration>>,
     /// `ComparisonMethod`.
+    ///
+    /// The method of the comparison. Choose from the following options:
+    ///
+    /// - `DIFFERENCE`
+    /// - `PERCENT_DIFFERENCE`
+    /// - `PERCENT`
     pub comparison_method: Option<Val<ComparisonMethod>>,
 }
 
@@ -5479,11 +6240,20 @@ impl ToValue for ComparisonConfiguration {
 impl Literal for ComparisonConfiguration {}
 
 /// The [`ComparisonFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-comparisonformatconfiguration.html) property type.
+///
+/// The format of the comparison.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComparisonFormatConfiguration {
     /// `NumberDisplayFormatConfiguration`.
+    ///
+    /// The number display format.
     pub number_display_format_configuration: Option<Val<NumberDisplayFormatConfiguration>>,
     /// `PercentageDisplayFormatConfiguration`.
+    ///
+    /// The percentage display format.
     pub percentage_display_format_configuration: Option<Val<PercentageDisplayFormatConfiguration>>,
 }
 
@@ -5543,27 +6313,52 @@ impl ToValue for ComparisonFormatConfiguration {
 impl Literal for ComparisonFormatConfiguration {}
 
 /// The [`Computation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-computation.html) property type.
+///
+/// The computation union that is used in an insight visual.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Computation {
     /// `Forecast`.
+    ///
+    /// The forecast computation configuration.
     pub forecast: Option<Val<ForecastComputation>>,
     /// `GrowthRate`.
+    ///
+    /// The growth rate computation configuration.
     pub growth_rate: Option<Val<GrowthRateComputation>>,
     /// `MaximumMinimum`.
+    ///
+    /// The maximum and minimum computation configuration.
     pub maximum_minimum: Option<Val<MaximumMinimumComputation>>,
     /// `MetricComparison`.
+    ///
+    /// The metric comparison computation configuration.
     pub metric_comparison: Option<Val<MetricComparisonComputation>>,
     /// `PeriodOverPeriod`.
+    ///
+    /// The period over period computation configuration.
     pub period_over_period: Option<Val<PeriodOverPeriodComputation>>,
     /// `PeriodToDate`.
+    ///
+    /// The period to `DataSetIdentifier` computation configuration.
     pub period_to_date: Option<Val<PeriodToDateComputation>>,
     /// `TopBottomMovers`.
+    ///
+    /// The top movers and bottom movers computation configuration.
     pub top_bottom_movers: Option<Val<TopBottomMoversComputation>>,
     /// `TopBottomRanked`.
+    ///
+    /// The top ranked and bottom ranked computation configuration.
     pub top_bottom_ranked: Option<Val<TopBottomRankedComputation>>,
     /// `TotalAggregation`.
+    ///
+    /// The total aggregation computation configuration.
     pub total_aggregation: Option<Val<TotalAggregationComputation>>,
     /// `UniqueValues`.
+    ///
+    /// The unique values computation configuration.
     pub unique_values: Option<Val<UniqueValuesComputation>>,
 }
 
@@ -5665,11 +6460,17 @@ impl ToValue for Computation {
 impl Literal for Computation {}
 
 /// The [`ConditionalFormattingColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-conditionalformattingcolor.html) property type.
+///
+/// The formatting configuration for the color.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalFormattingColor {
     /// `Gradient`.
+    ///
+    /// Formatting configuration for gradient color.
     pub gradient: Option<Val<ConditionalFormattingGradientColor>>,
     /// `Solid`.
+    ///
+    /// Formatting configuration for solid color.
     pub solid: Option<Val<ConditionalFormattingSolidColor>>,
 }
 
@@ -5723,19 +6524,29 @@ impl ToValue for ConditionalFormattingColor {
 impl Literal for ConditionalFormattingColor {}
 
 /// The [`ConditionalFormattingCustomIconCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-conditionalformattingcustomiconcondition.html) property type.
+///
+/// Determines the custom condition for an icon set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalFormattingCustomIconCondition {
     /// `Color`.
     ///
+    /// Determines the color of the icon.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `DisplayConfiguration`.
+    ///
+    /// Determines the icon display configuration.
     pub display_configuration: Option<Val<ConditionalFormattingIconDisplayConfiguration>>,
     /// `Expression`: required.
+    ///
+    /// The expression that determines the condition of the icon set.
     ///
     /// - Length: 1 to 4096.
     pub expression: Option<Val<String>>,
     /// `IconOptions`: required.
+    ///
+    /// Custom icon options for an icon set.
     pub icon_options: Option<Val<ConditionalFormattingCustomIconOptions>>,
 }
 
@@ -5824,11 +6635,17 @@ impl ToValue for ConditionalFormattingCustomIconCondition {
 impl Literal for ConditionalFormattingCustomIconCondition {}
 
 /// The [`ConditionalFormattingCustomIconOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-conditionalformattingcustomiconoptions.html) property type.
+///
+/// Custom icon options for an icon set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalFormattingCustomIconOptions {
     /// `Icon`.
+    ///
+    /// Determines the type of icon.
     pub icon: Option<Val<Icon>>,
     /// `UnicodeIcon`.
+    ///
+    /// Determines the Unicode icon type.
     ///
     /// - Pattern: `^[^\u0000-\u00FF]$`.
     pub unicode_icon: Option<Val<String>>,
@@ -5884,11 +6701,17 @@ impl ToValue for ConditionalFormattingCustomIconOptions {
 impl Literal for ConditionalFormattingCustomIconOptions {}
 
 /// The [`ConditionalFormattingGradientColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-conditionalformattinggradientcolor.html) property type.
+///
+/// Formatting configuration for gradient color.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalFormattingGradientColor {
     /// `Color`: required.
+    ///
+    /// Determines the color.
     pub color: Option<Val<GradientColor>>,
     /// `Expression`: required.
+    ///
+    /// The expression that determines the formatting configuration for gradient color.
     ///
     /// - Length: 1 to 4096.
     pub expression: Option<Val<String>>,
@@ -5961,11 +6784,17 @@ impl ToValue for ConditionalFormattingGradientColor {
 impl Literal for ConditionalFormattingGradientColor {}
 
 /// The [`ConditionalFormattingIcon`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-conditionalformattingicon.html) property type.
+///
+/// The formatting configuration for the icon.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalFormattingIcon {
     /// `CustomCondition`.
+    ///
+    /// Determines the custom condition for an icon set.
     pub custom_condition: Option<Val<ConditionalFormattingCustomIconCondition>>,
     /// `IconSet`.
+    ///
+    /// Formatting configuration for icon set.
     pub icon_set: Option<Val<ConditionalFormattingIconSet>>,
 }
 
@@ -6019,9 +6848,13 @@ impl ToValue for ConditionalFormattingIcon {
 impl Literal for ConditionalFormattingIcon {}
 
 /// The [`ConditionalFormattingIconDisplayConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-conditionalformattingicondisplayconfiguration.html) property type.
+///
+/// Determines the icon display configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalFormattingIconDisplayConfiguration {
     /// `IconDisplayOption`.
+    ///
+    /// Determines the icon display configuration.
     pub icon_display_option: Option<Val<ConditionalFormattingIconDisplayOption>>,
 }
 
@@ -6069,13 +6902,19 @@ impl ToValue for ConditionalFormattingIconDisplayConfiguration {
 impl Literal for ConditionalFormattingIconDisplayConfiguration {}
 
 /// The [`ConditionalFormattingIconSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-conditionalformattingiconset.html) property type.
+///
+/// Formatting configuration for icon set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalFormattingIconSet {
     /// `Expression`: required.
     ///
+    /// The expression that determines the formatting configuration for the icon set.
+    ///
     /// - Length: 1 to 4096.
     pub expression: Option<Val<String>>,
     /// `IconSetType`.
+    ///
+    /// Determines the icon set type.
     pub icon_set_type: Option<Val<ConditionalFormattingIconSetType>>,
 }
 
@@ -6136,13 +6975,19 @@ impl ToValue for ConditionalFormattingIconSet {
 impl Literal for ConditionalFormattingIconSet {}
 
 /// The [`ConditionalFormattingSolidColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-conditionalformattingsolidcolor.html) property type.
+///
+/// Formatting configuration for solid color.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalFormattingSolidColor {
     /// `Color`.
     ///
+    /// Determines the color.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `Expression`: required.
+    ///
+    /// The expression that determines the formatting configuration for solid color.
     ///
     /// - Length: 1 to 4096.
     pub expression: Option<Val<String>>,
@@ -6205,9 +7050,14 @@ impl ToValue for ConditionalFormattingSolidColor {
 impl Literal for ConditionalFormattingSolidColor {}
 
 /// The [`ContextMenuOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-contextmenuoption.html) property type.
+///
+/// The context menu options for a visual's interactions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContextMenuOption {
     /// `AvailabilityStatus`.
+    ///
+    /// The availability status of the context menu options. If the value of this property is set to
+    /// `ENABLED` , dashboard readers can interact with the context menu.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -6255,13 +7105,20 @@ impl ToValue for ContextMenuOption {
 impl Literal for ContextMenuOption {}
 
 /// The [`ContributionAnalysisDefault`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-contributionanalysisdefault.html) property type.
+///
+/// The contribution analysis visual display for a line, pie, or bar chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContributionAnalysisDefault {
     /// `ContributorDimensions`: required.
     ///
+    /// The dimensions columns that are used in the contribution analysis, usually a list of
+    /// `ColumnIdentifiers` .
+    ///
     /// - Items: 1 to 4.
     pub contributor_dimensions: Option<Val<Vec<ColumnIdentifier>>>,
     /// `MeasureFieldId`: required.
+    ///
+    /// The measure field that is used in the contribution analysis.
     ///
     /// - Length: 1 to 512.
     pub measure_field_id: Option<Val<String>>,
@@ -6341,27 +7198,45 @@ impl ToValue for ContributionAnalysisDefault {
 impl Literal for ContributionAnalysisDefault {}
 
 /// The [`CurrencyDisplayFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-currencydisplayformatconfiguration.html) property type.
+///
+/// The options that determine the currency display format configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CurrencyDisplayFormatConfiguration {
     /// `DecimalPlacesConfiguration`.
+    ///
+    /// The option that determines the decimal places configuration.
     pub decimal_places_configuration: Option<Val<DecimalPlacesConfiguration>>,
     /// `NegativeValueConfiguration`.
+    ///
+    /// The options that determine the negative value configuration.
     pub negative_value_configuration: Option<Val<NegativeValueConfiguration>>,
     /// `NullValueFormatConfiguration`.
+    ///
+    /// The options that determine the null value format configuration.
     pub null_value_format_configuration: Option<Val<NullValueFormatConfiguration>>,
     /// `NumberScale`.
+    ///
+    /// Determines the number scale value for the currency format.
     pub number_scale: Option<Val<NumberScale>>,
     /// `Prefix`.
+    ///
+    /// Determines the prefix value of the currency format.
     ///
     /// - Length: 1 to 128.
     pub prefix: Option<Val<String>>,
     /// `SeparatorConfiguration`.
+    ///
+    /// The options that determine the numeric separator configuration.
     pub separator_configuration: Option<Val<NumericSeparatorConfiguration>>,
     /// `Suffix`.
+    ///
+    /// Determines the suffix value of the currency format.
     ///
     /// - Length: 1 to 128.
     pub suffix: Option<Val<String>>,
     /// `Symbol`.
+    ///
+    /// Determines the symbol for the currency format.
     ///
     /// - Pattern: `^[A-Z]{3}$`.
     pub symbol: Option<Val<String>>,
@@ -6453,11 +7328,17 @@ impl ToValue for CurrencyDisplayFormatConfiguration {
 impl Literal for CurrencyDisplayFormatConfiguration {}
 
 /// The [`CustomActionFilterOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-customactionfilteroperation.html) property type.
+///
+/// The filter operation that filters data included in a visual or in an entire sheet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomActionFilterOperation {
     /// `SelectedFieldsConfiguration`: required.
+    ///
+    /// The configuration that chooses the fields to be filtered.
     pub selected_fields_configuration: Option<Val<FilterOperationSelectedFieldsConfiguration>>,
     /// `TargetVisualsConfiguration`: required.
+    ///
+    /// The configuration that chooses the target visuals to be filtered.
     pub target_visuals_configuration: Option<Val<FilterOperationTargetVisualsConfiguration>>,
 }
 
@@ -6538,9 +7419,16 @@ impl ToValue for CustomActionFilterOperation {
 impl Literal for CustomActionFilterOperation {}
 
 /// The [`CustomActionNavigationOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-customactionnavigationoperation.html) property type.
+///
+/// The navigation operation that navigates between different sheets in the same analysis.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomActionNavigationOperation {
     /// `LocalNavigationConfiguration`.
+    ///
+    /// The configuration that chooses the navigation target.
     pub local_navigation_configuration: Option<Val<LocalNavigationConfiguration>>,
 }
 
@@ -6588,9 +7476,13 @@ impl ToValue for CustomActionNavigationOperation {
 impl Literal for CustomActionNavigationOperation {}
 
 /// The [`CustomActionSetParametersOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-customactionsetparametersoperation.html) property type.
+///
+/// The set parameter operation that sets parameters in custom action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomActionSetParametersOperation {
     /// `ParameterValueConfigurations`: required.
+    ///
+    /// The parameter that determines the value configuration.
     ///
     /// - Items: 1 to 200.
     pub parameter_value_configurations: Option<Val<Vec<SetParameterValueConfiguration>>>,
@@ -6661,11 +7553,23 @@ impl ToValue for CustomActionSetParametersOperation {
 impl Literal for CustomActionSetParametersOperation {}
 
 /// The [`CustomActionURLOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-customactionurloperation.html) property type.
+///
+/// The URL operation that opens a link to another webpage.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomActionUrlOperation {
     /// `URLTarget`: required.
+    ///
+    /// The target of the `CustomActionURLOperation` .
+    ///
+    /// Valid values are defined as follows:
+    ///
+    /// - `NEW_TAB` : Opens the target URL in a new browser tab.
+    /// - `NEW_WINDOW` : Opens the target URL in a new browser window.
+    /// - `SAME_TAB` : Opens the target URL in the same browser tab.
     pub url_target: Option<Val<UrlTargetConfiguration>>,
     /// `URLTemplate`: required.
+    ///
+    /// THe URL link of the `CustomActionURLOperation` .
     ///
     /// - Length: 1 to 2048.
     pub url_template: Option<Val<String>>,
@@ -6738,17 +7642,25 @@ impl ToValue for CustomActionUrlOperation {
 impl Literal for CustomActionUrlOperation {}
 
 /// The [`CustomColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-customcolor.html) property type.
+///
+/// Determines the color that's applied to a particular data value in a column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomColor {
     /// `Color`: required.
+    ///
+    /// The color that is applied to the data value.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `FieldValue`.
     ///
+    /// The data value that the color is applied to.
+    ///
     /// - Length: 0 to 2048.
     pub field_value: Option<Val<String>>,
     /// `SpecialValue`.
+    ///
+    /// The value of a special data value.
     pub special_value: Option<Val<SpecialValue>>,
 }
 
@@ -6811,17 +7723,29 @@ impl ToValue for CustomColor {
 impl Literal for CustomColor {}
 
 /// The [`CustomContentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-customcontentconfiguration.html) property type.
+///
+/// The configuration of a `CustomContentVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomContentConfiguration {
     /// `ContentType`.
+    ///
+    /// The content type of the custom content visual. You can use this to have the visual render as an
+    /// image.
     pub content_type: Option<Val<CustomContentType>>,
     /// `ContentUrl`.
+    ///
+    /// The input URL that links to the custom content that you want in the custom visual.
     ///
     /// - Length: 1 to 2048.
     pub content_url: Option<Val<String>>,
     /// `ImageScaling`.
+    ///
+    /// The sizing options for the size of the custom content visual. This structure is required when the
+    /// `ContentType` of the visual is `'IMAGE'` .
     pub image_scaling: Option<Val<CustomContentImageScalingConfiguration>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
 }
 
@@ -6887,27 +7811,50 @@ impl ToValue for CustomContentConfiguration {
 impl Literal for CustomContentConfiguration {}
 
 /// The [`CustomContentVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-customcontentvisual.html) property type.
+///
+/// A visual that contains custom content.
+///
+/// For more information, see [Using custom visual
+/// content](https://docs.aws.amazon.com/quicksight/latest/user/custom-visual-content.html) in the *Amazon
+/// Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomContentVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration of a `CustomContentVisual` .
     pub chart_configuration: Option<Val<CustomContentConfiguration>>,
     /// `DataSetIdentifier`: required.
+    ///
+    /// The dataset that is used to create the custom content visual. You can't create a visual without a
+    /// dataset.
     ///
     /// - Length: 1 to 2048.
     pub data_set_identifier: Option<Val<String>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -7013,22 +7960,44 @@ impl ToValue for CustomContentVisual {
 impl Literal for CustomContentVisual {}
 
 /// The [`CustomFilterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-customfilterconfiguration.html) property type.
+///
+/// A custom filter that filters based on a single value. This filter can be partially matched.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomFilterConfiguration {
     /// `CategoryValue`.
     ///
+    /// The category value for the filter.
+    ///
+    /// This field is mutually exclusive to `ParameterName` .
+    ///
     /// - Length: 0 to 512.
     pub category_value: Option<Val<String>>,
     /// `MatchOperator`: required.
+    ///
+    /// The match operator that is used to determine if a filter should be applied.
     pub match_operator: Option<Val<CategoryFilterMatchOperator>>,
     /// `NullOption`: required.
+    ///
+    /// This option determines how null values should be treated when filtering data.
+    ///
+    /// - `ALL_VALUES` : Include null values in filtered results.
+    /// - `NULLS_ONLY` : Only include null values in filtered results.
+    /// - `NON_NULLS_ONLY` : Exclude null values from filtered results.
     pub null_option: Option<Val<FilterNullOption>>,
     /// `ParameterName`.
+    ///
+    /// The parameter whose value should be used for the filter value.
+    ///
+    /// This field is mutually exclusive to `CategoryValue` .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub parameter_name: Option<Val<String>>,
     /// `SelectAllOptions`.
+    ///
+    /// Select all of the values. Null is not the assigned value of select all.
+    ///
+    /// - `FILTER_ALL_VALUES`
     pub select_all_options: Option<Val<CategoryFilterSelectAllOptions>>,
 }
 
@@ -7118,17 +8087,33 @@ impl ToValue for CustomFilterConfiguration {
 impl Literal for CustomFilterConfiguration {}
 
 /// The [`CustomFilterListConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-customfilterlistconfiguration.html) property type.
+///
+/// A list of custom filter values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomFilterListConfiguration {
     /// `CategoryValues`.
     ///
+    /// The list of category values for the filter.
+    ///
     /// - Items: 0 to 100000.
     pub category_values: Option<Val<Vec<String>>>,
     /// `MatchOperator`: required.
+    ///
+    /// The match operator that is used to determine if a filter should be applied.
     pub match_operator: Option<Val<CategoryFilterMatchOperator>>,
     /// `NullOption`: required.
+    ///
+    /// This option determines how null values should be treated when filtering data.
+    ///
+    /// - `ALL_VALUES` : Include null values in filtered results.
+    /// - `NULLS_ONLY` : Only include null values in filtered results.
+    /// - `NON_NULLS_ONLY` : Exclude null values from filtered results.
     pub null_option: Option<Val<FilterNullOption>>,
     /// `SelectAllOptions`.
+    ///
+    /// Select all of the values. Null is not the assigned value of select all.
+    ///
+    /// - `FILTER_ALL_VALUES`
     pub select_all_options: Option<Val<CategoryFilterSelectAllOptions>>,
 }
 
@@ -7217,9 +8202,13 @@ impl ToValue for CustomFilterListConfiguration {
 impl Literal for CustomFilterListConfiguration {}
 
 /// The [`CustomNarrativeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-customnarrativeoptions.html) property type.
+///
+/// The custom narrative options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomNarrativeOptions {
     /// `Narrative`: required.
+    ///
+    /// The string input of custom narrative.
     ///
     /// - Length: 0 to 150000.
     pub narrative: Option<Val<String>>,
@@ -7276,21 +8265,34 @@ impl ToValue for CustomNarrativeOptions {
 impl Literal for CustomNarrativeOptions {}
 
 /// The [`CustomParameterValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-customparametervalues.html) property type.
+///
+/// The customized parameter values.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomParameterValues {
     /// `DateTimeValues`.
+    ///
+    /// A list of datetime-type parameter values.
     ///
     /// - Items: 0 to 50000.
     pub date_time_values: Option<Val<Vec<String>>>,
     /// `DecimalValues`.
     ///
+    /// A list of decimal-type parameter values.
+    ///
     /// - Items: 0 to 50000.
     pub decimal_values: Option<Val<Vec<f64>>>,
     /// `IntegerValues`.
     ///
+    /// A list of integer-type parameter values.
+    ///
     /// - Items: 0 to 50000.
     pub integer_values: Option<Val<Vec<f64>>>,
     /// `StringValues`.
+    ///
+    /// A list of string-type parameter values.
     ///
     /// - Items: 0 to 50000.
     pub string_values: Option<Val<Vec<String>>>,
@@ -7378,11 +8380,16 @@ impl ToValue for CustomParameterValues {
 impl Literal for CustomParameterValues {}
 
 /// The [`CustomValuesConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-customvaluesconfiguration.html) property type.
+///
+/// The configuration of custom values for the destination parameter in
+/// `DestinationParameterValueConfiguration` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomValuesConfiguration {
     /// `CustomValues`: required.
     pub custom_values: Option<Val<CustomParameterValues>>,
     /// `IncludeNullValue`.
+    ///
+    /// Includes the null value in custom action parameter values.
     pub include_null_value: Option<Val<bool>>,
 }
 
@@ -7446,37 +8453,90 @@ impl ToValue for CustomValuesConfiguration {
 impl Literal for CustomValuesConfiguration {}
 
 /// The [`DashboardPublishOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-dashboardpublishoptions.html) property type.
+///
+/// Dashboard publish options:
+///
+/// - `AvailabilityStatus` for `AdHocFilteringOption` - This status can be either `ENABLED` or
+///   `DISABLED` . When this is set to `DISABLED` , Amazon Quick Sight disables the left filter pane on
+///   the published dashboard, which can be used for ad hoc (one-time) filtering. This option is
+///   `ENABLED` by default.
+/// - `AvailabilityStatus` for `ExportToCSVOption` - This status can be either `ENABLED` or `DISABLED` .
+///   The visual option to export data to .CSV format isn't enabled when this is set to `DISABLED` .
+///   This option is `ENABLED` by default.
+/// - `VisibilityState` for `SheetControlsOption` - This visibility state can be either `COLLAPSED` or
+///   `EXPANDED` . This option is `COLLAPSED` by default.
+/// - `AvailabilityStatus` for `QuickSuiteActionsOption` - This status can be either `ENABLED` or
+///   `DISABLED` . Features related to Actions in Amazon Quick Suite on dashboards are disabled when
+///   this is set to `DISABLED` . This option is `DISABLED` by default.
+/// - `AvailabilityStatus` for `ExecutiveSummaryOption` - This status can be either `ENABLED` or
+///   `DISABLED` . The option to build an executive summary is disabled when this is set to `DISABLED` .
+///   This option is `ENABLED` by default.
+/// - `AvailabilityStatus` for `DataStoriesSharingOption` - This status can be either `ENABLED` or
+///   `DISABLED` . The option to share a data story is disabled when this is set to `DISABLED` . This
+///   option is `ENABLED` by default.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashboardPublishOptions {
     /// `AdHocFilteringOption`.
+    ///
+    /// Ad hoc (one-time) filtering option.
     pub ad_hoc_filtering_option: Option<Val<AdHocFilteringOption>>,
     /// `DataPointDrillUpDownOption`.
+    ///
+    /// The drill-down options of data points in a dashboard.
     pub data_point_drill_up_down_option: Option<Val<DataPointDrillUpDownOption>>,
     /// `DataPointMenuLabelOption`.
+    ///
+    /// The data point menu label options of a dashboard.
     pub data_point_menu_label_option: Option<Val<DataPointMenuLabelOption>>,
     /// `DataPointTooltipOption`.
+    ///
+    /// The data point tool tip options of a dashboard.
     pub data_point_tooltip_option: Option<Val<DataPointTooltipOption>>,
     /// `DataQAEnabledOption`.
+    ///
+    /// Adds Q&A capabilities to an Quick Sight dashboard. If no topic is linked, Dashboard Q&A uses the
+    /// data values that are rendered on the dashboard. End users can use Dashboard Q&A to ask for different
+    /// slices of the data that they see on the dashboard. If a topic is linked, Topic Q&A is used.
     pub data_qa_enabled_option: Option<Val<DataQaEnabledOption>>,
     /// `DataStoriesSharingOption`.
+    ///
+    /// Data stories sharing option.
     pub data_stories_sharing_option: Option<Val<DataStoriesSharingOption>>,
     /// `ExecutiveSummaryOption`.
+    ///
+    /// Executive summary option.
     pub executive_summary_option: Option<Val<ExecutiveSummaryOption>>,
     /// `ExportToCSVOption`.
+    ///
+    /// Export to .csv option.
     pub export_to_csv_option: Option<Val<ExportToCsvOption>>,
     /// `ExportWithHiddenFieldsOption`.
+    ///
+    /// Determines if hidden fields are exported with a dashboard.
     pub export_with_hidden_fields_option: Option<Val<ExportWithHiddenFieldsOption>>,
     /// `QuickSuiteActionsOption`.
+    ///
+    /// Determines if Actions in Amazon Quick Suite are enabled in a dashboard.
     pub quick_suite_actions_option: Option<Val<QuickSuiteActionsOption>>,
     /// `SheetControlsOption`.
+    ///
+    /// Sheet controls option.
     pub sheet_controls_option: Option<Val<SheetControlsOption>>,
     /// `SheetLayoutElementMaximizationOption`.
+    ///
+    /// The sheet layout maximization options of a dashbaord.
     pub sheet_layout_element_maximization_option: Option<Val<SheetLayoutElementMaximizationOption>>,
     /// `VisualAxisSortOption`.
+    ///
+    /// The axis sort options of a dashboard.
     pub visual_axis_sort_option: Option<Val<VisualAxisSortOption>>,
     /// `VisualMenuOption`.
+    ///
+    /// The menu options of a visual in a dashboard.
     pub visual_menu_option: Option<Val<VisualMenuOption>>,
     /// `VisualPublishOptions`.
+    ///
+    /// The visual publish options of a visual in a dashboard.
     pub visual_publish_options: Option<Val<DashboardVisualPublishOptions>>,
 }
 
@@ -7611,9 +8671,13 @@ impl ToValue for DashboardPublishOptions {
 impl Literal for DashboardPublishOptions {}
 
 /// The [`DashboardSourceEntity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-dashboardsourceentity.html) property type.
+///
+/// Dashboard source entity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashboardSourceEntity {
     /// `SourceTemplate`.
+    ///
+    /// Source template.
     pub source_template: Option<Val<DashboardSourceTemplate>>,
 }
 
@@ -7661,11 +8725,17 @@ impl ToValue for DashboardSourceEntity {
 impl Literal for DashboardSourceEntity {}
 
 /// The [`DashboardSourceTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-dashboardsourcetemplate.html) property type.
+///
+/// Dashboard source template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashboardSourceTemplate {
     /// `Arn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource.
     pub arn: Option<Val<String>>,
     /// `DataSetReferences`: required.
+    ///
+    /// Dataset references.
     ///
     /// - Items: at least 1.
     pub data_set_references: Option<Val<Vec<DataSetReference>>>,
@@ -7741,37 +8811,66 @@ impl ToValue for DashboardSourceTemplate {
 impl Literal for DashboardSourceTemplate {}
 
 /// The [`DashboardVersionDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-dashboardversiondefinition.html) property type.
+///
+/// The contents of a dashboard.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashboardVersionDefinition {
     /// `AnalysisDefaults`.
     pub analysis_defaults: Option<Val<AnalysisDefaults>>,
     /// `CalculatedFields`.
     ///
+    /// An array of calculated field definitions for the dashboard.
+    ///
     /// - Items: 0 to 500.
     pub calculated_fields: Option<Val<Vec<CalculatedField>>>,
     /// `ColumnConfigurations`.
+    ///
+    /// An array of dashboard-level column configurations. Column configurations are used to set the default
+    /// formatting for a column that is used throughout a dashboard.
     ///
     /// - Items: 0 to 2000.
     pub column_configurations: Option<Val<Vec<ColumnConfiguration>>>,
     /// `DataSetIdentifierDeclarations`: required.
     ///
+    /// An array of dataset identifier declarations. With this mapping,you can use dataset identifiers
+    /// instead of dataset Amazon Resource Names (ARNs) throughout the dashboard's sub-structures.
+    ///
     /// - Items: 1 to 50.
     pub data_set_identifier_declarations: Option<Val<Vec<DataSetIdentifierDeclaration>>>,
     /// `FilterGroups`.
     ///
+    /// The filter definitions for a dashboard.
+    ///
+    /// For more information, see [Filtering Data in Amazon Quick
+    /// Sight](https://docs.aws.amazon.com/quicksight/latest/user/adding-a-filter.html) in the *Amazon Quick
+    /// Suite User Guide* .
+    ///
     /// - Items: 0 to 2000.
     pub filter_groups: Option<Val<Vec<FilterGroup>>>,
     /// `Options`.
+    ///
+    /// An array of option definitions for a dashboard.
     pub options: Option<Val<AssetOptions>>,
     /// `ParameterDeclarations`.
+    ///
+    /// The parameter declarations for a dashboard. Parameters are named variables that can transfer a value
+    /// for use by an action or an object.
+    ///
+    /// For more information, see [Parameters in Amazon Quick
+    /// Sight](https://docs.aws.amazon.com/quicksight/latest/user/parameters-in-quicksight.html) in the *Amazon
+    /// Quick Suite User Guide* .
     ///
     /// - Items: 0 to 400.
     pub parameter_declarations: Option<Val<Vec<ParameterDeclaration>>>,
     /// `Sheets`.
     ///
+    /// An array of sheet definitions for a dashboard.
+    ///
     /// - Items: 0 to 20.
     pub sheets: Option<Val<Vec<SheetDefinition>>>,
     /// `StaticFiles`.
+    ///
+    /// The static files for the definition.
     ///
     /// - Items: 0 to 200.
     pub static_files: Option<Val<Vec<StaticFile>>>,
@@ -7921,9 +9020,13 @@ impl ToValue for DashboardVersionDefinition {
 impl Literal for DashboardVersionDefinition {}
 
 /// The [`DashboardVisualPublishOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-dashboardvisualpublishoptions.html) property type.
+///
+/// The visual publish options of a visual in a dashboard
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashboardVisualPublishOptions {
     /// `ExportHiddenFieldsOption`.
+    ///
+    /// Determines if hidden fields are included in an exported dashboard.
     pub export_hidden_fields_option: Option<Val<ExportHiddenFieldsOption>>,
 }
 
@@ -7971,17 +9074,25 @@ impl ToValue for DashboardVisualPublishOptions {
 impl Literal for DashboardVisualPublishOptions {}
 
 /// The [`DataBarsOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-databarsoptions.html) property type.
+///
+/// The options for data bars.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataBarsOptions {
     /// `FieldId`: required.
+    ///
+    /// The field ID for the data bars options.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `NegativeColor`.
     ///
+    /// The color of the negative data bar.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub negative_color: Option<Val<String>>,
     /// `PositiveColor`.
+    ///
+    /// The color of the positive data bar.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub positive_color: Option<Val<String>>,
@@ -8046,13 +9157,19 @@ impl ToValue for DataBarsOptions {
 impl Literal for DataBarsOptions {}
 
 /// The [`DataColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datacolor.html) property type.
+///
+/// Determines the color that is applied to a particular data value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataColor {
     /// `Color`.
     ///
+    /// The color that is applied to the data value.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `DataValue`.
+    ///
+    /// The data value that the color is applied to.
     pub data_value: Option<Val<f64>>,
 }
 
@@ -8106,17 +9223,27 @@ impl ToValue for DataColor {
 impl Literal for DataColor {}
 
 /// The [`DataFieldSeriesItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datafieldseriesitem.html) property type.
+///
+/// The data field series item configuration of a line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataFieldSeriesItem {
     /// `AxisBinding`: required.
+    ///
+    /// The axis that you are binding the field to.
     pub axis_binding: Option<Val<AxisBinding>>,
     /// `FieldId`: required.
+    ///
+    /// The field ID of the field that you are setting the axis binding to.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FieldValue`.
+    ///
+    /// The field value of the field that you are setting the axis binding to.
     pub field_value: Option<Val<String>>,
     /// `Settings`.
+    ///
+    /// The options that determine the presentation of line series associated to the field.
     pub settings: Option<Val<LineChartSeriesSettings>>,
 }
 
@@ -8196,31 +9323,53 @@ impl ToValue for DataFieldSeriesItem {
 impl Literal for DataFieldSeriesItem {}
 
 /// The [`DataLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datalabeloptions.html) property type.
+///
+/// The options that determine the presentation of the data labels.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataLabelOptions {
     /// `CategoryLabelVisibility`.
+    ///
+    /// Determines the visibility of the category field labels.
     pub category_label_visibility: Option<Val<Visibility>>,
     /// `DataLabelTypes`.
+    ///
+    /// The option that determines the data label type.
     ///
     /// - Items: 0 to 100.
     pub data_label_types: Option<Val<Vec<DataLabelType>>>,
     /// `LabelColor`.
     ///
+    /// Determines the color of the data labels.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub label_color: Option<Val<String>>,
     /// `LabelContent`.
+    ///
+    /// Determines the content of the data labels.
     pub label_content: Option<Val<DataLabelContent>>,
     /// `LabelFontConfiguration`.
+    ///
+    /// Determines the font configuration of the data labels.
     pub label_font_configuration: Option<Val<FontConfiguration>>,
     /// `MeasureLabelVisibility`.
+    ///
+    /// Determines the visibility of the measure field labels.
     pub measure_label_visibility: Option<Val<Visibility>>,
     /// `Overlap`.
+    ///
+    /// Determines whether overlap is enabled or disabled for the data labels.
     pub overlap: Option<Val<DataLabelOverlap>>,
     /// `Position`.
+    ///
+    /// Determines the position of the data labels.
     pub position: Option<Val<DataLabelPosition>>,
     /// `TotalsVisibility`.
+    ///
+    /// Determines the visibility of the total.
     pub totals_visibility: Option<Val<Visibility>>,
     /// `Visibility`.
+    ///
+    /// Determines the visibility of the data labels.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -8327,17 +9476,32 @@ impl ToValue for DataLabelOptions {
 impl Literal for DataLabelOptions {}
 
 /// The [`DataLabelType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datalabeltype.html) property type.
+///
+/// The option that determines the data label type.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataLabelType {
     /// `DataPathLabelType`.
+    ///
+    /// The option that specifies individual data values for labels.
     pub data_path_label_type: Option<Val<DataPathLabelType>>,
     /// `FieldLabelType`.
+    ///
+    /// Determines the label configuration for the entire field.
     pub field_label_type: Option<Val<FieldLabelType>>,
     /// `MaximumLabelType`.
+    ///
+    /// Determines the label configuration for the maximum value in a visual.
     pub maximum_label_type: Option<Val<MaximumLabelType>>,
     /// `MinimumLabelType`.
+    ///
+    /// Determines the label configuration for the minimum value in a visual.
     pub minimum_label_type: Option<Val<MinimumLabelType>>,
     /// `RangeEndsLabelType`.
+    ///
+    /// Determines the label configuration for range end value in a visual.
     pub range_ends_label_type: Option<Val<RangeEndsLabelType>>,
 }
 
@@ -8409,15 +9573,23 @@ impl ToValue for DataLabelType {
 impl Literal for DataLabelType {}
 
 /// The [`DataPathColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datapathcolor.html) property type.
+///
+/// The color map that determines the color options for a particular element.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPathColor {
     /// `Color`: required.
     ///
+    /// The color that needs to be applied to the element.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `Element`: required.
+    ///
+    /// The element that the color needs to be applied to.
     pub element: Option<Val<DataPathValue>>,
     /// `TimeGranularity`.
+    ///
+    /// The time granularity of the field that the color needs to be applied to.
     pub time_granularity: Option<Val<TimeGranularity>>,
 }
 
@@ -8487,17 +9659,25 @@ impl ToValue for DataPathColor {
 impl Literal for DataPathColor {}
 
 /// The [`DataPathLabelType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datapathlabeltype.html) property type.
+///
+/// The option that specifies individual data values for labels.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPathLabelType {
     /// `FieldId`.
+    ///
+    /// The field ID of the field that the data label needs to be applied to.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FieldValue`.
     ///
+    /// The actual value of the field that is labeled.
+    ///
     /// - Length: 0 to 2048.
     pub field_value: Option<Val<String>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the data label.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -8557,11 +9737,17 @@ impl ToValue for DataPathLabelType {
 impl Literal for DataPathLabelType {}
 
 /// The [`DataPathSort`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datapathsort.html) property type.
+///
+/// Allows data paths to be sorted by a specific data value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPathSort {
     /// `Direction`: required.
+    ///
+    /// Determines the sort direction.
     pub direction: Option<Val<SortDirection>>,
     /// `SortPaths`: required.
+    ///
+    /// The list of data paths that need to be sorted.
     ///
     /// - Items: 0 to 20.
     pub sort_paths: Option<Val<Vec<DataPathValue>>>,
@@ -8633,9 +9819,22 @@ impl ToValue for DataPathSort {
 impl Literal for DataPathSort {}
 
 /// The [`DataPathType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datapathtype.html) property type.
+///
+/// The type of the data path value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPathType {
     /// `PivotTableDataPathType`.
+    ///
+    /// The type of data path value utilized in a pivot table. Choose one of the following options:
+    ///
+    /// - `HIERARCHY_ROWS_LAYOUT_COLUMN` - The type of data path for the rows layout column, when
+    ///   `RowsLayout` is set to `HIERARCHY` .
+    /// - `MULTIPLE_ROW_METRICS_COLUMN` - The type of data path for the metric column when the row is set to
+    ///   Metric Placement.
+    /// - `EMPTY_COLUMN_HEADER` - The type of data path for the column with empty column header, when there
+    ///   is no field in `ColumnsFieldWell` and the row is set to Metric Placement.
+    /// - `COUNT_METRIC_COLUMN` - The type of data path for the column with `COUNT` as the metric, when
+    ///   there is no field in the `ValuesFieldWell` .
     pub pivot_table_data_path_type: Option<Val<PivotTableDataPathType>>,
 }
 
@@ -8683,15 +9882,23 @@ impl ToValue for DataPathType {
 impl Literal for DataPathType {}
 
 /// The [`DataPathValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datapathvalue.html) property type.
+///
+/// The data path that needs to be sorted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPathValue {
     /// `DataPathType`.
+    ///
+    /// The type configuration of the field.
     pub data_path_type: Option<Val<DataPathType>>,
     /// `FieldId`.
+    ///
+    /// The field ID of the field that needs to be sorted.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FieldValue`.
+    ///
+    /// The actual value of the field that needs to be sorted.
     ///
     /// - Length: 0 to 2048.
     pub field_value: Option<Val<String>>,
@@ -8753,9 +9960,13 @@ impl ToValue for DataPathValue {
 impl Literal for DataPathValue {}
 
 /// The [`DataPointDrillUpDownOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datapointdrillupdownoption.html) property type.
+///
+/// The drill down options for data points in a dashbaord.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPointDrillUpDownOption {
     /// `AvailabilityStatus`.
+    ///
+    /// The status of the drill down options of data points.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -8803,9 +10014,13 @@ impl ToValue for DataPointDrillUpDownOption {
 impl Literal for DataPointDrillUpDownOption {}
 
 /// The [`DataPointMenuLabelOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datapointmenulabeloption.html) property type.
+///
+/// The data point menu options of a dashboard.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPointMenuLabelOption {
     /// `AvailabilityStatus`.
+    ///
+    /// The status of the data point menu options.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -8853,9 +10068,13 @@ impl ToValue for DataPointMenuLabelOption {
 impl Literal for DataPointMenuLabelOption {}
 
 /// The [`DataPointTooltipOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datapointtooltipoption.html) property type.
+///
+/// The data point tooltip options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPointTooltipOption {
     /// `AvailabilityStatus`.
+    ///
+    /// The status of the data point tool tip options.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -8903,9 +10122,15 @@ impl ToValue for DataPointTooltipOption {
 impl Literal for DataPointTooltipOption {}
 
 /// The [`DataQAEnabledOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-dataqaenabledoption.html) property type.
+///
+/// Adds Q&A capabilities to a dashboard. If no topic is linked, Dashboard Q&A uses the data values that
+/// are rendered on the dashboard. End users can use Dashboard Q&A to ask for different slices of the
+/// data that they see on the dashboard. If a topic is linked, Topic Q&A is enabled.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataQaEnabledOption {
     /// `AvailabilityStatus`.
+    ///
+    /// The status of the Data Q&A option on the dashboard.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -8953,11 +10178,17 @@ impl ToValue for DataQaEnabledOption {
 impl Literal for DataQaEnabledOption {}
 
 /// The [`DataSetIdentifierDeclaration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datasetidentifierdeclaration.html) property type.
+///
+/// A data set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetIdentifierDeclaration {
     /// `DataSetArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the data set.
     pub data_set_arn: Option<Val<String>>,
     /// `Identifier`: required.
+    ///
+    /// The identifier of the data set, typically the data set's name.
     ///
     /// - Length: 1 to 2048.
     pub identifier: Option<Val<String>>,
@@ -9030,11 +10261,17 @@ impl ToValue for DataSetIdentifierDeclaration {
 impl Literal for DataSetIdentifierDeclaration {}
 
 /// The [`DataSetReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datasetreference.html) property type.
+///
+/// Dataset reference.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetReference {
     /// `DataSetArn`: required.
+    ///
+    /// Dataset Amazon Resource Name (ARN).
     pub data_set_arn: Option<Val<String>>,
     /// `DataSetPlaceholder`: required.
+    ///
+    /// Dataset placeholder.
     ///
     /// - Pattern: `\S`.
     pub data_set_placeholder: Option<Val<String>>,
@@ -9107,9 +10344,13 @@ impl ToValue for DataSetReference {
 impl Literal for DataSetReference {}
 
 /// The [`DataStoriesSharingOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datastoriessharingoption.html) property type.
+///
+/// Executive summary option.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataStoriesSharingOption {
     /// `AvailabilityStatus`.
+    ///
+    /// Availability status.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -9157,9 +10398,13 @@ impl ToValue for DataStoriesSharingOption {
 impl Literal for DataStoriesSharingOption {}
 
 /// The [`DateAxisOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-dateaxisoptions.html) property type.
+///
+/// The options that determine how a date axis is displayed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateAxisOptions {
     /// `MissingDateVisibility`.
+    ///
+    /// Determines whether or not missing dates are displayed.
     pub missing_date_visibility: Option<Val<Visibility>>,
 }
 
@@ -9207,19 +10452,41 @@ impl ToValue for DateAxisOptions {
 impl Literal for DateAxisOptions {}
 
 /// The [`DateDimensionField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datedimensionfield.html) property type.
+///
+/// The dimension type field with date type columns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateDimensionField {
     /// `Column`: required.
+    ///
+    /// The column that is used in the `DateDimensionField` .
     pub column: Option<Val<ColumnIdentifier>>,
     /// `DateGranularity`.
+    ///
+    /// The date granularity of the `DateDimensionField` . Choose one of the following options:
+    ///
+    /// - `YEAR`
+    /// - `QUARTER`
+    /// - `MONTH`
+    /// - `WEEK`
+    /// - `DAY`
+    /// - `HOUR`
+    /// - `MINUTE`
+    /// - `SECOND`
+    /// - `MILLISECOND`
     pub date_granularity: Option<Val<TimeGranularity>>,
     /// `FieldId`: required.
+    ///
+    /// The custom field ID.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of the field.
     pub format_configuration: Option<Val<DateTimeFormatConfiguration>>,
     /// `HierarchyId`.
+    ///
+    /// The custom hierarchy ID.
     ///
     /// - Length: 1 to 512.
     pub hierarchy_id: Option<Val<String>>,
@@ -9303,17 +10570,27 @@ impl ToValue for DateDimensionField {
 impl Literal for DateDimensionField {}
 
 /// The [`DateMeasureField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datemeasurefield.html) property type.
+///
+/// The measure type field with date type columns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateMeasureField {
     /// `AggregationFunction`.
+    ///
+    /// The aggregation function of the measure field.
     pub aggregation_function: Option<Val<DateAggregationFunction>>,
     /// `Column`: required.
+    ///
+    /// The column that is used in the `DateMeasureField` .
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FieldId`: required.
+    ///
+    /// The custom field ID.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of the field.
     pub format_configuration: Option<Val<DateTimeFormatConfiguration>>,
 }
 
@@ -9389,13 +10666,23 @@ impl ToValue for DateMeasureField {
 impl Literal for DateMeasureField {}
 
 /// The [`DateTimeDefaultValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datetimedefaultvalues.html) property type.
+///
+/// The default values of the `DateTimeParameterDeclaration` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateTimeDefaultValues {
     /// `DynamicValue`.
+    ///
+    /// The dynamic value of the `DataTimeDefaultValues` . Different defaults are displayed according to
+    /// users, groups, and values mapping.
     pub dynamic_value: Option<Val<DynamicDefaultValue>>,
     /// `RollingDate`.
+    ///
+    /// The rolling date of the `DataTimeDefaultValues` . The date is determined from the dataset based on
+    /// input expression.
     pub rolling_date: Option<Val<RollingDateConfiguration>>,
     /// `StaticValues`.
+    ///
+    /// The static values of the `DataTimeDefaultValues` .
     ///
     /// - Items: 0 to 50000.
     pub static_values: Option<Val<Vec<String>>>,
@@ -9462,15 +10749,23 @@ impl ToValue for DateTimeDefaultValues {
 impl Literal for DateTimeDefaultValues {}
 
 /// The [`DateTimeFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datetimeformatconfiguration.html) property type.
+///
+/// Formatting configuration for `DateTime` fields.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateTimeFormatConfiguration {
     /// `DateTimeFormat`.
     ///
+    /// Determines the `DateTime` format.
+    ///
     /// - Length: 1 to 128.
     pub date_time_format: Option<Val<String>>,
     /// `NullValueFormatConfiguration`.
+    ///
+    /// The options that determine the null value format configuration.
     pub null_value_format_configuration: Option<Val<NullValueFormatConfiguration>>,
     /// `NumericFormatConfiguration`.
+    ///
+    /// The formatting configuration for numeric `DateTime` fields.
     pub numeric_format_configuration: Option<Val<NumericFormatConfiguration>>,
 }
 
@@ -9530,13 +10825,19 @@ impl ToValue for DateTimeFormatConfiguration {
 impl Literal for DateTimeFormatConfiguration {}
 
 /// The [`DateTimeHierarchy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datetimehierarchy.html) property type.
+///
+/// The option that determines the hierarchy of any `DateTime` fields.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateTimeHierarchy {
     /// `DrillDownFilters`.
     ///
+    /// The option that determines the drill down filters for the `DateTime` hierarchy.
+    ///
     /// - Items: 0 to 10.
     pub drill_down_filters: Option<Val<Vec<DrillDownFilter>>>,
     /// `HierarchyId`: required.
+    ///
+    /// The hierarchy ID of the `DateTime` hierarchy.
     ///
     /// - Length: 1 to 512.
     pub hierarchy_id: Option<Val<String>>,
@@ -9604,13 +10905,19 @@ impl ToValue for DateTimeHierarchy {
 impl Literal for DateTimeHierarchy {}
 
 /// The [`DateTimeParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datetimeparameter.html) property type.
+///
+/// A date-time parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateTimeParameter {
     /// `Name`: required.
     ///
+    /// A display name for the date-time parameter.
+    ///
     /// - Pattern: `\S`.
     pub name: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// The values for the date-time parameter.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -9678,9 +10985,14 @@ impl ToValue for DateTimeParameter {
 impl Literal for DateTimeParameter {}
 
 /// The [`DateTimeParameterDeclaration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datetimeparameterdeclaration.html) property type.
+///
+/// A parameter declaration for the `DateTime` data type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateTimeParameterDeclaration {
     /// `DefaultValues`.
+    ///
+    /// The default values of a parameter. If the parameter is a single-value parameter, a maximum of one
+    /// default value can be provided.
     pub default_values: Option<Val<DateTimeDefaultValues>>,
     /// `MappedDataSetParameters`.
     ///
@@ -9688,12 +11000,19 @@ pub struct DateTimeParameterDeclaration {
     pub mapped_data_set_parameters: Option<Val<Vec<MappedDataSetParameter>>>,
     /// `Name`: required.
     ///
+    /// The name of the parameter that is being declared.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub name: Option<Val<String>>,
     /// `TimeGranularity`.
+    ///
+    /// The level of time precision that is used to aggregate `DateTime` values.
     pub time_granularity: Option<Val<TimeGranularity>>,
     /// `ValueWhenUnset`.
+    ///
+    /// The configuration that defines the default value of a `DateTime` parameter when a value has not been
+    /// set.
     pub value_when_unset: Option<Val<DateTimeValueWhenUnsetConfiguration>>,
 }
 
@@ -9773,19 +11092,31 @@ impl ToValue for DateTimeParameterDeclaration {
 impl Literal for DateTimeParameterDeclaration {}
 
 /// The [`DateTimePickerControlDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datetimepickercontroldisplayoptions.html) property type.
+///
+/// The display options of a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateTimePickerControlDisplayOptions {
     /// `DateIconVisibility`.
+    ///
+    /// The date icon visibility of the `DateTimePickerControlDisplayOptions` .
     pub date_icon_visibility: Option<Val<Visibility>>,
     /// `DateTimeFormat`.
+    ///
+    /// Customize how dates are formatted in controls.
     ///
     /// - Length: 1 to 128.
     pub date_time_format: Option<Val<String>>,
     /// `HelperTextVisibility`.
+    ///
+    /// The helper text visibility of the `DateTimePickerControlDisplayOptions` .
     pub helper_text_visibility: Option<Val<Visibility>>,
     /// `InfoIconLabelOptions`.
+    ///
+    /// The configuration of info icon label options.
     pub info_icon_label_options: Option<Val<SheetControlInfoIconLabelOptions>>,
     /// `TitleOptions`.
+    ///
+    /// The options to configure the title visibility, name, and font size.
     pub title_options: Option<Val<LabelOptions>>,
 }
 
@@ -9857,13 +11188,23 @@ impl ToValue for DateTimePickerControlDisplayOptions {
 impl Literal for DateTimePickerControlDisplayOptions {}
 
 /// The [`DateTimeValueWhenUnsetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-datetimevaluewhenunsetconfiguration.html) property type.
+///
+/// The configuration that defines the default value of a `DateTime` parameter when a value has not been
+/// set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateTimeValueWhenUnsetConfiguration {
     /// `CustomValue`.
     ///
+    /// A custom value that's used when the value of a parameter isn't set.
+    ///
     /// - Format: `date-time`.
     pub custom_value: Option<Val<String>>,
     /// `ValueWhenUnsetOption`.
+    ///
+    /// The built-in options for default values. The value can be one of the following:
+    ///
+    /// - `RECOMMENDED` : The recommended value.
+    /// - `NULL` : The `NULL` value.
     pub value_when_unset_option: Option<Val<ValueWhenUnsetOption>>,
 }
 
@@ -9917,11 +11258,18 @@ impl ToValue for DateTimeValueWhenUnsetConfiguration {
 impl Literal for DateTimeValueWhenUnsetConfiguration {}
 
 /// The [`DecimalDefaultValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-decimaldefaultvalues.html) property type.
+///
+/// The default values of the `DecimalParameterDeclaration` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecimalDefaultValues {
     /// `DynamicValue`.
+    ///
+    /// The dynamic value of the `DecimalDefaultValues` . Different defaults are displayed according to
+    /// users, groups, and values mapping.
     pub dynamic_value: Option<Val<DynamicDefaultValue>>,
     /// `StaticValues`.
+    ///
+    /// The static values of the `DecimalDefaultValues` .
     ///
     /// - Items: 0 to 50000.
     pub static_values: Option<Val<Vec<f64>>>,
@@ -9982,13 +11330,19 @@ impl ToValue for DecimalDefaultValues {
 impl Literal for DecimalDefaultValues {}
 
 /// The [`DecimalParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-decimalparameter.html) property type.
+///
+/// A decimal parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecimalParameter {
     /// `Name`: required.
     ///
+    /// A display name for the decimal parameter.
+    ///
     /// - Pattern: `\S`.
     pub name: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// The values for the decimal parameter.
     pub values: Option<Val<Vec<f64>>>,
 }
 
@@ -10056,9 +11410,14 @@ impl ToValue for DecimalParameter {
 impl Literal for DecimalParameter {}
 
 /// The [`DecimalParameterDeclaration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-decimalparameterdeclaration.html) property type.
+///
+/// A parameter declaration for the `Decimal` data type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecimalParameterDeclaration {
     /// `DefaultValues`.
+    ///
+    /// The default values of a parameter. If the parameter is a single-value parameter, a maximum of one
+    /// default value can be provided.
     pub default_values: Option<Val<DecimalDefaultValues>>,
     /// `MappedDataSetParameters`.
     ///
@@ -10066,12 +11425,19 @@ pub struct DecimalParameterDeclaration {
     pub mapped_data_set_parameters: Option<Val<Vec<MappedDataSetParameter>>>,
     /// `Name`: required.
     ///
+    /// The name of the parameter that is being declared.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub name: Option<Val<String>>,
     /// `ParameterValueType`: required.
+    ///
+    /// The value type determines whether the parameter is a single-value or multi-value parameter.
     pub parameter_value_type: Option<Val<ParameterValueType>>,
     /// `ValueWhenUnset`.
+    ///
+    /// The configuration that defines the default value of a `Decimal` parameter when a value has not been
+    /// set.
     pub value_when_unset: Option<Val<DecimalValueWhenUnsetConfiguration>>,
 }
 
@@ -10162,9 +11528,13 @@ impl ToValue for DecimalParameterDeclaration {
 impl Literal for DecimalParameterDeclaration {}
 
 /// The [`DecimalPlacesConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-decimalplacesconfiguration.html) property type.
+///
+/// The option that determines the decimal places configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecimalPlacesConfiguration {
     /// `DecimalPlaces`: required.
+    ///
+    /// The values of the decimal places.
     ///
     /// - Range: 0 to 20.
     pub decimal_places: Option<Val<f64>>,
@@ -10221,11 +11591,21 @@ impl ToValue for DecimalPlacesConfiguration {
 impl Literal for DecimalPlacesConfiguration {}
 
 /// The [`DecimalValueWhenUnsetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-decimalvaluewhenunsetconfiguration.html) property type.
+///
+/// The configuration that defines the default value of a `Decimal` parameter when a value has not been
+/// set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecimalValueWhenUnsetConfiguration {
     /// `CustomValue`.
+    ///
+    /// A custom value that's used when the value of a parameter isn't set.
     pub custom_value: Option<Val<f64>>,
     /// `ValueWhenUnsetOption`.
+    ///
+    /// The built-in options for default values. The value can be one of the following:
+    ///
+    /// - `RECOMMENDED` : The recommended value.
+    /// - `NULL` : The `NULL` value.
     pub value_when_unset_option: Option<Val<ValueWhenUnsetOption>>,
 }
 
@@ -10279,13 +11659,25 @@ impl ToValue for DecimalValueWhenUnsetConfiguration {
 impl Literal for DecimalValueWhenUnsetConfiguration {}
 
 /// The [`DefaultDateTimePickerControlOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-defaultdatetimepickercontroloptions.html) property type.
+///
+/// The default options that correspond to the filter control type of a `DateTimePicker` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultDateTimePickerControlOptions {
     /// `CommitMode`.
+    ///
+    /// The visibility configuration of the Apply button on a `DateTimePickerControl` .
     pub commit_mode: Option<Val<CommitMode>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<DateTimePickerControlDisplayOptions>>,
     /// `Type`.
+    ///
+    /// The date time picker type of the `DefaultDateTimePickerControlOptions` . Choose one of the following
+    /// options:
+    ///
+    /// - `SINGLE_VALUED` : The filter condition is a fixed date.
+    /// - `DATE_RANGE` : The filter condition is a date time range.
     pub type_: Option<Val<SheetControlDateTimePickerType>>,
 }
 
@@ -10345,11 +11737,18 @@ impl ToValue for DefaultDateTimePickerControlOptions {
 impl Literal for DefaultDateTimePickerControlOptions {}
 
 /// The [`DefaultFilterControlConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-defaultfiltercontrolconfiguration.html) property type.
+///
+/// The default configuration for all dependent controls of the filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultFilterControlConfiguration {
     /// `ControlOptions`: required.
+    ///
+    /// The control option for the `DefaultFilterControlConfiguration` .
     pub control_options: Option<Val<DefaultFilterControlOptions>>,
     /// `Title`: required.
+    ///
+    /// The title of the `DefaultFilterControlConfiguration` . This title is shared by all controls that are
+    /// tied to this filter.
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
@@ -10422,21 +11821,37 @@ impl ToValue for DefaultFilterControlConfiguration {
 impl Literal for DefaultFilterControlConfiguration {}
 
 /// The [`DefaultFilterControlOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-defaultfiltercontroloptions.html) property type.
+///
+/// The option that corresponds to the control type of the filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultFilterControlOptions {
     /// `DefaultDateTimePickerOptions`.
+    ///
+    /// The default options that correspond to the filter control type of a `DateTimePicker` .
     pub default_date_time_picker_options: Option<Val<DefaultDateTimePickerControlOptions>>,
     /// `DefaultDropdownOptions`.
+    ///
+    /// The default options that correspond to the `Dropdown` filter control type.
     pub default_dropdown_options: Option<Val<DefaultFilterDropDownControlOptions>>,
     /// `DefaultListOptions`.
+    ///
+    /// The default options that correspond to the `List` filter control type.
     pub default_list_options: Option<Val<DefaultFilterListControlOptions>>,
     /// `DefaultRelativeDateTimeOptions`.
+    ///
+    /// The default options that correspond to the `RelativeDateTime` filter control type.
     pub default_relative_date_time_options: Option<Val<DefaultRelativeDateTimeControlOptions>>,
     /// `DefaultSliderOptions`.
+    ///
+    /// The default options that correspond to the `Slider` filter control type.
     pub default_slider_options: Option<Val<DefaultSliderControlOptions>>,
     /// `DefaultTextAreaOptions`.
+    ///
+    /// The default options that correspond to the `TextArea` filter control type.
     pub default_text_area_options: Option<Val<DefaultTextAreaControlOptions>>,
     /// `DefaultTextFieldOptions`.
+    ///
+    /// The default options that correspond to the `TextField` filter control type.
     pub default_text_field_options: Option<Val<DefaultTextFieldControlOptions>>,
 }
 
@@ -10526,15 +11941,28 @@ impl ToValue for DefaultFilterControlOptions {
 impl Literal for DefaultFilterControlOptions {}
 
 /// The [`DefaultFilterDropDownControlOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-defaultfilterdropdowncontroloptions.html) property type.
+///
+/// The default options that correspond to the `Dropdown` filter control type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultFilterDropDownControlOptions {
     /// `CommitMode`.
+    ///
+    /// The visibility configuration of the Apply button on a `FilterDropDownControl` .
     pub commit_mode: Option<Val<CommitMode>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<DropDownControlDisplayOptions>>,
     /// `SelectableValues`.
+    ///
+    /// A list of selectable values that are used in a control.
     pub selectable_values: Option<Val<FilterSelectableValues>>,
     /// `Type`.
+    ///
+    /// The type of the `FilterDropDownControl` . Choose one of the following options:
+    ///
+    /// - `MULTI_SELECT` : The user can select multiple entries from a dropdown menu.
+    /// - `SINGLE_SELECT` : The user can select a single entry from a dropdown menu.
     pub type_: Option<Val<SheetControlListType>>,
 }
 
@@ -10600,13 +12028,24 @@ impl ToValue for DefaultFilterDropDownControlOptions {
 impl Literal for DefaultFilterDropDownControlOptions {}
 
 /// The [`DefaultFilterListControlOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-defaultfilterlistcontroloptions.html) property type.
+///
+/// The default options that correspond to the `List` filter control type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultFilterListControlOptions {
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<ListControlDisplayOptions>>,
     /// `SelectableValues`.
+    ///
+    /// A list of selectable values that are used in a control.
     pub selectable_values: Option<Val<FilterSelectableValues>>,
     /// `Type`.
+    ///
+    /// The type of the `DefaultFilterListControlOptions` . Choose one of the following options:
+    ///
+    /// - `MULTI_SELECT` : The user can select multiple entries from the list.
+    /// - `SINGLE_SELECT` : The user can select a single entry from the list.
     pub type_: Option<Val<SheetControlListType>>,
 }
 
@@ -10666,9 +12105,13 @@ impl ToValue for DefaultFilterListControlOptions {
 impl Literal for DefaultFilterListControlOptions {}
 
 /// The [`DefaultFreeFormLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-defaultfreeformlayoutconfiguration.html) property type.
+///
+/// The options that determine the default settings of a free-form layout configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultFreeFormLayoutConfiguration {
     /// `CanvasSizeOptions`: required.
+    ///
+    /// Determines the screen canvas size options for a free-form layout.
     pub canvas_size_options: Option<Val<FreeFormLayoutCanvasSizeOptions>>,
 }
 
@@ -10727,9 +12170,13 @@ impl ToValue for DefaultFreeFormLayoutConfiguration {
 impl Literal for DefaultFreeFormLayoutConfiguration {}
 
 /// The [`DefaultGridLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-defaultgridlayoutconfiguration.html) property type.
+///
+/// The options that determine the default settings for a grid layout configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultGridLayoutConfiguration {
     /// `CanvasSizeOptions`: required.
+    ///
+    /// Determines the screen canvas size options for a grid layout.
     pub canvas_size_options: Option<Val<GridLayoutCanvasSizeOptions>>,
 }
 
@@ -10786,11 +12233,17 @@ impl ToValue for DefaultGridLayoutConfiguration {
 impl Literal for DefaultGridLayoutConfiguration {}
 
 /// The [`DefaultInteractiveLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-defaultinteractivelayoutconfiguration.html) property type.
+///
+/// The options that determine the default settings for interactive layout configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultInteractiveLayoutConfiguration {
     /// `FreeForm`.
+    ///
+    /// The options that determine the default settings of a free-form layout configuration.
     pub free_form: Option<Val<DefaultFreeFormLayoutConfiguration>>,
     /// `Grid`.
+    ///
+    /// The options that determine the default settings for a grid layout configuration.
     pub grid: Option<Val<DefaultGridLayoutConfiguration>>,
 }
 
@@ -10844,13 +12297,21 @@ impl ToValue for DefaultInteractiveLayoutConfiguration {
 impl Literal for DefaultInteractiveLayoutConfiguration {}
 
 /// The [`DefaultNewSheetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-defaultnewsheetconfiguration.html) property type.
+///
+/// The configuration for default new sheet settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultNewSheetConfiguration {
     /// `InteractiveLayoutConfiguration`.
+    ///
+    /// The options that determine the default settings for interactive layout configuration.
     pub interactive_layout_configuration: Option<Val<DefaultInteractiveLayoutConfiguration>>,
     /// `PaginatedLayoutConfiguration`.
+    ///
+    /// The options that determine the default settings for a paginated layout configuration.
     pub paginated_layout_configuration: Option<Val<DefaultPaginatedLayoutConfiguration>>,
     /// `SheetContentType`.
+    ///
+    /// The option that determines the sheet content type.
     pub sheet_content_type: Option<Val<SheetContentType>>,
 }
 
@@ -10916,9 +12377,13 @@ impl ToValue for DefaultNewSheetConfiguration {
 impl Literal for DefaultNewSheetConfiguration {}
 
 /// The [`DefaultPaginatedLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-defaultpaginatedlayoutconfiguration.html) property type.
+///
+/// The options that determine the default settings for a paginated layout configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultPaginatedLayoutConfiguration {
     /// `SectionBased`.
+    ///
+    /// The options that determine the default settings for a section-based layout configuration.
     pub section_based: Option<Val<DefaultSectionBasedLayoutConfiguration>>,
 }
 
@@ -10966,11 +12431,17 @@ impl ToValue for DefaultPaginatedLayoutConfiguration {
 impl Literal for DefaultPaginatedLayoutConfiguration {}
 
 /// The [`DefaultRelativeDateTimeControlOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-defaultrelativedatetimecontroloptions.html) property type.
+///
+/// The default options that correspond to the `RelativeDateTime` filter control type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultRelativeDateTimeControlOptions {
     /// `CommitMode`.
+    ///
+    /// The visibility configuration of the Apply button on a `RelativeDateTimeControl` .
     pub commit_mode: Option<Val<CommitMode>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<RelativeDateTimeControlDisplayOptions>>,
 }
 
@@ -11024,9 +12495,13 @@ impl ToValue for DefaultRelativeDateTimeControlOptions {
 impl Literal for DefaultRelativeDateTimeControlOptions {}
 
 /// The [`DefaultSectionBasedLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-defaultsectionbasedlayoutconfiguration.html) property type.
+///
+/// The options that determine the default settings for a section-based layout configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultSectionBasedLayoutConfiguration {
     /// `CanvasSizeOptions`: required.
+    ///
+    /// Determines the screen canvas size options for a section-based layout.
     pub canvas_size_options: Option<Val<SectionBasedLayoutCanvasSizeOptions>>,
 }
 
@@ -11085,17 +12560,32 @@ impl ToValue for DefaultSectionBasedLayoutConfiguration {
 impl Literal for DefaultSectionBasedLayoutConfiguration {}
 
 /// The [`DefaultSliderControlOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-defaultslidercontroloptions.html) property type.
+///
+/// The default options that correspond to the `Slider` filter control type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultSliderControlOptions {
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<SliderControlDisplayOptions>>,
     /// `MaximumValue`: required.
+    ///
+    /// The larger value that is displayed at the right of the slider.
     pub maximum_value: Option<Val<f64>>,
     /// `MinimumValue`: required.
+    ///
+    /// The smaller value that is displayed at the left of the slider.
     pub minimum_value: Option<Val<f64>>,
     /// `StepSize`: required.
+    ///
+    /// The number of increments that the slider bar is divided into.
     pub step_size: Option<Val<f64>>,
     /// `Type`.
+    ///
+    /// The type of the `DefaultSliderControlOptions` . Choose one of the following options:
+    ///
+    /// - `SINGLE_POINT` : Filter against(equals) a single data point.
+    /// - `RANGE` : Filter data that is in a specified range.
     pub type_: Option<Val<SheetControlSliderType>>,
 }
 
@@ -11193,13 +12683,19 @@ impl ToValue for DefaultSliderControlOptions {
 impl Literal for DefaultSliderControlOptions {}
 
 /// The [`DefaultTextAreaControlOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-defaulttextareacontroloptions.html) property type.
+///
+/// The default options that correspond to the `TextArea` filter control type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultTextAreaControlOptions {
     /// `Delimiter`.
     ///
+    /// The delimiter that is used to separate the lines in text.
+    ///
     /// - Length: 1 to 2048.
     pub delimiter: Option<Val<String>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<TextAreaControlDisplayOptions>>,
 }
 
@@ -11253,9 +12749,13 @@ impl ToValue for DefaultTextAreaControlOptions {
 impl Literal for DefaultTextAreaControlOptions {}
 
 /// The [`DefaultTextFieldControlOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-defaulttextfieldcontroloptions.html) property type.
+///
+/// The default options that correspond to the `TextField` filter control type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultTextFieldControlOptions {
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<TextFieldControlDisplayOptions>>,
 }
 
@@ -11303,19 +12803,35 @@ impl ToValue for DefaultTextFieldControlOptions {
 impl Literal for DefaultTextFieldControlOptions {}
 
 /// The [`DestinationParameterValueConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-destinationparametervalueconfiguration.html) property type.
+///
+/// The configuration of destination parameter values.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationParameterValueConfiguration {
     /// `CustomValuesConfiguration`.
+    ///
+    /// The configuration of custom values for destination parameter in
+    /// `DestinationParameterValueConfiguration` .
     pub custom_values_configuration: Option<Val<CustomValuesConfiguration>>,
     /// `SelectAllValueOptions`.
+    ///
+    /// The configuration that selects all options.
     pub select_all_value_options: Option<Val<SelectAllValueOptions>>,
     /// `SourceColumn`.
+    ///
+    /// A column of a data set.
     pub source_column: Option<Val<ColumnIdentifier>>,
     /// `SourceField`.
+    ///
+    /// The source field ID of the destination parameter.
     ///
     /// - Length: 1 to 512.
     pub source_field: Option<Val<String>>,
     /// `SourceParameterName`.
+    ///
+    /// The source parameter name of the destination parameter.
     pub source_parameter_name: Option<Val<String>>,
 }
 
@@ -11387,13 +12903,21 @@ impl ToValue for DestinationParameterValueConfiguration {
 impl Literal for DestinationParameterValueConfiguration {}
 
 /// The [`DimensionField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-dimensionfield.html) property type.
+///
+/// The dimension type field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DimensionField {
     /// `CategoricalDimensionField`.
+    ///
+    /// The dimension type field with categorical type columns.
     pub categorical_dimension_field: Option<Val<CategoricalDimensionField>>,
     /// `DateDimensionField`.
+    ///
+    /// The dimension type field with date type columns.
     pub date_dimension_field: Option<Val<DateDimensionField>>,
     /// `NumericalDimensionField`.
+    ///
+    /// The dimension type field with numerical type columns.
     pub numerical_dimension_field: Option<Val<NumericalDimensionField>>,
 }
 
@@ -11453,9 +12977,15 @@ impl ToValue for DimensionField {
 impl Literal for DimensionField {}
 
 /// The [`DonutCenterOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-donutcenteroptions.html) property type.
+///
+/// The label options of the label that is displayed in the center of a donut chart. This option isn't
+/// available for pie charts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DonutCenterOptions {
     /// `LabelVisibility`.
+    ///
+    /// Determines the visibility of the label in a donut chart. In the Quick Sight console, this option is
+    /// called `'Show total'` .
     pub label_visibility: Option<Val<Visibility>>,
 }
 
@@ -11503,11 +13033,23 @@ impl ToValue for DonutCenterOptions {
 impl Literal for DonutCenterOptions {}
 
 /// The [`DonutOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-donutoptions.html) property type.
+///
+/// The options for configuring a donut chart or pie chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DonutOptions {
     /// `ArcOptions`.
+    ///
+    /// The option for define the arc of the chart shape. Valid values are as follows:
+    ///
+    /// - `WHOLE` - A pie chart
+    /// - `SMALL` - A small-sized donut chart
+    /// - `MEDIUM` - A medium-sized donut chart
+    /// - `LARGE` - A large-sized donut chart
     pub arc_options: Option<Val<ArcOptions>>,
     /// `DonutCenterOptions`.
+    ///
+    /// The label options of the label that is displayed in the center of a donut chart. This option isn't
+    /// available for pie charts.
     pub donut_center_options: Option<Val<DonutCenterOptions>>,
 }
 
@@ -11561,13 +13103,24 @@ impl ToValue for DonutOptions {
 impl Literal for DonutOptions {}
 
 /// The [`DrillDownFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-drilldownfilter.html) property type.
+///
+/// The drill down filter for the column hierarchies.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DrillDownFilter {
     /// `CategoryFilter`.
+    ///
+    /// The category type drill down filter. This filter is used for string type columns.
     pub category_filter: Option<Val<CategoryDrillDownFilter>>,
     /// `NumericEqualityFilter`.
+    ///
+    /// The numeric equality type drill down filter. This filter is used for number type columns.
     pub numeric_equality_filter: Option<Val<NumericEqualityDrillDownFilter>>,
     /// `TimeRangeFilter`.
+    ///
+    /// The time range drill down filter. This filter is used for date time columns.
     pub time_range_filter: Option<Val<TimeRangeDrillDownFilter>>,
 }
 
@@ -11627,13 +13180,21 @@ impl ToValue for DrillDownFilter {
 impl Literal for DrillDownFilter {}
 
 /// The [`DropDownControlDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-dropdowncontroldisplayoptions.html) property type.
+///
+/// The display options of a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DropDownControlDisplayOptions {
     /// `InfoIconLabelOptions`.
+    ///
+    /// The configuration of info icon label options.
     pub info_icon_label_options: Option<Val<SheetControlInfoIconLabelOptions>>,
     /// `SelectAllOptions`.
+    ///
+    /// The configuration of the `Select all` options in a dropdown control.
     pub select_all_options: Option<Val<ListControlSelectAllOptions>>,
     /// `TitleOptions`.
+    ///
+    /// The options to configure the title visibility, name, and font size.
     pub title_options: Option<Val<LabelOptions>>,
 }
 
@@ -11693,13 +13254,21 @@ impl ToValue for DropDownControlDisplayOptions {
 impl Literal for DropDownControlDisplayOptions {}
 
 /// The [`DynamicDefaultValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-dynamicdefaultvalue.html) property type.
+///
+/// Defines different defaults to the users or groups based on mapping.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamicDefaultValue {
     /// `DefaultValueColumn`: required.
+    ///
+    /// The column that contains the default value of each user or group.
     pub default_value_column: Option<Val<ColumnIdentifier>>,
     /// `GroupNameColumn`.
+    ///
+    /// The column that contains the group name.
     pub group_name_column: Option<Val<ColumnIdentifier>>,
     /// `UserNameColumn`.
+    ///
+    /// The column that contains the username.
     pub user_name_column: Option<Val<ColumnIdentifier>>,
 }
 
@@ -11769,17 +13338,30 @@ impl ToValue for DynamicDefaultValue {
 impl Literal for DynamicDefaultValue {}
 
 /// The [`EmptyVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-emptyvisual.html) property type.
+///
+/// An empty visual.
+///
+/// Empty visuals are used in layouts but have not been configured to show any data. A new visual
+/// created in the Quick Sight console is considered an `EmptyVisual` until a visual type is selected.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmptyVisual {
     /// `Actions`.
+    ///
+    /// The list of custom actions that are configured for a visual.
     ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `DataSetIdentifier`: required.
     ///
+    /// The data set that is used in the empty visual. Every visual requires a dataset to render.
+    ///
     /// - Length: 1 to 2048.
     pub data_set_identifier: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -11861,13 +13443,24 @@ impl ToValue for EmptyVisual {
 impl Literal for EmptyVisual {}
 
 /// The [`ExcludePeriodConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-excludeperiodconfiguration.html) property type.
+///
+/// The exclude period of `TimeRangeFilter` or `RelativeDatesFilter` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExcludePeriodConfiguration {
     /// `Amount`: required.
+    ///
+    /// The amount or number of the exclude period.
     pub amount: Option<Val<f64>>,
     /// `Granularity`: required.
+    ///
+    /// The granularity or unit (day, month, year) of the exclude period.
     pub granularity: Option<Val<TimeGranularity>>,
     /// `Status`.
+    ///
+    /// The status of the exclude period. Choose from the following options:
+    ///
+    /// - `ENABLED`
+    /// - `DISABLED`
     pub status: Option<Val<WidgetStatus>>,
 }
 
@@ -11945,9 +13538,13 @@ impl ToValue for ExcludePeriodConfiguration {
 impl Literal for ExcludePeriodConfiguration {}
 
 /// The [`ExecutiveSummaryOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-executivesummaryoption.html) property type.
+///
+/// Data stories sharing option.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExecutiveSummaryOption {
     /// `AvailabilityStatus`.
+    ///
+    /// Availability status.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -11995,17 +13592,26 @@ impl ToValue for ExecutiveSummaryOption {
 impl Literal for ExecutiveSummaryOption {}
 
 /// The [`ExplicitHierarchy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-explicithierarchy.html) property type.
+///
+/// The option that determines the hierarchy of the fields that are built within a visual's field wells.
+/// These fields can't be duplicated to other visuals.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplicitHierarchy {
     /// `Columns`: required.
+    ///
+    /// The list of columns that define the explicit hierarchy.
     ///
     /// - Items: 2 to 10.
     pub columns: Option<Val<Vec<ColumnIdentifier>>>,
     /// `DrillDownFilters`.
     ///
+    /// The option that determines the drill down filters for the explicit hierarchy.
+    ///
     /// - Items: 0 to 10.
     pub drill_down_filters: Option<Val<Vec<DrillDownFilter>>>,
     /// `HierarchyId`: required.
+    ///
+    /// The hierarchy ID of the explicit hierarchy.
     ///
     /// - Length: 1 to 512.
     pub hierarchy_id: Option<Val<String>>,
@@ -12094,9 +13700,13 @@ impl ToValue for ExplicitHierarchy {
 impl Literal for ExplicitHierarchy {}
 
 /// The [`ExportHiddenFieldsOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-exporthiddenfieldsoption.html) property type.
+///
+/// Determines if hidden fields are included in an exported dashboard.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExportHiddenFieldsOption {
     /// `AvailabilityStatus`.
+    ///
+    /// The status of the export hidden fields options of a dashbaord.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -12144,9 +13754,13 @@ impl ToValue for ExportHiddenFieldsOption {
 impl Literal for ExportHiddenFieldsOption {}
 
 /// The [`ExportToCSVOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-exporttocsvoption.html) property type.
+///
+/// Export to .csv option.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExportToCsvOption {
     /// `AvailabilityStatus`.
+    ///
+    /// Availability status.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -12194,9 +13808,13 @@ impl ToValue for ExportToCsvOption {
 impl Literal for ExportToCsvOption {}
 
 /// The [`ExportWithHiddenFieldsOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-exportwithhiddenfieldsoption.html) property type.
+///
+/// Determines whether or not hidden fields are visible on exported dashbaords.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExportWithHiddenFieldsOption {
     /// `AvailabilityStatus`.
+    ///
+    /// The status of the export with hidden fields options.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -12244,15 +13862,26 @@ impl ToValue for ExportWithHiddenFieldsOption {
 impl Literal for ExportWithHiddenFieldsOption {}
 
 /// The [`FieldBasedTooltip`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-fieldbasedtooltip.html) property type.
+///
+/// The setup for the detailed tooltip.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldBasedTooltip {
     /// `AggregationVisibility`.
+    ///
+    /// The visibility of `Show aggregations` .
     pub aggregation_visibility: Option<Val<Visibility>>,
     /// `TooltipFields`.
+    ///
+    /// The fields configuration in the tooltip.
     ///
     /// - Items: 0 to 100.
     pub tooltip_fields: Option<Val<Vec<TooltipItem>>>,
     /// `TooltipTitleType`.
+    ///
+    /// The type for the >tooltip title. Choose one of the following options:
+    ///
+    /// - `NONE` : Doesn't use the primary value as the title.
+    /// - `PRIMARY_VALUE` : Uses primary value as the title.
     pub tooltip_title_type: Option<Val<TooltipTitleType>>,
 }
 
@@ -12317,13 +13946,19 @@ impl ToValue for FieldBasedTooltip {
 impl Literal for FieldBasedTooltip {}
 
 /// The [`FieldLabelType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-fieldlabeltype.html) property type.
+///
+/// The field label type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldLabelType {
     /// `FieldId`.
     ///
+    /// Indicates the field that is targeted by the field label.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the field label.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -12377,15 +14012,23 @@ impl ToValue for FieldLabelType {
 impl Literal for FieldLabelType {}
 
 /// The [`FieldSeriesItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-fieldseriesitem.html) property type.
+///
+/// The field series item configuration of a line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldSeriesItem {
     /// `AxisBinding`: required.
+    ///
+    /// The axis that you are binding the field to.
     pub axis_binding: Option<Val<AxisBinding>>,
     /// `FieldId`: required.
+    ///
+    /// The field ID of the field for which you are setting the axis binding.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `Settings`.
+    ///
+    /// The options that determine the presentation of line series associated to the field.
     pub settings: Option<Val<LineChartSeriesSettings>>,
 }
 
@@ -12459,11 +14102,20 @@ impl ToValue for FieldSeriesItem {
 impl Literal for FieldSeriesItem {}
 
 /// The [`FieldSort`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-fieldsort.html) property type.
+///
+/// The sort configuration for a field in a field well.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldSort {
     /// `Direction`: required.
+    ///
+    /// The sort direction. Choose one of the following options:
+    ///
+    /// - `ASC` : Ascending
+    /// - `DESC` : Descending
     pub direction: Option<Val<SortDirection>>,
     /// `FieldId`: required.
+    ///
+    /// The sort configuration target field.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
@@ -12528,11 +14180,17 @@ impl ToValue for FieldSort {
 impl Literal for FieldSort {}
 
 /// The [`FieldSortOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-fieldsortoptions.html) property type.
+///
+/// The field sort options in a chart configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldSortOptions {
     /// `ColumnSort`.
+    ///
+    /// The sort configuration for a column that is not used in a field well.
     pub column_sort: Option<Val<ColumnSort>>,
     /// `FieldSort`.
+    ///
+    /// The sort configuration for a field in a field well.
     pub field_sort: Option<Val<FieldSort>>,
 }
 
@@ -12586,17 +14244,27 @@ impl ToValue for FieldSortOptions {
 impl Literal for FieldSortOptions {}
 
 /// The [`FieldTooltipItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-fieldtooltipitem.html) property type.
+///
+/// The tooltip item for the fields.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldTooltipItem {
     /// `FieldId`: required.
     ///
+    /// The unique ID of the field that is targeted by the tooltip.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `Label`.
+    ///
+    /// The label of the tooltip item.
     pub label: Option<Val<String>>,
     /// `TooltipTarget`.
+    ///
+    /// Determines the target of the field tooltip item in a combo chart visual.
     pub tooltip_target: Option<Val<TooltipTarget>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the tooltip item.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -12665,13 +14333,19 @@ impl ToValue for FieldTooltipItem {
 impl Literal for FieldTooltipItem {}
 
 /// The [`FilledMapAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filledmapaggregatedfieldwells.html) property type.
+///
+/// The aggregated field well of the filled map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilledMapAggregatedFieldWells {
     /// `Geospatial`.
     ///
+    /// The aggregated location field well of the filled map. Values are grouped by location fields.
+    ///
     /// - Items: 0 to 1.
     pub geospatial: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The aggregated color field well of a filled map. Values are aggregated based on location fields.
     ///
     /// - Items: 0 to 1.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -12737,9 +14411,13 @@ impl ToValue for FilledMapAggregatedFieldWells {
 impl Literal for FilledMapAggregatedFieldWells {}
 
 /// The [`FilledMapConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filledmapconditionalformatting.html) property type.
+///
+/// The conditional formatting of a `FilledMapVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilledMapConditionalFormatting {
     /// `ConditionalFormattingOptions`: required.
+    ///
+    /// Conditional formatting options of a `FilledMapVisual` .
     ///
     /// - Items: 0 to 200.
     pub conditional_formatting_options: Option<Val<Vec<FilledMapConditionalFormattingOption>>>,
@@ -12813,9 +14491,13 @@ impl ToValue for FilledMapConditionalFormatting {
 impl Literal for FilledMapConditionalFormatting {}
 
 /// The [`FilledMapConditionalFormattingOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filledmapconditionalformattingoption.html) property type.
+///
+/// Conditional formatting options of a `FilledMapVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilledMapConditionalFormattingOption {
     /// `Shape`: required.
+    ///
+    /// The conditional formatting that determines the shape of the filled map.
     pub shape: Option<Val<FilledMapShapeConditionalFormatting>>,
 }
 
@@ -12874,21 +14556,37 @@ impl ToValue for FilledMapConditionalFormattingOption {
 impl Literal for FilledMapConditionalFormattingOption {}
 
 /// The [`FilledMapConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filledmapconfiguration.html) property type.
+///
+/// The configuration for a `FilledMapVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilledMapConfiguration {
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<FilledMapFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `MapStyleOptions`.
+    ///
+    /// The map style options of the filled map visual.
     pub map_style_options: Option<Val<GeospatialMapStyleOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a `FilledMapVisual` .
     pub sort_configuration: Option<Val<FilledMapSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `WindowOptions`.
+    ///
+    /// The window options of the filled map visual.
     pub window_options: Option<Val<GeospatialWindowOptions>>,
 }
 
@@ -12972,9 +14670,16 @@ impl ToValue for FilledMapConfiguration {
 impl Literal for FilledMapConfiguration {}
 
 /// The [`FilledMapFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filledmapfieldwells.html) property type.
+///
+/// The field wells of a `FilledMapVisual` .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilledMapFieldWells {
     /// `FilledMapAggregatedFieldWells`.
+    ///
+    /// The aggregated field well of the filled map.
     pub filled_map_aggregated_field_wells: Option<Val<FilledMapAggregatedFieldWells>>,
 }
 
@@ -13022,13 +14727,19 @@ impl ToValue for FilledMapFieldWells {
 impl Literal for FilledMapFieldWells {}
 
 /// The [`FilledMapShapeConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filledmapshapeconditionalformatting.html) property type.
+///
+/// The conditional formatting that determines the shape of the filled map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilledMapShapeConditionalFormatting {
     /// `FieldId`: required.
     ///
+    /// The field ID of the filled map shape.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `Format`.
+    ///
+    /// The conditional formatting that determines the background color of a filled map's shape.
     pub format: Option<Val<ShapeConditionalFormat>>,
 }
 
@@ -13089,9 +14800,13 @@ impl ToValue for FilledMapShapeConditionalFormatting {
 impl Literal for FilledMapShapeConditionalFormatting {}
 
 /// The [`FilledMapSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filledmapsortconfiguration.html) property type.
+///
+/// The sort configuration of a `FilledMapVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilledMapSortConfiguration {
     /// `CategorySort`.
+    ///
+    /// The sort configuration of the location fields.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -13146,29 +14861,53 @@ impl ToValue for FilledMapSortConfiguration {
 impl Literal for FilledMapSortConfiguration {}
 
 /// The [`FilledMapVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filledmapvisual.html) property type.
+///
+/// A filled map.
+///
+/// For more information, see [Creating filled
+/// maps](https://docs.aws.amazon.com/quicksight/latest/user/filled-maps.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilledMapVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<FilledMapConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `ConditionalFormatting`.
+    ///
+    /// The conditional formatting of a `FilledMapVisual` .
     pub conditional_formatting: Option<Val<FilledMapConditionalFormatting>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers..
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -13274,23 +15013,50 @@ impl ToValue for FilledMapVisual {
 impl Literal for FilledMapVisual {}
 
 /// The [`Filter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filter.html) property type.
+///
+/// With a `Filter` , you can remove portions of data from a particular visual or view.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     /// `CategoryFilter`.
+    ///
+    /// A `CategoryFilter` filters text values.
+    ///
+    /// For more information, see [Adding text
+    /// filters](https://docs.aws.amazon.com/quicksight/latest/user/add-a-text-filter-data-prep.html) in the *Amazon
+    /// Quick Suite User Guide* .
     pub category_filter: Option<Val<CategoryFilter>>,
     /// `NestedFilter`.
+    ///
+    /// A `NestedFilter` filters data with a subset of data that is defined by the nested inner filter.
     pub nested_filter: Option<Val<NestedFilter>>,
     /// `NumericEqualityFilter`.
+    ///
+    /// A `NumericEqualityFilter` filters numeric values that equal or do not equal a given numeric value.
     pub numeric_equality_filter: Option<Val<NumericEqualityFilter>>,
     /// `NumericRangeFilter`.
+    ///
+    /// A `NumericRangeFilter` filters numeric values that are either inside or outside a given numeric
+    /// range.
     pub numeric_range_filter: Option<Val<NumericRangeFilter>>,
     /// `RelativeDatesFilter`.
+    ///
+    /// A `RelativeDatesFilter` filters date values that are relative to a given date.
     pub relative_dates_filter: Option<Val<RelativeDatesFilter>>,
     /// `TimeEqualityFilter`.
+    ///
+    /// A `TimeEqualityFilter` filters date-time values that equal or do not equal a given date/time value.
     pub time_equality_filter: Option<Val<TimeEqualityFilter>>,
     /// `TimeRangeFilter`.
+    ///
+    /// A `TimeRangeFilter` filters date-time values that are either inside or outside a given date/time
+    /// range.
     pub time_range_filter: Option<Val<TimeRangeFilter>>,
     /// `TopBottomFilter`.
+    ///
+    /// A `TopBottomFilter` filters data to the top or bottom values for a given column.
     pub top_bottom_filter: Option<Val<TopBottomFilter>>,
 }
 
@@ -13380,23 +15146,46 @@ impl ToValue for Filter {
 impl Literal for Filter {}
 
 /// The [`FilterControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filtercontrol.html) property type.
+///
+/// The control of a filter that is used to interact with a dashboard or an analysis.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterControl {
     /// `CrossSheet`.
+    ///
+    /// A control from a filter that is scoped across more than one sheet. This represents your filter
+    /// control on a sheet
     pub cross_sheet: Option<Val<FilterCrossSheetControl>>,
     /// `DateTimePicker`.
+    ///
+    /// A control from a date filter that is used to specify date and time.
     pub date_time_picker: Option<Val<FilterDateTimePickerControl>>,
     /// `Dropdown`.
+    ///
+    /// A control to display a dropdown list with buttons that are used to select a single value.
     pub dropdown: Option<Val<FilterDropDownControl>>,
     /// `List`.
+    ///
+    /// A control to display a list of buttons or boxes. This is used to select either a single value or
+    /// multiple values.
     pub list: Option<Val<FilterListControl>>,
     /// `RelativeDateTime`.
+    ///
+    /// A control from a date filter that is used to specify the relative date.
     pub relative_date_time: Option<Val<FilterRelativeDateTimeControl>>,
     /// `Slider`.
+    ///
+    /// A control to display a horizontal toggle bar. This is used to change a value by sliding the toggle.
     pub slider: Option<Val<FilterSliderControl>>,
     /// `TextArea`.
+    ///
+    /// A control to display a text box that is used to enter multiple entries.
     pub text_area: Option<Val<FilterTextAreaControl>>,
     /// `TextField`.
+    ///
+    /// A control to display a text box that is used to enter a single entry.
     pub text_field: Option<Val<FilterTextFieldControl>>,
 }
 
@@ -13486,16 +15275,26 @@ impl ToValue for FilterControl {
 impl Literal for FilterControl {}
 
 /// The [`FilterCrossSheetControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filtercrosssheetcontrol.html) property type.
+///
+/// A control from a filter that is scoped across more than one sheet. This represents your filter
+/// control on a sheet
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterCrossSheetControl {
     /// `CascadingControlConfiguration`.
+    ///
+    /// The values that are displayed in a control can be configured to only show values that are valid
+    /// based on what's selected in other controls.
     pub cascading_control_configuration: Option<Val<CascadingControlConfiguration>>,
     /// `FilterControlId`: required.
+    ///
+    /// The ID of the `FilterCrossSheetControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_control_id: Option<Val<String>>,
     /// `SourceFilterId`: required.
+    ///
+    /// The source filter ID of the `FilterCrossSheetControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -13576,27 +15375,44 @@ impl ToValue for FilterCrossSheetControl {
 impl Literal for FilterCrossSheetControl {}
 
 /// The [`FilterDateTimePickerControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filterdatetimepickercontrol.html) property type.
+///
+/// A control from a date filter that is used to specify date and time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterDateTimePickerControl {
     /// `CommitMode`.
+    ///
+    /// The visibility configurationof the Apply button on a `DateTimePickerControl` .
     pub commit_mode: Option<Val<CommitMode>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<DateTimePickerControlDisplayOptions>>,
     /// `FilterControlId`: required.
+    ///
+    /// The ID of the `FilterDateTimePickerControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_control_id: Option<Val<String>>,
     /// `SourceFilterId`: required.
     ///
+    /// The source filter ID of the `FilterDateTimePickerControl` .
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub source_filter_id: Option<Val<String>>,
     /// `Title`: required.
     ///
+    /// The title of the `FilterDateTimePickerControl` .
+    ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of the `FilterDropDownControl` . Choose one of the following options:
+    ///
+    /// - `MULTI_SELECT` : The user can select multiple entries from a dropdown menu.
+    /// - `SINGLE_SELECT` : The user can select a single entry from a dropdown menu.
     pub type_: Option<Val<SheetControlDateTimePickerType>>,
 }
 
@@ -13700,31 +15516,53 @@ impl ToValue for FilterDateTimePickerControl {
 impl Literal for FilterDateTimePickerControl {}
 
 /// The [`FilterDropDownControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filterdropdowncontrol.html) property type.
+///
+/// A control to display a dropdown list with buttons that are used to select a single value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterDropDownControl {
     /// `CascadingControlConfiguration`.
+    ///
+    /// The values that are displayed in a control can be configured to only show values that are valid
+    /// based on what's selected in other controls.
     pub cascading_control_configuration: Option<Val<CascadingControlConfiguration>>,
     /// `CommitMode`.
+    ///
+    /// The visibility configuration of the Apply button on a `FilterDropDownControl` .
     pub commit_mode: Option<Val<CommitMode>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of the `FilterDropDownControl` .
     pub display_options: Option<Val<DropDownControlDisplayOptions>>,
     /// `FilterControlId`: required.
+    ///
+    /// The ID of the `FilterDropDownControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_control_id: Option<Val<String>>,
     /// `SelectableValues`.
+    ///
+    /// A list of selectable values that are used in a control.
     pub selectable_values: Option<Val<FilterSelectableValues>>,
     /// `SourceFilterId`: required.
+    ///
+    /// The source filter ID of the `FilterDropDownControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub source_filter_id: Option<Val<String>>,
     /// `Title`: required.
     ///
+    /// The title of the `FilterDropDownControl` .
+    ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of the `FilterDropDownControl` . Choose one of the following options:
+    ///
+    /// - `MULTI_SELECT` : The user can select multiple entries from a dropdown menu.
+    /// - `SINGLE_SELECT` : The user can select a single entry from a dropdown menu.
     pub type_: Option<Val<SheetControlListType>>,
 }
 
@@ -13836,22 +15674,45 @@ impl ToValue for FilterDropDownControl {
 impl Literal for FilterDropDownControl {}
 
 /// The [`FilterGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filtergroup.html) property type.
+///
+/// A grouping of individual filters. Filter groups are applied to the same group of visuals.
+///
+/// For more information, see [Adding filter conditions (group filters) with AND and OR
+/// operators](https://docs.aws.amazon.com/quicksight/latest/user/add-a-compound-filter.html) in the *Amazon
+/// Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterGroup {
     /// `CrossDataset`: required.
+    ///
+    /// The filter new feature which can apply filter group to all data sets. Choose one of the following
+    /// options:
+    ///
+    /// - `ALL_DATASETS`
+    /// - `SINGLE_DATASET`
     pub cross_dataset: Option<Val<CrossDatasetTypes>>,
     /// `FilterGroupId`: required.
+    ///
+    /// The value that uniquely identifies a `FilterGroup` within a dashboard, template, or analysis.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_group_id: Option<Val<String>>,
     /// `Filters`: required.
     ///
+    /// The list of filters that are present in a `FilterGroup` .
+    ///
     /// - Items: 0 to 20.
     pub filters: Option<Val<Vec<Filter>>>,
     /// `ScopeConfiguration`: required.
+    ///
+    /// The configuration that specifies what scope to apply to a `FilterGroup` .
+    ///
+    /// This is a union type structure. For this structure to be valid, only one of the attributes can be
+    /// defined.
     pub scope_configuration: Option<Val<FilterScopeConfiguration>>,
     /// `Status`.
+    ///
+    /// The status of the `FilterGroup` .
     pub status: Option<Val<WidgetStatus>>,
 }
 
@@ -13954,17 +15815,33 @@ impl ToValue for FilterGroup {
 impl Literal for FilterGroup {}
 
 /// The [`FilterListConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filterlistconfiguration.html) property type.
+///
+/// A list of filter configurations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterListConfiguration {
     /// `CategoryValues`.
     ///
+    /// The list of category values for the filter.
+    ///
     /// - Items: 0 to 100000.
     pub category_values: Option<Val<Vec<String>>>,
     /// `MatchOperator`: required.
+    ///
+    /// The match operator that is used to determine if a filter should be applied.
     pub match_operator: Option<Val<CategoryFilterMatchOperator>>,
     /// `NullOption`.
+    ///
+    /// This option determines how null values should be treated when filtering data.
+    ///
+    /// - `ALL_VALUES` : Include null values in filtered results.
+    /// - `NULLS_ONLY` : Only include null values in filtered results.
+    /// - `NON_NULLS_ONLY` : Exclude null values from filtered results.
     pub null_option: Option<Val<FilterNullOption>>,
     /// `SelectAllOptions`.
+    ///
+    /// Select all of the values. Null is not the assigned value of select all.
+    ///
+    /// - `FILTER_ALL_VALUES`
     pub select_all_options: Option<Val<CategoryFilterSelectAllOptions>>,
 }
 
@@ -14045,29 +15922,50 @@ impl ToValue for FilterListConfiguration {
 impl Literal for FilterListConfiguration {}
 
 /// The [`FilterListControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filterlistcontrol.html) property type.
+///
+/// A control to display a list of buttons or boxes. This is used to select either a single value or
+/// multiple values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterListControl {
     /// `CascadingControlConfiguration`.
+    ///
+    /// The values that are displayed in a control can be configured to only show values that are valid
+    /// based on what's selected in other controls.
     pub cascading_control_configuration: Option<Val<CascadingControlConfiguration>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<ListControlDisplayOptions>>,
     /// `FilterControlId`: required.
+    ///
+    /// The ID of the `FilterListControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_control_id: Option<Val<String>>,
     /// `SelectableValues`.
+    ///
+    /// A list of selectable values that are used in a control.
     pub selectable_values: Option<Val<FilterSelectableValues>>,
     /// `SourceFilterId`: required.
+    ///
+    /// The source filter ID of the `FilterListControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub source_filter_id: Option<Val<String>>,
     /// `Title`: required.
     ///
+    /// The title of the `FilterListControl` .
+    ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of the `FilterListControl` . Choose one of the following options:
+    ///
+    /// - `MULTI_SELECT` : The user can select multiple entries from the list.
+    /// - `SINGLE_SELECT` : The user can select a single entry from the list.
     pub type_: Option<Val<SheetControlListType>>,
 }
 
@@ -14173,15 +16071,31 @@ impl ToValue for FilterListControl {
 impl Literal for FilterListControl {}
 
 /// The [`FilterOperationSelectedFieldsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filteroperationselectedfieldsconfiguration.html) property type.
+///
+/// The configuration of selected fields in the `CustomActionFilterOperation` .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterOperationSelectedFieldsConfiguration {
     /// `SelectedColumns`.
     ///
+    /// The selected columns of a dataset.
+    ///
     /// - Items: 0 to 10.
     pub selected_columns: Option<Val<Vec<ColumnIdentifier>>>,
     /// `SelectedFieldOptions`.
+    ///
+    /// A structure that contains the options that choose which fields are filtered in the
+    /// `CustomActionFilterOperation` .
+    ///
+    /// Valid values are defined as follows:
+    ///
+    /// - `ALL_FIELDS` : Applies the filter operation to all fields.
     pub selected_field_options: Option<Val<SelectedFieldOptions>>,
     /// `SelectedFields`.
+    ///
+    /// Chooses the fields that are filtered in `CustomActionFilterOperation` .
     ///
     /// - Items: 1 to 20.
     pub selected_fields: Option<Val<Vec<String>>>,
@@ -14253,9 +16167,16 @@ impl ToValue for FilterOperationSelectedFieldsConfiguration {
 impl Literal for FilterOperationSelectedFieldsConfiguration {}
 
 /// The [`FilterOperationTargetVisualsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filteroperationtargetvisualsconfiguration.html) property type.
+///
+/// The configuration of target visuals that you want to be filtered.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterOperationTargetVisualsConfiguration {
     /// `SameSheetTargetVisualConfiguration`.
+    ///
+    /// The configuration of the same-sheet target visuals that you want to be filtered.
     pub same_sheet_target_visual_configuration: Option<Val<SameSheetTargetVisualConfiguration>>,
 }
 
@@ -14306,23 +16227,35 @@ impl ToValue for FilterOperationTargetVisualsConfiguration {
 impl Literal for FilterOperationTargetVisualsConfiguration {}
 
 /// The [`FilterRelativeDateTimeControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filterrelativedatetimecontrol.html) property type.
+///
+/// A control from a date filter that is used to specify the relative date.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterRelativeDateTimeControl {
     /// `CommitMode`.
+    ///
+    /// The visibility configuration of the Apply button on a `FilterRelativeDateTimeControl` .
     pub commit_mode: Option<Val<CommitMode>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<RelativeDateTimeControlDisplayOptions>>,
     /// `FilterControlId`: required.
+    ///
+    /// The ID of the `FilterTextAreaControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_control_id: Option<Val<String>>,
     /// `SourceFilterId`: required.
     ///
+    /// The source filter ID of the `FilterTextAreaControl` .
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub source_filter_id: Option<Val<String>>,
     /// `Title`: required.
+    ///
+    /// The title of the `FilterTextAreaControl` .
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
@@ -14422,13 +16355,24 @@ impl ToValue for FilterRelativeDateTimeControl {
 impl Literal for FilterRelativeDateTimeControl {}
 
 /// The [`FilterScopeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filterscopeconfiguration.html) property type.
+///
+/// The scope configuration for a `FilterGroup` .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterScopeConfiguration {
     /// `AllSheets`.
     ///
+    /// The configuration that applies a filter to all sheets. When you choose `AllSheets` as the value for
+    /// a `FilterScopeConfiguration` , this filter is applied to all visuals of all sheets in an Analysis,
+    /// Dashboard, or Template. The `AllSheetsFilterScopeConfiguration` is chosen.
+    ///
     /// - Format: `json`.
     pub all_sheets: Option<Val<Json>>,
     /// `SelectedSheets`.
+    ///
+    /// The configuration for applying a filter to specific sheets.
     pub selected_sheets: Option<Val<SelectedSheetsFilterScopeConfiguration>>,
 }
 
@@ -14482,9 +16426,13 @@ impl ToValue for FilterScopeConfiguration {
 impl Literal for FilterScopeConfiguration {}
 
 /// The [`FilterSelectableValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filterselectablevalues.html) property type.
+///
+/// A list of selectable values that are used in a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterSelectableValues {
     /// `Values`.
+    ///
+    /// The values that are used in the `FilterSelectableValues` .
     ///
     /// - Items: 0 to 50000.
     pub values: Option<Val<Vec<String>>>,
@@ -14539,31 +16487,52 @@ impl ToValue for FilterSelectableValues {
 impl Literal for FilterSelectableValues {}
 
 /// The [`FilterSliderControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filterslidercontrol.html) property type.
+///
+/// A control to display a horizontal toggle bar. This is used to change a value by sliding the toggle.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterSliderControl {
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<SliderControlDisplayOptions>>,
     /// `FilterControlId`: required.
+    ///
+    /// The ID of the `FilterSliderControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_control_id: Option<Val<String>>,
     /// `MaximumValue`: required.
+    ///
+    /// The larger value that is displayed at the right of the slider.
     pub maximum_value: Option<Val<f64>>,
     /// `MinimumValue`: required.
+    ///
+    /// The smaller value that is displayed at the left of the slider.
     pub minimum_value: Option<Val<f64>>,
     /// `SourceFilterId`: required.
+    ///
+    /// The source filter ID of the `FilterSliderControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub source_filter_id: Option<Val<String>>,
     /// `StepSize`: required.
+    ///
+    /// The number of increments that the slider bar is divided into.
     pub step_size: Option<Val<f64>>,
     /// `Title`: required.
+    ///
+    /// The title of the `FilterSliderControl` .
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of the `FilterSliderControl` . Choose one of the following options:
+    ///
+    /// - `SINGLE_POINT` : Filter against(equals) a single data point.
+    /// - `RANGE` : Filter data that is in a specified range.
     pub type_: Option<Val<SheetControlSliderType>>,
 }
 
@@ -14695,25 +16664,37 @@ impl ToValue for FilterSliderControl {
 impl Literal for FilterSliderControl {}
 
 /// The [`FilterTextAreaControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filtertextareacontrol.html) property type.
+///
+/// A control to display a text box that is used to enter multiple entries.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterTextAreaControl {
     /// `Delimiter`.
     ///
+    /// The delimiter that is used to separate the lines in text.
+    ///
     /// - Length: 1 to 2048.
     pub delimiter: Option<Val<String>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<TextAreaControlDisplayOptions>>,
     /// `FilterControlId`: required.
+    ///
+    /// The ID of the `FilterTextAreaControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_control_id: Option<Val<String>>,
     /// `SourceFilterId`: required.
     ///
+    /// The source filter ID of the `FilterTextAreaControl` .
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub source_filter_id: Option<Val<String>>,
     /// `Title`: required.
+    ///
+    /// The title of the `FilterTextAreaControl` .
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
@@ -14809,21 +16790,31 @@ impl ToValue for FilterTextAreaControl {
 impl Literal for FilterTextAreaControl {}
 
 /// The [`FilterTextFieldControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-filtertextfieldcontrol.html) property type.
+///
+/// A control to display a text box that is used to enter a single entry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterTextFieldControl {
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<TextFieldControlDisplayOptions>>,
     /// `FilterControlId`: required.
+    ///
+    /// The ID of the `FilterTextFieldControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_control_id: Option<Val<String>>,
     /// `SourceFilterId`: required.
     ///
+    /// The source filter ID of the `FilterTextFieldControl` .
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub source_filter_id: Option<Val<String>>,
     /// `Title`: required.
+    ///
+    /// The title of the `FilterTextFieldControl` .
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
@@ -14913,23 +16904,37 @@ impl ToValue for FilterTextFieldControl {
 impl Literal for FilterTextFieldControl {}
 
 /// The [`FontConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-fontconfiguration.html) property type.
+///
+/// Configures the display properties of the given text.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FontConfiguration {
     /// `FontColor`.
     ///
+    /// Determines the color of the text.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub font_color: Option<Val<String>>,
     /// `FontDecoration`.
+    ///
+    /// Determines the appearance of decorative lines on the text.
     pub font_decoration: Option<Val<FontDecoration>>,
     /// `FontFamily`.
+    ///
+    /// The font family that you want to use.
     ///
     /// - Length: 0 to 256.
     pub font_family: Option<Val<String>>,
     /// `FontSize`.
+    ///
+    /// The option that determines the text display size.
     pub font_size: Option<Val<FontSize>>,
     /// `FontStyle`.
+    ///
+    /// Determines the text display face that is inherited by the given font family.
     pub font_style: Option<Val<FontStyle>>,
     /// `FontWeight`.
+    ///
+    /// The option that determines the text display weight, or boldness.
     pub font_weight: Option<Val<FontWeight>>,
 }
 
@@ -15007,11 +17012,17 @@ impl ToValue for FontConfiguration {
 impl Literal for FontConfiguration {}
 
 /// The [`FontSize`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-fontsize.html) property type.
+///
+/// The option that determines the text display size.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FontSize {
     /// `Absolute`.
+    ///
+    /// The font size that you want to use in px.
     pub absolute: Option<Val<String>>,
     /// `Relative`.
+    ///
+    /// The lexical name for the text size, proportional to its surrounding context.
     pub relative: Option<Val<RelativeFontSize>>,
 }
 
@@ -15065,9 +17076,13 @@ impl ToValue for FontSize {
 impl Literal for FontSize {}
 
 /// The [`FontWeight`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-fontweight.html) property type.
+///
+/// The option that determines the text display weight, or boldness.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FontWeight {
     /// `Name`.
+    ///
+    /// The lexical name for the level of boldness of the text display.
     pub name: Option<Val<FontWeightName>>,
 }
 
@@ -15115,40 +17130,67 @@ impl ToValue for FontWeight {
 impl Literal for FontWeight {}
 
 /// The [`ForecastComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-forecastcomputation.html) property type.
+///
+/// The forecast computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ForecastComputation {
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `CustomSeasonalityValue`.
     ///
+    /// The custom seasonality value setup of a forecast computation.
+    ///
     /// - Range: 1 to 180.
     pub custom_seasonality_value: Option<Val<f64>>,
     /// `LowerBoundary`.
+    ///
+    /// The lower boundary setup of a forecast computation.
     pub lower_boundary: Option<Val<f64>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `PeriodsBackward`.
+    ///
+    /// The periods backward setup of a forecast computation.
     ///
     /// - Range: 0 to 1000.
     pub periods_backward: Option<Val<f64>>,
     /// `PeriodsForward`.
     ///
+    /// The periods forward setup of a forecast computation.
+    ///
     /// - Range: 1 to 1000.
     pub periods_forward: Option<Val<f64>>,
     /// `PredictionInterval`.
     ///
+    /// The prediction interval setup of a forecast computation.
+    ///
     /// - Range: 50 to 95.
     pub prediction_interval: Option<Val<f64>>,
     /// `Seasonality`.
+    ///
+    /// The seasonality setup of a forecast computation. Choose one of the following options:
+    ///
+    /// - `AUTOMATIC`
+    /// - `CUSTOM` : Checks the custom seasonality value.
     pub seasonality: Option<Val<ForecastComputationSeasonality>>,
     /// `Time`.
+    ///
+    /// The time field that is used in a computation.
     pub time: Option<Val<DimensionField>>,
     /// `UpperBoundary`.
+    ///
+    /// The upper boundary setup of a forecast computation.
     pub upper_boundary: Option<Val<f64>>,
     /// `Value`.
+    ///
+    /// The value field that is used in a computation.
     pub value: Option<Val<MeasureField>>,
 }
 
@@ -15263,11 +17305,17 @@ impl ToValue for ForecastComputation {
 impl Literal for ForecastComputation {}
 
 /// The [`ForecastConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-forecastconfiguration.html) property type.
+///
+/// The forecast configuration that is used in a line chart's display properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ForecastConfiguration {
     /// `ForecastProperties`.
+    ///
+    /// The forecast properties setup of a forecast in the line chart.
     pub forecast_properties: Option<Val<TimeBasedForecastProperties>>,
     /// `Scenario`.
+    ///
+    /// The forecast scenario of a forecast in the line chart.
     pub scenario: Option<Val<ForecastScenario>>,
 }
 
@@ -15321,11 +17369,17 @@ impl ToValue for ForecastConfiguration {
 impl Literal for ForecastConfiguration {}
 
 /// The [`ForecastScenario`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-forecastscenario.html) property type.
+///
+/// The forecast scenario of a forecast in the line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ForecastScenario {
     /// `WhatIfPointScenario`.
+    ///
+    /// The what-if analysis forecast setup with the target date.
     pub what_if_point_scenario: Option<Val<WhatIfPointScenario>>,
     /// `WhatIfRangeScenario`.
+    ///
+    /// The what-if analysis forecast setup with the date range.
     pub what_if_range_scenario: Option<Val<WhatIfRangeScenario>>,
 }
 
@@ -15379,13 +17433,21 @@ impl ToValue for ForecastScenario {
 impl Literal for ForecastScenario {}
 
 /// The [`FormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-formatconfiguration.html) property type.
+///
+/// The formatting configuration for all types of field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FormatConfiguration {
     /// `DateTimeFormatConfiguration`.
+    ///
+    /// Formatting configuration for `DateTime` fields.
     pub date_time_format_configuration: Option<Val<DateTimeFormatConfiguration>>,
     /// `NumberFormatConfiguration`.
+    ///
+    /// Formatting configuration for number fields.
     pub number_format_configuration: Option<Val<NumberFormatConfiguration>>,
     /// `StringFormatConfiguration`.
+    ///
+    /// Formatting configuration for string fields.
     pub string_format_configuration: Option<Val<StringFormatConfiguration>>,
 }
 
@@ -15445,9 +17507,13 @@ impl ToValue for FormatConfiguration {
 impl Literal for FormatConfiguration {}
 
 /// The [`FreeFormLayoutCanvasSizeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-freeformlayoutcanvassizeoptions.html) property type.
+///
+/// Configuration options for the canvas of a free-form layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FreeFormLayoutCanvasSizeOptions {
     /// `ScreenCanvasSizeOptions`.
+    ///
+    /// The options that determine the sizing of the canvas used in a free-form layout.
     pub screen_canvas_size_options: Option<Val<FreeFormLayoutScreenCanvasSizeOptions>>,
 }
 
@@ -15495,11 +17561,15 @@ impl ToValue for FreeFormLayoutCanvasSizeOptions {
 impl Literal for FreeFormLayoutCanvasSizeOptions {}
 
 /// The [`FreeFormLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-freeformlayoutconfiguration.html) property type.
+///
+/// The configuration of a free-form layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FreeFormLayoutConfiguration {
     /// `CanvasSizeOptions`.
     pub canvas_size_options: Option<Val<FreeFormLayoutCanvasSizeOptions>>,
     /// `Elements`: required.
+    ///
+    /// The elements that are included in a free-form layout.
     ///
     /// - Items: 0 to 430.
     pub elements: Option<Val<Vec<FreeFormLayoutElement>>>,
@@ -15572,44 +17642,75 @@ impl ToValue for FreeFormLayoutConfiguration {
 impl Literal for FreeFormLayoutConfiguration {}
 
 /// The [`FreeFormLayoutElement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-freeformlayoutelement.html) property type.
+///
+/// An element within a free-form layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FreeFormLayoutElement {
     /// `BackgroundStyle`.
+    ///
+    /// The background style configuration of a free-form layout element.
     pub background_style: Option<Val<FreeFormLayoutElementBackgroundStyle>>,
     /// `BorderRadius`.
+    ///
+    /// The border radius of a free-form layout element.
     ///
     /// - Length: 0 to 50.
     pub border_radius: Option<Val<String>>,
     /// `BorderStyle`.
+    ///
+    /// The border style configuration of a free-form layout element.
     pub border_style: Option<Val<FreeFormLayoutElementBorderStyle>>,
     /// `ElementId`: required.
+    ///
+    /// A unique identifier for an element within a free-form layout.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub element_id: Option<Val<String>>,
     /// `ElementType`: required.
+    ///
+    /// The type of element.
     pub element_type: Option<Val<LayoutElementType>>,
     /// `Height`: required.
+    ///
+    /// The height of an element within a free-form layout.
     pub height: Option<Val<String>>,
     /// `LoadingAnimation`.
+    ///
+    /// The loading animation configuration of a free-form layout element.
     pub loading_animation: Option<Val<LoadingAnimation>>,
     /// `Padding`.
+    ///
+    /// The padding of a free-form layout element.
     ///
     /// - Length: 0 to 200.
     pub padding: Option<Val<String>>,
     /// `RenderingRules`.
     ///
+    /// The rendering rules that determine when an element should be displayed within a free-form layout.
+    ///
     /// - Items: 0 to 10000.
     pub rendering_rules: Option<Val<Vec<SheetElementRenderingRule>>>,
     /// `SelectedBorderStyle`.
+    ///
+    /// The border style configuration of a free-form layout element. This border style is used when the
+    /// element is selected.
     pub selected_border_style: Option<Val<FreeFormLayoutElementBorderStyle>>,
     /// `Visibility`.
+    ///
+    /// The visibility of an element within a free-form layout.
     pub visibility: Option<Val<Visibility>>,
     /// `Width`: required.
+    ///
+    /// The width of an element within a free-form layout.
     pub width: Option<Val<String>>,
     /// `XAxisLocation`: required.
+    ///
+    /// The x-axis coordinate of the element.
     pub x_axis_location: Option<Val<String>>,
     /// `YAxisLocation`: required.
+    ///
+    /// The y-axis coordinate of the element.
     pub y_axis_location: Option<Val<String>>,
 }
 
@@ -15782,13 +17883,19 @@ impl ToValue for FreeFormLayoutElement {
 impl Literal for FreeFormLayoutElement {}
 
 /// The [`FreeFormLayoutElementBackgroundStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-freeformlayoutelementbackgroundstyle.html) property type.
+///
+/// The background style configuration of a free-form layout element.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FreeFormLayoutElementBackgroundStyle {
     /// `Color`.
     ///
+    /// The background color of a free-form layout element.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}(?:[A-F0-9]{2})?$`.
     pub color: Option<Val<String>>,
     /// `Visibility`.
+    ///
+    /// The background visibility of a free-form layout element.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -15842,15 +17949,23 @@ impl ToValue for FreeFormLayoutElementBackgroundStyle {
 impl Literal for FreeFormLayoutElementBackgroundStyle {}
 
 /// The [`FreeFormLayoutElementBorderStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-freeformlayoutelementborderstyle.html) property type.
+///
+/// The background style configuration of a free-form layout element.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FreeFormLayoutElementBorderStyle {
     /// `Color`.
     ///
+    /// The border color of a free-form layout element.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}(?:[A-F0-9]{2})?$`.
     pub color: Option<Val<String>>,
     /// `Visibility`.
+    ///
+    /// The border visibility of a free-form layout element.
     pub visibility: Option<Val<Visibility>>,
     /// `Width`.
+    ///
+    /// The border width of a free-form layout element.
     ///
     /// - Length: 0 to 50.
     pub width: Option<Val<String>>,
@@ -15912,9 +18027,13 @@ impl ToValue for FreeFormLayoutElementBorderStyle {
 impl Literal for FreeFormLayoutElementBorderStyle {}
 
 /// The [`FreeFormLayoutScreenCanvasSizeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-freeformlayoutscreencanvassizeoptions.html) property type.
+///
+/// The options that determine the sizing of the canvas used in a free-form layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FreeFormLayoutScreenCanvasSizeOptions {
     /// `OptimizedViewPortWidth`: required.
+    ///
+    /// The width that the view port will be optimized for when the layout renders.
     pub optimized_view_port_width: Option<Val<String>>,
 }
 
@@ -15969,9 +18088,13 @@ impl ToValue for FreeFormLayoutScreenCanvasSizeOptions {
 impl Literal for FreeFormLayoutScreenCanvasSizeOptions {}
 
 /// The [`FreeFormSectionLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-freeformsectionlayoutconfiguration.html) property type.
+///
+/// The free-form layout configuration of a section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FreeFormSectionLayoutConfiguration {
     /// `Elements`: required.
+    ///
+    /// The elements that are included in the free-form layout.
     ///
     /// - Items: 0 to 430.
     pub elements: Option<Val<Vec<FreeFormLayoutElement>>>,
@@ -16037,13 +18160,19 @@ impl ToValue for FreeFormSectionLayoutConfiguration {
 impl Literal for FreeFormSectionLayoutConfiguration {}
 
 /// The [`FunnelChartAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-funnelchartaggregatedfieldwells.html) property type.
+///
+/// The field well configuration of a `FunnelChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunnelChartAggregatedFieldWells {
     /// `Category`.
     ///
+    /// The category field wells of a funnel chart. Values are grouped by category fields.
+    ///
     /// - Items: 0 to 1.
     pub category: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The value field wells of a funnel chart. Values are aggregated based on categories.
     ///
     /// - Items: 0 to 1.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -16109,23 +18238,41 @@ impl ToValue for FunnelChartAggregatedFieldWells {
 impl Literal for FunnelChartAggregatedFieldWells {}
 
 /// The [`FunnelChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-funnelchartconfiguration.html) property type.
+///
+/// The configuration of a `FunnelChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunnelChartConfiguration {
     /// `CategoryLabelOptions`.
+    ///
+    /// The label options of the categories that are displayed in a `FunnelChartVisual` .
     pub category_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `DataLabelOptions`.
+    ///
+    /// The options that determine the presentation of the data labels.
     pub data_label_options: Option<Val<FunnelChartDataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field well configuration of a `FunnelChartVisual` .
     pub field_wells: Option<Val<FunnelChartFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a `FunnelChartVisual` .
     pub sort_configuration: Option<Val<FunnelChartSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip configuration of a `FunnelChartVisual` .
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `ValueLabelOptions`.
+    ///
+    /// The label options for the values that are displayed in a `FunnelChartVisual` .
     pub value_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `VisualPalette`.
+    ///
+    /// The visual palette configuration of a `FunnelChartVisual` .
     pub visual_palette: Option<Val<VisualPalette>>,
 }
 
@@ -16215,23 +18362,41 @@ impl ToValue for FunnelChartConfiguration {
 impl Literal for FunnelChartConfiguration {}
 
 /// The [`FunnelChartDataLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-funnelchartdatalabeloptions.html) property type.
+///
+/// The options that determine the presentation of the data labels.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunnelChartDataLabelOptions {
     /// `CategoryLabelVisibility`.
+    ///
+    /// The visibility of the category labels within the data labels.
     pub category_label_visibility: Option<Val<Visibility>>,
     /// `LabelColor`.
+    ///
+    /// The color of the data label text.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub label_color: Option<Val<String>>,
     /// `LabelFontConfiguration`.
+    ///
+    /// The font configuration for the data labels.
+    ///
+    /// Only the `FontSize` attribute of the font configuration is used for data labels.
     pub label_font_configuration: Option<Val<FontConfiguration>>,
     /// `MeasureDataLabelStyle`.
+    ///
+    /// Determines the style of the metric labels.
     pub measure_data_label_style: Option<Val<FunnelChartMeasureDataLabelStyle>>,
     /// `MeasureLabelVisibility`.
+    ///
+    /// The visibility of the measure labels within the data labels.
     pub measure_label_visibility: Option<Val<Visibility>>,
     /// `Position`.
+    ///
+    /// Determines the positioning of the data label relative to a section of the funnel.
     pub position: Option<Val<DataLabelPosition>>,
     /// `Visibility`.
+    ///
+    /// The visibility option that determines if data labels are displayed.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -16315,9 +18480,16 @@ impl ToValue for FunnelChartDataLabelOptions {
 impl Literal for FunnelChartDataLabelOptions {}
 
 /// The [`FunnelChartFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-funnelchartfieldwells.html) property type.
+///
+/// The field well configuration of a `FunnelChartVisual` .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunnelChartFieldWells {
     /// `FunnelChartAggregatedFieldWells`.
+    ///
+    /// The field well configuration of a `FunnelChartVisual` .
     pub funnel_chart_aggregated_field_wells: Option<Val<FunnelChartAggregatedFieldWells>>,
 }
 
@@ -16368,11 +18540,17 @@ impl ToValue for FunnelChartFieldWells {
 impl Literal for FunnelChartFieldWells {}
 
 /// The [`FunnelChartSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-funnelchartsortconfiguration.html) property type.
+///
+/// The sort configuration of a `FunnelChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunnelChartSortConfiguration {
     /// `CategoryItemsLimit`.
+    ///
+    /// The limit on the number of categories displayed.
     pub category_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `CategorySort`.
+    ///
+    /// The sort configuration of the category fields.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -16433,27 +18611,49 @@ impl ToValue for FunnelChartSortConfiguration {
 impl Literal for FunnelChartSortConfiguration {}
 
 /// The [`FunnelChartVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-funnelchartvisual.html) property type.
+///
+/// A funnel chart.
+///
+/// For more information, see [Using funnel
+/// charts](https://docs.aws.amazon.com/quicksight/latest/user/funnel-visual-content.html) in the *Amazon
+/// Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunnelChartVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration of a `FunnelChartVisual` .
     pub chart_configuration: Option<Val<FunnelChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers..
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -16553,9 +18753,13 @@ impl ToValue for FunnelChartVisual {
 impl Literal for FunnelChartVisual {}
 
 /// The [`GaugeChartArcConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-gaugechartarcconditionalformatting.html) property type.
+///
+/// The options that determine the presentation of the arc of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartArcConditionalFormatting {
     /// `ForegroundColor`.
+    ///
+    /// The conditional formatting of the arc foreground color.
     pub foreground_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -16603,13 +18807,19 @@ impl ToValue for GaugeChartArcConditionalFormatting {
 impl Literal for GaugeChartArcConditionalFormatting {}
 
 /// The [`GaugeChartColorConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-gaugechartcolorconfiguration.html) property type.
+///
+/// The color configuration of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartColorConfiguration {
     /// `BackgroundColor`.
     ///
+    /// The background color configuration of a `GaugeChartVisual` .
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub background_color: Option<Val<String>>,
     /// `ForegroundColor`.
+    ///
+    /// The foreground color configuration of a `GaugeChartVisual` .
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub foreground_color: Option<Val<String>>,
@@ -16665,9 +18875,13 @@ impl ToValue for GaugeChartColorConfiguration {
 impl Literal for GaugeChartColorConfiguration {}
 
 /// The [`GaugeChartConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-gaugechartconditionalformatting.html) property type.
+///
+/// The conditional formatting of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartConditionalFormatting {
     /// `ConditionalFormattingOptions`.
+    ///
+    /// Conditional formatting options of a `GaugeChartVisual` .
     ///
     /// - Items: 0 to 100.
     pub conditional_formatting_options: Option<Val<Vec<GaugeChartConditionalFormattingOption>>>,
@@ -16728,11 +18942,17 @@ impl ToValue for GaugeChartConditionalFormatting {
 impl Literal for GaugeChartConditionalFormatting {}
 
 /// The [`GaugeChartConditionalFormattingOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-gaugechartconditionalformattingoption.html) property type.
+///
+/// Conditional formatting options of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartConditionalFormattingOption {
     /// `Arc`.
+    ///
+    /// The options that determine the presentation of the arc of a `GaugeChartVisual` .
     pub arc: Option<Val<GaugeChartArcConditionalFormatting>>,
     /// `PrimaryValue`.
+    ///
+    /// The conditional formatting for the primary value of a `GaugeChartVisual` .
     pub primary_value: Option<Val<GaugeChartPrimaryValueConditionalFormatting>>,
 }
 
@@ -16786,21 +19006,37 @@ impl ToValue for GaugeChartConditionalFormattingOption {
 impl Literal for GaugeChartConditionalFormattingOption {}
 
 /// The [`GaugeChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-gaugechartconfiguration.html) property type.
+///
+/// The configuration of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartConfiguration {
     /// `ColorConfiguration`.
+    ///
+    /// The color configuration of a `GaugeChartVisual` .
     pub color_configuration: Option<Val<GaugeChartColorConfiguration>>,
     /// `DataLabels`.
+    ///
+    /// The data label configuration of a `GaugeChartVisual` .
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field well configuration of a `GaugeChartVisual` .
     pub field_wells: Option<Val<GaugeChartFieldWells>>,
     /// `GaugeChartOptions`.
+    ///
+    /// The options that determine the presentation of the `GaugeChartVisual` .
     pub gauge_chart_options: Option<Val<GaugeChartOptions>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `TooltipOptions`.
+    ///
+    /// The tooltip configuration of a `GaugeChartVisual` .
     pub tooltip_options: Option<Val<TooltipOptions>>,
     /// `VisualPalette`.
+    ///
+    /// The visual palette configuration of a `GaugeChartVisual` .
     pub visual_palette: Option<Val<VisualPalette>>,
 }
 
@@ -16884,13 +19120,19 @@ impl ToValue for GaugeChartConfiguration {
 impl Literal for GaugeChartConfiguration {}
 
 /// The [`GaugeChartFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-gaugechartfieldwells.html) property type.
+///
+/// The field well configuration of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartFieldWells {
     /// `TargetValues`.
     ///
+    /// The target value field wells of a `GaugeChartVisual` .
+    ///
     /// - Items: 0 to 200.
     pub target_values: Option<Val<Vec<MeasureField>>>,
     /// `Values`.
+    ///
+    /// The value field wells of a `GaugeChartVisual` .
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -16956,17 +19198,29 @@ impl ToValue for GaugeChartFieldWells {
 impl Literal for GaugeChartFieldWells {}
 
 /// The [`GaugeChartOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-gaugechartoptions.html) property type.
+///
+/// The options that determine the presentation of the `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartOptions {
     /// `Arc`.
+    ///
+    /// The arc configuration of a `GaugeChartVisual` .
     pub arc: Option<Val<ArcConfiguration>>,
     /// `ArcAxis`.
+    ///
+    /// The arc axis configuration of a `GaugeChartVisual` .
     pub arc_axis: Option<Val<ArcAxisConfiguration>>,
     /// `Comparison`.
+    ///
+    /// The comparison configuration of a `GaugeChartVisual` .
     pub comparison: Option<Val<ComparisonConfiguration>>,
     /// `PrimaryValueDisplayType`.
+    ///
+    /// The options that determine the primary value display type.
     pub primary_value_display_type: Option<Val<PrimaryValueDisplayType>>,
     /// `PrimaryValueFontConfiguration`.
+    ///
+    /// The options that determine the primary value font configuration.
     pub primary_value_font_configuration: Option<Val<FontConfiguration>>,
 }
 
@@ -17038,11 +19292,17 @@ impl ToValue for GaugeChartOptions {
 impl Literal for GaugeChartOptions {}
 
 /// The [`GaugeChartPrimaryValueConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-gaugechartprimaryvalueconditionalformatting.html) property type.
+///
+/// The conditional formatting for the primary value of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartPrimaryValueConditionalFormatting {
     /// `Icon`.
+    ///
+    /// The conditional formatting of the primary value icon.
     pub icon: Option<Val<ConditionalFormattingIcon>>,
     /// `TextColor`.
+    ///
+    /// The conditional formatting of the primary value text color.
     pub text_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -17096,25 +19356,47 @@ impl ToValue for GaugeChartPrimaryValueConditionalFormatting {
 impl Literal for GaugeChartPrimaryValueConditionalFormatting {}
 
 /// The [`GaugeChartVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-gaugechartvisual.html) property type.
+///
+/// A gauge chart.
+///
+/// For more information, see [Using gauge
+/// charts](https://docs.aws.amazon.com/quicksight/latest/user/gauge-chart.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration of a `GaugeChartVisual` .
     pub chart_configuration: Option<Val<GaugeChartConfiguration>>,
     /// `ConditionalFormatting`.
+    ///
+    /// The conditional formatting of a `GaugeChartVisual` .
     pub conditional_formatting: Option<Val<GaugeChartConditionalFormatting>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -17209,17 +19491,27 @@ impl ToValue for GaugeChartVisual {
 impl Literal for GaugeChartVisual {}
 
 /// The [`GeospatialCategoricalColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialcategoricalcolor.html) property type.
+///
+/// The definition for a categorical color.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialCategoricalColor {
     /// `CategoryDataColors`: required.
+    ///
+    /// A list of categorical data colors for each category.
     pub category_data_colors: Option<Val<Vec<GeospatialCategoricalDataColor>>>,
     /// `DefaultOpacity`.
+    ///
+    /// The default opacity of a categorical color.
     ///
     /// - Range: 0 to 1.
     pub default_opacity: Option<Val<f64>>,
     /// `NullDataSettings`.
+    ///
+    /// The null data visualization settings.
     pub null_data_settings: Option<Val<GeospatialNullDataSettings>>,
     /// `NullDataVisibility`.
+    ///
+    /// The state of visibility for null data.
     pub null_data_visibility: Option<Val<Visibility>>,
 }
 
@@ -17304,13 +19596,19 @@ impl ToValue for GeospatialCategoricalColor {
 impl Literal for GeospatialCategoricalColor {}
 
 /// The [`GeospatialCategoricalDataColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialcategoricaldatacolor.html) property type.
+///
+/// The categorical data color for a single category.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialCategoricalDataColor {
     /// `Color`: required.
     ///
+    /// The color and opacity values for the category data color.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}(?:[A-F0-9]{2})?$`.
     pub color: Option<Val<String>>,
     /// `DataValue`: required.
+    ///
+    /// The data value for the category data color.
     pub data_value: Option<Val<String>>,
 }
 
@@ -17378,9 +19676,13 @@ impl ToValue for GeospatialCategoricalDataColor {
 impl Literal for GeospatialCategoricalDataColor {}
 
 /// The [`GeospatialCircleRadius`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialcircleradius.html) property type.
+///
+/// The geospatial radius for a circle.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialCircleRadius {
     /// `Radius`.
+    ///
+    /// The positive value for the radius of a circle.
     ///
     /// - Minimum: 0.
     pub radius: Option<Val<f64>>,
@@ -17430,15 +19732,25 @@ impl ToValue for GeospatialCircleRadius {
 impl Literal for GeospatialCircleRadius {}
 
 /// The [`GeospatialCircleSymbolStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialcirclesymbolstyle.html) property type.
+///
+/// The properties for a circle symbol style.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialCircleSymbolStyle {
     /// `CircleRadius`.
+    ///
+    /// The radius of the circle.
     pub circle_radius: Option<Val<GeospatialCircleRadius>>,
     /// `FillColor`.
+    ///
+    /// The color and opacity values for the fill color.
     pub fill_color: Option<Val<GeospatialColor>>,
     /// `StrokeColor`.
+    ///
+    /// The color and opacity values for the stroke color.
     pub stroke_color: Option<Val<GeospatialColor>>,
     /// `StrokeWidth`.
+    ///
+    /// The width of the stroke (border).
     pub stroke_width: Option<Val<GeospatialLineWidth>>,
 }
 
@@ -17504,13 +19816,21 @@ impl ToValue for GeospatialCircleSymbolStyle {
 impl Literal for GeospatialCircleSymbolStyle {}
 
 /// The [`GeospatialColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialcolor.html) property type.
+///
+/// The visualization properties for solid, gradient, and categorical colors.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialColor {
     /// `Categorical`.
+    ///
+    /// The visualization properties for the categorical color.
     pub categorical: Option<Val<GeospatialCategoricalColor>>,
     /// `Gradient`.
+    ///
+    /// The visualization properties for the gradient color.
     pub gradient: Option<Val<GeospatialGradientColor>>,
     /// `Solid`.
+    ///
+    /// The visualization properties for the solid color.
     pub solid: Option<Val<GeospatialSolidColor>>,
 }
 
@@ -17570,21 +19890,31 @@ impl ToValue for GeospatialColor {
 impl Literal for GeospatialColor {}
 
 /// The [`GeospatialCoordinateBounds`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialcoordinatebounds.html) property type.
+///
+/// The bound options (north, south, west, east) of the geospatial window options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialCoordinateBounds {
     /// `East`: required.
+    ///
+    /// The longitude of the east bound of the geospatial coordinate bounds.
     ///
     /// - Range: -1800 to 1800.
     pub east: Option<Val<f64>>,
     /// `North`: required.
     ///
+    /// The latitude of the north bound of the geospatial coordinate bounds.
+    ///
     /// - Range: -90 to 90.
     pub north: Option<Val<f64>>,
     /// `South`: required.
     ///
+    /// The latitude of the south bound of the geospatial coordinate bounds.
+    ///
     /// - Range: -90 to 90.
     pub south: Option<Val<f64>>,
     /// `West`: required.
+    ///
+    /// The longitude of the west bound of the geospatial coordinate bounds.
     ///
     /// - Range: -1800 to 1800.
     pub west: Option<Val<f64>>,
@@ -17669,9 +19999,13 @@ impl ToValue for GeospatialCoordinateBounds {
 impl Literal for GeospatialCoordinateBounds {}
 
 /// The [`GeospatialDataSourceItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialdatasourceitem.html) property type.
+///
+/// The data source properties for the geospatial data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialDataSourceItem {
     /// `StaticFileDataSource`.
+    ///
+    /// The static file data source properties for the geospatial data.
     pub static_file_data_source: Option<Val<GeospatialStaticFileSource>>,
 }
 
@@ -17719,17 +20053,27 @@ impl ToValue for GeospatialDataSourceItem {
 impl Literal for GeospatialDataSourceItem {}
 
 /// The [`GeospatialGradientColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialgradientcolor.html) property type.
+///
+/// The definition for a gradient color.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialGradientColor {
     /// `DefaultOpacity`.
     ///
+    /// The default opacity for the gradient color.
+    ///
     /// - Range: 0 to 1.
     pub default_opacity: Option<Val<f64>>,
     /// `NullDataSettings`.
+    ///
+    /// The null data visualization settings.
     pub null_data_settings: Option<Val<GeospatialNullDataSettings>>,
     /// `NullDataVisibility`.
+    ///
+    /// The state of visibility for null data.
     pub null_data_visibility: Option<Val<Visibility>>,
     /// `StepColors`: required.
+    ///
+    /// A list of gradient step colors for the gradient.
     ///
     /// - Items: 2 to 3.
     pub step_colors: Option<Val<Vec<GeospatialGradientStepColor>>>,
@@ -17815,13 +20159,19 @@ impl ToValue for GeospatialGradientColor {
 impl Literal for GeospatialGradientColor {}
 
 /// The [`GeospatialGradientStepColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialgradientstepcolor.html) property type.
+///
+/// The gradient step color for a single step.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialGradientStepColor {
     /// `Color`: required.
     ///
+    /// The color and opacity values for the gradient step color.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}(?:[A-F0-9]{2})?$`.
     pub color: Option<Val<String>>,
     /// `DataValue`: required.
+    ///
+    /// The data value for the gradient step color.
     pub data_value: Option<Val<f64>>,
 }
 
@@ -17889,9 +20239,13 @@ impl ToValue for GeospatialGradientStepColor {
 impl Literal for GeospatialGradientStepColor {}
 
 /// The [`GeospatialHeatmapColorScale`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialheatmapcolorscale.html) property type.
+///
+/// The color scale specification for the heatmap point style.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialHeatmapColorScale {
     /// `Colors`.
+    ///
+    /// The list of colors to be used in heatmap point style.
     ///
     /// - Items: 2 to 2.
     pub colors: Option<Val<Vec<GeospatialHeatmapDataColor>>>,
@@ -17946,9 +20300,13 @@ impl ToValue for GeospatialHeatmapColorScale {
 impl Literal for GeospatialHeatmapColorScale {}
 
 /// The [`GeospatialHeatmapConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialheatmapconfiguration.html) property type.
+///
+/// The heatmap configuration of the geospatial point style.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialHeatmapConfiguration {
     /// `HeatmapColor`.
+    ///
+    /// The color scale specification for the heatmap point style.
     pub heatmap_color: Option<Val<GeospatialHeatmapColorScale>>,
 }
 
@@ -17996,9 +20354,13 @@ impl ToValue for GeospatialHeatmapConfiguration {
 impl Literal for GeospatialHeatmapConfiguration {}
 
 /// The [`GeospatialHeatmapDataColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialheatmapdatacolor.html) property type.
+///
+/// The color to be used in the heatmap point style.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialHeatmapDataColor {
     /// `Color`: required.
+    ///
+    /// The hex color to be used in the heatmap point style.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
@@ -18051,13 +20413,19 @@ impl ToValue for GeospatialHeatmapDataColor {
 impl Literal for GeospatialHeatmapDataColor {}
 
 /// The [`GeospatialLayerColorField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatiallayercolorfield.html) property type.
+///
+/// The color field that defines a gradient or categorical style.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialLayerColorField {
     /// `ColorDimensionsFields`.
     ///
+    /// A list of color dimension fields.
+    ///
     /// - Items: 0 to 1.
     pub color_dimensions_fields: Option<Val<Vec<DimensionField>>>,
     /// `ColorValuesFields`.
+    ///
+    /// A list of color measure fields.
     ///
     /// - Items: 0 to 1.
     pub color_values_fields: Option<Val<Vec<MeasureField>>>,
@@ -18123,13 +20491,21 @@ impl ToValue for GeospatialLayerColorField {
 impl Literal for GeospatialLayerColorField {}
 
 /// The [`GeospatialLayerDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatiallayerdefinition.html) property type.
+///
+/// The definition properties for a geospatial layer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialLayerDefinition {
     /// `LineLayer`.
+    ///
+    /// The definition for a line layer.
     pub line_layer: Option<Val<GeospatialLineLayer>>,
     /// `PointLayer`.
+    ///
+    /// The definition for a point layer.
     pub point_layer: Option<Val<GeospatialPointLayer>>,
     /// `PolygonLayer`.
+    ///
+    /// The definition for a polygon layer.
     pub polygon_layer: Option<Val<GeospatialPolygonLayer>>,
 }
 
@@ -18189,27 +20565,45 @@ impl ToValue for GeospatialLayerDefinition {
 impl Literal for GeospatialLayerDefinition {}
 
 /// The [`GeospatialLayerItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatiallayeritem.html) property type.
+///
+/// The properties for a single geospatial layer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialLayerItem {
     /// `Actions`.
     ///
+    /// A list of custom actions for a layer.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<LayerCustomAction>>>,
     /// `DataSource`.
+    ///
+    /// The data source for the layer.
     pub data_source: Option<Val<GeospatialDataSourceItem>>,
     /// `JoinDefinition`.
+    ///
+    /// The join definition properties for a layer.
     pub join_definition: Option<Val<GeospatialLayerJoinDefinition>>,
     /// `Label`.
+    ///
+    /// The label that is displayed for the layer.
     pub label: Option<Val<String>>,
     /// `LayerDefinition`.
+    ///
+    /// The definition properties for a layer.
     pub layer_definition: Option<Val<GeospatialLayerDefinition>>,
     /// `LayerId`: required.
+    ///
+    /// The ID of the layer.
     pub layer_id: Option<Val<String>>,
     /// `LayerType`.
+    ///
+    /// The layer type.
     pub layer_type: Option<Val<GeospatialLayerType>>,
     /// `Tooltip`.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `Visibility`.
+    ///
+    /// The state of visibility for the layer.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -18313,13 +20707,19 @@ impl ToValue for GeospatialLayerItem {
 impl Literal for GeospatialLayerItem {}
 
 /// The [`GeospatialLayerJoinDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatiallayerjoindefinition.html) property type.
+///
+/// The custom actions for a layer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialLayerJoinDefinition {
     /// `ColorField`.
+    ///
+    /// The geospatial color field for the join definition.
     pub color_field: Option<Val<GeospatialLayerColorField>>,
     /// `DatasetKeyField`.
     pub dataset_key_field: Option<Val<UnaggregatedField>>,
     /// `ShapeKeyField`.
+    ///
+    /// The name of the field or property in the geospatial data source.
     pub shape_key_field: Option<Val<String>>,
 }
 
@@ -18379,6 +20779,8 @@ impl ToValue for GeospatialLayerJoinDefinition {
 impl Literal for GeospatialLayerJoinDefinition {}
 
 /// The [`GeospatialLayerMapConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatiallayermapconfiguration.html) property type.
+///
+/// The map definition that defines map state, map style, and geospatial layers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialLayerMapConfiguration {
     /// `Interactions`.
@@ -18386,10 +20788,16 @@ pub struct GeospatialLayerMapConfiguration {
     /// `Legend`.
     pub legend: Option<Val<LegendOptions>>,
     /// `MapLayers`.
+    ///
+    /// The geospatial layers to visualize on the map.
     pub map_layers: Option<Val<Vec<GeospatialLayerItem>>>,
     /// `MapState`.
+    ///
+    /// The map state properties for the map.
     pub map_state: Option<Val<GeospatialMapState>>,
     /// `MapStyle`.
+    ///
+    /// The map style properties for the map.
     pub map_style: Option<Val<GeospatialMapStyle>>,
 }
 
@@ -18466,9 +20874,13 @@ impl ToValue for GeospatialLayerMapConfiguration {
 impl Literal for GeospatialLayerMapConfiguration {}
 
 /// The [`GeospatialLineLayer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatiallinelayer.html) property type.
+///
+/// The geospatial Line layer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialLineLayer {
     /// `Style`: required.
+    ///
+    /// The visualization style for a line layer.
     pub style: Option<Val<GeospatialLineStyle>>,
 }
 
@@ -18519,9 +20931,13 @@ impl ToValue for GeospatialLineLayer {
 impl Literal for GeospatialLineLayer {}
 
 /// The [`GeospatialLineStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatiallinestyle.html) property type.
+///
+/// The visualization style for a line layer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialLineStyle {
     /// `LineSymbolStyle`.
+    ///
+    /// The symbol style for a line style.
     pub line_symbol_style: Option<Val<GeospatialLineSymbolStyle>>,
 }
 
@@ -18569,11 +20985,17 @@ impl ToValue for GeospatialLineStyle {
 impl Literal for GeospatialLineStyle {}
 
 /// The [`GeospatialLineSymbolStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatiallinesymbolstyle.html) property type.
+///
+/// The symbol style for a line layer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialLineSymbolStyle {
     /// `FillColor`.
+    ///
+    /// The color and opacity values for the fill color.
     pub fill_color: Option<Val<GeospatialColor>>,
     /// `LineWidth`.
+    ///
+    /// The width value for a line.
     pub line_width: Option<Val<GeospatialLineWidth>>,
 }
 
@@ -18627,9 +21049,13 @@ impl ToValue for GeospatialLineSymbolStyle {
 impl Literal for GeospatialLineSymbolStyle {}
 
 /// The [`GeospatialLineWidth`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatiallinewidth.html) property type.
+///
+/// The width properties for a line.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialLineWidth {
     /// `LineWidth`.
+    ///
+    /// The positive value for the width of a line.
     ///
     /// - Minimum: 0.
     pub line_width: Option<Val<f64>>,
@@ -18679,17 +21105,25 @@ impl ToValue for GeospatialLineWidth {
 impl Literal for GeospatialLineWidth {}
 
 /// The [`GeospatialMapAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialmapaggregatedfieldwells.html) property type.
+///
+/// The aggregated field wells for a geospatial map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialMapAggregatedFieldWells {
     /// `Colors`.
+    ///
+    /// The color field wells of a geospatial map.
     ///
     /// - Items: 0 to 200.
     pub colors: Option<Val<Vec<DimensionField>>>,
     /// `Geospatial`.
     ///
+    /// The geospatial field wells of a geospatial map. Values are grouped by geospatial fields.
+    ///
     /// - Items: 0 to 200.
     pub geospatial: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The size field wells of a geospatial map. Values are aggregated based on geospatial fields.
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -18766,23 +21200,39 @@ impl ToValue for GeospatialMapAggregatedFieldWells {
 impl Literal for GeospatialMapAggregatedFieldWells {}
 
 /// The [`GeospatialMapConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialmapconfiguration.html) property type.
+///
+/// The configuration of a `GeospatialMapVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialMapConfiguration {
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<GeospatialMapFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `MapStyleOptions`.
+    ///
+    /// The map style options of the geospatial map.
     pub map_style_options: Option<Val<GeospatialMapStyleOptions>>,
     /// `PointStyleOptions`.
+    ///
+    /// The point style options of the geospatial map.
     pub point_style_options: Option<Val<GeospatialPointStyleOptions>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `VisualPalette`.
     pub visual_palette: Option<Val<VisualPalette>>,
     /// `WindowOptions`.
+    ///
+    /// The window options of the geospatial map.
     pub window_options: Option<Val<GeospatialWindowOptions>>,
 }
 
@@ -18872,9 +21322,16 @@ impl ToValue for GeospatialMapConfiguration {
 impl Literal for GeospatialMapConfiguration {}
 
 /// The [`GeospatialMapFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialmapfieldwells.html) property type.
+///
+/// The field wells of a `GeospatialMapVisual` .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialMapFieldWells {
     /// `GeospatialMapAggregatedFieldWells`.
+    ///
+    /// The aggregated field well for a geospatial map.
     pub geospatial_map_aggregated_field_wells: Option<Val<GeospatialMapAggregatedFieldWells>>,
 }
 
@@ -18925,11 +21382,15 @@ impl ToValue for GeospatialMapFieldWells {
 impl Literal for GeospatialMapFieldWells {}
 
 /// The [`GeospatialMapState`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialmapstate.html) property type.
+///
+/// The map state properties for a map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialMapState {
     /// `Bounds`.
     pub bounds: Option<Val<GeospatialCoordinateBounds>>,
     /// `MapNavigation`.
+    ///
+    /// Enables or disables map navigation for a map.
     pub map_navigation: Option<Val<GeospatialMapNavigation>>,
 }
 
@@ -18983,15 +21444,23 @@ impl ToValue for GeospatialMapState {
 impl Literal for GeospatialMapState {}
 
 /// The [`GeospatialMapStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialmapstyle.html) property type.
+///
+/// The map style properties for a map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialMapStyle {
     /// `BackgroundColor`.
     ///
+    /// The background color and opacity values for a map.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}(?:[A-F0-9]{2})?$`.
     pub background_color: Option<Val<String>>,
     /// `BaseMapStyle`.
+    ///
+    /// The selected base map style.
     pub base_map_style: Option<Val<BaseMapStyleType>>,
     /// `BaseMapVisibility`.
+    ///
+    /// The state of visibility for the base map.
     pub base_map_visibility: Option<Val<Visibility>>,
 }
 
@@ -19051,9 +21520,13 @@ impl ToValue for GeospatialMapStyle {
 impl Literal for GeospatialMapStyle {}
 
 /// The [`GeospatialMapStyleOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialmapstyleoptions.html) property type.
+///
+/// The map style options of the geospatial map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialMapStyleOptions {
     /// `BaseMapStyle`.
+    ///
+    /// The base map style of the geospatial map.
     pub base_map_style: Option<Val<BaseMapStyleType>>,
 }
 
@@ -19101,27 +21574,49 @@ impl ToValue for GeospatialMapStyleOptions {
 impl Literal for GeospatialMapStyleOptions {}
 
 /// The [`GeospatialMapVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialmapvisual.html) property type.
+///
+/// A geospatial map or a points on map visual.
+///
+/// For more information, see [Creating point
+/// maps](https://docs.aws.amazon.com/quicksight/latest/user/point-maps.html) in the *Amazon Quick Suite
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialMapVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<GeospatialMapConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers..
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -19221,9 +21716,13 @@ impl ToValue for GeospatialMapVisual {
 impl Literal for GeospatialMapVisual {}
 
 /// The [`GeospatialNullDataSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialnulldatasettings.html) property type.
+///
+/// The properties for the visualization of null data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialNullDataSettings {
     /// `SymbolStyle`: required.
+    ///
+    /// The symbol style for null data.
     pub symbol_style: Option<Val<GeospatialNullSymbolStyle>>,
 }
 
@@ -19278,17 +21777,25 @@ impl ToValue for GeospatialNullDataSettings {
 impl Literal for GeospatialNullDataSettings {}
 
 /// The [`GeospatialNullSymbolStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialnullsymbolstyle.html) property type.
+///
+/// The symbol style for null data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialNullSymbolStyle {
     /// `FillColor`.
+    ///
+    /// The color and opacity values for the fill color.
     ///
     /// - Pattern: `^#[A-F0-9]{6}(?:[A-F0-9]{2})?$`.
     pub fill_color: Option<Val<String>>,
     /// `StrokeColor`.
     ///
+    /// The color and opacity values for the stroke color.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}(?:[A-F0-9]{2})?$`.
     pub stroke_color: Option<Val<String>>,
     /// `StrokeWidth`.
+    ///
+    /// The width of the border stroke.
     ///
     /// - Minimum: 0.
     pub stroke_width: Option<Val<f64>>,
@@ -19350,9 +21857,13 @@ impl ToValue for GeospatialNullSymbolStyle {
 impl Literal for GeospatialNullSymbolStyle {}
 
 /// The [`GeospatialPointLayer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialpointlayer.html) property type.
+///
+/// The geospatial Point layer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialPointLayer {
     /// `Style`: required.
+    ///
+    /// The visualization style for a point layer.
     pub style: Option<Val<GeospatialPointStyle>>,
 }
 
@@ -19403,9 +21914,13 @@ impl ToValue for GeospatialPointLayer {
 impl Literal for GeospatialPointLayer {}
 
 /// The [`GeospatialPointStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialpointstyle.html) property type.
+///
+/// The point style for a point layer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialPointStyle {
     /// `CircleSymbolStyle`.
+    ///
+    /// The circle symbol style for a point layer.
     pub circle_symbol_style: Option<Val<GeospatialCircleSymbolStyle>>,
 }
 
@@ -19453,13 +21968,21 @@ impl ToValue for GeospatialPointStyle {
 impl Literal for GeospatialPointStyle {}
 
 /// The [`GeospatialPointStyleOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialpointstyleoptions.html) property type.
+///
+/// The point style of the geospatial map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialPointStyleOptions {
     /// `ClusterMarkerConfiguration`.
+    ///
+    /// The cluster marker configuration of the geospatial point style.
     pub cluster_marker_configuration: Option<Val<ClusterMarkerConfiguration>>,
     /// `HeatmapConfiguration`.
+    ///
+    /// The heatmap configuration of the geospatial point style.
     pub heatmap_configuration: Option<Val<GeospatialHeatmapConfiguration>>,
     /// `SelectedPointStyle`.
+    ///
+    /// The selected point styles (point, cluster) of the geospatial map.
     pub selected_point_style: Option<Val<GeospatialSelectedPointStyle>>,
 }
 
@@ -19519,9 +22042,13 @@ impl ToValue for GeospatialPointStyleOptions {
 impl Literal for GeospatialPointStyleOptions {}
 
 /// The [`GeospatialPolygonLayer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialpolygonlayer.html) property type.
+///
+/// The geospatial polygon layer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialPolygonLayer {
     /// `Style`: required.
+    ///
+    /// The visualization style for a polygon layer.
     pub style: Option<Val<GeospatialPolygonStyle>>,
 }
 
@@ -19572,9 +22099,13 @@ impl ToValue for GeospatialPolygonLayer {
 impl Literal for GeospatialPolygonLayer {}
 
 /// The [`GeospatialPolygonStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialpolygonstyle.html) property type.
+///
+/// The polygon style for a polygon layer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialPolygonStyle {
     /// `PolygonSymbolStyle`.
+    ///
+    /// The polygon symbol style for a polygon layer.
     pub polygon_symbol_style: Option<Val<GeospatialPolygonSymbolStyle>>,
 }
 
@@ -19622,13 +22153,21 @@ impl ToValue for GeospatialPolygonStyle {
 impl Literal for GeospatialPolygonStyle {}
 
 /// The [`GeospatialPolygonSymbolStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialpolygonsymbolstyle.html) property type.
+///
+/// The polygon symbol style for a polygon layer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialPolygonSymbolStyle {
     /// `FillColor`.
+    ///
+    /// The color and opacity values for the fill color.
     pub fill_color: Option<Val<GeospatialColor>>,
     /// `StrokeColor`.
+    ///
+    /// The color and opacity values for the stroke color.
     pub stroke_color: Option<Val<GeospatialColor>>,
     /// `StrokeWidth`.
+    ///
+    /// The width of the border stroke.
     pub stroke_width: Option<Val<GeospatialLineWidth>>,
 }
 
@@ -19688,13 +22227,19 @@ impl ToValue for GeospatialPolygonSymbolStyle {
 impl Literal for GeospatialPolygonSymbolStyle {}
 
 /// The [`GeospatialSolidColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialsolidcolor.html) property type.
+///
+/// The definition for a solid color.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialSolidColor {
     /// `Color`: required.
     ///
+    /// The color and opacity values for the color.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}(?:[A-F0-9]{2})?$`.
     pub color: Option<Val<String>>,
     /// `State`.
+    ///
+    /// Enables and disables the view state of the color.
     pub state: Option<Val<GeospatialColorState>>,
 }
 
@@ -19751,9 +22296,13 @@ impl ToValue for GeospatialSolidColor {
 impl Literal for GeospatialSolidColor {}
 
 /// The [`GeospatialStaticFileSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialstaticfilesource.html) property type.
+///
+/// The source properties for a geospatial static file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialStaticFileSource {
     /// `StaticFileId`: required.
+    ///
+    /// The ID of the static file.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -19811,11 +22360,17 @@ impl ToValue for GeospatialStaticFileSource {
 impl Literal for GeospatialStaticFileSource {}
 
 /// The [`GeospatialWindowOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-geospatialwindowoptions.html) property type.
+///
+/// The window options of the geospatial map visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialWindowOptions {
     /// `Bounds`.
+    ///
+    /// The bounds options (north, south, west, east) of the geospatial window options.
     pub bounds: Option<Val<GeospatialCoordinateBounds>>,
     /// `MapZoomMode`.
+    ///
+    /// The map zoom modes (manual, auto) of the geospatial window options.
     pub map_zoom_mode: Option<Val<MapZoomMode>>,
 }
 
@@ -19869,11 +22424,17 @@ impl ToValue for GeospatialWindowOptions {
 impl Literal for GeospatialWindowOptions {}
 
 /// The [`GlobalTableBorderOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-globaltableborderoptions.html) property type.
+///
+/// Determines the border options for a table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalTableBorderOptions {
     /// `SideSpecificBorder`.
+    ///
+    /// Determines the options for side specific border.
     pub side_specific_border: Option<Val<TableSideBorderOptions>>,
     /// `UniformBorder`.
+    ///
+    /// Determines the options for uniform border.
     pub uniform_border: Option<Val<TableBorderOptions>>,
 }
 
@@ -19927,9 +22488,13 @@ impl ToValue for GlobalTableBorderOptions {
 impl Literal for GlobalTableBorderOptions {}
 
 /// The [`GradientColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-gradientcolor.html) property type.
+///
+/// Determines the gradient color settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GradientColor {
     /// `Stops`.
+    ///
+    /// The list of gradient color stops.
     ///
     /// - Items: 0 to 100.
     pub stops: Option<Val<Vec<GradientStop>>>,
@@ -19984,15 +22549,23 @@ impl ToValue for GradientColor {
 impl Literal for GradientColor {}
 
 /// The [`GradientStop`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-gradientstop.html) property type.
+///
+/// Determines the gradient stop configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GradientStop {
     /// `Color`.
     ///
+    /// Determines the color.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `DataValue`.
+    ///
+    /// Determines the data value.
     pub data_value: Option<Val<f64>>,
     /// `GradientOffset`: required.
+    ///
+    /// Determines gradient offset value.
     pub gradient_offset: Option<Val<f64>>,
 }
 
@@ -20059,9 +22632,13 @@ impl ToValue for GradientStop {
 impl Literal for GradientStop {}
 
 /// The [`GridLayoutCanvasSizeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-gridlayoutcanvassizeoptions.html) property type.
+///
+/// Configuration options for the canvas of a grid layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GridLayoutCanvasSizeOptions {
     /// `ScreenCanvasSizeOptions`.
+    ///
+    /// The options that determine the sizing of the canvas used in a grid layout.
     pub screen_canvas_size_options: Option<Val<GridLayoutScreenCanvasSizeOptions>>,
 }
 
@@ -20109,11 +22686,18 @@ impl ToValue for GridLayoutCanvasSizeOptions {
 impl Literal for GridLayoutCanvasSizeOptions {}
 
 /// The [`GridLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-gridlayoutconfiguration.html) property type.
+///
+/// The configuration for a grid layout. Also called a tiled layout.
+///
+/// Visuals snap to a grid with standard spacing and alignment. Dashboards are displayed as designed,
+/// with options to fit to screen or view at actual size.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GridLayoutConfiguration {
     /// `CanvasSizeOptions`.
     pub canvas_size_options: Option<Val<GridLayoutCanvasSizeOptions>>,
     /// `Elements`: required.
+    ///
+    /// The elements that are included in a grid layout.
     ///
     /// - Items: 0 to 430.
     pub elements: Option<Val<Vec<GridLayoutElement>>>,
@@ -20186,46 +22770,71 @@ impl ToValue for GridLayoutConfiguration {
 impl Literal for GridLayoutConfiguration {}
 
 /// The [`GridLayoutElement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-gridlayoutelement.html) property type.
+///
+/// An element within a grid layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GridLayoutElement {
     /// `BackgroundStyle`.
+    ///
+    /// The background style configuration of a grid layout element.
     pub background_style: Option<Val<GridLayoutElementBackgroundStyle>>,
     /// `BorderRadius`.
+    ///
+    /// The border radius of a grid layout element.
     ///
     /// - Length: 0 to 50.
     pub border_radius: Option<Val<String>>,
     /// `BorderStyle`.
+    ///
+    /// The border style configuration of a grid layout element.
     pub border_style: Option<Val<GridLayoutElementBorderStyle>>,
     /// `ColumnIndex`.
+    ///
+    /// The column index for the upper left corner of an element.
     ///
     /// - Range: 0 to 35.
     pub column_index: Option<Val<f64>>,
     /// `ColumnSpan`: required.
     ///
+    /// The width of a grid element expressed as a number of grid columns.
+    ///
     /// - Range: 1 to 36.
     pub column_span: Option<Val<f64>>,
     /// `ElementId`: required.
+    ///
+    /// A unique identifier for an element within a grid layout.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub element_id: Option<Val<String>>,
     /// `ElementType`: required.
+    ///
+    /// The type of element.
     pub element_type: Option<Val<LayoutElementType>>,
     /// `LoadingAnimation`.
     pub loading_animation: Option<Val<LoadingAnimation>>,
     /// `Padding`.
     ///
+    /// The padding of a grid layout element.
+    ///
     /// - Length: 0 to 200.
     pub padding: Option<Val<String>>,
     /// `RowIndex`.
+    ///
+    /// The row index for the upper left corner of an element.
     ///
     /// - Range: 0 to 9009.
     pub row_index: Option<Val<f64>>,
     /// `RowSpan`: required.
     ///
+    /// The height of a grid element expressed as a number of grid rows.
+    ///
     /// - Range: 1 to 21.
     pub row_span: Option<Val<f64>>,
     /// `SelectedBorderStyle`.
+    ///
+    /// The border style configuration of a grid layout element. This border style is used when the element
+    /// is selected.
     pub selected_border_style: Option<Val<GridLayoutElementBorderStyle>>,
 }
 
@@ -20365,13 +22974,19 @@ impl ToValue for GridLayoutElement {
 impl Literal for GridLayoutElement {}
 
 /// The [`GridLayoutElementBackgroundStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-gridlayoutelementbackgroundstyle.html) property type.
+///
+/// The background style configuration of a grid layout element.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GridLayoutElementBackgroundStyle {
     /// `Color`.
     ///
+    /// The background color of a grid layout element.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}(?:[A-F0-9]{2})?$`.
     pub color: Option<Val<String>>,
     /// `Visibility`.
+    ///
+    /// The background visibility of a grid layout element.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -20425,15 +23040,23 @@ impl ToValue for GridLayoutElementBackgroundStyle {
 impl Literal for GridLayoutElementBackgroundStyle {}
 
 /// The [`GridLayoutElementBorderStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-gridlayoutelementborderstyle.html) property type.
+///
+/// The border style configuration of a grid layout element.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GridLayoutElementBorderStyle {
     /// `Color`.
     ///
+    /// The border color of a grid layout element.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}(?:[A-F0-9]{2})?$`.
     pub color: Option<Val<String>>,
     /// `Visibility`.
+    ///
+    /// The border visibility of a grid layout element.
     pub visibility: Option<Val<Visibility>>,
     /// `Width`.
+    ///
+    /// The border width of a grid layout element.
     ///
     /// - Length: 0 to 50.
     pub width: Option<Val<String>>,
@@ -20495,11 +23118,22 @@ impl ToValue for GridLayoutElementBorderStyle {
 impl Literal for GridLayoutElementBorderStyle {}
 
 /// The [`GridLayoutScreenCanvasSizeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-gridlayoutscreencanvassizeoptions.html) property type.
+///
+/// The options that determine the sizing of the canvas used in a grid layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GridLayoutScreenCanvasSizeOptions {
     /// `OptimizedViewPortWidth`.
+    ///
+    /// The width that the view port will be optimized for when the layout renders.
     pub optimized_view_port_width: Option<Val<String>>,
     /// `ResizeOption`: required.
+    ///
+    /// This value determines the layout behavior when the viewport is resized.
+    ///
+    /// - `FIXED` : A fixed width will be used when optimizing the layout. In the Quick Sight console, this
+    ///   option is called `Classic` .
+    /// - `RESPONSIVE` : The width of the canvas will be responsive and optimized to the view port. In the
+    ///   Quick Sight console, this option is called `Tiled` .
     pub resize_option: Option<Val<ResizeOption>>,
 }
 
@@ -20560,22 +23194,34 @@ impl ToValue for GridLayoutScreenCanvasSizeOptions {
 impl Literal for GridLayoutScreenCanvasSizeOptions {}
 
 /// The [`GrowthRateComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-growthratecomputation.html) property type.
+///
+/// The growth rate computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrowthRateComputation {
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `PeriodSize`.
+    ///
+    /// The period size setup of a growth rate computation.
     ///
     /// - Range: 2 to 52.
     pub period_size: Option<Val<f64>>,
     /// `Time`.
+    ///
+    /// The time field that is used in a computation.
     pub time: Option<Val<DimensionField>>,
     /// `Value`.
+    ///
+    /// The value field that is used in a computation.
     pub value: Option<Val<MeasureField>>,
 }
 
@@ -20654,16 +23300,24 @@ impl ToValue for GrowthRateComputation {
 impl Literal for GrowthRateComputation {}
 
 /// The [`HeaderFooterSectionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-headerfootersectionconfiguration.html) property type.
+///
+/// The configuration of a header or footer section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeaderFooterSectionConfiguration {
     /// `Layout`: required.
+    ///
+    /// The layout configuration of the header or footer section.
     pub layout: Option<Val<SectionLayoutConfiguration>>,
     /// `SectionId`: required.
+    ///
+    /// The unique identifier of the header or footer section.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub section_id: Option<Val<String>>,
     /// `Style`.
+    ///
+    /// The style options of a header or footer section.
     pub style: Option<Val<SectionStyle>>,
 }
 
@@ -20741,17 +23395,25 @@ impl ToValue for HeaderFooterSectionConfiguration {
 impl Literal for HeaderFooterSectionConfiguration {}
 
 /// The [`HeatMapAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-heatmapaggregatedfieldwells.html) property type.
+///
+/// The aggregated field wells of a heat map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeatMapAggregatedFieldWells {
     /// `Columns`.
+    ///
+    /// The columns field well of a heat map.
     ///
     /// - Items: 0 to 1.
     pub columns: Option<Val<Vec<DimensionField>>>,
     /// `Rows`.
     ///
+    /// The rows field well of a heat map.
+    ///
     /// - Items: 0 to 1.
     pub rows: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The values field well of a heat map.
     ///
     /// - Items: 0 to 1.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -20828,25 +23490,45 @@ impl ToValue for HeatMapAggregatedFieldWells {
 impl Literal for HeatMapAggregatedFieldWells {}
 
 /// The [`HeatMapConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-heatmapconfiguration.html) property type.
+///
+/// The configuration of a heat map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeatMapConfiguration {
     /// `ColorScale`.
+    ///
+    /// The color options (gradient color, point of divergence) in a heat map.
     pub color_scale: Option<Val<ColorScale>>,
     /// `ColumnLabelOptions`.
+    ///
+    /// The label options of the column that is displayed in a heat map.
     pub column_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `DataLabels`.
+    ///
+    /// The options that determine if visual data labels are displayed.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<HeatMapFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `RowLabelOptions`.
+    ///
+    /// The label options of the row that is displayed in a `heat map` .
     pub row_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a heat map.
     pub sort_configuration: Option<Val<HeatMapSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
 }
 
@@ -20942,9 +23624,16 @@ impl ToValue for HeatMapConfiguration {
 impl Literal for HeatMapConfiguration {}
 
 /// The [`HeatMapFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-heatmapfieldwells.html) property type.
+///
+/// The field well configuration of a heat map.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeatMapFieldWells {
     /// `HeatMapAggregatedFieldWells`.
+    ///
+    /// The aggregated field wells of a heat map.
     pub heat_map_aggregated_field_wells: Option<Val<HeatMapAggregatedFieldWells>>,
 }
 
@@ -20992,17 +23681,27 @@ impl ToValue for HeatMapFieldWells {
 impl Literal for HeatMapFieldWells {}
 
 /// The [`HeatMapSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-heatmapsortconfiguration.html) property type.
+///
+/// The sort configuration of a heat map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeatMapSortConfiguration {
     /// `HeatMapColumnItemsLimitConfiguration`.
+    ///
+    /// The limit on the number of columns that are displayed in a heat map.
     pub heat_map_column_items_limit_configuration: Option<Val<ItemsLimitConfiguration>>,
     /// `HeatMapColumnSort`.
+    ///
+    /// The column sort configuration for heat map for columns that aren't a part of a field well.
     ///
     /// - Items: 0 to 100.
     pub heat_map_column_sort: Option<Val<Vec<FieldSortOptions>>>,
     /// `HeatMapRowItemsLimitConfiguration`.
+    ///
+    /// The limit on the number of rows that are displayed in a heat map.
     pub heat_map_row_items_limit_configuration: Option<Val<ItemsLimitConfiguration>>,
     /// `HeatMapRowSort`.
+    ///
+    /// The field sort configuration of the rows fields.
     ///
     /// - Items: 0 to 100.
     pub heat_map_row_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -21080,27 +23779,49 @@ impl ToValue for HeatMapSortConfiguration {
 impl Literal for HeatMapSortConfiguration {}
 
 /// The [`HeatMapVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-heatmapvisual.html) property type.
+///
+/// A heat map.
+///
+/// For more information, see [Using heat
+/// maps](https://docs.aws.amazon.com/quicksight/latest/user/heat-map.html) in the *Amazon Quick Suite
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeatMapVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration of a heat map.
     pub chart_configuration: Option<Val<HeatMapConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -21200,9 +23921,13 @@ impl ToValue for HeatMapVisual {
 impl Literal for HeatMapVisual {}
 
 /// The [`HistogramAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-histogramaggregatedfieldwells.html) property type.
+///
+/// The field well configuration of a histogram.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HistogramAggregatedFieldWells {
     /// `Values`.
+    ///
+    /// The value field wells of a histogram. Values are aggregated by `COUNT` or `DISTINCT_COUNT` .
     ///
     /// - Items: 0 to 1.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -21257,15 +23982,25 @@ impl ToValue for HistogramAggregatedFieldWells {
 impl Literal for HistogramAggregatedFieldWells {}
 
 /// The [`HistogramBinOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-histogrambinoptions.html) property type.
+///
+/// The options that determine the presentation of histogram bins.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HistogramBinOptions {
     /// `BinCount`.
+    ///
+    /// The options that determine the bin count of a histogram.
     pub bin_count: Option<Val<BinCountOptions>>,
     /// `BinWidth`.
+    ///
+    /// The options that determine the bin width of a histogram.
     pub bin_width: Option<Val<BinWidthOptions>>,
     /// `SelectedBinType`.
+    ///
+    /// The options that determine the selected bin type.
     pub selected_bin_type: Option<Val<HistogramBinType>>,
     /// `StartValue`.
+    ///
+    /// The options that determine the bin start value.
     pub start_value: Option<Val<f64>>,
 }
 
@@ -21331,25 +24066,45 @@ impl ToValue for HistogramBinOptions {
 impl Literal for HistogramBinOptions {}
 
 /// The [`HistogramConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-histogramconfiguration.html) property type.
+///
+/// The configuration for a `HistogramVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HistogramConfiguration {
     /// `BinOptions`.
+    ///
+    /// The options that determine the presentation of histogram bins.
     pub bin_options: Option<Val<HistogramBinOptions>>,
     /// `DataLabels`.
+    ///
+    /// The data label configuration of a histogram.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field well configuration of a histogram.
     pub field_wells: Option<Val<HistogramFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip configuration of a histogram.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `VisualPalette`.
+    ///
+    /// The visual palette configuration of a histogram.
     pub visual_palette: Option<Val<VisualPalette>>,
     /// `XAxisDisplayOptions`.
+    ///
+    /// The options that determine the presentation of the x-axis.
     pub x_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `XAxisLabelOptions`.
+    ///
+    /// The options that determine the presentation of the x-axis label.
     pub x_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `YAxisDisplayOptions`.
+    ///
+    /// The options that determine the presentation of the y-axis.
     pub y_axis_display_options: Option<Val<AxisDisplayOptions>>,
 }
 
@@ -21445,9 +24200,13 @@ impl ToValue for HistogramConfiguration {
 impl Literal for HistogramConfiguration {}
 
 /// The [`HistogramFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-histogramfieldwells.html) property type.
+///
+/// The field well configuration of a histogram.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HistogramFieldWells {
     /// `HistogramAggregatedFieldWells`.
+    ///
+    /// The field well configuration of a histogram.
     pub histogram_aggregated_field_wells: Option<Val<HistogramAggregatedFieldWells>>,
 }
 
@@ -21495,23 +24254,43 @@ impl ToValue for HistogramFieldWells {
 impl Literal for HistogramFieldWells {}
 
 /// The [`HistogramVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-histogramvisual.html) property type.
+///
+/// A histogram.
+///
+/// For more information, see [Using
+/// histograms](https://docs.aws.amazon.com/quicksight/latest/user/histogram-charts.html) in the *Amazon
+/// Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HistogramVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration for a `HistogramVisual` .
     pub chart_configuration: Option<Val<HistogramConfiguration>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -21600,24 +24379,44 @@ impl ToValue for HistogramVisual {
 impl Literal for HistogramVisual {}
 
 /// The [`ImageCustomAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-imagecustomaction.html) property type.
+///
+/// A custom action defined on an image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageCustomAction {
     /// `ActionOperations`: required.
     ///
+    /// A list of `ImageCustomActionOperations` .
+    ///
+    /// This is a union type structure. For this structure to be valid, only one of the attributes can be
+    /// defined.
+    ///
     /// - Items: 1 to 2.
     pub action_operations: Option<Val<Vec<ImageCustomActionOperation>>>,
     /// `CustomActionId`: required.
+    ///
+    /// The ID of the custom action.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub custom_action_id: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the custom action.
+    ///
     /// - Length: 1 to 256.
     pub name: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// The status of the custom action.
     pub status: Option<Val<WidgetStatus>>,
     /// `Trigger`: required.
+    ///
+    /// The trigger of the `VisualCustomAction` .
+    ///
+    /// Valid values are defined as follows:
+    ///
+    /// - `CLICK` : Initiates a custom action by a left pointer click on a data point.
+    /// - `MENU` : Initiates a custom action by right pointer click from the menu.
     pub trigger: Option<Val<ImageCustomActionTrigger>>,
 }
 
@@ -21724,6 +24523,11 @@ impl ToValue for ImageCustomAction {
 impl Literal for ImageCustomAction {}
 
 /// The [`ImageCustomActionOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-imagecustomactionoperation.html) property type.
+///
+/// The operation that is defined by the custom action.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageCustomActionOperation {
     /// `NavigationOperation`.
@@ -21790,9 +24594,13 @@ impl ToValue for ImageCustomActionOperation {
 impl Literal for ImageCustomActionOperation {}
 
 /// The [`ImageInteractionOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-imageinteractionoptions.html) property type.
+///
+/// The general image interactions setup for image publish options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageInteractionOptions {
     /// `ImageMenuOption`.
+    ///
+    /// The menu options for the image.
     pub image_menu_option: Option<Val<ImageMenuOption>>,
 }
 
@@ -21840,9 +24648,14 @@ impl ToValue for ImageInteractionOptions {
 impl Literal for ImageInteractionOptions {}
 
 /// The [`ImageMenuOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-imagemenuoption.html) property type.
+///
+/// The menu options for the interactions of an image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageMenuOption {
     /// `AvailabilityStatus`.
+    ///
+    /// The availability status of the image menu. If the value of this property is set to `ENABLED` ,
+    /// dashboard readers can interact with the image menu.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -21890,11 +24703,17 @@ impl ToValue for ImageMenuOption {
 impl Literal for ImageMenuOption {}
 
 /// The [`ImageStaticFile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-imagestaticfile.html) property type.
+///
+/// A static file that contains an image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageStaticFile {
     /// `Source`.
+    ///
+    /// The source of the image static file.
     pub source: Option<Val<StaticFileSource>>,
     /// `StaticFileId`: required.
+    ///
+    /// The ID of the static file that contains an image.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -21958,9 +24777,13 @@ impl ToValue for ImageStaticFile {
 impl Literal for ImageStaticFile {}
 
 /// The [`InnerFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-innerfilter.html) property type.
+///
+/// The `InnerFilter` defines the subset of data to be used with the `NestedFilter` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InnerFilter {
     /// `CategoryInnerFilter`.
+    ///
+    /// A `CategoryInnerFilter` filters text values for the `NestedFilter` .
     pub category_inner_filter: Option<Val<CategoryInnerFilter>>,
 }
 
@@ -22008,15 +24831,23 @@ impl ToValue for InnerFilter {
 impl Literal for InnerFilter {}
 
 /// The [`InsightConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-insightconfiguration.html) property type.
+///
+/// The configuration of an insight visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InsightConfiguration {
     /// `Computations`.
     ///
+    /// The computations configurations of the insight visual
+    ///
     /// - Items: 0 to 100.
     pub computations: Option<Val<Vec<Computation>>>,
     /// `CustomNarrative`.
+    ///
+    /// The custom narrative of the insight visual.
     pub custom_narrative: Option<Val<CustomNarrativeOptions>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
 }
 
@@ -22081,27 +24912,49 @@ impl ToValue for InsightConfiguration {
 impl Literal for InsightConfiguration {}
 
 /// The [`InsightVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-insightvisual.html) property type.
+///
+/// An insight visual.
+///
+/// For more information, see [Working with
+/// insights](https://docs.aws.amazon.com/quicksight/latest/user/computational-insights.html) in the *Amazon
+/// Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InsightVisual {
     /// `Actions`.
+    ///
+    /// The list of custom actions that are configured for a visual.
     ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `DataSetIdentifier`: required.
     ///
+    /// The dataset that is used in the insight visual.
+    ///
     /// - Length: 1 to 2048.
     pub data_set_identifier: Option<Val<String>>,
     /// `InsightConfiguration`.
+    ///
+    /// The configuration of an insight visual.
     pub insight_configuration: Option<Val<InsightConfiguration>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -22207,11 +25060,18 @@ impl ToValue for InsightVisual {
 impl Literal for InsightVisual {}
 
 /// The [`IntegerDefaultValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-integerdefaultvalues.html) property type.
+///
+/// The default values of the `IntegerParameterDeclaration` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegerDefaultValues {
     /// `DynamicValue`.
+    ///
+    /// The dynamic value of the `IntegerDefaultValues` . Different defaults are displayed according to
+    /// users, groups, and values mapping.
     pub dynamic_value: Option<Val<DynamicDefaultValue>>,
     /// `StaticValues`.
+    ///
+    /// The static values of the `IntegerDefaultValues` .
     ///
     /// - Items: 0 to 50000.
     pub static_values: Option<Val<Vec<f64>>>,
@@ -22272,13 +25132,19 @@ impl ToValue for IntegerDefaultValues {
 impl Literal for IntegerDefaultValues {}
 
 /// The [`IntegerParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-integerparameter.html) property type.
+///
+/// An integer parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegerParameter {
     /// `Name`: required.
     ///
+    /// The name of the integer parameter.
+    ///
     /// - Pattern: `\S`.
     pub name: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// The values for the integer parameter.
     pub values: Option<Val<Vec<f64>>>,
 }
 
@@ -22346,9 +25212,14 @@ impl ToValue for IntegerParameter {
 impl Literal for IntegerParameter {}
 
 /// The [`IntegerParameterDeclaration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-integerparameterdeclaration.html) property type.
+///
+/// A parameter declaration for the `Integer` data type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegerParameterDeclaration {
     /// `DefaultValues`.
+    ///
+    /// The default values of a parameter. If the parameter is a single-value parameter, a maximum of one
+    /// default value can be provided.
     pub default_values: Option<Val<IntegerDefaultValues>>,
     /// `MappedDataSetParameters`.
     ///
@@ -22356,12 +25227,18 @@ pub struct IntegerParameterDeclaration {
     pub mapped_data_set_parameters: Option<Val<Vec<MappedDataSetParameter>>>,
     /// `Name`: required.
     ///
+    /// The name of the parameter that is being declared.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub name: Option<Val<String>>,
     /// `ParameterValueType`: required.
+    ///
+    /// The value type determines whether the parameter is a single-value or multi-value parameter.
     pub parameter_value_type: Option<Val<ParameterValueType>>,
     /// `ValueWhenUnset`.
+    ///
+    /// A parameter declaration for the `Integer` data type.
     pub value_when_unset: Option<Val<IntegerValueWhenUnsetConfiguration>>,
 }
 
@@ -22452,11 +25329,23 @@ impl ToValue for IntegerParameterDeclaration {
 impl Literal for IntegerParameterDeclaration {}
 
 /// The [`IntegerValueWhenUnsetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-integervaluewhenunsetconfiguration.html) property type.
+///
+/// A parameter declaration for the `Integer` data type.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegerValueWhenUnsetConfiguration {
     /// `CustomValue`.
+    ///
+    /// A custom value that's used when the value of a parameter isn't set.
     pub custom_value: Option<Val<f64>>,
     /// `ValueWhenUnsetOption`.
+    ///
+    /// The built-in options for default values. The value can be one of the following:
+    ///
+    /// - `RECOMMENDED` : The recommended value.
+    /// - `NULL` : The `NULL` value.
     pub value_when_unset_option: Option<Val<ValueWhenUnsetOption>>,
 }
 
@@ -22510,11 +25399,21 @@ impl ToValue for IntegerValueWhenUnsetConfiguration {
 impl Literal for IntegerValueWhenUnsetConfiguration {}
 
 /// The [`ItemsLimitConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-itemslimitconfiguration.html) property type.
+///
+/// The limit configuration of the visual display for an axis.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ItemsLimitConfiguration {
     /// `ItemsLimit`.
+    ///
+    /// The limit on how many items of a field are showed in the chart. For example, the number of slices
+    /// that are displayed in a pie chart.
     pub items_limit: Option<Val<f64>>,
     /// `OtherCategories`.
+    ///
+    /// The `Show other` of an axis in the chart. Choose one of the following options:
+    ///
+    /// - `INCLUDE`
+    /// - `EXCLUDE`
     pub other_categories: Option<Val<OtherCategories>>,
 }
 
@@ -22568,11 +25467,17 @@ impl ToValue for ItemsLimitConfiguration {
 impl Literal for ItemsLimitConfiguration {}
 
 /// The [`KPIActualValueConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-kpiactualvalueconditionalformatting.html) property type.
+///
+/// The conditional formatting for the actual value of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiActualValueConditionalFormatting {
     /// `Icon`.
+    ///
+    /// The conditional formatting of the actual value's icon.
     pub icon: Option<Val<ConditionalFormattingIcon>>,
     /// `TextColor`.
+    ///
+    /// The conditional formatting of the actual value's text color.
     pub text_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -22626,11 +25531,17 @@ impl ToValue for KpiActualValueConditionalFormatting {
 impl Literal for KpiActualValueConditionalFormatting {}
 
 /// The [`KPIComparisonValueConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-kpicomparisonvalueconditionalformatting.html) property type.
+///
+/// The conditional formatting for the comparison value of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiComparisonValueConditionalFormatting {
     /// `Icon`.
+    ///
+    /// The conditional formatting of the comparison value's icon.
     pub icon: Option<Val<ConditionalFormattingIcon>>,
     /// `TextColor`.
+    ///
+    /// The conditional formatting of the comparison value's text color.
     pub text_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -22684,9 +25595,13 @@ impl ToValue for KpiComparisonValueConditionalFormatting {
 impl Literal for KpiComparisonValueConditionalFormatting {}
 
 /// The [`KPIConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-kpiconditionalformatting.html) property type.
+///
+/// The conditional formatting of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiConditionalFormatting {
     /// `ConditionalFormattingOptions`.
+    ///
+    /// The conditional formatting options of a KPI visual.
     ///
     /// - Items: 0 to 100.
     pub conditional_formatting_options: Option<Val<Vec<KpiConditionalFormattingOption>>>,
@@ -22744,15 +25659,25 @@ impl ToValue for KpiConditionalFormatting {
 impl Literal for KpiConditionalFormatting {}
 
 /// The [`KPIConditionalFormattingOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-kpiconditionalformattingoption.html) property type.
+///
+/// The conditional formatting options of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiConditionalFormattingOption {
     /// `ActualValue`.
+    ///
+    /// The conditional formatting for the actual value of a KPI visual.
     pub actual_value: Option<Val<KpiActualValueConditionalFormatting>>,
     /// `ComparisonValue`.
+    ///
+    /// The conditional formatting for the comparison value of a KPI visual.
     pub comparison_value: Option<Val<KpiComparisonValueConditionalFormatting>>,
     /// `PrimaryValue`.
+    ///
+    /// The conditional formatting for the primary value of a KPI visual.
     pub primary_value: Option<Val<KpiPrimaryValueConditionalFormatting>>,
     /// `ProgressBar`.
+    ///
+    /// The conditional formatting for the progress bar of a KPI visual.
     pub progress_bar: Option<Val<KpiProgressBarConditionalFormatting>>,
 }
 
@@ -22818,15 +25743,25 @@ impl ToValue for KpiConditionalFormattingOption {
 impl Literal for KpiConditionalFormattingOption {}
 
 /// The [`KPIConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-kpiconfiguration.html) property type.
+///
+/// The configuration of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiConfiguration {
     /// `FieldWells`.
+    ///
+    /// The field well configuration of a KPI visual.
     pub field_wells: Option<Val<KpiFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `KPIOptions`.
+    ///
+    /// The options that determine the presentation of a KPI visual.
     pub kpi_options: Option<Val<KpiOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a KPI visual.
     pub sort_configuration: Option<Val<KpiSortConfiguration>>,
 }
 
@@ -22892,17 +25827,25 @@ impl ToValue for KpiConfiguration {
 impl Literal for KpiConfiguration {}
 
 /// The [`KPIFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-kpifieldwells.html) property type.
+///
+/// The field well configuration of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiFieldWells {
     /// `TargetValues`.
+    ///
+    /// The target value field wells of a KPI visual.
     ///
     /// - Items: 0 to 200.
     pub target_values: Option<Val<Vec<MeasureField>>>,
     /// `TrendGroups`.
     ///
+    /// The trend group field wells of a KPI visual.
+    ///
     /// - Items: 0 to 200.
     pub trend_groups: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The value field wells of a KPI visual.
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -22979,25 +25922,46 @@ impl ToValue for KpiFieldWells {
 impl Literal for KpiFieldWells {}
 
 /// The [`KPIOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-kpioptions.html) property type.
+///
+/// The options that determine the presentation of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiOptions {
     /// `Comparison`.
+    ///
+    /// The comparison configuration of a KPI visual.
     pub comparison: Option<Val<ComparisonConfiguration>>,
     /// `PrimaryValueDisplayType`.
+    ///
+    /// The options that determine the primary value display type.
     pub primary_value_display_type: Option<Val<PrimaryValueDisplayType>>,
     /// `PrimaryValueFontConfiguration`.
+    ///
+    /// The options that determine the primary value font configuration.
     pub primary_value_font_configuration: Option<Val<FontConfiguration>>,
     /// `ProgressBar`.
+    ///
+    /// The options that determine the presentation of the progress bar of a KPI visual.
     pub progress_bar: Option<Val<ProgressBarOptions>>,
     /// `SecondaryValue`.
+    ///
+    /// The options that determine the presentation of the secondary value of a KPI visual.
     pub secondary_value: Option<Val<SecondaryValueOptions>>,
     /// `SecondaryValueFontConfiguration`.
+    ///
+    /// The options that determine the secondary value font configuration.
     pub secondary_value_font_configuration: Option<Val<FontConfiguration>>,
     /// `Sparkline`.
+    ///
+    /// The options that determine the visibility, color, type, and tooltip visibility of the sparkline of a
+    /// KPI visual.
     pub sparkline: Option<Val<KpiSparklineOptions>>,
     /// `TrendArrows`.
+    ///
+    /// The options that determine the presentation of trend arrows in a KPI visual.
     pub trend_arrows: Option<Val<TrendArrowOptions>>,
     /// `VisualLayoutOptions`.
+    ///
+    /// The options that determine the layout a KPI visual.
     pub visual_layout_options: Option<Val<KpiVisualLayoutOptions>>,
 }
 
@@ -23093,11 +26057,17 @@ impl ToValue for KpiOptions {
 impl Literal for KpiOptions {}
 
 /// The [`KPIPrimaryValueConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-kpiprimaryvalueconditionalformatting.html) property type.
+///
+/// The conditional formatting for the primary value of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiPrimaryValueConditionalFormatting {
     /// `Icon`.
+    ///
+    /// The conditional formatting of the primary value's icon.
     pub icon: Option<Val<ConditionalFormattingIcon>>,
     /// `TextColor`.
+    ///
+    /// The conditional formatting of the primary value's text color.
     pub text_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -23151,9 +26121,13 @@ impl ToValue for KpiPrimaryValueConditionalFormatting {
 impl Literal for KpiPrimaryValueConditionalFormatting {}
 
 /// The [`KPIProgressBarConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-kpiprogressbarconditionalformatting.html) property type.
+///
+/// The conditional formatting for the progress bar of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiProgressBarConditionalFormatting {
     /// `ForegroundColor`.
+    ///
+    /// The conditional formatting of the progress bar's foreground color.
     pub foreground_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -23201,9 +26175,13 @@ impl ToValue for KpiProgressBarConditionalFormatting {
 impl Literal for KpiProgressBarConditionalFormatting {}
 
 /// The [`KPISortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-kpisortconfiguration.html) property type.
+///
+/// The sort configuration of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiSortConfiguration {
     /// `TrendGroupSort`.
+    ///
+    /// The sort configuration of the trend group fields.
     ///
     /// - Items: 0 to 100.
     pub trend_group_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -23258,17 +26236,28 @@ impl ToValue for KpiSortConfiguration {
 impl Literal for KpiSortConfiguration {}
 
 /// The [`KPISparklineOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-kpisparklineoptions.html) property type.
+///
+/// The options that determine the visibility, color, type, and tooltip visibility of the sparkline of a
+/// KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiSparklineOptions {
     /// `Color`.
     ///
+    /// The color of the sparkline.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `TooltipVisibility`.
+    ///
+    /// The tooltip visibility of the sparkline.
     pub tooltip_visibility: Option<Val<Visibility>>,
     /// `Type`: required.
+    ///
+    /// The type of the sparkline.
     pub type_: Option<Val<KpiSparklineType>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the sparkline.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -23337,29 +26326,52 @@ impl ToValue for KpiSparklineOptions {
 impl Literal for KpiSparklineOptions {}
 
 /// The [`KPIVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-kpivisual.html) property type.
+///
+/// A key performance indicator (KPI).
+///
+/// For more information, see [Using KPIs](https://docs.aws.amazon.com/quicksight/latest/user/kpi.html)
+/// in the *Amazon Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration of a KPI visual.
     pub chart_configuration: Option<Val<KpiConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `ConditionalFormatting`.
+    ///
+    /// The conditional formatting of a KPI visual.
     pub conditional_formatting: Option<Val<KpiConditionalFormatting>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -23465,9 +26477,13 @@ impl ToValue for KpiVisual {
 impl Literal for KpiVisual {}
 
 /// The [`KPIVisualLayoutOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-kpivisuallayoutoptions.html) property type.
+///
+/// The options that determine the layout a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiVisualLayoutOptions {
     /// `StandardLayout`.
+    ///
+    /// The standard layout of the KPI visual.
     pub standard_layout: Option<Val<KpiVisualStandardLayout>>,
 }
 
@@ -23515,9 +26531,13 @@ impl ToValue for KpiVisualLayoutOptions {
 impl Literal for KpiVisualLayoutOptions {}
 
 /// The [`KPIVisualStandardLayout`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-kpivisualstandardlayout.html) property type.
+///
+/// The standard layout of the KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiVisualStandardLayout {
     /// `Type`: required.
+    ///
+    /// The standard layout type.
     pub type_: Option<Val<KpiVisualStandardLayoutType>>,
 }
 
@@ -23568,13 +26588,21 @@ impl ToValue for KpiVisualStandardLayout {
 impl Literal for KpiVisualStandardLayout {}
 
 /// The [`LabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-labeloptions.html) property type.
+///
+/// The share label options for the labels.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LabelOptions {
     /// `CustomLabel`.
+    ///
+    /// The text for the label.
     pub custom_label: Option<Val<String>>,
     /// `FontConfiguration`.
+    ///
+    /// The font configuration of the label.
     pub font_configuration: Option<Val<FontConfiguration>>,
     /// `Visibility`.
+    ///
+    /// Determines whether or not the label is visible.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -23634,24 +26662,44 @@ impl ToValue for LabelOptions {
 impl Literal for LabelOptions {}
 
 /// The [`LayerCustomAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-layercustomaction.html) property type.
+///
+/// A layer custom action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LayerCustomAction {
     /// `ActionOperations`: required.
     ///
+    /// A list of `LayerCustomActionOperations` .
+    ///
+    /// This is a union type structure. For this structure to be valid, only one of the attributes can be
+    /// defined.
+    ///
     /// - Items: 1 to 2.
     pub action_operations: Option<Val<Vec<LayerCustomActionOperation>>>,
     /// `CustomActionId`: required.
+    ///
+    /// The ID of the custom action.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub custom_action_id: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the custom action.
+    ///
     /// - Length: 1 to 256.
     pub name: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// The status of the `LayerCustomAction` .
     pub status: Option<Val<WidgetStatus>>,
     /// `Trigger`: required.
+    ///
+    /// The trigger of the `LayerCustomAction` .
+    ///
+    /// Valid values are defined as follows:
+    ///
+    /// - `DATA_POINT_CLICK` : Initiates a custom action by a left pointer click on a data point.
+    /// - `DATA_POINT_MENU` : Initiates a custom action by right pointer click from the menu.
     pub trigger: Option<Val<LayerCustomActionTrigger>>,
 }
 
@@ -23758,6 +26806,11 @@ impl ToValue for LayerCustomAction {
 impl Literal for LayerCustomAction {}
 
 /// The [`LayerCustomActionOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-layercustomactionoperation.html) property type.
+///
+/// The operation that is defined by the custom action.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LayerCustomActionOperation {
     /// `FilterOperation`.
@@ -23832,11 +26885,18 @@ impl ToValue for LayerCustomActionOperation {
 impl Literal for LayerCustomActionOperation {}
 
 /// The [`LayerMapVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-layermapvisual.html) property type.
+///
+/// A layer map visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LayerMapVisual {
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<GeospatialLayerMapConfiguration>>,
     /// `DataSetIdentifier`: required.
+    ///
+    /// The dataset that is used to create the layer map visual. You can't create a visual without a
+    /// dataset.
     ///
     /// - Length: 1 to 2048.
     pub data_set_identifier: Option<Val<String>>,
@@ -23846,9 +26906,13 @@ pub struct LayerMapVisual {
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
     ///
+    /// The alt text for the visual.
+    ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The ID of the visual.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -23943,9 +27007,20 @@ impl ToValue for LayerMapVisual {
 impl Literal for LayerMapVisual {}
 
 /// The [`Layout`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-layout.html) property type.
+///
+/// A `Layout` defines the placement of elements within a sheet.
+///
+/// For more information, see [Types of
+/// layout](https://docs.aws.amazon.com/quicksight/latest/user/types-of-layout.html) in the *Amazon
+/// Quick Suite User Guide* .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Layout {
     /// `Configuration`: required.
+    ///
+    /// The configuration that determines what the type of layout for a sheet.
     pub configuration: Option<Val<LayoutConfiguration>>,
 }
 
@@ -23996,13 +27071,29 @@ impl ToValue for Layout {
 impl Literal for Layout {}
 
 /// The [`LayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-layoutconfiguration.html) property type.
+///
+/// The configuration that determines what the type of layout will be used on a sheet.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LayoutConfiguration {
     /// `FreeFormLayout`.
+    ///
+    /// A free-form is optimized for a fixed width and has more control over the exact placement of layout
+    /// elements.
     pub free_form_layout: Option<Val<FreeFormLayoutConfiguration>>,
     /// `GridLayout`.
+    ///
+    /// A type of layout that can be used on a sheet. In a grid layout, visuals snap to a grid with standard
+    /// spacing and alignment. Dashboards are displayed as designed, with options to fit to screen or view
+    /// at actual size. A grid layout can be configured to behave in one of two ways when the viewport is
+    /// resized: `FIXED` or `RESPONSIVE` .
     pub grid_layout: Option<Val<GridLayoutConfiguration>>,
     /// `SectionBasedLayout`.
+    ///
+    /// A section based layout organizes visuals into multiple sections and has customized header, footer
+    /// and page break.
     pub section_based_layout: Option<Val<SectionBasedLayoutConfiguration>>,
 }
 
@@ -24062,19 +27153,36 @@ impl ToValue for LayoutConfiguration {
 impl Literal for LayoutConfiguration {}
 
 /// The [`LegendOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-legendoptions.html) property type.
+///
+/// The options for the legend setup of a visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LegendOptions {
     /// `Height`.
+    ///
+    /// The height of the legend. If this value is omitted, a default height is used when rendering.
     pub height: Option<Val<String>>,
     /// `Position`.
+    ///
+    /// The positions for the legend. Choose one of the following options:
+    ///
+    /// - `AUTO`
+    /// - `RIGHT`
+    /// - `BOTTOM`
+    /// - `LEFT`
     pub position: Option<Val<LegendPosition>>,
     /// `Title`.
+    ///
+    /// The custom title for the legend.
     pub title: Option<Val<LabelOptions>>,
     /// `ValueFontConfiguration`.
     pub value_font_configuration: Option<Val<FontConfiguration>>,
     /// `Visibility`.
+    ///
+    /// Determines whether or not the legend is visible.
     pub visibility: Option<Val<Visibility>>,
     /// `Width`.
+    ///
+    /// The width of the legend. If this value is omitted, a default width is used when rendering.
     pub width: Option<Val<String>>,
 }
 
@@ -24152,21 +27260,31 @@ impl ToValue for LegendOptions {
 impl Literal for LegendOptions {}
 
 /// The [`LineChartAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-linechartaggregatedfieldwells.html) property type.
+///
+/// The field well configuration of a line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartAggregatedFieldWells {
     /// `Category`.
+    ///
+    /// The category field wells of a line chart. Values are grouped by category fields.
     ///
     /// - Items: 0 to 200.
     pub category: Option<Val<Vec<DimensionField>>>,
     /// `Colors`.
     ///
+    /// The color field wells of a line chart. Values are grouped by category fields.
+    ///
     /// - Items: 0 to 200.
     pub colors: Option<Val<Vec<DimensionField>>>,
     /// `SmallMultiples`.
     ///
+    /// The small multiples field well of a line chart.
+    ///
     /// - Items: 0 to 1.
     pub small_multiples: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The value field wells of a line chart. Values are aggregated based on categories.
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -24254,57 +27372,99 @@ impl ToValue for LineChartAggregatedFieldWells {
 impl Literal for LineChartAggregatedFieldWells {}
 
 /// The [`LineChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-linechartconfiguration.html) property type.
+///
+/// The configuration of a line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartConfiguration {
     /// `ContributionAnalysisDefaults`.
     ///
+    /// The default configuration of a line chart's contribution analysis.
+    ///
     /// - Items: 1 to 200.
     pub contribution_analysis_defaults: Option<Val<Vec<ContributionAnalysisDefault>>>,
     /// `DataLabels`.
+    ///
+    /// The data label configuration of a line chart.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `DefaultSeriesSettings`.
+    ///
+    /// The options that determine the default presentation of all line series in `LineChartVisual` .
     pub default_series_settings: Option<Val<LineChartDefaultSeriesSettings>>,
     /// `FieldWells`.
+    ///
+    /// The field well configuration of a line chart.
     pub field_wells: Option<Val<LineChartFieldWells>>,
     /// `ForecastConfigurations`.
+    ///
+    /// The forecast configuration of a line chart.
     ///
     /// - Items: 0 to 10.
     pub forecast_configurations: Option<Val<Vec<ForecastConfiguration>>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend configuration of a line chart.
     pub legend: Option<Val<LegendOptions>>,
     /// `PrimaryYAxisDisplayOptions`.
+    ///
+    /// The series axis configuration of a line chart.
     pub primary_y_axis_display_options: Option<Val<LineSeriesAxisDisplayOptions>>,
     /// `PrimaryYAxisLabelOptions`.
+    ///
+    /// The options that determine the presentation of the y-axis label.
     pub primary_y_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ReferenceLines`.
+    ///
+    /// The reference lines configuration of a line chart.
     ///
     /// - Items: 0 to 20.
     pub reference_lines: Option<Val<Vec<ReferenceLine>>>,
     /// `SecondaryYAxisDisplayOptions`.
+    ///
+    /// The series axis configuration of a line chart.
     pub secondary_y_axis_display_options: Option<Val<LineSeriesAxisDisplayOptions>>,
     /// `SecondaryYAxisLabelOptions`.
+    ///
+    /// The options that determine the presentation of the secondary y-axis label.
     pub secondary_y_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `Series`.
+    ///
+    /// The series item configuration of a line chart.
     ///
     /// - Items: 0 to 2000.
     pub series: Option<Val<Vec<SeriesItem>>>,
     /// `SingleAxisOptions`.
     pub single_axis_options: Option<Val<SingleAxisOptions>>,
     /// `SmallMultiplesOptions`.
+    ///
+    /// The small multiples setup for the visual.
     pub small_multiples_options: Option<Val<SmallMultiplesOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a line chart.
     pub sort_configuration: Option<Val<LineChartSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip configuration of a line chart.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `Type`.
+    ///
+    /// Determines the type of the line chart.
     pub type_: Option<Val<LineChartType>>,
     /// `VisualPalette`.
+    ///
+    /// The visual palette configuration of a line chart.
     pub visual_palette: Option<Val<VisualPalette>>,
     /// `XAxisDisplayOptions`.
+    ///
+    /// The options that determine the presentation of the x-axis.
     pub x_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `XAxisLabelOptions`.
+    ///
+    /// The options that determine the presentation of the x-axis label.
     pub x_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
 }
 
@@ -24495,13 +27655,21 @@ impl ToValue for LineChartConfiguration {
 impl Literal for LineChartConfiguration {}
 
 /// The [`LineChartDefaultSeriesSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-linechartdefaultseriessettings.html) property type.
+///
+/// The options that determine the default presentation of all line series in `LineChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartDefaultSeriesSettings {
     /// `AxisBinding`.
+    ///
+    /// The axis to which you are binding all line series to.
     pub axis_binding: Option<Val<AxisBinding>>,
     /// `LineStyleSettings`.
+    ///
+    /// Line styles options for all line series in the visual.
     pub line_style_settings: Option<Val<LineChartLineStyleSettings>>,
     /// `MarkerStyleSettings`.
+    ///
+    /// Marker styles options for all line series in the visual.
     pub marker_style_settings: Option<Val<LineChartMarkerStyleSettings>>,
 }
 
@@ -24561,9 +27729,13 @@ impl ToValue for LineChartDefaultSeriesSettings {
 impl Literal for LineChartDefaultSeriesSettings {}
 
 /// The [`LineChartFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-linechartfieldwells.html) property type.
+///
+/// The field well configuration of a line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartFieldWells {
     /// `LineChartAggregatedFieldWells`.
+    ///
+    /// The field well configuration of a line chart.
     pub line_chart_aggregated_field_wells: Option<Val<LineChartAggregatedFieldWells>>,
 }
 
@@ -24611,15 +27783,33 @@ impl ToValue for LineChartFieldWells {
 impl Literal for LineChartFieldWells {}
 
 /// The [`LineChartLineStyleSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-linechartlinestylesettings.html) property type.
+///
+/// Line styles options for a line series in `LineChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartLineStyleSettings {
     /// `LineInterpolation`.
+    ///
+    /// Interpolation style for line series.
+    ///
+    /// - `LINEAR` : Show as default, linear style.
+    /// - `SMOOTH` : Show as a smooth curve.
+    /// - `STEPPED` : Show steps in line.
     pub line_interpolation: Option<Val<LineInterpolation>>,
     /// `LineStyle`.
+    ///
+    /// Line style for line series.
+    ///
+    /// - `SOLID` : Show as a solid line.
+    /// - `DOTTED` : Show as a dotted line.
+    /// - `DASHED` : Show as a dashed line.
     pub line_style: Option<Val<LineChartLineStyle>>,
     /// `LineVisibility`.
+    ///
+    /// Configuration option that determines whether to show the line for the series.
     pub line_visibility: Option<Val<Visibility>>,
     /// `LineWidth`.
+    ///
+    /// Width that determines the line thickness.
     pub line_width: Option<Val<String>>,
 }
 
@@ -24685,17 +27875,33 @@ impl ToValue for LineChartLineStyleSettings {
 impl Literal for LineChartLineStyleSettings {}
 
 /// The [`LineChartMarkerStyleSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-linechartmarkerstylesettings.html) property type.
+///
+/// Marker styles options for a line series in `LineChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartMarkerStyleSettings {
     /// `MarkerColor`.
     ///
+    /// Color of marker in the series.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub marker_color: Option<Val<String>>,
     /// `MarkerShape`.
+    ///
+    /// Shape option for markers in the series.
+    ///
+    /// - `CIRCLE` : Show marker as a circle.
+    /// - `TRIANGLE` : Show marker as a triangle.
+    /// - `SQUARE` : Show marker as a square.
+    /// - `DIAMOND` : Show marker as a diamond.
+    /// - `ROUNDED_SQUARE` : Show marker as a rounded square.
     pub marker_shape: Option<Val<LineChartMarkerShape>>,
     /// `MarkerSize`.
+    ///
+    /// Size of marker in the series.
     pub marker_size: Option<Val<String>>,
     /// `MarkerVisibility`.
+    ///
+    /// Configuration option that determines whether to show the markers in the series.
     pub marker_visibility: Option<Val<Visibility>>,
 }
 
@@ -24761,11 +27967,17 @@ impl ToValue for LineChartMarkerStyleSettings {
 impl Literal for LineChartMarkerStyleSettings {}
 
 /// The [`LineChartSeriesSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-linechartseriessettings.html) property type.
+///
+/// The options that determine the presentation of a line series in the visual
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartSeriesSettings {
     /// `LineStyleSettings`.
+    ///
+    /// Line styles options for a line series in `LineChartVisual` .
     pub line_style_settings: Option<Val<LineChartLineStyleSettings>>,
     /// `MarkerStyleSettings`.
+    ///
+    /// Marker styles options for a line series in `LineChartVisual` .
     pub marker_style_settings: Option<Val<LineChartMarkerStyleSettings>>,
 }
 
@@ -24819,19 +28031,31 @@ impl ToValue for LineChartSeriesSettings {
 impl Literal for LineChartSeriesSettings {}
 
 /// The [`LineChartSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-linechartsortconfiguration.html) property type.
+///
+/// The sort configuration of a line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartSortConfiguration {
     /// `CategoryItemsLimitConfiguration`.
+    ///
+    /// The limit on the number of categories that are displayed in a line chart.
     pub category_items_limit_configuration: Option<Val<ItemsLimitConfiguration>>,
     /// `CategorySort`.
+    ///
+    /// The sort configuration of the category fields.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
     /// `ColorItemsLimitConfiguration`.
+    ///
+    /// The limit on the number of lines that are displayed in a line chart.
     pub color_items_limit_configuration: Option<Val<ItemsLimitConfiguration>>,
     /// `SmallMultiplesLimitConfiguration`.
+    ///
+    /// The limit on the number of small multiples panels that are displayed.
     pub small_multiples_limit_configuration: Option<Val<ItemsLimitConfiguration>>,
     /// `SmallMultiplesSort`.
+    ///
+    /// The sort configuration of the small multiples field.
     ///
     /// - Items: 0 to 100.
     pub small_multiples_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -24915,27 +28139,49 @@ impl ToValue for LineChartSortConfiguration {
 impl Literal for LineChartSortConfiguration {}
 
 /// The [`LineChartVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-linechartvisual.html) property type.
+///
+/// A line chart.
+///
+/// For more information, see [Using line
+/// charts](https://docs.aws.amazon.com/quicksight/latest/user/line-charts.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration of a line chart.
     pub chart_configuration: Option<Val<LineChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -25035,11 +28281,18 @@ impl ToValue for LineChartVisual {
 impl Literal for LineChartVisual {}
 
 /// The [`LineSeriesAxisDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-lineseriesaxisdisplayoptions.html) property type.
+///
+/// The series axis configuration of a line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineSeriesAxisDisplayOptions {
     /// `AxisOptions`.
+    ///
+    /// The options that determine the presentation of the line series axis.
     pub axis_options: Option<Val<AxisDisplayOptions>>,
     /// `MissingDataConfigurations`.
+    ///
+    /// The configuration options that determine how missing data is treated during the rendering of a line
+    /// chart.
     ///
     /// - Items: 0 to 100.
     pub missing_data_configurations: Option<Val<Vec<MissingDataConfiguration>>>,
@@ -25100,9 +28353,13 @@ impl ToValue for LineSeriesAxisDisplayOptions {
 impl Literal for LineSeriesAxisDisplayOptions {}
 
 /// The [`LinkSharingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-linksharingconfiguration.html) property type.
+///
+/// A structure that contains the configuration of a shareable link to the dashboard.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LinkSharingConfiguration {
     /// `Permissions`.
+    ///
+    /// A structure that contains the permissions of a shareable link.
     ///
     /// - Items: 1 to 64.
     pub permissions: Option<Val<Vec<ResourcePermission>>>,
@@ -25157,15 +28414,25 @@ impl ToValue for LinkSharingConfiguration {
 impl Literal for LinkSharingConfiguration {}
 
 /// The [`ListControlDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-listcontroldisplayoptions.html) property type.
+///
+/// The display options of a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListControlDisplayOptions {
     /// `InfoIconLabelOptions`.
+    ///
+    /// The configuration of info icon label options.
     pub info_icon_label_options: Option<Val<SheetControlInfoIconLabelOptions>>,
     /// `SearchOptions`.
+    ///
+    /// The configuration of the search options in a list control.
     pub search_options: Option<Val<ListControlSearchOptions>>,
     /// `SelectAllOptions`.
+    ///
+    /// The configuration of the `Select all` options in a list control.
     pub select_all_options: Option<Val<ListControlSelectAllOptions>>,
     /// `TitleOptions`.
+    ///
+    /// The options to configure the title visibility, name, and font size.
     pub title_options: Option<Val<LabelOptions>>,
 }
 
@@ -25231,9 +28498,13 @@ impl ToValue for ListControlDisplayOptions {
 impl Literal for ListControlDisplayOptions {}
 
 /// The [`ListControlSearchOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-listcontrolsearchoptions.html) property type.
+///
+/// The configuration of the search options in a list control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListControlSearchOptions {
     /// `Visibility`.
+    ///
+    /// The visibility configuration of the search options in a list control.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -25281,9 +28552,13 @@ impl ToValue for ListControlSearchOptions {
 impl Literal for ListControlSearchOptions {}
 
 /// The [`ListControlSelectAllOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-listcontrolselectalloptions.html) property type.
+///
+/// The configuration of the `Select all` options in a list control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListControlSelectAllOptions {
     /// `Visibility`.
+    ///
+    /// The visibility configuration of the `Select all` options in a list control.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -25331,9 +28606,13 @@ impl ToValue for ListControlSelectAllOptions {
 impl Literal for ListControlSelectAllOptions {}
 
 /// The [`LoadingAnimation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-loadinganimation.html) property type.
+///
+/// The configuration of loading animation in free-form layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadingAnimation {
     /// `Visibility`.
+    ///
+    /// The visibility configuration of `LoadingAnimation` .
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -25381,9 +28660,13 @@ impl ToValue for LoadingAnimation {
 impl Literal for LoadingAnimation {}
 
 /// The [`LocalNavigationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-localnavigationconfiguration.html) property type.
+///
+/// The navigation configuration for `CustomActionNavigationOperation` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalNavigationConfiguration {
     /// `TargetSheetId`: required.
+    ///
+    /// The sheet that is targeted for navigation in the same analysis.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -25441,13 +28724,22 @@ impl ToValue for LocalNavigationConfiguration {
 impl Literal for LocalNavigationConfiguration {}
 
 /// The [`LongFormatText`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-longformattext.html) property type.
+///
+/// The text format for a subtitle.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LongFormatText {
     /// `PlainText`.
     ///
+    /// Plain text format.
+    ///
     /// - Length: 1 to 1024.
     pub plain_text: Option<Val<String>>,
     /// `RichText`.
+    ///
+    /// Rich text. Examples of rich text include bold, underline, and italics.
     ///
     /// - Length: 1 to 2048.
     pub rich_text: Option<Val<String>>,
@@ -25503,13 +28795,19 @@ impl ToValue for LongFormatText {
 impl Literal for LongFormatText {}
 
 /// The [`MappedDataSetParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-mappeddatasetparameter.html) property type.
+///
+/// A dataset parameter that is mapped to an analysis parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MappedDataSetParameter {
     /// `DataSetIdentifier`: required.
     ///
+    /// A unique name that identifies a dataset within the analysis or dashboard.
+    ///
     /// - Length: 1 to 2048.
     pub data_set_identifier: Option<Val<String>>,
     /// `DataSetParameterName`: required.
+    ///
+    /// The name of the dataset parameter.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
@@ -25583,9 +28881,13 @@ impl ToValue for MappedDataSetParameter {
 impl Literal for MappedDataSetParameter {}
 
 /// The [`MaximumLabelType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-maximumlabeltype.html) property type.
+///
+/// The maximum label of a data path label.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaximumLabelType {
     /// `Visibility`.
+    ///
+    /// The visibility of the maximum label.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -25633,20 +28935,35 @@ impl ToValue for MaximumLabelType {
 impl Literal for MaximumLabelType {}
 
 /// The [`MaximumMinimumComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-maximumminimumcomputation.html) property type.
+///
+/// The maximum and minimum computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaximumMinimumComputation {
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `Time`.
+    ///
+    /// The time field that is used in a computation.
     pub time: Option<Val<DimensionField>>,
     /// `Type`: required.
+    ///
+    /// The type of computation. Choose one of the following options:
+    ///
+    /// - MAXIMUM: A maximum computation.
+    /// - MINIMUM: A minimum computation.
     pub type_: Option<Val<MaximumMinimumComputationType>>,
     /// `Value`.
+    ///
+    /// The value field that is used in a computation.
     pub value: Option<Val<MeasureField>>,
 }
 
@@ -25732,15 +29049,25 @@ impl ToValue for MaximumMinimumComputation {
 impl Literal for MaximumMinimumComputation {}
 
 /// The [`MeasureField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-measurefield.html) property type.
+///
+/// The measure (metric) type field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MeasureField {
     /// `CalculatedMeasureField`.
+    ///
+    /// The calculated measure field only used in pivot tables.
     pub calculated_measure_field: Option<Val<CalculatedMeasureField>>,
     /// `CategoricalMeasureField`.
+    ///
+    /// The measure type field with categorical type columns.
     pub categorical_measure_field: Option<Val<CategoricalMeasureField>>,
     /// `DateMeasureField`.
+    ///
+    /// The measure type field with date type columns.
     pub date_measure_field: Option<Val<DateMeasureField>>,
     /// `NumericalMeasureField`.
+    ///
+    /// The measure type field with numerical type columns.
     pub numerical_measure_field: Option<Val<NumericalMeasureField>>,
 }
 
@@ -25806,20 +29133,32 @@ impl ToValue for MeasureField {
 impl Literal for MeasureField {}
 
 /// The [`MetricComparisonComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-metriccomparisoncomputation.html) property type.
+///
+/// The metric comparison computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricComparisonComputation {
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `FromValue`.
+    ///
+    /// The field that is used in a metric comparison from value setup.
     pub from_value: Option<Val<MeasureField>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `TargetValue`.
+    ///
+    /// The field that is used in a metric comparison to value setup.
     pub target_value: Option<Val<MeasureField>>,
     /// `Time`.
+    ///
+    /// The time field that is used in a computation.
     pub time: Option<Val<DimensionField>>,
 }
 
@@ -25898,9 +29237,13 @@ impl ToValue for MetricComparisonComputation {
 impl Literal for MetricComparisonComputation {}
 
 /// The [`MinimumLabelType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-minimumlabeltype.html) property type.
+///
+/// The minimum label of a data path label.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MinimumLabelType {
     /// `Visibility`.
+    ///
+    /// The visibility of the minimum label.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -25948,9 +29291,19 @@ impl ToValue for MinimumLabelType {
 impl Literal for MinimumLabelType {}
 
 /// The [`MissingDataConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-missingdataconfiguration.html) property type.
+///
+/// The configuration options that determine how missing data is treated during the rendering of a line
+/// chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MissingDataConfiguration {
     /// `TreatmentOption`.
+    ///
+    /// The treatment option that determines how missing data should be rendered. Choose from the following
+    /// options:
+    ///
+    /// - `INTERPOLATE` : Interpolate missing values between the prior and the next known value.
+    /// - `SHOW_AS_ZERO` : Show missing values as the value `0` .
+    /// - `SHOW_AS_BLANK` : Display a blank space when rendering missing data.
     pub treatment_option: Option<Val<MissingDataTreatmentOption>>,
 }
 
@@ -25998,9 +29351,13 @@ impl ToValue for MissingDataConfiguration {
 impl Literal for MissingDataConfiguration {}
 
 /// The [`NegativeValueConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-negativevalueconfiguration.html) property type.
+///
+/// The options that determine the negative value configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NegativeValueConfiguration {
     /// `DisplayMode`: required.
+    ///
+    /// Determines the display mode of the negative value configuration.
     pub display_mode: Option<Val<NegativeValueDisplayMode>>,
 }
 
@@ -26055,18 +29412,29 @@ impl ToValue for NegativeValueConfiguration {
 impl Literal for NegativeValueConfiguration {}
 
 /// The [`NestedFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-nestedfilter.html) property type.
+///
+/// A `NestedFilter` filters data with a subset of data that is defined by the nested inner filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NestedFilter {
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FilterId`: required.
+    ///
+    /// An identifier that uniquely identifies a filter within a dashboard, analysis, or template.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_id: Option<Val<String>>,
     /// `IncludeInnerSet`: required.
+    ///
+    /// A boolean condition to include or exclude the subset that is defined by the values of the nested
+    /// inner filter.
     pub include_inner_set: Option<Val<bool>>,
     /// `InnerFilter`: required.
+    ///
+    /// The `InnerFilter` defines the subset of data to be used with the `NestedFilter` .
     pub inner_filter: Option<Val<InnerFilter>>,
 }
 
@@ -26153,9 +29521,13 @@ impl ToValue for NestedFilter {
 impl Literal for NestedFilter {}
 
 /// The [`NullValueFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-nullvalueformatconfiguration.html) property type.
+///
+/// The options that determine the null value format configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NullValueFormatConfiguration {
     /// `NullString`: required.
+    ///
+    /// Determines the null string of null values.
     ///
     /// - Length: 1 to 128.
     pub null_string: Option<Val<String>>,
@@ -26212,23 +29584,39 @@ impl ToValue for NullValueFormatConfiguration {
 impl Literal for NullValueFormatConfiguration {}
 
 /// The [`NumberDisplayFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-numberdisplayformatconfiguration.html) property type.
+///
+/// The options that determine the number display format configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumberDisplayFormatConfiguration {
     /// `DecimalPlacesConfiguration`.
+    ///
+    /// The option that determines the decimal places configuration.
     pub decimal_places_configuration: Option<Val<DecimalPlacesConfiguration>>,
     /// `NegativeValueConfiguration`.
+    ///
+    /// The options that determine the negative value configuration.
     pub negative_value_configuration: Option<Val<NegativeValueConfiguration>>,
     /// `NullValueFormatConfiguration`.
+    ///
+    /// The options that determine the null value format configuration.
     pub null_value_format_configuration: Option<Val<NullValueFormatConfiguration>>,
     /// `NumberScale`.
+    ///
+    /// Determines the number scale value of the number format.
     pub number_scale: Option<Val<NumberScale>>,
     /// `Prefix`.
+    ///
+    /// Determines the prefix value of the number format.
     ///
     /// - Length: 1 to 128.
     pub prefix: Option<Val<String>>,
     /// `SeparatorConfiguration`.
+    ///
+    /// The options that determine the numeric separator configuration.
     pub separator_configuration: Option<Val<NumericSeparatorConfiguration>>,
     /// `Suffix`.
+    ///
+    /// Determines the suffix value of the number format.
     ///
     /// - Length: 1 to 128.
     pub suffix: Option<Val<String>>,
@@ -26314,9 +29702,13 @@ impl ToValue for NumberDisplayFormatConfiguration {
 impl Literal for NumberDisplayFormatConfiguration {}
 
 /// The [`NumberFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-numberformatconfiguration.html) property type.
+///
+/// Formatting configuration for number fields.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumberFormatConfiguration {
     /// `FormatConfiguration`.
+    ///
+    /// The options that determine the numeric format configuration.
     pub format_configuration: Option<Val<NumericFormatConfiguration>>,
 }
 
@@ -26364,11 +29756,17 @@ impl ToValue for NumberFormatConfiguration {
 impl Literal for NumberFormatConfiguration {}
 
 /// The [`NumericAxisOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-numericaxisoptions.html) property type.
+///
+/// The options for an axis with a numeric field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericAxisOptions {
     /// `Range`.
+    ///
+    /// The range setup of a numeric axis.
     pub range: Option<Val<AxisDisplayRange>>,
     /// `Scale`.
+    ///
+    /// The scale setup of a numeric axis.
     pub scale: Option<Val<AxisScale>>,
 }
 
@@ -26422,11 +29820,17 @@ impl ToValue for NumericAxisOptions {
 impl Literal for NumericAxisOptions {}
 
 /// The [`NumericEqualityDrillDownFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-numericequalitydrilldownfilter.html) property type.
+///
+/// The numeric equality type drill down filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericEqualityDrillDownFilter {
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `Value`: required.
+    ///
+    /// The value of the double input numeric drill down filter.
     pub value: Option<Val<f64>>,
 }
 
@@ -26497,31 +29901,58 @@ impl ToValue for NumericEqualityDrillDownFilter {
 impl Literal for NumericEqualityDrillDownFilter {}
 
 /// The [`NumericEqualityFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-numericequalityfilter.html) property type.
+///
+/// A `NumericEqualityFilter` filters values that are equal to the specified value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericEqualityFilter {
     /// `AggregationFunction`.
+    ///
+    /// The aggregation function of the filter.
     pub aggregation_function: Option<Val<AggregationFunction>>,
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `DefaultFilterControlConfiguration`.
+    ///
+    /// The default configurations for the associated controls. This applies only for filters that are
+    /// scoped to multiple sheets.
     pub default_filter_control_configuration: Option<Val<DefaultFilterControlConfiguration>>,
     /// `FilterId`: required.
+    ///
+    /// An identifier that uniquely identifies a filter within a dashboard, analysis, or template.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_id: Option<Val<String>>,
     /// `MatchOperator`: required.
+    ///
+    /// The match operator that is used to determine if a filter should be applied.
     pub match_operator: Option<Val<NumericEqualityMatchOperator>>,
     /// `NullOption`: required.
+    ///
+    /// This option determines how null values should be treated when filtering data.
+    ///
+    /// - `ALL_VALUES` : Include null values in filtered results.
+    /// - `NULLS_ONLY` : Only include null values in filtered results.
+    /// - `NON_NULLS_ONLY` : Exclude null values from filtered results.
     pub null_option: Option<Val<FilterNullOption>>,
     /// `ParameterName`.
+    ///
+    /// The parameter whose value should be used for the filter value.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub parameter_name: Option<Val<String>>,
     /// `SelectAllOptions`.
+    ///
+    /// Select all of the values. Null is not the assigned value of select all.
+    ///
+    /// - `FILTER_ALL_VALUES`
     pub select_all_options: Option<Val<NumericFilterSelectAllOptions>>,
     /// `Value`.
+    ///
+    /// The input value.
     pub value: Option<Val<f64>>,
 }
 
@@ -26652,13 +30083,24 @@ impl ToValue for NumericEqualityFilter {
 impl Literal for NumericEqualityFilter {}
 
 /// The [`NumericFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-numericformatconfiguration.html) property type.
+///
+/// The options that determine the numeric format configuration.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericFormatConfiguration {
     /// `CurrencyDisplayFormatConfiguration`.
+    ///
+    /// The options that determine the currency display format configuration.
     pub currency_display_format_configuration: Option<Val<CurrencyDisplayFormatConfiguration>>,
     /// `NumberDisplayFormatConfiguration`.
+    ///
+    /// The options that determine the number display format configuration.
     pub number_display_format_configuration: Option<Val<NumberDisplayFormatConfiguration>>,
     /// `PercentageDisplayFormatConfiguration`.
+    ///
+    /// The options that determine the percentage display format configuration.
     pub percentage_display_format_configuration: Option<Val<PercentageDisplayFormatConfiguration>>,
 }
 
@@ -26727,30 +30169,61 @@ impl ToValue for NumericFormatConfiguration {
 impl Literal for NumericFormatConfiguration {}
 
 /// The [`NumericRangeFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-numericrangefilter.html) property type.
+///
+/// A `NumericRangeFilter` filters values that are within the value range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericRangeFilter {
     /// `AggregationFunction`.
+    ///
+    /// The aggregation function of the filter.
     pub aggregation_function: Option<Val<AggregationFunction>>,
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `DefaultFilterControlConfiguration`.
+    ///
+    /// The default configurations for the associated controls. This applies only for filters that are
+    /// scoped to multiple sheets.
     pub default_filter_control_configuration: Option<Val<DefaultFilterControlConfiguration>>,
     /// `FilterId`: required.
+    ///
+    /// An identifier that uniquely identifies a filter within a dashboard, analysis, or template.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_id: Option<Val<String>>,
     /// `IncludeMaximum`.
+    ///
+    /// Determines whether the maximum value in the filter value range should be included in the filtered
+    /// results.
     pub include_maximum: Option<Val<bool>>,
     /// `IncludeMinimum`.
+    ///
+    /// Determines whether the minimum value in the filter value range should be included in the filtered
+    /// results.
     pub include_minimum: Option<Val<bool>>,
     /// `NullOption`: required.
+    ///
+    /// This option determines how null values should be treated when filtering data.
+    ///
+    /// - `ALL_VALUES` : Include null values in filtered results.
+    /// - `NULLS_ONLY` : Only include null values in filtered results.
+    /// - `NON_NULLS_ONLY` : Exclude null values from filtered results.
     pub null_option: Option<Val<FilterNullOption>>,
     /// `RangeMaximum`.
+    ///
+    /// The maximum value for the filter value range.
     pub range_maximum: Option<Val<NumericRangeFilterValue>>,
     /// `RangeMinimum`.
+    ///
+    /// The minimum value for the filter value range.
     pub range_minimum: Option<Val<NumericRangeFilterValue>>,
     /// `SelectAllOptions`.
+    ///
+    /// Select all of the values. Null is not the assigned value of select all.
+    ///
+    /// - `FILTER_ALL_VALUES`
     pub select_all_options: Option<Val<NumericFilterSelectAllOptions>>,
 }
 
@@ -26873,14 +30346,20 @@ impl ToValue for NumericRangeFilter {
 impl Literal for NumericRangeFilter {}
 
 /// The [`NumericRangeFilterValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-numericrangefiltervalue.html) property type.
+///
+/// The value input pf the numeric range filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericRangeFilterValue {
     /// `Parameter`.
+    ///
+    /// The parameter that is used in the numeric range.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub parameter: Option<Val<String>>,
     /// `StaticValue`.
+    ///
+    /// The static value of the numeric range filter.
     pub static_value: Option<Val<f64>>,
 }
 
@@ -26934,11 +30413,17 @@ impl ToValue for NumericRangeFilterValue {
 impl Literal for NumericRangeFilterValue {}
 
 /// The [`NumericSeparatorConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-numericseparatorconfiguration.html) property type.
+///
+/// The options that determine the numeric separator configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericSeparatorConfiguration {
     /// `DecimalSeparator`.
+    ///
+    /// Determines the decimal separator.
     pub decimal_separator: Option<Val<NumericSeparatorSymbol>>,
     /// `ThousandsSeparator`.
+    ///
+    /// The options that determine the thousands separator configuration.
     pub thousands_separator: Option<Val<ThousandSeparatorOptions>>,
 }
 
@@ -26992,11 +30477,29 @@ impl ToValue for NumericSeparatorConfiguration {
 impl Literal for NumericSeparatorConfiguration {}
 
 /// The [`NumericalAggregationFunction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-numericalaggregationfunction.html) property type.
+///
+/// Aggregation for numerical values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericalAggregationFunction {
     /// `PercentileAggregation`.
+    ///
+    /// An aggregation based on the percentile of values in a dimension or measure.
     pub percentile_aggregation: Option<Val<PercentileAggregation>>,
     /// `SimpleNumericalAggregation`.
+    ///
+    /// Built-in aggregation functions for numerical values.
+    ///
+    /// - `SUM` : The sum of a dimension or measure.
+    /// - `AVERAGE` : The average of a dimension or measure.
+    /// - `MIN` : The minimum value of a dimension or measure.
+    /// - `MAX` : The maximum value of a dimension or measure.
+    /// - `COUNT` : The count of a dimension or measure.
+    /// - `DISTINCT_COUNT` : The count of distinct values in a dimension or measure.
+    /// - `VAR` : The variance of a dimension or measure.
+    /// - `VARP` : The partitioned variance of a dimension or measure.
+    /// - `STDEV` : The standard deviation of a dimension or measure.
+    /// - `STDEVP` : The partitioned standard deviation of a dimension or measure.
+    /// - `MEDIAN` : The median value of a dimension or measure.
     pub simple_numerical_aggregation: Option<Val<SimpleNumericalAggregationFunction>>,
 }
 
@@ -27050,17 +30553,27 @@ impl ToValue for NumericalAggregationFunction {
 impl Literal for NumericalAggregationFunction {}
 
 /// The [`NumericalDimensionField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-numericaldimensionfield.html) property type.
+///
+/// The dimension type field with numerical type columns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericalDimensionField {
     /// `Column`: required.
+    ///
+    /// The column that is used in the `NumericalDimensionField` .
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FieldId`: required.
+    ///
+    /// The custom field ID.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of the field.
     pub format_configuration: Option<Val<NumberFormatConfiguration>>,
     /// `HierarchyId`.
+    ///
+    /// The custom hierarchy ID.
     ///
     /// - Length: 1 to 512.
     pub hierarchy_id: Option<Val<String>>,
@@ -27142,17 +30655,27 @@ impl ToValue for NumericalDimensionField {
 impl Literal for NumericalDimensionField {}
 
 /// The [`NumericalMeasureField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-numericalmeasurefield.html) property type.
+///
+/// The measure type field with numerical type columns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericalMeasureField {
     /// `AggregationFunction`.
+    ///
+    /// The aggregation function of the measure field.
     pub aggregation_function: Option<Val<NumericalAggregationFunction>>,
     /// `Column`: required.
+    ///
+    /// The column that is used in the `NumericalMeasureField` .
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FieldId`: required.
+    ///
+    /// The custom field ID.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of the field.
     pub format_configuration: Option<Val<NumberFormatConfiguration>>,
 }
 
@@ -27228,13 +30751,19 @@ impl ToValue for NumericalMeasureField {
 impl Literal for NumericalMeasureField {}
 
 /// The [`PaginationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-paginationconfiguration.html) property type.
+///
+/// The pagination configuration for a table visual or boxplot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PaginationConfiguration {
     /// `PageNumber`: required.
     ///
+    /// Indicates the page number.
+    ///
     /// - Minimum: 0.
     pub page_number: Option<Val<f64>>,
     /// `PageSize`: required.
+    ///
+    /// Indicates how many items render in one page.
     pub page_size: Option<Val<f64>>,
 }
 
@@ -27302,29 +30831,49 @@ impl ToValue for PaginationConfiguration {
 impl Literal for PaginationConfiguration {}
 
 /// The [`PanelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-panelconfiguration.html) property type.
+///
+/// A collection of options that configure how each panel displays in a small multiples chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PanelConfiguration {
     /// `BackgroundColor`.
     ///
+    /// Sets the background color for each panel.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}(?:[A-F0-9]{2})?$`.
     pub background_color: Option<Val<String>>,
     /// `BackgroundVisibility`.
+    ///
+    /// Determines whether or not a background for each small multiples panel is rendered.
     pub background_visibility: Option<Val<Visibility>>,
     /// `BorderColor`.
+    ///
+    /// Sets the line color of panel borders.
     ///
     /// - Pattern: `^#[A-F0-9]{6}(?:[A-F0-9]{2})?$`.
     pub border_color: Option<Val<String>>,
     /// `BorderStyle`.
+    ///
+    /// Sets the line style of panel borders.
     pub border_style: Option<Val<PanelBorderStyle>>,
     /// `BorderThickness`.
+    ///
+    /// Sets the line thickness of panel borders.
     pub border_thickness: Option<Val<String>>,
     /// `BorderVisibility`.
+    ///
+    /// Determines whether or not each panel displays a border.
     pub border_visibility: Option<Val<Visibility>>,
     /// `GutterSpacing`.
+    ///
+    /// Sets the total amount of negative space to display between sibling panels.
     pub gutter_spacing: Option<Val<String>>,
     /// `GutterVisibility`.
+    ///
+    /// Determines whether or not negative space between sibling panels is rendered.
     pub gutter_visibility: Option<Val<Visibility>>,
     /// `Title`.
+    ///
+    /// Configures the title display within each small multiples panel.
     pub title: Option<Val<PanelTitleOptions>>,
 }
 
@@ -27420,13 +30969,19 @@ impl ToValue for PanelConfiguration {
 impl Literal for PanelConfiguration {}
 
 /// The [`PanelTitleOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-paneltitleoptions.html) property type.
+///
+/// The options that determine the title styles for each small multiples panel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PanelTitleOptions {
     /// `FontConfiguration`.
     pub font_configuration: Option<Val<FontConfiguration>>,
     /// `HorizontalTextAlignment`.
+    ///
+    /// Sets the horizontal text alignment of the title within each panel.
     pub horizontal_text_alignment: Option<Val<HorizontalTextAlignment>>,
     /// `Visibility`.
+    ///
+    /// Determines whether or not panel titles are displayed.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -27486,19 +31041,37 @@ impl ToValue for PanelTitleOptions {
 impl Literal for PanelTitleOptions {}
 
 /// The [`ParameterControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-parametercontrol.html) property type.
+///
+/// The control of a parameter that users can interact with in a dashboard or an analysis.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterControl {
     /// `DateTimePicker`.
+    ///
+    /// A control from a date parameter that specifies date and time.
     pub date_time_picker: Option<Val<ParameterDateTimePickerControl>>,
     /// `Dropdown`.
+    ///
+    /// A control to display a dropdown list with buttons that are used to select a single value.
     pub dropdown: Option<Val<ParameterDropDownControl>>,
     /// `List`.
+    ///
+    /// A control to display a list with buttons or boxes that are used to select either a single value or
+    /// multiple values.
     pub list: Option<Val<ParameterListControl>>,
     /// `Slider`.
+    ///
+    /// A control to display a horizontal toggle bar. This is used to change a value by sliding the toggle.
     pub slider: Option<Val<ParameterSliderControl>>,
     /// `TextArea`.
+    ///
+    /// A control to display a text box that is used to enter multiple entries.
     pub text_area: Option<Val<ParameterTextAreaControl>>,
     /// `TextField`.
+    ///
+    /// A control to display a text box that is used to enter a single entry.
     pub text_field: Option<Val<ParameterTextFieldControl>>,
 }
 
@@ -27576,21 +31149,31 @@ impl ToValue for ParameterControl {
 impl Literal for ParameterControl {}
 
 /// The [`ParameterDateTimePickerControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-parameterdatetimepickercontrol.html) property type.
+///
+/// A control from a date parameter that specifies date and time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterDateTimePickerControl {
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<DateTimePickerControlDisplayOptions>>,
     /// `ParameterControlId`: required.
+    ///
+    /// The ID of the `ParameterDateTimePickerControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub parameter_control_id: Option<Val<String>>,
     /// `SourceParameterName`: required.
     ///
+    /// The name of the `ParameterDateTimePickerControl` .
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub source_parameter_name: Option<Val<String>>,
     /// `Title`: required.
+    ///
+    /// The title of the `ParameterDateTimePickerControl` .
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
@@ -27684,15 +31267,32 @@ impl ToValue for ParameterDateTimePickerControl {
 impl Literal for ParameterDateTimePickerControl {}
 
 /// The [`ParameterDeclaration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-parameterdeclaration.html) property type.
+///
+/// The declaration definition of a parameter.
+///
+/// For more information, see [Parameters in Amazon Quick
+/// Sight](https://docs.aws.amazon.com/quicksight/latest/user/parameters-in-quicksight.html) in the *Amazon
+/// Quick Suite User Guide* .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterDeclaration {
     /// `DateTimeParameterDeclaration`.
+    ///
+    /// A parameter declaration for the `DateTime` data type.
     pub date_time_parameter_declaration: Option<Val<DateTimeParameterDeclaration>>,
     /// `DecimalParameterDeclaration`.
+    ///
+    /// A parameter declaration for the `Decimal` data type.
     pub decimal_parameter_declaration: Option<Val<DecimalParameterDeclaration>>,
     /// `IntegerParameterDeclaration`.
+    ///
+    /// A parameter declaration for the `Integer` data type.
     pub integer_parameter_declaration: Option<Val<IntegerParameterDeclaration>>,
     /// `StringParameterDeclaration`.
+    ///
+    /// A parameter declaration for the `String` data type.
     pub string_parameter_declaration: Option<Val<StringParameterDeclaration>>,
 }
 
@@ -27758,31 +31358,50 @@ impl ToValue for ParameterDeclaration {
 impl Literal for ParameterDeclaration {}
 
 /// The [`ParameterDropDownControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-parameterdropdowncontrol.html) property type.
+///
+/// A control to display a dropdown list with buttons that are used to select a single value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterDropDownControl {
     /// `CascadingControlConfiguration`.
+    ///
+    /// The values that are displayed in a control can be configured to only show values that are valid
+    /// based on what's selected in other controls.
     pub cascading_control_configuration: Option<Val<CascadingControlConfiguration>>,
     /// `CommitMode`.
+    ///
+    /// The visibility configuration of the Apply button on a `ParameterDropDownControl` .
     pub commit_mode: Option<Val<CommitMode>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<DropDownControlDisplayOptions>>,
     /// `ParameterControlId`: required.
+    ///
+    /// The ID of the `ParameterDropDownControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub parameter_control_id: Option<Val<String>>,
     /// `SelectableValues`.
+    ///
+    /// A list of selectable values that are used in a control.
     pub selectable_values: Option<Val<ParameterSelectableValues>>,
     /// `SourceParameterName`: required.
+    ///
+    /// The source parameter name of the `ParameterDropDownControl` .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub source_parameter_name: Option<Val<String>>,
     /// `Title`: required.
     ///
+    /// The title of the `ParameterDropDownControl` .
+    ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type parameter name of the `ParameterDropDownControl` .
     pub type_: Option<Val<SheetControlListType>>,
 }
 
@@ -27894,29 +31513,47 @@ impl ToValue for ParameterDropDownControl {
 impl Literal for ParameterDropDownControl {}
 
 /// The [`ParameterListControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-parameterlistcontrol.html) property type.
+///
+/// A control to display a list with buttons or boxes that are used to select either a single value or
+/// multiple values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterListControl {
     /// `CascadingControlConfiguration`.
+    ///
+    /// The values that are displayed in a control can be configured to only show values that are valid
+    /// based on what's selected in other controls.
     pub cascading_control_configuration: Option<Val<CascadingControlConfiguration>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<ListControlDisplayOptions>>,
     /// `ParameterControlId`: required.
+    ///
+    /// The ID of the `ParameterListControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub parameter_control_id: Option<Val<String>>,
     /// `SelectableValues`.
+    ///
+    /// A list of selectable values that are used in a control.
     pub selectable_values: Option<Val<ParameterSelectableValues>>,
     /// `SourceParameterName`: required.
+    ///
+    /// The source parameter name of the `ParameterListControl` .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub source_parameter_name: Option<Val<String>>,
     /// `Title`: required.
     ///
+    /// The title of the `ParameterListControl` .
+    ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of `ParameterListControl` .
     pub type_: Option<Val<SheetControlListType>>,
 }
 
@@ -28022,11 +31659,17 @@ impl ToValue for ParameterListControl {
 impl Literal for ParameterListControl {}
 
 /// The [`ParameterSelectableValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-parameterselectablevalues.html) property type.
+///
+/// A list of selectable values that are used in a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterSelectableValues {
     /// `LinkToDataSetColumn`.
+    ///
+    /// The column identifier that fetches values from the data set.
     pub link_to_data_set_column: Option<Val<ColumnIdentifier>>,
     /// `Values`.
+    ///
+    /// The values that are used in `ParameterSelectableValues` .
     ///
     /// - Items: 0 to 50000.
     pub values: Option<Val<Vec<String>>>,
@@ -28087,27 +31730,43 @@ impl ToValue for ParameterSelectableValues {
 impl Literal for ParameterSelectableValues {}
 
 /// The [`ParameterSliderControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-parameterslidercontrol.html) property type.
+///
+/// A control to display a horizontal toggle bar. This is used to change a value by sliding the toggle.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterSliderControl {
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<SliderControlDisplayOptions>>,
     /// `MaximumValue`: required.
+    ///
+    /// The larger value that is displayed at the right of the slider.
     pub maximum_value: Option<Val<f64>>,
     /// `MinimumValue`: required.
+    ///
+    /// The smaller value that is displayed at the left of the slider.
     pub minimum_value: Option<Val<f64>>,
     /// `ParameterControlId`: required.
+    ///
+    /// The ID of the `ParameterSliderControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub parameter_control_id: Option<Val<String>>,
     /// `SourceParameterName`: required.
     ///
+    /// The source parameter name of the `ParameterSliderControl` .
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub source_parameter_name: Option<Val<String>>,
     /// `StepSize`: required.
+    ///
+    /// The number of increments that the slider bar is divided into.
     pub step_size: Option<Val<f64>>,
     /// `Title`: required.
+    ///
+    /// The title of the `ParameterSliderControl` .
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
@@ -28239,25 +31898,37 @@ impl ToValue for ParameterSliderControl {
 impl Literal for ParameterSliderControl {}
 
 /// The [`ParameterTextAreaControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-parametertextareacontrol.html) property type.
+///
+/// A control to display a text box that is used to enter multiple entries.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterTextAreaControl {
     /// `Delimiter`.
     ///
+    /// The delimiter that is used to separate the lines in text.
+    ///
     /// - Length: 1 to 2048.
     pub delimiter: Option<Val<String>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<TextAreaControlDisplayOptions>>,
     /// `ParameterControlId`: required.
+    ///
+    /// The ID of the `ParameterTextAreaControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub parameter_control_id: Option<Val<String>>,
     /// `SourceParameterName`: required.
     ///
+    /// The source parameter name of the `ParameterTextAreaControl` .
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub source_parameter_name: Option<Val<String>>,
     /// `Title`: required.
+    ///
+    /// The title of the `ParameterTextAreaControl` .
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
@@ -28353,21 +32024,31 @@ impl ToValue for ParameterTextAreaControl {
 impl Literal for ParameterTextAreaControl {}
 
 /// The [`ParameterTextFieldControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-parametertextfieldcontrol.html) property type.
+///
+/// A control to display a text box that is used to enter a single entry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterTextFieldControl {
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<TextFieldControlDisplayOptions>>,
     /// `ParameterControlId`: required.
+    ///
+    /// The ID of the `ParameterTextFieldControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub parameter_control_id: Option<Val<String>>,
     /// `SourceParameterName`: required.
     ///
+    /// The source parameter name of the `ParameterTextFieldControl` .
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub source_parameter_name: Option<Val<String>>,
     /// `Title`: required.
+    ///
+    /// The title of the `ParameterTextFieldControl` .
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
@@ -28457,21 +32138,31 @@ impl ToValue for ParameterTextFieldControl {
 impl Literal for ParameterTextFieldControl {}
 
 /// The [`Parameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-parameters.html) property type.
+///
+/// A list of Quick Sight parameters and the list's override values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Parameters {
     /// `DateTimeParameters`.
+    ///
+    /// The parameters that have a data type of date-time.
     ///
     /// - Items: 0 to 100.
     pub date_time_parameters: Option<Val<Vec<DateTimeParameter>>>,
     /// `DecimalParameters`.
     ///
+    /// The parameters that have a data type of decimal.
+    ///
     /// - Items: 0 to 100.
     pub decimal_parameters: Option<Val<Vec<DecimalParameter>>>,
     /// `IntegerParameters`.
     ///
+    /// The parameters that have a data type of integer.
+    ///
     /// - Items: 0 to 100.
     pub integer_parameters: Option<Val<Vec<IntegerParameter>>>,
     /// `StringParameters`.
+    ///
+    /// The parameters that have a data type of string.
     ///
     /// - Items: 0 to 100.
     pub string_parameters: Option<Val<Vec<StringParameter>>>,
@@ -28559,13 +32250,19 @@ impl ToValue for Parameters {
 impl Literal for Parameters {}
 
 /// The [`PercentVisibleRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-percentvisiblerange.html) property type.
+///
+/// The percent range in the visible range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PercentVisibleRange {
     /// `From`.
     ///
+    /// The lower bound of the range.
+    ///
     /// - Range: 0 to 100.
     pub from: Option<Val<f64>>,
     /// `To`.
+    ///
+    /// The top bound of the range.
     ///
     /// - Range: 0 to 100.
     pub to: Option<Val<f64>>,
@@ -28621,21 +32318,35 @@ impl ToValue for PercentVisibleRange {
 impl Literal for PercentVisibleRange {}
 
 /// The [`PercentageDisplayFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-percentagedisplayformatconfiguration.html) property type.
+///
+/// The options that determine the percentage display format configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PercentageDisplayFormatConfiguration {
     /// `DecimalPlacesConfiguration`.
+    ///
+    /// The option that determines the decimal places configuration.
     pub decimal_places_configuration: Option<Val<DecimalPlacesConfiguration>>,
     /// `NegativeValueConfiguration`.
+    ///
+    /// The options that determine the negative value configuration.
     pub negative_value_configuration: Option<Val<NegativeValueConfiguration>>,
     /// `NullValueFormatConfiguration`.
+    ///
+    /// The options that determine the null value format configuration.
     pub null_value_format_configuration: Option<Val<NullValueFormatConfiguration>>,
     /// `Prefix`.
+    ///
+    /// Determines the prefix value of the percentage format.
     ///
     /// - Length: 1 to 128.
     pub prefix: Option<Val<String>>,
     /// `SeparatorConfiguration`.
+    ///
+    /// The options that determine the numeric separator configuration.
     pub separator_configuration: Option<Val<NumericSeparatorConfiguration>>,
     /// `Suffix`.
+    ///
+    /// Determines the suffix value of the percentage format.
     ///
     /// - Length: 1 to 128.
     pub suffix: Option<Val<String>>,
@@ -28715,9 +32426,14 @@ impl ToValue for PercentageDisplayFormatConfiguration {
 impl Literal for PercentageDisplayFormatConfiguration {}
 
 /// The [`PercentileAggregation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-percentileaggregation.html) property type.
+///
+/// An aggregation based on the percentile of values in a dimension or measure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PercentileAggregation {
     /// `PercentileValue`.
+    ///
+    /// The percentile value. This value can be any numeric constant 0–100. A percentile value of 50
+    /// computes the median value of the measure.
     ///
     /// - Range: 0 to 100.
     pub percentile_value: Option<Val<f64>>,
@@ -28767,18 +32483,28 @@ impl ToValue for PercentileAggregation {
 impl Literal for PercentileAggregation {}
 
 /// The [`PeriodOverPeriodComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-periodoverperiodcomputation.html) property type.
+///
+/// The period over period computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PeriodOverPeriodComputation {
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `Time`.
+    ///
+    /// The time field that is used in a computation.
     pub time: Option<Val<DimensionField>>,
     /// `Value`.
+    ///
+    /// The value field that is used in a computation.
     pub value: Option<Val<MeasureField>>,
 }
 
@@ -28851,20 +32577,35 @@ impl ToValue for PeriodOverPeriodComputation {
 impl Literal for PeriodOverPeriodComputation {}
 
 /// The [`PeriodToDateComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-periodtodatecomputation.html) property type.
+///
+/// The period to date computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PeriodToDateComputation {
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `PeriodTimeGranularity`.
+    ///
+    /// The time granularity setup of period to date computation. Choose from the following options:
+    ///
+    /// - YEAR: Year to date.
+    /// - MONTH: Month to date.
     pub period_time_granularity: Option<Val<TimeGranularity>>,
     /// `Time`.
+    ///
+    /// The time field that is used in a computation.
     pub time: Option<Val<DimensionField>>,
     /// `Value`.
+    ///
+    /// The value field that is used in a computation.
     pub value: Option<Val<MeasureField>>,
 }
 
@@ -28943,17 +32684,25 @@ impl ToValue for PeriodToDateComputation {
 impl Literal for PeriodToDateComputation {}
 
 /// The [`PieChartAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-piechartaggregatedfieldwells.html) property type.
+///
+/// The field well configuration of a pie chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PieChartAggregatedFieldWells {
     /// `Category`.
+    ///
+    /// The category (group/color) field wells of a pie chart.
     ///
     /// - Items: 0 to 200.
     pub category: Option<Val<Vec<DimensionField>>>,
     /// `SmallMultiples`.
     ///
+    /// The small multiples field well of a pie chart.
+    ///
     /// - Items: 0 to 1.
     pub small_multiples: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The value field wells of a pie chart. Values are aggregated based on categories.
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -29030,33 +32779,60 @@ impl ToValue for PieChartAggregatedFieldWells {
 impl Literal for PieChartAggregatedFieldWells {}
 
 /// The [`PieChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-piechartconfiguration.html) property type.
+///
+/// The configuration of a pie chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PieChartConfiguration {
     /// `CategoryLabelOptions`.
+    ///
+    /// The label options of the group/color that is displayed in a pie chart.
     pub category_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ContributionAnalysisDefaults`.
+    ///
+    /// The contribution analysis (anomaly configuration) setup of the visual.
     ///
     /// - Items: 1 to 200.
     pub contribution_analysis_defaults: Option<Val<Vec<ContributionAnalysisDefault>>>,
     /// `DataLabels`.
+    ///
+    /// The options that determine if visual data labels are displayed.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `DonutOptions`.
+    ///
+    /// The options that determine the shape of the chart. This option determines whether the chart is a pie
+    /// chart or a donut chart.
     pub donut_options: Option<Val<DonutOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<PieChartFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `SmallMultiplesOptions`.
+    ///
+    /// The small multiples setup for the visual.
     pub small_multiples_options: Option<Val<SmallMultiplesOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a pie chart.
     pub sort_configuration: Option<Val<PieChartSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `ValueLabelOptions`.
+    ///
+    /// The label options for the value that is displayed in a pie chart.
     pub value_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `VisualPalette`.
+    ///
+    /// The palette (chart color) display setup of the visual.
     pub visual_palette: Option<Val<VisualPalette>>,
 }
 
@@ -29178,9 +32954,16 @@ impl ToValue for PieChartConfiguration {
 impl Literal for PieChartConfiguration {}
 
 /// The [`PieChartFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-piechartfieldwells.html) property type.
+///
+/// The field well configuration of a pie chart.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PieChartFieldWells {
     /// `PieChartAggregatedFieldWells`.
+    ///
+    /// The field well configuration of a pie chart.
     pub pie_chart_aggregated_field_wells: Option<Val<PieChartAggregatedFieldWells>>,
 }
 
@@ -29228,17 +33011,27 @@ impl ToValue for PieChartFieldWells {
 impl Literal for PieChartFieldWells {}
 
 /// The [`PieChartSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-piechartsortconfiguration.html) property type.
+///
+/// The sort configuration of a pie chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PieChartSortConfiguration {
     /// `CategoryItemsLimit`.
+    ///
+    /// The limit on the number of categories that are displayed in a pie chart.
     pub category_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `CategorySort`.
+    ///
+    /// The sort configuration of the category fields.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
     /// `SmallMultiplesLimitConfiguration`.
+    ///
+    /// The limit on the number of small multiples panels that are displayed.
     pub small_multiples_limit_configuration: Option<Val<ItemsLimitConfiguration>>,
     /// `SmallMultiplesSort`.
+    ///
+    /// The sort configuration of the small multiples field.
     ///
     /// - Items: 0 to 100.
     pub small_multiples_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -29316,27 +33109,60 @@ impl ToValue for PieChartSortConfiguration {
 impl Literal for PieChartSortConfiguration {}
 
 /// The [`PieChartVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-piechartvisual.html) property type.
+///
+/// A pie or donut chart.
+///
+/// The `PieChartVisual` structure describes a visual that is a member of the pie chart family.
+///
+/// The following charts can be described by using this structure:
+///
+/// - Pie charts
+/// - Donut charts
+///
+/// For more information, see [Using pie
+/// charts](https://docs.aws.amazon.com/quicksight/latest/user/pie-chart.html) in the *Amazon Quick
+/// Suite User Guide* .
+///
+/// For more information, see [Using donut
+/// charts](https://docs.aws.amazon.com/quicksight/latest/user/donut-chart.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PieChartVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration of a pie chart.
     pub chart_configuration: Option<Val<PieChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -29436,13 +33262,19 @@ impl ToValue for PieChartVisual {
 impl Literal for PieChartVisual {}
 
 /// The [`PivotFieldSortOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivotfieldsortoptions.html) property type.
+///
+/// The field sort options for a pivot table sort configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotFieldSortOptions {
     /// `FieldId`: required.
     ///
+    /// The field ID for the field sort options.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `SortBy`: required.
+    ///
+    /// The sort by field for the field sort options.
     pub sort_by: Option<Val<PivotTableSortBy>>,
 }
 
@@ -29505,17 +33337,25 @@ impl ToValue for PivotFieldSortOptions {
 impl Literal for PivotFieldSortOptions {}
 
 /// The [`PivotTableAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottableaggregatedfieldwells.html) property type.
+///
+/// The aggregated field well for the pivot table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableAggregatedFieldWells {
     /// `Columns`.
+    ///
+    /// The columns field well for a pivot table. Values are grouped by columns fields.
     ///
     /// - Items: 0 to 40.
     pub columns: Option<Val<Vec<DimensionField>>>,
     /// `Rows`.
     ///
+    /// The rows field well for a pivot table. Values are grouped by rows fields.
+    ///
     /// - Items: 0 to 40.
     pub rows: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The values field well for a pivot table. Values are aggregated based on rows and columns fields.
     ///
     /// - Items: 0 to 40.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -29592,19 +33432,29 @@ impl ToValue for PivotTableAggregatedFieldWells {
 impl Literal for PivotTableAggregatedFieldWells {}
 
 /// The [`PivotTableCellConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottablecellconditionalformatting.html) property type.
+///
+/// The cell conditional formatting option for a pivot table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableCellConditionalFormatting {
     /// `FieldId`: required.
     ///
+    /// The field ID of the cell for conditional formatting.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `Scope`.
+    ///
+    /// The scope of the cell for conditional formatting.
     pub scope: Option<Val<PivotTableConditionalFormattingScope>>,
     /// `Scopes`.
+    ///
+    /// A list of cell scopes for conditional formatting.
     ///
     /// - Items: 0 to 3.
     pub scopes: Option<Val<Vec<PivotTableConditionalFormattingScope>>>,
     /// `TextFormat`.
+    ///
+    /// The text format of the cell for conditional formatting.
     pub text_format: Option<Val<TextConditionalFormat>>,
 }
 
@@ -29682,9 +33532,13 @@ impl ToValue for PivotTableCellConditionalFormatting {
 impl Literal for PivotTableCellConditionalFormatting {}
 
 /// The [`PivotTableConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottableconditionalformatting.html) property type.
+///
+/// The conditional formatting for a `PivotTableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableConditionalFormatting {
     /// `ConditionalFormattingOptions`.
+    ///
+    /// Conditional formatting options for a `PivotTableVisual` .
     ///
     /// - Items: 0 to 500.
     pub conditional_formatting_options: Option<Val<Vec<PivotTableConditionalFormattingOption>>>,
@@ -29745,9 +33599,13 @@ impl ToValue for PivotTableConditionalFormatting {
 impl Literal for PivotTableConditionalFormatting {}
 
 /// The [`PivotTableConditionalFormattingOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottableconditionalformattingoption.html) property type.
+///
+/// Conditional formatting options for a `PivotTableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableConditionalFormattingOption {
     /// `Cell`.
+    ///
+    /// The cell conditional formatting option for a pivot table.
     pub cell: Option<Val<PivotTableCellConditionalFormatting>>,
 }
 
@@ -29795,9 +33653,13 @@ impl ToValue for PivotTableConditionalFormattingOption {
 impl Literal for PivotTableConditionalFormattingOption {}
 
 /// The [`PivotTableConditionalFormattingScope`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottableconditionalformattingscope.html) property type.
+///
+/// The scope of the cell for conditional formatting.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableConditionalFormattingScope {
     /// `Role`.
+    ///
+    /// The role (field, field total, grand total) of the cell for conditional formatting.
     pub role: Option<Val<PivotTableConditionalFormattingScopeRole>>,
 }
 
@@ -29845,21 +33707,37 @@ impl ToValue for PivotTableConditionalFormattingScope {
 impl Literal for PivotTableConditionalFormattingScope {}
 
 /// The [`PivotTableConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottableconfiguration.html) property type.
+///
+/// The configuration for a `PivotTableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableConfiguration {
     /// `FieldOptions`.
+    ///
+    /// The field options for a pivot table visual.
     pub field_options: Option<Val<PivotTableFieldOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<PivotTableFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `PaginatedReportOptions`.
+    ///
+    /// The paginated report options for a pivot table visual.
     pub paginated_report_options: Option<Val<PivotTablePaginatedReportOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration for a `PivotTableVisual` .
     pub sort_configuration: Option<Val<PivotTableSortConfiguration>>,
     /// `TableOptions`.
+    ///
+    /// The table options for a pivot table visual.
     pub table_options: Option<Val<PivotTableOptions>>,
     /// `TotalOptions`.
+    ///
+    /// The total options for a pivot table visual.
     pub total_options: Option<Val<PivotTableTotalOptions>>,
 }
 
@@ -29943,13 +33821,19 @@ impl ToValue for PivotTableConfiguration {
 impl Literal for PivotTableConfiguration {}
 
 /// The [`PivotTableDataPathOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottabledatapathoption.html) property type.
+///
+/// The data path options for the pivot table field options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableDataPathOption {
     /// `DataPathList`: required.
     ///
+    /// The list of data path values for the data path options.
+    ///
     /// - Items: 0 to 20.
     pub data_path_list: Option<Val<Vec<DataPathValue>>>,
     /// `Width`.
+    ///
+    /// The width of the data path option.
     pub width: Option<Val<String>>,
 }
 
@@ -30020,11 +33904,20 @@ impl ToValue for PivotTableDataPathOption {
 impl Literal for PivotTableDataPathOption {}
 
 /// The [`PivotTableFieldCollapseStateOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottablefieldcollapsestateoption.html) property type.
+///
+/// The collapse state options for the pivot table field options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableFieldCollapseStateOption {
     /// `State`.
+    ///
+    /// The state of the field target of a pivot table. Choose one of the following options:
+    ///
+    /// - `COLLAPSED`
+    /// - `EXPANDED`
     pub state: Option<Val<PivotTableFieldCollapseState>>,
     /// `Target`: required.
+    ///
+    /// A tagged-union object that sets the collapse state.
     pub target: Option<Val<PivotTableFieldCollapseStateTarget>>,
 }
 
@@ -30090,13 +33983,19 @@ impl ToValue for PivotTableFieldCollapseStateOption {
 impl Literal for PivotTableFieldCollapseStateOption {}
 
 /// The [`PivotTableFieldCollapseStateTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottablefieldcollapsestatetarget.html) property type.
+///
+/// The target of a pivot table field collapse state.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableFieldCollapseStateTarget {
     /// `FieldDataPathValues`.
     ///
+    /// The data path of the pivot table's header. Used to set the collapse state.
+    ///
     /// - Items: 0 to 20.
     pub field_data_path_values: Option<Val<Vec<DataPathValue>>>,
     /// `FieldId`.
+    ///
+    /// The field ID of the pivot table that the collapse state needs to be set to.
     pub field_id: Option<Val<String>>,
 }
 
@@ -30155,17 +34054,25 @@ impl ToValue for PivotTableFieldCollapseStateTarget {
 impl Literal for PivotTableFieldCollapseStateTarget {}
 
 /// The [`PivotTableFieldOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottablefieldoption.html) property type.
+///
+/// The selected field options for the pivot table field options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableFieldOption {
     /// `CustomLabel`.
+    ///
+    /// The custom label of the pivot table field.
     ///
     /// - Length: 1 to 2048.
     pub custom_label: Option<Val<String>>,
     /// `FieldId`: required.
     ///
+    /// The field ID of the pivot table field.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the pivot table field.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -30228,15 +34135,23 @@ impl ToValue for PivotTableFieldOption {
 impl Literal for PivotTableFieldOption {}
 
 /// The [`PivotTableFieldOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottablefieldoptions.html) property type.
+///
+/// The field options for a pivot table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableFieldOptions {
     /// `CollapseStateOptions`.
+    ///
+    /// The collapse state options for the pivot table field options.
     pub collapse_state_options: Option<Val<Vec<PivotTableFieldCollapseStateOption>>>,
     /// `DataPathOptions`.
+    ///
+    /// The data path options for the pivot table field options.
     ///
     /// - Items: 0 to 100.
     pub data_path_options: Option<Val<Vec<PivotTableDataPathOption>>>,
     /// `SelectedFieldOptions`.
+    ///
+    /// The selected field options for the pivot table field options.
     ///
     /// - Items: 0 to 100.
     pub selected_field_options: Option<Val<Vec<PivotTableFieldOption>>>,
@@ -30316,9 +34231,13 @@ impl ToValue for PivotTableFieldOptions {
 impl Literal for PivotTableFieldOptions {}
 
 /// The [`PivotTableFieldSubtotalOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottablefieldsubtotaloptions.html) property type.
+///
+/// The optional configuration of subtotals cells.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableFieldSubtotalOptions {
     /// `FieldId`.
+    ///
+    /// The field ID of the subtotal options.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
@@ -30368,9 +34287,16 @@ impl ToValue for PivotTableFieldSubtotalOptions {
 impl Literal for PivotTableFieldSubtotalOptions {}
 
 /// The [`PivotTableFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottablefieldwells.html) property type.
+///
+/// The field wells for a pivot table visual.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableFieldWells {
     /// `PivotTableAggregatedFieldWells`.
+    ///
+    /// The aggregated field well for the pivot table.
     pub pivot_table_aggregated_field_wells: Option<Val<PivotTableAggregatedFieldWells>>,
 }
 
@@ -30418,33 +34344,68 @@ impl ToValue for PivotTableFieldWells {
 impl Literal for PivotTableFieldWells {}
 
 /// The [`PivotTableOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottableoptions.html) property type.
+///
+/// The table options for a pivot table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableOptions {
     /// `CellStyle`.
+    ///
+    /// The table cell style of cells.
     pub cell_style: Option<Val<TableCellStyle>>,
     /// `CollapsedRowDimensionsVisibility`.
+    ///
+    /// The visibility setting of a pivot table's collapsed row dimension fields. If the value of this
+    /// structure is `HIDDEN` , all collapsed columns in a pivot table are automatically hidden. The default
+    /// value is `VISIBLE` .
     pub collapsed_row_dimensions_visibility: Option<Val<Visibility>>,
     /// `ColumnHeaderStyle`.
+    ///
+    /// The table cell style of the column header.
     pub column_header_style: Option<Val<TableCellStyle>>,
     /// `ColumnNamesVisibility`.
+    ///
+    /// The visibility of the column names.
     pub column_names_visibility: Option<Val<Visibility>>,
     /// `DefaultCellWidth`.
+    ///
+    /// The default cell width of the pivot table.
     pub default_cell_width: Option<Val<String>>,
     /// `MetricPlacement`.
+    ///
+    /// The metric placement (row, column) options.
     pub metric_placement: Option<Val<PivotTableMetricPlacement>>,
     /// `RowAlternateColorOptions`.
+    ///
+    /// The row alternate color options (widget status, row alternate colors).
     pub row_alternate_color_options: Option<Val<RowAlternateColorOptions>>,
     /// `RowFieldNamesStyle`.
+    ///
+    /// The table cell style of row field names.
     pub row_field_names_style: Option<Val<TableCellStyle>>,
     /// `RowHeaderStyle`.
+    ///
+    /// The table cell style of the row headers.
     pub row_header_style: Option<Val<TableCellStyle>>,
     /// `RowsLabelOptions`.
+    ///
+    /// The options for the label that is located above the row headers. This option is only applicable when
+    /// `RowsLayout` is set to `HIERARCHY` .
     pub rows_label_options: Option<Val<PivotTableRowsLabelOptions>>,
     /// `RowsLayout`.
+    ///
+    /// The layout for the row dimension headers of a pivot table. Choose one of the following options.
+    ///
+    /// - `TABULAR` : (Default) Each row field is displayed in a separate column.
+    /// - `HIERARCHY` : All row fields are displayed in a single column. Indentation is used to
+    ///   differentiate row headers of different fields.
     pub rows_layout: Option<Val<PivotTableRowsLayout>>,
     /// `SingleMetricVisibility`.
+    ///
+    /// The visibility of the single metric options.
     pub single_metric_visibility: Option<Val<Visibility>>,
     /// `ToggleButtonsVisibility`.
+    ///
+    /// Determines the visibility of the pivot table.
     pub toggle_buttons_visibility: Option<Val<Visibility>>,
 }
 
@@ -30564,11 +34525,17 @@ impl ToValue for PivotTableOptions {
 impl Literal for PivotTableOptions {}
 
 /// The [`PivotTablePaginatedReportOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottablepaginatedreportoptions.html) property type.
+///
+/// The paginated report options for a pivot table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTablePaginatedReportOptions {
     /// `OverflowColumnHeaderVisibility`.
+    ///
+    /// The visibility of the repeating header rows on each page.
     pub overflow_column_header_visibility: Option<Val<Visibility>>,
     /// `VerticalOverflowVisibility`.
+    ///
+    /// The visibility of the printing table overflow across pages.
     pub vertical_overflow_visibility: Option<Val<Visibility>>,
 }
 
@@ -30622,13 +34589,20 @@ impl ToValue for PivotTablePaginatedReportOptions {
 impl Literal for PivotTablePaginatedReportOptions {}
 
 /// The [`PivotTableRowsLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottablerowslabeloptions.html) property type.
+///
+/// The options for the label thta is located above the row headers. This option is only applicable when
+/// `RowsLayout` is set to `HIERARCHY` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableRowsLabelOptions {
     /// `CustomLabel`.
     ///
+    /// The custom label string for the rows label.
+    ///
     /// - Length: 1 to 1024.
     pub custom_label: Option<Val<String>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the rows label.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -30682,13 +34656,21 @@ impl ToValue for PivotTableRowsLabelOptions {
 impl Literal for PivotTableRowsLabelOptions {}
 
 /// The [`PivotTableSortBy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottablesortby.html) property type.
+///
+/// The sort by field for the field sort options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableSortBy {
     /// `Column`.
+    ///
+    /// The column sort (field id, direction) for the pivot table sort by options.
     pub column: Option<Val<ColumnSort>>,
     /// `DataPath`.
+    ///
+    /// The data path sort (data path value, direction) for the pivot table sort by options.
     pub data_path: Option<Val<DataPathSort>>,
     /// `Field`.
+    ///
+    /// The field sort (field id, direction) for the pivot table sort by options.
     pub field: Option<Val<FieldSort>>,
 }
 
@@ -30748,9 +34730,13 @@ impl ToValue for PivotTableSortBy {
 impl Literal for PivotTableSortBy {}
 
 /// The [`PivotTableSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottablesortconfiguration.html) property type.
+///
+/// The sort configuration for a `PivotTableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableSortConfiguration {
     /// `FieldSortOptions`.
+    ///
+    /// The field sort options for a pivot table sort configuration.
     ///
     /// - Items: 0 to 200.
     pub field_sort_options: Option<Val<Vec<PivotFieldSortOptions>>>,
@@ -30805,15 +34791,25 @@ impl ToValue for PivotTableSortConfiguration {
 impl Literal for PivotTableSortConfiguration {}
 
 /// The [`PivotTableTotalOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottabletotaloptions.html) property type.
+///
+/// The total options for a pivot table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableTotalOptions {
     /// `ColumnSubtotalOptions`.
+    ///
+    /// The column subtotal options.
     pub column_subtotal_options: Option<Val<SubtotalOptions>>,
     /// `ColumnTotalOptions`.
+    ///
+    /// The column total options.
     pub column_total_options: Option<Val<PivotTotalOptions>>,
     /// `RowSubtotalOptions`.
+    ///
+    /// The row subtotal options.
     pub row_subtotal_options: Option<Val<SubtotalOptions>>,
     /// `RowTotalOptions`.
+    ///
+    /// The row total options.
     pub row_total_options: Option<Val<PivotTotalOptions>>,
 }
 
@@ -30879,25 +34875,47 @@ impl ToValue for PivotTableTotalOptions {
 impl Literal for PivotTableTotalOptions {}
 
 /// The [`PivotTableVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottablevisual.html) property type.
+///
+/// A pivot table.
+///
+/// For more information, see [Using pivot
+/// tables](https://docs.aws.amazon.com/quicksight/latest/user/pivot-table.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<PivotTableConfiguration>>,
     /// `ConditionalFormatting`.
+    ///
+    /// The conditional formatting for a `PivotTableVisual` .
     pub conditional_formatting: Option<Val<PivotTableConditionalFormatting>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers..
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -30992,25 +35010,43 @@ impl ToValue for PivotTableVisual {
 impl Literal for PivotTableVisual {}
 
 /// The [`PivotTotalOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pivottotaloptions.html) property type.
+///
+/// The optional configuration of totals cells in a `PivotTableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTotalOptions {
     /// `CustomLabel`.
+    ///
+    /// The custom label string for the total cells.
     pub custom_label: Option<Val<String>>,
     /// `MetricHeaderCellStyle`.
+    ///
+    /// The cell styling options for the total of header cells.
     pub metric_header_cell_style: Option<Val<TableCellStyle>>,
     /// `Placement`.
+    ///
+    /// The placement (start, end) for the total cells.
     pub placement: Option<Val<TableTotalsPlacement>>,
     /// `ScrollStatus`.
+    ///
+    /// The scroll status (pinned, scrolled) for the total cells.
     pub scroll_status: Option<Val<TableTotalsScrollStatus>>,
     /// `TotalAggregationOptions`.
+    ///
+    /// The total aggregation options for each value field.
     ///
     /// - Items: 0 to 200.
     pub total_aggregation_options: Option<Val<Vec<TotalAggregationOption>>>,
     /// `TotalCellStyle`.
+    ///
+    /// The cell styling options for the total cells.
     pub total_cell_style: Option<Val<TableCellStyle>>,
     /// `TotalsVisibility`.
+    ///
+    /// The visibility configuration for the total cells.
     pub totals_visibility: Option<Val<Visibility>>,
     /// `ValueCellStyle`.
+    ///
+    /// The cell styling options for the totals of value cells.
     pub value_cell_style: Option<Val<TableCellStyle>>,
 }
 
@@ -31105,11 +35141,17 @@ impl ToValue for PivotTotalOptions {
 impl Literal for PivotTotalOptions {}
 
 /// The [`PluginVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pluginvisual.html) property type.
+///
+/// A flexible visualization type that allows engineers to create new custom charts in Quick Sight.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginVisual {
     /// `ChartConfiguration`.
+    ///
+    /// A description of the plugin field wells and their persisted properties.
     pub chart_configuration: Option<Val<PluginVisualConfiguration>>,
     /// `PluginArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) that reflects the plugin and version.
     pub plugin_arn: Option<Val<String>>,
     /// `Subtitle`.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
@@ -31117,9 +35159,13 @@ pub struct PluginVisual {
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
     ///
+    /// The alt text for the visual.
+    ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The ID of the visual that you want to use.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -31210,15 +35256,24 @@ impl ToValue for PluginVisual {
 impl Literal for PluginVisual {}
 
 /// The [`PluginVisualConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pluginvisualconfiguration.html) property type.
+///
+/// The plugin visual configuration. This includes the field wells, sorting options, and persisted
+/// options of the plugin visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginVisualConfiguration {
     /// `FieldWells`.
     ///
+    /// The field wells configuration of the plugin visual.
+    ///
     /// - Items: 0 to 10.
     pub field_wells: Option<Val<Vec<PluginVisualFieldWell>>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of the plugin visual.
     pub sort_configuration: Option<Val<PluginVisualSortConfiguration>>,
     /// `VisualOptions`.
+    ///
+    /// The persisted properties of the plugin visual.
     pub visual_options: Option<Val<PluginVisualOptions>>,
 }
 
@@ -31283,19 +35338,29 @@ impl ToValue for PluginVisualConfiguration {
 impl Literal for PluginVisualConfiguration {}
 
 /// The [`PluginVisualFieldWell`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pluginvisualfieldwell.html) property type.
+///
+/// A collection of field wells for a plugin visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginVisualFieldWell {
     /// `AxisName`.
+    ///
+    /// The semantic axis name for the field well.
     pub axis_name: Option<Val<PluginVisualAxisName>>,
     /// `Dimensions`.
+    ///
+    /// A list of dimensions for the field well.
     ///
     /// - Items: 0 to 200.
     pub dimensions: Option<Val<Vec<DimensionField>>>,
     /// `Measures`.
     ///
+    /// A list of measures that exist in the field well.
+    ///
     /// - Items: 0 to 200.
     pub measures: Option<Val<Vec<MeasureField>>>,
     /// `Unaggregated`.
+    ///
+    /// A list of unaggregated fields that exist in the field well.
     ///
     /// - Items: 0 to 200.
     pub unaggregated: Option<Val<Vec<UnaggregatedField>>>,
@@ -31378,9 +35443,13 @@ impl ToValue for PluginVisualFieldWell {
 impl Literal for PluginVisualFieldWell {}
 
 /// The [`PluginVisualItemsLimitConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pluginvisualitemslimitconfiguration.html) property type.
+///
+/// A query limits configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginVisualItemsLimitConfiguration {
     /// `ItemsLimit`.
+    ///
+    /// Determines how many values are be fetched at once.
     pub items_limit: Option<Val<f64>>,
 }
 
@@ -31428,9 +35497,13 @@ impl ToValue for PluginVisualItemsLimitConfiguration {
 impl Literal for PluginVisualItemsLimitConfiguration {}
 
 /// The [`PluginVisualOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pluginvisualoptions.html) property type.
+///
+/// The options and persisted properties for the plugin visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginVisualOptions {
     /// `VisualProperties`.
+    ///
+    /// The persisted properties and their values.
     pub visual_properties: Option<Val<Vec<PluginVisualProperty>>>,
 }
 
@@ -31483,11 +35556,17 @@ impl ToValue for PluginVisualOptions {
 impl Literal for PluginVisualOptions {}
 
 /// The [`PluginVisualProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pluginvisualproperty.html) property type.
+///
+/// The key value pair of the persisted property.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginVisualProperty {
     /// `Name`.
+    ///
+    /// The name of the plugin visual property.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the plugin visual property.
     pub value: Option<Val<String>>,
 }
 
@@ -31541,9 +35620,13 @@ impl ToValue for PluginVisualProperty {
 impl Literal for PluginVisualProperty {}
 
 /// The [`PluginVisualSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pluginvisualsortconfiguration.html) property type.
+///
+/// Determines how the plugin visual sorts the data during query.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginVisualSortConfiguration {
     /// `PluginVisualTableQuerySort`.
+    ///
+    /// The table query sorting options for the plugin visual.
     pub plugin_visual_table_query_sort: Option<Val<PluginVisualTableQuerySort>>,
 }
 
@@ -31591,11 +35674,17 @@ impl ToValue for PluginVisualSortConfiguration {
 impl Literal for PluginVisualSortConfiguration {}
 
 /// The [`PluginVisualTableQuerySort`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-pluginvisualtablequerysort.html) property type.
+///
+/// The table query sorting options for the plugin visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginVisualTableQuerySort {
     /// `ItemsLimitConfiguration`.
+    ///
+    /// The maximum amount of data to be returned by a query.
     pub items_limit_configuration: Option<Val<PluginVisualItemsLimitConfiguration>>,
     /// `RowSort`.
+    ///
+    /// Determines how data is sorted in the response.
     ///
     /// - Items: 0 to 100.
     pub row_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -31656,17 +35745,26 @@ impl ToValue for PluginVisualTableQuerySort {
 impl Literal for PluginVisualTableQuerySort {}
 
 /// The [`PredefinedHierarchy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-predefinedhierarchy.html) property type.
+///
+/// The option that determines the hierarchy of the fields that are defined during data preparation.
+/// These fields are available to use in any analysis that uses the data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredefinedHierarchy {
     /// `Columns`: required.
+    ///
+    /// The list of columns that define the predefined hierarchy.
     ///
     /// - Items: 1 to 10.
     pub columns: Option<Val<Vec<ColumnIdentifier>>>,
     /// `DrillDownFilters`.
     ///
+    /// The option that determines the drill down filters for the predefined hierarchy.
+    ///
     /// - Items: 0 to 10.
     pub drill_down_filters: Option<Val<Vec<DrillDownFilter>>>,
     /// `HierarchyId`: required.
+    ///
+    /// The hierarchy ID of the predefined hierarchy.
     ///
     /// - Length: 1 to 512.
     pub hierarchy_id: Option<Val<String>>,
@@ -31754,9 +35852,13 @@ impl ToValue for PredefinedHierarchy {
 impl Literal for PredefinedHierarchy {}
 
 /// The [`ProgressBarOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-progressbaroptions.html) property type.
+///
+/// The options that determine the presentation of the progress bar of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProgressBarOptions {
     /// `Visibility`.
+    ///
+    /// The visibility of the progress bar.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -31804,9 +35906,13 @@ impl ToValue for ProgressBarOptions {
 impl Literal for ProgressBarOptions {}
 
 /// The [`QuickSuiteActionsOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-quicksuiteactionsoption.html) property type.
+///
+/// Determines if Actions in Amazon Quick Suite are enabled in a dashboard..
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuickSuiteActionsOption {
     /// `AvailabilityStatus`.
+    ///
+    /// Availability status.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -31854,17 +35960,25 @@ impl ToValue for QuickSuiteActionsOption {
 impl Literal for QuickSuiteActionsOption {}
 
 /// The [`RadarChartAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-radarchartaggregatedfieldwells.html) property type.
+///
+/// The aggregated field well configuration of a `RadarChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RadarChartAggregatedFieldWells {
     /// `Category`.
+    ///
+    /// The aggregated field well categories of a radar chart.
     ///
     /// - Items: 0 to 1.
     pub category: Option<Val<Vec<DimensionField>>>,
     /// `Color`.
     ///
+    /// The color that are assigned to the aggregated field wells of a radar chart.
+    ///
     /// - Items: 0 to 1.
     pub color: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The values that are assigned to the aggregated field wells of a radar chart.
     ///
     /// - Items: 0 to 20.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -31941,9 +36055,13 @@ impl ToValue for RadarChartAggregatedFieldWells {
 impl Literal for RadarChartAggregatedFieldWells {}
 
 /// The [`RadarChartAreaStyleSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-radarchartareastylesettings.html) property type.
+///
+/// The configured style settings of a radar chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RadarChartAreaStyleSettings {
     /// `Visibility`.
+    ///
+    /// The visibility settings of a radar chart.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -31991,45 +36109,79 @@ impl ToValue for RadarChartAreaStyleSettings {
 impl Literal for RadarChartAreaStyleSettings {}
 
 /// The [`RadarChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-radarchartconfiguration.html) property type.
+///
+/// The configuration of a `RadarChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RadarChartConfiguration {
     /// `AlternateBandColorsVisibility`.
+    ///
+    /// Determines the visibility of the colors of alternatign bands in a radar chart.
     pub alternate_band_colors_visibility: Option<Val<Visibility>>,
     /// `AlternateBandEvenColor`.
+    ///
+    /// The color of the even-numbered alternate bands of a radar chart.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub alternate_band_even_color: Option<Val<String>>,
     /// `AlternateBandOddColor`.
     ///
+    /// The color of the odd-numbered alternate bands of a radar chart.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub alternate_band_odd_color: Option<Val<String>>,
     /// `AxesRangeScale`.
+    ///
+    /// The axis behavior options of a radar chart.
     pub axes_range_scale: Option<Val<RadarChartAxesRangeScale>>,
     /// `BaseSeriesSettings`.
+    ///
+    /// The base sreies settings of a radar chart.
     pub base_series_settings: Option<Val<RadarChartSeriesSettings>>,
     /// `CategoryAxis`.
+    ///
+    /// The category axis of a radar chart.
     pub category_axis: Option<Val<AxisDisplayOptions>>,
     /// `CategoryLabelOptions`.
+    ///
+    /// The category label options of a radar chart.
     pub category_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ColorAxis`.
+    ///
+    /// The color axis of a radar chart.
     pub color_axis: Option<Val<AxisDisplayOptions>>,
     /// `ColorLabelOptions`.
+    ///
+    /// The color label options of a radar chart.
     pub color_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field well configuration of a `RadarChartVisual` .
     pub field_wells: Option<Val<RadarChartFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `Shape`.
+    ///
+    /// The shape of the radar chart.
     pub shape: Option<Val<RadarChartShape>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a `RadarChartVisual` .
     pub sort_configuration: Option<Val<RadarChartSortConfiguration>>,
     /// `StartAngle`.
+    ///
+    /// The start angle of a radar chart's axis.
     ///
     /// - Range: -360 to 360.
     pub start_angle: Option<Val<f64>>,
     /// `VisualPalette`.
+    ///
+    /// The palette (chart color) display setup of the visual.
     pub visual_palette: Option<Val<VisualPalette>>,
 }
 
@@ -32167,9 +36319,13 @@ impl ToValue for RadarChartConfiguration {
 impl Literal for RadarChartConfiguration {}
 
 /// The [`RadarChartFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-radarchartfieldwells.html) property type.
+///
+/// The field wells of a radar chart visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RadarChartFieldWells {
     /// `RadarChartAggregatedFieldWells`.
+    ///
+    /// The aggregated field wells of a radar chart visual.
     pub radar_chart_aggregated_field_wells: Option<Val<RadarChartAggregatedFieldWells>>,
 }
 
@@ -32217,9 +36373,13 @@ impl ToValue for RadarChartFieldWells {
 impl Literal for RadarChartFieldWells {}
 
 /// The [`RadarChartSeriesSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-radarchartseriessettings.html) property type.
+///
+/// The series settings of a radar chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RadarChartSeriesSettings {
     /// `AreaStyleSettings`.
+    ///
+    /// The area style settings of a radar chart.
     pub area_style_settings: Option<Val<RadarChartAreaStyleSettings>>,
 }
 
@@ -32267,17 +36427,27 @@ impl ToValue for RadarChartSeriesSettings {
 impl Literal for RadarChartSeriesSettings {}
 
 /// The [`RadarChartSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-radarchartsortconfiguration.html) property type.
+///
+/// The sort configuration of a `RadarChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RadarChartSortConfiguration {
     /// `CategoryItemsLimit`.
+    ///
+    /// The category items limit for a radar chart.
     pub category_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `CategorySort`.
+    ///
+    /// The category sort options of a radar chart.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
     /// `ColorItemsLimit`.
+    ///
+    /// The color items limit of a radar chart.
     pub color_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `ColorSort`.
+    ///
+    /// The color sort configuration of a radar chart.
     ///
     /// - Items: 0 to 100.
     pub color_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -32355,27 +36525,45 @@ impl ToValue for RadarChartSortConfiguration {
 impl Literal for RadarChartSortConfiguration {}
 
 /// The [`RadarChartVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-radarchartvisual.html) property type.
+///
+/// A radar chart visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RadarChartVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<RadarChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -32475,9 +36663,13 @@ impl ToValue for RadarChartVisual {
 impl Literal for RadarChartVisual {}
 
 /// The [`RangeEndsLabelType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-rangeendslabeltype.html) property type.
+///
+/// The range ends label type of a data path label.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RangeEndsLabelType {
     /// `Visibility`.
+    ///
+    /// The visibility of the range ends label.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -32525,15 +36717,28 @@ impl ToValue for RangeEndsLabelType {
 impl Literal for RangeEndsLabelType {}
 
 /// The [`ReferenceLine`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-referenceline.html) property type.
+///
+/// The reference line visual display options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceLine {
     /// `DataConfiguration`: required.
+    ///
+    /// The data configuration of the reference line.
     pub data_configuration: Option<Val<ReferenceLineDataConfiguration>>,
     /// `LabelConfiguration`.
+    ///
+    /// The label configuration of the reference line.
     pub label_configuration: Option<Val<ReferenceLineLabelConfiguration>>,
     /// `Status`.
+    ///
+    /// The status of the reference line. Choose one of the following options:
+    ///
+    /// - `ENABLE`
+    /// - `DISABLE`
     pub status: Option<Val<WidgetStatus>>,
     /// `StyleConfiguration`.
+    ///
+    /// The style configuration of the reference line.
     pub style_configuration: Option<Val<ReferenceLineStyleConfiguration>>,
 }
 
@@ -32611,9 +36816,13 @@ impl ToValue for ReferenceLine {
 impl Literal for ReferenceLine {}
 
 /// The [`ReferenceLineCustomLabelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-referencelinecustomlabelconfiguration.html) property type.
+///
+/// The configuration for a custom label on a `ReferenceLine` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceLineCustomLabelConfiguration {
     /// `CustomLabel`: required.
+    ///
+    /// The string text of the custom label.
     ///
     /// - Pattern: `\S`.
     pub custom_label: Option<Val<String>>,
@@ -32670,15 +36879,31 @@ impl ToValue for ReferenceLineCustomLabelConfiguration {
 impl Literal for ReferenceLineCustomLabelConfiguration {}
 
 /// The [`ReferenceLineDataConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-referencelinedataconfiguration.html) property type.
+///
+/// The data configuration of the reference line.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceLineDataConfiguration {
     /// `AxisBinding`.
+    ///
+    /// The axis binding type of the reference line. Choose one of the following options:
+    ///
+    /// - `PrimaryY`
+    /// - `SecondaryY`
     pub axis_binding: Option<Val<AxisBinding>>,
     /// `DynamicConfiguration`.
+    ///
+    /// The dynamic configuration of the reference line data configuration.
     pub dynamic_configuration: Option<Val<ReferenceLineDynamicDataConfiguration>>,
     /// `SeriesType`.
+    ///
+    /// The series type of the reference line data configuration. Choose one of the following options:
+    ///
+    /// - `BAR`
+    /// - `LINE`
     pub series_type: Option<Val<ReferenceLineSeriesType>>,
     /// `StaticConfiguration`.
+    ///
+    /// The static data configuration of the reference line data configuration.
     pub static_configuration: Option<Val<ReferenceLineStaticDataConfiguration>>,
 }
 
@@ -32744,13 +36969,21 @@ impl ToValue for ReferenceLineDataConfiguration {
 impl Literal for ReferenceLineDataConfiguration {}
 
 /// The [`ReferenceLineDynamicDataConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-referencelinedynamicdataconfiguration.html) property type.
+///
+/// The dynamic configuration of the reference line data configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceLineDynamicDataConfiguration {
     /// `Calculation`: required.
+    ///
+    /// The calculation that is used in the dynamic data.
     pub calculation: Option<Val<NumericalAggregationFunction>>,
     /// `Column`: required.
+    ///
+    /// The column that the dynamic data targets.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `MeasureAggregationFunction`.
+    ///
+    /// The aggregation function that is used in the dynamic data.
     pub measure_aggregation_function: Option<Val<AggregationFunction>>,
 }
 
@@ -32828,21 +37061,44 @@ impl ToValue for ReferenceLineDynamicDataConfiguration {
 impl Literal for ReferenceLineDynamicDataConfiguration {}
 
 /// The [`ReferenceLineLabelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-referencelinelabelconfiguration.html) property type.
+///
+/// The label configuration of a reference line.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceLineLabelConfiguration {
     /// `CustomLabelConfiguration`.
+    ///
+    /// The custom label configuration of the label in a reference line.
     pub custom_label_configuration: Option<Val<ReferenceLineCustomLabelConfiguration>>,
     /// `FontColor`.
+    ///
+    /// The font color configuration of the label in a reference line.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub font_color: Option<Val<String>>,
     /// `FontConfiguration`.
+    ///
+    /// The font configuration of the label in a reference line.
     pub font_configuration: Option<Val<FontConfiguration>>,
     /// `HorizontalPosition`.
+    ///
+    /// The horizontal position configuration of the label in a reference line. Choose one of the following
+    /// options:
+    ///
+    /// - `LEFT`
+    /// - `CENTER`
+    /// - `RIGHT`
     pub horizontal_position: Option<Val<ReferenceLineLabelHorizontalPosition>>,
     /// `ValueLabelConfiguration`.
+    ///
+    /// The value label configuration of the label in a reference line.
     pub value_label_configuration: Option<Val<ReferenceLineValueLabelConfiguration>>,
     /// `VerticalPosition`.
+    ///
+    /// The vertical position configuration of the label in a reference line. Choose one of the following
+    /// options:
+    ///
+    /// - `ABOVE`
+    /// - `BELOW`
     pub vertical_position: Option<Val<ReferenceLineLabelVerticalPosition>>,
 }
 
@@ -32920,9 +37176,13 @@ impl ToValue for ReferenceLineLabelConfiguration {
 impl Literal for ReferenceLineLabelConfiguration {}
 
 /// The [`ReferenceLineStaticDataConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-referencelinestaticdataconfiguration.html) property type.
+///
+/// The static data configuration of the reference line data configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceLineStaticDataConfiguration {
     /// `Value`: required.
+    ///
+    /// The double input of the static data.
     pub value: Option<Val<f64>>,
 }
 
@@ -32977,13 +37237,23 @@ impl ToValue for ReferenceLineStaticDataConfiguration {
 impl Literal for ReferenceLineStaticDataConfiguration {}
 
 /// The [`ReferenceLineStyleConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-referencelinestyleconfiguration.html) property type.
+///
+/// The style configuration of the reference line.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceLineStyleConfiguration {
     /// `Color`.
     ///
+    /// The hex color of the reference line.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `Pattern`.
+    ///
+    /// The pattern type of the line style. Choose one of the following options:
+    ///
+    /// - `SOLID`
+    /// - `DASHED`
+    /// - `DOTTED`
     pub pattern: Option<Val<ReferenceLinePatternType>>,
 }
 
@@ -33037,11 +37307,20 @@ impl ToValue for ReferenceLineStyleConfiguration {
 impl Literal for ReferenceLineStyleConfiguration {}
 
 /// The [`ReferenceLineValueLabelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-referencelinevaluelabelconfiguration.html) property type.
+///
+/// The value label configuration of the label in a reference line.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceLineValueLabelConfiguration {
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of the value label.
     pub format_configuration: Option<Val<NumericFormatConfiguration>>,
     /// `RelativePosition`.
+    ///
+    /// The relative position of the value label. Choose one of the following options:
+    ///
+    /// - `BEFORE_CUSTOM_LABEL`
+    /// - `AFTER_CUSTOM_LABEL`
     pub relative_position: Option<Val<ReferenceLineValueLabelRelativePosition>>,
 }
 
@@ -33095,15 +37374,23 @@ impl ToValue for ReferenceLineValueLabelConfiguration {
 impl Literal for ReferenceLineValueLabelConfiguration {}
 
 /// The [`RelativeDateTimeControlDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-relativedatetimecontroldisplayoptions.html) property type.
+///
+/// The display options of a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RelativeDateTimeControlDisplayOptions {
     /// `DateTimeFormat`.
     ///
+    /// Customize how dates are formatted in controls.
+    ///
     /// - Length: 1 to 128.
     pub date_time_format: Option<Val<String>>,
     /// `InfoIconLabelOptions`.
+    ///
+    /// The configuration of info icon label options.
     pub info_icon_label_options: Option<Val<SheetControlInfoIconLabelOptions>>,
     /// `TitleOptions`.
+    ///
+    /// The options to configure the title visibility, name, and font size.
     pub title_options: Option<Val<LabelOptions>>,
 }
 
@@ -33163,35 +37450,70 @@ impl ToValue for RelativeDateTimeControlDisplayOptions {
 impl Literal for RelativeDateTimeControlDisplayOptions {}
 
 /// The [`RelativeDatesFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-relativedatesfilter.html) property type.
+///
+/// A `RelativeDatesFilter` filters relative dates values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RelativeDatesFilter {
     /// `AnchorDateConfiguration`: required.
+    ///
+    /// The date configuration of the filter.
     pub anchor_date_configuration: Option<Val<AnchorDateConfiguration>>,
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `DefaultFilterControlConfiguration`.
+    ///
+    /// The default configurations for the associated controls. This applies only for filters that are
+    /// scoped to multiple sheets.
     pub default_filter_control_configuration: Option<Val<DefaultFilterControlConfiguration>>,
     /// `ExcludePeriodConfiguration`.
+    ///
+    /// The configuration for the exclude period of the filter.
     pub exclude_period_configuration: Option<Val<ExcludePeriodConfiguration>>,
     /// `FilterId`: required.
+    ///
+    /// An identifier that uniquely identifies a filter within a dashboard, analysis, or template.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_id: Option<Val<String>>,
     /// `MinimumGranularity`.
+    ///
+    /// The minimum granularity (period granularity) of the relative dates filter.
     pub minimum_granularity: Option<Val<TimeGranularity>>,
     /// `NullOption`: required.
+    ///
+    /// This option determines how null values should be treated when filtering data.
+    ///
+    /// - `ALL_VALUES` : Include null values in filtered results.
+    /// - `NULLS_ONLY` : Only include null values in filtered results.
+    /// - `NON_NULLS_ONLY` : Exclude null values from filtered results.
     pub null_option: Option<Val<FilterNullOption>>,
     /// `ParameterName`.
+    ///
+    /// The parameter whose value should be used for the filter value.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub parameter_name: Option<Val<String>>,
     /// `RelativeDateType`: required.
+    ///
+    /// The range date type of the filter. Choose one of the options below:
+    ///
+    /// - `PREVIOUS`
+    /// - `THIS`
+    /// - `LAST`
+    /// - `NOW`
+    /// - `NEXT`
     pub relative_date_type: Option<Val<RelativeDateType>>,
     /// `RelativeDateValue`.
+    ///
+    /// The date value of the filter.
     pub relative_date_value: Option<Val<f64>>,
     /// `TimeGranularity`: required.
+    ///
+    /// The level of time precision that is used to aggregate `DateTime` values.
     pub time_granularity: Option<Val<TimeGranularity>>,
 }
 
@@ -33344,13 +37666,26 @@ impl ToValue for RelativeDatesFilter {
 impl Literal for RelativeDatesFilter {}
 
 /// The [`ResourcePermission`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-resourcepermission.html) property type.
+///
+/// Permission for the resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePermission {
     /// `Actions`: required.
     ///
+    /// The IAM action to grant or revoke permissions on.
+    ///
     /// - Items: 1 to 20.
     pub actions: Option<Val<Vec<String>>>,
     /// `Principal`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the principal. This can be one of the following:
+    ///
+    /// - The ARN of an Amazon Quick user or group associated with a data source or dataset. (This is
+    ///   common.)
+    /// - The ARN of an Amazon Quick user, group, or namespace associated with an analysis, dashboard,
+    ///   template, or theme. (This is common.)
+    /// - The ARN of an AWS account root: This is an IAM ARN rather than a Quick ARN. Use this option only
+    ///   to share resources (templates) across AWS accounts . (This is less common.)
     ///
     /// - Length: 1 to 256.
     pub principal: Option<Val<String>>,
@@ -33420,13 +37755,19 @@ impl ToValue for ResourcePermission {
 impl Literal for ResourcePermission {}
 
 /// The [`RollingDateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-rollingdateconfiguration.html) property type.
+///
+/// The rolling date configuration of a date time filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RollingDateConfiguration {
     /// `DataSetIdentifier`.
     ///
+    /// The data set that is used in the rolling date configuration.
+    ///
     /// - Length: 1 to 2048.
     pub data_set_identifier: Option<Val<String>>,
     /// `Expression`: required.
+    ///
+    /// The expression of the rolling date configuration.
     ///
     /// - Length: 1 to 4096.
     pub expression: Option<Val<String>>,
@@ -33489,15 +37830,23 @@ impl ToValue for RollingDateConfiguration {
 impl Literal for RollingDateConfiguration {}
 
 /// The [`RowAlternateColorOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-rowalternatecoloroptions.html) property type.
+///
+/// Determines the row alternate color options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RowAlternateColorOptions {
     /// `RowAlternateColors`.
     ///
+    /// Determines the list of row alternate colors.
+    ///
     /// - Items: 0 to 1.
     pub row_alternate_colors: Option<Val<Vec<String>>>,
     /// `Status`.
+    ///
+    /// Determines the widget status.
     pub status: Option<Val<WidgetStatus>>,
     /// `UsePrimaryBackgroundColor`.
+    ///
+    /// The primary background color options for alternate rows.
     pub use_primary_background_color: Option<Val<WidgetStatus>>,
 }
 
@@ -33562,11 +37911,24 @@ impl ToValue for RowAlternateColorOptions {
 impl Literal for RowAlternateColorOptions {}
 
 /// The [`SameSheetTargetVisualConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-samesheettargetvisualconfiguration.html) property type.
+///
+/// The configuration of the same-sheet target visuals that you want to be filtered.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SameSheetTargetVisualConfiguration {
     /// `TargetVisualOptions`.
+    ///
+    /// The options that choose the target visual in the same sheet.
+    ///
+    /// Valid values are defined as follows:
+    ///
+    /// - `ALL_VISUALS` : Applies the filter operation to all visuals in the same sheet.
     pub target_visual_options: Option<Val<TargetVisualOptions>>,
     /// `TargetVisuals`.
+    ///
+    /// A list of the target visual IDs that are located in the same sheet of the analysis.
     ///
     /// - Items: 1 to 50.
     pub target_visuals: Option<Val<Vec<String>>>,
@@ -33627,17 +37989,25 @@ impl ToValue for SameSheetTargetVisualConfiguration {
 impl Literal for SameSheetTargetVisualConfiguration {}
 
 /// The [`SankeyDiagramAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sankeydiagramaggregatedfieldwells.html) property type.
+///
+/// The field well configuration of a sankey diagram.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SankeyDiagramAggregatedFieldWells {
     /// `Destination`.
+    ///
+    /// The destination field wells of a sankey diagram.
     ///
     /// - Items: 0 to 200.
     pub destination: Option<Val<Vec<DimensionField>>>,
     /// `Source`.
     ///
+    /// The source field wells of a sankey diagram.
+    ///
     /// - Items: 0 to 200.
     pub source: Option<Val<Vec<DimensionField>>>,
     /// `Weight`.
+    ///
+    /// The weight field wells of a sankey diagram.
     ///
     /// - Items: 0 to 200.
     pub weight: Option<Val<Vec<MeasureField>>>,
@@ -33714,15 +38084,25 @@ impl ToValue for SankeyDiagramAggregatedFieldWells {
 impl Literal for SankeyDiagramAggregatedFieldWells {}
 
 /// The [`SankeyDiagramChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sankeydiagramchartconfiguration.html) property type.
+///
+/// The configuration of a sankey diagram.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SankeyDiagramChartConfiguration {
     /// `DataLabels`.
+    ///
+    /// The data label configuration of a sankey diagram.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field well configuration of a sankey diagram.
     pub field_wells: Option<Val<SankeyDiagramFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a sankey diagram.
     pub sort_configuration: Option<Val<SankeyDiagramSortConfiguration>>,
 }
 
@@ -33788,9 +38168,13 @@ impl ToValue for SankeyDiagramChartConfiguration {
 impl Literal for SankeyDiagramChartConfiguration {}
 
 /// The [`SankeyDiagramFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sankeydiagramfieldwells.html) property type.
+///
+/// The field well configuration of a sankey diagram.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SankeyDiagramFieldWells {
     /// `SankeyDiagramAggregatedFieldWells`.
+    ///
+    /// The field well configuration of a sankey diagram.
     pub sankey_diagram_aggregated_field_wells: Option<Val<SankeyDiagramAggregatedFieldWells>>,
 }
 
@@ -33841,13 +38225,21 @@ impl ToValue for SankeyDiagramFieldWells {
 impl Literal for SankeyDiagramFieldWells {}
 
 /// The [`SankeyDiagramSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sankeydiagramsortconfiguration.html) property type.
+///
+/// The sort configuration of a sankey diagram.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SankeyDiagramSortConfiguration {
     /// `DestinationItemsLimit`.
+    ///
+    /// The limit on the number of destination nodes that are displayed in a sankey diagram.
     pub destination_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `SourceItemsLimit`.
+    ///
+    /// The limit on the number of source nodes that are displayed in a sankey diagram.
     pub source_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `WeightSort`.
+    ///
+    /// The sort configuration of the weight fields.
     ///
     /// - Items: 0 to 100.
     pub weight_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -33914,23 +38306,43 @@ impl ToValue for SankeyDiagramSortConfiguration {
 impl Literal for SankeyDiagramSortConfiguration {}
 
 /// The [`SankeyDiagramVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sankeydiagramvisual.html) property type.
+///
+/// A sankey diagram.
+///
+/// For more information, see [Using Sankey
+/// diagrams](https://docs.aws.amazon.com/quicksight/latest/user/sankey-diagram.html) in the *Amazon
+/// Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SankeyDiagramVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration of a sankey diagram.
     pub chart_configuration: Option<Val<SankeyDiagramChartConfiguration>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -34019,25 +38431,41 @@ impl ToValue for SankeyDiagramVisual {
 impl Literal for SankeyDiagramVisual {}
 
 /// The [`ScatterPlotCategoricallyAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-scatterplotcategoricallyaggregatedfieldwells.html) property type.
+///
+/// The aggregated field well of a scatter plot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScatterPlotCategoricallyAggregatedFieldWells {
     /// `Category`.
+    ///
+    /// The category field well of a scatter plot.
     ///
     /// - Items: 0 to 200.
     pub category: Option<Val<Vec<DimensionField>>>,
     /// `Label`.
     ///
+    /// The label field well of a scatter plot.
+    ///
     /// - Items: 0 to 200.
     pub label: Option<Val<Vec<DimensionField>>>,
     /// `Size`.
+    ///
+    /// The size field well of a scatter plot.
     ///
     /// - Items: 0 to 200.
     pub size: Option<Val<Vec<MeasureField>>>,
     /// `XAxis`.
     ///
+    /// The x-axis field well of a scatter plot.
+    ///
+    /// The x-axis is aggregated by category.
+    ///
     /// - Items: 0 to 200.
     pub x_axis: Option<Val<Vec<MeasureField>>>,
     /// `YAxis`.
+    ///
+    /// The y-axis field well of a scatter plot.
+    ///
+    /// The y-axis is aggregated by category.
     ///
     /// - Items: 0 to 200.
     pub y_axis: Option<Val<Vec<MeasureField>>>,
@@ -34136,29 +38564,55 @@ impl ToValue for ScatterPlotCategoricallyAggregatedFieldWells {
 impl Literal for ScatterPlotCategoricallyAggregatedFieldWells {}
 
 /// The [`ScatterPlotConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-scatterplotconfiguration.html) property type.
+///
+/// The configuration of a scatter plot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScatterPlotConfiguration {
     /// `DataLabels`.
+    ///
+    /// The options that determine if visual data labels are displayed.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<ScatterPlotFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a scatter plot.
     pub sort_configuration: Option<Val<ScatterPlotSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The legend display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `VisualPalette`.
+    ///
+    /// The palette (chart color) display setup of the visual.
     pub visual_palette: Option<Val<VisualPalette>>,
     /// `XAxisDisplayOptions`.
+    ///
+    /// The label display options (grid line, range, scale, and axis step) of the scatter plot's x-axis.
     pub x_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `XAxisLabelOptions`.
+    ///
+    /// The label options (label text, label visibility, and sort icon visibility) of the scatter plot's
+    /// x-axis.
     pub x_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `YAxisDisplayOptions`.
+    ///
+    /// The label display options (grid line, range, scale, and axis step) of the scatter plot's y-axis.
     pub y_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `YAxisLabelOptions`.
+    ///
+    /// The label options (label text, label visibility, and sort icon visibility) of the scatter plot's
+    /// y-axis.
     pub y_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
 }
 
@@ -34266,11 +38720,22 @@ impl ToValue for ScatterPlotConfiguration {
 impl Literal for ScatterPlotConfiguration {}
 
 /// The [`ScatterPlotFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-scatterplotfieldwells.html) property type.
+///
+/// The field well configuration of a scatter plot.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScatterPlotFieldWells {
     /// `ScatterPlotCategoricallyAggregatedFieldWells`.
+    ///
+    /// The aggregated field wells of a scatter plot. The x and y-axes of scatter plots with aggregated
+    /// field wells are aggregated by category, label, or both.
     pub scatter_plot_categorically_aggregated_field_wells: Option<Val<ScatterPlotCategoricallyAggregatedFieldWells>>,
     /// `ScatterPlotUnaggregatedFieldWells`.
+    ///
+    /// The unaggregated field wells of a scatter plot. The x and y-axes of these scatter plots are
+    /// unaggregated.
     pub scatter_plot_unaggregated_field_wells: Option<Val<ScatterPlotUnaggregatedFieldWells>>,
 }
 
@@ -34334,6 +38799,8 @@ impl ToValue for ScatterPlotFieldWells {
 impl Literal for ScatterPlotFieldWells {}
 
 /// The [`ScatterPlotSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-scatterplotsortconfiguration.html) property type.
+///
+/// The sort configuration of a scatter plot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScatterPlotSortConfiguration {
     /// `ScatterPlotLimitConfiguration`.
@@ -34384,25 +38851,41 @@ impl ToValue for ScatterPlotSortConfiguration {
 impl Literal for ScatterPlotSortConfiguration {}
 
 /// The [`ScatterPlotUnaggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-scatterplotunaggregatedfieldwells.html) property type.
+///
+/// The unaggregated field wells of a scatter plot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScatterPlotUnaggregatedFieldWells {
     /// `Category`.
+    ///
+    /// The category field well of a scatter plot.
     ///
     /// - Items: 0 to 200.
     pub category: Option<Val<Vec<DimensionField>>>,
     /// `Label`.
     ///
+    /// The label field well of a scatter plot.
+    ///
     /// - Items: 0 to 200.
     pub label: Option<Val<Vec<DimensionField>>>,
     /// `Size`.
+    ///
+    /// The size field well of a scatter plot.
     ///
     /// - Items: 0 to 200.
     pub size: Option<Val<Vec<MeasureField>>>,
     /// `XAxis`.
     ///
+    /// The x-axis field well of a scatter plot.
+    ///
+    /// The x-axis is a dimension field and cannot be aggregated.
+    ///
     /// - Items: 0 to 200.
     pub x_axis: Option<Val<Vec<DimensionField>>>,
     /// `YAxis`.
+    ///
+    /// The y-axis field well of a scatter plot.
+    ///
+    /// The y-axis is a dimension field and cannot be aggregated.
     ///
     /// - Items: 0 to 200.
     pub y_axis: Option<Val<Vec<DimensionField>>>,
@@ -34501,27 +38984,49 @@ impl ToValue for ScatterPlotUnaggregatedFieldWells {
 impl Literal for ScatterPlotUnaggregatedFieldWells {}
 
 /// The [`ScatterPlotVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-scatterplotvisual.html) property type.
+///
+/// A scatter plot.
+///
+/// For more information, see [Using scatter
+/// plots](https://docs.aws.amazon.com/quicksight/latest/user/scatter-plot.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScatterPlotVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<ScatterPlotConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -34621,11 +39126,17 @@ impl ToValue for ScatterPlotVisual {
 impl Literal for ScatterPlotVisual {}
 
 /// The [`ScrollBarOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-scrollbaroptions.html) property type.
+///
+/// The visual display options for a data zoom scroll bar.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScrollBarOptions {
     /// `Visibility`.
+    ///
+    /// The visibility of the data zoom scroll bar.
     pub visibility: Option<Val<Visibility>>,
     /// `VisibleRange`.
+    ///
+    /// The visibility range for the data zoom scroll bar.
     pub visible_range: Option<Val<VisibleRangeOptions>>,
 }
 
@@ -34679,9 +39190,13 @@ impl ToValue for ScrollBarOptions {
 impl Literal for ScrollBarOptions {}
 
 /// The [`SecondaryValueOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-secondaryvalueoptions.html) property type.
+///
+/// The options that determine the presentation of the secondary value of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecondaryValueOptions {
     /// `Visibility`.
+    ///
+    /// Determines the visibility of the secondary value.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -34729,9 +39244,13 @@ impl ToValue for SecondaryValueOptions {
 impl Literal for SecondaryValueOptions {}
 
 /// The [`SectionAfterPageBreak`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sectionafterpagebreak.html) property type.
+///
+/// The configuration of a page break after a section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SectionAfterPageBreak {
     /// `Status`.
+    ///
+    /// The option that enables or disables a page break at the end of a section.
     pub status: Option<Val<SectionPageBreakStatus>>,
 }
 
@@ -34779,9 +39298,13 @@ impl ToValue for SectionAfterPageBreak {
 impl Literal for SectionAfterPageBreak {}
 
 /// The [`SectionBasedLayoutCanvasSizeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sectionbasedlayoutcanvassizeoptions.html) property type.
+///
+/// The options for the canvas of a section-based layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SectionBasedLayoutCanvasSizeOptions {
     /// `PaperCanvasSizeOptions`.
+    ///
+    /// The options for a paper canvas of a section-based layout.
     pub paper_canvas_size_options: Option<Val<SectionBasedLayoutPaperCanvasSizeOptions>>,
 }
 
@@ -34832,19 +39355,29 @@ impl ToValue for SectionBasedLayoutCanvasSizeOptions {
 impl Literal for SectionBasedLayoutCanvasSizeOptions {}
 
 /// The [`SectionBasedLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sectionbasedlayoutconfiguration.html) property type.
+///
+/// The configuration for a section-based layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SectionBasedLayoutConfiguration {
     /// `BodySections`: required.
     ///
+    /// A list of body section configurations.
+    ///
     /// - Items: 0 to 28.
     pub body_sections: Option<Val<Vec<BodySectionConfiguration>>>,
     /// `CanvasSizeOptions`: required.
+    ///
+    /// The options for the canvas of a section-based layout.
     pub canvas_size_options: Option<Val<SectionBasedLayoutCanvasSizeOptions>>,
     /// `FooterSections`: required.
+    ///
+    /// A list of footer section configurations.
     ///
     /// - Items: 0 to 1.
     pub footer_sections: Option<Val<Vec<HeaderFooterSectionConfiguration>>>,
     /// `HeaderSections`: required.
+    ///
+    /// A list of header section configurations.
     ///
     /// - Items: 0 to 1.
     pub header_sections: Option<Val<Vec<HeaderFooterSectionConfiguration>>>,
@@ -34972,13 +39505,24 @@ impl ToValue for SectionBasedLayoutConfiguration {
 impl Literal for SectionBasedLayoutConfiguration {}
 
 /// The [`SectionBasedLayoutPaperCanvasSizeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sectionbasedlayoutpapercanvassizeoptions.html) property type.
+///
+/// The options for a paper canvas of a section-based layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SectionBasedLayoutPaperCanvasSizeOptions {
     /// `PaperMargin`.
+    ///
+    /// Defines the spacing between the canvas content and the top, bottom, left, and right edges.
     pub paper_margin: Option<Val<Spacing>>,
     /// `PaperOrientation`.
+    ///
+    /// The paper orientation that is used to define canvas dimensions. Choose one of the following options:
+    ///
+    /// - PORTRAIT
+    /// - LANDSCAPE
     pub paper_orientation: Option<Val<PaperOrientation>>,
     /// `PaperSize`.
+    ///
+    /// The paper size that is used to define canvas dimensions.
     pub paper_size: Option<Val<PaperSize>>,
 }
 
@@ -35038,9 +39582,13 @@ impl ToValue for SectionBasedLayoutPaperCanvasSizeOptions {
 impl Literal for SectionBasedLayoutPaperCanvasSizeOptions {}
 
 /// The [`SectionLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sectionlayoutconfiguration.html) property type.
+///
+/// The layout configuration of a section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SectionLayoutConfiguration {
     /// `FreeFormLayout`: required.
+    ///
+    /// The free-form layout configuration of a section.
     pub free_form_layout: Option<Val<FreeFormSectionLayoutConfiguration>>,
 }
 
@@ -35099,9 +39647,13 @@ impl ToValue for SectionLayoutConfiguration {
 impl Literal for SectionLayoutConfiguration {}
 
 /// The [`SectionPageBreakConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sectionpagebreakconfiguration.html) property type.
+///
+/// The configuration of a page break for a section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SectionPageBreakConfiguration {
     /// `After`.
+    ///
+    /// The configuration of a page break after a section.
     pub after: Option<Val<SectionAfterPageBreak>>,
 }
 
@@ -35149,11 +39701,21 @@ impl ToValue for SectionPageBreakConfiguration {
 impl Literal for SectionPageBreakConfiguration {}
 
 /// The [`SectionStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sectionstyle.html) property type.
+///
+/// The options that style a section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SectionStyle {
     /// `Height`.
+    ///
+    /// The height of a section.
+    ///
+    /// Heights can only be defined for header and footer sections. The default height margin is 0.5 inches.
     pub height: Option<Val<String>>,
     /// `Padding`.
+    ///
+    /// The spacing between section content and its top, bottom, left, and right edges.
+    ///
+    /// There is no padding by default.
     pub padding: Option<Val<Spacing>>,
 }
 
@@ -35207,9 +39769,17 @@ impl ToValue for SectionStyle {
 impl Literal for SectionStyle {}
 
 /// The [`SelectedSheetsFilterScopeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-selectedsheetsfilterscopeconfiguration.html) property type.
+///
+/// The configuration for applying a filter to specific sheets or visuals. You can apply this filter to
+/// multiple visuals that are on one sheet or to all visuals on a sheet.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelectedSheetsFilterScopeConfiguration {
     /// `SheetVisualScopingConfigurations`.
+    ///
+    /// The sheet ID and visual IDs of the sheet and visuals that the filter is applied to.
     ///
     /// - Items: 1 to 50.
     pub sheet_visual_scoping_configurations: Option<Val<Vec<SheetVisualScopingConfiguration>>>,
@@ -35270,11 +39840,20 @@ impl ToValue for SelectedSheetsFilterScopeConfiguration {
 impl Literal for SelectedSheetsFilterScopeConfiguration {}
 
 /// The [`SeriesItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-seriesitem.html) property type.
+///
+/// The series item configuration of a line chart.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SeriesItem {
     /// `DataFieldSeriesItem`.
+    ///
+    /// The data field series item configuration of a line chart.
     pub data_field_series_item: Option<Val<DataFieldSeriesItem>>,
     /// `FieldSeriesItem`.
+    ///
+    /// The field series item configuration of a line chart.
     pub field_series_item: Option<Val<FieldSeriesItem>>,
 }
 
@@ -35328,9 +39907,13 @@ impl ToValue for SeriesItem {
 impl Literal for SeriesItem {}
 
 /// The [`SetParameterValueConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-setparametervalueconfiguration.html) property type.
+///
+/// The configuration of adding parameters in action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SetParameterValueConfiguration {
     /// `DestinationParameterName`: required.
+    ///
+    /// The destination parameter name of the `SetParameterValueConfiguration` .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
@@ -35408,9 +39991,13 @@ impl ToValue for SetParameterValueConfiguration {
 impl Literal for SetParameterValueConfiguration {}
 
 /// The [`ShapeConditionalFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-shapeconditionalformat.html) property type.
+///
+/// The shape conditional formatting of a filled map visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShapeConditionalFormat {
     /// `BackgroundColor`: required.
+    ///
+    /// The conditional formatting for the shape background color of a filled map visual.
     pub background_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -35465,13 +40052,19 @@ impl ToValue for ShapeConditionalFormat {
 impl Literal for ShapeConditionalFormat {}
 
 /// The [`SheetControlInfoIconLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sheetcontrolinfoiconlabeloptions.html) property type.
+///
+/// A control to display info icons for filters and parameters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetControlInfoIconLabelOptions {
     /// `InfoIconText`.
     ///
+    /// The text content of info icon.
+    ///
     /// - Length: 1 to 100.
     pub info_icon_text: Option<Val<String>>,
     /// `Visibility`.
+    ///
+    /// The visibility configuration of info icon label options.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -35525,9 +40118,13 @@ impl ToValue for SheetControlInfoIconLabelOptions {
 impl Literal for SheetControlInfoIconLabelOptions {}
 
 /// The [`SheetControlLayout`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sheetcontrollayout.html) property type.
+///
+/// A grid layout to define the placement of sheet control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetControlLayout {
     /// `Configuration`: required.
+    ///
+    /// The configuration that determines the elements and canvas size options of sheet control.
     pub configuration: Option<Val<SheetControlLayoutConfiguration>>,
 }
 
@@ -35586,9 +40183,13 @@ impl ToValue for SheetControlLayout {
 impl Literal for SheetControlLayout {}
 
 /// The [`SheetControlLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sheetcontrollayoutconfiguration.html) property type.
+///
+/// The configuration that determines the elements and canvas size options of sheet control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetControlLayoutConfiguration {
     /// `GridLayout`.
+    ///
+    /// The configuration that determines the elements and canvas size options of sheet control.
     pub grid_layout: Option<Val<GridLayoutConfiguration>>,
 }
 
@@ -35636,9 +40237,13 @@ impl ToValue for SheetControlLayoutConfiguration {
 impl Literal for SheetControlLayoutConfiguration {}
 
 /// The [`SheetControlsOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sheetcontrolsoption.html) property type.
+///
+/// Sheet controls option.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetControlsOption {
     /// `VisibilityState`.
+    ///
+    /// Visibility state.
     pub visibility_state: Option<Val<DashboardUiState>>,
 }
 
@@ -35686,52 +40291,95 @@ impl ToValue for SheetControlsOption {
 impl Literal for SheetControlsOption {}
 
 /// The [`SheetDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sheetdefinition.html) property type.
+///
+/// A sheet is an object that contains a set of visuals that are viewed together on one page in a
+/// paginated report. Every analysis and dashboard must contain at least one sheet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetDefinition {
     /// `ContentType`.
+    ///
+    /// The layout content type of the sheet. Choose one of the following options:
+    ///
+    /// - `PAGINATED` : Creates a sheet for a paginated report.
+    /// - `INTERACTIVE` : Creates a sheet for an interactive dashboard.
     pub content_type: Option<Val<SheetContentType>>,
     /// `Description`.
+    ///
+    /// A description of the sheet.
     ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `FilterControls`.
     ///
+    /// The list of filter controls that are on a sheet.
+    ///
+    /// For more information, see [Adding filter controls to analysis
+    /// sheets](https://docs.aws.amazon.com/quicksight/latest/user/filter-controls.html) in the *Amazon
+    /// Quick Suite User Guide* .
+    ///
     /// - Items: 0 to 200.
     pub filter_controls: Option<Val<Vec<FilterControl>>>,
     /// `Images`.
+    ///
+    /// A list of images on a sheet.
     ///
     /// - Items: 0 to 10.
     pub images: Option<Val<Vec<SheetImage>>>,
     /// `Layouts`.
     ///
+    /// Layouts define how the components of a sheet are arranged.
+    ///
+    /// For more information, see [Types of
+    /// layout](https://docs.aws.amazon.com/quicksight/latest/user/types-of-layout.html) in the *Amazon
+    /// Quick Suite User Guide* .
+    ///
     /// - Items: 1 to 1.
     pub layouts: Option<Val<Vec<Layout>>>,
     /// `Name`.
+    ///
+    /// The name of the sheet. This name is displayed on the sheet's tab in the Quick Suite console.
     ///
     /// - Length: 1 to 2048.
     pub name: Option<Val<String>>,
     /// `ParameterControls`.
     ///
+    /// The list of parameter controls that are on a sheet.
+    ///
+    /// For more information, see [Using a Control with a Parameter in Amazon Quick
+    /// Sight](https://docs.aws.amazon.com/quicksight/latest/user/parameters-controls.html) in the *Amazon
+    /// Quick Suite User Guide* .
+    ///
     /// - Items: 0 to 200.
     pub parameter_controls: Option<Val<Vec<ParameterControl>>>,
     /// `SheetControlLayouts`.
     ///
+    /// The control layouts of the sheet.
+    ///
     /// - Items: 0 to 1.
     pub sheet_control_layouts: Option<Val<Vec<SheetControlLayout>>>,
     /// `SheetId`: required.
+    ///
+    /// The unique identifier of a sheet.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub sheet_id: Option<Val<String>>,
     /// `TextBoxes`.
     ///
+    /// The text boxes that are on a sheet.
+    ///
     /// - Items: 0 to 100.
     pub text_boxes: Option<Val<Vec<SheetTextBox>>>,
     /// `Title`.
     ///
+    /// The title of the sheet.
+    ///
     /// - Length: 1 to 1024.
     pub title: Option<Val<String>>,
     /// `Visuals`.
+    ///
+    /// A list of the visuals that are on a sheet. Visual placement is determined by the layout of the
+    /// sheet.
     ///
     /// - Items: 0 to 50.
     pub visuals: Option<Val<Vec<Visual>>>,
@@ -35885,9 +40533,16 @@ impl ToValue for SheetDefinition {
 impl Literal for SheetDefinition {}
 
 /// The [`SheetElementConfigurationOverrides`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sheetelementconfigurationoverrides.html) property type.
+///
+/// The override configuration of the rendering rules of a sheet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetElementConfigurationOverrides {
     /// `Visibility`.
+    ///
+    /// Determines whether or not the overrides are visible. Choose one of the following options:
+    ///
+    /// - `VISIBLE`
+    /// - `HIDDEN`
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -35935,11 +40590,17 @@ impl ToValue for SheetElementConfigurationOverrides {
 impl Literal for SheetElementConfigurationOverrides {}
 
 /// The [`SheetElementRenderingRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sheetelementrenderingrule.html) property type.
+///
+/// The rendering rules of a sheet that uses a free-form layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetElementRenderingRule {
     /// `ConfigurationOverrides`: required.
+    ///
+    /// The override configuration of the rendering rules of a sheet.
     pub configuration_overrides: Option<Val<SheetElementConfigurationOverrides>>,
     /// `Expression`: required.
+    ///
+    /// The expression of the rendering rules of a sheet.
     ///
     /// - Length: 1 to 4096.
     pub expression: Option<Val<String>>,
@@ -36014,28 +40675,44 @@ impl ToValue for SheetElementRenderingRule {
 impl Literal for SheetElementRenderingRule {}
 
 /// The [`SheetImage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sheetimage.html) property type.
+///
+/// An image that is located on a sheet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetImage {
     /// `Actions`.
+    ///
+    /// A list of custom actions that are configured for an image.
     ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<ImageCustomAction>>>,
     /// `ImageContentAltText`.
     ///
+    /// The alt text for the image.
+    ///
     /// - Length: 1 to 1024.
     pub image_content_alt_text: Option<Val<String>>,
     /// `Interactions`.
+    ///
+    /// The general image interactions setup for an image.
     pub interactions: Option<Val<ImageInteractionOptions>>,
     /// `Scaling`.
+    ///
+    /// Determines how the image is scaled.
     pub scaling: Option<Val<SheetImageScalingConfiguration>>,
     /// `SheetImageId`: required.
+    ///
+    /// The ID of the sheet image.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub sheet_image_id: Option<Val<String>>,
     /// `Source`: required.
+    ///
+    /// The source of the image.
     pub source: Option<Val<SheetImageSource>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip to be shown when hovering over the image.
     pub tooltip: Option<Val<SheetImageTooltipConfiguration>>,
 }
 
@@ -36134,9 +40811,23 @@ impl ToValue for SheetImage {
 impl Literal for SheetImage {}
 
 /// The [`SheetImageScalingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sheetimagescalingconfiguration.html) property type.
+///
+/// Determines how the image is scaled
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetImageScalingConfiguration {
     /// `ScalingType`.
+    ///
+    /// The scaling option to use when fitting the image inside the container.
+    ///
+    /// Valid values are defined as follows:
+    ///
+    /// - `SCALE_TO_WIDTH` : The image takes up the entire width of the container. The image aspect ratio is
+    ///   preserved.
+    /// - `SCALE_TO_HEIGHT` : The image takes up the entire height of the container. The image aspect ratio
+    ///   is preserved.
+    /// - `SCALE_TO_CONTAINER` : The image takes up the entire width and height of the container. The image
+    ///   aspect ratio is not preserved.
+    /// - `SCALE_NONE` : The image is displayed in its original size and is not scaled to the container.
     pub scaling_type: Option<Val<SheetImageScalingType>>,
 }
 
@@ -36184,9 +40875,13 @@ impl ToValue for SheetImageScalingConfiguration {
 impl Literal for SheetImageScalingConfiguration {}
 
 /// The [`SheetImageSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sheetimagesource.html) property type.
+///
+/// The source of the image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetImageSource {
     /// `SheetImageStaticFileSource`.
+    ///
+    /// The source of the static file that contains the image.
     pub sheet_image_static_file_source: Option<Val<SheetImageStaticFileSource>>,
 }
 
@@ -36234,9 +40929,13 @@ impl ToValue for SheetImageSource {
 impl Literal for SheetImageSource {}
 
 /// The [`SheetImageStaticFileSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sheetimagestaticfilesource.html) property type.
+///
+/// The source of the static file that contains the image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetImageStaticFileSource {
     /// `StaticFileId`: required.
+    ///
+    /// The ID of the static file that contains the image.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -36294,11 +40993,17 @@ impl ToValue for SheetImageStaticFileSource {
 impl Literal for SheetImageStaticFileSource {}
 
 /// The [`SheetImageTooltipConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sheetimagetooltipconfiguration.html) property type.
+///
+/// The tooltip configuration for a sheet image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetImageTooltipConfiguration {
     /// `TooltipText`.
+    ///
+    /// The text that appears in the tooltip.
     pub tooltip_text: Option<Val<SheetImageTooltipText>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the tooltip.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -36352,9 +41057,13 @@ impl ToValue for SheetImageTooltipConfiguration {
 impl Literal for SheetImageTooltipConfiguration {}
 
 /// The [`SheetImageTooltipText`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sheetimagetooltiptext.html) property type.
+///
+/// The text that appears in the sheet image tooltip.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetImageTooltipText {
     /// `PlainText`.
+    ///
+    /// The plain text format.
     ///
     /// - Length: 1 to 1024.
     pub plain_text: Option<Val<String>>,
@@ -36404,9 +41113,13 @@ impl ToValue for SheetImageTooltipText {
 impl Literal for SheetImageTooltipText {}
 
 /// The [`SheetLayoutElementMaximizationOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sheetlayoutelementmaximizationoption.html) property type.
+///
+/// The sheet layout maximization options of a dashbaord.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetLayoutElementMaximizationOption {
     /// `AvailabilityStatus`.
+    ///
+    /// The status of the sheet layout maximization options of a dashbaord.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -36454,13 +41167,21 @@ impl ToValue for SheetLayoutElementMaximizationOption {
 impl Literal for SheetLayoutElementMaximizationOption {}
 
 /// The [`SheetTextBox`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sheettextbox.html) property type.
+///
+/// A text box.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetTextBox {
     /// `Content`.
     ///
+    /// The content that is displayed in the text box.
+    ///
     /// - Length: 0 to 150000.
     pub content: Option<Val<String>>,
     /// `SheetTextBoxId`: required.
+    ///
+    /// The unique identifier for a text box. This identifier must be unique within the context of a
+    /// dashboard, template, or analysis. Two dashboards, analyses, or templates can have text boxes that
+    /// share identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -36524,16 +41245,27 @@ impl ToValue for SheetTextBox {
 impl Literal for SheetTextBox {}
 
 /// The [`SheetVisualScopingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-sheetvisualscopingconfiguration.html) property type.
+///
+/// The filter that is applied to the options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetVisualScopingConfiguration {
     /// `Scope`: required.
+    ///
+    /// The scope of the applied entities. Choose one of the following options:
+    ///
+    /// - `ALL_VISUALS`
+    /// - `SELECTED_VISUALS`
     pub scope: Option<Val<FilterVisualScope>>,
     /// `SheetId`: required.
+    ///
+    /// The selected sheet that the filter is applied to.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub sheet_id: Option<Val<String>>,
     /// `VisualIds`.
+    ///
+    /// The selected visuals that the filter is applied to.
     ///
     /// - Items: 0 to 50.
     pub visual_ids: Option<Val<Vec<String>>>,
@@ -36618,13 +41350,22 @@ impl ToValue for SheetVisualScopingConfiguration {
 impl Literal for SheetVisualScopingConfiguration {}
 
 /// The [`ShortFormatText`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-shortformattext.html) property type.
+///
+/// The text format for the title.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShortFormatText {
     /// `PlainText`.
     ///
+    /// Plain text format.
+    ///
     /// - Length: 1 to 512.
     pub plain_text: Option<Val<String>>,
     /// `RichText`.
+    ///
+    /// Rich text. Examples of rich text include bold, underline, and italics.
     ///
     /// - Length: 1 to 1024.
     pub rich_text: Option<Val<String>>,
@@ -36680,9 +41421,13 @@ impl ToValue for ShortFormatText {
 impl Literal for ShortFormatText {}
 
 /// The [`SimpleClusterMarker`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-simpleclustermarker.html) property type.
+///
+/// The simple cluster marker of the cluster marker.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SimpleClusterMarker {
     /// `Color`.
+    ///
+    /// The color of the simple cluster marker.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
@@ -36732,9 +41477,13 @@ impl ToValue for SimpleClusterMarker {
 impl Literal for SimpleClusterMarker {}
 
 /// The [`SingleAxisOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-singleaxisoptions.html) property type.
+///
+/// The settings of a chart's single axis configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleAxisOptions {
     /// `YAxisOptions`.
+    ///
+    /// The Y axis options of a single axis configuration.
     pub y_axis_options: Option<Val<YAxisOptions>>,
 }
 
@@ -36782,11 +41531,17 @@ impl ToValue for SingleAxisOptions {
 impl Literal for SingleAxisOptions {}
 
 /// The [`SliderControlDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-slidercontroldisplayoptions.html) property type.
+///
+/// The display options of a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SliderControlDisplayOptions {
     /// `InfoIconLabelOptions`.
+    ///
+    /// The configuration of info icon label options.
     pub info_icon_label_options: Option<Val<SheetControlInfoIconLabelOptions>>,
     /// `TitleOptions`.
+    ///
+    /// The options to configure the title visibility, name, and font size.
     pub title_options: Option<Val<LabelOptions>>,
 }
 
@@ -36840,11 +41595,18 @@ impl ToValue for SliderControlDisplayOptions {
 impl Literal for SliderControlDisplayOptions {}
 
 /// The [`SmallMultiplesAxisProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-smallmultiplesaxisproperties.html) property type.
+///
+/// Configures the properties of a chart's axes that are used by small multiples panels.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SmallMultiplesAxisProperties {
     /// `Placement`.
+    ///
+    /// Defines the placement of the axis. By default, axes are rendered `OUTSIDE` of the panels. Axes with
+    /// `INDEPENDENT` scale are rendered `INSIDE` the panels.
     pub placement: Option<Val<SmallMultiplesAxisPlacement>>,
     /// `Scale`.
+    ///
+    /// Determines whether scale of the axes are shared or independent. The default value is `SHARED` .
     pub scale: Option<Val<SmallMultiplesAxisScale>>,
 }
 
@@ -36898,21 +41660,39 @@ impl ToValue for SmallMultiplesAxisProperties {
 impl Literal for SmallMultiplesAxisProperties {}
 
 /// The [`SmallMultiplesOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-smallmultiplesoptions.html) property type.
+///
+/// Options that determine the layout and display options of a chart's small multiples.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SmallMultiplesOptions {
     /// `MaxVisibleColumns`.
+    ///
+    /// Sets the maximum number of visible columns to display in the grid of small multiples panels.
+    ///
+    /// The default is `Auto` , which automatically adjusts the columns in the grid to fit the overall
+    /// layout and size of the given chart.
     ///
     /// - Range: 1 to 10.
     pub max_visible_columns: Option<Val<f64>>,
     /// `MaxVisibleRows`.
     ///
+    /// Sets the maximum number of visible rows to display in the grid of small multiples panels.
+    ///
+    /// The default value is `Auto` , which automatically adjusts the rows in the grid to fit the overall
+    /// layout and size of the given chart.
+    ///
     /// - Range: 1 to 10.
     pub max_visible_rows: Option<Val<f64>>,
     /// `PanelConfiguration`.
+    ///
+    /// Configures the display options for each small multiples panel.
     pub panel_configuration: Option<Val<PanelConfiguration>>,
     /// `XAxis`.
+    ///
+    /// The properties of a small multiples X axis.
     pub x_axis: Option<Val<SmallMultiplesAxisProperties>>,
     /// `YAxis`.
+    ///
+    /// The properties of a small multiples Y axis.
     pub y_axis: Option<Val<SmallMultiplesAxisProperties>>,
 }
 
@@ -36984,15 +41764,25 @@ impl ToValue for SmallMultiplesOptions {
 impl Literal for SmallMultiplesOptions {}
 
 /// The [`Spacing`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-spacing.html) property type.
+///
+/// The configuration of spacing (often a margin or padding).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Spacing {
     /// `Bottom`.
+    ///
+    /// Define the bottom spacing.
     pub bottom: Option<Val<String>>,
     /// `Left`.
+    ///
+    /// Define the left spacing.
     pub left: Option<Val<String>>,
     /// `Right`.
+    ///
+    /// Define the right spacing.
     pub right: Option<Val<String>>,
     /// `Top`.
+    ///
+    /// Define the top spacing.
     pub top: Option<Val<String>>,
 }
 
@@ -37058,11 +41848,17 @@ impl ToValue for Spacing {
 impl Literal for Spacing {}
 
 /// The [`SpatialStaticFile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-spatialstaticfile.html) property type.
+///
+/// A static file that contains the geospatial data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpatialStaticFile {
     /// `Source`.
+    ///
+    /// The source of the spatial static file.
     pub source: Option<Val<StaticFileSource>>,
     /// `StaticFileId`: required.
+    ///
+    /// The ID of the spatial static file.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -37126,11 +41922,17 @@ impl ToValue for SpatialStaticFile {
 impl Literal for SpatialStaticFile {}
 
 /// The [`StaticFile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-staticfile.html) property type.
+///
+/// The static file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StaticFile {
     /// `ImageStaticFile`.
+    ///
+    /// The image static file.
     pub image_static_file: Option<Val<ImageStaticFile>>,
     /// `SpatialStaticFile`.
+    ///
+    /// The spacial static file.
     pub spatial_static_file: Option<Val<SpatialStaticFile>>,
 }
 
@@ -37184,15 +41986,23 @@ impl ToValue for StaticFile {
 impl Literal for StaticFile {}
 
 /// The [`StaticFileS3SourceOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-staticfiles3sourceoptions.html) property type.
+///
+/// The structure that contains the Amazon S3 location to download the static file from.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StaticFileS3SourceOptions {
     /// `BucketName`: required.
     ///
+    /// The name of the Amazon S3 bucket.
+    ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `ObjectKey`: required.
+    ///
+    /// The identifier of the static file in the Amazon S3 bucket.
     pub object_key: Option<Val<String>>,
     /// `Region`: required.
+    ///
+    /// The Region of the Amazon S3 account that contains the bucket.
     pub region: Option<Val<String>>,
 }
 
@@ -37277,11 +42087,17 @@ impl ToValue for StaticFileS3SourceOptions {
 impl Literal for StaticFileS3SourceOptions {}
 
 /// The [`StaticFileSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-staticfilesource.html) property type.
+///
+/// The source of the static file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StaticFileSource {
     /// `S3Options`.
+    ///
+    /// The structure that contains the Amazon S3 location to download the static file from.
     pub s3_options: Option<Val<StaticFileS3SourceOptions>>,
     /// `UrlOptions`.
+    ///
+    /// The structure that contains the URL to download the static file from.
     pub url_options: Option<Val<StaticFileUrlSourceOptions>>,
 }
 
@@ -37335,9 +42151,13 @@ impl ToValue for StaticFileSource {
 impl Literal for StaticFileSource {}
 
 /// The [`StaticFileUrlSourceOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-staticfileurlsourceoptions.html) property type.
+///
+/// The structure that contains the URL to download the static file from.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StaticFileUrlSourceOptions {
     /// `Url`: required.
+    ///
+    /// The URL to download the static file from.
     pub url: Option<Val<String>>,
 }
 
@@ -37388,11 +42208,18 @@ impl ToValue for StaticFileUrlSourceOptions {
 impl Literal for StaticFileUrlSourceOptions {}
 
 /// The [`StringDefaultValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-stringdefaultvalues.html) property type.
+///
+/// The default values of the `StringParameterDeclaration` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StringDefaultValues {
     /// `DynamicValue`.
+    ///
+    /// The dynamic value of the `StringDefaultValues` . Different defaults displayed according to users,
+    /// groups, and values mapping.
     pub dynamic_value: Option<Val<DynamicDefaultValue>>,
     /// `StaticValues`.
+    ///
+    /// The static values of the `DecimalDefaultValues` .
     ///
     /// - Items: 0 to 50000.
     pub static_values: Option<Val<Vec<String>>>,
@@ -37453,11 +42280,17 @@ impl ToValue for StringDefaultValues {
 impl Literal for StringDefaultValues {}
 
 /// The [`StringFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-stringformatconfiguration.html) property type.
+///
+/// Formatting configuration for string fields.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StringFormatConfiguration {
     /// `NullValueFormatConfiguration`.
+    ///
+    /// The options that determine the null value format configuration.
     pub null_value_format_configuration: Option<Val<NullValueFormatConfiguration>>,
     /// `NumericFormatConfiguration`.
+    ///
+    /// The formatting configuration for numeric strings.
     pub numeric_format_configuration: Option<Val<NumericFormatConfiguration>>,
 }
 
@@ -37511,13 +42344,19 @@ impl ToValue for StringFormatConfiguration {
 impl Literal for StringFormatConfiguration {}
 
 /// The [`StringParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-stringparameter.html) property type.
+///
+/// A string parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StringParameter {
     /// `Name`: required.
     ///
+    /// A display name for a string parameter.
+    ///
     /// - Pattern: `\S`.
     pub name: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// The values of a string parameter.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -37585,9 +42424,14 @@ impl ToValue for StringParameter {
 impl Literal for StringParameter {}
 
 /// The [`StringParameterDeclaration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-stringparameterdeclaration.html) property type.
+///
+/// A parameter declaration for the `String` data type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StringParameterDeclaration {
     /// `DefaultValues`.
+    ///
+    /// The default values of a parameter. If the parameter is a single-value parameter, a maximum of one
+    /// default value can be provided.
     pub default_values: Option<Val<StringDefaultValues>>,
     /// `MappedDataSetParameters`.
     ///
@@ -37595,12 +42439,19 @@ pub struct StringParameterDeclaration {
     pub mapped_data_set_parameters: Option<Val<Vec<MappedDataSetParameter>>>,
     /// `Name`: required.
     ///
+    /// The name of the parameter that is being declared.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub name: Option<Val<String>>,
     /// `ParameterValueType`: required.
+    ///
+    /// The value type determines whether the parameter is a single-value or multi-value parameter.
     pub parameter_value_type: Option<Val<ParameterValueType>>,
     /// `ValueWhenUnset`.
+    ///
+    /// The configuration that defines the default value of a `String` parameter when a value has not been
+    /// set.
     pub value_when_unset: Option<Val<StringValueWhenUnsetConfiguration>>,
 }
 
@@ -37691,11 +42542,21 @@ impl ToValue for StringParameterDeclaration {
 impl Literal for StringParameterDeclaration {}
 
 /// The [`StringValueWhenUnsetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-stringvaluewhenunsetconfiguration.html) property type.
+///
+/// The configuration that defines the default value of a `String` parameter when a value has not been
+/// set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StringValueWhenUnsetConfiguration {
     /// `CustomValue`.
+    ///
+    /// A custom value that's used when the value of a parameter isn't set.
     pub custom_value: Option<Val<String>>,
     /// `ValueWhenUnsetOption`.
+    ///
+    /// The built-in options for default values. The value can be one of the following:
+    ///
+    /// - `RECOMMENDED` : The recommended value.
+    /// - `NULL` : The `NULL` value.
     pub value_when_unset_option: Option<Val<ValueWhenUnsetOption>>,
 }
 
@@ -37749,27 +42610,45 @@ impl ToValue for StringValueWhenUnsetConfiguration {
 impl Literal for StringValueWhenUnsetConfiguration {}
 
 /// The [`SubtotalOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-subtotaloptions.html) property type.
+///
+/// The subtotal options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubtotalOptions {
     /// `CustomLabel`.
+    ///
+    /// The custom label string for the subtotal cells.
     pub custom_label: Option<Val<String>>,
     /// `FieldLevel`.
+    ///
+    /// The field level (all, custom, last) for the subtotal cells.
     pub field_level: Option<Val<PivotTableSubtotalLevel>>,
     /// `FieldLevelOptions`.
+    ///
+    /// The optional configuration of subtotal cells.
     ///
     /// - Items: 0 to 100.
     pub field_level_options: Option<Val<Vec<PivotTableFieldSubtotalOptions>>>,
     /// `MetricHeaderCellStyle`.
+    ///
+    /// The cell styling options for the subtotals of header cells.
     pub metric_header_cell_style: Option<Val<TableCellStyle>>,
     /// `StyleTargets`.
+    ///
+    /// The style targets options for subtotals.
     ///
     /// - Items: 0 to 3.
     pub style_targets: Option<Val<Vec<TableStyleTarget>>>,
     /// `TotalCellStyle`.
+    ///
+    /// The cell styling options for the subtotal cells.
     pub total_cell_style: Option<Val<TableCellStyle>>,
     /// `TotalsVisibility`.
+    ///
+    /// The visibility configuration for the subtotal cells.
     pub totals_visibility: Option<Val<Visibility>>,
     /// `ValueCellStyle`.
+    ///
+    /// The cell styling options for the subtotals of value cells.
     pub value_cell_style: Option<Val<TableCellStyle>>,
 }
 
@@ -37869,13 +42748,19 @@ impl ToValue for SubtotalOptions {
 impl Literal for SubtotalOptions {}
 
 /// The [`TableAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tableaggregatedfieldwells.html) property type.
+///
+/// The aggregated field well for the table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableAggregatedFieldWells {
     /// `GroupBy`.
     ///
+    /// The group by field well for a pivot table. Values are grouped by group by fields.
+    ///
     /// - Items: 0 to 200.
     pub group_by: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The values field well for a pivot table. Values are aggregated based on group by fields.
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -37941,15 +42826,23 @@ impl ToValue for TableAggregatedFieldWells {
 impl Literal for TableAggregatedFieldWells {}
 
 /// The [`TableBorderOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tableborderoptions.html) property type.
+///
+/// The border options for a table border.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableBorderOptions {
     /// `Color`.
     ///
+    /// The color of a table border.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `Style`.
+    ///
+    /// The style (none, solid) of a table border.
     pub style: Option<Val<TableBorderStyle>>,
     /// `Thickness`.
+    ///
+    /// The thickness of a table border.
     ///
     /// - Range: 1 to 4.
     pub thickness: Option<Val<f64>>,
@@ -38011,13 +42904,19 @@ impl ToValue for TableBorderOptions {
 impl Literal for TableBorderOptions {}
 
 /// The [`TableCellConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablecellconditionalformatting.html) property type.
+///
+/// The cell conditional formatting option for a table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableCellConditionalFormatting {
     /// `FieldId`: required.
     ///
+    /// The field ID of the cell for conditional formatting.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `TextFormat`.
+    ///
+    /// The text format of the cell for conditional formatting.
     pub text_format: Option<Val<TextConditionalFormat>>,
 }
 
@@ -38078,9 +42977,13 @@ impl ToValue for TableCellConditionalFormatting {
 impl Literal for TableCellConditionalFormatting {}
 
 /// The [`TableCellImageSizingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablecellimagesizingconfiguration.html) property type.
+///
+/// The sizing options for the table image configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableCellImageSizingConfiguration {
     /// `TableCellImageScalingConfiguration`.
+    ///
+    /// The cell scaling configuration of the sizing options for the table image configuration.
     pub table_cell_image_scaling_configuration: Option<Val<TableCellImageScalingConfiguration>>,
 }
 
@@ -38131,27 +43034,45 @@ impl ToValue for TableCellImageSizingConfiguration {
 impl Literal for TableCellImageSizingConfiguration {}
 
 /// The [`TableCellStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablecellstyle.html) property type.
+///
+/// The table cell style for a cell in pivot table or table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableCellStyle {
     /// `BackgroundColor`.
     ///
+    /// The background color for the table cells.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub background_color: Option<Val<String>>,
     /// `Border`.
+    ///
+    /// The borders for the table cells.
     pub border: Option<Val<GlobalTableBorderOptions>>,
     /// `FontConfiguration`.
+    ///
+    /// The font configuration of the table cells.
     pub font_configuration: Option<Val<FontConfiguration>>,
     /// `Height`.
+    ///
+    /// The height color for the table cells.
     ///
     /// - Range: 8 to 500.
     pub height: Option<Val<f64>>,
     /// `HorizontalTextAlignment`.
+    ///
+    /// The horizontal text alignment (left, center, right, auto) for the table cells.
     pub horizontal_text_alignment: Option<Val<HorizontalTextAlignment>>,
     /// `TextWrap`.
+    ///
+    /// The text wrap (none, wrap) for the table cells.
     pub text_wrap: Option<Val<TextWrap>>,
     /// `VerticalTextAlignment`.
+    ///
+    /// The vertical text alignment (top, middle, bottom) for the table cells.
     pub vertical_text_alignment: Option<Val<VerticalTextAlignment>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the table cells.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -38241,9 +43162,13 @@ impl ToValue for TableCellStyle {
 impl Literal for TableCellStyle {}
 
 /// The [`TableConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tableconditionalformatting.html) property type.
+///
+/// The conditional formatting for a `PivotTableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableConditionalFormatting {
     /// `ConditionalFormattingOptions`.
+    ///
+    /// Conditional formatting options for a `PivotTableVisual` .
     ///
     /// - Items: 0 to 500.
     pub conditional_formatting_options: Option<Val<Vec<TableConditionalFormattingOption>>>,
@@ -38301,11 +43226,17 @@ impl ToValue for TableConditionalFormatting {
 impl Literal for TableConditionalFormatting {}
 
 /// The [`TableConditionalFormattingOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tableconditionalformattingoption.html) property type.
+///
+/// Conditional formatting options for a `PivotTableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableConditionalFormattingOption {
     /// `Cell`.
+    ///
+    /// The cell conditional formatting option for a table.
     pub cell: Option<Val<TableCellConditionalFormatting>>,
     /// `Row`.
+    ///
+    /// The row conditional formatting option for a table.
     pub row: Option<Val<TableRowConditionalFormatting>>,
 }
 
@@ -38359,25 +43290,43 @@ impl ToValue for TableConditionalFormattingOption {
 impl Literal for TableConditionalFormattingOption {}
 
 /// The [`TableConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tableconfiguration.html) property type.
+///
+/// The configuration for a `TableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableConfiguration {
     /// `FieldOptions`.
+    ///
+    /// The field options for a table visual.
     pub field_options: Option<Val<TableFieldOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<TableFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `PaginatedReportOptions`.
+    ///
+    /// The paginated report options for a table visual.
     pub paginated_report_options: Option<Val<TablePaginatedReportOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration for a `TableVisual` .
     pub sort_configuration: Option<Val<TableSortConfiguration>>,
     /// `TableInlineVisualizations`.
+    ///
+    /// A collection of inline visualizations to display within a chart.
     ///
     /// - Items: 0 to 200.
     pub table_inline_visualizations: Option<Val<Vec<TableInlineVisualization>>>,
     /// `TableOptions`.
+    ///
+    /// The table options for a table visual.
     pub table_options: Option<Val<TableOptions>>,
     /// `TotalOptions`.
+    ///
+    /// The total options for a table visual.
     pub total_options: Option<Val<TotalOptions>>,
 }
 
@@ -38472,9 +43421,13 @@ impl ToValue for TableConfiguration {
 impl Literal for TableConfiguration {}
 
 /// The [`TableFieldCustomIconContent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablefieldcustomiconcontent.html) property type.
+///
+/// The custom icon content for the table link content configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldCustomIconContent {
     /// `Icon`.
+    ///
+    /// The icon set type (link) of the custom icon content for table URL link content.
     pub icon: Option<Val<TableFieldIconSetType>>,
 }
 
@@ -38522,11 +43475,17 @@ impl ToValue for TableFieldCustomIconContent {
 impl Literal for TableFieldCustomIconContent {}
 
 /// The [`TableFieldCustomTextContent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablefieldcustomtextcontent.html) property type.
+///
+/// The custom text content (value, font configuration) for the table link content configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldCustomTextContent {
     /// `FontConfiguration`: required.
+    ///
+    /// The font configuration of the custom text content for the table URL link content.
     pub font_configuration: Option<Val<FontConfiguration>>,
     /// `Value`.
+    ///
+    /// The string value of the custom text content for the table URL link content.
     pub value: Option<Val<String>>,
 }
 
@@ -38590,9 +43549,13 @@ impl ToValue for TableFieldCustomTextContent {
 impl Literal for TableFieldCustomTextContent {}
 
 /// The [`TableFieldImageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablefieldimageconfiguration.html) property type.
+///
+/// The image configuration of a table field URL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldImageConfiguration {
     /// `SizingOptions`.
+    ///
+    /// The sizing options for the table image configuration.
     pub sizing_options: Option<Val<TableCellImageSizingConfiguration>>,
 }
 
@@ -38640,11 +43603,17 @@ impl ToValue for TableFieldImageConfiguration {
 impl Literal for TableFieldImageConfiguration {}
 
 /// The [`TableFieldLinkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablefieldlinkconfiguration.html) property type.
+///
+/// The link configuration of a table field URL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldLinkConfiguration {
     /// `Content`: required.
+    ///
+    /// The URL content (text, icon) for the table link configuration.
     pub content: Option<Val<TableFieldLinkContentConfiguration>>,
     /// `Target`: required.
+    ///
+    /// The URL target (new tab, new window, same tab) for the table link configuration.
     pub target: Option<Val<UrlTargetConfiguration>>,
 }
 
@@ -38717,11 +43686,17 @@ impl ToValue for TableFieldLinkConfiguration {
 impl Literal for TableFieldLinkConfiguration {}
 
 /// The [`TableFieldLinkContentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablefieldlinkcontentconfiguration.html) property type.
+///
+/// The URL content (text, icon) for the table link configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldLinkContentConfiguration {
     /// `CustomIconContent`.
+    ///
+    /// The custom icon content for the table link content configuration.
     pub custom_icon_content: Option<Val<TableFieldCustomIconContent>>,
     /// `CustomTextContent`.
+    ///
+    /// The custom text content (value, font configuration) for the table link content configuration.
     pub custom_text_content: Option<Val<TableFieldCustomTextContent>>,
 }
 
@@ -38775,21 +43750,33 @@ impl ToValue for TableFieldLinkContentConfiguration {
 impl Literal for TableFieldLinkContentConfiguration {}
 
 /// The [`TableFieldOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablefieldoption.html) property type.
+///
+/// The options for a table field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldOption {
     /// `CustomLabel`.
+    ///
+    /// The custom label for a table field.
     ///
     /// - Length: 1 to 2048.
     pub custom_label: Option<Val<String>>,
     /// `FieldId`: required.
     ///
+    /// The field ID for a table field.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `URLStyling`.
+    ///
+    /// The URL configuration for a table field.
     pub url_styling: Option<Val<TableFieldUrlConfiguration>>,
     /// `Visibility`.
+    ///
+    /// The visibility of a table field.
     pub visibility: Option<Val<Visibility>>,
     /// `Width`.
+    ///
+    /// The width for a table field.
     pub width: Option<Val<String>>,
 }
 
@@ -38864,19 +43851,29 @@ impl ToValue for TableFieldOption {
 impl Literal for TableFieldOption {}
 
 /// The [`TableFieldOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablefieldoptions.html) property type.
+///
+/// The field options of a table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldOptions {
     /// `Order`.
     ///
+    /// The order of the field IDs that are configured as field options for a table visual.
+    ///
     /// - Items: 0 to 200.
     pub order: Option<Val<Vec<String>>>,
     /// `PinnedFieldOptions`.
+    ///
+    /// The settings for the pinned columns of a table visual.
     pub pinned_field_options: Option<Val<TablePinnedFieldOptions>>,
     /// `SelectedFieldOptions`.
+    ///
+    /// The field options to be configured to a table.
     ///
     /// - Items: 0 to 100.
     pub selected_field_options: Option<Val<Vec<TableFieldOption>>>,
     /// `TransposedTableOptions`.
+    ///
+    /// The `TableOptions` of a transposed table.
     ///
     /// - Items: 0 to 10001.
     pub transposed_table_options: Option<Val<Vec<TransposedTableOption>>>,
@@ -38959,11 +43956,17 @@ impl ToValue for TableFieldOptions {
 impl Literal for TableFieldOptions {}
 
 /// The [`TableFieldURLConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablefieldurlconfiguration.html) property type.
+///
+/// The URL configuration for a table field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldUrlConfiguration {
     /// `ImageConfiguration`.
+    ///
+    /// The image configuration of a table field URL.
     pub image_configuration: Option<Val<TableFieldImageConfiguration>>,
     /// `LinkConfiguration`.
+    ///
+    /// The link configuration of a table field URL.
     pub link_configuration: Option<Val<TableFieldLinkConfiguration>>,
 }
 
@@ -39017,11 +44020,20 @@ impl ToValue for TableFieldUrlConfiguration {
 impl Literal for TableFieldUrlConfiguration {}
 
 /// The [`TableFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablefieldwells.html) property type.
+///
+/// The field wells for a table visual.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldWells {
     /// `TableAggregatedFieldWells`.
+    ///
+    /// The aggregated field well for the table.
     pub table_aggregated_field_wells: Option<Val<TableAggregatedFieldWells>>,
     /// `TableUnaggregatedFieldWells`.
+    ///
+    /// The unaggregated field well for the table.
     pub table_unaggregated_field_wells: Option<Val<TableUnaggregatedFieldWells>>,
 }
 
@@ -39075,9 +44087,13 @@ impl ToValue for TableFieldWells {
 impl Literal for TableFieldWells {}
 
 /// The [`TableInlineVisualization`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tableinlinevisualization.html) property type.
+///
+/// The inline visualization of a specific type to display within a chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableInlineVisualization {
     /// `DataBars`.
+    ///
+    /// The configuration of the inline visualization of the data bars within a chart.
     pub data_bars: Option<Val<DataBarsOptions>>,
 }
 
@@ -39125,15 +44141,25 @@ impl ToValue for TableInlineVisualization {
 impl Literal for TableInlineVisualization {}
 
 /// The [`TableOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tableoptions.html) property type.
+///
+/// The table options for a table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableOptions {
     /// `CellStyle`.
+    ///
+    /// The table cell style of table cells.
     pub cell_style: Option<Val<TableCellStyle>>,
     /// `HeaderStyle`.
+    ///
+    /// The table cell style of a table header.
     pub header_style: Option<Val<TableCellStyle>>,
     /// `Orientation`.
+    ///
+    /// The orientation (vertical, horizontal) for a table.
     pub orientation: Option<Val<TableOrientation>>,
     /// `RowAlternateColorOptions`.
+    ///
+    /// The row alternate color options (widget status, row alternate colors) for a table.
     pub row_alternate_color_options: Option<Val<RowAlternateColorOptions>>,
 }
 
@@ -39199,11 +44225,17 @@ impl ToValue for TableOptions {
 impl Literal for TableOptions {}
 
 /// The [`TablePaginatedReportOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablepaginatedreportoptions.html) property type.
+///
+/// The paginated report options for a table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TablePaginatedReportOptions {
     /// `OverflowColumnHeaderVisibility`.
+    ///
+    /// The visibility of repeating header rows on each page.
     pub overflow_column_header_visibility: Option<Val<Visibility>>,
     /// `VerticalOverflowVisibility`.
+    ///
+    /// The visibility of printing table overflow across pages.
     pub vertical_overflow_visibility: Option<Val<Visibility>>,
 }
 
@@ -39257,9 +44289,13 @@ impl ToValue for TablePaginatedReportOptions {
 impl Literal for TablePaginatedReportOptions {}
 
 /// The [`TablePinnedFieldOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablepinnedfieldoptions.html) property type.
+///
+/// The settings for the pinned columns of a table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TablePinnedFieldOptions {
     /// `PinnedLeftFields`.
+    ///
+    /// A list of columns to be pinned to the left of a table visual.
     ///
     /// - Items: 0 to 201.
     pub pinned_left_fields: Option<Val<Vec<String>>>,
@@ -39314,11 +44350,17 @@ impl ToValue for TablePinnedFieldOptions {
 impl Literal for TablePinnedFieldOptions {}
 
 /// The [`TableRowConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablerowconditionalformatting.html) property type.
+///
+/// The conditional formatting of a table row.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableRowConditionalFormatting {
     /// `BackgroundColor`.
+    ///
+    /// The conditional formatting color (solid, gradient) of the background for a table row.
     pub background_color: Option<Val<ConditionalFormattingColor>>,
     /// `TextColor`.
+    ///
+    /// The conditional formatting color (solid, gradient) of the text for a table row.
     pub text_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -39372,19 +44414,33 @@ impl ToValue for TableRowConditionalFormatting {
 impl Literal for TableRowConditionalFormatting {}
 
 /// The [`TableSideBorderOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablesideborderoptions.html) property type.
+///
+/// The side border options for a table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableSideBorderOptions {
     /// `Bottom`.
+    ///
+    /// The table border options of the bottom border.
     pub bottom: Option<Val<TableBorderOptions>>,
     /// `InnerHorizontal`.
+    ///
+    /// The table border options of the inner horizontal border.
     pub inner_horizontal: Option<Val<TableBorderOptions>>,
     /// `InnerVertical`.
+    ///
+    /// The table border options of the inner vertical border.
     pub inner_vertical: Option<Val<TableBorderOptions>>,
     /// `Left`.
+    ///
+    /// The table border options of the left border.
     pub left: Option<Val<TableBorderOptions>>,
     /// `Right`.
+    ///
+    /// The table border options of the right border.
     pub right: Option<Val<TableBorderOptions>>,
     /// `Top`.
+    ///
+    /// The table border options of the top border.
     pub top: Option<Val<TableBorderOptions>>,
 }
 
@@ -39462,11 +44518,17 @@ impl ToValue for TableSideBorderOptions {
 impl Literal for TableSideBorderOptions {}
 
 /// The [`TableSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablesortconfiguration.html) property type.
+///
+/// The sort configuration for a `TableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableSortConfiguration {
     /// `PaginationConfiguration`.
+    ///
+    /// The pagination configuration (page size, page number) for the table.
     pub pagination_configuration: Option<Val<PaginationConfiguration>>,
     /// `RowSort`.
+    ///
+    /// The field sort options for rows in the table.
     ///
     /// - Items: 0 to 100.
     pub row_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -39527,9 +44589,13 @@ impl ToValue for TableSortConfiguration {
 impl Literal for TableSortConfiguration {}
 
 /// The [`TableStyleTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablestyletarget.html) property type.
+///
+/// The table style target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableStyleTarget {
     /// `CellType`: required.
+    ///
+    /// The cell type of the table style target.
     pub cell_type: Option<Val<StyledCellType>>,
 }
 
@@ -39580,9 +44646,13 @@ impl ToValue for TableStyleTarget {
 impl Literal for TableStyleTarget {}
 
 /// The [`TableUnaggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tableunaggregatedfieldwells.html) property type.
+///
+/// The unaggregated field well for the table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableUnaggregatedFieldWells {
     /// `Values`.
+    ///
+    /// The values field well for a pivot table. Values are unaggregated for an unaggregated table.
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<UnaggregatedField>>>,
@@ -39637,25 +44707,47 @@ impl ToValue for TableUnaggregatedFieldWells {
 impl Literal for TableUnaggregatedFieldWells {}
 
 /// The [`TableVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tablevisual.html) property type.
+///
+/// A table visual.
+///
+/// For more information, see [Using tables as
+/// visuals](https://docs.aws.amazon.com/quicksight/latest/user/tabular.html) in the *Amazon Quick Suite
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<TableConfiguration>>,
     /// `ConditionalFormatting`.
+    ///
+    /// The conditional formatting for a `PivotTableVisual` .
     pub conditional_formatting: Option<Val<TableConditionalFormatting>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers..
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -39818,13 +44910,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TextAreaControlDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-textareacontroldisplayoptions.html) property type.
+///
+/// The display options of a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextAreaControlDisplayOptions {
     /// `InfoIconLabelOptions`.
+    ///
+    /// The configuration of info icon label options.
     pub info_icon_label_options: Option<Val<SheetControlInfoIconLabelOptions>>,
     /// `PlaceholderOptions`.
+    ///
+    /// The configuration of the placeholder options in a text area control.
     pub placeholder_options: Option<Val<TextControlPlaceholderOptions>>,
     /// `TitleOptions`.
+    ///
+    /// The options to configure the title visibility, name, and font size.
     pub title_options: Option<Val<LabelOptions>>,
 }
 
@@ -39884,13 +44984,21 @@ impl ToValue for TextAreaControlDisplayOptions {
 impl Literal for TextAreaControlDisplayOptions {}
 
 /// The [`TextConditionalFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-textconditionalformat.html) property type.
+///
+/// The conditional formatting for the text.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextConditionalFormat {
     /// `BackgroundColor`.
+    ///
+    /// The conditional formatting for the text background color.
     pub background_color: Option<Val<ConditionalFormattingColor>>,
     /// `Icon`.
+    ///
+    /// The conditional formatting for the icon.
     pub icon: Option<Val<ConditionalFormattingIcon>>,
     /// `TextColor`.
+    ///
+    /// The conditional formatting for the text color.
     pub text_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -39950,9 +45058,13 @@ impl ToValue for TextConditionalFormat {
 impl Literal for TextConditionalFormat {}
 
 /// The [`TextControlPlaceholderOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-textcontrolplaceholderoptions.html) property type.
+///
+/// The configuration of the placeholder options in a text control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextControlPlaceholderOptions {
     /// `Visibility`.
+    ///
+    /// The visibility configuration of the placeholder options in a text control.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -40000,13 +45112,21 @@ impl ToValue for TextControlPlaceholderOptions {
 impl Literal for TextControlPlaceholderOptions {}
 
 /// The [`TextFieldControlDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-textfieldcontroldisplayoptions.html) property type.
+///
+/// The display options of a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextFieldControlDisplayOptions {
     /// `InfoIconLabelOptions`.
+    ///
+    /// The configuration of info icon label options.
     pub info_icon_label_options: Option<Val<SheetControlInfoIconLabelOptions>>,
     /// `PlaceholderOptions`.
+    ///
+    /// The configuration of the placeholder options in a text field control.
     pub placeholder_options: Option<Val<TextControlPlaceholderOptions>>,
     /// `TitleOptions`.
+    ///
+    /// The options to configure the title visibility, name, and font size.
     pub title_options: Option<Val<LabelOptions>>,
 }
 
@@ -40066,13 +45186,23 @@ impl ToValue for TextFieldControlDisplayOptions {
 impl Literal for TextFieldControlDisplayOptions {}
 
 /// The [`ThousandSeparatorOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-thousandseparatoroptions.html) property type.
+///
+/// The options that determine the thousands separator configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThousandSeparatorOptions {
     /// `GroupingStyle`.
+    ///
+    /// Determines the way numbers are styled to accommodate different readability standards. The `DEFAULT`
+    /// value uses the standard international grouping system and groups numbers by the thousands. The
+    /// `LAKHS` value uses the Indian numbering system and groups numbers by lakhs and crores.
     pub grouping_style: Option<Val<DigitGroupingStyle>>,
     /// `Symbol`.
+    ///
+    /// Determines the thousands separator symbol.
     pub symbol: Option<Val<NumericSeparatorSymbol>>,
     /// `Visibility`.
+    ///
+    /// Determines the visibility of the thousands separator.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -40132,27 +45262,44 @@ impl ToValue for ThousandSeparatorOptions {
 impl Literal for ThousandSeparatorOptions {}
 
 /// The [`TimeBasedForecastProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-timebasedforecastproperties.html) property type.
+///
+/// The forecast properties setup of a forecast in the line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeBasedForecastProperties {
     /// `LowerBoundary`.
+    ///
+    /// The lower boundary setup of a forecast computation.
     pub lower_boundary: Option<Val<f64>>,
     /// `PeriodsBackward`.
+    ///
+    /// The periods backward setup of a forecast computation.
     ///
     /// - Range: 0 to 1000.
     pub periods_backward: Option<Val<f64>>,
     /// `PeriodsForward`.
     ///
+    /// The periods forward setup of a forecast computation.
+    ///
     /// - Range: 1 to 1000.
     pub periods_forward: Option<Val<f64>>,
     /// `PredictionInterval`.
+    ///
+    /// The prediction interval setup of a forecast computation.
     ///
     /// - Range: 50 to 95.
     pub prediction_interval: Option<Val<f64>>,
     /// `Seasonality`.
     ///
+    /// The seasonality setup of a forecast computation. Choose one of the following options:
+    ///
+    /// - `NULL` : The input is set to `NULL` .
+    /// - `NON_NULL` : The input is set to a custom value.
+    ///
     /// - Range: 1 to 180.
     pub seasonality: Option<Val<f64>>,
     /// `UpperBoundary`.
+    ///
+    /// The upper boundary setup of a forecast computation.
     pub upper_boundary: Option<Val<f64>>,
 }
 
@@ -40230,27 +45377,50 @@ impl ToValue for TimeBasedForecastProperties {
 impl Literal for TimeBasedForecastProperties {}
 
 /// The [`TimeEqualityFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-timeequalityfilter.html) property type.
+///
+/// A `TimeEqualityFilter` filters values that are equal to a given value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeEqualityFilter {
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `DefaultFilterControlConfiguration`.
+    ///
+    /// The default configurations for the associated controls. This applies only for filters that are
+    /// scoped to multiple sheets.
     pub default_filter_control_configuration: Option<Val<DefaultFilterControlConfiguration>>,
     /// `FilterId`: required.
+    ///
+    /// An identifier that uniquely identifies a filter within a dashboard, analysis, or template.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_id: Option<Val<String>>,
     /// `ParameterName`.
     ///
+    /// The parameter whose value should be used for the filter value.
+    ///
+    /// This field is mutually exclusive to `Value` and `RollingDate` .
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub parameter_name: Option<Val<String>>,
     /// `RollingDate`.
+    ///
+    /// The rolling date input for the `TimeEquality` filter.
+    ///
+    /// This field is mutually exclusive to `Value` and `ParameterName` .
     pub rolling_date: Option<Val<RollingDateConfiguration>>,
     /// `TimeGranularity`.
+    ///
+    /// The level of time precision that is used to aggregate `DateTime` values.
     pub time_granularity: Option<Val<TimeGranularity>>,
     /// `Value`.
+    ///
+    /// The value of a `TimeEquality` filter.
+    ///
+    /// This field is mutually exclusive to `RollingDate` and `ParameterName` .
     ///
     /// - Format: `date-time`.
     pub value: Option<Val<String>>,
@@ -40349,19 +45519,29 @@ impl ToValue for TimeEqualityFilter {
 impl Literal for TimeEqualityFilter {}
 
 /// The [`TimeRangeDrillDownFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-timerangedrilldownfilter.html) property type.
+///
+/// The time range drill down filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeRangeDrillDownFilter {
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `RangeMaximum`: required.
+    ///
+    /// The maximum value for the filter value range.
     ///
     /// - Format: `date-time`.
     pub range_maximum: Option<Val<String>>,
     /// `RangeMinimum`: required.
     ///
+    /// The minimum value for the filter value range.
+    ///
     /// - Format: `date-time`.
     pub range_minimum: Option<Val<String>>,
     /// `TimeGranularity`: required.
+    ///
+    /// The level of time precision that is used to aggregate `DateTime` values.
     pub time_granularity: Option<Val<TimeGranularity>>,
 }
 
@@ -40456,30 +45636,59 @@ impl ToValue for TimeRangeDrillDownFilter {
 impl Literal for TimeRangeDrillDownFilter {}
 
 /// The [`TimeRangeFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-timerangefilter.html) property type.
+///
+/// A `TimeRangeFilter` filters values that are between two specified values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeRangeFilter {
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `DefaultFilterControlConfiguration`.
+    ///
+    /// The default configurations for the associated controls. This applies only for filters that are
+    /// scoped to multiple sheets.
     pub default_filter_control_configuration: Option<Val<DefaultFilterControlConfiguration>>,
     /// `ExcludePeriodConfiguration`.
+    ///
+    /// The exclude period of the time range filter.
     pub exclude_period_configuration: Option<Val<ExcludePeriodConfiguration>>,
     /// `FilterId`: required.
+    ///
+    /// An identifier that uniquely identifies a filter within a dashboard, analysis, or template.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_id: Option<Val<String>>,
     /// `IncludeMaximum`.
+    ///
+    /// Determines whether the maximum value in the filter value range should be included in the filtered
+    /// results.
     pub include_maximum: Option<Val<bool>>,
     /// `IncludeMinimum`.
+    ///
+    /// Determines whether the minimum value in the filter value range should be included in the filtered
+    /// results.
     pub include_minimum: Option<Val<bool>>,
     /// `NullOption`: required.
+    ///
+    /// This option determines how null values should be treated when filtering data.
+    ///
+    /// - `ALL_VALUES` : Include null values in filtered results.
+    /// - `NULLS_ONLY` : Only include null values in filtered results.
+    /// - `NON_NULLS_ONLY` : Exclude null values from filtered results.
     pub null_option: Option<Val<FilterNullOption>>,
     /// `RangeMaximumValue`.
+    ///
+    /// The maximum value for the filter value range.
     pub range_maximum_value: Option<Val<TimeRangeFilterValue>>,
     /// `RangeMinimumValue`.
+    ///
+    /// The minimum value for the filter value range.
     pub range_minimum_value: Option<Val<TimeRangeFilterValue>>,
     /// `TimeGranularity`.
+    ///
+    /// The level of time precision that is used to aggregate `DateTime` values.
     pub time_granularity: Option<Val<TimeGranularity>>,
 }
 
@@ -40598,16 +45807,27 @@ impl ToValue for TimeRangeFilter {
 impl Literal for TimeRangeFilter {}
 
 /// The [`TimeRangeFilterValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-timerangefiltervalue.html) property type.
+///
+/// The value of a time range filter.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeRangeFilterValue {
     /// `Parameter`.
+    ///
+    /// The parameter type input value.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub parameter: Option<Val<String>>,
     /// `RollingDate`.
+    ///
+    /// The rolling date input value.
     pub rolling_date: Option<Val<RollingDateConfiguration>>,
     /// `StaticValue`.
+    ///
+    /// The static input value.
     ///
     /// - Format: `date-time`.
     pub static_value: Option<Val<String>>,
@@ -40669,11 +45889,20 @@ impl ToValue for TimeRangeFilterValue {
 impl Literal for TimeRangeFilterValue {}
 
 /// The [`TooltipItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tooltipitem.html) property type.
+///
+/// The tooltip.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TooltipItem {
     /// `ColumnTooltipItem`.
+    ///
+    /// The tooltip item for the columns that are not part of a field well.
     pub column_tooltip_item: Option<Val<ColumnTooltipItem>>,
     /// `FieldTooltipItem`.
+    ///
+    /// The tooltip item for the fields.
     pub field_tooltip_item: Option<Val<FieldTooltipItem>>,
 }
 
@@ -40727,13 +45956,25 @@ impl ToValue for TooltipItem {
 impl Literal for TooltipItem {}
 
 /// The [`TooltipOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-tooltipoptions.html) property type.
+///
+/// The display options for the visual tooltip.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TooltipOptions {
     /// `FieldBasedTooltip`.
+    ///
+    /// The setup for the detailed tooltip. The tooltip setup is always saved. The display type is decided
+    /// based on the tooltip type.
     pub field_based_tooltip: Option<Val<FieldBasedTooltip>>,
     /// `SelectedTooltipType`.
+    ///
+    /// The selected type for the tooltip. Choose one of the following options:
+    ///
+    /// - `BASIC` : A basic tooltip.
+    /// - `DETAILED` : A detailed tooltip.
     pub selected_tooltip_type: Option<Val<SelectedTooltipType>>,
     /// `TooltipVisibility`.
+    ///
+    /// Determines whether or not the tooltip is visible.
     pub tooltip_visibility: Option<Val<Visibility>>,
 }
 
@@ -40793,29 +46034,46 @@ impl ToValue for TooltipOptions {
 impl Literal for TooltipOptions {}
 
 /// The [`TopBottomFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-topbottomfilter.html) property type.
+///
+/// A `TopBottomFilter` filters values that are at the top or the bottom.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopBottomFilter {
     /// `AggregationSortConfigurations`: required.
     ///
+    /// The aggregation and sort configuration of the top bottom filter.
+    ///
     /// - Items: 0 to 100.
     pub aggregation_sort_configurations: Option<Val<Vec<AggregationSortConfiguration>>>,
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `DefaultFilterControlConfiguration`.
+    ///
+    /// The default configurations for the associated controls. This applies only for filters that are
+    /// scoped to multiple sheets.
     pub default_filter_control_configuration: Option<Val<DefaultFilterControlConfiguration>>,
     /// `FilterId`: required.
+    ///
+    /// An identifier that uniquely identifies a filter within a dashboard, analysis, or template.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_id: Option<Val<String>>,
     /// `Limit`.
+    ///
+    /// The number of items to include in the top bottom filter results.
     pub limit: Option<Val<f64>>,
     /// `ParameterName`.
+    ///
+    /// The parameter whose value should be used for the filter value.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub parameter_name: Option<Val<String>>,
     /// `TimeGranularity`.
+    ///
+    /// The level of time precision that is used to aggregate `DateTime` values.
     pub time_granularity: Option<Val<TimeGranularity>>,
 }
 
@@ -40932,28 +46190,49 @@ impl ToValue for TopBottomFilter {
 impl Literal for TopBottomFilter {}
 
 /// The [`TopBottomMoversComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-topbottommoverscomputation.html) property type.
+///
+/// The top movers and bottom movers computation setup.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopBottomMoversComputation {
     /// `Category`.
+    ///
+    /// The category field that is used in a computation.
     pub category: Option<Val<DimensionField>>,
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `MoverSize`.
     ///
+    /// The mover size setup of the top and bottom movers computation.
+    ///
     /// - Range: 1 to 20.
     pub mover_size: Option<Val<f64>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `SortOrder`.
+    ///
+    /// The sort order setup of the top and bottom movers computation.
     pub sort_order: Option<Val<TopBottomSortOrder>>,
     /// `Time`.
+    ///
+    /// The time field that is used in a computation.
     pub time: Option<Val<DimensionField>>,
     /// `Type`: required.
+    ///
+    /// The computation type. Choose from the following options:
+    ///
+    /// - TOP: Top movers computation.
+    /// - BOTTOM: Bottom movers computation.
     pub type_: Option<Val<TopBottomComputationType>>,
     /// `Value`.
+    ///
+    /// The value field that is used in a computation.
     pub value: Option<Val<MeasureField>>,
 }
 
@@ -41057,24 +46336,41 @@ impl ToValue for TopBottomMoversComputation {
 impl Literal for TopBottomMoversComputation {}
 
 /// The [`TopBottomRankedComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-topbottomrankedcomputation.html) property type.
+///
+/// The top ranked and bottom ranked computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopBottomRankedComputation {
     /// `Category`.
+    ///
+    /// The category field that is used in a computation.
     pub category: Option<Val<DimensionField>>,
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `ResultSize`.
+    ///
+    /// The result size of a top and bottom ranked computation.
     ///
     /// - Range: 1 to 20.
     pub result_size: Option<Val<f64>>,
     /// `Type`: required.
+    ///
+    /// The computation type. Choose one of the following options:
+    ///
+    /// - TOP: A top ranked computation.
+    /// - BOTTOM: A bottom ranked computation.
     pub type_: Option<Val<TopBottomComputationType>>,
     /// `Value`.
+    ///
+    /// The value field that is used in a computation.
     pub value: Option<Val<MeasureField>>,
 }
 
@@ -41166,16 +46462,24 @@ impl ToValue for TopBottomRankedComputation {
 impl Literal for TopBottomRankedComputation {}
 
 /// The [`TotalAggregationComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-totalaggregationcomputation.html) property type.
+///
+/// The total aggregation computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TotalAggregationComputation {
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value field that is used in a computation.
     pub value: Option<Val<MeasureField>>,
 }
 
@@ -41242,9 +46546,13 @@ impl ToValue for TotalAggregationComputation {
 impl Literal for TotalAggregationComputation {}
 
 /// The [`TotalAggregationFunction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-totalaggregationfunction.html) property type.
+///
+/// An aggregation function that aggregates the total values of a measure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TotalAggregationFunction {
     /// `SimpleTotalAggregationFunction`.
+    ///
+    /// A built in aggregation function for total values.
     pub simple_total_aggregation_function: Option<Val<SimpleTotalAggregationFunction>>,
 }
 
@@ -41292,13 +46600,19 @@ impl ToValue for TotalAggregationFunction {
 impl Literal for TotalAggregationFunction {}
 
 /// The [`TotalAggregationOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-totalaggregationoption.html) property type.
+///
+/// The total aggregation settings map of a field id.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TotalAggregationOption {
     /// `FieldId`: required.
     ///
+    /// The field id that's associated with the total aggregation option.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `TotalAggregationFunction`: required.
+    ///
+    /// The total aggregation function that you want to set for a specified field id.
     pub total_aggregation_function: Option<Val<TotalAggregationFunction>>,
 }
 
@@ -41371,21 +46685,35 @@ impl ToValue for TotalAggregationOption {
 impl Literal for TotalAggregationOption {}
 
 /// The [`TotalOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-totaloptions.html) property type.
+///
+/// The total options for a table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TotalOptions {
     /// `CustomLabel`.
+    ///
+    /// The custom label string for the total cells.
     pub custom_label: Option<Val<String>>,
     /// `Placement`.
+    ///
+    /// The placement (start, end) for the total cells.
     pub placement: Option<Val<TableTotalsPlacement>>,
     /// `ScrollStatus`.
+    ///
+    /// The scroll status (pinned, scrolled) for the total cells.
     pub scroll_status: Option<Val<TableTotalsScrollStatus>>,
     /// `TotalAggregationOptions`.
+    ///
+    /// The total aggregation settings for each value field.
     ///
     /// - Items: 0 to 200.
     pub total_aggregation_options: Option<Val<Vec<TotalAggregationOption>>>,
     /// `TotalCellStyle`.
+    ///
+    /// Cell styling options for the total cells.
     pub total_cell_style: Option<Val<TableCellStyle>>,
     /// `TotalsVisibility`.
+    ///
+    /// The visibility configuration for the total cells.
     pub totals_visibility: Option<Val<Visibility>>,
 }
 
@@ -41468,15 +46796,26 @@ impl ToValue for TotalOptions {
 impl Literal for TotalOptions {}
 
 /// The [`TransposedTableOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-transposedtableoption.html) property type.
+///
+/// The column option of the transposed table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransposedTableOption {
     /// `ColumnIndex`.
     ///
+    /// The index of a columns in a transposed table. The index range is 0-9999.
+    ///
     /// - Range: 0 to 9999.
     pub column_index: Option<Val<f64>>,
     /// `ColumnType`: required.
+    ///
+    /// The column type of the column in a transposed table. Choose one of the following options:
+    ///
+    /// - `ROW_HEADER_COLUMN` : Refers to the leftmost column of the row header in the transposed table.
+    /// - `VALUE_COLUMN` : Refers to all value columns in the transposed table.
     pub column_type: Option<Val<TransposedColumnType>>,
     /// `ColumnWidth`.
+    ///
+    /// The width of a column in a transposed table.
     pub column_width: Option<Val<String>>,
 }
 
@@ -41546,17 +46885,25 @@ impl ToValue for TransposedTableOption {
 impl Literal for TransposedTableOption {}
 
 /// The [`TreeMapAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-treemapaggregatedfieldwells.html) property type.
+///
+/// Aggregated field wells of a tree map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TreeMapAggregatedFieldWells {
     /// `Colors`.
+    ///
+    /// The color field well of a tree map. Values are grouped by aggregations based on group by fields.
     ///
     /// - Items: 0 to 1.
     pub colors: Option<Val<Vec<MeasureField>>>,
     /// `Groups`.
     ///
+    /// The group by field well of a tree map. Values are grouped based on group by fields.
+    ///
     /// - Items: 0 to 1.
     pub groups: Option<Val<Vec<DimensionField>>>,
     /// `Sizes`.
+    ///
+    /// The size field well of a tree map. Values are aggregated based on group by fields.
     ///
     /// - Items: 0 to 1.
     pub sizes: Option<Val<Vec<MeasureField>>>,
@@ -41633,27 +46980,49 @@ impl ToValue for TreeMapAggregatedFieldWells {
 impl Literal for TreeMapAggregatedFieldWells {}
 
 /// The [`TreeMapConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-treemapconfiguration.html) property type.
+///
+/// The configuration of a tree map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TreeMapConfiguration {
     /// `ColorLabelOptions`.
+    ///
+    /// The label options (label text, label visibility) for the colors displayed in a tree map.
     pub color_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ColorScale`.
+    ///
+    /// The color options (gradient color, point of divergence) of a tree map.
     pub color_scale: Option<Val<ColorScale>>,
     /// `DataLabels`.
+    ///
+    /// The options that determine if visual data labels are displayed.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<TreeMapFieldWells>>,
     /// `GroupLabelOptions`.
+    ///
+    /// The label options (label text, label visibility) of the groups that are displayed in a tree map.
     pub group_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `SizeLabelOptions`.
+    ///
+    /// The label options (label text, label visibility) of the sizes that are displayed in a tree map.
     pub size_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a tree map.
     pub sort_configuration: Option<Val<TreeMapSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
 }
 
@@ -41755,9 +47124,16 @@ impl ToValue for TreeMapConfiguration {
 impl Literal for TreeMapConfiguration {}
 
 /// The [`TreeMapFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-treemapfieldwells.html) property type.
+///
+/// The field wells of a tree map.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TreeMapFieldWells {
     /// `TreeMapAggregatedFieldWells`.
+    ///
+    /// The aggregated field wells of a tree map.
     pub tree_map_aggregated_field_wells: Option<Val<TreeMapAggregatedFieldWells>>,
 }
 
@@ -41805,11 +47181,17 @@ impl ToValue for TreeMapFieldWells {
 impl Literal for TreeMapFieldWells {}
 
 /// The [`TreeMapSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-treemapsortconfiguration.html) property type.
+///
+/// The sort configuration of a tree map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TreeMapSortConfiguration {
     /// `TreeMapGroupItemsLimitConfiguration`.
+    ///
+    /// The limit on the number of groups that are displayed.
     pub tree_map_group_items_limit_configuration: Option<Val<ItemsLimitConfiguration>>,
     /// `TreeMapSort`.
+    ///
+    /// The sort configuration of group by fields.
     ///
     /// - Items: 0 to 100.
     pub tree_map_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -41870,27 +47252,49 @@ impl ToValue for TreeMapSortConfiguration {
 impl Literal for TreeMapSortConfiguration {}
 
 /// The [`TreeMapVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-treemapvisual.html) property type.
+///
+/// A tree map.
+///
+/// For more information, see [Using tree
+/// maps](https://docs.aws.amazon.com/quicksight/latest/user/tree-map.html) in the *Amazon Quick Suite
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TreeMapVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<TreeMapConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers..
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -41990,9 +47394,13 @@ impl ToValue for TreeMapVisual {
 impl Literal for TreeMapVisual {}
 
 /// The [`TrendArrowOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-trendarrowoptions.html) property type.
+///
+/// The options that determine the presentation of trend arrows in a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrendArrowOptions {
     /// `Visibility`.
+    ///
+    /// The visibility of the trend arrows.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -42040,15 +47448,23 @@ impl ToValue for TrendArrowOptions {
 impl Literal for TrendArrowOptions {}
 
 /// The [`UnaggregatedField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-unaggregatedfield.html) property type.
+///
+/// The unaggregated field for a table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UnaggregatedField {
     /// `Column`: required.
+    ///
+    /// The column that is used in the `UnaggregatedField` .
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FieldId`: required.
+    ///
+    /// The custom field ID.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of the field.
     pub format_configuration: Option<Val<FormatConfiguration>>,
 }
 
@@ -42118,16 +47534,24 @@ impl ToValue for UnaggregatedField {
 impl Literal for UnaggregatedField {}
 
 /// The [`UniqueValuesComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-uniquevaluescomputation.html) property type.
+///
+/// The unique values computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UniqueValuesComputation {
     /// `Category`.
+    ///
+    /// The category field that is used in a computation.
     pub category: Option<Val<DimensionField>>,
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
 }
 
@@ -42194,9 +47618,17 @@ impl ToValue for UniqueValuesComputation {
 impl Literal for UniqueValuesComputation {}
 
 /// The [`ValidationStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-validationstrategy.html) property type.
+///
+/// The option to relax the validation that is required to create and update analyses, dashboards, and
+/// templates with definition objects. When you set this value to `LENIENT` , validation is skipped for
+/// specific errors.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidationStrategy {
     /// `Mode`: required.
+    ///
+    /// The mode of validation for the asset to be created or updated. When you set this value to `STRICT` ,
+    /// strict validation for every error is enforced. When you set this value to `LENIENT` , validation is
+    /// skipped for specific UI errors.
     pub mode: Option<Val<ValidationStrategyMode>>,
 }
 
@@ -42247,9 +47679,13 @@ impl ToValue for ValidationStrategy {
 impl Literal for ValidationStrategy {}
 
 /// The [`VisibleRangeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-visiblerangeoptions.html) property type.
+///
+/// The range options for the data zoom scroll bar.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisibleRangeOptions {
     /// `PercentRange`.
+    ///
+    /// The percent range in the visible range.
     pub percent_range: Option<Val<PercentVisibleRange>>,
 }
 
@@ -42297,57 +47733,199 @@ impl ToValue for VisibleRangeOptions {
 impl Literal for VisibleRangeOptions {}
 
 /// The [`Visual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-visual.html) property type.
+///
+/// A visual displayed on a sheet in an analysis, dashboard, or template.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Visual {
     /// `BarChartVisual`.
+    ///
+    /// A bar chart.
+    ///
+    /// For more information, see [Using bar
+    /// charts](https://docs.aws.amazon.com/quicksight/latest/user/bar-charts.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub bar_chart_visual: Option<Val<BarChartVisual>>,
     /// `BoxPlotVisual`.
+    ///
+    /// A box plot.
+    ///
+    /// For more information, see [Using box
+    /// plots](https://docs.aws.amazon.com/quicksight/latest/user/box-plots.html) in the *Amazon Quick Suite
+    /// User Guide* .
     pub box_plot_visual: Option<Val<BoxPlotVisual>>,
     /// `ComboChartVisual`.
+    ///
+    /// A combo chart.
+    ///
+    /// For more information, see [Using combo
+    /// charts](https://docs.aws.amazon.com/quicksight/latest/user/combo-charts.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub combo_chart_visual: Option<Val<ComboChartVisual>>,
     /// `CustomContentVisual`.
+    ///
+    /// A visual that contains custom content.
+    ///
+    /// For more information, see [Using custom visual
+    /// content](https://docs.aws.amazon.com/quicksight/latest/user/custom-visual-content.html) in the *Amazon
+    /// Quick Suite User Guide* .
     pub custom_content_visual: Option<Val<CustomContentVisual>>,
     /// `EmptyVisual`.
+    ///
+    /// An empty visual.
     pub empty_visual: Option<Val<EmptyVisual>>,
     /// `FilledMapVisual`.
+    ///
+    /// A filled map.
+    ///
+    /// For more information, see [Creating filled
+    /// maps](https://docs.aws.amazon.com/quicksight/latest/user/filled-maps.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub filled_map_visual: Option<Val<FilledMapVisual>>,
     /// `FunnelChartVisual`.
+    ///
+    /// A funnel chart.
+    ///
+    /// For more information, see [Using funnel
+    /// charts](https://docs.aws.amazon.com/quicksight/latest/user/funnel-visual-content.html) in the *Amazon
+    /// Quick Suite User Guide* .
     pub funnel_chart_visual: Option<Val<FunnelChartVisual>>,
     /// `GaugeChartVisual`.
+    ///
+    /// A gauge chart.
+    ///
+    /// For more information, see [Using gauge
+    /// charts](https://docs.aws.amazon.com/quicksight/latest/user/gauge-chart.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub gauge_chart_visual: Option<Val<GaugeChartVisual>>,
     /// `GeospatialMapVisual`.
+    ///
+    /// A geospatial map or a points on map visual.
+    ///
+    /// For more information, see [Creating point
+    /// maps](https://docs.aws.amazon.com/quicksight/latest/user/point-maps.html) in the *Amazon Quick Suite
+    /// User Guide* .
     pub geospatial_map_visual: Option<Val<GeospatialMapVisual>>,
     /// `HeatMapVisual`.
+    ///
+    /// A heat map.
+    ///
+    /// For more information, see [Using heat
+    /// maps](https://docs.aws.amazon.com/quicksight/latest/user/heat-map.html) in the *Amazon Quick Suite
+    /// User Guide* .
     pub heat_map_visual: Option<Val<HeatMapVisual>>,
     /// `HistogramVisual`.
+    ///
+    /// A histogram.
+    ///
+    /// For more information, see [Using
+    /// histograms](https://docs.aws.amazon.com/quicksight/latest/user/histogram-charts.html) in the *Amazon
+    /// Quick Suite User Guide* .
     pub histogram_visual: Option<Val<HistogramVisual>>,
     /// `InsightVisual`.
+    ///
+    /// An insight visual.
+    ///
+    /// For more information, see [Working with
+    /// insights](https://docs.aws.amazon.com/quicksight/latest/user/computational-insights.html) in the *Amazon
+    /// Quick Suite User Guide* .
     pub insight_visual: Option<Val<InsightVisual>>,
     /// `KPIVisual`.
+    ///
+    /// A key performance indicator (KPI).
+    ///
+    /// For more information, see [Using KPIs](https://docs.aws.amazon.com/quicksight/latest/user/kpi.html)
+    /// in the *Amazon Quick Suite User Guide* .
     pub kpi_visual: Option<Val<KpiVisual>>,
     /// `LayerMapVisual`.
+    ///
+    /// The properties for a layer map visual
     pub layer_map_visual: Option<Val<LayerMapVisual>>,
     /// `LineChartVisual`.
+    ///
+    /// A line chart.
+    ///
+    /// For more information, see [Using line
+    /// charts](https://docs.aws.amazon.com/quicksight/latest/user/line-charts.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub line_chart_visual: Option<Val<LineChartVisual>>,
     /// `PieChartVisual`.
+    ///
+    /// A pie or donut chart.
+    ///
+    /// For more information, see [Using pie
+    /// charts](https://docs.aws.amazon.com/quicksight/latest/user/pie-chart.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub pie_chart_visual: Option<Val<PieChartVisual>>,
     /// `PivotTableVisual`.
+    ///
+    /// A pivot table.
+    ///
+    /// For more information, see [Using pivot
+    /// tables](https://docs.aws.amazon.com/quicksight/latest/user/pivot-table.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub pivot_table_visual: Option<Val<PivotTableVisual>>,
     /// `PluginVisual`.
+    ///
+    /// The custom plugin visual type.
     pub plugin_visual: Option<Val<PluginVisual>>,
     /// `RadarChartVisual`.
+    ///
+    /// A radar chart visual.
+    ///
+    /// For more information, see [Using radar
+    /// charts](https://docs.aws.amazon.com/quicksight/latest/user/radar-chart.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub radar_chart_visual: Option<Val<RadarChartVisual>>,
     /// `SankeyDiagramVisual`.
+    ///
+    /// A sankey diagram.
+    ///
+    /// For more information, see [Using Sankey
+    /// diagrams](https://docs.aws.amazon.com/quicksight/latest/user/sankey-diagram.html) in the *Amazon
+    /// Quick Suite User Guide* .
     pub sankey_diagram_visual: Option<Val<SankeyDiagramVisual>>,
     /// `ScatterPlotVisual`.
+    ///
+    /// A scatter plot.
+    ///
+    /// For more information, see [Using scatter
+    /// plots](https://docs.aws.amazon.com/quicksight/latest/user/scatter-plot.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub scatter_plot_visual: Option<Val<ScatterPlotVisual>>,
     /// `TableVisual`.
+    ///
+    /// A table visual.
+    ///
+    /// For more information, see [Using tables as
+    /// visuals](https://docs.aws.amazon.com/quicksight/latest/user/tabular.html) in the *Amazon Quick Suite
+    /// User Guide* .
     pub table_visual: Option<Val<TableVisual>>,
     /// `TreeMapVisual`.
+    ///
+    /// A tree map.
+    ///
+    /// For more information, see [Using tree
+    /// maps](https://docs.aws.amazon.com/quicksight/latest/user/tree-map.html) in the *Amazon Quick Suite
+    /// User Guide* .
     pub tree_map_visual: Option<Val<TreeMapVisual>>,
     /// `WaterfallVisual`.
+    ///
+    /// A waterfall chart.
+    ///
+    /// For more information, see [Using waterfall
+    /// charts](https://docs.aws.amazon.com/quicksight/latest/user/waterfall-chart.html) in the *Amazon
+    /// Quick Suite User Guide* .
     pub waterfall_visual: Option<Val<WaterfallVisual>>,
     /// `WordCloudVisual`.
+    ///
+    /// A word cloud.
+    ///
+    /// For more information, see [Using word
+    /// clouds](https://docs.aws.amazon.com/quicksight/latest/user/word-cloud.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub word_cloud_visual: Option<Val<WordCloudVisual>>,
 }
 
@@ -42539,9 +48117,13 @@ impl ToValue for Visual {
 impl Literal for Visual {}
 
 /// The [`VisualAxisSortOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-visualaxissortoption.html) property type.
+///
+/// The axis sort options for a visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisualAxisSortOption {
     /// `AvailabilityStatus`.
+    ///
+    /// The availaiblity status of a visual's axis sort options.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -42589,24 +48171,44 @@ impl ToValue for VisualAxisSortOption {
 impl Literal for VisualAxisSortOption {}
 
 /// The [`VisualCustomAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-visualcustomaction.html) property type.
+///
+/// A custom action defined on a visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisualCustomAction {
     /// `ActionOperations`: required.
     ///
+    /// A list of `VisualCustomActionOperations` .
+    ///
+    /// This is a union type structure. For this structure to be valid, only one of the attributes can be
+    /// defined.
+    ///
     /// - Items: 1 to 2.
     pub action_operations: Option<Val<Vec<VisualCustomActionOperation>>>,
     /// `CustomActionId`: required.
+    ///
+    /// The ID of the `VisualCustomAction` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub custom_action_id: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the `VisualCustomAction` .
+    ///
     /// - Length: 1 to 256.
     pub name: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// The status of the `VisualCustomAction` .
     pub status: Option<Val<WidgetStatus>>,
     /// `Trigger`: required.
+    ///
+    /// The trigger of the `VisualCustomAction` .
+    ///
+    /// Valid values are defined as follows:
+    ///
+    /// - `DATA_POINT_CLICK` : Initiates a custom action by a left pointer click on a data point.
+    /// - `DATA_POINT_MENU` : Initiates a custom action by right pointer click from the menu.
     pub trigger: Option<Val<VisualCustomActionTrigger>>,
 }
 
@@ -42713,15 +48315,28 @@ impl ToValue for VisualCustomAction {
 impl Literal for VisualCustomAction {}
 
 /// The [`VisualCustomActionOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-visualcustomactionoperation.html) property type.
+///
+/// The operation that is defined by the custom action.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisualCustomActionOperation {
     /// `FilterOperation`.
+    ///
+    /// The filter operation that filters data included in a visual or in an entire sheet.
     pub filter_operation: Option<Val<CustomActionFilterOperation>>,
     /// `NavigationOperation`.
+    ///
+    /// The navigation operation that navigates between different sheets in the same analysis.
     pub navigation_operation: Option<Val<CustomActionNavigationOperation>>,
     /// `SetParametersOperation`.
+    ///
+    /// The set parameter operation that sets parameters in custom action.
     pub set_parameters_operation: Option<Val<CustomActionSetParametersOperation>>,
     /// `URLOperation`.
+    ///
+    /// The URL operation that opens a link to another webpage.
     pub url_operation: Option<Val<CustomActionUrlOperation>>,
 }
 
@@ -42787,11 +48402,17 @@ impl ToValue for VisualCustomActionOperation {
 impl Literal for VisualCustomActionOperation {}
 
 /// The [`VisualInteractionOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-visualinteractionoptions.html) property type.
+///
+/// The general visual interactions setup for visual publish options
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisualInteractionOptions {
     /// `ContextMenuOption`.
+    ///
+    /// The context menu options for a visual.
     pub context_menu_option: Option<Val<ContextMenuOption>>,
     /// `VisualMenuOption`.
+    ///
+    /// The on-visual menu options for a visual.
     pub visual_menu_option: Option<Val<VisualInteractionOptionsVisualMenuOption>>,
 }
 
@@ -42845,9 +48466,13 @@ impl ToValue for VisualInteractionOptions {
 impl Literal for VisualInteractionOptions {}
 
 /// The [`VisualMenuOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-visualmenuoption.html) property type.
+///
+/// The menu options for a visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisualInteractionOptionsVisualMenuOption {
     /// `AvailabilityStatus`.
+    ///
+    /// The availaiblity status of a visual's menu options.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -42895,9 +48520,13 @@ impl ToValue for VisualInteractionOptionsVisualMenuOption {
 impl Literal for VisualInteractionOptionsVisualMenuOption {}
 
 /// The [`VisualMenuOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-visualmenuoption.html) property type.
+///
+/// The menu options for a visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisualMenuOption {
     /// `AvailabilityStatus`.
+    ///
+    /// The availaiblity status of a visual's menu options.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -42945,13 +48574,19 @@ impl ToValue for VisualMenuOption {
 impl Literal for VisualMenuOption {}
 
 /// The [`VisualPalette`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-visualpalette.html) property type.
+///
+/// The visual display options for the visual palette.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisualPalette {
     /// `ChartColor`.
     ///
+    /// The chart color options for the visual palette.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub chart_color: Option<Val<String>>,
     /// `ColorMap`.
+    ///
+    /// The color map options for the visual palette.
     ///
     /// - Items: 0 to 5000.
     pub color_map: Option<Val<Vec<DataPathColor>>>,
@@ -43012,11 +48647,17 @@ impl ToValue for VisualPalette {
 impl Literal for VisualPalette {}
 
 /// The [`VisualSubtitleLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-visualsubtitlelabeloptions.html) property type.
+///
+/// The subtitle label options for a visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisualSubtitleLabelOptions {
     /// `FormatText`.
+    ///
+    /// The long text format of the subtitle label, such as plain text or rich text.
     pub format_text: Option<Val<LongFormatText>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the subtitle label.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -43070,11 +48711,17 @@ impl ToValue for VisualSubtitleLabelOptions {
 impl Literal for VisualSubtitleLabelOptions {}
 
 /// The [`VisualTitleLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-visualtitlelabeloptions.html) property type.
+///
+/// The title label options for a visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisualTitleLabelOptions {
     /// `FormatText`.
+    ///
+    /// The short text format of the title label, such as plain text or rich text.
     pub format_text: Option<Val<ShortFormatText>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the title label.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -43128,17 +48775,25 @@ impl ToValue for VisualTitleLabelOptions {
 impl Literal for VisualTitleLabelOptions {}
 
 /// The [`WaterfallChartAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-waterfallchartaggregatedfieldwells.html) property type.
+///
+/// The field well configuration of a waterfall visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaterfallChartAggregatedFieldWells {
     /// `Breakdowns`.
+    ///
+    /// The breakdown field wells of a waterfall visual.
     ///
     /// - Items: 0 to 200.
     pub breakdowns: Option<Val<Vec<DimensionField>>>,
     /// `Categories`.
     ///
+    /// The category field wells of a waterfall visual.
+    ///
     /// - Items: 0 to 200.
     pub categories: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The value field wells of a waterfall visual.
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -43215,9 +48870,13 @@ impl ToValue for WaterfallChartAggregatedFieldWells {
 impl Literal for WaterfallChartAggregatedFieldWells {}
 
 /// The [`WaterfallChartColorConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-waterfallchartcolorconfiguration.html) property type.
+///
+/// The color configuration of a waterfall visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaterfallChartColorConfiguration {
     /// `GroupColorConfiguration`.
+    ///
+    /// The color configuration for individual groups within a waterfall visual.
     pub group_color_configuration: Option<Val<WaterfallChartGroupColorConfiguration>>,
 }
 
@@ -43265,31 +48924,57 @@ impl ToValue for WaterfallChartColorConfiguration {
 impl Literal for WaterfallChartColorConfiguration {}
 
 /// The [`WaterfallChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-waterfallchartconfiguration.html) property type.
+///
+/// The configuration for a waterfall visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaterfallChartConfiguration {
     /// `CategoryAxisDisplayOptions`.
+    ///
+    /// The options that determine the presentation of the category axis.
     pub category_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `CategoryAxisLabelOptions`.
+    ///
+    /// The options that determine the presentation of the category axis label.
     pub category_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ColorConfiguration`.
+    ///
+    /// The color configuration of a waterfall visual.
     pub color_configuration: Option<Val<WaterfallChartColorConfiguration>>,
     /// `DataLabels`.
+    ///
+    /// The data label configuration of a waterfall visual.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field well configuration of a waterfall visual.
     pub field_wells: Option<Val<WaterfallChartFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend configuration of a waterfall visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `PrimaryYAxisDisplayOptions`.
+    ///
+    /// The options that determine the presentation of the y-axis.
     pub primary_y_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `PrimaryYAxisLabelOptions`.
+    ///
+    /// The options that determine the presentation of the y-axis label.
     pub primary_y_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a waterfall visual.
     pub sort_configuration: Option<Val<WaterfallChartSortConfiguration>>,
     /// `VisualPalette`.
+    ///
+    /// The visual palette configuration of a waterfall visual.
     pub visual_palette: Option<Val<VisualPalette>>,
     /// `WaterfallChartOptions`.
+    ///
+    /// The options that determine the presentation of a waterfall visual.
     pub waterfall_chart_options: Option<Val<WaterfallChartOptions>>,
 }
 
@@ -43403,9 +49088,13 @@ impl ToValue for WaterfallChartConfiguration {
 impl Literal for WaterfallChartConfiguration {}
 
 /// The [`WaterfallChartFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-waterfallchartfieldwells.html) property type.
+///
+/// The field well configuration of a waterfall visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaterfallChartFieldWells {
     /// `WaterfallChartAggregatedFieldWells`.
+    ///
+    /// The field well configuration of a waterfall visual.
     pub waterfall_chart_aggregated_field_wells: Option<Val<WaterfallChartAggregatedFieldWells>>,
 }
 
@@ -43456,17 +49145,25 @@ impl ToValue for WaterfallChartFieldWells {
 impl Literal for WaterfallChartFieldWells {}
 
 /// The [`WaterfallChartGroupColorConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-waterfallchartgroupcolorconfiguration.html) property type.
+///
+/// The color configuration for individual groups within a waterfall visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaterfallChartGroupColorConfiguration {
     /// `NegativeBarColor`.
+    ///
+    /// Defines the color for the negative bars of a waterfall chart.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub negative_bar_color: Option<Val<String>>,
     /// `PositiveBarColor`.
     ///
+    /// Defines the color for the positive bars of a waterfall chart.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub positive_bar_color: Option<Val<String>>,
     /// `TotalBarColor`.
+    ///
+    /// Defines the color for the total bars of a waterfall chart.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub total_bar_color: Option<Val<String>>,
@@ -43528,9 +49225,13 @@ impl ToValue for WaterfallChartGroupColorConfiguration {
 impl Literal for WaterfallChartGroupColorConfiguration {}
 
 /// The [`WaterfallChartOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-waterfallchartoptions.html) property type.
+///
+/// The options that determine the presentation of a waterfall visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaterfallChartOptions {
     /// `TotalBarLabel`.
+    ///
+    /// This option determines the total bar label of a waterfall visual.
     pub total_bar_label: Option<Val<String>>,
 }
 
@@ -43578,11 +49279,17 @@ impl ToValue for WaterfallChartOptions {
 impl Literal for WaterfallChartOptions {}
 
 /// The [`WaterfallChartSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-waterfallchartsortconfiguration.html) property type.
+///
+/// The sort configuration of a waterfall visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaterfallChartSortConfiguration {
     /// `BreakdownItemsLimit`.
+    ///
+    /// The limit on the number of bar groups that are displayed.
     pub breakdown_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `CategorySort`.
+    ///
+    /// The sort configuration of the category fields.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -43643,27 +49350,49 @@ impl ToValue for WaterfallChartSortConfiguration {
 impl Literal for WaterfallChartSortConfiguration {}
 
 /// The [`WaterfallVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-waterfallvisual.html) property type.
+///
+/// A waterfall chart.
+///
+/// For more information, see [Using waterfall
+/// charts](https://docs.aws.amazon.com/quicksight/latest/user/waterfall-chart.html) in the *Amazon
+/// Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaterfallVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration for a waterfall visual.
     pub chart_configuration: Option<Val<WaterfallChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -43763,13 +49492,19 @@ impl ToValue for WaterfallVisual {
 impl Literal for WaterfallVisual {}
 
 /// The [`WhatIfPointScenario`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-whatifpointscenario.html) property type.
+///
+/// Provides the forecast to meet the target for a particular date.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WhatIfPointScenario {
     /// `Date`: required.
     ///
+    /// The date that you need the forecast results for.
+    ///
     /// - Format: `date-time`.
     pub date: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The target value that you want to meet for the provided date.
     pub value: Option<Val<f64>>,
 }
 
@@ -43829,17 +49564,25 @@ impl ToValue for WhatIfPointScenario {
 impl Literal for WhatIfPointScenario {}
 
 /// The [`WhatIfRangeScenario`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-whatifrangescenario.html) property type.
+///
+/// Provides the forecast to meet the target for a particular date range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WhatIfRangeScenario {
     /// `EndDate`: required.
+    ///
+    /// The end date in the date range that you need the forecast results for.
     ///
     /// - Format: `date-time`.
     pub end_date: Option<Val<String>>,
     /// `StartDate`: required.
     ///
+    /// The start date in the date range that you need the forecast results for.
+    ///
     /// - Format: `date-time`.
     pub start_date: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The target value that you want to meet for the provided date range.
     pub value: Option<Val<f64>>,
 }
 
@@ -43916,13 +49659,19 @@ impl ToValue for WhatIfRangeScenario {
 impl Literal for WhatIfRangeScenario {}
 
 /// The [`WordCloudAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-wordcloudaggregatedfieldwells.html) property type.
+///
+/// The aggregated field wells of a word cloud.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WordCloudAggregatedFieldWells {
     /// `GroupBy`.
     ///
+    /// The group by field well of a word cloud. Values are grouped by group by fields.
+    ///
     /// - Items: 0 to 10.
     pub group_by: Option<Val<Vec<DimensionField>>>,
     /// `Size`.
+    ///
+    /// The size field well of a word cloud. Values are aggregated based on group by fields.
     ///
     /// - Items: 0 to 1.
     pub size: Option<Val<Vec<MeasureField>>>,
@@ -43988,17 +49737,30 @@ impl ToValue for WordCloudAggregatedFieldWells {
 impl Literal for WordCloudAggregatedFieldWells {}
 
 /// The [`WordCloudChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-wordcloudchartconfiguration.html) property type.
+///
+/// The configuration of a word cloud visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WordCloudChartConfiguration {
     /// `CategoryLabelOptions`.
+    ///
+    /// The label options (label text, label visibility, and sort icon visibility) for the word cloud
+    /// category.
     pub category_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<WordCloudFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a word cloud visual.
     pub sort_configuration: Option<Val<WordCloudSortConfiguration>>,
     /// `WordCloudOptions`.
+    ///
+    /// The options for a word cloud visual.
     pub word_cloud_options: Option<Val<WordCloudOptions>>,
 }
 
@@ -44070,9 +49832,16 @@ impl ToValue for WordCloudChartConfiguration {
 impl Literal for WordCloudChartConfiguration {}
 
 /// The [`WordCloudFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-wordcloudfieldwells.html) property type.
+///
+/// The field wells of a word cloud visual.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WordCloudFieldWells {
     /// `WordCloudAggregatedFieldWells`.
+    ///
+    /// The aggregated field wells of a word cloud.
     pub word_cloud_aggregated_field_wells: Option<Val<WordCloudAggregatedFieldWells>>,
 }
 
@@ -44120,21 +49889,35 @@ impl ToValue for WordCloudFieldWells {
 impl Literal for WordCloudFieldWells {}
 
 /// The [`WordCloudOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-wordcloudoptions.html) property type.
+///
+/// The word cloud options for a word cloud visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WordCloudOptions {
     /// `CloudLayout`.
+    ///
+    /// The cloud layout options (fluid, normal) of a word cloud.
     pub cloud_layout: Option<Val<WordCloudCloudLayout>>,
     /// `MaximumStringLength`.
+    ///
+    /// The length limit of each word from 1-100.
     ///
     /// - Range: 1 to 100.
     pub maximum_string_length: Option<Val<f64>>,
     /// `WordCasing`.
+    ///
+    /// The word casing options (lower_case, existing_case) for the words in a word cloud.
     pub word_casing: Option<Val<WordCloudWordCasing>>,
     /// `WordOrientation`.
+    ///
+    /// The word orientation options (horizontal, horizontal_and_vertical) for the words in a word cloud.
     pub word_orientation: Option<Val<WordCloudWordOrientation>>,
     /// `WordPadding`.
+    ///
+    /// The word padding options (none, small, medium, large) for the words in a word cloud.
     pub word_padding: Option<Val<WordCloudWordPadding>>,
     /// `WordScaling`.
+    ///
+    /// The word scaling options (emphasize, normal) for the words in a word cloud.
     pub word_scaling: Option<Val<WordCloudWordScaling>>,
 }
 
@@ -44212,11 +49995,17 @@ impl ToValue for WordCloudOptions {
 impl Literal for WordCloudOptions {}
 
 /// The [`WordCloudSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-wordcloudsortconfiguration.html) property type.
+///
+/// The sort configuration of a word cloud visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WordCloudSortConfiguration {
     /// `CategoryItemsLimit`.
+    ///
+    /// The limit on the number of groups that are displayed in a word cloud.
     pub category_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `CategorySort`.
+    ///
+    /// The sort configuration of group by fields.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -44277,27 +50066,49 @@ impl ToValue for WordCloudSortConfiguration {
 impl Literal for WordCloudSortConfiguration {}
 
 /// The [`WordCloudVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-wordcloudvisual.html) property type.
+///
+/// A word cloud.
+///
+/// For more information, see [Using word
+/// clouds](https://docs.aws.amazon.com/quicksight/latest/user/word-cloud.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WordCloudVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<WordCloudChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers..
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -44397,9 +50208,16 @@ impl ToValue for WordCloudVisual {
 impl Literal for WordCloudVisual {}
 
 /// The [`YAxisOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dashboard-yaxisoptions.html) property type.
+///
+/// The options that are available for a single Y axis in a chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct YAxisOptions {
     /// `YAxis`.
+    ///
+    /// The Y axis type to be used in the chart.
+    ///
+    /// If you choose `PRIMARY_Y_AXIS` , the primary Y Axis is located on the leftmost vertical axis of the
+    /// chart.
     pub y_axis: Option<Val<SingleYAxisOption>>,
 }
 
@@ -44466,9 +50284,18 @@ impl AnchorOption {
             AnchorOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AnchorOption {
+    const VALUES: &'static [&'static str] = &["NOW"];
+    fn as_str(&self) -> &str {
+        AnchorOption::as_str(self)
     }
 }
 
@@ -44518,9 +50345,18 @@ impl ArcThickness {
             ArcThickness::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ArcThickness {
+    const VALUES: &'static [&'static str] = &["SMALL", "MEDIUM", "LARGE", "WHOLE"];
+    fn as_str(&self) -> &str {
+        ArcThickness::as_str(self)
     }
 }
 
@@ -44570,9 +50406,18 @@ impl ArcThicknessOptions {
             ArcThicknessOptions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ArcThicknessOptions {
+    const VALUES: &'static [&'static str] = &["SMALL", "MEDIUM", "LARGE"];
+    fn as_str(&self) -> &str {
+        ArcThicknessOptions::as_str(self)
     }
 }
 
@@ -44618,9 +50463,18 @@ impl AxisBinding {
             AxisBinding::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AxisBinding {
+    const VALUES: &'static [&'static str] = &["PRIMARY_YAXIS", "SECONDARY_YAXIS"];
+    fn as_str(&self) -> &str {
+        AxisBinding::as_str(self)
     }
 }
 
@@ -44665,9 +50519,18 @@ impl BarChartOrientation {
             BarChartOrientation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BarChartOrientation {
+    const VALUES: &'static [&'static str] = &["HORIZONTAL", "VERTICAL"];
+    fn as_str(&self) -> &str {
+        BarChartOrientation::as_str(self)
     }
 }
 
@@ -44715,9 +50578,18 @@ impl BarsArrangement {
             BarsArrangement::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BarsArrangement {
+    const VALUES: &'static [&'static str] = &["CLUSTERED", "STACKED", "STACKED_PERCENT"];
+    fn as_str(&self) -> &str {
+        BarsArrangement::as_str(self)
     }
 }
 
@@ -44769,9 +50641,18 @@ impl BaseMapStyleType {
             BaseMapStyleType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BaseMapStyleType {
+    const VALUES: &'static [&'static str] = &["LIGHT_GRAY", "DARK_GRAY", "STREET", "IMAGERY"];
+    fn as_str(&self) -> &str {
+        BaseMapStyleType::as_str(self)
     }
 }
 
@@ -44818,9 +50699,18 @@ impl BoxPlotFillStyle {
             BoxPlotFillStyle::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BoxPlotFillStyle {
+    const VALUES: &'static [&'static str] = &["SOLID", "TRANSPARENT"];
+    fn as_str(&self) -> &str {
+        BoxPlotFillStyle::as_str(self)
     }
 }
 
@@ -44865,9 +50755,18 @@ impl CategoricalAggregationFunction {
             CategoricalAggregationFunction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CategoricalAggregationFunction {
+    const VALUES: &'static [&'static str] = &["COUNT", "DISTINCT_COUNT"];
+    fn as_str(&self) -> &str {
+        CategoricalAggregationFunction::as_str(self)
     }
 }
 
@@ -44924,9 +50823,19 @@ impl CategoryFilterMatchOperator {
             CategoryFilterMatchOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CategoryFilterMatchOperator {
+    const VALUES: &'static [&'static str] =
+        &["EQUALS", "DOES_NOT_EQUAL", "CONTAINS", "DOES_NOT_CONTAIN", "STARTS_WITH", "ENDS_WITH"];
+    fn as_str(&self) -> &str {
+        CategoryFilterMatchOperator::as_str(self)
     }
 }
 
@@ -44972,9 +50881,18 @@ impl CategoryFilterSelectAllOptions {
             CategoryFilterSelectAllOptions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CategoryFilterSelectAllOptions {
+    const VALUES: &'static [&'static str] = &["FILTER_ALL_VALUES"];
+    fn as_str(&self) -> &str {
+        CategoryFilterSelectAllOptions::as_str(self)
     }
 }
 
@@ -45018,9 +50936,18 @@ impl ColorFillType {
             ColorFillType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ColorFillType {
+    const VALUES: &'static [&'static str] = &["DISCRETE", "GRADIENT"];
+    fn as_str(&self) -> &str {
+        ColorFillType::as_str(self)
     }
 }
 
@@ -45065,9 +50992,18 @@ impl ColumnRole {
             ColumnRole::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ColumnRole {
+    const VALUES: &'static [&'static str] = &["DIMENSION", "MEASURE"];
+    fn as_str(&self) -> &str {
+        ColumnRole::as_str(self)
     }
 }
 
@@ -45112,9 +51048,18 @@ impl CommitMode {
             CommitMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CommitMode {
+    const VALUES: &'static [&'static str] = &["AUTO", "MANUAL"];
+    fn as_str(&self) -> &str {
+        CommitMode::as_str(self)
     }
 }
 
@@ -45162,9 +51107,18 @@ impl ComparisonMethod {
             ComparisonMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComparisonMethod {
+    const VALUES: &'static [&'static str] = &["DIFFERENCE", "PERCENT_DIFFERENCE", "PERCENT"];
+    fn as_str(&self) -> &str {
+        ComparisonMethod::as_str(self)
     }
 }
 
@@ -45207,9 +51161,18 @@ impl ConditionalFormattingIconDisplayOption {
             ConditionalFormattingIconDisplayOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConditionalFormattingIconDisplayOption {
+    const VALUES: &'static [&'static str] = &["ICON_ONLY"];
+    fn as_str(&self) -> &str {
+        ConditionalFormattingIconDisplayOption::as_str(self)
     }
 }
 
@@ -45280,9 +51243,30 @@ impl ConditionalFormattingIconSetType {
             ConditionalFormattingIconSetType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConditionalFormattingIconSetType {
+    const VALUES: &'static [&'static str] = &[
+        "PLUS_MINUS",
+        "CHECK_X",
+        "THREE_COLOR_ARROW",
+        "THREE_GRAY_ARROW",
+        "CARET_UP_MINUS_DOWN",
+        "THREE_SHAPE",
+        "THREE_CIRCLE",
+        "FLAGS",
+        "BARS",
+        "FOUR_COLOR_ARROW",
+        "FOUR_GRAY_ARROW",
+    ];
+    fn as_str(&self) -> &str {
+        ConditionalFormattingIconSetType::as_str(self)
     }
 }
 
@@ -45336,9 +51320,18 @@ impl CrossDatasetTypes {
             CrossDatasetTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CrossDatasetTypes {
+    const VALUES: &'static [&'static str] = &["ALL_DATASETS", "SINGLE_DATASET"];
+    fn as_str(&self) -> &str {
+        CrossDatasetTypes::as_str(self)
     }
 }
 
@@ -45389,9 +51382,18 @@ impl CustomContentImageScalingConfiguration {
             CustomContentImageScalingConfiguration::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CustomContentImageScalingConfiguration {
+    const VALUES: &'static [&'static str] = &["FIT_TO_HEIGHT", "FIT_TO_WIDTH", "DO_NOT_SCALE", "SCALE_TO_VISUAL"];
+    fn as_str(&self) -> &str {
+        CustomContentImageScalingConfiguration::as_str(self)
     }
 }
 
@@ -45438,9 +51440,18 @@ impl CustomContentType {
             CustomContentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CustomContentType {
+    const VALUES: &'static [&'static str] = &["IMAGE", "OTHER_EMBEDDED_CONTENT"];
+    fn as_str(&self) -> &str {
+        CustomContentType::as_str(self)
     }
 }
 
@@ -45485,9 +51496,18 @@ impl DashboardBehavior {
             DashboardBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DashboardBehavior {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        DashboardBehavior::as_str(self)
     }
 }
 
@@ -45532,9 +51552,18 @@ impl DashboardUiState {
             DashboardUiState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DashboardUiState {
+    const VALUES: &'static [&'static str] = &["EXPANDED", "COLLAPSED"];
+    fn as_str(&self) -> &str {
+        DashboardUiState::as_str(self)
     }
 }
 
@@ -45582,9 +51611,18 @@ impl DataLabelContent {
             DataLabelContent::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataLabelContent {
+    const VALUES: &'static [&'static str] = &["VALUE", "PERCENT", "VALUE_AND_PERCENT"];
+    fn as_str(&self) -> &str {
+        DataLabelContent::as_str(self)
     }
 }
 
@@ -45630,9 +51668,18 @@ impl DataLabelOverlap {
             DataLabelOverlap::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataLabelOverlap {
+    const VALUES: &'static [&'static str] = &["DISABLE_OVERLAP", "ENABLE_OVERLAP"];
+    fn as_str(&self) -> &str {
+        DataLabelOverlap::as_str(self)
     }
 }
 
@@ -45689,9 +51736,18 @@ impl DataLabelPosition {
             DataLabelPosition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataLabelPosition {
+    const VALUES: &'static [&'static str] = &["INSIDE", "OUTSIDE", "LEFT", "TOP", "BOTTOM", "RIGHT"];
+    fn as_str(&self) -> &str {
+        DataLabelPosition::as_str(self)
     }
 }
 
@@ -45746,9 +51802,18 @@ impl DateAggregationFunction {
             DateAggregationFunction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DateAggregationFunction {
+    const VALUES: &'static [&'static str] = &["COUNT", "DISTINCT_COUNT", "MIN", "MAX"];
+    fn as_str(&self) -> &str {
+        DateAggregationFunction::as_str(self)
     }
 }
 
@@ -45810,9 +51875,19 @@ impl DayOfTheWeek {
             DayOfTheWeek::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DayOfTheWeek {
+    const VALUES: &'static [&'static str] =
+        &["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"];
+    fn as_str(&self) -> &str {
+        DayOfTheWeek::as_str(self)
     }
 }
 
@@ -45862,9 +51937,18 @@ impl DigitGroupingStyle {
             DigitGroupingStyle::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DigitGroupingStyle {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "LAKHS"];
+    fn as_str(&self) -> &str {
+        DigitGroupingStyle::as_str(self)
     }
 }
 
@@ -45912,9 +51996,18 @@ impl FilterNullOption {
             FilterNullOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilterNullOption {
+    const VALUES: &'static [&'static str] = &["ALL_VALUES", "NULLS_ONLY", "NON_NULLS_ONLY"];
+    fn as_str(&self) -> &str {
+        FilterNullOption::as_str(self)
     }
 }
 
@@ -45960,9 +52053,18 @@ impl FilterVisualScope {
             FilterVisualScope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilterVisualScope {
+    const VALUES: &'static [&'static str] = &["ALL_VISUALS", "SELECTED_VISUALS"];
+    fn as_str(&self) -> &str {
+        FilterVisualScope::as_str(self)
     }
 }
 
@@ -46007,9 +52109,18 @@ impl FontDecoration {
             FontDecoration::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FontDecoration {
+    const VALUES: &'static [&'static str] = &["UNDERLINE", "NONE"];
+    fn as_str(&self) -> &str {
+        FontDecoration::as_str(self)
     }
 }
 
@@ -46054,9 +52165,18 @@ impl FontStyle {
             FontStyle::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FontStyle {
+    const VALUES: &'static [&'static str] = &["NORMAL", "ITALIC"];
+    fn as_str(&self) -> &str {
+        FontStyle::as_str(self)
     }
 }
 
@@ -46101,9 +52221,18 @@ impl FontWeightName {
             FontWeightName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FontWeightName {
+    const VALUES: &'static [&'static str] = &["NORMAL", "BOLD"];
+    fn as_str(&self) -> &str {
+        FontWeightName::as_str(self)
     }
 }
 
@@ -46148,9 +52277,18 @@ impl ForecastComputationSeasonality {
             ForecastComputationSeasonality::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ForecastComputationSeasonality {
+    const VALUES: &'static [&'static str] = &["AUTOMATIC", "CUSTOM"];
+    fn as_str(&self) -> &str {
+        ForecastComputationSeasonality::as_str(self)
     }
 }
 
@@ -46206,9 +52344,24 @@ impl FunnelChartMeasureDataLabelStyle {
             FunnelChartMeasureDataLabelStyle::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FunnelChartMeasureDataLabelStyle {
+    const VALUES: &'static [&'static str] = &[
+        "VALUE_ONLY",
+        "PERCENTAGE_BY_FIRST_STAGE",
+        "PERCENTAGE_BY_PREVIOUS_STAGE",
+        "VALUE_AND_PERCENTAGE_BY_FIRST_STAGE",
+        "VALUE_AND_PERCENTAGE_BY_PREVIOUS_STAGE",
+    ];
+    fn as_str(&self) -> &str {
+        FunnelChartMeasureDataLabelStyle::as_str(self)
     }
 }
 
@@ -46258,9 +52411,18 @@ impl GeospatialColorState {
             GeospatialColorState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GeospatialColorState {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        GeospatialColorState::as_str(self)
     }
 }
 
@@ -46308,9 +52470,18 @@ impl GeospatialLayerType {
             GeospatialLayerType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GeospatialLayerType {
+    const VALUES: &'static [&'static str] = &["POINT", "LINE", "POLYGON"];
+    fn as_str(&self) -> &str {
+        GeospatialLayerType::as_str(self)
     }
 }
 
@@ -46356,9 +52527,18 @@ impl GeospatialMapNavigation {
             GeospatialMapNavigation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GeospatialMapNavigation {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        GeospatialMapNavigation::as_str(self)
     }
 }
 
@@ -46406,9 +52586,18 @@ impl GeospatialSelectedPointStyle {
             GeospatialSelectedPointStyle::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GeospatialSelectedPointStyle {
+    const VALUES: &'static [&'static str] = &["POINT", "CLUSTER", "HEATMAP"];
+    fn as_str(&self) -> &str {
+        GeospatialSelectedPointStyle::as_str(self)
     }
 }
 
@@ -46454,9 +52643,18 @@ impl HistogramBinType {
             HistogramBinType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HistogramBinType {
+    const VALUES: &'static [&'static str] = &["BIN_COUNT", "BIN_WIDTH"];
+    fn as_str(&self) -> &str {
+        HistogramBinType::as_str(self)
     }
 }
 
@@ -46507,9 +52705,18 @@ impl HorizontalTextAlignment {
             HorizontalTextAlignment::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HorizontalTextAlignment {
+    const VALUES: &'static [&'static str] = &["LEFT", "CENTER", "RIGHT", "AUTO"];
+    fn as_str(&self) -> &str {
+        HorizontalTextAlignment::as_str(self)
     }
 }
 
@@ -46628,9 +52835,45 @@ impl Icon {
             Icon::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Icon {
+    const VALUES: &'static [&'static str] = &[
+        "CARET_UP",
+        "CARET_DOWN",
+        "PLUS",
+        "MINUS",
+        "ARROW_UP",
+        "ARROW_DOWN",
+        "ARROW_LEFT",
+        "ARROW_UP_LEFT",
+        "ARROW_DOWN_LEFT",
+        "ARROW_RIGHT",
+        "ARROW_UP_RIGHT",
+        "ARROW_DOWN_RIGHT",
+        "FACE_UP",
+        "FACE_DOWN",
+        "FACE_FLAT",
+        "ONE_BAR",
+        "TWO_BAR",
+        "THREE_BAR",
+        "CIRCLE",
+        "TRIANGLE",
+        "SQUARE",
+        "FLAG",
+        "THUMBS_UP",
+        "THUMBS_DOWN",
+        "CHECKMARK",
+        "X",
+    ];
+    fn as_str(&self) -> &str {
+        Icon::as_str(self)
     }
 }
 
@@ -46699,9 +52942,18 @@ impl ImageCustomActionTrigger {
             ImageCustomActionTrigger::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ImageCustomActionTrigger {
+    const VALUES: &'static [&'static str] = &["CLICK", "MENU"];
+    fn as_str(&self) -> &str {
+        ImageCustomActionTrigger::as_str(self)
     }
 }
 
@@ -46746,9 +52998,18 @@ impl KpiSparklineType {
             KpiSparklineType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KpiSparklineType {
+    const VALUES: &'static [&'static str] = &["LINE", "AREA"];
+    fn as_str(&self) -> &str {
+        KpiSparklineType::as_str(self)
     }
 }
 
@@ -46793,9 +53054,18 @@ impl KpiVisualStandardLayoutType {
             KpiVisualStandardLayoutType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KpiVisualStandardLayoutType {
+    const VALUES: &'static [&'static str] = &["CLASSIC", "VERTICAL"];
+    fn as_str(&self) -> &str {
+        KpiVisualStandardLayoutType::as_str(self)
     }
 }
 
@@ -46840,9 +53110,18 @@ impl LayerCustomActionTrigger {
             LayerCustomActionTrigger::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LayerCustomActionTrigger {
+    const VALUES: &'static [&'static str] = &["DATA_POINT_CLICK", "DATA_POINT_MENU"];
+    fn as_str(&self) -> &str {
+        LayerCustomActionTrigger::as_str(self)
     }
 }
 
@@ -46896,9 +53175,18 @@ impl LayoutElementType {
             LayoutElementType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LayoutElementType {
+    const VALUES: &'static [&'static str] = &["VISUAL", "FILTER_CONTROL", "PARAMETER_CONTROL", "TEXT_BOX", "IMAGE"];
+    fn as_str(&self) -> &str {
+        LayoutElementType::as_str(self)
     }
 }
 
@@ -46952,9 +53240,18 @@ impl LegendPosition {
             LegendPosition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LegendPosition {
+    const VALUES: &'static [&'static str] = &["AUTO", "RIGHT", "BOTTOM", "TOP"];
+    fn as_str(&self) -> &str {
+        LegendPosition::as_str(self)
     }
 }
 
@@ -47004,9 +53301,18 @@ impl LineChartLineStyle {
             LineChartLineStyle::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LineChartLineStyle {
+    const VALUES: &'static [&'static str] = &["SOLID", "DOTTED", "DASHED"];
+    fn as_str(&self) -> &str {
+        LineChartLineStyle::as_str(self)
     }
 }
 
@@ -47061,9 +53367,18 @@ impl LineChartMarkerShape {
             LineChartMarkerShape::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LineChartMarkerShape {
+    const VALUES: &'static [&'static str] = &["CIRCLE", "TRIANGLE", "SQUARE", "DIAMOND", "ROUNDED_SQUARE"];
+    fn as_str(&self) -> &str {
+        LineChartMarkerShape::as_str(self)
     }
 }
 
@@ -47114,9 +53429,18 @@ impl LineChartType {
             LineChartType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LineChartType {
+    const VALUES: &'static [&'static str] = &["LINE", "AREA", "STACKED_AREA"];
+    fn as_str(&self) -> &str {
+        LineChartType::as_str(self)
     }
 }
 
@@ -47165,9 +53489,18 @@ impl LineInterpolation {
             LineInterpolation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LineInterpolation {
+    const VALUES: &'static [&'static str] = &["LINEAR", "SMOOTH", "STEPPED"];
+    fn as_str(&self) -> &str {
+        LineInterpolation::as_str(self)
     }
 }
 
@@ -47213,9 +53546,18 @@ impl MapZoomMode {
             MapZoomMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MapZoomMode {
+    const VALUES: &'static [&'static str] = &["AUTO", "MANUAL"];
+    fn as_str(&self) -> &str {
+        MapZoomMode::as_str(self)
     }
 }
 
@@ -47260,9 +53602,18 @@ impl MaximumMinimumComputationType {
             MaximumMinimumComputationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MaximumMinimumComputationType {
+    const VALUES: &'static [&'static str] = &["MAXIMUM", "MINIMUM"];
+    fn as_str(&self) -> &str {
+        MaximumMinimumComputationType::as_str(self)
     }
 }
 
@@ -47310,9 +53661,18 @@ impl MissingDataTreatmentOption {
             MissingDataTreatmentOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MissingDataTreatmentOption {
+    const VALUES: &'static [&'static str] = &["INTERPOLATE", "SHOW_AS_ZERO", "SHOW_AS_BLANK"];
+    fn as_str(&self) -> &str {
+        MissingDataTreatmentOption::as_str(self)
     }
 }
 
@@ -47358,9 +53718,18 @@ impl NegativeValueDisplayMode {
             NegativeValueDisplayMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NegativeValueDisplayMode {
+    const VALUES: &'static [&'static str] = &["POSITIVE", "NEGATIVE"];
+    fn as_str(&self) -> &str {
+        NegativeValueDisplayMode::as_str(self)
     }
 }
 
@@ -47423,9 +53792,19 @@ impl NumberScale {
             NumberScale::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NumberScale {
+    const VALUES: &'static [&'static str] =
+        &["NONE", "AUTO", "THOUSANDS", "MILLIONS", "BILLIONS", "TRILLIONS", "LAKHS", "CRORES"];
+    fn as_str(&self) -> &str {
+        NumberScale::as_str(self)
     }
 }
 
@@ -47476,9 +53855,18 @@ impl NumericEqualityMatchOperator {
             NumericEqualityMatchOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NumericEqualityMatchOperator {
+    const VALUES: &'static [&'static str] = &["EQUALS", "DOES_NOT_EQUAL"];
+    fn as_str(&self) -> &str {
+        NumericEqualityMatchOperator::as_str(self)
     }
 }
 
@@ -47520,9 +53908,18 @@ impl NumericFilterSelectAllOptions {
             NumericFilterSelectAllOptions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NumericFilterSelectAllOptions {
+    const VALUES: &'static [&'static str] = &["FILTER_ALL_VALUES"];
+    fn as_str(&self) -> &str {
+        NumericFilterSelectAllOptions::as_str(self)
     }
 }
 
@@ -47569,9 +53966,18 @@ impl NumericSeparatorSymbol {
             NumericSeparatorSymbol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NumericSeparatorSymbol {
+    const VALUES: &'static [&'static str] = &["COMMA", "DOT", "SPACE"];
+    fn as_str(&self) -> &str {
+        NumericSeparatorSymbol::as_str(self)
     }
 }
 
@@ -47617,9 +54023,18 @@ impl OtherCategories {
             OtherCategories::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OtherCategories {
+    const VALUES: &'static [&'static str] = &["INCLUDE", "EXCLUDE"];
+    fn as_str(&self) -> &str {
+        OtherCategories::as_str(self)
     }
 }
 
@@ -47667,9 +54082,18 @@ impl PanelBorderStyle {
             PanelBorderStyle::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PanelBorderStyle {
+    const VALUES: &'static [&'static str] = &["SOLID", "DASHED", "DOTTED"];
+    fn as_str(&self) -> &str {
+        PanelBorderStyle::as_str(self)
     }
 }
 
@@ -47715,9 +54139,18 @@ impl PaperOrientation {
             PaperOrientation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PaperOrientation {
+    const VALUES: &'static [&'static str] = &["PORTRAIT", "LANDSCAPE"];
+    fn as_str(&self) -> &str {
+        PaperOrientation::as_str(self)
     }
 }
 
@@ -47789,9 +54222,19 @@ impl PaperSize {
             PaperSize::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PaperSize {
+    const VALUES: &'static [&'static str] =
+        &["US_LETTER", "US_LEGAL", "US_TABLOID_LEDGER", "A0", "A1", "A2", "A3", "A4", "A5", "JIS_B4", "JIS_B5"];
+    fn as_str(&self) -> &str {
+        PaperSize::as_str(self)
     }
 }
 
@@ -47845,9 +54288,18 @@ impl ParameterValueType {
             ParameterValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ParameterValueType {
+    const VALUES: &'static [&'static str] = &["MULTI_VALUED", "SINGLE_VALUED"];
+    fn as_str(&self) -> &str {
+        ParameterValueType::as_str(self)
     }
 }
 
@@ -47895,9 +54347,18 @@ impl PivotTableConditionalFormattingScopeRole {
             PivotTableConditionalFormattingScopeRole::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PivotTableConditionalFormattingScopeRole {
+    const VALUES: &'static [&'static str] = &["FIELD", "FIELD_TOTAL", "GRAND_TOTAL"];
+    fn as_str(&self) -> &str {
+        PivotTableConditionalFormattingScopeRole::as_str(self)
     }
 }
 
@@ -47949,9 +54410,19 @@ impl PivotTableDataPathType {
             PivotTableDataPathType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PivotTableDataPathType {
+    const VALUES: &'static [&'static str] =
+        &["HIERARCHY_ROWS_LAYOUT_COLUMN", "MULTIPLE_ROW_METRICS_COLUMN", "EMPTY_COLUMN_HEADER", "COUNT_METRIC_COLUMN"];
+    fn as_str(&self) -> &str {
+        PivotTableDataPathType::as_str(self)
     }
 }
 
@@ -47998,9 +54469,18 @@ impl PivotTableFieldCollapseState {
             PivotTableFieldCollapseState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PivotTableFieldCollapseState {
+    const VALUES: &'static [&'static str] = &["COLLAPSED", "EXPANDED"];
+    fn as_str(&self) -> &str {
+        PivotTableFieldCollapseState::as_str(self)
     }
 }
 
@@ -48045,9 +54525,18 @@ impl PivotTableMetricPlacement {
             PivotTableMetricPlacement::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PivotTableMetricPlacement {
+    const VALUES: &'static [&'static str] = &["ROW", "COLUMN"];
+    fn as_str(&self) -> &str {
+        PivotTableMetricPlacement::as_str(self)
     }
 }
 
@@ -48092,9 +54581,18 @@ impl PivotTableRowsLayout {
             PivotTableRowsLayout::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PivotTableRowsLayout {
+    const VALUES: &'static [&'static str] = &["TABULAR", "HIERARCHY"];
+    fn as_str(&self) -> &str {
+        PivotTableRowsLayout::as_str(self)
     }
 }
 
@@ -48142,9 +54640,18 @@ impl PivotTableSubtotalLevel {
             PivotTableSubtotalLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PivotTableSubtotalLevel {
+    const VALUES: &'static [&'static str] = &["ALL", "CUSTOM", "LAST"];
+    fn as_str(&self) -> &str {
+        PivotTableSubtotalLevel::as_str(self)
     }
 }
 
@@ -48190,9 +54697,18 @@ impl PluginVisualAxisName {
             PluginVisualAxisName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PluginVisualAxisName {
+    const VALUES: &'static [&'static str] = &["GROUP_BY", "VALUE"];
+    fn as_str(&self) -> &str {
+        PluginVisualAxisName::as_str(self)
     }
 }
 
@@ -48240,9 +54756,18 @@ impl PrimaryValueDisplayType {
             PrimaryValueDisplayType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PrimaryValueDisplayType {
+    const VALUES: &'static [&'static str] = &["HIDDEN", "COMPARISON", "ACTUAL"];
+    fn as_str(&self) -> &str {
+        PrimaryValueDisplayType::as_str(self)
     }
 }
 
@@ -48288,9 +54813,18 @@ impl QBusinessInsightsStatus {
             QBusinessInsightsStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for QBusinessInsightsStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        QBusinessInsightsStatus::as_str(self)
     }
 }
 
@@ -48338,9 +54872,18 @@ impl RadarChartAxesRangeScale {
             RadarChartAxesRangeScale::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RadarChartAxesRangeScale {
+    const VALUES: &'static [&'static str] = &["AUTO", "INDEPENDENT", "SHARED"];
+    fn as_str(&self) -> &str {
+        RadarChartAxesRangeScale::as_str(self)
     }
 }
 
@@ -48386,9 +54929,18 @@ impl RadarChartShape {
             RadarChartShape::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RadarChartShape {
+    const VALUES: &'static [&'static str] = &["CIRCLE", "POLYGON"];
+    fn as_str(&self) -> &str {
+        RadarChartShape::as_str(self)
     }
 }
 
@@ -48436,9 +54988,18 @@ impl ReferenceLineLabelHorizontalPosition {
             ReferenceLineLabelHorizontalPosition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReferenceLineLabelHorizontalPosition {
+    const VALUES: &'static [&'static str] = &["LEFT", "CENTER", "RIGHT"];
+    fn as_str(&self) -> &str {
+        ReferenceLineLabelHorizontalPosition::as_str(self)
     }
 }
 
@@ -48484,9 +55045,18 @@ impl ReferenceLineLabelVerticalPosition {
             ReferenceLineLabelVerticalPosition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReferenceLineLabelVerticalPosition {
+    const VALUES: &'static [&'static str] = &["ABOVE", "BELOW"];
+    fn as_str(&self) -> &str {
+        ReferenceLineLabelVerticalPosition::as_str(self)
     }
 }
 
@@ -48534,9 +55104,18 @@ impl ReferenceLinePatternType {
             ReferenceLinePatternType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReferenceLinePatternType {
+    const VALUES: &'static [&'static str] = &["SOLID", "DASHED", "DOTTED"];
+    fn as_str(&self) -> &str {
+        ReferenceLinePatternType::as_str(self)
     }
 }
 
@@ -48582,9 +55161,18 @@ impl ReferenceLineSeriesType {
             ReferenceLineSeriesType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReferenceLineSeriesType {
+    const VALUES: &'static [&'static str] = &["BAR", "LINE"];
+    fn as_str(&self) -> &str {
+        ReferenceLineSeriesType::as_str(self)
     }
 }
 
@@ -48629,9 +55217,18 @@ impl ReferenceLineValueLabelRelativePosition {
             ReferenceLineValueLabelRelativePosition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReferenceLineValueLabelRelativePosition {
+    const VALUES: &'static [&'static str] = &["BEFORE_CUSTOM_LABEL", "AFTER_CUSTOM_LABEL"];
+    fn as_str(&self) -> &str {
+        ReferenceLineValueLabelRelativePosition::as_str(self)
     }
 }
 
@@ -48685,9 +55282,18 @@ impl RelativeDateType {
             RelativeDateType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RelativeDateType {
+    const VALUES: &'static [&'static str] = &["PREVIOUS", "THIS", "LAST", "NOW", "NEXT"];
+    fn as_str(&self) -> &str {
+        RelativeDateType::as_str(self)
     }
 }
 
@@ -48744,9 +55350,18 @@ impl RelativeFontSize {
             RelativeFontSize::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RelativeFontSize {
+    const VALUES: &'static [&'static str] = &["EXTRA_SMALL", "SMALL", "MEDIUM", "LARGE", "EXTRA_LARGE"];
+    fn as_str(&self) -> &str {
+        RelativeFontSize::as_str(self)
     }
 }
 
@@ -48794,9 +55409,18 @@ impl ResizeOption {
             ResizeOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResizeOption {
+    const VALUES: &'static [&'static str] = &["FIXED", "RESPONSIVE"];
+    fn as_str(&self) -> &str {
+        ResizeOption::as_str(self)
     }
 }
 
@@ -48841,9 +55465,18 @@ impl SectionPageBreakStatus {
             SectionPageBreakStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SectionPageBreakStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        SectionPageBreakStatus::as_str(self)
     }
 }
 
@@ -48885,9 +55518,18 @@ impl SelectAllValueOptions {
             SelectAllValueOptions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SelectAllValueOptions {
+    const VALUES: &'static [&'static str] = &["ALL_VALUES"];
+    fn as_str(&self) -> &str {
+        SelectAllValueOptions::as_str(self)
     }
 }
 
@@ -48928,9 +55570,18 @@ impl SelectedFieldOptions {
             SelectedFieldOptions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SelectedFieldOptions {
+    const VALUES: &'static [&'static str] = &["ALL_FIELDS"];
+    fn as_str(&self) -> &str {
+        SelectedFieldOptions::as_str(self)
     }
 }
 
@@ -48974,9 +55625,18 @@ impl SelectedTooltipType {
             SelectedTooltipType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SelectedTooltipType {
+    const VALUES: &'static [&'static str] = &["BASIC", "DETAILED"];
+    fn as_str(&self) -> &str {
+        SelectedTooltipType::as_str(self)
     }
 }
 
@@ -49021,9 +55681,18 @@ impl SheetContentType {
             SheetContentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SheetContentType {
+    const VALUES: &'static [&'static str] = &["PAGINATED", "INTERACTIVE"];
+    fn as_str(&self) -> &str {
+        SheetContentType::as_str(self)
     }
 }
 
@@ -49068,9 +55737,18 @@ impl SheetControlDateTimePickerType {
             SheetControlDateTimePickerType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SheetControlDateTimePickerType {
+    const VALUES: &'static [&'static str] = &["SINGLE_VALUED", "DATE_RANGE"];
+    fn as_str(&self) -> &str {
+        SheetControlDateTimePickerType::as_str(self)
     }
 }
 
@@ -49115,9 +55793,18 @@ impl SheetControlListType {
             SheetControlListType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SheetControlListType {
+    const VALUES: &'static [&'static str] = &["MULTI_SELECT", "SINGLE_SELECT"];
+    fn as_str(&self) -> &str {
+        SheetControlListType::as_str(self)
     }
 }
 
@@ -49162,9 +55849,18 @@ impl SheetControlSliderType {
             SheetControlSliderType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SheetControlSliderType {
+    const VALUES: &'static [&'static str] = &["SINGLE_POINT", "RANGE"];
+    fn as_str(&self) -> &str {
+        SheetControlSliderType::as_str(self)
     }
 }
 
@@ -49215,9 +55911,18 @@ impl SheetImageScalingType {
             SheetImageScalingType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SheetImageScalingType {
+    const VALUES: &'static [&'static str] = &["SCALE_TO_WIDTH", "SCALE_TO_HEIGHT", "SCALE_TO_CONTAINER", "SCALE_NONE"];
+    fn as_str(&self) -> &str {
+        SheetImageScalingType::as_str(self)
     }
 }
 
@@ -49261,9 +55966,18 @@ impl SimpleAttributeAggregationFunction {
             SimpleAttributeAggregationFunction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SimpleAttributeAggregationFunction {
+    const VALUES: &'static [&'static str] = &["UNIQUE_VALUE"];
+    fn as_str(&self) -> &str {
+        SimpleAttributeAggregationFunction::as_str(self)
     }
 }
 
@@ -49334,9 +56048,19 @@ impl SimpleNumericalAggregationFunction {
             SimpleNumericalAggregationFunction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SimpleNumericalAggregationFunction {
+    const VALUES: &'static [&'static str] =
+        &["SUM", "AVERAGE", "MIN", "MAX", "COUNT", "DISTINCT_COUNT", "VAR", "VARP", "STDEV", "STDEVP", "MEDIAN"];
+    fn as_str(&self) -> &str {
+        SimpleNumericalAggregationFunction::as_str(self)
     }
 }
 
@@ -49402,9 +56126,18 @@ impl SimpleTotalAggregationFunction {
             SimpleTotalAggregationFunction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SimpleTotalAggregationFunction {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "SUM", "AVERAGE", "MIN", "MAX", "NONE"];
+    fn as_str(&self) -> &str {
+        SimpleTotalAggregationFunction::as_str(self)
     }
 }
 
@@ -49450,9 +56183,18 @@ impl SingleYAxisOption {
             SingleYAxisOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SingleYAxisOption {
+    const VALUES: &'static [&'static str] = &["PRIMARY_Y_AXIS"];
+    fn as_str(&self) -> &str {
+        SingleYAxisOption::as_str(self)
     }
 }
 
@@ -49496,9 +56238,18 @@ impl SmallMultiplesAxisPlacement {
             SmallMultiplesAxisPlacement::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SmallMultiplesAxisPlacement {
+    const VALUES: &'static [&'static str] = &["OUTSIDE", "INSIDE"];
+    fn as_str(&self) -> &str {
+        SmallMultiplesAxisPlacement::as_str(self)
     }
 }
 
@@ -49543,9 +56294,18 @@ impl SmallMultiplesAxisScale {
             SmallMultiplesAxisScale::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SmallMultiplesAxisScale {
+    const VALUES: &'static [&'static str] = &["SHARED", "INDEPENDENT"];
+    fn as_str(&self) -> &str {
+        SmallMultiplesAxisScale::as_str(self)
     }
 }
 
@@ -49590,9 +56350,18 @@ impl SortDirection {
             SortDirection::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SortDirection {
+    const VALUES: &'static [&'static str] = &["ASC", "DESC"];
+    fn as_str(&self) -> &str {
+        SortDirection::as_str(self)
     }
 }
 
@@ -49640,9 +56409,18 @@ impl SpecialValue {
             SpecialValue::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SpecialValue {
+    const VALUES: &'static [&'static str] = &["EMPTY", "NULL", "OTHER"];
+    fn as_str(&self) -> &str {
+        SpecialValue::as_str(self)
     }
 }
 
@@ -49691,9 +56469,18 @@ impl StyledCellType {
             StyledCellType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StyledCellType {
+    const VALUES: &'static [&'static str] = &["TOTAL", "METRIC_HEADER", "VALUE"];
+    fn as_str(&self) -> &str {
+        StyledCellType::as_str(self)
     }
 }
 
@@ -49739,9 +56526,18 @@ impl TableBorderStyle {
             TableBorderStyle::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TableBorderStyle {
+    const VALUES: &'static [&'static str] = &["NONE", "SOLID"];
+    fn as_str(&self) -> &str {
+        TableBorderStyle::as_str(self)
     }
 }
 
@@ -49789,9 +56585,18 @@ impl TableCellImageScalingConfiguration {
             TableCellImageScalingConfiguration::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TableCellImageScalingConfiguration {
+    const VALUES: &'static [&'static str] = &["FIT_TO_CELL_HEIGHT", "FIT_TO_CELL_WIDTH", "DO_NOT_SCALE"];
+    fn as_str(&self) -> &str {
+        TableCellImageScalingConfiguration::as_str(self)
     }
 }
 
@@ -49834,9 +56639,18 @@ impl TableFieldIconSetType {
             TableFieldIconSetType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TableFieldIconSetType {
+    const VALUES: &'static [&'static str] = &["LINK"];
+    fn as_str(&self) -> &str {
+        TableFieldIconSetType::as_str(self)
     }
 }
 
@@ -49880,9 +56694,18 @@ impl TableOrientation {
             TableOrientation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TableOrientation {
+    const VALUES: &'static [&'static str] = &["VERTICAL", "HORIZONTAL"];
+    fn as_str(&self) -> &str {
+        TableOrientation::as_str(self)
     }
 }
 
@@ -49930,9 +56753,18 @@ impl TableTotalsPlacement {
             TableTotalsPlacement::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TableTotalsPlacement {
+    const VALUES: &'static [&'static str] = &["START", "END", "AUTO"];
+    fn as_str(&self) -> &str {
+        TableTotalsPlacement::as_str(self)
     }
 }
 
@@ -49978,9 +56810,18 @@ impl TableTotalsScrollStatus {
             TableTotalsScrollStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TableTotalsScrollStatus {
+    const VALUES: &'static [&'static str] = &["PINNED", "SCROLLED"];
+    fn as_str(&self) -> &str {
+        TableTotalsScrollStatus::as_str(self)
     }
 }
 
@@ -50022,9 +56863,18 @@ impl TargetVisualOptions {
             TargetVisualOptions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetVisualOptions {
+    const VALUES: &'static [&'static str] = &["ALL_VISUALS"];
+    fn as_str(&self) -> &str {
+        TargetVisualOptions::as_str(self)
     }
 }
 
@@ -50068,9 +56918,18 @@ impl TextWrap {
             TextWrap::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TextWrap {
+    const VALUES: &'static [&'static str] = &["NONE", "WRAP"];
+    fn as_str(&self) -> &str {
+        TextWrap::as_str(self)
     }
 }
 
@@ -50136,9 +56995,19 @@ impl TimeGranularity {
             TimeGranularity::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TimeGranularity {
+    const VALUES: &'static [&'static str] =
+        &["YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR", "MINUTE", "SECOND", "MILLISECOND"];
+    fn as_str(&self) -> &str {
+        TimeGranularity::as_str(self)
     }
 }
 
@@ -50193,9 +57062,18 @@ impl TooltipTarget {
             TooltipTarget::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TooltipTarget {
+    const VALUES: &'static [&'static str] = &["BOTH", "BAR", "LINE"];
+    fn as_str(&self) -> &str {
+        TooltipTarget::as_str(self)
     }
 }
 
@@ -50241,9 +57119,18 @@ impl TooltipTitleType {
             TooltipTitleType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TooltipTitleType {
+    const VALUES: &'static [&'static str] = &["NONE", "PRIMARY_VALUE"];
+    fn as_str(&self) -> &str {
+        TooltipTitleType::as_str(self)
     }
 }
 
@@ -50288,9 +57175,18 @@ impl TopBottomComputationType {
             TopBottomComputationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TopBottomComputationType {
+    const VALUES: &'static [&'static str] = &["TOP", "BOTTOM"];
+    fn as_str(&self) -> &str {
+        TopBottomComputationType::as_str(self)
     }
 }
 
@@ -50335,9 +57231,18 @@ impl TopBottomSortOrder {
             TopBottomSortOrder::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TopBottomSortOrder {
+    const VALUES: &'static [&'static str] = &["PERCENT_DIFFERENCE", "ABSOLUTE_DIFFERENCE"];
+    fn as_str(&self) -> &str {
+        TopBottomSortOrder::as_str(self)
     }
 }
 
@@ -50382,9 +57287,18 @@ impl TransposedColumnType {
             TransposedColumnType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TransposedColumnType {
+    const VALUES: &'static [&'static str] = &["ROW_HEADER_COLUMN", "VALUE_COLUMN"];
+    fn as_str(&self) -> &str {
+        TransposedColumnType::as_str(self)
     }
 }
 
@@ -50432,9 +57346,18 @@ impl UrlTargetConfiguration {
             UrlTargetConfiguration::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UrlTargetConfiguration {
+    const VALUES: &'static [&'static str] = &["NEW_TAB", "NEW_WINDOW", "SAME_TAB"];
+    fn as_str(&self) -> &str {
+        UrlTargetConfiguration::as_str(self)
     }
 }
 
@@ -50480,9 +57403,18 @@ impl ValidationStrategyMode {
             ValidationStrategyMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ValidationStrategyMode {
+    const VALUES: &'static [&'static str] = &["STRICT", "LENIENT"];
+    fn as_str(&self) -> &str {
+        ValidationStrategyMode::as_str(self)
     }
 }
 
@@ -50527,9 +57459,18 @@ impl ValueWhenUnsetOption {
             ValueWhenUnsetOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ValueWhenUnsetOption {
+    const VALUES: &'static [&'static str] = &["RECOMMENDED_VALUE", "NULL"];
+    fn as_str(&self) -> &str {
+        ValueWhenUnsetOption::as_str(self)
     }
 }
 
@@ -50580,9 +57521,18 @@ impl VerticalTextAlignment {
             VerticalTextAlignment::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VerticalTextAlignment {
+    const VALUES: &'static [&'static str] = &["TOP", "MIDDLE", "BOTTOM", "AUTO"];
+    fn as_str(&self) -> &str {
+        VerticalTextAlignment::as_str(self)
     }
 }
 
@@ -50629,9 +57579,18 @@ impl Visibility {
             Visibility::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Visibility {
+    const VALUES: &'static [&'static str] = &["HIDDEN", "VISIBLE"];
+    fn as_str(&self) -> &str {
+        Visibility::as_str(self)
     }
 }
 
@@ -50676,9 +57635,18 @@ impl VisualCustomActionTrigger {
             VisualCustomActionTrigger::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VisualCustomActionTrigger {
+    const VALUES: &'static [&'static str] = &["DATA_POINT_CLICK", "DATA_POINT_MENU"];
+    fn as_str(&self) -> &str {
+        VisualCustomActionTrigger::as_str(self)
     }
 }
 
@@ -50723,9 +57691,18 @@ impl WidgetStatus {
             WidgetStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WidgetStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        WidgetStatus::as_str(self)
     }
 }
 
@@ -50770,9 +57747,18 @@ impl WordCloudCloudLayout {
             WordCloudCloudLayout::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WordCloudCloudLayout {
+    const VALUES: &'static [&'static str] = &["FLUID", "NORMAL"];
+    fn as_str(&self) -> &str {
+        WordCloudCloudLayout::as_str(self)
     }
 }
 
@@ -50817,9 +57803,18 @@ impl WordCloudWordCasing {
             WordCloudWordCasing::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WordCloudWordCasing {
+    const VALUES: &'static [&'static str] = &["LOWER_CASE", "EXISTING_CASE"];
+    fn as_str(&self) -> &str {
+        WordCloudWordCasing::as_str(self)
     }
 }
 
@@ -50864,9 +57859,18 @@ impl WordCloudWordOrientation {
             WordCloudWordOrientation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WordCloudWordOrientation {
+    const VALUES: &'static [&'static str] = &["HORIZONTAL", "HORIZONTAL_AND_VERTICAL"];
+    fn as_str(&self) -> &str {
+        WordCloudWordOrientation::as_str(self)
     }
 }
 
@@ -50917,9 +57921,18 @@ impl WordCloudWordPadding {
             WordCloudWordPadding::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WordCloudWordPadding {
+    const VALUES: &'static [&'static str] = &["NONE", "SMALL", "MEDIUM", "LARGE"];
+    fn as_str(&self) -> &str {
+        WordCloudWordPadding::as_str(self)
     }
 }
 
@@ -50966,9 +57979,18 @@ impl WordCloudWordScaling {
             WordCloudWordScaling::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WordCloudWordScaling {
+    const VALUES: &'static [&'static str] = &["EMPHASIZE", "NORMAL"];
+    fn as_str(&self) -> &str {
+        WordCloudWordScaling::as_str(self)
     }
 }
 

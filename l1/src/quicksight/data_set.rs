@@ -5,69 +5,124 @@ use crate::rt::*;
 
 /// The [`AWS::QuickSight::DataSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-quicksight-dataset.html) resource type.
 ///
+/// Creates a dataset. This operation doesn't support datasets that include uploaded files as a source.
+///
 /// Build it with [`DataSet::builder`]; adding it to a stack returns a [`DataSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSet {
     /// `AwsAccountId`. Changing it replaces the resource.
+    ///
+    /// The AWS account ID.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
     pub aws_account_id: Option<Val<String>>,
     /// `ColumnGroups`.
     ///
+    /// Groupings of columns that work together in certain Amazon Quick Sight features. Currently, only
+    /// geospatial hierarchy is supported.
+    ///
     /// - Items: 1 to 8.
     pub column_groups: Option<Val<Vec<ColumnGroup>>>,
     /// `ColumnLevelPermissionRules`.
     ///
+    /// A set of one or more definitions of a `ColumnLevelPermissionRule` .
+    ///
     /// - Items: at least 1.
     pub column_level_permission_rules: Option<Val<Vec<ColumnLevelPermissionRule>>>,
     /// `DataPrepConfiguration`.
+    ///
+    /// The data preparation configuration associated with this dataset.
     pub data_prep_configuration: Option<Val<DataPrepConfiguration>>,
     /// `DataSetId`. Changing it replaces the resource.
+    ///
+    /// An ID for the dataset that you want to create. This ID is unique per AWS Region for each AWS
+    /// account.
     pub data_set_id: Option<Val<String>>,
     /// `DataSetRefreshProperties`.
+    ///
+    /// The refresh properties of a dataset.
     pub data_set_refresh_properties: Option<Val<DataSetRefreshProperties>>,
     /// `DataSetUsageConfiguration`.
+    ///
+    /// The usage configuration to apply to child datasets that reference this dataset as a source.
     pub data_set_usage_configuration: Option<Val<DataSetUsageConfiguration>>,
     /// `DatasetParameters`.
+    ///
+    /// The parameters that are declared in a dataset.
     ///
     /// - Items: 0 to 32.
     pub dataset_parameters: Option<Val<Vec<DatasetParameter>>>,
     /// `FieldFolders`.
+    ///
+    /// The folder that contains fields and nested subfolders for your dataset.
     pub field_folders: Option<Val<BTreeMap<String, FieldFolder>>>,
     /// `FolderArns`.
+    ///
+    /// \<p>When you create the dataset, Amazon QuickSight adds the dataset to these folders.\</p>
     ///
     /// - Items: 0 to 10.
     pub folder_arns: Option<Val<Vec<String>>>,
     /// `ImportMode`.
+    ///
+    /// Indicates whether you want to import the data into SPICE.
     pub import_mode: Option<Val<DataSetImportMode>>,
     /// `IngestionWaitPolicy`.
+    ///
+    /// The wait policy to use when creating or updating a Dataset. The default is to wait for SPICE
+    /// ingestion to finish with timeout of 36 hours.
     pub ingestion_wait_policy: Option<Val<IngestionWaitPolicy>>,
     /// `LogicalTableMap`.
     pub logical_table_map: Option<Val<BTreeMap<String, LogicalTable>>>,
     /// `Name`.
     ///
+    /// The display name for the dataset.
+    ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `PerformanceConfiguration`.
+    ///
+    /// The performance optimization configuration of a dataset.
     pub performance_configuration: Option<Val<PerformanceConfiguration>>,
     /// `Permissions`.
+    ///
+    /// A list of resource permissions on the dataset.
     ///
     /// - Items: 1 to 64.
     pub permissions: Option<Val<Vec<ResourcePermission>>>,
     /// `PhysicalTableMap`.
+    ///
+    /// Declares the physical tables that are available in the underlying data sources.
     pub physical_table_map: Option<Val<BTreeMap<String, PhysicalTable>>>,
     /// `RowLevelPermissionDataSet`.
+    ///
+    /// \<p>Information about a dataset that contains permissions for row-level security (RLS).
+    ///    The permissions dataset maps fields to users or groups. For more information, see
+    ///    \<a
+    ///    href="<https://docs.aws.amazon.com/quicksight/latest/user/restrict-access-to-a-data-set-using-row-level-security.html>">Using
+    ///    Row-Level Security (RLS) to Restrict Access to a Dataset\</a> in the \<i>Amazon QuickSight User
+    ///    Guide\</i>.\</p>
+    ///    \<p>The option to deny permissions by setting \<code>PermissionPolicy\</code> to
+    ///    \<code>DENY_ACCESS\</code> is
+    ///    not supported for new RLS datasets.\</p>
     pub row_level_permission_data_set: Option<Val<RowLevelPermissionDataSet>>,
     /// `RowLevelPermissionTagConfiguration`.
+    ///
+    /// \<p>The configuration of tags on a dataset to set row-level security. \</p>
     pub row_level_permission_tag_configuration: Option<Val<RowLevelPermissionTagConfiguration>>,
     /// `SemanticModelConfiguration`.
+    ///
+    /// The semantic model configuration associated with this dataset.
     pub semantic_model_configuration: Option<Val<SemanticModelConfiguration>>,
     /// `Tags`.
+    ///
+    /// Contains a map of the key-value pairs for the resource tag or tags assigned to the dataset.
     ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UseAs`.
+    ///
+    /// The usage of the dataset.
     pub use_as: Option<Val<DataSetUseAs>>,
 }
 
@@ -310,22 +365,34 @@ impl Deref for DataSetHandle {
 
 impl DataSetHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the dataset.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ConsumedSpiceCapacityInBytes`.
+    ///
+    /// \<p>The amount of SPICE capacity used by this dataset. This is 0 if the dataset isn't
+    ///    imported into SPICE.\</p>
     pub fn attr_consumed_spice_capacity_in_bytes(&self) -> Val<f64> {
         self.0.get_att("ConsumedSpiceCapacityInBytes")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The time this dataset version was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The time this dataset version was last updated.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }
     /// `Fn::GetAtt` `OutputColumns`.
+    ///
+    /// \<p>The list of columns after all transforms. These columns are available in templates,
+    ///    analyses, and dashboards.\</p>
     pub fn attr_output_columns(&self) -> Val<Json> {
         self.0.get_att("OutputColumns")
     }
@@ -340,21 +407,34 @@ impl DataSetHandle {
 }
 
 /// The [`AggregateOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-aggregateoperation.html) property type.
+///
+/// A transform operation that groups rows by specified columns and applies aggregation functions to
+/// calculate summary values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AggregateOperation {
     /// `Aggregations`: required.
+    ///
+    /// The list of aggregation functions to apply to the grouped data, such as `SUM` , `COUNT` , or
+    /// `AVERAGE` .
     ///
     /// - Items: 0 to 128.
     pub aggregations: Option<Val<Vec<Aggregation>>>,
     /// `Alias`: required.
     ///
+    /// Alias for this operation.
+    ///
     /// - Length: 1 to 64.
     pub alias: Option<Val<String>>,
     /// `GroupByColumnNames`.
     ///
+    /// The list of column names to group by when performing the aggregation. Rows with the same values in
+    /// these columns will be grouped together.
+    ///
     /// - Items: 0 to 128.
     pub group_by_column_names: Option<Val<Vec<String>>>,
     /// `Source`: required.
+    ///
+    /// The source transform operation that provides input data for the aggregation.
     pub source: Option<Val<TransformOperationSource>>,
 }
 
@@ -448,15 +528,24 @@ impl ToValue for AggregateOperation {
 impl Literal for AggregateOperation {}
 
 /// The [`Aggregation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-aggregation.html) property type.
+///
+/// Defines an aggregation function to be applied to grouped data, creating a new column with the
+/// calculated result.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Aggregation {
     /// `AggregationFunction`: required.
+    ///
+    /// The aggregation function to apply, such as `SUM` , `COUNT` , `AVERAGE` , `MIN` , `MAX`
     pub aggregation_function: Option<Val<DataPrepAggregationFunction>>,
     /// `NewColumnId`: required.
+    ///
+    /// A unique identifier for the new column that will contain the aggregated values.
     ///
     /// - Length: 1 to 64.
     pub new_column_id: Option<Val<String>>,
     /// `NewColumnName`: required.
+    ///
+    /// The name for the new column that will contain the aggregated values.
     ///
     /// - Length: 1 to 127.
     pub new_column_name: Option<Val<String>>,
@@ -541,19 +630,30 @@ impl ToValue for Aggregation {
 impl Literal for Aggregation {}
 
 /// The [`AppendOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-appendoperation.html) property type.
+///
+/// A transform operation that combines rows from two data sources by stacking them vertically (union
+/// operation).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppendOperation {
     /// `Alias`: required.
+    ///
+    /// Alias for this operation.
     ///
     /// - Length: 1 to 64.
     pub alias: Option<Val<String>>,
     /// `AppendedColumns`: required.
     ///
+    /// The list of columns to include in the appended result, mapping columns from both sources.
+    ///
     /// - Items: 0 to 2048.
     pub appended_columns: Option<Val<Vec<AppendedColumn>>>,
     /// `FirstSource`.
+    ///
+    /// The first data source to be included in the append operation.
     pub first_source: Option<Val<TransformOperationSource>>,
     /// `SecondSource`.
+    ///
+    /// The second data source to be appended to the first source.
     pub second_source: Option<Val<TransformOperationSource>>,
 }
 
@@ -640,13 +740,20 @@ impl ToValue for AppendOperation {
 impl Literal for AppendOperation {}
 
 /// The [`AppendedColumn`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-appendedcolumn.html) property type.
+///
+/// Represents a column that will be included in the result of an append operation, combining data from
+/// multiple sources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppendedColumn {
     /// `ColumnName`: required.
     ///
+    /// The name of the column to include in the appended result.
+    ///
     /// - Length: 1 to 127.
     pub column_name: Option<Val<String>>,
     /// `NewColumnId`: required.
+    ///
+    /// A unique identifier for the column in the appended result.
     ///
     /// - Length: 1 to 64.
     pub new_column_id: Option<Val<String>>,
@@ -711,17 +818,27 @@ impl ToValue for AppendedColumn {
 impl Literal for AppendedColumn {}
 
 /// The [`CalculatedColumn`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-calculatedcolumn.html) property type.
+///
+/// A calculated column for a dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CalculatedColumn {
     /// `ColumnId`: required.
+    ///
+    /// A unique ID to identify a calculated column. During a dataset update, if the column ID of a
+    /// calculated column matches that of an existing calculated column, Quick Sight preserves the existing
+    /// calculated column.
     ///
     /// - Length: 1 to 64.
     pub column_id: Option<Val<String>>,
     /// `ColumnName`: required.
     ///
+    /// Column name.
+    ///
     /// - Length: 1 to 127.
     pub column_name: Option<Val<String>>,
     /// `Expression`: required.
+    ///
+    /// An expression that defines the calculated column.
     ///
     /// - Length: 1 to 250000.
     pub expression: Option<Val<String>>,
@@ -796,19 +913,31 @@ impl ToValue for CalculatedColumn {
 impl Literal for CalculatedColumn {}
 
 /// The [`CastColumnTypeOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-castcolumntypeoperation.html) property type.
+///
+/// A transform operation that casts a column to a different type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CastColumnTypeOperation {
     /// `ColumnName`: required.
+    ///
+    /// Column name.
     ///
     /// - Length: 1 to 127.
     pub column_name: Option<Val<String>>,
     /// `Format`.
     ///
+    /// When casting a column from string to datetime type, you can supply a string in a format supported by
+    /// Quick Sight to denote the source data format.
+    ///
     /// - Length: 0 to 32.
     pub format: Option<Val<String>>,
     /// `NewColumnType`: required.
+    ///
+    /// New column data type.
     pub new_column_type: Option<Val<ColumnDataType>>,
     /// `SubType`.
+    ///
+    /// The sub data type of the new column. Sub types are only available for decimal columns that are part
+    /// of a SPICE dataset.
     pub sub_type: Option<Val<ColumnDataSubType>>,
 }
 
@@ -892,17 +1021,25 @@ impl ToValue for CastColumnTypeOperation {
 impl Literal for CastColumnTypeOperation {}
 
 /// The [`CastColumnTypesOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-castcolumntypesoperation.html) property type.
+///
+/// A transform operation that changes the data types of one or more columns in the dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CastColumnTypesOperation {
     /// `Alias`: required.
+    ///
+    /// Alias for this operation.
     ///
     /// - Length: 1 to 64.
     pub alias: Option<Val<String>>,
     /// `CastColumnTypeOperations`: required.
     ///
+    /// The list of column type casting operations to perform.
+    ///
     /// - Items: 0 to 2048.
     pub cast_column_type_operations: Option<Val<Vec<CastColumnTypeOperation>>>,
     /// `Source`: required.
+    ///
+    /// The source transform operation that provides input data for the type casting.
     pub source: Option<Val<TransformOperationSource>>,
 }
 
@@ -988,9 +1125,13 @@ impl ToValue for CastColumnTypesOperation {
 impl Literal for CastColumnTypesOperation {}
 
 /// The [`ColumnDescription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-columndescription.html) property type.
+///
+/// Metadata that contains a description for a column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnDescription {
     /// `Text`.
+    ///
+    /// The text of a description for a column.
     ///
     /// - Length: 0 to 500.
     pub text: Option<Val<String>>,
@@ -1040,9 +1181,14 @@ impl ToValue for ColumnDescription {
 impl Literal for ColumnDescription {}
 
 /// The [`ColumnGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-columngroup.html) property type.
+///
+/// Groupings of columns that work together in certain Quick Sight features. This is a variant type
+/// structure. For this structure to be valid, only one of the attributes can be non-null.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnGroup {
     /// `GeoSpatialColumnGroup`.
+    ///
+    /// Geospatial column group that denotes a hierarchy.
     pub geo_spatial_column_group: Option<Val<GeoSpatialColumnGroup>>,
 }
 
@@ -1090,13 +1236,22 @@ impl ToValue for ColumnGroup {
 impl Literal for ColumnGroup {}
 
 /// The [`ColumnLevelPermissionRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-columnlevelpermissionrule.html) property type.
+///
+/// A rule defined to grant access on one or more restricted columns. Each dataset can have multiple
+/// rules. To create a restricted column, you add it to one or more rules. Each rule must contain at
+/// least one column and at least one user or group. To be able to see a restricted column, a user or
+/// group needs to be added to a rule for that column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnLevelPermissionRule {
     /// `ColumnNames`.
     ///
+    /// An array of column names.
+    ///
     /// - Items: at least 1.
     pub column_names: Option<Val<Vec<String>>>,
     /// `Principals`.
+    ///
+    /// An array of Amazon Resource Names (ARNs) for Quick users or groups.
     ///
     /// - Items: 1 to 100.
     pub principals: Option<Val<Vec<String>>>,
@@ -1162,11 +1317,20 @@ impl ToValue for ColumnLevelPermissionRule {
 impl Literal for ColumnLevelPermissionRule {}
 
 /// The [`ColumnTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-columntag.html) property type.
+///
+/// A tag for a column in a
+/// `[TagColumnOperation](https://docs.aws.amazon.com/quicksight/latest/APIReference/API_TagColumnOperation.html)`
+/// structure. This is a variant type structure. For this structure to be valid, only one of the
+/// attributes can be non-null.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnTag {
     /// `ColumnDescription`.
+    ///
+    /// A description for a column.
     pub column_description: Option<Val<ColumnDescription>>,
     /// `ColumnGeographicRole`.
+    ///
+    /// A geospatial role for a column.
     pub column_geographic_role: Option<Val<GeoSpatialDataRole>>,
 }
 
@@ -1220,13 +1384,20 @@ impl ToValue for ColumnTag {
 impl Literal for ColumnTag {}
 
 /// The [`ColumnToUnpivot`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-columntounpivot.html) property type.
+///
+/// Specifies a column to be unpivoted, transforming it from a column into rows with associated values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnToUnpivot {
     /// `ColumnName`.
     ///
+    /// The name of the column to unpivot from the source data.
+    ///
     /// - Length: 1 to 127.
     pub column_name: Option<Val<String>>,
     /// `NewValue`.
+    ///
+    /// The value to assign to this column in the unpivoted result, typically the column name or a
+    /// descriptive label.
     ///
     /// - Length: 0 to 2047.
     pub new_value: Option<Val<String>>,
@@ -1282,17 +1453,26 @@ impl ToValue for ColumnToUnpivot {
 impl Literal for ColumnToUnpivot {}
 
 /// The [`CreateColumnsOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-createcolumnsoperation.html) property type.
+///
+/// A transform operation that creates calculated columns. Columns created in one such operation form a
+/// lexical closure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreateColumnsOperation {
     /// `Alias`.
+    ///
+    /// Alias for this operation.
     ///
     /// - Length: 1 to 64.
     pub alias: Option<Val<String>>,
     /// `Columns`: required.
     ///
+    /// Calculated columns to create.
+    ///
     /// - Items: 0 to 256.
     pub columns: Option<Val<Vec<CalculatedColumn>>>,
     /// `Source`.
+    ///
+    /// The source transform operation that provides input data for creating new calculated columns.
     pub source: Option<Val<TransformOperationSource>>,
 }
 
@@ -1365,19 +1545,29 @@ impl ToValue for CreateColumnsOperation {
 impl Literal for CreateColumnsOperation {}
 
 /// The [`CustomSql`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-customsql.html) property type.
+///
+/// A physical table type built from the results of the custom SQL query.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomSql {
     /// `Columns`: required.
     ///
+    /// The column schema from the SQL query result set.
+    ///
     /// - Items: 0 to 2048.
     pub columns: Option<Val<Vec<InputColumn>>>,
     /// `DataSourceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the data source.
     pub data_source_arn: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// A display name for the SQL query result.
     ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `SqlQuery`: required.
+    ///
+    /// The SQL query.
     ///
     /// - Length: 1 to 168000.
     pub sql_query: Option<Val<String>>,
@@ -1467,13 +1657,22 @@ impl ToValue for CustomSql {
 impl Literal for CustomSql {}
 
 /// The [`DataPrepAggregationFunction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-dataprepaggregationfunction.html) property type.
+///
+/// Defines the type of aggregation function to apply to data during data preparation, supporting simple
+/// and list aggregations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPrepAggregationFunction {
     /// `ListAggregation`.
+    ///
+    /// A list aggregation function that concatenates values from multiple rows into a single delimited
+    /// string.
     pub list_aggregation: Option<Val<DataPrepListAggregationFunction>>,
     /// `PercentileAggregation`.
     pub percentile_aggregation: Option<Val<DataPrepPercentileAggregationFunction>>,
     /// `SimpleAggregation`.
+    ///
+    /// A simple aggregation function such as `SUM` , `COUNT` , `AVERAGE` , `MIN` , `MAX` , `MEDIAN` ,
+    /// `VARIANCE` , or `STANDARD_DEVIATION` .
     pub simple_aggregation: Option<Val<DataPrepSimpleAggregationFunction>>,
 }
 
@@ -1533,13 +1732,22 @@ impl ToValue for DataPrepAggregationFunction {
 impl Literal for DataPrepAggregationFunction {}
 
 /// The [`DataPrepConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-dataprepconfiguration.html) property type.
+///
+/// Configuration for data preparation operations, defining the complete pipeline from source tables
+/// through transformations to destination tables.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPrepConfiguration {
     /// `DestinationTableMap`: required.
+    ///
+    /// A map of destination tables that receive the final prepared data.
     pub destination_table_map: Option<Val<BTreeMap<String, DestinationTable>>>,
     /// `SourceTableMap`: required.
+    ///
+    /// A map of source tables that provide information about underlying sources.
     pub source_table_map: Option<Val<BTreeMap<String, SourceTable>>>,
     /// `TransformStepMap`: required.
+    ///
+    /// A map of transformation steps that process the data.
     pub transform_step_map: Option<Val<BTreeMap<String, TransformStep>>>,
 }
 
@@ -1648,15 +1856,24 @@ impl ToValue for DataPrepConfiguration {
 impl Literal for DataPrepConfiguration {}
 
 /// The [`DataPrepListAggregationFunction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datapreplistaggregationfunction.html) property type.
+///
+/// An aggregation function that concatenates values from multiple rows into a single string with a
+/// specified separator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPrepListAggregationFunction {
     /// `Distinct`: required.
+    ///
+    /// Whether to include only distinct values in the concatenated result, removing duplicates.
     pub distinct: Option<Val<bool>>,
     /// `InputColumnName`.
+    ///
+    /// The name of the column containing values to be concatenated.
     ///
     /// - Length: 1 to 127.
     pub input_column_name: Option<Val<String>>,
     /// `Separator`: required.
+    ///
+    /// The string used to separate values in the concatenated result.
     pub separator: Option<Val<String>>,
 }
 
@@ -1803,11 +2020,18 @@ impl ToValue for DataPrepPercentileAggregationFunction {
 impl Literal for DataPrepPercentileAggregationFunction {}
 
 /// The [`DataPrepSimpleAggregationFunction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-dataprepsimpleaggregationfunction.html) property type.
+///
+/// A simple aggregation function that performs standard statistical operations on a column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPrepSimpleAggregationFunction {
     /// `FunctionType`: required.
+    ///
+    /// The type of aggregation function to perform, such as `COUNT` , `SUM` , `AVERAGE` , `MIN` , `MAX` ,
+    /// `MEDIAN` , `VARIANCE` , or `STANDARD_DEVIATION` .
     pub function_type: Option<Val<DataPrepSimpleAggregationFunctionType>>,
     /// `InputColumnName`.
+    ///
+    /// The name of the column on which to perform the aggregation function.
     ///
     /// - Length: 1 to 127.
     pub input_column_name: Option<Val<String>>,
@@ -1954,11 +2178,19 @@ impl ToValue for DataSetColumnIdMapping {
 impl Literal for DataSetColumnIdMapping {}
 
 /// The [`DataSetDateComparisonFilterCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datasetdatecomparisonfiltercondition.html) property type.
+///
+/// A filter condition that compares date values using operators like `BEFORE` , `AFTER` , or their
+/// inclusive variants.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetDateComparisonFilterCondition {
     /// `Operator`: required.
+    ///
+    /// The comparison operator to use, such as `BEFORE` , `BEFORE_OR_EQUALS_TO` , `AFTER` , or
+    /// `AFTER_OR_EQUALS_TO` .
     pub operator: Option<Val<DataSetDateComparisonFilterOperator>>,
     /// `Value`.
+    ///
+    /// The date value to compare against.
     pub value: Option<Val<DataSetDateFilterValue>>,
 }
 
@@ -2024,15 +2256,24 @@ impl ToValue for DataSetDateComparisonFilterCondition {
 impl Literal for DataSetDateComparisonFilterCondition {}
 
 /// The [`DataSetDateFilterCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datasetdatefiltercondition.html) property type.
+///
+/// A filter condition for date columns, supporting both comparison and range-based filtering.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetDateFilterCondition {
     /// `ColumnName`.
     ///
+    /// The name of the date column to filter.
+    ///
     /// - Length: 1 to 127.
     pub column_name: Option<Val<String>>,
     /// `ComparisonFilterCondition`.
+    ///
+    /// A comparison-based filter condition for the date column.
     pub comparison_filter_condition: Option<Val<DataSetDateComparisonFilterCondition>>,
     /// `RangeFilterCondition`.
+    ///
+    /// A range-based filter condition for the date column, filtering values between minimum and maximum
+    /// dates.
     pub range_filter_condition: Option<Val<DataSetDateRangeFilterCondition>>,
 }
 
@@ -2092,9 +2333,13 @@ impl ToValue for DataSetDateFilterCondition {
 impl Literal for DataSetDateFilterCondition {}
 
 /// The [`DataSetDateFilterValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datasetdatefiltervalue.html) property type.
+///
+/// Represents a date value used in filter conditions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetDateFilterValue {
     /// `StaticValue`.
+    ///
+    /// A static date value used for filtering.
     ///
     /// - Format: `date-time`.
     pub static_value: Option<Val<String>>,
@@ -2144,15 +2389,25 @@ impl ToValue for DataSetDateFilterValue {
 impl Literal for DataSetDateFilterValue {}
 
 /// The [`DataSetDateRangeFilterCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datasetdaterangefiltercondition.html) property type.
+///
+/// A filter condition that filters date values within a specified range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetDateRangeFilterCondition {
     /// `IncludeMaximum`.
+    ///
+    /// Whether to include the maximum value in the filter range.
     pub include_maximum: Option<Val<bool>>,
     /// `IncludeMinimum`.
+    ///
+    /// Whether to include the minimum value in the filter range.
     pub include_minimum: Option<Val<bool>>,
     /// `RangeMaximum`.
+    ///
+    /// The maximum date value for the range filter.
     pub range_maximum: Option<Val<DataSetDateFilterValue>>,
     /// `RangeMinimum`.
+    ///
+    /// The minimum date value for the range filter.
     pub range_minimum: Option<Val<DataSetDateFilterValue>>,
 }
 
@@ -2218,11 +2473,18 @@ impl ToValue for DataSetDateRangeFilterCondition {
 impl Literal for DataSetDateRangeFilterCondition {}
 
 /// The [`DataSetNumericComparisonFilterCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datasetnumericcomparisonfiltercondition.html) property type.
+///
+/// A filter condition that compares numeric values using operators like `EQUALS` , `GREATER_THAN` , or
+/// `LESS_THAN` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetNumericComparisonFilterCondition {
     /// `Operator`: required.
+    ///
+    /// The comparison operator to use, such as `EQUALS` , `GREATER_THAN` , `LESS_THAN` , or their variants.
     pub operator: Option<Val<DataSetNumericComparisonFilterOperator>>,
     /// `Value`.
+    ///
+    /// The numeric value to compare against.
     pub value: Option<Val<DataSetNumericFilterValue>>,
 }
 
@@ -2288,15 +2550,24 @@ impl ToValue for DataSetNumericComparisonFilterCondition {
 impl Literal for DataSetNumericComparisonFilterCondition {}
 
 /// The [`DataSetNumericFilterCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datasetnumericfiltercondition.html) property type.
+///
+/// A filter condition for numeric columns, supporting both comparison and range-based filtering.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetNumericFilterCondition {
     /// `ColumnName`.
     ///
+    /// The name of the numeric column to filter.
+    ///
     /// - Length: 1 to 127.
     pub column_name: Option<Val<String>>,
     /// `ComparisonFilterCondition`.
+    ///
+    /// A comparison-based filter condition for the numeric column.
     pub comparison_filter_condition: Option<Val<DataSetNumericComparisonFilterCondition>>,
     /// `RangeFilterCondition`.
+    ///
+    /// A range-based filter condition for the numeric column, filtering values between minimum and maximum
+    /// numbers.
     pub range_filter_condition: Option<Val<DataSetNumericRangeFilterCondition>>,
 }
 
@@ -2359,9 +2630,13 @@ impl ToValue for DataSetNumericFilterCondition {
 impl Literal for DataSetNumericFilterCondition {}
 
 /// The [`DataSetNumericFilterValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datasetnumericfiltervalue.html) property type.
+///
+/// Represents a numeric value used in filter conditions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetNumericFilterValue {
     /// `StaticValue`.
+    ///
+    /// A static numeric value used for filtering.
     pub static_value: Option<Val<f64>>,
 }
 
@@ -2409,15 +2684,25 @@ impl ToValue for DataSetNumericFilterValue {
 impl Literal for DataSetNumericFilterValue {}
 
 /// The [`DataSetNumericRangeFilterCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datasetnumericrangefiltercondition.html) property type.
+///
+/// A filter condition that filters numeric values within a specified range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetNumericRangeFilterCondition {
     /// `IncludeMaximum`.
+    ///
+    /// Whether to include the maximum value in the filter range.
     pub include_maximum: Option<Val<bool>>,
     /// `IncludeMinimum`.
+    ///
+    /// Whether to include the minimum value in the filter range.
     pub include_minimum: Option<Val<bool>>,
     /// `RangeMaximum`.
+    ///
+    /// The maximum numeric value for the range filter.
     pub range_maximum: Option<Val<DataSetNumericFilterValue>>,
     /// `RangeMinimum`.
+    ///
+    /// The minimum numeric value for the range filter.
     pub range_minimum: Option<Val<DataSetNumericFilterValue>>,
 }
 
@@ -2483,11 +2768,17 @@ impl ToValue for DataSetNumericRangeFilterCondition {
 impl Literal for DataSetNumericRangeFilterCondition {}
 
 /// The [`DataSetRefreshProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datasetrefreshproperties.html) property type.
+///
+/// The refresh properties of a dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetRefreshProperties {
     /// `FailureConfiguration`.
+    ///
+    /// The failure configuration for a dataset.
     pub failure_configuration: Option<Val<RefreshFailureConfiguration>>,
     /// `RefreshConfiguration`.
+    ///
+    /// The refresh configuration for a dataset.
     pub refresh_configuration: Option<Val<RefreshConfiguration>>,
 }
 
@@ -2541,11 +2832,19 @@ impl ToValue for DataSetRefreshProperties {
 impl Literal for DataSetRefreshProperties {}
 
 /// The [`DataSetStringComparisonFilterCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datasetstringcomparisonfiltercondition.html) property type.
+///
+/// A filter condition that compares string values using operators like `EQUALS` , `CONTAINS` , or
+/// `STARTS_WITH` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetStringComparisonFilterCondition {
     /// `Operator`: required.
+    ///
+    /// The comparison operator to use, such as `EQUALS` , `CONTAINS` , `STARTS_WITH` , `ENDS_WITH` , or
+    /// their negations.
     pub operator: Option<Val<DataSetStringComparisonFilterOperator>>,
     /// `Value`.
+    ///
+    /// The string value to compare against.
     pub value: Option<Val<DataSetStringFilterValue>>,
 }
 
@@ -2611,15 +2910,23 @@ impl ToValue for DataSetStringComparisonFilterCondition {
 impl Literal for DataSetStringComparisonFilterCondition {}
 
 /// The [`DataSetStringFilterCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datasetstringfiltercondition.html) property type.
+///
+/// A filter condition for string columns, supporting both comparison and list-based filtering.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetStringFilterCondition {
     /// `ColumnName`.
     ///
+    /// The name of the string column to filter.
+    ///
     /// - Length: 1 to 127.
     pub column_name: Option<Val<String>>,
     /// `ComparisonFilterCondition`.
+    ///
+    /// A comparison-based filter condition for the string column.
     pub comparison_filter_condition: Option<Val<DataSetStringComparisonFilterCondition>>,
     /// `ListFilterCondition`.
+    ///
+    /// A list-based filter condition that includes or excludes values from a specified list.
     pub list_filter_condition: Option<Val<DataSetStringListFilterCondition>>,
 }
 
@@ -2682,9 +2989,13 @@ impl ToValue for DataSetStringFilterCondition {
 impl Literal for DataSetStringFilterCondition {}
 
 /// The [`DataSetStringFilterValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datasetstringfiltervalue.html) property type.
+///
+/// Represents a string value used in filter conditions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetStringFilterValue {
     /// `StaticValue`.
+    ///
+    /// A static string value used for filtering.
     ///
     /// - Length: 0 to 512.
     pub static_value: Option<Val<String>>,
@@ -2734,11 +3045,18 @@ impl ToValue for DataSetStringFilterValue {
 impl Literal for DataSetStringFilterValue {}
 
 /// The [`DataSetStringListFilterCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datasetstringlistfiltercondition.html) property type.
+///
+/// A filter condition that includes or excludes string values from a specified list.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetStringListFilterCondition {
     /// `Operator`: required.
+    ///
+    /// The list operator to use, either `INCLUDE` to match values in the list or `EXCLUDE` to filter out
+    /// values in the list.
     pub operator: Option<Val<DataSetStringListFilterOperator>>,
     /// `Values`.
+    ///
+    /// The list of string values to include or exclude in the filter.
     pub values: Option<Val<DataSetStringListFilterValue>>,
 }
 
@@ -2804,9 +3122,13 @@ impl ToValue for DataSetStringListFilterCondition {
 impl Literal for DataSetStringListFilterCondition {}
 
 /// The [`DataSetStringListFilterValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datasetstringlistfiltervalue.html) property type.
+///
+/// Represents a list of string values used in filter conditions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetStringListFilterValue {
     /// `StaticValues`.
+    ///
+    /// A list of static string values used for filtering.
     ///
     /// - Items: 0 to 1000.
     pub static_values: Option<Val<Vec<String>>>,
@@ -2861,11 +3183,18 @@ impl ToValue for DataSetStringListFilterValue {
 impl Literal for DataSetStringListFilterValue {}
 
 /// The [`DataSetUsageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datasetusageconfiguration.html) property type.
+///
+/// The usage configuration to apply to child datasets that reference this dataset as a source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetUsageConfiguration {
     /// `DisableUseAsDirectQuerySource`.
+    ///
+    /// An option that controls whether a child dataset of a direct query can use this dataset as a source.
     pub disable_use_as_direct_query_source: Option<Val<bool>>,
     /// `DisableUseAsImportedSource`.
+    ///
+    /// An option that controls whether a child dataset that's stored in Quick Sight can use this dataset as
+    /// a source.
     pub disable_use_as_imported_source: Option<Val<bool>>,
 }
 
@@ -2919,15 +3248,25 @@ impl ToValue for DataSetUsageConfiguration {
 impl Literal for DataSetUsageConfiguration {}
 
 /// The [`DatasetParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datasetparameter.html) property type.
+///
+/// The parameter declarations of the dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatasetParameter {
     /// `DateTimeDatasetParameter`.
+    ///
+    /// A date time parameter that is created in the dataset.
     pub date_time_dataset_parameter: Option<Val<DateTimeDatasetParameter>>,
     /// `DecimalDatasetParameter`.
+    ///
+    /// A decimal parameter that is created in the dataset.
     pub decimal_dataset_parameter: Option<Val<DecimalDatasetParameter>>,
     /// `IntegerDatasetParameter`.
+    ///
+    /// An integer parameter that is created in the dataset.
     pub integer_dataset_parameter: Option<Val<IntegerDatasetParameter>>,
     /// `StringDatasetParameter`.
+    ///
+    /// A string parameter that is created in the dataset.
     pub string_dataset_parameter: Option<Val<StringDatasetParameter>>,
 }
 
@@ -2993,23 +3332,35 @@ impl ToValue for DatasetParameter {
 impl Literal for DatasetParameter {}
 
 /// The [`DateTimeDatasetParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datetimedatasetparameter.html) property type.
+///
+/// A date time parameter that is created in the dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateTimeDatasetParameter {
     /// `DefaultValues`.
+    ///
+    /// A list of default values for a given date time parameter. This structure only accepts static values.
     pub default_values: Option<Val<DateTimeDatasetParameterDefaultValues>>,
     /// `Id`: required.
+    ///
+    /// An identifier for the parameter that is created in the dataset.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub id: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the date time parameter that is created in the dataset.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub name: Option<Val<String>>,
     /// `TimeGranularity`.
+    ///
+    /// The time granularity of the date time parameter.
     pub time_granularity: Option<Val<TimeGranularity>>,
     /// `ValueType`: required.
+    ///
+    /// The value type of the dataset parameter. Valid values are `single value` or `multi value` .
     pub value_type: Option<Val<DatasetParameterValueType>>,
 }
 
@@ -3099,9 +3450,14 @@ impl ToValue for DateTimeDatasetParameter {
 impl Literal for DateTimeDatasetParameter {}
 
 /// The [`DateTimeDatasetParameterDefaultValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-datetimedatasetparameterdefaultvalues.html) property type.
+///
+/// \<p>The default values of a date time parameter.\</p>
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateTimeDatasetParameterDefaultValues {
     /// `StaticValues`.
+    ///
+    /// A list of static default values for a given date time parameter. The valid format for this property
+    /// is `yyyy-MM-dd’T’HH:mm:ss’Z’` .
     ///
     /// - Items: 0 to 32.
     pub static_values: Option<Val<Vec<String>>>,
@@ -3156,21 +3512,31 @@ impl ToValue for DateTimeDatasetParameterDefaultValues {
 impl Literal for DateTimeDatasetParameterDefaultValues {}
 
 /// The [`DecimalDatasetParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-decimaldatasetparameter.html) property type.
+///
+/// A decimal parameter that is created in the dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecimalDatasetParameter {
     /// `DefaultValues`.
+    ///
+    /// A list of default values for a given decimal parameter. This structure only accepts static values.
     pub default_values: Option<Val<DecimalDatasetParameterDefaultValues>>,
     /// `Id`: required.
+    ///
+    /// An identifier for the decimal parameter created in the dataset.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub id: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the decimal parameter that is created in the dataset.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub name: Option<Val<String>>,
     /// `ValueType`: required.
+    ///
+    /// The value type of the dataset parameter. Valid values are `single value` or `multi value` .
     pub value_type: Option<Val<DatasetParameterValueType>>,
 }
 
@@ -3254,9 +3620,13 @@ impl ToValue for DecimalDatasetParameter {
 impl Literal for DecimalDatasetParameter {}
 
 /// The [`DecimalDatasetParameterDefaultValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-decimaldatasetparameterdefaultvalues.html) property type.
+///
+/// A list of default values for a given decimal parameter. This structure only accepts static values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecimalDatasetParameterDefaultValues {
     /// `StaticValues`.
+    ///
+    /// A list of static default values for a given decimal parameter.
     ///
     /// - Items: 0 to 32.
     pub static_values: Option<Val<Vec<f64>>>,
@@ -3311,13 +3681,20 @@ impl ToValue for DecimalDatasetParameterDefaultValues {
 impl Literal for DecimalDatasetParameterDefaultValues {}
 
 /// The [`DestinationTable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-destinationtable.html) property type.
+///
+/// Defines a destination table in data preparation that receives the final transformed data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationTable {
     /// `Alias`: required.
     ///
+    /// Alias for the destination table.
+    ///
     /// - Length: 1 to 64.
     pub alias: Option<Val<String>>,
     /// `Source`: required.
+    ///
+    /// The source configuration that specifies which transform operation provides data to this destination
+    /// table.
     pub source: Option<Val<DestinationTableSource>>,
 }
 
@@ -3380,9 +3757,14 @@ impl ToValue for DestinationTable {
 impl Literal for DestinationTable {}
 
 /// The [`DestinationTableSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-destinationtablesource.html) property type.
+///
+/// Specifies the source of data for a destination table, including the transform operation and column
+/// mappings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationTableSource {
     /// `TransformOperationId`: required.
+    ///
+    /// The identifier of the transform operation that provides data to the destination table.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-zA-Z-]*$`.
@@ -3440,13 +3822,19 @@ impl ToValue for DestinationTableSource {
 impl Literal for DestinationTableSource {}
 
 /// The [`FieldFolder`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-fieldfolder.html) property type.
+///
+/// A FieldFolder element is a folder that contains fields and nested subfolders.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldFolder {
     /// `Columns`.
     ///
+    /// A folder has a list of columns. A column can only be in one folder.
+    ///
     /// - Items: 0 to 5000.
     pub columns: Option<Val<Vec<String>>>,
     /// `Description`.
+    ///
+    /// The description for a field folder.
     ///
     /// - Length: 0 to 500.
     pub description: Option<Val<String>>,
@@ -3507,17 +3895,28 @@ impl ToValue for FieldFolder {
 impl Literal for FieldFolder {}
 
 /// The [`FilterOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-filteroperation.html) property type.
+///
+/// A transform operation that filters rows based on a condition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterOperation {
     /// `ConditionExpression`.
     ///
+    /// An expression that must evaluate to a Boolean value. Rows for which the expression evaluates to true
+    /// are kept in the dataset.
+    ///
     /// - Length: 1 to 4096.
     pub condition_expression: Option<Val<String>>,
     /// `DateFilterCondition`.
+    ///
+    /// A date-based filter condition within a filter operation.
     pub date_filter_condition: Option<Val<DataSetDateFilterCondition>>,
     /// `NumericFilterCondition`.
+    ///
+    /// A numeric-based filter condition within a filter operation.
     pub numeric_filter_condition: Option<Val<DataSetNumericFilterCondition>>,
     /// `StringFilterCondition`.
+    ///
+    /// A string-based filter condition within a filter operation.
     pub string_filter_condition: Option<Val<DataSetStringFilterCondition>>,
 }
 
@@ -3583,17 +3982,25 @@ impl ToValue for FilterOperation {
 impl Literal for FilterOperation {}
 
 /// The [`FiltersOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-filtersoperation.html) property type.
+///
+/// A transform operation that applies one or more filter conditions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FiltersOperation {
     /// `Alias`: required.
+    ///
+    /// Alias for this operation.
     ///
     /// - Length: 1 to 64.
     pub alias: Option<Val<String>>,
     /// `FilterOperations`: required.
     ///
+    /// The list of filter operations to apply.
+    ///
     /// - Items: 0 to 128.
     pub filter_operations: Option<Val<Vec<FilterOperation>>>,
     /// `Source`: required.
+    ///
+    /// The source transform operation that provides input data for filtering.
     pub source: Option<Val<TransformOperationSource>>,
 }
 
@@ -3677,15 +4084,23 @@ impl ToValue for FiltersOperation {
 impl Literal for FiltersOperation {}
 
 /// The [`GeoSpatialColumnGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-geospatialcolumngroup.html) property type.
+///
+/// Geospatial column group that denotes a hierarchy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeoSpatialColumnGroup {
     /// `Columns`: required.
     ///
+    /// Columns in this hierarchy.
+    ///
     /// - Items: 1 to 16.
     pub columns: Option<Val<Vec<String>>>,
     /// `CountryCode`.
+    ///
+    /// Country code.
     pub country_code: Option<Val<GeoSpatialCountryCode>>,
     /// `Name`: required.
+    ///
+    /// A display name for the hierarchy.
     ///
     /// - Length: 1 to 64.
     pub name: Option<Val<String>>,
@@ -3762,13 +4177,19 @@ impl ToValue for GeoSpatialColumnGroup {
 impl Literal for GeoSpatialColumnGroup {}
 
 /// The [`ImportTableOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-importtableoperation.html) property type.
+///
+/// A transform operation that imports data from a source table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImportTableOperation {
     /// `Alias`: required.
     ///
+    /// Alias for this operation.
+    ///
     /// - Length: 1 to 64.
     pub alias: Option<Val<String>>,
     /// `Source`: required.
+    ///
+    /// The source configuration that specifies which source table to import and any column mappings.
     pub source: Option<Val<ImportTableOperationSource>>,
 }
 
@@ -3831,13 +4252,19 @@ impl ToValue for ImportTableOperation {
 impl Literal for ImportTableOperation {}
 
 /// The [`ImportTableOperationSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-importtableoperationsource.html) property type.
+///
+/// Specifies the source table and column mappings for an import table operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImportTableOperationSource {
     /// `ColumnIdMappings`.
     ///
+    /// The mappings between source column identifiers and target column identifiers during the import.
+    ///
     /// - Items: 1 to 2048.
     pub column_id_mappings: Option<Val<Vec<DataSetColumnIdMapping>>>,
     /// `SourceTableId`: required.
+    ///
+    /// The identifier of the source table to import data from.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-zA-Z-]*$`.
@@ -3906,9 +4333,13 @@ impl ToValue for ImportTableOperationSource {
 impl Literal for ImportTableOperationSource {}
 
 /// The [`IncrementalRefresh`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-incrementalrefresh.html) property type.
+///
+/// The incremental refresh configuration for a dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IncrementalRefresh {
     /// `LookbackWindow`: required.
+    ///
+    /// The lookback window setup for an incremental refresh configuration.
     pub lookback_window: Option<Val<LookbackWindow>>,
 }
 
@@ -3963,13 +4394,23 @@ impl ToValue for IncrementalRefresh {
 impl Literal for IncrementalRefresh {}
 
 /// The [`IngestionWaitPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-ingestionwaitpolicy.html) property type.
+///
+/// The wait policy to use when creating or updating a Dataset. The default is to wait for SPICE
+/// ingestion to finish with timeout of 36 hours.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngestionWaitPolicy {
     /// `IngestionWaitTimeInHours`.
     ///
+    /// The maximum time (in hours) to wait for Ingestion to complete. Default timeout is 36 hours.
+    /// Applicable only when `DataSetImportMode` mode is set to SPICE and `WaitForSpiceIngestion` is set to
+    /// true.
+    ///
     /// - Range: 1 to 36.
     pub ingestion_wait_time_in_hours: Option<Val<f64>>,
     /// `WaitForSpiceIngestion`.
+    ///
+    /// Wait for SPICE ingestion to finish to mark dataset creation or update as successful. Default (true).
+    /// Applicable only when `DataSetImportMode` mode is set to SPICE.
     pub wait_for_spice_ingestion: Option<Val<bool>>,
 }
 
@@ -4023,19 +4464,30 @@ impl ToValue for IngestionWaitPolicy {
 impl Literal for IngestionWaitPolicy {}
 
 /// The [`InputColumn`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-inputcolumn.html) property type.
+///
+/// Metadata for a column that is used as the input of a transform operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputColumn {
     /// `Id`.
+    ///
+    /// A unique identifier for the input column.
     ///
     /// - Length: 1 to 64.
     pub id: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of this column in the underlying data source.
+    ///
     /// - Length: 1 to 127.
     pub name: Option<Val<String>>,
     /// `SubType`.
+    ///
+    /// The sub data type of the column. Sub types are only available for decimal columns that are part of a
+    /// SPICE dataset.
     pub sub_type: Option<Val<ColumnDataSubType>>,
     /// `Type`: required.
+    ///
+    /// The data type of the column.
     pub type_: Option<Val<InputColumnDataType>>,
 }
 
@@ -4111,21 +4563,31 @@ impl ToValue for InputColumn {
 impl Literal for InputColumn {}
 
 /// The [`IntegerDatasetParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-integerdatasetparameter.html) property type.
+///
+/// An integer parameter that is created in the dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegerDatasetParameter {
     /// `DefaultValues`.
+    ///
+    /// A list of default values for a given integer parameter. This structure only accepts static values.
     pub default_values: Option<Val<IntegerDatasetParameterDefaultValues>>,
     /// `Id`: required.
+    ///
+    /// An identifier for the integer parameter created in the dataset.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub id: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the integer parameter that is created in the dataset.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub name: Option<Val<String>>,
     /// `ValueType`: required.
+    ///
+    /// The value type of the dataset parameter. Valid values are `single value` or `multi value` .
     pub value_type: Option<Val<DatasetParameterValueType>>,
 }
 
@@ -4209,9 +4671,13 @@ impl ToValue for IntegerDatasetParameter {
 impl Literal for IntegerDatasetParameter {}
 
 /// The [`IntegerDatasetParameterDefaultValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-integerdatasetparameterdefaultvalues.html) property type.
+///
+/// A list of default values for a given integer parameter. This structure only accepts static values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegerDatasetParameterDefaultValues {
     /// `StaticValues`.
+    ///
+    /// A list of static default values for a given integer parameter.
     ///
     /// - Items: 0 to 32.
     pub static_values: Option<Val<Vec<i64>>>,
@@ -4266,27 +4732,41 @@ impl ToValue for IntegerDatasetParameterDefaultValues {
 impl Literal for IntegerDatasetParameterDefaultValues {}
 
 /// The [`JoinInstruction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-joininstruction.html) property type.
+///
+/// The instructions associated with a join.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JoinInstruction {
     /// `LeftJoinKeyProperties`.
+    ///
+    /// Join key properties of the left operand.
     pub left_join_key_properties: Option<Val<JoinKeyProperties>>,
     /// `LeftOperand`: required.
+    ///
+    /// The operand on the left side of a join.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-zA-Z-]*$`.
     pub left_operand: Option<Val<String>>,
     /// `OnClause`: required.
     ///
+    /// The join instructions provided in the `ON` clause of a join.
+    ///
     /// - Length: 1 to 512.
     pub on_clause: Option<Val<String>>,
     /// `RightJoinKeyProperties`.
+    ///
+    /// Join key properties of the right operand.
     pub right_join_key_properties: Option<Val<JoinKeyProperties>>,
     /// `RightOperand`: required.
+    ///
+    /// The operand on the right side of a join.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-zA-Z-]*$`.
     pub right_operand: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of join that it is.
     pub type_: Option<Val<JoinType>>,
 }
 
@@ -4386,9 +4866,14 @@ impl ToValue for JoinInstruction {
 impl Literal for JoinInstruction {}
 
 /// The [`JoinKeyProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-joinkeyproperties.html) property type.
+///
+/// Properties associated with the columns participating in a join.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JoinKeyProperties {
     /// `UniqueKey`.
+    ///
+    /// A value that indicates that a row in a table is uniquely identified by the columns in a join key.
+    /// This is used by Quick to optimize query performance.
     pub unique_key: Option<Val<bool>>,
 }
 
@@ -4436,9 +4921,13 @@ impl ToValue for JoinKeyProperties {
 impl Literal for JoinKeyProperties {}
 
 /// The [`JoinOperandProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-joinoperandproperties.html) property type.
+///
+/// Properties that control how columns are handled for a join operand, including column name overrides.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JoinOperandProperties {
     /// `OutputColumnNameOverrides`: required.
+    ///
+    /// A list of column name overrides to apply to the join operand's output columns.
     ///
     /// - Items: 1 to 2048.
     pub output_column_name_overrides: Option<Val<Vec<OutputColumnNameOverride>>>,
@@ -4506,25 +4995,41 @@ impl ToValue for JoinOperandProperties {
 impl Literal for JoinOperandProperties {}
 
 /// The [`JoinOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-joinoperation.html) property type.
+///
+/// A transform operation that combines data from two sources based on specified join conditions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JoinOperation {
     /// `Alias`: required.
     ///
+    /// Alias for this operation.
+    ///
     /// - Length: 1 to 64.
     pub alias: Option<Val<String>>,
     /// `LeftOperand`: required.
+    ///
+    /// The left operand for the join operation.
     pub left_operand: Option<Val<TransformOperationSource>>,
     /// `LeftOperandProperties`.
+    ///
+    /// Properties that control how the left operand's columns are handled in the join result.
     pub left_operand_properties: Option<Val<JoinOperandProperties>>,
     /// `OnClause`: required.
+    ///
+    /// The join condition that specifies how to match rows between the left and right operands.
     ///
     /// - Length: 1 to 512.
     pub on_clause: Option<Val<String>>,
     /// `RightOperand`: required.
+    ///
+    /// The right operand for the join operation.
     pub right_operand: Option<Val<TransformOperationSource>>,
     /// `RightOperandProperties`.
+    ///
+    /// Properties that control how the right operand's columns are handled in the join result.
     pub right_operand_properties: Option<Val<JoinOperandProperties>>,
     /// `Type`: required.
+    ///
+    /// The type of join to perform, such as `INNER` , `LEFT` , `RIGHT` , or `OUTER` .
     pub type_: Option<Val<JoinOperationType>>,
 }
 
@@ -4630,17 +5135,30 @@ impl ToValue for JoinOperation {
 impl Literal for JoinOperation {}
 
 /// The [`LogicalTable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-logicaltable.html) property type.
+///
+/// \<p>A \<i>logical table\</i> is a unit that joins and that data
+///    transformations operate on. A logical table has a source, which can be either a physical
+///    table or result of a join. When a logical table points to a physical table, the logical
+///    table acts as a mutable copy of that physical table through transform operations.\</p>
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogicalTable {
     /// `Alias`: required.
+    ///
+    /// \<p>A display name for the logical table.\</p>
     ///
     /// - Length: 1 to 64.
     pub alias: Option<Val<String>>,
     /// `DataTransforms`.
     ///
+    /// \<p>Transform operations that act on this logical table. For this structure to be valid, only one of
+    /// the attributes can be non-null. \</p>
+    ///
     /// - Items: 1 to 2048.
     pub data_transforms: Option<Val<Vec<TransformOperation>>>,
     /// `Source`: required.
+    ///
+    /// \<p>Information about the source of a logical table. This is a variant type structure. For
+    ///    this structure to be valid, only one of the attributes can be non-null.\</p>
     pub source: Option<Val<LogicalTableSource>>,
 }
 
@@ -4715,13 +5233,22 @@ impl ToValue for LogicalTable {
 impl Literal for LogicalTable {}
 
 /// The [`LogicalTableSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-logicaltablesource.html) property type.
+///
+/// Information about the source of a logical table. This is a variant type structure. For this
+/// structure to be valid, only one of the attributes can be non-null.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogicalTableSource {
     /// `DataSetArn`.
+    ///
+    /// The Amazon Resource Number (ARN) of the parent dataset.
     pub data_set_arn: Option<Val<String>>,
     /// `JoinInstruction`.
+    ///
+    /// Specifies the result of a join of two logical tables.
     pub join_instruction: Option<Val<JoinInstruction>>,
     /// `PhysicalTableId`.
+    ///
+    /// Physical table ID.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-zA-Z-]*$`.
@@ -4784,15 +5311,24 @@ impl ToValue for LogicalTableSource {
 impl Literal for LogicalTableSource {}
 
 /// The [`LookbackWindow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-lookbackwindow.html) property type.
+///
+/// The lookback window setup of an incremental refresh configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LookbackWindow {
     /// `ColumnName`: required.
+    ///
+    /// The name of the lookback window column.
     pub column_name: Option<Val<String>>,
     /// `Size`: required.
+    ///
+    /// The lookback window column size.
     ///
     /// - Minimum: 1.
     pub size: Option<Val<f64>>,
     /// `SizeUnit`: required.
+    ///
+    /// The size unit that is used for the lookback window column. Valid values for this structure are
+    /// `HOUR` , `DAY` , and `WEEK` .
     pub size_unit: Option<Val<LookbackWindowSizeUnit>>,
 }
 
@@ -4865,21 +5401,32 @@ impl ToValue for LookbackWindow {
 impl Literal for LookbackWindow {}
 
 /// The [`NewDefaultValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-newdefaultvalues.html) property type.
+///
+/// The new default values for the parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NewDefaultValues {
     /// `DateTimeStaticValues`.
+    ///
+    /// A list of static default values for a given date time parameter. The valid format for this property
+    /// is `yyyy-MM-dd’T’HH:mm:ss’Z’` .
     ///
     /// - Items: 0 to 32.
     pub date_time_static_values: Option<Val<Vec<String>>>,
     /// `DecimalStaticValues`.
     ///
+    /// A list of static default values for a given decimal parameter.
+    ///
     /// - Items: 0 to 32.
     pub decimal_static_values: Option<Val<Vec<f64>>>,
     /// `IntegerStaticValues`.
     ///
+    /// A list of static default values for a given integer parameter.
+    ///
     /// - Items: 0 to 32.
     pub integer_static_values: Option<Val<Vec<i64>>>,
     /// `StringStaticValues`.
+    ///
+    /// A list of static default values for a given string parameter.
     ///
     /// - Items: 0 to 32.
     pub string_static_values: Option<Val<Vec<String>>>,
@@ -4967,13 +5514,19 @@ impl ToValue for NewDefaultValues {
 impl Literal for NewDefaultValues {}
 
 /// The [`OutputColumnNameOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-outputcolumnnameoverride.html) property type.
+///
+/// Specifies a mapping to override the name of an output column from a transform operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputColumnNameOverride {
     /// `OutputColumnName`: required.
     ///
+    /// The new name to assign to the column in the output.
+    ///
     /// - Length: 1 to 127.
     pub output_column_name: Option<Val<String>>,
     /// `SourceColumnName`.
+    ///
+    /// The original name of the column from the source transform operation.
     ///
     /// - Length: 1 to 127.
     pub source_column_name: Option<Val<String>>,
@@ -5036,16 +5589,25 @@ impl ToValue for OutputColumnNameOverride {
 impl Literal for OutputColumnNameOverride {}
 
 /// The [`OverrideDatasetParameterOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-overridedatasetparameteroperation.html) property type.
+///
+/// A transform operation that overrides the dataset parameter values that are defined in another
+/// dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OverrideDatasetParameterOperation {
     /// `NewDefaultValues`.
+    ///
+    /// The new default values for the parameter.
     pub new_default_values: Option<Val<NewDefaultValues>>,
     /// `NewParameterName`.
+    ///
+    /// The new name for the parameter.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub new_parameter_name: Option<Val<String>>,
     /// `ParameterName`: required.
+    ///
+    /// The name of the parameter to be overridden with different values.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
@@ -5115,11 +5677,17 @@ impl ToValue for OverrideDatasetParameterOperation {
 impl Literal for OverrideDatasetParameterOperation {}
 
 /// The [`ParentDataSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-parentdataset.html) property type.
+///
+/// References a parent dataset that serves as a data source, including its columns and metadata.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParentDataSet {
     /// `DataSetArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the parent dataset.
     pub data_set_arn: Option<Val<String>>,
     /// `InputColumns`: required.
+    ///
+    /// The list of input columns available from the parent dataset.
     ///
     /// - Items: 0 to 2048.
     pub input_columns: Option<Val<Vec<InputColumn>>>,
@@ -5246,15 +5814,27 @@ impl ToValue for PerformanceConfiguration {
 impl Literal for PerformanceConfiguration {}
 
 /// The [`PhysicalTable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-physicaltable.html) property type.
+///
+/// A view of a data source that contains information about the shape of the data in the underlying
+/// source. This is a variant type structure. For this structure to be valid, only one of the attributes
+/// can be non-null.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PhysicalTable {
     /// `CustomSql`.
+    ///
+    /// A physical table type built from the results of the custom SQL query.
     pub custom_sql: Option<Val<CustomSql>>,
     /// `RelationalTable`.
+    ///
+    /// A physical table type for relational data sources.
     pub relational_table: Option<Val<RelationalTable>>,
     /// `S3Source`.
+    ///
+    /// A physical table type for as S3 data source.
     pub s3_source: Option<Val<S3Source>>,
     /// `SaaSTable`.
+    ///
+    /// A physical table type for Software-as-a-Service (SaaS) sources.
     pub saa_s_table: Option<Val<SaaSTable>>,
 }
 
@@ -5320,13 +5900,19 @@ impl ToValue for PhysicalTable {
 impl Literal for PhysicalTable {}
 
 /// The [`PivotConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-pivotconfiguration.html) property type.
+///
+/// Configuration for a pivot operation, specifying which column contains labels and how to pivot them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotConfiguration {
     /// `LabelColumnName`.
     ///
+    /// The name of the column that contains the labels to be pivoted into separate columns.
+    ///
     /// - Length: 1 to 127.
     pub label_column_name: Option<Val<String>>,
     /// `PivotedLabels`: required.
+    ///
+    /// The list of specific label values to pivot into separate columns.
     ///
     /// - Items: 0 to 100.
     pub pivoted_labels: Option<Val<Vec<PivotedLabel>>>,
@@ -5399,21 +5985,33 @@ impl ToValue for PivotConfiguration {
 impl Literal for PivotConfiguration {}
 
 /// The [`PivotOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-pivotoperation.html) property type.
+///
+/// A transform operation that pivots data by converting row values into columns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotOperation {
     /// `Alias`: required.
+    ///
+    /// Alias for this operation.
     ///
     /// - Length: 1 to 64.
     pub alias: Option<Val<String>>,
     /// `GroupByColumnNames`.
     ///
+    /// The list of column names to group by when performing the pivot operation.
+    ///
     /// - Items: 0 to 128.
     pub group_by_column_names: Option<Val<Vec<String>>>,
     /// `PivotConfiguration`: required.
+    ///
+    /// Configuration that specifies which labels to pivot and how to structure the resulting columns.
     pub pivot_configuration: Option<Val<PivotConfiguration>>,
     /// `Source`: required.
+    ///
+    /// The source transform operation that provides input data for pivoting.
     pub source: Option<Val<TransformOperationSource>>,
     /// `ValueColumnConfiguration`: required.
+    ///
+    /// Configuration for how to aggregate values when multiple rows map to the same pivoted column.
     pub value_column_configuration: Option<Val<ValueColumnConfiguration>>,
 }
 
@@ -5518,17 +6116,26 @@ impl ToValue for PivotOperation {
 impl Literal for PivotOperation {}
 
 /// The [`PivotedLabel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-pivotedlabel.html) property type.
+///
+/// Specifies a label value to be pivoted into a separate column, including the new column name and
+/// identifier.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotedLabel {
     /// `LabelName`: required.
+    ///
+    /// The label value from the source data to be pivoted.
     ///
     /// - Length: 0 to 2047.
     pub label_name: Option<Val<String>>,
     /// `NewColumnId`: required.
     ///
+    /// A unique identifier for the new column created from this pivoted label.
+    ///
     /// - Length: 1 to 64.
     pub new_column_id: Option<Val<String>>,
     /// `NewColumnName`: required.
+    ///
+    /// The name for the new column created from this pivoted label.
     ///
     /// - Length: 1 to 127.
     pub new_column_name: Option<Val<String>>,
@@ -5607,17 +6214,26 @@ impl ToValue for PivotedLabel {
 impl Literal for PivotedLabel {}
 
 /// The [`ProjectOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-projectoperation.html) property type.
+///
+/// A transform operation that projects columns. Operations that come after a projection can only refer
+/// to projected columns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProjectOperation {
     /// `Alias`.
+    ///
+    /// Alias for this operation.
     ///
     /// - Length: 1 to 64.
     pub alias: Option<Val<String>>,
     /// `ProjectedColumns`.
     ///
+    /// Projected columns.
+    ///
     /// - Items: 0 to 2048.
     pub projected_columns: Option<Val<Vec<String>>>,
     /// `Source`.
+    ///
+    /// The source transform operation that provides input data for column projection.
     pub source: Option<Val<TransformOperationSource>>,
 }
 
@@ -5682,9 +6298,13 @@ impl ToValue for ProjectOperation {
 impl Literal for ProjectOperation {}
 
 /// The [`RefreshConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-refreshconfiguration.html) property type.
+///
+/// The refresh configuration of a dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RefreshConfiguration {
     /// `IncrementalRefresh`: required.
+    ///
+    /// The incremental refresh for the dataset.
     pub incremental_refresh: Option<Val<IncrementalRefresh>>,
 }
 
@@ -5739,9 +6359,13 @@ impl ToValue for RefreshConfiguration {
 impl Literal for RefreshConfiguration {}
 
 /// The [`RefreshFailureConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-refreshfailureconfiguration.html) property type.
+///
+/// The failure configuration of a dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RefreshFailureConfiguration {
     /// `EmailAlert`.
+    ///
+    /// The email alert configuration for a dataset refresh failure.
     pub email_alert: Option<Val<RefreshFailureEmailAlert>>,
 }
 
@@ -5789,9 +6413,13 @@ impl ToValue for RefreshFailureConfiguration {
 impl Literal for RefreshFailureConfiguration {}
 
 /// The [`RefreshFailureEmailAlert`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-refreshfailureemailalert.html) property type.
+///
+/// The configuration settings for the email alerts that are sent when a dataset refresh fails.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RefreshFailureEmailAlert {
     /// `AlertStatus`.
+    ///
+    /// The status value that determines if email alerts are sent.
     pub alert_status: Option<Val<RefreshFailureAlertStatus>>,
 }
 
@@ -5839,23 +6467,35 @@ impl ToValue for RefreshFailureEmailAlert {
 impl Literal for RefreshFailureEmailAlert {}
 
 /// The [`RelationalTable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-relationaltable.html) property type.
+///
+/// A physical table type for relational data sources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RelationalTable {
     /// `Catalog`.
     ///
+    /// The catalog associated with a table.
+    ///
     /// - Length: 0 to 256.
     pub catalog: Option<Val<String>>,
     /// `DataSourceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for the data source.
     pub data_source_arn: Option<Val<String>>,
     /// `InputColumns`: required.
+    ///
+    /// The column schema of the table.
     ///
     /// - Items: 0 to 2048.
     pub input_columns: Option<Val<Vec<InputColumn>>>,
     /// `Name`: required.
     ///
+    /// The name of the relational table.
+    ///
     /// - Length: 1 to 256.
     pub name: Option<Val<String>>,
     /// `Schema`.
+    ///
+    /// The schema name. This name applies to certain relational database engines.
     ///
     /// - Length: 0 to 256.
     pub schema: Option<Val<String>>,
@@ -5956,13 +6596,19 @@ impl ToValue for RelationalTable {
 impl Literal for RelationalTable {}
 
 /// The [`RenameColumnOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-renamecolumnoperation.html) property type.
+///
+/// A transform operation that renames a column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RenameColumnOperation {
     /// `ColumnName`: required.
     ///
+    /// The name of the column to be renamed.
+    ///
     /// - Length: 1 to 127.
     pub column_name: Option<Val<String>>,
     /// `NewColumnName`: required.
+    ///
+    /// The new name for the column.
     ///
     /// - Length: 1 to 127.
     pub new_column_name: Option<Val<String>>,
@@ -6035,17 +6681,25 @@ impl ToValue for RenameColumnOperation {
 impl Literal for RenameColumnOperation {}
 
 /// The [`RenameColumnsOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-renamecolumnsoperation.html) property type.
+///
+/// A transform operation that renames one or more columns in the dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RenameColumnsOperation {
     /// `Alias`: required.
+    ///
+    /// Alias for this operation.
     ///
     /// - Length: 1 to 64.
     pub alias: Option<Val<String>>,
     /// `RenameColumnOperations`: required.
     ///
+    /// The list of column rename operations to perform, specifying old and new column names.
+    ///
     /// - Items: 0 to 2048.
     pub rename_column_operations: Option<Val<Vec<RenameColumnOperation>>>,
     /// `Source`: required.
+    ///
+    /// The source transform operation that provides input data for column renaming.
     pub source: Option<Val<TransformOperationSource>>,
 }
 
@@ -6129,13 +6783,26 @@ impl ToValue for RenameColumnsOperation {
 impl Literal for RenameColumnsOperation {}
 
 /// The [`ResourcePermission`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-resourcepermission.html) property type.
+///
+/// Permission for the resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePermission {
     /// `Actions`: required.
     ///
+    /// The IAM action to grant or revoke permisions on
+    ///
     /// - Items: 1 to 20.
     pub actions: Option<Val<Vec<String>>>,
     /// `Principal`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the principal. This can be one of the following:
+    ///
+    /// - The ARN of an Amazon Quick user or group associated with a data source or dataset. (This is
+    ///   common.)
+    /// - The ARN of an Amazon Quick user, group, or namespace associated with an analysis, dashboard,
+    ///   template, or theme. (This is common.)
+    /// - The ARN of an AWS account root: This is an IAM ARN rather than a Quick ARN. Use this option only
+    ///   to share resources (templates) across AWS accounts . (This is less common.)
     ///
     /// - Length: 1 to 256.
     pub principal: Option<Val<String>>,
@@ -6205,11 +6872,25 @@ impl ToValue for ResourcePermission {
 impl Literal for ResourcePermission {}
 
 /// The [`RowLevelPermissionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-rowlevelpermissionconfiguration.html) property type.
+///
+/// Configuration for row level security.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RowLevelPermissionConfiguration {
     /// `RowLevelPermissionDataSet`.
+    ///
+    /// \<p>Information about a dataset that contains permissions for row-level security (RLS).
+    ///    The permissions dataset maps fields to users or groups. For more information, see
+    ///    \<a
+    ///    href="<https://docs.aws.amazon.com/quicksight/latest/user/restrict-access-to-a-data-set-using-row-level-security.html>">Using
+    ///    Row-Level Security (RLS) to Restrict Access to a Dataset\</a> in the \<i>Amazon QuickSight User
+    ///    Guide\</i>.\</p>
+    ///    \<p>The option to deny permissions by setting \<code>PermissionPolicy\</code> to
+    ///    \<code>DENY_ACCESS\</code> is
+    ///    not supported for new RLS datasets.\</p>
     pub row_level_permission_data_set: Option<Val<RowLevelPermissionDataSet>>,
     /// `TagConfiguration`.
+    ///
+    /// \<p>The configuration of tags on a dataset to set row-level security. \</p>
     pub tag_configuration: Option<Val<RowLevelPermissionTagConfiguration>>,
 }
 
@@ -6263,20 +6944,45 @@ impl ToValue for RowLevelPermissionConfiguration {
 impl Literal for RowLevelPermissionConfiguration {}
 
 /// The [`RowLevelPermissionDataSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-rowlevelpermissiondataset.html) property type.
+///
+/// Information about a dataset that contains permissions for row-level security (RLS). The permissions
+/// dataset maps fields to users or groups. For more information, see [Using Row-Level Security (RLS) to
+/// Restrict Access to a
+/// Dataset](https://docs.aws.amazon.com/quicksight/latest/user/restrict-access-to-a-data-set-using-row-level-security.html)
+/// in the *Quick Sight User Guide* .
+///
+/// The option to deny permissions by setting `PermissionPolicy` to `DENY_ACCESS` is not supported for
+/// new RLS datasets.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RowLevelPermissionDataSet {
     /// `Arn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the dataset that contains permissions for RLS.
     pub arn: Option<Val<String>>,
     /// `FormatVersion`.
+    ///
+    /// The user or group rules associated with the dataset that contains permissions for RLS.
+    ///
+    /// By default, `FormatVersion` is `VERSION_1` . When `FormatVersion` is `VERSION_1` , `UserName` and
+    /// `GroupName` are required. When `FormatVersion` is `VERSION_2` , `UserARN` and `GroupARN` are
+    /// required, and `Namespace` must not exist.
     pub format_version: Option<Val<RowLevelPermissionFormatVersion>>,
     /// `Namespace`.
+    ///
+    /// The namespace associated with the dataset that contains permissions for RLS.
     ///
     /// - Length: 0 to 64.
     /// - Pattern: `^[a-zA-Z0-9._-]*$`.
     pub namespace: Option<Val<String>>,
     /// `PermissionPolicy`: required.
+    ///
+    /// The type of permissions to use when interpreting the permissions for RLS. `DENY_ACCESS` is included
+    /// for backward compatibility only.
     pub permission_policy: Option<Val<RowLevelPermissionPolicy>>,
     /// `Status`.
+    ///
+    /// The status of the row-level security permission dataset. If enabled, the status is `ENABLED` . If
+    /// disabled, the status is `DISABLED` .
     pub status: Option<Val<Status>>,
 }
 
@@ -6364,15 +7070,25 @@ impl ToValue for RowLevelPermissionDataSet {
 impl Literal for RowLevelPermissionDataSet {}
 
 /// The [`RowLevelPermissionTagConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-rowlevelpermissiontagconfiguration.html) property type.
+///
+/// The element you can use to define tags for row-level security.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RowLevelPermissionTagConfiguration {
     /// `Status`.
+    ///
+    /// The status of row-level security tags. If enabled, the status is `ENABLED` . If disabled, the status
+    /// is `DISABLED` .
     pub status: Option<Val<Status>>,
     /// `TagRuleConfigurations`.
+    ///
+    /// The configuration of tags on a dataset to set row-level security.
     ///
     /// - Items: 1 to 50.
     pub tag_rule_configurations: Option<Val<Vec<Vec<String>>>>,
     /// `TagRules`: required.
+    ///
+    /// A set of rules associated with row-level security, such as the tag names and columns that they are
+    /// assigned to.
     ///
     /// - Items: 1 to 50.
     pub tag_rules: Option<Val<Vec<RowLevelPermissionTagRule>>>,
@@ -6456,19 +7172,31 @@ impl ToValue for RowLevelPermissionTagConfiguration {
 impl Literal for RowLevelPermissionTagConfiguration {}
 
 /// The [`RowLevelPermissionTagRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-rowlevelpermissiontagrule.html) property type.
+///
+/// A set of rules associated with a tag.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RowLevelPermissionTagRule {
     /// `ColumnName`: required.
+    ///
+    /// The column name that a tag key is assigned to.
     pub column_name: Option<Val<String>>,
     /// `MatchAllValue`.
+    ///
+    /// A string that you want to use to filter by all the values in a column in the dataset and don’t
+    /// want to list the values one by one. For example, you can use an asterisk as your match all value.
     ///
     /// - Length: 1 to 256.
     pub match_all_value: Option<Val<String>>,
     /// `TagKey`: required.
     ///
+    /// The unique key for a tag.
+    ///
     /// - Length: 1 to 128.
     pub tag_key: Option<Val<String>>,
     /// `TagMultiValueDelimiter`.
+    ///
+    /// A string that you want to use to delimit the values when you pass the values at run time. For
+    /// example, you can delimit the values with a comma.
     ///
     /// - Length: 0 to 10.
     pub tag_multi_value_delimiter: Option<Val<String>>,
@@ -6550,15 +7278,25 @@ impl ToValue for RowLevelPermissionTagRule {
 impl Literal for RowLevelPermissionTagRule {}
 
 /// The [`S3Source`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-s3source.html) property type.
+///
+/// A physical table type for an S3 data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Source {
     /// `DataSourceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for the data source.
     pub data_source_arn: Option<Val<String>>,
     /// `InputColumns`: required.
+    ///
+    /// A physical table type for an S3 data source.
+    ///
+    /// > For files that aren't JSON, only `STRING` data types are supported in input columns.
     ///
     /// - Items: 0 to 2048.
     pub input_columns: Option<Val<Vec<InputColumn>>>,
     /// `UploadSettings`.
+    ///
+    /// Information about the format for the S3 source file or files.
     pub upload_settings: Option<Val<UploadSettings>>,
 }
 
@@ -6633,15 +7371,24 @@ impl ToValue for S3Source {
 impl Literal for S3Source {}
 
 /// The [`SaaSTable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-saastable.html) property type.
+///
+/// A table from a Software-as-a-Service (SaaS) data source, including connection details and column
+/// definitions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SaaSTable {
     /// `DataSourceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the SaaS data source.
     pub data_source_arn: Option<Val<String>>,
     /// `InputColumns`: required.
+    ///
+    /// The list of input columns available from the SaaS table.
     ///
     /// - Items: 0 to 2048.
     pub input_columns: Option<Val<Vec<InputColumn>>>,
     /// `TablePath`: required.
+    ///
+    /// The hierarchical path to the table within the SaaS data source.
     ///
     /// - Items: 1 to 32.
     pub table_path: Option<Val<Vec<TablePathElement>>>,
@@ -6728,9 +7475,14 @@ impl ToValue for SaaSTable {
 impl Literal for SaaSTable {}
 
 /// The [`SemanticModelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-semanticmodelconfiguration.html) property type.
+///
+/// Configuration for the semantic model that defines how prepared data is structured for analysis and
+/// reporting.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SemanticModelConfiguration {
     /// `TableMap`.
+    ///
+    /// A map of semantic tables that define the analytical structure.
     pub table_map: Option<Val<BTreeMap<String, SemanticTable>>>,
 }
 
@@ -6783,18 +7535,27 @@ impl ToValue for SemanticModelConfiguration {
 impl Literal for SemanticModelConfiguration {}
 
 /// The [`SemanticTable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-semantictable.html) property type.
+///
+/// A semantic table that represents the final analytical structure of the data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SemanticTable {
     /// `Alias`: required.
+    ///
+    /// Alias for the semantic table.
     ///
     /// - Length: 1 to 64.
     pub alias: Option<Val<String>>,
     /// `DestinationTableId`: required.
     ///
+    /// The identifier of the destination table from data preparation that provides data to this semantic
+    /// table.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-zA-Z-]*$`.
     pub destination_table_id: Option<Val<String>>,
     /// `RowLevelPermissionConfiguration`.
+    ///
+    /// Configuration for row level security that control data access for this semantic table.
     pub row_level_permission_configuration: Option<Val<RowLevelPermissionConfiguration>>,
 }
 
@@ -6871,11 +7632,17 @@ impl ToValue for SemanticTable {
 impl Literal for SemanticTable {}
 
 /// The [`SourceTable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-sourcetable.html) property type.
+///
+/// A source table that provides initial data from either a physical table or parent dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceTable {
     /// `DataSet`.
+    ///
+    /// A parent dataset that serves as the data source instead of a physical table.
     pub data_set: Option<Val<ParentDataSet>>,
     /// `PhysicalTableId`.
+    ///
+    /// The identifier of the physical table that serves as the data source.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-zA-Z-]*$`.
@@ -6932,21 +7699,32 @@ impl ToValue for SourceTable {
 impl Literal for SourceTable {}
 
 /// The [`StringDatasetParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-stringdatasetparameter.html) property type.
+///
+/// A string parameter that is created in the dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StringDatasetParameter {
     /// `DefaultValues`.
+    ///
+    /// A list of default values for a given string dataset parameter type. This structure only accepts
+    /// static values.
     pub default_values: Option<Val<StringDatasetParameterDefaultValues>>,
     /// `Id`: required.
+    ///
+    /// An identifier for the string parameter that is created in the dataset.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub id: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the string parameter that is created in the dataset.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub name: Option<Val<String>>,
     /// `ValueType`: required.
+    ///
+    /// The value type of the dataset parameter. Valid values are `single value` or `multi value` .
     pub value_type: Option<Val<DatasetParameterValueType>>,
 }
 
@@ -7030,9 +7808,14 @@ impl ToValue for StringDatasetParameter {
 impl Literal for StringDatasetParameter {}
 
 /// The [`StringDatasetParameterDefaultValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-stringdatasetparameterdefaultvalues.html) property type.
+///
+/// A list of default values for a given string dataset parameter type. This structure only accepts
+/// static values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StringDatasetParameterDefaultValues {
     /// `StaticValues`.
+    ///
+    /// A list of static default values for a given string parameter.
     ///
     /// - Items: 0 to 32.
     pub static_values: Option<Val<Vec<String>>>,
@@ -7087,13 +7870,20 @@ impl ToValue for StringDatasetParameterDefaultValues {
 impl Literal for StringDatasetParameterDefaultValues {}
 
 /// The [`TablePathElement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-tablepathelement.html) property type.
+///
+/// An element in the hierarchical path to a table within a data source, containing both name and
+/// identifier.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TablePathElement {
     /// `Id`.
     ///
+    /// The unique identifier of the path element.
+    ///
     /// - Length: 1 to 256.
     pub id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the path element.
     ///
     /// - Length: 1 to 256.
     pub name: Option<Val<String>>,
@@ -7217,13 +8007,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TagColumnOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-tagcolumnoperation.html) property type.
+///
+/// A transform operation that tags a column with additional information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagColumnOperation {
     /// `ColumnName`: required.
     ///
+    /// The column that this operation acts on.
+    ///
     /// - Length: 1 to 127.
     pub column_name: Option<Val<String>>,
     /// `Tags`: required.
+    ///
+    /// The dataset column tag, currently only used for geospatial type tagging.
+    ///
+    /// > This is not tags for the AWS tagging feature.
     ///
     /// - Items: 1 to 16.
     pub tags: Option<Val<Vec<ColumnTag>>>,
@@ -7297,23 +8095,45 @@ impl ToValue for TagColumnOperation {
 impl Literal for TagColumnOperation {}
 
 /// The [`TransformOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-transformoperation.html) property type.
+///
+/// A data transformation on a logical table. This is a variant type structure. For this structure to be
+/// valid, only one of the attributes can be non-null.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransformOperation {
     /// `CastColumnTypeOperation`.
+    ///
+    /// A transform operation that casts a column to a different type.
     pub cast_column_type_operation: Option<Val<CastColumnTypeOperation>>,
     /// `CreateColumnsOperation`.
+    ///
+    /// An operation that creates calculated columns. Columns created in one such operation form a lexical
+    /// closure.
     pub create_columns_operation: Option<Val<CreateColumnsOperation>>,
     /// `FilterOperation`.
+    ///
+    /// An operation that filters rows based on some condition.
     pub filter_operation: Option<Val<FilterOperation>>,
     /// `OverrideDatasetParameterOperation`.
+    ///
+    /// A transform operation that overrides the dataset parameter values that are defined in another
+    /// dataset.
     pub override_dataset_parameter_operation: Option<Val<OverrideDatasetParameterOperation>>,
     /// `ProjectOperation`.
+    ///
+    /// An operation that projects columns. Operations that come after a projection can only refer to
+    /// projected columns.
     pub project_operation: Option<Val<ProjectOperation>>,
     /// `RenameColumnOperation`.
+    ///
+    /// An operation that renames a column.
     pub rename_column_operation: Option<Val<RenameColumnOperation>>,
     /// `TagColumnOperation`.
+    ///
+    /// An operation that tags a column with additional information.
     pub tag_column_operation: Option<Val<TagColumnOperation>>,
     /// `UntagColumnOperation`.
+    ///
+    /// \<p>A transform operation that removes tags associated with a column.\</p>
     pub untag_column_operation: Option<Val<UntagColumnOperation>>,
 }
 
@@ -7406,13 +8226,21 @@ impl ToValue for TransformOperation {
 impl Literal for TransformOperation {}
 
 /// The [`TransformOperationSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-transformoperationsource.html) property type.
+///
+/// Specifies the source of data for a transform operation, including the source operation and column
+/// mappings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransformOperationSource {
     /// `ColumnIdMappings`.
     ///
+    /// The mappings between source column identifiers and target column identifiers for this
+    /// transformation.
+    ///
     /// - Items: 1 to 2048.
     pub column_id_mappings: Option<Val<Vec<DataSetColumnIdMapping>>>,
     /// `TransformOperationId`: required.
+    ///
+    /// The identifier of the transform operation that provides input data.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-zA-Z-]*$`.
@@ -7481,29 +8309,55 @@ impl ToValue for TransformOperationSource {
 impl Literal for TransformOperationSource {}
 
 /// The [`TransformStep`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-transformstep.html) property type.
+///
+/// A step in data preparation that performs a specific operation on the data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransformStep {
     /// `AggregateStep`.
+    ///
+    /// A transform step that groups data and applies aggregation functions to calculate summary values.
     pub aggregate_step: Option<Val<AggregateOperation>>,
     /// `AppendStep`.
+    ///
+    /// A transform step that combines rows from multiple sources by stacking them vertically.
     pub append_step: Option<Val<AppendOperation>>,
     /// `CastColumnTypesStep`.
+    ///
+    /// A transform step that changes the data types of one or more columns.
     pub cast_column_types_step: Option<Val<CastColumnTypesOperation>>,
     /// `CreateColumnsStep`.
+    ///
+    /// \<p>A transform operation that creates calculated columns. Columns created in one such
+    ///    operation form a lexical closure.\</p>
     pub create_columns_step: Option<Val<CreateColumnsOperation>>,
     /// `FiltersStep`.
+    ///
+    /// A transform step that applies filter conditions.
     pub filters_step: Option<Val<FiltersOperation>>,
     /// `ImportTableStep`.
+    ///
+    /// A transform step that brings data from a source table.
     pub import_table_step: Option<Val<ImportTableOperation>>,
     /// `JoinStep`.
+    ///
+    /// A transform step that combines data from two sources based on specified join conditions.
     pub join_step: Option<Val<JoinOperation>>,
     /// `PivotStep`.
+    ///
+    /// A transform step that converts row values into columns to reshape the data structure.
     pub pivot_step: Option<Val<PivotOperation>>,
     /// `ProjectStep`.
+    ///
+    /// \<p>A transform operation that projects columns. Operations that come after a projection
+    ///    can only refer to projected columns.\</p>
     pub project_step: Option<Val<ProjectOperation>>,
     /// `RenameColumnsStep`.
+    ///
+    /// A transform step that changes the names of one or more columns.
     pub rename_columns_step: Option<Val<RenameColumnsOperation>>,
     /// `UnpivotStep`.
+    ///
+    /// A transform step that converts columns into rows to normalize the data structure.
     pub unpivot_step: Option<Val<UnpivotOperation>>,
 }
 
@@ -7671,31 +8525,47 @@ impl ToValue for UniqueKey {
 impl Literal for UniqueKey {}
 
 /// The [`UnpivotOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-unpivotoperation.html) property type.
+///
+/// A transform operation that converts columns into rows, normalizing the data structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UnpivotOperation {
     /// `Alias`: required.
+    ///
+    /// Alias for this operation.
     ///
     /// - Length: 1 to 64.
     pub alias: Option<Val<String>>,
     /// `ColumnsToUnpivot`: required.
     ///
+    /// The list of columns to unpivot from the source data.
+    ///
     /// - Items: 0 to 100.
     pub columns_to_unpivot: Option<Val<Vec<ColumnToUnpivot>>>,
     /// `Source`: required.
+    ///
+    /// The source transform operation that provides input data for unpivoting.
     pub source: Option<Val<TransformOperationSource>>,
     /// `UnpivotedLabelColumnId`: required.
+    ///
+    /// A unique identifier for the new column that will contain the unpivoted column names.
     ///
     /// - Length: 1 to 64.
     pub unpivoted_label_column_id: Option<Val<String>>,
     /// `UnpivotedLabelColumnName`: required.
     ///
+    /// The name for the new column that will contain the unpivoted column names.
+    ///
     /// - Length: 1 to 127.
     pub unpivoted_label_column_name: Option<Val<String>>,
     /// `UnpivotedValueColumnId`: required.
     ///
+    /// A unique identifier for the new column that will contain the unpivoted values.
+    ///
     /// - Length: 1 to 64.
     pub unpivoted_value_column_id: Option<Val<String>>,
     /// `UnpivotedValueColumnName`: required.
+    ///
+    /// The name for the new column that will contain the unpivoted values.
     ///
     /// - Length: 1 to 127.
     pub unpivoted_value_column_name: Option<Val<String>>,
@@ -7837,13 +8707,19 @@ impl ToValue for UnpivotOperation {
 impl Literal for UnpivotOperation {}
 
 /// The [`UntagColumnOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-untagcolumnoperation.html) property type.
+///
+/// A transform operation that removes tags associated with a column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UntagColumnOperation {
     /// `ColumnName`: required.
     ///
+    /// The column that this operation acts on.
+    ///
     /// - Length: 1 to 127.
     pub column_name: Option<Val<String>>,
     /// `TagNames`: required.
+    ///
+    /// The column tags to remove from this column.
     pub tag_names: Option<Val<Vec<ColumnTagName>>>,
 }
 
@@ -7917,21 +8793,33 @@ impl ToValue for UntagColumnOperation {
 impl Literal for UntagColumnOperation {}
 
 /// The [`UploadSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-uploadsettings.html) property type.
+///
+/// Information about the format for a source file or files.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UploadSettings {
     /// `ContainsHeader`.
+    ///
+    /// Whether the file has a header row, or the files each have a header row.
     pub contains_header: Option<Val<bool>>,
     /// `Delimiter`.
+    ///
+    /// The delimiter between values in the file.
     ///
     /// - Length: 1 to 1.
     pub delimiter: Option<Val<String>>,
     /// `Format`.
+    ///
+    /// File format.
     pub format: Option<Val<FileFormat>>,
     /// `StartFromRow`.
+    ///
+    /// A row number to start reading data from.
     ///
     /// - Minimum: 1.
     pub start_from_row: Option<Val<f64>>,
     /// `TextQualifier`.
+    ///
+    /// Text qualifier.
     pub text_qualifier: Option<Val<TextQualifier>>,
 }
 
@@ -8003,9 +8891,13 @@ impl ToValue for UploadSettings {
 impl Literal for UploadSettings {}
 
 /// The [`ValueColumnConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-dataset-valuecolumnconfiguration.html) property type.
+///
+/// Configuration for how to handle value columns in pivot operations, including aggregation settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValueColumnConfiguration {
     /// `AggregationFunction`.
+    ///
+    /// The aggregation function to apply when multiple values map to the same pivoted cell.
     pub aggregation_function: Option<Val<DataPrepAggregationFunction>>,
 }
 
@@ -8075,9 +8967,18 @@ impl ColumnDataSubType {
             ColumnDataSubType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ColumnDataSubType {
+    const VALUES: &'static [&'static str] = &["FLOAT", "FIXED"];
+    fn as_str(&self) -> &str {
+        ColumnDataSubType::as_str(self)
     }
 }
 
@@ -8128,9 +9029,18 @@ impl ColumnDataType {
             ColumnDataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ColumnDataType {
+    const VALUES: &'static [&'static str] = &["STRING", "INTEGER", "DECIMAL", "DATETIME"];
+    fn as_str(&self) -> &str {
+        ColumnDataType::as_str(self)
     }
 }
 
@@ -8177,9 +9087,18 @@ impl ColumnTagName {
             ColumnTagName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ColumnTagName {
+    const VALUES: &'static [&'static str] = &["COLUMN_GEOGRAPHIC_ROLE", "COLUMN_DESCRIPTION"];
+    fn as_str(&self) -> &str {
+        ColumnTagName::as_str(self)
     }
 }
 
@@ -8245,9 +9164,19 @@ impl DataPrepSimpleAggregationFunctionType {
             DataPrepSimpleAggregationFunctionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataPrepSimpleAggregationFunctionType {
+    const VALUES: &'static [&'static str] =
+        &["COUNT", "DISTINCT_COUNT", "SUM", "AVERAGE", "MEDIAN", "MAX", "MIN", "VARIANCE", "STANDARD_DEVIATION"];
+    fn as_str(&self) -> &str {
+        DataPrepSimpleAggregationFunctionType::as_str(self)
     }
 }
 
@@ -8305,9 +9234,18 @@ impl DataSetDateComparisonFilterOperator {
             DataSetDateComparisonFilterOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataSetDateComparisonFilterOperator {
+    const VALUES: &'static [&'static str] = &["BEFORE", "BEFORE_OR_EQUALS_TO", "AFTER", "AFTER_OR_EQUALS_TO"];
+    fn as_str(&self) -> &str {
+        DataSetDateComparisonFilterOperator::as_str(self)
     }
 }
 
@@ -8354,9 +9292,18 @@ impl DataSetImportMode {
             DataSetImportMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataSetImportMode {
+    const VALUES: &'static [&'static str] = &["SPICE", "DIRECT_QUERY"];
+    fn as_str(&self) -> &str {
+        DataSetImportMode::as_str(self)
     }
 }
 
@@ -8413,9 +9360,25 @@ impl DataSetNumericComparisonFilterOperator {
             DataSetNumericComparisonFilterOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataSetNumericComparisonFilterOperator {
+    const VALUES: &'static [&'static str] = &[
+        "EQUALS",
+        "DOES_NOT_EQUAL",
+        "GREATER_THAN",
+        "GREATER_THAN_OR_EQUALS_TO",
+        "LESS_THAN",
+        "LESS_THAN_OR_EQUALS_TO",
+    ];
+    fn as_str(&self) -> &str {
+        DataSetNumericComparisonFilterOperator::as_str(self)
     }
 }
 
@@ -8476,9 +9439,19 @@ impl DataSetStringComparisonFilterOperator {
             DataSetStringComparisonFilterOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataSetStringComparisonFilterOperator {
+    const VALUES: &'static [&'static str] =
+        &["EQUALS", "DOES_NOT_EQUAL", "CONTAINS", "DOES_NOT_CONTAIN", "STARTS_WITH", "ENDS_WITH"];
+    fn as_str(&self) -> &str {
+        DataSetStringComparisonFilterOperator::as_str(self)
     }
 }
 
@@ -8527,9 +9500,18 @@ impl DataSetStringListFilterOperator {
             DataSetStringListFilterOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataSetStringListFilterOperator {
+    const VALUES: &'static [&'static str] = &["INCLUDE", "EXCLUDE"];
+    fn as_str(&self) -> &str {
+        DataSetStringListFilterOperator::as_str(self)
     }
 }
 
@@ -8571,9 +9553,18 @@ impl DataSetUseAs {
             DataSetUseAs::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataSetUseAs {
+    const VALUES: &'static [&'static str] = &["RLS_RULES"];
+    fn as_str(&self) -> &str {
+        DataSetUseAs::as_str(self)
     }
 }
 
@@ -8617,9 +9608,18 @@ impl DatasetParameterValueType {
             DatasetParameterValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DatasetParameterValueType {
+    const VALUES: &'static [&'static str] = &["MULTI_VALUED", "SINGLE_VALUED"];
+    fn as_str(&self) -> &str {
+        DatasetParameterValueType::as_str(self)
     }
 }
 
@@ -8676,9 +9676,18 @@ impl FileFormat {
             FileFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FileFormat {
+    const VALUES: &'static [&'static str] = &["CSV", "TSV", "CLF", "ELF", "XLSX", "JSON"];
+    fn as_str(&self) -> &str {
+        FileFormat::as_str(self)
     }
 }
 
@@ -8724,9 +9733,18 @@ impl GeoSpatialCountryCode {
             GeoSpatialCountryCode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GeoSpatialCountryCode {
+    const VALUES: &'static [&'static str] = &["US"];
+    fn as_str(&self) -> &str {
+        GeoSpatialCountryCode::as_str(self)
     }
 }
 
@@ -8797,9 +9815,30 @@ impl GeoSpatialDataRole {
             GeoSpatialDataRole::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GeoSpatialDataRole {
+    const VALUES: &'static [&'static str] = &[
+        "COUNTRY",
+        "STATE",
+        "COUNTY",
+        "CITY",
+        "POSTCODE",
+        "LONGITUDE",
+        "LATITUDE",
+        "POLITICAL1",
+        "CENSUS_TRACT",
+        "CENSUS_BLOCK_GROUP",
+        "CENSUS_BLOCK",
+    ];
+    fn as_str(&self) -> &str {
+        GeoSpatialDataRole::as_str(self)
     }
 }
 
@@ -8871,9 +9910,19 @@ impl InputColumnDataType {
             InputColumnDataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InputColumnDataType {
+    const VALUES: &'static [&'static str] =
+        &["STRING", "INTEGER", "DECIMAL", "DATETIME", "BIT", "BOOLEAN", "JSON", "SEMISTRUCT"];
+    fn as_str(&self) -> &str {
+        InputColumnDataType::as_str(self)
     }
 }
 
@@ -8930,9 +9979,18 @@ impl JoinOperationType {
             JoinOperationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for JoinOperationType {
+    const VALUES: &'static [&'static str] = &["INNER", "OUTER", "LEFT", "RIGHT"];
+    fn as_str(&self) -> &str {
+        JoinOperationType::as_str(self)
     }
 }
 
@@ -8985,9 +10043,18 @@ impl JoinType {
             JoinType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for JoinType {
+    const VALUES: &'static [&'static str] = &["INNER", "OUTER", "LEFT", "RIGHT"];
+    fn as_str(&self) -> &str {
+        JoinType::as_str(self)
     }
 }
 
@@ -9037,9 +10104,18 @@ impl LookbackWindowSizeUnit {
             LookbackWindowSizeUnit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LookbackWindowSizeUnit {
+    const VALUES: &'static [&'static str] = &["HOUR", "DAY", "WEEK"];
+    fn as_str(&self) -> &str {
+        LookbackWindowSizeUnit::as_str(self)
     }
 }
 
@@ -9085,9 +10161,18 @@ impl RefreshFailureAlertStatus {
             RefreshFailureAlertStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RefreshFailureAlertStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        RefreshFailureAlertStatus::as_str(self)
     }
 }
 
@@ -9132,9 +10217,18 @@ impl RowLevelPermissionFormatVersion {
             RowLevelPermissionFormatVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RowLevelPermissionFormatVersion {
+    const VALUES: &'static [&'static str] = &["VERSION_1", "VERSION_2"];
+    fn as_str(&self) -> &str {
+        RowLevelPermissionFormatVersion::as_str(self)
     }
 }
 
@@ -9179,9 +10273,18 @@ impl RowLevelPermissionPolicy {
             RowLevelPermissionPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RowLevelPermissionPolicy {
+    const VALUES: &'static [&'static str] = &["GRANT_ACCESS", "DENY_ACCESS"];
+    fn as_str(&self) -> &str {
+        RowLevelPermissionPolicy::as_str(self)
     }
 }
 
@@ -9226,9 +10329,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 
@@ -9273,9 +10385,18 @@ impl TextQualifier {
             TextQualifier::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TextQualifier {
+    const VALUES: &'static [&'static str] = &["DOUBLE_QUOTE", "SINGLE_QUOTE"];
+    fn as_str(&self) -> &str {
+        TextQualifier::as_str(self)
     }
 }
 
@@ -9341,9 +10462,19 @@ impl TimeGranularity {
             TimeGranularity::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TimeGranularity {
+    const VALUES: &'static [&'static str] =
+        &["YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR", "MINUTE", "SECOND", "MILLISECOND"];
+    fn as_str(&self) -> &str {
+        TimeGranularity::as_str(self)
     }
 }
 

@@ -5,25 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::QuickSight::DataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-quicksight-datasource.html) resource type.
 ///
+/// Creates a data source.
+///
 /// Build it with [`DataSource::builder`]; adding it to a stack returns a [`DataSourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSource {
     /// `AlternateDataSourceParameters`.
     ///
+    /// A set of alternate data source parameters that you want to share for the credentials stored with
+    /// this data source. The credentials are applied in tandem with the data source parameters when you
+    /// copy a data source by using a create or update request. The API operation compares the
+    /// `DataSourceParameters` structure that's in the request with the structures in the
+    /// `AlternateDataSourceParameters` allow list. If the structures are an exact match, the request is
+    /// allowed to use the credentials from this existing data source. If the
+    /// `AlternateDataSourceParameters` list is null, the `Credentials` originally used with this
+    /// `DataSourceParameters` are automatically allowed.
+    ///
     /// - Items: 1 to 50.
     pub alternate_data_source_parameters: Option<Val<Vec<DataSourceParameters>>>,
     /// `AwsAccountId`. Changing it replaces the resource.
+    ///
+    /// The AWS account ID.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
     pub aws_account_id: Option<Val<String>>,
     /// `Credentials`.
+    ///
+    /// The credentials Amazon Quick Sight that uses to connect to your underlying source. Currently, only
+    /// credentials based on user name and password are supported.
     pub credentials: Option<Val<DataSourceCredentials>>,
     /// `DataSourceId`. Changing it replaces the resource.
+    ///
+    /// An ID for the data source. This ID is unique per AWS Region for each AWS account.
     pub data_source_id: Option<Val<String>>,
     /// `DataSourceParameters`.
+    ///
+    /// The parameters that Amazon Quick Sight uses to connect to your underlying source.
     pub data_source_parameters: Option<Val<DataSourceParameters>>,
     /// `ErrorInfo`.
+    ///
+    /// Error information from the last update or the creation of the data source.
     pub error_info: Option<Val<DataSourceErrorInfo>>,
     /// `FolderArns`.
     ///
@@ -31,21 +53,37 @@ pub struct DataSource {
     pub folder_arns: Option<Val<Vec<String>>>,
     /// `Name`: required.
     ///
+    /// A display name for the data source.
+    ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `Permissions`.
     ///
+    /// A list of resource permissions on the data source.
+    ///
     /// - Items: 1 to 64.
     pub permissions: Option<Val<Vec<ResourcePermission>>>,
     /// `SslProperties`.
+    ///
+    /// Secure Socket Layer (SSL) properties that apply when Amazon Quick Sight connects to your underlying
+    /// source.
     pub ssl_properties: Option<Val<SslProperties>>,
     /// `Tags`.
+    ///
+    /// Contains a map of the key-value pairs for the resource tag or tags assigned to the data source.
     ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of the data source. To return a list of all data sources, use `ListDataSources` .
+    ///
+    /// Use `AMAZON_ELASTICSEARCH` for Amazon OpenSearch Service.
     pub type_: Option<Val<DataSourceType>>,
     /// `VpcConnectionProperties`.
+    ///
+    /// Use this parameter only when you want Amazon Quick Sight to use a VPC connection when connecting to
+    /// your underlying source.
     pub vpc_connection_properties: Option<Val<VpcConnectionProperties>>,
 }
 
@@ -216,18 +254,26 @@ impl Deref for DataSourceHandle {
 
 impl DataSourceHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the dataset.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The time that this data source was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The last time that this data source was updated.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The HTTP status of the request.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -242,9 +288,13 @@ impl DataSourceHandle {
 }
 
 /// The [`AmazonElasticsearchParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-amazonelasticsearchparameters.html) property type.
+///
+/// The parameters for OpenSearch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonElasticsearchParameters {
     /// `Domain`: required.
+    ///
+    /// The OpenSearch domain.
     ///
     /// - Length: 1 to 64.
     pub domain: Option<Val<String>>,
@@ -301,9 +351,13 @@ impl ToValue for AmazonElasticsearchParameters {
 impl Literal for AmazonElasticsearchParameters {}
 
 /// The [`AmazonOpenSearchParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-amazonopensearchparameters.html) property type.
+///
+/// The parameters for OpenSearch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AmazonOpenSearchParameters {
     /// `Domain`: required.
+    ///
+    /// The OpenSearch domain.
     ///
     /// - Length: 1 to 64.
     pub domain: Option<Val<String>>,
@@ -360,16 +414,32 @@ impl ToValue for AmazonOpenSearchParameters {
 impl Literal for AmazonOpenSearchParameters {}
 
 /// The [`AthenaParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-athenaparameters.html) property type.
+///
+/// Parameters for Amazon Athena.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AthenaParameters {
     /// `IdentityCenterConfiguration`.
+    ///
+    /// An optional parameter that configures IAM Identity Center authentication to grant Quick Sight access
+    /// to your workgroup.
+    ///
+    /// This parameter can only be specified if your Quick Sight account is configured with IAM Identity
+    /// Center.
     pub identity_center_configuration: Option<Val<IdentityCenterConfiguration>>,
     /// `RoleArn`.
+    ///
+    /// Use the `RoleArn` structure to override an account-wide role for a specific Athena data source. For
+    /// example, say an account administrator has turned off all Athena access with an account-wide role.
+    /// The administrator can then use `RoleArn` to bypass the account-wide role and allow Athena access for
+    /// the single Athena data source that is specified in the structure, even if the account-wide role
+    /// forbidding Athena access is still active.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `WorkGroup`.
+    ///
+    /// The workgroup that Amazon Athena uses.
     ///
     /// - Length: 1 to 128.
     pub work_group: Option<Val<String>>,
@@ -431,17 +501,25 @@ impl ToValue for AthenaParameters {
 impl Literal for AthenaParameters {}
 
 /// The [`AuroraParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-auroraparameters.html) property type.
+///
+/// Parameters for Amazon Aurora.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuroraParameters {
     /// `Database`: required.
+    ///
+    /// Database.
     ///
     /// - Length: 1 to 128.
     pub database: Option<Val<String>>,
     /// `Host`: required.
     ///
+    /// Host.
+    ///
     /// - Length: 1 to 256.
     pub host: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// Port.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<f64>>,
@@ -516,17 +594,25 @@ impl ToValue for AuroraParameters {
 impl Literal for AuroraParameters {}
 
 /// The [`AuroraPostgreSqlParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-aurorapostgresqlparameters.html) property type.
+///
+/// Parameters for Amazon Aurora PostgreSQL-Compatible Edition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuroraPostgreSqlParameters {
     /// `Database`: required.
+    ///
+    /// The Amazon Aurora PostgreSQL database to connect to.
     ///
     /// - Length: 1 to 128.
     pub database: Option<Val<String>>,
     /// `Host`: required.
     ///
+    /// The Amazon Aurora PostgreSQL-Compatible host to connect to.
+    ///
     /// - Length: 1 to 256.
     pub host: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// The port that Amazon Aurora PostgreSQL is listening on.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<f64>>,
@@ -605,17 +691,31 @@ impl ToValue for AuroraPostgreSqlParameters {
 impl Literal for AuroraPostgreSqlParameters {}
 
 /// The [`CredentialPair`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-credentialpair.html) property type.
+///
+/// The combination of user name and password that are used as credentials.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CredentialPair {
     /// `AlternateDataSourceParameters`.
+    ///
+    /// A set of alternate data source parameters that you want to share for these credentials. The
+    /// credentials are applied in tandem with the data source parameters when you copy a data source by
+    /// using a create or update request. The API operation compares the `DataSourceParameters` structure
+    /// that's in the request with the structures in the `AlternateDataSourceParameters` allow list. If the
+    /// structures are an exact match, the request is allowed to use the new data source with the existing
+    /// credentials. If the `AlternateDataSourceParameters` list is null, the `DataSourceParameters`
+    /// originally used with these `Credentials` is automatically allowed.
     ///
     /// - Items: 1 to 50.
     pub alternate_data_source_parameters: Option<Val<Vec<DataSourceParameters>>>,
     /// `Password`: required.
     ///
+    /// Password.
+    ///
     /// - Length: 1 to 1024.
     pub password: Option<Val<String>>,
     /// `Username`: required.
+    ///
+    /// User name.
     ///
     /// - Length: 1 to 64.
     pub username: Option<Val<String>>,
@@ -692,17 +792,33 @@ impl ToValue for CredentialPair {
 impl Literal for CredentialPair {}
 
 /// The [`DataSourceCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-datasourcecredentials.html) property type.
+///
+/// Data source credentials. This is a variant type structure. For this structure to be valid, only one
+/// of the attributes can be non-null.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSourceCredentials {
     /// `CopySourceArn`.
     ///
+    /// The Amazon Resource Name (ARN) of a data source that has the credential pair that you want to use.
+    /// When `CopySourceArn` is not null, the credential pair from the data source in the ARN is used as the
+    /// credentials for the `DataSourceCredentials` structure.
+    ///
     /// - Pattern: `^arn:[-a-z0-9]*:quicksight:[-a-z0-9]*:[0-9]{12}:datasource/.+$`.
     pub copy_source_arn: Option<Val<String>>,
     /// `CredentialPair`.
+    ///
+    /// Credential pair. For more information, see
+    /// `[CredentialPair](https://docs.aws.amazon.com/quicksight/latest/APIReference/API_CredentialPair.html)`
+    /// .
     pub credential_pair: Option<Val<CredentialPair>>,
     /// `KeyPairCredentials`.
+    ///
+    /// The credentials for connecting using key-pair.
     pub key_pair_credentials: Option<Val<KeyPairCredentials>>,
     /// `SecretArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the secret associated with the data source in AWS Secrets Manager
+    /// .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:[-a-z0-9]*:secretsmanager:[-a-z0-9]*:[0-9]{12}:secret:.+$`.
@@ -771,11 +887,17 @@ impl ToValue for DataSourceCredentials {
 impl Literal for DataSourceCredentials {}
 
 /// The [`DataSourceErrorInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-datasourceerrorinfo.html) property type.
+///
+/// Error information for the data source creation or update.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSourceErrorInfo {
     /// `Message`.
+    ///
+    /// Error message.
     pub message: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// Error type.
     pub type_: Option<Val<DataSourceErrorInfoType>>,
 }
 
@@ -829,49 +951,92 @@ impl ToValue for DataSourceErrorInfo {
 impl Literal for DataSourceErrorInfo {}
 
 /// The [`DataSourceParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-datasourceparameters.html) property type.
+///
+/// The parameters that Quick Sight uses to connect to your underlying data source. This is a variant
+/// type structure. For this structure to be valid, only one of the attributes can be non-null.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSourceParameters {
     /// `AmazonElasticsearchParameters`.
+    ///
+    /// The parameters for OpenSearch.
     pub amazon_elasticsearch_parameters: Option<Val<AmazonElasticsearchParameters>>,
     /// `AmazonOpenSearchParameters`.
+    ///
+    /// The parameters for OpenSearch.
     pub amazon_open_search_parameters: Option<Val<AmazonOpenSearchParameters>>,
     /// `AthenaParameters`.
+    ///
+    /// The parameters for Amazon Athena.
     pub athena_parameters: Option<Val<AthenaParameters>>,
     /// `AuroraParameters`.
+    ///
+    /// The parameters for Amazon Aurora MySQL.
     pub aurora_parameters: Option<Val<AuroraParameters>>,
     /// `AuroraPostgreSqlParameters`.
+    ///
+    /// The parameters for Amazon Aurora.
     pub aurora_postgre_sql_parameters: Option<Val<AuroraPostgreSqlParameters>>,
     /// `DatabricksParameters`.
+    ///
+    /// The required parameters that are needed to connect to a Databricks data source.
     pub databricks_parameters: Option<Val<DatabricksParameters>>,
     /// `MariaDbParameters`.
+    ///
+    /// The parameters for MariaDB.
     pub maria_db_parameters: Option<Val<MariaDbParameters>>,
     /// `MySqlParameters`.
+    ///
+    /// The parameters for MySQL.
     pub my_sql_parameters: Option<Val<MySqlParameters>>,
     /// `OracleParameters`.
+    ///
+    /// Oracle parameters.
     pub oracle_parameters: Option<Val<OracleParameters>>,
     /// `PostgreSqlParameters`.
+    ///
+    /// The parameters for PostgreSQL.
     pub postgre_sql_parameters: Option<Val<PostgreSqlParameters>>,
     /// `PrestoParameters`.
+    ///
+    /// The parameters for Presto.
     pub presto_parameters: Option<Val<PrestoParameters>>,
     /// `RdsParameters`.
+    ///
+    /// The parameters for Amazon RDS.
     pub rds_parameters: Option<Val<RdsParameters>>,
     /// `RedshiftParameters`.
+    ///
+    /// The parameters for Amazon Redshift.
     pub redshift_parameters: Option<Val<RedshiftParameters>>,
     /// `S3Parameters`.
+    ///
+    /// The parameters for S3.
     pub s3_parameters: Option<Val<S3Parameters>>,
     /// `S3TablesParameters`.
     pub s3_tables_parameters: Option<Val<S3TablesParameters>>,
     /// `SnowflakeParameters`.
+    ///
+    /// The parameters for Snowflake.
     pub snowflake_parameters: Option<Val<SnowflakeParameters>>,
     /// `SparkParameters`.
+    ///
+    /// The parameters for Spark.
     pub spark_parameters: Option<Val<SparkParameters>>,
     /// `SqlServerParameters`.
+    ///
+    /// The parameters for SQL Server.
     pub sql_server_parameters: Option<Val<SqlServerParameters>>,
     /// `StarburstParameters`.
+    ///
+    /// The parameters that are required to connect to a Starburst data source.
     pub starburst_parameters: Option<Val<StarburstParameters>>,
     /// `TeradataParameters`.
+    ///
+    /// The parameters for Teradata.
     pub teradata_parameters: Option<Val<TeradataParameters>>,
     /// `TrinoParameters`.
+    ///
+    /// The parameters that are required to connect to a Trino data source.
     pub trino_parameters: Option<Val<TrinoParameters>>,
 }
 
@@ -1039,17 +1204,25 @@ impl ToValue for DataSourceParameters {
 impl Literal for DataSourceParameters {}
 
 /// The [`DatabricksParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-databricksparameters.html) property type.
+///
+/// The required parameters that are needed to connect to a Databricks data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatabricksParameters {
     /// `Host`: required.
+    ///
+    /// The host name of the Databricks data source.
     ///
     /// - Length: 1 to 256.
     pub host: Option<Val<String>>,
     /// `Port`: required.
     ///
+    /// The port for the Databricks data source.
+    ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<f64>>,
     /// `SqlEndpointPath`: required.
+    ///
+    /// The HTTP path of the Databricks data source.
     ///
     /// - Length: 1 to 4096.
     pub sql_endpoint_path: Option<Val<String>>,
@@ -1128,9 +1301,13 @@ impl ToValue for DatabricksParameters {
 impl Literal for DatabricksParameters {}
 
 /// The [`IdentityCenterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-identitycenterconfiguration.html) property type.
+///
+/// The parameters for an IAM Identity Center configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentityCenterConfiguration {
     /// `EnableIdentityPropagation`.
+    ///
+    /// A Boolean option that controls whether Trusted Identity Propagation should be used.
     pub enable_identity_propagation: Option<Val<bool>>,
 }
 
@@ -1178,18 +1355,26 @@ impl ToValue for IdentityCenterConfiguration {
 impl Literal for IdentityCenterConfiguration {}
 
 /// The [`KeyPairCredentials`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-keypaircredentials.html) property type.
+///
+/// The combination of username, private key and passphrase that are used as credentials.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeyPairCredentials {
     /// `KeyPairUsername`: required.
+    ///
+    /// Username
     ///
     /// - Length: 1 to 64.
     pub key_pair_username: Option<Val<String>>,
     /// `PrivateKey`: required.
     ///
+    /// PrivateKey
+    ///
     /// - Length: 1600 to 8000.
     /// - Pattern: `^-{5}BEGIN (ENCRYPTED )?PRIVATE KEY-{5}\u000D?\u000A([A-Za-z0-9/+]{64}\u000D?\u000A)*[A-Za-z0-9/+]{1,64}={0,2}\u000D?\u000A-{5}END (ENCRYPTED )?PRIVATE KEY-{5}(\u000D?\u000A)?$`.
     pub private_key: Option<Val<String>>,
     /// `PrivateKeyPassphrase`.
+    ///
+    /// PrivateKeyPassphrase
     ///
     /// - Length: 0 to 256.
     pub private_key_passphrase: Option<Val<String>>,
@@ -1269,13 +1454,19 @@ impl ToValue for KeyPairCredentials {
 impl Literal for KeyPairCredentials {}
 
 /// The [`ManifestFileLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-manifestfilelocation.html) property type.
+///
+/// Amazon S3 manifest file location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManifestFileLocation {
     /// `Bucket`: required.
     ///
+    /// Amazon S3 bucket.
+    ///
     /// - Length: 1 to 1024.
     pub bucket: Option<Val<String>>,
     /// `Key`: required.
+    ///
+    /// Amazon S3 key that identifies an object.
     ///
     /// - Length: 1 to 1024.
     pub key: Option<Val<String>>,
@@ -1337,17 +1528,25 @@ impl ToValue for ManifestFileLocation {
 impl Literal for ManifestFileLocation {}
 
 /// The [`MariaDbParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-mariadbparameters.html) property type.
+///
+/// The parameters for MariaDB.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MariaDbParameters {
     /// `Database`: required.
+    ///
+    /// Database.
     ///
     /// - Length: 1 to 128.
     pub database: Option<Val<String>>,
     /// `Host`: required.
     ///
+    /// Host.
+    ///
     /// - Length: 1 to 256.
     pub host: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// Port.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<f64>>,
@@ -1422,17 +1621,25 @@ impl ToValue for MariaDbParameters {
 impl Literal for MariaDbParameters {}
 
 /// The [`MySqlParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-mysqlparameters.html) property type.
+///
+/// The parameters for MySQL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MySqlParameters {
     /// `Database`: required.
+    ///
+    /// Database.
     ///
     /// - Length: 1 to 128.
     pub database: Option<Val<String>>,
     /// `Host`: required.
     ///
+    /// Host.
+    ///
     /// - Length: 1 to 256.
     pub host: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// Port.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<f64>>,
@@ -1507,19 +1714,31 @@ impl ToValue for MySqlParameters {
 impl Literal for MySqlParameters {}
 
 /// The [`OAuthParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-oauthparameters.html) property type.
+///
+/// An object that contains information needed to create a data source connection that uses OAuth client
+/// credentials. This option is available for data source connections that are made with Snowflake and
+/// Starburst.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OauthParameters {
     /// `IdentityProviderResourceUri`.
     ///
+    /// The resource uri of the identity provider.
+    ///
     /// - Length: 1 to 2048.
     pub identity_provider_resource_uri: Option<Val<String>>,
     /// `IdentityProviderVpcConnectionProperties`.
+    ///
+    /// \<p>VPC connection properties.\</p>
     pub identity_provider_vpc_connection_properties: Option<Val<VpcConnectionProperties>>,
     /// `OAuthScope`.
+    ///
+    /// The OAuth scope.
     ///
     /// - Length: 1 to 128.
     pub oauth_scope: Option<Val<String>>,
     /// `TokenProviderUrl`: required.
+    ///
+    /// The token endpoint URL of the identity provider.
     ///
     /// - Length: 1 to 2048.
     pub token_provider_url: Option<Val<String>>,
@@ -1597,21 +1816,32 @@ impl ToValue for OauthParameters {
 impl Literal for OauthParameters {}
 
 /// The [`OracleParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-oracleparameters.html) property type.
+///
+/// Oracle parameters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OracleParameters {
     /// `Database`: required.
+    ///
+    /// Database.
     ///
     /// - Length: 1 to 128.
     pub database: Option<Val<String>>,
     /// `Host`: required.
     ///
+    /// Host.
+    ///
     /// - Length: 1 to 256.
     pub host: Option<Val<String>>,
     /// `Port`: required.
     ///
+    /// Port.
+    ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<f64>>,
     /// `UseServiceName`.
+    ///
+    /// A Boolean value that indicates whether the `Database` uses a service name or an SID. If this value
+    /// is left blank, the default value is `SID` . If this value is set to `false` , the value is `SID` .
     pub use_service_name: Option<Val<bool>>,
 }
 
@@ -1691,17 +1921,25 @@ impl ToValue for OracleParameters {
 impl Literal for OracleParameters {}
 
 /// The [`PostgreSqlParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-postgresqlparameters.html) property type.
+///
+/// The parameters for PostgreSQL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PostgreSqlParameters {
     /// `Database`: required.
+    ///
+    /// Database.
     ///
     /// - Length: 1 to 128.
     pub database: Option<Val<String>>,
     /// `Host`: required.
     ///
+    /// Host.
+    ///
     /// - Length: 1 to 256.
     pub host: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// Port.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<f64>>,
@@ -1780,17 +2018,25 @@ impl ToValue for PostgreSqlParameters {
 impl Literal for PostgreSqlParameters {}
 
 /// The [`PrestoParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-prestoparameters.html) property type.
+///
+/// The parameters for Presto.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrestoParameters {
     /// `Catalog`: required.
+    ///
+    /// Catalog.
     ///
     /// - Length: 0 to 128.
     pub catalog: Option<Val<String>>,
     /// `Host`: required.
     ///
+    /// Host.
+    ///
     /// - Length: 1 to 256.
     pub host: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// Port.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<f64>>,
@@ -1865,13 +2111,19 @@ impl ToValue for PrestoParameters {
 impl Literal for PrestoParameters {}
 
 /// The [`RdsParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-rdsparameters.html) property type.
+///
+/// The parameters for Amazon RDS.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RdsParameters {
     /// `Database`: required.
     ///
+    /// Database.
+    ///
     /// - Length: 1 to 128.
     pub database: Option<Val<String>>,
     /// `InstanceId`: required.
+    ///
+    /// Instance ID.
     ///
     /// - Length: 1 to 64.
     pub instance_id: Option<Val<String>>,
@@ -1936,19 +2188,43 @@ impl ToValue for RdsParameters {
 impl Literal for RdsParameters {}
 
 /// The [`RedshiftIAMParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-redshiftiamparameters.html) property type.
+///
+/// A structure that grants Quick Sight access to your cluster and make a call to the
+/// `redshift:GetClusterCredentials` API. For more information on the `redshift:GetClusterCredentials`
+/// API, see
+/// [`GetClusterCredentials`](https://docs.aws.amazon.com/redshift/latest/APIReference/API_GetClusterCredentials.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftIamParameters {
     /// `AutoCreateDatabaseUser`.
+    ///
+    /// Automatically creates a database user. If your database doesn't have a `DatabaseUser` , set this
+    /// parameter to `True` . If there is no `DatabaseUser` , Quick Sight can't connect to your cluster. The
+    /// `RoleArn` that you use for this operation must grant access to `redshift:CreateClusterUser` to
+    /// successfully create the user.
     pub auto_create_database_user: Option<Val<bool>>,
     /// `DatabaseGroups`.
+    ///
+    /// A list of groups whose permissions will be granted to Quick Sight to access the cluster. These
+    /// permissions are combined with the permissions granted to Quick Sight by the `DatabaseUser` . If you
+    /// choose to include this parameter, the `RoleArn` must grant access to `redshift:JoinGroup` .
     ///
     /// - Items: 1 to 50.
     pub database_groups: Option<Val<Vec<String>>>,
     /// `DatabaseUser`.
     ///
+    /// The user whose permissions and group memberships will be used by Quick Sight to access the cluster.
+    /// If this user already exists in your database, Amazon Quick Sight is granted the same permissions
+    /// that the user has. If the user doesn't exist, set the value of `AutoCreateDatabaseUser` to `True` to
+    /// create a new user with PUBLIC permissions.
+    ///
     /// - Length: 1 to 64.
     pub database_user: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// Use the `RoleArn` structure to allow Quick Sight to call `redshift:GetClusterCredentials` on your
+    /// cluster. The calling principal must have `iam:PassRole` access to pass the role to Quick Sight. The
+    /// role's trust policy must allow the Quick Sight service principal to assume the role.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -2029,25 +2305,47 @@ impl ToValue for RedshiftIamParameters {
 impl Literal for RedshiftIamParameters {}
 
 /// The [`RedshiftParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-redshiftparameters.html) property type.
+///
+/// The parameters for Amazon Redshift. The `ClusterId` field can be blank if `Host` and `Port` are both
+/// set. The `Host` and `Port` fields can be blank if the `ClusterId` field is set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftParameters {
     /// `ClusterId`.
+    ///
+    /// Cluster ID. This field can be blank if the `Host` and `Port` are provided.
     ///
     /// - Length: 1 to 64.
     pub cluster_id: Option<Val<String>>,
     /// `Database`: required.
     ///
+    /// Database.
+    ///
     /// - Length: 1 to 128.
     pub database: Option<Val<String>>,
     /// `Host`.
     ///
+    /// Host. This field can be blank if `ClusterId` is provided.
+    ///
     /// - Length: 1 to 256.
     pub host: Option<Val<String>>,
     /// `IAMParameters`.
+    ///
+    /// An optional parameter that uses IAM authentication to grant Quick Sight access to your cluster. This
+    /// parameter can be used instead of
+    /// [DataSourceCredentials](https://docs.aws.amazon.com/quicksight/latest/APIReference/API_DataSourceCredentials.html)
+    /// .
     pub iam_parameters: Option<Val<RedshiftIamParameters>>,
     /// `IdentityCenterConfiguration`.
+    ///
+    /// An optional parameter that configures IAM Identity Center authentication to grant Quick Sight access
+    /// to your cluster.
+    ///
+    /// This parameter can only be specified if your Quick Sight account is configured with IAM Identity
+    /// Center.
     pub identity_center_configuration: Option<Val<IdentityCenterConfiguration>>,
     /// `Port`.
+    ///
+    /// Port. This field can be blank if the `ClusterId` is provided.
     ///
     /// - Range: 0 to 65535.
     pub port: Option<Val<f64>>,
@@ -2130,13 +2428,26 @@ impl ToValue for RedshiftParameters {
 impl Literal for RedshiftParameters {}
 
 /// The [`ResourcePermission`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-resourcepermission.html) property type.
+///
+/// Permission for the resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePermission {
     /// `Actions`: required.
     ///
+    /// The IAM action to grant or revoke permissions on.
+    ///
     /// - Items: 1 to 20.
     pub actions: Option<Val<Vec<String>>>,
     /// `Principal`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the principal. This can be one of the following:
+    ///
+    /// - The ARN of an Amazon Quick user or group associated with a data source or dataset. (This is
+    ///   common.)
+    /// - The ARN of an Amazon Quick user, group, or namespace associated with an analysis, dashboard,
+    ///   template, or theme. (This is common.)
+    /// - The ARN of an AWS account root: This is an IAM ARN rather than a Quick ARN. Use this option only
+    ///   to share resources (templates) across AWS accounts . (This is less common.)
     ///
     /// - Length: 1 to 256.
     pub principal: Option<Val<String>>,
@@ -2219,11 +2530,22 @@ impl ToValue for ResourcePermission {
 impl Literal for ResourcePermission {}
 
 /// The [`S3Parameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-s3parameters.html) property type.
+///
+/// The parameters for S3.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Parameters {
     /// `ManifestFileLocation`: required.
+    ///
+    /// Location of the Amazon S3 manifest file. This is NULL if the manifest file was uploaded into Quick
+    /// Sight.
     pub manifest_file_location: Option<Val<ManifestFileLocation>>,
     /// `RoleArn`.
+    ///
+    /// Use the `RoleArn` structure to override an account-wide role for a specific S3 data source. For
+    /// example, say an account administrator has turned off all S3 access with an account-wide role. The
+    /// administrator can then use `RoleArn` to bypass the account-wide role and allow S3 access for the
+    /// single S3 data source that is specified in the structure, even if the account-wide role forbidding
+    /// S3 access is still active.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -2342,25 +2664,41 @@ impl ToValue for S3TablesParameters {
 impl Literal for S3TablesParameters {}
 
 /// The [`SnowflakeParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-snowflakeparameters.html) property type.
+///
+/// The parameters for Snowflake.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnowflakeParameters {
     /// `AuthenticationType`.
+    ///
+    /// The authentication type that you want to use for your connection. This parameter accepts OAuth and
+    /// non-OAuth authentication types.
     pub authentication_type: Option<Val<AuthenticationType>>,
     /// `Database`: required.
+    ///
+    /// Database.
     ///
     /// - Length: 1 to 128.
     pub database: Option<Val<String>>,
     /// `DatabaseAccessControlRole`.
     ///
+    /// The database access control role.
+    ///
     /// - Length: 0 to 128.
     pub database_access_control_role: Option<Val<String>>,
     /// `Host`: required.
     ///
+    /// Host.
+    ///
     /// - Length: 1 to 256.
     pub host: Option<Val<String>>,
     /// `OAuthParameters`.
+    ///
+    /// An object that contains information needed to create a data source connection between an Quick Sight
+    /// account and Snowflake.
     pub oauth_parameters: Option<Val<OauthParameters>>,
     /// `Warehouse`: required.
+    ///
+    /// Warehouse.
     ///
     /// - Length: 0 to 128.
     pub warehouse: Option<Val<String>>,
@@ -2458,13 +2796,19 @@ impl ToValue for SnowflakeParameters {
 impl Literal for SnowflakeParameters {}
 
 /// The [`SparkParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-sparkparameters.html) property type.
+///
+/// The parameters for Spark.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SparkParameters {
     /// `Host`: required.
     ///
+    /// Host.
+    ///
     /// - Length: 1 to 256.
     pub host: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// Port.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<f64>>,
@@ -2526,17 +2870,25 @@ impl ToValue for SparkParameters {
 impl Literal for SparkParameters {}
 
 /// The [`SqlServerParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-sqlserverparameters.html) property type.
+///
+/// The parameters for SQL Server.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SqlServerParameters {
     /// `Database`: required.
+    ///
+    /// Database.
     ///
     /// - Length: 1 to 128.
     pub database: Option<Val<String>>,
     /// `Host`: required.
     ///
+    /// Host.
+    ///
     /// - Length: 1 to 256.
     pub host: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// Port.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<f64>>,
@@ -2611,9 +2963,14 @@ impl ToValue for SqlServerParameters {
 impl Literal for SqlServerParameters {}
 
 /// The [`SslProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-sslproperties.html) property type.
+///
+/// Secure Socket Layer (SSL) properties that apply when Quick Sight connects to your underlying data
+/// source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SslProperties {
     /// `DisableSsl`.
+    ///
+    /// A Boolean option to control whether SSL should be disabled.
     pub disable_ssl: Option<Val<bool>>,
 }
 
@@ -2661,29 +3018,47 @@ impl ToValue for SslProperties {
 impl Literal for SslProperties {}
 
 /// The [`StarburstParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-starburstparameters.html) property type.
+///
+/// The parameters that are required to connect to a Starburst data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StarburstParameters {
     /// `AuthenticationType`.
+    ///
+    /// The authentication type that you want to use for your connection. This parameter accepts OAuth and
+    /// non-OAuth authentication types.
     pub authentication_type: Option<Val<AuthenticationType>>,
     /// `Catalog`: required.
+    ///
+    /// The catalog name for the Starburst data source.
     ///
     /// - Length: 0 to 128.
     pub catalog: Option<Val<String>>,
     /// `DatabaseAccessControlRole`.
     ///
+    /// The database access control role.
+    ///
     /// - Length: 0 to 128.
     pub database_access_control_role: Option<Val<String>>,
     /// `Host`: required.
     ///
+    /// The host name of the Starburst data source.
+    ///
     /// - Length: 1 to 256.
     pub host: Option<Val<String>>,
     /// `OAuthParameters`.
+    ///
+    /// An object that contains information needed to create a data source connection between an Quick Sight
+    /// account and Starburst.
     pub oauth_parameters: Option<Val<OauthParameters>>,
     /// `Port`: required.
+    ///
+    /// The port for the Starburst data source.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<f64>>,
     /// `ProductType`.
+    ///
+    /// The product type for the Starburst data source.
     pub product_type: Option<Val<StarburstProductType>>,
 }
 
@@ -2849,17 +3224,25 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TeradataParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-teradataparameters.html) property type.
+///
+/// The parameters for Teradata.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TeradataParameters {
     /// `Database`: required.
+    ///
+    /// Database.
     ///
     /// - Length: 1 to 128.
     pub database: Option<Val<String>>,
     /// `Host`: required.
     ///
+    /// Host.
+    ///
     /// - Length: 1 to 256.
     pub host: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// Port.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<f64>>,
@@ -2934,17 +3317,25 @@ impl ToValue for TeradataParameters {
 impl Literal for TeradataParameters {}
 
 /// The [`TrinoParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-trinoparameters.html) property type.
+///
+/// The parameters that are required to connect to a Trino data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrinoParameters {
     /// `Catalog`: required.
+    ///
+    /// The catalog name for the Trino data source.
     ///
     /// - Length: 0 to 128.
     pub catalog: Option<Val<String>>,
     /// `Host`: required.
     ///
+    /// The host name of the Trino data source.
+    ///
     /// - Length: 1 to 256.
     pub host: Option<Val<String>>,
     /// `Port`: required.
+    ///
+    /// The port for the Trino data source.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<f64>>,
@@ -3019,9 +3410,13 @@ impl ToValue for TrinoParameters {
 impl Literal for TrinoParameters {}
 
 /// The [`VpcConnectionProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-datasource-vpcconnectionproperties.html) property type.
+///
+/// VPC connection properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConnectionProperties {
     /// `VpcConnectionArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for the VPC connection.
     pub vpc_connection_arn: Option<Val<String>>,
 }
 
@@ -3104,9 +3499,18 @@ impl AuthenticationType {
             AuthenticationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthenticationType {
+    const VALUES: &'static [&'static str] = &["PASSWORD", "TOKEN", "X509", "KEYPAIR"];
+    fn as_str(&self) -> &str {
+        AuthenticationType::as_str(self)
     }
 }
 
@@ -3171,9 +3575,27 @@ impl DataSourceErrorInfoType {
             DataSourceErrorInfoType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataSourceErrorInfoType {
+    const VALUES: &'static [&'static str] = &[
+        "ACCESS_DENIED",
+        "COPY_SOURCE_NOT_FOUND",
+        "TIMEOUT",
+        "ENGINE_VERSION_NOT_SUPPORTED",
+        "UNKNOWN_HOST",
+        "GENERIC_SQL_FAILURE",
+        "CONFLICT",
+        "UNKNOWN",
+    ];
+    fn as_str(&self) -> &str {
+        DataSourceErrorInfoType::as_str(self)
     }
 }
 
@@ -3377,9 +3799,72 @@ impl DataSourceType {
             DataSourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataSourceType {
+    const VALUES: &'static [&'static str] = &[
+        "ADOBE_ANALYTICS",
+        "AMAZON_ELASTICSEARCH",
+        "AMAZON_OPENSEARCH",
+        "ATHENA",
+        "AURORA",
+        "AURORA_POSTGRESQL",
+        "AWS_IOT_ANALYTICS",
+        "DATABRICKS",
+        "DENODO",
+        "DREMIO",
+        "DYNAMODB",
+        "SAPHANA",
+        "DB2_AS400",
+        "EXASOL",
+        "FILE",
+        "GITHUB",
+        "INTERNATIONAL_DATA_CORPORATION",
+        "JIRA",
+        "MARIADB",
+        "MYSQL",
+        "ORACLE",
+        "POSTGRESQL",
+        "PRESTO",
+        "QBUSINESS",
+        "REDSHIFT",
+        "S3",
+        "S3_TABLES",
+        "S3_KNOWLEDGE_BASE",
+        "SALESFORCE",
+        "SERVICENOW",
+        "SNOWFLAKE",
+        "SPARK",
+        "SPICE",
+        "SQLSERVER",
+        "TERADATA",
+        "TIMESTREAM",
+        "TWITTER",
+        "BIGQUERY",
+        "GOOGLE_ANALYTICS",
+        "TRINO",
+        "STARBURST",
+        "MONGO",
+        "MONGO_ATLAS",
+        "DOCUMENTDB",
+        "APPFLOW",
+        "IMPALA",
+        "GLUE",
+        "GOOGLE_DRIVE",
+        "CONFLUENCE",
+        "SHAREPOINT",
+        "ONE_DRIVE",
+        "WEB_CRAWLER",
+        "BOX",
+    ];
+    fn as_str(&self) -> &str {
+        DataSourceType::as_str(self)
     }
 }
 
@@ -3475,9 +3960,18 @@ impl StarburstProductType {
             StarburstProductType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StarburstProductType {
+    const VALUES: &'static [&'static str] = &["GALAXY", "ENTERPRISE"];
+    fn as_str(&self) -> &str {
+        StarburstProductType::as_str(self)
     }
 }
 

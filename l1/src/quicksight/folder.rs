@@ -5,34 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::QuickSight::Folder`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-quicksight-folder.html) resource type.
 ///
+/// Creates an empty shared folder.
+///
 /// Build it with [`Folder::builder`]; adding it to a stack returns a [`FolderHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Folder {
     /// `AwsAccountId`. Changing it replaces the resource.
+    ///
+    /// The ID for the AWS account where you want to create the folder.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
     pub aws_account_id: Option<Val<String>>,
     /// `FolderId`. Changing it replaces the resource.
     ///
+    /// The ID of the folder.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[\w\-]+$`.
     pub folder_id: Option<Val<String>>,
     /// `FolderType`. Changing it replaces the resource.
+    ///
+    /// The type of folder it is.
     pub folder_type: Option<Val<FolderType>>,
     /// `Name`.
+    ///
+    /// A display name for the folder.
     ///
     /// - Length: 1 to 200.
     pub name: Option<Val<String>>,
     /// `ParentFolderArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) for the folder.
     pub parent_folder_arn: Option<Val<String>>,
     /// `Permissions`.
+    ///
+    /// A structure that describes the principals and the resource-level permissions of a folder.
+    ///
+    /// To specify no permissions, omit `Permissions` .
     ///
     /// - Items: 1 to 64.
     pub permissions: Option<Val<Vec<ResourcePermission>>>,
     /// `SharingModel`. Changing it replaces the resource.
+    ///
+    /// The sharing scope of the folder.
     pub sharing_model: Option<Val<SharingModel>>,
     /// `Tags`.
+    ///
+    /// A list of tags for the folders that you want to apply overrides to.
     ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -155,14 +175,20 @@ impl Deref for FolderHandle {
 
 impl FolderHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the folder.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The time that the folder was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The time that the folder was last updated.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }
@@ -177,13 +203,35 @@ impl FolderHandle {
 }
 
 /// The [`ResourcePermission`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-folder-resourcepermission.html) property type.
+///
+/// \<p>Permission for the resource.\</p>
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePermission {
     /// `Actions`: required.
     ///
+    /// \<p>The IAM action to grant or revoke permissions on.\</p>
+    ///
     /// - Items: 1 to 20.
     pub actions: Option<Val<Vec<String>>>,
     /// `Principal`: required.
+    ///
+    /// \<p>The Amazon Resource Name (ARN) of the principal. This can be one of the
+    ///    following:\</p>
+    ///    \<ul>
+    ///    \<li>
+    ///    \<p>The ARN of an Amazon QuickSight user or group associated with a data source or dataset. (This
+    ///    is common.)\</p>
+    ///    \</li>
+    ///    \<li>
+    ///    \<p>The ARN of an Amazon QuickSight user, group, or namespace associated with an analysis,
+    ///    dashboard, template, or theme. (This is common.)\</p>
+    ///    \</li>
+    ///    \<li>
+    ///    \<p>The ARN of an Amazon Web Services account root: This is an IAM ARN rather than a QuickSight
+    ///    ARN. Use this option only to share resources (templates) across Amazon Web Services accounts.
+    ///    (This is less common.) \</p>
+    ///    \</li>
+    ///    \</ul>
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^arn:.*`.
@@ -344,9 +392,18 @@ impl FolderType {
             FolderType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FolderType {
+    const VALUES: &'static [&'static str] = &["SHARED", "RESTRICTED"];
+    fn as_str(&self) -> &str {
+        FolderType::as_str(self)
     }
 }
 
@@ -391,9 +448,18 @@ impl SharingModel {
             SharingModel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SharingModel {
+    const VALUES: &'static [&'static str] = &["ACCOUNT", "NAMESPACE"];
+    fn as_str(&self) -> &str {
+        SharingModel::as_str(self)
     }
 }
 

@@ -5,17 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::QuickSight::RefreshSchedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-quicksight-refreshschedule.html) resource type.
 ///
+/// Creates a refresh schedule for a dataset in Quick .
+///
 /// Build it with [`RefreshSchedule::builder`]; adding it to a stack returns a [`RefreshScheduleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RefreshSchedule {
     /// `AwsAccountId`. Changing it replaces the resource.
     ///
+    /// The AWS account ID of the account that you are creating a schedule in.
+    ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
     pub aws_account_id: Option<Val<String>>,
     /// `DataSetId`. Changing it replaces the resource.
+    ///
+    /// The ID of the dataset that you are creating a refresh schedule for.
     pub data_set_id: Option<Val<String>>,
     /// `Schedule`.
+    ///
+    /// The refresh schedule of a dataset.
     pub schedule: Option<Val<RefreshScheduleMap>>,
 }
 
@@ -96,6 +104,8 @@ impl Deref for RefreshScheduleHandle {
 
 impl RefreshScheduleHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the refresh schedule.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -110,14 +120,22 @@ impl RefreshScheduleHandle {
 }
 
 /// The [`RefreshOnDay`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-refreshschedule-refreshonday.html) property type.
+///
+/// The day that you want yout dataset to refresh.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RefreshOnDay {
     /// `DayOfMonth`.
+    ///
+    /// The day of the month that you want your dataset to refresh. This value is required for monthly
+    /// refresh intervals.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^(?:LAST_DAY_OF_MONTH|1[0-9]|2[0-8]|[12]|[3-9])$`.
     pub day_of_month: Option<Val<String>>,
     /// `DayOfWeek`.
+    ///
+    /// The day of the week that you want to schedule the refresh on. This value is required for weekly and
+    /// monthly refresh intervals.
     pub day_of_week: Option<Val<DayOfWeek>>,
 }
 
@@ -171,17 +189,35 @@ impl ToValue for RefreshOnDay {
 impl Literal for RefreshOnDay {}
 
 /// The [`RefreshScheduleMap`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-refreshschedule-refreshschedulemap.html) property type.
+///
+/// A summary of a configured refresh schedule for a dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RefreshScheduleMap {
     /// `RefreshType`.
+    ///
+    /// The type of refresh that a dataset undergoes. Valid values are as follows:
+    ///
+    /// - `FULL_REFRESH` : A complete refresh of a dataset.
+    /// - `INCREMENTAL_REFRESH` : A partial refresh of some rows of a dataset, based on the time window
+    ///   specified.
+    ///
+    /// For more information on full and incremental refreshes, see [Refreshing SPICE
+    /// data](https://docs.aws.amazon.com/quicksight/latest/user/refreshing-imported-data.html) in the *Quick
+    /// User Guide* .
     pub refresh_type: Option<Val<RefreshType>>,
     /// `ScheduleFrequency`.
+    ///
+    /// The frequency for the refresh schedule.
     pub schedule_frequency: Option<Val<ScheduleFrequency>>,
     /// `ScheduleId`.
+    ///
+    /// An identifier for the refresh schedule.
     ///
     /// - Length: 1 to 128.
     pub schedule_id: Option<Val<String>>,
     /// `StartAfterDateTime`.
+    ///
+    /// Time after which the refresh schedule can be started, expressed in `YYYY-MM-DDTHH:MM:SS` format.
     ///
     /// - Length: 1 to 128.
     pub start_after_date_time: Option<Val<String>>,
@@ -249,17 +285,40 @@ impl ToValue for RefreshScheduleMap {
 impl Literal for RefreshScheduleMap {}
 
 /// The [`ScheduleFrequency`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-refreshschedule-schedulefrequency.html) property type.
+///
+/// The frequency for the refresh schedule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScheduleFrequency {
     /// `Interval`.
+    ///
+    /// The interval between scheduled refreshes. Valid values are as follows:
+    ///
+    /// - `MINUTE15` : The dataset refreshes every 15 minutes. This value is only supported for incremental
+    ///   refreshes. This interval can only be used for one schedule per dataset.
+    /// - `MINUTE30` : The dataset refreshes every 30 minutes. This value is only supported for incremental
+    ///   refreshes. This interval can only be used for one schedule per dataset.
+    /// - `HOURLY` : The dataset refreshes every hour. This interval can only be used for one schedule per
+    ///   dataset.
+    /// - `DAILY` : The dataset refreshes every day.
+    /// - `WEEKLY` : The dataset refreshes every week.
+    /// - `MONTHLY` : The dataset refreshes every month.
     pub interval: Option<Val<Interval>>,
     /// `RefreshOnDay`.
+    ///
+    /// The day of the week that you want to schedule the refresh on. This value is required for weekly and
+    /// monthly refresh intervals.
     pub refresh_on_day: Option<Val<RefreshOnDay>>,
     /// `TimeOfTheDay`.
+    ///
+    /// The time of day that you want the dataset to refresh. This value is expressed in HH:MM format. This
+    /// field is not required for schedules that refresh hourly.
     ///
     /// - Length: 1 to 128.
     pub time_of_the_day: Option<Val<String>>,
     /// `TimeZone`.
+    ///
+    /// The timezone that you want the refresh schedule to use. The timezone ID must match a corresponding
+    /// ID found on `java.util.time.getAvailableIDs()` .
     ///
     /// - Length: 1 to 128.
     pub time_zone: Option<Val<String>>,
@@ -364,9 +423,19 @@ impl DayOfWeek {
             DayOfWeek::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DayOfWeek {
+    const VALUES: &'static [&'static str] =
+        &["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"];
+    fn as_str(&self) -> &str {
+        DayOfWeek::as_str(self)
     }
 }
 
@@ -428,9 +497,18 @@ impl Interval {
             Interval::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Interval {
+    const VALUES: &'static [&'static str] = &["MINUTE15", "MINUTE30", "HOURLY", "DAILY", "WEEKLY", "MONTHLY"];
+    fn as_str(&self) -> &str {
+        Interval::as_str(self)
     }
 }
 
@@ -479,9 +557,18 @@ impl RefreshType {
             RefreshType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RefreshType {
+    const VALUES: &'static [&'static str] = &["FULL_REFRESH", "INCREMENTAL_REFRESH"];
+    fn as_str(&self) -> &str {
+        RefreshType::as_str(self)
     }
 }
 

@@ -5,10 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::QuickSight::Template`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-quicksight-template.html) resource type.
 ///
+/// Creates a template from an existing Quick analysis or template. You can use the resulting template
+/// to create a dashboard.
+///
+/// A *template* is an entity in Quick that encapsulates the metadata required to create an analysis and
+/// that you can use to create s dashboard. A template adds a layer of abstraction by using placeholders
+/// to replace the dataset associated with the analysis. You can use templates to create dashboards by
+/// replacing dataset placeholders with datasets that follow the same schema that was used to create the
+/// source analysis and template.
+///
 /// Build it with [`Template::builder`]; adding it to a stack returns a [`TemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Template {
     /// `AwsAccountId`: required. Changing it replaces the resource.
+    ///
+    /// The ID for the AWS account that the group is in. You use the ID for the AWS account that contains
+    /// your Amazon Quick Sight account.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
@@ -17,26 +29,56 @@ pub struct Template {
     pub definition: Option<Val<TemplateVersionDefinition>>,
     /// `Name`.
     ///
+    /// A display name for the template.
+    ///
     /// - Length: 1 to 2048.
     pub name: Option<Val<String>>,
     /// `Permissions`.
     ///
+    /// A list of resource permissions to be set on the template.
+    ///
     /// - Items: 1 to 64.
     pub permissions: Option<Val<Vec<ResourcePermission>>>,
     /// `SourceEntity`.
+    ///
+    /// The entity that you are using as a source when you create the template. In `SourceEntity` , you
+    /// specify the type of object you're using as source: `SourceTemplate` for a template or
+    /// `SourceAnalysis` for an analysis. Both of these require an Amazon Resource Name (ARN). For
+    /// `SourceTemplate` , specify the ARN of the source template. For `SourceAnalysis` , specify the ARN of
+    /// the source analysis. The `SourceTemplate` ARN can contain any AWS account and any Quick
+    /// Sight-supported AWS Region .
+    ///
+    /// Use the `DataSetReferences` entity within `SourceTemplate` or `SourceAnalysis` to list the
+    /// replacement datasets for the placeholders listed in the original. The schema in each dataset must
+    /// match its placeholder.
+    ///
+    /// Either a `SourceEntity` or a `Definition` must be provided in order for the request to be valid.
     pub source_entity: Option<Val<TemplateSourceEntity>>,
     /// `Tags`.
+    ///
+    /// Contains a map of the key-value pairs for the resource tag or tags assigned to the resource.
     ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TemplateId`: required. Changing it replaces the resource.
     ///
+    /// An ID for the template that you want to create. This template is unique per AWS Region ; in each AWS
+    /// account.
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub template_id: Option<Val<String>>,
     /// `ValidationStrategy`.
+    ///
+    /// The option to relax the validation that is required to create and update analyses, dashboards, and
+    /// templates with definition objects. When you set this value to `LENIENT` , validation is skipped for
+    /// specific errors.
     pub validation_strategy: Option<Val<ValidationStrategy>>,
     /// `VersionDescription`.
+    ///
+    /// A description of the current template version being created. This API operation creates the first
+    /// version of the template. Every time `UpdateTemplate` is called, a new version is created. Each
+    /// version of the template maintains a description of the version in the `VersionDescription` field.
     ///
     /// - Length: 1 to 512.
     pub version_description: Option<Val<String>>,
@@ -175,18 +217,26 @@ impl Deref for TemplateHandle {
 
 impl TemplateHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the template.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The time this template was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The time this template was last updated.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// \<p>A version of a template.\</p>
     pub fn attr_version(&self) -> Val<Json> {
         self.0.get_att("Version")
     }
@@ -201,15 +251,36 @@ impl TemplateHandle {
 }
 
 /// The [`AggregationFunction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-aggregationfunction.html) property type.
+///
+/// An aggregation function aggregates values from a dimension or measure.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AggregationFunction {
     /// `AttributeAggregationFunction`.
+    ///
+    /// Aggregation for attributes.
     pub attribute_aggregation_function: Option<Val<AttributeAggregationFunction>>,
     /// `CategoricalAggregationFunction`.
+    ///
+    /// Aggregation for categorical values.
+    ///
+    /// - `COUNT` : Aggregate by the total number of values, including duplicates.
+    /// - `DISTINCT_COUNT` : Aggregate by the total number of distinct values.
     pub categorical_aggregation_function: Option<Val<CategoricalAggregationFunction>>,
     /// `DateAggregationFunction`.
+    ///
+    /// Aggregation for date values.
+    ///
+    /// - `COUNT` : Aggregate by the total number of values, including duplicates.
+    /// - `DISTINCT_COUNT` : Aggregate by the total number of distinct values.
+    /// - `MIN` : Select the smallest date value.
+    /// - `MAX` : Select the largest date value.
     pub date_aggregation_function: Option<Val<DateAggregationFunction>>,
     /// `NumericalAggregationFunction`.
+    ///
+    /// Aggregation for numerical values.
     pub numerical_aggregation_function: Option<Val<NumericalAggregationFunction>>,
 }
 
@@ -275,13 +346,24 @@ impl ToValue for AggregationFunction {
 impl Literal for AggregationFunction {}
 
 /// The [`AggregationSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-aggregationsortconfiguration.html) property type.
+///
+/// The configuration options to sort aggregated values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AggregationSortConfiguration {
     /// `AggregationFunction`.
+    ///
+    /// The function that aggregates the values in `Column` .
     pub aggregation_function: Option<Val<AggregationFunction>>,
     /// `Column`: required.
+    ///
+    /// The column that determines the sort order of aggregated values.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `SortDirection`: required.
+    ///
+    /// The sort direction of values.
+    ///
+    /// - `ASC` : Sort in ascending order.
+    /// - `DESC` : Sort in descending order.
     pub sort_direction: Option<Val<SortDirection>>,
 }
 
@@ -359,9 +441,13 @@ impl ToValue for AggregationSortConfiguration {
 impl Literal for AggregationSortConfiguration {}
 
 /// The [`AnalysisDefaults`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-analysisdefaults.html) property type.
+///
+/// The configuration for default analysis settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisDefaults {
     /// `DefaultNewSheetConfiguration`: required.
+    ///
+    /// The configuration for default new sheet settings.
     pub default_new_sheet_configuration: Option<Val<DefaultNewSheetConfiguration>>,
 }
 
@@ -420,11 +506,19 @@ impl ToValue for AnalysisDefaults {
 impl Literal for AnalysisDefaults {}
 
 /// The [`AnchorDateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-anchordateconfiguration.html) property type.
+///
+/// The date configuration of the filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnchorDateConfiguration {
     /// `AnchorOption`.
+    ///
+    /// The options for the date configuration. Choose one of the options below:
+    ///
+    /// - `NOW`
     pub anchor_option: Option<Val<AnchorOption>>,
     /// `ParameterName`.
+    ///
+    /// The name of the parameter that is used for the anchor date configuration.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
@@ -481,11 +575,17 @@ impl ToValue for AnchorDateConfiguration {
 impl Literal for AnchorDateConfiguration {}
 
 /// The [`ArcAxisConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-arcaxisconfiguration.html) property type.
+///
+/// The arc axis configuration of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArcAxisConfiguration {
     /// `Range`.
+    ///
+    /// The arc axis range of a `GaugeChartVisual` .
     pub range: Option<Val<ArcAxisDisplayRange>>,
     /// `ReserveRange`.
+    ///
+    /// The reserved range of the arc axis.
     pub reserve_range: Option<Val<f64>>,
 }
 
@@ -539,11 +639,17 @@ impl ToValue for ArcAxisConfiguration {
 impl Literal for ArcAxisConfiguration {}
 
 /// The [`ArcAxisDisplayRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-arcaxisdisplayrange.html) property type.
+///
+/// The arc axis range of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArcAxisDisplayRange {
     /// `Max`.
+    ///
+    /// The maximum value of the arc axis range.
     pub max: Option<Val<f64>>,
     /// `Min`.
+    ///
+    /// The minimum value of the arc axis range.
     pub min: Option<Val<f64>>,
 }
 
@@ -597,11 +703,17 @@ impl ToValue for ArcAxisDisplayRange {
 impl Literal for ArcAxisDisplayRange {}
 
 /// The [`ArcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-arcconfiguration.html) property type.
+///
+/// The arc configuration of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArcConfiguration {
     /// `ArcAngle`.
+    ///
+    /// The option that determines the arc angle of a `GaugeChartVisual` .
     pub arc_angle: Option<Val<f64>>,
     /// `ArcThickness`.
+    ///
+    /// The options that determine the arc thickness of a `GaugeChartVisual` .
     pub arc_thickness: Option<Val<ArcThicknessOptions>>,
 }
 
@@ -655,9 +767,13 @@ impl ToValue for ArcConfiguration {
 impl Literal for ArcConfiguration {}
 
 /// The [`ArcOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-arcoptions.html) property type.
+///
+/// The options that determine the arc thickness of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArcOptions {
     /// `ArcThickness`.
+    ///
+    /// The arc thickness of a `GaugeChartVisual` .
     pub arc_thickness: Option<Val<ArcThickness>>,
 }
 
@@ -705,11 +821,17 @@ impl ToValue for ArcOptions {
 impl Literal for ArcOptions {}
 
 /// The [`AssetOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-assetoptions.html) property type.
+///
+/// An array of analysis level configurations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetOptions {
     /// `Timezone`.
+    ///
+    /// Determines the timezone for the analysis.
     pub timezone: Option<Val<String>>,
     /// `WeekStart`.
+    ///
+    /// Determines the week start day for an analysis.
     pub week_start: Option<Val<DayOfTheWeek>>,
 }
 
@@ -763,11 +885,20 @@ impl ToValue for AssetOptions {
 impl Literal for AssetOptions {}
 
 /// The [`AttributeAggregationFunction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-attributeaggregationfunction.html) property type.
+///
+/// Aggregation for attributes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttributeAggregationFunction {
     /// `SimpleAttributeAggregation`.
+    ///
+    /// The built-in aggregation functions for attributes.
+    ///
+    /// - `UNIQUE_VALUE` : Returns the unique value for a field, aggregated by the dimension fields.
     pub simple_attribute_aggregation: Option<Val<SimpleAttributeAggregationFunction>>,
     /// `ValueForMultipleValues`.
+    ///
+    /// Used by the `UNIQUE_VALUE` aggregation function. If there are multiple values for the field used by
+    /// the aggregation, the value for this property will be returned instead. Defaults to '*'.
     pub value_for_multiple_values: Option<Val<String>>,
 }
 
@@ -821,11 +952,20 @@ impl ToValue for AttributeAggregationFunction {
 impl Literal for AttributeAggregationFunction {}
 
 /// The [`AxisDataOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-axisdataoptions.html) property type.
+///
+/// The data options for an axis.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisDataOptions {
     /// `DateAxisOptions`.
+    ///
+    /// The options for an axis with a date field.
     pub date_axis_options: Option<Val<DateAxisOptions>>,
     /// `NumericAxisOptions`.
+    ///
+    /// The options for an axis with a numeric field.
     pub numeric_axis_options: Option<Val<NumericAxisOptions>>,
 }
 
@@ -879,11 +1019,17 @@ impl ToValue for AxisDataOptions {
 impl Literal for AxisDataOptions {}
 
 /// The [`AxisDisplayMinMaxRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-axisdisplayminmaxrange.html) property type.
+///
+/// The minimum and maximum setup for an axis display range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisDisplayMinMaxRange {
     /// `Maximum`.
+    ///
+    /// The maximum setup for an axis display range.
     pub maximum: Option<Val<f64>>,
     /// `Minimum`.
+    ///
+    /// The minimum setup for an axis display range.
     pub minimum: Option<Val<f64>>,
 }
 
@@ -937,19 +1083,33 @@ impl ToValue for AxisDisplayMinMaxRange {
 impl Literal for AxisDisplayMinMaxRange {}
 
 /// The [`AxisDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-axisdisplayoptions.html) property type.
+///
+/// The display options for the axis label.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisDisplayOptions {
     /// `AxisLineVisibility`.
+    ///
+    /// Determines whether or not the axis line is visible.
     pub axis_line_visibility: Option<Val<Visibility>>,
     /// `AxisOffset`.
+    ///
+    /// The offset value that determines the starting placement of the axis within a visual's bounds.
     pub axis_offset: Option<Val<String>>,
     /// `DataOptions`.
+    ///
+    /// The data options for an axis.
     pub data_options: Option<Val<AxisDataOptions>>,
     /// `GridLineVisibility`.
+    ///
+    /// Determines whether or not the grid line is visible.
     pub grid_line_visibility: Option<Val<Visibility>>,
     /// `ScrollbarOptions`.
+    ///
+    /// The scroll bar options for an axis.
     pub scrollbar_options: Option<Val<ScrollBarOptions>>,
     /// `TickLabelOptions`.
+    ///
+    /// The tick label options of an axis.
     pub tick_label_options: Option<Val<AxisTickLabelOptions>>,
 }
 
@@ -1027,13 +1187,22 @@ impl ToValue for AxisDisplayOptions {
 impl Literal for AxisDisplayOptions {}
 
 /// The [`AxisDisplayRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-axisdisplayrange.html) property type.
+///
+/// The range setup of a numeric axis display range.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisDisplayRange {
     /// `DataDriven`.
     ///
+    /// The data-driven setup of an axis display range.
+    ///
     /// - Format: `json`.
     pub data_driven: Option<Val<Json>>,
     /// `MinMax`.
+    ///
+    /// The minimum and maximum setup of an axis display range.
     pub min_max: Option<Val<AxisDisplayMinMaxRange>>,
 }
 
@@ -1087,13 +1256,21 @@ impl ToValue for AxisDisplayRange {
 impl Literal for AxisDisplayRange {}
 
 /// The [`AxisLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-axislabeloptions.html) property type.
+///
+/// The label options for a chart axis. You must specify the field that the label is targeted to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisLabelOptions {
     /// `ApplyTo`.
+    ///
+    /// The options that indicate which field the label belongs to.
     pub apply_to: Option<Val<AxisLabelReferenceOptions>>,
     /// `CustomLabel`.
+    ///
+    /// The text for the axis label.
     pub custom_label: Option<Val<String>>,
     /// `FontConfiguration`.
+    ///
+    /// The font configuration of the axis label.
     pub font_configuration: Option<Val<FontConfiguration>>,
 }
 
@@ -1153,11 +1330,17 @@ impl ToValue for AxisLabelOptions {
 impl Literal for AxisLabelOptions {}
 
 /// The [`AxisLabelReferenceOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-axislabelreferenceoptions.html) property type.
+///
+/// The reference that specifies where the axis label is applied to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisLabelReferenceOptions {
     /// `Column`: required.
+    ///
+    /// The column that the axis label is targeted to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FieldId`: required.
+    ///
+    /// The field that the axis label is targeted to.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
@@ -1226,11 +1409,20 @@ impl ToValue for AxisLabelReferenceOptions {
 impl Literal for AxisLabelReferenceOptions {}
 
 /// The [`AxisLinearScale`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-axislinearscale.html) property type.
+///
+/// The liner axis scale setup.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisLinearScale {
     /// `StepCount`.
+    ///
+    /// The step count setup of a linear axis.
     pub step_count: Option<Val<f64>>,
     /// `StepSize`.
+    ///
+    /// The step size setup of a linear axis.
     pub step_size: Option<Val<f64>>,
 }
 
@@ -1284,9 +1476,13 @@ impl ToValue for AxisLinearScale {
 impl Literal for AxisLinearScale {}
 
 /// The [`AxisLogarithmicScale`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-axislogarithmicscale.html) property type.
+///
+/// The logarithmic axis scale setup.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisLogarithmicScale {
     /// `Base`.
+    ///
+    /// The base setup of a logarithmic axis scale.
     pub base: Option<Val<f64>>,
 }
 
@@ -1334,11 +1530,20 @@ impl ToValue for AxisLogarithmicScale {
 impl Literal for AxisLogarithmicScale {}
 
 /// The [`AxisScale`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-axisscale.html) property type.
+///
+/// The scale setup options for a numeric axis display.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisScale {
     /// `Linear`.
+    ///
+    /// The linear axis scale setup.
     pub linear: Option<Val<AxisLinearScale>>,
     /// `Logarithmic`.
+    ///
+    /// The logarithmic axis scale setup.
     pub logarithmic: Option<Val<AxisLogarithmicScale>>,
 }
 
@@ -1392,11 +1597,17 @@ impl ToValue for AxisScale {
 impl Literal for AxisScale {}
 
 /// The [`AxisTickLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-axisticklabeloptions.html) property type.
+///
+/// The tick label options of an axis.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AxisTickLabelOptions {
     /// `LabelOptions`.
+    ///
+    /// Determines whether or not the axis ticks are visible.
     pub label_options: Option<Val<LabelOptions>>,
     /// `RotationAngle`.
+    ///
+    /// The rotation angle of the axis tick labels.
     pub rotation_angle: Option<Val<f64>>,
 }
 
@@ -1450,21 +1661,31 @@ impl ToValue for AxisTickLabelOptions {
 impl Literal for AxisTickLabelOptions {}
 
 /// The [`BarChartAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-barchartaggregatedfieldwells.html) property type.
+///
+/// The aggregated field wells of a bar chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BarChartAggregatedFieldWells {
     /// `Category`.
+    ///
+    /// The category (y-axis) field well of a bar chart.
     ///
     /// - Items: 0 to 200.
     pub category: Option<Val<Vec<DimensionField>>>,
     /// `Colors`.
     ///
+    /// The color (group/color) field well of a bar chart.
+    ///
     /// - Items: 0 to 200.
     pub colors: Option<Val<Vec<DimensionField>>>,
     /// `SmallMultiples`.
     ///
+    /// The small multiples field well of a bar chart.
+    ///
     /// - Items: 0 to 1.
     pub small_multiples: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The value field wells of a bar chart. Values are aggregated by category.
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -1552,45 +1773,88 @@ impl ToValue for BarChartAggregatedFieldWells {
 impl Literal for BarChartAggregatedFieldWells {}
 
 /// The [`BarChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-barchartconfiguration.html) property type.
+///
+/// The configuration of a `BarChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BarChartConfiguration {
     /// `BarsArrangement`.
+    ///
+    /// Determines the arrangement of the bars. The orientation and arrangement of bars determine the type
+    /// of bar that is used in the visual.
     pub bars_arrangement: Option<Val<BarsArrangement>>,
     /// `CategoryAxis`.
+    ///
+    /// The label display options (grid line, range, scale, axis step) for bar chart category.
     pub category_axis: Option<Val<AxisDisplayOptions>>,
     /// `CategoryLabelOptions`.
+    ///
+    /// The label options (label text, label visibility and sort icon visibility) for a bar chart.
     pub category_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ColorLabelOptions`.
+    ///
+    /// The label options (label text, label visibility and sort icon visibility) for a color that is used
+    /// in a bar chart.
     pub color_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ContributionAnalysisDefaults`.
+    ///
+    /// The contribution analysis (anomaly configuration) setup of the visual.
     ///
     /// - Items: 1 to 200.
     pub contribution_analysis_defaults: Option<Val<Vec<ContributionAnalysisDefault>>>,
     /// `DataLabels`.
+    ///
+    /// The options that determine if visual data labels are displayed.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<BarChartFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `Orientation`.
+    ///
+    /// The orientation of the bars in a bar chart visual. There are two valid values in this structure:
+    ///
+    /// - `HORIZONTAL` : Used for charts that have horizontal bars. Visuals that use this value are
+    ///   horizontal bar charts, horizontal stacked bar charts, and horizontal stacked 100% bar charts.
+    /// - `VERTICAL` : Used for charts that have vertical bars. Visuals that use this value are vertical bar
+    ///   charts, vertical stacked bar charts, and vertical stacked 100% bar charts.
     pub orientation: Option<Val<BarChartOrientation>>,
     /// `ReferenceLines`.
+    ///
+    /// The reference line setup of the visual.
     ///
     /// - Items: 0 to 20.
     pub reference_lines: Option<Val<Vec<ReferenceLine>>>,
     /// `SmallMultiplesOptions`.
+    ///
+    /// The small multiples setup for the visual.
     pub small_multiples_options: Option<Val<SmallMultiplesOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a `BarChartVisual` .
     pub sort_configuration: Option<Val<BarChartSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `ValueAxis`.
+    ///
+    /// The label display options (grid line, range, scale, axis step) for a bar chart value.
     pub value_axis: Option<Val<AxisDisplayOptions>>,
     /// `ValueLabelOptions`.
+    ///
+    /// The label options (label text, label visibility and sort icon visibility) for a bar chart value.
     pub value_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `VisualPalette`.
+    ///
+    /// The palette (chart color) display setup of the visual.
     pub visual_palette: Option<Val<VisualPalette>>,
 }
 
@@ -1747,9 +2011,16 @@ impl ToValue for BarChartConfiguration {
 impl Literal for BarChartConfiguration {}
 
 /// The [`BarChartFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-barchartfieldwells.html) property type.
+///
+/// The field wells of a `BarChartVisual` .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BarChartFieldWells {
     /// `BarChartAggregatedFieldWells`.
+    ///
+    /// The aggregated field wells of a bar chart.
     pub bar_chart_aggregated_field_wells: Option<Val<BarChartAggregatedFieldWells>>,
 }
 
@@ -1797,23 +2068,37 @@ impl ToValue for BarChartFieldWells {
 impl Literal for BarChartFieldWells {}
 
 /// The [`BarChartSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-barchartsortconfiguration.html) property type.
+///
+/// sort-configuration-description
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BarChartSortConfiguration {
     /// `CategoryItemsLimit`.
+    ///
+    /// The limit on the number of categories displayed in a bar chart.
     pub category_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `CategorySort`.
+    ///
+    /// The sort configuration of category fields.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
     /// `ColorItemsLimit`.
+    ///
+    /// The limit on the number of values displayed in a bar chart.
     pub color_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `ColorSort`.
+    ///
+    /// The sort configuration of color fields in a bar chart.
     ///
     /// - Items: 0 to 100.
     pub color_sort: Option<Val<Vec<FieldSortOptions>>>,
     /// `SmallMultiplesLimitConfiguration`.
+    ///
+    /// The limit on the number of small multiples panels that are displayed.
     pub small_multiples_limit_configuration: Option<Val<ItemsLimitConfiguration>>,
     /// `SmallMultiplesSort`.
+    ///
+    /// The sort configuration of the small multiples field.
     ///
     /// - Items: 0 to 100.
     pub small_multiples_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -1908,27 +2193,59 @@ impl ToValue for BarChartSortConfiguration {
 impl Literal for BarChartSortConfiguration {}
 
 /// The [`BarChartVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-barchartvisual.html) property type.
+///
+/// A bar chart.
+///
+/// The `BarChartVisual` structure describes a visual that is a member of the bar chart family. The
+/// following charts can be described using this structure:
+///
+/// - Horizontal bar chart
+/// - Vertical bar chart
+/// - Horizontal stacked bar chart
+/// - Vertical stacked bar chart
+/// - Horizontal stacked 100% bar chart
+/// - Vertical stacked 100% bar chart
+///
+/// For more information, see [Using bar
+/// charts](https://docs.aws.amazon.com/quicksight/latest/user/bar-charts.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BarChartVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<BarChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -2028,9 +2345,13 @@ impl ToValue for BarChartVisual {
 impl Literal for BarChartVisual {}
 
 /// The [`BinCountOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-bincountoptions.html) property type.
+///
+/// The options that determine the bin count of a histogram.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BinCountOptions {
     /// `Value`.
+    ///
+    /// The options that determine the bin count value.
     ///
     /// - Minimum: 0.
     pub value: Option<Val<f64>>,
@@ -2080,13 +2401,19 @@ impl ToValue for BinCountOptions {
 impl Literal for BinCountOptions {}
 
 /// The [`BinWidthOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-binwidthoptions.html) property type.
+///
+/// The options that determine the bin width of a histogram.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BinWidthOptions {
     /// `BinCountLimit`.
     ///
+    /// The options that determine the bin count limit.
+    ///
     /// - Range: 0 to 1000.
     pub bin_count_limit: Option<Val<f64>>,
     /// `Value`.
+    ///
+    /// The options that determine the bin width value.
     ///
     /// - Minimum: 0.
     pub value: Option<Val<f64>>,
@@ -2142,20 +2469,32 @@ impl ToValue for BinWidthOptions {
 impl Literal for BinWidthOptions {}
 
 /// The [`BodySectionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-bodysectionconfiguration.html) property type.
+///
+/// The configuration of a body section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BodySectionConfiguration {
     /// `Content`: required.
+    ///
+    /// The configuration of content in a body section.
     pub content: Option<Val<BodySectionContent>>,
     /// `PageBreakConfiguration`.
+    ///
+    /// The configuration of a page break for a section.
     pub page_break_configuration: Option<Val<SectionPageBreakConfiguration>>,
     /// `RepeatConfiguration`.
+    ///
+    /// Describes the configurations that are required to declare a section as repeating.
     pub repeat_configuration: Option<Val<BodySectionRepeatConfiguration>>,
     /// `SectionId`: required.
+    ///
+    /// The unique identifier of a body section.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub section_id: Option<Val<String>>,
     /// `Style`.
+    ///
+    /// The style options of a body section.
     pub style: Option<Val<SectionStyle>>,
 }
 
@@ -2245,9 +2584,13 @@ impl ToValue for BodySectionConfiguration {
 impl Literal for BodySectionConfiguration {}
 
 /// The [`BodySectionContent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-bodysectioncontent.html) property type.
+///
+/// The configuration of content in a body section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BodySectionContent {
     /// `Layout`.
+    ///
+    /// The layout configuration of a body section.
     pub layout: Option<Val<SectionLayoutConfiguration>>,
 }
 
@@ -2295,15 +2638,22 @@ impl ToValue for BodySectionContent {
 impl Literal for BodySectionContent {}
 
 /// The [`BodySectionDynamicCategoryDimensionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-bodysectiondynamiccategorydimensionconfiguration.html) property type.
+///
+/// Describes the *Category* dataset column and constraints for the dynamic values used to repeat the
+/// contents of a section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BodySectionDynamicCategoryDimensionConfiguration {
     /// `Column`: required.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `Limit`.
     ///
+    /// Number of values to use from the column for repetition.
+    ///
     /// - Range: 1 to 1000.
     pub limit: Option<Val<f64>>,
     /// `SortByMetrics`.
+    ///
+    /// Sort criteria on the column values that you use for repetition.
     ///
     /// - Items: 0 to 100.
     pub sort_by_metrics: Option<Val<Vec<ColumnSort>>>,
@@ -2377,15 +2727,22 @@ impl ToValue for BodySectionDynamicCategoryDimensionConfiguration {
 impl Literal for BodySectionDynamicCategoryDimensionConfiguration {}
 
 /// The [`BodySectionDynamicNumericDimensionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-bodysectiondynamicnumericdimensionconfiguration.html) property type.
+///
+/// Describes the *Numeric* dataset column and constraints for the dynamic values used to repeat the
+/// contents of a section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BodySectionDynamicNumericDimensionConfiguration {
     /// `Column`: required.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `Limit`.
     ///
+    /// Number of values to use from the column for repetition.
+    ///
     /// - Range: 1 to 1000.
     pub limit: Option<Val<f64>>,
     /// `SortByMetrics`.
+    ///
+    /// Sort criteria on the column values that you use for repetition.
     ///
     /// - Items: 0 to 100.
     pub sort_by_metrics: Option<Val<Vec<ColumnSort>>>,
@@ -2459,17 +2816,27 @@ impl ToValue for BodySectionDynamicNumericDimensionConfiguration {
 impl Literal for BodySectionDynamicNumericDimensionConfiguration {}
 
 /// The [`BodySectionRepeatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-bodysectionrepeatconfiguration.html) property type.
+///
+/// Describes the configurations that are required to declare a section as repeating.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BodySectionRepeatConfiguration {
     /// `DimensionConfigurations`.
+    ///
+    /// List of `BodySectionRepeatDimensionConfiguration` values that describe the dataset column and
+    /// constraints for the column used to repeat the contents of a section.
     ///
     /// - Items: 0 to 3.
     pub dimension_configurations: Option<Val<Vec<BodySectionRepeatDimensionConfiguration>>>,
     /// `NonRepeatingVisuals`.
     ///
+    /// List of visuals to exclude from repetition in repeating sections. The visuals will render
+    /// identically, and ignore the repeating configurations in all repeating instances.
+    ///
     /// - Items: 0 to 20.
     pub non_repeating_visuals: Option<Val<Vec<String>>>,
     /// `PageBreakConfiguration`.
+    ///
+    /// Page break configuration to apply for each repeating instance.
     pub page_break_configuration: Option<Val<BodySectionRepeatPageBreakConfiguration>>,
 }
 
@@ -2542,11 +2909,20 @@ impl ToValue for BodySectionRepeatConfiguration {
 impl Literal for BodySectionRepeatConfiguration {}
 
 /// The [`BodySectionRepeatDimensionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-bodysectionrepeatdimensionconfiguration.html) property type.
+///
+/// Describes the dataset column and constraints for the dynamic values used to repeat the contents of a
+/// section. The dataset column is either *Category* or *Numeric* column configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BodySectionRepeatDimensionConfiguration {
     /// `DynamicCategoryDimensionConfiguration`.
+    ///
+    /// Describes the *Category* dataset column and constraints around the dynamic values that will be used
+    /// in repeating the section contents.
     pub dynamic_category_dimension_configuration: Option<Val<BodySectionDynamicCategoryDimensionConfiguration>>,
     /// `DynamicNumericDimensionConfiguration`.
+    ///
+    /// Describes the *Numeric* dataset column and constraints around the dynamic values used to repeat the
+    /// contents of a section.
     pub dynamic_numeric_dimension_configuration: Option<Val<BodySectionDynamicNumericDimensionConfiguration>>,
 }
 
@@ -2606,6 +2982,8 @@ impl ToValue for BodySectionRepeatDimensionConfiguration {
 impl Literal for BodySectionRepeatDimensionConfiguration {}
 
 /// The [`BodySectionRepeatPageBreakConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-bodysectionrepeatpagebreakconfiguration.html) property type.
+///
+/// The page break configuration to apply for each repeating instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BodySectionRepeatPageBreakConfiguration {
     /// `After`.
@@ -2656,13 +3034,19 @@ impl ToValue for BodySectionRepeatPageBreakConfiguration {
 impl Literal for BodySectionRepeatPageBreakConfiguration {}
 
 /// The [`BoxPlotAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-boxplotaggregatedfieldwells.html) property type.
+///
+/// The aggregated field well for a box plot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoxPlotAggregatedFieldWells {
     /// `GroupBy`.
     ///
+    /// The group by field well of a box plot chart. Values are grouped based on group by fields.
+    ///
     /// - Items: 0 to 1.
     pub group_by: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The value field well of a box plot chart. Values are aggregated based on group by fields.
     ///
     /// - Items: 0 to 5.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -2728,33 +3112,57 @@ impl ToValue for BoxPlotAggregatedFieldWells {
 impl Literal for BoxPlotAggregatedFieldWells {}
 
 /// The [`BoxPlotChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-boxplotchartconfiguration.html) property type.
+///
+/// The configuration of a `BoxPlotVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoxPlotChartConfiguration {
     /// `BoxPlotOptions`.
+    ///
+    /// The box plot chart options for a box plot visual
     pub box_plot_options: Option<Val<BoxPlotOptions>>,
     /// `CategoryAxis`.
+    ///
+    /// The label display options (grid line, range, scale, axis step) of a box plot category.
     pub category_axis: Option<Val<AxisDisplayOptions>>,
     /// `CategoryLabelOptions`.
+    ///
+    /// The label options (label text, label visibility and sort Icon visibility) of a box plot category.
     pub category_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<BoxPlotFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
     pub legend: Option<Val<LegendOptions>>,
     /// `PrimaryYAxisDisplayOptions`.
+    ///
+    /// The label display options (grid line, range, scale, axis step) of a box plot category.
     pub primary_y_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `PrimaryYAxisLabelOptions`.
+    ///
+    /// The label options (label text, label visibility and sort icon visibility) of a box plot value.
     pub primary_y_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ReferenceLines`.
+    ///
+    /// The reference line setup of the visual.
     ///
     /// - Items: 0 to 20.
     pub reference_lines: Option<Val<Vec<ReferenceLine>>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a `BoxPlotVisual` .
     pub sort_configuration: Option<Val<BoxPlotSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `VisualPalette`.
+    ///
+    /// The palette (chart color) display setup of the visual.
     pub visual_palette: Option<Val<VisualPalette>>,
 }
 
@@ -2873,9 +3281,16 @@ impl ToValue for BoxPlotChartConfiguration {
 impl Literal for BoxPlotChartConfiguration {}
 
 /// The [`BoxPlotFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-boxplotfieldwells.html) property type.
+///
+/// The field wells of a `BoxPlotVisual` .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoxPlotFieldWells {
     /// `BoxPlotAggregatedFieldWells`.
+    ///
+    /// The aggregated field wells of a box plot.
     pub box_plot_aggregated_field_wells: Option<Val<BoxPlotAggregatedFieldWells>>,
 }
 
@@ -2923,13 +3338,21 @@ impl ToValue for BoxPlotFieldWells {
 impl Literal for BoxPlotFieldWells {}
 
 /// The [`BoxPlotOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-boxplotoptions.html) property type.
+///
+/// The options of a box plot visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoxPlotOptions {
     /// `AllDataPointsVisibility`.
+    ///
+    /// Determines the visibility of all data points of the box plot.
     pub all_data_points_visibility: Option<Val<Visibility>>,
     /// `OutlierVisibility`.
+    ///
+    /// Determines the visibility of the outlier in a box plot.
     pub outlier_visibility: Option<Val<Visibility>>,
     /// `StyleOptions`.
+    ///
+    /// The style options of the box plot.
     pub style_options: Option<Val<BoxPlotStyleOptions>>,
 }
 
@@ -2989,13 +3412,19 @@ impl ToValue for BoxPlotOptions {
 impl Literal for BoxPlotOptions {}
 
 /// The [`BoxPlotSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-boxplotsortconfiguration.html) property type.
+///
+/// The sort configuration of a `BoxPlotVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoxPlotSortConfiguration {
     /// `CategorySort`.
     ///
+    /// The sort configuration of a group by fields.
+    ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
     /// `PaginationConfiguration`.
+    ///
+    /// The pagination configuration of a table visual or box plot.
     pub pagination_configuration: Option<Val<PaginationConfiguration>>,
 }
 
@@ -3054,9 +3483,13 @@ impl ToValue for BoxPlotSortConfiguration {
 impl Literal for BoxPlotSortConfiguration {}
 
 /// The [`BoxPlotStyleOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-boxplotstyleoptions.html) property type.
+///
+/// The style options of the box plot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoxPlotStyleOptions {
     /// `FillStyle`.
+    ///
+    /// The fill styles (solid, transparent) of the box plot.
     pub fill_style: Option<Val<BoxPlotFillStyle>>,
 }
 
@@ -3104,27 +3537,49 @@ impl ToValue for BoxPlotStyleOptions {
 impl Literal for BoxPlotStyleOptions {}
 
 /// The [`BoxPlotVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-boxplotvisual.html) property type.
+///
+/// A box plot.
+///
+/// For more information, see [Using box
+/// plots](https://docs.aws.amazon.com/quicksight/latest/user/box-plots.html) in the *Amazon Quick Suite
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoxPlotVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<BoxPlotChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers..
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -3224,17 +3679,25 @@ impl ToValue for BoxPlotVisual {
 impl Literal for BoxPlotVisual {}
 
 /// The [`CalculatedField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-calculatedfield.html) property type.
+///
+/// The calculated field of an analysis.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CalculatedField {
     /// `DataSetIdentifier`: required.
+    ///
+    /// The data set that is used in this calculated field.
     ///
     /// - Length: 1 to 2048.
     pub data_set_identifier: Option<Val<String>>,
     /// `Expression`: required.
     ///
+    /// The expression of the calculated field.
+    ///
     /// - Length: 1 to 32000.
     pub expression: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the calculated field.
     ///
     /// - Length: 1 to 127.
     pub name: Option<Val<String>>,
@@ -3313,13 +3776,19 @@ impl ToValue for CalculatedField {
 impl Literal for CalculatedField {}
 
 /// The [`CalculatedMeasureField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-calculatedmeasurefield.html) property type.
+///
+/// The table calculation measure field for pivot tables.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CalculatedMeasureField {
     /// `Expression`: required.
     ///
+    /// The expression in the table calculation.
+    ///
     /// - Length: 1 to 4096.
     pub expression: Option<Val<String>>,
     /// `FieldId`: required.
+    ///
+    /// The custom field ID.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
@@ -3388,9 +3857,14 @@ impl ToValue for CalculatedMeasureField {
 impl Literal for CalculatedMeasureField {}
 
 /// The [`CascadingControlConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-cascadingcontrolconfiguration.html) property type.
+///
+/// The values that are displayed in a control can be configured to only show values that are valid
+/// based on what's selected in other controls.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CascadingControlConfiguration {
     /// `SourceControls`.
+    ///
+    /// A list of source controls that determine the values that are used in the current control.
     ///
     /// - Items: 0 to 200.
     pub source_controls: Option<Val<Vec<CascadingControlSource>>>,
@@ -3445,11 +3919,17 @@ impl ToValue for CascadingControlConfiguration {
 impl Literal for CascadingControlConfiguration {}
 
 /// The [`CascadingControlSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-cascadingcontrolsource.html) property type.
+///
+/// The source controls that are used in a `CascadingControlConfiguration` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CascadingControlSource {
     /// `ColumnToMatch`.
+    ///
+    /// The column identifier that determines which column to look up for the source sheet control.
     pub column_to_match: Option<Val<ColumnIdentifier>>,
     /// `SourceSheetControlId`.
+    ///
+    /// The source sheet control ID of a `CascadingControlSource` .
     pub source_sheet_control_id: Option<Val<String>>,
 }
 
@@ -3503,17 +3983,27 @@ impl ToValue for CascadingControlSource {
 impl Literal for CascadingControlSource {}
 
 /// The [`CategoricalDimensionField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-categoricaldimensionfield.html) property type.
+///
+/// The dimension type field with categorical type columns..
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CategoricalDimensionField {
     /// `Column`: required.
+    ///
+    /// The column that is used in the `CategoricalDimensionField` .
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FieldId`: required.
+    ///
+    /// The custom field ID.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of the field.
     pub format_configuration: Option<Val<StringFormatConfiguration>>,
     /// `HierarchyId`.
+    ///
+    /// The custom hierarchy ID.
     ///
     /// - Length: 1 to 512.
     pub hierarchy_id: Option<Val<String>>,
@@ -3595,17 +4085,27 @@ impl ToValue for CategoricalDimensionField {
 impl Literal for CategoricalDimensionField {}
 
 /// The [`CategoricalMeasureField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-categoricalmeasurefield.html) property type.
+///
+/// The measure type field with categorical type columns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CategoricalMeasureField {
     /// `AggregationFunction`.
+    ///
+    /// The aggregation function of the measure field.
     pub aggregation_function: Option<Val<CategoricalAggregationFunction>>,
     /// `Column`: required.
+    ///
+    /// The column that is used in the `CategoricalMeasureField` .
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FieldId`: required.
+    ///
+    /// The custom field ID.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of the field.
     pub format_configuration: Option<Val<StringFormatConfiguration>>,
 }
 
@@ -3685,13 +4185,19 @@ impl ToValue for CategoricalMeasureField {
 impl Literal for CategoricalMeasureField {}
 
 /// The [`CategoryDrillDownFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-categorydrilldownfilter.html) property type.
+///
+/// The category drill down filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CategoryDrillDownFilter {
     /// `CategoryValues`: required.
     ///
+    /// A list of the string inputs that are the values of the category drill down filter.
+    ///
     /// - Items: 0 to 100000.
     pub category_values: Option<Val<Vec<String>>>,
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
 }
 
@@ -3763,15 +4269,30 @@ impl ToValue for CategoryDrillDownFilter {
 impl Literal for CategoryDrillDownFilter {}
 
 /// The [`CategoryFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-categoryfilter.html) property type.
+///
+/// A `CategoryFilter` filters text values.
+///
+/// For more information, see [Adding text
+/// filters](https://docs.aws.amazon.com/quicksight/latest/user/add-a-text-filter-data-prep.html) in the *Amazon
+/// Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CategoryFilter {
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `Configuration`: required.
+    ///
+    /// The configuration for a `CategoryFilter` .
     pub configuration: Option<Val<CategoryFilterConfiguration>>,
     /// `DefaultFilterControlConfiguration`.
+    ///
+    /// The default configurations for the associated controls. This applies only for filters that are
+    /// scoped to multiple sheets.
     pub default_filter_control_configuration: Option<Val<DefaultFilterControlConfiguration>>,
     /// `FilterId`: required.
+    ///
+    /// An identifier that uniquely identifies a filter within a dashboard, analysis, or template.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -3861,13 +4382,26 @@ impl ToValue for CategoryFilter {
 impl Literal for CategoryFilter {}
 
 /// The [`CategoryFilterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-categoryfilterconfiguration.html) property type.
+///
+/// The configuration for a `CategoryFilter` .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CategoryFilterConfiguration {
     /// `CustomFilterConfiguration`.
+    ///
+    /// A custom filter that filters based on a single value. This filter can be partially matched.
     pub custom_filter_configuration: Option<Val<CustomFilterConfiguration>>,
     /// `CustomFilterListConfiguration`.
+    ///
+    /// A list of custom filter values. In the Quick Sight console, this filter type is called a custom
+    /// filter list.
     pub custom_filter_list_configuration: Option<Val<CustomFilterListConfiguration>>,
     /// `FilterListConfiguration`.
+    ///
+    /// A list of filter configurations. In the Quick Sight console, this filter type is called a filter
+    /// list.
     pub filter_list_configuration: Option<Val<FilterListConfiguration>>,
 }
 
@@ -3927,6 +4461,8 @@ impl ToValue for CategoryFilterConfiguration {
 impl Literal for CategoryFilterConfiguration {}
 
 /// The [`CategoryInnerFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-categoryinnerfilter.html) property type.
+///
+/// A `CategoryInnerFilter` filters text values for the `NestedFilter` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CategoryInnerFilter {
     /// `Column`: required.
@@ -4010,15 +4546,26 @@ impl ToValue for CategoryInnerFilter {
 impl Literal for CategoryInnerFilter {}
 
 /// The [`ChartAxisLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-chartaxislabeloptions.html) property type.
+///
+/// The label options for an axis on a chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChartAxisLabelOptions {
     /// `AxisLabelOptions`.
     ///
+    /// The label options for a chart axis.
+    ///
     /// - Items: 0 to 100.
     pub axis_label_options: Option<Val<Vec<AxisLabelOptions>>>,
     /// `SortIconVisibility`.
+    ///
+    /// The visibility configuration of the sort icon on a chart's axis label.
     pub sort_icon_visibility: Option<Val<Visibility>>,
     /// `Visibility`.
+    ///
+    /// The visibility of an axis label on a chart. Choose one of the following options:
+    ///
+    /// - `VISIBLE` : Shows the axis.
+    /// - `HIDDEN` : Hides the axis.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -4083,9 +4630,13 @@ impl ToValue for ChartAxisLabelOptions {
 impl Literal for ChartAxisLabelOptions {}
 
 /// The [`ClusterMarker`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-clustermarker.html) property type.
+///
+/// The cluster marker that is a part of the cluster marker configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterMarker {
     /// `SimpleClusterMarker`.
+    ///
+    /// The simple cluster marker of the cluster marker.
     pub simple_cluster_marker: Option<Val<SimpleClusterMarker>>,
 }
 
@@ -4133,9 +4684,13 @@ impl ToValue for ClusterMarker {
 impl Literal for ClusterMarker {}
 
 /// The [`ClusterMarkerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-clustermarkerconfiguration.html) property type.
+///
+/// The cluster marker configuration of the geospatial map selected point style.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterMarkerConfiguration {
     /// `ClusterMarker`.
+    ///
+    /// The cluster marker that is a part of the cluster marker configuration.
     pub cluster_marker: Option<Val<ClusterMarker>>,
 }
 
@@ -4183,15 +4738,23 @@ impl ToValue for ClusterMarkerConfiguration {
 impl Literal for ClusterMarkerConfiguration {}
 
 /// The [`ColorScale`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-colorscale.html) property type.
+///
+/// Determines the color scale that is applied to the visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColorScale {
     /// `ColorFillType`: required.
+    ///
+    /// Determines the color fill type.
     pub color_fill_type: Option<Val<ColorFillType>>,
     /// `Colors`: required.
+    ///
+    /// Determines the list of colors that are applied to the visual.
     ///
     /// - Items: 2 to 3.
     pub colors: Option<Val<Vec<DataColor>>>,
     /// `NullValueColor`.
+    ///
+    /// Determines the color that is applied to null values.
     pub null_value_color: Option<Val<DataColor>>,
 }
 
@@ -4273,9 +4836,13 @@ impl ToValue for ColorScale {
 impl Literal for ColorScale {}
 
 /// The [`ColorsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-colorsconfiguration.html) property type.
+///
+/// The color configurations for a column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColorsConfiguration {
     /// `CustomColors`.
+    ///
+    /// A list of up to 50 custom colors.
     ///
     /// - Items: 0 to 50.
     pub custom_colors: Option<Val<Vec<CustomColor>>>,
@@ -4330,15 +4897,25 @@ impl ToValue for ColorsConfiguration {
 impl Literal for ColorsConfiguration {}
 
 /// The [`ColumnConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-columnconfiguration.html) property type.
+///
+/// The general configuration of a column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnConfiguration {
     /// `ColorsConfiguration`.
+    ///
+    /// The color configurations of the column.
     pub colors_configuration: Option<Val<ColorsConfiguration>>,
     /// `Column`: required.
+    ///
+    /// The column.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of a column.
     pub format_configuration: Option<Val<FormatConfiguration>>,
     /// `Role`.
+    ///
+    /// The role of the column.
     pub role: Option<Val<ColumnRole>>,
 }
 
@@ -4407,9 +4984,13 @@ impl ToValue for ColumnConfiguration {
 impl Literal for ColumnConfiguration {}
 
 /// The [`ColumnGroupColumnSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-columngroupcolumnschema.html) property type.
+///
+/// A structure describing the name, data type, and geographic role of the columns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnGroupColumnSchema {
     /// `Name`.
+    ///
+    /// The name of the column group's column schema.
     pub name: Option<Val<String>>,
 }
 
@@ -4457,13 +5038,19 @@ impl ToValue for ColumnGroupColumnSchema {
 impl Literal for ColumnGroupColumnSchema {}
 
 /// The [`ColumnGroupSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-columngroupschema.html) property type.
+///
+/// The column group schema.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnGroupSchema {
     /// `ColumnGroupColumnSchemaList`.
     ///
+    /// A structure containing the list of schemas for column group columns.
+    ///
     /// - Items: 0 to 500.
     pub column_group_column_schema_list: Option<Val<Vec<ColumnGroupColumnSchema>>>,
     /// `Name`.
+    ///
+    /// The name of the column group schema.
     pub name: Option<Val<String>>,
 }
 
@@ -4522,13 +5109,23 @@ impl ToValue for ColumnGroupSchema {
 impl Literal for ColumnGroupSchema {}
 
 /// The [`ColumnHierarchy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-columnhierarchy.html) property type.
+///
+/// The option that determines the hierarchy of the fields for a visual element.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnHierarchy {
     /// `DateTimeHierarchy`.
+    ///
+    /// The option that determines the hierarchy of any `DateTime` fields.
     pub date_time_hierarchy: Option<Val<DateTimeHierarchy>>,
     /// `ExplicitHierarchy`.
+    ///
+    /// The option that determines the hierarchy of the fields that are built within a visual's field wells.
+    /// These fields can't be duplicated to other visuals.
     pub explicit_hierarchy: Option<Val<ExplicitHierarchy>>,
     /// `PredefinedHierarchy`.
+    ///
+    /// The option that determines the hierarchy of the fields that are defined during data preparation.
+    /// These fields are available to use in any analysis that uses the data source.
     pub predefined_hierarchy: Option<Val<PredefinedHierarchy>>,
 }
 
@@ -4588,13 +5185,19 @@ impl ToValue for ColumnHierarchy {
 impl Literal for ColumnHierarchy {}
 
 /// The [`ColumnIdentifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-columnidentifier.html) property type.
+///
+/// A column of a data set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnIdentifier {
     /// `ColumnName`: required.
     ///
+    /// The name of the column.
+    ///
     /// - Length: 1 to 127.
     pub column_name: Option<Val<String>>,
     /// `DataSetIdentifier`: required.
+    ///
+    /// The data set that the column belongs to.
     ///
     /// - Length: 1 to 2048.
     pub data_set_identifier: Option<Val<String>>,
@@ -4663,13 +5266,21 @@ impl ToValue for ColumnIdentifier {
 impl Literal for ColumnIdentifier {}
 
 /// The [`ColumnSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-columnschema.html) property type.
+///
+/// The column schema.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnSchema {
     /// `DataType`.
+    ///
+    /// The data type of the column schema.
     pub data_type: Option<Val<String>>,
     /// `GeographicRole`.
+    ///
+    /// The geographic role of the column schema.
     pub geographic_role: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the column schema.
     pub name: Option<Val<String>>,
 }
 
@@ -4729,11 +5340,17 @@ impl ToValue for ColumnSchema {
 impl Literal for ColumnSchema {}
 
 /// The [`ColumnSort`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-columnsort.html) property type.
+///
+/// The sort configuration for a column that is not used in a field well.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnSort {
     /// `AggregationFunction`.
+    ///
+    /// The aggregation function that is defined in the column sort.
     pub aggregation_function: Option<Val<AggregationFunction>>,
     /// `Direction`: required.
+    ///
+    /// The sort direction.
     pub direction: Option<Val<SortDirection>>,
     /// `SortBy`: required.
     pub sort_by: Option<Val<ColumnIdentifier>>,
@@ -4805,17 +5422,29 @@ impl ToValue for ColumnSort {
 impl Literal for ColumnSort {}
 
 /// The [`ColumnTooltipItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-columntooltipitem.html) property type.
+///
+/// The tooltip item for the columns that are not part of a field well.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnTooltipItem {
     /// `Aggregation`.
+    ///
+    /// The aggregation function of the column tooltip item.
     pub aggregation: Option<Val<AggregationFunction>>,
     /// `Column`: required.
+    ///
+    /// The target column of the tooltip item.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `Label`.
+    ///
+    /// The label of the tooltip item.
     pub label: Option<Val<String>>,
     /// `TooltipTarget`.
+    ///
+    /// Determines the target of the column tooltip item in a combo chart visual.
     pub tooltip_target: Option<Val<TooltipTarget>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the tooltip item.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -4890,21 +5519,31 @@ impl ToValue for ColumnTooltipItem {
 impl Literal for ColumnTooltipItem {}
 
 /// The [`ComboChartAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-combochartaggregatedfieldwells.html) property type.
+///
+/// The aggregated field wells of a combo chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComboChartAggregatedFieldWells {
     /// `BarValues`.
+    ///
+    /// The aggregated `BarValues` field well of a combo chart.
     ///
     /// - Items: 0 to 200.
     pub bar_values: Option<Val<Vec<MeasureField>>>,
     /// `Category`.
     ///
+    /// The aggregated category field wells of a combo chart.
+    ///
     /// - Items: 0 to 200.
     pub category: Option<Val<Vec<DimensionField>>>,
     /// `Colors`.
     ///
+    /// The aggregated colors field well of a combo chart.
+    ///
     /// - Items: 0 to 200.
     pub colors: Option<Val<Vec<DimensionField>>>,
     /// `LineValues`.
+    ///
+    /// The aggregated `LineValues` field well of a combo chart.
     ///
     /// - Items: 0 to 200.
     pub line_values: Option<Val<Vec<MeasureField>>>,
@@ -4992,45 +5631,95 @@ impl ToValue for ComboChartAggregatedFieldWells {
 impl Literal for ComboChartAggregatedFieldWells {}
 
 /// The [`ComboChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-combochartconfiguration.html) property type.
+///
+/// The configuration of a `ComboChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComboChartConfiguration {
     /// `BarDataLabels`.
+    ///
+    /// The options that determine if visual data labels are displayed.
+    ///
+    /// The data label options for a bar in a combo chart.
     pub bar_data_labels: Option<Val<DataLabelOptions>>,
     /// `BarsArrangement`.
+    ///
+    /// Determines the bar arrangement in a combo chart. The following are valid values in this structure:
+    ///
+    /// - `CLUSTERED` : For clustered bar combo charts.
+    /// - `STACKED` : For stacked bar combo charts.
+    /// - `STACKED_PERCENT` : Do not use. If you use this value, the operation returns a validation error.
     pub bars_arrangement: Option<Val<BarsArrangement>>,
     /// `CategoryAxis`.
+    ///
+    /// The category axis of a combo chart.
     pub category_axis: Option<Val<AxisDisplayOptions>>,
     /// `CategoryLabelOptions`.
+    ///
+    /// The label options (label text, label visibility, and sort icon visibility) of a combo chart category
+    /// (group/color) field well.
     pub category_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ColorLabelOptions`.
+    ///
+    /// The label options (label text, label visibility, and sort icon visibility) of a combo chart's color
+    /// field well.
     pub color_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<ComboChartFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `LineDataLabels`.
+    ///
+    /// The options that determine if visual data labels are displayed.
+    ///
+    /// The data label options for a line in a combo chart.
     pub line_data_labels: Option<Val<DataLabelOptions>>,
     /// `PrimaryYAxisDisplayOptions`.
+    ///
+    /// The label display options (grid line, range, scale, and axis step) of a combo chart's primary y-axis
+    /// (bar) field well.
     pub primary_y_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `PrimaryYAxisLabelOptions`.
+    ///
+    /// The label options (label text, label visibility, and sort icon visibility) of a combo chart's
+    /// primary y-axis (bar) field well.
     pub primary_y_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ReferenceLines`.
+    ///
+    /// The reference line setup of the visual.
     ///
     /// - Items: 0 to 20.
     pub reference_lines: Option<Val<Vec<ReferenceLine>>>,
     /// `SecondaryYAxisDisplayOptions`.
+    ///
+    /// The label display options (grid line, range, scale, axis step) of a combo chart's secondary y-axis
+    /// (line) field well.
     pub secondary_y_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `SecondaryYAxisLabelOptions`.
+    ///
+    /// The label options (label text, label visibility, and sort icon visibility) of a combo chart's
+    /// secondary y-axis(line) field well.
     pub secondary_y_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `SingleAxisOptions`.
     pub single_axis_options: Option<Val<SingleAxisOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a `ComboChartVisual` .
     pub sort_configuration: Option<Val<ComboChartSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The legend display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `VisualPalette`.
+    ///
+    /// The palette (chart color) display setup of the visual.
     pub visual_palette: Option<Val<VisualPalette>>,
 }
 
@@ -5185,9 +5874,17 @@ impl ToValue for ComboChartConfiguration {
 impl Literal for ComboChartConfiguration {}
 
 /// The [`ComboChartFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-combochartfieldwells.html) property type.
+///
+/// The field wells of the visual.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComboChartFieldWells {
     /// `ComboChartAggregatedFieldWells`.
+    ///
+    /// The aggregated field wells of a combo chart. Combo charts only have aggregated field wells. Columns
+    /// in a combo chart are aggregated by category.
     pub combo_chart_aggregated_field_wells: Option<Val<ComboChartAggregatedFieldWells>>,
 }
 
@@ -5235,17 +5932,27 @@ impl ToValue for ComboChartFieldWells {
 impl Literal for ComboChartFieldWells {}
 
 /// The [`ComboChartSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-combochartsortconfiguration.html) property type.
+///
+/// The sort configuration of a `ComboChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComboChartSortConfiguration {
     /// `CategoryItemsLimit`.
+    ///
+    /// The item limit configuration for the category field well of a combo chart.
     pub category_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `CategorySort`.
+    ///
+    /// The sort configuration of the category field well in a combo chart.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
     /// `ColorItemsLimit`.
+    ///
+    /// The item limit configuration of the color field well in a combo chart.
     pub color_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `ColorSort`.
+    ///
+    /// The sort configuration of the color field well in a combo chart.
     ///
     /// - Items: 0 to 100.
     pub color_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -5323,27 +6030,51 @@ impl ToValue for ComboChartSortConfiguration {
 impl Literal for ComboChartSortConfiguration {}
 
 /// The [`ComboChartVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-combochartvisual.html) property type.
+///
+/// A combo chart.
+///
+/// The `ComboChartVisual` includes stacked bar combo charts and clustered bar combo charts
+///
+/// For more information, see [Using combo
+/// charts](https://docs.aws.amazon.com/quicksight/latest/user/combo-charts.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComboChartVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<ComboChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -5443,11 +6174,21 @@ impl ToValue for ComboChartVisual {
 impl Literal for ComboChartVisual {}
 
 /// The [`ComparisonConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-comparisonconfiguration.html) property type.
+///
+/// The comparison display configuration of a KPI or gauge chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComparisonConfiguration {
     /// `ComparisonFormat`.
+    ///
+    /// The format of the comparison.
     pub comparison_format: Option<Val<ComparisonFormatConfiguration>>,
     /// `ComparisonMethod`.
+    ///
+    /// The method of the comparison. Choose from the following options:
+    ///
+    /// - `DIFFERENCE`
+    /// - `PERCENT_DIFFERENCE`
+    /// - `PERCENT`
     pub comparison_method: Option<Val<ComparisonMethod>>,
 }
 
@@ -5501,11 +6242,20 @@ impl ToValue for ComparisonConfiguration {
 impl Literal for ComparisonConfiguration {}
 
 /// The [`ComparisonFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-comparisonformatconfiguration.html) property type.
+///
+/// The format of the comparison.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComparisonFormatConfiguration {
     /// `NumberDisplayFormatConfiguration`.
+    ///
+    /// The number display format.
     pub number_display_format_configuration: Option<Val<NumberDisplayFormatConfiguration>>,
     /// `PercentageDisplayFormatConfiguration`.
+    ///
+    /// The percentage display format.
     pub percentage_display_format_configuration: Option<Val<PercentageDisplayFormatConfiguration>>,
 }
 
@@ -5565,27 +6315,52 @@ impl ToValue for ComparisonFormatConfiguration {
 impl Literal for ComparisonFormatConfiguration {}
 
 /// The [`Computation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-computation.html) property type.
+///
+/// The computation union that is used in an insight visual.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Computation {
     /// `Forecast`.
+    ///
+    /// The forecast computation configuration.
     pub forecast: Option<Val<ForecastComputation>>,
     /// `GrowthRate`.
+    ///
+    /// The growth rate computation configuration.
     pub growth_rate: Option<Val<GrowthRateComputation>>,
     /// `MaximumMinimum`.
+    ///
+    /// The maximum and minimum computation configuration.
     pub maximum_minimum: Option<Val<MaximumMinimumComputation>>,
     /// `MetricComparison`.
+    ///
+    /// The metric comparison computation configuration.
     pub metric_comparison: Option<Val<MetricComparisonComputation>>,
     /// `PeriodOverPeriod`.
+    ///
+    /// The period over period computation configuration.
     pub period_over_period: Option<Val<PeriodOverPeriodComputation>>,
     /// `PeriodToDate`.
+    ///
+    /// The period to `DataSetIdentifier` computation configuration.
     pub period_to_date: Option<Val<PeriodToDateComputation>>,
     /// `TopBottomMovers`.
+    ///
+    /// The top movers and bottom movers computation configuration.
     pub top_bottom_movers: Option<Val<TopBottomMoversComputation>>,
     /// `TopBottomRanked`.
+    ///
+    /// The top ranked and bottom ranked computation configuration.
     pub top_bottom_ranked: Option<Val<TopBottomRankedComputation>>,
     /// `TotalAggregation`.
+    ///
+    /// The total aggregation computation configuration.
     pub total_aggregation: Option<Val<TotalAggregationComputation>>,
     /// `UniqueValues`.
+    ///
+    /// The unique values computation configuration.
     pub unique_values: Option<Val<UniqueValuesComputation>>,
 }
 
@@ -5687,11 +6462,17 @@ impl ToValue for Computation {
 impl Literal for Computation {}
 
 /// The [`ConditionalFormattingColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-conditionalformattingcolor.html) property type.
+///
+/// The formatting configuration for the color.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalFormattingColor {
     /// `Gradient`.
+    ///
+    /// Formatting configuration for gradient color.
     pub gradient: Option<Val<ConditionalFormattingGradientColor>>,
     /// `Solid`.
+    ///
+    /// Formatting configuration for solid color.
     pub solid: Option<Val<ConditionalFormattingSolidColor>>,
 }
 
@@ -5745,19 +6526,29 @@ impl ToValue for ConditionalFormattingColor {
 impl Literal for ConditionalFormattingColor {}
 
 /// The [`ConditionalFormattingCustomIconCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-conditionalformattingcustomiconcondition.html) property type.
+///
+/// Determines the custom condition for an icon set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalFormattingCustomIconCondition {
     /// `Color`.
     ///
+    /// Determines the color of the icon.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `DisplayConfiguration`.
+    ///
+    /// Determines the icon display configuration.
     pub display_configuration: Option<Val<ConditionalFormattingIconDisplayConfiguration>>,
     /// `Expression`: required.
+    ///
+    /// The expression that determines the condition of the icon set.
     ///
     /// - Length: 1 to 4096.
     pub expression: Option<Val<String>>,
     /// `IconOptions`: required.
+    ///
+    /// Custom icon options for an icon set.
     pub icon_options: Option<Val<ConditionalFormattingCustomIconOptions>>,
 }
 
@@ -5846,11 +6637,17 @@ impl ToValue for ConditionalFormattingCustomIconCondition {
 impl Literal for ConditionalFormattingCustomIconCondition {}
 
 /// The [`ConditionalFormattingCustomIconOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-conditionalformattingcustomiconoptions.html) property type.
+///
+/// Custom icon options for an icon set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalFormattingCustomIconOptions {
     /// `Icon`.
+    ///
+    /// Determines the type of icon.
     pub icon: Option<Val<Icon>>,
     /// `UnicodeIcon`.
+    ///
+    /// Determines the Unicode icon type.
     ///
     /// - Pattern: `^[^\u0000-\u00FF]$`.
     pub unicode_icon: Option<Val<String>>,
@@ -5906,11 +6703,17 @@ impl ToValue for ConditionalFormattingCustomIconOptions {
 impl Literal for ConditionalFormattingCustomIconOptions {}
 
 /// The [`ConditionalFormattingGradientColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-conditionalformattinggradientcolor.html) property type.
+///
+/// Formatting configuration for gradient color.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalFormattingGradientColor {
     /// `Color`: required.
+    ///
+    /// Determines the color.
     pub color: Option<Val<GradientColor>>,
     /// `Expression`: required.
+    ///
+    /// The expression that determines the formatting configuration for gradient color.
     ///
     /// - Length: 1 to 4096.
     pub expression: Option<Val<String>>,
@@ -5983,11 +6786,17 @@ impl ToValue for ConditionalFormattingGradientColor {
 impl Literal for ConditionalFormattingGradientColor {}
 
 /// The [`ConditionalFormattingIcon`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-conditionalformattingicon.html) property type.
+///
+/// The formatting configuration for the icon.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalFormattingIcon {
     /// `CustomCondition`.
+    ///
+    /// Determines the custom condition for an icon set.
     pub custom_condition: Option<Val<ConditionalFormattingCustomIconCondition>>,
     /// `IconSet`.
+    ///
+    /// Formatting configuration for icon set.
     pub icon_set: Option<Val<ConditionalFormattingIconSet>>,
 }
 
@@ -6041,9 +6850,13 @@ impl ToValue for ConditionalFormattingIcon {
 impl Literal for ConditionalFormattingIcon {}
 
 /// The [`ConditionalFormattingIconDisplayConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-conditionalformattingicondisplayconfiguration.html) property type.
+///
+/// Determines the icon display configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalFormattingIconDisplayConfiguration {
     /// `IconDisplayOption`.
+    ///
+    /// Determines the icon display configuration.
     pub icon_display_option: Option<Val<ConditionalFormattingIconDisplayOption>>,
 }
 
@@ -6091,13 +6904,19 @@ impl ToValue for ConditionalFormattingIconDisplayConfiguration {
 impl Literal for ConditionalFormattingIconDisplayConfiguration {}
 
 /// The [`ConditionalFormattingIconSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-conditionalformattingiconset.html) property type.
+///
+/// Formatting configuration for icon set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalFormattingIconSet {
     /// `Expression`: required.
     ///
+    /// The expression that determines the formatting configuration for the icon set.
+    ///
     /// - Length: 1 to 4096.
     pub expression: Option<Val<String>>,
     /// `IconSetType`.
+    ///
+    /// Determines the icon set type.
     pub icon_set_type: Option<Val<ConditionalFormattingIconSetType>>,
 }
 
@@ -6158,13 +6977,19 @@ impl ToValue for ConditionalFormattingIconSet {
 impl Literal for ConditionalFormattingIconSet {}
 
 /// The [`ConditionalFormattingSolidColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-conditionalformattingsolidcolor.html) property type.
+///
+/// Formatting configuration for solid color.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionalFormattingSolidColor {
     /// `Color`.
     ///
+    /// Determines the color.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `Expression`: required.
+    ///
+    /// The expression that determines the formatting configuration for solid color.
     ///
     /// - Length: 1 to 4096.
     pub expression: Option<Val<String>>,
@@ -6227,9 +7052,14 @@ impl ToValue for ConditionalFormattingSolidColor {
 impl Literal for ConditionalFormattingSolidColor {}
 
 /// The [`ContextMenuOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-contextmenuoption.html) property type.
+///
+/// The context menu options for a visual's interactions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContextMenuOption {
     /// `AvailabilityStatus`.
+    ///
+    /// The availability status of the context menu options. If the value of this property is set to
+    /// `ENABLED` , dashboard readers can interact with the context menu.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -6277,13 +7107,20 @@ impl ToValue for ContextMenuOption {
 impl Literal for ContextMenuOption {}
 
 /// The [`ContributionAnalysisDefault`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-contributionanalysisdefault.html) property type.
+///
+/// The contribution analysis visual display for a line, pie, or bar chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContributionAnalysisDefault {
     /// `ContributorDimensions`: required.
     ///
+    /// The dimensions columns that are used in the contribution analysis, usually a list of
+    /// `ColumnIdentifiers` .
+    ///
     /// - Items: 1 to 4.
     pub contributor_dimensions: Option<Val<Vec<ColumnIdentifier>>>,
     /// `MeasureFieldId`: required.
+    ///
+    /// The measure field that is used in the contribution analysis.
     ///
     /// - Length: 1 to 512.
     pub measure_field_id: Option<Val<String>>,
@@ -6363,27 +7200,45 @@ impl ToValue for ContributionAnalysisDefault {
 impl Literal for ContributionAnalysisDefault {}
 
 /// The [`CurrencyDisplayFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-currencydisplayformatconfiguration.html) property type.
+///
+/// The options that determine the currency display format configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CurrencyDisplayFormatConfiguration {
     /// `DecimalPlacesConfiguration`.
+    ///
+    /// The option that determines the decimal places configuration.
     pub decimal_places_configuration: Option<Val<DecimalPlacesConfiguration>>,
     /// `NegativeValueConfiguration`.
+    ///
+    /// The options that determine the negative value configuration.
     pub negative_value_configuration: Option<Val<NegativeValueConfiguration>>,
     /// `NullValueFormatConfiguration`.
+    ///
+    /// The options that determine the null value format configuration.
     pub null_value_format_configuration: Option<Val<NullValueFormatConfiguration>>,
     /// `NumberScale`.
+    ///
+    /// Determines the number scale value for the currency format.
     pub number_scale: Option<Val<NumberScale>>,
     /// `Prefix`.
+    ///
+    /// Determines the prefix value of the currency format.
     ///
     /// - Length: 1 to 128.
     pub prefix: Option<Val<String>>,
     /// `SeparatorConfiguration`.
+    ///
+    /// The options that determine the numeric separator configuration.
     pub separator_configuration: Option<Val<NumericSeparatorConfiguration>>,
     /// `Suffix`.
+    ///
+    /// Determines the suffix value of the currency format.
     ///
     /// - Length: 1 to 128.
     pub suffix: Option<Val<String>>,
     /// `Symbol`.
+    ///
+    /// Determines the symbol for the currency format.
     ///
     /// - Pattern: `^[A-Z]{3}$`.
     pub symbol: Option<Val<String>>,
@@ -6475,11 +7330,17 @@ impl ToValue for CurrencyDisplayFormatConfiguration {
 impl Literal for CurrencyDisplayFormatConfiguration {}
 
 /// The [`CustomActionFilterOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-customactionfilteroperation.html) property type.
+///
+/// The filter operation that filters data included in a visual or in an entire sheet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomActionFilterOperation {
     /// `SelectedFieldsConfiguration`: required.
+    ///
+    /// The configuration that chooses the fields to be filtered.
     pub selected_fields_configuration: Option<Val<FilterOperationSelectedFieldsConfiguration>>,
     /// `TargetVisualsConfiguration`: required.
+    ///
+    /// The configuration that chooses the target visuals to be filtered.
     pub target_visuals_configuration: Option<Val<FilterOperationTargetVisualsConfiguration>>,
 }
 
@@ -6560,9 +7421,16 @@ impl ToValue for CustomActionFilterOperation {
 impl Literal for CustomActionFilterOperation {}
 
 /// The [`CustomActionNavigationOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-customactionnavigationoperation.html) property type.
+///
+/// The navigation operation that navigates between different sheets in the same analysis.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomActionNavigationOperation {
     /// `LocalNavigationConfiguration`.
+    ///
+    /// The configuration that chooses the navigation target.
     pub local_navigation_configuration: Option<Val<LocalNavigationConfiguration>>,
 }
 
@@ -6610,9 +7478,13 @@ impl ToValue for CustomActionNavigationOperation {
 impl Literal for CustomActionNavigationOperation {}
 
 /// The [`CustomActionSetParametersOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-customactionsetparametersoperation.html) property type.
+///
+/// The set parameter operation that sets parameters in custom action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomActionSetParametersOperation {
     /// `ParameterValueConfigurations`: required.
+    ///
+    /// The parameter that determines the value configuration.
     ///
     /// - Items: 1 to 200.
     pub parameter_value_configurations: Option<Val<Vec<SetParameterValueConfiguration>>>,
@@ -6683,11 +7555,23 @@ impl ToValue for CustomActionSetParametersOperation {
 impl Literal for CustomActionSetParametersOperation {}
 
 /// The [`CustomActionURLOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-customactionurloperation.html) property type.
+///
+/// The URL operation that opens a link to another webpage.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomActionUrlOperation {
     /// `URLTarget`: required.
+    ///
+    /// The target of the `CustomActionURLOperation` .
+    ///
+    /// Valid values are defined as follows:
+    ///
+    /// - `NEW_TAB` : Opens the target URL in a new browser tab.
+    /// - `NEW_WINDOW` : Opens the target URL in a new browser window.
+    /// - `SAME_TAB` : Opens the target URL in the same browser tab.
     pub url_target: Option<Val<UrlTargetConfiguration>>,
     /// `URLTemplate`: required.
+    ///
+    /// THe URL link of the `CustomActionURLOperation` .
     ///
     /// - Length: 1 to 2048.
     pub url_template: Option<Val<String>>,
@@ -6760,17 +7644,25 @@ impl ToValue for CustomActionUrlOperation {
 impl Literal for CustomActionUrlOperation {}
 
 /// The [`CustomColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-customcolor.html) property type.
+///
+/// Determines the color that's applied to a particular data value in a column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomColor {
     /// `Color`: required.
+    ///
+    /// The color that is applied to the data value.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `FieldValue`.
     ///
+    /// The data value that the color is applied to.
+    ///
     /// - Length: 0 to 2048.
     pub field_value: Option<Val<String>>,
     /// `SpecialValue`.
+    ///
+    /// The value of a special data value.
     pub special_value: Option<Val<SpecialValue>>,
 }
 
@@ -6833,17 +7725,29 @@ impl ToValue for CustomColor {
 impl Literal for CustomColor {}
 
 /// The [`CustomContentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-customcontentconfiguration.html) property type.
+///
+/// The configuration of a `CustomContentVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomContentConfiguration {
     /// `ContentType`.
+    ///
+    /// The content type of the custom content visual. You can use this to have the visual render as an
+    /// image.
     pub content_type: Option<Val<CustomContentType>>,
     /// `ContentUrl`.
+    ///
+    /// The input URL that links to the custom content that you want in the custom visual.
     ///
     /// - Length: 1 to 2048.
     pub content_url: Option<Val<String>>,
     /// `ImageScaling`.
+    ///
+    /// The sizing options for the size of the custom content visual. This structure is required when the
+    /// `ContentType` of the visual is `'IMAGE'` .
     pub image_scaling: Option<Val<CustomContentImageScalingConfiguration>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
 }
 
@@ -6909,27 +7813,50 @@ impl ToValue for CustomContentConfiguration {
 impl Literal for CustomContentConfiguration {}
 
 /// The [`CustomContentVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-customcontentvisual.html) property type.
+///
+/// A visual that contains custom content.
+///
+/// For more information, see [Using custom visual
+/// content](https://docs.aws.amazon.com/quicksight/latest/user/custom-visual-content.html) in the *Amazon
+/// Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomContentVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration of a `CustomContentVisual` .
     pub chart_configuration: Option<Val<CustomContentConfiguration>>,
     /// `DataSetIdentifier`: required.
+    ///
+    /// The dataset that is used to create the custom content visual. You can't create a visual without a
+    /// dataset.
     ///
     /// - Length: 1 to 2048.
     pub data_set_identifier: Option<Val<String>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -7035,22 +7962,44 @@ impl ToValue for CustomContentVisual {
 impl Literal for CustomContentVisual {}
 
 /// The [`CustomFilterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-customfilterconfiguration.html) property type.
+///
+/// A custom filter that filters based on a single value. This filter can be partially matched.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomFilterConfiguration {
     /// `CategoryValue`.
     ///
+    /// The category value for the filter.
+    ///
+    /// This field is mutually exclusive to `ParameterName` .
+    ///
     /// - Length: 0 to 512.
     pub category_value: Option<Val<String>>,
     /// `MatchOperator`: required.
+    ///
+    /// The match operator that is used to determine if a filter should be applied.
     pub match_operator: Option<Val<CategoryFilterMatchOperator>>,
     /// `NullOption`: required.
+    ///
+    /// This option determines how null values should be treated when filtering data.
+    ///
+    /// - `ALL_VALUES` : Include null values in filtered results.
+    /// - `NULLS_ONLY` : Only include null values in filtered results.
+    /// - `NON_NULLS_ONLY` : Exclude null values from filtered results.
     pub null_option: Option<Val<FilterNullOption>>,
     /// `ParameterName`.
+    ///
+    /// The parameter whose value should be used for the filter value.
+    ///
+    /// This field is mutually exclusive to `CategoryValue` .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub parameter_name: Option<Val<String>>,
     /// `SelectAllOptions`.
+    ///
+    /// Select all of the values. Null is not the assigned value of select all.
+    ///
+    /// - `FILTER_ALL_VALUES`
     pub select_all_options: Option<Val<CategoryFilterSelectAllOptions>>,
 }
 
@@ -7140,17 +8089,33 @@ impl ToValue for CustomFilterConfiguration {
 impl Literal for CustomFilterConfiguration {}
 
 /// The [`CustomFilterListConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-customfilterlistconfiguration.html) property type.
+///
+/// A list of custom filter values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomFilterListConfiguration {
     /// `CategoryValues`.
     ///
+    /// The list of category values for the filter.
+    ///
     /// - Items: 0 to 100000.
     pub category_values: Option<Val<Vec<String>>>,
     /// `MatchOperator`: required.
+    ///
+    /// The match operator that is used to determine if a filter should be applied.
     pub match_operator: Option<Val<CategoryFilterMatchOperator>>,
     /// `NullOption`: required.
+    ///
+    /// This option determines how null values should be treated when filtering data.
+    ///
+    /// - `ALL_VALUES` : Include null values in filtered results.
+    /// - `NULLS_ONLY` : Only include null values in filtered results.
+    /// - `NON_NULLS_ONLY` : Exclude null values from filtered results.
     pub null_option: Option<Val<FilterNullOption>>,
     /// `SelectAllOptions`.
+    ///
+    /// Select all of the values. Null is not the assigned value of select all.
+    ///
+    /// - `FILTER_ALL_VALUES`
     pub select_all_options: Option<Val<CategoryFilterSelectAllOptions>>,
 }
 
@@ -7239,9 +8204,13 @@ impl ToValue for CustomFilterListConfiguration {
 impl Literal for CustomFilterListConfiguration {}
 
 /// The [`CustomNarrativeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-customnarrativeoptions.html) property type.
+///
+/// The custom narrative options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomNarrativeOptions {
     /// `Narrative`: required.
+    ///
+    /// The string input of custom narrative.
     ///
     /// - Length: 0 to 150000.
     pub narrative: Option<Val<String>>,
@@ -7298,21 +8267,34 @@ impl ToValue for CustomNarrativeOptions {
 impl Literal for CustomNarrativeOptions {}
 
 /// The [`CustomParameterValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-customparametervalues.html) property type.
+///
+/// The customized parameter values.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomParameterValues {
     /// `DateTimeValues`.
+    ///
+    /// A list of datetime-type parameter values.
     ///
     /// - Items: 0 to 50000.
     pub date_time_values: Option<Val<Vec<String>>>,
     /// `DecimalValues`.
     ///
+    /// A list of decimal-type parameter values.
+    ///
     /// - Items: 0 to 50000.
     pub decimal_values: Option<Val<Vec<f64>>>,
     /// `IntegerValues`.
     ///
+    /// A list of integer-type parameter values.
+    ///
     /// - Items: 0 to 50000.
     pub integer_values: Option<Val<Vec<f64>>>,
     /// `StringValues`.
+    ///
+    /// A list of string-type parameter values.
     ///
     /// - Items: 0 to 50000.
     pub string_values: Option<Val<Vec<String>>>,
@@ -7400,11 +8382,16 @@ impl ToValue for CustomParameterValues {
 impl Literal for CustomParameterValues {}
 
 /// The [`CustomValuesConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-customvaluesconfiguration.html) property type.
+///
+/// The configuration of custom values for the destination parameter in
+/// `DestinationParameterValueConfiguration` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomValuesConfiguration {
     /// `CustomValues`: required.
     pub custom_values: Option<Val<CustomParameterValues>>,
     /// `IncludeNullValue`.
+    ///
+    /// Includes the null value in custom action parameter values.
     pub include_null_value: Option<Val<bool>>,
 }
 
@@ -7468,17 +8455,25 @@ impl ToValue for CustomValuesConfiguration {
 impl Literal for CustomValuesConfiguration {}
 
 /// The [`DataBarsOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-databarsoptions.html) property type.
+///
+/// The options for data bars.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataBarsOptions {
     /// `FieldId`: required.
+    ///
+    /// The field ID for the data bars options.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `NegativeColor`.
     ///
+    /// The color of the negative data bar.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub negative_color: Option<Val<String>>,
     /// `PositiveColor`.
+    ///
+    /// The color of the positive data bar.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub positive_color: Option<Val<String>>,
@@ -7543,13 +8538,19 @@ impl ToValue for DataBarsOptions {
 impl Literal for DataBarsOptions {}
 
 /// The [`DataColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datacolor.html) property type.
+///
+/// Determines the color that is applied to a particular data value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataColor {
     /// `Color`.
     ///
+    /// The color that is applied to the data value.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `DataValue`.
+    ///
+    /// The data value that the color is applied to.
     pub data_value: Option<Val<f64>>,
 }
 
@@ -7603,17 +8604,27 @@ impl ToValue for DataColor {
 impl Literal for DataColor {}
 
 /// The [`DataFieldSeriesItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datafieldseriesitem.html) property type.
+///
+/// The data field series item configuration of a line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataFieldSeriesItem {
     /// `AxisBinding`: required.
+    ///
+    /// The axis that you are binding the field to.
     pub axis_binding: Option<Val<AxisBinding>>,
     /// `FieldId`: required.
+    ///
+    /// The field ID of the field that you are setting the axis binding to.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FieldValue`.
+    ///
+    /// The field value of the field that you are setting the axis binding to.
     pub field_value: Option<Val<String>>,
     /// `Settings`.
+    ///
+    /// The options that determine the presentation of line series associated to the field.
     pub settings: Option<Val<LineChartSeriesSettings>>,
 }
 
@@ -7693,31 +8704,53 @@ impl ToValue for DataFieldSeriesItem {
 impl Literal for DataFieldSeriesItem {}
 
 /// The [`DataLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datalabeloptions.html) property type.
+///
+/// The options that determine the presentation of the data labels.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataLabelOptions {
     /// `CategoryLabelVisibility`.
+    ///
+    /// Determines the visibility of the category field labels.
     pub category_label_visibility: Option<Val<Visibility>>,
     /// `DataLabelTypes`.
+    ///
+    /// The option that determines the data label type.
     ///
     /// - Items: 0 to 100.
     pub data_label_types: Option<Val<Vec<DataLabelType>>>,
     /// `LabelColor`.
     ///
+    /// Determines the color of the data labels.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub label_color: Option<Val<String>>,
     /// `LabelContent`.
+    ///
+    /// Determines the content of the data labels.
     pub label_content: Option<Val<DataLabelContent>>,
     /// `LabelFontConfiguration`.
+    ///
+    /// Determines the font configuration of the data labels.
     pub label_font_configuration: Option<Val<FontConfiguration>>,
     /// `MeasureLabelVisibility`.
+    ///
+    /// Determines the visibility of the measure field labels.
     pub measure_label_visibility: Option<Val<Visibility>>,
     /// `Overlap`.
+    ///
+    /// Determines whether overlap is enabled or disabled for the data labels.
     pub overlap: Option<Val<DataLabelOverlap>>,
     /// `Position`.
+    ///
+    /// Determines the position of the data labels.
     pub position: Option<Val<DataLabelPosition>>,
     /// `TotalsVisibility`.
+    ///
+    /// Determines the visibility of the total.
     pub totals_visibility: Option<Val<Visibility>>,
     /// `Visibility`.
+    ///
+    /// Determines the visibility of the data labels.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -7824,17 +8857,32 @@ impl ToValue for DataLabelOptions {
 impl Literal for DataLabelOptions {}
 
 /// The [`DataLabelType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datalabeltype.html) property type.
+///
+/// The option that determines the data label type.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataLabelType {
     /// `DataPathLabelType`.
+    ///
+    /// The option that specifies individual data values for labels.
     pub data_path_label_type: Option<Val<DataPathLabelType>>,
     /// `FieldLabelType`.
+    ///
+    /// Determines the label configuration for the entire field.
     pub field_label_type: Option<Val<FieldLabelType>>,
     /// `MaximumLabelType`.
+    ///
+    /// Determines the label configuration for the maximum value in a visual.
     pub maximum_label_type: Option<Val<MaximumLabelType>>,
     /// `MinimumLabelType`.
+    ///
+    /// Determines the label configuration for the minimum value in a visual.
     pub minimum_label_type: Option<Val<MinimumLabelType>>,
     /// `RangeEndsLabelType`.
+    ///
+    /// Determines the label configuration for range end value in a visual.
     pub range_ends_label_type: Option<Val<RangeEndsLabelType>>,
 }
 
@@ -7906,15 +8954,23 @@ impl ToValue for DataLabelType {
 impl Literal for DataLabelType {}
 
 /// The [`DataPathColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datapathcolor.html) property type.
+///
+/// The color map that determines the color options for a particular element.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPathColor {
     /// `Color`: required.
     ///
+    /// The color that needs to be applied to the element.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `Element`: required.
+    ///
+    /// The element that the color needs to be applied to.
     pub element: Option<Val<DataPathValue>>,
     /// `TimeGranularity`.
+    ///
+    /// The time granularity of the field that the color needs to be applied to.
     pub time_granularity: Option<Val<TimeGranularity>>,
 }
 
@@ -7984,17 +9040,25 @@ impl ToValue for DataPathColor {
 impl Literal for DataPathColor {}
 
 /// The [`DataPathLabelType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datapathlabeltype.html) property type.
+///
+/// The option that specifies individual data values for labels.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPathLabelType {
     /// `FieldId`.
+    ///
+    /// The field ID of the field that the data label needs to be applied to.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FieldValue`.
     ///
+    /// The actual value of the field that is labeled.
+    ///
     /// - Length: 0 to 2048.
     pub field_value: Option<Val<String>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the data label.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -8054,11 +9118,17 @@ impl ToValue for DataPathLabelType {
 impl Literal for DataPathLabelType {}
 
 /// The [`DataPathSort`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datapathsort.html) property type.
+///
+/// Allows data paths to be sorted by a specific data value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPathSort {
     /// `Direction`: required.
+    ///
+    /// Determines the sort direction.
     pub direction: Option<Val<SortDirection>>,
     /// `SortPaths`: required.
+    ///
+    /// The list of data paths that need to be sorted.
     ///
     /// - Items: 0 to 20.
     pub sort_paths: Option<Val<Vec<DataPathValue>>>,
@@ -8130,9 +9200,22 @@ impl ToValue for DataPathSort {
 impl Literal for DataPathSort {}
 
 /// The [`DataPathType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datapathtype.html) property type.
+///
+/// The type of the data path value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPathType {
     /// `PivotTableDataPathType`.
+    ///
+    /// The type of data path value utilized in a pivot table. Choose one of the following options:
+    ///
+    /// - `HIERARCHY_ROWS_LAYOUT_COLUMN` - The type of data path for the rows layout column, when
+    ///   `RowsLayout` is set to `HIERARCHY` .
+    /// - `MULTIPLE_ROW_METRICS_COLUMN` - The type of data path for the metric column when the row is set to
+    ///   Metric Placement.
+    /// - `EMPTY_COLUMN_HEADER` - The type of data path for the column with empty column header, when there
+    ///   is no field in `ColumnsFieldWell` and the row is set to Metric Placement.
+    /// - `COUNT_METRIC_COLUMN` - The type of data path for the column with `COUNT` as the metric, when
+    ///   there is no field in the `ValuesFieldWell` .
     pub pivot_table_data_path_type: Option<Val<PivotTableDataPathType>>,
 }
 
@@ -8180,15 +9263,23 @@ impl ToValue for DataPathType {
 impl Literal for DataPathType {}
 
 /// The [`DataPathValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datapathvalue.html) property type.
+///
+/// The data path that needs to be sorted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataPathValue {
     /// `DataPathType`.
+    ///
+    /// The type configuration of the field.
     pub data_path_type: Option<Val<DataPathType>>,
     /// `FieldId`.
+    ///
+    /// The field ID of the field that needs to be sorted.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FieldValue`.
+    ///
+    /// The actual value of the field that needs to be sorted.
     ///
     /// - Length: 0 to 2048.
     pub field_value: Option<Val<String>>,
@@ -8250,15 +9341,23 @@ impl ToValue for DataPathValue {
 impl Literal for DataPathValue {}
 
 /// The [`DataSetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datasetconfiguration.html) property type.
+///
+/// Dataset configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetConfiguration {
     /// `ColumnGroupSchemaList`.
     ///
+    /// A structure containing the list of column group schemas.
+    ///
     /// - Items: 0 to 500.
     pub column_group_schema_list: Option<Val<Vec<ColumnGroupSchema>>>,
     /// `DataSetSchema`.
+    ///
+    /// Dataset schema.
     pub data_set_schema: Option<Val<DataSetSchema>>,
     /// `Placeholder`.
+    ///
+    /// Placeholder.
     pub placeholder: Option<Val<String>>,
 }
 
@@ -8323,11 +9422,17 @@ impl ToValue for DataSetConfiguration {
 impl Literal for DataSetConfiguration {}
 
 /// The [`DataSetReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datasetreference.html) property type.
+///
+/// Dataset reference.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetReference {
     /// `DataSetArn`: required.
+    ///
+    /// Dataset Amazon Resource Name (ARN).
     pub data_set_arn: Option<Val<String>>,
     /// `DataSetPlaceholder`: required.
+    ///
+    /// Dataset placeholder.
     ///
     /// - Pattern: `\S`.
     pub data_set_placeholder: Option<Val<String>>,
@@ -8400,9 +9505,13 @@ impl ToValue for DataSetReference {
 impl Literal for DataSetReference {}
 
 /// The [`DataSetSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datasetschema.html) property type.
+///
+/// Dataset schema.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSetSchema {
     /// `ColumnSchemaList`.
+    ///
+    /// A structure containing the list of column schemas.
     ///
     /// - Items: 0 to 500.
     pub column_schema_list: Option<Val<Vec<ColumnSchema>>>,
@@ -8457,9 +9566,13 @@ impl ToValue for DataSetSchema {
 impl Literal for DataSetSchema {}
 
 /// The [`DateAxisOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-dateaxisoptions.html) property type.
+///
+/// The options that determine how a date axis is displayed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateAxisOptions {
     /// `MissingDateVisibility`.
+    ///
+    /// Determines whether or not missing dates are displayed.
     pub missing_date_visibility: Option<Val<Visibility>>,
 }
 
@@ -8507,19 +9620,41 @@ impl ToValue for DateAxisOptions {
 impl Literal for DateAxisOptions {}
 
 /// The [`DateDimensionField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datedimensionfield.html) property type.
+///
+/// The dimension type field with date type columns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateDimensionField {
     /// `Column`: required.
+    ///
+    /// The column that is used in the `DateDimensionField` .
     pub column: Option<Val<ColumnIdentifier>>,
     /// `DateGranularity`.
+    ///
+    /// The date granularity of the `DateDimensionField` . Choose one of the following options:
+    ///
+    /// - `YEAR`
+    /// - `QUARTER`
+    /// - `MONTH`
+    /// - `WEEK`
+    /// - `DAY`
+    /// - `HOUR`
+    /// - `MINUTE`
+    /// - `SECOND`
+    /// - `MILLISECOND`
     pub date_granularity: Option<Val<TimeGranularity>>,
     /// `FieldId`: required.
+    ///
+    /// The custom field ID.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of the field.
     pub format_configuration: Option<Val<DateTimeFormatConfiguration>>,
     /// `HierarchyId`.
+    ///
+    /// The custom hierarchy ID.
     ///
     /// - Length: 1 to 512.
     pub hierarchy_id: Option<Val<String>>,
@@ -8603,17 +9738,27 @@ impl ToValue for DateDimensionField {
 impl Literal for DateDimensionField {}
 
 /// The [`DateMeasureField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datemeasurefield.html) property type.
+///
+/// The measure type field with date type columns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateMeasureField {
     /// `AggregationFunction`.
+    ///
+    /// The aggregation function of the measure field.
     pub aggregation_function: Option<Val<DateAggregationFunction>>,
     /// `Column`: required.
+    ///
+    /// The column that is used in the `DateMeasureField` .
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FieldId`: required.
+    ///
+    /// The custom field ID.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of the field.
     pub format_configuration: Option<Val<DateTimeFormatConfiguration>>,
 }
 
@@ -8689,13 +9834,23 @@ impl ToValue for DateMeasureField {
 impl Literal for DateMeasureField {}
 
 /// The [`DateTimeDefaultValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datetimedefaultvalues.html) property type.
+///
+/// The default values of the `DateTimeParameterDeclaration` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateTimeDefaultValues {
     /// `DynamicValue`.
+    ///
+    /// The dynamic value of the `DataTimeDefaultValues` . Different defaults are displayed according to
+    /// users, groups, and values mapping.
     pub dynamic_value: Option<Val<DynamicDefaultValue>>,
     /// `RollingDate`.
+    ///
+    /// The rolling date of the `DataTimeDefaultValues` . The date is determined from the dataset based on
+    /// input expression.
     pub rolling_date: Option<Val<RollingDateConfiguration>>,
     /// `StaticValues`.
+    ///
+    /// The static values of the `DataTimeDefaultValues` .
     ///
     /// - Items: 0 to 50000.
     pub static_values: Option<Val<Vec<String>>>,
@@ -8762,15 +9917,23 @@ impl ToValue for DateTimeDefaultValues {
 impl Literal for DateTimeDefaultValues {}
 
 /// The [`DateTimeFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datetimeformatconfiguration.html) property type.
+///
+/// Formatting configuration for `DateTime` fields.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateTimeFormatConfiguration {
     /// `DateTimeFormat`.
     ///
+    /// Determines the `DateTime` format.
+    ///
     /// - Length: 1 to 128.
     pub date_time_format: Option<Val<String>>,
     /// `NullValueFormatConfiguration`.
+    ///
+    /// The options that determine the null value format configuration.
     pub null_value_format_configuration: Option<Val<NullValueFormatConfiguration>>,
     /// `NumericFormatConfiguration`.
+    ///
+    /// The formatting configuration for numeric `DateTime` fields.
     pub numeric_format_configuration: Option<Val<NumericFormatConfiguration>>,
 }
 
@@ -8830,13 +9993,19 @@ impl ToValue for DateTimeFormatConfiguration {
 impl Literal for DateTimeFormatConfiguration {}
 
 /// The [`DateTimeHierarchy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datetimehierarchy.html) property type.
+///
+/// The option that determines the hierarchy of any `DateTime` fields.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateTimeHierarchy {
     /// `DrillDownFilters`.
     ///
+    /// The option that determines the drill down filters for the `DateTime` hierarchy.
+    ///
     /// - Items: 0 to 10.
     pub drill_down_filters: Option<Val<Vec<DrillDownFilter>>>,
     /// `HierarchyId`: required.
+    ///
+    /// The hierarchy ID of the `DateTime` hierarchy.
     ///
     /// - Length: 1 to 512.
     pub hierarchy_id: Option<Val<String>>,
@@ -8904,9 +10073,14 @@ impl ToValue for DateTimeHierarchy {
 impl Literal for DateTimeHierarchy {}
 
 /// The [`DateTimeParameterDeclaration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datetimeparameterdeclaration.html) property type.
+///
+/// A parameter declaration for the `DateTime` data type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateTimeParameterDeclaration {
     /// `DefaultValues`.
+    ///
+    /// The default values of a parameter. If the parameter is a single-value parameter, a maximum of one
+    /// default value can be provided.
     pub default_values: Option<Val<DateTimeDefaultValues>>,
     /// `MappedDataSetParameters`.
     ///
@@ -8914,12 +10088,19 @@ pub struct DateTimeParameterDeclaration {
     pub mapped_data_set_parameters: Option<Val<Vec<MappedDataSetParameter>>>,
     /// `Name`: required.
     ///
+    /// The name of the parameter that is being declared.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub name: Option<Val<String>>,
     /// `TimeGranularity`.
+    ///
+    /// The level of time precision that is used to aggregate `DateTime` values.
     pub time_granularity: Option<Val<TimeGranularity>>,
     /// `ValueWhenUnset`.
+    ///
+    /// The configuration that defines the default value of a `DateTime` parameter when a value has not been
+    /// set.
     pub value_when_unset: Option<Val<DateTimeValueWhenUnsetConfiguration>>,
 }
 
@@ -8999,19 +10180,31 @@ impl ToValue for DateTimeParameterDeclaration {
 impl Literal for DateTimeParameterDeclaration {}
 
 /// The [`DateTimePickerControlDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datetimepickercontroldisplayoptions.html) property type.
+///
+/// The display options of a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateTimePickerControlDisplayOptions {
     /// `DateIconVisibility`.
+    ///
+    /// The date icon visibility of the `DateTimePickerControlDisplayOptions` .
     pub date_icon_visibility: Option<Val<Visibility>>,
     /// `DateTimeFormat`.
+    ///
+    /// Customize how dates are formatted in controls.
     ///
     /// - Length: 1 to 128.
     pub date_time_format: Option<Val<String>>,
     /// `HelperTextVisibility`.
+    ///
+    /// The helper text visibility of the `DateTimePickerControlDisplayOptions` .
     pub helper_text_visibility: Option<Val<Visibility>>,
     /// `InfoIconLabelOptions`.
+    ///
+    /// The configuration of info icon label options.
     pub info_icon_label_options: Option<Val<SheetControlInfoIconLabelOptions>>,
     /// `TitleOptions`.
+    ///
+    /// The options to configure the title visibility, name, and font size.
     pub title_options: Option<Val<LabelOptions>>,
 }
 
@@ -9083,13 +10276,23 @@ impl ToValue for DateTimePickerControlDisplayOptions {
 impl Literal for DateTimePickerControlDisplayOptions {}
 
 /// The [`DateTimeValueWhenUnsetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-datetimevaluewhenunsetconfiguration.html) property type.
+///
+/// The configuration that defines the default value of a `DateTime` parameter when a value has not been
+/// set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateTimeValueWhenUnsetConfiguration {
     /// `CustomValue`.
     ///
+    /// A custom value that's used when the value of a parameter isn't set.
+    ///
     /// - Format: `date-time`.
     pub custom_value: Option<Val<String>>,
     /// `ValueWhenUnsetOption`.
+    ///
+    /// The built-in options for default values. The value can be one of the following:
+    ///
+    /// - `RECOMMENDED` : The recommended value.
+    /// - `NULL` : The `NULL` value.
     pub value_when_unset_option: Option<Val<ValueWhenUnsetOption>>,
 }
 
@@ -9143,11 +10346,18 @@ impl ToValue for DateTimeValueWhenUnsetConfiguration {
 impl Literal for DateTimeValueWhenUnsetConfiguration {}
 
 /// The [`DecimalDefaultValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-decimaldefaultvalues.html) property type.
+///
+/// The default values of the `DecimalParameterDeclaration` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecimalDefaultValues {
     /// `DynamicValue`.
+    ///
+    /// The dynamic value of the `DecimalDefaultValues` . Different defaults are displayed according to
+    /// users, groups, and values mapping.
     pub dynamic_value: Option<Val<DynamicDefaultValue>>,
     /// `StaticValues`.
+    ///
+    /// The static values of the `DecimalDefaultValues` .
     ///
     /// - Items: 0 to 50000.
     pub static_values: Option<Val<Vec<f64>>>,
@@ -9208,9 +10418,14 @@ impl ToValue for DecimalDefaultValues {
 impl Literal for DecimalDefaultValues {}
 
 /// The [`DecimalParameterDeclaration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-decimalparameterdeclaration.html) property type.
+///
+/// A parameter declaration for the `Decimal` data type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecimalParameterDeclaration {
     /// `DefaultValues`.
+    ///
+    /// The default values of a parameter. If the parameter is a single-value parameter, a maximum of one
+    /// default value can be provided.
     pub default_values: Option<Val<DecimalDefaultValues>>,
     /// `MappedDataSetParameters`.
     ///
@@ -9218,12 +10433,19 @@ pub struct DecimalParameterDeclaration {
     pub mapped_data_set_parameters: Option<Val<Vec<MappedDataSetParameter>>>,
     /// `Name`: required.
     ///
+    /// The name of the parameter that is being declared.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub name: Option<Val<String>>,
     /// `ParameterValueType`: required.
+    ///
+    /// The value type determines whether the parameter is a single-value or multi-value parameter.
     pub parameter_value_type: Option<Val<ParameterValueType>>,
     /// `ValueWhenUnset`.
+    ///
+    /// The configuration that defines the default value of a `Decimal` parameter when a value has not been
+    /// set.
     pub value_when_unset: Option<Val<DecimalValueWhenUnsetConfiguration>>,
 }
 
@@ -9314,9 +10536,13 @@ impl ToValue for DecimalParameterDeclaration {
 impl Literal for DecimalParameterDeclaration {}
 
 /// The [`DecimalPlacesConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-decimalplacesconfiguration.html) property type.
+///
+/// The option that determines the decimal places configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecimalPlacesConfiguration {
     /// `DecimalPlaces`: required.
+    ///
+    /// The values of the decimal places.
     ///
     /// - Range: 0 to 20.
     pub decimal_places: Option<Val<f64>>,
@@ -9373,11 +10599,21 @@ impl ToValue for DecimalPlacesConfiguration {
 impl Literal for DecimalPlacesConfiguration {}
 
 /// The [`DecimalValueWhenUnsetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-decimalvaluewhenunsetconfiguration.html) property type.
+///
+/// The configuration that defines the default value of a `Decimal` parameter when a value has not been
+/// set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecimalValueWhenUnsetConfiguration {
     /// `CustomValue`.
+    ///
+    /// A custom value that's used when the value of a parameter isn't set.
     pub custom_value: Option<Val<f64>>,
     /// `ValueWhenUnsetOption`.
+    ///
+    /// The built-in options for default values. The value can be one of the following:
+    ///
+    /// - `RECOMMENDED` : The recommended value.
+    /// - `NULL` : The `NULL` value.
     pub value_when_unset_option: Option<Val<ValueWhenUnsetOption>>,
 }
 
@@ -9431,13 +10667,25 @@ impl ToValue for DecimalValueWhenUnsetConfiguration {
 impl Literal for DecimalValueWhenUnsetConfiguration {}
 
 /// The [`DefaultDateTimePickerControlOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-defaultdatetimepickercontroloptions.html) property type.
+///
+/// The default options that correspond to the filter control type of a `DateTimePicker` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultDateTimePickerControlOptions {
     /// `CommitMode`.
+    ///
+    /// The visibility configuration of the Apply button on a `DateTimePickerControl` .
     pub commit_mode: Option<Val<CommitMode>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<DateTimePickerControlDisplayOptions>>,
     /// `Type`.
+    ///
+    /// The date time picker type of the `DefaultDateTimePickerControlOptions` . Choose one of the following
+    /// options:
+    ///
+    /// - `SINGLE_VALUED` : The filter condition is a fixed date.
+    /// - `DATE_RANGE` : The filter condition is a date time range.
     pub type_: Option<Val<SheetControlDateTimePickerType>>,
 }
 
@@ -9497,11 +10745,18 @@ impl ToValue for DefaultDateTimePickerControlOptions {
 impl Literal for DefaultDateTimePickerControlOptions {}
 
 /// The [`DefaultFilterControlConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-defaultfiltercontrolconfiguration.html) property type.
+///
+/// The default configuration for all dependent controls of the filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultFilterControlConfiguration {
     /// `ControlOptions`: required.
+    ///
+    /// The control option for the `DefaultFilterControlConfiguration` .
     pub control_options: Option<Val<DefaultFilterControlOptions>>,
     /// `Title`: required.
+    ///
+    /// The title of the `DefaultFilterControlConfiguration` . This title is shared by all controls that are
+    /// tied to this filter.
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
@@ -9574,21 +10829,37 @@ impl ToValue for DefaultFilterControlConfiguration {
 impl Literal for DefaultFilterControlConfiguration {}
 
 /// The [`DefaultFilterControlOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-defaultfiltercontroloptions.html) property type.
+///
+/// The option that corresponds to the control type of the filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultFilterControlOptions {
     /// `DefaultDateTimePickerOptions`.
+    ///
+    /// The default options that correspond to the filter control type of a `DateTimePicker` .
     pub default_date_time_picker_options: Option<Val<DefaultDateTimePickerControlOptions>>,
     /// `DefaultDropdownOptions`.
+    ///
+    /// The default options that correspond to the `Dropdown` filter control type.
     pub default_dropdown_options: Option<Val<DefaultFilterDropDownControlOptions>>,
     /// `DefaultListOptions`.
+    ///
+    /// The default options that correspond to the `List` filter control type.
     pub default_list_options: Option<Val<DefaultFilterListControlOptions>>,
     /// `DefaultRelativeDateTimeOptions`.
+    ///
+    /// The default options that correspond to the `RelativeDateTime` filter control type.
     pub default_relative_date_time_options: Option<Val<DefaultRelativeDateTimeControlOptions>>,
     /// `DefaultSliderOptions`.
+    ///
+    /// The default options that correspond to the `Slider` filter control type.
     pub default_slider_options: Option<Val<DefaultSliderControlOptions>>,
     /// `DefaultTextAreaOptions`.
+    ///
+    /// The default options that correspond to the `TextArea` filter control type.
     pub default_text_area_options: Option<Val<DefaultTextAreaControlOptions>>,
     /// `DefaultTextFieldOptions`.
+    ///
+    /// The default options that correspond to the `TextField` filter control type.
     pub default_text_field_options: Option<Val<DefaultTextFieldControlOptions>>,
 }
 
@@ -9678,15 +10949,28 @@ impl ToValue for DefaultFilterControlOptions {
 impl Literal for DefaultFilterControlOptions {}
 
 /// The [`DefaultFilterDropDownControlOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-defaultfilterdropdowncontroloptions.html) property type.
+///
+/// The default options that correspond to the `Dropdown` filter control type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultFilterDropDownControlOptions {
     /// `CommitMode`.
+    ///
+    /// The visibility configuration of the Apply button on a `FilterDropDownControl` .
     pub commit_mode: Option<Val<CommitMode>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<DropDownControlDisplayOptions>>,
     /// `SelectableValues`.
+    ///
+    /// A list of selectable values that are used in a control.
     pub selectable_values: Option<Val<FilterSelectableValues>>,
     /// `Type`.
+    ///
+    /// The type of the `FilterDropDownControl` . Choose one of the following options:
+    ///
+    /// - `MULTI_SELECT` : The user can select multiple entries from a dropdown menu.
+    /// - `SINGLE_SELECT` : The user can select a single entry from a dropdown menu.
     pub type_: Option<Val<SheetControlListType>>,
 }
 
@@ -9752,13 +11036,24 @@ impl ToValue for DefaultFilterDropDownControlOptions {
 impl Literal for DefaultFilterDropDownControlOptions {}
 
 /// The [`DefaultFilterListControlOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-defaultfilterlistcontroloptions.html) property type.
+///
+/// The default options that correspond to the `List` filter control type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultFilterListControlOptions {
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<ListControlDisplayOptions>>,
     /// `SelectableValues`.
+    ///
+    /// A list of selectable values that are used in a control.
     pub selectable_values: Option<Val<FilterSelectableValues>>,
     /// `Type`.
+    ///
+    /// The type of the `DefaultFilterListControlOptions` . Choose one of the following options:
+    ///
+    /// - `MULTI_SELECT` : The user can select multiple entries from the list.
+    /// - `SINGLE_SELECT` : The user can select a single entry from the list.
     pub type_: Option<Val<SheetControlListType>>,
 }
 
@@ -9818,9 +11113,13 @@ impl ToValue for DefaultFilterListControlOptions {
 impl Literal for DefaultFilterListControlOptions {}
 
 /// The [`DefaultFreeFormLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-defaultfreeformlayoutconfiguration.html) property type.
+///
+/// The options that determine the default settings of a free-form layout configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultFreeFormLayoutConfiguration {
     /// `CanvasSizeOptions`: required.
+    ///
+    /// Determines the screen canvas size options for a free-form layout.
     pub canvas_size_options: Option<Val<FreeFormLayoutCanvasSizeOptions>>,
 }
 
@@ -9879,9 +11178,13 @@ impl ToValue for DefaultFreeFormLayoutConfiguration {
 impl Literal for DefaultFreeFormLayoutConfiguration {}
 
 /// The [`DefaultGridLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-defaultgridlayoutconfiguration.html) property type.
+///
+/// The options that determine the default settings for a grid layout configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultGridLayoutConfiguration {
     /// `CanvasSizeOptions`: required.
+    ///
+    /// Determines the screen canvas size options for a grid layout.
     pub canvas_size_options: Option<Val<GridLayoutCanvasSizeOptions>>,
 }
 
@@ -9938,11 +11241,17 @@ impl ToValue for DefaultGridLayoutConfiguration {
 impl Literal for DefaultGridLayoutConfiguration {}
 
 /// The [`DefaultInteractiveLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-defaultinteractivelayoutconfiguration.html) property type.
+///
+/// The options that determine the default settings for interactive layout configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultInteractiveLayoutConfiguration {
     /// `FreeForm`.
+    ///
+    /// The options that determine the default settings of a free-form layout configuration.
     pub free_form: Option<Val<DefaultFreeFormLayoutConfiguration>>,
     /// `Grid`.
+    ///
+    /// The options that determine the default settings for a grid layout configuration.
     pub grid: Option<Val<DefaultGridLayoutConfiguration>>,
 }
 
@@ -9996,13 +11305,21 @@ impl ToValue for DefaultInteractiveLayoutConfiguration {
 impl Literal for DefaultInteractiveLayoutConfiguration {}
 
 /// The [`DefaultNewSheetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-defaultnewsheetconfiguration.html) property type.
+///
+/// The configuration for default new sheet settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultNewSheetConfiguration {
     /// `InteractiveLayoutConfiguration`.
+    ///
+    /// The options that determine the default settings for interactive layout configuration.
     pub interactive_layout_configuration: Option<Val<DefaultInteractiveLayoutConfiguration>>,
     /// `PaginatedLayoutConfiguration`.
+    ///
+    /// The options that determine the default settings for a paginated layout configuration.
     pub paginated_layout_configuration: Option<Val<DefaultPaginatedLayoutConfiguration>>,
     /// `SheetContentType`.
+    ///
+    /// The option that determines the sheet content type.
     pub sheet_content_type: Option<Val<SheetContentType>>,
 }
 
@@ -10068,9 +11385,13 @@ impl ToValue for DefaultNewSheetConfiguration {
 impl Literal for DefaultNewSheetConfiguration {}
 
 /// The [`DefaultPaginatedLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-defaultpaginatedlayoutconfiguration.html) property type.
+///
+/// The options that determine the default settings for a paginated layout configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultPaginatedLayoutConfiguration {
     /// `SectionBased`.
+    ///
+    /// The options that determine the default settings for a section-based layout configuration.
     pub section_based: Option<Val<DefaultSectionBasedLayoutConfiguration>>,
 }
 
@@ -10118,11 +11439,17 @@ impl ToValue for DefaultPaginatedLayoutConfiguration {
 impl Literal for DefaultPaginatedLayoutConfiguration {}
 
 /// The [`DefaultRelativeDateTimeControlOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-defaultrelativedatetimecontroloptions.html) property type.
+///
+/// The default options that correspond to the `RelativeDateTime` filter control type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultRelativeDateTimeControlOptions {
     /// `CommitMode`.
+    ///
+    /// The visibility configuration of the Apply button on a `RelativeDateTimeControl` .
     pub commit_mode: Option<Val<CommitMode>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<RelativeDateTimeControlDisplayOptions>>,
 }
 
@@ -10176,9 +11503,13 @@ impl ToValue for DefaultRelativeDateTimeControlOptions {
 impl Literal for DefaultRelativeDateTimeControlOptions {}
 
 /// The [`DefaultSectionBasedLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-defaultsectionbasedlayoutconfiguration.html) property type.
+///
+/// The options that determine the default settings for a section-based layout configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultSectionBasedLayoutConfiguration {
     /// `CanvasSizeOptions`: required.
+    ///
+    /// Determines the screen canvas size options for a section-based layout.
     pub canvas_size_options: Option<Val<SectionBasedLayoutCanvasSizeOptions>>,
 }
 
@@ -10237,17 +11568,32 @@ impl ToValue for DefaultSectionBasedLayoutConfiguration {
 impl Literal for DefaultSectionBasedLayoutConfiguration {}
 
 /// The [`DefaultSliderControlOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-defaultslidercontroloptions.html) property type.
+///
+/// The default options that correspond to the `Slider` filter control type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultSliderControlOptions {
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<SliderControlDisplayOptions>>,
     /// `MaximumValue`: required.
+    ///
+    /// The larger value that is displayed at the right of the slider.
     pub maximum_value: Option<Val<f64>>,
     /// `MinimumValue`: required.
+    ///
+    /// The smaller value that is displayed at the left of the slider.
     pub minimum_value: Option<Val<f64>>,
     /// `StepSize`: required.
+    ///
+    /// The number of increments that the slider bar is divided into.
     pub step_size: Option<Val<f64>>,
     /// `Type`.
+    ///
+    /// The type of the `DefaultSliderControlOptions` . Choose one of the following options:
+    ///
+    /// - `SINGLE_POINT` : Filter against(equals) a single data point.
+    /// - `RANGE` : Filter data that is in a specified range.
     pub type_: Option<Val<SheetControlSliderType>>,
 }
 
@@ -10345,13 +11691,19 @@ impl ToValue for DefaultSliderControlOptions {
 impl Literal for DefaultSliderControlOptions {}
 
 /// The [`DefaultTextAreaControlOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-defaulttextareacontroloptions.html) property type.
+///
+/// The default options that correspond to the `TextArea` filter control type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultTextAreaControlOptions {
     /// `Delimiter`.
     ///
+    /// The delimiter that is used to separate the lines in text.
+    ///
     /// - Length: 1 to 2048.
     pub delimiter: Option<Val<String>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<TextAreaControlDisplayOptions>>,
 }
 
@@ -10405,9 +11757,13 @@ impl ToValue for DefaultTextAreaControlOptions {
 impl Literal for DefaultTextAreaControlOptions {}
 
 /// The [`DefaultTextFieldControlOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-defaulttextfieldcontroloptions.html) property type.
+///
+/// The default options that correspond to the `TextField` filter control type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultTextFieldControlOptions {
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<TextFieldControlDisplayOptions>>,
 }
 
@@ -10455,19 +11811,35 @@ impl ToValue for DefaultTextFieldControlOptions {
 impl Literal for DefaultTextFieldControlOptions {}
 
 /// The [`DestinationParameterValueConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-destinationparametervalueconfiguration.html) property type.
+///
+/// The configuration of destination parameter values.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DestinationParameterValueConfiguration {
     /// `CustomValuesConfiguration`.
+    ///
+    /// The configuration of custom values for destination parameter in
+    /// `DestinationParameterValueConfiguration` .
     pub custom_values_configuration: Option<Val<CustomValuesConfiguration>>,
     /// `SelectAllValueOptions`.
+    ///
+    /// The configuration that selects all options.
     pub select_all_value_options: Option<Val<SelectAllValueOptions>>,
     /// `SourceColumn`.
+    ///
+    /// A column of a data set.
     pub source_column: Option<Val<ColumnIdentifier>>,
     /// `SourceField`.
+    ///
+    /// The source field ID of the destination parameter.
     ///
     /// - Length: 1 to 512.
     pub source_field: Option<Val<String>>,
     /// `SourceParameterName`.
+    ///
+    /// The source parameter name of the destination parameter.
     pub source_parameter_name: Option<Val<String>>,
 }
 
@@ -10539,13 +11911,21 @@ impl ToValue for DestinationParameterValueConfiguration {
 impl Literal for DestinationParameterValueConfiguration {}
 
 /// The [`DimensionField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-dimensionfield.html) property type.
+///
+/// The dimension type field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DimensionField {
     /// `CategoricalDimensionField`.
+    ///
+    /// The dimension type field with categorical type columns.
     pub categorical_dimension_field: Option<Val<CategoricalDimensionField>>,
     /// `DateDimensionField`.
+    ///
+    /// The dimension type field with date type columns.
     pub date_dimension_field: Option<Val<DateDimensionField>>,
     /// `NumericalDimensionField`.
+    ///
+    /// The dimension type field with numerical type columns.
     pub numerical_dimension_field: Option<Val<NumericalDimensionField>>,
 }
 
@@ -10605,9 +11985,15 @@ impl ToValue for DimensionField {
 impl Literal for DimensionField {}
 
 /// The [`DonutCenterOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-donutcenteroptions.html) property type.
+///
+/// The label options of the label that is displayed in the center of a donut chart. This option isn't
+/// available for pie charts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DonutCenterOptions {
     /// `LabelVisibility`.
+    ///
+    /// Determines the visibility of the label in a donut chart. In the Quick Sight console, this option is
+    /// called `'Show total'` .
     pub label_visibility: Option<Val<Visibility>>,
 }
 
@@ -10655,11 +12041,23 @@ impl ToValue for DonutCenterOptions {
 impl Literal for DonutCenterOptions {}
 
 /// The [`DonutOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-donutoptions.html) property type.
+///
+/// The options for configuring a donut chart or pie chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DonutOptions {
     /// `ArcOptions`.
+    ///
+    /// The option for define the arc of the chart shape. Valid values are as follows:
+    ///
+    /// - `WHOLE` - A pie chart
+    /// - `SMALL` - A small-sized donut chart
+    /// - `MEDIUM` - A medium-sized donut chart
+    /// - `LARGE` - A large-sized donut chart
     pub arc_options: Option<Val<ArcOptions>>,
     /// `DonutCenterOptions`.
+    ///
+    /// The label options of the label that is displayed in the center of a donut chart. This option isn't
+    /// available for pie charts.
     pub donut_center_options: Option<Val<DonutCenterOptions>>,
 }
 
@@ -10713,13 +12111,24 @@ impl ToValue for DonutOptions {
 impl Literal for DonutOptions {}
 
 /// The [`DrillDownFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-drilldownfilter.html) property type.
+///
+/// The drill down filter for the column hierarchies.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DrillDownFilter {
     /// `CategoryFilter`.
+    ///
+    /// The category type drill down filter. This filter is used for string type columns.
     pub category_filter: Option<Val<CategoryDrillDownFilter>>,
     /// `NumericEqualityFilter`.
+    ///
+    /// The numeric equality type drill down filter. This filter is used for number type columns.
     pub numeric_equality_filter: Option<Val<NumericEqualityDrillDownFilter>>,
     /// `TimeRangeFilter`.
+    ///
+    /// The time range drill down filter. This filter is used for date time columns.
     pub time_range_filter: Option<Val<TimeRangeDrillDownFilter>>,
 }
 
@@ -10779,13 +12188,21 @@ impl ToValue for DrillDownFilter {
 impl Literal for DrillDownFilter {}
 
 /// The [`DropDownControlDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-dropdowncontroldisplayoptions.html) property type.
+///
+/// The display options of a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DropDownControlDisplayOptions {
     /// `InfoIconLabelOptions`.
+    ///
+    /// The configuration of info icon label options.
     pub info_icon_label_options: Option<Val<SheetControlInfoIconLabelOptions>>,
     /// `SelectAllOptions`.
+    ///
+    /// The configuration of the `Select all` options in a dropdown control.
     pub select_all_options: Option<Val<ListControlSelectAllOptions>>,
     /// `TitleOptions`.
+    ///
+    /// The options to configure the title visibility, name, and font size.
     pub title_options: Option<Val<LabelOptions>>,
 }
 
@@ -10845,13 +12262,21 @@ impl ToValue for DropDownControlDisplayOptions {
 impl Literal for DropDownControlDisplayOptions {}
 
 /// The [`DynamicDefaultValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-dynamicdefaultvalue.html) property type.
+///
+/// Defines different defaults to the users or groups based on mapping.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamicDefaultValue {
     /// `DefaultValueColumn`: required.
+    ///
+    /// The column that contains the default value of each user or group.
     pub default_value_column: Option<Val<ColumnIdentifier>>,
     /// `GroupNameColumn`.
+    ///
+    /// The column that contains the group name.
     pub group_name_column: Option<Val<ColumnIdentifier>>,
     /// `UserNameColumn`.
+    ///
+    /// The column that contains the username.
     pub user_name_column: Option<Val<ColumnIdentifier>>,
 }
 
@@ -10921,17 +12346,30 @@ impl ToValue for DynamicDefaultValue {
 impl Literal for DynamicDefaultValue {}
 
 /// The [`EmptyVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-emptyvisual.html) property type.
+///
+/// An empty visual.
+///
+/// Empty visuals are used in layouts but have not been configured to show any data. A new visual
+/// created in the Quick Sight console is considered an `EmptyVisual` until a visual type is selected.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmptyVisual {
     /// `Actions`.
+    ///
+    /// The list of custom actions that are configured for a visual.
     ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `DataSetIdentifier`: required.
     ///
+    /// The data set that is used in the empty visual. Every visual requires a dataset to render.
+    ///
     /// - Length: 1 to 2048.
     pub data_set_identifier: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -11013,13 +12451,24 @@ impl ToValue for EmptyVisual {
 impl Literal for EmptyVisual {}
 
 /// The [`ExcludePeriodConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-excludeperiodconfiguration.html) property type.
+///
+/// The exclude period of `TimeRangeFilter` or `RelativeDatesFilter` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExcludePeriodConfiguration {
     /// `Amount`: required.
+    ///
+    /// The amount or number of the exclude period.
     pub amount: Option<Val<f64>>,
     /// `Granularity`: required.
+    ///
+    /// The granularity or unit (day, month, year) of the exclude period.
     pub granularity: Option<Val<TimeGranularity>>,
     /// `Status`.
+    ///
+    /// The status of the exclude period. Choose from the following options:
+    ///
+    /// - `ENABLED`
+    /// - `DISABLED`
     pub status: Option<Val<WidgetStatus>>,
 }
 
@@ -11097,17 +12546,26 @@ impl ToValue for ExcludePeriodConfiguration {
 impl Literal for ExcludePeriodConfiguration {}
 
 /// The [`ExplicitHierarchy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-explicithierarchy.html) property type.
+///
+/// The option that determines the hierarchy of the fields that are built within a visual's field wells.
+/// These fields can't be duplicated to other visuals.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplicitHierarchy {
     /// `Columns`: required.
+    ///
+    /// The list of columns that define the explicit hierarchy.
     ///
     /// - Items: 2 to 10.
     pub columns: Option<Val<Vec<ColumnIdentifier>>>,
     /// `DrillDownFilters`.
     ///
+    /// The option that determines the drill down filters for the explicit hierarchy.
+    ///
     /// - Items: 0 to 10.
     pub drill_down_filters: Option<Val<Vec<DrillDownFilter>>>,
     /// `HierarchyId`: required.
+    ///
+    /// The hierarchy ID of the explicit hierarchy.
     ///
     /// - Length: 1 to 512.
     pub hierarchy_id: Option<Val<String>>,
@@ -11196,15 +12654,26 @@ impl ToValue for ExplicitHierarchy {
 impl Literal for ExplicitHierarchy {}
 
 /// The [`FieldBasedTooltip`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-fieldbasedtooltip.html) property type.
+///
+/// The setup for the detailed tooltip.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldBasedTooltip {
     /// `AggregationVisibility`.
+    ///
+    /// The visibility of `Show aggregations` .
     pub aggregation_visibility: Option<Val<Visibility>>,
     /// `TooltipFields`.
+    ///
+    /// The fields configuration in the tooltip.
     ///
     /// - Items: 0 to 100.
     pub tooltip_fields: Option<Val<Vec<TooltipItem>>>,
     /// `TooltipTitleType`.
+    ///
+    /// The type for the >tooltip title. Choose one of the following options:
+    ///
+    /// - `NONE` : Doesn't use the primary value as the title.
+    /// - `PRIMARY_VALUE` : Uses primary value as the title.
     pub tooltip_title_type: Option<Val<TooltipTitleType>>,
 }
 
@@ -11269,13 +12738,19 @@ impl ToValue for FieldBasedTooltip {
 impl Literal for FieldBasedTooltip {}
 
 /// The [`FieldLabelType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-fieldlabeltype.html) property type.
+///
+/// The field label type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldLabelType {
     /// `FieldId`.
     ///
+    /// Indicates the field that is targeted by the field label.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the field label.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -11329,15 +12804,23 @@ impl ToValue for FieldLabelType {
 impl Literal for FieldLabelType {}
 
 /// The [`FieldSeriesItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-fieldseriesitem.html) property type.
+///
+/// The field series item configuration of a line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldSeriesItem {
     /// `AxisBinding`: required.
+    ///
+    /// The axis that you are binding the field to.
     pub axis_binding: Option<Val<AxisBinding>>,
     /// `FieldId`: required.
+    ///
+    /// The field ID of the field for which you are setting the axis binding.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `Settings`.
+    ///
+    /// The options that determine the presentation of line series associated to the field.
     pub settings: Option<Val<LineChartSeriesSettings>>,
 }
 
@@ -11411,11 +12894,20 @@ impl ToValue for FieldSeriesItem {
 impl Literal for FieldSeriesItem {}
 
 /// The [`FieldSort`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-fieldsort.html) property type.
+///
+/// The sort configuration for a field in a field well.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldSort {
     /// `Direction`: required.
+    ///
+    /// The sort direction. Choose one of the following options:
+    ///
+    /// - `ASC` : Ascending
+    /// - `DESC` : Descending
     pub direction: Option<Val<SortDirection>>,
     /// `FieldId`: required.
+    ///
+    /// The sort configuration target field.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
@@ -11480,11 +12972,17 @@ impl ToValue for FieldSort {
 impl Literal for FieldSort {}
 
 /// The [`FieldSortOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-fieldsortoptions.html) property type.
+///
+/// The field sort options in a chart configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldSortOptions {
     /// `ColumnSort`.
+    ///
+    /// The sort configuration for a column that is not used in a field well.
     pub column_sort: Option<Val<ColumnSort>>,
     /// `FieldSort`.
+    ///
+    /// The sort configuration for a field in a field well.
     pub field_sort: Option<Val<FieldSort>>,
 }
 
@@ -11538,17 +13036,27 @@ impl ToValue for FieldSortOptions {
 impl Literal for FieldSortOptions {}
 
 /// The [`FieldTooltipItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-fieldtooltipitem.html) property type.
+///
+/// The tooltip item for the fields.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldTooltipItem {
     /// `FieldId`: required.
     ///
+    /// The unique ID of the field that is targeted by the tooltip.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `Label`.
+    ///
+    /// The label of the tooltip item.
     pub label: Option<Val<String>>,
     /// `TooltipTarget`.
+    ///
+    /// Determines the target of the field tooltip item in a combo chart visual.
     pub tooltip_target: Option<Val<TooltipTarget>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the tooltip item.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -11617,13 +13125,19 @@ impl ToValue for FieldTooltipItem {
 impl Literal for FieldTooltipItem {}
 
 /// The [`FilledMapAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filledmapaggregatedfieldwells.html) property type.
+///
+/// The aggregated field well of the filled map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilledMapAggregatedFieldWells {
     /// `Geospatial`.
     ///
+    /// The aggregated location field well of the filled map. Values are grouped by location fields.
+    ///
     /// - Items: 0 to 1.
     pub geospatial: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The aggregated color field well of a filled map. Values are aggregated based on location fields.
     ///
     /// - Items: 0 to 1.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -11689,9 +13203,13 @@ impl ToValue for FilledMapAggregatedFieldWells {
 impl Literal for FilledMapAggregatedFieldWells {}
 
 /// The [`FilledMapConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filledmapconditionalformatting.html) property type.
+///
+/// The conditional formatting of a `FilledMapVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilledMapConditionalFormatting {
     /// `ConditionalFormattingOptions`: required.
+    ///
+    /// Conditional formatting options of a `FilledMapVisual` .
     ///
     /// - Items: 0 to 200.
     pub conditional_formatting_options: Option<Val<Vec<FilledMapConditionalFormattingOption>>>,
@@ -11765,9 +13283,13 @@ impl ToValue for FilledMapConditionalFormatting {
 impl Literal for FilledMapConditionalFormatting {}
 
 /// The [`FilledMapConditionalFormattingOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filledmapconditionalformattingoption.html) property type.
+///
+/// Conditional formatting options of a `FilledMapVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilledMapConditionalFormattingOption {
     /// `Shape`: required.
+    ///
+    /// The conditional formatting that determines the shape of the filled map.
     pub shape: Option<Val<FilledMapShapeConditionalFormatting>>,
 }
 
@@ -11826,21 +13348,37 @@ impl ToValue for FilledMapConditionalFormattingOption {
 impl Literal for FilledMapConditionalFormattingOption {}
 
 /// The [`FilledMapConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filledmapconfiguration.html) property type.
+///
+/// The configuration for a `FilledMapVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilledMapConfiguration {
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<FilledMapFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `MapStyleOptions`.
+    ///
+    /// The map style options of the filled map visual.
     pub map_style_options: Option<Val<GeospatialMapStyleOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a `FilledMapVisual` .
     pub sort_configuration: Option<Val<FilledMapSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `WindowOptions`.
+    ///
+    /// The window options of the filled map visual.
     pub window_options: Option<Val<GeospatialWindowOptions>>,
 }
 
@@ -11924,9 +13462,16 @@ impl ToValue for FilledMapConfiguration {
 impl Literal for FilledMapConfiguration {}
 
 /// The [`FilledMapFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filledmapfieldwells.html) property type.
+///
+/// The field wells of a `FilledMapVisual` .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilledMapFieldWells {
     /// `FilledMapAggregatedFieldWells`.
+    ///
+    /// The aggregated field well of the filled map.
     pub filled_map_aggregated_field_wells: Option<Val<FilledMapAggregatedFieldWells>>,
 }
 
@@ -11974,13 +13519,19 @@ impl ToValue for FilledMapFieldWells {
 impl Literal for FilledMapFieldWells {}
 
 /// The [`FilledMapShapeConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filledmapshapeconditionalformatting.html) property type.
+///
+/// The conditional formatting that determines the shape of the filled map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilledMapShapeConditionalFormatting {
     /// `FieldId`: required.
     ///
+    /// The field ID of the filled map shape.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `Format`.
+    ///
+    /// The conditional formatting that determines the background color of a filled map's shape.
     pub format: Option<Val<ShapeConditionalFormat>>,
 }
 
@@ -12041,9 +13592,13 @@ impl ToValue for FilledMapShapeConditionalFormatting {
 impl Literal for FilledMapShapeConditionalFormatting {}
 
 /// The [`FilledMapSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filledmapsortconfiguration.html) property type.
+///
+/// The sort configuration of a `FilledMapVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilledMapSortConfiguration {
     /// `CategorySort`.
+    ///
+    /// The sort configuration of the location fields.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -12098,29 +13653,53 @@ impl ToValue for FilledMapSortConfiguration {
 impl Literal for FilledMapSortConfiguration {}
 
 /// The [`FilledMapVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filledmapvisual.html) property type.
+///
+/// A filled map.
+///
+/// For more information, see [Creating filled
+/// maps](https://docs.aws.amazon.com/quicksight/latest/user/filled-maps.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilledMapVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<FilledMapConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `ConditionalFormatting`.
+    ///
+    /// The conditional formatting of a `FilledMapVisual` .
     pub conditional_formatting: Option<Val<FilledMapConditionalFormatting>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers..
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -12226,23 +13805,50 @@ impl ToValue for FilledMapVisual {
 impl Literal for FilledMapVisual {}
 
 /// The [`Filter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filter.html) property type.
+///
+/// With a `Filter` , you can remove portions of data from a particular visual or view.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     /// `CategoryFilter`.
+    ///
+    /// A `CategoryFilter` filters text values.
+    ///
+    /// For more information, see [Adding text
+    /// filters](https://docs.aws.amazon.com/quicksight/latest/user/add-a-text-filter-data-prep.html) in the *Amazon
+    /// Quick Suite User Guide* .
     pub category_filter: Option<Val<CategoryFilter>>,
     /// `NestedFilter`.
+    ///
+    /// A `NestedFilter` filters data with a subset of data that is defined by the nested inner filter.
     pub nested_filter: Option<Val<NestedFilter>>,
     /// `NumericEqualityFilter`.
+    ///
+    /// A `NumericEqualityFilter` filters numeric values that equal or do not equal a given numeric value.
     pub numeric_equality_filter: Option<Val<NumericEqualityFilter>>,
     /// `NumericRangeFilter`.
+    ///
+    /// A `NumericRangeFilter` filters numeric values that are either inside or outside a given numeric
+    /// range.
     pub numeric_range_filter: Option<Val<NumericRangeFilter>>,
     /// `RelativeDatesFilter`.
+    ///
+    /// A `RelativeDatesFilter` filters date values that are relative to a given date.
     pub relative_dates_filter: Option<Val<RelativeDatesFilter>>,
     /// `TimeEqualityFilter`.
+    ///
+    /// A `TimeEqualityFilter` filters date-time values that equal or do not equal a given date/time value.
     pub time_equality_filter: Option<Val<TimeEqualityFilter>>,
     /// `TimeRangeFilter`.
+    ///
+    /// A `TimeRangeFilter` filters date-time values that are either inside or outside a given date/time
+    /// range.
     pub time_range_filter: Option<Val<TimeRangeFilter>>,
     /// `TopBottomFilter`.
+    ///
+    /// A `TopBottomFilter` filters data to the top or bottom values for a given column.
     pub top_bottom_filter: Option<Val<TopBottomFilter>>,
 }
 
@@ -12332,23 +13938,46 @@ impl ToValue for Filter {
 impl Literal for Filter {}
 
 /// The [`FilterControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filtercontrol.html) property type.
+///
+/// The control of a filter that is used to interact with a dashboard or an analysis.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterControl {
     /// `CrossSheet`.
+    ///
+    /// A control from a filter that is scoped across more than one sheet. This represents your filter
+    /// control on a sheet
     pub cross_sheet: Option<Val<FilterCrossSheetControl>>,
     /// `DateTimePicker`.
+    ///
+    /// A control from a date filter that is used to specify date and time.
     pub date_time_picker: Option<Val<FilterDateTimePickerControl>>,
     /// `Dropdown`.
+    ///
+    /// A control to display a dropdown list with buttons that are used to select a single value.
     pub dropdown: Option<Val<FilterDropDownControl>>,
     /// `List`.
+    ///
+    /// A control to display a list of buttons or boxes. This is used to select either a single value or
+    /// multiple values.
     pub list: Option<Val<FilterListControl>>,
     /// `RelativeDateTime`.
+    ///
+    /// A control from a date filter that is used to specify the relative date.
     pub relative_date_time: Option<Val<FilterRelativeDateTimeControl>>,
     /// `Slider`.
+    ///
+    /// A control to display a horizontal toggle bar. This is used to change a value by sliding the toggle.
     pub slider: Option<Val<FilterSliderControl>>,
     /// `TextArea`.
+    ///
+    /// A control to display a text box that is used to enter multiple entries.
     pub text_area: Option<Val<FilterTextAreaControl>>,
     /// `TextField`.
+    ///
+    /// A control to display a text box that is used to enter a single entry.
     pub text_field: Option<Val<FilterTextFieldControl>>,
 }
 
@@ -12438,16 +14067,26 @@ impl ToValue for FilterControl {
 impl Literal for FilterControl {}
 
 /// The [`FilterCrossSheetControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filtercrosssheetcontrol.html) property type.
+///
+/// A control from a filter that is scoped across more than one sheet. This represents your filter
+/// control on a sheet
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterCrossSheetControl {
     /// `CascadingControlConfiguration`.
+    ///
+    /// The values that are displayed in a control can be configured to only show values that are valid
+    /// based on what's selected in other controls.
     pub cascading_control_configuration: Option<Val<CascadingControlConfiguration>>,
     /// `FilterControlId`: required.
+    ///
+    /// The ID of the `FilterCrossSheetControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_control_id: Option<Val<String>>,
     /// `SourceFilterId`: required.
+    ///
+    /// The source filter ID of the `FilterCrossSheetControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -12528,27 +14167,44 @@ impl ToValue for FilterCrossSheetControl {
 impl Literal for FilterCrossSheetControl {}
 
 /// The [`FilterDateTimePickerControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filterdatetimepickercontrol.html) property type.
+///
+/// A control from a date filter that is used to specify date and time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterDateTimePickerControl {
     /// `CommitMode`.
+    ///
+    /// The visibility configurationof the Apply button on a `DateTimePickerControl` .
     pub commit_mode: Option<Val<CommitMode>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<DateTimePickerControlDisplayOptions>>,
     /// `FilterControlId`: required.
+    ///
+    /// The ID of the `FilterDateTimePickerControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_control_id: Option<Val<String>>,
     /// `SourceFilterId`: required.
     ///
+    /// The source filter ID of the `FilterDateTimePickerControl` .
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub source_filter_id: Option<Val<String>>,
     /// `Title`: required.
     ///
+    /// The title of the `FilterDateTimePickerControl` .
+    ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of the `FilterDropDownControl` . Choose one of the following options:
+    ///
+    /// - `MULTI_SELECT` : The user can select multiple entries from a dropdown menu.
+    /// - `SINGLE_SELECT` : The user can select a single entry from a dropdown menu.
     pub type_: Option<Val<SheetControlDateTimePickerType>>,
 }
 
@@ -12648,31 +14304,53 @@ impl ToValue for FilterDateTimePickerControl {
 impl Literal for FilterDateTimePickerControl {}
 
 /// The [`FilterDropDownControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filterdropdowncontrol.html) property type.
+///
+/// A control to display a dropdown list with buttons that are used to select a single value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterDropDownControl {
     /// `CascadingControlConfiguration`.
+    ///
+    /// The values that are displayed in a control can be configured to only show values that are valid
+    /// based on what's selected in other controls.
     pub cascading_control_configuration: Option<Val<CascadingControlConfiguration>>,
     /// `CommitMode`.
+    ///
+    /// The visibility configuration of the Apply button on a `FilterDropDownControl` .
     pub commit_mode: Option<Val<CommitMode>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of the `FilterDropDownControl` .
     pub display_options: Option<Val<DropDownControlDisplayOptions>>,
     /// `FilterControlId`: required.
+    ///
+    /// The ID of the `FilterDropDownControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_control_id: Option<Val<String>>,
     /// `SelectableValues`.
+    ///
+    /// A list of selectable values that are used in a control.
     pub selectable_values: Option<Val<FilterSelectableValues>>,
     /// `SourceFilterId`: required.
+    ///
+    /// The source filter ID of the `FilterDropDownControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub source_filter_id: Option<Val<String>>,
     /// `Title`: required.
     ///
+    /// The title of the `FilterDropDownControl` .
+    ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of the `FilterDropDownControl` . Choose one of the following options:
+    ///
+    /// - `MULTI_SELECT` : The user can select multiple entries from a dropdown menu.
+    /// - `SINGLE_SELECT` : The user can select a single entry from a dropdown menu.
     pub type_: Option<Val<SheetControlListType>>,
 }
 
@@ -12784,22 +14462,45 @@ impl ToValue for FilterDropDownControl {
 impl Literal for FilterDropDownControl {}
 
 /// The [`FilterGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filtergroup.html) property type.
+///
+/// A grouping of individual filters. Filter groups are applied to the same group of visuals.
+///
+/// For more information, see [Adding filter conditions (group filters) with AND and OR
+/// operators](https://docs.aws.amazon.com/quicksight/latest/user/add-a-compound-filter.html) in the *Amazon
+/// Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterGroup {
     /// `CrossDataset`: required.
+    ///
+    /// The filter new feature which can apply filter group to all data sets. Choose one of the following
+    /// options:
+    ///
+    /// - `ALL_DATASETS`
+    /// - `SINGLE_DATASET`
     pub cross_dataset: Option<Val<CrossDatasetTypes>>,
     /// `FilterGroupId`: required.
+    ///
+    /// The value that uniquely identifies a `FilterGroup` within a dashboard, template, or analysis.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_group_id: Option<Val<String>>,
     /// `Filters`: required.
     ///
+    /// The list of filters that are present in a `FilterGroup` .
+    ///
     /// - Items: 0 to 20.
     pub filters: Option<Val<Vec<Filter>>>,
     /// `ScopeConfiguration`: required.
+    ///
+    /// The configuration that specifies what scope to apply to a `FilterGroup` .
+    ///
+    /// This is a union type structure. For this structure to be valid, only one of the attributes can be
+    /// defined.
     pub scope_configuration: Option<Val<FilterScopeConfiguration>>,
     /// `Status`.
+    ///
+    /// The status of the `FilterGroup` .
     pub status: Option<Val<WidgetStatus>>,
 }
 
@@ -12902,17 +14603,33 @@ impl ToValue for FilterGroup {
 impl Literal for FilterGroup {}
 
 /// The [`FilterListConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filterlistconfiguration.html) property type.
+///
+/// A list of filter configurations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterListConfiguration {
     /// `CategoryValues`.
     ///
+    /// The list of category values for the filter.
+    ///
     /// - Items: 0 to 100000.
     pub category_values: Option<Val<Vec<String>>>,
     /// `MatchOperator`: required.
+    ///
+    /// The match operator that is used to determine if a filter should be applied.
     pub match_operator: Option<Val<CategoryFilterMatchOperator>>,
     /// `NullOption`.
+    ///
+    /// This option determines how null values should be treated when filtering data.
+    ///
+    /// - `ALL_VALUES` : Include null values in filtered results.
+    /// - `NULLS_ONLY` : Only include null values in filtered results.
+    /// - `NON_NULLS_ONLY` : Exclude null values from filtered results.
     pub null_option: Option<Val<FilterNullOption>>,
     /// `SelectAllOptions`.
+    ///
+    /// Select all of the values. Null is not the assigned value of select all.
+    ///
+    /// - `FILTER_ALL_VALUES`
     pub select_all_options: Option<Val<CategoryFilterSelectAllOptions>>,
 }
 
@@ -12993,29 +14710,50 @@ impl ToValue for FilterListConfiguration {
 impl Literal for FilterListConfiguration {}
 
 /// The [`FilterListControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filterlistcontrol.html) property type.
+///
+/// A control to display a list of buttons or boxes. This is used to select either a single value or
+/// multiple values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterListControl {
     /// `CascadingControlConfiguration`.
+    ///
+    /// The values that are displayed in a control can be configured to only show values that are valid
+    /// based on what's selected in other controls.
     pub cascading_control_configuration: Option<Val<CascadingControlConfiguration>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<ListControlDisplayOptions>>,
     /// `FilterControlId`: required.
+    ///
+    /// The ID of the `FilterListControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_control_id: Option<Val<String>>,
     /// `SelectableValues`.
+    ///
+    /// A list of selectable values that are used in a control.
     pub selectable_values: Option<Val<FilterSelectableValues>>,
     /// `SourceFilterId`: required.
+    ///
+    /// The source filter ID of the `FilterListControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub source_filter_id: Option<Val<String>>,
     /// `Title`: required.
     ///
+    /// The title of the `FilterListControl` .
+    ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of the `FilterListControl` . Choose one of the following options:
+    ///
+    /// - `MULTI_SELECT` : The user can select multiple entries from the list.
+    /// - `SINGLE_SELECT` : The user can select a single entry from the list.
     pub type_: Option<Val<SheetControlListType>>,
 }
 
@@ -13121,15 +14859,31 @@ impl ToValue for FilterListControl {
 impl Literal for FilterListControl {}
 
 /// The [`FilterOperationSelectedFieldsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filteroperationselectedfieldsconfiguration.html) property type.
+///
+/// The configuration of selected fields in the `CustomActionFilterOperation` .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterOperationSelectedFieldsConfiguration {
     /// `SelectedColumns`.
     ///
+    /// The selected columns of a dataset.
+    ///
     /// - Items: 0 to 10.
     pub selected_columns: Option<Val<Vec<ColumnIdentifier>>>,
     /// `SelectedFieldOptions`.
+    ///
+    /// A structure that contains the options that choose which fields are filtered in the
+    /// `CustomActionFilterOperation` .
+    ///
+    /// Valid values are defined as follows:
+    ///
+    /// - `ALL_FIELDS` : Applies the filter operation to all fields.
     pub selected_field_options: Option<Val<SelectedFieldOptions>>,
     /// `SelectedFields`.
+    ///
+    /// Chooses the fields that are filtered in `CustomActionFilterOperation` .
     ///
     /// - Items: 1 to 20.
     pub selected_fields: Option<Val<Vec<String>>>,
@@ -13201,9 +14955,16 @@ impl ToValue for FilterOperationSelectedFieldsConfiguration {
 impl Literal for FilterOperationSelectedFieldsConfiguration {}
 
 /// The [`FilterOperationTargetVisualsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filteroperationtargetvisualsconfiguration.html) property type.
+///
+/// The configuration of target visuals that you want to be filtered.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterOperationTargetVisualsConfiguration {
     /// `SameSheetTargetVisualConfiguration`.
+    ///
+    /// The configuration of the same-sheet target visuals that you want to be filtered.
     pub same_sheet_target_visual_configuration: Option<Val<SameSheetTargetVisualConfiguration>>,
 }
 
@@ -13254,23 +15015,35 @@ impl ToValue for FilterOperationTargetVisualsConfiguration {
 impl Literal for FilterOperationTargetVisualsConfiguration {}
 
 /// The [`FilterRelativeDateTimeControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filterrelativedatetimecontrol.html) property type.
+///
+/// A control from a date filter that is used to specify the relative date.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterRelativeDateTimeControl {
     /// `CommitMode`.
+    ///
+    /// The visibility configuration of the Apply button on a `FilterRelativeDateTimeControl` .
     pub commit_mode: Option<Val<CommitMode>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<RelativeDateTimeControlDisplayOptions>>,
     /// `FilterControlId`: required.
+    ///
+    /// The ID of the `FilterTextAreaControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_control_id: Option<Val<String>>,
     /// `SourceFilterId`: required.
     ///
+    /// The source filter ID of the `FilterTextAreaControl` .
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub source_filter_id: Option<Val<String>>,
     /// `Title`: required.
+    ///
+    /// The title of the `FilterTextAreaControl` .
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
@@ -13370,13 +15143,24 @@ impl ToValue for FilterRelativeDateTimeControl {
 impl Literal for FilterRelativeDateTimeControl {}
 
 /// The [`FilterScopeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filterscopeconfiguration.html) property type.
+///
+/// The scope configuration for a `FilterGroup` .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterScopeConfiguration {
     /// `AllSheets`.
     ///
+    /// The configuration that applies a filter to all sheets. When you choose `AllSheets` as the value for
+    /// a `FilterScopeConfiguration` , this filter is applied to all visuals of all sheets in an Analysis,
+    /// Dashboard, or Template. The `AllSheetsFilterScopeConfiguration` is chosen.
+    ///
     /// - Format: `json`.
     pub all_sheets: Option<Val<Json>>,
     /// `SelectedSheets`.
+    ///
+    /// The configuration for applying a filter to specific sheets.
     pub selected_sheets: Option<Val<SelectedSheetsFilterScopeConfiguration>>,
 }
 
@@ -13430,9 +15214,13 @@ impl ToValue for FilterScopeConfiguration {
 impl Literal for FilterScopeConfiguration {}
 
 /// The [`FilterSelectableValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filterselectablevalues.html) property type.
+///
+/// A list of selectable values that are used in a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterSelectableValues {
     /// `Values`.
+    ///
+    /// The values that are used in the `FilterSelectableValues` .
     ///
     /// - Items: 0 to 50000.
     pub values: Option<Val<Vec<String>>>,
@@ -13487,31 +15275,52 @@ impl ToValue for FilterSelectableValues {
 impl Literal for FilterSelectableValues {}
 
 /// The [`FilterSliderControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filterslidercontrol.html) property type.
+///
+/// A control to display a horizontal toggle bar. This is used to change a value by sliding the toggle.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterSliderControl {
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<SliderControlDisplayOptions>>,
     /// `FilterControlId`: required.
+    ///
+    /// The ID of the `FilterSliderControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_control_id: Option<Val<String>>,
     /// `MaximumValue`: required.
+    ///
+    /// The larger value that is displayed at the right of the slider.
     pub maximum_value: Option<Val<f64>>,
     /// `MinimumValue`: required.
+    ///
+    /// The smaller value that is displayed at the left of the slider.
     pub minimum_value: Option<Val<f64>>,
     /// `SourceFilterId`: required.
+    ///
+    /// The source filter ID of the `FilterSliderControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub source_filter_id: Option<Val<String>>,
     /// `StepSize`: required.
+    ///
+    /// The number of increments that the slider bar is divided into.
     pub step_size: Option<Val<f64>>,
     /// `Title`: required.
+    ///
+    /// The title of the `FilterSliderControl` .
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of the `FilterSliderControl` . Choose one of the following options:
+    ///
+    /// - `SINGLE_POINT` : Filter against(equals) a single data point.
+    /// - `RANGE` : Filter data that is in a specified range.
     pub type_: Option<Val<SheetControlSliderType>>,
 }
 
@@ -13643,25 +15452,37 @@ impl ToValue for FilterSliderControl {
 impl Literal for FilterSliderControl {}
 
 /// The [`FilterTextAreaControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filtertextareacontrol.html) property type.
+///
+/// A control to display a text box that is used to enter multiple entries.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterTextAreaControl {
     /// `Delimiter`.
     ///
+    /// The delimiter that is used to separate the lines in text.
+    ///
     /// - Length: 1 to 2048.
     pub delimiter: Option<Val<String>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<TextAreaControlDisplayOptions>>,
     /// `FilterControlId`: required.
+    ///
+    /// The ID of the `FilterTextAreaControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_control_id: Option<Val<String>>,
     /// `SourceFilterId`: required.
     ///
+    /// The source filter ID of the `FilterTextAreaControl` .
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub source_filter_id: Option<Val<String>>,
     /// `Title`: required.
+    ///
+    /// The title of the `FilterTextAreaControl` .
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
@@ -13757,21 +15578,31 @@ impl ToValue for FilterTextAreaControl {
 impl Literal for FilterTextAreaControl {}
 
 /// The [`FilterTextFieldControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-filtertextfieldcontrol.html) property type.
+///
+/// A control to display a text box that is used to enter a single entry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterTextFieldControl {
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<TextFieldControlDisplayOptions>>,
     /// `FilterControlId`: required.
+    ///
+    /// The ID of the `FilterTextFieldControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_control_id: Option<Val<String>>,
     /// `SourceFilterId`: required.
     ///
+    /// The source filter ID of the `FilterTextFieldControl` .
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub source_filter_id: Option<Val<String>>,
     /// `Title`: required.
+    ///
+    /// The title of the `FilterTextFieldControl` .
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
@@ -13861,23 +15692,37 @@ impl ToValue for FilterTextFieldControl {
 impl Literal for FilterTextFieldControl {}
 
 /// The [`FontConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-fontconfiguration.html) property type.
+///
+/// Configures the display properties of the given text.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FontConfiguration {
     /// `FontColor`.
     ///
+    /// Determines the color of the text.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub font_color: Option<Val<String>>,
     /// `FontDecoration`.
+    ///
+    /// Determines the appearance of decorative lines on the text.
     pub font_decoration: Option<Val<FontDecoration>>,
     /// `FontFamily`.
+    ///
+    /// The font family that you want to use.
     ///
     /// - Length: 0 to 256.
     pub font_family: Option<Val<String>>,
     /// `FontSize`.
+    ///
+    /// The option that determines the text display size.
     pub font_size: Option<Val<FontSize>>,
     /// `FontStyle`.
+    ///
+    /// Determines the text display face that is inherited by the given font family.
     pub font_style: Option<Val<FontStyle>>,
     /// `FontWeight`.
+    ///
+    /// The option that determines the text display weight, or boldness.
     pub font_weight: Option<Val<FontWeight>>,
 }
 
@@ -13955,11 +15800,17 @@ impl ToValue for FontConfiguration {
 impl Literal for FontConfiguration {}
 
 /// The [`FontSize`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-fontsize.html) property type.
+///
+/// The option that determines the text display size.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FontSize {
     /// `Absolute`.
+    ///
+    /// The font size that you want to use in px.
     pub absolute: Option<Val<String>>,
     /// `Relative`.
+    ///
+    /// The lexical name for the text size, proportional to its surrounding context.
     pub relative: Option<Val<RelativeFontSize>>,
 }
 
@@ -14013,9 +15864,13 @@ impl ToValue for FontSize {
 impl Literal for FontSize {}
 
 /// The [`FontWeight`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-fontweight.html) property type.
+///
+/// The option that determines the text display weight, or boldness.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FontWeight {
     /// `Name`.
+    ///
+    /// The lexical name for the level of boldness of the text display.
     pub name: Option<Val<FontWeightName>>,
 }
 
@@ -14063,40 +15918,67 @@ impl ToValue for FontWeight {
 impl Literal for FontWeight {}
 
 /// The [`ForecastComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-forecastcomputation.html) property type.
+///
+/// The forecast computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ForecastComputation {
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `CustomSeasonalityValue`.
     ///
+    /// The custom seasonality value setup of a forecast computation.
+    ///
     /// - Range: 1 to 180.
     pub custom_seasonality_value: Option<Val<f64>>,
     /// `LowerBoundary`.
+    ///
+    /// The lower boundary setup of a forecast computation.
     pub lower_boundary: Option<Val<f64>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `PeriodsBackward`.
+    ///
+    /// The periods backward setup of a forecast computation.
     ///
     /// - Range: 0 to 1000.
     pub periods_backward: Option<Val<f64>>,
     /// `PeriodsForward`.
     ///
+    /// The periods forward setup of a forecast computation.
+    ///
     /// - Range: 1 to 1000.
     pub periods_forward: Option<Val<f64>>,
     /// `PredictionInterval`.
     ///
+    /// The prediction interval setup of a forecast computation.
+    ///
     /// - Range: 50 to 95.
     pub prediction_interval: Option<Val<f64>>,
     /// `Seasonality`.
+    ///
+    /// The seasonality setup of a forecast computation. Choose one of the following options:
+    ///
+    /// - `AUTOMATIC`
+    /// - `CUSTOM` : Checks the custom seasonality value.
     pub seasonality: Option<Val<ForecastComputationSeasonality>>,
     /// `Time`.
+    ///
+    /// The time field that is used in a computation.
     pub time: Option<Val<DimensionField>>,
     /// `UpperBoundary`.
+    ///
+    /// The upper boundary setup of a forecast computation.
     pub upper_boundary: Option<Val<f64>>,
     /// `Value`.
+    ///
+    /// The value field that is used in a computation.
     pub value: Option<Val<MeasureField>>,
 }
 
@@ -14211,11 +16093,17 @@ impl ToValue for ForecastComputation {
 impl Literal for ForecastComputation {}
 
 /// The [`ForecastConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-forecastconfiguration.html) property type.
+///
+/// The forecast configuration that is used in a line chart's display properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ForecastConfiguration {
     /// `ForecastProperties`.
+    ///
+    /// The forecast properties setup of a forecast in the line chart.
     pub forecast_properties: Option<Val<TimeBasedForecastProperties>>,
     /// `Scenario`.
+    ///
+    /// The forecast scenario of a forecast in the line chart.
     pub scenario: Option<Val<ForecastScenario>>,
 }
 
@@ -14269,11 +16157,17 @@ impl ToValue for ForecastConfiguration {
 impl Literal for ForecastConfiguration {}
 
 /// The [`ForecastScenario`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-forecastscenario.html) property type.
+///
+/// The forecast scenario of a forecast in the line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ForecastScenario {
     /// `WhatIfPointScenario`.
+    ///
+    /// The what-if analysis forecast setup with the target date.
     pub what_if_point_scenario: Option<Val<WhatIfPointScenario>>,
     /// `WhatIfRangeScenario`.
+    ///
+    /// The what-if analysis forecast setup with the date range.
     pub what_if_range_scenario: Option<Val<WhatIfRangeScenario>>,
 }
 
@@ -14327,13 +16221,21 @@ impl ToValue for ForecastScenario {
 impl Literal for ForecastScenario {}
 
 /// The [`FormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-formatconfiguration.html) property type.
+///
+/// The formatting configuration for all types of field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FormatConfiguration {
     /// `DateTimeFormatConfiguration`.
+    ///
+    /// Formatting configuration for `DateTime` fields.
     pub date_time_format_configuration: Option<Val<DateTimeFormatConfiguration>>,
     /// `NumberFormatConfiguration`.
+    ///
+    /// Formatting configuration for number fields.
     pub number_format_configuration: Option<Val<NumberFormatConfiguration>>,
     /// `StringFormatConfiguration`.
+    ///
+    /// Formatting configuration for string fields.
     pub string_format_configuration: Option<Val<StringFormatConfiguration>>,
 }
 
@@ -14393,9 +16295,13 @@ impl ToValue for FormatConfiguration {
 impl Literal for FormatConfiguration {}
 
 /// The [`FreeFormLayoutCanvasSizeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-freeformlayoutcanvassizeoptions.html) property type.
+///
+/// Configuration options for the canvas of a free-form layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FreeFormLayoutCanvasSizeOptions {
     /// `ScreenCanvasSizeOptions`.
+    ///
+    /// The options that determine the sizing of the canvas used in a free-form layout.
     pub screen_canvas_size_options: Option<Val<FreeFormLayoutScreenCanvasSizeOptions>>,
 }
 
@@ -14443,11 +16349,15 @@ impl ToValue for FreeFormLayoutCanvasSizeOptions {
 impl Literal for FreeFormLayoutCanvasSizeOptions {}
 
 /// The [`FreeFormLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-freeformlayoutconfiguration.html) property type.
+///
+/// The configuration of a free-form layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FreeFormLayoutConfiguration {
     /// `CanvasSizeOptions`.
     pub canvas_size_options: Option<Val<FreeFormLayoutCanvasSizeOptions>>,
     /// `Elements`: required.
+    ///
+    /// The elements that are included in a free-form layout.
     ///
     /// - Items: 0 to 430.
     pub elements: Option<Val<Vec<FreeFormLayoutElement>>>,
@@ -14520,36 +16430,63 @@ impl ToValue for FreeFormLayoutConfiguration {
 impl Literal for FreeFormLayoutConfiguration {}
 
 /// The [`FreeFormLayoutElement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-freeformlayoutelement.html) property type.
+///
+/// An element within a free-form layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FreeFormLayoutElement {
     /// `BackgroundStyle`.
+    ///
+    /// The background style configuration of a free-form layout element.
     pub background_style: Option<Val<FreeFormLayoutElementBackgroundStyle>>,
     /// `BorderStyle`.
+    ///
+    /// The border style configuration of a free-form layout element.
     pub border_style: Option<Val<FreeFormLayoutElementBorderStyle>>,
     /// `ElementId`: required.
+    ///
+    /// A unique identifier for an element within a free-form layout.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub element_id: Option<Val<String>>,
     /// `ElementType`: required.
+    ///
+    /// The type of element.
     pub element_type: Option<Val<LayoutElementType>>,
     /// `Height`: required.
+    ///
+    /// The height of an element within a free-form layout.
     pub height: Option<Val<String>>,
     /// `LoadingAnimation`.
+    ///
+    /// The loading animation configuration of a free-form layout element.
     pub loading_animation: Option<Val<LoadingAnimation>>,
     /// `RenderingRules`.
+    ///
+    /// The rendering rules that determine when an element should be displayed within a free-form layout.
     ///
     /// - Items: 0 to 10000.
     pub rendering_rules: Option<Val<Vec<SheetElementRenderingRule>>>,
     /// `SelectedBorderStyle`.
+    ///
+    /// The border style configuration of a free-form layout element. This border style is used when the
+    /// element is selected.
     pub selected_border_style: Option<Val<FreeFormLayoutElementBorderStyle>>,
     /// `Visibility`.
+    ///
+    /// The visibility of an element within a free-form layout.
     pub visibility: Option<Val<Visibility>>,
     /// `Width`: required.
+    ///
+    /// The width of an element within a free-form layout.
     pub width: Option<Val<String>>,
     /// `XAxisLocation`: required.
+    ///
+    /// The x-axis coordinate of the element.
     pub x_axis_location: Option<Val<String>>,
     /// `YAxisLocation`: required.
+    ///
+    /// The y-axis coordinate of the element.
     pub y_axis_location: Option<Val<String>>,
 }
 
@@ -14710,13 +16647,19 @@ impl ToValue for FreeFormLayoutElement {
 impl Literal for FreeFormLayoutElement {}
 
 /// The [`FreeFormLayoutElementBackgroundStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-freeformlayoutelementbackgroundstyle.html) property type.
+///
+/// The background style configuration of a free-form layout element.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FreeFormLayoutElementBackgroundStyle {
     /// `Color`.
     ///
+    /// The background color of a free-form layout element.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}(?:[A-F0-9]{2})?$`.
     pub color: Option<Val<String>>,
     /// `Visibility`.
+    ///
+    /// The background visibility of a free-form layout element.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -14770,13 +16713,19 @@ impl ToValue for FreeFormLayoutElementBackgroundStyle {
 impl Literal for FreeFormLayoutElementBackgroundStyle {}
 
 /// The [`FreeFormLayoutElementBorderStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-freeformlayoutelementborderstyle.html) property type.
+///
+/// The background style configuration of a free-form layout element.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FreeFormLayoutElementBorderStyle {
     /// `Color`.
     ///
+    /// The border color of a free-form layout element.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}(?:[A-F0-9]{2})?$`.
     pub color: Option<Val<String>>,
     /// `Visibility`.
+    ///
+    /// The border visibility of a free-form layout element.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -14830,9 +16779,13 @@ impl ToValue for FreeFormLayoutElementBorderStyle {
 impl Literal for FreeFormLayoutElementBorderStyle {}
 
 /// The [`FreeFormLayoutScreenCanvasSizeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-freeformlayoutscreencanvassizeoptions.html) property type.
+///
+/// The options that determine the sizing of the canvas used in a free-form layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FreeFormLayoutScreenCanvasSizeOptions {
     /// `OptimizedViewPortWidth`: required.
+    ///
+    /// The width that the view port will be optimized for when the layout renders.
     pub optimized_view_port_width: Option<Val<String>>,
 }
 
@@ -14887,9 +16840,13 @@ impl ToValue for FreeFormLayoutScreenCanvasSizeOptions {
 impl Literal for FreeFormLayoutScreenCanvasSizeOptions {}
 
 /// The [`FreeFormSectionLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-freeformsectionlayoutconfiguration.html) property type.
+///
+/// The free-form layout configuration of a section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FreeFormSectionLayoutConfiguration {
     /// `Elements`: required.
+    ///
+    /// The elements that are included in the free-form layout.
     ///
     /// - Items: 0 to 430.
     pub elements: Option<Val<Vec<FreeFormLayoutElement>>>,
@@ -14955,13 +16912,19 @@ impl ToValue for FreeFormSectionLayoutConfiguration {
 impl Literal for FreeFormSectionLayoutConfiguration {}
 
 /// The [`FunnelChartAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-funnelchartaggregatedfieldwells.html) property type.
+///
+/// The field well configuration of a `FunnelChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunnelChartAggregatedFieldWells {
     /// `Category`.
     ///
+    /// The category field wells of a funnel chart. Values are grouped by category fields.
+    ///
     /// - Items: 0 to 1.
     pub category: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The value field wells of a funnel chart. Values are aggregated based on categories.
     ///
     /// - Items: 0 to 1.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -15027,23 +16990,41 @@ impl ToValue for FunnelChartAggregatedFieldWells {
 impl Literal for FunnelChartAggregatedFieldWells {}
 
 /// The [`FunnelChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-funnelchartconfiguration.html) property type.
+///
+/// The configuration of a `FunnelChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunnelChartConfiguration {
     /// `CategoryLabelOptions`.
+    ///
+    /// The label options of the categories that are displayed in a `FunnelChartVisual` .
     pub category_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `DataLabelOptions`.
+    ///
+    /// The options that determine the presentation of the data labels.
     pub data_label_options: Option<Val<FunnelChartDataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field well configuration of a `FunnelChartVisual` .
     pub field_wells: Option<Val<FunnelChartFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a `FunnelChartVisual` .
     pub sort_configuration: Option<Val<FunnelChartSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip configuration of a `FunnelChartVisual` .
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `ValueLabelOptions`.
+    ///
+    /// The label options for the values that are displayed in a `FunnelChartVisual` .
     pub value_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `VisualPalette`.
+    ///
+    /// The visual palette configuration of a `FunnelChartVisual` .
     pub visual_palette: Option<Val<VisualPalette>>,
 }
 
@@ -15133,23 +17114,41 @@ impl ToValue for FunnelChartConfiguration {
 impl Literal for FunnelChartConfiguration {}
 
 /// The [`FunnelChartDataLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-funnelchartdatalabeloptions.html) property type.
+///
+/// The options that determine the presentation of the data labels.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunnelChartDataLabelOptions {
     /// `CategoryLabelVisibility`.
+    ///
+    /// The visibility of the category labels within the data labels.
     pub category_label_visibility: Option<Val<Visibility>>,
     /// `LabelColor`.
+    ///
+    /// The color of the data label text.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub label_color: Option<Val<String>>,
     /// `LabelFontConfiguration`.
+    ///
+    /// The font configuration for the data labels.
+    ///
+    /// Only the `FontSize` attribute of the font configuration is used for data labels.
     pub label_font_configuration: Option<Val<FontConfiguration>>,
     /// `MeasureDataLabelStyle`.
+    ///
+    /// Determines the style of the metric labels.
     pub measure_data_label_style: Option<Val<FunnelChartMeasureDataLabelStyle>>,
     /// `MeasureLabelVisibility`.
+    ///
+    /// The visibility of the measure labels within the data labels.
     pub measure_label_visibility: Option<Val<Visibility>>,
     /// `Position`.
+    ///
+    /// Determines the positioning of the data label relative to a section of the funnel.
     pub position: Option<Val<DataLabelPosition>>,
     /// `Visibility`.
+    ///
+    /// The visibility option that determines if data labels are displayed.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -15233,9 +17232,16 @@ impl ToValue for FunnelChartDataLabelOptions {
 impl Literal for FunnelChartDataLabelOptions {}
 
 /// The [`FunnelChartFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-funnelchartfieldwells.html) property type.
+///
+/// The field well configuration of a `FunnelChartVisual` .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunnelChartFieldWells {
     /// `FunnelChartAggregatedFieldWells`.
+    ///
+    /// The field well configuration of a `FunnelChartVisual` .
     pub funnel_chart_aggregated_field_wells: Option<Val<FunnelChartAggregatedFieldWells>>,
 }
 
@@ -15286,11 +17292,17 @@ impl ToValue for FunnelChartFieldWells {
 impl Literal for FunnelChartFieldWells {}
 
 /// The [`FunnelChartSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-funnelchartsortconfiguration.html) property type.
+///
+/// The sort configuration of a `FunnelChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunnelChartSortConfiguration {
     /// `CategoryItemsLimit`.
+    ///
+    /// The limit on the number of categories displayed.
     pub category_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `CategorySort`.
+    ///
+    /// The sort configuration of the category fields.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -15351,27 +17363,49 @@ impl ToValue for FunnelChartSortConfiguration {
 impl Literal for FunnelChartSortConfiguration {}
 
 /// The [`FunnelChartVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-funnelchartvisual.html) property type.
+///
+/// A funnel chart.
+///
+/// For more information, see [Using funnel
+/// charts](https://docs.aws.amazon.com/quicksight/latest/user/funnel-visual-content.html) in the *Amazon
+/// Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FunnelChartVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration of a `FunnelChartVisual` .
     pub chart_configuration: Option<Val<FunnelChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers..
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -15471,9 +17505,13 @@ impl ToValue for FunnelChartVisual {
 impl Literal for FunnelChartVisual {}
 
 /// The [`GaugeChartArcConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-gaugechartarcconditionalformatting.html) property type.
+///
+/// The options that determine the presentation of the arc of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartArcConditionalFormatting {
     /// `ForegroundColor`.
+    ///
+    /// The conditional formatting of the arc foreground color.
     pub foreground_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -15521,13 +17559,19 @@ impl ToValue for GaugeChartArcConditionalFormatting {
 impl Literal for GaugeChartArcConditionalFormatting {}
 
 /// The [`GaugeChartColorConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-gaugechartcolorconfiguration.html) property type.
+///
+/// The color configuration of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartColorConfiguration {
     /// `BackgroundColor`.
     ///
+    /// The background color configuration of a `GaugeChartVisual` .
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub background_color: Option<Val<String>>,
     /// `ForegroundColor`.
+    ///
+    /// The foreground color configuration of a `GaugeChartVisual` .
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub foreground_color: Option<Val<String>>,
@@ -15583,9 +17627,13 @@ impl ToValue for GaugeChartColorConfiguration {
 impl Literal for GaugeChartColorConfiguration {}
 
 /// The [`GaugeChartConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-gaugechartconditionalformatting.html) property type.
+///
+/// The conditional formatting of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartConditionalFormatting {
     /// `ConditionalFormattingOptions`.
+    ///
+    /// Conditional formatting options of a `GaugeChartVisual` .
     ///
     /// - Items: 0 to 100.
     pub conditional_formatting_options: Option<Val<Vec<GaugeChartConditionalFormattingOption>>>,
@@ -15646,11 +17694,17 @@ impl ToValue for GaugeChartConditionalFormatting {
 impl Literal for GaugeChartConditionalFormatting {}
 
 /// The [`GaugeChartConditionalFormattingOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-gaugechartconditionalformattingoption.html) property type.
+///
+/// Conditional formatting options of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartConditionalFormattingOption {
     /// `Arc`.
+    ///
+    /// The options that determine the presentation of the arc of a `GaugeChartVisual` .
     pub arc: Option<Val<GaugeChartArcConditionalFormatting>>,
     /// `PrimaryValue`.
+    ///
+    /// The conditional formatting for the primary value of a `GaugeChartVisual` .
     pub primary_value: Option<Val<GaugeChartPrimaryValueConditionalFormatting>>,
 }
 
@@ -15704,21 +17758,37 @@ impl ToValue for GaugeChartConditionalFormattingOption {
 impl Literal for GaugeChartConditionalFormattingOption {}
 
 /// The [`GaugeChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-gaugechartconfiguration.html) property type.
+///
+/// The configuration of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartConfiguration {
     /// `ColorConfiguration`.
+    ///
+    /// The color configuration of a `GaugeChartVisual` .
     pub color_configuration: Option<Val<GaugeChartColorConfiguration>>,
     /// `DataLabels`.
+    ///
+    /// The data label configuration of a `GaugeChartVisual` .
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field well configuration of a `GaugeChartVisual` .
     pub field_wells: Option<Val<GaugeChartFieldWells>>,
     /// `GaugeChartOptions`.
+    ///
+    /// The options that determine the presentation of the `GaugeChartVisual` .
     pub gauge_chart_options: Option<Val<GaugeChartOptions>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `TooltipOptions`.
+    ///
+    /// The tooltip configuration of a `GaugeChartVisual` .
     pub tooltip_options: Option<Val<TooltipOptions>>,
     /// `VisualPalette`.
+    ///
+    /// The visual palette configuration of a `GaugeChartVisual` .
     pub visual_palette: Option<Val<VisualPalette>>,
 }
 
@@ -15802,13 +17872,19 @@ impl ToValue for GaugeChartConfiguration {
 impl Literal for GaugeChartConfiguration {}
 
 /// The [`GaugeChartFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-gaugechartfieldwells.html) property type.
+///
+/// The field well configuration of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartFieldWells {
     /// `TargetValues`.
     ///
+    /// The target value field wells of a `GaugeChartVisual` .
+    ///
     /// - Items: 0 to 200.
     pub target_values: Option<Val<Vec<MeasureField>>>,
     /// `Values`.
+    ///
+    /// The value field wells of a `GaugeChartVisual` .
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -15874,17 +17950,29 @@ impl ToValue for GaugeChartFieldWells {
 impl Literal for GaugeChartFieldWells {}
 
 /// The [`GaugeChartOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-gaugechartoptions.html) property type.
+///
+/// The options that determine the presentation of the `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartOptions {
     /// `Arc`.
+    ///
+    /// The arc configuration of a `GaugeChartVisual` .
     pub arc: Option<Val<ArcConfiguration>>,
     /// `ArcAxis`.
+    ///
+    /// The arc axis configuration of a `GaugeChartVisual` .
     pub arc_axis: Option<Val<ArcAxisConfiguration>>,
     /// `Comparison`.
+    ///
+    /// The comparison configuration of a `GaugeChartVisual` .
     pub comparison: Option<Val<ComparisonConfiguration>>,
     /// `PrimaryValueDisplayType`.
+    ///
+    /// The options that determine the primary value display type.
     pub primary_value_display_type: Option<Val<PrimaryValueDisplayType>>,
     /// `PrimaryValueFontConfiguration`.
+    ///
+    /// The options that determine the primary value font configuration.
     pub primary_value_font_configuration: Option<Val<FontConfiguration>>,
 }
 
@@ -15956,11 +18044,17 @@ impl ToValue for GaugeChartOptions {
 impl Literal for GaugeChartOptions {}
 
 /// The [`GaugeChartPrimaryValueConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-gaugechartprimaryvalueconditionalformatting.html) property type.
+///
+/// The conditional formatting for the primary value of a `GaugeChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartPrimaryValueConditionalFormatting {
     /// `Icon`.
+    ///
+    /// The conditional formatting of the primary value icon.
     pub icon: Option<Val<ConditionalFormattingIcon>>,
     /// `TextColor`.
+    ///
+    /// The conditional formatting of the primary value text color.
     pub text_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -16014,25 +18108,47 @@ impl ToValue for GaugeChartPrimaryValueConditionalFormatting {
 impl Literal for GaugeChartPrimaryValueConditionalFormatting {}
 
 /// The [`GaugeChartVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-gaugechartvisual.html) property type.
+///
+/// A gauge chart.
+///
+/// For more information, see [Using gauge
+/// charts](https://docs.aws.amazon.com/quicksight/latest/user/gauge-chart.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GaugeChartVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration of a `GaugeChartVisual` .
     pub chart_configuration: Option<Val<GaugeChartConfiguration>>,
     /// `ConditionalFormatting`.
+    ///
+    /// The conditional formatting of a `GaugeChartVisual` .
     pub conditional_formatting: Option<Val<GaugeChartConditionalFormatting>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -16127,21 +18243,31 @@ impl ToValue for GaugeChartVisual {
 impl Literal for GaugeChartVisual {}
 
 /// The [`GeospatialCoordinateBounds`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-geospatialcoordinatebounds.html) property type.
+///
+/// The bound options (north, south, west, east) of the geospatial window options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialCoordinateBounds {
     /// `East`: required.
+    ///
+    /// The longitude of the east bound of the geospatial coordinate bounds.
     ///
     /// - Range: -1800 to 1800.
     pub east: Option<Val<f64>>,
     /// `North`: required.
     ///
+    /// The latitude of the north bound of the geospatial coordinate bounds.
+    ///
     /// - Range: -90 to 90.
     pub north: Option<Val<f64>>,
     /// `South`: required.
     ///
+    /// The latitude of the south bound of the geospatial coordinate bounds.
+    ///
     /// - Range: -90 to 90.
     pub south: Option<Val<f64>>,
     /// `West`: required.
+    ///
+    /// The longitude of the west bound of the geospatial coordinate bounds.
     ///
     /// - Range: -1800 to 1800.
     pub west: Option<Val<f64>>,
@@ -16226,9 +18352,13 @@ impl ToValue for GeospatialCoordinateBounds {
 impl Literal for GeospatialCoordinateBounds {}
 
 /// The [`GeospatialHeatmapColorScale`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-geospatialheatmapcolorscale.html) property type.
+///
+/// The color scale specification for the heatmap point style.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialHeatmapColorScale {
     /// `Colors`.
+    ///
+    /// The list of colors to be used in heatmap point style.
     ///
     /// - Items: 2 to 2.
     pub colors: Option<Val<Vec<GeospatialHeatmapDataColor>>>,
@@ -16283,9 +18413,13 @@ impl ToValue for GeospatialHeatmapColorScale {
 impl Literal for GeospatialHeatmapColorScale {}
 
 /// The [`GeospatialHeatmapConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-geospatialheatmapconfiguration.html) property type.
+///
+/// The heatmap configuration of the geospatial point style.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialHeatmapConfiguration {
     /// `HeatmapColor`.
+    ///
+    /// The color scale specification for the heatmap point style.
     pub heatmap_color: Option<Val<GeospatialHeatmapColorScale>>,
 }
 
@@ -16333,9 +18467,13 @@ impl ToValue for GeospatialHeatmapConfiguration {
 impl Literal for GeospatialHeatmapConfiguration {}
 
 /// The [`GeospatialHeatmapDataColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-geospatialheatmapdatacolor.html) property type.
+///
+/// The color to be used in the heatmap point style.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialHeatmapDataColor {
     /// `Color`: required.
+    ///
+    /// The hex color to be used in the heatmap point style.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
@@ -16388,17 +18526,25 @@ impl ToValue for GeospatialHeatmapDataColor {
 impl Literal for GeospatialHeatmapDataColor {}
 
 /// The [`GeospatialMapAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-geospatialmapaggregatedfieldwells.html) property type.
+///
+/// The aggregated field wells for a geospatial map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialMapAggregatedFieldWells {
     /// `Colors`.
+    ///
+    /// The color field wells of a geospatial map.
     ///
     /// - Items: 0 to 200.
     pub colors: Option<Val<Vec<DimensionField>>>,
     /// `Geospatial`.
     ///
+    /// The geospatial field wells of a geospatial map. Values are grouped by geospatial fields.
+    ///
     /// - Items: 0 to 200.
     pub geospatial: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The size field wells of a geospatial map. Values are aggregated based on geospatial fields.
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -16475,21 +18621,35 @@ impl ToValue for GeospatialMapAggregatedFieldWells {
 impl Literal for GeospatialMapAggregatedFieldWells {}
 
 /// The [`GeospatialMapConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-geospatialmapconfiguration.html) property type.
+///
+/// The configuration of a `GeospatialMapVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialMapConfiguration {
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<GeospatialMapFieldWells>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `MapStyleOptions`.
+    ///
+    /// The map style options of the geospatial map.
     pub map_style_options: Option<Val<GeospatialMapStyleOptions>>,
     /// `PointStyleOptions`.
+    ///
+    /// The point style options of the geospatial map.
     pub point_style_options: Option<Val<GeospatialPointStyleOptions>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `VisualPalette`.
     pub visual_palette: Option<Val<VisualPalette>>,
     /// `WindowOptions`.
+    ///
+    /// The window options of the geospatial map.
     pub window_options: Option<Val<GeospatialWindowOptions>>,
 }
 
@@ -16573,9 +18733,16 @@ impl ToValue for GeospatialMapConfiguration {
 impl Literal for GeospatialMapConfiguration {}
 
 /// The [`GeospatialMapFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-geospatialmapfieldwells.html) property type.
+///
+/// The field wells of a `GeospatialMapVisual` .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialMapFieldWells {
     /// `GeospatialMapAggregatedFieldWells`.
+    ///
+    /// The aggregated field well for a geospatial map.
     pub geospatial_map_aggregated_field_wells: Option<Val<GeospatialMapAggregatedFieldWells>>,
 }
 
@@ -16626,9 +18793,13 @@ impl ToValue for GeospatialMapFieldWells {
 impl Literal for GeospatialMapFieldWells {}
 
 /// The [`GeospatialMapStyleOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-geospatialmapstyleoptions.html) property type.
+///
+/// The map style options of the geospatial map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialMapStyleOptions {
     /// `BaseMapStyle`.
+    ///
+    /// The base map style of the geospatial map.
     pub base_map_style: Option<Val<BaseMapStyleType>>,
 }
 
@@ -16676,27 +18847,49 @@ impl ToValue for GeospatialMapStyleOptions {
 impl Literal for GeospatialMapStyleOptions {}
 
 /// The [`GeospatialMapVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-geospatialmapvisual.html) property type.
+///
+/// A geospatial map or a points on map visual.
+///
+/// For more information, see [Creating point
+/// maps](https://docs.aws.amazon.com/quicksight/latest/user/point-maps.html) in the *Amazon Quick Suite
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialMapVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<GeospatialMapConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers..
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -16796,13 +18989,21 @@ impl ToValue for GeospatialMapVisual {
 impl Literal for GeospatialMapVisual {}
 
 /// The [`GeospatialPointStyleOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-geospatialpointstyleoptions.html) property type.
+///
+/// The point style of the geospatial map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialPointStyleOptions {
     /// `ClusterMarkerConfiguration`.
+    ///
+    /// The cluster marker configuration of the geospatial point style.
     pub cluster_marker_configuration: Option<Val<ClusterMarkerConfiguration>>,
     /// `HeatmapConfiguration`.
+    ///
+    /// The heatmap configuration of the geospatial point style.
     pub heatmap_configuration: Option<Val<GeospatialHeatmapConfiguration>>,
     /// `SelectedPointStyle`.
+    ///
+    /// The selected point styles (point, cluster) of the geospatial map.
     pub selected_point_style: Option<Val<GeospatialSelectedPointStyle>>,
 }
 
@@ -16862,11 +19063,17 @@ impl ToValue for GeospatialPointStyleOptions {
 impl Literal for GeospatialPointStyleOptions {}
 
 /// The [`GeospatialWindowOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-geospatialwindowoptions.html) property type.
+///
+/// The window options of the geospatial map visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeospatialWindowOptions {
     /// `Bounds`.
+    ///
+    /// The bounds options (north, south, west, east) of the geospatial window options.
     pub bounds: Option<Val<GeospatialCoordinateBounds>>,
     /// `MapZoomMode`.
+    ///
+    /// The map zoom modes (manual, auto) of the geospatial window options.
     pub map_zoom_mode: Option<Val<MapZoomMode>>,
 }
 
@@ -16920,11 +19127,17 @@ impl ToValue for GeospatialWindowOptions {
 impl Literal for GeospatialWindowOptions {}
 
 /// The [`GlobalTableBorderOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-globaltableborderoptions.html) property type.
+///
+/// Determines the border options for a table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalTableBorderOptions {
     /// `SideSpecificBorder`.
+    ///
+    /// Determines the options for side specific border.
     pub side_specific_border: Option<Val<TableSideBorderOptions>>,
     /// `UniformBorder`.
+    ///
+    /// Determines the options for uniform border.
     pub uniform_border: Option<Val<TableBorderOptions>>,
 }
 
@@ -16978,9 +19191,13 @@ impl ToValue for GlobalTableBorderOptions {
 impl Literal for GlobalTableBorderOptions {}
 
 /// The [`GradientColor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-gradientcolor.html) property type.
+///
+/// Determines the gradient color settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GradientColor {
     /// `Stops`.
+    ///
+    /// The list of gradient color stops.
     ///
     /// - Items: 0 to 100.
     pub stops: Option<Val<Vec<GradientStop>>>,
@@ -17035,15 +19252,23 @@ impl ToValue for GradientColor {
 impl Literal for GradientColor {}
 
 /// The [`GradientStop`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-gradientstop.html) property type.
+///
+/// Determines the gradient stop configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GradientStop {
     /// `Color`.
     ///
+    /// Determines the color.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `DataValue`.
+    ///
+    /// Determines the data value.
     pub data_value: Option<Val<f64>>,
     /// `GradientOffset`: required.
+    ///
+    /// Determines gradient offset value.
     pub gradient_offset: Option<Val<f64>>,
 }
 
@@ -17110,9 +19335,13 @@ impl ToValue for GradientStop {
 impl Literal for GradientStop {}
 
 /// The [`GridLayoutCanvasSizeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-gridlayoutcanvassizeoptions.html) property type.
+///
+/// Configuration options for the canvas of a grid layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GridLayoutCanvasSizeOptions {
     /// `ScreenCanvasSizeOptions`.
+    ///
+    /// The options that determine the sizing of the canvas used in a grid layout.
     pub screen_canvas_size_options: Option<Val<GridLayoutScreenCanvasSizeOptions>>,
 }
 
@@ -17160,11 +19389,18 @@ impl ToValue for GridLayoutCanvasSizeOptions {
 impl Literal for GridLayoutCanvasSizeOptions {}
 
 /// The [`GridLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-gridlayoutconfiguration.html) property type.
+///
+/// The configuration for a grid layout. Also called a tiled layout.
+///
+/// Visuals snap to a grid with standard spacing and alignment. Dashboards are displayed as designed,
+/// with options to fit to screen or view at actual size.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GridLayoutConfiguration {
     /// `CanvasSizeOptions`.
     pub canvas_size_options: Option<Val<GridLayoutCanvasSizeOptions>>,
     /// `Elements`: required.
+    ///
+    /// The elements that are included in a grid layout.
     ///
     /// - Items: 0 to 430.
     pub elements: Option<Val<Vec<GridLayoutElement>>>,
@@ -17237,28 +19473,42 @@ impl ToValue for GridLayoutConfiguration {
 impl Literal for GridLayoutConfiguration {}
 
 /// The [`GridLayoutElement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-gridlayoutelement.html) property type.
+///
+/// An element within a grid layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GridLayoutElement {
     /// `ColumnIndex`.
+    ///
+    /// The column index for the upper left corner of an element.
     ///
     /// - Range: 0 to 35.
     pub column_index: Option<Val<f64>>,
     /// `ColumnSpan`: required.
     ///
+    /// The width of a grid element expressed as a number of grid columns.
+    ///
     /// - Range: 1 to 36.
     pub column_span: Option<Val<f64>>,
     /// `ElementId`: required.
+    ///
+    /// A unique identifier for an element within a grid layout.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub element_id: Option<Val<String>>,
     /// `ElementType`: required.
+    ///
+    /// The type of element.
     pub element_type: Option<Val<LayoutElementType>>,
     /// `RowIndex`.
+    ///
+    /// The row index for the upper left corner of an element.
     ///
     /// - Range: 0 to 9009.
     pub row_index: Option<Val<f64>>,
     /// `RowSpan`: required.
+    ///
+    /// The height of a grid element expressed as a number of grid rows.
     ///
     /// - Range: 1 to 21.
     pub row_span: Option<Val<f64>>,
@@ -17364,11 +19614,22 @@ impl ToValue for GridLayoutElement {
 impl Literal for GridLayoutElement {}
 
 /// The [`GridLayoutScreenCanvasSizeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-gridlayoutscreencanvassizeoptions.html) property type.
+///
+/// The options that determine the sizing of the canvas used in a grid layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GridLayoutScreenCanvasSizeOptions {
     /// `OptimizedViewPortWidth`.
+    ///
+    /// The width that the view port will be optimized for when the layout renders.
     pub optimized_view_port_width: Option<Val<String>>,
     /// `ResizeOption`: required.
+    ///
+    /// This value determines the layout behavior when the viewport is resized.
+    ///
+    /// - `FIXED` : A fixed width will be used when optimizing the layout. In the Quick Sight console, this
+    ///   option is called `Classic` .
+    /// - `RESPONSIVE` : The width of the canvas will be responsive and optimized to the view port. In the
+    ///   Quick Sight console, this option is called `Tiled` .
     pub resize_option: Option<Val<ResizeOption>>,
 }
 
@@ -17429,22 +19690,34 @@ impl ToValue for GridLayoutScreenCanvasSizeOptions {
 impl Literal for GridLayoutScreenCanvasSizeOptions {}
 
 /// The [`GrowthRateComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-growthratecomputation.html) property type.
+///
+/// The growth rate computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GrowthRateComputation {
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `PeriodSize`.
+    ///
+    /// The period size setup of a growth rate computation.
     ///
     /// - Range: 2 to 52.
     pub period_size: Option<Val<f64>>,
     /// `Time`.
+    ///
+    /// The time field that is used in a computation.
     pub time: Option<Val<DimensionField>>,
     /// `Value`.
+    ///
+    /// The value field that is used in a computation.
     pub value: Option<Val<MeasureField>>,
 }
 
@@ -17523,16 +19796,24 @@ impl ToValue for GrowthRateComputation {
 impl Literal for GrowthRateComputation {}
 
 /// The [`HeaderFooterSectionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-headerfootersectionconfiguration.html) property type.
+///
+/// The configuration of a header or footer section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeaderFooterSectionConfiguration {
     /// `Layout`: required.
+    ///
+    /// The layout configuration of the header or footer section.
     pub layout: Option<Val<SectionLayoutConfiguration>>,
     /// `SectionId`: required.
+    ///
+    /// The unique identifier of the header or footer section.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub section_id: Option<Val<String>>,
     /// `Style`.
+    ///
+    /// The style options of a header or footer section.
     pub style: Option<Val<SectionStyle>>,
 }
 
@@ -17610,17 +19891,25 @@ impl ToValue for HeaderFooterSectionConfiguration {
 impl Literal for HeaderFooterSectionConfiguration {}
 
 /// The [`HeatMapAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-heatmapaggregatedfieldwells.html) property type.
+///
+/// The aggregated field wells of a heat map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeatMapAggregatedFieldWells {
     /// `Columns`.
+    ///
+    /// The columns field well of a heat map.
     ///
     /// - Items: 0 to 1.
     pub columns: Option<Val<Vec<DimensionField>>>,
     /// `Rows`.
     ///
+    /// The rows field well of a heat map.
+    ///
     /// - Items: 0 to 1.
     pub rows: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The values field well of a heat map.
     ///
     /// - Items: 0 to 1.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -17697,25 +19986,45 @@ impl ToValue for HeatMapAggregatedFieldWells {
 impl Literal for HeatMapAggregatedFieldWells {}
 
 /// The [`HeatMapConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-heatmapconfiguration.html) property type.
+///
+/// The configuration of a heat map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeatMapConfiguration {
     /// `ColorScale`.
+    ///
+    /// The color options (gradient color, point of divergence) in a heat map.
     pub color_scale: Option<Val<ColorScale>>,
     /// `ColumnLabelOptions`.
+    ///
+    /// The label options of the column that is displayed in a heat map.
     pub column_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `DataLabels`.
+    ///
+    /// The options that determine if visual data labels are displayed.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<HeatMapFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `RowLabelOptions`.
+    ///
+    /// The label options of the row that is displayed in a `heat map` .
     pub row_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a heat map.
     pub sort_configuration: Option<Val<HeatMapSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
 }
 
@@ -17811,9 +20120,16 @@ impl ToValue for HeatMapConfiguration {
 impl Literal for HeatMapConfiguration {}
 
 /// The [`HeatMapFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-heatmapfieldwells.html) property type.
+///
+/// The field well configuration of a heat map.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeatMapFieldWells {
     /// `HeatMapAggregatedFieldWells`.
+    ///
+    /// The aggregated field wells of a heat map.
     pub heat_map_aggregated_field_wells: Option<Val<HeatMapAggregatedFieldWells>>,
 }
 
@@ -17861,17 +20177,27 @@ impl ToValue for HeatMapFieldWells {
 impl Literal for HeatMapFieldWells {}
 
 /// The [`HeatMapSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-heatmapsortconfiguration.html) property type.
+///
+/// The sort configuration of a heat map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeatMapSortConfiguration {
     /// `HeatMapColumnItemsLimitConfiguration`.
+    ///
+    /// The limit on the number of columns that are displayed in a heat map.
     pub heat_map_column_items_limit_configuration: Option<Val<ItemsLimitConfiguration>>,
     /// `HeatMapColumnSort`.
+    ///
+    /// The column sort configuration for heat map for columns that aren't a part of a field well.
     ///
     /// - Items: 0 to 100.
     pub heat_map_column_sort: Option<Val<Vec<FieldSortOptions>>>,
     /// `HeatMapRowItemsLimitConfiguration`.
+    ///
+    /// The limit on the number of rows that are displayed in a heat map.
     pub heat_map_row_items_limit_configuration: Option<Val<ItemsLimitConfiguration>>,
     /// `HeatMapRowSort`.
+    ///
+    /// The field sort configuration of the rows fields.
     ///
     /// - Items: 0 to 100.
     pub heat_map_row_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -17949,27 +20275,49 @@ impl ToValue for HeatMapSortConfiguration {
 impl Literal for HeatMapSortConfiguration {}
 
 /// The [`HeatMapVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-heatmapvisual.html) property type.
+///
+/// A heat map.
+///
+/// For more information, see [Using heat
+/// maps](https://docs.aws.amazon.com/quicksight/latest/user/heat-map.html) in the *Amazon Quick Suite
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeatMapVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration of a heat map.
     pub chart_configuration: Option<Val<HeatMapConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -18069,9 +20417,13 @@ impl ToValue for HeatMapVisual {
 impl Literal for HeatMapVisual {}
 
 /// The [`HistogramAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-histogramaggregatedfieldwells.html) property type.
+///
+/// The field well configuration of a histogram.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HistogramAggregatedFieldWells {
     /// `Values`.
+    ///
+    /// The value field wells of a histogram. Values are aggregated by `COUNT` or `DISTINCT_COUNT` .
     ///
     /// - Items: 0 to 1.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -18126,15 +20478,25 @@ impl ToValue for HistogramAggregatedFieldWells {
 impl Literal for HistogramAggregatedFieldWells {}
 
 /// The [`HistogramBinOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-histogrambinoptions.html) property type.
+///
+/// The options that determine the presentation of histogram bins.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HistogramBinOptions {
     /// `BinCount`.
+    ///
+    /// The options that determine the bin count of a histogram.
     pub bin_count: Option<Val<BinCountOptions>>,
     /// `BinWidth`.
+    ///
+    /// The options that determine the bin width of a histogram.
     pub bin_width: Option<Val<BinWidthOptions>>,
     /// `SelectedBinType`.
+    ///
+    /// The options that determine the selected bin type.
     pub selected_bin_type: Option<Val<HistogramBinType>>,
     /// `StartValue`.
+    ///
+    /// The options that determine the bin start value.
     pub start_value: Option<Val<f64>>,
 }
 
@@ -18200,25 +20562,45 @@ impl ToValue for HistogramBinOptions {
 impl Literal for HistogramBinOptions {}
 
 /// The [`HistogramConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-histogramconfiguration.html) property type.
+///
+/// The configuration for a `HistogramVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HistogramConfiguration {
     /// `BinOptions`.
+    ///
+    /// The options that determine the presentation of histogram bins.
     pub bin_options: Option<Val<HistogramBinOptions>>,
     /// `DataLabels`.
+    ///
+    /// The data label configuration of a histogram.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field well configuration of a histogram.
     pub field_wells: Option<Val<HistogramFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip configuration of a histogram.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `VisualPalette`.
+    ///
+    /// The visual palette configuration of a histogram.
     pub visual_palette: Option<Val<VisualPalette>>,
     /// `XAxisDisplayOptions`.
+    ///
+    /// The options that determine the presentation of the x-axis.
     pub x_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `XAxisLabelOptions`.
+    ///
+    /// The options that determine the presentation of the x-axis label.
     pub x_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `YAxisDisplayOptions`.
+    ///
+    /// The options that determine the presentation of the y-axis.
     pub y_axis_display_options: Option<Val<AxisDisplayOptions>>,
 }
 
@@ -18314,9 +20696,13 @@ impl ToValue for HistogramConfiguration {
 impl Literal for HistogramConfiguration {}
 
 /// The [`HistogramFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-histogramfieldwells.html) property type.
+///
+/// The field well configuration of a histogram.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HistogramFieldWells {
     /// `HistogramAggregatedFieldWells`.
+    ///
+    /// The field well configuration of a histogram.
     pub histogram_aggregated_field_wells: Option<Val<HistogramAggregatedFieldWells>>,
 }
 
@@ -18364,23 +20750,43 @@ impl ToValue for HistogramFieldWells {
 impl Literal for HistogramFieldWells {}
 
 /// The [`HistogramVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-histogramvisual.html) property type.
+///
+/// A histogram.
+///
+/// For more information, see [Using
+/// histograms](https://docs.aws.amazon.com/quicksight/latest/user/histogram-charts.html) in the *Amazon
+/// Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HistogramVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration for a `HistogramVisual` .
     pub chart_configuration: Option<Val<HistogramConfiguration>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -18469,24 +20875,44 @@ impl ToValue for HistogramVisual {
 impl Literal for HistogramVisual {}
 
 /// The [`ImageCustomAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-imagecustomaction.html) property type.
+///
+/// A custom action defined on an image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageCustomAction {
     /// `ActionOperations`: required.
     ///
+    /// A list of `ImageCustomActionOperations` .
+    ///
+    /// This is a union type structure. For this structure to be valid, only one of the attributes can be
+    /// defined.
+    ///
     /// - Items: 1 to 2.
     pub action_operations: Option<Val<Vec<ImageCustomActionOperation>>>,
     /// `CustomActionId`: required.
+    ///
+    /// The ID of the custom action.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub custom_action_id: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the custom action.
+    ///
     /// - Length: 1 to 256.
     pub name: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// The status of the custom action.
     pub status: Option<Val<WidgetStatus>>,
     /// `Trigger`: required.
+    ///
+    /// The trigger of the `VisualCustomAction` .
+    ///
+    /// Valid values are defined as follows:
+    ///
+    /// - `CLICK` : Initiates a custom action by a left pointer click on a data point.
+    /// - `MENU` : Initiates a custom action by right pointer click from the menu.
     pub trigger: Option<Val<ImageCustomActionTrigger>>,
 }
 
@@ -18593,6 +21019,11 @@ impl ToValue for ImageCustomAction {
 impl Literal for ImageCustomAction {}
 
 /// The [`ImageCustomActionOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-imagecustomactionoperation.html) property type.
+///
+/// The operation that is defined by the custom action.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageCustomActionOperation {
     /// `NavigationOperation`.
@@ -18659,9 +21090,13 @@ impl ToValue for ImageCustomActionOperation {
 impl Literal for ImageCustomActionOperation {}
 
 /// The [`ImageInteractionOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-imageinteractionoptions.html) property type.
+///
+/// The general image interactions setup for image publish options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageInteractionOptions {
     /// `ImageMenuOption`.
+    ///
+    /// The menu options for the image.
     pub image_menu_option: Option<Val<ImageMenuOption>>,
 }
 
@@ -18709,9 +21144,14 @@ impl ToValue for ImageInteractionOptions {
 impl Literal for ImageInteractionOptions {}
 
 /// The [`ImageMenuOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-imagemenuoption.html) property type.
+///
+/// The menu options for the interactions of an image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageMenuOption {
     /// `AvailabilityStatus`.
+    ///
+    /// The availability status of the image menu. If the value of this property is set to `ENABLED` ,
+    /// dashboard readers can interact with the image menu.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -18759,9 +21199,13 @@ impl ToValue for ImageMenuOption {
 impl Literal for ImageMenuOption {}
 
 /// The [`InnerFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-innerfilter.html) property type.
+///
+/// The `InnerFilter` defines the subset of data to be used with the `NestedFilter` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InnerFilter {
     /// `CategoryInnerFilter`.
+    ///
+    /// A `CategoryInnerFilter` filters text values for the `NestedFilter` .
     pub category_inner_filter: Option<Val<CategoryInnerFilter>>,
 }
 
@@ -18809,15 +21253,23 @@ impl ToValue for InnerFilter {
 impl Literal for InnerFilter {}
 
 /// The [`InsightConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-insightconfiguration.html) property type.
+///
+/// The configuration of an insight visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InsightConfiguration {
     /// `Computations`.
     ///
+    /// The computations configurations of the insight visual
+    ///
     /// - Items: 0 to 100.
     pub computations: Option<Val<Vec<Computation>>>,
     /// `CustomNarrative`.
+    ///
+    /// The custom narrative of the insight visual.
     pub custom_narrative: Option<Val<CustomNarrativeOptions>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
 }
 
@@ -18882,27 +21334,49 @@ impl ToValue for InsightConfiguration {
 impl Literal for InsightConfiguration {}
 
 /// The [`InsightVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-insightvisual.html) property type.
+///
+/// An insight visual.
+///
+/// For more information, see [Working with
+/// insights](https://docs.aws.amazon.com/quicksight/latest/user/computational-insights.html) in the *Amazon
+/// Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InsightVisual {
     /// `Actions`.
+    ///
+    /// The list of custom actions that are configured for a visual.
     ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `DataSetIdentifier`: required.
     ///
+    /// The dataset that is used in the insight visual.
+    ///
     /// - Length: 1 to 2048.
     pub data_set_identifier: Option<Val<String>>,
     /// `InsightConfiguration`.
+    ///
+    /// The configuration of an insight visual.
     pub insight_configuration: Option<Val<InsightConfiguration>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -19008,11 +21482,18 @@ impl ToValue for InsightVisual {
 impl Literal for InsightVisual {}
 
 /// The [`IntegerDefaultValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-integerdefaultvalues.html) property type.
+///
+/// The default values of the `IntegerParameterDeclaration` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegerDefaultValues {
     /// `DynamicValue`.
+    ///
+    /// The dynamic value of the `IntegerDefaultValues` . Different defaults are displayed according to
+    /// users, groups, and values mapping.
     pub dynamic_value: Option<Val<DynamicDefaultValue>>,
     /// `StaticValues`.
+    ///
+    /// The static values of the `IntegerDefaultValues` .
     ///
     /// - Items: 0 to 50000.
     pub static_values: Option<Val<Vec<f64>>>,
@@ -19073,9 +21554,14 @@ impl ToValue for IntegerDefaultValues {
 impl Literal for IntegerDefaultValues {}
 
 /// The [`IntegerParameterDeclaration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-integerparameterdeclaration.html) property type.
+///
+/// A parameter declaration for the `Integer` data type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegerParameterDeclaration {
     /// `DefaultValues`.
+    ///
+    /// The default values of a parameter. If the parameter is a single-value parameter, a maximum of one
+    /// default value can be provided.
     pub default_values: Option<Val<IntegerDefaultValues>>,
     /// `MappedDataSetParameters`.
     ///
@@ -19083,12 +21569,18 @@ pub struct IntegerParameterDeclaration {
     pub mapped_data_set_parameters: Option<Val<Vec<MappedDataSetParameter>>>,
     /// `Name`: required.
     ///
+    /// The name of the parameter that is being declared.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub name: Option<Val<String>>,
     /// `ParameterValueType`: required.
+    ///
+    /// The value type determines whether the parameter is a single-value or multi-value parameter.
     pub parameter_value_type: Option<Val<ParameterValueType>>,
     /// `ValueWhenUnset`.
+    ///
+    /// A parameter declaration for the `Integer` data type.
     pub value_when_unset: Option<Val<IntegerValueWhenUnsetConfiguration>>,
 }
 
@@ -19179,11 +21671,23 @@ impl ToValue for IntegerParameterDeclaration {
 impl Literal for IntegerParameterDeclaration {}
 
 /// The [`IntegerValueWhenUnsetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-integervaluewhenunsetconfiguration.html) property type.
+///
+/// A parameter declaration for the `Integer` data type.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegerValueWhenUnsetConfiguration {
     /// `CustomValue`.
+    ///
+    /// A custom value that's used when the value of a parameter isn't set.
     pub custom_value: Option<Val<f64>>,
     /// `ValueWhenUnsetOption`.
+    ///
+    /// The built-in options for default values. The value can be one of the following:
+    ///
+    /// - `RECOMMENDED` : The recommended value.
+    /// - `NULL` : The `NULL` value.
     pub value_when_unset_option: Option<Val<ValueWhenUnsetOption>>,
 }
 
@@ -19237,11 +21741,21 @@ impl ToValue for IntegerValueWhenUnsetConfiguration {
 impl Literal for IntegerValueWhenUnsetConfiguration {}
 
 /// The [`ItemsLimitConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-itemslimitconfiguration.html) property type.
+///
+/// The limit configuration of the visual display for an axis.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ItemsLimitConfiguration {
     /// `ItemsLimit`.
+    ///
+    /// The limit on how many items of a field are showed in the chart. For example, the number of slices
+    /// that are displayed in a pie chart.
     pub items_limit: Option<Val<f64>>,
     /// `OtherCategories`.
+    ///
+    /// The `Show other` of an axis in the chart. Choose one of the following options:
+    ///
+    /// - `INCLUDE`
+    /// - `EXCLUDE`
     pub other_categories: Option<Val<OtherCategories>>,
 }
 
@@ -19295,11 +21809,17 @@ impl ToValue for ItemsLimitConfiguration {
 impl Literal for ItemsLimitConfiguration {}
 
 /// The [`KPIActualValueConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-kpiactualvalueconditionalformatting.html) property type.
+///
+/// The conditional formatting for the actual value of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiActualValueConditionalFormatting {
     /// `Icon`.
+    ///
+    /// The conditional formatting of the actual value's icon.
     pub icon: Option<Val<ConditionalFormattingIcon>>,
     /// `TextColor`.
+    ///
+    /// The conditional formatting of the actual value's text color.
     pub text_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -19353,11 +21873,17 @@ impl ToValue for KpiActualValueConditionalFormatting {
 impl Literal for KpiActualValueConditionalFormatting {}
 
 /// The [`KPIComparisonValueConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-kpicomparisonvalueconditionalformatting.html) property type.
+///
+/// The conditional formatting for the comparison value of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiComparisonValueConditionalFormatting {
     /// `Icon`.
+    ///
+    /// The conditional formatting of the comparison value's icon.
     pub icon: Option<Val<ConditionalFormattingIcon>>,
     /// `TextColor`.
+    ///
+    /// The conditional formatting of the comparison value's text color.
     pub text_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -19411,9 +21937,13 @@ impl ToValue for KpiComparisonValueConditionalFormatting {
 impl Literal for KpiComparisonValueConditionalFormatting {}
 
 /// The [`KPIConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-kpiconditionalformatting.html) property type.
+///
+/// The conditional formatting of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiConditionalFormatting {
     /// `ConditionalFormattingOptions`.
+    ///
+    /// The conditional formatting options of a KPI visual.
     ///
     /// - Items: 0 to 100.
     pub conditional_formatting_options: Option<Val<Vec<KpiConditionalFormattingOption>>>,
@@ -19471,15 +22001,25 @@ impl ToValue for KpiConditionalFormatting {
 impl Literal for KpiConditionalFormatting {}
 
 /// The [`KPIConditionalFormattingOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-kpiconditionalformattingoption.html) property type.
+///
+/// The conditional formatting options of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiConditionalFormattingOption {
     /// `ActualValue`.
+    ///
+    /// The conditional formatting for the actual value of a KPI visual.
     pub actual_value: Option<Val<KpiActualValueConditionalFormatting>>,
     /// `ComparisonValue`.
+    ///
+    /// The conditional formatting for the comparison value of a KPI visual.
     pub comparison_value: Option<Val<KpiComparisonValueConditionalFormatting>>,
     /// `PrimaryValue`.
+    ///
+    /// The conditional formatting for the primary value of a KPI visual.
     pub primary_value: Option<Val<KpiPrimaryValueConditionalFormatting>>,
     /// `ProgressBar`.
+    ///
+    /// The conditional formatting for the progress bar of a KPI visual.
     pub progress_bar: Option<Val<KpiProgressBarConditionalFormatting>>,
 }
 
@@ -19545,15 +22085,25 @@ impl ToValue for KpiConditionalFormattingOption {
 impl Literal for KpiConditionalFormattingOption {}
 
 /// The [`KPIConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-kpiconfiguration.html) property type.
+///
+/// The configuration of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiConfiguration {
     /// `FieldWells`.
+    ///
+    /// The field well configuration of a KPI visual.
     pub field_wells: Option<Val<KpiFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `KPIOptions`.
+    ///
+    /// The options that determine the presentation of a KPI visual.
     pub kpi_options: Option<Val<KpiOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a KPI visual.
     pub sort_configuration: Option<Val<KpiSortConfiguration>>,
 }
 
@@ -19619,17 +22169,25 @@ impl ToValue for KpiConfiguration {
 impl Literal for KpiConfiguration {}
 
 /// The [`KPIFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-kpifieldwells.html) property type.
+///
+/// The field well configuration of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiFieldWells {
     /// `TargetValues`.
+    ///
+    /// The target value field wells of a KPI visual.
     ///
     /// - Items: 0 to 200.
     pub target_values: Option<Val<Vec<MeasureField>>>,
     /// `TrendGroups`.
     ///
+    /// The trend group field wells of a KPI visual.
+    ///
     /// - Items: 0 to 200.
     pub trend_groups: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The value field wells of a KPI visual.
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -19706,25 +22264,46 @@ impl ToValue for KpiFieldWells {
 impl Literal for KpiFieldWells {}
 
 /// The [`KPIOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-kpioptions.html) property type.
+///
+/// The options that determine the presentation of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiOptions {
     /// `Comparison`.
+    ///
+    /// The comparison configuration of a KPI visual.
     pub comparison: Option<Val<ComparisonConfiguration>>,
     /// `PrimaryValueDisplayType`.
+    ///
+    /// The options that determine the primary value display type.
     pub primary_value_display_type: Option<Val<PrimaryValueDisplayType>>,
     /// `PrimaryValueFontConfiguration`.
+    ///
+    /// The options that determine the primary value font configuration.
     pub primary_value_font_configuration: Option<Val<FontConfiguration>>,
     /// `ProgressBar`.
+    ///
+    /// The options that determine the presentation of the progress bar of a KPI visual.
     pub progress_bar: Option<Val<ProgressBarOptions>>,
     /// `SecondaryValue`.
+    ///
+    /// The options that determine the presentation of the secondary value of a KPI visual.
     pub secondary_value: Option<Val<SecondaryValueOptions>>,
     /// `SecondaryValueFontConfiguration`.
+    ///
+    /// The options that determine the secondary value font configuration.
     pub secondary_value_font_configuration: Option<Val<FontConfiguration>>,
     /// `Sparkline`.
+    ///
+    /// The options that determine the visibility, color, type, and tooltip visibility of the sparkline of a
+    /// KPI visual.
     pub sparkline: Option<Val<KpiSparklineOptions>>,
     /// `TrendArrows`.
+    ///
+    /// The options that determine the presentation of trend arrows in a KPI visual.
     pub trend_arrows: Option<Val<TrendArrowOptions>>,
     /// `VisualLayoutOptions`.
+    ///
+    /// The options that determine the layout a KPI visual.
     pub visual_layout_options: Option<Val<KpiVisualLayoutOptions>>,
 }
 
@@ -19820,11 +22399,17 @@ impl ToValue for KpiOptions {
 impl Literal for KpiOptions {}
 
 /// The [`KPIPrimaryValueConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-kpiprimaryvalueconditionalformatting.html) property type.
+///
+/// The conditional formatting for the primary value of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiPrimaryValueConditionalFormatting {
     /// `Icon`.
+    ///
+    /// The conditional formatting of the primary value's icon.
     pub icon: Option<Val<ConditionalFormattingIcon>>,
     /// `TextColor`.
+    ///
+    /// The conditional formatting of the primary value's text color.
     pub text_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -19878,9 +22463,13 @@ impl ToValue for KpiPrimaryValueConditionalFormatting {
 impl Literal for KpiPrimaryValueConditionalFormatting {}
 
 /// The [`KPIProgressBarConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-kpiprogressbarconditionalformatting.html) property type.
+///
+/// The conditional formatting for the progress bar of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiProgressBarConditionalFormatting {
     /// `ForegroundColor`.
+    ///
+    /// The conditional formatting of the progress bar's foreground color.
     pub foreground_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -19928,9 +22517,13 @@ impl ToValue for KpiProgressBarConditionalFormatting {
 impl Literal for KpiProgressBarConditionalFormatting {}
 
 /// The [`KPISortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-kpisortconfiguration.html) property type.
+///
+/// The sort configuration of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiSortConfiguration {
     /// `TrendGroupSort`.
+    ///
+    /// The sort configuration of the trend group fields.
     ///
     /// - Items: 0 to 100.
     pub trend_group_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -19985,17 +22578,28 @@ impl ToValue for KpiSortConfiguration {
 impl Literal for KpiSortConfiguration {}
 
 /// The [`KPISparklineOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-kpisparklineoptions.html) property type.
+///
+/// The options that determine the visibility, color, type, and tooltip visibility of the sparkline of a
+/// KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiSparklineOptions {
     /// `Color`.
     ///
+    /// The color of the sparkline.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `TooltipVisibility`.
+    ///
+    /// The tooltip visibility of the sparkline.
     pub tooltip_visibility: Option<Val<Visibility>>,
     /// `Type`: required.
+    ///
+    /// The type of the sparkline.
     pub type_: Option<Val<KpiSparklineType>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the sparkline.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -20064,29 +22668,52 @@ impl ToValue for KpiSparklineOptions {
 impl Literal for KpiSparklineOptions {}
 
 /// The [`KPIVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-kpivisual.html) property type.
+///
+/// A key performance indicator (KPI).
+///
+/// For more information, see [Using KPIs](https://docs.aws.amazon.com/quicksight/latest/user/kpi.html)
+/// in the *Amazon Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration of a KPI visual.
     pub chart_configuration: Option<Val<KpiConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `ConditionalFormatting`.
+    ///
+    /// The conditional formatting of a KPI visual.
     pub conditional_formatting: Option<Val<KpiConditionalFormatting>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -20192,9 +22819,13 @@ impl ToValue for KpiVisual {
 impl Literal for KpiVisual {}
 
 /// The [`KPIVisualLayoutOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-kpivisuallayoutoptions.html) property type.
+///
+/// The options that determine the layout a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiVisualLayoutOptions {
     /// `StandardLayout`.
+    ///
+    /// The standard layout of the KPI visual.
     pub standard_layout: Option<Val<KpiVisualStandardLayout>>,
 }
 
@@ -20242,9 +22873,13 @@ impl ToValue for KpiVisualLayoutOptions {
 impl Literal for KpiVisualLayoutOptions {}
 
 /// The [`KPIVisualStandardLayout`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-kpivisualstandardlayout.html) property type.
+///
+/// The standard layout of the KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KpiVisualStandardLayout {
     /// `Type`: required.
+    ///
+    /// The standard layout type.
     pub type_: Option<Val<KpiVisualStandardLayoutType>>,
 }
 
@@ -20295,13 +22930,21 @@ impl ToValue for KpiVisualStandardLayout {
 impl Literal for KpiVisualStandardLayout {}
 
 /// The [`LabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-labeloptions.html) property type.
+///
+/// The share label options for the labels.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LabelOptions {
     /// `CustomLabel`.
+    ///
+    /// The text for the label.
     pub custom_label: Option<Val<String>>,
     /// `FontConfiguration`.
+    ///
+    /// The font configuration of the label.
     pub font_configuration: Option<Val<FontConfiguration>>,
     /// `Visibility`.
+    ///
+    /// Determines whether or not the label is visible.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -20361,9 +23004,20 @@ impl ToValue for LabelOptions {
 impl Literal for LabelOptions {}
 
 /// The [`Layout`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-layout.html) property type.
+///
+/// A `Layout` defines the placement of elements within a sheet.
+///
+/// For more information, see [Types of
+/// layout](https://docs.aws.amazon.com/quicksight/latest/user/types-of-layout.html) in the *Amazon
+/// Quick Suite User Guide* .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Layout {
     /// `Configuration`: required.
+    ///
+    /// The configuration that determines what the type of layout for a sheet.
     pub configuration: Option<Val<LayoutConfiguration>>,
 }
 
@@ -20414,13 +23068,29 @@ impl ToValue for Layout {
 impl Literal for Layout {}
 
 /// The [`LayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-layoutconfiguration.html) property type.
+///
+/// The configuration that determines what the type of layout will be used on a sheet.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LayoutConfiguration {
     /// `FreeFormLayout`.
+    ///
+    /// A free-form is optimized for a fixed width and has more control over the exact placement of layout
+    /// elements.
     pub free_form_layout: Option<Val<FreeFormLayoutConfiguration>>,
     /// `GridLayout`.
+    ///
+    /// A type of layout that can be used on a sheet. In a grid layout, visuals snap to a grid with standard
+    /// spacing and alignment. Dashboards are displayed as designed, with options to fit to screen or view
+    /// at actual size. A grid layout can be configured to behave in one of two ways when the viewport is
+    /// resized: `FIXED` or `RESPONSIVE` .
     pub grid_layout: Option<Val<GridLayoutConfiguration>>,
     /// `SectionBasedLayout`.
+    ///
+    /// A section based layout organizes visuals into multiple sections and has customized header, footer
+    /// and page break.
     pub section_based_layout: Option<Val<SectionBasedLayoutConfiguration>>,
 }
 
@@ -20480,19 +23150,36 @@ impl ToValue for LayoutConfiguration {
 impl Literal for LayoutConfiguration {}
 
 /// The [`LegendOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-legendoptions.html) property type.
+///
+/// The options for the legend setup of a visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LegendOptions {
     /// `Height`.
+    ///
+    /// The height of the legend. If this value is omitted, a default height is used when rendering.
     pub height: Option<Val<String>>,
     /// `Position`.
+    ///
+    /// The positions for the legend. Choose one of the following options:
+    ///
+    /// - `AUTO`
+    /// - `RIGHT`
+    /// - `BOTTOM`
+    /// - `LEFT`
     pub position: Option<Val<LegendPosition>>,
     /// `Title`.
+    ///
+    /// The custom title for the legend.
     pub title: Option<Val<LabelOptions>>,
     /// `ValueFontConfiguration`.
     pub value_font_configuration: Option<Val<FontConfiguration>>,
     /// `Visibility`.
+    ///
+    /// Determines whether or not the legend is visible.
     pub visibility: Option<Val<Visibility>>,
     /// `Width`.
+    ///
+    /// The width of the legend. If this value is omitted, a default width is used when rendering.
     pub width: Option<Val<String>>,
 }
 
@@ -20570,21 +23257,31 @@ impl ToValue for LegendOptions {
 impl Literal for LegendOptions {}
 
 /// The [`LineChartAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-linechartaggregatedfieldwells.html) property type.
+///
+/// The field well configuration of a line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartAggregatedFieldWells {
     /// `Category`.
+    ///
+    /// The category field wells of a line chart. Values are grouped by category fields.
     ///
     /// - Items: 0 to 200.
     pub category: Option<Val<Vec<DimensionField>>>,
     /// `Colors`.
     ///
+    /// The color field wells of a line chart. Values are grouped by category fields.
+    ///
     /// - Items: 0 to 200.
     pub colors: Option<Val<Vec<DimensionField>>>,
     /// `SmallMultiples`.
     ///
+    /// The small multiples field well of a line chart.
+    ///
     /// - Items: 0 to 1.
     pub small_multiples: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The value field wells of a line chart. Values are aggregated based on categories.
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -20672,57 +23369,99 @@ impl ToValue for LineChartAggregatedFieldWells {
 impl Literal for LineChartAggregatedFieldWells {}
 
 /// The [`LineChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-linechartconfiguration.html) property type.
+///
+/// The configuration of a line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartConfiguration {
     /// `ContributionAnalysisDefaults`.
     ///
+    /// The default configuration of a line chart's contribution analysis.
+    ///
     /// - Items: 1 to 200.
     pub contribution_analysis_defaults: Option<Val<Vec<ContributionAnalysisDefault>>>,
     /// `DataLabels`.
+    ///
+    /// The data label configuration of a line chart.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `DefaultSeriesSettings`.
+    ///
+    /// The options that determine the default presentation of all line series in `LineChartVisual` .
     pub default_series_settings: Option<Val<LineChartDefaultSeriesSettings>>,
     /// `FieldWells`.
+    ///
+    /// The field well configuration of a line chart.
     pub field_wells: Option<Val<LineChartFieldWells>>,
     /// `ForecastConfigurations`.
+    ///
+    /// The forecast configuration of a line chart.
     ///
     /// - Items: 0 to 10.
     pub forecast_configurations: Option<Val<Vec<ForecastConfiguration>>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend configuration of a line chart.
     pub legend: Option<Val<LegendOptions>>,
     /// `PrimaryYAxisDisplayOptions`.
+    ///
+    /// The series axis configuration of a line chart.
     pub primary_y_axis_display_options: Option<Val<LineSeriesAxisDisplayOptions>>,
     /// `PrimaryYAxisLabelOptions`.
+    ///
+    /// The options that determine the presentation of the y-axis label.
     pub primary_y_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ReferenceLines`.
+    ///
+    /// The reference lines configuration of a line chart.
     ///
     /// - Items: 0 to 20.
     pub reference_lines: Option<Val<Vec<ReferenceLine>>>,
     /// `SecondaryYAxisDisplayOptions`.
+    ///
+    /// The series axis configuration of a line chart.
     pub secondary_y_axis_display_options: Option<Val<LineSeriesAxisDisplayOptions>>,
     /// `SecondaryYAxisLabelOptions`.
+    ///
+    /// The options that determine the presentation of the secondary y-axis label.
     pub secondary_y_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `Series`.
+    ///
+    /// The series item configuration of a line chart.
     ///
     /// - Items: 0 to 2000.
     pub series: Option<Val<Vec<SeriesItem>>>,
     /// `SingleAxisOptions`.
     pub single_axis_options: Option<Val<SingleAxisOptions>>,
     /// `SmallMultiplesOptions`.
+    ///
+    /// The small multiples setup for the visual.
     pub small_multiples_options: Option<Val<SmallMultiplesOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a line chart.
     pub sort_configuration: Option<Val<LineChartSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip configuration of a line chart.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `Type`.
+    ///
+    /// Determines the type of the line chart.
     pub type_: Option<Val<LineChartType>>,
     /// `VisualPalette`.
+    ///
+    /// The visual palette configuration of a line chart.
     pub visual_palette: Option<Val<VisualPalette>>,
     /// `XAxisDisplayOptions`.
+    ///
+    /// The options that determine the presentation of the x-axis.
     pub x_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `XAxisLabelOptions`.
+    ///
+    /// The options that determine the presentation of the x-axis label.
     pub x_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
 }
 
@@ -20913,13 +23652,21 @@ impl ToValue for LineChartConfiguration {
 impl Literal for LineChartConfiguration {}
 
 /// The [`LineChartDefaultSeriesSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-linechartdefaultseriessettings.html) property type.
+///
+/// The options that determine the default presentation of all line series in `LineChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartDefaultSeriesSettings {
     /// `AxisBinding`.
+    ///
+    /// The axis to which you are binding all line series to.
     pub axis_binding: Option<Val<AxisBinding>>,
     /// `LineStyleSettings`.
+    ///
+    /// Line styles options for all line series in the visual.
     pub line_style_settings: Option<Val<LineChartLineStyleSettings>>,
     /// `MarkerStyleSettings`.
+    ///
+    /// Marker styles options for all line series in the visual.
     pub marker_style_settings: Option<Val<LineChartMarkerStyleSettings>>,
 }
 
@@ -20979,9 +23726,13 @@ impl ToValue for LineChartDefaultSeriesSettings {
 impl Literal for LineChartDefaultSeriesSettings {}
 
 /// The [`LineChartFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-linechartfieldwells.html) property type.
+///
+/// The field well configuration of a line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartFieldWells {
     /// `LineChartAggregatedFieldWells`.
+    ///
+    /// The field well configuration of a line chart.
     pub line_chart_aggregated_field_wells: Option<Val<LineChartAggregatedFieldWells>>,
 }
 
@@ -21029,15 +23780,33 @@ impl ToValue for LineChartFieldWells {
 impl Literal for LineChartFieldWells {}
 
 /// The [`LineChartLineStyleSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-linechartlinestylesettings.html) property type.
+///
+/// Line styles options for a line series in `LineChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartLineStyleSettings {
     /// `LineInterpolation`.
+    ///
+    /// Interpolation style for line series.
+    ///
+    /// - `LINEAR` : Show as default, linear style.
+    /// - `SMOOTH` : Show as a smooth curve.
+    /// - `STEPPED` : Show steps in line.
     pub line_interpolation: Option<Val<LineInterpolation>>,
     /// `LineStyle`.
+    ///
+    /// Line style for line series.
+    ///
+    /// - `SOLID` : Show as a solid line.
+    /// - `DOTTED` : Show as a dotted line.
+    /// - `DASHED` : Show as a dashed line.
     pub line_style: Option<Val<LineChartLineStyle>>,
     /// `LineVisibility`.
+    ///
+    /// Configuration option that determines whether to show the line for the series.
     pub line_visibility: Option<Val<Visibility>>,
     /// `LineWidth`.
+    ///
+    /// Width that determines the line thickness.
     pub line_width: Option<Val<String>>,
 }
 
@@ -21103,17 +23872,33 @@ impl ToValue for LineChartLineStyleSettings {
 impl Literal for LineChartLineStyleSettings {}
 
 /// The [`LineChartMarkerStyleSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-linechartmarkerstylesettings.html) property type.
+///
+/// Marker styles options for a line series in `LineChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartMarkerStyleSettings {
     /// `MarkerColor`.
     ///
+    /// Color of marker in the series.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub marker_color: Option<Val<String>>,
     /// `MarkerShape`.
+    ///
+    /// Shape option for markers in the series.
+    ///
+    /// - `CIRCLE` : Show marker as a circle.
+    /// - `TRIANGLE` : Show marker as a triangle.
+    /// - `SQUARE` : Show marker as a square.
+    /// - `DIAMOND` : Show marker as a diamond.
+    /// - `ROUNDED_SQUARE` : Show marker as a rounded square.
     pub marker_shape: Option<Val<LineChartMarkerShape>>,
     /// `MarkerSize`.
+    ///
+    /// Size of marker in the series.
     pub marker_size: Option<Val<String>>,
     /// `MarkerVisibility`.
+    ///
+    /// Configuration option that determines whether to show the markers in the series.
     pub marker_visibility: Option<Val<Visibility>>,
 }
 
@@ -21179,11 +23964,17 @@ impl ToValue for LineChartMarkerStyleSettings {
 impl Literal for LineChartMarkerStyleSettings {}
 
 /// The [`LineChartSeriesSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-linechartseriessettings.html) property type.
+///
+/// The options that determine the presentation of a line series in the visual
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartSeriesSettings {
     /// `LineStyleSettings`.
+    ///
+    /// Line styles options for a line series in `LineChartVisual` .
     pub line_style_settings: Option<Val<LineChartLineStyleSettings>>,
     /// `MarkerStyleSettings`.
+    ///
+    /// Marker styles options for a line series in `LineChartVisual` .
     pub marker_style_settings: Option<Val<LineChartMarkerStyleSettings>>,
 }
 
@@ -21237,19 +24028,31 @@ impl ToValue for LineChartSeriesSettings {
 impl Literal for LineChartSeriesSettings {}
 
 /// The [`LineChartSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-linechartsortconfiguration.html) property type.
+///
+/// The sort configuration of a line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartSortConfiguration {
     /// `CategoryItemsLimitConfiguration`.
+    ///
+    /// The limit on the number of categories that are displayed in a line chart.
     pub category_items_limit_configuration: Option<Val<ItemsLimitConfiguration>>,
     /// `CategorySort`.
+    ///
+    /// The sort configuration of the category fields.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
     /// `ColorItemsLimitConfiguration`.
+    ///
+    /// The limit on the number of lines that are displayed in a line chart.
     pub color_items_limit_configuration: Option<Val<ItemsLimitConfiguration>>,
     /// `SmallMultiplesLimitConfiguration`.
+    ///
+    /// The limit on the number of small multiples panels that are displayed.
     pub small_multiples_limit_configuration: Option<Val<ItemsLimitConfiguration>>,
     /// `SmallMultiplesSort`.
+    ///
+    /// The sort configuration of the small multiples field.
     ///
     /// - Items: 0 to 100.
     pub small_multiples_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -21333,27 +24136,49 @@ impl ToValue for LineChartSortConfiguration {
 impl Literal for LineChartSortConfiguration {}
 
 /// The [`LineChartVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-linechartvisual.html) property type.
+///
+/// A line chart.
+///
+/// For more information, see [Using line
+/// charts](https://docs.aws.amazon.com/quicksight/latest/user/line-charts.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineChartVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration of a line chart.
     pub chart_configuration: Option<Val<LineChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -21453,11 +24278,18 @@ impl ToValue for LineChartVisual {
 impl Literal for LineChartVisual {}
 
 /// The [`LineSeriesAxisDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-lineseriesaxisdisplayoptions.html) property type.
+///
+/// The series axis configuration of a line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineSeriesAxisDisplayOptions {
     /// `AxisOptions`.
+    ///
+    /// The options that determine the presentation of the line series axis.
     pub axis_options: Option<Val<AxisDisplayOptions>>,
     /// `MissingDataConfigurations`.
+    ///
+    /// The configuration options that determine how missing data is treated during the rendering of a line
+    /// chart.
     ///
     /// - Items: 0 to 100.
     pub missing_data_configurations: Option<Val<Vec<MissingDataConfiguration>>>,
@@ -21518,15 +24350,25 @@ impl ToValue for LineSeriesAxisDisplayOptions {
 impl Literal for LineSeriesAxisDisplayOptions {}
 
 /// The [`ListControlDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-listcontroldisplayoptions.html) property type.
+///
+/// The display options of a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListControlDisplayOptions {
     /// `InfoIconLabelOptions`.
+    ///
+    /// The configuration of info icon label options.
     pub info_icon_label_options: Option<Val<SheetControlInfoIconLabelOptions>>,
     /// `SearchOptions`.
+    ///
+    /// The configuration of the search options in a list control.
     pub search_options: Option<Val<ListControlSearchOptions>>,
     /// `SelectAllOptions`.
+    ///
+    /// The configuration of the `Select all` options in a list control.
     pub select_all_options: Option<Val<ListControlSelectAllOptions>>,
     /// `TitleOptions`.
+    ///
+    /// The options to configure the title visibility, name, and font size.
     pub title_options: Option<Val<LabelOptions>>,
 }
 
@@ -21592,9 +24434,13 @@ impl ToValue for ListControlDisplayOptions {
 impl Literal for ListControlDisplayOptions {}
 
 /// The [`ListControlSearchOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-listcontrolsearchoptions.html) property type.
+///
+/// The configuration of the search options in a list control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListControlSearchOptions {
     /// `Visibility`.
+    ///
+    /// The visibility configuration of the search options in a list control.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -21642,9 +24488,13 @@ impl ToValue for ListControlSearchOptions {
 impl Literal for ListControlSearchOptions {}
 
 /// The [`ListControlSelectAllOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-listcontrolselectalloptions.html) property type.
+///
+/// The configuration of the `Select all` options in a list control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListControlSelectAllOptions {
     /// `Visibility`.
+    ///
+    /// The visibility configuration of the `Select all` options in a list control.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -21692,9 +24542,13 @@ impl ToValue for ListControlSelectAllOptions {
 impl Literal for ListControlSelectAllOptions {}
 
 /// The [`LoadingAnimation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-loadinganimation.html) property type.
+///
+/// The configuration of loading animation in free-form layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoadingAnimation {
     /// `Visibility`.
+    ///
+    /// The visibility configuration of `LoadingAnimation` .
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -21742,9 +24596,13 @@ impl ToValue for LoadingAnimation {
 impl Literal for LoadingAnimation {}
 
 /// The [`LocalNavigationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-localnavigationconfiguration.html) property type.
+///
+/// The navigation configuration for `CustomActionNavigationOperation` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalNavigationConfiguration {
     /// `TargetSheetId`: required.
+    ///
+    /// The sheet that is targeted for navigation in the same analysis.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -21802,13 +24660,22 @@ impl ToValue for LocalNavigationConfiguration {
 impl Literal for LocalNavigationConfiguration {}
 
 /// The [`LongFormatText`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-longformattext.html) property type.
+///
+/// The text format for a subtitle.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LongFormatText {
     /// `PlainText`.
     ///
+    /// Plain text format.
+    ///
     /// - Length: 1 to 1024.
     pub plain_text: Option<Val<String>>,
     /// `RichText`.
+    ///
+    /// Rich text. Examples of rich text include bold, underline, and italics.
     ///
     /// - Length: 1 to 2048.
     pub rich_text: Option<Val<String>>,
@@ -21864,13 +24731,19 @@ impl ToValue for LongFormatText {
 impl Literal for LongFormatText {}
 
 /// The [`MappedDataSetParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-mappeddatasetparameter.html) property type.
+///
+/// A dataset parameter that is mapped to an analysis parameter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MappedDataSetParameter {
     /// `DataSetIdentifier`: required.
     ///
+    /// A unique name that identifies a dataset within the analysis or dashboard.
+    ///
     /// - Length: 1 to 2048.
     pub data_set_identifier: Option<Val<String>>,
     /// `DataSetParameterName`: required.
+    ///
+    /// The name of the dataset parameter.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
@@ -21944,9 +24817,13 @@ impl ToValue for MappedDataSetParameter {
 impl Literal for MappedDataSetParameter {}
 
 /// The [`MaximumLabelType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-maximumlabeltype.html) property type.
+///
+/// The maximum label of a data path label.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaximumLabelType {
     /// `Visibility`.
+    ///
+    /// The visibility of the maximum label.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -21994,20 +24871,35 @@ impl ToValue for MaximumLabelType {
 impl Literal for MaximumLabelType {}
 
 /// The [`MaximumMinimumComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-maximumminimumcomputation.html) property type.
+///
+/// The maximum and minimum computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaximumMinimumComputation {
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `Time`.
+    ///
+    /// The time field that is used in a computation.
     pub time: Option<Val<DimensionField>>,
     /// `Type`: required.
+    ///
+    /// The type of computation. Choose one of the following options:
+    ///
+    /// - MAXIMUM: A maximum computation.
+    /// - MINIMUM: A minimum computation.
     pub type_: Option<Val<MaximumMinimumComputationType>>,
     /// `Value`.
+    ///
+    /// The value field that is used in a computation.
     pub value: Option<Val<MeasureField>>,
 }
 
@@ -22093,15 +24985,25 @@ impl ToValue for MaximumMinimumComputation {
 impl Literal for MaximumMinimumComputation {}
 
 /// The [`MeasureField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-measurefield.html) property type.
+///
+/// The measure (metric) type field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MeasureField {
     /// `CalculatedMeasureField`.
+    ///
+    /// The calculated measure field only used in pivot tables.
     pub calculated_measure_field: Option<Val<CalculatedMeasureField>>,
     /// `CategoricalMeasureField`.
+    ///
+    /// The measure type field with categorical type columns.
     pub categorical_measure_field: Option<Val<CategoricalMeasureField>>,
     /// `DateMeasureField`.
+    ///
+    /// The measure type field with date type columns.
     pub date_measure_field: Option<Val<DateMeasureField>>,
     /// `NumericalMeasureField`.
+    ///
+    /// The measure type field with numerical type columns.
     pub numerical_measure_field: Option<Val<NumericalMeasureField>>,
 }
 
@@ -22167,20 +25069,32 @@ impl ToValue for MeasureField {
 impl Literal for MeasureField {}
 
 /// The [`MetricComparisonComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-metriccomparisoncomputation.html) property type.
+///
+/// The metric comparison computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricComparisonComputation {
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `FromValue`.
+    ///
+    /// The field that is used in a metric comparison from value setup.
     pub from_value: Option<Val<MeasureField>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `TargetValue`.
+    ///
+    /// The field that is used in a metric comparison to value setup.
     pub target_value: Option<Val<MeasureField>>,
     /// `Time`.
+    ///
+    /// The time field that is used in a computation.
     pub time: Option<Val<DimensionField>>,
 }
 
@@ -22259,9 +25173,13 @@ impl ToValue for MetricComparisonComputation {
 impl Literal for MetricComparisonComputation {}
 
 /// The [`MinimumLabelType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-minimumlabeltype.html) property type.
+///
+/// The minimum label of a data path label.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MinimumLabelType {
     /// `Visibility`.
+    ///
+    /// The visibility of the minimum label.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -22309,9 +25227,19 @@ impl ToValue for MinimumLabelType {
 impl Literal for MinimumLabelType {}
 
 /// The [`MissingDataConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-missingdataconfiguration.html) property type.
+///
+/// The configuration options that determine how missing data is treated during the rendering of a line
+/// chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MissingDataConfiguration {
     /// `TreatmentOption`.
+    ///
+    /// The treatment option that determines how missing data should be rendered. Choose from the following
+    /// options:
+    ///
+    /// - `INTERPOLATE` : Interpolate missing values between the prior and the next known value.
+    /// - `SHOW_AS_ZERO` : Show missing values as the value `0` .
+    /// - `SHOW_AS_BLANK` : Display a blank space when rendering missing data.
     pub treatment_option: Option<Val<MissingDataTreatmentOption>>,
 }
 
@@ -22359,9 +25287,13 @@ impl ToValue for MissingDataConfiguration {
 impl Literal for MissingDataConfiguration {}
 
 /// The [`NegativeValueConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-negativevalueconfiguration.html) property type.
+///
+/// The options that determine the negative value configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NegativeValueConfiguration {
     /// `DisplayMode`: required.
+    ///
+    /// Determines the display mode of the negative value configuration.
     pub display_mode: Option<Val<NegativeValueDisplayMode>>,
 }
 
@@ -22416,18 +25348,29 @@ impl ToValue for NegativeValueConfiguration {
 impl Literal for NegativeValueConfiguration {}
 
 /// The [`NestedFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-nestedfilter.html) property type.
+///
+/// A `NestedFilter` filters data with a subset of data that is defined by the nested inner filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NestedFilter {
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FilterId`: required.
+    ///
+    /// An identifier that uniquely identifies a filter within a dashboard, analysis, or template.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_id: Option<Val<String>>,
     /// `IncludeInnerSet`: required.
+    ///
+    /// A boolean condition to include or exclude the subset that is defined by the values of the nested
+    /// inner filter.
     pub include_inner_set: Option<Val<bool>>,
     /// `InnerFilter`: required.
+    ///
+    /// The `InnerFilter` defines the subset of data to be used with the `NestedFilter` .
     pub inner_filter: Option<Val<InnerFilter>>,
 }
 
@@ -22514,9 +25457,13 @@ impl ToValue for NestedFilter {
 impl Literal for NestedFilter {}
 
 /// The [`NullValueFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-nullvalueformatconfiguration.html) property type.
+///
+/// The options that determine the null value format configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NullValueFormatConfiguration {
     /// `NullString`: required.
+    ///
+    /// Determines the null string of null values.
     ///
     /// - Length: 1 to 128.
     pub null_string: Option<Val<String>>,
@@ -22573,23 +25520,39 @@ impl ToValue for NullValueFormatConfiguration {
 impl Literal for NullValueFormatConfiguration {}
 
 /// The [`NumberDisplayFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-numberdisplayformatconfiguration.html) property type.
+///
+/// The options that determine the number display format configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumberDisplayFormatConfiguration {
     /// `DecimalPlacesConfiguration`.
+    ///
+    /// The option that determines the decimal places configuration.
     pub decimal_places_configuration: Option<Val<DecimalPlacesConfiguration>>,
     /// `NegativeValueConfiguration`.
+    ///
+    /// The options that determine the negative value configuration.
     pub negative_value_configuration: Option<Val<NegativeValueConfiguration>>,
     /// `NullValueFormatConfiguration`.
+    ///
+    /// The options that determine the null value format configuration.
     pub null_value_format_configuration: Option<Val<NullValueFormatConfiguration>>,
     /// `NumberScale`.
+    ///
+    /// Determines the number scale value of the number format.
     pub number_scale: Option<Val<NumberScale>>,
     /// `Prefix`.
+    ///
+    /// Determines the prefix value of the number format.
     ///
     /// - Length: 1 to 128.
     pub prefix: Option<Val<String>>,
     /// `SeparatorConfiguration`.
+    ///
+    /// The options that determine the numeric separator configuration.
     pub separator_configuration: Option<Val<NumericSeparatorConfiguration>>,
     /// `Suffix`.
+    ///
+    /// Determines the suffix value of the number format.
     ///
     /// - Length: 1 to 128.
     pub suffix: Option<Val<String>>,
@@ -22675,9 +25638,13 @@ impl ToValue for NumberDisplayFormatConfiguration {
 impl Literal for NumberDisplayFormatConfiguration {}
 
 /// The [`NumberFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-numberformatconfiguration.html) property type.
+///
+/// Formatting configuration for number fields.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumberFormatConfiguration {
     /// `FormatConfiguration`.
+    ///
+    /// The options that determine the numeric format configuration.
     pub format_configuration: Option<Val<NumericFormatConfiguration>>,
 }
 
@@ -22725,11 +25692,17 @@ impl ToValue for NumberFormatConfiguration {
 impl Literal for NumberFormatConfiguration {}
 
 /// The [`NumericAxisOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-numericaxisoptions.html) property type.
+///
+/// The options for an axis with a numeric field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericAxisOptions {
     /// `Range`.
+    ///
+    /// The range setup of a numeric axis.
     pub range: Option<Val<AxisDisplayRange>>,
     /// `Scale`.
+    ///
+    /// The scale setup of a numeric axis.
     pub scale: Option<Val<AxisScale>>,
 }
 
@@ -22783,11 +25756,17 @@ impl ToValue for NumericAxisOptions {
 impl Literal for NumericAxisOptions {}
 
 /// The [`NumericEqualityDrillDownFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-numericequalitydrilldownfilter.html) property type.
+///
+/// The numeric equality type drill down filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericEqualityDrillDownFilter {
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `Value`: required.
+    ///
+    /// The value of the double input numeric drill down filter.
     pub value: Option<Val<f64>>,
 }
 
@@ -22858,31 +25837,58 @@ impl ToValue for NumericEqualityDrillDownFilter {
 impl Literal for NumericEqualityDrillDownFilter {}
 
 /// The [`NumericEqualityFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-numericequalityfilter.html) property type.
+///
+/// A `NumericEqualityFilter` filters values that are equal to the specified value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericEqualityFilter {
     /// `AggregationFunction`.
+    ///
+    /// The aggregation function of the filter.
     pub aggregation_function: Option<Val<AggregationFunction>>,
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `DefaultFilterControlConfiguration`.
+    ///
+    /// The default configurations for the associated controls. This applies only for filters that are
+    /// scoped to multiple sheets.
     pub default_filter_control_configuration: Option<Val<DefaultFilterControlConfiguration>>,
     /// `FilterId`: required.
+    ///
+    /// An identifier that uniquely identifies a filter within a dashboard, analysis, or template.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_id: Option<Val<String>>,
     /// `MatchOperator`: required.
+    ///
+    /// The match operator that is used to determine if a filter should be applied.
     pub match_operator: Option<Val<NumericEqualityMatchOperator>>,
     /// `NullOption`: required.
+    ///
+    /// This option determines how null values should be treated when filtering data.
+    ///
+    /// - `ALL_VALUES` : Include null values in filtered results.
+    /// - `NULLS_ONLY` : Only include null values in filtered results.
+    /// - `NON_NULLS_ONLY` : Exclude null values from filtered results.
     pub null_option: Option<Val<FilterNullOption>>,
     /// `ParameterName`.
+    ///
+    /// The parameter whose value should be used for the filter value.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub parameter_name: Option<Val<String>>,
     /// `SelectAllOptions`.
+    ///
+    /// Select all of the values. Null is not the assigned value of select all.
+    ///
+    /// - `FILTER_ALL_VALUES`
     pub select_all_options: Option<Val<NumericFilterSelectAllOptions>>,
     /// `Value`.
+    ///
+    /// The input value.
     pub value: Option<Val<f64>>,
 }
 
@@ -23013,13 +26019,24 @@ impl ToValue for NumericEqualityFilter {
 impl Literal for NumericEqualityFilter {}
 
 /// The [`NumericFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-numericformatconfiguration.html) property type.
+///
+/// The options that determine the numeric format configuration.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericFormatConfiguration {
     /// `CurrencyDisplayFormatConfiguration`.
+    ///
+    /// The options that determine the currency display format configuration.
     pub currency_display_format_configuration: Option<Val<CurrencyDisplayFormatConfiguration>>,
     /// `NumberDisplayFormatConfiguration`.
+    ///
+    /// The options that determine the number display format configuration.
     pub number_display_format_configuration: Option<Val<NumberDisplayFormatConfiguration>>,
     /// `PercentageDisplayFormatConfiguration`.
+    ///
+    /// The options that determine the percentage display format configuration.
     pub percentage_display_format_configuration: Option<Val<PercentageDisplayFormatConfiguration>>,
 }
 
@@ -23088,30 +26105,61 @@ impl ToValue for NumericFormatConfiguration {
 impl Literal for NumericFormatConfiguration {}
 
 /// The [`NumericRangeFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-numericrangefilter.html) property type.
+///
+/// A `NumericRangeFilter` filters values that are within the value range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericRangeFilter {
     /// `AggregationFunction`.
+    ///
+    /// The aggregation function of the filter.
     pub aggregation_function: Option<Val<AggregationFunction>>,
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `DefaultFilterControlConfiguration`.
+    ///
+    /// The default configurations for the associated controls. This applies only for filters that are
+    /// scoped to multiple sheets.
     pub default_filter_control_configuration: Option<Val<DefaultFilterControlConfiguration>>,
     /// `FilterId`: required.
+    ///
+    /// An identifier that uniquely identifies a filter within a dashboard, analysis, or template.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_id: Option<Val<String>>,
     /// `IncludeMaximum`.
+    ///
+    /// Determines whether the maximum value in the filter value range should be included in the filtered
+    /// results.
     pub include_maximum: Option<Val<bool>>,
     /// `IncludeMinimum`.
+    ///
+    /// Determines whether the minimum value in the filter value range should be included in the filtered
+    /// results.
     pub include_minimum: Option<Val<bool>>,
     /// `NullOption`: required.
+    ///
+    /// This option determines how null values should be treated when filtering data.
+    ///
+    /// - `ALL_VALUES` : Include null values in filtered results.
+    /// - `NULLS_ONLY` : Only include null values in filtered results.
+    /// - `NON_NULLS_ONLY` : Exclude null values from filtered results.
     pub null_option: Option<Val<FilterNullOption>>,
     /// `RangeMaximum`.
+    ///
+    /// The maximum value for the filter value range.
     pub range_maximum: Option<Val<NumericRangeFilterValue>>,
     /// `RangeMinimum`.
+    ///
+    /// The minimum value for the filter value range.
     pub range_minimum: Option<Val<NumericRangeFilterValue>>,
     /// `SelectAllOptions`.
+    ///
+    /// Select all of the values. Null is not the assigned value of select all.
+    ///
+    /// - `FILTER_ALL_VALUES`
     pub select_all_options: Option<Val<NumericFilterSelectAllOptions>>,
 }
 
@@ -23234,14 +26282,20 @@ impl ToValue for NumericRangeFilter {
 impl Literal for NumericRangeFilter {}
 
 /// The [`NumericRangeFilterValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-numericrangefiltervalue.html) property type.
+///
+/// The value input pf the numeric range filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericRangeFilterValue {
     /// `Parameter`.
+    ///
+    /// The parameter that is used in the numeric range.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub parameter: Option<Val<String>>,
     /// `StaticValue`.
+    ///
+    /// The static value of the numeric range filter.
     pub static_value: Option<Val<f64>>,
 }
 
@@ -23295,11 +26349,17 @@ impl ToValue for NumericRangeFilterValue {
 impl Literal for NumericRangeFilterValue {}
 
 /// The [`NumericSeparatorConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-numericseparatorconfiguration.html) property type.
+///
+/// The options that determine the numeric separator configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericSeparatorConfiguration {
     /// `DecimalSeparator`.
+    ///
+    /// Determines the decimal separator.
     pub decimal_separator: Option<Val<NumericSeparatorSymbol>>,
     /// `ThousandsSeparator`.
+    ///
+    /// The options that determine the thousands separator configuration.
     pub thousands_separator: Option<Val<ThousandSeparatorOptions>>,
 }
 
@@ -23353,11 +26413,29 @@ impl ToValue for NumericSeparatorConfiguration {
 impl Literal for NumericSeparatorConfiguration {}
 
 /// The [`NumericalAggregationFunction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-numericalaggregationfunction.html) property type.
+///
+/// Aggregation for numerical values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericalAggregationFunction {
     /// `PercentileAggregation`.
+    ///
+    /// An aggregation based on the percentile of values in a dimension or measure.
     pub percentile_aggregation: Option<Val<PercentileAggregation>>,
     /// `SimpleNumericalAggregation`.
+    ///
+    /// Built-in aggregation functions for numerical values.
+    ///
+    /// - `SUM` : The sum of a dimension or measure.
+    /// - `AVERAGE` : The average of a dimension or measure.
+    /// - `MIN` : The minimum value of a dimension or measure.
+    /// - `MAX` : The maximum value of a dimension or measure.
+    /// - `COUNT` : The count of a dimension or measure.
+    /// - `DISTINCT_COUNT` : The count of distinct values in a dimension or measure.
+    /// - `VAR` : The variance of a dimension or measure.
+    /// - `VARP` : The partitioned variance of a dimension or measure.
+    /// - `STDEV` : The standard deviation of a dimension or measure.
+    /// - `STDEVP` : The partitioned standard deviation of a dimension or measure.
+    /// - `MEDIAN` : The median value of a dimension or measure.
     pub simple_numerical_aggregation: Option<Val<SimpleNumericalAggregationFunction>>,
 }
 
@@ -23411,17 +26489,27 @@ impl ToValue for NumericalAggregationFunction {
 impl Literal for NumericalAggregationFunction {}
 
 /// The [`NumericalDimensionField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-numericaldimensionfield.html) property type.
+///
+/// The dimension type field with numerical type columns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericalDimensionField {
     /// `Column`: required.
+    ///
+    /// The column that is used in the `NumericalDimensionField` .
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FieldId`: required.
+    ///
+    /// The custom field ID.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of the field.
     pub format_configuration: Option<Val<NumberFormatConfiguration>>,
     /// `HierarchyId`.
+    ///
+    /// The custom hierarchy ID.
     ///
     /// - Length: 1 to 512.
     pub hierarchy_id: Option<Val<String>>,
@@ -23503,17 +26591,27 @@ impl ToValue for NumericalDimensionField {
 impl Literal for NumericalDimensionField {}
 
 /// The [`NumericalMeasureField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-numericalmeasurefield.html) property type.
+///
+/// The measure type field with numerical type columns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumericalMeasureField {
     /// `AggregationFunction`.
+    ///
+    /// The aggregation function of the measure field.
     pub aggregation_function: Option<Val<NumericalAggregationFunction>>,
     /// `Column`: required.
+    ///
+    /// The column that is used in the `NumericalMeasureField` .
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FieldId`: required.
+    ///
+    /// The custom field ID.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of the field.
     pub format_configuration: Option<Val<NumberFormatConfiguration>>,
 }
 
@@ -23589,13 +26687,19 @@ impl ToValue for NumericalMeasureField {
 impl Literal for NumericalMeasureField {}
 
 /// The [`PaginationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-paginationconfiguration.html) property type.
+///
+/// The pagination configuration for a table visual or boxplot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PaginationConfiguration {
     /// `PageNumber`: required.
     ///
+    /// Indicates the page number.
+    ///
     /// - Minimum: 0.
     pub page_number: Option<Val<f64>>,
     /// `PageSize`: required.
+    ///
+    /// Indicates how many items render in one page.
     pub page_size: Option<Val<f64>>,
 }
 
@@ -23663,29 +26767,49 @@ impl ToValue for PaginationConfiguration {
 impl Literal for PaginationConfiguration {}
 
 /// The [`PanelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-panelconfiguration.html) property type.
+///
+/// A collection of options that configure how each panel displays in a small multiples chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PanelConfiguration {
     /// `BackgroundColor`.
     ///
+    /// Sets the background color for each panel.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}(?:[A-F0-9]{2})?$`.
     pub background_color: Option<Val<String>>,
     /// `BackgroundVisibility`.
+    ///
+    /// Determines whether or not a background for each small multiples panel is rendered.
     pub background_visibility: Option<Val<Visibility>>,
     /// `BorderColor`.
+    ///
+    /// Sets the line color of panel borders.
     ///
     /// - Pattern: `^#[A-F0-9]{6}(?:[A-F0-9]{2})?$`.
     pub border_color: Option<Val<String>>,
     /// `BorderStyle`.
+    ///
+    /// Sets the line style of panel borders.
     pub border_style: Option<Val<PanelBorderStyle>>,
     /// `BorderThickness`.
+    ///
+    /// Sets the line thickness of panel borders.
     pub border_thickness: Option<Val<String>>,
     /// `BorderVisibility`.
+    ///
+    /// Determines whether or not each panel displays a border.
     pub border_visibility: Option<Val<Visibility>>,
     /// `GutterSpacing`.
+    ///
+    /// Sets the total amount of negative space to display between sibling panels.
     pub gutter_spacing: Option<Val<String>>,
     /// `GutterVisibility`.
+    ///
+    /// Determines whether or not negative space between sibling panels is rendered.
     pub gutter_visibility: Option<Val<Visibility>>,
     /// `Title`.
+    ///
+    /// Configures the title display within each small multiples panel.
     pub title: Option<Val<PanelTitleOptions>>,
 }
 
@@ -23781,13 +26905,19 @@ impl ToValue for PanelConfiguration {
 impl Literal for PanelConfiguration {}
 
 /// The [`PanelTitleOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-paneltitleoptions.html) property type.
+///
+/// The options that determine the title styles for each small multiples panel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PanelTitleOptions {
     /// `FontConfiguration`.
     pub font_configuration: Option<Val<FontConfiguration>>,
     /// `HorizontalTextAlignment`.
+    ///
+    /// Sets the horizontal text alignment of the title within each panel.
     pub horizontal_text_alignment: Option<Val<HorizontalTextAlignment>>,
     /// `Visibility`.
+    ///
+    /// Determines whether or not panel titles are displayed.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -23847,19 +26977,37 @@ impl ToValue for PanelTitleOptions {
 impl Literal for PanelTitleOptions {}
 
 /// The [`ParameterControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-parametercontrol.html) property type.
+///
+/// The control of a parameter that users can interact with in a dashboard or an analysis.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterControl {
     /// `DateTimePicker`.
+    ///
+    /// A control from a date parameter that specifies date and time.
     pub date_time_picker: Option<Val<ParameterDateTimePickerControl>>,
     /// `Dropdown`.
+    ///
+    /// A control to display a dropdown list with buttons that are used to select a single value.
     pub dropdown: Option<Val<ParameterDropDownControl>>,
     /// `List`.
+    ///
+    /// A control to display a list with buttons or boxes that are used to select either a single value or
+    /// multiple values.
     pub list: Option<Val<ParameterListControl>>,
     /// `Slider`.
+    ///
+    /// A control to display a horizontal toggle bar. This is used to change a value by sliding the toggle.
     pub slider: Option<Val<ParameterSliderControl>>,
     /// `TextArea`.
+    ///
+    /// A control to display a text box that is used to enter multiple entries.
     pub text_area: Option<Val<ParameterTextAreaControl>>,
     /// `TextField`.
+    ///
+    /// A control to display a text box that is used to enter a single entry.
     pub text_field: Option<Val<ParameterTextFieldControl>>,
 }
 
@@ -23937,21 +27085,31 @@ impl ToValue for ParameterControl {
 impl Literal for ParameterControl {}
 
 /// The [`ParameterDateTimePickerControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-parameterdatetimepickercontrol.html) property type.
+///
+/// A control from a date parameter that specifies date and time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterDateTimePickerControl {
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<DateTimePickerControlDisplayOptions>>,
     /// `ParameterControlId`: required.
+    ///
+    /// The ID of the `ParameterDateTimePickerControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub parameter_control_id: Option<Val<String>>,
     /// `SourceParameterName`: required.
     ///
+    /// The name of the `ParameterDateTimePickerControl` .
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub source_parameter_name: Option<Val<String>>,
     /// `Title`: required.
+    ///
+    /// The title of the `ParameterDateTimePickerControl` .
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
@@ -24045,15 +27203,32 @@ impl ToValue for ParameterDateTimePickerControl {
 impl Literal for ParameterDateTimePickerControl {}
 
 /// The [`ParameterDeclaration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-parameterdeclaration.html) property type.
+///
+/// The declaration definition of a parameter.
+///
+/// For more information, see [Parameters in Amazon Quick
+/// Sight](https://docs.aws.amazon.com/quicksight/latest/user/parameters-in-quicksight.html) in the *Amazon
+/// Quick Suite User Guide* .
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterDeclaration {
     /// `DateTimeParameterDeclaration`.
+    ///
+    /// A parameter declaration for the `DateTime` data type.
     pub date_time_parameter_declaration: Option<Val<DateTimeParameterDeclaration>>,
     /// `DecimalParameterDeclaration`.
+    ///
+    /// A parameter declaration for the `Decimal` data type.
     pub decimal_parameter_declaration: Option<Val<DecimalParameterDeclaration>>,
     /// `IntegerParameterDeclaration`.
+    ///
+    /// A parameter declaration for the `Integer` data type.
     pub integer_parameter_declaration: Option<Val<IntegerParameterDeclaration>>,
     /// `StringParameterDeclaration`.
+    ///
+    /// A parameter declaration for the `String` data type.
     pub string_parameter_declaration: Option<Val<StringParameterDeclaration>>,
 }
 
@@ -24119,31 +27294,50 @@ impl ToValue for ParameterDeclaration {
 impl Literal for ParameterDeclaration {}
 
 /// The [`ParameterDropDownControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-parameterdropdowncontrol.html) property type.
+///
+/// A control to display a dropdown list with buttons that are used to select a single value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterDropDownControl {
     /// `CascadingControlConfiguration`.
+    ///
+    /// The values that are displayed in a control can be configured to only show values that are valid
+    /// based on what's selected in other controls.
     pub cascading_control_configuration: Option<Val<CascadingControlConfiguration>>,
     /// `CommitMode`.
+    ///
+    /// The visibility configuration of the Apply button on a `ParameterDropDownControl` .
     pub commit_mode: Option<Val<CommitMode>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<DropDownControlDisplayOptions>>,
     /// `ParameterControlId`: required.
+    ///
+    /// The ID of the `ParameterDropDownControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub parameter_control_id: Option<Val<String>>,
     /// `SelectableValues`.
+    ///
+    /// A list of selectable values that are used in a control.
     pub selectable_values: Option<Val<ParameterSelectableValues>>,
     /// `SourceParameterName`: required.
+    ///
+    /// The source parameter name of the `ParameterDropDownControl` .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub source_parameter_name: Option<Val<String>>,
     /// `Title`: required.
     ///
+    /// The title of the `ParameterDropDownControl` .
+    ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type parameter name of the `ParameterDropDownControl` .
     pub type_: Option<Val<SheetControlListType>>,
 }
 
@@ -24255,29 +27449,47 @@ impl ToValue for ParameterDropDownControl {
 impl Literal for ParameterDropDownControl {}
 
 /// The [`ParameterListControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-parameterlistcontrol.html) property type.
+///
+/// A control to display a list with buttons or boxes that are used to select either a single value or
+/// multiple values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterListControl {
     /// `CascadingControlConfiguration`.
+    ///
+    /// The values that are displayed in a control can be configured to only show values that are valid
+    /// based on what's selected in other controls.
     pub cascading_control_configuration: Option<Val<CascadingControlConfiguration>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<ListControlDisplayOptions>>,
     /// `ParameterControlId`: required.
+    ///
+    /// The ID of the `ParameterListControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub parameter_control_id: Option<Val<String>>,
     /// `SelectableValues`.
+    ///
+    /// A list of selectable values that are used in a control.
     pub selectable_values: Option<Val<ParameterSelectableValues>>,
     /// `SourceParameterName`: required.
+    ///
+    /// The source parameter name of the `ParameterListControl` .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub source_parameter_name: Option<Val<String>>,
     /// `Title`: required.
     ///
+    /// The title of the `ParameterListControl` .
+    ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of `ParameterListControl` .
     pub type_: Option<Val<SheetControlListType>>,
 }
 
@@ -24383,11 +27595,17 @@ impl ToValue for ParameterListControl {
 impl Literal for ParameterListControl {}
 
 /// The [`ParameterSelectableValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-parameterselectablevalues.html) property type.
+///
+/// A list of selectable values that are used in a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterSelectableValues {
     /// `LinkToDataSetColumn`.
+    ///
+    /// The column identifier that fetches values from the data set.
     pub link_to_data_set_column: Option<Val<ColumnIdentifier>>,
     /// `Values`.
+    ///
+    /// The values that are used in `ParameterSelectableValues` .
     ///
     /// - Items: 0 to 50000.
     pub values: Option<Val<Vec<String>>>,
@@ -24448,27 +27666,43 @@ impl ToValue for ParameterSelectableValues {
 impl Literal for ParameterSelectableValues {}
 
 /// The [`ParameterSliderControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-parameterslidercontrol.html) property type.
+///
+/// A control to display a horizontal toggle bar. This is used to change a value by sliding the toggle.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterSliderControl {
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<SliderControlDisplayOptions>>,
     /// `MaximumValue`: required.
+    ///
+    /// The larger value that is displayed at the right of the slider.
     pub maximum_value: Option<Val<f64>>,
     /// `MinimumValue`: required.
+    ///
+    /// The smaller value that is displayed at the left of the slider.
     pub minimum_value: Option<Val<f64>>,
     /// `ParameterControlId`: required.
+    ///
+    /// The ID of the `ParameterSliderControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub parameter_control_id: Option<Val<String>>,
     /// `SourceParameterName`: required.
     ///
+    /// The source parameter name of the `ParameterSliderControl` .
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub source_parameter_name: Option<Val<String>>,
     /// `StepSize`: required.
+    ///
+    /// The number of increments that the slider bar is divided into.
     pub step_size: Option<Val<f64>>,
     /// `Title`: required.
+    ///
+    /// The title of the `ParameterSliderControl` .
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
@@ -24600,25 +27834,37 @@ impl ToValue for ParameterSliderControl {
 impl Literal for ParameterSliderControl {}
 
 /// The [`ParameterTextAreaControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-parametertextareacontrol.html) property type.
+///
+/// A control to display a text box that is used to enter multiple entries.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterTextAreaControl {
     /// `Delimiter`.
     ///
+    /// The delimiter that is used to separate the lines in text.
+    ///
     /// - Length: 1 to 2048.
     pub delimiter: Option<Val<String>>,
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<TextAreaControlDisplayOptions>>,
     /// `ParameterControlId`: required.
+    ///
+    /// The ID of the `ParameterTextAreaControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub parameter_control_id: Option<Val<String>>,
     /// `SourceParameterName`: required.
     ///
+    /// The source parameter name of the `ParameterTextAreaControl` .
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub source_parameter_name: Option<Val<String>>,
     /// `Title`: required.
+    ///
+    /// The title of the `ParameterTextAreaControl` .
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
@@ -24714,21 +27960,31 @@ impl ToValue for ParameterTextAreaControl {
 impl Literal for ParameterTextAreaControl {}
 
 /// The [`ParameterTextFieldControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-parametertextfieldcontrol.html) property type.
+///
+/// A control to display a text box that is used to enter a single entry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterTextFieldControl {
     /// `DisplayOptions`.
+    ///
+    /// The display options of a control.
     pub display_options: Option<Val<TextFieldControlDisplayOptions>>,
     /// `ParameterControlId`: required.
+    ///
+    /// The ID of the `ParameterTextFieldControl` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub parameter_control_id: Option<Val<String>>,
     /// `SourceParameterName`: required.
     ///
+    /// The source parameter name of the `ParameterTextFieldControl` .
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub source_parameter_name: Option<Val<String>>,
     /// `Title`: required.
+    ///
+    /// The title of the `ParameterTextFieldControl` .
     ///
     /// - Length: 1 to 2048.
     pub title: Option<Val<String>>,
@@ -24818,13 +28074,19 @@ impl ToValue for ParameterTextFieldControl {
 impl Literal for ParameterTextFieldControl {}
 
 /// The [`PercentVisibleRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-percentvisiblerange.html) property type.
+///
+/// The percent range in the visible range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PercentVisibleRange {
     /// `From`.
     ///
+    /// The lower bound of the range.
+    ///
     /// - Range: 0 to 100.
     pub from: Option<Val<f64>>,
     /// `To`.
+    ///
+    /// The top bound of the range.
     ///
     /// - Range: 0 to 100.
     pub to: Option<Val<f64>>,
@@ -24880,21 +28142,35 @@ impl ToValue for PercentVisibleRange {
 impl Literal for PercentVisibleRange {}
 
 /// The [`PercentageDisplayFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-percentagedisplayformatconfiguration.html) property type.
+///
+/// The options that determine the percentage display format configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PercentageDisplayFormatConfiguration {
     /// `DecimalPlacesConfiguration`.
+    ///
+    /// The option that determines the decimal places configuration.
     pub decimal_places_configuration: Option<Val<DecimalPlacesConfiguration>>,
     /// `NegativeValueConfiguration`.
+    ///
+    /// The options that determine the negative value configuration.
     pub negative_value_configuration: Option<Val<NegativeValueConfiguration>>,
     /// `NullValueFormatConfiguration`.
+    ///
+    /// The options that determine the null value format configuration.
     pub null_value_format_configuration: Option<Val<NullValueFormatConfiguration>>,
     /// `Prefix`.
+    ///
+    /// Determines the prefix value of the percentage format.
     ///
     /// - Length: 1 to 128.
     pub prefix: Option<Val<String>>,
     /// `SeparatorConfiguration`.
+    ///
+    /// The options that determine the numeric separator configuration.
     pub separator_configuration: Option<Val<NumericSeparatorConfiguration>>,
     /// `Suffix`.
+    ///
+    /// Determines the suffix value of the percentage format.
     ///
     /// - Length: 1 to 128.
     pub suffix: Option<Val<String>>,
@@ -24974,9 +28250,14 @@ impl ToValue for PercentageDisplayFormatConfiguration {
 impl Literal for PercentageDisplayFormatConfiguration {}
 
 /// The [`PercentileAggregation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-percentileaggregation.html) property type.
+///
+/// An aggregation based on the percentile of values in a dimension or measure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PercentileAggregation {
     /// `PercentileValue`.
+    ///
+    /// The percentile value. This value can be any numeric constant 0–100. A percentile value of 50
+    /// computes the median value of the measure.
     ///
     /// - Range: 0 to 100.
     pub percentile_value: Option<Val<f64>>,
@@ -25026,18 +28307,28 @@ impl ToValue for PercentileAggregation {
 impl Literal for PercentileAggregation {}
 
 /// The [`PeriodOverPeriodComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-periodoverperiodcomputation.html) property type.
+///
+/// The period over period computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PeriodOverPeriodComputation {
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `Time`.
+    ///
+    /// The time field that is used in a computation.
     pub time: Option<Val<DimensionField>>,
     /// `Value`.
+    ///
+    /// The value field that is used in a computation.
     pub value: Option<Val<MeasureField>>,
 }
 
@@ -25110,20 +28401,35 @@ impl ToValue for PeriodOverPeriodComputation {
 impl Literal for PeriodOverPeriodComputation {}
 
 /// The [`PeriodToDateComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-periodtodatecomputation.html) property type.
+///
+/// The period to date computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PeriodToDateComputation {
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `PeriodTimeGranularity`.
+    ///
+    /// The time granularity setup of period to date computation. Choose from the following options:
+    ///
+    /// - YEAR: Year to date.
+    /// - MONTH: Month to date.
     pub period_time_granularity: Option<Val<TimeGranularity>>,
     /// `Time`.
+    ///
+    /// The time field that is used in a computation.
     pub time: Option<Val<DimensionField>>,
     /// `Value`.
+    ///
+    /// The value field that is used in a computation.
     pub value: Option<Val<MeasureField>>,
 }
 
@@ -25202,17 +28508,25 @@ impl ToValue for PeriodToDateComputation {
 impl Literal for PeriodToDateComputation {}
 
 /// The [`PieChartAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-piechartaggregatedfieldwells.html) property type.
+///
+/// The field well configuration of a pie chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PieChartAggregatedFieldWells {
     /// `Category`.
+    ///
+    /// The category (group/color) field wells of a pie chart.
     ///
     /// - Items: 0 to 200.
     pub category: Option<Val<Vec<DimensionField>>>,
     /// `SmallMultiples`.
     ///
+    /// The small multiples field well of a pie chart.
+    ///
     /// - Items: 0 to 1.
     pub small_multiples: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The value field wells of a pie chart. Values are aggregated based on categories.
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -25289,33 +28603,60 @@ impl ToValue for PieChartAggregatedFieldWells {
 impl Literal for PieChartAggregatedFieldWells {}
 
 /// The [`PieChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-piechartconfiguration.html) property type.
+///
+/// The configuration of a pie chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PieChartConfiguration {
     /// `CategoryLabelOptions`.
+    ///
+    /// The label options of the group/color that is displayed in a pie chart.
     pub category_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ContributionAnalysisDefaults`.
+    ///
+    /// The contribution analysis (anomaly configuration) setup of the visual.
     ///
     /// - Items: 1 to 200.
     pub contribution_analysis_defaults: Option<Val<Vec<ContributionAnalysisDefault>>>,
     /// `DataLabels`.
+    ///
+    /// The options that determine if visual data labels are displayed.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `DonutOptions`.
+    ///
+    /// The options that determine the shape of the chart. This option determines whether the chart is a pie
+    /// chart or a donut chart.
     pub donut_options: Option<Val<DonutOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<PieChartFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `SmallMultiplesOptions`.
+    ///
+    /// The small multiples setup for the visual.
     pub small_multiples_options: Option<Val<SmallMultiplesOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a pie chart.
     pub sort_configuration: Option<Val<PieChartSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `ValueLabelOptions`.
+    ///
+    /// The label options for the value that is displayed in a pie chart.
     pub value_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `VisualPalette`.
+    ///
+    /// The palette (chart color) display setup of the visual.
     pub visual_palette: Option<Val<VisualPalette>>,
 }
 
@@ -25437,9 +28778,16 @@ impl ToValue for PieChartConfiguration {
 impl Literal for PieChartConfiguration {}
 
 /// The [`PieChartFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-piechartfieldwells.html) property type.
+///
+/// The field well configuration of a pie chart.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PieChartFieldWells {
     /// `PieChartAggregatedFieldWells`.
+    ///
+    /// The field well configuration of a pie chart.
     pub pie_chart_aggregated_field_wells: Option<Val<PieChartAggregatedFieldWells>>,
 }
 
@@ -25487,17 +28835,27 @@ impl ToValue for PieChartFieldWells {
 impl Literal for PieChartFieldWells {}
 
 /// The [`PieChartSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-piechartsortconfiguration.html) property type.
+///
+/// The sort configuration of a pie chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PieChartSortConfiguration {
     /// `CategoryItemsLimit`.
+    ///
+    /// The limit on the number of categories that are displayed in a pie chart.
     pub category_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `CategorySort`.
+    ///
+    /// The sort configuration of the category fields.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
     /// `SmallMultiplesLimitConfiguration`.
+    ///
+    /// The limit on the number of small multiples panels that are displayed.
     pub small_multiples_limit_configuration: Option<Val<ItemsLimitConfiguration>>,
     /// `SmallMultiplesSort`.
+    ///
+    /// The sort configuration of the small multiples field.
     ///
     /// - Items: 0 to 100.
     pub small_multiples_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -25575,27 +28933,60 @@ impl ToValue for PieChartSortConfiguration {
 impl Literal for PieChartSortConfiguration {}
 
 /// The [`PieChartVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-piechartvisual.html) property type.
+///
+/// A pie or donut chart.
+///
+/// The `PieChartVisual` structure describes a visual that is a member of the pie chart family.
+///
+/// The following charts can be described by using this structure:
+///
+/// - Pie charts
+/// - Donut charts
+///
+/// For more information, see [Using pie
+/// charts](https://docs.aws.amazon.com/quicksight/latest/user/pie-chart.html) in the *Amazon Quick
+/// Suite User Guide* .
+///
+/// For more information, see [Using donut
+/// charts](https://docs.aws.amazon.com/quicksight/latest/user/donut-chart.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PieChartVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration of a pie chart.
     pub chart_configuration: Option<Val<PieChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -25695,13 +29086,19 @@ impl ToValue for PieChartVisual {
 impl Literal for PieChartVisual {}
 
 /// The [`PivotFieldSortOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivotfieldsortoptions.html) property type.
+///
+/// The field sort options for a pivot table sort configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotFieldSortOptions {
     /// `FieldId`: required.
     ///
+    /// The field ID for the field sort options.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `SortBy`: required.
+    ///
+    /// The sort by field for the field sort options.
     pub sort_by: Option<Val<PivotTableSortBy>>,
 }
 
@@ -25764,17 +29161,25 @@ impl ToValue for PivotFieldSortOptions {
 impl Literal for PivotFieldSortOptions {}
 
 /// The [`PivotTableAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottableaggregatedfieldwells.html) property type.
+///
+/// The aggregated field well for the pivot table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableAggregatedFieldWells {
     /// `Columns`.
+    ///
+    /// The columns field well for a pivot table. Values are grouped by columns fields.
     ///
     /// - Items: 0 to 40.
     pub columns: Option<Val<Vec<DimensionField>>>,
     /// `Rows`.
     ///
+    /// The rows field well for a pivot table. Values are grouped by rows fields.
+    ///
     /// - Items: 0 to 40.
     pub rows: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The values field well for a pivot table. Values are aggregated based on rows and columns fields.
     ///
     /// - Items: 0 to 40.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -25851,19 +29256,29 @@ impl ToValue for PivotTableAggregatedFieldWells {
 impl Literal for PivotTableAggregatedFieldWells {}
 
 /// The [`PivotTableCellConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottablecellconditionalformatting.html) property type.
+///
+/// The cell conditional formatting option for a pivot table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableCellConditionalFormatting {
     /// `FieldId`: required.
     ///
+    /// The field ID of the cell for conditional formatting.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `Scope`.
+    ///
+    /// The scope of the cell for conditional formatting.
     pub scope: Option<Val<PivotTableConditionalFormattingScope>>,
     /// `Scopes`.
+    ///
+    /// A list of cell scopes for conditional formatting.
     ///
     /// - Items: 0 to 3.
     pub scopes: Option<Val<Vec<PivotTableConditionalFormattingScope>>>,
     /// `TextFormat`.
+    ///
+    /// The text format of the cell for conditional formatting.
     pub text_format: Option<Val<TextConditionalFormat>>,
 }
 
@@ -25941,9 +29356,13 @@ impl ToValue for PivotTableCellConditionalFormatting {
 impl Literal for PivotTableCellConditionalFormatting {}
 
 /// The [`PivotTableConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottableconditionalformatting.html) property type.
+///
+/// The conditional formatting for a `PivotTableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableConditionalFormatting {
     /// `ConditionalFormattingOptions`.
+    ///
+    /// Conditional formatting options for a `PivotTableVisual` .
     ///
     /// - Items: 0 to 500.
     pub conditional_formatting_options: Option<Val<Vec<PivotTableConditionalFormattingOption>>>,
@@ -26004,9 +29423,13 @@ impl ToValue for PivotTableConditionalFormatting {
 impl Literal for PivotTableConditionalFormatting {}
 
 /// The [`PivotTableConditionalFormattingOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottableconditionalformattingoption.html) property type.
+///
+/// Conditional formatting options for a `PivotTableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableConditionalFormattingOption {
     /// `Cell`.
+    ///
+    /// The cell conditional formatting option for a pivot table.
     pub cell: Option<Val<PivotTableCellConditionalFormatting>>,
 }
 
@@ -26054,9 +29477,13 @@ impl ToValue for PivotTableConditionalFormattingOption {
 impl Literal for PivotTableConditionalFormattingOption {}
 
 /// The [`PivotTableConditionalFormattingScope`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottableconditionalformattingscope.html) property type.
+///
+/// The scope of the cell for conditional formatting.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableConditionalFormattingScope {
     /// `Role`.
+    ///
+    /// The role (field, field total, grand total) of the cell for conditional formatting.
     pub role: Option<Val<PivotTableConditionalFormattingScopeRole>>,
 }
 
@@ -26104,21 +29531,37 @@ impl ToValue for PivotTableConditionalFormattingScope {
 impl Literal for PivotTableConditionalFormattingScope {}
 
 /// The [`PivotTableConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottableconfiguration.html) property type.
+///
+/// The configuration for a `PivotTableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableConfiguration {
     /// `FieldOptions`.
+    ///
+    /// The field options for a pivot table visual.
     pub field_options: Option<Val<PivotTableFieldOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<PivotTableFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `PaginatedReportOptions`.
+    ///
+    /// The paginated report options for a pivot table visual.
     pub paginated_report_options: Option<Val<PivotTablePaginatedReportOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration for a `PivotTableVisual` .
     pub sort_configuration: Option<Val<PivotTableSortConfiguration>>,
     /// `TableOptions`.
+    ///
+    /// The table options for a pivot table visual.
     pub table_options: Option<Val<PivotTableOptions>>,
     /// `TotalOptions`.
+    ///
+    /// The total options for a pivot table visual.
     pub total_options: Option<Val<PivotTableTotalOptions>>,
 }
 
@@ -26202,13 +29645,19 @@ impl ToValue for PivotTableConfiguration {
 impl Literal for PivotTableConfiguration {}
 
 /// The [`PivotTableDataPathOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottabledatapathoption.html) property type.
+///
+/// The data path options for the pivot table field options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableDataPathOption {
     /// `DataPathList`: required.
     ///
+    /// The list of data path values for the data path options.
+    ///
     /// - Items: 0 to 20.
     pub data_path_list: Option<Val<Vec<DataPathValue>>>,
     /// `Width`.
+    ///
+    /// The width of the data path option.
     pub width: Option<Val<String>>,
 }
 
@@ -26279,11 +29728,20 @@ impl ToValue for PivotTableDataPathOption {
 impl Literal for PivotTableDataPathOption {}
 
 /// The [`PivotTableFieldCollapseStateOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottablefieldcollapsestateoption.html) property type.
+///
+/// The collapse state options for the pivot table field options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableFieldCollapseStateOption {
     /// `State`.
+    ///
+    /// The state of the field target of a pivot table. Choose one of the following options:
+    ///
+    /// - `COLLAPSED`
+    /// - `EXPANDED`
     pub state: Option<Val<PivotTableFieldCollapseState>>,
     /// `Target`: required.
+    ///
+    /// A tagged-union object that sets the collapse state.
     pub target: Option<Val<PivotTableFieldCollapseStateTarget>>,
 }
 
@@ -26349,13 +29807,19 @@ impl ToValue for PivotTableFieldCollapseStateOption {
 impl Literal for PivotTableFieldCollapseStateOption {}
 
 /// The [`PivotTableFieldCollapseStateTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottablefieldcollapsestatetarget.html) property type.
+///
+/// The target of a pivot table field collapse state.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableFieldCollapseStateTarget {
     /// `FieldDataPathValues`.
     ///
+    /// The data path of the pivot table's header. Used to set the collapse state.
+    ///
     /// - Items: 0 to 20.
     pub field_data_path_values: Option<Val<Vec<DataPathValue>>>,
     /// `FieldId`.
+    ///
+    /// The field ID of the pivot table that the collapse state needs to be set to.
     pub field_id: Option<Val<String>>,
 }
 
@@ -26414,17 +29878,25 @@ impl ToValue for PivotTableFieldCollapseStateTarget {
 impl Literal for PivotTableFieldCollapseStateTarget {}
 
 /// The [`PivotTableFieldOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottablefieldoption.html) property type.
+///
+/// The selected field options for the pivot table field options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableFieldOption {
     /// `CustomLabel`.
+    ///
+    /// The custom label of the pivot table field.
     ///
     /// - Length: 1 to 2048.
     pub custom_label: Option<Val<String>>,
     /// `FieldId`: required.
     ///
+    /// The field ID of the pivot table field.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the pivot table field.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -26487,15 +29959,23 @@ impl ToValue for PivotTableFieldOption {
 impl Literal for PivotTableFieldOption {}
 
 /// The [`PivotTableFieldOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottablefieldoptions.html) property type.
+///
+/// The field options for a pivot table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableFieldOptions {
     /// `CollapseStateOptions`.
+    ///
+    /// The collapse state options for the pivot table field options.
     pub collapse_state_options: Option<Val<Vec<PivotTableFieldCollapseStateOption>>>,
     /// `DataPathOptions`.
+    ///
+    /// The data path options for the pivot table field options.
     ///
     /// - Items: 0 to 100.
     pub data_path_options: Option<Val<Vec<PivotTableDataPathOption>>>,
     /// `SelectedFieldOptions`.
+    ///
+    /// The selected field options for the pivot table field options.
     ///
     /// - Items: 0 to 100.
     pub selected_field_options: Option<Val<Vec<PivotTableFieldOption>>>,
@@ -26575,9 +30055,13 @@ impl ToValue for PivotTableFieldOptions {
 impl Literal for PivotTableFieldOptions {}
 
 /// The [`PivotTableFieldSubtotalOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottablefieldsubtotaloptions.html) property type.
+///
+/// The optional configuration of subtotals cells.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableFieldSubtotalOptions {
     /// `FieldId`.
+    ///
+    /// The field ID of the subtotal options.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
@@ -26627,9 +30111,16 @@ impl ToValue for PivotTableFieldSubtotalOptions {
 impl Literal for PivotTableFieldSubtotalOptions {}
 
 /// The [`PivotTableFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottablefieldwells.html) property type.
+///
+/// The field wells for a pivot table visual.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableFieldWells {
     /// `PivotTableAggregatedFieldWells`.
+    ///
+    /// The aggregated field well for the pivot table.
     pub pivot_table_aggregated_field_wells: Option<Val<PivotTableAggregatedFieldWells>>,
 }
 
@@ -26677,33 +30168,68 @@ impl ToValue for PivotTableFieldWells {
 impl Literal for PivotTableFieldWells {}
 
 /// The [`PivotTableOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottableoptions.html) property type.
+///
+/// The table options for a pivot table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableOptions {
     /// `CellStyle`.
+    ///
+    /// The table cell style of cells.
     pub cell_style: Option<Val<TableCellStyle>>,
     /// `CollapsedRowDimensionsVisibility`.
+    ///
+    /// The visibility setting of a pivot table's collapsed row dimension fields. If the value of this
+    /// structure is `HIDDEN` , all collapsed columns in a pivot table are automatically hidden. The default
+    /// value is `VISIBLE` .
     pub collapsed_row_dimensions_visibility: Option<Val<Visibility>>,
     /// `ColumnHeaderStyle`.
+    ///
+    /// The table cell style of the column header.
     pub column_header_style: Option<Val<TableCellStyle>>,
     /// `ColumnNamesVisibility`.
+    ///
+    /// The visibility of the column names.
     pub column_names_visibility: Option<Val<Visibility>>,
     /// `DefaultCellWidth`.
+    ///
+    /// The default cell width of the pivot table.
     pub default_cell_width: Option<Val<String>>,
     /// `MetricPlacement`.
+    ///
+    /// The metric placement (row, column) options.
     pub metric_placement: Option<Val<PivotTableMetricPlacement>>,
     /// `RowAlternateColorOptions`.
+    ///
+    /// The row alternate color options (widget status, row alternate colors).
     pub row_alternate_color_options: Option<Val<RowAlternateColorOptions>>,
     /// `RowFieldNamesStyle`.
+    ///
+    /// The table cell style of row field names.
     pub row_field_names_style: Option<Val<TableCellStyle>>,
     /// `RowHeaderStyle`.
+    ///
+    /// The table cell style of the row headers.
     pub row_header_style: Option<Val<TableCellStyle>>,
     /// `RowsLabelOptions`.
+    ///
+    /// The options for the label that is located above the row headers. This option is only applicable when
+    /// `RowsLayout` is set to `HIERARCHY` .
     pub rows_label_options: Option<Val<PivotTableRowsLabelOptions>>,
     /// `RowsLayout`.
+    ///
+    /// The layout for the row dimension headers of a pivot table. Choose one of the following options.
+    ///
+    /// - `TABULAR` : (Default) Each row field is displayed in a separate column.
+    /// - `HIERARCHY` : All row fields are displayed in a single column. Indentation is used to
+    ///   differentiate row headers of different fields.
     pub rows_layout: Option<Val<PivotTableRowsLayout>>,
     /// `SingleMetricVisibility`.
+    ///
+    /// The visibility of the single metric options.
     pub single_metric_visibility: Option<Val<Visibility>>,
     /// `ToggleButtonsVisibility`.
+    ///
+    /// Determines the visibility of the pivot table.
     pub toggle_buttons_visibility: Option<Val<Visibility>>,
 }
 
@@ -26823,11 +30349,17 @@ impl ToValue for PivotTableOptions {
 impl Literal for PivotTableOptions {}
 
 /// The [`PivotTablePaginatedReportOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottablepaginatedreportoptions.html) property type.
+///
+/// The paginated report options for a pivot table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTablePaginatedReportOptions {
     /// `OverflowColumnHeaderVisibility`.
+    ///
+    /// The visibility of the repeating header rows on each page.
     pub overflow_column_header_visibility: Option<Val<Visibility>>,
     /// `VerticalOverflowVisibility`.
+    ///
+    /// The visibility of the printing table overflow across pages.
     pub vertical_overflow_visibility: Option<Val<Visibility>>,
 }
 
@@ -26881,13 +30413,20 @@ impl ToValue for PivotTablePaginatedReportOptions {
 impl Literal for PivotTablePaginatedReportOptions {}
 
 /// The [`PivotTableRowsLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottablerowslabeloptions.html) property type.
+///
+/// The options for the label thta is located above the row headers. This option is only applicable when
+/// `RowsLayout` is set to `HIERARCHY` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableRowsLabelOptions {
     /// `CustomLabel`.
     ///
+    /// The custom label string for the rows label.
+    ///
     /// - Length: 1 to 1024.
     pub custom_label: Option<Val<String>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the rows label.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -26941,13 +30480,21 @@ impl ToValue for PivotTableRowsLabelOptions {
 impl Literal for PivotTableRowsLabelOptions {}
 
 /// The [`PivotTableSortBy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottablesortby.html) property type.
+///
+/// The sort by field for the field sort options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableSortBy {
     /// `Column`.
+    ///
+    /// The column sort (field id, direction) for the pivot table sort by options.
     pub column: Option<Val<ColumnSort>>,
     /// `DataPath`.
+    ///
+    /// The data path sort (data path value, direction) for the pivot table sort by options.
     pub data_path: Option<Val<DataPathSort>>,
     /// `Field`.
+    ///
+    /// The field sort (field id, direction) for the pivot table sort by options.
     pub field: Option<Val<FieldSort>>,
 }
 
@@ -27007,9 +30554,13 @@ impl ToValue for PivotTableSortBy {
 impl Literal for PivotTableSortBy {}
 
 /// The [`PivotTableSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottablesortconfiguration.html) property type.
+///
+/// The sort configuration for a `PivotTableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableSortConfiguration {
     /// `FieldSortOptions`.
+    ///
+    /// The field sort options for a pivot table sort configuration.
     ///
     /// - Items: 0 to 200.
     pub field_sort_options: Option<Val<Vec<PivotFieldSortOptions>>>,
@@ -27064,15 +30615,25 @@ impl ToValue for PivotTableSortConfiguration {
 impl Literal for PivotTableSortConfiguration {}
 
 /// The [`PivotTableTotalOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottabletotaloptions.html) property type.
+///
+/// The total options for a pivot table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableTotalOptions {
     /// `ColumnSubtotalOptions`.
+    ///
+    /// The column subtotal options.
     pub column_subtotal_options: Option<Val<SubtotalOptions>>,
     /// `ColumnTotalOptions`.
+    ///
+    /// The column total options.
     pub column_total_options: Option<Val<PivotTotalOptions>>,
     /// `RowSubtotalOptions`.
+    ///
+    /// The row subtotal options.
     pub row_subtotal_options: Option<Val<SubtotalOptions>>,
     /// `RowTotalOptions`.
+    ///
+    /// The row total options.
     pub row_total_options: Option<Val<PivotTotalOptions>>,
 }
 
@@ -27138,25 +30699,47 @@ impl ToValue for PivotTableTotalOptions {
 impl Literal for PivotTableTotalOptions {}
 
 /// The [`PivotTableVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottablevisual.html) property type.
+///
+/// A pivot table.
+///
+/// For more information, see [Using pivot
+/// tables](https://docs.aws.amazon.com/quicksight/latest/user/pivot-table.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTableVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<PivotTableConfiguration>>,
     /// `ConditionalFormatting`.
+    ///
+    /// The conditional formatting for a `PivotTableVisual` .
     pub conditional_formatting: Option<Val<PivotTableConditionalFormatting>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers..
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -27251,25 +30834,43 @@ impl ToValue for PivotTableVisual {
 impl Literal for PivotTableVisual {}
 
 /// The [`PivotTotalOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pivottotaloptions.html) property type.
+///
+/// The optional configuration of totals cells in a `PivotTableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PivotTotalOptions {
     /// `CustomLabel`.
+    ///
+    /// The custom label string for the total cells.
     pub custom_label: Option<Val<String>>,
     /// `MetricHeaderCellStyle`.
+    ///
+    /// The cell styling options for the total of header cells.
     pub metric_header_cell_style: Option<Val<TableCellStyle>>,
     /// `Placement`.
+    ///
+    /// The placement (start, end) for the total cells.
     pub placement: Option<Val<TableTotalsPlacement>>,
     /// `ScrollStatus`.
+    ///
+    /// The scroll status (pinned, scrolled) for the total cells.
     pub scroll_status: Option<Val<TableTotalsScrollStatus>>,
     /// `TotalAggregationOptions`.
+    ///
+    /// The total aggregation options for each value field.
     ///
     /// - Items: 0 to 200.
     pub total_aggregation_options: Option<Val<Vec<TotalAggregationOption>>>,
     /// `TotalCellStyle`.
+    ///
+    /// The cell styling options for the total cells.
     pub total_cell_style: Option<Val<TableCellStyle>>,
     /// `TotalsVisibility`.
+    ///
+    /// The visibility configuration for the total cells.
     pub totals_visibility: Option<Val<Visibility>>,
     /// `ValueCellStyle`.
+    ///
+    /// The cell styling options for the totals of value cells.
     pub value_cell_style: Option<Val<TableCellStyle>>,
 }
 
@@ -27364,11 +30965,17 @@ impl ToValue for PivotTotalOptions {
 impl Literal for PivotTotalOptions {}
 
 /// The [`PluginVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pluginvisual.html) property type.
+///
+/// A flexible visualization type that allows engineers to create new custom charts in Quick Sight.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginVisual {
     /// `ChartConfiguration`.
+    ///
+    /// A description of the plugin field wells and their persisted properties.
     pub chart_configuration: Option<Val<PluginVisualConfiguration>>,
     /// `PluginArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) that reflects the plugin and version.
     pub plugin_arn: Option<Val<String>>,
     /// `Subtitle`.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
@@ -27376,9 +30983,13 @@ pub struct PluginVisual {
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
     ///
+    /// The alt text for the visual.
+    ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The ID of the visual that you want to use.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -27469,15 +31080,24 @@ impl ToValue for PluginVisual {
 impl Literal for PluginVisual {}
 
 /// The [`PluginVisualConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pluginvisualconfiguration.html) property type.
+///
+/// The plugin visual configuration. This includes the field wells, sorting options, and persisted
+/// options of the plugin visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginVisualConfiguration {
     /// `FieldWells`.
     ///
+    /// The field wells configuration of the plugin visual.
+    ///
     /// - Items: 0 to 10.
     pub field_wells: Option<Val<Vec<PluginVisualFieldWell>>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of the plugin visual.
     pub sort_configuration: Option<Val<PluginVisualSortConfiguration>>,
     /// `VisualOptions`.
+    ///
+    /// The persisted properties of the plugin visual.
     pub visual_options: Option<Val<PluginVisualOptions>>,
 }
 
@@ -27542,19 +31162,29 @@ impl ToValue for PluginVisualConfiguration {
 impl Literal for PluginVisualConfiguration {}
 
 /// The [`PluginVisualFieldWell`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pluginvisualfieldwell.html) property type.
+///
+/// A collection of field wells for a plugin visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginVisualFieldWell {
     /// `AxisName`.
+    ///
+    /// The semantic axis name for the field well.
     pub axis_name: Option<Val<PluginVisualAxisName>>,
     /// `Dimensions`.
+    ///
+    /// A list of dimensions for the field well.
     ///
     /// - Items: 0 to 200.
     pub dimensions: Option<Val<Vec<DimensionField>>>,
     /// `Measures`.
     ///
+    /// A list of measures that exist in the field well.
+    ///
     /// - Items: 0 to 200.
     pub measures: Option<Val<Vec<MeasureField>>>,
     /// `Unaggregated`.
+    ///
+    /// A list of unaggregated fields that exist in the field well.
     ///
     /// - Items: 0 to 200.
     pub unaggregated: Option<Val<Vec<UnaggregatedField>>>,
@@ -27637,9 +31267,13 @@ impl ToValue for PluginVisualFieldWell {
 impl Literal for PluginVisualFieldWell {}
 
 /// The [`PluginVisualItemsLimitConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pluginvisualitemslimitconfiguration.html) property type.
+///
+/// A query limits configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginVisualItemsLimitConfiguration {
     /// `ItemsLimit`.
+    ///
+    /// Determines how many values are be fetched at once.
     pub items_limit: Option<Val<f64>>,
 }
 
@@ -27687,9 +31321,13 @@ impl ToValue for PluginVisualItemsLimitConfiguration {
 impl Literal for PluginVisualItemsLimitConfiguration {}
 
 /// The [`PluginVisualOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pluginvisualoptions.html) property type.
+///
+/// The options and persisted properties for the plugin visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginVisualOptions {
     /// `VisualProperties`.
+    ///
+    /// The persisted properties and their values.
     pub visual_properties: Option<Val<Vec<PluginVisualProperty>>>,
 }
 
@@ -27742,11 +31380,17 @@ impl ToValue for PluginVisualOptions {
 impl Literal for PluginVisualOptions {}
 
 /// The [`PluginVisualProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pluginvisualproperty.html) property type.
+///
+/// The key value pair of the persisted property.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginVisualProperty {
     /// `Name`.
+    ///
+    /// The name of the plugin visual property.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the plugin visual property.
     pub value: Option<Val<String>>,
 }
 
@@ -27800,9 +31444,13 @@ impl ToValue for PluginVisualProperty {
 impl Literal for PluginVisualProperty {}
 
 /// The [`PluginVisualSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pluginvisualsortconfiguration.html) property type.
+///
+/// Determines how the plugin visual sorts the data during query.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginVisualSortConfiguration {
     /// `PluginVisualTableQuerySort`.
+    ///
+    /// The table query sorting options for the plugin visual.
     pub plugin_visual_table_query_sort: Option<Val<PluginVisualTableQuerySort>>,
 }
 
@@ -27850,11 +31498,17 @@ impl ToValue for PluginVisualSortConfiguration {
 impl Literal for PluginVisualSortConfiguration {}
 
 /// The [`PluginVisualTableQuerySort`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-pluginvisualtablequerysort.html) property type.
+///
+/// The table query sorting options for the plugin visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PluginVisualTableQuerySort {
     /// `ItemsLimitConfiguration`.
+    ///
+    /// The maximum amount of data to be returned by a query.
     pub items_limit_configuration: Option<Val<PluginVisualItemsLimitConfiguration>>,
     /// `RowSort`.
+    ///
+    /// Determines how data is sorted in the response.
     ///
     /// - Items: 0 to 100.
     pub row_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -27915,17 +31569,26 @@ impl ToValue for PluginVisualTableQuerySort {
 impl Literal for PluginVisualTableQuerySort {}
 
 /// The [`PredefinedHierarchy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-predefinedhierarchy.html) property type.
+///
+/// The option that determines the hierarchy of the fields that are defined during data preparation.
+/// These fields are available to use in any analysis that uses the data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PredefinedHierarchy {
     /// `Columns`: required.
+    ///
+    /// The list of columns that define the predefined hierarchy.
     ///
     /// - Items: 1 to 10.
     pub columns: Option<Val<Vec<ColumnIdentifier>>>,
     /// `DrillDownFilters`.
     ///
+    /// The option that determines the drill down filters for the predefined hierarchy.
+    ///
     /// - Items: 0 to 10.
     pub drill_down_filters: Option<Val<Vec<DrillDownFilter>>>,
     /// `HierarchyId`: required.
+    ///
+    /// The hierarchy ID of the predefined hierarchy.
     ///
     /// - Length: 1 to 512.
     pub hierarchy_id: Option<Val<String>>,
@@ -28013,9 +31676,13 @@ impl ToValue for PredefinedHierarchy {
 impl Literal for PredefinedHierarchy {}
 
 /// The [`ProgressBarOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-progressbaroptions.html) property type.
+///
+/// The options that determine the presentation of the progress bar of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProgressBarOptions {
     /// `Visibility`.
+    ///
+    /// The visibility of the progress bar.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -28063,9 +31730,13 @@ impl ToValue for ProgressBarOptions {
 impl Literal for ProgressBarOptions {}
 
 /// The [`QueryExecutionOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-queryexecutionoptions.html) property type.
+///
+/// A structure that describes the query execution options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryExecutionOptions {
     /// `QueryExecutionMode`.
+    ///
+    /// A structure that describes the query execution mode.
     pub query_execution_mode: Option<Val<QueryExecutionMode>>,
 }
 
@@ -28113,17 +31784,25 @@ impl ToValue for QueryExecutionOptions {
 impl Literal for QueryExecutionOptions {}
 
 /// The [`RadarChartAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-radarchartaggregatedfieldwells.html) property type.
+///
+/// The aggregated field well configuration of a `RadarChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RadarChartAggregatedFieldWells {
     /// `Category`.
+    ///
+    /// The aggregated field well categories of a radar chart.
     ///
     /// - Items: 0 to 1.
     pub category: Option<Val<Vec<DimensionField>>>,
     /// `Color`.
     ///
+    /// The color that are assigned to the aggregated field wells of a radar chart.
+    ///
     /// - Items: 0 to 1.
     pub color: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The values that are assigned to the aggregated field wells of a radar chart.
     ///
     /// - Items: 0 to 20.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -28200,9 +31879,13 @@ impl ToValue for RadarChartAggregatedFieldWells {
 impl Literal for RadarChartAggregatedFieldWells {}
 
 /// The [`RadarChartAreaStyleSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-radarchartareastylesettings.html) property type.
+///
+/// The configured style settings of a radar chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RadarChartAreaStyleSettings {
     /// `Visibility`.
+    ///
+    /// The visibility settings of a radar chart.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -28250,45 +31933,79 @@ impl ToValue for RadarChartAreaStyleSettings {
 impl Literal for RadarChartAreaStyleSettings {}
 
 /// The [`RadarChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-radarchartconfiguration.html) property type.
+///
+/// The configuration of a `RadarChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RadarChartConfiguration {
     /// `AlternateBandColorsVisibility`.
+    ///
+    /// Determines the visibility of the colors of alternatign bands in a radar chart.
     pub alternate_band_colors_visibility: Option<Val<Visibility>>,
     /// `AlternateBandEvenColor`.
+    ///
+    /// The color of the even-numbered alternate bands of a radar chart.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub alternate_band_even_color: Option<Val<String>>,
     /// `AlternateBandOddColor`.
     ///
+    /// The color of the odd-numbered alternate bands of a radar chart.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub alternate_band_odd_color: Option<Val<String>>,
     /// `AxesRangeScale`.
+    ///
+    /// The axis behavior options of a radar chart.
     pub axes_range_scale: Option<Val<RadarChartAxesRangeScale>>,
     /// `BaseSeriesSettings`.
+    ///
+    /// The base sreies settings of a radar chart.
     pub base_series_settings: Option<Val<RadarChartSeriesSettings>>,
     /// `CategoryAxis`.
+    ///
+    /// The category axis of a radar chart.
     pub category_axis: Option<Val<AxisDisplayOptions>>,
     /// `CategoryLabelOptions`.
+    ///
+    /// The category label options of a radar chart.
     pub category_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ColorAxis`.
+    ///
+    /// The color axis of a radar chart.
     pub color_axis: Option<Val<AxisDisplayOptions>>,
     /// `ColorLabelOptions`.
+    ///
+    /// The color label options of a radar chart.
     pub color_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field well configuration of a `RadarChartVisual` .
     pub field_wells: Option<Val<RadarChartFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `Shape`.
+    ///
+    /// The shape of the radar chart.
     pub shape: Option<Val<RadarChartShape>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a `RadarChartVisual` .
     pub sort_configuration: Option<Val<RadarChartSortConfiguration>>,
     /// `StartAngle`.
+    ///
+    /// The start angle of a radar chart's axis.
     ///
     /// - Range: -360 to 360.
     pub start_angle: Option<Val<f64>>,
     /// `VisualPalette`.
+    ///
+    /// The palette (chart color) display setup of the visual.
     pub visual_palette: Option<Val<VisualPalette>>,
 }
 
@@ -28426,9 +32143,13 @@ impl ToValue for RadarChartConfiguration {
 impl Literal for RadarChartConfiguration {}
 
 /// The [`RadarChartFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-radarchartfieldwells.html) property type.
+///
+/// The field wells of a radar chart visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RadarChartFieldWells {
     /// `RadarChartAggregatedFieldWells`.
+    ///
+    /// The aggregated field wells of a radar chart visual.
     pub radar_chart_aggregated_field_wells: Option<Val<RadarChartAggregatedFieldWells>>,
 }
 
@@ -28476,9 +32197,13 @@ impl ToValue for RadarChartFieldWells {
 impl Literal for RadarChartFieldWells {}
 
 /// The [`RadarChartSeriesSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-radarchartseriessettings.html) property type.
+///
+/// The series settings of a radar chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RadarChartSeriesSettings {
     /// `AreaStyleSettings`.
+    ///
+    /// The area style settings of a radar chart.
     pub area_style_settings: Option<Val<RadarChartAreaStyleSettings>>,
 }
 
@@ -28526,17 +32251,27 @@ impl ToValue for RadarChartSeriesSettings {
 impl Literal for RadarChartSeriesSettings {}
 
 /// The [`RadarChartSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-radarchartsortconfiguration.html) property type.
+///
+/// The sort configuration of a `RadarChartVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RadarChartSortConfiguration {
     /// `CategoryItemsLimit`.
+    ///
+    /// The category items limit for a radar chart.
     pub category_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `CategorySort`.
+    ///
+    /// The category sort options of a radar chart.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
     /// `ColorItemsLimit`.
+    ///
+    /// The color items limit of a radar chart.
     pub color_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `ColorSort`.
+    ///
+    /// The color sort configuration of a radar chart.
     ///
     /// - Items: 0 to 100.
     pub color_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -28614,27 +32349,45 @@ impl ToValue for RadarChartSortConfiguration {
 impl Literal for RadarChartSortConfiguration {}
 
 /// The [`RadarChartVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-radarchartvisual.html) property type.
+///
+/// A radar chart visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RadarChartVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<RadarChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -28734,9 +32487,13 @@ impl ToValue for RadarChartVisual {
 impl Literal for RadarChartVisual {}
 
 /// The [`RangeEndsLabelType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-rangeendslabeltype.html) property type.
+///
+/// The range ends label type of a data path label.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RangeEndsLabelType {
     /// `Visibility`.
+    ///
+    /// The visibility of the range ends label.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -28784,15 +32541,28 @@ impl ToValue for RangeEndsLabelType {
 impl Literal for RangeEndsLabelType {}
 
 /// The [`ReferenceLine`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-referenceline.html) property type.
+///
+/// The reference line visual display options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceLine {
     /// `DataConfiguration`: required.
+    ///
+    /// The data configuration of the reference line.
     pub data_configuration: Option<Val<ReferenceLineDataConfiguration>>,
     /// `LabelConfiguration`.
+    ///
+    /// The label configuration of the reference line.
     pub label_configuration: Option<Val<ReferenceLineLabelConfiguration>>,
     /// `Status`.
+    ///
+    /// The status of the reference line. Choose one of the following options:
+    ///
+    /// - `ENABLE`
+    /// - `DISABLE`
     pub status: Option<Val<WidgetStatus>>,
     /// `StyleConfiguration`.
+    ///
+    /// The style configuration of the reference line.
     pub style_configuration: Option<Val<ReferenceLineStyleConfiguration>>,
 }
 
@@ -28870,9 +32640,13 @@ impl ToValue for ReferenceLine {
 impl Literal for ReferenceLine {}
 
 /// The [`ReferenceLineCustomLabelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-referencelinecustomlabelconfiguration.html) property type.
+///
+/// The configuration for a custom label on a `ReferenceLine` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceLineCustomLabelConfiguration {
     /// `CustomLabel`: required.
+    ///
+    /// The string text of the custom label.
     ///
     /// - Pattern: `\S`.
     pub custom_label: Option<Val<String>>,
@@ -28929,15 +32703,31 @@ impl ToValue for ReferenceLineCustomLabelConfiguration {
 impl Literal for ReferenceLineCustomLabelConfiguration {}
 
 /// The [`ReferenceLineDataConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-referencelinedataconfiguration.html) property type.
+///
+/// The data configuration of the reference line.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceLineDataConfiguration {
     /// `AxisBinding`.
+    ///
+    /// The axis binding type of the reference line. Choose one of the following options:
+    ///
+    /// - `PrimaryY`
+    /// - `SecondaryY`
     pub axis_binding: Option<Val<AxisBinding>>,
     /// `DynamicConfiguration`.
+    ///
+    /// The dynamic configuration of the reference line data configuration.
     pub dynamic_configuration: Option<Val<ReferenceLineDynamicDataConfiguration>>,
     /// `SeriesType`.
+    ///
+    /// The series type of the reference line data configuration. Choose one of the following options:
+    ///
+    /// - `BAR`
+    /// - `LINE`
     pub series_type: Option<Val<ReferenceLineSeriesType>>,
     /// `StaticConfiguration`.
+    ///
+    /// The static data configuration of the reference line data configuration.
     pub static_configuration: Option<Val<ReferenceLineStaticDataConfiguration>>,
 }
 
@@ -29003,13 +32793,21 @@ impl ToValue for ReferenceLineDataConfiguration {
 impl Literal for ReferenceLineDataConfiguration {}
 
 /// The [`ReferenceLineDynamicDataConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-referencelinedynamicdataconfiguration.html) property type.
+///
+/// The dynamic configuration of the reference line data configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceLineDynamicDataConfiguration {
     /// `Calculation`: required.
+    ///
+    /// The calculation that is used in the dynamic data.
     pub calculation: Option<Val<NumericalAggregationFunction>>,
     /// `Column`: required.
+    ///
+    /// The column that the dynamic data targets.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `MeasureAggregationFunction`.
+    ///
+    /// The aggregation function that is used in the dynamic data.
     pub measure_aggregation_function: Option<Val<AggregationFunction>>,
 }
 
@@ -29087,21 +32885,44 @@ impl ToValue for ReferenceLineDynamicDataConfiguration {
 impl Literal for ReferenceLineDynamicDataConfiguration {}
 
 /// The [`ReferenceLineLabelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-referencelinelabelconfiguration.html) property type.
+///
+/// The label configuration of a reference line.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceLineLabelConfiguration {
     /// `CustomLabelConfiguration`.
+    ///
+    /// The custom label configuration of the label in a reference line.
     pub custom_label_configuration: Option<Val<ReferenceLineCustomLabelConfiguration>>,
     /// `FontColor`.
+    ///
+    /// The font color configuration of the label in a reference line.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub font_color: Option<Val<String>>,
     /// `FontConfiguration`.
+    ///
+    /// The font configuration of the label in a reference line.
     pub font_configuration: Option<Val<FontConfiguration>>,
     /// `HorizontalPosition`.
+    ///
+    /// The horizontal position configuration of the label in a reference line. Choose one of the following
+    /// options:
+    ///
+    /// - `LEFT`
+    /// - `CENTER`
+    /// - `RIGHT`
     pub horizontal_position: Option<Val<ReferenceLineLabelHorizontalPosition>>,
     /// `ValueLabelConfiguration`.
+    ///
+    /// The value label configuration of the label in a reference line.
     pub value_label_configuration: Option<Val<ReferenceLineValueLabelConfiguration>>,
     /// `VerticalPosition`.
+    ///
+    /// The vertical position configuration of the label in a reference line. Choose one of the following
+    /// options:
+    ///
+    /// - `ABOVE`
+    /// - `BELOW`
     pub vertical_position: Option<Val<ReferenceLineLabelVerticalPosition>>,
 }
 
@@ -29179,9 +33000,13 @@ impl ToValue for ReferenceLineLabelConfiguration {
 impl Literal for ReferenceLineLabelConfiguration {}
 
 /// The [`ReferenceLineStaticDataConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-referencelinestaticdataconfiguration.html) property type.
+///
+/// The static data configuration of the reference line data configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceLineStaticDataConfiguration {
     /// `Value`: required.
+    ///
+    /// The double input of the static data.
     pub value: Option<Val<f64>>,
 }
 
@@ -29236,13 +33061,23 @@ impl ToValue for ReferenceLineStaticDataConfiguration {
 impl Literal for ReferenceLineStaticDataConfiguration {}
 
 /// The [`ReferenceLineStyleConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-referencelinestyleconfiguration.html) property type.
+///
+/// The style configuration of the reference line.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceLineStyleConfiguration {
     /// `Color`.
     ///
+    /// The hex color of the reference line.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `Pattern`.
+    ///
+    /// The pattern type of the line style. Choose one of the following options:
+    ///
+    /// - `SOLID`
+    /// - `DASHED`
+    /// - `DOTTED`
     pub pattern: Option<Val<ReferenceLinePatternType>>,
 }
 
@@ -29296,11 +33131,20 @@ impl ToValue for ReferenceLineStyleConfiguration {
 impl Literal for ReferenceLineStyleConfiguration {}
 
 /// The [`ReferenceLineValueLabelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-referencelinevaluelabelconfiguration.html) property type.
+///
+/// The value label configuration of the label in a reference line.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReferenceLineValueLabelConfiguration {
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of the value label.
     pub format_configuration: Option<Val<NumericFormatConfiguration>>,
     /// `RelativePosition`.
+    ///
+    /// The relative position of the value label. Choose one of the following options:
+    ///
+    /// - `BEFORE_CUSTOM_LABEL`
+    /// - `AFTER_CUSTOM_LABEL`
     pub relative_position: Option<Val<ReferenceLineValueLabelRelativePosition>>,
 }
 
@@ -29354,15 +33198,23 @@ impl ToValue for ReferenceLineValueLabelConfiguration {
 impl Literal for ReferenceLineValueLabelConfiguration {}
 
 /// The [`RelativeDateTimeControlDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-relativedatetimecontroldisplayoptions.html) property type.
+///
+/// The display options of a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RelativeDateTimeControlDisplayOptions {
     /// `DateTimeFormat`.
     ///
+    /// Customize how dates are formatted in controls.
+    ///
     /// - Length: 1 to 128.
     pub date_time_format: Option<Val<String>>,
     /// `InfoIconLabelOptions`.
+    ///
+    /// The configuration of info icon label options.
     pub info_icon_label_options: Option<Val<SheetControlInfoIconLabelOptions>>,
     /// `TitleOptions`.
+    ///
+    /// The options to configure the title visibility, name, and font size.
     pub title_options: Option<Val<LabelOptions>>,
 }
 
@@ -29422,35 +33274,70 @@ impl ToValue for RelativeDateTimeControlDisplayOptions {
 impl Literal for RelativeDateTimeControlDisplayOptions {}
 
 /// The [`RelativeDatesFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-relativedatesfilter.html) property type.
+///
+/// A `RelativeDatesFilter` filters relative dates values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RelativeDatesFilter {
     /// `AnchorDateConfiguration`: required.
+    ///
+    /// The date configuration of the filter.
     pub anchor_date_configuration: Option<Val<AnchorDateConfiguration>>,
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `DefaultFilterControlConfiguration`.
+    ///
+    /// The default configurations for the associated controls. This applies only for filters that are
+    /// scoped to multiple sheets.
     pub default_filter_control_configuration: Option<Val<DefaultFilterControlConfiguration>>,
     /// `ExcludePeriodConfiguration`.
+    ///
+    /// The configuration for the exclude period of the filter.
     pub exclude_period_configuration: Option<Val<ExcludePeriodConfiguration>>,
     /// `FilterId`: required.
+    ///
+    /// An identifier that uniquely identifies a filter within a dashboard, analysis, or template.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_id: Option<Val<String>>,
     /// `MinimumGranularity`.
+    ///
+    /// The minimum granularity (period granularity) of the relative dates filter.
     pub minimum_granularity: Option<Val<TimeGranularity>>,
     /// `NullOption`: required.
+    ///
+    /// This option determines how null values should be treated when filtering data.
+    ///
+    /// - `ALL_VALUES` : Include null values in filtered results.
+    /// - `NULLS_ONLY` : Only include null values in filtered results.
+    /// - `NON_NULLS_ONLY` : Exclude null values from filtered results.
     pub null_option: Option<Val<FilterNullOption>>,
     /// `ParameterName`.
+    ///
+    /// The parameter whose value should be used for the filter value.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub parameter_name: Option<Val<String>>,
     /// `RelativeDateType`: required.
+    ///
+    /// The range date type of the filter. Choose one of the options below:
+    ///
+    /// - `PREVIOUS`
+    /// - `THIS`
+    /// - `LAST`
+    /// - `NOW`
+    /// - `NEXT`
     pub relative_date_type: Option<Val<RelativeDateType>>,
     /// `RelativeDateValue`.
+    ///
+    /// The date value of the filter.
     pub relative_date_value: Option<Val<f64>>,
     /// `TimeGranularity`: required.
+    ///
+    /// The level of time precision that is used to aggregate `DateTime` values.
     pub time_granularity: Option<Val<TimeGranularity>>,
 }
 
@@ -29603,13 +33490,26 @@ impl ToValue for RelativeDatesFilter {
 impl Literal for RelativeDatesFilter {}
 
 /// The [`ResourcePermission`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-resourcepermission.html) property type.
+///
+/// Permission for the resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePermission {
     /// `Actions`: required.
     ///
+    /// The IAM action to grant or revoke permissions on.
+    ///
     /// - Items: 1 to 20.
     pub actions: Option<Val<Vec<String>>>,
     /// `Principal`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the principal. This can be one of the following:
+    ///
+    /// - The ARN of an Amazon Quick user or group associated with a data source or dataset. (This is
+    ///   common.)
+    /// - The ARN of an Amazon Quick user, group, or namespace associated with an analysis, dashboard,
+    ///   template, or theme. (This is common.)
+    /// - The ARN of an AWS account root: This is an IAM ARN rather than a Quick ARN. Use this option only
+    ///   to share resources (templates) across AWS accounts . (This is less common.)
     ///
     /// - Length: 1 to 256.
     pub principal: Option<Val<String>>,
@@ -29679,13 +33579,19 @@ impl ToValue for ResourcePermission {
 impl Literal for ResourcePermission {}
 
 /// The [`RollingDateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-rollingdateconfiguration.html) property type.
+///
+/// The rolling date configuration of a date time filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RollingDateConfiguration {
     /// `DataSetIdentifier`.
     ///
+    /// The data set that is used in the rolling date configuration.
+    ///
     /// - Length: 1 to 2048.
     pub data_set_identifier: Option<Val<String>>,
     /// `Expression`: required.
+    ///
+    /// The expression of the rolling date configuration.
     ///
     /// - Length: 1 to 4096.
     pub expression: Option<Val<String>>,
@@ -29748,15 +33654,23 @@ impl ToValue for RollingDateConfiguration {
 impl Literal for RollingDateConfiguration {}
 
 /// The [`RowAlternateColorOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-rowalternatecoloroptions.html) property type.
+///
+/// Determines the row alternate color options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RowAlternateColorOptions {
     /// `RowAlternateColors`.
     ///
+    /// Determines the list of row alternate colors.
+    ///
     /// - Items: 0 to 1.
     pub row_alternate_colors: Option<Val<Vec<String>>>,
     /// `Status`.
+    ///
+    /// Determines the widget status.
     pub status: Option<Val<WidgetStatus>>,
     /// `UsePrimaryBackgroundColor`.
+    ///
+    /// The primary background color options for alternate rows.
     pub use_primary_background_color: Option<Val<WidgetStatus>>,
 }
 
@@ -29821,11 +33735,24 @@ impl ToValue for RowAlternateColorOptions {
 impl Literal for RowAlternateColorOptions {}
 
 /// The [`SameSheetTargetVisualConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-samesheettargetvisualconfiguration.html) property type.
+///
+/// The configuration of the same-sheet target visuals that you want to be filtered.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SameSheetTargetVisualConfiguration {
     /// `TargetVisualOptions`.
+    ///
+    /// The options that choose the target visual in the same sheet.
+    ///
+    /// Valid values are defined as follows:
+    ///
+    /// - `ALL_VISUALS` : Applies the filter operation to all visuals in the same sheet.
     pub target_visual_options: Option<Val<TargetVisualOptions>>,
     /// `TargetVisuals`.
+    ///
+    /// A list of the target visual IDs that are located in the same sheet of the analysis.
     ///
     /// - Items: 1 to 50.
     pub target_visuals: Option<Val<Vec<String>>>,
@@ -29886,17 +33813,25 @@ impl ToValue for SameSheetTargetVisualConfiguration {
 impl Literal for SameSheetTargetVisualConfiguration {}
 
 /// The [`SankeyDiagramAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sankeydiagramaggregatedfieldwells.html) property type.
+///
+/// The field well configuration of a sankey diagram.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SankeyDiagramAggregatedFieldWells {
     /// `Destination`.
+    ///
+    /// The destination field wells of a sankey diagram.
     ///
     /// - Items: 0 to 200.
     pub destination: Option<Val<Vec<DimensionField>>>,
     /// `Source`.
     ///
+    /// The source field wells of a sankey diagram.
+    ///
     /// - Items: 0 to 200.
     pub source: Option<Val<Vec<DimensionField>>>,
     /// `Weight`.
+    ///
+    /// The weight field wells of a sankey diagram.
     ///
     /// - Items: 0 to 200.
     pub weight: Option<Val<Vec<MeasureField>>>,
@@ -29973,15 +33908,25 @@ impl ToValue for SankeyDiagramAggregatedFieldWells {
 impl Literal for SankeyDiagramAggregatedFieldWells {}
 
 /// The [`SankeyDiagramChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sankeydiagramchartconfiguration.html) property type.
+///
+/// The configuration of a sankey diagram.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SankeyDiagramChartConfiguration {
     /// `DataLabels`.
+    ///
+    /// The data label configuration of a sankey diagram.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field well configuration of a sankey diagram.
     pub field_wells: Option<Val<SankeyDiagramFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a sankey diagram.
     pub sort_configuration: Option<Val<SankeyDiagramSortConfiguration>>,
 }
 
@@ -30047,9 +33992,13 @@ impl ToValue for SankeyDiagramChartConfiguration {
 impl Literal for SankeyDiagramChartConfiguration {}
 
 /// The [`SankeyDiagramFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sankeydiagramfieldwells.html) property type.
+///
+/// The field well configuration of a sankey diagram.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SankeyDiagramFieldWells {
     /// `SankeyDiagramAggregatedFieldWells`.
+    ///
+    /// The field well configuration of a sankey diagram.
     pub sankey_diagram_aggregated_field_wells: Option<Val<SankeyDiagramAggregatedFieldWells>>,
 }
 
@@ -30100,13 +34049,21 @@ impl ToValue for SankeyDiagramFieldWells {
 impl Literal for SankeyDiagramFieldWells {}
 
 /// The [`SankeyDiagramSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sankeydiagramsortconfiguration.html) property type.
+///
+/// The sort configuration of a sankey diagram.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SankeyDiagramSortConfiguration {
     /// `DestinationItemsLimit`.
+    ///
+    /// The limit on the number of destination nodes that are displayed in a sankey diagram.
     pub destination_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `SourceItemsLimit`.
+    ///
+    /// The limit on the number of source nodes that are displayed in a sankey diagram.
     pub source_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `WeightSort`.
+    ///
+    /// The sort configuration of the weight fields.
     ///
     /// - Items: 0 to 100.
     pub weight_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -30173,23 +34130,43 @@ impl ToValue for SankeyDiagramSortConfiguration {
 impl Literal for SankeyDiagramSortConfiguration {}
 
 /// The [`SankeyDiagramVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sankeydiagramvisual.html) property type.
+///
+/// A sankey diagram.
+///
+/// For more information, see [Using Sankey
+/// diagrams](https://docs.aws.amazon.com/quicksight/latest/user/sankey-diagram.html) in the *Amazon
+/// Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SankeyDiagramVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration of a sankey diagram.
     pub chart_configuration: Option<Val<SankeyDiagramChartConfiguration>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -30278,25 +34255,41 @@ impl ToValue for SankeyDiagramVisual {
 impl Literal for SankeyDiagramVisual {}
 
 /// The [`ScatterPlotCategoricallyAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-scatterplotcategoricallyaggregatedfieldwells.html) property type.
+///
+/// The aggregated field well of a scatter plot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScatterPlotCategoricallyAggregatedFieldWells {
     /// `Category`.
+    ///
+    /// The category field well of a scatter plot.
     ///
     /// - Items: 0 to 200.
     pub category: Option<Val<Vec<DimensionField>>>,
     /// `Label`.
     ///
+    /// The label field well of a scatter plot.
+    ///
     /// - Items: 0 to 200.
     pub label: Option<Val<Vec<DimensionField>>>,
     /// `Size`.
+    ///
+    /// The size field well of a scatter plot.
     ///
     /// - Items: 0 to 200.
     pub size: Option<Val<Vec<MeasureField>>>,
     /// `XAxis`.
     ///
+    /// The x-axis field well of a scatter plot.
+    ///
+    /// The x-axis is aggregated by category.
+    ///
     /// - Items: 0 to 200.
     pub x_axis: Option<Val<Vec<MeasureField>>>,
     /// `YAxis`.
+    ///
+    /// The y-axis field well of a scatter plot.
+    ///
+    /// The y-axis is aggregated by category.
     ///
     /// - Items: 0 to 200.
     pub y_axis: Option<Val<Vec<MeasureField>>>,
@@ -30395,29 +34388,55 @@ impl ToValue for ScatterPlotCategoricallyAggregatedFieldWells {
 impl Literal for ScatterPlotCategoricallyAggregatedFieldWells {}
 
 /// The [`ScatterPlotConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-scatterplotconfiguration.html) property type.
+///
+/// The configuration of a scatter plot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScatterPlotConfiguration {
     /// `DataLabels`.
+    ///
+    /// The options that determine if visual data labels are displayed.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<ScatterPlotFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a scatter plot.
     pub sort_configuration: Option<Val<ScatterPlotSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The legend display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
     /// `VisualPalette`.
+    ///
+    /// The palette (chart color) display setup of the visual.
     pub visual_palette: Option<Val<VisualPalette>>,
     /// `XAxisDisplayOptions`.
+    ///
+    /// The label display options (grid line, range, scale, and axis step) of the scatter plot's x-axis.
     pub x_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `XAxisLabelOptions`.
+    ///
+    /// The label options (label text, label visibility, and sort icon visibility) of the scatter plot's
+    /// x-axis.
     pub x_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `YAxisDisplayOptions`.
+    ///
+    /// The label display options (grid line, range, scale, and axis step) of the scatter plot's y-axis.
     pub y_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `YAxisLabelOptions`.
+    ///
+    /// The label options (label text, label visibility, and sort icon visibility) of the scatter plot's
+    /// y-axis.
     pub y_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
 }
 
@@ -30525,11 +34544,22 @@ impl ToValue for ScatterPlotConfiguration {
 impl Literal for ScatterPlotConfiguration {}
 
 /// The [`ScatterPlotFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-scatterplotfieldwells.html) property type.
+///
+/// The field well configuration of a scatter plot.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScatterPlotFieldWells {
     /// `ScatterPlotCategoricallyAggregatedFieldWells`.
+    ///
+    /// The aggregated field wells of a scatter plot. The x and y-axes of scatter plots with aggregated
+    /// field wells are aggregated by category, label, or both.
     pub scatter_plot_categorically_aggregated_field_wells: Option<Val<ScatterPlotCategoricallyAggregatedFieldWells>>,
     /// `ScatterPlotUnaggregatedFieldWells`.
+    ///
+    /// The unaggregated field wells of a scatter plot. The x and y-axes of these scatter plots are
+    /// unaggregated.
     pub scatter_plot_unaggregated_field_wells: Option<Val<ScatterPlotUnaggregatedFieldWells>>,
 }
 
@@ -30593,6 +34623,8 @@ impl ToValue for ScatterPlotFieldWells {
 impl Literal for ScatterPlotFieldWells {}
 
 /// The [`ScatterPlotSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-scatterplotsortconfiguration.html) property type.
+///
+/// The sort configuration of a scatter plot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScatterPlotSortConfiguration {
     /// `ScatterPlotLimitConfiguration`.
@@ -30643,25 +34675,41 @@ impl ToValue for ScatterPlotSortConfiguration {
 impl Literal for ScatterPlotSortConfiguration {}
 
 /// The [`ScatterPlotUnaggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-scatterplotunaggregatedfieldwells.html) property type.
+///
+/// The unaggregated field wells of a scatter plot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScatterPlotUnaggregatedFieldWells {
     /// `Category`.
+    ///
+    /// The category field well of a scatter plot.
     ///
     /// - Items: 0 to 200.
     pub category: Option<Val<Vec<DimensionField>>>,
     /// `Label`.
     ///
+    /// The label field well of a scatter plot.
+    ///
     /// - Items: 0 to 200.
     pub label: Option<Val<Vec<DimensionField>>>,
     /// `Size`.
+    ///
+    /// The size field well of a scatter plot.
     ///
     /// - Items: 0 to 200.
     pub size: Option<Val<Vec<MeasureField>>>,
     /// `XAxis`.
     ///
+    /// The x-axis field well of a scatter plot.
+    ///
+    /// The x-axis is a dimension field and cannot be aggregated.
+    ///
     /// - Items: 0 to 200.
     pub x_axis: Option<Val<Vec<DimensionField>>>,
     /// `YAxis`.
+    ///
+    /// The y-axis field well of a scatter plot.
+    ///
+    /// The y-axis is a dimension field and cannot be aggregated.
     ///
     /// - Items: 0 to 200.
     pub y_axis: Option<Val<Vec<DimensionField>>>,
@@ -30760,27 +34808,49 @@ impl ToValue for ScatterPlotUnaggregatedFieldWells {
 impl Literal for ScatterPlotUnaggregatedFieldWells {}
 
 /// The [`ScatterPlotVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-scatterplotvisual.html) property type.
+///
+/// A scatter plot.
+///
+/// For more information, see [Using scatter
+/// plots](https://docs.aws.amazon.com/quicksight/latest/user/scatter-plot.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScatterPlotVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<ScatterPlotConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -30880,11 +34950,17 @@ impl ToValue for ScatterPlotVisual {
 impl Literal for ScatterPlotVisual {}
 
 /// The [`ScrollBarOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-scrollbaroptions.html) property type.
+///
+/// The visual display options for a data zoom scroll bar.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScrollBarOptions {
     /// `Visibility`.
+    ///
+    /// The visibility of the data zoom scroll bar.
     pub visibility: Option<Val<Visibility>>,
     /// `VisibleRange`.
+    ///
+    /// The visibility range for the data zoom scroll bar.
     pub visible_range: Option<Val<VisibleRangeOptions>>,
 }
 
@@ -30938,9 +35014,13 @@ impl ToValue for ScrollBarOptions {
 impl Literal for ScrollBarOptions {}
 
 /// The [`SecondaryValueOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-secondaryvalueoptions.html) property type.
+///
+/// The options that determine the presentation of the secondary value of a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecondaryValueOptions {
     /// `Visibility`.
+    ///
+    /// Determines the visibility of the secondary value.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -30988,9 +35068,13 @@ impl ToValue for SecondaryValueOptions {
 impl Literal for SecondaryValueOptions {}
 
 /// The [`SectionAfterPageBreak`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sectionafterpagebreak.html) property type.
+///
+/// The configuration of a page break after a section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SectionAfterPageBreak {
     /// `Status`.
+    ///
+    /// The option that enables or disables a page break at the end of a section.
     pub status: Option<Val<SectionPageBreakStatus>>,
 }
 
@@ -31038,9 +35122,13 @@ impl ToValue for SectionAfterPageBreak {
 impl Literal for SectionAfterPageBreak {}
 
 /// The [`SectionBasedLayoutCanvasSizeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sectionbasedlayoutcanvassizeoptions.html) property type.
+///
+/// The options for the canvas of a section-based layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SectionBasedLayoutCanvasSizeOptions {
     /// `PaperCanvasSizeOptions`.
+    ///
+    /// The options for a paper canvas of a section-based layout.
     pub paper_canvas_size_options: Option<Val<SectionBasedLayoutPaperCanvasSizeOptions>>,
 }
 
@@ -31091,19 +35179,29 @@ impl ToValue for SectionBasedLayoutCanvasSizeOptions {
 impl Literal for SectionBasedLayoutCanvasSizeOptions {}
 
 /// The [`SectionBasedLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sectionbasedlayoutconfiguration.html) property type.
+///
+/// The configuration for a section-based layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SectionBasedLayoutConfiguration {
     /// `BodySections`: required.
     ///
+    /// A list of body section configurations.
+    ///
     /// - Items: 0 to 28.
     pub body_sections: Option<Val<Vec<BodySectionConfiguration>>>,
     /// `CanvasSizeOptions`: required.
+    ///
+    /// The options for the canvas of a section-based layout.
     pub canvas_size_options: Option<Val<SectionBasedLayoutCanvasSizeOptions>>,
     /// `FooterSections`: required.
+    ///
+    /// A list of footer section configurations.
     ///
     /// - Items: 0 to 1.
     pub footer_sections: Option<Val<Vec<HeaderFooterSectionConfiguration>>>,
     /// `HeaderSections`: required.
+    ///
+    /// A list of header section configurations.
     ///
     /// - Items: 0 to 1.
     pub header_sections: Option<Val<Vec<HeaderFooterSectionConfiguration>>>,
@@ -31231,13 +35329,24 @@ impl ToValue for SectionBasedLayoutConfiguration {
 impl Literal for SectionBasedLayoutConfiguration {}
 
 /// The [`SectionBasedLayoutPaperCanvasSizeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sectionbasedlayoutpapercanvassizeoptions.html) property type.
+///
+/// The options for a paper canvas of a section-based layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SectionBasedLayoutPaperCanvasSizeOptions {
     /// `PaperMargin`.
+    ///
+    /// Defines the spacing between the canvas content and the top, bottom, left, and right edges.
     pub paper_margin: Option<Val<Spacing>>,
     /// `PaperOrientation`.
+    ///
+    /// The paper orientation that is used to define canvas dimensions. Choose one of the following options:
+    ///
+    /// - PORTRAIT
+    /// - LANDSCAPE
     pub paper_orientation: Option<Val<PaperOrientation>>,
     /// `PaperSize`.
+    ///
+    /// The paper size that is used to define canvas dimensions.
     pub paper_size: Option<Val<PaperSize>>,
 }
 
@@ -31297,9 +35406,13 @@ impl ToValue for SectionBasedLayoutPaperCanvasSizeOptions {
 impl Literal for SectionBasedLayoutPaperCanvasSizeOptions {}
 
 /// The [`SectionLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sectionlayoutconfiguration.html) property type.
+///
+/// The layout configuration of a section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SectionLayoutConfiguration {
     /// `FreeFormLayout`: required.
+    ///
+    /// The free-form layout configuration of a section.
     pub free_form_layout: Option<Val<FreeFormSectionLayoutConfiguration>>,
 }
 
@@ -31358,9 +35471,13 @@ impl ToValue for SectionLayoutConfiguration {
 impl Literal for SectionLayoutConfiguration {}
 
 /// The [`SectionPageBreakConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sectionpagebreakconfiguration.html) property type.
+///
+/// The configuration of a page break for a section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SectionPageBreakConfiguration {
     /// `After`.
+    ///
+    /// The configuration of a page break after a section.
     pub after: Option<Val<SectionAfterPageBreak>>,
 }
 
@@ -31408,11 +35525,21 @@ impl ToValue for SectionPageBreakConfiguration {
 impl Literal for SectionPageBreakConfiguration {}
 
 /// The [`SectionStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sectionstyle.html) property type.
+///
+/// The options that style a section.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SectionStyle {
     /// `Height`.
+    ///
+    /// The height of a section.
+    ///
+    /// Heights can only be defined for header and footer sections. The default height margin is 0.5 inches.
     pub height: Option<Val<String>>,
     /// `Padding`.
+    ///
+    /// The spacing between section content and its top, bottom, left, and right edges.
+    ///
+    /// There is no padding by default.
     pub padding: Option<Val<Spacing>>,
 }
 
@@ -31466,9 +35593,17 @@ impl ToValue for SectionStyle {
 impl Literal for SectionStyle {}
 
 /// The [`SelectedSheetsFilterScopeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-selectedsheetsfilterscopeconfiguration.html) property type.
+///
+/// The configuration for applying a filter to specific sheets or visuals. You can apply this filter to
+/// multiple visuals that are on one sheet or to all visuals on a sheet.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelectedSheetsFilterScopeConfiguration {
     /// `SheetVisualScopingConfigurations`.
+    ///
+    /// The sheet ID and visual IDs of the sheet and visuals that the filter is applied to.
     ///
     /// - Items: 1 to 50.
     pub sheet_visual_scoping_configurations: Option<Val<Vec<SheetVisualScopingConfiguration>>>,
@@ -31529,11 +35664,20 @@ impl ToValue for SelectedSheetsFilterScopeConfiguration {
 impl Literal for SelectedSheetsFilterScopeConfiguration {}
 
 /// The [`SeriesItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-seriesitem.html) property type.
+///
+/// The series item configuration of a line chart.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SeriesItem {
     /// `DataFieldSeriesItem`.
+    ///
+    /// The data field series item configuration of a line chart.
     pub data_field_series_item: Option<Val<DataFieldSeriesItem>>,
     /// `FieldSeriesItem`.
+    ///
+    /// The field series item configuration of a line chart.
     pub field_series_item: Option<Val<FieldSeriesItem>>,
 }
 
@@ -31587,9 +35731,13 @@ impl ToValue for SeriesItem {
 impl Literal for SeriesItem {}
 
 /// The [`SetParameterValueConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-setparametervalueconfiguration.html) property type.
+///
+/// The configuration of adding parameters in action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SetParameterValueConfiguration {
     /// `DestinationParameterName`: required.
+    ///
+    /// The destination parameter name of the `SetParameterValueConfiguration` .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
@@ -31667,9 +35815,13 @@ impl ToValue for SetParameterValueConfiguration {
 impl Literal for SetParameterValueConfiguration {}
 
 /// The [`ShapeConditionalFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-shapeconditionalformat.html) property type.
+///
+/// The shape conditional formatting of a filled map visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShapeConditionalFormat {
     /// `BackgroundColor`: required.
+    ///
+    /// The conditional formatting for the shape background color of a filled map visual.
     pub background_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -31724,13 +35876,19 @@ impl ToValue for ShapeConditionalFormat {
 impl Literal for ShapeConditionalFormat {}
 
 /// The [`SheetControlInfoIconLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sheetcontrolinfoiconlabeloptions.html) property type.
+///
+/// A control to display info icons for filters and parameters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetControlInfoIconLabelOptions {
     /// `InfoIconText`.
     ///
+    /// The text content of info icon.
+    ///
     /// - Length: 1 to 100.
     pub info_icon_text: Option<Val<String>>,
     /// `Visibility`.
+    ///
+    /// The visibility configuration of info icon label options.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -31784,9 +35942,13 @@ impl ToValue for SheetControlInfoIconLabelOptions {
 impl Literal for SheetControlInfoIconLabelOptions {}
 
 /// The [`SheetControlLayout`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sheetcontrollayout.html) property type.
+///
+/// A grid layout to define the placement of sheet control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetControlLayout {
     /// `Configuration`: required.
+    ///
+    /// The configuration that determines the elements and canvas size options of sheet control.
     pub configuration: Option<Val<SheetControlLayoutConfiguration>>,
 }
 
@@ -31845,9 +36007,13 @@ impl ToValue for SheetControlLayout {
 impl Literal for SheetControlLayout {}
 
 /// The [`SheetControlLayoutConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sheetcontrollayoutconfiguration.html) property type.
+///
+/// The configuration that determines the elements and canvas size options of sheet control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetControlLayoutConfiguration {
     /// `GridLayout`.
+    ///
+    /// The configuration that determines the elements and canvas size options of sheet control.
     pub grid_layout: Option<Val<GridLayoutConfiguration>>,
 }
 
@@ -31895,52 +36061,95 @@ impl ToValue for SheetControlLayoutConfiguration {
 impl Literal for SheetControlLayoutConfiguration {}
 
 /// The [`SheetDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sheetdefinition.html) property type.
+///
+/// A sheet is an object that contains a set of visuals that are viewed together on one page in a
+/// paginated report. Every analysis and dashboard must contain at least one sheet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetDefinition {
     /// `ContentType`.
+    ///
+    /// The layout content type of the sheet. Choose one of the following options:
+    ///
+    /// - `PAGINATED` : Creates a sheet for a paginated report.
+    /// - `INTERACTIVE` : Creates a sheet for an interactive dashboard.
     pub content_type: Option<Val<SheetContentType>>,
     /// `Description`.
+    ///
+    /// A description of the sheet.
     ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `FilterControls`.
     ///
+    /// The list of filter controls that are on a sheet.
+    ///
+    /// For more information, see [Adding filter controls to analysis
+    /// sheets](https://docs.aws.amazon.com/quicksight/latest/user/filter-controls.html) in the *Amazon
+    /// Quick Suite User Guide* .
+    ///
     /// - Items: 0 to 200.
     pub filter_controls: Option<Val<Vec<FilterControl>>>,
     /// `Images`.
+    ///
+    /// A list of images on a sheet.
     ///
     /// - Items: 0 to 10.
     pub images: Option<Val<Vec<SheetImage>>>,
     /// `Layouts`.
     ///
+    /// Layouts define how the components of a sheet are arranged.
+    ///
+    /// For more information, see [Types of
+    /// layout](https://docs.aws.amazon.com/quicksight/latest/user/types-of-layout.html) in the *Amazon
+    /// Quick Suite User Guide* .
+    ///
     /// - Items: 1 to 1.
     pub layouts: Option<Val<Vec<Layout>>>,
     /// `Name`.
+    ///
+    /// The name of the sheet. This name is displayed on the sheet's tab in the Quick Suite console.
     ///
     /// - Length: 1 to 2048.
     pub name: Option<Val<String>>,
     /// `ParameterControls`.
     ///
+    /// The list of parameter controls that are on a sheet.
+    ///
+    /// For more information, see [Using a Control with a Parameter in Amazon Quick
+    /// Sight](https://docs.aws.amazon.com/quicksight/latest/user/parameters-controls.html) in the *Amazon
+    /// Quick Suite User Guide* .
+    ///
     /// - Items: 0 to 200.
     pub parameter_controls: Option<Val<Vec<ParameterControl>>>,
     /// `SheetControlLayouts`.
     ///
+    /// The control layouts of the sheet.
+    ///
     /// - Items: 0 to 1.
     pub sheet_control_layouts: Option<Val<Vec<SheetControlLayout>>>,
     /// `SheetId`: required.
+    ///
+    /// The unique identifier of a sheet.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub sheet_id: Option<Val<String>>,
     /// `TextBoxes`.
     ///
+    /// The text boxes that are on a sheet.
+    ///
     /// - Items: 0 to 100.
     pub text_boxes: Option<Val<Vec<SheetTextBox>>>,
     /// `Title`.
     ///
+    /// The title of the sheet.
+    ///
     /// - Length: 1 to 1024.
     pub title: Option<Val<String>>,
     /// `Visuals`.
+    ///
+    /// A list of the visuals that are on a sheet. Visual placement is determined by the layout of the
+    /// sheet.
     ///
     /// - Items: 0 to 50.
     pub visuals: Option<Val<Vec<Visual>>>,
@@ -32094,9 +36303,16 @@ impl ToValue for SheetDefinition {
 impl Literal for SheetDefinition {}
 
 /// The [`SheetElementConfigurationOverrides`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sheetelementconfigurationoverrides.html) property type.
+///
+/// The override configuration of the rendering rules of a sheet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetElementConfigurationOverrides {
     /// `Visibility`.
+    ///
+    /// Determines whether or not the overrides are visible. Choose one of the following options:
+    ///
+    /// - `VISIBLE`
+    /// - `HIDDEN`
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -32144,11 +36360,17 @@ impl ToValue for SheetElementConfigurationOverrides {
 impl Literal for SheetElementConfigurationOverrides {}
 
 /// The [`SheetElementRenderingRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sheetelementrenderingrule.html) property type.
+///
+/// The rendering rules of a sheet that uses a free-form layout.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetElementRenderingRule {
     /// `ConfigurationOverrides`: required.
+    ///
+    /// The override configuration of the rendering rules of a sheet.
     pub configuration_overrides: Option<Val<SheetElementConfigurationOverrides>>,
     /// `Expression`: required.
+    ///
+    /// The expression of the rendering rules of a sheet.
     ///
     /// - Length: 1 to 4096.
     pub expression: Option<Val<String>>,
@@ -32223,28 +36445,44 @@ impl ToValue for SheetElementRenderingRule {
 impl Literal for SheetElementRenderingRule {}
 
 /// The [`SheetImage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sheetimage.html) property type.
+///
+/// An image that is located on a sheet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetImage {
     /// `Actions`.
+    ///
+    /// A list of custom actions that are configured for an image.
     ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<ImageCustomAction>>>,
     /// `ImageContentAltText`.
     ///
+    /// The alt text for the image.
+    ///
     /// - Length: 1 to 1024.
     pub image_content_alt_text: Option<Val<String>>,
     /// `Interactions`.
+    ///
+    /// The general image interactions setup for an image.
     pub interactions: Option<Val<ImageInteractionOptions>>,
     /// `Scaling`.
+    ///
+    /// Determines how the image is scaled.
     pub scaling: Option<Val<SheetImageScalingConfiguration>>,
     /// `SheetImageId`: required.
+    ///
+    /// The ID of the sheet image.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub sheet_image_id: Option<Val<String>>,
     /// `Source`: required.
+    ///
+    /// The source of the image.
     pub source: Option<Val<SheetImageSource>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip to be shown when hovering over the image.
     pub tooltip: Option<Val<SheetImageTooltipConfiguration>>,
 }
 
@@ -32343,9 +36581,23 @@ impl ToValue for SheetImage {
 impl Literal for SheetImage {}
 
 /// The [`SheetImageScalingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sheetimagescalingconfiguration.html) property type.
+///
+/// Determines how the image is scaled
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetImageScalingConfiguration {
     /// `ScalingType`.
+    ///
+    /// The scaling option to use when fitting the image inside the container.
+    ///
+    /// Valid values are defined as follows:
+    ///
+    /// - `SCALE_TO_WIDTH` : The image takes up the entire width of the container. The image aspect ratio is
+    ///   preserved.
+    /// - `SCALE_TO_HEIGHT` : The image takes up the entire height of the container. The image aspect ratio
+    ///   is preserved.
+    /// - `SCALE_TO_CONTAINER` : The image takes up the entire width and height of the container. The image
+    ///   aspect ratio is not preserved.
+    /// - `SCALE_NONE` : The image is displayed in its original size and is not scaled to the container.
     pub scaling_type: Option<Val<SheetImageScalingType>>,
 }
 
@@ -32393,9 +36645,13 @@ impl ToValue for SheetImageScalingConfiguration {
 impl Literal for SheetImageScalingConfiguration {}
 
 /// The [`SheetImageSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sheetimagesource.html) property type.
+///
+/// The source of the image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetImageSource {
     /// `SheetImageStaticFileSource`.
+    ///
+    /// The source of the static file that contains the image.
     pub sheet_image_static_file_source: Option<Val<SheetImageStaticFileSource>>,
 }
 
@@ -32443,9 +36699,13 @@ impl ToValue for SheetImageSource {
 impl Literal for SheetImageSource {}
 
 /// The [`SheetImageStaticFileSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sheetimagestaticfilesource.html) property type.
+///
+/// The source of the static file that contains the image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetImageStaticFileSource {
     /// `StaticFileId`: required.
+    ///
+    /// The ID of the static file that contains the image.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -32503,11 +36763,17 @@ impl ToValue for SheetImageStaticFileSource {
 impl Literal for SheetImageStaticFileSource {}
 
 /// The [`SheetImageTooltipConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sheetimagetooltipconfiguration.html) property type.
+///
+/// The tooltip configuration for a sheet image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetImageTooltipConfiguration {
     /// `TooltipText`.
+    ///
+    /// The text that appears in the tooltip.
     pub tooltip_text: Option<Val<SheetImageTooltipText>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the tooltip.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -32561,9 +36827,13 @@ impl ToValue for SheetImageTooltipConfiguration {
 impl Literal for SheetImageTooltipConfiguration {}
 
 /// The [`SheetImageTooltipText`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sheetimagetooltiptext.html) property type.
+///
+/// The text that appears in the sheet image tooltip.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetImageTooltipText {
     /// `PlainText`.
+    ///
+    /// The plain text format.
     ///
     /// - Length: 1 to 1024.
     pub plain_text: Option<Val<String>>,
@@ -32613,13 +36883,21 @@ impl ToValue for SheetImageTooltipText {
 impl Literal for SheetImageTooltipText {}
 
 /// The [`SheetTextBox`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sheettextbox.html) property type.
+///
+/// A text box.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetTextBox {
     /// `Content`.
     ///
+    /// The content that is displayed in the text box.
+    ///
     /// - Length: 0 to 150000.
     pub content: Option<Val<String>>,
     /// `SheetTextBoxId`: required.
+    ///
+    /// The unique identifier for a text box. This identifier must be unique within the context of a
+    /// dashboard, template, or analysis. Two dashboards, analyses, or templates can have text boxes that
+    /// share identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -32683,16 +36961,27 @@ impl ToValue for SheetTextBox {
 impl Literal for SheetTextBox {}
 
 /// The [`SheetVisualScopingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-sheetvisualscopingconfiguration.html) property type.
+///
+/// The filter that is applied to the options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetVisualScopingConfiguration {
     /// `Scope`: required.
+    ///
+    /// The scope of the applied entities. Choose one of the following options:
+    ///
+    /// - `ALL_VISUALS`
+    /// - `SELECTED_VISUALS`
     pub scope: Option<Val<FilterVisualScope>>,
     /// `SheetId`: required.
+    ///
+    /// The selected sheet that the filter is applied to.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub sheet_id: Option<Val<String>>,
     /// `VisualIds`.
+    ///
+    /// The selected visuals that the filter is applied to.
     ///
     /// - Items: 0 to 50.
     pub visual_ids: Option<Val<Vec<String>>>,
@@ -32777,13 +37066,22 @@ impl ToValue for SheetVisualScopingConfiguration {
 impl Literal for SheetVisualScopingConfiguration {}
 
 /// The [`ShortFormatText`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-shortformattext.html) property type.
+///
+/// The text format for the title.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShortFormatText {
     /// `PlainText`.
     ///
+    /// Plain text format.
+    ///
     /// - Length: 1 to 512.
     pub plain_text: Option<Val<String>>,
     /// `RichText`.
+    ///
+    /// Rich text. Examples of rich text include bold, underline, and italics.
     ///
     /// - Length: 1 to 1024.
     pub rich_text: Option<Val<String>>,
@@ -32839,9 +37137,13 @@ impl ToValue for ShortFormatText {
 impl Literal for ShortFormatText {}
 
 /// The [`SimpleClusterMarker`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-simpleclustermarker.html) property type.
+///
+/// The simple cluster marker of the cluster marker.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SimpleClusterMarker {
     /// `Color`.
+    ///
+    /// The color of the simple cluster marker.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
@@ -32891,9 +37193,13 @@ impl ToValue for SimpleClusterMarker {
 impl Literal for SimpleClusterMarker {}
 
 /// The [`SingleAxisOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-singleaxisoptions.html) property type.
+///
+/// The settings of a chart's single axis configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleAxisOptions {
     /// `YAxisOptions`.
+    ///
+    /// The Y axis options of a single axis configuration.
     pub y_axis_options: Option<Val<YAxisOptions>>,
 }
 
@@ -32941,11 +37247,17 @@ impl ToValue for SingleAxisOptions {
 impl Literal for SingleAxisOptions {}
 
 /// The [`SliderControlDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-slidercontroldisplayoptions.html) property type.
+///
+/// The display options of a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SliderControlDisplayOptions {
     /// `InfoIconLabelOptions`.
+    ///
+    /// The configuration of info icon label options.
     pub info_icon_label_options: Option<Val<SheetControlInfoIconLabelOptions>>,
     /// `TitleOptions`.
+    ///
+    /// The options to configure the title visibility, name, and font size.
     pub title_options: Option<Val<LabelOptions>>,
 }
 
@@ -32999,11 +37311,18 @@ impl ToValue for SliderControlDisplayOptions {
 impl Literal for SliderControlDisplayOptions {}
 
 /// The [`SmallMultiplesAxisProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-smallmultiplesaxisproperties.html) property type.
+///
+/// Configures the properties of a chart's axes that are used by small multiples panels.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SmallMultiplesAxisProperties {
     /// `Placement`.
+    ///
+    /// Defines the placement of the axis. By default, axes are rendered `OUTSIDE` of the panels. Axes with
+    /// `INDEPENDENT` scale are rendered `INSIDE` the panels.
     pub placement: Option<Val<SmallMultiplesAxisPlacement>>,
     /// `Scale`.
+    ///
+    /// Determines whether scale of the axes are shared or independent. The default value is `SHARED` .
     pub scale: Option<Val<SmallMultiplesAxisScale>>,
 }
 
@@ -33057,21 +37376,39 @@ impl ToValue for SmallMultiplesAxisProperties {
 impl Literal for SmallMultiplesAxisProperties {}
 
 /// The [`SmallMultiplesOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-smallmultiplesoptions.html) property type.
+///
+/// Options that determine the layout and display options of a chart's small multiples.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SmallMultiplesOptions {
     /// `MaxVisibleColumns`.
+    ///
+    /// Sets the maximum number of visible columns to display in the grid of small multiples panels.
+    ///
+    /// The default is `Auto` , which automatically adjusts the columns in the grid to fit the overall
+    /// layout and size of the given chart.
     ///
     /// - Range: 1 to 10.
     pub max_visible_columns: Option<Val<f64>>,
     /// `MaxVisibleRows`.
     ///
+    /// Sets the maximum number of visible rows to display in the grid of small multiples panels.
+    ///
+    /// The default value is `Auto` , which automatically adjusts the rows in the grid to fit the overall
+    /// layout and size of the given chart.
+    ///
     /// - Range: 1 to 10.
     pub max_visible_rows: Option<Val<f64>>,
     /// `PanelConfiguration`.
+    ///
+    /// Configures the display options for each small multiples panel.
     pub panel_configuration: Option<Val<PanelConfiguration>>,
     /// `XAxis`.
+    ///
+    /// The properties of a small multiples X axis.
     pub x_axis: Option<Val<SmallMultiplesAxisProperties>>,
     /// `YAxis`.
+    ///
+    /// The properties of a small multiples Y axis.
     pub y_axis: Option<Val<SmallMultiplesAxisProperties>>,
 }
 
@@ -33143,15 +37480,25 @@ impl ToValue for SmallMultiplesOptions {
 impl Literal for SmallMultiplesOptions {}
 
 /// The [`Spacing`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-spacing.html) property type.
+///
+/// The configuration of spacing (often a margin or padding).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Spacing {
     /// `Bottom`.
+    ///
+    /// Define the bottom spacing.
     pub bottom: Option<Val<String>>,
     /// `Left`.
+    ///
+    /// Define the left spacing.
     pub left: Option<Val<String>>,
     /// `Right`.
+    ///
+    /// Define the right spacing.
     pub right: Option<Val<String>>,
     /// `Top`.
+    ///
+    /// Define the top spacing.
     pub top: Option<Val<String>>,
 }
 
@@ -33217,11 +37564,18 @@ impl ToValue for Spacing {
 impl Literal for Spacing {}
 
 /// The [`StringDefaultValues`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-stringdefaultvalues.html) property type.
+///
+/// The default values of the `StringParameterDeclaration` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StringDefaultValues {
     /// `DynamicValue`.
+    ///
+    /// The dynamic value of the `StringDefaultValues` . Different defaults displayed according to users,
+    /// groups, and values mapping.
     pub dynamic_value: Option<Val<DynamicDefaultValue>>,
     /// `StaticValues`.
+    ///
+    /// The static values of the `DecimalDefaultValues` .
     ///
     /// - Items: 0 to 50000.
     pub static_values: Option<Val<Vec<String>>>,
@@ -33282,11 +37636,17 @@ impl ToValue for StringDefaultValues {
 impl Literal for StringDefaultValues {}
 
 /// The [`StringFormatConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-stringformatconfiguration.html) property type.
+///
+/// Formatting configuration for string fields.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StringFormatConfiguration {
     /// `NullValueFormatConfiguration`.
+    ///
+    /// The options that determine the null value format configuration.
     pub null_value_format_configuration: Option<Val<NullValueFormatConfiguration>>,
     /// `NumericFormatConfiguration`.
+    ///
+    /// The formatting configuration for numeric strings.
     pub numeric_format_configuration: Option<Val<NumericFormatConfiguration>>,
 }
 
@@ -33340,9 +37700,14 @@ impl ToValue for StringFormatConfiguration {
 impl Literal for StringFormatConfiguration {}
 
 /// The [`StringParameterDeclaration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-stringparameterdeclaration.html) property type.
+///
+/// A parameter declaration for the `String` data type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StringParameterDeclaration {
     /// `DefaultValues`.
+    ///
+    /// The default values of a parameter. If the parameter is a single-value parameter, a maximum of one
+    /// default value can be provided.
     pub default_values: Option<Val<StringDefaultValues>>,
     /// `MappedDataSetParameters`.
     ///
@@ -33350,12 +37715,19 @@ pub struct StringParameterDeclaration {
     pub mapped_data_set_parameters: Option<Val<Vec<MappedDataSetParameter>>>,
     /// `Name`: required.
     ///
+    /// The name of the parameter that is being declared.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub name: Option<Val<String>>,
     /// `ParameterValueType`: required.
+    ///
+    /// The value type determines whether the parameter is a single-value or multi-value parameter.
     pub parameter_value_type: Option<Val<ParameterValueType>>,
     /// `ValueWhenUnset`.
+    ///
+    /// The configuration that defines the default value of a `String` parameter when a value has not been
+    /// set.
     pub value_when_unset: Option<Val<StringValueWhenUnsetConfiguration>>,
 }
 
@@ -33446,11 +37818,21 @@ impl ToValue for StringParameterDeclaration {
 impl Literal for StringParameterDeclaration {}
 
 /// The [`StringValueWhenUnsetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-stringvaluewhenunsetconfiguration.html) property type.
+///
+/// The configuration that defines the default value of a `String` parameter when a value has not been
+/// set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StringValueWhenUnsetConfiguration {
     /// `CustomValue`.
+    ///
+    /// A custom value that's used when the value of a parameter isn't set.
     pub custom_value: Option<Val<String>>,
     /// `ValueWhenUnsetOption`.
+    ///
+    /// The built-in options for default values. The value can be one of the following:
+    ///
+    /// - `RECOMMENDED` : The recommended value.
+    /// - `NULL` : The `NULL` value.
     pub value_when_unset_option: Option<Val<ValueWhenUnsetOption>>,
 }
 
@@ -33504,27 +37886,45 @@ impl ToValue for StringValueWhenUnsetConfiguration {
 impl Literal for StringValueWhenUnsetConfiguration {}
 
 /// The [`SubtotalOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-subtotaloptions.html) property type.
+///
+/// The subtotal options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubtotalOptions {
     /// `CustomLabel`.
+    ///
+    /// The custom label string for the subtotal cells.
     pub custom_label: Option<Val<String>>,
     /// `FieldLevel`.
+    ///
+    /// The field level (all, custom, last) for the subtotal cells.
     pub field_level: Option<Val<PivotTableSubtotalLevel>>,
     /// `FieldLevelOptions`.
+    ///
+    /// The optional configuration of subtotal cells.
     ///
     /// - Items: 0 to 100.
     pub field_level_options: Option<Val<Vec<PivotTableFieldSubtotalOptions>>>,
     /// `MetricHeaderCellStyle`.
+    ///
+    /// The cell styling options for the subtotals of header cells.
     pub metric_header_cell_style: Option<Val<TableCellStyle>>,
     /// `StyleTargets`.
+    ///
+    /// The style targets options for subtotals.
     ///
     /// - Items: 0 to 3.
     pub style_targets: Option<Val<Vec<TableStyleTarget>>>,
     /// `TotalCellStyle`.
+    ///
+    /// The cell styling options for the subtotal cells.
     pub total_cell_style: Option<Val<TableCellStyle>>,
     /// `TotalsVisibility`.
+    ///
+    /// The visibility configuration for the subtotal cells.
     pub totals_visibility: Option<Val<Visibility>>,
     /// `ValueCellStyle`.
+    ///
+    /// The cell styling options for the subtotals of value cells.
     pub value_cell_style: Option<Val<TableCellStyle>>,
 }
 
@@ -33624,13 +38024,19 @@ impl ToValue for SubtotalOptions {
 impl Literal for SubtotalOptions {}
 
 /// The [`TableAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tableaggregatedfieldwells.html) property type.
+///
+/// The aggregated field well for the table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableAggregatedFieldWells {
     /// `GroupBy`.
     ///
+    /// The group by field well for a pivot table. Values are grouped by group by fields.
+    ///
     /// - Items: 0 to 200.
     pub group_by: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The values field well for a pivot table. Values are aggregated based on group by fields.
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -33696,15 +38102,23 @@ impl ToValue for TableAggregatedFieldWells {
 impl Literal for TableAggregatedFieldWells {}
 
 /// The [`TableBorderOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tableborderoptions.html) property type.
+///
+/// The border options for a table border.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableBorderOptions {
     /// `Color`.
     ///
+    /// The color of a table border.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub color: Option<Val<String>>,
     /// `Style`.
+    ///
+    /// The style (none, solid) of a table border.
     pub style: Option<Val<TableBorderStyle>>,
     /// `Thickness`.
+    ///
+    /// The thickness of a table border.
     ///
     /// - Range: 1 to 4.
     pub thickness: Option<Val<f64>>,
@@ -33766,13 +38180,19 @@ impl ToValue for TableBorderOptions {
 impl Literal for TableBorderOptions {}
 
 /// The [`TableCellConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablecellconditionalformatting.html) property type.
+///
+/// The cell conditional formatting option for a table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableCellConditionalFormatting {
     /// `FieldId`: required.
     ///
+    /// The field ID of the cell for conditional formatting.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `TextFormat`.
+    ///
+    /// The text format of the cell for conditional formatting.
     pub text_format: Option<Val<TextConditionalFormat>>,
 }
 
@@ -33833,9 +38253,13 @@ impl ToValue for TableCellConditionalFormatting {
 impl Literal for TableCellConditionalFormatting {}
 
 /// The [`TableCellImageSizingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablecellimagesizingconfiguration.html) property type.
+///
+/// The sizing options for the table image configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableCellImageSizingConfiguration {
     /// `TableCellImageScalingConfiguration`.
+    ///
+    /// The cell scaling configuration of the sizing options for the table image configuration.
     pub table_cell_image_scaling_configuration: Option<Val<TableCellImageScalingConfiguration>>,
 }
 
@@ -33886,27 +38310,45 @@ impl ToValue for TableCellImageSizingConfiguration {
 impl Literal for TableCellImageSizingConfiguration {}
 
 /// The [`TableCellStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablecellstyle.html) property type.
+///
+/// The table cell style for a cell in pivot table or table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableCellStyle {
     /// `BackgroundColor`.
     ///
+    /// The background color for the table cells.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub background_color: Option<Val<String>>,
     /// `Border`.
+    ///
+    /// The borders for the table cells.
     pub border: Option<Val<GlobalTableBorderOptions>>,
     /// `FontConfiguration`.
+    ///
+    /// The font configuration of the table cells.
     pub font_configuration: Option<Val<FontConfiguration>>,
     /// `Height`.
+    ///
+    /// The height color for the table cells.
     ///
     /// - Range: 8 to 500.
     pub height: Option<Val<f64>>,
     /// `HorizontalTextAlignment`.
+    ///
+    /// The horizontal text alignment (left, center, right, auto) for the table cells.
     pub horizontal_text_alignment: Option<Val<HorizontalTextAlignment>>,
     /// `TextWrap`.
+    ///
+    /// The text wrap (none, wrap) for the table cells.
     pub text_wrap: Option<Val<TextWrap>>,
     /// `VerticalTextAlignment`.
+    ///
+    /// The vertical text alignment (top, middle, bottom) for the table cells.
     pub vertical_text_alignment: Option<Val<VerticalTextAlignment>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the table cells.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -33996,9 +38438,13 @@ impl ToValue for TableCellStyle {
 impl Literal for TableCellStyle {}
 
 /// The [`TableConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tableconditionalformatting.html) property type.
+///
+/// The conditional formatting for a `PivotTableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableConditionalFormatting {
     /// `ConditionalFormattingOptions`.
+    ///
+    /// Conditional formatting options for a `PivotTableVisual` .
     ///
     /// - Items: 0 to 500.
     pub conditional_formatting_options: Option<Val<Vec<TableConditionalFormattingOption>>>,
@@ -34056,11 +38502,17 @@ impl ToValue for TableConditionalFormatting {
 impl Literal for TableConditionalFormatting {}
 
 /// The [`TableConditionalFormattingOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tableconditionalformattingoption.html) property type.
+///
+/// Conditional formatting options for a `PivotTableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableConditionalFormattingOption {
     /// `Cell`.
+    ///
+    /// The cell conditional formatting option for a table.
     pub cell: Option<Val<TableCellConditionalFormatting>>,
     /// `Row`.
+    ///
+    /// The row conditional formatting option for a table.
     pub row: Option<Val<TableRowConditionalFormatting>>,
 }
 
@@ -34114,25 +38566,43 @@ impl ToValue for TableConditionalFormattingOption {
 impl Literal for TableConditionalFormattingOption {}
 
 /// The [`TableConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tableconfiguration.html) property type.
+///
+/// The configuration for a `TableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableConfiguration {
     /// `FieldOptions`.
+    ///
+    /// The field options for a table visual.
     pub field_options: Option<Val<TableFieldOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<TableFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `PaginatedReportOptions`.
+    ///
+    /// The paginated report options for a table visual.
     pub paginated_report_options: Option<Val<TablePaginatedReportOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration for a `TableVisual` .
     pub sort_configuration: Option<Val<TableSortConfiguration>>,
     /// `TableInlineVisualizations`.
+    ///
+    /// A collection of inline visualizations to display within a chart.
     ///
     /// - Items: 0 to 200.
     pub table_inline_visualizations: Option<Val<Vec<TableInlineVisualization>>>,
     /// `TableOptions`.
+    ///
+    /// The table options for a table visual.
     pub table_options: Option<Val<TableOptions>>,
     /// `TotalOptions`.
+    ///
+    /// The total options for a table visual.
     pub total_options: Option<Val<TotalOptions>>,
 }
 
@@ -34227,9 +38697,13 @@ impl ToValue for TableConfiguration {
 impl Literal for TableConfiguration {}
 
 /// The [`TableFieldCustomIconContent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablefieldcustomiconcontent.html) property type.
+///
+/// The custom icon content for the table link content configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldCustomIconContent {
     /// `Icon`.
+    ///
+    /// The icon set type (link) of the custom icon content for table URL link content.
     pub icon: Option<Val<TableFieldIconSetType>>,
 }
 
@@ -34277,11 +38751,17 @@ impl ToValue for TableFieldCustomIconContent {
 impl Literal for TableFieldCustomIconContent {}
 
 /// The [`TableFieldCustomTextContent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablefieldcustomtextcontent.html) property type.
+///
+/// The custom text content (value, font configuration) for the table link content configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldCustomTextContent {
     /// `FontConfiguration`: required.
+    ///
+    /// The font configuration of the custom text content for the table URL link content.
     pub font_configuration: Option<Val<FontConfiguration>>,
     /// `Value`.
+    ///
+    /// The string value of the custom text content for the table URL link content.
     pub value: Option<Val<String>>,
 }
 
@@ -34345,9 +38825,13 @@ impl ToValue for TableFieldCustomTextContent {
 impl Literal for TableFieldCustomTextContent {}
 
 /// The [`TableFieldImageConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablefieldimageconfiguration.html) property type.
+///
+/// The image configuration of a table field URL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldImageConfiguration {
     /// `SizingOptions`.
+    ///
+    /// The sizing options for the table image configuration.
     pub sizing_options: Option<Val<TableCellImageSizingConfiguration>>,
 }
 
@@ -34395,11 +38879,17 @@ impl ToValue for TableFieldImageConfiguration {
 impl Literal for TableFieldImageConfiguration {}
 
 /// The [`TableFieldLinkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablefieldlinkconfiguration.html) property type.
+///
+/// The link configuration of a table field URL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldLinkConfiguration {
     /// `Content`: required.
+    ///
+    /// The URL content (text, icon) for the table link configuration.
     pub content: Option<Val<TableFieldLinkContentConfiguration>>,
     /// `Target`: required.
+    ///
+    /// The URL target (new tab, new window, same tab) for the table link configuration.
     pub target: Option<Val<UrlTargetConfiguration>>,
 }
 
@@ -34472,11 +38962,17 @@ impl ToValue for TableFieldLinkConfiguration {
 impl Literal for TableFieldLinkConfiguration {}
 
 /// The [`TableFieldLinkContentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablefieldlinkcontentconfiguration.html) property type.
+///
+/// The URL content (text, icon) for the table link configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldLinkContentConfiguration {
     /// `CustomIconContent`.
+    ///
+    /// The custom icon content for the table link content configuration.
     pub custom_icon_content: Option<Val<TableFieldCustomIconContent>>,
     /// `CustomTextContent`.
+    ///
+    /// The custom text content (value, font configuration) for the table link content configuration.
     pub custom_text_content: Option<Val<TableFieldCustomTextContent>>,
 }
 
@@ -34530,21 +39026,33 @@ impl ToValue for TableFieldLinkContentConfiguration {
 impl Literal for TableFieldLinkContentConfiguration {}
 
 /// The [`TableFieldOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablefieldoption.html) property type.
+///
+/// The options for a table field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldOption {
     /// `CustomLabel`.
+    ///
+    /// The custom label for a table field.
     ///
     /// - Length: 1 to 2048.
     pub custom_label: Option<Val<String>>,
     /// `FieldId`: required.
     ///
+    /// The field ID for a table field.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `URLStyling`.
+    ///
+    /// The URL configuration for a table field.
     pub url_styling: Option<Val<TableFieldUrlConfiguration>>,
     /// `Visibility`.
+    ///
+    /// The visibility of a table field.
     pub visibility: Option<Val<Visibility>>,
     /// `Width`.
+    ///
+    /// The width for a table field.
     pub width: Option<Val<String>>,
 }
 
@@ -34619,19 +39127,29 @@ impl ToValue for TableFieldOption {
 impl Literal for TableFieldOption {}
 
 /// The [`TableFieldOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablefieldoptions.html) property type.
+///
+/// The field options of a table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldOptions {
     /// `Order`.
     ///
+    /// The order of the field IDs that are configured as field options for a table visual.
+    ///
     /// - Items: 0 to 200.
     pub order: Option<Val<Vec<String>>>,
     /// `PinnedFieldOptions`.
+    ///
+    /// The settings for the pinned columns of a table visual.
     pub pinned_field_options: Option<Val<TablePinnedFieldOptions>>,
     /// `SelectedFieldOptions`.
+    ///
+    /// The field options to be configured to a table.
     ///
     /// - Items: 0 to 100.
     pub selected_field_options: Option<Val<Vec<TableFieldOption>>>,
     /// `TransposedTableOptions`.
+    ///
+    /// The `TableOptions` of a transposed table.
     ///
     /// - Items: 0 to 10001.
     pub transposed_table_options: Option<Val<Vec<TransposedTableOption>>>,
@@ -34714,11 +39232,17 @@ impl ToValue for TableFieldOptions {
 impl Literal for TableFieldOptions {}
 
 /// The [`TableFieldURLConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablefieldurlconfiguration.html) property type.
+///
+/// The URL configuration for a table field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldUrlConfiguration {
     /// `ImageConfiguration`.
+    ///
+    /// The image configuration of a table field URL.
     pub image_configuration: Option<Val<TableFieldImageConfiguration>>,
     /// `LinkConfiguration`.
+    ///
+    /// The link configuration of a table field URL.
     pub link_configuration: Option<Val<TableFieldLinkConfiguration>>,
 }
 
@@ -34772,11 +39296,20 @@ impl ToValue for TableFieldUrlConfiguration {
 impl Literal for TableFieldUrlConfiguration {}
 
 /// The [`TableFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablefieldwells.html) property type.
+///
+/// The field wells for a table visual.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableFieldWells {
     /// `TableAggregatedFieldWells`.
+    ///
+    /// The aggregated field well for the table.
     pub table_aggregated_field_wells: Option<Val<TableAggregatedFieldWells>>,
     /// `TableUnaggregatedFieldWells`.
+    ///
+    /// The unaggregated field well for the table.
     pub table_unaggregated_field_wells: Option<Val<TableUnaggregatedFieldWells>>,
 }
 
@@ -34830,9 +39363,13 @@ impl ToValue for TableFieldWells {
 impl Literal for TableFieldWells {}
 
 /// The [`TableInlineVisualization`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tableinlinevisualization.html) property type.
+///
+/// The inline visualization of a specific type to display within a chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableInlineVisualization {
     /// `DataBars`.
+    ///
+    /// The configuration of the inline visualization of the data bars within a chart.
     pub data_bars: Option<Val<DataBarsOptions>>,
 }
 
@@ -34880,15 +39417,25 @@ impl ToValue for TableInlineVisualization {
 impl Literal for TableInlineVisualization {}
 
 /// The [`TableOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tableoptions.html) property type.
+///
+/// The table options for a table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableOptions {
     /// `CellStyle`.
+    ///
+    /// The table cell style of table cells.
     pub cell_style: Option<Val<TableCellStyle>>,
     /// `HeaderStyle`.
+    ///
+    /// The table cell style of a table header.
     pub header_style: Option<Val<TableCellStyle>>,
     /// `Orientation`.
+    ///
+    /// The orientation (vertical, horizontal) for a table.
     pub orientation: Option<Val<TableOrientation>>,
     /// `RowAlternateColorOptions`.
+    ///
+    /// The row alternate color options (widget status, row alternate colors) for a table.
     pub row_alternate_color_options: Option<Val<RowAlternateColorOptions>>,
 }
 
@@ -34954,11 +39501,17 @@ impl ToValue for TableOptions {
 impl Literal for TableOptions {}
 
 /// The [`TablePaginatedReportOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablepaginatedreportoptions.html) property type.
+///
+/// The paginated report options for a table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TablePaginatedReportOptions {
     /// `OverflowColumnHeaderVisibility`.
+    ///
+    /// The visibility of repeating header rows on each page.
     pub overflow_column_header_visibility: Option<Val<Visibility>>,
     /// `VerticalOverflowVisibility`.
+    ///
+    /// The visibility of printing table overflow across pages.
     pub vertical_overflow_visibility: Option<Val<Visibility>>,
 }
 
@@ -35012,9 +39565,13 @@ impl ToValue for TablePaginatedReportOptions {
 impl Literal for TablePaginatedReportOptions {}
 
 /// The [`TablePinnedFieldOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablepinnedfieldoptions.html) property type.
+///
+/// The settings for the pinned columns of a table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TablePinnedFieldOptions {
     /// `PinnedLeftFields`.
+    ///
+    /// A list of columns to be pinned to the left of a table visual.
     ///
     /// - Items: 0 to 201.
     pub pinned_left_fields: Option<Val<Vec<String>>>,
@@ -35069,11 +39626,17 @@ impl ToValue for TablePinnedFieldOptions {
 impl Literal for TablePinnedFieldOptions {}
 
 /// The [`TableRowConditionalFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablerowconditionalformatting.html) property type.
+///
+/// The conditional formatting of a table row.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableRowConditionalFormatting {
     /// `BackgroundColor`.
+    ///
+    /// The conditional formatting color (solid, gradient) of the background for a table row.
     pub background_color: Option<Val<ConditionalFormattingColor>>,
     /// `TextColor`.
+    ///
+    /// The conditional formatting color (solid, gradient) of the text for a table row.
     pub text_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -35127,19 +39690,33 @@ impl ToValue for TableRowConditionalFormatting {
 impl Literal for TableRowConditionalFormatting {}
 
 /// The [`TableSideBorderOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablesideborderoptions.html) property type.
+///
+/// The side border options for a table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableSideBorderOptions {
     /// `Bottom`.
+    ///
+    /// The table border options of the bottom border.
     pub bottom: Option<Val<TableBorderOptions>>,
     /// `InnerHorizontal`.
+    ///
+    /// The table border options of the inner horizontal border.
     pub inner_horizontal: Option<Val<TableBorderOptions>>,
     /// `InnerVertical`.
+    ///
+    /// The table border options of the inner vertical border.
     pub inner_vertical: Option<Val<TableBorderOptions>>,
     /// `Left`.
+    ///
+    /// The table border options of the left border.
     pub left: Option<Val<TableBorderOptions>>,
     /// `Right`.
+    ///
+    /// The table border options of the right border.
     pub right: Option<Val<TableBorderOptions>>,
     /// `Top`.
+    ///
+    /// The table border options of the top border.
     pub top: Option<Val<TableBorderOptions>>,
 }
 
@@ -35217,11 +39794,17 @@ impl ToValue for TableSideBorderOptions {
 impl Literal for TableSideBorderOptions {}
 
 /// The [`TableSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablesortconfiguration.html) property type.
+///
+/// The sort configuration for a `TableVisual` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableSortConfiguration {
     /// `PaginationConfiguration`.
+    ///
+    /// The pagination configuration (page size, page number) for the table.
     pub pagination_configuration: Option<Val<PaginationConfiguration>>,
     /// `RowSort`.
+    ///
+    /// The field sort options for rows in the table.
     ///
     /// - Items: 0 to 100.
     pub row_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -35282,9 +39865,13 @@ impl ToValue for TableSortConfiguration {
 impl Literal for TableSortConfiguration {}
 
 /// The [`TableStyleTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablestyletarget.html) property type.
+///
+/// The table style target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableStyleTarget {
     /// `CellType`: required.
+    ///
+    /// The cell type of the table style target.
     pub cell_type: Option<Val<StyledCellType>>,
 }
 
@@ -35335,9 +39922,13 @@ impl ToValue for TableStyleTarget {
 impl Literal for TableStyleTarget {}
 
 /// The [`TableUnaggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tableunaggregatedfieldwells.html) property type.
+///
+/// The unaggregated field well for the table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableUnaggregatedFieldWells {
     /// `Values`.
+    ///
+    /// The values field well for a pivot table. Values are unaggregated for an unaggregated table.
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<UnaggregatedField>>>,
@@ -35392,25 +39983,47 @@ impl ToValue for TableUnaggregatedFieldWells {
 impl Literal for TableUnaggregatedFieldWells {}
 
 /// The [`TableVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tablevisual.html) property type.
+///
+/// A table visual.
+///
+/// For more information, see [Using tables as
+/// visuals](https://docs.aws.amazon.com/quicksight/latest/user/tabular.html) in the *Amazon Quick Suite
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<TableConfiguration>>,
     /// `ConditionalFormatting`.
+    ///
+    /// The conditional formatting for a `PivotTableVisual` .
     pub conditional_formatting: Option<Val<TableConditionalFormatting>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers..
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -35573,11 +40186,18 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TemplateSourceAnalysis`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-templatesourceanalysis.html) property type.
+///
+/// The source analysis of the template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemplateSourceAnalysis {
     /// `Arn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource.
     pub arn: Option<Val<String>>,
     /// `DataSetReferences`: required.
+    ///
+    /// A structure containing information about the dataset references used as placeholders in the
+    /// template.
     ///
     /// - Items: at least 1.
     pub data_set_references: Option<Val<Vec<DataSetReference>>>,
@@ -35653,11 +40273,17 @@ impl ToValue for TemplateSourceAnalysis {
 impl Literal for TemplateSourceAnalysis {}
 
 /// The [`TemplateSourceEntity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-templatesourceentity.html) property type.
+///
+/// The source entity of the template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemplateSourceEntity {
     /// `SourceAnalysis`.
+    ///
+    /// The source analysis, if it is based on an analysis.
     pub source_analysis: Option<Val<TemplateSourceAnalysis>>,
     /// `SourceTemplate`.
+    ///
+    /// The source template, if it is based on an template.
     pub source_template: Option<Val<TemplateSourceTemplate>>,
 }
 
@@ -35711,9 +40337,13 @@ impl ToValue for TemplateSourceEntity {
 impl Literal for TemplateSourceEntity {}
 
 /// The [`TemplateSourceTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-templatesourcetemplate.html) property type.
+///
+/// The source template of the template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemplateSourceTemplate {
     /// `Arn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource.
     pub arn: Option<Val<String>>,
 }
 
@@ -35764,35 +40394,63 @@ impl ToValue for TemplateSourceTemplate {
 impl Literal for TemplateSourceTemplate {}
 
 /// The [`TemplateVersionDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-templateversiondefinition.html) property type.
+///
+/// The detailed definition of a template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemplateVersionDefinition {
     /// `AnalysisDefaults`.
     pub analysis_defaults: Option<Val<AnalysisDefaults>>,
     /// `CalculatedFields`.
     ///
+    /// An array of calculated field definitions for the template.
+    ///
     /// - Items: 0 to 500.
     pub calculated_fields: Option<Val<Vec<CalculatedField>>>,
     /// `ColumnConfigurations`.
+    ///
+    /// An array of template-level column configurations. Column configurations are used to set default
+    /// formatting for a column that's used throughout a template.
     ///
     /// - Items: 0 to 2000.
     pub column_configurations: Option<Val<Vec<ColumnConfiguration>>>,
     /// `DataSetConfigurations`: required.
     ///
+    /// An array of dataset configurations. These configurations define the required columns for each
+    /// dataset used within a template.
+    ///
     /// - Items: 0 to 30.
     pub data_set_configurations: Option<Val<Vec<DataSetConfiguration>>>,
     /// `FilterGroups`.
     ///
+    /// Filter definitions for a template.
+    ///
+    /// For more information, see [Filtering
+    /// Data](https://docs.aws.amazon.com/quicksight/latest/user/filtering-visual-data.html) in the *Amazon
+    /// Quick Suite User Guide* .
+    ///
     /// - Items: 0 to 2000.
     pub filter_groups: Option<Val<Vec<FilterGroup>>>,
     /// `Options`.
+    ///
+    /// An array of option definitions for a template.
     pub options: Option<Val<AssetOptions>>,
     /// `ParameterDeclarations`.
+    ///
+    /// An array of parameter declarations for a template.
+    ///
+    /// *Parameters* are named variables that can transfer a value for use by an action or an object.
+    ///
+    /// For more information, see [Parameters in Amazon Quick
+    /// Sight](https://docs.aws.amazon.com/quicksight/latest/user/parameters-in-quicksight.html) in the *Amazon
+    /// Quick Suite User Guide* .
     ///
     /// - Items: 0 to 200.
     pub parameter_declarations: Option<Val<Vec<ParameterDeclaration>>>,
     /// `QueryExecutionOptions`.
     pub query_execution_options: Option<Val<QueryExecutionOptions>>,
     /// `Sheets`.
+    ///
+    /// An array of sheet definitions for a template.
     ///
     /// - Items: 0 to 20.
     pub sheets: Option<Val<Vec<SheetDefinition>>>,
@@ -35932,13 +40590,21 @@ impl ToValue for TemplateVersionDefinition {
 impl Literal for TemplateVersionDefinition {}
 
 /// The [`TextAreaControlDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-textareacontroldisplayoptions.html) property type.
+///
+/// The display options of a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextAreaControlDisplayOptions {
     /// `InfoIconLabelOptions`.
+    ///
+    /// The configuration of info icon label options.
     pub info_icon_label_options: Option<Val<SheetControlInfoIconLabelOptions>>,
     /// `PlaceholderOptions`.
+    ///
+    /// The configuration of the placeholder options in a text area control.
     pub placeholder_options: Option<Val<TextControlPlaceholderOptions>>,
     /// `TitleOptions`.
+    ///
+    /// The options to configure the title visibility, name, and font size.
     pub title_options: Option<Val<LabelOptions>>,
 }
 
@@ -35998,13 +40664,21 @@ impl ToValue for TextAreaControlDisplayOptions {
 impl Literal for TextAreaControlDisplayOptions {}
 
 /// The [`TextConditionalFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-textconditionalformat.html) property type.
+///
+/// The conditional formatting for the text.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextConditionalFormat {
     /// `BackgroundColor`.
+    ///
+    /// The conditional formatting for the text background color.
     pub background_color: Option<Val<ConditionalFormattingColor>>,
     /// `Icon`.
+    ///
+    /// The conditional formatting for the icon.
     pub icon: Option<Val<ConditionalFormattingIcon>>,
     /// `TextColor`.
+    ///
+    /// The conditional formatting for the text color.
     pub text_color: Option<Val<ConditionalFormattingColor>>,
 }
 
@@ -36064,9 +40738,13 @@ impl ToValue for TextConditionalFormat {
 impl Literal for TextConditionalFormat {}
 
 /// The [`TextControlPlaceholderOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-textcontrolplaceholderoptions.html) property type.
+///
+/// The configuration of the placeholder options in a text control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextControlPlaceholderOptions {
     /// `Visibility`.
+    ///
+    /// The visibility configuration of the placeholder options in a text control.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -36114,13 +40792,21 @@ impl ToValue for TextControlPlaceholderOptions {
 impl Literal for TextControlPlaceholderOptions {}
 
 /// The [`TextFieldControlDisplayOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-textfieldcontroldisplayoptions.html) property type.
+///
+/// The display options of a control.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextFieldControlDisplayOptions {
     /// `InfoIconLabelOptions`.
+    ///
+    /// The configuration of info icon label options.
     pub info_icon_label_options: Option<Val<SheetControlInfoIconLabelOptions>>,
     /// `PlaceholderOptions`.
+    ///
+    /// The configuration of the placeholder options in a text field control.
     pub placeholder_options: Option<Val<TextControlPlaceholderOptions>>,
     /// `TitleOptions`.
+    ///
+    /// The options to configure the title visibility, name, and font size.
     pub title_options: Option<Val<LabelOptions>>,
 }
 
@@ -36180,13 +40866,23 @@ impl ToValue for TextFieldControlDisplayOptions {
 impl Literal for TextFieldControlDisplayOptions {}
 
 /// The [`ThousandSeparatorOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-thousandseparatoroptions.html) property type.
+///
+/// The options that determine the thousands separator configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThousandSeparatorOptions {
     /// `GroupingStyle`.
+    ///
+    /// Determines the way numbers are styled to accommodate different readability standards. The `DEFAULT`
+    /// value uses the standard international grouping system and groups numbers by the thousands. The
+    /// `LAKHS` value uses the Indian numbering system and groups numbers by lakhs and crores.
     pub grouping_style: Option<Val<DigitGroupingStyle>>,
     /// `Symbol`.
+    ///
+    /// Determines the thousands separator symbol.
     pub symbol: Option<Val<NumericSeparatorSymbol>>,
     /// `Visibility`.
+    ///
+    /// Determines the visibility of the thousands separator.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -36246,27 +40942,44 @@ impl ToValue for ThousandSeparatorOptions {
 impl Literal for ThousandSeparatorOptions {}
 
 /// The [`TimeBasedForecastProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-timebasedforecastproperties.html) property type.
+///
+/// The forecast properties setup of a forecast in the line chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeBasedForecastProperties {
     /// `LowerBoundary`.
+    ///
+    /// The lower boundary setup of a forecast computation.
     pub lower_boundary: Option<Val<f64>>,
     /// `PeriodsBackward`.
+    ///
+    /// The periods backward setup of a forecast computation.
     ///
     /// - Range: 0 to 1000.
     pub periods_backward: Option<Val<f64>>,
     /// `PeriodsForward`.
     ///
+    /// The periods forward setup of a forecast computation.
+    ///
     /// - Range: 1 to 1000.
     pub periods_forward: Option<Val<f64>>,
     /// `PredictionInterval`.
+    ///
+    /// The prediction interval setup of a forecast computation.
     ///
     /// - Range: 50 to 95.
     pub prediction_interval: Option<Val<f64>>,
     /// `Seasonality`.
     ///
+    /// The seasonality setup of a forecast computation. Choose one of the following options:
+    ///
+    /// - `NULL` : The input is set to `NULL` .
+    /// - `NON_NULL` : The input is set to a custom value.
+    ///
     /// - Range: 1 to 180.
     pub seasonality: Option<Val<f64>>,
     /// `UpperBoundary`.
+    ///
+    /// The upper boundary setup of a forecast computation.
     pub upper_boundary: Option<Val<f64>>,
 }
 
@@ -36344,27 +41057,50 @@ impl ToValue for TimeBasedForecastProperties {
 impl Literal for TimeBasedForecastProperties {}
 
 /// The [`TimeEqualityFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-timeequalityfilter.html) property type.
+///
+/// A `TimeEqualityFilter` filters values that are equal to a given value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeEqualityFilter {
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `DefaultFilterControlConfiguration`.
+    ///
+    /// The default configurations for the associated controls. This applies only for filters that are
+    /// scoped to multiple sheets.
     pub default_filter_control_configuration: Option<Val<DefaultFilterControlConfiguration>>,
     /// `FilterId`: required.
+    ///
+    /// An identifier that uniquely identifies a filter within a dashboard, analysis, or template.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_id: Option<Val<String>>,
     /// `ParameterName`.
     ///
+    /// The parameter whose value should be used for the filter value.
+    ///
+    /// This field is mutually exclusive to `Value` and `RollingDate` .
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub parameter_name: Option<Val<String>>,
     /// `RollingDate`.
+    ///
+    /// The rolling date input for the `TimeEquality` filter.
+    ///
+    /// This field is mutually exclusive to `Value` and `ParameterName` .
     pub rolling_date: Option<Val<RollingDateConfiguration>>,
     /// `TimeGranularity`.
+    ///
+    /// The level of time precision that is used to aggregate `DateTime` values.
     pub time_granularity: Option<Val<TimeGranularity>>,
     /// `Value`.
+    ///
+    /// The value of a `TimeEquality` filter.
+    ///
+    /// This field is mutually exclusive to `RollingDate` and `ParameterName` .
     ///
     /// - Format: `date-time`.
     pub value: Option<Val<String>>,
@@ -36463,19 +41199,29 @@ impl ToValue for TimeEqualityFilter {
 impl Literal for TimeEqualityFilter {}
 
 /// The [`TimeRangeDrillDownFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-timerangedrilldownfilter.html) property type.
+///
+/// The time range drill down filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeRangeDrillDownFilter {
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `RangeMaximum`: required.
+    ///
+    /// The maximum value for the filter value range.
     ///
     /// - Format: `date-time`.
     pub range_maximum: Option<Val<String>>,
     /// `RangeMinimum`: required.
     ///
+    /// The minimum value for the filter value range.
+    ///
     /// - Format: `date-time`.
     pub range_minimum: Option<Val<String>>,
     /// `TimeGranularity`: required.
+    ///
+    /// The level of time precision that is used to aggregate `DateTime` values.
     pub time_granularity: Option<Val<TimeGranularity>>,
 }
 
@@ -36570,30 +41316,59 @@ impl ToValue for TimeRangeDrillDownFilter {
 impl Literal for TimeRangeDrillDownFilter {}
 
 /// The [`TimeRangeFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-timerangefilter.html) property type.
+///
+/// A `TimeRangeFilter` filters values that are between two specified values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeRangeFilter {
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `DefaultFilterControlConfiguration`.
+    ///
+    /// The default configurations for the associated controls. This applies only for filters that are
+    /// scoped to multiple sheets.
     pub default_filter_control_configuration: Option<Val<DefaultFilterControlConfiguration>>,
     /// `ExcludePeriodConfiguration`.
+    ///
+    /// The exclude period of the time range filter.
     pub exclude_period_configuration: Option<Val<ExcludePeriodConfiguration>>,
     /// `FilterId`: required.
+    ///
+    /// An identifier that uniquely identifies a filter within a dashboard, analysis, or template.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_id: Option<Val<String>>,
     /// `IncludeMaximum`.
+    ///
+    /// Determines whether the maximum value in the filter value range should be included in the filtered
+    /// results.
     pub include_maximum: Option<Val<bool>>,
     /// `IncludeMinimum`.
+    ///
+    /// Determines whether the minimum value in the filter value range should be included in the filtered
+    /// results.
     pub include_minimum: Option<Val<bool>>,
     /// `NullOption`: required.
+    ///
+    /// This option determines how null values should be treated when filtering data.
+    ///
+    /// - `ALL_VALUES` : Include null values in filtered results.
+    /// - `NULLS_ONLY` : Only include null values in filtered results.
+    /// - `NON_NULLS_ONLY` : Exclude null values from filtered results.
     pub null_option: Option<Val<FilterNullOption>>,
     /// `RangeMaximumValue`.
+    ///
+    /// The maximum value for the filter value range.
     pub range_maximum_value: Option<Val<TimeRangeFilterValue>>,
     /// `RangeMinimumValue`.
+    ///
+    /// The minimum value for the filter value range.
     pub range_minimum_value: Option<Val<TimeRangeFilterValue>>,
     /// `TimeGranularity`.
+    ///
+    /// The level of time precision that is used to aggregate `DateTime` values.
     pub time_granularity: Option<Val<TimeGranularity>>,
 }
 
@@ -36712,16 +41487,27 @@ impl ToValue for TimeRangeFilter {
 impl Literal for TimeRangeFilter {}
 
 /// The [`TimeRangeFilterValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-timerangefiltervalue.html) property type.
+///
+/// The value of a time range filter.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeRangeFilterValue {
     /// `Parameter`.
+    ///
+    /// The parameter type input value.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub parameter: Option<Val<String>>,
     /// `RollingDate`.
+    ///
+    /// The rolling date input value.
     pub rolling_date: Option<Val<RollingDateConfiguration>>,
     /// `StaticValue`.
+    ///
+    /// The static input value.
     ///
     /// - Format: `date-time`.
     pub static_value: Option<Val<String>>,
@@ -36783,11 +41569,20 @@ impl ToValue for TimeRangeFilterValue {
 impl Literal for TimeRangeFilterValue {}
 
 /// The [`TooltipItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tooltipitem.html) property type.
+///
+/// The tooltip.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TooltipItem {
     /// `ColumnTooltipItem`.
+    ///
+    /// The tooltip item for the columns that are not part of a field well.
     pub column_tooltip_item: Option<Val<ColumnTooltipItem>>,
     /// `FieldTooltipItem`.
+    ///
+    /// The tooltip item for the fields.
     pub field_tooltip_item: Option<Val<FieldTooltipItem>>,
 }
 
@@ -36841,13 +41636,25 @@ impl ToValue for TooltipItem {
 impl Literal for TooltipItem {}
 
 /// The [`TooltipOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-tooltipoptions.html) property type.
+///
+/// The display options for the visual tooltip.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TooltipOptions {
     /// `FieldBasedTooltip`.
+    ///
+    /// The setup for the detailed tooltip. The tooltip setup is always saved. The display type is decided
+    /// based on the tooltip type.
     pub field_based_tooltip: Option<Val<FieldBasedTooltip>>,
     /// `SelectedTooltipType`.
+    ///
+    /// The selected type for the tooltip. Choose one of the following options:
+    ///
+    /// - `BASIC` : A basic tooltip.
+    /// - `DETAILED` : A detailed tooltip.
     pub selected_tooltip_type: Option<Val<SelectedTooltipType>>,
     /// `TooltipVisibility`.
+    ///
+    /// Determines whether or not the tooltip is visible.
     pub tooltip_visibility: Option<Val<Visibility>>,
 }
 
@@ -36907,29 +41714,46 @@ impl ToValue for TooltipOptions {
 impl Literal for TooltipOptions {}
 
 /// The [`TopBottomFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-topbottomfilter.html) property type.
+///
+/// A `TopBottomFilter` filters values that are at the top or the bottom.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopBottomFilter {
     /// `AggregationSortConfigurations`: required.
     ///
+    /// The aggregation and sort configuration of the top bottom filter.
+    ///
     /// - Items: 0 to 100.
     pub aggregation_sort_configurations: Option<Val<Vec<AggregationSortConfiguration>>>,
     /// `Column`: required.
+    ///
+    /// The column that the filter is applied to.
     pub column: Option<Val<ColumnIdentifier>>,
     /// `DefaultFilterControlConfiguration`.
+    ///
+    /// The default configurations for the associated controls. This applies only for filters that are
+    /// scoped to multiple sheets.
     pub default_filter_control_configuration: Option<Val<DefaultFilterControlConfiguration>>,
     /// `FilterId`: required.
+    ///
+    /// An identifier that uniquely identifies a filter within a dashboard, analysis, or template.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub filter_id: Option<Val<String>>,
     /// `Limit`.
+    ///
+    /// The number of items to include in the top bottom filter results.
     pub limit: Option<Val<f64>>,
     /// `ParameterName`.
+    ///
+    /// The parameter whose value should be used for the filter value.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub parameter_name: Option<Val<String>>,
     /// `TimeGranularity`.
+    ///
+    /// The level of time precision that is used to aggregate `DateTime` values.
     pub time_granularity: Option<Val<TimeGranularity>>,
 }
 
@@ -37046,28 +41870,49 @@ impl ToValue for TopBottomFilter {
 impl Literal for TopBottomFilter {}
 
 /// The [`TopBottomMoversComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-topbottommoverscomputation.html) property type.
+///
+/// The top movers and bottom movers computation setup.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopBottomMoversComputation {
     /// `Category`.
+    ///
+    /// The category field that is used in a computation.
     pub category: Option<Val<DimensionField>>,
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `MoverSize`.
     ///
+    /// The mover size setup of the top and bottom movers computation.
+    ///
     /// - Range: 1 to 20.
     pub mover_size: Option<Val<f64>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `SortOrder`.
+    ///
+    /// The sort order setup of the top and bottom movers computation.
     pub sort_order: Option<Val<TopBottomSortOrder>>,
     /// `Time`.
+    ///
+    /// The time field that is used in a computation.
     pub time: Option<Val<DimensionField>>,
     /// `Type`: required.
+    ///
+    /// The computation type. Choose from the following options:
+    ///
+    /// - TOP: Top movers computation.
+    /// - BOTTOM: Bottom movers computation.
     pub type_: Option<Val<TopBottomComputationType>>,
     /// `Value`.
+    ///
+    /// The value field that is used in a computation.
     pub value: Option<Val<MeasureField>>,
 }
 
@@ -37171,24 +42016,41 @@ impl ToValue for TopBottomMoversComputation {
 impl Literal for TopBottomMoversComputation {}
 
 /// The [`TopBottomRankedComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-topbottomrankedcomputation.html) property type.
+///
+/// The top ranked and bottom ranked computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopBottomRankedComputation {
     /// `Category`.
+    ///
+    /// The category field that is used in a computation.
     pub category: Option<Val<DimensionField>>,
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `ResultSize`.
+    ///
+    /// The result size of a top and bottom ranked computation.
     ///
     /// - Range: 1 to 20.
     pub result_size: Option<Val<f64>>,
     /// `Type`: required.
+    ///
+    /// The computation type. Choose one of the following options:
+    ///
+    /// - TOP: A top ranked computation.
+    /// - BOTTOM: A bottom ranked computation.
     pub type_: Option<Val<TopBottomComputationType>>,
     /// `Value`.
+    ///
+    /// The value field that is used in a computation.
     pub value: Option<Val<MeasureField>>,
 }
 
@@ -37280,16 +42142,24 @@ impl ToValue for TopBottomRankedComputation {
 impl Literal for TopBottomRankedComputation {}
 
 /// The [`TotalAggregationComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-totalaggregationcomputation.html) property type.
+///
+/// The total aggregation computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TotalAggregationComputation {
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value field that is used in a computation.
     pub value: Option<Val<MeasureField>>,
 }
 
@@ -37356,9 +42226,13 @@ impl ToValue for TotalAggregationComputation {
 impl Literal for TotalAggregationComputation {}
 
 /// The [`TotalAggregationFunction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-totalaggregationfunction.html) property type.
+///
+/// An aggregation function that aggregates the total values of a measure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TotalAggregationFunction {
     /// `SimpleTotalAggregationFunction`.
+    ///
+    /// A built in aggregation function for total values.
     pub simple_total_aggregation_function: Option<Val<SimpleTotalAggregationFunction>>,
 }
 
@@ -37406,13 +42280,19 @@ impl ToValue for TotalAggregationFunction {
 impl Literal for TotalAggregationFunction {}
 
 /// The [`TotalAggregationOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-totalaggregationoption.html) property type.
+///
+/// The total aggregation settings map of a field id.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TotalAggregationOption {
     /// `FieldId`: required.
     ///
+    /// The field id that's associated with the total aggregation option.
+    ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `TotalAggregationFunction`: required.
+    ///
+    /// The total aggregation function that you want to set for a specified field id.
     pub total_aggregation_function: Option<Val<TotalAggregationFunction>>,
 }
 
@@ -37481,21 +42361,35 @@ impl ToValue for TotalAggregationOption {
 impl Literal for TotalAggregationOption {}
 
 /// The [`TotalOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-totaloptions.html) property type.
+///
+/// The total options for a table visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TotalOptions {
     /// `CustomLabel`.
+    ///
+    /// The custom label string for the total cells.
     pub custom_label: Option<Val<String>>,
     /// `Placement`.
+    ///
+    /// The placement (start, end) for the total cells.
     pub placement: Option<Val<TableTotalsPlacement>>,
     /// `ScrollStatus`.
+    ///
+    /// The scroll status (pinned, scrolled) for the total cells.
     pub scroll_status: Option<Val<TableTotalsScrollStatus>>,
     /// `TotalAggregationOptions`.
+    ///
+    /// The total aggregation settings for each value field.
     ///
     /// - Items: 0 to 200.
     pub total_aggregation_options: Option<Val<Vec<TotalAggregationOption>>>,
     /// `TotalCellStyle`.
+    ///
+    /// Cell styling options for the total cells.
     pub total_cell_style: Option<Val<TableCellStyle>>,
     /// `TotalsVisibility`.
+    ///
+    /// The visibility configuration for the total cells.
     pub totals_visibility: Option<Val<Visibility>>,
 }
 
@@ -37578,15 +42472,26 @@ impl ToValue for TotalOptions {
 impl Literal for TotalOptions {}
 
 /// The [`TransposedTableOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-transposedtableoption.html) property type.
+///
+/// The column option of the transposed table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransposedTableOption {
     /// `ColumnIndex`.
     ///
+    /// The index of a columns in a transposed table. The index range is 0-9999.
+    ///
     /// - Range: 0 to 9999.
     pub column_index: Option<Val<f64>>,
     /// `ColumnType`: required.
+    ///
+    /// The column type of the column in a transposed table. Choose one of the following options:
+    ///
+    /// - `ROW_HEADER_COLUMN` : Refers to the leftmost column of the row header in the transposed table.
+    /// - `VALUE_COLUMN` : Refers to all value columns in the transposed table.
     pub column_type: Option<Val<TransposedColumnType>>,
     /// `ColumnWidth`.
+    ///
+    /// The width of a column in a transposed table.
     pub column_width: Option<Val<String>>,
 }
 
@@ -37656,17 +42561,25 @@ impl ToValue for TransposedTableOption {
 impl Literal for TransposedTableOption {}
 
 /// The [`TreeMapAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-treemapaggregatedfieldwells.html) property type.
+///
+/// Aggregated field wells of a tree map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TreeMapAggregatedFieldWells {
     /// `Colors`.
+    ///
+    /// The color field well of a tree map. Values are grouped by aggregations based on group by fields.
     ///
     /// - Items: 0 to 1.
     pub colors: Option<Val<Vec<MeasureField>>>,
     /// `Groups`.
     ///
+    /// The group by field well of a tree map. Values are grouped based on group by fields.
+    ///
     /// - Items: 0 to 1.
     pub groups: Option<Val<Vec<DimensionField>>>,
     /// `Sizes`.
+    ///
+    /// The size field well of a tree map. Values are aggregated based on group by fields.
     ///
     /// - Items: 0 to 1.
     pub sizes: Option<Val<Vec<MeasureField>>>,
@@ -37743,27 +42656,49 @@ impl ToValue for TreeMapAggregatedFieldWells {
 impl Literal for TreeMapAggregatedFieldWells {}
 
 /// The [`TreeMapConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-treemapconfiguration.html) property type.
+///
+/// The configuration of a tree map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TreeMapConfiguration {
     /// `ColorLabelOptions`.
+    ///
+    /// The label options (label text, label visibility) for the colors displayed in a tree map.
     pub color_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ColorScale`.
+    ///
+    /// The color options (gradient color, point of divergence) of a tree map.
     pub color_scale: Option<Val<ColorScale>>,
     /// `DataLabels`.
+    ///
+    /// The options that determine if visual data labels are displayed.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<TreeMapFieldWells>>,
     /// `GroupLabelOptions`.
+    ///
+    /// The label options (label text, label visibility) of the groups that are displayed in a tree map.
     pub group_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend display setup of the visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `SizeLabelOptions`.
+    ///
+    /// The label options (label text, label visibility) of the sizes that are displayed in a tree map.
     pub size_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a tree map.
     pub sort_configuration: Option<Val<TreeMapSortConfiguration>>,
     /// `Tooltip`.
+    ///
+    /// The tooltip display setup of the visual.
     pub tooltip: Option<Val<TooltipOptions>>,
 }
 
@@ -37865,9 +42800,16 @@ impl ToValue for TreeMapConfiguration {
 impl Literal for TreeMapConfiguration {}
 
 /// The [`TreeMapFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-treemapfieldwells.html) property type.
+///
+/// The field wells of a tree map.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TreeMapFieldWells {
     /// `TreeMapAggregatedFieldWells`.
+    ///
+    /// The aggregated field wells of a tree map.
     pub tree_map_aggregated_field_wells: Option<Val<TreeMapAggregatedFieldWells>>,
 }
 
@@ -37915,11 +42857,17 @@ impl ToValue for TreeMapFieldWells {
 impl Literal for TreeMapFieldWells {}
 
 /// The [`TreeMapSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-treemapsortconfiguration.html) property type.
+///
+/// The sort configuration of a tree map.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TreeMapSortConfiguration {
     /// `TreeMapGroupItemsLimitConfiguration`.
+    ///
+    /// The limit on the number of groups that are displayed.
     pub tree_map_group_items_limit_configuration: Option<Val<ItemsLimitConfiguration>>,
     /// `TreeMapSort`.
+    ///
+    /// The sort configuration of group by fields.
     ///
     /// - Items: 0 to 100.
     pub tree_map_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -37980,27 +42928,49 @@ impl ToValue for TreeMapSortConfiguration {
 impl Literal for TreeMapSortConfiguration {}
 
 /// The [`TreeMapVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-treemapvisual.html) property type.
+///
+/// A tree map.
+///
+/// For more information, see [Using tree
+/// maps](https://docs.aws.amazon.com/quicksight/latest/user/tree-map.html) in the *Amazon Quick Suite
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TreeMapVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<TreeMapConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers..
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -38100,9 +43070,13 @@ impl ToValue for TreeMapVisual {
 impl Literal for TreeMapVisual {}
 
 /// The [`TrendArrowOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-trendarrowoptions.html) property type.
+///
+/// The options that determine the presentation of trend arrows in a KPI visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrendArrowOptions {
     /// `Visibility`.
+    ///
+    /// The visibility of the trend arrows.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -38150,15 +43124,23 @@ impl ToValue for TrendArrowOptions {
 impl Literal for TrendArrowOptions {}
 
 /// The [`UnaggregatedField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-unaggregatedfield.html) property type.
+///
+/// The unaggregated field for a table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UnaggregatedField {
     /// `Column`: required.
+    ///
+    /// The column that is used in the `UnaggregatedField` .
     pub column: Option<Val<ColumnIdentifier>>,
     /// `FieldId`: required.
+    ///
+    /// The custom field ID.
     ///
     /// - Length: 1 to 512.
     pub field_id: Option<Val<String>>,
     /// `FormatConfiguration`.
+    ///
+    /// The format configuration of the field.
     pub format_configuration: Option<Val<FormatConfiguration>>,
 }
 
@@ -38228,16 +43210,24 @@ impl ToValue for UnaggregatedField {
 impl Literal for UnaggregatedField {}
 
 /// The [`UniqueValuesComputation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-uniquevaluescomputation.html) property type.
+///
+/// The unique values computation configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UniqueValuesComputation {
     /// `Category`.
+    ///
+    /// The category field that is used in a computation.
     pub category: Option<Val<DimensionField>>,
     /// `ComputationId`: required.
+    ///
+    /// The ID for a computation.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub computation_id: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of a computation.
     pub name: Option<Val<String>>,
 }
 
@@ -38304,9 +43294,17 @@ impl ToValue for UniqueValuesComputation {
 impl Literal for UniqueValuesComputation {}
 
 /// The [`ValidationStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-validationstrategy.html) property type.
+///
+/// The option to relax the validation that is required to create and update analyses, dashboards, and
+/// templates with definition objects. When you set this value to `LENIENT` , validation is skipped for
+/// specific errors.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidationStrategy {
     /// `Mode`: required.
+    ///
+    /// The mode of validation for the asset to be created or updated. When you set this value to `STRICT` ,
+    /// strict validation for every error is enforced. When you set this value to `LENIENT` , validation is
+    /// skipped for specific UI errors.
     pub mode: Option<Val<ValidationStrategyMode>>,
 }
 
@@ -38357,9 +43355,13 @@ impl ToValue for ValidationStrategy {
 impl Literal for ValidationStrategy {}
 
 /// The [`VisibleRangeOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-visiblerangeoptions.html) property type.
+///
+/// The range options for the data zoom scroll bar.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisibleRangeOptions {
     /// `PercentRange`.
+    ///
+    /// The percent range in the visible range.
     pub percent_range: Option<Val<PercentVisibleRange>>,
 }
 
@@ -38407,55 +43409,195 @@ impl ToValue for VisibleRangeOptions {
 impl Literal for VisibleRangeOptions {}
 
 /// The [`Visual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-visual.html) property type.
+///
+/// A visual displayed on a sheet in an analysis, dashboard, or template.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Visual {
     /// `BarChartVisual`.
+    ///
+    /// A bar chart.
+    ///
+    /// For more information, see [Using bar
+    /// charts](https://docs.aws.amazon.com/quicksight/latest/user/bar-charts.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub bar_chart_visual: Option<Val<BarChartVisual>>,
     /// `BoxPlotVisual`.
+    ///
+    /// A box plot.
+    ///
+    /// For more information, see [Using box
+    /// plots](https://docs.aws.amazon.com/quicksight/latest/user/box-plots.html) in the *Amazon Quick Suite
+    /// User Guide* .
     pub box_plot_visual: Option<Val<BoxPlotVisual>>,
     /// `ComboChartVisual`.
+    ///
+    /// A combo chart.
+    ///
+    /// For more information, see [Using combo
+    /// charts](https://docs.aws.amazon.com/quicksight/latest/user/combo-charts.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub combo_chart_visual: Option<Val<ComboChartVisual>>,
     /// `CustomContentVisual`.
+    ///
+    /// A visual that contains custom content.
+    ///
+    /// For more information, see [Using custom visual
+    /// content](https://docs.aws.amazon.com/quicksight/latest/user/custom-visual-content.html) in the *Amazon
+    /// Quick Suite User Guide* .
     pub custom_content_visual: Option<Val<CustomContentVisual>>,
     /// `EmptyVisual`.
+    ///
+    /// An empty visual.
     pub empty_visual: Option<Val<EmptyVisual>>,
     /// `FilledMapVisual`.
+    ///
+    /// A filled map.
+    ///
+    /// For more information, see [Creating filled
+    /// maps](https://docs.aws.amazon.com/quicksight/latest/user/filled-maps.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub filled_map_visual: Option<Val<FilledMapVisual>>,
     /// `FunnelChartVisual`.
+    ///
+    /// A funnel chart.
+    ///
+    /// For more information, see [Using funnel
+    /// charts](https://docs.aws.amazon.com/quicksight/latest/user/funnel-visual-content.html) in the *Amazon
+    /// Quick Suite User Guide* .
     pub funnel_chart_visual: Option<Val<FunnelChartVisual>>,
     /// `GaugeChartVisual`.
+    ///
+    /// A gauge chart.
+    ///
+    /// For more information, see [Using gauge
+    /// charts](https://docs.aws.amazon.com/quicksight/latest/user/gauge-chart.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub gauge_chart_visual: Option<Val<GaugeChartVisual>>,
     /// `GeospatialMapVisual`.
+    ///
+    /// A geospatial map or a points on map visual.
+    ///
+    /// For more information, see [Creating point
+    /// maps](https://docs.aws.amazon.com/quicksight/latest/user/point-maps.html) in the *Amazon Quick Suite
+    /// User Guide* .
     pub geospatial_map_visual: Option<Val<GeospatialMapVisual>>,
     /// `HeatMapVisual`.
+    ///
+    /// A heat map.
+    ///
+    /// For more information, see [Using heat
+    /// maps](https://docs.aws.amazon.com/quicksight/latest/user/heat-map.html) in the *Amazon Quick Suite
+    /// User Guide* .
     pub heat_map_visual: Option<Val<HeatMapVisual>>,
     /// `HistogramVisual`.
+    ///
+    /// A histogram.
+    ///
+    /// For more information, see [Using
+    /// histograms](https://docs.aws.amazon.com/quicksight/latest/user/histogram-charts.html) in the *Amazon
+    /// Quick Suite User Guide* .
     pub histogram_visual: Option<Val<HistogramVisual>>,
     /// `InsightVisual`.
+    ///
+    /// An insight visual.
+    ///
+    /// For more information, see [Working with
+    /// insights](https://docs.aws.amazon.com/quicksight/latest/user/computational-insights.html) in the *Amazon
+    /// Quick Suite User Guide* .
     pub insight_visual: Option<Val<InsightVisual>>,
     /// `KPIVisual`.
+    ///
+    /// A key performance indicator (KPI).
+    ///
+    /// For more information, see [Using KPIs](https://docs.aws.amazon.com/quicksight/latest/user/kpi.html)
+    /// in the *Amazon Quick Suite User Guide* .
     pub kpi_visual: Option<Val<KpiVisual>>,
     /// `LineChartVisual`.
+    ///
+    /// A line chart.
+    ///
+    /// For more information, see [Using line
+    /// charts](https://docs.aws.amazon.com/quicksight/latest/user/line-charts.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub line_chart_visual: Option<Val<LineChartVisual>>,
     /// `PieChartVisual`.
+    ///
+    /// A pie or donut chart.
+    ///
+    /// For more information, see [Using pie
+    /// charts](https://docs.aws.amazon.com/quicksight/latest/user/pie-chart.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub pie_chart_visual: Option<Val<PieChartVisual>>,
     /// `PivotTableVisual`.
+    ///
+    /// A pivot table.
+    ///
+    /// For more information, see [Using pivot
+    /// tables](https://docs.aws.amazon.com/quicksight/latest/user/pivot-table.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub pivot_table_visual: Option<Val<PivotTableVisual>>,
     /// `PluginVisual`.
+    ///
+    /// The custom plugin visual type.
     pub plugin_visual: Option<Val<PluginVisual>>,
     /// `RadarChartVisual`.
+    ///
+    /// A radar chart visual.
+    ///
+    /// For more information, see [Using radar
+    /// charts](https://docs.aws.amazon.com/quicksight/latest/user/radar-chart.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub radar_chart_visual: Option<Val<RadarChartVisual>>,
     /// `SankeyDiagramVisual`.
+    ///
+    /// A sankey diagram.
+    ///
+    /// For more information, see [Using Sankey
+    /// diagrams](https://docs.aws.amazon.com/quicksight/latest/user/sankey-diagram.html) in the *Amazon
+    /// Quick Suite User Guide* .
     pub sankey_diagram_visual: Option<Val<SankeyDiagramVisual>>,
     /// `ScatterPlotVisual`.
+    ///
+    /// A scatter plot.
+    ///
+    /// For more information, see [Using scatter
+    /// plots](https://docs.aws.amazon.com/quicksight/latest/user/scatter-plot.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub scatter_plot_visual: Option<Val<ScatterPlotVisual>>,
     /// `TableVisual`.
+    ///
+    /// A table visual.
+    ///
+    /// For more information, see [Using tables as
+    /// visuals](https://docs.aws.amazon.com/quicksight/latest/user/tabular.html) in the *Amazon Quick Suite
+    /// User Guide* .
     pub table_visual: Option<Val<TableVisual>>,
     /// `TreeMapVisual`.
+    ///
+    /// A tree map.
+    ///
+    /// For more information, see [Using tree
+    /// maps](https://docs.aws.amazon.com/quicksight/latest/user/tree-map.html) in the *Amazon Quick Suite
+    /// User Guide* .
     pub tree_map_visual: Option<Val<TreeMapVisual>>,
     /// `WaterfallVisual`.
+    ///
+    /// A waterfall chart.
+    ///
+    /// For more information, see [Using waterfall
+    /// charts](https://docs.aws.amazon.com/quicksight/latest/user/waterfall-chart.html) in the *Amazon
+    /// Quick Suite User Guide* .
     pub waterfall_visual: Option<Val<WaterfallVisual>>,
     /// `WordCloudVisual`.
+    ///
+    /// A word cloud.
+    ///
+    /// For more information, see [Using word
+    /// clouds](https://docs.aws.amazon.com/quicksight/latest/user/word-cloud.html) in the *Amazon Quick
+    /// Suite User Guide* .
     pub word_cloud_visual: Option<Val<WordCloudVisual>>,
 }
 
@@ -38641,24 +43783,44 @@ impl ToValue for Visual {
 impl Literal for Visual {}
 
 /// The [`VisualCustomAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-visualcustomaction.html) property type.
+///
+/// A custom action defined on a visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisualCustomAction {
     /// `ActionOperations`: required.
     ///
+    /// A list of `VisualCustomActionOperations` .
+    ///
+    /// This is a union type structure. For this structure to be valid, only one of the attributes can be
+    /// defined.
+    ///
     /// - Items: 1 to 2.
     pub action_operations: Option<Val<Vec<VisualCustomActionOperation>>>,
     /// `CustomActionId`: required.
+    ///
+    /// The ID of the `VisualCustomAction` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub custom_action_id: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the `VisualCustomAction` .
+    ///
     /// - Length: 1 to 256.
     pub name: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// The status of the `VisualCustomAction` .
     pub status: Option<Val<WidgetStatus>>,
     /// `Trigger`: required.
+    ///
+    /// The trigger of the `VisualCustomAction` .
+    ///
+    /// Valid values are defined as follows:
+    ///
+    /// - `DATA_POINT_CLICK` : Initiates a custom action by a left pointer click on a data point.
+    /// - `DATA_POINT_MENU` : Initiates a custom action by right pointer click from the menu.
     pub trigger: Option<Val<VisualCustomActionTrigger>>,
 }
 
@@ -38765,15 +43927,28 @@ impl ToValue for VisualCustomAction {
 impl Literal for VisualCustomAction {}
 
 /// The [`VisualCustomActionOperation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-visualcustomactionoperation.html) property type.
+///
+/// The operation that is defined by the custom action.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisualCustomActionOperation {
     /// `FilterOperation`.
+    ///
+    /// The filter operation that filters data included in a visual or in an entire sheet.
     pub filter_operation: Option<Val<CustomActionFilterOperation>>,
     /// `NavigationOperation`.
+    ///
+    /// The navigation operation that navigates between different sheets in the same analysis.
     pub navigation_operation: Option<Val<CustomActionNavigationOperation>>,
     /// `SetParametersOperation`.
+    ///
+    /// The set parameter operation that sets parameters in custom action.
     pub set_parameters_operation: Option<Val<CustomActionSetParametersOperation>>,
     /// `URLOperation`.
+    ///
+    /// The URL operation that opens a link to another webpage.
     pub url_operation: Option<Val<CustomActionUrlOperation>>,
 }
 
@@ -38839,11 +44014,17 @@ impl ToValue for VisualCustomActionOperation {
 impl Literal for VisualCustomActionOperation {}
 
 /// The [`VisualInteractionOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-visualinteractionoptions.html) property type.
+///
+/// The general visual interactions setup for visual publish options
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisualInteractionOptions {
     /// `ContextMenuOption`.
+    ///
+    /// The context menu options for a visual.
     pub context_menu_option: Option<Val<ContextMenuOption>>,
     /// `VisualMenuOption`.
+    ///
+    /// The on-visual menu options for a visual.
     pub visual_menu_option: Option<Val<VisualMenuOption>>,
 }
 
@@ -38897,9 +44078,13 @@ impl ToValue for VisualInteractionOptions {
 impl Literal for VisualInteractionOptions {}
 
 /// The [`VisualMenuOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-visualmenuoption.html) property type.
+///
+/// The menu options for a visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisualMenuOption {
     /// `AvailabilityStatus`.
+    ///
+    /// The availaiblity status of a visual's menu options.
     pub availability_status: Option<Val<DashboardBehavior>>,
 }
 
@@ -38947,13 +44132,19 @@ impl ToValue for VisualMenuOption {
 impl Literal for VisualMenuOption {}
 
 /// The [`VisualPalette`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-visualpalette.html) property type.
+///
+/// The visual display options for the visual palette.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisualPalette {
     /// `ChartColor`.
     ///
+    /// The chart color options for the visual palette.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub chart_color: Option<Val<String>>,
     /// `ColorMap`.
+    ///
+    /// The color map options for the visual palette.
     ///
     /// - Items: 0 to 5000.
     pub color_map: Option<Val<Vec<DataPathColor>>>,
@@ -39014,11 +44205,17 @@ impl ToValue for VisualPalette {
 impl Literal for VisualPalette {}
 
 /// The [`VisualSubtitleLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-visualsubtitlelabeloptions.html) property type.
+///
+/// The subtitle label options for a visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisualSubtitleLabelOptions {
     /// `FormatText`.
+    ///
+    /// The long text format of the subtitle label, such as plain text or rich text.
     pub format_text: Option<Val<LongFormatText>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the subtitle label.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -39072,11 +44269,17 @@ impl ToValue for VisualSubtitleLabelOptions {
 impl Literal for VisualSubtitleLabelOptions {}
 
 /// The [`VisualTitleLabelOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-visualtitlelabeloptions.html) property type.
+///
+/// The title label options for a visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisualTitleLabelOptions {
     /// `FormatText`.
+    ///
+    /// The short text format of the title label, such as plain text or rich text.
     pub format_text: Option<Val<ShortFormatText>>,
     /// `Visibility`.
+    ///
+    /// The visibility of the title label.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -39130,17 +44333,25 @@ impl ToValue for VisualTitleLabelOptions {
 impl Literal for VisualTitleLabelOptions {}
 
 /// The [`WaterfallChartAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-waterfallchartaggregatedfieldwells.html) property type.
+///
+/// The field well configuration of a waterfall visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaterfallChartAggregatedFieldWells {
     /// `Breakdowns`.
+    ///
+    /// The breakdown field wells of a waterfall visual.
     ///
     /// - Items: 0 to 200.
     pub breakdowns: Option<Val<Vec<DimensionField>>>,
     /// `Categories`.
     ///
+    /// The category field wells of a waterfall visual.
+    ///
     /// - Items: 0 to 200.
     pub categories: Option<Val<Vec<DimensionField>>>,
     /// `Values`.
+    ///
+    /// The value field wells of a waterfall visual.
     ///
     /// - Items: 0 to 200.
     pub values: Option<Val<Vec<MeasureField>>>,
@@ -39217,9 +44428,13 @@ impl ToValue for WaterfallChartAggregatedFieldWells {
 impl Literal for WaterfallChartAggregatedFieldWells {}
 
 /// The [`WaterfallChartColorConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-waterfallchartcolorconfiguration.html) property type.
+///
+/// The color configuration of a waterfall visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaterfallChartColorConfiguration {
     /// `GroupColorConfiguration`.
+    ///
+    /// The color configuration for individual groups within a waterfall visual.
     pub group_color_configuration: Option<Val<WaterfallChartGroupColorConfiguration>>,
 }
 
@@ -39267,31 +44482,57 @@ impl ToValue for WaterfallChartColorConfiguration {
 impl Literal for WaterfallChartColorConfiguration {}
 
 /// The [`WaterfallChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-waterfallchartconfiguration.html) property type.
+///
+/// The configuration for a waterfall visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaterfallChartConfiguration {
     /// `CategoryAxisDisplayOptions`.
+    ///
+    /// The options that determine the presentation of the category axis.
     pub category_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `CategoryAxisLabelOptions`.
+    ///
+    /// The options that determine the presentation of the category axis label.
     pub category_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `ColorConfiguration`.
+    ///
+    /// The color configuration of a waterfall visual.
     pub color_configuration: Option<Val<WaterfallChartColorConfiguration>>,
     /// `DataLabels`.
+    ///
+    /// The data label configuration of a waterfall visual.
     pub data_labels: Option<Val<DataLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field well configuration of a waterfall visual.
     pub field_wells: Option<Val<WaterfallChartFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `Legend`.
+    ///
+    /// The legend configuration of a waterfall visual.
     pub legend: Option<Val<LegendOptions>>,
     /// `PrimaryYAxisDisplayOptions`.
+    ///
+    /// The options that determine the presentation of the y-axis.
     pub primary_y_axis_display_options: Option<Val<AxisDisplayOptions>>,
     /// `PrimaryYAxisLabelOptions`.
+    ///
+    /// The options that determine the presentation of the y-axis label.
     pub primary_y_axis_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a waterfall visual.
     pub sort_configuration: Option<Val<WaterfallChartSortConfiguration>>,
     /// `VisualPalette`.
+    ///
+    /// The visual palette configuration of a waterfall visual.
     pub visual_palette: Option<Val<VisualPalette>>,
     /// `WaterfallChartOptions`.
+    ///
+    /// The options that determine the presentation of a waterfall visual.
     pub waterfall_chart_options: Option<Val<WaterfallChartOptions>>,
 }
 
@@ -39405,9 +44646,13 @@ impl ToValue for WaterfallChartConfiguration {
 impl Literal for WaterfallChartConfiguration {}
 
 /// The [`WaterfallChartFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-waterfallchartfieldwells.html) property type.
+///
+/// The field well configuration of a waterfall visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaterfallChartFieldWells {
     /// `WaterfallChartAggregatedFieldWells`.
+    ///
+    /// The field well configuration of a waterfall visual.
     pub waterfall_chart_aggregated_field_wells: Option<Val<WaterfallChartAggregatedFieldWells>>,
 }
 
@@ -39458,17 +44703,25 @@ impl ToValue for WaterfallChartFieldWells {
 impl Literal for WaterfallChartFieldWells {}
 
 /// The [`WaterfallChartGroupColorConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-waterfallchartgroupcolorconfiguration.html) property type.
+///
+/// The color configuration for individual groups within a waterfall visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaterfallChartGroupColorConfiguration {
     /// `NegativeBarColor`.
+    ///
+    /// Defines the color for the negative bars of a waterfall chart.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub negative_bar_color: Option<Val<String>>,
     /// `PositiveBarColor`.
     ///
+    /// Defines the color for the positive bars of a waterfall chart.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub positive_bar_color: Option<Val<String>>,
     /// `TotalBarColor`.
+    ///
+    /// Defines the color for the total bars of a waterfall chart.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub total_bar_color: Option<Val<String>>,
@@ -39530,9 +44783,13 @@ impl ToValue for WaterfallChartGroupColorConfiguration {
 impl Literal for WaterfallChartGroupColorConfiguration {}
 
 /// The [`WaterfallChartOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-waterfallchartoptions.html) property type.
+///
+/// The options that determine the presentation of a waterfall visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaterfallChartOptions {
     /// `TotalBarLabel`.
+    ///
+    /// This option determines the total bar label of a waterfall visual.
     pub total_bar_label: Option<Val<String>>,
 }
 
@@ -39580,11 +44837,17 @@ impl ToValue for WaterfallChartOptions {
 impl Literal for WaterfallChartOptions {}
 
 /// The [`WaterfallChartSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-waterfallchartsortconfiguration.html) property type.
+///
+/// The sort configuration of a waterfall visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaterfallChartSortConfiguration {
     /// `BreakdownItemsLimit`.
+    ///
+    /// The limit on the number of bar groups that are displayed.
     pub breakdown_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `CategorySort`.
+    ///
+    /// The sort configuration of the category fields.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -39645,27 +44908,49 @@ impl ToValue for WaterfallChartSortConfiguration {
 impl Literal for WaterfallChartSortConfiguration {}
 
 /// The [`WaterfallVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-waterfallvisual.html) property type.
+///
+/// A waterfall chart.
+///
+/// For more information, see [Using waterfall
+/// charts](https://docs.aws.amazon.com/quicksight/latest/user/waterfall-chart.html) in the *Amazon
+/// Quick Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaterfallVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration for a waterfall visual.
     pub chart_configuration: Option<Val<WaterfallChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -39765,13 +45050,19 @@ impl ToValue for WaterfallVisual {
 impl Literal for WaterfallVisual {}
 
 /// The [`WhatIfPointScenario`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-whatifpointscenario.html) property type.
+///
+/// Provides the forecast to meet the target for a particular date.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WhatIfPointScenario {
     /// `Date`: required.
     ///
+    /// The date that you need the forecast results for.
+    ///
     /// - Format: `date-time`.
     pub date: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The target value that you want to meet for the provided date.
     pub value: Option<Val<f64>>,
 }
 
@@ -39831,17 +45122,25 @@ impl ToValue for WhatIfPointScenario {
 impl Literal for WhatIfPointScenario {}
 
 /// The [`WhatIfRangeScenario`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-whatifrangescenario.html) property type.
+///
+/// Provides the forecast to meet the target for a particular date range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WhatIfRangeScenario {
     /// `EndDate`: required.
+    ///
+    /// The end date in the date range that you need the forecast results for.
     ///
     /// - Format: `date-time`.
     pub end_date: Option<Val<String>>,
     /// `StartDate`: required.
     ///
+    /// The start date in the date range that you need the forecast results for.
+    ///
     /// - Format: `date-time`.
     pub start_date: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The target value that you want to meet for the provided date range.
     pub value: Option<Val<f64>>,
 }
 
@@ -39918,13 +45217,19 @@ impl ToValue for WhatIfRangeScenario {
 impl Literal for WhatIfRangeScenario {}
 
 /// The [`WordCloudAggregatedFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-wordcloudaggregatedfieldwells.html) property type.
+///
+/// The aggregated field wells of a word cloud.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WordCloudAggregatedFieldWells {
     /// `GroupBy`.
     ///
+    /// The group by field well of a word cloud. Values are grouped by group by fields.
+    ///
     /// - Items: 0 to 10.
     pub group_by: Option<Val<Vec<DimensionField>>>,
     /// `Size`.
+    ///
+    /// The size field well of a word cloud. Values are aggregated based on group by fields.
     ///
     /// - Items: 0 to 1.
     pub size: Option<Val<Vec<MeasureField>>>,
@@ -39990,17 +45295,30 @@ impl ToValue for WordCloudAggregatedFieldWells {
 impl Literal for WordCloudAggregatedFieldWells {}
 
 /// The [`WordCloudChartConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-wordcloudchartconfiguration.html) property type.
+///
+/// The configuration of a word cloud visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WordCloudChartConfiguration {
     /// `CategoryLabelOptions`.
+    ///
+    /// The label options (label text, label visibility, and sort icon visibility) for the word cloud
+    /// category.
     pub category_label_options: Option<Val<ChartAxisLabelOptions>>,
     /// `FieldWells`.
+    ///
+    /// The field wells of the visual.
     pub field_wells: Option<Val<WordCloudFieldWells>>,
     /// `Interactions`.
+    ///
+    /// The general visual interactions setup for a visual.
     pub interactions: Option<Val<VisualInteractionOptions>>,
     /// `SortConfiguration`.
+    ///
+    /// The sort configuration of a word cloud visual.
     pub sort_configuration: Option<Val<WordCloudSortConfiguration>>,
     /// `WordCloudOptions`.
+    ///
+    /// The options for a word cloud visual.
     pub word_cloud_options: Option<Val<WordCloudOptions>>,
 }
 
@@ -40072,9 +45390,16 @@ impl ToValue for WordCloudChartConfiguration {
 impl Literal for WordCloudChartConfiguration {}
 
 /// The [`WordCloudFieldWells`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-wordcloudfieldwells.html) property type.
+///
+/// The field wells of a word cloud visual.
+///
+/// This is a union type structure. For this structure to be valid, only one of the attributes can be
+/// defined.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WordCloudFieldWells {
     /// `WordCloudAggregatedFieldWells`.
+    ///
+    /// The aggregated field wells of a word cloud.
     pub word_cloud_aggregated_field_wells: Option<Val<WordCloudAggregatedFieldWells>>,
 }
 
@@ -40122,21 +45447,35 @@ impl ToValue for WordCloudFieldWells {
 impl Literal for WordCloudFieldWells {}
 
 /// The [`WordCloudOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-wordcloudoptions.html) property type.
+///
+/// The word cloud options for a word cloud visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WordCloudOptions {
     /// `CloudLayout`.
+    ///
+    /// The cloud layout options (fluid, normal) of a word cloud.
     pub cloud_layout: Option<Val<WordCloudCloudLayout>>,
     /// `MaximumStringLength`.
+    ///
+    /// The length limit of each word from 1-100.
     ///
     /// - Range: 1 to 100.
     pub maximum_string_length: Option<Val<f64>>,
     /// `WordCasing`.
+    ///
+    /// The word casing options (lower_case, existing_case) for the words in a word cloud.
     pub word_casing: Option<Val<WordCloudWordCasing>>,
     /// `WordOrientation`.
+    ///
+    /// The word orientation options (horizontal, horizontal_and_vertical) for the words in a word cloud.
     pub word_orientation: Option<Val<WordCloudWordOrientation>>,
     /// `WordPadding`.
+    ///
+    /// The word padding options (none, small, medium, large) for the words in a word cloud.
     pub word_padding: Option<Val<WordCloudWordPadding>>,
     /// `WordScaling`.
+    ///
+    /// The word scaling options (emphasize, normal) for the words in a word cloud.
     pub word_scaling: Option<Val<WordCloudWordScaling>>,
 }
 
@@ -40214,11 +45553,17 @@ impl ToValue for WordCloudOptions {
 impl Literal for WordCloudOptions {}
 
 /// The [`WordCloudSortConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-wordcloudsortconfiguration.html) property type.
+///
+/// The sort configuration of a word cloud visual.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WordCloudSortConfiguration {
     /// `CategoryItemsLimit`.
+    ///
+    /// The limit on the number of groups that are displayed in a word cloud.
     pub category_items_limit: Option<Val<ItemsLimitConfiguration>>,
     /// `CategorySort`.
+    ///
+    /// The sort configuration of group by fields.
     ///
     /// - Items: 0 to 100.
     pub category_sort: Option<Val<Vec<FieldSortOptions>>>,
@@ -40279,27 +45624,49 @@ impl ToValue for WordCloudSortConfiguration {
 impl Literal for WordCloudSortConfiguration {}
 
 /// The [`WordCloudVisual`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-wordcloudvisual.html) property type.
+///
+/// A word cloud.
+///
+/// For more information, see [Using word
+/// clouds](https://docs.aws.amazon.com/quicksight/latest/user/word-cloud.html) in the *Amazon Quick
+/// Suite User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WordCloudVisual {
     /// `Actions`.
     ///
+    /// The list of custom actions that are configured for a visual.
+    ///
     /// - Items: 0 to 10.
     pub actions: Option<Val<Vec<VisualCustomAction>>>,
     /// `ChartConfiguration`.
+    ///
+    /// The configuration settings of the visual.
     pub chart_configuration: Option<Val<WordCloudChartConfiguration>>,
     /// `ColumnHierarchies`.
+    ///
+    /// The column hierarchy that is used during drill-downs and drill-ups.
     ///
     /// - Items: 0 to 2.
     pub column_hierarchies: Option<Val<Vec<ColumnHierarchy>>>,
     /// `Subtitle`.
+    ///
+    /// The subtitle that is displayed on the visual.
     pub subtitle: Option<Val<VisualSubtitleLabelOptions>>,
     /// `Title`.
+    ///
+    /// The title that is displayed on the visual.
     pub title: Option<Val<VisualTitleLabelOptions>>,
     /// `VisualContentAltText`.
+    ///
+    /// The alt text for the visual.
     ///
     /// - Length: 1 to 1024.
     pub visual_content_alt_text: Option<Val<String>>,
     /// `VisualId`: required.
+    ///
+    /// The unique identifier of a visual. This identifier must be unique within the context of a dashboard,
+    /// template, or analysis. Two dashboards, analyses, or templates can have visuals with the same
+    /// identifiers..
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
@@ -40399,9 +45766,16 @@ impl ToValue for WordCloudVisual {
 impl Literal for WordCloudVisual {}
 
 /// The [`YAxisOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-template-yaxisoptions.html) property type.
+///
+/// The options that are available for a single Y axis in a chart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct YAxisOptions {
     /// `YAxis`.
+    ///
+    /// The Y axis type to be used in the chart.
+    ///
+    /// If you choose `PRIMARY_Y_AXIS` , the primary Y Axis is located on the leftmost vertical axis of the
+    /// chart.
     pub y_axis: Option<Val<SingleYAxisOption>>,
 }
 
@@ -40468,9 +45842,18 @@ impl AnchorOption {
             AnchorOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AnchorOption {
+    const VALUES: &'static [&'static str] = &["NOW"];
+    fn as_str(&self) -> &str {
+        AnchorOption::as_str(self)
     }
 }
 
@@ -40520,9 +45903,18 @@ impl ArcThickness {
             ArcThickness::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ArcThickness {
+    const VALUES: &'static [&'static str] = &["SMALL", "MEDIUM", "LARGE", "WHOLE"];
+    fn as_str(&self) -> &str {
+        ArcThickness::as_str(self)
     }
 }
 
@@ -40572,9 +45964,18 @@ impl ArcThicknessOptions {
             ArcThicknessOptions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ArcThicknessOptions {
+    const VALUES: &'static [&'static str] = &["SMALL", "MEDIUM", "LARGE"];
+    fn as_str(&self) -> &str {
+        ArcThicknessOptions::as_str(self)
     }
 }
 
@@ -40620,9 +46021,18 @@ impl AxisBinding {
             AxisBinding::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AxisBinding {
+    const VALUES: &'static [&'static str] = &["PRIMARY_YAXIS", "SECONDARY_YAXIS"];
+    fn as_str(&self) -> &str {
+        AxisBinding::as_str(self)
     }
 }
 
@@ -40667,9 +46077,18 @@ impl BarChartOrientation {
             BarChartOrientation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BarChartOrientation {
+    const VALUES: &'static [&'static str] = &["HORIZONTAL", "VERTICAL"];
+    fn as_str(&self) -> &str {
+        BarChartOrientation::as_str(self)
     }
 }
 
@@ -40717,9 +46136,18 @@ impl BarsArrangement {
             BarsArrangement::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BarsArrangement {
+    const VALUES: &'static [&'static str] = &["CLUSTERED", "STACKED", "STACKED_PERCENT"];
+    fn as_str(&self) -> &str {
+        BarsArrangement::as_str(self)
     }
 }
 
@@ -40771,9 +46199,18 @@ impl BaseMapStyleType {
             BaseMapStyleType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BaseMapStyleType {
+    const VALUES: &'static [&'static str] = &["LIGHT_GRAY", "DARK_GRAY", "STREET", "IMAGERY"];
+    fn as_str(&self) -> &str {
+        BaseMapStyleType::as_str(self)
     }
 }
 
@@ -40820,9 +46257,18 @@ impl BoxPlotFillStyle {
             BoxPlotFillStyle::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BoxPlotFillStyle {
+    const VALUES: &'static [&'static str] = &["SOLID", "TRANSPARENT"];
+    fn as_str(&self) -> &str {
+        BoxPlotFillStyle::as_str(self)
     }
 }
 
@@ -40867,9 +46313,18 @@ impl CategoricalAggregationFunction {
             CategoricalAggregationFunction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CategoricalAggregationFunction {
+    const VALUES: &'static [&'static str] = &["COUNT", "DISTINCT_COUNT"];
+    fn as_str(&self) -> &str {
+        CategoricalAggregationFunction::as_str(self)
     }
 }
 
@@ -40926,9 +46381,19 @@ impl CategoryFilterMatchOperator {
             CategoryFilterMatchOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CategoryFilterMatchOperator {
+    const VALUES: &'static [&'static str] =
+        &["EQUALS", "DOES_NOT_EQUAL", "CONTAINS", "DOES_NOT_CONTAIN", "STARTS_WITH", "ENDS_WITH"];
+    fn as_str(&self) -> &str {
+        CategoryFilterMatchOperator::as_str(self)
     }
 }
 
@@ -40974,9 +46439,18 @@ impl CategoryFilterSelectAllOptions {
             CategoryFilterSelectAllOptions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CategoryFilterSelectAllOptions {
+    const VALUES: &'static [&'static str] = &["FILTER_ALL_VALUES"];
+    fn as_str(&self) -> &str {
+        CategoryFilterSelectAllOptions::as_str(self)
     }
 }
 
@@ -41020,9 +46494,18 @@ impl ColorFillType {
             ColorFillType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ColorFillType {
+    const VALUES: &'static [&'static str] = &["DISCRETE", "GRADIENT"];
+    fn as_str(&self) -> &str {
+        ColorFillType::as_str(self)
     }
 }
 
@@ -41067,9 +46550,18 @@ impl ColumnRole {
             ColumnRole::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ColumnRole {
+    const VALUES: &'static [&'static str] = &["DIMENSION", "MEASURE"];
+    fn as_str(&self) -> &str {
+        ColumnRole::as_str(self)
     }
 }
 
@@ -41114,9 +46606,18 @@ impl CommitMode {
             CommitMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CommitMode {
+    const VALUES: &'static [&'static str] = &["AUTO", "MANUAL"];
+    fn as_str(&self) -> &str {
+        CommitMode::as_str(self)
     }
 }
 
@@ -41164,9 +46665,18 @@ impl ComparisonMethod {
             ComparisonMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComparisonMethod {
+    const VALUES: &'static [&'static str] = &["DIFFERENCE", "PERCENT_DIFFERENCE", "PERCENT"];
+    fn as_str(&self) -> &str {
+        ComparisonMethod::as_str(self)
     }
 }
 
@@ -41209,9 +46719,18 @@ impl ConditionalFormattingIconDisplayOption {
             ConditionalFormattingIconDisplayOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConditionalFormattingIconDisplayOption {
+    const VALUES: &'static [&'static str] = &["ICON_ONLY"];
+    fn as_str(&self) -> &str {
+        ConditionalFormattingIconDisplayOption::as_str(self)
     }
 }
 
@@ -41282,9 +46801,30 @@ impl ConditionalFormattingIconSetType {
             ConditionalFormattingIconSetType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConditionalFormattingIconSetType {
+    const VALUES: &'static [&'static str] = &[
+        "PLUS_MINUS",
+        "CHECK_X",
+        "THREE_COLOR_ARROW",
+        "THREE_GRAY_ARROW",
+        "CARET_UP_MINUS_DOWN",
+        "THREE_SHAPE",
+        "THREE_CIRCLE",
+        "FLAGS",
+        "BARS",
+        "FOUR_COLOR_ARROW",
+        "FOUR_GRAY_ARROW",
+    ];
+    fn as_str(&self) -> &str {
+        ConditionalFormattingIconSetType::as_str(self)
     }
 }
 
@@ -41338,9 +46878,18 @@ impl CrossDatasetTypes {
             CrossDatasetTypes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CrossDatasetTypes {
+    const VALUES: &'static [&'static str] = &["ALL_DATASETS", "SINGLE_DATASET"];
+    fn as_str(&self) -> &str {
+        CrossDatasetTypes::as_str(self)
     }
 }
 
@@ -41391,9 +46940,18 @@ impl CustomContentImageScalingConfiguration {
             CustomContentImageScalingConfiguration::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CustomContentImageScalingConfiguration {
+    const VALUES: &'static [&'static str] = &["FIT_TO_HEIGHT", "FIT_TO_WIDTH", "DO_NOT_SCALE", "SCALE_TO_VISUAL"];
+    fn as_str(&self) -> &str {
+        CustomContentImageScalingConfiguration::as_str(self)
     }
 }
 
@@ -41440,9 +46998,18 @@ impl CustomContentType {
             CustomContentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CustomContentType {
+    const VALUES: &'static [&'static str] = &["IMAGE", "OTHER_EMBEDDED_CONTENT"];
+    fn as_str(&self) -> &str {
+        CustomContentType::as_str(self)
     }
 }
 
@@ -41487,9 +47054,18 @@ impl DashboardBehavior {
             DashboardBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DashboardBehavior {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        DashboardBehavior::as_str(self)
     }
 }
 
@@ -41537,9 +47113,18 @@ impl DataLabelContent {
             DataLabelContent::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataLabelContent {
+    const VALUES: &'static [&'static str] = &["VALUE", "PERCENT", "VALUE_AND_PERCENT"];
+    fn as_str(&self) -> &str {
+        DataLabelContent::as_str(self)
     }
 }
 
@@ -41585,9 +47170,18 @@ impl DataLabelOverlap {
             DataLabelOverlap::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataLabelOverlap {
+    const VALUES: &'static [&'static str] = &["DISABLE_OVERLAP", "ENABLE_OVERLAP"];
+    fn as_str(&self) -> &str {
+        DataLabelOverlap::as_str(self)
     }
 }
 
@@ -41644,9 +47238,18 @@ impl DataLabelPosition {
             DataLabelPosition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataLabelPosition {
+    const VALUES: &'static [&'static str] = &["INSIDE", "OUTSIDE", "LEFT", "TOP", "BOTTOM", "RIGHT"];
+    fn as_str(&self) -> &str {
+        DataLabelPosition::as_str(self)
     }
 }
 
@@ -41701,9 +47304,18 @@ impl DateAggregationFunction {
             DateAggregationFunction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DateAggregationFunction {
+    const VALUES: &'static [&'static str] = &["COUNT", "DISTINCT_COUNT", "MIN", "MAX"];
+    fn as_str(&self) -> &str {
+        DateAggregationFunction::as_str(self)
     }
 }
 
@@ -41765,9 +47377,19 @@ impl DayOfTheWeek {
             DayOfTheWeek::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DayOfTheWeek {
+    const VALUES: &'static [&'static str] =
+        &["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"];
+    fn as_str(&self) -> &str {
+        DayOfTheWeek::as_str(self)
     }
 }
 
@@ -41817,9 +47439,18 @@ impl DigitGroupingStyle {
             DigitGroupingStyle::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DigitGroupingStyle {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "LAKHS"];
+    fn as_str(&self) -> &str {
+        DigitGroupingStyle::as_str(self)
     }
 }
 
@@ -41867,9 +47498,18 @@ impl FilterNullOption {
             FilterNullOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilterNullOption {
+    const VALUES: &'static [&'static str] = &["ALL_VALUES", "NULLS_ONLY", "NON_NULLS_ONLY"];
+    fn as_str(&self) -> &str {
+        FilterNullOption::as_str(self)
     }
 }
 
@@ -41915,9 +47555,18 @@ impl FilterVisualScope {
             FilterVisualScope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilterVisualScope {
+    const VALUES: &'static [&'static str] = &["ALL_VISUALS", "SELECTED_VISUALS"];
+    fn as_str(&self) -> &str {
+        FilterVisualScope::as_str(self)
     }
 }
 
@@ -41962,9 +47611,18 @@ impl FontDecoration {
             FontDecoration::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FontDecoration {
+    const VALUES: &'static [&'static str] = &["UNDERLINE", "NONE"];
+    fn as_str(&self) -> &str {
+        FontDecoration::as_str(self)
     }
 }
 
@@ -42009,9 +47667,18 @@ impl FontStyle {
             FontStyle::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FontStyle {
+    const VALUES: &'static [&'static str] = &["NORMAL", "ITALIC"];
+    fn as_str(&self) -> &str {
+        FontStyle::as_str(self)
     }
 }
 
@@ -42056,9 +47723,18 @@ impl FontWeightName {
             FontWeightName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FontWeightName {
+    const VALUES: &'static [&'static str] = &["NORMAL", "BOLD"];
+    fn as_str(&self) -> &str {
+        FontWeightName::as_str(self)
     }
 }
 
@@ -42103,9 +47779,18 @@ impl ForecastComputationSeasonality {
             ForecastComputationSeasonality::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ForecastComputationSeasonality {
+    const VALUES: &'static [&'static str] = &["AUTOMATIC", "CUSTOM"];
+    fn as_str(&self) -> &str {
+        ForecastComputationSeasonality::as_str(self)
     }
 }
 
@@ -42161,9 +47846,24 @@ impl FunnelChartMeasureDataLabelStyle {
             FunnelChartMeasureDataLabelStyle::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FunnelChartMeasureDataLabelStyle {
+    const VALUES: &'static [&'static str] = &[
+        "VALUE_ONLY",
+        "PERCENTAGE_BY_FIRST_STAGE",
+        "PERCENTAGE_BY_PREVIOUS_STAGE",
+        "VALUE_AND_PERCENTAGE_BY_FIRST_STAGE",
+        "VALUE_AND_PERCENTAGE_BY_PREVIOUS_STAGE",
+    ];
+    fn as_str(&self) -> &str {
+        FunnelChartMeasureDataLabelStyle::as_str(self)
     }
 }
 
@@ -42216,9 +47916,18 @@ impl GeospatialSelectedPointStyle {
             GeospatialSelectedPointStyle::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GeospatialSelectedPointStyle {
+    const VALUES: &'static [&'static str] = &["POINT", "CLUSTER", "HEATMAP"];
+    fn as_str(&self) -> &str {
+        GeospatialSelectedPointStyle::as_str(self)
     }
 }
 
@@ -42264,9 +47973,18 @@ impl HistogramBinType {
             HistogramBinType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HistogramBinType {
+    const VALUES: &'static [&'static str] = &["BIN_COUNT", "BIN_WIDTH"];
+    fn as_str(&self) -> &str {
+        HistogramBinType::as_str(self)
     }
 }
 
@@ -42317,9 +48035,18 @@ impl HorizontalTextAlignment {
             HorizontalTextAlignment::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HorizontalTextAlignment {
+    const VALUES: &'static [&'static str] = &["LEFT", "CENTER", "RIGHT", "AUTO"];
+    fn as_str(&self) -> &str {
+        HorizontalTextAlignment::as_str(self)
     }
 }
 
@@ -42438,9 +48165,45 @@ impl Icon {
             Icon::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Icon {
+    const VALUES: &'static [&'static str] = &[
+        "CARET_UP",
+        "CARET_DOWN",
+        "PLUS",
+        "MINUS",
+        "ARROW_UP",
+        "ARROW_DOWN",
+        "ARROW_LEFT",
+        "ARROW_UP_LEFT",
+        "ARROW_DOWN_LEFT",
+        "ARROW_RIGHT",
+        "ARROW_UP_RIGHT",
+        "ARROW_DOWN_RIGHT",
+        "FACE_UP",
+        "FACE_DOWN",
+        "FACE_FLAT",
+        "ONE_BAR",
+        "TWO_BAR",
+        "THREE_BAR",
+        "CIRCLE",
+        "TRIANGLE",
+        "SQUARE",
+        "FLAG",
+        "THUMBS_UP",
+        "THUMBS_DOWN",
+        "CHECKMARK",
+        "X",
+    ];
+    fn as_str(&self) -> &str {
+        Icon::as_str(self)
     }
 }
 
@@ -42509,9 +48272,18 @@ impl ImageCustomActionTrigger {
             ImageCustomActionTrigger::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ImageCustomActionTrigger {
+    const VALUES: &'static [&'static str] = &["CLICK", "MENU"];
+    fn as_str(&self) -> &str {
+        ImageCustomActionTrigger::as_str(self)
     }
 }
 
@@ -42556,9 +48328,18 @@ impl KpiSparklineType {
             KpiSparklineType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KpiSparklineType {
+    const VALUES: &'static [&'static str] = &["LINE", "AREA"];
+    fn as_str(&self) -> &str {
+        KpiSparklineType::as_str(self)
     }
 }
 
@@ -42603,9 +48384,18 @@ impl KpiVisualStandardLayoutType {
             KpiVisualStandardLayoutType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KpiVisualStandardLayoutType {
+    const VALUES: &'static [&'static str] = &["CLASSIC", "VERTICAL"];
+    fn as_str(&self) -> &str {
+        KpiVisualStandardLayoutType::as_str(self)
     }
 }
 
@@ -42659,9 +48449,18 @@ impl LayoutElementType {
             LayoutElementType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LayoutElementType {
+    const VALUES: &'static [&'static str] = &["VISUAL", "FILTER_CONTROL", "PARAMETER_CONTROL", "TEXT_BOX", "IMAGE"];
+    fn as_str(&self) -> &str {
+        LayoutElementType::as_str(self)
     }
 }
 
@@ -42715,9 +48514,18 @@ impl LegendPosition {
             LegendPosition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LegendPosition {
+    const VALUES: &'static [&'static str] = &["AUTO", "RIGHT", "BOTTOM", "TOP"];
+    fn as_str(&self) -> &str {
+        LegendPosition::as_str(self)
     }
 }
 
@@ -42767,9 +48575,18 @@ impl LineChartLineStyle {
             LineChartLineStyle::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LineChartLineStyle {
+    const VALUES: &'static [&'static str] = &["SOLID", "DOTTED", "DASHED"];
+    fn as_str(&self) -> &str {
+        LineChartLineStyle::as_str(self)
     }
 }
 
@@ -42824,9 +48641,18 @@ impl LineChartMarkerShape {
             LineChartMarkerShape::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LineChartMarkerShape {
+    const VALUES: &'static [&'static str] = &["CIRCLE", "TRIANGLE", "SQUARE", "DIAMOND", "ROUNDED_SQUARE"];
+    fn as_str(&self) -> &str {
+        LineChartMarkerShape::as_str(self)
     }
 }
 
@@ -42877,9 +48703,18 @@ impl LineChartType {
             LineChartType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LineChartType {
+    const VALUES: &'static [&'static str] = &["LINE", "AREA", "STACKED_AREA"];
+    fn as_str(&self) -> &str {
+        LineChartType::as_str(self)
     }
 }
 
@@ -42928,9 +48763,18 @@ impl LineInterpolation {
             LineInterpolation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LineInterpolation {
+    const VALUES: &'static [&'static str] = &["LINEAR", "SMOOTH", "STEPPED"];
+    fn as_str(&self) -> &str {
+        LineInterpolation::as_str(self)
     }
 }
 
@@ -42976,9 +48820,18 @@ impl MapZoomMode {
             MapZoomMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MapZoomMode {
+    const VALUES: &'static [&'static str] = &["AUTO", "MANUAL"];
+    fn as_str(&self) -> &str {
+        MapZoomMode::as_str(self)
     }
 }
 
@@ -43023,9 +48876,18 @@ impl MaximumMinimumComputationType {
             MaximumMinimumComputationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MaximumMinimumComputationType {
+    const VALUES: &'static [&'static str] = &["MAXIMUM", "MINIMUM"];
+    fn as_str(&self) -> &str {
+        MaximumMinimumComputationType::as_str(self)
     }
 }
 
@@ -43073,9 +48935,18 @@ impl MissingDataTreatmentOption {
             MissingDataTreatmentOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MissingDataTreatmentOption {
+    const VALUES: &'static [&'static str] = &["INTERPOLATE", "SHOW_AS_ZERO", "SHOW_AS_BLANK"];
+    fn as_str(&self) -> &str {
+        MissingDataTreatmentOption::as_str(self)
     }
 }
 
@@ -43121,9 +48992,18 @@ impl NegativeValueDisplayMode {
             NegativeValueDisplayMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NegativeValueDisplayMode {
+    const VALUES: &'static [&'static str] = &["POSITIVE", "NEGATIVE"];
+    fn as_str(&self) -> &str {
+        NegativeValueDisplayMode::as_str(self)
     }
 }
 
@@ -43186,9 +49066,19 @@ impl NumberScale {
             NumberScale::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NumberScale {
+    const VALUES: &'static [&'static str] =
+        &["NONE", "AUTO", "THOUSANDS", "MILLIONS", "BILLIONS", "TRILLIONS", "LAKHS", "CRORES"];
+    fn as_str(&self) -> &str {
+        NumberScale::as_str(self)
     }
 }
 
@@ -43239,9 +49129,18 @@ impl NumericEqualityMatchOperator {
             NumericEqualityMatchOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NumericEqualityMatchOperator {
+    const VALUES: &'static [&'static str] = &["EQUALS", "DOES_NOT_EQUAL"];
+    fn as_str(&self) -> &str {
+        NumericEqualityMatchOperator::as_str(self)
     }
 }
 
@@ -43283,9 +49182,18 @@ impl NumericFilterSelectAllOptions {
             NumericFilterSelectAllOptions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NumericFilterSelectAllOptions {
+    const VALUES: &'static [&'static str] = &["FILTER_ALL_VALUES"];
+    fn as_str(&self) -> &str {
+        NumericFilterSelectAllOptions::as_str(self)
     }
 }
 
@@ -43332,9 +49240,18 @@ impl NumericSeparatorSymbol {
             NumericSeparatorSymbol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NumericSeparatorSymbol {
+    const VALUES: &'static [&'static str] = &["COMMA", "DOT", "SPACE"];
+    fn as_str(&self) -> &str {
+        NumericSeparatorSymbol::as_str(self)
     }
 }
 
@@ -43380,9 +49297,18 @@ impl OtherCategories {
             OtherCategories::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OtherCategories {
+    const VALUES: &'static [&'static str] = &["INCLUDE", "EXCLUDE"];
+    fn as_str(&self) -> &str {
+        OtherCategories::as_str(self)
     }
 }
 
@@ -43430,9 +49356,18 @@ impl PanelBorderStyle {
             PanelBorderStyle::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PanelBorderStyle {
+    const VALUES: &'static [&'static str] = &["SOLID", "DASHED", "DOTTED"];
+    fn as_str(&self) -> &str {
+        PanelBorderStyle::as_str(self)
     }
 }
 
@@ -43478,9 +49413,18 @@ impl PaperOrientation {
             PaperOrientation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PaperOrientation {
+    const VALUES: &'static [&'static str] = &["PORTRAIT", "LANDSCAPE"];
+    fn as_str(&self) -> &str {
+        PaperOrientation::as_str(self)
     }
 }
 
@@ -43552,9 +49496,19 @@ impl PaperSize {
             PaperSize::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PaperSize {
+    const VALUES: &'static [&'static str] =
+        &["US_LETTER", "US_LEGAL", "US_TABLOID_LEDGER", "A0", "A1", "A2", "A3", "A4", "A5", "JIS_B4", "JIS_B5"];
+    fn as_str(&self) -> &str {
+        PaperSize::as_str(self)
     }
 }
 
@@ -43608,9 +49562,18 @@ impl ParameterValueType {
             ParameterValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ParameterValueType {
+    const VALUES: &'static [&'static str] = &["MULTI_VALUED", "SINGLE_VALUED"];
+    fn as_str(&self) -> &str {
+        ParameterValueType::as_str(self)
     }
 }
 
@@ -43658,9 +49621,18 @@ impl PivotTableConditionalFormattingScopeRole {
             PivotTableConditionalFormattingScopeRole::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PivotTableConditionalFormattingScopeRole {
+    const VALUES: &'static [&'static str] = &["FIELD", "FIELD_TOTAL", "GRAND_TOTAL"];
+    fn as_str(&self) -> &str {
+        PivotTableConditionalFormattingScopeRole::as_str(self)
     }
 }
 
@@ -43712,9 +49684,19 @@ impl PivotTableDataPathType {
             PivotTableDataPathType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PivotTableDataPathType {
+    const VALUES: &'static [&'static str] =
+        &["HIERARCHY_ROWS_LAYOUT_COLUMN", "MULTIPLE_ROW_METRICS_COLUMN", "EMPTY_COLUMN_HEADER", "COUNT_METRIC_COLUMN"];
+    fn as_str(&self) -> &str {
+        PivotTableDataPathType::as_str(self)
     }
 }
 
@@ -43761,9 +49743,18 @@ impl PivotTableFieldCollapseState {
             PivotTableFieldCollapseState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PivotTableFieldCollapseState {
+    const VALUES: &'static [&'static str] = &["COLLAPSED", "EXPANDED"];
+    fn as_str(&self) -> &str {
+        PivotTableFieldCollapseState::as_str(self)
     }
 }
 
@@ -43808,9 +49799,18 @@ impl PivotTableMetricPlacement {
             PivotTableMetricPlacement::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PivotTableMetricPlacement {
+    const VALUES: &'static [&'static str] = &["ROW", "COLUMN"];
+    fn as_str(&self) -> &str {
+        PivotTableMetricPlacement::as_str(self)
     }
 }
 
@@ -43855,9 +49855,18 @@ impl PivotTableRowsLayout {
             PivotTableRowsLayout::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PivotTableRowsLayout {
+    const VALUES: &'static [&'static str] = &["TABULAR", "HIERARCHY"];
+    fn as_str(&self) -> &str {
+        PivotTableRowsLayout::as_str(self)
     }
 }
 
@@ -43905,9 +49914,18 @@ impl PivotTableSubtotalLevel {
             PivotTableSubtotalLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PivotTableSubtotalLevel {
+    const VALUES: &'static [&'static str] = &["ALL", "CUSTOM", "LAST"];
+    fn as_str(&self) -> &str {
+        PivotTableSubtotalLevel::as_str(self)
     }
 }
 
@@ -43953,9 +49971,18 @@ impl PluginVisualAxisName {
             PluginVisualAxisName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PluginVisualAxisName {
+    const VALUES: &'static [&'static str] = &["GROUP_BY", "VALUE"];
+    fn as_str(&self) -> &str {
+        PluginVisualAxisName::as_str(self)
     }
 }
 
@@ -44003,9 +50030,18 @@ impl PrimaryValueDisplayType {
             PrimaryValueDisplayType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PrimaryValueDisplayType {
+    const VALUES: &'static [&'static str] = &["HIDDEN", "COMPARISON", "ACTUAL"];
+    fn as_str(&self) -> &str {
+        PrimaryValueDisplayType::as_str(self)
     }
 }
 
@@ -44051,9 +50087,18 @@ impl QueryExecutionMode {
             QueryExecutionMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for QueryExecutionMode {
+    const VALUES: &'static [&'static str] = &["AUTO", "MANUAL"];
+    fn as_str(&self) -> &str {
+        QueryExecutionMode::as_str(self)
     }
 }
 
@@ -44101,9 +50146,18 @@ impl RadarChartAxesRangeScale {
             RadarChartAxesRangeScale::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RadarChartAxesRangeScale {
+    const VALUES: &'static [&'static str] = &["AUTO", "INDEPENDENT", "SHARED"];
+    fn as_str(&self) -> &str {
+        RadarChartAxesRangeScale::as_str(self)
     }
 }
 
@@ -44149,9 +50203,18 @@ impl RadarChartShape {
             RadarChartShape::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RadarChartShape {
+    const VALUES: &'static [&'static str] = &["CIRCLE", "POLYGON"];
+    fn as_str(&self) -> &str {
+        RadarChartShape::as_str(self)
     }
 }
 
@@ -44199,9 +50262,18 @@ impl ReferenceLineLabelHorizontalPosition {
             ReferenceLineLabelHorizontalPosition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReferenceLineLabelHorizontalPosition {
+    const VALUES: &'static [&'static str] = &["LEFT", "CENTER", "RIGHT"];
+    fn as_str(&self) -> &str {
+        ReferenceLineLabelHorizontalPosition::as_str(self)
     }
 }
 
@@ -44247,9 +50319,18 @@ impl ReferenceLineLabelVerticalPosition {
             ReferenceLineLabelVerticalPosition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReferenceLineLabelVerticalPosition {
+    const VALUES: &'static [&'static str] = &["ABOVE", "BELOW"];
+    fn as_str(&self) -> &str {
+        ReferenceLineLabelVerticalPosition::as_str(self)
     }
 }
 
@@ -44297,9 +50378,18 @@ impl ReferenceLinePatternType {
             ReferenceLinePatternType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReferenceLinePatternType {
+    const VALUES: &'static [&'static str] = &["SOLID", "DASHED", "DOTTED"];
+    fn as_str(&self) -> &str {
+        ReferenceLinePatternType::as_str(self)
     }
 }
 
@@ -44345,9 +50435,18 @@ impl ReferenceLineSeriesType {
             ReferenceLineSeriesType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReferenceLineSeriesType {
+    const VALUES: &'static [&'static str] = &["BAR", "LINE"];
+    fn as_str(&self) -> &str {
+        ReferenceLineSeriesType::as_str(self)
     }
 }
 
@@ -44392,9 +50491,18 @@ impl ReferenceLineValueLabelRelativePosition {
             ReferenceLineValueLabelRelativePosition::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReferenceLineValueLabelRelativePosition {
+    const VALUES: &'static [&'static str] = &["BEFORE_CUSTOM_LABEL", "AFTER_CUSTOM_LABEL"];
+    fn as_str(&self) -> &str {
+        ReferenceLineValueLabelRelativePosition::as_str(self)
     }
 }
 
@@ -44448,9 +50556,18 @@ impl RelativeDateType {
             RelativeDateType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RelativeDateType {
+    const VALUES: &'static [&'static str] = &["PREVIOUS", "THIS", "LAST", "NOW", "NEXT"];
+    fn as_str(&self) -> &str {
+        RelativeDateType::as_str(self)
     }
 }
 
@@ -44507,9 +50624,18 @@ impl RelativeFontSize {
             RelativeFontSize::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RelativeFontSize {
+    const VALUES: &'static [&'static str] = &["EXTRA_SMALL", "SMALL", "MEDIUM", "LARGE", "EXTRA_LARGE"];
+    fn as_str(&self) -> &str {
+        RelativeFontSize::as_str(self)
     }
 }
 
@@ -44557,9 +50683,18 @@ impl ResizeOption {
             ResizeOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResizeOption {
+    const VALUES: &'static [&'static str] = &["FIXED", "RESPONSIVE"];
+    fn as_str(&self) -> &str {
+        ResizeOption::as_str(self)
     }
 }
 
@@ -44604,9 +50739,18 @@ impl SectionPageBreakStatus {
             SectionPageBreakStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SectionPageBreakStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        SectionPageBreakStatus::as_str(self)
     }
 }
 
@@ -44648,9 +50792,18 @@ impl SelectAllValueOptions {
             SelectAllValueOptions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SelectAllValueOptions {
+    const VALUES: &'static [&'static str] = &["ALL_VALUES"];
+    fn as_str(&self) -> &str {
+        SelectAllValueOptions::as_str(self)
     }
 }
 
@@ -44691,9 +50844,18 @@ impl SelectedFieldOptions {
             SelectedFieldOptions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SelectedFieldOptions {
+    const VALUES: &'static [&'static str] = &["ALL_FIELDS"];
+    fn as_str(&self) -> &str {
+        SelectedFieldOptions::as_str(self)
     }
 }
 
@@ -44737,9 +50899,18 @@ impl SelectedTooltipType {
             SelectedTooltipType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SelectedTooltipType {
+    const VALUES: &'static [&'static str] = &["BASIC", "DETAILED"];
+    fn as_str(&self) -> &str {
+        SelectedTooltipType::as_str(self)
     }
 }
 
@@ -44784,9 +50955,18 @@ impl SheetContentType {
             SheetContentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SheetContentType {
+    const VALUES: &'static [&'static str] = &["PAGINATED", "INTERACTIVE"];
+    fn as_str(&self) -> &str {
+        SheetContentType::as_str(self)
     }
 }
 
@@ -44831,9 +51011,18 @@ impl SheetControlDateTimePickerType {
             SheetControlDateTimePickerType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SheetControlDateTimePickerType {
+    const VALUES: &'static [&'static str] = &["SINGLE_VALUED", "DATE_RANGE"];
+    fn as_str(&self) -> &str {
+        SheetControlDateTimePickerType::as_str(self)
     }
 }
 
@@ -44878,9 +51067,18 @@ impl SheetControlListType {
             SheetControlListType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SheetControlListType {
+    const VALUES: &'static [&'static str] = &["MULTI_SELECT", "SINGLE_SELECT"];
+    fn as_str(&self) -> &str {
+        SheetControlListType::as_str(self)
     }
 }
 
@@ -44925,9 +51123,18 @@ impl SheetControlSliderType {
             SheetControlSliderType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SheetControlSliderType {
+    const VALUES: &'static [&'static str] = &["SINGLE_POINT", "RANGE"];
+    fn as_str(&self) -> &str {
+        SheetControlSliderType::as_str(self)
     }
 }
 
@@ -44978,9 +51185,18 @@ impl SheetImageScalingType {
             SheetImageScalingType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SheetImageScalingType {
+    const VALUES: &'static [&'static str] = &["SCALE_TO_WIDTH", "SCALE_TO_HEIGHT", "SCALE_TO_CONTAINER", "SCALE_NONE"];
+    fn as_str(&self) -> &str {
+        SheetImageScalingType::as_str(self)
     }
 }
 
@@ -45024,9 +51240,18 @@ impl SimpleAttributeAggregationFunction {
             SimpleAttributeAggregationFunction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SimpleAttributeAggregationFunction {
+    const VALUES: &'static [&'static str] = &["UNIQUE_VALUE"];
+    fn as_str(&self) -> &str {
+        SimpleAttributeAggregationFunction::as_str(self)
     }
 }
 
@@ -45097,9 +51322,19 @@ impl SimpleNumericalAggregationFunction {
             SimpleNumericalAggregationFunction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SimpleNumericalAggregationFunction {
+    const VALUES: &'static [&'static str] =
+        &["SUM", "AVERAGE", "MIN", "MAX", "COUNT", "DISTINCT_COUNT", "VAR", "VARP", "STDEV", "STDEVP", "MEDIAN"];
+    fn as_str(&self) -> &str {
+        SimpleNumericalAggregationFunction::as_str(self)
     }
 }
 
@@ -45165,9 +51400,18 @@ impl SimpleTotalAggregationFunction {
             SimpleTotalAggregationFunction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SimpleTotalAggregationFunction {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "SUM", "AVERAGE", "MIN", "MAX", "NONE"];
+    fn as_str(&self) -> &str {
+        SimpleTotalAggregationFunction::as_str(self)
     }
 }
 
@@ -45213,9 +51457,18 @@ impl SingleYAxisOption {
             SingleYAxisOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SingleYAxisOption {
+    const VALUES: &'static [&'static str] = &["PRIMARY_Y_AXIS"];
+    fn as_str(&self) -> &str {
+        SingleYAxisOption::as_str(self)
     }
 }
 
@@ -45259,9 +51512,18 @@ impl SmallMultiplesAxisPlacement {
             SmallMultiplesAxisPlacement::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SmallMultiplesAxisPlacement {
+    const VALUES: &'static [&'static str] = &["OUTSIDE", "INSIDE"];
+    fn as_str(&self) -> &str {
+        SmallMultiplesAxisPlacement::as_str(self)
     }
 }
 
@@ -45306,9 +51568,18 @@ impl SmallMultiplesAxisScale {
             SmallMultiplesAxisScale::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SmallMultiplesAxisScale {
+    const VALUES: &'static [&'static str] = &["SHARED", "INDEPENDENT"];
+    fn as_str(&self) -> &str {
+        SmallMultiplesAxisScale::as_str(self)
     }
 }
 
@@ -45353,9 +51624,18 @@ impl SortDirection {
             SortDirection::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SortDirection {
+    const VALUES: &'static [&'static str] = &["ASC", "DESC"];
+    fn as_str(&self) -> &str {
+        SortDirection::as_str(self)
     }
 }
 
@@ -45403,9 +51683,18 @@ impl SpecialValue {
             SpecialValue::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SpecialValue {
+    const VALUES: &'static [&'static str] = &["EMPTY", "NULL", "OTHER"];
+    fn as_str(&self) -> &str {
+        SpecialValue::as_str(self)
     }
 }
 
@@ -45454,9 +51743,18 @@ impl StyledCellType {
             StyledCellType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StyledCellType {
+    const VALUES: &'static [&'static str] = &["TOTAL", "METRIC_HEADER", "VALUE"];
+    fn as_str(&self) -> &str {
+        StyledCellType::as_str(self)
     }
 }
 
@@ -45502,9 +51800,18 @@ impl TableBorderStyle {
             TableBorderStyle::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TableBorderStyle {
+    const VALUES: &'static [&'static str] = &["NONE", "SOLID"];
+    fn as_str(&self) -> &str {
+        TableBorderStyle::as_str(self)
     }
 }
 
@@ -45552,9 +51859,18 @@ impl TableCellImageScalingConfiguration {
             TableCellImageScalingConfiguration::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TableCellImageScalingConfiguration {
+    const VALUES: &'static [&'static str] = &["FIT_TO_CELL_HEIGHT", "FIT_TO_CELL_WIDTH", "DO_NOT_SCALE"];
+    fn as_str(&self) -> &str {
+        TableCellImageScalingConfiguration::as_str(self)
     }
 }
 
@@ -45597,9 +51913,18 @@ impl TableFieldIconSetType {
             TableFieldIconSetType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TableFieldIconSetType {
+    const VALUES: &'static [&'static str] = &["LINK"];
+    fn as_str(&self) -> &str {
+        TableFieldIconSetType::as_str(self)
     }
 }
 
@@ -45643,9 +51968,18 @@ impl TableOrientation {
             TableOrientation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TableOrientation {
+    const VALUES: &'static [&'static str] = &["VERTICAL", "HORIZONTAL"];
+    fn as_str(&self) -> &str {
+        TableOrientation::as_str(self)
     }
 }
 
@@ -45693,9 +52027,18 @@ impl TableTotalsPlacement {
             TableTotalsPlacement::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TableTotalsPlacement {
+    const VALUES: &'static [&'static str] = &["START", "END", "AUTO"];
+    fn as_str(&self) -> &str {
+        TableTotalsPlacement::as_str(self)
     }
 }
 
@@ -45741,9 +52084,18 @@ impl TableTotalsScrollStatus {
             TableTotalsScrollStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TableTotalsScrollStatus {
+    const VALUES: &'static [&'static str] = &["PINNED", "SCROLLED"];
+    fn as_str(&self) -> &str {
+        TableTotalsScrollStatus::as_str(self)
     }
 }
 
@@ -45785,9 +52137,18 @@ impl TargetVisualOptions {
             TargetVisualOptions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetVisualOptions {
+    const VALUES: &'static [&'static str] = &["ALL_VISUALS"];
+    fn as_str(&self) -> &str {
+        TargetVisualOptions::as_str(self)
     }
 }
 
@@ -45831,9 +52192,18 @@ impl TextWrap {
             TextWrap::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TextWrap {
+    const VALUES: &'static [&'static str] = &["NONE", "WRAP"];
+    fn as_str(&self) -> &str {
+        TextWrap::as_str(self)
     }
 }
 
@@ -45899,9 +52269,19 @@ impl TimeGranularity {
             TimeGranularity::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TimeGranularity {
+    const VALUES: &'static [&'static str] =
+        &["YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR", "MINUTE", "SECOND", "MILLISECOND"];
+    fn as_str(&self) -> &str {
+        TimeGranularity::as_str(self)
     }
 }
 
@@ -45956,9 +52336,18 @@ impl TooltipTarget {
             TooltipTarget::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TooltipTarget {
+    const VALUES: &'static [&'static str] = &["BOTH", "BAR", "LINE"];
+    fn as_str(&self) -> &str {
+        TooltipTarget::as_str(self)
     }
 }
 
@@ -46004,9 +52393,18 @@ impl TooltipTitleType {
             TooltipTitleType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TooltipTitleType {
+    const VALUES: &'static [&'static str] = &["NONE", "PRIMARY_VALUE"];
+    fn as_str(&self) -> &str {
+        TooltipTitleType::as_str(self)
     }
 }
 
@@ -46051,9 +52449,18 @@ impl TopBottomComputationType {
             TopBottomComputationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TopBottomComputationType {
+    const VALUES: &'static [&'static str] = &["TOP", "BOTTOM"];
+    fn as_str(&self) -> &str {
+        TopBottomComputationType::as_str(self)
     }
 }
 
@@ -46098,9 +52505,18 @@ impl TopBottomSortOrder {
             TopBottomSortOrder::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TopBottomSortOrder {
+    const VALUES: &'static [&'static str] = &["PERCENT_DIFFERENCE", "ABSOLUTE_DIFFERENCE"];
+    fn as_str(&self) -> &str {
+        TopBottomSortOrder::as_str(self)
     }
 }
 
@@ -46145,9 +52561,18 @@ impl TransposedColumnType {
             TransposedColumnType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TransposedColumnType {
+    const VALUES: &'static [&'static str] = &["ROW_HEADER_COLUMN", "VALUE_COLUMN"];
+    fn as_str(&self) -> &str {
+        TransposedColumnType::as_str(self)
     }
 }
 
@@ -46195,9 +52620,18 @@ impl UrlTargetConfiguration {
             UrlTargetConfiguration::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UrlTargetConfiguration {
+    const VALUES: &'static [&'static str] = &["NEW_TAB", "NEW_WINDOW", "SAME_TAB"];
+    fn as_str(&self) -> &str {
+        UrlTargetConfiguration::as_str(self)
     }
 }
 
@@ -46243,9 +52677,18 @@ impl ValidationStrategyMode {
             ValidationStrategyMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ValidationStrategyMode {
+    const VALUES: &'static [&'static str] = &["STRICT", "LENIENT"];
+    fn as_str(&self) -> &str {
+        ValidationStrategyMode::as_str(self)
     }
 }
 
@@ -46290,9 +52733,18 @@ impl ValueWhenUnsetOption {
             ValueWhenUnsetOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ValueWhenUnsetOption {
+    const VALUES: &'static [&'static str] = &["RECOMMENDED_VALUE", "NULL"];
+    fn as_str(&self) -> &str {
+        ValueWhenUnsetOption::as_str(self)
     }
 }
 
@@ -46343,9 +52795,18 @@ impl VerticalTextAlignment {
             VerticalTextAlignment::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VerticalTextAlignment {
+    const VALUES: &'static [&'static str] = &["TOP", "MIDDLE", "BOTTOM", "AUTO"];
+    fn as_str(&self) -> &str {
+        VerticalTextAlignment::as_str(self)
     }
 }
 
@@ -46392,9 +52853,18 @@ impl Visibility {
             Visibility::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Visibility {
+    const VALUES: &'static [&'static str] = &["HIDDEN", "VISIBLE"];
+    fn as_str(&self) -> &str {
+        Visibility::as_str(self)
     }
 }
 
@@ -46439,9 +52909,18 @@ impl VisualCustomActionTrigger {
             VisualCustomActionTrigger::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VisualCustomActionTrigger {
+    const VALUES: &'static [&'static str] = &["DATA_POINT_CLICK", "DATA_POINT_MENU"];
+    fn as_str(&self) -> &str {
+        VisualCustomActionTrigger::as_str(self)
     }
 }
 
@@ -46486,9 +52965,18 @@ impl WidgetStatus {
             WidgetStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WidgetStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        WidgetStatus::as_str(self)
     }
 }
 
@@ -46533,9 +53021,18 @@ impl WordCloudCloudLayout {
             WordCloudCloudLayout::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WordCloudCloudLayout {
+    const VALUES: &'static [&'static str] = &["FLUID", "NORMAL"];
+    fn as_str(&self) -> &str {
+        WordCloudCloudLayout::as_str(self)
     }
 }
 
@@ -46580,9 +53077,18 @@ impl WordCloudWordCasing {
             WordCloudWordCasing::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WordCloudWordCasing {
+    const VALUES: &'static [&'static str] = &["LOWER_CASE", "EXISTING_CASE"];
+    fn as_str(&self) -> &str {
+        WordCloudWordCasing::as_str(self)
     }
 }
 
@@ -46627,9 +53133,18 @@ impl WordCloudWordOrientation {
             WordCloudWordOrientation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WordCloudWordOrientation {
+    const VALUES: &'static [&'static str] = &["HORIZONTAL", "HORIZONTAL_AND_VERTICAL"];
+    fn as_str(&self) -> &str {
+        WordCloudWordOrientation::as_str(self)
     }
 }
 
@@ -46680,9 +53195,18 @@ impl WordCloudWordPadding {
             WordCloudWordPadding::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WordCloudWordPadding {
+    const VALUES: &'static [&'static str] = &["NONE", "SMALL", "MEDIUM", "LARGE"];
+    fn as_str(&self) -> &str {
+        WordCloudWordPadding::as_str(self)
     }
 }
 
@@ -46729,9 +53253,18 @@ impl WordCloudWordScaling {
             WordCloudWordScaling::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WordCloudWordScaling {
+    const VALUES: &'static [&'static str] = &["EMPHASIZE", "NORMAL"];
+    fn as_str(&self) -> &str {
+        WordCloudWordScaling::as_str(self)
     }
 }
 

@@ -5,39 +5,67 @@ use crate::rt::*;
 
 /// The [`AWS::QuickSight::Theme`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-quicksight-theme.html) resource type.
 ///
+/// Creates a theme.
+///
+/// A *theme* is set of configuration options for color and layout. Themes apply to analyses and
+/// dashboards. For more information, see [Using Themes in Amazon
+/// Quick](https://docs.aws.amazon.com/quicksight/latest/user/themes-in-quicksight.html) in the *Amazon
+/// Quick User Guide* .
+///
 /// Build it with [`Theme::builder`]; adding it to a stack returns a [`ThemeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Theme {
     /// `AwsAccountId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the AWS account where you want to store the new theme.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
     pub aws_account_id: Option<Val<String>>,
     /// `BaseThemeId`: required.
     ///
+    /// The ID of the theme that a custom theme will inherit from. All themes inherit from one of the
+    /// starting themes defined by Amazon Quick Sight. For a list of the starting themes, use `ListThemes`
+    /// or choose *Themes* from within an analysis.
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub base_theme_id: Option<Val<String>>,
     /// `Configuration`: required.
+    ///
+    /// The theme configuration, which contains the theme display properties.
     pub configuration: Option<Val<ThemeConfiguration>>,
     /// `Name`: required.
+    ///
+    /// A display name for the theme.
     ///
     /// - Length: 1 to 2048.
     pub name: Option<Val<String>>,
     /// `Permissions`.
     ///
+    /// A valid grouping of resource permissions to apply to the new theme.
+    ///
     /// - Items: 1 to 64.
     pub permissions: Option<Val<Vec<ResourcePermission>>>,
     /// `Tags`.
+    ///
+    /// A map of the key-value pairs for the resource tag or tags that you want to add to the resource.
     ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `ThemeId`: required. Changing it replaces the resource.
     ///
+    /// An ID for the theme that you want to create. The theme ID is unique per AWS Region in each AWS
+    /// account.
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `^[\w\-]+$`.
     pub theme_id: Option<Val<String>>,
     /// `VersionDescription`.
+    ///
+    /// A description of the first version of the theme that you're creating. Every time `UpdateTheme` is
+    /// called, a new version is created. Each version of the theme has a description of the version in the
+    /// `VersionDescription` field.
     ///
     /// - Length: 1 to 512.
     pub version_description: Option<Val<String>>,
@@ -182,22 +210,32 @@ impl Deref for ThemeHandle {
 
 impl ThemeHandle {
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The time the theme was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// \<p>A version of a theme.\</p>
     pub fn attr_version(&self) -> Val<Json> {
         self.0.get_att("Version")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The time the theme was last updated.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the theme.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Type`.
+    ///
+    /// Theme type.
     pub fn attr_type_(&self) -> Val<String> {
         self.0.get_att("Type")
     }
@@ -212,9 +250,13 @@ impl ThemeHandle {
 }
 
 /// The [`BorderStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-theme-borderstyle.html) property type.
+///
+/// The display options for tile borders for visuals.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BorderStyle {
     /// `Show`.
+    ///
+    /// The option to enable display of borders for visuals.
     pub show: Option<Val<bool>>,
 }
 
@@ -262,17 +304,26 @@ impl ToValue for BorderStyle {
 impl Literal for BorderStyle {}
 
 /// The [`DataColorPalette`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-theme-datacolorpalette.html) property type.
+///
+/// The theme colors that are used for data colors in charts. The colors description is a hexadecimal
+/// color code that consists of six alphanumerical characters, prefixed with `#` , for example #37BFF5.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataColorPalette {
     /// `Colors`.
+    ///
+    /// The hexadecimal codes for the colors.
     ///
     /// - Items: 0 to 100.
     pub colors: Option<Val<Vec<String>>>,
     /// `EmptyFillColor`.
     ///
+    /// The hexadecimal code of a color that applies to charts where a lack of data is highlighted.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub empty_fill_color: Option<Val<String>>,
     /// `MinMaxGradient`.
+    ///
+    /// The minimum and maximum hexadecimal codes that describe a color gradient.
     ///
     /// - Items: 0 to 100.
     pub min_max_gradient: Option<Val<Vec<String>>>,
@@ -344,9 +395,13 @@ impl ToValue for DataColorPalette {
 impl Literal for DataColorPalette {}
 
 /// The [`Font`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-theme-font.html) property type.
+///
+/// Determines the font settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Font {
     /// `FontFamily`.
+    ///
+    /// Determines the font family settings.
     ///
     /// - Length: 0 to 256.
     pub font_family: Option<Val<String>>,
@@ -396,9 +451,13 @@ impl ToValue for Font {
 impl Literal for Font {}
 
 /// The [`GutterStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-theme-gutterstyle.html) property type.
+///
+/// The display options for gutter spacing between tiles on a sheet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GutterStyle {
     /// `Show`.
+    ///
+    /// This Boolean value controls whether to display a gutter space between sheet tiles.
     pub show: Option<Val<bool>>,
 }
 
@@ -446,9 +505,13 @@ impl ToValue for GutterStyle {
 impl Literal for GutterStyle {}
 
 /// The [`MarginStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-theme-marginstyle.html) property type.
+///
+/// The display options for margins around the outside edge of sheets.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MarginStyle {
     /// `Show`.
+    ///
+    /// This Boolean value controls whether to display sheet margins.
     pub show: Option<Val<bool>>,
 }
 
@@ -496,13 +559,26 @@ impl ToValue for MarginStyle {
 impl Literal for MarginStyle {}
 
 /// The [`ResourcePermission`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-theme-resourcepermission.html) property type.
+///
+/// Permission for the resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePermission {
     /// `Actions`: required.
     ///
+    /// The IAM action to grant or revoke permissions on.
+    ///
     /// - Items: 1 to 20.
     pub actions: Option<Val<Vec<String>>>,
     /// `Principal`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the principal. This can be one of the following:
+    ///
+    /// - The ARN of an Amazon Quick user or group associated with a data source or dataset. (This is
+    ///   common.)
+    /// - The ARN of an Amazon Quick user, group, or namespace associated with an analysis, dashboard,
+    ///   template, or theme. (This is common.)
+    /// - The ARN of an AWS account root: This is an IAM ARN rather than a Quick ARN. Use this option only
+    ///   to share resources (templates) across AWS accounts . (This is less common.)
     ///
     /// - Length: 1 to 256.
     pub principal: Option<Val<String>>,
@@ -572,11 +648,17 @@ impl ToValue for ResourcePermission {
 impl Literal for ResourcePermission {}
 
 /// The [`SheetStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-theme-sheetstyle.html) property type.
+///
+/// The theme display options for sheets.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SheetStyle {
     /// `Tile`.
+    ///
+    /// The display options for tiles.
     pub tile: Option<Val<TileStyle>>,
     /// `TileLayout`.
+    ///
+    /// The layout options for tiles.
     pub tile_layout: Option<Val<TileLayoutStyle>>,
 }
 
@@ -698,15 +780,25 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`ThemeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-theme-themeconfiguration.html) property type.
+///
+/// The theme configuration. This configuration contains all of the display properties for a theme.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThemeConfiguration {
     /// `DataColorPalette`.
+    ///
+    /// Color properties that apply to chart data colors.
     pub data_color_palette: Option<Val<DataColorPalette>>,
     /// `Sheet`.
+    ///
+    /// Display options related to sheets.
     pub sheet: Option<Val<SheetStyle>>,
     /// `Typography`.
+    ///
+    /// Determines the typography options.
     pub typography: Option<Val<Typography>>,
     /// `UIColorPalette`.
+    ///
+    /// Color properties that apply to the UI and to charts, excluding the colors that apply to data.
     pub ui_color_palette: Option<Val<UiColorPalette>>,
 }
 
@@ -772,11 +864,17 @@ impl ToValue for ThemeConfiguration {
 impl Literal for ThemeConfiguration {}
 
 /// The [`TileLayoutStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-theme-tilelayoutstyle.html) property type.
+///
+/// The display options for the layout of tiles on a sheet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TileLayoutStyle {
     /// `Gutter`.
+    ///
+    /// The gutter settings that apply between tiles.
     pub gutter: Option<Val<GutterStyle>>,
     /// `Margin`.
+    ///
+    /// The margin settings that apply around the outside edge of sheets.
     pub margin: Option<Val<MarginStyle>>,
 }
 
@@ -830,9 +928,13 @@ impl ToValue for TileLayoutStyle {
 impl Literal for TileLayoutStyle {}
 
 /// The [`TileStyle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-theme-tilestyle.html) property type.
+///
+/// Display options related to tiles on a sheet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TileStyle {
     /// `Border`.
+    ///
+    /// The border around a tile.
     pub border: Option<Val<BorderStyle>>,
 }
 
@@ -880,9 +982,13 @@ impl ToValue for TileStyle {
 impl Literal for TileStyle {}
 
 /// The [`Typography`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-theme-typography.html) property type.
+///
+/// Determines the typography options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Typography {
     /// `FontFamilies`.
+    ///
+    /// Determines the list of font families.
     ///
     /// - Items: 0 to 5.
     pub font_families: Option<Val<Vec<Font>>>,
@@ -937,69 +1043,110 @@ impl ToValue for Typography {
 impl Literal for Typography {}
 
 /// The [`UIColorPalette`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-theme-uicolorpalette.html) property type.
+///
+/// The theme colors that apply to UI and to charts, excluding data colors. The colors description is a
+/// hexadecimal color code that consists of six alphanumerical characters, prefixed with `#` , for
+/// example #37BFF5. For more information, see [Using Themes in Amazon
+/// Quick](https://docs.aws.amazon.com/quicksight/latest/user/themes-in-quicksight.html) in the *Amazon
+/// Quick User Guide.*
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UiColorPalette {
     /// `Accent`.
+    ///
+    /// This color is that applies to selected states and buttons.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub accent: Option<Val<String>>,
     /// `AccentForeground`.
     ///
+    /// The foreground color that applies to any text or other elements that appear over the accent color.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub accent_foreground: Option<Val<String>>,
     /// `Danger`.
+    ///
+    /// The color that applies to error messages.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub danger: Option<Val<String>>,
     /// `DangerForeground`.
     ///
+    /// The foreground color that applies to any text or other elements that appear over the error color.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub danger_foreground: Option<Val<String>>,
     /// `Dimension`.
+    ///
+    /// The color that applies to the names of fields that are identified as dimensions.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub dimension: Option<Val<String>>,
     /// `DimensionForeground`.
     ///
+    /// The foreground color that applies to any text or other elements that appear over the dimension
+    /// color.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub dimension_foreground: Option<Val<String>>,
     /// `Measure`.
+    ///
+    /// The color that applies to the names of fields that are identified as measures.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub measure: Option<Val<String>>,
     /// `MeasureForeground`.
     ///
+    /// The foreground color that applies to any text or other elements that appear over the measure color.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub measure_foreground: Option<Val<String>>,
     /// `PrimaryBackground`.
+    ///
+    /// The background color that applies to visuals and other high emphasis UI.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub primary_background: Option<Val<String>>,
     /// `PrimaryForeground`.
     ///
+    /// The color of text and other foreground elements that appear over the primary background regions,
+    /// such as grid lines, borders, table banding, icons, and so on.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub primary_foreground: Option<Val<String>>,
     /// `SecondaryBackground`.
+    ///
+    /// The background color that applies to the sheet background and sheet controls.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub secondary_background: Option<Val<String>>,
     /// `SecondaryForeground`.
     ///
+    /// The foreground color that applies to any sheet title, sheet control text, or UI that appears over
+    /// the secondary background.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub secondary_foreground: Option<Val<String>>,
     /// `Success`.
+    ///
+    /// The color that applies to success messages, for example the check mark for a successful download.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub success: Option<Val<String>>,
     /// `SuccessForeground`.
     ///
+    /// The foreground color that applies to any text or other elements that appear over the success color.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub success_foreground: Option<Val<String>>,
     /// `Warning`.
     ///
+    /// This color that applies to warning and informational messages.
+    ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub warning: Option<Val<String>>,
     /// `WarningForeground`.
+    ///
+    /// The foreground color that applies to any text or other elements that appear over the warning color.
     ///
     /// - Pattern: `^#[A-F0-9]{6}$`.
     pub warning_foreground: Option<Val<String>>,

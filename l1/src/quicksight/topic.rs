@@ -5,21 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::QuickSight::Topic`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-quicksight-topic.html) resource type.
 ///
+/// Creates a new Q topic.
+///
 /// Build it with [`Topic::builder`]; adding it to a stack returns a [`TopicHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Topic {
     /// `AwsAccountId`. Changing it replaces the resource.
     ///
+    /// The ID of the AWS account that you want to create a topic in.
+    ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
     pub aws_account_id: Option<Val<String>>,
     /// `ConfigOptions`.
+    ///
+    /// Configuration options for a `Topic` .
     pub config_options: Option<Val<TopicConfigOptions>>,
     /// `CustomInstructions`.
+    ///
+    /// \<p>Instructions that provide additional guidance and context for response generation.\</p>
     pub custom_instructions: Option<Val<CustomInstructions>>,
     /// `DataSets`.
+    ///
+    /// The data sets that the topic is associated with.
     pub data_sets: Option<Val<Vec<DatasetMetadata>>>,
     /// `Description`.
+    ///
+    /// The description of the topic.
     ///
     /// - Length: 0 to 256.
     pub description: Option<Val<String>>,
@@ -29,6 +41,8 @@ pub struct Topic {
     pub folder_arns: Option<Val<Vec<String>>>,
     /// `Name`.
     ///
+    /// The name of the topic.
+    ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
@@ -37,10 +51,14 @@ pub struct Topic {
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TopicId`. Changing it replaces the resource.
     ///
+    /// The ID for the topic. This ID is unique per AWS Region for each AWS account.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[A-Za-z0-9-_.\\+]*$`.
     pub topic_id: Option<Val<String>>,
     /// `UserExperienceVersion`.
+    ///
+    /// The user experience version of the topic.
     pub user_experience_version: Option<Val<TopicUserExperienceVersion>>,
 }
 
@@ -178,6 +196,8 @@ impl Deref for TopicHandle {
 
 impl TopicHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the topic.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -192,13 +212,19 @@ impl TopicHandle {
 }
 
 /// The [`CellValueSynonym`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-cellvaluesynonym.html) property type.
+///
+/// A structure that represents the cell value synonym.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CellValueSynonym {
     /// `CellValue`.
     ///
+    /// The cell value.
+    ///
     /// - Length: 0 to 256.
     pub cell_value: Option<Val<String>>,
     /// `Synonyms`.
+    ///
+    /// Other names or aliases for the cell value.
     pub synonyms: Option<Val<Vec<String>>>,
 }
 
@@ -257,9 +283,13 @@ impl ToValue for CellValueSynonym {
 impl Literal for CellValueSynonym {}
 
 /// The [`CollectiveConstant`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-collectiveconstant.html) property type.
+///
+/// A structure that represents a collective constant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CollectiveConstant {
     /// `ValueList`.
+    ///
+    /// A list of values for the collective constant.
     pub value_list: Option<Val<Vec<String>>>,
 }
 
@@ -312,13 +342,22 @@ impl ToValue for CollectiveConstant {
 impl Literal for CollectiveConstant {}
 
 /// The [`ComparativeOrder`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-comparativeorder.html) property type.
+///
+/// The order in which data is displayed for the column when it's used in a comparative context.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComparativeOrder {
     /// `SpecifedOrder`.
+    ///
+    /// The list of columns to be used in the ordering.
     pub specifed_order: Option<Val<Vec<String>>>,
     /// `TreatUndefinedSpecifiedValues`.
+    ///
+    /// The treat of undefined specified values. Valid values for this structure are `LEAST` and `MOST` .
     pub treat_undefined_specified_values: Option<Val<UndefinedSpecifiedValueType>>,
     /// `UseOrdering`.
+    ///
+    /// The ordering type for a column. Valid values for this structure are `GREATER_IS_BETTER` ,
+    /// `LESSER_IS_BETTER` and `SPECIFIED` .
     pub use_ordering: Option<Val<ColumnOrderingType>>,
 }
 
@@ -383,9 +422,13 @@ impl ToValue for ComparativeOrder {
 impl Literal for ComparativeOrder {}
 
 /// The [`CustomInstructions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-custominstructions.html) property type.
+///
+/// \<p>Instructions that provide additional guidance and context for response generation.\</p>
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomInstructions {
     /// `CustomInstructionsString`: required.
+    ///
+    /// \<p>A text field for providing additional guidance or context for response generation.\</p>
     ///
     /// - Length: 0 to 5000.
     pub custom_instructions_string: Option<Val<String>>,
@@ -442,11 +485,17 @@ impl ToValue for CustomInstructions {
 impl Literal for CustomInstructions {}
 
 /// The [`DataAggregation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-dataaggregation.html) property type.
+///
+/// The definition of a data aggregation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataAggregation {
     /// `DatasetRowDateGranularity`.
+    ///
+    /// The level of time precision that is used to aggregate `DateTime` values.
     pub dataset_row_date_granularity: Option<Val<TopicTimeGranularity>>,
     /// `DefaultDateColumnName`.
+    ///
+    /// The column name for the default date.
     ///
     /// - Length: 0 to 256.
     pub default_date_column_name: Option<Val<String>>,
@@ -502,27 +551,45 @@ impl ToValue for DataAggregation {
 impl Literal for DataAggregation {}
 
 /// The [`DatasetMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-datasetmetadata.html) property type.
+///
+/// A structure that represents a dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatasetMetadata {
     /// `CalculatedFields`.
+    ///
+    /// The list of calculated field definitions.
     pub calculated_fields: Option<Val<Vec<TopicCalculatedField>>>,
     /// `Columns`.
+    ///
+    /// The list of column definitions.
     pub columns: Option<Val<Vec<TopicColumn>>>,
     /// `DataAggregation`.
+    ///
+    /// The definition of a data aggregation.
     pub data_aggregation: Option<Val<DataAggregation>>,
     /// `DatasetArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the dataset.
     pub dataset_arn: Option<Val<String>>,
     /// `DatasetDescription`.
+    ///
+    /// The description of the dataset.
     ///
     /// - Length: 0 to 256.
     pub dataset_description: Option<Val<String>>,
     /// `DatasetName`.
     ///
+    /// The name of the dataset.
+    ///
     /// - Length: 0 to 256.
     pub dataset_name: Option<Val<String>>,
     /// `Filters`.
+    ///
+    /// The list of filter definitions.
     pub filters: Option<Val<Vec<TopicFilter>>>,
     /// `NamedEntities`.
+    ///
+    /// The list of named entities definitions.
     pub named_entities: Option<Val<Vec<TopicNamedEntity>>>,
 }
 
@@ -635,11 +702,18 @@ impl ToValue for DatasetMetadata {
 impl Literal for DatasetMetadata {}
 
 /// The [`DefaultFormatting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-defaultformatting.html) property type.
+///
+/// A structure that represents a default formatting definition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultFormatting {
     /// `DisplayFormat`.
+    ///
+    /// The display format. Valid values for this structure are `AUTO` , `PERCENT` , `CURRENCY` , `NUMBER` ,
+    /// `DATE` , and `STRING` .
     pub display_format: Option<Val<DisplayFormat>>,
     /// `DisplayFormatOptions`.
+    ///
+    /// The additional options for display formatting.
     pub display_format_options: Option<Val<DisplayFormatOptions>>,
 }
 
@@ -693,43 +767,70 @@ impl ToValue for DefaultFormatting {
 impl Literal for DefaultFormatting {}
 
 /// The [`DisplayFormatOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-displayformatoptions.html) property type.
+///
+/// A structure that represents additional options for display formatting.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DisplayFormatOptions {
     /// `BlankCellFormat`.
+    ///
+    /// Determines the blank cell format.
     ///
     /// - Length: 0 to 256.
     pub blank_cell_format: Option<Val<String>>,
     /// `CurrencySymbol`.
     ///
+    /// The currency symbol, such as `USD` .
+    ///
     /// - Length: 0 to 256.
     pub currency_symbol: Option<Val<String>>,
     /// `DateFormat`.
     ///
+    /// Determines the `DateTime` format.
+    ///
     /// - Length: 0 to 256.
     pub date_format: Option<Val<String>>,
     /// `DecimalSeparator`.
+    ///
+    /// Determines the decimal separator.
     pub decimal_separator: Option<Val<TopicNumericSeparatorSymbol>>,
     /// `FractionDigits`.
+    ///
+    /// Determines the number of fraction digits.
     pub fraction_digits: Option<Val<f64>>,
     /// `GroupingSeparator`.
+    ///
+    /// Determines the grouping separator.
     ///
     /// - Length: 0 to 256.
     pub grouping_separator: Option<Val<String>>,
     /// `NegativeFormat`.
+    ///
+    /// The negative format.
     pub negative_format: Option<Val<NegativeFormat>>,
     /// `Prefix`.
+    ///
+    /// The prefix value for a display format.
     ///
     /// - Length: 0 to 256.
     pub prefix: Option<Val<String>>,
     /// `Suffix`.
     ///
+    /// The suffix value for a display format.
+    ///
     /// - Length: 0 to 256.
     pub suffix: Option<Val<String>>,
     /// `UnitScaler`.
+    ///
+    /// The unit scaler. Valid values for this structure are: `NONE` , `AUTO` , `THOUSANDS` , `MILLIONS` ,
+    /// `BILLIONS` , and `TRILLIONS` .
     pub unit_scaler: Option<Val<NumberScale>>,
     /// `UseBlankCellFormat`.
+    ///
+    /// A Boolean value that indicates whether to use blank cell format.
     pub use_blank_cell_format: Option<Val<bool>>,
     /// `UseGrouping`.
+    ///
+    /// A Boolean value that indicates whether to use grouping.
     pub use_grouping: Option<Val<bool>>,
 }
 
@@ -843,21 +944,33 @@ impl ToValue for DisplayFormatOptions {
 impl Literal for DisplayFormatOptions {}
 
 /// The [`NamedEntityDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-namedentitydefinition.html) property type.
+///
+/// A structure that represents a named entity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NamedEntityDefinition {
     /// `FieldName`.
     ///
+    /// The name of the entity.
+    ///
     /// - Length: 0 to 256.
     pub field_name: Option<Val<String>>,
     /// `Metric`.
+    ///
+    /// The definition of a metric.
     pub metric: Option<Val<NamedEntityDefinitionMetric>>,
     /// `PropertyName`.
+    ///
+    /// The property name to be used for the named entity.
     ///
     /// - Length: 0 to 256.
     pub property_name: Option<Val<String>>,
     /// `PropertyRole`.
+    ///
+    /// The property role. Valid values for this structure are `PRIMARY` and `ID` .
     pub property_role: Option<Val<PropertyRole>>,
     /// `PropertyUsage`.
+    ///
+    /// The property usage. Valid values for this structure are `INHERIT` , `DIMENSION` , and `MEASURE` .
     pub property_usage: Option<Val<PropertyUsage>>,
 }
 
@@ -929,11 +1042,19 @@ impl ToValue for NamedEntityDefinition {
 impl Literal for NamedEntityDefinition {}
 
 /// The [`NamedEntityDefinitionMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-namedentitydefinitionmetric.html) property type.
+///
+/// A structure that represents a metric.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NamedEntityDefinitionMetric {
     /// `Aggregation`.
+    ///
+    /// The aggregation of a named entity. Valid values for this structure are `SUM` , `MIN` , `MAX` ,
+    /// `COUNT` , `AVERAGE` , `DISTINCT_COUNT` , `STDEV` , `STDEVP` , `VAR` , `VARP` , `PERCENTILE` ,
+    /// `MEDIAN` , and `CUSTOM` .
     pub aggregation: Option<Val<NamedEntityAggType>>,
     /// `AggregationFunctionParameters`.
+    ///
+    /// The additional parameters for an aggregation function.
     pub aggregation_function_parameters: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -992,13 +1113,19 @@ impl ToValue for NamedEntityDefinitionMetric {
 impl Literal for NamedEntityDefinitionMetric {}
 
 /// The [`NegativeFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-negativeformat.html) property type.
+///
+/// A structure that represents a negative format.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NegativeFormat {
     /// `Prefix`.
     ///
+    /// The prefix for a negative format.
+    ///
     /// - Length: 0 to 256.
     pub prefix: Option<Val<String>>,
     /// `Suffix`.
+    ///
+    /// The suffix for a negative format.
     ///
     /// - Length: 0 to 256.
     pub suffix: Option<Val<String>>,
@@ -1054,13 +1181,19 @@ impl ToValue for NegativeFormat {
 impl Literal for NegativeFormat {}
 
 /// The [`RangeConstant`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-rangeconstant.html) property type.
+///
+/// The value of the constant that is used to specify the endpoints of a range filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RangeConstant {
     /// `Maximum`.
     ///
+    /// The maximum value for a range constant.
+    ///
     /// - Length: 0 to 256.
     pub maximum: Option<Val<String>>,
     /// `Minimum`.
+    ///
+    /// The minimum value for a range constant.
     ///
     /// - Length: 0 to 256.
     pub minimum: Option<Val<String>>,
@@ -1116,17 +1249,25 @@ impl ToValue for RangeConstant {
 impl Literal for RangeConstant {}
 
 /// The [`SemanticEntityType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-semanticentitytype.html) property type.
+///
+/// A structure that represents a semantic entity type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SemanticEntityType {
     /// `SubTypeName`.
+    ///
+    /// The semantic entity sub type name.
     ///
     /// - Length: 0 to 256.
     pub sub_type_name: Option<Val<String>>,
     /// `TypeName`.
     ///
+    /// The semantic entity type name.
+    ///
     /// - Length: 0 to 256.
     pub type_name: Option<Val<String>>,
     /// `TypeParameters`.
+    ///
+    /// The semantic entity type parameters.
     pub type_parameters: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -1191,25 +1332,41 @@ impl ToValue for SemanticEntityType {
 impl Literal for SemanticEntityType {}
 
 /// The [`SemanticType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-semantictype.html) property type.
+///
+/// A structure that represents a semantic type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SemanticType {
     /// `FalseyCellValue`.
+    ///
+    /// The semantic type falsey cell value.
     pub falsey_cell_value: Option<Val<String>>,
     /// `FalseyCellValueSynonyms`.
+    ///
+    /// The other names or aliases for the false cell value.
     pub falsey_cell_value_synonyms: Option<Val<Vec<String>>>,
     /// `SubTypeName`.
+    ///
+    /// The semantic type sub type name.
     ///
     /// - Length: 0 to 256.
     pub sub_type_name: Option<Val<String>>,
     /// `TruthyCellValue`.
+    ///
+    /// The semantic type truthy cell value.
     pub truthy_cell_value: Option<Val<String>>,
     /// `TruthyCellValueSynonyms`.
+    ///
+    /// The other names or aliases for the true cell value.
     pub truthy_cell_value_synonyms: Option<Val<Vec<String>>>,
     /// `TypeName`.
+    ///
+    /// The semantic type name.
     ///
     /// - Length: 0 to 256.
     pub type_name: Option<Val<String>>,
     /// `TypeParameters`.
+    ///
+    /// The semantic type parameters.
     pub type_parameters: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -1376,47 +1533,90 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TopicCalculatedField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-topiccalculatedfield.html) property type.
+///
+/// A structure that represents a calculated field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicCalculatedField {
     /// `Aggregation`.
+    ///
+    /// The default aggregation. Valid values for this structure are `SUM` , `MAX` , `MIN` , `COUNT` ,
+    /// `DISTINCT_COUNT` , and `AVERAGE` .
     pub aggregation: Option<Val<DefaultAggregation>>,
     /// `AllowedAggregations`.
+    ///
+    /// The list of aggregation types that are allowed for the calculated field. Valid values for this
+    /// structure are `COUNT` , `DISTINCT_COUNT` , `MIN` , `MAX` , `MEDIAN` , `SUM` , `AVERAGE` , `STDEV` ,
+    /// `STDEVP` , `VAR` , `VARP` , and `PERCENTILE` .
     pub allowed_aggregations: Option<Val<Vec<AuthorSpecifiedAggregation>>>,
     /// `CalculatedFieldDescription`.
+    ///
+    /// The calculated field description.
     ///
     /// - Length: 0 to 256.
     pub calculated_field_description: Option<Val<String>>,
     /// `CalculatedFieldName`: required.
     ///
+    /// The calculated field name.
+    ///
     /// - Length: 0 to 256.
     pub calculated_field_name: Option<Val<String>>,
     /// `CalculatedFieldSynonyms`.
+    ///
+    /// The other names or aliases for the calculated field.
     pub calculated_field_synonyms: Option<Val<Vec<String>>>,
     /// `CellValueSynonyms`.
+    ///
+    /// The other names or aliases for the calculated field cell value.
     pub cell_value_synonyms: Option<Val<Vec<CellValueSynonym>>>,
     /// `ColumnDataRole`.
+    ///
+    /// The column data role for a calculated field. Valid values for this structure are `DIMENSION` and
+    /// `MEASURE` .
     pub column_data_role: Option<Val<ColumnDataRole>>,
     /// `ComparativeOrder`.
+    ///
+    /// The order in which data is displayed for the calculated field when it's used in a comparative
+    /// context.
     pub comparative_order: Option<Val<ComparativeOrder>>,
     /// `DefaultFormatting`.
+    ///
+    /// The default formatting definition.
     pub default_formatting: Option<Val<DefaultFormatting>>,
     /// `DisableIndexing`.
+    ///
+    /// A Boolean value that indicates if a calculated field is visible in the autocomplete.
     pub disable_indexing: Option<Val<bool>>,
     /// `Expression`: required.
+    ///
+    /// The calculated field expression.
     ///
     /// - Length: 1 to 4096.
     pub expression: Option<Val<String>>,
     /// `IsIncludedInTopic`.
+    ///
+    /// A boolean value that indicates if a calculated field is included in the topic.
     pub is_included_in_topic: Option<Val<bool>>,
     /// `NeverAggregateInFilter`.
+    ///
+    /// A Boolean value that indicates whether to never aggregate calculated field in filters.
     pub never_aggregate_in_filter: Option<Val<bool>>,
     /// `NonAdditive`.
+    ///
+    /// The non additive for the table style target.
     pub non_additive: Option<Val<bool>>,
     /// `NotAllowedAggregations`.
+    ///
+    /// The list of aggregation types that are not allowed for the calculated field. Valid values for this
+    /// structure are `COUNT` , `DISTINCT_COUNT` , `MIN` , `MAX` , `MEDIAN` , `SUM` , `AVERAGE` , `STDEV` ,
+    /// `STDEVP` , `VAR` , `VARP` , and `PERCENTILE` .
     pub not_allowed_aggregations: Option<Val<Vec<AuthorSpecifiedAggregation>>>,
     /// `SemanticType`.
+    ///
+    /// The semantic type.
     pub semantic_type: Option<Val<SemanticType>>,
     /// `TimeGranularity`.
+    ///
+    /// The level of time precision that is used to aggregate `DateTime` values.
     pub time_granularity: Option<Val<TopicTimeGranularity>>,
 }
 
@@ -1594,15 +1794,26 @@ impl ToValue for TopicCalculatedField {
 impl Literal for TopicCalculatedField {}
 
 /// The [`TopicCategoryFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-topiccategoryfilter.html) property type.
+///
+/// A structure that represents a category filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicCategoryFilter {
     /// `CategoryFilterFunction`.
+    ///
+    /// The category filter function. Valid values for this structure are `EXACT` and `CONTAINS` .
     pub category_filter_function: Option<Val<CategoryFilterFunction>>,
     /// `CategoryFilterType`.
+    ///
+    /// The category filter type. This element is used to specify whether a filter is a simple category
+    /// filter or an inverse category filter.
     pub category_filter_type: Option<Val<CategoryFilterType>>,
     /// `Constant`.
+    ///
+    /// The constant used in a category filter.
     pub constant: Option<Val<TopicCategoryFilterConstant>>,
     /// `Inverse`.
+    ///
+    /// A Boolean value that indicates if the filter is inverse.
     pub inverse: Option<Val<bool>>,
 }
 
@@ -1668,13 +1879,24 @@ impl ToValue for TopicCategoryFilter {
 impl Literal for TopicCategoryFilter {}
 
 /// The [`TopicCategoryFilterConstant`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-topiccategoryfilterconstant.html) property type.
+///
+/// A constant used in a category filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicCategoryFilterConstant {
     /// `CollectiveConstant`.
+    ///
+    /// A collective constant used in a category filter. This element is used to specify a list of values
+    /// for the constant.
     pub collective_constant: Option<Val<CollectiveConstant>>,
     /// `ConstantType`.
+    ///
+    /// The type of category filter constant. This element is used to specify whether a constant is a
+    /// singular or collective. Valid values are `SINGULAR` and `COLLECTIVE` .
     pub constant_type: Option<Val<ConstantType>>,
     /// `SingularConstant`.
+    ///
+    /// A singular constant used in a category filter. This element is used to specify a single value for
+    /// the constant.
     ///
     /// - Length: 0 to 256.
     pub singular_constant: Option<Val<String>>,
@@ -1736,47 +1958,88 @@ impl ToValue for TopicCategoryFilterConstant {
 impl Literal for TopicCategoryFilterConstant {}
 
 /// The [`TopicColumn`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-topiccolumn.html) property type.
+///
+/// Represents a column in a dataset.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicColumn {
     /// `Aggregation`.
+    ///
+    /// The type of aggregation that is performed on the column data when it's queried.
     pub aggregation: Option<Val<DefaultAggregation>>,
     /// `AllowedAggregations`.
+    ///
+    /// The list of aggregation types that are allowed for the column. Valid values for this structure are
+    /// `COUNT` , `DISTINCT_COUNT` , `MIN` , `MAX` , `MEDIAN` , `SUM` , `AVERAGE` , `STDEV` , `STDEVP` ,
+    /// `VAR` , `VARP` , and `PERCENTILE` .
     pub allowed_aggregations: Option<Val<Vec<AuthorSpecifiedAggregation>>>,
     /// `CellValueSynonyms`.
+    ///
+    /// The other names or aliases for the column cell value.
     pub cell_value_synonyms: Option<Val<Vec<CellValueSynonym>>>,
     /// `ColumnDataRole`.
+    ///
+    /// The role of the column in the data. Valid values are `DIMENSION` and `MEASURE` .
     pub column_data_role: Option<Val<ColumnDataRole>>,
     /// `ColumnDescription`.
+    ///
+    /// A description of the column and its contents.
     ///
     /// - Length: 0 to 256.
     pub column_description: Option<Val<String>>,
     /// `ColumnFriendlyName`.
     ///
+    /// A user-friendly name for the column.
+    ///
     /// - Length: 0 to 256.
     pub column_friendly_name: Option<Val<String>>,
     /// `ColumnName`: required.
     ///
+    /// The name of the column.
+    ///
     /// - Length: 0 to 256.
     pub column_name: Option<Val<String>>,
     /// `ColumnSynonyms`.
+    ///
+    /// The other names or aliases for the column.
     pub column_synonyms: Option<Val<Vec<String>>>,
     /// `ComparativeOrder`.
+    ///
+    /// The order in which data is displayed for the column when it's used in a comparative context.
     pub comparative_order: Option<Val<ComparativeOrder>>,
     /// `DefaultFormatting`.
+    ///
+    /// The default formatting used for values in the column.
     pub default_formatting: Option<Val<DefaultFormatting>>,
     /// `DisableIndexing`.
+    ///
+    /// A Boolean value that indicates whether the column shows in the autocomplete functionality.
     pub disable_indexing: Option<Val<bool>>,
     /// `IsIncludedInTopic`.
+    ///
+    /// A Boolean value that indicates whether the column is included in the query results.
     pub is_included_in_topic: Option<Val<bool>>,
     /// `NeverAggregateInFilter`.
+    ///
+    /// A Boolean value that indicates whether to aggregate the column data when it's used in a filter
+    /// context.
     pub never_aggregate_in_filter: Option<Val<bool>>,
     /// `NonAdditive`.
+    ///
+    /// The non additive value for the column.
     pub non_additive: Option<Val<bool>>,
     /// `NotAllowedAggregations`.
+    ///
+    /// The list of aggregation types that are not allowed for the column. Valid values for this structure
+    /// are `COUNT` , `DISTINCT_COUNT` , `MIN` , `MAX` , `MEDIAN` , `SUM` , `AVERAGE` , `STDEV` , `STDEVP` ,
+    /// `VAR` , `VARP` , and `PERCENTILE` .
     pub not_allowed_aggregations: Option<Val<Vec<AuthorSpecifiedAggregation>>>,
     /// `SemanticType`.
+    ///
+    /// The semantic type of data contained in the column.
     pub semantic_type: Option<Val<SemanticType>>,
     /// `TimeGranularity`.
+    ///
+    /// The level of time precision that is used to aggregate `DateTime` values.
     pub time_granularity: Option<Val<TopicTimeGranularity>>,
 }
 
@@ -1943,9 +2206,13 @@ impl ToValue for TopicColumn {
 impl Literal for TopicColumn {}
 
 /// The [`TopicConfigOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-topicconfigoptions.html) property type.
+///
+/// Configuration options for a `Topic` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicConfigOptions {
     /// `QBusinessInsightsEnabled`.
+    ///
+    /// Enables Amazon Q Business Insights for a `Topic` .
     pub q_business_insights_enabled: Option<Val<bool>>,
 }
 
@@ -1993,11 +2260,18 @@ impl ToValue for TopicConfigOptions {
 impl Literal for TopicConfigOptions {}
 
 /// The [`TopicDateRangeFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-topicdaterangefilter.html) property type.
+///
+/// A filter used to restrict data based on a range of dates or times.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicDateRangeFilter {
     /// `Constant`.
+    ///
+    /// The constant used in a date range filter.
     pub constant: Option<Val<TopicRangeFilterConstant>>,
     /// `Inclusive`.
+    ///
+    /// A Boolean value that indicates whether the date range filter should include the boundary values. If
+    /// set to true, the filter includes the start and end dates. If set to false, the filter excludes them.
     pub inclusive: Option<Val<bool>>,
 }
 
@@ -2051,35 +2325,62 @@ impl ToValue for TopicDateRangeFilter {
 impl Literal for TopicDateRangeFilter {}
 
 /// The [`TopicFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-topicfilter.html) property type.
+///
+/// A structure that represents a filter used to select items for a topic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicFilter {
     /// `CategoryFilter`.
+    ///
+    /// The category filter that is associated with this filter.
     pub category_filter: Option<Val<TopicCategoryFilter>>,
     /// `DateRangeFilter`.
+    ///
+    /// The date range filter.
     pub date_range_filter: Option<Val<TopicDateRangeFilter>>,
     /// `FilterClass`.
+    ///
+    /// The class of the filter. Valid values for this structure are `ENFORCED_VALUE_FILTER` ,
+    /// `CONDITIONAL_VALUE_FILTER` , and `NAMED_VALUE_FILTER` .
     pub filter_class: Option<Val<FilterClass>>,
     /// `FilterDescription`.
+    ///
+    /// A description of the filter used to select items for a topic.
     ///
     /// - Length: 0 to 256.
     pub filter_description: Option<Val<String>>,
     /// `FilterName`: required.
     ///
+    /// The name of the filter.
+    ///
     /// - Length: 0 to 256.
     pub filter_name: Option<Val<String>>,
     /// `FilterSynonyms`.
+    ///
+    /// The other names or aliases for the filter.
     pub filter_synonyms: Option<Val<Vec<String>>>,
     /// `FilterType`.
+    ///
+    /// The type of the filter. Valid values for this structure are `CATEGORY_FILTER` ,
+    /// `NUMERIC_EQUALITY_FILTER` , `NUMERIC_RANGE_FILTER` , `DATE_RANGE_FILTER` , and
+    /// `RELATIVE_DATE_FILTER` .
     pub filter_type: Option<Val<NamedFilterType>>,
     /// `NumericEqualityFilter`.
+    ///
+    /// The numeric equality filter.
     pub numeric_equality_filter: Option<Val<TopicNumericEqualityFilter>>,
     /// `NumericRangeFilter`.
+    ///
+    /// The numeric range filter.
     pub numeric_range_filter: Option<Val<TopicNumericRangeFilter>>,
     /// `OperandFieldName`: required.
+    ///
+    /// The name of the field that the filter operates on.
     ///
     /// - Length: 0 to 256.
     pub operand_field_name: Option<Val<String>>,
     /// `RelativeDateFilter`.
+    ///
+    /// The relative date filter.
     pub relative_date_filter: Option<Val<TopicRelativeDateFilter>>,
 }
 
@@ -2206,21 +2507,33 @@ impl ToValue for TopicFilter {
 impl Literal for TopicFilter {}
 
 /// The [`TopicNamedEntity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-topicnamedentity.html) property type.
+///
+/// A structure that represents a named entity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicNamedEntity {
     /// `Definition`.
+    ///
+    /// The definition of a named entity.
     pub definition: Option<Val<Vec<NamedEntityDefinition>>>,
     /// `EntityDescription`.
+    ///
+    /// The description of the named entity.
     ///
     /// - Length: 0 to 256.
     pub entity_description: Option<Val<String>>,
     /// `EntityName`: required.
     ///
+    /// The name of the named entity.
+    ///
     /// - Length: 0 to 256.
     pub entity_name: Option<Val<String>>,
     /// `EntitySynonyms`.
+    ///
+    /// The other names or aliases for the named entity.
     pub entity_synonyms: Option<Val<Vec<String>>>,
     /// `SemanticEntityType`.
+    ///
+    /// The type of named entity that a topic represents.
     pub semantic_entity_type: Option<Val<SemanticEntityType>>,
 }
 
@@ -2305,11 +2618,20 @@ impl ToValue for TopicNamedEntity {
 impl Literal for TopicNamedEntity {}
 
 /// The [`TopicNumericEqualityFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-topicnumericequalityfilter.html) property type.
+///
+/// A filter that filters topics based on the value of a numeric field. The filter includes only topics
+/// whose numeric field value matches the specified value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicNumericEqualityFilter {
     /// `Aggregation`.
+    ///
+    /// An aggregation function that specifies how to calculate the value of a numeric field for a topic.
+    /// Valid values for this structure are `NO_AGGREGATION` , `SUM` , `AVERAGE` , `COUNT` ,
+    /// `DISTINCT_COUNT` , `MAX` , `MEDIAN` , `MIN` , `STDEV` , `STDEVP` , `VAR` , and `VARP` .
     pub aggregation: Option<Val<NamedFilterAggType>>,
     /// `Constant`.
+    ///
+    /// The constant used in a numeric equality filter.
     pub constant: Option<Val<TopicSingularFilterConstant>>,
 }
 
@@ -2363,13 +2685,27 @@ impl ToValue for TopicNumericEqualityFilter {
 impl Literal for TopicNumericEqualityFilter {}
 
 /// The [`TopicNumericRangeFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-topicnumericrangefilter.html) property type.
+///
+/// A filter that filters topics based on the value of a numeric field. The filter includes only topics
+/// whose numeric field value falls within the specified range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicNumericRangeFilter {
     /// `Aggregation`.
+    ///
+    /// An aggregation function that specifies how to calculate the value of a numeric field for a topic,
+    /// Valid values for this structure are `NO_AGGREGATION` , `SUM` , `AVERAGE` , `COUNT` ,
+    /// `DISTINCT_COUNT` , `MAX` , `MEDIAN` , `MIN` , `STDEV` , `STDEVP` , `VAR` , and `VARP` .
     pub aggregation: Option<Val<NamedFilterAggType>>,
     /// `Constant`.
+    ///
+    /// The constant used in a numeric range filter.
     pub constant: Option<Val<TopicRangeFilterConstant>>,
     /// `Inclusive`.
+    ///
+    /// A Boolean value that indicates whether the endpoints of the numeric range are included in the
+    /// filter. If set to true, topics whose numeric field value is equal to the endpoint values will be
+    /// included in the filter. If set to false, topics whose numeric field value is equal to the endpoint
+    /// values will be excluded from the filter.
     pub inclusive: Option<Val<bool>>,
 }
 
@@ -2429,11 +2765,18 @@ impl ToValue for TopicNumericRangeFilter {
 impl Literal for TopicNumericRangeFilter {}
 
 /// The [`TopicRangeFilterConstant`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-topicrangefilterconstant.html) property type.
+///
+/// A constant value that is used in a range filter to specify the endpoints of the range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicRangeFilterConstant {
     /// `ConstantType`.
+    ///
+    /// The data type of the constant value that is used in a range filter. Valid values for this structure
+    /// are `RANGE` .
     pub constant_type: Option<Val<ConstantType>>,
     /// `RangeConstant`.
+    ///
+    /// The value of the constant that is used to specify the endpoints of a range filter.
     pub range_constant: Option<Val<RangeConstant>>,
 }
 
@@ -2487,13 +2830,22 @@ impl ToValue for TopicRangeFilterConstant {
 impl Literal for TopicRangeFilterConstant {}
 
 /// The [`TopicRelativeDateFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-topicrelativedatefilter.html) property type.
+///
+/// A structure that represents a relative date filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicRelativeDateFilter {
     /// `Constant`.
+    ///
+    /// The constant used in a relative date filter.
     pub constant: Option<Val<TopicSingularFilterConstant>>,
     /// `RelativeDateFilterFunction`.
+    ///
+    /// The function to be used in a relative date filter to determine the range of dates to include in the
+    /// results. Valid values for this structure are `BEFORE` , `AFTER` , and `BETWEEN` .
     pub relative_date_filter_function: Option<Val<TopicRelativeDateFilterFunction>>,
     /// `TimeGranularity`.
+    ///
+    /// The level of time precision that is used to aggregate `DateTime` values.
     pub time_granularity: Option<Val<TopicTimeGranularity>>,
 }
 
@@ -2553,11 +2905,18 @@ impl ToValue for TopicRelativeDateFilter {
 impl Literal for TopicRelativeDateFilter {}
 
 /// The [`TopicSingularFilterConstant`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-quicksight-topic-topicsingularfilterconstant.html) property type.
+///
+/// A structure that represents a singular filter constant, used in filters to specify a single value to
+/// match against.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicSingularFilterConstant {
     /// `ConstantType`.
+    ///
+    /// The type of the singular filter constant. Valid values for this structure are `SINGULAR` .
     pub constant_type: Option<Val<ConstantType>>,
     /// `SingularConstant`.
+    ///
+    /// The value of the singular filter constant.
     ///
     /// - Length: 0 to 256.
     pub singular_constant: Option<Val<String>>,
@@ -2665,9 +3024,31 @@ impl AuthorSpecifiedAggregation {
             AuthorSpecifiedAggregation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthorSpecifiedAggregation {
+    const VALUES: &'static [&'static str] = &[
+        "COUNT",
+        "DISTINCT_COUNT",
+        "MIN",
+        "MAX",
+        "MEDIAN",
+        "SUM",
+        "AVERAGE",
+        "STDEV",
+        "STDEVP",
+        "VAR",
+        "VARP",
+        "PERCENTILE",
+    ];
+    fn as_str(&self) -> &str {
+        AuthorSpecifiedAggregation::as_str(self)
     }
 }
 
@@ -2722,9 +3103,18 @@ impl CategoryFilterFunction {
             CategoryFilterFunction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CategoryFilterFunction {
+    const VALUES: &'static [&'static str] = &["EXACT", "CONTAINS"];
+    fn as_str(&self) -> &str {
+        CategoryFilterFunction::as_str(self)
     }
 }
 
@@ -2772,9 +3162,18 @@ impl CategoryFilterType {
             CategoryFilterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CategoryFilterType {
+    const VALUES: &'static [&'static str] = &["CUSTOM_FILTER", "CUSTOM_FILTER_LIST", "FILTER_LIST"];
+    fn as_str(&self) -> &str {
+        CategoryFilterType::as_str(self)
     }
 }
 
@@ -2820,9 +3219,18 @@ impl ColumnDataRole {
             ColumnDataRole::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ColumnDataRole {
+    const VALUES: &'static [&'static str] = &["DIMENSION", "MEASURE"];
+    fn as_str(&self) -> &str {
+        ColumnDataRole::as_str(self)
     }
 }
 
@@ -2870,9 +3278,18 @@ impl ColumnOrderingType {
             ColumnOrderingType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ColumnOrderingType {
+    const VALUES: &'static [&'static str] = &["GREATER_IS_BETTER", "LESSER_IS_BETTER", "SPECIFIED"];
+    fn as_str(&self) -> &str {
+        ColumnOrderingType::as_str(self)
     }
 }
 
@@ -2921,9 +3338,18 @@ impl ConstantType {
             ConstantType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConstantType {
+    const VALUES: &'static [&'static str] = &["SINGULAR", "RANGE", "COLLECTIVE"];
+    fn as_str(&self) -> &str {
+        ConstantType::as_str(self)
     }
 }
 
@@ -2996,9 +3422,19 @@ impl DefaultAggregation {
             DefaultAggregation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DefaultAggregation {
+    const VALUES: &'static [&'static str] =
+        &["SUM", "MAX", "MIN", "COUNT", "DISTINCT_COUNT", "AVERAGE", "MEDIAN", "STDEV", "STDEVP", "VAR", "VARP"];
+    fn as_str(&self) -> &str {
+        DefaultAggregation::as_str(self)
     }
 }
 
@@ -3064,9 +3500,18 @@ impl DisplayFormat {
             DisplayFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DisplayFormat {
+    const VALUES: &'static [&'static str] = &["AUTO", "PERCENT", "CURRENCY", "NUMBER", "DATE", "STRING"];
+    fn as_str(&self) -> &str {
+        DisplayFormat::as_str(self)
     }
 }
 
@@ -3118,9 +3563,19 @@ impl FilterClass {
             FilterClass::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilterClass {
+    const VALUES: &'static [&'static str] =
+        &["ENFORCED_VALUE_FILTER", "CONDITIONAL_VALUE_FILTER", "NAMED_VALUE_FILTER"];
+    fn as_str(&self) -> &str {
+        FilterClass::as_str(self)
     }
 }
 
@@ -3199,9 +3654,32 @@ impl NamedEntityAggType {
             NamedEntityAggType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NamedEntityAggType {
+    const VALUES: &'static [&'static str] = &[
+        "SUM",
+        "MIN",
+        "MAX",
+        "COUNT",
+        "AVERAGE",
+        "DISTINCT_COUNT",
+        "STDEV",
+        "STDEVP",
+        "VAR",
+        "VARP",
+        "PERCENTILE",
+        "MEDIAN",
+        "CUSTOM",
+    ];
+    fn as_str(&self) -> &str {
+        NamedEntityAggType::as_str(self)
     }
 }
 
@@ -3287,9 +3765,31 @@ impl NamedFilterAggType {
             NamedFilterAggType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NamedFilterAggType {
+    const VALUES: &'static [&'static str] = &[
+        "NO_AGGREGATION",
+        "SUM",
+        "AVERAGE",
+        "COUNT",
+        "DISTINCT_COUNT",
+        "MAX",
+        "MEDIAN",
+        "MIN",
+        "STDEV",
+        "STDEVP",
+        "VAR",
+        "VARP",
+    ];
+    fn as_str(&self) -> &str {
+        NamedFilterAggType::as_str(self)
     }
 }
 
@@ -3353,9 +3853,24 @@ impl NamedFilterType {
             NamedFilterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NamedFilterType {
+    const VALUES: &'static [&'static str] = &[
+        "CATEGORY_FILTER",
+        "NUMERIC_EQUALITY_FILTER",
+        "NUMERIC_RANGE_FILTER",
+        "DATE_RANGE_FILTER",
+        "RELATIVE_DATE_FILTER",
+    ];
+    fn as_str(&self) -> &str {
+        NamedFilterType::as_str(self)
     }
 }
 
@@ -3421,9 +3936,19 @@ impl NumberScale {
             NumberScale::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NumberScale {
+    const VALUES: &'static [&'static str] =
+        &["NONE", "AUTO", "THOUSANDS", "MILLIONS", "BILLIONS", "TRILLIONS", "LAKHS", "CRORES"];
+    fn as_str(&self) -> &str {
+        NumberScale::as_str(self)
     }
 }
 
@@ -3474,9 +3999,18 @@ impl PropertyRole {
             PropertyRole::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PropertyRole {
+    const VALUES: &'static [&'static str] = &["PRIMARY", "ID"];
+    fn as_str(&self) -> &str {
+        PropertyRole::as_str(self)
     }
 }
 
@@ -3524,9 +4058,18 @@ impl PropertyUsage {
             PropertyUsage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PropertyUsage {
+    const VALUES: &'static [&'static str] = &["INHERIT", "DIMENSION", "MEASURE"];
+    fn as_str(&self) -> &str {
+        PropertyUsage::as_str(self)
     }
 }
 
@@ -3572,9 +4115,18 @@ impl TopicNumericSeparatorSymbol {
             TopicNumericSeparatorSymbol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TopicNumericSeparatorSymbol {
+    const VALUES: &'static [&'static str] = &["COMMA", "DOT"];
+    fn as_str(&self) -> &str {
+        TopicNumericSeparatorSymbol::as_str(self)
     }
 }
 
@@ -3628,9 +4180,18 @@ impl TopicRelativeDateFilterFunction {
             TopicRelativeDateFilterFunction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TopicRelativeDateFilterFunction {
+    const VALUES: &'static [&'static str] = &["PREVIOUS", "THIS", "LAST", "NEXT", "NOW"];
+    fn as_str(&self) -> &str {
+        TopicRelativeDateFilterFunction::as_str(self)
     }
 }
 
@@ -3696,9 +4257,18 @@ impl TopicTimeGranularity {
             TopicTimeGranularity::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TopicTimeGranularity {
+    const VALUES: &'static [&'static str] = &["SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH", "QUARTER", "YEAR"];
+    fn as_str(&self) -> &str {
+        TopicTimeGranularity::as_str(self)
     }
 }
 
@@ -3749,9 +4319,18 @@ impl TopicUserExperienceVersion {
             TopicUserExperienceVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TopicUserExperienceVersion {
+    const VALUES: &'static [&'static str] = &["LEGACY", "NEW_READER_EXPERIENCE"];
+    fn as_str(&self) -> &str {
+        TopicUserExperienceVersion::as_str(self)
     }
 }
 
@@ -3796,9 +4375,18 @@ impl UndefinedSpecifiedValueType {
             UndefinedSpecifiedValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UndefinedSpecifiedValueType {
+    const VALUES: &'static [&'static str] = &["LEAST", "MOST"];
+    fn as_str(&self) -> &str {
+        UndefinedSpecifiedValueType::as_str(self)
     }
 }
 

@@ -5,43 +5,64 @@ use crate::rt::*;
 
 /// The [`AWS::QuickSight::VPCConnection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-quicksight-vpcconnection.html) resource type.
 ///
+/// Creates a new VPC connection.
+///
 /// Build it with [`VpcConnection::builder`]; adding it to a stack returns a [`VpcConnectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConnection {
     /// `AvailabilityStatus`.
+    ///
+    /// The availability status of the VPC connection.
     pub availability_status: Option<Val<VpcConnectionAvailabilityStatus>>,
     /// `AwsAccountId`. Changing it replaces the resource.
+    ///
+    /// The AWS account ID of the account where you want to create a new VPC connection.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.
     pub aws_account_id: Option<Val<String>>,
     /// `DnsResolvers`.
     ///
+    /// A list of IP addresses of DNS resolver endpoints for the VPC connection.
+    ///
     /// - Items: 0 to 15.
     pub dns_resolvers: Option<Val<Vec<String>>>,
     /// `Name`.
     ///
+    /// The display name for the VPC connection.
+    ///
     /// - Length: 1 to 128.
     pub name: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The ARN of the IAM role associated with the VPC connection.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SecurityGroupIds`.
     ///
+    /// The Amazon EC2 security group IDs associated with the VPC connection.
+    ///
     /// - Items: 1 to 16.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`.
     ///
+    /// A list of subnet IDs for the VPC connection.
+    ///
     /// - Items: 2 to 15.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
     ///
+    /// A map of the key-value pairs for the resource tag or tags assigned to the VPC connection.
+    ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VPCConnectionId`. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC connection that you're creating. This ID is a unique identifier for each AWS
+    /// Region in an AWS account.
     ///
     /// - Length: 1 to 1000.
     /// - Pattern: `[\w\-]+`.
@@ -181,26 +202,38 @@ impl Deref for VpcConnectionHandle {
 
 impl VpcConnectionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the VPC connection.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedTime`.
+    ///
+    /// The time that the VPC connection was created.
     pub fn attr_created_time(&self) -> Val<String> {
         self.0.get_att("CreatedTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The time that the VPC connection was last updated.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }
     /// `Fn::GetAtt` `NetworkInterfaces`.
+    ///
+    /// A list of network interfaces.
     pub fn attr_network_interfaces(&self) -> Val<Json> {
         self.0.get_att("NetworkInterfaces")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The HTTP status of the request.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `VPCId`.
+    ///
+    /// The Amazon EC2 VPC ID associated with the VPC connection.
     pub fn attr_vpc_id(&self) -> Val<String> {
         self.0.get_att("VPCId")
     }
@@ -308,9 +341,18 @@ impl VpcConnectionAvailabilityStatus {
             VpcConnectionAvailabilityStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VpcConnectionAvailabilityStatus {
+    const VALUES: &'static [&'static str] = &["AVAILABLE", "UNAVAILABLE", "PARTIALLY_AVAILABLE"];
+    fn as_str(&self) -> &str {
+        VpcConnectionAvailabilityStatus::as_str(self)
     }
 }
 

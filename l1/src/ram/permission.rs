@@ -5,21 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::RAM::Permission`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ram-permission.html) resource type.
 ///
+/// Creates a customer managed permission for a specified resource type that you can attach to resource
+/// shares. It is created in the AWS Region in which you call the operation.
+///
 /// Build it with [`Permission::builder`]; adding it to a stack returns a [`PermissionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Permission {
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the name of the customer managed permission. The name must be unique within the AWS Region
+    /// .
     ///
     /// - Length: 1 to 36.
     /// - Pattern: `^[\w.-]*$`.
     pub name: Option<Val<String>>,
     /// `PolicyTemplate`: required. Changing it replaces the resource.
     ///
+    /// A string in JSON format string that contains the following elements of a resource-based policy:
+    ///
+    /// - *Effect* : must be set to `ALLOW` .
+    /// - *Action* : specifies the actions that are allowed by this customer managed permission. The list
+    ///   must contain only actions that are supported by the specified resource type. For a list of all
+    ///   actions supported by each resource type, see [Actions, resources, and condition keys for AWS
+    ///   services](https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html)
+    ///   in the *AWS Identity and Access Management User Guide* .
+    /// - *Condition* : (optional) specifies conditional parameters that must evaluate to true when a user
+    ///   attempts an action for that action to be allowed. For more information about the Condition
+    ///   element, see [IAM policies: Condition
+    ///   element](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html)
+    ///   in the *AWS Identity and Access Management User Guide* .
+    ///
+    /// This template can't include either the `Resource` or `Principal` elements. Those are both filled in
+    /// by AWS RAM when it instantiates the resource-based policy on each resource shared using this managed
+    /// permission. The `Resource` comes from the ARN of the specific resource that you are sharing. The
+    /// `Principal` comes from the list of identities added to the resource share.
+    ///
     /// - Format: `json`.
     pub policy_template: Option<Val<Json>>,
     /// `ResourceType`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the name of the resource type that this customer managed permission applies to.
+    ///
+    /// The format is `*<service-code>* : *<resource-type>*` and is not case sensitive. For example, to
+    /// specify an Amazon EC2 Subnet, you can use the string `ec2:subnet` . To see the list of valid values
+    /// for this parameter, query the
+    /// [ListResourceTypes](https://docs.aws.amazon.com/ram/latest/APIReference/API_ListResourceTypes.html)
+    /// operation.
     pub resource_type: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Specifies a list of one or more tag key and value pairs to attach to the permission.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -125,18 +160,33 @@ impl Deref for PermissionHandle {
 
 impl PermissionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the new permission.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The version number for this version of the permission.
     pub fn attr_version(&self) -> Val<String> {
         self.0.get_att("Version")
     }
     /// `Fn::GetAtt` `IsResourceTypeDefault`.
+    ///
+    /// Specifies whether this permission is the default for new resource shares that include resources of
+    /// the associated resource type.
     pub fn attr_is_resource_type_default(&self) -> Val<bool> {
         self.0.get_att("IsResourceTypeDefault")
     }
     /// `Fn::GetAtt` `PermissionType`.
+    ///
+    /// The type of managed permission. This can be one of the following values:
+    ///
+    /// - *AWS_MANAGED_PERMISSION* – AWS created and manages this managed permission. You can associate it
+    ///   with your resource shares, but you can't modify it.
+    /// - *CUSTOMER_MANAGED_PERMISSION* – You, or another principal in your account created this managed
+    ///   permission. You can associate it with your resource shares and create new versions that have
+    ///   different permissions.
     pub fn attr_permission_type(&self) -> Val<String> {
         self.0.get_att("PermissionType")
     }

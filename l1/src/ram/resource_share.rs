@@ -5,22 +5,64 @@ use crate::rt::*;
 
 /// The [`AWS::RAM::ResourceShare`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ram-resourceshare.html) resource type.
 ///
+/// Creates a resource share. You can provide a list of the Amazon Resource Names (ARNs) for the
+/// resources that you want to share, a list of principals you want to share the resources with, and the
+/// permissions to grant those principals.
+///
+/// > Sharing a resource makes it available for use by principals outside of the AWS account that
+/// created the resource. Sharing doesn't change any permissions or quotas that apply to the resource in
+/// the account that created it.
+///
 /// Build it with [`ResourceShare::builder`]; adding it to a stack returns a [`ResourceShareHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceShare {
     /// `AllowExternalPrincipals`.
+    ///
+    /// Specifies whether principals outside your organization in AWS Organizations can be associated with a
+    /// resource share. A value of `true` lets you share with individual AWS accounts that are *not* in your
+    /// organization. A value of `false` only has meaning if your account is a member of an AWS
+    /// Organization. The default value is `true` .
     pub allow_external_principals: Option<Val<bool>>,
     /// `Name`: required.
+    ///
+    /// Specifies the name of the resource share.
     pub name: Option<Val<String>>,
     /// `PermissionArns`.
+    ///
+    /// Specifies the [Amazon Resource Names
+    /// (ARNs)](https://docs.aws.amazon.com//general/latest/gr/aws-arns-and-namespaces.html) of the AWS RAM
+    /// permission to associate with the resource share. If you do not specify an ARN for the permission,
+    /// AWS RAM automatically attaches the default version of the permission for each resource type. You can
+    /// associate only one permission with each resource type included in the resource share.
     pub permission_arns: Option<Val<Vec<String>>>,
     /// `Principals`.
+    ///
+    /// Specifies the principals to associate with the resource share. The possible values are:
+    ///
+    /// - An AWS account ID
+    /// - An Amazon Resource Name (ARN) of an organization in AWS Organizations
+    /// - An ARN of an organizational unit (OU) in AWS Organizations
+    /// - An ARN of an IAM role
+    /// - An ARN of an IAM user
+    ///
+    /// > Not all resource types can be shared with IAM roles and users. For more information, see the
+    /// column *Can share with IAM roles and users* in the tables on [Shareable AWS
+    /// resources](https://docs.aws.amazon.com/ram/latest/userguide/shareable.html) in the *AWS Resource
+    /// Access Manager User Guide* .
     pub principals: Option<Val<Vec<String>>>,
     /// `ResourceArns`.
+    ///
+    /// Specifies a list of one or more ARNs of the resources to associate with the resource share.
     pub resource_arns: Option<Val<Vec<String>>>,
     /// `Sources`.
+    ///
+    /// Specifies from which source accounts the service principal has access to the resources in this
+    /// resource share.
     pub sources: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// Specifies one or more tags to attach to the resource share itself. It doesn't attach the tags to the
+    /// resources associated with the resource share.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -153,26 +195,53 @@ impl Deref for ResourceShareHandle {
 
 impl ResourceShareHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource share.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the resource share.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The date and time when the resource share was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastUpdatedTime`.
+    ///
+    /// The date and time when the resource share was last updated.
     pub fn attr_last_updated_time(&self) -> Val<String> {
         self.0.get_att("LastUpdatedTime")
     }
     /// `Fn::GetAtt` `FeatureSet`.
+    ///
+    /// Indicates what features are available for this resource share. This parameter can have one of the
+    /// following values:
+    ///
+    /// - *STANDARD* – A resource share that supports all functionality. These resource shares are visible
+    ///   to all principals you share the resource share with. You can modify these resource shares in AWS
+    ///   RAM using the console or APIs. This resource share might have been created by AWS RAM , or it
+    ///   might have been *CREATED_FROM_POLICY* and then promoted.
+    /// - *CREATED_FROM_POLICY* – The customer manually shared a resource by attaching a resource-based
+    ///   policy. That policy did not match any existing managed permissions, so AWS RAM created this
+    ///   customer managed permission automatically on the customer's behalf based on the attached policy
+    ///   document. This type of resource share is visible only to the AWS account that created it. You
+    ///   can't modify it in AWS RAM unless you promote it. For more information, see
+    ///   `PromoteResourceShareCreatedFromPolicy` .
+    /// - *PROMOTING_TO_STANDARD* – This resource share was originally `CREATED_FROM_POLICY` , but the
+    ///   customer ran the `PromoteResourceShareCreatedFromPolicy` and that operation is still in progress.
+    ///   This value changes to `STANDARD` when complete.
     pub fn attr_feature_set(&self) -> Val<String> {
         self.0.get_att("FeatureSet")
     }
     /// `Fn::GetAtt` `OwningAccountId`.
+    ///
+    /// The ID of the AWS account that owns the resource share.
     pub fn attr_owning_account_id(&self) -> Val<String> {
         self.0.get_att("OwningAccountId")
     }

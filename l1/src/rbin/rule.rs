@@ -5,33 +5,85 @@ use crate::rt::*;
 
 /// The [`AWS::Rbin::Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rbin-rule.html) resource type.
 ///
+/// Creates a Recycle Bin retention rule. You can create two types of retention rules:
+///
+/// - *Tag-level retention rules* - These retention rules use resource tags to identify the resources to
+///   protect. For each retention rule, you specify one or more tag key and value pairs. Resources (of
+///   the specified type) that have at least one of these tag key and value pairs are automatically
+///   retained in the Recycle Bin upon deletion. Use this type of retention rule to protect specific
+///   resources in your account based on their tags.
+/// - *Region-level retention rules* - These retention rules, by default, apply to all of the resources
+///   (of the specified type) in the Region, even if the resources are not tagged. However, you can
+///   specify exclusion tags to exclude resources that have specific tags. Use this type of retention
+///   rule to protect all resources of a specific type in a Region.
+///
+/// For more information, see [Create Recycle Bin retention
+/// rules](https://docs.aws.amazon.com/ebs/latest/userguide/recycle-bin.html) in the *Amazon EBS User
+/// Guide* .
+///
 /// Build it with [`Rule::builder`]; adding it to a stack returns a [`RuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `Description`.
+    ///
+    /// The retention rule description.
     ///
     /// - Length: at most 255.
     /// - Pattern: `^[\S ]{0,255}$`.
     pub description: Option<Val<String>>,
     /// `ExcludeResourceTags`.
     ///
+    /// \[Region-level retention rules only\] Specifies the exclusion tags to use to identify resources that
+    /// are to be excluded, or ignored, by a Region-level retention rule. Resources that have any of these
+    /// tags are not retained by the retention rule upon deletion.
+    ///
+    /// You can't specify exclusion tags for tag-level retention rules.
+    ///
     /// - Items: 0 to 5.
     pub exclude_resource_tags: Option<Val<Vec<ResourceTag>>>,
     /// `LockConfiguration`.
+    ///
+    /// Information about the retention rule lock configuration.
     pub lock_configuration: Option<Val<UnlockDelay>>,
     /// `ResourceTags`.
+    ///
+    /// \[Tag-level retention rules only\] Specifies the resource tags to use to identify resources that are
+    /// to be retained by a tag-level retention rule. For tag-level retention rules, only deleted resources,
+    /// of the specified resource type, that have one or more of the specified tag key and value pairs are
+    /// retained. If a resource is deleted, but it does not have any of the specified tag key and value
+    /// pairs, it is immediately deleted without being retained by the retention rule.
+    ///
+    /// You can add the same tag key and value pair to a maximum or five retention rules.
+    ///
+    /// To create a Region-level retention rule, omit this parameter. A Region-level retention rule does not
+    /// have any resource tags specified. It retains all deleted resources of the specified resource type in
+    /// the Region in which the rule is created, even if the resources are not tagged.
     ///
     /// - Items: 0 to 50.
     pub resource_tags: Option<Val<Vec<ResourceTag>>>,
     /// `ResourceType`: required. Changing it replaces the resource.
+    ///
+    /// The resource type to be retained by the retention rule. Currently, only EBS volumes, EBS snapshots,
+    /// and EBS-backed AMIs are supported.
+    ///
+    /// - To retain EBS volumes, specify `EBS_VOLUME` .
+    /// - To retain EBS snapshots, specify `EBS_SNAPSHOT`
+    /// - To retain EBS-backed AMIs, specify `EC2_IMAGE` .
     pub resource_type: Option<Val<ResourceType>>,
     /// `RetentionPeriod`: required.
+    ///
+    /// Information about the retention period for which the retention rule is to retain resources.
     pub retention_period: Option<Val<RetentionPeriod>>,
     /// `Status`.
+    ///
+    /// The state of the retention rule. Only retention rules that are in the `available` state retain
+    /// resources.
     ///
     /// - Pattern: `pending|available`.
     pub status: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Information about the tags to assign to the retention rule.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -169,14 +221,30 @@ impl Deref for RuleHandle {
 
 impl RuleHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the retention rule.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Identifier`.
+    ///
+    /// The unique ID of the retention rule.
     pub fn attr_identifier(&self) -> Val<String> {
         self.0.get_att("Identifier")
     }
     /// `Fn::GetAtt` `LockState`.
+    ///
+    /// \[Region-level retention rules only\] The lock state for the retention rule.
+    ///
+    /// - `locked` - The retention rule is locked and can't be modified or deleted.
+    /// - `pending_unlock` - The retention rule has been unlocked but it is still within the unlock delay
+    ///   period. The retention rule can be modified or deleted only after the unlock delay period has
+    ///   expired.
+    /// - `unlocked` - The retention rule is unlocked and it can be modified or deleted by any user with the
+    ///   required permissions.
+    /// - `null` - The retention rule has never been locked. Once a retention rule has been locked, it can
+    ///   transition between the `locked` and `unlocked` states only; it can never transition back to `null`
+    ///   .
     pub fn attr_lock_state(&self) -> Val<String> {
         self.0.get_att("LockState")
     }
@@ -191,14 +259,21 @@ impl RuleHandle {
 }
 
 /// The [`ResourceTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rbin-rule-resourcetag.html) property type.
+///
+/// \[Tag-level retention rules only\] Information about the resource tags used to identify resources
+/// that are retained by the retention rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceTag {
     /// `ResourceTagKey`: required.
+    ///
+    /// The tag key.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\S\s]{1,128}$`.
     pub resource_tag_key: Option<Val<String>>,
     /// `ResourceTagValue`: required.
+    ///
+    /// The tag value.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\S\s]{0,256}$`.
@@ -261,11 +336,21 @@ impl ToValue for ResourceTag {
 impl Literal for ResourceTag {}
 
 /// The [`RetentionPeriod`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rbin-rule-retentionperiod.html) property type.
+///
+/// Information about the retention period for which the retention rule is to retain resources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetentionPeriod {
     /// `RetentionPeriodUnit`: required.
+    ///
+    /// The unit of time in which the retention period is measured. Currently, only `DAYS` is supported.
     pub retention_period_unit: Option<Val<RetentionPeriodUnit>>,
     /// `RetentionPeriodValue`: required.
+    ///
+    /// The period value for which the retention rule is to retain resources, measured in days. The
+    /// supported retention periods are:
+    ///
+    /// - EBS volumes: 1 - 7 days
+    /// - EBS snapshots and EBS-backed AMIs: 1 - 365 days
     ///
     /// - Range: 1 to 3650.
     pub retention_period_value: Option<Val<i64>>,
@@ -408,11 +493,20 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UnlockDelay`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rbin-rule-unlockdelay.html) property type.
+///
+/// Information about the retention rule unlock delay. The unlock delay is the period after which a
+/// retention rule can be modified or edited after it has been unlocked by a user with the required
+/// permissions. The retention rule can't be modified or deleted during the unlock delay.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UnlockDelay {
     /// `UnlockDelayUnit`.
+    ///
+    /// The unit of time in which to measure the unlock delay. Currently, the unlock delay can be measured
+    /// only in days.
     pub unlock_delay_unit: Option<Val<UnlockDelayUnit>>,
     /// `UnlockDelayValue`.
+    ///
+    /// The unlock delay period, measured in the unit specified for *UnlockDelayUnit* .
     ///
     /// - Range: 7 to 30.
     pub unlock_delay_value: Option<Val<i64>>,
@@ -493,9 +587,18 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] = &["EBS_SNAPSHOT", "EC2_IMAGE", "EBS_VOLUME"];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 
@@ -538,9 +641,18 @@ impl RetentionPeriodUnit {
             RetentionPeriodUnit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RetentionPeriodUnit {
+    const VALUES: &'static [&'static str] = &["DAYS"];
+    fn as_str(&self) -> &str {
+        RetentionPeriodUnit::as_str(self)
     }
 }
 
@@ -581,9 +693,18 @@ impl UnlockDelayUnit {
             UnlockDelayUnit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UnlockDelayUnit {
+    const VALUES: &'static [&'static str] = &["DAYS"];
+    fn as_str(&self) -> &str {
+        UnlockDelayUnit::as_str(self)
     }
 }
 

@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::RDS::CustomDBEngineVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-customdbengineversion.html) resource type.
 ///
+/// Creates a custom DB engine version (CEV).
+///
 /// Build it with [`CustomDbEngineVersion::builder`]; adding it to a stack returns a [`CustomDbEngineVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomDbEngineVersion {
@@ -12,50 +14,118 @@ pub struct CustomDbEngineVersion {
     pub database_installation_files: Option<Val<Vec<String>>>,
     /// `DatabaseInstallationFilesS3BucketName`. Changing it replaces the resource.
     ///
+    /// The name of an Amazon S3 bucket that contains database installation files for your CEV. For example,
+    /// a valid bucket name is `my-custom-installation-files` .
+    ///
     /// - Length: 3 to 63.
     pub database_installation_files_s3_bucket_name: Option<Val<String>>,
     /// `DatabaseInstallationFilesS3Prefix`. Changing it replaces the resource.
+    ///
+    /// The Amazon S3 directory that contains the database installation files for your CEV. For example, a
+    /// valid bucket name is `123456789012/cev1` . If this setting isn't specified, no prefix is assumed.
     ///
     /// - Length: 1 to 255.
     pub database_installation_files_s3_prefix: Option<Val<String>>,
     /// `Description`.
     ///
+    /// An optional description of your CEV.
+    ///
     /// - Length: 1 to 1000.
     pub description: Option<Val<String>>,
     /// `Engine`: required. Changing it replaces the resource.
+    ///
+    /// The database engine to use for your custom engine version (CEV).
+    ///
+    /// Valid values:
+    ///
+    /// - `custom-oracle-ee`
+    /// - `custom-oracle-ee-cdb`
     ///
     /// - Length: 1 to 35.
     /// - Pattern: `^[A-Za-z0-9-]{1,35}$`.
     pub engine: Option<Val<String>>,
     /// `EngineVersion`: required. Changing it replaces the resource.
     ///
+    /// The name of your CEV. The name format is `major version.customized_string` . For example, a valid
+    /// CEV name is `19.my_cev1` . This setting is required for RDS Custom for Oracle, but optional for
+    /// Amazon RDS. The combination of `Engine` and `EngineVersion` is unique per customer per Region.
+    ///
+    /// *Constraints:* Minimum length is 1. Maximum length is 60.
+    ///
+    /// *Pattern:* `^[a-z0-9_.-]{1,60$` }
+    ///
     /// - Length: 1 to 60.
     /// - Pattern: `^[a-z0-9_.-]{1,60}$`.
     pub engine_version: Option<Val<String>>,
     /// `ImageId`. Changing it replaces the resource.
+    ///
+    /// A value that indicates the ID of the AMI.
     ///
     /// - Length: 1 to 255.
     /// - Format: `AWS::EC2::Image.Id`.
     pub image_id: Option<Val<String>>,
     /// `KMSKeyId`. Changing it replaces the resource.
     ///
+    /// The AWS KMS key identifier for an encrypted CEV. A symmetric encryption KMS key is required for RDS
+    /// Custom, but optional for Amazon RDS.
+    ///
+    /// If you have an existing symmetric encryption KMS key in your account, you can use it with RDS
+    /// Custom. No further action is necessary. If you don't already have a symmetric encryption KMS key in
+    /// your account, follow the instructions in [Creating a symmetric encryption KMS
+    /// key](https://docs.aws.amazon.com/kms/latest/developerguide/create-keys.html#create-symmetric-cmk) in
+    /// the *AWS Key Management Service Developer Guide* .
+    ///
+    /// You can choose the same symmetric encryption key when you create a CEV and a DB instance, or choose
+    /// different keys.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9_:\-\/]+$`.
     pub kms_key_id: Option<Val<String>>,
     /// `Manifest`. Changing it replaces the resource.
+    ///
+    /// The CEV manifest, which is a JSON document that describes the installation .zip files stored in
+    /// Amazon S3. Specify the name/value pairs in a file or a quoted string. RDS Custom applies the patches
+    /// in the order in which they are listed.
+    ///
+    /// The following JSON fields are valid:
+    ///
+    /// - **MediaImportTemplateVersion** - Version of the CEV manifest. The date is in the format
+    ///   `YYYY-MM-DD` .
+    /// - **databaseInstallationFileNames** - Ordered list of installation files for the CEV.
+    /// - **opatchFileNames** - Ordered list of OPatch installers used for the Oracle DB engine.
+    /// - **psuRuPatchFileNames** - The PSU and RU patches for this CEV.
+    /// - **OtherPatchFileNames** - The patches that are not in the list of PSU and RU patches. Amazon RDS
+    ///   applies these patches after applying the PSU and RU patches.
+    ///
+    /// For more information, see [Creating the CEV
+    /// manifest](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/custom-cev.html#custom-cev.preparing.manifest)
+    /// in the *Amazon RDS User Guide* .
     ///
     /// - Length: 1 to 51000.
     /// - Pattern: `^[\s\S]*$`.
     pub manifest: Option<Val<String>>,
     /// `SourceCustomDbEngineVersionIdentifier`. Changing it replaces the resource.
     ///
+    /// The ARN of a CEV to use as a source for creating a new CEV. You can specify a different Amazon
+    /// Machine Imagine (AMI) by using either `Source` or `UseAwsProvidedLatestImage` . You can't specify a
+    /// different JSON manifest when you specify `SourceCustomDbEngineVersionIdentifier` .
+    ///
     /// - Length: 1 to 255.
     pub source_custom_db_engine_version_identifier: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// A value that indicates the status of a custom engine version (CEV).
     pub status: Option<Val<Status>>,
     /// `Tags`.
+    ///
+    /// A list of tags. For more information, see [Tagging Amazon RDS
+    /// Resources](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html) in the *Amazon
+    /// RDS User Guide.*
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UseAwsProvidedLatestImage`. Changing it replaces the resource.
+    ///
+    /// Specifies whether to use the latest service-provided Amazon Machine Image (AMI) for the CEV. If you
+    /// specify `UseAwsProvidedLatestImage` , you can't also specify `ImageId` .
     pub use_aws_provided_latest_image: Option<Val<bool>>,
 }
 
@@ -216,6 +286,8 @@ impl Deref for CustomDbEngineVersionHandle {
 
 impl CustomDbEngineVersionHandle {
     /// `Fn::GetAtt` `DBEngineVersionArn`.
+    ///
+    /// The ARN of the custom engine version.
     pub fn attr_db_engine_version_arn(&self) -> Val<String> {
         self.0.get_att("DBEngineVersionArn")
     }
@@ -320,9 +392,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["available", "inactive", "inactive-except-restore"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

@@ -5,147 +5,938 @@ use crate::rt::*;
 
 /// The [`AWS::RDS::DBCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html) resource type.
 ///
+/// The `AWS::RDS::DBCluster` resource creates an Amazon Aurora DB cluster or Multi-AZ DB cluster.
+///
+/// For more information about creating an Aurora DB cluster, see [Creating an Amazon Aurora DB
+/// cluster](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.CreateInstance.html) in
+/// the *Amazon Aurora User Guide* .
+///
+/// For more information about creating a Multi-AZ DB cluster, see [Creating a Multi-AZ DB
+/// cluster](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/create-multi-az-db-cluster.html) in
+/// the *Amazon RDS User Guide* .
+///
+/// > You can only create this resource in AWS Regions where Amazon Aurora or Multi-AZ DB clusters are
+/// supported.
+///
+/// *Updating DB clusters*
+///
+/// When properties labeled " *Update requires:*
+/// [Replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+/// " are updated, AWS CloudFormation first creates a replacement DB cluster, then changes references
+/// from other dependent resources to point to the replacement DB cluster, and finally deletes the old
+/// DB cluster.
+///
+/// > We highly recommend that you take a snapshot of the database before updating the stack. If you
+/// don't, you lose the data when AWS CloudFormation replaces your DB cluster. To preserve your data,
+/// perform the following procedure:
+/// >
+/// > - Deactivate any applications that are using the DB cluster so that there's no activity on the DB
+/// instance.
+/// > - Create a snapshot of the DB cluster. For more information, see [Creating a DB cluster
+/// snapshot](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_CreateSnapshotCluster.html)
+/// .
+/// > - If you want to restore your DB cluster using a DB cluster snapshot, modify the updated template
+/// with your DB cluster changes and add the `SnapshotIdentifier` property with the ID of the DB cluster
+/// snapshot that you want to use.
+/// >
+/// > After you restore a DB cluster with a `SnapshotIdentifier` property, you must specify the same
+/// `SnapshotIdentifier` property for any future updates to the DB cluster. When you specify this
+/// property for an update, the DB cluster is not restored from the DB cluster snapshot again, and the
+/// data in the database is not changed. However, if you don't specify the `SnapshotIdentifier`
+/// property, an empty DB cluster is created, and the original DB cluster is deleted. If you specify a
+/// property that is different from the previous snapshot restore property, a new DB cluster is restored
+/// from the specified `SnapshotIdentifier` property, and the original DB cluster is deleted.
+/// > - Update the stack.
+///
+/// Currently, when you are updating the stack for an Aurora Serverless DB cluster, you can't include
+/// changes to any other properties when you specify one of the following properties:
+/// `PreferredBackupWindow` , `PreferredMaintenanceWindow` , and `Port` . This limitation doesn't apply
+/// to provisioned DB clusters.
+///
+/// For more information about updating other properties of this resource, see
+/// `[ModifyDBCluster](https://docs.aws.amazon.com//AmazonRDS/latest/APIReference/API_ModifyDBCluster.html)`
+/// . For more information about updating stacks, see [AWS CloudFormation Stacks
+/// Updates](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks.html)
+/// .
+///
+/// *Deleting DB clusters*
+///
+/// The default `DeletionPolicy` for `AWS::RDS::DBCluster` resources is `Snapshot` . For more
+/// information about how AWS CloudFormation deletes resources, see [DeletionPolicy
+/// Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html)
+/// .
+///
 /// Build it with [`DbCluster::builder`]; adding it to a stack returns a [`DbClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbCluster {
     /// `AllocatedStorage`.
+    ///
+    /// The amount of storage in gibibytes (GiB) to allocate to each DB instance in the Multi-AZ DB cluster.
+    ///
+    /// Valid for Cluster Type: Multi-AZ DB clusters only
+    ///
+    /// This setting is required to create a Multi-AZ DB cluster.
     pub allocated_storage: Option<Val<i64>>,
     /// `AssociatedRoles`.
+    ///
+    /// Provides a list of the AWS Identity and Access Management (IAM) roles that are associated with the
+    /// DB cluster. IAM roles that are associated with a DB cluster grant permission for the DB cluster to
+    /// access other Amazon Web Services on your behalf.
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub associated_roles: Option<Val<Vec<DbClusterRole>>>,
     /// `AutoMinorVersionUpgrade`.
+    ///
+    /// Specifies whether minor engine upgrades are applied automatically to the DB cluster during the
+    /// maintenance window. By default, minor engine upgrades are applied automatically.
+    ///
+    /// Valid for Cluster Type: Aurora DB clusters and Multi-AZ DB cluster.
+    ///
+    /// For more information about automatic minor version upgrades, see [Automatically upgrading the minor
+    /// engine
+    /// version](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_UpgradeDBInstance.Upgrading.html#USER_UpgradeDBInstance.Upgrading.AutoMinorVersionUpgrades)
+    /// .
     pub auto_minor_version_upgrade: Option<Val<bool>>,
     /// `AvailabilityZones`. Changing it replaces the resource.
+    ///
+    /// A list of Availability Zones (AZs) where instances in the DB cluster can be created. For information
+    /// on AWS Regions and Availability Zones, see [Choosing the Regions and Availability
+    /// Zones](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.RegionsAndAvailabilityZones.html)
+    /// in the *Amazon Aurora User Guide* .
+    ///
+    /// Valid for: Aurora DB clusters only
     pub availability_zones: Option<Val<Vec<String>>>,
     /// `BacktrackWindow`.
+    ///
+    /// The target backtrack window, in seconds. To disable backtracking, set this value to `0` .
+    ///
+    /// Valid for Cluster Type: Aurora MySQL DB clusters only
+    ///
+    /// Default: `0`
+    ///
+    /// Constraints:
+    ///
+    /// - If specified, this value must be set to a number from 0 to 259,200 (72 hours).
     ///
     /// - Minimum: 0.
     pub backtrack_window: Option<Val<i64>>,
     /// `BackupRetentionPeriod`.
     ///
+    /// The number of days for which automated backups are retained.
+    ///
+    /// Default: 1
+    ///
+    /// Constraints:
+    ///
+    /// - Must be a value from 1 to 35
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
+    ///
     /// - Range: 1 to 35.
     pub backup_retention_period: Option<Val<i64>>,
     /// `ClusterScalabilityType`. Changing it replaces the resource.
+    ///
+    /// Specifies the scalability mode of the Aurora DB cluster. When set to `limitless` , the cluster
+    /// operates as an Aurora Limitless Database, allowing you to create a DB shard group for horizontal
+    /// scaling (sharding) capabilities. When set to `standard` (the default), the cluster uses normal DB
+    /// instance creation.
+    ///
+    /// *Important:* Automated backup retention isn't supported with Aurora Limitless Database clusters. If
+    /// you set this property to `limitless` , you cannot set `DeleteAutomatedBackups` to `false` . To
+    /// create a backup, use manual snapshots instead.
     pub cluster_scalability_type: Option<Val<ClusterScalabilityType>>,
     /// `CopyTagsToSnapshot`.
+    ///
+    /// A value that indicates whether to copy all tags from the DB cluster to snapshots of the DB cluster.
+    /// The default is not to copy them.
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub copy_tags_to_snapshot: Option<Val<bool>>,
     /// `DBClusterIdentifier`. Changing it replaces the resource.
+    ///
+    /// The DB cluster identifier. This parameter is stored as a lowercase string.
+    ///
+    /// Constraints:
+    ///
+    /// - Must contain from 1 to 63 letters, numbers, or hyphens.
+    /// - First character must be a letter.
+    /// - Can't end with a hyphen or contain two consecutive hyphens.
+    ///
+    /// Example: `my-cluster1`
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z]{1}(?:-?[a-zA-Z0-9]){0,62}$`.
     pub db_cluster_identifier: Option<Val<String>>,
     /// `DBClusterInstanceClass`.
+    ///
+    /// The compute and memory capacity of each DB instance in the Multi-AZ DB cluster, for example
+    /// `db.m6gd.xlarge` . Not all DB instance classes are available in all AWS Regions , or for all
+    /// database engines.
+    ///
+    /// For the full list of DB instance classes and availability for your engine, see [DB instance
+    /// class](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.html) in the *Amazon
+    /// RDS User Guide* .
+    ///
+    /// This setting is required to create a Multi-AZ DB cluster.
+    ///
+    /// Valid for Cluster Type: Multi-AZ DB clusters only
     pub db_cluster_instance_class: Option<Val<String>>,
     /// `DBClusterParameterGroupName`.
+    ///
+    /// The name of the DB cluster parameter group to associate with this DB cluster.
+    ///
+    /// > If you apply a parameter group to an existing DB cluster, then its DB instances might need to
+    /// reboot. This can result in an outage while the DB instances are rebooting.
+    /// >
+    /// > If you apply a change to parameter group associated with a stopped DB cluster, then the update
+    /// stack waits until the DB cluster is started.
+    ///
+    /// To list all of the available DB cluster parameter group names, use the following command:
+    ///
+    /// `aws rds describe-db-cluster-parameter-groups --query
+    /// "DBClusterParameterGroups[].DBClusterParameterGroupName" --output text`
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub db_cluster_parameter_group_name: Option<Val<String>>,
     /// `DBInstanceParameterGroupName`.
+    ///
+    /// The name of the DB parameter group to apply to all instances of the DB cluster.
+    ///
+    /// > When you apply a parameter group using the `DBInstanceParameterGroupName` parameter, the DB
+    /// cluster isn't rebooted automatically. Also, parameter changes are applied immediately rather than
+    /// during the next maintenance window.
+    ///
+    /// Valid for Cluster Type: Aurora DB clusters only
+    ///
+    /// Default: The existing name setting
+    ///
+    /// Constraints:
+    ///
+    /// - The DB parameter group must be in the same DB parameter group family as this DB cluster.
+    /// - The `DBInstanceParameterGroupName` parameter is valid in combination with the
+    ///   `AllowMajorVersionUpgrade` parameter for a major version upgrade only.
     pub db_instance_parameter_group_name: Option<Val<String>>,
     /// `DBSubnetGroupName`. Changing it replaces the resource.
+    ///
+    /// A DB subnet group that you want to associate with this DB cluster.
+    ///
+    /// If you are restoring a DB cluster to a point in time with `RestoreType` set to `copy-on-write` , and
+    /// don't specify a DB subnet group name, then the DB cluster is restored with a default DB subnet
+    /// group.
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub db_subnet_group_name: Option<Val<String>>,
     /// `DBSystemId`. Changing it replaces the resource.
+    ///
+    /// Reserved for future use.
     pub db_system_id: Option<Val<String>>,
     /// `DatabaseInsightsMode`.
+    ///
+    /// The mode of Database Insights to enable for the DB cluster.
+    ///
+    /// If you set this value to `advanced` , you must also set the `PerformanceInsightsEnabled` parameter
+    /// to `true` and the `PerformanceInsightsRetentionPeriod` parameter to 465.
+    ///
+    /// Valid for Cluster Type: Aurora DB clusters and Multi-AZ DB clusters
     pub database_insights_mode: Option<Val<DatabaseInsightsMode>>,
     /// `DatabaseName`. Changing it replaces the resource.
+    ///
+    /// The name of your database. If you don't provide a name, then Amazon RDS won't create a database in
+    /// this DB cluster. For naming constraints, see [Naming
+    /// Constraints](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/CHAP_Limits.html#RDS_Limits.Constraints)
+    /// in the *Amazon Aurora User Guide* .
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub database_name: Option<Val<String>>,
     /// `DeleteAutomatedBackups`.
+    ///
+    /// Specifies whether to remove automated backups immediately after the DB cluster is deleted. This
+    /// parameter isn't case-sensitive. The default is to remove automated backups immediately after the DB
+    /// cluster is deleted, unless the AWS Backup policy specifies a point-in-time restore rule.
     pub delete_automated_backups: Option<Val<bool>>,
     /// `DeletionProtection`.
+    ///
+    /// A value that indicates whether the DB cluster has deletion protection enabled. The database can't be
+    /// deleted when deletion protection is enabled. By default, deletion protection is disabled.
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub deletion_protection: Option<Val<bool>>,
     /// `Domain`.
+    ///
+    /// Indicates the directory ID of the Active Directory to create the DB cluster.
+    ///
+    /// For Amazon Aurora DB clusters, Amazon RDS can use Kerberos authentication to authenticate users that
+    /// connect to the DB cluster.
+    ///
+    /// For more information, see [Kerberos
+    /// authentication](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/kerberos-authentication.html)
+    /// in the *Amazon Aurora User Guide* .
+    ///
+    /// Valid for: Aurora DB clusters only
     pub domain: Option<Val<String>>,
     /// `DomainIAMRoleName`.
+    ///
+    /// Specifies the name of the IAM role to use when making API calls to the Directory Service.
+    ///
+    /// Valid for: Aurora DB clusters only
     pub domain_iam_role_name: Option<Val<String>>,
     /// `EnableCloudwatchLogsExports`.
+    ///
+    /// The list of log types that need to be enabled for exporting to CloudWatch Logs. The values in the
+    /// list depend on the DB engine being used. For more information, see [Publishing Database Logs to
+    /// Amazon CloudWatch
+    /// Logs](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_LogAccess.html#USER_LogAccess.Procedural.UploadtoCloudWatch)
+    /// in the *Amazon Aurora User Guide* .
+    ///
+    /// *Aurora MySQL*
+    ///
+    /// Valid values: `audit` , `error` , `general` , `slowquery`
+    ///
+    /// *Aurora PostgreSQL*
+    ///
+    /// Valid values: `postgresql`
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub enable_cloudwatch_logs_exports: Option<Val<Vec<String>>>,
     /// `EnableGlobalWriteForwarding`.
+    ///
+    /// Specifies whether to enable this DB cluster to forward write operations to the primary cluster of a
+    /// global cluster (Aurora global database). By default, write operations are not allowed on Aurora DB
+    /// clusters that are secondary clusters in an Aurora global database.
+    ///
+    /// You can set this value only on Aurora DB clusters that are members of an Aurora global database.
+    /// With this parameter enabled, a secondary cluster can forward writes to the current primary cluster,
+    /// and the resulting changes are replicated back to this cluster. For the primary DB cluster of an
+    /// Aurora global database, this value is used immediately if the primary is demoted by a global cluster
+    /// API operation, but it does nothing until then.
+    ///
+    /// Valid for Cluster Type: Aurora DB clusters only
     pub enable_global_write_forwarding: Option<Val<bool>>,
     /// `EnableHttpEndpoint`.
+    ///
+    /// Specifies whether to enable the HTTP endpoint for the DB cluster. By default, the HTTP endpoint
+    /// isn't enabled.
+    ///
+    /// When enabled, the HTTP endpoint provides a connectionless web service API (RDS Data API) for running
+    /// SQL queries on the DB cluster. You can also query your database from inside the RDS console with the
+    /// RDS query editor.
+    ///
+    /// For more information, see [Using RDS Data
+    /// API](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.html) in the *Amazon
+    /// Aurora User Guide* .
+    ///
+    /// Valid for Cluster Type: Aurora DB clusters only
     pub enable_http_endpoint: Option<Val<bool>>,
     /// `EnableIAMDatabaseAuthentication`.
+    ///
+    /// A value that indicates whether to enable mapping of AWS Identity and Access Management (IAM)
+    /// accounts to database accounts. By default, mapping is disabled.
+    ///
+    /// For more information, see [IAM Database
+    /// Authentication](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.html)
+    /// in the *Amazon Aurora User Guide.*
+    ///
+    /// Valid for: Aurora DB clusters only
     pub enable_iam_database_authentication: Option<Val<bool>>,
     /// `EnableLocalWriteForwarding`.
+    ///
+    /// Specifies whether read replicas can forward write operations to the writer DB instance in the DB
+    /// cluster. By default, write operations aren't allowed on reader DB instances.
+    ///
+    /// Valid for: Aurora DB clusters only
     pub enable_local_write_forwarding: Option<Val<bool>>,
     /// `Engine`.
+    ///
+    /// The name of the database engine to be used for this DB cluster.
+    ///
+    /// Valid Values:
+    ///
+    /// - `aurora-mysql`
+    /// - `aurora-postgresql`
+    /// - `mysql`
+    /// - `postgres`
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub engine: Option<Val<String>>,
     /// `EngineLifecycleSupport`.
+    ///
+    /// The life cycle type for this DB cluster.
+    ///
+    /// > By default, this value is set to `open-source-rds-extended-support` , which enrolls your DB
+    /// cluster into Amazon RDS Extended Support. At the end of standard support, you can avoid charges for
+    /// Extended Support by setting the value to `open-source-rds-extended-support-disabled` . In this case,
+    /// creating the DB cluster will fail if the DB major version is past its end of standard support date.
+    ///
+    /// You can use this setting to enroll your DB cluster into Amazon RDS Extended Support. With RDS
+    /// Extended Support, you can run the selected major engine version on your DB cluster past the end of
+    /// standard support for that engine version. For more information, see the following sections:
+    ///
+    /// - Amazon Aurora - [Amazon RDS Extended Support with Amazon
+    ///   Aurora](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/extended-support.html) in the *Amazon
+    ///   Aurora User Guide*
+    /// - Amazon RDS - [Amazon RDS Extended Support with Amazon
+    ///   RDS](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/extended-support.html) in the *Amazon
+    ///   RDS User Guide*
+    ///
+    /// Valid for Cluster Type: Aurora DB clusters and Multi-AZ DB clusters
+    ///
+    /// Valid Values: `open-source-rds-extended-support | open-source-rds-extended-support-disabled`
+    ///
+    /// Default: `open-source-rds-extended-support`
     pub engine_lifecycle_support: Option<Val<String>>,
     /// `EngineMode`. Changing it replaces the resource.
+    ///
+    /// The DB engine mode of the DB cluster, either `provisioned` or `serverless` .
+    ///
+    /// The `serverless` engine mode only applies for Aurora Serverless v1 DB clusters. Aurora Serverless v2
+    /// DB clusters use the `provisioned` engine mode.
+    ///
+    /// For information about limitations and requirements for Serverless DB clusters, see the following
+    /// sections in the *Amazon Aurora User Guide* :
+    ///
+    /// - [Limitations of Aurora Serverless
+    ///   v1](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless.html#aurora-serverless.limitations)
+    /// - [Requirements for Aurora Serverless
+    ///   v2](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.requirements.html)
+    ///
+    /// Valid for Cluster Type: Aurora DB clusters only
     pub engine_mode: Option<Val<String>>,
     /// `EngineVersion`.
+    ///
+    /// The version number of the database engine to use.
+    ///
+    /// To list all of the available engine versions for Aurora MySQL version 2 (5.7-compatible) and version 3
+    /// (8.0-compatible), use the following command:
+    ///
+    /// `aws rds describe-db-engine-versions --engine aurora-mysql --query
+    /// "DBEngineVersions[].EngineVersion"`
+    ///
+    /// You can supply either `5.7` or `8.0` to use the default engine version for Aurora MySQL version 2 or
+    /// version 3, respectively.
+    ///
+    /// To list all of the available engine versions for Aurora PostgreSQL, use the following command:
+    ///
+    /// `aws rds describe-db-engine-versions --engine aurora-postgresql --query
+    /// "DBEngineVersions[].EngineVersion"`
+    ///
+    /// To list all of the available engine versions for RDS for MySQL, use the following command:
+    ///
+    /// `aws rds describe-db-engine-versions --engine mysql --query "DBEngineVersions[].EngineVersion"`
+    ///
+    /// To list all of the available engine versions for RDS for PostgreSQL, use the following command:
+    ///
+    /// `aws rds describe-db-engine-versions --engine postgres --query "DBEngineVersions[].EngineVersion"`
+    ///
+    /// *Aurora MySQL*
+    ///
+    /// For information, see [Database engine updates for Amazon Aurora
+    /// MySQL](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Updates.html) in the *Amazon
+    /// Aurora User Guide* .
+    ///
+    /// *Aurora PostgreSQL*
+    ///
+    /// For information, see [Amazon Aurora PostgreSQL releases and engine
+    /// versions](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.Updates.20180305.html)
+    /// in the *Amazon Aurora User Guide* .
+    ///
+    /// *MySQL*
+    ///
+    /// For information, see [Amazon RDS for
+    /// MySQL](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_MySQL.html#MySQL.Concepts.VersionMgmt)
+    /// in the *Amazon RDS User Guide* .
+    ///
+    /// *PostgreSQL*
+    ///
+    /// For information, see [Amazon RDS for
+    /// PostgreSQL](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_PostgreSQL.html#PostgreSQL.Concepts)
+    /// in the *Amazon RDS User Guide* .
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub engine_version: Option<Val<String>>,
     /// `GlobalClusterIdentifier`.
+    ///
+    /// If you are configuring an Aurora global database cluster and want your Aurora DB cluster to be a
+    /// secondary member in the global database cluster, specify the global cluster ID of the global
+    /// database cluster. To define the primary database cluster of the global cluster, use the
+    /// [AWS::RDS::GlobalCluster](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-globalcluster.html)
+    /// resource.
+    ///
+    /// If you aren't configuring a global database cluster, don't specify this property.
+    ///
+    /// > To remove the DB cluster from a global database cluster, specify an empty value for the
+    /// `GlobalClusterIdentifier` property.
+    ///
+    /// For information about Aurora global databases, see [Working with Amazon Aurora Global
+    /// Databases](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.html)
+    /// in the *Amazon Aurora User Guide* .
+    ///
+    /// Valid for: Aurora DB clusters only
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^$|^[a-zA-Z]{1}(?:-?[a-zA-Z0-9]){0,62}$`.
     pub global_cluster_identifier: Option<Val<String>>,
     /// `Iops`.
+    ///
+    /// The amount of Provisioned IOPS (input/output operations per second) to be initially allocated for
+    /// each DB instance in the Multi-AZ DB cluster.
+    ///
+    /// For information about valid IOPS values, see [Provisioned IOPS
+    /// storage](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Storage.html#USER_PIOPS) in the *Amazon
+    /// RDS User Guide* .
+    ///
+    /// This setting is required to create a Multi-AZ DB cluster.
+    ///
+    /// Valid for Cluster Type: Multi-AZ DB clusters only
+    ///
+    /// Constraints:
+    ///
+    /// - Must be a multiple between .5 and 50 of the storage amount for the DB cluster.
     pub iops: Option<Val<i64>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS KMS key that is used to encrypt the database instances in
+    /// the DB cluster, such as
+    /// `arn:aws:kms:us-east-1:012345678910:key/abcd1234-a123-456a-a12b-a123b4cd56ef` . If you enable the
+    /// `StorageEncrypted` property but don't specify this property, the default KMS key is used. If you
+    /// specify this property, you must set the `StorageEncrypted` property to `true` .
+    ///
+    /// If you specify the `SnapshotIdentifier` property, the `StorageEncrypted` property value is inherited
+    /// from the snapshot, and if the DB cluster is encrypted, the specified `KmsKeyId` property is used.
+    ///
+    /// If you create a read replica of an encrypted DB cluster in another AWS Region, make sure to set
+    /// `KmsKeyId` to a KMS key identifier that is valid in the destination AWS Region. This KMS key is used
+    /// to encrypt the read replica in that AWS Region.
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub kms_key_id: Option<Val<String>>,
     /// `ManageMasterUserPassword`.
+    ///
+    /// Specifies whether to manage the master user password with AWS Secrets Manager.
+    ///
+    /// For more information, see [Password management with AWS Secrets
+    /// Manager](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the *Amazon
+    /// RDS User Guide* and [Password management with AWS Secrets
+    /// Manager](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html) in
+    /// the *Amazon Aurora User Guide.*
+    ///
+    /// Valid for Cluster Type: Aurora DB clusters and Multi-AZ DB clusters
+    ///
+    /// Constraints:
+    ///
+    /// - Can't manage the master user password with AWS Secrets Manager if `MasterUserPassword` is
+    ///   specified.
     pub manage_master_user_password: Option<Val<bool>>,
     /// `MasterUserAuthenticationType`.
+    ///
+    /// Specifies the authentication type for the master user. With IAM master user authentication, you can
+    /// configure the master DB user with IAM database authentication when you create a DB cluster.
+    ///
+    /// You can specify one of the following values:
+    ///
+    /// - `password` - Use standard database authentication with a password.
+    /// - `iam-db-auth` - Use IAM database authentication for the master user.
+    ///
+    /// Valid for Cluster Type: Aurora DB clusters and Multi-AZ DB clusters
+    ///
+    /// This option is only valid for RDS for MySQL, RDS for MariaDB, RDS for PostgreSQL, Aurora MySQL, and
+    /// Aurora PostgreSQL engines.
     pub master_user_authentication_type: Option<Val<MasterUserAuthenticationType>>,
     /// `MasterUserPassword`.
+    ///
+    /// The master password for the DB instance.
+    ///
+    /// > If you specify the `SourceDBClusterIdentifier` , `SnapshotIdentifier` , or
+    /// `GlobalClusterIdentifier` property, don't specify this property. The value is inherited from the
+    /// source DB cluster, the snapshot, or the primary DB cluster for the global database cluster,
+    /// respectively.
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub master_user_password: Option<Val<String>>,
     /// `MasterUserSecret`.
+    ///
+    /// The secret managed by RDS in AWS Secrets Manager for the master user password.
+    ///
+    /// > When you restore a DB cluster from a snapshot, Amazon RDS generates a new secret instead of
+    /// reusing the secret specified in the `SecretArn` property. This ensures that the restored DB cluster
+    /// is securely managed with a dedicated secret. To maintain consistent integration with your
+    /// application, you might need to update resource configurations to reference the newly created secret.
+    ///
+    /// For more information, see [Password management with AWS Secrets
+    /// Manager](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the *Amazon
+    /// RDS User Guide* and [Password management with AWS Secrets
+    /// Manager](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html) in
+    /// the *Amazon Aurora User Guide.*
     pub master_user_secret: Option<Val<MasterUserSecret>>,
     /// `MasterUsername`.
+    ///
+    /// The name of the master user for the DB cluster.
+    ///
+    /// > If you specify the `SourceDBClusterIdentifier` , `SnapshotIdentifier` , or
+    /// `GlobalClusterIdentifier` property, don't specify this property. The value is inherited from the
+    /// source DB cluster, the snapshot, or the primary DB cluster for the global database cluster,
+    /// respectively.
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     ///
     /// - Length: at least 1.
     /// - Pattern: `^[a-zA-Z]{1}[a-zA-Z0-9_]*$`.
     pub master_username: Option<Val<String>>,
     /// `MonitoringInterval`.
+    ///
+    /// The interval, in seconds, between points when Enhanced Monitoring metrics are collected for the DB
+    /// cluster. To turn off collecting Enhanced Monitoring metrics, specify `0` .
+    ///
+    /// If `MonitoringRoleArn` is specified, also set `MonitoringInterval` to a value other than `0` .
+    ///
+    /// Valid for Cluster Type: Aurora DB clusters and Multi-AZ DB clusters
+    ///
+    /// Valid Values: `0 | 1 | 5 | 10 | 15 | 30 | 60`
+    ///
+    /// Default: `0`
     pub monitoring_interval: Option<Val<i64>>,
     /// `MonitoringRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the IAM role that permits RDS to send Enhanced Monitoring metrics
+    /// to Amazon CloudWatch Logs. An example is `arn:aws:iam:123456789012:role/emaccess` . For information
+    /// on creating a monitoring role, see [Setting up and enabling Enhanced
+    /// Monitoring](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.html#USER_Monitoring.OS.Enabling)
+    /// in the *Amazon RDS User Guide* .
+    ///
+    /// If `MonitoringInterval` is set to a value other than `0` , supply a `MonitoringRoleArn` value.
+    ///
+    /// Valid for Cluster Type: Aurora DB clusters and Multi-AZ DB clusters
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub monitoring_role_arn: Option<Val<String>>,
     /// `NetworkType`.
+    ///
+    /// The network type of the DB cluster.
+    ///
+    /// Valid values:
+    ///
+    /// - `IPV4`
+    /// - `DUAL`
+    ///
+    /// The network type is determined by the `DBSubnetGroup` specified for the DB cluster. A
+    /// `DBSubnetGroup` can support only the IPv4 protocol or the IPv4 and IPv6 protocols ( `DUAL` ).
+    ///
+    /// For more information, see [Working with a DB instance in a
+    /// VPC](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html)
+    /// in the *Amazon Aurora User Guide.*
+    ///
+    /// Valid for: Aurora DB clusters only
     pub network_type: Option<Val<String>>,
     /// `PerformanceInsightsEnabled`.
+    ///
+    /// Specifies whether to turn on Performance Insights for the DB cluster.
+    ///
+    /// For more information, see [Using Amazon Performance
+    /// Insights](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PerfInsights.html) in the *Amazon
+    /// RDS User Guide* .
+    ///
+    /// Valid for Cluster Type: Aurora DB clusters and Multi-AZ DB clusters
     pub performance_insights_enabled: Option<Val<bool>>,
     /// `PerformanceInsightsKmsKeyId`.
+    ///
+    /// The AWS KMS key identifier for encryption of Performance Insights data.
+    ///
+    /// The AWS KMS key identifier is the key ARN, key ID, alias ARN, or alias name for the KMS key.
+    ///
+    /// If you don't specify a value for `PerformanceInsightsKMSKeyId` , then Amazon RDS uses your default
+    /// KMS key. There is a default KMS key for your AWS account . Your AWS account has a different default
+    /// KMS key for each AWS Region .
+    ///
+    /// Valid for Cluster Type: Aurora DB clusters and Multi-AZ DB clusters
     pub performance_insights_kms_key_id: Option<Val<String>>,
     /// `PerformanceInsightsRetentionPeriod`.
+    ///
+    /// The number of days to retain Performance Insights data. When creating a DB cluster without enabling
+    /// Performance Insights, you can't specify the parameter `PerformanceInsightsRetentionPeriod` .
+    ///
+    /// Valid for Cluster Type: Aurora DB clusters and Multi-AZ DB clusters
+    ///
+    /// Valid Values:
+    ///
+    /// - `7`
+    /// - *month* * 31, where *month* is a number of months from 1-23. Examples: `93` (3 months * 31), `341`
+    ///   (11 months * 31), `589` (19 months * 31)
+    /// - `731`
+    ///
+    /// Default: `7` days
+    ///
+    /// If you specify a retention period that isn't valid, such as `94` , Amazon RDS issues an error.
     pub performance_insights_retention_period: Option<Val<i64>>,
     /// `Port`.
+    ///
+    /// The port number on which the DB instances in the DB cluster accept connections.
+    ///
+    /// Default:
+    ///
+    /// - When `EngineMode` is `provisioned` , `3306` (for both Aurora MySQL and Aurora PostgreSQL)
+    /// - When `EngineMode` is `serverless` :
+    ///
+    /// - `3306` when `Engine` is `aurora` or `aurora-mysql`
+    /// - `5432` when `Engine` is `aurora-postgresql`
+    ///
+    /// > The `No interruption` on update behavior only applies to DB clusters. If you are updating a DB
+    /// instance, see
+    /// [Port](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-database-instance.html#cfn-rds-dbinstance-port)
+    /// for the AWS::RDS::DBInstance resource.
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub port: Option<Val<i64>>,
     /// `PreferredBackupWindow`.
+    ///
+    /// The daily time range during which automated backups are created. For more information, see [Backup
+    /// Window](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Managing.Backups.html#Aurora.Managing.Backups.BackupWindow)
+    /// in the *Amazon Aurora User Guide.*
+    ///
+    /// Constraints:
+    ///
+    /// - Must be in the format `hh24:mi-hh24:mi` .
+    /// - Must be in Universal Coordinated Time (UTC).
+    /// - Must not conflict with the preferred maintenance window.
+    /// - Must be at least 30 minutes.
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub preferred_backup_window: Option<Val<String>>,
     /// `PreferredMaintenanceWindow`.
+    ///
+    /// The weekly time range during which system maintenance can occur, in Universal Coordinated Time
+    /// (UTC).
+    ///
+    /// Format: `ddd:hh24:mi-ddd:hh24:mi`
+    ///
+    /// The default is a 30-minute window selected at random from an 8-hour block of time for each AWS
+    /// Region, occurring on a random day of the week. To see the time blocks available, see [Maintaining an
+    /// Amazon Aurora DB
+    /// cluster](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_UpgradeDBInstance.Maintenance.html#AdjustingTheMaintenanceWindow.Aurora)
+    /// in the *Amazon Aurora User Guide.*
+    ///
+    /// Valid Days: Mon, Tue, Wed, Thu, Fri, Sat, Sun.
+    ///
+    /// Constraints: Minimum 30-minute window.
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub preferred_maintenance_window: Option<Val<String>>,
     /// `PubliclyAccessible`. Changing it replaces the resource.
+    ///
+    /// Specifies whether the DB cluster is publicly accessible.
+    ///
+    /// Valid for Cluster Type: Multi-AZ DB clusters only
+    ///
+    /// When the DB cluster is publicly accessible and you connect from outside of the DB cluster's virtual
+    /// private cloud (VPC), its domain name system (DNS) endpoint resolves to the public IP address. When
+    /// you connect from within the same VPC as the DB cluster, the endpoint resolves to the private IP
+    /// address. Access to the DB cluster is controlled by its security group settings.
+    ///
+    /// When the DB cluster isn't publicly accessible, it is an internal DB cluster with a DNS name that
+    /// resolves to a private IP address.
+    ///
+    /// The default behavior when `PubliclyAccessible` is not specified depends on whether a `DBSubnetGroup`
+    /// is specified.
+    ///
+    /// If `DBSubnetGroup` isn't specified, `PubliclyAccessible` defaults to `true` .
+    ///
+    /// If `DBSubnetGroup` is specified, `PubliclyAccessible` defaults to `false` unless the value of
+    /// `DBSubnetGroup` is `default` , in which case `PubliclyAccessible` defaults to `true` .
+    ///
+    /// If `PubliclyAccessible` is true and the VPC that the `DBSubnetGroup` is in doesn't have an internet
+    /// gateway attached to it, Amazon RDS returns an error.
     pub publicly_accessible: Option<Val<bool>>,
     /// `ReplicationSourceIdentifier`.
+    ///
+    /// The Amazon Resource Name (ARN) of the source DB instance or DB cluster if this DB cluster is created
+    /// as a read replica.
+    ///
+    /// Valid for: Aurora DB clusters only
     pub replication_source_identifier: Option<Val<String>>,
     /// `RestoreToTime`. Changing it replaces the resource.
+    ///
+    /// The date and time to restore the DB cluster to.
+    ///
+    /// Valid Values: Value must be a time in Universal Coordinated Time (UTC) format
+    ///
+    /// Constraints:
+    ///
+    /// - Must be before the latest restorable time for the DB instance
+    /// - Must be specified if `UseLatestRestorableTime` parameter isn't provided
+    /// - Can't be specified if the `UseLatestRestorableTime` parameter is enabled
+    /// - Can't be specified if the `RestoreType` parameter is `copy-on-write`
+    ///
+    /// This property must be used with `SourceDBClusterIdentifier` property. The resulting cluster will
+    /// have the identifier that matches the value of the `DBclusterIdentifier` property.
+    ///
+    /// Example: `2015-03-07T23:45:00Z`
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub restore_to_time: Option<Val<String>>,
     /// `RestoreType`. Changing it replaces the resource.
+    ///
+    /// The type of restore to be performed. You can specify one of the following values:
+    ///
+    /// - `full-copy` - The new DB cluster is restored as a full copy of the source DB cluster.
+    /// - `copy-on-write` - The new DB cluster is restored as a clone of the source DB cluster.
+    ///
+    /// If you don't specify a `RestoreType` value, then the new DB cluster is restored as a full copy of
+    /// the source DB cluster.
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub restore_type: Option<Val<String>>,
     /// `ScalingConfiguration`.
+    ///
+    /// The scaling configuration of an Aurora Serverless v1 DB cluster.
+    ///
+    /// This property is only supported for Aurora Serverless v1. For Aurora Serverless v2, Use the
+    /// `ServerlessV2ScalingConfiguration` property.
+    ///
+    /// Valid for: Aurora Serverless v1 DB clusters only
     pub scaling_configuration: Option<Val<ScalingConfiguration>>,
     /// `ServerlessV2ScalingConfiguration`.
+    ///
+    /// The scaling configuration of an Aurora Serverless V2 DB cluster.
+    ///
+    /// This property is only supported for Aurora Serverless v2. For Aurora Serverless v1, Use the
+    /// `ScalingConfiguration` property.
+    ///
+    /// Valid for: Aurora Serverless v2 DB clusters only
     pub serverless_v2_scaling_configuration: Option<Val<ServerlessV2ScalingConfiguration>>,
     /// `SnapshotIdentifier`. Changing it replaces the resource.
+    ///
+    /// The identifier for the DB snapshot or DB cluster snapshot to restore from.
+    ///
+    /// You can use either the name or the Amazon Resource Name (ARN) to specify a DB cluster snapshot.
+    /// However, you can use only the ARN to specify a DB snapshot.
+    ///
+    /// After you restore a DB cluster with a `SnapshotIdentifier` property, you must specify the same
+    /// `SnapshotIdentifier` property for any future updates to the DB cluster. When you specify this
+    /// property for an update, the DB cluster is not restored from the snapshot again, and the data in the
+    /// database is not changed. However, if you don't specify the `SnapshotIdentifier` property, an empty
+    /// DB cluster is created, and the original DB cluster is deleted. If you specify a property that is
+    /// different from the previous snapshot restore property, a new DB cluster is restored from the
+    /// specified `SnapshotIdentifier` property, and the original DB cluster is deleted.
+    ///
+    /// If you specify the `SnapshotIdentifier` property to restore a DB cluster (as opposed to specifying
+    /// it for DB cluster updates), then don't specify the following properties:
+    ///
+    /// - `GlobalClusterIdentifier`
+    /// - `MasterUsername`
+    /// - `MasterUserPassword`
+    /// - `ReplicationSourceIdentifier`
+    /// - `RestoreType`
+    /// - `SourceDBClusterIdentifier`
+    /// - `SourceRegion`
+    /// - `StorageEncrypted` (for an encrypted snapshot)
+    /// - `UseLatestRestorableTime`
+    ///
+    /// Constraints:
+    ///
+    /// - Must match the identifier of an existing Snapshot.
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub snapshot_identifier: Option<Val<String>>,
     /// `SourceDBClusterIdentifier`. Changing it replaces the resource.
+    ///
+    /// When restoring a DB cluster to a point in time, the identifier of the source DB cluster from which
+    /// to restore.
+    ///
+    /// Constraints:
+    ///
+    /// - Must match the identifier of an existing DBCluster.
+    /// - Cannot be specified if `SourceDbClusterResourceId` is specified. You must specify either
+    ///   `SourceDBClusterIdentifier` or `SourceDbClusterResourceId` , but not both.
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub source_db_cluster_identifier: Option<Val<String>>,
     /// `SourceDbClusterResourceId`. Changing it replaces the resource.
+    ///
+    /// The resource ID of the source DB cluster from which to restore.
     pub source_db_cluster_resource_id: Option<Val<String>>,
     /// `SourceRegion`. Changing it replaces the resource.
+    ///
+    /// The AWS Region which contains the source DB cluster when replicating a DB cluster. For example,
+    /// `us-east-1` .
+    ///
+    /// Valid for: Aurora DB clusters only
     pub source_region: Option<Val<String>>,
     /// `StorageEncrypted`. Changing it replaces the resource.
+    ///
+    /// Indicates whether the DB cluster is encrypted.
+    ///
+    /// If you specify the `KmsKeyId` property, then you must enable encryption.
+    ///
+    /// If you specify the `SourceDBClusterIdentifier` property, don't specify this property. The value is
+    /// inherited from the source DB cluster, and if the DB cluster is encrypted, the specified `KmsKeyId`
+    /// property is used.
+    ///
+    /// If you specify the `SnapshotIdentifier` and the specified snapshot is encrypted, don't specify this
+    /// property. The value is inherited from the snapshot, and the specified `KmsKeyId` property is used.
+    ///
+    /// If you specify the `SnapshotIdentifier` and the specified snapshot isn't encrypted, you can use this
+    /// property to specify that the restored DB cluster is encrypted. Specify the `KmsKeyId` property for
+    /// the KMS key to use for encryption. If you don't want the restored DB cluster to be encrypted, then
+    /// don't set this property or set it to `false` .
+    ///
+    /// > If you specify both the `StorageEncrypted` and `SnapshotIdentifier` properties without specifying
+    /// the `KmsKeyId` property, then the restored DB cluster inherits the encryption settings from the DB
+    /// snapshot that provide.
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub storage_encrypted: Option<Val<bool>>,
     /// `StorageType`.
+    ///
+    /// The storage type to associate with the DB cluster.
+    ///
+    /// For information on storage types for Aurora DB clusters, see [Storage configurations for Amazon
+    /// Aurora DB
+    /// clusters](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Overview.StorageReliability.html#aurora-storage-type)
+    /// . For information on storage types for Multi-AZ DB clusters, see [Settings for creating Multi-AZ DB
+    /// clusters](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/create-multi-az-db-cluster.html#create-multi-az-db-cluster-settings)
+    /// .
+    ///
+    /// This setting is required to create a Multi-AZ DB cluster.
+    ///
+    /// When specified for a Multi-AZ DB cluster, a value for the `Iops` parameter is required.
+    ///
+    /// Valid for Cluster Type: Aurora DB clusters and Multi-AZ DB clusters
+    ///
+    /// Valid Values:
+    ///
+    /// - Aurora DB clusters - `aurora | aurora-iopt1`
+    /// - Multi-AZ DB clusters - `io1 | io2 | gp3`
+    ///
+    /// Default:
+    ///
+    /// - Aurora DB clusters - `aurora`
+    /// - Multi-AZ DB clusters - `io1`
+    ///
+    /// > When you create an Aurora DB cluster with the storage type set to `aurora-iopt1` , the storage
+    /// type is returned in the response. The storage type isn't returned when you set it to `aurora` .
     pub storage_type: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags to assign to the DB cluster.
+    ///
+    /// Valid for Cluster Type: Aurora DB clusters and Multi-AZ DB clusters
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UseLatestRestorableTime`. Changing it replaces the resource.
+    ///
+    /// A value that indicates whether to restore the DB cluster to the latest restorable backup time. By
+    /// default, the DB cluster is not restored to the latest restorable backup time.
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     pub use_latest_restorable_time: Option<Val<bool>>,
     /// `VpcSecurityGroupIds`.
+    ///
+    /// A list of EC2 VPC security groups to associate with this DB cluster.
+    ///
+    /// If you plan to update the resource, don't specify VPC security groups in a shared VPC.
+    ///
+    /// Valid for: Aurora DB clusters and Multi-AZ DB clusters
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub vpc_security_group_ids: Option<Val<Vec<String>>>,
@@ -604,34 +1395,64 @@ impl Deref for DbClusterHandle {
 
 impl DbClusterHandle {
     /// `Fn::GetAtt` `DBClusterArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the DB cluster.
     pub fn attr_db_cluster_arn(&self) -> Val<String> {
         self.0.get_att("DBClusterArn")
     }
     /// `Fn::GetAtt` `DBClusterResourceId`.
+    ///
+    /// The AWS Region -unique, immutable identifier for the DB cluster. This identifier is found in AWS
+    /// CloudTrail log entries whenever the KMS key for the DB cluster is accessed.
     pub fn attr_db_cluster_resource_id(&self) -> Val<String> {
         self.0.get_att("DBClusterResourceId")
     }
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// The ``Endpoint`` return value specifies the connection endpoint for the primary instance of the DB
+    /// cluster.
     pub fn attr_endpoint(&self) -> Val<Json> {
         self.0.get_att("Endpoint")
     }
     /// `Fn::GetAtt` `Endpoint.Address`.
+    ///
+    /// The connection endpoint for the DB cluster. For example:
+    /// `mystack-mydbcluster-123456789012.us-east-2.rds.amazonaws.com`
     pub fn attr_endpoint_address(&self) -> Val<String> {
         self.0.get_att("Endpoint.Address")
     }
     /// `Fn::GetAtt` `Endpoint.Port`.
+    ///
+    /// The port number that will accept connections on this DB cluster. For example: `3306`
     pub fn attr_endpoint_port(&self) -> Val<String> {
         self.0.get_att("Endpoint.Port")
     }
     /// `Fn::GetAtt` `ReadEndpoint`.
+    ///
+    /// The ``ReadEndpoint`` return value specifies the reader endpoint for the DB cluster.
+    ///  The reader endpoint for a DB cluster load-balances connections across the Aurora Replicas that are
+    ///  available in a DB cluster. As clients request new connections to the reader endpoint, Aurora
+    ///  distributes the connection requests among the Aurora Replicas in the DB cluster. This functionality
+    ///  can help balance your read workload across multiple Aurora Replicas in your DB cluster.
+    ///  If a failover occurs, and the Aurora Replica that you are connected to is promoted to be the
+    ///  primary instance, your connection is dropped. To continue sending your read workload to other
+    ///  Aurora Replicas in the cluster, you can then reconnect to the reader endpoint.
+    ///  For more information about Aurora endpoints, see [Amazon Aurora connection
+    ///  management](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Overview.Endpoints.html)
+    ///  in the *Amazon Aurora User Guide*.
     pub fn attr_read_endpoint(&self) -> Val<Json> {
         self.0.get_att("ReadEndpoint")
     }
     /// `Fn::GetAtt` `ReadEndpoint.Address`.
+    ///
+    /// The reader endpoint for the DB cluster. For example:
+    /// `mystack-mydbcluster-ro-123456789012.us-east-2.rds.amazonaws.com`
     pub fn attr_read_endpoint_address(&self) -> Val<String> {
         self.0.get_att("ReadEndpoint.Address")
     }
     /// `Fn::GetAtt` `MasterUserSecret.SecretArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the secret.
     pub fn attr_master_user_secret_secret_arn(&self) -> Val<String> {
         self.0.get_att("MasterUserSecret.SecretArn")
     }
@@ -640,6 +1461,11 @@ impl DbClusterHandle {
         self.0.get_att("StorageEncryptionType")
     }
     /// `Fn::GetAtt` `StorageThroughput`.
+    ///
+    /// The storage throughput for the DB cluster. The throughput is automatically set based on the IOPS
+    /// that you provision, and is not configurable.
+    ///
+    /// This setting is only for non-Aurora Multi-AZ DB clusters.
     pub fn attr_storage_throughput(&self) -> Val<i64> {
         self.0.get_att("StorageThroughput")
     }
@@ -654,11 +1480,22 @@ impl DbClusterHandle {
 }
 
 /// The [`DBClusterRole`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-dbclusterrole.html) property type.
+///
+/// Describes an AWS Identity and Access Management (IAM) role that is associated with a DB cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbClusterRole {
     /// `FeatureName`.
+    ///
+    /// The name of the feature associated with the AWS Identity and Access Management (IAM) role. IAM roles
+    /// that are associated with a DB cluster grant permission for the DB cluster to access other AWS
+    /// services on your behalf. For the list of supported feature names, see the `SupportedFeatureNames`
+    /// description in
+    /// [DBEngineVersion](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBEngineVersion.html)
+    /// in the *Amazon RDS API Reference* .
     pub feature_name: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that is associated with the DB cluster.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -717,12 +1554,21 @@ impl ToValue for DbClusterRole {
 impl Literal for DbClusterRole {}
 
 /// The [`MasterUserSecret`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-masterusersecret.html) property type.
+///
+/// The `MasterUserSecret` return value specifies the secret managed by RDS in AWS Secrets Manager for
+/// the master user password.
+///
+/// For more information, see [Password management with AWS Secrets
+/// Manager](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the *Amazon
+/// RDS User Guide* and [Password management with AWS Secrets
+/// Manager](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html) in
+/// the *Amazon Aurora User Guide.*
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MasterUserSecret {
     /// `KmsKeyId`.
+    ///
+    /// The AWS KMS key identifier that is used to encrypt the secret.
     pub kms_key_id: Option<Val<String>>,
-    /// `SecretArn`.
-    pub secret_arn: Option<Val<String>>,
 }
 
 impl MasterUserSecret {
@@ -740,7 +1586,6 @@ impl MasterUserSecret {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "KmsKeyId", &self.kms_key_id);
-        put(&mut m, "SecretArn", &self.secret_arn);
         m
     }
 }
@@ -753,11 +1598,6 @@ impl MasterUserSecretBuilder {
     /// Sets `KmsKeyId`.
     pub fn kms_key_id(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.kms_key_id = Some(value.into());
-        self
-    }
-    /// Sets `SecretArn`.
-    pub fn secret_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.secret_arn = Some(value.into());
         self
     }
     /// Builds the value (every property is optional).
@@ -775,19 +1615,81 @@ impl ToValue for MasterUserSecret {
 impl Literal for MasterUserSecret {}
 
 /// The [`ScalingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-scalingconfiguration.html) property type.
+///
+/// The `ScalingConfiguration` property type specifies the scaling configuration of an Aurora Serverless
+/// v1 DB cluster.
+///
+/// For more information, see [Using Amazon Aurora
+/// Serverless](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless.html) in
+/// the *Amazon Aurora User Guide* .
+///
+/// This property is only supported for Aurora Serverless v1. For Aurora Serverless v2, Use the
+/// `ServerlessV2ScalingConfiguration` property.
+///
+/// Valid for: Aurora Serverless v1 DB clusters only
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScalingConfiguration {
     /// `AutoPause`.
+    ///
+    /// Indicates whether to allow or disallow automatic pause for an Aurora DB cluster in `serverless` DB
+    /// engine mode. A DB cluster can be paused only when it's idle (it has no connections).
+    ///
+    /// > If a DB cluster is paused for more than seven days, the DB cluster might be backed up with a
+    /// snapshot. In this case, the DB cluster is restored when there is a request to connect to it.
     pub auto_pause: Option<Val<bool>>,
     /// `MaxCapacity`.
+    ///
+    /// The maximum capacity for an Aurora DB cluster in `serverless` DB engine mode.
+    ///
+    /// For Aurora MySQL, valid capacity values are `1` , `2` , `4` , `8` , `16` , `32` , `64` , `128` , and
+    /// `256` .
+    ///
+    /// For Aurora PostgreSQL, valid capacity values are `2` , `4` , `8` , `16` , `32` , `64` , `192` , and
+    /// `384` .
+    ///
+    /// The maximum capacity must be greater than or equal to the minimum capacity.
     pub max_capacity: Option<Val<i64>>,
     /// `MinCapacity`.
+    ///
+    /// The minimum capacity for an Aurora DB cluster in `serverless` DB engine mode.
+    ///
+    /// For Aurora MySQL, valid capacity values are `1` , `2` , `4` , `8` , `16` , `32` , `64` , `128` , and
+    /// `256` .
+    ///
+    /// For Aurora PostgreSQL, valid capacity values are `2` , `4` , `8` , `16` , `32` , `64` , `192` , and
+    /// `384` .
+    ///
+    /// The minimum capacity must be less than or equal to the maximum capacity.
     pub min_capacity: Option<Val<i64>>,
     /// `SecondsBeforeTimeout`.
+    ///
+    /// The amount of time, in seconds, that Aurora Serverless v1 tries to find a scaling point to perform
+    /// seamless scaling before enforcing the timeout action. The default is 300.
+    ///
+    /// Specify a value between 60 and 600 seconds.
     pub seconds_before_timeout: Option<Val<i64>>,
     /// `SecondsUntilAutoPause`.
+    ///
+    /// The time, in seconds, before an Aurora DB cluster in `serverless` mode is paused.
+    ///
+    /// Specify a value between 300 and 86,400 seconds.
     pub seconds_until_auto_pause: Option<Val<i64>>,
     /// `TimeoutAction`.
+    ///
+    /// The action to take when the timeout is reached, either `ForceApplyCapacityChange` or
+    /// `RollbackCapacityChange` .
+    ///
+    /// `ForceApplyCapacityChange` sets the capacity to the specified value as soon as possible.
+    ///
+    /// `RollbackCapacityChange` , the default, ignores the capacity change if a scaling point isn't found
+    /// in the timeout period.
+    ///
+    /// > If you specify `ForceApplyCapacityChange` , connections that prevent Aurora Serverless v1 from
+    /// finding a scaling point might be dropped.
+    ///
+    /// For more information, see [Autoscaling for Aurora Serverless
+    /// v1](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless.how-it-works.html#aurora-serverless.how-it-works.auto-scaling)
+    /// in the *Amazon Aurora User Guide* .
     pub timeout_action: Option<Val<String>>,
 }
 
@@ -865,13 +1767,55 @@ impl ToValue for ScalingConfiguration {
 impl Literal for ScalingConfiguration {}
 
 /// The [`ServerlessV2ScalingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-serverlessv2scalingconfiguration.html) property type.
+///
+/// The `ServerlessV2ScalingConfiguration` property type specifies the scaling configuration of an
+/// Aurora Serverless V2 DB cluster. For more information, see [Using Amazon Aurora Serverless
+/// v2](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.html) in the *Amazon
+/// Aurora User Guide* .
+///
+/// If you have an Aurora cluster, you must set this attribute before you add a DB instance that uses
+/// the `db.serverless` DB instance class. For more information, see [Clusters that use Aurora
+/// Serverless v2 must have a capacity range
+/// specified](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.requirements.html#aurora-serverless-v2.requirements.capacity-range)
+/// in the *Amazon Aurora User Guide* .
+///
+/// This property is only supported for Aurora Serverless v2. For Aurora Serverless v1, use the
+/// `ScalingConfiguration` property.
+///
+/// Valid for: Aurora Serverless v2 DB clusters
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerlessV2ScalingConfiguration {
     /// `MaxCapacity`.
+    ///
+    /// The maximum number of Aurora capacity units (ACUs) for a DB instance in an Aurora Serverless v2
+    /// cluster. You can specify ACU values in half-step increments, such as 40, 40.5, 41, and so on. The
+    /// largest value that you can use is 128.
+    ///
+    /// The maximum capacity must be higher than 0.5 ACUs. For more information, see [Choosing the maximum
+    /// Aurora Serverless v2 capacity setting for a
+    /// cluster](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.setting-capacity.html#aurora-serverless-v2.max_capacity_considerations)
+    /// in the *Amazon Aurora User Guide* .
+    ///
+    /// Aurora automatically sets certain parameters for Aurora Serverless V2 DB instances to values that
+    /// depend on the maximum ACU value in the capacity range. When you update the maximum capacity value,
+    /// the `ParameterApplyStatus` value for the DB instance changes to `pending-reboot` . You can update
+    /// the parameter values by rebooting the DB instance after changing the capacity range.
     pub max_capacity: Option<Val<f64>>,
     /// `MinCapacity`.
+    ///
+    /// The minimum number of Aurora capacity units (ACUs) for a DB instance in an Aurora Serverless v2
+    /// cluster. You can specify ACU values in half-step increments, such as 8, 8.5, 9, and so on. For
+    /// Aurora versions that support the Aurora Serverless v2 auto-pause feature, the smallest value that
+    /// you can use is 0. For versions that don't support Aurora Serverless v2 auto-pause, the smallest
+    /// value that you can use is 0.5.
     pub min_capacity: Option<Val<f64>>,
     /// `SecondsUntilAutoPause`.
+    ///
+    /// Specifies the number of seconds an Aurora Serverless v2 DB instance must be idle before Aurora
+    /// attempts to automatically pause it.
+    ///
+    /// Specify a value between 300 seconds (five minutes) and 86,400 seconds (one day). The default is 300
+    /// seconds.
     pub seconds_until_auto_pause: Option<Val<i64>>,
 }
 
@@ -1018,9 +1962,18 @@ impl ClusterScalabilityType {
             ClusterScalabilityType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ClusterScalabilityType {
+    const VALUES: &'static [&'static str] = &["limitless", "standard"];
+    fn as_str(&self) -> &str {
+        ClusterScalabilityType::as_str(self)
     }
 }
 
@@ -1065,9 +2018,18 @@ impl DatabaseInsightsMode {
             DatabaseInsightsMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DatabaseInsightsMode {
+    const VALUES: &'static [&'static str] = &["advanced", "standard"];
+    fn as_str(&self) -> &str {
+        DatabaseInsightsMode::as_str(self)
     }
 }
 
@@ -1112,9 +2074,18 @@ impl MasterUserAuthenticationType {
             MasterUserAuthenticationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MasterUserAuthenticationType {
+    const VALUES: &'static [&'static str] = &["iam-db-auth", "password"];
+    fn as_str(&self) -> &str {
+        MasterUserAuthenticationType::as_str(self)
     }
 }
 

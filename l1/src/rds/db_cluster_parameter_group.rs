@@ -5,22 +5,90 @@ use crate::rt::*;
 
 /// The [`AWS::RDS::DBClusterParameterGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbclusterparametergroup.html) resource type.
 ///
+/// The `AWS::RDS::DBClusterParameterGroup` resource creates a new Amazon RDS DB cluster parameter
+/// group.
+///
+/// For information about configuring parameters for Amazon Aurora DB clusters, see [Working with
+/// parameter
+/// groups](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_WorkingWithParamGroups.html)
+/// in the *Amazon Aurora User Guide* .
+///
+/// > If you apply a parameter group to a DB cluster, then its DB instances might need to reboot. This
+/// can result in an outage while the DB instances are rebooting.
+/// >
+/// > If you apply a change to parameter group associated with a stopped DB cluster, then the updated
+/// stack waits until the DB cluster is started.
+///
 /// Build it with [`DbClusterParameterGroup::builder`]; adding it to a stack returns a [`DbClusterParameterGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbClusterParameterGroup {
     /// `DBClusterParameterGroupName`. Changing it replaces the resource.
     ///
+    /// The name of the DB cluster parameter group.
+    ///
+    /// Constraints:
+    ///
+    /// - Must not match the name of an existing DB cluster parameter group.
+    ///
+    /// > This value is stored as a lowercase string.
+    ///
     /// - Pattern: `^[a-zA-Z]{1}(?:-?[a-zA-Z0-9])*$`.
     pub db_cluster_parameter_group_name: Option<Val<String>>,
     /// `Description`: required. Changing it replaces the resource.
+    ///
+    /// The description for the DB cluster parameter group.
     pub description: Option<Val<String>>,
     /// `Family`: required. Changing it replaces the resource.
+    ///
+    /// The DB cluster parameter group family name. A DB cluster parameter group can be associated with one
+    /// and only one DB cluster parameter group family, and can be applied only to a DB cluster running a
+    /// database engine and engine version compatible with that DB cluster parameter group family.
+    ///
+    /// *Aurora MySQL*
+    ///
+    /// Example: `aurora-mysql5.7` , `aurora-mysql8.0`
+    ///
+    /// *Aurora PostgreSQL*
+    ///
+    /// Example: `aurora-postgresql14`
+    ///
+    /// *RDS for MySQL*
+    ///
+    /// Example: `mysql8.0`
+    ///
+    /// *RDS for PostgreSQL*
+    ///
+    /// Example: `postgres13`
+    ///
+    /// To list all of the available parameter group families for a DB engine, use the following command:
+    ///
+    /// `aws rds describe-db-engine-versions --query "DBEngineVersions[].DBParameterGroupFamily" --engine
+    /// <engine>`
+    ///
+    /// For example, to list all of the available parameter group families for the Aurora PostgreSQL DB
+    /// engine, use the following command:
+    ///
+    /// `aws rds describe-db-engine-versions --query "DBEngineVersions[].DBParameterGroupFamily" --engine
+    /// aurora-postgresql`
+    ///
+    /// > The output contains duplicates.
+    ///
+    /// The following are the valid DB engine values:
+    ///
+    /// - `aurora-mysql`
+    /// - `aurora-postgresql`
+    /// - `mysql`
+    /// - `postgres`
     pub family: Option<Val<String>>,
     /// `Parameters`: required.
+    ///
+    /// Provides a list of parameters for the DB cluster parameter group.
     ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// Tags to assign to the DB cluster parameter group.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,

@@ -5,196 +5,1470 @@ use crate::rt::*;
 
 /// The [`AWS::RDS::DBInstance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html) resource type.
 ///
+/// The `AWS::RDS::DBInstance` resource creates an Amazon DB instance. The new DB instance can be an RDS
+/// DB instance, or it can be a DB instance in an Aurora DB cluster.
+///
+/// For more information about creating an RDS DB instance, see [Creating an Amazon RDS DB
+/// instance](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_CreateDBInstance.html) in the *Amazon
+/// RDS User Guide* .
+///
+/// For more information about creating a DB instance in an Aurora DB cluster, see [Creating an Amazon
+/// Aurora DB
+/// cluster](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.CreateInstance.html) in
+/// the *Amazon Aurora User Guide* .
+///
+/// If you import an existing DB instance, and the template configuration doesn't match the actual
+/// configuration of the DB instance, AWS CloudFormation applies the changes in the template during the
+/// import operation.
+///
+/// > If a DB instance is deleted or replaced during an update, AWS CloudFormation deletes all automated
+/// snapshots. However, it retains manual DB snapshots. During an update that requires replacement, you
+/// can apply a stack policy to prevent DB instances from being replaced. For more information, see
+/// [Prevent Updates to Stack
+/// Resources](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/protect-stack-resources.html)
+/// .
+///
+/// *Updating DB instances*
+///
+/// When properties labeled " *Update requires:*
+/// [Replacement](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html#update-replacement)
+/// " are updated, AWS CloudFormation first creates a replacement DB instance, then changes references
+/// from other dependent resources to point to the replacement DB instance, and finally deletes the old
+/// DB instance.
+///
+/// > We highly recommend that you take a snapshot of the database before updating the stack. If you
+/// don't, you lose the data when AWS CloudFormation replaces your DB instance. To preserve your data,
+/// perform the following procedure:
+/// >
+/// > - Deactivate any applications that are using the DB instance so that there's no activity on the DB
+/// instance.
+/// > - Create a snapshot of the DB instance. For more information, see [Creating a DB
+/// Snapshot](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_CreateSnapshot.html) .
+/// > - If you want to restore your instance using a DB snapshot, modify the updated template with your
+/// DB instance changes and add the `DBSnapshotIdentifier` property with the ID of the DB snapshot that
+/// you want to use.
+/// >
+/// > After you restore a DB instance with a `DBSnapshotIdentifier` property, you can delete the
+/// `DBSnapshotIdentifier` property. When you specify this property for an update, the DB instance is
+/// not restored from the DB snapshot again, and the data in the database is not changed. However, if
+/// you don't specify the `DBSnapshotIdentifier` property, an empty DB instance is created, and the
+/// original DB instance is deleted. If you specify a property that is different from the previous
+/// snapshot restore property, a new DB instance is restored from the specified `DBSnapshotIdentifier`
+/// property, and the original DB instance is deleted.
+/// > - Update the stack.
+///
+/// For more information about updating other properties of this resource, see
+/// `[ModifyDBInstance](https://docs.aws.amazon.com//AmazonRDS/latest/APIReference/API_ModifyDBInstance.html)`
+/// . For more information about updating stacks, see [AWS CloudFormation Stacks
+/// Updates](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks.html)
+/// .
+///
+/// *Deleting DB instances*
+///
+/// For DB instances that are part of an Aurora DB cluster, you can set a deletion policy for your DB
+/// instance to control how AWS CloudFormation handles the DB instance when the stack is deleted. For
+/// Amazon RDS DB instances, you can choose to *retain* the DB instance, to *delete* the DB instance, or
+/// to *create a snapshot* of the DB instance. The default AWS CloudFormation behavior depends on the
+/// `DBClusterIdentifier` property:
+///
+/// - For `AWS::RDS::DBInstance` resources that don't specify the `DBClusterIdentifier` property, AWS
+///   CloudFormation saves a snapshot of the DB instance.
+/// - For `AWS::RDS::DBInstance` resources that do specify the `DBClusterIdentifier` property, AWS
+///   CloudFormation deletes the DB instance.
+///
+/// For more information, see [DeletionPolicy
+/// Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html)
+/// .
+///
 /// Build it with [`DbInstance::builder`]; adding it to a stack returns a [`DbInstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbInstance {
     /// `AdditionalStorageVolumes`.
+    ///
+    /// The additional storage volumes associated with the DB instance. RDS supports additional storage
+    /// volumes for RDS for Oracle and RDS for SQL Server.
     pub additional_storage_volumes: Option<Val<Vec<AdditionalStorageVolume>>>,
     /// `AllocatedStorage`.
+    ///
+    /// The amount of storage in gibibytes (GiB) to be initially allocated for the database instance.
+    ///
+    /// > If any value is set in the `Iops` parameter, `AllocatedStorage` must be at least 100 GiB, which
+    /// corresponds to the minimum Iops value of 1,000. If you increase the `Iops` value (in 1,000 IOPS
+    /// increments), then you must also increase the `AllocatedStorage` value (in 100-GiB increments).
+    ///
+    /// *Amazon Aurora*
+    ///
+    /// Not applicable. Aurora cluster volumes automatically grow as the amount of data in your database
+    /// increases, though you are only charged for the space that you use in an Aurora cluster volume.
+    ///
+    /// *Db2*
+    ///
+    /// Constraints to the amount of storage for each storage type are the following:
+    ///
+    /// - General Purpose (SSD) storage (gp3): Must be an integer from 20 to 64000.
+    /// - Provisioned IOPS storage (io1): Must be an integer from 100 to 64000.
+    ///
+    /// *MySQL*
+    ///
+    /// Constraints to the amount of storage for each storage type are the following:
+    ///
+    /// - General Purpose (SSD) storage (gp2): Must be an integer from 20 to 65536.
+    /// - Provisioned IOPS storage (io1): Must be an integer from 100 to 65536.
+    /// - Magnetic storage (standard): Must be an integer from 5 to 3072.
+    ///
+    /// *MariaDB*
+    ///
+    /// Constraints to the amount of storage for each storage type are the following:
+    ///
+    /// - General Purpose (SSD) storage (gp2): Must be an integer from 20 to 65536.
+    /// - Provisioned IOPS storage (io1): Must be an integer from 100 to 65536.
+    /// - Magnetic storage (standard): Must be an integer from 5 to 3072.
+    ///
+    /// *PostgreSQL*
+    ///
+    /// Constraints to the amount of storage for each storage type are the following:
+    ///
+    /// - General Purpose (SSD) storage (gp2): Must be an integer from 20 to 65536.
+    /// - Provisioned IOPS storage (io1): Must be an integer from 100 to 65536.
+    /// - Magnetic storage (standard): Must be an integer from 5 to 3072.
+    ///
+    /// *Oracle*
+    ///
+    /// Constraints to the amount of storage for each storage type are the following:
+    ///
+    /// - General Purpose (SSD) storage (gp2): Must be an integer from 20 to 65536.
+    /// - Provisioned IOPS storage (io1): Must be an integer from 100 to 65536.
+    /// - Magnetic storage (standard): Must be an integer from 10 to 3072.
+    ///
+    /// *SQL Server*
+    ///
+    /// Constraints to the amount of storage for each storage type are the following:
+    ///
+    /// - General Purpose (SSD) storage (gp2):
+    ///
+    /// - Enterprise and Standard editions: Must be an integer from 20 to 16384.
+    /// - Web and Express editions: Must be an integer from 20 to 16384.
+    /// - Provisioned IOPS storage (io1):
+    ///
+    /// - Enterprise and Standard editions: Must be an integer from 20 to 16384.
+    /// - Web and Express editions: Must be an integer from 20 to 16384.
+    /// - Magnetic storage (standard):
+    ///
+    /// - Enterprise and Standard editions: Must be an integer from 20 to 1024.
+    /// - Web and Express editions: Must be an integer from 20 to 1024.
     ///
     /// - Pattern: `^[0-9]*$`.
     pub allocated_storage: Option<Val<String>>,
     /// `AllowMajorVersionUpgrade`.
+    ///
+    /// A value that indicates whether major version upgrades are allowed. Changing this parameter doesn't
+    /// result in an outage and the change is asynchronously applied as soon as possible.
+    ///
+    /// Constraints: Major version upgrades must be allowed when specifying a value for the `EngineVersion`
+    /// parameter that is a different major version than the DB instance's current version.
     pub allow_major_version_upgrade: Option<Val<bool>>,
     /// `ApplyImmediately`.
+    ///
+    /// Specifies whether changes to the DB instance and any pending modifications are applied immediately,
+    /// regardless of the `PreferredMaintenanceWindow` setting. If set to `false` , changes are applied
+    /// during the next maintenance window. Until RDS applies the changes, the DB instance remains in a
+    /// drift state. As a result, the configuration doesn't fully reflect the requested modifications and
+    /// temporarily diverges from the intended state.
+    ///
+    /// In addition to the settings described in [Modifying a DB
+    /// instance](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.DBInstance.Modifying.html)
+    /// , this property also determines whether the DB instance reboots when a static parameter is modified
+    /// in the associated DB parameter group.
+    ///
+    /// Default: `true`
     pub apply_immediately: Option<Val<bool>>,
     /// `AssociatedRoles`.
+    ///
+    /// The AWS Identity and Access Management (IAM) roles associated with the DB instance.
+    ///
+    /// *Amazon Aurora*
+    ///
+    /// Not applicable. The associated roles are managed by the DB cluster.
     pub associated_roles: Option<Val<Vec<DbInstanceRole>>>,
     /// `AutoMinorVersionUpgrade`.
+    ///
+    /// A value that indicates whether minor engine upgrades are applied automatically to the DB instance
+    /// during the maintenance window. By default, minor engine upgrades are applied automatically.
     pub auto_minor_version_upgrade: Option<Val<bool>>,
     /// `AutomaticBackupReplicationKmsKeyId`.
+    ///
+    /// The AWS KMS key identifier for encryption of the replicated automated backups. The KMS key ID is the
+    /// Amazon Resource Name (ARN) for the KMS encryption key in the destination AWS Region , for example,
+    /// `arn:aws:kms:us-east-1:123456789012:key/AKIAIOSFODNN7EXAMPLE` .
     pub automatic_backup_replication_kms_key_id: Option<Val<String>>,
     /// `AutomaticBackupReplicationRegion`.
+    ///
+    /// The AWS Region associated with the automated backup.
     pub automatic_backup_replication_region: Option<Val<String>>,
     /// `AutomaticBackupReplicationRetentionPeriod`.
+    ///
+    /// The retention period for automated backups in a different AWS Region. Use this parameter to set a
+    /// unique retention period that only applies to cross-Region automated backups. To enable automated
+    /// backups in a different Region, specify a positive value for the `AutomaticBackupReplicationRegion`
+    /// parameter.
+    ///
+    /// If not specified, this parameter defaults to the value of the `BackupRetentionPeriod` parameter. The
+    /// maximum allowed value is 35.
     ///
     /// - Minimum: 1.
     pub automatic_backup_replication_retention_period: Option<Val<i64>>,
     /// `AvailabilityZone`.
+    ///
+    /// The Availability Zone (AZ) where the database will be created. For information on AWS Regions and
+    /// Availability Zones, see [Regions and Availability
+    /// Zones](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.RegionsAndAvailabilityZones.html)
+    /// .
+    ///
+    /// For Amazon Aurora, each Aurora DB cluster hosts copies of its storage in three separate Availability
+    /// Zones. Specify one of these Availability Zones. Aurora automatically chooses an appropriate
+    /// Availability Zone if you don't specify one.
+    ///
+    /// Default: A random, system-chosen Availability Zone in the endpoint's AWS Region .
+    ///
+    /// Constraints:
+    ///
+    /// - The `AvailabilityZone` parameter can't be specified if the DB instance is a Multi-AZ deployment.
+    /// - The specified Availability Zone must be in the same AWS Region as the current endpoint.
+    ///
+    /// Example: `us-east-1d`
     pub availability_zone: Option<Val<String>>,
     /// `BackupRetentionPeriod`.
+    ///
+    /// The number of days for which automated backups are retained. Setting this parameter to a positive
+    /// number enables backups. Setting this parameter to 0 disables automated backups.
+    ///
+    /// *Amazon Aurora*
+    ///
+    /// Not applicable. The retention period for automated backups is managed by the DB cluster.
+    ///
+    /// Default: 1
+    ///
+    /// Constraints:
+    ///
+    /// - Must be a value from 0 to 35
+    /// - Can't be set to 0 if the DB instance is a source to read replicas
     ///
     /// - Minimum: 0.
     pub backup_retention_period: Option<Val<i64>>,
     /// `BackupTarget`. Changing it replaces the resource.
+    ///
+    /// The location for storing automated backups and manual snapshots.
+    ///
+    /// Valid Values:
+    ///
+    /// - `local` (Dedicated Local Zone)
+    /// - `outposts` ( AWS Outposts)
+    /// - `region` ( AWS Region )
+    ///
+    /// Default: `region`
+    ///
+    /// For more information, see [Working with Amazon RDS on AWS
+    /// Outposts](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-on-outposts.html) in the *Amazon
+    /// RDS User Guide* .
     pub backup_target: Option<Val<String>>,
     /// `CACertificateIdentifier`.
+    ///
+    /// The identifier of the CA certificate for this DB instance.
+    ///
+    /// For more information, see [Using SSL/TLS to encrypt a connection to a DB
+    /// instance](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html) in the *Amazon
+    /// RDS User Guide* and [Using SSL/TLS to encrypt a connection to a DB
+    /// cluster](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.SSL.html) in the *Amazon
+    /// Aurora User Guide* .
     pub ca_certificate_identifier: Option<Val<String>>,
     /// `CertificateRotationRestart`.
+    ///
+    /// Specifies whether the DB instance is restarted when you rotate your SSL/TLS certificate.
+    ///
+    /// By default, the DB instance is restarted when you rotate your SSL/TLS certificate. The certificate
+    /// is not updated until the DB instance is restarted.
+    ///
+    /// > Set this parameter only if you are *not* using SSL/TLS to connect to the DB instance.
+    ///
+    /// If you are using SSL/TLS to connect to the DB instance, follow the appropriate instructions for your
+    /// DB engine to rotate your SSL/TLS certificate:
+    ///
+    /// - For more information about rotating your SSL/TLS certificate for RDS DB engines, see [Rotating
+    ///   Your SSL/TLS
+    ///   Certificate.](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL-certificate-rotation.html)
+    ///   in the *Amazon RDS User Guide.*
+    /// - For more information about rotating your SSL/TLS certificate for Aurora DB engines, see [Rotating
+    ///   Your SSL/TLS
+    ///   Certificate](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.SSL-certificate-rotation.html)
+    ///   in the *Amazon Aurora User Guide* .
+    ///
+    /// This setting doesn't apply to RDS Custom DB instances.
     pub certificate_rotation_restart: Option<Val<bool>>,
     /// `CharacterSetName`. Changing it replaces the resource.
+    ///
+    /// For supported engines, indicates that the DB instance should be associated with the specified
+    /// character set.
+    ///
+    /// *Amazon Aurora*
+    ///
+    /// Not applicable. The character set is managed by the DB cluster. For more information, see
+    /// [AWS::RDS::DBCluster](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html)
+    /// .
     pub character_set_name: Option<Val<String>>,
     /// `CopyTagsToSnapshot`.
+    ///
+    /// Specifies whether to copy tags from the DB instance to snapshots of the DB instance. By default,
+    /// tags are not copied.
+    ///
+    /// This setting doesn't apply to Amazon Aurora DB instances. Copying tags to snapshots is managed by
+    /// the DB cluster. Setting this value for an Aurora DB instance has no effect on the DB cluster
+    /// setting.
     pub copy_tags_to_snapshot: Option<Val<bool>>,
     /// `CustomIAMInstanceProfile`. Changing it replaces the resource.
+    ///
+    /// The instance profile associated with the underlying Amazon EC2 instance of an RDS Custom DB
+    /// instance.
+    ///
+    /// This setting is required for RDS Custom.
+    ///
+    /// Constraints:
+    ///
+    /// - The profile must exist in your account.
+    /// - The profile must have an IAM role that Amazon EC2 has permissions to assume.
+    /// - The instance profile name and the associated IAM role name must start with the prefix
+    ///   `AWSRDSCustom` .
+    ///
+    /// For the list of permissions required for the IAM role, see [Configure IAM and your
+    /// VPC](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/custom-setup-orcl.html#custom-setup-orcl.iam-vpc)
+    /// in the *Amazon RDS User Guide* .
     pub custom_iam_instance_profile: Option<Val<String>>,
     /// `DBClusterIdentifier`. Changing it replaces the resource.
+    ///
+    /// The identifier of the DB cluster that this DB instance will belong to.
+    ///
+    /// This setting doesn't apply to RDS Custom DB instances.
     pub db_cluster_identifier: Option<Val<String>>,
     /// `DBClusterSnapshotIdentifier`.
+    ///
+    /// The identifier for the Multi-AZ DB cluster snapshot to restore from.
+    ///
+    /// For more information on Multi-AZ DB clusters, see [Multi-AZ DB cluster
+    /// deployments](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/multi-az-db-clusters-concepts.html)
+    /// in the *Amazon RDS User Guide* .
+    ///
+    /// Constraints:
+    ///
+    /// - Must match the identifier of an existing Multi-AZ DB cluster snapshot.
+    /// - Can't be specified when `DBSnapshotIdentifier` is specified.
+    /// - Must be specified when `DBSnapshotIdentifier` isn't specified.
+    /// - If you are restoring from a shared manual Multi-AZ DB cluster snapshot, the
+    ///   `DBClusterSnapshotIdentifier` must be the ARN of the shared snapshot.
+    /// - Can't be the identifier of an Aurora DB cluster snapshot.
     pub db_cluster_snapshot_identifier: Option<Val<String>>,
     /// `DBInstanceClass`.
+    ///
+    /// The compute and memory capacity of the DB instance, for example `db.m5.large` . Not all DB instance
+    /// classes are available in all AWS Regions , or for all database engines. For the full list of DB
+    /// instance classes, and availability for your engine, see [DB instance
+    /// classes](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.html) in
+    /// the *Amazon RDS User Guide* or [Aurora DB instance
+    /// classes](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.DBInstanceClass.html)
+    /// in the *Amazon Aurora User Guide* .
     pub db_instance_class: Option<Val<String>>,
     /// `DBInstanceIdentifier`. Changing it replaces the resource.
+    ///
+    /// A name for the DB instance. If you specify a name, AWS CloudFormation converts it to lowercase. If
+    /// you don't specify a name, AWS CloudFormation generates a unique physical ID and uses that ID for the
+    /// DB instance. For more information, see [Name
+    /// Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+    ///
+    /// For information about constraints that apply to DB instance identifiers, see [Naming constraints in
+    /// Amazon
+    /// RDS](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.Constraints)
+    /// in the *Amazon RDS User Guide* .
+    ///
+    /// > If you specify a name, you can't perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you must replace the resource, specify
+    /// a new name.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^$|^[a-zA-Z]{1}(?:-?[a-zA-Z0-9]){0,62}$`.
     pub db_instance_identifier: Option<Val<String>>,
     /// `DBName`. Changing it replaces the resource.
+    ///
+    /// The meaning of this parameter differs according to the database engine you use.
+    ///
+    /// > If you specify the
+    /// `[DBSnapshotIdentifier](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-database-instance.html#cfn-rds-dbinstance-dbsnapshotidentifier)`
+    /// property, this property only applies to RDS for Oracle.
+    ///
+    /// *Amazon Aurora*
+    ///
+    /// Not applicable. The database name is managed by the DB cluster.
+    ///
+    /// *Db2*
+    ///
+    /// The name of the database to create when the DB instance is created. If this parameter isn't
+    /// specified, no database is created in the DB instance.
+    ///
+    /// Constraints:
+    ///
+    /// - Must contain 1 to 64 letters or numbers.
+    /// - Must begin with a letter. Subsequent characters can be letters, underscores, or digits (0-9).
+    /// - Can't be a word reserved by the specified database engine.
+    ///
+    /// *MySQL*
+    ///
+    /// The name of the database to create when the DB instance is created. If this parameter is not
+    /// specified, no database is created in the DB instance.
+    ///
+    /// Constraints:
+    ///
+    /// - Must contain 1 to 64 letters or numbers.
+    /// - Can't be a word reserved by the specified database engine
+    ///
+    /// *MariaDB*
+    ///
+    /// The name of the database to create when the DB instance is created. If this parameter is not
+    /// specified, no database is created in the DB instance.
+    ///
+    /// Constraints:
+    ///
+    /// - Must contain 1 to 64 letters or numbers.
+    /// - Can't be a word reserved by the specified database engine
+    ///
+    /// *PostgreSQL*
+    ///
+    /// The name of the database to create when the DB instance is created. If this parameter is not
+    /// specified, the default `postgres` database is created in the DB instance.
+    ///
+    /// Constraints:
+    ///
+    /// - Must begin with a letter. Subsequent characters can be letters, underscores, or digits (0-9).
+    /// - Must contain 1 to 63 characters.
+    /// - Can't be a word reserved by the specified database engine
+    ///
+    /// *Oracle*
+    ///
+    /// The Oracle System ID (SID) of the created DB instance. If you specify `null` , the default value
+    /// `ORCL` is used. You can't specify the string NULL, or any other reserved word, for `DBName` .
+    ///
+    /// Default: `ORCL`
+    ///
+    /// Constraints:
+    ///
+    /// - Can't be longer than 8 characters
+    ///
+    /// *SQL Server*
+    ///
+    /// Not applicable. Must be null.
     pub db_name: Option<Val<String>>,
     /// `DBParameterGroupName`.
+    ///
+    /// The name of an existing DB parameter group or a reference to an
+    /// [AWS::RDS::DBParameterGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbparametergroup.html)
+    /// resource created in the template.
+    ///
+    /// To list all of the available DB parameter group names, use the following command:
+    ///
+    /// `aws rds describe-db-parameter-groups --query "DBParameterGroups[].DBParameterGroupName" --output
+    /// text`
+    ///
+    /// > If any of the data members of the referenced parameter group are changed during an update, the DB
+    /// instance might need to be restarted, which causes some interruption. If the parameter group contains
+    /// static parameters, whether they were changed or not, an update triggers a reboot.
+    ///
+    /// If you don't specify a value for `DBParameterGroupName` property, the default DB parameter group for
+    /// the specified engine and engine version is used.
     pub db_parameter_group_name: Option<Val<String>>,
     /// `DBSecurityGroups`.
+    ///
+    /// A list of the DB security groups to assign to the DB instance. The list can include both the name of
+    /// existing DB security groups or references to AWS::RDS::DBSecurityGroup resources created in the
+    /// template.
+    ///
+    /// If you set DBSecurityGroups, you must not set VPCSecurityGroups, and vice versa. Also, note that the
+    /// DBSecurityGroups property exists only for backwards compatibility with older regions and is no
+    /// longer recommended for providing security information to an RDS DB instance. Instead, use
+    /// VPCSecurityGroups.
+    ///
+    /// > If you specify this property, AWS CloudFormation sends only the following properties (if
+    /// specified) to Amazon RDS during create operations:
+    /// >
+    /// > - `AllocatedStorage`
+    /// > - `AutoMinorVersionUpgrade`
+    /// > - `AvailabilityZone`
+    /// > - `BackupRetentionPeriod`
+    /// > - `CharacterSetName`
+    /// > - `DBInstanceClass`
+    /// > - `DBName`
+    /// > - `DBParameterGroupName`
+    /// > - `DBSecurityGroups`
+    /// > - `DBSubnetGroupName`
+    /// > - `Engine`
+    /// > - `EngineVersion`
+    /// > - `Iops`
+    /// > - `LicenseModel`
+    /// > - `MasterUsername`
+    /// > - `MasterUserPassword`
+    /// > - `MultiAZ`
+    /// > - `OptionGroupName`
+    /// > - `PreferredBackupWindow`
+    /// > - `PreferredMaintenanceWindow`
+    /// >
+    /// > All other properties are ignored. Specify a virtual private cloud (VPC) security group if you want
+    /// to submit other properties, such as `StorageType` , `StorageEncrypted` , or `KmsKeyId` . If you're
+    /// already using the `DBSecurityGroups` property, you can't use these other properties by updating your
+    /// DB instance to use a VPC security group. You must recreate the DB instance.
     pub db_security_groups: Option<Val<Vec<String>>>,
     /// `DBSnapshotIdentifier`.
+    ///
+    /// The name or Amazon Resource Name (ARN) of the DB snapshot that's used to restore the DB instance. If
+    /// you're restoring from a shared manual DB snapshot, you must specify the ARN of the snapshot.
+    ///
+    /// By specifying this property, you can create a DB instance from the specified DB snapshot. If the
+    /// `DBSnapshotIdentifier` property is an empty string or the `AWS::RDS::DBInstance` declaration has no
+    /// `DBSnapshotIdentifier` property, AWS CloudFormation creates a new database. If the property contains
+    /// a value (other than an empty string), AWS CloudFormation creates a database from the specified
+    /// snapshot. If a snapshot with the specified name doesn't exist, AWS CloudFormation can't create the
+    /// database and it rolls back the stack.
+    ///
+    /// Some DB instance properties aren't valid when you restore from a snapshot, such as the
+    /// `MasterUsername` and `MasterUserPassword` properties, and the point-in-time recovery properties
+    /// `RestoreTime` and `UseLatestRestorableTime` . For information about the properties that you can
+    /// specify, see the
+    /// [`RestoreDBInstanceFromDBSnapshot`](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceFromDBSnapshot.html)
+    /// action in the *Amazon RDS API Reference* .
+    ///
+    /// After you restore a DB instance with a `DBSnapshotIdentifier` property, you must specify the same
+    /// `DBSnapshotIdentifier` property for any future updates to the DB instance. When you specify this
+    /// property for an update, the DB instance is not restored from the DB snapshot again, and the data in
+    /// the database is not changed. However, if you don't specify the `DBSnapshotIdentifier` property, an
+    /// empty DB instance is created, and the original DB instance is deleted. If you specify a property
+    /// that is different from the previous snapshot restore property, a new DB instance is restored from
+    /// the specified `DBSnapshotIdentifier` property, and the original DB instance is deleted.
+    ///
+    /// If you specify the `DBSnapshotIdentifier` property to restore a DB instance (as opposed to
+    /// specifying it for DB instance updates), then don't specify the following properties:
+    ///
+    /// - `CharacterSetName`
+    /// - `DBClusterIdentifier`
+    /// - `DBName`
+    /// - `KmsKeyId`
+    /// - `MasterUsername`
+    /// - `MasterUserPassword`
+    /// - `PromotionTier`
+    /// - `SourceDBInstanceIdentifier`
+    /// - `SourceRegion`
+    /// - `StorageEncrypted` (for an unencrypted snapshot)
+    /// - `Timezone`
+    ///
+    /// *Amazon Aurora*
+    ///
+    /// Not applicable. Snapshot restore is managed by the DB cluster.
     pub db_snapshot_identifier: Option<Val<String>>,
     /// `DBSubnetGroupName`. Changing it replaces the resource.
+    ///
+    /// A DB subnet group to associate with the DB instance. If you update this value, the new subnet group
+    /// must be a subnet group in a new VPC.
+    ///
+    /// If you don't specify a DB subnet group, RDS uses the default DB subnet group if one exists. If a
+    /// default DB subnet group does not exist, and you don't specify a `DBSubnetGroupName` , the DB
+    /// instance fails to launch.
+    ///
+    /// For more information about using Amazon RDS in a VPC, see [Amazon VPC and Amazon
+    /// RDS](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.html) in the *Amazon RDS User
+    /// Guide* .
+    ///
+    /// This setting doesn't apply to Amazon Aurora DB instances. The DB subnet group is managed by the DB
+    /// cluster. If specified, the setting must match the DB cluster setting.
     pub db_subnet_group_name: Option<Val<String>>,
     /// `DBSystemId`. Changing it replaces the resource.
+    ///
+    /// The Oracle system identifier (SID), which is the name of the Oracle database instance that manages
+    /// your database files. In this context, the term "Oracle database instance" refers exclusively to the
+    /// system global area (SGA) and Oracle background processes. If you don't specify a SID, the value
+    /// defaults to `RDSCDB` . The Oracle SID is also the name of your CDB.
     pub db_system_id: Option<Val<String>>,
     /// `DatabaseInsightsMode`.
+    ///
+    /// The mode of Database Insights to enable for the DB instance.
+    ///
+    /// > Aurora DB instances inherit this value from the DB cluster, so you can't change this value.
     pub database_insights_mode: Option<Val<DatabaseInsightsMode>>,
     /// `DedicatedLogVolume`.
+    ///
+    /// Indicates whether the DB instance has a dedicated log volume (DLV) enabled.
     pub dedicated_log_volume: Option<Val<bool>>,
     /// `DeleteAutomatedBackups`.
+    ///
+    /// A value that indicates whether to remove automated backups immediately after the DB instance is
+    /// deleted. This parameter isn't case-sensitive. The default is to remove automated backups immediately
+    /// after the DB instance is deleted.
+    ///
+    /// *Amazon Aurora*
+    ///
+    /// Not applicable. When you delete a DB cluster, all automated backups for that DB cluster are deleted
+    /// and can't be recovered. Manual DB cluster snapshots of the DB cluster are not deleted.
     pub delete_automated_backups: Option<Val<bool>>,
     /// `DeletionProtection`.
+    ///
+    /// Specifies whether the DB instance has deletion protection enabled. The database can't be deleted
+    /// when deletion protection is enabled. By default, deletion protection isn't enabled. For more
+    /// information, see [Deleting a DB
+    /// Instance](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html) .
+    ///
+    /// This setting doesn't apply to Amazon Aurora DB instances. You can enable or disable deletion
+    /// protection for the DB cluster. For more information, see `CreateDBCluster` . DB instances in a DB
+    /// cluster can be deleted even when deletion protection is enabled for the DB cluster.
     pub deletion_protection: Option<Val<bool>>,
     /// `Domain`.
+    ///
+    /// The Active Directory directory ID to create the DB instance in. Currently, only Db2, MySQL,
+    /// Microsoft SQL Server, Oracle, and PostgreSQL DB instances can be created in an Active Directory
+    /// Domain.
+    ///
+    /// For more information, see [Kerberos
+    /// Authentication](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/kerberos-authentication.html)
+    /// in the *Amazon RDS User Guide* .
     pub domain: Option<Val<String>>,
     /// `DomainAuthSecretArn`.
+    ///
+    /// The ARN for the Secrets Manager secret with the credentials for the user joining the domain.
+    ///
+    /// Example: `arn:aws:secretsmanager:region:account-number:secret:myselfmanagedADtestsecret-123456`
     pub domain_auth_secret_arn: Option<Val<String>>,
     /// `DomainDnsIps`.
+    ///
+    /// The IPv4 DNS IP addresses of your primary and secondary Active Directory domain controllers.
+    ///
+    /// Constraints:
+    ///
+    /// - Two IP addresses must be provided. If there isn't a secondary domain controller, use the IP
+    ///   address of the primary domain controller for both entries in the list.
+    ///
+    /// Example: `123.124.125.126,234.235.236.237`
     pub domain_dns_ips: Option<Val<Vec<String>>>,
     /// `DomainFqdn`.
+    ///
+    /// The fully qualified domain name (FQDN) of an Active Directory domain.
+    ///
+    /// Constraints:
+    ///
+    /// - Can't be longer than 64 characters.
+    ///
+    /// Example: `mymanagedADtest.mymanagedAD.mydomain`
     pub domain_fqdn: Option<Val<String>>,
     /// `DomainIAMRoleName`.
+    ///
+    /// The name of the IAM role to use when making API calls to the Directory Service.
+    ///
+    /// This setting doesn't apply to the following DB instances:
+    ///
+    /// - Amazon Aurora (The domain is managed by the DB cluster.)
+    /// - RDS Custom
     pub domain_iam_role_name: Option<Val<String>>,
     /// `DomainOu`.
+    ///
+    /// The Active Directory organizational unit for your DB instance to join.
+    ///
+    /// Constraints:
+    ///
+    /// - Must be in the distinguished name format.
+    /// - Can't be longer than 64 characters.
+    ///
+    /// Example: `OU=mymanagedADtestOU,DC=mymanagedADtest,DC=mymanagedAD,DC=mydomain`
     pub domain_ou: Option<Val<String>>,
     /// `EnableCloudwatchLogsExports`.
+    ///
+    /// The list of log types that need to be enabled for exporting to CloudWatch Logs. The values in the
+    /// list depend on the DB engine being used. For more information, see [Publishing Database Logs to
+    /// Amazon CloudWatch
+    /// Logs](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.html#USER_LogAccess.Procedural.UploadtoCloudWatch)
+    /// in the *Amazon Relational Database Service User Guide* .
+    ///
+    /// *Amazon Aurora*
+    ///
+    /// Not applicable. CloudWatch Logs exports are managed by the DB cluster.
+    ///
+    /// *Db2*
+    ///
+    /// Valid values: `diag.log` , `notify.log`
+    ///
+    /// *MariaDB*
+    ///
+    /// Valid values: `audit` , `error` , `general` , `slowquery`
+    ///
+    /// *Microsoft SQL Server*
+    ///
+    /// Valid values: `agent` , `error`
+    ///
+    /// *MySQL*
+    ///
+    /// Valid values: `audit` , `error` , `general` , `slowquery`
+    ///
+    /// *Oracle*
+    ///
+    /// Valid values: `alert` , `audit` , `listener` , `trace` , `oemagent`
+    ///
+    /// *PostgreSQL*
+    ///
+    /// Valid values: `postgresql` , `upgrade`
     pub enable_cloudwatch_logs_exports: Option<Val<Vec<String>>>,
     /// `EnableIAMDatabaseAuthentication`.
+    ///
+    /// A value that indicates whether to enable mapping of AWS Identity and Access Management (IAM)
+    /// accounts to database accounts. By default, mapping is disabled.
+    ///
+    /// This property is supported for RDS for MariaDB, RDS for MySQL, and RDS for PostgreSQL. For more
+    /// information, see [IAM Database Authentication for MariaDB, MySQL, and
+    /// PostgreSQL](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.html) in
+    /// the *Amazon RDS User Guide.*
+    ///
+    /// *Amazon Aurora*
+    ///
+    /// Not applicable. Mapping AWS IAM accounts to database accounts is managed by the DB cluster.
     pub enable_iam_database_authentication: Option<Val<bool>>,
     /// `EnablePerformanceInsights`.
+    ///
+    /// Specifies whether to enable Performance Insights for the DB instance. For more information, see
+    /// [Using Amazon Performance
+    /// Insights](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PerfInsights.html) in the *Amazon
+    /// RDS User Guide* .
+    ///
+    /// This setting doesn't apply to RDS Custom DB instances.
     pub enable_performance_insights: Option<Val<bool>>,
     /// `Engine`.
+    ///
+    /// The name of the database engine to use for this DB instance. Not every database engine is available
+    /// in every AWS Region.
+    ///
+    /// This property is required when creating a DB instance.
+    ///
+    /// > You can convert an Oracle database from the non-CDB architecture to the container database (CDB)
+    /// architecture by updating the `Engine` value in your templates from `oracle-ee` to `oracle-ee-cdb` or
+    /// from `oracle-se2` to `oracle-se2-cdb` . Converting to the CDB architecture requires an interruption.
+    ///
+    /// Valid Values:
+    ///
+    /// - `aurora-mysql` (for Aurora MySQL DB instances)
+    /// - `aurora-postgresql` (for Aurora PostgreSQL DB instances)
+    /// - `custom-oracle-ee` (for RDS Custom for Oracle DB instances)
+    /// - `custom-oracle-ee-cdb` (for RDS Custom for Oracle DB instances)
+    /// - `custom-sqlserver-ee` (for RDS Custom for SQL Server DB instances)
+    /// - `custom-sqlserver-se` (for RDS Custom for SQL Server DB instances)
+    /// - `custom-sqlserver-web` (for RDS Custom for SQL Server DB instances)
+    /// - `db2-ae`
+    /// - `db2-se`
+    /// - `mariadb`
+    /// - `mysql`
+    /// - `oracle-ee`
+    /// - `oracle-ee-cdb`
+    /// - `oracle-se2`
+    /// - `oracle-se2-cdb`
+    /// - `postgres`
+    /// - `sqlserver-ee`
+    /// - `sqlserver-se`
+    /// - `sqlserver-ex`
+    /// - `sqlserver-web`
     pub engine: Option<Val<String>>,
     /// `EngineLifecycleSupport`.
+    ///
+    /// The life cycle type for this DB instance.
+    ///
+    /// > By default, this value is set to `open-source-rds-extended-support` , which enrolls your DB
+    /// instance into Amazon RDS Extended Support. At the end of standard support, you can avoid charges for
+    /// Extended Support by setting the value to `open-source-rds-extended-support-disabled` . In this case,
+    /// creating the DB instance will fail if the DB major version is past its end of standard support date.
+    ///
+    /// This setting applies only to RDS for MySQL and RDS for PostgreSQL. For Amazon Aurora DB instances,
+    /// the life cycle type is managed by the DB cluster.
+    ///
+    /// You can use this setting to enroll your DB instance into Amazon RDS Extended Support. With RDS
+    /// Extended Support, you can run the selected major engine version on your DB instance past the end of
+    /// standard support for that engine version. For more information, see [Amazon RDS Extended Support
+    /// with Amazon RDS](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/extended-support.html) in
+    /// the *Amazon RDS User Guide* .
+    ///
+    /// Valid Values: `open-source-rds-extended-support | open-source-rds-extended-support-disabled`
+    ///
+    /// Default: `open-source-rds-extended-support`
     pub engine_lifecycle_support: Option<Val<String>>,
     /// `EngineVersion`.
+    ///
+    /// The version number of the database engine to use.
+    ///
+    /// For a list of valid engine versions, use the `DescribeDBEngineVersions` action.
+    ///
+    /// The following are the database engines and links to information about the major and minor versions
+    /// that are available with Amazon RDS. Not every database engine is available for every AWS Region.
+    ///
+    /// *Amazon Aurora*
+    ///
+    /// Not applicable. The version number of the database engine to be used by the DB instance is managed
+    /// by the DB cluster.
+    ///
+    /// *Db2*
+    ///
+    /// See [Amazon RDS for
+    /// Db2](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Db2.html#Db2.Concepts.VersionMgmt)
+    /// in the *Amazon RDS User Guide.*
+    ///
+    /// *MariaDB*
+    ///
+    /// See [MariaDB on Amazon RDS
+    /// Versions](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_MariaDB.html#MariaDB.Concepts.VersionMgmt)
+    /// in the *Amazon RDS User Guide.*
+    ///
+    /// *Microsoft SQL Server*
+    ///
+    /// See [Microsoft SQL Server Versions on Amazon
+    /// RDS](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_SQLServer.html#SQLServer.Concepts.General.VersionSupport)
+    /// in the *Amazon RDS User Guide.*
+    ///
+    /// *MySQL*
+    ///
+    /// See [MySQL on Amazon RDS
+    /// Versions](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_MySQL.html#MySQL.Concepts.VersionMgmt)
+    /// in the *Amazon RDS User Guide.*
+    ///
+    /// *Oracle*
+    ///
+    /// See [Oracle Database Engine Release
+    /// Notes](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Appendix.Oracle.PatchComposition.html)
+    /// in the *Amazon RDS User Guide.*
+    ///
+    /// *PostgreSQL*
+    ///
+    /// See [Supported PostgreSQL Database
+    /// Versions](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_PostgreSQL.html#PostgreSQL.Concepts.General.DBVersions)
+    /// in the *Amazon RDS User Guide.*
     pub engine_version: Option<Val<String>>,
     /// `Iops`.
+    ///
+    /// The number of I/O operations per second (IOPS) that the database provisions. The value must be equal
+    /// to or greater than 1000.
+    ///
+    /// If you specify this property, you must follow the range of allowed ratios of your requested IOPS
+    /// rate to the amount of storage that you allocate (IOPS to allocated storage). For example, you can
+    /// provision an Oracle database instance with 1000 IOPS and 200 GiB of storage (a ratio of 5:1), or
+    /// specify 2000 IOPS with 200 GiB of storage (a ratio of 10:1). For more information, see [Amazon RDS
+    /// Provisioned IOPS Storage to Improve
+    /// Performance](https://docs.aws.amazon.com/AmazonRDS/latest/DeveloperGuide/CHAP_Storage.html#USER_PIOPS)
+    /// in the *Amazon RDS User Guide* .
+    ///
+    /// > If you specify `io1` for the `StorageType` property, then you must also specify the `Iops`
+    /// property.
+    ///
+    /// Constraints:
+    ///
+    /// - For RDS for Db2, MariaDB, MySQL, Oracle, and PostgreSQL - Must be a multiple between .5 and 50 of
+    ///   the storage amount for the DB instance.
+    /// - For RDS for SQL Server - Must be a multiple between 1 and 50 of the storage amount for the DB
+    ///   instance.
     pub iops: Option<Val<i64>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The ARN of the AWS KMS key that's used to encrypt the DB instance, such as
+    /// `arn:aws:kms:us-east-1:012345678910:key/abcd1234-a123-456a-a12b-a123b4cd56ef` . If you enable the
+    /// StorageEncrypted property but don't specify this property, AWS CloudFormation uses the default KMS
+    /// key. If you specify this property, you must set the StorageEncrypted property to true.
+    ///
+    /// If you specify the `SourceDBInstanceIdentifier` or `SourceDbiResourceId` property, don't specify
+    /// this property. The value is inherited from the source DB instance, and if the DB instance is
+    /// encrypted, the specified `KmsKeyId` property is used. However, if the source DB instance is in a
+    /// different AWS Region, you must specify a KMS key ID.
+    ///
+    /// If you specify the `SourceDBInstanceAutomatedBackupsArn` property, don't specify this property. The
+    /// value is inherited from the source DB instance automated backup, and if the automated backup is
+    /// encrypted, the specified `KmsKeyId` property is used.
+    ///
+    /// If you create an encrypted read replica in a different AWS Region, then you must specify a KMS key
+    /// for the destination AWS Region. KMS encryption keys are specific to the region that they're created
+    /// in, and you can't use encryption keys from one region in another region.
+    ///
+    /// If you specify the `DBSnapshotIdentifier` property, don't specify this property. The
+    /// `StorageEncrypted` property value is inherited from the snapshot. If the DB instance is encrypted,
+    /// the specified `KmsKeyId` property is also inherited from the snapshot.
+    ///
+    /// If you specify `DBSecurityGroups` , AWS CloudFormation ignores this property. To specify both a
+    /// security group and this property, you must use a VPC security group. For more information about
+    /// Amazon RDS and VPC, see [Using Amazon RDS with Amazon
+    /// VPC](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.html) in the *Amazon RDS User
+    /// Guide* .
+    ///
+    /// *Amazon Aurora*
+    ///
+    /// Not applicable. The KMS key identifier is managed by the DB cluster.
     pub kms_key_id: Option<Val<String>>,
     /// `LicenseModel`.
+    ///
+    /// License model information for this DB instance.
+    ///
+    /// Valid Values:
+    ///
+    /// - Aurora MySQL - `general-public-license`
+    /// - Aurora PostgreSQL - `postgresql-license`
+    /// - RDS for Db2 - `bring-your-own-license` . For more information about RDS for Db2 licensing, see
+    ///   [](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/db2-licensing.html) in the *Amazon RDS
+    ///   User Guide.*
+    /// - RDS for MariaDB - `general-public-license`
+    /// - RDS for Microsoft SQL Server - `license-included`
+    /// - RDS for MySQL - `general-public-license`
+    /// - RDS for Oracle - `bring-your-own-license` or `license-included`
+    /// - RDS for PostgreSQL - `postgresql-license`
+    ///
+    /// > If you've specified `DBSecurityGroups` and then you update the license model, AWS CloudFormation
+    /// replaces the underlying DB instance. This will incur some interruptions to database availability.
     pub license_model: Option<Val<String>>,
     /// `ManageMasterUserPassword`.
+    ///
+    /// Specifies whether to manage the master user password with AWS Secrets Manager.
+    ///
+    /// For more information, see [Password management with AWS Secrets
+    /// Manager](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the *Amazon
+    /// RDS User Guide.*
+    ///
+    /// Constraints:
+    ///
+    /// - Can't manage the master user password with AWS Secrets Manager if `MasterUserPassword` is
+    ///   specified.
     pub manage_master_user_password: Option<Val<bool>>,
     /// `MasterUserAuthenticationType`.
+    ///
+    /// Specifies the authentication type for the master user. With IAM master user authentication, you can
+    /// configure the master DB user with IAM database authentication when you create a DB instance.
+    ///
+    /// You can specify one of the following values:
+    ///
+    /// - `password` - Use standard database authentication with a password.
+    /// - `iam-db-auth` - Use IAM database authentication for the master user.
+    ///
+    /// This option is only valid for RDS for MySQL, RDS for MariaDB, RDS for PostgreSQL, Aurora MySQL, and
+    /// Aurora PostgreSQL engines.
     pub master_user_authentication_type: Option<Val<MasterUserAuthenticationType>>,
     /// `MasterUserPassword`.
+    ///
+    /// The password for the master user. The password can include any printable ASCII character except "/",
+    /// """, or "@".
+    ///
+    /// *Amazon Aurora*
+    ///
+    /// Not applicable. The password for the master user is managed by the DB cluster.
+    ///
+    /// *RDS for Db2*
+    ///
+    /// Must contain from 8 to 255 characters.
+    ///
+    /// *RDS for MariaDB*
+    ///
+    /// Constraints: Must contain from 8 to 41 characters.
+    ///
+    /// *RDS for Microsoft SQL Server*
+    ///
+    /// Constraints: Must contain from 8 to 128 characters.
+    ///
+    /// *RDS for MySQL*
+    ///
+    /// Constraints: Must contain from 8 to 41 characters.
+    ///
+    /// *RDS for Oracle*
+    ///
+    /// Constraints: Must contain from 8 to 30 characters.
+    ///
+    /// *RDS for PostgreSQL*
+    ///
+    /// Constraints: Must contain from 8 to 128 characters.
     pub master_user_password: Option<Val<String>>,
     /// `MasterUserSecret`.
+    ///
+    /// The secret managed by RDS in AWS Secrets Manager for the master user password.
+    ///
+    /// For more information, see [Password management with AWS Secrets
+    /// Manager](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the *Amazon
+    /// RDS User Guide.*
     pub master_user_secret: Option<Val<MasterUserSecret>>,
     /// `MasterUsername`. Changing it replaces the resource.
+    ///
+    /// The master user name for the DB instance.
+    ///
+    /// > If you specify the `SourceDBInstanceIdentifier` or `DBSnapshotIdentifier` property, don't specify
+    /// this property. The value is inherited from the source DB instance or snapshot.
+    /// >
+    /// > When migrating a self-managed Db2 database, we recommend that you use the same master username as
+    /// your self-managed Db2 instance name.
+    ///
+    /// *Amazon Aurora*
+    ///
+    /// Not applicable. The name for the master user is managed by the DB cluster.
+    ///
+    /// *RDS for Db2*
+    ///
+    /// Constraints:
+    ///
+    /// - Must be 1 to 16 letters or numbers.
+    /// - First character must be a letter.
+    /// - Can't be a reserved word for the chosen database engine.
+    ///
+    /// *RDS for MariaDB*
+    ///
+    /// Constraints:
+    ///
+    /// - Must be 1 to 16 letters or numbers.
+    /// - Can't be a reserved word for the chosen database engine.
+    ///
+    /// *RDS for Microsoft SQL Server*
+    ///
+    /// Constraints:
+    ///
+    /// - Must be 1 to 128 letters or numbers.
+    /// - First character must be a letter.
+    /// - Can't be a reserved word for the chosen database engine.
+    ///
+    /// *RDS for MySQL*
+    ///
+    /// Constraints:
+    ///
+    /// - Must be 1 to 16 letters or numbers.
+    /// - First character must be a letter.
+    /// - Can't be a reserved word for the chosen database engine.
+    ///
+    /// *RDS for Oracle*
+    ///
+    /// Constraints:
+    ///
+    /// - Must be 1 to 30 letters or numbers.
+    /// - First character must be a letter.
+    /// - Can't be a reserved word for the chosen database engine.
+    ///
+    /// *RDS for PostgreSQL*
+    ///
+    /// Constraints:
+    ///
+    /// - Must be 1 to 63 letters or numbers.
+    /// - First character must be a letter.
+    /// - Can't be a reserved word for the chosen database engine.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9_]{0,127}$`.
     pub master_username: Option<Val<String>>,
     /// `MaxAllocatedStorage`.
+    ///
+    /// The upper limit in gibibytes (GiB) to which Amazon RDS can automatically scale the storage of the DB
+    /// instance.
+    ///
+    /// For more information about this setting, including limitations that apply to it, see [Managing
+    /// capacity automatically with Amazon RDS storage
+    /// autoscaling](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.StorageTypes.html#USER_PIOPS.Autoscaling)
+    /// in the *Amazon RDS User Guide* .
+    ///
+    /// This setting doesn't apply to the following DB instances:
+    ///
+    /// - Amazon Aurora (Storage is managed by the DB cluster.)
+    /// - RDS Custom
     pub max_allocated_storage: Option<Val<i64>>,
     /// `MonitoringInterval`.
+    ///
+    /// The interval, in seconds, between points when Enhanced Monitoring metrics are collected for the DB
+    /// instance. To disable collection of Enhanced Monitoring metrics, specify `0` .
+    ///
+    /// If `MonitoringRoleArn` is specified, then you must set `MonitoringInterval` to a value other than
+    /// `0` .
+    ///
+    /// This setting doesn't apply to RDS Custom DB instances.
+    ///
+    /// Valid Values: `0 | 1 | 5 | 10 | 15 | 30 | 60`
+    ///
+    /// Default: `0`
     pub monitoring_interval: Option<Val<i64>>,
     /// `MonitoringRoleArn`.
+    ///
+    /// The ARN for the IAM role that permits RDS to send enhanced monitoring metrics to Amazon CloudWatch
+    /// Logs. For example, `arn:aws:iam:123456789012:role/emaccess` . For information on creating a
+    /// monitoring role, see [Setting Up and Enabling Enhanced
+    /// Monitoring](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.html#USER_Monitoring.OS.Enabling)
+    /// in the *Amazon RDS User Guide* .
+    ///
+    /// If `MonitoringInterval` is set to a value other than `0` , then you must supply a
+    /// `MonitoringRoleArn` value.
+    ///
+    /// This setting doesn't apply to RDS Custom DB instances.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub monitoring_role_arn: Option<Val<String>>,
     /// `MultiAZ`.
+    ///
+    /// Specifies whether the DB instance is a Multi-AZ deployment. You can't set the `AvailabilityZone`
+    /// parameter if the DB instance is a Multi-AZ deployment.
+    ///
+    /// This setting doesn't apply to Amazon Aurora because the DB instance Availability Zones (AZs) are
+    /// managed by the DB cluster.
     pub multi_az: Option<Val<bool>>,
     /// `NcharCharacterSetName`. Changing it replaces the resource.
+    ///
+    /// The name of the NCHAR character set for the Oracle DB instance.
+    ///
+    /// This setting doesn't apply to RDS Custom DB instances.
     pub nchar_character_set_name: Option<Val<String>>,
     /// `NetworkType`.
+    ///
+    /// The network type of the DB instance.
+    ///
+    /// Valid values:
+    ///
+    /// - `IPV4`
+    /// - `DUAL`
+    ///
+    /// The network type is determined by the `DBSubnetGroup` specified for the DB instance. A
+    /// `DBSubnetGroup` can support only the IPv4 protocol or the IPv4 and IPv6 protocols ( `DUAL` ).
+    ///
+    /// For more information, see [Working with a DB instance in a
+    /// VPC](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html)
+    /// in the *Amazon RDS User Guide.*
     pub network_type: Option<Val<String>>,
     /// `OptionGroupName`.
+    ///
+    /// Indicates that the DB instance should be associated with the specified option group.
+    ///
+    /// Permanent options, such as the TDE option for Oracle Advanced Security TDE, can't be removed from an
+    /// option group. Also, that option group can't be removed from a DB instance once it is associated with
+    /// a DB instance.
     pub option_group_name: Option<Val<String>>,
     /// `PerformanceInsightsKMSKeyId`.
+    ///
+    /// The AWS KMS key identifier for encryption of Performance Insights data.
+    ///
+    /// The KMS key identifier is the key ARN, key ID, alias ARN, or alias name for the KMS key.
+    ///
+    /// If you do not specify a value for `PerformanceInsightsKMSKeyId` , then Amazon RDS uses your default
+    /// KMS key. There is a default KMS key for your AWS account. Your AWS account has a different default
+    /// KMS key for each AWS Region.
+    ///
+    /// For information about enabling Performance Insights, see
+    /// [EnablePerformanceInsights](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-database-instance.html#cfn-rds-dbinstance-enableperformanceinsights)
+    /// .
     pub performance_insights_kms_key_id: Option<Val<String>>,
     /// `PerformanceInsightsRetentionPeriod`.
+    ///
+    /// The number of days to retain Performance Insights data. When creating a DB instance without enabling
+    /// Performance Insights, you can't specify the parameter `PerformanceInsightsRetentionPeriod` .
+    ///
+    /// This setting doesn't apply to RDS Custom DB instances.
+    ///
+    /// Valid Values:
+    ///
+    /// - `7`
+    /// - *month* * 31, where *month* is a number of months from 1-23. Examples: `93` (3 months * 31), `341`
+    ///   (11 months * 31), `589` (19 months * 31)
+    /// - `731`
+    ///
+    /// Default: `7` days
+    ///
+    /// If you specify a retention period that isn't valid, such as `94` , Amazon RDS returns an error.
     ///
     /// - Allowed values: `7`, `31`, `62`, `93`, `124`, `155`, `186`, `217`, `248`, `279`, `310`, `341`, `372`, `403`, `434`, `465`, `496`, `527`, `558`, `589`, `620`, `651`, `682`, `713`, `731`.
     pub performance_insights_retention_period: Option<Val<i64>>,
     /// `Port`.
     ///
+    /// The port number on which the database accepts connections.
+    ///
+    /// This setting doesn't apply to Aurora DB instances. The port number is managed by the cluster.
+    ///
+    /// Valid Values: `1150-65535`
+    ///
+    /// Default:
+    ///
+    /// - RDS for Db2 - `50000`
+    /// - RDS for MariaDB - `3306`
+    /// - RDS for Microsoft SQL Server - `1433`
+    /// - RDS for MySQL - `3306`
+    /// - RDS for Oracle - `1521`
+    /// - RDS for PostgreSQL - `5432`
+    ///
+    /// Constraints:
+    ///
+    /// - For RDS for Microsoft SQL Server, the value can't be `1234` , `1434` , `3260` , `3343` , `3389` ,
+    ///   `47001` , or `49152-49156` .
+    ///
     /// - Pattern: `^\d*$`.
     pub port: Option<Val<String>>,
     /// `PreferredBackupWindow`.
+    ///
+    /// The daily time range during which automated backups are created if automated backups are enabled,
+    /// using the `BackupRetentionPeriod` parameter. For more information, see [Backup
+    /// Window](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html#USER_WorkingWithAutomatedBackups.BackupWindow)
+    /// in the *Amazon RDS User Guide.*
+    ///
+    /// Constraints:
+    ///
+    /// - Must be in the format `hh24:mi-hh24:mi` .
+    /// - Must be in Universal Coordinated Time (UTC).
+    /// - Must not conflict with the preferred maintenance window.
+    /// - Must be at least 30 minutes.
+    ///
+    /// *Amazon Aurora*
+    ///
+    /// Not applicable. The daily time range for creating automated backups is managed by the DB cluster.
     pub preferred_backup_window: Option<Val<String>>,
     /// `PreferredMaintenanceWindow`.
+    ///
+    /// The weekly time range during which system maintenance can occur, in Universal Coordinated Time
+    /// (UTC).
+    ///
+    /// Format: `ddd:hh24:mi-ddd:hh24:mi`
+    ///
+    /// The default is a 30-minute window selected at random from an 8-hour block of time for each AWS
+    /// Region, occurring on a random day of the week. To see the time blocks available, see [Maintaining a
+    /// DB
+    /// instance](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_UpgradeDBInstance.Maintenance.html#AdjustingTheMaintenanceWindow)
+    /// in the *Amazon RDS User Guide.*
+    ///
+    /// > This property applies when AWS CloudFormation initially creates the DB instance. If you use AWS
+    /// CloudFormation to update the DB instance, those updates are applied immediately.
+    ///
+    /// Constraints: Minimum 30-minute window.
     pub preferred_maintenance_window: Option<Val<String>>,
     /// `ProcessorFeatures`.
+    ///
+    /// The number of CPU cores and the number of threads per core for the DB instance class of the DB
+    /// instance.
+    ///
+    /// This setting doesn't apply to Amazon Aurora or RDS Custom DB instances.
     pub processor_features: Option<Val<Vec<ProcessorFeature>>>,
     /// `PromotionTier`.
+    ///
+    /// The order of priority in which an Aurora Replica is promoted to the primary instance after a failure
+    /// of the existing primary instance. For more information, see [Fault Tolerance for an Aurora DB
+    /// Cluster](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHighAvailability.html#Aurora.Managing.FaultTolerance)
+    /// in the *Amazon Aurora User Guide* .
+    ///
+    /// This setting doesn't apply to RDS Custom DB instances.
+    ///
+    /// Default: `1`
+    ///
+    /// Valid Values: `0 - 15`
     ///
     /// - Range: 0 to 15.
     pub promotion_tier: Option<Val<i64>>,
     /// `PubliclyAccessible`.
+    ///
+    /// Indicates whether the DB instance is an internet-facing instance. If you specify true, AWS
+    /// CloudFormation creates an instance with a publicly resolvable DNS name, which resolves to a public
+    /// IP address. If you specify false, AWS CloudFormation creates an internal instance with a DNS name
+    /// that resolves to a private IP address.
+    ///
+    /// The default behavior value depends on your VPC setup and the database subnet group. For more
+    /// information, see the `PubliclyAccessible` parameter in the
+    /// [CreateDBInstance](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html)
+    /// in the *Amazon RDS API Reference* .
     pub publicly_accessible: Option<Val<bool>>,
     /// `ReplicaMode`.
+    ///
+    /// The open mode of an Oracle read replica. For more information, see [Working with Oracle Read
+    /// Replicas for Amazon
+    /// RDS](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/oracle-read-replicas.html) in the *Amazon
+    /// RDS User Guide* .
+    ///
+    /// This setting is only supported in RDS for Oracle.
+    ///
+    /// Default: `open-read-only`
+    ///
+    /// Valid Values: `open-read-only` or `mounted`
     pub replica_mode: Option<Val<String>>,
     /// `RestoreTime`.
+    ///
+    /// The date and time to restore from. This parameter applies to point-in-time recovery. For more
+    /// information, see [Restoring a DB instance to a specified
+    /// time](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIT.html) in the in the *Amazon
+    /// RDS User Guide* .
+    ///
+    /// Constraints:
+    ///
+    /// - Must be a time in Universal Coordinated Time (UTC) format.
+    /// - Must be before the latest restorable time for the DB instance.
+    /// - Can't be specified if the `UseLatestRestorableTime` parameter is enabled.
+    ///
+    /// Example: `2009-09-07T23:45:00Z`
     ///
     /// - Format: `date-time`.
     pub restore_time: Option<Val<String>>,
     /// `SourceDBClusterIdentifier`.
+    ///
+    /// The identifier of the Multi-AZ DB cluster that will act as the source for the read replica. Each DB
+    /// cluster can have up to 15 read replicas.
+    ///
+    /// Constraints:
+    ///
+    /// - Must be the identifier of an existing Multi-AZ DB cluster.
+    /// - Can't be specified if the `SourceDBInstanceIdentifier` parameter is also specified.
+    /// - The specified DB cluster must have automatic backups enabled, that is, its backup retention period
+    ///   must be greater than 0.
+    /// - The source DB cluster must be in the same AWS Region as the read replica. Cross-Region replication
+    ///   isn't supported.
     pub source_db_cluster_identifier: Option<Val<String>>,
     /// `SourceDBInstanceAutomatedBackupsArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the replicated automated backups from which to restore, for
+    /// example, `arn:aws:rds:us-east-1:123456789012:auto-backup:ab-L2IJCEXJP7XQ7HOJ4SIEXAMPLE` .
+    ///
+    /// This setting doesn't apply to RDS Custom.
     pub source_db_instance_automated_backups_arn: Option<Val<String>>,
     /// `SourceDBInstanceIdentifier`.
+    ///
+    /// If you want to create a read replica DB instance, specify the ID of the source DB instance. Each DB
+    /// instance can have a limited number of read replicas. For more information, see [Working with Read
+    /// Replicas](https://docs.aws.amazon.com/AmazonRDS/latest/DeveloperGuide/USER_ReadRepl.html) in the *Amazon
+    /// RDS User Guide* .
+    ///
+    /// For information about constraints that apply to DB instance identifiers, see [Naming constraints in
+    /// Amazon
+    /// RDS](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.Constraints)
+    /// in the *Amazon RDS User Guide* .
+    ///
+    /// The `SourceDBInstanceIdentifier` property determines whether a DB instance is a read replica. If you
+    /// remove the `SourceDBInstanceIdentifier` property from your template and then update your stack, AWS
+    /// CloudFormation promotes the read replica to a standalone DB instance.
+    ///
+    /// If you specify the `UseLatestRestorableTime` or `RestoreTime` properties in conjunction with the
+    /// `SourceDBInstanceIdentifier` property, RDS restores the DB instance to the requested point in time,
+    /// thereby creating a new DB instance.
+    ///
+    /// > - If you specify a source DB instance that uses VPC security groups, we recommend that you specify
+    /// the `VPCSecurityGroups` property. If you don't specify the property, the read replica inherits the
+    /// value of the `VPCSecurityGroups` property from the source DB when you create the replica. However,
+    /// if you update the stack, AWS CloudFormation reverts the replica's `VPCSecurityGroups` property to
+    /// the default value because it's not defined in the stack's template. This change might cause
+    /// unexpected issues.
+    /// > - Read replicas don't support deletion policies. AWS CloudFormation ignores any deletion policy
+    /// that's associated with a read replica.
+    /// > - If you specify `SourceDBInstanceIdentifier` , don't specify the `DBSnapshotIdentifier` property.
+    /// You can't create a read replica from a snapshot.
+    /// > - Don't set the `BackupRetentionPeriod` , `DBName` , `MasterUsername` , `MasterUserPassword` , and
+    /// `PreferredBackupWindow` properties. The database attributes are inherited from the source DB
+    /// instance, and backups are disabled for read replicas.
+    /// > - If the source DB instance is in a different region than the read replica, specify the source
+    /// region in `SourceRegion` , and specify an ARN for a valid DB instance in
+    /// `SourceDBInstanceIdentifier` . For more information, see [Constructing a Amazon RDS Amazon Resource
+    /// Name
+    /// (ARN)](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html#USER_Tagging.ARN) in
+    /// the *Amazon RDS User Guide* .
+    /// > - For DB instances in Amazon Aurora clusters, don't specify this property. Amazon RDS
+    /// automatically assigns writer and reader DB instances.
     pub source_db_instance_identifier: Option<Val<String>>,
     /// `SourceDbiResourceId`.
+    ///
+    /// The resource ID of the source DB instance from which to restore.
     pub source_dbi_resource_id: Option<Val<String>>,
     /// `SourceRegion`. Changing it replaces the resource.
+    ///
+    /// The ID of the region that contains the source DB instance for the read replica.
     pub source_region: Option<Val<String>>,
     /// `StorageEncrypted`. Changing it replaces the resource.
+    ///
+    /// A value that indicates whether the DB instance is encrypted. By default, it isn't encrypted.
+    ///
+    /// If you specify the `KmsKeyId` property, then you must enable encryption.
+    ///
+    /// If you specify the `SourceDBInstanceIdentifier` or `SourceDbiResourceId` property, don't specify
+    /// this property. The value is inherited from the source DB instance, and if the DB instance is
+    /// encrypted, the specified `KmsKeyId` property is used.
+    ///
+    /// If you specify the `SourceDBInstanceAutomatedBackupsArn` property, don't specify this property. The
+    /// value is inherited from the source DB instance automated backup.
+    ///
+    /// If you specify `DBSnapshotIdentifier` property, don't specify this property. The value is inherited
+    /// from the snapshot.
+    ///
+    /// *Amazon Aurora*
+    ///
+    /// Not applicable. The encryption for DB instances is managed by the DB cluster.
     pub storage_encrypted: Option<Val<bool>>,
     /// `StorageThroughput`.
+    ///
+    /// Specifies the storage throughput value, in mebibyte per second (MiBps), for the DB instance. This
+    /// setting applies only to the `gp3` storage type.
+    ///
+    /// This setting doesn't apply to RDS Custom or Amazon Aurora.
     pub storage_throughput: Option<Val<i64>>,
     /// `StorageType`.
+    ///
+    /// The storage type to associate with the DB instance.
+    ///
+    /// If you specify `io1` , `io2` , or `gp3` , you must also include a value for the `Iops` parameter.
+    ///
+    /// This setting doesn't apply to Amazon Aurora DB instances. Storage is managed by the DB cluster.
+    ///
+    /// Valid Values: `gp2 | gp3 | io1 | io2 | standard`
+    ///
+    /// Default: `io1` , if the `Iops` parameter is specified. Otherwise, `gp3` .
     pub storage_type: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags to assign to the DB instance.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TdeCredentialArn`.
     pub tde_credential_arn: Option<Val<String>>,
     /// `TdeCredentialPassword`.
     pub tde_credential_password: Option<Val<String>>,
     /// `Timezone`. Changing it replaces the resource.
+    ///
+    /// The time zone of the DB instance. The time zone parameter is currently supported only by [RDS for
+    /// Db2](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/db2-time-zone) and [RDS for SQL
+    /// Server](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_SQLServer.html#SQLServer.Concepts.General.TimeZone)
+    /// .
     pub timezone: Option<Val<String>>,
     /// `UseDefaultProcessorFeatures`.
+    ///
+    /// Specifies whether the DB instance class of the DB instance uses its default processor features.
+    ///
+    /// This setting doesn't apply to RDS Custom DB instances.
     pub use_default_processor_features: Option<Val<bool>>,
     /// `UseLatestRestorableTime`.
+    ///
+    /// Specifies whether the DB instance is restored from the latest backup time. By default, the DB
+    /// instance isn't restored from the latest backup time. This parameter applies to point-in-time
+    /// recovery. For more information, see [Restoring a DB instance to a specified
+    /// time](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIT.html) in the in the *Amazon
+    /// RDS User Guide* .
+    ///
+    /// Constraints:
+    ///
+    /// - Can't be specified if the `RestoreTime` parameter is provided.
     pub use_latest_restorable_time: Option<Val<bool>>,
     /// `VPCSecurityGroups`.
+    ///
+    /// A list of the VPC security group IDs to assign to the DB instance. The list can include both the
+    /// physical IDs of existing VPC security groups and references to
+    /// [AWS::EC2::SecurityGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-security-group.html)
+    /// resources created in the template.
+    ///
+    /// If you plan to update the resource, don't specify VPC security groups in a shared VPC.
+    ///
+    /// If you set `VPCSecurityGroups` , you must not set
+    /// [`DBSecurityGroups`](https://docs.aws.amazon.com//AWSCloudFormation/latest/UserGuide/aws-properties-rds-database-instance.html#cfn-rds-dbinstance-dbsecuritygroups)
+    /// , and vice versa.
+    ///
+    /// > You can migrate a DB instance in your stack from an RDS DB security group to a VPC security group,
+    /// but keep the following in mind:
+    /// >
+    /// > - You can't revert to using an RDS security group after you establish a VPC security group
+    /// membership.
+    /// > - When you migrate your DB instance to VPC security groups, if your stack update rolls back
+    /// because the DB instance update fails or because an update fails in another AWS CloudFormation
+    /// resource, the rollback fails because it can't revert to an RDS security group.
+    /// > - To use the properties that are available when you use a VPC security group, you must recreate
+    /// the DB instance. If you don't, AWS CloudFormation submits only the property values that are listed
+    /// in the
+    /// [`DBSecurityGroups`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-database-instance.html#cfn-rds-dbinstance-dbsecuritygroups)
+    /// property.
+    ///
+    /// To avoid this situation, migrate your DB instance to using VPC security groups only when that is the
+    /// only change in your stack template.
+    ///
+    /// *Amazon Aurora*
+    ///
+    /// Not applicable. The associated list of EC2 VPC security groups is managed by the DB cluster. If
+    /// specified, the setting must match the DB cluster setting.
     pub vpc_security_groups: Option<Val<Vec<String>>>,
 }
 
@@ -795,102 +2069,181 @@ impl Deref for DbInstanceHandle {
 
 impl DbInstanceHandle {
     /// `Fn::GetAtt` `AutomaticRestartTime`.
+    ///
+    /// The time when a stopped DB instance is restarted automatically.
     pub fn attr_automatic_restart_time(&self) -> Val<String> {
         self.0.get_att("AutomaticRestartTime")
     }
     /// `Fn::GetAtt` `CertificateDetails`.
+    ///
+    /// The details of the DB instance’s server certificate.
+    ///  For more information, see [Using SSL/TLS to encrypt a connection to a DB
+    ///  instance](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html) in the *Amazon
+    ///  RDS User Guide* and [Using SSL/TLS to encrypt a connection to a DB
+    ///  cluster](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.SSL.html) in the *Amazon
+    ///  Aurora User Guide*.
     pub fn attr_certificate_details(&self) -> Val<Json> {
         self.0.get_att("CertificateDetails")
     }
     /// `Fn::GetAtt` `CertificateDetails.CAIdentifier`.
+    ///
+    /// The CA identifier of the CA certificate used for the DB instance's server certificate.
     pub fn attr_certificate_details_ca_identifier(&self) -> Val<String> {
         self.0.get_att("CertificateDetails.CAIdentifier")
     }
     /// `Fn::GetAtt` `CertificateDetails.ValidTill`.
+    ///
+    /// The expiration date of the DB instance’s server certificate.
     pub fn attr_certificate_details_valid_till(&self) -> Val<String> {
         self.0.get_att("CertificateDetails.ValidTill")
     }
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// This data type represents the information you need to connect to an Amazon RDS DB instance. This
+    /// data type is used as a response element in the following actions:
+    ///   +   ``CreateDBInstance``
+    ///   +   ``DescribeDBInstances``
+    ///   +   ``DeleteDBInstance``
+    ///
+    ///  For the data structure that represents Amazon Aurora DB cluster endpoints, see
+    ///  ``DBClusterEndpoint``.
     pub fn attr_endpoint(&self) -> Val<Json> {
         self.0.get_att("Endpoint")
     }
     /// `Fn::GetAtt` `Endpoint.Address`.
+    ///
+    /// The connection endpoint for the database. For example:
+    /// `mystack-mydb-1apw1j4phylrk.cg034hpkmmjt.us-east-2.rds.amazonaws.com`
+    ///
+    /// For Aurora Serverless DB clusters, the connection endpoint only applies to the DB cluster.
     pub fn attr_endpoint_address(&self) -> Val<String> {
         self.0.get_att("Endpoint.Address")
     }
     /// `Fn::GetAtt` `Endpoint.Port`.
+    ///
+    /// The port number on which the database accepts connections. For example: `3306`
     pub fn attr_endpoint_port(&self) -> Val<String> {
         self.0.get_att("Endpoint.Port")
     }
     /// `Fn::GetAtt` `Endpoint.HostedZoneId`.
+    ///
+    /// The ID that Amazon Route 53 assigns when you create a hosted zone.
     pub fn attr_endpoint_hosted_zone_id(&self) -> Val<String> {
         self.0.get_att("Endpoint.HostedZoneId")
     }
     /// `Fn::GetAtt` `DbiResourceId`.
+    ///
+    /// The AWS Region-unique, immutable identifier for the DB instance. This identifier is found in AWS
+    /// CloudTrail log entries whenever the AWS KMS key for the DB instance is accessed.
     pub fn attr_dbi_resource_id(&self) -> Val<String> {
         self.0.get_att("DbiResourceId")
     }
     /// `Fn::GetAtt` `DBInstanceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the DB instance.
     pub fn attr_db_instance_arn(&self) -> Val<String> {
         self.0.get_att("DBInstanceArn")
     }
     /// `Fn::GetAtt` `DBInstanceStatus`.
+    ///
+    /// The current state of this DB instance.
     pub fn attr_db_instance_status(&self) -> Val<String> {
         self.0.get_att("DBInstanceStatus")
     }
     /// `Fn::GetAtt` `InstanceCreateTime`.
+    ///
+    /// The date and time when the DB instance was created.
     pub fn attr_instance_create_time(&self) -> Val<String> {
         self.0.get_att("InstanceCreateTime")
     }
     /// `Fn::GetAtt` `IsStorageConfigUpgradeAvailable`.
+    ///
+    /// Indicates whether an upgrade is recommended for the storage file system configuration on the DB
+    /// instance.
     pub fn attr_is_storage_config_upgrade_available(&self) -> Val<bool> {
         self.0.get_att("IsStorageConfigUpgradeAvailable")
     }
     /// `Fn::GetAtt` `LatestRestorableTime`.
+    ///
+    /// The latest time to which a database in this DB instance can be restored with point-in-time restore.
     pub fn attr_latest_restorable_time(&self) -> Val<String> {
         self.0.get_att("LatestRestorableTime")
     }
     /// `Fn::GetAtt` `ListenerEndpoint`.
+    ///
+    /// This data type represents the information you need to connect to an Amazon RDS DB instance. This
+    /// data type is used as a response element in the following actions:
+    ///   +   ``CreateDBInstance``
+    ///   +   ``DescribeDBInstances``
+    ///   +   ``DeleteDBInstance``
+    ///
+    ///  For the data structure that represents Amazon Aurora DB cluster endpoints, see
+    ///  ``DBClusterEndpoint``.
     pub fn attr_listener_endpoint(&self) -> Val<Json> {
         self.0.get_att("ListenerEndpoint")
     }
     /// `Fn::GetAtt` `ListenerEndpoint.Address`.
+    ///
+    /// Specifies the DNS address of the DB instance.
     pub fn attr_listener_endpoint_address(&self) -> Val<String> {
         self.0.get_att("ListenerEndpoint.Address")
     }
     /// `Fn::GetAtt` `ListenerEndpoint.Port`.
+    ///
+    /// Specifies the port that the database engine is listening on.
     pub fn attr_listener_endpoint_port(&self) -> Val<String> {
         self.0.get_att("ListenerEndpoint.Port")
     }
     /// `Fn::GetAtt` `ListenerEndpoint.HostedZoneId`.
+    ///
+    /// Specifies the ID that Amazon Route 53 assigns when you create a hosted zone.
     pub fn attr_listener_endpoint_hosted_zone_id(&self) -> Val<String> {
         self.0.get_att("ListenerEndpoint.HostedZoneId")
     }
     /// `Fn::GetAtt` `MasterUserSecret.SecretArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the secret. This parameter is a return value that you can retrieve
+    /// using the `Fn::GetAtt` intrinsic function. For more information, see [Return
+    /// values](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#aws-resource-rds-dbinstance-return-values)
+    /// .
     pub fn attr_master_user_secret_secret_arn(&self) -> Val<String> {
         self.0.get_att("MasterUserSecret.SecretArn")
     }
     /// `Fn::GetAtt` `PercentProgress`.
+    ///
+    /// The progress of the storage optimization operation as a percentage.
     pub fn attr_percent_progress(&self) -> Val<String> {
         self.0.get_att("PercentProgress")
     }
     /// `Fn::GetAtt` `ReadReplicaDBClusterIdentifiers`.
+    ///
+    /// The identifiers of Aurora DB clusters to which the RDS DB instance is replicated as a read replica.
     pub fn attr_read_replica_db_cluster_identifiers(&self) -> Val<Vec<String>> {
         self.0.get_att("ReadReplicaDBClusterIdentifiers")
     }
     /// `Fn::GetAtt` `ReadReplicaDBInstanceIdentifiers`.
+    ///
+    /// The identifiers of the read replicas associated with this DB instance.
     pub fn attr_read_replica_db_instance_identifiers(&self) -> Val<Vec<String>> {
         self.0.get_att("ReadReplicaDBInstanceIdentifiers")
     }
     /// `Fn::GetAtt` `ResumeFullAutomationModeTime`.
+    ///
+    /// The number of minutes to pause the automation. When the time period ends, RDS Custom resumes full
+    /// automation. The minimum value is 60 (default). The maximum value is 1,440.
     pub fn attr_resume_full_automation_mode_time(&self) -> Val<String> {
         self.0.get_att("ResumeFullAutomationModeTime")
     }
     /// `Fn::GetAtt` `SecondaryAvailabilityZone`.
+    ///
+    /// If present, specifies the name of the secondary Availability Zone for a DB instance with multi-AZ
+    /// support.
     pub fn attr_secondary_availability_zone(&self) -> Val<String> {
         self.0.get_att("SecondaryAvailabilityZone")
     }
     /// `Fn::GetAtt` `StatusInfos`.
+    ///
+    /// The status of a read replica. If the DB instance isn't a read replica, the value is blank.
     pub fn attr_status_infos(&self) -> Val<Json> {
         self.0.get_att("StatusInfos")
     }
@@ -905,21 +2258,41 @@ impl DbInstanceHandle {
 }
 
 /// The [`AdditionalStorageVolume`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-additionalstoragevolume.html) property type.
+///
+/// Contains details about an additional storage volume for a DB instance. RDS support additional
+/// storage volumes for RDS for Oracle and RDS for SQL Server.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdditionalStorageVolume {
     /// `AllocatedStorage`.
     ///
+    /// The amount of storage allocated for the additional storage volume, in gibibytes (GiB). The minimum
+    /// is 20 GiB. The maximum is 65,536 GiB (64 TiB).
+    ///
     /// - Pattern: `^[0-9]*$`.
     pub allocated_storage: Option<Val<String>>,
     /// `Iops`.
+    ///
+    /// The number of I/O operations per second (IOPS) provisioned for the additional storage volume.
     pub iops: Option<Val<i64>>,
     /// `MaxAllocatedStorage`.
+    ///
+    /// The upper limit in gibibytes (GiB) to which RDS can automatically scale the storage of the
+    /// additional storage volume.
     pub max_allocated_storage: Option<Val<i64>>,
     /// `StorageThroughput`.
+    ///
+    /// The storage throughput value for the additional storage volume, in mebibytes per second (MiBps).
+    /// This setting applies only to the General Purpose SSD (``gp3``) storage type.
     pub storage_throughput: Option<Val<i64>>,
     /// `StorageType`.
+    ///
+    /// The storage type for the additional storage volume.
+    ///  Valid Values: ``GP3 | IO2``
     pub storage_type: Option<Val<String>>,
     /// `VolumeName`.
+    ///
+    /// The name of the additional storage volume.
+    ///  Valid Values: ``RDSDBDATA2 | RDSDBDATA3 | RDSDBDATA4``
     pub volume_name: Option<Val<String>>,
 }
 
@@ -997,11 +2370,23 @@ impl ToValue for AdditionalStorageVolume {
 impl Literal for AdditionalStorageVolume {}
 
 /// The [`DBInstanceRole`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-dbinstancerole.html) property type.
+///
+/// Information about an AWS Identity and Access Management (IAM) role that is associated with a DB
+/// instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbInstanceRole {
     /// `FeatureName`: required.
+    ///
+    /// The name of the feature associated with the AWS Identity and Access Management (IAM) role. IAM roles
+    /// that are associated with a DB instance grant permission for the DB instance to access other AWS
+    /// services on your behalf. For the list of supported feature names, see the `SupportedFeatureNames`
+    /// description in
+    /// [DBEngineVersion](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBEngineVersion.html)
+    /// in the *Amazon RDS API Reference* .
     pub feature_name: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that is associated with the DB instance.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -1066,12 +2451,21 @@ impl ToValue for DbInstanceRole {
 impl Literal for DbInstanceRole {}
 
 /// The [`MasterUserSecret`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-masterusersecret.html) property type.
+///
+/// The `MasterUserSecret` return value specifies the secret managed by RDS in AWS Secrets Manager for
+/// the master user password.
+///
+/// For more information, see [Password management with AWS Secrets
+/// Manager](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html) in the *Amazon
+/// RDS User Guide* and [Password management with AWS Secrets
+/// Manager](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html) in
+/// the *Amazon Aurora User Guide.*
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MasterUserSecret {
     /// `KmsKeyId`.
+    ///
+    /// The AWS KMS key identifier that is used to encrypt the secret.
     pub kms_key_id: Option<Val<String>>,
-    /// `SecretArn`.
-    pub secret_arn: Option<Val<String>>,
 }
 
 impl MasterUserSecret {
@@ -1089,7 +2483,6 @@ impl MasterUserSecret {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "KmsKeyId", &self.kms_key_id);
-        put(&mut m, "SecretArn", &self.secret_arn);
         m
     }
 }
@@ -1102,11 +2495,6 @@ impl MasterUserSecretBuilder {
     /// Sets `KmsKeyId`.
     pub fn kms_key_id(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.kms_key_id = Some(value.into());
-        self
-    }
-    /// Sets `SecretArn`.
-    pub fn secret_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.secret_arn = Some(value.into());
         self
     }
     /// Builds the value (every property is optional).
@@ -1124,11 +2512,17 @@ impl ToValue for MasterUserSecret {
 impl Literal for MasterUserSecret {}
 
 /// The [`ProcessorFeature`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-processorfeature.html) property type.
+///
+/// The `ProcessorFeature` property type specifies the processor features of a DB instance class.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProcessorFeature {
     /// `Name`.
+    ///
+    /// The name of the processor feature. Valid names are `coreCount` and `threadsPerCore` .
     pub name: Option<Val<Name>>,
     /// `Value`.
+    ///
+    /// The value of a processor feature.
     pub value: Option<Val<String>>,
 }
 
@@ -1269,9 +2663,18 @@ impl DatabaseInsightsMode {
             DatabaseInsightsMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DatabaseInsightsMode {
+    const VALUES: &'static [&'static str] = &["advanced", "standard"];
+    fn as_str(&self) -> &str {
+        DatabaseInsightsMode::as_str(self)
     }
 }
 
@@ -1316,9 +2719,18 @@ impl MasterUserAuthenticationType {
             MasterUserAuthenticationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MasterUserAuthenticationType {
+    const VALUES: &'static [&'static str] = &["iam-db-auth", "password"];
+    fn as_str(&self) -> &str {
+        MasterUserAuthenticationType::as_str(self)
     }
 }
 
@@ -1363,9 +2775,18 @@ impl Name {
             Name::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Name {
+    const VALUES: &'static [&'static str] = &["coreCount", "threadsPerCore"];
+    fn as_str(&self) -> &str {
+        Name::as_str(self)
     }
 }
 

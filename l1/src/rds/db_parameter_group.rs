@@ -5,22 +5,105 @@ use crate::rt::*;
 
 /// The [`AWS::RDS::DBParameterGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbparametergroup.html) resource type.
 ///
+/// The `AWS::RDS::DBParameterGroup` resource creates a custom parameter group for an RDS database
+/// family.
+///
+/// This type can be declared in a template and referenced in the `DBParameterGroupName` property of an
+/// `[AWS::RDS::DBInstance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-database-instance.html)`
+/// resource.
+///
+/// For information about configuring parameters for Amazon RDS DB instances, see [Working with
+/// parameter
+/// groups](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithParamGroups.html) in
+/// the *Amazon RDS User Guide* .
+///
+/// For information about configuring parameters for Amazon Aurora DB instances, see [Working with
+/// parameter
+/// groups](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_WorkingWithParamGroups.html)
+/// in the *Amazon Aurora User Guide* .
+///
+/// > Applying a parameter group to a DB instance may require the DB instance to reboot, resulting in a
+/// database outage for the duration of the reboot.
+///
 /// Build it with [`DbParameterGroup::builder`]; adding it to a stack returns a [`DbParameterGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbParameterGroup {
     /// `DBParameterGroupName`. Changing it replaces the resource.
     ///
+    /// The name of the DB parameter group.
+    ///
+    /// Constraints:
+    ///
+    /// - Must be 1 to 255 letters, numbers, or hyphens.
+    /// - First character must be a letter
+    /// - Can't end with a hyphen or contain two consecutive hyphens
+    ///
+    /// If you don't specify a value for `DBParameterGroupName` property, a name is automatically created
+    /// for the DB parameter group.
+    ///
+    /// > This value is stored as a lowercase string.
+    ///
     /// - Pattern: `^[a-zA-Z]{1}(?:-?[a-zA-Z0-9])*$`.
     pub db_parameter_group_name: Option<Val<String>>,
     /// `Description`: required. Changing it replaces the resource.
+    ///
+    /// Provides the customer-specified description for this DB parameter group.
     pub description: Option<Val<String>>,
     /// `Family`: required. Changing it replaces the resource.
+    ///
+    /// The DB parameter group family name. A DB parameter group can be associated with one and only one DB
+    /// parameter group family, and can be applied only to a DB instance running a database engine and
+    /// engine version compatible with that DB parameter group family.
+    ///
+    /// To list all of the available parameter group families for a DB engine, use the following command:
+    ///
+    /// `aws rds describe-db-engine-versions --query "DBEngineVersions[].DBParameterGroupFamily" --engine
+    /// <engine>`
+    ///
+    /// For example, to list all of the available parameter group families for the MySQL DB engine, use the
+    /// following command:
+    ///
+    /// `aws rds describe-db-engine-versions --query "DBEngineVersions[].DBParameterGroupFamily" --engine
+    /// mysql`
+    ///
+    /// > The output contains duplicates.
+    ///
+    /// The following are the valid DB engine values:
+    ///
+    /// - `aurora-mysql`
+    /// - `aurora-postgresql`
+    /// - `db2-ae`
+    /// - `db2-se`
+    /// - `mysql`
+    /// - `oracle-ee`
+    /// - `oracle-ee-cdb`
+    /// - `oracle-se2`
+    /// - `oracle-se2-cdb`
+    /// - `postgres`
+    /// - `sqlserver-ee`
+    /// - `sqlserver-se`
+    /// - `sqlserver-ex`
+    /// - `sqlserver-web`
     pub family: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// A mapping of parameter names and values for the parameter update. You must specify at least one
+    /// parameter name and value.
+    ///
+    /// For more information about parameter groups, see [Working with parameter
+    /// groups](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithParamGroups.html) in
+    /// the *Amazon RDS User Guide* , or [Working with parameter
+    /// groups](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_WorkingWithParamGroups.html)
+    /// in the *Amazon Aurora User Guide* .
+    ///
+    /// > AWS CloudFormation doesn't support specifying an apply method for each individual parameter. The
+    /// default apply method for each parameter is used.
     ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// Tags to assign to the DB parameter group.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,

@@ -5,45 +5,122 @@ use crate::rt::*;
 
 /// The [`AWS::RDS::DBProxy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbproxy.html) resource type.
 ///
+/// The `AWS::RDS::DBProxy` resource creates or updates a DB proxy.
+///
+/// For information about RDS Proxy for Amazon RDS, see [Managing Connections with Amazon RDS
+/// Proxy](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.html) in the *Amazon RDS
+/// User Guide* .
+///
+/// For information about RDS Proxy for Amazon Aurora, see [Managing Connections with Amazon RDS
+/// Proxy](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy.html) in the *Amazon
+/// Aurora User Guide* .
+///
+/// > Limitations apply to RDS Proxy, including DB engine version limitations and AWS Region
+/// limitations.
+/// >
+/// > For information about limitations that apply to RDS Proxy for Amazon RDS, see [Limitations for RDS
+/// Proxy](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.html#rds-proxy.limitations)
+/// in the *Amazon RDS User Guide* .
+/// >
+/// > For information about that apply to RDS Proxy for Amazon Aurora, see [Limitations for RDS
+/// Proxy](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy.html#rds-proxy.limitations)
+/// in the *Amazon Aurora User Guide* .
+///
 /// Build it with [`DbProxy::builder`]; adding it to a stack returns a [`DbProxyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbProxy {
     /// `Auth`.
     ///
+    /// The authorization mechanism that the proxy uses.
+    ///
     /// - Items: 1 to 200.
     pub auth: Option<Val<Vec<AuthFormat>>>,
     /// `DBProxyName`: required. Changing it replaces the resource.
+    ///
+    /// The identifier for the proxy. This name must be unique for all proxies owned by your AWS account in
+    /// the specified AWS Region . An identifier must begin with a letter and must contain only ASCII
+    /// letters, digits, and hyphens; it can't end with a hyphen or contain two consecutive hyphens.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `[0-z]*`.
     pub db_proxy_name: Option<Val<String>>,
     /// `DebugLogging`.
+    ///
+    /// Specifies whether the proxy logs detailed connection and query information. When you enable
+    /// `DebugLogging` , the proxy captures connection details and connection pool behavior from your
+    /// queries. Debug logging increases CloudWatch costs and can impact proxy performance. Enable this
+    /// option only when you need to troubleshoot connection or performance issues.
     pub debug_logging: Option<Val<bool>>,
     /// `DefaultAuthScheme`.
+    ///
+    /// The default authentication scheme that the proxy uses for client connections to the proxy and
+    /// connections from the proxy to the underlying database. Valid values are `NONE` and `IAM_AUTH` . When
+    /// set to `IAM_AUTH` , the proxy uses end-to-end IAM authentication to connect to the database.
     pub default_auth_scheme: Option<Val<DefaultAuthScheme>>,
     /// `EndpointNetworkType`. Changing it replaces the resource.
+    ///
+    /// The network type of the DB proxy endpoint. The network type determines the IP version that the proxy
+    /// endpoint supports.
+    ///
+    /// Valid values:
+    ///
+    /// - `IPV4` - The proxy endpoint supports IPv4 only.
+    /// - `IPV6` - The proxy endpoint supports IPv6 only.
+    /// - `DUAL` - The proxy endpoint supports both IPv4 and IPv6.
     pub endpoint_network_type: Option<Val<EndpointNetworkType>>,
     /// `EngineFamily`: required. Changing it replaces the resource.
+    ///
+    /// The kinds of databases that the proxy can connect to. This value determines which database network
+    /// protocol the proxy recognizes when it interprets network traffic to and from the database. For
+    /// Aurora MySQL, RDS for MariaDB, and RDS for MySQL databases, specify `MYSQL` . For Aurora PostgreSQL
+    /// and RDS for PostgreSQL databases, specify `POSTGRESQL` . For RDS for Microsoft SQL Server, specify
+    /// `SQLSERVER` .
     pub engine_family: Option<Val<EngineFamily>>,
     /// `IdleClientTimeout`.
+    ///
+    /// The number of seconds that a connection to the proxy can be inactive before the proxy disconnects
+    /// it. You can set this value higher or lower than the connection timeout limit for the associated
+    /// database.
     pub idle_client_timeout: Option<Val<i64>>,
     /// `RequireTLS`.
+    ///
+    /// Specifies whether Transport Layer Security (TLS) encryption is required for connections to the
+    /// proxy. By enabling this setting, you can enforce encrypted TLS connections to the proxy.
     pub require_tls: Option<Val<bool>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that the proxy uses to access secrets in AWS Secrets
+    /// Manager.
     ///
     /// - Length: 20 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An optional set of key-value pairs to associate arbitrary data of your choosing with the proxy.
     pub tags: Option<Val<Vec<TagFormatProperty>>>,
     /// `TargetConnectionNetworkType`. Changing it replaces the resource.
+    ///
+    /// The network type that the proxy uses to connect to the target database. The network type determines
+    /// the IP version that the proxy uses for connections to the database.
+    ///
+    /// Valid values:
+    ///
+    /// - `IPV4` - The proxy connects to the database using IPv4 only.
+    /// - `IPV6` - The proxy connects to the database using IPv6 only.
     pub target_connection_network_type: Option<Val<TargetConnectionNetworkType>>,
     /// `VpcSecurityGroupIds`.
+    ///
+    /// One or more VPC security group IDs to associate with the new proxy.
+    ///
+    /// If you plan to update the resource, don't specify VPC security groups in a shared VPC.
     ///
     /// - Items: at least 1.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub vpc_security_group_ids: Option<Val<Vec<String>>>,
     /// `VpcSubnetIds`: required. Changing it replaces the resource.
+    ///
+    /// One or more VPC subnet IDs to associate with the new proxy.
     ///
     /// - Items: at least 2.
     pub vpc_subnet_ids: Option<Val<Vec<String>>>,
@@ -227,14 +304,21 @@ impl Deref for DbProxyHandle {
 
 impl DbProxyHandle {
     /// `Fn::GetAtt` `DBProxyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the proxy.
     pub fn attr_db_proxy_arn(&self) -> Val<String> {
         self.0.get_att("DBProxyArn")
     }
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// The endpoint that you can use to connect to the DB proxy. You include the endpoint value in the
+    /// connection string for a database client application.
     pub fn attr_endpoint(&self) -> Val<String> {
         self.0.get_att("Endpoint")
     }
     /// `Fn::GetAtt` `VpcId`.
+    ///
+    /// The VPC ID to associate with the DB proxy.
     pub fn attr_vpc_id(&self) -> Val<String> {
         self.0.get_att("VpcId")
     }
@@ -249,19 +333,36 @@ impl DbProxyHandle {
 }
 
 /// The [`AuthFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbproxy-authformat.html) property type.
+///
+/// Specifies the details of authentication used by a proxy to log in as a specific database user.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthFormat {
     /// `AuthScheme`.
+    ///
+    /// The type of authentication that the proxy uses for connections from the proxy to the underlying
+    /// database.
     pub auth_scheme: Option<Val<AuthScheme>>,
     /// `ClientPasswordAuthType`.
+    ///
+    /// Specifies the details of authentication used by a proxy to log in as a specific database user.
     pub client_password_auth_type: Option<Val<ClientPasswordAuthType>>,
     /// `Description`.
+    ///
+    /// A user-specified description about the authentication used by a proxy to log in as a specific
+    /// database user.
     ///
     /// - Length: 1 to 1000.
     pub description: Option<Val<String>>,
     /// `IAMAuth`.
+    ///
+    /// A value that indicates whether to require or disallow AWS Identity and Access Management (IAM)
+    /// authentication for connections to the proxy. The `ENABLED` value is valid only for proxies with RDS
+    /// for Microsoft SQL Server.
     pub iam_auth: Option<Val<IamAuth>>,
     /// `SecretArn`.
+    ///
+    /// The Amazon Resource Name (ARN) representing the secret that the proxy uses to authenticate to the
+    /// RDS DB instance or Aurora DB cluster. These secrets are stored within Amazon Secrets Manager.
     ///
     /// - Length: 20 to 2048.
     pub secret_arn: Option<Val<String>>,
@@ -335,14 +436,32 @@ impl ToValue for AuthFormat {
 impl Literal for AuthFormat {}
 
 /// The [`TagFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbproxy-tagformat.html) property type.
+///
+/// Metadata assigned to an Amazon RDS resource consisting of a key-value pair.
+///
+/// For more information, see [Tagging Amazon RDS
+/// resources](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html) in the *Amazon
+/// RDS User Guide* or [Tagging Amazon Aurora and Amazon RDS
+/// resources](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Tagging.html) in the *Amazon
+/// Aurora User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagFormatProperty {
     /// `Key`.
+    ///
+    /// A key is the required name of the tag. The string value can be from 1 to 128 Unicode characters in
+    /// length and can't be prefixed with `aws:` or `rds:` . The string can only contain only the set of
+    /// Unicode letters, digits, white-space, '_', '.', ':', '/', '=', '+', '-', '@' (Java regex:
+    /// "^(\[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@\]*)$").
     ///
     /// - Length: at most 128.
     /// - Pattern: `(\w|\d|\s|\\|-|\.:=+-)*`.
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// A value is the optional value of the tag. The string value can be from 1 to 256 Unicode characters
+    /// in length and can't be prefixed with `aws:` or `rds:` . The string can only contain only the set of
+    /// Unicode letters, digits, white-space, '_', '.', ':', '/', '=', '+', '-', '@' (Java regex:
+    /// "^(\[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@\]*)$").
     ///
     /// - Length: at most 128.
     /// - Pattern: `(\w|\d|\s|\\|-|\.:=+-)*`.
@@ -418,9 +537,18 @@ impl AuthScheme {
             AuthScheme::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthScheme {
+    const VALUES: &'static [&'static str] = &["SECRETS"];
+    fn as_str(&self) -> &str {
+        AuthScheme::as_str(self)
     }
 }
 
@@ -473,9 +601,24 @@ impl ClientPasswordAuthType {
             ClientPasswordAuthType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ClientPasswordAuthType {
+    const VALUES: &'static [&'static str] = &[
+        "MYSQL_NATIVE_PASSWORD",
+        "MYSQL_CACHING_SHA2_PASSWORD",
+        "POSTGRES_SCRAM_SHA_256",
+        "POSTGRES_MD5",
+        "SQL_SERVER_AUTHENTICATION",
+    ];
+    fn as_str(&self) -> &str {
+        ClientPasswordAuthType::as_str(self)
     }
 }
 
@@ -523,9 +666,18 @@ impl DefaultAuthScheme {
             DefaultAuthScheme::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DefaultAuthScheme {
+    const VALUES: &'static [&'static str] = &["IAM_AUTH", "NONE"];
+    fn as_str(&self) -> &str {
+        DefaultAuthScheme::as_str(self)
     }
 }
 
@@ -573,9 +725,18 @@ impl EndpointNetworkType {
             EndpointNetworkType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EndpointNetworkType {
+    const VALUES: &'static [&'static str] = &["IPV4", "IPV6", "DUAL"];
+    fn as_str(&self) -> &str {
+        EndpointNetworkType::as_str(self)
     }
 }
 
@@ -624,9 +785,18 @@ impl EngineFamily {
             EngineFamily::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EngineFamily {
+    const VALUES: &'static [&'static str] = &["MYSQL", "POSTGRESQL", "SQLSERVER"];
+    fn as_str(&self) -> &str {
+        EngineFamily::as_str(self)
     }
 }
 
@@ -675,9 +845,18 @@ impl IamAuth {
             IamAuth::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IamAuth {
+    const VALUES: &'static [&'static str] = &["DISABLED", "REQUIRED", "ENABLED"];
+    fn as_str(&self) -> &str {
+        IamAuth::as_str(self)
     }
 }
 
@@ -723,9 +902,18 @@ impl TargetConnectionNetworkType {
             TargetConnectionNetworkType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetConnectionNetworkType {
+    const VALUES: &'static [&'static str] = &["IPV4", "IPV6"];
+    fn as_str(&self) -> &str {
+        TargetConnectionNetworkType::as_str(self)
     }
 }
 

@@ -5,31 +5,63 @@ use crate::rt::*;
 
 /// The [`AWS::RDS::DBProxyEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbproxyendpoint.html) resource type.
 ///
+/// The `AWS::RDS::DBProxyEndpoint` resource creates or updates a DB proxy endpoint. You can use custom
+/// proxy endpoints to access a proxy through a different VPC than the proxy's default VPC.
+///
+/// For more information about RDS Proxy, see
+/// [AWS::RDS::DBProxy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbproxy.html)
+/// .
+///
 /// Build it with [`DbProxyEndpoint::builder`]; adding it to a stack returns a [`DbProxyEndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbProxyEndpoint {
     /// `DBProxyEndpointName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the DB proxy endpoint to create.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `[0-z]*`.
     pub db_proxy_endpoint_name: Option<Val<String>>,
     /// `DBProxyName`: required. Changing it replaces the resource.
     ///
+    /// The name of the DB proxy associated with the DB proxy endpoint that you create.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `[0-z]*`.
     pub db_proxy_name: Option<Val<String>>,
     /// `EndpointNetworkType`. Changing it replaces the resource.
+    ///
+    /// The network type of the DB proxy endpoint. The network type determines the IP version that the proxy
+    /// endpoint supports.
+    ///
+    /// Valid values:
+    ///
+    /// - `IPV4` - The proxy endpoint supports IPv4 only.
+    /// - `IPV6` - The proxy endpoint supports IPv6 only.
+    /// - `DUAL` - The proxy endpoint supports both IPv4 and IPv6.
     pub endpoint_network_type: Option<Val<EndpointNetworkType>>,
     /// `Tags`.
+    ///
+    /// An optional set of key-value pairs to associate arbitrary data of your choosing with the proxy.
     pub tags: Option<Val<Vec<TagFormatProperty>>>,
     /// `TargetRole`.
+    ///
+    /// A value that indicates whether the DB proxy endpoint can be used for read/write or read-only
+    /// operations.
     pub target_role: Option<Val<TargetRole>>,
     /// `VpcSecurityGroupIds`.
+    ///
+    /// The VPC security group IDs for the DB proxy endpoint that you create. You can specify a different
+    /// set of security group IDs than for the original DB proxy. The default is the default security group
+    /// for the VPC.
     ///
     /// - Items: at least 1.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub vpc_security_group_ids: Option<Val<Vec<String>>>,
     /// `VpcSubnetIds`: required. Changing it replaces the resource.
+    ///
+    /// The VPC subnet IDs for the DB proxy endpoint that you create. You can specify a different set of
+    /// subnet IDs than for the original DB proxy.
     ///
     /// - Items: at least 2.
     pub vpc_subnet_ids: Option<Val<Vec<String>>>,
@@ -172,18 +204,29 @@ impl Deref for DbProxyEndpointHandle {
 
 impl DbProxyEndpointHandle {
     /// `Fn::GetAtt` `DBProxyEndpointArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the DB proxy endpoint.
     pub fn attr_db_proxy_endpoint_arn(&self) -> Val<String> {
         self.0.get_att("DBProxyEndpointArn")
     }
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// The endpoint that you can use to connect to the DB proxy. You include the endpoint value in the
+    /// connection string for a database client application.
     pub fn attr_endpoint(&self) -> Val<String> {
         self.0.get_att("Endpoint")
     }
     /// `Fn::GetAtt` `VpcId`.
+    ///
+    /// Provides the VPC ID of the DB proxy endpoint.
     pub fn attr_vpc_id(&self) -> Val<String> {
         self.0.get_att("VpcId")
     }
     /// `Fn::GetAtt` `IsDefault`.
+    ///
+    /// Indicates whether this endpoint is the default endpoint for the associated DB proxy. Default DB
+    /// proxy endpoints always have read/write capability. Other endpoints that you associate with the DB
+    /// proxy can be either read/write or read-only.
     pub fn attr_is_default(&self) -> Val<bool> {
         self.0.get_att("IsDefault")
     }
@@ -198,14 +241,32 @@ impl DbProxyEndpointHandle {
 }
 
 /// The [`TagFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbproxyendpoint-tagformat.html) property type.
+///
+/// Metadata assigned to an Amazon RDS resource consisting of a key-value pair.
+///
+/// For more information, see [Tagging Amazon RDS
+/// resources](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html) in the *Amazon
+/// RDS User Guide* or [Tagging Amazon Aurora and Amazon RDS
+/// resources](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Tagging.html) in the *Amazon
+/// Aurora User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagFormatProperty {
     /// `Key`.
+    ///
+    /// A key is the required name of the tag. The string value can be from 1 to 128 Unicode characters in
+    /// length and can't be prefixed with `aws:` or `rds:` . The string can only contain only the set of
+    /// Unicode letters, digits, white-space, '_', '.', ':', '/', '=', '+', '-', '@' (Java regex:
+    /// "^(\[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@\]*)$").
     ///
     /// - Length: at most 128.
     /// - Pattern: `(\w|\d|\s|\\|-|\.:=+-)*`.
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// A value is the optional value of the tag. The string value can be from 1 to 256 Unicode characters
+    /// in length and can't be prefixed with `aws:` or `rds:` . The string can only contain only the set of
+    /// Unicode letters, digits, white-space, '_', '.', ':', '/', '=', '+', '-', '@' (Java regex:
+    /// "^(\[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@\]*)$").
     ///
     /// - Length: at most 128.
     /// - Pattern: `(\w|\d|\s|\\|-|\.:=+-)*`.
@@ -287,9 +348,18 @@ impl EndpointNetworkType {
             EndpointNetworkType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EndpointNetworkType {
+    const VALUES: &'static [&'static str] = &["IPV4", "IPV6", "DUAL"];
+    fn as_str(&self) -> &str {
+        EndpointNetworkType::as_str(self)
     }
 }
 
@@ -335,9 +405,18 @@ impl TargetRole {
             TargetRole::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetRole {
+    const VALUES: &'static [&'static str] = &["READ_WRITE", "READ_ONLY"];
+    fn as_str(&self) -> &str {
+        TargetRole::as_str(self)
     }
 }
 

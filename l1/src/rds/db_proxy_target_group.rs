@@ -5,21 +5,63 @@ use crate::rt::*;
 
 /// The [`AWS::RDS::DBProxyTargetGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbproxytargetgroup.html) resource type.
 ///
+/// The `AWS::RDS::DBProxyTargetGroup` resource represents a set of RDS DB instances, Aurora DB
+/// clusters, or both that a proxy can connect to. Currently, each target group is associated with
+/// exactly one RDS DB instance or Aurora DB cluster.
+///
+/// This data type is used as a response element in the `DescribeDBProxyTargetGroups` action.
+///
+/// For information about RDS Proxy for Amazon RDS, see [Managing Connections with Amazon RDS
+/// Proxy](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.html) in the *Amazon RDS
+/// User Guide* .
+///
+/// For information about RDS Proxy for Amazon Aurora, see [Managing Connections with Amazon RDS
+/// Proxy](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy.html) in the *Amazon
+/// Aurora User Guide* .
+///
+/// For a sample template that creates a DB proxy and registers a DB instance, see
+/// [Examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbproxy.html#aws-resource-rds-dbproxy--examples)
+/// in AWS::RDS::DBProxy.
+///
+/// > Limitations apply to RDS Proxy, including DB engine version limitations and AWS Region
+/// limitations.
+/// >
+/// > For information about limitations that apply to RDS Proxy for Amazon RDS, see [Limitations for RDS
+/// Proxy](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy.html#rds-proxy.limitations)
+/// in the *Amazon RDS User Guide* .
+/// >
+/// > For information about that apply to RDS Proxy for Amazon Aurora, see [Limitations for RDS
+/// Proxy](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy.html#rds-proxy.limitations)
+/// in the *Amazon Aurora User Guide* .
+///
 /// Build it with [`DbProxyTargetGroup::builder`]; adding it to a stack returns a [`DbProxyTargetGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbProxyTargetGroup {
     /// `ConnectionPoolConfigurationInfo`.
+    ///
+    /// Displays the settings that control the size and behavior of the connection pool associated with a
+    /// `DBProxyTarget` .
     pub connection_pool_configuration_info: Option<Val<ConnectionPoolConfigurationInfoFormat>>,
     /// `DBClusterIdentifiers`.
+    ///
+    /// One or more DB cluster identifiers.
     pub db_cluster_identifiers: Option<Val<Vec<String>>>,
     /// `DBInstanceIdentifiers`.
+    ///
+    /// One or more DB instance identifiers.
     pub db_instance_identifiers: Option<Val<Vec<String>>>,
     /// `DBProxyName`: required. Changing it replaces the resource.
+    ///
+    /// The identifier of the `DBProxy` that is associated with the `DBProxyTargetGroup` .
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `[A-z][0-z]*`.
     pub db_proxy_name: Option<Val<String>>,
     /// `TargetGroupName`: required. Changing it replaces the resource.
+    ///
+    /// The identifier for the target group.
+    ///
+    /// > Currently, this property must be set to `default` .
     ///
     /// - Length: 1 to 63.
     pub target_group_name: Option<Val<TargetGroupName>>,
@@ -137,6 +179,8 @@ impl Deref for DbProxyTargetGroupHandle {
 
 impl DbProxyTargetGroupHandle {
     /// `Fn::GetAtt` `TargetGroupArn`.
+    ///
+    /// The Amazon Resource Name (ARN) representing the target group.
     pub fn attr_target_group_arn(&self) -> Val<String> {
         self.0.get_att("TargetGroupArn")
     }
@@ -151,21 +195,84 @@ impl DbProxyTargetGroupHandle {
 }
 
 /// The [`ConnectionPoolConfigurationInfoFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbproxytargetgroup-connectionpoolconfigurationinfoformat.html) property type.
+///
+/// Specifies the settings that control the size and behavior of the connection pool associated with a
+/// `DBProxyTargetGroup` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionPoolConfigurationInfoFormat {
     /// `ConnectionBorrowTimeout`.
+    ///
+    /// The number of seconds for a proxy to wait for a connection to become available in the connection
+    /// pool. This setting only applies when the proxy has opened its maximum number of connections and all
+    /// connections are busy with client sessions.
+    ///
+    /// Default: `120`
+    ///
+    /// Constraints:
+    ///
+    /// - Must be between 0 and 300.
     pub connection_borrow_timeout: Option<Val<i64>>,
     /// `InitQuery`.
+    ///
+    /// Add an initialization query, or modify the current one. You can specify one or more SQL statements
+    /// for the proxy to run when opening each new database connection. The setting is typically used with
+    /// `SET` statements to make sure that each connection has identical settings. Make sure the query added
+    /// here is valid. This is an optional field, so you can choose to leave it empty. For including
+    /// multiple variables in a single SET statement, use a comma separator.
+    ///
+    /// For example: `SET variable1=value1, variable2=value2`
+    ///
+    /// Default: no initialization query
+    ///
+    /// > Since you can access initialization query as part of target group configuration, it is not
+    /// protected by authentication or cryptographic methods. Anyone with access to view or manage your
+    /// proxy target group configuration can view the initialization query. You should not add sensitive
+    /// data, such as passwords or long-lived encryption keys, to this option.
     pub init_query: Option<Val<String>>,
     /// `MaxConnectionsPercent`.
+    ///
+    /// The maximum size of the connection pool for each target in a target group. The value is expressed as
+    /// a percentage of the `max_connections` setting for the RDS DB instance or Aurora DB cluster used by
+    /// the target group.
+    ///
+    /// If you specify `MaxIdleConnectionsPercent` , then you must also include a value for this parameter.
+    ///
+    /// Default: `10` for RDS for Microsoft SQL Server, and `100` for all other engines
+    ///
+    /// Constraints:
+    ///
+    /// - Must be between 1 and 100.
     ///
     /// - Range: 0 to 100.
     pub max_connections_percent: Option<Val<i64>>,
     /// `MaxIdleConnectionsPercent`.
     ///
+    /// A value that controls how actively the proxy closes idle database connections in the connection
+    /// pool. The value is expressed as a percentage of the `max_connections` setting for the RDS DB
+    /// instance or Aurora DB cluster used by the target group. With a high value, the proxy leaves a high
+    /// percentage of idle database connections open. A low value causes the proxy to close more idle
+    /// connections and return them to the database.
+    ///
+    /// If you specify this parameter, then you must also include a value for `MaxConnectionsPercent` .
+    ///
+    /// Default: The default value is half of the value of `MaxConnectionsPercent` . For example, if
+    /// `MaxConnectionsPercent` is 80, then the default value of `MaxIdleConnectionsPercent` is 40. If the
+    /// value of `MaxConnectionsPercent` isn't specified, then for SQL Server, `MaxIdleConnectionsPercent`
+    /// is `5` , and for all other engines, the default is `50` .
+    ///
+    /// Constraints:
+    ///
+    /// - Must be between 0 and the value of `MaxConnectionsPercent` .
+    ///
     /// - Range: 0 to 100.
     pub max_idle_connections_percent: Option<Val<i64>>,
     /// `SessionPinningFilters`.
+    ///
+    /// Each item in the list represents a class of SQL operations that normally cause all later statements
+    /// in a session using a proxy to be pinned to the same underlying database connection. Including an
+    /// item in the list exempts that class of SQL operations from the pinning behavior.
+    ///
+    /// Default: no session pinning filters
     pub session_pinning_filters: Option<Val<Vec<String>>>,
 }
 
@@ -262,9 +369,18 @@ impl TargetGroupName {
             TargetGroupName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetGroupName {
+    const VALUES: &'static [&'static str] = &["default"];
+    fn as_str(&self) -> &str {
+        TargetGroupName::as_str(self)
     }
 }
 

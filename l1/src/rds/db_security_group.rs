@@ -5,16 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::RDS::DBSecurityGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbsecuritygroup.html) resource type.
 ///
+/// The `AWS::RDS::DBSecurityGroup` resource creates or updates an Amazon RDS DB security group.
+///
+/// > EC2-Classic was retired on August 15, 2022. If you haven't migrated from EC2-Classic to a VPC, we
+/// recommend that you migrate as soon as possible. For more information, see [Migrate from EC2-Classic
+/// to a VPC](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/vpc-migrate.html) in the *Amazon EC2
+/// User Guide* , the blog [EC2-Classic Networking is Retiring – Here’s How to
+/// Prepare](https://docs.aws.amazon.com/aws/ec2-classic-is-retiring-heres-how-to-prepare/) , and
+/// [Moving a DB instance not in a VPC into a
+/// VPC](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.Non-VPC2VPC.html) in the *Amazon
+/// RDS User Guide* .
+///
 /// Build it with [`DbSecurityGroup::builder`]; adding it to a stack returns a [`DbSecurityGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbSecurityGroup {
     /// `DBSecurityGroupIngress`: required.
+    ///
+    /// Ingress rules to be applied to the DB security group.
     pub db_security_group_ingress: Option<Val<Vec<Ingress>>>,
     /// `EC2VpcId`. Changing it replaces the resource.
+    ///
+    /// The identifier of an Amazon virtual private cloud (VPC). This property indicates the VPC that this
+    /// DB security group belongs to.
+    ///
+    /// > This property is included for backwards compatibility and is no longer recommended for providing
+    /// security information to an RDS DB instance.
     pub ec2_vpc_id: Option<Val<String>>,
     /// `GroupDescription`: required. Changing it replaces the resource.
+    ///
+    /// Provides the description of the DB security group.
     pub group_description: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Metadata assigned to an Amazon RDS resource consisting of a key-value pair.
+    ///
+    /// For more information, see [Tagging Amazon RDS
+    /// resources](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html) in the *Amazon
+    /// RDS User Guide* or [Tagging Amazon Aurora and Amazon RDS
+    /// resources](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Tagging.html) in the *Amazon
+    /// Aurora User Guide* .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -139,21 +168,48 @@ impl DbSecurityGroupHandle {
 }
 
 /// The [`Ingress`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbsecuritygroup-ingress.html) property type.
+///
+/// The `Ingress` property type specifies an individual ingress rule within an
+/// `AWS::RDS::DBSecurityGroup` resource.
+///
+/// > EC2-Classic was retired on August 15, 2022. If you haven't migrated from EC2-Classic to a VPC, we
+/// recommend that you migrate as soon as possible. For more information, see [Migrate from EC2-Classic
+/// to a VPC](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/vpc-migrate.html) in the *Amazon EC2
+/// User Guide* , the blog [EC2-Classic Networking is Retiring – Here’s How to
+/// Prepare](https://docs.aws.amazon.com/aws/ec2-classic-is-retiring-heres-how-to-prepare/) , and
+/// [Moving a DB instance not in a VPC into a
+/// VPC](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.Non-VPC2VPC.html) in the *Amazon
+/// RDS User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ingress {
     /// `CIDRIP`.
+    ///
+    /// The IP range to authorize.
     ///
     /// - Format: `ipv4-network`.
     pub cidrip: Option<Val<String>>,
     /// `EC2SecurityGroupId`.
     ///
+    /// Id of the EC2 security group to authorize. For VPC DB security groups, `EC2SecurityGroupId` must be
+    /// provided. Otherwise, `EC2SecurityGroupOwnerId` and either `EC2SecurityGroupName` or
+    /// `EC2SecurityGroupId` must be provided.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Id`.
     pub ec2_security_group_id: Option<Val<String>>,
     /// `EC2SecurityGroupName`.
     ///
+    /// Name of the EC2 security group to authorize. For VPC DB security groups, `EC2SecurityGroupId` must
+    /// be provided. Otherwise, `EC2SecurityGroupOwnerId` and either `EC2SecurityGroupName` or
+    /// `EC2SecurityGroupId` must be provided.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Name`.
     pub ec2_security_group_name: Option<Val<String>>,
     /// `EC2SecurityGroupOwnerId`.
+    ///
+    /// AWS account number of the owner of the EC2 security group specified in the `EC2SecurityGroupName`
+    /// parameter. The AWS access key ID isn't an acceptable value. For VPC DB security groups,
+    /// `EC2SecurityGroupId` must be provided. Otherwise, `EC2SecurityGroupOwnerId` and either
+    /// `EC2SecurityGroupName` or `EC2SecurityGroupId` must be provided.
     pub ec2_security_group_owner_id: Option<Val<String>>,
 }
 

@@ -5,24 +5,64 @@ use crate::rt::*;
 
 /// The [`AWS::RDS::DBSecurityGroupIngress`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbsecuritygroupingress.html) resource type.
 ///
+/// The `AWS::RDS::DBSecurityGroupIngress` resource enables ingress to a DB security group using one of
+/// two forms of authorization. First, you can add EC2 or VPC security groups to the DB security group
+/// if the application using the database is running on EC2 or VPC instances. Second, IP ranges are
+/// available if the application accessing your database is running on the Internet.
+///
+/// This type supports updates. For more information about updating stacks, see [AWS CloudFormation
+/// Stacks
+/// Updates](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks.html)
+/// .
+///
+/// For details about the settings for DB security group ingress, see
+/// [AuthorizeDBSecurityGroupIngress](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_AuthorizeDBSecurityGroupIngress.html)
+/// .
+///
+/// > EC2-Classic was retired on August 15, 2022. If you haven't migrated from EC2-Classic to a VPC, we
+/// recommend that you migrate as soon as possible. For more information, see [Migrate from EC2-Classic
+/// to a VPC](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/vpc-migrate.html) in the *Amazon EC2
+/// User Guide* , the blog [EC2-Classic Networking is Retiring – Here’s How to
+/// Prepare](https://docs.aws.amazon.com/aws/ec2-classic-is-retiring-heres-how-to-prepare/) , and
+/// [Moving a DB instance not in a VPC into a
+/// VPC](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.Non-VPC2VPC.html) in the *Amazon
+/// RDS User Guide* .
+///
 /// Build it with [`DbSecurityGroupIngress::builder`]; adding it to a stack returns a [`DbSecurityGroupIngressHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbSecurityGroupIngress {
     /// `CIDRIP`.
     ///
+    /// The IP range to authorize.
+    ///
     /// - Format: `ipv4-network`.
     pub cidrip: Option<Val<String>>,
     /// `DBSecurityGroupName`: required.
+    ///
+    /// The name of the DB security group to add authorization to.
     pub db_security_group_name: Option<Val<String>>,
     /// `EC2SecurityGroupId`.
+    ///
+    /// Id of the EC2 security group to authorize. For VPC DB security groups, `EC2SecurityGroupId` must be
+    /// provided. Otherwise, `EC2SecurityGroupOwnerId` and either `EC2SecurityGroupName` or
+    /// `EC2SecurityGroupId` must be provided.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Id`.
     pub ec2_security_group_id: Option<Val<String>>,
     /// `EC2SecurityGroupName`.
     ///
+    /// Name of the EC2 security group to authorize. For VPC DB security groups, `EC2SecurityGroupId` must
+    /// be provided. Otherwise, `EC2SecurityGroupOwnerId` and either `EC2SecurityGroupName` or
+    /// `EC2SecurityGroupId` must be provided.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Name`.
     pub ec2_security_group_name: Option<Val<String>>,
     /// `EC2SecurityGroupOwnerId`.
+    ///
+    /// AWS account number of the owner of the EC2 security group specified in the `EC2SecurityGroupName`
+    /// parameter. The AWS access key ID isn't an acceptable value. For VPC DB security groups,
+    /// `EC2SecurityGroupId` must be provided. Otherwise, `EC2SecurityGroupOwnerId` and either
+    /// `EC2SecurityGroupName` or `EC2SecurityGroupId` must be provided.
     pub ec2_security_group_owner_id: Option<Val<String>>,
 }
 

@@ -5,28 +5,81 @@ use crate::rt::*;
 
 /// The [`AWS::RDS::DBShardGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbshardgroup.html) resource type.
 ///
+/// Creates a new DB shard group for Aurora Limitless Database. You must enable Aurora Limitless
+/// Database to create a DB shard group.
+///
+/// Valid for: Aurora DB clusters only
+///
 /// Build it with [`DbShardGroup::builder`]; adding it to a stack returns a [`DbShardGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbShardGroup {
     /// `ComputeRedundancy`.
     ///
+    /// Specifies whether to create standby standby DB data access shard for the DB shard group. Valid
+    /// values are the following:
+    ///
+    /// - 0 - Creates a DB shard group without a standby DB data access shard. This is the default value.
+    /// - 1 - Creates a DB shard group with a standby DB data access shard in a different Availability Zone
+    ///   (AZ).
+    /// - 2 - Creates a DB shard group with two standby DB data access shard in two different AZs.
+    ///
     /// - Minimum: 0.
     pub compute_redundancy: Option<Val<i64>>,
     /// `DBClusterIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The name of the primary DB cluster for the DB shard group.
     ///
     /// - Length: 1 to 63.
     pub db_cluster_identifier: Option<Val<String>>,
     /// `DBShardGroupIdentifier`. Changing it replaces the resource.
     ///
+    /// The name of the DB shard group.
+    ///
     /// - Length: 1 to 63.
     pub db_shard_group_identifier: Option<Val<String>>,
     /// `MaxACU`: required.
+    ///
+    /// The maximum capacity of the DB shard group in Aurora capacity units (ACUs).
     pub max_acu: Option<Val<f64>>,
     /// `MinACU`.
+    ///
+    /// The minimum capacity of the DB shard group in Aurora capacity units (ACUs).
     pub min_acu: Option<Val<f64>>,
     /// `PubliclyAccessible`. Changing it replaces the resource.
+    ///
+    /// Specifies whether the DB shard group is publicly accessible.
+    ///
+    /// When the DB shard group is publicly accessible, its Domain Name System (DNS) endpoint resolves to
+    /// the private IP address from within the DB shard group's virtual private cloud (VPC). It resolves to
+    /// the public IP address from outside of the DB shard group's VPC. Access to the DB shard group is
+    /// ultimately controlled by the security group it uses. That public access is not permitted if the
+    /// security group assigned to the DB shard group doesn't permit it.
+    ///
+    /// When the DB shard group isn't publicly accessible, it is an internal DB shard group with a DNS name
+    /// that resolves to a private IP address.
+    ///
+    /// Default: The default behavior varies depending on whether `DBSubnetGroupName` is specified.
+    ///
+    /// If `DBSubnetGroupName` isn't specified, and `PubliclyAccessible` isn't specified, the following
+    /// applies:
+    ///
+    /// - If the default VPC in the target Region doesn’t have an internet gateway attached to it, the DB
+    ///   shard group is private.
+    /// - If the default VPC in the target Region has an internet gateway attached to it, the DB shard group
+    ///   is public.
+    ///
+    /// If `DBSubnetGroupName` is specified, and `PubliclyAccessible` isn't specified, the following
+    /// applies:
+    ///
+    /// - If the subnets are part of a VPC that doesn’t have an internet gateway attached to it, the DB
+    ///   shard group is private.
+    /// - If the subnets are part of a VPC that has an internet gateway attached to it, the DB shard group
+    ///   is public.
     pub publicly_accessible: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// An optional set of key-value pairs to associate arbitrary data of your choosing with the DB shard
+    /// group.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -148,10 +201,21 @@ impl Deref for DbShardGroupHandle {
 
 impl DbShardGroupHandle {
     /// `Fn::GetAtt` `DBShardGroupResourceId`.
+    ///
+    /// The AWS Region -unique, immutable identifier for the DB shard group.
     pub fn attr_db_shard_group_resource_id(&self) -> Val<String> {
         self.0.get_att("DBShardGroupResourceId")
     }
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// This data type represents the information you need to connect to an Amazon RDS DB instance. This
+    /// data type is used as a response element in the following actions:
+    ///
+    /// - `CreateDBInstance`
+    /// - `DescribeDBInstances`
+    /// - `DeleteDBInstance`
+    ///
+    /// For the data structure that represents Amazon Aurora DB cluster endpoints, see `DBClusterEndpoint` .
     pub fn attr_endpoint(&self) -> Val<String> {
         self.0.get_att("Endpoint")
     }

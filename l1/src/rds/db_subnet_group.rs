@@ -5,16 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::RDS::DBSubnetGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbsubnetgroup.html) resource type.
 ///
+/// The `AWS::RDS::DBSubnetGroup` resource creates a database subnet group. Subnet groups must contain
+/// at least two subnets in two different Availability Zones in the same region.
+///
+/// For more information, see [Working with DB subnet
+/// groups](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html#USER_VPC.Subnets)
+/// in the *Amazon RDS User Guide* .
+///
 /// Build it with [`DbSubnetGroup::builder`]; adding it to a stack returns a [`DbSubnetGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DbSubnetGroup {
     /// `DBSubnetGroupDescription`: required.
+    ///
+    /// The description for the DB subnet group.
     pub db_subnet_group_description: Option<Val<String>>,
     /// `DBSubnetGroupName`. Changing it replaces the resource.
+    ///
+    /// The name for the DB subnet group. This value is stored as a lowercase string.
+    ///
+    /// Constraints:
+    ///
+    /// - Must contain no more than 255 letters, numbers, periods, underscores, spaces, or hyphens.
+    /// - Must not be default.
+    /// - First character must be a letter.
+    ///
+    /// Example: `mydbsubnetgroup`
     pub db_subnet_group_name: Option<Val<String>>,
     /// `SubnetIds`: required.
+    ///
+    /// The EC2 Subnet IDs for the DB subnet group.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// Tags to assign to the DB subnet group.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,

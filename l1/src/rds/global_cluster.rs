@@ -5,27 +5,109 @@ use crate::rt::*;
 
 /// The [`AWS::RDS::GlobalCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-globalcluster.html) resource type.
 ///
+/// The `AWS::RDS::GlobalCluster` resource creates or updates an Amazon Aurora global database spread
+/// across multiple AWS Regions.
+///
+/// The global database contains a single primary cluster with read-write capability, and a read-only
+/// secondary cluster that receives data from the primary cluster through high-speed replication
+/// performed by the Aurora storage subsystem.
+///
+/// You can create a global database that is initially empty, and then add a primary cluster and a
+/// secondary cluster to it.
+///
+/// For information about Aurora global databases, see [Working with Amazon Aurora Global
+/// Databases](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.html)
+/// in the *Amazon Aurora User Guide* .
+///
 /// Build it with [`GlobalCluster::builder`]; adding it to a stack returns a [`GlobalClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalCluster {
     /// `DeletionProtection`.
+    ///
+    /// Specifies whether to enable deletion protection for the new global database cluster. The global
+    /// database can't be deleted when deletion protection is enabled.
     pub deletion_protection: Option<Val<bool>>,
     /// `Engine`. Changing it replaces the resource.
+    ///
+    /// The database engine to use for this global database cluster.
+    ///
+    /// Valid Values: `aurora-mysql | aurora-postgresql`
+    ///
+    /// Constraints:
+    ///
+    /// - Can't be specified if `SourceDBClusterIdentifier` is specified. In this case, Amazon Aurora uses
+    ///   the engine of the source DB cluster.
     pub engine: Option<Val<Engine>>,
     /// `EngineLifecycleSupport`.
+    ///
+    /// The life cycle type for this global database cluster.
+    ///
+    /// > By default, this value is set to `open-source-rds-extended-support` , which enrolls your global
+    /// cluster into Amazon RDS Extended Support. At the end of standard support, you can avoid charges for
+    /// Extended Support by setting the value to `open-source-rds-extended-support-disabled` . In this case,
+    /// creating the global cluster will fail if the DB major version is past its end of standard support
+    /// date.
+    ///
+    /// This setting only applies to Aurora PostgreSQL-based global databases.
+    ///
+    /// You can use this setting to enroll your global cluster into Amazon RDS Extended Support. With RDS
+    /// Extended Support, you can run the selected major engine version on your global cluster past the end
+    /// of standard support for that engine version. For more information, see [Amazon RDS Extended Support
+    /// with Amazon
+    /// Aurora](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/extended-support.html) in the *Amazon
+    /// Aurora User Guide* .
+    ///
+    /// Valid Values: `open-source-rds-extended-support | open-source-rds-extended-support-disabled`
+    ///
+    /// Default: `open-source-rds-extended-support`
     pub engine_lifecycle_support: Option<Val<String>>,
     /// `EngineVersion`.
+    ///
+    /// The engine version to use for this global database cluster.
+    ///
+    /// Constraints:
+    ///
+    /// - Can't be specified if `SourceDBClusterIdentifier` is specified. In this case, Amazon Aurora uses
+    ///   the engine version of the source DB cluster.
     pub engine_version: Option<Val<String>>,
     /// `GlobalClusterIdentifier`. Changing it replaces the resource.
+    ///
+    /// The cluster identifier for this global database cluster. This parameter is stored as a lowercase
+    /// string.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z]{1}(?:-?[a-zA-Z0-9]){0,62}$`.
     pub global_cluster_identifier: Option<Val<String>>,
     /// `SourceDBClusterIdentifier`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) to use as the primary cluster of the global database.
+    ///
+    /// If you provide a value for this parameter, don't specify values for the following settings because
+    /// Amazon Aurora uses the values from the specified source DB cluster:
+    ///
+    /// - `DatabaseName`
+    /// - `Engine`
+    /// - `EngineVersion`
+    /// - `StorageEncrypted`
     pub source_db_cluster_identifier: Option<Val<String>>,
     /// `StorageEncrypted`. Changing it replaces the resource.
+    ///
+    /// Specifies whether to enable storage encryption for the new global database cluster.
+    ///
+    /// Constraints:
+    ///
+    /// - Can't be specified if `SourceDBClusterIdentifier` is specified. In this case, Amazon Aurora uses
+    ///   the setting from the source DB cluster.
     pub storage_encrypted: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// Metadata assigned to an Amazon RDS resource consisting of a key-value pair.
+    ///
+    /// For more information, see [Tagging Amazon RDS
+    /// resources](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html) in the *Amazon
+    /// RDS User Guide* or [Tagging Amazon Aurora and Amazon RDS
+    /// resources](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Tagging.html) in the *Amazon
+    /// Aurora User Guide* .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -247,9 +329,18 @@ impl Engine {
             Engine::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Engine {
+    const VALUES: &'static [&'static str] = &["aurora", "aurora-mysql", "aurora-postgresql"];
+    fn as_str(&self) -> &str {
+        Engine::as_str(self)
     }
 }
 

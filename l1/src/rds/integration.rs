@@ -5,37 +5,62 @@ use crate::rt::*;
 
 /// The [`AWS::RDS::Integration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-integration.html) resource type.
 ///
+/// A zero-ETL integration with Amazon Redshift.
+///
 /// Build it with [`Integration::builder`]; adding it to a stack returns a [`IntegrationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Integration {
     /// `AdditionalEncryptionContext`. Changing it replaces the resource.
+    ///
+    /// An optional set of non-secret key–value pairs that contains additional contextual information
+    /// about the data. For more information, see [Encryption
+    /// context](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#encrypt_context) in the *AWS
+    /// Key Management Service Developer Guide* .
+    ///
+    /// You can only include this parameter if you specify the `KMSKeyId` parameter.
     pub additional_encryption_context: Option<Val<BTreeMap<String, String>>>,
     /// `DataFilter`.
+    ///
+    /// Data filters for the integration. These filters determine which tables from the source database are
+    /// sent to the target Amazon Redshift data warehouse.
     ///
     /// - Length: 1 to 25600.
     /// - Pattern: `[a-zA-Z0-9_ "\\\-$,*.:?+\/]*`.
     pub data_filter: Option<Val<String>>,
     /// `Description`.
     ///
+    /// A description of the integration.
+    ///
     /// - Length: 1 to 1000.
     pub description: Option<Val<String>>,
     /// `IntegrationName`.
+    ///
+    /// The name of the integration.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z](?:-?[a-zA-Z0-9]+)*$`.
     pub integration_name: Option<Val<String>>,
     /// `KMSKeyId`. Changing it replaces the resource.
+    ///
+    /// The AWS Key Management System ( AWS KMS) key identifier for the key to use to encrypt the
+    /// integration. If you don't specify an encryption key, RDS uses a default AWS owned key.
     pub kms_key_id: Option<Val<String>>,
     /// `SourceArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the database to use as the source for replication.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^arn:aws[a-z\-]*:rds(-[a-z]*)?:[a-z0-9\-]*:[0-9]*:(cluster|db):[a-z][a-z0-9]*(-[a-z0-9]+)*$`.
     pub source_arn: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// An optional array of key-value pairs to apply to this integration.
+    ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the Redshift data warehouse to use as the target for replication.
     ///
     /// - Length: 20 to 2048.
     pub target_arn: Option<Val<String>>,
@@ -168,10 +193,14 @@ impl Deref for IntegrationHandle {
 
 impl IntegrationHandle {
     /// `Fn::GetAtt` `IntegrationArn`.
+    ///
+    /// The ARN of the integration.
     pub fn attr_integration_arn(&self) -> Val<String> {
         self.0.get_att("IntegrationArn")
     }
     /// `Fn::GetAtt` `CreateTime`.
+    ///
+    /// The time when the integration was created, in Universal Coordinated Time (UTC).
     pub fn attr_create_time(&self) -> Val<String> {
         self.0.get_att("CreateTime")
     }

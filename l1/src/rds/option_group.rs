@@ -5,20 +5,62 @@ use crate::rt::*;
 
 /// The [`AWS::RDS::OptionGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-optiongroup.html) resource type.
 ///
+/// The `AWS::RDS::OptionGroup` resource creates or updates an option group, to enable and configure
+/// features that are specific to a particular DB engine.
+///
 /// Build it with [`OptionGroup::builder`]; adding it to a stack returns a [`OptionGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OptionGroup {
     /// `EngineName`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the name of the engine that this option group should be associated with.
+    ///
+    /// Valid Values:
+    ///
+    /// - `mariadb`
+    /// - `mysql`
+    /// - `oracle-ee`
+    /// - `oracle-ee-cdb`
+    /// - `oracle-se2`
+    /// - `oracle-se2-cdb`
+    /// - `postgres`
+    /// - `sqlserver-ee`
+    /// - `sqlserver-se`
+    /// - `sqlserver-ex`
+    /// - `sqlserver-web`
     pub engine_name: Option<Val<String>>,
     /// `MajorEngineVersion`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the major version of the engine that this option group should be associated with.
     pub major_engine_version: Option<Val<String>>,
     /// `OptionConfigurations`.
+    ///
+    /// A list of all available options for an option group.
     pub option_configurations: Option<Val<Vec<OptionConfiguration>>>,
     /// `OptionGroupDescription`: required. Changing it replaces the resource.
+    ///
+    /// The description of the option group.
     pub option_group_description: Option<Val<String>>,
     /// `OptionGroupName`. Changing it replaces the resource.
+    ///
+    /// The name of the option group to be created.
+    ///
+    /// Constraints:
+    ///
+    /// - Must be 1 to 255 letters, numbers, or hyphens
+    /// - First character must be a letter
+    /// - Can't end with a hyphen or contain two consecutive hyphens
+    ///
+    /// Example: `myoptiongroup`
+    ///
+    /// If you don't specify a value for `OptionGroupName` property, a name is automatically created for the
+    /// option group.
+    ///
+    /// > This value is stored as a lowercase string.
     pub option_group_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags to assign to the option group.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -155,19 +197,34 @@ impl OptionGroupHandle {
 }
 
 /// The [`OptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-optiongroup-optionconfiguration.html) property type.
+///
+/// The `OptionConfiguration` property type specifies an individual option, and its settings, within an
+/// `AWS::RDS::OptionGroup` resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OptionConfiguration {
     /// `DBSecurityGroupMemberships`.
+    ///
+    /// A list of DB security groups used for this option.
     pub db_security_group_memberships: Option<Val<Vec<String>>>,
     /// `OptionName`: required.
+    ///
+    /// The configuration of options to include in a group.
     pub option_name: Option<Val<String>>,
     /// `OptionSettings`.
+    ///
+    /// The option settings to include in an option group.
     pub option_settings: Option<Val<Vec<OptionSetting>>>,
     /// `OptionVersion`.
+    ///
+    /// The version for the option.
     pub option_version: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// The optional port for the option.
     pub port: Option<Val<i64>>,
     /// `VpcSecurityGroupMemberships`.
+    ///
+    /// A list of VPC security group names used for this option.
     pub vpc_security_group_memberships: Option<Val<Vec<String>>>,
 }
 
@@ -263,11 +320,18 @@ impl ToValue for OptionConfiguration {
 impl Literal for OptionConfiguration {}
 
 /// The [`OptionSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-optiongroup-optionsetting.html) property type.
+///
+/// The `OptionSetting` property type specifies the value for an option within an `OptionSetting`
+/// property.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OptionSetting {
     /// `Name`.
+    ///
+    /// The name of the option that has settings that you can set.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The current value of the option setting.
     pub value: Option<Val<String>>,
 }
 

@@ -5,154 +5,478 @@ use crate::rt::*;
 
 /// The [`AWS::Redshift::Cluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshift-cluster.html) resource type.
 ///
+/// Specifies a cluster. A *cluster* is a fully managed data warehouse that consists of a set of compute
+/// nodes.
+///
+/// To create a cluster in Virtual Private Cloud (VPC), you must provide a cluster subnet group name.
+/// The cluster subnet group identifies the subnets of your VPC that Amazon Redshift uses when creating
+/// the cluster. For more information about managing clusters, go to [Amazon Redshift
+/// Clusters](https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-clusters.html) in the *Amazon
+/// Redshift Cluster Management Guide* .
+///
 /// Build it with [`Cluster::builder`]; adding it to a stack returns a [`ClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cluster {
     /// `AllowVersionUpgrade`.
+    ///
+    /// If `true` , major version upgrades can be applied during the maintenance window to the Amazon
+    /// Redshift engine that is running on the cluster.
+    ///
+    /// When a new major version of the Amazon Redshift engine is released, you can request that the service
+    /// automatically apply upgrades during the maintenance window to the Amazon Redshift engine that is
+    /// running on your cluster.
+    ///
+    /// Default: `true`
     pub allow_version_upgrade: Option<Val<bool>>,
     /// `AquaConfigurationStatus`.
+    ///
+    /// This parameter is retired. It does not set the AQUA configuration status. Amazon Redshift
+    /// automatically determines whether to use AQUA (Advanced Query Accelerator).
     pub aqua_configuration_status: Option<Val<AquaConfigurationStatus>>,
     /// `AutomatedSnapshotRetentionPeriod`.
+    ///
+    /// The number of days that automated snapshots are retained. If the value is 0, automated snapshots are
+    /// disabled. Even if automated snapshots are disabled, you can still create manual snapshots when you
+    /// want with
+    /// [CreateClusterSnapshot](https://docs.aws.amazon.com/redshift/latest/APIReference/API_CreateClusterSnapshot.html)
+    /// in the *Amazon Redshift API Reference* .
+    ///
+    /// Default: `1`
+    ///
+    /// Constraints: Must be a value from 0 to 35.
     pub automated_snapshot_retention_period: Option<Val<i64>>,
     /// `AvailabilityZone`.
+    ///
+    /// The EC2 Availability Zone (AZ) in which you want Amazon Redshift to provision the cluster. For
+    /// example, if you have several EC2 instances running in a specific Availability Zone, then you might
+    /// want the cluster to be provisioned in the same zone in order to decrease network latency.
+    ///
+    /// Default: A random, system-chosen Availability Zone in the region that is specified by the endpoint.
+    ///
+    /// Example: `us-east-2d`
+    ///
+    /// Constraint: The specified Availability Zone must be in the same region as the current endpoint.
     ///
     /// - Length: 0 to 2147483647.
     pub availability_zone: Option<Val<String>>,
     /// `AvailabilityZoneRelocation`.
+    ///
+    /// The option to enable relocation for an Amazon Redshift cluster between Availability Zones after the
+    /// cluster is created.
     pub availability_zone_relocation: Option<Val<bool>>,
     /// `AvailabilityZoneRelocationStatus`.
+    ///
+    /// Describes the status of the Availability Zone relocation operation.
     pub availability_zone_relocation_status: Option<Val<String>>,
     /// `Classic`.
+    ///
+    /// A boolean value indicating whether the resize operation is using the classic resize process. If you
+    /// don't provide this parameter or set the value to `false` , the resize type is elastic.
     pub classic: Option<Val<bool>>,
     /// `ClusterIdentifier`. Changing it replaces the resource.
+    ///
+    /// A unique identifier for the cluster. You use this identifier to refer to the cluster for any
+    /// subsequent cluster operations such as deleting or modifying. The identifier also appears in the
+    /// Amazon Redshift console.
+    ///
+    /// Constraints:
+    ///
+    /// - Must contain from 1 to 63 alphanumeric characters or hyphens.
+    /// - Alphabetic characters must be lowercase.
+    /// - First character must be a letter.
+    /// - Cannot end with a hyphen or contain two consecutive hyphens.
+    /// - Must be unique for all clusters within an AWS account .
+    ///
+    /// Example: `myexamplecluster`
     ///
     /// - Length: 0 to 63.
     pub cluster_identifier: Option<Val<String>>,
     /// `ClusterParameterGroupName`.
     ///
+    /// The name of the parameter group to be associated with this cluster.
+    ///
+    /// Default: The default Amazon Redshift cluster parameter group. For information about the default
+    /// parameter group, go to [Working with Amazon Redshift Parameter
+    /// Groups](https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-parameter-groups.html)
+    ///
+    /// Constraints:
+    ///
+    /// - Must be 1 to 255 alphanumeric characters or hyphens.
+    /// - First character must be a letter.
+    /// - Cannot end with a hyphen or contain two consecutive hyphens.
+    ///
     /// - Length: 0 to 255.
     pub cluster_parameter_group_name: Option<Val<String>>,
     /// `ClusterSecurityGroups`.
+    ///
+    /// A list of security groups to be associated with this cluster.
+    ///
+    /// Default: The default cluster security group for Amazon Redshift.
     pub cluster_security_groups: Option<Val<Vec<String>>>,
     /// `ClusterSubnetGroupName`. Changing it replaces the resource.
+    ///
+    /// The name of a cluster subnet group to be associated with this cluster.
+    ///
+    /// If this parameter is not provided the resulting cluster will be deployed outside virtual private
+    /// cloud (VPC).
     ///
     /// - Length: 0 to 2147483647.
     pub cluster_subnet_group_name: Option<Val<String>>,
     /// `ClusterType`: required.
     ///
+    /// The type of the cluster. When cluster type is specified as
+    ///
+    /// - `single-node` , the *NumberOfNodes* parameter is not required.
+    /// - `multi-node` , the *NumberOfNodes* parameter is required.
+    ///
+    /// Valid Values: `multi-node` | `single-node`
+    ///
+    /// Default: `multi-node`
+    ///
     /// - Length: 0 to 2147483647.
     pub cluster_type: Option<Val<String>>,
     /// `ClusterVersion`.
+    ///
+    /// The version of the Amazon Redshift engine software that you want to deploy on the cluster.
+    ///
+    /// The version selected runs on all the nodes in the cluster.
+    ///
+    /// Constraints: Only version 1.0 is currently available.
+    ///
+    /// Example: `1.0`
     ///
     /// - Length: 0 to 2147483647.
     pub cluster_version: Option<Val<String>>,
     /// `DBName`: required. Changing it replaces the resource.
     ///
+    /// The name of the first database to be created when the cluster is created.
+    ///
+    /// To create additional databases after the cluster is created, connect to the cluster with a SQL
+    /// client and use SQL commands to create a database. For more information, go to [Create a
+    /// Database](https://docs.aws.amazon.com/redshift/latest/dg/t_creating_database.html) in the Amazon
+    /// Redshift Database Developer Guide.
+    ///
+    /// Default: `dev`
+    ///
+    /// Constraints:
+    ///
+    /// - Must contain 1 to 64 alphanumeric characters.
+    /// - Must contain only lowercase letters.
+    /// - Cannot be a word that is reserved by the service. A list of reserved words can be found in
+    ///   [Reserved Words](https://docs.aws.amazon.com/redshift/latest/dg/r_pg_keywords.html) in the Amazon
+    ///   Redshift Database Developer Guide.
+    ///
     /// - Length: 0 to 2147483647.
     pub db_name: Option<Val<String>>,
     /// `DeferMaintenance`.
+    ///
+    /// A Boolean indicating whether to enable the deferred maintenance window.
     pub defer_maintenance: Option<Val<bool>>,
     /// `DeferMaintenanceDuration`.
+    ///
+    /// An integer indicating the duration of the maintenance window in days. If you specify a duration, you
+    /// can't specify an end time. The duration must be 45 days or less.
     pub defer_maintenance_duration: Option<Val<i64>>,
     /// `DeferMaintenanceEndTime`.
+    ///
+    /// A timestamp for the end of the time period when we defer maintenance.
     pub defer_maintenance_end_time: Option<Val<String>>,
     /// `DeferMaintenanceStartTime`.
+    ///
+    /// A timestamp indicating the start time for the deferred maintenance window.
     pub defer_maintenance_start_time: Option<Val<String>>,
     /// `DestinationRegion`.
+    ///
+    /// The destination region that snapshots are automatically copied to when cross-region snapshot copy is
+    /// enabled.
     pub destination_region: Option<Val<String>>,
     /// `ElasticIp`.
+    ///
+    /// The Elastic IP (EIP) address for the cluster.
+    ///
+    /// Constraints: The cluster must be provisioned in EC2-VPC and publicly-accessible through an Internet
+    /// gateway. Don't specify the Elastic IP address for a publicly accessible cluster with availability
+    /// zone relocation turned on. For more information about provisioning clusters in EC2-VPC, go to
+    /// [Supported Platforms to Launch Your
+    /// Cluster](https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-clusters.html#cluster-platforms)
+    /// in the Amazon Redshift Cluster Management Guide.
     ///
     /// - Length: 0 to 2147483647.
     pub elastic_ip: Option<Val<String>>,
     /// `Encrypted`.
+    ///
+    /// If `true` , the data in the cluster is encrypted at rest. If you set the value on this parameter to
+    /// `false` , the request will fail.
+    ///
+    /// Default: true
     pub encrypted: Option<Val<bool>>,
     /// `Endpoint`.
+    ///
+    /// The connection endpoint.
     pub endpoint: Option<Val<Endpoint>>,
     /// `EnhancedVpcRouting`.
+    ///
+    /// An option that specifies whether to create the cluster with enhanced VPC routing enabled. To create
+    /// a cluster that uses enhanced VPC routing, the cluster must be in a VPC. For more information, see
+    /// [Enhanced VPC Routing](https://docs.aws.amazon.com/redshift/latest/mgmt/enhanced-vpc-routing.html)
+    /// in the Amazon Redshift Cluster Management Guide.
+    ///
+    /// If this option is `true` , enhanced VPC routing is enabled.
+    ///
+    /// Default: false
     pub enhanced_vpc_routing: Option<Val<bool>>,
     /// `HsmClientCertificateIdentifier`.
+    ///
+    /// Specifies the name of the HSM client certificate the Amazon Redshift cluster uses to retrieve the
+    /// data encryption keys stored in an HSM.
     ///
     /// - Length: 0 to 2147483647.
     pub hsm_client_certificate_identifier: Option<Val<String>>,
     /// `HsmConfigurationIdentifier`.
     ///
+    /// Specifies the name of the HSM configuration that contains the information the Amazon Redshift
+    /// cluster can use to retrieve and store keys in an HSM.
+    ///
     /// - Length: 0 to 2147483647.
     pub hsm_configuration_identifier: Option<Val<String>>,
     /// `IamRoles`.
+    ///
+    /// A list of AWS Identity and Access Management (IAM) roles that can be used by the cluster to access
+    /// other AWS services. You must supply the IAM roles in their Amazon Resource Name (ARN) format.
+    ///
+    /// The maximum number of IAM roles that you can associate is subject to a quota. For more information,
+    /// go to [Quotas and
+    /// limits](https://docs.aws.amazon.com/redshift/latest/mgmt/amazon-redshift-limits.html) in the *Amazon
+    /// Redshift Cluster Management Guide* .
     ///
     /// - Items: at most 50.
     pub iam_roles: Option<Val<Vec<String>>>,
     /// `KmsKeyId`.
     ///
+    /// The AWS Key Management Service (KMS) key ID of the encryption key that you want to use to encrypt
+    /// data in the cluster.
+    ///
     /// - Length: 0 to 2147483647.
     pub kms_key_id: Option<Val<String>>,
     /// `LoggingProperties`.
+    ///
+    /// Specifies logging information, such as queries and connection attempts, for the specified Amazon
+    /// Redshift cluster.
     pub logging_properties: Option<Val<LoggingProperties>>,
     /// `MaintenanceTrackName`.
+    ///
+    /// An optional parameter for the name of the maintenance track for the cluster. If you don't provide a
+    /// maintenance track name, the cluster is assigned to the `current` track.
     ///
     /// - Length: 0 to 2147483647.
     pub maintenance_track_name: Option<Val<String>>,
     /// `ManageMasterPassword`.
+    ///
+    /// If `true` , Amazon Redshift uses AWS Secrets Manager to manage this cluster's admin credentials. You
+    /// can't use `MasterUserPassword` if `ManageMasterPassword` is true. If `ManageMasterPassword` is false
+    /// or not set, Amazon Redshift uses `MasterUserPassword` for the admin user account's password.
     pub manage_master_password: Option<Val<bool>>,
     /// `ManualSnapshotRetentionPeriod`.
+    ///
+    /// The default number of days to retain a manual snapshot. If the value is -1, the snapshot is retained
+    /// indefinitely. This setting doesn't change the retention period of existing snapshots.
+    ///
+    /// The value must be either -1 or an integer between 1 and 3,653.
     pub manual_snapshot_retention_period: Option<Val<i64>>,
     /// `MasterPasswordSecretKmsKeyId`.
+    ///
+    /// The ID of the AWS Key Management Service (KMS) key used to encrypt and store the cluster's admin
+    /// credentials secret. You can only use this parameter if `ManageMasterPassword` is true.
     ///
     /// - Length: 0 to 2147483647.
     pub master_password_secret_kms_key_id: Option<Val<String>>,
     /// `MasterUserPassword`.
     ///
+    /// The password associated with the admin user account for the cluster that is being created.
+    ///
+    /// You can't use `MasterUserPassword` if `ManageMasterPassword` is `true` .
+    ///
+    /// Constraints:
+    ///
+    /// - Must be between 8 and 64 characters in length.
+    /// - Must contain at least one uppercase letter.
+    /// - Must contain at least one lowercase letter.
+    /// - Must contain one number.
+    /// - Can be any printable ASCII character (ASCII code 33-126) except `'` (single quote), `"` (double
+    ///   quote), `\` , `/` , or `@` .
+    ///
     /// - Length: at most 64.
     pub master_user_password: Option<Val<String>>,
     /// `MasterUsername`: required. Changing it replaces the resource.
     ///
+    /// The user name associated with the admin user account for the cluster that is being created.
+    ///
+    /// Constraints:
+    ///
+    /// - Must be 1 - 128 alphanumeric characters or hyphens. The user name can't be `PUBLIC` .
+    /// - Must contain only lowercase letters, numbers, underscore, plus sign, period (dot), at symbol (@),
+    ///   or hyphen.
+    /// - The first character must be a letter.
+    /// - Must not contain a colon (:) or a slash (/).
+    /// - Cannot be a reserved word. A list of reserved words can be found in [Reserved
+    ///   Words](https://docs.aws.amazon.com/redshift/latest/dg/r_pg_keywords.html) in the Amazon Redshift
+    ///   Database Developer Guide.
+    ///
     /// - Length: 0 to 128.
     pub master_username: Option<Val<String>>,
     /// `MultiAZ`.
+    ///
+    /// A boolean indicating whether Amazon Redshift should deploy the cluster in two Availability Zones.
+    /// The default is false.
     pub multi_az: Option<Val<bool>>,
     /// `NamespaceResourcePolicy`.
+    ///
+    /// The policy that is attached to a resource.
     ///
     /// - Format: `json`.
     pub namespace_resource_policy: Option<Val<Json>>,
     /// `NodeType`: required.
     ///
+    /// The node type to be provisioned for the cluster. For information about node types, go to [Working
+    /// with
+    /// Clusters](https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-clusters.html#how-many-nodes)
+    /// in the *Amazon Redshift Cluster Management Guide* .
+    ///
+    /// Valid Values: `dc2.large` | `dc2.8xlarge` | `ra3.large` | `ra3.xlplus` | `ra3.4xlarge` |
+    /// `ra3.16xlarge`
+    ///
     /// - Length: 0 to 2147483647.
     pub node_type: Option<Val<String>>,
     /// `NumberOfNodes`.
     ///
+    /// The number of compute nodes in the cluster. This parameter is required when the *ClusterType*
+    /// parameter is specified as `multi-node` .
+    ///
+    /// For information about determining how many nodes you need, go to [Working with
+    /// Clusters](https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-clusters.html#how-many-nodes)
+    /// in the *Amazon Redshift Cluster Management Guide* .
+    ///
+    /// If you don't specify this parameter, you get a single-node cluster. When requesting a multi-node
+    /// cluster, you must specify the number of nodes that you want in the cluster.
+    ///
+    /// Default: `1`
+    ///
+    /// Constraints: Value must be at least 1 and no more than 100.
+    ///
     /// - Range: 1 to 100.
     pub number_of_nodes: Option<Val<i64>>,
     /// `OwnerAccount`. Changing it replaces the resource.
+    ///
+    /// The AWS account used to create or copy the snapshot. Required if you are restoring a snapshot you do
+    /// not own, optional if you own the snapshot.
     pub owner_account: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// The port number on which the cluster accepts incoming connections.
+    ///
+    /// The cluster is accessible only via the JDBC and ODBC connection strings. Part of the connection
+    /// string requires the port on which the cluster will listen for incoming connections.
+    ///
+    /// Default: `5439`
+    ///
+    /// Valid Values:
+    ///
+    /// - For clusters with ra3 nodes - Select a port within the ranges `5431-5455` or `8191-8215` . (If you
+    ///   have an existing cluster with ra3 nodes, it isn't required that you change the port to these
+    ///   ranges.)
+    /// - For clusters with dc2 nodes - Select a port within the range `1150-65535` .
     pub port: Option<Val<i64>>,
     /// `PreferredMaintenanceWindow`.
+    ///
+    /// The weekly time range (in UTC) during which automated cluster maintenance can occur.
+    ///
+    /// Format: `ddd:hh24:mi-ddd:hh24:mi`
+    ///
+    /// Default: A 30-minute window selected at random from an 8-hour block of time per region, occurring on
+    /// a random day of the week. For more information about the time blocks for each region, see
+    /// [Maintenance
+    /// Windows](https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-clusters.html#rs-maintenance-windows)
+    /// in Amazon Redshift Cluster Management Guide.
+    ///
+    /// Valid Days: Mon | Tue | Wed | Thu | Fri | Sat | Sun
+    ///
+    /// Constraints: Minimum 30-minute window.
     ///
     /// - Length: 0 to 2147483647.
     pub preferred_maintenance_window: Option<Val<String>>,
     /// `PubliclyAccessible`.
+    ///
+    /// If `true` , the cluster can be accessed from a public network.
+    ///
+    /// Default: false
     pub publicly_accessible: Option<Val<bool>>,
     /// `ResourceAction`.
+    ///
+    /// The Amazon Redshift operation to be performed. Supported operations are `pause-cluster` ,
+    /// `resume-cluster` , and `failover-primary-compute` .
     pub resource_action: Option<Val<String>>,
     /// `RevisionTarget`.
+    ///
+    /// Describes a `RevisionTarget` object.
     pub revision_target: Option<Val<String>>,
     /// `RotateEncryptionKey`.
+    ///
+    /// Rotates the encryption keys for a cluster.
     pub rotate_encryption_key: Option<Val<bool>>,
     /// `SnapshotClusterIdentifier`. Changing it replaces the resource.
+    ///
+    /// The name of the cluster the source snapshot was created from. This parameter is required if your
+    /// user or role has a policy containing a snapshot resource element that specifies anything other than *
+    /// for the cluster name.
     pub snapshot_cluster_identifier: Option<Val<String>>,
     /// `SnapshotCopyGrantName`.
+    ///
+    /// The name of the snapshot copy grant.
     pub snapshot_copy_grant_name: Option<Val<String>>,
     /// `SnapshotCopyManual`.
+    ///
+    /// Indicates whether to apply the snapshot retention period to newly copied manual snapshots instead of
+    /// automated snapshots.
     pub snapshot_copy_manual: Option<Val<bool>>,
     /// `SnapshotCopyRetentionPeriod`.
+    ///
+    /// The number of days to retain automated snapshots in the destination AWS Region after they are copied
+    /// from the source AWS Region .
+    ///
+    /// By default, this only changes the retention period of copied automated snapshots.
+    ///
+    /// If you decrease the retention period for automated snapshots that are copied to a destination AWS
+    /// Region , Amazon Redshift deletes any existing automated snapshots that were copied to the
+    /// destination AWS Region and that fall outside of the new retention period.
+    ///
+    /// Constraints: Must be at least 1 and no more than 35 for automated snapshots.
+    ///
+    /// If you specify the `manual` option, only newly copied manual snapshots will have the new retention
+    /// period.
+    ///
+    /// If you specify the value of -1 newly copied manual snapshots are retained indefinitely.
+    ///
+    /// Constraints: The number of days must be either -1 or an integer between 1 and 3,653 for manual
+    /// snapshots.
     pub snapshot_copy_retention_period: Option<Val<i64>>,
     /// `SnapshotIdentifier`. Changing it replaces the resource.
+    ///
+    /// The name of the snapshot from which to create the new cluster. This parameter isn't case sensitive.
+    /// You must specify this parameter or `snapshotArn` , but not both.
+    ///
+    /// Example: `my-snapshot-id`
     pub snapshot_identifier: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of tag instances.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcSecurityGroupIds`.
+    ///
+    /// A list of Virtual Private Cloud (VPC) security groups to be associated with the cluster.
+    ///
+    /// Default: The default VPC security group is associated with the cluster.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub vpc_security_group_ids: Option<Val<Vec<String>>>,
@@ -567,22 +891,33 @@ impl Deref for ClusterHandle {
 
 impl ClusterHandle {
     /// `Fn::GetAtt` `DeferMaintenanceIdentifier`.
+    ///
+    /// A unique identifier for the maintenance window.
     pub fn attr_defer_maintenance_identifier(&self) -> Val<String> {
         self.0.get_att("DeferMaintenanceIdentifier")
     }
     /// `Fn::GetAtt` `Endpoint.Port`.
+    ///
+    /// The port number on which the Amazon Redshift cluster accepts connections. For example: `5439` .
     pub fn attr_endpoint_port(&self) -> Val<String> {
         self.0.get_att("Endpoint.Port")
     }
     /// `Fn::GetAtt` `Endpoint.Address`.
+    ///
+    /// The connection endpoint for the Amazon Redshift cluster. For example:
+    /// `examplecluster.cg034hpkmmjt.us-east-1.redshift.amazonaws.com` .
     pub fn attr_endpoint_address(&self) -> Val<String> {
         self.0.get_att("Endpoint.Address")
     }
     /// `Fn::GetAtt` `ClusterNamespaceArn`.
+    ///
+    /// The namespace Amazon Resource Name (ARN) of the cluster.
     pub fn attr_cluster_namespace_arn(&self) -> Val<String> {
         self.0.get_att("ClusterNamespaceArn")
     }
     /// `Fn::GetAtt` `MasterPasswordSecretArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the cluster's admin user credentials secret.
     pub fn attr_master_password_secret_arn(&self) -> Val<String> {
         self.0.get_att("MasterPasswordSecretArn")
     }
@@ -597,13 +932,10 @@ impl ClusterHandle {
 }
 
 /// The [`Endpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-redshift-cluster-endpoint.html) property type.
+///
+/// Describes a connection endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Endpoint {
-    /// `Address`.
-    pub address: Option<Val<String>>,
-    /// `Port`.
-    pub port: Option<Val<String>>,
-}
+pub struct Endpoint {}
 
 impl Endpoint {
     /// A builder.
@@ -618,10 +950,7 @@ impl Endpoint {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "Address", &self.address);
-        put(&mut m, "Port", &self.port);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -630,16 +959,6 @@ impl Endpoint {
 pub struct EndpointBuilder(Endpoint);
 
 impl EndpointBuilder {
-    /// Sets `Address`.
-    pub fn address(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.address = Some(value.into());
-        self
-    }
-    /// Sets `Port`.
-    pub fn port(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.port = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> Endpoint {
         self.0
@@ -655,19 +974,40 @@ impl ToValue for Endpoint {
 impl Literal for Endpoint {}
 
 /// The [`LoggingProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-redshift-cluster-loggingproperties.html) property type.
+///
+/// Specifies logging information, such as queries and connection attempts, for the specified Amazon
+/// Redshift cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingProperties {
     /// `BucketName`.
     ///
+    /// The name of an existing S3 bucket where the log files are to be stored.
+    ///
+    /// Constraints:
+    ///
+    /// - Must be in the same region as the cluster
+    /// - The cluster must have read bucket and put object permissions
+    ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `LogDestinationType`.
+    ///
+    /// The log destination type. An enum with possible values of `s3` and `cloudwatch` .
     pub log_destination_type: Option<Val<String>>,
     /// `LogExports`.
+    ///
+    /// The collection of exported log types. Possible values are `connectionlog` , `useractivitylog` , and
+    /// `userlog` .
     ///
     /// - Items: at most 3.
     pub log_exports: Option<Val<Vec<String>>>,
     /// `S3KeyPrefix`.
+    ///
+    /// The prefix applied to the log file names.
+    ///
+    /// Valid characters are any letter from any language, any whitespace character, any numeric character,
+    /// and the following characters: underscore ( `_` ), period ( `.` ), colon ( `:` ), slash ( `/` ),
+    /// equal ( `=` ), plus ( `+` ), backslash ( `\` ), hyphen ( `-` ), at symbol ( `@` ).
     pub s3_key_prefix: Option<Val<String>>,
 }
 
@@ -831,9 +1171,18 @@ impl AquaConfigurationStatus {
             AquaConfigurationStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AquaConfigurationStatus {
+    const VALUES: &'static [&'static str] = &["auto", "disabled", "enabled"];
+    fn as_str(&self) -> &str {
+        AquaConfigurationStatus::as_str(self)
     }
 }
 

@@ -5,24 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::Redshift::ClusterParameterGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshift-clusterparametergroup.html) resource type.
 ///
+/// Describes a parameter group.
+///
 /// Build it with [`ClusterParameterGroup::builder`]; adding it to a stack returns a [`ClusterParameterGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterParameterGroup {
     /// `Description`: required. Changing it replaces the resource.
     ///
+    /// The description of the parameter group.
+    ///
     /// - Length: 0 to 2147483647.
     pub description: Option<Val<String>>,
     /// `ParameterGroupFamily`: required. Changing it replaces the resource.
+    ///
+    /// The name of the cluster parameter group family that this cluster parameter group is compatible with.
+    /// You can create a custom parameter group and then associate your cluster with it. For more
+    /// information, see [Amazon Redshift parameter
+    /// groups](https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-parameter-groups.html) .
     ///
     /// - Length: 0 to 2147483647.
     pub parameter_group_family: Option<Val<String>>,
     /// `ParameterGroupName`. Changing it replaces the resource.
     ///
+    /// The name of the cluster parameter group.
+    ///
     /// - Length: 0 to 255.
     pub parameter_group_name: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// An array of parameters to be modified. A maximum of 20 parameters can be modified in a single
+    /// request.
+    ///
+    /// For each parameter to be modified, you must supply at least the parameter name and parameter value;
+    /// other name-value pairs of the parameter are optional.
+    ///
+    /// For the workload management (WLM) configuration, you must supply all the name-value pairs in the
+    /// wlm_json_configuration parameter.
     pub parameters: Option<Val<Vec<Parameter>>>,
     /// `Tags`.
+    ///
+    /// The list of tags for the cluster parameter group.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -149,11 +171,18 @@ impl ClusterParameterGroupHandle {
 }
 
 /// The [`Parameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-redshift-clusterparametergroup-parameter.html) property type.
+///
+/// Describes a parameter in a cluster parameter group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Parameter {
     /// `ParameterName`: required.
+    ///
+    /// The name of the parameter.
     pub parameter_name: Option<Val<String>>,
     /// `ParameterValue`: required.
+    ///
+    /// The value of the parameter. If `ParameterName` is `wlm_json_configuration` , then the maximum size
+    /// of `ParameterValue` is 8000 characters.
     pub parameter_value: Option<Val<String>>,
 }
 

@@ -5,12 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::Redshift::ClusterSecurityGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshift-clustersecuritygroup.html) resource type.
 ///
+/// Specifies a new Amazon Redshift security group. You use security groups to control access to non-VPC
+/// clusters.
+///
+/// For information about managing security groups, go to [Amazon Redshift Cluster Security
+/// Groups](https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-security-groups.html) in the *Amazon
+/// Redshift Cluster Management Guide* .
+///
 /// Build it with [`ClusterSecurityGroup::builder`]; adding it to a stack returns a [`ClusterSecurityGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterSecurityGroup {
     /// `Description`: required. Changing it replaces the resource.
+    ///
+    /// A description for the security group.
     pub description: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Specifies an arbitrary set of tags (key–value pairs) to associate with this security group. Use
+    /// tags to manage your resources.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 

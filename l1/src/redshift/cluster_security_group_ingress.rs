@@ -5,22 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::Redshift::ClusterSecurityGroupIngress`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshift-clustersecuritygroupingress.html) resource type.
 ///
+/// Adds an inbound (ingress) rule to an Amazon Redshift security group. Depending on whether the
+/// application accessing your cluster is running on the Internet or an Amazon EC2 instance, you can
+/// authorize inbound access to either a Classless Interdomain Routing (CIDR)/Internet Protocol (IP)
+/// range or to an Amazon EC2 security group. You can add as many as 20 ingress rules to an Amazon
+/// Redshift security group.
+///
+/// If you authorize access to an Amazon EC2 security group, specify *EC2SecurityGroupName* and *EC2SecurityGroupOwnerId*
+/// . The Amazon EC2 security group and Amazon Redshift cluster must be in the same AWS Region .
+///
+/// If you authorize access to a CIDR/IP address range, specify *CIDRIP* . For an overview of CIDR
+/// blocks, see the Wikipedia article on [Classless Inter-Domain
+/// Routing](https://docs.aws.amazon.com/http://en.wikipedia.org/wiki/Classless_Inter-Domain_Routing) .
+///
+/// You must also associate the security group with a cluster so that clients running on these IP
+/// addresses or the EC2 instance are authorized to connect to the cluster. For information about
+/// managing security groups, go to [Working with Security
+/// Groups](https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-security-groups.html) in the *Amazon
+/// Redshift Cluster Management Guide* .
+///
 /// Build it with [`ClusterSecurityGroupIngress::builder`]; adding it to a stack returns a [`ClusterSecurityGroupIngressHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterSecurityGroupIngress {
     /// `CIDRIP`. Changing it replaces the resource.
     ///
+    /// The IP range to be added the Amazon Redshift security group.
+    ///
     /// - Format: `ipv4-network`.
     pub cidrip: Option<Val<String>>,
     /// `ClusterSecurityGroupName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the security group to which the ingress rule is added.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Name`.
     pub cluster_security_group_name: Option<Val<String>>,
     /// `EC2SecurityGroupName`. Changing it replaces the resource.
     ///
+    /// The EC2 security group to be added the Amazon Redshift security group.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Name`.
     pub ec2_security_group_name: Option<Val<String>>,
     /// `EC2SecurityGroupOwnerId`. Changing it replaces the resource.
+    ///
+    /// The AWS account number of the owner of the security group specified by the *EC2SecurityGroupName*
+    /// parameter. The AWS Access Key ID is not an acceptable value.
+    ///
+    /// Example: `111122223333`
+    ///
+    /// Conditional. If you specify the `EC2SecurityGroupName` property, you must specify this property.
     pub ec2_security_group_owner_id: Option<Val<String>>,
 }
 
@@ -114,6 +146,8 @@ impl Deref for ClusterSecurityGroupIngressHandle {
 
 impl ClusterSecurityGroupIngressHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// Specifies an inbound (ingress) rule for an Amazon Redshift security group.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

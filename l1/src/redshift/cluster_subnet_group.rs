@@ -5,18 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::Redshift::ClusterSubnetGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshift-clustersubnetgroup.html) resource type.
 ///
+/// Specifies an Amazon Redshift subnet group. You must provide a list of one or more subnets in your
+/// existing Amazon Virtual Private Cloud ( Amazon VPC ) when creating Amazon Redshift subnet group.
+///
+/// For information about subnet groups, go to [Amazon Redshift Cluster Subnet
+/// Groups](https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-cluster-subnet-groups.html) in
+/// the *Amazon Redshift Cluster Management Guide* .
+///
 /// Build it with [`ClusterSubnetGroup::builder`]; adding it to a stack returns a [`ClusterSubnetGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterSubnetGroup {
     /// `Description`: required.
     ///
+    /// A description for the subnet group.
+    ///
     /// - Length: 0 to 2147483647.
     pub description: Option<Val<String>>,
     /// `SubnetIds`: required.
     ///
+    /// An array of VPC subnet IDs. A maximum of 20 subnets can be modified in a single request.
+    ///
     /// - Items: at most 20.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// Specifies an arbitrary set of tags (key–value pairs) to associate with this subnet group. Use tags
+    /// to manage your resources.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -119,6 +133,8 @@ impl Deref for ClusterSubnetGroupHandle {
 
 impl ClusterSubnetGroupHandle {
     /// `Fn::GetAtt` `ClusterSubnetGroupName`.
+    ///
+    /// The name of the cluster subnet group.
     pub fn attr_cluster_subnet_group_name(&self) -> Val<String> {
         self.0.get_att("ClusterSubnetGroupName")
     }

@@ -5,27 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::Redshift::EndpointAccess`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshift-endpointaccess.html) resource type.
 ///
+/// Creates a Redshift-managed VPC endpoint.
+///
 /// Build it with [`EndpointAccess::builder`]; adding it to a stack returns a [`EndpointAccessHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointAccess {
     /// `ClusterIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The cluster identifier of the cluster associated with the endpoint.
+    ///
     /// - Length: 0 to 2147483647.
     pub cluster_identifier: Option<Val<String>>,
     /// `EndpointName`: required. Changing it replaces the resource.
     ///
+    /// The name of the endpoint.
+    ///
     /// - Pattern: `^(?=^[a-z][a-z0-9]*(-[a-z0-9]+)*$).{1,30}$`.
     pub endpoint_name: Option<Val<String>>,
     /// `ResourceOwner`. Changing it replaces the resource.
+    ///
+    /// The AWS account ID of the owner of the cluster.
     ///
     /// - Length: 0 to 2147483647.
     /// - Pattern: `^\d{12}$`.
     pub resource_owner: Option<Val<String>>,
     /// `SubnetGroupName`: required. Changing it replaces the resource.
     ///
+    /// The subnet group name where Amazon Redshift chooses to deploy the endpoint.
+    ///
     /// - Pattern: `^(?=^[a-zA-Z0-9-]+$).{1,255}$`.
     pub subnet_group_name: Option<Val<String>>,
     /// `VpcSecurityGroupIds`: required.
+    ///
+    /// The security group that defines the ports, protocols, and sources for inbound traffic that you are
+    /// authorizing into your endpoint.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub vpc_security_group_ids: Option<Val<Vec<String>>>,
@@ -151,34 +164,50 @@ impl Deref for EndpointAccessHandle {
 
 impl EndpointAccessHandle {
     /// `Fn::GetAtt` `Address`.
+    ///
+    /// The DNS address of the endpoint.
     pub fn attr_address(&self) -> Val<String> {
         self.0.get_att("Address")
     }
     /// `Fn::GetAtt` `EndpointStatus`.
+    ///
+    /// The status of the endpoint.
     pub fn attr_endpoint_status(&self) -> Val<String> {
         self.0.get_att("EndpointStatus")
     }
     /// `Fn::GetAtt` `EndpointCreateTime`.
+    ///
+    /// The time (UTC) that the endpoint was created.
     pub fn attr_endpoint_create_time(&self) -> Val<String> {
         self.0.get_att("EndpointCreateTime")
     }
     /// `Fn::GetAtt` `Port`.
+    ///
+    /// The port number on which the cluster accepts incoming connections.
     pub fn attr_port(&self) -> Val<i64> {
         self.0.get_att("Port")
     }
     /// `Fn::GetAtt` `VpcSecurityGroups`.
+    ///
+    /// The security groups associated with the endpoint.
     pub fn attr_vpc_security_groups(&self) -> Val<Json> {
         self.0.get_att("VpcSecurityGroups")
     }
     /// `Fn::GetAtt` `VpcEndpoint`.
+    ///
+    /// The connection endpoint for connecting to an Amazon Redshift cluster through the proxy.
     pub fn attr_vpc_endpoint(&self) -> Val<Json> {
         self.0.get_att("VpcEndpoint")
     }
     /// `Fn::GetAtt` `VpcEndpoint.VpcEndpointId`.
+    ///
+    /// The connection endpoint ID for connecting an Amazon Redshift cluster through the proxy.
     pub fn attr_vpc_endpoint_vpc_endpoint_id(&self) -> Val<String> {
         self.0.get_att("VpcEndpoint.VpcEndpointId")
     }
     /// `Fn::GetAtt` `VpcEndpoint.VpcId`.
+    ///
+    /// The VPC identifier that the endpoint is associated.
     pub fn attr_vpc_endpoint_vpc_id(&self) -> Val<String> {
         self.0.get_att("VpcEndpoint.VpcId")
     }

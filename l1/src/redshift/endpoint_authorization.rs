@@ -5,20 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::Redshift::EndpointAuthorization`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshift-endpointauthorization.html) resource type.
 ///
+/// Describes an endpoint authorization for authorizing Redshift-managed VPC endpoint access to a
+/// cluster across AWS accounts .
+///
 /// Build it with [`EndpointAuthorization::builder`]; adding it to a stack returns a [`EndpointAuthorizationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointAuthorization {
     /// `Account`: required. Changing it replaces the resource.
     ///
+    /// The AWS account ID of either the cluster owner (grantor) or grantee. If `Grantee` parameter is true,
+    /// then the `Account` value is of the grantor.
+    ///
     /// - Pattern: `^\d{12}$`.
     pub account: Option<Val<String>>,
     /// `ClusterIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The cluster identifier.
+    ///
     /// - Pattern: `^(?=^[a-z][a-z0-9]*(-[a-z0-9]+)*$).{1,63}$`.
     pub cluster_identifier: Option<Val<String>>,
     /// `Force`.
+    ///
+    /// Indicates whether to force the revoke action. If true, the Redshift-managed VPC endpoints associated
+    /// with the endpoint authorization are also deleted.
     pub force: Option<Val<bool>>,
     /// `VpcIds`.
+    ///
+    /// The virtual private cloud (VPC) identifiers to grant access to.
     pub vpc_ids: Option<Val<Vec<String>>>,
 }
 
@@ -124,34 +137,50 @@ impl Deref for EndpointAuthorizationHandle {
 
 impl EndpointAuthorizationHandle {
     /// `Fn::GetAtt` `Grantor`.
+    ///
+    /// The AWS account ID of the cluster owner.
     pub fn attr_grantor(&self) -> Val<String> {
         self.0.get_att("Grantor")
     }
     /// `Fn::GetAtt` `Grantee`.
+    ///
+    /// The AWS account ID of the grantee of the cluster.
     pub fn attr_grantee(&self) -> Val<String> {
         self.0.get_att("Grantee")
     }
     /// `Fn::GetAtt` `AuthorizeTime`.
+    ///
+    /// The time (UTC) when the authorization was created.
     pub fn attr_authorize_time(&self) -> Val<String> {
         self.0.get_att("AuthorizeTime")
     }
     /// `Fn::GetAtt` `ClusterStatus`.
+    ///
+    /// The status of the cluster.
     pub fn attr_cluster_status(&self) -> Val<String> {
         self.0.get_att("ClusterStatus")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the authorization action.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `AllowedAllVPCs`.
+    ///
+    /// Indicates whether all VPCs in the grantee account are allowed access to the cluster.
     pub fn attr_allowed_all_vpcs(&self) -> Val<bool> {
         self.0.get_att("AllowedAllVPCs")
     }
     /// `Fn::GetAtt` `AllowedVPCs`.
+    ///
+    /// The VPCs allowed access to the cluster.
     pub fn attr_allowed_vpcs(&self) -> Val<Vec<String>> {
         self.0.get_att("AllowedVPCs")
     }
     /// `Fn::GetAtt` `EndpointCount`.
+    ///
+    /// The number of Redshift-managed VPC endpoints created for the authorization.
     pub fn attr_endpoint_count(&self) -> Val<i64> {
         self.0.get_att("EndpointCount")
     }

@@ -5,30 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::Redshift::Integration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshift-integration.html) resource type.
 ///
+/// Describes a zero-ETL or S3 integration.
+///
 /// Build it with [`Integration::builder`]; adding it to a stack returns a [`IntegrationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Integration {
     /// `AdditionalEncryptionContext`. Changing it replaces the resource.
+    ///
+    /// The encryption context for the integration. For more information, see [Encryption
+    /// context](https://docs.aws.amazon.com/) in the *AWS Key Management Service Developer Guide* .
     pub additional_encryption_context: Option<Val<BTreeMap<String, String>>>,
     /// `IntegrationName`.
+    ///
+    /// The name of the integration.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*$`.
     pub integration_name: Option<Val<String>>,
     /// `KMSKeyId`. Changing it replaces the resource.
     ///
+    /// The AWS Key Management Service ( AWS KMS) key identifier for the key used to encrypt the
+    /// integration.
+    ///
     /// - Length: 0 to 2147483647.
     pub kms_key_id: Option<Val<String>>,
     /// `SourceArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the database used as the source for replication.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^arn:aws[a-z\-]*:(s3|dynamodb):.*:.*:[a-zA-Z0-9._\-\/]+$`.
     pub source_arn: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The list of tags associated with the integration.
+    ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Redshift data warehouse to use as the target for
+    /// replication.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:redshift(-serverless)?:[a-z0-9\-]+:[0-9]{12}:(namespace\/|namespace:)[a-z0-9\-]+$`.
@@ -150,10 +167,14 @@ impl Deref for IntegrationHandle {
 
 impl IntegrationHandle {
     /// `Fn::GetAtt` `IntegrationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the integration.
     pub fn attr_integration_arn(&self) -> Val<String> {
         self.0.get_att("IntegrationArn")
     }
     /// `Fn::GetAtt` `CreateTime`.
+    ///
+    /// The time (UTC) when the integration was created.
     pub fn attr_create_time(&self) -> Val<String> {
         self.0.get_att("CreateTime")
     }

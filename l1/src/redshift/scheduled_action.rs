@@ -5,32 +5,73 @@ use crate::rt::*;
 
 /// The [`AWS::Redshift::ScheduledAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshift-scheduledaction.html) resource type.
 ///
+/// Creates a scheduled action. A scheduled action contains a schedule and an Amazon Redshift API
+/// action. For example, you can create a schedule of when to run the `ResizeCluster` API operation.
+///
 /// Build it with [`ScheduledAction::builder`]; adding it to a stack returns a [`ScheduledActionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScheduledAction {
     /// `Enable`.
+    ///
+    /// If true, the schedule is enabled. If false, the scheduled action does not trigger. For more
+    /// information about `state` of the scheduled action, see `ScheduledAction` .
     pub enable: Option<Val<bool>>,
     /// `EndTime`.
+    ///
+    /// The end time in UTC when the schedule is no longer active. After this time, the scheduled action
+    /// does not trigger.
     pub end_time: Option<Val<String>>,
     /// `IamRole`.
+    ///
+    /// The IAM role to assume to run the scheduled action. This IAM role must have permission to run the
+    /// Amazon Redshift API operation in the scheduled action. This IAM role must allow the Amazon Redshift
+    /// scheduler (Principal scheduler.redshift.amazonaws.com) to assume permissions on your behalf. For
+    /// more information about the IAM role to use with the Amazon Redshift scheduler, see [Using
+    /// Identity-Based Policies for Amazon
+    /// Redshift](https://docs.aws.amazon.com/redshift/latest/mgmt/redshift-iam-access-control-identity-based.html)
+    /// in the *Amazon Redshift Cluster Management Guide* .
     ///
     /// - Length: 0 to 2147483647.
     pub iam_role: Option<Val<String>>,
     /// `Schedule`.
     ///
+    /// The schedule for a one-time (at format) or recurring (cron format) scheduled action. Schedule
+    /// invocations must be separated by at least one hour.
+    ///
+    /// Format of at expressions is " `at(yyyy-mm-ddThh:mm:ss)` ". For example, " `at(2016-03-04T17:27:00)`
+    /// ".
+    ///
+    /// Format of cron expressions is " `cron(Minutes Hours Day-of-month Month Day-of-week Year)` ". For
+    /// example, " `cron(0 10 ? * MON *)` ". For more information, see [Cron
+    /// Expressions](https://docs.aws.amazon.com//AmazonCloudWatch/latest/events/ScheduledEvents.html#CronExpressions)
+    /// in the *Amazon CloudWatch Events User Guide* .
+    ///
     /// - Length: 0 to 2147483647.
     pub schedule: Option<Val<String>>,
     /// `ScheduledActionDescription`.
+    ///
+    /// The description of the scheduled action.
     ///
     /// - Length: 0 to 2147483647.
     pub scheduled_action_description: Option<Val<String>>,
     /// `ScheduledActionName`: required. Changing it replaces the resource.
     ///
+    /// The name of the scheduled action.
+    ///
     /// - Length: 0 to 2147483647.
     pub scheduled_action_name: Option<Val<String>>,
     /// `StartTime`.
+    ///
+    /// The start time in UTC when the schedule is active. Before this time, the scheduled action does not
+    /// trigger.
     pub start_time: Option<Val<String>>,
     /// `TargetAction`.
+    ///
+    /// A JSON format string of the Amazon Redshift API operation with input parameters.
+    ///
+    /// "
+    /// `{\"ResizeCluster\":{\"NodeType\":\"ra3.4xlarge\",\"ClusterIdentifier\":\"my-test-cluster\",\"NumberOfNodes\":3}}`
+    /// ".
     pub target_action: Option<Val<ScheduledActionType>>,
 }
 
@@ -148,10 +189,14 @@ impl Deref for ScheduledActionHandle {
 
 impl ScheduledActionHandle {
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the scheduled action. For example, `DISABLED` .
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `NextInvocations`.
+    ///
+    /// List of times when the scheduled action will run.
     pub fn attr_next_invocations(&self) -> Val<Vec<String>> {
         self.0.get_att("NextInvocations")
     }
@@ -166,9 +211,14 @@ impl ScheduledActionHandle {
 }
 
 /// The [`PauseClusterMessage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-redshift-scheduledaction-pauseclustermessage.html) property type.
+///
+/// Describes a pause cluster operation. For example, a scheduled action to run the `PauseCluster` API
+/// operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PauseClusterMessage {
     /// `ClusterIdentifier`: required.
+    ///
+    /// The identifier of the cluster to be paused.
     pub cluster_identifier: Option<Val<String>>,
 }
 
@@ -223,17 +273,33 @@ impl ToValue for PauseClusterMessage {
 impl Literal for PauseClusterMessage {}
 
 /// The [`ResizeClusterMessage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-redshift-scheduledaction-resizeclustermessage.html) property type.
+///
+/// Describes a resize cluster operation. For example, a scheduled action to run the `ResizeCluster` API
+/// operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResizeClusterMessage {
     /// `Classic`.
+    ///
+    /// A boolean value indicating whether the resize operation is using the classic resize process. If you
+    /// don't provide this parameter or set the value to `false` , the resize type is elastic.
     pub classic: Option<Val<bool>>,
     /// `ClusterIdentifier`: required.
+    ///
+    /// The unique identifier for the cluster to resize.
     pub cluster_identifier: Option<Val<String>>,
     /// `ClusterType`.
+    ///
+    /// The new cluster type for the specified cluster.
     pub cluster_type: Option<Val<String>>,
     /// `NodeType`.
+    ///
+    /// The new node type for the nodes you are adding. If not specified, the cluster's current node type is
+    /// used.
     pub node_type: Option<Val<String>>,
     /// `NumberOfNodes`.
+    ///
+    /// The new number of nodes for the cluster. If not specified, the cluster's current number of nodes is
+    /// used.
     pub number_of_nodes: Option<Val<i64>>,
 }
 
@@ -312,9 +378,14 @@ impl ToValue for ResizeClusterMessage {
 impl Literal for ResizeClusterMessage {}
 
 /// The [`ResumeClusterMessage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-redshift-scheduledaction-resumeclustermessage.html) property type.
+///
+/// Describes a resume cluster operation. For example, a scheduled action to run the `ResumeCluster` API
+/// operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResumeClusterMessage {
     /// `ClusterIdentifier`: required.
+    ///
+    /// The identifier of the cluster to be resumed.
     pub cluster_identifier: Option<Val<String>>,
 }
 
@@ -369,13 +440,22 @@ impl ToValue for ResumeClusterMessage {
 impl Literal for ResumeClusterMessage {}
 
 /// The [`ScheduledActionType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-redshift-scheduledaction-scheduledactiontype.html) property type.
+///
+/// The action type that specifies an Amazon Redshift API operation that is supported by the Amazon
+/// Redshift scheduler.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScheduledActionType {
     /// `PauseCluster`.
+    ///
+    /// An action that runs a `PauseCluster` API operation.
     pub pause_cluster: Option<Val<PauseClusterMessage>>,
     /// `ResizeCluster`.
+    ///
+    /// An action that runs a `ResizeCluster` API operation.
     pub resize_cluster: Option<Val<ResizeClusterMessage>>,
     /// `ResumeCluster`.
+    ///
+    /// An action that runs a `ResumeCluster` API operation.
     pub resume_cluster: Option<Val<ResumeClusterMessage>>,
 }
 

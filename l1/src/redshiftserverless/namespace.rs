@@ -5,64 +5,105 @@ use crate::rt::*;
 
 /// The [`AWS::RedshiftServerless::Namespace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshiftserverless-namespace.html) resource type.
 ///
+/// A collection of database objects and users.
+///
 /// Build it with [`Namespace::builder`]; adding it to a stack returns a [`NamespaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Namespace {
     /// `AdminPasswordSecretKmsKeyId`.
+    ///
+    /// The ID of the AWS Key Management Service (KMS) key used to encrypt and store the namespace's admin
+    /// credentials secret. You can only use this parameter if `ManageAdminPassword` is `true` .
     pub admin_password_secret_kms_key_id: Option<Val<String>>,
     /// `AdminUserPassword`.
+    ///
+    /// The password of the administrator for the primary database created in the namespace.
     ///
     /// - Length: 8 to 64.
     /// - Pattern: `^(?=.*[a-z])(?=.*[A-Z])(?=.*\d)[^\x00-\x20\x22\x27\x2f\x40\x5c\x7f-\uffff]+`.
     pub admin_user_password: Option<Val<String>>,
     /// `AdminUsername`.
     ///
+    /// The username of the administrator for the primary database created in the namespace.
+    ///
     /// - Pattern: `[a-zA-Z][a-zA-Z_0-9+.@-]*`.
     pub admin_username: Option<Val<String>>,
     /// `DbName`.
+    ///
+    /// The name of the primary database created in the namespace.
     ///
     /// - Length: at most 127.
     /// - Pattern: `[a-zA-Z][a-zA-Z_0-9+.@-]*`.
     pub db_name: Option<Val<String>>,
     /// `DefaultIamRoleArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the IAM role to set as a default in the namespace.
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub default_iam_role_arn: Option<Val<String>>,
     /// `FinalSnapshotName`.
+    ///
+    /// The name of the snapshot to be created before the namespace is deleted.
     ///
     /// - Length: at most 255.
     /// - Pattern: `[a-z][a-z0-9]*(-[a-z0-9]+)*`.
     pub final_snapshot_name: Option<Val<String>>,
     /// `FinalSnapshotRetentionPeriod`.
+    ///
+    /// How long to retain the final snapshot.
     pub final_snapshot_retention_period: Option<Val<i64>>,
     /// `IamRoles`.
+    ///
+    /// A list of IAM roles to associate with the namespace.
     pub iam_roles: Option<Val<Vec<String>>>,
     /// `KmsKeyId`.
+    ///
+    /// The ID of the AWS Key Management Service key used to encrypt your data.
     pub kms_key_id: Option<Val<String>>,
     /// `LogExports`.
+    ///
+    /// The types of logs the namespace can export. Available export types are `userlog` , `connectionlog` ,
+    /// and `useractivitylog` .
     ///
     /// - Items: 0 to 16.
     pub log_exports: Option<Val<Vec<LogExport>>>,
     /// `ManageAdminPassword`.
+    ///
+    /// If true, Amazon Redshift uses AWS Secrets Manager to manage the namespace's admin credentials. You
+    /// can't use `AdminUserPassword` if `ManageAdminPassword` is true. If `ManageAdminPassword` is `false`
+    /// or not set, Amazon Redshift uses `AdminUserPassword` for the admin user account's password.
     pub manage_admin_password: Option<Val<bool>>,
     /// `NamespaceName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the namespace. Must be between 3-64 alphanumeric characters in lowercase, and it cannot
+    /// be a reserved word. A list of reserved words can be found in [Reserved
+    /// Words](https://docs.aws.amazon.com//redshift/latest/dg/r_pg_keywords.html) in the Amazon Redshift
+    /// Database Developer Guide.
     ///
     /// - Length: 3 to 64.
     /// - Pattern: `^[a-z0-9-]+$`.
     pub namespace_name: Option<Val<String>>,
     /// `NamespaceResourcePolicy`.
     ///
+    /// The resource policy that will be attached to the namespace.
+    ///
     /// - Format: `json`.
     pub namespace_resource_policy: Option<Val<Json>>,
     /// `RedshiftIdcApplicationArn`.
+    ///
+    /// The ARN for the Redshift application that integrates with IAM Identity Center.
     ///
     /// - Length: 1 to 1024.
     pub redshift_idc_application_arn: Option<Val<String>>,
     /// `SnapshotCopyConfigurations`.
     ///
+    /// The snapshot copy configurations for the namespace.
+    ///
     /// - Items: 0 to 1.
     pub snapshot_copy_configurations: Option<Val<Vec<SnapshotCopyConfiguration>>>,
     /// `Tags`.
+    ///
+    /// The map of the key-value pairs used to tag the namespace.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -250,46 +291,72 @@ impl NamespaceHandle {
         self.0.get_att("Namespace")
     }
     /// `Fn::GetAtt` `Namespace.NamespaceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) associated with a namespace.
     pub fn attr_namespace_namespace_arn(&self) -> Val<String> {
         self.0.get_att("Namespace.NamespaceArn")
     }
     /// `Fn::GetAtt` `Namespace.NamespaceId`.
+    ///
+    /// The unique identifier of a namespace.
     pub fn attr_namespace_namespace_id(&self) -> Val<String> {
         self.0.get_att("Namespace.NamespaceId")
     }
     /// `Fn::GetAtt` `Namespace.NamespaceName`.
+    ///
+    /// The name of the namespace. Must be between 3-64 alphanumeric characters in lowercase, and it cannot
+    /// be a reserved word. A list of reserved words can be found in [Reserved
+    /// Words](https://docs.aws.amazon.com//redshift/latest/dg/r_pg_keywords.html) in the Amazon Redshift
+    /// Database Developer Guide.
     pub fn attr_namespace_namespace_name(&self) -> Val<String> {
         self.0.get_att("Namespace.NamespaceName")
     }
     /// `Fn::GetAtt` `Namespace.AdminUsername`.
+    ///
+    /// The username of the administrator for the first database created in the namespace.
     pub fn attr_namespace_admin_username(&self) -> Val<String> {
         self.0.get_att("Namespace.AdminUsername")
     }
     /// `Fn::GetAtt` `Namespace.DbName`.
+    ///
+    /// The name of the first database created in the namespace.
     pub fn attr_namespace_db_name(&self) -> Val<String> {
         self.0.get_att("Namespace.DbName")
     }
     /// `Fn::GetAtt` `Namespace.KmsKeyId`.
+    ///
+    /// The ID of the AWS Key Management Service key used to encrypt your data.
     pub fn attr_namespace_kms_key_id(&self) -> Val<String> {
         self.0.get_att("Namespace.KmsKeyId")
     }
     /// `Fn::GetAtt` `Namespace.DefaultIamRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role to set as a default in the namespace.
     pub fn attr_namespace_default_iam_role_arn(&self) -> Val<String> {
         self.0.get_att("Namespace.DefaultIamRoleArn")
     }
     /// `Fn::GetAtt` `Namespace.IamRoles`.
+    ///
+    /// A list of IAM roles to associate with the namespace.
     pub fn attr_namespace_iam_roles(&self) -> Val<Vec<String>> {
         self.0.get_att("Namespace.IamRoles")
     }
     /// `Fn::GetAtt` `Namespace.LogExports`.
+    ///
+    /// The types of logs the namespace can export. Available export types are `User log` , `Connection log`
+    /// , and `User activity log` .
     pub fn attr_namespace_log_exports(&self) -> Val<Vec<String>> {
         self.0.get_att("Namespace.LogExports")
     }
     /// `Fn::GetAtt` `Namespace.Status`.
+    ///
+    /// The status of the namespace.
     pub fn attr_namespace_status(&self) -> Val<String> {
         self.0.get_att("Namespace.Status")
     }
     /// `Fn::GetAtt` `Namespace.CreationDate`.
+    ///
+    /// The date of when the namespace was created.
     pub fn attr_namespace_creation_date(&self) -> Val<String> {
         self.0.get_att("Namespace.CreationDate")
     }
@@ -304,13 +371,22 @@ impl NamespaceHandle {
 }
 
 /// The [`SnapshotCopyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-redshiftserverless-namespace-snapshotcopyconfiguration.html) property type.
+///
+/// The object that you configure to copy snapshots from one namespace to a namespace in another AWS
+/// Region .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnapshotCopyConfiguration {
     /// `DestinationKmsKeyId`.
+    ///
+    /// The ID of the KMS key to use to encrypt your snapshots in the destination AWS Region .
     pub destination_kms_key_id: Option<Val<String>>,
     /// `DestinationRegion`: required.
+    ///
+    /// The destination AWS Region to copy snapshots to.
     pub destination_region: Option<Val<String>>,
     /// `SnapshotRetentionPeriod`.
+    ///
+    /// The retention period of snapshots that are copied to the destination AWS Region .
     pub snapshot_retention_period: Option<Val<i64>>,
 }
 
@@ -470,9 +546,18 @@ impl LogExport {
             LogExport::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogExport {
+    const VALUES: &'static [&'static str] = &["useractivitylog", "userlog", "connectionlog"];
+    fn as_str(&self) -> &str {
+        LogExport::as_str(self)
     }
 }
 

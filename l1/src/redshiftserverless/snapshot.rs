@@ -5,22 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::RedshiftServerless::Snapshot`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshiftserverless-snapshot.html) resource type.
 ///
+/// A snapshot object that contains databases.
+///
 /// Build it with [`Snapshot::builder`]; adding it to a stack returns a [`SnapshotHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Snapshot {
     /// `NamespaceName`. Changing it replaces the resource.
     ///
+    /// The name of the namepsace.
+    ///
     /// - Length: 3 to 64.
     /// - Pattern: `^(?=^[a-z0-9-]+$).{3,64}$`.
     pub namespace_name: Option<Val<String>>,
     /// `RetentionPeriod`.
+    ///
+    /// The retention period of the snapshot created by the scheduled action.
     pub retention_period: Option<Val<i64>>,
     /// `SnapshotName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the snapshot.
     ///
     /// - Length: 3 to 64.
     /// - Pattern: `^(?=^[a-z0-9-]+$).{3,64}$`.
     pub snapshot_name: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// An array of [Tag
+    /// objects](https://docs.aws.amazon.com/redshift-serverless/latest/APIReference/API_Tag.html) to
+    /// associate with the snapshot.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -121,46 +133,68 @@ impl SnapshotHandle {
         self.0.get_att("Snapshot")
     }
     /// `Fn::GetAtt` `OwnerAccount`.
+    ///
+    /// The owner AWS ; account of the snapshot.
     pub fn attr_owner_account(&self) -> Val<String> {
         self.0.get_att("OwnerAccount")
     }
     /// `Fn::GetAtt` `Snapshot.SnapshotName`.
+    ///
+    /// The name of the snapshot.
     pub fn attr_snapshot_snapshot_name(&self) -> Val<String> {
         self.0.get_att("Snapshot.SnapshotName")
     }
     /// `Fn::GetAtt` `Snapshot.NamespaceName`.
+    ///
+    /// The name of the namepsace.
     pub fn attr_snapshot_namespace_name(&self) -> Val<String> {
         self.0.get_att("Snapshot.NamespaceName")
     }
     /// `Fn::GetAtt` `Snapshot.NamespaceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the namespace the snapshot was created from.
     pub fn attr_snapshot_namespace_arn(&self) -> Val<String> {
         self.0.get_att("Snapshot.NamespaceArn")
     }
     /// `Fn::GetAtt` `Snapshot.SnapshotArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the snapshot.
     pub fn attr_snapshot_snapshot_arn(&self) -> Val<String> {
         self.0.get_att("Snapshot.SnapshotArn")
     }
     /// `Fn::GetAtt` `Snapshot.SnapshotCreateTime`.
+    ///
+    /// The timestamp of when the snapshot was created.
     pub fn attr_snapshot_snapshot_create_time(&self) -> Val<String> {
         self.0.get_att("Snapshot.SnapshotCreateTime")
     }
     /// `Fn::GetAtt` `Snapshot.Status`.
+    ///
+    /// The status of the snapshot.
     pub fn attr_snapshot_status(&self) -> Val<String> {
         self.0.get_att("Snapshot.Status")
     }
     /// `Fn::GetAtt` `Snapshot.AdminUsername`.
+    ///
+    /// The username of the database within a snapshot.
     pub fn attr_snapshot_admin_username(&self) -> Val<String> {
         self.0.get_att("Snapshot.AdminUsername")
     }
     /// `Fn::GetAtt` `Snapshot.KmsKeyId`.
+    ///
+    /// The unique identifier of the KMS key used to encrypt the snapshot.
     pub fn attr_snapshot_kms_key_id(&self) -> Val<String> {
         self.0.get_att("Snapshot.KmsKeyId")
     }
     /// `Fn::GetAtt` `Snapshot.OwnerAccount`.
+    ///
+    /// The owner AWS ; account of the snapshot.
     pub fn attr_snapshot_owner_account(&self) -> Val<String> {
         self.0.get_att("Snapshot.OwnerAccount")
     }
     /// `Fn::GetAtt` `Snapshot.RetentionPeriod`.
+    ///
+    /// The retention period of the snapshot created by the scheduled action.
     pub fn attr_snapshot_retention_period(&self) -> Val<i64> {
         self.0.get_att("Snapshot.RetentionPeriod")
     }

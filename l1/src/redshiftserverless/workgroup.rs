@@ -5,59 +5,107 @@ use crate::rt::*;
 
 /// The [`AWS::RedshiftServerless::Workgroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshiftserverless-workgroup.html) resource type.
 ///
+/// The collection of compute resources in Amazon Redshift Serverless.
+///
 /// Build it with [`Workgroup::builder`]; adding it to a stack returns a [`WorkgroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Workgroup {
     /// `BaseCapacity`.
+    ///
+    /// The base compute capacity of the workgroup in Redshift Processing Units (RPUs).
     pub base_capacity: Option<Val<i64>>,
     /// `ConfigParameters`.
+    ///
+    /// The key of the parameter. The options are `auto_mv` , `datestyle` ,
+    /// `enable_case_sensitive_identifier` , `enable_user_activity_logging` , `query_group` , `search_path`
+    /// , `require_ssl` , `use_fips_ssl` , and query monitoring metrics that let you define performance
+    /// boundaries. For more information about query monitoring rules and available metrics, see [Query
+    /// monitoring metrics for Amazon Redshift
+    /// Serverless](https://docs.aws.amazon.com/redshift/latest/dg/cm-c-wlm-query-monitoring-rules.html#cm-c-wlm-query-monitoring-metrics-serverless)
+    /// .
     ///
     /// - Items: at least 1.
     pub config_parameters: Option<Val<Vec<ConfigParameter>>>,
     /// `EnhancedVpcRouting`.
+    ///
+    /// The value that specifies whether to enable enhanced virtual private cloud (VPC) routing, which
+    /// forces Amazon Redshift Serverless to route traffic through your VPC.
     pub enhanced_vpc_routing: Option<Val<bool>>,
     /// `MaxCapacity`.
+    ///
+    /// The maximum data-warehouse capacity Amazon Redshift Serverless uses to serve queries. The max
+    /// capacity is specified in RPUs.
     pub max_capacity: Option<Val<i64>>,
     /// `NamespaceName`. Changing it replaces the resource.
+    ///
+    /// The namespace the workgroup is associated with.
     ///
     /// - Length: 3 to 64.
     /// - Pattern: `^(?=^[a-z0-9-]+$).{3,64}$`.
     pub namespace_name: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// The custom port to use when connecting to a workgroup. Valid port ranges are 5431-5455 and 8191-8215.
+    /// The default is 5439.
     pub port: Option<Val<i64>>,
     /// `PricePerformanceTarget`.
+    ///
+    /// An object that represents the price performance target settings for the workgroup.
     pub price_performance_target: Option<Val<PerformanceTarget>>,
     /// `PubliclyAccessible`.
+    ///
+    /// A value that specifies whether the workgroup can be accessible from a public network.
     pub publicly_accessible: Option<Val<bool>>,
     /// `RecoveryPointId`.
+    ///
+    /// The recovery point id to restore from.
     pub recovery_point_id: Option<Val<String>>,
     /// `SecurityGroupIds`.
+    ///
+    /// A list of security group IDs to associate with the workgroup.
     ///
     /// - Items: 1 to 32.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SnapshotArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the snapshot to restore from.
     pub snapshot_arn: Option<Val<String>>,
     /// `SnapshotName`.
+    ///
+    /// The snapshot name to restore from.
     pub snapshot_name: Option<Val<String>>,
     /// `SnapshotOwnerAccount`.
+    ///
+    /// The Amazon Web Services account that owns the snapshot.
     pub snapshot_owner_account: Option<Val<String>>,
     /// `SubnetIds`.
+    ///
+    /// A list of subnet IDs the workgroup is associated with.
     ///
     /// - Items: 1 to 32.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
     ///
+    /// The map of the key-value pairs used to tag the workgroup.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrackName`.
+    ///
+    /// An optional parameter for the name of the track for the workgroup. If you don't provide a track
+    /// name, the workgroup is assigned to the current track.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_]+$`.
     pub track_name: Option<Val<String>>,
     /// `Workgroup`.
+    ///
+    /// The collection of computing resources from which an endpoint is created.
     pub workgroup: Option<Val<WorkgroupProperty>>,
     /// `WorkgroupName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the workgroup.
     ///
     /// - Length: 3 to 64.
     /// - Pattern: `^(?=^[a-z0-9-]+$).{3,64}$`.
@@ -254,30 +302,46 @@ impl Deref for WorkgroupHandle {
 
 impl WorkgroupHandle {
     /// `Fn::GetAtt` `Workgroup.WorkgroupId`.
+    ///
+    /// The unique identifier of the workgroup.
     pub fn attr_workgroup_workgroup_id(&self) -> Val<String> {
         self.0.get_att("Workgroup.WorkgroupId")
     }
     /// `Fn::GetAtt` `Workgroup.WorkgroupArn`.
+    ///
+    /// The Amazon Resource Name (ARN) that links to the workgroup.
     pub fn attr_workgroup_workgroup_arn(&self) -> Val<String> {
         self.0.get_att("Workgroup.WorkgroupArn")
     }
     /// `Fn::GetAtt` `Workgroup.WorkgroupName`.
+    ///
+    /// The name of the workgroup.
     pub fn attr_workgroup_workgroup_name(&self) -> Val<String> {
         self.0.get_att("Workgroup.WorkgroupName")
     }
     /// `Fn::GetAtt` `Workgroup.NamespaceName`.
+    ///
+    /// The namespace the workgroup is associated with.
     pub fn attr_workgroup_namespace_name(&self) -> Val<String> {
         self.0.get_att("Workgroup.NamespaceName")
     }
     /// `Fn::GetAtt` `Workgroup.BaseCapacity`.
+    ///
+    /// The base data warehouse capacity of the workgroup in Redshift Processing Units (RPUs).
     pub fn attr_workgroup_base_capacity(&self) -> Val<i64> {
         self.0.get_att("Workgroup.BaseCapacity")
     }
     /// `Fn::GetAtt` `Workgroup.MaxCapacity`.
+    ///
+    /// The maximum data-warehouse capacity Amazon Redshift Serverless uses to serve queries. The max
+    /// capacity is specified in RPUs.
     pub fn attr_workgroup_max_capacity(&self) -> Val<i64> {
         self.0.get_att("Workgroup.MaxCapacity")
     }
     /// `Fn::GetAtt` `Workgroup.EnhancedVpcRouting`.
+    ///
+    /// The value that specifies whether to enable enhanced virtual private cloud (VPC) routing, which
+    /// forces Amazon Redshift Serverless to route traffic through your VPC.
     pub fn attr_workgroup_enhanced_vpc_routing(&self) -> Val<bool> {
         self.0.get_att("Workgroup.EnhancedVpcRouting")
     }
@@ -286,34 +350,51 @@ impl WorkgroupHandle {
         self.0.get_att("Workgroup.ConfigParameters")
     }
     /// `Fn::GetAtt` `Workgroup.SecurityGroupIds`.
+    ///
+    /// An array of security group IDs to associate with the workgroup.
     pub fn attr_workgroup_security_group_ids(&self) -> Val<Vec<String>> {
         self.0.get_att("Workgroup.SecurityGroupIds")
     }
     /// `Fn::GetAtt` `Workgroup.SubnetIds`.
+    ///
+    /// An array of subnet IDs the workgroup is associated with.
     pub fn attr_workgroup_subnet_ids(&self) -> Val<Vec<String>> {
         self.0.get_att("Workgroup.SubnetIds")
     }
     /// `Fn::GetAtt` `Workgroup.TrackName`.
+    ///
+    /// The name of the track for the workgroup.
     pub fn attr_workgroup_track_name(&self) -> Val<String> {
         self.0.get_att("Workgroup.TrackName")
     }
     /// `Fn::GetAtt` `Workgroup.Status`.
+    ///
+    /// The status of the workgroup.
     pub fn attr_workgroup_status(&self) -> Val<String> {
         self.0.get_att("Workgroup.Status")
     }
     /// `Fn::GetAtt` `Workgroup.Endpoint.Address`.
+    ///
+    /// The DNS address of the VPC endpoint.
     pub fn attr_workgroup_endpoint_address(&self) -> Val<String> {
         self.0.get_att("Workgroup.Endpoint.Address")
     }
     /// `Fn::GetAtt` `Workgroup.Endpoint.Port`.
+    ///
+    /// The custom port to use when connecting to a workgroup. Valid port ranges are 5431-5455 and 8191-8215.
+    /// The default is 5439.
     pub fn attr_workgroup_endpoint_port(&self) -> Val<i64> {
         self.0.get_att("Workgroup.Endpoint.Port")
     }
     /// `Fn::GetAtt` `Workgroup.PubliclyAccessible`.
+    ///
+    /// A value that specifies whether the workgroup can be accessible from a public network.
     pub fn attr_workgroup_publicly_accessible(&self) -> Val<bool> {
         self.0.get_att("Workgroup.PubliclyAccessible")
     }
     /// `Fn::GetAtt` `Workgroup.CreationDate`.
+    ///
+    /// The creation date of the workgroup.
     pub fn attr_workgroup_creation_date(&self) -> Val<String> {
         self.0.get_att("Workgroup.CreationDate")
     }
@@ -328,13 +409,25 @@ impl WorkgroupHandle {
 }
 
 /// The [`ConfigParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-redshiftserverless-workgroup-configparameter.html) property type.
+///
+/// A array of parameters to set for more control over a serverless database.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigParameter {
     /// `ParameterKey`.
     ///
+    /// The key of the parameter. The options are `auto_mv` , `datestyle` ,
+    /// `enable_case_sensitive_identifier` , `enable_user_activity_logging` , `query_group` , `search_path`
+    /// , `require_ssl` , `use_fips_ssl` , and query monitoring metrics that let you define performance
+    /// boundaries. For more information about query monitoring rules and available metrics, see [Query
+    /// monitoring metrics for Amazon Redshift
+    /// Serverless](https://docs.aws.amazon.com/redshift/latest/dg/cm-c-wlm-query-monitoring-rules.html#cm-c-wlm-query-monitoring-metrics-serverless)
+    /// .
+    ///
     /// - Length: 0 to 255.
     pub parameter_key: Option<Val<String>>,
     /// `ParameterValue`.
+    ///
+    /// The value of the parameter to set.
     ///
     /// - Length: 0 to 15000.
     pub parameter_value: Option<Val<String>>,
@@ -390,13 +483,13 @@ impl ToValue for ConfigParameter {
 impl Literal for ConfigParameter {}
 
 /// The [`Endpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-redshiftserverless-workgroup-endpoint.html) property type.
+///
+/// The VPC endpoint object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Endpoint {
-    /// `Address`.
-    pub address: Option<Val<String>>,
-    /// `Port`.
-    pub port: Option<Val<i64>>,
     /// `VpcEndpoints`.
+    ///
+    /// An array of `VpcEndpoint` objects.
     pub vpc_endpoints: Option<Val<Vec<VpcEndpoint>>>,
 }
 
@@ -414,8 +507,6 @@ impl Endpoint {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "Address", &self.address);
-        put(&mut m, "Port", &self.port);
         put(&mut m, "VpcEndpoints", &self.vpc_endpoints);
         m
     }
@@ -426,16 +517,6 @@ impl Endpoint {
 pub struct EndpointBuilder(Endpoint);
 
 impl EndpointBuilder {
-    /// Sets `Address`.
-    pub fn address(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.address = Some(value.into());
-        self
-    }
-    /// Sets `Port`.
-    pub fn port(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.port = Some(value.into());
-        self
-    }
     /// Appends one item to `VpcEndpoints`.
     pub fn vpc_endpoints(mut self, item: impl Into<Val<VpcEndpoint>>) -> Self {
         self.0.vpc_endpoints.get_or_insert_with(Default::default).push(item);
@@ -461,19 +542,11 @@ impl ToValue for Endpoint {
 impl Literal for Endpoint {}
 
 /// The [`NetworkInterface`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-redshiftserverless-workgroup-networkinterface.html) property type.
+///
+/// Contains information about a network interface in an Amazon Redshift Serverless managed VPC
+/// endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct NetworkInterface {
-    /// `AvailabilityZone`.
-    pub availability_zone: Option<Val<String>>,
-    /// `NetworkInterfaceId`.
-    pub network_interface_id: Option<Val<String>>,
-    /// `PrivateIpAddress`.
-    pub private_ip_address: Option<Val<String>>,
-    /// `SubnetId`.
-    ///
-    /// - Format: `AWS::EC2::Subnet.Id`.
-    pub subnet_id: Option<Val<String>>,
-}
+pub struct NetworkInterface {}
 
 impl NetworkInterface {
     /// A builder.
@@ -488,12 +561,7 @@ impl NetworkInterface {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "AvailabilityZone", &self.availability_zone);
-        put(&mut m, "NetworkInterfaceId", &self.network_interface_id);
-        put(&mut m, "PrivateIpAddress", &self.private_ip_address);
-        put(&mut m, "SubnetId", &self.subnet_id);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -502,26 +570,6 @@ impl NetworkInterface {
 pub struct NetworkInterfaceBuilder(NetworkInterface);
 
 impl NetworkInterfaceBuilder {
-    /// Sets `AvailabilityZone`.
-    pub fn availability_zone(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.availability_zone = Some(value.into());
-        self
-    }
-    /// Sets `NetworkInterfaceId`.
-    pub fn network_interface_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.network_interface_id = Some(value.into());
-        self
-    }
-    /// Sets `PrivateIpAddress`.
-    pub fn private_ip_address(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.private_ip_address = Some(value.into());
-        self
-    }
-    /// Sets `SubnetId`.
-    pub fn subnet_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.subnet_id = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> NetworkInterface {
         self.0
@@ -537,13 +585,21 @@ impl ToValue for NetworkInterface {
 impl Literal for NetworkInterface {}
 
 /// The [`PerformanceTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-redshiftserverless-workgroup-performancetarget.html) property type.
+///
+/// An object that represents the price performance target settings for the workgroup.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PerformanceTarget {
     /// `Level`.
     ///
+    /// The target price performance level for the workgroup. Valid values include 1, 25, 50, 75, and 100.
+    /// These correspond to the price performance levels LOW_COST, ECONOMICAL, BALANCED, RESOURCEFUL, and
+    /// HIGH_PERFORMANCE.
+    ///
     /// - Range: 1 to 100.
     pub level: Option<Val<i64>>,
     /// `Status`.
+    ///
+    /// Whether the price performance target is enabled for the workgroup.
     pub status: Option<Val<PerformanceTargetStatus>>,
 }
 
@@ -665,16 +721,14 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-redshiftserverless-workgroup-vpcendpoint.html) property type.
+///
+/// The connection endpoint for connecting to Amazon Redshift Serverless through the proxy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcEndpoint {
     /// `NetworkInterfaces`.
-    pub network_interfaces: Option<Val<Vec<NetworkInterface>>>,
-    /// `VpcEndpointId`.
-    pub vpc_endpoint_id: Option<Val<String>>,
-    /// `VpcId`.
     ///
-    /// - Format: `AWS::EC2::VPC.Id`.
-    pub vpc_id: Option<Val<String>>,
+    /// One or more network interfaces of the endpoint. Also known as an interface endpoint.
+    pub network_interfaces: Option<Val<Vec<NetworkInterface>>>,
 }
 
 impl VpcEndpoint {
@@ -692,8 +746,6 @@ impl VpcEndpoint {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "NetworkInterfaces", &self.network_interfaces);
-        put(&mut m, "VpcEndpointId", &self.vpc_endpoint_id);
-        put(&mut m, "VpcId", &self.vpc_id);
         m
     }
 }
@@ -713,16 +765,6 @@ impl VpcEndpointBuilder {
         self.0.network_interfaces = Some(value.into());
         self
     }
-    /// Sets `VpcEndpointId`.
-    pub fn vpc_endpoint_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.vpc_endpoint_id = Some(value.into());
-        self
-    }
-    /// Sets `VpcId`.
-    pub fn vpc_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.vpc_id = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> VpcEndpoint {
         self.0
@@ -738,51 +780,18 @@ impl ToValue for VpcEndpoint {
 impl Literal for VpcEndpoint {}
 
 /// The [`Workgroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-redshiftserverless-workgroup-workgroup.html) property type.
+///
+/// The collection of computing resources from which an endpoint is created.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkgroupProperty {
-    /// `BaseCapacity`.
-    pub base_capacity: Option<Val<i64>>,
-    /// `ConfigParameters`.
-    pub config_parameters: Option<Val<Vec<ConfigParameter>>>,
-    /// `CreationDate`.
-    pub creation_date: Option<Val<String>>,
     /// `Endpoint`.
+    ///
+    /// The endpoint that is created from the workgroup.
     pub endpoint: Option<Val<Endpoint>>,
-    /// `EnhancedVpcRouting`.
-    pub enhanced_vpc_routing: Option<Val<bool>>,
-    /// `MaxCapacity`.
-    pub max_capacity: Option<Val<i64>>,
-    /// `NamespaceName`.
-    ///
-    /// - Length: 3 to 64.
-    /// - Pattern: `^[a-z0-9-]+$`.
-    pub namespace_name: Option<Val<String>>,
     /// `PricePerformanceTarget`.
+    ///
+    /// An object that represents the price performance target settings for the workgroup.
     pub price_performance_target: Option<Val<PerformanceTarget>>,
-    /// `PubliclyAccessible`.
-    pub publicly_accessible: Option<Val<bool>>,
-    /// `SecurityGroupIds`.
-    ///
-    /// - Format: `AWS::EC2::SecurityGroup.Ids`.
-    pub security_group_ids: Option<Val<Vec<String>>>,
-    /// `Status`.
-    pub status: Option<Val<WorkgroupStatus>>,
-    /// `SubnetIds`.
-    pub subnet_ids: Option<Val<Vec<String>>>,
-    /// `TrackName`.
-    ///
-    /// - Length: 1 to 256.
-    /// - Pattern: `^[a-zA-Z0-9_]+$`.
-    pub track_name: Option<Val<String>>,
-    /// `WorkgroupArn`.
-    pub workgroup_arn: Option<Val<String>>,
-    /// `WorkgroupId`.
-    pub workgroup_id: Option<Val<String>>,
-    /// `WorkgroupName`.
-    ///
-    /// - Length: 3 to 64.
-    /// - Pattern: `^[a-z0-9-]*$`.
-    pub workgroup_name: Option<Val<String>>,
 }
 
 impl WorkgroupProperty {
@@ -799,22 +808,8 @@ impl WorkgroupProperty {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "BaseCapacity", &self.base_capacity);
-        put(&mut m, "ConfigParameters", &self.config_parameters);
-        put(&mut m, "CreationDate", &self.creation_date);
         put(&mut m, "Endpoint", &self.endpoint);
-        put(&mut m, "EnhancedVpcRouting", &self.enhanced_vpc_routing);
-        put(&mut m, "MaxCapacity", &self.max_capacity);
-        put(&mut m, "NamespaceName", &self.namespace_name);
         put(&mut m, "PricePerformanceTarget", &self.price_performance_target);
-        put(&mut m, "PubliclyAccessible", &self.publicly_accessible);
-        put(&mut m, "SecurityGroupIds", &self.security_group_ids);
-        put(&mut m, "Status", &self.status);
-        put(&mut m, "SubnetIds", &self.subnet_ids);
-        put(&mut m, "TrackName", &self.track_name);
-        put(&mut m, "WorkgroupArn", &self.workgroup_arn);
-        put(&mut m, "WorkgroupId", &self.workgroup_id);
-        put(&mut m, "WorkgroupName", &self.workgroup_name);
         m
     }
 }
@@ -824,99 +819,14 @@ impl WorkgroupProperty {
 pub struct WorkgroupPropertyBuilder(WorkgroupProperty);
 
 impl WorkgroupPropertyBuilder {
-    /// Sets `BaseCapacity`.
-    pub fn base_capacity(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.base_capacity = Some(value.into());
-        self
-    }
-    /// Appends one item to `ConfigParameters`.
-    pub fn config_parameters(mut self, item: impl Into<Val<ConfigParameter>>) -> Self {
-        self.0.config_parameters.get_or_insert_with(Default::default).push(item);
-        self
-    }
-    /// Sets the whole list (a literal list, or an intrinsic returning one).
-    pub fn set_config_parameters(mut self, value: impl Into<Val<Vec<ConfigParameter>>>) -> Self {
-        self.0.config_parameters = Some(value.into());
-        self
-    }
-    /// Sets `CreationDate`.
-    pub fn creation_date(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.creation_date = Some(value.into());
-        self
-    }
     /// Sets `Endpoint`.
     pub fn endpoint(mut self, value: impl Into<Val<Endpoint>>) -> Self {
         self.0.endpoint = Some(value.into());
         self
     }
-    /// Sets `EnhancedVpcRouting`.
-    pub fn enhanced_vpc_routing(mut self, value: impl Into<Val<bool>>) -> Self {
-        self.0.enhanced_vpc_routing = Some(value.into());
-        self
-    }
-    /// Sets `MaxCapacity`.
-    pub fn max_capacity(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.max_capacity = Some(value.into());
-        self
-    }
-    /// Sets `NamespaceName`.
-    pub fn namespace_name(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.namespace_name = Some(value.into());
-        self
-    }
     /// Sets `PricePerformanceTarget`.
     pub fn price_performance_target(mut self, value: impl Into<Val<PerformanceTarget>>) -> Self {
         self.0.price_performance_target = Some(value.into());
-        self
-    }
-    /// Sets `PubliclyAccessible`.
-    pub fn publicly_accessible(mut self, value: impl Into<Val<bool>>) -> Self {
-        self.0.publicly_accessible = Some(value.into());
-        self
-    }
-    /// Appends one item to `SecurityGroupIds`.
-    pub fn security_group_ids(mut self, item: impl Into<Val<String>>) -> Self {
-        self.0.security_group_ids.get_or_insert_with(Default::default).push(item);
-        self
-    }
-    /// Sets the whole list (a literal list, or an intrinsic returning one).
-    pub fn set_security_group_ids(mut self, value: impl Into<Val<Vec<String>>>) -> Self {
-        self.0.security_group_ids = Some(value.into());
-        self
-    }
-    /// Sets `Status`.
-    pub fn status(mut self, value: impl Into<Val<WorkgroupStatus>>) -> Self {
-        self.0.status = Some(value.into());
-        self
-    }
-    /// Appends one item to `SubnetIds`.
-    pub fn subnet_ids(mut self, item: impl Into<Val<String>>) -> Self {
-        self.0.subnet_ids.get_or_insert_with(Default::default).push(item);
-        self
-    }
-    /// Sets the whole list (a literal list, or an intrinsic returning one).
-    pub fn set_subnet_ids(mut self, value: impl Into<Val<Vec<String>>>) -> Self {
-        self.0.subnet_ids = Some(value.into());
-        self
-    }
-    /// Sets `TrackName`.
-    pub fn track_name(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.track_name = Some(value.into());
-        self
-    }
-    /// Sets `WorkgroupArn`.
-    pub fn workgroup_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.workgroup_arn = Some(value.into());
-        self
-    }
-    /// Sets `WorkgroupId`.
-    pub fn workgroup_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.workgroup_id = Some(value.into());
-        self
-    }
-    /// Sets `WorkgroupName`.
-    pub fn workgroup_name(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.workgroup_name = Some(value.into());
         self
     }
     /// Builds the value (every property is optional).
@@ -956,9 +866,18 @@ impl PerformanceTargetStatus {
             PerformanceTargetStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PerformanceTargetStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        PerformanceTargetStatus::as_str(self)
     }
 }
 
@@ -979,58 +898,3 @@ impl ToValue for PerformanceTargetStatus {
 }
 
 impl Literal for PerformanceTargetStatus {}
-
-/// Values of `WorkgroupStatus`.
-///
-/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WorkgroupStatus {
-    /// `CREATING`
-    Creating,
-    /// `AVAILABLE`
-    Available,
-    /// `MODIFYING`
-    Modifying,
-    /// `DELETING`
-    Deleting,
-    /// A value not known when this crate was generated.
-    Unknown(String),
-}
-
-impl WorkgroupStatus {
-    /// The value as CloudFormation spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            WorkgroupStatus::Creating => "CREATING",
-            WorkgroupStatus::Available => "AVAILABLE",
-            WorkgroupStatus::Modifying => "MODIFYING",
-            WorkgroupStatus::Deleting => "DELETING",
-            WorkgroupStatus::Unknown(s) => s,
-        }
-    }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
-    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
-    }
-}
-
-impl From<&str> for WorkgroupStatus {
-    fn from(s: &str) -> Self {
-        match s {
-            "CREATING" => WorkgroupStatus::Creating,
-            "AVAILABLE" => WorkgroupStatus::Available,
-            "MODIFYING" => WorkgroupStatus::Modifying,
-            "DELETING" => WorkgroupStatus::Deleting,
-            other => WorkgroupStatus::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl ToValue for WorkgroupStatus {
-    fn to_value(&self) -> Value {
-        Value::String(self.as_str().to_owned())
-    }
-}
-
-impl Literal for WorkgroupStatus {}

@@ -5,26 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::RefactorSpaces::Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-refactorspaces-application.html) resource type.
 ///
+/// > AWS Migration Hub is no longer open to new customers as of November 7, 2025. For capabilities
+/// similar to AWS Migration Hub , explore [AWS Migration
+/// Hub](https://docs.aws.amazon.com/https://aws.amazon.com/transform) .
+///
+/// Creates an AWS Migration Hub Refactor Spaces application. The account that owns the environment also
+/// owns the applications created inside the environment, regardless of the account that creates the
+/// application. Refactor Spaces provisions an Amazon API Gateway, API Gateway VPC link, and Network
+/// Load Balancer for the application proxy inside your account.
+///
+/// In environments created with a
+/// [CreateEnvironment:NetworkFabricType](https://docs.aws.amazon.com/migrationhub-refactor-spaces/latest/APIReference/API_CreateEnvironment.html#migrationhubrefactorspaces-CreateEnvironment-request-NetworkFabricType)
+/// of `NONE` you need to configure [VPC to VPC
+/// connectivity](https://docs.aws.amazon.com/whitepapers/latest/aws-vpc-connectivity-options/amazon-vpc-to-amazon-vpc-connectivity-options.html)
+/// between your service VPC and the application proxy VPC to route traffic through the application
+/// proxy to a service with a private URL endpoint. For more information, see [Create an
+/// application](https://docs.aws.amazon.com/migrationhub-refactor-spaces/latest/userguide/getting-started-create-application.html)
+/// in the *Refactor Spaces User Guide* .
+///
 /// Build it with [`Application::builder`]; adding it to a stack returns a [`ApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `ApiGatewayProxy`. Changing it replaces the resource.
+    ///
+    /// The endpoint URL of the Amazon API Gateway proxy.
     pub api_gateway_proxy: Option<Val<ApiGatewayProxyInput>>,
     /// `EnvironmentIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the environment.
     ///
     /// - Length: 14 to 14.
     /// - Pattern: `^env-([0-9A-Za-z]{10}$)`.
     pub environment_identifier: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the application.
+    ///
     /// - Length: 3 to 63.
     /// - Pattern: `^(?!app-)[a-zA-Z0-9]+[a-zA-Z0-9-_ ]+$`.
     pub name: Option<Val<String>>,
     /// `ProxyType`: required. Changing it replaces the resource.
+    ///
+    /// The proxy type of the proxy created within the application.
     pub proxy_type: Option<Val<ProxyType>>,
     /// `Tags`.
+    ///
+    /// The tags assigned to the application.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the virtual private cloud (VPC).
     ///
     /// - Length: 12 to 21.
     /// - Pattern: `^vpc-[-a-f0-9]{8}([-a-f0-9]{9})?$`.
@@ -154,34 +184,50 @@ impl Deref for ApplicationHandle {
 
 impl ApplicationHandle {
     /// `Fn::GetAtt` `ApplicationIdentifier`.
+    ///
+    /// The unique identifier of the application.
     pub fn attr_application_identifier(&self) -> Val<String> {
         self.0.get_att("ApplicationIdentifier")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the application.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ApiGatewayId`.
+    ///
+    /// The resource ID of the ABP for the proxy.
     pub fn attr_api_gateway_id(&self) -> Val<String> {
         self.0.get_att("ApiGatewayId")
     }
     /// `Fn::GetAtt` `VpcLinkId`.
+    ///
+    /// The `VpcLink` ID of the ABP proxy.
     pub fn attr_vpc_link_id(&self) -> Val<String> {
         self.0.get_att("VpcLinkId")
     }
     /// `Fn::GetAtt` `NlbArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Network Load Balancer .
     pub fn attr_nlb_arn(&self) -> Val<String> {
         self.0.get_att("NlbArn")
     }
     /// `Fn::GetAtt` `NlbName`.
+    ///
+    /// The name of the Network Load Balancer configured by the API Gateway proxy.
     pub fn attr_nlb_name(&self) -> Val<String> {
         self.0.get_att("NlbName")
     }
     /// `Fn::GetAtt` `ProxyUrl`.
+    ///
+    /// The endpoint URL of the ABPlong proxy.
     pub fn attr_proxy_url(&self) -> Val<String> {
         self.0.get_att("ProxyUrl")
     }
     /// `Fn::GetAtt` `StageName`.
+    ///
+    /// The name of the ABP stage. The name defaults to `prod` .
     pub fn attr_stage_name(&self) -> Val<String> {
         self.0.get_att("StageName")
     }
@@ -196,11 +242,27 @@ impl ApplicationHandle {
 }
 
 /// The [`ApiGatewayProxyInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-refactorspaces-application-apigatewayproxyinput.html) property type.
+///
+/// A wrapper object holding the Amazon API Gateway endpoint input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiGatewayProxyInput {
     /// `EndpointType`.
+    ///
+    /// The type of endpoint to use for the API Gateway proxy. If no value is specified in the request, the
+    /// value is set to `REGIONAL` by default.
+    ///
+    /// If the value is set to `PRIVATE` in the request, this creates a private API endpoint that is
+    /// isolated from the public internet. The private endpoint can only be accessed by using Amazon Virtual
+    /// Private Cloud (Amazon VPC) interface endpoints for the Amazon API Gateway that has been granted
+    /// access. For more information about creating a private connection with Refactor Spaces and interface
+    /// endpoint ( AWS PrivateLink ) availability, see [Access Refactor Spaces using an interface endpoint (
+    /// AWS PrivateLink
+    /// )](https://docs.aws.amazon.com/migrationhub-refactor-spaces/latest/userguide/vpc-interface-endpoints.html)
+    /// .
     pub endpoint_type: Option<Val<ApiGatewayEndpointType>>,
     /// `StageName`.
+    ///
+    /// The name of the API Gateway stage. The name defaults to `prod` .
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[-a-zA-Z0-9_]*$`.
@@ -348,9 +410,18 @@ impl ApiGatewayEndpointType {
             ApiGatewayEndpointType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApiGatewayEndpointType {
+    const VALUES: &'static [&'static str] = &["REGIONAL", "PRIVATE"];
+    fn as_str(&self) -> &str {
+        ApiGatewayEndpointType::as_str(self)
     }
 }
 
@@ -392,9 +463,18 @@ impl ProxyType {
             ProxyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProxyType {
+    const VALUES: &'static [&'static str] = &["API_GATEWAY"];
+    fn as_str(&self) -> &str {
+        ProxyType::as_str(self)
     }
 }
 

@@ -5,22 +5,48 @@ use crate::rt::*;
 
 /// The [`AWS::RefactorSpaces::Environment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-refactorspaces-environment.html) resource type.
 ///
+/// > AWS Migration Hub is no longer open to new customers as of November 7, 2025. For capabilities
+/// similar to AWS Migration Hub , explore [AWS Migration
+/// Hub](https://docs.aws.amazon.com/https://aws.amazon.com/transform) .
+///
+/// Creates an AWS Migration Hub Refactor Spaces environment. The caller owns the environment resource,
+/// and all Refactor Spaces applications, services, and routes created within the environment. They are
+/// referred to as the *environment owner* . The environment owner has cross-account visibility and
+/// control of Refactor Spaces resources that are added to the environment by other accounts that the
+/// environment is shared with.
+///
+/// When creating an environment with a
+/// [CreateEnvironment:NetworkFabricType](https://docs.aws.amazon.com/migrationhub-refactor-spaces/latest/APIReference/API_CreateEnvironment.html#migrationhubrefactorspaces-CreateEnvironment-request-NetworkFabricType)
+/// of `TRANSIT_GATEWAY` , Refactor Spaces provisions a transit gateway to enable services in VPCs to
+/// communicate directly across accounts. If
+/// [CreateEnvironment:NetworkFabricType](https://docs.aws.amazon.com/migrationhub-refactor-spaces/latest/APIReference/API_CreateEnvironment.html#migrationhubrefactorspaces-CreateEnvironment-request-NetworkFabricType)
+/// is `NONE` , Refactor Spaces does not create a transit gateway and you must use your network
+/// infrastructure to route traffic to services with private URL endpoints.
+///
 /// Build it with [`Environment::builder`]; adding it to a stack returns a [`EnvironmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Environment {
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// A description of the environment.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9-_\s\.\!\*\#\@\']+$`.
     pub description: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the environment.
+    ///
     /// - Length: 3 to 63.
     /// - Pattern: `^(?!env-)[a-zA-Z0-9]+[a-zA-Z0-9-_ ]+$`.
     pub name: Option<Val<String>>,
     /// `NetworkFabricType`. Changing it replaces the resource.
+    ///
+    /// The network fabric type of the environment.
     pub network_fabric_type: Option<Val<NetworkFabricType>>,
     /// `Tags`.
+    ///
+    /// The tags assigned to the environment.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -112,14 +138,20 @@ impl Deref for EnvironmentHandle {
 
 impl EnvironmentHandle {
     /// `Fn::GetAtt` `EnvironmentIdentifier`.
+    ///
+    /// The unique identifier of the environment.
     pub fn attr_environment_identifier(&self) -> Val<String> {
         self.0.get_att("EnvironmentIdentifier")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the environment.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `TransitGatewayId`.
+    ///
+    /// The ID of the AWS Transit Gateway set up by the environment.
     pub fn attr_transit_gateway_id(&self) -> Val<String> {
         self.0.get_att("TransitGatewayId")
     }
@@ -225,9 +257,18 @@ impl NetworkFabricType {
             NetworkFabricType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NetworkFabricType {
+    const VALUES: &'static [&'static str] = &["TRANSIT_GATEWAY", "NONE"];
+    fn as_str(&self) -> &str {
+        NetworkFabricType::as_str(self)
     }
 }
 

@@ -5,31 +5,121 @@ use crate::rt::*;
 
 /// The [`AWS::RefactorSpaces::Route`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-refactorspaces-route.html) resource type.
 ///
+/// Creates an AWS Migration Hub Refactor Spaces route. The account owner of the service resource is
+/// always the environment owner, regardless of which account creates the route. Routes target a service
+/// in the application. If an application does not have any routes, then the first route must be created
+/// as a `DEFAULT` `RouteType` .
+///
+/// When created, the default route defaults to an active state so state is not a required input.
+/// However, like all other state values the state of the default route can be updated after creation,
+/// but only when all other routes are also inactive. Conversely, no route can be active without the
+/// default route also being active.
+///
+/// > In the `AWS::RefactorSpaces::Route` resource, you can only update the `ActivationState` property,
+/// which resides under the `UriPathRoute` and `DefaultRoute` properties. All other properties
+/// associated with the `AWS::RefactorSpaces::Route` cannot be updated, even though the property
+/// description might indicate otherwise. Updating all other properties will result in the replacement
+/// of Route.
+///
+/// When you create a route, Refactor Spaces configures the ABPlong to send traffic to the target
+/// service as follows:
+///
+/// - *URL Endpoints*
+///
+/// If the service has a URL endpoint, and the endpoint resolves to a private IP address, Refactor
+/// Spaces routes traffic using the ABP VPC link. If a service endpoint resolves to a public IP address,
+/// Refactor Spaces routes traffic over the public internet. Services can have HTTP or HTTPS URL
+/// endpoints. For HTTPS URLs, publicly-signed certificates are supported. Private Certificate
+/// Authorities (CAs) are permitted only if the CA's domain is also publicly resolvable.
+///
+/// Refactor Spaces automatically resolves the public Domain Name System (DNS) names that are set in
+/// `CreateService:UrlEndpoint` when you create a service. The DNS names resolve when the DNS
+/// time-to-live (TTL) expires, or every 60 seconds for TTLs less than 60 seconds. This periodic DNS
+/// resolution ensures that the route configuration remains up-to-date.
+///
+/// *One-time health check*
+///
+/// A one-time health check is performed on the service when either the route is updated from inactive
+/// to active, or when it is created with an active state. If the health check fails, the route
+/// transitions the route state to `FAILED` , an error code of `SERVICE_ENDPOINT_HEALTH_CHECK_FAILURE`
+/// is provided, and no traffic is sent to the service.
+///
+/// For private URLs, a target group is created on the Network Load Balancer and the load balancer
+/// target group runs default target health checks. By default, the health check is run against the
+/// service endpoint URL. Optionally, the health check can be performed against a different protocol,
+/// port, and/or path using the
+/// [CreateService:UrlEndpoint](https://docs.aws.amazon.com/migrationhub-refactor-spaces/latest/APIReference/API_CreateService.html#migrationhubrefactorspaces-CreateService-request-UrlEndpoint)
+/// parameter. All other health check settings for the load balancer use the default values described in
+/// the [Health checks for your target
+/// groups](https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html)
+/// in the *Elastic Load Balancing guide* . The health check is considered successful if at least one
+/// target within the target group transitions to a healthy state.
+/// - *AWS Lambda function endpoints*
+///
+/// If the service has an AWS Lambda function endpoint, then Refactor Spaces configures the Lambda
+/// function's resource policy to allow the application's ABP to invoke the function.
+///
+/// The Lambda function state is checked. If the function is not active, the function configuration is
+/// updated so that Lambda resources are provisioned. If the Lambda state is `Failed` , then the route
+/// creation fails. For more information, see the [GetFunctionConfiguration's State response
+/// parameter](https://docs.aws.amazon.com/lambda/latest/dg/API_GetFunctionConfiguration.html#SSS-GetFunctionConfiguration-response-State)
+/// in the *AWS Lambda Developer Guide* .
+///
+/// A check is performed to determine that a Lambda function with the specified ARN exists. If it does
+/// not exist, the health check fails. For public URLs, a connection is opened to the public endpoint.
+/// If the URL is not reachable, the health check fails.
+///
+/// *Environments without a network bridge*
+///
+/// When you create environments without a network bridge (
+/// [CreateEnvironment:NetworkFabricType](https://docs.aws.amazon.com/migrationhub-refactor-spaces/latest/APIReference/API_CreateEnvironment.html#migrationhubrefactorspaces-CreateEnvironment-request-NetworkFabricType)
+/// is `NONE)` and you use your own networking infrastructure, you need to configure [VPC to VPC
+/// connectivity](https://docs.aws.amazon.com/whitepapers/latest/aws-vpc-connectivity-options/amazon-vpc-to-amazon-vpc-connectivity-options.html)
+/// between your network and the application proxy VPC. Route creation from the application proxy to
+/// service endpoints will fail if your network is not configured to connect to the application proxy
+/// VPC. For more information, see [Create a
+/// route](https://docs.aws.amazon.com/migrationhub-refactor-spaces/latest/userguide/getting-started-create-role.html)
+/// in the *Refactor Spaces User Guide* .
+///
 /// Build it with [`Route::builder`]; adding it to a stack returns a [`RouteHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Route {
     /// `ApplicationIdentifier`: required. Changing it replaces the resource.
     ///
+    /// The unique identifier of the application.
+    ///
     /// - Length: 14 to 14.
     /// - Pattern: `^app-([0-9A-Za-z]{10}$)`.
     pub application_identifier: Option<Val<String>>,
     /// `DefaultRoute`.
+    ///
+    /// Configuration for the default route type.
     pub default_route: Option<Val<DefaultRouteInput>>,
     /// `EnvironmentIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the environment.
     ///
     /// - Length: 14 to 14.
     /// - Pattern: `^env-([0-9A-Za-z]{10}$)`.
     pub environment_identifier: Option<Val<String>>,
     /// `RouteType`: required. Changing it replaces the resource.
+    ///
+    /// The route type of the route.
     pub route_type: Option<Val<RouteType>>,
     /// `ServiceIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the service.
     ///
     /// - Length: 14 to 14.
     /// - Pattern: `^svc-([0-9A-Za-z]{10}$)`.
     pub service_identifier: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags assigned to the route.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UriPathRoute`.
+    ///
+    /// The configuration for the URI path route type.
     pub uri_path_route: Option<Val<UriPathRouteInput>>,
 }
 
@@ -165,14 +255,20 @@ impl Deref for RouteHandle {
 
 impl RouteHandle {
     /// `Fn::GetAtt` `RouteIdentifier`.
+    ///
+    /// The unique identifier of the route.
     pub fn attr_route_identifier(&self) -> Val<String> {
         self.0.get_att("RouteIdentifier")
     }
     /// `Fn::GetAtt` `PathResourceToId`.
+    ///
+    /// A mapping of ABPlong path resources to resource IDs.
     pub fn attr_path_resource_to_id(&self) -> Val<String> {
         self.0.get_att("PathResourceToId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the route.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -187,9 +283,13 @@ impl RouteHandle {
 }
 
 /// The [`DefaultRouteInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-refactorspaces-route-defaultrouteinput.html) property type.
+///
+/// The configuration for the default route type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultRouteInput {
     /// `ActivationState`: required.
+    ///
+    /// If set to `ACTIVE` , traffic is forwarded to this route’s service after the route is created.
     pub activation_state: Option<Val<RouteActivationState>>,
 }
 
@@ -313,17 +413,33 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UriPathRouteInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-refactorspaces-route-uripathrouteinput.html) property type.
+///
+/// The configuration for the URI path route type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UriPathRouteInput {
     /// `ActivationState`: required.
+    ///
+    /// If set to `ACTIVE` , traffic is forwarded to this route’s service after the route is created.
     pub activation_state: Option<Val<RouteActivationState>>,
     /// `AppendSourcePath`.
+    ///
+    /// If set to `true` , this option appends the source path to the service URL endpoint.
     pub append_source_path: Option<Val<bool>>,
     /// `IncludeChildPaths`.
+    ///
+    /// Indicates whether to match all subpaths of the given source path. If this value is `false` ,
+    /// requests must match the source path exactly before they are forwarded to this route's service.
     pub include_child_paths: Option<Val<bool>>,
     /// `Methods`.
+    ///
+    /// A list of HTTP methods to match. An empty list matches all values. If a method is present, only HTTP
+    /// requests using that method are forwarded to this route’s service.
     pub methods: Option<Val<Vec<Method>>>,
     /// `SourcePath`.
+    ///
+    /// This is the path that Refactor Spaces uses to match traffic. Paths must start with `/` and are
+    /// relative to the base of the application. To use path parameters in the source path, add a variable
+    /// in curly braces. For example, the resource path {user} represents a path parameter called 'user'.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(/([a-zA-Z0-9._:-]+|\{[a-zA-Z0-9._:-]+\}))+$`.
@@ -450,9 +566,18 @@ impl Method {
             Method::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Method {
+    const VALUES: &'static [&'static str] = &["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
+    fn as_str(&self) -> &str {
+        Method::as_str(self)
     }
 }
 
@@ -502,9 +627,18 @@ impl RouteActivationState {
             RouteActivationState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RouteActivationState {
+    const VALUES: &'static [&'static str] = &["INACTIVE", "ACTIVE"];
+    fn as_str(&self) -> &str {
+        RouteActivationState::as_str(self)
     }
 }
 
@@ -549,9 +683,18 @@ impl RouteType {
             RouteType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RouteType {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "URI_PATH"];
+    fn as_str(&self) -> &str {
+        RouteType::as_str(self)
     }
 }
 

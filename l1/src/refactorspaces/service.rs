@@ -5,38 +5,68 @@ use crate::rt::*;
 
 /// The [`AWS::RefactorSpaces::Service`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-refactorspaces-service.html) resource type.
 ///
+/// > AWS Migration Hub is no longer open to new customers as of November 7, 2025. For capabilities
+/// similar to AWS Migration Hub , explore [AWS Migration
+/// Hub](https://docs.aws.amazon.com/https://aws.amazon.com/transform) .
+///
+/// Creates an AWS Migration Hub Refactor Spaces service. The account owner of the service is always the
+/// environment owner, regardless of which account in the environment creates the service. Services have
+/// either a URL endpoint in a virtual private cloud (VPC), or a Lambda function endpoint.
+///
+/// > If an AWS resource is launched in a service VPC, and you want it to be accessible to all of an
+/// environment’s services with VPCs and routes, apply the `RefactorSpacesSecurityGroup` to the
+/// resource. Alternatively, to add more cross-account constraints, apply your own security group.
+///
 /// Build it with [`Service::builder`]; adding it to a stack returns a [`ServiceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Service {
     /// `ApplicationIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the application.
     ///
     /// - Length: 14 to 14.
     /// - Pattern: `^app-([0-9A-Za-z]{10}$)`.
     pub application_identifier: Option<Val<String>>,
     /// `Description`. Changing it replaces the resource.
     ///
+    /// A description of the service.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9-_\s\.\!\*\#\@\']+$`.
     pub description: Option<Val<String>>,
     /// `EndpointType`: required. Changing it replaces the resource.
+    ///
+    /// The endpoint type of the service.
     pub endpoint_type: Option<Val<ServiceEndpointType>>,
     /// `EnvironmentIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the environment.
     ///
     /// - Length: 14 to 14.
     /// - Pattern: `^env-([0-9A-Za-z]{10}$)`.
     pub environment_identifier: Option<Val<String>>,
     /// `LambdaEndpoint`. Changing it replaces the resource.
+    ///
+    /// A summary of the configuration for the AWS Lambda endpoint type.
     pub lambda_endpoint: Option<Val<LambdaEndpointInput>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the service.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^(?!svc-)[a-zA-Z0-9]+[a-zA-Z0-9-_ ]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags assigned to the service.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UrlEndpoint`. Changing it replaces the resource.
+    ///
+    /// The summary of the configuration for the URL endpoint type.
     pub url_endpoint: Option<Val<UrlEndpointInput>>,
     /// `VpcId`. Changing it replaces the resource.
+    ///
+    /// The ID of the virtual private cloud (VPC).
     ///
     /// - Length: 12 to 21.
     /// - Pattern: `^vpc-[-a-f0-9]{8}([-a-f0-9]{9})?$`.
@@ -188,10 +218,14 @@ impl Deref for ServiceHandle {
 
 impl ServiceHandle {
     /// `Fn::GetAtt` `ServiceIdentifier`.
+    ///
+    /// The unique identifier of the service.
     pub fn attr_service_identifier(&self) -> Val<String> {
         self.0.get_att("ServiceIdentifier")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the service.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -206,9 +240,13 @@ impl ServiceHandle {
 }
 
 /// The [`LambdaEndpointInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-refactorspaces-service-lambdaendpointinput.html) property type.
+///
+/// The input for the AWS Lambda endpoint type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaEndpointInput {
     /// `Arn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lambda function or alias.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?$`.
@@ -331,14 +369,26 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UrlEndpointInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-refactorspaces-service-urlendpointinput.html) property type.
+///
+/// The configuration for the URL endpoint type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UrlEndpointInput {
     /// `HealthUrl`.
+    ///
+    /// The health check URL of the URL endpoint type. If the URL is a public endpoint, the `HealthUrl` must
+    /// also be a public endpoint. If the URL is a private endpoint inside a virtual private cloud (VPC),
+    /// the health URL must also be a private endpoint, and the host must be the same as the URL.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^https?://[-a-zA-Z0-9+\x38@#/%?=~_|!:,.;]*[-a-zA-Z0-9+\x38@#/%=~_|]$`.
     pub health_url: Option<Val<String>>,
     /// `Url`: required.
+    ///
+    /// The URL to route traffic to. The URL must be an [rfc3986-formatted
+    /// URL](https://docs.aws.amazon.com/https://datatracker.ietf.org/doc/html/rfc3986) . If the host is a
+    /// domain name, the name must be resolvable over the public internet. If the scheme is `https` , the
+    /// top level domain of the host must be listed in the [IANA root zone
+    /// database](https://docs.aws.amazon.com/https://www.iana.org/domains/root/db) .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^https?://[-a-zA-Z0-9+\x38@#/%?=~_|!:,.;]*[-a-zA-Z0-9+\x38@#/%=~_|]$`.
@@ -420,9 +470,18 @@ impl ServiceEndpointType {
             ServiceEndpointType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ServiceEndpointType {
+    const VALUES: &'static [&'static str] = &["LAMBDA", "URL"];
+    fn as_str(&self) -> &str {
+        ServiceEndpointType::as_str(self)
     }
 }
 

@@ -5,15 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::Rekognition::Collection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rekognition-collection.html) resource type.
 ///
+/// The `AWS::Rekognition::Collection` type creates a server-side container called a collection. You can
+/// use a collection to store information about detected faces and search for known faces in images,
+/// stored videos, and streaming videos.
+///
 /// Build it with [`Collection::builder`]; adding it to a stack returns a [`CollectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Collection {
     /// `CollectionId`: required. Changing it replaces the resource.
     ///
+    /// ID for the collection that you are creating.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `\A[a-zA-Z0-9_\.\-]+$`.
     pub collection_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A set of tags (key-value pairs) that you want to attach to the collection.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -98,6 +106,8 @@ impl Deref for CollectionHandle {
 
 impl CollectionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name of the collection.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

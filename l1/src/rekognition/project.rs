@@ -5,15 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::Rekognition::Project`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rekognition-project.html) resource type.
 ///
+/// The `AWS::Rekognition::Project` type creates an Amazon Rekognition Custom Labels project. A project
+/// is a group of resources needed to create and manage versions of an Amazon Rekognition Custom Labels
+/// model.
+///
 /// Build it with [`Project::builder`]; adding it to a stack returns a [`ProjectHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Project {
     /// `ProjectName`: required. Changing it replaces the resource.
     ///
+    /// The name of the project to create.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `[a-zA-Z0-9][a-zA-Z0-9_\-]*`.
     pub project_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -98,6 +106,8 @@ impl Deref for ProjectHandle {
 
 impl ProjectHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name of the project.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,48 +5,153 @@ use crate::rt::*;
 
 /// The [`AWS::Rekognition::StreamProcessor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rekognition-streamprocessor.html) resource type.
 ///
+/// The `AWS::Rekognition::StreamProcessor` type creates a stream processor used to detect and recognize
+/// faces or to detect connected home labels in a streaming video. Amazon Rekognition Video is a
+/// consumer of live video from Amazon Kinesis Video Streams. There are two different settings for
+/// stream processors in Amazon Rekognition, one for detecting faces and one for connected home
+/// features.
+///
+/// If you are creating a stream processor for detecting faces, you provide a Kinesis video stream
+/// (input) and a Kinesis data stream (output). You also specify the face recognition criteria in
+/// FaceSearchSettings. For example, the collection containing faces that you want to recognize.
+///
+/// If you are creating a stream processor for detection of connected home labels, you provide a Kinesis
+/// video stream for input, and for output an Amazon S3 bucket and an Amazon SNS topic. You can also
+/// provide a KMS key ID to encrypt the data sent to your Amazon S3 bucket. You specify what you want to
+/// detect in ConnectedHomeSettings, such as people, packages, and pets.
+///
+/// You can also specify where in the frame you want Amazon Rekognition to monitor with
+/// BoundingBoxRegionsOfInterest and PolygonRegionsOfInterest. The Name is used to manage the stream
+/// processor and it is the identifier for the stream processor. The `AWS::Rekognition::StreamProcessor`
+/// resource creates a stream processor in the same Region where you create the Amazon CloudFormation
+/// stack.
+///
+/// For more information, see
+/// [CreateStreamProcessor](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_CreateStreamProcessor)
+/// .
+///
 /// Build it with [`StreamProcessor::builder`]; adding it to a stack returns a [`StreamProcessorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StreamProcessor {
     /// `BoundingBoxRegionsOfInterest`. Changing it replaces the resource.
     ///
+    /// List of BoundingBox objects, each of which denotes a region of interest on screen. For more
+    /// information, see the BoundingBox field of
+    /// [RegionOfInterest](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_RegionOfInterest)
+    /// .
+    ///
     /// - Items: at least 0.
     pub bounding_box_regions_of_interest: Option<Val<Vec<BoundingBox>>>,
     /// `ConnectedHomeSettings`. Changing it replaces the resource.
+    ///
+    /// Connected home settings to use on a streaming video. You can use a stream processor for connected
+    /// home features and select what you want the stream processor to detect, such as people or pets. When
+    /// the stream processor has started, one notification is sent for each object class specified. For more
+    /// information, see the ConnectedHome section of
+    /// [StreamProcessorSettings](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_StreamProcessorSettings)
+    /// .
     pub connected_home_settings: Option<Val<ConnectedHomeSettings>>,
     /// `DataSharingPreference`. Changing it replaces the resource.
+    ///
+    /// Allows you to opt in or opt out to share data with Rekognition to improve model performance. You can
+    /// choose this option at the account level or on a per-stream basis. Note that if you opt out at the
+    /// account level this setting is ignored on individual streams. For more information, see
+    /// [StreamProcessorDataSharingPreference](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_StreamProcessorDataSharingPreference)
+    /// .
     pub data_sharing_preference: Option<Val<DataSharingPreference>>,
     /// `FaceSearchSettings`. Changing it replaces the resource.
+    ///
+    /// The input parameters used to recognize faces in a streaming video analyzed by an Amazon Rekognition
+    /// stream processor. For more information regarding the contents of the parameters, see
+    /// [FaceSearchSettings](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_FaceSearchSettings)
+    /// .
     pub face_search_settings: Option<Val<FaceSearchSettings>>,
     /// `KinesisDataStream`. Changing it replaces the resource.
+    ///
+    /// Amazon Rekognition's Video Stream Processor takes a Kinesis video stream as input. This is the
+    /// Amazon Kinesis Data Streams instance to which the Amazon Rekognition stream processor streams the
+    /// analysis results. This must be created within the constraints specified at
+    /// [KinesisDataStream](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_KinesisDataStream)
+    /// .
     pub kinesis_data_stream: Option<Val<KinesisDataStream>>,
     /// `KinesisVideoStream`: required. Changing it replaces the resource.
+    ///
+    /// The Kinesis video stream that provides the source of the streaming video for an Amazon Rekognition
+    /// Video stream processor. For more information, see
+    /// [KinesisVideoStream](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_KinesisVideoStream)
+    /// .
     pub kinesis_video_stream: Option<Val<KinesisVideoStream>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The identifier for your Amazon Key Management Service key (Amazon KMS key). Optional parameter for
+    /// connected home stream processors used to encrypt results and data published to your Amazon S3
+    /// bucket. For more information, see the KMSKeyId section of
+    /// [CreateStreamProcessor](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_CreateStreamProcessor)
+    /// .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2048}$`.
     pub kms_key_id: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The Name attribute specifies the name of the stream processor and it must be within the constraints
+    /// described in the Name section of
+    /// [StreamProcessor](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_StreamProcessor) .
+    /// If you don't specify a name, Amazon CloudFormation generates a unique ID and uses that ID for the
+    /// stream processor name.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9_.\-]+`.
     pub name: Option<Val<String>>,
     /// `NotificationChannel`. Changing it replaces the resource.
+    ///
+    /// The Amazon Simple Notification Service topic to which Amazon Rekognition publishes the object
+    /// detection results and completion status of a video analysis operation. Amazon Rekognition publishes
+    /// a notification the first time an object of interest or a person is detected in the video stream.
+    /// Amazon Rekognition also publishes an end-of-session notification with a summary when the stream
+    /// processing session is complete. For more information, see
+    /// [StreamProcessorNotificationChannel](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_StreamProcessorNotificationChannel)
+    /// .
     pub notification_channel: Option<Val<NotificationChannel>>,
     /// `PolygonRegionsOfInterest`. Changing it replaces the resource.
+    ///
+    /// A set of ordered lists of
+    /// [Point](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_Point) objects. Each entry
+    /// of the set contains a polygon denoting a region of interest on the screen. Each polygon is an
+    /// ordered list of [Point](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_Point)
+    /// objects. For more information, see the Polygon field of
+    /// [RegionOfInterest](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_RegionOfInterest)
+    /// .
     ///
     /// - Items: at least 0.
     pub polygon_regions_of_interest: Option<Val<Vec<Vec<Point>>>>,
     /// `RoleArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the IAM role that allows access to the stream processor. The IAM role provides
+    /// Rekognition read permissions to the Kinesis stream. It also provides write permissions to an Amazon
+    /// S3 bucket and Amazon Simple Notification Service topic for a connected home stream processor. This
+    /// is required for both face search and connected home stream processors. For information about
+    /// constraints, see the RoleArn section of
+    /// [CreateStreamProcessor](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_CreateStreamProcessor)
+    /// .
     ///
     /// - Length: at most 2048.
     /// - Pattern: `arn:aws(-[\w]+)*:iam::[0-9]{12}:role/.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `S3Destination`. Changing it replaces the resource.
+    ///
+    /// The Amazon S3 bucket location to which Amazon Rekognition publishes the detailed inference results
+    /// of a video analysis operation. For more information, see the S3Destination section of
+    /// [StreamProcessorOutput](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_StreamProcessorOutput)
+    /// .
     pub s3_destination: Option<Val<S3Destination>>,
     /// `Tags`.
+    ///
+    /// A set of tags (key-value pairs) that you want to attach to the stream processor. For more
+    /// information, see the Tags section of
+    /// [CreateStreamProcessor](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_CreateStreamProcessor)
+    /// .
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -221,14 +326,20 @@ impl Deref for StreamProcessorHandle {
 
 impl StreamProcessorHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Amazon Resource Name for the newly created stream processor.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Current status of the Amazon Rekognition stream processor.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusMessage`.
+    ///
+    /// Detailed status message about the stream processor.
     pub fn attr_status_message(&self) -> Val<String> {
         self.0.get_att("StatusMessage")
     }
@@ -243,21 +354,47 @@ impl StreamProcessorHandle {
 }
 
 /// The [`BoundingBox`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rekognition-streamprocessor-boundingbox.html) property type.
+///
+/// Identifies the bounding box around the label, face, text, or personal protective equipment. The
+/// `left` (x-coordinate) and `top` (y-coordinate) are coordinates representing the top and left sides
+/// of the bounding box. Note that the upper-left corner of the image is the origin (0,0).
+///
+/// The `top` and `left` values returned are ratios of the overall image size. For example, if the input
+/// image is 700x200 pixels, and the top-left coordinate of the bounding box is 350x50 pixels, the API
+/// returns a `left` value of 0.5 (350/700) and a `top` value of 0.25 (50/200).
+///
+/// The `width` and `height` values represent the dimensions of the bounding box as a ratio of the
+/// overall image dimension. For example, if the input image is 700x200 pixels, and the bounding box
+/// width is 70 pixels, the width returned is 0.1. For more information, see
+/// [BoundingBox](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_BoundingBox) .
+///
+/// > The bounding box coordinates can have negative values. For example, if Amazon Rekognition is able
+/// to detect a face that is at the image edge and is only partially visible, the service can return
+/// coordinates that are outside the image bounds and, depending on the image edge, you might get
+/// negative values or values greater than 1 for the `left` or `top` values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoundingBox {
     /// `Height`: required.
+    ///
+    /// Height of the bounding box as a ratio of the overall image height.
     ///
     /// - Range: 0 to 100.
     pub height: Option<Val<f64>>,
     /// `Left`: required.
     ///
+    /// Left coordinate of the bounding box as a ratio of overall image width.
+    ///
     /// - Range: 0 to 100.
     pub left: Option<Val<f64>>,
     /// `Top`: required.
     ///
+    /// Top coordinate of the bounding box as a ratio of overall image height.
+    ///
     /// - Range: 0 to 100.
     pub top: Option<Val<f64>>,
     /// `Width`: required.
+    ///
+    /// Width of the bounding box as a ratio of the overall image width.
     ///
     /// - Range: 0 to 100.
     pub width: Option<Val<f64>>,
@@ -342,13 +479,30 @@ impl ToValue for BoundingBox {
 impl Literal for BoundingBox {}
 
 /// The [`ConnectedHomeSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rekognition-streamprocessor-connectedhomesettings.html) property type.
+///
+/// Connected home settings to use on a streaming video. Defining the settings is required in the
+/// request parameter for `CreateStreamProcessor` . Including this setting in the CreateStreamProcessor
+/// request lets you use the stream processor for connected home features. You can then select what you
+/// want the stream processor to detect, such as people or pets.
+///
+/// When the stream processor has started, one notification is sent for each object class specified. For
+/// example, if packages and pets are selected, one SNS notification is published the first time a
+/// package is detected and one SNS notification is published the first time a pet is detected. An
+/// end-of-session summary is also published. For more information, see the ConnectedHome section of
+/// [StreamProcessorSettings](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_StreamProcessorSettings)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectedHomeSettings {
     /// `Labels`: required.
     ///
+    /// Specifies what you want to detect in the video, such as people, packages, or pets. The current valid
+    /// labels you can include in this list are: "PERSON", "PET", "PACKAGE", and "ALL".
+    ///
     /// - Items: at least 1.
     pub labels: Option<Val<Vec<String>>>,
     /// `MinConfidence`.
+    ///
+    /// The minimum confidence required to label an object in the video.
     ///
     /// - Range: 0 to 100.
     pub min_confidence: Option<Val<f64>>,
@@ -416,9 +570,17 @@ impl ToValue for ConnectedHomeSettings {
 impl Literal for ConnectedHomeSettings {}
 
 /// The [`DataSharingPreference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rekognition-streamprocessor-datasharingpreference.html) property type.
+///
+/// Allows you to opt in or opt out to share data with Rekognition to improve model performance. You can
+/// choose this option at the account level or on a per-stream basis. Note that if you opt out at the
+/// account level, this setting is ignored on individual streams. For more information, see
+/// [StreamProcessorDataSharingPreference](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_StreamProcessorDataSharingPreference)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSharingPreference {
     /// `OptIn`: required.
+    ///
+    /// Describes the opt-in status applied to a stream processor's data sharing policy.
     pub opt_in: Option<Val<bool>>,
 }
 
@@ -473,14 +635,27 @@ impl ToValue for DataSharingPreference {
 impl Literal for DataSharingPreference {}
 
 /// The [`FaceSearchSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rekognition-streamprocessor-facesearchsettings.html) property type.
+///
+/// The input parameters used to recognize faces in a streaming video analyzed by a Amazon Rekognition
+/// stream processor. `FaceSearchSettings` is a request parameter for
+/// [CreateStreamProcessor](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_CreateStreamProcessor)
+/// . For more information, see
+/// [FaceSearchSettings](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_FaceSearchSettings)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FaceSearchSettings {
     /// `CollectionId`: required.
+    ///
+    /// The ID of a collection that contains faces that you want to search for.
     ///
     /// - Length: at most 255.
     /// - Pattern: `\A[a-zA-Z0-9_\.\-]+$`.
     pub collection_id: Option<Val<String>>,
     /// `FaceMatchThreshold`.
+    ///
+    /// Minimum face match confidence score that must be met to return a result for a recognized face. The
+    /// default is 80. 0 is the lowest confidence. 100 is the highest confidence. Values between 0 and 100
+    /// are accepted, and values lower than 80 are set to 80.
     ///
     /// - Range: 0 to 100.
     pub face_match_threshold: Option<Val<f64>>,
@@ -543,9 +718,18 @@ impl ToValue for FaceSearchSettings {
 impl Literal for FaceSearchSettings {}
 
 /// The [`KinesisDataStream`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rekognition-streamprocessor-kinesisdatastream.html) property type.
+///
+/// Amazon Rekognition Video Stream Processor take as input a Kinesis video stream (Input) and a Kinesis
+/// data stream (Output). This is the Amazon Kinesis Data Streams instance to which the Amazon
+/// Rekognition stream processor streams the analysis results. This must be created within the
+/// constraints specified at
+/// [KinesisDataStream](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_KinesisDataStream)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisDataStream {
     /// `Arn`: required.
+    ///
+    /// ARN of the output Amazon Kinesis Data Streams stream.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `(^arn:([a-z\d-]+):kinesis:([a-z\d-]+):\d{12}:.+$)`.
@@ -599,9 +783,16 @@ impl ToValue for KinesisDataStream {
 impl Literal for KinesisDataStream {}
 
 /// The [`KinesisVideoStream`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rekognition-streamprocessor-kinesisvideostream.html) property type.
+///
+/// The Kinesis video stream that provides the source of the streaming video for an Amazon Rekognition
+/// Video stream processor. For more information, see
+/// [KinesisVideoStream](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_KinesisVideoStream)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisVideoStream {
     /// `Arn`: required.
+    ///
+    /// ARN of the Kinesis video stream stream that streams the source video.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `(^arn:([a-z\d-]+):kinesisvideo:([a-z\d-]+):\d{12}:.+$)`.
@@ -655,9 +846,19 @@ impl ToValue for KinesisVideoStream {
 impl Literal for KinesisVideoStream {}
 
 /// The [`NotificationChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rekognition-streamprocessor-notificationchannel.html) property type.
+///
+/// The Amazon Simple Notification Service topic to which Amazon Rekognition publishes the object
+/// detection results and completion status of a video analysis operation. Amazon Rekognition publishes
+/// a notification the first time an object of interest or a person is detected in the video stream.
+/// Amazon Rekognition also publishes an an end-of-session notification with a summary when the stream
+/// processing session is complete. For more information, see
+/// [StreamProcessorNotificationChannel](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_StreamProcessorNotificationChannel)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationChannel {
     /// `Arn`: required.
+    ///
+    /// The ARN of the SNS topic that receives notifications.
     ///
     /// - Length: at most 2048.
     pub arn: Option<Val<String>>,
@@ -710,11 +911,27 @@ impl ToValue for NotificationChannel {
 impl Literal for NotificationChannel {}
 
 /// The [`Point`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rekognition-streamprocessor-point.html) property type.
+///
+/// The X and Y coordinates of a point on an image or video frame. The X and Y values are ratios of the
+/// overall image size or video resolution. For example, if the input image is 700x200 and the values
+/// are X=0.5 and Y=0.25, then the point is at the (350,50) pixel coordinate on the image.
+///
+/// An array of `Point` objects, `Polygon` , is returned by
+/// [DetectText](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_DetectText) and by
+/// [DetectCustomLabels](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_DetectCustomLabels)
+/// or used to define regions of interest in Amazon Rekognition Video operations such as
+/// `CreateStreamProcessor` . `Polygon` represents a fine-grained polygon around a detected item. For
+/// more information, see
+/// [Geometry](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_Geometry) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Point {
     /// `X`: required.
+    ///
+    /// The value of the X coordinate for a point on a `Polygon` .
     pub x: Option<Val<f64>>,
     /// `Y`: required.
+    ///
+    /// The value of the Y coordinate for a point on a `Polygon` .
     pub y: Option<Val<f64>>,
 }
 
@@ -774,14 +991,26 @@ impl ToValue for Point {
 impl Literal for Point {}
 
 /// The [`S3Destination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rekognition-streamprocessor-s3destination.html) property type.
+///
+/// The Amazon S3 bucket location to which Amazon Rekognition publishes the detailed inference results
+/// of a video analysis operation. These results include the name of the stream processor resource, the
+/// session ID of the stream processing session, and labeled timestamps and bounding boxes for detected
+/// labels. For more information, see
+/// [S3Destination](https://docs.aws.amazon.com/rekognition/latest/APIReference/API_S3Destination) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Destination {
     /// `BucketName`: required.
+    ///
+    /// Describes the destination Amazon Simple Storage Service (Amazon S3) bucket name of a stream
+    /// processor's exports.
     ///
     /// - Length: at most 63.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `ObjectKeyPrefix`.
+    ///
+    /// Describes the destination Amazon Simple Storage Service (Amazon S3) object keys of a stream
+    /// processor's exports.
     ///
     /// - Length: at most 256.
     pub object_key_prefix: Option<Val<String>>,

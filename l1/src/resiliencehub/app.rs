@@ -5,37 +5,254 @@ use crate::rt::*;
 
 /// The [`AWS::ResilienceHub::App`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-resiliencehub-app.html) resource type.
 ///
+/// Creates an AWS Resilience Hub application. An AWS Resilience Hub application is a collection of AWS
+/// resources structured to prevent and recover AWS application disruptions. To describe a AWS
+/// Resilience Hub application, you provide an application name, resources from one or more AWS
+/// CloudFormation stacks, Resource Groups , Terraform state files, AppRegistry applications, and an
+/// appropriate resiliency policy. In addition, you can also add resources that are located on Amazon
+/// Elastic Kubernetes Service (Amazon EKS) clusters as optional resources. For more information about
+/// the number of resources supported per application, see [Service
+/// quotas](https://docs.aws.amazon.com/general/latest/gr/resiliencehub.html#limits_resiliencehub) .
+///
+/// After you create an AWS Resilience Hub application, you publish it so that you can run a resiliency
+/// assessment on it. You can then use recommendations from the assessment to improve resiliency by
+/// running another assessment, comparing results, and then iterating the process until you achieve your
+/// goals for recovery time objective (RTO) and recovery point objective (RPO).
+///
 /// Build it with [`App::builder`]; adding it to a stack returns a [`AppHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct App {
     /// `AppAssessmentSchedule`.
+    ///
+    /// Assessment execution schedule with 'Daily' or 'Disabled' values.
     pub app_assessment_schedule: Option<Val<AppAssessmentSchedule>>,
     /// `AppTemplateBody`: required.
+    ///
+    /// A JSON string that provides information about your application structure. To learn more about the
+    /// `appTemplateBody` template, see the sample template in [Sample appTemplateBody
+    /// template](https://docs.aws.amazon.com//resilience-hub/latest/APIReference/API_PutDraftAppVersionTemplate.html#API_PutDraftAppVersionTemplate_Examples)
+    /// .
+    ///
+    /// The `appTemplateBody` JSON string has the following structure:
+    ///
+    /// - *`resources`*
+    ///
+    /// The list of logical resources that needs to be included in the AWS Resilience Hub application.
+    ///
+    /// Type: Array
+    ///
+    /// > Don't add the resources that you want to exclude.
+    ///
+    /// Each `resources` array item includes the following fields:
+    ///
+    /// - *`logicalResourceId`*
+    ///
+    /// The logical identifier of the resource.
+    ///
+    /// Type: Object
+    ///
+    /// Each `logicalResourceId` object includes the following fields:
+    ///
+    /// - `identifier`
+    ///
+    /// Identifier of the resource.
+    ///
+    /// Type: String
+    /// - `logicalStackName`
+    ///
+    /// Name of the AWS CloudFormation stack this resource belongs to.
+    ///
+    /// Type: String
+    /// - `resourceGroupName`
+    ///
+    /// Name of the resource group this resource belongs to.
+    ///
+    /// Type: String
+    /// - `terraformSourceName`
+    ///
+    /// Name of the Terraform S3 state file this resource belongs to.
+    ///
+    /// Type: String
+    /// - `eksSourceName`
+    ///
+    /// Name of the Amazon Elastic Kubernetes Service cluster and namespace this resource belongs to.
+    ///
+    /// > This parameter accepts values in "eks-cluster/namespace" format.
+    ///
+    /// Type: String
+    /// - *`type`*
+    ///
+    /// The type of resource.
+    ///
+    /// Type: string
+    /// - *`name`*
+    ///
+    /// Name of the resource.
+    ///
+    /// Type: String
+    /// - `additionalInfo`
+    ///
+    /// Additional configuration parameters for an AWS Resilience Hub application. If you want to implement
+    /// `additionalInfo` through the AWS Resilience Hub console rather than using an API call, see
+    /// [Configure the application configuration
+    /// parameters](https://docs.aws.amazon.com//resilience-hub/latest/userguide/app-config-param.html) .
+    ///
+    /// > Currently, this parameter accepts a key-value mapping (in a string format) of only one failover
+    /// region and one associated account.
+    /// >
+    /// > Key: `"failover-regions"`
+    /// >
+    /// > Value: `"[{"region":"<REGION>", "accounts":[{"id":"<ACCOUNT_ID>"}]}]"`
+    /// - *`appComponents`*
+    ///
+    /// The list of Application Components (AppComponent) that this resource belongs to. If an AppComponent
+    /// is not part of the AWS Resilience Hub application, it will be added.
+    ///
+    /// Type: Array
+    ///
+    /// Each `appComponents` array item includes the following fields:
+    ///
+    /// - `name`
+    ///
+    /// Name of the AppComponent.
+    ///
+    /// Type: String
+    /// - `type`
+    ///
+    /// The type of AppComponent. For more information about the types of AppComponent, see [Grouping
+    /// resources in an
+    /// AppComponent](https://docs.aws.amazon.com/resilience-hub/latest/userguide/AppComponent.grouping.html)
+    /// .
+    ///
+    /// Type: String
+    /// - `resourceNames`
+    ///
+    /// The list of included resources that are assigned to the AppComponent.
+    ///
+    /// Type: Array of strings
+    /// - `additionalInfo`
+    ///
+    /// Additional configuration parameters for an AWS Resilience Hub application. If you want to implement
+    /// `additionalInfo` through the AWS Resilience Hub console rather than using an API call, see
+    /// [Configure the application configuration
+    /// parameters](https://docs.aws.amazon.com//resilience-hub/latest/userguide/app-config-param.html) .
+    ///
+    /// > Currently, this parameter accepts a key-value mapping (in a string format) of only one failover
+    /// region and one associated account.
+    /// >
+    /// > Key: `"failover-regions"`
+    /// >
+    /// > Value: `"[{"region":"<REGION>", "accounts":[{"id":"<ACCOUNT_ID>"}]}]"`
+    /// - *`excludedResources`*
+    ///
+    /// The list of logical resource identifiers to be excluded from the application.
+    ///
+    /// Type: Array
+    ///
+    /// > Don't add the resources that you want to include.
+    ///
+    /// Each `excludedResources` array item includes the following fields:
+    ///
+    /// - *`logicalResourceIds`*
+    ///
+    /// The logical identifier of the resource.
+    ///
+    /// Type: Object
+    ///
+    /// > You can configure only one of the following fields:
+    /// >
+    /// > - `logicalStackName`
+    /// > - `resourceGroupName`
+    /// > - `terraformSourceName`
+    /// > - `eksSourceName`
+    ///
+    /// Each `logicalResourceIds` object includes the following fields:
+    ///
+    /// - `identifier`
+    ///
+    /// The identifier of the resource.
+    ///
+    /// Type: String
+    /// - `logicalStackName`
+    ///
+    /// Name of the AWS CloudFormation stack this resource belongs to.
+    ///
+    /// Type: String
+    /// - `resourceGroupName`
+    ///
+    /// Name of the resource group this resource belongs to.
+    ///
+    /// Type: String
+    /// - `terraformSourceName`
+    ///
+    /// Name of the Terraform S3 state file this resource belongs to.
+    ///
+    /// Type: String
+    /// - `eksSourceName`
+    ///
+    /// Name of the Amazon Elastic Kubernetes Service cluster and namespace this resource belongs to.
+    ///
+    /// > This parameter accepts values in "eks-cluster/namespace" format.
+    ///
+    /// Type: String
+    /// - *`version`*
+    ///
+    /// The AWS Resilience Hub application version.
+    /// - `additionalInfo`
+    ///
+    /// Additional configuration parameters for an AWS Resilience Hub application. If you want to implement
+    /// `additionalInfo` through the AWS Resilience Hub console rather than using an API call, see
+    /// [Configure the application configuration
+    /// parameters](https://docs.aws.amazon.com//resilience-hub/latest/userguide/app-config-param.html) .
+    ///
+    /// > Currently, this parameter accepts a key-value mapping (in a string format) of only one failover
+    /// region and one associated account.
+    /// >
+    /// > Key: `"failover-regions"`
+    /// >
+    /// > Value: `"[{"region":"<REGION>", "accounts":[{"id":"<ACCOUNT_ID>"}]}]"`
     ///
     /// - Length: 0 to 409600.
     /// - Pattern: `^[\w\s:,-\.'\/{}\[\]:"]+$`.
     pub app_template_body: Option<Val<String>>,
     /// `Description`.
     ///
+    /// Optional description for an application.
+    ///
     /// - Length: 0 to 500.
     pub description: Option<Val<String>>,
     /// `EventSubscriptions`.
+    ///
+    /// The list of events you would like to subscribe and get notification for. Currently, AWS Resilience
+    /// Hub supports notifications only for *Drift detected* and *Scheduled assessment failure* events.
     ///
     /// - Items: 0 to 10.
     pub event_subscriptions: Option<Val<Vec<EventSubscription>>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// Name for the application.
+    ///
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9_\-]{1,59}$`.
     pub name: Option<Val<String>>,
     /// `PermissionModel`.
+    ///
+    /// Defines the roles and credentials that AWS Resilience Hub would use while creating the application,
+    /// importing its resources, and running an assessment.
     pub permission_model: Option<Val<PermissionModel>>,
     /// `ResiliencyPolicyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the resiliency policy.
     ///
     /// - Pattern: `^arn:(aws|aws-cn|aws-iso|aws-iso-[a-z]{1}|aws-us-gov):[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:([a-z]{2}-((iso[a-z]{0,1}-)|(gov-)){0,1}[a-z]+-[0-9]):[0-9]{12}:[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,1023}$`.
     pub resiliency_policy_arn: Option<Val<String>>,
     /// `ResourceMappings`: required.
+    ///
+    /// An array of `ResourceMapping` objects.
     pub resource_mappings: Option<Val<Vec<ResourceMapping>>>,
     /// `Tags`.
+    ///
+    /// Tags assigned to the resource. A tag is a label that you assign to an AWS resource. Each tag
+    /// consists of a key/value pair.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -183,10 +400,15 @@ impl Deref for AppHandle {
 
 impl AppHandle {
     /// `Fn::GetAtt` `AppArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the applcation.
     pub fn attr_app_arn(&self) -> Val<String> {
         self.0.get_att("AppArn")
     }
     /// `Fn::GetAtt` `DriftStatus`.
+    ///
+    /// Indicates if compliance drifts (deviations) were detected while running an assessment for your
+    /// application.
     pub fn attr_drift_status(&self) -> Val<String> {
         self.0.get_att("DriftStatus")
     }
@@ -201,15 +423,29 @@ impl AppHandle {
 }
 
 /// The [`EventSubscription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resiliencehub-app-eventsubscription.html) property type.
+///
+/// Indicates an event you would like to subscribe and get notification for. Currently, AWS Resilience
+/// Hub supports notifications only for *Drift detected* and *Scheduled assessment failure* events.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventSubscription {
     /// `EventType`: required.
+    ///
+    /// The type of event you would like to subscribe and get notification for. Currently, AWS Resilience
+    /// Hub supports notifications only for *Drift detected* ( `DriftDetected` ) and *Scheduled assessment
+    /// failure* ( `ScheduledAssessmentFailure` ) events.
     pub event_type: Option<Val<EventType>>,
     /// `Name`: required.
+    ///
+    /// Unique name to identify an event subscription.
     ///
     /// - Length: 1 to 256.
     pub name: Option<Val<String>>,
     /// `SnsTopicArn`.
+    ///
+    /// Amazon Resource Name (ARN) of the Amazon Simple Notification Service topic. The format for this ARN
+    /// is: `arn:partition:sns:region:account:topic-name` . For more information about ARNs, see [Amazon
+    /// Resource Names (ARNs)](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html)
+    /// in the *AWS General Reference* guide.
     ///
     /// - Pattern: `^arn:(aws|aws-cn|aws-iso|aws-iso-[a-z]{1}|aws-us-gov):[A-Za-z0-9][A-Za-z0-9_/.-]{0,62}:([a-z]{2}-((iso[a-z]{0,1}-)|(gov-)){0,1}[a-z]+-[0-9]):[0-9]{12}:[A-Za-z0-9/][A-Za-z0-9:_/+.-]{0,1023}$`.
     /// - Format: `AWS::SNS::Topic.Arn`.
@@ -282,17 +518,43 @@ impl ToValue for EventSubscription {
 impl Literal for EventSubscription {}
 
 /// The [`PermissionModel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resiliencehub-app-permissionmodel.html) property type.
+///
+/// Defines the roles and credentials that AWS Resilience Hub would use while creating the application,
+/// importing its resources, and running an assessment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PermissionModel {
     /// `CrossAccountRoleArns`.
+    ///
+    /// Defines a list of role Amazon Resource Names (ARNs) to be used in other accounts. These ARNs are
+    /// used for querying purposes while importing resources and assessing your application.
+    ///
+    /// > - These ARNs are required only when your resources are in other accounts and you have different
+    /// role name in these accounts. Else, the invoker role name will be used in the other accounts.
+    /// > - These roles must have a trust policy with `iam:AssumeRole` permission to the invoker role in the
+    /// primary account.
     ///
     /// - Items: 0 to 10.
     pub cross_account_role_arns: Option<Val<Vec<String>>>,
     /// `InvokerRoleName`.
     ///
+    /// Existing AWS IAM role name in the primary AWS account that will be assumed by AWS Resilience Hub
+    /// Service Principle to obtain a read-only access to your application resources while running an
+    /// assessment.
+    ///
+    /// If your IAM role includes a path, you must include the path in the `invokerRoleName` parameter. For
+    /// example, if your IAM role's ARN is `arn:aws:iam:123456789012:role/my-path/role-name` , you should
+    /// pass `my-path/role-name` .
+    ///
+    /// > - You must have `iam:passRole` permission for this role while creating or updating the
+    /// application.
+    /// > - Currently, `invokerRoleName` accepts only `[A-Za-z0-9_+=,.@-]` characters.
+    ///
     /// - Pattern: `((\u002F[\u0021-\u007E]+\u002F){1,511})?[A-Za-z0-9+=,.@_/-]{1,64}`.
     pub invoker_role_name: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// Defines how AWS Resilience Hub scans your resources. It can scan for the resources by using a
+    /// pre-existing role in your AWS account, or by using the credentials of the current IAM user.
     pub type_: Option<Val<Type>>,
 }
 
@@ -360,21 +622,62 @@ impl ToValue for PermissionModel {
 impl Literal for PermissionModel {}
 
 /// The [`PhysicalResourceId`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resiliencehub-app-physicalresourceid.html) property type.
+///
+/// Defines a physical resource identifier.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PhysicalResourceId {
     /// `AwsAccountId`.
+    ///
+    /// The AWS account that owns the physical resource.
     ///
     /// - Pattern: `^[0-9]{12}$`.
     pub aws_account_id: Option<Val<String>>,
     /// `AwsRegion`.
     ///
+    /// The AWS Region that the physical resource is located in.
+    ///
     /// - Pattern: `^[a-z]{2}-((iso[a-z]{0,1}-)|(gov-)){0,1}[a-z]+-[0-9]$`.
     pub aws_region: Option<Val<String>>,
     /// `Identifier`: required.
     ///
+    /// Identifier of the physical resource.
+    ///
     /// - Length: 1 to 255.
     pub identifier: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// Specifies the type of physical resource identifier.
+    ///
+    /// - **Arn** - The resource identifier is an Amazon Resource Name (ARN) and it can identify the
+    ///   following list of resources:
+    ///
+    /// - `AWS::ECS::Service`
+    /// - `AWS::EFS::FileSystem`
+    /// - `AWS::ElasticLoadBalancingV2::LoadBalancer`
+    /// - `AWS::Lambda::Function`
+    /// - `AWS::SNS::Topic`
+    /// - **Native** - The resource identifier is an AWS Resilience Hub -native identifier and it can
+    ///   identify the following list of resources:
+    ///
+    /// - `AWS::ApiGateway::RestApi`
+    /// - `AWS::ApiGatewayV2::Api`
+    /// - `AWS::AutoScaling::AutoScalingGroup`
+    /// - `AWS::DocDB::DBCluster`
+    /// - `AWS::DocDB::DBGlobalCluster`
+    /// - `AWS::DocDB::DBInstance`
+    /// - `AWS::DynamoDB::GlobalTable`
+    /// - `AWS::DynamoDB::Table`
+    /// - `AWS::EC2::EC2Fleet`
+    /// - `AWS::EC2::Instance`
+    /// - `AWS::EC2::NatGateway`
+    /// - `AWS::EC2::Volume`
+    /// - `AWS::ElasticLoadBalancing::LoadBalancer`
+    /// - `AWS::RDS::DBCluster`
+    /// - `AWS::RDS::DBInstance`
+    /// - `AWS::RDS::GlobalCluster`
+    /// - `AWS::Route53::RecordSet`
+    /// - `AWS::S3::Bucket`
+    /// - `AWS::SQS::Queue`
     ///
     /// - Pattern: `Arn|Native`.
     pub type_: Option<Val<String>>,
@@ -452,27 +755,44 @@ impl ToValue for PhysicalResourceId {
 impl Literal for PhysicalResourceId {}
 
 /// The [`ResourceMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resiliencehub-app-resourcemapping.html) property type.
+///
+/// Defines a resource mapping.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceMapping {
     /// `EksSourceName`.
+    ///
+    /// Name of the Amazon Elastic Kubernetes Service cluster and namespace that this resource is mapped to
+    /// when the `mappingType` is `EKS` .
+    ///
+    /// > This parameter accepts values in "eks-cluster/namespace" format.
     ///
     /// - Length: 1 to 255.
     pub eks_source_name: Option<Val<String>>,
     /// `LogicalStackName`.
     ///
+    /// Name of the CloudFormation stack this resource is mapped to when the `mappingType` is `CfnStack` .
+    ///
     /// - Length: 1 to 255.
     pub logical_stack_name: Option<Val<String>>,
     /// `MappingType`: required.
     ///
+    /// Specifies the type of resource mapping.
+    ///
     /// - Pattern: `CfnStack|Resource|Terraform|EKS`.
     pub mapping_type: Option<Val<String>>,
     /// `PhysicalResourceId`: required.
+    ///
+    /// Identifier of the physical resource.
     pub physical_resource_id: Option<Val<PhysicalResourceId>>,
     /// `ResourceName`.
+    ///
+    /// Name of the resource that this resource is mapped to when the `mappingType` is `Resource` .
     ///
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9_\-]{1,59}$`.
     pub resource_name: Option<Val<String>>,
     /// `TerraformSourceName`.
+    ///
+    /// Name of the Terraform source that this resource is mapped to when the `mappingType` is `Terraform` .
     ///
     /// - Length: 1 to 255.
     pub terraform_source_name: Option<Val<String>>,
@@ -588,9 +908,18 @@ impl AppAssessmentSchedule {
             AppAssessmentSchedule::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AppAssessmentSchedule {
+    const VALUES: &'static [&'static str] = &["Disabled", "Daily"];
+    fn as_str(&self) -> &str {
+        AppAssessmentSchedule::as_str(self)
     }
 }
 
@@ -635,9 +964,18 @@ impl EventType {
             EventType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EventType {
+    const VALUES: &'static [&'static str] = &["ScheduledAssessmentFailure", "DriftDetected"];
+    fn as_str(&self) -> &str {
+        EventType::as_str(self)
     }
 }
 
@@ -682,9 +1020,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["LegacyIAMUser", "RoleBased"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

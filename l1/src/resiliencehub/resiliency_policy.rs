@@ -5,24 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::ResilienceHub::ResiliencyPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-resiliencehub-resiliencypolicy.html) resource type.
 ///
+/// Defines a resiliency policy.
+///
+/// > AWS Resilience Hub allows you to provide a value of zero for `rtoInSecs` and `rpoInSecs` of your
+/// resiliency policy. But, while assessing your application, the lowest possible assessment result is
+/// near zero. Hence, if you provide value zero for `rtoInSecs` and `rpoInSecs` , the estimated workload
+/// RTO and estimated workload RPO result will be near zero and the *Compliance status* for your
+/// application will be set to *Policy breached* .
+///
 /// Build it with [`ResiliencyPolicy::builder`]; adding it to a stack returns a [`ResiliencyPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResiliencyPolicy {
     /// `DataLocationConstraint`.
+    ///
+    /// Specifies a high-level geographical location constraint for where your resilience policy data can be
+    /// stored.
     pub data_location_constraint: Option<Val<DataLocationConstraint>>,
     /// `Policy`: required.
+    ///
+    /// The resiliency policy.
     pub policy: Option<Val<PolicyMap>>,
     /// `PolicyDescription`.
+    ///
+    /// Description of the resiliency policy.
     ///
     /// - Length: 0 to 500.
     pub policy_description: Option<Val<String>>,
     /// `PolicyName`: required.
     ///
+    /// The name of the policy
+    ///
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9_\-]{1,59}$`.
     pub policy_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags assigned to the resource. A tag is a label that you assign to an AWS resource. Each tag
+    /// consists of a key/value pair.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Tier`: required.
+    ///
+    /// The tier for this resiliency policy, ranging from the highest severity ( `MissionCritical` ) to
+    /// lowest ( `NonCritical` ).
     pub tier: Option<Val<Tier>>,
 }
 
@@ -140,6 +163,8 @@ impl Deref for ResiliencyPolicyHandle {
 
 impl ResiliencyPolicyHandle {
     /// `Fn::GetAtt` `PolicyArn`.
+    ///
+    /// Amazon Resource Name (ARN) of the resiliency policy.
     pub fn attr_policy_arn(&self) -> Val<String> {
         self.0.get_att("PolicyArn")
     }
@@ -154,11 +179,17 @@ impl ResiliencyPolicyHandle {
 }
 
 /// The [`FailurePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resiliencehub-resiliencypolicy-failurepolicy.html) property type.
+///
+/// Defines a failure policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FailurePolicy {
     /// `RpoInSecs`: required.
+    ///
+    /// Recovery Point Objective (RPO) in seconds.
     pub rpo_in_secs: Option<Val<i64>>,
     /// `RtoInSecs`: required.
+    ///
+    /// Recovery Time Objective (RTO) in seconds.
     pub rto_in_secs: Option<Val<i64>>,
 }
 
@@ -339,9 +370,18 @@ impl DataLocationConstraint {
             DataLocationConstraint::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataLocationConstraint {
+    const VALUES: &'static [&'static str] = &["AnyLocation", "SameContinent", "SameCountry"];
+    fn as_str(&self) -> &str {
+        DataLocationConstraint::as_str(self)
     }
 }
 
@@ -396,9 +436,19 @@ impl Tier {
             Tier::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Tier {
+    const VALUES: &'static [&'static str] =
+        &["MissionCritical", "Critical", "Important", "CoreServices", "NonCritical"];
+    fn as_str(&self) -> &str {
+        Tier::as_str(self)
     }
 }
 

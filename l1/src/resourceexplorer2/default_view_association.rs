@@ -5,10 +5,17 @@ use crate::rt::*;
 
 /// The [`AWS::ResourceExplorer2::DefaultViewAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-resourceexplorer2-defaultviewassociation.html) resource type.
 ///
+/// Sets the specified view as the default for the AWS Region in which you call this operation. If a
+/// user makes a search query that doesn't explicitly specify the view to use, Resource Explorer chooses
+/// this default view automatically for searches performed in this AWS Region .
+///
 /// Build it with [`DefaultViewAssociation::builder`]; adding it to a stack returns a [`DefaultViewAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultViewAssociation {
     /// `ViewArn`: required.
+    ///
+    /// The ARN of the view to set as the default for the AWS Region and AWS account in which you call this
+    /// operation. The specified view must already exist in the specified Region.
     pub view_arn: Option<Val<String>>,
 }
 
@@ -80,6 +87,11 @@ impl Deref for DefaultViewAssociationHandle {
 
 impl DefaultViewAssociationHandle {
     /// `Fn::GetAtt` `AssociatedAwsPrincipal`.
+    ///
+    /// The unique identifier of the principal for which the specified view was made the default for the AWS
+    /// Region that contains the view. For example:
+    ///
+    /// `123456789012`
     pub fn attr_associated_aws_principal(&self) -> Val<String> {
         self.0.get_att("AssociatedAwsPrincipal")
     }

@@ -5,12 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::ResourceExplorer2::Index`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-resourceexplorer2-index.html) resource type.
 ///
+/// Turns on Resource Explorer in the AWS Region in which you called this operation by creating an
+/// index. Resource Explorer begins discovering the resources in this Region and stores the details
+/// about the resources in the index so that they can be queried by using the
+/// [Search](https://docs.aws.amazon.com/resource-explorer/latest/apireference/API_Search.html)
+/// operation.
+///
+/// You can create either a local index that returns search results from only the AWS Region in which
+/// the index exists, or you can create an aggregator index that returns search results from all AWS
+/// Regions in the AWS account .
+///
+/// For more details about what happens when you turn on Resource Explorer in an AWS Region , see
+/// [Turning on Resource Explorer to index your resources in an AWS
+/// Region](https://docs.aws.amazon.com/resource-explorer/latest/userguide/manage-service-activate.html)
+/// in the *AWS Resource Explorer User Guide.*
+///
+/// If this is the first AWS Region in which you've created an index for Resource Explorer, this
+/// operation also creates a service-linked role in your AWS account that allows Resource Explorer to
+/// search for your resources and populate the index.
+///
 /// Build it with [`Index::builder`]; adding it to a stack returns a [`IndexHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Index {
     /// `Tags`.
+    ///
+    /// The specified tags are attached to only the index created in this AWS Region . The tags don't attach
+    /// to any of the resources listed in the index.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Type`: required.
+    ///
+    /// Specifies the type of the index in this Region. For information about the aggregator index and how
+    /// it differs from a local index, see [Turning on cross-Region search by creating an aggregator
+    /// index](https://docs.aws.amazon.com/resource-explorer/latest/userguide/manage-aggregator-region.html)
+    /// in the *AWS Resource Explorer User Guide.* .
     pub type_: Option<Val<IndexType>>,
 }
 
@@ -93,10 +120,18 @@ impl Deref for IndexHandle {
 
 impl IndexHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the new index for the AWS Region . For example:
+    ///
+    /// `arn:aws:resource-explorer-2:us-east-1:123456789012:index/EXAMPLE8-90ab-cdef-fedc-EXAMPLE22222`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `IndexState`.
+    ///
+    /// Indicates the current state of the index. For example:
+    ///
+    /// `CREATING`
     pub fn attr_index_state(&self) -> Val<String> {
         self.0.get_att("IndexState")
     }
@@ -133,9 +168,18 @@ impl IndexType {
             IndexType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IndexType {
+    const VALUES: &'static [&'static str] = &["LOCAL", "AGGREGATOR"];
+    fn as_str(&self) -> &str {
+        IndexType::as_str(self)
     }
 }
 

@@ -5,18 +5,50 @@ use crate::rt::*;
 
 /// The [`AWS::ResourceExplorer2::View`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-resourceexplorer2-view.html) resource type.
 ///
+/// Creates a view that users can query by using the
+/// [Search](https://docs.aws.amazon.com/resource-explorer/latest/apireference/API_Search.html)
+/// operation. Results from queries that you make using this view include only resources that match the
+/// view's `Filters` .
+///
 /// Build it with [`View::builder`]; adding it to a stack returns a [`ViewHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct View {
     /// `Filters`.
+    ///
+    /// An array of strings that include search keywords, prefixes, and operators that filter the results
+    /// that are returned for queries made using this view. When you use this view in a
+    /// [Search](https://docs.aws.amazon.com/resource-explorer/latest/apireference/API_Search.html)
+    /// operation, the filter string is combined with the search's `QueryString` parameter using a logical
+    /// `AND` operator.
+    ///
+    /// For information about the supported syntax, see [Search query reference for Resource
+    /// Explorer](https://docs.aws.amazon.com/resource-explorer/latest/userguide/using-search-query-syntax.html)
+    /// in the *AWS Resource Explorer User Guide* .
+    ///
+    /// > This query string in the context of this operation supports only [filter
+    /// prefixes](https://docs.aws.amazon.com/resource-explorer/latest/userguide/using-search-query-syntax.html#query-syntax-filters)
+    /// with optional
+    /// [operators](https://docs.aws.amazon.com/resource-explorer/latest/userguide/using-search-query-syntax.html#query-syntax-operators)
+    /// . It doesn't support free-form text. For example, the string `region:us* service:ec2 -tag:stage=prod`
+    /// includes all Amazon EC2 resources in any AWS Region that begin with the letters `us` and are *not*
+    /// tagged with a key `Stage` that has the value `prod` .
     pub filters: Option<Val<SearchFilter>>,
     /// `IncludedProperties`.
+    ///
+    /// A list of fields that provide additional information about the view.
     pub included_properties: Option<Val<Vec<IncludedProperty>>>,
     /// `Scope`. Changing it replaces the resource.
+    ///
+    /// The root ARN of the account, an organizational unit (OU), or an organization ARN. If left empty, the
+    /// default is account.
     pub scope: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tag key and value pairs that are attached to the view.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `ViewName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the new view.
     ///
     /// - Pattern: `^[a-zA-Z0-9\-]{1,64}$`.
     pub view_name: Option<Val<String>>,
@@ -124,6 +156,10 @@ impl Deref for ViewHandle {
 
 impl ViewHandle {
     /// `Fn::GetAtt` `ViewArn`.
+    ///
+    /// The ARN of the new view. For example:
+    ///
+    /// `arn:aws:resource-explorer-2:us-east-1:123456789012:view/MyView/EXAMPLE8-90ab-cdef-fedc-EXAMPLE22222`
     pub fn attr_view_arn(&self) -> Val<String> {
         self.0.get_att("ViewArn")
     }
@@ -138,9 +174,14 @@ impl ViewHandle {
 }
 
 /// The [`IncludedProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resourceexplorer2-view-includedproperty.html) property type.
+///
+/// Information about an additional property that describes a resource, that you can optionally include
+/// in a view.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IncludedProperty {
     /// `Name`: required.
+    ///
+    /// The name of the property that is included in this view.
     ///
     /// - Length: 1 to 1011.
     pub name: Option<Val<String>>,
@@ -193,9 +234,26 @@ impl ToValue for IncludedProperty {
 impl Literal for IncludedProperty {}
 
 /// The [`SearchFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resourceexplorer2-view-searchfilter.html) property type.
+///
+/// A search filter defines which resources can be part of a search query result set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SearchFilter {
     /// `FilterString`: required.
+    ///
+    /// The string that contains the search keywords, prefixes, and operators to control the results that
+    /// can be returned by a Search operation.
+    ///
+    /// For information about the supported syntax, see [Search query
+    /// reference](https://docs.aws.amazon.com/resource-explorer/latest/userguide/using-search-query-syntax.html)
+    /// in the *AWS Resource Explorer User Guide* .
+    ///
+    /// > This query string in the context of this operation supports only [filter
+    /// prefixes](https://docs.aws.amazon.com/resource-explorer/latest/userguide/using-search-query-syntax.html#query-syntax-filters)
+    /// with optional
+    /// [operators](https://docs.aws.amazon.com/resource-explorer/latest/userguide/using-search-query-syntax.html#query-syntax-operators)
+    /// . It doesn't support free-form text. For example, the string `region:us* service:ec2 -tag:stage=prod`
+    /// includes all Amazon EC2 resources in any AWS Region that begin with the letters `us` and are *not*
+    /// tagged with a key `Stage` that has the value `prod` .
     ///
     /// - Length: 0 to 2048.
     pub filter_string: Option<Val<String>>,

@@ -5,28 +5,76 @@ use crate::rt::*;
 
 /// The [`AWS::ResourceGroups::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-resourcegroups-group.html) resource type.
 ///
+/// Creates a resource group with the specified name and description. You can optionally include either
+/// a resource query or a service configuration. For more information about constructing a resource
+/// query, see [Build queries and groups in Resource
+/// Groups](https://docs.aws.amazon.com//ARG/latest/userguide/getting_started-query.html) in the *Resource
+/// Groups User Guide* . For more information about service-linked groups and service configurations,
+/// see [Service configurations for Resource
+/// Groups](https://docs.aws.amazon.com//ARG/latest/APIReference/about-slg.html) .
+///
+/// *Minimum permissions*
+///
+/// To run this command, you must have the following permissions:
+///
+/// - `resource-groups:CreateGroup`
+///
 /// Build it with [`Group::builder`]; adding it to a stack returns a [`GroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Group {
     /// `Configuration`.
     ///
+    /// The service configuration currently associated with the resource group and in effect for the members
+    /// of the resource group. A `Configuration` consists of one or more `ConfigurationItem` entries. For
+    /// information about service configurations for resource groups and how to construct them, see [Service
+    /// configurations for resource
+    /// groups](https://docs.aws.amazon.com//ARG/latest/APIReference/about-slg.html) in the *Resource Groups
+    /// User Guide* .
+    ///
+    /// > You can include either a `Configuration` or a `ResourceQuery` , but not both.
+    ///
     /// - Items: 0 to 2.
     pub configuration: Option<Val<Vec<ConfigurationItem>>>,
     /// `Description`.
+    ///
+    /// The description of the resource group.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `^[\sa-zA-Z0-9_\.-]*$`.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of a resource group. The name must be unique within the AWS Region in which you create the
+    /// resource. To create multiple resource groups based on the same CloudFormation stack, you must
+    /// generate unique names for each.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z0-9_\.-]+$`.
     pub name: Option<Val<String>>,
     /// `ResourceQuery`.
+    ///
+    /// The resource query structure that is used to dynamically determine which AWS resources are members
+    /// of the associated resource group. For more information about queries and how to construct them, see
+    /// [Build queries and groups in Resource
+    /// Groups](https://docs.aws.amazon.com//ARG/latest/userguide/gettingstarted-query.html) in the *Resource
+    /// Groups User Guide*
+    ///
+    /// > - You can include either a `ResourceQuery` or a `Configuration` , but not both.
+    /// > - You can specify the group's membership either by using a `ResourceQuery` or by using a list of
+    /// `Resources` , but not both.
     pub resource_query: Option<Val<ResourceQuery>>,
     /// `Resources`.
+    ///
+    /// A list of the Amazon Resource Names (ARNs) of AWS resources that you want to add to the specified
+    /// group.
+    ///
+    /// > - You can specify the group membership either by using a list of `Resources` or by using a
+    /// `ResourceQuery` , but not both.
+    /// > - You can include a `Resources` property only if you also specify a `Configuration` property.
     pub resources: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tag key and value pairs that are attached to the resource group.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -143,6 +191,8 @@ impl Deref for GroupHandle {
 
 impl GroupHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the new resource group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -157,11 +207,27 @@ impl GroupHandle {
 }
 
 /// The [`ConfigurationItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resourcegroups-group-configurationitem.html) property type.
+///
+/// One of the items in the service configuration assigned to a resource group. A service configuration
+/// can consist of one or more items. For details service configurations and how to construct them, see
+/// [Service configurations for resource
+/// groups](https://docs.aws.amazon.com//ARG/latest/APIReference/about-slg.html) in the *Resource Groups
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationItem {
     /// `Parameters`.
+    ///
+    /// A collection of parameters for this configuration item. For the list of parameters that you can use
+    /// with each configuration item `Type` , see [Supported resource types and
+    /// parameters](https://docs.aws.amazon.com//ARG/latest/APIReference/about-slg.html#about-slg-types) in
+    /// the *Resource Groups User Guide* .
     pub parameters: Option<Val<Vec<ConfigurationParameter>>>,
     /// `Type`.
+    ///
+    /// Specifies the type of configuration item. Each item must have a unique value for type. For the list
+    /// of the types that you can specify for a configuration item, see [Supported resource types and
+    /// parameters](https://docs.aws.amazon.com//ARG/latest/APIReference/about-slg.html#about-slg-types) in
+    /// the *Resource Groups User Guide* .
     ///
     /// - Length: 0 to 40.
     /// - Pattern: `^AWS::[a-zA-Z0-9]+::[a-zA-Z0-9]+$`.
@@ -223,14 +289,28 @@ impl ToValue for ConfigurationItem {
 impl Literal for ConfigurationItem {}
 
 /// The [`ConfigurationParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resourcegroups-group-configurationparameter.html) property type.
+///
+/// One parameter for a group configuration item. For details about service configurations and how to
+/// construct them, see [Service configurations for resource
+/// groups](https://docs.aws.amazon.com//ARG/latest/APIReference/about-slg.html) in the *Resource Groups
+/// User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationParameter {
     /// `Name`.
+    ///
+    /// The name of the group configuration parameter. For the list of parameters that you can use with each
+    /// configuration item type, see [Supported resource types and
+    /// parameters](https://docs.aws.amazon.com//ARG/latest/APIReference/about-slg.html#about-slg-types) in
+    /// the *Resource Groups User Guide* .
     ///
     /// - Length: 1 to 80.
     /// - Pattern: `^[a-z-]+$`.
     pub name: Option<Val<String>>,
     /// `Values`.
+    ///
+    /// The value or values to be used for the specified parameter. For the list of values you can use with
+    /// each parameter, see [Supported resource types and
+    /// parameters](https://docs.aws.amazon.com//ARG/latest/APIReference/about-slg.html#about-slg-types) .
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -289,13 +369,34 @@ impl ToValue for ConfigurationParameter {
 impl Literal for ConfigurationParameter {}
 
 /// The [`Query`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resourcegroups-group-query.html) property type.
+///
+/// Specifies details within a `ResourceQuery` structure that determines the membership of the resource
+/// group. The contents required in the `Query` structure are determined by the `Type` property of the
+/// containing `ResourceQuery` structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Query {
     /// `ResourceTypeFilters`.
+    ///
+    /// Specifies limits to the types of resources that can be included in the resource group. For example,
+    /// if `ResourceTypeFilters` is `["AWS::EC2::Instance", "AWS::DynamoDB::Table"]` , only EC2 instances or
+    /// DynamoDB tables can be members of this resource group. The default value is `["AWS::AllSupported"]`
+    /// .
     pub resource_type_filters: Option<Val<Vec<String>>>,
     /// `StackIdentifier`.
+    ///
+    /// Specifies the ARN of a CloudFormation stack. All supported resources of the CloudFormation stack are
+    /// members of the resource group. If you don't specify an ARN, this parameter defaults to the current
+    /// stack that you are defining, which means that all the resources of the current stack are grouped.
+    ///
+    /// You can specify a value for `StackIdentifier` only when the `ResourceQuery.Type` property is
+    /// `CLOUDFORMATION_STACK_1_0.`
     pub stack_identifier: Option<Val<String>>,
     /// `TagFilters`.
+    ///
+    /// A list of key-value pair objects that limit which resources can be members of the resource group.
+    /// This property is required when the `ResourceQuery.Type` property is `TAG_FILTERS_1_0` .
+    ///
+    /// A resource must have a tag that matches every filter that is provided in the `TagFilters` list.
     pub tag_filters: Option<Val<Vec<TagFilter>>>,
 }
 
@@ -365,13 +466,41 @@ impl ToValue for Query {
 impl Literal for Query {}
 
 /// The [`ResourceQuery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resourcegroups-group-resourcequery.html) property type.
+///
+/// The query used to dynamically define the members of a group. For more information about how to
+/// construct a query, see [Build queries and groups in Resource
+/// Groups](https://docs.aws.amazon.com//ARG/latest/userguide/gettingstarted-query.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceQuery {
     /// `Query`.
     ///
+    /// The query that defines the membership of the group. This is a structure with properties that depend
+    /// on the `Type` .
+    ///
+    /// The `Query` structure must be included in the following scenarios:
+    ///
+    /// - When the `Type` is `TAG_FILTERS_1_0` , you must specify a `Query` structure that contains a
+    ///   `TagFilters` list of tags. Resources with tags that match those in the `TagFilter` list become
+    ///   members of the resource group.
+    /// - When the `Type` is `CLOUDFORMATION_STACK_1_0` then this field is required only when you must
+    ///   specify a CloudFormation stack other than the one you are defining. To do this, the `Query`
+    ///   structure must contain the `StackIdentifier` property. If you don't specify either a `Query`
+    ///   structure or a `StackIdentifier` within that `Query` , then it defaults to the CloudFormation
+    ///   stack that you're currently constructing.
+    ///
     /// - Length: 0 to 4096.
     pub query: Option<Val<Query>>,
     /// `Type`.
+    ///
+    /// Specifies the type of resource query that determines this group's membership. There are two valid
+    /// query types:
+    ///
+    /// - `TAG_FILTERS_1_0` indicates that the group is a tag-based group. To complete the group membership,
+    ///   you must include the `TagFilters` property to specify the tag filters to use in the query.
+    /// - `CLOUDFORMATION_STACK_1_0` , the default, indicates that the group is a CloudFormation stack-based
+    ///   group. Group membership is based on the CloudFormation stack. You must specify the
+    ///   `StackIdentifier` property in the query to define which stack to associate the group with, or
+    ///   leave it empty to default to the stack where the group is defined.
     pub type_: Option<Val<Type>>,
 }
 
@@ -485,11 +614,37 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TagFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resourcegroups-group-tagfilter.html) property type.
+///
+/// Specifies a single tag key and optional values that you can use to specify membership in a tag-based
+/// group. An AWS resource that doesn't have a matching tag key and value is rejected as a member of the
+/// group.
+///
+/// A `TagFilter` object includes two properties: `Key` (a string) and `Values` (a list of strings).
+/// Only resources in the account that are tagged with a matching key-value pair are members of the
+/// group. The `Values` property of `TagFilter` is optional, but specifying it narrows the query
+/// results.
+///
+/// As an example, suppose the `TagFilters` string is `[{"Key": "Stage", "Values": ["Test", "Beta"]},
+/// {"Key": "Storage"}]` . In this case, only resources with all of the following tags are members of
+/// the group:
+///
+/// - `Stage` tag key with a value of either `Test` or `Beta`
+/// - `Storage` tag key with any value
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagFilter {
     /// `Key`.
+    ///
+    /// A string that defines a tag key. Only resources in the account that are tagged with a specified tag
+    /// key are members of the tag-based resource group.
+    ///
+    /// This field is required when the `ResourceQuery` structure's `Type` property is `TAG_FILTERS_1_0` .
+    /// You must specify at least one tag key.
     pub key: Option<Val<String>>,
     /// `Values`.
+    ///
+    /// A list of tag values that can be included in the tag-based resource group. This is optional. If you
+    /// don't specify a value or values for a key, then an AWS resource with any value for that key is a
+    /// member.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -570,9 +725,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["TAG_FILTERS_1_0", "CLOUDFORMATION_STACK_1_0"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,15 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::ResourceGroups::TagSyncTask`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-resourcegroups-tagsynctask.html) resource type.
 ///
+/// Onboards and syncs resources tagged with a specific tag key-value pair to an application.
+///
+/// *Minimum permissions*
+///
+/// To run this command, you must have the following permissions:
+///
+/// - `resource-groups:StartTagSyncTask`
+/// - `resource-groups:CreateGroup`
+/// - `iam:PassRole` for the role you provide to create a tag-sync task
+///
 /// Build it with [`TagSyncTask::builder`]; adding it to a stack returns a [`TagSyncTaskHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagSyncTask {
     /// `Group`: required. Changing it replaces the resource.
     ///
+    /// The Amazon resource name (ARN) or name of the application group for which you want to create a
+    /// tag-sync task.
+    ///
     /// - Length: 12 to 1600.
     /// - Pattern: `([a-zA-Z0-9_\\.-]{1,150}/[a-z0-9]{26})|(arn:aws(-[a-z]+)*:resource-groups(-(test|beta|gamma))?:[a-z]{2}(-[a-z]+)+-\d{1}:[0-9]{12}:group/[a-zA-Z0-9_\\.-]{1,150}/[a-z0-9]{26})`.
     pub group: Option<Val<String>>,
     /// `RoleArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon resource name (ARN) of the role assumed by the service to tag and untag resources on your
+    /// behalf.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`.
@@ -21,10 +37,14 @@ pub struct TagSyncTask {
     pub role_arn: Option<Val<String>>,
     /// `TagKey`: required. Changing it replaces the resource.
     ///
+    /// The tag key.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`.
     pub tag_key: Option<Val<String>>,
     /// `TagValue`: required. Changing it replaces the resource.
+    ///
+    /// The tag value.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`.
@@ -131,18 +151,34 @@ impl Deref for TagSyncTaskHandle {
 
 impl TagSyncTaskHandle {
     /// `Fn::GetAtt` `TaskArn`.
+    ///
+    /// The Amazon resource name (ARN) of the tag-sync task.
     pub fn attr_task_arn(&self) -> Val<String> {
         self.0.get_att("TaskArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the tag-sync task.
+    ///
+    /// Valid values include:
+    ///
+    /// - `ACTIVE` - The tag-sync task is actively managing resources in the application by adding or
+    ///   removing the `awsApplication` tag from resources when they are tagged or untagged with the
+    ///   specified tag key-value pair.
+    /// - `ERROR` - The tag-sync task is not actively managing resources in the application. Review the
+    ///   `ErrorMessage` for more information about resolving the error.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `GroupName`.
+    ///
+    /// The name of the application group.
     pub fn attr_group_name(&self) -> Val<String> {
         self.0.get_att("GroupName")
     }
     /// `Fn::GetAtt` `GroupArn`.
+    ///
+    /// The Amazon resource name (ARN) of the application group.
     pub fn attr_group_arn(&self) -> Val<String> {
         self.0.get_att("GroupArn")
     }

@@ -5,15 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::RoboMaker::Fleet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-robomaker-fleet.html) resource type.
 ///
+/// > The following resource is now deprecated. This resource can no longer be provisioned via stack
+/// create or update operations, and should not be included in your stack templates.
+/// >
+/// > We recommend migrating to AWS IoT Greengrass Version 2. For more information, see [Support
+/// Changes: May 2, 2022](https://docs.aws.amazon.com/robomaker/latest/dg/chapter-support-policy.html#software-support-policy-may2022)
+/// in the *AWS RoboMaker Developer Guide* .
+///
+/// The `AWS::RoboMaker::Fleet` resource creates an AWS RoboMaker fleet. Fleets contain robots and can
+/// receive deployments.
+///
 /// Build it with [`Fleet::builder`]; adding it to a stack returns a [`FleetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fleet {
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the fleet.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `[a-zA-Z0-9_\-]{1,255}$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The list of all tags added to the fleet.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -93,6 +107,9 @@ impl Deref for FleetHandle {
 
 impl FleetHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the fleet, such as
+    /// `arn:aws:robomaker:us-west-2:123456789012:deployment-fleet/MyFleet/1539894765711` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,24 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::RoboMaker::Robot`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-robomaker-robot.html) resource type.
 ///
+/// > The following resource is now deprecated. This resource can no longer be provisioned via stack
+/// create or update operations, and should not be included in your stack templates.
+/// >
+/// > We recommend migrating to AWS IoT Greengrass Version 2. For more information, see [Support
+/// Changes: May 2, 2022](https://docs.aws.amazon.com/robomaker/latest/dg/chapter-support-policy.html#software-support-policy-may2022)
+/// in the *AWS RoboMaker Developer Guide* .
+///
+/// The `AWS::RoboMaker::RobotApplication` resource creates an AWS RoboMaker robot.
+///
 /// Build it with [`Robot::builder`]; adding it to a stack returns a [`RobotHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Robot {
     /// `Architecture`: required. Changing it replaces the resource.
+    ///
+    /// The architecture of the robot.
     pub architecture: Option<Val<Architecture>>,
     /// `Fleet`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the fleet to which the robot will be registered.
     ///
     /// - Length: 1 to 1224.
     pub fleet: Option<Val<String>>,
     /// `GreengrassGroupId`: required. Changing it replaces the resource.
     ///
+    /// The Greengrass group associated with the robot.
+    ///
     /// - Length: 1 to 1224.
     pub greengrass_group_id: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the robot.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A map that contains tag keys and tag values that are attached to the robot.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -130,6 +149,8 @@ impl Deref for RobotHandle {
 
 impl RobotHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the robot.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -169,9 +190,18 @@ impl Architecture {
             Architecture::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Architecture {
+    const VALUES: &'static [&'static str] = &["X86_64", "ARM64", "ARMHF"];
+    fn as_str(&self) -> &str {
+        Architecture::as_str(self)
     }
 }
 

@@ -5,24 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::RoboMaker::RobotApplication`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-robomaker-robotapplication.html) resource type.
 ///
+/// The `AWS::RoboMaker::RobotApplication` resource creates an AWS RoboMaker robot application.
+///
 /// Build it with [`RobotApplication::builder`]; adding it to a stack returns a [`RobotApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RobotApplication {
     /// `CurrentRevisionId`.
     ///
+    /// The current revision id.
+    ///
     /// - Length: 1 to 40.
     pub current_revision_id: Option<Val<String>>,
     /// `Environment`.
+    ///
+    /// The environment of the robot application.
     pub environment: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the robot application.
     ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `RobotSoftwareSuite`: required.
+    ///
+    /// The robot software suite used by the robot application.
     pub robot_software_suite: Option<Val<RobotSoftwareSuite>>,
     /// `Sources`.
+    ///
+    /// The sources of the robot application.
     pub sources: Option<Val<Vec<SourceConfig>>>,
     /// `Tags`.
+    ///
+    /// A map that contains tag keys and tag values that are attached to the robot application.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -141,6 +155,8 @@ impl Deref for RobotApplicationHandle {
 
 impl RobotApplicationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the robot application.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -155,11 +171,17 @@ impl RobotApplicationHandle {
 }
 
 /// The [`RobotSoftwareSuite`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-robomaker-robotapplication-robotsoftwaresuite.html) property type.
+///
+/// Information about a robot software suite.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RobotSoftwareSuite {
     /// `Name`: required.
+    ///
+    /// The name of the robot software suite. `General` is the only supported value.
     pub name: Option<Val<Name>>,
     /// `Version`.
+    ///
+    /// The version of the robot software suite. Not applicable for General software suite.
     pub version: Option<Val<Version>>,
 }
 
@@ -216,17 +238,25 @@ impl ToValue for RobotSoftwareSuite {
 impl Literal for RobotSoftwareSuite {}
 
 /// The [`SourceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-robomaker-robotapplication-sourceconfig.html) property type.
+///
+/// Information about a source configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceConfig {
     /// `Architecture`: required.
+    ///
+    /// The target processor architecture for the application.
     ///
     /// - Length: 1 to 255.
     pub architecture: Option<Val<Architecture>>,
     /// `S3Bucket`: required.
     ///
+    /// The Amazon S3 bucket name.
+    ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket: Option<Val<String>>,
     /// `S3Key`: required.
+    ///
+    /// The s3 object key.
     pub s3_key: Option<Val<String>>,
 }
 
@@ -329,9 +359,18 @@ impl Architecture {
             Architecture::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Architecture {
+    const VALUES: &'static [&'static str] = &["X86_64", "ARM64", "ARMHF"];
+    fn as_str(&self) -> &str {
+        Architecture::as_str(self)
     }
 }
 
@@ -380,9 +419,18 @@ impl Name {
             Name::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Name {
+    const VALUES: &'static [&'static str] = &["ROS", "ROS2", "General"];
+    fn as_str(&self) -> &str {
+        Name::as_str(self)
     }
 }
 
@@ -431,9 +479,18 @@ impl Version {
             Version::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Version {
+    const VALUES: &'static [&'static str] = &["Kinetic", "Melodic", "Dashing"];
+    fn as_str(&self) -> &str {
+        Version::as_str(self)
     }
 }
 

@@ -5,14 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::RoboMaker::RobotApplicationVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-robomaker-robotapplicationversion.html) resource type.
 ///
+/// The `AWS::RoboMaker::RobotApplicationVersion` resource creates an AWS RoboMaker robot version.
+///
 /// Build it with [`RobotApplicationVersion::builder`]; adding it to a stack returns a [`RobotApplicationVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RobotApplicationVersion {
     /// `Application`: required. Changing it replaces the resource.
     ///
+    /// The application information for the robot application.
+    ///
     /// - Pattern: `arn:[\w+=/,.@-]+:[\w+=/,.@-]+:[\w+=/,.@-]*:[0-9]*:[\w+=,.@-]+(/[\w+=,.@-]+)*`.
     pub application: Option<Val<String>>,
     /// `CurrentRevisionId`. Changing it replaces the resource.
+    ///
+    /// The current revision id for the robot application. If you provide a value and it matches the latest
+    /// revision ID, a new version will be created.
     ///
     /// - Length: 1 to 40.
     /// - Pattern: `[a-zA-Z0-9_.\-]*`.
@@ -93,10 +100,14 @@ impl Deref for RobotApplicationVersionHandle {
 
 impl RobotApplicationVersionHandle {
     /// `Fn::GetAtt` `ApplicationVersion`.
+    ///
+    /// The robot application version.
     pub fn attr_application_version(&self) -> Val<String> {
         self.0.get_att("ApplicationVersion")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the robot application version.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,27 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::RoboMaker::SimulationApplication`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-robomaker-simulationapplication.html) resource type.
 ///
+/// The `AWS::RoboMaker::SimulationApplication` resource creates an AWS RoboMaker simulation
+/// application.
+///
 /// Build it with [`SimulationApplication::builder`]; adding it to a stack returns a [`SimulationApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SimulationApplication {
     /// `CurrentRevisionId`.
+    ///
+    /// The current revision id.
     pub current_revision_id: Option<Val<String>>,
     /// `Environment`.
+    ///
+    /// The environment of the simulation application.
     pub environment: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the simulation application.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `[a-zA-Z0-9_\-]*`.
     pub name: Option<Val<String>>,
     /// `RenderingEngine`.
+    ///
+    /// The rendering engine for the simulation application.
     pub rendering_engine: Option<Val<RenderingEngine>>,
     /// `RobotSoftwareSuite`: required.
+    ///
+    /// The robot software suite used by the simulation application.
     pub robot_software_suite: Option<Val<RobotSoftwareSuite>>,
     /// `SimulationSoftwareSuite`: required.
+    ///
+    /// The simulation software suite used by the simulation application.
     pub simulation_software_suite: Option<Val<SimulationSoftwareSuite>>,
     /// `Sources`.
+    ///
+    /// The sources of the simulation application.
     pub sources: Option<Val<Vec<SourceConfig>>>,
     /// `Tags`.
+    ///
+    /// A map that contains tag keys and tag values that are attached to the simulation application.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -164,6 +183,8 @@ impl Deref for SimulationApplicationHandle {
 
 impl SimulationApplicationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the simulation application.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -178,11 +199,17 @@ impl SimulationApplicationHandle {
 }
 
 /// The [`RenderingEngine`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-robomaker-simulationapplication-renderingengine.html) property type.
+///
+/// Information about a rendering engine.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RenderingEngine {
     /// `Name`: required.
+    ///
+    /// The name of the rendering engine.
     pub name: Option<Val<Name>>,
     /// `Version`: required.
+    ///
+    /// The version of the rendering engine.
     ///
     /// - Pattern: `1.x`.
     pub version: Option<Val<String>>,
@@ -248,11 +275,17 @@ impl ToValue for RenderingEngine {
 impl Literal for RenderingEngine {}
 
 /// The [`RobotSoftwareSuite`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-robomaker-simulationapplication-robotsoftwaresuite.html) property type.
+///
+/// Information about a robot software suite.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RobotSoftwareSuite {
     /// `Name`: required.
+    ///
+    /// The name of the robot software suite. `General` is the only supported value.
     pub name: Option<Val<RobotSoftwareSuiteName>>,
     /// `Version`.
+    ///
+    /// The version of the robot software suite. Not applicable for General software suite.
     pub version: Option<Val<Version>>,
 }
 
@@ -313,11 +346,17 @@ impl ToValue for RobotSoftwareSuite {
 impl Literal for RobotSoftwareSuite {}
 
 /// The [`SimulationSoftwareSuite`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-robomaker-simulationapplication-simulationsoftwaresuite.html) property type.
+///
+/// Information about a simulation software suite.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SimulationSoftwareSuite {
     /// `Name`: required.
+    ///
+    /// The name of the simulation software suite. `SimulationRuntime` is the only supported value.
     pub name: Option<Val<SimulationSoftwareSuiteName>>,
     /// `Version`.
+    ///
+    /// The version of the simulation software suite. Not applicable for `SimulationRuntime` .
     pub version: Option<Val<SimulationSoftwareSuiteVersion>>,
 }
 
@@ -381,16 +420,24 @@ impl ToValue for SimulationSoftwareSuite {
 impl Literal for SimulationSoftwareSuite {}
 
 /// The [`SourceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-robomaker-simulationapplication-sourceconfig.html) property type.
+///
+/// Information about a source configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceConfig {
     /// `Architecture`: required.
+    ///
+    /// The target processor architecture for the application.
     pub architecture: Option<Val<Architecture>>,
     /// `S3Bucket`: required.
+    ///
+    /// The Amazon S3 bucket name.
     ///
     /// - Pattern: `[a-z0-9][a-z0-9.\-]*[a-z0-9]`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket: Option<Val<String>>,
     /// `S3Key`: required.
+    ///
+    /// The s3 object key.
     ///
     /// - Length: 1 to 1024.
     pub s3_key: Option<Val<String>>,
@@ -498,9 +545,18 @@ impl Architecture {
             Architecture::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Architecture {
+    const VALUES: &'static [&'static str] = &["X86_64", "ARM64", "ARMHF"];
+    fn as_str(&self) -> &str {
+        Architecture::as_str(self)
     }
 }
 
@@ -543,9 +599,18 @@ impl Name {
             Name::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Name {
+    const VALUES: &'static [&'static str] = &["OGRE"];
+    fn as_str(&self) -> &str {
+        Name::as_str(self)
     }
 }
 
@@ -592,9 +657,18 @@ impl RobotSoftwareSuiteName {
             RobotSoftwareSuiteName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RobotSoftwareSuiteName {
+    const VALUES: &'static [&'static str] = &["ROS", "ROS2", "General"];
+    fn as_str(&self) -> &str {
+        RobotSoftwareSuiteName::as_str(self)
     }
 }
 
@@ -643,9 +717,18 @@ impl SimulationSoftwareSuiteName {
             SimulationSoftwareSuiteName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SimulationSoftwareSuiteName {
+    const VALUES: &'static [&'static str] = &["Gazebo", "RosbagPlay", "SimulationRuntime"];
+    fn as_str(&self) -> &str {
+        SimulationSoftwareSuiteName::as_str(self)
     }
 }
 
@@ -706,9 +789,18 @@ impl SimulationSoftwareSuiteVersion {
             SimulationSoftwareSuiteVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SimulationSoftwareSuiteVersion {
+    const VALUES: &'static [&'static str] = &["7", "9", "11", "Kinetic", "Melodic", "Dashing", "Foxy"];
+    fn as_str(&self) -> &str {
+        SimulationSoftwareSuiteVersion::as_str(self)
     }
 }
 
@@ -764,9 +856,18 @@ impl Version {
             Version::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Version {
+    const VALUES: &'static [&'static str] = &["Kinetic", "Melodic", "Dashing", "Foxy"];
+    fn as_str(&self) -> &str {
+        Version::as_str(self)
     }
 }
 

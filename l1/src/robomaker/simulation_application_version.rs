@@ -5,14 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::RoboMaker::SimulationApplicationVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-robomaker-simulationapplicationversion.html) resource type.
 ///
+/// The `AWS::RoboMaker::SimulationApplicationVersion` resource creates a version of an AWS RoboMaker
+/// simulation application.
+///
 /// Build it with [`SimulationApplicationVersion::builder`]; adding it to a stack returns a [`SimulationApplicationVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SimulationApplicationVersion {
     /// `Application`: required. Changing it replaces the resource.
     ///
+    /// The application information for the simulation application.
+    ///
     /// - Pattern: `arn:[\w+=/,.@-]+:[\w+=/,.@-]+:[\w+=/,.@-]*:[0-9]*:[\w+=,.@-]+(/[\w+=,.@-]+)*`.
     pub application: Option<Val<String>>,
     /// `CurrentRevisionId`. Changing it replaces the resource.
+    ///
+    /// The current revision id for the simulation application. If you provide a value and it matches the
+    /// latest revision ID, a new version will be created.
     ///
     /// - Length: 1 to 40.
     /// - Pattern: `[a-zA-Z0-9_.\-]*`.
@@ -97,10 +105,14 @@ impl Deref for SimulationApplicationVersionHandle {
 
 impl SimulationApplicationVersionHandle {
     /// `Fn::GetAtt` `ApplicationVersion`.
+    ///
+    /// The simulation application version.
     pub fn attr_application_version(&self) -> Val<String> {
         self.0.get_att("ApplicationVersion")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the simulation application version.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,20 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::RolesAnywhere::CRL`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rolesanywhere-crl.html) resource type.
 ///
+/// <http://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rolesanywhere-crl.html>
+///
 /// Build it with [`Crl::builder`]; adding it to a stack returns a [`CrlHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Crl {
     /// `CrlData`: required.
+    ///
+    /// The x509 v3 specified certificate revocation list (CRL).
     pub crl_data: Option<Val<String>>,
     /// `Enabled`.
+    ///
+    /// Specifies whether the certificate revocation list (CRL) is enabled.
     pub enabled: Option<Val<bool>>,
     /// `Name`: required.
+    ///
+    /// The name of the certificate revocation list (CRL).
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of tags to attach to the certificate revocation list (CRL).
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrustAnchorArn`.
+    ///
+    /// The ARN of the TrustAnchor the certificate revocation list (CRL) will provide revocation for.
     ///
     /// - Pattern: `^arn:aws(-[^:]+)?:rolesanywhere(:.*){2}(:trust-anchor.*)$`.
     pub trust_anchor_arn: Option<Val<String>>,
@@ -128,6 +140,8 @@ impl Deref for CrlHandle {
 
 impl CrlHandle {
     /// `Fn::GetAtt` `CrlId`.
+    ///
+    /// The unique primary identifier of the Crl
     pub fn attr_crl_id(&self) -> Val<String> {
         self.0.get_att("CrlId")
     }

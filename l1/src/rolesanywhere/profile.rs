@@ -5,37 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::RolesAnywhere::Profile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rolesanywhere-profile.html) resource type.
 ///
+/// Creates a Profile.
+///
 /// Build it with [`Profile::builder`]; adding it to a stack returns a [`ProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Profile {
     /// `AcceptRoleSessionName`.
+    ///
+    /// Used to determine if a custom role session name will be accepted in a temporary credential request.
     pub accept_role_session_name: Option<Val<bool>>,
     /// `AttributeMappings`.
+    ///
+    /// A mapping applied to the authenticating end-entity certificate.
     pub attribute_mappings: Option<Val<Vec<AttributeMapping>>>,
     /// `DurationSeconds`.
+    ///
+    /// The number of seconds vended session credentials will be valid for
     ///
     /// - Range: 900 to 43200.
     pub duration_seconds: Option<Val<f64>>,
     /// `Enabled`.
+    ///
+    /// The enabled status of the resource.
     pub enabled: Option<Val<bool>>,
     /// `ManagedPolicyArns`.
+    ///
+    /// A list of managed policy ARNs. Managed policies identified by this list will be applied to the
+    /// vended session credentials.
     ///
     /// - Items: 0 to 50.
     pub managed_policy_arns: Option<Val<Vec<String>>>,
     /// `Name`: required.
     ///
+    /// The customer specified name of the resource.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[ a-zA-Z0-9-_]*$`.
     pub name: Option<Val<String>>,
     /// `RequireInstanceProperties`. Changing it replaces the resource.
+    ///
+    /// Specifies whether instance properties are required in CreateSession requests with this profile.
     pub require_instance_properties: Option<Val<bool>>,
     /// `RoleArns`: required.
+    ///
+    /// A list of IAM role ARNs that can be assumed when this profile is specified in a CreateSession
+    /// request.
     ///
     /// - Items: 0 to 250.
     pub role_arns: Option<Val<Vec<String>>>,
     /// `SessionPolicy`.
+    ///
+    /// A session policy that will applied to the trust boundary of the vended session credentials.
     pub session_policy: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of Tags.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -190,10 +214,14 @@ impl Deref for ProfileHandle {
 
 impl ProfileHandle {
     /// `Fn::GetAtt` `ProfileId`.
+    ///
+    /// The unique primary identifier of the Profile
     pub fn attr_profile_id(&self) -> Val<String> {
         self.0.get_att("ProfileId")
     }
     /// `Fn::GetAtt` `ProfileArn`.
+    ///
+    /// The ARN of the profile.
     pub fn attr_profile_arn(&self) -> Val<String> {
         self.0.get_att("ProfileArn")
     }
@@ -208,11 +236,17 @@ impl ProfileHandle {
 }
 
 /// The [`AttributeMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rolesanywhere-profile-attributemapping.html) property type.
+///
+/// A mapping applied to the authenticating end-entity certificate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttributeMapping {
     /// `CertificateField`: required.
+    ///
+    /// Fields (x509Subject, x509Issuer and x509SAN) within X.509 certificates.
     pub certificate_field: Option<Val<CertificateField>>,
     /// `MappingRules`: required.
+    ///
+    /// A list of mapping entries for every supported specifier or sub-field.
     pub mapping_rules: Option<Val<Vec<MappingRule>>>,
 }
 
@@ -288,9 +322,13 @@ impl ToValue for AttributeMapping {
 impl Literal for AttributeMapping {}
 
 /// The [`MappingRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rolesanywhere-profile-mappingrule.html) property type.
+///
+/// A single mapping entry for each supported specifier or sub-field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MappingRule {
     /// `Specifier`: required.
+    ///
+    /// Specifier within a certificate field, such as CN, OU, or UID from the Subject field.
     pub specifier: Option<Val<String>>,
 }
 
@@ -436,9 +474,18 @@ impl CertificateField {
             CertificateField::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CertificateField {
+    const VALUES: &'static [&'static str] = &["x509Subject", "x509Issuer", "x509SAN"];
+    fn as_str(&self) -> &str {
+        CertificateField::as_str(self)
     }
 }
 

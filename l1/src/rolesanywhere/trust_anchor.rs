@@ -5,23 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::RolesAnywhere::TrustAnchor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rolesanywhere-trustanchor.html) resource type.
 ///
+/// Creates a TrustAnchor.
+///
 /// Build it with [`TrustAnchor::builder`]; adding it to a stack returns a [`TrustAnchorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrustAnchor {
     /// `Enabled`.
+    ///
+    /// Indicates whether the trust anchor is enabled.
     pub enabled: Option<Val<bool>>,
     /// `Name`: required.
+    ///
+    /// The name of the trust anchor.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[ a-zA-Z0-9-_]*$`.
     pub name: Option<Val<String>>,
     /// `NotificationSettings`.
     ///
+    /// A list of notification settings to be associated to the trust anchor.
+    ///
     /// - Items: 0 to 50.
     pub notification_settings: Option<Val<Vec<NotificationSetting>>>,
     /// `Source`: required.
+    ///
+    /// The trust anchor type and its related certificate data.
     pub source: Option<Val<Source>>,
     /// `Tags`.
+    ///
+    /// The tags to attach to the trust anchor.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -136,10 +148,14 @@ impl Deref for TrustAnchorHandle {
 
 impl TrustAnchorHandle {
     /// `Fn::GetAtt` `TrustAnchorId`.
+    ///
+    /// The unique identifier of the trust anchor.
     pub fn attr_trust_anchor_id(&self) -> Val<String> {
         self.0.get_att("TrustAnchorId")
     }
     /// `Fn::GetAtt` `TrustAnchorArn`.
+    ///
+    /// The ARN of the trust anchor.
     pub fn attr_trust_anchor_arn(&self) -> Val<String> {
         self.0.get_att("TrustAnchorArn")
     }
@@ -154,15 +170,31 @@ impl TrustAnchorHandle {
 }
 
 /// The [`NotificationSetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rolesanywhere-trustanchor-notificationsetting.html) property type.
+///
+/// Customizable notification settings that will be applied to notification events. IAM Roles Anywhere
+/// consumes these settings while notifying across multiple channels - CloudWatch metrics, EventBridge,
+/// and Health Dashboard .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationSetting {
     /// `Channel`.
+    ///
+    /// The specified channel of notification. IAM Roles Anywhere uses CloudWatch metrics, EventBridge, and
+    /// Health Dashboard to notify for an event.
+    ///
+    /// > In the absence of a specific channel, IAM Roles Anywhere applies this setting to 'ALL' channels.
     pub channel: Option<Val<NotificationChannel>>,
     /// `Enabled`: required.
+    ///
+    /// Indicates whether the notification setting is enabled.
     pub enabled: Option<Val<bool>>,
     /// `Event`: required.
+    ///
+    /// The event to which this notification setting is applied.
     pub event: Option<Val<NotificationEvent>>,
     /// `Threshold`.
+    ///
+    /// The number of days before a notification event. This value is required for a notification setting
+    /// that is enabled.
     ///
     /// - Range: 1 to 360.
     pub threshold: Option<Val<f64>>,
@@ -244,11 +276,17 @@ impl ToValue for NotificationSetting {
 impl Literal for NotificationSetting {}
 
 /// The [`Source`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rolesanywhere-trustanchor-source.html) property type.
+///
+/// Object representing the TrustAnchor type and its related certificate data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Source {
     /// `SourceData`: required.
+    ///
+    /// A union object representing the data field of the TrustAnchor depending on its type
     pub source_data: Option<Val<SourceData>>,
     /// `SourceType`: required.
+    ///
+    /// The type of the TrustAnchor.
     pub source_type: Option<Val<TrustAnchorType>>,
 }
 
@@ -311,11 +349,21 @@ impl ToValue for Source {
 impl Literal for Source {}
 
 /// The [`SourceData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rolesanywhere-trustanchor-sourcedata.html) property type.
+///
+/// A union object representing the data field of the TrustAnchor depending on its type
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceData {
     /// `AcmPcaArn`.
+    ///
+    /// The root certificate of the Private Certificate Authority specified by this ARN is used in trust
+    /// validation for temporary credential requests. Included for trust anchors of type `AWS_ACM_PCA` .
+    ///
+    /// > This field is not supported in your region.
     pub acm_pca_arn: Option<Val<String>>,
     /// `X509CertificateData`.
+    ///
+    /// The PEM-encoded data for the certificate anchor. Included for trust anchors of type
+    /// `CERTIFICATE_BUNDLE` .
     pub x509_certificate_data: Option<Val<String>>,
 }
 
@@ -458,9 +506,18 @@ impl NotificationChannel {
             NotificationChannel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NotificationChannel {
+    const VALUES: &'static [&'static str] = &["ALL"];
+    fn as_str(&self) -> &str {
+        NotificationChannel::as_str(self)
     }
 }
 
@@ -504,9 +561,18 @@ impl NotificationEvent {
             NotificationEvent::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NotificationEvent {
+    const VALUES: &'static [&'static str] = &["CA_CERTIFICATE_EXPIRY", "END_ENTITY_CERTIFICATE_EXPIRY"];
+    fn as_str(&self) -> &str {
+        NotificationEvent::as_str(self)
     }
 }
 
@@ -551,9 +617,18 @@ impl TrustAnchorType {
             TrustAnchorType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TrustAnchorType {
+    const VALUES: &'static [&'static str] = &["AWS_ACM_PCA", "CERTIFICATE_BUNDLE"];
+    fn as_str(&self) -> &str {
+        TrustAnchorType::as_str(self)
     }
 }
 

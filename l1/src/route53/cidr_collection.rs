@@ -5,12 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::Route53::CidrCollection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53-cidrcollection.html) resource type.
 ///
+/// Creates a CIDR collection in the current AWS account.
+///
 /// Build it with [`CidrCollection::builder`]; adding it to a stack returns a [`CidrCollectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CidrCollection {
     /// `Locations`.
+    ///
+    /// A complex type that contains information about the list of CIDR locations.
     pub locations: Option<Val<Vec<Location>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of a CIDR collection.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9A-Za-z_\-]+$`.
@@ -96,10 +102,14 @@ impl Deref for CidrCollectionHandle {
 
 impl CidrCollectionHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The UUID of the CIDR collection.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// "The Amazon resource name (ARN) to uniquely identify the AWS resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -114,11 +124,17 @@ impl CidrCollectionHandle {
 }
 
 /// The [`Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53-cidrcollection-location.html) property type.
+///
+/// Specifies the list of CIDR blocks for a CIDR location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Location {
     /// `CidrList`: required.
+    ///
+    /// List of CIDR blocks.
     pub cidr_list: Option<Val<Vec<String>>>,
     /// `LocationName`: required.
+    ///
+    /// The CIDR collection location name.
     ///
     /// - Length: 1 to 16.
     pub location_name: Option<Val<String>>,

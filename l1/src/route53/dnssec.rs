@@ -5,10 +5,14 @@ use crate::rt::*;
 
 /// The [`AWS::Route53::DNSSEC`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53-dnssec.html) resource type.
 ///
+/// The `AWS::Route53::DNSSEC` resource is used to enable DNSSEC signing in a hosted zone.
+///
 /// Build it with [`Dnssec::builder`]; adding it to a stack returns a [`DnssecHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dnssec {
     /// `HostedZoneId`: required. Changing it replaces the resource.
+    ///
+    /// A unique string (ID) that is used to identify a hosted zone. For example: `Z00001111A1ABCaaABC11` .
     ///
     /// - Pattern: `^[A-Z0-9]{1,32}$`.
     pub hosted_zone_id: Option<Val<String>>,

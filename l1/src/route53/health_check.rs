@@ -5,12 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::Route53::HealthCheck`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53-healthcheck.html) resource type.
 ///
+/// The `AWS::Route53::HealthCheck` resource is a Route 53 resource type that contains settings for a
+/// Route 53 health check.
+///
+/// For information about associating health checks with records, see
+/// [HealthCheckId](https://docs.aws.amazon.com/Route53/latest/APIReference/API_ResourceRecordSet.html#Route53-Type-ResourceRecordSet-HealthCheckId)
+/// in
+/// [ChangeResourceRecordSets](https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html)
+/// .
+///
+/// > You can't create a health check with simple routing.
+///
+/// *ELB Load Balancers*
+///
+/// If you're registering EC2 instances with an Elastic Load Balancing (ELB) load balancer, do not
+/// create Amazon Route 53 health checks for the EC2 instances. When you register an EC2 instance with a
+/// load balancer, you configure settings for an ELB health check, which performs a similar function to
+/// a Route 53 health check.
+///
+/// *Private Hosted Zones*
+///
+/// You can associate health checks with failover records in a private hosted zone. Note the following:
+///
+/// - Route 53 health checkers are outside the VPC. To check the health of an endpoint within a VPC by
+///   IP address, you must assign a public IP address to the instance in the VPC.
+/// - You can configure a health checker to check the health of an external resource that the instance
+///   relies on, such as a database server.
+/// - You can create a CloudWatch metric, associate an alarm with the metric, and then create a health
+///   check that is based on the state of the alarm. For example, you might create a CloudWatch metric
+///   that checks the status of the Amazon EC2 `StatusCheckFailed` metric, add an alarm to the metric,
+///   and then create a health check that is based on the state of the alarm. For information about
+///   creating CloudWatch metrics and alarms by using the CloudWatch console, see the [Amazon CloudWatch
+///   User
+///   Guide](https://docs.aws.amazon.com/AmazonCloudWatch/latest/DeveloperGuide/WhatIsCloudWatch.html) .
+///
 /// Build it with [`HealthCheck::builder`]; adding it to a stack returns a [`HealthCheckHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HealthCheck {
     /// `HealthCheckConfig`: required.
+    ///
+    /// A complex type that contains detailed information about one health check.
+    ///
+    /// For the values to enter for `HealthCheckConfig` , see
+    /// [HealthCheckConfig](https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html)
     pub health_check_config: Option<Val<HealthCheckConfig>>,
     /// `HealthCheckTags`.
+    ///
+    /// The `HealthCheckTags` property describes key-value pairs that are associated with an
+    /// `AWS::Route53::HealthCheck` resource.
     pub health_check_tags: Option<Val<Vec<HealthCheckTag>>>,
 }
 
@@ -96,6 +138,10 @@ impl Deref for HealthCheckHandle {
 
 impl HealthCheckHandle {
     /// `Fn::GetAtt` `HealthCheckId`.
+    ///
+    /// The identifier that Amazon Route 53 assigned to the health check when you created it. When you add
+    /// or update a resource record set, you use this value to specify which health check to use. The value
+    /// can be up to 64 characters long.
     pub fn attr_health_check_id(&self) -> Val<String> {
         self.0.get_att("HealthCheckId")
     }
@@ -110,13 +156,35 @@ impl HealthCheckHandle {
 }
 
 /// The [`AlarmIdentifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53-healthcheck-alarmidentifier.html) property type.
+///
+/// A complex type that identifies the CloudWatch alarm that you want Amazon Route 53 health checkers to
+/// use to determine whether the specified health check is healthy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmIdentifier {
     /// `Name`: required.
     ///
+    /// The name of the CloudWatch alarm that you want Amazon Route 53 health checkers to use to determine
+    /// whether this health check is healthy.
+    ///
+    /// > Route 53 supports CloudWatch alarms with the following features:
+    /// >
+    /// > - Standard-resolution metrics. High-resolution metrics aren't supported. For more information, see
+    /// [High-Resolution
+    /// Metrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/DeveloperGuide/publishingMetrics.html#high-resolution-metrics)
+    /// in the *Amazon CloudWatch User Guide* .
+    /// > - Statistics: Average, Minimum, Maximum, Sum, and SampleCount. Extended statistics aren't
+    /// supported.
+    ///
     /// - Length: 1 to 256.
     pub name: Option<Val<String>>,
     /// `Region`: required.
+    ///
+    /// For the CloudWatch alarm that you want Route 53 health checkers to use to determine whether this
+    /// health check is healthy, the region that the alarm was created in.
+    ///
+    /// For the current list of CloudWatch regions, see [Amazon CloudWatch endpoints and
+    /// quotas](https://docs.aws.amazon.com/general/latest/gr/cw_region.html) in the *Amazon Web Services
+    /// General Reference* .
     pub region: Option<Val<Region>>,
 }
 
@@ -179,64 +247,304 @@ impl ToValue for AlarmIdentifier {
 impl Literal for AlarmIdentifier {}
 
 /// The [`HealthCheckConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53-healthcheck-healthcheckconfig.html) property type.
+///
+/// A complex type that contains information about the health check.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HealthCheckConfig {
     /// `AlarmIdentifier`.
+    ///
+    /// A complex type that identifies the CloudWatch alarm that you want Amazon Route 53 health checkers to
+    /// use to determine whether the specified health check is healthy.
     pub alarm_identifier: Option<Val<AlarmIdentifier>>,
     /// `ChildHealthChecks`.
+    ///
+    /// (CALCULATED Health Checks Only) A complex type that contains one `ChildHealthCheck` element for each
+    /// health check that you want to associate with a `CALCULATED` health check.
     ///
     /// - Items: 0 to 256.
     pub child_health_checks: Option<Val<Vec<String>>>,
     /// `EnableSNI`.
+    ///
+    /// Specify whether you want Amazon Route 53 to send the value of `FullyQualifiedDomainName` to the
+    /// endpoint in the `client_hello` message during TLS negotiation. This allows the endpoint to respond
+    /// to `HTTPS` health check requests with the applicable SSL/TLS certificate.
+    ///
+    /// Some endpoints require that `HTTPS` requests include the host name in the `client_hello` message. If
+    /// you don't enable SNI, the status of the health check will be `SSL alert handshake_failure` . A
+    /// health check can also have that status for other reasons. If SNI is enabled and you're still getting
+    /// the error, check the SSL/TLS configuration on your endpoint and confirm that your certificate is
+    /// valid.
+    ///
+    /// The SSL/TLS certificate on your endpoint includes a domain name in the `Common Name` field and
+    /// possibly several more in the `Subject Alternative Names` field. One of the domain names in the
+    /// certificate should match the value that you specify for `FullyQualifiedDomainName` . If the endpoint
+    /// responds to the `client_hello` message with a certificate that does not include the domain name that
+    /// you specified in `FullyQualifiedDomainName` , a health checker will retry the handshake. In the
+    /// second attempt, the health checker will omit `FullyQualifiedDomainName` from the `client_hello`
+    /// message.
     pub enable_sni: Option<Val<bool>>,
     /// `FailureThreshold`.
+    ///
+    /// The number of consecutive health checks that an endpoint must pass or fail for Amazon Route 53 to
+    /// change the current status of the endpoint from unhealthy to healthy or vice versa. For more
+    /// information, see [How Amazon Route 53 Determines Whether an Endpoint Is
+    /// Healthy](https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html)
+    /// in the *Amazon Route 53 Developer Guide* .
+    ///
+    /// `FailureThreshold` is not supported when you specify a value for `Type` of `RECOVERY_CONTROL` .
+    ///
+    /// Otherwise, if you don't specify a value for `FailureThreshold` , the default value is three health
+    /// checks.
     ///
     /// - Range: 1 to 10.
     pub failure_threshold: Option<Val<i64>>,
     /// `FullyQualifiedDomainName`.
     ///
+    /// Amazon Route 53 behavior depends on whether you specify a value for `IPAddress` .
+    ///
+    /// *If you specify a value for* `IPAddress` :
+    ///
+    /// Amazon Route 53 sends health check requests to the specified IPv4 or IPv6 address and passes the
+    /// value of `FullyQualifiedDomainName` in the `Host` header for all health checks except TCP health
+    /// checks. This is typically the fully qualified DNS name of the endpoint on which you want Route 53 to
+    /// perform health checks.
+    ///
+    /// When Route 53 checks the health of an endpoint, here is how it constructs the `Host` header:
+    ///
+    /// - If you specify a value of `80` for `Port` and `HTTP` or `HTTP_STR_MATCH` for `Type` , Route 53
+    ///   passes the value of `FullyQualifiedDomainName` to the endpoint in the Host header.
+    /// - If you specify a value of `443` for `Port` and `HTTPS` or `HTTPS_STR_MATCH` for `Type` , Route 53
+    ///   passes the value of `FullyQualifiedDomainName` to the endpoint in the `Host` header.
+    /// - If you specify another value for `Port` and any value except `TCP` for `Type` , Route 53 passes
+    ///   `FullyQualifiedDomainName:Port` to the endpoint in the `Host` header.
+    ///
+    /// If you don't specify a value for `FullyQualifiedDomainName` , Route 53 substitutes the value of
+    /// `IPAddress` in the `Host` header in each of the preceding cases.
+    ///
+    /// *If you don't specify a value for `IPAddress`* :
+    ///
+    /// Route 53 sends a DNS request to the domain that you specify for `FullyQualifiedDomainName` at the
+    /// interval that you specify for `RequestInterval` . Using an IPv4 address that DNS returns, Route 53
+    /// then checks the health of the endpoint.
+    ///
+    /// > If you don't specify a value for `IPAddress` , Route 53 uses only IPv4 to send health checks to
+    /// the endpoint. If there's no record with a type of A for the name that you specify for
+    /// `FullyQualifiedDomainName` , the health check fails with a "DNS resolution failed" error.
+    ///
+    /// If you want to check the health of multiple records that have the same name and type, such as
+    /// multiple weighted records, and if you choose to specify the endpoint only by
+    /// `FullyQualifiedDomainName` , we recommend that you create a separate health check for each endpoint.
+    /// For example, create a health check for each HTTP server that is serving content for www.example.com.
+    /// For the value of `FullyQualifiedDomainName` , specify the domain name of the server (such as
+    /// us-east-2-www.example.com), not the name of the records (www.example.com).
+    ///
+    /// > In this configuration, if you create a health check for which the value of
+    /// `FullyQualifiedDomainName` matches the name of the records and you then associate the health check
+    /// with those records, health check results will be unpredictable.
+    ///
+    /// In addition, if the value that you specify for `Type` is `HTTP` , `HTTPS` , `HTTP_STR_MATCH` , or
+    /// `HTTPS_STR_MATCH` , Route 53 passes the value of `FullyQualifiedDomainName` in the `Host` header, as
+    /// it does when you specify a value for `IPAddress` . If the value of `Type` is `TCP` , Route 53
+    /// doesn't pass a `Host` header.
+    ///
     /// - Length: 0 to 255.
     pub fully_qualified_domain_name: Option<Val<String>>,
     /// `HealthThreshold`.
+    ///
+    /// The number of child health checks that are associated with a `CALCULATED` health check that Amazon
+    /// Route 53 must consider healthy for the `CALCULATED` health check to be considered healthy. To
+    /// specify the child health checks that you want to associate with a `CALCULATED` health check, use the
+    /// [ChildHealthChecks](https://docs.aws.amazon.com/Route53/latest/APIReference/API_UpdateHealthCheck.html#Route53-UpdateHealthCheck-request-ChildHealthChecks)
+    /// element.
+    ///
+    /// Note the following:
+    ///
+    /// - If you specify a number greater than the number of child health checks, Route 53 always considers
+    ///   this health check to be unhealthy.
+    /// - If you specify `0` , Route 53 always considers this health check to be healthy.
     ///
     /// - Range: 0 to 256.
     pub health_threshold: Option<Val<i64>>,
     /// `IPAddress`.
     ///
+    /// The IPv4 or IPv6 IP address of the endpoint that you want Amazon Route 53 to perform health checks
+    /// on. If you don't specify a value for `IPAddress` , Route 53 sends a DNS request to resolve the
+    /// domain name that you specify in `FullyQualifiedDomainName` at the interval that you specify in
+    /// `RequestInterval` . Using an IP address returned by DNS, Route 53 then checks the health of the
+    /// endpoint.
+    ///
+    /// Use one of the following formats for the value of `IPAddress` :
+    ///
+    /// - *IPv4 address* : four values between 0 and 255, separated by periods (.), for example,
+    ///   `192.0.2.44` .
+    /// - *IPv6 address* : eight groups of four hexadecimal values, separated by colons (:), for example,
+    ///   `2001:0db8:85a3:0000:0000:abcd:0001:2345` . You can also shorten IPv6 addresses as described in
+    ///   RFC 5952, for example, `2001:db8:85a3::abcd:1:2345` .
+    ///
+    /// If the endpoint is an EC2 instance, we recommend that you create an Elastic IP address, associate it
+    /// with your EC2 instance, and specify the Elastic IP address for `IPAddress` . This ensures that the
+    /// IP address of your instance will never change.
+    ///
+    /// For more information, see
+    /// [FullyQualifiedDomainName](https://docs.aws.amazon.com/Route53/latest/APIReference/API_UpdateHealthCheck.html#Route53-UpdateHealthCheck-request-FullyQualifiedDomainName)
+    /// .
+    ///
+    /// Constraints: Route 53 can't check the health of endpoints for which the IP address is in local,
+    /// private, non-routable, or multicast ranges. For more information about IP addresses for which you
+    /// can't create health checks, see the following documents:
+    ///
+    /// - [RFC 5735, Special Use IPv4
+    ///   Addresses](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc5735)
+    /// - [RFC 6598, IANA-Reserved IPv4 Prefix for Shared Address
+    ///   Space](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc6598)
+    /// - [RFC 5156, Special-Use IPv6
+    ///   Addresses](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc5156)
+    ///
+    /// When the value of `Type` is `CALCULATED` or `CLOUDWATCH_METRIC` , omit `IPAddress` .
+    ///
     /// - Length: 0 to 45.
     /// - Pattern: `^((([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\.){3}([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]))$|^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))$`.
     pub ip_address: Option<Val<String>>,
     /// `InsufficientDataHealthStatus`.
+    ///
+    /// When CloudWatch has insufficient data about the metric to determine the alarm state, the status that
+    /// you want Amazon Route 53 to assign to the health check:
+    ///
+    /// - `Healthy` : Route 53 considers the health check to be healthy.
+    /// - `Unhealthy` : Route 53 considers the health check to be unhealthy.
+    /// - `LastKnownStatus` : Route 53 uses the status of the health check from the last time that
+    ///   CloudWatch had sufficient data to determine the alarm state. For new health checks that have no
+    ///   last known status, the default status for the health check is healthy.
     pub insufficient_data_health_status: Option<Val<InsufficientDataHealthStatus>>,
     /// `Inverted`.
+    ///
+    /// Specify whether you want Amazon Route 53 to invert the status of a health check, for example, to
+    /// consider a health check unhealthy when it otherwise would be considered healthy.
     pub inverted: Option<Val<bool>>,
     /// `MeasureLatency`.
+    ///
+    /// Specify whether you want Amazon Route 53 to measure the latency between health checkers in multiple
+    /// AWS regions and your endpoint, and to display CloudWatch latency graphs on the *Health Checks* page
+    /// in the Route 53 console.
+    ///
+    /// `MeasureLatency` is not supported when you specify a value for `Type` of `RECOVERY_CONTROL` .
+    ///
+    /// > You can't change the value of `MeasureLatency` after you create a health check.
     pub measure_latency: Option<Val<bool>>,
     /// `Port`.
+    ///
+    /// The port on the endpoint that you want Amazon Route 53 to perform health checks on.
+    ///
+    /// > Don't specify a value for `Port` when you specify a value for
+    /// [Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53-healthcheck-healthcheckconfig.html#cfn-route53-healthcheck-healthcheckconfig-type)
+    /// of `CLOUDWATCH_METRIC` or `CALCULATED` .
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<i64>>,
     /// `Regions`.
     ///
+    /// A complex type that contains one `Region` element for each region from which you want Amazon Route 53
+    /// health checkers to check the specified endpoint.
+    ///
+    /// If you don't specify any regions, Route 53 health checkers automatically performs checks from all of
+    /// the regions that are listed under *Valid Values* .
+    ///
+    /// If you update a health check to remove a region that has been performing health checks, Route 53
+    /// will briefly continue to perform checks from that region to ensure that some health checkers are
+    /// always checking the endpoint (for example, if you replace three regions with four different
+    /// regions).
+    ///
     /// - Items: 3 to 64.
     pub regions: Option<Val<Vec<Regions>>>,
     /// `RequestInterval`.
+    ///
+    /// The number of seconds between the time that Amazon Route 53 gets a response from your endpoint and
+    /// the time that it sends the next health check request. Each Route 53 health checker makes requests at
+    /// this interval.
+    ///
+    /// `RequestInterval` is not supported when you specify a value for `Type` of `RECOVERY_CONTROL` .
+    ///
+    /// > You can't change the value of `RequestInterval` after you create a health check.
+    ///
+    /// If you don't specify a value for `RequestInterval` , the default value is `30` seconds.
     ///
     /// - Range: 10 to 30.
     pub request_interval: Option<Val<i64>>,
     /// `ResourcePath`.
     ///
+    /// The path, if any, that you want Amazon Route 53 to request when performing health checks. The path
+    /// can be any value for which your endpoint will return an HTTP status code of 2xx or 3xx when the
+    /// endpoint is healthy, for example, the file /docs/route53-health-check.html. You can also include
+    /// query string parameters, for example, `/welcome.html?language=jp&login=y` .
+    ///
     /// - Length: 0 to 255.
     pub resource_path: Option<Val<String>>,
     /// `RoutingControlArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the Route 53 Application Recovery Controller routing control.
+    ///
+    /// For more information about Route 53 Application Recovery Controller, see [Route 53 Application
+    /// Recovery Controller Developer
+    /// Guide.](https://docs.aws.amazon.com/r53recovery/latest/dg/what-is-route-53-recovery.html) .
     ///
     /// - Length: 1 to 255.
     pub routing_control_arn: Option<Val<String>>,
     /// `SearchString`.
     ///
+    /// If the value of Type is `HTTP_STR_MATCH` or `HTTPS_STR_MATCH` , the string that you want Amazon
+    /// Route 53 to search for in the response body from the specified resource. If the string appears in
+    /// the response body, Route 53 considers the resource healthy.
+    ///
+    /// Route 53 considers case when searching for `SearchString` in the response body.
+    ///
     /// - Length: 0 to 255.
     pub search_string: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of health check that you want to create, which indicates how Amazon Route 53 determines
+    /// whether an endpoint is healthy.
+    ///
+    /// > You can't change the value of `Type` after you create a health check.
+    ///
+    /// You can create the following types of health checks:
+    ///
+    /// - *HTTP* : Route 53 tries to establish a TCP connection. If successful, Route 53 submits an HTTP
+    ///   request and waits for an HTTP status code of 200 or greater and less than 400.
+    /// - *HTTPS* : Route 53 tries to establish a TCP connection. If successful, Route 53 submits an HTTPS
+    ///   request and waits for an HTTP status code of 200 or greater and less than 400.
+    ///
+    /// > If you specify `HTTPS` for the value of `Type` , the endpoint must support TLS v1.0 or later.
+    /// - *HTTP_STR_MATCH* : Route 53 tries to establish a TCP connection. If successful, Route 53 submits
+    ///   an HTTP request and searches the first 5,120 bytes of the response body for the string that you
+    ///   specify in `SearchString` .
+    /// - *HTTPS_STR_MATCH* : Route 53 tries to establish a TCP connection. If successful, Route 53 submits
+    ///   an `HTTPS` request and searches the first 5,120 bytes of the response body for the string that you
+    ///   specify in `SearchString` .
+    /// - *TCP* : Route 53 tries to establish a TCP connection.
+    /// - *CLOUDWATCH_METRIC* : The health check is associated with a CloudWatch alarm. If the state of the
+    ///   alarm is `OK` , the health check is considered healthy. If the state is `ALARM` , the health check
+    ///   is considered unhealthy. If CloudWatch doesn't have sufficient data to determine whether the state
+    ///   is `OK` or `ALARM` , the health check status depends on the setting for
+    ///   `InsufficientDataHealthStatus` : `Healthy` , `Unhealthy` , or `LastKnownStatus` .
+    ///
+    /// > Route 53 supports CloudWatch alarms with the following features:
+    /// >
+    /// > - Standard-resolution metrics. High-resolution metrics aren't supported. For more information, see
+    /// [High-Resolution
+    /// Metrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/DeveloperGuide/publishingMetrics.html#high-resolution-metrics)
+    /// in the *Amazon CloudWatch User Guide* .
+    /// > - Statistics: Average, Minimum, Maximum, Sum, and SampleCount. Extended statistics aren't
+    /// supported.
+    /// - *CALCULATED* : For health checks that monitor the status of other health checks, Route 53 adds up
+    ///   the number of health checks that Route 53 health checkers consider to be healthy and compares that
+    ///   number with the value of `HealthThreshold` .
+    /// - *RECOVERY_CONTROL* : The health check is assocated with a Route53 Application Recovery Controller
+    ///   routing control. If the routing control state is `ON` , the health check is considered healthy. If
+    ///   the state is `OFF` , the health check is considered unhealthy.
+    ///
+    /// For more information, see [How Route 53 Determines Whether an Endpoint Is
+    /// Healthy](https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html)
+    /// in the *Amazon Route 53 Developer Guide* .
     pub type_: Option<Val<Type>>,
 }
 
@@ -393,13 +701,32 @@ impl ToValue for HealthCheckConfig {
 impl Literal for HealthCheckConfig {}
 
 /// The [`HealthCheckTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53-healthcheck-healthchecktag.html) property type.
+///
+/// The `HealthCheckTag` property describes one key-value pair that is associated with an
+/// `AWS::Route53::HealthCheck` resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HealthCheckTag {
     /// `Key`: required.
     ///
+    /// The value of `Key` depends on the operation that you want to perform:
+    ///
+    /// - *Add a tag to a health check or hosted zone* : `Key` is the name that you want to give the new
+    ///   tag.
+    /// - *Edit a tag* : `Key` is the name of the tag that you want to change the `Value` for.
+    /// - *Delete a key* : `Key` is the name of the tag you want to remove.
+    /// - *Give a name to a health check* : Edit the default `Name` tag. In the Amazon Route 53 console, the
+    ///   list of your health checks includes a *Name* column that lets you see the name that you've given
+    ///   to each health check.
+    ///
     /// - Length: at most 128.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of `Value` depends on the operation that you want to perform:
+    ///
+    /// - *Add a tag to a health check or hosted zone* : `Value` is the value that you want to give the new
+    ///   tag.
+    /// - *Edit a tag* : `Value` is the new value that you want to assign the tag.
     ///
     /// - Length: at most 256.
     pub value: Option<Val<String>>,
@@ -486,9 +813,18 @@ impl InsufficientDataHealthStatus {
             InsufficientDataHealthStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InsufficientDataHealthStatus {
+    const VALUES: &'static [&'static str] = &["Healthy", "LastKnownStatus", "Unhealthy"];
+    fn as_str(&self) -> &str {
+        InsufficientDataHealthStatus::as_str(self)
     }
 }
 
@@ -666,9 +1002,65 @@ impl Region {
             Region::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Region {
+    const VALUES: &'static [&'static str] = &[
+        "af-south-1",
+        "ap-east-1",
+        "ap-east-2",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-6",
+        "ap-southeast-7",
+        "ca-central-1",
+        "ca-west-1",
+        "cn-north-1",
+        "cn-northwest-1",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-isoe-west-1",
+        "eu-north-1",
+        "eu-south-1",
+        "eu-south-2",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eusc-de-east-1",
+        "il-central-1",
+        "me-central-1",
+        "me-south-1",
+        "mx-central-1",
+        "sa-east-1",
+        "us-east-1",
+        "us-east-2",
+        "us-gov-east-1",
+        "us-gov-west-1",
+        "us-iso-east-1",
+        "us-iso-west-1",
+        "us-isob-east-1",
+        "us-isob-west-1",
+        "us-isof-east-1",
+        "us-isof-south-1",
+        "us-west-1",
+        "us-west-2",
+    ];
+    fn as_str(&self) -> &str {
+        Region::as_str(self)
     }
 }
 
@@ -775,9 +1167,27 @@ impl Regions {
             Regions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Regions {
+    const VALUES: &'static [&'static str] = &[
+        "ap-northeast-1",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "eu-west-1",
+        "sa-east-1",
+        "us-east-1",
+        "us-west-1",
+        "us-west-2",
+    ];
+    fn as_str(&self) -> &str {
+        Regions::as_str(self)
     }
 }
 
@@ -846,9 +1256,27 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &[
+        "CALCULATED",
+        "CLOUDWATCH_METRIC",
+        "HTTP",
+        "HTTP_STR_MATCH",
+        "HTTPS",
+        "HTTPS_STR_MATCH",
+        "TCP",
+        "RECOVERY_CONTROL",
+    ];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

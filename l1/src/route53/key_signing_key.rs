@@ -5,22 +5,51 @@ use crate::rt::*;
 
 /// The [`AWS::Route53::KeySigningKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53-keysigningkey.html) resource type.
 ///
+/// The `AWS::Route53::KeySigningKey` resource creates a new key-signing key (KSK) in a hosted zone. The
+/// hosted zone ID is passed as a parameter in the KSK properties. You can specify the properties of
+/// this KSK using the `Name` , `Status` , and `KeyManagementServiceArn` properties of the resource.
+///
 /// Build it with [`KeySigningKey::builder`]; adding it to a stack returns a [`KeySigningKeyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeySigningKey {
     /// `HostedZoneId`: required. Changing it replaces the resource.
     ///
+    /// The unique string (ID) that is used to identify a hosted zone. For example: `Z00001111A1ABCaaABC11`
+    /// .
+    ///
     /// - Pattern: `^[A-Z0-9]{1,32}$`.
     pub hosted_zone_id: Option<Val<String>>,
     /// `KeyManagementServiceArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon resource name (ARN) for a customer managed customer master key (CMK) in AWS Key
+    /// Management Service ( AWS  ). The `KeyManagementServiceArn` must be unique for each key-signing key
+    /// (KSK) in a single hosted zone. For example:
+    /// `arn:aws:kms:us-east-1:111122223333:key/111a2222-a11b-1ab1-2ab2-1ab21a2b3a111` .
     ///
     /// - Length: 1 to 256.
     pub key_management_service_arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// A string used to identify a key-signing key (KSK). `Name` can include numbers, letters, and
+    /// underscores (_). `Name` must be unique for each key-signing key in the same hosted zone.
+    ///
     /// - Pattern: `^[a-zA-Z0-9_]{3,128}$`.
     pub name: Option<Val<String>>,
     /// `Status`: required.
+    ///
+    /// A string that represents the current key-signing key (KSK) status.
+    ///
+    /// Status can have one of the following values:
+    ///
+    /// - **ACTIVE** - The KSK is being used for signing.
+    /// - **INACTIVE** - The KSK is not being used for signing.
+    /// - **DELETING** - The KSK is in the process of being deleted.
+    /// - **ACTION_NEEDED** - There is a problem with the KSK that requires you to take action to resolve.
+    ///   For example, the customer managed key might have been deleted, or the permissions for the customer
+    ///   managed key might have been changed.
+    /// - **INTERNAL_FAILURE** - There was an error during a request. Before you can continue to work with
+    ///   DNSSEC signing, including actions that involve this KSK, you must correct the problem. For
+    ///   example, you may need to activate or deactivate the KSK.
     ///
     /// - Length: 5 to 150.
     pub status: Option<Val<Status>>,
@@ -163,9 +192,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ACTIVE", "INACTIVE"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

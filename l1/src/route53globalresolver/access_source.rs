@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::Route53GlobalResolver::AccessSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53globalresolver-accesssource.html) resource type.
 ///
+/// Resource schema for AWS::Route53GlobalResolver::AccessSource
+///
 /// Build it with [`AccessSource::builder`]; adding it to a stack returns a [`AccessSourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessSource {
@@ -280,9 +282,18 @@ impl DnsProtocol {
             DnsProtocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DnsProtocol {
+    const VALUES: &'static [&'static str] = &["DO53", "DOH", "DOT"];
+    fn as_str(&self) -> &str {
+        DnsProtocol::as_str(self)
     }
 }
 
@@ -328,9 +339,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["IPV4", "IPV6"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 

@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::Route53GlobalResolver::AccessToken`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53globalresolver-accesstoken.html) resource type.
 ///
+/// Resource schema for AWS::Route53GlobalResolver::AccessToken
+///
 /// Build it with [`AccessToken::builder`]; adding it to a stack returns a [`AccessTokenHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessToken {

@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::Route53GlobalResolver::FirewallDomainList`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53globalresolver-firewalldomainlist.html) resource type.
 ///
+/// Resource schema for AWS::Route53GlobalResolver::FirewallDomainList
+///
 /// Build it with [`FirewallDomainList::builder`]; adding it to a stack returns a [`FirewallDomainListHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirewallDomainList {
@@ -18,9 +20,13 @@ pub struct FirewallDomainList {
     pub description: Option<Val<String>>,
     /// `DomainFileUrl`.
     ///
+    /// S3 URL to import domains from.
+    ///
     /// - Length: 1 to 1024.
     pub domain_file_url: Option<Val<String>>,
     /// `Domains`.
+    ///
+    /// An inline list of domains to use for this domain list.
     pub domains: Option<Val<Vec<String>>>,
     /// `GlobalResolverId`: required. Changing it replaces the resource.
     ///

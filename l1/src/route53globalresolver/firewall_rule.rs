@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::Route53GlobalResolver::FirewallRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53globalresolver-firewallrule.html) resource type.
 ///
+/// Resource schema for AWS::Route53GlobalResolver::FirewallRule
+///
 /// Build it with [`FirewallRule::builder`]; adding it to a stack returns a [`FirewallRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirewallRule {
@@ -266,9 +268,18 @@ impl BlockOverrideDnsQueryType {
             BlockOverrideDnsQueryType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BlockOverrideDnsQueryType {
+    const VALUES: &'static [&'static str] = &["CNAME"];
+    fn as_str(&self) -> &str {
+        BlockOverrideDnsQueryType::as_str(self)
     }
 }
 
@@ -315,9 +326,18 @@ impl ConfidenceThreshold {
             ConfidenceThreshold::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConfidenceThreshold {
+    const VALUES: &'static [&'static str] = &["LOW", "MEDIUM", "HIGH"];
+    fn as_str(&self) -> &str {
+        ConfidenceThreshold::as_str(self)
     }
 }
 
@@ -366,9 +386,18 @@ impl DnsAdvancedProtection {
             DnsAdvancedProtection::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DnsAdvancedProtection {
+    const VALUES: &'static [&'static str] = &["DGA", "DNS_TUNNELING", "DICTIONARY_DGA"];
+    fn as_str(&self) -> &str {
+        DnsAdvancedProtection::as_str(self)
     }
 }
 
@@ -417,9 +446,18 @@ impl FirewallBlockResponse {
             FirewallBlockResponse::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FirewallBlockResponse {
+    const VALUES: &'static [&'static str] = &["NODATA", "NXDOMAIN", "OVERRIDE"];
+    fn as_str(&self) -> &str {
+        FirewallBlockResponse::as_str(self)
     }
 }
 
@@ -468,9 +506,18 @@ impl FirewallRuleAction {
             FirewallRuleAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FirewallRuleAction {
+    const VALUES: &'static [&'static str] = &["ALLOW", "ALERT", "BLOCK"];
+    fn as_str(&self) -> &str {
+        FirewallRuleAction::as_str(self)
     }
 }
 

@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::Route53GlobalResolver::GlobalResolver`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53globalresolver-globalresolver.html) resource type.
 ///
+/// Resource schema for AWS::Route53GlobalResolver::GlobalResolver
+///
 /// Build it with [`GlobalResolver::builder`]; adding it to a stack returns a [`GlobalResolverHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GlobalResolver {
@@ -28,6 +30,9 @@ pub struct GlobalResolver {
     /// - Length: 1 to 32.
     pub observability_region: Option<Val<String>>,
     /// `Regions`: required.
+    ///
+    /// The list of regions the Global Resolver exists in. Regions can be added or removed on update; the
+    /// order of this list is not significant.
     pub regions: Option<Val<Vec<String>>>,
     /// `Tags`.
     ///
@@ -288,9 +293,18 @@ impl GlobalResolverIpAddressType {
             GlobalResolverIpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GlobalResolverIpAddressType {
+    const VALUES: &'static [&'static str] = &["IPV4", "DUAL_STACK"];
+    fn as_str(&self) -> &str {
+        GlobalResolverIpAddressType::as_str(self)
     }
 }
 

@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::Route53GlobalResolver::HostedZoneAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53globalresolver-hostedzoneassociation.html) resource type.
 ///
+/// Resource schema for AWS::Route53GlobalResolver::HostedZoneAssociation
+///
 /// Build it with [`HostedZoneAssociation::builder`]; adding it to a stack returns a [`HostedZoneAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HostedZoneAssociation {

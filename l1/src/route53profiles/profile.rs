@@ -5,15 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::Route53Profiles::Profile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53profiles-profile.html) resource type.
 ///
+/// A complex type that includes settings for a Route 53 Profile.
+///
 /// Build it with [`Profile::builder`]; adding it to a stack returns a [`ProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Profile {
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// Name of the Profile.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^(?!^[0-9]+$)([a-zA-Z0-9\-_' ']+)$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of the tag keys and values that you want to associate with the profile.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -98,18 +104,26 @@ impl Deref for ProfileHandle {
 
 impl ProfileHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Profile.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// ID of the Profile.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ClientToken`.
+    ///
+    /// The `ClientToken` value that was assigned when the Profile was created.
     pub fn attr_client_token(&self) -> Val<String> {
         self.0.get_att("ClientToken")
     }
     /// `Fn::GetAtt` `ShareStatus`.
+    ///
+    /// Sharing status for the Profile.
     pub fn attr_share_status(&self) -> Val<String> {
         self.0.get_att("ShareStatus")
     }

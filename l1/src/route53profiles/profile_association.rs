@@ -5,18 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::Route53Profiles::ProfileAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53profiles-profileassociation.html) resource type.
 ///
+/// An association between a Route 53 Profile and a VPC.
+///
 /// Build it with [`ProfileAssociation::builder`]; adding it to a stack returns a [`ProfileAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProfileAssociation {
     /// `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the profile association to a VPC.
     pub arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// Name of the Profile association.
     pub name: Option<Val<String>>,
     /// `ProfileId`: required. Changing it replaces the resource.
+    ///
+    /// ID of the Profile.
+    ///
+    /// Update to this property requires update to the `ResourceId` property as well, because you can only
+    /// associate one Profile per VPC. For more information, see [Route 53
+    /// Profiles](https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/profiles.html) .
     pub profile_id: Option<Val<String>>,
     /// `ResourceId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC.
     pub resource_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -128,6 +144,8 @@ impl Deref for ProfileAssociationHandle {
 
 impl ProfileAssociationHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// ID of the Profile association.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,16 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::Route53Profiles::ProfileResourceAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53profiles-profileresourceassociation.html) resource type.
 ///
+/// The association between a Route 53 Profile and resources.
+///
 /// Build it with [`ProfileResourceAssociation::builder`]; adding it to a stack returns a [`ProfileResourceAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProfileResourceAssociation {
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// Name of the Profile resource association.
     pub name: Option<Val<String>>,
     /// `ProfileId`: required. Changing it replaces the resource.
+    ///
+    /// Profile ID of the Profile that the resources are associated with.
     pub profile_id: Option<Val<String>>,
     /// `ResourceArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource association.
     pub resource_arn: Option<Val<String>>,
     /// `ResourceProperties`.
+    ///
+    /// If the DNS resource is a DNS Firewall rule group, this indicates the priority.
     pub resource_properties: Option<Val<String>>,
 }
 
@@ -123,10 +133,14 @@ impl Deref for ProfileResourceAssociationHandle {
 
 impl ProfileResourceAssociationHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// ID of the Profile resource association.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ResourceType`.
+    ///
+    /// Resource type, such as a private hosted zone, interface VPC endpoint, or DNS Firewall rule group.
     pub fn attr_resource_type(&self) -> Val<String> {
         self.0.get_att("ResourceType")
     }

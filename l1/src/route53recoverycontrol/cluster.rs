@@ -5,16 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::Route53RecoveryControl::Cluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53recoverycontrol-cluster.html) resource type.
 ///
+/// Creates a cluster in Amazon Route 53 Application Recovery Controller. A cluster is a set of
+/// redundant Regional endpoints that you can run Route 53 ARC API calls against to update or get the
+/// state of one or more routing controls.
+///
 /// Build it with [`Cluster::builder`]; adding it to a stack returns a [`ClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cluster {
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// Name of the cluster. You can use any non-white space character in the name except the following: & >
+    /// \< ' (single quote) " (double quote) ; (semicolon).
+    ///
     /// - Length: 1 to 64.
     pub name: Option<Val<String>>,
     /// `NetworkType`.
+    ///
+    /// The network-type can either be IPV4 or DUALSTACK.
     pub network_type: Option<Val<NetworkType>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags associated with the cluster.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -103,14 +114,22 @@ impl Deref for ClusterHandle {
 
 impl ClusterHandle {
     /// `Fn::GetAtt` `ClusterArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the cluster.
     pub fn attr_cluster_arn(&self) -> Val<String> {
         self.0.get_att("ClusterArn")
     }
     /// `Fn::GetAtt` `ClusterEndpoints`.
+    ///
+    /// An array of endpoints for the cluster. You specify one of these endpoints when you want to set or
+    /// retrieve a routing control state in the cluster.
     pub fn attr_cluster_endpoints(&self) -> Val<Json> {
         self.0.get_att("ClusterEndpoints")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The deployment status of the cluster. Status can be one of the following: PENDING, DEPLOYED,
+    /// PENDING_DELETION.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -215,9 +234,18 @@ impl NetworkType {
             NetworkType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NetworkType {
+    const VALUES: &'static [&'static str] = &["IPV4", "DUALSTACK"];
+    fn as_str(&self) -> &str {
+        NetworkType::as_str(self)
     }
 }
 

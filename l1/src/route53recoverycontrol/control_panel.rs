@@ -5,18 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::Route53RecoveryControl::ControlPanel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53recoverycontrol-controlpanel.html) resource type.
 ///
+/// Creates a new control panel in Amazon Route 53 Application Recovery Controller. A control panel
+/// represents a group of routing controls that can be changed together in a single transaction. You can
+/// use a control panel to centrally view the operational status of applications across your
+/// organization, and trigger multi-app failovers in a single transaction, for example, to fail over
+/// from one AWS Region (cell) to another.
+///
 /// Build it with [`ControlPanel::builder`]; adding it to a stack returns a [`ControlPanelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ControlPanel {
     /// `ClusterArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the cluster for the control panel.
+    ///
     /// - Pattern: `^[A-Za-z0-9:\/_-]*$`.
     pub cluster_arn: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the control panel. You can use any non-white space character in the name.
+    ///
     /// - Length: 1 to 64.
     pub name: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags associated with the control panel.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -105,18 +117,27 @@ impl Deref for ControlPanelHandle {
 
 impl ControlPanelHandle {
     /// `Fn::GetAtt` `ControlPanelArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the control panel.
     pub fn attr_control_panel_arn(&self) -> Val<String> {
         self.0.get_att("ControlPanelArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The deployment status of control panel. Status can be one of the following: PENDING, DEPLOYED,
+    /// PENDING_DELETION.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `RoutingControlCount`.
+    ///
+    /// The number of routing controls in the control panel.
     pub fn attr_routing_control_count(&self) -> Val<i64> {
         self.0.get_att("RoutingControlCount")
     }
     /// `Fn::GetAtt` `DefaultControlPanel`.
+    ///
+    /// The boolean flag that is set to true for the default control panel in the cluster.
     pub fn attr_default_control_panel(&self) -> Val<bool> {
         self.0.get_att("DefaultControlPanel")
     }

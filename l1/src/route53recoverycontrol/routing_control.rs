@@ -5,18 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::Route53RecoveryControl::RoutingControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53recoverycontrol-routingcontrol.html) resource type.
 ///
+/// Creates a routing control in Amazon Route 53 Application Recovery Controller. Routing control states
+/// are maintained on the highly reliable cluster data plane.
+///
+/// To get or update the state of the routing control, you must specify a cluster endpoint, which is an
+/// endpoint URL and an AWS Region. For more information, see [Code
+/// examples](https://docs.aws.amazon.com/r53recovery/latest/dg/service_code_examples.html) in the
+/// Amazon Route 53 Application Recovery Controller Developer Guide.
+///
 /// Build it with [`RoutingControl::builder`]; adding it to a stack returns a [`RoutingControlHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoutingControl {
     /// `ClusterArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the cluster that hosts the routing control.
+    ///
     /// - Pattern: `^[A-Za-z0-9:\/_-]*$`.
     pub cluster_arn: Option<Val<String>>,
     /// `ControlPanelArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the control panel that includes the routing control.
+    ///
     /// - Pattern: `^[A-Za-z0-9:\/_-]*$`.
     pub control_panel_arn: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the routing control. You can use any non-white space character in the name.
     ///
     /// - Length: 1 to 64.
     pub name: Option<Val<String>>,
@@ -102,10 +116,15 @@ impl Deref for RoutingControlHandle {
 
 impl RoutingControlHandle {
     /// `Fn::GetAtt` `RoutingControlArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the routing control.
     pub fn attr_routing_control_arn(&self) -> Val<String> {
         self.0.get_att("RoutingControlArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The deployment status of the routing control. Status can be one of the following: PENDING, DEPLOYED,
+    /// PENDING_DELETION.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }

@@ -5,20 +5,69 @@ use crate::rt::*;
 
 /// The [`AWS::Route53RecoveryControl::SafetyRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53recoverycontrol-safetyrule.html) resource type.
 ///
+/// Creates a safety rule in a control panel in Amazon Route 53 Application Recovery Controller. Safety
+/// rules in Amazon Route 53 Application Recovery Controller let you add safeguards around changing
+/// routing control states, and enabling and disabling routing controls, to help prevent unwanted
+/// outcomes. Note that the name of a safety rule must be unique within a control panel.
+///
+/// There are two types of safety rules in Route 53 ARC: assertion rules and gating rules.
+///
+/// Assertion rule: An assertion rule enforces that, when you change a routing control state, certain
+/// criteria are met. For example, the criteria might be that at least one routing control state is `On`
+/// after the transaction completes so that traffic continues to be directed to at least one cell for
+/// the application. This prevents a fail-open scenario.
+///
+/// Gating rule: A gating rule lets you configure a gating routing control as an overall on-off switch
+/// for a group of routing controls. Or, you can configure more complex gating scenarios, for example,
+/// by configuring multiple gating routing controls.
+///
+/// For more information, see [Safety
+/// rules](https://docs.aws.amazon.com/r53recovery/latest/dg/routing-control.safety-rules.html) in the
+/// Amazon Route 53 Application Recovery Controller Developer Guide.
+///
 /// Build it with [`SafetyRule::builder`]; adding it to a stack returns a [`SafetyRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SafetyRule {
     /// `AssertionRule`.
+    ///
+    /// An assertion rule enforces that, when you change a routing control state, that the criteria that you
+    /// set in the rule configuration is met. Otherwise, the change to the routing control is not accepted.
+    /// For example, the criteria might be that at least one routing control state is `On` after the
+    /// transaction so that traffic continues to flow to at least one cell for the application. This ensures
+    /// that you avoid a fail-open scenario.
     pub assertion_rule: Option<Val<AssertionRule>>,
     /// `ControlPanelArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the control panel.
     pub control_panel_arn: Option<Val<String>>,
     /// `GatingRule`.
+    ///
+    /// A gating rule verifies that a gating routing control or set of gating routing controls, evaluates as
+    /// true, based on a rule configuration that you specify, which allows a set of routing control state
+    /// changes to complete.
+    ///
+    /// For example, if you specify one gating routing control and you set the `Type` in the rule
+    /// configuration to `OR` , that indicates that you must set the gating routing control to `On` for the
+    /// rule to evaluate as true; that is, for the gating control switch to be On. When you do that, then
+    /// you can update the routing control states for the target routing controls that you specify in the
+    /// gating rule.
     pub gating_rule: Option<Val<GatingRule>>,
     /// `Name`.
+    ///
+    /// The name of the assertion rule. The name must be unique within a control panel. You can use any
+    /// non-white space character in the name except the following: & > \< ' (single quote) " (double quote)
+    /// ; (semicolon)
     pub name: Option<Val<String>>,
     /// `RuleConfig`.
+    ///
+    /// The criteria that you set for specific assertion controls (routing controls) that designate how many
+    /// control states must be `ON` as the result of a transaction. For example, if you have three assertion
+    /// controls, you might specify `ATLEAST 2` for your rule configuration. This means that at least two
+    /// assertion controls must be `ON` , so that at least two AWS Regions have traffic flowing to them.
     pub rule_config: Option<Val<RuleConfig>>,
     /// `Tags`.
+    ///
+    /// The tags associated with the safety rule.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -128,10 +177,15 @@ impl Deref for SafetyRuleHandle {
 
 impl SafetyRuleHandle {
     /// `Fn::GetAtt` `SafetyRuleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the safety rule.
     pub fn attr_safety_rule_arn(&self) -> Val<String> {
         self.0.get_att("SafetyRuleArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The deployment status of the safety rule. Status can be one of the following: PENDING, DEPLOYED,
+    /// PENDING_DELETION.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -146,11 +200,25 @@ impl SafetyRuleHandle {
 }
 
 /// The [`AssertionRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53recoverycontrol-safetyrule-assertionrule.html) property type.
+///
+/// An assertion rule enforces that, when you change a routing control state, that the criteria that you
+/// set in the rule configuration is met. Otherwise, the change to the routing control is not accepted.
+/// For example, the criteria might be that at least one routing control state is `On` after the
+/// transaction so that traffic continues to flow to at least one cell for the application. This ensures
+/// that you avoid a fail-open scenario.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssertionRule {
     /// `AssertedControls`: required.
+    ///
+    /// The routing controls that are part of transactions that are evaluated to determine if a request to
+    /// change a routing control state is allowed. For example, you might include three routing controls,
+    /// one for each of three AWS Regions.
     pub asserted_controls: Option<Val<Vec<String>>>,
     /// `WaitPeriodMs`: required.
+    ///
+    /// An evaluation period, in milliseconds (ms), during which any request against the target routing
+    /// controls will fail. This helps prevent flapping of state. The wait period is 5000 ms by default, but
+    /// you can choose a custom value.
     pub wait_period_ms: Option<Val<i64>>,
 }
 
@@ -226,13 +294,37 @@ impl ToValue for AssertionRule {
 impl Literal for AssertionRule {}
 
 /// The [`GatingRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53recoverycontrol-safetyrule-gatingrule.html) property type.
+///
+/// A gating rule verifies that a gating routing control or set of gating routing controls, evaluates as
+/// true, based on a rule configuration that you specify, which allows a set of routing control state
+/// changes to complete.
+///
+/// For example, if you specify one gating routing control and you set the `Type` in the rule
+/// configuration to `OR` , that indicates that you must set the gating routing control to `On` for the
+/// rule to evaluate as true; that is, for the gating control switch to be On. When you do that, then
+/// you can update the routing control states for the target routing controls that you specify in the
+/// gating rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatingRule {
     /// `GatingControls`: required.
+    ///
+    /// An array of gating routing control Amazon Resource Names (ARNs). For a simple on-off switch, specify
+    /// the ARN for one routing control. The gating routing controls are evaluated by the rule configuration
+    /// that you specify to determine if the target routing control states can be changed.
     pub gating_controls: Option<Val<Vec<String>>>,
     /// `TargetControls`: required.
+    ///
+    /// An array of target routing control Amazon Resource Names (ARNs) for which the states can only be
+    /// updated if the rule configuration that you specify evaluates to true for the gating routing control.
+    /// As a simple example, if you have a single gating control, it acts as an overall on-off switch for a
+    /// set of target routing controls. You can use this to manually override automated failover, for
+    /// example.
     pub target_controls: Option<Val<Vec<String>>>,
     /// `WaitPeriodMs`: required.
+    ///
+    /// An evaluation period, in milliseconds (ms), during which any request against the target routing
+    /// controls will fail. This helps prevent flapping of state. The wait period is 5000 ms by default, but
+    /// you can choose a custom value.
     pub wait_period_ms: Option<Val<i64>>,
 }
 
@@ -327,13 +419,25 @@ impl ToValue for GatingRule {
 impl Literal for GatingRule {}
 
 /// The [`RuleConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53recoverycontrol-safetyrule-ruleconfig.html) property type.
+///
+/// The rule configuration for an assertion rule. That is, the criteria that you set for specific
+/// assertion controls (routing controls) that specify how many controls must be enabled after a
+/// transaction completes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleConfig {
     /// `Inverted`: required.
+    ///
+    /// Logical negation of the rule. If the rule would usually evaluate true, it's evaluated as false, and
+    /// vice versa.
     pub inverted: Option<Val<bool>>,
     /// `Threshold`: required.
+    ///
+    /// The value of N, when you specify an `ATLEAST` rule type. That is, `Threshold` is the number of
+    /// controls that must be set when you specify an `ATLEAST` type.
     pub threshold: Option<Val<i64>>,
     /// `Type`: required.
+    ///
+    /// A rule can be one of the following: `ATLEAST` , `AND` , or `OR` .
     pub type_: Option<Val<RuleType>>,
 }
 
@@ -507,9 +611,18 @@ impl RuleType {
             RuleType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleType {
+    const VALUES: &'static [&'static str] = &["AND", "OR", "ATLEAST"];
+    fn as_str(&self) -> &str {
+        RuleType::as_str(self)
     }
 }
 

@@ -5,19 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::Route53RecoveryReadiness::Cell`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53recoveryreadiness-cell.html) resource type.
 ///
+/// Creates a cell in recovery group in Amazon Route 53 Application Recovery Controller. A cell in Route 53
+/// ARC represents replicas or independent units of failover in your application. It groups within it
+/// all the AWS resources that are necessary for your application to run independently. Typically, you
+/// would have define one set of resources in a primary cell and another set in a standby cell in your
+/// recovery group.
+///
+/// After you set up the cells for your application, you can create readiness checks in Route 53 ARC to
+/// continually audit readiness for AWS resource quotas, capacity, network routing policies, and other
+/// predefined rules.
+///
+/// You can set up notifications about changes that would affect your ability to fail over to a replica
+/// and recover. However, you should make decisions about whether to fail away from or to a replica
+/// based on your monitoring and health check systems. You should consider readiness checks as a
+/// complementary service to those systems.
+///
+/// Route 53 ARC Readiness supports us-east-1 and us-west-2 AWS Regions only.
+///
 /// Build it with [`Cell::builder`]; adding it to a stack returns a [`CellHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cell {
     /// `CellName`. Changing it replaces the resource.
+    ///
+    /// The name of the cell to create.
     ///
     /// - Length: at most 64.
     /// - Pattern: `[a-zA-Z0-9_]+`.
     pub cell_name: Option<Val<String>>,
     /// `Cells`.
     ///
+    /// A list of cell Amazon Resource Names (ARNs) contained within this cell, for use in nested cells. For
+    /// example, Availability Zones within specific AWS Regions .
+    ///
     /// - Items: at most 5.
     pub cells: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// A collection of tags associated with a resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -108,10 +132,15 @@ impl Deref for CellHandle {
 
 impl CellHandle {
     /// `Fn::GetAtt` `CellArn`.
+    ///
+    /// The ARN of the cell.
     pub fn attr_cell_arn(&self) -> Val<String> {
         self.0.get_att("CellArn")
     }
     /// `Fn::GetAtt` `ParentReadinessScopes`.
+    ///
+    /// The readiness scope for the cell, which can be the Amazon Resource Name (ARN) of a cell or the ARN
+    /// of a recovery group. Although this is a list, it can currently have only one element.
     pub fn attr_parent_readiness_scopes(&self) -> Val<Vec<String>> {
         self.0.get_att("ParentReadinessScopes")
     }

@@ -5,20 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::Route53RecoveryReadiness::ReadinessCheck`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53recoveryreadiness-readinesscheck.html) resource type.
 ///
+/// Creates a readiness check in Amazon Route 53 Application Recovery Controller. A readiness check
+/// continually monitors a resource set in your application, such as a set of Amazon Aurora instances,
+/// that Route 53 ARC is auditing recovery readiness for. The audits run once every minute on every
+/// resource that's associated with a readiness check.
+///
+/// Every resource type has a set of rules associated with it that Route 53 ARC uses to audit resources
+/// for readiness. For more information, see [Readiness rules
+/// descriptions](https://docs.aws.amazon.com/r53recovery/latest/dg/recovery-readiness.rules-resources.html)
+/// in the Amazon Route 53 Application Recovery Controller Developer Guide.
+///
+/// Route 53 ARC Readiness supports us-east-1 and us-west-2 AWS Regions only.
+///
 /// Build it with [`ReadinessCheck::builder`]; adding it to a stack returns a [`ReadinessCheckHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReadinessCheck {
     /// `ReadinessCheckName`. Changing it replaces the resource.
+    ///
+    /// The name of the readiness check to create.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `[a-zA-Z0-9_]+`.
     pub readiness_check_name: Option<Val<String>>,
     /// `ResourceSetName`.
     ///
+    /// The name of the resource set to check.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `[a-zA-Z0-9_]+`.
     pub resource_set_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A collection of tags associated with a resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -104,6 +122,8 @@ impl Deref for ReadinessCheckHandle {
 
 impl ReadinessCheckHandle {
     /// `Fn::GetAtt` `ReadinessCheckArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the readiness check.
     pub fn attr_readiness_check_arn(&self) -> Val<String> {
         self.0.get_att("ReadinessCheckArn")
     }

@@ -5,19 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::Route53RecoveryReadiness::RecoveryGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53recoveryreadiness-recoverygroup.html) resource type.
 ///
+/// Creates a recovery group in Amazon Route 53 Application Recovery Controller. A recovery group
+/// represents your application. It typically consists of two or more cells that are replicas of each
+/// other in terms of resources and functionality, so that you can fail over from one to the other, for
+/// example, from one Region to another. You create recovery groups so you can use readiness checks to
+/// audit resources in your application.
+///
+/// For more information, see [Readiness checks, resource sets, and readiness
+/// scopes](https://docs.aws.amazon.com/r53recovery/latest/dg/recovery-readiness.recovery-groups.readiness-scope.html)
+/// in the Amazon Route 53 Application Recovery Controller Developer Guide.
+///
+/// Route 53 ARC Readiness supports us-east-1 and us-west-2 AWS Regions only.
+///
 /// Build it with [`RecoveryGroup::builder`]; adding it to a stack returns a [`RecoveryGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecoveryGroup {
     /// `Cells`.
     ///
+    /// A list of the cell Amazon Resource Names (ARNs) in the recovery group.
+    ///
     /// - Items: at most 5.
     pub cells: Option<Val<Vec<String>>>,
     /// `RecoveryGroupName`. Changing it replaces the resource.
+    ///
+    /// The name of the recovery group to create.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `[a-zA-Z0-9_]+`.
     pub recovery_group_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A collection of tags associated with a resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -108,6 +126,8 @@ impl Deref for RecoveryGroupHandle {
 
 impl RecoveryGroupHandle {
     /// `Fn::GetAtt` `RecoveryGroupArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the recovery group.
     pub fn attr_recovery_group_arn(&self) -> Val<String> {
         self.0.get_att("RecoveryGroupArn")
     }

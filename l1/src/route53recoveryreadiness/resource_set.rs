@@ -5,20 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::Route53RecoveryReadiness::ResourceSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53recoveryreadiness-resourceset.html) resource type.
 ///
+/// Creates a resource set in Amazon Route 53 Application Recovery Controller. A resource set is a set
+/// of resources of one type, such as Network Load Balancers, that span multiple cells. You can
+/// associate a resource set with a readiness check to have Route 53 ARC continually monitor the
+/// resources in the set for failover readiness.
+///
+/// You typically create a resource set and a readiness check for each supported type of AWS resource in
+/// your application.
+///
+/// For more information, see [Readiness checks, resource sets, and readiness
+/// scopes](https://docs.aws.amazon.com/r53recovery/latest/dg/recovery-readiness.recovery-groups.readiness-scope.html)
+/// in the Amazon Route 53 Application Recovery Controller Developer Guide.
+///
+/// Route 53 ARC Readiness supports us-east-1 and us-west-2 AWS Regions only.
+///
 /// Build it with [`ResourceSet::builder`]; adding it to a stack returns a [`ResourceSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceSet {
     /// `ResourceSetName`. Changing it replaces the resource.
+    ///
+    /// The name of the resource set to create.
     pub resource_set_name: Option<Val<String>>,
     /// `ResourceSetType`: required. Changing it replaces the resource.
+    ///
+    /// The resource type of the resources in the resource set. Enter one of the following values for
+    /// resource type:
+    ///
+    /// AWS::ApiGateway::Stage, AWS::ApiGatewayV2::Stage, AWS::AutoScaling::AutoScalingGroup,
+    /// AWS::CloudWatch::Alarm, AWS::EC2::CustomerGateway, AWS::DynamoDB::Table, AWS::EC2::Volume,
+    /// AWS::ElasticLoadBalancing::LoadBalancer, AWS::ElasticLoadBalancingV2::LoadBalancer,
+    /// AWS::Lambda::Function, AWS::MSK::Cluster, AWS::RDS::DBCluster, AWS::Route53::HealthCheck,
+    /// AWS::SQS::Queue, AWS::SNS::Topic, AWS::SNS::Subscription, AWS::EC2::VPC, AWS::EC2::VPNConnection,
+    /// AWS::EC2::VPNGateway, AWS::Route53RecoveryReadiness::DNSTargetResource.
+    ///
+    /// Note that AWS::Route53RecoveryReadiness::DNSTargetResource is only used for this setting. It isn't
+    /// an actual AWS CloudFormation resource type.
     ///
     /// - Pattern: `^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$`.
     pub resource_set_type: Option<Val<String>>,
     /// `Resources`: required.
     ///
+    /// A list of resource objects in the resource set.
+    ///
     /// - Items: 1 to 6.
     pub resources: Option<Val<Vec<ResourceProperty>>>,
     /// `Tags`.
+    ///
+    /// A tag to associate with the parameters for a resource set.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -131,6 +164,8 @@ impl Deref for ResourceSetHandle {
 
 impl ResourceSetHandle {
     /// `Fn::GetAtt` `ResourceSetArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource set.
     pub fn attr_resource_set_arn(&self) -> Val<String> {
         self.0.get_att("ResourceSetArn")
     }
@@ -145,17 +180,30 @@ impl ResourceSetHandle {
 }
 
 /// The [`DNSTargetResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53recoveryreadiness-resourceset-dnstargetresource.html) property type.
+///
+/// A component for DNS/routing control readiness checks and architecture checks.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DnsTargetResource {
     /// `DomainName`.
+    ///
+    /// The domain name that acts as an ingress point to a portion of the customer application.
     pub domain_name: Option<Val<String>>,
     /// `HostedZoneArn`.
+    ///
+    /// The hosted zone Amazon Resource Name (ARN) that contains the DNS record with the provided name of
+    /// the target resource.
     pub hosted_zone_arn: Option<Val<String>>,
     /// `RecordSetId`.
+    ///
+    /// The Amazon Route 53 record set ID that uniquely identifies a DNS record, given a name and a type.
     pub record_set_id: Option<Val<String>>,
     /// `RecordType`.
+    ///
+    /// The type of DNS record of the target resource.
     pub record_type: Option<Val<String>>,
     /// `TargetResource`.
+    ///
+    /// The target resource that the Route 53 record points to.
     pub target_resource: Option<Val<TargetResource>>,
 }
 
@@ -227,9 +275,13 @@ impl ToValue for DnsTargetResource {
 impl Literal for DnsTargetResource {}
 
 /// The [`NLBResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53recoveryreadiness-resourceset-nlbresource.html) property type.
+///
+/// The Network Load Balancer resource that a DNS target resource points to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NlbResource {
     /// `Arn`.
+    ///
+    /// The Network Load Balancer resource Amazon Resource Name (ARN).
     pub arn: Option<Val<String>>,
 }
 
@@ -277,11 +329,17 @@ impl ToValue for NlbResource {
 impl Literal for NlbResource {}
 
 /// The [`R53ResourceRecord`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53recoveryreadiness-resourceset-r53resourcerecord.html) property type.
+///
+/// The Amazon Route 53 resource that a DNS target resource record points to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct R53ResourceRecord {
     /// `DomainName`.
+    ///
+    /// The DNS target domain name.
     pub domain_name: Option<Val<String>>,
     /// `RecordSetId`.
+    ///
+    /// The Amazon Route 53 Resource Record Set ID.
     pub record_set_id: Option<Val<String>>,
 }
 
@@ -335,15 +393,30 @@ impl ToValue for R53ResourceRecord {
 impl Literal for R53ResourceRecord {}
 
 /// The [`Resource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53recoveryreadiness-resourceset-resource.html) property type.
+///
+/// The resource element of a resource set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceProperty {
     /// `ComponentId`.
+    ///
+    /// The component identifier of the resource, generated when DNS target resource is used.
     pub component_id: Option<Val<String>>,
     /// `DnsTargetResource`.
+    ///
+    /// A component for DNS/routing control readiness checks. This is a required setting when `ResourceSet`
+    /// `ResourceSetType` is set to `AWS::Route53RecoveryReadiness::DNSTargetResource` . Do not set it for
+    /// any other `ResourceSetType` setting.
     pub dns_target_resource: Option<Val<DnsTargetResource>>,
     /// `ReadinessScopes`.
+    ///
+    /// The recovery group Amazon Resource Name (ARN) or the cell ARN that the readiness checks for this
+    /// resource set are scoped to.
     pub readiness_scopes: Option<Val<Vec<String>>>,
     /// `ResourceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS resource. This is a required setting for all `ResourceSet`
+    /// `ResourceSetType` settings except `AWS::Route53RecoveryReadiness::DNSTargetResource` . Do not set
+    /// this when `ResourceSetType` is set to `AWS::Route53RecoveryReadiness::DNSTargetResource` .
     pub resource_arn: Option<Val<String>>,
 }
 
@@ -478,11 +551,17 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TargetResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53recoveryreadiness-resourceset-targetresource.html) property type.
+///
+/// The target resource that the Route 53 record points to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetResource {
     /// `NLBResource`.
+    ///
+    /// The Network Load Balancer resource that a DNS target resource points to.
     pub nlb_resource: Option<Val<NlbResource>>,
     /// `R53Resource`.
+    ///
+    /// The Route 53 resource that a DNS target resource record points to.
     pub r53_resource: Option<Val<R53ResourceRecord>>,
 }
 

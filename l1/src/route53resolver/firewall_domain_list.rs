@@ -5,21 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::Route53Resolver::FirewallDomainList`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53resolver-firewalldomainlist.html) resource type.
 ///
+/// High-level information about a list of firewall domains for use in a
+/// [AWS::Route53Resolver::FirewallRule](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53resolver-firewallrulegroup-rule.html)
+/// . This is returned by
+/// [GetFirewallDomainList](https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_GetFirewallDomainList.html)
+/// .
+///
+/// To retrieve the domains that are defined for this domain list, call
+/// [ListFirewallDomains](https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_ListFirewallDomains.html)
+/// .
+///
 /// Build it with [`FirewallDomainList::builder`]; adding it to a stack returns a [`FirewallDomainListHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirewallDomainList {
     /// `DomainFileUrl`.
     ///
+    /// The fully qualified URL or URI of the file stored in Amazon Simple Storage Service (Amazon S3) that
+    /// contains the list of domains to import.
+    ///
+    /// The file must be in an S3 bucket that's in the same Region as your DNS Firewall. The file must be a
+    /// text file and must contain a single domain per line.
+    ///
     /// - Length: 1 to 1024.
     pub domain_file_url: Option<Val<String>>,
     /// `Domains`.
+    ///
+    /// A list of the domain lists that you have defined.
     pub domains: Option<Val<Vec<String>>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the domain list.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `(?!^[0-9]+$)([a-zA-Z0-9\-_' ']+)`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of the tag keys and values that you want to associate with the domain list.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -118,38 +140,62 @@ impl Deref for FirewallDomainListHandle {
 
 impl FirewallDomainListHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the domain list.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the firewall domain list.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `DomainCount`.
+    ///
+    /// The number of domain names that are specified in the domain list.
     pub fn attr_domain_count(&self) -> Val<i64> {
         self.0.get_att("DomainCount")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the domain list.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusMessage`.
+    ///
+    /// Additional information about the status of the list, if available.
     pub fn attr_status_message(&self) -> Val<String> {
         self.0.get_att("StatusMessage")
     }
     /// `Fn::GetAtt` `ManagedOwnerName`.
+    ///
+    /// The owner of the list, used only for lists that are not managed by you. For example, the managed
+    /// domain list `AWSManagedDomainsMalwareDomainList` has the managed owner name `Route 53 Resolver DNS
+    /// Firewall` .
     pub fn attr_managed_owner_name(&self) -> Val<String> {
         self.0.get_att("ManagedOwnerName")
     }
     /// `Fn::GetAtt` `CreatorRequestId`.
+    ///
+    /// A unique string defined by you to identify the request. This allows you to retry failed requests
+    /// without the risk of running the operation twice. This can be any unique string, for example, a
+    /// timestamp.
     pub fn attr_creator_request_id(&self) -> Val<String> {
         self.0.get_att("CreatorRequestId")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The date and time that the domain list was created, in Unix time format and Coordinated Universal
+    /// Time (UTC).
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `ModificationTime`.
+    ///
+    /// The date and time that the domain list was last modified, in Unix time format and Coordinated
+    /// Universal Time (UTC).
     pub fn attr_modification_time(&self) -> Val<String> {
         self.0.get_att("ModificationTime")
     }

@@ -5,17 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::Route53Resolver::FirewallRuleGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53resolver-firewallrulegroup.html) resource type.
 ///
+/// High-level information for a firewall rule group. A firewall rule group is a collection of rules
+/// that DNS Firewall uses to filter DNS network traffic for a VPC. To retrieve the rules for the rule
+/// group, call
+/// [ListFirewallRules](https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_ListFirewallRules.html)
+/// .
+///
 /// Build it with [`FirewallRuleGroup::builder`]; adding it to a stack returns a [`FirewallRuleGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirewallRuleGroup {
     /// `FirewallRules`.
+    ///
+    /// A list of the rules that you have defined.
     pub firewall_rules: Option<Val<Vec<FirewallRule>>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the rule group.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `(?!^[0-9]+$)([a-zA-Z0-9\-_' ']+)`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of the tag keys and values that you want to associate with the rule group.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -108,42 +120,68 @@ impl Deref for FirewallRuleGroupHandle {
 
 impl FirewallRuleGroupHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the rule group.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN (Amazon Resource Name) of the rule group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `RuleCount`.
+    ///
+    /// The number of rules in the rule group.
     pub fn attr_rule_count(&self) -> Val<i64> {
         self.0.get_att("RuleCount")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the domain list.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusMessage`.
+    ///
+    /// Additional information about the status of the rule group, if available.
     pub fn attr_status_message(&self) -> Val<String> {
         self.0.get_att("StatusMessage")
     }
     /// `Fn::GetAtt` `OwnerId`.
+    ///
+    /// The AWS account ID for the account that created the rule group. When a rule group is shared with
+    /// your account, this is the account that has shared the rule group with you.
     pub fn attr_owner_id(&self) -> Val<String> {
         self.0.get_att("OwnerId")
     }
     /// `Fn::GetAtt` `ShareStatus`.
+    ///
+    /// Whether the rule group is shared with other AWS accounts , or was shared with the current account by
+    /// another AWS account . Sharing is configured through AWS Resource Access Manager ( AWS RAM ).
     pub fn attr_share_status(&self) -> Val<String> {
         self.0.get_att("ShareStatus")
     }
     /// `Fn::GetAtt` `CreatorRequestId`.
+    ///
+    /// A unique string defined by you to identify the request. This allows you to retry failed requests
+    /// without the risk of running the operation twice. This can be any unique string, for example, a
+    /// timestamp.
     pub fn attr_creator_request_id(&self) -> Val<String> {
         self.0.get_att("CreatorRequestId")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The date and time that the rule group was created, in Unix time format and Coordinated Universal
+    /// Time (UTC).
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `ModificationTime`.
+    ///
+    /// The date and time that the rule group was last modified, in Unix time format and Coordinated
+    /// Universal Time (UTC).
     pub fn attr_modification_time(&self) -> Val<String> {
         self.0.get_att("ModificationTime")
     }
@@ -158,9 +196,13 @@ impl FirewallRuleGroupHandle {
 }
 
 /// The [`FirewallAdvancedContentCategoryConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53resolver-firewallrulegroup-firewalladvancedcontentcategoryconfig.html) property type.
+///
+/// Configuration for an advanced content category rule type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirewallAdvancedContentCategoryConfig {
     /// `Category`: required.
+    ///
+    /// The content category value.
     ///
     /// - Length: 1 to 128.
     pub category: Option<Val<String>>,
@@ -217,9 +259,13 @@ impl ToValue for FirewallAdvancedContentCategoryConfig {
 impl Literal for FirewallAdvancedContentCategoryConfig {}
 
 /// The [`FirewallAdvancedThreatCategoryConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53resolver-firewallrulegroup-firewalladvancedthreatcategoryconfig.html) property type.
+///
+/// Configuration for an advanced threat category rule type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirewallAdvancedThreatCategoryConfig {
     /// `Category`: required.
+    ///
+    /// The threat category value.
     ///
     /// - Length: 1 to 128.
     pub category: Option<Val<String>>,
@@ -276,41 +322,122 @@ impl ToValue for FirewallAdvancedThreatCategoryConfig {
 impl Literal for FirewallAdvancedThreatCategoryConfig {}
 
 /// The [`FirewallRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53resolver-firewallrulegroup-firewallrule.html) property type.
+///
+/// A single firewall rule in a rule group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirewallRule {
     /// `Action`: required.
+    ///
+    /// The action that DNS Firewall should take on a DNS query when it matches one of the domains in the
+    /// rule's domain list, or a threat in a DNS Firewall Advvanced rule:
+    ///
+    /// - `ALLOW` - Permit the request to go through. Not available for DNS Firewall Advanced rules.
+    /// - `ALERT` - Permit the request to go through but send an alert to the logs.
+    /// - `BLOCK` - Disallow the request. If this is specified,then `BlockResponse` must also be specified.
+    ///
+    /// if `BlockResponse` is `OVERRIDE` , then all of the following `OVERRIDE` attributes must be
+    /// specified:
+    ///
+    /// - `BlockOverrideDnsType`
+    /// - `BlockOverrideDomain`
+    /// - `BlockOverrideTtl`
     pub action: Option<Val<Action>>,
     /// `BlockOverrideDnsType`.
+    ///
+    /// The DNS record's type. This determines the format of the record value that you provided in
+    /// `BlockOverrideDomain` . Used for the rule action `BLOCK` with a `BlockResponse` setting of
+    /// `OVERRIDE` .
     pub block_override_dns_type: Option<Val<BlockOverrideDnsType>>,
     /// `BlockOverrideDomain`.
+    ///
+    /// The custom DNS record to send back in response to the query. Used for the rule action `BLOCK` with a
+    /// `BlockResponse` setting of `OVERRIDE` .
     ///
     /// - Length: 1 to 255.
     pub block_override_domain: Option<Val<String>>,
     /// `BlockOverrideTtl`.
     ///
+    /// The recommended amount of time, in seconds, for the DNS resolver or web browser to cache the
+    /// provided override record. Used for the rule action `BLOCK` with a `BlockResponse` setting of
+    /// `OVERRIDE` .
+    ///
     /// - Range: 0 to 604800.
     pub block_override_ttl: Option<Val<i64>>,
     /// `BlockResponse`.
+    ///
+    /// The way that you want DNS Firewall to block the request. Used for the rule action setting `BLOCK` .
+    ///
+    /// - `NODATA` - Respond indicating that the query was successful, but no response is available for it.
+    /// - `NXDOMAIN` - Respond indicating that the domain name that's in the query doesn't exist.
+    /// - `OVERRIDE` - Provide a custom override in the response. This option requires custom handling
+    ///   details in the rule's `BlockOverride*` settings.
     pub block_response: Option<Val<BlockResponse>>,
     /// `ConfidenceThreshold`.
+    ///
+    /// The confidence threshold for DNS Firewall Advanced. You must provide this value when you create a
+    /// DNS Firewall Advanced rule. The confidence level values mean:
+    ///
+    /// - `LOW` : Provides the highest detection rate for threats, but also increases false positives.
+    /// - `MEDIUM` : Provides a balance between detecting threats and false positives.
+    /// - `HIGH` : Detects only the most well corroborated threats with a low rate of false positives.
     pub confidence_threshold: Option<Val<ConfidenceThreshold>>,
     /// `DnsThreatProtection`.
+    ///
+    /// The type of the DNS Firewall Advanced rule. Valid values are:
+    ///
+    /// - `DGA` : Domain generation algorithms detection. DGAs are used by attackers to generate a large
+    ///   number of domains to to launch malware attacks.
+    /// - `DNS_TUNNELING` : DNS tunneling detection. DNS tunneling is used by attackers to exfiltrate data
+    ///   from the client by using the DNS tunnel without making a network connection to the client.
     pub dns_threat_protection: Option<Val<DnsThreatProtection>>,
     /// `FirewallDomainListId`.
+    ///
+    /// The ID of the domain list that's used in the rule.
     ///
     /// - Length: 1 to 64.
     pub firewall_domain_list_id: Option<Val<String>>,
     /// `FirewallDomainRedirectionAction`.
+    ///
+    /// How you want the the rule to evaluate DNS redirection in the DNS redirection chain, such as CNAME,
+    /// or DNAME.
+    ///
+    /// `Inspect_Redirection_Domain` (Default) inspects all domains in the redirection chain. The individual
+    /// domains in the redirection chain must be added to the domain list.
+    ///
+    /// `Trust_Redirection_Domain` inspects only the first domain in the redirection chain. You don't need
+    /// to add the subsequent domains in the domain in the redirection list to the domain list.
     pub firewall_domain_redirection_action: Option<Val<FirewallDomainRedirectionAction>>,
     /// `FirewallRuleType`.
-    pub firewall_rule_type: Option<Val<FirewallRuleType>>,
-    /// `FirewallThreatProtectionId`.
     ///
-    /// - Length: 1 to 64.
-    pub firewall_threat_protection_id: Option<Val<String>>,
+    /// Firewall rule type union. Exactly one member must be set. Mutually exclusive with
+    /// FirewallDomainListId and DnsThreatProtection/ConfidenceThreshold.
+    pub firewall_rule_type: Option<Val<FirewallRuleType>>,
     /// `Priority`: required.
+    ///
+    /// The priority of the rule in the rule group. This value must be unique within the rule group. DNS
+    /// Firewall processes the rules in a rule group by order of priority, starting from the lowest setting.
     pub priority: Option<Val<i64>>,
     /// `Qtype`.
+    ///
+    /// The DNS query type you want the rule to evaluate. Allowed values are;
+    ///
+    /// - A: Returns an IPv4 address.
+    /// - AAAA: Returns an Ipv6 address.
+    /// - CAA: Restricts CAs that can create SSL/TLS certifications for the domain.
+    /// - CNAME: Returns another domain name.
+    /// - DS: Record that identifies the DNSSEC signing key of a delegated zone.
+    /// - MX: Specifies mail servers.
+    /// - NAPTR: Regular-expression-based rewriting of domain names.
+    /// - NS: Authoritative name servers.
+    /// - PTR: Maps an IP address to a domain name.
+    /// - SOA: Start of authority record for the zone.
+    /// - SPF: Lists the servers authorized to send emails from a domain.
+    /// - SRV: Application specific values that identify servers.
+    /// - TXT: Verifies email senders and application-specific values.
+    /// - A query type you define by using the DNS type ID, for example 28 for AAAA. The values must be
+    ///   defined as TYPE NUMBER , where the NUMBER can be 1-65334, for example, TYPE28. For more
+    ///   information, see [List of DNS record
+    ///   types](https://docs.aws.amazon.com/https://en.wikipedia.org/wiki/List_of_DNS_record_types) .
     ///
     /// - Length: 1 to 16.
     pub qtype: Option<Val<String>>,
@@ -344,7 +471,6 @@ impl FirewallRule {
         put(&mut m, "FirewallDomainListId", &self.firewall_domain_list_id);
         put(&mut m, "FirewallDomainRedirectionAction", &self.firewall_domain_redirection_action);
         put(&mut m, "FirewallRuleType", &self.firewall_rule_type);
-        put(&mut m, "FirewallThreatProtectionId", &self.firewall_threat_protection_id);
         put(&mut m, "Priority", &self.priority);
         put(&mut m, "Qtype", &self.qtype);
         m
@@ -409,11 +535,6 @@ impl FirewallRuleBuilder {
         self.0.firewall_rule_type = Some(value.into());
         self
     }
-    /// Sets `FirewallThreatProtectionId`.
-    pub fn firewall_threat_protection_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.firewall_threat_protection_id = Some(value.into());
-        self
-    }
     /// Sets `Priority`.
     pub fn priority(mut self, value: impl Into<Val<i64>>) -> Self {
         self.0.priority = Some(value.into());
@@ -453,11 +574,18 @@ impl ToValue for FirewallRule {
 impl Literal for FirewallRule {}
 
 /// The [`FirewallRuleType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53resolver-firewallrulegroup-firewallruletype.html) property type.
+///
+/// Firewall rule type union. Exactly one member must be set. Mutually exclusive with
+/// FirewallDomainListId and DnsThreatProtection/ConfidenceThreshold.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirewallRuleType {
     /// `FirewallAdvancedContentCategory`.
+    ///
+    /// Configuration for an advanced content category rule type.
     pub firewall_advanced_content_category: Option<Val<FirewallAdvancedContentCategoryConfig>>,
     /// `FirewallAdvancedThreatCategory`.
+    ///
+    /// Configuration for an advanced threat category rule type.
     pub firewall_advanced_threat_category: Option<Val<FirewallAdvancedThreatCategoryConfig>>,
 }
 
@@ -615,9 +743,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["ALLOW", "BLOCK", "ALERT"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -660,9 +797,18 @@ impl BlockOverrideDnsType {
             BlockOverrideDnsType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BlockOverrideDnsType {
+    const VALUES: &'static [&'static str] = &["CNAME"];
+    fn as_str(&self) -> &str {
+        BlockOverrideDnsType::as_str(self)
     }
 }
 
@@ -709,9 +855,18 @@ impl BlockResponse {
             BlockResponse::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BlockResponse {
+    const VALUES: &'static [&'static str] = &["NODATA", "NXDOMAIN", "OVERRIDE"];
+    fn as_str(&self) -> &str {
+        BlockResponse::as_str(self)
     }
 }
 
@@ -760,9 +915,18 @@ impl ConfidenceThreshold {
             ConfidenceThreshold::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConfidenceThreshold {
+    const VALUES: &'static [&'static str] = &["LOW", "MEDIUM", "HIGH"];
+    fn as_str(&self) -> &str {
+        ConfidenceThreshold::as_str(self)
     }
 }
 
@@ -811,9 +975,18 @@ impl DnsThreatProtection {
             DnsThreatProtection::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DnsThreatProtection {
+    const VALUES: &'static [&'static str] = &["DGA", "DNS_TUNNELING", "DICTIONARY_DGA"];
+    fn as_str(&self) -> &str {
+        DnsThreatProtection::as_str(self)
     }
 }
 
@@ -859,9 +1032,18 @@ impl FirewallDomainRedirectionAction {
             FirewallDomainRedirectionAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FirewallDomainRedirectionAction {
+    const VALUES: &'static [&'static str] = &["INSPECT_REDIRECTION_DOMAIN", "TRUST_REDIRECTION_DOMAIN"];
+    fn as_str(&self) -> &str {
+        FirewallDomainRedirectionAction::as_str(self)
     }
 }
 

@@ -5,25 +5,48 @@ use crate::rt::*;
 
 /// The [`AWS::Route53Resolver::FirewallRuleGroupAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53resolver-firewallrulegroupassociation.html) resource type.
 ///
+/// An association between a firewall rule group and a VPC, which enables DNS filtering for the VPC.
+///
 /// Build it with [`FirewallRuleGroupAssociation::builder`]; adding it to a stack returns a [`FirewallRuleGroupAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FirewallRuleGroupAssociation {
     /// `FirewallRuleGroupId`: required. Changing it replaces the resource.
     ///
+    /// The unique identifier of the firewall rule group.
+    ///
     /// - Length: 1 to 64.
     pub firewall_rule_group_id: Option<Val<String>>,
     /// `MutationProtection`.
+    ///
+    /// If enabled, this setting disallows modification or removal of the association, to help prevent
+    /// against accidentally altering DNS firewall protections.
     pub mutation_protection: Option<Val<MutationProtection>>,
     /// `Name`.
+    ///
+    /// The name of the association.
     ///
     /// - Length: 0 to 64.
     /// - Pattern: `(?!^[0-9]+$)([a-zA-Z0-9\-_' ']+)`.
     pub name: Option<Val<String>>,
     /// `Priority`: required.
+    ///
+    /// The setting that determines the processing order of the rule group among the rule groups that are
+    /// associated with a single VPC. DNS Firewall filters VPC traffic starting from rule group with the
+    /// lowest numeric priority setting.
+    ///
+    /// You must specify a unique priority for each rule group that you associate with a single VPC. To make
+    /// it easier to insert rule groups later, leave space between the numbers, for example, use 101, 200,
+    /// and so on. You can change the priority setting for a rule group association after you create it.
+    ///
+    /// The allowed values for `Priority` are between 100 and 9900 (excluding 100 and 9900).
     pub priority: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// A list of the tag keys and values that you want to associate with the rule group.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the VPC that is associated with the rule group.
     ///
     /// - Length: 1 to 64.
     /// - Format: `AWS::EC2::VPC.Id`.
@@ -152,34 +175,56 @@ impl Deref for FirewallRuleGroupAssociationHandle {
 
 impl FirewallRuleGroupAssociationHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier for the association.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the firewall rule group association.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ManagedOwnerName`.
+    ///
+    /// The owner of the association, used only for associations that are not managed by you. If you use AWS
+    /// Firewall Manager to manage your firewallls from DNS Firewall, then this reports Firewall Manager as
+    /// the managed owner.
     pub fn attr_managed_owner_name(&self) -> Val<String> {
         self.0.get_att("ManagedOwnerName")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the association.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusMessage`.
+    ///
+    /// Additional information about the status of the response, if available.
     pub fn attr_status_message(&self) -> Val<String> {
         self.0.get_att("StatusMessage")
     }
     /// `Fn::GetAtt` `CreatorRequestId`.
+    ///
+    /// A unique string defined by you to identify the request. This allows you to retry failed requests
+    /// without the risk of running the operation twice. This can be any unique string, for example, a
+    /// timestamp.
     pub fn attr_creator_request_id(&self) -> Val<String> {
         self.0.get_att("CreatorRequestId")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The date and time that the association was created, in Unix time format and Coordinated Universal
+    /// Time (UTC).
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `ModificationTime`.
+    ///
+    /// The date and time that the association was last modified, in Unix time format and Coordinated
+    /// Universal Time (UTC).
     pub fn attr_modification_time(&self) -> Val<String> {
         self.0.get_att("ModificationTime")
     }
@@ -290,9 +335,18 @@ impl MutationProtection {
             MutationProtection::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MutationProtection {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        MutationProtection::as_str(self)
     }
 }
 

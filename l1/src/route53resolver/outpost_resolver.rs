@@ -5,27 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::Route53Resolver::OutpostResolver`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53resolver-outpostresolver.html) resource type.
 ///
+/// Creates a Amazon Route 53 Resolver on an Outpost.
+///
 /// Build it with [`OutpostResolver::builder`]; adding it to a stack returns a [`OutpostResolverHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutpostResolver {
     /// `InstanceCount`.
     ///
+    /// Amazon EC2 instance count for the Resolver on the Outpost.
+    ///
     /// - Range: 4 to 256.
     pub instance_count: Option<Val<i64>>,
     /// `Name`: required.
     ///
+    /// Name of the Resolver.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `OutpostArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN (Amazon Resource Name) for the Outpost.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^arn:aws([a-z-]+)?:outposts:[a-z\d-]+:\d{12}:outpost/op-[a-f0-9]{17}$`.
     pub outpost_arn: Option<Val<String>>,
     /// `PreferredInstanceType`: required.
     ///
+    /// The Amazon EC2 instance type. If you specify this, you must also specify a value for the
+    /// `OutpostArn` .
+    ///
     /// - Length: 1 to 255.
     pub preferred_instance_type: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A key value pair that helps you identify a Route 53 Resolver .
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -143,30 +156,51 @@ impl Deref for OutpostResolverHandle {
 
 impl OutpostResolverHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the Resolver on Outpost.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN (Amazon Resource Name) for the Resolver on an Outpost.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Status of the Resolver.
+    ///
+    /// Valid Values: CREATING | OPERATIONAL | UPDATING | DELETING | ACTION_NEEDED | FAILED_CREATION |
+    /// FAILED_DELETION.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusMessage`.
+    ///
+    /// A detailed description of the Resolver.
     pub fn attr_status_message(&self) -> Val<String> {
         self.0.get_att("StatusMessage")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The date and time that the Outpost Resolver was created, in Unix time format and Coordinated
+    /// Universal Time (UTC).
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `ModificationTime`.
+    ///
+    /// The date and time that the Outpost Resolver was modified, in Unix time format and Coordinated
+    /// Universal Time (UTC).
     pub fn attr_modification_time(&self) -> Val<String> {
         self.0.get_att("ModificationTime")
     }
     /// `Fn::GetAtt` `CreatorRequestId`.
+    ///
+    /// A unique string that identifies the request that created the Resolver endpoint. The
+    /// `CreatorRequestId` allows failed requests to be retried without the risk of running the operation
+    /// twice.
     pub fn attr_creator_request_id(&self) -> Val<String> {
         self.0.get_att("CreatorRequestId")
     }

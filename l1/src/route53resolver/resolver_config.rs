@@ -5,12 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::Route53Resolver::ResolverConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53resolver-resolverconfig.html) resource type.
 ///
+/// A complex type that contains information about a Resolver configuration for a VPC.
+///
 /// Build it with [`ResolverConfig::builder`]; adding it to a stack returns a [`ResolverConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResolverConfig {
     /// `AutodefinedReverseFlag`: required. Changing it replaces the resource.
+    ///
+    /// Represents the desired status of `AutodefinedReverse` . The only supported value on creation is
+    /// `DISABLE` . Deletion of this resource will return `AutodefinedReverse` to its default value of
+    /// `ENABLED` .
     pub autodefined_reverse_flag: Option<Val<AutodefinedReverseFlag>>,
     /// `ResourceId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Amazon Virtual Private Cloud VPC or a Route 53 Profile that you're configuring
+    /// Resolver for.
     ///
     /// - Length: 1 to 64.
     pub resource_id: Option<Val<String>>,
@@ -102,14 +111,21 @@ impl Deref for ResolverConfigHandle {
 
 impl ResolverConfigHandle {
     /// `Fn::GetAtt` `OwnerId`.
+    ///
+    /// The owner account ID of the Amazon Virtual Private Cloud VPC.
     pub fn attr_owner_id(&self) -> Val<String> {
         self.0.get_att("OwnerId")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// ID for the Route 53 Resolver configuration.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `AutodefinedReverse`.
+    ///
+    /// The status of whether or not the Route 53 Resolver will create autodefined rules for reverse DNS
+    /// lookups. This is enabled by default.
     pub fn attr_autodefined_reverse(&self) -> Val<String> {
         self.0.get_att("AutodefinedReverse")
     }
@@ -143,9 +159,18 @@ impl AutodefinedReverseFlag {
             AutodefinedReverseFlag::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AutodefinedReverseFlag {
+    const VALUES: &'static [&'static str] = &["DISABLE"];
+    fn as_str(&self) -> &str {
+        AutodefinedReverseFlag::as_str(self)
     }
 }
 

@@ -5,10 +5,15 @@ use crate::rt::*;
 
 /// The [`AWS::Route53Resolver::ResolverDNSSECConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53resolver-resolverdnssecconfig.html) resource type.
 ///
+/// The `AWS::Route53Resolver::ResolverDNSSECConfig` resource is a complex type that contains
+/// information about a configuration for DNSSEC validation.
+///
 /// Build it with [`ResolverDnssecConfig::builder`]; adding it to a stack returns a [`ResolverDnssecConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResolverDnssecConfig {
     /// `ResourceId`. Changing it replaces the resource.
+    ///
+    /// The ID of the virtual private cloud (VPC) that you're configuring the DNSSEC validation status for.
     ///
     /// - Length: 1 to 64.
     pub resource_id: Option<Val<String>>,
@@ -79,14 +84,21 @@ impl Deref for ResolverDnssecConfigHandle {
 
 impl ResolverDnssecConfigHandle {
     /// `Fn::GetAtt` `OwnerId`.
+    ///
+    /// The AWS account of the owner. For example: `111122223333` .
     pub fn attr_owner_id(&self) -> Val<String> {
         self.0.get_att("OwnerId")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The primary identifier of this `ResolverDNSSECConfig` resource. For example: `rdsc-689d45d1ae623bf3`
+    /// .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ValidationStatus`.
+    ///
+    /// The current status of this `ResolverDNSSECConfig` resource. For example: `Enabled` .
     pub fn attr_validation_status(&self) -> Val<String> {
         self.0.get_att("ValidationStatus")
     }

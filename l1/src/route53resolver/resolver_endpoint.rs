@@ -5,50 +5,127 @@ use crate::rt::*;
 
 /// The [`AWS::Route53Resolver::ResolverEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53resolver-resolverendpoint.html) resource type.
 ///
+/// Creates a Resolver endpoint. There are two types of Resolver endpoints, inbound and outbound:
+///
+/// - An *inbound Resolver endpoint* forwards DNS queries to the DNS service for a VPC from your
+///   network.
+/// - An *outbound Resolver endpoint* forwards DNS queries from the DNS service for a VPC to your
+///   network.
+///
+/// > - You cannot update `ResolverEndpointType` and `IpAddresses` in the same request.
+/// > - When you update a dual-stack IP address, you must update both IP addresses. You can’t update
+/// only an IPv4 or IPv6 and keep an existing IP address.
+///
 /// Build it with [`ResolverEndpoint::builder`]; adding it to a stack returns a [`ResolverEndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResolverEndpoint {
     /// `Direction`: required. Changing it replaces the resource.
+    ///
+    /// Indicates whether the Resolver endpoint allows inbound or outbound DNS queries:
+    ///
+    /// - `INBOUND` : allows DNS queries to your VPC from your network
+    /// - `OUTBOUND` : allows DNS queries from your VPC to your network
+    /// - `INBOUND_DELEGATION` : Resolver delegates queries to Route 53 private hosted zones from your
+    ///   network.
     pub direction: Option<Val<String>>,
     /// `Dns64Enabled`.
+    ///
+    /// Specifies whether DNS64 is enabled for the Inbound Resolver Endpoint. When set to true, if a DNS
+    /// AAAA query is made for a domain that has only an A (IPv4) record, the resolver automatically
+    /// synthesizes an AAAA (IPv6) response by embedding the IPv4 address into the well-known prefix 64:ff9b::/96.
+    /// Default is false.
     pub dns64_enabled: Option<Val<bool>>,
     /// `IpAddresses`: required.
+    ///
+    /// The subnets and IP addresses in your VPC that DNS queries originate from (for outbound endpoints) or
+    /// that you forward DNS queries to (for inbound endpoints). The subnet ID uniquely identifies a VPC.
+    ///
+    /// > Even though the minimum is 1, Route 53 requires that you create at least two.
     ///
     /// - Items: 2 to 20.
     pub ip_addresses: Option<Val<Vec<IpAddressRequest>>>,
     /// `Ipv6InternetAccessEnabled`.
+    ///
+    /// Specifies whether IPv6 Internet Gateway access is enabled through the Outbound Resolver Endpoint.
+    /// When set to true, this property allows your Endpoint ENIs to reach public IPv6 target nameservers
+    /// through an internet gateway. Default is false.
     pub ipv6_internet_access_enabled: Option<Val<bool>>,
     /// `Name`.
+    ///
+    /// A friendly name that lets you easily find a configuration in the Resolver dashboard in the Route 53
+    /// console.
     ///
     /// - Length: 0 to 64.
     /// - Pattern: `^(?!^[0-9]+$)([a-zA-Z0-9\-_' ']+)$`.
     pub name: Option<Val<String>>,
     /// `OutpostArn`. Changing it replaces the resource.
     ///
+    /// The ARN (Amazon Resource Name) for the Outpost.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^arn:aws([a-z-]+)?:outposts:[a-z\d-]+:\d{12}:outpost/op-[a-f0-9]{17}$`.
     pub outpost_arn: Option<Val<String>>,
     /// `PreferredInstanceType`. Changing it replaces the resource.
     ///
+    /// The Amazon EC2 instance type.
+    ///
     /// - Length: 1 to 255.
     pub preferred_instance_type: Option<Val<String>>,
     /// `Protocols`.
     ///
+    /// Protocols used for the endpoint. DoH-FIPS is applicable for a default inbound endpoints only.
+    ///
+    /// For an inbound endpoint you can apply the protocols as follows:
+    ///
+    /// - Do53 and DoH in combination.
+    /// - Do53 and DoH-FIPS in combination.
+    /// - Do53 alone.
+    /// - DoH alone.
+    /// - DoH-FIPS alone.
+    /// - None, which is treated as Do53.
+    ///
+    /// For a delegation inbound endpoint you can use Do53 only.
+    ///
+    /// For an outbound endpoint you can apply the protocols as follows:
+    ///
+    /// - Do53 and DoH in combination.
+    /// - Do53 alone.
+    /// - DoH alone.
+    /// - None, which is treated as Do53.
+    ///
     /// - Items: 1 to 2.
     pub protocols: Option<Val<Vec<String>>>,
     /// `ResolverEndpointType`.
+    ///
+    /// The Resolver endpoint IP address type.
     pub resolver_endpoint_type: Option<Val<String>>,
     /// `RniEnhancedMetricsEnabled`.
+    ///
+    /// Indicates whether RNI enhanced metrics are enabled for the Resolver endpoint. When enabled,
+    /// one-minute granular metrics are published in CloudWatch for each RNI associated with this endpoint.
+    /// When disabled, these metrics are not published.
     pub rni_enhanced_metrics_enabled: Option<Val<bool>>,
     /// `SecurityGroupIds`: required. Changing it replaces the resource.
+    ///
+    /// The ID of one or more security groups that control access to this VPC. The security group must
+    /// include one or more inbound rules (for inbound endpoints) or outbound rules (for outbound
+    /// endpoints). Inbound and outbound rules must allow TCP and UDP access. For inbound access, open port 53.
+    /// For outbound access, open the port that you're using for DNS queries on your network.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
     ///
+    /// Route 53 Resolver doesn't support updating tags through CloudFormation.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetNameServerMetricsEnabled`.
+    ///
+    /// Indicates whether target name server metrics are enabled for the outbound Resolver endpoint. When
+    /// enabled, one-minute granular metrics are published in CloudWatch for each target name server
+    /// associated with this endpoint. When disabled, these metrics are not published. This feature is not
+    /// supported for inbound Resolver endpoint.
     pub target_name_server_metrics_enabled: Option<Val<bool>>,
 }
 
@@ -230,18 +307,27 @@ impl Deref for ResolverEndpointHandle {
 
 impl ResolverEndpointHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the resolver endpoint, such as
+    /// `arn:aws:route53resolver:us-east-1:123456789012:resolver-endpoint/resolver-endpoint-a1bzhi` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `HostVPCId`.
+    ///
+    /// The ID of the VPC that you want to create the resolver endpoint in.
     pub fn attr_host_vpc_id(&self) -> Val<String> {
         self.0.get_att("HostVPCId")
     }
     /// `Fn::GetAtt` `IpAddressCount`.
+    ///
+    /// The number of IP addresses that the resolver endpoint can use for DNS queries.
     pub fn attr_ip_address_count(&self) -> Val<String> {
         self.0.get_att("IpAddressCount")
     }
     /// `Fn::GetAtt` `ResolverEndpointId`.
+    ///
+    /// The ID of the resolver endpoint.
     pub fn attr_resolver_endpoint_id(&self) -> Val<String> {
         self.0.get_att("ResolverEndpointId")
     }
@@ -256,17 +342,29 @@ impl ResolverEndpointHandle {
 }
 
 /// The [`IpAddressRequest`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53resolver-resolverendpoint-ipaddressrequest.html) property type.
+///
+/// In a
+/// [CreateResolverEndpoint](https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_CreateResolverEndpoint.html)
+/// request, the IP address that DNS queries originate from (for outbound endpoints) or that you forward
+/// DNS queries to (for inbound endpoints). `IpAddressRequest` also includes the ID of the subnet that
+/// contains the IP address.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpAddressRequest {
     /// `Ip`.
+    ///
+    /// The IPv4 address that you want to use for DNS queries.
     ///
     /// - Length: 7 to 36.
     pub ip: Option<Val<String>>,
     /// `Ipv6`.
     ///
+    /// The IPv6 address that you want to use for DNS queries.
+    ///
     /// - Length: 7 to 39.
     pub ipv6: Option<Val<String>>,
     /// `SubnetId`: required.
+    ///
+    /// The ID of the subnet that contains the IP address.
     ///
     /// - Length: 1 to 32.
     /// - Format: `AWS::EC2::Subnet.Id`.

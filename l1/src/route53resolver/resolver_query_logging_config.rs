@@ -5,19 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::Route53Resolver::ResolverQueryLoggingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53resolver-resolverqueryloggingconfig.html) resource type.
 ///
+/// The AWS::Route53Resolver::ResolverQueryLoggingConfig resource is a complex type that contains
+/// settings for one query logging configuration.
+///
 /// Build it with [`ResolverQueryLoggingConfig::builder`]; adding it to a stack returns a [`ResolverQueryLoggingConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResolverQueryLoggingConfig {
     /// `DestinationArn`. Changing it replaces the resource.
     ///
+    /// The ARN of the resource that you want Resolver to send query logs: an Amazon S3 bucket, a CloudWatch
+    /// Logs log group, or a Kinesis Data Firehose delivery stream.
+    ///
     /// - Length: 1 to 600.
     pub destination_arn: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the query logging configuration.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `(?!^[0-9]+$)([a-zA-Z0-9\-_' ']+)`.
     pub name: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -105,34 +115,65 @@ impl Deref for ResolverQueryLoggingConfigHandle {
 
 impl ResolverQueryLoggingConfigHandle {
     /// `Fn::GetAtt` `OwnerId`.
+    ///
+    /// The AWS account ID for the account that created the query logging configuration.
     pub fn attr_owner_id(&self) -> Val<String> {
         self.0.get_att("OwnerId")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the specified query logging configuration. Valid values include the following:
+    ///
+    /// - `CREATING` : Resolver is creating the query logging configuration.
+    /// - `CREATED` : The query logging configuration was successfully created. Resolver is logging queries
+    ///   that originate in the specified VPC.
+    /// - `DELETING` : Resolver is deleting this query logging configuration.
+    /// - `FAILED` : Resolver can't deliver logs to the location that is specified in the query logging
+    ///   configuration. Here are two common causes:
+    ///
+    /// - The specified destination (for example, an Amazon S3 bucket) was deleted.
+    /// - Permissions don't allow sending logs to the destination.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `ShareStatus`.
+    ///
+    /// An indication of whether the query logging configuration is shared with other AWS account s, or was
+    /// shared with the current account by another AWS account . Sharing is configured through AWS Resource
+    /// Access Manager ( AWS RAM ).
     pub fn attr_share_status(&self) -> Val<String> {
         self.0.get_att("ShareStatus")
     }
     /// `Fn::GetAtt` `AssociationCount`.
+    ///
+    /// The number of VPCs that are associated with the query logging configuration.
     pub fn attr_association_count(&self) -> Val<i64> {
         self.0.get_att("AssociationCount")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the query logging configuration.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatorRequestId`.
+    ///
+    /// A unique string that identifies the request that created the query logging configuration. The
+    /// `CreatorRequestId` allows failed requests to be retried without the risk of running the operation
+    /// twice.
     pub fn attr_creator_request_id(&self) -> Val<String> {
         self.0.get_att("CreatorRequestId")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The date and time that the query logging configuration was created, in Unix time format and
+    /// Coordinated Universal Time (UTC).
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID for the query logging configuration.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,14 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53resolver-resolverqueryloggingconfigassociation.html) resource type.
 ///
+/// The AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation resource is a configuration for DNS
+/// query logging. After you create a query logging configuration, Amazon Route 53 begins to publish log
+/// data to an Amazon CloudWatch Logs log group.
+///
 /// Build it with [`ResolverQueryLoggingConfigAssociation::builder`]; adding it to a stack returns a [`ResolverQueryLoggingConfigAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResolverQueryLoggingConfigAssociation {
     /// `ResolverQueryLogConfigId`. Changing it replaces the resource.
     ///
+    /// The ID of the query logging configuration that a VPC is associated with.
+    ///
     /// - Length: 1 to 64.
     pub resolver_query_log_config_id: Option<Val<String>>,
     /// `ResourceId`. Changing it replaces the resource.
+    ///
+    /// The ID of the Amazon VPC that is associated with the query logging configuration.
     ///
     /// - Length: 1 to 64.
     pub resource_id: Option<Val<String>>,
@@ -89,22 +97,47 @@ impl Deref for ResolverQueryLoggingConfigAssociationHandle {
 
 impl ResolverQueryLoggingConfigAssociationHandle {
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the specified query logging association. Valid values include the following:
+    ///
+    /// - `CREATING` : Resolver is creating an association between an Amazon Virtual Private Cloud (Amazon
+    ///   VPC) and a query logging configuration.
+    /// - `CREATED` : The association between an Amazon VPC and a query logging configuration was
+    ///   successfully created. Resolver is logging queries that originate in the specified VPC.
+    /// - `DELETING` : Resolver is deleting this query logging association.
+    /// - `FAILED` : Resolver either couldn't create or couldn't delete the query logging association.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Error`.
+    ///
+    /// If the value of `Status` is `FAILED` , the value of `Error` indicates the cause:
+    ///
+    /// - `DESTINATION_NOT_FOUND` : The specified destination (for example, an Amazon S3 bucket) was
+    ///   deleted.
+    /// - `ACCESS_DENIED` : Permissions don't allow sending logs to the destination.
+    ///
+    /// If the value of `Status` is a value other than `FAILED` , `Error` is null.
     pub fn attr_error(&self) -> Val<String> {
         self.0.get_att("Error")
     }
     /// `Fn::GetAtt` `ErrorMessage`.
+    ///
+    /// Contains additional information about the error. If the value or `Error` is null, the value of
+    /// `ErrorMessage` is also null.
     pub fn attr_error_message(&self) -> Val<String> {
         self.0.get_att("ErrorMessage")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The date and time that the VPC was associated with the query logging configuration, in Unix time
+    /// format and Coordinated Universal Time (UTC).
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the query logging association.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,33 +5,71 @@ use crate::rt::*;
 
 /// The [`AWS::Route53Resolver::ResolverRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53resolver-resolverrule.html) resource type.
 ///
+/// For DNS queries that originate in your VPCs, specifies which Resolver endpoint the queries pass
+/// through, one domain name that you want to forward to your network, and the IP addresses of the DNS
+/// resolvers in your network.
+///
 /// Build it with [`ResolverRule::builder`]; adding it to a stack returns a [`ResolverRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResolverRule {
     /// `DelegationRecord`.
     ///
+    /// DNS queries with delegation records that point to this domain name are forwarded to resolvers on
+    /// your network.
+    ///
     /// - Length: 1 to 256.
     pub delegation_record: Option<Val<String>>,
     /// `DomainName`.
     ///
+    /// DNS queries for this domain name are forwarded to the IP addresses that are specified in `TargetIps`
+    /// . If a query matches multiple Resolver rules (example.com and www.example.com), the query is routed
+    /// using the Resolver rule that contains the most specific domain name (www.example.com).
+    ///
     /// - Length: 1 to 256.
     pub domain_name: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name for the Resolver rule, which you specified when you created the Resolver rule.
+    ///
+    /// The name can be up to 64 characters long and can contain letters (a-z, A-Z), numbers (0-9), hyphens
+    /// (-), underscores (_), and spaces. The name cannot consist of only numbers.
     ///
     /// - Length: 0 to 64.
     /// - Pattern: `^(?!^[0-9]+$)([a-zA-Z0-9\-_' ']+)$`.
     pub name: Option<Val<String>>,
     /// `ResolverEndpointId`.
     ///
+    /// The ID of the endpoint that the rule is associated with.
+    ///
     /// - Length: 1 to 64.
     pub resolver_endpoint_id: Option<Val<String>>,
     /// `RuleType`: required. Changing it replaces the resource.
+    ///
+    /// When you want to forward DNS queries for specified domain name to resolvers on your network, specify
+    /// `FORWARD` or `DELEGATE` . If a query matches multiple Resolver rules (example.com and
+    /// www.example.com), outbound DNS queries are routed using the Resolver rule that contains the most
+    /// specific domain name (www.example.com).
+    ///
+    /// When you have a forwarding rule to forward DNS queries for a domain to your network and you want
+    /// Resolver to process queries for a subdomain of that domain, specify `SYSTEM` .
+    ///
+    /// For example, to forward DNS queries for example.com to resolvers on your network, you create a rule
+    /// and specify `FORWARD` for `RuleType` . To then have Resolver process queries for apex.example.com,
+    /// you create a rule and specify `SYSTEM` for `RuleType` .
+    ///
+    /// Currently, only Resolver can create rules that have a value of `RECURSIVE` for `RuleType` .
     pub rule_type: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags help organize and categorize your Resolver rules. Each tag consists of a key and an optional
+    /// value, both of which you define.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetIps`.
+    ///
+    /// An array that contains the IP addresses and ports that an outbound endpoint forwards DNS queries to.
+    /// Typically, these are the IP addresses of DNS resolvers on your network.
     ///
     /// - Items: at least 1.
     pub target_ips: Option<Val<Vec<TargetAddress>>>,
@@ -151,10 +189,17 @@ impl Deref for ResolverRuleHandle {
 
 impl ResolverRuleHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the resolver rule, such as
+    /// `arn:aws:route53resolver:us-east-1:123456789012:resolver-rule/resolver-rule-a1bzhi` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ResolverRuleId`.
+    ///
+    /// When the value of `RuleType` is `FORWARD` , the ID that Resolver assigned to the resolver rule when
+    /// you created it, such as `rslvr-rr-5328a0899aexample` . This value isn't applicable when `RuleType`
+    /// is `SYSTEM` .
     pub fn attr_resolver_rule_id(&self) -> Val<String> {
         self.0.get_att("ResolverRuleId")
     }
@@ -237,24 +282,40 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TargetAddress`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53resolver-resolverrule-targetaddress.html) property type.
+///
+/// In a
+/// [CreateResolverRule](https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_CreateResolverRule.html)
+/// request, an array of the IPs that you want to forward DNS queries to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetAddress {
     /// `Ip`.
+    ///
+    /// One IPv4 address that you want to forward DNS queries to.
     ///
     /// - Length: 7 to 36.
     pub ip: Option<Val<String>>,
     /// `Ipv6`.
     ///
+    /// One IPv6 address that you want to forward DNS queries to.
+    ///
     /// - Length: 7 to 39.
     pub ipv6: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// The port at `Ip` that you want to forward DNS queries to.
     ///
     /// - Length: 0 to 65535.
     /// - Range: 0 to 65535.
     pub port: Option<Val<String>>,
     /// `Protocol`.
+    ///
+    /// The protocols for the target address. The protocol you choose needs to be supported by the outbound
+    /// endpoint of the Resolver rule.
     pub protocol: Option<Val<String>>,
     /// `ServerNameIndication`.
+    ///
+    /// The Server Name Indication of the DoH server that you want to forward queries to. This is only used
+    /// if the Protocol of the `TargetAddress` is `DoH` .
     ///
     /// - Length: 0 to 255.
     pub server_name_indication: Option<Val<String>>,

@@ -5,14 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::Route53Resolver::ResolverRuleAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-route53resolver-resolverruleassociation.html) resource type.
 ///
+/// In the response to an
+/// [AssociateResolverRule](https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_AssociateResolverRule.html)
+/// ,
+/// [DisassociateResolverRule](https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_DisassociateResolverRule.html)
+/// , or
+/// [ListResolverRuleAssociations](https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_ListResolverRuleAssociations.html)
+/// request, provides information about an association between a resolver rule and a VPC. The
+/// association determines which DNS queries that originate in the VPC are forwarded to your network.
+///
 /// Build it with [`ResolverRuleAssociation::builder`]; adding it to a stack returns a [`ResolverRuleAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResolverRuleAssociation {
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of an association between a Resolver rule and a VPC.
+    ///
+    /// The name can be up to 64 characters long and can contain letters (a-z, A-Z), numbers (0-9), hyphens
+    /// (-), underscores (_), and spaces. The name cannot consist of only numbers.
     pub name: Option<Val<String>>,
     /// `ResolverRuleId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Resolver rule that you associated with the VPC that is specified by `VPCId` .
     pub resolver_rule_id: Option<Val<String>>,
     /// `VPCId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC that you associated the Resolver rule with.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -109,6 +127,9 @@ impl Deref for ResolverRuleAssociationHandle {
 
 impl ResolverRuleAssociationHandle {
     /// `Fn::GetAtt` `ResolverRuleAssociationId`.
+    ///
+    /// The ID of the resolver rule association that you want to get information about, such as
+    /// `rslvr-rrassoc-97242eaf88example` .
     pub fn attr_resolver_rule_association_id(&self) -> Val<String> {
         self.0.get_att("ResolverRuleAssociationId")
     }

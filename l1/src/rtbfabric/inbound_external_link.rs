@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::RTBFabric::InboundExternalLink`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rtbfabric-inboundexternallink.html) resource type.
 ///
+/// Resource Type definition for AWS::RTBFabric::InboundExternalLink Resource Type
+///
 /// Build it with [`InboundExternalLink::builder`]; adding it to a stack returns a [`InboundExternalLinkHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InboundExternalLink {
@@ -17,6 +19,8 @@ pub struct InboundExternalLink {
     /// `LinkLogSettings`: required.
     pub link_log_settings: Option<Val<LinkLogSettings>>,
     /// `Tags`.
+    ///
+    /// Tags to assign to the Link.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -621,9 +625,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["NO_BID", "PASSTHROUGH"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -671,9 +684,18 @@ impl ResponderErrorMaskingLoggingType {
             ResponderErrorMaskingLoggingType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResponderErrorMaskingLoggingType {
+    const VALUES: &'static [&'static str] = &["NONE", "METRIC", "RESPONSE"];
+    fn as_str(&self) -> &str {
+        ResponderErrorMaskingLoggingType::as_str(self)
     }
 }
 

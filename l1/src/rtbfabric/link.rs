@@ -5,26 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::RTBFabric::Link`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rtbfabric-link.html) resource type.
 ///
+/// Creates a new link between gateways.
+///
+/// Establishes a connection that allows gateways to communicate and exchange bid requests and
+/// responses.
+///
 /// Build it with [`Link::builder`]; adding it to a stack returns a [`LinkHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Link {
     /// `GatewayId`: required.
     ///
+    /// The unique identifier of the gateway.
+    ///
     /// - Pattern: `^rtb-gw-[a-z0-9-]{1,25}$`.
     pub gateway_id: Option<Val<String>>,
     /// `HttpResponderAllowed`.
+    ///
+    /// Boolean to specify if an HTTP responder is allowed.
     pub http_responder_allowed: Option<Val<bool>>,
     /// `LinkAttributes`.
+    ///
+    /// Attributes of the link.
     pub link_attributes: Option<Val<LinkAttributes>>,
     /// `LinkLogSettings`: required.
+    ///
+    /// Settings for the application logs.
     pub link_log_settings: Option<Val<LinkLogSettings>>,
     /// `ModuleConfigurationList`.
     pub module_configuration_list: Option<Val<Vec<ModuleConfiguration>>>,
     /// `PeerGatewayId`: required.
     ///
+    /// The unique identifier of the peer gateway.
+    ///
     /// - Pattern: `^rtb-gw-[a-z0-9-]{1,25}$`.
     pub peer_gateway_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A map of the key-value pairs of the tag or tags to assign to the resource.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -155,6 +172,8 @@ impl Deref for LinkHandle {
 
 impl LinkHandle {
     /// `Fn::GetAtt` `LinkId`.
+    ///
+    /// The unique identifier of the link.
     pub fn attr_link_id(&self) -> Val<String> {
         self.0.get_att("LinkId")
     }
@@ -189,9 +208,13 @@ impl LinkHandle {
 }
 
 /// The [`ApplicationLogs`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-link-applicationlogs.html) property type.
+///
+/// Describes the configuration of a link application log.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationLogs {
     /// `LinkApplicationLogSampling`: required.
+    ///
+    /// Describes a link application log sample.
     pub link_application_log_sampling: Option<Val<LinkApplicationLogSampling>>,
 }
 
@@ -250,9 +273,13 @@ impl ToValue for ApplicationLogs {
 impl Literal for ApplicationLogs {}
 
 /// The [`Filter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-link-filter.html) property type.
+///
+/// Describes the configuration of a filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     /// `Criteria`: required.
+    ///
+    /// Describes the criteria for a filter.
     pub criteria: Option<Val<Vec<FilterCriterion>>>,
 }
 
@@ -312,11 +339,17 @@ impl ToValue for Filter {
 impl Literal for Filter {}
 
 /// The [`FilterCriterion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-link-filtercriterion.html) property type.
+///
+/// Describes the criteria for a filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterCriterion {
     /// `Path`: required.
+    ///
+    /// The path to filter.
     pub path: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// The value to filter.
     ///
     /// - Items: at least 1.
     pub values: Option<Val<Vec<String>>>,
@@ -386,11 +419,17 @@ impl ToValue for FilterCriterion {
 impl Literal for FilterCriterion {}
 
 /// The [`HeaderTagAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-link-headertagaction.html) property type.
+///
+/// Describes the header tag for a bid action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeaderTagAction {
     /// `Name`: required.
+    ///
+    /// The name of the bid action.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of the bid action.
     pub value: Option<Val<String>>,
 }
 
@@ -450,13 +489,19 @@ impl ToValue for HeaderTagAction {
 impl Literal for HeaderTagAction {}
 
 /// The [`LinkApplicationLogSampling`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-link-linkapplicationlogsampling.html) property type.
+///
+/// Describes a link application log sample.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LinkApplicationLogSampling {
     /// `ErrorLog`: required.
     ///
+    /// An error log entry.
+    ///
     /// - Range: 0.0 to 100.0.
     pub error_log: Option<Val<f64>>,
     /// `FilterLog`: required.
+    ///
+    /// A filter log entry.
     ///
     /// - Range: 0.0 to 100.0.
     pub filter_log: Option<Val<f64>>,
@@ -526,11 +571,17 @@ impl ToValue for LinkApplicationLogSampling {
 impl Literal for LinkApplicationLogSampling {}
 
 /// The [`LinkAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-link-linkattributes.html) property type.
+///
+/// Describes the attributes of a link.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LinkAttributes {
     /// `CustomerProvidedId`.
+    ///
+    /// The customer-provided unique identifier of the link.
     pub customer_provided_id: Option<Val<String>>,
     /// `ResponderErrorMasking`.
+    ///
+    /// Describes the masking for HTTP error codes.
     ///
     /// - Items: 1 to 200.
     pub responder_error_masking: Option<Val<Vec<ResponderErrorMaskingForHttpCode>>>,
@@ -591,9 +642,13 @@ impl ToValue for LinkAttributes {
 impl Literal for LinkAttributes {}
 
 /// The [`LinkLogSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-link-linklogsettings.html) property type.
+///
+/// Describes the settings for a link log.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LinkLogSettings {
     /// `ApplicationLogs`: required.
+    ///
+    /// Describes the configuration of a link application log.
     pub application_logs: Option<Val<ApplicationLogs>>,
 }
 
@@ -648,17 +703,27 @@ impl ToValue for LinkLogSettings {
 impl Literal for LinkLogSettings {}
 
 /// The [`ModuleConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-link-moduleconfiguration.html) property type.
+///
+/// Describes the configuration of a module.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModuleConfiguration {
     /// `DependsOn`.
+    ///
+    /// The dependencies of the module.
     pub depends_on: Option<Val<Vec<String>>>,
     /// `ModuleParameters`.
+    ///
+    /// Describes the parameters of a module.
     pub module_parameters: Option<Val<ModuleParameters>>,
     /// `Name`: required.
+    ///
+    /// The name of the module.
     ///
     /// - Pattern: `^[A-Za-z0-9 -]+$`.
     pub name: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The version of the module.
     ///
     /// - Pattern: `^[a-z0-9]{1,25}$`.
     pub version: Option<Val<String>>,
@@ -734,11 +799,17 @@ impl ToValue for ModuleConfiguration {
 impl Literal for ModuleConfiguration {}
 
 /// The [`ModuleParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-link-moduleparameters.html) property type.
+///
+/// Describes the parameters of a module.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModuleParameters {
     /// `NoBid`.
+    ///
+    /// Describes the parameters of a no bid module.
     pub no_bid: Option<Val<NoBidModuleParameters>>,
     /// `OpenRtbAttribute`.
+    ///
+    /// Describes the parameters of an open RTB attribute module.
     pub open_rtb_attribute: Option<Val<OpenRtbAttributeModuleParameters>>,
 }
 
@@ -792,9 +863,13 @@ impl ToValue for ModuleParameters {
 impl Literal for ModuleParameters {}
 
 /// The [`NoBidAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-link-nobidaction.html) property type.
+///
+/// Describes a no bid action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NoBidAction {
     /// `NoBidReasonCode`.
+    ///
+    /// The reason code for the no bid action.
     ///
     /// - Minimum: 0.
     pub no_bid_reason_code: Option<Val<i64>>,
@@ -844,18 +919,26 @@ impl ToValue for NoBidAction {
 impl Literal for NoBidAction {}
 
 /// The [`NoBidModuleParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-link-nobidmoduleparameters.html) property type.
+///
+/// Describes the parameters of a no bid module.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NoBidModuleParameters {
     /// `PassThroughPercentage`.
+    ///
+    /// The pass through percentage.
     ///
     /// - Range: 0.0 to 100.0.
     pub pass_through_percentage: Option<Val<f64>>,
     /// `Reason`.
     ///
+    /// The reason description.
+    ///
     /// - Length: 1 to 50.
     /// - Pattern: `^[a-zA-Z0-9]*$`.
     pub reason: Option<Val<String>>,
     /// `ReasonCode`.
+    ///
+    /// The reason code.
     ///
     /// - Range: 0 to 10.
     pub reason_code: Option<Val<i64>>,
@@ -917,15 +1000,25 @@ impl ToValue for NoBidModuleParameters {
 impl Literal for NoBidModuleParameters {}
 
 /// The [`OpenRtbAttributeModuleParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-link-openrtbattributemoduleparameters.html) property type.
+///
+/// Describes the parameters of an open RTB attribute module.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenRtbAttributeModuleParameters {
     /// `Action`: required.
+    ///
+    /// Describes a bid action.
     pub action: Option<Val<OpenRtbAttributeModuleParametersAction>>,
     /// `FilterConfiguration`: required.
+    ///
+    /// Describes the configuration of a filter.
     pub filter_configuration: Option<Val<Vec<Filter>>>,
     /// `FilterType`: required.
+    ///
+    /// The filter type.
     pub filter_type: Option<Val<FilterType>>,
     /// `HoldbackPercentage`: required.
+    ///
+    /// The hold back percentage.
     ///
     /// - Range: 0.0 to 100.0.
     pub holdback_percentage: Option<Val<f64>>,
@@ -1033,11 +1126,17 @@ impl ToValue for OpenRtbAttributeModuleParameters {
 impl Literal for OpenRtbAttributeModuleParameters {}
 
 /// The [`Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-link-action.html) property type.
+///
+/// Describes a bid action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenRtbAttributeModuleParametersAction {
     /// `HeaderTag`.
+    ///
+    /// Describes the header tag for a bid action.
     pub header_tag: Option<Val<HeaderTagAction>>,
     /// `NoBid`.
+    ///
+    /// Describes the parameters of a no bid module.
     pub no_bid: Option<Val<NoBidAction>>,
 }
 
@@ -1091,20 +1190,30 @@ impl ToValue for OpenRtbAttributeModuleParametersAction {
 impl Literal for OpenRtbAttributeModuleParametersAction {}
 
 /// The [`ResponderErrorMaskingForHttpCode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-link-respondererrormaskingforhttpcode.html) property type.
+///
+/// Describes the masking for HTTP error codes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResponderErrorMaskingForHttpCode {
     /// `Action`: required.
+    ///
+    /// The action for the error..
     pub action: Option<Val<Action>>,
     /// `HttpCode`: required.
+    ///
+    /// The HTTP error code.
     ///
     /// - Length: 3 to 7.
     /// - Pattern: `^DEFAULT|4XX|5XX|\d{3}$`.
     pub http_code: Option<Val<String>>,
     /// `LoggingTypes`: required.
     ///
+    /// The error log type.
+    ///
     /// - Items: 1 to 2.
     pub logging_types: Option<Val<Vec<ResponderErrorMaskingLoggingType>>>,
     /// `ResponseLoggingPercentage`.
+    ///
+    /// The percentage of response logging.
     ///
     /// - Range: 0 to 100.
     pub response_logging_percentage: Option<Val<f64>>,
@@ -1295,9 +1404,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["NO_BID", "PASSTHROUGH"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -1342,9 +1460,18 @@ impl FilterType {
             FilterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilterType {
+    const VALUES: &'static [&'static str] = &["INCLUDE", "EXCLUDE"];
+    fn as_str(&self) -> &str {
+        FilterType::as_str(self)
     }
 }
 
@@ -1392,9 +1519,18 @@ impl ResponderErrorMaskingLoggingType {
             ResponderErrorMaskingLoggingType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResponderErrorMaskingLoggingType {
+    const VALUES: &'static [&'static str] = &["NONE", "METRIC", "RESPONSE"];
+    fn as_str(&self) -> &str {
+        ResponderErrorMaskingLoggingType::as_str(self)
     }
 }
 

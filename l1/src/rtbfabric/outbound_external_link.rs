@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::RTBFabric::OutboundExternalLink`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rtbfabric-outboundexternallink.html) resource type.
 ///
+/// Resource Type definition for AWS::RTBFabric::OutboundExternalLink Resource Type
+///
 /// Build it with [`OutboundExternalLink::builder`]; adding it to a stack returns a [`OutboundExternalLinkHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutboundExternalLink {
@@ -22,6 +24,8 @@ pub struct OutboundExternalLink {
     /// - Pattern: `^(https|http)://.+$`.
     pub public_endpoint: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags to assign to the Link.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -636,9 +640,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["NO_BID", "PASSTHROUGH"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -686,9 +699,18 @@ impl ResponderErrorMaskingLoggingType {
             ResponderErrorMaskingLoggingType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResponderErrorMaskingLoggingType {
+    const VALUES: &'static [&'static str] = &["NONE", "METRIC", "RESPONSE"];
+    fn as_str(&self) -> &str {
+        ResponderErrorMaskingLoggingType::as_str(self)
     }
 }
 

@@ -5,27 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::RTBFabric::RequesterGateway`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rtbfabric-requestergateway.html) resource type.
 ///
+/// Creates a requester gateway.
+///
 /// Build it with [`RequesterGateway::builder`]; adding it to a stack returns a [`RequesterGatewayHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequesterGateway {
     /// `Description`.
     ///
+    /// An optional description for the requester gateway.
+    ///
     /// - Pattern: `^[A-Za-z0-9 ]+$`.
     pub description: Option<Val<String>>,
     /// `SecurityGroupIds`: required.
+    ///
+    /// The unique identifiers of the security groups.
     ///
     /// - Items: at least 1.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required.
     ///
+    /// The unique identifiers of the subnets.
+    ///
     /// - Items: at least 1.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
     ///
+    /// A map of the key-value pairs of the tag or tags to assign to the resource.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcId`: required.
+    ///
+    /// The unique identifier of the Virtual Private Cloud (VPC).
     ///
     /// - Length: 5 to 50.
     /// - Pattern: `^vpc-[a-f0-9]{8,17}$`.

@@ -5,42 +5,66 @@ use crate::rt::*;
 
 /// The [`AWS::RTBFabric::ResponderGateway`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rtbfabric-respondergateway.html) resource type.
 ///
+/// Creates a responder gateway.
+///
+/// > A domain name or managed endpoint is required.
+///
 /// Build it with [`ResponderGateway::builder`]; adding it to a stack returns a [`ResponderGatewayHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResponderGateway {
     /// `Description`.
     ///
+    /// An optional description for the responder gateway.
+    ///
     /// - Pattern: `^[A-Za-z0-9 ]+$`.
     pub description: Option<Val<String>>,
     /// `DomainName`.
+    ///
+    /// The domain name for the responder gateway.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?))+$`.
     pub domain_name: Option<Val<String>>,
     /// `ManagedEndpointConfiguration`.
+    ///
+    /// The configuration for the managed endpoint.
     pub managed_endpoint_configuration: Option<Val<ManagedEndpointConfiguration>>,
     /// `Port`: required.
+    ///
+    /// The networking port to use.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<i64>>,
     /// `Protocol`: required.
+    ///
+    /// The networking protocol to use.
     pub protocol: Option<Val<Protocol>>,
     /// `SecurityGroupIds`: required.
+    ///
+    /// The unique identifiers of the security groups.
     ///
     /// - Items: at least 1.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required.
     ///
+    /// The unique identifiers of the subnets.
+    ///
     /// - Items: at least 1.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
     ///
+    /// A map of the key-value pairs of the tag or tags to assign to the resource.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrustStoreConfiguration`.
+    ///
+    /// The configuration of the trust store.
     pub trust_store_configuration: Option<Val<TrustStoreConfiguration>>,
     /// `VpcId`: required.
+    ///
+    /// The unique identifier of the Virtual Private Cloud (VPC).
     ///
     /// - Length: 5 to 50.
     /// - Pattern: `^vpc-[a-f0-9]{8,17}$`.
@@ -238,13 +262,19 @@ impl ResponderGatewayHandle {
 }
 
 /// The [`AutoScalingGroupsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-respondergateway-autoscalinggroupsconfiguration.html) property type.
+///
+/// Describes the configuration of an auto scaling group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoScalingGroupsConfiguration {
     /// `AutoScalingGroupNameList`: required.
+    ///
+    /// The names of the auto scaling group.
     pub auto_scaling_group_name_list: Option<Val<Vec<String>>>,
     /// `HealthCheckConfig`.
     pub health_check_config: Option<Val<HealthCheckConfig>>,
     /// `RoleArn`: required.
+    ///
+    /// The role ARN of the auto scaling group.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -329,30 +359,44 @@ impl ToValue for AutoScalingGroupsConfiguration {
 impl Literal for AutoScalingGroupsConfiguration {}
 
 /// The [`EksEndpointsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-respondergateway-eksendpointsconfiguration.html) property type.
+///
+/// Describes the configuration of an Amazon Elastic Kubernetes Service endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EksEndpointsConfiguration {
     /// `ClusterApiServerCaCertificateChain`: required.
     ///
+    /// The CA certificate chain of the cluster API server.
+    ///
     /// - Length: 1 to 2097152.
     pub cluster_api_server_ca_certificate_chain: Option<Val<String>>,
     /// `ClusterApiServerEndpointUri`: required.
+    ///
+    /// The URI of the cluster API server endpoint.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `^(https|http)://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?))+$`.
     pub cluster_api_server_endpoint_uri: Option<Val<String>>,
     /// `ClusterName`: required.
     ///
+    /// The name of the cluster.
+    ///
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9-]{0,61}[A-Za-z0-9]$`.
     pub cluster_name: Option<Val<String>>,
     /// `EndpointsResourceName`: required.
+    ///
+    /// The name of the endpoint resource.
     ///
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9-]{0,61}[A-Za-z0-9]$`.
     pub endpoints_resource_name: Option<Val<String>>,
     /// `EndpointsResourceNamespace`: required.
     ///
+    /// The namespace of the endpoint resource.
+    ///
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9-]{0,61}[A-Za-z0-9]$`.
     pub endpoints_resource_namespace: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The role ARN for the cluster.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
@@ -609,11 +653,17 @@ impl ToValue for HealthCheckConfig {
 impl Literal for HealthCheckConfig {}
 
 /// The [`ManagedEndpointConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-respondergateway-managedendpointconfiguration.html) property type.
+///
+/// Describes the configuration of a managed endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedEndpointConfiguration {
     /// `AutoScalingGroupsConfiguration`.
+    ///
+    /// Describes the configuration of an auto scaling group.
     pub auto_scaling_groups_configuration: Option<Val<AutoScalingGroupsConfiguration>>,
     /// `EksEndpointsConfiguration`.
+    ///
+    /// Describes the configuration of an Amazon Elastic Kubernetes Service endpoint.
     pub eks_endpoints_configuration: Option<Val<EksEndpointsConfiguration>>,
 }
 
@@ -738,9 +788,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TrustStoreConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rtbfabric-respondergateway-truststoreconfiguration.html) property type.
+///
+/// Describes the configuration of a trust store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrustStoreConfiguration {
     /// `CertificateAuthorityCertificates`: required.
+    ///
+    /// The certificate authority certificate.
     ///
     /// - Items: 0 to 1.
     pub certificate_authority_certificates: Option<Val<Vec<String>>>,
@@ -828,9 +882,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["HTTP", "HTTPS"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 

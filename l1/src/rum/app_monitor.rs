@@ -5,27 +5,70 @@ use crate::rt::*;
 
 /// The [`AWS::RUM::AppMonitor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rum-appmonitor.html) resource type.
 ///
+/// Creates a CloudWatch RUM app monitor, which you can use to collect telemetry data from your
+/// application and send it to CloudWatch RUM. The data includes performance and reliability information
+/// such as page load time, client-side errors, and user behavior.
+///
+/// After you create an app monitor, sign in to the CloudWatch RUM console to get the JavaScript code
+/// snippet to add to your web application. For more information, see [How do I find a code snippet that
+/// I've already
+/// generated?](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-RUM-find-code-snippet.html)
+///
 /// Build it with [`AppMonitor::builder`]; adding it to a stack returns a [`AppMonitorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppMonitor {
     /// `AppMonitorConfiguration`.
+    ///
+    /// A structure that contains much of the configuration data for the app monitor. If you are using
+    /// Amazon Cognito for authorization, you must include this structure in your request, and it must
+    /// include the ID of the Amazon Cognito identity pool to use for authorization. If you don't include
+    /// `AppMonitorConfiguration` , you must set up your own authorization method. For more information, see
+    /// [Authorize your application to send data to
+    /// AWS](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-RUM-get-started-authorization.html)
+    /// .
+    ///
+    /// If you omit this argument, the sample rate used for CloudWatch RUM is set to 10% of the user
+    /// sessions.
     pub app_monitor_configuration: Option<Val<AppMonitorConfiguration>>,
     /// `CustomEvents`.
+    ///
+    /// Specifies whether this app monitor allows the web client to define and send custom events. If you
+    /// omit this parameter, custom events are `DISABLED` .
     pub custom_events: Option<Val<CustomEvents>>,
     /// `CwLogEnabled`.
+    ///
+    /// Data collected by CloudWatch RUM is kept by RUM for 30 days and then deleted. This parameter
+    /// specifies whether CloudWatch RUM sends a copy of this telemetry data to Amazon CloudWatch Logs in
+    /// your account. This enables you to keep the telemetry data for more than 30 days, but it does incur
+    /// Amazon CloudWatch Logs charges.
+    ///
+    /// If you omit this parameter, the default is `false` .
     pub cw_log_enabled: Option<Val<bool>>,
     /// `DeobfuscationConfiguration`.
+    ///
+    /// A structure that contains the configuration for how an app monitor can deobfuscate stack traces.
     pub deobfuscation_configuration: Option<Val<DeobfuscationConfiguration>>,
     /// `Domain`.
+    ///
+    /// The top-level internet domain name for which your application has administrative authority. This
+    /// parameter or the `DomainList` parameter is required.
     ///
     /// - Length: 1 to 253.
     /// - Pattern: `^(localhost)$|^((25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)$|(?=^[a-zA-Z0-9\.\*-]{4,253}$)(?!.*\.-)(?!.*-\.)(?!.*\.\.)(?!.*[^\.]{64,})^(\*\.)?(?![-\.\*])[^\*]{1,}\.(\*|(?!.*--)(?=.*[a-zA-Z])[^\*]{1,}[^\*-])$`.
     pub domain: Option<Val<String>>,
     /// `DomainList`.
     ///
+    /// List the domain names for which your application has administrative authority. This parameter or the
+    /// `Domain` parameter is required.
+    ///
+    /// You can have a minimum of 1 and a maximum of 5 `Domain` under `DomainList` . Each `Domain` must be a
+    /// minimum length of 1 and a maximum of 253 characters.
+    ///
     /// - Items: 1 to 5.
     pub domain_list: Option<Val<Vec<String>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A name for the app monitor. This parameter is required.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `[\.\-_/#A-Za-z0-9]+`.
@@ -33,8 +76,28 @@ pub struct AppMonitor {
     /// `Platform`. Changing it replaces the resource.
     pub platform: Option<Val<Platform>>,
     /// `ResourcePolicy`.
+    ///
+    /// Use this structure to assign a resource-based policy to a CloudWatch RUM app monitor to control
+    /// access to it. Each app monitor can have one resource-based policy. The maximum size of the policy is 4
+    /// KB. To learn more about using resource policies with RUM, see [Using resource-based policies with
+    /// CloudWatch
+    /// RUM](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-RUM-resource-policies.html)
+    /// .
     pub resource_policy: Option<Val<ResourcePolicy>>,
     /// `Tags`.
+    ///
+    /// Assigns one or more tags (key-value pairs) to the app monitor.
+    ///
+    /// Tags can help you organize and categorize your resources. You can also use them to scope user
+    /// permissions by granting a user permission to access or change only resources with certain tag
+    /// values.
+    ///
+    /// Tags don't have any semantic meaning to AWS and are interpreted strictly as strings of characters.
+    ///
+    /// You can associate as many as 50 tags with an app monitor.
+    ///
+    /// For more information, see [Tagging AWS
+    /// resources](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -170,6 +233,8 @@ impl Deref for AppMonitorHandle {
 
 impl AppMonitorHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the app monitor, such as `123456ab-1234-4ca9-9d2f-a1b2c3456789` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -184,42 +249,91 @@ impl AppMonitorHandle {
 }
 
 /// The [`AppMonitorConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rum-appmonitor-appmonitorconfiguration.html) property type.
+///
+/// This structure contains much of the configuration data for the app monitor.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppMonitorConfiguration {
     /// `AllowCookies`.
+    ///
+    /// If you set this to `true` , the CloudWatch RUM web client sets two cookies, a session cookie and a
+    /// user cookie. The cookies allow the CloudWatch RUM web client to collect data relating to the number
+    /// of users an application has and the behavior of the application across a sequence of events. Cookies
+    /// are stored in the top-level domain of the current page.
     pub allow_cookies: Option<Val<bool>>,
     /// `EnableXRay`.
+    ///
+    /// If you set this to `true` , CloudWatch RUM sends client-side traces to X-Ray for each sampled
+    /// session. You can then see traces and segments from these user sessions in the RUM dashboard and the
+    /// CloudWatch ServiceLens console. For more information, see [What is AWS X-Ray
+    /// ?](https://docs.aws.amazon.com/xray/latest/devguide/aws-xray.html)
     pub enable_x_ray: Option<Val<bool>>,
     /// `ExcludedPages`.
+    ///
+    /// A list of URLs in your website or application to exclude from RUM data collection.
+    ///
+    /// You can't include both `ExcludedPages` and `IncludedPages` in the same app monitor.
     ///
     /// - Items: 0 to 50.
     pub excluded_pages: Option<Val<Vec<String>>>,
     /// `FavoritePages`.
     ///
+    /// A list of pages in your application that are to be displayed with a "favorite" icon in the
+    /// CloudWatch RUM console.
+    ///
     /// - Items: 0 to 50.
     pub favorite_pages: Option<Val<Vec<String>>>,
     /// `GuestRoleArn`.
     ///
+    /// The ARN of the guest IAM role that is attached to the Amazon Cognito identity pool that is used to
+    /// authorize the sending of data to CloudWatch RUM.
+    ///
     /// - Pattern: `arn:[^:]*:[^:]*:[^:]*:[^:]*:.*`.
     pub guest_role_arn: Option<Val<String>>,
     /// `IdentityPoolId`.
+    ///
+    /// The ID of the Amazon Cognito identity pool that is used to authorize the sending of data to
+    /// CloudWatch RUM.
     ///
     /// - Length: 1 to 55.
     /// - Pattern: `[\w-]+:[0-9a-f-]+`.
     pub identity_pool_id: Option<Val<String>>,
     /// `IncludedPages`.
     ///
+    /// If this app monitor is to collect data from only certain pages in your application, this structure
+    /// lists those pages.
+    ///
+    /// You can't include both `ExcludedPages` and `IncludedPages` in the same app monitor.
+    ///
     /// - Items: 0 to 50.
     pub included_pages: Option<Val<Vec<String>>>,
     /// `MetricDestinations`.
+    ///
+    /// An array of structures that each define a destination that this app monitor will send extended
+    /// metrics to.
     ///
     /// - Items: 0 to 20.
     pub metric_destinations: Option<Val<Vec<MetricDestination>>>,
     /// `SessionSampleRate`.
     ///
+    /// Specifies the portion of user sessions to use for CloudWatch RUM data collection. Choosing a higher
+    /// portion gives you more data but also incurs more costs.
+    ///
+    /// The range for this value is 0 to 1 inclusive. Setting this to 1 means that 100% of user sessions are
+    /// sampled, and setting it to 0.1 means that 10% of user sessions are sampled.
+    ///
+    /// If you omit this parameter, the default of 0.1 is used, and 10% of sessions will be sampled.
+    ///
     /// - Range: 0 to 1.
     pub session_sample_rate: Option<Val<f64>>,
     /// `Telemetries`.
+    ///
+    /// An array that lists the types of telemetry data that this app monitor is to collect.
+    ///
+    /// - `errors` indicates that RUM collects data about unhandled JavaScript errors raised by your
+    ///   application.
+    /// - `performance` indicates that RUM collects performance data about how your application and its
+    ///   resources are loaded and rendered. This includes Core Web Vitals.
+    /// - `http` indicates that RUM collects data about HTTP errors thrown by your application.
     pub telemetries: Option<Val<Vec<Telemetry>>>,
 }
 
@@ -346,9 +460,16 @@ impl ToValue for AppMonitorConfiguration {
 impl Literal for AppMonitorConfiguration {}
 
 /// The [`CustomEvents`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rum-appmonitor-customevents.html) property type.
+///
+/// This structure specifies whether this app monitor allows the web client to define and send custom
+/// events.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomEvents {
     /// `Status`.
+    ///
+    /// Set this to `ENABLED` to allow the web client to send custom events for this app monitor.
+    ///
+    /// Valid values are `ENABLED` and `DISABLED` .
     pub status: Option<Val<CustomEventsStatus>>,
 }
 
@@ -396,9 +517,14 @@ impl ToValue for CustomEvents {
 impl Literal for CustomEvents {}
 
 /// The [`DeobfuscationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rum-appmonitor-deobfuscationconfiguration.html) property type.
+///
+/// A structure that contains the configuration for how an app monitor can deobfuscate stack traces.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeobfuscationConfiguration {
     /// `JavaScriptSourceMaps`.
+    ///
+    /// A structure that contains the configuration for how an app monitor can unminify JavaScript error
+    /// stack traces using source maps.
     pub java_script_source_maps: Option<Val<JavaScriptSourceMaps>>,
 }
 
@@ -446,14 +572,23 @@ impl ToValue for DeobfuscationConfiguration {
 impl Literal for DeobfuscationConfiguration {}
 
 /// The [`JavaScriptSourceMaps`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rum-appmonitor-javascriptsourcemaps.html) property type.
+///
+/// A structure that contains the configuration for how an app monitor can unminify JavaScript error
+/// stack traces using source maps.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JavaScriptSourceMaps {
     /// `S3Uri`.
+    ///
+    /// The S3Uri of the bucket or folder that stores the source map files. It is required if status is
+    /// ENABLED.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^s3://[a-z0-9][-.a-z0-9]{1,62}(?:/[-!_*'().a-z0-9A-Z]+(?:/[-!_*'().a-z0-9A-Z]+)*)?/?$`.
     pub s3_uri: Option<Val<String>>,
     /// `Status`: required.
+    ///
+    /// Specifies whether JavaScript error stack traces should be unminified for this app monitor. The
+    /// default is for JavaScript error stack trace unminification to be `DISABLED` .
     pub status: Option<Val<Status>>,
 }
 
@@ -510,28 +645,90 @@ impl ToValue for JavaScriptSourceMaps {
 impl Literal for JavaScriptSourceMaps {}
 
 /// The [`MetricDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rum-appmonitor-metricdefinition.html) property type.
+///
+/// Specifies one custom metric or extended metric that you want the CloudWatch RUM app monitor to send
+/// to a destination. Valid destinations include CloudWatch and Evidently.
+///
+/// By default, RUM app monitors send some metrics to CloudWatch . These default metrics are listed in
+/// [CloudWatch metrics that you can
+/// collect.](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-RUM-metrics.html)
+///
+/// In addition to these default metrics, you can choose to send extended metrics or custom metrics or
+/// both.
+///
+/// - Extended metrics enable you to send metrics with additional dimensions not included in the default
+///   metrics. You can also send extended metrics to Evidently as well as CloudWatch . The valid
+///   dimension names for the additional dimensions for extended metrics are `BrowserName` ,
+///   `CountryCode` , `DeviceType` , `FileType` , `OSName` , and `PageId` . For more information, see
+///   [Extended
+///   metrics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-RUM-vended-metrics.html)
+///   .
+/// - Custom metrics are metrics that you define. You can send custom metrics to CloudWatch or to
+///   CloudWatch Evidently or to both. With custom metrics, you can use any metric name and namespace,
+///   and to derive the metrics you can use any custom events, built-in events, custom attributes, or
+///   default attributes.
+///
+/// You can't send custom metrics to the `AWS/RUM` namespace. You must send custom metrics to a custom
+/// namespace that you define. The namespace that you use can't start with `AWS/` . CloudWatch RUM
+/// prepends `RUM/CustomMetrics/` to the custom namespace that you define, so the final namespace for
+/// your metrics in CloudWatch is `RUM/CustomMetrics/ *your-custom-namespace*` .
+///
+/// For information about syntax rules for specifying custom metrics and extended metrics, see
+/// [MetridDefinitionRequest](https://docs.aws.amazon.com/cloudwatchrum/latest/APIReference/API_MetricDefinitionRequest.html)
+/// in the *CloudWatch RUM API Reference* .
+///
+/// The maximum number of metric definitions that one destination can contain is 2000.
+///
+/// Extended metrics sent to CloudWatch and RUM custom metrics are charged as CloudWatch custom metrics.
+/// Each combination of additional dimension name and dimension value counts as a custom metric.
+///
+/// If some metric definitions that you specify are not valid, then the operation will not modify any
+/// metric definitions even if other metric definitions specified are valid.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricDefinition {
     /// `DimensionKeys`.
+    ///
+    /// This field is a map of field paths to dimension names. It defines the dimensions to associate with
+    /// this metric in CloudWatch . The value of this field is used only if the metric destination is
+    /// `CloudWatch` . If the metric destination is `Evidently` , the value of `DimensionKeys` is ignored.
     pub dimension_keys: Option<Val<BTreeMap<String, String>>>,
     /// `EventPattern`.
+    ///
+    /// The pattern that defines the metric. RUM checks events that happen in a user's session against the
+    /// pattern, and events that match the pattern are sent to the metric destination.
+    ///
+    /// If the metrics destination is `CloudWatch` and the event also matches a value in `DimensionKeys` ,
+    /// then the metric is published with the specified dimensions.
     ///
     /// - Length: 1 to 4000.
     pub event_pattern: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the metric that is defined in this structure.
+    ///
     /// - Length: 1 to 255.
     pub name: Option<Val<String>>,
     /// `Namespace`.
+    ///
+    /// If you are creating a custom metric instead of an extended metrics, use this parameter to define the
+    /// metric namespace for that custom metric. Do not specify this parameter if you are creating an
+    /// extended metric.
+    ///
+    /// You can't use any string that starts with `AWS/` for your namespace.
     ///
     /// - Length: 1 to 237.
     /// - Pattern: `[a-zA-Z0-9-._/#:]+$`.
     pub namespace: Option<Val<String>>,
     /// `UnitLabel`.
     ///
+    /// Use this field only if you are sending this metric to CloudWatch . It defines the CloudWatch metric
+    /// unit that this metric is measured in.
+    ///
     /// - Length: 1 to 256.
     pub unit_label: Option<Val<String>>,
     /// `ValueKey`.
+    ///
+    /// The field within the event object that the metric value is sourced from.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `.*`.
@@ -620,20 +817,44 @@ impl ToValue for MetricDefinition {
 impl Literal for MetricDefinition {}
 
 /// The [`MetricDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rum-appmonitor-metricdestination.html) property type.
+///
+/// Creates or updates a destination to receive extended metrics from CloudWatch RUM. You can send
+/// extended metrics to CloudWatch or to a CloudWatch Evidently experiment.
+///
+/// For more information about extended metrics, see [Extended metrics that you can send to CloudWatch
+/// and CloudWatch
+/// Evidently](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-RUM-vended-metrics.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricDestination {
     /// `Destination`: required.
+    ///
+    /// Defines the destination to send the metrics to. Valid values are `CloudWatch` and `Evidently` . If
+    /// you specify `Evidently` , you must also specify the ARN of the CloudWatch Evidently experiment that
+    /// is to be the destination and an IAM role that has permission to write to the experiment.
     pub destination: Option<Val<Destination>>,
     /// `DestinationArn`.
+    ///
+    /// Use this parameter only if `Destination` is `Evidently` . This parameter specifies the ARN of the
+    /// Evidently experiment that will receive the extended metrics.
     ///
     /// - Pattern: `arn:[^:]*:[^:]*:[^:]*:[^:]*:.*`.
     pub destination_arn: Option<Val<String>>,
     /// `IamRoleArn`.
     ///
+    /// This parameter is required if `Destination` is `Evidently` . If `Destination` is `CloudWatch` , do
+    /// not use this parameter.
+    ///
+    /// This parameter specifies the ARN of an IAM role that RUM will assume to write to the Evidently
+    /// experiment that you are sending metrics to. This role must have permission to write to that
+    /// experiment.
+    ///
     /// - Pattern: `arn:[^:]*:[^:]*:[^:]*:[^:]*:.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub iam_role_arn: Option<Val<String>>,
     /// `MetricDefinitions`.
+    ///
+    /// An array of structures which define the metrics that you want to send.
     ///
     /// - Items: 0 to 2000.
     pub metric_definitions: Option<Val<Vec<MetricDefinition>>>,
@@ -709,11 +930,29 @@ impl ToValue for MetricDestination {
 impl Literal for MetricDestination {}
 
 /// The [`ResourcePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rum-appmonitor-resourcepolicy.html) property type.
+///
+/// Use this structure to assign a resource-based policy to a CloudWatch RUM app monitor to control
+/// access to it. Each app monitor can have one resource-based policy. The maximum size of the policy is 4
+/// KB. To learn more about using resource policies with RUM, see [Using resource-based policies with
+/// CloudWatch
+/// RUM](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-RUM-resource-policies.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicy {
     /// `PolicyDocument`: required.
+    ///
+    /// The JSON to use as the resource policy. The document can be up to 4 KB in size. For more information
+    /// about the contents and syntax for this policy, see [Using resource-based policies with CloudWatch
+    /// RUM](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-RUM-resource-policies.html)
+    /// .
     pub policy_document: Option<Val<String>>,
     /// `PolicyRevisionId`.
+    ///
+    /// A string value that you can use to conditionally update your policy. You can provide the revision ID
+    /// of your existing policy to make mutating requests against that policy.
+    ///
+    /// When you assign a policy revision ID, then later requests about that policy will be rejected with an
+    /// `InvalidPolicyRevisionIdException` error if they don't provide the correct current revision ID.
     ///
     /// - Length: 1 to 255.
     pub policy_revision_id: Option<Val<String>>,
@@ -867,9 +1106,18 @@ impl CustomEventsStatus {
             CustomEventsStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CustomEventsStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        CustomEventsStatus::as_str(self)
     }
 }
 
@@ -914,9 +1162,18 @@ impl Destination {
             Destination::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Destination {
+    const VALUES: &'static [&'static str] = &["CloudWatch", "Evidently"];
+    fn as_str(&self) -> &str {
+        Destination::as_str(self)
     }
 }
 
@@ -964,9 +1221,18 @@ impl Platform {
             Platform::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Platform {
+    const VALUES: &'static [&'static str] = &["Web", "Android", "iOS"];
+    fn as_str(&self) -> &str {
+        Platform::as_str(self)
     }
 }
 
@@ -1012,9 +1278,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 
@@ -1062,9 +1337,18 @@ impl Telemetry {
             Telemetry::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Telemetry {
+    const VALUES: &'static [&'static str] = &["errors", "performance", "http"];
+    fn as_str(&self) -> &str {
+        Telemetry::as_str(self)
     }
 }
 

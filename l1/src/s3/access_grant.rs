@@ -5,22 +5,72 @@ use crate::rt::*;
 
 /// The [`AWS::S3::AccessGrant`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3-accessgrant.html) resource type.
 ///
+/// The `AWS::S3::AccessGrant` resource creates an access grant that gives a grantee access to your S3
+/// data. The grantee can be an IAM user or role or a directory user, or group. Before you can create a
+/// grant, you must have an S3 Access Grants instance in the same Region as the S3 data. You can create
+/// an S3 Access Grants instance using the
+/// [AWS::S3::AccessGrantsInstance](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3-accessgrantsinstance.html)
+/// . You must also have registered at least one S3 data location in your S3 Access Grants instance
+/// using
+/// [AWS::S3::AccessGrantsLocation](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3-accessgrantslocation.html)
+/// .
+///
+/// - **Permissions** - You must have the `s3:CreateAccessGrant` permission to use this resource.
+/// - **Additional Permissions** - For any directory identity - `sso:DescribeInstance` and
+///   `sso:DescribeApplication`
+///
+/// For directory users - `identitystore:DescribeUser`
+///
+/// For directory groups - `identitystore:DescribeGroup`
+///
 /// Build it with [`AccessGrant::builder`]; adding it to a stack returns a [`AccessGrantHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessGrant {
     /// `AccessGrantsLocationConfiguration`.
+    ///
+    /// The configuration options of the grant location. The grant location is the S3 path to the data to
+    /// which you are granting access. It contains the `S3SubPrefix` field. The grant scope is the result of
+    /// appending the subprefix to the location scope of the registered location.
     pub access_grants_location_configuration: Option<Val<AccessGrantsLocationConfiguration>>,
     /// `AccessGrantsLocationId`: required.
+    ///
+    /// The ID of the registered location to which you are granting access. S3 Access Grants assigns this ID
+    /// when you register the location. S3 Access Grants assigns the ID `default` to the default location
+    /// `s3://` and assigns an auto-generated ID to other locations that you register.
     pub access_grants_location_id: Option<Val<String>>,
     /// `ApplicationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of an AWS IAM Identity Center application associated with your
+    /// Identity Center instance. If the grant includes an application ARN, the grantee can only access the
+    /// S3 data through this application.
     pub application_arn: Option<Val<String>>,
     /// `Grantee`: required.
+    ///
+    /// The user, group, or role to which you are granting access. You can grant access to an IAM user or
+    /// role. If you have added your corporate directory to AWS IAM Identity Center and associated your
+    /// Identity Center instance with your S3 Access Grants instance, the grantee can also be a corporate
+    /// directory user or group.
     pub grantee: Option<Val<Grantee>>,
     /// `Permission`: required.
+    ///
+    /// The type of access that you are granting to your S3 data, which can be set to one of the following
+    /// values:
+    ///
+    /// - `READ` – Grant read-only access to the S3 data.
+    /// - `WRITE` – Grant write-only access to the S3 data.
+    /// - `READWRITE` – Grant both read and write access to the S3 data.
     pub permission: Option<Val<Permission>>,
     /// `S3PrefixType`. Changing it replaces the resource.
+    ///
+    /// The type of `S3SubPrefix` . The only possible value is `Object` . Pass this value if the access
+    /// grant scope is an object. Do not pass this value if the access grant scope is a bucket or a bucket
+    /// and a prefix.
     pub s3_prefix_type: Option<Val<S3PrefixType>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The AWS resource tags that you are adding to the access grant. Each tag is a label consisting of a
+    /// user-defined key and value. Tags can help you manage, identify, organize, search for, and filter
+    /// resources.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -151,14 +201,22 @@ impl Deref for AccessGrantHandle {
 
 impl AccessGrantHandle {
     /// `Fn::GetAtt` `AccessGrantId`.
+    ///
+    /// The ID of the access grant. S3 Access Grants auto-generates this ID when you create the access
+    /// grant.
     pub fn attr_access_grant_id(&self) -> Val<String> {
         self.0.get_att("AccessGrantId")
     }
     /// `Fn::GetAtt` `AccessGrantArn`.
+    ///
+    /// The ARN of the access grant.
     pub fn attr_access_grant_arn(&self) -> Val<String> {
         self.0.get_att("AccessGrantArn")
     }
     /// `Fn::GetAtt` `GrantScope`.
+    ///
+    /// The S3 path of the data to which you are granting access. It is the result of appending the
+    /// `Subprefix` to the location scope.
     pub fn attr_grant_scope(&self) -> Val<String> {
         self.0.get_att("GrantScope")
     }
@@ -173,9 +231,24 @@ impl AccessGrantHandle {
 }
 
 /// The [`AccessGrantsLocationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-accessgrant-accessgrantslocationconfiguration.html) property type.
+///
+/// The configuration options of the S3 Access Grants location. It contains the `S3SubPrefix` field. The
+/// grant scope, the data to which you are granting access, is the result of appending the `Subprefix`
+/// field to the scope of the registered location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessGrantsLocationConfiguration {
     /// `S3SubPrefix`: required.
+    ///
+    /// The `S3SubPrefix` is appended to the location scope creating the grant scope. Use this field to
+    /// narrow the scope of the grant to a subset of the location scope. This field is required if the
+    /// location scope is the default location `s3://` because you cannot create a grant for all of your S3
+    /// data in the Region and must narrow the scope. For example, if the location scope is the default
+    /// location `s3://` , the `S3SubPrefx` can be a `<bucket-name>/*` , so the full grant scope path would
+    /// be `s3://<bucket-name>/*` . Or the `S3SubPrefx` can be `<bucket-name>/<prefix-name>*` , so the full
+    /// grant scope path would be `s3://<bucket-name>/<prefix-name>*` .
+    ///
+    /// If the `S3SubPrefix` includes a prefix, append the wildcard character `*` after the prefix to
+    /// indicate that you want to include all object key names in the bucket that start with that prefix.
     pub s3_sub_prefix: Option<Val<String>>,
 }
 
@@ -230,11 +303,32 @@ impl ToValue for AccessGrantsLocationConfiguration {
 impl Literal for AccessGrantsLocationConfiguration {}
 
 /// The [`Grantee`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-accessgrant-grantee.html) property type.
+///
+/// The user, group, or role to which you are granting access. You can grant access to an IAM user or
+/// role. If you have added your corporate directory to AWS IAM Identity Center and associated your
+/// Identity Center instance with your S3 Access Grants instance, the grantee can also be a corporate
+/// directory user or group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Grantee {
     /// `GranteeIdentifier`: required.
+    ///
+    /// The unique identifier of the `Grantee` . If the grantee type is `IAM` , the identifier is the IAM
+    /// Amazon Resource Name (ARN) of the user or role. If the grantee type is a directory user or group,
+    /// the identifier is 128-bit universally unique identifier (UUID) in the format
+    /// `a1b2c3d4-5678-90ab-cdef-EXAMPLE11111` . You can obtain this UUID from your AWS IAM Identity Center
+    /// instance.
     pub grantee_identifier: Option<Val<String>>,
     /// `GranteeType`: required.
+    ///
+    /// The type of the grantee to which access has been granted. It can be one of the following values:
+    ///
+    /// - `IAM` - An IAM user or role.
+    /// - `DIRECTORY_USER` - Your corporate directory user. You can use this option if you have added your
+    ///   corporate identity directory to IAM Identity Center and associated the IAM Identity Center
+    ///   instance with your S3 Access Grants instance.
+    /// - `DIRECTORY_GROUP` - Your corporate directory group. You can use this option if you have added your
+    ///   corporate identity directory to IAM Identity Center and associated the IAM Identity Center
+    ///   instance with your S3 Access Grants instance.
     pub grantee_type: Option<Val<GranteeType>>,
 }
 
@@ -386,9 +480,18 @@ impl GranteeType {
             GranteeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GranteeType {
+    const VALUES: &'static [&'static str] = &["IAM", "DIRECTORY_USER", "DIRECTORY_GROUP"];
+    fn as_str(&self) -> &str {
+        GranteeType::as_str(self)
     }
 }
 
@@ -437,9 +540,18 @@ impl Permission {
             Permission::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Permission {
+    const VALUES: &'static [&'static str] = &["READ", "WRITE", "READWRITE"];
+    fn as_str(&self) -> &str {
+        Permission::as_str(self)
     }
 }
 
@@ -482,9 +594,18 @@ impl S3PrefixType {
             S3PrefixType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3PrefixType {
+    const VALUES: &'static [&'static str] = &["Object"];
+    fn as_str(&self) -> &str {
+        S3PrefixType::as_str(self)
     }
 }
 

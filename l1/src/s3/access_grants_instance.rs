@@ -5,12 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::S3::AccessGrantsInstance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3-accessgrantsinstance.html) resource type.
 ///
+/// The `AWS::S3::AccessGrantInstance` resource creates an S3 Access Grants instance, which serves as a
+/// logical grouping for access grants. You can create one S3 Access Grants instance per Region per
+/// account.
+///
+/// - **Permissions** - You must have the `s3:CreateAccessGrantsInstance` permission to use this
+///   resource.
+/// - **Additional Permissions** - To associate an IAM Identity Center instance with your S3 Access
+///   Grants instance, you must also have the `sso:DescribeInstance` , `sso:CreateApplication` ,
+///   `sso:PutApplicationGrant` , and `sso:PutApplicationAuthenticationMethod` permissions.
+///
 /// Build it with [`AccessGrantsInstance::builder`]; adding it to a stack returns a [`AccessGrantsInstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessGrantsInstance {
     /// `IdentityCenterArn`.
+    ///
+    /// If you would like to associate your S3 Access Grants instance with an AWS IAM Identity Center
+    /// instance, use this field to pass the Amazon Resource Name (ARN) of the AWS IAM Identity Center
+    /// instance that you are associating with your S3 Access Grants instance. An IAM Identity Center
+    /// instance is your corporate identity directory that you added to the IAM Identity Center.
     pub identity_center_arn: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The AWS resource tags that you are adding to the S3 Access Grants instance. Each tag is a label
+    /// consisting of a user-defined key and value. Tags can help you manage, identify, organize, search
+    /// for, and filter resources.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -90,10 +109,15 @@ impl Deref for AccessGrantsInstanceHandle {
 
 impl AccessGrantsInstanceHandle {
     /// `Fn::GetAtt` `AccessGrantsInstanceArn`.
+    ///
+    /// The ARN of the S3 Access Grants instance.
     pub fn attr_access_grants_instance_arn(&self) -> Val<String> {
         self.0.get_att("AccessGrantsInstanceArn")
     }
     /// `Fn::GetAtt` `AccessGrantsInstanceId`.
+    ///
+    /// The ID of the S3 Access Grants instance. The ID is `default` . You can have one S3 Access Grants
+    /// instance per Region per account.
     pub fn attr_access_grants_instance_id(&self) -> Val<String> {
         self.0.get_att("AccessGrantsInstanceId")
     }

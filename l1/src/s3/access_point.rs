@@ -5,32 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::S3::AccessPoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3-accesspoint.html) resource type.
 ///
+/// The AWS::S3::AccessPoint resource is an Amazon S3 resource type that you can use to access buckets.
+///
 /// Build it with [`AccessPoint::builder`]; adding it to a stack returns a [`AccessPointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessPoint {
     /// `Bucket`: required. Changing it replaces the resource.
     ///
+    /// The name of the bucket associated with this access point.
+    ///
     /// - Length: 3 to 255.
     pub bucket: Option<Val<String>>,
     /// `BucketAccountId`. Changing it replaces the resource.
+    ///
+    /// The AWS account ID associated with the S3 bucket associated with this access point.
     ///
     /// - Length: at most 64.
     /// - Pattern: `^\d{12}$`.
     pub bucket_account_id: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of this access point. If you don't specify a name, AWS CloudFormation generates a unique ID
+    /// and uses that ID for the access point name.
+    ///
     /// - Length: 3 to 50.
     /// - Pattern: `^[a-z0-9]([a-z0-9\-]*[a-z0-9])?$`.
     pub name: Option<Val<String>>,
     /// `Policy`.
     ///
+    /// The access point policy associated with this access point.
+    ///
     /// - Format: `json`.
     pub policy: Option<Val<Json>>,
     /// `PublicAccessBlockConfiguration`.
+    ///
+    /// The PublicAccessBlock configuration that you want to apply to this Amazon S3 bucket. You can enable
+    /// the configuration options in any combination. For more information about when Amazon S3 considers a
+    /// bucket or object public, see [The Meaning of
+    /// "Public"](https://docs.aws.amazon.com/AmazonS3/latest/dev/access-control-block-public-access.html#access-control-block-public-access-policy-status)
+    /// in the *Amazon S3 User Guide* .
     pub public_access_block_configuration: Option<Val<PublicAccessBlockConfiguration>>,
     /// `Tags`.
+    ///
+    /// An array of tags that you can apply to access points. Tags are key-value pairs of metadata used to
+    /// categorize your access points and control access. For more information, see [Using tags for
+    /// attribute-based access control
+    /// (ABAC)](https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging.html#using-tags-for-abac) .
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcConfiguration`. Changing it replaces the resource.
+    ///
+    /// The Virtual Private Cloud (VPC) configuration for this access point, if one exists.
     pub vpc_configuration: Option<Val<VpcConfiguration>>,
 }
 
@@ -143,14 +167,25 @@ impl Deref for AccessPointHandle {
 
 impl AccessPointHandle {
     /// `Fn::GetAtt` `Alias`.
+    ///
+    /// The alias for this access point.
     pub fn attr_alias(&self) -> Val<String> {
         self.0.get_att("Alias")
     }
     /// `Fn::GetAtt` `NetworkOrigin`.
+    ///
+    /// Indicates whether this access point allows access from the internet. If `VpcConfiguration` is
+    /// specified for this access point, then `NetworkOrigin` is `VPC` , and the access point doesn't allow
+    /// access from the internet. Otherwise, `NetworkOrigin` is `Internet` , and the access point allows
+    /// access from the internet, subject to the access point and bucket access policies.
+    ///
+    /// *Allowed values* : `VPC` | `Internet`
     pub fn attr_network_origin(&self) -> Val<String> {
         self.0.get_att("NetworkOrigin")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// This property contains the details of the ARN for the access point.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -165,15 +200,52 @@ impl AccessPointHandle {
 }
 
 /// The [`PublicAccessBlockConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-accesspoint-publicaccessblockconfiguration.html) property type.
+///
+/// The PublicAccessBlock configuration that you want to apply to this Amazon S3 bucket. You can enable
+/// the configuration options in any combination. Bucket-level settings work alongside account-level
+/// settings (which may inherit from organization-level policies). For more information about when
+/// Amazon S3 considers a bucket or object public, see [The Meaning of
+/// "Public"](https://docs.aws.amazon.com/AmazonS3/latest/dev/access-control-block-public-access.html#access-control-block-public-access-policy-status)
+/// in the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicAccessBlockConfiguration {
     /// `BlockPublicAcls`.
+    ///
+    /// Specifies whether Amazon S3 should block public access control lists (ACLs) for this bucket and
+    /// objects in this bucket. Setting this element to `TRUE` causes the following behavior:
+    ///
+    /// - PUT Bucket ACL and PUT Object ACL calls fail if the specified ACL is public.
+    /// - PUT Object calls fail if the request includes a public ACL.
+    /// - PUT Bucket calls fail if the request includes a public ACL.
+    ///
+    /// Enabling this setting doesn't affect existing policies or ACLs.
     pub block_public_acls: Option<Val<bool>>,
     /// `BlockPublicPolicy`.
+    ///
+    /// Specifies whether Amazon S3 should block public bucket policies for this bucket. Setting this
+    /// element to `TRUE` causes Amazon S3 to reject calls to PUT Bucket policy if the specified bucket
+    /// policy allows public access.
+    ///
+    /// Enabling this setting doesn't affect existing bucket policies.
     pub block_public_policy: Option<Val<bool>>,
     /// `IgnorePublicAcls`.
+    ///
+    /// Specifies whether Amazon S3 should ignore public ACLs for this bucket and objects in this bucket.
+    /// Setting this element to `TRUE` causes Amazon S3 to ignore all public ACLs on this bucket and objects
+    /// in this bucket.
+    ///
+    /// Enabling this setting doesn't affect the persistence of any existing ACLs and doesn't prevent new
+    /// public ACLs from being set.
     pub ignore_public_acls: Option<Val<bool>>,
     /// `RestrictPublicBuckets`.
+    ///
+    /// Specifies whether Amazon S3 should restrict public bucket policies for this bucket. Setting this
+    /// element to `TRUE` restricts access to this bucket to only AWS service principals and authorized
+    /// users within this account if the bucket has a public policy.
+    ///
+    /// Enabling this setting doesn't affect previously stored bucket policies, except that public and
+    /// cross-account access within any public bucket policy, including non-public delegation to specific
+    /// accounts, is blocked.
     pub restrict_public_buckets: Option<Val<bool>>,
 }
 
@@ -307,9 +379,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-accesspoint-vpcconfiguration.html) property type.
+///
+/// The Virtual Private Cloud (VPC) configuration for this access point.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfiguration {
     /// `VpcId`.
+    ///
+    /// If this field is specified, the access point will only allow connections from the specified VPC ID.
     ///
     /// - Length: 1 to 1024.
     /// - Format: `AWS::EC2::VPC.Id`.

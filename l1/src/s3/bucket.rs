@@ -5,20 +5,86 @@ use crate::rt::*;
 
 /// The [`AWS::S3::Bucket`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3-bucket.html) resource type.
 ///
+/// The `AWS::S3::Bucket` resource creates an Amazon S3 bucket in the same AWS Region where you create
+/// the AWS CloudFormation stack.
+///
+/// To control how AWS CloudFormation handles the bucket when the stack is deleted, you can set a
+/// deletion policy for your bucket. You can choose to *retain* the bucket or to *delete* the bucket.
+/// For more information, see [DeletionPolicy
+/// Attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html)
+/// .
+///
+/// > You can only delete empty buckets. Deletion fails for buckets that have contents.
+///
 /// Build it with [`Bucket::builder`]; adding it to a stack returns a [`BucketHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Bucket {
     /// `AbacStatus`.
+    ///
+    /// The ABAC status of the general purpose bucket. When ABAC is enabled for the general purpose bucket,
+    /// you can use tags to manage access to the general purpose buckets as well as for cost tracking
+    /// purposes. When ABAC is disabled for the general purpose buckets, you can only use tags for cost
+    /// tracking purposes. For more information, see [Using tags with S3 general purpose
+    /// buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/buckets-tagging.html) .
     pub abac_status: Option<Val<AbacStatus>>,
     /// `AccelerateConfiguration`.
+    ///
+    /// Configures the transfer acceleration state for an Amazon S3 bucket. For more information, see
+    /// [Amazon S3 Transfer
+    /// Acceleration](https://docs.aws.amazon.com/AmazonS3/latest/dev/transfer-acceleration.html) in the *Amazon
+    /// S3 User Guide* .
     pub accelerate_configuration: Option<Val<AccelerateConfiguration>>,
     /// `AccessControl`.
+    ///
+    /// > This is a legacy property, and it is not recommended for most use cases. A majority of modern use
+    /// cases in Amazon S3 no longer require the use of ACLs, and we recommend that you keep ACLs disabled.
+    /// For more information, see [Controlling object
+    /// ownership](https://docs.aws.amazon.com//AmazonS3/latest/userguide/about-object-ownership.html) in
+    /// the *Amazon S3 User Guide* .
+    ///
+    /// A canned access control list (ACL) that grants predefined permissions to the bucket. For more
+    /// information about canned ACLs, see [Canned
+    /// ACL](https://docs.aws.amazon.com/AmazonS3/latest/dev/acl-overview.html#canned-acl) in the *Amazon S3
+    /// User Guide* .
+    ///
+    /// S3 buckets are created with ACLs disabled by default. Therefore, unless you explicitly set the
+    /// [AWS::S3::OwnershipControls](https://docs.aws.amazon.com//AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-ownershipcontrols.html)
+    /// property to enable ACLs, your resource will fail to deploy with any value other than Private. Use
+    /// cases requiring ACLs are uncommon.
+    ///
+    /// The majority of access control configurations can be successfully and more easily achieved with
+    /// bucket policies. For more information, see
+    /// [AWS::S3::BucketPolicy](https://docs.aws.amazon.com//AWSCloudFormation/latest/UserGuide/aws-properties-s3-policy.html)
+    /// . For examples of common policy configurations, including S3 Server Access Logs buckets and more,
+    /// see [Bucket policy
+    /// examples](https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-bucket-policies.html) in the *Amazon
+    /// S3 User Guide* .
     pub access_control: Option<Val<AccessControl>>,
     /// `AnalyticsConfigurations`.
+    ///
+    /// Specifies the configuration and any analyses for the analytics filter of an Amazon S3 bucket.
     pub analytics_configurations: Option<Val<Vec<AnalyticsConfiguration>>>,
     /// `BucketEncryption`.
+    ///
+    /// Specifies default encryption for a bucket using server-side encryption with Amazon S3-managed keys
+    /// (SSE-S3), AWS KMS-managed keys (SSE-KMS), or dual-layer server-side encryption with KMS-managed keys
+    /// (DSSE-KMS). For information about the Amazon S3 default encryption feature, see [Amazon S3 Default
+    /// Encryption for S3 Buckets](https://docs.aws.amazon.com/AmazonS3/latest/dev/bucket-encryption.html)
+    /// in the *Amazon S3 User Guide* .
     pub bucket_encryption: Option<Val<BucketEncryption>>,
     /// `BucketName`. Changing it replaces the resource.
+    ///
+    /// A name for the bucket. If you don't specify a name, AWS CloudFormation generates a unique ID and
+    /// uses that ID for the bucket name. The bucket name must contain only lowercase letters, numbers,
+    /// periods (.), and dashes (-) and must follow [Amazon S3 bucket restrictions and
+    /// limitations](https://docs.aws.amazon.com/AmazonS3/latest/dev/BucketRestrictions.html) . For more
+    /// information, see [Rules for naming Amazon S3
+    /// buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html) in the *Amazon
+    /// S3 User Guide* .
+    ///
+    /// > If you specify a name, you can't perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you need to replace the resource,
+    /// specify a new name.
     ///
     /// - Length: at most 63.
     /// - Pattern: `^([a-z0-9][a-z0-9.-]*[a-z0-9])?$`.
@@ -29,38 +95,110 @@ pub struct Bucket {
     /// `BucketNamespace`. Changing it replaces the resource.
     pub bucket_namespace: Option<Val<BucketNamespace>>,
     /// `CorsConfiguration`.
+    ///
+    /// Describes the cross-origin access configuration for objects in an Amazon S3 bucket. For more
+    /// information, see [Enabling Cross-Origin Resource
+    /// Sharing](https://docs.aws.amazon.com/AmazonS3/latest/dev/cors.html) in the *Amazon S3 User Guide* .
     pub cors_configuration: Option<Val<CorsConfiguration>>,
     /// `IntelligentTieringConfigurations`.
+    ///
+    /// Defines how Amazon S3 handles Intelligent-Tiering storage.
     pub intelligent_tiering_configurations: Option<Val<Vec<IntelligentTieringConfiguration>>>,
     /// `InventoryConfigurations`.
+    ///
+    /// Specifies the S3 Inventory configuration for an Amazon S3 bucket. For more information, see [GET
+    /// Bucket inventory](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketGETInventoryConfig.html)
+    /// in the *Amazon S3 API Reference* .
     pub inventory_configurations: Option<Val<Vec<InventoryConfiguration>>>,
     /// `LifecycleConfiguration`.
+    ///
+    /// Specifies the lifecycle configuration for objects in an Amazon S3 bucket. For more information, see
+    /// [Object Lifecycle
+    /// Management](https://docs.aws.amazon.com/AmazonS3/latest/dev/object-lifecycle-mgmt.html) in the *Amazon
+    /// S3 User Guide* .
     pub lifecycle_configuration: Option<Val<LifecycleConfiguration>>,
     /// `LoggingConfiguration`.
+    ///
+    /// Settings that define where logs are stored.
     pub logging_configuration: Option<Val<LoggingConfiguration>>,
     /// `MetadataConfiguration`.
+    ///
+    /// The S3 Metadata configuration for a general purpose bucket.
     pub metadata_configuration: Option<Val<MetadataConfiguration>>,
     /// `MetadataTableConfiguration`.
+    ///
+    /// The metadata table configuration of an Amazon S3 general purpose bucket.
     pub metadata_table_configuration: Option<Val<MetadataTableConfiguration>>,
     /// `MetricsConfigurations`.
+    ///
+    /// Specifies a metrics configuration for the CloudWatch request metrics (specified by the metrics
+    /// configuration ID) from an Amazon S3 bucket. If you're updating an existing metrics configuration,
+    /// note that this is a full replacement of the existing metrics configuration. If you don't include the
+    /// elements you want to keep, they are erased. For more information, see
+    /// [PutBucketMetricsConfiguration](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTMetricConfiguration.html)
+    /// .
     pub metrics_configurations: Option<Val<Vec<MetricsConfiguration>>>,
     /// `NotificationConfiguration`.
+    ///
+    /// Configuration that defines how Amazon S3 handles bucket notifications.
     pub notification_configuration: Option<Val<NotificationConfiguration>>,
     /// `ObjectLockConfiguration`.
+    ///
+    /// > This operation is not supported for directory buckets.
+    ///
+    /// Places an Object Lock configuration on the specified bucket. The rule specified in the Object Lock
+    /// configuration will be applied by default to every new object placed in the specified bucket. For
+    /// more information, see [Locking
+    /// Objects](https://docs.aws.amazon.com/AmazonS3/latest/dev/object-lock.html) .
+    ///
+    /// > - The `DefaultRetention` settings require both a mode and a period.
+    /// > - The `DefaultRetention` period can be either `Days` or `Years` but you must select one. You
+    /// cannot specify `Days` and `Years` at the same time.
+    /// > - You can enable Object Lock for new or existing buckets. For more information, see [Configuring
+    /// Object Lock](https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html) . >
+    /// You must URL encode any signed header values that contain spaces. For example, if your header value
+    /// is `my file.txt` , containing two spaces after `my` , you must URL encode this value to
+    /// `my%20%20file.txt` .
     pub object_lock_configuration: Option<Val<ObjectLockConfiguration>>,
     /// `ObjectLockEnabled`.
+    ///
+    /// Indicates whether this bucket has an Object Lock configuration enabled. Enable `ObjectLockEnabled`
+    /// when you apply `ObjectLockConfiguration` to a bucket.
     pub object_lock_enabled: Option<Val<bool>>,
     /// `OwnershipControls`.
+    ///
+    /// Configuration that defines how Amazon S3 handles Object Ownership rules.
     pub ownership_controls: Option<Val<OwnershipControls>>,
     /// `PublicAccessBlockConfiguration`.
+    ///
+    /// Configuration that defines how Amazon S3 handles public access.
     pub public_access_block_configuration: Option<Val<PublicAccessBlockConfiguration>>,
     /// `ReplicationConfiguration`.
+    ///
+    /// Configuration for replicating objects in an S3 bucket. To enable replication, you must also enable
+    /// versioning by using the `VersioningConfiguration` property.
+    ///
+    /// Amazon S3 can store replicated objects in a single destination bucket or multiple destination
+    /// buckets. The destination bucket or buckets must already exist.
     pub replication_configuration: Option<Val<ReplicationConfiguration>>,
     /// `Tags`.
+    ///
+    /// An arbitrary set of tags (key-value pairs) for this S3 bucket.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VersioningConfiguration`.
+    ///
+    /// Enables multiple versions of all objects in this bucket. You might enable versioning to prevent
+    /// objects from being deleted or overwritten by mistake or to archive objects so that you can retrieve
+    /// previous versions of them.
+    ///
+    /// > When you enable versioning on a bucket for the first time, it might take a short amount of time
+    /// for the change to be fully propagated. We recommend that you wait for 15 minutes after enabling
+    /// versioning before issuing write operations ( `PUT` or `DELETE` ) on objects in the bucket.
     pub versioning_configuration: Option<Val<VersioningConfiguration>>,
     /// `WebsiteConfiguration`.
+    ///
+    /// Information used to configure the bucket as a static website. For more information, see [Hosting
+    /// Websites on Amazon S3](https://docs.aws.amazon.com/AmazonS3/latest/dev/WebsiteHosting.html) .
     pub website_configuration: Option<Val<WebsiteConfiguration>>,
 }
 
@@ -301,50 +439,92 @@ impl Deref for BucketHandle {
 
 impl BucketHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the specified bucket.
+    ///
+    /// Example: `arn:aws:s3:::DOC-EXAMPLE-BUCKET`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `DomainName`.
+    ///
+    /// Returns the IPv4 DNS name of the specified bucket.
+    ///
+    /// Example: `DOC-EXAMPLE-BUCKET.s3.amazonaws.com`
     pub fn attr_domain_name(&self) -> Val<String> {
         self.0.get_att("DomainName")
     }
     /// `Fn::GetAtt` `DualStackDomainName`.
+    ///
+    /// Returns the IPv6 DNS name of the specified bucket.
+    ///
+    /// Example: `DOC-EXAMPLE-BUCKET.s3.dualstack.us-east-2.amazonaws.com`
+    ///
+    /// For more information about dual-stack endpoints, see [Using Amazon S3 Dual-Stack
+    /// Endpoints](https://docs.aws.amazon.com/AmazonS3/latest/dev/dual-stack-endpoints.html) .
     pub fn attr_dual_stack_domain_name(&self) -> Val<String> {
         self.0.get_att("DualStackDomainName")
     }
     /// `Fn::GetAtt` `RegionalDomainName`.
+    ///
+    /// Returns the regional domain name of the specified bucket.
+    ///
+    /// Example: `DOC-EXAMPLE-BUCKET.s3.us-east-2.amazonaws.com`
     pub fn attr_regional_domain_name(&self) -> Val<String> {
         self.0.get_att("RegionalDomainName")
     }
     /// `Fn::GetAtt` `MetadataTableConfiguration.S3TablesDestination.TableNamespace`.
+    ///
+    /// The table bucket namespace for the metadata table in your metadata table configuration. This value
+    /// is always `aws_s3_metadata` .
     pub fn attr_metadata_table_configuration_s3_tables_destination_table_namespace(&self) -> Val<String> {
         self.0.get_att("MetadataTableConfiguration.S3TablesDestination.TableNamespace")
     }
     /// `Fn::GetAtt` `MetadataTableConfiguration.S3TablesDestination.TableArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the metadata table in the metadata table configuration. The
+    /// specified metadata table name must be unique within the `aws_s3_metadata` namespace in the
+    /// destination table bucket.
     pub fn attr_metadata_table_configuration_s3_tables_destination_table_arn(&self) -> Val<String> {
         self.0.get_att("MetadataTableConfiguration.S3TablesDestination.TableArn")
     }
     /// `Fn::GetAtt` `MetadataConfiguration.Destination`.
+    ///
+    /// The destination information for the S3 Metadata configuration.
     pub fn attr_metadata_configuration_destination(&self) -> Val<Json> {
         self.0.get_att("MetadataConfiguration.Destination")
     }
     /// `Fn::GetAtt` `MetadataConfiguration.JournalTableConfiguration.TableName`.
+    ///
+    /// The name of the journal table.
     pub fn attr_metadata_configuration_journal_table_configuration_table_name(&self) -> Val<String> {
         self.0.get_att("MetadataConfiguration.JournalTableConfiguration.TableName")
     }
     /// `Fn::GetAtt` `MetadataConfiguration.JournalTableConfiguration.TableArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the journal table.
     pub fn attr_metadata_configuration_journal_table_configuration_table_arn(&self) -> Val<String> {
         self.0.get_att("MetadataConfiguration.JournalTableConfiguration.TableArn")
     }
     /// `Fn::GetAtt` `MetadataConfiguration.InventoryTableConfiguration.TableName`.
+    ///
+    /// The name of the inventory table.
     pub fn attr_metadata_configuration_inventory_table_configuration_table_name(&self) -> Val<String> {
         self.0.get_att("MetadataConfiguration.InventoryTableConfiguration.TableName")
     }
     /// `Fn::GetAtt` `MetadataConfiguration.InventoryTableConfiguration.TableArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the inventory table.
     pub fn attr_metadata_configuration_inventory_table_configuration_table_arn(&self) -> Val<String> {
         self.0.get_att("MetadataConfiguration.InventoryTableConfiguration.TableArn")
     }
     /// `Fn::GetAtt` `WebsiteURL`.
+    ///
+    /// Returns the Amazon S3 website endpoint for the specified bucket.
+    ///
+    /// Example (IPv4): `http://DOC-EXAMPLE-BUCKET.s3-website.us-east-2.amazonaws.com`
+    ///
+    /// Example (IPv6): `http://DOC-EXAMPLE-BUCKET.s3.dualstack.us-east-2.amazonaws.com`
     pub fn attr_website_url(&self) -> Val<String> {
         self.0.get_att("WebsiteURL")
     }
@@ -359,9 +539,17 @@ impl BucketHandle {
 }
 
 /// The [`AbortIncompleteMultipartUpload`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-abortincompletemultipartupload.html) property type.
+///
+/// Specifies the days since the initiation of an incomplete multipart upload that Amazon S3 will wait
+/// before permanently removing all parts of the upload. For more information, see [Stopping Incomplete
+/// Multipart Uploads Using a Bucket Lifecycle
+/// Policy](https://docs.aws.amazon.com/AmazonS3/latest/dev/mpuoverview.html#mpu-abort-incomplete-mpu-lifecycle-config)
+/// in the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AbortIncompleteMultipartUpload {
     /// `DaysAfterInitiation`: required.
+    ///
+    /// Specifies the number of days after which Amazon S3 stops an incomplete multipart upload.
     ///
     /// - Minimum: 0.
     pub days_after_initiation: Option<Val<i64>>,
@@ -418,9 +606,16 @@ impl ToValue for AbortIncompleteMultipartUpload {
 impl Literal for AbortIncompleteMultipartUpload {}
 
 /// The [`AccelerateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-accelerateconfiguration.html) property type.
+///
+/// Configures the transfer acceleration state for an Amazon S3 bucket. For more information, see
+/// [Amazon S3 Transfer
+/// Acceleration](https://docs.aws.amazon.com/AmazonS3/latest/dev/transfer-acceleration.html) in the *Amazon
+/// S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccelerateConfiguration {
     /// `AccelerationStatus`: required.
+    ///
+    /// Specifies the transfer acceleration status of the bucket.
     pub acceleration_status: Option<Val<AccelerationStatus>>,
 }
 
@@ -475,9 +670,18 @@ impl ToValue for AccelerateConfiguration {
 impl Literal for AccelerateConfiguration {}
 
 /// The [`AccessControlTranslation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-accesscontroltranslation.html) property type.
+///
+/// Specify this only in a cross-account scenario (where source and destination bucket owners are not
+/// the same), and you want to change replica ownership to the AWS account that owns the destination
+/// bucket. If this is not specified in the replication configuration, the replicas are owned by same
+/// AWS account that owns the source object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessControlTranslation {
     /// `Owner`: required.
+    ///
+    /// Specifies the replica ownership. For default and valid values, see [PUT bucket
+    /// replication](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTreplication.html) in the *Amazon
+    /// S3 API Reference* .
     pub owner: Option<Val<Owner>>,
 }
 
@@ -528,15 +732,29 @@ impl ToValue for AccessControlTranslation {
 impl Literal for AccessControlTranslation {}
 
 /// The [`AnalyticsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-analyticsconfiguration.html) property type.
+///
+/// Specifies the configuration and any analyses for the analytics filter of an Amazon S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalyticsConfiguration {
     /// `Id`: required.
+    ///
+    /// The ID that identifies the analytics configuration.
     pub id: Option<Val<String>>,
     /// `Prefix`.
+    ///
+    /// The prefix that an object must have to be included in the analytics results.
     pub prefix: Option<Val<String>>,
     /// `StorageClassAnalysis`: required.
+    ///
+    /// Contains data related to access patterns to be collected and made available to analyze the tradeoffs
+    /// between different storage classes.
     pub storage_class_analysis: Option<Val<StorageClassAnalysis>>,
     /// `TagFilters`.
+    ///
+    /// The tags to use when evaluating an analytics filter.
+    ///
+    /// The analytics only includes objects that meet the filter's criteria. If no filter is specified, all
+    /// of the contents of the bucket are included in the analysis.
     pub tag_filters: Option<Val<Vec<TagFilter>>>,
 }
 
@@ -621,9 +839,41 @@ impl ToValue for AnalyticsConfiguration {
 impl Literal for AnalyticsConfiguration {}
 
 /// The [`BlockedEncryptionTypes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-blockedencryptiontypes.html) property type.
+///
+/// A bucket-level setting for Amazon S3 general purpose buckets used to prevent the upload of new
+/// objects encrypted with the specified server-side encryption type. For example, blocking an
+/// encryption type will block `PutObject` , `CopyObject` , `PostObject` , multipart upload, and
+/// replication requests to the bucket for objects with the specified encryption type. However, you can
+/// continue to read and list any pre-existing objects already encrypted with the specified encryption
+/// type. For more information, see [Blocking or unblocking SSE-C for a general purpose
+/// bucket](https://docs.aws.amazon.com/AmazonS3/latest/userguide/blocking-unblocking-s3-c-encryption-gpb.html)
+/// .
+///
+/// This data type is used with the following actions:
+///
+/// -
+///   [PutBucketEncryption](https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketEncryption.html)
+/// -
+///   [GetBucketEncryption](https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketEncryption.html)
+/// -
+///   [DeleteBucketEncryption](https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketEncryption.html)
+///
+/// - **Permissions** - You must have the `s3:PutEncryptionConfiguration` permission to block or unblock
+///   an encryption type for a bucket.
+///
+/// You must have the `s3:GetEncryptionConfiguration` permission to view a bucket's encryption type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlockedEncryptionTypes {
     /// `EncryptionType`.
+    ///
+    /// The object encryption type that you want to block or unblock for an Amazon S3 general purpose
+    /// bucket.
+    ///
+    /// > Currently, this parameter only supports blocking or unblocking server side encryption with
+    /// customer-provided keys (SSE-C). For more information about SSE-C, see [Using server-side encryption
+    /// with customer-provided keys
+    /// (SSE-C)](https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerSideEncryptionCustomerKeys.html)
+    /// .
     pub encryption_type: Option<Val<Vec<BlockedEncryptionTypeListItem>>>,
 }
 
@@ -676,9 +926,17 @@ impl ToValue for BlockedEncryptionTypes {
 impl Literal for BlockedEncryptionTypes {}
 
 /// The [`BucketEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-bucketencryption.html) property type.
+///
+/// Specifies default encryption for a bucket using server-side encryption with Amazon S3-managed keys
+/// (SSE-S3), AWS KMS-managed keys (SSE-KMS), or dual-layer server-side encryption with KMS-managed keys
+/// (DSSE-KMS). For information about the Amazon S3 default encryption feature, see [Amazon S3 Default
+/// Encryption for S3 Buckets](https://docs.aws.amazon.com/AmazonS3/latest/dev/bucket-encryption.html)
+/// in the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BucketEncryption {
     /// `ServerSideEncryptionConfiguration`: required.
+    ///
+    /// Specifies the default server-side-encryption configuration.
     pub server_side_encryption_configuration: Option<Val<Vec<ServerSideEncryptionRule>>>,
 }
 
@@ -747,9 +1005,16 @@ impl ToValue for BucketEncryption {
 impl Literal for BucketEncryption {}
 
 /// The [`CorsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-corsconfiguration.html) property type.
+///
+/// Describes the cross-origin access configuration for objects in an Amazon S3 bucket. For more
+/// information, see [Enabling Cross-Origin Resource
+/// Sharing](https://docs.aws.amazon.com/AmazonS3/latest/dev/cors.html) in the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CorsConfiguration {
     /// `CorsRules`: required.
+    ///
+    /// A set of origins and methods (cross-origin access that you want to allow). You can add up to 100
+    /// rules to the configuration.
     pub cors_rules: Option<Val<Vec<CorsRule>>>,
 }
 
@@ -805,21 +1070,40 @@ impl ToValue for CorsConfiguration {
 impl Literal for CorsConfiguration {}
 
 /// The [`CorsRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-corsrule.html) property type.
+///
+/// Specifies a cross-origin access rule for an Amazon S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CorsRule {
     /// `AllowedHeaders`.
+    ///
+    /// Headers that are specified in the `Access-Control-Request-Headers` header. These headers are allowed
+    /// in a preflight OPTIONS request. In response to any preflight OPTIONS request, Amazon S3 returns any
+    /// requested headers that are allowed.
     pub allowed_headers: Option<Val<Vec<String>>>,
     /// `AllowedMethods`: required.
+    ///
+    /// An HTTP method that you allow the origin to run.
+    ///
+    /// *Allowed values* : `GET` | `PUT` | `HEAD` | `POST` | `DELETE`
     pub allowed_methods: Option<Val<Vec<AllowedMethods>>>,
     /// `AllowedOrigins`: required.
+    ///
+    /// One or more origins you want customers to be able to access the bucket from.
     pub allowed_origins: Option<Val<Vec<String>>>,
     /// `ExposedHeaders`.
+    ///
+    /// One or more headers in the response that you want customers to be able to access from their
+    /// applications (for example, from a JavaScript `XMLHttpRequest` object).
     pub exposed_headers: Option<Val<Vec<String>>>,
     /// `Id`.
+    ///
+    /// A unique identifier for this rule. The value must be no more than 255 characters.
     ///
     /// - Length: at most 255.
     pub id: Option<Val<String>>,
     /// `MaxAge`.
+    ///
+    /// The time in seconds that your browser is to cache the preflight response for the specified resource.
     ///
     /// - Minimum: 0.
     pub max_age: Option<Val<i64>>,
@@ -931,11 +1215,17 @@ impl ToValue for CorsRule {
 impl Literal for CorsRule {}
 
 /// The [`DataExport`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-dataexport.html) property type.
+///
+/// Specifies how data related to the storage class analysis for an Amazon S3 bucket should be exported.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataExport {
     /// `Destination`: required.
+    ///
+    /// The place to store the data for an analysis.
     pub destination: Option<Val<Destination>>,
     /// `OutputSchemaVersion`: required.
+    ///
+    /// The version of the output schema to use when exporting data. Must be `V_1` .
     pub output_schema_version: Option<Val<String>>,
 }
 
@@ -1002,13 +1292,29 @@ impl ToValue for DataExport {
 impl Literal for DataExport {}
 
 /// The [`DefaultRetention`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-defaultretention.html) property type.
+///
+/// The container element for optionally specifying the default Object Lock retention settings for new
+/// objects placed in the specified bucket.
+///
+/// > - The `DefaultRetention` settings require both a mode and a period.
+/// > - The `DefaultRetention` period can be either `Days` or `Years` but you must select one. You
+/// cannot specify `Days` and `Years` at the same time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultRetention {
     /// `Days`.
+    ///
+    /// The number of days that you want to specify for the default retention period. If Object Lock is
+    /// turned on, you must specify `Mode` and specify either `Days` or `Years` .
     pub days: Option<Val<i64>>,
     /// `Mode`.
+    ///
+    /// The default Object Lock retention mode you want to apply to new objects placed in the specified
+    /// bucket. If Object Lock is turned on, you must specify `Mode` and specify either `Days` or `Years` .
     pub mode: Option<Val<Mode>>,
     /// `Years`.
+    ///
+    /// The number of years that you want to specify for the default retention period. If Object Lock is
+    /// turned on, you must specify `Mode` and specify either `Days` or `Years` .
     pub years: Option<Val<i64>>,
 }
 
@@ -1068,9 +1374,27 @@ impl ToValue for DefaultRetention {
 impl Literal for DefaultRetention {}
 
 /// The [`DeleteMarkerReplication`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-deletemarkerreplication.html) property type.
+///
+/// Specifies whether Amazon S3 replicates delete markers. If you specify a `Filter` in your replication
+/// configuration, you must also include a `DeleteMarkerReplication` element. If your `Filter` includes
+/// a `Tag` element, the `DeleteMarkerReplication` `Status` must be set to Disabled, because Amazon S3
+/// does not support replicating delete markers for tag-based rules. For an example configuration, see
+/// [Basic Rule
+/// Configuration](https://docs.aws.amazon.com/AmazonS3/latest/dev/replication-add-config.html#replication-config-min-rule-config)
+/// .
+///
+/// For more information about delete marker replication, see [Basic Rule
+/// Configuration](https://docs.aws.amazon.com/AmazonS3/latest/dev/delete-marker-replication.html) .
+///
+/// > If you are using an earlier version of the replication configuration, Amazon S3 handles
+/// replication of delete markers differently. For more information, see [Backward
+/// Compatibility](https://docs.aws.amazon.com/AmazonS3/latest/dev/replication-add-config.html#replication-backward-compat-considerations)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeleteMarkerReplication {
     /// `Status`.
+    ///
+    /// Indicates whether to replicate delete markers.
     pub status: Option<Val<Status>>,
 }
 
@@ -1118,15 +1442,32 @@ impl ToValue for DeleteMarkerReplication {
 impl Literal for DeleteMarkerReplication {}
 
 /// The [`Destination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-destination.html) property type.
+///
+/// Specifies information about where to publish analysis or configuration results for an Amazon S3
+/// bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Destination {
     /// `BucketAccountId`.
+    ///
+    /// The account ID that owns the destination S3 bucket. If no account ID is provided, the owner is not
+    /// validated before exporting data.
+    ///
+    /// > Although this value is optional, we strongly recommend that you set it to help prevent problems if
+    /// the destination bucket ownership changes.
     pub bucket_account_id: Option<Val<String>>,
     /// `BucketArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the bucket to which data is exported.
     pub bucket_arn: Option<Val<String>>,
     /// `Format`: required.
+    ///
+    /// Specifies the file format used when exporting data to Amazon S3.
+    ///
+    /// *Allowed values* : `CSV` | `ORC` | `Parquet`
     pub format: Option<Val<Format>>,
     /// `Prefix`.
+    ///
+    /// The prefix to use when exporting data. The prefix is prepended to all results.
     pub prefix: Option<Val<String>>,
 }
 
@@ -1202,9 +1543,24 @@ impl ToValue for Destination {
 impl Literal for Destination {}
 
 /// The [`EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-encryptionconfiguration.html) property type.
+///
+/// Specifies encryption-related information for an Amazon S3 bucket that is a destination for
+/// replicated objects.
+///
+/// > If you're specifying a customer managed KMS key, we recommend using a fully qualified KMS key ARN.
+/// If you use a KMS key alias instead, then AWS  resolves the key within the requester’s account.
+/// This behavior can result in data that's encrypted with a KMS key that belongs to the requester, and
+/// not the bucket owner.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfiguration {
     /// `ReplicaKmsKeyID`: required.
+    ///
+    /// Specifies the ID (Key ARN or Alias ARN) of the customer managed AWS KMS key stored in AWS Key
+    /// Management Service (KMS) for the destination bucket. Amazon S3 uses this key to encrypt replica
+    /// objects. Amazon S3 only supports symmetric encryption KMS keys. For more information, see
+    /// [Asymmetric keys in AWS
+    /// KMS](https://docs.aws.amazon.com//kms/latest/developerguide/symmetric-asymmetric.html) in the *AWS
+    /// Key Management Service Developer Guide* .
     pub replica_kms_key_id: Option<Val<String>>,
 }
 
@@ -1259,9 +1615,21 @@ impl ToValue for EncryptionConfiguration {
 impl Literal for EncryptionConfiguration {}
 
 /// The [`EventBridgeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-eventbridgeconfiguration.html) property type.
+///
+/// Amazon S3 can send events to Amazon EventBridge whenever certain events happen in your bucket, see
+/// [Using EventBridge](https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html) in the *Amazon
+/// S3 User Guide* .
+///
+/// Unlike other destinations, delivery of events to EventBridge can be either enabled or disabled for a
+/// bucket. If enabled, all events will be sent to EventBridge and you can use EventBridge rules to
+/// route events to additional targets. For more information, see [What Is Amazon
+/// EventBridge](https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-what-is.html) in the *Amazon
+/// EventBridge User Guide*
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBridgeConfiguration {
     /// `EventBridgeEnabled`: required.
+    ///
+    /// Enables delivery of events to Amazon EventBridge.
     pub event_bridge_enabled: Option<Val<bool>>,
 }
 
@@ -1316,13 +1684,29 @@ impl ToValue for EventBridgeConfiguration {
 impl Literal for EventBridgeConfiguration {}
 
 /// The [`FilterRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-filterrule.html) property type.
+///
+/// Specifies the Amazon S3 object key name to filter on. An object key name is the name assigned to an
+/// object in your Amazon S3 bucket. You specify whether to filter on the suffix or prefix of the object
+/// key name. A prefix is a specific string of characters at the beginning of an object key name, which
+/// you can use to organize objects. For example, you can start the key names of related objects with a
+/// prefix, such as `2023-` or `engineering/` . Then, you can use `FilterRule` to find objects in a
+/// bucket with key names that have the same prefix. A suffix is similar to a prefix, but it is at the
+/// end of the object key name instead of at the beginning.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterRule {
     /// `Name`: required.
     ///
+    /// The object key name prefix or suffix identifying one or more objects to which the filtering rule
+    /// applies. The maximum length is 1,024 characters. Overlapping prefixes and suffixes are not
+    /// supported. For more information, see [Configuring Event
+    /// Notifications](https://docs.aws.amazon.com/AmazonS3/latest/dev/NotificationHowTo.html) in the *Amazon
+    /// S3 User Guide* .
+    ///
     /// - Length: at most 1024.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value that the filter searches for in object key names.
     pub value: Option<Val<String>>,
 }
 
@@ -1382,17 +1766,40 @@ impl ToValue for FilterRule {
 impl Literal for FilterRule {}
 
 /// The [`IntelligentTieringConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-intelligenttieringconfiguration.html) property type.
+///
+/// Specifies the S3 Intelligent-Tiering configuration for an Amazon S3 bucket.
+///
+/// For information about the S3 Intelligent-Tiering storage class, see [Storage class for automatically
+/// optimizing frequently and infrequently accessed
+/// objects](https://docs.aws.amazon.com/AmazonS3/latest/dev/storage-class-intro.html#sc-dynamic-data-access)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntelligentTieringConfiguration {
     /// `Id`: required.
+    ///
+    /// The ID used to identify the S3 Intelligent-Tiering configuration.
     pub id: Option<Val<String>>,
     /// `Prefix`.
+    ///
+    /// An object key name prefix that identifies the subset of objects to which the rule applies.
     pub prefix: Option<Val<String>>,
     /// `Status`: required.
+    ///
+    /// Specifies the status of the configuration.
     pub status: Option<Val<Status>>,
     /// `TagFilters`.
+    ///
+    /// A container for a key-value pair.
     pub tag_filters: Option<Val<Vec<TagFilter>>>,
     /// `Tierings`: required.
+    ///
+    /// Specifies a list of S3 Intelligent-Tiering storage class tiers in the configuration. At least one
+    /// tier must be defined in the list. At most, you can specify two tiers in the list, one for each
+    /// available AccessTier: `ARCHIVE_ACCESS` and `DEEP_ARCHIVE_ACCESS` .
+    ///
+    /// > You only need Intelligent Tiering Configuration enabled on a bucket if you want to automatically
+    /// move objects stored in the Intelligent-Tiering storage class to Archive Access or Deep Archive
+    /// Access tiers.
     pub tierings: Option<Val<Vec<Tiering>>>,
 }
 
@@ -1488,21 +1895,42 @@ impl ToValue for IntelligentTieringConfiguration {
 impl Literal for IntelligentTieringConfiguration {}
 
 /// The [`InventoryConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-inventoryconfiguration.html) property type.
+///
+/// Specifies the S3 Inventory configuration for an Amazon S3 bucket. For more information, see [GET
+/// Bucket inventory](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketGETInventoryConfig.html)
+/// in the *Amazon S3 API Reference* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InventoryConfiguration {
     /// `Destination`: required.
+    ///
+    /// Contains information about where to publish the inventory results.
     pub destination: Option<Val<Destination>>,
     /// `Enabled`: required.
+    ///
+    /// Specifies whether the inventory is enabled or disabled. If set to `True` , an inventory list is
+    /// generated. If set to `False` , no inventory list is generated.
     pub enabled: Option<Val<bool>>,
     /// `Id`: required.
+    ///
+    /// The ID used to identify the inventory configuration.
     pub id: Option<Val<String>>,
     /// `IncludedObjectVersions`: required.
+    ///
+    /// Object versions to include in the inventory list. If set to `All` , the list includes all the object
+    /// versions, which adds the version-related fields `VersionId` , `IsLatest` , and `DeleteMarker` to the
+    /// list. If set to `Current` , the list does not contain these version-related fields.
     pub included_object_versions: Option<Val<IncludedObjectVersions>>,
     /// `OptionalFields`.
+    ///
+    /// Contains the optional fields that are included in the inventory results.
     pub optional_fields: Option<Val<Vec<OptionalFields>>>,
     /// `Prefix`.
+    ///
+    /// Specifies the inventory filter prefix.
     pub prefix: Option<Val<String>>,
     /// `ScheduleFrequency`: required.
+    ///
+    /// Specifies the schedule for generating inventory results.
     pub schedule_frequency: Option<Val<ScheduleFrequency>>,
 }
 
@@ -1621,16 +2049,19 @@ impl ToValue for InventoryConfiguration {
 impl Literal for InventoryConfiguration {}
 
 /// The [`InventoryTableConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-inventorytableconfiguration.html) property type.
+///
+/// The inventory table configuration for an S3 Metadata configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InventoryTableConfiguration {
     /// `ConfigurationState`: required.
+    ///
+    /// The configuration state of the inventory table, indicating whether the inventory table is enabled or
+    /// disabled.
     pub configuration_state: Option<Val<ConfigurationState>>,
     /// `EncryptionConfiguration`.
+    ///
+    /// The encryption configuration for the inventory table.
     pub encryption_configuration: Option<Val<MetadataTableEncryptionConfiguration>>,
-    /// `TableArn`.
-    pub table_arn: Option<Val<String>>,
-    /// `TableName`.
-    pub table_name: Option<Val<String>>,
 }
 
 impl InventoryTableConfiguration {
@@ -1652,8 +2083,6 @@ impl InventoryTableConfiguration {
         let mut m = BTreeMap::new();
         put(&mut m, "ConfigurationState", &self.configuration_state);
         put(&mut m, "EncryptionConfiguration", &self.encryption_configuration);
-        put(&mut m, "TableArn", &self.table_arn);
-        put(&mut m, "TableName", &self.table_name);
         m
     }
 }
@@ -1671,16 +2100,6 @@ impl InventoryTableConfigurationBuilder {
     /// Sets `EncryptionConfiguration`.
     pub fn encryption_configuration(mut self, value: impl Into<Val<MetadataTableEncryptionConfiguration>>) -> Self {
         self.0.encryption_configuration = Some(value.into());
-        self
-    }
-    /// Sets `TableArn`.
-    pub fn table_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.table_arn = Some(value.into());
-        self
-    }
-    /// Sets `TableName`.
-    pub fn table_name(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.table_name = Some(value.into());
         self
     }
     /// Builds the value, or names the first required property not set.
@@ -1705,16 +2124,18 @@ impl ToValue for InventoryTableConfiguration {
 impl Literal for InventoryTableConfiguration {}
 
 /// The [`JournalTableConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-journaltableconfiguration.html) property type.
+///
+/// The journal table configuration for an S3 Metadata configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JournalTableConfiguration {
     /// `EncryptionConfiguration`.
+    ///
+    /// The encryption configuration for the journal table.
     pub encryption_configuration: Option<Val<MetadataTableEncryptionConfiguration>>,
     /// `RecordExpiration`: required.
+    ///
+    /// The journal table record expiration settings for the journal table.
     pub record_expiration: Option<Val<RecordExpiration>>,
-    /// `TableArn`.
-    pub table_arn: Option<Val<String>>,
-    /// `TableName`.
-    pub table_name: Option<Val<String>>,
 }
 
 impl JournalTableConfiguration {
@@ -1733,8 +2154,6 @@ impl JournalTableConfiguration {
         let mut m = BTreeMap::new();
         put(&mut m, "EncryptionConfiguration", &self.encryption_configuration);
         put(&mut m, "RecordExpiration", &self.record_expiration);
-        put(&mut m, "TableArn", &self.table_arn);
-        put(&mut m, "TableName", &self.table_name);
         m
     }
 }
@@ -1752,16 +2171,6 @@ impl JournalTableConfigurationBuilder {
     /// Sets `RecordExpiration`.
     pub fn record_expiration(mut self, value: impl Into<Val<RecordExpiration>>) -> Self {
         self.0.record_expiration = Some(value.into());
-        self
-    }
-    /// Sets `TableArn`.
-    pub fn table_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.table_arn = Some(value.into());
-        self
-    }
-    /// Sets `TableName`.
-    pub fn table_name(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.table_name = Some(value.into());
         self
     }
     /// Builds the value, or names the first required property not set.
@@ -1786,13 +2195,26 @@ impl ToValue for JournalTableConfiguration {
 impl Literal for JournalTableConfiguration {}
 
 /// The [`LambdaConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-lambdaconfiguration.html) property type.
+///
+/// Describes the AWS Lambda functions to invoke and the events for which to invoke them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaConfiguration {
     /// `Event`: required.
+    ///
+    /// The Amazon S3 bucket event for which to invoke the AWS Lambda function. For more information, see
+    /// [Supported Event Types](https://docs.aws.amazon.com/AmazonS3/latest/dev/NotificationHowTo.html) in
+    /// the *Amazon S3 User Guide* .
     pub event: Option<Val<String>>,
     /// `Filter`.
+    ///
+    /// The filtering rules that determine which objects invoke the AWS Lambda function. For example, you
+    /// can create a filter so that only image files with a `.jpg` extension invoke the function when they
+    /// are added to the Amazon S3 bucket.
     pub filter: Option<Val<NotificationFilter>>,
     /// `Function`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Lambda function that Amazon S3 invokes when the specified
+    /// event type occurs.
     pub function: Option<Val<String>>,
 }
 
@@ -1862,11 +2284,33 @@ impl ToValue for LambdaConfiguration {
 impl Literal for LambdaConfiguration {}
 
 /// The [`LifecycleConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-lifecycleconfiguration.html) property type.
+///
+/// Specifies the lifecycle configuration for objects in an Amazon S3 bucket. For more information, see
+/// [Object Lifecycle
+/// Management](https://docs.aws.amazon.com/AmazonS3/latest/dev/object-lifecycle-mgmt.html) in the *Amazon
+/// S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LifecycleConfiguration {
     /// `Rules`: required.
+    ///
+    /// A lifecycle rule for individual objects in an Amazon S3 bucket.
     pub rules: Option<Val<Vec<Rule>>>,
     /// `TransitionDefaultMinimumObjectSize`.
+    ///
+    /// Indicates which default minimum object size behavior is applied to the lifecycle configuration.
+    ///
+    /// > This parameter applies to general purpose buckets only. It isn't supported for directory bucket
+    /// lifecycle configurations.
+    ///
+    /// - `all_storage_classes_128K` - Objects smaller than 128 KB will not transition to any storage class
+    ///   by default.
+    /// - `varies_by_storage_class` - Objects smaller than 128 KB will transition to Glacier Flexible
+    ///   Retrieval or Glacier Deep Archive storage classes. By default, all other storage classes will
+    ///   prevent transitions smaller than 128 KB.
+    ///
+    /// To customize the minimum object size for any transition you can add a filter that specifies a custom
+    /// `ObjectSizeGreaterThan` or `ObjectSizeLessThan` in the body of your transition rule. Custom filters
+    /// always take precedence over the default transition behavior.
     pub transition_default_minimum_object_size: Option<Val<TransitionDefaultMinimumObjectSize>>,
 }
 
@@ -1931,13 +2375,31 @@ impl ToValue for LifecycleConfiguration {
 impl Literal for LifecycleConfiguration {}
 
 /// The [`LoggingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-loggingconfiguration.html) property type.
+///
+/// Describes where logs are stored and the prefix that Amazon S3 assigns to all log object keys for a
+/// bucket. For examples and more information, see [PUT Bucket
+/// logging](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTlogging.html) in the *Amazon
+/// S3 API Reference* .
+///
+/// > To successfully complete the `AWS::S3::Bucket LoggingConfiguration` request, you must have
+/// `s3:PutObject` and `s3:PutObjectAcl` in your IAM permissions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingConfiguration {
     /// `DestinationBucketName`.
+    ///
+    /// The name of the bucket where Amazon S3 should store server access log files. You can store log files
+    /// in any bucket that you own. By default, logs are stored in the bucket where the
+    /// `LoggingConfiguration` property is defined.
     pub destination_bucket_name: Option<Val<String>>,
     /// `LogFilePrefix`.
+    ///
+    /// A prefix for all log object keys. If you store log files from multiple Amazon S3 buckets in a single
+    /// bucket, you can use a prefix to distinguish which log files came from which bucket.
     pub log_file_prefix: Option<Val<String>>,
     /// `TargetObjectKeyFormat`.
+    ///
+    /// Amazon S3 key format for log objects. Only one format, either PartitionedPrefix or SimplePrefix, is
+    /// allowed.
     pub target_object_key_format: Option<Val<TargetObjectKeyFormat>>,
 }
 
@@ -1997,13 +2459,20 @@ impl ToValue for LoggingConfiguration {
 impl Literal for LoggingConfiguration {}
 
 /// The [`MetadataConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-metadataconfiguration.html) property type.
+///
+/// Creates a V2 Amazon S3 Metadata configuration of a general purpose bucket. For more information, see
+/// [Accelerating data discovery with S3
+/// Metadata](https://docs.aws.amazon.com/AmazonS3/latest/userguide/metadata-tables-overview.html) in
+/// the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetadataConfiguration {
-    /// `Destination`.
-    pub destination: Option<Val<MetadataDestination>>,
     /// `InventoryTableConfiguration`.
+    ///
+    /// The inventory table configuration for a metadata configuration.
     pub inventory_table_configuration: Option<Val<InventoryTableConfiguration>>,
     /// `JournalTableConfiguration`: required.
+    ///
+    /// The journal table configuration for a metadata configuration.
     pub journal_table_configuration: Option<Val<JournalTableConfiguration>>,
 }
 
@@ -2026,7 +2495,6 @@ impl MetadataConfiguration {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "Destination", &self.destination);
         put(&mut m, "InventoryTableConfiguration", &self.inventory_table_configuration);
         put(&mut m, "JournalTableConfiguration", &self.journal_table_configuration);
         m
@@ -2038,11 +2506,6 @@ impl MetadataConfiguration {
 pub struct MetadataConfigurationBuilder(MetadataConfiguration);
 
 impl MetadataConfigurationBuilder {
-    /// Sets `Destination`.
-    pub fn destination(mut self, value: impl Into<Val<MetadataDestination>>) -> Self {
-        self.0.destination = Some(value.into());
-        self
-    }
     /// Sets `InventoryTableConfiguration`.
     pub fn inventory_table_configuration(mut self, value: impl Into<Val<InventoryTableConfiguration>>) -> Self {
         self.0.inventory_table_configuration = Some(value.into());
@@ -2074,83 +2537,28 @@ impl ToValue for MetadataConfiguration {
 
 impl Literal for MetadataConfiguration {}
 
-/// The [`MetadataDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-metadatadestination.html) property type.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct MetadataDestination {
-    /// `TableBucketArn`.
-    pub table_bucket_arn: Option<Val<String>>,
-    /// `TableBucketType`: required.
-    pub table_bucket_type: Option<Val<TableBucketType>>,
-    /// `TableNamespace`.
-    pub table_namespace: Option<Val<String>>,
-}
-
-impl MetadataDestination {
-    /// A builder; `build()` fails until the required properties are set.
-    pub fn builder() -> MetadataDestinationBuilder {
-        Default::default()
-    }
-
-    /// An instance with the required properties set to placeholder values (for tests of the generated layer).
-    #[doc(hidden)]
-    pub fn minimal() -> Self {
-        Self { table_bucket_type: Some(Val::<TableBucketType>::from(TableBucketType::from("aws"))), ..Self::default() }
-    }
-
-    fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "TableBucketArn", &self.table_bucket_arn);
-        put(&mut m, "TableBucketType", &self.table_bucket_type);
-        put(&mut m, "TableNamespace", &self.table_namespace);
-        m
-    }
-}
-
-/// Builder of [`MetadataDestination`].
-#[derive(Clone, Debug, Default)]
-pub struct MetadataDestinationBuilder(MetadataDestination);
-
-impl MetadataDestinationBuilder {
-    /// Sets `TableBucketArn`.
-    pub fn table_bucket_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.table_bucket_arn = Some(value.into());
-        self
-    }
-    /// Sets `TableBucketType`.
-    pub fn table_bucket_type(mut self, value: impl Into<Val<TableBucketType>>) -> Self {
-        self.0.table_bucket_type = Some(value.into());
-        self
-    }
-    /// Sets `TableNamespace`.
-    pub fn table_namespace(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.table_namespace = Some(value.into());
-        self
-    }
-    /// Builds the value, or names the first required property not set.
-    pub fn build(self) -> Result<MetadataDestination, BuildError> {
-        if self.0.table_bucket_type.is_none() {
-            return Err(BuildError::missing(
-                "AWS::S3::Bucket.MetadataDestination",
-                "TableBucketType",
-                "table_bucket_type",
-            ));
-        }
-        Ok(self.0)
-    }
-}
-
-impl ToValue for MetadataDestination {
-    fn to_value(&self) -> Value {
-        Value::Map(self.to_map())
-    }
-}
-
-impl Literal for MetadataDestination {}
-
 /// The [`MetadataTableConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-metadatatableconfiguration.html) property type.
+///
+/// > We recommend that you create your S3 Metadata configurations by using the V2
+/// [MetadataConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-s3-bucket-metadataconfiguration.html)
+/// resource type. We no longer recommend using the V1 `MetadataTableConfiguration` resource type.
+/// >
+/// > If you created your S3 Metadata configuration before July 15, 2025, we recommend that you delete
+/// and re-create your configuration by using the
+/// [MetadataConfiguration](https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-s3-bucket-metadataconfiguration.html)
+/// resource type so that you can expire journal table records and create a live inventory table.
+///
+/// Creates a V1 S3 Metadata configuration for a general purpose bucket. For more information, see
+/// [Accelerating data discovery with S3
+/// Metadata](https://docs.aws.amazon.com/AmazonS3/latest/userguide/metadata-tables-overview.html) in
+/// the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetadataTableConfiguration {
     /// `S3TablesDestination`: required.
+    ///
+    /// The destination information for the metadata table configuration. The destination table bucket must
+    /// be in the same Region and AWS account as the general purpose bucket. The specified metadata table
+    /// name must be unique within the `aws_s3_metadata` namespace in the destination table bucket.
     pub s3_tables_destination: Option<Val<S3TablesDestination>>,
 }
 
@@ -2205,13 +2613,24 @@ impl ToValue for MetadataTableConfiguration {
 impl Literal for MetadataTableConfiguration {}
 
 /// The [`MetadataTableEncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-metadatatableencryptionconfiguration.html) property type.
+///
+/// The encryption settings for an S3 Metadata journal table or inventory table configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetadataTableEncryptionConfiguration {
     /// `KmsKeyArn`.
     ///
+    /// If server-side encryption with AWS Key Management Service ( AWS  ) keys (SSE-KMS) is specified, you
+    /// must also specify the KMS key Amazon Resource Name (ARN). You must specify a customer-managed KMS
+    /// key that's located in the same Region as the general purpose bucket that corresponds to the metadata
+    /// table configuration.
+    ///
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `SseAlgorithm`: required.
+    ///
+    /// The encryption type specified for a metadata table. To specify server-side encryption with AWS Key
+    /// Management Service ( AWS  ) keys (SSE-KMS), use the `aws:kms` value. To specify server-side
+    /// encryption with Amazon S3 managed keys (SSE-S3), use the `AES256` value.
     pub sse_algorithm: Option<Val<MetadataTableEncryptionConfigurationSseAlgorithm>>,
 }
 
@@ -2277,11 +2696,18 @@ impl ToValue for MetadataTableEncryptionConfiguration {
 impl Literal for MetadataTableEncryptionConfiguration {}
 
 /// The [`Metrics`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-metrics.html) property type.
+///
+/// A container specifying replication metrics-related settings enabling replication metrics and events.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Metrics {
     /// `EventThreshold`.
+    ///
+    /// A container specifying the time threshold for emitting the `s3:Replication:OperationMissedThreshold`
+    /// event.
     pub event_threshold: Option<Val<ReplicationTimeValue>>,
     /// `Status`: required.
+    ///
+    /// Specifies whether the replication metrics are enabled.
     pub status: Option<Val<Status>>,
 }
 
@@ -2338,15 +2764,35 @@ impl ToValue for Metrics {
 impl Literal for Metrics {}
 
 /// The [`MetricsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-metricsconfiguration.html) property type.
+///
+/// Specifies a metrics configuration for the CloudWatch request metrics (specified by the metrics
+/// configuration ID) from an Amazon S3 bucket. If you're updating an existing metrics configuration,
+/// note that this is a full replacement of the existing metrics configuration. If you don't include the
+/// elements you want to keep, they are erased. For examples, see
+/// [AWS::S3::Bucket](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket.html#aws-properties-s3-bucket--examples)
+/// . For more information, see [PUT Bucket
+/// metrics](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTMetricConfiguration.html) in
+/// the *Amazon S3 API Reference* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricsConfiguration {
     /// `AccessPointArn`.
+    ///
+    /// The access point that was used while performing operations on the object. The metrics configuration
+    /// only includes objects that meet the filter's criteria.
     pub access_point_arn: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// The ID used to identify the metrics configuration. This can be any value you choose that helps you
+    /// identify your metrics configuration.
     pub id: Option<Val<String>>,
     /// `Prefix`.
+    ///
+    /// The prefix that an object must have to be included in the metrics results.
     pub prefix: Option<Val<String>>,
     /// `TagFilters`.
+    ///
+    /// Specifies a list of tag filters to use as a metrics configuration filter. The metrics configuration
+    /// includes only objects that meet the filter's criteria.
     pub tag_filters: Option<Val<Vec<TagFilter>>>,
 }
 
@@ -2420,11 +2866,31 @@ impl ToValue for MetricsConfiguration {
 impl Literal for MetricsConfiguration {}
 
 /// The [`NoncurrentVersionExpiration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-noncurrentversionexpiration.html) property type.
+///
+/// Specifies when noncurrent object versions expire. Upon expiration, Amazon S3 permanently deletes the
+/// noncurrent object versions. You set this lifecycle configuration action on a bucket that has
+/// versioning enabled (or suspended) to request that Amazon S3 delete noncurrent object versions at a
+/// specific period in the object's lifetime. For more information about setting a lifecycle rule
+/// configuration, see [AWS::S3::Bucket
+/// Rule](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-lifecycleconfig-rule.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NoncurrentVersionExpiration {
     /// `NewerNoncurrentVersions`.
+    ///
+    /// Specifies how many noncurrent versions Amazon S3 will retain. If there are this many more recent
+    /// noncurrent versions, Amazon S3 will take the associated action. For more information about
+    /// noncurrent versions, see [Lifecycle configuration
+    /// elements](https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html) in the *Amazon
+    /// S3 User Guide* .
     pub newer_noncurrent_versions: Option<Val<i64>>,
     /// `NoncurrentDays`: required.
+    ///
+    /// Specifies the number of days an object is noncurrent before Amazon S3 can perform the associated
+    /// action. For information about the noncurrent days calculations, see [How Amazon S3 Calculates When
+    /// an Object Became
+    /// Noncurrent](https://docs.aws.amazon.com/AmazonS3/latest/dev/intro-lifecycle-rules.html#non-current-days-calculations)
+    /// in the *Amazon S3 User Guide* .
     pub noncurrent_days: Option<Val<i64>>,
 }
 
@@ -2485,13 +2951,35 @@ impl ToValue for NoncurrentVersionExpiration {
 impl Literal for NoncurrentVersionExpiration {}
 
 /// The [`NoncurrentVersionTransition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-noncurrentversiontransition.html) property type.
+///
+/// Container for the transition rule that describes when noncurrent objects transition to the
+/// `STANDARD_IA` , `ONEZONE_IA` , `INTELLIGENT_TIERING` , `GLACIER_IR` , `GLACIER` , or `DEEP_ARCHIVE`
+/// storage class. If your bucket is versioning-enabled (or versioning is suspended), you can set this
+/// action to request that Amazon S3 transition noncurrent object versions to the `STANDARD_IA` ,
+/// `ONEZONE_IA` , `INTELLIGENT_TIERING` , `GLACIER_IR` , `GLACIER` , or `DEEP_ARCHIVE` storage class at
+/// a specific period in the object's lifetime. If you specify this property, don't specify the
+/// `NoncurrentVersionTransitions` property.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NoncurrentVersionTransition {
     /// `NewerNoncurrentVersions`.
+    ///
+    /// Specifies how many noncurrent versions Amazon S3 will retain. If there are this many more recent
+    /// noncurrent versions, Amazon S3 will take the associated action. For more information about
+    /// noncurrent versions, see [Lifecycle configuration
+    /// elements](https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html) in the *Amazon
+    /// S3 User Guide* .
     pub newer_noncurrent_versions: Option<Val<i64>>,
     /// `StorageClass`: required.
+    ///
+    /// The class of storage used to store the object.
     pub storage_class: Option<Val<StorageClass>>,
     /// `TransitionInDays`: required.
+    ///
+    /// Specifies the number of days an object is noncurrent before Amazon S3 can perform the associated
+    /// action. For information about the noncurrent days calculations, see [How Amazon S3 Calculates How
+    /// Long an Object Has Been
+    /// Noncurrent](https://docs.aws.amazon.com/AmazonS3/latest/dev/intro-lifecycle-rules.html#non-current-days-calculations)
+    /// in the *Amazon S3 User Guide* .
     pub transition_in_days: Option<Val<i64>>,
 }
 
@@ -2569,15 +3057,44 @@ impl ToValue for NoncurrentVersionTransition {
 impl Literal for NoncurrentVersionTransition {}
 
 /// The [`NotificationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-notificationconfiguration.html) property type.
+///
+/// Describes the notification configuration for an Amazon S3 bucket.
+///
+/// > If you create the target resource and related permissions in the same template, you might have a
+/// circular dependency.
+/// >
+/// > For example, you might use the `AWS::Lambda::Permission` resource to grant the bucket permission
+/// to invoke an AWS Lambda function. However, AWS CloudFormation can't create the bucket until the
+/// bucket has permission to invoke the function ( AWS CloudFormation checks whether the bucket can
+/// invoke the function). If you're using Refs to pass the bucket name, this leads to a circular
+/// dependency.
+/// >
+/// > To avoid this dependency, you can create all resources without specifying the notification
+/// configuration. Then, update the stack with a notification configuration.
+/// >
+/// > For more information on permissions, see
+/// [AWS::Lambda::Permission](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-permission.html)
+/// and [Granting Permissions to Publish Event Notification Messages to a
+/// Destination](https://docs.aws.amazon.com/AmazonS3/latest/dev/NotificationHowTo.html#grant-destinations-permissions-to-s3)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationConfiguration {
     /// `EventBridgeConfiguration`.
+    ///
+    /// Enables delivery of events to Amazon EventBridge.
     pub event_bridge_configuration: Option<Val<EventBridgeConfiguration>>,
     /// `LambdaConfigurations`.
+    ///
+    /// Describes the AWS Lambda functions to invoke and the events for which to invoke them.
     pub lambda_configurations: Option<Val<Vec<LambdaConfiguration>>>,
     /// `QueueConfigurations`.
+    ///
+    /// The Amazon Simple Queue Service queues to publish messages to and the events for which to publish
+    /// messages.
     pub queue_configurations: Option<Val<Vec<QueueConfiguration>>>,
     /// `TopicConfigurations`.
+    ///
+    /// The topic to which notifications are sent and the events for which notifications are generated.
     pub topic_configurations: Option<Val<Vec<TopicConfiguration>>>,
 }
 
@@ -2658,9 +3175,16 @@ impl ToValue for NotificationConfiguration {
 impl Literal for NotificationConfiguration {}
 
 /// The [`NotificationFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-notificationfilter.html) property type.
+///
+/// Specifies object key name filtering rules. For information about key name filtering, see
+/// [Configuring event notifications using object key name
+/// filtering](https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-filtering.html)
+/// in the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationFilter {
     /// `S3Key`: required.
+    ///
+    /// A container for object key name prefix and suffix filtering rules.
     pub s3_key: Option<Val<S3KeyFilter>>,
 }
 
@@ -2711,11 +3235,28 @@ impl ToValue for NotificationFilter {
 impl Literal for NotificationFilter {}
 
 /// The [`ObjectLockConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-objectlockconfiguration.html) property type.
+///
+/// Places an Object Lock configuration on the specified bucket. The rule specified in the Object Lock
+/// configuration will be applied by default to every new object placed in the specified bucket. For
+/// more information, see [Locking
+/// Objects](https://docs.aws.amazon.com/AmazonS3/latest/dev/object-lock.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectLockConfiguration {
     /// `ObjectLockEnabled`.
+    ///
+    /// Indicates whether this bucket has an Object Lock configuration enabled. Enable `ObjectLockEnabled`
+    /// when you apply `ObjectLockConfiguration` to a bucket.
     pub object_lock_enabled: Option<Val<ObjectLockEnabled>>,
     /// `Rule`.
+    ///
+    /// Specifies the Object Lock rule for the specified object. Enable this rule when you apply
+    /// `ObjectLockConfiguration` to a bucket. If Object Lock is turned on, bucket settings require both
+    /// `Mode` and a period of either `Days` or `Years` . You cannot specify `Days` and `Years` at the same
+    /// time. For more information, see
+    /// [ObjectLockRule](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-objectlockrule.html)
+    /// and
+    /// [DefaultRetention](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-defaultretention.html)
+    /// .
     pub rule: Option<Val<ObjectLockRule>>,
 }
 
@@ -2769,9 +3310,19 @@ impl ToValue for ObjectLockConfiguration {
 impl Literal for ObjectLockConfiguration {}
 
 /// The [`ObjectLockRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-objectlockrule.html) property type.
+///
+/// Specifies the Object Lock rule for the specified object. Enable the this rule when you apply
+/// `ObjectLockConfiguration` to a bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectLockRule {
     /// `DefaultRetention`.
+    ///
+    /// The default Object Lock retention mode and period that you want to apply to new objects placed in
+    /// the specified bucket. If Object Lock is turned on, bucket settings require both `Mode` and a period
+    /// of either `Days` or `Years` . You cannot specify `Days` and `Years` at the same time. For more
+    /// information about allowable values for mode and period, see
+    /// [DefaultRetention](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-defaultretention.html)
+    /// .
     pub default_retention: Option<Val<DefaultRetention>>,
 }
 
@@ -2819,9 +3370,19 @@ impl ToValue for ObjectLockRule {
 impl Literal for ObjectLockRule {}
 
 /// The [`OwnershipControls`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-ownershipcontrols.html) property type.
+///
+/// Specifies the container element for Object Ownership rules.
+///
+/// S3 Object Ownership is an Amazon S3 bucket-level setting that you can use to disable access control
+/// lists (ACLs) and take ownership of every object in your bucket, simplifying access management for
+/// data stored in Amazon S3. For more information, see [Controlling ownership of objects and disabling
+/// ACLs](https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html) in the *Amazon
+/// S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OwnershipControls {
     /// `Rules`: required.
+    ///
+    /// Specifies the container element for Object Ownership rules.
     pub rules: Option<Val<Vec<OwnershipControlsRule>>>,
 }
 
@@ -2881,9 +3442,19 @@ impl ToValue for OwnershipControls {
 impl Literal for OwnershipControls {}
 
 /// The [`OwnershipControlsRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-ownershipcontrolsrule.html) property type.
+///
+/// Specifies an Object Ownership rule.
+///
+/// S3 Object Ownership is an Amazon S3 bucket-level setting that you can use to disable access control
+/// lists (ACLs) and take ownership of every object in your bucket, simplifying access management for
+/// data stored in Amazon S3. For more information, see [Controlling ownership of objects and disabling
+/// ACLs](https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html) in the *Amazon
+/// S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OwnershipControlsRule {
     /// `ObjectOwnership`.
+    ///
+    /// Specifies an object ownership rule.
     pub object_ownership: Option<Val<ObjectOwnership>>,
 }
 
@@ -2931,9 +3502,25 @@ impl ToValue for OwnershipControlsRule {
 impl Literal for OwnershipControlsRule {}
 
 /// The [`PartitionedPrefix`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-partitionedprefix.html) property type.
+///
+/// Amazon S3 keys for log objects are partitioned in the following format:
+///
+/// `[DestinationPrefix][SourceAccountId]/[SourceRegion]/[SourceBucket]/[YYYY]/[MM]/[DD]/[YYYY]-[MM]-[DD]-[hh]-[mm]-[ss]-[UniqueString]`
+///
+/// PartitionedPrefix defaults to EventTime delivery when server access logs are delivered.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PartitionedPrefix {
     /// `PartitionDateSource`.
+    ///
+    /// Specifies the partition date source for the partitioned prefix. `PartitionDateSource` can be
+    /// `EventTime` or `DeliveryTime` .
+    ///
+    /// For `DeliveryTime` , the time in the log file names corresponds to the delivery time for the log
+    /// files.
+    ///
+    /// For `EventTime` , The logs delivered are for a specific day only. The year, month, and day
+    /// correspond to the day on which the event occurred, and the hour, minutes and seconds are set to 00
+    /// in the key.
     pub partition_date_source: Option<Val<PartitionDateSource>>,
 }
 
@@ -2981,15 +3568,52 @@ impl ToValue for PartitionedPrefix {
 impl Literal for PartitionedPrefix {}
 
 /// The [`PublicAccessBlockConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-publicaccessblockconfiguration.html) property type.
+///
+/// The PublicAccessBlock configuration that you want to apply to this Amazon S3 bucket. You can enable
+/// the configuration options in any combination. Bucket-level settings work alongside account-level
+/// settings (which may inherit from organization-level policies). For more information about when
+/// Amazon S3 considers a bucket or object public, see [The Meaning of
+/// "Public"](https://docs.aws.amazon.com/AmazonS3/latest/dev/access-control-block-public-access.html#access-control-block-public-access-policy-status)
+/// in the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicAccessBlockConfiguration {
     /// `BlockPublicAcls`.
+    ///
+    /// Specifies whether Amazon S3 should block public access control lists (ACLs) for this bucket and
+    /// objects in this bucket. Setting this element to `TRUE` causes the following behavior:
+    ///
+    /// - PUT Bucket ACL and PUT Object ACL calls fail if the specified ACL is public.
+    /// - PUT Object calls fail if the request includes a public ACL.
+    /// - PUT Bucket calls fail if the request includes a public ACL.
+    ///
+    /// Enabling this setting doesn't affect existing policies or ACLs.
     pub block_public_acls: Option<Val<bool>>,
     /// `BlockPublicPolicy`.
+    ///
+    /// Specifies whether Amazon S3 should block public bucket policies for this bucket. Setting this
+    /// element to `TRUE` causes Amazon S3 to reject calls to PUT Bucket policy if the specified bucket
+    /// policy allows public access.
+    ///
+    /// Enabling this setting doesn't affect existing bucket policies.
     pub block_public_policy: Option<Val<bool>>,
     /// `IgnorePublicAcls`.
+    ///
+    /// Specifies whether Amazon S3 should ignore public ACLs for this bucket and objects in this bucket.
+    /// Setting this element to `TRUE` causes Amazon S3 to ignore all public ACLs on this bucket and objects
+    /// in this bucket.
+    ///
+    /// Enabling this setting doesn't affect the persistence of any existing ACLs and doesn't prevent new
+    /// public ACLs from being set.
     pub ignore_public_acls: Option<Val<bool>>,
     /// `RestrictPublicBuckets`.
+    ///
+    /// Specifies whether Amazon S3 should restrict public bucket policies for this bucket. Setting this
+    /// element to `TRUE` restricts access to this bucket to only AWS service principals and authorized
+    /// users within this account if the bucket has a public policy.
+    ///
+    /// Enabling this setting doesn't affect previously stored bucket policies, except that public and
+    /// cross-account access within any public bucket policy, including non-public delegation to specific
+    /// accounts, is blocked.
     pub restrict_public_buckets: Option<Val<bool>>,
 }
 
@@ -3055,13 +3679,32 @@ impl ToValue for PublicAccessBlockConfiguration {
 impl Literal for PublicAccessBlockConfiguration {}
 
 /// The [`QueueConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-queueconfiguration.html) property type.
+///
+/// Specifies the configuration for publishing messages to an Amazon Simple Queue Service (Amazon SQS)
+/// queue when Amazon S3 detects specified events.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueConfiguration {
     /// `Event`: required.
+    ///
+    /// The Amazon S3 bucket event about which you want to publish messages to Amazon SQS. For more
+    /// information, see [Supported Event
+    /// Types](https://docs.aws.amazon.com/AmazonS3/latest/dev/NotificationHowTo.html) in the *Amazon S3
+    /// User Guide* .
     pub event: Option<Val<String>>,
     /// `Filter`.
+    ///
+    /// The filtering rules that determine which objects trigger notifications. For example, you can create
+    /// a filter so that Amazon S3 sends notifications only when image files with a `.jpg` extension are
+    /// added to the bucket. For more information, see [Configuring event notifications using object key
+    /// name
+    /// filtering](https://docs.aws.amazon.com/AmazonS3/latest/user-guide/notification-how-to-filtering.html)
+    /// in the *Amazon S3 User Guide* .
     pub filter: Option<Val<NotificationFilter>>,
     /// `Queue`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon SQS queue to which Amazon S3 publishes a message when
+    /// it detects events of the specified type. FIFO queues are not allowed when enabling an SQS queue as
+    /// the event notification destination.
     pub queue: Option<Val<String>>,
 }
 
@@ -3131,11 +3774,20 @@ impl ToValue for QueueConfiguration {
 impl Literal for QueueConfiguration {}
 
 /// The [`RecordExpiration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-recordexpiration.html) property type.
+///
+/// The journal table record expiration settings for a journal table in an S3 Metadata configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordExpiration {
     /// `Days`.
+    ///
+    /// If you enable journal table record expiration, you can set the number of days to retain your journal
+    /// table records. Journal table records must be retained for a minimum of 7 days. To set this value,
+    /// specify any whole number from `7` to `2147483647` . For example, to retain your journal table
+    /// records for one year, set this value to `365` .
     pub days: Option<Val<i64>>,
     /// `Expiration`: required.
+    ///
+    /// Specifies whether journal table record expiration is enabled or disabled.
     pub expiration: Option<Val<Expiration>>,
 }
 
@@ -3192,11 +3844,18 @@ impl ToValue for RecordExpiration {
 impl Literal for RecordExpiration {}
 
 /// The [`RedirectAllRequestsTo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-redirectallrequeststo.html) property type.
+///
+/// Specifies the redirect behavior of all requests to a website endpoint of an Amazon S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedirectAllRequestsTo {
     /// `HostName`: required.
+    ///
+    /// Name of the host where requests are redirected.
     pub host_name: Option<Val<String>>,
     /// `Protocol`.
+    ///
+    /// Protocol to use when redirecting requests. The default is the protocol that is used in the original
+    /// request.
     pub protocol: Option<Val<Protocol>>,
 }
 
@@ -3253,17 +3912,47 @@ impl ToValue for RedirectAllRequestsTo {
 impl Literal for RedirectAllRequestsTo {}
 
 /// The [`RedirectRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-redirectrule.html) property type.
+///
+/// Specifies how requests are redirected. In the event of an error, you can specify a different error
+/// code to return.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedirectRule {
     /// `HostName`.
+    ///
+    /// The host name to use in the redirect request.
     pub host_name: Option<Val<String>>,
     /// `HttpRedirectCode`.
+    ///
+    /// The HTTP redirect code to use on the response. Not required if one of the siblings is present.
     pub http_redirect_code: Option<Val<String>>,
     /// `Protocol`.
+    ///
+    /// Protocol to use when redirecting requests. The default is the protocol that is used in the original
+    /// request.
     pub protocol: Option<Val<Protocol>>,
     /// `ReplaceKeyPrefixWith`.
+    ///
+    /// The object key prefix to use in the redirect request. For example, to redirect requests for all
+    /// pages with prefix `docs/` (objects in the `docs/` folder) to `documents/` , you can set a condition
+    /// block with `KeyPrefixEquals` set to `docs/` and in the Redirect set `ReplaceKeyPrefixWith` to
+    /// `/documents` . Not required if one of the siblings is present. Can be present only if
+    /// `ReplaceKeyWith` is not provided.
+    ///
+    /// > Replacement must be made for object keys containing special characters (such as carriage returns)
+    /// when using XML requests. For more information, see [XML related object key
+    /// constraints](https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html#object-key-xml-related-constraints)
+    /// .
     pub replace_key_prefix_with: Option<Val<String>>,
     /// `ReplaceKeyWith`.
+    ///
+    /// The specific object key to use in the redirect request. For example, redirect request to
+    /// `error.html` . Not required if one of the siblings is present. Can be present only if
+    /// `ReplaceKeyPrefixWith` is not provided.
+    ///
+    /// > Replacement must be made for object keys containing special characters (such as carriage returns)
+    /// when using XML requests. For more information, see [XML related object key
+    /// constraints](https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html#object-key-xml-related-constraints)
+    /// .
     pub replace_key_with: Option<Val<String>>,
 }
 
@@ -3335,9 +4024,15 @@ impl ToValue for RedirectRule {
 impl Literal for RedirectRule {}
 
 /// The [`ReplicaModifications`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-replicamodifications.html) property type.
+///
+/// A filter that you can specify for selection for modifications on replicas.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaModifications {
     /// `Status`: required.
+    ///
+    /// Specifies whether Amazon S3 replicates modifications on replicas.
+    ///
+    /// *Allowed values* : `Enabled` | `Disabled`
     pub status: Option<Val<AbacStatus>>,
 }
 
@@ -3388,11 +4083,25 @@ impl ToValue for ReplicaModifications {
 impl Literal for ReplicaModifications {}
 
 /// The [`ReplicationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-replicationconfiguration.html) property type.
+///
+/// A container for replication rules. You can add up to 1,000 rules. The maximum size of a replication
+/// configuration is 2 MB. The latest version of the replication configuration XML is V2. For more
+/// information about XML V2 replication configurations, see [Replication
+/// configuration](https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-add-config.html) in
+/// the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationConfiguration {
     /// `Role`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Identity and Access Management (IAM) role that Amazon S3
+    /// assumes when replicating objects. For more information, see [How to Set Up
+    /// Replication](https://docs.aws.amazon.com/AmazonS3/latest/dev/replication-how-setup.html) in the *Amazon
+    /// S3 User Guide* .
     pub role: Option<Val<String>>,
     /// `Rules`: required.
+    ///
+    /// A container for one or more replication rules. A replication configuration must have at least one
+    /// rule and can contain a maximum of 1,000 rules.
     pub rules: Option<Val<Vec<ReplicationRule>>>,
 }
 
@@ -3462,21 +4171,57 @@ impl ToValue for ReplicationConfiguration {
 impl Literal for ReplicationConfiguration {}
 
 /// The [`ReplicationDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-replicationdestination.html) property type.
+///
+/// A container for information about the replication destination and its configurations including
+/// enabling the S3 Replication Time Control (S3 RTC).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationDestination {
     /// `AccessControlTranslation`.
+    ///
+    /// Specify this only in a cross-account scenario (where source and destination bucket owners are not
+    /// the same), and you want to change replica ownership to the AWS account that owns the destination
+    /// bucket. If this is not specified in the replication configuration, the replicas are owned by same
+    /// AWS account that owns the source object.
     pub access_control_translation: Option<Val<AccessControlTranslation>>,
     /// `Account`.
+    ///
+    /// Destination bucket owner account ID. In a cross-account scenario, if you direct Amazon S3 to change
+    /// replica ownership to the AWS account that owns the destination bucket by specifying the
+    /// `AccessControlTranslation` property, this is the account ID of the destination bucket owner. For
+    /// more information, see [Cross-Region Replication Additional Configuration: Change Replica
+    /// Owner](https://docs.aws.amazon.com/AmazonS3/latest/dev/crr-change-owner.html) in the *Amazon S3 User
+    /// Guide* .
+    ///
+    /// If you specify the `AccessControlTranslation` property, the `Account` property is required.
     pub account: Option<Val<String>>,
     /// `Bucket`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the bucket where you want Amazon S3 to store the results.
     pub bucket: Option<Val<String>>,
     /// `EncryptionConfiguration`.
+    ///
+    /// Specifies encryption-related information.
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
     /// `Metrics`.
+    ///
+    /// A container specifying replication metrics-related settings enabling replication metrics and events.
     pub metrics: Option<Val<Metrics>>,
     /// `ReplicationTime`.
+    ///
+    /// A container specifying S3 Replication Time Control (S3 RTC), including whether S3 RTC is enabled and
+    /// the time when all objects and operations on objects must be replicated. Must be specified together
+    /// with a `Metrics` block.
     pub replication_time: Option<Val<ReplicationTime>>,
     /// `StorageClass`.
+    ///
+    /// The storage class to use when replicating objects, such as S3 Standard or reduced redundancy. By
+    /// default, Amazon S3 uses the storage class of the source object to create the object replica.
+    ///
+    /// For valid values, see the `StorageClass` element of the [PUT Bucket
+    /// replication](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTreplication.html) action
+    /// in the *Amazon S3 API Reference* .
+    ///
+    /// `FSX_OPENZFS` is not an accepted value when replicating objects.
     pub storage_class: Option<Val<ReplicationDestinationStorageClass>>,
 }
 
@@ -3563,27 +4308,84 @@ impl ToValue for ReplicationDestination {
 impl Literal for ReplicationDestination {}
 
 /// The [`ReplicationRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-replicationrule.html) property type.
+///
+/// Specifies which Amazon S3 objects to replicate and where to store the replicas.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationRule {
     /// `DeleteMarkerReplication`.
+    ///
+    /// Specifies whether Amazon S3 replicates delete markers. If you specify a `Filter` in your replication
+    /// configuration, you must also include a `DeleteMarkerReplication` element. If your `Filter` includes
+    /// a `Tag` element, the `DeleteMarkerReplication` `Status` must be set to Disabled, because Amazon S3
+    /// does not support replicating delete markers for tag-based rules. For an example configuration, see
+    /// [Basic Rule
+    /// Configuration](https://docs.aws.amazon.com/AmazonS3/latest/dev/replication-add-config.html#replication-config-min-rule-config)
+    /// .
+    ///
+    /// For more information about delete marker replication, see [Basic Rule
+    /// Configuration](https://docs.aws.amazon.com/AmazonS3/latest/dev/delete-marker-replication.html) .
+    ///
+    /// > If you are using an earlier version of the replication configuration, Amazon S3 handles
+    /// replication of delete markers differently. For more information, see [Backward
+    /// Compatibility](https://docs.aws.amazon.com/AmazonS3/latest/dev/replication-add-config.html#replication-backward-compat-considerations)
+    /// .
     pub delete_marker_replication: Option<Val<DeleteMarkerReplication>>,
     /// `Destination`: required.
+    ///
+    /// A container for information about the replication destination and its configurations including
+    /// enabling the S3 Replication Time Control (S3 RTC).
     pub destination: Option<Val<ReplicationDestination>>,
     /// `Filter`.
+    ///
+    /// A filter that identifies the subset of objects to which the replication rule applies. A `Filter`
+    /// must specify exactly one `Prefix` , `TagFilter` , or an `And` child element. The use of the filter
+    /// field indicates that this is a V2 replication configuration. This field isn't supported in a V1
+    /// replication configuration.
+    ///
+    /// > V1 replication configuration only supports filtering by key prefix. To filter using a V1
+    /// replication configuration, add the `Prefix` directly as a child element of the `Rule` element.
     pub filter: Option<Val<ReplicationRuleFilter>>,
     /// `Id`.
+    ///
+    /// A unique identifier for the rule. The maximum value is 255 characters. If you don't specify a value,
+    /// AWS CloudFormation generates a random ID. When using a V2 replication configuration this property is
+    /// capitalized as "ID".
     ///
     /// - Length: at most 255.
     pub id: Option<Val<String>>,
     /// `Prefix`.
     ///
+    /// An object key name prefix that identifies the object or objects to which the rule applies. The
+    /// maximum prefix length is 1,024 characters. To include all objects in a bucket, specify an empty
+    /// string. To filter using a V1 replication configuration, add the `Prefix` directly as a child element
+    /// of the `Rule` element.
+    ///
+    /// > Replacement must be made for object keys containing special characters (such as carriage returns)
+    /// when using XML requests. For more information, see [XML related object key
+    /// constraints](https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html#object-key-xml-related-constraints)
+    /// .
+    ///
     /// - Length: at most 1024.
     pub prefix: Option<Val<String>>,
     /// `Priority`.
+    ///
+    /// The priority indicates which rule has precedence whenever two or more replication rules conflict.
+    /// Amazon S3 will attempt to replicate objects according to all replication rules. However, if there
+    /// are two or more rules with the same destination bucket, then objects will be replicated according to
+    /// the rule with the highest priority. The higher the number, the higher the priority.
+    ///
+    /// For more information, see
+    /// [Replication](https://docs.aws.amazon.com/AmazonS3/latest/dev/replication.html) in the *Amazon S3
+    /// User Guide* .
     pub priority: Option<Val<i64>>,
     /// `SourceSelectionCriteria`.
+    ///
+    /// A container that describes additional filters for identifying the source objects that you want to
+    /// replicate. You can choose to enable or disable the replication of these objects.
     pub source_selection_criteria: Option<Val<SourceSelectionCriteria>>,
     /// `Status`: required.
+    ///
+    /// Specifies whether the rule is enabled.
     pub status: Option<Val<Status>>,
 }
 
@@ -3683,11 +4485,23 @@ impl ToValue for ReplicationRule {
 impl Literal for ReplicationRule {}
 
 /// The [`ReplicationRuleAndOperator`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-replicationruleandoperator.html) property type.
+///
+/// A container for specifying rule filters. The filters determine the subset of objects to which the
+/// rule applies. This element is required only if you specify more than one filter.
+///
+/// For example:
+///
+/// - If you specify both a `Prefix` and a `TagFilter` , wrap these filters in an `And` tag.
+/// - If you specify a filter based on multiple tags, wrap the `TagFilter` elements in an `And` tag
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationRuleAndOperator {
     /// `Prefix`.
+    ///
+    /// An object key name prefix that identifies the subset of objects to which the rule applies.
     pub prefix: Option<Val<String>>,
     /// `TagFilters`.
+    ///
+    /// An array of tags containing key and value pairs.
     pub tag_filters: Option<Val<Vec<TagFilter>>>,
 }
 
@@ -3746,13 +4560,33 @@ impl ToValue for ReplicationRuleAndOperator {
 impl Literal for ReplicationRuleAndOperator {}
 
 /// The [`ReplicationRuleFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-replicationrulefilter.html) property type.
+///
+/// A filter that identifies the subset of objects to which the replication rule applies. A `Filter`
+/// must specify exactly one `Prefix` , `TagFilter` , or an `And` child element.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationRuleFilter {
     /// `And`.
+    ///
+    /// A container for specifying rule filters. The filters determine the subset of objects to which the
+    /// rule applies. This element is required only if you specify more than one filter. For example:
+    ///
+    /// - If you specify both a `Prefix` and a `TagFilter` , wrap these filters in an `And` tag.
+    /// - If you specify a filter based on multiple tags, wrap the `TagFilter` elements in an `And` tag.
     pub and: Option<Val<ReplicationRuleAndOperator>>,
     /// `Prefix`.
+    ///
+    /// An object key name prefix that identifies the subset of objects to which the rule applies.
+    ///
+    /// > Replacement must be made for object keys containing special characters (such as carriage returns)
+    /// when using XML requests. For more information, see [XML related object key
+    /// constraints](https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html#object-key-xml-related-constraints)
+    /// .
     pub prefix: Option<Val<String>>,
     /// `TagFilter`.
+    ///
+    /// A container for specifying a tag key and value.
+    ///
+    /// The rule applies only to objects that have the tag in their tag set.
     pub tag_filter: Option<Val<TagFilter>>,
 }
 
@@ -3812,11 +4646,20 @@ impl ToValue for ReplicationRuleFilter {
 impl Literal for ReplicationRuleFilter {}
 
 /// The [`ReplicationTime`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-replicationtime.html) property type.
+///
+/// A container specifying S3 Replication Time Control (S3 RTC) related information, including whether
+/// S3 RTC is enabled and the time when all objects and operations on objects must be replicated. Must
+/// be specified together with a `Metrics` block.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationTime {
     /// `Status`: required.
+    ///
+    /// Specifies whether the replication time is enabled.
     pub status: Option<Val<Status>>,
     /// `Time`: required.
+    ///
+    /// A container specifying the time by which replication should be complete for all objects and
+    /// operations on objects.
     pub time: Option<Val<ReplicationTimeValue>>,
 }
 
@@ -3879,9 +4722,16 @@ impl ToValue for ReplicationTime {
 impl Literal for ReplicationTime {}
 
 /// The [`ReplicationTimeValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-replicationtimevalue.html) property type.
+///
+/// A container specifying the time value for S3 Replication Time Control (S3 RTC) and replication
+/// metrics `EventThreshold` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationTimeValue {
     /// `Minutes`: required.
+    ///
+    /// Contains an integer specifying time in minutes.
+    ///
+    /// Valid value: 15
     pub minutes: Option<Val<i64>>,
 }
 
@@ -3932,11 +4782,24 @@ impl ToValue for ReplicationTimeValue {
 impl Literal for ReplicationTimeValue {}
 
 /// The [`RoutingRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-routingrule.html) property type.
+///
+/// Specifies the redirect behavior and when a redirect is applied. For more information about routing
+/// rules, see [Configuring advanced conditional
+/// redirects](https://docs.aws.amazon.com/AmazonS3/latest/dev/how-to-page-redirect.html#advanced-conditional-redirects)
+/// in the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoutingRule {
     /// `RedirectRule`: required.
+    ///
+    /// Container for redirect information. You can redirect requests to another host, to another page, or
+    /// with another protocol. In the event of an error, you can specify a different error code to return.
     pub redirect_rule: Option<Val<RedirectRule>>,
     /// `RoutingRuleCondition`.
+    ///
+    /// A container for describing a condition that must be met for the specified redirect to apply. For
+    /// example, 1. If request is for pages in the `/docs` folder, redirect to the `/documents` folder. 2.
+    /// If request results in HTTP error 4xx, redirect request to another host where you might process the
+    /// error.
     pub routing_rule_condition: Option<Val<RoutingRuleCondition>>,
 }
 
@@ -3993,11 +4856,31 @@ impl ToValue for RoutingRule {
 impl Literal for RoutingRule {}
 
 /// The [`RoutingRuleCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-routingrulecondition.html) property type.
+///
+/// A container for describing a condition that must be met for the specified redirect to apply. For
+/// example, 1. If request is for pages in the `/docs` folder, redirect to the `/documents` folder. 2.
+/// If request results in HTTP error 4xx, redirect request to another host where you might process the
+/// error.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoutingRuleCondition {
     /// `HttpErrorCodeReturnedEquals`.
+    ///
+    /// The HTTP error code when the redirect is applied. In the event of an error, if the error code equals
+    /// this value, then the specified redirect is applied.
+    ///
+    /// Required when parent element `Condition` is specified and sibling `KeyPrefixEquals` is not
+    /// specified. If both are specified, then both must be true for the redirect to be applied.
     pub http_error_code_returned_equals: Option<Val<String>>,
     /// `KeyPrefixEquals`.
+    ///
+    /// The object key name prefix when the redirect is applied. For example, to redirect requests for
+    /// `ExamplePage.html` , the key prefix will be `ExamplePage.html` . To redirect request for all pages
+    /// with the prefix `docs/` , the key prefix will be `docs/` , which identifies all objects in the docs/
+    /// folder.
+    ///
+    /// Required when the parent element `Condition` is specified and sibling `HttpErrorCodeReturnedEquals`
+    /// is not specified. If both conditions are specified, both must be true for the redirect to be
+    /// applied.
     pub key_prefix_equals: Option<Val<String>>,
 }
 
@@ -4051,49 +4934,129 @@ impl ToValue for RoutingRuleCondition {
 impl Literal for RoutingRuleCondition {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-rule.html) property type.
+///
+/// Specifies lifecycle rules for an Amazon S3 bucket. For more information, see [Put Bucket Lifecycle
+/// Configuration](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTlifecycle.html) in the *Amazon
+/// S3 API Reference* .
+///
+/// You must specify at least one of the following properties: `AbortIncompleteMultipartUpload` ,
+/// `ExpirationDate` , `ExpirationInDays` , `NoncurrentVersionExpirationInDays` ,
+/// `NoncurrentVersionTransition` , `NoncurrentVersionTransitions` , `Transition` , or `Transitions` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `AbortIncompleteMultipartUpload`.
+    ///
+    /// Specifies a lifecycle rule that stops incomplete multipart uploads to an Amazon S3 bucket.
     pub abort_incomplete_multipart_upload: Option<Val<AbortIncompleteMultipartUpload>>,
     /// `ExpirationDate`.
+    ///
+    /// Indicates when objects are deleted from Amazon S3 and Amazon S3 Glacier. The date value must be in
+    /// ISO 8601 format. The time is always midnight UTC. If you specify an expiration and transition time,
+    /// you must use the same time unit for both properties (either in days or by date). The expiration time
+    /// must also be later than the transition time.
     ///
     /// - Pattern: `^(\d{4})-(0[0-9]|1[0-2])-([0-2]\d|3[01])T([01]\d|2[0-4]):([0-5]\d):([0-6]\d)((\.\d{3})?)Z$`.
     pub expiration_date: Option<Val<String>>,
     /// `ExpirationInDays`.
+    ///
+    /// Indicates the number of days after creation when objects are deleted from Amazon S3 and Amazon S3
+    /// Glacier. If you specify an expiration and transition time, you must use the same time unit for both
+    /// properties (either in days or by date). The expiration time must also be later than the transition
+    /// time.
     pub expiration_in_days: Option<Val<i64>>,
     /// `ExpiredObjectDeleteMarker`.
+    ///
+    /// Indicates whether Amazon S3 will remove a delete marker without any noncurrent versions. If set to
+    /// true, the delete marker will be removed if there are no noncurrent versions. This cannot be
+    /// specified with `ExpirationInDays` , `ExpirationDate` , or `TagFilters` .
     pub expired_object_delete_marker: Option<Val<bool>>,
     /// `Id`.
+    ///
+    /// Unique identifier for the rule. The value can't be longer than 255 characters.
     ///
     /// - Length: at most 255.
     pub id: Option<Val<String>>,
     /// `NoncurrentVersionExpiration`.
+    ///
+    /// Specifies when noncurrent object versions expire. Upon expiration, Amazon S3 permanently deletes the
+    /// noncurrent object versions. You set this lifecycle configuration action on a bucket that has
+    /// versioning enabled (or suspended) to request that Amazon S3 delete noncurrent object versions at a
+    /// specific period in the object's lifetime.
     pub noncurrent_version_expiration: Option<Val<NoncurrentVersionExpiration>>,
     /// `NoncurrentVersionExpirationInDays`.
+    ///
+    /// (Deprecated.) For buckets with versioning enabled (or suspended), specifies the time, in days,
+    /// between when a new version of the object is uploaded to the bucket and when old versions of the
+    /// object expire. When object versions expire, Amazon S3 permanently deletes them. If you specify a
+    /// transition and expiration time, the expiration time must be later than the transition time.
     pub noncurrent_version_expiration_in_days: Option<Val<i64>>,
     /// `NoncurrentVersionTransition`.
+    ///
+    /// (Deprecated.) For buckets with versioning enabled (or suspended), specifies when non-current objects
+    /// transition to a specified storage class. If you specify a transition and expiration time, the
+    /// expiration time must be later than the transition time. If you specify this property, don't specify
+    /// the `NoncurrentVersionTransitions` property.
     pub noncurrent_version_transition: Option<Val<NoncurrentVersionTransition>>,
     /// `NoncurrentVersionTransitions`.
+    ///
+    /// For buckets with versioning enabled (or suspended), one or more transition rules that specify when
+    /// non-current objects transition to a specified storage class. If you specify a transition and
+    /// expiration time, the expiration time must be later than the transition time. If you specify this
+    /// property, don't specify the `NoncurrentVersionTransition` property.
     pub noncurrent_version_transitions: Option<Val<Vec<NoncurrentVersionTransition>>>,
     /// `ObjectSizeGreaterThan`.
+    ///
+    /// Specifies the minimum object size in bytes for this rule to apply to. Objects must be larger than
+    /// this value in bytes. For more information about size based rules, see [Lifecycle configuration using
+    /// size-based
+    /// rules](https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-configuration-examples.html#lc-size-rules)
+    /// in the *Amazon S3 User Guide* .
     ///
     /// - Length: at most 20.
     /// - Pattern: `[0-9]+`.
     pub object_size_greater_than: Option<Val<String>>,
     /// `ObjectSizeLessThan`.
     ///
+    /// Specifies the maximum object size in bytes for this rule to apply to. Objects must be smaller than
+    /// this value in bytes. For more information about sized based rules, see [Lifecycle configuration
+    /// using size-based
+    /// rules](https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-configuration-examples.html#lc-size-rules)
+    /// in the *Amazon S3 User Guide* .
+    ///
     /// - Length: at most 20.
     /// - Pattern: `[0-9]+`.
     pub object_size_less_than: Option<Val<String>>,
     /// `Prefix`.
+    ///
+    /// Object key prefix that identifies one or more objects to which this rule applies.
+    ///
+    /// > Replacement must be made for object keys containing special characters (such as carriage returns)
+    /// when using XML requests. For more information, see [XML related object key
+    /// constraints](https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html#object-key-xml-related-constraints)
+    /// .
     pub prefix: Option<Val<String>>,
     /// `Status`: required.
+    ///
+    /// If `Enabled` , the rule is currently being applied. If `Disabled` , the rule is not currently being
+    /// applied.
     pub status: Option<Val<AbacStatus>>,
     /// `TagFilters`.
+    ///
+    /// Tags to use to identify a subset of objects to which the lifecycle rule applies.
     pub tag_filters: Option<Val<Vec<TagFilter>>>,
     /// `Transition`.
+    ///
+    /// (Deprecated.) Specifies when an object transitions to a specified storage class. If you specify an
+    /// expiration and transition time, you must use the same time unit for both properties (either in days
+    /// or by date). The expiration time must also be later than the transition time. If you specify this
+    /// property, don't specify the `Transitions` property.
     pub transition: Option<Val<Transition>>,
     /// `Transitions`.
+    ///
+    /// One or more transition rules that specify when an object transitions to a specified storage class.
+    /// If you specify an expiration and transition time, you must use the same time unit for both
+    /// properties (either in days or by date). The expiration time must also be later than the transition
+    /// time. If you specify this property, don't specify the `Transition` property.
     pub transitions: Option<Val<Vec<Transition>>>,
 }
 
@@ -4252,9 +5215,19 @@ impl ToValue for Rule {
 impl Literal for Rule {}
 
 /// The [`S3KeyFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-s3keyfilter.html) property type.
+///
+/// A container for object key name prefix and suffix filtering rules. For more information about object
+/// key name filtering, see [Configuring event notifications using object key name
+/// filtering](https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-filtering.html)
+/// in the *Amazon S3 User Guide* .
+///
+/// > The same type of filter rule cannot be used more than once. For example, you cannot specify two
+/// prefix rules.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3KeyFilter {
     /// `Rules`: required.
+    ///
+    /// A list of containers for the key-value pair that defines the criteria for the filter rule.
     pub rules: Option<Val<Vec<FilterRule>>>,
 }
 
@@ -4310,16 +5283,23 @@ impl ToValue for S3KeyFilter {
 impl Literal for S3KeyFilter {}
 
 /// The [`S3TablesDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-s3tablesdestination.html) property type.
+///
+/// The destination information for a V1 S3 Metadata configuration. The destination table bucket must be
+/// in the same Region and AWS account as the general purpose bucket. The specified metadata table name
+/// must be unique within the `aws_s3_metadata` namespace in the destination table bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3TablesDestination {
-    /// `TableArn`.
-    pub table_arn: Option<Val<String>>,
     /// `TableBucketArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for the table bucket that's specified as the destination in the
+    /// metadata table configuration. The destination table bucket must be in the same Region and AWS
+    /// account as the general purpose bucket.
     pub table_bucket_arn: Option<Val<String>>,
     /// `TableName`: required.
+    ///
+    /// The name for the metadata table in your metadata table configuration. The specified metadata table
+    /// name must be unique within the `aws_s3_metadata` namespace in the destination table bucket.
     pub table_name: Option<Val<String>>,
-    /// `TableNamespace`.
-    pub table_namespace: Option<Val<String>>,
 }
 
 impl S3TablesDestination {
@@ -4334,16 +5314,13 @@ impl S3TablesDestination {
         Self {
             table_bucket_arn: Some(Val::<String>::from("placeholder")),
             table_name: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
         }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "TableArn", &self.table_arn);
         put(&mut m, "TableBucketArn", &self.table_bucket_arn);
         put(&mut m, "TableName", &self.table_name);
-        put(&mut m, "TableNamespace", &self.table_namespace);
         m
     }
 }
@@ -4353,11 +5330,6 @@ impl S3TablesDestination {
 pub struct S3TablesDestinationBuilder(S3TablesDestination);
 
 impl S3TablesDestinationBuilder {
-    /// Sets `TableArn`.
-    pub fn table_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.table_arn = Some(value.into());
-        self
-    }
     /// Sets `TableBucketArn`.
     pub fn table_bucket_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.table_bucket_arn = Some(value.into());
@@ -4366,11 +5338,6 @@ impl S3TablesDestinationBuilder {
     /// Sets `TableName`.
     pub fn table_name(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.table_name = Some(value.into());
-        self
-    }
-    /// Sets `TableNamespace`.
-    pub fn table_namespace(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.table_namespace = Some(value.into());
         self
     }
     /// Builds the value, or names the first required property not set.
@@ -4398,11 +5365,64 @@ impl ToValue for S3TablesDestination {
 impl Literal for S3TablesDestination {}
 
 /// The [`ServerSideEncryptionByDefault`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-serversideencryptionbydefault.html) property type.
+///
+/// Describes the default server-side encryption to apply to new objects in the bucket. If a PUT Object
+/// request doesn't specify any server-side encryption, this default encryption will be applied. For
+/// more information, see
+/// [PutBucketEncryption](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTencryption.html)
+/// .
+///
+/// > - *General purpose buckets* - If you don't specify a customer managed key at configuration, Amazon
+/// S3 automatically creates an AWS KMS key ( `aws/s3` ) in your AWS account the first time that you add
+/// an object encrypted with SSE-KMS to a bucket. By default, Amazon S3 uses this KMS key for SSE-KMS.
+/// > - *Directory buckets* - Your SSE-KMS configuration can only support 1 [customer managed
+/// key](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#customer-cmk) per directory
+/// bucket's lifetime. The [AWS managed
+/// key](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-cmk) ( `aws/s3`
+/// ) isn't supported.
+/// > - *Directory buckets* - For directory buckets, there are only two supported options for
+/// server-side encryption: SSE-S3 and SSE-KMS.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerSideEncryptionByDefault {
     /// `KMSMasterKeyID`.
+    ///
+    /// AWS Key Management Service (KMS) customer managed key ID to use for the default encryption.
+    ///
+    /// > - *General purpose buckets* - This parameter is allowed if and only if `SSEAlgorithm` is set to
+    /// `aws:kms` or `aws:kms:dsse` .
+    /// > - *Directory buckets* - This parameter is allowed if and only if `SSEAlgorithm` is set to
+    /// `aws:kms` .
+    ///
+    /// You can specify the key ID, key alias, or the Amazon Resource Name (ARN) of the KMS key.
+    ///
+    /// - Key ID: `1234abcd-12ab-34cd-56ef-1234567890ab`
+    /// - Key ARN: `arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab`
+    /// - Key Alias: `alias/alias-name`
+    ///
+    /// If you are using encryption with cross-account or AWS service operations, you must use a fully
+    /// qualified KMS key ARN. For more information, see [Using encryption for cross-account
+    /// operations](https://docs.aws.amazon.com/AmazonS3/latest/dev/bucket-encryption.html#bucket-encryption-update-bucket-policy)
+    /// .
+    ///
+    /// > - *General purpose buckets* - If you're specifying a customer managed KMS key, we recommend using
+    /// a fully qualified KMS key ARN. If you use a KMS key alias instead, then AWS  resolves the key within
+    /// the requester’s account. This behavior can result in data that's encrypted with a KMS key that
+    /// belongs to the requester, and not the bucket owner. Also, if you use a key ID, you can run into a
+    /// LogDestination undeliverable error when creating a VPC flow log.
+    /// > - *Directory buckets* - When you specify an [AWS  customer managed
+    /// key](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#customer-cmk) for
+    /// encryption in your directory bucket, only use the key ID or key ARN. The key alias format of the KMS
+    /// key isn't supported. > Amazon S3 only supports symmetric encryption KMS keys. For more information,
+    /// see [Asymmetric keys in AWS
+    /// KMS](https://docs.aws.amazon.com//kms/latest/developerguide/symmetric-asymmetric.html) in the *AWS
+    /// Key Management Service Developer Guide* .
     pub kms_master_key_id: Option<Val<String>>,
     /// `SSEAlgorithm`: required.
+    ///
+    /// Server-side encryption algorithm to use for the default encryption.
+    ///
+    /// > For directory buckets, there are only two supported values for server-side encryption: `AES256`
+    /// and `aws:kms` .
     pub sse_algorithm: Option<Val<SseAlgorithm>>,
 }
 
@@ -4463,13 +5483,51 @@ impl ToValue for ServerSideEncryptionByDefault {
 impl Literal for ServerSideEncryptionByDefault {}
 
 /// The [`ServerSideEncryptionRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-serversideencryptionrule.html) property type.
+///
+/// Specifies the default server-side encryption configuration.
+///
+/// > - *General purpose buckets* - If you're specifying a customer managed KMS key, we recommend using
+/// a fully qualified KMS key ARN. If you use a KMS key alias instead, then AWS  resolves the key within
+/// the requester’s account. This behavior can result in data that's encrypted with a KMS key that
+/// belongs to the requester, and not the bucket owner.
+/// > - *Directory buckets* - When you specify an [AWS  customer managed
+/// key](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#customer-cmk) for
+/// encryption in your directory bucket, only use the key ID or key ARN. The key alias format of the KMS
+/// key isn't supported.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerSideEncryptionRule {
     /// `BlockedEncryptionTypes`.
+    ///
+    /// A bucket-level setting for Amazon S3 general purpose buckets used to prevent the upload of new
+    /// objects encrypted with the specified server-side encryption type. For example, blocking an
+    /// encryption type will block `PutObject` , `CopyObject` , `PostObject` , multipart upload, and
+    /// replication requests to the bucket for objects with the specified encryption type. However, you can
+    /// continue to read and list any pre-existing objects already encrypted with the specified encryption
+    /// type. For more information, see [Blocking or unblocking SSE-C for a general purpose
+    /// bucket](https://docs.aws.amazon.com/AmazonS3/latest/userguide/blocking-unblocking-s3-c-encryption-gpb.html)
+    /// .
+    ///
+    /// > Currently, this parameter only supports blocking or unblocking server-side encryption with
+    /// customer-provided keys (SSE-C). For more information about SSE-C, see [Using server-side encryption
+    /// with customer-provided keys
+    /// (SSE-C)](https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerSideEncryptionCustomerKeys.html)
+    /// .
     pub blocked_encryption_types: Option<Val<BlockedEncryptionTypes>>,
     /// `BucketKeyEnabled`.
+    ///
+    /// Specifies whether Amazon S3 should use an S3 Bucket Key with server-side encryption using KMS
+    /// (SSE-KMS) for new objects in the bucket. Existing objects are not affected. Setting the
+    /// `BucketKeyEnabled` element to `true` causes Amazon S3 to use an S3 Bucket Key. By default, S3 Bucket
+    /// Key is not enabled.
+    ///
+    /// For more information, see [Amazon S3 Bucket
+    /// Keys](https://docs.aws.amazon.com/AmazonS3/latest/dev/bucket-key.html) in the *Amazon S3 User Guide*
+    /// .
     pub bucket_key_enabled: Option<Val<bool>>,
     /// `ServerSideEncryptionByDefault`.
+    ///
+    /// Specifies the default server-side encryption to apply to new objects in the bucket. If a PUT Object
+    /// request doesn't specify any server-side encryption, this default encryption will be applied.
     pub server_side_encryption_by_default: Option<Val<ServerSideEncryptionByDefault>>,
 }
 
@@ -4529,11 +5587,18 @@ impl ToValue for ServerSideEncryptionRule {
 impl Literal for ServerSideEncryptionRule {}
 
 /// The [`SourceSelectionCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-sourceselectioncriteria.html) property type.
+///
+/// A container that describes additional filters for identifying the source objects that you want to
+/// replicate. You can choose to enable or disable the replication of these objects.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceSelectionCriteria {
     /// `ReplicaModifications`.
+    ///
+    /// A filter that you can specify for selection for modifications on replicas.
     pub replica_modifications: Option<Val<ReplicaModifications>>,
     /// `SseKmsEncryptedObjects`.
+    ///
+    /// A container for filter information for the selection of Amazon S3 objects encrypted with AWS KMS.
     pub sse_kms_encrypted_objects: Option<Val<SseKmsEncryptedObjects>>,
 }
 
@@ -4587,9 +5652,14 @@ impl ToValue for SourceSelectionCriteria {
 impl Literal for SourceSelectionCriteria {}
 
 /// The [`SseKmsEncryptedObjects`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-ssekmsencryptedobjects.html) property type.
+///
+/// A container for filter information for the selection of S3 objects encrypted with AWS KMS.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SseKmsEncryptedObjects {
     /// `Status`: required.
+    ///
+    /// Specifies whether Amazon S3 replicates objects created with server-side encryption using an AWS KMS
+    /// key stored in AWS Key Management Service.
     pub status: Option<Val<Status>>,
 }
 
@@ -4640,9 +5710,14 @@ impl ToValue for SseKmsEncryptedObjects {
 impl Literal for SseKmsEncryptedObjects {}
 
 /// The [`StorageClassAnalysis`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-storageclassanalysis.html) property type.
+///
+/// Specifies data related to access patterns to be collected and made available to analyze the
+/// tradeoffs between different storage classes for an Amazon S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageClassAnalysis {
     /// `DataExport`.
+    ///
+    /// Specifies how data related to the storage class analysis for an Amazon S3 bucket should be exported.
     pub data_export: Option<Val<DataExport>>,
 }
 
@@ -4758,11 +5833,20 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TagFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-tagfilter.html) property type.
+///
+/// Specifies tags to use to identify a subset of objects for an Amazon S3 bucket. For more information,
+/// see [Categorizing your storage using
+/// tags](https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html) in the *Amazon
+/// Simple Storage Service User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagFilter {
     /// `Key`: required.
+    ///
+    /// The tag key.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The tag value.
     pub value: Option<Val<String>>,
 }
 
@@ -4822,11 +5906,19 @@ impl ToValue for TagFilter {
 impl Literal for TagFilter {}
 
 /// The [`TargetObjectKeyFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-targetobjectkeyformat.html) property type.
+///
+/// Amazon S3 key format for log objects. Only one format, PartitionedPrefix or SimplePrefix, is
+/// allowed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetObjectKeyFormat {
     /// `PartitionedPrefix`.
+    ///
+    /// Partitioned S3 key for log objects.
     pub partitioned_prefix: Option<Val<PartitionedPrefix>>,
     /// `SimplePrefix`.
+    ///
+    /// To use the simple format for S3 keys for log objects. To specify SimplePrefix format, set
+    /// SimplePrefix to {}.
     pub simple_prefix: Option<Val<Json>>,
 }
 
@@ -4880,11 +5972,24 @@ impl ToValue for TargetObjectKeyFormat {
 impl Literal for TargetObjectKeyFormat {}
 
 /// The [`Tiering`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-tiering.html) property type.
+///
+/// The S3 Intelligent-Tiering storage class is designed to optimize storage costs by automatically
+/// moving data to the most cost-effective storage access tier, without additional operational overhead.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tiering {
     /// `AccessTier`: required.
+    ///
+    /// S3 Intelligent-Tiering access tier. See [Storage class for automatically optimizing frequently and
+    /// infrequently accessed
+    /// objects](https://docs.aws.amazon.com/AmazonS3/latest/dev/storage-class-intro.html#sc-dynamic-data-access)
+    /// for a list of access tiers in the S3 Intelligent-Tiering storage class.
     pub access_tier: Option<Val<AccessTier>>,
     /// `Days`: required.
+    ///
+    /// The number of consecutive days of no access after which an object will be eligible to be
+    /// transitioned to the corresponding tier. The minimum number of days specified for Archive Access tier
+    /// must be at least 90 days and Deep Archive Access tier must be at least 180 days. The maximum can be
+    /// up to 2 years (730 days).
     pub days: Option<Val<i64>>,
 }
 
@@ -4947,13 +6052,27 @@ impl ToValue for Tiering {
 impl Literal for Tiering {}
 
 /// The [`TopicConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-topicconfiguration.html) property type.
+///
+/// A container for specifying the configuration for publication of messages to an Amazon Simple
+/// Notification Service (Amazon SNS) topic when Amazon S3 detects specified events.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicConfiguration {
     /// `Event`: required.
+    ///
+    /// The Amazon S3 bucket event about which to send notifications. For more information, see [Supported
+    /// Event Types](https://docs.aws.amazon.com/AmazonS3/latest/dev/NotificationHowTo.html) in the *Amazon
+    /// S3 User Guide* .
     pub event: Option<Val<String>>,
     /// `Filter`.
+    ///
+    /// The filtering rules that determine for which objects to send notifications. For example, you can
+    /// create a filter so that Amazon S3 sends notifications only when image files with a `.jpg` extension
+    /// are added to the bucket.
     pub filter: Option<Val<NotificationFilter>>,
     /// `Topic`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon SNS topic to which Amazon S3 publishes a message when
+    /// it detects events of the specified type.
     pub topic: Option<Val<String>>,
 }
 
@@ -5023,15 +6142,35 @@ impl ToValue for TopicConfiguration {
 impl Literal for TopicConfiguration {}
 
 /// The [`Transition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-transition.html) property type.
+///
+/// Specifies when an object transitions to a specified storage class. For more information about Amazon
+/// S3 lifecycle configuration rules, see [Transitioning Objects Using Amazon S3
+/// Lifecycle](https://docs.aws.amazon.com/AmazonS3/latest/dev/lifecycle-transition-general-considerations.html)
+/// in the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Transition {
     /// `StorageClass`: required.
+    ///
+    /// The storage class to which you want the object to transition.
     pub storage_class: Option<Val<StorageClass>>,
     /// `TransitionDate`.
+    ///
+    /// Indicates when objects are transitioned to the specified storage class. The date value must be in
+    /// ISO 8601 format. The time is always midnight UTC.
     ///
     /// - Pattern: `^(\d{4})-(0[0-9]|1[0-2])-([0-2]\d|3[01])T([01]\d|2[0-4]):([0-5]\d):([0-6]\d)((\.\d{3})?)Z$`.
     pub transition_date: Option<Val<String>>,
     /// `TransitionInDays`.
+    ///
+    /// Indicates the number of days after creation when objects are transitioned to the specified storage
+    /// class. If the specified storage class is `INTELLIGENT_TIERING` , `GLACIER_IR` , `GLACIER` , or
+    /// `DEEP_ARCHIVE` , valid values are `0` or positive integers. If the specified storage class is
+    /// `STANDARD_IA` or `ONEZONE_IA` , valid values are positive integers greater than `30` . Be aware that
+    /// some storage classes have a minimum storage duration and that you're charged for transitioning
+    /// objects before their minimum storage duration. For more information, see [Constraints and
+    /// considerations for
+    /// transitions](https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html#lifecycle-configuration-constraints)
+    /// in the *Amazon S3 User Guide* .
     pub transition_in_days: Option<Val<i64>>,
 }
 
@@ -5094,9 +6233,23 @@ impl ToValue for Transition {
 impl Literal for Transition {}
 
 /// The [`VersioningConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-versioningconfiguration.html) property type.
+///
+/// Describes the versioning state of an Amazon S3 bucket. For more information, see [PUT Bucket
+/// versioning](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTVersioningStatus.html) in
+/// the *Amazon S3 API Reference* .
+///
+/// Keep the following timing in mind when enabling, suspending, or transitioning between versioning
+/// states:
+///
+/// - *Enabling versioning* - Changes may take up to 15 minutes to propagate across all AWS regions for
+///   full consistency.
+/// - *Suspending versioning* - Takes effect immediately with no propagation delay.
+/// - *Transitioning between states* - Any change from Suspended to Enabled has a 15-minute delay.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VersioningConfiguration {
     /// `Status`: required.
+    ///
+    /// The versioning state of the bucket.
     pub status: Option<Val<AccelerationStatus>>,
 }
 
@@ -5147,15 +6300,27 @@ impl ToValue for VersioningConfiguration {
 impl Literal for VersioningConfiguration {}
 
 /// The [`WebsiteConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-bucket-websiteconfiguration.html) property type.
+///
+/// Specifies website configuration parameters for an Amazon S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebsiteConfiguration {
     /// `ErrorDocument`.
+    ///
+    /// The name of the error document for the website.
     pub error_document: Option<Val<String>>,
     /// `IndexDocument`.
+    ///
+    /// The name of the index document for the website.
     pub index_document: Option<Val<String>>,
     /// `RedirectAllRequestsTo`.
+    ///
+    /// The redirect behavior for every request to this bucket's website endpoint.
+    ///
+    /// > If you specify this property, you can't specify any other property.
     pub redirect_all_requests_to: Option<Val<RedirectAllRequestsTo>>,
     /// `RoutingRules`.
+    ///
+    /// Rules that define when a redirect is applied and the redirect behavior.
     pub routing_rules: Option<Val<Vec<RoutingRule>>>,
 }
 
@@ -5248,9 +6413,18 @@ impl AbacStatus {
             AbacStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AbacStatus {
+    const VALUES: &'static [&'static str] = &["Enabled", "Disabled"];
+    fn as_str(&self) -> &str {
+        AbacStatus::as_str(self)
     }
 }
 
@@ -5295,9 +6469,18 @@ impl AccelerationStatus {
             AccelerationStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccelerationStatus {
+    const VALUES: &'static [&'static str] = &["Enabled", "Suspended"];
+    fn as_str(&self) -> &str {
+        AccelerationStatus::as_str(self)
     }
 }
 
@@ -5360,9 +6543,27 @@ impl AccessControl {
             AccessControl::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccessControl {
+    const VALUES: &'static [&'static str] = &[
+        "AuthenticatedRead",
+        "AwsExecRead",
+        "BucketOwnerFullControl",
+        "BucketOwnerRead",
+        "LogDeliveryWrite",
+        "Private",
+        "PublicRead",
+        "PublicReadWrite",
+    ];
+    fn as_str(&self) -> &str {
+        AccessControl::as_str(self)
     }
 }
 
@@ -5413,9 +6614,18 @@ impl AccessTier {
             AccessTier::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccessTier {
+    const VALUES: &'static [&'static str] = &["ARCHIVE_ACCESS", "DEEP_ARCHIVE_ACCESS"];
+    fn as_str(&self) -> &str {
+        AccessTier::as_str(self)
     }
 }
 
@@ -5469,9 +6679,18 @@ impl AllowedMethods {
             AllowedMethods::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AllowedMethods {
+    const VALUES: &'static [&'static str] = &["GET", "PUT", "HEAD", "POST", "DELETE"];
+    fn as_str(&self) -> &str {
+        AllowedMethods::as_str(self)
     }
 }
 
@@ -5519,9 +6738,18 @@ impl BlockedEncryptionTypeListItem {
             BlockedEncryptionTypeListItem::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BlockedEncryptionTypeListItem {
+    const VALUES: &'static [&'static str] = &["NONE", "SSE-C"];
+    fn as_str(&self) -> &str {
+        BlockedEncryptionTypeListItem::as_str(self)
     }
 }
 
@@ -5566,9 +6794,18 @@ impl BucketNamespace {
             BucketNamespace::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BucketNamespace {
+    const VALUES: &'static [&'static str] = &["global", "account-regional"];
+    fn as_str(&self) -> &str {
+        BucketNamespace::as_str(self)
     }
 }
 
@@ -5613,9 +6850,18 @@ impl ConfigurationState {
             ConfigurationState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConfigurationState {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        ConfigurationState::as_str(self)
     }
 }
 
@@ -5660,9 +6906,18 @@ impl Expiration {
             Expiration::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Expiration {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Expiration::as_str(self)
     }
 }
 
@@ -5710,9 +6965,18 @@ impl Format {
             Format::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Format {
+    const VALUES: &'static [&'static str] = &["CSV", "ORC", "Parquet"];
+    fn as_str(&self) -> &str {
+        Format::as_str(self)
     }
 }
 
@@ -5758,9 +7022,18 @@ impl IncludedObjectVersions {
             IncludedObjectVersions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IncludedObjectVersions {
+    const VALUES: &'static [&'static str] = &["All", "Current"];
+    fn as_str(&self) -> &str {
+        IncludedObjectVersions::as_str(self)
     }
 }
 
@@ -5805,9 +7078,18 @@ impl MetadataTableEncryptionConfigurationSseAlgorithm {
             MetadataTableEncryptionConfigurationSseAlgorithm::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MetadataTableEncryptionConfigurationSseAlgorithm {
+    const VALUES: &'static [&'static str] = &["aws:kms", "AES256"];
+    fn as_str(&self) -> &str {
+        MetadataTableEncryptionConfigurationSseAlgorithm::as_str(self)
     }
 }
 
@@ -5852,9 +7134,18 @@ impl Mode {
             Mode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Mode {
+    const VALUES: &'static [&'static str] = &["COMPLIANCE", "GOVERNANCE"];
+    fn as_str(&self) -> &str {
+        Mode::as_str(self)
     }
 }
 
@@ -5896,9 +7187,18 @@ impl ObjectLockEnabled {
             ObjectLockEnabled::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ObjectLockEnabled {
+    const VALUES: &'static [&'static str] = &["Enabled"];
+    fn as_str(&self) -> &str {
+        ObjectLockEnabled::as_str(self)
     }
 }
 
@@ -5945,9 +7245,18 @@ impl ObjectOwnership {
             ObjectOwnership::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ObjectOwnership {
+    const VALUES: &'static [&'static str] = &["ObjectWriter", "BucketOwnerPreferred", "BucketOwnerEnforced"];
+    fn as_str(&self) -> &str {
+        ObjectOwnership::as_str(self)
     }
 }
 
@@ -6035,9 +7344,35 @@ impl OptionalFields {
             OptionalFields::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OptionalFields {
+    const VALUES: &'static [&'static str] = &[
+        "Size",
+        "LastModifiedDate",
+        "StorageClass",
+        "ETag",
+        "IsMultipartUploaded",
+        "ReplicationStatus",
+        "EncryptionStatus",
+        "ObjectLockRetainUntilDate",
+        "ObjectLockMode",
+        "ObjectLockLegalHoldStatus",
+        "IntelligentTieringAccessTier",
+        "BucketKeyStatus",
+        "ChecksumAlgorithm",
+        "ObjectAccessControlList",
+        "ObjectOwner",
+        "LifecycleExpirationDate",
+    ];
+    fn as_str(&self) -> &str {
+        OptionalFields::as_str(self)
     }
 }
 
@@ -6093,9 +7428,18 @@ impl Owner {
             Owner::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Owner {
+    const VALUES: &'static [&'static str] = &["Destination"];
+    fn as_str(&self) -> &str {
+        Owner::as_str(self)
     }
 }
 
@@ -6139,9 +7483,18 @@ impl PartitionDateSource {
             PartitionDateSource::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PartitionDateSource {
+    const VALUES: &'static [&'static str] = &["EventTime", "DeliveryTime"];
+    fn as_str(&self) -> &str {
+        PartitionDateSource::as_str(self)
     }
 }
 
@@ -6186,9 +7539,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["http", "https"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 
@@ -6251,9 +7613,27 @@ impl ReplicationDestinationStorageClass {
             ReplicationDestinationStorageClass::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ReplicationDestinationStorageClass {
+    const VALUES: &'static [&'static str] = &[
+        "DEEP_ARCHIVE",
+        "GLACIER",
+        "GLACIER_IR",
+        "INTELLIGENT_TIERING",
+        "ONEZONE_IA",
+        "REDUCED_REDUNDANCY",
+        "STANDARD",
+        "STANDARD_IA",
+    ];
+    fn as_str(&self) -> &str {
+        ReplicationDestinationStorageClass::as_str(self)
     }
 }
 
@@ -6304,9 +7684,18 @@ impl ScheduleFrequency {
             ScheduleFrequency::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScheduleFrequency {
+    const VALUES: &'static [&'static str] = &["Daily", "Weekly"];
+    fn as_str(&self) -> &str {
+        ScheduleFrequency::as_str(self)
     }
 }
 
@@ -6354,9 +7743,18 @@ impl SseAlgorithm {
             SseAlgorithm::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SseAlgorithm {
+    const VALUES: &'static [&'static str] = &["aws:kms", "AES256", "aws:kms:dsse"];
+    fn as_str(&self) -> &str {
+        SseAlgorithm::as_str(self)
     }
 }
 
@@ -6402,9 +7800,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["Disabled", "Enabled"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 
@@ -6464,9 +7871,19 @@ impl StorageClass {
             StorageClass::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StorageClass {
+    const VALUES: &'static [&'static str] =
+        &["DEEP_ARCHIVE", "GLACIER", "Glacier", "GLACIER_IR", "INTELLIGENT_TIERING", "ONEZONE_IA", "STANDARD_IA"];
+    fn as_str(&self) -> &str {
+        StorageClass::as_str(self)
     }
 }
 
@@ -6493,53 +7910,6 @@ impl ToValue for StorageClass {
 
 impl Literal for StorageClass {}
 
-/// Values of `TableBucketType`.
-///
-/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TableBucketType {
-    /// `aws`
-    Aws,
-    /// `customer`
-    Customer,
-    /// A value not known when this crate was generated.
-    Unknown(String),
-}
-
-impl TableBucketType {
-    /// The value as CloudFormation spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            TableBucketType::Aws => "aws",
-            TableBucketType::Customer => "customer",
-            TableBucketType::Unknown(s) => s,
-        }
-    }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
-    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
-    }
-}
-
-impl From<&str> for TableBucketType {
-    fn from(s: &str) -> Self {
-        match s {
-            "aws" => TableBucketType::Aws,
-            "customer" => TableBucketType::Customer,
-            other => TableBucketType::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl ToValue for TableBucketType {
-    fn to_value(&self) -> Value {
-        Value::String(self.as_str().to_owned())
-    }
-}
-
-impl Literal for TableBucketType {}
-
 /// Values of `TransitionDefaultMinimumObjectSize`.
 ///
 /// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
@@ -6563,9 +7933,18 @@ impl TransitionDefaultMinimumObjectSize {
             TransitionDefaultMinimumObjectSize::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TransitionDefaultMinimumObjectSize {
+    const VALUES: &'static [&'static str] = &["varies_by_storage_class", "all_storage_classes_128K"];
+    fn as_str(&self) -> &str {
+        TransitionDefaultMinimumObjectSize::as_str(self)
     }
 }
 

@@ -5,17 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::S3::MultiRegionAccessPoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3-multiregionaccesspoint.html) resource type.
 ///
+/// The `AWS::S3::MultiRegionAccessPoint` resource creates an Amazon S3 Multi-Region Access Point. To
+/// learn more about Multi-Region Access Points, see [Multi-Region Access Points in Amazon
+/// S3](https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPoints.html) in the in
+/// the *Amazon S3 User Guide* .
+///
 /// Build it with [`MultiRegionAccessPoint::builder`]; adding it to a stack returns a [`MultiRegionAccessPointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiRegionAccessPoint {
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the Multi-Region Access Point.
+    ///
     /// - Length: 3 to 50.
     /// - Pattern: `^[a-z0-9][-a-z0-9]{1,48}[a-z0-9]$`.
     pub name: Option<Val<String>>,
     /// `PublicAccessBlockConfiguration`. Changing it replaces the resource.
+    ///
+    /// The PublicAccessBlock configuration that you want to apply to this Multi-Region Access Point. You
+    /// can enable the configuration options in any combination. For more information about when Amazon S3
+    /// considers an object public, see [The Meaning of
+    /// "Public"](https://docs.aws.amazon.com/AmazonS3/latest/dev/access-control-block-public-access.html#access-control-block-public-access-policy-status)
+    /// in the *Amazon S3 User Guide* .
     pub public_access_block_configuration: Option<Val<PublicAccessBlockConfiguration>>,
     /// `Regions`: required. Changing it replaces the resource.
+    ///
+    /// A collection of the Regions and buckets associated with the Multi-Region Access Point.
     ///
     /// - Items: at least 1.
     pub regions: Option<Val<Vec<Region>>>,
@@ -109,10 +124,17 @@ impl Deref for MultiRegionAccessPointHandle {
 
 impl MultiRegionAccessPointHandle {
     /// `Fn::GetAtt` `Alias`.
+    ///
+    /// The alias for the Multi-Region Access Point. For more information about the distinction between the
+    /// name and the alias of an Multi-Region Access Point, see [Managing Multi-Region Access
+    /// Points](https://docs.aws.amazon.com/AmazonS3/latest/userguide/CreatingMultiRegionAccessPoints.html#multi-region-access-point-naming)
+    /// in the *Amazon S3 User Guide* .
     pub fn attr_alias(&self) -> Val<String> {
         self.0.get_att("Alias")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of when the Multi-Region Access Point is created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
@@ -127,15 +149,51 @@ impl MultiRegionAccessPointHandle {
 }
 
 /// The [`PublicAccessBlockConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-multiregionaccesspoint-publicaccessblockconfiguration.html) property type.
+///
+/// The PublicAccessBlock configuration that you want to apply to this Amazon S3 Multi-Region Access
+/// Point. You can enable the configuration options in any combination. For more information about when
+/// Amazon S3 considers an object public, see [The Meaning of
+/// "Public"](https://docs.aws.amazon.com/AmazonS3/latest/dev/access-control-block-public-access.html#access-control-block-public-access-policy-status)
+/// in the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicAccessBlockConfiguration {
     /// `BlockPublicAcls`.
+    ///
+    /// Specifies whether Amazon S3 should block public access control lists (ACLs) for this bucket and
+    /// objects in this bucket. Setting this element to `TRUE` causes the following behavior:
+    ///
+    /// - PUT Bucket ACL and PUT Object ACL calls fail if the specified ACL is public.
+    /// - PUT Object calls fail if the request includes a public ACL.
+    /// - PUT Bucket calls fail if the request includes a public ACL.
+    ///
+    /// Enabling this setting doesn't affect existing policies or ACLs.
     pub block_public_acls: Option<Val<bool>>,
     /// `BlockPublicPolicy`.
+    ///
+    /// Specifies whether Amazon S3 should block public bucket policies for this bucket. Setting this
+    /// element to `TRUE` causes Amazon S3 to reject calls to PUT Bucket policy if the specified bucket
+    /// policy allows public access.
+    ///
+    /// Enabling this setting doesn't affect existing bucket policies.
     pub block_public_policy: Option<Val<bool>>,
     /// `IgnorePublicAcls`.
+    ///
+    /// Specifies whether Amazon S3 should ignore public ACLs for this bucket and objects in this bucket.
+    /// Setting this element to `TRUE` causes Amazon S3 to ignore all public ACLs on this bucket and objects
+    /// in this bucket.
+    ///
+    /// Enabling this setting doesn't affect the persistence of any existing ACLs and doesn't prevent new
+    /// public ACLs from being set.
     pub ignore_public_acls: Option<Val<bool>>,
     /// `RestrictPublicBuckets`.
+    ///
+    /// Specifies whether Amazon S3 should restrict public bucket policies for this bucket. Setting this
+    /// element to `TRUE` restricts access to this bucket to only AWS service principals and authorized
+    /// users within this account if the bucket has a public policy.
+    ///
+    /// Enabling this setting doesn't affect previously stored bucket policies, except that public and
+    /// cross-account access within any public bucket policy, including non-public delegation to specific
+    /// accounts, is blocked.
     pub restrict_public_buckets: Option<Val<bool>>,
 }
 
@@ -201,14 +259,21 @@ impl ToValue for PublicAccessBlockConfiguration {
 impl Literal for PublicAccessBlockConfiguration {}
 
 /// The [`Region`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-multiregionaccesspoint-region.html) property type.
+///
+/// A bucket associated with a specific Region when creating Multi-Region Access Points.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Region {
     /// `Bucket`: required.
+    ///
+    /// The name of the associated bucket for the Region.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[a-z0-9][a-z0-9//.//-]*[a-z0-9]$`.
     pub bucket: Option<Val<String>>,
     /// `BucketAccountId`.
+    ///
+    /// The AWS account ID that owns the Amazon S3 bucket that's associated with this Multi-Region Access
+    /// Point.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^[0-9]{12}$`.

@@ -5,15 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::S3::MultiRegionAccessPointPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3-multiregionaccesspointpolicy.html) resource type.
 ///
+/// Applies an Amazon S3 access policy to an Amazon S3 Multi-Region Access Point.
+///
+/// It is not possible to delete an access policy for a Multi-Region Access Point from the
+/// CloudFormation template. When you attempt to delete the policy, CloudFormation updates the policy
+/// using `DeletionPolicy:Retain` and `UpdateReplacePolicy:Retain` . CloudFormation updates the policy
+/// to only allow access to the account that created the bucket.
+///
 /// Build it with [`MultiRegionAccessPointPolicy::builder`]; adding it to a stack returns a [`MultiRegionAccessPointPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiRegionAccessPointPolicy {
     /// `MrapName`: required. Changing it replaces the resource.
     ///
+    /// The name of the Multi-Region Access Point.
+    ///
     /// - Length: 3 to 50.
     /// - Pattern: `^[a-z0-9][-a-z0-9]{1,48}[a-z0-9]$`.
     pub mrap_name: Option<Val<String>>,
     /// `Policy`: required.
+    ///
+    /// The access policy associated with the Multi-Region Access Point.
     ///
     /// - Format: `json`.
     pub policy: Option<Val<Json>>,
@@ -99,10 +110,14 @@ impl Deref for MultiRegionAccessPointPolicyHandle {
 
 impl MultiRegionAccessPointPolicyHandle {
     /// `Fn::GetAtt` `PolicyStatus`.
+    ///
+    /// The Policy Status associated with this Multi Region Access Point
     pub fn attr_policy_status(&self) -> Val<Json> {
         self.0.get_att("PolicyStatus")
     }
     /// `Fn::GetAtt` `PolicyStatus.IsPublic`.
+    ///
+    /// Specifies whether the policy is public or not.
     pub fn attr_policy_status_is_public(&self) -> Val<String> {
         self.0.get_att("PolicyStatus.IsPublic")
     }

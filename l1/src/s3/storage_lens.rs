@@ -5,12 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::S3::StorageLens`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3-storagelens.html) resource type.
 ///
+/// The AWS::S3::StorageLens resource creates an Amazon S3 Storage Lens configuration.
+///
 /// Build it with [`StorageLens::builder`]; adding it to a stack returns a [`StorageLensHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageLens {
     /// `StorageLensConfiguration`: required.
+    ///
+    /// This resource contains the details Amazon S3 Storage Lens configuration.
     pub storage_lens_configuration: Option<Val<StorageLensConfiguration>>,
     /// `Tags`.
+    ///
+    /// A set of tags (key–value pairs) to associate with the Storage Lens configuration.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -104,6 +110,9 @@ impl Deref for StorageLensHandle {
 
 impl StorageLensHandle {
     /// `Fn::GetAtt` `StorageLensConfiguration.StorageLensArn`.
+    ///
+    /// This property contains the details of the ARN of the S3 Storage Lens configuration. This property is
+    /// read-only.
     pub fn attr_storage_lens_configuration_storage_lens_arn(&self) -> Val<String> {
         self.0.get_att("StorageLensConfiguration.StorageLensArn")
     }
@@ -118,21 +127,43 @@ impl StorageLensHandle {
 }
 
 /// The [`AccountLevel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-accountlevel.html) property type.
+///
+/// This resource contains the details of the account-level metrics for Amazon S3 Storage Lens.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccountLevel {
     /// `ActivityMetrics`.
+    ///
+    /// This property contains the details of account-level activity metrics for S3 Storage Lens.
     pub activity_metrics: Option<Val<ActivityMetrics>>,
     /// `AdvancedCostOptimizationMetrics`.
+    ///
+    /// This property contains the details of account-level advanced cost optimization metrics for S3
+    /// Storage Lens.
     pub advanced_cost_optimization_metrics: Option<Val<AdvancedCostOptimizationMetrics>>,
     /// `AdvancedDataProtectionMetrics`.
+    ///
+    /// This property contains the details of account-level advanced data protection metrics for S3 Storage
+    /// Lens.
     pub advanced_data_protection_metrics: Option<Val<AdvancedDataProtectionMetrics>>,
     /// `AdvancedPerformanceMetrics`.
+    ///
+    /// This property contains the account-level details for S3 Storage Lens advanced performance metrics.
     pub advanced_performance_metrics: Option<Val<AdvancedPerformanceMetrics>>,
     /// `BucketLevel`: required.
+    ///
+    /// This property contains the details of the account-level bucket-level configurations for Amazon S3
+    /// Storage Lens. To enable bucket-level configurations, make sure to also set the same metrics at the
+    /// account level.
     pub bucket_level: Option<Val<BucketLevel>>,
     /// `DetailedStatusCodesMetrics`.
+    ///
+    /// This property contains the details of account-level detailed status code metrics for S3 Storage
+    /// Lens.
     pub detailed_status_codes_metrics: Option<Val<DetailedStatusCodesMetrics>>,
     /// `StorageLensGroupLevel`.
+    ///
+    /// This property determines the scope of Storage Lens group data that is displayed in the Storage Lens
+    /// dashboard.
     pub storage_lens_group_level: Option<Val<StorageLensGroupLevel>>,
 }
 
@@ -222,9 +253,21 @@ impl ToValue for AccountLevel {
 impl Literal for AccountLevel {}
 
 /// The [`ActivityMetrics`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-activitymetrics.html) property type.
+///
+/// This resource enables Amazon S3 Storage Lens activity metrics. Activity metrics show details about
+/// how your storage is requested, such as requests (for example, All requests, Get requests, Put
+/// requests), bytes uploaded or downloaded, and errors.
+///
+/// For more information, see [Assessing your storage activity and usage with S3 Storage
+/// Lens](https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage_lens.html) in the *Amazon S3
+/// User Guide* . For a complete list of metrics, see [S3 Storage Lens metrics
+/// glossary](https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage_lens_metrics_glossary.html)
+/// in the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActivityMetrics {
     /// `IsEnabled`.
+    ///
+    /// A property that indicates whether the activity metrics is enabled.
     pub is_enabled: Option<Val<bool>>,
 }
 
@@ -272,9 +315,21 @@ impl ToValue for ActivityMetrics {
 impl Literal for ActivityMetrics {}
 
 /// The [`AdvancedCostOptimizationMetrics`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-advancedcostoptimizationmetrics.html) property type.
+///
+/// This resource enables Amazon S3 Storage Lens advanced cost optimization metrics. Advanced cost
+/// optimization metrics provide insights that you can use to manage and optimize your storage costs,
+/// for example, lifecycle rule counts for transitions, expirations, and incomplete multipart uploads.
+///
+/// For more information, see [Assessing your storage activity and usage with S3 Storage
+/// Lens](https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage_lens.html) in the *Amazon S3
+/// User Guide* . For a complete list of metrics, see [S3 Storage Lens metrics
+/// glossary](https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage_lens_metrics_glossary.html)
+/// in the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdvancedCostOptimizationMetrics {
     /// `IsEnabled`.
+    ///
+    /// Indicates whether advanced cost optimization metrics are enabled.
     pub is_enabled: Option<Val<bool>>,
 }
 
@@ -322,9 +377,21 @@ impl ToValue for AdvancedCostOptimizationMetrics {
 impl Literal for AdvancedCostOptimizationMetrics {}
 
 /// The [`AdvancedDataProtectionMetrics`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-advanceddataprotectionmetrics.html) property type.
+///
+/// This resource enables Amazon S3 Storage Lens advanced data protection metrics. Advanced data
+/// protection metrics provide insights that you can use to perform audits and protect your data, for
+/// example replication rule counts within and across Regions.
+///
+/// For more information, see [Assessing your storage activity and usage with S3 Storage
+/// Lens](https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage_lens.html) in the *Amazon S3
+/// User Guide* . For a complete list of metrics, see [S3 Storage Lens metrics
+/// glossary](https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage_lens_metrics_glossary.html)
+/// in the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdvancedDataProtectionMetrics {
     /// `IsEnabled`.
+    ///
+    /// Indicates whether advanced data protection metrics are enabled.
     pub is_enabled: Option<Val<bool>>,
 }
 
@@ -372,9 +439,14 @@ impl ToValue for AdvancedDataProtectionMetrics {
 impl Literal for AdvancedDataProtectionMetrics {}
 
 /// The [`AdvancedPerformanceMetrics`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-advancedperformancemetrics.html) property type.
+///
+/// A property for S3 Storage Lens advanced performance metrics. Advanced performance metrics provide
+/// insights into application performance such as access patterns and network originality metrics.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdvancedPerformanceMetrics {
     /// `IsEnabled`.
+    ///
+    /// This property indicates whether the advanced performance metrics are enabled.
     pub is_enabled: Option<Val<bool>>,
 }
 
@@ -422,9 +494,13 @@ impl ToValue for AdvancedPerformanceMetrics {
 impl Literal for AdvancedPerformanceMetrics {}
 
 /// The [`AwsOrg`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-awsorg.html) property type.
+///
+/// This resource contains the details of the AWS Organization for Amazon S3 Storage Lens.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsOrg {
     /// `Arn`: required.
+    ///
+    /// This resource contains the ARN of the AWS Organization.
     pub arn: Option<Val<String>>,
 }
 
@@ -475,19 +551,33 @@ impl ToValue for AwsOrg {
 impl Literal for AwsOrg {}
 
 /// The [`BucketLevel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-bucketlevel.html) property type.
+///
+/// A property for the bucket-level storage metrics for Amazon S3 Storage Lens.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BucketLevel {
     /// `ActivityMetrics`.
+    ///
+    /// A property for bucket-level activity metrics for S3 Storage Lens.
     pub activity_metrics: Option<Val<ActivityMetrics>>,
     /// `AdvancedCostOptimizationMetrics`.
+    ///
+    /// A property for bucket-level advanced cost optimization metrics for S3 Storage Lens.
     pub advanced_cost_optimization_metrics: Option<Val<AdvancedCostOptimizationMetrics>>,
     /// `AdvancedDataProtectionMetrics`.
+    ///
+    /// A property for bucket-level advanced data protection metrics for S3 Storage Lens.
     pub advanced_data_protection_metrics: Option<Val<AdvancedDataProtectionMetrics>>,
     /// `AdvancedPerformanceMetrics`.
+    ///
+    /// A property for bucket-level advanced performance metrics for S3 Storage Lens.
     pub advanced_performance_metrics: Option<Val<AdvancedPerformanceMetrics>>,
     /// `DetailedStatusCodesMetrics`.
+    ///
+    /// A property for bucket-level detailed status code metrics for S3 Storage Lens.
     pub detailed_status_codes_metrics: Option<Val<DetailedStatusCodesMetrics>>,
     /// `PrefixLevel`.
+    ///
+    /// A property for bucket-level prefix-level storage metrics for S3 Storage Lens.
     pub prefix_level: Option<Val<PrefixLevel>>,
 }
 
@@ -568,11 +658,21 @@ impl ToValue for BucketLevel {
 impl Literal for BucketLevel {}
 
 /// The [`BucketsAndRegions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-bucketsandregions.html) property type.
+///
+/// This resource contains the details of the buckets and Regions for the Amazon S3 Storage Lens
+/// configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BucketsAndRegions {
     /// `Buckets`.
+    ///
+    /// This property contains the details of the buckets for the Amazon S3 Storage Lens configuration. This
+    /// should be the bucket Amazon Resource Name(ARN). For valid values, see [Buckets ARN format
+    /// here](https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_Include.html#API_control_Include_Contents)
+    /// in the *Amazon S3 API Reference* .
     pub buckets: Option<Val<Vec<String>>>,
     /// `Regions`.
+    ///
+    /// This property contains the details of the Regions for the S3 Storage Lens configuration.
     pub regions: Option<Val<Vec<String>>>,
 }
 
@@ -636,9 +736,17 @@ impl ToValue for BucketsAndRegions {
 impl Literal for BucketsAndRegions {}
 
 /// The [`CloudWatchMetrics`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-cloudwatchmetrics.html) property type.
+///
+/// This resource enables the Amazon CloudWatch publishing option for Amazon S3 Storage Lens metrics.
+///
+/// For more information, see [Monitor S3 Storage Lens metrics in
+/// CloudWatch](https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage_lens_view_metrics_cloudwatch.html)
+/// in the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchMetrics {
     /// `IsEnabled`: required.
+    ///
+    /// This property identifies whether the CloudWatch publishing option for S3 Storage Lens is enabled.
     pub is_enabled: Option<Val<bool>>,
 }
 
@@ -689,13 +797,24 @@ impl ToValue for CloudWatchMetrics {
 impl Literal for CloudWatchMetrics {}
 
 /// The [`DataExport`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-dataexport.html) property type.
+///
+/// This resource contains the details of the Amazon S3 Storage Lens metrics export.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataExport {
     /// `CloudWatchMetrics`.
+    ///
+    /// This property enables the Amazon CloudWatch publishing option for S3 Storage Lens metrics.
     pub cloud_watch_metrics: Option<Val<CloudWatchMetrics>>,
     /// `S3BucketDestination`.
+    ///
+    /// This property contains the details of the bucket where the S3 Storage Lens metrics export will be
+    /// placed.
     pub s3_bucket_destination: Option<Val<S3BucketDestination>>,
     /// `StorageLensTableDestination`.
+    ///
+    /// This property contains the details of the S3 table bucket where the S3 Storage Lens default metrics
+    /// report will be placed. This property enables you to store your Storage Lens metrics in read-only S3
+    /// Tables.
     pub storage_lens_table_destination: Option<Val<StorageLensTableDestination>>,
 }
 
@@ -755,9 +874,21 @@ impl ToValue for DataExport {
 impl Literal for DataExport {}
 
 /// The [`DetailedStatusCodesMetrics`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-detailedstatuscodesmetrics.html) property type.
+///
+/// This resource enables Amazon S3 Storage Lens detailed status code metrics. Detailed status code
+/// metrics generate metrics for HTTP status codes, such as `200 OK` , `403 Forbidden` , `503 Service
+/// Unavailable` and others.
+///
+/// For more information, see [Assessing your storage activity and usage with S3 Storage
+/// Lens](https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage_lens.html) in the *Amazon S3
+/// User Guide* . For a complete list of metrics, see [S3 Storage Lens metrics
+/// glossary](https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage_lens_metrics_glossary.html)
+/// in the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DetailedStatusCodesMetrics {
     /// `IsEnabled`.
+    ///
+    /// Indicates whether detailed status code metrics are enabled.
     pub is_enabled: Option<Val<bool>>,
 }
 
@@ -805,11 +936,22 @@ impl ToValue for DetailedStatusCodesMetrics {
 impl Literal for DetailedStatusCodesMetrics {}
 
 /// The [`Encryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-encryption.html) property type.
+///
+/// This resource contains the type of server-side encryption used to encrypt an Amazon S3 Storage Lens
+/// metrics export. For valid values, see the
+/// [StorageLensDataExportEncryption](https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_StorageLensDataExportEncryption.html)
+/// in the *Amazon S3 API Reference* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Encryption {
     /// `SSEKMS`.
+    ///
+    /// Specifies the use of AWS Key Management Service keys (SSE-KMS) to encrypt the S3 Storage Lens
+    /// metrics export file.
     pub ssekms: Option<Val<Ssekms>>,
     /// `SSES3`.
+    ///
+    /// Specifies the use of an Amazon S3-managed key (SSE-S3) to encrypt the S3 Storage Lens metrics export
+    /// file.
     pub sses3: Option<Val<Json>>,
 }
 
@@ -863,9 +1005,13 @@ impl ToValue for Encryption {
 impl Literal for Encryption {}
 
 /// The [`PrefixLevel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-prefixlevel.html) property type.
+///
+/// This resource contains the details of the prefix-level of the Amazon S3 Storage Lens.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrefixLevel {
     /// `StorageMetrics`: required.
+    ///
+    /// A property for the prefix-level storage metrics for Amazon S3 Storage Lens.
     pub storage_metrics: Option<Val<PrefixLevelStorageMetrics>>,
 }
 
@@ -916,11 +1062,19 @@ impl ToValue for PrefixLevel {
 impl Literal for PrefixLevel {}
 
 /// The [`PrefixLevelStorageMetrics`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-prefixlevelstoragemetrics.html) property type.
+///
+/// This resource contains the details of the prefix-level storage metrics for Amazon S3 Storage Lens.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrefixLevelStorageMetrics {
     /// `IsEnabled`.
+    ///
+    /// This property identifies whether the details of the prefix-level storage metrics for S3 Storage Lens
+    /// are enabled.
     pub is_enabled: Option<Val<bool>>,
     /// `SelectionCriteria`.
+    ///
+    /// This property identifies whether the details of the prefix-level storage metrics for S3 Storage Lens
+    /// are enabled.
     pub selection_criteria: Option<Val<SelectionCriteria>>,
 }
 
@@ -974,19 +1128,39 @@ impl ToValue for PrefixLevelStorageMetrics {
 impl Literal for PrefixLevelStorageMetrics {}
 
 /// The [`S3BucketDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-s3bucketdestination.html) property type.
+///
+/// This resource contains the details of the bucket where the Amazon S3 Storage Lens metrics export
+/// will be placed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3BucketDestination {
     /// `AccountId`: required.
+    ///
+    /// This property contains the details of the AWS account ID of the S3 Storage Lens export bucket
+    /// destination.
     pub account_id: Option<Val<String>>,
     /// `Arn`: required.
+    ///
+    /// This property contains the details of the ARN of the bucket destination of the S3 Storage Lens
+    /// export.
     pub arn: Option<Val<String>>,
     /// `Encryption`.
+    ///
+    /// This property contains the details of the encryption of the bucket destination of the Amazon S3
+    /// Storage Lens metrics export.
     pub encryption: Option<Val<Encryption>>,
     /// `Format`: required.
+    ///
+    /// This property contains the details of the format of the S3 Storage Lens export bucket destination.
     pub format: Option<Val<Format>>,
     /// `OutputSchemaVersion`: required.
+    ///
+    /// This property contains the details of the output schema version of the S3 Storage Lens export bucket
+    /// destination.
     pub output_schema_version: Option<Val<OutputSchemaVersion>>,
     /// `Prefix`.
+    ///
+    /// This property contains the details of the prefix of the bucket destination of the S3 Storage Lens
+    /// export .
     pub prefix: Option<Val<String>>,
 }
 
@@ -1086,13 +1260,22 @@ impl ToValue for S3BucketDestination {
 impl Literal for S3BucketDestination {}
 
 /// The [`SelectionCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-selectioncriteria.html) property type.
+///
+/// This resource contains the details of the Amazon S3 Storage Lens selection criteria.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelectionCriteria {
     /// `Delimiter`.
+    ///
+    /// This property contains the details of the S3 Storage Lens delimiter being used.
     pub delimiter: Option<Val<String>>,
     /// `MaxDepth`.
+    ///
+    /// This property contains the details of the max depth that S3 Storage Lens will collect metrics up to.
     pub max_depth: Option<Val<i64>>,
     /// `MinStorageBytesPercentage`.
+    ///
+    /// This property contains the details of the minimum storage bytes percentage threshold that S3 Storage
+    /// Lens will collect metrics up to.
     pub min_storage_bytes_percentage: Option<Val<f64>>,
 }
 
@@ -1152,9 +1335,18 @@ impl ToValue for SelectionCriteria {
 impl Literal for SelectionCriteria {}
 
 /// The [`SSEKMS`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-ssekms.html) property type.
+///
+/// Specifies the use of server-side encryption using an AWS Key Management Service key (SSE-KMS) to
+/// encrypt the delivered S3 Storage Lens metrics export file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ssekms {
     /// `KeyId`: required.
+    ///
+    /// Specifies the Amazon Resource Name (ARN) of the customer managed AWS  key to use for encrypting the
+    /// S3 Storage Lens metrics export file. Amazon S3 only supports symmetric encryption keys. For more
+    /// information, see [Special-purpose
+    /// keys](https://docs.aws.amazon.com/kms/latest/developerguide/key-types.html) in the *AWS Key
+    /// Management Service Developer Guide* .
     pub key_id: Option<Val<String>>,
 }
 
@@ -1205,31 +1397,52 @@ impl ToValue for Ssekms {
 impl Literal for Ssekms {}
 
 /// The [`StorageLensConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-storagelensconfiguration.html) property type.
+///
+/// This is the property of the Amazon S3 Storage Lens configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageLensConfiguration {
     /// `AccountLevel`: required.
+    ///
+    /// This property contains the details of the account-level metrics for Amazon S3 Storage Lens
+    /// configuration.
     pub account_level: Option<Val<AccountLevel>>,
     /// `AwsOrg`.
+    ///
+    /// This property contains the details of the AWS Organization for the S3 Storage Lens configuration.
     pub aws_org: Option<Val<AwsOrg>>,
     /// `DataExport`.
+    ///
+    /// This property contains the details of this S3 Storage Lens configuration's metrics export.
     pub data_export: Option<Val<DataExport>>,
     /// `Exclude`.
+    ///
+    /// This property contains the details of the bucket and or Regions excluded for Amazon S3 Storage Lens
+    /// configuration.
     pub exclude: Option<Val<BucketsAndRegions>>,
     /// `ExpandedPrefixesDataExport`.
+    ///
+    /// This property configures your S3 Storage Lens expanded prefixes metrics report.
     pub expanded_prefixes_data_export: Option<Val<StorageLensExpandedPrefixesDataExport>>,
     /// `Id`: required.
+    ///
+    /// This property contains the details of the ID of the S3 Storage Lens configuration.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9\-_.]+$`.
     pub id: Option<Val<String>>,
     /// `Include`.
+    ///
+    /// This property contains the details of the bucket and or Regions included for Amazon S3 Storage Lens
+    /// configuration.
     pub include: Option<Val<BucketsAndRegions>>,
     /// `IsEnabled`: required.
+    ///
+    /// This property contains the details of whether the Amazon S3 Storage Lens configuration is enabled.
     pub is_enabled: Option<Val<bool>>,
     /// `PrefixDelimiter`.
+    ///
+    /// The delimiter to divide S3 key into hierarchy of prefixes.
     pub prefix_delimiter: Option<Val<String>>,
-    /// `StorageLensArn`.
-    pub storage_lens_arn: Option<Val<String>>,
 }
 
 impl StorageLensConfiguration {
@@ -1260,7 +1473,6 @@ impl StorageLensConfiguration {
         put(&mut m, "Include", &self.include);
         put(&mut m, "IsEnabled", &self.is_enabled);
         put(&mut m, "PrefixDelimiter", &self.prefix_delimiter);
-        put(&mut m, "StorageLensArn", &self.storage_lens_arn);
         m
     }
 }
@@ -1318,11 +1530,6 @@ impl StorageLensConfigurationBuilder {
         self.0.prefix_delimiter = Some(value.into());
         self
     }
-    /// Sets `StorageLensArn`.
-    pub fn storage_lens_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.storage_lens_arn = Some(value.into());
-        self
-    }
     /// Builds the value, or names the first required property not set.
     pub fn build(self) -> Result<StorageLensConfiguration, BuildError> {
         if self.0.account_level.is_none() {
@@ -1355,11 +1562,19 @@ impl ToValue for StorageLensConfiguration {
 impl Literal for StorageLensConfiguration {}
 
 /// The [`StorageLensExpandedPrefixesDataExport`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-storagelensexpandedprefixesdataexport.html) property type.
+///
+/// This resource specifies the properties of your S3 Storage Lens Expanded Prefixes metrics export.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageLensExpandedPrefixesDataExport {
     /// `S3BucketDestination`.
+    ///
+    /// This property specifies the general purpose bucket where the S3 Storage Lens Expanded Prefixes
+    /// metrics export files are located. At least one export destination must be specified.
     pub s3_bucket_destination: Option<Val<S3BucketDestination>>,
     /// `StorageLensTableDestination`.
+    ///
+    /// This property configures S3 Storage Lens Expanded Prefixes metrics report to read-only S3 table
+    /// buckets.
     pub storage_lens_table_destination: Option<Val<StorageLensTableDestination>>,
 }
 
@@ -1413,9 +1628,15 @@ impl ToValue for StorageLensExpandedPrefixesDataExport {
 impl Literal for StorageLensExpandedPrefixesDataExport {}
 
 /// The [`StorageLensGroupLevel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-storagelensgrouplevel.html) property type.
+///
+/// This resource determines the scope of Storage Lens group data that is displayed in the Storage Lens
+/// dashboard.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageLensGroupLevel {
     /// `StorageLensGroupSelectionCriteria`.
+    ///
+    /// This property indicates which Storage Lens group ARNs to include or exclude in the Storage Lens
+    /// group aggregation. If this value is left null, then all Storage Lens groups are selected.
     pub storage_lens_group_selection_criteria: Option<Val<StorageLensGroupSelectionCriteria>>,
 }
 
@@ -1466,11 +1687,22 @@ impl ToValue for StorageLensGroupLevel {
 impl Literal for StorageLensGroupLevel {}
 
 /// The [`StorageLensGroupSelectionCriteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-storagelensgroupselectioncriteria.html) property type.
+///
+/// This resource indicates which Storage Lens group ARNs to include or exclude in the Storage Lens
+/// group aggregation. You can only attach Storage Lens groups to your dashboard if they're included in
+/// your Storage Lens group aggregation. If this value is left null, then all Storage Lens groups are
+/// selected.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageLensGroupSelectionCriteria {
     /// `Exclude`.
+    ///
+    /// This property indicates which Storage Lens group ARNs to exclude from the Storage Lens group
+    /// aggregation.
     pub exclude: Option<Val<Vec<String>>>,
     /// `Include`.
+    ///
+    /// This property indicates which Storage Lens group ARNs to include in the Storage Lens group
+    /// aggregation.
     pub include: Option<Val<Vec<String>>>,
 }
 
@@ -1534,11 +1766,22 @@ impl ToValue for StorageLensGroupSelectionCriteria {
 impl Literal for StorageLensGroupSelectionCriteria {}
 
 /// The [`StorageLensTableDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelens-storagelenstabledestination.html) property type.
+///
+/// This resource configures your S3 Storage Lens reports to export to read-only S3 table buckets. With
+/// this resource, you can store your Storage Lens metrics in S3 Tables that are created in a read-only
+/// S3 table bucket called aws-s3.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageLensTableDestination {
     /// `Encryption`.
+    ///
+    /// This resource configures your data encryption settings for Storage Lens metrics in read-only S3
+    /// table buckets.
     pub encryption: Option<Val<Encryption>>,
     /// `IsEnabled`: required.
+    ///
+    /// This property indicates whether the export to read-only S3 table buckets is enabled for your S3
+    /// Storage Lens configuration. When set to true, Storage Lens reports are automatically exported to
+    /// tables in addition to other configured destinations.
     pub is_enabled: Option<Val<bool>>,
 }
 
@@ -1691,9 +1934,18 @@ impl Format {
             Format::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Format {
+    const VALUES: &'static [&'static str] = &["CSV", "Parquet"];
+    fn as_str(&self) -> &str {
+        Format::as_str(self)
     }
 }
 
@@ -1735,9 +1987,18 @@ impl OutputSchemaVersion {
             OutputSchemaVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OutputSchemaVersion {
+    const VALUES: &'static [&'static str] = &["V_1"];
+    fn as_str(&self) -> &str {
+        OutputSchemaVersion::as_str(self)
     }
 }
 

@@ -5,17 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::S3::StorageLensGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3-storagelensgroup.html) resource type.
 ///
+/// The `AWS::S3::StorageLensGroup` resource creates an S3 Storage Lens group. A Storage Lens group is a
+/// custom grouping of objects that include filters for prefixes, suffixes, object tags, object size, or
+/// object age. You can create an S3 Storage Lens group that includes a single filter or multiple filter
+/// conditions. To specify multiple filter conditions, you use `AND` or `OR` logical operators. For more
+/// information about S3 Storage Lens groups, see [Working with S3 Storage Lens
+/// groups](https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-lens-groups-overview.html) .
+///
 /// Build it with [`StorageLensGroup::builder`]; adding it to a stack returns a [`StorageLensGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageLensGroup {
     /// `Filter`: required.
+    ///
+    /// This property contains the criteria for the Storage Lens group data that is displayed
     pub filter: Option<Val<Filter>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// This property contains the Storage Lens group name.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9\-_]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// This property contains the AWS resource tags that you're adding to your Storage Lens group. This
+    /// parameter is optional.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -111,6 +125,8 @@ impl Deref for StorageLensGroupHandle {
 
 impl StorageLensGroupHandle {
     /// `Fn::GetAtt` `StorageLensGroupArn`.
+    ///
+    /// The ARN for the Amazon S3 Storage Lens Group.
     pub fn attr_storage_lens_group_arn(&self) -> Val<String> {
         self.0.get_att("StorageLensGroupArn")
     }
@@ -125,17 +141,37 @@ impl StorageLensGroupHandle {
 }
 
 /// The [`And`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelensgroup-and.html) property type.
+///
+/// This resource is a logical operator that allows multiple filter conditions to be joined for more
+/// complex comparisons of Storage Lens group data. Objects must match all of the listed filter
+/// conditions that are joined by the `And` logical operator. Only one of each filter condition is
+/// allowed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct And {
     /// `MatchAnyPrefix`.
+    ///
+    /// This property contains a list of prefixes. At least one prefix must be specified. Up to 10 prefixes
+    /// are allowed.
     pub match_any_prefix: Option<Val<Vec<String>>>,
     /// `MatchAnySuffix`.
+    ///
+    /// This property contains a list of suffixes. At least one suffix must be specified. Up to 10 suffixes
+    /// are allowed.
     pub match_any_suffix: Option<Val<Vec<String>>>,
     /// `MatchAnyTag`.
+    ///
+    /// This property contains the list of object tags. At least one object tag must be specified. Up to 10
+    /// object tags are allowed.
     pub match_any_tag: Option<Val<Vec<Tag>>>,
     /// `MatchObjectAge`.
+    ///
+    /// This property contains `DaysGreaterThan` and `DaysLessThan` properties to define the object age
+    /// range (minimum and maximum number of days).
     pub match_object_age: Option<Val<MatchObjectAge>>,
     /// `MatchObjectSize`.
+    ///
+    /// This property contains `BytesGreaterThan` and `BytesLessThan` to define the object size range
+    /// (minimum and maximum number of Bytes).
     pub match_object_size: Option<Val<MatchObjectSize>>,
 }
 
@@ -226,21 +262,48 @@ impl ToValue for And {
 impl Literal for And {}
 
 /// The [`Filter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelensgroup-filter.html) property type.
+///
+/// This resource sets the criteria for the Storage Lens group data that is displayed. For multiple
+/// filter conditions, the `AND` or `OR` logical operator is used.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     /// `And`.
+    ///
+    /// This property contains the `And` logical operator, which allows multiple filter conditions to be
+    /// joined for more complex comparisons of Storage Lens group data. Objects must match all of the listed
+    /// filter conditions that are joined by the `And` logical operator. Only one of each filter condition
+    /// is allowed.
     pub and: Option<Val<And>>,
     /// `MatchAnyPrefix`.
+    ///
+    /// This property contains a list of prefixes. At least one prefix must be specified. Up to 10 prefixes
+    /// are allowed.
     pub match_any_prefix: Option<Val<Vec<String>>>,
     /// `MatchAnySuffix`.
+    ///
+    /// This property contains a list of suffixes. At least one suffix must be specified. Up to 10 suffixes
+    /// are allowed.
     pub match_any_suffix: Option<Val<Vec<String>>>,
     /// `MatchAnyTag`.
+    ///
+    /// This property contains the list of S3 object tags. At least one object tag must be specified. Up to 10
+    /// object tags are allowed.
     pub match_any_tag: Option<Val<Vec<Tag>>>,
     /// `MatchObjectAge`.
+    ///
+    /// This property contains `DaysGreaterThan` and `DaysLessThan` to define the object age range (minimum
+    /// and maximum number of days).
     pub match_object_age: Option<Val<MatchObjectAge>>,
     /// `MatchObjectSize`.
+    ///
+    /// This property contains `BytesGreaterThan` and `BytesLessThan` to define the object size range
+    /// (minimum and maximum number of Bytes).
     pub match_object_size: Option<Val<MatchObjectSize>>,
     /// `Or`.
+    ///
+    /// This property contains the `Or` logical operator, which allows multiple filter conditions to be
+    /// joined. Objects can match any of the listed filter conditions, which are joined by the `Or` logical
+    /// operator. Only one of each filter condition is allowed.
     pub or: Option<Val<Or>>,
 }
 
@@ -339,13 +402,20 @@ impl ToValue for Filter {
 impl Literal for Filter {}
 
 /// The [`MatchObjectAge`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelensgroup-matchobjectage.html) property type.
+///
+/// This resource contains `DaysGreaterThan` and `DaysLessThan` to define the object age range (minimum
+/// and maximum number of days).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MatchObjectAge {
     /// `DaysGreaterThan`.
     ///
+    /// This property indicates the minimum object age in days.
+    ///
     /// - Minimum: 1.
     pub days_greater_than: Option<Val<i64>>,
     /// `DaysLessThan`.
+    ///
+    /// This property indicates the maximum object age in days.
     ///
     /// - Minimum: 1.
     pub days_less_than: Option<Val<i64>>,
@@ -401,14 +471,22 @@ impl ToValue for MatchObjectAge {
 impl Literal for MatchObjectAge {}
 
 /// The [`MatchObjectSize`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelensgroup-matchobjectsize.html) property type.
+///
+/// This resource filters objects that match the specified object size range.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MatchObjectSize {
     /// `BytesGreaterThan`.
+    ///
+    /// This property specifies the minimum object size in bytes. The value must be a positive number,
+    /// greater than 0 and less than 5 TB.
     ///
     /// - Minimum: 1.
     /// - Format: `int64`.
     pub bytes_greater_than: Option<Val<i64>>,
     /// `BytesLessThan`.
+    ///
+    /// This property specifies the maximum object size in bytes. The value must be a positive number,
+    /// greater than the minimum object size and less than 5 TB.
     ///
     /// - Minimum: 1.
     /// - Format: `int64`.
@@ -465,17 +543,36 @@ impl ToValue for MatchObjectSize {
 impl Literal for MatchObjectSize {}
 
 /// The [`Or`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3-storagelensgroup-or.html) property type.
+///
+/// This resource contains the `Or` logical operator, which allows multiple filter conditions to be
+/// joined for more complex comparisons of Storage Lens group data. Objects can match any of the listed
+/// filter conditions that are joined by the `Or` logical operator. Only one of each filter condition is
+/// allowed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Or {
     /// `MatchAnyPrefix`.
+    ///
+    /// This property contains a list of prefixes. At least one prefix must be specified. Up to 10 prefixes
+    /// are allowed.
     pub match_any_prefix: Option<Val<Vec<String>>>,
     /// `MatchAnySuffix`.
+    ///
+    /// This property contains the list of suffixes. At least one suffix must be specified. Up to 10
+    /// suffixes are allowed.
     pub match_any_suffix: Option<Val<Vec<String>>>,
     /// `MatchAnyTag`.
+    ///
+    /// This property contains the list of S3 object tags. At least one object tag must be specified. Up to 10
+    /// object tags are allowed.
     pub match_any_tag: Option<Val<Vec<Tag>>>,
     /// `MatchObjectAge`.
+    ///
+    /// This property filters objects that match the specified object age range.
     pub match_object_age: Option<Val<MatchObjectAge>>,
     /// `MatchObjectSize`.
+    ///
+    /// This property contains the `BytesGreaterThan` and `BytesLessThan` values to define the object size
+    /// range (minimum and maximum number of Bytes).
     pub match_object_size: Option<Val<MatchObjectSize>>,
 }
 

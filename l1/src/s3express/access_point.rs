@@ -5,32 +5,66 @@ use crate::rt::*;
 
 /// The [`AWS::S3Express::AccessPoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3express-accesspoint.html) resource type.
 ///
+/// Access points simplify managing data access at scale for shared datasets in Amazon S3 . Access
+/// points are unique hostnames you create to enforce distinct permissions and network controls for all
+/// requests made through an access point. You can create hundreds of access points per bucket, each
+/// with a distinct name and permissions customized for each application. Each access point works in
+/// conjunction with the bucket policy that is attached to the underlying bucket. For more information,
+/// see [Managing access to shared datasets in directory buckets with access
+/// points](https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-directory-buckets.html)
+/// .
+///
 /// Build it with [`AccessPoint::builder`]; adding it to a stack returns a [`AccessPointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessPoint {
     /// `Bucket`: required. Changing it replaces the resource.
     ///
+    /// The name of the bucket that you want to associate the access point with.
+    ///
     /// - Length: 3 to 255.
     pub bucket: Option<Val<String>>,
     /// `BucketAccountId`. Changing it replaces the resource.
+    ///
+    /// The AWS account ID that owns the bucket associated with this access point.
     ///
     /// - Length: at most 64.
     /// - Pattern: `^\d{12}$`.
     pub bucket_account_id: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// An access point name consists of a base name you provide, followed by the zoneID ( AWS Local Zone)
+    /// followed by the prefix `--xa-s3` . For example, accesspointname--zoneID--xa-s3.
+    ///
     /// - Length: 3 to 50.
     /// - Pattern: `^[a-z0-9]([a-z0-9\-]*[a-z0-9])?$`.
     pub name: Option<Val<String>>,
     /// `Policy`.
+    ///
+    /// The access point policy associated with the specified access point.
     pub policy: Option<Val<Json>>,
     /// `PublicAccessBlockConfiguration`.
+    ///
+    /// Public access is blocked by default to access points for directory buckets.
     pub public_access_block_configuration: Option<Val<PublicAccessBlockConfiguration>>,
     /// `Scope`.
+    ///
+    /// You can use the access point scope to restrict access to specific prefixes, API operations, or a
+    /// combination of both.
+    ///
+    /// For more information, see [Manage the scope of your access points for directory
+    /// buckets.](https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-directory-buckets-manage-scope.html)
     pub scope: Option<Val<Scope>>,
     /// `Tags`.
+    ///
+    /// An array of tags that you can apply to access points. Tags are key-value pairs of metadata used to
+    /// categorize your access points and control access. For more information, see [Using tags for
+    /// attribute-based access control
+    /// (ABAC)](https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging.html#using-tags-for-abac) .
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcConfiguration`. Changing it replaces the resource.
+    ///
+    /// If you include this field, Amazon S3 restricts access to this access point to requests from the
+    /// specified virtual private cloud (VPC).
     pub vpc_configuration: Option<Val<VpcConfiguration>>,
 }
 
@@ -149,10 +183,14 @@ impl Deref for AccessPointHandle {
 
 impl AccessPointHandle {
     /// `Fn::GetAtt` `NetworkOrigin`.
+    ///
+    /// The network configuration of the access point.
     pub fn attr_network_origin(&self) -> Val<String> {
         self.0.get_att("NetworkOrigin")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the access point.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -167,15 +205,47 @@ impl AccessPointHandle {
 }
 
 /// The [`PublicAccessBlockConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3express-accesspoint-publicaccessblockconfiguration.html) property type.
+///
+/// Public access is blocked by default to access points for directory buckets.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicAccessBlockConfiguration {
     /// `BlockPublicAcls`.
+    ///
+    /// Specifies whether Amazon S3 should block public access control lists (ACLs) for this bucket and
+    /// objects in this bucket. Setting this element to `TRUE` causes the following behavior:
+    ///
+    /// - PUT Bucket ACL and PUT Object ACL calls fail if the specified ACL is public.
+    /// - PUT Object calls fail if the request includes a public ACL.
+    /// - PUT Bucket calls fail if the request includes a public ACL.
+    ///
+    /// Enabling this setting doesn't affect existing policies or ACLs.
     pub block_public_acls: Option<Val<bool>>,
     /// `BlockPublicPolicy`.
+    ///
+    /// Specifies whether Amazon S3 should block public bucket policies for this bucket. Setting this
+    /// element to `TRUE` causes Amazon S3 to reject calls to PUT Bucket policy if the specified bucket
+    /// policy allows public access.
+    ///
+    /// Enabling this setting doesn't affect existing bucket policies.
     pub block_public_policy: Option<Val<bool>>,
     /// `IgnorePublicAcls`.
+    ///
+    /// Specifies whether Amazon S3 should ignore public ACLs for this bucket and objects in this bucket.
+    /// Setting this element to `TRUE` causes Amazon S3 to ignore all public ACLs on this bucket and objects
+    /// in this bucket.
+    ///
+    /// Enabling this setting doesn't affect the persistence of any existing ACLs and doesn't prevent new
+    /// public ACLs from being set.
     pub ignore_public_acls: Option<Val<bool>>,
     /// `RestrictPublicBuckets`.
+    ///
+    /// Specifies whether Amazon S3 should restrict public bucket policies for this bucket. Setting this
+    /// element to `TRUE` restricts access to this bucket to only AWS service principals and authorized
+    /// users within this account if the bucket has a public policy.
+    ///
+    /// Enabling this setting doesn't affect previously stored bucket policies, except that public and
+    /// cross-account access within any public bucket policy, including non-public delegation to specific
+    /// accounts, is blocked.
     pub restrict_public_buckets: Option<Val<bool>>,
 }
 
@@ -241,11 +311,22 @@ impl ToValue for PublicAccessBlockConfiguration {
 impl Literal for PublicAccessBlockConfiguration {}
 
 /// The [`Scope`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3express-accesspoint-scope.html) property type.
+///
+/// You can use the access point scope to restrict access to specific prefixes, API operations, or a
+/// combination of both.
+///
+/// For more information, see [Manage the scope of your access points for directory
+/// buckets.](https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-directory-buckets-manage-scope.html)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scope {
     /// `Permissions`.
+    ///
+    /// You can include one or more API operations as permissions.
     pub permissions: Option<Val<Vec<Permissions>>>,
     /// `Prefixes`.
+    ///
+    /// You can specify any amount of prefixes, but the total length of characters of all prefixes must be
+    /// less than 256 bytes in size.
     pub prefixes: Option<Val<Vec<String>>>,
 }
 
@@ -379,9 +460,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3express-accesspoint-vpcconfiguration.html) property type.
+///
+/// The Virtual Private Cloud (VPC) configuration for a bucket access point.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfiguration {
     /// `VpcId`.
+    ///
+    /// If this field is specified, this access point will only allow connections from the specified VPC ID.
     ///
     /// - Length: 1 to 1024.
     /// - Format: `AWS::EC2::VPC.Id`.
@@ -472,9 +557,27 @@ impl Permissions {
             Permissions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Permissions {
+    const VALUES: &'static [&'static str] = &[
+        "GetObject",
+        "GetObjectAttributes",
+        "ListMultipartUploadParts",
+        "ListBucket",
+        "ListBucketMultipartUploads",
+        "PutObject",
+        "DeleteObject",
+        "AbortMultipartUpload",
+    ];
+    fn as_str(&self) -> &str {
+        Permissions::as_str(self)
     }
 }
 

@@ -5,28 +5,118 @@ use crate::rt::*;
 
 /// The [`AWS::S3Express::DirectoryBucket`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3express-directorybucket.html) resource type.
 ///
+/// The `AWS::S3Express::DirectoryBucket` resource defines an Amazon S3 directory bucket in the same AWS
+/// Region where you create the AWS CloudFormation stack.
+///
+/// To control how AWS CloudFormation handles the bucket when the stack is deleted, you can set a
+/// deletion policy for your bucket. You can choose to *retain* the bucket or to *delete* the bucket.
+/// For more information, see [DeletionPolicy
+/// attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html)
+/// .
+///
+/// > You can only delete empty buckets. Deletion fails for buckets that have contents.
+///
+/// - **Permissions** - The required permissions for CloudFormation to use are based on the operations
+///   that are performed on the stack.
+///
+/// - Create
+///
+/// - s3express:CreateBucket
+/// - s3express:ListAllMyDirectoryBuckets
+/// - Read
+///
+/// - s3express:ListAllMyDirectoryBuckets
+/// - ec2:DescribeAvailabilityZones
+/// - Delete
+///
+/// - s3express:DeleteBucket
+/// - s3express:ListAllMyDirectoryBuckets
+/// - List
+///
+/// - s3express:ListAllMyDirectoryBuckets
+/// - PutBucketEncryption
+///
+/// - s3express:PutEncryptionConfiguration
+/// - To set a directory bucket default encryption with SSE-KMS, you must also have the
+///   kms:GenerateDataKey and kms:Decrypt permissions in IAM identity-based policies and AWS KMS key
+///   policies for the target AWS KMS key.
+/// - GetBucketEncryption
+///
+/// - s3express:GetBucketEncryption
+/// - DeleteBucketEncryption
+///
+/// - s3express:PutEncryptionConfiguration
+///
+/// The following operations are related to `AWS::S3Express::DirectoryBucket` :
+///
+/// - [CreateBucket](https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html)
+/// -
+///   [ListDirectoryBuckets](https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListDirectoryBuckets.html)
+/// - [DeleteBucket](https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html)
+///
 /// Build it with [`DirectoryBucket::builder`]; adding it to a stack returns a [`DirectoryBucketHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DirectoryBucket {
     /// `BucketEncryption`.
+    ///
+    /// Specifies default encryption for a bucket using server-side encryption with Amazon S3 managed keys
+    /// (SSE-S3) or AWS KMS keys (SSE-KMS). For information about default encryption for directory buckets,
+    /// see [Setting and monitoring default encryption for directory
+    /// buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-express-bucket-encryption.html) in
+    /// the *Amazon S3 User Guide* .
     pub bucket_encryption: Option<Val<BucketEncryption>>,
     /// `BucketName`. Changing it replaces the resource.
+    ///
+    /// A name for the bucket. The bucket name must contain only lowercase letters, numbers, and hyphens
+    /// (-). A directory bucket name must be unique in the chosen Zone (Availability Zone or Local Zone).
+    /// The bucket name must also follow the format `*bucket_base_name* -- *zone_id* --x-s3` (for example,
+    /// `*bucket_base_name* -- *usw2-az1* --x-s3` ). If you don't specify a name, AWS CloudFormation
+    /// generates a unique ID and uses that ID for the bucket name. For information about bucket naming
+    /// restrictions, see [Directory bucket naming
+    /// rules](https://docs.aws.amazon.com/AmazonS3/latest/userguide/directory-bucket-naming-rules.html) in
+    /// the *Amazon S3 User Guide* .
+    ///
+    /// > If you specify a name, you can't perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you need to replace the resource,
+    /// specify a new name.
     ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-z0-9][a-z0-9//.//-]*[a-z0-9]$`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `DataRedundancy`: required. Changing it replaces the resource.
+    ///
+    /// The number of Zone (Availability Zone or Local Zone) that's used for redundancy for the bucket.
     pub data_redundancy: Option<Val<DataRedundancy>>,
     /// `InventoryConfigurations`.
+    ///
+    /// The inventory configuration for an Amazon S3 Express bucket.
     pub inventory_configurations: Option<Val<Vec<InventoryConfiguration>>>,
     /// `LifecycleConfiguration`.
+    ///
+    /// Container for lifecycle rules. You can add as many as 1000 rules.
+    ///
+    /// For more information see, [Creating and managing a lifecycle configuration for directory
+    /// buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/directory-buckets-objects-lifecycle.html)
+    /// in the *Amazon S3 User Guide* .
     pub lifecycle_configuration: Option<Val<LifecycleConfiguration>>,
     /// `LocationName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the location where the bucket will be created.
+    ///
+    /// For directory buckets, the name of the location is the Zone ID of the Availability Zone (AZ) or
+    /// Local Zone (LZ) where the bucket will be created. An example AZ ID value is `usw2-az1` .
     pub location_name: Option<Val<String>>,
     /// `MetricsConfigurations`.
+    ///
+    /// Specifies the metrics configurations for the Amazon S3 Express bucket.
     pub metrics_configurations: Option<Val<Vec<MetricsConfiguration>>>,
     /// `Tags`.
+    ///
+    /// An array of tags that you can apply to the S3 directory bucket. Tags are key-value pairs of metadata
+    /// used to categorize and organize your buckets, track costs, and control access. For more information,
+    /// see [Using tags with directory
+    /// buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/directory-buckets-tagging.html) .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -162,10 +252,23 @@ impl Deref for DirectoryBucketHandle {
 
 impl DirectoryBucketHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the specified bucket.
+    ///
+    /// Example: `arn:aws:s3express: *us-west-2* : *account_id* :bucket/ *bucket_base_name* -- *usw2-az1* --x-s3`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `AvailabilityZoneName`.
+    ///
+    /// Returns the code for the Availability Zone or the Local Zone where the directory bucket was created.
+    ///
+    /// Example value for an Availability Zone code: *us-east-1f*
+    ///
+    /// > An Availability Zone code might not represent the same physical location for different AWS
+    /// accounts. For more information, see [Availability Zones and
+    /// Regions](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-express-Endpoints.html) in the *Amazon
+    /// S3 User Guide* .
     pub fn attr_availability_zone_name(&self) -> Val<String> {
         self.0.get_att("AvailabilityZoneName")
     }
@@ -180,9 +283,17 @@ impl DirectoryBucketHandle {
 }
 
 /// The [`AbortIncompleteMultipartUpload`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3express-directorybucket-abortincompletemultipartupload.html) property type.
+///
+/// Specifies the days since the initiation of an incomplete multipart upload that Amazon S3 will wait
+/// before permanently removing all parts of the upload. For more information, see [Aborting Incomplete
+/// Multipart Uploads Using a Bucket Lifecycle
+/// Configuration](https://docs.aws.amazon.com/AmazonS3/latest/dev/mpuoverview.html#mpu-abort-incomplete-mpu-lifecycle-config)
+/// in the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AbortIncompleteMultipartUpload {
     /// `DaysAfterInitiation`: required.
+    ///
+    /// Specifies the number of days after which Amazon S3 aborts an incomplete multipart upload.
     ///
     /// - Minimum: 0.
     pub days_after_initiation: Option<Val<i64>>,
@@ -239,9 +350,17 @@ impl ToValue for AbortIncompleteMultipartUpload {
 impl Literal for AbortIncompleteMultipartUpload {}
 
 /// The [`BucketEncryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3express-directorybucket-bucketencryption.html) property type.
+///
+/// Specifies default encryption for a bucket using server-side encryption with Amazon S3 managed keys
+/// (SSE-S3) or AWS KMS keys (SSE-KMS). For information about default encryption for directory buckets,
+/// see [Setting and monitoring default encryption for directory
+/// buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-express-bucket-encryption.html) in
+/// the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BucketEncryption {
     /// `ServerSideEncryptionConfiguration`: required.
+    ///
+    /// Specifies the default server-side-encryption configuration.
     pub server_side_encryption_configuration: Option<Val<Vec<ServerSideEncryptionRule>>>,
 }
 
@@ -310,15 +429,25 @@ impl ToValue for BucketEncryption {
 impl Literal for BucketEncryption {}
 
 /// The [`Destination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3express-directorybucket-destination.html) property type.
+///
+/// Specifies information about where to publish inventory reports for an Amazon S3 Express bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Destination {
     /// `BucketAccountId`.
+    ///
+    /// The account ID that owns the destination S3 bucket.
     pub bucket_account_id: Option<Val<String>>,
     /// `BucketArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the destination Amazon S3 bucket to which data is exported.
     pub bucket_arn: Option<Val<String>>,
     /// `Format`: required.
+    ///
+    /// Specifies the file format used when exporting data to Amazon S3.
     pub format: Option<Val<Format>>,
     /// `Prefix`.
+    ///
+    /// The prefix to use when exporting data. The prefix is prepended to all results.
     pub prefix: Option<Val<String>>,
 }
 
@@ -394,21 +523,37 @@ impl ToValue for Destination {
 impl Literal for Destination {}
 
 /// The [`InventoryConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3express-directorybucket-inventoryconfiguration.html) property type.
+///
+/// Specifies an inventory configuration for an Amazon S3 Express bucket
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InventoryConfiguration {
     /// `Destination`: required.
+    ///
+    /// Specifies information about where to publish inventory reports for an Amazon S3 Express bucket.
     pub destination: Option<Val<Destination>>,
     /// `Enabled`: required.
+    ///
+    /// Specifies whether the inventory is enabled or disabled.
     pub enabled: Option<Val<bool>>,
     /// `Id`: required.
+    ///
+    /// The ID used to identify the inventory configuration.
     pub id: Option<Val<String>>,
     /// `IncludedObjectVersions`: required.
+    ///
+    /// Object versions to include in the inventory list.
     pub included_object_versions: Option<Val<IncludedObjectVersions>>,
     /// `OptionalFields`.
+    ///
+    /// Contains the optional fields that are included in the inventory results.
     pub optional_fields: Option<Val<Vec<OptionalFields>>>,
     /// `Prefix`.
+    ///
+    /// The prefix that is prepended to all inventory results.
     pub prefix: Option<Val<String>>,
     /// `ScheduleFrequency`: required.
+    ///
+    /// Specifies the schedule for generating inventory results.
     pub schedule_frequency: Option<Val<ScheduleFrequency>>,
 }
 
@@ -535,9 +680,17 @@ impl ToValue for InventoryConfiguration {
 impl Literal for InventoryConfiguration {}
 
 /// The [`LifecycleConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3express-directorybucket-lifecycleconfiguration.html) property type.
+///
+/// Container for lifecycle rules. You can add as many as 1000 rules.
+///
+/// For more information see, [Creating and managing a lifecycle configuration for directory
+/// buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/directory-buckets-objects-lifecycle.html)
+/// in the *Amazon S3 User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LifecycleConfiguration {
     /// `Rules`: required.
+    ///
+    /// A lifecycle rule for individual objects in an Amazon S3 Express bucket.
     pub rules: Option<Val<Vec<Rule>>>,
 }
 
@@ -597,13 +750,22 @@ impl ToValue for LifecycleConfiguration {
 impl Literal for LifecycleConfiguration {}
 
 /// The [`MetricsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3express-directorybucket-metricsconfiguration.html) property type.
+///
+/// Specifies a metrics configuration for the CloudWatch request metrics from an Amazon S3 Express
+/// bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricsConfiguration {
     /// `AccessPointArn`.
+    ///
+    /// The access point ARN used when evaluating a metrics filter.
     pub access_point_arn: Option<Val<String>>,
     /// `Id`.
+    ///
+    /// The ID used to identify the metrics configuration.
     pub id: Option<Val<String>>,
     /// `Prefix`.
+    ///
+    /// The prefix used when evaluating a metrics filter.
     pub prefix: Option<Val<String>>,
 }
 
@@ -663,29 +825,70 @@ impl ToValue for MetricsConfiguration {
 impl Literal for MetricsConfiguration {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3express-directorybucket-rule.html) property type.
+///
+/// Specifies lifecycle rules for an Amazon S3 bucket. For more information, see [Put Bucket Lifecycle
+/// Configuration](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTlifecycle.html) in the *Amazon
+/// S3 API Reference* . For examples, see [Put Bucket Lifecycle Configuration
+/// Examples](https://docs.aws.amazon.com//AmazonS3/latest/API/API_PutBucketLifecycleConfiguration.html#API_PutBucketLifecycleConfiguration_Examples)
+/// .
+///
+/// You must specify at least one of the following properties: `AbortIncompleteMultipartUpload` , or
+/// `ExpirationInDays` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `AbortIncompleteMultipartUpload`.
+    ///
+    /// Specifies the days since the initiation of an incomplete multipart upload that Amazon S3 will wait
+    /// before permanently removing all parts of the upload.
     pub abort_incomplete_multipart_upload: Option<Val<AbortIncompleteMultipartUpload>>,
     /// `ExpirationInDays`.
+    ///
+    /// Indicates the number of days after creation when objects are deleted from Amazon S3 and Amazon S3
+    /// Glacier. If you specify an expiration and transition time, you must use the same time unit for both
+    /// properties (either in days or by date). The expiration time must also be later than the transition
+    /// time.
     pub expiration_in_days: Option<Val<i64>>,
     /// `Id`.
+    ///
+    /// Unique identifier for the rule. The value can't be longer than 255 characters.
     ///
     /// - Length: at most 255.
     pub id: Option<Val<String>>,
     /// `ObjectSizeGreaterThan`.
+    ///
+    /// Specifies the minimum object size in bytes for this rule to apply to. Objects must be larger than
+    /// this value in bytes. For more information about size based rules, see [Lifecycle configuration using
+    /// size-based
+    /// rules](https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-configuration-examples.html#lc-size-rules)
+    /// in the *Amazon S3 User Guide* .
     ///
     /// - Length: at most 20.
     /// - Pattern: `[0-9]+`.
     pub object_size_greater_than: Option<Val<String>>,
     /// `ObjectSizeLessThan`.
     ///
+    /// Specifies the maximum object size in bytes for this rule to apply to. Objects must be smaller than
+    /// this value in bytes. For more information about sized based rules, see [Lifecycle configuration
+    /// using size-based
+    /// rules](https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-configuration-examples.html#lc-size-rules)
+    /// in the *Amazon S3 User Guide* .
+    ///
     /// - Length: at most 20.
     /// - Pattern: `[0-9]+`.
     pub object_size_less_than: Option<Val<String>>,
     /// `Prefix`.
+    ///
+    /// Object key prefix that identifies one or more objects to which this rule applies.
+    ///
+    /// > Replacement must be made for object keys containing special characters (such as carriage returns)
+    /// when using XML requests. For more information, see [XML related object key
+    /// constraints](https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html#object-key-xml-related-constraints)
+    /// .
     pub prefix: Option<Val<String>>,
     /// `Status`: required.
+    ///
+    /// If `Enabled` , the rule is currently being applied. If `Disabled` , the rule is not currently being
+    /// applied.
     pub status: Option<Val<Status>>,
 }
 
@@ -772,11 +975,48 @@ impl ToValue for Rule {
 impl Literal for Rule {}
 
 /// The [`ServerSideEncryptionByDefault`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3express-directorybucket-serversideencryptionbydefault.html) property type.
+///
+/// Describes the default server-side encryption to apply to new objects in the bucket. If a PUT Object
+/// request doesn't specify any server-side encryption, this default encryption will be applied. For
+/// more information, see
+/// [PutBucketEncryption](https://docs.aws.amazon.com/AmazonS3/latest/API/RESTBucketPUTencryption.html)
+/// in the *Amazon S3 API Reference* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerSideEncryptionByDefault {
     /// `KMSMasterKeyID`.
+    ///
+    /// AWS Key Management Service (KMS) customer managed key ID to use for the default encryption. This
+    /// parameter is allowed only if `SSEAlgorithm` is set to `aws:kms` .
+    ///
+    /// You can specify this parameter with the key ID or the Amazon Resource Name (ARN) of the KMS key. You
+    /// can’t use the key alias of the KMS key.
+    ///
+    /// - Key ID: `1234abcd-12ab-34cd-56ef-1234567890ab`
+    /// - Key ARN: `arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab`
+    ///
+    /// If you are using encryption with cross-account or AWS service operations, you must use a fully
+    /// qualified KMS key ARN. For more information, see [Using encryption for cross-account
+    /// operations](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-express-bucket-encryption.html#s3-express-bucket-encryption-update-bucket-policy)
+    /// .
+    ///
+    /// > Your SSE-KMS configuration can only support 1 [customer managed
+    /// key](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#customer-cmk) per directory
+    /// bucket for the lifetime of the bucket. [AWS managed
+    /// key](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-cmk) ( `aws/s3`
+    /// ) isn't supported. Also, after you specify a customer managed key for SSE-KMS and upload objects
+    /// with this configuration, you can't override the customer managed key for your SSE-KMS configuration.
+    /// To use a new customer manager key for your data, we recommend copying your existing objects to a new
+    /// directory bucket with a new customer managed key. > Amazon S3 only supports symmetric encryption KMS
+    /// keys. For more information, see [Asymmetric keys in AWS
+    /// KMS](https://docs.aws.amazon.com//kms/latest/developerguide/symmetric-asymmetric.html) in the *AWS
+    /// Key Management Service Developer Guide* .
     pub kms_master_key_id: Option<Val<String>>,
     /// `SSEAlgorithm`: required.
+    ///
+    /// Server-side encryption algorithm to use for the default encryption.
+    ///
+    /// > For directory buckets, there are only two supported values for server-side encryption: `AES256`
+    /// and `aws:kms` .
     pub sse_algorithm: Option<Val<SseAlgorithm>>,
 }
 
@@ -837,11 +1077,36 @@ impl ToValue for ServerSideEncryptionByDefault {
 impl Literal for ServerSideEncryptionByDefault {}
 
 /// The [`ServerSideEncryptionRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3express-directorybucket-serversideencryptionrule.html) property type.
+///
+/// Specifies the default server-side encryption configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerSideEncryptionRule {
     /// `BucketKeyEnabled`.
+    ///
+    /// Specifies whether Amazon S3 should use an S3 Bucket Key with server-side encryption using KMS
+    /// (SSE-KMS) for new objects in the bucket. S3 Bucket Keys are always enabled for `GET` and `PUT`
+    /// operations on a directory bucket and can’t be disabled. It's only allowed to set the
+    /// `BucketKeyEnabled` element to `true` .
+    ///
+    /// S3 Bucket Keys aren't supported, when you copy SSE-KMS encrypted objects from general purpose
+    /// buckets to directory buckets, from directory buckets to general purpose buckets, or between
+    /// directory buckets, through
+    /// [CopyObject](https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html) ,
+    /// [UploadPartCopy](https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html) , [the
+    /// Copy operation in Batch
+    /// Operations](https://docs.aws.amazon.com/AmazonS3/latest/userguide/directory-buckets-objects-Batch-Ops)
+    /// , or [the import jobs](https://docs.aws.amazon.com/AmazonS3/latest/userguide/create-import-job) . In
+    /// this case, Amazon S3 makes a call to AWS KMS every time a copy request is made for a KMS-encrypted
+    /// object.
+    ///
+    /// For more information, see [Amazon S3 Bucket
+    /// Keys](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-express-UsingKMSEncryption.html#s3-express-sse-kms-bucket-keys)
+    /// in the *Amazon S3 User Guide* .
     pub bucket_key_enabled: Option<Val<bool>>,
     /// `ServerSideEncryptionByDefault`.
+    ///
+    /// Specifies the default server-side encryption to apply to new objects in the bucket. If a PUT Object
+    /// request doesn't specify any server-side encryption, this default encryption will be applied.
     pub server_side_encryption_by_default: Option<Val<ServerSideEncryptionByDefault>>,
 }
 
@@ -987,9 +1252,18 @@ impl DataRedundancy {
             DataRedundancy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataRedundancy {
+    const VALUES: &'static [&'static str] = &["SingleAvailabilityZone", "SingleLocalZone"];
+    fn as_str(&self) -> &str {
+        DataRedundancy::as_str(self)
     }
 }
 
@@ -1037,9 +1311,18 @@ impl Format {
             Format::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Format {
+    const VALUES: &'static [&'static str] = &["CSV", "ORC", "Parquet"];
+    fn as_str(&self) -> &str {
+        Format::as_str(self)
     }
 }
 
@@ -1085,9 +1368,18 @@ impl IncludedObjectVersions {
             IncludedObjectVersions::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IncludedObjectVersions {
+    const VALUES: &'static [&'static str] = &["All", "Current"];
+    fn as_str(&self) -> &str {
+        IncludedObjectVersions::as_str(self)
     }
 }
 
@@ -1153,9 +1445,28 @@ impl OptionalFields {
             OptionalFields::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OptionalFields {
+    const VALUES: &'static [&'static str] = &[
+        "Size",
+        "LastModifiedDate",
+        "StorageClass",
+        "ETag",
+        "IsMultipartUploaded",
+        "EncryptionStatus",
+        "BucketKeyStatus",
+        "ChecksumAlgorithm",
+        "LifecycleExpirationDate",
+    ];
+    fn as_str(&self) -> &str {
+        OptionalFields::as_str(self)
     }
 }
 
@@ -1207,9 +1518,18 @@ impl ScheduleFrequency {
             ScheduleFrequency::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScheduleFrequency {
+    const VALUES: &'static [&'static str] = &["Daily", "Weekly"];
+    fn as_str(&self) -> &str {
+        ScheduleFrequency::as_str(self)
     }
 }
 
@@ -1254,9 +1574,18 @@ impl SseAlgorithm {
             SseAlgorithm::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SseAlgorithm {
+    const VALUES: &'static [&'static str] = &["aws:kms", "AES256"];
+    fn as_str(&self) -> &str {
+        SseAlgorithm::as_str(self)
     }
 }
 
@@ -1301,9 +1630,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["Enabled", "Disabled"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

@@ -5,15 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::S3Files::AccessPoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3files-accesspoint.html) resource type.
 ///
+/// Resource Type definition for AWS::S3Files::AccessPoint
+///
 /// Build it with [`AccessPoint::builder`]; adding it to a stack returns a [`AccessPointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessPoint {
     /// `ClientToken`. Changing it replaces the resource.
     ///
+    /// (optional) A string of up to 64 ASCII characters that Amazon EFS uses to ensure idempotent creation.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^(.+)$`.
     pub client_token: Option<Val<String>>,
     /// `FileSystemId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the S3 Files file system that the access point provides access to.
     ///
     /// - Length: at most 128.
     /// - Pattern: `^(arn:aws[-a-z]*:s3files:[0-9a-z-:]+:file-system/fs-[0-9a-f]{17,40}|fs-[0-9a-f]{17,40})$`.
@@ -222,15 +228,24 @@ impl Literal for AccessPointTag {}
 pub struct CreationPermissions {
     /// `OwnerGid`: required.
     ///
+    /// Specifies the POSIX group ID to apply to the RootDirectory. Accepts values from 0 to 2^32
+    /// (4294967295).
+    ///
     /// - Range: 0 to 4294967295.
     /// - Pattern: `^[0-9]+$`.
     pub owner_gid: Option<Val<String>>,
     /// `OwnerUid`: required.
     ///
+    /// Specifies the POSIX user ID to apply to the RootDirectory. Accepts values from 0 to 2^32
+    /// (4294967295).
+    ///
     /// - Range: 0 to 4294967295.
     /// - Pattern: `^[0-9]+$`.
     pub owner_uid: Option<Val<String>>,
     /// `Permissions`: required.
+    ///
+    /// Specifies the POSIX permissions to apply to the RootDirectory, in the format of an octal number
+    /// representing the file's mode bits.
     ///
     /// - Pattern: `^[0-7]{3,4}$`.
     pub permissions: Option<Val<String>>,
@@ -313,12 +328,18 @@ impl Literal for CreationPermissions {}
 pub struct PosixUser {
     /// `Gid`: required.
     ///
+    /// The POSIX group ID used for all file system operations using this access point.
+    ///
     /// - Range: 0 to 4294967295.
     /// - Pattern: `^[0-9]+$`.
     pub gid: Option<Val<String>>,
     /// `SecondaryGids`.
+    ///
+    /// Secondary POSIX group IDs used for all file system operations using this access point.
     pub secondary_gids: Option<Val<Vec<String>>>,
     /// `Uid`: required.
+    ///
+    /// The POSIX user ID used for all file system operations using this access point.
     ///
     /// - Range: 0 to 4294967295.
     /// - Pattern: `^[0-9]+$`.
@@ -397,6 +418,10 @@ pub struct RootDirectory {
     /// `CreationPermissions`.
     pub creation_permissions: Option<Val<CreationPermissions>>,
     /// `Path`.
+    ///
+    /// Specifies the path on the EFS file system to expose as the root directory to NFS clients using the
+    /// access point to access the EFS file system. A path can have up to four subdirectories. If the
+    /// specified path does not exist, you are required to provide the CreationPermissions.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: ``^(\/|(\/(?!\.)+[^$#<>;;`|&?{}^*/\n]+){1,4})$``.

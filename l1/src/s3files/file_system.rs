@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::S3Files::FileSystem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3files-filesystem.html) resource type.
 ///
+/// Resource Type definition for AWS::S3Files::FileSystem
+///
 /// Build it with [`FileSystem::builder`]; adding it to a stack returns a [`FileSystemHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileSystem {
@@ -365,8 +367,6 @@ pub struct SynchronizationConfiguration {
     ///
     /// - Items: 1 to 10.
     pub import_data_rules: Option<Val<Vec<ImportDataRule>>>,
-    /// `LatestVersionNumber`.
-    pub latest_version_number: Option<Val<i64>>,
 }
 
 impl SynchronizationConfiguration {
@@ -385,7 +385,6 @@ impl SynchronizationConfiguration {
             import_data_rules: Some(Val::<Vec<ImportDataRule>>::from(vec![Val::<ImportDataRule>::from(
                 ImportDataRule::minimal(),
             )])),
-            ..Self::default()
         }
     }
 
@@ -393,7 +392,6 @@ impl SynchronizationConfiguration {
         let mut m = BTreeMap::new();
         put(&mut m, "ExpirationDataRules", &self.expiration_data_rules);
         put(&mut m, "ImportDataRules", &self.import_data_rules);
-        put(&mut m, "LatestVersionNumber", &self.latest_version_number);
         m
     }
 }
@@ -421,11 +419,6 @@ impl SynchronizationConfigurationBuilder {
     /// Sets the whole list (a literal list, or an intrinsic returning one).
     pub fn set_import_data_rules(mut self, value: impl Into<Val<Vec<ImportDataRule>>>) -> Self {
         self.0.import_data_rules = Some(value.into());
-        self
-    }
-    /// Sets `LatestVersionNumber`.
-    pub fn latest_version_number(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.latest_version_number = Some(value.into());
         self
     }
     /// Builds the value, or names the first required property not set.
@@ -549,9 +542,18 @@ impl Trigger {
             Trigger::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Trigger {
+    const VALUES: &'static [&'static str] = &["ON_DIRECTORY_FIRST_ACCESS", "ON_FILE_ACCESS"];
+    fn as_str(&self) -> &str {
+        Trigger::as_str(self)
     }
 }
 

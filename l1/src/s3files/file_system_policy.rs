@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::S3Files::FileSystemPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3files-filesystempolicy.html) resource type.
 ///
+/// Resource Type definition for AWS::S3Files::FileSystemPolicy
+///
 /// Build it with [`FileSystemPolicy::builder`]; adding it to a stack returns a [`FileSystemPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileSystemPolicy {

@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::S3Files::MountTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3files-mounttarget.html) resource type.
 ///
+/// Resource Type definition for AWS::S3Files::MountTarget
+///
 /// Build it with [`MountTarget::builder`]; adding it to a stack returns a [`MountTargetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MountTarget {
@@ -210,9 +212,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["IPV4_ONLY", "IPV6_ONLY", "DUAL_STACK"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 

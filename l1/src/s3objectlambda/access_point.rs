@@ -5,15 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::S3ObjectLambda::AccessPoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3objectlambda-accesspoint.html) resource type.
 ///
+/// The `AWS::S3ObjectLambda::AccessPoint` resource specifies an Object Lambda Access Point used to
+/// access a bucket.
+///
 /// Build it with [`AccessPoint::builder`]; adding it to a stack returns a [`AccessPointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessPoint {
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of this access point.
+    ///
     /// - Length: 3 to 45.
     /// - Pattern: `^[a-z0-9]([a-z0-9\-]*[a-z0-9])?$`.
     pub name: Option<Val<String>>,
     /// `ObjectLambdaConfiguration`: required.
+    ///
+    /// A configuration used when creating an Object Lambda Access Point.
     pub object_lambda_configuration: Option<Val<ObjectLambdaConfiguration>>,
 }
 
@@ -100,6 +107,8 @@ impl Deref for AccessPointHandle {
 
 impl AccessPointHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Specifies the ARN for the Object Lambda Access Point.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -108,10 +117,15 @@ impl AccessPointHandle {
         self.0.get_att("Alias")
     }
     /// `Fn::GetAtt` `Alias.Value`.
+    ///
+    /// The alias name value of the Object Lambda Access Point. For example:
+    /// `myolap-1a4n8yjrb3kda96f67zwrwiiuse1a--ol-s3` .
     pub fn attr_alias_value(&self) -> Val<String> {
         self.0.get_att("Alias.Value")
     }
     /// `Fn::GetAtt` `Alias.Status`.
+    ///
+    /// The status of the Object Lambda Access Point alias. Valid Values: `PROVISIONING` | `READY` .
     pub fn attr_alias_status(&self) -> Val<String> {
         self.0.get_att("Alias.Status")
     }
@@ -120,14 +134,24 @@ impl AccessPointHandle {
         self.0.get_att("PolicyStatus")
     }
     /// `Fn::GetAtt` `PolicyStatus.IsPublic`.
+    ///
+    /// Specifies whether the Object lambda Access Point Policy is Public or not. Object lambda Access
+    /// Points are private by default.
     pub fn attr_policy_status_is_public(&self) -> Val<bool> {
         self.0.get_att("PolicyStatus.IsPublic")
     }
     /// `Fn::GetAtt` `CreationDate`.
+    ///
+    /// The date and time when the specified Object Lambda Access Point was created.
     pub fn attr_creation_date(&self) -> Val<String> {
         self.0.get_att("CreationDate")
     }
     /// `Fn::GetAtt` `PublicAccessBlockConfiguration`.
+    ///
+    /// The Public Access Block Configuration is used to block policies that would allow public access to
+    /// this Object lambda Access Point. All public access to Object lambda Access Points are blocked by
+    /// default, and any policy that would give public access to them will be also blocked. This behavior
+    /// cannot be changed for Object lambda Access Points.
     pub fn attr_public_access_block_configuration(&self) -> Val<Json> {
         self.0.get_att("PublicAccessBlockConfiguration")
     }
@@ -263,17 +287,28 @@ impl ToValue for ContentTransformation {
 impl Literal for ContentTransformation {}
 
 /// The [`ObjectLambdaConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3objectlambda-accesspoint-objectlambdaconfiguration.html) property type.
+///
+/// A configuration used when creating an Object Lambda Access Point.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectLambdaConfiguration {
     /// `AllowedFeatures`.
+    ///
+    /// A container for allowed features. Valid inputs are `GetObject-Range` , `GetObject-PartNumber` ,
+    /// `HeadObject-Range` , and `HeadObject-PartNumber` .
     pub allowed_features: Option<Val<Vec<String>>>,
     /// `CloudWatchMetricsEnabled`.
+    ///
+    /// A container for whether the CloudWatch metrics configuration is enabled.
     pub cloud_watch_metrics_enabled: Option<Val<bool>>,
     /// `SupportingAccessPoint`: required.
+    ///
+    /// Standard access point associated with the Object Lambda Access Point.
     ///
     /// - Length: 1 to 2048.
     pub supporting_access_point: Option<Val<String>>,
     /// `TransformationConfigurations`: required.
+    ///
+    /// A container for transformation configurations for an Object Lambda Access Point.
     pub transformation_configurations: Option<Val<Vec<TransformationConfiguration>>>,
 }
 
@@ -374,11 +409,21 @@ impl ToValue for ObjectLambdaConfiguration {
 impl Literal for ObjectLambdaConfiguration {}
 
 /// The [`TransformationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3objectlambda-accesspoint-transformationconfiguration.html) property type.
+///
+/// A configuration used when creating an Object Lambda Access Point transformation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransformationConfiguration {
     /// `Actions`: required.
+    ///
+    /// A container for the action of an Object Lambda Access Point configuration. Valid inputs are
+    /// `GetObject` , `HeadObject` , `ListObject` , and `ListObjectV2` .
     pub actions: Option<Val<Vec<String>>>,
     /// `ContentTransformation`: required.
+    ///
+    /// A container for the content transformation of an Object Lambda Access Point configuration. Can
+    /// include the FunctionArn and FunctionPayload. For more information, see
+    /// [AwsLambdaTransformation](https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_AwsLambdaTransformation.html)
+    /// in the *Amazon S3 API Reference* .
     pub content_transformation: Option<Val<ContentTransformation>>,
 }
 

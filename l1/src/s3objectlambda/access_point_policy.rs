@@ -5,15 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::S3ObjectLambda::AccessPointPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3objectlambda-accesspointpolicy.html) resource type.
 ///
+/// The `AWS::S3ObjectLambda::AccessPointPolicy` resource specifies the Object Lambda Access Point
+/// resource policy document.
+///
 /// Build it with [`AccessPointPolicy::builder`]; adding it to a stack returns a [`AccessPointPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessPointPolicy {
     /// `ObjectLambdaAccessPoint`: required. Changing it replaces the resource.
     ///
+    /// An access point with an attached AWS Lambda function used to access transformed data from an Amazon
+    /// S3 bucket.
+    ///
     /// - Length: 3 to 45.
     /// - Pattern: `^[a-z0-9]([a-z0-9\-]*[a-z0-9])?$`.
     pub object_lambda_access_point: Option<Val<String>>,
     /// `PolicyDocument`: required.
+    ///
+    /// Object Lambda Access Point resource policy document.
     ///
     /// - Format: `json`.
     pub policy_document: Option<Val<Json>>,

@@ -5,24 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::S3Outposts::AccessPoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3outposts-accesspoint.html) resource type.
 ///
+/// The AWS::S3Outposts::AccessPoint resource specifies an access point and associates it with the
+/// specified Amazon S3 on Outposts bucket. For more information, see [Managing data access with Amazon
+/// S3 access points](https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points.html) .
+///
+/// > S3 on Outposts supports only VPC-style access points.
+///
 /// Build it with [`AccessPoint::builder`]; adding it to a stack returns a [`AccessPointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessPoint {
     /// `Bucket`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the S3 on Outposts bucket that is associated with this access
+    /// point.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[^:]+:s3-outposts:[a-zA-Z0-9\-]+:\d{12}:outpost\/[^:]+\/bucket\/[^:]+$`.
     pub bucket: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of this access point.
+    ///
     /// - Length: 3 to 50.
     /// - Pattern: `^[a-z0-9]([a-z0-9\\-]*[a-z0-9])?$`.
     pub name: Option<Val<String>>,
     /// `Policy`.
     ///
+    /// The access point policy associated with this access point.
+    ///
     /// - Format: `json`.
     pub policy: Option<Val<Json>>,
     /// `VpcConfiguration`: required. Changing it replaces the resource.
+    ///
+    /// The virtual private cloud (VPC) configuration for this access point, if one exists.
     pub vpc_configuration: Option<Val<VpcConfiguration>>,
 }
 
@@ -123,6 +138,9 @@ impl Deref for AccessPointHandle {
 
 impl AccessPointHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// This resource contains the details of the S3 on Outposts bucket access point ARN. This resource is
+    /// read-only.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -137,9 +155,13 @@ impl AccessPointHandle {
 }
 
 /// The [`VpcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3outposts-accesspoint-vpcconfiguration.html) property type.
+///
+/// Contains the virtual private cloud (VPC) configuration for the specified access point.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfiguration {
     /// `VpcId`.
+    ///
+    /// Virtual Private Cloud (VPC) Id from which AccessPoint will allow requests.
     ///
     /// - Length: 1 to 1024.
     /// - Format: `AWS::EC2::VPC.Id`.

@@ -5,21 +5,76 @@ use crate::rt::*;
 
 /// The [`AWS::S3Outposts::Bucket`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3outposts-bucket.html) resource type.
 ///
+/// The AWS::S3Outposts::Bucket resource specifies a new Amazon S3 on Outposts bucket. To create an S3
+/// on Outposts bucket, you must have S3 on Outposts capacity provisioned on your Outpost. For more
+/// information, see [Using Amazon S3 on
+/// Outposts](https://docs.aws.amazon.com/AmazonS3/latest/userguide/S3onOutposts.html) .
+///
+/// S3 on Outposts buckets support the following:
+///
+/// - Tags
+/// - Lifecycle configuration rules for deleting expired objects
+///
+/// For a complete list of restrictions and Amazon S3 feature limitations on S3 on Outposts, see [Amazon
+/// S3 on Outposts Restrictions and
+/// Limitations](https://docs.aws.amazon.com/AmazonS3/latest/userguide/S3OnOutpostsRestrictionsLimitations.html)
+/// .
+///
 /// Build it with [`Bucket::builder`]; adding it to a stack returns a [`BucketHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Bucket {
     /// `BucketName`: required. Changing it replaces the resource.
     ///
+    /// A name for the S3 on Outposts bucket. If you don't specify a name, AWS CloudFormation generates a
+    /// unique ID and uses that ID for the bucket name. The bucket name must contain only lowercase letters,
+    /// numbers, periods (.), and dashes (-) and must follow [Amazon S3 bucket restrictions and
+    /// limitations](https://docs.aws.amazon.com/AmazonS3/latest/userguide/BucketRestrictions.html) . For
+    /// more information, see [Bucket naming
+    /// rules](https://docs.aws.amazon.com/AmazonS3/latest/userguide/BucketRestrictions.html#bucketnamingrules)
+    /// .
+    ///
+    /// > If you specify a name, you can't perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you need to replace the resource,
+    /// specify a new name.
+    ///
     /// - Length: 3 to 63.
     /// - Pattern: `(?=^.{3,63}$)(?!^(\d+\.)+\d+$)(^(([a-z0-9]|[a-z0-9][a-z0-9\-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9][a-z0-9\-]*[a-z0-9])$)`.
     pub bucket_name: Option<Val<String>>,
     /// `LifecycleConfiguration`.
+    ///
+    /// Creates a new lifecycle configuration for the S3 on Outposts bucket or replaces an existing
+    /// lifecycle configuration. Outposts buckets only support lifecycle configurations that delete/expire
+    /// objects after a certain period of time and abort incomplete multipart uploads.
     pub lifecycle_configuration: Option<Val<LifecycleConfiguration>>,
     /// `OutpostId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Outpost of the specified bucket.
     ///
     /// - Pattern: `^(op-[a-f0-9]{17}|\d{12}|ec2)$`.
     pub outpost_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Sets the tags for an S3 on Outposts bucket. For more information, see [Using Amazon S3 on
+    /// Outposts](https://docs.aws.amazon.com/AmazonS3/latest/userguide/S3onOutposts.html) .
+    ///
+    /// Use tags to organize your AWS bill to reflect your own cost structure. To do this, sign up to get
+    /// your AWS account bill with tag key values included. Then, to see the cost of combined resources,
+    /// organize your billing information according to resources with the same tag key values. For example,
+    /// you can tag several resources with a specific application name, and then organize your billing
+    /// information to see the total cost of that application across several services. For more information,
+    /// see [Cost allocation and
+    /// tags](https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/cost-alloc-tags.html) .
+    ///
+    /// > Within a bucket, if you add a tag that has the same key as an existing tag, the new value
+    /// overwrites the old value. For more information, see [Using cost allocation and bucket
+    /// tags](https://docs.aws.amazon.com/AmazonS3/latest/userguide/CostAllocTagging.html) .
+    ///
+    /// To use this resource, you must have permissions to perform the `s3-outposts:PutBucketTagging` . The
+    /// S3 on Outposts bucket owner has this permission by default and can grant this permission to others.
+    /// For more information about permissions, see [Permissions Related to Bucket Subresource
+    /// Operations](https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-actions.html#using-with-s3-actions-related-to-bucket-subresources)
+    /// and [Managing access permissions to your Amazon S3
+    /// resources](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-access-control.html) .
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -121,6 +176,10 @@ impl Deref for BucketHandle {
 
 impl BucketHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the ARN of the specified bucket.
+    ///
+    /// Example: `arn:aws:s3Outposts:::DOC-EXAMPLE-BUCKET`
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -135,9 +194,18 @@ impl BucketHandle {
 }
 
 /// The [`AbortIncompleteMultipartUpload`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3outposts-bucket-abortincompletemultipartupload.html) property type.
+///
+/// Specifies the days since the initiation of an incomplete multipart upload that Amazon S3 on Outposts
+/// waits before permanently removing all parts of the upload. For more information, see [Aborting
+/// Incomplete Multipart Uploads Using a Bucket Lifecycle
+/// Policy](https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpu-abort-incomplete-mpu-lifecycle-config)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AbortIncompleteMultipartUpload {
     /// `DaysAfterInitiation`: required.
+    ///
+    /// Specifies the number of days after initiation that Amazon S3 on Outposts aborts an incomplete
+    /// multipart upload.
     ///
     /// - Minimum: 0.
     pub days_after_initiation: Option<Val<i64>>,
@@ -194,13 +262,19 @@ impl ToValue for AbortIncompleteMultipartUpload {
 impl Literal for AbortIncompleteMultipartUpload {}
 
 /// The [`Filter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3outposts-bucket-filter.html) property type.
+///
+/// The container for the filter of the lifecycle rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     /// `AndOperator`.
     pub and_operator: Option<Val<FilterAndOperator>>,
     /// `Prefix`.
+    ///
+    /// Prefix identifies one or more objects to which the rule applies.
     pub prefix: Option<Val<String>>,
     /// `Tag`.
+    ///
+    /// Tag used to identify a subset of objects for an Amazon S3Outposts bucket.
     pub tag: Option<Val<FilterTag>>,
 }
 
@@ -263,8 +337,12 @@ impl Literal for Filter {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterAndOperator {
     /// `Prefix`.
+    ///
+    /// Prefix identifies one or more objects to which the rule applies.
     pub prefix: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// All of these tags must exist in the object's tag set in order for the rule to apply.
     ///
     /// - Items: at least 1.
     pub tags: Option<Val<Vec<FilterTag>>>,
@@ -328,6 +406,8 @@ impl ToValue for FilterAndOperator {
 impl Literal for FilterAndOperator {}
 
 /// The [`FilterTag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3outposts-bucket-filtertag.html) property type.
+///
+/// Tag used to identify a subset of objects for an Amazon S3Outposts bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FilterTag {
     /// `Key`: required.
@@ -398,9 +478,14 @@ impl ToValue for FilterTag {
 impl Literal for FilterTag {}
 
 /// The [`LifecycleConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3outposts-bucket-lifecycleconfiguration.html) property type.
+///
+/// The container for the lifecycle configuration for the objects stored in an S3 on Outposts bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LifecycleConfiguration {
     /// `Rules`: required.
+    ///
+    /// The container for the lifecycle configuration rules for the objects stored in the S3 on Outposts
+    /// bucket.
     pub rules: Option<Val<Vec<Rule>>>,
 }
 
@@ -456,25 +541,41 @@ impl ToValue for LifecycleConfiguration {
 impl Literal for LifecycleConfiguration {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3outposts-bucket-rule.html) property type.
+///
+/// A container for an Amazon S3 on Outposts bucket lifecycle rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `AbortIncompleteMultipartUpload`.
+    ///
+    /// The container for the abort incomplete multipart upload rule.
     pub abort_incomplete_multipart_upload: Option<Val<AbortIncompleteMultipartUpload>>,
     /// `ExpirationDate`.
+    ///
+    /// Specifies the expiration for the lifecycle of the object by specifying an expiry date.
     ///
     /// - Pattern: `^([0-2]\d{3})-(0[0-9]|1[0-2])-([0-2]\d|3[01])T([01]\d|2[0-4]):([0-5]\d):([0-6]\d)((\.\d{3})?)Z$`.
     pub expiration_date: Option<Val<String>>,
     /// `ExpirationInDays`.
     ///
+    /// Specifies the expiration for the lifecycle of the object in the form of days that the object has
+    /// been in the S3 on Outposts bucket.
+    ///
     /// - Minimum: 1.
     pub expiration_in_days: Option<Val<i64>>,
     /// `Filter`.
+    ///
+    /// The container for the filter of the lifecycle rule.
     pub filter: Option<Val<Filter>>,
     /// `Id`.
+    ///
+    /// Unique identifier for the lifecycle rule. The value can't be longer than 255 characters.
     ///
     /// - Length: at most 255.
     pub id: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// If `Enabled` , the rule is currently being applied. If `Disabled` , the rule is not currently being
+    /// applied.
     pub status: Option<Val<Status>>,
 }
 
@@ -650,9 +751,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["Enabled", "Disabled"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

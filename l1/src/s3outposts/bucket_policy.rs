@@ -5,15 +5,44 @@ use crate::rt::*;
 
 /// The [`AWS::S3Outposts::BucketPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3outposts-bucketpolicy.html) resource type.
 ///
+/// This resource applies a bucket policy to an Amazon S3 on Outposts bucket.
+///
+/// If you are using an identity other than the root user of the AWS account that owns the S3 on
+/// Outposts bucket, the calling identity must have the `s3-outposts:PutBucketPolicy` permissions on the
+/// specified Outposts bucket and belong to the bucket owner's account in order to use this resource.
+///
+/// If you don't have `s3-outposts:PutBucketPolicy` permissions, S3 on Outposts returns a `403 Access
+/// Denied` error.
+///
+/// > The root user of the AWS account that owns an Outposts bucket can *always* use this resource, even
+/// if the policy explicitly denies the root user the ability to perform actions on this resource.
+///
+/// For more information, see the AWS::IAM::Policy
+/// [PolicyDocument](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-policy.html#cfn-iam-policy-policydocument)
+/// resource description in this guide and [Access Policy Language
+/// Overview](https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-policy-language-overview.html)
+/// .
+///
 /// Build it with [`BucketPolicy::builder`]; adding it to a stack returns a [`BucketPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BucketPolicy {
     /// `Bucket`: required. Changing it replaces the resource.
     ///
+    /// The name of the Amazon S3 Outposts bucket to which the policy applies.
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[^:]+:s3-outposts:[a-zA-Z0-9\-]+:\d{12}:outpost\/[^:]+\/bucket\/[^:]+$`.
     pub bucket: Option<Val<String>>,
     /// `PolicyDocument`: required.
+    ///
+    /// A policy document containing permissions to add to the specified bucket. In IAM, you must provide
+    /// policy documents in JSON format. However, in CloudFormation, you can provide the policy in JSON or
+    /// YAML format because CloudFormation converts YAML to JSON before submitting it to IAM. For more
+    /// information, see the AWS::IAM::Policy
+    /// [PolicyDocument](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-policy.html#cfn-iam-policy-policydocument)
+    /// resource description in this guide and [Access Policy Language
+    /// Overview](https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-policy-language-overview.html)
+    /// .
     ///
     /// - Format: `json`.
     pub policy_document: Option<Val<Json>>,

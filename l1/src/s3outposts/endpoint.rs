@@ -5,28 +5,57 @@ use crate::rt::*;
 
 /// The [`AWS::S3Outposts::Endpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3outposts-endpoint.html) resource type.
 ///
+/// This AWS::S3Outposts::Endpoint resource specifies an endpoint and associates it with the specified
+/// Outpost.
+///
+/// Amazon S3 on Outposts access points simplify managing data access at scale for shared datasets in S3
+/// on Outposts. S3 on Outposts uses endpoints to connect to S3 on Outposts buckets so that you can
+/// perform actions within your virtual private cloud (VPC). For more information, see [Accessing S3 on
+/// Outposts using VPC-only access
+/// points](https://docs.aws.amazon.com/AmazonS3/latest/userguide/AccessingS3Outposts.html) .
+///
+/// > It can take up to 5 minutes for this resource to be created.
+///
 /// Build it with [`Endpoint::builder`]; adding it to a stack returns a [`EndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Endpoint {
     /// `AccessType`. Changing it replaces the resource.
+    ///
+    /// The container for the type of connectivity used to access the Amazon S3 on Outposts endpoint. To use
+    /// the Amazon VPC , choose `Private` . To use the endpoint with an on-premises network, choose
+    /// `CustomerOwnedIp` . If you choose `CustomerOwnedIp` , you must also provide the customer-owned IP
+    /// address pool (CoIP pool).
+    ///
+    /// > `Private` is the default access type value.
     pub access_type: Option<Val<AccessType>>,
     /// `CustomerOwnedIpv4Pool`. Changing it replaces the resource.
+    ///
+    /// The ID of the customer-owned IPv4 address pool (CoIP pool) for the endpoint. IP addresses are
+    /// allocated from this pool for the endpoint.
     ///
     /// - Pattern: `^ipv4pool-coip-([0-9a-f]{17})$`.
     pub customer_owned_ipv4_pool: Option<Val<String>>,
     /// `FailedReason`.
+    ///
+    /// The failure reason, if any, for a create or delete endpoint operation.
     pub failed_reason: Option<Val<FailedReason>>,
     /// `OutpostId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Outpost.
     ///
     /// - Pattern: `^(op-[a-f0-9]{17}|\d{12}|ec2)$`.
     pub outpost_id: Option<Val<String>>,
     /// `SecurityGroupId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the security group used for the endpoint.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^sg-([0-9a-f]{8}|[0-9a-f]{17})$`.
     /// - Format: `AWS::EC2::SecurityGroup.Id`.
     pub security_group_id: Option<Val<String>>,
     /// `SubnetId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the subnet used for the endpoint.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`.
@@ -143,26 +172,38 @@ impl Deref for EndpointHandle {
 
 impl EndpointHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the endpoint.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CidrBlock`.
+    ///
+    /// The VPC CIDR block committed by this endpoint.
     pub fn attr_cidr_block(&self) -> Val<String> {
         self.0.get_att("CidrBlock")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time the endpoint was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the endpoint.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `NetworkInterfaces`.
+    ///
+    /// The network interface of the endpoint.
     pub fn attr_network_interfaces(&self) -> Val<Json> {
         self.0.get_att("NetworkInterfaces")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the endpoint.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -177,11 +218,17 @@ impl EndpointHandle {
 }
 
 /// The [`FailedReason`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3outposts-endpoint-failedreason.html) property type.
+///
+/// The failure reason, if any, for a create or delete endpoint operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FailedReason {
     /// `ErrorCode`.
+    ///
+    /// The failure code, if any, for a create or delete endpoint operation.
     pub error_code: Option<Val<String>>,
     /// `Message`.
+    ///
+    /// Additional error details describing the endpoint failure and recommended action.
     pub message: Option<Val<String>>,
 }
 
@@ -257,9 +304,18 @@ impl AccessType {
             AccessType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccessType {
+    const VALUES: &'static [&'static str] = &["CustomerOwnedIp", "Private"];
+    fn as_str(&self) -> &str {
+        AccessType::as_str(self)
     }
 }
 

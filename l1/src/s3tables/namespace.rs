@@ -5,14 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::S3Tables::Namespace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3tables-namespace.html) resource type.
 ///
+/// Creates a namespace. A namespace is a logical grouping of tables within your table bucket, which you
+/// can use to organize tables. For more information, see [Create a
+/// namespace](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-tables-namespace-create.html) in
+/// the *Amazon Simple Storage Service User Guide* .
+///
+/// - **Permissions** - You must have the `s3tables:CreateNamespace` permission to use this operation.
+/// - **Cloud Development Kit** - To use S3 Tables AWS CDK constructs, add the
+///   `@aws-cdk/aws-s3tables-alpha` dependency with one of the following options:
+///
+/// - NPM: `npm i @aws-cdk/aws-s3tables-alpha`
+/// - Yarn: `yarn add @aws-cdk/aws-s3tables-alpha`
+///
 /// Build it with [`Namespace::builder`]; adding it to a stack returns a [`NamespaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Namespace {
     /// `Namespace`: required. Changing it replaces the resource.
     ///
+    /// The name of the namespace.
+    ///
     /// - Length: 1 to 255.
     pub namespace: Option<Val<String>>,
     /// `TableBucketARN`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the table bucket to create the namespace in.
     ///
     /// - Pattern: `^(arn:aws[-a-z0-9]*:[a-z0-9]+:[-a-z0-9]*:[0-9]{12}:bucket/[a-z0-9_-]{3,63})$`.
     pub table_bucket_arn: Option<Val<String>>,

@@ -5,33 +5,76 @@ use crate::rt::*;
 
 /// The [`AWS::S3Tables::Table`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3tables-table.html) resource type.
 ///
+/// Creates a new table associated with the given namespace in a table bucket. For more information, see
+/// [Creating an Amazon S3
+/// table](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-tables-create.html) in the *Amazon
+/// Simple Storage Service User Guide* .
+///
+/// - **Permissions** - - You must have the `s3tables:CreateTable` permission to use this operation.
+/// - If you use this operation with the optional `metadata` request parameter you must have the
+///   `s3tables:PutTableData` permission.
+/// - If you use this operation with the optional `encryptionConfiguration` request parameter you must
+///   have the `s3tables:PutTableEncryption` permission.
+///
+/// > Additionally, If you choose SSE-KMS encryption you must grant the S3 Tables maintenance principal
+/// access to your KMS key. For more information, see [Permissions requirements for S3 Tables SSE-KMS
+/// encryption](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-tables-kms-permissions.html) .
+/// - **Cloud Development Kit** - To use S3 Tables AWS CDK constructs, add the
+///   `@aws-cdk/aws-s3tables-alpha` dependency with one of the following options:
+///
+/// - NPM: `npm i @aws-cdk/aws-s3tables-alpha`
+/// - Yarn: `yarn add @aws-cdk/aws-s3tables-alpha`
+///
 /// Build it with [`Table::builder`]; adding it to a stack returns a [`TableHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Table {
     /// `Compaction`.
+    ///
+    /// Contains details about the compaction settings for an Iceberg table.
     pub compaction: Option<Val<Compaction>>,
     /// `IcebergMetadata`. Changing it replaces the resource.
+    ///
+    /// Contains details about the metadata for an Iceberg table.
     pub iceberg_metadata: Option<Val<IcebergMetadata>>,
     /// `Namespace`: required.
+    ///
+    /// The name of the namespace.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[0-9a-z_]*$`.
     pub namespace: Option<Val<String>>,
     /// `OpenTableFormat`: required. Changing it replaces the resource.
+    ///
+    /// The format of the table.
     pub open_table_format: Option<Val<OpenTableFormat>>,
     /// `SnapshotManagement`.
+    ///
+    /// Contains details about the Iceberg snapshot management settings for the table.
     pub snapshot_management: Option<Val<SnapshotManagement>>,
     /// `StorageClassConfiguration`. Changing it replaces the resource.
+    ///
+    /// The configuration details for the storage class of tables or table buckets. This allows you to
+    /// optimize storage costs by selecting the appropriate storage class based on your access patterns and
+    /// performance requirements.
     pub storage_class_configuration: Option<Val<StorageClassConfiguration>>,
     /// `TableBucketARN`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the table bucket to create the table in.
     ///
     /// - Pattern: `^(arn:aws[-a-z0-9]*:[a-z0-9]+:[-a-z0-9]*:[0-9]{12}:bucket/[a-z0-9_-]{3,63})$`.
     pub table_bucket_arn: Option<Val<String>>,
     /// `TableName`: required.
+    ///
+    /// The name for the table.
     pub table_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// User tags (key-value pairs) to associate with the table.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `WithoutMetadata`. Changing it replaces the resource.
+    ///
+    /// Indicates that you don't want to specify a schema for the table. This property is mutually exclusive
+    /// to `IcebergMetadata` , and its only possible value is `Yes` .
     pub without_metadata: Option<Val<WithoutMetadata>>,
 }
 
@@ -177,14 +220,20 @@ impl Deref for TableHandle {
 
 impl TableHandle {
     /// `Fn::GetAtt` `TableARN`.
+    ///
+    /// The Amazon Resource Name (ARN) of the table.
     pub fn attr_table_arn(&self) -> Val<String> {
         self.0.get_att("TableARN")
     }
     /// `Fn::GetAtt` `WarehouseLocation`.
+    ///
+    /// The warehouse location of the table.
     pub fn attr_warehouse_location(&self) -> Val<String> {
         self.0.get_att("WarehouseLocation")
     }
     /// `Fn::GetAtt` `VersionToken`.
+    ///
+    /// The version token of the table.
     pub fn attr_version_token(&self) -> Val<String> {
         self.0.get_att("VersionToken")
     }
@@ -199,11 +248,17 @@ impl TableHandle {
 }
 
 /// The [`Compaction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-table-compaction.html) property type.
+///
+/// Contains details about the compaction settings for an Iceberg table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Compaction {
     /// `Status`.
+    ///
+    /// The status of the maintenance configuration.
     pub status: Option<Val<Status>>,
     /// `TargetFileSizeMB`.
+    ///
+    /// The target file size for the table in MB.
     ///
     /// - Minimum: 64.
     pub target_file_size_mb: Option<Val<i64>>,
@@ -259,17 +314,30 @@ impl ToValue for Compaction {
 impl Literal for Compaction {}
 
 /// The [`IcebergMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-table-icebergmetadata.html) property type.
+///
+/// Contains details about the metadata for an Iceberg table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IcebergMetadata {
     /// `IcebergPartitionSpec`.
+    ///
+    /// Partition specification for an Iceberg table
     pub iceberg_partition_spec: Option<Val<IcebergPartitionSpec>>,
     /// `IcebergSchema`.
+    ///
+    /// The schema for an Iceberg table.
     pub iceberg_schema: Option<Val<IcebergSchema>>,
     /// `IcebergSchemaV2`.
+    ///
+    /// Contains details about the schema version 2 (V2) for an Iceberg table that supports Apache Iceberg
+    /// Nested Types (struct, list, map). Primitive types are also supported.
     pub iceberg_schema_v2: Option<Val<IcebergSchemaV2>>,
     /// `IcebergSortOrder`.
+    ///
+    /// Sort order specification for an Iceberg table
     pub iceberg_sort_order: Option<Val<IcebergSortOrder>>,
     /// `TableProperties`.
+    ///
+    /// Iceberg table properties (e.g., format-version, write.parquet.compression-codec)
     pub table_properties: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -346,15 +414,25 @@ impl ToValue for IcebergMetadata {
 impl Literal for IcebergMetadata {}
 
 /// The [`IcebergPartitionField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-table-icebergpartitionfield.html) property type.
+///
+/// A partition field specification for an Iceberg table
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IcebergPartitionField {
     /// `FieldId`.
+    ///
+    /// The partition field ID (auto-assigned starting from 1000 if not specified)
     pub field_id: Option<Val<i64>>,
     /// `Name`: required.
+    ///
+    /// The name of the partition field
     pub name: Option<Val<String>>,
     /// `SourceId`: required.
+    ///
+    /// The source column ID to partition on
     pub source_id: Option<Val<i64>>,
     /// `Transform`: required.
+    ///
+    /// The partition transform function (identity, bucket\[N\], truncate\[N\], year, month, day, hour)
     pub transform: Option<Val<String>>,
 }
 
@@ -434,11 +512,17 @@ impl ToValue for IcebergPartitionField {
 impl Literal for IcebergPartitionField {}
 
 /// The [`IcebergPartitionSpec`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-table-icebergpartitionspec.html) property type.
+///
+/// Partition specification for an Iceberg table
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IcebergPartitionSpec {
     /// `Fields`: required.
+    ///
+    /// List of partition fields for an Iceberg table
     pub fields: Option<Val<Vec<IcebergPartitionField>>>,
     /// `SpecId`.
+    ///
+    /// The partition spec ID (defaults to 0 if not specified)
     pub spec_id: Option<Val<i64>>,
 }
 
@@ -505,9 +589,13 @@ impl ToValue for IcebergPartitionSpec {
 impl Literal for IcebergPartitionSpec {}
 
 /// The [`IcebergSchema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-table-icebergschema.html) property type.
+///
+/// Contains details about the schema for an Iceberg table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IcebergSchema {
     /// `SchemaFieldList`: required.
+    ///
+    /// The schema fields for the table
     pub schema_field_list: Option<Val<Vec<SchemaField>>>,
 }
 
@@ -571,15 +659,27 @@ impl ToValue for IcebergSchema {
 impl Literal for IcebergSchema {}
 
 /// The [`IcebergSchemaV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-table-icebergschemav2.html) property type.
+///
+/// Contains details about the schema version 2 (V2) for an Iceberg table that supports Apache Iceberg
+/// Nested Types (struct, list, map). Primitive types are also supported.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IcebergSchemaV2 {
     /// `IdentifierFieldIds`.
+    ///
+    /// A list of field IDs that are used as the identifier fields for the table. Identifier fields uniquely
+    /// identify a row in the table.
     pub identifier_field_ids: Option<Val<Vec<i64>>>,
     /// `SchemaId`.
+    ///
+    /// An optional unique identifier for the schema
     pub schema_id: Option<Val<i64>>,
     /// `SchemaV2FieldList`: required.
+    ///
+    /// List of schema fields that support nested types
     pub schema_v2_field_list: Option<Val<Vec<SchemaV2Field>>>,
     /// `SchemaV2FieldType`: required.
+    ///
+    /// The type of the top-level schema, which is always 'struct'
     pub schema_v2_field_type: Option<Val<SchemaV2FieldType>>,
 }
 
@@ -675,15 +775,25 @@ impl ToValue for IcebergSchemaV2 {
 impl Literal for IcebergSchemaV2 {}
 
 /// The [`IcebergSortField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-table-icebergsortfield.html) property type.
+///
+/// A sort field specification for an Iceberg table
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IcebergSortField {
     /// `Direction`: required.
+    ///
+    /// Sort direction (asc or desc)
     pub direction: Option<Val<Direction>>,
     /// `NullOrder`: required.
+    ///
+    /// Null value ordering (nulls-first or nulls-last)
     pub null_order: Option<Val<NullOrder>>,
     /// `SourceId`: required.
+    ///
+    /// The source column ID to sort on
     pub source_id: Option<Val<i64>>,
     /// `Transform`: required.
+    ///
+    /// The sort transform function
     pub transform: Option<Val<String>>,
 }
 
@@ -766,11 +876,17 @@ impl ToValue for IcebergSortField {
 impl Literal for IcebergSortField {}
 
 /// The [`IcebergSortOrder`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-table-icebergsortorder.html) property type.
+///
+/// Sort order specification for an Iceberg table
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IcebergSortOrder {
     /// `Fields`: required.
+    ///
+    /// List of sort fields for an Iceberg table
     pub fields: Option<Val<Vec<IcebergSortField>>>,
     /// `OrderId`.
+    ///
+    /// The sort order ID (defaults to 1 if not specified, 0 is reserved for unsorted)
     pub order_id: Option<Val<i64>>,
 }
 
@@ -837,15 +953,29 @@ impl ToValue for IcebergSortOrder {
 impl Literal for IcebergSortOrder {}
 
 /// The [`SchemaField`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-table-schemafield.html) property type.
+///
+/// Contains details about a schema field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaField {
     /// `Id`.
+    ///
+    /// The unique identifier for the field
     pub id: Option<Val<i64>>,
     /// `Name`: required.
+    ///
+    /// The name of the field.
     pub name: Option<Val<String>>,
     /// `Required`.
+    ///
+    /// A Boolean value that specifies whether values are required for each row in this field. By default,
+    /// this is `false` and null values are allowed in the field. If this is `true` the field does not allow
+    /// null values.
     pub required: Option<Val<bool>>,
     /// `Type`: required.
+    ///
+    /// The field type. S3 Tables supports all Apache Iceberg primitive types. For more information, see the
+    /// [Apache Iceberg
+    /// documentation](https://docs.aws.amazon.com/https://iceberg.apache.org/spec/#primitive-types) .
     pub type_: Option<Val<String>>,
 }
 
@@ -921,15 +1051,26 @@ impl ToValue for SchemaField {
 impl Literal for SchemaField {}
 
 /// The [`SchemaV2Field`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-table-schemav2field.html) property type.
+///
+/// Contains details about a schema field for an Iceberg table that supports nested types (struct, list,
+/// map)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaV2Field {
     /// `Doc`.
+    ///
+    /// Optional documentation for the field
     pub doc: Option<Val<String>>,
     /// `Id`: required.
+    ///
+    /// The unique identifier for the field
     pub id: Option<Val<i64>>,
     /// `Name`: required.
+    ///
+    /// The name of the field
     pub name: Option<Val<String>>,
     /// `Required`: required.
+    ///
+    /// A Boolean value that specifies whether values are required for each row in this field
     pub required: Option<Val<bool>>,
     /// `Type`: required.
     pub type_: Option<Val<Json>>,
@@ -1021,17 +1162,27 @@ impl ToValue for SchemaV2Field {
 impl Literal for SchemaV2Field {}
 
 /// The [`SnapshotManagement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-table-snapshotmanagement.html) property type.
+///
+/// Contains details about the snapshot management settings for an Iceberg table. The oldest snapshot
+/// expires when its age exceeds the `maxSnapshotAgeHours` and the total number of snapshots exceeds the
+/// value for the minimum number of snapshots to keep `minSnapshotsToKeep` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnapshotManagement {
     /// `MaxSnapshotAgeHours`.
+    ///
+    /// The maximum age of a snapshot before it can be expired.
     ///
     /// - Minimum: 1.
     pub max_snapshot_age_hours: Option<Val<i64>>,
     /// `MinSnapshotsToKeep`.
     ///
+    /// The minimum number of snapshots to keep.
+    ///
     /// - Minimum: 1.
     pub min_snapshots_to_keep: Option<Val<i64>>,
     /// `Status`.
+    ///
+    /// The status of the maintenance configuration.
     pub status: Option<Val<Status>>,
 }
 
@@ -1091,9 +1242,16 @@ impl ToValue for SnapshotManagement {
 impl Literal for SnapshotManagement {}
 
 /// The [`StorageClassConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-table-storageclassconfiguration.html) property type.
+///
+/// The configuration details for the storage class of tables or table buckets. This allows you to
+/// optimize storage costs by selecting the appropriate storage class based on your access patterns and
+/// performance requirements.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageClassConfiguration {
     /// `StorageClass`.
+    ///
+    /// The storage class for the table or table bucket. Valid values include storage classes optimized for
+    /// different access patterns and cost profiles.
     pub storage_class: Option<Val<StorageClass>>,
 }
 
@@ -1231,9 +1389,18 @@ impl Direction {
             Direction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Direction {
+    const VALUES: &'static [&'static str] = &["asc", "desc"];
+    fn as_str(&self) -> &str {
+        Direction::as_str(self)
     }
 }
 
@@ -1278,9 +1445,18 @@ impl NullOrder {
             NullOrder::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NullOrder {
+    const VALUES: &'static [&'static str] = &["nulls-first", "nulls-last"];
+    fn as_str(&self) -> &str {
+        NullOrder::as_str(self)
     }
 }
 
@@ -1322,9 +1498,18 @@ impl OpenTableFormat {
             OpenTableFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OpenTableFormat {
+    const VALUES: &'static [&'static str] = &["ICEBERG"];
+    fn as_str(&self) -> &str {
+        OpenTableFormat::as_str(self)
     }
 }
 
@@ -1365,9 +1550,18 @@ impl SchemaV2FieldType {
             SchemaV2FieldType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SchemaV2FieldType {
+    const VALUES: &'static [&'static str] = &["struct"];
+    fn as_str(&self) -> &str {
+        SchemaV2FieldType::as_str(self)
     }
 }
 
@@ -1411,9 +1605,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["enabled", "disabled"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 
@@ -1458,9 +1661,18 @@ impl StorageClass {
             StorageClass::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StorageClass {
+    const VALUES: &'static [&'static str] = &["STANDARD", "INTELLIGENT_TIERING"];
+    fn as_str(&self) -> &str {
+        StorageClass::as_str(self)
     }
 }
 
@@ -1502,9 +1714,18 @@ impl WithoutMetadata {
             WithoutMetadata::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WithoutMetadata {
+    const VALUES: &'static [&'static str] = &["Yes"];
+    fn as_str(&self) -> &str {
+        WithoutMetadata::as_str(self)
     }
 }
 

@@ -5,24 +5,58 @@ use crate::rt::*;
 
 /// The [`AWS::S3Tables::TableBucket`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3tables-tablebucket.html) resource type.
 ///
+/// Creates a table bucket. For more information, see [Creating a table
+/// bucket](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-tables-buckets-create.html) in the *Amazon
+/// Simple Storage Service User Guide* .
+///
+/// - **Permissions** - - You must have the `s3tables:CreateTableBucket` permission to use this
+///   operation.
+/// - If you use this operation with the optional `encryptionConfiguration` parameter you must have the
+///   `s3tables:PutTableBucketEncryption` permission.
+/// - **Cloud Development Kit** - To use S3 Tables AWS CDK constructs, add the
+///   `@aws-cdk/aws-s3tables-alpha` dependency with one of the following options:
+///
+/// - NPM: `npm i @aws-cdk/aws-s3tables-alpha`
+/// - Yarn: `yarn add @aws-cdk/aws-s3tables-alpha`
+///
 /// Build it with [`TableBucket::builder`]; adding it to a stack returns a [`TableBucketHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableBucket {
     /// `EncryptionConfiguration`.
+    ///
+    /// Configuration specifying how data should be encrypted. This structure defines the encryption
+    /// algorithm and optional KMS key to be used for server-side encryption.
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
     /// `MetricsConfiguration`.
+    ///
+    /// Settings governing the Metric configuration for the table bucket.
     pub metrics_configuration: Option<Val<MetricsConfiguration>>,
     /// `ReplicationConfiguration`.
+    ///
+    /// Specifies replication configuration for the table bucket
     pub replication_configuration: Option<Val<ReplicationConfiguration>>,
     /// `StorageClassConfiguration`.
+    ///
+    /// The configuration details for the storage class of tables or table buckets. This allows you to
+    /// optimize storage costs by selecting the appropriate storage class based on your access patterns and
+    /// performance requirements.
     pub storage_class_configuration: Option<Val<StorageClassConfiguration>>,
     /// `TableBucketName`: required. Changing it replaces the resource.
+    ///
+    /// The name for the table bucket.
     ///
     /// - Length: 3 to 63.
     pub table_bucket_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// User tags (key-value pairs) to associate with the table bucket.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UnreferencedFileRemoval`.
+    ///
+    /// The unreferenced file removal settings for your table bucket. Unreferenced file removal identifies
+    /// and deletes all objects that are not referenced by any table snapshots. For more information, see
+    /// the [*Amazon S3 User
+    /// Guide*](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-table-buckets-maintenance.html) .
     pub unreferenced_file_removal: Option<Val<UnreferencedFileRemoval>>,
 }
 
@@ -135,6 +169,8 @@ impl Deref for TableBucketHandle {
 
 impl TableBucketHandle {
     /// `Fn::GetAtt` `TableBucketARN`.
+    ///
+    /// The Amazon Resource Name (ARN) of the table bucket.
     pub fn attr_table_bucket_arn(&self) -> Val<String> {
         self.0.get_att("TableBucketARN")
     }
@@ -149,13 +185,25 @@ impl TableBucketHandle {
 }
 
 /// The [`EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-tablebucket-encryptionconfiguration.html) property type.
+///
+/// Configuration specifying how data should be encrypted. This structure defines the encryption
+/// algorithm and optional KMS key to be used for server-side encryption.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfiguration {
     /// `KMSKeyArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the KMS key to use for encryption. This field is required only
+    /// when `sseAlgorithm` is set to `aws:kms` .
+    ///
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `SSEAlgorithm`.
+    ///
+    /// The server-side encryption algorithm to use. Valid values are `AES256` for S3-managed encryption
+    /// keys, or `aws:kms` for AWS KMS-managed encryption keys. If you choose SSE-KMS encryption you must
+    /// grant the S3 Tables maintenance principal access to your KMS key. For more information, see
+    /// [Permissions requirements for S3 Tables SSE-KMS
+    /// encryption](https://docs.aws.amazon.com//AmazonS3/latest/userguide/s3-tables-kms-permissions.html) .
     pub sse_algorithm: Option<Val<SseAlgorithm>>,
 }
 
@@ -209,9 +257,13 @@ impl ToValue for EncryptionConfiguration {
 impl Literal for EncryptionConfiguration {}
 
 /// The [`MetricsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-tablebucket-metricsconfiguration.html) property type.
+///
+/// Settings governing the Metric configuration for the table bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricsConfiguration {
     /// `Status`.
+    ///
+    /// Indicates whether Metrics are enabled.
     pub status: Option<Val<Status>>,
 }
 
@@ -259,11 +311,17 @@ impl ToValue for MetricsConfiguration {
 impl Literal for MetricsConfiguration {}
 
 /// The [`ReplicationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-tablebucket-replicationconfiguration.html) property type.
+///
+/// Specifies replication configuration for the table bucket
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationConfiguration {
     /// `Role`: required.
+    ///
+    /// The ARN of the IAM role to use for replication
     pub role: Option<Val<String>>,
     /// `Rules`: required.
+    ///
+    /// List of replication rules
     ///
     /// - Items: 1 to 1.
     pub rules: Option<Val<Vec<ReplicationRule>>>,
@@ -335,9 +393,13 @@ impl ToValue for ReplicationConfiguration {
 impl Literal for ReplicationConfiguration {}
 
 /// The [`ReplicationDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-tablebucket-replicationdestination.html) property type.
+///
+/// A replication destination
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationDestination {
     /// `DestinationTableBucketARN`: required.
+    ///
+    /// The ARN of the destination table bucket
     pub destination_table_bucket_arn: Option<Val<String>>,
 }
 
@@ -392,9 +454,13 @@ impl ToValue for ReplicationDestination {
 impl Literal for ReplicationDestination {}
 
 /// The [`ReplicationRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-tablebucket-replicationrule.html) property type.
+///
+/// A replication rule for the table bucket
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationRule {
     /// `Destinations`: required.
+    ///
+    /// List of replication destinations
     ///
     /// - Items: 1 to 5.
     pub destinations: Option<Val<Vec<ReplicationDestination>>>,
@@ -460,9 +526,16 @@ impl ToValue for ReplicationRule {
 impl Literal for ReplicationRule {}
 
 /// The [`StorageClassConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-tablebucket-storageclassconfiguration.html) property type.
+///
+/// The configuration details for the storage class of tables or table buckets. This allows you to
+/// optimize storage costs by selecting the appropriate storage class based on your access patterns and
+/// performance requirements.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StorageClassConfiguration {
     /// `StorageClass`.
+    ///
+    /// The storage class for the table or table bucket. Valid values include storage classes optimized for
+    /// different access patterns and cost profiles.
     pub storage_class: Option<Val<StorageClass>>,
 }
 
@@ -578,15 +651,27 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UnreferencedFileRemoval`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3tables-tablebucket-unreferencedfileremoval.html) property type.
+///
+/// The unreferenced file removal settings for your table bucket. Unreferenced file removal identifies
+/// and deletes all objects that are not referenced by any table snapshots. For more information, see
+/// the [*Amazon S3 User
+/// Guide*](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-table-buckets-maintenance.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UnreferencedFileRemoval {
     /// `NoncurrentDays`.
     ///
+    /// The number of days an object can be noncurrent before Amazon S3 deletes it.
+    ///
     /// - Minimum: 1.
     pub noncurrent_days: Option<Val<i64>>,
     /// `Status`.
+    ///
+    /// The status of the unreferenced file removal configuration for your table bucket.
     pub status: Option<Val<Status>>,
     /// `UnreferencedDays`.
+    ///
+    /// The number of days an object must be unreferenced by your table before Amazon S3 marks the object as
+    /// noncurrent.
     ///
     /// - Minimum: 1.
     pub unreferenced_days: Option<Val<i64>>,
@@ -670,9 +755,18 @@ impl SseAlgorithm {
             SseAlgorithm::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SseAlgorithm {
+    const VALUES: &'static [&'static str] = &["AES256", "aws:kms"];
+    fn as_str(&self) -> &str {
+        SseAlgorithm::as_str(self)
     }
 }
 
@@ -717,9 +811,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["Enabled", "Disabled"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 
@@ -764,9 +867,18 @@ impl StorageClass {
             StorageClass::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StorageClass {
+    const VALUES: &'static [&'static str] = &["STANDARD", "INTELLIGENT_TIERING"];
+    fn as_str(&self) -> &str {
+        StorageClass::as_str(self)
     }
 }
 

@@ -5,14 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::S3Tables::TableBucketPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3tables-tablebucketpolicy.html) resource type.
 ///
+/// Creates a new maintenance configuration or replaces an existing table bucket policy for a table
+/// bucket. For more information, see [Adding a table bucket
+/// policy](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-tables-bucket-policy.html#table-bucket-policy-add)
+/// in the *Amazon Simple Storage Service User Guide* .
+///
+/// - **Permissions** - You must have the `s3tables:PutTableBucketPolicy` permission to use this
+///   operation.
+/// - **Cloud Development Kit** - To use S3 Tables AWS CDK constructs, add the
+///   `@aws-cdk/aws-s3tables-alpha` dependency with one of the following options:
+///
+/// - NPM: `npm i @aws-cdk/aws-s3tables-alpha`
+/// - Yarn: `yarn add @aws-cdk/aws-s3tables-alpha`
+///
 /// Build it with [`TableBucketPolicy::builder`]; adding it to a stack returns a [`TableBucketPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableBucketPolicy {
     /// `ResourcePolicy`: required.
     ///
+    /// The bucket policy JSON for the table bucket.
+    ///
     /// - Length: 1 to 20480.
     pub resource_policy: Option<Val<Json>>,
     /// `TableBucketARN`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the table bucket.
     ///
     /// - Pattern: `^(arn:aws[-a-z0-9]*:[a-z0-9]+:[-a-z0-9]*:[0-9]{12}:bucket/[a-z0-9_-]{3,63})$`.
     pub table_bucket_arn: Option<Val<String>>,

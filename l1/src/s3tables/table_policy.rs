@@ -5,14 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::S3Tables::TablePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3tables-tablepolicy.html) resource type.
 ///
+/// Creates a new maintenance configuration or replaces an existing table policy for a table. For more
+/// information, see [Adding a table
+/// policy](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-tables-table-policy.html#table-policy-add)
+/// in the *Amazon Simple Storage Service User Guide* .
+///
+/// - **Permissions** - You must have the `s3tables:PutTablePolicy` permission to use this operation.
+/// - **Cloud Development Kit** - To use S3 Tables AWS CDK constructs, add the
+///   `@aws-cdk/aws-s3tables-alpha` dependency with one of the following options:
+///
+/// - NPM: `npm i @aws-cdk/aws-s3tables-alpha`
+/// - Yarn: `yarn add @aws-cdk/aws-s3tables-alpha`
+///
 /// Build it with [`TablePolicy::builder`]; adding it to a stack returns a [`TablePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TablePolicy {
     /// `ResourcePolicy`: required.
     ///
+    /// The `JSON` that defines the policy.
+    ///
     /// - Length: 1 to 20480.
     pub resource_policy: Option<Val<Json>>,
     /// `TableARN`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the table.
     pub table_arn: Option<Val<String>>,
 }
 
@@ -96,14 +112,20 @@ impl Deref for TablePolicyHandle {
 
 impl TablePolicyHandle {
     /// `Fn::GetAtt` `TableBucketARN`.
+    ///
+    /// The Amazon Resource Name (ARN) of the table bucket that contains the table.
     pub fn attr_table_bucket_arn(&self) -> Val<String> {
         self.0.get_att("TableBucketARN")
     }
     /// `Fn::GetAtt` `Namespace`.
+    ///
+    /// The namespace to associated with the table.
     pub fn attr_namespace(&self) -> Val<String> {
         self.0.get_att("Namespace")
     }
     /// `Fn::GetAtt` `TableName`.
+    ///
+    /// The name of the table.
     pub fn attr_table_name(&self) -> Val<String> {
         self.0.get_att("TableName")
     }

@@ -5,32 +5,101 @@ use crate::rt::*;
 
 /// The [`AWS::S3Vectors::Index`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3vectors-index.html) resource type.
 ///
+/// The `AWS::S3Vectors::Index` resource defines a vector index within an Amazon S3 vector bucket. For
+/// more information, see [Creating a vector index in a vector
+/// bucket](https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-vectors-create-index.html) in the *Amazon
+/// Simple Storage Service User Guide* .
+///
+/// You must specify either `VectorBucketName` or `VectorBucketArn` to identify the bucket that contains
+/// the index.
+///
+/// To control how AWS CloudFormation handles the vector index when the stack is deleted, you can set a
+/// deletion policy for your index. You can choose to *retain* the index or to *delete* the index. For
+/// more information, see [DeletionPolicy
+/// attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html)
+/// .
+///
+/// - **Permissions** - The required permissions for CloudFormation to use are based on the operations
+///   that are performed on the stack.
+///
+/// - Create
+///
+/// - s3vectors:CreateIndex
+/// - s3vectors:GetIndex
+/// - Read
+///
+/// - s3vectors:GetIndex
+/// - Delete
+///
+/// - s3vectors:DeleteIndex
+/// - s3vectors:GetIndex
+/// - List
+///
+/// - s3vectors:ListIndexes
+///
 /// Build it with [`Index::builder`]; adding it to a stack returns a [`IndexHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Index {
     /// `DataType`: required. Changing it replaces the resource.
+    ///
+    /// The data type of the vectors to be inserted into the vector index. Currently, only `float32` is
+    /// supported, which represents 32-bit floating-point numbers.
     pub data_type: Option<Val<DataType>>,
     /// `Dimension`: required. Changing it replaces the resource.
+    ///
+    /// The dimensions of the vectors to be inserted into the vector index. This value must be between 1 and 4096,
+    /// inclusive. All vectors stored in the index must have the same number of dimensions.
+    ///
+    /// The dimension value affects the storage requirements and search performance. Higher dimensions
+    /// require more storage space and may impact search latency.
     ///
     /// - Range: 1 to 4096.
     pub dimension: Option<Val<i64>>,
     /// `DistanceMetric`: required. Changing it replaces the resource.
+    ///
+    /// The distance metric to be used for similarity search. Valid values are:
+    ///
+    /// - `cosine` - Measures the cosine of the angle between two vectors.
+    /// - `euclidean` - Measures the straight-line distance between two points in multi-dimensional space.
+    ///   Lower values indicate greater similarity.
     pub distance_metric: Option<Val<DistanceMetric>>,
     /// `EncryptionConfiguration`. Changing it replaces the resource.
+    ///
+    /// The encryption configuration for a vector index. By default, if you don't specify, all new vectors
+    /// in the vector index will use the encryption configuration of the vector bucket.
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
     /// `IndexName`. Changing it replaces the resource.
+    ///
+    /// The name of the vector index to create. The index name must be between 3 and 63 characters long and
+    /// can contain only lowercase letters, numbers, hyphens (-), and dots (.). The index name must be
+    /// unique within the vector bucket.
+    ///
+    /// If you don't specify a name, AWS CloudFormation generates a unique ID and uses that ID for the index
+    /// name.
+    ///
+    /// > If you specify a name, you can't perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you need to replace the resource,
+    /// specify a new name.
     ///
     /// - Length: 3 to 63.
     pub index_name: Option<Val<String>>,
     /// `MetadataConfiguration`. Changing it replaces the resource.
+    ///
+    /// The metadata configuration for the vector index.
     pub metadata_configuration: Option<Val<MetadataConfiguration>>,
     /// `Tags`.
+    ///
+    /// User tags (key-value pairs) to associate with the index.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VectorBucketArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the vector bucket that contains the vector index.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:s3vectors:[a-z0-9-]+:[0-9]{12}:bucket/[a-z0-9][a-z0-9-.]{1,61}[a-z0-9]$`.
     pub vector_bucket_arn: Option<Val<String>>,
     /// `VectorBucketName`. Changing it replaces the resource.
+    ///
+    /// The name of the vector bucket that contains the vector index.
     ///
     /// - Length: 3 to 63.
     pub vector_bucket_name: Option<Val<String>>,
@@ -168,10 +237,18 @@ impl Deref for IndexHandle {
 
 impl IndexHandle {
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// Returns the date and time when the vector index was created.
+    ///
+    /// Example: `2024-12-21T10:30:00Z`
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `IndexArn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the specified index.
+    ///
+    /// Example: `arn:aws:s3vectors:us-east-1:123456789012:bucket/amzn-s3-demo-vector-bucket/index/my-index`
     pub fn attr_index_arn(&self) -> Val<String> {
         self.0.get_att("IndexArn")
     }
@@ -186,15 +263,32 @@ impl IndexHandle {
 }
 
 /// The [`EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3vectors-index-encryptionconfiguration.html) property type.
+///
+/// The encryption configuration for a vector bucket or index. By default, if you don't specify, all new
+/// vectors in Amazon S3 vector buckets use server-side encryption with Amazon S3 managed keys (SSE-S3),
+/// specifically `AES256` . You can optionally override bucket level encryption settings, and set a
+/// specific encryption configuration for a vector index at the time of index creation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfiguration {
     /// `KmsKeyArn`.
+    ///
+    /// AWS Key Management Service (KMS) customer managed key ID to use for the encryption configuration.
+    /// This parameter is allowed if and only if `sseType` is set to `aws:kms` .
+    ///
+    /// To specify the KMS key, you must use the format of the KMS key Amazon Resource Name (ARN).
+    ///
+    /// For example, specify Key ARN in the following format:
+    /// `arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab`
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(arn:aws[-a-z0-9]*:kms:[-a-z0-9]*:[0-9]{12}:key/.+)$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `SseType`.
+    ///
+    /// The server-side encryption type to use for the encryption configuration of the vector bucket. By
+    /// default, if you don't specify, all new vectors in Amazon S3 vector buckets use server-side
+    /// encryption with Amazon S3 managed keys (SSE-S3), specifically `AES256` .
     pub sse_type: Option<Val<SseType>>,
 }
 
@@ -248,9 +342,19 @@ impl ToValue for EncryptionConfiguration {
 impl Literal for EncryptionConfiguration {}
 
 /// The [`MetadataConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3vectors-index-metadataconfiguration.html) property type.
+///
+/// The metadata configuration for the vector index. This configuration allows you to specify which
+/// metadata keys should be treated as non-filterable.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetadataConfiguration {
     /// `NonFilterableMetadataKeys`.
+    ///
+    /// Non-filterable metadata keys allow you to enrich vectors with additional context during storage and
+    /// retrieval. Unlike default metadata keys, these keys can't be used as query filters. Non-filterable
+    /// metadata keys can be retrieved but can't be searched, queried, or filtered. You can access
+    /// non-filterable metadata keys of your vectors after finding the vectors.
+    ///
+    /// You can specify 1 to 10 non-filterable metadata keys. Each key must be 1 to 63 characters long.
     ///
     /// - Items: 1 to 10.
     pub non_filterable_metadata_keys: Option<Val<Vec<String>>>,
@@ -392,9 +496,18 @@ impl DataType {
             DataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataType {
+    const VALUES: &'static [&'static str] = &["float32"];
+    fn as_str(&self) -> &str {
+        DataType::as_str(self)
     }
 }
 
@@ -438,9 +551,18 @@ impl DistanceMetric {
             DistanceMetric::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DistanceMetric {
+    const VALUES: &'static [&'static str] = &["cosine", "euclidean"];
+    fn as_str(&self) -> &str {
+        DistanceMetric::as_str(self)
     }
 }
 
@@ -485,9 +607,18 @@ impl SseType {
             SseType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SseType {
+    const VALUES: &'static [&'static str] = &["AES256", "aws:kms"];
+    fn as_str(&self) -> &str {
+        SseType::as_str(self)
     }
 }
 

@@ -5,14 +5,66 @@ use crate::rt::*;
 
 /// The [`AWS::S3Vectors::VectorBucket`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3vectors-vectorbucket.html) resource type.
 ///
+/// Defines an Amazon S3 vector bucket in the same AWS Region where you create the AWS CloudFormation
+/// stack.
+///
+/// Vector buckets are specialized storage containers designed for storing and managing vector data used
+/// in machine learning and AI applications. They provide optimized storage and retrieval capabilities
+/// for high-dimensional vector data.
+///
+/// To control how AWS CloudFormation handles the bucket when the stack is deleted, you can set a
+/// deletion policy for your bucket. You can choose to *retain* the bucket or to *delete* the bucket.
+/// For more information, see [DeletionPolicy
+/// attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html)
+/// .
+///
+/// > You can only delete empty vector buckets. Deletion fails for buckets that have contents.
+///
+/// - **Permissions** - The required permissions for CloudFormation to use are based on the operations
+///   that are performed on the stack.
+///
+/// - Create
+///
+/// - s3vectors:CreateVectorBucket
+/// - s3vectors:GetVectorBucket
+/// - kms:GenerateDataKey (if using KMS encryption)
+/// - Read
+///
+/// - s3vectors:GetVectorBucket
+/// - kms:GenerateDataKey (if using KMS encryption)
+/// - Delete
+///
+/// - s3vectors:DeleteVectorBucket
+/// - s3vectors:GetVectorBucket
+/// - kms:GenerateDataKey (if using KMS encryption)
+/// - List
+///
+/// - s3vectors:ListVectorBuckets
+/// - kms:GenerateDataKey (if using KMS encryption)
+///
 /// Build it with [`VectorBucket::builder`]; adding it to a stack returns a [`VectorBucketHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VectorBucket {
     /// `EncryptionConfiguration`. Changing it replaces the resource.
+    ///
+    /// The encryption configuration for the vector bucket.
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
     /// `Tags`.
+    ///
+    /// User tags (key-value pairs) to associate with the vector bucket.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VectorBucketName`. Changing it replaces the resource.
+    ///
+    /// A name for the vector bucket. The bucket name must contain only lowercase letters, numbers, and
+    /// hyphens (-). The bucket name must be unique in the same AWS account for each AWS Region. If you
+    /// don't specify a name, AWS CloudFormation generates a unique ID and uses that ID for the bucket name.
+    ///
+    /// The bucket name must be between 3 and 63 characters long and must not contain uppercase characters
+    /// or underscores.
+    ///
+    /// > If you specify a name, you can't perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you need to replace the resource,
+    /// specify a new name.
     ///
     /// - Length: 3 to 63.
     pub vector_bucket_name: Option<Val<String>>,
@@ -100,10 +152,18 @@ impl Deref for VectorBucketHandle {
 
 impl VectorBucketHandle {
     /// `Fn::GetAtt` `VectorBucketArn`.
+    ///
+    /// Returns the Amazon Resource Name (ARN) of the specified vector bucket.
+    ///
+    /// Example: `arn:aws:s3vectors:us-east-1:123456789012:bucket/amzn-s3-demo-vector-bucket`
     pub fn attr_vector_bucket_arn(&self) -> Val<String> {
         self.0.get_att("VectorBucketArn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// Returns the date and time when the vector bucket was created.
+    ///
+    /// Example: `2024-12-21T10:30:00Z`
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
@@ -118,15 +178,32 @@ impl VectorBucketHandle {
 }
 
 /// The [`EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-s3vectors-vectorbucket-encryptionconfiguration.html) property type.
+///
+/// Specifies the encryption configuration for the vector bucket. By default, all new vectors in Amazon
+/// S3 vector buckets use server-side encryption with Amazon S3 managed keys (SSE-S3), specifically
+/// AES256.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfiguration {
     /// `KmsKeyArn`.
+    ///
+    /// AWS Key Management Service (KMS) customer managed key ARN to use for the encryption configuration.
+    /// This parameter is required if and only if `SseType` is set to `aws:kms` .
+    ///
+    /// You must specify the full ARN of the KMS key. Key IDs or key aliases aren't supported.
+    ///
+    /// > Amazon S3 Vectors only supports symmetric encryption KMS keys. For more information, see
+    /// [Asymmetric keys in AWS
+    /// KMS](https://docs.aws.amazon.com//kms/latest/developerguide/symmetric-asymmetric.html) in the *AWS
+    /// Key Management Service Developer Guide* .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^(arn:aws[-a-z0-9]*:kms:[-a-z0-9]*:[0-9]{12}:key/.+)$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `SseType`.
+    ///
+    /// The server-side encryption type to use for the encryption configuration of the vector bucket. Valid
+    /// values are `AES256` for Amazon S3 managed keys and `aws:kms` for AWS KMS keys.
     pub sse_type: Option<Val<SseType>>,
 }
 
@@ -270,9 +347,18 @@ impl SseType {
             SseType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SseType {
+    const VALUES: &'static [&'static str] = &["AES256", "aws:kms"];
+    fn as_str(&self) -> &str {
+        SseType::as_str(self)
     }
 }
 

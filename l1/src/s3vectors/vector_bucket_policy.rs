@@ -5,16 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::S3Vectors::VectorBucketPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3vectors-vectorbucketpolicy.html) resource type.
 ///
+/// The `AWS::S3Vectors::VectorBucketPolicy` resource defines an Amazon S3 vector bucket policy to
+/// control access to an Amazon S3 vector bucket.
+///
+/// Vector bucket policies are written in JSON and allow you to grant or deny permissions across all (or
+/// a subset of) objects within a vector bucket.
+///
+/// You must specify either `VectorBucketName` or `VectorBucketArn` to identify the target bucket.
+///
+/// To control how AWS CloudFormation handles the vector bucket policy when the stack is deleted, you
+/// can set a deletion policy for your policy. You can choose to *retain* the policy or to *delete* the
+/// policy. For more information, see [DeletionPolicy
+/// attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html)
+/// .
+///
+/// - **Permissions** - The required permissions for CloudFormation to use are based on the operations
+///   that are performed on the stack.
+///
+/// - Create
+///
+/// - s3vectors:GetVectorBucketPolicy
+/// - s3vectors:PutVectorBucketPolicy
+/// - Read
+///
+/// - s3vectors:GetVectorBucketPolicy
+/// - Update
+///
+/// - s3vectors:GetVectorBucketPolicy
+/// - s3vectors:PutVectorBucketPolicy
+/// - Delete
+///
+/// - s3vectors:GetVectorBucketPolicy
+/// - s3vectors:DeleteVectorBucketPolicy
+/// - List
+///
+/// - s3vectors:GetVectorBucketPolicy
+/// - s3vectors:ListVectorBuckets
+///
 /// Build it with [`VectorBucketPolicy::builder`]; adding it to a stack returns a [`VectorBucketPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VectorBucketPolicy {
     /// `Policy`: required.
+    ///
+    /// A policy document containing permissions to add to the specified vector bucket. In IAM , you must
+    /// provide policy documents in JSON format. However, in CloudFormation you can provide the policy in
+    /// JSON or YAML format because CloudFormation converts YAML to JSON before submitting it to IAM .
     pub policy: Option<Val<Json>>,
     /// `VectorBucketArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the S3 vector bucket to which the policy applies.
     ///
     /// - Pattern: `^arn:aws[-a-z0-9]*:s3vectors:[a-z0-9-]+:[0-9]{12}:bucket/[a-z0-9][a-z0-9-.]{1,61}[a-z0-9]$`.
     pub vector_bucket_arn: Option<Val<String>>,
     /// `VectorBucketName`. Changing it replaces the resource.
+    ///
+    /// The name of the S3 vector bucket to which the policy applies.
     ///
     /// - Length: 3 to 63.
     pub vector_bucket_name: Option<Val<String>>,

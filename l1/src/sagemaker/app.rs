@@ -5,30 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::App`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-app.html) resource type.
 ///
+/// Creates a running app for the specified UserProfile. This operation is automatically invoked by
+/// Amazon SageMaker AI upon access to the associated Domain, and when new kernel configurations are
+/// selected by the user. A user may have multiple Apps active simultaneously.
+///
 /// Build it with [`App::builder`]; adding it to a stack returns a [`AppHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct App {
     /// `AppName`: required. Changing it replaces the resource.
     ///
+    /// The name of the app.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`.
     pub app_name: Option<Val<String>>,
     /// `AppType`: required. Changing it replaces the resource.
+    ///
+    /// The type of app.
     pub app_type: Option<Val<AppType>>,
     /// `DomainId`: required. Changing it replaces the resource.
+    ///
+    /// The domain ID.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^d-(-*[a-z0-9]){1,61}$`.
     pub domain_id: Option<Val<String>>,
     /// `RecoveryMode`.
+    ///
+    /// Indicates whether the application is launched in recovery mode.
     pub recovery_mode: Option<Val<bool>>,
     /// `ResourceSpec`. Changing it replaces the resource.
+    ///
+    /// Specifies the ARNs of a SageMaker image and SageMaker image version, and the instance type that the
+    /// version runs on.
     pub resource_spec: Option<Val<ResourceSpec>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UserProfileName`: required. Changing it replaces the resource.
+    ///
+    /// The user profile name.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`.
@@ -159,10 +182,16 @@ impl Deref for AppHandle {
 
 impl AppHandle {
     /// `Fn::GetAtt` `AppArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the app, such as
+    /// `arn:aws:sagemaker:us-west-2:account-id:app/my-app-name` .
     pub fn attr_app_arn(&self) -> Val<String> {
         self.0.get_att("AppArn")
     }
     /// `Fn::GetAtt` `BuiltInLifecycleConfigArn`.
+    ///
+    /// The lifecycle configuration that runs before the default lifecycle configuration. It can override
+    /// changes made in the default lifecycle configuration.
     pub fn attr_built_in_lifecycle_config_arn(&self) -> Val<String> {
         self.0.get_att("BuiltInLifecycleConfigArn")
     }
@@ -177,21 +206,44 @@ impl AppHandle {
 }
 
 /// The [`ResourceSpec`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-app-resourcespec.html) property type.
+///
+/// Specifies the ARN's of a SageMaker AI image and SageMaker AI image version, and the instance type
+/// that the version runs on.
+///
+/// > When both `SageMakerImageVersionArn` and `SageMakerImageArn` are passed,
+/// `SageMakerImageVersionArn` is used. Any updates to `SageMakerImageArn` will not take effect if
+/// `SageMakerImageVersionArn` already exists in the `ResourceSpec` because `SageMakerImageVersionArn`
+/// always takes precedence. To clear the value set for `SageMakerImageVersionArn` , pass `None` as the
+/// value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceSpec {
     /// `InstanceType`.
+    ///
+    /// The instance type that the image version runs on.
+    ///
+    /// > *JupyterServer apps* only support the `system` value.
+    /// >
+    /// > For *KernelGateway apps* , the `system` value is translated to `ml.t3.medium` . KernelGateway apps
+    /// also support all other values for available instance types.
     pub instance_type: Option<Val<InstanceType>>,
     /// `LifecycleConfigArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lifecycle Configuration attached to the Resource.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:studio-lifecycle-config/.*|None)$`.
     pub lifecycle_config_arn: Option<Val<String>>,
     /// `SageMakerImageArn`.
     ///
+    /// The ARN of the SageMaker AI image that the image version belongs to.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^arn:aws(-[\w]+)*:sagemaker:.+:[0-9]{12}:image/[a-z0-9]([-.]?[a-z0-9])*$`.
     pub sage_maker_image_arn: Option<Val<String>>,
     /// `SageMakerImageVersionArn`.
+    ///
+    /// The ARN of the image version created on the instance. To clear the value set for
+    /// `SageMakerImageVersionArn` , pass `None` as the value.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^arn:aws(-[\w]+)*:sagemaker:.+:[0-9]{12}:image-version/[a-z0-9]([-.]?[a-z0-9])*/[0-9]+$`.
@@ -361,9 +413,19 @@ impl AppType {
             AppType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AppType {
+    const VALUES: &'static [&'static str] =
+        &["JupyterServer", "KernelGateway", "RStudioServerPro", "RSessionGateway", "Canvas"];
+    fn as_str(&self) -> &str {
+        AppType::as_str(self)
     }
 }
 
@@ -894,9 +956,182 @@ impl InstanceType {
             InstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "system",
+        "ml.t3.micro",
+        "ml.t3.small",
+        "ml.t3.medium",
+        "ml.t3.large",
+        "ml.t3.xlarge",
+        "ml.t3.2xlarge",
+        "ml.m5.large",
+        "ml.m5.xlarge",
+        "ml.m5.2xlarge",
+        "ml.m5.4xlarge",
+        "ml.m5.8xlarge",
+        "ml.m5.12xlarge",
+        "ml.m5.16xlarge",
+        "ml.m5.24xlarge",
+        "ml.m5d.large",
+        "ml.m5d.xlarge",
+        "ml.m5d.2xlarge",
+        "ml.m5d.4xlarge",
+        "ml.m5d.8xlarge",
+        "ml.m5d.12xlarge",
+        "ml.m5d.16xlarge",
+        "ml.m5d.24xlarge",
+        "ml.c5.large",
+        "ml.c5.xlarge",
+        "ml.c5.2xlarge",
+        "ml.c5.4xlarge",
+        "ml.c5.9xlarge",
+        "ml.c5.12xlarge",
+        "ml.c5.18xlarge",
+        "ml.c5.24xlarge",
+        "ml.p3.2xlarge",
+        "ml.p3.8xlarge",
+        "ml.p3.16xlarge",
+        "ml.p3dn.24xlarge",
+        "ml.g4dn.xlarge",
+        "ml.g4dn.2xlarge",
+        "ml.g4dn.4xlarge",
+        "ml.g4dn.8xlarge",
+        "ml.g4dn.12xlarge",
+        "ml.g4dn.16xlarge",
+        "ml.r5.large",
+        "ml.r5.xlarge",
+        "ml.r5.2xlarge",
+        "ml.r5.4xlarge",
+        "ml.r5.8xlarge",
+        "ml.r5.12xlarge",
+        "ml.r5.16xlarge",
+        "ml.r5.24xlarge",
+        "ml.g5.xlarge",
+        "ml.g5.2xlarge",
+        "ml.g5.4xlarge",
+        "ml.g5.8xlarge",
+        "ml.g5.12xlarge",
+        "ml.g5.16xlarge",
+        "ml.g5.24xlarge",
+        "ml.g5.48xlarge",
+        "ml.g6.xlarge",
+        "ml.g6.2xlarge",
+        "ml.g6.4xlarge",
+        "ml.g6.8xlarge",
+        "ml.g6.12xlarge",
+        "ml.g6.16xlarge",
+        "ml.g6.24xlarge",
+        "ml.g6.48xlarge",
+        "ml.g6e.xlarge",
+        "ml.g6e.2xlarge",
+        "ml.g6e.4xlarge",
+        "ml.g6e.8xlarge",
+        "ml.g6e.12xlarge",
+        "ml.g6e.16xlarge",
+        "ml.g6e.24xlarge",
+        "ml.g6e.48xlarge",
+        "ml.geospatial.interactive",
+        "ml.p4d.24xlarge",
+        "ml.p4de.24xlarge",
+        "ml.trn1.2xlarge",
+        "ml.trn1.32xlarge",
+        "ml.trn1n.32xlarge",
+        "ml.p5.48xlarge",
+        "ml.p5e.48xlarge",
+        "ml.p5en.48xlarge",
+        "ml.m6i.large",
+        "ml.m6i.xlarge",
+        "ml.m6i.2xlarge",
+        "ml.m6i.4xlarge",
+        "ml.m6i.8xlarge",
+        "ml.m6i.12xlarge",
+        "ml.m6i.16xlarge",
+        "ml.m6i.24xlarge",
+        "ml.m6i.32xlarge",
+        "ml.m7i.large",
+        "ml.m7i.xlarge",
+        "ml.m7i.2xlarge",
+        "ml.m7i.4xlarge",
+        "ml.m7i.8xlarge",
+        "ml.m7i.12xlarge",
+        "ml.m7i.16xlarge",
+        "ml.m7i.24xlarge",
+        "ml.m7i.48xlarge",
+        "ml.c6i.large",
+        "ml.c6i.xlarge",
+        "ml.c6i.2xlarge",
+        "ml.c6i.4xlarge",
+        "ml.c6i.8xlarge",
+        "ml.c6i.12xlarge",
+        "ml.c6i.16xlarge",
+        "ml.c6i.24xlarge",
+        "ml.c6i.32xlarge",
+        "ml.c7i.large",
+        "ml.c7i.xlarge",
+        "ml.c7i.2xlarge",
+        "ml.c7i.4xlarge",
+        "ml.c7i.8xlarge",
+        "ml.c7i.12xlarge",
+        "ml.c7i.16xlarge",
+        "ml.c7i.24xlarge",
+        "ml.c7i.48xlarge",
+        "ml.r6i.large",
+        "ml.r6i.xlarge",
+        "ml.r6i.2xlarge",
+        "ml.r6i.4xlarge",
+        "ml.r6i.8xlarge",
+        "ml.r6i.12xlarge",
+        "ml.r6i.16xlarge",
+        "ml.r6i.24xlarge",
+        "ml.r6i.32xlarge",
+        "ml.r7i.large",
+        "ml.r7i.xlarge",
+        "ml.r7i.2xlarge",
+        "ml.r7i.4xlarge",
+        "ml.r7i.8xlarge",
+        "ml.r7i.12xlarge",
+        "ml.r7i.16xlarge",
+        "ml.r7i.24xlarge",
+        "ml.r7i.48xlarge",
+        "ml.m6id.large",
+        "ml.m6id.xlarge",
+        "ml.m6id.2xlarge",
+        "ml.m6id.4xlarge",
+        "ml.m6id.8xlarge",
+        "ml.m6id.12xlarge",
+        "ml.m6id.16xlarge",
+        "ml.m6id.24xlarge",
+        "ml.m6id.32xlarge",
+        "ml.c6id.large",
+        "ml.c6id.xlarge",
+        "ml.c6id.2xlarge",
+        "ml.c6id.4xlarge",
+        "ml.c6id.8xlarge",
+        "ml.c6id.12xlarge",
+        "ml.c6id.16xlarge",
+        "ml.c6id.24xlarge",
+        "ml.c6id.32xlarge",
+        "ml.r6id.large",
+        "ml.r6id.xlarge",
+        "ml.r6id.2xlarge",
+        "ml.r6id.4xlarge",
+        "ml.r6id.8xlarge",
+        "ml.r6id.12xlarge",
+        "ml.r6id.16xlarge",
+        "ml.r6id.24xlarge",
+        "ml.r6id.32xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        InstanceType::as_str(self)
     }
 }
 

@@ -5,21 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::AppImageConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-appimageconfig.html) resource type.
 ///
+/// Creates a configuration for running a SageMaker AI image as a KernelGateway app. The configuration
+/// specifies the Amazon Elastic File System storage volume on the image, and a list of the kernels in
+/// the image.
+///
 /// Build it with [`AppImageConfig::builder`]; adding it to a stack returns a [`AppImageConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppImageConfig {
     /// `AppImageConfigName`: required. Changing it replaces the resource.
     ///
+    /// The name of the AppImageConfig. Must be unique to your account.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`.
     pub app_image_config_name: Option<Val<String>>,
     /// `CodeEditorAppImageConfig`.
+    ///
+    /// The configuration for the file system and the runtime, such as the environment variables and entry
+    /// point.
     pub code_editor_app_image_config: Option<Val<CodeEditorAppImageConfig>>,
     /// `JupyterLabAppImageConfig`.
+    ///
+    /// The configuration for the file system and the runtime, such as the environment variables and entry
+    /// point.
     pub jupyter_lab_app_image_config: Option<Val<JupyterLabAppImageConfig>>,
     /// `KernelGatewayImageConfig`.
+    ///
+    /// The configuration for the file system and kernels in the SageMaker AI image.
     pub kernel_gateway_image_config: Option<Val<KernelGatewayImageConfig>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -126,6 +146,9 @@ impl Deref for AppImageConfigHandle {
 
 impl AppImageConfigHandle {
     /// `Fn::GetAtt` `AppImageConfigArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AppImageConfig, such as
+    /// `arn:aws:sagemaker:us-west-2:account-id:app-image-config/my-app-image-config-name` .
     pub fn attr_app_image_config_arn(&self) -> Val<String> {
         self.0.get_att("AppImageConfigArn")
     }
@@ -140,9 +163,14 @@ impl AppImageConfigHandle {
 }
 
 /// The [`CodeEditorAppImageConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-appimageconfig-codeeditorappimageconfig.html) property type.
+///
+/// The configuration for the file system and kernels in a SageMaker image running as a Code Editor app.
+/// The `FileSystemConfig` object is not supported.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeEditorAppImageConfig {
     /// `ContainerConfig`.
+    ///
+    /// The container configuration for a SageMaker image.
     pub container_config: Option<Val<ContainerConfig>>,
 }
 
@@ -190,17 +218,25 @@ impl ToValue for CodeEditorAppImageConfig {
 impl Literal for CodeEditorAppImageConfig {}
 
 /// The [`ContainerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-appimageconfig-containerconfig.html) property type.
+///
+/// The configuration used to run the application image container.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerConfig {
     /// `ContainerArguments`.
+    ///
+    /// The arguments for the container when you're running the application.
     ///
     /// - Items: 0 to 50.
     pub container_arguments: Option<Val<Vec<String>>>,
     /// `ContainerEntrypoint`.
     ///
+    /// The entrypoint used to run the application in the container.
+    ///
     /// - Items: 0 to 1.
     pub container_entrypoint: Option<Val<Vec<String>>>,
     /// `ContainerEnvironmentVariables`.
+    ///
+    /// The environment variables to set in the container
     ///
     /// - Items: 0 to 25.
     pub container_environment_variables: Option<Val<Vec<CustomImageContainerEnvironmentVariable>>>,
@@ -283,14 +319,20 @@ impl ToValue for ContainerConfig {
 impl Literal for ContainerConfig {}
 
 /// The [`CustomImageContainerEnvironmentVariable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-appimageconfig-customimagecontainerenvironmentvariable.html) property type.
+///
+/// The environment variables to set in the container
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomImageContainerEnvironmentVariable {
     /// `Key`: required.
+    ///
+    /// The key that identifies a container environment variable.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(?!\s*$).+`.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of the container environment variable.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(?!\s*$).+`.
@@ -361,17 +403,26 @@ impl ToValue for CustomImageContainerEnvironmentVariable {
 impl Literal for CustomImageContainerEnvironmentVariable {}
 
 /// The [`FileSystemConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-appimageconfig-filesystemconfig.html) property type.
+///
+/// The Amazon Elastic File System storage configuration for a SageMaker AI image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileSystemConfig {
     /// `DefaultGid`.
+    ///
+    /// The default POSIX group ID (GID). If not specified, defaults to `100` .
     ///
     /// - Range: 0 to 65535.
     pub default_gid: Option<Val<i64>>,
     /// `DefaultUid`.
     ///
+    /// The default POSIX user ID (UID). If not specified, defaults to `1000` .
+    ///
     /// - Range: 0 to 65535.
     pub default_uid: Option<Val<i64>>,
     /// `MountPath`.
+    ///
+    /// The path within the image to mount the user's EFS home directory. The directory should be empty. If
+    /// not specified, defaults to */home/sagemaker-user* .
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^/.*`.
@@ -434,9 +485,14 @@ impl ToValue for FileSystemConfig {
 impl Literal for FileSystemConfig {}
 
 /// The [`JupyterLabAppImageConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-appimageconfig-jupyterlabappimageconfig.html) property type.
+///
+/// The configuration for the file system and kernels in a SageMaker AI image running as a JupyterLab
+/// app. The `FileSystemConfig` object is not supported.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JupyterLabAppImageConfig {
     /// `ContainerConfig`.
+    ///
+    /// The configuration used to run the application image container.
     pub container_config: Option<Val<ContainerConfig>>,
 }
 
@@ -484,11 +540,18 @@ impl ToValue for JupyterLabAppImageConfig {
 impl Literal for JupyterLabAppImageConfig {}
 
 /// The [`KernelGatewayImageConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-appimageconfig-kernelgatewayimageconfig.html) property type.
+///
+/// The configuration for the file system and kernels in a SageMaker AI image running as a KernelGateway
+/// app.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KernelGatewayImageConfig {
     /// `FileSystemConfig`.
+    ///
+    /// The Amazon Elastic File System storage configuration for a SageMaker AI image.
     pub file_system_config: Option<Val<FileSystemConfig>>,
     /// `KernelSpecs`: required.
+    ///
+    /// The specification of the Jupyter kernels in the image.
     ///
     /// - Items: 1 to 1.
     pub kernel_specs: Option<Val<Vec<KernelSpec>>>,
@@ -559,13 +622,19 @@ impl ToValue for KernelGatewayImageConfig {
 impl Literal for KernelGatewayImageConfig {}
 
 /// The [`KernelSpec`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-appimageconfig-kernelspec.html) property type.
+///
+/// The specification of a Jupyter kernel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KernelSpec {
     /// `DisplayName`.
     ///
+    /// The display name of the kernel.
+    ///
     /// - Length: 1 to 1024.
     pub display_name: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the Jupyter kernel in the image. This value is case sensitive.
     ///
     /// - Length: 1 to 1024.
     pub name: Option<Val<String>>,

@@ -5,42 +5,91 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::Cluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-cluster.html) resource type.
 ///
+/// Creates an Amazon SageMaker HyperPod cluster. SageMaker HyperPod is a capability of SageMaker for
+/// creating and managing persistent clusters for developing large machine learning models, such as
+/// large language models (LLMs) and diffusion models. To learn more, see [Amazon SageMaker
+/// HyperPod](https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-hyperpod.html) in the *Amazon
+/// SageMaker Developer Guide* .
+///
 /// Build it with [`Cluster::builder`]; adding it to a stack returns a [`ClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cluster {
     /// `AutoScaling`.
+    ///
+    /// Configuration for cluster auto-scaling
     pub auto_scaling: Option<Val<ClusterAutoScalingConfig>>,
     /// `ClusterName`. Changing it replaces the resource.
+    ///
+    /// The name of the SageMaker HyperPod cluster.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`.
     pub cluster_name: Option<Val<String>>,
     /// `ClusterRole`.
     ///
+    /// The cluster role for the autoscaler to assume.
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
     pub cluster_role: Option<Val<String>>,
     /// `InstanceGroups`.
     ///
+    /// The instance groups of the SageMaker HyperPod cluster. To delete an instance group, remove it from
+    /// the array.
+    ///
     /// - Items: 1 to 100.
     pub instance_groups: Option<Val<Vec<ClusterInstanceGroup>>>,
     /// `NodeProvisioningMode`.
+    ///
+    /// Determines the scaling strategy for the SageMaker HyperPod cluster. When set to 'Continuous',
+    /// enables continuous scaling which dynamically manages node provisioning. If the parameter is omitted,
+    /// uses the standard scaling approach in previous release.
     pub node_provisioning_mode: Option<Val<NodeProvisioningMode>>,
     /// `NodeRecovery`.
+    ///
+    /// Specifies whether to enable or disable the automatic node recovery feature of SageMaker HyperPod.
+    /// Available values are `Automatic` for enabling and `None` for disabling.
     pub node_recovery: Option<Val<NodeRecovery>>,
     /// `Orchestrator`.
+    ///
+    /// The orchestrator type for the SageMaker HyperPod cluster. Currently, `'eks'` is the only available
+    /// option.
     pub orchestrator: Option<Val<Orchestrator>>,
     /// `RestrictedInstanceGroups`.
+    ///
+    /// The restricted instance groups of the SageMaker HyperPod cluster.
     ///
     /// - Items: 1 to 100.
     pub restricted_instance_groups: Option<Val<Vec<ClusterRestrictedInstanceGroup>>>,
     /// `Tags`.
     ///
+    /// A tag object that consists of a key and an optional value, used to manage metadata for SageMaker AWS
+    /// resources.
+    ///
+    /// You can add tags to notebook instances, training jobs, hyperparameter tuning jobs, batch transform
+    /// jobs, models, labeling jobs, work teams, endpoint configurations, and endpoints. For more
+    /// information on adding tags to SageMaker resources, see
+    /// [AddTags](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AddTags.html) .
+    ///
+    /// For more information on adding metadata to your AWS resources with tagging, see [Tagging AWS
+    /// resources](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) . For advice on best
+    /// practices for managing AWS resources with tagging, see [Tagging Best Practices: Implement an
+    /// Effective AWS Resource Tagging
+    /// Strategy](https://docs.aws.amazon.com/https://d1.awsstatic.com/whitepapers/aws-tagging-best-practices.pdf)
+    /// .
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TieredStorageConfig`.
+    ///
+    /// Configuration for tiered storage in the SageMaker HyperPod cluster.
     pub tiered_storage_config: Option<Val<TieredStorageConfig>>,
     /// `VpcConfig`. Changing it replaces the resource.
+    ///
+    /// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs, hosted models, and compute
+    /// resources have access to. You can control access to and from your resources by configuring a VPC.
+    /// For more information, see [Give SageMaker Access to Resources in your Amazon
+    /// VPC](https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html) .
     pub vpc_config: Option<Val<VpcConfig>>,
 }
 
@@ -187,18 +236,26 @@ impl Deref for ClusterHandle {
 
 impl ClusterHandle {
     /// `Fn::GetAtt` `ClusterArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the SageMaker HyperPod cluster.
     pub fn attr_cluster_arn(&self) -> Val<String> {
         self.0.get_att("ClusterArn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time when the SageMaker HyperPod cluster is created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `ClusterStatus`.
+    ///
+    /// The status of the SageMaker HyperPod cluster.
     pub fn attr_cluster_status(&self) -> Val<String> {
         self.0.get_att("ClusterStatus")
     }
     /// `Fn::GetAtt` `FailureMessage`.
+    ///
+    /// The failure message of the SageMaker HyperPod cluster.
     pub fn attr_failure_message(&self) -> Val<String> {
         self.0.get_att("FailureMessage")
     }
@@ -213,9 +270,13 @@ impl ClusterHandle {
 }
 
 /// The [`AlarmDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-alarmdetails.html) property type.
+///
+/// The details of the alarm to monitor during the AMI update.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlarmDetails {
     /// `AlarmName`: required.
+    ///
+    /// The name of the alarm.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `(?!\s*$).+`.
@@ -269,13 +330,20 @@ impl ToValue for AlarmDetails {
 impl Literal for AlarmDetails {}
 
 /// The [`CapacitySizeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-capacitysizeconfig.html) property type.
+///
+/// The configuration of the size measurements of the AMI update. Using this configuration, you can
+/// specify whether SageMaker should update your instance group by an amount or percentage of instances.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacitySizeConfig {
     /// `Type`: required.
     ///
+    /// Specifies whether SageMaker should process the update by amount or percentage of instances.
+    ///
     /// - Pattern: `INSTANCE_COUNT|CAPACITY_PERCENTAGE`.
     pub type_: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// Specifies the amount or percentage of instances SageMaker updates at a time.
     ///
     /// - Minimum: 1.
     pub value: Option<Val<i64>>,
@@ -337,11 +405,18 @@ impl ToValue for CapacitySizeConfig {
 impl Literal for CapacitySizeConfig {}
 
 /// The [`ClusterAutoScalingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-clusterautoscalingconfig.html) property type.
+///
+/// Specifies the autoscaling configuration for a HyperPod cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterAutoScalingConfig {
     /// `AutoScalerType`.
+    ///
+    /// The type of autoscaler to use. Currently supported value is `Karpenter` .
     pub auto_scaler_type: Option<Val<AutoScalerType>>,
     /// `Mode`: required.
+    ///
+    /// Describes whether autoscaling is enabled or disabled for the cluster. Valid values are `Enable` and
+    /// `Disable` .
     pub mode: Option<Val<Mode>>,
 }
 
@@ -398,11 +473,18 @@ impl ToValue for ClusterAutoScalingConfig {
 impl Literal for ClusterAutoScalingConfig {}
 
 /// The [`ClusterCapacityRequirements`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-clustercapacityrequirements.html) property type.
+///
+/// Defines the instance capacity requirements for an instance group, including configurations for both
+/// Spot and On-Demand capacity types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterCapacityRequirements {
     /// `OnDemand`.
+    ///
+    /// Configuration options specific to On-Demand instances.
     pub on_demand: Option<Val<Json>>,
     /// `Spot`.
+    ///
+    /// Configuration options specific to Spot instances.
     pub spot: Option<Val<Json>>,
 }
 
@@ -456,16 +538,45 @@ impl ToValue for ClusterCapacityRequirements {
 impl Literal for ClusterCapacityRequirements {}
 
 /// The [`ClusterEbsVolumeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-clusterebsvolumeconfig.html) property type.
+///
+/// Defines the configuration for attaching an additional Amazon Elastic Block Store (EBS) volume to
+/// each instance of the SageMaker HyperPod cluster instance group. To learn more, see [SageMaker
+/// HyperPod release notes: June 20, 2024](https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-hyperpod-release-notes.html#sagemaker-hyperpod-release-notes-20240620)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterEbsVolumeConfig {
     /// `RootVolume`.
+    ///
+    /// Specifies whether the configuration is for the cluster's root or secondary Amazon EBS volume. You
+    /// can specify two `ClusterEbsVolumeConfig` fields to configure both the root and secondary volumes.
+    /// Set the value to `True` if you'd like to provide your own customer managed AWS KMS key to encrypt
+    /// the root volume. When `True` :
+    ///
+    /// - The configuration is applied to the root volume.
+    /// - You can't specify the `VolumeSizeInGB` field. The size of the root volume is determined for you.
+    /// - You must specify a KMS key ID for `VolumeKmsKeyId` to encrypt the root volume with your own KMS
+    ///   key instead of an AWS owned KMS key.
+    ///
+    /// Otherwise, by default, the value is `False` , and the following applies:
+    ///
+    /// - The configuration is applied to the secondary volume, while the root volume is encrypted with an
+    ///   AWS owned key.
+    /// - You must specify the `VolumeSizeInGB` field.
+    /// - You can optionally specify the `VolumeKmsKeyId` to encrypt the secondary volume with your own KMS
+    ///   key instead of an AWS owned KMS key.
     pub root_volume: Option<Val<bool>>,
     /// `VolumeKmsKeyId`.
+    ///
+    /// The ID of a KMS key to encrypt the Amazon EBS volume.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^[a-zA-Z0-9:/_-]*$`.
     pub volume_kms_key_id: Option<Val<String>>,
     /// `VolumeSizeInGB`.
+    ///
+    /// The size in gigabytes (GB) of the additional EBS volume to be attached to the instances in the
+    /// SageMaker HyperPod cluster instance group. The additional EBS volume is attached to each instance
+    /// within the SageMaker HyperPod cluster instance group and mounted to `/opt/sagemaker` .
     ///
     /// - Range: 1 to 16384.
     pub volume_size_in_gb: Option<Val<i64>>,
@@ -527,19 +638,28 @@ impl ToValue for ClusterEbsVolumeConfig {
 impl Literal for ClusterEbsVolumeConfig {}
 
 /// The [`ClusterFsxLustreConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-clusterfsxlustreconfig.html) property type.
+///
+/// Configuration for mounting an Amazon FSx Lustre file system to the instances in the SageMaker
+/// HyperPod cluster instance group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterFsxLustreConfig {
     /// `DnsName`: required.
+    ///
+    /// The DNS name of the FSx for Lustre file system.
     ///
     /// - Length: 16 to 275.
     /// - Pattern: `^((fs|fc)i?-[0-9a-f]{8,}\..{4,253})$`.
     pub dns_name: Option<Val<String>>,
     /// `MountName`: required.
     ///
+    /// The mount name of the FSx for Lustre file system.
+    ///
     /// - Length: 1 to 8.
     /// - Pattern: `^([A-Za-z0-9_-]{1,8})$`.
     pub mount_name: Option<Val<String>>,
     /// `MountPath`.
+    ///
+    /// The mount path for the FSx for Lustre file system.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^/(?!/)(?!.*/$)[a-zA-Z0-9._-]+(/[a-zA-Z0-9._-]+)*$`.
@@ -616,14 +736,21 @@ impl ToValue for ClusterFsxLustreConfig {
 impl Literal for ClusterFsxLustreConfig {}
 
 /// The [`ClusterFsxOpenZfsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-clusterfsxopenzfsconfig.html) property type.
+///
+/// Configuration for mounting an Amazon FSx OpenZFS file system to the instances in the SageMaker
+/// HyperPod cluster instance group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterFsxOpenZfsConfig {
     /// `DnsName`: required.
+    ///
+    /// The DNS name of the FSx for OpenZFS file system.
     ///
     /// - Length: 16 to 275.
     /// - Pattern: `^((fs|fc)i?-[0-9a-f]{8,}\..{4,253})$`.
     pub dns_name: Option<Val<String>>,
     /// `MountPath`.
+    ///
+    /// The mount path for the FSx for OpenZFS file system.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^/(?!/)(?!.*/$)[a-zA-Z0-9._-]+(/[a-zA-Z0-9._-]+)*$`.
@@ -683,20 +810,24 @@ impl ToValue for ClusterFsxOpenZfsConfig {
 impl Literal for ClusterFsxOpenZfsConfig {}
 
 /// The [`ClusterInstanceGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-clusterinstancegroup.html) property type.
+///
+/// The configuration information of the instance group within the HyperPod cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterInstanceGroup {
     /// `CapacityRequirements`.
-    pub capacity_requirements: Option<Val<ClusterCapacityRequirements>>,
-    /// `CurrentCount`.
     ///
-    /// - Minimum: 0.
-    pub current_count: Option<Val<i64>>,
+    /// Specifies the capacity requirements configuration for an instance group
+    pub capacity_requirements: Option<Val<ClusterCapacityRequirements>>,
     /// `ExecutionRole`: required.
+    ///
+    /// The execution role for the instance group to assume.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
     pub execution_role: Option<Val<String>>,
     /// `ImageId`.
+    ///
+    /// AMI Id to be used for launching EC2 instances - HyperPodPublicAmiId or CustomAmiId
     ///
     /// - Length: 7 to 21.
     /// - Pattern: `^ami-[0-9a-fA-F]{8,17}|default$`.
@@ -704,42 +835,75 @@ pub struct ClusterInstanceGroup {
     pub image_id: Option<Val<String>>,
     /// `InstanceCount`: required.
     ///
+    /// The number of instances in an instance group of the SageMaker HyperPod cluster.
+    ///
     /// - Range: 0 to 6758.
     pub instance_count: Option<Val<i64>>,
     /// `InstanceGroupName`: required.
+    ///
+    /// The name of the instance group of a SageMaker HyperPod cluster.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub instance_group_name: Option<Val<String>>,
     /// `InstanceStorageConfigs`.
     ///
+    /// The configurations of additional storage specified to the instance group where the instance (node)
+    /// is launched.
+    ///
     /// - Items: 0 to 4.
     pub instance_storage_configs: Option<Val<Vec<ClusterInstanceStorageConfig>>>,
     /// `InstanceType`: required.
+    ///
+    /// The instance type of the instance group of a SageMaker HyperPod cluster.
     pub instance_type: Option<Val<InstanceType>>,
     /// `KubernetesConfig`.
+    ///
+    /// Kubernetes configuration for cluster nodes including labels and taints.
     pub kubernetes_config: Option<Val<ClusterKubernetesConfig>>,
     /// `LifeCycleConfig`.
+    ///
+    /// The lifecycle configuration for a SageMaker HyperPod cluster.
     pub life_cycle_config: Option<Val<ClusterLifeCycleConfig>>,
     /// `MinInstanceCount`.
+    ///
+    /// The minimum number of instances required for the instance group to be InService. MinInstanceCount
+    /// must be less than or equal to InstanceCount.
     ///
     /// - Range: 0 to 6758.
     pub min_instance_count: Option<Val<i64>>,
     /// `OnStartDeepHealthChecks`.
     ///
+    /// A flag indicating whether deep health checks should be performed when the HyperPod cluster instance
+    /// group is created or updated. Deep health checks are comprehensive, invasive tests that validate the
+    /// health of the underlying hardware and infrastructure components.
+    ///
     /// - Items: 1 to 2.
     pub on_start_deep_health_checks: Option<Val<Vec<DeepHealthCheckType>>>,
     /// `OverrideVpcConfig`.
+    ///
+    /// The customized Amazon VPC configuration at the instance group level that overrides the default
+    /// Amazon VPC configuration of the SageMaker HyperPod cluster.
     pub override_vpc_config: Option<Val<VpcConfig>>,
     /// `ScheduledUpdateConfig`.
+    ///
+    /// The configuration object of the schedule that SageMaker follows when updating the AMI.
     pub scheduled_update_config: Option<Val<ScheduledUpdateConfig>>,
     /// `SlurmConfig`.
+    ///
+    /// Slurm configuration for the instance group.
     pub slurm_config: Option<Val<ClusterSlurmConfig>>,
     /// `ThreadsPerCore`.
+    ///
+    /// The number of threads per CPU core you specified under `CreateCluster` .
     ///
     /// - Range: 1 to 2.
     pub threads_per_core: Option<Val<i64>>,
     /// `TrainingPlanArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the training plan to use for this cluster instance group. For more
+    /// information about how to reserve GPU capacity for your SageMaker HyperPod clusters using Amazon
+    /// SageMaker Training Plan, see CreateTrainingPlan.
     ///
     /// - Length: 50 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:training-plan/.*$`.
@@ -767,7 +931,6 @@ impl ClusterInstanceGroup {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "CapacityRequirements", &self.capacity_requirements);
-        put(&mut m, "CurrentCount", &self.current_count);
         put(&mut m, "ExecutionRole", &self.execution_role);
         put(&mut m, "ImageId", &self.image_id);
         put(&mut m, "InstanceCount", &self.instance_count);
@@ -795,11 +958,6 @@ impl ClusterInstanceGroupBuilder {
     /// Sets `CapacityRequirements`.
     pub fn capacity_requirements(mut self, value: impl Into<Val<ClusterCapacityRequirements>>) -> Self {
         self.0.capacity_requirements = Some(value.into());
-        self
-    }
-    /// Sets `CurrentCount`.
-    pub fn current_count(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.current_count = Some(value.into());
         self
     }
     /// Sets `ExecutionRole`.
@@ -930,13 +1088,27 @@ impl ToValue for ClusterInstanceGroup {
 impl Literal for ClusterInstanceGroup {}
 
 /// The [`ClusterInstanceStorageConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-clusterinstancestorageconfig.html) property type.
+///
+/// Defines the configuration for attaching additional storage to the instances in the SageMaker
+/// HyperPod cluster instance group. To learn more, see [SageMaker HyperPod release notes: June 20, 2024](https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-hyperpod-release-notes.html#sagemaker-hyperpod-release-notes-20240620)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterInstanceStorageConfig {
     /// `EbsVolumeConfig`.
+    ///
+    /// Defines the configuration for attaching additional Amazon Elastic Block Store (EBS) volumes to the
+    /// instances in the SageMaker HyperPod cluster instance group. The additional EBS volume is attached to
+    /// each instance within the SageMaker HyperPod cluster instance group and mounted to `/opt/sagemaker` .
     pub ebs_volume_config: Option<Val<ClusterEbsVolumeConfig>>,
     /// `FsxLustreConfig`.
+    ///
+    /// Configuration for mounting an Amazon FSx Lustre file system to the instances in the SageMaker
+    /// HyperPod cluster instance group.
     pub fsx_lustre_config: Option<Val<ClusterFsxLustreConfig>>,
     /// `FsxOpenZfsConfig`.
+    ///
+    /// Configuration for mounting an Amazon FSx OpenZFS file system to the instances in the SageMaker
+    /// HyperPod cluster instance group.
     pub fsx_open_zfs_config: Option<Val<ClusterFsxOpenZfsConfig>>,
 }
 
@@ -996,11 +1168,18 @@ impl ToValue for ClusterInstanceStorageConfig {
 impl Literal for ClusterInstanceStorageConfig {}
 
 /// The [`ClusterKubernetesConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-clusterkubernetesconfig.html) property type.
+///
+/// Kubernetes configuration that specifies labels and taints to be applied to cluster nodes in an
+/// instance group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterKubernetesConfig {
     /// `Labels`.
+    ///
+    /// Key-value pairs of labels to be applied to cluster nodes.
     pub labels: Option<Val<BTreeMap<String, String>>>,
     /// `Taints`.
+    ///
+    /// List of taints to be applied to cluster nodes.
     ///
     /// - Items: 0 to 50.
     pub taints: Option<Val<Vec<ClusterKubernetesTaint>>>,
@@ -1066,16 +1245,24 @@ impl ToValue for ClusterKubernetesConfig {
 impl Literal for ClusterKubernetesConfig {}
 
 /// The [`ClusterKubernetesTaint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-clusterkubernetestaint.html) property type.
+///
+/// A Kubernetes taint that can be applied to cluster nodes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterKubernetesTaint {
     /// `Effect`: required.
+    ///
+    /// The effect of the taint. Valid values are `NoSchedule` , `PreferNoSchedule` , and `NoExecute` .
     pub effect: Option<Val<Effect>>,
     /// `Key`: required.
+    ///
+    /// The key of the taint.
     ///
     /// - Length: 1 to 317.
     /// - Pattern: `^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`.
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the taint.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$`.
@@ -1148,19 +1335,35 @@ impl ToValue for ClusterKubernetesTaint {
 impl Literal for ClusterKubernetesTaint {}
 
 /// The [`ClusterLifeCycleConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-clusterlifecycleconfig.html) property type.
+///
+/// The lifecycle configuration for a SageMaker HyperPod cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterLifeCycleConfig {
     /// `OnCreate`.
+    ///
+    /// The file name of the entrypoint script of lifecycle scripts under `SourceS3Uri` . This entrypoint
+    /// script runs during cluster creation.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\S\s]+$`.
     pub on_create: Option<Val<String>>,
     /// `OnInitComplete`.
     ///
+    /// The file name of the extension script under SourceS3Uri. This script runs after HyperPod configures
+    /// the default software on the instance. Mutually exclusive with OnCreate.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\S\s]+$`.
     pub on_init_complete: Option<Val<String>>,
     /// `SourceS3Uri`.
+    ///
+    /// An Amazon S3 bucket path where your lifecycle scripts are stored.
+    ///
+    /// > Make sure that the S3 bucket path starts with `s3://sagemaker-` . The [IAM role for SageMaker
+    /// HyperPod](https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-hyperpod-prerequisites.html#sagemaker-hyperpod-prerequisites-iam-role-for-hyperpod)
+    /// has the managed
+    /// [`AmazonSageMakerClusterInstanceRolePolicy`](https://docs.aws.amazon.com/sagemaker/latest/dg/security-iam-awsmanpol-cluster.html)
+    /// attached, which allows access to S3 buckets with the specific prefix `sagemaker-` .
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -1223,9 +1426,14 @@ impl ToValue for ClusterLifeCycleConfig {
 impl Literal for ClusterLifeCycleConfig {}
 
 /// The [`ClusterOrchestratorEksConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-clusterorchestratoreksconfig.html) property type.
+///
+/// The configuration for the Amazon EKS cluster that is used as the orchestrator for the SageMaker
+/// HyperPod cluster. This includes the Amazon Resource Name (ARN) of the EKS cluster
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterOrchestratorEksConfig {
     /// `ClusterArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the SageMaker HyperPod cluster.
     pub cluster_arn: Option<Val<String>>,
 }
 
@@ -1280,9 +1488,13 @@ impl ToValue for ClusterOrchestratorEksConfig {
 impl Literal for ClusterOrchestratorEksConfig {}
 
 /// The [`ClusterOrchestratorSlurmConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-clusterorchestratorslurmconfig.html) property type.
+///
+/// Specifies parameter(s) related to Slurm as orchestrator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterOrchestratorSlurmConfig {
     /// `SlurmConfigStrategy`.
+    ///
+    /// The strategy for managing Slurm configuration on the cluster.
     pub slurm_config_strategy: Option<Val<SlurmConfigStrategy>>,
 }
 
@@ -1330,45 +1542,70 @@ impl ToValue for ClusterOrchestratorSlurmConfig {
 impl Literal for ClusterOrchestratorSlurmConfig {}
 
 /// The [`ClusterRestrictedInstanceGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-clusterrestrictedinstancegroup.html) property type.
+///
+/// Details of a restricted instance group in a SageMaker HyperPod cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterRestrictedInstanceGroup {
-    /// `CurrentCount`.
-    ///
-    /// - Minimum: 0.
-    pub current_count: Option<Val<i64>>,
     /// `EnvironmentConfig`: required.
+    ///
+    /// The configuration for the restricted instance groups (RIG) environment.
     pub environment_config: Option<Val<EnvironmentConfig>>,
     /// `ExecutionRole`: required.
+    ///
+    /// The execution role for the instance group to assume.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
     pub execution_role: Option<Val<String>>,
     /// `InstanceCount`: required.
     ///
+    /// The number of instances you specified to add to the restricted instance group of a SageMaker
+    /// HyperPod cluster.
+    ///
     /// - Range: 0 to 6758.
     pub instance_count: Option<Val<i64>>,
     /// `InstanceGroupName`: required.
+    ///
+    /// The name of the instance group of a SageMaker HyperPod cluster.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub instance_group_name: Option<Val<String>>,
     /// `InstanceStorageConfigs`.
     ///
+    /// The instance storage configuration for the instance group.
+    ///
     /// - Items: 0 to 4.
     pub instance_storage_configs: Option<Val<Vec<ClusterInstanceStorageConfig>>>,
     /// `InstanceType`: required.
+    ///
+    /// The instance type of the instance group of a SageMaker HyperPod cluster.
     pub instance_type: Option<Val<InstanceType>>,
     /// `OnStartDeepHealthChecks`.
+    ///
+    /// Nodes will undergo advanced stress test to detect and replace faulty instances, based on the type of
+    /// deep health check(s) passed in.
     ///
     /// - Items: 1 to 2.
     pub on_start_deep_health_checks: Option<Val<Vec<DeepHealthCheckType>>>,
     /// `OverrideVpcConfig`.
+    ///
+    /// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs, hosted models, and compute
+    /// resources have access to. You can control access to and from your resources by configuring a VPC.
     pub override_vpc_config: Option<Val<VpcConfig>>,
     /// `ThreadsPerCore`.
+    ///
+    /// The number you specified to TreadsPerCore in CreateCluster for enabling or disabling multithreading.
+    /// For instance types that support multithreading, you can specify 1 for disabling multithreading and 2
+    /// for enabling multithreading.
     ///
     /// - Range: 1 to 2.
     pub threads_per_core: Option<Val<i64>>,
     /// `TrainingPlanArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the training plan to use for this cluster restricted instance
+    /// group. For more information about how to reserve GPU capacity for your SageMaker HyperPod clusters
+    /// using Amazon SageMaker Training Plan, see CreateTrainingPlan.
     ///
     /// - Length: 50 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:training-plan/.*$`.
@@ -1396,7 +1633,6 @@ impl ClusterRestrictedInstanceGroup {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "CurrentCount", &self.current_count);
         put(&mut m, "EnvironmentConfig", &self.environment_config);
         put(&mut m, "ExecutionRole", &self.execution_role);
         put(&mut m, "InstanceCount", &self.instance_count);
@@ -1416,11 +1652,6 @@ impl ClusterRestrictedInstanceGroup {
 pub struct ClusterRestrictedInstanceGroupBuilder(ClusterRestrictedInstanceGroup);
 
 impl ClusterRestrictedInstanceGroupBuilder {
-    /// Sets `CurrentCount`.
-    pub fn current_count(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.current_count = Some(value.into());
-        self
-    }
     /// Sets `EnvironmentConfig`.
     pub fn environment_config(mut self, value: impl Into<Val<EnvironmentConfig>>) -> Self {
         self.0.environment_config = Some(value.into());
@@ -1531,11 +1762,17 @@ impl ToValue for ClusterRestrictedInstanceGroup {
 impl Literal for ClusterRestrictedInstanceGroup {}
 
 /// The [`ClusterSlurmConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-clusterslurmconfig.html) property type.
+///
+/// Slurm configuration for the instance group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterSlurmConfig {
     /// `NodeType`: required.
+    ///
+    /// The type of Slurm node for this instance group.
     pub node_type: Option<Val<NodeType>>,
     /// `PartitionNames`.
+    ///
+    /// The Slurm partitions that this instance group belongs to. Maximum of 1 partition.
     ///
     /// - Items: 0 to 1.
     pub partition_names: Option<Val<Vec<String>>>,
@@ -1599,15 +1836,24 @@ impl ToValue for ClusterSlurmConfig {
 impl Literal for ClusterSlurmConfig {}
 
 /// The [`DeploymentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-deploymentconfig.html) property type.
+///
+/// The deployment configuration for an endpoint, which contains the desired deployment strategy and
+/// rollback configurations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentConfig {
     /// `AutoRollbackConfiguration`.
     ///
+    /// Automatic rollback configuration for handling endpoint deployment failures and recovery.
+    ///
     /// - Items: 1 to 10.
     pub auto_rollback_configuration: Option<Val<Vec<AlarmDetails>>>,
     /// `RollingUpdatePolicy`.
+    ///
+    /// Specifies a rolling deployment strategy for updating a SageMaker endpoint.
     pub rolling_update_policy: Option<Val<RollingUpdatePolicy>>,
     /// `WaitIntervalInSeconds`.
+    ///
+    /// The duration in seconds that SageMaker waits before updating more instances in the cluster.
     ///
     /// - Range: 0 to 3600.
     pub wait_interval_in_seconds: Option<Val<i64>>,
@@ -1674,9 +1920,13 @@ impl ToValue for DeploymentConfig {
 impl Literal for DeploymentConfig {}
 
 /// The [`EnvironmentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-environmentconfig.html) property type.
+///
+/// The configuration for the restricted instance groups (RIG) environment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EnvironmentConfig {
     /// `FSxLustreConfig`.
+    ///
+    /// Configuration settings for an Amazon FSx for Lustre file system to be used with the cluster.
     pub f_sx_lustre_config: Option<Val<FSxLustreConfig>>,
 }
 
@@ -1724,13 +1974,20 @@ impl ToValue for EnvironmentConfig {
 impl Literal for EnvironmentConfig {}
 
 /// The [`FSxLustreConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-fsxlustreconfig.html) property type.
+///
+/// Configuration settings for an Amazon FSx for Lustre file system to be used with the cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FSxLustreConfig {
     /// `PerUnitStorageThroughput`: required.
     ///
+    /// The throughput capacity of the Amazon FSx for Lustre file system, measured in MB/s per TiB of
+    /// storage.
+    ///
     /// - Range: 125 to 1000.
     pub per_unit_storage_throughput: Option<Val<i64>>,
     /// `SizeInGiB`: required.
+    ///
+    /// The storage capacity of the Amazon FSx for Lustre file system, specified in gibibytes (GiB).
     ///
     /// - Range: 1200 to 100800.
     pub size_in_gi_b: Option<Val<i64>>,
@@ -1799,11 +2056,17 @@ impl ToValue for FSxLustreConfig {
 impl Literal for FSxLustreConfig {}
 
 /// The [`Orchestrator`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-orchestrator.html) property type.
+///
+/// The orchestrator for a SageMaker HyperPod cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Orchestrator {
     /// `Eks`.
+    ///
+    /// The configuration of the Amazon EKS orchestrator cluster for the SageMaker HyperPod cluster.
     pub eks: Option<Val<ClusterOrchestratorEksConfig>>,
     /// `Slurm`.
+    ///
+    /// Specifies parameter(s) related to Slurm as orchestrator.
     pub slurm: Option<Val<ClusterOrchestratorSlurmConfig>>,
 }
 
@@ -1857,11 +2120,22 @@ impl ToValue for Orchestrator {
 impl Literal for Orchestrator {}
 
 /// The [`RollingUpdatePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-rollingupdatepolicy.html) property type.
+///
+/// Specifies a rolling deployment strategy for updating a SageMaker endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RollingUpdatePolicy {
     /// `MaximumBatchSize`: required.
+    ///
+    /// Batch size for each rolling step to provision capacity and turn on traffic on the new endpoint
+    /// fleet, and terminate capacity on the old endpoint fleet. Value must be between 5% to 50% of the
+    /// variant's total instance count.
     pub maximum_batch_size: Option<Val<CapacitySizeConfig>>,
     /// `RollbackMaximumBatchSize`.
+    ///
+    /// Batch size for rollback to the old endpoint fleet. Each rolling step to provision capacity and turn
+    /// on traffic on the old endpoint fleet, and terminate capacity on the new endpoint fleet. If this
+    /// field is absent, the default value will be set to 100% of total capacity which means to bring up the
+    /// whole capacity of the old fleet at once during rollback.
     pub rollback_maximum_batch_size: Option<Val<CapacitySizeConfig>>,
 }
 
@@ -1925,11 +2199,17 @@ impl ToValue for RollingUpdatePolicy {
 impl Literal for RollingUpdatePolicy {}
 
 /// The [`ScheduledUpdateConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-scheduledupdateconfig.html) property type.
+///
+/// The configuration object of the schedule that SageMaker follows when updating the AMI.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScheduledUpdateConfig {
     /// `DeploymentConfig`.
+    ///
+    /// The configuration to use when updating the AMI versions.
     pub deployment_config: Option<Val<DeploymentConfig>>,
     /// `ScheduleExpression`: required.
+    ///
+    /// A cron expression that specifies the schedule that SageMaker follows when updating the AMI.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `cron\((?:[0-5][0-9]|[0-9]|) (?:[01][0-9]|2[0-3]|[0-9]) (?:[1-9]|0[1-9]|[12][0-9]|3[01]|\?) (?:[1-9]|0[1-9]|1[0-2]|\*|\*/(?:[1-9]|1[0-2])|) (?:MON|TUE|WED|THU|FRI|SAT|SUN|[1-7]|\?|L|(?:[1-7]#[1-5])|(?:[1-7]L)) (?:20[2-9][0-9]|\*|)\)`.
@@ -2063,13 +2343,19 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TieredStorageConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-tieredstorageconfig.html) property type.
+///
+/// Configuration for tiered storage in the SageMaker HyperPod cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TieredStorageConfig {
     /// `InstanceMemoryAllocationPercentage`.
     ///
+    /// The percentage of instance memory to allocate for tiered storage.
+    ///
     /// - Range: 0 to 100.
     pub instance_memory_allocation_percentage: Option<Val<i64>>,
     /// `Mode`: required.
+    ///
+    /// The mode of tiered storage.
     pub mode: Option<Val<Mode>>,
 }
 
@@ -2126,14 +2412,26 @@ impl ToValue for TieredStorageConfig {
 impl Literal for TieredStorageConfig {}
 
 /// The [`VpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-cluster-vpcconfig.html) property type.
+///
+/// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs, hosted models, and compute
+/// resources have access to. You can control access to and from your resources by configuring a VPC.
+/// For more information, see [Give SageMaker Access to Resources in your Amazon
+/// VPC](https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `SecurityGroupIds`: required.
+    ///
+    /// The VPC security group IDs, in the form `sg-xxxxxxxx` . Specify the security groups for the VPC that
+    /// is specified in the `Subnets` field.
     ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `Subnets`: required.
+    ///
+    /// The ID of the subnets in the VPC to which you want to connect your training job or model. For
+    /// information about the availability of specific instance types, see [Supported Instance Types and
+    /// Availability Zones](https://docs.aws.amazon.com/sagemaker/latest/dg/instance-types-az.html) .
     ///
     /// - Items: 1 to 16.
     /// - Format: `AWS::EC2::Subnet.Ids`.
@@ -2232,9 +2530,18 @@ impl AutoScalerType {
             AutoScalerType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AutoScalerType {
+    const VALUES: &'static [&'static str] = &["Karpenter"];
+    fn as_str(&self) -> &str {
+        AutoScalerType::as_str(self)
     }
 }
 
@@ -2278,9 +2585,18 @@ impl DeepHealthCheckType {
             DeepHealthCheckType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DeepHealthCheckType {
+    const VALUES: &'static [&'static str] = &["InstanceStress", "InstanceConnectivity"];
+    fn as_str(&self) -> &str {
+        DeepHealthCheckType::as_str(self)
     }
 }
 
@@ -2328,9 +2644,18 @@ impl Effect {
             Effect::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Effect {
+    const VALUES: &'static [&'static str] = &["NoSchedule", "PreferNoSchedule", "NoExecute"];
+    fn as_str(&self) -> &str {
+        Effect::as_str(self)
     }
 }
 
@@ -2739,9 +3064,142 @@ impl InstanceType {
             InstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "ml.c5.12xlarge",
+        "ml.c5.18xlarge",
+        "ml.c5.24xlarge",
+        "ml.c5.2xlarge",
+        "ml.c5.4xlarge",
+        "ml.c5.9xlarge",
+        "ml.c5.large",
+        "ml.c5.xlarge",
+        "ml.c5n.18xlarge",
+        "ml.c5n.2xlarge",
+        "ml.c5n.4xlarge",
+        "ml.c5n.9xlarge",
+        "ml.c5n.large",
+        "ml.c6i.12xlarge",
+        "ml.c6i.16xlarge",
+        "ml.c6i.24xlarge",
+        "ml.c6i.2xlarge",
+        "ml.c6i.32xlarge",
+        "ml.c6i.4xlarge",
+        "ml.c6i.8xlarge",
+        "ml.c6i.large",
+        "ml.c6i.xlarge",
+        "ml.g5.12xlarge",
+        "ml.g5.16xlarge",
+        "ml.g5.24xlarge",
+        "ml.g5.2xlarge",
+        "ml.g5.48xlarge",
+        "ml.g5.4xlarge",
+        "ml.g5.8xlarge",
+        "ml.g5.xlarge",
+        "ml.g6.12xlarge",
+        "ml.g6.16xlarge",
+        "ml.g6.24xlarge",
+        "ml.g6.2xlarge",
+        "ml.g6.48xlarge",
+        "ml.g6.4xlarge",
+        "ml.g6.8xlarge",
+        "ml.g6.xlarge",
+        "ml.g6e.12xlarge",
+        "ml.g6e.16xlarge",
+        "ml.g6e.24xlarge",
+        "ml.g6e.2xlarge",
+        "ml.g6e.48xlarge",
+        "ml.g6e.4xlarge",
+        "ml.g6e.8xlarge",
+        "ml.g6e.xlarge",
+        "ml.g7e.12xlarge",
+        "ml.g7e.24xlarge",
+        "ml.g7e.2xlarge",
+        "ml.g7e.48xlarge",
+        "ml.g7e.4xlarge",
+        "ml.g7e.8xlarge",
+        "ml.gr6.4xlarge",
+        "ml.gr6.8xlarge",
+        "ml.i3en.12xlarge",
+        "ml.i3en.24xlarge",
+        "ml.i3en.2xlarge",
+        "ml.i3en.3xlarge",
+        "ml.i3en.6xlarge",
+        "ml.i3en.large",
+        "ml.i3en.xlarge",
+        "ml.m5.12xlarge",
+        "ml.m5.16xlarge",
+        "ml.m5.24xlarge",
+        "ml.m5.2xlarge",
+        "ml.m5.4xlarge",
+        "ml.m5.8xlarge",
+        "ml.m5.large",
+        "ml.m5.xlarge",
+        "ml.m6i.12xlarge",
+        "ml.m6i.16xlarge",
+        "ml.m6i.24xlarge",
+        "ml.m6i.2xlarge",
+        "ml.m6i.32xlarge",
+        "ml.m6i.4xlarge",
+        "ml.m6i.8xlarge",
+        "ml.m6i.large",
+        "ml.m6i.xlarge",
+        "ml.m7i.12xlarge",
+        "ml.m7i.16xlarge",
+        "ml.m7i.24xlarge",
+        "ml.m7i.2xlarge",
+        "ml.m7i.48xlarge",
+        "ml.m7i.4xlarge",
+        "ml.m7i.8xlarge",
+        "ml.m7i.large",
+        "ml.m7i.xlarge",
+        "ml.p4d.24xlarge",
+        "ml.p4de.24xlarge",
+        "ml.p5.48xlarge",
+        "ml.p5.4xlarge",
+        "ml.p5e.48xlarge",
+        "ml.p5en.48xlarge",
+        "ml.p6-b200.48xlarge",
+        "ml.p6-b300.48xlarge",
+        "ml.p6e-gb200.36xlarge",
+        "ml.r5d.16xlarge",
+        "ml.r6i.12xlarge",
+        "ml.r6i.16xlarge",
+        "ml.r6i.24xlarge",
+        "ml.r6i.2xlarge",
+        "ml.r6i.32xlarge",
+        "ml.r6i.4xlarge",
+        "ml.r6i.8xlarge",
+        "ml.r6i.large",
+        "ml.r6i.xlarge",
+        "ml.r7i.12xlarge",
+        "ml.r7i.16xlarge",
+        "ml.r7i.24xlarge",
+        "ml.r7i.2xlarge",
+        "ml.r7i.48xlarge",
+        "ml.r7i.4xlarge",
+        "ml.r7i.8xlarge",
+        "ml.r7i.large",
+        "ml.r7i.xlarge",
+        "ml.t3.2xlarge",
+        "ml.t3.large",
+        "ml.t3.medium",
+        "ml.t3.xlarge",
+        "ml.trn1.32xlarge",
+        "ml.trn1n.32xlarge",
+        "ml.trn2.3xlarge",
+        "ml.trn2.48xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        InstanceType::as_str(self)
     }
 }
 
@@ -2907,9 +3365,18 @@ impl Mode {
             Mode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Mode {
+    const VALUES: &'static [&'static str] = &["Enable", "Disable"];
+    fn as_str(&self) -> &str {
+        Mode::as_str(self)
     }
 }
 
@@ -2951,9 +3418,18 @@ impl NodeProvisioningMode {
             NodeProvisioningMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NodeProvisioningMode {
+    const VALUES: &'static [&'static str] = &["Continuous"];
+    fn as_str(&self) -> &str {
+        NodeProvisioningMode::as_str(self)
     }
 }
 
@@ -2997,9 +3473,18 @@ impl NodeRecovery {
             NodeRecovery::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NodeRecovery {
+    const VALUES: &'static [&'static str] = &["Automatic", "None"];
+    fn as_str(&self) -> &str {
+        NodeRecovery::as_str(self)
     }
 }
 
@@ -3047,9 +3532,18 @@ impl NodeType {
             NodeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NodeType {
+    const VALUES: &'static [&'static str] = &["Controller", "Login", "Compute"];
+    fn as_str(&self) -> &str {
+        NodeType::as_str(self)
     }
 }
 
@@ -3098,9 +3592,18 @@ impl SlurmConfigStrategy {
             SlurmConfigStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SlurmConfigStrategy {
+    const VALUES: &'static [&'static str] = &["Overwrite", "Managed", "Merge"];
+    fn as_str(&self) -> &str {
+        SlurmConfigStrategy::as_str(self)
     }
 }
 

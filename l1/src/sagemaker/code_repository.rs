@@ -5,14 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::CodeRepository`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-coderepository.html) resource type.
 ///
+/// Creates a Git repository as a resource in your SageMaker AI account. You can associate the
+/// repository with notebook instances so that you can use Git source control for the notebooks you
+/// create. The Git repository is a resource in your SageMaker AI account, so it can be associated with
+/// more than one notebook instance, and it persists independently from the lifecycle of any notebook
+/// instances it is associated with.
+///
+/// The repository can be hosted either in [AWS
+/// CodeCommit](https://docs.aws.amazon.com/codecommit/latest/userguide/welcome.html) or in any other
+/// Git repository.
+///
 /// Build it with [`CodeRepository::builder`]; adding it to a stack returns a [`CodeRepositoryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeRepository {
     /// `CodeRepositoryName`. Changing it replaces the resource.
+    ///
+    /// The name of the Git repository.
     pub code_repository_name: Option<Val<String>>,
     /// `GitConfig`: required.
+    ///
+    /// Configuration details for the Git repository, including the URL where it is located and the ARN of
+    /// the AWS Secrets Manager secret that contains the credentials used to access the repository.
     pub git_config: Option<Val<GitConfig>>,
     /// `Tags`.
+    ///
+    /// List of tags for Code Repository.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -115,13 +132,25 @@ impl CodeRepositoryHandle {
 }
 
 /// The [`GitConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-coderepository-gitconfig.html) property type.
+///
+/// Specifies configuration details for a Git repository in your AWS account.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GitConfig {
     /// `Branch`.
+    ///
+    /// The default branch for the Git repository.
     pub branch: Option<Val<String>>,
     /// `RepositoryUrl`: required.
+    ///
+    /// The URL where the Git repository is located.
     pub repository_url: Option<Val<String>>,
     /// `SecretArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Secrets Manager secret that contains the credentials used
+    /// to access the git repository. The secret must have a staging label of `AWSCURRENT` and must be in
+    /// the following format:
+    ///
+    /// `{"username": *UserName* , "password": *Password* }`
     pub secret_arn: Option<Val<String>>,
 }
 

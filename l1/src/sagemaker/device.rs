@@ -5,17 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::Device`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-device.html) resource type.
 ///
+/// The `AWS::SageMaker::Device` resource is an Amazon SageMaker resource type that allows you to
+/// register your Devices against an existing SageMaker Edge Manager DeviceFleet. Each device must be
+/// listed individually in the CFN specification.
+///
 /// Build it with [`Device::builder`]; adding it to a stack returns a [`DeviceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Device {
     /// `Device`.
+    ///
+    /// Edge device you want to create.
     pub device: Option<Val<DeviceProperty>>,
     /// `DeviceFleetName`: required.
+    ///
+    /// The name of the fleet the device belongs to.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*_*[a-zA-Z0-9])*$`.
     pub device_fleet_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs that contain metadata to help you categorize and organize your devices.
+    /// Each tag consists of a key and a value, both of which you define.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -116,19 +127,27 @@ impl DeviceHandle {
 }
 
 /// The [`Device`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-device-device.html) property type.
+///
+/// Information of a particular device.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceProperty {
     /// `Description`.
+    ///
+    /// Description of the device.
     ///
     /// - Length: 1 to 40.
     /// - Pattern: `[\S\s]+`.
     pub description: Option<Val<String>>,
     /// `DeviceName`: required.
     ///
+    /// The name of the device.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub device_name: Option<Val<String>>,
     /// `IotThingName`.
+    ///
+    /// AWS Internet of Things (IoT) object name.
     ///
     /// - Length: at most 128.
     /// - Pattern: `[a-zA-Z0-9:_-]+`.

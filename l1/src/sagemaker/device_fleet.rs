@@ -5,28 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::DeviceFleet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-devicefleet.html) resource type.
 ///
+/// The `AWS::SageMaker::DeviceFleet` resource is an Amazon SageMaker resource type that allows you to
+/// create a DeviceFleet that manages your SageMaker Edge Manager Devices. You must register your
+/// devices against the `DeviceFleet` separately.
+///
 /// Build it with [`DeviceFleet::builder`]; adding it to a stack returns a [`DeviceFleetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeviceFleet {
     /// `Description`.
+    ///
+    /// A description of the fleet.
     ///
     /// - Length: 0 to 800.
     /// - Pattern: `[\S\s]+`.
     pub description: Option<Val<String>>,
     /// `DeviceFleetName`: required. Changing it replaces the resource.
     ///
+    /// Name of the device fleet.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*_*[a-zA-Z0-9])*$`.
     pub device_fleet_name: Option<Val<String>>,
     /// `OutputConfig`: required.
+    ///
+    /// The output configuration for storing sample data collected by the fleet.
     pub output_config: Option<Val<EdgeOutputConfig>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) that has access to AWS Internet of Things (IoT).
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs that contain metadata to help you categorize and organize your device
+    /// fleets. Each tag consists of a key and a value, both of which you define.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -150,14 +165,22 @@ impl DeviceFleetHandle {
 }
 
 /// The [`EdgeOutputConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-devicefleet-edgeoutputconfig.html) property type.
+///
+/// The output configuration for storing sample data collected by the fleet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EdgeOutputConfig {
     /// `KmsKeyId`.
+    ///
+    /// The AWS Key Management Service ( AWS KMS) key that Amazon SageMaker uses to encrypt data on the
+    /// storage volume after compilation job. If you don't provide a KMS key ID, Amazon SageMaker uses the
+    /// default KMS key for Amazon S3 for your role's account.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `[a-zA-Z0-9:_-]+`.
     pub kms_key_id: Option<Val<String>>,
     /// `S3OutputLocation`: required.
+    ///
+    /// The Amazon Simple Storage (S3) bucket URI.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^s3://([^/]+)/?(.*)$`.

@@ -5,42 +5,141 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::Domain`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-domain.html) resource type.
 ///
+/// Creates a `Domain` . A domain consists of an associated Amazon Elastic File System volume, a list of
+/// authorized users, and a variety of security, application, policy, and Amazon Virtual Private Cloud
+/// (VPC) configurations. Users within a domain can share notebook files and other artifacts with each
+/// other.
+///
+/// *EFS storage*
+///
+/// When a domain is created, an EFS volume is created for use by all of the users within the domain.
+/// Each user receives a private home directory within the EFS volume for notebooks, Git repositories,
+/// and data files.
+///
+/// SageMaker AI uses the AWS Key Management Service ( AWS KMS) to encrypt the EFS volume attached to
+/// the domain with an AWS managed key by default. For more control, you can specify a customer managed
+/// key. For more information, see [Protect Data at Rest Using
+/// Encryption](https://docs.aws.amazon.com/sagemaker/latest/dg/encryption-at-rest.html) .
+///
+/// *VPC configuration*
+///
+/// All traffic between the domain and the Amazon EFS volume is through the specified VPC and subnets.
+/// For other traffic, you can specify the `AppNetworkAccessType` parameter. `AppNetworkAccessType`
+/// corresponds to the network access type that you choose when you onboard to the domain. The following
+/// options are available:
+///
+/// - `PublicInternetOnly` - Non-EFS traffic goes through a VPC managed by Amazon SageMaker AI, which
+///   allows internet access. This is the default value.
+/// - `VpcOnly` - All traffic is through the specified VPC and subnets. Internet access is disabled by
+///   default. To allow internet access, you must specify a NAT gateway.
+///
+/// When internet access is disabled, you won't be able to run a Amazon SageMaker AI Studio notebook or
+/// to train or host models unless your VPC has an interface endpoint to the SageMaker AI API and
+/// runtime or a NAT gateway and your security groups allow outbound connections.
+///
+/// > NFS traffic over TCP on port 2049 needs to be allowed in both inbound and outbound rules in order
+/// to launch a Amazon SageMaker AI Studio app successfully.
+///
+/// For more information, see [Connect Amazon SageMaker AI Studio Notebooks to Resources in a
+/// VPC](https://docs.aws.amazon.com/sagemaker/latest/dg/studio-notebooks-and-internet-access.html) .
+///
 /// Build it with [`Domain::builder`]; adding it to a stack returns a [`DomainHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Domain {
     /// `AppNetworkAccessType`.
+    ///
+    /// Specifies the VPC used for non-EFS traffic. The default value is `PublicInternetOnly` .
+    ///
+    /// - `PublicInternetOnly` - Non-EFS traffic is through a VPC managed by Amazon SageMaker AI , which
+    ///   allows direct internet access
+    /// - `VpcOnly` - All Studio traffic is through the specified VPC and subnets
+    ///
+    /// *Valid Values* : `PublicInternetOnly | VpcOnly`
     pub app_network_access_type: Option<Val<AppNetworkAccessType>>,
     /// `AppSecurityGroupManagement`.
+    ///
+    /// The entity that creates and manages the required security groups for inter-app communication in
+    /// `VpcOnly` mode. Required when `CreateDomain.AppNetworkAccessType` is `VpcOnly` and
+    /// `DomainSettings.RStudioServerProDomainSettings.DomainExecutionRoleArn` is provided. If setting up
+    /// the domain for use with RStudio, this value must be set to `Service` .
+    ///
+    /// *Allowed Values* : `Service` | `Customer`
     pub app_security_group_management: Option<Val<AppSecurityGroupManagement>>,
     /// `AuthMode`: required. Changing it replaces the resource.
+    ///
+    /// The mode of authentication that members use to access the Domain.
+    ///
+    /// *Valid Values* : `SSO | IAM`
     pub auth_mode: Option<Val<AuthMode>>,
     /// `DefaultSpaceSettings`.
+    ///
+    /// The default settings for shared spaces that users create in the domain.
+    ///
+    /// SageMaker applies these settings only to shared spaces. It doesn't apply them to private spaces.
     pub default_space_settings: Option<Val<DefaultSpaceSettings>>,
     /// `DefaultUserSettings`: required.
+    ///
+    /// The default user settings.
     pub default_user_settings: Option<Val<UserSettings>>,
     /// `DomainName`: required. Changing it replaces the resource.
+    ///
+    /// The domain name.
     ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`.
     pub domain_name: Option<Val<String>>,
     /// `DomainSettings`.
+    ///
+    /// A collection of settings that apply to the `SageMaker Domain` . These settings are specified through
+    /// the `CreateDomain` API call.
     pub domain_settings: Option<Val<DomainSettings>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// SageMaker uses AWS KMS to encrypt the EFS volume attached to the Domain with an AWS managed customer
+    /// master key (CMK) by default. For more control, specify a customer managed CMK.
+    ///
+    /// *Length Constraints* : Maximum length of 2048.
+    ///
+    /// *Pattern* : `.*`
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `.*`.
     pub kms_key_id: Option<Val<String>>,
     /// `SubnetIds`.
     ///
+    /// The VPC subnets that Studio uses for communication.
+    ///
+    /// *Length Constraints* : Maximum length of 32.
+    ///
+    /// *Array members* : Minimum number of 1 item. Maximum number of 16 items.
+    ///
+    /// *Pattern* : `[-0-9a-zA-Z]+`
+    ///
     /// - Items: 1 to 16.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `TagPropagation`.
+    ///
+    /// Indicates whether the tags added to Domain, User Profile and Space entity is propagated to all
+    /// SageMaker resources.
     pub tag_propagation: Option<Val<TagPropagation>>,
     /// `Tags`.
+    ///
+    /// Tags to associated with the Domain. Each tag consists of a key and an optional value. Tag keys must
+    /// be unique per resource. Tags are searchable using the Search API.
+    ///
+    /// Tags that you specify for the Domain are also added to all apps that are launched in the Domain.
+    ///
+    /// *Array members* : Minimum number of 0 items. Maximum number of 50 items.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcId`.
+    ///
+    /// The ID of the Amazon Virtual Private Cloud (Amazon VPC) that Studio uses for communication.
+    ///
+    /// *Length Constraints* : Maximum length of 32.
+    ///
+    /// *Pattern* : `[-0-9a-zA-Z]+`
     ///
     /// - Length: 0 to 32.
     /// - Pattern: `[-0-9a-zA-Z]+`.
@@ -203,30 +302,47 @@ impl Deref for DomainHandle {
 
 impl DomainHandle {
     /// `Fn::GetAtt` `DomainArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Domain, such as
+    /// `arn:aws:sagemaker:us-west-2:account-id:domain/my-domain-name` .
     pub fn attr_domain_arn(&self) -> Val<String> {
         self.0.get_att("DomainArn")
     }
     /// `Fn::GetAtt` `Url`.
+    ///
+    /// The URL for the Domain.
     pub fn attr_url(&self) -> Val<String> {
         self.0.get_att("Url")
     }
     /// `Fn::GetAtt` `DomainId`.
+    ///
+    /// The Domain ID.
     pub fn attr_domain_id(&self) -> Val<String> {
         self.0.get_att("DomainId")
     }
     /// `Fn::GetAtt` `HomeEfsFileSystemId`.
+    ///
+    /// The ID of the Amazon Elastic File System (EFS) managed by this Domain.
     pub fn attr_home_efs_file_system_id(&self) -> Val<String> {
         self.0.get_att("HomeEfsFileSystemId")
     }
     /// `Fn::GetAtt` `SecurityGroupIdForDomainBoundary`.
+    ///
+    /// The ID of the security group that authorizes traffic between the `RSessionGateway` apps and the
+    /// `RStudioServerPro` app.
     pub fn attr_security_group_id_for_domain_boundary(&self) -> Val<String> {
         self.0.get_att("SecurityGroupIdForDomainBoundary")
     }
     /// `Fn::GetAtt` `SingleSignOnManagedApplicationInstanceId`.
+    ///
+    /// The SSO managed application instance ID.
     pub fn attr_single_sign_on_managed_application_instance_id(&self) -> Val<String> {
         self.0.get_att("SingleSignOnManagedApplicationInstanceId")
     }
     /// `Fn::GetAtt` `SingleSignOnApplicationArn`.
+    ///
+    /// The ARN of the application managed by SageMaker in IAM Identity Center. This value is only returned
+    /// for domains created after October 1, 2023.
     pub fn attr_single_sign_on_application_arn(&self) -> Val<String> {
         self.0.get_att("SingleSignOnApplicationArn")
     }
@@ -241,9 +357,14 @@ impl DomainHandle {
 }
 
 /// The [`AppLifecycleManagement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-applifecyclemanagement.html) property type.
+///
+/// Settings that are used to configure and manage the lifecycle of Amazon SageMaker Studio
+/// applications.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppLifecycleManagement {
     /// `IdleSettings`.
+    ///
+    /// Settings related to idle shutdown of Studio applications.
     pub idle_settings: Option<Val<IdleSettings>>,
 }
 
@@ -291,22 +412,39 @@ impl ToValue for AppLifecycleManagement {
 impl Literal for AppLifecycleManagement {}
 
 /// The [`CodeEditorAppSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-codeeditorappsettings.html) property type.
+///
+/// The Code Editor application settings.
+///
+/// For more information about Code Editor, see [Get started with Code Editor in Amazon
+/// SageMaker](https://docs.aws.amazon.com/sagemaker/latest/dg/code-editor.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeEditorAppSettings {
     /// `AppLifecycleManagement`.
+    ///
+    /// Settings that are used to configure and manage the lifecycle of CodeEditor applications.
     pub app_lifecycle_management: Option<Val<AppLifecycleManagement>>,
     /// `BuiltInLifecycleConfigArn`.
+    ///
+    /// The lifecycle configuration that runs before the default lifecycle configuration. It can override
+    /// changes made in the default lifecycle configuration.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:studio-lifecycle-config/.*|None)$`.
     pub built_in_lifecycle_config_arn: Option<Val<String>>,
     /// `CustomImages`.
     ///
+    /// A list of custom SageMaker images that are configured to run as a Code Editor app.
+    ///
     /// - Items: 0 to 200.
     pub custom_images: Option<Val<Vec<CustomImage>>>,
     /// `DefaultResourceSpec`.
+    ///
+    /// The default instance type and the Amazon Resource Name (ARN) of the default SageMaker image used by
+    /// the Code Editor app.
     pub default_resource_spec: Option<Val<ResourceSpec>>,
     /// `LifecycleConfigArns`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Code Editor application lifecycle configuration.
     ///
     /// - Items: 0 to 30.
     pub lifecycle_config_arns: Option<Val<Vec<String>>>,
@@ -390,9 +528,14 @@ impl ToValue for CodeEditorAppSettings {
 impl Literal for CodeEditorAppSettings {}
 
 /// The [`CodeRepository`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-coderepository.html) property type.
+///
+/// A Git repository that SageMaker AI automatically displays to users for cloning in the JupyterServer
+/// application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeRepository {
     /// `RepositoryUrl`: required.
+    ///
+    /// The URL of the Git repository.
     ///
     /// - Length: at most 256.
     /// - Pattern: `^https://([.\-_a-zA-Z0-9]+/?){3,1016}$`.
@@ -450,13 +593,22 @@ impl ToValue for CodeRepository {
 impl Literal for CodeRepository {}
 
 /// The [`CustomFileSystemConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-customfilesystemconfig.html) property type.
+///
+/// The settings for assigning a custom file system to a user profile or space for an Amazon SageMaker
+/// AI Domain. Permitted users can access this file system in Amazon SageMaker AI Studio.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomFileSystemConfig {
     /// `EFSFileSystemConfig`.
+    ///
+    /// The settings for a custom Amazon EFS file system.
     pub efs_file_system_config: Option<Val<EfsFileSystemConfig>>,
     /// `FSxLustreFileSystemConfig`.
+    ///
+    /// The settings for a custom Amazon FSx for Lustre file system.
     pub f_sx_lustre_file_system_config: Option<Val<FSxLustreFileSystemConfig>>,
     /// `S3FileSystemConfig`.
+    ///
+    /// Configuration settings for a custom Amazon S3 file system.
     pub s3_file_system_config: Option<Val<S3FileSystemConfig>>,
 }
 
@@ -516,19 +668,28 @@ impl ToValue for CustomFileSystemConfig {
 impl Literal for CustomFileSystemConfig {}
 
 /// The [`CustomImage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-customimage.html) property type.
+///
+/// A custom SageMaker AI image. For more information, see [Bring your own SageMaker AI
+/// image](https://docs.aws.amazon.com/sagemaker/latest/dg/studio-byoi.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomImage {
     /// `AppImageConfigName`: required.
+    ///
+    /// The name of the AppImageConfig.
     ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`.
     pub app_image_config_name: Option<Val<String>>,
     /// `ImageName`: required.
     ///
+    /// The name of the CustomImage. Must be unique to your account.
+    ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-zA-Z0-9]([-.]?[a-zA-Z0-9]){0,62}$`.
     pub image_name: Option<Val<String>>,
     /// `ImageVersionNumber`.
+    ///
+    /// The version number of the CustomImage.
     ///
     /// - Minimum: 0.
     pub image_version_number: Option<Val<i64>>,
@@ -604,13 +765,19 @@ impl ToValue for CustomImage {
 impl Literal for CustomImage {}
 
 /// The [`CustomPosixUserConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-customposixuserconfig.html) property type.
+///
+/// Details about the POSIX identity that is used for file system operations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomPosixUserConfig {
     /// `Gid`: required.
     ///
+    /// The POSIX group ID.
+    ///
     /// - Range: 1001 to 4000000.
     pub gid: Option<Val<i64>>,
     /// `Uid`: required.
+    ///
+    /// The POSIX user ID.
     ///
     /// - Range: 10000 to 4000000.
     pub uid: Option<Val<i64>>,
@@ -672,13 +839,20 @@ impl ToValue for CustomPosixUserConfig {
 impl Literal for CustomPosixUserConfig {}
 
 /// The [`DefaultEbsStorageSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-defaultebsstoragesettings.html) property type.
+///
+/// A collection of default EBS storage settings that apply to spaces created within a domain or user
+/// profile.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultEbsStorageSettings {
     /// `DefaultEbsVolumeSizeInGb`: required.
     ///
+    /// The default size of the EBS storage volume for a space.
+    ///
     /// - Range: 5 to 16384.
     pub default_ebs_volume_size_in_gb: Option<Val<i64>>,
     /// `MaximumEbsVolumeSizeInGb`: required.
+    ///
+    /// The maximum size of the EBS storage volume for a space.
     ///
     /// - Range: 5 to 16384.
     pub maximum_ebs_volume_size_in_gb: Option<Val<i64>>,
@@ -751,9 +925,16 @@ impl ToValue for DefaultEbsStorageSettings {
 impl Literal for DefaultEbsStorageSettings {}
 
 /// The [`DefaultSpaceSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-defaultspacesettings.html) property type.
+///
+/// The default settings for shared spaces that users create in the domain.
+///
+/// SageMaker applies these settings only to shared spaces. It doesn't apply them to private spaces.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultSpaceSettings {
     /// `CustomFileSystemConfigs`.
+    ///
+    /// The settings for assigning a custom file system to a domain. Permitted users can access this file
+    /// system in Amazon SageMaker AI Studio.
     ///
     /// - Items: 0 to 2.
     pub custom_file_system_configs: Option<Val<Vec<CustomFileSystemConfig>>>,
@@ -761,21 +942,33 @@ pub struct DefaultSpaceSettings {
     pub custom_posix_user_config: Option<Val<CustomPosixUserConfig>>,
     /// `ExecutionRole`: required.
     ///
+    /// The ARN of the execution role for the space.
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
     pub execution_role: Option<Val<String>>,
     /// `JupyterLabAppSettings`.
+    ///
+    /// The JupyterLab app settings.
     pub jupyter_lab_app_settings: Option<Val<JupyterLabAppSettings>>,
     /// `JupyterServerAppSettings`.
+    ///
+    /// The JupyterServer app settings.
     pub jupyter_server_app_settings: Option<Val<JupyterServerAppSettings>>,
     /// `KernelGatewayAppSettings`.
+    ///
+    /// The KernelGateway app settings.
     pub kernel_gateway_app_settings: Option<Val<KernelGatewayAppSettings>>,
     /// `SecurityGroups`.
+    ///
+    /// The security group IDs for the Amazon VPC that the space uses for communication.
     ///
     /// - Items: 0 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `SpaceStorageSettings`.
+    ///
+    /// Default storage settings for a space.
     pub space_storage_settings: Option<Val<DefaultSpaceStorageSettings>>,
 }
 
@@ -882,9 +1075,13 @@ impl ToValue for DefaultSpaceSettings {
 impl Literal for DefaultSpaceSettings {}
 
 /// The [`DefaultSpaceStorageSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-defaultspacestoragesettings.html) property type.
+///
+/// The default storage settings for a space.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultSpaceStorageSettings {
     /// `DefaultEbsStorageSettings`.
+    ///
+    /// The default EBS storage settings for a space.
     pub default_ebs_storage_settings: Option<Val<DefaultEbsStorageSettings>>,
 }
 
@@ -932,11 +1129,17 @@ impl ToValue for DefaultSpaceStorageSettings {
 impl Literal for DefaultSpaceStorageSettings {}
 
 /// The [`DockerSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-dockersettings.html) property type.
+///
+/// A collection of settings that configure the domain's Docker interaction.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DockerSettings {
     /// `EnableDockerAccess`.
+    ///
+    /// Indicates whether the domain can access Docker.
     pub enable_docker_access: Option<Val<EnableDockerAccess>>,
     /// `VpcOnlyTrustedAccounts`.
+    ///
+    /// The list of AWS accounts that are trusted when the domain is created in VPC-only mode.
     ///
     /// - Items: 0 to 20.
     pub vpc_only_trusted_accounts: Option<Val<Vec<String>>>,
@@ -997,22 +1200,44 @@ impl ToValue for DockerSettings {
 impl Literal for DockerSettings {}
 
 /// The [`DomainSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-domainsettings.html) property type.
+///
+/// A collection of settings that apply to the `SageMaker Domain` . These settings are specified through
+/// the `CreateDomain` API call.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainSettings {
     /// `DockerSettings`.
+    ///
+    /// A collection of settings that configure the domain's Docker interaction.
     pub docker_settings: Option<Val<DockerSettings>>,
     /// `ExecutionRoleIdentityConfig`.
+    ///
+    /// The configuration for attaching a SageMaker AI user profile name to the execution role as a
+    /// [sts:SourceIdentity
+    /// key](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html)
+    /// .
     pub execution_role_identity_config: Option<Val<ExecutionRoleIdentityConfig>>,
     /// `IpAddressType`.
+    ///
+    /// The IP address type for the domain. Specify `ipv4` for IPv4-only connectivity or `dualstack` for
+    /// both IPv4 and IPv6 connectivity. When you specify `dualstack` , the subnet must support IPv6 CIDR
+    /// blocks. If not specified, defaults to `ipv4` .
     pub ip_address_type: Option<Val<IpAddressType>>,
     /// `RStudioServerProDomainSettings`.
+    ///
+    /// A collection of settings that configure the `RStudioServerPro` Domain-level app.
     pub r_studio_server_pro_domain_settings: Option<Val<RStudioServerProDomainSettings>>,
     /// `SecurityGroupIds`.
+    ///
+    /// The security groups for the Amazon Virtual Private Cloud that the `Domain` uses for communication
+    /// between Domain-level apps and user apps.
     ///
     /// - Items: 0 to 3.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `UnifiedStudioSettings`.
+    ///
+    /// The settings that apply to an SageMaker AI domain when you use it in Amazon SageMaker Unified
+    /// Studio.
     pub unified_studio_settings: Option<Val<UnifiedStudioSettings>>,
 }
 
@@ -1098,14 +1323,22 @@ impl ToValue for DomainSettings {
 impl Literal for DomainSettings {}
 
 /// The [`EFSFileSystemConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-efsfilesystemconfig.html) property type.
+///
+/// The settings for assigning a custom Amazon EFS file system to a user profile or space for an Amazon
+/// SageMaker AI Domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EfsFileSystemConfig {
     /// `FileSystemId`: required.
+    ///
+    /// The ID of your Amazon EFS file system.
     ///
     /// - Length: 11 to 21.
     /// - Pattern: `^(fs-[0-9a-f]{8,})$`.
     pub file_system_id: Option<Val<String>>,
     /// `FileSystemPath`.
+    ///
+    /// The path to the file system directory that is accessible in Amazon SageMaker AI Studio. Permitted
+    /// users can access only this directory and below.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^\/\S*$`.
@@ -1169,14 +1402,22 @@ impl ToValue for EfsFileSystemConfig {
 impl Literal for EfsFileSystemConfig {}
 
 /// The [`FSxLustreFileSystemConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-fsxlustrefilesystemconfig.html) property type.
+///
+/// The settings for assigning a custom Amazon FSx for Lustre file system to a user profile or space for
+/// an Amazon SageMaker Domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FSxLustreFileSystemConfig {
     /// `FileSystemId`: required.
+    ///
+    /// The globally unique, 17-digit, ID of the file system, assigned by Amazon FSx for Lustre.
     ///
     /// - Length: 11 to 21.
     /// - Pattern: `^(fs-[0-9a-f]{8,})$`.
     pub file_system_id: Option<Val<String>>,
     /// `FileSystemPath`.
+    ///
+    /// The path to the file system directory that is accessible in Amazon SageMaker Studio. Permitted users
+    /// can access only this directory and below.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^\/\S*$`.
@@ -1240,11 +1481,18 @@ impl ToValue for FSxLustreFileSystemConfig {
 impl Literal for FSxLustreFileSystemConfig {}
 
 /// The [`HiddenSageMakerImage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-hiddensagemakerimage.html) property type.
+///
+/// The SageMaker images that are hidden from the Studio user interface. You must specify the SageMaker
+/// image name and version aliases.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HiddenSageMakerImage {
     /// `SageMakerImageName`.
+    ///
+    /// The SageMaker image name that you are hiding from the Studio user interface.
     pub sage_maker_image_name: Option<Val<SageMakerImageName>>,
     /// `VersionAliases`.
+    ///
+    /// The version aliases you are hiding from the Studio user interface.
     ///
     /// - Items: 0 to 20.
     pub version_aliases: Option<Val<Vec<String>>>,
@@ -1305,19 +1553,29 @@ impl ToValue for HiddenSageMakerImage {
 impl Literal for HiddenSageMakerImage {}
 
 /// The [`IdleSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-idlesettings.html) property type.
+///
+/// Settings related to idle shutdown of Studio applications.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdleSettings {
     /// `IdleTimeoutInMinutes`.
     ///
+    /// The time that SageMaker waits after the application becomes idle before shutting it down.
+    ///
     /// - Range: 60 to 525600.
     pub idle_timeout_in_minutes: Option<Val<i64>>,
     /// `LifecycleManagement`.
+    ///
+    /// Indicates whether idle shutdown is activated for the application type.
     pub lifecycle_management: Option<Val<LifecycleManagement>>,
     /// `MaxIdleTimeoutInMinutes`.
+    ///
+    /// The maximum value in minutes that custom idle shutdown can be set to by the user.
     ///
     /// - Range: 60 to 525600.
     pub max_idle_timeout_in_minutes: Option<Val<i64>>,
     /// `MinIdleTimeoutInMinutes`.
+    ///
+    /// The minimum value in minutes that custom idle shutdown can be set to by the user.
     ///
     /// - Range: 60 to 525600.
     pub min_idle_timeout_in_minutes: Option<Val<i64>>,
@@ -1385,26 +1643,44 @@ impl ToValue for IdleSettings {
 impl Literal for IdleSettings {}
 
 /// The [`JupyterLabAppSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-jupyterlabappsettings.html) property type.
+///
+/// The settings for the JupyterLab application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JupyterLabAppSettings {
     /// `AppLifecycleManagement`.
+    ///
+    /// Indicates whether idle shutdown is activated for JupyterLab applications.
     pub app_lifecycle_management: Option<Val<AppLifecycleManagement>>,
     /// `BuiltInLifecycleConfigArn`.
+    ///
+    /// The lifecycle configuration that runs before the default lifecycle configuration. It can override
+    /// changes made in the default lifecycle configuration.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:studio-lifecycle-config/.*|None)$`.
     pub built_in_lifecycle_config_arn: Option<Val<String>>,
     /// `CodeRepositories`.
     ///
+    /// A list of Git repositories that SageMaker automatically displays to users for cloning in the
+    /// JupyterLab application.
+    ///
     /// - Items: 0 to 30.
     pub code_repositories: Option<Val<Vec<CodeRepository>>>,
     /// `CustomImages`.
     ///
+    /// A list of custom SageMaker images that are configured to run as a JupyterLab app.
+    ///
     /// - Items: 0 to 200.
     pub custom_images: Option<Val<Vec<CustomImage>>>,
     /// `DefaultResourceSpec`.
+    ///
+    /// The default instance type and the Amazon Resource Name (ARN) of the default SageMaker image used by
+    /// the JupyterLab app.
     pub default_resource_spec: Option<Val<ResourceSpec>>,
     /// `LifecycleConfigArns`.
+    ///
+    /// The Amazon Resource Name (ARN) of the lifecycle configurations attached to the user profile or
+    /// domain. To remove a lifecycle config, you must set `LifecycleConfigArns` to an empty list.
     ///
     /// - Items: 0 to 30.
     pub lifecycle_config_arns: Option<Val<Vec<String>>>,
@@ -1499,11 +1775,21 @@ impl ToValue for JupyterLabAppSettings {
 impl Literal for JupyterLabAppSettings {}
 
 /// The [`JupyterServerAppSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-jupyterserverappsettings.html) property type.
+///
+/// The JupyterServer app settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JupyterServerAppSettings {
     /// `DefaultResourceSpec`.
+    ///
+    /// The default instance type and the Amazon Resource Name (ARN) of the default SageMaker image used by
+    /// the JupyterServer app.
     pub default_resource_spec: Option<Val<ResourceSpec>>,
     /// `LifecycleConfigArns`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lifecycle Configurations attached to the JupyterServerApp. If
+    /// you use this parameter, the `DefaultResourceSpec` parameter is also required.
+    ///
+    /// > To remove a Lifecycle Config, you must set `LifecycleConfigArns` to an empty list.
     ///
     /// - Items: 0 to 30.
     pub lifecycle_config_arns: Option<Val<Vec<String>>>,
@@ -1564,15 +1850,37 @@ impl ToValue for JupyterServerAppSettings {
 impl Literal for JupyterServerAppSettings {}
 
 /// The [`KernelGatewayAppSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-kernelgatewayappsettings.html) property type.
+///
+/// The KernelGateway app settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KernelGatewayAppSettings {
     /// `CustomImages`.
     ///
+    /// A list of custom SageMaker AI images that are configured to run as a KernelGateway app.
+    ///
+    /// The maximum number of custom images are as follows.
+    ///
+    /// - On a domain level: 200
+    /// - On a space level: 5
+    /// - On a user profile level: 5
+    ///
     /// - Items: 0 to 200.
     pub custom_images: Option<Val<Vec<CustomImage>>>,
     /// `DefaultResourceSpec`.
+    ///
+    /// The default instance type and the Amazon Resource Name (ARN) of the default SageMaker AI image used
+    /// by the KernelGateway app.
+    ///
+    /// > The Amazon SageMaker AI Studio UI does not use the default instance type value set here. The
+    /// default instance type set here is used when Apps are created using the AWS CLI or CloudFormation and
+    /// the instance type parameter value is not passed.
     pub default_resource_spec: Option<Val<ResourceSpec>>,
     /// `LifecycleConfigArns`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lifecycle Configurations attached to the the user profile or
+    /// domain.
+    ///
+    /// > To remove a Lifecycle Config, you must set `LifecycleConfigArns` to an empty list.
     ///
     /// - Items: 0 to 30.
     pub lifecycle_config_arns: Option<Val<Vec<String>>>,
@@ -1644,13 +1952,20 @@ impl ToValue for KernelGatewayAppSettings {
 impl Literal for KernelGatewayAppSettings {}
 
 /// The [`RSessionAppSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-rsessionappsettings.html) property type.
+///
+/// A collection of settings that apply to an `RSessionGateway` app.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RSessionAppSettings {
     /// `CustomImages`.
     ///
+    /// A list of custom SageMaker AI images that are configured to run as a RSession app.
+    ///
     /// - Items: 0 to 200.
     pub custom_images: Option<Val<Vec<CustomImage>>>,
     /// `DefaultResourceSpec`.
+    ///
+    /// Specifies the ARNs of a SageMaker image and SageMaker image version, and the instance type that the
+    /// version runs on.
     pub default_resource_spec: Option<Val<ResourceSpec>>,
 }
 
@@ -1709,11 +2024,18 @@ impl ToValue for RSessionAppSettings {
 impl Literal for RSessionAppSettings {}
 
 /// The [`RStudioServerProAppSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-rstudioserverproappsettings.html) property type.
+///
+/// A collection of settings that configure user interaction with the `RStudioServerPro` app.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RStudioServerProAppSettings {
     /// `AccessStatus`.
+    ///
+    /// Indicates whether the current user has access to the `RStudioServerPro` app.
     pub access_status: Option<Val<AccessStatus>>,
     /// `UserGroup`.
+    ///
+    /// The level of permissions that the user has within the `RStudioServerPro` app. This value defaults to
+    /// `User`. The `Admin` value allows the user access to the RStudio Administrative Dashboard.
     pub user_group: Option<Val<UserGroup>>,
 }
 
@@ -1767,11 +2089,18 @@ impl ToValue for RStudioServerProAppSettings {
 impl Literal for RStudioServerProAppSettings {}
 
 /// The [`RStudioServerProDomainSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-rstudioserverprodomainsettings.html) property type.
+///
+/// A collection of settings that configure the `RStudioServerPro` Domain-level app.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RStudioServerProDomainSettings {
     /// `DefaultResourceSpec`.
+    ///
+    /// A collection that defines the default `InstanceType` , `SageMakerImageArn` , and
+    /// `SageMakerImageVersionArn` for the Domain.
     pub default_resource_spec: Option<Val<ResourceSpec>>,
     /// `DomainExecutionRoleArn`: required.
+    ///
+    /// The ARN of the execution role for the `RStudioServerPro` Domain-level app.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
@@ -1779,9 +2108,13 @@ pub struct RStudioServerProDomainSettings {
     pub domain_execution_role_arn: Option<Val<String>>,
     /// `RStudioConnectUrl`.
     ///
+    /// A URL pointing to an RStudio Connect server.
+    ///
     /// - Pattern: `^(https:|http:|www\.)\S*`.
     pub r_studio_connect_url: Option<Val<String>>,
     /// `RStudioPackageManagerUrl`.
+    ///
+    /// A URL pointing to an RStudio Package Manager server.
     ///
     /// - Pattern: `^(https:|http:|www\.)\S*`.
     pub r_studio_package_manager_url: Option<Val<String>>,
@@ -1859,21 +2192,44 @@ impl ToValue for RStudioServerProDomainSettings {
 impl Literal for RStudioServerProDomainSettings {}
 
 /// The [`ResourceSpec`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-resourcespec.html) property type.
+///
+/// Specifies the ARN's of a SageMaker AI image and SageMaker AI image version, and the instance type
+/// that the version runs on.
+///
+/// > When both `SageMakerImageVersionArn` and `SageMakerImageArn` are passed,
+/// `SageMakerImageVersionArn` is used. Any updates to `SageMakerImageArn` will not take effect if
+/// `SageMakerImageVersionArn` already exists in the `ResourceSpec` because `SageMakerImageVersionArn`
+/// always takes precedence. To clear the value set for `SageMakerImageVersionArn` , pass `None` as the
+/// value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceSpec {
     /// `InstanceType`.
+    ///
+    /// The instance type that the image version runs on.
+    ///
+    /// > *JupyterServer apps* only support the `system` value.
+    /// >
+    /// > For *KernelGateway apps* , the `system` value is translated to `ml.t3.medium` . KernelGateway apps
+    /// also support all other values for available instance types.
     pub instance_type: Option<Val<AppInstanceType>>,
     /// `LifecycleConfigArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lifecycle Configuration attached to the Resource.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:studio-lifecycle-config/.*|None)$`.
     pub lifecycle_config_arn: Option<Val<String>>,
     /// `SageMakerImageArn`.
     ///
+    /// The ARN of the SageMaker AI image that the image version belongs to.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `^arn:aws(-[\w]+)*:sagemaker:.+:[0-9]{12}:image/[a-z0-9]([-.]?[a-z0-9])*$`.
     pub sage_maker_image_arn: Option<Val<String>>,
     /// `SageMakerImageVersionArn`.
+    ///
+    /// The ARN of the image version created on the instance. To clear the value set for
+    /// `SageMakerImageVersionArn` , pass `None` as the value.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^arn:aws(-[\w]+)*:sagemaker:.+:[0-9]{12}:image-version/[a-z0-9]([-.]?[a-z0-9])*/[0-9]+$`.
@@ -1942,13 +2298,20 @@ impl ToValue for ResourceSpec {
 impl Literal for ResourceSpec {}
 
 /// The [`S3FileSystemConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-s3filesystemconfig.html) property type.
+///
+/// Configuration for the custom Amazon S3 file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3FileSystemConfig {
     /// `MountPath`.
     ///
+    /// The file system path where the Amazon S3 storage location will be mounted within the Amazon
+    /// SageMaker Studio environment.
+    ///
     /// - Length: 0 to 1024.
     pub mount_path: Option<Val<String>>,
     /// `S3Uri`.
+    ///
+    /// The Amazon S3 URI of the S3 file system configuration.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `(s3)://([^/]+)/?(.*)`.
@@ -2005,16 +2368,31 @@ impl ToValue for S3FileSystemConfig {
 impl Literal for S3FileSystemConfig {}
 
 /// The [`SharingSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-sharingsettings.html) property type.
+///
+/// Specifies options when sharing an Amazon SageMaker Studio notebook. These settings are specified as
+/// part of `DefaultUserSettings` when the
+/// [CreateDomain](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateDomain.html) API
+/// is called, and as part of `UserSettings` when the
+/// [CreateUserProfile](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateUserProfile.html)
+/// API is called.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SharingSettings {
     /// `NotebookOutputOption`.
+    ///
+    /// Whether to include the notebook cell output when sharing the notebook. The default is `Disabled` .
     pub notebook_output_option: Option<Val<NotebookOutputOption>>,
     /// `S3KmsKeyId`.
+    ///
+    /// When `NotebookOutputOption` is `Allowed` , the AWS Key Management Service (KMS) encryption key ID
+    /// used to encrypt the notebook cell output in the Amazon S3 bucket.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `.*`.
     pub s3_kms_key_id: Option<Val<String>>,
     /// `S3OutputPath`.
+    ///
+    /// When `NotebookOutputOption` is `Allowed` , the Amazon S3 bucket used to store the shared notebook
+    /// snapshots.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -2077,21 +2455,34 @@ impl ToValue for SharingSettings {
 impl Literal for SharingSettings {}
 
 /// The [`StudioWebPortalSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-studiowebportalsettings.html) property type.
+///
+/// Studio settings. If these settings are applied on a user level, they take priority over the settings
+/// applied on a domain level.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StudioWebPortalSettings {
     /// `HiddenAppTypes`.
+    ///
+    /// The [Applications supported in
+    /// Studio](https://docs.aws.amazon.com/sagemaker/latest/dg/studio-updated-apps.html) that are hidden
+    /// from the Studio left navigation pane.
     ///
     /// - Items: at least 0.
     pub hidden_app_types: Option<Val<Vec<AppType>>>,
     /// `HiddenInstanceTypes`.
     ///
+    /// The instance types you are hiding from the Studio user interface.
+    ///
     /// - Items: at least 0.
     pub hidden_instance_types: Option<Val<Vec<AppInstanceType>>>,
     /// `HiddenMlTools`.
     ///
+    /// The machine learning tools that are hidden from the Studio left navigation pane.
+    ///
     /// - Items: at least 0.
     pub hidden_ml_tools: Option<Val<Vec<MlTools>>>,
     /// `HiddenSageMakerImageVersionAliases`.
+    ///
+    /// The version aliases you are hiding from the Studio user interface.
     ///
     /// - Items: 0 to 5.
     pub hidden_sage_maker_image_version_aliases: Option<Val<Vec<HiddenSageMakerImage>>>,
@@ -2252,38 +2643,66 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UnifiedStudioSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-unifiedstudiosettings.html) property type.
+///
+/// The settings that apply to an Amazon SageMaker AI domain when you use it in Amazon SageMaker Unified
+/// Studio.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UnifiedStudioSettings {
     /// `DomainAccountId`.
+    ///
+    /// The ID of the AWS account that has the Amazon SageMaker Unified Studio domain. The default value, if
+    /// you don't specify an ID, is the ID of the account that has the Amazon SageMaker AI domain.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^\d+$`.
     pub domain_account_id: Option<Val<String>>,
     /// `DomainId`.
     ///
+    /// The ID of the Amazon SageMaker Unified Studio domain associated with this domain.
+    ///
     /// - Length: 1 to 36.
     /// - Pattern: `^dzd[-_][a-zA-Z0-9_-]{1,36}$`.
     pub domain_id: Option<Val<String>>,
     /// `DomainRegion`.
+    ///
+    /// The AWS Region where the domain is located in Amazon SageMaker Unified Studio. The default value, if
+    /// you don't specify a Region, is the Region where the Amazon SageMaker AI domain is located.
     ///
     /// - Length: 1 to 24.
     /// - Pattern: `[a-zA-Z]{2}-[a-zA-Z\-]+-\d+`.
     pub domain_region: Option<Val<String>>,
     /// `EnvironmentId`.
     ///
+    /// The ID of the environment that Amazon SageMaker Unified Studio associates with the domain.
+    ///
     /// - Length: 1 to 36.
     /// - Pattern: `^[a-zA-Z0-9_-]{1,36}$`.
     pub environment_id: Option<Val<String>>,
     /// `ProjectId`.
     ///
+    /// The ID of the Amazon SageMaker Unified Studio project that corresponds to the domain.
+    ///
     /// - Pattern: `^[a-zA-Z0-9_-]{1,36}$`.
     pub project_id: Option<Val<String>>,
     /// `ProjectS3Path`.
+    ///
+    /// The location where Amazon S3 stores temporary execution data and other artifacts for the project
+    /// that corresponds to the domain.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `[\w\.-]+$`.
     pub project_s3_path: Option<Val<String>>,
     /// `StudioWebPortalAccess`.
+    ///
+    /// Sets whether you can access the domain in Amazon SageMaker Studio:
+    ///
+    /// - **ENABLED** - You can access the domain in Amazon SageMaker Studio. If you migrate the domain to
+    ///   Amazon SageMaker Unified Studio, you can access it in both studio interfaces.
+    /// - **DISABLED** - You can't access the domain in Amazon SageMaker Studio. If you migrate the domain
+    ///   to Amazon SageMaker Unified Studio, you can access it only in that studio interface.
+    ///
+    /// To migrate a domain to Amazon SageMaker Unified Studio, you specify the UnifiedStudioSettings data
+    /// type when you use the UpdateDomain action.
     pub studio_web_portal_access: Option<Val<StudioWebPortalAccess>>,
 }
 
@@ -2367,49 +2786,136 @@ impl ToValue for UnifiedStudioSettings {
 impl Literal for UnifiedStudioSettings {}
 
 /// The [`UserSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-domain-usersettings.html) property type.
+///
+/// A collection of settings that apply to users of Amazon SageMaker Studio. These settings are
+/// specified when the
+/// [CreateUserProfile](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateUserProfile.html)
+/// API is called, and as `DefaultUserSettings` when the
+/// [CreateDomain](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateDomain.html) API
+/// is called.
+///
+/// `SecurityGroups` is aggregated when specified in both calls. For all other settings in
+/// `UserSettings` , the values specified in `CreateUserProfile` take precedence over those specified in
+/// `CreateDomain` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserSettings {
     /// `AutoMountHomeEFS`.
+    ///
+    /// Indicates whether auto-mounting of an EFS volume is supported for the user profile. The
+    /// `DefaultAsDomain` value is only supported for user profiles. Do not use the `DefaultAsDomain` value
+    /// when setting this parameter for a domain.
+    ///
+    /// SageMaker applies this setting only to private spaces that the user creates in the domain. SageMaker
+    /// doesn't apply this setting to shared spaces.
     pub auto_mount_home_efs: Option<Val<AutoMountHomeEfs>>,
     /// `CodeEditorAppSettings`.
+    ///
+    /// The Code Editor application settings.
+    ///
+    /// SageMaker applies these settings only to private spaces that the user creates in the domain.
+    /// SageMaker doesn't apply these settings to shared spaces.
     pub code_editor_app_settings: Option<Val<CodeEditorAppSettings>>,
     /// `CustomFileSystemConfigs`.
+    ///
+    /// The settings for assigning a custom file system to a user profile. Permitted users can access this
+    /// file system in Amazon SageMaker AI Studio.
+    ///
+    /// SageMaker applies these settings only to private spaces that the user creates in the domain.
+    /// SageMaker doesn't apply these settings to shared spaces.
     ///
     /// - Items: 0 to 2.
     pub custom_file_system_configs: Option<Val<Vec<CustomFileSystemConfig>>>,
     /// `CustomPosixUserConfig`.
+    ///
+    /// Details about the POSIX identity that is used for file system operations.
+    ///
+    /// SageMaker applies these settings only to private spaces that the user creates in the domain.
+    /// SageMaker doesn't apply these settings to shared spaces.
     pub custom_posix_user_config: Option<Val<CustomPosixUserConfig>>,
     /// `DefaultLandingUri`.
+    ///
+    /// The default experience that the user is directed to when accessing the domain. The supported values
+    /// are:
+    ///
+    /// - `studio::` : Indicates that Studio is the default experience. This value can only be passed if
+    ///   `StudioWebPortal` is set to `ENABLED` .
+    /// - `app:JupyterServer:` : Indicates that Studio Classic is the default experience.
     ///
     /// - Length: 0 to 1023.
     pub default_landing_uri: Option<Val<String>>,
     /// `ExecutionRole`: required.
     ///
+    /// The execution role for the user.
+    ///
+    /// SageMaker applies this setting only to private spaces that the user creates in the domain. SageMaker
+    /// doesn't apply this setting to shared spaces.
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
     pub execution_role: Option<Val<String>>,
     /// `JupyterLabAppSettings`.
+    ///
+    /// The settings for the JupyterLab application.
+    ///
+    /// SageMaker applies these settings only to private spaces that the user creates in the domain.
+    /// SageMaker doesn't apply these settings to shared spaces.
     pub jupyter_lab_app_settings: Option<Val<JupyterLabAppSettings>>,
     /// `JupyterServerAppSettings`.
+    ///
+    /// The Jupyter server's app settings.
     pub jupyter_server_app_settings: Option<Val<JupyterServerAppSettings>>,
     /// `KernelGatewayAppSettings`.
+    ///
+    /// The kernel gateway app settings.
     pub kernel_gateway_app_settings: Option<Val<KernelGatewayAppSettings>>,
     /// `RSessionAppSettings`.
+    ///
+    /// A collection of settings that configure the `RSessionGateway` app.
     pub r_session_app_settings: Option<Val<RSessionAppSettings>>,
     /// `RStudioServerProAppSettings`.
+    ///
+    /// A collection of settings that configure user interaction with the `RStudioServerPro` app.
     pub r_studio_server_pro_app_settings: Option<Val<RStudioServerProAppSettings>>,
     /// `SecurityGroups`.
+    ///
+    /// The security groups for the Amazon Virtual Private Cloud (VPC) that the domain uses for
+    /// communication.
+    ///
+    /// Optional when the `CreateDomain.AppNetworkAccessType` parameter is set to `PublicInternetOnly` .
+    ///
+    /// Required when the `CreateDomain.AppNetworkAccessType` parameter is set to `VpcOnly` , unless
+    /// specified as part of the `DefaultUserSettings` for the domain.
+    ///
+    /// Amazon SageMaker AI adds a security group to allow NFS traffic from Amazon SageMaker AI Studio.
+    /// Therefore, the number of security groups that you can specify is one less than the maximum number
+    /// shown.
+    ///
+    /// SageMaker applies these settings only to private spaces that the user creates in the domain.
+    /// SageMaker doesn't apply these settings to shared spaces.
     ///
     /// - Items: 0 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `SharingSettings`.
+    ///
+    /// Specifies options for sharing Amazon SageMaker AI Studio notebooks.
     pub sharing_settings: Option<Val<SharingSettings>>,
     /// `SpaceStorageSettings`.
+    ///
+    /// The storage settings for a space.
+    ///
+    /// SageMaker applies these settings only to private spaces that the user creates in the domain.
+    /// SageMaker doesn't apply these settings to shared spaces.
     pub space_storage_settings: Option<Val<DefaultSpaceStorageSettings>>,
     /// `StudioWebPortal`.
+    ///
+    /// Whether the user can access Studio. If this value is set to `DISABLED` , the user cannot access
+    /// Studio, even if that is the default experience for the domain.
     pub studio_web_portal: Option<Val<StudioWebPortal>>,
     /// `StudioWebPortalSettings`.
+    ///
+    /// Studio settings. If these settings are applied on a user level, they take priority over the settings
+    /// applied on a domain level.
     pub studio_web_portal_settings: Option<Val<StudioWebPortalSettings>>,
 }
 
@@ -2582,9 +3088,18 @@ impl AccessStatus {
             AccessStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccessStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        AccessStatus::as_str(self)
     }
 }
 
@@ -3118,9 +3633,184 @@ impl AppInstanceType {
             AppInstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AppInstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "system",
+        "ml.t3.micro",
+        "ml.t3.small",
+        "ml.t3.medium",
+        "ml.t3.large",
+        "ml.t3.xlarge",
+        "ml.t3.2xlarge",
+        "ml.m5.large",
+        "ml.m5.xlarge",
+        "ml.m5.2xlarge",
+        "ml.m5.4xlarge",
+        "ml.m5.8xlarge",
+        "ml.m5.12xlarge",
+        "ml.m5.16xlarge",
+        "ml.m5.24xlarge",
+        "ml.m5d.large",
+        "ml.m5d.xlarge",
+        "ml.m5d.2xlarge",
+        "ml.m5d.4xlarge",
+        "ml.m5d.8xlarge",
+        "ml.m5d.12xlarge",
+        "ml.m5d.16xlarge",
+        "ml.m5d.24xlarge",
+        "ml.c5.large",
+        "ml.c5.xlarge",
+        "ml.c5.2xlarge",
+        "ml.c5.4xlarge",
+        "ml.c5.9xlarge",
+        "ml.c5.12xlarge",
+        "ml.c5.18xlarge",
+        "ml.c5.24xlarge",
+        "ml.p3.2xlarge",
+        "ml.p3.8xlarge",
+        "ml.p3.16xlarge",
+        "ml.p3dn.24xlarge",
+        "ml.g4dn.xlarge",
+        "ml.g4dn.2xlarge",
+        "ml.g4dn.4xlarge",
+        "ml.g4dn.8xlarge",
+        "ml.g4dn.12xlarge",
+        "ml.g4dn.16xlarge",
+        "ml.r5.large",
+        "ml.r5.xlarge",
+        "ml.r5.2xlarge",
+        "ml.r5.4xlarge",
+        "ml.r5.8xlarge",
+        "ml.r5.12xlarge",
+        "ml.r5.16xlarge",
+        "ml.r5.24xlarge",
+        "ml.g5.xlarge",
+        "ml.g5.2xlarge",
+        "ml.g5.4xlarge",
+        "ml.g5.8xlarge",
+        "ml.g5.12xlarge",
+        "ml.g5.16xlarge",
+        "ml.g5.24xlarge",
+        "ml.g5.48xlarge",
+        "ml.g6.xlarge",
+        "ml.g6.2xlarge",
+        "ml.g6.4xlarge",
+        "ml.g6.8xlarge",
+        "ml.g6.12xlarge",
+        "ml.g6.16xlarge",
+        "ml.g6.24xlarge",
+        "ml.g6.48xlarge",
+        "ml.g6e.xlarge",
+        "ml.g6e.2xlarge",
+        "ml.g6e.4xlarge",
+        "ml.g6e.8xlarge",
+        "ml.g6e.12xlarge",
+        "ml.g6e.16xlarge",
+        "ml.g6e.24xlarge",
+        "ml.g6e.48xlarge",
+        "ml.geospatial.interactive",
+        "ml.p4d.24xlarge",
+        "ml.p4de.24xlarge",
+        "ml.trn1.2xlarge",
+        "ml.trn1.32xlarge",
+        "ml.trn1n.32xlarge",
+        "ml.p5.48xlarge",
+        "ml.p5e.48xlarge",
+        "ml.p5en.48xlarge",
+        "ml.m6i.large",
+        "ml.m6i.xlarge",
+        "ml.m6i.2xlarge",
+        "ml.m6i.4xlarge",
+        "ml.m6i.8xlarge",
+        "ml.m6i.12xlarge",
+        "ml.m6i.16xlarge",
+        "ml.m6i.24xlarge",
+        "ml.m6i.32xlarge",
+        "ml.m7i.large",
+        "ml.m7i.xlarge",
+        "ml.m7i.2xlarge",
+        "ml.m7i.4xlarge",
+        "ml.m7i.8xlarge",
+        "ml.m7i.12xlarge",
+        "ml.m7i.16xlarge",
+        "ml.m7i.24xlarge",
+        "ml.m7i.48xlarge",
+        "ml.c6i.large",
+        "ml.c6i.xlarge",
+        "ml.c6i.2xlarge",
+        "ml.c6i.4xlarge",
+        "ml.c6i.8xlarge",
+        "ml.c6i.12xlarge",
+        "ml.c6i.16xlarge",
+        "ml.c6i.24xlarge",
+        "ml.c6i.32xlarge",
+        "ml.c7i.large",
+        "ml.c7i.xlarge",
+        "ml.c7i.2xlarge",
+        "ml.c7i.4xlarge",
+        "ml.c7i.8xlarge",
+        "ml.c7i.12xlarge",
+        "ml.c7i.16xlarge",
+        "ml.c7i.24xlarge",
+        "ml.c7i.48xlarge",
+        "ml.r6i.large",
+        "ml.r6i.xlarge",
+        "ml.r6i.2xlarge",
+        "ml.r6i.4xlarge",
+        "ml.r6i.8xlarge",
+        "ml.r6i.12xlarge",
+        "ml.r6i.16xlarge",
+        "ml.r6i.24xlarge",
+        "ml.r6i.32xlarge",
+        "ml.r7i.large",
+        "ml.r7i.xlarge",
+        "ml.r7i.2xlarge",
+        "ml.r7i.4xlarge",
+        "ml.r7i.8xlarge",
+        "ml.r7i.12xlarge",
+        "ml.r7i.16xlarge",
+        "ml.r7i.24xlarge",
+        "ml.r7i.48xlarge",
+        "ml.m6id.large",
+        "ml.m6id.xlarge",
+        "ml.m6id.2xlarge",
+        "ml.m6id.4xlarge",
+        "ml.m6id.8xlarge",
+        "ml.m6id.12xlarge",
+        "ml.m6id.16xlarge",
+        "ml.m6id.24xlarge",
+        "ml.m6id.32xlarge",
+        "ml.c6id.large",
+        "ml.c6id.xlarge",
+        "ml.c6id.2xlarge",
+        "ml.c6id.4xlarge",
+        "ml.c6id.8xlarge",
+        "ml.c6id.12xlarge",
+        "ml.c6id.16xlarge",
+        "ml.c6id.24xlarge",
+        "ml.c6id.32xlarge",
+        "ml.r6id.large",
+        "ml.r6id.xlarge",
+        "ml.r6id.2xlarge",
+        "ml.r6id.4xlarge",
+        "ml.r6id.8xlarge",
+        "ml.r6id.12xlarge",
+        "ml.r6id.16xlarge",
+        "ml.r6id.24xlarge",
+        "ml.r6id.32xlarge",
+        "ml.p5.4xlarge",
+        "ml.p6-b200.48xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        AppInstanceType::as_str(self)
     }
 }
 
@@ -3328,9 +4018,18 @@ impl AppNetworkAccessType {
             AppNetworkAccessType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AppNetworkAccessType {
+    const VALUES: &'static [&'static str] = &["PublicInternetOnly", "VpcOnly"];
+    fn as_str(&self) -> &str {
+        AppNetworkAccessType::as_str(self)
     }
 }
 
@@ -3375,9 +4074,18 @@ impl AppSecurityGroupManagement {
             AppSecurityGroupManagement::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AppSecurityGroupManagement {
+    const VALUES: &'static [&'static str] = &["Service", "Customer"];
+    fn as_str(&self) -> &str {
+        AppSecurityGroupManagement::as_str(self)
     }
 }
 
@@ -3437,9 +4145,19 @@ impl AppType {
             AppType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AppType {
+    const VALUES: &'static [&'static str] =
+        &["JupyterServer", "TensorBoard", "RStudioServerPro", "JupyterLab", "CodeEditor", "DetailedProfiler", "Canvas"];
+    fn as_str(&self) -> &str {
+        AppType::as_str(self)
     }
 }
 
@@ -3489,9 +4207,18 @@ impl AuthMode {
             AuthMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthMode {
+    const VALUES: &'static [&'static str] = &["SSO", "IAM"];
+    fn as_str(&self) -> &str {
+        AuthMode::as_str(self)
     }
 }
 
@@ -3539,9 +4266,18 @@ impl AutoMountHomeEfs {
             AutoMountHomeEfs::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AutoMountHomeEfs {
+    const VALUES: &'static [&'static str] = &["Enabled", "Disabled", "DefaultAsDomain"];
+    fn as_str(&self) -> &str {
+        AutoMountHomeEfs::as_str(self)
     }
 }
 
@@ -3587,9 +4323,18 @@ impl EnableDockerAccess {
             EnableDockerAccess::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EnableDockerAccess {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        EnableDockerAccess::as_str(self)
     }
 }
 
@@ -3634,9 +4379,18 @@ impl ExecutionRoleIdentityConfig {
             ExecutionRoleIdentityConfig::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ExecutionRoleIdentityConfig {
+    const VALUES: &'static [&'static str] = &["USER_PROFILE_NAME", "DISABLED"];
+    fn as_str(&self) -> &str {
+        ExecutionRoleIdentityConfig::as_str(self)
     }
 }
 
@@ -3681,9 +4435,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["IPV4", "DUALSTACK"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 
@@ -3728,9 +4491,18 @@ impl LifecycleManagement {
             LifecycleManagement::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LifecycleManagement {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        LifecycleManagement::as_str(self)
     }
 }
 
@@ -3829,9 +4601,39 @@ impl MlTools {
             MlTools::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MlTools {
+    const VALUES: &'static [&'static str] = &[
+        "DataWrangler",
+        "FeatureStore",
+        "EmrClusters",
+        "AutoMl",
+        "Experiments",
+        "Training",
+        "ModelEvaluation",
+        "Pipelines",
+        "Models",
+        "JumpStart",
+        "InferenceRecommender",
+        "Endpoints",
+        "Projects",
+        "InferenceOptimization",
+        "HyperPodClusters",
+        "Comet",
+        "DeepchecksLLMEvaluation",
+        "Fiddler",
+        "LakeraGuard",
+        "PerformanceEvaluation",
+    ];
+    fn as_str(&self) -> &str {
+        MlTools::as_str(self)
     }
 }
 
@@ -3894,9 +4696,18 @@ impl NotebookOutputOption {
             NotebookOutputOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NotebookOutputOption {
+    const VALUES: &'static [&'static str] = &["Allowed", "Disabled"];
+    fn as_str(&self) -> &str {
+        NotebookOutputOption::as_str(self)
     }
 }
 
@@ -3938,9 +4749,18 @@ impl SageMakerImageName {
             SageMakerImageName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SageMakerImageName {
+    const VALUES: &'static [&'static str] = &["sagemaker_distribution"];
+    fn as_str(&self) -> &str {
+        SageMakerImageName::as_str(self)
     }
 }
 
@@ -3984,9 +4804,18 @@ impl StudioWebPortal {
             StudioWebPortal::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StudioWebPortal {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        StudioWebPortal::as_str(self)
     }
 }
 
@@ -4031,9 +4860,18 @@ impl StudioWebPortalAccess {
             StudioWebPortalAccess::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StudioWebPortalAccess {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        StudioWebPortalAccess::as_str(self)
     }
 }
 
@@ -4078,9 +4916,18 @@ impl TagPropagation {
             TagPropagation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TagPropagation {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        TagPropagation::as_str(self)
     }
 }
 
@@ -4125,9 +4972,18 @@ impl UserGroup {
             UserGroup::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UserGroup {
+    const VALUES: &'static [&'static str] = &["R_STUDIO_ADMIN", "R_STUDIO_USER"];
+    fn as_str(&self) -> &str {
+        UserGroup::as_str(self)
     }
 }
 

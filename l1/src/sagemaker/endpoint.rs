@@ -5,23 +5,65 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::Endpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-endpoint.html) resource type.
 ///
+/// Use the `AWS::SageMaker::Endpoint` resource to create an endpoint using the specified configuration
+/// in the request. Amazon SageMaker uses the endpoint to provision resources and deploy models. You
+/// create the endpoint configuration with the
+/// [AWS::SageMaker::EndpointConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-endpointconfig.html)
+/// resource. For more information, see [Deploy a Model on Amazon SageMaker Hosting
+/// Services](https://docs.aws.amazon.com/sagemaker/latest/dg/how-it-works-hosting.html) in the *Amazon
+/// SageMaker Developer Guide* .
+///
 /// Build it with [`Endpoint::builder`]; adding it to a stack returns a [`EndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Endpoint {
     /// `DeploymentConfig`.
+    ///
+    /// The deployment configuration for an endpoint, which contains the desired deployment strategy and
+    /// rollback configurations.
     pub deployment_config: Option<Val<DeploymentConfig>>,
     /// `EndpointConfigName`: required.
+    ///
+    /// The name of the
+    /// [AWS::SageMaker::EndpointConfig](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-endpointconfig.html)
+    /// resource that specifies the configuration for the endpoint. For more information, see
+    /// [CreateEndpointConfig](https://docs.aws.amazon.com/sagemaker/latest/dg/API_CreateEndpointConfig.html)
+    /// .
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`.
     pub endpoint_config_name: Option<Val<String>>,
     /// `ExcludeRetainedVariantProperties`.
+    ///
+    /// When you are updating endpoint resources with
+    /// [RetainAllVariantProperties](https://docs.aws.amazon.com/sagemaker/latest/dg/API_UpdateEndpoint.html#SageMaker-UpdateEndpoint-request-RetainAllVariantProperties)
+    /// whose value is set to `true` , `ExcludeRetainedVariantProperties` specifies the list of type
+    /// [VariantProperty](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpoint-variantproperty.html)
+    /// to override with the values provided by `EndpointConfig` . If you don't specify a value for
+    /// `ExcludeAllVariantProperties` , no variant properties are overridden. Don't use this property when
+    /// creating new endpoint resources or when `RetainAllVariantProperties` is set to `false` .
     pub exclude_retained_variant_properties: Option<Val<Vec<VariantProperty>>>,
     /// `RetainAllVariantProperties`.
+    ///
+    /// When updating endpoint resources, enables or disables the retention of variant properties, such as
+    /// the instance count or the variant weight. To retain the variant properties of an endpoint when
+    /// updating it, set `RetainAllVariantProperties` to `true` . To use the variant properties specified in
+    /// a new `EndpointConfig` call when updating an endpoint, set `RetainAllVariantProperties` to `false` .
+    /// Use this property only when updating endpoint resources, not when creating new endpoint resources.
     pub retain_all_variant_properties: Option<Val<bool>>,
     /// `RetainDeploymentConfig`.
+    ///
+    /// Specifies whether to reuse the last deployment configuration. The default value is false (the
+    /// configuration is not reused).
     pub retain_deployment_config: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see [Resource
+    /// Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// and [Using Cost Allocation
+    /// Tags](https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/cost-alloc-tags.html#allocation-what)
+    /// in the *AWS Billing and Cost Management User Guide* .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -135,10 +177,14 @@ impl Deref for EndpointHandle {
 
 impl EndpointHandle {
     /// `Fn::GetAtt` `EndpointArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the endpoint.
     pub fn attr_endpoint_arn(&self) -> Val<String> {
         self.0.get_att("EndpointArn")
     }
     /// `Fn::GetAtt` `EndpointName`.
+    ///
+    /// The name of the endpoint, such as `MyEndpoint` .
     pub fn attr_endpoint_name(&self) -> Val<String> {
         self.0.get_att("EndpointName")
     }
@@ -153,9 +199,13 @@ impl EndpointHandle {
 }
 
 /// The [`Alarm`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpoint-alarm.html) property type.
+///
+/// An Amazon CloudWatch alarm configured to monitor metrics on an endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Alarm {
     /// `AlarmName`: required.
+    ///
+    /// The name of a CloudWatch alarm in your account.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^(?!\s*$).+$`.
@@ -209,9 +259,14 @@ impl ToValue for Alarm {
 impl Literal for Alarm {}
 
 /// The [`AutoRollbackConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpoint-autorollbackconfig.html) property type.
+///
+/// Automatic rollback configuration for handling endpoint deployment failures and recovery.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutoRollbackConfig {
     /// `Alarms`: required.
+    ///
+    /// List of CloudWatch alarms in your account that are configured to monitor metrics on an endpoint. If
+    /// any alarms are tripped during a deployment, SageMaker rolls back the deployment.
     ///
     /// - Items: 1 to 10.
     pub alarms: Option<Val<Vec<Alarm>>>,
@@ -269,17 +324,32 @@ impl ToValue for AutoRollbackConfig {
 impl Literal for AutoRollbackConfig {}
 
 /// The [`BlueGreenUpdatePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpoint-bluegreenupdatepolicy.html) property type.
+///
+/// Update policy for a blue/green deployment. If this update policy is specified, SageMaker creates a
+/// new fleet during the deployment while maintaining the old fleet. SageMaker flips traffic to the new
+/// fleet according to the specified traffic routing configuration. Only one update policy should be
+/// used in the deployment configuration. If no update policy is specified, SageMaker uses a blue/green
+/// deployment strategy with all at once traffic shifting by default.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlueGreenUpdatePolicy {
     /// `MaximumExecutionTimeoutInSeconds`.
+    ///
+    /// Maximum execution timeout for the deployment. Note that the timeout value should be larger than the
+    /// total waiting time specified in `TerminationWaitInSeconds` and `WaitIntervalInSeconds` .
     ///
     /// - Range: 600 to 28800.
     pub maximum_execution_timeout_in_seconds: Option<Val<i64>>,
     /// `TerminationWaitInSeconds`.
     ///
+    /// Additional waiting time in seconds after the completion of an endpoint deployment before terminating
+    /// the old endpoint fleet. Default is 0.
+    ///
     /// - Range: 0 to 3600.
     pub termination_wait_in_seconds: Option<Val<i64>>,
     /// `TrafficRoutingConfiguration`: required.
+    ///
+    /// Defines the traffic routing strategy to shift traffic from the old fleet to the new fleet during an
+    /// endpoint deployment.
     pub traffic_routing_configuration: Option<Val<TrafficRoutingConfig>>,
 }
 
@@ -349,11 +419,26 @@ impl ToValue for BlueGreenUpdatePolicy {
 impl Literal for BlueGreenUpdatePolicy {}
 
 /// The [`CapacitySize`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpoint-capacitysize.html) property type.
+///
+/// Specifies the type and size of the endpoint capacity to activate for a blue/green deployment, a
+/// rolling deployment, or a rollback strategy. You can specify your batches as either instance count or
+/// the overall percentage or your fleet.
+///
+/// For a rollback strategy, if you don't specify the fields in this object, or if you set the `Value`
+/// to 100%, then SageMaker uses a blue/green rollback strategy and rolls all traffic back to the blue
+/// fleet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacitySize {
     /// `Type`: required.
+    ///
+    /// Specifies the endpoint capacity type.
+    ///
+    /// - `INSTANCE_COUNT` : The endpoint activates based on the number of instances.
+    /// - `CAPACITY_PERCENT` : The endpoint activates based on the specified percentage of capacity.
     pub type_: Option<Val<Type>>,
     /// `Value`: required.
+    ///
+    /// Defines the capacity size, either as a number of instances or a capacity percentage.
     ///
     /// - Minimum: 1.
     pub value: Option<Val<i64>>,
@@ -415,13 +500,26 @@ impl ToValue for CapacitySize {
 impl Literal for CapacitySize {}
 
 /// The [`DeploymentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpoint-deploymentconfig.html) property type.
+///
+/// The deployment configuration for an endpoint, which contains the desired deployment strategy and
+/// rollback configurations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentConfig {
     /// `AutoRollbackConfiguration`.
+    ///
+    /// Automatic rollback configuration for handling endpoint deployment failures and recovery.
     pub auto_rollback_configuration: Option<Val<AutoRollbackConfig>>,
     /// `BlueGreenUpdatePolicy`.
+    ///
+    /// Update policy for a blue/green deployment. If this update policy is specified, SageMaker creates a
+    /// new fleet during the deployment while maintaining the old fleet. SageMaker flips traffic to the new
+    /// fleet according to the specified traffic routing configuration. Only one update policy should be
+    /// used in the deployment configuration. If no update policy is specified, SageMaker uses a blue/green
+    /// deployment strategy with all at once traffic shifting by default.
     pub blue_green_update_policy: Option<Val<BlueGreenUpdatePolicy>>,
     /// `RollingUpdatePolicy`.
+    ///
+    /// Specifies a rolling deployment strategy for updating a SageMaker endpoint.
     pub rolling_update_policy: Option<Val<RollingUpdatePolicy>>,
 }
 
@@ -481,17 +579,33 @@ impl ToValue for DeploymentConfig {
 impl Literal for DeploymentConfig {}
 
 /// The [`RollingUpdatePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpoint-rollingupdatepolicy.html) property type.
+///
+/// Specifies a rolling deployment strategy for updating a SageMaker endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RollingUpdatePolicy {
     /// `MaximumBatchSize`: required.
+    ///
+    /// Batch size for each rolling step to provision capacity and turn on traffic on the new endpoint
+    /// fleet, and terminate capacity on the old endpoint fleet. Value must be between 5% to 50% of the
+    /// variant's total instance count.
     pub maximum_batch_size: Option<Val<CapacitySize>>,
     /// `MaximumExecutionTimeoutInSeconds`.
+    ///
+    /// The time limit for the total deployment. Exceeding this limit causes a timeout.
     ///
     /// - Range: 600 to 28800.
     pub maximum_execution_timeout_in_seconds: Option<Val<i64>>,
     /// `RollbackMaximumBatchSize`.
+    ///
+    /// Batch size for rollback to the old endpoint fleet. Each rolling step to provision capacity and turn
+    /// on traffic on the old endpoint fleet, and terminate capacity on the new endpoint fleet. If this
+    /// field is absent, the default value will be set to 100% of total capacity which means to bring up the
+    /// whole capacity of the old fleet at once during rollback.
     pub rollback_maximum_batch_size: Option<Val<CapacitySize>>,
     /// `WaitIntervalInSeconds`: required.
+    ///
+    /// The length of the baking period, during which SageMaker monitors alarms for each batch on the new
+    /// fleet.
     ///
     /// - Range: 0 to 3600.
     pub wait_interval_in_seconds: Option<Val<i64>>,
@@ -647,15 +761,34 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TrafficRoutingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpoint-trafficroutingconfig.html) property type.
+///
+/// Defines the traffic routing strategy during an endpoint deployment to shift traffic from the old
+/// fleet to the new fleet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrafficRoutingConfig {
     /// `CanarySize`.
+    ///
+    /// Batch size for the first step to turn on traffic on the new endpoint fleet. `Value` must be less
+    /// than or equal to 50% of the variant's total instance count.
     pub canary_size: Option<Val<CapacitySize>>,
     /// `LinearStepSize`.
+    ///
+    /// Batch size for each step to turn on traffic on the new endpoint fleet. `Value` must be 10-50% of the
+    /// variant's total instance count.
     pub linear_step_size: Option<Val<CapacitySize>>,
     /// `Type`: required.
+    ///
+    /// Traffic routing strategy type.
+    ///
+    /// - `ALL_AT_ONCE` : Endpoint traffic shifts to the new fleet in a single step.
+    /// - `CANARY` : Endpoint traffic shifts to the new fleet in two steps. The first step is the canary,
+    ///   which is a small portion of the traffic. The second step is the remainder of the traffic.
+    /// - `LINEAR` : Endpoint traffic shifts to the new fleet in n steps of a configurable size.
     pub type_: Option<Val<TrafficRoutingConfigType>>,
     /// `WaitIntervalInSeconds`.
+    ///
+    /// The waiting time (in seconds) between incremental steps to turn on traffic on the new endpoint
+    /// fleet.
     ///
     /// - Range: 0 to 3600.
     pub wait_interval_in_seconds: Option<Val<i64>>,
@@ -729,9 +862,31 @@ impl ToValue for TrafficRoutingConfig {
 impl Literal for TrafficRoutingConfig {}
 
 /// The [`VariantProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpoint-variantproperty.html) property type.
+///
+/// Specifies a production variant property type for an Endpoint.
+///
+/// If you are updating an Endpoint with the
+/// [RetainAllVariantProperties](https://docs.aws.amazon.com/sagemaker/latest/dg/API_UpdateEndpoint.html#SageMaker-UpdateEndpoint-request-RetainAllVariantProperties)
+/// option set to `true` , the `VarientProperty` objects listed in
+/// [ExcludeRetainedVariantProperties](https://docs.aws.amazon.com/sagemaker/latest/dg/API_UpdateEndpoint.html#SageMaker-UpdateEndpoint-request-ExcludeRetainedVariantProperties)
+/// override the existing variant properties of the Endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VariantProperty {
     /// `VariantPropertyType`.
+    ///
+    /// The type of variant property. The supported values are:
+    ///
+    /// - `DesiredInstanceCount` : Overrides the existing variant instance counts using the
+    ///   [InitialInstanceCount](https://docs.aws.amazon.com/sagemaker/latest/dg/API_ProductionVariant.html#SageMaker-Type-ProductionVariant-InitialInstanceCount)
+    ///   values in the
+    ///   [ProductionVariants](https://docs.aws.amazon.com/sagemaker/latest/dg/API_CreateEndpointConfig.html#SageMaker-CreateEndpointConfig-request-ProductionVariants)
+    ///   .
+    /// - `DesiredWeight` : Overrides the existing variant weights using the
+    ///   [InitialVariantWeight](https://docs.aws.amazon.com/sagemaker/latest/dg/API_ProductionVariant.html#SageMaker-Type-ProductionVariant-InitialVariantWeight)
+    ///   values in the
+    ///   [ProductionVariants](https://docs.aws.amazon.com/sagemaker/latest/dg/API_CreateEndpointConfig.html#SageMaker-CreateEndpointConfig-request-ProductionVariants)
+    ///   .
+    /// - `DataCaptureConfig` : (Not currently supported.)
     pub variant_property_type: Option<Val<String>>,
 }
 
@@ -804,9 +959,18 @@ impl TrafficRoutingConfigType {
             TrafficRoutingConfigType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TrafficRoutingConfigType {
+    const VALUES: &'static [&'static str] = &["ALL_AT_ONCE", "CANARY", "LINEAR"];
+    fn as_str(&self) -> &str {
+        TrafficRoutingConfigType::as_str(self)
     }
 }
 
@@ -852,9 +1016,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["CAPACITY_PERCENT", "INSTANCE_COUNT"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

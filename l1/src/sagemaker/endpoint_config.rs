@@ -5,32 +5,97 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::EndpointConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-endpointconfig.html) resource type.
 ///
+/// The `AWS::SageMaker::EndpointConfig` resource creates a configuration for an Amazon SageMaker
+/// endpoint. For more information, see
+/// [CreateEndpointConfig](https://docs.aws.amazon.com/sagemaker/latest/dg/API_CreateEndpointConfig.html)
+/// in the *SageMaker Developer Guide* .
+///
 /// Build it with [`EndpointConfig::builder`]; adding it to a stack returns a [`EndpointConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointConfig {
     /// `AsyncInferenceConfig`. Changing it replaces the resource.
+    ///
+    /// Specifies configuration for how an endpoint performs asynchronous inference.
     pub async_inference_config: Option<Val<AsyncInferenceConfig>>,
     /// `DataCaptureConfig`. Changing it replaces the resource.
+    ///
+    /// Specifies how to capture endpoint data for model monitor. The data capture configuration applies to
+    /// all production variants hosted at the endpoint.
     pub data_capture_config: Option<Val<DataCaptureConfig>>,
     /// `EnableNetworkIsolation`. Changing it replaces the resource.
+    ///
+    /// Sets whether all model containers deployed to the endpoint are isolated. If they are, no inbound or
+    /// outbound network calls can be made to or from the model containers.
     pub enable_network_isolation: Option<Val<bool>>,
     /// `EndpointConfigName`. Changing it replaces the resource.
+    ///
+    /// The name of the endpoint configuration.
     pub endpoint_config_name: Option<Val<String>>,
     /// `ExecutionRoleArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of an IAM role that Amazon SageMaker AI can assume to perform actions
+    /// on your behalf.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `ExplainerConfig`. Changing it replaces the resource.
+    ///
+    /// A parameter to activate explainers.
     pub explainer_config: Option<Val<ExplainerConfig>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of an AWS Key Management Service key that Amazon SageMaker uses to
+    /// encrypt data on the storage volume attached to the ML compute instance that hosts the endpoint.
+    ///
+    /// - Key ID: `1234abcd-12ab-34cd-56ef-1234567890ab`
+    /// - Key ARN: `arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab`
+    /// - Alias name: `alias/ExampleAlias`
+    /// - Alias name ARN: `arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias`
+    ///
+    /// The KMS key policy must grant permission to the IAM role that you specify in your `CreateEndpoint` ,
+    /// `UpdateEndpoint` requests. For more information, refer to the AWS Key Management Service section
+    /// [Using Key Policies in AWS
+    /// KMS](https://docs.aws.amazon.com//kms/latest/developerguide/key-policies.html)
+    ///
+    /// > Certain Nitro-based instances include local storage, dependent on the instance type. Local storage
+    /// volumes are encrypted using a hardware module on the instance. You can't request a `KmsKeyId` when
+    /// using an instance type with local storage. If any of the models that you specify in the
+    /// `ProductionVariants` parameter use nitro-based instances with local storage, do not specify a value
+    /// for the `KmsKeyId` parameter. If you specify a value for `KmsKeyId` when using any nitro-based
+    /// instances with local storage, the call to `CreateEndpointConfig` fails.
+    /// >
+    /// > For a list of instance types that support local instance storage, see [Instance Store
+    /// Volumes](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html#instance-store-volumes)
+    /// .
+    /// >
+    /// > For more information about local instance storage encryption, see [SSD Instance Store
+    /// Volumes](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ssd-instance-store.html) .
     pub kms_key_id: Option<Val<String>>,
     /// `ProductionVariants`: required. Changing it replaces the resource.
+    ///
+    /// A list of `ProductionVariant` objects, one for each model that you want to host at this endpoint.
     pub production_variants: Option<Val<Vec<ProductionVariant>>>,
     /// `ShadowProductionVariants`. Changing it replaces the resource.
+    ///
+    /// Array of `ProductionVariant` objects. There is one for each model that you want to host at this
+    /// endpoint in shadow mode with production traffic replicated from the model specified on
+    /// `ProductionVariants` . If you use this field, you can only specify one variant for
+    /// `ProductionVariants` and one variant for `ShadowProductionVariants` .
     pub shadow_production_variants: Option<Val<Vec<ProductionVariant>>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see [Resource
+    /// Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// and [Using Cost Allocation
+    /// Tags](https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/cost-alloc-tags.html#allocation-what)
+    /// .
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcConfig`. Changing it replaces the resource.
+    ///
+    /// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs, hosted models, and compute
+    /// resources have access to. You can control access to and from your resources by configuring a VPC.
     pub vpc_config: Option<Val<VpcConfig>>,
 }
 
@@ -200,9 +265,15 @@ impl EndpointConfigHandle {
 }
 
 /// The [`AsyncInferenceClientConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-asyncinferenceclientconfig.html) property type.
+///
+/// Configures the behavior of the client used by SageMaker to interact with the model container during
+/// asynchronous inference.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AsyncInferenceClientConfig {
     /// `MaxConcurrentInvocationsPerInstance`.
+    ///
+    /// The maximum number of concurrent requests sent by the SageMaker client to the model container. If no
+    /// value is provided, SageMaker will choose an optimal value for you.
     pub max_concurrent_invocations_per_instance: Option<Val<i64>>,
 }
 
@@ -250,11 +321,18 @@ impl ToValue for AsyncInferenceClientConfig {
 impl Literal for AsyncInferenceClientConfig {}
 
 /// The [`AsyncInferenceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-asyncinferenceconfig.html) property type.
+///
+/// Specifies configuration for how an endpoint performs asynchronous inference.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AsyncInferenceConfig {
     /// `ClientConfig`.
+    ///
+    /// Configures the behavior of the client used by SageMaker to interact with the model container during
+    /// asynchronous inference.
     pub client_config: Option<Val<AsyncInferenceClientConfig>>,
     /// `OutputConfig`: required.
+    ///
+    /// Specifies the configuration for asynchronous inference invocation outputs.
     pub output_config: Option<Val<AsyncInferenceOutputConfig>>,
 }
 
@@ -318,13 +396,25 @@ impl ToValue for AsyncInferenceConfig {
 impl Literal for AsyncInferenceConfig {}
 
 /// The [`AsyncInferenceNotificationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-asyncinferencenotificationconfig.html) property type.
+///
+/// Specifies the configuration for notifications of inference results for asynchronous inference.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AsyncInferenceNotificationConfig {
     /// `ErrorTopic`.
+    ///
+    /// Amazon SNS topic to post a notification to when an inference fails. If no topic is provided, no
+    /// notification is sent on failure.
     pub error_topic: Option<Val<String>>,
     /// `IncludeInferenceResponseIn`.
+    ///
+    /// The Amazon SNS topics where you want the inference response to be included.
+    ///
+    /// > The inference response is included only if the response size is less than or equal to 128 KB.
     pub include_inference_response_in: Option<Val<Vec<String>>>,
     /// `SuccessTopic`.
+    ///
+    /// Amazon SNS topic to post a notification to when an inference completes successfully. If no topic is
+    /// provided, no notification is sent on success.
     pub success_topic: Option<Val<String>>,
 }
 
@@ -389,15 +479,26 @@ impl ToValue for AsyncInferenceNotificationConfig {
 impl Literal for AsyncInferenceNotificationConfig {}
 
 /// The [`AsyncInferenceOutputConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-asyncinferenceoutputconfig.html) property type.
+///
+/// Specifies the configuration for asynchronous inference invocation outputs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AsyncInferenceOutputConfig {
     /// `KmsKeyId`.
+    ///
+    /// The AWS Key Management Service ( AWS KMS) key that Amazon SageMaker uses to encrypt the asynchronous
+    /// inference output in Amazon S3.
     pub kms_key_id: Option<Val<String>>,
     /// `NotificationConfig`.
+    ///
+    /// Specifies the configuration for notifications of inference results for asynchronous inference.
     pub notification_config: Option<Val<AsyncInferenceNotificationConfig>>,
     /// `S3FailurePath`.
+    ///
+    /// The Amazon S3 location to upload failure inference responses to.
     pub s3_failure_path: Option<Val<String>>,
     /// `S3OutputPath`.
+    ///
+    /// The Amazon S3 location to upload inference responses to.
     pub s3_output_path: Option<Val<String>>,
 }
 
@@ -463,11 +564,19 @@ impl ToValue for AsyncInferenceOutputConfig {
 impl Literal for AsyncInferenceOutputConfig {}
 
 /// The [`CapacityReservationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-capacityreservationconfig.html) property type.
+///
+/// Settings for the capacity reservation for the compute instances that SageMaker AI reserves for an
+/// endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityReservationConfig {
     /// `CapacityReservationPreference`.
+    ///
+    /// Options that you can choose for the capacity reservation.
     pub capacity_reservation_preference: Option<Val<String>>,
     /// `MlReservationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) that uniquely identifies the ML capacity reservation that SageMaker
+    /// AI applies when it deploys the endpoint.
     pub ml_reservation_arn: Option<Val<String>>,
 }
 
@@ -521,11 +630,19 @@ impl ToValue for CapacityReservationConfig {
 impl Literal for CapacityReservationConfig {}
 
 /// The [`CaptureContentTypeHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-capturecontenttypeheader.html) property type.
+///
+/// Specifies the JSON and CSV content types of the data that the endpoint captures.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaptureContentTypeHeader {
     /// `CsvContentTypes`.
+    ///
+    /// A list of the CSV content types of the data that the endpoint captures. For the endpoint to capture
+    /// the data, you must also specify the content type when you invoke the endpoint.
     pub csv_content_types: Option<Val<Vec<String>>>,
     /// `JsonContentTypes`.
+    ///
+    /// A list of the JSON content types of the data that the endpoint captures. For the endpoint to capture
+    /// the data, you must also specify the content type when you invoke the endpoint.
     pub json_content_types: Option<Val<Vec<String>>>,
 }
 
@@ -589,9 +706,13 @@ impl ToValue for CaptureContentTypeHeader {
 impl Literal for CaptureContentTypeHeader {}
 
 /// The [`CaptureOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-captureoption.html) property type.
+///
+/// Specifies whether the endpoint captures input data or output data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaptureOption {
     /// `CaptureMode`: required.
+    ///
+    /// Specifies whether the endpoint captures input data or output data.
     pub capture_mode: Option<Val<String>>,
 }
 
@@ -646,13 +767,24 @@ impl ToValue for CaptureOption {
 impl Literal for CaptureOption {}
 
 /// The [`ClarifyExplainerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-clarifyexplainerconfig.html) property type.
+///
+/// The configuration parameters for the SageMaker Clarify explainer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClarifyExplainerConfig {
     /// `EnableExplanations`.
+    ///
+    /// A JMESPath boolean expression used to filter which records to explain. Explanations are activated by
+    /// default. See
+    /// [`EnableExplanations`](https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-online-explainability-create-endpoint.html#clarify-online-explainability-create-endpoint-enable)
+    /// for additional information.
     pub enable_explanations: Option<Val<String>>,
     /// `InferenceConfig`.
+    ///
+    /// The inference configuration parameter for the model container.
     pub inference_config: Option<Val<ClarifyInferenceConfig>>,
     /// `ShapConfig`: required.
+    ///
+    /// The configuration for SHAP analysis.
     pub shap_config: Option<Val<ClarifyShapConfig>>,
 }
 
@@ -719,29 +851,102 @@ impl ToValue for ClarifyExplainerConfig {
 impl Literal for ClarifyExplainerConfig {}
 
 /// The [`ClarifyInferenceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-clarifyinferenceconfig.html) property type.
+///
+/// The inference configuration parameter for the model container.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClarifyInferenceConfig {
     /// `ContentTemplate`.
+    ///
+    /// A template string used to format a JSON record into an acceptable model container input. For
+    /// example, a `ContentTemplate` string `'{"myfeatures":$features}'` will format a list of features
+    /// `[1,2,3]` into the record string `'{"myfeatures":[1,2,3]}'` . Required only when the model container
+    /// input is in JSON Lines format.
     pub content_template: Option<Val<String>>,
     /// `FeatureHeaders`.
+    ///
+    /// The names of the features. If provided, these are included in the endpoint response payload to help
+    /// readability of the `InvokeEndpoint` output. See the
+    /// [Response](https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-online-explainability-invoke-endpoint.html#clarify-online-explainability-response)
+    /// section under *Invoke the endpoint* in the Developer Guide for more information.
     pub feature_headers: Option<Val<Vec<String>>>,
     /// `FeatureTypes`.
+    ///
+    /// A list of data types of the features (optional). Applicable only to NLP explainability. If provided,
+    /// `FeatureTypes` must have at least one `'text'` string (for example, `['text']` ). If `FeatureTypes`
+    /// is not provided, the explainer infers the feature types based on the baseline data. The feature
+    /// types are included in the endpoint response payload. For additional information see the
+    /// [response](https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-online-explainability-invoke-endpoint.html#clarify-online-explainability-response)
+    /// section under *Invoke the endpoint* in the Developer Guide for more information.
     pub feature_types: Option<Val<Vec<String>>>,
     /// `FeaturesAttribute`.
+    ///
+    /// Provides the JMESPath expression to extract the features from a model container input in JSON Lines
+    /// format. For example, if `FeaturesAttribute` is the JMESPath expression `'myfeatures'` , it extracts
+    /// a list of features `[1,2,3]` from request data `'{"myfeatures":[1,2,3]}'` .
     pub features_attribute: Option<Val<String>>,
     /// `LabelAttribute`.
+    ///
+    /// A JMESPath expression used to locate the list of label headers in the model container output.
+    ///
+    /// *Example* : If the model container output of a batch request is
+    /// `'{"labels":["cat","dog","fish"],"probability":[0.6,0.3,0.1]}'` , then set `LabelAttribute` to
+    /// `'labels'` to extract the list of label headers `["cat","dog","fish"]`
     pub label_attribute: Option<Val<String>>,
     /// `LabelHeaders`.
+    ///
+    /// For multiclass classification problems, the label headers are the names of the classes. Otherwise,
+    /// the label header is the name of the predicted label. These are used to help readability for the
+    /// output of the `InvokeEndpoint` API. See the
+    /// [response](https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-online-explainability-invoke-endpoint.html#clarify-online-explainability-response)
+    /// section under *Invoke the endpoint* in the Developer Guide for more information. If there are no
+    /// label headers in the model container output, provide them manually using this parameter.
     pub label_headers: Option<Val<Vec<String>>>,
     /// `LabelIndex`.
+    ///
+    /// A zero-based index used to extract a label header or list of label headers from model container
+    /// output in CSV format.
+    ///
+    /// *Example for a multiclass model:* If the model container output consists of label headers followed
+    /// by probabilities: `'"[\'cat\',\'dog\',\'fish\']","[0.1,0.6,0.3]"'` , set `LabelIndex` to `0` to
+    /// select the label headers `['cat','dog','fish']` .
     pub label_index: Option<Val<i64>>,
     /// `MaxPayloadInMB`.
+    ///
+    /// The maximum payload size (MB) allowed of a request from the explainer to the model container.
+    /// Defaults to `6` MB.
     pub max_payload_in_mb: Option<Val<i64>>,
     /// `MaxRecordCount`.
+    ///
+    /// The maximum number of records in a request that the model container can process when querying the
+    /// model container for the predictions of a [synthetic
+    /// dataset](https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-online-explainability-create-endpoint.html#clarify-online-explainability-create-endpoint-synthetic)
+    /// . A record is a unit of input data that inference can be made on, for example, a single line in CSV
+    /// data. If `MaxRecordCount` is `1` , the model container expects one record per request. A value of 2
+    /// or greater means that the model expects batch requests, which can reduce overhead and speed up the
+    /// inferencing process. If this parameter is not provided, the explainer will tune the record count per
+    /// request according to the model container's capacity at runtime.
     pub max_record_count: Option<Val<i64>>,
     /// `ProbabilityAttribute`.
+    ///
+    /// A JMESPath expression used to extract the probability (or score) from the model container output if
+    /// the model container is in JSON Lines format.
+    ///
+    /// *Example* : If the model container output of a single request is
+    /// `'{"predicted_label":1,"probability":0.6}'` , then set `ProbabilityAttribute` to `'probability'` .
     pub probability_attribute: Option<Val<String>>,
     /// `ProbabilityIndex`.
+    ///
+    /// A zero-based index used to extract a probability value (score) or list from model container output
+    /// in CSV format. If this value is not provided, the entire model container output will be treated as a
+    /// probability value (score) or list.
+    ///
+    /// *Example for a single class model:* If the model container output consists of a string-formatted
+    /// prediction label followed by its probability: `'1,0.6'` , set `ProbabilityIndex` to `1` to select
+    /// the probability value `0.6` .
+    ///
+    /// *Example for a multiclass model:* If the model container output consists of a string-formatted
+    /// prediction label followed by its probability: `'"[\'cat\',\'dog\',\'fish\']","[0.1,0.6,0.3]"'` , set
+    /// `ProbabilityIndex` to `1` to select the probability values `[0.1,0.6,0.3]` .
     pub probability_index: Option<Val<i64>>,
 }
 
@@ -864,13 +1069,47 @@ impl ToValue for ClarifyInferenceConfig {
 impl Literal for ClarifyInferenceConfig {}
 
 /// The [`ClarifyShapBaselineConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-clarifyshapbaselineconfig.html) property type.
+///
+/// The configuration for the [SHAP
+/// baseline](https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-feature-attribute-shap-baselines.html)
+/// (also called the background or reference dataset) of the Kernal SHAP algorithm.
+///
+/// > - The number of records in the baseline data determines the size of the synthetic dataset, which
+/// has an impact on latency of explainability requests. For more information, see the *Synthetic data*
+/// of [Configure and create an
+/// endpoint](https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-online-explainability-create-endpoint.html)
+/// .
+/// > - `ShapBaseline` and `ShapBaselineUri` are mutually exclusive parameters. One or the either is
+/// required to configure a SHAP baseline.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClarifyShapBaselineConfig {
     /// `MimeType`.
+    ///
+    /// The MIME type of the baseline data. Choose from `'text/csv'` or `'application/jsonlines'` . Defaults
+    /// to `'text/csv'` .
     pub mime_type: Option<Val<String>>,
     /// `ShapBaseline`.
+    ///
+    /// The inline SHAP baseline data in string format. `ShapBaseline` can have one or multiple records to
+    /// be used as the baseline dataset. The format of the SHAP baseline file should be the same format as
+    /// the training dataset. For example, if the training dataset is in CSV format and each record contains
+    /// four features, and all features are numerical, then the format of the baseline data should also
+    /// share these characteristics. For natural language processing (NLP) of text columns, the baseline
+    /// value should be the value used to replace the unit of text specified by the `Granularity` of the
+    /// `TextConfig` parameter. The size limit for `ShapBasline` is 4 KB. Use the `ShapBaselineUri`
+    /// parameter if you want to provide more than 4 KB of baseline data.
     pub shap_baseline: Option<Val<String>>,
     /// `ShapBaselineUri`.
+    ///
+    /// The uniform resource identifier (URI) of the S3 bucket where the SHAP baseline file is stored. The
+    /// format of the SHAP baseline file should be the same format as the format of the training dataset.
+    /// For example, if the training dataset is in CSV format, and each record in the training dataset has
+    /// four features, and all features are numerical, then the baseline file should also have this same
+    /// format. Each record should contain only the features. If you are using a virtual private cloud
+    /// (VPC), the `ShapBaselineUri` should be accessible to the VPC. For more information about setting up
+    /// endpoints with Amazon Virtual Private Cloud, see [Give SageMaker access to Resources in your Amazon
+    /// Virtual Private
+    /// Cloud](https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html) .
     pub shap_baseline_uri: Option<Val<String>>,
 }
 
@@ -930,17 +1169,38 @@ impl ToValue for ClarifyShapBaselineConfig {
 impl Literal for ClarifyShapBaselineConfig {}
 
 /// The [`ClarifyShapConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-clarifyshapconfig.html) property type.
+///
+/// The configuration for SHAP analysis using SageMaker Clarify Explainer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClarifyShapConfig {
     /// `NumberOfSamples`.
+    ///
+    /// The number of samples to be used for analysis by the Kernal SHAP algorithm.
+    ///
+    /// > The number of samples determines the size of the synthetic dataset, which has an impact on latency
+    /// of explainability requests. For more information, see the *Synthetic data* of [Configure and create
+    /// an
+    /// endpoint](https://docs.aws.amazon.com/sagemaker/latest/dg/clarify-online-explainability-create-endpoint.html)
+    /// .
     pub number_of_samples: Option<Val<i64>>,
     /// `Seed`.
+    ///
+    /// The starting value used to initialize the random number generator in the explainer. Provide a value
+    /// for this parameter to obtain a deterministic SHAP result.
     pub seed: Option<Val<i64>>,
     /// `ShapBaselineConfig`: required.
+    ///
+    /// The configuration for the SHAP baseline of the Kernal SHAP algorithm.
     pub shap_baseline_config: Option<Val<ClarifyShapBaselineConfig>>,
     /// `TextConfig`.
+    ///
+    /// A parameter that indicates if text features are treated as text and explanations are provided for
+    /// individual units of text. Required for natural language processing (NLP) explainability only.
     pub text_config: Option<Val<ClarifyTextConfig>>,
     /// `UseLogit`.
+    ///
+    /// A Boolean toggle to indicate if you want to use the logit function (true) or log-odds units (false)
+    /// for model predictions. Defaults to false.
     pub use_logit: Option<Val<bool>>,
 }
 
@@ -1022,11 +1282,25 @@ impl ToValue for ClarifyShapConfig {
 impl Literal for ClarifyShapConfig {}
 
 /// The [`ClarifyTextConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-clarifytextconfig.html) property type.
+///
+/// A parameter used to configure the SageMaker Clarify explainer to treat text features as text so that
+/// explanations are provided for individual units of text. Required only for natural language
+/// processing (NLP) explainability.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClarifyTextConfig {
     /// `Granularity`: required.
+    ///
+    /// The unit of granularity for the analysis of text features. For example, if the unit is `'token'` ,
+    /// then each token (like a word in English) of the text is treated as a feature. SHAP values are
+    /// computed for each unit/feature.
     pub granularity: Option<Val<String>>,
     /// `Language`: required.
+    ///
+    /// Specifies the language of the text features in \[ISO 639-1\](<https://docs.aws.amazon.com/>
+    /// <https://en.wikipedia.org/wiki/List_of_ISO_639-1_codes>) or [ISO 639-3](https://docs.aws.amazon.com/https://en.wikipedia.org/wiki/ISO_639-3)
+    /// code of a supported language.
+    ///
+    /// > For a mix of multiple languages, use code `'xx'` .
     pub language: Option<Val<String>>,
 }
 
@@ -1097,19 +1371,47 @@ impl ToValue for ClarifyTextConfig {
 impl Literal for ClarifyTextConfig {}
 
 /// The [`DataCaptureConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-datacaptureconfig.html) property type.
+///
+/// Specifies the configuration of your endpoint for model monitor data capture.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataCaptureConfig {
     /// `CaptureContentTypeHeader`.
+    ///
+    /// A list of the JSON and CSV content type that the endpoint captures.
     pub capture_content_type_header: Option<Val<CaptureContentTypeHeader>>,
     /// `CaptureOptions`: required.
+    ///
+    /// Specifies whether the endpoint captures input data to your model, output data from your model, or
+    /// both.
     pub capture_options: Option<Val<Vec<CaptureOption>>>,
     /// `DestinationS3Uri`: required.
+    ///
+    /// The S3 bucket where model monitor stores captured data.
     pub destination_s3_uri: Option<Val<String>>,
     /// `EnableCapture`.
+    ///
+    /// Set to `True` to enable data capture.
     pub enable_capture: Option<Val<bool>>,
     /// `InitialSamplingPercentage`: required.
+    ///
+    /// The percentage of data to capture.
     pub initial_sampling_percentage: Option<Val<i64>>,
     /// `KmsKeyId`.
+    ///
+    /// The AWS Key Management Service ( AWS KMS) key that Amazon SageMaker uses to encrypt the captured
+    /// data at rest using Amazon S3 server-side encryption. The KmsKeyId can be any of the following
+    /// formats: Key ID: 1234abcd-12ab-34cd-56ef-1234567890ab Key ARN:
+    /// arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab Alias name:
+    /// alias/ExampleAlias Alias name ARN: arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias If you
+    /// don't provide a KMS key ID, Amazon SageMaker uses the default KMS key for Amazon S3 for your role's
+    /// account. For more information, see KMS-Managed Encryption Keys
+    /// (<https://docs.aws.amazon.com/AmazonS3/latest/dev/UsingKMSEncryption.html>) in the Amazon Simple
+    /// Storage Service Developer Guide. The KMS key policy must grant permission to the IAM role that you
+    /// specify in your CreateModel
+    /// (<https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModel.html>) request. For more
+    /// information, see Using Key Policies in AWS KMS
+    /// (<http://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html>) in the AWS Key Management
+    /// Service Developer Guide.
     pub kms_key_id: Option<Val<String>>,
 }
 
@@ -1220,9 +1522,14 @@ impl ToValue for DataCaptureConfig {
 impl Literal for DataCaptureConfig {}
 
 /// The [`ExplainerConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-explainerconfig.html) property type.
+///
+/// A parameter to activate explainers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExplainerConfig {
     /// `ClarifyExplainerConfig`.
+    ///
+    /// A member of `ExplainerConfig` that contains configuration parameters for the SageMaker Clarify
+    /// explainer.
     pub clarify_explainer_config: Option<Val<ClarifyExplainerConfig>>,
 }
 
@@ -1270,13 +1577,24 @@ impl ToValue for ExplainerConfig {
 impl Literal for ExplainerConfig {}
 
 /// The [`ManagedInstanceScaling`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-managedinstancescaling.html) property type.
+///
+/// Settings that control the range in the number of instances that the endpoint provisions as it scales
+/// up or down to accommodate traffic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedInstanceScaling {
     /// `MaxInstanceCount`.
+    ///
+    /// The maximum number of instances that the endpoint can provision when it scales up to accommodate an
+    /// increase in traffic.
     pub max_instance_count: Option<Val<i64>>,
     /// `MinInstanceCount`.
+    ///
+    /// The minimum number of instances that the endpoint must retain when it scales down to accommodate a
+    /// decrease in traffic.
     pub min_instance_count: Option<Val<i64>>,
     /// `Status`.
+    ///
+    /// Indicates whether managed instance scaling is enabled.
     pub status: Option<Val<String>>,
 }
 
@@ -1336,35 +1654,88 @@ impl ToValue for ManagedInstanceScaling {
 impl Literal for ManagedInstanceScaling {}
 
 /// The [`ProductionVariant`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-productionvariant.html) property type.
+///
+/// Specifies a model that you want to host and the resources to deploy for hosting it. If you are
+/// deploying multiple models, tell Amazon SageMaker how to distribute traffic among the models by
+/// specifying the `InitialVariantWeight` objects.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProductionVariant {
     /// `CapacityReservationConfig`.
+    ///
+    /// Settings for the capacity reservation for the compute instances that SageMaker AI reserves for an
+    /// endpoint.
     pub capacity_reservation_config: Option<Val<CapacityReservationConfig>>,
     /// `ContainerStartupHealthCheckTimeoutInSeconds`.
+    ///
+    /// The timeout value, in seconds, for your inference container to pass health check by SageMaker
+    /// Hosting. For more information about health check, see [How Your Container Should Respond to Health
+    /// Check (Ping)
+    /// Requests](https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-inference-code.html#your-algorithms-inference-algo-ping-requests)
+    /// .
     pub container_startup_health_check_timeout_in_seconds: Option<Val<i64>>,
     /// `EnableSSMAccess`.
+    ///
+    /// You can use this parameter to turn on native AWS Systems Manager (SSM) access for a production
+    /// variant behind an endpoint. By default, SSM access is disabled for all production variants behind an
+    /// endpoint. You can turn on or turn off SSM access for a production variant behind an existing
+    /// endpoint by creating a new endpoint configuration and calling `UpdateEndpoint` .
     pub enable_ssm_access: Option<Val<bool>>,
     /// `InferenceAmiVersion`.
+    ///
+    /// Specifies an option from a collection of preconfigured Amazon Machine Image (AMI) images. Each image
+    /// is configured by AWS with a set of software and driver versions. AWS optimizes these configurations
+    /// for different machine learning workloads. By selecting an AMI version, you can ensure that your
+    /// inference environment is compatible with specific software requirements, such as CUDA driver
+    /// versions, Linux kernel versions, or AWS Neuron driver versions
     pub inference_ami_version: Option<Val<String>>,
     /// `InitialInstanceCount`.
+    ///
+    /// Number of instances to launch initially.
     pub initial_instance_count: Option<Val<i64>>,
     /// `InitialVariantWeight`.
+    ///
+    /// Determines initial traffic distribution among all of the models that you specify in the endpoint
+    /// configuration. The traffic to a production variant is determined by the ratio of the `VariantWeight`
+    /// to the sum of all `VariantWeight` values across all ProductionVariants. If unspecified, it defaults
+    /// to 1.0.
     pub initial_variant_weight: Option<Val<f64>>,
     /// `InstanceType`.
+    ///
+    /// The ML compute instance type.
     pub instance_type: Option<Val<String>>,
     /// `ManagedInstanceScaling`.
+    ///
+    /// Settings that control the range in the number of instances that the endpoint provisions as it scales
+    /// up or down to accommodate traffic.
     pub managed_instance_scaling: Option<Val<ManagedInstanceScaling>>,
     /// `ModelDataDownloadTimeoutInSeconds`.
+    ///
+    /// The timeout value, in seconds, to download and extract the model that you want to host from Amazon
+    /// S3 to the individual inference instance associated with this production variant.
     pub model_data_download_timeout_in_seconds: Option<Val<i64>>,
     /// `ModelName`.
+    ///
+    /// The name of the model that you want to host. This is the name that you specified when creating the
+    /// model.
     pub model_name: Option<Val<String>>,
     /// `RoutingConfig`.
+    ///
+    /// Settings that control how the endpoint routes incoming traffic to the instances that the endpoint
+    /// hosts.
     pub routing_config: Option<Val<RoutingConfig>>,
     /// `ServerlessConfig`.
+    ///
+    /// The serverless configuration for an endpoint. Specifies a serverless endpoint configuration instead
+    /// of an instance-based endpoint configuration.
     pub serverless_config: Option<Val<ServerlessConfig>>,
     /// `VariantName`: required.
+    ///
+    /// The name of the production variant.
     pub variant_name: Option<Val<String>>,
     /// `VolumeSizeInGB`.
+    ///
+    /// The size, in GB, of the ML storage volume attached to individual inference instance associated with
+    /// the production variant. Currently only Amazon EBS gp2 storage volumes are supported.
     pub volume_size_in_gb: Option<Val<i64>>,
 }
 
@@ -1501,9 +1872,14 @@ impl ToValue for ProductionVariant {
 impl Literal for ProductionVariant {}
 
 /// The [`RoutingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-routingconfig.html) property type.
+///
+/// Settings that control how the endpoint routes incoming traffic to the instances that the endpoint
+/// hosts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoutingConfig {
     /// `RoutingStrategy`.
+    ///
+    /// Sets how the endpoint routes incoming traffic.
     pub routing_strategy: Option<Val<String>>,
 }
 
@@ -1551,13 +1927,28 @@ impl ToValue for RoutingConfig {
 impl Literal for RoutingConfig {}
 
 /// The [`ServerlessConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-serverlessconfig.html) property type.
+///
+/// Specifies the serverless configuration for an endpoint variant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerlessConfig {
     /// `MaxConcurrency`: required.
+    ///
+    /// The maximum number of concurrent invocations your serverless endpoint can process.
     pub max_concurrency: Option<Val<i64>>,
     /// `MemorySizeInMB`: required.
+    ///
+    /// The memory size of your serverless endpoint. Valid values are in 1 GB increments: 1024 MB, 2048 MB, 3072
+    /// MB, 4096 MB, 5120 MB, or 6144 MB.
     pub memory_size_in_mb: Option<Val<i64>>,
     /// `ProvisionedConcurrency`.
+    ///
+    /// The amount of provisioned concurrency to allocate for the serverless endpoint. Should be less than
+    /// or equal to `MaxConcurrency` .
+    ///
+    /// > This field is not supported for serverless endpoint recommendations for Inference Recommender
+    /// jobs. For more information about creating an Inference Recommender job, see
+    /// [CreateInferenceRecommendationsJobs](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateInferenceRecommendationsJob.html)
+    /// .
     pub provisioned_concurrency: Option<Val<i64>>,
 }
 
@@ -1699,13 +2090,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-endpointconfig-vpcconfig.html) property type.
+///
+/// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs, hosted models, and compute
+/// resources have access to. You can control access to and from your resources by configuring a VPC.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `SecurityGroupIds`: required.
     ///
+    /// The VPC security group IDs, in the form sg-xxxxxxxx. Specify the security groups for the VPC that is
+    /// specified in the Subnets field.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `Subnets`: required.
+    ///
+    /// The ID of the subnets in the VPC to which you want to connect your training job or model.
     ///
     /// - Format: `AWS::EC2::Subnet.Ids`.
     pub subnets: Option<Val<Vec<String>>>,

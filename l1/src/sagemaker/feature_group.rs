@@ -5,37 +5,77 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::FeatureGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-featuregroup.html) resource type.
 ///
+/// Create a new `FeatureGroup` . A `FeatureGroup` is a group of `Features` defined in the
+/// `FeatureStore` to describe a `Record` .
+///
+/// The `FeatureGroup` defines the schema and features contained in the FeatureGroup. A `FeatureGroup`
+/// definition is composed of a list of `Features` , a `RecordIdentifierFeatureName` , an
+/// `EventTimeFeatureName` and configurations for its `OnlineStore` and `OfflineStore` . Check [AWS
+/// service quotas](https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) to see the
+/// `FeatureGroup` s quota for your AWS account.
+///
+/// > You must include at least one of `OnlineStoreConfig` and `OfflineStoreConfig` to create a
+/// `FeatureGroup` .
+///
 /// Build it with [`FeatureGroup::builder`]; adding it to a stack returns a [`FeatureGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FeatureGroup {
     /// `Description`. Changing it replaces the resource.
     ///
+    /// A free form description of a `FeatureGroup` .
+    ///
     /// - Length: 0 to 128.
     pub description: Option<Val<String>>,
     /// `EventTimeFeatureName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the feature that stores the `EventTime` of a Record in a `FeatureGroup` .
+    ///
+    /// A `EventTime` is point in time when a new event occurs that corresponds to the creation or update of
+    /// a `Record` in `FeatureGroup` . All `Records` in the `FeatureGroup` must have a corresponding
+    /// `EventTime` .
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,63}`.
     pub event_time_feature_name: Option<Val<String>>,
     /// `FeatureDefinitions`: required.
     ///
+    /// A list of `Feature` s. Each `Feature` must include a `FeatureName` and a `FeatureType` .
+    ///
+    /// Valid `FeatureType` s are `Integral` , `Fractional` and `String` .
+    ///
+    /// `FeatureName` s cannot be any of the following: `is_deleted` , `write_time` , `api_invocation_time`
+    /// .
+    ///
+    /// You can create up to 2,500 `FeatureDefinition` s per `FeatureGroup` .
+    ///
     /// - Items: 1 to 2500.
     pub feature_definitions: Option<Val<Vec<FeatureDefinition>>>,
     /// `FeatureGroupName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the `FeatureGroup` .
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,63}`.
     pub feature_group_name: Option<Val<String>>,
     /// `OfflineStoreConfig`. Changing it replaces the resource.
+    ///
+    /// The configuration of an `OfflineStore` .
     pub offline_store_config: Option<Val<OfflineStoreConfig>>,
     /// `OnlineStoreConfig`.
+    ///
+    /// The configuration of an `OnlineStore` .
     pub online_store_config: Option<Val<OnlineStoreConfig>>,
     /// `RecordIdentifierFeatureName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the `Feature` whose value uniquely identifies a `Record` defined in the `FeatureGroup`
+    /// `FeatureDefinitions` .
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,63}`.
     pub record_identifier_feature_name: Option<Val<String>>,
     /// `RoleArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM execution role used to create the feature group.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
@@ -43,9 +83,24 @@ pub struct FeatureGroup {
     pub role_arn: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
     ///
+    /// Tags used to define a `FeatureGroup` .
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `ThroughputConfig`.
+    ///
+    /// Used to set feature group throughput configuration. There are two modes: `ON_DEMAND` and
+    /// `PROVISIONED` . With on-demand mode, you are charged for data reads and writes that your application
+    /// performs on your feature group. You do not need to specify read and write throughput because Feature
+    /// Store accommodates your workloads as they ramp up and down. You can switch a feature group to
+    /// on-demand only once in a 24 hour period. With provisioned throughput mode, you specify the read and
+    /// write capacity per second that you expect your application to require, and you are billed based on
+    /// those limits. Exceeding provisioned throughput will result in your requests being throttled.
+    ///
+    /// Note: `PROVISIONED` throughput mode is supported only for feature groups that are offline-only, or
+    /// use the
+    /// [`Standard`](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_OnlineStoreConfig.html#sagemaker-Type-OnlineStoreConfig-StorageType)
+    /// tier online store.
     pub throughput_config: Option<Val<ThroughputConfig>>,
 }
 
@@ -210,10 +265,14 @@ impl Deref for FeatureGroupHandle {
 
 impl FeatureGroupHandle {
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time a `FeatureGroup` was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `FeatureGroupStatus`.
+    ///
+    /// A `FeatureGroup` status.
     pub fn attr_feature_group_status(&self) -> Val<String> {
         self.0.get_att("FeatureGroupStatus")
     }
@@ -228,17 +287,25 @@ impl FeatureGroupHandle {
 }
 
 /// The [`DataCatalogConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-featuregroup-datacatalogconfig.html) property type.
+///
+/// The meta data of the Glue table which serves as data catalog for the `OfflineStore` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataCatalogConfig {
     /// `Catalog`: required.
+    ///
+    /// The name of the Glue table catalog.
     ///
     /// - Length: 1 to 255.
     pub catalog: Option<Val<String>>,
     /// `Database`: required.
     ///
+    /// The name of the Glue table database.
+    ///
     /// - Length: 1 to 255.
     pub database: Option<Val<String>>,
     /// `TableName`: required.
+    ///
+    /// The name of the Glue table.
     ///
     /// - Length: 1 to 255.
     pub table_name: Option<Val<String>>,
@@ -317,14 +384,27 @@ impl ToValue for DataCatalogConfig {
 impl Literal for DataCatalogConfig {}
 
 /// The [`FeatureDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-featuregroup-featuredefinition.html) property type.
+///
+/// A list of features. You must include `FeatureName` and `FeatureType` . Valid feature `FeatureType` s
+/// are `Integral` , `Fractional` and `String` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FeatureDefinition {
     /// `FeatureName`: required.
+    ///
+    /// The name of a feature. The type must be a string. `FeatureName` cannot be any of the following:
+    /// `is_deleted` , `write_time` , `api_invocation_time` .
+    ///
+    /// The name:
+    ///
+    /// - Must start with an alphanumeric character.
+    /// - Can only include alphanumeric characters, underscores, and hyphens. Spaces are not allowed.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,63}`.
     pub feature_name: Option<Val<String>>,
     /// `FeatureType`: required.
+    ///
+    /// The value type of a feature. Valid values are Integral, Fractional, or String.
     pub feature_type: Option<Val<FeatureType>>,
 }
 
@@ -395,15 +475,36 @@ impl ToValue for FeatureDefinition {
 impl Literal for FeatureDefinition {}
 
 /// The [`OfflineStoreConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-featuregroup-offlinestoreconfig.html) property type.
+///
+/// The configuration of an `OfflineStore` .
+///
+/// Provide an `OfflineStoreConfig` in a request to `CreateFeatureGroup` to create an `OfflineStore` .
+///
+/// To encrypt an `OfflineStore` using at rest data encryption, specify AWS Key Management Service (KMS)
+/// key ID, or `KMSKeyId` , in `S3StorageConfig` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OfflineStoreConfig {
     /// `DataCatalogConfig`.
+    ///
+    /// The meta data of the Glue table that is autogenerated when an `OfflineStore` is created.
     pub data_catalog_config: Option<Val<DataCatalogConfig>>,
     /// `DisableGlueTableCreation`.
+    ///
+    /// Set to `True` to disable the automatic creation of an AWS Glue table when configuring an
+    /// `OfflineStore` . If set to `False` , Feature Store will name the `OfflineStore` Glue table following
+    /// [Athena's naming
+    /// recommendations](https://docs.aws.amazon.com/athena/latest/ug/tables-databases-columns-names.html) .
+    ///
+    /// The default value is `False` .
     pub disable_glue_table_creation: Option<Val<bool>>,
     /// `S3StorageConfig`: required.
+    ///
+    /// The Amazon Simple Storage (Amazon S3) location of `OfflineStore` .
     pub s3_storage_config: Option<Val<S3StorageConfig>>,
     /// `TableFormat`.
+    ///
+    /// Format for the offline store table. Supported formats are Glue (Default) and [Apache
+    /// Iceberg](https://docs.aws.amazon.com/https://iceberg.apache.org/) .
     pub table_format: Option<Val<TableFormat>>,
 }
 
@@ -476,15 +577,38 @@ impl ToValue for OfflineStoreConfig {
 impl Literal for OfflineStoreConfig {}
 
 /// The [`OnlineStoreConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-featuregroup-onlinestoreconfig.html) property type.
+///
+/// Use this to specify the AWS Key Management Service (KMS) Key ID, or `KMSKeyId` , for at rest data
+/// encryption. You can turn `OnlineStore` on or off by specifying the `EnableOnlineStore` flag at
+/// General Assembly.
+///
+/// The default value is `False` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnlineStoreConfig {
     /// `EnableOnlineStore`.
+    ///
+    /// Turn `OnlineStore` off by specifying `False` for the `EnableOnlineStore` flag. Turn `OnlineStore` on
+    /// by specifying `True` for the `EnableOnlineStore` flag.
+    ///
+    /// The default value is `False` .
     pub enable_online_store: Option<Val<bool>>,
     /// `SecurityConfig`.
+    ///
+    /// Use to specify KMS Key ID ( `KMSKeyId` ) for at-rest encryption of your `OnlineStore` .
     pub security_config: Option<Val<OnlineStoreSecurityConfig>>,
     /// `StorageType`.
+    ///
+    /// Option for different tiers of low latency storage for real-time data retrieval.
+    ///
+    /// - `Standard` : A managed low latency data store for feature groups.
+    /// - `InMemory` : A managed data store for feature groups that supports very low latency retrieval.
     pub storage_type: Option<Val<StorageType>>,
     /// `TtlDuration`.
+    ///
+    /// Time to live duration, where the record is hard deleted after the expiration time is reached;
+    /// `ExpiresAt` = `EventTime` + `TtlDuration` . For information on HardDelete, see the
+    /// [DeleteRecord](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_feature_store_DeleteRecord.html)
+    /// API in the Amazon SageMaker API Reference guide.
     pub ttl_duration: Option<Val<TtlDuration>>,
 }
 
@@ -550,9 +674,34 @@ impl ToValue for OnlineStoreConfig {
 impl Literal for OnlineStoreConfig {}
 
 /// The [`OnlineStoreSecurityConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-featuregroup-onlinestoresecurityconfig.html) property type.
+///
+/// The security configuration for `OnlineStore` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnlineStoreSecurityConfig {
     /// `KmsKeyId`.
+    ///
+    /// The AWS Key Management Service (KMS) key ARN that SageMaker Feature Store uses to encrypt the Amazon
+    /// S3 objects at rest using Amazon S3 server-side encryption.
+    ///
+    /// The caller (either user or IAM role) of `CreateFeatureGroup` must have below permissions to the
+    /// `OnlineStore` `KmsKeyId` :
+    ///
+    /// - `"kms:Encrypt"`
+    /// - `"kms:Decrypt"`
+    /// - `"kms:DescribeKey"`
+    /// - `"kms:CreateGrant"`
+    /// - `"kms:RetireGrant"`
+    /// - `"kms:ReEncryptFrom"`
+    /// - `"kms:ReEncryptTo"`
+    /// - `"kms:GenerateDataKey"`
+    /// - `"kms:ListAliases"`
+    /// - `"kms:ListGrants"`
+    /// - `"kms:RevokeGrant"`
+    ///
+    /// The caller (either user or IAM role) to all DataPlane operations ( `PutRecord` , `GetRecord` ,
+    /// `DeleteRecord` ) must have the following permissions to the `KmsKeyId` :
+    ///
+    /// - `"kms:Decrypt"`
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^[a-zA-Z0-9:/_-]*$`.
@@ -603,14 +752,28 @@ impl ToValue for OnlineStoreSecurityConfig {
 impl Literal for OnlineStoreSecurityConfig {}
 
 /// The [`S3StorageConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-featuregroup-s3storageconfig.html) property type.
+///
+/// The Amazon Simple Storage (Amazon S3) location and security configuration for `OfflineStore` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3StorageConfig {
     /// `KmsKeyId`.
+    ///
+    /// The AWS Key Management Service (KMS) key ARN of the key used to encrypt any objects written into the
+    /// `OfflineStore` S3 location.
+    ///
+    /// The IAM `roleARN` that is passed as a parameter to `CreateFeatureGroup` must have below permissions
+    /// to the `KmsKeyId` :
+    ///
+    /// - `"kms:GenerateDataKey"`
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^[a-zA-Z0-9:/_-]*$`.
     pub kms_key_id: Option<Val<String>>,
     /// `S3Uri`: required.
+    ///
+    /// The S3 URI, or location in Amazon S3, of `OfflineStore` .
+    ///
+    /// S3 URIs have a format similar to the following: `s3://example-bucket/prefix/` .
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -740,17 +903,42 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`ThroughputConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-featuregroup-throughputconfig.html) property type.
+///
+/// Used to set feature group throughput configuration. There are two modes: `ON_DEMAND` and
+/// `PROVISIONED` . With on-demand mode, you are charged for data reads and writes that your application
+/// performs on your feature group. You do not need to specify read and write throughput because Feature
+/// Store accommodates your workloads as they ramp up and down. You can switch a feature group to
+/// on-demand only once in a 24 hour period. With provisioned throughput mode, you specify the read and
+/// write capacity per second that you expect your application to require, and you are billed based on
+/// those limits. Exceeding provisioned throughput will result in your requests being throttled.
+///
+/// Note: `PROVISIONED` throughput mode is supported only for feature groups that are offline-only, or
+/// use the
+/// [`Standard`](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_OnlineStoreConfig.html#sagemaker-Type-OnlineStoreConfig-StorageType)
+/// tier online store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThroughputConfig {
     /// `ProvisionedReadCapacityUnits`.
+    ///
+    /// For provisioned feature groups with online store enabled, this indicates the read throughput you are
+    /// billed for and can consume without throttling.
+    ///
+    /// This field is not applicable for on-demand feature groups.
     ///
     /// - Range: 0 to 10000000.
     pub provisioned_read_capacity_units: Option<Val<i64>>,
     /// `ProvisionedWriteCapacityUnits`.
     ///
+    /// For provisioned feature groups, this indicates the write throughput you are billed for and can
+    /// consume without throttling.
+    ///
+    /// This field is not applicable for on-demand feature groups.
+    ///
     /// - Range: 0 to 10000000.
     pub provisioned_write_capacity_units: Option<Val<i64>>,
     /// `ThroughputMode`: required.
+    ///
+    /// The mode used for your feature group throughput: `ON_DEMAND` or `PROVISIONED` .
     pub throughput_mode: Option<Val<ThroughputMode>>,
 }
 
@@ -817,11 +1005,20 @@ impl ToValue for ThroughputConfig {
 impl Literal for ThroughputConfig {}
 
 /// The [`TtlDuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-featuregroup-ttlduration.html) property type.
+///
+/// Time to live duration, where the record is hard deleted after the expiration time is reached;
+/// `ExpiresAt` = `EventTime` + `TtlDuration` . For information on HardDelete, see the
+/// [DeleteRecord](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_feature_store_DeleteRecord.html)
+/// API in the Amazon SageMaker API Reference guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TtlDuration {
     /// `Unit`.
+    ///
+    /// `TtlDuration` time unit.
     pub unit: Option<Val<Unit>>,
     /// `Value`.
+    ///
+    /// `TtlDuration` time value.
     ///
     /// - Minimum: 1.
     pub value: Option<Val<i64>>,
@@ -902,9 +1099,18 @@ impl FeatureType {
             FeatureType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FeatureType {
+    const VALUES: &'static [&'static str] = &["Integral", "Fractional", "String"];
+    fn as_str(&self) -> &str {
+        FeatureType::as_str(self)
     }
 }
 
@@ -950,9 +1156,18 @@ impl StorageType {
             StorageType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StorageType {
+    const VALUES: &'static [&'static str] = &["Standard", "InMemory"];
+    fn as_str(&self) -> &str {
+        StorageType::as_str(self)
     }
 }
 
@@ -997,9 +1212,18 @@ impl TableFormat {
             TableFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TableFormat {
+    const VALUES: &'static [&'static str] = &["Iceberg", "Glue"];
+    fn as_str(&self) -> &str {
+        TableFormat::as_str(self)
     }
 }
 
@@ -1044,9 +1268,18 @@ impl ThroughputMode {
             ThroughputMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ThroughputMode {
+    const VALUES: &'static [&'static str] = &["OnDemand", "Provisioned"];
+    fn as_str(&self) -> &str {
+        ThroughputMode::as_str(self)
     }
 }
 
@@ -1100,9 +1333,18 @@ impl Unit {
             Unit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Unit {
+    const VALUES: &'static [&'static str] = &["Seconds", "Minutes", "Hours", "Days", "Weeks"];
+    fn as_str(&self) -> &str {
+        Unit::as_str(self)
     }
 }
 

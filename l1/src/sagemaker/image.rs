@@ -5,31 +5,60 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::Image`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-image.html) resource type.
 ///
+/// Creates a custom SageMaker AI image. A SageMaker AI image is a set of image versions. Each image
+/// version represents a container image stored in Amazon ECR. For more information, see [Bring your own
+/// SageMaker AI image](https://docs.aws.amazon.com/sagemaker/latest/dg/studio-byoi.html) .
+///
 /// Build it with [`Image::builder`]; adding it to a stack returns a [`ImageHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Image {
     /// `ImageDescription`.
+    ///
+    /// The description of the image.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `.+`.
     pub image_description: Option<Val<String>>,
     /// `ImageDisplayName`.
     ///
+    /// The display name of the image.
+    ///
+    /// *Length Constraints* : Minimum length of 1. Maximum length of 128.
+    ///
+    /// *Pattern* : `^\S(.*\S)?$`
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[A-Za-z0-9 -_]+$`.
     pub image_display_name: Option<Val<String>>,
     /// `ImageName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the Image. Must be unique by region in your account.
+    ///
+    /// *Length Constraints* : Minimum length of 1. Maximum length of 63.
+    ///
+    /// *Pattern* : `^[a-zA-Z0-9]([-.]?[a-zA-Z0-9]){0,62}$`
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9]([-.]?[a-zA-Z0-9])*$`.
     pub image_name: Option<Val<String>>,
     /// `ImageRoleArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of an IAM role that enables Amazon SageMaker to perform tasks on your
+    /// behalf.
+    ///
+    /// *Length Constraints* : Minimum length of 20. Maximum length of 2048.
+    ///
+    /// *Pattern* : `^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^arn:aws(-[\w]+)*:iam::[0-9]{12}:role/.*$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub image_role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs to apply to this resource.
+    ///
+    /// *Array Members* : Minimum number of 0 items. Maximum number of 50 items.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -139,6 +168,14 @@ impl Deref for ImageHandle {
 
 impl ImageHandle {
     /// `Fn::GetAtt` `ImageArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the image.
+    ///
+    /// *Type* : String
+    ///
+    /// *Length Constraints* : Maximum length of 256.
+    ///
+    /// *Pattern* : `^arn:aws(-[\w]+)*:sagemaker:.+:[0-9]{12}:image/[a-z0-9]([-.]?[a-z0-9])*$`
     pub fn attr_image_arn(&self) -> Val<String> {
         self.0.get_att("ImageArn")
     }

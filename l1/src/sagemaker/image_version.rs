@@ -5,48 +5,89 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::ImageVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-imageversion.html) resource type.
 ///
+/// Creates a version of the SageMaker image specified by `ImageName` . The version represents the
+/// Amazon Container Registry (ECR) container image specified by `BaseImage` .
+///
+/// > You can use the `DependsOn` attribute to specify that the creation of a specific resource follows
+/// another. You can use it for the following use cases. For more information, see [`DependsOn`
+/// attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+/// .
+/// >
+/// > 1. `DependsOn` can be used to establish a parent/child relationship between `ImageVersion` and
+/// `Image` where the `ImageVersion` `DependsOn` the `Image` .
+/// >
+/// > 2. `DependsOn` can be used to establish order among `ImageVersion` s within the same `Image`
+/// namespace. For example, if ImageVersionB `DependsOn` ImageVersionA and both share the same parent
+/// `Image` , then ImageVersionA is version N and ImageVersionB is N+1.
+///
 /// Build it with [`ImageVersion::builder`]; adding it to a stack returns a [`ImageVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageVersion {
     /// `Alias`.
     ///
+    /// The alias of the image version.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `(?!^[.-])^([a-zA-Z0-9-_.]+)$`.
     pub alias: Option<Val<String>>,
     /// `Aliases`.
+    ///
+    /// List of aliases for the image version.
     pub aliases: Option<Val<Vec<String>>>,
     /// `BaseImage`: required. Changing it replaces the resource.
+    ///
+    /// The container image that the SageMaker image version is based on.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `.+`.
     pub base_image: Option<Val<String>>,
     /// `Horovod`.
+    ///
+    /// Indicates Horovod compatibility.
     pub horovod: Option<Val<bool>>,
     /// `ImageName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the parent image.
+    ///
+    /// *Length Constraints* : Minimum length of 1. Maximum length of 63.
+    ///
+    /// *Pattern* : `^[a-zA-Z0-9]([-.]?[a-zA-Z0-9]){0,62}$`
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[A-Za-z0-9]([-.]?[A-Za-z0-9])*$`.
     pub image_name: Option<Val<String>>,
     /// `JobType`.
+    ///
+    /// Indicates SageMaker job type compatibility.
     pub job_type: Option<Val<JobType>>,
     /// `MLFramework`.
+    ///
+    /// The machine learning framework vended in the image version.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z]+ ?\d+\.\d+(\.\d+)?$`.
     pub ml_framework: Option<Val<String>>,
     /// `Processor`.
+    ///
+    /// Indicates CPU or GPU compatibility.
     pub processor: Option<Val<Processor>>,
     /// `ProgrammingLang`.
+    ///
+    /// The supported programming language and its version.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[a-zA-Z]+ ?\d+\.\d+(\.\d+)?$`.
     pub programming_lang: Option<Val<String>>,
     /// `ReleaseNotes`.
     ///
+    /// The maintainer description of the image version.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `.*`.
     pub release_notes: Option<Val<String>>,
     /// `VendorGuidance`.
+    ///
+    /// The availability of the image version specified by the maintainer.
     pub vendor_guidance: Option<Val<VendorGuidance>>,
 }
 
@@ -190,18 +231,33 @@ impl Deref for ImageVersionHandle {
 
 impl ImageVersionHandle {
     /// `Fn::GetAtt` `ImageVersionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the image version.
+    ///
+    /// *Type* : String
+    ///
+    /// *Length Constraints* : Maximum length of 256.
+    ///
+    /// *Pattern* :
+    /// `^arn:aws(-[\w]+)*:sagemaker:.+:[0-9]{12}:image-version/[a-z0-9]([-.]?[a-z0-9])*/[0-9]+$`
     pub fn attr_image_version_arn(&self) -> Val<String> {
         self.0.get_att("ImageVersionArn")
     }
     /// `Fn::GetAtt` `ImageArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the parent Image.
     pub fn attr_image_arn(&self) -> Val<String> {
         self.0.get_att("ImageArn")
     }
     /// `Fn::GetAtt` `Version`.
+    ///
+    /// The version of the image.
     pub fn attr_version(&self) -> Val<i64> {
         self.0.get_att("Version")
     }
     /// `Fn::GetAtt` `ContainerImage`.
+    ///
+    /// The URI of the container image version referenced by ImageVersion.
     pub fn attr_container_image(&self) -> Val<String> {
         self.0.get_att("ContainerImage")
     }
@@ -241,9 +297,18 @@ impl JobType {
             JobType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for JobType {
+    const VALUES: &'static [&'static str] = &["TRAINING", "INFERENCE", "NOTEBOOK_KERNEL"];
+    fn as_str(&self) -> &str {
+        JobType::as_str(self)
     }
 }
 
@@ -289,9 +354,18 @@ impl Processor {
             Processor::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Processor {
+    const VALUES: &'static [&'static str] = &["CPU", "GPU"];
+    fn as_str(&self) -> &str {
+        Processor::as_str(self)
     }
 }
 
@@ -342,9 +416,18 @@ impl VendorGuidance {
             VendorGuidance::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VendorGuidance {
+    const VALUES: &'static [&'static str] = &["NOT_PROVIDED", "STABLE", "TO_BE_ARCHIVED", "ARCHIVED"];
+    fn as_str(&self) -> &str {
+        VendorGuidance::as_str(self)
     }
 }
 

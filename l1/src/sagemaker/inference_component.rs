@@ -5,34 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::InferenceComponent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-inferencecomponent.html) resource type.
 ///
+/// Creates an inference component, which is a SageMaker AI hosting object that you can use to deploy a
+/// model to an endpoint. In the inference component settings, you specify the model, the endpoint, and
+/// how the model utilizes the resources that the endpoint hosts. You can optimize resource utilization
+/// by tailoring how the required CPU cores, accelerators, and memory are allocated. You can deploy
+/// multiple inference components to an endpoint, where each inference component contains one model and
+/// the resource utilization needs for that individual model. After you deploy an inference component,
+/// you can directly invoke the associated model when you use the InvokeEndpoint API action.
+///
 /// Build it with [`InferenceComponent::builder`]; adding it to a stack returns a [`InferenceComponentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceComponent {
     /// `DeploymentConfig`.
+    ///
+    /// The deployment configuration for an endpoint, which contains the desired deployment strategy and
+    /// rollback configurations.
     pub deployment_config: Option<Val<InferenceComponentDeploymentConfig>>,
     /// `EndpointArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the endpoint that hosts the inference component.
     ///
     /// - Length: 1 to 256.
     pub endpoint_arn: Option<Val<String>>,
     /// `EndpointName`: required.
+    ///
+    /// The name of the endpoint that hosts the inference component.
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub endpoint_name: Option<Val<String>>,
     /// `InferenceComponentName`.
     ///
+    /// The name of the inference component.
+    ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub inference_component_name: Option<Val<String>>,
     /// `RuntimeConfig`.
+    ///
+    /// The runtime config for the inference component
     pub runtime_config: Option<Val<InferenceComponentRuntimeConfig>>,
     /// `Specification`: required.
+    ///
+    /// The specification for the inference component, for an endpoint with a single instance type. Specify
+    /// exactly one of Specification or Specifications. InstanceType is not accepted here; use
+    /// Specifications for per instance type configuration.
     pub specification: Option<Val<InferenceComponentSpecification>>,
     /// `Tags`.
+    ///
+    /// An array of tags to apply to the resource
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VariantName`.
+    ///
+    /// The name of the production variant that hosts the inference component.
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
@@ -163,6 +190,8 @@ impl Deref for InferenceComponentHandle {
 
 impl InferenceComponentHandle {
     /// `Fn::GetAtt` `InferenceComponentArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the inference component.
     pub fn attr_inference_component_arn(&self) -> Val<String> {
         self.0.get_att("InferenceComponentArn")
     }
@@ -171,26 +200,39 @@ impl InferenceComponentHandle {
         self.0.get_att("Specification.Container.DeployedImage")
     }
     /// `Fn::GetAtt` `RuntimeConfig.DesiredCopyCount`.
+    ///
+    /// The number of runtime copies of the model container that you requested to deploy with the inference
+    /// component.
     pub fn attr_runtime_config_desired_copy_count(&self) -> Val<i64> {
         self.0.get_att("RuntimeConfig.DesiredCopyCount")
     }
     /// `Fn::GetAtt` `RuntimeConfig.CurrentCopyCount`.
+    ///
+    /// The number of runtime copies of the model container that are currently deployed.
     pub fn attr_runtime_config_current_copy_count(&self) -> Val<i64> {
         self.0.get_att("RuntimeConfig.CurrentCopyCount")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time when the inference component was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The time when the inference component was last updated.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
     /// `Fn::GetAtt` `FailureReason`.
+    ///
+    /// The failure reason if the inference component is in a failed state
     pub fn attr_failure_reason(&self) -> Val<String> {
         self.0.get_att("FailureReason")
     }
     /// `Fn::GetAtt` `InferenceComponentStatus`.
+    ///
+    /// The status of the inference component.
     pub fn attr_inference_component_status(&self) -> Val<String> {
         self.0.get_att("InferenceComponentStatus")
     }
@@ -205,9 +247,13 @@ impl InferenceComponentHandle {
 }
 
 /// The [`Alarm`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferencecomponent-alarm.html) property type.
+///
+/// An Amazon CloudWatch alarm configured to monitor metrics on an endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Alarm {
     /// `AlarmName`: required.
+    ///
+    /// The name of a CloudWatch alarm in your account.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^(?!\s*$).+`.
@@ -324,84 +370,30 @@ impl ToValue for AutoRollbackConfiguration {
 
 impl Literal for AutoRollbackConfiguration {}
 
-/// The [`DeployedImage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferencecomponent-deployedimage.html) property type.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct DeployedImage {
-    /// `ResolutionTime`.
-    pub resolution_time: Option<Val<String>>,
-    /// `ResolvedImage`.
-    ///
-    /// - Length: 0 to 255.
-    /// - Pattern: `[\S]+`.
-    pub resolved_image: Option<Val<String>>,
-    /// `SpecifiedImage`.
-    ///
-    /// - Length: 0 to 255.
-    /// - Pattern: `[\S]+`.
-    pub specified_image: Option<Val<String>>,
-}
-
-impl DeployedImage {
-    /// A builder.
-    pub fn builder() -> DeployedImageBuilder {
-        Default::default()
-    }
-
-    /// An instance with the required properties set to placeholder values (for tests of the generated layer).
-    #[doc(hidden)]
-    pub fn minimal() -> Self {
-        Self::default()
-    }
-
-    fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "ResolutionTime", &self.resolution_time);
-        put(&mut m, "ResolvedImage", &self.resolved_image);
-        put(&mut m, "SpecifiedImage", &self.specified_image);
-        m
-    }
-}
-
-/// Builder of [`DeployedImage`].
-#[derive(Clone, Debug, Default)]
-pub struct DeployedImageBuilder(DeployedImage);
-
-impl DeployedImageBuilder {
-    /// Sets `ResolutionTime`.
-    pub fn resolution_time(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.resolution_time = Some(value.into());
-        self
-    }
-    /// Sets `ResolvedImage`.
-    pub fn resolved_image(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.resolved_image = Some(value.into());
-        self
-    }
-    /// Sets `SpecifiedImage`.
-    pub fn specified_image(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.specified_image = Some(value.into());
-        self
-    }
-    /// Builds the value (every property is optional).
-    pub fn build(self) -> DeployedImage {
-        self.0
-    }
-}
-
-impl ToValue for DeployedImage {
-    fn to_value(&self) -> Value {
-        Value::Map(self.to_map())
-    }
-}
-
-impl Literal for DeployedImage {}
-
 /// The [`InferenceComponentCapacitySize`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferencecomponent-inferencecomponentcapacitysize.html) property type.
+///
+/// Specifies the type and size of the endpoint capacity to activate for a rolling deployment or a
+/// rollback strategy. You can specify your batches as either of the following:
+///
+/// - A count of inference component copies
+/// - The overall percentage or your fleet
+///
+/// For a rollback strategy, if you don't specify the fields in this object, or if you set the `Value`
+/// parameter to 100%, then SageMaker AI uses a blue/green rollback strategy and rolls all traffic back
+/// to the blue fleet.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceComponentCapacitySize {
     /// `Type`: required.
+    ///
+    /// Specifies the endpoint capacity type.
+    ///
+    /// - **COPY_COUNT** - The endpoint activates based on the number of inference component copies.
+    /// - **CAPACITY_PERCENT** - The endpoint activates based on the specified percentage of capacity.
     pub type_: Option<Val<InferenceComponentCapacitySizeType>>,
     /// `Value`: required.
+    ///
+    /// Defines the capacity size, either as a number of inference component copies or a capacity
+    /// percentage.
     pub value: Option<Val<i64>>,
 }
 
@@ -474,21 +466,33 @@ impl ToValue for InferenceComponentCapacitySize {
 impl Literal for InferenceComponentCapacitySize {}
 
 /// The [`InferenceComponentComputeResourceRequirements`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferencecomponent-inferencecomponentcomputeresourcerequirements.html) property type.
+///
+/// Defines the compute resources to allocate to run a model, plus any adapter models, that you assign
+/// to an inference component. These resources include CPU cores, accelerators, and memory.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceComponentComputeResourceRequirements {
     /// `MaxMemoryRequiredInMb`.
+    ///
+    /// The maximum MB of memory to allocate to run a model that you assign to an inference component.
     ///
     /// - Minimum: 128.
     pub max_memory_required_in_mb: Option<Val<i64>>,
     /// `MinMemoryRequiredInMb`.
     ///
+    /// The minimum MB of memory to allocate to run a model that you assign to an inference component.
+    ///
     /// - Minimum: 128.
     pub min_memory_required_in_mb: Option<Val<i64>>,
     /// `NumberOfAcceleratorDevicesRequired`.
     ///
+    /// The number of accelerators to allocate to run a model that you assign to an inference component.
+    /// Accelerators include GPUs and AWS Inferentia.
+    ///
     /// - Minimum: 1.
     pub number_of_accelerator_devices_required: Option<Val<f64>>,
     /// `NumberOfCpuCoresRequired`.
+    ///
+    /// The number of CPU cores to allocate to run a model that you assign to an inference component.
     ///
     /// - Minimum: 0.25.
     pub number_of_cpu_cores_required: Option<Val<f64>>,
@@ -556,18 +560,28 @@ impl ToValue for InferenceComponentComputeResourceRequirements {
 impl Literal for InferenceComponentComputeResourceRequirements {}
 
 /// The [`InferenceComponentContainerSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferencecomponent-inferencecomponentcontainerspecification.html) property type.
+///
+/// Defines a container that provides the runtime environment for a model that you deploy with an
+/// inference component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceComponentContainerSpecification {
     /// `ArtifactUrl`.
     ///
+    /// The Amazon S3 path where the model artifacts, which result from model training, are stored. This
+    /// path must point to a single gzip compressed tar archive (.tar.gz suffix).
+    ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
     pub artifact_url: Option<Val<String>>,
-    /// `DeployedImage`.
-    pub deployed_image: Option<Val<DeployedImage>>,
     /// `Environment`.
+    ///
+    /// The environment variables to set in the Docker container. Each key and value in the Environment
+    /// string-to-string map can have length of up to 1024. We support up to 16 entries in the map.
     pub environment: Option<Val<BTreeMap<String, String>>>,
     /// `Image`.
+    ///
+    /// The Amazon Elastic Container Registry (Amazon ECR) path where the Docker image for the model is
+    /// stored.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `[\S]+`.
@@ -589,7 +603,6 @@ impl InferenceComponentContainerSpecification {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "ArtifactUrl", &self.artifact_url);
-        put(&mut m, "DeployedImage", &self.deployed_image);
         put(&mut m, "Environment", &self.environment);
         put(&mut m, "Image", &self.image);
         m
@@ -604,11 +617,6 @@ impl InferenceComponentContainerSpecificationBuilder {
     /// Sets `ArtifactUrl`.
     pub fn artifact_url(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.artifact_url = Some(value.into());
-        self
-    }
-    /// Sets `DeployedImage`.
-    pub fn deployed_image(mut self, value: impl Into<Val<DeployedImage>>) -> Self {
-        self.0.deployed_image = Some(value.into());
         self
     }
     /// Inserts one entry into `Environment`.
@@ -641,11 +649,16 @@ impl ToValue for InferenceComponentContainerSpecification {
 impl Literal for InferenceComponentContainerSpecification {}
 
 /// The [`InferenceComponentDeploymentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferencecomponent-inferencecomponentdeploymentconfig.html) property type.
+///
+/// The deployment configuration for an endpoint that hosts inference components. The configuration
+/// includes the desired deployment strategy and rollback settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceComponentDeploymentConfig {
     /// `AutoRollbackConfiguration`.
     pub auto_rollback_configuration: Option<Val<AutoRollbackConfiguration>>,
     /// `RollingUpdatePolicy`.
+    ///
+    /// Specifies a rolling deployment strategy for updating a SageMaker AI endpoint.
     pub rolling_update_policy: Option<Val<InferenceComponentRollingUpdatePolicy>>,
 }
 
@@ -699,17 +712,33 @@ impl ToValue for InferenceComponentDeploymentConfig {
 impl Literal for InferenceComponentDeploymentConfig {}
 
 /// The [`InferenceComponentRollingUpdatePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferencecomponent-inferencecomponentrollingupdatepolicy.html) property type.
+///
+/// Specifies a rolling deployment strategy for updating a SageMaker AI inference component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceComponentRollingUpdatePolicy {
     /// `MaximumBatchSize`.
+    ///
+    /// The batch size for each rolling step in the deployment process. For each step, SageMaker AI
+    /// provisions capacity on the new endpoint fleet, routes traffic to that fleet, and terminates capacity
+    /// on the old endpoint fleet. The value must be between 5% to 50% of the copy count of the inference
+    /// component.
     pub maximum_batch_size: Option<Val<InferenceComponentCapacitySize>>,
     /// `MaximumExecutionTimeoutInSeconds`.
+    ///
+    /// The time limit for the total deployment. Exceeding this limit causes a timeout.
     ///
     /// - Range: 600 to 28800.
     pub maximum_execution_timeout_in_seconds: Option<Val<i64>>,
     /// `RollbackMaximumBatchSize`.
+    ///
+    /// The batch size for a rollback to the old endpoint fleet. If this field is absent, the value is set
+    /// to the default, which is 100% of the total capacity. When the default is used, SageMaker AI
+    /// provisions the entire capacity of the old fleet at once during rollback.
     pub rollback_maximum_batch_size: Option<Val<InferenceComponentCapacitySize>>,
     /// `WaitIntervalInSeconds`.
+    ///
+    /// The length of the baking period, during which SageMaker AI monitors alarms for each batch on the new
+    /// fleet.
     ///
     /// - Range: 0 to 3600.
     pub wait_interval_in_seconds: Option<Val<i64>>,
@@ -777,20 +806,17 @@ impl ToValue for InferenceComponentRollingUpdatePolicy {
 impl Literal for InferenceComponentRollingUpdatePolicy {}
 
 /// The [`InferenceComponentRuntimeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferencecomponent-inferencecomponentruntimeconfig.html) property type.
+///
+/// Runtime settings for a model that is deployed with an inference component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceComponentRuntimeConfig {
     /// `CopyCount`.
     ///
+    /// The number of runtime copies of the model container to deploy with the inference component. Each
+    /// copy can serve inference requests.
+    ///
     /// - Minimum: 0.
     pub copy_count: Option<Val<i64>>,
-    /// `CurrentCopyCount`.
-    ///
-    /// - Minimum: 0.
-    pub current_copy_count: Option<Val<i64>>,
-    /// `DesiredCopyCount`.
-    ///
-    /// - Minimum: 0.
-    pub desired_copy_count: Option<Val<i64>>,
 }
 
 impl InferenceComponentRuntimeConfig {
@@ -808,8 +834,6 @@ impl InferenceComponentRuntimeConfig {
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
         put(&mut m, "CopyCount", &self.copy_count);
-        put(&mut m, "CurrentCopyCount", &self.current_copy_count);
-        put(&mut m, "DesiredCopyCount", &self.desired_copy_count);
         m
     }
 }
@@ -822,16 +846,6 @@ impl InferenceComponentRuntimeConfigBuilder {
     /// Sets `CopyCount`.
     pub fn copy_count(mut self, value: impl Into<Val<i64>>) -> Self {
         self.0.copy_count = Some(value.into());
-        self
-    }
-    /// Sets `CurrentCopyCount`.
-    pub fn current_copy_count(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.current_copy_count = Some(value.into());
-        self
-    }
-    /// Sets `DesiredCopyCount`.
-    pub fn desired_copy_count(mut self, value: impl Into<Val<i64>>) -> Self {
-        self.0.desired_copy_count = Some(value.into());
         self
     }
     /// Builds the value (every property is optional).
@@ -849,23 +863,57 @@ impl ToValue for InferenceComponentRuntimeConfig {
 impl Literal for InferenceComponentRuntimeConfig {}
 
 /// The [`InferenceComponentSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferencecomponent-inferencecomponentspecification.html) property type.
+///
+/// Details about the resources to deploy with this inference component, including the model, container,
+/// and compute resources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceComponentSpecification {
     /// `BaseInferenceComponentName`.
+    ///
+    /// The name of an existing inference component that is to contain the inference component that you're
+    /// creating with your request.
+    ///
+    /// Specify this parameter only if your request is meant to create an adapter inference component. An
+    /// adapter inference component contains the path to an adapter model. The purpose of the adapter model
+    /// is to tailor the inference output of a base foundation model, which is hosted by the base inference
+    /// component. The adapter inference component uses the compute resources that you assigned to the base
+    /// inference component.
+    ///
+    /// When you create an adapter inference component, use the `Container` parameter to specify the
+    /// location of the adapter artifacts. In the parameter value, use the `ArtifactUrl` parameter of the
+    /// `InferenceComponentContainerSpecification` data type.
+    ///
+    /// Before you can create an adapter inference component, you must have an existing inference component
+    /// that contains the foundation model that you want to adapt.
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub base_inference_component_name: Option<Val<String>>,
     /// `ComputeResourceRequirements`.
+    ///
+    /// The compute resources allocated to run the model, plus any adapter models, that you assign to the
+    /// inference component.
+    ///
+    /// Omit this parameter if your request is meant to create an adapter inference component. An adapter
+    /// inference component is loaded by a base inference component, and it uses the compute resources of
+    /// the base inference component.
     pub compute_resource_requirements: Option<Val<InferenceComponentComputeResourceRequirements>>,
     /// `Container`.
+    ///
+    /// Defines a container that provides the runtime environment for a model that you deploy with an
+    /// inference component.
     pub container: Option<Val<InferenceComponentContainerSpecification>>,
     /// `ModelName`.
+    ///
+    /// The name of an existing SageMaker AI model object in your account that you want to deploy with the
+    /// inference component.
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub model_name: Option<Val<String>>,
     /// `StartupParameters`.
+    ///
+    /// Settings that take effect while the model container starts up.
     pub startup_parameters: Option<Val<InferenceComponentStartupParameters>>,
 }
 
@@ -940,13 +988,24 @@ impl ToValue for InferenceComponentSpecification {
 impl Literal for InferenceComponentSpecification {}
 
 /// The [`InferenceComponentStartupParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferencecomponent-inferencecomponentstartupparameters.html) property type.
+///
+/// Settings that take effect while the model container starts up.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceComponentStartupParameters {
     /// `ContainerStartupHealthCheckTimeoutInSeconds`.
     ///
+    /// The timeout value, in seconds, for your inference container to pass health check by Amazon S3
+    /// Hosting. For more information about health check, see [How Your Container Should Respond to Health
+    /// Check (Ping)
+    /// Requests](https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-inference-code.html#your-algorithms-inference-algo-ping-requests)
+    /// .
+    ///
     /// - Range: 60 to 3600.
     pub container_startup_health_check_timeout_in_seconds: Option<Val<i64>>,
     /// `ModelDataDownloadTimeoutInSeconds`.
+    ///
+    /// The timeout value, in seconds, to download and extract the model that you want to host from Amazon
+    /// S3 to the individual inference instance associated with this inference component.
     ///
     /// - Range: 60 to 3600.
     pub model_data_download_timeout_in_seconds: Option<Val<i64>>,
@@ -1098,9 +1157,18 @@ impl InferenceComponentCapacitySizeType {
             InferenceComponentCapacitySizeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InferenceComponentCapacitySizeType {
+    const VALUES: &'static [&'static str] = &["COPY_COUNT", "CAPACITY_PERCENT"];
+    fn as_str(&self) -> &str {
+        InferenceComponentCapacitySizeType::as_str(self)
     }
 }
 

@@ -5,57 +5,112 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::InferenceExperiment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-inferenceexperiment.html) resource type.
 ///
+/// Creates an inference experiment using the configurations specified in the request.
+///
+/// Use this API to setup and schedule an experiment to compare model variants on a Amazon SageMaker
+/// inference endpoint. For more information about inference experiments, see [Shadow
+/// tests](https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests.html) .
+///
+/// Amazon SageMaker begins your experiment at the scheduled time and routes traffic to your endpoint's
+/// model variants based on your specified configuration.
+///
+/// While the experiment is in progress or after it has concluded, you can view metrics that compare
+/// your model variants. For more information, see [View, monitor, and edit shadow
+/// tests](https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests-view-monitor-edit.html) .
+///
 /// Build it with [`InferenceExperiment::builder`]; adding it to a stack returns a [`InferenceExperimentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceExperiment {
     /// `DataStorageConfig`.
+    ///
+    /// The Amazon S3 location and configuration for storing inference request and response data.
     pub data_storage_config: Option<Val<DataStorageConfig>>,
     /// `Description`.
+    ///
+    /// The description of the inference experiment.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `.*`.
     pub description: Option<Val<String>>,
     /// `DesiredState`.
+    ///
+    /// The desired state of the experiment after stopping. The possible states are the following:
+    ///
+    /// - `Completed` : The experiment completed successfully
+    /// - `Cancelled` : The experiment was canceled
     pub desired_state: Option<Val<DesiredState>>,
     /// `EndpointName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the endpoint.
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*`.
     pub endpoint_name: Option<Val<String>>,
     /// `KmsKey`. Changing it replaces the resource.
     ///
+    /// The AWS Key Management Service key that Amazon SageMaker uses to encrypt captured data at rest using
+    /// Amazon S3 server-side encryption.
+    ///
     /// - Length: 0 to 2048.
     /// - Pattern: `.*`.
     pub kms_key: Option<Val<String>>,
     /// `ModelVariants`: required.
     ///
+    /// An array of `ModelVariantConfigSummary` objects. There is one for each variant in the inference
+    /// experiment. Each `ModelVariantConfigSummary` object in the array describes the infrastructure
+    /// configuration for deploying the corresponding variant.
+    ///
     /// - Items: 1 to 2.
     pub model_variants: Option<Val<Vec<ModelVariantConfig>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the inference experiment.
     ///
     /// - Length: 1 to 120.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}$`.
     pub name: Option<Val<String>>,
     /// `RoleArn`: required. Changing it replaces the resource.
     ///
+    /// The ARN of the IAM role that Amazon SageMaker can assume to access model artifacts and container
+    /// images, and manage Amazon SageMaker Inference endpoints for model deployment.
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Schedule`.
+    ///
+    /// The duration for which the inference experiment ran or will run.
+    ///
+    /// The maximum duration that you can set for an inference experiment is 30 days.
     pub schedule: Option<Val<InferenceExperimentSchedule>>,
     /// `ShadowModeConfig`.
+    ///
+    /// The configuration of `ShadowMode` inference experiment type, which shows the production variant that
+    /// takes all the inference requests, and the shadow variant to which Amazon SageMaker replicates a
+    /// percentage of the inference requests. For the shadow variant it also shows the percentage of
+    /// requests that Amazon SageMaker replicates.
     pub shadow_mode_config: Option<Val<ShadowModeConfig>>,
     /// `StatusReason`.
+    ///
+    /// The error message for the inference experiment status result.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `.*`.
     pub status_reason: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of the inference experiment.
     pub type_: Option<Val<Type>>,
 }
 
@@ -230,22 +285,45 @@ impl Deref for InferenceExperimentHandle {
 
 impl InferenceExperimentHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN for your inference experiment.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The timestamp at which the inference experiment was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The timestamp at which you last modified the inference experiment.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
     /// `Fn::GetAtt` `EndpointMetadata`.
+    ///
+    /// The metadata of the endpoint on which the inference experiment ran.
     pub fn attr_endpoint_metadata(&self) -> Val<Json> {
         self.0.get_att("EndpointMetadata")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the inference experiment. The following are the possible statuses for an inference
+    /// experiment:
+    ///
+    /// - `Creating` - Amazon SageMaker is creating your experiment.
+    /// - `Created` - Amazon SageMaker has finished the creation of your experiment and will begin the
+    ///   experiment at the scheduled time.
+    /// - `Updating` - When you make changes to your experiment, your experiment shows as updating.
+    /// - `Starting` - Amazon SageMaker is beginning your experiment.
+    /// - `Running` - Your experiment is in progress.
+    /// - `Stopping` - Amazon SageMaker is stopping your experiment.
+    /// - `Completed` - Your experiment has completed.
+    /// - `Cancelled` - When you conclude your experiment early using the
+    ///   [StopInferenceExperiment](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StopInferenceExperiment.html)
+    ///   API, or if any operation fails with an unexpected error, it shows as cancelled.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -260,13 +338,21 @@ impl InferenceExperimentHandle {
 }
 
 /// The [`CaptureContentTypeHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferenceexperiment-capturecontenttypeheader.html) property type.
+///
+/// Configuration specifying how to treat different headers. If no headers are specified Amazon
+/// SageMaker AI will by default base64 encode when capturing the data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaptureContentTypeHeader {
     /// `CsvContentTypes`.
     ///
+    /// The list of all content type headers that Amazon SageMaker AI will treat as CSV and capture
+    /// accordingly.
+    ///
     /// - Items: 1 to 10.
     pub csv_content_types: Option<Val<Vec<String>>>,
     /// `JsonContentTypes`.
+    ///
+    /// The list of all content type headers that SageMaker AI will treat as JSON and capture accordingly.
     ///
     /// - Items: 1 to 10.
     pub json_content_types: Option<Val<Vec<String>>>,
@@ -332,16 +418,29 @@ impl ToValue for CaptureContentTypeHeader {
 impl Literal for CaptureContentTypeHeader {}
 
 /// The [`DataStorageConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferenceexperiment-datastorageconfig.html) property type.
+///
+/// The Amazon S3 location and configuration for storing inference request and response data.
+///
+/// This is an optional parameter that you can use for data capture. For more information, see [Capture
+/// data](https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataStorageConfig {
     /// `ContentType`.
+    ///
+    /// Configuration specifying how to treat different headers. If no headers are specified SageMaker will
+    /// by default base64 encode when capturing the data.
     pub content_type: Option<Val<CaptureContentTypeHeader>>,
     /// `Destination`: required.
+    ///
+    /// The Amazon S3 bucket where the inference request and response data is stored.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `^(https|s3)://([^/])/?(.*)$`.
     pub destination: Option<Val<String>>,
     /// `KmsKey`.
+    ///
+    /// The AWS Key Management Service key that Amazon SageMaker uses to encrypt captured data at rest using
+    /// Amazon S3 server-side encryption.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `.*`.
@@ -411,11 +510,19 @@ impl ToValue for DataStorageConfig {
 impl Literal for DataStorageConfig {}
 
 /// The [`InferenceExperimentSchedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferenceexperiment-inferenceexperimentschedule.html) property type.
+///
+/// The start and end times of an inference experiment.
+///
+/// The maximum duration that you can set for an inference experiment is 30 days.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceExperimentSchedule {
     /// `EndTime`.
+    ///
+    /// The timestamp at which the inference experiment ended or will end.
     pub end_time: Option<Val<String>>,
     /// `StartTime`.
+    ///
+    /// The timestamp at which the inference experiment started or will start.
     pub start_time: Option<Val<String>>,
 }
 
@@ -469,11 +576,19 @@ impl ToValue for InferenceExperimentSchedule {
 impl Literal for InferenceExperimentSchedule {}
 
 /// The [`ModelInfrastructureConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferenceexperiment-modelinfrastructureconfig.html) property type.
+///
+/// The configuration for the infrastructure that the model will be deployed to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelInfrastructureConfig {
     /// `InfrastructureType`: required.
+    ///
+    /// The inference option to which to deploy your model. Possible values are the following:
+    ///
+    /// - `RealTime` : Deploy to real-time inference.
     pub infrastructure_type: Option<Val<InfrastructureType>>,
     /// `RealTimeInferenceConfig`: required.
+    ///
+    /// The infrastructure configuration for deploying the model to real-time inference.
     pub real_time_inference_config: Option<Val<RealTimeInferenceConfig>>,
 }
 
@@ -544,16 +659,24 @@ impl ToValue for ModelInfrastructureConfig {
 impl Literal for ModelInfrastructureConfig {}
 
 /// The [`ModelVariantConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferenceexperiment-modelvariantconfig.html) property type.
+///
+/// Contains information about the deployment options of a model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelVariantConfig {
     /// `InfrastructureConfig`: required.
+    ///
+    /// The configuration for the infrastructure that the model will be deployed to.
     pub infrastructure_config: Option<Val<ModelInfrastructureConfig>>,
     /// `ModelName`: required.
+    ///
+    /// The name of the Amazon SageMaker Model entity.
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*`.
     pub model_name: Option<Val<String>>,
     /// `VariantName`: required.
+    ///
+    /// The name of the variant.
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?`.
@@ -641,13 +764,19 @@ impl ToValue for ModelVariantConfig {
 impl Literal for ModelVariantConfig {}
 
 /// The [`RealTimeInferenceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferenceexperiment-realtimeinferenceconfig.html) property type.
+///
+/// The infrastructure configuration for deploying the model to a real-time inference endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RealTimeInferenceConfig {
     /// `InstanceCount`: required.
     ///
+    /// The number of instances of the type specified by `InstanceType` .
+    ///
     /// - Minimum: 0.
     pub instance_count: Option<Val<i64>>,
     /// `InstanceType`: required.
+    ///
+    /// The instance type the model is deployed to.
     pub instance_type: Option<Val<InstanceType>>,
 }
 
@@ -718,13 +847,22 @@ impl ToValue for RealTimeInferenceConfig {
 impl Literal for RealTimeInferenceConfig {}
 
 /// The [`ShadowModeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferenceexperiment-shadowmodeconfig.html) property type.
+///
+/// The configuration of `ShadowMode` inference experiment type, which specifies a production variant to
+/// take all the inference requests, and a shadow variant to which Amazon SageMaker replicates a
+/// percentage of the inference requests. For the shadow variant it also specifies the percentage of
+/// requests that Amazon SageMaker replicates.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShadowModeConfig {
     /// `ShadowModelVariants`: required.
     ///
+    /// List of shadow variant configurations.
+    ///
     /// - Items: 1 to 1.
     pub shadow_model_variants: Option<Val<Vec<ShadowModelVariantConfig>>>,
     /// `SourceModelVariantName`: required.
+    ///
+    /// The name of the production variant, which takes all the inference requests.
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?`.
@@ -807,13 +945,20 @@ impl ToValue for ShadowModeConfig {
 impl Literal for ShadowModeConfig {}
 
 /// The [`ShadowModelVariantConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-inferenceexperiment-shadowmodelvariantconfig.html) property type.
+///
+/// The name and sampling percentage of a shadow variant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShadowModelVariantConfig {
     /// `SamplingPercentage`: required.
     ///
+    /// The percentage of inference requests that Amazon SageMaker replicates from the production variant to
+    /// the shadow variant.
+    ///
     /// - Maximum: 100.
     pub sampling_percentage: Option<Val<i64>>,
     /// `ShadowModelVariantName`: required.
+    ///
+    /// The name of the shadow variant.
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?`.
@@ -982,9 +1127,18 @@ impl DesiredState {
             DesiredState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DesiredState {
+    const VALUES: &'static [&'static str] = &["Running", "Completed", "Cancelled"];
+    fn as_str(&self) -> &str {
+        DesiredState::as_str(self)
     }
 }
 
@@ -1027,9 +1181,18 @@ impl InfrastructureType {
             InfrastructureType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InfrastructureType {
+    const VALUES: &'static [&'static str] = &["RealTimeInference"];
+    fn as_str(&self) -> &str {
+        InfrastructureType::as_str(self)
     }
 }
 
@@ -1586,9 +1749,192 @@ impl InstanceType {
             InstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "ml.c4.2xlarge",
+        "ml.c4.4xlarge",
+        "ml.c4.8xlarge",
+        "ml.c4.xlarge",
+        "ml.c5.18xlarge",
+        "ml.c5.2xlarge",
+        "ml.c5.4xlarge",
+        "ml.c5.9xlarge",
+        "ml.c5.xlarge",
+        "ml.c5d.18xlarge",
+        "ml.c5d.2xlarge",
+        "ml.c5d.4xlarge",
+        "ml.c5d.9xlarge",
+        "ml.c5d.xlarge",
+        "ml.c6i.12xlarge",
+        "ml.c6i.16xlarge",
+        "ml.c6i.24xlarge",
+        "ml.c6i.2xlarge",
+        "ml.c6i.32xlarge",
+        "ml.c6i.4xlarge",
+        "ml.c6i.8xlarge",
+        "ml.c6i.large",
+        "ml.c6i.xlarge",
+        "ml.c6id.12xlarge",
+        "ml.c6id.16xlarge",
+        "ml.c6id.24xlarge",
+        "ml.c6id.2xlarge",
+        "ml.c6id.32xlarge",
+        "ml.c6id.4xlarge",
+        "ml.c6id.8xlarge",
+        "ml.c6id.large",
+        "ml.c6id.xlarge",
+        "ml.c7i.12xlarge",
+        "ml.c7i.16xlarge",
+        "ml.c7i.24xlarge",
+        "ml.c7i.2xlarge",
+        "ml.c7i.48xlarge",
+        "ml.c7i.4xlarge",
+        "ml.c7i.8xlarge",
+        "ml.c7i.large",
+        "ml.c7i.xlarge",
+        "ml.g4dn.12xlarge",
+        "ml.g4dn.16xlarge",
+        "ml.g4dn.2xlarge",
+        "ml.g4dn.4xlarge",
+        "ml.g4dn.8xlarge",
+        "ml.g4dn.xlarge",
+        "ml.g5.12xlarge",
+        "ml.g5.16xlarge",
+        "ml.g5.24xlarge",
+        "ml.g5.2xlarge",
+        "ml.g5.48xlarge",
+        "ml.g5.4xlarge",
+        "ml.g5.8xlarge",
+        "ml.g5.xlarge",
+        "ml.g6.12xlarge",
+        "ml.g6.16xlarge",
+        "ml.g6.24xlarge",
+        "ml.g6.2xlarge",
+        "ml.g6.48xlarge",
+        "ml.g6.4xlarge",
+        "ml.g6.8xlarge",
+        "ml.g6.xlarge",
+        "ml.inf1.24xlarge",
+        "ml.inf1.2xlarge",
+        "ml.inf1.6xlarge",
+        "ml.inf1.xlarge",
+        "ml.inf2.24xlarge",
+        "ml.inf2.48xlarge",
+        "ml.inf2.8xlarge",
+        "ml.inf2.xlarge",
+        "ml.m4.10xlarge",
+        "ml.m4.16xlarge",
+        "ml.m4.2xlarge",
+        "ml.m4.4xlarge",
+        "ml.m4.xlarge",
+        "ml.m5.12xlarge",
+        "ml.m5.24xlarge",
+        "ml.m5.2xlarge",
+        "ml.m5.4xlarge",
+        "ml.m5.xlarge",
+        "ml.m5d.12xlarge",
+        "ml.m5d.16xlarge",
+        "ml.m5d.24xlarge",
+        "ml.m5d.2xlarge",
+        "ml.m5d.4xlarge",
+        "ml.m5d.8xlarge",
+        "ml.m5d.large",
+        "ml.m5d.xlarge",
+        "ml.m6i.12xlarge",
+        "ml.m6i.16xlarge",
+        "ml.m6i.24xlarge",
+        "ml.m6i.2xlarge",
+        "ml.m6i.32xlarge",
+        "ml.m6i.4xlarge",
+        "ml.m6i.8xlarge",
+        "ml.m6i.large",
+        "ml.m6i.xlarge",
+        "ml.m6id.12xlarge",
+        "ml.m6id.16xlarge",
+        "ml.m6id.24xlarge",
+        "ml.m6id.2xlarge",
+        "ml.m6id.32xlarge",
+        "ml.m6id.4xlarge",
+        "ml.m6id.8xlarge",
+        "ml.m6id.large",
+        "ml.m6id.xlarge",
+        "ml.m7i.12xlarge",
+        "ml.m7i.16xlarge",
+        "ml.m7i.24xlarge",
+        "ml.m7i.2xlarge",
+        "ml.m7i.48xlarge",
+        "ml.m7i.4xlarge",
+        "ml.m7i.8xlarge",
+        "ml.m7i.large",
+        "ml.m7i.xlarge",
+        "ml.p2.16xlarge",
+        "ml.p2.8xlarge",
+        "ml.p2.xlarge",
+        "ml.p3.16xlarge",
+        "ml.p3.2xlarge",
+        "ml.p3.8xlarge",
+        "ml.p3dn.24xlarge",
+        "ml.p4d.24xlarge",
+        "ml.p4de.24xlarge",
+        "ml.p5.48xlarge",
+        "ml.p6-b200.48xlarge",
+        "ml.r5.12xlarge",
+        "ml.r5.16xlarge",
+        "ml.r5.24xlarge",
+        "ml.r5.2xlarge",
+        "ml.r5.4xlarge",
+        "ml.r5.8xlarge",
+        "ml.r5.large",
+        "ml.r5.xlarge",
+        "ml.r6i.12xlarge",
+        "ml.r6i.16xlarge",
+        "ml.r6i.24xlarge",
+        "ml.r6i.2xlarge",
+        "ml.r6i.32xlarge",
+        "ml.r6i.4xlarge",
+        "ml.r6i.8xlarge",
+        "ml.r6i.large",
+        "ml.r6i.xlarge",
+        "ml.r6id.12xlarge",
+        "ml.r6id.16xlarge",
+        "ml.r6id.24xlarge",
+        "ml.r6id.2xlarge",
+        "ml.r6id.32xlarge",
+        "ml.r6id.4xlarge",
+        "ml.r6id.8xlarge",
+        "ml.r6id.large",
+        "ml.r6id.xlarge",
+        "ml.r7i.12xlarge",
+        "ml.r7i.16xlarge",
+        "ml.r7i.24xlarge",
+        "ml.r7i.2xlarge",
+        "ml.r7i.48xlarge",
+        "ml.r7i.4xlarge",
+        "ml.r7i.8xlarge",
+        "ml.r7i.large",
+        "ml.r7i.xlarge",
+        "ml.t2.2xlarge",
+        "ml.t2.large",
+        "ml.t2.medium",
+        "ml.t2.xlarge",
+        "ml.t3.2xlarge",
+        "ml.t3.large",
+        "ml.t3.medium",
+        "ml.t3.xlarge",
+        "ml.trn1.2xlarge",
+        "ml.trn1.32xlarge",
+        "ml.trn1n.32xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        InstanceType::as_str(self)
     }
 }
 
@@ -1801,9 +2147,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["ShadowMode"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

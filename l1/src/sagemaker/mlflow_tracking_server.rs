@@ -5,22 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::MlflowTrackingServer`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-mlflowtrackingserver.html) resource type.
 ///
+/// Creates an MLflow Tracking Server using a general purpose Amazon S3 bucket as the artifact store.
+/// For more information, see [Create an MLflow Tracking
+/// Server](https://docs.aws.amazon.com/sagemaker/latest/dg/mlflow-create-tracking-server.html) .
+///
 /// Build it with [`MlflowTrackingServer::builder`]; adding it to a stack returns a [`MlflowTrackingServerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MlflowTrackingServer {
     /// `ArtifactStoreUri`: required.
     ///
+    /// The Amazon S3 URI for MLFlow Tracking Server artifacts.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^s3:\/\/([^\/]+)\/?(.*)$`.
     pub artifact_store_uri: Option<Val<String>>,
     /// `AutomaticModelRegistration`.
+    ///
+    /// A flag to enable Automatic SageMaker Model Registration.
     pub automatic_model_registration: Option<Val<bool>>,
     /// `MlflowVersion`.
+    ///
+    /// The MLFlow Version used on the MLFlow Tracking Server.
     ///
     /// - Length: 1 to 32.
     /// - Pattern: `^\d+(\.\d+)+$`.
     pub mlflow_version: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an IAM role that enables Amazon SageMaker to perform tasks on
+    /// behalf of the customer.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_\/]+$`.
@@ -28,16 +41,24 @@ pub struct MlflowTrackingServer {
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrackingServerName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the MLFlow Tracking Server.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$`.
     pub tracking_server_name: Option<Val<String>>,
     /// `TrackingServerSize`.
+    ///
+    /// The size of the MLFlow Tracking Server.
     pub tracking_server_size: Option<Val<TrackingServerSize>>,
     /// `WeeklyMaintenanceWindowStart`.
+    ///
+    /// The start of the time window for maintenance of the MLFlow Tracking Server in UTC time.
     ///
     /// - Length: 0 to 9.
     /// - Pattern: `^(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01]\d|2[0-3]):([0-5]\d)$`.
@@ -178,6 +199,8 @@ impl Deref for MlflowTrackingServerHandle {
 
 impl MlflowTrackingServerHandle {
     /// `Fn::GetAtt` `TrackingServerArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the MLFlow Tracking Server.
     pub fn attr_tracking_server_arn(&self) -> Val<String> {
         self.0.get_att("TrackingServerArn")
     }
@@ -287,9 +310,18 @@ impl TrackingServerSize {
             TrackingServerSize::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TrackingServerSize {
+    const VALUES: &'static [&'static str] = &["Small", "Medium", "Large"];
+    fn as_str(&self) -> &str {
+        TrackingServerSize::as_str(self)
     }
 }
 

@@ -5,35 +5,76 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::Model`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-model.html) resource type.
 ///
+/// The `AWS::SageMaker::Model` resource to create a model to host at an Amazon SageMaker endpoint. For
+/// more information, see [Deploying a Model on Amazon SageMaker Hosting
+/// Services](https://docs.aws.amazon.com/sagemaker/latest/dg/how-it-works-hosting.html) in the *Amazon
+/// SageMaker Developer Guide* .
+///
 /// Build it with [`Model::builder`]; adding it to a stack returns a [`ModelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Model {
     /// `Containers`. Changing it replaces the resource.
     ///
+    /// Specifies the containers in the inference pipeline.
+    ///
     /// - Items: 0 to 15.
     pub containers: Option<Val<Vec<ContainerDefinition>>>,
     /// `EnableNetworkIsolation`. Changing it replaces the resource.
+    ///
+    /// Isolates the model container. No inbound or outbound network calls can be made to or from the model
+    /// container.
     pub enable_network_isolation: Option<Val<bool>>,
     /// `ExecutionRoleArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that SageMaker can assume to access model artifacts
+    /// and docker image for deployment on ML compute instances or for batch transform jobs. Deploying on ML
+    /// compute instances is part of model hosting. For more information, see [SageMaker
+    /// Roles](https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html) .
+    ///
+    /// > To be able to pass this role to SageMaker, the caller of this API must have the `iam:PassRole`
+    /// permission.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `InferenceExecutionConfig`. Changing it replaces the resource.
+    ///
+    /// Specifies details of how containers in a multi-container endpoint are called.
     pub inference_execution_config: Option<Val<InferenceExecutionConfig>>,
     /// `ModelName`. Changing it replaces the resource.
+    ///
+    /// The name of the new model.
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?$`.
     pub model_name: Option<Val<String>>,
     /// `PrimaryContainer`. Changing it replaces the resource.
+    ///
+    /// The location of the primary docker image containing inference code, associated artifacts, and custom
+    /// environment map that the inference code uses when the model is deployed for predictions.
     pub primary_container: Option<Val<ContainerDefinition>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see [Resource
+    /// Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// and [Using Cost Allocation
+    /// Tags](https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/cost-alloc-tags.html#allocation-what)
+    /// in the *AWS Billing and Cost Management User Guide* .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcConfig`. Changing it replaces the resource.
+    ///
+    /// A [VpcConfig](https://docs.aws.amazon.com/sagemaker/latest/dg/API_VpcConfig.html) object that
+    /// specifies the VPC that you want your model to connect to. Control access to and from your model
+    /// container by configuring the VPC. `VpcConfig` is used in hosting services and in batch transform.
+    /// For more information, see [Protect Endpoints by Using an Amazon Virtual Private
+    /// Cloud](https://docs.aws.amazon.com/sagemaker/latest/dg/host-vpc.html) and [Protect Data in Batch
+    /// Transform Jobs by Using an Amazon Virtual Private
+    /// Cloud](https://docs.aws.amazon.com/sagemaker/latest/dg/batch-vpc.html) .
     pub vpc_config: Option<Val<VpcConfig>>,
 }
 
@@ -154,6 +195,8 @@ impl Deref for ModelHandle {
 
 impl ModelHandle {
     /// `Fn::GetAtt` `ModelArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the model.
     pub fn attr_model_arn(&self) -> Val<String> {
         self.0.get_att("ModelArn")
     }
@@ -168,44 +211,118 @@ impl ModelHandle {
 }
 
 /// The [`ContainerDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-model-containerdefinition.html) property type.
+///
+/// Describes the container, as part of model definition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerDefinition {
     /// `ContainerHostname`.
+    ///
+    /// This parameter is ignored for models that contain only a `PrimaryContainer` .
+    ///
+    /// When a `ContainerDefinition` is part of an inference pipeline, the value of the parameter uniquely
+    /// identifies the container for the purposes of logging and metrics. For information, see [Use Logs and
+    /// Metrics to Monitor an Inference
+    /// Pipeline](https://docs.aws.amazon.com/sagemaker/latest/dg/inference-pipeline-logs-metrics.html) . If
+    /// you don't specify a value for this parameter for a `ContainerDefinition` that is part of an
+    /// inference pipeline, a unique name is automatically assigned based on the position of the
+    /// `ContainerDefinition` in the pipeline. If you specify a value for the `ContainerHostName` for any
+    /// `ContainerDefinition` that is part of an inference pipeline, you must specify a value for the
+    /// `ContainerHostName` parameter of every `ContainerDefinition` in that pipeline.
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`.
     pub container_hostname: Option<Val<String>>,
     /// `Environment`.
     ///
+    /// The environment variables to set in the Docker container. Don't include any sensitive data in your
+    /// environment variables.
+    ///
+    /// The maximum length of each key and value in the `Environment` map is 1024 bytes. The maximum length
+    /// of all keys and values in the map, combined, is 32 KB. If you pass multiple containers to a
+    /// `CreateModel` request, then the maximum length of all of their maps, combined, is also 32 KB.
+    ///
     /// - Format: `json`.
     pub environment: Option<Val<Json>>,
     /// `Image`.
+    ///
+    /// The path where inference code is stored. This can be either in Amazon EC2 Container Registry or in a
+    /// Docker registry that is accessible from the same VPC that you configure for your endpoint. If you
+    /// are using your own custom algorithm instead of an algorithm provided by SageMaker, the inference
+    /// code must meet SageMaker requirements. SageMaker supports both `registry/repository[:tag]` and
+    /// `registry/repository[@digest]` image path formats. For more information, see [Using Your Own
+    /// Algorithms with Amazon
+    /// SageMaker](https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms.html) .
+    ///
+    /// > The model artifacts in an Amazon S3 bucket and the Docker image for inference container in Amazon
+    /// EC2 Container Registry must be in the same region as the model or endpoint you are creating.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `^[\S]+$`.
     pub image: Option<Val<String>>,
     /// `ImageConfig`.
+    ///
+    /// Specifies whether the model container is in Amazon ECR or a private Docker registry accessible from
+    /// your Amazon Virtual Private Cloud (VPC). For information about storing containers in a private
+    /// Docker registry, see [Use a Private Docker Registry for Real-Time Inference
+    /// Containers](https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-containers-inference-private.html)
+    /// .
+    ///
+    /// > The model artifacts in an Amazon S3 bucket and the Docker image for inference container in Amazon
+    /// EC2 Container Registry must be in the same region as the model or endpoint you are creating.
     pub image_config: Option<Val<ImageConfig>>,
     /// `InferenceSpecificationName`.
+    ///
+    /// The inference specification name in the model package version.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`.
     pub inference_specification_name: Option<Val<String>>,
     /// `Mode`.
+    ///
+    /// Whether the container hosts a single model or multiple models.
     pub mode: Option<Val<Mode>>,
     /// `ModelDataSource`.
+    ///
+    /// Specifies the location of ML model data to deploy.
+    ///
+    /// > Currently you cannot use `ModelDataSource` in conjunction with SageMaker batch transform,
+    /// SageMaker serverless endpoints, SageMaker multi-model endpoints, and SageMaker Marketplace.
     pub model_data_source: Option<Val<ModelDataSource>>,
     /// `ModelDataUrl`.
+    ///
+    /// The S3 path where the model artifacts, which result from model training, are stored. This path must
+    /// point to a single gzip compressed tar archive (.tar.gz suffix). The S3 path is required for
+    /// SageMaker built-in algorithms, but not if you use your own algorithms. For more information on
+    /// built-in algorithms, see [Common
+    /// Parameters](https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-algo-docker-registry-paths.html)
+    /// .
+    ///
+    /// > The model artifacts must be in an S3 bucket that is in the same region as the model or endpoint
+    /// you are creating.
+    ///
+    /// If you provide a value for this parameter, SageMaker uses AWS Security Token Service to download
+    /// model artifacts from the S3 path you provide. AWS STS is activated in your AWS account by default.
+    /// If you previously deactivated AWS STS for a region, you need to reactivate AWS STS for that region.
+    /// For more information, see [Activating and Deactivating AWS STS in an AWS
+    /// Region](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_enable-regions.html) in
+    /// the *AWS Identity and Access Management User Guide* .
+    ///
+    /// > If you use a built-in algorithm to create a model, SageMaker requires that you provide a S3 path
+    /// to the model artifacts in `ModelDataUrl` .
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
     pub model_data_url: Option<Val<String>>,
     /// `ModelPackageName`.
     ///
+    /// The name or Amazon Resource Name (ARN) of the model package to use to create the model.
+    ///
     /// - Length: 1 to 176.
     /// - Pattern: `^(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:[a-z\-]*\/)?([a-zA-Z0-9]([a-zA-Z0-9-]){0,62})(?<!-)(\/[0-9]{1,9})?$`.
     pub model_package_name: Option<Val<String>>,
     /// `MultiModelConfig`.
+    ///
+    /// Specifies additional configuration for multi-model endpoints.
     pub multi_model_config: Option<Val<MultiModelConfig>>,
 }
 
@@ -307,9 +424,18 @@ impl ToValue for ContainerDefinition {
 impl Literal for ContainerDefinition {}
 
 /// The [`HubAccessConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-model-hubaccessconfig.html) property type.
+///
+/// The configuration for a private hub model reference that points to a public SageMaker JumpStart
+/// model.
+///
+/// For more information about private hubs, see [Private curated hubs for foundation model access
+/// control in JumpStart](https://docs.aws.amazon.com/sagemaker/latest/dg/jumpstart-curated-hubs.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HubAccessConfig {
     /// `HubContentArn`: required.
+    ///
+    /// The ARN of your private model hub content. This should be a `ModelReference` resource type that
+    /// points to a SageMaker JumpStart public hub model.
     ///
     /// - Length: 0 to 255.
     pub hub_content_arn: Option<Val<String>>,
@@ -366,11 +492,24 @@ impl ToValue for HubAccessConfig {
 impl Literal for HubAccessConfig {}
 
 /// The [`ImageConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-model-imageconfig.html) property type.
+///
+/// Specifies whether the model container is in Amazon ECR or a private Docker registry accessible from
+/// your Amazon Virtual Private Cloud (VPC).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImageConfig {
     /// `RepositoryAccessMode`: required.
+    ///
+    /// Set this to one of the following values:
+    ///
+    /// - `Platform` - The model image is hosted in Amazon ECR.
+    /// - `Vpc` - The model image is hosted in a private Docker registry in your VPC.
     pub repository_access_mode: Option<Val<RepositoryAccessMode>>,
     /// `RepositoryAuthConfig`.
+    ///
+    /// (Optional) Specifies an authentication configuration for the private docker registry where your
+    /// model image is hosted. Specify a value for this property only if you specified `Vpc` as the value
+    /// for the `RepositoryAccessMode` field, and the private Docker registry where the model image is
+    /// hosted requires authentication.
     pub repository_auth_config: Option<Val<RepositoryAuthConfig>>,
 }
 
@@ -434,9 +573,16 @@ impl ToValue for ImageConfig {
 impl Literal for ImageConfig {}
 
 /// The [`InferenceExecutionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-model-inferenceexecutionconfig.html) property type.
+///
+/// Specifies details about how containers in a multi-container endpoint are run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceExecutionConfig {
     /// `Mode`: required.
+    ///
+    /// How containers in a multi-container are run. The following values are valid.
+    ///
+    /// - `Serial` - Containers run as a serial pipeline.
+    /// - `Direct` - Only the individual container that you specify is run.
     pub mode: Option<Val<InferenceExecutionConfigMode>>,
 }
 
@@ -487,9 +633,26 @@ impl ToValue for InferenceExecutionConfig {
 impl Literal for InferenceExecutionConfig {}
 
 /// The [`ModelAccessConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-model-modelaccessconfig.html) property type.
+///
+/// The access configuration file to control access to the ML model. You can explicitly accept the model
+/// end-user license agreement (EULA) within the `ModelAccessConfig` .
+///
+/// - If you are a Jumpstart user, see the [End-user license
+///   agreements](https://docs.aws.amazon.com/sagemaker/latest/dg/jumpstart-foundation-models-choose.html#jumpstart-foundation-models-choose-eula)
+///   section for more details on accepting the EULA.
+/// - If you are an AutoML user, see the *Optional Parameters* section of *Create an AutoML job to
+///   fine-tune text generation models using the API* for details on [How to set the EULA acceptance
+///   when fine-tuning a model using the AutoML
+///   API](https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-create-experiment-finetune-llms.html#autopilot-llms-finetuning-api-optional-params)
+///   .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelAccessConfig {
     /// `AcceptEula`: required.
+    ///
+    /// Specifies agreement to the model end-user license agreement (EULA). The `AcceptEula` value must be
+    /// explicitly defined as `True` in order to accept the EULA that this model requires. You are
+    /// responsible for reviewing and complying with any applicable license terms and making sure they are
+    /// acceptable for your use case before downloading or using a model.
     pub accept_eula: Option<Val<bool>>,
 }
 
@@ -540,9 +703,14 @@ impl ToValue for ModelAccessConfig {
 impl Literal for ModelAccessConfig {}
 
 /// The [`ModelDataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-model-modeldatasource.html) property type.
+///
+/// Specifies the location of ML model data to deploy. If specified, you must specify one and only one
+/// of the available data sources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelDataSource {
     /// `S3DataSource`: required.
+    ///
+    /// Specifies the S3 location of ML model data to deploy.
     pub s3_data_source: Option<Val<S3DataSource>>,
 }
 
@@ -593,9 +761,17 @@ impl ToValue for ModelDataSource {
 impl Literal for ModelDataSource {}
 
 /// The [`MultiModelConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-model-multimodelconfig.html) property type.
+///
+/// Specifies additional configuration for hosting multi-model endpoints.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiModelConfig {
     /// `ModelCacheSetting`.
+    ///
+    /// Whether to cache models for a multi-model endpoint. By default, multi-model endpoints cache models
+    /// so that a model does not have to be loaded into memory each time it is invoked. Some use cases do
+    /// not benefit from model caching. For example, if an endpoint hosts a large number of models that are
+    /// each invoked infrequently, the endpoint might perform better if you disable model caching. To
+    /// disable model caching, set the value of this parameter to Disabled.
     pub model_cache_setting: Option<Val<ModelCacheSetting>>,
 }
 
@@ -643,9 +819,20 @@ impl ToValue for MultiModelConfig {
 impl Literal for MultiModelConfig {}
 
 /// The [`RepositoryAuthConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-model-repositoryauthconfig.html) property type.
+///
+/// Specifies an authentication configuration for the private docker registry where your model image is
+/// hosted. Specify a value for this property only if you specified `Vpc` as the value for the
+/// `RepositoryAccessMode` field of the `ImageConfig` object that you passed to a call to `CreateModel`
+/// and the private Docker registry where the model image is hosted requires authentication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RepositoryAuthConfig {
     /// `RepositoryCredentialsProviderArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an AWS Lambda function that provides credentials to authenticate
+    /// to the private Docker registry where your model image is hosted. For information about how to create
+    /// an AWS Lambda function, see [Create a Lambda function with the
+    /// console](https://docs.aws.amazon.com/lambda/latest/dg/getting-started-create-function.html) in the *AWS
+    /// Lambda Developer Guide* .
     ///
     /// - Length: 1 to 2048.
     pub repository_credentials_provider_arn: Option<Val<String>>,
@@ -702,17 +889,85 @@ impl ToValue for RepositoryAuthConfig {
 impl Literal for RepositoryAuthConfig {}
 
 /// The [`S3DataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-model-s3datasource.html) property type.
+///
+/// Describes the S3 data source.
+///
+/// Your input bucket must be in the same AWS region as your training job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3DataSource {
     /// `CompressionType`: required.
+    ///
+    /// Specifies how the ML model data is prepared.
     pub compression_type: Option<Val<CompressionType>>,
     /// `HubAccessConfig`.
+    ///
+    /// The configuration for a private hub model reference that points to a SageMaker JumpStart public hub
+    /// model.
     pub hub_access_config: Option<Val<HubAccessConfig>>,
     /// `ModelAccessConfig`.
+    ///
+    /// The access configuration file to control access to the ML model. You can explicitly accept the model
+    /// end-user license agreement (EULA) within the `ModelAccessConfig`.
     pub model_access_config: Option<Val<ModelAccessConfig>>,
     /// `S3DataType`: required.
+    ///
+    /// If you choose `S3Prefix` , `S3Uri` identifies a key name prefix. SageMaker uses all objects that
+    /// match the specified key name prefix for model training.
+    ///
+    /// If you choose `ManifestFile` , `S3Uri` identifies an object that is a manifest file containing a
+    /// list of object keys that you want SageMaker to use for model training.
+    ///
+    /// If you choose `AugmentedManifestFile` , `S3Uri` identifies an object that is an augmented manifest
+    /// file in JSON lines format. This file contains the data you want to use for model training.
+    /// `AugmentedManifestFile` can only be used if the Channel's input mode is `Pipe` .
+    ///
+    /// If you choose `Converse` , `S3Uri` identifies an Amazon S3 location that contains data formatted
+    /// according to Converse format. This format structures conversational messages with specific roles and
+    /// content types used for training and fine-tuning foundational models.
     pub s3_data_type: Option<Val<S3DataType>>,
     /// `S3Uri`: required.
+    ///
+    /// Depending on the value specified for the `S3DataType` , identifies either a key name prefix or a
+    /// manifest. For example:
+    ///
+    /// - A key name prefix might look like this: `s3://bucketname/exampleprefix/`
+    /// - A manifest might look like this: `s3://bucketname/example.manifest`
+    ///
+    /// A manifest is an S3 object which is a JSON file consisting of an array of elements. The first
+    /// element is a prefix which is followed by one or more suffixes. SageMaker appends the suffix elements
+    /// to the prefix to get a full set of `S3Uri` . Note that the prefix must be a valid non-empty `S3Uri`
+    /// that precludes users from specifying a manifest whose individual `S3Uri` is sourced from different
+    /// S3 buckets.
+    ///
+    /// The following code example shows a valid manifest format:
+    ///
+    /// `[ {"prefix": "s3://customer_bucket/some/prefix/"},`
+    ///
+    /// `"relative/path/to/custdata-1",`
+    ///
+    /// `"relative/path/custdata-2",`
+    ///
+    /// `...`
+    ///
+    /// `"relative/path/custdata-N"`
+    ///
+    /// `]`
+    ///
+    /// This JSON is equivalent to the following `S3Uri` list:
+    ///
+    /// `s3://customer_bucket/some/prefix/relative/path/to/custdata-1`
+    ///
+    /// `s3://customer_bucket/some/prefix/relative/path/custdata-2`
+    ///
+    /// `...`
+    ///
+    /// `s3://customer_bucket/some/prefix/relative/path/custdata-N`
+    ///
+    /// The complete set of `S3Uri` in this manifest is the input data for the channel for this data source.
+    /// The object that each `S3Uri` points to must be readable by the IAM role that SageMaker uses to
+    /// perform tasks on your behalf.
+    ///
+    /// Your input bucket must be located in same AWS region as your training job.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -875,14 +1130,26 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-model-vpcconfig.html) property type.
+///
+/// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs, hosted models, and compute
+/// resources have access to. You can control access to and from your resources by configuring a VPC.
+/// For more information, see [Give SageMaker Access to Resources in your Amazon
+/// VPC](https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `SecurityGroupIds`: required.
+    ///
+    /// The VPC security group IDs, in the form `sg-xxxxxxxx` . Specify the security groups for the VPC that
+    /// is specified in the `Subnets` field.
     ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `Subnets`: required.
+    ///
+    /// The ID of the subnets in the VPC to which you want to connect your training job or model. For
+    /// information about the availability of specific instance types, see [Supported Instance Types and
+    /// Availability Zones](https://docs.aws.amazon.com/sagemaker/latest/dg/instance-types-az.html) .
     ///
     /// - Items: 1 to 16.
     /// - Format: `AWS::EC2::Subnet.Ids`.
@@ -984,9 +1251,18 @@ impl CompressionType {
             CompressionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CompressionType {
+    const VALUES: &'static [&'static str] = &["None", "Gzip"];
+    fn as_str(&self) -> &str {
+        CompressionType::as_str(self)
     }
 }
 
@@ -1031,9 +1307,18 @@ impl InferenceExecutionConfigMode {
             InferenceExecutionConfigMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InferenceExecutionConfigMode {
+    const VALUES: &'static [&'static str] = &["Serial", "Direct"];
+    fn as_str(&self) -> &str {
+        InferenceExecutionConfigMode::as_str(self)
     }
 }
 
@@ -1078,9 +1363,18 @@ impl Mode {
             Mode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Mode {
+    const VALUES: &'static [&'static str] = &["SingleModel", "MultiModel"];
+    fn as_str(&self) -> &str {
+        Mode::as_str(self)
     }
 }
 
@@ -1125,9 +1419,18 @@ impl ModelCacheSetting {
             ModelCacheSetting::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ModelCacheSetting {
+    const VALUES: &'static [&'static str] = &["Enabled", "Disabled"];
+    fn as_str(&self) -> &str {
+        ModelCacheSetting::as_str(self)
     }
 }
 
@@ -1172,9 +1475,18 @@ impl RepositoryAccessMode {
             RepositoryAccessMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RepositoryAccessMode {
+    const VALUES: &'static [&'static str] = &["Platform", "Vpc"];
+    fn as_str(&self) -> &str {
+        RepositoryAccessMode::as_str(self)
     }
 }
 
@@ -1219,9 +1531,18 @@ impl S3DataType {
             S3DataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3DataType {
+    const VALUES: &'static [&'static str] = &["S3Prefix", "S3Object"];
+    fn as_str(&self) -> &str {
+        S3DataType::as_str(self)
     }
 }
 

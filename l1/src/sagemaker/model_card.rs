@@ -5,27 +5,62 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::ModelCard`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-modelcard.html) resource type.
 ///
+/// Creates an Amazon SageMaker Model Card.
+///
+/// For information about how to use model cards, see [Amazon SageMaker Model
+/// Card](https://docs.aws.amazon.com/sagemaker/latest/dg/model-cards.html) .
+///
 /// Build it with [`ModelCard::builder`]; adding it to a stack returns a [`ModelCardHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelCard {
     /// `Content`: required.
     ///
+    /// The content of the model card. Content uses the [model card JSON
+    /// schema](https://docs.aws.amazon.com/sagemaker/latest/dg/model-cards.html#model-cards-json-schema) .
+    ///
     /// - Length: 0 to 100000.
     pub content: Option<Val<Content>>,
     /// `CreatedBy`.
+    ///
+    /// Information about the user who created or modified one or more of the following:
+    ///
+    /// - Experiment
+    /// - Trial
+    /// - Trial component
+    /// - Lineage group
+    /// - Project
+    /// - Model Card
     pub created_by: Option<Val<UserContext>>,
     /// `LastModifiedBy`.
+    ///
+    /// Information about the user who created or modified an experiment, trial, trial component, lineage
+    /// group, project, or model card.
     pub last_modified_by: Option<Val<UserContext>>,
     /// `ModelCardName`: required. Changing it replaces the resource.
+    ///
+    /// The unique name of the model card.
     ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`.
     pub model_card_name: Option<Val<String>>,
     /// `ModelCardStatus`: required.
+    ///
+    /// The approval status of the model card within your organization. Different organizations might have
+    /// different criteria for model card review and approval.
+    ///
+    /// - `Draft` : The model card is a work in progress.
+    /// - `PendingReview` : The model card is pending review.
+    /// - `Approved` : The model card is approved.
+    /// - `Archived` : The model card is archived. No more updates should be made to the model card, but it
+    ///   can still be exported.
     pub model_card_status: Option<Val<ModelCardStatus>>,
     /// `SecurityConfig`. Changing it replaces the resource.
+    ///
+    /// The security configuration used to protect model card data.
     pub security_config: Option<Val<SecurityConfig>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs used to manage metadata for the model card.
     ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -151,46 +186,70 @@ impl Deref for ModelCardHandle {
 
 impl ModelCardHandle {
     /// `Fn::GetAtt` `ModelCardArn`.
+    ///
+    /// The Amazon Resource Number (ARN) of the model card. For example,
+    /// `arn:aws:sagemaker:us-west-2:012345678901:modelcard/examplemodelcard` .
     pub fn attr_model_card_arn(&self) -> Val<String> {
         self.0.get_att("ModelCardArn")
     }
     /// `Fn::GetAtt` `ModelCardVersion`.
+    ///
+    /// A version of the model card.
     pub fn attr_model_card_version(&self) -> Val<i64> {
         self.0.get_att("ModelCardVersion")
     }
     /// `Fn::GetAtt` `CreatedBy.DomainId`.
+    ///
+    /// The domain associated with the user.
     pub fn attr_created_by_domain_id(&self) -> Val<String> {
         self.0.get_att("CreatedBy.DomainId")
     }
     /// `Fn::GetAtt` `CreatedBy.UserProfileArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the user's profile.
     pub fn attr_created_by_user_profile_arn(&self) -> Val<String> {
         self.0.get_att("CreatedBy.UserProfileArn")
     }
     /// `Fn::GetAtt` `CreatedBy.UserProfileName`.
+    ///
+    /// The name of the user's profile.
     pub fn attr_created_by_user_profile_name(&self) -> Val<String> {
         self.0.get_att("CreatedBy.UserProfileName")
     }
     /// `Fn::GetAtt` `LastModifiedBy.DomainId`.
+    ///
+    /// The domain associated with the user.
     pub fn attr_last_modified_by_domain_id(&self) -> Val<String> {
         self.0.get_att("LastModifiedBy.DomainId")
     }
     /// `Fn::GetAtt` `LastModifiedBy.UserProfileArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the user's profile.
     pub fn attr_last_modified_by_user_profile_arn(&self) -> Val<String> {
         self.0.get_att("LastModifiedBy.UserProfileArn")
     }
     /// `Fn::GetAtt` `LastModifiedBy.UserProfileName`.
+    ///
+    /// The name of the user's profile.
     pub fn attr_last_modified_by_user_profile_name(&self) -> Val<String> {
         self.0.get_att("LastModifiedBy.UserProfileName")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The date and time the model card was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The date and time the model card was last modified.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
     /// `Fn::GetAtt` `ModelCardProcessingStatus`.
+    ///
+    /// The processing status of model card deletion. The ModelCardProcessingStatus updates throughout the
+    /// different deletion steps.
     pub fn attr_model_card_processing_status(&self) -> Val<String> {
         self.0.get_att("ModelCardProcessingStatus")
     }
@@ -205,15 +264,23 @@ impl ModelCardHandle {
 }
 
 /// The [`AdditionalInformation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-additionalinformation.html) property type.
+///
+/// Additional information about the model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdditionalInformation {
     /// `CaveatsAndRecommendations`.
     ///
+    /// Caveats and recommendations for those who might use this model in their applications.
+    ///
     /// - Length: at most 2048.
     pub caveats_and_recommendations: Option<Val<String>>,
     /// `CustomDetails`.
+    ///
+    /// Any additional information to document about the model.
     pub custom_details: Option<Val<BTreeMap<String, String>>>,
     /// `EthicalConsiderations`.
+    ///
+    /// Any ethical considerations documented by the model card author.
     ///
     /// - Length: at most 2048.
     pub ethical_considerations: Option<Val<String>>,
@@ -280,17 +347,25 @@ impl ToValue for AdditionalInformation {
 impl Literal for AdditionalInformation {}
 
 /// The [`BusinessDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-businessdetails.html) property type.
+///
+/// Information about how the model supports business goals.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BusinessDetails {
     /// `BusinessProblem`.
+    ///
+    /// The specific business problem that the model is trying to solve.
     ///
     /// - Length: at most 2048.
     pub business_problem: Option<Val<String>>,
     /// `BusinessStakeholders`.
     ///
+    /// The relevant stakeholders for the model.
+    ///
     /// - Length: at most 2048.
     pub business_stakeholders: Option<Val<String>>,
     /// `LineOfBusiness`.
+    ///
+    /// The broader business need that the model is serving.
     ///
     /// - Length: at most 2048.
     pub line_of_business: Option<Val<String>>,
@@ -356,13 +431,21 @@ impl Literal for BusinessDetails {}
 pub struct Container {
     /// `Image`: required.
     ///
+    /// Inference environment path. The Amazon EC2 Container Registry (Amazon ECR) path where inference code
+    /// is stored.
+    ///
     /// - Length: at most 255.
     pub image: Option<Val<String>>,
     /// `ModelDataUrl`.
     ///
+    /// The Amazon S3 path where the model artifacts, which result from model training, are stored.
+    ///
     /// - Length: at most 1024.
     pub model_data_url: Option<Val<String>>,
     /// `NearestModelName`.
+    ///
+    /// The name of a pre-trained machine learning benchmarked by Amazon SageMaker Inference Recommender
+    /// model that matches your model.
     pub nearest_model_name: Option<Val<String>>,
 }
 
@@ -425,21 +508,38 @@ impl ToValue for Container {
 impl Literal for Container {}
 
 /// The [`Content`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-content.html) property type.
+///
+/// The content of the model card. It follows the [model card json
+/// schema](https://docs.aws.amazon.com/sagemaker/latest/dg/model-cards.html#model-cards-json-schema) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Content {
     /// `AdditionalInformation`.
+    ///
+    /// Additional information about the model.
     pub additional_information: Option<Val<AdditionalInformation>>,
     /// `BusinessDetails`.
+    ///
+    /// Information about how the model supports business goals.
     pub business_details: Option<Val<BusinessDetails>>,
     /// `EvaluationDetails`.
+    ///
+    /// An overview about the model's evaluation.
     pub evaluation_details: Option<Val<Vec<EvaluationDetail>>>,
     /// `IntendedUses`.
+    ///
+    /// The intended usage of the model.
     pub intended_uses: Option<Val<IntendedUses>>,
     /// `ModelOverview`.
+    ///
+    /// An overview about the model
     pub model_overview: Option<Val<ModelOverview>>,
     /// `ModelPackageDetails`.
+    ///
+    /// Metadata information related to model package version
     pub model_package_details: Option<Val<ModelPackageDetails>>,
     /// `TrainingDetails`.
+    ///
+    /// An overview about model training.
     pub training_details: Option<Val<TrainingDetails>>,
 }
 
@@ -528,25 +628,39 @@ impl ToValue for Content {
 impl Literal for Content {}
 
 /// The [`EvaluationDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-evaluationdetail.html) property type.
+///
+/// The evaluation details of the model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EvaluationDetail {
     /// `Datasets`.
+    ///
+    /// The location of the datasets used to evaluate the model.
     ///
     /// - Items: at most 10.
     pub datasets: Option<Val<Vec<String>>>,
     /// `EvaluationJobArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the evaluation job.
+    ///
     /// - Length: at most 256.
     pub evaluation_job_arn: Option<Val<String>>,
     /// `EvaluationObservation`.
     ///
+    /// Any observations made during the model evaluation.
+    ///
     /// - Length: at most 2096.
     pub evaluation_observation: Option<Val<String>>,
     /// `Metadata`.
+    ///
+    /// Additional attributes associated with the evaluation results.
     pub metadata: Option<Val<BTreeMap<String, String>>>,
     /// `MetricGroups`.
+    ///
+    /// An evaluation Metric Group object.
     pub metric_groups: Option<Val<Vec<MetricGroup>>>,
     /// `Name`: required.
+    ///
+    /// The evaluation job name.
     ///
     /// - Pattern: `.{1,63}`.
     pub name: Option<Val<String>>,
@@ -644,17 +758,36 @@ impl ToValue for EvaluationDetail {
 impl Literal for EvaluationDetail {}
 
 /// The [`Function`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-function.html) property type.
+///
+/// Function details.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Function {
     /// `Condition`.
+    ///
+    /// An optional description of any conditions of your objective function metric.
     ///
     /// - Length: at most 63.
     pub condition: Option<Val<String>>,
     /// `Facet`.
     ///
+    /// The metric of the model's objective function. For example, *loss* or *rmse* . The following list
+    /// shows examples of the values that you can specify for the metric:
+    ///
+    /// - `ACCURACY`
+    /// - `AUC`
+    /// - `LOSS`
+    /// - `MAE`
+    /// - `RMSE`
+    ///
     /// - Length: at most 63.
     pub facet: Option<Val<String>>,
     /// `Function`.
+    ///
+    /// The optimization direction of the model's objective function. You must specify one of the following
+    /// values:
+    ///
+    /// - `Maximize`
+    /// - `Minimize`
     pub function: Option<Val<FunctionFunction>>,
 }
 
@@ -714,9 +847,13 @@ impl ToValue for Function {
 impl Literal for Function {}
 
 /// The [`InferenceEnvironment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-inferenceenvironment.html) property type.
+///
+/// An overview of a model's inference environment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceEnvironment {
     /// `ContainerImage`.
+    ///
+    /// The container used to run the inference environment.
     ///
     /// - Items: at most 15.
     pub container_image: Option<Val<Vec<String>>>,
@@ -771,9 +908,13 @@ impl ToValue for InferenceEnvironment {
 impl Literal for InferenceEnvironment {}
 
 /// The [`InferenceSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-inferencespecification.html) property type.
+///
+/// Defines how to perform inference generation after a training job is run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceSpecification {
     /// `Containers`: required.
+    ///
+    /// The Amazon ECR registry path of the Docker image that contains the inference code.
     ///
     /// - Items: 1 to 15.
     pub containers: Option<Val<Vec<Container>>>,
@@ -835,25 +976,42 @@ impl ToValue for InferenceSpecification {
 impl Literal for InferenceSpecification {}
 
 /// The [`IntendedUses`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-intendeduses.html) property type.
+///
+/// The intended uses of a model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntendedUses {
     /// `ExplanationsForRiskRating`.
+    ///
+    /// An explanation of why your organization categorizes the model with its risk rating.
     ///
     /// - Length: at most 2048.
     pub explanations_for_risk_rating: Option<Val<String>>,
     /// `FactorsAffectingModelEfficiency`.
     ///
+    /// Factors affecting model efficacy.
+    ///
     /// - Length: at most 2048.
     pub factors_affecting_model_efficiency: Option<Val<String>>,
     /// `IntendedUses`.
+    ///
+    /// The intended use cases for the model.
     ///
     /// - Length: at most 2048.
     pub intended_uses: Option<Val<String>>,
     /// `PurposeOfModel`.
     ///
+    /// The general purpose of the model.
+    ///
     /// - Length: at most 2048.
     pub purpose_of_model: Option<Val<String>>,
     /// `RiskRating`.
+    ///
+    /// Your organization's risk rating. You can specify one the following values as the risk rating:
+    ///
+    /// - High
+    /// - Medium
+    /// - Low
+    /// - Unknown
     pub risk_rating: Option<Val<RiskRating>>,
 }
 
@@ -1023,11 +1181,25 @@ impl ToValue for MetricData {
 impl Literal for MetricData {}
 
 /// The [`MetricGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-metricgroup.html) property type.
+///
+/// A group of metric data that you use to initialize a metric group object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricGroup {
     /// `MetricData`: required.
+    ///
+    /// A list of metric objects. The `MetricDataItems` list can have one of the following values:
+    ///
+    /// - `bar_chart_metric`
+    /// - `matrix_metric`
+    /// - `simple_metric`
+    /// - `linear_graph_metric`
+    ///
+    /// For more information about the metric schema, see the definition section of the [model card JSON
+    /// schema](https://docs.aws.amazon.com/sagemaker/latest/dg/model-cards.html#model-cards-json-schema) .
     pub metric_data: Option<Val<Vec<MetricData>>>,
     /// `Name`: required.
+    ///
+    /// The metric group name.
     ///
     /// - Pattern: `.{1,63}`.
     pub name: Option<Val<String>>,
@@ -1097,43 +1269,65 @@ impl ToValue for MetricGroup {
 impl Literal for MetricGroup {}
 
 /// The [`ModelOverview`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-modeloverview.html) property type.
+///
+/// An overview about the model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelOverview {
     /// `AlgorithmType`.
     ///
+    /// The algorithm used to solve the problem.
+    ///
     /// - Length: at most 1024.
     pub algorithm_type: Option<Val<String>>,
     /// `InferenceEnvironment`.
+    ///
+    /// An overview about model inference.
     pub inference_environment: Option<Val<InferenceEnvironment>>,
     /// `ModelArtifact`.
+    ///
+    /// The location of the model artifact.
     ///
     /// - Items: at most 15.
     pub model_artifact: Option<Val<Vec<String>>>,
     /// `ModelCreator`.
     ///
+    /// The creator of the model.
+    ///
     /// - Length: at most 1024.
     pub model_creator: Option<Val<String>>,
     /// `ModelDescription`.
+    ///
+    /// A description of the model.
     ///
     /// - Length: at most 1024.
     pub model_description: Option<Val<String>>,
     /// `ModelId`.
     ///
+    /// The SageMaker AI Model ARN or non- SageMaker AI Model ID.
+    ///
     /// - Length: at most 1024.
     pub model_id: Option<Val<String>>,
     /// `ModelName`.
+    ///
+    /// The name of the model.
     ///
     /// - Length: at most 1024.
     pub model_name: Option<Val<String>>,
     /// `ModelOwner`.
     ///
+    /// The owner of the model.
+    ///
     /// - Length: at most 1024.
     pub model_owner: Option<Val<String>>,
     /// `ModelVersion`.
     ///
+    /// The version of the model.
+    ///
     /// - Minimum: 1.
     pub model_version: Option<Val<f64>>,
     /// `ProblemType`.
+    ///
+    /// The problem being solved with the model.
     ///
     /// - Length: at most 1024.
     pub problem_type: Option<Val<String>>,
@@ -1246,6 +1440,8 @@ impl Literal for ModelOverview {}
 pub struct ModelPackageCreator {
     /// `UserProfileName`.
     ///
+    /// The name of the user's profile in Studio
+    ///
     /// - Length: at most 63.
     pub user_profile_name: Option<Val<String>>,
 }
@@ -1294,39 +1490,60 @@ impl ToValue for ModelPackageCreator {
 impl Literal for ModelPackageCreator {}
 
 /// The [`ModelPackageDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-modelpackagedetails.html) property type.
+///
+/// Metadata information related to model package version
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelPackageDetails {
     /// `ApprovalDescription`.
+    ///
+    /// A description provided for the model approval
     ///
     /// - Length: at most 1024.
     pub approval_description: Option<Val<String>>,
     /// `CreatedBy`.
     pub created_by: Option<Val<ModelPackageCreator>>,
     /// `Domain`.
+    ///
+    /// The machine learning domain of the model package you specified. Common machine learning domains
+    /// include computer vision and natural language processing.
     pub domain: Option<Val<String>>,
     /// `InferenceSpecification`.
     pub inference_specification: Option<Val<InferenceSpecification>>,
     /// `ModelApprovalStatus`.
+    ///
+    /// Current approval status of model package
     pub model_approval_status: Option<Val<ModelApprovalStatus>>,
     /// `ModelPackageArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the model package
     ///
     /// - Length: 1 to 2048.
     pub model_package_arn: Option<Val<String>>,
     /// `ModelPackageDescription`.
     ///
+    /// A brief summary of the model package
+    ///
     /// - Length: at most 1024.
     pub model_package_description: Option<Val<String>>,
     /// `ModelPackageGroupName`.
+    ///
+    /// If the model is a versioned model, the name of the model group that the versioned model belongs to.
     ///
     /// - Length: 1 to 63.
     pub model_package_group_name: Option<Val<String>>,
     /// `ModelPackageName`.
     ///
+    /// Name of the model package
+    ///
     /// - Length: 1 to 63.
     pub model_package_name: Option<Val<String>>,
     /// `ModelPackageStatus`.
+    ///
+    /// Current status of model package
     pub model_package_status: Option<Val<ModelPackageStatus>>,
     /// `ModelPackageVersion`.
+    ///
+    /// Version of the model package
     ///
     /// - Minimum: 1.0.
     pub model_package_version: Option<Val<f64>>,
@@ -1335,6 +1552,9 @@ pub struct ModelPackageDetails {
     /// - Items: 1 to 1.
     pub source_algorithms: Option<Val<Vec<SourceAlgorithm>>>,
     /// `Task`.
+    ///
+    /// The machine learning task you specified that your model package accomplishes. Common machine
+    /// learning tasks include object detection and image classification.
     pub task: Option<Val<String>>,
 }
 
@@ -1459,11 +1679,17 @@ impl ToValue for ModelPackageDetails {
 impl Literal for ModelPackageDetails {}
 
 /// The [`ObjectiveFunction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-objectivefunction.html) property type.
+///
+/// The function that is optimized during model training.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectiveFunction {
     /// `Function`.
+    ///
+    /// A function object that details optimization direction, metric, and additional descriptions.
     pub function: Option<Val<Function>>,
     /// `Notes`.
+    ///
+    /// Notes about the object function, including other considerations for possible objective functions.
     ///
     /// - Length: at most 1024.
     pub notes: Option<Val<String>>,
@@ -1519,9 +1745,15 @@ impl ToValue for ObjectiveFunction {
 impl Literal for ObjectiveFunction {}
 
 /// The [`SecurityConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-securityconfig.html) property type.
+///
+/// The security configuration used to protect model card data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityConfig {
     /// `KmsKeyId`.
+    ///
+    /// A AWS Key Management Service [key
+    /// ID](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-id-key-id) used to
+    /// encrypt a model card.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `.*`.
@@ -1572,13 +1804,26 @@ impl ToValue for SecurityConfig {
 impl Literal for SecurityConfig {}
 
 /// The [`SourceAlgorithm`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-sourcealgorithm.html) property type.
+///
+/// Specifies an algorithm that was used to create the model package. The algorithm must be either an
+/// algorithm resource in your SageMaker account or an algorithm in AWS Marketplace that you are
+/// subscribed to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceAlgorithm {
     /// `AlgorithmName`: required.
     ///
+    /// The name of an algorithm that was used to create the model package. The algorithm must be either an
+    /// algorithm resource in your SageMaker account or an algorithm in AWS Marketplace that you are
+    /// subscribed to.
+    ///
     /// - Length: at most 170.
     pub algorithm_name: Option<Val<String>>,
     /// `ModelDataUrl`.
+    ///
+    /// The Amazon S3 path where the model artifacts, which result from model training, are stored. This
+    /// path must point to a single `gzip` compressed tar archive ( `.tar.gz` suffix).
+    ///
+    /// > The model artifacts must be in an S3 bucket that is in the same AWS region as the algorithm.
     ///
     /// - Length: at most 1024.
     pub model_data_url: Option<Val<String>>,
@@ -1711,13 +1956,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TrainingDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-trainingdetails.html) property type.
+///
+/// The training details of the model
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrainingDetails {
     /// `ObjectiveFunction`.
+    ///
+    /// The function that is optimized during model training.
     pub objective_function: Option<Val<ObjectiveFunction>>,
     /// `TrainingJobDetails`.
+    ///
+    /// Details about any associated training jobs.
     pub training_job_details: Option<Val<TrainingJobDetails>>,
     /// `TrainingObservations`.
+    ///
+    /// Any observations about training.
     ///
     /// - Length: at most 1024.
     pub training_observations: Option<Val<String>>,
@@ -1779,9 +2032,13 @@ impl ToValue for TrainingDetails {
 impl Literal for TrainingDetails {}
 
 /// The [`TrainingEnvironment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-trainingenvironment.html) property type.
+///
+/// SageMaker AI training image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrainingEnvironment {
     /// `ContainerImage`.
+    ///
+    /// SageMaker AI inference image URI.
     ///
     /// - Items: at most 15.
     pub container_image: Option<Val<Vec<String>>>,
@@ -1836,13 +2093,19 @@ impl ToValue for TrainingEnvironment {
 impl Literal for TrainingEnvironment {}
 
 /// The [`TrainingHyperParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-traininghyperparameter.html) property type.
+///
+/// A hyper parameter that was configured in training the model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrainingHyperParameter {
     /// `Name`: required.
     ///
+    /// The name of the hyper parameter.
+    ///
     /// - Pattern: `.{1,255}`.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value specified for the hyper parameter.
     ///
     /// - Pattern: `.{1,255}`.
     pub value: Option<Val<String>>,
@@ -1904,25 +2167,41 @@ impl ToValue for TrainingHyperParameter {
 impl Literal for TrainingHyperParameter {}
 
 /// The [`TrainingJobDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-trainingjobdetails.html) property type.
+///
+/// The overview of a training job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrainingJobDetails {
     /// `HyperParameters`.
+    ///
+    /// The hyper parameters used in the training job.
     pub hyper_parameters: Option<Val<Vec<TrainingHyperParameter>>>,
     /// `TrainingArn`.
+    ///
+    /// The SageMaker AI training job Amazon Resource Name (ARN)
     ///
     /// - Length: at most 1024.
     pub training_arn: Option<Val<String>>,
     /// `TrainingDatasets`.
     ///
+    /// The location of the datasets used to train the model.
+    ///
     /// - Items: at most 15.
     pub training_datasets: Option<Val<Vec<String>>>,
     /// `TrainingEnvironment`.
+    ///
+    /// The SageMaker AI training job image URI.
     pub training_environment: Option<Val<TrainingEnvironment>>,
     /// `TrainingMetrics`.
+    ///
+    /// The SageMaker AI training job results.
     pub training_metrics: Option<Val<Vec<TrainingMetric>>>,
     /// `UserProvidedHyperParameters`.
+    ///
+    /// Additional hyper parameters that you've specified when training the model.
     pub user_provided_hyper_parameters: Option<Val<Vec<TrainingHyperParameter>>>,
     /// `UserProvidedTrainingMetrics`.
+    ///
+    /// Custom training job results.
     pub user_provided_training_metrics: Option<Val<Vec<TrainingMetric>>>,
 }
 
@@ -2031,17 +2310,25 @@ impl ToValue for TrainingJobDetails {
 impl Literal for TrainingJobDetails {}
 
 /// The [`TrainingMetric`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-trainingmetric.html) property type.
+///
+/// A result from a SageMaker AI training job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrainingMetric {
     /// `Name`: required.
+    ///
+    /// The name of the result from the SageMaker AI training job.
     ///
     /// - Pattern: `.{1,255}`.
     pub name: Option<Val<String>>,
     /// `Notes`.
     ///
+    /// Any additional notes describing the result of the training job.
+    ///
     /// - Length: at most 1024.
     pub notes: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of a result from the SageMaker AI training job.
     pub value: Option<Val<f64>>,
 }
 
@@ -2107,15 +2394,10 @@ impl ToValue for TrainingMetric {
 impl Literal for TrainingMetric {}
 
 /// The [`UserContext`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelcard-usercontext.html) property type.
+///
+/// Information about the user who created or modified a SageMaker resource.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct UserContext {
-    /// `DomainId`.
-    pub domain_id: Option<Val<String>>,
-    /// `UserProfileArn`.
-    pub user_profile_arn: Option<Val<String>>,
-    /// `UserProfileName`.
-    pub user_profile_name: Option<Val<String>>,
-}
+pub struct UserContext {}
 
 impl UserContext {
     /// A builder.
@@ -2130,11 +2412,7 @@ impl UserContext {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "DomainId", &self.domain_id);
-        put(&mut m, "UserProfileArn", &self.user_profile_arn);
-        put(&mut m, "UserProfileName", &self.user_profile_name);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -2143,21 +2421,6 @@ impl UserContext {
 pub struct UserContextBuilder(UserContext);
 
 impl UserContextBuilder {
-    /// Sets `DomainId`.
-    pub fn domain_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.domain_id = Some(value.into());
-        self
-    }
-    /// Sets `UserProfileArn`.
-    pub fn user_profile_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.user_profile_arn = Some(value.into());
-        self
-    }
-    /// Sets `UserProfileName`.
-    pub fn user_profile_name(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.user_profile_name = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> UserContext {
         self.0
@@ -2195,9 +2458,18 @@ impl FunctionFunction {
             FunctionFunction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FunctionFunction {
+    const VALUES: &'static [&'static str] = &["Maximize", "Minimize"];
+    fn as_str(&self) -> &str {
+        FunctionFunction::as_str(self)
     }
 }
 
@@ -2245,9 +2517,18 @@ impl ModelApprovalStatus {
             ModelApprovalStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ModelApprovalStatus {
+    const VALUES: &'static [&'static str] = &["Approved", "Rejected", "PendingManualApproval"];
+    fn as_str(&self) -> &str {
+        ModelApprovalStatus::as_str(self)
     }
 }
 
@@ -2299,9 +2580,18 @@ impl ModelCardStatus {
             ModelCardStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ModelCardStatus {
+    const VALUES: &'static [&'static str] = &["Draft", "PendingReview", "Approved", "Archived"];
+    fn as_str(&self) -> &str {
+        ModelCardStatus::as_str(self)
     }
 }
 
@@ -2357,9 +2647,18 @@ impl ModelPackageStatus {
             ModelPackageStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ModelPackageStatus {
+    const VALUES: &'static [&'static str] = &["Pending", "InProgress", "Completed", "Failed", "Deleting"];
+    fn as_str(&self) -> &str {
+        ModelPackageStatus::as_str(self)
     }
 }
 
@@ -2413,9 +2712,18 @@ impl RiskRating {
             RiskRating::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RiskRating {
+    const VALUES: &'static [&'static str] = &["High", "Medium", "Low", "Unknown"];
+    fn as_str(&self) -> &str {
+        RiskRating::as_str(self)
     }
 }
 
@@ -2465,9 +2773,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["number", "string", "boolean"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,89 +5,171 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::ModelPackage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-modelpackage.html) resource type.
 ///
+/// A container for your trained model that can be deployed for SageMaker inference. This can include
+/// inference code, artifacts, and metadata. The model package type can be one of the following.
+///
+/// - Versioned model: A part of a model package group in Model Registry.
+/// - Unversioned model: Not part of a model package group and used in AWS Marketplace.
+///
+/// For more information, see
+/// [`CreateModelPackage`](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModelPackage.html)
+/// .
+///
 /// Build it with [`ModelPackage::builder`]; adding it to a stack returns a [`ModelPackageHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelPackage {
     /// `AdditionalInferenceSpecifications`.
     ///
+    /// An array of additional Inference Specification objects.
+    ///
     /// - Items: 1 to 15.
     pub additional_inference_specifications: Option<Val<Vec<AdditionalInferenceSpecificationDefinition>>>,
     /// `AdditionalInferenceSpecificationsToAdd`.
+    ///
+    /// An array of additional Inference Specification objects to be added to the existing array. The total
+    /// number of additional Inference Specification objects cannot exceed 15. Each additional Inference
+    /// Specification object specifies artifacts based on this model package that can be used on inference
+    /// endpoints. Generally used with SageMaker Neo to store the compiled artifacts.
     ///
     /// - Items: 1 to 15.
     pub additional_inference_specifications_to_add: Option<Val<Vec<AdditionalInferenceSpecificationDefinition>>>,
     /// `ApprovalDescription`.
     ///
+    /// A description provided when the model approval is set.
+    ///
     /// - Length: at most 1024.
     /// - Pattern: `.*`.
     pub approval_description: Option<Val<String>>,
     /// `CertifyForMarketplace`.
+    ///
+    /// Whether the model package is to be certified to be listed on AWS Marketplace. For information about
+    /// listing model packages on AWS Marketplace, see [List Your Algorithm or Model Package on AWS
+    /// Marketplace](https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-mkt-list.html) .
     pub certify_for_marketplace: Option<Val<bool>>,
     /// `ClientToken`. Changing it replaces the resource.
+    ///
+    /// A unique token that guarantees that the call to this API is idempotent.
     ///
     /// - Length: 1 to 36.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub client_token: Option<Val<String>>,
     /// `CustomerMetadataProperties`.
+    ///
+    /// The metadata properties for the model package.
     pub customer_metadata_properties: Option<Val<BTreeMap<String, String>>>,
     /// `Domain`. Changing it replaces the resource.
+    ///
+    /// The machine learning domain of your model package and its components. Common machine learning
+    /// domains include computer vision and natural language processing.
     pub domain: Option<Val<String>>,
     /// `DriftCheckBaselines`. Changing it replaces the resource.
+    ///
+    /// Represents the drift check baselines that can be used when the model monitor is set using the model
+    /// package.
     pub drift_check_baselines: Option<Val<DriftCheckBaselines>>,
     /// `InferenceSpecification`. Changing it replaces the resource.
+    ///
+    /// Defines how to perform inference generation after a training job is run.
     pub inference_specification: Option<Val<InferenceSpecification>>,
     /// `MetadataProperties`. Changing it replaces the resource.
+    ///
+    /// Metadata properties of the tracking entity, trial, or trial component.
     pub metadata_properties: Option<Val<MetadataProperties>>,
     /// `ModelApprovalStatus`.
+    ///
+    /// The approval status of the model. This can be one of the following values.
+    ///
+    /// - `APPROVED` - The model is approved
+    /// - `REJECTED` - The model is rejected.
+    /// - `PENDING_MANUAL_APPROVAL` - The model is waiting for manual approval.
     pub model_approval_status: Option<Val<ModelApprovalStatus>>,
     /// `ModelCard`.
+    ///
+    /// An Amazon SageMaker Model Card.
     pub model_card: Option<Val<ModelCard>>,
     /// `ModelMetrics`. Changing it replaces the resource.
+    ///
+    /// Metrics for the model.
     pub model_metrics: Option<Val<ModelMetrics>>,
     /// `ModelPackageDescription`. Changing it replaces the resource.
+    ///
+    /// The description of the model package.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `[\p{L}\p{M}\p{Z}\p{S}\p{N}\p{P}]*`.
     pub model_package_description: Option<Val<String>>,
     /// `ModelPackageGroupName`. Changing it replaces the resource.
     ///
+    /// The model group to which the model belongs.
+    ///
     /// - Length: 1 to 170.
     /// - Pattern: `(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:[a-z\-]*\/)?([a-zA-Z0-9]([a-zA-Z0-9-]){0,62})(?<!-)$`.
     pub model_package_group_name: Option<Val<String>>,
     /// `ModelPackageName`.
     ///
+    /// The name of the model package. The name can be as follows:
+    ///
+    /// - For a versioned model, the name is automatically generated by SageMaker Model Registry and follows
+    ///   the format ' `ModelPackageGroupName/ModelPackageVersion` '.
+    /// - For an unversioned model, you must provide the name.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`.
     pub model_package_name: Option<Val<String>>,
     /// `ModelPackageStatusDetails`.
+    ///
+    /// Specifies the validation and image scan statuses of the model package.
     pub model_package_status_details: Option<Val<ModelPackageStatusDetails>>,
     /// `ModelPackageVersion`.
+    ///
+    /// The version number of a versioned model.
     ///
     /// - Minimum: 1.
     pub model_package_version: Option<Val<i64>>,
     /// `SamplePayloadUrl`. Changing it replaces the resource.
     ///
+    /// The Amazon Simple Storage Service path where the sample payload are stored. This path must point to
+    /// a single gzip compressed tar archive (.tar.gz suffix).
+    ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
     pub sample_payload_url: Option<Val<String>>,
     /// `SecurityConfig`. Changing it replaces the resource.
+    ///
+    /// An optional AWS Key Management Service key to encrypt, decrypt, and re-encrypt model package
+    /// information for regulated workloads with highly sensitive data.
     pub security_config: Option<Val<SecurityConfig>>,
     /// `SkipModelValidation`.
+    ///
+    /// Indicates if you want to skip model validation.
     pub skip_model_validation: Option<Val<SkipModelValidation>>,
     /// `SourceAlgorithmSpecification`. Changing it replaces the resource.
+    ///
+    /// A list of algorithms that were used to create a model package.
     pub source_algorithm_specification: Option<Val<SourceAlgorithmSpecification>>,
     /// `SourceUri`.
+    ///
+    /// The URI of the source for the model package.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `[\p{L}\p{M}\p{Z}\p{N}\p{P}]{0,1024}`.
     pub source_uri: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// A list of the tags associated with the model package. For more information, see [Tagging AWS
+    /// resources](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) in the *AWS General
+    /// Reference Guide* .
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Task`. Changing it replaces the resource.
+    ///
+    /// The machine learning task your model package accomplishes. Common machine learning tasks include
+    /// object detection and image classification.
     pub task: Option<Val<String>>,
     /// `ValidationSpecification`. Changing it replaces the resource.
+    ///
+    /// Specifies batch transform jobs that SageMaker runs to validate your model package.
     pub validation_specification: Option<Val<ValidationSpecification>>,
 }
 
@@ -338,18 +420,32 @@ impl Deref for ModelPackageHandle {
 
 impl ModelPackageHandle {
     /// `Fn::GetAtt` `ModelPackageArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the model package.
     pub fn attr_model_package_arn(&self) -> Val<String> {
         self.0.get_att("ModelPackageArn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time that the model package was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The time at which the model package was last modified.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
     /// `Fn::GetAtt` `ModelPackageStatus`.
+    ///
+    /// The status of the model package. This can be one of the following values.
+    ///
+    /// - `PENDING` - The model package creation is pending.
+    /// - `IN_PROGRESS` - The model package is in the process of being created.
+    /// - `COMPLETED` - The model package was successfully created.
+    /// - `FAILED` - The model package creation failed.
+    /// - `DELETING` - The model package is in the process of being deleted.
     pub fn attr_model_package_status(&self) -> Val<String> {
         self.0.get_att("ModelPackageStatus")
     }
@@ -364,29 +460,48 @@ impl ModelPackageHandle {
 }
 
 /// The [`AdditionalInferenceSpecificationDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-additionalinferencespecificationdefinition.html) property type.
+///
+/// A structure of additional Inference Specification. Additional Inference Specification specifies
+/// details about inference jobs that can be run with models based on this model package
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdditionalInferenceSpecificationDefinition {
     /// `Containers`: required.
     ///
+    /// The Amazon ECR registry path of the Docker image that contains the inference code.
+    ///
     /// - Items: 1 to 15.
     pub containers: Option<Val<Vec<ModelPackageContainerDefinition>>>,
     /// `Description`.
+    ///
+    /// A description of the additional Inference specification
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `.*`.
     pub description: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// A unique name to identify the additional inference specification. The name must be unique within the
+    /// list of your additional inference specifications for a particular model package.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`.
     pub name: Option<Val<String>>,
     /// `SupportedContentTypes`.
+    ///
+    /// The supported MIME types for the input data.
     pub supported_content_types: Option<Val<Vec<String>>>,
     /// `SupportedRealtimeInferenceInstanceTypes`.
+    ///
+    /// A list of the instance types that are used to generate inferences in real-time.
     pub supported_realtime_inference_instance_types: Option<Val<Vec<InferenceInstanceType>>>,
     /// `SupportedResponseMIMETypes`.
+    ///
+    /// The supported MIME types for the output data.
     pub supported_response_mime_types: Option<Val<Vec<String>>>,
     /// `SupportedTransformInstanceTypes`.
+    ///
+    /// A list of the instance types on which a transformation job can be run or on which an endpoint can be
+    /// deployed.
     ///
     /// - Items: at least 1.
     pub supported_transform_instance_types: Option<Val<Vec<TransformInstanceType>>>,
@@ -522,13 +637,21 @@ impl ToValue for AdditionalInferenceSpecificationDefinition {
 impl Literal for AdditionalInferenceSpecificationDefinition {}
 
 /// The [`Bias`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-bias.html) property type.
+///
+/// Contains bias metrics for a model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Bias {
     /// `PostTrainingReport`.
+    ///
+    /// The post-training bias report for a model.
     pub post_training_report: Option<Val<MetricsSource>>,
     /// `PreTrainingReport`.
+    ///
+    /// The pre-training bias report for a model.
     pub pre_training_report: Option<Val<MetricsSource>>,
     /// `Report`.
+    ///
+    /// The bias report for a model
     pub report: Option<Val<MetricsSource>>,
 }
 
@@ -588,9 +711,13 @@ impl ToValue for Bias {
 impl Literal for Bias {}
 
 /// The [`DataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-datasource.html) property type.
+///
+/// Describes the location of the channel data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSource {
     /// `S3DataSource`: required.
+    ///
+    /// The S3 location of the data source that is associated with a channel.
     pub s3_data_source: Option<Val<S3DataSource>>,
 }
 
@@ -645,15 +772,30 @@ impl ToValue for DataSource {
 impl Literal for DataSource {}
 
 /// The [`DriftCheckBaselines`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-driftcheckbaselines.html) property type.
+///
+/// Represents the drift check baselines that can be used when the model monitor is set using the model
+/// package.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DriftCheckBaselines {
     /// `Bias`.
+    ///
+    /// Represents the drift check bias baselines that can be used when the model monitor is set using the
+    /// model package.
     pub bias: Option<Val<DriftCheckBias>>,
     /// `Explainability`.
+    ///
+    /// Represents the drift check explainability baselines that can be used when the model monitor is set
+    /// using the model package.
     pub explainability: Option<Val<DriftCheckExplainability>>,
     /// `ModelDataQuality`.
+    ///
+    /// Represents the drift check model data quality baselines that can be used when the model monitor is
+    /// set using the model package.
     pub model_data_quality: Option<Val<DriftCheckModelDataQuality>>,
     /// `ModelQuality`.
+    ///
+    /// Represents the drift check model quality baselines that can be used when the model monitor is set
+    /// using the model package.
     pub model_quality: Option<Val<DriftCheckModelQuality>>,
 }
 
@@ -719,13 +861,22 @@ impl ToValue for DriftCheckBaselines {
 impl Literal for DriftCheckBaselines {}
 
 /// The [`DriftCheckBias`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-driftcheckbias.html) property type.
+///
+/// Represents the drift check bias baselines that can be used when the model monitor is set using the
+/// model package.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DriftCheckBias {
     /// `ConfigFile`.
+    ///
+    /// The bias config file for a model.
     pub config_file: Option<Val<FileSource>>,
     /// `PostTrainingConstraints`.
+    ///
+    /// The post-training constraints.
     pub post_training_constraints: Option<Val<MetricsSource>>,
     /// `PreTrainingConstraints`.
+    ///
+    /// The pre-training constraints.
     pub pre_training_constraints: Option<Val<MetricsSource>>,
 }
 
@@ -785,11 +936,18 @@ impl ToValue for DriftCheckBias {
 impl Literal for DriftCheckBias {}
 
 /// The [`DriftCheckExplainability`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-driftcheckexplainability.html) property type.
+///
+/// Represents the drift check explainability baselines that can be used when the model monitor is set
+/// using the model package.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DriftCheckExplainability {
     /// `ConfigFile`.
+    ///
+    /// The explainability config file for the model.
     pub config_file: Option<Val<FileSource>>,
     /// `Constraints`.
+    ///
+    /// The drift check explainability constraints.
     pub constraints: Option<Val<MetricsSource>>,
 }
 
@@ -843,11 +1001,18 @@ impl ToValue for DriftCheckExplainability {
 impl Literal for DriftCheckExplainability {}
 
 /// The [`DriftCheckModelDataQuality`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-driftcheckmodeldataquality.html) property type.
+///
+/// Represents the drift check data quality baselines that can be used when the model monitor is set
+/// using the model package.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DriftCheckModelDataQuality {
     /// `Constraints`.
+    ///
+    /// The drift check model data quality constraints.
     pub constraints: Option<Val<MetricsSource>>,
     /// `Statistics`.
+    ///
+    /// The drift check model data quality statistics.
     pub statistics: Option<Val<MetricsSource>>,
 }
 
@@ -901,11 +1066,18 @@ impl ToValue for DriftCheckModelDataQuality {
 impl Literal for DriftCheckModelDataQuality {}
 
 /// The [`DriftCheckModelQuality`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-driftcheckmodelquality.html) property type.
+///
+/// Represents the drift check model quality baselines that can be used when the model monitor is set
+/// using the model package.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DriftCheckModelQuality {
     /// `Constraints`.
+    ///
+    /// The drift check model quality constraints.
     pub constraints: Option<Val<MetricsSource>>,
     /// `Statistics`.
+    ///
+    /// The drift check model quality statistics.
     pub statistics: Option<Val<MetricsSource>>,
 }
 
@@ -959,9 +1131,13 @@ impl ToValue for DriftCheckModelQuality {
 impl Literal for DriftCheckModelQuality {}
 
 /// The [`Explainability`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-explainability.html) property type.
+///
+/// Contains explainability metrics for a model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Explainability {
     /// `Report`.
+    ///
+    /// The explainability report for a model.
     pub report: Option<Val<MetricsSource>>,
 }
 
@@ -1009,19 +1185,27 @@ impl ToValue for Explainability {
 impl Literal for Explainability {}
 
 /// The [`FileSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-filesource.html) property type.
+///
+/// Contains details regarding the file source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FileSource {
     /// `ContentDigest`.
+    ///
+    /// The digest of the file source.
     ///
     /// - Length: 0 to 72.
     /// - Pattern: `^[Ss][Hh][Aa]256:[0-9a-fA-F]{64}$`.
     pub content_digest: Option<Val<String>>,
     /// `ContentType`.
     ///
+    /// The type of content stored in the file source.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*`.
     pub content_type: Option<Val<String>>,
     /// `S3Uri`: required.
+    ///
+    /// The Amazon S3 URI for the file source.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -1087,19 +1271,36 @@ impl ToValue for FileSource {
 impl Literal for FileSource {}
 
 /// The [`InferenceSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-inferencespecification.html) property type.
+///
+/// Defines how to perform inference generation after a training job is run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InferenceSpecification {
     /// `Containers`: required.
     ///
+    /// The Amazon ECR registry path of the Docker image that contains the inference code.
+    ///
     /// - Items: 1 to 15.
     pub containers: Option<Val<Vec<ModelPackageContainerDefinition>>>,
     /// `SupportedContentTypes`: required.
+    ///
+    /// The supported MIME types for the input data.
     pub supported_content_types: Option<Val<Vec<String>>>,
     /// `SupportedRealtimeInferenceInstanceTypes`.
+    ///
+    /// A list of the instance types that are used to generate inferences in real-time.
+    ///
+    /// This parameter is required for unversioned models, and optional for versioned models.
     pub supported_realtime_inference_instance_types: Option<Val<Vec<InferenceInstanceType>>>,
     /// `SupportedResponseMIMETypes`: required.
+    ///
+    /// The supported MIME types for the output data.
     pub supported_response_mime_types: Option<Val<Vec<String>>>,
     /// `SupportedTransformInstanceTypes`.
+    ///
+    /// A list of the instance types on which a transformation job can be run or on which an endpoint can be
+    /// deployed.
+    ///
+    /// This parameter is required for unversioned models, and optional for versioned models.
     ///
     /// - Items: at least 1.
     pub supported_transform_instance_types: Option<Val<Vec<TransformInstanceType>>>,
@@ -1231,24 +1432,34 @@ impl ToValue for InferenceSpecification {
 impl Literal for InferenceSpecification {}
 
 /// The [`MetadataProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-metadataproperties.html) property type.
+///
+/// Metadata properties of the tracking entity, trial, or trial component.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetadataProperties {
     /// `CommitId`.
+    ///
+    /// The commit ID.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `.*`.
     pub commit_id: Option<Val<String>>,
     /// `GeneratedBy`.
     ///
+    /// The entity this entity was generated by.
+    ///
     /// - Length: 0 to 1024.
     /// - Pattern: `.*`.
     pub generated_by: Option<Val<String>>,
     /// `ProjectId`.
     ///
+    /// The project ID.
+    ///
     /// - Length: 0 to 1024.
     /// - Pattern: `.*`.
     pub project_id: Option<Val<String>>,
     /// `Repository`.
+    ///
+    /// The repository.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `.*`.
@@ -1317,19 +1528,27 @@ impl ToValue for MetadataProperties {
 impl Literal for MetadataProperties {}
 
 /// The [`MetricsSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-metricssource.html) property type.
+///
+/// Details about the metrics source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricsSource {
     /// `ContentDigest`.
+    ///
+    /// The hash key used for the metrics source.
     ///
     /// - Length: 0 to 72.
     /// - Pattern: `^[Ss][Hh][Aa]256:[0-9a-fA-F]{64}$`.
     pub content_digest: Option<Val<String>>,
     /// `ContentType`: required.
     ///
+    /// The metric source content type.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*`.
     pub content_type: Option<Val<String>>,
     /// `S3Uri`: required.
+    ///
+    /// The S3 URI for the metrics source.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -1406,9 +1625,26 @@ impl ToValue for MetricsSource {
 impl Literal for MetricsSource {}
 
 /// The [`ModelAccessConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-modelaccessconfig.html) property type.
+///
+/// The access configuration file to control access to the ML model. You can explicitly accept the model
+/// end-user license agreement (EULA) within the `ModelAccessConfig` .
+///
+/// - If you are a Jumpstart user, see the [End-user license
+///   agreements](https://docs.aws.amazon.com/sagemaker/latest/dg/jumpstart-foundation-models-choose.html#jumpstart-foundation-models-choose-eula)
+///   section for more details on accepting the EULA.
+/// - If you are an AutoML user, see the *Optional Parameters* section of *Create an AutoML job to
+///   fine-tune text generation models using the API* for details on [How to set the EULA acceptance
+///   when fine-tuning a model using the AutoML
+///   API](https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-create-experiment-finetune-llms.html#autopilot-llms-finetuning-api-optional-params)
+///   .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelAccessConfig {
     /// `AcceptEula`: required.
+    ///
+    /// Specifies agreement to the model end-user license agreement (EULA). The `AcceptEula` value must be
+    /// explicitly defined as `True` in order to accept the EULA that this model requires. You are
+    /// responsible for reviewing and complying with any applicable license terms and making sure they are
+    /// acceptable for your use case before downloading or using a model.
     pub accept_eula: Option<Val<bool>>,
 }
 
@@ -1463,14 +1699,27 @@ impl ToValue for ModelAccessConfig {
 impl Literal for ModelAccessConfig {}
 
 /// The [`ModelCard`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-modelcard.html) property type.
+///
+/// An Amazon SageMaker Model Card.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelCard {
     /// `ModelCardContent`: required.
+    ///
+    /// The content of the model card.
     ///
     /// - Length: 0 to 100000.
     /// - Pattern: `.*`.
     pub model_card_content: Option<Val<String>>,
     /// `ModelCardStatus`: required.
+    ///
+    /// The approval status of the model card within your organization. Different organizations might have
+    /// different criteria for model card review and approval.
+    ///
+    /// - `Draft` : The model card is a work in progress.
+    /// - `PendingReview` : The model card is pending review.
+    /// - `Approved` : The model card is approved.
+    /// - `Archived` : The model card is archived. No more updates should be made to the model card, but it
+    ///   can still be exported.
     pub model_card_status: Option<Val<ModelCardStatus>>,
 }
 
@@ -1541,11 +1790,17 @@ impl ToValue for ModelCard {
 impl Literal for ModelCard {}
 
 /// The [`ModelDataQuality`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-modeldataquality.html) property type.
+///
+/// Data quality constraints and statistics for a model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelDataQuality {
     /// `Constraints`.
+    ///
+    /// Data quality constraints for a model.
     pub constraints: Option<Val<MetricsSource>>,
     /// `Statistics`.
+    ///
+    /// Data quality statistics for a model.
     pub statistics: Option<Val<MetricsSource>>,
 }
 
@@ -1599,9 +1854,14 @@ impl ToValue for ModelDataQuality {
 impl Literal for ModelDataQuality {}
 
 /// The [`ModelDataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-modeldatasource.html) property type.
+///
+/// Specifies the location of ML model data to deploy. If specified, you must specify one and only one
+/// of the available data sources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelDataSource {
     /// `S3DataSource`.
+    ///
+    /// Specifies the S3 location of ML model data to deploy.
     pub s3_data_source: Option<Val<S3ModelDataSource>>,
 }
 
@@ -1649,9 +1909,13 @@ impl ToValue for ModelDataSource {
 impl Literal for ModelDataSource {}
 
 /// The [`ModelInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-modelinput.html) property type.
+///
+/// Input object for the model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelInput {
     /// `DataInputConfig`: required.
+    ///
+    /// The input configuration object for the model.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `[\S\s]+`.
@@ -1709,15 +1973,25 @@ impl ToValue for ModelInput {
 impl Literal for ModelInput {}
 
 /// The [`ModelMetrics`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-modelmetrics.html) property type.
+///
+/// Contains metrics captured from a model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelMetrics {
     /// `Bias`.
+    ///
+    /// Metrics that measure bias in a model.
     pub bias: Option<Val<Bias>>,
     /// `Explainability`.
+    ///
+    /// Metrics that help explain a model.
     pub explainability: Option<Val<Explainability>>,
     /// `ModelDataQuality`.
+    ///
+    /// Metrics that measure the quality of the input data for a model.
     pub model_data_quality: Option<Val<ModelDataQuality>>,
     /// `ModelQuality`.
+    ///
+    /// Metrics that measure the quality of a model.
     pub model_quality: Option<Val<ModelQuality>>,
 }
 
@@ -1783,42 +2057,76 @@ impl ToValue for ModelMetrics {
 impl Literal for ModelMetrics {}
 
 /// The [`ModelPackageContainerDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-modelpackagecontainerdefinition.html) property type.
+///
+/// Describes the Docker container for the model package.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelPackageContainerDefinition {
     /// `ContainerHostname`.
+    ///
+    /// The DNS host name for the Docker container.
     ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`.
     pub container_hostname: Option<Val<String>>,
     /// `Environment`.
+    ///
+    /// The environment variables to set in the Docker container. Each key and value in the `Environment`
+    /// string to string map can have length of up to 1024. We support up to 16 entries in the map.
     pub environment: Option<Val<BTreeMap<String, String>>>,
     /// `Framework`.
+    ///
+    /// The machine learning framework of the model package container image.
     pub framework: Option<Val<String>>,
     /// `FrameworkVersion`.
+    ///
+    /// The framework version of the Model Package Container Image.
     ///
     /// - Length: 3 to 10.
     /// - Pattern: `[0-9]\.[A-Za-z0-9.]+`.
     pub framework_version: Option<Val<String>>,
     /// `Image`: required.
     ///
+    /// The Amazon Elastic Container Registry (Amazon ECR) path where inference code is stored.
+    ///
+    /// If you are using your own custom algorithm instead of an algorithm provided by SageMaker, the
+    /// inference code must meet SageMaker requirements. SageMaker supports both `registry/repository[:tag]`
+    /// and `registry/repository[@digest]` image path formats. For more information, see [Using Your Own
+    /// Algorithms with Amazon
+    /// SageMaker](https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms.html) .
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `[\S]{1,255}`.
     pub image: Option<Val<String>>,
     /// `ImageDigest`.
     ///
+    /// An MD5 hash of the training algorithm that identifies the Docker image used for training.
+    ///
     /// - Length: 0 to 72.
     /// - Pattern: `^[Ss][Hh][Aa]256:[0-9a-fA-F]{64}$`.
     pub image_digest: Option<Val<String>>,
     /// `ModelDataSource`.
+    ///
+    /// Specifies the location of ML model data to deploy during endpoint creation.
     pub model_data_source: Option<Val<ModelDataSource>>,
     /// `ModelDataUrl`.
+    ///
+    /// The Amazon S3 path where the model artifacts, which result from model training, are stored. This
+    /// path must point to a single `gzip` compressed tar archive ( `.tar.gz` suffix).
+    ///
+    /// > The model artifacts must be in an S3 bucket that is in the same region as the model package.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
     pub model_data_url: Option<Val<String>>,
     /// `ModelInput`.
+    ///
+    /// A structure with Model Input details.
     pub model_input: Option<Val<ModelInput>>,
     /// `NearestModelName`.
+    ///
+    /// The name of a pre-trained machine learning benchmarked by Amazon SageMaker Inference Recommender
+    /// model that matches your model. You can find a list of benchmarked models by calling
+    /// `ListModelMetadata` .
     pub nearest_model_name: Option<Val<String>>,
 }
 
@@ -1932,9 +2240,13 @@ impl ToValue for ModelPackageContainerDefinition {
 impl Literal for ModelPackageContainerDefinition {}
 
 /// The [`ModelPackageStatusDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-modelpackagestatusdetails.html) property type.
+///
+/// Specifies the validation and image scan statuses of the model package.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelPackageStatusDetails {
     /// `ValidationStatuses`.
+    ///
+    /// The validation status of the model package.
     pub validation_statuses: Option<Val<Vec<ModelPackageStatusItem>>>,
 }
 
@@ -1987,16 +2299,24 @@ impl ToValue for ModelPackageStatusDetails {
 impl Literal for ModelPackageStatusDetails {}
 
 /// The [`ModelPackageStatusItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-modelpackagestatusitem.html) property type.
+///
+/// Represents the overall status of a model package.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelPackageStatusItem {
     /// `FailureReason`.
+    ///
+    /// if the overall status is `Failed` , the reason for the failure.
     pub failure_reason: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the model package for which the overall status is being reported.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`.
     pub name: Option<Val<String>>,
     /// `Status`: required.
+    ///
+    /// The current status.
     pub status: Option<Val<Status>>,
 }
 
@@ -2066,11 +2386,17 @@ impl ToValue for ModelPackageStatusItem {
 impl Literal for ModelPackageStatusItem {}
 
 /// The [`ModelQuality`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-modelquality.html) property type.
+///
+/// Model quality statistics and constraints.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelQuality {
     /// `Constraints`.
+    ///
+    /// Model quality constraints.
     pub constraints: Option<Val<MetricsSource>>,
     /// `Statistics`.
+    ///
+    /// Model quality statistics.
     pub statistics: Option<Val<MetricsSource>>,
 }
 
@@ -2124,11 +2450,71 @@ impl ToValue for ModelQuality {
 impl Literal for ModelQuality {}
 
 /// The [`S3DataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-s3datasource.html) property type.
+///
+/// Describes the S3 data source.
+///
+/// Your input bucket must be in the same AWS region as your training job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3DataSource {
     /// `S3DataType`: required.
+    ///
+    /// If you choose `S3Prefix` , `S3Uri` identifies a key name prefix. SageMaker uses all objects that
+    /// match the specified key name prefix for model training.
+    ///
+    /// If you choose `ManifestFile` , `S3Uri` identifies an object that is a manifest file containing a
+    /// list of object keys that you want SageMaker to use for model training.
+    ///
+    /// If you choose `AugmentedManifestFile` , `S3Uri` identifies an object that is an augmented manifest
+    /// file in JSON lines format. This file contains the data you want to use for model training.
+    /// `AugmentedManifestFile` can only be used if the Channel's input mode is `Pipe` .
+    ///
+    /// If you choose `Converse` , `S3Uri` identifies an Amazon S3 location that contains data formatted
+    /// according to Converse format. This format structures conversational messages with specific roles and
+    /// content types used for training and fine-tuning foundational models.
     pub s3_data_type: Option<Val<S3DataSourceS3DataType>>,
     /// `S3Uri`: required.
+    ///
+    /// Depending on the value specified for the `S3DataType` , identifies either a key name prefix or a
+    /// manifest. For example:
+    ///
+    /// - A key name prefix might look like this: `s3://bucketname/exampleprefix/`
+    /// - A manifest might look like this: `s3://bucketname/example.manifest`
+    ///
+    /// A manifest is an S3 object which is a JSON file consisting of an array of elements. The first
+    /// element is a prefix which is followed by one or more suffixes. SageMaker appends the suffix elements
+    /// to the prefix to get a full set of `S3Uri` . Note that the prefix must be a valid non-empty `S3Uri`
+    /// that precludes users from specifying a manifest whose individual `S3Uri` is sourced from different
+    /// S3 buckets.
+    ///
+    /// The following code example shows a valid manifest format:
+    ///
+    /// `[ {"prefix": "s3://customer_bucket/some/prefix/"},`
+    ///
+    /// `"relative/path/to/custdata-1",`
+    ///
+    /// `"relative/path/custdata-2",`
+    ///
+    /// `...`
+    ///
+    /// `"relative/path/custdata-N"`
+    ///
+    /// `]`
+    ///
+    /// This JSON is equivalent to the following `S3Uri` list:
+    ///
+    /// `s3://customer_bucket/some/prefix/relative/path/to/custdata-1`
+    ///
+    /// `s3://customer_bucket/some/prefix/relative/path/custdata-2`
+    ///
+    /// `...`
+    ///
+    /// `s3://customer_bucket/some/prefix/relative/path/custdata-N`
+    ///
+    /// The complete set of `S3Uri` in this manifest is the input data for the channel for this data source.
+    /// The object that each `S3Uri` points to must be readable by the IAM role that SageMaker uses to
+    /// perform tasks on your behalf.
+    ///
+    /// Your input bucket must be located in same AWS region as your training job.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -2194,15 +2580,73 @@ impl ToValue for S3DataSource {
 impl Literal for S3DataSource {}
 
 /// The [`S3ModelDataSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-s3modeldatasource.html) property type.
+///
+/// Specifies the S3 location of ML model data to deploy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3ModelDataSource {
     /// `CompressionType`: required.
+    ///
+    /// Specifies how the ML model data is prepared.
+    ///
+    /// If you choose `Gzip` and choose `S3Object` as the value of `S3DataType` , `S3Uri` identifies an
+    /// object that is a gzip-compressed TAR archive. SageMaker will attempt to decompress and untar the
+    /// object during model deployment.
+    ///
+    /// If you choose `None` and chooose `S3Object` as the value of `S3DataType` , `S3Uri` identifies an
+    /// object that represents an uncompressed ML model to deploy.
+    ///
+    /// If you choose None and choose `S3Prefix` as the value of `S3DataType` , `S3Uri` identifies a key
+    /// name prefix, under which all objects represents the uncompressed ML model to deploy.
+    ///
+    /// If you choose None, then SageMaker will follow rules below when creating model data files under
+    /// /opt/ml/model directory for use by your inference code:
+    ///
+    /// - If you choose `S3Object` as the value of `S3DataType` , then SageMaker will split the key of the
+    ///   S3 object referenced by `S3Uri` by slash (/), and use the last part as the filename of the file
+    ///   holding the content of the S3 object.
+    /// - If you choose `S3Prefix` as the value of `S3DataType` , then for each S3 object under the key name
+    ///   pefix referenced by `S3Uri` , SageMaker will trim its key by the prefix, and use the remainder as
+    ///   the path (relative to `/opt/ml/model` ) of the file holding the content of the S3 object.
+    ///   SageMaker will split the remainder by slash (/), using intermediate parts as directory names and
+    ///   the last part as filename of the file holding the content of the S3 object.
+    /// - Do not use any of the following as file names or directory names:
+    ///
+    /// - An empty or blank string
+    /// - A string which contains null bytes
+    /// - A string longer than 255 bytes
+    /// - A single dot ( `.` )
+    /// - A double dot ( `..` )
+    /// - Ambiguous file names will result in model deployment failure. For example, if your uncompressed ML
+    ///   model consists of two S3 objects `s3://mybucket/model/weights` and
+    ///   `s3://mybucket/model/weights/part1` and you specify `s3://mybucket/model/` as the value of `S3Uri`
+    ///   and `S3Prefix` as the value of `S3DataType` , then it will result in name clash between
+    ///   `/opt/ml/model/weights` (a regular file) and `/opt/ml/model/weights/` (a directory).
+    /// - Do not organize the model artifacts in [S3 console using
+    ///   folders](https://docs.aws.amazon.com//AmazonS3/latest/userguide/using-folders.html) . When you
+    ///   create a folder in S3 console, S3 creates a 0-byte object with a key set to the folder name you
+    ///   provide. They key of the 0-byte object ends with a slash (/) which violates SageMaker restrictions
+    ///   on model artifact file names, leading to model deployment failure.
     pub compression_type: Option<Val<CompressionType>>,
     /// `ModelAccessConfig`.
+    ///
+    /// Specifies the access configuration file for the ML model. You can explicitly accept the model
+    /// end-user license agreement (EULA) within the `ModelAccessConfig` . You are responsible for reviewing
+    /// and complying with any applicable license terms and making sure they are acceptable for your use
+    /// case before downloading or using a model.
     pub model_access_config: Option<Val<ModelAccessConfig>>,
     /// `S3DataType`: required.
+    ///
+    /// Specifies the type of ML model data to deploy.
+    ///
+    /// If you choose `S3Prefix` , `S3Uri` identifies a key name prefix. SageMaker uses all objects that
+    /// match the specified key name prefix as part of the ML model data to deploy. A valid key name prefix
+    /// identified by `S3Uri` always ends with a forward slash (/).
+    ///
+    /// If you choose `S3Object` , `S3Uri` identifies an object that is the ML model data to deploy.
     pub s3_data_type: Option<Val<S3DataType>>,
     /// `S3Uri`: required.
+    ///
+    /// Specifies the S3 path of ML model data to deploy.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -2293,9 +2737,14 @@ impl ToValue for S3ModelDataSource {
 impl Literal for S3ModelDataSource {}
 
 /// The [`SecurityConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-securityconfig.html) property type.
+///
+/// An optional AWS Key Management Service key to encrypt, decrypt, and re-encrypt model package
+/// information for regulated workloads with highly sensitive data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityConfig {
     /// `KmsKeyId`: required.
+    ///
+    /// The AWS KMS Key ID (KMSKeyId) used for encryption of model package information.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^[a-zA-Z0-9:/_-]*$`.
@@ -2353,14 +2802,27 @@ impl ToValue for SecurityConfig {
 impl Literal for SecurityConfig {}
 
 /// The [`SourceAlgorithm`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-sourcealgorithm.html) property type.
+///
+/// Specifies an algorithm that was used to create the model package. The algorithm must be either an
+/// algorithm resource in your SageMaker account or an algorithm in AWS Marketplace that you are
+/// subscribed to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceAlgorithm {
     /// `AlgorithmName`: required.
+    ///
+    /// The name of an algorithm that was used to create the model package. The algorithm must be either an
+    /// algorithm resource in your SageMaker account or an algorithm in AWS Marketplace that you are
+    /// subscribed to.
     ///
     /// - Length: 1 to 170.
     /// - Pattern: `(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:[a-z\-]*\/)?([a-zA-Z0-9]([a-zA-Z0-9-]){0,62})(?<!-)$`.
     pub algorithm_name: Option<Val<String>>,
     /// `ModelDataUrl`.
+    ///
+    /// The Amazon S3 path where the model artifacts, which result from model training, are stored. This
+    /// path must point to a single `gzip` compressed tar archive ( `.tar.gz` suffix).
+    ///
+    /// > The model artifacts must be in an S3 bucket that is in the same AWS region as the algorithm.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -2424,9 +2886,13 @@ impl ToValue for SourceAlgorithm {
 impl Literal for SourceAlgorithm {}
 
 /// The [`SourceAlgorithmSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-sourcealgorithmspecification.html) property type.
+///
+/// A list of algorithms that were used to create a model package.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceAlgorithmSpecification {
     /// `SourceAlgorithms`: required.
+    ///
+    /// A list of the algorithms that were used to create a model package.
     ///
     /// - Items: 1 to 1.
     pub source_algorithms: Option<Val<Vec<SourceAlgorithm>>>,
@@ -2562,18 +3028,56 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TransformInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-transforminput.html) property type.
+///
+/// Describes the input source of a transform job and the way the transform job consumes it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransformInput {
     /// `CompressionType`.
+    ///
+    /// If your transform data is compressed, specify the compression type. Amazon SageMaker automatically
+    /// decompresses the data for the transform job accordingly. The default value is `None` .
     pub compression_type: Option<Val<CompressionType>>,
     /// `ContentType`.
+    ///
+    /// The multipurpose internet mail extension (MIME) type of the data. Amazon SageMaker uses the MIME
+    /// type with each http call to transfer data to the transform job.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*`.
     pub content_type: Option<Val<String>>,
     /// `DataSource`: required.
+    ///
+    /// Describes the location of the channel data, which is, the S3 location of the input data that the
+    /// model can consume.
     pub data_source: Option<Val<DataSource>>,
     /// `SplitType`.
+    ///
+    /// The method to use to split the transform job's data files into smaller batches. Splitting is
+    /// necessary when the total size of each object is too large to fit in a single request. You can also
+    /// use data splitting to improve performance by processing multiple concurrent mini-batches. The
+    /// default value for `SplitType` is `None` , which indicates that input data files are not split, and
+    /// request payloads contain the entire contents of an input object. Set the value of this parameter to
+    /// `Line` to split records on a newline character boundary. `SplitType` also supports a number of
+    /// record-oriented binary data formats. Currently, the supported record formats are:
+    ///
+    /// - RecordIO
+    /// - TFRecord
+    ///
+    /// When splitting is enabled, the size of a mini-batch depends on the values of the `BatchStrategy` and
+    /// `MaxPayloadInMB` parameters. When the value of `BatchStrategy` is `MultiRecord` , Amazon SageMaker
+    /// sends the maximum number of records in each request, up to the `MaxPayloadInMB` limit. If the value
+    /// of `BatchStrategy` is `SingleRecord` , Amazon SageMaker sends individual records in each request.
+    ///
+    /// > Some data formats represent a record as a binary payload wrapped with extra padding bytes. When
+    /// splitting is applied to a binary data format, padding is removed if the value of `BatchStrategy` is
+    /// set to `SingleRecord` . Padding is not removed if the value of `BatchStrategy` is set to
+    /// `MultiRecord` .
+    /// >
+    /// > For more information about `RecordIO` , see [Create a Dataset Using
+    /// RecordIO](https://docs.aws.amazon.com/https://mxnet.apache.org/api/faq/recordio) in the MXNet
+    /// documentation. For more information about `TFRecord` , see [Consuming TFRecord
+    /// data](https://docs.aws.amazon.com/https://www.tensorflow.org/guide/data#consuming_tfrecord_data) in
+    /// the TensorFlow documentation.
     pub split_type: Option<Val<SplitType>>,
 }
 
@@ -2646,25 +3150,49 @@ impl ToValue for TransformInput {
 impl Literal for TransformInput {}
 
 /// The [`TransformJobDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-transformjobdefinition.html) property type.
+///
+/// Defines the input needed to run a transform job using the inference specification specified in the
+/// algorithm.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransformJobDefinition {
     /// `BatchStrategy`.
+    ///
+    /// A string that determines the number of records included in a single mini-batch.
+    ///
+    /// `SingleRecord` means only one record is used per mini-batch. `MultiRecord` means a mini-batch is set
+    /// to contain as many records that can fit within the `MaxPayloadInMB` limit.
     pub batch_strategy: Option<Val<BatchStrategy>>,
     /// `Environment`.
+    ///
+    /// The environment variables to set in the Docker container. We support up to 16 key and values entries
+    /// in the map.
     pub environment: Option<Val<BTreeMap<String, String>>>,
     /// `MaxConcurrentTransforms`.
+    ///
+    /// The maximum number of parallel requests that can be sent to each instance in a transform job. The
+    /// default value is 1.
     ///
     /// - Minimum: 0.
     pub max_concurrent_transforms: Option<Val<i64>>,
     /// `MaxPayloadInMB`.
     ///
+    /// The maximum payload size allowed, in MB. A payload is the data portion of a record (without
+    /// metadata).
+    ///
     /// - Minimum: 0.
     pub max_payload_in_mb: Option<Val<i64>>,
     /// `TransformInput`: required.
+    ///
+    /// A description of the input source and the way the transform job consumes it.
     pub transform_input: Option<Val<TransformInput>>,
     /// `TransformOutput`: required.
+    ///
+    /// Identifies the Amazon S3 location where you want Amazon SageMaker to save the results from the
+    /// transform job.
     pub transform_output: Option<Val<TransformOutput>>,
     /// `TransformResources`: required.
+    ///
+    /// Identifies the ML compute instances for the transform job.
     pub transform_resources: Option<Val<TransformResources>>,
 }
 
@@ -2779,21 +3307,64 @@ impl ToValue for TransformJobDefinition {
 impl Literal for TransformJobDefinition {}
 
 /// The [`TransformOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-transformoutput.html) property type.
+///
+/// Describes the results of a transform job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransformOutput {
     /// `Accept`.
+    ///
+    /// The MIME type used to specify the output data. Amazon SageMaker uses the MIME type with each http
+    /// call to transfer data from the transform job.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*`.
     pub accept: Option<Val<String>>,
     /// `AssembleWith`.
+    ///
+    /// Defines how to assemble the results of the transform job as a single S3 object. Choose a format that
+    /// is most convenient to you. To concatenate the results in binary format, specify `None` . To add a
+    /// newline character at the end of every transformed record, specify `Line` .
     pub assemble_with: Option<Val<AssembleWith>>,
     /// `KmsKeyId`.
+    ///
+    /// The AWS Key Management Service ( AWS KMS) key that Amazon SageMaker uses to encrypt the model
+    /// artifacts at rest using Amazon S3 server-side encryption. The `KmsKeyId` can be any of the following
+    /// formats:
+    ///
+    /// - Key ID: `1234abcd-12ab-34cd-56ef-1234567890ab`
+    /// - Key ARN: `arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab`
+    /// - Alias name: `alias/ExampleAlias`
+    /// - Alias name ARN: `arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias`
+    ///
+    /// If you don't provide a KMS key ID, Amazon SageMaker uses the default KMS key for Amazon S3 for your
+    /// role's account. For more information, see [KMS-Managed Encryption
+    /// Keys](https://docs.aws.amazon.com/AmazonS3/latest/dev/UsingKMSEncryption.html) in the *Amazon Simple
+    /// Storage Service Developer Guide.*
+    ///
+    /// The KMS key policy must grant permission to the IAM role that you specify in your
+    /// [CreateModel](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModel.html)
+    /// request. For more information, see [Using Key Policies in AWS
+    /// KMS](https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html) in the *AWS Key
+    /// Management Service Developer Guide* .
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `.*`.
     pub kms_key_id: Option<Val<String>>,
     /// `S3OutputPath`: required.
+    ///
+    /// The Amazon S3 path where you want Amazon SageMaker to store the results of the transform job. For
+    /// example, `s3://bucket-name/key-name-prefix` .
+    ///
+    /// For every S3 object used as input for the transform job, batch transform stores the transformed data
+    /// with an . `out` suffix in a corresponding subfolder in the location in the output prefix. For
+    /// example, for the input data stored at `s3://bucket-name/input-name-prefix/dataset01/data.csv` ,
+    /// batch transform stores the transformed data at
+    /// `s3://bucket-name/output-name-prefix/input-name-prefix/data.csv.out` . Batch transform doesn't
+    /// upload partially processed objects. For an input S3 object that contains multiple records, it
+    /// creates an . `out` file only if the transform job succeeds on the entire file. When the input
+    /// contains multiple S3 objects, the batch transform job processes the listed S3 objects and uploads
+    /// only the output for successfully processed objects. If any object fails in the transform job batch
+    /// transform marks the job as failed to prompt investigation.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -2869,15 +3440,46 @@ impl ToValue for TransformOutput {
 impl Literal for TransformOutput {}
 
 /// The [`TransformResources`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-transformresources.html) property type.
+///
+/// Describes the resources, including ML instance types and ML instance count, to use for transform
+/// job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransformResources {
     /// `InstanceCount`: required.
     ///
+    /// The number of ML compute instances to use in the transform job. The default value is `1` , and the
+    /// maximum is `100` . For distributed transform jobs, specify a value greater than `1` .
+    ///
     /// - Minimum: 1.
     pub instance_count: Option<Val<i64>>,
     /// `InstanceType`: required.
+    ///
+    /// The ML compute instance type for the transform job. If you are using built-in algorithms to
+    /// transform moderately sized datasets, we recommend using ml.m4.xlarge or `ml.m5.large` instance
+    /// types.
     pub instance_type: Option<Val<InstanceType>>,
     /// `VolumeKmsKeyId`.
+    ///
+    /// The AWS Key Management Service ( AWS KMS) key that Amazon SageMaker uses to encrypt model data on
+    /// the storage volume attached to the ML compute instance(s) that run the batch transform job.
+    ///
+    /// > Certain Nitro-based instances include local storage, dependent on the instance type. Local storage
+    /// volumes are encrypted using a hardware module on the instance. You can't request a `VolumeKmsKeyId`
+    /// when using an instance type with local storage.
+    /// >
+    /// > For a list of instance types that support local instance storage, see [Instance Store
+    /// Volumes](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html#instance-store-volumes)
+    /// .
+    /// >
+    /// > For more information about local instance storage encryption, see [SSD Instance Store
+    /// Volumes](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ssd-instance-store.html) .
+    ///
+    /// The `VolumeKmsKeyId` can be any of the following formats:
+    ///
+    /// - Key ID: `1234abcd-12ab-34cd-56ef-1234567890ab`
+    /// - Key ARN: `arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab`
+    /// - Alias name: `alias/ExampleAlias`
+    /// - Alias name ARN: `arn:aws:kms:us-west-2:111122223333:alias/ExampleAlias`
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `.*`.
@@ -2958,14 +3560,24 @@ impl ToValue for TransformResources {
 impl Literal for TransformResources {}
 
 /// The [`ValidationProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-validationprofile.html) property type.
+///
+/// Contains data, such as the inputs and targeted instance types that are used in the process of
+/// validating the model package.
+///
+/// The data provided in the validation profile is made available to your buyers on AWS Marketplace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidationProfile {
     /// `ProfileName`: required.
+    ///
+    /// The name of the profile for the model package.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`.
     pub profile_name: Option<Val<String>>,
     /// `TransformJobDefinition`: required.
+    ///
+    /// The `TransformJobDefinition` object that describes the transform job used for the validation of the
+    /// model package.
     pub transform_job_definition: Option<Val<TransformJobDefinition>>,
 }
 
@@ -3036,13 +3648,20 @@ impl ToValue for ValidationProfile {
 impl Literal for ValidationProfile {}
 
 /// The [`ValidationSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelpackage-validationspecification.html) property type.
+///
+/// Specifies batch transform jobs that SageMaker runs to validate your model package.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidationSpecification {
     /// `ValidationProfiles`: required.
     ///
+    /// An array of `ModelPackageValidationProfile` objects, each of which specifies a batch transform job
+    /// that SageMaker runs to validate your model package.
+    ///
     /// - Items: 1 to 1.
     pub validation_profiles: Option<Val<Vec<ValidationProfile>>>,
     /// `ValidationRole`: required.
+    ///
+    /// The IAM roles to be used for the validation of the model package.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
@@ -3145,9 +3764,18 @@ impl AssembleWith {
             AssembleWith::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AssembleWith {
+    const VALUES: &'static [&'static str] = &["None", "Line"];
+    fn as_str(&self) -> &str {
+        AssembleWith::as_str(self)
     }
 }
 
@@ -3192,9 +3820,18 @@ impl BatchStrategy {
             BatchStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BatchStrategy {
+    const VALUES: &'static [&'static str] = &["MultiRecord", "SingleRecord"];
+    fn as_str(&self) -> &str {
+        BatchStrategy::as_str(self)
     }
 }
 
@@ -3239,9 +3876,18 @@ impl CompressionType {
             CompressionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CompressionType {
+    const VALUES: &'static [&'static str] = &["None", "Gzip"];
+    fn as_str(&self) -> &str {
+        CompressionType::as_str(self)
     }
 }
 
@@ -4093,9 +4739,290 @@ impl InferenceInstanceType {
             InferenceInstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InferenceInstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "ml.c4.2xlarge",
+        "ml.c4.4xlarge",
+        "ml.c4.8xlarge",
+        "ml.c4.large",
+        "ml.c4.xlarge",
+        "ml.c5.18xlarge",
+        "ml.c5.2xlarge",
+        "ml.c5.4xlarge",
+        "ml.c5.9xlarge",
+        "ml.c5.large",
+        "ml.c5.xlarge",
+        "ml.c5d.18xlarge",
+        "ml.c5d.2xlarge",
+        "ml.c5d.4xlarge",
+        "ml.c5d.9xlarge",
+        "ml.c5d.large",
+        "ml.c5d.xlarge",
+        "ml.c6g.12xlarge",
+        "ml.c6g.16xlarge",
+        "ml.c6g.2xlarge",
+        "ml.c6g.4xlarge",
+        "ml.c6g.8xlarge",
+        "ml.c6g.large",
+        "ml.c6g.xlarge",
+        "ml.c6gd.12xlarge",
+        "ml.c6gd.16xlarge",
+        "ml.c6gd.2xlarge",
+        "ml.c6gd.4xlarge",
+        "ml.c6gd.8xlarge",
+        "ml.c6gd.large",
+        "ml.c6gd.xlarge",
+        "ml.c6gn.12xlarge",
+        "ml.c6gn.16xlarge",
+        "ml.c6gn.2xlarge",
+        "ml.c6gn.4xlarge",
+        "ml.c6gn.8xlarge",
+        "ml.c6gn.large",
+        "ml.c6gn.xlarge",
+        "ml.c6i.12xlarge",
+        "ml.c6i.16xlarge",
+        "ml.c6i.24xlarge",
+        "ml.c6i.2xlarge",
+        "ml.c6i.32xlarge",
+        "ml.c6i.4xlarge",
+        "ml.c6i.8xlarge",
+        "ml.c6i.large",
+        "ml.c6i.xlarge",
+        "ml.c6in.12xlarge",
+        "ml.c6in.16xlarge",
+        "ml.c6in.24xlarge",
+        "ml.c6in.2xlarge",
+        "ml.c6in.32xlarge",
+        "ml.c6in.4xlarge",
+        "ml.c6in.8xlarge",
+        "ml.c6in.large",
+        "ml.c6in.xlarge",
+        "ml.c7g.12xlarge",
+        "ml.c7g.16xlarge",
+        "ml.c7g.2xlarge",
+        "ml.c7g.4xlarge",
+        "ml.c7g.8xlarge",
+        "ml.c7g.large",
+        "ml.c7g.xlarge",
+        "ml.c7i.12xlarge",
+        "ml.c7i.16xlarge",
+        "ml.c7i.24xlarge",
+        "ml.c7i.2xlarge",
+        "ml.c7i.48xlarge",
+        "ml.c7i.4xlarge",
+        "ml.c7i.8xlarge",
+        "ml.c7i.large",
+        "ml.c7i.xlarge",
+        "ml.c8g.12xlarge",
+        "ml.c8g.16xlarge",
+        "ml.c8g.24xlarge",
+        "ml.c8g.2xlarge",
+        "ml.c8g.48xlarge",
+        "ml.c8g.4xlarge",
+        "ml.c8g.8xlarge",
+        "ml.c8g.large",
+        "ml.c8g.medium",
+        "ml.c8g.xlarge",
+        "ml.dl1.24xlarge",
+        "ml.g4dn.12xlarge",
+        "ml.g4dn.16xlarge",
+        "ml.g4dn.2xlarge",
+        "ml.g4dn.4xlarge",
+        "ml.g4dn.8xlarge",
+        "ml.g4dn.xlarge",
+        "ml.g5.12xlarge",
+        "ml.g5.16xlarge",
+        "ml.g5.24xlarge",
+        "ml.g5.2xlarge",
+        "ml.g5.48xlarge",
+        "ml.g5.4xlarge",
+        "ml.g5.8xlarge",
+        "ml.g5.xlarge",
+        "ml.g6.12xlarge",
+        "ml.g6.16xlarge",
+        "ml.g6.24xlarge",
+        "ml.g6.2xlarge",
+        "ml.g6.48xlarge",
+        "ml.g6.4xlarge",
+        "ml.g6.8xlarge",
+        "ml.g6.xlarge",
+        "ml.g6e.12xlarge",
+        "ml.g6e.16xlarge",
+        "ml.g6e.24xlarge",
+        "ml.g6e.2xlarge",
+        "ml.g6e.48xlarge",
+        "ml.g6e.4xlarge",
+        "ml.g6e.8xlarge",
+        "ml.g6e.xlarge",
+        "ml.g7e.12xlarge",
+        "ml.g7e.24xlarge",
+        "ml.g7e.2xlarge",
+        "ml.g7e.48xlarge",
+        "ml.g7e.4xlarge",
+        "ml.g7e.8xlarge",
+        "ml.inf1.24xlarge",
+        "ml.inf1.2xlarge",
+        "ml.inf1.6xlarge",
+        "ml.inf1.xlarge",
+        "ml.inf2.24xlarge",
+        "ml.inf2.48xlarge",
+        "ml.inf2.8xlarge",
+        "ml.inf2.xlarge",
+        "ml.m4.10xlarge",
+        "ml.m4.16xlarge",
+        "ml.m4.2xlarge",
+        "ml.m4.4xlarge",
+        "ml.m4.xlarge",
+        "ml.m5.12xlarge",
+        "ml.m5.24xlarge",
+        "ml.m5.2xlarge",
+        "ml.m5.4xlarge",
+        "ml.m5.large",
+        "ml.m5.xlarge",
+        "ml.m5d.12xlarge",
+        "ml.m5d.24xlarge",
+        "ml.m5d.2xlarge",
+        "ml.m5d.4xlarge",
+        "ml.m5d.large",
+        "ml.m5d.xlarge",
+        "ml.m6g.12xlarge",
+        "ml.m6g.16xlarge",
+        "ml.m6g.2xlarge",
+        "ml.m6g.4xlarge",
+        "ml.m6g.8xlarge",
+        "ml.m6g.large",
+        "ml.m6g.xlarge",
+        "ml.m6gd.12xlarge",
+        "ml.m6gd.16xlarge",
+        "ml.m6gd.2xlarge",
+        "ml.m6gd.4xlarge",
+        "ml.m6gd.8xlarge",
+        "ml.m6gd.large",
+        "ml.m6gd.xlarge",
+        "ml.m6i.12xlarge",
+        "ml.m6i.16xlarge",
+        "ml.m6i.24xlarge",
+        "ml.m6i.2xlarge",
+        "ml.m6i.32xlarge",
+        "ml.m6i.4xlarge",
+        "ml.m6i.8xlarge",
+        "ml.m6i.large",
+        "ml.m6i.xlarge",
+        "ml.m7i.12xlarge",
+        "ml.m7i.16xlarge",
+        "ml.m7i.24xlarge",
+        "ml.m7i.2xlarge",
+        "ml.m7i.48xlarge",
+        "ml.m7i.4xlarge",
+        "ml.m7i.8xlarge",
+        "ml.m7i.large",
+        "ml.m7i.xlarge",
+        "ml.m8g.12xlarge",
+        "ml.m8g.16xlarge",
+        "ml.m8g.24xlarge",
+        "ml.m8g.2xlarge",
+        "ml.m8g.48xlarge",
+        "ml.m8g.4xlarge",
+        "ml.m8g.8xlarge",
+        "ml.m8g.large",
+        "ml.m8g.medium",
+        "ml.m8g.xlarge",
+        "ml.p2.16xlarge",
+        "ml.p2.8xlarge",
+        "ml.p2.xlarge",
+        "ml.p3.16xlarge",
+        "ml.p3.2xlarge",
+        "ml.p3.8xlarge",
+        "ml.p4d.24xlarge",
+        "ml.p4de.24xlarge",
+        "ml.p5.48xlarge",
+        "ml.p5.4xlarge",
+        "ml.p5e.48xlarge",
+        "ml.p5en.48xlarge",
+        "ml.p6-b200.48xlarge",
+        "ml.p6-b300.48xlarge",
+        "ml.p6e-gb200.36xlarge",
+        "ml.r5.12xlarge",
+        "ml.r5.24xlarge",
+        "ml.r5.2xlarge",
+        "ml.r5.4xlarge",
+        "ml.r5.large",
+        "ml.r5.xlarge",
+        "ml.r5d.12xlarge",
+        "ml.r5d.24xlarge",
+        "ml.r5d.2xlarge",
+        "ml.r5d.4xlarge",
+        "ml.r5d.large",
+        "ml.r5d.xlarge",
+        "ml.r6g.12xlarge",
+        "ml.r6g.16xlarge",
+        "ml.r6g.2xlarge",
+        "ml.r6g.4xlarge",
+        "ml.r6g.8xlarge",
+        "ml.r6g.large",
+        "ml.r6g.xlarge",
+        "ml.r6gd.12xlarge",
+        "ml.r6gd.16xlarge",
+        "ml.r6gd.2xlarge",
+        "ml.r6gd.4xlarge",
+        "ml.r6gd.8xlarge",
+        "ml.r6gd.large",
+        "ml.r6gd.xlarge",
+        "ml.r6i.12xlarge",
+        "ml.r6i.16xlarge",
+        "ml.r6i.24xlarge",
+        "ml.r6i.2xlarge",
+        "ml.r6i.32xlarge",
+        "ml.r6i.4xlarge",
+        "ml.r6i.8xlarge",
+        "ml.r6i.large",
+        "ml.r6i.xlarge",
+        "ml.r7gd.12xlarge",
+        "ml.r7gd.16xlarge",
+        "ml.r7gd.2xlarge",
+        "ml.r7gd.4xlarge",
+        "ml.r7gd.8xlarge",
+        "ml.r7gd.large",
+        "ml.r7gd.medium",
+        "ml.r7gd.xlarge",
+        "ml.r7i.12xlarge",
+        "ml.r7i.16xlarge",
+        "ml.r7i.24xlarge",
+        "ml.r7i.2xlarge",
+        "ml.r7i.48xlarge",
+        "ml.r7i.4xlarge",
+        "ml.r7i.8xlarge",
+        "ml.r7i.large",
+        "ml.r7i.xlarge",
+        "ml.r8g.12xlarge",
+        "ml.r8g.16xlarge",
+        "ml.r8g.24xlarge",
+        "ml.r8g.2xlarge",
+        "ml.r8g.48xlarge",
+        "ml.r8g.4xlarge",
+        "ml.r8g.8xlarge",
+        "ml.r8g.large",
+        "ml.r8g.medium",
+        "ml.r8g.xlarge",
+        "ml.t2.2xlarge",
+        "ml.t2.large",
+        "ml.t2.medium",
+        "ml.t2.xlarge",
+        "ml.trn1.2xlarge",
+        "ml.trn1.32xlarge",
+        "ml.trn1n.32xlarge",
+        "ml.trn2.48xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        InferenceInstanceType::as_str(self)
     }
 }
 
@@ -4727,9 +5654,127 @@ impl InstanceType {
             InstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "ml.c4.2xlarge",
+        "ml.c4.4xlarge",
+        "ml.c4.8xlarge",
+        "ml.c4.xlarge",
+        "ml.c5.18xlarge",
+        "ml.c5.2xlarge",
+        "ml.c5.4xlarge",
+        "ml.c5.9xlarge",
+        "ml.c5.xlarge",
+        "ml.c6i.12xlarge",
+        "ml.c6i.16xlarge",
+        "ml.c6i.24xlarge",
+        "ml.c6i.2xlarge",
+        "ml.c6i.32xlarge",
+        "ml.c6i.4xlarge",
+        "ml.c6i.8xlarge",
+        "ml.c6i.large",
+        "ml.c6i.xlarge",
+        "ml.c7i.12xlarge",
+        "ml.c7i.16xlarge",
+        "ml.c7i.24xlarge",
+        "ml.c7i.2xlarge",
+        "ml.c7i.48xlarge",
+        "ml.c7i.4xlarge",
+        "ml.c7i.8xlarge",
+        "ml.c7i.large",
+        "ml.c7i.xlarge",
+        "ml.g4dn.12xlarge",
+        "ml.g4dn.16xlarge",
+        "ml.g4dn.2xlarge",
+        "ml.g4dn.4xlarge",
+        "ml.g4dn.8xlarge",
+        "ml.g4dn.xlarge",
+        "ml.g5.12xlarge",
+        "ml.g5.16xlarge",
+        "ml.g5.24xlarge",
+        "ml.g5.2xlarge",
+        "ml.g5.48xlarge",
+        "ml.g5.4xlarge",
+        "ml.g5.8xlarge",
+        "ml.g5.xlarge",
+        "ml.g6.12xlarge",
+        "ml.g6.16xlarge",
+        "ml.g6.24xlarge",
+        "ml.g6.2xlarge",
+        "ml.g6.48xlarge",
+        "ml.g6.4xlarge",
+        "ml.g6.8xlarge",
+        "ml.g6.xlarge",
+        "ml.inf2.24xlarge",
+        "ml.inf2.48xlarge",
+        "ml.inf2.8xlarge",
+        "ml.inf2.xlarge",
+        "ml.m4.10xlarge",
+        "ml.m4.16xlarge",
+        "ml.m4.2xlarge",
+        "ml.m4.4xlarge",
+        "ml.m4.xlarge",
+        "ml.m5.12xlarge",
+        "ml.m5.24xlarge",
+        "ml.m5.2xlarge",
+        "ml.m5.4xlarge",
+        "ml.m5.large",
+        "ml.m5.xlarge",
+        "ml.m6i.12xlarge",
+        "ml.m6i.16xlarge",
+        "ml.m6i.24xlarge",
+        "ml.m6i.2xlarge",
+        "ml.m6i.32xlarge",
+        "ml.m6i.4xlarge",
+        "ml.m6i.8xlarge",
+        "ml.m6i.large",
+        "ml.m6i.xlarge",
+        "ml.m7i.12xlarge",
+        "ml.m7i.16xlarge",
+        "ml.m7i.24xlarge",
+        "ml.m7i.2xlarge",
+        "ml.m7i.48xlarge",
+        "ml.m7i.4xlarge",
+        "ml.m7i.8xlarge",
+        "ml.m7i.large",
+        "ml.m7i.xlarge",
+        "ml.p2.16xlarge",
+        "ml.p2.8xlarge",
+        "ml.p2.xlarge",
+        "ml.p3.16xlarge",
+        "ml.p3.2xlarge",
+        "ml.p3.8xlarge",
+        "ml.r6i.12xlarge",
+        "ml.r6i.16xlarge",
+        "ml.r6i.24xlarge",
+        "ml.r6i.2xlarge",
+        "ml.r6i.32xlarge",
+        "ml.r6i.4xlarge",
+        "ml.r6i.8xlarge",
+        "ml.r6i.large",
+        "ml.r6i.xlarge",
+        "ml.r7i.12xlarge",
+        "ml.r7i.16xlarge",
+        "ml.r7i.24xlarge",
+        "ml.r7i.2xlarge",
+        "ml.r7i.48xlarge",
+        "ml.r7i.4xlarge",
+        "ml.r7i.8xlarge",
+        "ml.r7i.large",
+        "ml.r7i.xlarge",
+        "ml.trn1.2xlarge",
+        "ml.trn1.32xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        InstanceType::as_str(self)
     }
 }
 
@@ -4883,9 +5928,18 @@ impl ModelApprovalStatus {
             ModelApprovalStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ModelApprovalStatus {
+    const VALUES: &'static [&'static str] = &["Approved", "Rejected", "PendingManualApproval"];
+    fn as_str(&self) -> &str {
+        ModelApprovalStatus::as_str(self)
     }
 }
 
@@ -4937,9 +5991,18 @@ impl ModelCardStatus {
             ModelCardStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ModelCardStatus {
+    const VALUES: &'static [&'static str] = &["Draft", "PendingReview", "Approved", "Archived"];
+    fn as_str(&self) -> &str {
+        ModelCardStatus::as_str(self)
     }
 }
 
@@ -4989,9 +6052,18 @@ impl S3DataSourceS3DataType {
             S3DataSourceS3DataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3DataSourceS3DataType {
+    const VALUES: &'static [&'static str] = &["ManifestFile", "S3Prefix", "AugmentedManifestFile"];
+    fn as_str(&self) -> &str {
+        S3DataSourceS3DataType::as_str(self)
     }
 }
 
@@ -5037,9 +6109,18 @@ impl S3DataType {
             S3DataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3DataType {
+    const VALUES: &'static [&'static str] = &["S3Prefix", "S3Object"];
+    fn as_str(&self) -> &str {
+        S3DataType::as_str(self)
     }
 }
 
@@ -5084,9 +6165,18 @@ impl SkipModelValidation {
             SkipModelValidation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SkipModelValidation {
+    const VALUES: &'static [&'static str] = &["None", "All"];
+    fn as_str(&self) -> &str {
+        SkipModelValidation::as_str(self)
     }
 }
 
@@ -5137,9 +6227,18 @@ impl SplitType {
             SplitType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SplitType {
+    const VALUES: &'static [&'static str] = &["None", "TFRecord", "Line", "RecordIO"];
+    fn as_str(&self) -> &str {
+        SplitType::as_str(self)
     }
 }
 
@@ -5192,9 +6291,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["NotStarted", "Failed", "InProgress", "Completed"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 
@@ -5559,9 +6667,127 @@ impl TransformInstanceType {
             TransformInstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TransformInstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "ml.c4.2xlarge",
+        "ml.c4.4xlarge",
+        "ml.c4.8xlarge",
+        "ml.c4.xlarge",
+        "ml.c5.18xlarge",
+        "ml.c5.2xlarge",
+        "ml.c5.4xlarge",
+        "ml.c5.9xlarge",
+        "ml.c5.xlarge",
+        "ml.c6i.12xlarge",
+        "ml.c6i.16xlarge",
+        "ml.c6i.24xlarge",
+        "ml.c6i.2xlarge",
+        "ml.c6i.32xlarge",
+        "ml.c6i.4xlarge",
+        "ml.c6i.8xlarge",
+        "ml.c6i.large",
+        "ml.c6i.xlarge",
+        "ml.c7i.12xlarge",
+        "ml.c7i.16xlarge",
+        "ml.c7i.24xlarge",
+        "ml.c7i.2xlarge",
+        "ml.c7i.48xlarge",
+        "ml.c7i.4xlarge",
+        "ml.c7i.8xlarge",
+        "ml.c7i.large",
+        "ml.c7i.xlarge",
+        "ml.g4dn.12xlarge",
+        "ml.g4dn.16xlarge",
+        "ml.g4dn.2xlarge",
+        "ml.g4dn.4xlarge",
+        "ml.g4dn.8xlarge",
+        "ml.g4dn.xlarge",
+        "ml.g5.12xlarge",
+        "ml.g5.16xlarge",
+        "ml.g5.24xlarge",
+        "ml.g5.2xlarge",
+        "ml.g5.48xlarge",
+        "ml.g5.4xlarge",
+        "ml.g5.8xlarge",
+        "ml.g5.xlarge",
+        "ml.g6.12xlarge",
+        "ml.g6.16xlarge",
+        "ml.g6.24xlarge",
+        "ml.g6.2xlarge",
+        "ml.g6.48xlarge",
+        "ml.g6.4xlarge",
+        "ml.g6.8xlarge",
+        "ml.g6.xlarge",
+        "ml.inf2.24xlarge",
+        "ml.inf2.48xlarge",
+        "ml.inf2.8xlarge",
+        "ml.inf2.xlarge",
+        "ml.m4.10xlarge",
+        "ml.m4.16xlarge",
+        "ml.m4.2xlarge",
+        "ml.m4.4xlarge",
+        "ml.m4.xlarge",
+        "ml.m5.12xlarge",
+        "ml.m5.24xlarge",
+        "ml.m5.2xlarge",
+        "ml.m5.4xlarge",
+        "ml.m5.large",
+        "ml.m5.xlarge",
+        "ml.m6i.12xlarge",
+        "ml.m6i.16xlarge",
+        "ml.m6i.24xlarge",
+        "ml.m6i.2xlarge",
+        "ml.m6i.32xlarge",
+        "ml.m6i.4xlarge",
+        "ml.m6i.8xlarge",
+        "ml.m6i.large",
+        "ml.m6i.xlarge",
+        "ml.m7i.12xlarge",
+        "ml.m7i.16xlarge",
+        "ml.m7i.24xlarge",
+        "ml.m7i.2xlarge",
+        "ml.m7i.48xlarge",
+        "ml.m7i.4xlarge",
+        "ml.m7i.8xlarge",
+        "ml.m7i.large",
+        "ml.m7i.xlarge",
+        "ml.p2.16xlarge",
+        "ml.p2.8xlarge",
+        "ml.p2.xlarge",
+        "ml.p3.16xlarge",
+        "ml.p3.2xlarge",
+        "ml.p3.8xlarge",
+        "ml.r6i.12xlarge",
+        "ml.r6i.16xlarge",
+        "ml.r6i.24xlarge",
+        "ml.r6i.2xlarge",
+        "ml.r6i.32xlarge",
+        "ml.r6i.4xlarge",
+        "ml.r6i.8xlarge",
+        "ml.r6i.large",
+        "ml.r6i.xlarge",
+        "ml.r7i.12xlarge",
+        "ml.r7i.16xlarge",
+        "ml.r7i.24xlarge",
+        "ml.r7i.2xlarge",
+        "ml.r7i.48xlarge",
+        "ml.r7i.4xlarge",
+        "ml.r7i.8xlarge",
+        "ml.r7i.large",
+        "ml.r7i.xlarge",
+        "ml.trn1.2xlarge",
+        "ml.trn1.32xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        TransformInstanceType::as_str(self)
     }
 }
 

@@ -5,22 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::ModelPackageGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-modelpackagegroup.html) resource type.
 ///
+/// A group of versioned models in the Model Registry.
+///
 /// Build it with [`ModelPackageGroup::builder`]; adding it to a stack returns a [`ModelPackageGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelPackageGroup {
     /// `ModelPackageGroupDescription`. Changing it replaces the resource.
+    ///
+    /// The description for the model group.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `[\p{L}\p{M}\p{Z}\p{S}\p{N}\p{P}]*`.
     pub model_package_group_description: Option<Val<String>>,
     /// `ModelPackageGroupName`: required. Changing it replaces the resource.
     ///
+    /// The name of the model group.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub model_package_group_name: Option<Val<String>>,
     /// `ModelPackageGroupPolicy`.
+    ///
+    /// A resouce policy to control access to a model group. For information about resoure policies, see
+    /// [Identity-based policies and resource-based
+    /// policies](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_identity-vs-resource.html)
+    /// in the *AWS Identity and Access Management User Guide.* .
     pub model_package_group_policy: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -121,14 +138,20 @@ impl Deref for ModelPackageGroupHandle {
 
 impl ModelPackageGroupHandle {
     /// `Fn::GetAtt` `ModelPackageGroupArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the model group.
     pub fn attr_model_package_group_arn(&self) -> Val<String> {
         self.0.get_att("ModelPackageGroupArn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time when the model group was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `ModelPackageGroupStatus`.
+    ///
+    /// The status of the model group.
     pub fn attr_model_package_group_status(&self) -> Val<String> {
         self.0.get_att("ModelPackageGroupStatus")
     }

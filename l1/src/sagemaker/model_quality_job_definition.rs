@@ -5,40 +5,71 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::ModelQualityJobDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-modelqualityjobdefinition.html) resource type.
 ///
+/// Creates a definition for a job that monitors model quality and drift. For information about model
+/// monitor, see [Amazon SageMaker Model
+/// Monitor](https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor.html) .
+///
 /// Build it with [`ModelQualityJobDefinition::builder`]; adding it to a stack returns a [`ModelQualityJobDefinitionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelQualityJobDefinition {
     /// `EndpointName`. Changing it replaces the resource.
+    ///
+    /// The name of the endpoint used to run the monitoring job.
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*`.
     pub endpoint_name: Option<Val<String>>,
     /// `JobDefinitionName`. Changing it replaces the resource.
     ///
+    /// The name of the monitoring job definition.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub job_definition_name: Option<Val<String>>,
     /// `JobResources`: required. Changing it replaces the resource.
+    ///
+    /// Identifies the resources to deploy for a monitoring job.
     pub job_resources: Option<Val<MonitoringResources>>,
     /// `ModelQualityAppSpecification`: required. Changing it replaces the resource.
+    ///
+    /// Container image configuration object for the monitoring job.
     pub model_quality_app_specification: Option<Val<ModelQualityAppSpecification>>,
     /// `ModelQualityBaselineConfig`. Changing it replaces the resource.
+    ///
+    /// Specifies the constraints and baselines for the monitoring job.
     pub model_quality_baseline_config: Option<Val<ModelQualityBaselineConfig>>,
     /// `ModelQualityJobInput`: required. Changing it replaces the resource.
+    ///
+    /// A list of the inputs that are monitored. Currently endpoints are supported.
     pub model_quality_job_input: Option<Val<ModelQualityJobInput>>,
     /// `ModelQualityJobOutputConfig`: required. Changing it replaces the resource.
+    ///
+    /// The output configuration for monitoring jobs.
     pub model_quality_job_output_config: Option<Val<MonitoringOutputConfig>>,
     /// `NetworkConfig`. Changing it replaces the resource.
+    ///
+    /// Specifies the network configuration for the monitoring job.
     pub network_config: Option<Val<NetworkConfig>>,
     /// `RoleArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of an IAM role that Amazon SageMaker can assume to perform tasks on
+    /// your behalf.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `StoppingCondition`. Changing it replaces the resource.
+    ///
+    /// A time limit for how long the monitoring job is allowed to run before stopping.
     pub stopping_condition: Option<Val<StoppingCondition>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -216,10 +247,14 @@ impl Deref for ModelQualityJobDefinitionHandle {
 
 impl ModelQualityJobDefinitionHandle {
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time when the job definition was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `JobDefinitionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the job definition.
     pub fn attr_job_definition_arn(&self) -> Val<String> {
         self.0.get_att("JobDefinitionArn")
     }
@@ -234,42 +269,71 @@ impl ModelQualityJobDefinitionHandle {
 }
 
 /// The [`BatchTransformInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-batchtransforminput.html) property type.
+///
+/// Input object for the batch transform job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BatchTransformInput {
     /// `DataCapturedDestinationS3Uri`: required.
+    ///
+    /// The Amazon S3 location being used to capture the data.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
     pub data_captured_destination_s3_uri: Option<Val<String>>,
     /// `DatasetFormat`: required.
+    ///
+    /// The dataset format for your batch transform job.
     pub dataset_format: Option<Val<DatasetFormat>>,
     /// `EndTimeOffset`.
+    ///
+    /// If specified, monitoring jobs subtract this time from the end time. For information about using
+    /// offsets for scheduling monitoring jobs, see [Schedule Model Quality Monitoring
+    /// Jobs](https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-model-quality-schedule.html) .
     ///
     /// - Length: 1 to 15.
     /// - Pattern: `^.?P.*`.
     pub end_time_offset: Option<Val<String>>,
     /// `InferenceAttribute`.
     ///
+    /// The attribute of the input data that represents the ground truth label.
+    ///
     /// - Length: at most 256.
     pub inference_attribute: Option<Val<String>>,
     /// `LocalPath`: required.
+    ///
+    /// Path to the filesystem where the batch transform data is available to the container.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*`.
     pub local_path: Option<Val<String>>,
     /// `ProbabilityAttribute`.
     ///
+    /// In a classification problem, the attribute that represents the class probability.
+    ///
     /// - Length: at most 256.
     pub probability_attribute: Option<Val<String>>,
     /// `ProbabilityThresholdAttribute`.
     ///
+    /// The threshold for the class probability to be evaluated as a positive result.
+    ///
     /// - Format: `double`.
     pub probability_threshold_attribute: Option<Val<f64>>,
     /// `S3DataDistributionType`.
+    ///
+    /// Whether input data distributed in Amazon S3 is fully replicated or sharded by an S3 key. Defaults to
+    /// `FullyReplicated`
     pub s3_data_distribution_type: Option<Val<S3DataDistributionType>>,
     /// `S3InputMode`.
+    ///
+    /// Whether the `Pipe` or `File` is used as the input mode for transferring data for the monitoring job.
+    /// `Pipe` mode is recommended for large datasets. `File` mode is useful for small files that fit in
+    /// memory. Defaults to `File` .
     pub s3_input_mode: Option<Val<S3InputMode>>,
     /// `StartTimeOffset`.
+    ///
+    /// If specified, monitoring jobs substract this time from the start time. For information about using
+    /// offsets for scheduling monitoring jobs, see [Schedule Model Quality Monitoring
+    /// Jobs](https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-model-quality-schedule.html) .
     ///
     /// - Length: 1 to 15.
     /// - Pattern: `^.?P.*`.
@@ -400,21 +464,34 @@ impl ToValue for BatchTransformInput {
 impl Literal for BatchTransformInput {}
 
 /// The [`ClusterConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-clusterconfig.html) property type.
+///
+/// The configuration for the cluster of resources used to run the processing job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterConfig {
     /// `InstanceCount`: required.
     ///
+    /// The number of ML compute instances to use in the model monitoring job. For distributed processing
+    /// jobs, specify a value greater than 1. The default value is 1.
+    ///
     /// - Range: 1 to 100.
     pub instance_count: Option<Val<i64>>,
     /// `InstanceType`: required.
+    ///
+    /// The ML compute instance type for the processing job.
     pub instance_type: Option<Val<InstanceType>>,
     /// `VolumeKmsKeyId`.
+    ///
+    /// The AWS Key Management Service ( AWS KMS) key that Amazon SageMaker uses to encrypt data on the
+    /// storage volume attached to the ML compute instance(s) that run the model monitoring job.
     ///
     /// - Length: 0 to 2048.
     /// - Range: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9:/_-]*$`.
     pub volume_kms_key_id: Option<Val<String>>,
     /// `VolumeSizeInGB`: required.
+    ///
+    /// The size of the ML storage volume, in gigabytes, that you want to provision. You must specify
+    /// sufficient ML storage for your scenario.
     ///
     /// - Range: 1 to 16384.
     pub volume_size_in_gb: Option<Val<i64>>,
@@ -508,9 +585,13 @@ impl ToValue for ClusterConfig {
 impl Literal for ClusterConfig {}
 
 /// The [`ConstraintsResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-constraintsresource.html) property type.
+///
+/// The constraints resource for a monitoring job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConstraintsResource {
     /// `S3Uri`.
+    ///
+    /// The Amazon S3 URI for the constraints resource.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -561,9 +642,13 @@ impl ToValue for ConstraintsResource {
 impl Literal for ConstraintsResource {}
 
 /// The [`Csv`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-csv.html) property type.
+///
+/// The CSV format
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Csv {
     /// `Header`.
+    ///
+    /// A boolean flag indicating if given CSV has header
     pub header: Option<Val<bool>>,
 }
 
@@ -611,13 +696,21 @@ impl ToValue for Csv {
 impl Literal for Csv {}
 
 /// The [`DatasetFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-datasetformat.html) property type.
+///
+/// The dataset format of the data to monitor
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatasetFormat {
     /// `Csv`.
+    ///
+    /// The CSV format
     pub csv: Option<Val<Csv>>,
     /// `Json`.
+    ///
+    /// The Json format
     pub json: Option<Val<JsonProperty>>,
     /// `Parquet`.
+    ///
+    /// A flag indicating if the dataset format is Parquet
     pub parquet: Option<Val<bool>>,
 }
 
@@ -677,40 +770,67 @@ impl ToValue for DatasetFormat {
 impl Literal for DatasetFormat {}
 
 /// The [`EndpointInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-endpointinput.html) property type.
+///
+/// Input object for the endpoint
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointInput {
     /// `EndTimeOffset`.
+    ///
+    /// If specified, monitoring jobs substract this time from the end time. For information about using
+    /// offsets for scheduling monitoring jobs, see [Schedule Model Quality Monitoring
+    /// Jobs](https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-model-quality-schedule.html) .
     ///
     /// - Length: 1 to 15.
     /// - Pattern: `^.?P.*`.
     pub end_time_offset: Option<Val<String>>,
     /// `EndpointName`: required.
     ///
+    /// An endpoint in customer's account which has enabled `DataCaptureConfig` enabled.
+    ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*`.
     pub endpoint_name: Option<Val<String>>,
     /// `InferenceAttribute`.
     ///
+    /// The attribute of the input data that represents the ground truth label.
+    ///
     /// - Length: at most 256.
     pub inference_attribute: Option<Val<String>>,
     /// `LocalPath`: required.
+    ///
+    /// Path to the filesystem where the endpoint data is available to the container.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*`.
     pub local_path: Option<Val<String>>,
     /// `ProbabilityAttribute`.
     ///
+    /// In a classification problem, the attribute that represents the class probability.
+    ///
     /// - Length: at most 256.
     pub probability_attribute: Option<Val<String>>,
     /// `ProbabilityThresholdAttribute`.
     ///
+    /// The threshold for the class probability to be evaluated as a positive result.
+    ///
     /// - Format: `double`.
     pub probability_threshold_attribute: Option<Val<f64>>,
     /// `S3DataDistributionType`.
+    ///
+    /// Whether input data distributed in Amazon S3 is fully replicated or sharded by an Amazon S3 key.
+    /// Defaults to `FullyReplicated`
     pub s3_data_distribution_type: Option<Val<S3DataDistributionType>>,
     /// `S3InputMode`.
+    ///
+    /// Whether the `Pipe` or `File` is used as the input mode for transferring data for the monitoring job.
+    /// `Pipe` mode is recommended for large datasets. `File` mode is useful for small files that fit in
+    /// memory. Defaults to `File` .
     pub s3_input_mode: Option<Val<S3InputMode>>,
     /// `StartTimeOffset`.
+    ///
+    /// If specified, monitoring jobs substract this time from the start time. For information about using
+    /// offsets for scheduling monitoring jobs, see [Schedule Model Quality Monitoring
+    /// Jobs](https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-model-quality-schedule.html) .
     ///
     /// - Length: 1 to 15.
     /// - Pattern: `^.?P.*`.
@@ -827,9 +947,13 @@ impl ToValue for EndpointInput {
 impl Literal for EndpointInput {}
 
 /// The [`Json`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-json.html) property type.
+///
+/// The Json format
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonProperty {
     /// `Line`.
+    ///
+    /// A boolean flag indicating if it is JSON line format
     pub line: Option<Val<bool>>,
 }
 
@@ -877,31 +1001,50 @@ impl ToValue for JsonProperty {
 impl Literal for JsonProperty {}
 
 /// The [`ModelQualityAppSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-modelqualityappspecification.html) property type.
+///
+/// Container image configuration object for the monitoring job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelQualityAppSpecification {
     /// `ContainerArguments`.
+    ///
+    /// An array of arguments for the container used to run the monitoring job.
     ///
     /// - Items: 1 to 50.
     pub container_arguments: Option<Val<Vec<String>>>,
     /// `ContainerEntrypoint`.
     ///
+    /// Specifies the entrypoint for a container that the monitoring job runs.
+    ///
     /// - Items: 1 to 100.
     pub container_entrypoint: Option<Val<Vec<String>>>,
     /// `Environment`.
+    ///
+    /// Sets the environment variables in the container that the monitoring job runs.
     pub environment: Option<Val<BTreeMap<String, String>>>,
     /// `ImageUri`: required.
+    ///
+    /// The address of the container image that the monitoring job runs.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `.*`.
     pub image_uri: Option<Val<String>>,
     /// `PostAnalyticsProcessorSourceUri`.
     ///
+    /// An Amazon S3 URI to a script that is called after analysis has been performed. Applicable only for
+    /// the built-in (first party) containers.
+    ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
     pub post_analytics_processor_source_uri: Option<Val<String>>,
     /// `ProblemType`: required.
+    ///
+    /// The machine learning problem type of the model that the monitoring job monitors.
     pub problem_type: Option<Val<ProblemType>>,
     /// `RecordPreprocessorSourceUri`.
+    ///
+    /// An Amazon S3 URI to a script that is called per row prior to running analysis. It can base64 decode
+    /// the payload and convert it into a flattened JSON so that the built-in container can use the
+    /// converted data. Applicable only for the built-in (first party) containers.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -1021,14 +1164,22 @@ impl ToValue for ModelQualityAppSpecification {
 impl Literal for ModelQualityAppSpecification {}
 
 /// The [`ModelQualityBaselineConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-modelqualitybaselineconfig.html) property type.
+///
+/// Configuration for monitoring constraints and monitoring statistics. These baseline resources are
+/// compared against the results of the current job from the series of jobs scheduled to collect data
+/// periodically.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelQualityBaselineConfig {
     /// `BaseliningJobName`.
+    ///
+    /// The name of the job that performs baselining for the monitoring job.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub baselining_job_name: Option<Val<String>>,
     /// `ConstraintsResource`.
+    ///
+    /// The constraints resource for a monitoring job.
     pub constraints_resource: Option<Val<ConstraintsResource>>,
 }
 
@@ -1082,13 +1233,22 @@ impl ToValue for ModelQualityBaselineConfig {
 impl Literal for ModelQualityBaselineConfig {}
 
 /// The [`ModelQualityJobInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-modelqualityjobinput.html) property type.
+///
+/// The input for the model quality monitoring job. Currently endpoints are supported for input for
+/// model quality monitoring jobs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelQualityJobInput {
     /// `BatchTransformInput`.
+    ///
+    /// Input object for the batch transform job.
     pub batch_transform_input: Option<Val<BatchTransformInput>>,
     /// `EndpointInput`.
+    ///
+    /// Input object for the endpoint
     pub endpoint_input: Option<Val<EndpointInput>>,
     /// `GroundTruthS3Input`: required.
+    ///
+    /// The ground truth label provided for the model.
     pub ground_truth_s3_input: Option<Val<MonitoringGroundTruthS3Input>>,
 }
 
@@ -1160,9 +1320,13 @@ impl ToValue for ModelQualityJobInput {
 impl Literal for ModelQualityJobInput {}
 
 /// The [`MonitoringGroundTruthS3Input`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-monitoringgroundtruths3input.html) property type.
+///
+/// The ground truth labels for the dataset used for the monitoring job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringGroundTruthS3Input {
     /// `S3Uri`: required.
+    ///
+    /// The address of the Amazon S3 location of the ground truth labels.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -1220,9 +1384,13 @@ impl ToValue for MonitoringGroundTruthS3Input {
 impl Literal for MonitoringGroundTruthS3Input {}
 
 /// The [`MonitoringOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-monitoringoutput.html) property type.
+///
+/// The output object for a monitoring job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringOutput {
     /// `S3Output`: required.
+    ///
+    /// The Amazon S3 storage location where the results of a monitoring job are saved.
     pub s3_output: Option<Val<S3Output>>,
 }
 
@@ -1277,14 +1445,22 @@ impl ToValue for MonitoringOutput {
 impl Literal for MonitoringOutput {}
 
 /// The [`MonitoringOutputConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-monitoringoutputconfig.html) property type.
+///
+/// The output configuration for monitoring jobs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringOutputConfig {
     /// `KmsKeyId`.
+    ///
+    /// The AWS Key Management Service ( AWS  ) key that Amazon SageMaker AI uses to encrypt the model
+    /// artifacts at rest using Amazon S3 server-side encryption.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `.*`.
     pub kms_key_id: Option<Val<String>>,
     /// `MonitoringOutputs`: required.
+    ///
+    /// Monitoring outputs for monitoring jobs. This is where the output of the periodic monitoring jobs is
+    /// uploaded.
     ///
     /// - Length: 1 to 1.
     /// - Items: 1 to 1.
@@ -1358,9 +1534,13 @@ impl ToValue for MonitoringOutputConfig {
 impl Literal for MonitoringOutputConfig {}
 
 /// The [`MonitoringResources`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-monitoringresources.html) property type.
+///
+/// Identifies the resources to deploy for a monitoring job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringResources {
     /// `ClusterConfig`: required.
+    ///
+    /// The configuration for the cluster resources used to run the processing job.
     pub cluster_config: Option<Val<ClusterConfig>>,
 }
 
@@ -1415,13 +1595,27 @@ impl ToValue for MonitoringResources {
 impl Literal for MonitoringResources {}
 
 /// The [`NetworkConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-networkconfig.html) property type.
+///
+/// Networking options for a job, such as network traffic encryption between containers, whether to
+/// allow inbound and outbound network calls to and from containers, and the VPC subnets and security
+/// groups to use for VPC-enabled jobs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkConfig {
     /// `EnableInterContainerTrafficEncryption`.
+    ///
+    /// Whether to encrypt all communications between distributed processing jobs. Choose `True` to encrypt
+    /// communications. Encryption provides greater security for distributed processing jobs, but the
+    /// processing might take longer.
     pub enable_inter_container_traffic_encryption: Option<Val<bool>>,
     /// `EnableNetworkIsolation`.
+    ///
+    /// Whether to allow inbound and outbound network calls to and from the containers used for the
+    /// processing job.
     pub enable_network_isolation: Option<Val<bool>>,
     /// `VpcConfig`.
+    ///
+    /// Specifies a VPC that your training jobs and hosted models have access to. Control access to and from
+    /// your training and model containers by configuring the VPC.
     pub vpc_config: Option<Val<VpcConfig>>,
 }
 
@@ -1481,16 +1675,26 @@ impl ToValue for NetworkConfig {
 impl Literal for NetworkConfig {}
 
 /// The [`S3Output`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-s3output.html) property type.
+///
+/// The Amazon S3 storage location where the results of a monitoring job are saved.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Output {
     /// `LocalPath`: required.
+    ///
+    /// The local path to the Amazon S3 storage location where Amazon SageMaker saves the results of a
+    /// monitoring job. LocalPath is an absolute path for the output data.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*`.
     pub local_path: Option<Val<String>>,
     /// `S3UploadMode`.
+    ///
+    /// Whether to upload the results of the monitoring job continuously or after the job completes.
     pub s3_upload_mode: Option<Val<S3UploadMode>>,
     /// `S3Uri`: required.
+    ///
+    /// A URI that identifies the Amazon S3 storage location where Amazon SageMaker saves the results of a
+    /// monitoring job.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -1567,9 +1771,39 @@ impl ToValue for S3Output {
 impl Literal for S3Output {}
 
 /// The [`StoppingCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-stoppingcondition.html) property type.
+///
+/// Specifies a limit to how long a job can run. When the job reaches the time limit, SageMaker ends the
+/// job. Use this API to cap costs.
+///
+/// To stop a training job, SageMaker sends the algorithm the `SIGTERM` signal, which delays job
+/// termination for 120 seconds. Algorithms can use this 120-second window to save the model artifacts,
+/// so the results of training are not lost.
+///
+/// The training algorithms provided by SageMaker automatically save the intermediate results of a model
+/// training job when possible. This attempt to save artifacts is only a best effort case as model might
+/// not be in a state from which it can be saved. For example, if training has just started, the model
+/// might not be ready to save. When saved, this intermediate data is a valid model artifact. You can
+/// use it to create a model with `CreateModel` .
+///
+/// > The Neural Topic Model (NTM) currently does not support saving intermediate model artifacts. When
+/// training NTMs, make sure that the maximum runtime is sufficient for the training job to complete.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StoppingCondition {
     /// `MaxRuntimeInSeconds`: required.
+    ///
+    /// The maximum length of time, in seconds, that a training or compilation job can run before it is
+    /// stopped.
+    ///
+    /// For compilation jobs, if the job does not complete during this time, a `TimeOut` error is generated.
+    /// We recommend starting with 900 seconds and increasing as necessary based on your model.
+    ///
+    /// For all other jobs, if the job does not complete during this time, SageMaker ends the job. When
+    /// `RetryStrategy` is specified in the job request, `MaxRuntimeInSeconds` specifies the maximum time
+    /// for all of the attempts in total, not each individual attempt. The default value is 1 day. The
+    /// maximum value is 28 days.
+    ///
+    /// The maximum time that a `TrainingJob` can run in total, including any time spent publishing metrics
+    /// or archiving and uploading models after it has been stopped, is 30 days.
     ///
     /// - Range: 1 to 86400.
     pub max_runtime_in_seconds: Option<Val<i64>>,
@@ -1696,14 +1930,26 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-modelqualityjobdefinition-vpcconfig.html) property type.
+///
+/// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs, hosted models, and compute
+/// resources have access to. You can control access to and from your resources by configuring a VPC.
+/// For more information, see [Give SageMaker Access to Resources in your Amazon
+/// VPC](https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `SecurityGroupIds`: required.
+    ///
+    /// The VPC security group IDs, in the form `sg-xxxxxxxx` . Specify the security groups for the VPC that
+    /// is specified in the `Subnets` field.
     ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `Subnets`: required.
+    ///
+    /// The ID of the subnets in the VPC to which you want to connect your training job or model. For
+    /// information about the availability of specific instance types, see [Supported Instance Types and
+    /// Availability Zones](https://docs.aws.amazon.com/sagemaker/latest/dg/instance-types-az.html) .
     ///
     /// - Items: 1 to 16.
     /// - Format: `AWS::EC2::Subnet.Ids`.
@@ -2184,9 +2430,146 @@ impl InstanceType {
             InstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "ml.c4.2xlarge",
+        "ml.c4.4xlarge",
+        "ml.c4.8xlarge",
+        "ml.c4.xlarge",
+        "ml.c5.18xlarge",
+        "ml.c5.2xlarge",
+        "ml.c5.4xlarge",
+        "ml.c5.9xlarge",
+        "ml.c5.xlarge",
+        "ml.c6i.12xlarge",
+        "ml.c6i.16xlarge",
+        "ml.c6i.24xlarge",
+        "ml.c6i.2xlarge",
+        "ml.c6i.32xlarge",
+        "ml.c6i.4xlarge",
+        "ml.c6i.8xlarge",
+        "ml.c6i.xlarge",
+        "ml.c7i.12xlarge",
+        "ml.c7i.16xlarge",
+        "ml.c7i.24xlarge",
+        "ml.c7i.2xlarge",
+        "ml.c7i.48xlarge",
+        "ml.c7i.4xlarge",
+        "ml.c7i.8xlarge",
+        "ml.c7i.large",
+        "ml.c7i.xlarge",
+        "ml.g4dn.12xlarge",
+        "ml.g4dn.16xlarge",
+        "ml.g4dn.2xlarge",
+        "ml.g4dn.4xlarge",
+        "ml.g4dn.8xlarge",
+        "ml.g4dn.xlarge",
+        "ml.g5.12xlarge",
+        "ml.g5.16xlarge",
+        "ml.g5.24xlarge",
+        "ml.g5.2xlarge",
+        "ml.g5.48xlarge",
+        "ml.g5.4xlarge",
+        "ml.g5.8xlarge",
+        "ml.g5.xlarge",
+        "ml.g6.12xlarge",
+        "ml.g6.16xlarge",
+        "ml.g6.24xlarge",
+        "ml.g6.2xlarge",
+        "ml.g6.48xlarge",
+        "ml.g6.4xlarge",
+        "ml.g6.8xlarge",
+        "ml.g6.xlarge",
+        "ml.g6e.12xlarge",
+        "ml.g6e.16xlarge",
+        "ml.g6e.24xlarge",
+        "ml.g6e.2xlarge",
+        "ml.g6e.48xlarge",
+        "ml.g6e.4xlarge",
+        "ml.g6e.8xlarge",
+        "ml.g6e.xlarge",
+        "ml.g7e.12xlarge",
+        "ml.g7e.24xlarge",
+        "ml.g7e.2xlarge",
+        "ml.g7e.48xlarge",
+        "ml.g7e.4xlarge",
+        "ml.g7e.8xlarge",
+        "ml.m4.10xlarge",
+        "ml.m4.16xlarge",
+        "ml.m4.2xlarge",
+        "ml.m4.4xlarge",
+        "ml.m4.xlarge",
+        "ml.m5.12xlarge",
+        "ml.m5.24xlarge",
+        "ml.m5.2xlarge",
+        "ml.m5.4xlarge",
+        "ml.m5.large",
+        "ml.m5.xlarge",
+        "ml.m6i.12xlarge",
+        "ml.m6i.16xlarge",
+        "ml.m6i.24xlarge",
+        "ml.m6i.2xlarge",
+        "ml.m6i.32xlarge",
+        "ml.m6i.4xlarge",
+        "ml.m6i.8xlarge",
+        "ml.m6i.large",
+        "ml.m6i.xlarge",
+        "ml.m7i.12xlarge",
+        "ml.m7i.16xlarge",
+        "ml.m7i.24xlarge",
+        "ml.m7i.2xlarge",
+        "ml.m7i.48xlarge",
+        "ml.m7i.4xlarge",
+        "ml.m7i.8xlarge",
+        "ml.m7i.large",
+        "ml.m7i.xlarge",
+        "ml.p2.16xlarge",
+        "ml.p2.8xlarge",
+        "ml.p2.xlarge",
+        "ml.p3.16xlarge",
+        "ml.p3.2xlarge",
+        "ml.p3.8xlarge",
+        "ml.p5.4xlarge",
+        "ml.r5.12xlarge",
+        "ml.r5.16xlarge",
+        "ml.r5.24xlarge",
+        "ml.r5.2xlarge",
+        "ml.r5.4xlarge",
+        "ml.r5.8xlarge",
+        "ml.r5.large",
+        "ml.r5.xlarge",
+        "ml.r5d.12xlarge",
+        "ml.r5d.16xlarge",
+        "ml.r5d.24xlarge",
+        "ml.r5d.2xlarge",
+        "ml.r5d.4xlarge",
+        "ml.r5d.8xlarge",
+        "ml.r5d.large",
+        "ml.r5d.xlarge",
+        "ml.r7i.12xlarge",
+        "ml.r7i.16xlarge",
+        "ml.r7i.24xlarge",
+        "ml.r7i.2xlarge",
+        "ml.r7i.48xlarge",
+        "ml.r7i.4xlarge",
+        "ml.r7i.8xlarge",
+        "ml.r7i.large",
+        "ml.r7i.xlarge",
+        "ml.t3.2xlarge",
+        "ml.t3.large",
+        "ml.t3.medium",
+        "ml.t3.xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        InstanceType::as_str(self)
     }
 }
 
@@ -2359,9 +2742,18 @@ impl ProblemType {
             ProblemType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProblemType {
+    const VALUES: &'static [&'static str] = &["BinaryClassification", "MulticlassClassification", "Regression"];
+    fn as_str(&self) -> &str {
+        ProblemType::as_str(self)
     }
 }
 
@@ -2407,9 +2799,18 @@ impl S3DataDistributionType {
             S3DataDistributionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3DataDistributionType {
+    const VALUES: &'static [&'static str] = &["FullyReplicated", "ShardedByS3Key"];
+    fn as_str(&self) -> &str {
+        S3DataDistributionType::as_str(self)
     }
 }
 
@@ -2454,9 +2855,18 @@ impl S3InputMode {
             S3InputMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3InputMode {
+    const VALUES: &'static [&'static str] = &["Pipe", "File"];
+    fn as_str(&self) -> &str {
+        S3InputMode::as_str(self)
     }
 }
 
@@ -2501,9 +2911,18 @@ impl S3UploadMode {
             S3UploadMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3UploadMode {
+    const VALUES: &'static [&'static str] = &["Continuous", "EndOfJob"];
+    fn as_str(&self) -> &str {
+        S3UploadMode::as_str(self)
     }
 }
 

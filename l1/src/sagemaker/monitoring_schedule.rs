@@ -5,30 +5,51 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::MonitoringSchedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-monitoringschedule.html) resource type.
 ///
+/// The `AWS::SageMaker::MonitoringSchedule` resource is an Amazon SageMaker resource type that
+/// regularly starts SageMaker processing Jobs to monitor the data captured for a SageMaker endpoint.
+///
 /// Build it with [`MonitoringSchedule::builder`]; adding it to a stack returns a [`MonitoringScheduleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringSchedule {
     /// `EndpointName`.
+    ///
+    /// The name of the endpoint using the monitoring schedule.
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*`.
     pub endpoint_name: Option<Val<String>>,
     /// `FailureReason`.
     ///
+    /// Contains the reason a monitoring job failed, if it failed.
+    ///
     /// - Length: 1 to 1024.
     pub failure_reason: Option<Val<String>>,
     /// `LastMonitoringExecutionSummary`.
+    ///
+    /// Describes metadata on the last execution to run, if there was one.
     pub last_monitoring_execution_summary: Option<Val<MonitoringExecutionSummary>>,
     /// `MonitoringScheduleConfig`: required.
+    ///
+    /// The configuration object that specifies the monitoring schedule and defines the monitoring job.
     pub monitoring_schedule_config: Option<Val<MonitoringScheduleConfig>>,
     /// `MonitoringScheduleName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the monitoring schedule.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub monitoring_schedule_name: Option<Val<String>>,
     /// `MonitoringScheduleStatus`.
+    ///
+    /// The status of the monitoring schedule.
     pub monitoring_schedule_status: Option<Val<MonitoringScheduleStatus>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -160,14 +181,20 @@ impl Deref for MonitoringScheduleHandle {
 
 impl MonitoringScheduleHandle {
     /// `Fn::GetAtt` `MonitoringScheduleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the monitoring schedule.
     pub fn attr_monitoring_schedule_arn(&self) -> Val<String> {
         self.0.get_att("MonitoringScheduleArn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time when the monitoring schedule was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The last time that the monitoring schedule was modified.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
@@ -182,11 +209,19 @@ impl MonitoringScheduleHandle {
 }
 
 /// The [`BaselineConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-baselineconfig.html) property type.
+///
+/// Baseline configuration used to validate that the data conforms to the specified constraints and
+/// statistics.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BaselineConfig {
     /// `ConstraintsResource`.
+    ///
+    /// The Amazon S3 URI for the constraints resource.
     pub constraints_resource: Option<Val<ConstraintsResource>>,
     /// `StatisticsResource`.
+    ///
+    /// The baseline statistics file in Amazon S3 that the current monitoring job should be validated
+    /// against.
     pub statistics_resource: Option<Val<StatisticsResource>>,
 }
 
@@ -240,27 +275,44 @@ impl ToValue for BaselineConfig {
 impl Literal for BaselineConfig {}
 
 /// The [`BatchTransformInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-batchtransforminput.html) property type.
+///
+/// Input object for the batch transform job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BatchTransformInput {
     /// `DataCapturedDestinationS3Uri`: required.
+    ///
+    /// The Amazon S3 location being used to capture the data.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
     pub data_captured_destination_s3_uri: Option<Val<String>>,
     /// `DatasetFormat`: required.
+    ///
+    /// The dataset format for your batch transform job.
     pub dataset_format: Option<Val<DatasetFormat>>,
     /// `ExcludeFeaturesAttribute`.
+    ///
+    /// The attributes of the input data to exclude from the analysis.
     ///
     /// - Length: 0 to 100.
     pub exclude_features_attribute: Option<Val<String>>,
     /// `LocalPath`: required.
     ///
+    /// Path to the filesystem where the batch transform data is available to the container.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*`.
     pub local_path: Option<Val<String>>,
     /// `S3DataDistributionType`.
+    ///
+    /// Whether input data distributed in Amazon S3 is fully replicated or sharded by an S3 key. Defaults to
+    /// `FullyReplicated`
     pub s3_data_distribution_type: Option<Val<S3DataDistributionType>>,
     /// `S3InputMode`.
+    ///
+    /// Whether the `Pipe` or `File` is used as the input mode for transferring data for the monitoring job.
+    /// `Pipe` mode is recommended for large datasets. `File` mode is useful for small files that fit in
+    /// memory. Defaults to `File` .
     pub s3_input_mode: Option<Val<S3InputMode>>,
 }
 
@@ -364,21 +416,34 @@ impl ToValue for BatchTransformInput {
 impl Literal for BatchTransformInput {}
 
 /// The [`ClusterConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-clusterconfig.html) property type.
+///
+/// Configuration for the cluster used to run model monitoring jobs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterConfig {
     /// `InstanceCount`: required.
     ///
+    /// The number of ML compute instances to use in the model monitoring job. For distributed processing
+    /// jobs, specify a value greater than 1. The default value is 1.
+    ///
     /// - Range: 1 to 100.
     pub instance_count: Option<Val<i64>>,
     /// `InstanceType`: required.
+    ///
+    /// The ML compute instance type for the processing job.
     pub instance_type: Option<Val<InstanceType>>,
     /// `VolumeKmsKeyId`.
+    ///
+    /// The AWS Key Management Service ( AWS KMS) key that Amazon SageMaker uses to encrypt data on the
+    /// storage volume attached to the ML compute instance(s) that run the model monitoring job.
     ///
     /// - Length: 0 to 2048.
     /// - Range: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9:/_-]*$`.
     pub volume_kms_key_id: Option<Val<String>>,
     /// `VolumeSizeInGB`: required.
+    ///
+    /// The size of the ML storage volume, in gigabytes, that you want to provision. You must specify
+    /// sufficient ML storage for your scenario.
     ///
     /// - Range: 1 to 16384.
     pub volume_size_in_gb: Option<Val<i64>>,
@@ -472,9 +537,13 @@ impl ToValue for ClusterConfig {
 impl Literal for ClusterConfig {}
 
 /// The [`ConstraintsResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-constraintsresource.html) property type.
+///
+/// The Amazon S3 URI for the constraints resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConstraintsResource {
     /// `S3Uri`.
+    ///
+    /// The Amazon S3 URI for the constraints resource.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -525,9 +594,13 @@ impl ToValue for ConstraintsResource {
 impl Literal for ConstraintsResource {}
 
 /// The [`Csv`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-csv.html) property type.
+///
+/// The CSV format
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Csv {
     /// `Header`.
+    ///
+    /// A boolean flag indicating if given CSV has header
     pub header: Option<Val<bool>>,
 }
 
@@ -575,13 +648,21 @@ impl ToValue for Csv {
 impl Literal for Csv {}
 
 /// The [`DatasetFormat`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-datasetformat.html) property type.
+///
+/// The dataset format of the data to monitor
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatasetFormat {
     /// `Csv`.
+    ///
+    /// The CSV format
     pub csv: Option<Val<Csv>>,
     /// `Json`.
+    ///
+    /// The Json format
     pub json: Option<Val<JsonProperty>>,
     /// `Parquet`.
+    ///
+    /// A flag indicating if the dataset format is Parquet
     pub parquet: Option<Val<bool>>,
 }
 
@@ -641,25 +722,40 @@ impl ToValue for DatasetFormat {
 impl Literal for DatasetFormat {}
 
 /// The [`EndpointInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-endpointinput.html) property type.
+///
+/// Input object for the endpoint
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointInput {
     /// `EndpointName`: required.
+    ///
+    /// An endpoint in customer's account which has enabled `DataCaptureConfig` enabled.
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*`.
     pub endpoint_name: Option<Val<String>>,
     /// `ExcludeFeaturesAttribute`.
     ///
+    /// The attributes of the input data to exclude from the analysis.
+    ///
     /// - Length: 0 to 100.
     pub exclude_features_attribute: Option<Val<String>>,
     /// `LocalPath`: required.
+    ///
+    /// Path to the filesystem where the endpoint data is available to the container.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*`.
     pub local_path: Option<Val<String>>,
     /// `S3DataDistributionType`.
+    ///
+    /// Whether input data distributed in Amazon S3 is fully replicated or sharded by an Amazon S3 key.
+    /// Defaults to `FullyReplicated`
     pub s3_data_distribution_type: Option<Val<S3DataDistributionType>>,
     /// `S3InputMode`.
+    ///
+    /// Whether the `Pipe` or `File` is used as the input mode for transferring data for the monitoring job.
+    /// `Pipe` mode is recommended for large datasets. `File` mode is useful for small files that fit in
+    /// memory. Defaults to `File` .
     pub s3_input_mode: Option<Val<S3InputMode>>,
 }
 
@@ -749,9 +845,13 @@ impl ToValue for EndpointInput {
 impl Literal for EndpointInput {}
 
 /// The [`Json`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-json.html) property type.
+///
+/// The Json format
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonProperty {
     /// `Line`.
+    ///
+    /// A boolean flag indicating if it is JSON line format
     pub line: Option<Val<bool>>,
 }
 
@@ -799,27 +899,42 @@ impl ToValue for JsonProperty {
 impl Literal for JsonProperty {}
 
 /// The [`MonitoringAppSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-monitoringappspecification.html) property type.
+///
+/// Container image configuration object for the monitoring job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringAppSpecification {
     /// `ContainerArguments`.
+    ///
+    /// An array of arguments for the container used to run the monitoring job.
     ///
     /// - Items: 1 to 50.
     pub container_arguments: Option<Val<Vec<String>>>,
     /// `ContainerEntrypoint`.
     ///
+    /// Specifies the entrypoint for a container used to run the monitoring job.
+    ///
     /// - Items: 1 to 100.
     pub container_entrypoint: Option<Val<Vec<String>>>,
     /// `ImageUri`: required.
+    ///
+    /// The container image to be run by the monitoring job.
     ///
     /// - Length: 0 to 255.
     /// - Pattern: `.*`.
     pub image_uri: Option<Val<String>>,
     /// `PostAnalyticsProcessorSourceUri`.
     ///
+    /// An Amazon S3 URI to a script that is called after analysis has been performed. Applicable only for
+    /// the built-in (first party) containers.
+    ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
     pub post_analytics_processor_source_uri: Option<Val<String>>,
     /// `RecordPreprocessorSourceUri`.
+    ///
+    /// An Amazon S3 URI to a script that is called per row prior to running analysis. It can base64 decode
+    /// the payload and convert it into a flattened JSON so that the built-in container can use the
+    /// converted data. Applicable only for the built-in (first party) containers.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -911,34 +1026,52 @@ impl ToValue for MonitoringAppSpecification {
 impl Literal for MonitoringAppSpecification {}
 
 /// The [`MonitoringExecutionSummary`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-monitoringexecutionsummary.html) property type.
+///
+/// Summary of information about the last monitoring job to run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringExecutionSummary {
     /// `CreationTime`: required.
+    ///
+    /// The time at which the monitoring job was created.
     pub creation_time: Option<Val<String>>,
     /// `EndpointName`.
+    ///
+    /// The name of the endpoint used to run the monitoring job.
     ///
     /// - Length: 0 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*`.
     pub endpoint_name: Option<Val<String>>,
     /// `FailureReason`.
     ///
+    /// Contains the reason a monitoring job failed, if it failed.
+    ///
     /// - Length: at most 1024.
     pub failure_reason: Option<Val<String>>,
     /// `LastModifiedTime`: required.
+    ///
+    /// A timestamp that indicates the last time the monitoring job was modified.
     pub last_modified_time: Option<Val<String>>,
     /// `MonitoringExecutionStatus`: required.
+    ///
+    /// The status of the monitoring job.
     pub monitoring_execution_status: Option<Val<MonitoringExecutionStatus>>,
     /// `MonitoringScheduleName`: required.
+    ///
+    /// The name of the monitoring schedule.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub monitoring_schedule_name: Option<Val<String>>,
     /// `ProcessingJobArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the monitoring job.
+    ///
     /// - Length: at most 256.
     /// - Pattern: `aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:processing-job/.*`.
     pub processing_job_arn: Option<Val<String>>,
     /// `ScheduledTime`: required.
+    ///
+    /// The time the monitoring job was scheduled.
     pub scheduled_time: Option<Val<String>>,
 }
 
@@ -1072,11 +1205,17 @@ impl ToValue for MonitoringExecutionSummary {
 impl Literal for MonitoringExecutionSummary {}
 
 /// The [`MonitoringInput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-monitoringinput.html) property type.
+///
+/// The inputs for a monitoring job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringInput {
     /// `BatchTransformInput`.
+    ///
+    /// Input object for the batch transform job.
     pub batch_transform_input: Option<Val<BatchTransformInput>>,
     /// `EndpointInput`.
+    ///
+    /// The endpoint for a monitoring job.
     pub endpoint_input: Option<Val<EndpointInput>>,
 }
 
@@ -1130,31 +1269,55 @@ impl ToValue for MonitoringInput {
 impl Literal for MonitoringInput {}
 
 /// The [`MonitoringJobDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-monitoringjobdefinition.html) property type.
+///
+/// Defines the monitoring job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringJobDefinition {
     /// `BaselineConfig`.
+    ///
+    /// Baseline configuration used to validate that the data conforms to the specified constraints and
+    /// statistics
     pub baseline_config: Option<Val<BaselineConfig>>,
     /// `Environment`.
+    ///
+    /// Sets the environment variables in the Docker container.
     pub environment: Option<Val<BTreeMap<String, String>>>,
     /// `MonitoringAppSpecification`: required.
+    ///
+    /// Configures the monitoring job to run a specified Docker container image.
     pub monitoring_app_specification: Option<Val<MonitoringAppSpecification>>,
     /// `MonitoringInputs`: required.
+    ///
+    /// The array of inputs for the monitoring job. Currently we support monitoring an Amazon SageMaker AI
+    /// Endpoint.
     ///
     /// - Items: 1 to 1.
     pub monitoring_inputs: Option<Val<Vec<MonitoringInput>>>,
     /// `MonitoringOutputConfig`: required.
+    ///
+    /// The array of outputs from the monitoring job to be uploaded to Amazon S3.
     pub monitoring_output_config: Option<Val<MonitoringOutputConfig>>,
     /// `MonitoringResources`: required.
+    ///
+    /// Identifies the resources, ML compute instances, and ML storage volumes to deploy for a monitoring
+    /// job. In distributed processing, you specify more than one instance.
     pub monitoring_resources: Option<Val<MonitoringResources>>,
     /// `NetworkConfig`.
+    ///
+    /// Specifies networking options for an monitoring job.
     pub network_config: Option<Val<NetworkConfig>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an IAM role that Amazon SageMaker AI can assume to perform tasks
+    /// on your behalf.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `StoppingCondition`.
+    ///
+    /// Specifies a time limit for how long the monitoring job is allowed to run.
     pub stopping_condition: Option<Val<StoppingCondition>>,
 }
 
@@ -1306,9 +1469,13 @@ impl ToValue for MonitoringJobDefinition {
 impl Literal for MonitoringJobDefinition {}
 
 /// The [`MonitoringOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-monitoringoutput.html) property type.
+///
+/// The output object for a monitoring job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringOutput {
     /// `S3Output`: required.
+    ///
+    /// The Amazon S3 storage location where the results of a monitoring job are saved.
     pub s3_output: Option<Val<S3Output>>,
 }
 
@@ -1363,14 +1530,22 @@ impl ToValue for MonitoringOutput {
 impl Literal for MonitoringOutput {}
 
 /// The [`MonitoringOutputConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-monitoringoutputconfig.html) property type.
+///
+/// The output configuration for monitoring jobs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringOutputConfig {
     /// `KmsKeyId`.
+    ///
+    /// The AWS Key Management Service ( AWS  ) key that Amazon SageMaker AI uses to encrypt the model
+    /// artifacts at rest using Amazon S3 server-side encryption.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `.*`.
     pub kms_key_id: Option<Val<String>>,
     /// `MonitoringOutputs`: required.
+    ///
+    /// Monitoring outputs for monitoring jobs. This is where the output of the periodic monitoring jobs is
+    /// uploaded.
     ///
     /// - Length: 1 to 1.
     /// - Items: 1 to 1.
@@ -1444,9 +1619,13 @@ impl ToValue for MonitoringOutputConfig {
 impl Literal for MonitoringOutputConfig {}
 
 /// The [`MonitoringResources`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-monitoringresources.html) property type.
+///
+/// Identifies the resources to deploy for a monitoring job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringResources {
     /// `ClusterConfig`: required.
+    ///
+    /// The configuration for the cluster resources used to run the processing job.
     pub cluster_config: Option<Val<ClusterConfig>>,
 }
 
@@ -1501,18 +1680,28 @@ impl ToValue for MonitoringResources {
 impl Literal for MonitoringResources {}
 
 /// The [`MonitoringScheduleConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-monitoringscheduleconfig.html) property type.
+///
+/// Configures the monitoring schedule and defines the monitoring job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonitoringScheduleConfig {
     /// `MonitoringJobDefinition`.
+    ///
+    /// Defines the monitoring job.
     pub monitoring_job_definition: Option<Val<MonitoringJobDefinition>>,
     /// `MonitoringJobDefinitionName`.
+    ///
+    /// The name of the monitoring job definition to schedule.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub monitoring_job_definition_name: Option<Val<String>>,
     /// `MonitoringType`.
+    ///
+    /// The type of the monitoring job definition to schedule.
     pub monitoring_type: Option<Val<MonitoringType>>,
     /// `ScheduleConfig`.
+    ///
+    /// Configures the monitoring schedule.
     pub schedule_config: Option<Val<ScheduleConfig>>,
 }
 
@@ -1578,13 +1767,31 @@ impl ToValue for MonitoringScheduleConfig {
 impl Literal for MonitoringScheduleConfig {}
 
 /// The [`NetworkConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-networkconfig.html) property type.
+///
+/// Networking options for a job, such as network traffic encryption between containers, whether to
+/// allow inbound and outbound network calls to and from containers, and the VPC subnets and security
+/// groups to use for VPC-enabled jobs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkConfig {
     /// `EnableInterContainerTrafficEncryption`.
+    ///
+    /// Whether to encrypt all communications between distributed processing jobs. Choose `True` to encrypt
+    /// communications. Encryption provides greater security for distributed processing jobs, but the
+    /// processing might take longer.
     pub enable_inter_container_traffic_encryption: Option<Val<bool>>,
     /// `EnableNetworkIsolation`.
+    ///
+    /// Whether to allow inbound and outbound network calls to and from the containers used for the
+    /// processing job.
     pub enable_network_isolation: Option<Val<bool>>,
     /// `VpcConfig`.
+    ///
+    /// Specifies a VPC that your training jobs and hosted models have access to. Control access to and from
+    /// your training and model containers by configuring the VPC. For more information, see [Protect
+    /// Endpoints by Using an Amazon Virtual Private
+    /// Cloud](https://docs.aws.amazon.com/sagemaker/latest/dg/host-vpc.html) and [Protect Training Jobs by
+    /// Using an Amazon Virtual Private
+    /// Cloud](https://docs.aws.amazon.com/sagemaker/latest/dg/train-vpc.html) .
     pub vpc_config: Option<Val<VpcConfig>>,
 }
 
@@ -1644,16 +1851,25 @@ impl ToValue for NetworkConfig {
 impl Literal for NetworkConfig {}
 
 /// The [`S3Output`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-s3output.html) property type.
+///
+/// Information about where and how you want to store the results of a monitoring job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Output {
     /// `LocalPath`: required.
+    ///
+    /// The local path to the S3 storage location where SageMaker saves the results of a monitoring job.
+    /// LocalPath is an absolute path for the output data.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*`.
     pub local_path: Option<Val<String>>,
     /// `S3UploadMode`.
+    ///
+    /// Whether to upload the results of the monitoring job continuously or after the job completes.
     pub s3_upload_mode: Option<Val<S3UploadMode>>,
     /// `S3Uri`: required.
+    ///
+    /// A URI that identifies the S3 storage location where SageMaker saves the results of a monitoring job.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -1726,19 +1942,78 @@ impl ToValue for S3Output {
 impl Literal for S3Output {}
 
 /// The [`ScheduleConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-scheduleconfig.html) property type.
+///
+/// Configuration details about the monitoring schedule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScheduleConfig {
     /// `DataAnalysisEndTime`.
+    ///
+    /// Sets the end time for a monitoring job window. Express this time as an offset to the times that you
+    /// schedule your monitoring jobs to run. You schedule monitoring jobs with the `ScheduleExpression`
+    /// parameter. Specify this offset in ISO 8601 duration format. For example, if you want to end the
+    /// window one hour before the start of each monitoring job, you would specify: `"-PT1H"` .
+    ///
+    /// The end time that you specify must not follow the start time that you specify by more than 24 hours.
+    /// You specify the start time with the `DataAnalysisStartTime` parameter.
+    ///
+    /// If you set `ScheduleExpression` to `NOW` , this parameter is required.
     ///
     /// - Length: 1 to 15.
     /// - Pattern: `^.?P.*`.
     pub data_analysis_end_time: Option<Val<String>>,
     /// `DataAnalysisStartTime`.
     ///
+    /// Sets the start time for a monitoring job window. Express this time as an offset to the times that
+    /// you schedule your monitoring jobs to run. You schedule monitoring jobs with the `ScheduleExpression`
+    /// parameter. Specify this offset in ISO 8601 duration format. For example, if you want to monitor the
+    /// five hours of data in your dataset that precede the start of each monitoring job, you would specify:
+    /// `"-PT5H"` .
+    ///
+    /// The start time that you specify must not precede the end time that you specify by more than 24
+    /// hours. You specify the end time with the `DataAnalysisEndTime` parameter.
+    ///
+    /// If you set `ScheduleExpression` to `NOW` , this parameter is required.
+    ///
     /// - Length: 1 to 15.
     /// - Pattern: `^.?P.*`.
     pub data_analysis_start_time: Option<Val<String>>,
     /// `ScheduleExpression`: required.
+    ///
+    /// A cron expression that describes details about the monitoring schedule.
+    ///
+    /// The supported cron expressions are:
+    ///
+    /// - If you want to set the job to start every hour, use the following:
+    ///
+    /// `Hourly: cron(0 * ? * * *)`
+    /// - If you want to start the job daily:
+    ///
+    /// `cron(0 [00-23] ? * * *)`
+    /// - If you want to run the job one time, immediately, use the following keyword:
+    ///
+    /// `NOW`
+    ///
+    /// For example, the following are valid cron expressions:
+    ///
+    /// - Daily at noon UTC: `cron(0 12 ? * * *)`
+    /// - Daily at midnight UTC: `cron(0 0 ? * * *)`
+    ///
+    /// To support running every 6, 12 hours, the following are also supported:
+    ///
+    /// `cron(0 [00-23]/[01-24] ? * * *)`
+    ///
+    /// For example, the following are valid cron expressions:
+    ///
+    /// - Every 12 hours, starting at 5pm UTC: `cron(0 17/12 ? * * *)`
+    /// - Every two hours starting at midnight: `cron(0 0/2 ? * * *)`
+    ///
+    /// > - Even though the cron expression is set to start at 5PM UTC, note that there could be a delay of 0-20
+    /// minutes from the actual requested time to run the execution.
+    /// > - We recommend that if you would like a daily schedule, you do not provide this parameter. Amazon
+    /// SageMaker AI will pick a time for running every day.
+    ///
+    /// You can also specify the keyword `NOW` to run the monitoring job immediately, one time, without
+    /// recurring.
     ///
     /// - Length: 1 to 256.
     pub schedule_expression: Option<Val<String>>,
@@ -1807,9 +2082,14 @@ impl ToValue for ScheduleConfig {
 impl Literal for ScheduleConfig {}
 
 /// The [`StatisticsResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-statisticsresource.html) property type.
+///
+/// The baseline statistics file in Amazon S3 that the current monitoring job should be validated
+/// against.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatisticsResource {
     /// `S3Uri`.
+    ///
+    /// The S3 URI for the statistics resource.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -1860,9 +2140,39 @@ impl ToValue for StatisticsResource {
 impl Literal for StatisticsResource {}
 
 /// The [`StoppingCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-stoppingcondition.html) property type.
+///
+/// Specifies a limit to how long a job can run. When the job reaches the time limit, SageMaker ends the
+/// job. Use this API to cap costs.
+///
+/// To stop a training job, SageMaker sends the algorithm the `SIGTERM` signal, which delays job
+/// termination for 120 seconds. Algorithms can use this 120-second window to save the model artifacts,
+/// so the results of training are not lost.
+///
+/// The training algorithms provided by SageMaker automatically save the intermediate results of a model
+/// training job when possible. This attempt to save artifacts is only a best effort case as model might
+/// not be in a state from which it can be saved. For example, if training has just started, the model
+/// might not be ready to save. When saved, this intermediate data is a valid model artifact. You can
+/// use it to create a model with `CreateModel` .
+///
+/// > The Neural Topic Model (NTM) currently does not support saving intermediate model artifacts. When
+/// training NTMs, make sure that the maximum runtime is sufficient for the training job to complete.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StoppingCondition {
     /// `MaxRuntimeInSeconds`: required.
+    ///
+    /// The maximum length of time, in seconds, that a training or compilation job can run before it is
+    /// stopped.
+    ///
+    /// For compilation jobs, if the job does not complete during this time, a `TimeOut` error is generated.
+    /// We recommend starting with 900 seconds and increasing as necessary based on your model.
+    ///
+    /// For all other jobs, if the job does not complete during this time, SageMaker ends the job. When
+    /// `RetryStrategy` is specified in the job request, `MaxRuntimeInSeconds` specifies the maximum time
+    /// for all of the attempts in total, not each individual attempt. The default value is 1 day. The
+    /// maximum value is 28 days.
+    ///
+    /// The maximum time that a `TrainingJob` can run in total, including any time spent publishing metrics
+    /// or archiving and uploading models after it has been stopped, is 30 days.
     ///
     /// - Range: 1 to 86400.
     pub max_runtime_in_seconds: Option<Val<i64>>,
@@ -1989,14 +2299,26 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-monitoringschedule-vpcconfig.html) property type.
+///
+/// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs, hosted models, and compute
+/// resources have access to. You can control access to and from your resources by configuring a VPC.
+/// For more information, see [Give SageMaker Access to Resources in your Amazon
+/// VPC](https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `SecurityGroupIds`: required.
+    ///
+    /// The VPC security group IDs, in the form `sg-xxxxxxxx` . Specify the security groups for the VPC that
+    /// is specified in the `Subnets` field.
     ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `Subnets`: required.
+    ///
+    /// The ID of the subnets in the VPC to which you want to connect your training job or model. For
+    /// information about the availability of specific instance types, see [Supported Instance Types and
+    /// Availability Zones](https://docs.aws.amazon.com/sagemaker/latest/dg/instance-types-az.html) .
     ///
     /// - Items: 1 to 16.
     /// - Format: `AWS::EC2::Subnet.Ids`.
@@ -2473,9 +2795,146 @@ impl InstanceType {
             InstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "ml.c4.2xlarge",
+        "ml.c4.4xlarge",
+        "ml.c4.8xlarge",
+        "ml.c4.xlarge",
+        "ml.c5.18xlarge",
+        "ml.c5.2xlarge",
+        "ml.c5.4xlarge",
+        "ml.c5.9xlarge",
+        "ml.c5.xlarge",
+        "ml.c6i.12xlarge",
+        "ml.c6i.16xlarge",
+        "ml.c6i.24xlarge",
+        "ml.c6i.2xlarge",
+        "ml.c6i.32xlarge",
+        "ml.c6i.4xlarge",
+        "ml.c6i.8xlarge",
+        "ml.c6i.xlarge",
+        "ml.c7i.12xlarge",
+        "ml.c7i.16xlarge",
+        "ml.c7i.24xlarge",
+        "ml.c7i.2xlarge",
+        "ml.c7i.48xlarge",
+        "ml.c7i.4xlarge",
+        "ml.c7i.8xlarge",
+        "ml.c7i.large",
+        "ml.c7i.xlarge",
+        "ml.g4dn.12xlarge",
+        "ml.g4dn.16xlarge",
+        "ml.g4dn.2xlarge",
+        "ml.g4dn.4xlarge",
+        "ml.g4dn.8xlarge",
+        "ml.g4dn.xlarge",
+        "ml.g5.12xlarge",
+        "ml.g5.16xlarge",
+        "ml.g5.24xlarge",
+        "ml.g5.2xlarge",
+        "ml.g5.48xlarge",
+        "ml.g5.4xlarge",
+        "ml.g5.8xlarge",
+        "ml.g5.xlarge",
+        "ml.g6.12xlarge",
+        "ml.g6.16xlarge",
+        "ml.g6.24xlarge",
+        "ml.g6.2xlarge",
+        "ml.g6.48xlarge",
+        "ml.g6.4xlarge",
+        "ml.g6.8xlarge",
+        "ml.g6.xlarge",
+        "ml.g6e.12xlarge",
+        "ml.g6e.16xlarge",
+        "ml.g6e.24xlarge",
+        "ml.g6e.2xlarge",
+        "ml.g6e.48xlarge",
+        "ml.g6e.4xlarge",
+        "ml.g6e.8xlarge",
+        "ml.g6e.xlarge",
+        "ml.g7e.12xlarge",
+        "ml.g7e.24xlarge",
+        "ml.g7e.2xlarge",
+        "ml.g7e.48xlarge",
+        "ml.g7e.4xlarge",
+        "ml.g7e.8xlarge",
+        "ml.m4.10xlarge",
+        "ml.m4.16xlarge",
+        "ml.m4.2xlarge",
+        "ml.m4.4xlarge",
+        "ml.m4.xlarge",
+        "ml.m5.12xlarge",
+        "ml.m5.24xlarge",
+        "ml.m5.2xlarge",
+        "ml.m5.4xlarge",
+        "ml.m5.large",
+        "ml.m5.xlarge",
+        "ml.m6i.12xlarge",
+        "ml.m6i.16xlarge",
+        "ml.m6i.24xlarge",
+        "ml.m6i.2xlarge",
+        "ml.m6i.32xlarge",
+        "ml.m6i.4xlarge",
+        "ml.m6i.8xlarge",
+        "ml.m6i.large",
+        "ml.m6i.xlarge",
+        "ml.m7i.12xlarge",
+        "ml.m7i.16xlarge",
+        "ml.m7i.24xlarge",
+        "ml.m7i.2xlarge",
+        "ml.m7i.48xlarge",
+        "ml.m7i.4xlarge",
+        "ml.m7i.8xlarge",
+        "ml.m7i.large",
+        "ml.m7i.xlarge",
+        "ml.p2.16xlarge",
+        "ml.p2.8xlarge",
+        "ml.p2.xlarge",
+        "ml.p3.16xlarge",
+        "ml.p3.2xlarge",
+        "ml.p3.8xlarge",
+        "ml.p5.4xlarge",
+        "ml.r5.12xlarge",
+        "ml.r5.16xlarge",
+        "ml.r5.24xlarge",
+        "ml.r5.2xlarge",
+        "ml.r5.4xlarge",
+        "ml.r5.8xlarge",
+        "ml.r5.large",
+        "ml.r5.xlarge",
+        "ml.r5d.12xlarge",
+        "ml.r5d.16xlarge",
+        "ml.r5d.24xlarge",
+        "ml.r5d.2xlarge",
+        "ml.r5d.4xlarge",
+        "ml.r5d.8xlarge",
+        "ml.r5d.large",
+        "ml.r5d.xlarge",
+        "ml.r7i.12xlarge",
+        "ml.r7i.16xlarge",
+        "ml.r7i.24xlarge",
+        "ml.r7i.2xlarge",
+        "ml.r7i.48xlarge",
+        "ml.r7i.4xlarge",
+        "ml.r7i.8xlarge",
+        "ml.r7i.large",
+        "ml.r7i.xlarge",
+        "ml.t3.2xlarge",
+        "ml.t3.large",
+        "ml.t3.medium",
+        "ml.t3.xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        InstanceType::as_str(self)
     }
 }
 
@@ -2660,9 +3119,19 @@ impl MonitoringExecutionStatus {
             MonitoringExecutionStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MonitoringExecutionStatus {
+    const VALUES: &'static [&'static str] =
+        &["Pending", "Completed", "CompletedWithViolations", "InProgress", "Failed", "Stopping", "Stopped"];
+    fn as_str(&self) -> &str {
+        MonitoringExecutionStatus::as_str(self)
     }
 }
 
@@ -2718,9 +3187,18 @@ impl MonitoringScheduleStatus {
             MonitoringScheduleStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MonitoringScheduleStatus {
+    const VALUES: &'static [&'static str] = &["Pending", "Failed", "Scheduled", "Stopped"];
+    fn as_str(&self) -> &str {
+        MonitoringScheduleStatus::as_str(self)
     }
 }
 
@@ -2773,9 +3251,18 @@ impl MonitoringType {
             MonitoringType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MonitoringType {
+    const VALUES: &'static [&'static str] = &["DataQuality", "ModelQuality", "ModelBias", "ModelExplainability"];
+    fn as_str(&self) -> &str {
+        MonitoringType::as_str(self)
     }
 }
 
@@ -2822,9 +3309,18 @@ impl S3DataDistributionType {
             S3DataDistributionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3DataDistributionType {
+    const VALUES: &'static [&'static str] = &["FullyReplicated", "ShardedByS3Key"];
+    fn as_str(&self) -> &str {
+        S3DataDistributionType::as_str(self)
     }
 }
 
@@ -2869,9 +3365,18 @@ impl S3InputMode {
             S3InputMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3InputMode {
+    const VALUES: &'static [&'static str] = &["Pipe", "File"];
+    fn as_str(&self) -> &str {
+        S3InputMode::as_str(self)
     }
 }
 
@@ -2916,9 +3421,18 @@ impl S3UploadMode {
             S3UploadMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3UploadMode {
+    const VALUES: &'static [&'static str] = &["Continuous", "EndOfJob"];
+    fn as_str(&self) -> &str {
+        S3UploadMode::as_str(self)
     }
 }
 

@@ -5,46 +5,144 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::NotebookInstance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-notebookinstance.html) resource type.
 ///
+/// The `AWS::SageMaker::NotebookInstance` resource creates an Amazon SageMaker notebook instance. A
+/// notebook instance is a machine learning (ML) compute instance running on a Jupyter notebook. For
+/// more information, see [Use Notebook
+/// Instances](https://docs.aws.amazon.com/sagemaker/latest/dg/nbi.html) .
+///
 /// Build it with [`NotebookInstance::builder`]; adding it to a stack returns a [`NotebookInstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotebookInstance {
     /// `AcceleratorTypes`.
+    ///
+    /// A list of Amazon Elastic Inference (EI) instance types to associate with the notebook instance.
+    /// Currently, only one instance type can be associated with a notebook instance. For more information,
+    /// see [Using Elastic Inference in Amazon
+    /// SageMaker](https://docs.aws.amazon.com/sagemaker/latest/dg/ei.html) .
+    ///
+    /// *Valid Values:* `ml.eia1.medium | ml.eia1.large | ml.eia1.xlarge | ml.eia2.medium | ml.eia2.large |
+    /// ml.eia2.xlarge` .
     pub accelerator_types: Option<Val<Vec<String>>>,
     /// `AdditionalCodeRepositories`.
+    ///
+    /// An array of up to three Git repositories associated with the notebook instance. These can be either
+    /// the names of Git repositories stored as resources in your account, or the URL of Git repositories in
+    /// [AWS CodeCommit](https://docs.aws.amazon.com/codecommit/latest/userguide/welcome.html) or in any
+    /// other Git repository. These repositories are cloned at the same level as the default repository of
+    /// your notebook instance. For more information, see [Associating Git Repositories with SageMaker AI
+    /// Notebook Instances](https://docs.aws.amazon.com/sagemaker/latest/dg/nbi-git-repo.html) .
     pub additional_code_repositories: Option<Val<Vec<String>>>,
     /// `DefaultCodeRepository`.
+    ///
+    /// The Git repository associated with the notebook instance as its default code repository. This can be
+    /// either the name of a Git repository stored as a resource in your account, or the URL of a Git
+    /// repository in [AWS CodeCommit](https://docs.aws.amazon.com/codecommit/latest/userguide/welcome.html)
+    /// or in any other Git repository. When you open a notebook instance, it opens in the directory that
+    /// contains this repository. For more information, see [Associating Git Repositories with SageMaker AI
+    /// Notebook Instances](https://docs.aws.amazon.com/sagemaker/latest/dg/nbi-git-repo.html) .
     pub default_code_repository: Option<Val<String>>,
     /// `DirectInternetAccess`. Changing it replaces the resource.
+    ///
+    /// Sets whether SageMaker AI provides internet access to the notebook instance. If you set this to
+    /// `Disabled` this notebook instance is able to access resources only in your VPC, and is not be able
+    /// to connect to SageMaker AI training and endpoint services unless you configure a NAT Gateway in your
+    /// VPC.
+    ///
+    /// For more information, see [Notebook Instances Are Internet-Enabled by
+    /// Default](https://docs.aws.amazon.com/sagemaker/latest/dg/appendix-additional-considerations.html#appendix-notebook-and-internet-access)
+    /// . You can set the value of this parameter to `Disabled` only if you set a value for the `SubnetId`
+    /// parameter.
     pub direct_internet_access: Option<Val<String>>,
     /// `InstanceMetadataServiceConfiguration`.
+    ///
+    /// Information on the IMDS configuration of the notebook instance
     pub instance_metadata_service_configuration: Option<Val<InstanceMetadataServiceConfiguration>>,
     /// `InstanceType`: required.
+    ///
+    /// The type of ML compute instance to launch for the notebook instance.
+    ///
+    /// > Expect some interruption of service if this parameter is changed as CloudFormation stops a
+    /// notebook instance and starts it up again to update it.
     pub instance_type: Option<Val<String>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of a AWS Key Management Service key that SageMaker AI uses to encrypt
+    /// data on the storage volume attached to your notebook instance. The KMS key you provide must be
+    /// enabled. For information, see [Enabling and Disabling
+    /// Keys](https://docs.aws.amazon.com/kms/latest/developerguide/enabling-keys.html) in the *AWS Key
+    /// Management Service Developer Guide* .
     pub kms_key_id: Option<Val<String>>,
     /// `LifecycleConfigName`.
+    ///
+    /// The name of a lifecycle configuration to associate with the notebook instance. For information about
+    /// lifecycle configurations, see [Customize a Notebook
+    /// Instance](https://docs.aws.amazon.com/sagemaker/latest/dg/notebook-lifecycle-config.html) in the *Amazon
+    /// SageMaker Developer Guide* .
     pub lifecycle_config_name: Option<Val<String>>,
     /// `NotebookInstanceName`. Changing it replaces the resource.
+    ///
+    /// The name of the new notebook instance.
     pub notebook_instance_name: Option<Val<String>>,
     /// `PlatformIdentifier`. Changing it replaces the resource.
+    ///
+    /// The platform identifier of the notebook instance runtime environment. The default value is
+    /// `notebook-al2-v2` .
     pub platform_identifier: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// When you send any requests to AWS resources from the notebook instance, SageMaker AI assumes this
+    /// role to perform tasks on your behalf. You must grant this role necessary permissions so SageMaker AI
+    /// can perform these tasks. The policy must allow the SageMaker AI service principal
+    /// (sagemaker.amazonaws.com) permissions to assume this role. For more information, see [SageMaker AI
+    /// Roles](https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html) .
+    ///
+    /// > To be able to pass this role to SageMaker AI, the caller of this API must have the `iam:PassRole`
+    /// permission.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `RootAccess`.
+    ///
+    /// Whether root access is enabled or disabled for users of the notebook instance. The default value is
+    /// `Enabled` .
+    ///
+    /// > Lifecycle configurations need root access to be able to set up a notebook instance. Because of
+    /// this, lifecycle configurations associated with a notebook instance always run with root access even
+    /// if you disable root access for users.
     pub root_access: Option<Val<String>>,
     /// `SecurityGroupIds`. Changing it replaces the resource.
+    ///
+    /// The VPC security group IDs, in the form sg-xxxxxxxx. The security groups must be for the same VPC as
+    /// specified in the subnet.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetId`. Changing it replaces the resource.
     ///
+    /// The ID of the subnet in a VPC to which you would like to have a connectivity from your ML compute
+    /// instance.
+    ///
     /// - Format: `AWS::EC2::Subnet.Id`.
     pub subnet_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see [Resource
+    /// Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// and [Using Cost Allocation
+    /// Tags](https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/cost-alloc-tags.html#allocation-what)
+    /// .
+    ///
+    /// You can add tags later by using the `CreateTags` API.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VolumeSizeInGB`.
+    ///
+    /// The size, in GB, of the ML storage volume to attach to the notebook instance. The default value is 5
+    /// GB.
+    ///
+    /// > Expect some interruption of service if this parameter is changed as CloudFormation stops a
+    /// notebook instance and starts it up again to update it.
     ///
     /// - Range: 5 to 16384.
     pub volume_size_in_gb: Option<Val<i64>>,
@@ -252,9 +350,16 @@ impl NotebookInstanceHandle {
 }
 
 /// The [`InstanceMetadataServiceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-notebookinstance-instancemetadataserviceconfiguration.html) property type.
+///
+/// Information on the IMDS configuration of the notebook instance
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceMetadataServiceConfiguration {
     /// `MinimumInstanceMetadataServiceVersion`: required.
+    ///
+    /// Indicates the minimum IMDS version that the notebook instance supports. When passed as part of
+    /// `CreateNotebookInstance` , if no value is selected, then it defaults to IMDSv1. This means that both
+    /// IMDSv1 and IMDSv2 are supported. If passed as part of `UpdateNotebookInstance` , there is no
+    /// default.
     pub minimum_instance_metadata_service_version: Option<Val<String>>,
 }
 

@@ -5,14 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::NotebookInstanceLifecycleConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-notebookinstancelifecycleconfig.html) resource type.
 ///
+/// The `AWS::SageMaker::NotebookInstanceLifecycleConfig` resource creates shell scripts that run when
+/// you create and/or start a notebook instance. For information about notebook instance lifecycle
+/// configurations, see [Customize a Notebook
+/// Instance](https://docs.aws.amazon.com/sagemaker/latest/dg/notebook-lifecycle-config.html) in the *Amazon
+/// SageMaker Developer Guide* .
+///
 /// Build it with [`NotebookInstanceLifecycleConfig::builder`]; adding it to a stack returns a [`NotebookInstanceLifecycleConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotebookInstanceLifecycleConfig {
     /// `NotebookInstanceLifecycleConfigName`. Changing it replaces the resource.
+    ///
+    /// The name of the lifecycle configuration.
     pub notebook_instance_lifecycle_config_name: Option<Val<String>>,
     /// `OnCreate`.
+    ///
+    /// A shell script that runs only once, when you create a notebook instance. The shell script must be a
+    /// base64-encoded string.
     pub on_create: Option<Val<Vec<NotebookInstanceLifecycleHook>>>,
     /// `OnStart`.
+    ///
+    /// A shell script that runs every time you start a notebook instance, including when you create the
+    /// notebook instance. The shell script must be a base64-encoded string.
     pub on_start: Option<Val<Vec<NotebookInstanceLifecycleHook>>>,
 }
 
@@ -119,9 +133,15 @@ impl NotebookInstanceLifecycleConfigHandle {
 }
 
 /// The [`NotebookInstanceLifecycleHook`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-notebookinstancelifecycleconfig-notebookinstancelifecyclehook.html) property type.
+///
+/// Specifies the notebook instance lifecycle configuration script. Each lifecycle configuration script
+/// has a limit of 16384 characters.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotebookInstanceLifecycleHook {
     /// `Content`.
+    ///
+    /// A base64-encoded string that contains a shell script for a notebook instance lifecycle
+    /// configuration.
     pub content: Option<Val<String>>,
 }
 

@@ -5,27 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::PartnerApp`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-partnerapp.html) resource type.
 ///
+/// The `AWS::SageMaker::PartnerApp` resource creates an Amazon SageMaker Partner AI App. For more
+/// information, see [Partner AI
+/// Apps](https://docs.aws.amazon.com/sagemaker/latest/dg/partner-apps.html) .
+///
 /// Build it with [`PartnerApp::builder`]; adding it to a stack returns a [`PartnerAppHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PartnerApp {
     /// `AppVersion`.
     ///
+    /// The version of the PartnerApp.
+    ///
     /// - Length: 1 to 64.
     pub app_version: Option<Val<String>>,
     /// `ApplicationConfig`.
+    ///
+    /// Configuration settings for the Partner AI App.
     pub application_config: Option<Val<PartnerAppConfig>>,
     /// `AuthType`: required. Changing it replaces the resource.
+    ///
+    /// Defines the authentication type used for the Partner AI App.
     pub auth_type: Option<Val<AuthType>>,
     /// `ClientToken`.
+    ///
+    /// The client token for the PartnerApp.
     ///
     /// - Length: 1 to 36.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub client_token: Option<Val<String>>,
     /// `EnableAutoMinorVersionUpgrade`.
+    ///
+    /// Enables automatic minor version upgrades for the PartnerApp.
     pub enable_auto_minor_version_upgrade: Option<Val<bool>>,
     /// `EnableIamSessionBasedIdentity`.
+    ///
+    /// Enables IAM Session based Identity for PartnerApp.
     pub enable_iam_session_based_identity: Option<Val<bool>>,
     /// `ExecutionRoleArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role of the user.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
@@ -33,26 +51,40 @@ pub struct PartnerApp {
     pub execution_role_arn: Option<Val<String>>,
     /// `KmsKeyId`. Changing it replaces the resource.
     ///
+    /// The AWS KMS customer managed key used to encrypt the data associated with the PartnerApp.
+    ///
     /// - Length: 0 to 2048.
     /// - Pattern: `.*`.
     pub kms_key_id: Option<Val<String>>,
     /// `MaintenanceConfig`.
+    ///
+    /// A collection of settings that specify the maintenance schedule for the PartnerApp.
     pub maintenance_config: Option<Val<PartnerAppMaintenanceConfig>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the Partner AI App. This name must be unique within your account and region.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9]+`.
     pub name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// A list of tags to apply to the PartnerApp.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Tier`: required.
+    ///
+    /// Specifies the tier or level of the Partner AI App. The tier size impacts the speed and capabilities
+    /// of the application. For more information, see [Set up Partner AI
+    /// Apps](https://docs.aws.amazon.com/sagemaker/latest/dg/partner-app-onboard.html) .
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^(?!\s*$).+$`.
     pub tier: Option<Val<String>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the type of Partner AI App being created.
     pub type_: Option<Val<Type>>,
 }
 
@@ -220,14 +252,20 @@ impl Deref for PartnerAppHandle {
 
 impl PartnerAppHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the created PartnerApp.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `BaseUrl`.
+    ///
+    /// The AppServerUrl based on app and account-info.
     pub fn attr_base_url(&self) -> Val<String> {
         self.0.get_att("BaseUrl")
     }
     /// `Fn::GetAtt` `CurrentVersionEolDate`.
+    ///
+    /// The end-of-life date for the current version of the PartnerApp.
     pub fn attr_current_version_eol_date(&self) -> Val<String> {
         self.0.get_att("CurrentVersionEolDate")
     }
@@ -242,13 +280,19 @@ impl PartnerAppHandle {
 }
 
 /// The [`PartnerAppConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-partnerapp-partnerappconfig.html) property type.
+///
+/// A collection of configuration settings for the PartnerApp.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PartnerAppConfig {
     /// `AdminUsers`.
     ///
+    /// A list of users that will have administrative access to the Partner AI App.
+    ///
     /// - Items: 0 to 5.
     pub admin_users: Option<Val<Vec<String>>>,
     /// `Arguments`.
+    ///
+    /// Additional arguments passed to the Partner AI App during initialization or runtime.
     pub arguments: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -312,9 +356,13 @@ impl ToValue for PartnerAppConfig {
 impl Literal for PartnerAppConfig {}
 
 /// The [`PartnerAppMaintenanceConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-partnerapp-partnerappmaintenanceconfig.html) property type.
+///
+/// A collection of settings that specify the maintenance schedule for the PartnerApp.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PartnerAppMaintenanceConfig {
     /// `MaintenanceWindowStart`: required.
+    ///
+    /// The maintenance window start day and time for the PartnerApp.
     ///
     /// - Length: 0 to 9.
     /// - Pattern: `(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01]\d|2[0-3]):([0-5]\d)`.
@@ -461,9 +509,18 @@ impl AuthType {
             AuthType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthType {
+    const VALUES: &'static [&'static str] = &["IAM"];
+    fn as_str(&self) -> &str {
+        AuthType::as_str(self)
     }
 }
 
@@ -513,9 +570,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["lakera-guard", "comet", "deepchecks-llm-evaluation", "fiddler"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

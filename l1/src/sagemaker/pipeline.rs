@@ -5,37 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::Pipeline`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-pipeline.html) resource type.
 ///
+/// The `AWS::SageMaker::Pipeline` resource creates shell scripts that run when you create and/or start
+/// a SageMaker Pipeline. For information about SageMaker Pipelines, see [SageMaker
+/// Pipelines](https://docs.aws.amazon.com/sagemaker/latest/dg/pipelines.html) in the *Amazon SageMaker
+/// Developer Guide* .
+///
 /// Build it with [`Pipeline::builder`]; adding it to a stack returns a [`PipelineHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Pipeline {
     /// `ParallelismConfiguration`.
+    ///
+    /// The parallelism configuration applied to the pipeline.
     pub parallelism_configuration: Option<Val<ParallelismConfiguration>>,
     /// `PipelineDefinition`: required.
+    ///
+    /// The definition of the pipeline. This can be either a JSON string or an Amazon S3 location.
     ///
     /// - Length: 1 to 1048576.
     /// - Pattern: `(?:[ \r\n\t].*)*$`.
     pub pipeline_definition: Option<Val<PipelineDefinition>>,
     /// `PipelineDescription`.
     ///
+    /// The description of the pipeline.
+    ///
     /// - Length: 0 to 3072.
     pub pipeline_description: Option<Val<String>>,
     /// `PipelineDisplayName`.
+    ///
+    /// The display name of the pipeline.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*`.
     pub pipeline_display_name: Option<Val<String>>,
     /// `PipelineName`: required. Changing it replaces the resource.
     ///
+    /// The name of the pipeline.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*`.
     pub pipeline_name: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role used to execute the pipeline.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags of the pipeline.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -171,9 +190,14 @@ impl PipelineHandle {
 }
 
 /// The [`ParallelismConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-pipeline-parallelismconfiguration.html) property type.
+///
+/// Configuration that controls the parallelism of the pipeline. By default, the parallelism
+/// configuration specified applies to all executions of the pipeline unless overridden.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParallelismConfiguration {
     /// `MaxParallelExecutionSteps`: required.
+    ///
+    /// The max number of steps that can be executed in parallel.
     ///
     /// - Minimum: 1.
     pub max_parallel_execution_steps: Option<Val<i64>>,
@@ -230,11 +254,20 @@ impl ToValue for ParallelismConfiguration {
 impl Literal for ParallelismConfiguration {}
 
 /// The [`PipelineDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-pipeline-pipelinedefinition.html) property type.
+///
+/// The definition of the pipeline. This can be either a JSON string or an Amazon S3 location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PipelineDefinition {
     /// `PipelineDefinitionBody`.
+    ///
+    /// The [JSON pipeline
+    /// definition](https://docs.aws.amazon.com/https://aws-sagemaker-mlops.github.io/sagemaker-model-building-pipeline-definition-JSON-schema/)
+    /// of the pipeline.
     pub pipeline_definition_body: Option<Val<String>>,
     /// `PipelineDefinitionS3Location`.
+    ///
+    /// The location of the pipeline definition stored in Amazon S3. If specified, SageMaker retrieves the
+    /// pipeline definition from this location.
     pub pipeline_definition_s3_location: Option<Val<S3Location>>,
 }
 
@@ -288,15 +321,27 @@ impl ToValue for PipelineDefinition {
 impl Literal for PipelineDefinition {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-pipeline-s3location.html) property type.
+///
+/// The location of the pipeline definition stored in Amazon S3. If specified, SageMaker will retrieve
+/// the pipeline definition from this location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `Bucket`: required.
+    ///
+    /// The name of the S3 bucket.
     pub bucket: Option<Val<String>>,
     /// `ETag`.
+    ///
+    /// A file checksum of the pipeline definition file.
     pub e_tag: Option<Val<String>>,
     /// `Key`: required.
+    ///
+    /// The object key (or key name) which uniquely identifies the object in an S3 bucket.
     pub key: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The version ID of the pipeline definition file. If not specified, Amazon SageMaker will retrieve the
+    /// latest version.
     pub version: Option<Val<String>>,
 }
 

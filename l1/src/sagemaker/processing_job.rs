@@ -5,39 +5,97 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::ProcessingJob`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-processingjob.html) resource type.
 ///
+/// An Amazon SageMaker processing job that is used to analyze data and evaluate models. For more
+/// information, see [Process Data and Evaluate
+/// Models](https://docs.aws.amazon.com/sagemaker/latest/dg/processing-job.html) .
+///
+/// Also, note the following details specific to processing jobs created using CloudFormation stacks:
+///
+/// - When you delete a CloudFormation stack with a processing job resource, the processing job is
+///   stopped using the
+///   [StopProcessingJob](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StopProcessingJob.html)
+///   API but not deleted. Any tags associated with the processing job are deleted using the
+///   [DeleteTags](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteTags.html) API.
+/// - If any part of your CloudFormation stack deployment fails and a rollback initiates, processing
+///   jobs with a specified `ProcessingJobName` value might cause the stack to become stuck in a failed
+///   state. This occurs because during a rollback, CloudFormation attempts to recreate the stack
+///   resources. Processing job names must be unique, so when CloudFormation attempts to recreate a
+///   processing job using the already defined name, this results in an `AlreadyExists` error. To
+///   prevent this, we recommend that you don't specify the optional `ProcessingJobName` property,
+///   thereby allowing SageMaker to auto-generate a unique name for your processing job. This ensures
+///   successful stack rollbacks when necessary. If you must use custom job names, you have to manually
+///   modify the `ProcessingJobName` and redeploy the stack to recover from a failed rollback.
+///
 /// Build it with [`ProcessingJob::builder`]; adding it to a stack returns a [`ProcessingJobHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProcessingJob {
     /// `AppSpecification`: required. Changing it replaces the resource.
+    ///
+    /// Configuration to run a processing job in a specified container image.
     pub app_specification: Option<Val<AppSpecification>>,
     /// `Environment`. Changing it replaces the resource.
+    ///
+    /// Sets the environment variables in the Docker container.
     pub environment: Option<Val<BTreeMap<String, String>>>,
     /// `ExperimentConfig`. Changing it replaces the resource.
+    ///
+    /// Associates a SageMaker job as a trial component with an experiment and trial. Specified when you
+    /// call the
+    /// [CreateProcessingJob](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateProcessingJob.html)
+    /// API.
     pub experiment_config: Option<Val<ExperimentConfig>>,
     /// `NetworkConfig`. Changing it replaces the resource.
+    ///
+    /// Networking options for a job, such as network traffic encryption between containers, whether to
+    /// allow inbound and outbound network calls to and from containers, and the VPC subnets and security
+    /// groups to use for VPC-enabled jobs.
     pub network_config: Option<Val<NetworkConfig>>,
     /// `ProcessingInputs`. Changing it replaces the resource.
+    ///
+    /// List of input configurations for the processing job.
     ///
     /// - Items: 0 to 10.
     pub processing_inputs: Option<Val<Vec<ProcessingInputsObject>>>,
     /// `ProcessingJobName`. Changing it replaces the resource.
     ///
+    /// The name of the processing job. If you don't provide a job name, then a unique name is automatically
+    /// created for the job.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`.
     pub processing_job_name: Option<Val<String>>,
     /// `ProcessingOutputConfig`. Changing it replaces the resource.
+    ///
+    /// Contains information about the output location for the compiled model and the target device that the
+    /// model runs on. `TargetDevice` and `TargetPlatform` are mutually exclusive, so you need to choose one
+    /// between the two to specify your target device or platform. If you cannot find your device you want
+    /// to use from the `TargetDevice` list, use `TargetPlatform` to describe the platform of your edge
+    /// device and `CompilerOptions` if there are specific settings that are required or recommended to use
+    /// for particular TargetPlatform.
     pub processing_output_config: Option<Val<ProcessingOutputConfig>>,
     /// `ProcessingResources`: required. Changing it replaces the resource.
+    ///
+    /// Identifies the resources, ML compute instances, and ML storage volumes to deploy for a processing
+    /// job. In distributed training, you specify more than one instance.
     pub processing_resources: Option<Val<ProcessingResources>>,
     /// `RoleArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the role used to create the processing job.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `StoppingCondition`. Changing it replaces the resource.
+    ///
+    /// Configures conditions under which the processing job should be stopped, such as how long the
+    /// processing job has been running. After the condition is met, the processing job is stopped.
     pub stopping_condition: Option<Val<StoppingCondition>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// An array of key-value pairs. For more information, see [Using Cost Allocation
+    /// Tags](https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/cost-alloc-tags.html#allocation-whatURL)
+    /// in the *AWS Billing and Cost Management User Guide* .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -201,46 +259,69 @@ impl Deref for ProcessingJobHandle {
 
 impl ProcessingJobHandle {
     /// `Fn::GetAtt` `ProcessingJobArn`.
+    ///
+    /// The ARN of the processing job.
     pub fn attr_processing_job_arn(&self) -> Val<String> {
         self.0.get_att("ProcessingJobArn")
     }
     /// `Fn::GetAtt` `TrainingJobArn`.
+    ///
+    /// The ARN of the training job associated with this processing job.
     pub fn attr_training_job_arn(&self) -> Val<String> {
         self.0.get_att("TrainingJobArn")
     }
     /// `Fn::GetAtt` `AutoMLJobArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AutoML job associated with this processing job.
     pub fn attr_auto_ml_job_arn(&self) -> Val<String> {
         self.0.get_att("AutoMLJobArn")
     }
     /// `Fn::GetAtt` `ExitMessage`.
+    ///
+    /// A string, up to one KB in size, that contains metadata from the processing container when the
+    /// processing job exits.
     pub fn attr_exit_message(&self) -> Val<String> {
         self.0.get_att("ExitMessage")
     }
     /// `Fn::GetAtt` `FailureReason`.
+    ///
+    /// A string, up to one KB in size, that contains the reason a processing job failed, if it failed.
     pub fn attr_failure_reason(&self) -> Val<String> {
         self.0.get_att("FailureReason")
     }
     /// `Fn::GetAtt` `MonitoringScheduleArn`.
+    ///
+    /// The ARN of a monitoring schedule for an endpoint associated with this processing job.
     pub fn attr_monitoring_schedule_arn(&self) -> Val<String> {
         self.0.get_att("MonitoringScheduleArn")
     }
     /// `Fn::GetAtt` `ProcessingJobStatus`.
+    ///
+    /// The status of the processing job.
     pub fn attr_processing_job_status(&self) -> Val<String> {
         self.0.get_att("ProcessingJobStatus")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time the processing job was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `LastModifiedTime`.
+    ///
+    /// The time the processing job was last modified.
     pub fn attr_last_modified_time(&self) -> Val<String> {
         self.0.get_att("LastModifiedTime")
     }
     /// `Fn::GetAtt` `ProcessingStartTime`.
+    ///
+    /// The time that the processing job started.
     pub fn attr_processing_start_time(&self) -> Val<String> {
         self.0.get_att("ProcessingStartTime")
     }
     /// `Fn::GetAtt` `ProcessingEndTime`.
+    ///
+    /// The time that the processing job ended.
     pub fn attr_processing_end_time(&self) -> Val<String> {
         self.0.get_att("ProcessingEndTime")
     }
@@ -255,17 +336,25 @@ impl ProcessingJobHandle {
 }
 
 /// The [`AppSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-processingjob-appspecification.html) property type.
+///
+/// Configuration to run a processing job in a specified container image.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppSpecification {
     /// `ContainerArguments`.
+    ///
+    /// The arguments for a container used to run a processing job.
     ///
     /// - Items: 0 to 100.
     pub container_arguments: Option<Val<Vec<String>>>,
     /// `ContainerEntrypoint`.
     ///
+    /// The entrypoint for a container used to run a processing job.
+    ///
     /// - Items: 0 to 100.
     pub container_entrypoint: Option<Val<Vec<String>>>,
     /// `ImageUri`: required.
+    ///
+    /// The container image to be run by the processing job.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*`.
@@ -341,37 +430,56 @@ impl ToValue for AppSpecification {
 impl Literal for AppSpecification {}
 
 /// The [`AthenaDatasetDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-processingjob-athenadatasetdefinition.html) property type.
+///
+/// Configuration for Athena Dataset Definition input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AthenaDatasetDefinition {
     /// `Catalog`: required.
     ///
+    /// The name of the data catalog used in Athena query execution.
+    ///
     /// - Length: 1 to 256.
     pub catalog: Option<Val<String>>,
     /// `Database`: required.
+    ///
+    /// The name of the database used in the Athena query execution.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `.*`.
     pub database: Option<Val<String>>,
     /// `KmsKeyId`.
     ///
+    /// The AWS Key Management Service ( AWS KMS) key that Amazon SageMaker uses to encrypt data generated
+    /// from an Athena query execution.
+    ///
     /// - Length: 0 to 2048.
     /// - Pattern: `[a-zA-Z0-9:/_-]*`.
     pub kms_key_id: Option<Val<String>>,
     /// `OutputCompression`.
+    ///
+    /// The compression used for Athena query results.
     pub output_compression: Option<Val<OutputCompression>>,
     /// `OutputFormat`: required.
+    ///
+    /// The data storage format for Athena query results.
     pub output_format: Option<Val<OutputFormat>>,
     /// `OutputS3Uri`: required.
+    ///
+    /// The location in Amazon S3 where Athena query results are stored.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `(https|s3)://([^/]+)/?(.*)`.
     pub output_s3_uri: Option<Val<String>>,
     /// `QueryString`: required.
     ///
+    /// The SQL query statements, to be executed.
+    ///
     /// - Length: 1 to 4096.
     /// - Pattern: `[\s\S]+`.
     pub query_string: Option<Val<String>>,
     /// `WorkGroup`.
+    ///
+    /// The name of the workgroup in which the Athena query is being started.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[a-zA-Z0-9._-]+`.
@@ -506,20 +614,54 @@ impl ToValue for AthenaDatasetDefinition {
 impl Literal for AthenaDatasetDefinition {}
 
 /// The [`ClusterConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-processingjob-clusterconfig.html) property type.
+///
+/// Configuration for the cluster used to run a processing job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClusterConfig {
     /// `InstanceCount`: required.
     ///
+    /// The number of ML compute instances to use in the processing job. For distributed processing jobs,
+    /// specify a value greater than 1. The default value is 1.
+    ///
     /// - Range: 1 to 100.
     pub instance_count: Option<Val<i64>>,
     /// `InstanceType`: required.
+    ///
+    /// The ML compute instance type for the processing job.
     pub instance_type: Option<Val<InstanceType>>,
     /// `VolumeKmsKeyId`.
+    ///
+    /// The AWS Key Management Service ( AWS KMS) key that Amazon SageMaker uses to encrypt data on the
+    /// storage volume attached to the ML compute instance(s) that run the processing job.
+    ///
+    /// > Certain Nitro-based instances include local storage, dependent on the instance type. Local storage
+    /// volumes are encrypted using a hardware module on the instance. You can't request a `VolumeKmsKeyId`
+    /// when using an instance type with local storage.
+    /// >
+    /// > For a list of instance types that support local instance storage, see [Instance Store
+    /// Volumes](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html#instance-store-volumes)
+    /// .
+    /// >
+    /// > For more information about local instance storage encryption, see [SSD Instance Store
+    /// Volumes](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ssd-instance-store.html) .
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `[a-zA-Z0-9:/_-]*`.
     pub volume_kms_key_id: Option<Val<String>>,
     /// `VolumeSizeInGB`: required.
+    ///
+    /// The size of the ML storage volume in gigabytes that you want to provision. You must specify
+    /// sufficient ML storage for your scenario.
+    ///
+    /// > Certain Nitro-based instances include local storage with a fixed total size, dependent on the
+    /// instance type. When using these instances for processing, Amazon SageMaker mounts the local instance
+    /// storage instead of Amazon EBS gp2 storage. You can't request a `VolumeSizeInGB` greater than the
+    /// total size of the local instance storage.
+    /// >
+    /// > For a list of instance types that support local instance storage, including the total size per
+    /// instance type, see [Instance Store
+    /// Volumes](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html#instance-store-volumes)
+    /// .
     ///
     /// - Range: 1 to 16384.
     pub volume_size_in_gb: Option<Val<i64>>,
@@ -613,20 +755,39 @@ impl ToValue for ClusterConfig {
 impl Literal for ClusterConfig {}
 
 /// The [`DatasetDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-processingjob-datasetdefinition.html) property type.
+///
+/// Configuration for Dataset Definition inputs. The Dataset Definition input must specify exactly one
+/// of either `AthenaDatasetDefinition` or `RedshiftDatasetDefinition` types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DatasetDefinition {
     /// `AthenaDatasetDefinition`.
+    ///
+    /// Configuration for Athena Dataset Definition input.
     pub athena_dataset_definition: Option<Val<AthenaDatasetDefinition>>,
     /// `DataDistributionType`.
+    ///
+    /// Whether the generated dataset is `FullyReplicated` or `ShardedByS3Key` (default).
     pub data_distribution_type: Option<Val<DataDistributionType>>,
     /// `InputMode`.
+    ///
+    /// Whether to use `File` or `Pipe` input mode. In `File` (default) mode, Amazon SageMaker copies the
+    /// data from the input source onto the local Amazon Elastic Block Store (Amazon EBS) volumes before
+    /// starting your training algorithm. This is the most commonly used input mode. In `Pipe` mode, Amazon
+    /// SageMaker streams input data from the source directly to your algorithm without using the EBS
+    /// volume.
     pub input_mode: Option<Val<InputMode>>,
     /// `LocalPath`.
+    ///
+    /// The local path where you want Amazon SageMaker to download the Dataset Definition inputs to run a
+    /// processing job. `LocalPath` is an absolute path to the input data. This is a required parameter when
+    /// `AppManaged` is `False` (default).
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*`.
     pub local_path: Option<Val<String>>,
     /// `RedshiftDatasetDefinition`.
+    ///
+    /// Configuration for Redshift Dataset Definition input.
     pub redshift_dataset_definition: Option<Val<RedshiftDatasetDefinition>>,
 }
 
@@ -698,24 +859,39 @@ impl ToValue for DatasetDefinition {
 impl Literal for DatasetDefinition {}
 
 /// The [`ExperimentConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-processingjob-experimentconfig.html) property type.
+///
+/// Associates a SageMaker job as a trial component with an experiment and trial. Specified when you
+/// call the
+/// [CreateProcessingJob](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateProcessingJob.html)
+/// API.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExperimentConfig {
     /// `ExperimentName`.
+    ///
+    /// The name of an existing experiment to associate with the trial component.
     ///
     /// - Length: at most 120.
     /// - Pattern: `[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}`.
     pub experiment_name: Option<Val<String>>,
     /// `RunName`.
     ///
+    /// The name of the experiment run to associate with the trial component.
+    ///
     /// - Length: at most 120.
     /// - Pattern: `[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}`.
     pub run_name: Option<Val<String>>,
     /// `TrialComponentDisplayName`.
     ///
+    /// The display name for the trial component. If this key isn't specified, the display name is the trial
+    /// component name.
+    ///
     /// - Length: at most 120.
     /// - Pattern: `[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}`.
     pub trial_component_display_name: Option<Val<String>>,
     /// `TrialName`.
+    ///
+    /// The name of an existing trial to associate the trial component with. If not specified, a new trial
+    /// is created.
     ///
     /// - Length: at most 120.
     /// - Pattern: `[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}`.
@@ -784,9 +960,14 @@ impl ToValue for ExperimentConfig {
 impl Literal for ExperimentConfig {}
 
 /// The [`FeatureStoreOutput`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-processingjob-featurestoreoutput.html) property type.
+///
+/// Configuration for processing job outputs in Amazon SageMaker Feature Store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FeatureStoreOutput {
     /// `FeatureGroupName`: required.
+    ///
+    /// The name of the Amazon SageMaker FeatureGroup to use as the destination for processing job output.
+    /// Note that your processing script is responsible for putting records into your Feature Store.
     ///
     /// - Length: at most 64.
     /// - Pattern: `[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}`.
@@ -844,13 +1025,29 @@ impl ToValue for FeatureStoreOutput {
 impl Literal for FeatureStoreOutput {}
 
 /// The [`NetworkConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-processingjob-networkconfig.html) property type.
+///
+/// Networking options for a job, such as network traffic encryption between containers, whether to
+/// allow inbound and outbound network calls to and from containers, and the VPC subnets and security
+/// groups to use for VPC-enabled jobs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkConfig {
     /// `EnableInterContainerTrafficEncryption`.
+    ///
+    /// Whether to encrypt all communications between distributed processing jobs. Choose `True` to encrypt
+    /// communications. Encryption provides greater security for distributed processing jobs, but the
+    /// processing might take longer.
     pub enable_inter_container_traffic_encryption: Option<Val<bool>>,
     /// `EnableNetworkIsolation`.
+    ///
+    /// Whether to allow inbound and outbound network calls to and from the containers used for the
+    /// processing job.
     pub enable_network_isolation: Option<Val<bool>>,
     /// `VpcConfig`.
+    ///
+    /// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs, hosted models, and compute
+    /// resources have access to. You can control access to and from your resources by configuring a VPC.
+    /// For more information, see [Give SageMaker Access to Resources in your Amazon
+    /// VPC](https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html) .
     pub vpc_config: Option<Val<VpcConfig>>,
 }
 
@@ -910,15 +1107,28 @@ impl ToValue for NetworkConfig {
 impl Literal for NetworkConfig {}
 
 /// The [`ProcessingInputsObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-processingjob-processinginputsobject.html) property type.
+///
+/// The inputs for a processing job. The processing input must specify exactly one of either `S3Input`
+/// or `DatasetDefinition` types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProcessingInputsObject {
     /// `AppManaged`.
+    ///
+    /// When `True` , input operations such as data download are managed natively by the processing job
+    /// application. When `False` (default), input operations are managed by Amazon SageMaker.
     pub app_managed: Option<Val<bool>>,
     /// `DatasetDefinition`.
+    ///
+    /// Configuration for Dataset Definition inputs. The Dataset Definition input must specify exactly one
+    /// of either `AthenaDatasetDefinition` or `RedshiftDatasetDefinition` types.
     pub dataset_definition: Option<Val<DatasetDefinition>>,
     /// `InputName`: required.
+    ///
+    /// The name for the processing job input.
     pub input_name: Option<Val<String>>,
     /// `S3Input`.
+    ///
+    /// Configuration for downloading input data from Amazon S3 into the processing container.
     pub s3_input: Option<Val<S3Input>>,
 }
 
@@ -991,14 +1201,22 @@ impl ToValue for ProcessingInputsObject {
 impl Literal for ProcessingInputsObject {}
 
 /// The [`ProcessingOutputConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-processingjob-processingoutputconfig.html) property type.
+///
+/// Configuration for uploading output from the processing container.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProcessingOutputConfig {
     /// `KmsKeyId`.
+    ///
+    /// The AWS Key Management Service ( AWS KMS) key that Amazon SageMaker uses to encrypt the processing
+    /// job output. `KmsKeyId` can be an ID of a KMS key, ARN of a KMS key, or alias of a KMS key. The
+    /// `KmsKeyId` is applied to all outputs.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `[a-zA-Z0-9:/_-]*`.
     pub kms_key_id: Option<Val<String>>,
     /// `Outputs`: required.
+    ///
+    /// An array of outputs configuring the data to upload from the processing container.
     ///
     /// - Items: 0 to 10.
     pub outputs: Option<Val<Vec<ProcessingOutputsObject>>>,
@@ -1071,15 +1289,27 @@ impl ToValue for ProcessingOutputConfig {
 impl Literal for ProcessingOutputConfig {}
 
 /// The [`ProcessingOutputsObject`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-processingjob-processingoutputsobject.html) property type.
+///
+/// Describes the results of a processing job. The processing output must specify exactly one of either
+/// `S3Output` or `FeatureStoreOutput` types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProcessingOutputsObject {
     /// `AppManaged`.
+    ///
+    /// When `True` , output operations such as data upload are managed natively by the processing job
+    /// application. When `False` (default), output operations are managed by Amazon SageMaker.
     pub app_managed: Option<Val<bool>>,
     /// `FeatureStoreOutput`.
+    ///
+    /// Configuration for processing job outputs in Amazon SageMaker Feature Store.
     pub feature_store_output: Option<Val<FeatureStoreOutput>>,
     /// `OutputName`: required.
+    ///
+    /// The name for the processing job output.
     pub output_name: Option<Val<String>>,
     /// `S3Output`.
+    ///
+    /// Configuration for uploading output data to Amazon S3 from the processing container.
     pub s3_output: Option<Val<S3Output>>,
 }
 
@@ -1152,9 +1382,14 @@ impl ToValue for ProcessingOutputsObject {
 impl Literal for ProcessingOutputsObject {}
 
 /// The [`ProcessingResources`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-processingjob-processingresources.html) property type.
+///
+/// Identifies the resources, ML compute instances, and ML storage volumes to deploy for a processing
+/// job. In distributed training, you specify more than one instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProcessingResources {
     /// `ClusterConfig`: required.
+    ///
+    /// The configuration for the resources in a cluster used to run the processing job.
     pub cluster_config: Option<Val<ClusterConfig>>,
 }
 
@@ -1209,14 +1444,20 @@ impl ToValue for ProcessingResources {
 impl Literal for ProcessingResources {}
 
 /// The [`RedshiftDatasetDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-processingjob-redshiftdatasetdefinition.html) property type.
+///
+/// Configuration for Redshift Dataset Definition input.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedshiftDatasetDefinition {
     /// `ClusterId`: required.
+    ///
+    /// The Redshift cluster Identifier.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `.*`.
     pub cluster_id: Option<Val<String>>,
     /// `ClusterRoleArn`: required.
+    ///
+    /// The IAM role attached to your Redshift cluster that Amazon SageMaker uses to generate datasets.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`.
@@ -1224,29 +1465,44 @@ pub struct RedshiftDatasetDefinition {
     pub cluster_role_arn: Option<Val<String>>,
     /// `Database`: required.
     ///
+    /// The name of the Redshift database used in Redshift query execution.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `.*`.
     pub database: Option<Val<String>>,
     /// `DbUser`: required.
+    ///
+    /// The database user name used in Redshift query execution.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `.*`.
     pub db_user: Option<Val<String>>,
     /// `KmsKeyId`.
     ///
+    /// The AWS Key Management Service ( AWS KMS) key that Amazon SageMaker uses to encrypt data from a
+    /// Redshift execution.
+    ///
     /// - Length: 0 to 2048.
     /// - Pattern: `[a-zA-Z0-9:/_-]*`.
     pub kms_key_id: Option<Val<String>>,
     /// `OutputCompression`.
+    ///
+    /// The compression used for Redshift query results.
     pub output_compression: Option<Val<RedshiftDatasetDefinitionOutputCompression>>,
     /// `OutputFormat`: required.
+    ///
+    /// The data storage format for Redshift query results.
     pub output_format: Option<Val<RedshiftDatasetDefinitionOutputFormat>>,
     /// `OutputS3Uri`: required.
+    ///
+    /// The location in Amazon S3 where the Redshift query results are stored.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `(https|s3)://([^/]+)/?(.*)`.
     pub output_s3_uri: Option<Val<String>>,
     /// `QueryString`: required.
+    ///
+    /// The SQL query statements to be executed.
     ///
     /// - Length: 1 to 4096.
     /// - Pattern: `[\s\S]+`.
@@ -1405,22 +1661,50 @@ impl ToValue for RedshiftDatasetDefinition {
 impl Literal for RedshiftDatasetDefinition {}
 
 /// The [`S3Input`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-processingjob-s3input.html) property type.
+///
+/// Configuration for downloading input data from Amazon S3 into the processing container.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Input {
     /// `LocalPath`.
+    ///
+    /// The local path in your container where you want Amazon SageMaker to write input data to. `LocalPath`
+    /// is an absolute path to the input data and must begin with `/opt/ml/processing/` . `LocalPath` is a
+    /// required parameter when `AppManaged` is `False` (default).
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*`.
     pub local_path: Option<Val<String>>,
     /// `S3CompressionType`.
+    ///
+    /// Whether to GZIP-decompress the data in Amazon S3 as it is streamed into the processing container.
+    /// `Gzip` can only be used when `Pipe` mode is specified as the `S3InputMode` . In `Pipe` mode, Amazon
+    /// SageMaker streams input data from the source directly to your container without using the EBS
+    /// volume.
     pub s3_compression_type: Option<Val<S3CompressionType>>,
     /// `S3DataDistributionType`.
+    ///
+    /// Whether to distribute the data from Amazon S3 to all processing instances with `FullyReplicated` ,
+    /// or whether the data from Amazon S3 is sharded by Amazon S3 key, downloading one shard of data to
+    /// each processing instance.
     pub s3_data_distribution_type: Option<Val<S3DataDistributionType>>,
     /// `S3DataType`: required.
+    ///
+    /// Whether you use an `S3Prefix` or a `ManifestFile` for the data type. If you choose `S3Prefix` ,
+    /// `S3Uri` identifies a key name prefix. Amazon SageMaker uses all objects with the specified key name
+    /// prefix for the processing job. If you choose `ManifestFile` , `S3Uri` identifies an object that is a
+    /// manifest file containing a list of object keys that you want Amazon SageMaker to use for the
+    /// processing job.
     pub s3_data_type: Option<Val<S3DataType>>,
     /// `S3InputMode`.
+    ///
+    /// Whether to use `File` or `Pipe` input mode. In File mode, Amazon SageMaker copies the data from the
+    /// input source onto the local ML storage volume before starting your processing container. This is the
+    /// most commonly used input mode. In `Pipe` mode, Amazon SageMaker streams input data from the source
+    /// directly to your processing container into named pipes without using the ML storage volume.
     pub s3_input_mode: Option<Val<S3InputMode>>,
     /// `S3Uri`: required.
+    ///
+    /// The URI of the Amazon S3 prefix Amazon SageMaker downloads data required to run a processing job.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `(https|s3)://([^/]+)/?(.*)`.
@@ -1511,16 +1795,26 @@ impl ToValue for S3Input {
 impl Literal for S3Input {}
 
 /// The [`S3Output`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-processingjob-s3output.html) property type.
+///
+/// Configuration for uploading output data to Amazon S3 from the processing container.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Output {
     /// `LocalPath`.
+    ///
+    /// The local path of a directory where you want Amazon SageMaker to upload its contents to Amazon S3.
+    /// `LocalPath` is an absolute path to a directory containing output files. This directory will be
+    /// created by the platform and exist when your container's entrypoint is invoked.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*`.
     pub local_path: Option<Val<String>>,
     /// `S3UploadMode`: required.
+    ///
+    /// Whether to upload the results of the processing job continuously or after the job completes.
     pub s3_upload_mode: Option<Val<S3UploadMode>>,
     /// `S3Uri`: required.
+    ///
+    /// The URI of the Amazon S3 prefix Amazon SageMaker downloads data required to run a processing job.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `(https|s3)://([^/]+)/?(.*)`.
@@ -1597,9 +1891,26 @@ impl ToValue for S3Output {
 impl Literal for S3Output {}
 
 /// The [`StoppingCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-processingjob-stoppingcondition.html) property type.
+///
+/// Configures conditions under which the processing job should be stopped, such as how long the
+/// processing job has been running. After the condition is met, the processing job is stopped.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StoppingCondition {
     /// `MaxRuntimeInSeconds`: required.
+    ///
+    /// The maximum length of time, in seconds, that a training or compilation job can run before it is
+    /// stopped.
+    ///
+    /// For compilation jobs, if the job does not complete during this time, a `TimeOut` error is generated.
+    /// We recommend starting with 900 seconds and increasing as necessary based on your model.
+    ///
+    /// For all other jobs, if the job does not complete during this time, SageMaker ends the job. When
+    /// `RetryStrategy` is specified in the job request, `MaxRuntimeInSeconds` specifies the maximum time
+    /// for all of the attempts in total, not each individual attempt. The default value is 1 day. The
+    /// maximum value is 28 days.
+    ///
+    /// The maximum time that a `TrainingJob` can run in total, including any time spent publishing metrics
+    /// or archiving and uploading models after it has been stopped, is 30 days.
     ///
     /// - Range: 1 to 777600.
     pub max_runtime_in_seconds: Option<Val<i64>>,
@@ -1726,14 +2037,26 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-processingjob-vpcconfig.html) property type.
+///
+/// Specifies an Amazon Virtual Private Cloud (VPC) that your SageMaker jobs, hosted models, and compute
+/// resources have access to. You can control access to and from your resources by configuring a VPC.
+/// For more information, see [Give SageMaker Access to Resources in your Amazon
+/// VPC](https://docs.aws.amazon.com/sagemaker/latest/dg/infrastructure-give-access.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `SecurityGroupIds`: required.
+    ///
+    /// The VPC security group IDs, in the form `sg-xxxxxxxx` . Specify the security groups for the VPC that
+    /// is specified in the `Subnets` field.
     ///
     /// - Items: 0 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `Subnets`: required.
+    ///
+    /// The ID of the subnets in the VPC to which you want to connect your training job or model. For
+    /// information about the availability of specific instance types, see [Supported Instance Types and
+    /// Availability Zones](https://docs.aws.amazon.com/sagemaker/latest/dg/instance-types-az.html) .
     ///
     /// - Items: 0 to 16.
     /// - Format: `AWS::EC2::Subnet.Ids`.
@@ -1835,9 +2158,18 @@ impl DataDistributionType {
             DataDistributionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataDistributionType {
+    const VALUES: &'static [&'static str] = &["FullyReplicated", "ShardedByS3Key"];
+    fn as_str(&self) -> &str {
+        DataDistributionType::as_str(self)
     }
 }
 
@@ -1882,9 +2214,18 @@ impl InputMode {
             InputMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InputMode {
+    const VALUES: &'static [&'static str] = &["File", "Pipe"];
+    fn as_str(&self) -> &str {
+        InputMode::as_str(self)
     }
 }
 
@@ -2265,9 +2606,133 @@ impl InstanceType {
             InstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "ml.t3.medium",
+        "ml.t3.large",
+        "ml.t3.xlarge",
+        "ml.t3.2xlarge",
+        "ml.m4.xlarge",
+        "ml.m4.2xlarge",
+        "ml.m4.4xlarge",
+        "ml.m4.10xlarge",
+        "ml.m4.16xlarge",
+        "ml.c4.xlarge",
+        "ml.c4.2xlarge",
+        "ml.c4.4xlarge",
+        "ml.c4.8xlarge",
+        "ml.c5.xlarge",
+        "ml.c5.2xlarge",
+        "ml.c5.4xlarge",
+        "ml.c5.9xlarge",
+        "ml.c5.18xlarge",
+        "ml.m5.large",
+        "ml.m5.xlarge",
+        "ml.m5.2xlarge",
+        "ml.m5.4xlarge",
+        "ml.m5.12xlarge",
+        "ml.m5.24xlarge",
+        "ml.r5.large",
+        "ml.r5.xlarge",
+        "ml.r5.2xlarge",
+        "ml.r5.4xlarge",
+        "ml.r5.8xlarge",
+        "ml.r5.12xlarge",
+        "ml.r5.16xlarge",
+        "ml.r5.24xlarge",
+        "ml.g4dn.xlarge",
+        "ml.g4dn.2xlarge",
+        "ml.g4dn.4xlarge",
+        "ml.g4dn.8xlarge",
+        "ml.g4dn.12xlarge",
+        "ml.g4dn.16xlarge",
+        "ml.g5.xlarge",
+        "ml.g5.2xlarge",
+        "ml.g5.4xlarge",
+        "ml.g5.8xlarge",
+        "ml.g5.16xlarge",
+        "ml.g5.12xlarge",
+        "ml.g5.24xlarge",
+        "ml.g5.48xlarge",
+        "ml.r5d.large",
+        "ml.r5d.xlarge",
+        "ml.r5d.2xlarge",
+        "ml.r5d.4xlarge",
+        "ml.r5d.8xlarge",
+        "ml.r5d.12xlarge",
+        "ml.r5d.16xlarge",
+        "ml.r5d.24xlarge",
+        "ml.g6.xlarge",
+        "ml.g6.2xlarge",
+        "ml.g6.4xlarge",
+        "ml.g6.8xlarge",
+        "ml.g6.12xlarge",
+        "ml.g6.16xlarge",
+        "ml.g6.24xlarge",
+        "ml.g6.48xlarge",
+        "ml.g6e.xlarge",
+        "ml.g6e.2xlarge",
+        "ml.g6e.4xlarge",
+        "ml.g6e.8xlarge",
+        "ml.g6e.12xlarge",
+        "ml.g6e.16xlarge",
+        "ml.g6e.24xlarge",
+        "ml.g6e.48xlarge",
+        "ml.m6i.large",
+        "ml.m6i.xlarge",
+        "ml.m6i.2xlarge",
+        "ml.m6i.4xlarge",
+        "ml.m6i.8xlarge",
+        "ml.m6i.12xlarge",
+        "ml.m6i.16xlarge",
+        "ml.m6i.24xlarge",
+        "ml.m6i.32xlarge",
+        "ml.c6i.xlarge",
+        "ml.c6i.2xlarge",
+        "ml.c6i.4xlarge",
+        "ml.c6i.8xlarge",
+        "ml.c6i.12xlarge",
+        "ml.c6i.16xlarge",
+        "ml.c6i.24xlarge",
+        "ml.c6i.32xlarge",
+        "ml.m7i.large",
+        "ml.m7i.xlarge",
+        "ml.m7i.2xlarge",
+        "ml.m7i.4xlarge",
+        "ml.m7i.8xlarge",
+        "ml.m7i.12xlarge",
+        "ml.m7i.16xlarge",
+        "ml.m7i.24xlarge",
+        "ml.m7i.48xlarge",
+        "ml.c7i.large",
+        "ml.c7i.xlarge",
+        "ml.c7i.2xlarge",
+        "ml.c7i.4xlarge",
+        "ml.c7i.8xlarge",
+        "ml.c7i.12xlarge",
+        "ml.c7i.16xlarge",
+        "ml.c7i.24xlarge",
+        "ml.c7i.48xlarge",
+        "ml.r7i.large",
+        "ml.r7i.xlarge",
+        "ml.r7i.2xlarge",
+        "ml.r7i.4xlarge",
+        "ml.r7i.8xlarge",
+        "ml.r7i.12xlarge",
+        "ml.r7i.16xlarge",
+        "ml.r7i.24xlarge",
+        "ml.r7i.48xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        InstanceType::as_str(self)
     }
 }
 
@@ -2427,9 +2892,18 @@ impl OutputCompression {
             OutputCompression::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OutputCompression {
+    const VALUES: &'static [&'static str] = &["GZIP", "SNAPPY", "ZLIB"];
+    fn as_str(&self) -> &str {
+        OutputCompression::as_str(self)
     }
 }
 
@@ -2484,9 +2958,18 @@ impl OutputFormat {
             OutputFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OutputFormat {
+    const VALUES: &'static [&'static str] = &["PARQUET", "AVRO", "ORC", "JSON", "TEXTFILE"];
+    fn as_str(&self) -> &str {
+        OutputFormat::as_str(self)
     }
 }
 
@@ -2543,9 +3026,18 @@ impl RedshiftDatasetDefinitionOutputCompression {
             RedshiftDatasetDefinitionOutputCompression::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RedshiftDatasetDefinitionOutputCompression {
+    const VALUES: &'static [&'static str] = &["None", "GZIP", "SNAPPY", "ZSTD", "BZIP2"];
+    fn as_str(&self) -> &str {
+        RedshiftDatasetDefinitionOutputCompression::as_str(self)
     }
 }
 
@@ -2593,9 +3085,18 @@ impl RedshiftDatasetDefinitionOutputFormat {
             RedshiftDatasetDefinitionOutputFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RedshiftDatasetDefinitionOutputFormat {
+    const VALUES: &'static [&'static str] = &["PARQUET", "CSV"];
+    fn as_str(&self) -> &str {
+        RedshiftDatasetDefinitionOutputFormat::as_str(self)
     }
 }
 
@@ -2640,9 +3141,18 @@ impl S3CompressionType {
             S3CompressionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3CompressionType {
+    const VALUES: &'static [&'static str] = &["None", "Gzip"];
+    fn as_str(&self) -> &str {
+        S3CompressionType::as_str(self)
     }
 }
 
@@ -2687,9 +3197,18 @@ impl S3DataDistributionType {
             S3DataDistributionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3DataDistributionType {
+    const VALUES: &'static [&'static str] = &["FullyReplicated", "ShardedByS3Key"];
+    fn as_str(&self) -> &str {
+        S3DataDistributionType::as_str(self)
     }
 }
 
@@ -2734,9 +3253,18 @@ impl S3DataType {
             S3DataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3DataType {
+    const VALUES: &'static [&'static str] = &["ManifestFile", "S3Prefix"];
+    fn as_str(&self) -> &str {
+        S3DataType::as_str(self)
     }
 }
 
@@ -2781,9 +3309,18 @@ impl S3InputMode {
             S3InputMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3InputMode {
+    const VALUES: &'static [&'static str] = &["File", "Pipe"];
+    fn as_str(&self) -> &str {
+        S3InputMode::as_str(self)
     }
 }
 
@@ -2828,9 +3365,18 @@ impl S3UploadMode {
             S3UploadMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for S3UploadMode {
+    const VALUES: &'static [&'static str] = &["Continuous", "EndOfJob"];
+    fn as_str(&self) -> &str {
+        S3UploadMode::as_str(self)
     }
 }
 

@@ -5,28 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::Project`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-project.html) resource type.
 ///
+/// Creates a machine learning (ML) project that can contain one or more templates that set up an ML
+/// pipeline from training to deploying an approved model.
+///
 /// Build it with [`Project::builder`]; adding it to a stack returns a [`ProjectHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Project {
     /// `ProjectDescription`. Changing it replaces the resource.
+    ///
+    /// The description of the project.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `.*`.
     pub project_description: Option<Val<String>>,
     /// `ProjectName`: required. Changing it replaces the resource.
     ///
+    /// The name of the project.
+    ///
     /// - Length: 1 to 32.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub project_name: Option<Val<String>>,
     /// `ServiceCatalogProvisionedProductDetails`.
+    ///
+    /// Details of a provisioned service catalog product. For information about service catalog, see [What
+    /// is AWS Service
+    /// Catalog](https://docs.aws.amazon.com/servicecatalog/latest/adminguide/introduction.html) .
     pub service_catalog_provisioned_product_details: Option<Val<ServiceCatalogProvisionedProductDetails>>,
     /// `ServiceCatalogProvisioningDetails`. Changing it replaces the resource.
+    ///
+    /// The product ID and provisioning artifact ID to provision a service catalog. For information, see
+    /// [What is AWS Service
+    /// Catalog](https://docs.aws.amazon.com/servicecatalog/latest/adminguide/introduction.html) .
     pub service_catalog_provisioning_details: Option<Val<ServiceCatalogProvisioningDetails>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// A list of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see [Resource
+    /// Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// and [Using Cost Allocation
+    /// Tags](https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/cost-alloc-tags.html#allocation-what)
+    /// in the *AWS Billing and Cost Management User Guide* .
     ///
     /// - Items: 0 to 40.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TemplateProviderDetails`. Changing it replaces the resource.
+    ///
+    /// An array of template providers associated with the project.
     ///
     /// - Items: 1 to 1.
     pub template_provider_details: Option<Val<Vec<TemplateProviderDetail>>>,
@@ -152,18 +177,26 @@ impl Deref for ProjectHandle {
 
 impl ProjectHandle {
     /// `Fn::GetAtt` `ProjectArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the project.
     pub fn attr_project_arn(&self) -> Val<String> {
         self.0.get_att("ProjectArn")
     }
     /// `Fn::GetAtt` `CreationTime`.
+    ///
+    /// The time that the project was created.
     pub fn attr_creation_time(&self) -> Val<String> {
         self.0.get_att("CreationTime")
     }
     /// `Fn::GetAtt` `ProjectId`.
+    ///
+    /// The ID of the project. This ID is prepended to all entities associated with this project.
     pub fn attr_project_id(&self) -> Val<String> {
         self.0.get_att("ProjectId")
     }
     /// `Fn::GetAtt` `ProjectStatus`.
+    ///
+    /// The status of the project.
     pub fn attr_project_status(&self) -> Val<String> {
         self.0.get_att("ProjectStatus")
     }
@@ -178,13 +211,19 @@ impl ProjectHandle {
 }
 
 /// The [`CfnStackParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-project-cfnstackparameter.html) property type.
+///
+/// A key-value pair representing a parameter used in the CloudFormation stack.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnStackParameter {
     /// `Key`: required.
     ///
+    /// The name of the CloudFormation parameter.
+    ///
     /// - Length: 1 to 255.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of the CloudFormation parameter.
     ///
     /// - Length: at most 4096.
     pub value: Option<Val<String>>,
@@ -246,13 +285,20 @@ impl ToValue for CfnStackParameter {
 impl Literal for CfnStackParameter {}
 
 /// The [`CfnTemplateProviderDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-project-cfntemplateproviderdetail.html) property type.
+///
+/// Details about a CloudFormation template provider configuration and associated provisioning
+/// information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CfnTemplateProviderDetail {
     /// `Parameters`.
     ///
+    /// An array of CloudFormation stack parameters.
+    ///
     /// - Items: 0 to 180.
     pub parameters: Option<Val<Vec<CfnStackParameter>>>,
     /// `RoleARN`.
+    ///
+    /// The IAM role used by CloudFormation to create the stack.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`.
@@ -260,10 +306,14 @@ pub struct CfnTemplateProviderDetail {
     pub role_arn: Option<Val<String>>,
     /// `TemplateName`: required.
     ///
+    /// The unique identifier of the template within the project.
+    ///
     /// - Length: 1 to 32.
     /// - Pattern: `(?=.{1,32}$)[a-zA-Z0-9](-*[a-zA-Z0-9])*`.
     pub template_name: Option<Val<String>>,
     /// `TemplateURL`: required.
+    ///
+    /// The Amazon S3 URL of the CloudFormation template.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `(?=.{1,1024}$)(https)://([^/]+)/(.+)`.
@@ -355,14 +405,22 @@ impl ToValue for CfnTemplateProviderDetail {
 impl Literal for CfnTemplateProviderDetail {}
 
 /// The [`ProvisioningParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-project-provisioningparameter.html) property type.
+///
+/// A key value pair used when you provision a project as a service catalog product. For information,
+/// see [What is AWS Service
+/// Catalog](https://docs.aws.amazon.com/servicecatalog/latest/adminguide/introduction.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisioningParameter {
     /// `Key`: required.
+    ///
+    /// The key that identifies a provisioning parameter.
     ///
     /// - Length: 1 to 1000.
     /// - Pattern: `.*`.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of the provisioning parameter.
     ///
     /// - Length: 0 to 4096.
     /// - Pattern: `.*`.
@@ -425,14 +483,36 @@ impl ToValue for ProvisioningParameter {
 impl Literal for ProvisioningParameter {}
 
 /// The [`ServiceCatalogProvisionedProductDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-project-servicecatalogprovisionedproductdetails.html) property type.
+///
+/// Details of a provisioned service catalog product. For information about service catalog, see [What
+/// is AWS Service
+/// Catalog](https://docs.aws.amazon.com/servicecatalog/latest/adminguide/introduction.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceCatalogProvisionedProductDetails {
     /// `ProvisionedProductId`.
+    ///
+    /// The ID of the provisioned product.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub provisioned_product_id: Option<Val<String>>,
     /// `ProvisionedProductStatusMessage`.
+    ///
+    /// The current status of the product.
+    ///
+    /// - `AVAILABLE` - Stable state, ready to perform any operation. The most recent operation succeeded
+    ///   and completed.
+    /// - `UNDER_CHANGE` - Transitive state. Operations performed might not have valid results. Wait for an
+    ///   AVAILABLE status before performing operations.
+    /// - `TAINTED` - Stable state, ready to perform any operation. The stack has completed the requested
+    ///   operation but is not exactly what was requested. For example, a request to update to a new version
+    ///   failed and the stack rolled back to the current version.
+    /// - `ERROR` - An unexpected error occurred. The provisioned product exists but the stack is not
+    ///   running. For example, CloudFormation received a parameter value that was not valid and could not
+    ///   launch the stack.
+    /// - `PLAN_IN_PROGRESS` - Transitive state. The plan operations were performed to provision a new
+    ///   product, but resources have not yet been created. After reviewing the list of resources to be
+    ///   created, execute the plan. Wait for an AVAILABLE status before performing operations.
     pub provisioned_product_status_message: Option<Val<String>>,
 }
 
@@ -486,24 +566,37 @@ impl ToValue for ServiceCatalogProvisionedProductDetails {
 impl Literal for ServiceCatalogProvisionedProductDetails {}
 
 /// The [`ServiceCatalogProvisioningDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-project-servicecatalogprovisioningdetails.html) property type.
+///
+/// Details that you specify to provision a service catalog product. For information about service
+/// catalog, see [What is AWS Service
+/// Catalog](https://docs.aws.amazon.com/servicecatalog/latest/adminguide/introduction.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceCatalogProvisioningDetails {
     /// `PathId`.
+    ///
+    /// The path identifier of the product. This value is optional if the product has a default path, and
+    /// required if the product has more than one path.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub path_id: Option<Val<String>>,
     /// `ProductId`: required.
     ///
+    /// The ID of the product to provision.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub product_id: Option<Val<String>>,
     /// `ProvisioningArtifactId`.
     ///
+    /// The ID of the provisioning artifact.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`.
     pub provisioning_artifact_id: Option<Val<String>>,
     /// `ProvisioningParameters`.
+    ///
+    /// A list of key value pairs that you specify when you provision a product.
     pub provisioning_parameters: Option<Val<Vec<ProvisioningParameter>>>,
 }
 
@@ -651,9 +744,14 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TemplateProviderDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-project-templateproviderdetail.html) property type.
+///
+/// Details about a template provider configuration and associated provisioning information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemplateProviderDetail {
     /// `CfnTemplateProviderDetail`.
+    ///
+    /// Details about a CloudFormation template provider configuration and associated provisioning
+    /// information.
     pub cfn_template_provider_detail: Option<Val<CfnTemplateProviderDetail>>,
 }
 

@@ -5,31 +5,51 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::Space`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-space.html) resource type.
 ///
+/// Creates a private space or a space used for real time collaboration in a domain.
+///
 /// Build it with [`Space::builder`]; adding it to a stack returns a [`SpaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Space {
     /// `DomainId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the associated domain.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^d-(-*[a-z0-9]){1,61}$`.
     pub domain_id: Option<Val<String>>,
     /// `OwnershipSettings`. Changing it replaces the resource.
+    ///
+    /// The collection of ownership settings for a space.
     pub ownership_settings: Option<Val<OwnershipSettings>>,
     /// `SpaceDisplayName`.
+    ///
+    /// The name of the space that appears in the Studio UI.
     ///
     /// - Length: 0 to 64.
     /// - Pattern: `^(?!\s*$).+`.
     pub space_display_name: Option<Val<String>>,
     /// `SpaceName`: required. Changing it replaces the resource.
     ///
+    /// The name of the space.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`.
     pub space_name: Option<Val<String>>,
     /// `SpaceSettings`.
+    ///
+    /// A collection of space settings.
     pub space_settings: Option<Val<SpaceSettings>>,
     /// `SpaceSharingSettings`. Changing it replaces the resource.
+    ///
+    /// A collection of space sharing settings.
     pub space_sharing_settings: Option<Val<SpaceSharingSettings>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -151,10 +171,22 @@ impl Deref for SpaceHandle {
 
 impl SpaceHandle {
     /// `Fn::GetAtt` `SpaceArn`.
+    ///
+    /// The space's Amazon Resource Name (ARN).
     pub fn attr_space_arn(&self) -> Val<String> {
         self.0.get_att("SpaceArn")
     }
     /// `Fn::GetAtt` `Url`.
+    ///
+    /// Returns the URL of the space. If the space is created with AWS IAM Identity Center (Successor to AWS
+    /// Single Sign-On) authentication, users can navigate to the URL after appending the respective
+    /// redirect parameter for the application type to be federated through AWS IAM Identity Center.
+    ///
+    /// The following application types are supported:
+    ///
+    /// - Studio Classic: `&redirect=JupyterServer`
+    /// - JupyterLab: `&redirect=JupyterLab`
+    /// - Code Editor, based on Code-OSS, Visual Studio Code - Open Source: `&redirect=CodeEditor`
     pub fn attr_url(&self) -> Val<String> {
         self.0.get_att("Url")
     }
@@ -169,9 +201,14 @@ impl SpaceHandle {
 }
 
 /// The [`CodeRepository`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-space-coderepository.html) property type.
+///
+/// A Git repository that SageMaker AI automatically displays to users for cloning in the JupyterServer
+/// application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeRepository {
     /// `RepositoryUrl`: required.
+    ///
+    /// The URL of the Git repository.
     ///
     /// - Length: at most 256.
     /// - Pattern: `^https://([.\-_a-zA-Z0-9]+/?){3,1016}$`.
@@ -225,13 +262,22 @@ impl ToValue for CodeRepository {
 impl Literal for CodeRepository {}
 
 /// The [`CustomFileSystem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-space-customfilesystem.html) property type.
+///
+/// A file system, created by you, that you assign to a user profile or space for an Amazon SageMaker AI
+/// Domain. Permitted users can access this file system in Amazon SageMaker AI Studio.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomFileSystem {
     /// `EFSFileSystem`.
+    ///
+    /// A custom file system in Amazon EFS.
     pub efs_file_system: Option<Val<EfsFileSystem>>,
     /// `FSxLustreFileSystem`.
+    ///
+    /// A custom file system in Amazon FSx for Lustre.
     pub f_sx_lustre_file_system: Option<Val<FSxLustreFileSystem>>,
     /// `S3FileSystem`.
+    ///
+    /// A custom file system in Amazon S3. This is only supported in Amazon SageMaker Unified Studio.
     pub s3_file_system: Option<Val<S3FileSystem>>,
 }
 
@@ -291,19 +337,28 @@ impl ToValue for CustomFileSystem {
 impl Literal for CustomFileSystem {}
 
 /// The [`CustomImage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-space-customimage.html) property type.
+///
+/// A custom SageMaker AI image. For more information, see [Bring your own SageMaker AI
+/// image](https://docs.aws.amazon.com/sagemaker/latest/dg/studio-byoi.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomImage {
     /// `AppImageConfigName`: required.
+    ///
+    /// The name of the AppImageConfig.
     ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`.
     pub app_image_config_name: Option<Val<String>>,
     /// `ImageName`: required.
     ///
+    /// The name of the CustomImage. Must be unique to your account.
+    ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-zA-Z0-9]([-.]?[a-zA-Z0-9]){0,62}$`.
     pub image_name: Option<Val<String>>,
     /// `ImageVersionNumber`.
+    ///
+    /// The version number of the CustomImage.
     ///
     /// - Minimum: 0.
     pub image_version_number: Option<Val<i64>>,
@@ -379,9 +434,13 @@ impl ToValue for CustomImage {
 impl Literal for CustomImage {}
 
 /// The [`EbsStorageSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-space-ebsstoragesettings.html) property type.
+///
+/// A collection of EBS storage settings that apply to both private and shared spaces.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EbsStorageSettings {
     /// `EbsVolumeSizeInGb`: required.
+    ///
+    /// The size of an EBS storage volume for a space.
     ///
     /// - Range: 5 to 16384.
     pub ebs_volume_size_in_gb: Option<Val<i64>>,
@@ -438,9 +497,15 @@ impl ToValue for EbsStorageSettings {
 impl Literal for EbsStorageSettings {}
 
 /// The [`EFSFileSystem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-space-efsfilesystem.html) property type.
+///
+/// A file system, created by you in Amazon EFS, that you assign to a user profile or space for an
+/// Amazon SageMaker AI Domain. Permitted users can access this file system in Amazon SageMaker AI
+/// Studio.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EfsFileSystem {
     /// `FileSystemId`: required.
+    ///
+    /// The ID of your Amazon EFS file system.
     ///
     /// - Length: 11 to 21.
     /// - Pattern: `^(fs-[0-9a-f]{8,})$`.
@@ -494,9 +559,13 @@ impl ToValue for EfsFileSystem {
 impl Literal for EfsFileSystem {}
 
 /// The [`FSxLustreFileSystem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-space-fsxlustrefilesystem.html) property type.
+///
+/// A custom file system in Amazon FSx for Lustre.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FSxLustreFileSystem {
     /// `FileSystemId`: required.
+    ///
+    /// Amazon FSx for Lustre file system ID.
     ///
     /// - Length: 11 to 21.
     /// - Pattern: `^(fs-[0-9a-f]{8,})$`.
@@ -554,11 +623,22 @@ impl ToValue for FSxLustreFileSystem {
 impl Literal for FSxLustreFileSystem {}
 
 /// The [`JupyterServerAppSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-space-jupyterserverappsettings.html) property type.
+///
+/// The JupyterServer app settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JupyterServerAppSettings {
     /// `DefaultResourceSpec`.
+    ///
+    /// The default instance type and the Amazon Resource Name (ARN) of the default SageMaker AI image used
+    /// by the JupyterServer app. If you use the `LifecycleConfigArns` parameter, then this parameter is
+    /// also required.
     pub default_resource_spec: Option<Val<ResourceSpec>>,
     /// `LifecycleConfigArns`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lifecycle Configurations attached to the JupyterServerApp. If
+    /// you use this parameter, the `DefaultResourceSpec` parameter is also required.
+    ///
+    /// > To remove a Lifecycle Config, you must set `LifecycleConfigArns` to an empty list.
     ///
     /// - Items: 0 to 30.
     pub lifecycle_config_arns: Option<Val<Vec<String>>>,
@@ -619,15 +699,37 @@ impl ToValue for JupyterServerAppSettings {
 impl Literal for JupyterServerAppSettings {}
 
 /// The [`KernelGatewayAppSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-space-kernelgatewayappsettings.html) property type.
+///
+/// The KernelGateway app settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KernelGatewayAppSettings {
     /// `CustomImages`.
     ///
+    /// A list of custom SageMaker AI images that are configured to run as a KernelGateway app.
+    ///
+    /// The maximum number of custom images are as follows.
+    ///
+    /// - On a domain level: 200
+    /// - On a space level: 5
+    /// - On a user profile level: 5
+    ///
     /// - Items: 0 to 30.
     pub custom_images: Option<Val<Vec<CustomImage>>>,
     /// `DefaultResourceSpec`.
+    ///
+    /// The default instance type and the Amazon Resource Name (ARN) of the default SageMaker AI image used
+    /// by the KernelGateway app.
+    ///
+    /// > The Amazon SageMaker AI Studio UI does not use the default instance type value set here. The
+    /// default instance type set here is used when Apps are created using the AWS CLI or CloudFormation and
+    /// the instance type parameter value is not passed.
     pub default_resource_spec: Option<Val<ResourceSpec>>,
     /// `LifecycleConfigArns`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lifecycle Configurations attached to the the user profile or
+    /// domain.
+    ///
+    /// > To remove a Lifecycle Config, you must set `LifecycleConfigArns` to an empty list.
     ///
     /// - Items: 0 to 30.
     pub lifecycle_config_arns: Option<Val<Vec<String>>>,
@@ -699,9 +801,13 @@ impl ToValue for KernelGatewayAppSettings {
 impl Literal for KernelGatewayAppSettings {}
 
 /// The [`OwnershipSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-space-ownershipsettings.html) property type.
+///
+/// The collection of ownership settings for a space.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OwnershipSettings {
     /// `OwnerUserProfileName`: required.
+    ///
+    /// The user profile who is the owner of the space.
     ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`.
@@ -759,21 +865,44 @@ impl ToValue for OwnershipSettings {
 impl Literal for OwnershipSettings {}
 
 /// The [`ResourceSpec`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-space-resourcespec.html) property type.
+///
+/// Specifies the ARN's of a SageMaker AI image and SageMaker AI image version, and the instance type
+/// that the version runs on.
+///
+/// > When both `SageMakerImageVersionArn` and `SageMakerImageArn` are passed,
+/// `SageMakerImageVersionArn` is used. Any updates to `SageMakerImageArn` will not take effect if
+/// `SageMakerImageVersionArn` already exists in the `ResourceSpec` because `SageMakerImageVersionArn`
+/// always takes precedence. To clear the value set for `SageMakerImageVersionArn` , pass `None` as the
+/// value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceSpec {
     /// `InstanceType`.
+    ///
+    /// The instance type that the image version runs on.
+    ///
+    /// > *JupyterServer apps* only support the `system` value.
+    /// >
+    /// > For *KernelGateway apps* , the `system` value is translated to `ml.t3.medium` . KernelGateway apps
+    /// also support all other values for available instance types.
     pub instance_type: Option<Val<InstanceType>>,
     /// `LifecycleConfigArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lifecycle Configuration attached to the Resource.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:studio-lifecycle-config/.*`.
     pub lifecycle_config_arn: Option<Val<String>>,
     /// `SageMakerImageArn`.
     ///
+    /// The ARN of the SageMaker AI image that the image version belongs to.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `^arn:aws(-[\w]+)*:sagemaker:.+:[0-9]{12}:image/[a-z0-9]([-.]?[a-z0-9])*$`.
     pub sage_maker_image_arn: Option<Val<String>>,
     /// `SageMakerImageVersionArn`.
+    ///
+    /// The ARN of the image version created on the instance. To clear the value set for
+    /// `SageMakerImageVersionArn` , pass `None` as the value.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^arn:aws(-[\w]+)*:sagemaker:.+:[0-9]{12}:image-version/[a-z0-9]([-.]?[a-z0-9])*/[0-9]+$`.
@@ -842,9 +971,14 @@ impl ToValue for ResourceSpec {
 impl Literal for ResourceSpec {}
 
 /// The [`S3FileSystem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-space-s3filesystem.html) property type.
+///
+/// A custom file system in Amazon S3. This is only supported in Amazon SageMaker Unified Studio.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3FileSystem {
     /// `S3Uri`.
+    ///
+    /// The Amazon S3 URI that specifies the location in S3 where files are stored, which is mounted within
+    /// the Studio environment. For example: `s3://<bucket-name>/<prefix>/` .
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `(s3)://([^/]+)/?(.*)`.
@@ -895,9 +1029,14 @@ impl ToValue for S3FileSystem {
 impl Literal for S3FileSystem {}
 
 /// The [`SpaceCodeEditorAppSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-space-spacecodeeditorappsettings.html) property type.
+///
+/// The application settings for a Code Editor space.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpaceCodeEditorAppSettings {
     /// `DefaultResourceSpec`.
+    ///
+    /// Specifies the ARNs of a SageMaker image and SageMaker image version, and the instance type that the
+    /// version runs on.
     pub default_resource_spec: Option<Val<ResourceSpec>>,
 }
 
@@ -945,13 +1084,21 @@ impl ToValue for SpaceCodeEditorAppSettings {
 impl Literal for SpaceCodeEditorAppSettings {}
 
 /// The [`SpaceJupyterLabAppSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-space-spacejupyterlabappsettings.html) property type.
+///
+/// The settings for the JupyterLab application within a space.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpaceJupyterLabAppSettings {
     /// `CodeRepositories`.
     ///
+    /// A list of Git repositories that SageMaker automatically displays to users for cloning in the
+    /// JupyterLab application.
+    ///
     /// - Items: 0 to 30.
     pub code_repositories: Option<Val<Vec<CodeRepository>>>,
     /// `DefaultResourceSpec`.
+    ///
+    /// Specifies the ARNs of a SageMaker image and SageMaker image version, and the instance type that the
+    /// version runs on.
     pub default_resource_spec: Option<Val<ResourceSpec>>,
 }
 
@@ -1010,27 +1157,57 @@ impl ToValue for SpaceJupyterLabAppSettings {
 impl Literal for SpaceJupyterLabAppSettings {}
 
 /// The [`SpaceSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-space-spacesettings.html) property type.
+///
+/// A collection of space settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpaceSettings {
     /// `AppType`.
+    ///
+    /// The type of app created within the space.
+    ///
+    /// If using the
+    /// [UpdateSpace](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateSpace.html) API,
+    /// you can't change the app type of your space by specifying a different value for this field.
     pub app_type: Option<Val<AppType>>,
     /// `CodeEditorAppSettings`.
+    ///
+    /// The Code Editor application settings.
     pub code_editor_app_settings: Option<Val<SpaceCodeEditorAppSettings>>,
     /// `CustomFileSystems`.
+    ///
+    /// A file system, created by you, that you assign to a space for an Amazon SageMaker AI Domain.
+    /// Permitted users can access this file system in Amazon SageMaker AI Studio.
     ///
     /// - Items: 0 to 1.
     pub custom_file_systems: Option<Val<Vec<CustomFileSystem>>>,
     /// `JupyterLabAppSettings`.
+    ///
+    /// The settings for the JupyterLab application.
     pub jupyter_lab_app_settings: Option<Val<SpaceJupyterLabAppSettings>>,
     /// `JupyterServerAppSettings`.
+    ///
+    /// The JupyterServer app settings.
     pub jupyter_server_app_settings: Option<Val<JupyterServerAppSettings>>,
     /// `KernelGatewayAppSettings`.
+    ///
+    /// The KernelGateway app settings.
     pub kernel_gateway_app_settings: Option<Val<KernelGatewayAppSettings>>,
     /// `RemoteAccess`.
+    ///
+    /// A setting that enables or disables remote access for a SageMaker space. When enabled, this allows
+    /// you to connect to the remote space from your local IDE.
     pub remote_access: Option<Val<RemoteAccess>>,
     /// `SpaceManagedResources`.
+    ///
+    /// If you enable this option, SageMaker AI creates the following resources on your behalf when you
+    /// create the space:
+    ///
+    /// - The user profile that possesses the space.
+    /// - The app that the space contains.
     pub space_managed_resources: Option<Val<SpaceManagedResources>>,
     /// `SpaceStorageSettings`.
+    ///
+    /// The storage settings for a space.
     pub space_storage_settings: Option<Val<SpaceStorageSettings>>,
 }
 
@@ -1131,9 +1308,13 @@ impl ToValue for SpaceSettings {
 impl Literal for SpaceSettings {}
 
 /// The [`SpaceSharingSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-space-spacesharingsettings.html) property type.
+///
+/// A collection of space sharing settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpaceSharingSettings {
     /// `SharingType`: required.
+    ///
+    /// Specifies the sharing type of the space.
     pub sharing_type: Option<Val<SharingType>>,
 }
 
@@ -1188,9 +1369,13 @@ impl ToValue for SpaceSharingSettings {
 impl Literal for SpaceSharingSettings {}
 
 /// The [`SpaceStorageSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-space-spacestoragesettings.html) property type.
+///
+/// The storage settings for a space.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SpaceStorageSettings {
     /// `EbsStorageSettings`.
+    ///
+    /// A collection of EBS storage settings for a space.
     pub ebs_storage_settings: Option<Val<EbsStorageSettings>>,
 }
 
@@ -1345,9 +1530,26 @@ impl AppType {
             AppType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AppType {
+    const VALUES: &'static [&'static str] = &[
+        "JupyterServer",
+        "KernelGateway",
+        "TensorBoard",
+        "RStudioServerPro",
+        "RSessionGateway",
+        "JupyterLab",
+        "CodeEditor",
+    ];
+    fn as_str(&self) -> &str {
+        AppType::as_str(self)
     }
 }
 
@@ -1580,9 +1782,82 @@ impl InstanceType {
             InstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "system",
+        "ml.t3.micro",
+        "ml.t3.small",
+        "ml.t3.medium",
+        "ml.t3.large",
+        "ml.t3.xlarge",
+        "ml.t3.2xlarge",
+        "ml.m5.large",
+        "ml.m5.xlarge",
+        "ml.m5.2xlarge",
+        "ml.m5.4xlarge",
+        "ml.m5.8xlarge",
+        "ml.m5.12xlarge",
+        "ml.m5.16xlarge",
+        "ml.m5.24xlarge",
+        "ml.c5.large",
+        "ml.c5.xlarge",
+        "ml.c5.2xlarge",
+        "ml.c5.4xlarge",
+        "ml.c5.9xlarge",
+        "ml.c5.12xlarge",
+        "ml.c5.18xlarge",
+        "ml.c5.24xlarge",
+        "ml.p3.2xlarge",
+        "ml.p3.8xlarge",
+        "ml.p3.16xlarge",
+        "ml.g4dn.xlarge",
+        "ml.g4dn.2xlarge",
+        "ml.g4dn.4xlarge",
+        "ml.g4dn.8xlarge",
+        "ml.g4dn.12xlarge",
+        "ml.g4dn.16xlarge",
+        "ml.r5.large",
+        "ml.r5.xlarge",
+        "ml.r5.2xlarge",
+        "ml.r5.4xlarge",
+        "ml.r5.8xlarge",
+        "ml.r5.12xlarge",
+        "ml.r5.16xlarge",
+        "ml.r5.24xlarge",
+        "ml.p3dn.24xlarge",
+        "ml.m5d.large",
+        "ml.m5d.xlarge",
+        "ml.m5d.2xlarge",
+        "ml.m5d.4xlarge",
+        "ml.m5d.8xlarge",
+        "ml.m5d.12xlarge",
+        "ml.m5d.16xlarge",
+        "ml.m5d.24xlarge",
+        "ml.g5.xlarge",
+        "ml.g5.2xlarge",
+        "ml.g5.4xlarge",
+        "ml.g5.8xlarge",
+        "ml.g5.12xlarge",
+        "ml.g5.16xlarge",
+        "ml.g5.24xlarge",
+        "ml.g5.48xlarge",
+        "ml.p4d.24xlarge",
+        "ml.p4de.24xlarge",
+        "ml.geospatial.interactive",
+        "ml.trn1.2xlarge",
+        "ml.trn1.32xlarge",
+        "ml.trn1n.32xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        InstanceType::as_str(self)
     }
 }
 
@@ -1688,9 +1963,18 @@ impl RemoteAccess {
             RemoteAccess::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RemoteAccess {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        RemoteAccess::as_str(self)
     }
 }
 
@@ -1735,9 +2019,18 @@ impl SharingType {
             SharingType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SharingType {
+    const VALUES: &'static [&'static str] = &["Private", "Shared"];
+    fn as_str(&self) -> &str {
+        SharingType::as_str(self)
     }
 }
 
@@ -1782,9 +2075,18 @@ impl SpaceManagedResources {
             SpaceManagedResources::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SpaceManagedResources {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        SpaceManagedResources::as_str(self)
     }
 }
 

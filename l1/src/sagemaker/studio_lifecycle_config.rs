@@ -5,22 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::StudioLifecycleConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-studiolifecycleconfig.html) resource type.
 ///
+/// Creates a new Amazon SageMaker AI Studio Lifecycle Configuration.
+///
 /// Build it with [`StudioLifecycleConfig::builder`]; adding it to a stack returns a [`StudioLifecycleConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StudioLifecycleConfig {
     /// `StudioLifecycleConfigAppType`: required. Changing it replaces the resource.
+    ///
+    /// The App type to which the Lifecycle Configuration is attached.
     pub studio_lifecycle_config_app_type: Option<Val<StudioLifecycleConfigAppType>>,
     /// `StudioLifecycleConfigContent`: required. Changing it replaces the resource.
+    ///
+    /// The content of your Amazon SageMaker Studio Lifecycle Configuration script. This content must be
+    /// base64 encoded.
     ///
     /// - Length: 1 to 16384.
     /// - Pattern: `[\S\s]+`.
     pub studio_lifecycle_config_content: Option<Val<String>>,
     /// `StudioLifecycleConfigName`: required. Changing it replaces the resource.
     ///
+    /// The name of the Amazon SageMaker AI Studio Lifecycle Configuration.
+    ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`.
     pub studio_lifecycle_config_name: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// Tags to be associated with the Lifecycle Configuration. Each tag consists of a key and an optional
+    /// value. Tag keys must be unique per resource. Tags are searchable using the Search API.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -142,6 +154,8 @@ impl Deref for StudioLifecycleConfigHandle {
 
 impl StudioLifecycleConfigHandle {
     /// `Fn::GetAtt` `StudioLifecycleConfigArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lifecycle Configuration.
     pub fn attr_studio_lifecycle_config_arn(&self) -> Val<String> {
         self.0.get_att("StudioLifecycleConfigArn")
     }
@@ -254,9 +268,18 @@ impl StudioLifecycleConfigAppType {
             StudioLifecycleConfigAppType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StudioLifecycleConfigAppType {
+    const VALUES: &'static [&'static str] = &["JupyterServer", "KernelGateway", "CodeEditor", "JupyterLab"];
+    fn as_str(&self) -> &str {
+        StudioLifecycleConfigAppType::as_str(self)
     }
 }
 

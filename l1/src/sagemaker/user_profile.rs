@@ -5,32 +5,68 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::UserProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-userprofile.html) resource type.
 ///
+/// Creates a user profile. A user profile represents a single user within a domain, and is the main way
+/// to reference a "person" for the purposes of sharing, reporting, and other user-oriented features.
+/// This entity is created when a user onboards to Amazon SageMaker Studio. If an administrator invites
+/// a person by email or imports them from SSO , a user profile is automatically created. A user profile
+/// is the primary holder of settings for an individual user and has a reference to the user's private
+/// Amazon Elastic File System (EFS) home directory.
+///
+/// > If you're using SSO authentication, a user in SSO , or a group in SSO containing that user, must
+/// be assigned to the Amazon SageMaker Studio application from the SSO Console to create a user
+/// profile. For more information about application assignment, see [Assign user
+/// access](https://docs.aws.amazon.com/singlesignon/latest/userguide/assignuserstoapp.html) . After
+/// assignment is complete, a user profile can be created for that user in SSO with AWS CloudFormation.
+///
 /// Build it with [`UserProfile::builder`]; adding it to a stack returns a [`UserProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserProfile {
     /// `DomainId`: required. Changing it replaces the resource.
+    ///
+    /// The domain ID.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^d-(-*[a-z0-9]){1,61}$`.
     pub domain_id: Option<Val<String>>,
     /// `SingleSignOnUserIdentifier`. Changing it replaces the resource.
     ///
+    /// A specifier for the type of value specified in SingleSignOnUserValue. Currently, the only supported
+    /// value is "UserName". If the Domain's AuthMode is SSO , this field is required. If the Domain's
+    /// AuthMode is not SSO , this field cannot be specified.
+    ///
     /// - Pattern: `UserName`.
     pub single_sign_on_user_identifier: Option<Val<String>>,
     /// `SingleSignOnUserValue`. Changing it replaces the resource.
+    ///
+    /// The username of the associated AWS Single Sign-On User for this UserProfile. If the Domain's
+    /// AuthMode is SSO , this field is required, and must match a valid username of a user in your
+    /// directory. If the Domain's AuthMode is not SSO , this field cannot be specified.
     ///
     /// - Length: 1 to 256.
     pub single_sign_on_user_value: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
     ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// Tags that you specify for the User Profile are also added to all apps that the User Profile
+    /// launches.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UserProfileName`: required. Changing it replaces the resource.
+    ///
+    /// The user profile name.
     ///
     /// - Length: 1 to 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`.
     pub user_profile_name: Option<Val<String>>,
     /// `UserSettings`.
+    ///
+    /// A collection of settings that apply to users of Amazon SageMaker Studio.
     pub user_settings: Option<Val<UserSettings>>,
 }
 
@@ -144,6 +180,9 @@ impl Deref for UserProfileHandle {
 
 impl UserProfileHandle {
     /// `Fn::GetAtt` `UserProfileArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the user profile, such as
+    /// `arn:aws:sagemaker:region:account-id:user-profile/domain-id/user-profile-name` .
     pub fn attr_user_profile_arn(&self) -> Val<String> {
         self.0.get_att("UserProfileArn")
     }
@@ -158,20 +197,35 @@ impl UserProfileHandle {
 }
 
 /// The [`CodeEditorAppSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-codeeditorappsettings.html) property type.
+///
+/// The Code Editor application settings.
+///
+/// For more information about Code Editor, see [Get started with Code Editor in Amazon
+/// SageMaker](https://docs.aws.amazon.com/sagemaker/latest/dg/code-editor.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeEditorAppSettings {
     /// `BuiltInLifecycleConfigArn`.
+    ///
+    /// The lifecycle configuration that runs before the default lifecycle configuration. It can override
+    /// changes made in the default lifecycle configuration.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:studio-lifecycle-config/.*|None)$`.
     pub built_in_lifecycle_config_arn: Option<Val<String>>,
     /// `CustomImages`.
     ///
+    /// A list of custom SageMaker images that are configured to run as a Code Editor app.
+    ///
     /// - Items: 0 to 200.
     pub custom_images: Option<Val<Vec<CustomImage>>>,
     /// `DefaultResourceSpec`.
+    ///
+    /// The default instance type and the Amazon Resource Name (ARN) of the default SageMaker image used by
+    /// the Code Editor app.
     pub default_resource_spec: Option<Val<ResourceSpec>>,
     /// `LifecycleConfigArns`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Code Editor application lifecycle configuration.
     ///
     /// - Items: 0 to 30.
     pub lifecycle_config_arns: Option<Val<Vec<String>>>,
@@ -249,9 +303,14 @@ impl ToValue for CodeEditorAppSettings {
 impl Literal for CodeEditorAppSettings {}
 
 /// The [`CodeRepository`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-coderepository.html) property type.
+///
+/// A Git repository that SageMaker AI automatically displays to users for cloning in the JupyterServer
+/// application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeRepository {
     /// `RepositoryUrl`: required.
+    ///
+    /// The URL of the Git repository.
     ///
     /// - Length: at most 256.
     /// - Pattern: `^https://([.\-_a-zA-Z0-9]+/?){3,1016}$`.
@@ -309,13 +368,22 @@ impl ToValue for CodeRepository {
 impl Literal for CodeRepository {}
 
 /// The [`CustomFileSystemConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-customfilesystemconfig.html) property type.
+///
+/// The settings for assigning a custom file system to a user profile or space for an Amazon SageMaker
+/// AI Domain. Permitted users can access this file system in Amazon SageMaker AI Studio.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomFileSystemConfig {
     /// `EFSFileSystemConfig`.
+    ///
+    /// The settings for a custom Amazon EFS file system.
     pub efs_file_system_config: Option<Val<EfsFileSystemConfig>>,
     /// `FSxLustreFileSystemConfig`.
+    ///
+    /// The settings for a custom Amazon FSx for Lustre file system.
     pub f_sx_lustre_file_system_config: Option<Val<FSxLustreFileSystemConfig>>,
     /// `S3FileSystemConfig`.
+    ///
+    /// Configuration settings for a custom Amazon S3 file system.
     pub s3_file_system_config: Option<Val<S3FileSystemConfig>>,
 }
 
@@ -375,19 +443,28 @@ impl ToValue for CustomFileSystemConfig {
 impl Literal for CustomFileSystemConfig {}
 
 /// The [`CustomImage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-customimage.html) property type.
+///
+/// A custom SageMaker AI image. For more information, see [Bring your own SageMaker AI
+/// image](https://docs.aws.amazon.com/sagemaker/latest/dg/studio-byoi.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomImage {
     /// `AppImageConfigName`: required.
+    ///
+    /// The name of the AppImageConfig.
     ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`.
     pub app_image_config_name: Option<Val<String>>,
     /// `ImageName`: required.
     ///
+    /// The name of the CustomImage. Must be unique to your account.
+    ///
     /// - Length: at most 63.
     /// - Pattern: `^[a-zA-Z0-9]([-.]?[a-zA-Z0-9]){0,62}$`.
     pub image_name: Option<Val<String>>,
     /// `ImageVersionNumber`.
+    ///
+    /// The version number of the CustomImage.
     ///
     /// - Minimum: 0.
     pub image_version_number: Option<Val<i64>>,
@@ -463,13 +540,19 @@ impl ToValue for CustomImage {
 impl Literal for CustomImage {}
 
 /// The [`CustomPosixUserConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-customposixuserconfig.html) property type.
+///
+/// Details about the POSIX identity that is used for file system operations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomPosixUserConfig {
     /// `Gid`: required.
     ///
+    /// The POSIX group ID.
+    ///
     /// - Range: 1001 to 4000000.
     pub gid: Option<Val<i64>>,
     /// `Uid`: required.
+    ///
+    /// The POSIX user ID.
     ///
     /// - Range: 10000 to 4000000.
     pub uid: Option<Val<i64>>,
@@ -531,13 +614,20 @@ impl ToValue for CustomPosixUserConfig {
 impl Literal for CustomPosixUserConfig {}
 
 /// The [`DefaultEbsStorageSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-defaultebsstoragesettings.html) property type.
+///
+/// A collection of default EBS storage settings that apply to spaces created within a domain or user
+/// profile.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultEbsStorageSettings {
     /// `DefaultEbsVolumeSizeInGb`: required.
     ///
+    /// The default size of the EBS storage volume for a space.
+    ///
     /// - Range: 5 to 16384.
     pub default_ebs_volume_size_in_gb: Option<Val<i64>>,
     /// `MaximumEbsVolumeSizeInGb`: required.
+    ///
+    /// The maximum size of the EBS storage volume for a space.
     ///
     /// - Range: 5 to 16384.
     pub maximum_ebs_volume_size_in_gb: Option<Val<i64>>,
@@ -610,9 +700,13 @@ impl ToValue for DefaultEbsStorageSettings {
 impl Literal for DefaultEbsStorageSettings {}
 
 /// The [`DefaultSpaceStorageSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-defaultspacestoragesettings.html) property type.
+///
+/// The default storage settings for a space.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultSpaceStorageSettings {
     /// `DefaultEbsStorageSettings`.
+    ///
+    /// The default EBS storage settings for a space.
     pub default_ebs_storage_settings: Option<Val<DefaultEbsStorageSettings>>,
 }
 
@@ -660,14 +754,22 @@ impl ToValue for DefaultSpaceStorageSettings {
 impl Literal for DefaultSpaceStorageSettings {}
 
 /// The [`EFSFileSystemConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-efsfilesystemconfig.html) property type.
+///
+/// The settings for assigning a custom Amazon EFS file system to a user profile or space for an Amazon
+/// SageMaker AI Domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EfsFileSystemConfig {
     /// `FileSystemId`: required.
+    ///
+    /// The ID of your Amazon EFS file system.
     ///
     /// - Length: 11 to 21.
     /// - Pattern: `^(fs-[0-9a-f]{8,})$`.
     pub file_system_id: Option<Val<String>>,
     /// `FileSystemPath`.
+    ///
+    /// The path to the file system directory that is accessible in Amazon SageMaker AI Studio. Permitted
+    /// users can access only this directory and below.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^\/\S*$`.
@@ -731,14 +833,22 @@ impl ToValue for EfsFileSystemConfig {
 impl Literal for EfsFileSystemConfig {}
 
 /// The [`FSxLustreFileSystemConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-fsxlustrefilesystemconfig.html) property type.
+///
+/// The settings for assigning a custom Amazon FSx for Lustre file system to a user profile or space for
+/// an Amazon SageMaker Domain.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FSxLustreFileSystemConfig {
     /// `FileSystemId`: required.
+    ///
+    /// The globally unique, 17-digit, ID of the file system, assigned by Amazon FSx for Lustre.
     ///
     /// - Length: 11 to 21.
     /// - Pattern: `^(fs-[0-9a-f]{8,})$`.
     pub file_system_id: Option<Val<String>>,
     /// `FileSystemPath`.
+    ///
+    /// The path to the file system directory that is accessible in Amazon SageMaker Studio. Permitted users
+    /// can access only this directory and below.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^\/\S*$`.
@@ -802,11 +912,18 @@ impl ToValue for FSxLustreFileSystemConfig {
 impl Literal for FSxLustreFileSystemConfig {}
 
 /// The [`HiddenSageMakerImage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-hiddensagemakerimage.html) property type.
+///
+/// The SageMaker images that are hidden from the Studio user interface. You must specify the SageMaker
+/// image name and version aliases.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HiddenSageMakerImage {
     /// `SageMakerImageName`.
+    ///
+    /// The SageMaker image name that you are hiding from the Studio user interface.
     pub sage_maker_image_name: Option<Val<SageMakerImageName>>,
     /// `VersionAliases`.
+    ///
+    /// The version aliases you are hiding from the Studio user interface.
     ///
     /// - Items: 0 to 20.
     pub version_aliases: Option<Val<Vec<String>>>,
@@ -867,24 +984,40 @@ impl ToValue for HiddenSageMakerImage {
 impl Literal for HiddenSageMakerImage {}
 
 /// The [`JupyterLabAppSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-jupyterlabappsettings.html) property type.
+///
+/// The settings for the JupyterLab application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JupyterLabAppSettings {
     /// `BuiltInLifecycleConfigArn`.
+    ///
+    /// The lifecycle configuration that runs before the default lifecycle configuration. It can override
+    /// changes made in the default lifecycle configuration.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:studio-lifecycle-config/.*|None)$`.
     pub built_in_lifecycle_config_arn: Option<Val<String>>,
     /// `CodeRepositories`.
     ///
+    /// A list of Git repositories that SageMaker automatically displays to users for cloning in the
+    /// JupyterLab application.
+    ///
     /// - Items: 0 to 30.
     pub code_repositories: Option<Val<Vec<CodeRepository>>>,
     /// `CustomImages`.
     ///
+    /// A list of custom SageMaker images that are configured to run as a JupyterLab app.
+    ///
     /// - Items: 0 to 200.
     pub custom_images: Option<Val<Vec<CustomImage>>>,
     /// `DefaultResourceSpec`.
+    ///
+    /// The default instance type and the Amazon Resource Name (ARN) of the default SageMaker image used by
+    /// the JupyterLab app.
     pub default_resource_spec: Option<Val<ResourceSpec>>,
     /// `LifecycleConfigArns`.
+    ///
+    /// The Amazon Resource Name (ARN) of the lifecycle configurations attached to the user profile or
+    /// domain. To remove a lifecycle config, you must set `LifecycleConfigArns` to an empty list.
     ///
     /// - Items: 0 to 30.
     pub lifecycle_config_arns: Option<Val<Vec<String>>>,
@@ -973,11 +1106,21 @@ impl ToValue for JupyterLabAppSettings {
 impl Literal for JupyterLabAppSettings {}
 
 /// The [`JupyterServerAppSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-jupyterserverappsettings.html) property type.
+///
+/// The JupyterServer app settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JupyterServerAppSettings {
     /// `DefaultResourceSpec`.
+    ///
+    /// The default instance type and the Amazon Resource Name (ARN) of the default SageMaker image used by
+    /// the JupyterServer app.
     pub default_resource_spec: Option<Val<ResourceSpec>>,
     /// `LifecycleConfigArns`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lifecycle Configurations attached to the JupyterServerApp. If
+    /// you use this parameter, the `DefaultResourceSpec` parameter is also required.
+    ///
+    /// > To remove a Lifecycle Config, you must set `LifecycleConfigArns` to an empty list.
     ///
     /// - Items: 0 to 30.
     pub lifecycle_config_arns: Option<Val<Vec<String>>>,
@@ -1038,15 +1181,37 @@ impl ToValue for JupyterServerAppSettings {
 impl Literal for JupyterServerAppSettings {}
 
 /// The [`KernelGatewayAppSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-kernelgatewayappsettings.html) property type.
+///
+/// The KernelGateway app settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KernelGatewayAppSettings {
     /// `CustomImages`.
     ///
+    /// A list of custom SageMaker AI images that are configured to run as a KernelGateway app.
+    ///
+    /// The maximum number of custom images are as follows.
+    ///
+    /// - On a domain level: 200
+    /// - On a space level: 5
+    /// - On a user profile level: 5
+    ///
     /// - Items: 0 to 30.
     pub custom_images: Option<Val<Vec<CustomImage>>>,
     /// `DefaultResourceSpec`.
+    ///
+    /// The default instance type and the Amazon Resource Name (ARN) of the default SageMaker AI image used
+    /// by the KernelGateway app.
+    ///
+    /// > The Amazon SageMaker AI Studio UI does not use the default instance type value set here. The
+    /// default instance type set here is used when Apps are created using the AWS CLI or CloudFormation and
+    /// the instance type parameter value is not passed.
     pub default_resource_spec: Option<Val<ResourceSpec>>,
     /// `LifecycleConfigArns`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lifecycle Configurations attached to the the user profile or
+    /// domain.
+    ///
+    /// > To remove a Lifecycle Config, you must set `LifecycleConfigArns` to an empty list.
     ///
     /// - Items: 0 to 30.
     pub lifecycle_config_arns: Option<Val<Vec<String>>>,
@@ -1118,11 +1283,18 @@ impl ToValue for KernelGatewayAppSettings {
 impl Literal for KernelGatewayAppSettings {}
 
 /// The [`RStudioServerProAppSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-rstudioserverproappsettings.html) property type.
+///
+/// A collection of settings that configure user interaction with the `RStudioServerPro` app.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RStudioServerProAppSettings {
     /// `AccessStatus`.
+    ///
+    /// Indicates whether the current user has access to the `RStudioServerPro` app.
     pub access_status: Option<Val<AccessStatus>>,
     /// `UserGroup`.
+    ///
+    /// The level of permissions that the user has within the `RStudioServerPro` app. This value defaults to
+    /// `User`. The `Admin` value allows the user access to the RStudio Administrative Dashboard.
     pub user_group: Option<Val<UserGroup>>,
 }
 
@@ -1176,21 +1348,44 @@ impl ToValue for RStudioServerProAppSettings {
 impl Literal for RStudioServerProAppSettings {}
 
 /// The [`ResourceSpec`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-resourcespec.html) property type.
+///
+/// Specifies the ARN's of a SageMaker AI image and SageMaker AI image version, and the instance type
+/// that the version runs on.
+///
+/// > When both `SageMakerImageVersionArn` and `SageMakerImageArn` are passed,
+/// `SageMakerImageVersionArn` is used. Any updates to `SageMakerImageArn` will not take effect if
+/// `SageMakerImageVersionArn` already exists in the `ResourceSpec` because `SageMakerImageVersionArn`
+/// always takes precedence. To clear the value set for `SageMakerImageVersionArn` , pass `None` as the
+/// value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceSpec {
     /// `InstanceType`.
+    ///
+    /// The instance type that the image version runs on.
+    ///
+    /// > *JupyterServer apps* only support the `system` value.
+    /// >
+    /// > For *KernelGateway apps* , the `system` value is translated to `ml.t3.medium` . KernelGateway apps
+    /// also support all other values for available instance types.
     pub instance_type: Option<Val<AppInstanceType>>,
     /// `LifecycleConfigArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Lifecycle Configuration attached to the Resource.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:studio-lifecycle-config/.*|None)$`.
     pub lifecycle_config_arn: Option<Val<String>>,
     /// `SageMakerImageArn`.
     ///
+    /// The ARN of the SageMaker AI image that the image version belongs to.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `^arn:aws(-[\w]+)*:sagemaker:.+:[0-9]{12}:image/[a-z0-9]([-.]?[a-z0-9])*$`.
     pub sage_maker_image_arn: Option<Val<String>>,
     /// `SageMakerImageVersionArn`.
+    ///
+    /// The ARN of the image version created on the instance. To clear the value set for
+    /// `SageMakerImageVersionArn` , pass `None` as the value.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^arn:aws(-[\w]+)*:sagemaker:.+:[0-9]{12}:image-version/[a-z0-9]([-.]?[a-z0-9])*/[0-9]+$`.
@@ -1259,13 +1454,20 @@ impl ToValue for ResourceSpec {
 impl Literal for ResourceSpec {}
 
 /// The [`S3FileSystemConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-s3filesystemconfig.html) property type.
+///
+/// Configuration for the custom Amazon S3 file system.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3FileSystemConfig {
     /// `MountPath`.
     ///
+    /// The file system path where the Amazon S3 storage location will be mounted within the Amazon
+    /// SageMaker Studio environment.
+    ///
     /// - Length: 0 to 1024.
     pub mount_path: Option<Val<String>>,
     /// `S3Uri`.
+    ///
+    /// The Amazon S3 URI of the S3 file system configuration.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `(s3)://([^/]+)/?(.*)`.
@@ -1322,16 +1524,31 @@ impl ToValue for S3FileSystemConfig {
 impl Literal for S3FileSystemConfig {}
 
 /// The [`SharingSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-sharingsettings.html) property type.
+///
+/// Specifies options when sharing an Amazon SageMaker Studio notebook. These settings are specified as
+/// part of `DefaultUserSettings` when the
+/// [CreateDomain](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateDomain.html) API
+/// is called, and as part of `UserSettings` when the
+/// [CreateUserProfile](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateUserProfile.html)
+/// API is called.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SharingSettings {
     /// `NotebookOutputOption`.
+    ///
+    /// Whether to include the notebook cell output when sharing the notebook. The default is `Disabled` .
     pub notebook_output_option: Option<Val<NotebookOutputOption>>,
     /// `S3KmsKeyId`.
+    ///
+    /// When `NotebookOutputOption` is `Allowed` , the AWS Key Management Service (KMS) encryption key ID
+    /// used to encrypt the notebook cell output in the Amazon S3 bucket.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `.*`.
     pub s3_kms_key_id: Option<Val<String>>,
     /// `S3OutputPath`.
+    ///
+    /// When `NotebookOutputOption` is `Allowed` , the Amazon S3 bucket used to store the shared notebook
+    /// snapshots.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(https|s3)://([^/]+)/?(.*)$`.
@@ -1394,21 +1611,34 @@ impl ToValue for SharingSettings {
 impl Literal for SharingSettings {}
 
 /// The [`StudioWebPortalSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-studiowebportalsettings.html) property type.
+///
+/// Studio settings. If these settings are applied on a user level, they take priority over the settings
+/// applied on a domain level.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StudioWebPortalSettings {
     /// `HiddenAppTypes`.
+    ///
+    /// The [Applications supported in
+    /// Studio](https://docs.aws.amazon.com/sagemaker/latest/dg/studio-updated-apps.html) that are hidden
+    /// from the Studio left navigation pane.
     ///
     /// - Items: at least 0.
     pub hidden_app_types: Option<Val<Vec<AppType>>>,
     /// `HiddenInstanceTypes`.
     ///
+    /// The instance types you are hiding from the Studio user interface.
+    ///
     /// - Items: at least 0.
     pub hidden_instance_types: Option<Val<Vec<AppInstanceType>>>,
     /// `HiddenMlTools`.
     ///
+    /// The machine learning tools that are hidden from the Studio left navigation pane.
+    ///
     /// - Items: at least 0.
     pub hidden_ml_tools: Option<Val<Vec<MlTools>>>,
     /// `HiddenSageMakerImageVersionAliases`.
+    ///
+    /// The version aliases you are hiding from the Studio user interface.
     ///
     /// - Items: 0 to 5.
     pub hidden_sage_maker_image_version_aliases: Option<Val<Vec<HiddenSageMakerImage>>>,
@@ -1569,47 +1799,132 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UserSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-userprofile-usersettings.html) property type.
+///
+/// A collection of settings that apply to users of Amazon SageMaker Studio. These settings are
+/// specified when the
+/// [CreateUserProfile](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateUserProfile.html)
+/// API is called, and as `DefaultUserSettings` when the
+/// [CreateDomain](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateDomain.html) API
+/// is called.
+///
+/// `SecurityGroups` is aggregated when specified in both calls. For all other settings in
+/// `UserSettings` , the values specified in `CreateUserProfile` take precedence over those specified in
+/// `CreateDomain` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserSettings {
     /// `AutoMountHomeEFS`.
+    ///
+    /// Indicates whether auto-mounting of an EFS volume is supported for the user profile. The
+    /// `DefaultAsDomain` value is only supported for user profiles. Do not use the `DefaultAsDomain` value
+    /// when setting this parameter for a domain.
+    ///
+    /// SageMaker applies this setting only to private spaces that the user creates in the domain. SageMaker
+    /// doesn't apply this setting to shared spaces.
     pub auto_mount_home_efs: Option<Val<AutoMountHomeEfs>>,
     /// `CodeEditorAppSettings`.
+    ///
+    /// The Code Editor application settings.
+    ///
+    /// SageMaker applies these settings only to private spaces that the user creates in the domain.
+    /// SageMaker doesn't apply these settings to shared spaces.
     pub code_editor_app_settings: Option<Val<CodeEditorAppSettings>>,
     /// `CustomFileSystemConfigs`.
+    ///
+    /// The settings for assigning a custom file system to a user profile. Permitted users can access this
+    /// file system in Amazon SageMaker AI Studio.
+    ///
+    /// SageMaker applies these settings only to private spaces that the user creates in the domain.
+    /// SageMaker doesn't apply these settings to shared spaces.
     ///
     /// - Items: 0 to 2.
     pub custom_file_system_configs: Option<Val<Vec<CustomFileSystemConfig>>>,
     /// `CustomPosixUserConfig`.
+    ///
+    /// Details about the POSIX identity that is used for file system operations.
+    ///
+    /// SageMaker applies these settings only to private spaces that the user creates in the domain.
+    /// SageMaker doesn't apply these settings to shared spaces.
     pub custom_posix_user_config: Option<Val<CustomPosixUserConfig>>,
     /// `DefaultLandingUri`.
+    ///
+    /// The default experience that the user is directed to when accessing the domain. The supported values
+    /// are:
+    ///
+    /// - `studio::` : Indicates that Studio is the default experience. This value can only be passed if
+    ///   `StudioWebPortal` is set to `ENABLED` .
+    /// - `app:JupyterServer:` : Indicates that Studio Classic is the default experience.
     ///
     /// - Length: 0 to 1023.
     pub default_landing_uri: Option<Val<String>>,
     /// `ExecutionRole`.
     ///
+    /// The execution role for the user.
+    ///
+    /// SageMaker applies this setting only to private spaces that the user creates in the domain. SageMaker
+    /// doesn't apply this setting to shared spaces.
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
     pub execution_role: Option<Val<String>>,
     /// `JupyterLabAppSettings`.
+    ///
+    /// The settings for the JupyterLab application.
+    ///
+    /// SageMaker applies these settings only to private spaces that the user creates in the domain.
+    /// SageMaker doesn't apply these settings to shared spaces.
     pub jupyter_lab_app_settings: Option<Val<JupyterLabAppSettings>>,
     /// `JupyterServerAppSettings`.
+    ///
+    /// The Jupyter server's app settings.
     pub jupyter_server_app_settings: Option<Val<JupyterServerAppSettings>>,
     /// `KernelGatewayAppSettings`.
+    ///
+    /// The kernel gateway app settings.
     pub kernel_gateway_app_settings: Option<Val<KernelGatewayAppSettings>>,
     /// `RStudioServerProAppSettings`.
+    ///
+    /// A collection of settings that configure user interaction with the `RStudioServerPro` app.
     pub r_studio_server_pro_app_settings: Option<Val<RStudioServerProAppSettings>>,
     /// `SecurityGroups`.
+    ///
+    /// The security groups for the Amazon Virtual Private Cloud (VPC) that the domain uses for
+    /// communication.
+    ///
+    /// Optional when the `CreateDomain.AppNetworkAccessType` parameter is set to `PublicInternetOnly` .
+    ///
+    /// Required when the `CreateDomain.AppNetworkAccessType` parameter is set to `VpcOnly` , unless
+    /// specified as part of the `DefaultUserSettings` for the domain.
+    ///
+    /// Amazon SageMaker AI adds a security group to allow NFS traffic from Amazon SageMaker AI Studio.
+    /// Therefore, the number of security groups that you can specify is one less than the maximum number
+    /// shown.
+    ///
+    /// SageMaker applies these settings only to private spaces that the user creates in the domain.
+    /// SageMaker doesn't apply these settings to shared spaces.
     ///
     /// - Items: 0 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `SharingSettings`.
+    ///
+    /// Specifies options for sharing Amazon SageMaker AI Studio notebooks.
     pub sharing_settings: Option<Val<SharingSettings>>,
     /// `SpaceStorageSettings`.
+    ///
+    /// The storage settings for a space.
+    ///
+    /// SageMaker applies these settings only to private spaces that the user creates in the domain.
+    /// SageMaker doesn't apply these settings to shared spaces.
     pub space_storage_settings: Option<Val<DefaultSpaceStorageSettings>>,
     /// `StudioWebPortal`.
+    ///
+    /// Whether the user can access Studio. If this value is set to `DISABLED` , the user cannot access
+    /// Studio, even if that is the default experience for the domain.
     pub studio_web_portal: Option<Val<StudioWebPortal>>,
     /// `StudioWebPortalSettings`.
+    ///
+    /// Studio settings. If these settings are applied on a user level, they take priority over the settings
+    /// applied on a domain level.
     pub studio_web_portal_settings: Option<Val<StudioWebPortalSettings>>,
 }
 
@@ -1773,9 +2088,18 @@ impl AccessStatus {
             AccessStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccessStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        AccessStatus::as_str(self)
     }
 }
 
@@ -2303,9 +2627,182 @@ impl AppInstanceType {
             AppInstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AppInstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "system",
+        "ml.t3.micro",
+        "ml.t3.small",
+        "ml.t3.medium",
+        "ml.t3.large",
+        "ml.t3.xlarge",
+        "ml.t3.2xlarge",
+        "ml.m5.large",
+        "ml.m5.xlarge",
+        "ml.m5.2xlarge",
+        "ml.m5.4xlarge",
+        "ml.m5.8xlarge",
+        "ml.m5.12xlarge",
+        "ml.m5.16xlarge",
+        "ml.m5.24xlarge",
+        "ml.m5d.large",
+        "ml.m5d.xlarge",
+        "ml.m5d.2xlarge",
+        "ml.m5d.4xlarge",
+        "ml.m5d.8xlarge",
+        "ml.m5d.12xlarge",
+        "ml.m5d.16xlarge",
+        "ml.m5d.24xlarge",
+        "ml.c5.large",
+        "ml.c5.xlarge",
+        "ml.c5.2xlarge",
+        "ml.c5.4xlarge",
+        "ml.c5.9xlarge",
+        "ml.c5.12xlarge",
+        "ml.c5.18xlarge",
+        "ml.c5.24xlarge",
+        "ml.p3.2xlarge",
+        "ml.p3.8xlarge",
+        "ml.p3.16xlarge",
+        "ml.p3dn.24xlarge",
+        "ml.g4dn.xlarge",
+        "ml.g4dn.2xlarge",
+        "ml.g4dn.4xlarge",
+        "ml.g4dn.8xlarge",
+        "ml.g4dn.12xlarge",
+        "ml.g4dn.16xlarge",
+        "ml.r5.large",
+        "ml.r5.xlarge",
+        "ml.r5.2xlarge",
+        "ml.r5.4xlarge",
+        "ml.r5.8xlarge",
+        "ml.r5.12xlarge",
+        "ml.r5.16xlarge",
+        "ml.r5.24xlarge",
+        "ml.g5.xlarge",
+        "ml.g5.2xlarge",
+        "ml.g5.4xlarge",
+        "ml.g5.8xlarge",
+        "ml.g5.12xlarge",
+        "ml.g5.16xlarge",
+        "ml.g5.24xlarge",
+        "ml.g5.48xlarge",
+        "ml.g6.xlarge",
+        "ml.g6.2xlarge",
+        "ml.g6.4xlarge",
+        "ml.g6.8xlarge",
+        "ml.g6.12xlarge",
+        "ml.g6.16xlarge",
+        "ml.g6.24xlarge",
+        "ml.g6.48xlarge",
+        "ml.g6e.xlarge",
+        "ml.g6e.2xlarge",
+        "ml.g6e.4xlarge",
+        "ml.g6e.8xlarge",
+        "ml.g6e.12xlarge",
+        "ml.g6e.16xlarge",
+        "ml.g6e.24xlarge",
+        "ml.g6e.48xlarge",
+        "ml.geospatial.interactive",
+        "ml.p4d.24xlarge",
+        "ml.p4de.24xlarge",
+        "ml.trn1.2xlarge",
+        "ml.trn1.32xlarge",
+        "ml.trn1n.32xlarge",
+        "ml.p5.48xlarge",
+        "ml.p5e.48xlarge",
+        "ml.p5en.48xlarge",
+        "ml.m6i.large",
+        "ml.m6i.xlarge",
+        "ml.m6i.2xlarge",
+        "ml.m6i.4xlarge",
+        "ml.m6i.8xlarge",
+        "ml.m6i.12xlarge",
+        "ml.m6i.16xlarge",
+        "ml.m6i.24xlarge",
+        "ml.m6i.32xlarge",
+        "ml.m7i.large",
+        "ml.m7i.xlarge",
+        "ml.m7i.2xlarge",
+        "ml.m7i.4xlarge",
+        "ml.m7i.8xlarge",
+        "ml.m7i.12xlarge",
+        "ml.m7i.16xlarge",
+        "ml.m7i.24xlarge",
+        "ml.m7i.48xlarge",
+        "ml.c6i.large",
+        "ml.c6i.xlarge",
+        "ml.c6i.2xlarge",
+        "ml.c6i.4xlarge",
+        "ml.c6i.8xlarge",
+        "ml.c6i.12xlarge",
+        "ml.c6i.16xlarge",
+        "ml.c6i.24xlarge",
+        "ml.c6i.32xlarge",
+        "ml.c7i.large",
+        "ml.c7i.xlarge",
+        "ml.c7i.2xlarge",
+        "ml.c7i.4xlarge",
+        "ml.c7i.8xlarge",
+        "ml.c7i.12xlarge",
+        "ml.c7i.16xlarge",
+        "ml.c7i.24xlarge",
+        "ml.c7i.48xlarge",
+        "ml.r6i.large",
+        "ml.r6i.xlarge",
+        "ml.r6i.2xlarge",
+        "ml.r6i.4xlarge",
+        "ml.r6i.8xlarge",
+        "ml.r6i.12xlarge",
+        "ml.r6i.16xlarge",
+        "ml.r6i.24xlarge",
+        "ml.r6i.32xlarge",
+        "ml.r7i.large",
+        "ml.r7i.xlarge",
+        "ml.r7i.2xlarge",
+        "ml.r7i.4xlarge",
+        "ml.r7i.8xlarge",
+        "ml.r7i.12xlarge",
+        "ml.r7i.16xlarge",
+        "ml.r7i.24xlarge",
+        "ml.r7i.48xlarge",
+        "ml.m6id.large",
+        "ml.m6id.xlarge",
+        "ml.m6id.2xlarge",
+        "ml.m6id.4xlarge",
+        "ml.m6id.8xlarge",
+        "ml.m6id.12xlarge",
+        "ml.m6id.16xlarge",
+        "ml.m6id.24xlarge",
+        "ml.m6id.32xlarge",
+        "ml.c6id.large",
+        "ml.c6id.xlarge",
+        "ml.c6id.2xlarge",
+        "ml.c6id.4xlarge",
+        "ml.c6id.8xlarge",
+        "ml.c6id.12xlarge",
+        "ml.c6id.16xlarge",
+        "ml.c6id.24xlarge",
+        "ml.c6id.32xlarge",
+        "ml.r6id.large",
+        "ml.r6id.xlarge",
+        "ml.r6id.2xlarge",
+        "ml.r6id.4xlarge",
+        "ml.r6id.8xlarge",
+        "ml.r6id.12xlarge",
+        "ml.r6id.16xlarge",
+        "ml.r6id.24xlarge",
+        "ml.r6id.32xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        AppInstanceType::as_str(self)
     }
 }
 
@@ -2526,9 +3023,19 @@ impl AppType {
             AppType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AppType {
+    const VALUES: &'static [&'static str] =
+        &["JupyterServer", "TensorBoard", "RStudioServerPro", "JupyterLab", "CodeEditor", "DetailedProfiler", "Canvas"];
+    fn as_str(&self) -> &str {
+        AppType::as_str(self)
     }
 }
 
@@ -2581,9 +3088,18 @@ impl AutoMountHomeEfs {
             AutoMountHomeEfs::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AutoMountHomeEfs {
+    const VALUES: &'static [&'static str] = &["Enabled", "Disabled", "DefaultAsDomain"];
+    fn as_str(&self) -> &str {
+        AutoMountHomeEfs::as_str(self)
     }
 }
 
@@ -2683,9 +3199,39 @@ impl MlTools {
             MlTools::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MlTools {
+    const VALUES: &'static [&'static str] = &[
+        "DataWrangler",
+        "FeatureStore",
+        "EmrClusters",
+        "AutoMl",
+        "Experiments",
+        "Training",
+        "ModelEvaluation",
+        "Pipelines",
+        "Models",
+        "JumpStart",
+        "InferenceRecommender",
+        "Endpoints",
+        "Projects",
+        "InferenceOptimization",
+        "HyperPodClusters",
+        "Comet",
+        "DeepchecksLLMEvaluation",
+        "Fiddler",
+        "LakeraGuard",
+        "PerformanceEvaluation",
+    ];
+    fn as_str(&self) -> &str {
+        MlTools::as_str(self)
     }
 }
 
@@ -2748,9 +3294,18 @@ impl NotebookOutputOption {
             NotebookOutputOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NotebookOutputOption {
+    const VALUES: &'static [&'static str] = &["Allowed", "Disabled"];
+    fn as_str(&self) -> &str {
+        NotebookOutputOption::as_str(self)
     }
 }
 
@@ -2792,9 +3347,18 @@ impl SageMakerImageName {
             SageMakerImageName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SageMakerImageName {
+    const VALUES: &'static [&'static str] = &["sagemaker_distribution"];
+    fn as_str(&self) -> &str {
+        SageMakerImageName::as_str(self)
     }
 }
 
@@ -2838,9 +3402,18 @@ impl StudioWebPortal {
             StudioWebPortal::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StudioWebPortal {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        StudioWebPortal::as_str(self)
     }
 }
 
@@ -2885,9 +3458,18 @@ impl UserGroup {
             UserGroup::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UserGroup {
+    const VALUES: &'static [&'static str] = &["R_STUDIO_ADMIN", "R_STUDIO_USER"];
+    fn as_str(&self) -> &str {
+        UserGroup::as_str(self)
     }
 }
 

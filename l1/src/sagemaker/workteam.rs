@@ -5,20 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::SageMaker::Workteam`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-workteam.html) resource type.
 ///
+/// Creates a new work team for labeling your data. A work team is defined by one or more Amazon Cognito
+/// user pools. You must first create the user pools before you can create a work team.
+///
+/// You cannot create more than 25 work teams in an account and region.
+///
 /// Build it with [`Workteam::builder`]; adding it to a stack returns a [`WorkteamHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Workteam {
     /// `Description`.
+    ///
+    /// A description of the work team.
     pub description: Option<Val<String>>,
     /// `MemberDefinitions`.
+    ///
+    /// A list of `MemberDefinition` objects that contains objects that identify the workers that make up
+    /// the work team.
+    ///
+    /// Workforces can be created using Amazon Cognito or your own OIDC Identity Provider (IdP). For private
+    /// workforces created using Amazon Cognito use `CognitoMemberDefinition` . For workforces created using
+    /// your own OIDC identity provider (IdP) use `OidcMemberDefinition` .
     pub member_definitions: Option<Val<Vec<MemberDefinition>>>,
     /// `NotificationConfiguration`.
+    ///
+    /// Configures SNS notifications of available or expiring work items for work teams.
     pub notification_configuration: Option<Val<NotificationConfiguration>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `WorkforceName`. Changing it replaces the resource.
+    ///
+    /// The name of the workforce.
     pub workforce_name: Option<Val<String>>,
     /// `WorkteamName`. Changing it replaces the resource.
+    ///
+    /// The name of the work team.
     pub workteam_name: Option<Val<String>>,
 }
 
@@ -141,13 +163,22 @@ impl WorkteamHandle {
 }
 
 /// The [`CognitoMemberDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-workteam-cognitomemberdefinition.html) property type.
+///
+/// Identifies a Amazon Cognito user group. A user group can be used in on or more work teams.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CognitoMemberDefinition {
     /// `CognitoClientId`: required.
+    ///
+    /// An identifier for an application client. You must create the app client ID using Amazon Cognito .
     pub cognito_client_id: Option<Val<String>>,
     /// `CognitoUserGroup`: required.
+    ///
+    /// An identifier for a user group.
     pub cognito_user_group: Option<Val<String>>,
     /// `CognitoUserPool`: required.
+    ///
+    /// An identifier for a user pool. The user pool must be in the same region as the service that you are
+    /// calling.
     pub cognito_user_pool: Option<Val<String>>,
 }
 
@@ -232,11 +263,20 @@ impl ToValue for CognitoMemberDefinition {
 impl Literal for CognitoMemberDefinition {}
 
 /// The [`MemberDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-workteam-memberdefinition.html) property type.
+///
+/// Defines an Amazon Cognito or your own OIDC IdP user group that is part of a work team.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemberDefinition {
     /// `CognitoMemberDefinition`.
+    ///
+    /// The Amazon Cognito user group that is part of the work team.
     pub cognito_member_definition: Option<Val<CognitoMemberDefinition>>,
     /// `OidcMemberDefinition`.
+    ///
+    /// A list user groups that exist in your OIDC Identity Provider (IdP). One to ten groups can be used to
+    /// create a single private work team. When you add a user group to the list of `Groups` , you can add
+    /// that user group to one or more private work teams. If you add a user group to a private work team,
+    /// all workers in that user group are added to the work team.
     pub oidc_member_definition: Option<Val<OidcMemberDefinition>>,
 }
 
@@ -290,9 +330,13 @@ impl ToValue for MemberDefinition {
 impl Literal for MemberDefinition {}
 
 /// The [`NotificationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-workteam-notificationconfiguration.html) property type.
+///
+/// Configures Amazon SNS notifications of available or expiring work items for work teams.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationConfiguration {
     /// `NotificationTopicArn`: required.
+    ///
+    /// The ARN for the Amazon SNS topic to which notifications should be published.
     pub notification_topic_arn: Option<Val<String>>,
 }
 
@@ -347,9 +391,16 @@ impl ToValue for NotificationConfiguration {
 impl Literal for NotificationConfiguration {}
 
 /// The [`OidcMemberDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-workteam-oidcmemberdefinition.html) property type.
+///
+/// A list of user groups that exist in your OIDC Identity Provider (IdP). One to ten groups can be used
+/// to create a single private work team. When you add a user group to the list of `Groups` , you can
+/// add that user group to one or more private work teams. If you add a user group to a private work
+/// team, all workers in that user group are added to the work team.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OidcMemberDefinition {
     /// `OidcGroups`: required.
+    ///
+    /// A list of OIDC group names whose members will be part of this workteam
     pub oidc_groups: Option<Val<Vec<String>>>,
 }
 

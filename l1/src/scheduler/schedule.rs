@@ -5,25 +5,60 @@ use crate::rt::*;
 
 /// The [`AWS::Scheduler::Schedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-scheduler-schedule.html) resource type.
 ///
+/// A *schedule* is the main resource you create, configure, and manage using Amazon EventBridge
+/// Scheduler.
+///
+/// Every schedule has a *schedule expression* that determines when, and with what frequency, the
+/// schedule runs. EventBridge Scheduler supports three types of schedules: rate, cron, and one-time
+/// schedules. For more information about different schedule types, see [Schedule
+/// types](https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html) in the *EventBridge
+/// Scheduler User Guide* .
+///
+/// When you create a schedule, you configure a target for the schedule to invoke. A target is an API
+/// operation that EventBridge Scheduler calls on your behalf every time your schedule runs. EventBridge
+/// Scheduler supports two types of targets: *templated* targets invoke common API operations across a
+/// core groups of services, and customizeable *universal* targets that you can use to call more than 6,000
+/// operations across over 270 services. For more information about configuring targets, see [Managing
+/// targets](https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets.html) in the *EventBridge
+/// Scheduler User Guide* .
+///
+/// For more information about managing schedules, changing the schedule state, setting up flexible time
+/// windows, and configuring a dead-letter queue for a schedule, see [Managing a
+/// schedule](https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule.html) in the *EventBridge
+/// Scheduler User Guide* .
+///
 /// Build it with [`Schedule::builder`]; adding it to a stack returns a [`ScheduleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schedule {
     /// `Description`.
     ///
+    /// The description you specify for the schedule.
+    ///
     /// - Length: 0 to 512.
     pub description: Option<Val<String>>,
     /// `EndDate`.
     ///
+    /// The date, in UTC, before which the schedule can invoke its target. Depending on the schedule's
+    /// recurrence expression, invocations might stop on, or before, the `EndDate` you specify.
+    /// EventBridge Scheduler ignores `EndDate` for one-time schedules.
+    ///
     /// - Format: `date-time`.
     pub end_date: Option<Val<String>>,
     /// `FlexibleTimeWindow`: required.
+    ///
+    /// Allows you to configure a time window during which EventBridge Scheduler invokes the schedule.
     pub flexible_time_window: Option<Val<FlexibleTimeWindow>>,
     /// `GroupName`.
+    ///
+    /// The name of the schedule group associated with this schedule.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-zA-Z-_.]+$`.
     pub group_name: Option<Val<String>>,
     /// `KmsKeyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the customer managed KMS key that EventBridge Scheduler will use
+    /// to encrypt and decrypt your data.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws[a-z-]*:kms:[a-z0-9\-]+:\d{12}:(key|alias)\/[0-9a-zA-Z-_]*$`.
@@ -31,24 +66,60 @@ pub struct Schedule {
     pub kms_key_arn: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the schedule.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-zA-Z-_.]+$`.
     pub name: Option<Val<String>>,
     /// `ScheduleExpression`: required.
     ///
+    /// The expression that defines when the schedule runs. The following formats are supported.
+    ///
+    /// - `at` expression - `at(yyyy-mm-ddThh:mm:ss)`
+    /// - `rate` expression - `rate(value unit)`
+    /// - `cron` expression - `cron(fields)`
+    ///
+    /// You can use `at` expressions to create one-time schedules that invoke a target once, at the time and
+    /// in the time zone, that you specify. You can use `rate` and `cron` expressions to create recurring
+    /// schedules. Rate-based schedules are useful when you want to invoke a target at regular intervals,
+    /// such as every 15 minutes or every five days. Cron-based schedules are useful when you want to invoke
+    /// a target periodically at a specific time, such as at 8:00 am (UTC+0) every 1st day of the month.
+    ///
+    /// A `cron` expression consists of six fields separated by white spaces: `(minutes hours day_of_month
+    /// month day_of_week year)` .
+    ///
+    /// A `rate` expression consists of a *value* as a positive integer, and a *unit* with the following
+    /// options: `minute` | `minutes` | `hour` | `hours` | `day` | `days`
+    ///
+    /// For more information and examples, see [Schedule types on EventBridge
+    /// Scheduler](https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html) in the *EventBridge
+    /// Scheduler User Guide* .
+    ///
     /// - Length: 1 to 256.
     pub schedule_expression: Option<Val<String>>,
     /// `ScheduleExpressionTimezone`.
+    ///
+    /// The timezone in which the scheduling expression is evaluated.
     ///
     /// - Length: 1 to 50.
     pub schedule_expression_timezone: Option<Val<String>>,
     /// `StartDate`.
     ///
+    /// The date, in UTC, after which the schedule can begin invoking its target. Depending on the
+    /// schedule's recurrence expression, invocations might occur on, or after, the `StartDate` you specify.
+    /// EventBridge Scheduler ignores `StartDate` for one-time schedules.
+    ///
     /// - Format: `date-time`.
     pub start_date: Option<Val<String>>,
     /// `State`.
+    ///
+    /// Specifies whether the schedule is enabled or disabled.
+    ///
+    /// *Allowed Values* : `ENABLED` | `DISABLED`
     pub state: Option<Val<ScheduleState>>,
     /// `Target`: required.
+    ///
+    /// The schedule's target details.
     pub target: Option<Val<Target>>,
 }
 
@@ -191,6 +262,8 @@ impl Deref for ScheduleHandle {
 
 impl ScheduleHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the Amazon EventBridge Scheduler schedule.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -205,16 +278,30 @@ impl ScheduleHandle {
 }
 
 /// The [`AwsVpcConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-scheduler-schedule-awsvpcconfiguration.html) property type.
+///
+/// This structure specifies the VPC subnets and security groups for the task, and whether a public IP
+/// address is to be used. This structure is relevant only for ECS tasks that use the awsvpc network
+/// mode.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsVpcConfiguration {
     /// `AssignPublicIp`.
+    ///
+    /// Specifies whether the task's elastic network interface receives a public IP address. You can specify
+    /// `ENABLED` only when `LaunchType` in `EcsParameters` is set to `FARGATE` .
     pub assign_public_ip: Option<Val<AssignPublicIp>>,
     /// `SecurityGroups`.
+    ///
+    /// Specifies the security groups associated with the task. These security groups must all be in the
+    /// same VPC. You can specify as many as five security groups. If you do not specify a security group,
+    /// the default security group for the VPC is used.
     ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_groups: Option<Val<Vec<String>>>,
     /// `Subnets`: required.
+    ///
+    /// Specifies the subnets associated with the task. These subnets must all be in the same VPC. You can
+    /// specify as many as 16 subnets.
     ///
     /// - Items: 1 to 16.
     /// - Format: `AWS::EC2::Subnet.Ids`.
@@ -293,17 +380,29 @@ impl ToValue for AwsVpcConfiguration {
 impl Literal for AwsVpcConfiguration {}
 
 /// The [`CapacityProviderStrategyItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-scheduler-schedule-capacityproviderstrategyitem.html) property type.
+///
+/// The details of a capacity provider strategy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CapacityProviderStrategyItem {
     /// `Base`.
+    ///
+    /// The base value designates how many tasks, at a minimum, to run on the specified capacity provider.
+    /// Only one capacity provider in a capacity provider strategy can have a base defined. If no value is
+    /// specified, the default value of `0` is used.
     ///
     /// - Range: 0 to 100000.
     pub base: Option<Val<f64>>,
     /// `CapacityProvider`: required.
     ///
+    /// The short name of the capacity provider.
+    ///
     /// - Length: 1 to 255.
     pub capacity_provider: Option<Val<String>>,
     /// `Weight`.
+    ///
+    /// The weight value designates the relative percentage of the total number of tasks launched that
+    /// should use the specified capacity provider. The weight value is taken into consideration after the
+    /// base value, if defined, is satisfied.
     ///
     /// - Range: 0 to 1000.
     pub weight: Option<Val<f64>>,
@@ -372,9 +471,16 @@ impl ToValue for CapacityProviderStrategyItem {
 impl Literal for CapacityProviderStrategyItem {}
 
 /// The [`DeadLetterConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-scheduler-schedule-deadletterconfig.html) property type.
+///
+/// An object that contains information about an Amazon SQS queue that EventBridge Scheduler uses as a
+/// dead-letter queue for your schedule. If specified, EventBridge Scheduler delivers failed events that
+/// could not be successfully delivered to a target to the queue.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeadLetterConfig {
     /// `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the SQS queue specified as the destination for the dead-letter
+    /// queue.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^arn:aws[a-z-]*:sqs:[a-z0-9\-]+:\d{12}:[a-zA-Z0-9\-_]+$`.
@@ -425,51 +531,101 @@ impl ToValue for DeadLetterConfig {
 impl Literal for DeadLetterConfig {}
 
 /// The [`EcsParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-scheduler-schedule-ecsparameters.html) property type.
+///
+/// The templated target type for the Amazon ECS
+/// [`RunTask`](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html) API
+/// operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EcsParameters {
     /// `CapacityProviderStrategy`.
     ///
+    /// The capacity provider strategy to use for the task.
+    ///
     /// - Items: at most 6.
     pub capacity_provider_strategy: Option<Val<Vec<CapacityProviderStrategyItem>>>,
     /// `EnableECSManagedTags`.
+    ///
+    /// Specifies whether to enable Amazon ECS managed tags for the task. For more information, see [Tagging
+    /// Your Amazon ECS
+    /// Resources](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-using-tags.html) in the *Amazon
+    /// ECS Developer Guide* .
     pub enable_ecs_managed_tags: Option<Val<bool>>,
     /// `EnableExecuteCommand`.
+    ///
+    /// Whether or not to enable the execute command functionality for the containers in this task. If true,
+    /// this enables execute command functionality on all containers in the task.
     pub enable_execute_command: Option<Val<bool>>,
     /// `Group`.
+    ///
+    /// Specifies an Amazon ECS task group for the task. The maximum length is 255 characters.
     ///
     /// - Length: 1 to 255.
     pub group: Option<Val<String>>,
     /// `LaunchType`.
+    ///
+    /// Specifies the launch type on which your task is running. The launch type that you specify here must
+    /// match one of the launch type (compatibilities) of the target task. The `FARGATE` value is supported
+    /// only in the Regions where Fargate with Amazon ECS is supported. For more information, see [AWS
+    /// Fargate on Amazon ECS](https://docs.aws.amazon.com/AmazonECS/latest/developerguide/AWS_Fargate.html)
+    /// in the *Amazon ECS Developer Guide* .
     pub launch_type: Option<Val<LaunchType>>,
     /// `NetworkConfiguration`.
+    ///
+    /// This structure specifies the network configuration for an ECS task.
     pub network_configuration: Option<Val<NetworkConfiguration>>,
     /// `PlacementConstraints`.
+    ///
+    /// An array of placement constraint objects to use for the task. You can specify up to 10 constraints
+    /// per task (including constraints in the task definition and those specified at runtime).
     ///
     /// - Items: at most 10.
     pub placement_constraints: Option<Val<Vec<PlacementConstraint>>>,
     /// `PlacementStrategy`.
     ///
+    /// The task placement strategy for a task or service.
+    ///
     /// - Items: at most 5.
     pub placement_strategy: Option<Val<Vec<PlacementStrategy>>>,
     /// `PlatformVersion`.
     ///
+    /// Specifies the platform version for the task. Specify only the numeric portion of the platform
+    /// version, such as `1.1.0` .
+    ///
     /// - Length: 1 to 64.
     pub platform_version: Option<Val<String>>,
     /// `PropagateTags`.
+    ///
+    /// Specifies whether to propagate the tags from the task definition to the task. If no value is
+    /// specified, the tags are not propagated. Tags can only be propagated to the task during task
+    /// creation. To add tags to a task after task creation, use the Amazon ECS
+    /// [`TagResource`](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TagResource.html) API
+    /// action.
     pub propagate_tags: Option<Val<PropagateTags>>,
     /// `ReferenceId`.
+    ///
+    /// The reference ID to use for the task.
     ///
     /// - Length: at most 1024.
     pub reference_id: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The metadata that you apply to the task to help you categorize and organize them. Each tag consists
+    /// of a key and an optional value, both of which you define. For more information, see
+    /// [`RunTask`](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html) in the *Amazon
+    /// ECS API Reference* .
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<BTreeMap<String, String>>>>,
     /// `TaskCount`.
     ///
+    /// The number of tasks to create based on `TaskDefinition` . The default is `1` .
+    ///
     /// - Range: 1 to 10.
     pub task_count: Option<Val<f64>>,
     /// `TaskDefinitionArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the task definition to use if the event target is an Amazon ECS
+    /// task.
     ///
     /// - Length: 1 to 1600.
     pub task_definition_arn: Option<Val<String>>,
@@ -624,13 +780,22 @@ impl ToValue for EcsParameters {
 impl Literal for EcsParameters {}
 
 /// The [`EventBridgeParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-scheduler-schedule-eventbridgeparameters.html) property type.
+///
+/// The templated target type for the EventBridge
+/// [`PutEvents`](https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html) API
+/// operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBridgeParameters {
     /// `DetailType`: required.
     ///
+    /// A free-form string, with a maximum of 128 characters, used to decide what fields to expect in the
+    /// event detail.
+    ///
     /// - Length: 1 to 128.
     pub detail_type: Option<Val<String>>,
     /// `Source`: required.
+    ///
+    /// The source of the event.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(?=[/\.\-_A-Za-z0-9]+)((?!aws\.).*)|(\$(\.[\w_-]+(\[(\d+|\*)\])*)*)$`.
@@ -697,13 +862,26 @@ impl ToValue for EventBridgeParameters {
 impl Literal for EventBridgeParameters {}
 
 /// The [`FlexibleTimeWindow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-scheduler-schedule-flexibletimewindow.html) property type.
+///
+/// Allows you to configure a time window during which EventBridge Scheduler invokes the schedule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlexibleTimeWindow {
     /// `MaximumWindowInMinutes`.
     ///
+    /// The maximum time window during which a schedule can be invoked.
+    ///
+    /// *Minimum* : `1`
+    ///
+    /// *Maximum* : `1440`
+    ///
     /// - Range: 1 to 1440.
     pub maximum_window_in_minutes: Option<Val<f64>>,
     /// `Mode`: required.
+    ///
+    /// Determines whether the schedule is invoked within a flexible time window. You must use quotation
+    /// marks when you specify this value in your JSON or YAML template.
+    ///
+    /// *Allowed Values* : `"OFF"` | `"FLEXIBLE"`
     pub mode: Option<Val<FlexibleTimeWindowMode>>,
 }
 
@@ -760,9 +938,18 @@ impl ToValue for FlexibleTimeWindow {
 impl Literal for FlexibleTimeWindow {}
 
 /// The [`KinesisParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-scheduler-schedule-kinesisparameters.html) property type.
+///
+/// The templated target type for the Amazon Kinesis
+/// [`PutRecord`](https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecord.html) API
+/// operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisParameters {
     /// `PartitionKey`: required.
+    ///
+    /// Specifies the shard to which EventBridge Scheduler sends the event. For more information, see
+    /// [Amazon Kinesis Data Streams terminology and
+    /// concepts](https://docs.aws.amazon.com/streams/latest/dev/key-concepts.html) in the *Amazon Kinesis
+    /// Streams Developer Guide* .
     ///
     /// - Length: 1 to 256.
     pub partition_key: Option<Val<String>>,
@@ -819,9 +1006,14 @@ impl ToValue for KinesisParameters {
 impl Literal for KinesisParameters {}
 
 /// The [`NetworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-scheduler-schedule-networkconfiguration.html) property type.
+///
+/// Specifies the network configuration for an ECS task.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkConfiguration {
     /// `AwsvpcConfiguration`.
+    ///
+    /// Specifies the Amazon VPC subnets and security groups for the task, and whether a public IP address
+    /// is to be used. This structure is relevant only for ECS tasks that use the awsvpc network mode.
     pub awsvpc_configuration: Option<Val<AwsVpcConfiguration>>,
 }
 
@@ -869,13 +1061,24 @@ impl ToValue for NetworkConfiguration {
 impl Literal for NetworkConfiguration {}
 
 /// The [`PlacementConstraint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-scheduler-schedule-placementconstraint.html) property type.
+///
+/// An object representing a constraint on task placement.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlacementConstraint {
     /// `Expression`.
     ///
+    /// A cluster query language expression to apply to the constraint. You cannot specify an expression if
+    /// the constraint type is `distinctInstance` . For more information, see [Cluster query
+    /// language](https://docs.aws.amazon.com/latest/developerguide/cluster-query-language.html) in the *Amazon
+    /// ECS Developer Guide* .
+    ///
     /// - Length: at most 2000.
     pub expression: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of constraint. Use `distinctInstance` to ensure that each task in a particular group is
+    /// running on a different container instance. Use `memberOf` to restrict the selection to a group of
+    /// valid candidates.
     pub type_: Option<Val<PlacementConstraintType>>,
 }
 
@@ -929,13 +1132,28 @@ impl ToValue for PlacementConstraint {
 impl Literal for PlacementConstraint {}
 
 /// The [`PlacementStrategy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-scheduler-schedule-placementstrategy.html) property type.
+///
+/// The task placement strategy for a task or service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlacementStrategy {
     /// `Field`.
     ///
+    /// The field to apply the placement strategy against. For the spread placement strategy, valid values
+    /// are `instanceId` (or `instanceId` , which has the same effect), or any platform or custom attribute
+    /// that is applied to a container instance, such as `attribute:ecs.availability-zone` . For the binpack
+    /// placement strategy, valid values are `cpu` and `memory` . For the random placement strategy, this
+    /// field is not used.
+    ///
     /// - Length: at most 255.
     pub field: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of placement strategy. The random placement strategy randomly places tasks on available
+    /// candidates. The spread placement strategy spreads placement across available candidates evenly based
+    /// on the field parameter. The binpack strategy places tasks on available candidates that have the
+    /// least available amount of the resource that is specified with the field parameter. For example, if
+    /// you binpack on memory, a task is placed on the instance with the least amount of remaining memory
+    /// (but still enough to run the task).
     pub type_: Option<Val<PlacementStrategyType>>,
 }
 
@@ -989,13 +1207,23 @@ impl ToValue for PlacementStrategy {
 impl Literal for PlacementStrategy {}
 
 /// The [`RetryPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-scheduler-schedule-retrypolicy.html) property type.
+///
+/// A `RetryPolicy` object that includes information about the retry policy settings, including the
+/// maximum age of an event, and the maximum number of times EventBridge Scheduler will try to deliver
+/// the event to a target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetryPolicy {
     /// `MaximumEventAgeInSeconds`.
     ///
+    /// The maximum amount of time, in seconds, to continue to make retry attempts.
+    ///
     /// - Range: 60 to 86400.
     pub maximum_event_age_in_seconds: Option<Val<f64>>,
     /// `MaximumRetryAttempts`.
+    ///
+    /// The maximum number of retry attempts to make before the request fails. Retry attempts with
+    /// exponential backoff continue until either the maximum number of attempts is made or until the
+    /// duration of the `MaximumEventAgeInSeconds` is reached.
     ///
     /// - Range: 0 to 185.
     pub maximum_retry_attempts: Option<Val<f64>>,
@@ -1051,14 +1279,21 @@ impl ToValue for RetryPolicy {
 impl Literal for RetryPolicy {}
 
 /// The [`SageMakerPipelineParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-scheduler-schedule-sagemakerpipelineparameter.html) property type.
+///
+/// The name and value pair of a parameter to use to start execution of a SageMaker Model Building
+/// Pipeline.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SageMakerPipelineParameter {
     /// `Name`: required.
+    ///
+    /// Name of parameter to start execution of a SageMaker Model Building Pipeline.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[A-Za-z0-9\-_]*$`.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// Value of parameter to start execution of a SageMaker Model Building Pipeline.
     ///
     /// - Length: 1 to 1024.
     pub value: Option<Val<String>>,
@@ -1120,9 +1355,15 @@ impl ToValue for SageMakerPipelineParameter {
 impl Literal for SageMakerPipelineParameter {}
 
 /// The [`SageMakerPipelineParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-scheduler-schedule-sagemakerpipelineparameters.html) property type.
+///
+/// The templated target type for the Amazon SageMaker
+/// [`StartPipelineExecution`](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StartPipelineExecution.html)
+/// API operation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SageMakerPipelineParameters {
     /// `PipelineParameterList`.
+    ///
+    /// List of parameter names and values to use when executing the SageMaker Model Building Pipeline.
     ///
     /// - Items: 0 to 200.
     pub pipeline_parameter_list: Option<Val<Vec<SageMakerPipelineParameter>>>,
@@ -1177,9 +1418,19 @@ impl ToValue for SageMakerPipelineParameters {
 impl Literal for SageMakerPipelineParameters {}
 
 /// The [`SqsParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-scheduler-schedule-sqsparameters.html) property type.
+///
+/// The templated target type for the Amazon SQS
+/// [`SendMessage`](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html)
+/// API operation. Contains the message group ID to use when the target is a FIFO queue. If you specify
+/// an Amazon SQS FIFO queue as a target, the queue must have content-based deduplication enabled. For
+/// more information, see [Using the Amazon SQS message deduplication
+/// ID](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/using-messagededuplicationid-property.html)
+/// in the *Amazon SQS Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SqsParameters {
     /// `MessageGroupId`.
+    ///
+    /// The FIFO message group ID to use as the target.
     ///
     /// - Length: 1 to 128.
     pub message_group_id: Option<Val<String>>,
@@ -1229,35 +1480,82 @@ impl ToValue for SqsParameters {
 impl Literal for SqsParameters {}
 
 /// The [`Target`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-scheduler-schedule-target.html) property type.
+///
+/// The schedule's target. EventBridge Scheduler supports templated target that invoke common API
+/// operations, as well as universal targets that you can customize to invoke over 6,000 API operations
+/// across more than 270 services. You can only specify one templated or universal target for a
+/// schedule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Target {
     /// `Arn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the target.
+    ///
     /// - Length: 1 to 1600.
     pub arn: Option<Val<String>>,
     /// `DeadLetterConfig`.
+    ///
+    /// An object that contains information about an Amazon SQS queue that EventBridge Scheduler uses as a
+    /// dead-letter queue for your schedule. If specified, EventBridge Scheduler delivers failed events that
+    /// could not be successfully delivered to a target to the queue.
     pub dead_letter_config: Option<Val<DeadLetterConfig>>,
     /// `EcsParameters`.
+    ///
+    /// The templated target type for the Amazon ECS
+    /// [`RunTask`](https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html) API
+    /// operation.
     pub ecs_parameters: Option<Val<EcsParameters>>,
     /// `EventBridgeParameters`.
+    ///
+    /// The templated target type for the EventBridge
+    /// [`PutEvents`](https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html) API
+    /// operation.
     pub event_bridge_parameters: Option<Val<EventBridgeParameters>>,
     /// `Input`.
+    ///
+    /// The text, or well-formed JSON, passed to the target. If you are configuring a templated Lambda , AWS
+    /// Step Functions , or Amazon EventBridge target, the input must be a well-formed JSON. For all other
+    /// target types, a JSON is not required. If you do not specify anything for this field, Amazon
+    /// EventBridge Scheduler delivers a default notification to the target.
     ///
     /// - Length: at least 1.
     pub input: Option<Val<String>>,
     /// `KinesisParameters`.
+    ///
+    /// The templated target type for the Amazon Kinesis
+    /// [`PutRecord`](https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecord.html) API
+    /// operation.
     pub kinesis_parameters: Option<Val<KinesisParameters>>,
     /// `RetryPolicy`.
+    ///
+    /// A `RetryPolicy` object that includes information about the retry policy settings, including the
+    /// maximum age of an event, and the maximum number of times EventBridge Scheduler will try to deliver
+    /// the event to a target.
     pub retry_policy: Option<Val<RetryPolicy>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that EventBridge Scheduler will use for this target
+    /// when the schedule is invoked.
     ///
     /// - Length: 1 to 1600.
     /// - Pattern: `^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SageMakerPipelineParameters`.
+    ///
+    /// The templated target type for the Amazon SageMaker
+    /// [`StartPipelineExecution`](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StartPipelineExecution.html)
+    /// API operation.
     pub sage_maker_pipeline_parameters: Option<Val<SageMakerPipelineParameters>>,
     /// `SqsParameters`.
+    ///
+    /// The templated target type for the Amazon SQS
+    /// [`SendMessage`](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html)
+    /// API operation. Contains the message group ID to use when the target is a FIFO queue. If you specify
+    /// an Amazon SQS FIFO queue as a target, the queue must have content-based deduplication enabled. For
+    /// more information, see [Using the Amazon SQS message deduplication
+    /// ID](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/using-messagededuplicationid-property.html)
+    /// in the *Amazon SQS Developer Guide* .
     pub sqs_parameters: Option<Val<SqsParameters>>,
 }
 
@@ -1391,9 +1689,18 @@ impl AssignPublicIp {
             AssignPublicIp::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AssignPublicIp {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        AssignPublicIp::as_str(self)
     }
 }
 
@@ -1438,9 +1745,18 @@ impl FlexibleTimeWindowMode {
             FlexibleTimeWindowMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FlexibleTimeWindowMode {
+    const VALUES: &'static [&'static str] = &["OFF", "FLEXIBLE"];
+    fn as_str(&self) -> &str {
+        FlexibleTimeWindowMode::as_str(self)
     }
 }
 
@@ -1488,9 +1804,18 @@ impl LaunchType {
             LaunchType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LaunchType {
+    const VALUES: &'static [&'static str] = &["EC2", "FARGATE", "EXTERNAL"];
+    fn as_str(&self) -> &str {
+        LaunchType::as_str(self)
     }
 }
 
@@ -1536,9 +1861,18 @@ impl PlacementConstraintType {
             PlacementConstraintType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PlacementConstraintType {
+    const VALUES: &'static [&'static str] = &["distinctInstance", "memberOf"];
+    fn as_str(&self) -> &str {
+        PlacementConstraintType::as_str(self)
     }
 }
 
@@ -1586,9 +1920,18 @@ impl PlacementStrategyType {
             PlacementStrategyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PlacementStrategyType {
+    const VALUES: &'static [&'static str] = &["random", "spread", "binpack"];
+    fn as_str(&self) -> &str {
+        PlacementStrategyType::as_str(self)
     }
 }
 
@@ -1631,9 +1974,18 @@ impl PropagateTags {
             PropagateTags::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PropagateTags {
+    const VALUES: &'static [&'static str] = &["TASK_DEFINITION"];
+    fn as_str(&self) -> &str {
+        PropagateTags::as_str(self)
     }
 }
 
@@ -1677,9 +2029,18 @@ impl ScheduleState {
             ScheduleState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ScheduleState {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        ScheduleState::as_str(self)
     }
 }
 

@@ -5,15 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::Scheduler::ScheduleGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-scheduler-schedulegroup.html) resource type.
 ///
+/// A *schedule group* is an Amazon EventBridge Scheduler resource you use to organize your schedules.
+///
+/// Your AWS account comes with a `default` scheduler group. You associate a new schedule with the
+/// `default` group or with schedule groups that you create and manage. You can create up to [500
+/// schedule groups](https://docs.aws.amazon.com/scheduler/latest/UserGuide/scheduler-quotas.html) in
+/// your AWS account. With EventBridge Scheduler, you apply
+/// [tags](https://docs.aws.amazon.com/general/latest/gr/aws_tagging.html) to schedule groups, not to
+/// individual schedules to organize your resources.
+///
+/// For more information about managing schedule groups, see [Managing a schedule
+/// group](https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-group.html) in the *EventBridge
+/// Scheduler User Guide* .
+///
 /// Build it with [`ScheduleGroup::builder`]; adding it to a stack returns a [`ScheduleGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScheduleGroup {
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the schedule group.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[0-9a-zA-Z-_.]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -95,18 +116,28 @@ impl Deref for ScheduleGroupHandle {
 
 impl ScheduleGroupHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the schedule group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreationDate`.
+    ///
+    /// The date and time at which the schedule group was created.
     pub fn attr_creation_date(&self) -> Val<String> {
         self.0.get_att("CreationDate")
     }
     /// `Fn::GetAtt` `LastModificationDate`.
+    ///
+    /// The time at which the schedule group was last modified.
     pub fn attr_last_modification_date(&self) -> Val<String> {
         self.0.get_att("LastModificationDate")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// Specifies the state of the schedule group.
+    ///
+    /// *Allowed Values* : `ACTIVE` | `DELETING`
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }

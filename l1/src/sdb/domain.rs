@@ -5,10 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::SDB::Domain`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sdb-domain.html) resource type.
 ///
+/// Use the `AWS::SDB::Domain` resource to declare a SimpleDB domain. When you specify
+/// `AWS::SDB::Domain` as an argument in a `Ref` function, AWS CloudFormation returns the value of the
+/// `DomainName` .
+///
+/// > The `AWS::SDB::Domain` resource does not allow any updates, including metadata updates.
+///
 /// Build it with [`Domain::builder`]; adding it to a stack returns a [`DomainHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Domain {
     /// `Description`.
+    ///
+    /// Information about the SimpleDB domain.
     pub description: Option<Val<String>>,
 }
 
@@ -77,6 +85,8 @@ impl Deref for DomainHandle {
 
 impl DomainHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The name of the domain to create.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,17 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::SecretsManager::ResourcePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-secretsmanager-resourcepolicy.html) resource type.
 ///
+/// Attaches a resource-based permission policy to a secret. A resource-based policy is optional. If a
+/// secret already has a resource policy attached, you must first remove it before attaching a new
+/// policy using this CloudFormation resource. You can remove the policy using the
+/// [console](https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_resource-policies.html)
+/// , [CLI](https://docs.aws.amazon.com/cli/latest/reference/secretsmanager/delete-resource-policy.html)
+/// , or
+/// [API](https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteResourcePolicy.html)
+/// . For more information, see [Authentication and access control for Secrets
+/// Manager](https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access.html) .
+///
+/// *Required permissions:* `secretsmanager:PutResourcePolicy` , `secretsmanager:GetResourcePolicy` .
+/// For more information, see [IAM policy actions for Secrets
+/// Manager](https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html#awssecretsmanager-actions-as-permissions)
+/// and [Authentication and access control in Secrets
+/// Manager](https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access.html) .
+///
 /// Build it with [`ResourcePolicy::builder`]; adding it to a stack returns a [`ResourcePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicy {
     /// `BlockPublicPolicy`.
+    ///
+    /// Specifies whether to block resource-based policies that allow broad access to the secret. By
+    /// default, Secrets Manager blocks policies that allow broad access, for example those that use a
+    /// wildcard for the principal.
     pub block_public_policy: Option<Val<bool>>,
     /// `ResourcePolicy`: required.
+    ///
+    /// A JSON-formatted string for an AWS resource-based policy. For example policies, see [Permissions
+    /// policy
+    /// examples](https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples.html)
+    /// .
     ///
     /// - Length: 1 to 20480.
     /// - Format: `json`.
     pub resource_policy: Option<Val<Json>>,
     /// `SecretId`: required. Changing it replaces the resource.
+    ///
+    /// The ARN or name of the secret to attach the resource-based policy.
+    ///
+    /// For an ARN, we recommend that you specify a complete ARN rather than a partial ARN.
     ///
     /// - Length: 1 to 2048.
     pub secret_id: Option<Val<String>>,
@@ -112,6 +141,8 @@ impl Deref for ResourcePolicyHandle {
 
 impl ResourcePolicyHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The Arn of the secret.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,24 +5,124 @@ use crate::rt::*;
 
 /// The [`AWS::SecretsManager::RotationSchedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-secretsmanager-rotationschedule.html) resource type.
 ///
+/// Configure the rotation schedule and Lambda rotation function for a secret. For more information, see
+/// [How rotation
+/// works](https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_how.html) .
+///
+/// For database credentials, refer to the following resources:
+///
+/// - Amazon RDS master user credentials: [AWS::RDS::DBCluster
+///   MasterUserSecret](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-masterusersecret.html)
+/// - Amazon Redshift admin user credentials:
+///   [AWS::Redshift::Cluster](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshift-cluster.html)
+///
+/// Choose one of the following options for the rotation function:
+///
+/// - Create a new rotation function using `HostedRotationLambda` based on a [Secrets Manager rotation
+///   function
+///   template](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html)
+///   .
+/// - Use an existing rotation function by specifying its ARN with `RotationLambdaARN` .
+///
+/// > For database secrets defined in the same CloudFormation template as the database or service:
+/// >
+/// > - Use the
+/// [AWS::SecretsManager::SecretTargetAttachment](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-secretsmanager-secrettargetattachment.html)
+/// resource to populate the secret with connection details.
+/// > - Add a `DependsOn` attribute to the `RotationSchedule` resource that uses a
+/// `SecretTargetAttachment` . This ensures the rotation is configured after the secret is populated
+/// with connection details. > You can define only one rotation schedule per secret.
+///
 /// Build it with [`RotationSchedule::builder`]; adding it to a stack returns a [`RotationScheduleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RotationSchedule {
     /// `ExternalSecretRotationMetadata`.
+    ///
+    /// The list of metadata needed to successfully rotate a managed external secret.
     pub external_secret_rotation_metadata: Option<Val<Vec<ExternalSecretRotationMetadataItem>>>,
     /// `ExternalSecretRotationRoleArn`.
+    ///
+    /// The ARN of the IAM role that is used by Secrets Manager to rotate a managed external secret.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub external_secret_rotation_role_arn: Option<Val<String>>,
     /// `HostedRotationLambda`.
+    ///
+    /// Creates a new Lambda rotation function based on one of the [Secrets Manager rotation function
+    /// templates](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html)
+    /// . To use a rotation function that already exists, specify `RotationLambdaARN` instead.
+    ///
+    /// You must specify `Transform: AWS::SecretsManager-2024-09-16` at the beginning of the CloudFormation
+    /// template. Transforms are macros hosted by AWS CloudFormation that help you create and manage complex
+    /// infrastructure. The `Transform: AWS::SecretsManager-2024-09-16` transform automatically extends the
+    /// CloudFormation stack to include a nested stack (of type `AWS::CloudFormation::Stack` ), which then
+    /// creates and updates on your behalf during subsequent stack operations, the appropriate rotation
+    /// Lambda function for your database or service. For general information on transforms, see the [AWS
+    /// CloudFormation
+    /// documentation.](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/transform-reference.html)
+    ///
+    /// For Amazon RDS master user credentials, see [AWS::RDS::DBCluster
+    /// MasterUserSecret](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-masterusersecret.html)
+    /// .
+    ///
+    /// For Amazon Redshift admin user credentials, see
+    /// [AWS::Redshift::Cluster](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshift-cluster.html)
+    /// .
     pub hosted_rotation_lambda: Option<Val<HostedRotationLambda>>,
     /// `RotateImmediatelyOnUpdate`.
+    ///
+    /// Determines whether to rotate the secret immediately or wait until the next scheduled rotation window
+    /// when the rotation schedule is updated. The rotation schedule is defined in `RotationRules` .
+    ///
+    /// The default for `RotateImmediatelyOnUpdate` is `true` . If you don't specify this value, Secrets
+    /// Manager rotates the secret immediately.
+    ///
+    /// If you set `RotateImmediatelyOnUpdate` to `false` , Secrets Manager tests the rotation configuration
+    /// by running the [`testSecret`
+    /// step](https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_how.html) of the
+    /// Lambda rotation function. This test creates an `AWSPENDING` version of the secret and then removes
+    /// it.
+    ///
+    /// > When changing an existing rotation schedule and setting `RotateImmediatelyOnUpdate` to `false` :
+    /// >
+    /// > - If using `AutomaticallyAfterDays` or a `ScheduleExpression` with `rate()` , the previously
+    /// scheduled rotation might still occur.
+    /// > - To prevent unintended rotations, use a `ScheduleExpression` with `cron()` for granular control
+    /// over rotation windows.
+    ///
+    /// Rotation is an asynchronous process. For more information, see [How rotation
+    /// works](https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_how.html) .
     pub rotate_immediately_on_update: Option<Val<bool>>,
     /// `RotationLambdaARN`.
+    ///
+    /// The ARN of an existing Lambda rotation function. To specify a rotation function that is also defined
+    /// in this template, use the
+    /// [Ref](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-ref.html)
+    /// function.
+    ///
+    /// For Amazon RDS master user credentials, see [AWS::RDS::DBCluster
+    /// MasterUserSecret](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-masterusersecret.html)
+    /// .
+    ///
+    /// For Amazon Redshift admin user credentials, see
+    /// [AWS::Redshift::Cluster](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshift-cluster.html)
+    /// .
+    ///
+    /// To create a new rotation function based on one of the [Secrets Manager rotation function
+    /// templates](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html)
+    /// , specify `HostedRotationLambda` instead.
     pub rotation_lambda_arn: Option<Val<String>>,
     /// `RotationRules`.
+    ///
+    /// A structure that defines the rotation configuration for this secret.
     pub rotation_rules: Option<Val<RotationRules>>,
     /// `SecretId`: required. Changing it replaces the resource.
+    ///
+    /// The ARN or name of the secret to rotate. This is unique for each rotation schedule definition.
+    ///
+    /// To reference a secret also created in this template, use the
+    /// [Ref](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-ref.html)
+    /// function with the secret's logical ID.
     pub secret_id: Option<Val<String>>,
 }
 
@@ -141,6 +241,8 @@ impl Deref for RotationScheduleHandle {
 
 impl RotationScheduleHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ARN of the secret.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -155,11 +257,19 @@ impl RotationScheduleHandle {
 }
 
 /// The [`ExternalSecretRotationMetadataItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-secretsmanager-rotationschedule-externalsecretrotationmetadataitem.html) property type.
+///
+/// The metadata needed to successfully rotate a managed external secret. A list of key value pairs in
+/// JSON format specified by the partner. For more information, see [Managed external secret
+/// partners](https://docs.aws.amazon.com/secretsmanager/latest/userguide/mes-partners.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExternalSecretRotationMetadataItem {
     /// `Key`: required.
+    ///
+    /// The key that identifies the item.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of the specified item.
     pub value: Option<Val<String>>,
 }
 
@@ -227,31 +337,205 @@ impl ToValue for ExternalSecretRotationMetadataItem {
 impl Literal for ExternalSecretRotationMetadataItem {}
 
 /// The [`HostedRotationLambda`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-secretsmanager-rotationschedule-hostedrotationlambda.html) property type.
+///
+/// Creates a new Lambda rotation function based on one of the [Secrets Manager rotation function
+/// templates](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html)
+/// .
+///
+/// You must specify `Transform: AWS::SecretsManager-2024-09-16` at the beginning of the CloudFormation
+/// template.
+///
+/// For Amazon RDS master user credentials, see [AWS::RDS::DBCluster
+/// MasterUserSecret](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-masterusersecret.html)
+/// .
+///
+/// For Amazon Redshift admin user credentials, see
+/// [AWS::Redshift::Cluster](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshift-cluster.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HostedRotationLambda {
     /// `ExcludeCharacters`.
+    ///
+    /// A string of the characters that you don't want in the password.
     pub exclude_characters: Option<Val<String>>,
     /// `KmsKeyArn`.
+    ///
+    /// The ARN of the KMS key that Secrets Manager uses to encrypt the secret. If you don't specify this
+    /// value, then Secrets Manager uses the key `aws/secretsmanager` . If `aws/secretsmanager` doesn't yet
+    /// exist, then Secrets Manager creates it for you automatically the first time it encrypts the secret
+    /// value.
     ///
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `MasterSecretArn`.
+    ///
+    /// The ARN of the secret that contains superuser credentials, if you use the [Alternating users
+    /// rotation
+    /// strategy](https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets_strategies.html#rotating-secrets-two-users)
+    /// . CloudFormation grants the execution role for the Lambda rotation function `GetSecretValue`
+    /// permission to the secret in this property. For more information, see [Lambda rotation function
+    /// execution role permissions for Secrets
+    /// Manager](https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets-required-permissions-function.html)
+    /// .
+    ///
+    /// You must create the superuser secret before you can set this property.
+    ///
+    /// You must also include the superuser secret ARN as a key in the JSON of the rotating secret so that
+    /// the Lambda rotation function can find it. CloudFormation does not hardcode secret ARNs in the Lambda
+    /// rotation function, so you can use the function to rotate multiple secrets. For more information, see
+    /// [JSON structure of Secrets Manager
+    /// secrets](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_secret_json_structure.html)
+    /// .
+    ///
+    /// You can specify `MasterSecretArn` or `SuperuserSecretArn` but not both. They represent the same
+    /// superuser secret.
     pub master_secret_arn: Option<Val<String>>,
     /// `MasterSecretKmsKeyArn`.
+    ///
+    /// The ARN of the KMS key that Secrets Manager used to encrypt the superuser secret, if you use the
+    /// [alternating users
+    /// strategy](https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets_strategies.html#rotating-secrets-two-users)
+    /// and the superuser secret is encrypted with a customer managed key. You don't need to specify this
+    /// property if the superuser secret is encrypted using the key `aws/secretsmanager` . CloudFormation
+    /// grants the execution role for the Lambda rotation function `Decrypt` , `DescribeKey` , and
+    /// `GenerateDataKey` permission to the key in this property. For more information, see [Lambda rotation
+    /// function execution role permissions for Secrets
+    /// Manager](https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets-required-permissions-function.html)
+    /// .
+    ///
+    /// You can specify `MasterSecretKmsKeyArn` or `SuperuserSecretKmsKeyArn` but not both. They represent
+    /// the same superuser secret KMS key .
     pub master_secret_kms_key_arn: Option<Val<String>>,
     /// `RotationLambdaName`.
+    ///
+    /// The name of the Lambda rotation function.
     pub rotation_lambda_name: Option<Val<String>>,
     /// `RotationType`: required.
+    ///
+    /// The rotation template to base the rotation function on, one of the following:
+    ///
+    /// - `Db2SingleUser` to use the template
+    ///   [SecretsManagerRDSDb2RotationSingleUser](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html#sar-template-db2-singleuser)
+    ///   .
+    /// - `Db2MultiUser` to use the template
+    ///   [SecretsManagerRDSDb2RotationMultiUser](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html#sar-template-db2-multiuser)
+    ///   .
+    /// - `MySQLSingleUser` to use the template
+    ///   [SecretsManagerRDSMySQLRotationSingleUser](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html#sar-template-mysql-singleuser)
+    ///   .
+    /// - `MySQLMultiUser` to use the template
+    ///   [SecretsManagerRDSMySQLRotationMultiUser](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html#sar-template-mysql-multiuser)
+    ///   .
+    /// - `PostgreSQLSingleUser` to use the template
+    ///   [SecretsManagerRDSPostgreSQLRotationSingleUser](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html#sar-template-postgre-singleuser)
+    /// - `PostgreSQLMultiUser` to use the template
+    ///   [SecretsManagerRDSPostgreSQLRotationMultiUser](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html#sar-template-postgre-multiuser)
+    ///   .
+    /// - `OracleSingleUser` to use the template
+    ///   [SecretsManagerRDSOracleRotationSingleUser](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html#sar-template-oracle-singleuser)
+    ///   .
+    /// - `OracleMultiUser` to use the template
+    ///   [SecretsManagerRDSOracleRotationMultiUser](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html#sar-template-oracle-multiuser)
+    ///   .
+    /// - `MariaDBSingleUser` to use the template
+    ///   [SecretsManagerRDSMariaDBRotationSingleUser](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html#sar-template-mariadb-singleuser)
+    ///   .
+    /// - `MariaDBMultiUser` to use the template
+    ///   [SecretsManagerRDSMariaDBRotationMultiUser](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html#sar-template-mariadb-multiuser)
+    ///   .
+    /// - `SQLServerSingleUser` to use the template
+    ///   [SecretsManagerRDSSQLServerRotationSingleUser](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html#sar-template-sqlserver-singleuser)
+    ///   .
+    /// - `SQLServerMultiUser` to use the template
+    ///   [SecretsManagerRDSSQLServerRotationMultiUser](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html#sar-template-sqlserver-multiuser)
+    ///   .
+    /// - `RedshiftSingleUser` to use the template
+    ///   [SecretsManagerRedshiftRotationSingleUsr](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html#sar-template-redshift-singleuser)
+    ///   .
+    /// - `RedshiftMultiUser` to use the template
+    ///   [SecretsManagerRedshiftRotationMultiUser](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html#sar-template-redshift-multiuser)
+    ///   .
+    /// - `MongoDBSingleUser` to use the template
+    ///   [SecretsManagerMongoDBRotationSingleUser](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html#sar-template-mongodb-singleuser)
+    ///   .
+    /// - `MongoDBMultiUser` to use the template
+    ///   [SecretsManagerMongoDBRotationMultiUser](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html#sar-template-mongodb-multiuser)
+    ///   .
     pub rotation_type: Option<Val<String>>,
     /// `Runtime`.
+    ///
+    /// > Do not set this value if you are using `Transform: AWS::SecretsManager-2024-09-16` . Over time,
+    /// the updated rotation lambda artifacts vended by AWS may not be compatible with the code or shared
+    /// object files defined in the rotation function deployment package.
+    /// >
+    /// > Only define the `Runtime` key if:
+    /// >
+    /// > - You are using `Transform: AWS::SecretsManager-2020-07-23` .
+    /// > - The code or shared object files defined in the rotation function deployment package are
+    /// incompatible with Python 3.10.
+    ///
+    /// The Python Runtime version for with the rotation function. By default, CloudFormation deploys Python 3.10
+    /// binaries for the rotation function. To use a different version of Python, you must do the following
+    /// two steps:
+    ///
+    /// - Deploy the matching version Python binaries with your rotation function.
+    /// - Set the version number in this field. For example, for Python 3.10, enter *python3.10* .
+    ///
+    /// If you only do one of the steps, your rotation function will be incompatible with the binaries. For
+    /// more information, see [Why did my Lambda rotation function fail with a "pg module not found"
+    /// error](https://docs.aws.amazon.com/https://repost.aws/knowledge-center/secrets-manager-lambda-rotation)
+    /// .
     pub runtime: Option<Val<String>>,
     /// `SuperuserSecretArn`.
+    ///
+    /// The ARN of the secret that contains superuser credentials, if you use the [Alternating users
+    /// rotation
+    /// strategy](https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets_strategies.html#rotating-secrets-two-users)
+    /// . CloudFormation grants the execution role for the Lambda rotation function `GetSecretValue`
+    /// permission to the secret in this property. For more information, see [Lambda rotation function
+    /// execution role permissions for Secrets
+    /// Manager](https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets-required-permissions-function.html)
+    /// .
+    ///
+    /// You must create the superuser secret before you can set this property.
+    ///
+    /// You must also include the superuser secret ARN as a key in the JSON of the rotating secret so that
+    /// the Lambda rotation function can find it. CloudFormation does not hardcode secret ARNs in the Lambda
+    /// rotation function, so you can use the function to rotate multiple secrets. For more information, see
+    /// [JSON structure of Secrets Manager
+    /// secrets](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_secret_json_structure.html)
+    /// .
+    ///
+    /// You can specify `MasterSecretArn` or `SuperuserSecretArn` but not both. They represent the same
+    /// superuser secret.
     pub superuser_secret_arn: Option<Val<String>>,
     /// `SuperuserSecretKmsKeyArn`.
+    ///
+    /// The ARN of the KMS key that Secrets Manager used to encrypt the superuser secret, if you use the
+    /// [alternating users
+    /// strategy](https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets_strategies.html#rotating-secrets-two-users)
+    /// and the superuser secret is encrypted with a customer managed key. You don't need to specify this
+    /// property if the superuser secret is encrypted using the key `aws/secretsmanager` . CloudFormation
+    /// grants the execution role for the Lambda rotation function `Decrypt` , `DescribeKey` , and
+    /// `GenerateDataKey` permission to the key in this property. For more information, see [Lambda rotation
+    /// function execution role permissions for Secrets
+    /// Manager](https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets-required-permissions-function.html)
+    /// .
+    ///
+    /// You can specify `MasterSecretKmsKeyArn` or `SuperuserSecretKmsKeyArn` but not both. They represent
+    /// the same superuser secret KMS key .
     pub superuser_secret_kms_key_arn: Option<Val<String>>,
     /// `VpcSecurityGroupIds`.
+    ///
+    /// A comma-separated list of security group IDs applied to the target database.
+    ///
+    /// The template applies the same security groups as on the Lambda rotation function that is created as
+    /// part of this stack.
     pub vpc_security_group_ids: Option<Val<String>>,
     /// `VpcSubnetIds`.
+    ///
+    /// A comma separated list of VPC subnet IDs of the target database network. The Lambda rotation
+    /// function is in the same subnet group.
     pub vpc_subnet_ids: Option<Val<String>>,
 }
 
@@ -366,13 +650,61 @@ impl ToValue for HostedRotationLambda {
 impl Literal for HostedRotationLambda {}
 
 /// The [`RotationRules`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-secretsmanager-rotationschedule-rotationrules.html) property type.
+///
+/// The rotation schedule and window. We recommend you use `ScheduleExpression` to set a cron or rate
+/// expression for the schedule and `Duration` to set the length of the rotation window.
+///
+/// > When changing an existing rotation schedule and setting `RotateImmediatelyOnUpdate` to `false` :
+/// >
+/// > - If using `AutomaticallyAfterDays` or a `ScheduleExpression` with `rate()` , the previously
+/// scheduled rotation might still occur.
+/// > - To prevent unintended rotations, use a `ScheduleExpression` with `cron()` for granular control
+/// over rotation windows.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RotationRules {
     /// `AutomaticallyAfterDays`.
+    ///
+    /// The number of days between automatic scheduled rotations of the secret. You can use this value to
+    /// check that your secret meets your compliance guidelines for how often secrets must be rotated.
+    ///
+    /// In `DescribeSecret` and `ListSecrets` , this value is calculated from the rotation schedule after
+    /// every successful rotation. In `RotateSecret` , you can set the rotation schedule in `RotationRules`
+    /// with `AutomaticallyAfterDays` or `ScheduleExpression` , but not both.
     pub automatically_after_days: Option<Val<i64>>,
     /// `Duration`.
+    ///
+    /// The length of the rotation window in hours, for example `3h` for a three hour window. Secrets
+    /// Manager rotates your secret at any time during this window. The window must not extend into the next
+    /// rotation window or the next UTC day. The window starts according to the `ScheduleExpression` . If
+    /// you don't specify a `Duration` , for a `ScheduleExpression` in hours, the window automatically
+    /// closes after one hour. For a `ScheduleExpression` in days, the window automatically closes at the
+    /// end of the UTC day. For more information, including examples, see [Schedule expressions in Secrets
+    /// Manager
+    /// rotation](https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_schedule.html)
+    /// in the *Secrets Manager Users Guide* .
     pub duration: Option<Val<String>>,
     /// `ScheduleExpression`.
+    ///
+    /// A `cron()` or `rate()` expression that defines the schedule for rotating your secret. Secrets
+    /// Manager rotation schedules use UTC time zone. Secrets Manager rotates your secret any time during a
+    /// rotation window.
+    ///
+    /// Secrets Manager `rate()` expressions represent the interval in hours or days that you want to rotate
+    /// your secret, for example `rate(12 hours)` or `rate(10 days)` . You can rotate a secret as often as
+    /// every four hours. If you use a `rate()` expression, the rotation window starts at midnight. For a
+    /// rate in hours, the default rotation window closes after one hour. For a rate in days, the default
+    /// rotation window closes at the end of the day. You can set the `Duration` to change the rotation
+    /// window. The rotation window must not extend into the next UTC day or into the next rotation window.
+    ///
+    /// You can use a `cron()` expression to create a rotation schedule that is more detailed than a
+    /// rotation interval. For more information, including examples, see [Schedule expressions in Secrets
+    /// Manager
+    /// rotation](https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_schedule.html)
+    /// in the *Secrets Manager Users Guide* . For a cron expression that represents a schedule in hours,
+    /// the default rotation window closes after one hour. For a cron expression that represents a schedule
+    /// in days, the default rotation window closes at the end of the day. You can set the `Duration` to
+    /// change the rotation window. The rotation window must not extend into the next UTC day or into the
+    /// next rotation window.
     pub schedule_expression: Option<Val<String>>,
 }
 

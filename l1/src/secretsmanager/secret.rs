@@ -5,32 +5,139 @@ use crate::rt::*;
 
 /// The [`AWS::SecretsManager::Secret`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-secretsmanager-secret.html) resource type.
 ///
+/// Creates a new secret. A *secret* can be a password, a set of credentials such as a user name and
+/// password, an OAuth token, or other secret information that you store in an encrypted form in Secrets
+/// Manager.
+///
+/// For Amazon RDS master user credentials, see [AWS::RDS::DBCluster
+/// MasterUserSecret](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-masterusersecret.html)
+/// .
+///
+/// For Amazon Redshift admin user credentials, see
+/// [AWS::Redshift::Cluster](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshift-cluster.html)
+/// .
+///
+/// To retrieve a secret in a CloudFormation template, use a *dynamic reference* . For more information,
+/// see [Retrieve a secret in an CloudFormation
+/// resource](https://docs.aws.amazon.com/secretsmanager/latest/userguide/cfn-example_reference-secret.html)
+/// .
+///
+/// For information about creating a secret in the console, see [Create a
+/// secret](https://docs.aws.amazon.com/secretsmanager/latest/userguide/manage_create-basic-secret.html)
+/// . For information about creating a secret using the CLI or SDK, see
+/// [CreateSecret](https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html)
+/// .
+///
+/// For information about retrieving a secret in code, see [Retrieve secrets from Secrets
+/// Manager](https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets.html) .
+///
 /// Build it with [`Secret::builder`]; adding it to a stack returns a [`SecretHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Secret {
     /// `Description`.
     ///
+    /// The description of the secret.
+    ///
     /// - Length: 0 to 2048.
     pub description: Option<Val<String>>,
     /// `GenerateSecretString`.
+    ///
+    /// A structure that specifies how to generate a password to encrypt and store in the secret. To include
+    /// a specific string in the secret, use `SecretString` instead. If you omit both `GenerateSecretString`
+    /// and `SecretString` , you create an empty secret. When you make a change to this property, a new
+    /// secret version is created.
+    ///
+    /// We recommend that you specify the maximum length and include every character type that the system
+    /// you are generating a password for can support.
     pub generate_secret_string: Option<Val<GenerateSecretString>>,
     /// `KmsKeyId`.
+    ///
+    /// The ARN, key ID, or alias of the AWS  key that Secrets Manager uses to encrypt the secret value in
+    /// the secret. An alias is always prefixed by `alias/` , for example `alias/aws/secretsmanager` . For
+    /// more information, see [About
+    /// aliases](https://docs.aws.amazon.com/kms/latest/developerguide/alias-about.html) .
+    ///
+    /// To use a AWS  key in a different account, use the key ARN or the alias ARN.
+    ///
+    /// If you don't specify this value, then Secrets Manager uses the key `aws/secretsmanager` . If that
+    /// key doesn't yet exist, then Secrets Manager creates it for you automatically the first time it
+    /// encrypts the secret value.
+    ///
+    /// If the secret is in a different AWS account from the credentials calling the API, then you can't use
+    /// `aws/secretsmanager` to encrypt the secret, and you must create and use a customer managed AWS  key.
     ///
     /// - Length: 0 to 2048.
     pub kms_key_id: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the new secret.
+    ///
+    /// The secret name can contain ASCII letters, numbers, and the following characters: /_+=.@-
+    ///
+    /// Do not end your secret name with a hyphen followed by six characters. If you do so, you risk
+    /// confusion and unexpected results when searching for a secret by partial ARN. Secrets Manager
+    /// automatically adds a hyphen and six random characters after the secret name at the end of the ARN.
+    ///
     /// - Length: 1 to 512.
     pub name: Option<Val<String>>,
     /// `ReplicaRegions`.
+    ///
+    /// A custom type that specifies a `Region` and the `KmsKeyId` for a replica secret.
     pub replica_regions: Option<Val<Vec<ReplicaRegion>>>,
     /// `SecretString`.
+    ///
+    /// The text to encrypt and store in the secret. We recommend you use a JSON structure of key/value
+    /// pairs for your secret value. To generate a random password, use `GenerateSecretString` instead. If
+    /// you omit both `GenerateSecretString` and `SecretString` , you create an empty secret. When you make
+    /// a change to this property, a new secret version is created.
     ///
     /// - Length: 1 to 65536.
     pub secret_string: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A list of tags to attach to the secret. Each tag is a key and value pair of strings in a JSON text
+    /// string, for example:
+    ///
+    /// `[{"Key":"CostCenter","Value":"12345"},{"Key":"environment","Value":"production"}]`
+    ///
+    /// Secrets Manager tag key names are case sensitive. A tag with the key "ABC" is a different tag from
+    /// one with key "abc".
+    ///
+    /// Stack-level tags, tags you apply to the CloudFormation stack, are also attached to the secret.
+    ///
+    /// If you check tags in permissions policies as part of your security strategy, then adding or removing
+    /// a tag can change permissions. If the completion of this operation would result in you losing your
+    /// permissions for this secret, then Secrets Manager blocks the operation and returns an `Access
+    /// Denied` error. For more information, see [Control access to secrets using
+    /// tags](https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples.html#tag-secrets-abac)
+    /// and [Limit access to identities with tags that match secrets'
+    /// tags](https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples.html#auth-and-access_tags2)
+    /// .
+    ///
+    /// For information about how to format a JSON parameter for the various command line tool environments,
+    /// see [Using JSON for
+    /// Parameters](https://docs.aws.amazon.com/cli/latest/userguide/cli-using-param.html#cli-using-param-json)
+    /// . If your command-line tool or SDK requires quotation marks around the parameter, you should use
+    /// single quotes to avoid confusion with the double quotes required in the JSON text.
+    ///
+    /// The following restrictions apply to tags:
+    ///
+    /// - Maximum number of tags per secret: 50
+    /// - Maximum key length: 127 Unicode characters in UTF-8
+    /// - Maximum value length: 255 Unicode characters in UTF-8
+    /// - Tag keys and values are case sensitive.
+    /// - Do not use the `aws:` prefix in your tag names or values because AWS reserves it for AWS use. You
+    ///   can't edit or delete tag names or values with this prefix. Tags with this prefix do not count
+    ///   against your tags per secret limit.
+    /// - If you use your tagging schema across multiple services and resources, other services might have
+    ///   restrictions on allowed characters. Generally allowed characters: letters, spaces, and numbers
+    ///   representable in UTF-8, plus the following special characters: + - = . _ : / @.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`.
+    ///
+    /// The exact string that identifies the third-party partner that holds the external secret. For more
+    /// information, see [Managed external secret
+    /// partners](https://docs.aws.amazon.com/secretsmanager/latest/userguide/mes-partners.html) .
     ///
     /// - Length: 0 to 256.
     pub type_: Option<Val<String>>,
@@ -153,6 +260,8 @@ impl Deref for SecretHandle {
 
 impl SecretHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ARN of the secret.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -167,27 +276,68 @@ impl SecretHandle {
 }
 
 /// The [`GenerateSecretString`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-secretsmanager-secret-generatesecretstring.html) property type.
+///
+/// Generates a random password. We recommend that you specify the maximum length and include every
+/// character type that the system you are generating a password for can support.
+///
+/// *Required permissions:* `secretsmanager:GetRandomPassword` . For more information, see [IAM policy
+/// actions for Secrets
+/// Manager](https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html#awssecretsmanager-actions-as-permissions)
+/// and [Authentication and access control in Secrets
+/// Manager](https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GenerateSecretString {
     /// `ExcludeCharacters`.
+    ///
+    /// A string of the characters that you don't want in the password.
     pub exclude_characters: Option<Val<String>>,
     /// `ExcludeLowercase`.
+    ///
+    /// Specifies whether to exclude lowercase letters from the password. If you don't include this switch,
+    /// the password can contain lowercase letters.
     pub exclude_lowercase: Option<Val<bool>>,
     /// `ExcludeNumbers`.
+    ///
+    /// Specifies whether to exclude numbers from the password. If you don't include this switch, the
+    /// password can contain numbers.
     pub exclude_numbers: Option<Val<bool>>,
     /// `ExcludePunctuation`.
+    ///
+    /// Specifies whether to exclude the following punctuation characters from the password: `! " # $ % & '
+    /// ( ) * + , - . / : ; < = > ? @ [ \ ] ^ _ ` { | } ~\` . If you don't include this switch, the password
+    /// can contain punctuation.
     pub exclude_punctuation: Option<Val<bool>>,
     /// `ExcludeUppercase`.
+    ///
+    /// Specifies whether to exclude uppercase letters from the password. If you don't include this switch,
+    /// the password can contain uppercase letters.
     pub exclude_uppercase: Option<Val<bool>>,
     /// `GenerateStringKey`.
+    ///
+    /// The JSON key name for the key/value pair, where the value is the generated password. This pair is
+    /// added to the JSON structure specified by the `SecretStringTemplate` parameter. If you specify this
+    /// parameter, then you must also specify `SecretStringTemplate` .
     pub generate_string_key: Option<Val<String>>,
     /// `IncludeSpace`.
+    ///
+    /// Specifies whether to include the space character. If you include this switch, the password can
+    /// contain space characters.
     pub include_space: Option<Val<bool>>,
     /// `PasswordLength`.
+    ///
+    /// The length of the password. If you don't include this parameter, the default length is 32
+    /// characters.
     pub password_length: Option<Val<i64>>,
     /// `RequireEachIncludedType`.
+    ///
+    /// Specifies whether to include at least one upper and lowercase letter, one number, and one
+    /// punctuation. If you don't include this switch, the password contains at least one of every character
+    /// type.
     pub require_each_included_type: Option<Val<bool>>,
     /// `SecretStringTemplate`.
+    ///
+    /// A template that the generated string must match. When you make a change to this property, a new
+    /// secret version is created.
     pub secret_string_template: Option<Val<String>>,
 }
 
@@ -289,11 +439,18 @@ impl ToValue for GenerateSecretString {
 impl Literal for GenerateSecretString {}
 
 /// The [`ReplicaRegion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-secretsmanager-secret-replicaregion.html) property type.
+///
+/// Specifies a `Region` and the `KmsKeyId` for a replica secret.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicaRegion {
     /// `KmsKeyId`.
+    ///
+    /// The ARN, key ID, or alias of the KMS key to encrypt the secret. If you don't include this field,
+    /// Secrets Manager uses `aws/secretsmanager` .
     pub kms_key_id: Option<Val<String>>,
     /// `Region`: required.
+    ///
+    /// A string that represents a `Region` , for example "us-east-1".
     pub region: Option<Val<String>>,
 }
 

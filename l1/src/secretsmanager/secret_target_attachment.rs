@@ -5,16 +5,55 @@ use crate::rt::*;
 
 /// The [`AWS::SecretsManager::SecretTargetAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-secretsmanager-secrettargetattachment.html) resource type.
 ///
+/// The `AWS::SecretsManager::SecretTargetAttachment` resource completes the final link between a
+/// Secrets Manager secret and the associated database by adding the database connection information to
+/// the secret JSON. If you want to turn on automatic rotation for a database credential secret, the
+/// secret must contain the database connection information. For more information, see [JSON structure
+/// of Secrets Manager database credential
+/// secrets](https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_secret_json_structure.html)
+/// .
+///
+/// A single secret resource can only have one target attached to it.
+///
+/// When you remove a `SecretTargetAttachment` from a stack, Secrets Manager removes the database
+/// connection information from the secret with a `PutSecretValue` call.
+///
+/// For Amazon RDS master user credentials, see [AWS::RDS::DBCluster
+/// MasterUserSecret](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-masterusersecret.html)
+/// .
+///
+/// For Amazon Redshift admin user credentials, see
+/// [AWS::Redshift::Cluster](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-redshift-cluster.html)
+/// .
+///
 /// Build it with [`SecretTargetAttachment::builder`]; adding it to a stack returns a [`SecretTargetAttachmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecretTargetAttachment {
     /// `SecretId`: required. Changing it replaces the resource.
     ///
+    /// The ARN or name of the secret. To reference a secret also created in this template, use the see
+    /// [Ref](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-ref.html)
+    /// function with the secret's logical ID. This field is unique for each target attachment definition.
+    ///
     /// - Length: 1 to 2048.
     pub secret_id: Option<Val<String>>,
     /// `TargetId`: required.
+    ///
+    /// The ID of the database or cluster.
     pub target_id: Option<Val<String>>,
     /// `TargetType`: required.
+    ///
+    /// A string that defines the type of service or database associated with the secret. This value
+    /// instructs Secrets Manager how to update the secret with the details of the service or database. This
+    /// value must be one of the following:
+    ///
+    /// - AWS::RDS::DBInstance
+    /// - AWS::RDS::DBCluster
+    /// - AWS::Redshift::Cluster
+    /// - AWS::RedshiftServerless::Namespace
+    /// - AWS::DocDB::DBInstance
+    /// - AWS::DocDB::DBCluster
+    /// - AWS::DocDBElastic::Cluster
     pub target_type: Option<Val<String>>,
 }
 

@@ -5,26 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityAgent::AgentSpace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityagent-agentspace.html) resource type.
 ///
+/// Resource Type definition for AWS::SecurityAgent::AgentSpace
+///
 /// Build it with [`AgentSpace::builder`]; adding it to a stack returns a [`AgentSpaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgentSpace {
     /// `AwsResources`.
+    ///
+    /// AWS resource configuration
     pub aws_resources: Option<Val<AwsResources>>,
     /// `CodeReviewSettings`.
+    ///
+    /// Details of code review settings
     pub code_review_settings: Option<Val<CodeReviewSettings>>,
     /// `Description`.
+    ///
+    /// Description of the agent space
     pub description: Option<Val<String>>,
     /// `IntegratedResources`.
+    ///
+    /// Integrated Resources configuration
     pub integrated_resources: Option<Val<Vec<IntegratedResource>>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// Identifier of the KMS key used to encrypt data. Can be a key ID, key ARN, alias name, or alias ARN.
+    /// If not specified, an AWS managed key is used.
     ///
     /// - Length: 1 to 2048.
     pub kms_key_id: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// Name of the agent space
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags for the agent space
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetDomainIds`.
+    ///
+    /// List of target domain identifiers registered with the agent space
     pub target_domain_ids: Option<Val<Vec<String>>>,
 }
 
@@ -153,14 +172,20 @@ impl Deref for AgentSpaceHandle {
 
 impl AgentSpaceHandle {
     /// `Fn::GetAtt` `AgentSpaceId`.
+    ///
+    /// Unique identifier of the agent space
     pub fn attr_agent_space_id(&self) -> Val<String> {
         self.0.get_att("AgentSpaceId")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// Timestamp when the agent space was created
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// Timestamp when the agent space was last updated
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -175,19 +200,33 @@ impl AgentSpaceHandle {
 }
 
 /// The [`AWSResources`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityagent-agentspace-awsresources.html) property type.
+///
+/// AWS resource configuration
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsResources {
     /// `IamRoles`.
+    ///
+    /// IAM role ARNs
     pub iam_roles: Option<Val<Vec<String>>>,
     /// `LambdaFunctionArns`.
+    ///
+    /// Lambda function ARNs used to retrieve tester credentials for pentests
     pub lambda_function_arns: Option<Val<Vec<String>>>,
     /// `LogGroups`.
+    ///
+    /// CloudWatch log group ARNs
     pub log_groups: Option<Val<Vec<String>>>,
     /// `S3Buckets`.
+    ///
+    /// S3 bucket ARNs
     pub s3_buckets: Option<Val<Vec<String>>>,
     /// `SecretArns`.
+    ///
+    /// SecretsManager secret ARNs used to store tester credentials for pentests
     pub secret_arns: Option<Val<Vec<String>>>,
     /// `Vpcs`.
+    ///
+    /// VPC configurations
     pub vpcs: Option<Val<Vec<VpcConfig>>>,
 }
 
@@ -295,11 +334,17 @@ impl ToValue for AwsResources {
 impl Literal for AwsResources {}
 
 /// The [`CodeReviewSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityagent-agentspace-codereviewsettings.html) property type.
+///
+/// Details of code review settings
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeReviewSettings {
     /// `ControlsScanning`: required.
+    ///
+    /// Whether Controls are utilized for code review analysis
     pub controls_scanning: Option<Val<bool>>,
     /// `GeneralPurposeScanning`: required.
+    ///
+    /// Whether general purpose analysis is performed for code review
     pub general_purpose_scanning: Option<Val<bool>>,
 }
 
@@ -510,9 +555,13 @@ impl ToValue for GitHubRepositoryResource {
 impl Literal for GitHubRepositoryResource {}
 
 /// The [`IntegratedResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityagent-agentspace-integratedresource.html) property type.
+///
+/// Integrated Resource details
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IntegratedResource {
     /// `Integration`: required.
+    ///
+    /// Unique identifier of the Provider Integration
     pub integration: Option<Val<String>>,
     /// `ProviderResources`: required.
     pub provider_resources: Option<Val<Vec<ProviderResource>>>,
@@ -721,13 +770,21 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VpcConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityagent-agentspace-vpcconfig.html) property type.
+///
+/// Customer VPC configuration that the security testing environment accesses
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `SecurityGroupArns`.
+    ///
+    /// List of security group ARNs in the customer VPC
     pub security_group_arns: Option<Val<Vec<String>>>,
     /// `SubnetArns`.
+    ///
+    /// List of subnet ARNs in the customer VPC
     pub subnet_arns: Option<Val<Vec<String>>>,
     /// `VpcArn`.
+    ///
+    /// ARN of the customer VPC
     pub vpc_arn: Option<Val<String>>,
 }
 

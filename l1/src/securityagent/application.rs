@@ -5,10 +5,14 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityAgent::Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityagent-application.html) resource type.
 ///
+/// Resource Type definition for AWS::SecurityAgent::Application
+///
 /// Build it with [`Application::builder`]; adding it to a stack returns a [`ApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `DefaultKmsKeyId`.
+    ///
+    /// Identifier of a KMS key. Can be a key ID, key ARN, alias name, or alias ARN.
     ///
     /// - Length: 0 to 2048.
     pub default_kms_key_id: Option<Val<String>>,
@@ -19,6 +23,8 @@ pub struct Application {
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags for the application
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -138,8 +144,6 @@ impl ApplicationHandle {
 /// The [`IdCConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityagent-application-idcconfiguration.html) property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdCConfiguration {
-    /// `IdCApplicationArn`.
-    pub id_c_application_arn: Option<Val<String>>,
     /// `IdCInstanceArn`.
     pub id_c_instance_arn: Option<Val<String>>,
 }
@@ -158,7 +162,6 @@ impl IdCConfiguration {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "IdCApplicationArn", &self.id_c_application_arn);
         put(&mut m, "IdCInstanceArn", &self.id_c_instance_arn);
         m
     }
@@ -169,11 +172,6 @@ impl IdCConfiguration {
 pub struct IdCConfigurationBuilder(IdCConfiguration);
 
 impl IdCConfigurationBuilder {
-    /// Sets `IdCApplicationArn`.
-    pub fn id_c_application_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.id_c_application_arn = Some(value.into());
-        self
-    }
     /// Sets `IdCInstanceArn`.
     pub fn id_c_instance_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.id_c_instance_arn = Some(value.into());

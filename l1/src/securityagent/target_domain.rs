@@ -5,14 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityAgent::TargetDomain`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityagent-targetdomain.html) resource type.
 ///
+/// Resource Type definition for AWS::SecurityAgent::TargetDomain
+///
 /// Build it with [`TargetDomain::builder`]; adding it to a stack returns a [`TargetDomainHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetDomain {
     /// `Tags`.
+    ///
+    /// Tags for the target domain
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetDomainName`: required. Changing it replaces the resource.
+    ///
+    /// Domain name of the target domain
     pub target_domain_name: Option<Val<String>>,
     /// `VerificationMethod`: required.
+    ///
+    /// Verification method for the target domain
     pub verification_method: Option<Val<VerificationMethod>>,
 }
 
@@ -116,22 +124,32 @@ impl Deref for TargetDomainHandle {
 
 impl TargetDomainHandle {
     /// `Fn::GetAtt` `TargetDomainId`.
+    ///
+    /// Unique identifier of the target domain
     pub fn attr_target_domain_id(&self) -> Val<String> {
         self.0.get_att("TargetDomainId")
     }
     /// `Fn::GetAtt` `VerificationStatus`.
+    ///
+    /// Current verification status of the registered target domain
     pub fn attr_verification_status(&self) -> Val<String> {
         self.0.get_att("VerificationStatus")
     }
     /// `Fn::GetAtt` `VerificationDetails`.
+    ///
+    /// Verification details to verify registered target domain
     pub fn attr_verification_details(&self) -> Val<Json> {
         self.0.get_att("VerificationDetails")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// Timestamp when the target domain was registered
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `VerifiedAt`.
+    ///
+    /// Timestamp when the target domain was last successfully verified
     pub fn attr_verified_at(&self) -> Val<String> {
         self.0.get_att("VerifiedAt")
     }
@@ -236,9 +254,18 @@ impl VerificationMethod {
             VerificationMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VerificationMethod {
+    const VALUES: &'static [&'static str] = &["DNS_TXT", "HTTP_ROUTE"];
+    fn as_str(&self) -> &str {
+        VerificationMethod::as_str(self)
     }
 }
 

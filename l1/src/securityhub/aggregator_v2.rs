@@ -5,16 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityHub::AggregatorV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityhub-aggregatorv2.html) resource type.
 ///
+/// Enables aggregation across AWS Regions .
+///
 /// Build it with [`AggregatorV2::builder`]; adding it to a stack returns a [`AggregatorV2Handle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AggregatorV2 {
     /// `LinkedRegions`: required.
     ///
+    /// The list of Regions that are linked to the aggregation Region.
+    ///
     /// - Items: 1 to 50.
     pub linked_regions: Option<Val<Vec<String>>>,
     /// `RegionLinkingMode`: required.
+    ///
+    /// Determines how Regions are linked to an Aggregator V2.
     pub region_linking_mode: Option<Val<RegionLinkingMode>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs to be applied to the AggregatorV2.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -119,10 +127,14 @@ impl Deref for AggregatorV2Handle {
 
 impl AggregatorV2Handle {
     /// `Fn::GetAtt` `AggregatorV2Arn`.
+    ///
+    /// The ARN of the AggregatorV2.
     pub fn attr_aggregator_v2_arn(&self) -> Val<String> {
         self.0.get_att("AggregatorV2Arn")
     }
     /// `Fn::GetAtt` `AggregationRegion`.
+    ///
+    /// The AWS Region where data is aggregated.
     pub fn attr_aggregation_region(&self) -> Val<String> {
         self.0.get_att("AggregationRegion")
     }
@@ -156,9 +168,18 @@ impl RegionLinkingMode {
             RegionLinkingMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RegionLinkingMode {
+    const VALUES: &'static [&'static str] = &["SPECIFIED_REGIONS"];
+    fn as_str(&self) -> &str {
+        RegionLinkingMode::as_str(self)
     }
 }
 

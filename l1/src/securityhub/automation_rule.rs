@@ -5,34 +5,66 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityHub::AutomationRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityhub-automationrule.html) resource type.
 ///
+/// The `AWS::SecurityHub::AutomationRule` resource specifies an automation rule based on input
+/// parameters. For more information, see [Automation
+/// rules](https://docs.aws.amazon.com/securityhub/latest/userguide/automation-rules.html) in the *AWS
+/// Security Hub CSPM User Guide* .
+///
 /// Build it with [`AutomationRule::builder`]; adding it to a stack returns a [`AutomationRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutomationRule {
     /// `Actions`: required.
     ///
+    /// One or more actions to update finding fields if a finding matches the conditions specified in
+    /// `Criteria` .
+    ///
     /// - Items: 1 to 1.
     pub actions: Option<Val<Vec<AutomationRulesAction>>>,
     /// `Criteria`: required.
+    ///
+    /// A set of [AWS Security Finding Format
+    /// (ASFF)](https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-findings-format.html)
+    /// finding field attributes and corresponding expected values that Security Hub CSPM uses to filter
+    /// findings. If a rule is enabled and a finding matches the criteria specified in this parameter,
+    /// Security Hub CSPM applies the rule action to the finding.
     pub criteria: Option<Val<AutomationRulesFindingFilters>>,
     /// `Description`: required.
+    ///
+    /// A description of the rule.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `\S`.
     pub description: Option<Val<String>>,
     /// `IsTerminal`.
+    ///
+    /// Specifies whether a rule is the last to be applied with respect to a finding that matches the rule
+    /// criteria. This is useful when a finding matches the criteria for multiple rules, and each rule has
+    /// different actions. If a rule is terminal, Security Hub CSPM applies the rule action to a finding
+    /// that matches the rule criteria and doesn't evaluate other rules for the finding. By default, a rule
+    /// isn't terminal.
     pub is_terminal: Option<Val<bool>>,
     /// `RuleName`: required.
+    ///
+    /// The name of the rule.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `\S`.
     pub rule_name: Option<Val<String>>,
     /// `RuleOrder`: required.
     ///
+    /// An integer ranging from 1 to 1000 that represents the order in which the rule action is applied to
+    /// findings. Security Hub CSPM applies rules with lower values for this parameter first.
+    ///
     /// - Range: 1 to 1000.
     pub rule_order: Option<Val<i64>>,
     /// `RuleStatus`.
+    ///
+    /// Whether the rule is active after it is created. If this parameter is equal to `ENABLED` , Security
+    /// Hub CSPM applies the rule to findings and finding updates after the rule is created.
     pub rule_status: Option<Val<RuleStatus>>,
     /// `Tags`.
+    ///
+    /// User-defined tags associated with an automation rule.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -177,18 +209,36 @@ impl Deref for AutomationRuleHandle {
 
 impl AutomationRuleHandle {
     /// `Fn::GetAtt` `RuleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the automation rule that you create. For example,
+    /// `arn:aws:securityhub:us-east-1:123456789012:automation-rule/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111` .
     pub fn attr_rule_arn(&self) -> Val<String> {
         self.0.get_att("RuleArn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// A timestamp that indicates when the rule was created.
+    ///
+    /// Uses the `date-time` format specified in [RFC 3339 section 5.6, Internet Date/Time
+    /// Format](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc3339#section-5.6) . The value
+    /// cannot contain spaces. For example, `2020-03-22T13:22:13.933Z` .
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// A timestamp that indicates when the rule was most recently updated.
+    ///
+    /// Uses the `date-time` format specified in [RFC 3339 section 5.6, Internet Date/Time
+    /// Format](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc3339#section-5.6) . The value
+    /// cannot contain spaces. For example, `2020-03-22T13:22:13.933Z` .
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `CreatedBy`.
+    ///
+    /// The principal that created the rule. For example,
+    /// `arn:aws:sts::123456789012:assumed-role/Developer-Role/JaneDoe` .
     pub fn attr_created_by(&self) -> Val<String> {
         self.0.get_att("CreatedBy")
     }
@@ -203,11 +253,19 @@ impl AutomationRuleHandle {
 }
 
 /// The [`AutomationRulesAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrule-automationrulesaction.html) property type.
+///
+/// One or more actions that AWS Security Hub CSPM takes when a finding matches the defined criteria of
+/// a rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutomationRulesAction {
     /// `FindingFieldsUpdate`: required.
+    ///
+    /// Specifies that the automation rule action is an update to a finding field.
     pub finding_fields_update: Option<Val<AutomationRulesFindingFieldsUpdate>>,
     /// `Type`: required.
+    ///
+    /// Specifies the type of action that Security Hub CSPM takes when a finding matches the defined
+    /// criteria of a rule.
     pub type_: Option<Val<Type>>,
 }
 
@@ -276,33 +334,54 @@ impl ToValue for AutomationRulesAction {
 impl Literal for AutomationRulesAction {}
 
 /// The [`AutomationRulesFindingFieldsUpdate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrule-automationrulesfindingfieldsupdate.html) property type.
+///
+/// Identifies the finding fields that the automation rule action updates when a finding matches the
+/// defined criteria.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutomationRulesFindingFieldsUpdate {
     /// `Confidence`.
+    ///
+    /// The rule action updates the `Confidence` field of a finding.
     ///
     /// - Range: 0 to 100.
     pub confidence: Option<Val<i64>>,
     /// `Criticality`.
     ///
+    /// The rule action updates the `Criticality` field of a finding.
+    ///
     /// - Range: 0 to 100.
     pub criticality: Option<Val<i64>>,
     /// `Note`.
+    ///
+    /// The rule action will update the `Note` field of a finding.
     pub note: Option<Val<NoteUpdate>>,
     /// `RelatedFindings`.
+    ///
+    /// The rule action will update the `RelatedFindings` field of a finding.
     ///
     /// - Items: 1 to 10.
     pub related_findings: Option<Val<Vec<RelatedFinding>>>,
     /// `Severity`.
+    ///
+    /// The rule action will update the `Severity` field of a finding.
     pub severity: Option<Val<SeverityUpdate>>,
     /// `Types`.
+    ///
+    /// The rule action updates the `Types` field of a finding.
     ///
     /// - Items: at most 50.
     pub types: Option<Val<Vec<String>>>,
     /// `UserDefinedFields`.
+    ///
+    /// The rule action updates the `UserDefinedFields` field of a finding.
     pub user_defined_fields: Option<Val<BTreeMap<String, String>>>,
     /// `VerificationState`.
+    ///
+    /// The rule action updates the `VerificationState` field of a finding.
     pub verification_state: Option<Val<VerificationState>>,
     /// `Workflow`.
+    ///
+    /// The rule action will update the `Workflow` field of a finding.
     pub workflow: Option<Val<WorkflowUpdate>>,
 }
 
@@ -413,145 +492,334 @@ impl ToValue for AutomationRulesFindingFieldsUpdate {
 impl Literal for AutomationRulesFindingFieldsUpdate {}
 
 /// The [`AutomationRulesFindingFilters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrule-automationrulesfindingfilters.html) property type.
+///
+/// The criteria that determine which findings a rule applies to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutomationRulesFindingFilters {
     /// `AwsAccountId`.
+    ///
+    /// The AWS account ID in which a finding was generated.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 100 items.
     ///
     /// - Items: at most 100.
     pub aws_account_id: Option<Val<Vec<StringFilter>>>,
     /// `CompanyName`.
     ///
+    /// The name of the company for the product that generated the finding. For control-based findings, the
+    /// company is AWS .
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
+    ///
     /// - Items: at most 20.
     pub company_name: Option<Val<Vec<StringFilter>>>,
     /// `ComplianceAssociatedStandardsId`.
+    ///
+    /// The unique identifier of a standard in which a control is enabled. This field consists of the
+    /// resource portion of the Amazon Resource Name (ARN) returned for a standard in the
+    /// [DescribeStandards](https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_DescribeStandards.html)
+    /// API response.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
     ///
     /// - Items: at most 20.
     pub compliance_associated_standards_id: Option<Val<Vec<StringFilter>>>,
     /// `ComplianceSecurityControlId`.
     ///
+    /// The security control ID for which a finding was generated. Security control IDs are the same across
+    /// standards.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
+    ///
     /// - Items: at most 20.
     pub compliance_security_control_id: Option<Val<Vec<StringFilter>>>,
     /// `ComplianceStatus`.
+    ///
+    /// The result of a security check. This field is only used for findings generated from controls.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
     ///
     /// - Items: at most 20.
     pub compliance_status: Option<Val<Vec<StringFilter>>>,
     /// `Confidence`.
     ///
+    /// The likelihood that a finding accurately identifies the behavior or issue that it was intended to
+    /// identify. `Confidence` is scored on a 0–100 basis using a ratio scale. A value of `0` means 0
+    /// percent confidence, and a value of `100` means 100 percent confidence. For example, a data
+    /// exfiltration detection based on a statistical deviation of network traffic has low confidence
+    /// because an actual exfiltration hasn't been verified. For more information, see
+    /// [Confidence](https://docs.aws.amazon.com/securityhub/latest/userguide/asff-top-level-attributes.html#asff-confidence)
+    /// in the *AWS Security Hub CSPM User Guide* .
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
+    ///
     /// - Items: at most 20.
     pub confidence: Option<Val<Vec<NumberFilter>>>,
     /// `CreatedAt`.
+    ///
+    /// A timestamp that indicates when this finding record was created.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
     ///
     /// - Items: at most 20.
     pub created_at: Option<Val<Vec<DateFilter>>>,
     /// `Criticality`.
     ///
+    /// The level of importance that is assigned to the resources that are associated with a finding.
+    /// `Criticality` is scored on a 0–100 basis, using a ratio scale that supports only full integers. A
+    /// score of `0` means that the underlying resources have no criticality, and a score of `100` is
+    /// reserved for the most critical resources. For more information, see
+    /// [Criticality](https://docs.aws.amazon.com/securityhub/latest/userguide/asff-top-level-attributes.html#asff-criticality)
+    /// in the *AWS Security Hub CSPM User Guide* .
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
+    ///
     /// - Items: at most 20.
     pub criticality: Option<Val<Vec<NumberFilter>>>,
     /// `Description`.
+    ///
+    /// A finding's description.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
     ///
     /// - Items: at most 20.
     pub description: Option<Val<Vec<StringFilter>>>,
     /// `FirstObservedAt`.
     ///
+    /// A timestamp that indicates when the potential security issue captured by a finding was first
+    /// observed by the security findings product.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
+    ///
     /// - Items: at most 20.
     pub first_observed_at: Option<Val<Vec<DateFilter>>>,
     /// `GeneratorId`.
+    ///
+    /// The identifier for the solution-specific component that generated a finding.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 100 items.
     ///
     /// - Items: at most 100.
     pub generator_id: Option<Val<Vec<StringFilter>>>,
     /// `Id`.
     ///
+    /// The product-specific identifier for a finding.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
+    ///
     /// - Items: at most 20.
     pub id: Option<Val<Vec<StringFilter>>>,
     /// `LastObservedAt`.
+    ///
+    /// A timestamp that indicates when the security findings provider most recently observed a change in
+    /// the resource that is involved in the finding.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
     ///
     /// - Items: at most 20.
     pub last_observed_at: Option<Val<Vec<DateFilter>>>,
     /// `NoteText`.
     ///
+    /// The text of a user-defined note that's added to a finding.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
+    ///
     /// - Items: at most 20.
     pub note_text: Option<Val<Vec<StringFilter>>>,
     /// `NoteUpdatedAt`.
+    ///
+    /// The timestamp of when the note was updated.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
     ///
     /// - Items: at most 20.
     pub note_updated_at: Option<Val<Vec<DateFilter>>>,
     /// `NoteUpdatedBy`.
     ///
+    /// The principal that created a note.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
+    ///
     /// - Items: at most 20.
     pub note_updated_by: Option<Val<Vec<StringFilter>>>,
     /// `ProductArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for a third-party product that generated a finding in Security Hub
+    /// CSPM.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
     ///
     /// - Items: at most 20.
     pub product_arn: Option<Val<Vec<StringFilter>>>,
     /// `ProductName`.
     ///
+    /// Provides the name of the product that generated the finding. For control-based findings, the product
+    /// name is Security Hub CSPM.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
+    ///
     /// - Items: at most 20.
     pub product_name: Option<Val<Vec<StringFilter>>>,
     /// `RecordState`.
+    ///
+    /// Provides the current state of a finding.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
     ///
     /// - Items: at most 20.
     pub record_state: Option<Val<Vec<StringFilter>>>,
     /// `RelatedFindingsId`.
     ///
+    /// The product-generated identifier for a related finding.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
+    ///
     /// - Items: at most 20.
     pub related_findings_id: Option<Val<Vec<StringFilter>>>,
     /// `RelatedFindingsProductArn`.
+    ///
+    /// The ARN for the product that generated a related finding.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
     ///
     /// - Items: at most 20.
     pub related_findings_product_arn: Option<Val<Vec<StringFilter>>>,
     /// `ResourceDetailsOther`.
     ///
+    /// Custom fields and values about the resource that a finding pertains to.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
+    ///
     /// - Items: at most 20.
     pub resource_details_other: Option<Val<Vec<MapFilter>>>,
     /// `ResourceId`.
+    ///
+    /// The identifier for the given resource type. For AWS resources that are identified by Amazon Resource
+    /// Names (ARNs), this is the ARN. For AWS resources that lack ARNs, this is the identifier as defined
+    /// by the AWS service that created the resource. For non- AWS resources, this is a unique identifier
+    /// that is associated with the resource.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 100 items.
     ///
     /// - Items: at most 100.
     pub resource_id: Option<Val<Vec<StringFilter>>>,
     /// `ResourcePartition`.
     ///
+    /// The partition in which the resource that the finding pertains to is located. A partition is a group
+    /// of AWS Regions . Each AWS account is scoped to one partition.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
+    ///
     /// - Items: at most 20.
     pub resource_partition: Option<Val<Vec<StringFilter>>>,
     /// `ResourceRegion`.
+    ///
+    /// The AWS Region where the resource that a finding pertains to is located.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
     ///
     /// - Items: at most 20.
     pub resource_region: Option<Val<Vec<StringFilter>>>,
     /// `ResourceTags`.
     ///
+    /// A list of AWS tags associated with a resource at the time the finding was processed.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
+    ///
     /// - Items: at most 20.
     pub resource_tags: Option<Val<Vec<MapFilter>>>,
     /// `ResourceType`.
+    ///
+    /// A finding's title.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 100 items.
     ///
     /// - Items: at most 20.
     pub resource_type: Option<Val<Vec<StringFilter>>>,
     /// `SeverityLabel`.
     ///
+    /// The severity value of the finding.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
+    ///
     /// - Items: at most 20.
     pub severity_label: Option<Val<Vec<StringFilter>>>,
     /// `SourceUrl`.
+    ///
+    /// Provides a URL that links to a page about the current finding in the finding product.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
     ///
     /// - Items: at most 20.
     pub source_url: Option<Val<Vec<StringFilter>>>,
     /// `Title`.
     ///
+    /// A finding's title.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 100 items.
+    ///
     /// - Items: at most 100.
     pub title: Option<Val<Vec<StringFilter>>>,
     /// `Type`.
+    ///
+    /// One or more finding types in the format of namespace/category/classifier that classify a finding.
+    /// For a list of namespaces, classifiers, and categories, see [Types taxonomy for
+    /// ASFF](https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-findings-format-type-taxonomy.html)
+    /// in the *AWS Security Hub CSPM User Guide* .
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
     ///
     /// - Items: at most 20.
     pub type_: Option<Val<Vec<StringFilter>>>,
     /// `UpdatedAt`.
     ///
+    /// A timestamp that indicates when the finding record was most recently updated.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
+    ///
     /// - Items: at most 20.
     pub updated_at: Option<Val<Vec<DateFilter>>>,
     /// `UserDefinedFields`.
+    ///
+    /// A list of user-defined name and value string pairs added to a finding.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
     ///
     /// - Items: at most 20.
     pub user_defined_fields: Option<Val<Vec<MapFilter>>>,
     /// `VerificationState`.
     ///
+    /// Provides the veracity of a finding.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
+    ///
     /// - Items: at most 20.
     pub verification_state: Option<Val<Vec<StringFilter>>>,
     /// `WorkflowStatus`.
+    ///
+    /// Provides information about the status of the investigation into a finding.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
     ///
     /// - Items: at most 20.
     pub workflow_status: Option<Val<Vec<StringFilter>>>,
@@ -980,15 +1248,31 @@ impl ToValue for AutomationRulesFindingFilters {
 impl Literal for AutomationRulesFindingFilters {}
 
 /// The [`DateFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrule-datefilter.html) property type.
+///
+/// A date filter for querying findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateFilter {
     /// `DateRange`.
+    ///
+    /// A date range for the date filter.
     pub date_range: Option<Val<DateRange>>,
     /// `End`.
+    ///
+    /// A timestamp that provides the end date for the date filter.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
     ///
     /// - Pattern: `^(\d\d\d\d)-([0][1-9]|[1][0-2])-([0][1-9]|[1-2](\d)|[3][0-1])[T](?:([0-1](\d)|[2][0-3]):[0-5](\d):[0-5](\d)|23:59:60)(?:\.(\d)+)?([Z]|[+-](\d\d)(:?(\d\d))?)$`.
     pub end: Option<Val<String>>,
     /// `Start`.
+    ///
+    /// A timestamp that provides the start date for the date filter.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
     ///
     /// - Pattern: `^(\d\d\d\d)-([0][1-9]|[1][0-2])-([0][1-9]|[1-2](\d)|[3][0-1])[T](?:([0-1](\d)|[2][0-3]):[0-5](\d):[0-5](\d)|23:59:60)(?:\.(\d)+)?([Z]|[+-](\d\d)(:?(\d\d))?)$`.
     pub start: Option<Val<String>>,
@@ -1050,11 +1334,17 @@ impl ToValue for DateFilter {
 impl Literal for DateFilter {}
 
 /// The [`DateRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrule-daterange.html) property type.
+///
+/// A date range for the date filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateRange {
     /// `Unit`: required.
+    ///
+    /// A date range unit for the date filter.
     pub unit: Option<Val<Unit>>,
     /// `Value`: required.
+    ///
+    /// A date range value for the date filter.
     pub value: Option<Val<f64>>,
 }
 
@@ -1114,15 +1404,69 @@ impl ToValue for DateRange {
 impl Literal for DateRange {}
 
 /// The [`MapFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrule-mapfilter.html) property type.
+///
+/// A map filter for filtering AWS Security Hub CSPM findings. Each map filter provides the field to
+/// check for, the value to check for, and the comparison operator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MapFilter {
     /// `Comparison`: required.
+    ///
+    /// The condition to apply to the key value when filtering Security Hub CSPM findings with a map filter.
+    ///
+    /// To search for values that have the filter value, use one of the following comparison operators:
+    ///
+    /// - To search for values that include the filter value, use `CONTAINS` . For example, for the
+    ///   `ResourceTags` field, the filter `Department CONTAINS Security` matches findings that include the
+    ///   value `Security` for the `Department` tag. In the same example, a finding with a value of
+    ///   `Security team` for the `Department` tag is a match.
+    /// - To search for values that exactly match the filter value, use `EQUALS` . For example, for the
+    ///   `ResourceTags` field, the filter `Department EQUALS Security` matches findings that have the value
+    ///   `Security` for the `Department` tag.
+    ///
+    /// `CONTAINS` and `EQUALS` filters on the same field are joined by `OR` . A finding matches if it
+    /// matches any one of those filters. For example, the filters `Department CONTAINS Security OR
+    /// Department CONTAINS Finance` match a finding that includes either `Security` , `Finance` , or both
+    /// values.
+    ///
+    /// To search for values that don't have the filter value, use one of the following comparison
+    /// operators:
+    ///
+    /// - To search for values that exclude the filter value, use `NOT_CONTAINS` . For example, for the
+    ///   `ResourceTags` field, the filter `Department NOT_CONTAINS Finance` matches findings that exclude
+    ///   the value `Finance` for the `Department` tag.
+    /// - To search for values other than the filter value, use `NOT_EQUALS` . For example, for the
+    ///   `ResourceTags` field, the filter `Department NOT_EQUALS Finance` matches findings that don’t
+    ///   have the value `Finance` for the `Department` tag.
+    ///
+    /// `NOT_CONTAINS` and `NOT_EQUALS` filters on the same field are joined by `AND` . A finding matches
+    /// only if it matches all of those filters. For example, the filters `Department NOT_CONTAINS Security
+    /// AND Department NOT_CONTAINS Finance` match a finding that excludes both the `Security` and `Finance`
+    /// values.
+    ///
+    /// `CONTAINS` filters can only be used with other `CONTAINS` filters. `NOT_CONTAINS` filters can only
+    /// be used with other `NOT_CONTAINS` filters.
+    ///
+    /// You can’t have both a `CONTAINS` filter and a `NOT_CONTAINS` filter on the same field. Similarly,
+    /// you can’t have both an `EQUALS` filter and a `NOT_EQUALS` filter on the same field. Combining
+    /// filters in this way returns an error.
+    ///
+    /// `CONTAINS` and `NOT_CONTAINS` operators can be used only with automation rules. For more
+    /// information, see [Automation
+    /// rules](https://docs.aws.amazon.com/securityhub/latest/userguide/automation-rules.html) in the *AWS
+    /// Security Hub CSPM User Guide* .
     pub comparison: Option<Val<Comparison>>,
     /// `Key`: required.
+    ///
+    /// The key of the map filter. For example, for `ResourceTags` , `Key` identifies the name of the tag.
+    /// For `UserDefinedFields` , `Key` is the name of the field.
     ///
     /// - Pattern: `\S`.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value for the key in the map filter. Filter values are case sensitive. For example, one of the
+    /// values for a tag called `Department` might be `Security` . If you provide `security` as the filter
+    /// value, then there's no match.
     pub value: Option<Val<String>>,
 }
 
@@ -1195,14 +1539,20 @@ impl ToValue for MapFilter {
 impl Literal for MapFilter {}
 
 /// The [`NoteUpdate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrule-noteupdate.html) property type.
+///
+/// The updated note.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NoteUpdate {
     /// `Text`: required.
+    ///
+    /// The updated note text.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `\S`.
     pub text: Option<Val<String>>,
     /// `UpdatedBy`: required.
+    ///
+    /// The principal that updated the note.
     ///
     /// - Pattern: `\S`.
     pub updated_by: Option<Val<String>>,
@@ -1264,13 +1614,21 @@ impl ToValue for NoteUpdate {
 impl Literal for NoteUpdate {}
 
 /// The [`NumberFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrule-numberfilter.html) property type.
+///
+/// A number filter for querying findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumberFilter {
     /// `Eq`.
+    ///
+    /// The equal-to condition to be applied to a single field when querying for findings.
     pub eq: Option<Val<f64>>,
     /// `Gte`.
+    ///
+    /// The greater-than-equal condition to be applied to a single field when querying for findings.
     pub gte: Option<Val<f64>>,
     /// `Lte`.
+    ///
+    /// The less-than-equal condition to be applied to a single field when querying for findings.
     pub lte: Option<Val<f64>>,
 }
 
@@ -1330,13 +1688,21 @@ impl ToValue for NumberFilter {
 impl Literal for NumberFilter {}
 
 /// The [`RelatedFinding`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrule-relatedfinding.html) property type.
+///
+/// Provides details about a list of findings that the current finding relates to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RelatedFinding {
     /// `Id`: required.
     ///
+    /// The product-generated identifier for a related finding.
+    ///
+    /// Array Members: Minimum number of 1 item. Maximum number of 20 items.
+    ///
     /// - Pattern: `\S`.
     pub id: Option<Val<String>>,
     /// `ProductArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for the product that generated a related finding.
     ///
     /// - Length: 12 to 2048.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-iso-?[a-z]{0,2}):[A-Za-z0-9]{1,63}:[a-z]+-([a-z]{1,10}-)?[a-z]+-[0-9]+:([0-9]{12})?:.+$`.
@@ -1403,15 +1769,38 @@ impl ToValue for RelatedFinding {
 impl Literal for RelatedFinding {}
 
 /// The [`SeverityUpdate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrule-severityupdate.html) property type.
+///
+/// Updates to the severity information for a finding.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SeverityUpdate {
     /// `Label`.
+    ///
+    /// The severity value of the finding. The allowed values are the following.
+    ///
+    /// - `INFORMATIONAL` - No issue was found.
+    /// - `LOW` - The issue does not require action on its own.
+    /// - `MEDIUM` - The issue must be addressed but not urgently.
+    /// - `HIGH` - The issue must be addressed as a priority.
+    /// - `CRITICAL` - The issue must be remediated immediately to avoid it escalating.
     pub label: Option<Val<Label>>,
     /// `Normalized`.
+    ///
+    /// The normalized severity for the finding. This attribute is to be deprecated in favor of `Label` .
+    ///
+    /// If you provide `Normalized` and don't provide `Label` , `Label` is set automatically as follows.
+    ///
+    /// - 0 - `INFORMATIONAL`
+    /// - 1–39 - `LOW`
+    /// - 40–69 - `MEDIUM`
+    /// - 70–89 - `HIGH`
+    /// - 90–100 - `CRITICAL`
     ///
     /// - Range: 0 to 100.
     pub normalized: Option<Val<i64>>,
     /// `Product`.
+    ///
+    /// The native severity as defined by the AWS service or integrated partner product that generated the
+    /// finding.
     pub product: Option<Val<f64>>,
 }
 
@@ -1471,11 +1860,79 @@ impl ToValue for SeverityUpdate {
 impl Literal for SeverityUpdate {}
 
 /// The [`StringFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrule-stringfilter.html) property type.
+///
+/// A string filter for filtering AWS Security Hub CSPM findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StringFilter {
     /// `Comparison`: required.
+    ///
+    /// The condition to apply to a string value when filtering Security Hub CSPM findings.
+    ///
+    /// To search for values that have the filter value, use one of the following comparison operators:
+    ///
+    /// - To search for values that include the filter value, use `CONTAINS` . For example, the filter
+    ///   `Title CONTAINS CloudFront` matches findings that have a `Title` that includes the string
+    ///   CloudFront.
+    /// - To search for values that exactly match the filter value, use `EQUALS` . For example, the filter
+    ///   `AwsAccountId EQUALS 123456789012` only matches findings that have an account ID of `123456789012`
+    ///   .
+    /// - To search for values that start with the filter value, use `PREFIX` . For example, the filter
+    ///   `ResourceRegion PREFIX us` matches findings that have a `ResourceRegion` that starts with `us` . A
+    ///   `ResourceRegion` that starts with a different value, such as `af` , `ap` , or `ca` , doesn't
+    ///   match.
+    ///
+    /// `CONTAINS` , `EQUALS` , and `PREFIX` filters on the same field are joined by `OR` . A finding
+    /// matches if it matches any one of those filters. For example, the filters `Title CONTAINS CloudFront
+    /// OR Title CONTAINS CloudWatch` match a finding that includes either `CloudFront` , `CloudWatch` , or
+    /// both strings in the title.
+    ///
+    /// To search for values that don’t have the filter value, use one of the following comparison
+    /// operators:
+    ///
+    /// - To search for values that exclude the filter value, use `NOT_CONTAINS` . For example, the filter
+    ///   `Title NOT_CONTAINS CloudFront` matches findings that have a `Title` that excludes the string
+    ///   CloudFront.
+    /// - To search for values other than the filter value, use `NOT_EQUALS` . For example, the filter
+    ///   `AwsAccountId NOT_EQUALS 123456789012` only matches findings that have an account ID other than
+    ///   `123456789012` .
+    /// - To search for values that don't start with the filter value, use `PREFIX_NOT_EQUALS` . For
+    ///   example, the filter `ResourceRegion PREFIX_NOT_EQUALS us` matches findings with a `ResourceRegion`
+    ///   that starts with a value other than `us` .
+    ///
+    /// `NOT_CONTAINS` , `NOT_EQUALS` , and `PREFIX_NOT_EQUALS` filters on the same field are joined by
+    /// `AND` . A finding matches only if it matches all of those filters. For example, the filters `Title
+    /// NOT_CONTAINS CloudFront AND Title NOT_CONTAINS CloudWatch` match a finding that excludes both
+    /// `CloudFront` and `CloudWatch` in the title.
+    ///
+    /// You can’t have both a `CONTAINS` filter and a `NOT_CONTAINS` filter on the same field. Similarly,
+    /// you can't provide both an `EQUALS` filter and a `NOT_EQUALS` or `PREFIX_NOT_EQUALS` filter on the
+    /// same field. Combining filters in this way returns an error. `CONTAINS` filters can only be used with
+    /// other `CONTAINS` filters. `NOT_CONTAINS` filters can only be used with other `NOT_CONTAINS` filters.
+    ///
+    /// You can combine `PREFIX` filters with `NOT_EQUALS` or `PREFIX_NOT_EQUALS` filters for the same
+    /// field. Security Hub CSPM first processes the `PREFIX` filters, and then the `NOT_EQUALS` or
+    /// `PREFIX_NOT_EQUALS` filters.
+    ///
+    /// For example, for the following filters, Security Hub CSPM first identifies findings that have
+    /// resource types that start with either `AwsIam` or `AwsEc2` . It then excludes findings that have a
+    /// resource type of `AwsIamPolicy` and findings that have a resource type of `AwsEc2NetworkInterface` .
+    ///
+    /// - `ResourceType PREFIX AwsIam`
+    /// - `ResourceType PREFIX AwsEc2`
+    /// - `ResourceType NOT_EQUALS AwsIamPolicy`
+    /// - `ResourceType NOT_EQUALS AwsEc2NetworkInterface`
+    ///
+    /// `CONTAINS` and `NOT_CONTAINS` operators can be used only with automation rules V1. `CONTAINS_WORD`
+    /// operator is only supported in `GetFindingsV2` , `GetFindingStatisticsV2` , `GetResourcesV2` , and
+    /// `GetResourceStatisticsV2` APIs. For more information, see [Automation
+    /// rules](https://docs.aws.amazon.com/securityhub/latest/userguide/automation-rules.html) in the *AWS
+    /// Security Hub CSPM User Guide* .
     pub comparison: Option<Val<StringFilterComparison>>,
     /// `Value`: required.
+    ///
+    /// The string filter value. Filter values are case sensitive. For example, the product name for
+    /// control-based findings is `Security Hub CSPM` . If you provide `security hub` as the filter value,
+    /// there's no match.
     ///
     /// - Pattern: `\S`.
     pub value: Option<Val<String>>,
@@ -1544,9 +2001,30 @@ impl ToValue for StringFilter {
 impl Literal for StringFilter {}
 
 /// The [`WorkflowUpdate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrule-workflowupdate.html) property type.
+///
+/// Used to update information about the investigation into the finding.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkflowUpdate {
     /// `Status`: required.
+    ///
+    /// The status of the investigation into the finding. The workflow status is specific to an individual
+    /// finding. It does not affect the generation of new findings. For example, setting the workflow status
+    /// to `SUPPRESSED` or `RESOLVED` does not prevent a new finding for the same issue.
+    ///
+    /// The allowed values are the following.
+    ///
+    /// - `NEW` - The initial state of a finding, before it is reviewed.
+    ///
+    /// Security Hub CSPM also resets `WorkFlowStatus` from `NOTIFIED` or `RESOLVED` to `NEW` in the
+    /// following cases:
+    ///
+    /// - The record state changes from `ARCHIVED` to `ACTIVE` .
+    /// - The compliance status changes from `PASSED` to either `WARNING` , `FAILED` , or `NOT_AVAILABLE` .
+    /// - `NOTIFIED` - Indicates that you notified the resource owner about the security issue. Used when
+    ///   the initial reviewer is not the resource owner, and needs intervention from the resource owner.
+    /// - `RESOLVED` - The finding was reviewed and remediated and is now considered resolved.
+    /// - `SUPPRESSED` - Indicates that you reviewed the finding and don't believe that any action is
+    ///   needed. The finding is no longer updated.
     pub status: Option<Val<Status>>,
 }
 
@@ -1625,9 +2103,18 @@ impl Comparison {
             Comparison::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Comparison {
+    const VALUES: &'static [&'static str] = &["EQUALS", "NOT_EQUALS", "CONTAINS", "NOT_CONTAINS"];
+    fn as_str(&self) -> &str {
+        Comparison::as_str(self)
     }
 }
 
@@ -1683,9 +2170,18 @@ impl Label {
             Label::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Label {
+    const VALUES: &'static [&'static str] = &["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
+    fn as_str(&self) -> &str {
+        Label::as_str(self)
     }
 }
 
@@ -1733,9 +2229,18 @@ impl RuleStatus {
             RuleStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        RuleStatus::as_str(self)
     }
 }
 
@@ -1786,9 +2291,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["NEW", "NOTIFIED", "RESOLVED", "SUPPRESSED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 
@@ -1847,9 +2361,19 @@ impl StringFilterComparison {
             StringFilterComparison::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StringFilterComparison {
+    const VALUES: &'static [&'static str] =
+        &["EQUALS", "PREFIX", "NOT_EQUALS", "PREFIX_NOT_EQUALS", "CONTAINS", "NOT_CONTAINS"];
+    fn as_str(&self) -> &str {
+        StringFilterComparison::as_str(self)
     }
 }
 
@@ -1895,9 +2419,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["FINDING_FIELDS_UPDATE"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 
@@ -1938,9 +2471,18 @@ impl Unit {
             Unit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Unit {
+    const VALUES: &'static [&'static str] = &["DAYS"];
+    fn as_str(&self) -> &str {
+        Unit::as_str(self)
     }
 }
 
@@ -1990,9 +2532,18 @@ impl VerificationState {
             VerificationState::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VerificationState {
+    const VALUES: &'static [&'static str] = &["UNKNOWN", "TRUE_POSITIVE", "FALSE_POSITIVE", "BENIGN_POSITIVE"];
+    fn as_str(&self) -> &str {
+        VerificationState::as_str(self)
     }
 }
 

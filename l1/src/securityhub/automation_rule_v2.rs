@@ -5,32 +5,48 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityHub::AutomationRuleV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityhub-automationrulev2.html) resource type.
 ///
+/// Creates a V2 automation rule.
+///
 /// Build it with [`AutomationRuleV2::builder`]; adding it to a stack returns a [`AutomationRuleV2Handle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutomationRuleV2 {
     /// `Actions`: required.
     ///
+    /// A list of actions to be performed when the rule criteria is met.
+    ///
     /// - Items: 1 to 1.
     pub actions: Option<Val<Vec<AutomationRulesActionV2>>>,
     /// `Criteria`: required.
+    ///
+    /// The filtering type and configuration of the automation rule.
     pub criteria: Option<Val<Criteria>>,
     /// `Description`: required.
+    ///
+    /// A description of the V2 automation rule.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `.*\S.*`.
     pub description: Option<Val<String>>,
     /// `RuleName`: required.
     ///
+    /// The name of the V2 automation rule.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `.*\S.*`.
     pub rule_name: Option<Val<String>>,
     /// `RuleOrder`: required.
     ///
+    /// The value for the rule priority.
+    ///
     /// - Range: 1.0 to 1000.0.
     pub rule_order: Option<Val<f64>>,
     /// `RuleStatus`.
+    ///
+    /// The status of the V2 automation rule.
     pub rule_status: Option<Val<RuleStatus>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs associated with the V2 automation rule.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -169,18 +185,26 @@ impl Deref for AutomationRuleV2Handle {
 
 impl AutomationRuleV2Handle {
     /// `Fn::GetAtt` `RuleArn`.
+    ///
+    /// The ARN of the V2 automation rule.
     pub fn attr_rule_arn(&self) -> Val<String> {
         self.0.get_att("RuleArn")
     }
     /// `Fn::GetAtt` `RuleId`.
+    ///
+    /// The ID of the V2 automation rule.
     pub fn attr_rule_id(&self) -> Val<String> {
         self.0.get_att("RuleId")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the V2 automation rule was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp when the V2 automation rule was updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
@@ -195,13 +219,22 @@ impl AutomationRuleV2Handle {
 }
 
 /// The [`AutomationRulesActionV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrulev2-automationrulesactionv2.html) property type.
+///
+/// Allows you to configure automated responses.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutomationRulesActionV2 {
     /// `ExternalIntegrationConfiguration`.
+    ///
+    /// The settings for integrating automation rule actions with external systems or service.
     pub external_integration_configuration: Option<Val<ExternalIntegrationConfiguration>>,
     /// `FindingFieldsUpdate`.
+    ///
+    /// Specifies that the automation rule action is an update to a finding field.
     pub finding_fields_update: Option<Val<AutomationRulesFindingFieldsUpdateV2>>,
     /// `Type`: required.
+    ///
+    /// Specifies the type of action that Security Hub CSPM takes when a finding matches the defined
+    /// criteria of a rule.
     pub type_: Option<Val<Type>>,
 }
 
@@ -271,15 +304,23 @@ impl ToValue for AutomationRulesActionV2 {
 impl Literal for AutomationRulesActionV2 {}
 
 /// The [`AutomationRulesFindingFieldsUpdateV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrulev2-automationrulesfindingfieldsupdatev2.html) property type.
+///
+/// Allows you to define the structure for modifying specific fields in security findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AutomationRulesFindingFieldsUpdateV2 {
     /// `Comment`.
     ///
+    /// Notes or contextual information for findings that are modified by the automation rule.
+    ///
     /// - Pattern: `.*\S.*`.
     pub comment: Option<Val<String>>,
     /// `SeverityId`.
+    ///
+    /// The severity level to be assigned to findings that match the automation rule criteria.
     pub severity_id: Option<Val<i64>>,
     /// `StatusId`.
+    ///
+    /// The status to be applied to findings that match automation rule criteria.
     pub status_id: Option<Val<i64>>,
 }
 
@@ -339,9 +380,13 @@ impl ToValue for AutomationRulesFindingFieldsUpdateV2 {
 impl Literal for AutomationRulesFindingFieldsUpdateV2 {}
 
 /// The [`BooleanFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrulev2-booleanfilter.html) property type.
+///
+/// Boolean filter for querying findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BooleanFilter {
     /// `Value`: required.
+    ///
+    /// The value of the boolean.
     pub value: Option<Val<bool>>,
 }
 
@@ -392,27 +437,41 @@ impl ToValue for BooleanFilter {
 impl Literal for BooleanFilter {}
 
 /// The [`CompositeFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrulev2-compositefilter.html) property type.
+///
+/// Enables the creation of filtering criteria for security findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompositeFilter {
     /// `BooleanFilters`.
+    ///
+    /// Enables filtering based on boolean field values.
     ///
     /// - Items: 1 to 20.
     pub boolean_filters: Option<Val<Vec<OcsfBooleanFilter>>>,
     /// `DateFilters`.
     ///
+    /// Enables filtering based on date and timestamp fields.
+    ///
     /// - Items: 1 to 20.
     pub date_filters: Option<Val<Vec<OcsfDateFilter>>>,
     /// `MapFilters`.
+    ///
+    /// Enables the creation of filtering criteria for security findings.
     ///
     /// - Items: 1 to 20.
     pub map_filters: Option<Val<Vec<OcsfMapFilter>>>,
     /// `NumberFilters`.
     ///
+    /// Enables filtering based on numerical field values.
+    ///
     /// - Items: 1 to 20.
     pub number_filters: Option<Val<Vec<OcsfNumberFilter>>>,
     /// `Operator`.
+    ///
+    /// The logical operator used to combine multiple filter conditions.
     pub operator: Option<Val<AllowedOperators>>,
     /// `StringFilters`.
+    ///
+    /// Enables filtering based on string field values.
     ///
     /// - Items: 1 to 20.
     pub string_filters: Option<Val<Vec<OcsfStringFilter>>>,
@@ -517,9 +576,13 @@ impl ToValue for CompositeFilter {
 impl Literal for CompositeFilter {}
 
 /// The [`Criteria`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrulev2-criteria.html) property type.
+///
+/// The filtering type and configuration of the automation rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Criteria {
     /// `OcsfFindingCriteria`.
+    ///
+    /// The filtering conditions that align with OCSF standards.
     pub ocsf_finding_criteria: Option<Val<OcsfFindingFilters>>,
 }
 
@@ -567,15 +630,31 @@ impl ToValue for Criteria {
 impl Literal for Criteria {}
 
 /// The [`DateFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrulev2-datefilter.html) property type.
+///
+/// A date filter for querying findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateFilter {
     /// `DateRange`.
+    ///
+    /// A date range for the date filter.
     pub date_range: Option<Val<DateRange>>,
     /// `End`.
+    ///
+    /// A timestamp that provides the end date for the date filter.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
     ///
     /// - Pattern: `^(\d\d\d\d)-([0][1-9]|[1][0-2])-([0][1-9]|[1-2](\d)|[3][0-1])[T](?:([0-1](\d)|[2][0-3]):[0-5](\d):[0-5](\d)|23:59:60)(?:\.(\d)+)?([Z]|[+-](\d\d)(:?(\d\d))?)$`.
     pub end: Option<Val<String>>,
     /// `Start`.
+    ///
+    /// A timestamp that provides the start date for the date filter.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
     ///
     /// - Pattern: `^(\d\d\d\d)-([0][1-9]|[1][0-2])-([0][1-9]|[1-2](\d)|[3][0-1])[T](?:([0-1](\d)|[2][0-3]):[0-5](\d):[0-5](\d)|23:59:60)(?:\.(\d)+)?([Z]|[+-](\d\d)(:?(\d\d))?)$`.
     pub start: Option<Val<String>>,
@@ -637,11 +716,17 @@ impl ToValue for DateFilter {
 impl Literal for DateFilter {}
 
 /// The [`DateRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrulev2-daterange.html) property type.
+///
+/// A date range for the date filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateRange {
     /// `Unit`: required.
+    ///
+    /// A date range unit for the date filter.
     pub unit: Option<Val<Unit>>,
     /// `Value`: required.
+    ///
+    /// A date range value for the date filter.
     pub value: Option<Val<f64>>,
 }
 
@@ -701,9 +786,13 @@ impl ToValue for DateRange {
 impl Literal for DateRange {}
 
 /// The [`ExternalIntegrationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrulev2-externalintegrationconfiguration.html) property type.
+///
+/// The settings for integrating automation rule actions with external systems or service.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExternalIntegrationConfiguration {
     /// `ConnectorArn`.
+    ///
+    /// The ARN of the connector that establishes the integration.
     ///
     /// - Pattern: `.*\S.*`.
     pub connector_arn: Option<Val<String>>,
@@ -753,15 +842,69 @@ impl ToValue for ExternalIntegrationConfiguration {
 impl Literal for ExternalIntegrationConfiguration {}
 
 /// The [`MapFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrulev2-mapfilter.html) property type.
+///
+/// A map filter for filtering AWS Security Hub CSPM findings. Each map filter provides the field to
+/// check for, the value to check for, and the comparison operator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MapFilter {
     /// `Comparison`: required.
+    ///
+    /// The condition to apply to the key value when filtering Security Hub CSPM findings with a map filter.
+    ///
+    /// To search for values that have the filter value, use one of the following comparison operators:
+    ///
+    /// - To search for values that include the filter value, use `CONTAINS` . For example, for the
+    ///   `ResourceTags` field, the filter `Department CONTAINS Security` matches findings that include the
+    ///   value `Security` for the `Department` tag. In the same example, a finding with a value of
+    ///   `Security team` for the `Department` tag is a match.
+    /// - To search for values that exactly match the filter value, use `EQUALS` . For example, for the
+    ///   `ResourceTags` field, the filter `Department EQUALS Security` matches findings that have the value
+    ///   `Security` for the `Department` tag.
+    ///
+    /// `CONTAINS` and `EQUALS` filters on the same field are joined by `OR` . A finding matches if it
+    /// matches any one of those filters. For example, the filters `Department CONTAINS Security OR
+    /// Department CONTAINS Finance` match a finding that includes either `Security` , `Finance` , or both
+    /// values.
+    ///
+    /// To search for values that don't have the filter value, use one of the following comparison
+    /// operators:
+    ///
+    /// - To search for values that exclude the filter value, use `NOT_CONTAINS` . For example, for the
+    ///   `ResourceTags` field, the filter `Department NOT_CONTAINS Finance` matches findings that exclude
+    ///   the value `Finance` for the `Department` tag.
+    /// - To search for values other than the filter value, use `NOT_EQUALS` . For example, for the
+    ///   `ResourceTags` field, the filter `Department NOT_EQUALS Finance` matches findings that don’t
+    ///   have the value `Finance` for the `Department` tag.
+    ///
+    /// `NOT_CONTAINS` and `NOT_EQUALS` filters on the same field are joined by `AND` . A finding matches
+    /// only if it matches all of those filters. For example, the filters `Department NOT_CONTAINS Security
+    /// AND Department NOT_CONTAINS Finance` match a finding that excludes both the `Security` and `Finance`
+    /// values.
+    ///
+    /// `CONTAINS` filters can only be used with other `CONTAINS` filters. `NOT_CONTAINS` filters can only
+    /// be used with other `NOT_CONTAINS` filters.
+    ///
+    /// You can’t have both a `CONTAINS` filter and a `NOT_CONTAINS` filter on the same field. Similarly,
+    /// you can’t have both an `EQUALS` filter and a `NOT_EQUALS` filter on the same field. Combining
+    /// filters in this way returns an error.
+    ///
+    /// `CONTAINS` and `NOT_CONTAINS` operators can be used only with automation rules. For more
+    /// information, see [Automation
+    /// rules](https://docs.aws.amazon.com/securityhub/latest/userguide/automation-rules.html) in the *AWS
+    /// Security Hub CSPM User Guide* .
     pub comparison: Option<Val<Comparison>>,
     /// `Key`: required.
+    ///
+    /// The key of the map filter. For example, for `ResourceTags` , `Key` identifies the name of the tag.
+    /// For `UserDefinedFields` , `Key` is the name of the field.
     ///
     /// - Length: 1 to 4096.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value for the key in the map filter. Filter values are case sensitive. For example, one of the
+    /// values for a tag called `Department` might be `Security` . If you provide `security` as the filter
+    /// value, then there's no match.
     ///
     /// - Length: 1 to 4096.
     pub value: Option<Val<String>>,
@@ -840,13 +983,21 @@ impl ToValue for MapFilter {
 impl Literal for MapFilter {}
 
 /// The [`NumberFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrulev2-numberfilter.html) property type.
+///
+/// A number filter for querying findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumberFilter {
     /// `Eq`.
+    ///
+    /// The equal-to condition to be applied to a single field when querying for findings.
     pub eq: Option<Val<f64>>,
     /// `Gte`.
+    ///
+    /// The greater-than-equal condition to be applied to a single field when querying for findings.
     pub gte: Option<Val<f64>>,
     /// `Lte`.
+    ///
+    /// The less-than-equal condition to be applied to a single field when querying for findings.
     pub lte: Option<Val<f64>>,
 }
 
@@ -906,11 +1057,17 @@ impl ToValue for NumberFilter {
 impl Literal for NumberFilter {}
 
 /// The [`OcsfBooleanFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrulev2-ocsfbooleanfilter.html) property type.
+///
+/// Enables filtering of security findings based on boolean field values in OCSF.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OcsfBooleanFilter {
     /// `FieldName`: required.
+    ///
+    /// The name of the field.
     pub field_name: Option<Val<FieldName>>,
     /// `Filter`: required.
+    ///
+    /// Enables filtering of security findings based on boolean field values in OCSF.
     pub filter: Option<Val<BooleanFilter>>,
 }
 
@@ -981,11 +1138,17 @@ impl ToValue for OcsfBooleanFilter {
 impl Literal for OcsfBooleanFilter {}
 
 /// The [`OcsfDateFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrulev2-ocsfdatefilter.html) property type.
+///
+/// Enables filtering of security findings based on date and timestamp fields in OCSF.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OcsfDateFilter {
     /// `FieldName`: required.
+    ///
+    /// The name of the field.
     pub field_name: Option<Val<OcsfDateFilterFieldName>>,
     /// `Filter`: required.
+    ///
+    /// Enables filtering of security findings based on date and timestamp fields in OCSF.
     pub filter: Option<Val<DateFilter>>,
 }
 
@@ -1054,11 +1217,17 @@ impl ToValue for OcsfDateFilter {
 impl Literal for OcsfDateFilter {}
 
 /// The [`OcsfFindingFilters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrulev2-ocsffindingfilters.html) property type.
+///
+/// Specifies the filtering criteria for security findings using OCSF.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OcsfFindingFilters {
     /// `CompositeFilters`.
+    ///
+    /// Enables the creation of complex filtering conditions by combining filter criteria.
     pub composite_filters: Option<Val<Vec<CompositeFilter>>>,
     /// `CompositeOperator`.
+    ///
+    /// The logical operators used to combine the filtering on multiple `CompositeFilters` .
     pub composite_operator: Option<Val<AllowedOperators>>,
 }
 
@@ -1117,11 +1286,17 @@ impl ToValue for OcsfFindingFilters {
 impl Literal for OcsfFindingFilters {}
 
 /// The [`OcsfMapFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrulev2-ocsfmapfilter.html) property type.
+///
+/// Enables filtering of security findings based on map field values in OCSF.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OcsfMapFilter {
     /// `FieldName`: required.
+    ///
+    /// The name of the field.
     pub field_name: Option<Val<OcsfMapFilterFieldName>>,
     /// `Filter`: required.
+    ///
+    /// Enables filtering of security findings based on map field values in OCSF.
     pub filter: Option<Val<MapFilter>>,
 }
 
@@ -1188,11 +1363,17 @@ impl ToValue for OcsfMapFilter {
 impl Literal for OcsfMapFilter {}
 
 /// The [`OcsfNumberFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrulev2-ocsfnumberfilter.html) property type.
+///
+/// Enables filtering of security findings based on numerical field values in OCSF.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OcsfNumberFilter {
     /// `FieldName`: required.
+    ///
+    /// The name of the field.
     pub field_name: Option<Val<OcsfNumberFilterFieldName>>,
     /// `Filter`: required.
+    ///
+    /// Enables filtering of security findings based on numerical field values in OCSF.
     pub filter: Option<Val<NumberFilter>>,
 }
 
@@ -1259,11 +1440,17 @@ impl ToValue for OcsfNumberFilter {
 impl Literal for OcsfNumberFilter {}
 
 /// The [`OcsfStringFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrulev2-ocsfstringfilter.html) property type.
+///
+/// Enables filtering of security findings based on string field values in OCSF.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OcsfStringFilter {
     /// `FieldName`: required.
+    ///
+    /// The name of the field.
     pub field_name: Option<Val<OcsfStringField>>,
     /// `Filter`: required.
+    ///
+    /// Enables filtering of security findings based on string field values in OCSF.
     pub filter: Option<Val<StringFilter>>,
 }
 
@@ -1330,11 +1517,79 @@ impl ToValue for OcsfStringFilter {
 impl Literal for OcsfStringFilter {}
 
 /// The [`StringFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-automationrulev2-stringfilter.html) property type.
+///
+/// A string filter for filtering AWS Security Hub CSPM findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StringFilter {
     /// `Comparison`: required.
+    ///
+    /// The condition to apply to a string value when filtering Security Hub CSPM findings.
+    ///
+    /// To search for values that have the filter value, use one of the following comparison operators:
+    ///
+    /// - To search for values that include the filter value, use `CONTAINS` . For example, the filter
+    ///   `Title CONTAINS CloudFront` matches findings that have a `Title` that includes the string
+    ///   CloudFront.
+    /// - To search for values that exactly match the filter value, use `EQUALS` . For example, the filter
+    ///   `AwsAccountId EQUALS 123456789012` only matches findings that have an account ID of `123456789012`
+    ///   .
+    /// - To search for values that start with the filter value, use `PREFIX` . For example, the filter
+    ///   `ResourceRegion PREFIX us` matches findings that have a `ResourceRegion` that starts with `us` . A
+    ///   `ResourceRegion` that starts with a different value, such as `af` , `ap` , or `ca` , doesn't
+    ///   match.
+    ///
+    /// `CONTAINS` , `EQUALS` , and `PREFIX` filters on the same field are joined by `OR` . A finding
+    /// matches if it matches any one of those filters. For example, the filters `Title CONTAINS CloudFront
+    /// OR Title CONTAINS CloudWatch` match a finding that includes either `CloudFront` , `CloudWatch` , or
+    /// both strings in the title.
+    ///
+    /// To search for values that don’t have the filter value, use one of the following comparison
+    /// operators:
+    ///
+    /// - To search for values that exclude the filter value, use `NOT_CONTAINS` . For example, the filter
+    ///   `Title NOT_CONTAINS CloudFront` matches findings that have a `Title` that excludes the string
+    ///   CloudFront.
+    /// - To search for values other than the filter value, use `NOT_EQUALS` . For example, the filter
+    ///   `AwsAccountId NOT_EQUALS 123456789012` only matches findings that have an account ID other than
+    ///   `123456789012` .
+    /// - To search for values that don't start with the filter value, use `PREFIX_NOT_EQUALS` . For
+    ///   example, the filter `ResourceRegion PREFIX_NOT_EQUALS us` matches findings with a `ResourceRegion`
+    ///   that starts with a value other than `us` .
+    ///
+    /// `NOT_CONTAINS` , `NOT_EQUALS` , and `PREFIX_NOT_EQUALS` filters on the same field are joined by
+    /// `AND` . A finding matches only if it matches all of those filters. For example, the filters `Title
+    /// NOT_CONTAINS CloudFront AND Title NOT_CONTAINS CloudWatch` match a finding that excludes both
+    /// `CloudFront` and `CloudWatch` in the title.
+    ///
+    /// You can’t have both a `CONTAINS` filter and a `NOT_CONTAINS` filter on the same field. Similarly,
+    /// you can't provide both an `EQUALS` filter and a `NOT_EQUALS` or `PREFIX_NOT_EQUALS` filter on the
+    /// same field. Combining filters in this way returns an error. `CONTAINS` filters can only be used with
+    /// other `CONTAINS` filters. `NOT_CONTAINS` filters can only be used with other `NOT_CONTAINS` filters.
+    ///
+    /// You can combine `PREFIX` filters with `NOT_EQUALS` or `PREFIX_NOT_EQUALS` filters for the same
+    /// field. Security Hub CSPM first processes the `PREFIX` filters, and then the `NOT_EQUALS` or
+    /// `PREFIX_NOT_EQUALS` filters.
+    ///
+    /// For example, for the following filters, Security Hub CSPM first identifies findings that have
+    /// resource types that start with either `AwsIam` or `AwsEc2` . It then excludes findings that have a
+    /// resource type of `AwsIamPolicy` and findings that have a resource type of `AwsEc2NetworkInterface` .
+    ///
+    /// - `ResourceType PREFIX AwsIam`
+    /// - `ResourceType PREFIX AwsEc2`
+    /// - `ResourceType NOT_EQUALS AwsIamPolicy`
+    /// - `ResourceType NOT_EQUALS AwsEc2NetworkInterface`
+    ///
+    /// `CONTAINS` and `NOT_CONTAINS` operators can be used only with automation rules V1. `CONTAINS_WORD`
+    /// operator is only supported in `GetFindingsV2` , `GetFindingStatisticsV2` , `GetResourcesV2` , and
+    /// `GetResourceStatisticsV2` APIs. For more information, see [Automation
+    /// rules](https://docs.aws.amazon.com/securityhub/latest/userguide/automation-rules.html) in the *AWS
+    /// Security Hub CSPM User Guide* .
     pub comparison: Option<Val<StringFilterComparison>>,
     /// `Value`: required.
+    ///
+    /// The string filter value. Filter values are case sensitive. For example, the product name for
+    /// control-based findings is `Security Hub CSPM` . If you provide `security hub` as the filter value,
+    /// there's no match.
     ///
     /// - Length: 1 to 4096.
     pub value: Option<Val<String>>,
@@ -1425,9 +1680,18 @@ impl AllowedOperators {
             AllowedOperators::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AllowedOperators {
+    const VALUES: &'static [&'static str] = &["AND", "OR"];
+    fn as_str(&self) -> &str {
+        AllowedOperators::as_str(self)
     }
 }
 
@@ -1472,9 +1736,18 @@ impl Comparison {
             Comparison::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Comparison {
+    const VALUES: &'static [&'static str] = &["EQUALS", "NOT_EQUALS"];
+    fn as_str(&self) -> &str {
+        Comparison::as_str(self)
     }
 }
 
@@ -1522,9 +1795,22 @@ impl FieldName {
             FieldName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FieldName {
+    const VALUES: &'static [&'static str] = &[
+        "compliance.assessments.meets_criteria",
+        "vulnerabilities.is_exploit_available",
+        "vulnerabilities.is_fix_available",
+    ];
+    fn as_str(&self) -> &str {
+        FieldName::as_str(self)
     }
 }
 
@@ -1576,9 +1862,23 @@ impl OcsfDateFilterFieldName {
             OcsfDateFilterFieldName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OcsfDateFilterFieldName {
+    const VALUES: &'static [&'static str] = &[
+        "finding_info.created_time_dt",
+        "finding_info.first_seen_time_dt",
+        "finding_info.last_seen_time_dt",
+        "finding_info.modified_time_dt",
+    ];
+    fn as_str(&self) -> &str {
+        OcsfDateFilterFieldName::as_str(self)
     }
 }
 
@@ -1622,9 +1922,18 @@ impl OcsfMapFilterFieldName {
             OcsfMapFilterFieldName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OcsfMapFilterFieldName {
+    const VALUES: &'static [&'static str] = &["resources.tags"];
+    fn as_str(&self) -> &str {
+        OcsfMapFilterFieldName::as_str(self)
     }
 }
 
@@ -1677,9 +1986,24 @@ impl OcsfNumberFilterFieldName {
             OcsfNumberFilterFieldName::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OcsfNumberFilterFieldName {
+    const VALUES: &'static [&'static str] = &[
+        "activity_id",
+        "compliance.status_id",
+        "confidence_score",
+        "finding_info.related_events_count",
+        "vendor_attributes.severity_id",
+    ];
+    fn as_str(&self) -> &str {
+        OcsfNumberFilterFieldName::as_str(self)
     }
 }
 
@@ -1817,9 +2141,51 @@ impl OcsfStringField {
             OcsfStringField::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OcsfStringField {
+    const VALUES: &'static [&'static str] = &[
+        "activity_name",
+        "cloud.account.name",
+        "cloud.account.uid",
+        "cloud.provider",
+        "cloud.region",
+        "compliance.assessments.category",
+        "compliance.assessments.name",
+        "compliance.control",
+        "compliance.status",
+        "compliance.standards",
+        "finding_info.desc",
+        "finding_info.src_url",
+        "finding_info.title",
+        "finding_info.types",
+        "finding_info.uid",
+        "finding_info.related_events.uid",
+        "finding_info.related_events.product.uid",
+        "finding_info.related_events.title",
+        "metadata.product.feature.uid",
+        "metadata.product.name",
+        "metadata.product.uid",
+        "metadata.product.vendor_name",
+        "remediation.desc",
+        "remediation.references",
+        "resources.cloud_partition",
+        "resources.name",
+        "resources.region",
+        "resources.type",
+        "resources.uid",
+        "vulnerabilities.fix_coverage",
+        "class_name",
+        "vendor_attributes.severity",
+    ];
+    fn as_str(&self) -> &str {
+        OcsfStringField::as_str(self)
     }
 }
 
@@ -1894,9 +2260,18 @@ impl RuleStatus {
             RuleStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        RuleStatus::as_str(self)
     }
 }
 
@@ -1950,9 +2325,18 @@ impl StringFilterComparison {
             StringFilterComparison::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StringFilterComparison {
+    const VALUES: &'static [&'static str] = &["EQUALS", "PREFIX", "NOT_EQUALS", "PREFIX_NOT_EQUALS", "CONTAINS"];
+    fn as_str(&self) -> &str {
+        StringFilterComparison::as_str(self)
     }
 }
 
@@ -2000,9 +2384,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["FINDING_FIELDS_UPDATE", "EXTERNAL_INTEGRATION"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 
@@ -2044,9 +2437,18 @@ impl Unit {
             Unit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Unit {
+    const VALUES: &'static [&'static str] = &["DAYS"];
+    fn as_str(&self) -> &str {
+        Unit::as_str(self)
     }
 }
 

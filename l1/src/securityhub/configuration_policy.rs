@@ -5,22 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityHub::ConfigurationPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityhub-configurationpolicy.html) resource type.
 ///
+/// The `AWS::SecurityHub::ConfigurationPolicy` resource creates a central configuration policy with the
+/// defined settings. Only the AWS Security Hub CSPM delegated administrator can create this resource in
+/// the home Region. For more information, see [Central configuration in Security Hub
+/// CSPM](https://docs.aws.amazon.com/securityhub/latest/userguide/central-configuration-intro.html) in
+/// the *AWS Security Hub CSPM User Guide* .
+///
 /// Build it with [`ConfigurationPolicy::builder`]; adding it to a stack returns a [`ConfigurationPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationPolicy {
     /// `ConfigurationPolicy`: required.
+    ///
+    /// An object that defines how AWS Security Hub CSPM is configured. It includes whether Security Hub
+    /// CSPM is enabled or disabled, a list of enabled security standards, a list of enabled or disabled
+    /// security controls, and a list of custom parameter values for specified controls. If you provide a
+    /// list of security controls that are enabled in the configuration policy, Security Hub CSPM disables
+    /// all other controls (including newly released controls). If you provide a list of security controls
+    /// that are disabled in the configuration policy, Security Hub CSPM enables all other controls
+    /// (including newly released controls).
     pub configuration_policy: Option<Val<Policy>>,
     /// `Description`.
+    ///
+    /// The description of the configuration policy.
     ///
     /// - Length: 0 to 512.
     /// - Pattern: `\S`.
     pub description: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the configuration policy. Alphanumeric characters and the following ASCII characters are
+    /// permitted: `-, ., !, *, /` .
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `\S`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// User-defined tags associated with a configuration policy. For more information, see [Tagging AWS
+    /// Security Hub CSPM
+    /// resources](https://docs.aws.amazon.com/securityhub/latest/userguide/tagging-resources.html) in the *Security
+    /// Hub CSPM user guide* .
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -126,22 +150,33 @@ impl Deref for ConfigurationPolicyHandle {
 
 impl ConfigurationPolicyHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the configuration policy.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The universally unique identifier (UUID) of the configuration policy. A self-managed configuration
+    /// has no UUID. The identifier of a self-managed configuration is `SELF_MANAGED_SECURITY_HUB` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time, in UTC and ISO 8601 format.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The date and time, in UTC and ISO 8601 format, that the configuration policy was last updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `ServiceEnabled`.
+    ///
+    /// Indicates whether the service that the configuration policy applies to is enabled in the policy.
     pub fn attr_service_enabled(&self) -> Val<bool> {
         self.0.get_att("ServiceEnabled")
     }
@@ -156,11 +191,25 @@ impl ConfigurationPolicyHandle {
 }
 
 /// The [`ParameterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-configurationpolicy-parameterconfiguration.html) property type.
+///
+/// An object that provides the current value of a security control parameter and identifies whether it
+/// has been customized.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterConfiguration {
     /// `Value`.
+    ///
+    /// The current value of a control parameter.
     pub value: Option<Val<ParameterValue>>,
     /// `ValueType`: required.
+    ///
+    /// Identifies whether a control parameter uses a custom user-defined value or subscribes to the default
+    /// AWS Security Hub CSPM behavior.
+    ///
+    /// When `ValueType` is set equal to `DEFAULT` , the default behavior can be a specific Security Hub
+    /// CSPM default value, or the default behavior can be to ignore a specific parameter. When `ValueType`
+    /// is set equal to `DEFAULT` , Security Hub CSPM ignores user-provided input for the `Value` field.
+    ///
+    /// When `ValueType` is set equal to `CUSTOM` , the `Value` field can't be empty.
     pub value_type: Option<Val<ValueType>>,
 }
 
@@ -221,31 +270,49 @@ impl ToValue for ParameterConfiguration {
 impl Literal for ParameterConfiguration {}
 
 /// The [`ParameterValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-configurationpolicy-parametervalue.html) property type.
+///
+/// An object that includes the data type of a security control parameter and its current value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterValue {
     /// `Boolean`.
+    ///
+    /// A control parameter that is a boolean.
     pub boolean: Option<Val<bool>>,
     /// `Double`.
+    ///
+    /// A control parameter that is a double.
     pub double: Option<Val<f64>>,
     /// `Enum`.
+    ///
+    /// A control parameter that is an enum.
     ///
     /// - Length: at most 2048.
     pub enum_: Option<Val<String>>,
     /// `EnumList`.
     ///
+    /// A control parameter that is a list of enums.
+    ///
     /// - Items: at most 100.
     pub enum_list: Option<Val<Vec<String>>>,
     /// `Integer`.
+    ///
+    /// A control parameter that is an integer.
     pub integer: Option<Val<i64>>,
     /// `IntegerList`.
+    ///
+    /// A control parameter that is a list of integers.
     ///
     /// - Items: at most 100.
     pub integer_list: Option<Val<Vec<i64>>>,
     /// `String`.
     ///
+    /// A control parameter that is a string.
+    ///
     /// - Length: at most 2048.
     pub string: Option<Val<String>>,
     /// `StringList`.
+    ///
+    /// A control parameter that is a list of strings.
     ///
     /// - Items: at most 100.
     pub string_list: Option<Val<Vec<String>>>,
@@ -352,9 +419,19 @@ impl ToValue for ParameterValue {
 impl Literal for ParameterValue {}
 
 /// The [`Policy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-configurationpolicy-policy.html) property type.
+///
+/// An object that defines how AWS Security Hub CSPM is configured. It includes whether Security Hub
+/// CSPM is enabled or disabled, a list of enabled security standards, a list of enabled or disabled
+/// security controls, and a list of custom parameter values for specified controls. If you provide a
+/// list of security controls that are enabled in the configuration policy, Security Hub CSPM disables
+/// all other controls (including newly released controls). If you provide a list of security controls
+/// that are disabled in the configuration policy, Security Hub CSPM enables all other controls
+/// (including newly released controls).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Policy {
     /// `SecurityHub`.
+    ///
+    /// The AWS service that the configuration policy applies to.
     pub security_hub: Option<Val<SecurityHubPolicy>>,
 }
 
@@ -402,11 +479,18 @@ impl ToValue for Policy {
 impl Literal for Policy {}
 
 /// The [`SecurityControlCustomParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-configurationpolicy-securitycontrolcustomparameter.html) property type.
+///
+/// A list of security controls and control parameter values that are included in a configuration
+/// policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityControlCustomParameter {
     /// `Parameters`.
+    ///
+    /// An object that specifies parameter values for a control in a configuration policy.
     pub parameters: Option<Val<BTreeMap<String, ParameterConfiguration>>>,
     /// `SecurityControlId`.
+    ///
+    /// The ID of the security control.
     ///
     /// - Length: at most 2048.
     pub security_control_id: Option<Val<String>>,
@@ -467,17 +551,44 @@ impl ToValue for SecurityControlCustomParameter {
 impl Literal for SecurityControlCustomParameter {}
 
 /// The [`SecurityControlsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-configurationpolicy-securitycontrolsconfiguration.html) property type.
+///
+/// An object that defines which security controls are enabled in an AWS Security Hub CSPM configuration
+/// policy. The enablement status of a control is aligned across all of the enabled standards in an
+/// account.
+///
+/// This property is required only if `ServiceEnabled` is set to `true` in your configuration policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityControlsConfiguration {
     /// `DisabledSecurityControlIdentifiers`.
+    ///
+    /// A list of security controls that are disabled in the configuration policy.
+    ///
+    /// Provide only one of `EnabledSecurityControlIdentifiers` or `DisabledSecurityControlIdentifiers` .
+    ///
+    /// If you provide `DisabledSecurityControlIdentifiers` , Security Hub CSPM enables all other controls
+    /// not in the list, and enables
+    /// [AutoEnableControls](https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_UpdateSecurityHubConfiguration.html#securityhub-UpdateSecurityHubConfiguration-request-AutoEnableControls)
+    /// .
     ///
     /// - Items: at most 1000.
     pub disabled_security_control_identifiers: Option<Val<Vec<String>>>,
     /// `EnabledSecurityControlIdentifiers`.
     ///
+    /// A list of security controls that are enabled in the configuration policy.
+    ///
+    /// Provide only one of `EnabledSecurityControlIdentifiers` or `DisabledSecurityControlIdentifiers` .
+    ///
+    /// If you provide `EnabledSecurityControlIdentifiers` , Security Hub CSPM disables all other controls
+    /// not in the list, and disables
+    /// [AutoEnableControls](https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_UpdateSecurityHubConfiguration.html#securityhub-UpdateSecurityHubConfiguration-request-AutoEnableControls)
+    /// .
+    ///
     /// - Items: at most 1000.
     pub enabled_security_control_identifiers: Option<Val<Vec<String>>>,
     /// `SecurityControlCustomParameters`.
+    ///
+    /// A list of security controls and control parameter values that are included in a configuration
+    /// policy.
     ///
     /// - Items: at most 1000.
     pub security_control_custom_parameters: Option<Val<Vec<SecurityControlCustomParameter>>>,
@@ -557,15 +668,34 @@ impl ToValue for SecurityControlsConfiguration {
 impl Literal for SecurityControlsConfiguration {}
 
 /// The [`SecurityHubPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-configurationpolicy-securityhubpolicy.html) property type.
+///
+/// An object that defines how AWS Security Hub CSPM is configured. The configuration policy includes
+/// whether Security Hub CSPM is enabled or disabled, a list of enabled security standards, a list of
+/// enabled or disabled security controls, and a list of custom parameter values for specified controls.
+/// If you provide a list of security controls that are enabled in the configuration policy, Security
+/// Hub CSPM disables all other controls (including newly released controls). If you provide a list of
+/// security controls that are disabled in the configuration policy, Security Hub CSPM enables all other
+/// controls (including newly released controls).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityHubPolicy {
     /// `EnabledStandardIdentifiers`.
     ///
+    /// A list that defines which security standards are enabled in the configuration policy.
+    ///
+    /// This property is required only if `ServiceEnabled` is set to `true` in your configuration policy.
+    ///
     /// - Items: at most 1000.
     pub enabled_standard_identifiers: Option<Val<Vec<String>>>,
     /// `SecurityControlsConfiguration`.
+    ///
+    /// An object that defines which security controls are enabled in the configuration policy. The
+    /// enablement status of a control is aligned across all of the enabled standards in an account.
+    ///
+    /// This property is required only if `ServiceEnabled` is set to true in your configuration policy.
     pub security_controls_configuration: Option<Val<SecurityControlsConfiguration>>,
     /// `ServiceEnabled`.
+    ///
+    /// Indicates whether Security Hub CSPM is enabled in the policy.
     pub service_enabled: Option<Val<bool>>,
 }
 
@@ -652,9 +782,18 @@ impl ValueType {
             ValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ValueType {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "CUSTOM"];
+    fn as_str(&self) -> &str {
+        ValueType::as_str(self)
     }
 }
 

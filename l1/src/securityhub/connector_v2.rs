@@ -5,15 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityHub::ConnectorV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityhub-connectorv2.html) resource type.
 ///
+/// Grants permission to create a connectorV2 based on input parameters.
+///
 /// Build it with [`ConnectorV2::builder`]; adding it to a stack returns a [`ConnectorV2Handle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectorV2 {
     /// `Description`.
     ///
+    /// The description of the connectorV2.
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `.*\S.*`.
     pub description: Option<Val<String>>,
     /// `KmsKeyArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of KMS key used to encrypt secrets for the connectorV2.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `.*\S.*`.
@@ -21,12 +27,18 @@ pub struct ConnectorV2 {
     pub kms_key_arn: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The unique name of the connectorV2.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `.*\S.*`.
     pub name: Option<Val<String>>,
     /// `Provider`: required.
+    ///
+    /// The third-party provider detail for a service configuration.
     pub provider: Option<Val<Provider>>,
     /// `Tags`.
+    ///
+    /// The tags to add to the connectorV2 when you create.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -134,30 +146,44 @@ impl Deref for ConnectorV2Handle {
 
 impl ConnectorV2Handle {
     /// `Fn::GetAtt` `ConnectorArn`.
+    ///
+    /// The ARN of the V2 connector.
     pub fn attr_connector_arn(&self) -> Val<String> {
         self.0.get_att("ConnectorArn")
     }
     /// `Fn::GetAtt` `ConnectorId`.
+    ///
+    /// The unique identifier of the V2 connector.
     pub fn attr_connector_id(&self) -> Val<String> {
         self.0.get_att("ConnectorId")
     }
     /// `Fn::GetAtt` `Message`.
+    ///
+    /// The message of the V2 connector when connector status is FAILED_TO_CONNECT.
     pub fn attr_message(&self) -> Val<String> {
         self.0.get_att("Message")
     }
     /// `Fn::GetAtt` `ConnectorStatus`.
+    ///
+    /// The status of the V2 connector.
     pub fn attr_connector_status(&self) -> Val<String> {
         self.0.get_att("ConnectorStatus")
     }
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The most recent timestamp when the V2 connector was updated.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
     /// `Fn::GetAtt` `LastCheckedAt`.
+    ///
+    /// The most recent timestamp when the V2 connector was checked on health status.
     pub fn attr_last_checked_at(&self) -> Val<String> {
         self.0.get_att("LastCheckedAt")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp when the V2 connector was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
@@ -172,9 +198,14 @@ impl ConnectorV2Handle {
 }
 
 /// The [`JiraCloudProviderConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-connectorv2-jiracloudproviderconfiguration.html) property type.
+///
+/// The initial configuration settings required to establish an integration between Security Hub CSPM
+/// and Jira Cloud.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JiraCloudProviderConfiguration {
     /// `ProjectKey`: required.
+    ///
+    /// The project key for a JiraCloud instance.
     ///
     /// - Length: 2 to 10.
     pub project_key: Option<Val<String>>,
@@ -231,11 +262,17 @@ impl ToValue for JiraCloudProviderConfiguration {
 impl Literal for JiraCloudProviderConfiguration {}
 
 /// The [`Provider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-connectorv2-provider.html) property type.
+///
+/// The third-party provider detail for a service configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Provider {
     /// `JiraCloud`.
+    ///
+    /// Details about a Jira Cloud integration.
     pub jira_cloud: Option<Val<JiraCloudProviderConfiguration>>,
     /// `ServiceNow`.
+    ///
+    /// Details about a ServiceNow ITSM integration.
     pub service_now: Option<Val<ServiceNowProviderConfiguration>>,
 }
 
@@ -292,13 +329,21 @@ impl ToValue for Provider {
 impl Literal for Provider {}
 
 /// The [`ServiceNowProviderConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-connectorv2-servicenowproviderconfiguration.html) property type.
+///
+/// The initial configuration settings required to establish an integration between Security Hub CSPM
+/// and ServiceNow ITSM.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceNowProviderConfiguration {
     /// `InstanceName`: required.
     ///
+    /// The instance name of ServiceNow ITSM.
+    ///
     /// - Length: 1 to 128.
     pub instance_name: Option<Val<String>>,
     /// `SecretArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Secrets Manager secret that contains the ServiceNow
+    /// credentials.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `.*\S.*`.

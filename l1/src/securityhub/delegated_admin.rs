@@ -5,10 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityHub::DelegatedAdmin`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityhub-delegatedadmin.html) resource type.
 ///
+/// The `AWS::SecurityHub::DelegatedAdmin` resource designates the delegated AWS Security Hub CSPM
+/// administrator account for an organization. You must enable the integration between Security Hub CSPM
+/// and AWS Organizations before you can designate a delegated Security Hub CSPM administrator. Only the
+/// management account for an organization can designate the delegated Security Hub CSPM administrator
+/// account. For more information, see [Designating the delegated Security Hub CSPM
+/// administrator](https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html#designate-admin-instructions)
+/// in the *AWS Security Hub CSPM User Guide* .
+///
+/// To change the delegated administrator account, remove the current delegated administrator account,
+/// and then designate the new account.
+///
+/// To designate multiple delegated administrators in different organizations and AWS Regions , we
+/// recommend using [AWS CloudFormation
+/// mappings](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/mappings-section-structure.html)
+/// .
+///
+/// Tags aren't supported for this resource.
+///
 /// Build it with [`DelegatedAdmin::builder`]; adding it to a stack returns a [`DelegatedAdminHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DelegatedAdmin {
     /// `AdminAccountId`: required. Changing it replaces the resource.
+    ///
+    /// The AWS account identifier of the account to designate as the Security Hub CSPM administrator
+    /// account.
     ///
     /// - Pattern: `^[0-9]{12}$`.
     pub admin_account_id: Option<Val<String>>,
@@ -82,10 +103,15 @@ impl Deref for DelegatedAdminHandle {
 
 impl DelegatedAdminHandle {
     /// `Fn::GetAtt` `DelegatedAdminIdentifier`.
+    ///
+    /// The ID of the delegated Security Hub CSPM administrator account, in the format of `accountID/Region`
+    /// .
     pub fn attr_delegated_admin_identifier(&self) -> Val<String> {
         self.0.get_att("DelegatedAdminIdentifier")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Whether the delegated Security Hub CSPM administrator is set for the organization.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }

@@ -5,12 +5,50 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityHub::FindingAggregator`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityhub-findingaggregator.html) resource type.
 ///
+/// The `AWS::SecurityHub::FindingAggregator` resource enables cross-Region aggregation. When
+/// cross-Region aggregation is enabled, you can aggregate findings, finding updates, insights, control
+/// compliance statuses, and security scores from one or more linked Regions to a single aggregation
+/// Region. You can then view and manage all of this data from the aggregation Region. For more details
+/// about cross-Region aggregation, see [Cross-Region
+/// aggregation](https://docs.aws.amazon.com/securityhub/latest/userguide/finding-aggregation.html) in
+/// the *AWS Security Hub CSPM User Guide*
+///
+/// This resource must be created in the Region that you want to designate as your aggregation Region.
+///
+/// Cross-Region aggregation is also a prerequisite for using [central
+/// configuration](https://docs.aws.amazon.com/securityhub/latest/userguide/central-configuration-intro.html)
+/// in Security Hub CSPM .
+///
 /// Build it with [`FindingAggregator::builder`]; adding it to a stack returns a [`FindingAggregatorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FindingAggregator {
     /// `RegionLinkingMode`: required.
+    ///
+    /// Indicates whether to aggregate findings from all of the available Regions in the current partition.
+    /// Also determines whether to automatically aggregate findings from new Regions as Security Hub
+    /// supports them and you opt into them.
+    ///
+    /// The selected option also determines how to use the Regions provided in the Regions list.
+    ///
+    /// In CloudFormation , the options for this property are as follows:
+    ///
+    /// - `ALL_REGIONS` - Indicates to aggregate findings from all of the Regions where Security Hub is
+    ///   enabled. When you choose this option, Security Hub also automatically aggregates findings from new
+    ///   Regions as Security Hub supports them and you opt into them.
+    /// - `ALL_REGIONS_EXCEPT_SPECIFIED` - Indicates to aggregate findings from all of the Regions where
+    ///   Security Hub is enabled, except for the Regions listed in the `Regions` parameter. When you choose
+    ///   this option, Security Hub also automatically aggregates findings from new Regions as Security Hub
+    ///   supports them and you opt into them.
+    /// - `SPECIFIED_REGIONS` - Indicates to aggregate findings only from the Regions listed in the
+    ///   `Regions` parameter. Security Hub does not automatically aggregate findings from new Regions.
     pub region_linking_mode: Option<Val<RegionLinkingMode>>,
     /// `Regions`.
+    ///
+    /// If `RegionLinkingMode` is `ALL_REGIONS_EXCEPT_SPECIFIED` , then this is a space-separated list of
+    /// Regions that do not aggregate findings to the aggregation Region.
+    ///
+    /// If `RegionLinkingMode` is `SPECIFIED_REGIONS` , then this is a space-separated list of Regions that
+    /// do aggregate findings to the aggregation Region.
     ///
     /// - Items: 1 to 50.
     pub regions: Option<Val<Vec<String>>>,
@@ -102,10 +140,15 @@ impl Deref for FindingAggregatorHandle {
 
 impl FindingAggregatorHandle {
     /// `Fn::GetAtt` `FindingAggregatorArn`.
+    ///
+    /// The ARN of the finding aggregator. You use the finding aggregator ARN to retrieve details for,
+    /// update, and delete the finding aggregator.
     pub fn attr_finding_aggregator_arn(&self) -> Val<String> {
         self.0.get_att("FindingAggregatorArn")
     }
     /// `Fn::GetAtt` `FindingAggregationRegion`.
+    ///
+    /// The home Region. Findings generated in linked Regions are replicated and sent to the home Region.
     pub fn attr_finding_aggregation_region(&self) -> Val<String> {
         self.0.get_att("FindingAggregationRegion")
     }
@@ -145,9 +188,18 @@ impl RegionLinkingMode {
             RegionLinkingMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RegionLinkingMode {
+    const VALUES: &'static [&'static str] = &["ALL_REGIONS", "ALL_REGIONS_EXCEPT_SPECIFIED", "SPECIFIED_REGIONS"];
+    fn as_str(&self) -> &str {
+        RegionLinkingMode::as_str(self)
     }
 }
 

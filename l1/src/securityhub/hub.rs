@@ -5,18 +5,74 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityHub::Hub`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityhub-hub.html) resource type.
 ///
+/// The `AWS::SecurityHub::Hub` resource specifies the enablement of the AWS Security Hub CSPM service
+/// in your AWS account . The service is enabled in the current AWS Region or the specified Region. You
+/// create a separate `Hub` resource in each Region in which you want to enable Security Hub CSPM .
+///
+/// When you use this resource to enable Security Hub CSPM , default security standards are enabled. To
+/// disable default standards, set the `EnableDefaultStandards` property to `false` . You can use the
+/// [`AWS::SecurityHub::Standard`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityhub-standard.html)
+/// resource to enable additional standards.
+///
+/// When you use this resource to enable Security Hub CSPM , new controls are automatically enabled for
+/// your enabled standards. To disable automatic enablement of new controls, set the
+/// `AutoEnableControls` property to `false` .
+///
+/// You must create an `AWS::SecurityHub::Hub` resource for an account before you can create other types
+/// of Security Hub CSPM resources for the account through CloudFormation . Use a [DependsOn
+/// attribute](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html)
+/// , such as `"DependsOn": "Hub"` , to ensure that you've created an `AWS::SecurityHub::Hub` resource
+/// before creating other Security Hub CSPM resources for an account.
+///
 /// Build it with [`Hub::builder`]; adding it to a stack returns a [`HubHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Hub {
     /// `AutoEnableControls`.
+    ///
+    /// Whether to automatically enable new controls when they are added to standards that are enabled.
+    ///
+    /// By default, this is set to `true` , and new controls are enabled automatically. To not automatically
+    /// enable new controls, set this to `false` .
+    ///
+    /// When you automatically enable new controls, you can interact with the controls in the console and
+    /// programmatically immediately after release. However, automatically enabled controls have a temporary
+    /// default status of `DISABLED` . It can take up to several days for Security Hub CSPM to process the
+    /// control release and designate the control as `ENABLED` in your account. During the processing
+    /// period, you can manually enable or disable a control, and Security Hub CSPM will maintain that
+    /// designation regardless of whether you have `AutoEnableControls` set to `true` .
     pub auto_enable_controls: Option<Val<bool>>,
     /// `ControlFindingGenerator`.
+    ///
+    /// Specifies whether an account has consolidated control findings turned on or off. If the value for
+    /// this field is set to `SECURITY_CONTROL` , Security Hub CSPM generates a single finding for a control
+    /// check even when the check applies to multiple enabled standards.
+    ///
+    /// If the value for this field is set to `STANDARD_CONTROL` , Security Hub CSPM generates separate
+    /// findings for a control check when the check applies to multiple enabled standards.
+    ///
+    /// The value for this field in a member account matches the value in the administrator account. For
+    /// accounts that aren't part of an organization, the default value of this field is `SECURITY_CONTROL`
+    /// if you enabled Security Hub CSPM on or after February 23, 2023.
     ///
     /// - Pattern: `^(SECURITY_CONTROL|STANDARD_CONTROL)$`.
     pub control_finding_generator: Option<Val<String>>,
     /// `EnableDefaultStandards`.
+    ///
+    /// Whether to enable the security standards that Security Hub CSPM has designated as automatically
+    /// enabled. If you don't provide a value for `EnableDefaultStandards` , it is set to `true` , and the
+    /// designated standards are automatically enabled in each AWS Region where you enable Security Hub CSPM
+    /// . If you don't want to enable the designated standards, set `EnableDefaultStandards` to `false` .
+    ///
+    /// Currently, the automatically enabled standards are the Center for Internet Security (CIS) AWS
+    /// Foundations Benchmark v1.2.0 and AWS Foundational Security Best Practices (FSBP).
     pub enable_default_standards: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -108,10 +164,14 @@ impl Deref for HubHandle {
 
 impl HubHandle {
     /// `Fn::GetAtt` `ARN`.
+    ///
+    /// The Amazon Resource Name (ARN) of the `Hub` resource that was retrieved.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("ARN")
     }
     /// `Fn::GetAtt` `SubscribedAt`.
+    ///
+    /// The date and time when Security Hub CSPM was enabled in your account.
     pub fn attr_subscribed_at(&self) -> Val<String> {
         self.0.get_att("SubscribedAt")
     }

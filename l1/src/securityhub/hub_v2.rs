@@ -5,10 +5,14 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityHub::HubV2`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityhub-hubv2.html) resource type.
 ///
+/// Returns details about the service resource in your account.
+///
 /// Build it with [`HubV2::builder`]; adding it to a stack returns a [`HubV2Handle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HubV2 {
     /// `Tags`.
+    ///
+    /// The tags to add to the hub V2 resource when you enable Security Hub CSPM.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -82,10 +86,14 @@ impl Deref for HubV2Handle {
 
 impl HubV2Handle {
     /// `Fn::GetAtt` `HubV2Arn`.
+    ///
+    /// The ARN of the service resource.
     pub fn attr_hub_v2_arn(&self) -> Val<String> {
         self.0.get_att("HubV2Arn")
     }
     /// `Fn::GetAtt` `SubscribedAt`.
+    ///
+    /// The date and time when the service was enabled in the account.
     pub fn attr_subscribed_at(&self) -> Val<String> {
         self.0.get_att("SubscribedAt")
     }

@@ -5,17 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityHub::Insight`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityhub-insight.html) resource type.
 ///
+/// The `AWS::SecurityHub::Insight` resource creates a custom insight in AWS Security Hub CSPM . An
+/// insight is a collection of findings that relate to a security issue that requires attention or
+/// remediation. For more information, see [Insights in AWS Security Hub
+/// CSPM](https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-insights.html) in the *AWS
+/// Security Hub CSPM User Guide* .
+///
+/// Tags aren't supported for this resource.
+///
 /// Build it with [`Insight::builder`]; adding it to a stack returns a [`InsightHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Insight {
     /// `Filters`: required.
+    ///
+    /// One or more attributes used to filter the findings included in the insight. The insight only
+    /// includes findings that match the criteria defined in the filters. You can filter by up to ten
+    /// finding attributes. For each attribute, you can provide up to 20 filter values.
     pub filters: Option<Val<AwsSecurityFindingFilters>>,
     /// `GroupByAttribute`: required.
+    ///
+    /// The grouping attribute for the insight's findings. Indicates how to group the matching findings, and
+    /// identifies the type of item that the insight applies to. For example, if an insight is grouped by
+    /// resource identifier, then the insight produces a list of resource identifiers.
     ///
     /// - Length: at least 1.
     /// - Pattern: `\S`.
     pub group_by_attribute: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of a Security Hub CSPM insight.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `\S`.
@@ -112,6 +130,8 @@ impl Deref for InsightHandle {
 
 impl InsightHandle {
     /// `Fn::GetAtt` `InsightArn`.
+    ///
+    /// The ARN of a Security Hub CSPM insight.
     pub fn attr_insight_arn(&self) -> Val<String> {
         self.0.get_att("InsightArn")
     }
@@ -126,421 +146,755 @@ impl InsightHandle {
 }
 
 /// The [`AwsSecurityFindingFilters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-insight-awssecurityfindingfilters.html) property type.
+///
+/// A collection of filters that are applied to all active findings aggregated by AWS Security Hub CSPM
+/// .
+///
+/// You can filter by up to ten finding attributes. For each attribute, you can provide up to 20 filter
+/// values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsSecurityFindingFilters {
     /// `AwsAccountId`.
+    ///
+    /// The AWS account ID in which a finding is generated.
     ///
     /// - Items: at most 20.
     pub aws_account_id: Option<Val<Vec<StringFilter>>>,
     /// `AwsAccountName`.
     ///
+    /// The name of the AWS account in which a finding is generated.
+    ///
     /// - Items: at most 20.
     pub aws_account_name: Option<Val<Vec<StringFilter>>>,
     /// `CompanyName`.
+    ///
+    /// The name of the findings provider (company) that owns the solution (product) that generates
+    /// findings.
     ///
     /// - Items: at most 20.
     pub company_name: Option<Val<Vec<StringFilter>>>,
     /// `ComplianceAssociatedStandardsId`.
     ///
+    /// The unique identifier of a standard in which a control is enabled. This field consists of the
+    /// resource portion of the Amazon Resource Name (ARN) returned for a standard in the
+    /// [DescribeStandards](https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_DescribeStandards.html)
+    /// API response.
+    ///
     /// - Items: at most 20.
     pub compliance_associated_standards_id: Option<Val<Vec<StringFilter>>>,
     /// `ComplianceSecurityControlId`.
+    ///
+    /// The unique identifier of a control across standards. Values for this field typically consist of an
+    /// AWS service and a number, such as APIGateway.5.
     ///
     /// - Items: at most 20.
     pub compliance_security_control_id: Option<Val<Vec<StringFilter>>>,
     /// `ComplianceSecurityControlParametersName`.
     ///
+    /// The name of a security control parameter.
+    ///
     /// - Items: at most 20.
     pub compliance_security_control_parameters_name: Option<Val<Vec<StringFilter>>>,
     /// `ComplianceSecurityControlParametersValue`.
+    ///
+    /// The current value of a security control parameter.
     ///
     /// - Items: at most 20.
     pub compliance_security_control_parameters_value: Option<Val<Vec<StringFilter>>>,
     /// `ComplianceStatus`.
     ///
+    /// Exclusive to findings that are generated as the result of a check run against a specific rule in a
+    /// supported standard, such as CIS AWS Foundations. Contains security standard-related finding details.
+    ///
     /// - Items: at most 20.
     pub compliance_status: Option<Val<Vec<StringFilter>>>,
     /// `Confidence`.
+    ///
+    /// A finding's confidence. Confidence is defined as the likelihood that a finding accurately identifies
+    /// the behavior or issue that it was intended to identify.
+    ///
+    /// Confidence is scored on a 0-100 basis using a ratio scale, where 0 means zero percent confidence and 100
+    /// means 100 percent confidence.
     ///
     /// - Items: at most 20.
     pub confidence: Option<Val<Vec<NumberFilter>>>,
     /// `CreatedAt`.
     ///
+    /// A timestamp that indicates when the security findings provider created the potential security issue
+    /// that a finding reflects.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
+    ///
     /// - Items: at most 20.
     pub created_at: Option<Val<Vec<DateFilter>>>,
     /// `Criticality`.
+    ///
+    /// The level of importance assigned to the resources associated with the finding.
+    ///
+    /// A score of 0 means that the underlying resources have no criticality, and a score of 100 is reserved
+    /// for the most critical resources.
     ///
     /// - Items: at most 20.
     pub criticality: Option<Val<Vec<NumberFilter>>>,
     /// `Description`.
     ///
+    /// A finding's description.
+    ///
     /// - Items: at most 20.
     pub description: Option<Val<Vec<StringFilter>>>,
     /// `FindingProviderFieldsConfidence`.
+    ///
+    /// The finding provider value for the finding confidence. Confidence is defined as the likelihood that
+    /// a finding accurately identifies the behavior or issue that it was intended to identify.
+    ///
+    /// Confidence is scored on a 0-100 basis using a ratio scale, where 0 means zero percent confidence and 100
+    /// means 100 percent confidence.
     ///
     /// - Items: at most 20.
     pub finding_provider_fields_confidence: Option<Val<Vec<NumberFilter>>>,
     /// `FindingProviderFieldsCriticality`.
     ///
+    /// The finding provider value for the level of importance assigned to the resources associated with the
+    /// findings.
+    ///
+    /// A score of 0 means that the underlying resources have no criticality, and a score of 100 is reserved
+    /// for the most critical resources.
+    ///
     /// - Items: at most 20.
     pub finding_provider_fields_criticality: Option<Val<Vec<NumberFilter>>>,
     /// `FindingProviderFieldsRelatedFindingsId`.
+    ///
+    /// The finding identifier of a related finding that is identified by the finding provider.
     ///
     /// - Items: at most 20.
     pub finding_provider_fields_related_findings_id: Option<Val<Vec<StringFilter>>>,
     /// `FindingProviderFieldsRelatedFindingsProductArn`.
     ///
+    /// The ARN of the solution that generated a related finding that is identified by the finding provider.
+    ///
     /// - Items: at most 20.
     pub finding_provider_fields_related_findings_product_arn: Option<Val<Vec<StringFilter>>>,
     /// `FindingProviderFieldsSeverityLabel`.
+    ///
+    /// The finding provider value for the severity label.
     ///
     /// - Items: at most 20.
     pub finding_provider_fields_severity_label: Option<Val<Vec<StringFilter>>>,
     /// `FindingProviderFieldsSeverityOriginal`.
     ///
+    /// The finding provider's original value for the severity.
+    ///
     /// - Items: at most 20.
     pub finding_provider_fields_severity_original: Option<Val<Vec<StringFilter>>>,
     /// `FindingProviderFieldsTypes`.
+    ///
+    /// One or more finding types that the finding provider assigned to the finding. Uses the format of
+    /// `namespace/category/classifier` that classify a finding.
+    ///
+    /// Valid namespace values are: Software and Configuration Checks | TTPs | Effects | Unusual Behaviors |
+    /// Sensitive Data Identifications
     ///
     /// - Items: at most 20.
     pub finding_provider_fields_types: Option<Val<Vec<StringFilter>>>,
     /// `FirstObservedAt`.
     ///
+    /// A timestamp that indicates when the security findings provider first observed the potential security
+    /// issue that a finding captured.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
+    ///
     /// - Items: at most 20.
     pub first_observed_at: Option<Val<Vec<DateFilter>>>,
     /// `GeneratorId`.
+    ///
+    /// The identifier for the solution-specific component (a discrete unit of logic) that generated a
+    /// finding. In various security findings providers' solutions, this generator can be called a rule, a
+    /// check, a detector, a plugin, etc.
     ///
     /// - Items: at most 20.
     pub generator_id: Option<Val<Vec<StringFilter>>>,
     /// `Id`.
     ///
+    /// The security findings provider-specific identifier for a finding.
+    ///
     /// - Items: at most 20.
     pub id: Option<Val<Vec<StringFilter>>>,
     /// `Keyword`.
+    ///
+    /// This field is deprecated. A keyword for a finding.
     ///
     /// - Items: at most 20.
     pub keyword: Option<Val<Vec<KeywordFilter>>>,
     /// `LastObservedAt`.
     ///
+    /// A timestamp that indicates when the security findings provider most recently observed a change in
+    /// the resource that is involved in the finding.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
+    ///
     /// - Items: at most 20.
     pub last_observed_at: Option<Val<Vec<DateFilter>>>,
     /// `MalwareName`.
+    ///
+    /// The name of the malware that was observed.
     ///
     /// - Items: at most 20.
     pub malware_name: Option<Val<Vec<StringFilter>>>,
     /// `MalwarePath`.
     ///
+    /// The filesystem path of the malware that was observed.
+    ///
     /// - Items: at most 20.
     pub malware_path: Option<Val<Vec<StringFilter>>>,
     /// `MalwareState`.
+    ///
+    /// The state of the malware that was observed.
     ///
     /// - Items: at most 20.
     pub malware_state: Option<Val<Vec<StringFilter>>>,
     /// `MalwareType`.
     ///
+    /// The type of the malware that was observed.
+    ///
     /// - Items: at most 20.
     pub malware_type: Option<Val<Vec<StringFilter>>>,
     /// `NetworkDestinationDomain`.
+    ///
+    /// The destination domain of network-related information about a finding.
     ///
     /// - Items: at most 20.
     pub network_destination_domain: Option<Val<Vec<StringFilter>>>,
     /// `NetworkDestinationIpV4`.
     ///
+    /// The destination IPv4 address of network-related information about a finding.
+    ///
     /// - Items: at most 20.
     pub network_destination_ip_v4: Option<Val<Vec<IpFilter>>>,
     /// `NetworkDestinationIpV6`.
+    ///
+    /// The destination IPv6 address of network-related information about a finding.
     ///
     /// - Items: at most 20.
     pub network_destination_ip_v6: Option<Val<Vec<IpFilter>>>,
     /// `NetworkDestinationPort`.
     ///
+    /// The destination port of network-related information about a finding.
+    ///
     /// - Items: at most 20.
     pub network_destination_port: Option<Val<Vec<NumberFilter>>>,
     /// `NetworkDirection`.
+    ///
+    /// Indicates the direction of network traffic associated with a finding.
     ///
     /// - Items: at most 20.
     pub network_direction: Option<Val<Vec<StringFilter>>>,
     /// `NetworkProtocol`.
     ///
+    /// The protocol of network-related information about a finding.
+    ///
     /// - Items: at most 20.
     pub network_protocol: Option<Val<Vec<StringFilter>>>,
     /// `NetworkSourceDomain`.
+    ///
+    /// The source domain of network-related information about a finding.
     ///
     /// - Items: at most 20.
     pub network_source_domain: Option<Val<Vec<StringFilter>>>,
     /// `NetworkSourceIpV4`.
     ///
+    /// The source IPv4 address of network-related information about a finding.
+    ///
     /// - Items: at most 20.
     pub network_source_ip_v4: Option<Val<Vec<IpFilter>>>,
     /// `NetworkSourceIpV6`.
+    ///
+    /// The source IPv6 address of network-related information about a finding.
     ///
     /// - Items: at most 20.
     pub network_source_ip_v6: Option<Val<Vec<IpFilter>>>,
     /// `NetworkSourceMac`.
     ///
+    /// The source media access control (MAC) address of network-related information about a finding.
+    ///
     /// - Items: at most 20.
     pub network_source_mac: Option<Val<Vec<StringFilter>>>,
     /// `NetworkSourcePort`.
+    ///
+    /// The source port of network-related information about a finding.
     ///
     /// - Items: at most 20.
     pub network_source_port: Option<Val<Vec<NumberFilter>>>,
     /// `NoteText`.
     ///
+    /// The text of a note.
+    ///
     /// - Items: at most 20.
     pub note_text: Option<Val<Vec<StringFilter>>>,
     /// `NoteUpdatedAt`.
+    ///
+    /// The timestamp of when the note was updated.
     ///
     /// - Items: at most 20.
     pub note_updated_at: Option<Val<Vec<DateFilter>>>,
     /// `NoteUpdatedBy`.
     ///
+    /// The principal that created a note.
+    ///
     /// - Items: at most 20.
     pub note_updated_by: Option<Val<Vec<StringFilter>>>,
     /// `ProcessLaunchedAt`.
+    ///
+    /// A timestamp that identifies when the process was launched.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
     ///
     /// - Items: at most 20.
     pub process_launched_at: Option<Val<Vec<DateFilter>>>,
     /// `ProcessName`.
     ///
+    /// The name of the process.
+    ///
     /// - Items: at most 20.
     pub process_name: Option<Val<Vec<StringFilter>>>,
     /// `ProcessParentPid`.
+    ///
+    /// The parent process ID. This field accepts positive integers between `O` and `2147483647` .
     ///
     /// - Items: at most 20.
     pub process_parent_pid: Option<Val<Vec<NumberFilter>>>,
     /// `ProcessPath`.
     ///
+    /// The path to the process executable.
+    ///
     /// - Items: at most 20.
     pub process_path: Option<Val<Vec<StringFilter>>>,
     /// `ProcessPid`.
+    ///
+    /// The process ID.
     ///
     /// - Items: at most 20.
     pub process_pid: Option<Val<Vec<NumberFilter>>>,
     /// `ProcessTerminatedAt`.
     ///
+    /// A timestamp that identifies when the process was terminated.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
+    ///
     /// - Items: at most 20.
     pub process_terminated_at: Option<Val<Vec<DateFilter>>>,
     /// `ProductArn`.
+    ///
+    /// The ARN generated by Security Hub CSPM that uniquely identifies a third-party company (security
+    /// findings provider) after this provider's product (solution that generates findings) is registered
+    /// with Security Hub CSPM.
     ///
     /// - Items: at most 20.
     pub product_arn: Option<Val<Vec<StringFilter>>>,
     /// `ProductFields`.
     ///
+    /// A data type where security findings providers can include additional solution-specific details that
+    /// aren't part of the defined `AwsSecurityFinding` format.
+    ///
     /// - Items: at most 20.
     pub product_fields: Option<Val<Vec<MapFilter>>>,
     /// `ProductName`.
+    ///
+    /// The name of the solution (product) that generates findings.
     ///
     /// - Items: at most 20.
     pub product_name: Option<Val<Vec<StringFilter>>>,
     /// `RecommendationText`.
     ///
+    /// The recommendation of what to do about the issue described in a finding.
+    ///
     /// - Items: at most 20.
     pub recommendation_text: Option<Val<Vec<StringFilter>>>,
     /// `RecordState`.
+    ///
+    /// The updated record state for the finding.
     ///
     /// - Items: at most 20.
     pub record_state: Option<Val<Vec<StringFilter>>>,
     /// `Region`.
     ///
+    /// The Region from which the finding was generated.
+    ///
     /// - Items: at most 20.
     pub region: Option<Val<Vec<StringFilter>>>,
     /// `RelatedFindingsId`.
+    ///
+    /// The solution-generated identifier for a related finding.
     ///
     /// - Items: at most 20.
     pub related_findings_id: Option<Val<Vec<StringFilter>>>,
     /// `RelatedFindingsProductArn`.
     ///
+    /// The ARN of the solution that generated a related finding.
+    ///
     /// - Items: at most 20.
     pub related_findings_product_arn: Option<Val<Vec<StringFilter>>>,
     /// `ResourceApplicationArn`.
+    ///
+    /// The ARN of the application that is related to a finding.
     ///
     /// - Items: at most 20.
     pub resource_application_arn: Option<Val<Vec<StringFilter>>>,
     /// `ResourceApplicationName`.
     ///
+    /// The name of the application that is related to a finding.
+    ///
     /// - Items: at most 20.
     pub resource_application_name: Option<Val<Vec<StringFilter>>>,
     /// `ResourceAwsEc2InstanceIamInstanceProfileArn`.
+    ///
+    /// The IAM profile ARN of the instance.
     ///
     /// - Items: at most 20.
     pub resource_aws_ec2_instance_iam_instance_profile_arn: Option<Val<Vec<StringFilter>>>,
     /// `ResourceAwsEc2InstanceImageId`.
     ///
+    /// The Amazon Machine Image (AMI) ID of the instance.
+    ///
     /// - Items: at most 20.
     pub resource_aws_ec2_instance_image_id: Option<Val<Vec<StringFilter>>>,
     /// `ResourceAwsEc2InstanceIpV4Addresses`.
+    ///
+    /// The IPv4 addresses associated with the instance.
     ///
     /// - Items: at most 20.
     pub resource_aws_ec2_instance_ip_v4_addresses: Option<Val<Vec<IpFilter>>>,
     /// `ResourceAwsEc2InstanceIpV6Addresses`.
     ///
+    /// The IPv6 addresses associated with the instance.
+    ///
     /// - Items: at most 20.
     pub resource_aws_ec2_instance_ip_v6_addresses: Option<Val<Vec<IpFilter>>>,
     /// `ResourceAwsEc2InstanceKeyName`.
+    ///
+    /// The key name associated with the instance.
     ///
     /// - Items: at most 20.
     pub resource_aws_ec2_instance_key_name: Option<Val<Vec<StringFilter>>>,
     /// `ResourceAwsEc2InstanceLaunchedAt`.
     ///
+    /// The date and time the instance was launched.
+    ///
     /// - Items: at most 20.
     pub resource_aws_ec2_instance_launched_at: Option<Val<Vec<DateFilter>>>,
     /// `ResourceAwsEc2InstanceSubnetId`.
+    ///
+    /// The identifier of the subnet that the instance was launched in.
     ///
     /// - Items: at most 20.
     pub resource_aws_ec2_instance_subnet_id: Option<Val<Vec<StringFilter>>>,
     /// `ResourceAwsEc2InstanceType`.
     ///
+    /// The instance type of the instance.
+    ///
     /// - Items: at most 20.
     pub resource_aws_ec2_instance_type: Option<Val<Vec<StringFilter>>>,
     /// `ResourceAwsEc2InstanceVpcId`.
+    ///
+    /// The identifier of the VPC that the instance was launched in.
     ///
     /// - Items: at most 20.
     pub resource_aws_ec2_instance_vpc_id: Option<Val<Vec<StringFilter>>>,
     /// `ResourceAwsIamAccessKeyCreatedAt`.
     ///
+    /// The creation date/time of the IAM access key related to a finding.
+    ///
     /// - Items: at most 20.
     pub resource_aws_iam_access_key_created_at: Option<Val<Vec<DateFilter>>>,
     /// `ResourceAwsIamAccessKeyPrincipalName`.
+    ///
+    /// The name of the principal that is associated with an IAM access key.
     ///
     /// - Items: at most 20.
     pub resource_aws_iam_access_key_principal_name: Option<Val<Vec<StringFilter>>>,
     /// `ResourceAwsIamAccessKeyStatus`.
     ///
+    /// The status of the IAM access key related to a finding.
+    ///
     /// - Items: at most 20.
     pub resource_aws_iam_access_key_status: Option<Val<Vec<StringFilter>>>,
     /// `ResourceAwsIamAccessKeyUserName`.
+    ///
+    /// This field is deprecated. The username associated with the IAM access key related to a finding.
     ///
     /// - Items: at most 20.
     pub resource_aws_iam_access_key_user_name: Option<Val<Vec<StringFilter>>>,
     /// `ResourceAwsIamUserUserName`.
     ///
+    /// The name of an IAM user.
+    ///
     /// - Items: at most 20.
     pub resource_aws_iam_user_user_name: Option<Val<Vec<StringFilter>>>,
     /// `ResourceAwsS3BucketOwnerId`.
+    ///
+    /// The canonical user ID of the owner of the S3 bucket.
     ///
     /// - Items: at most 20.
     pub resource_aws_s3_bucket_owner_id: Option<Val<Vec<StringFilter>>>,
     /// `ResourceAwsS3BucketOwnerName`.
     ///
+    /// The display name of the owner of the S3 bucket.
+    ///
     /// - Items: at most 20.
     pub resource_aws_s3_bucket_owner_name: Option<Val<Vec<StringFilter>>>,
     /// `ResourceContainerImageId`.
+    ///
+    /// The identifier of the image related to a finding.
     ///
     /// - Items: at most 20.
     pub resource_container_image_id: Option<Val<Vec<StringFilter>>>,
     /// `ResourceContainerImageName`.
     ///
+    /// The name of the image related to a finding.
+    ///
     /// - Items: at most 20.
     pub resource_container_image_name: Option<Val<Vec<StringFilter>>>,
     /// `ResourceContainerLaunchedAt`.
+    ///
+    /// A timestamp that identifies when the container was started.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
     ///
     /// - Items: at most 20.
     pub resource_container_launched_at: Option<Val<Vec<DateFilter>>>,
     /// `ResourceContainerName`.
     ///
+    /// The name of the container related to a finding.
+    ///
     /// - Items: at most 20.
     pub resource_container_name: Option<Val<Vec<StringFilter>>>,
     /// `ResourceDetailsOther`.
+    ///
+    /// The details of a resource that doesn't have a specific subfield for the resource type defined.
     ///
     /// - Items: at most 20.
     pub resource_details_other: Option<Val<Vec<MapFilter>>>,
     /// `ResourceId`.
     ///
+    /// The canonical identifier for the given resource type.
+    ///
     /// - Items: at most 20.
     pub resource_id: Option<Val<Vec<StringFilter>>>,
     /// `ResourcePartition`.
+    ///
+    /// The canonical AWS partition name that the Region is assigned to.
     ///
     /// - Items: at most 20.
     pub resource_partition: Option<Val<Vec<StringFilter>>>,
     /// `ResourceRegion`.
     ///
+    /// The canonical AWS external Region name where this resource is located.
+    ///
     /// - Items: at most 20.
     pub resource_region: Option<Val<Vec<StringFilter>>>,
     /// `ResourceTags`.
+    ///
+    /// A list of AWS tags associated with a resource at the time the finding was processed.
     ///
     /// - Items: at most 20.
     pub resource_tags: Option<Val<Vec<MapFilter>>>,
     /// `ResourceType`.
     ///
+    /// Specifies the type of the resource that details are provided for.
+    ///
     /// - Items: at most 20.
     pub resource_type: Option<Val<Vec<StringFilter>>>,
     /// `Sample`.
+    ///
+    /// Indicates whether or not sample findings are included in the filter results.
     ///
     /// - Items: at most 20.
     pub sample: Option<Val<Vec<BooleanFilter>>>,
     /// `SeverityLabel`.
     ///
+    /// The label of a finding's severity.
+    ///
     /// - Items: at most 20.
     pub severity_label: Option<Val<Vec<StringFilter>>>,
     /// `SeverityNormalized`.
+    ///
+    /// Deprecated. The normalized severity of a finding. Instead of providing `Normalized` , provide
+    /// `Label` .
+    ///
+    /// The value of `Normalized` can be an integer between `0` and `100` .
+    ///
+    /// If you provide `Label` and don't provide `Normalized` , then `Normalized` is set automatically as
+    /// follows.
+    ///
+    /// - `INFORMATIONAL` - 0
+    /// - `LOW` - 1
+    /// - `MEDIUM` - 40
+    /// - `HIGH` - 70
+    /// - `CRITICAL` - 90
     ///
     /// - Items: at most 20.
     pub severity_normalized: Option<Val<Vec<NumberFilter>>>,
     /// `SeverityProduct`.
     ///
+    /// Deprecated. This attribute isn't included in findings. Instead of providing `Product` , provide
+    /// `Original` .
+    ///
+    /// The native severity as defined by the AWS service or integrated partner product that generated the
+    /// finding.
+    ///
     /// - Items: at most 20.
     pub severity_product: Option<Val<Vec<NumberFilter>>>,
     /// `SourceUrl`.
+    ///
+    /// A URL that links to a page about the current finding in the security findings provider's solution.
     ///
     /// - Items: at most 20.
     pub source_url: Option<Val<Vec<StringFilter>>>,
     /// `ThreatIntelIndicatorCategory`.
     ///
+    /// The category of a threat intelligence indicator.
+    ///
     /// - Items: at most 20.
     pub threat_intel_indicator_category: Option<Val<Vec<StringFilter>>>,
     /// `ThreatIntelIndicatorLastObservedAt`.
+    ///
+    /// A timestamp that identifies the last observation of a threat intelligence indicator.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
     ///
     /// - Items: at most 20.
     pub threat_intel_indicator_last_observed_at: Option<Val<Vec<DateFilter>>>,
     /// `ThreatIntelIndicatorSource`.
     ///
+    /// The source of the threat intelligence.
+    ///
     /// - Items: at most 20.
     pub threat_intel_indicator_source: Option<Val<Vec<StringFilter>>>,
     /// `ThreatIntelIndicatorSourceUrl`.
+    ///
+    /// The URL for more details from the source of the threat intelligence.
     ///
     /// - Items: at most 20.
     pub threat_intel_indicator_source_url: Option<Val<Vec<StringFilter>>>,
     /// `ThreatIntelIndicatorType`.
     ///
+    /// The type of a threat intelligence indicator.
+    ///
     /// - Items: at most 20.
     pub threat_intel_indicator_type: Option<Val<Vec<StringFilter>>>,
     /// `ThreatIntelIndicatorValue`.
+    ///
+    /// The value of a threat intelligence indicator.
     ///
     /// - Items: at most 20.
     pub threat_intel_indicator_value: Option<Val<Vec<StringFilter>>>,
     /// `Title`.
     ///
+    /// A finding's title.
+    ///
     /// - Items: at most 20.
     pub title: Option<Val<Vec<StringFilter>>>,
     /// `Type`.
+    ///
+    /// A finding type in the format of `namespace/category/classifier` that classifies a finding.
     ///
     /// - Items: at most 20.
     pub type_: Option<Val<Vec<StringFilter>>>,
     /// `UpdatedAt`.
     ///
+    /// A timestamp that indicates when the security findings provider last updated the finding record.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
+    ///
     /// - Items: at most 20.
     pub updated_at: Option<Val<Vec<DateFilter>>>,
     /// `UserDefinedFields`.
+    ///
+    /// A list of name/value string pairs associated with the finding. These are custom, user-defined fields
+    /// added to a finding.
     ///
     /// - Items: at most 20.
     pub user_defined_fields: Option<Val<Vec<MapFilter>>>,
     /// `VerificationState`.
     ///
+    /// The veracity of a finding.
+    ///
     /// - Items: at most 20.
     pub verification_state: Option<Val<Vec<StringFilter>>>,
     /// `VulnerabilitiesExploitAvailable`.
+    ///
+    /// Indicates whether a software vulnerability in your environment has a known exploit. You can filter
+    /// findings by this field only if you use Security Hub CSPM and Amazon Inspector.
     ///
     /// - Items: at most 20.
     pub vulnerabilities_exploit_available: Option<Val<Vec<StringFilter>>>,
     /// `VulnerabilitiesFixAvailable`.
     ///
+    /// Indicates whether a vulnerability is fixed in a newer version of the affected software packages. You
+    /// can filter findings by this field only if you use Security Hub CSPM and Amazon Inspector.
+    ///
     /// - Items: at most 20.
     pub vulnerabilities_fix_available: Option<Val<Vec<StringFilter>>>,
     /// `WorkflowState`.
     ///
+    /// The workflow state of a finding.
+    ///
+    /// Note that this field is deprecated. To search for a finding based on its workflow status, use
+    /// `WorkflowStatus` .
+    ///
     /// - Items: at most 20.
     pub workflow_state: Option<Val<Vec<StringFilter>>>,
     /// `WorkflowStatus`.
+    ///
+    /// The status of the investigation into a finding. Allowed values are the following.
+    ///
+    /// - `NEW` - The initial state of a finding, before it is reviewed.
+    ///
+    /// Security Hub CSPM also resets the workflow status from `NOTIFIED` or `RESOLVED` to `NEW` in the
+    /// following cases:
+    ///
+    /// - `RecordState` changes from `ARCHIVED` to `ACTIVE` .
+    /// - `Compliance.Status` changes from `PASSED` to either `WARNING` , `FAILED` , or `NOT_AVAILABLE` .
+    /// - `NOTIFIED` - Indicates that the resource owner has been notified about the security issue. Used
+    ///   when the initial reviewer is not the resource owner, and needs intervention from the resource
+    ///   owner.
+    ///
+    /// If one of the following occurs, the workflow status is changed automatically from `NOTIFIED` to
+    /// `NEW` :
+    ///
+    /// - `RecordState` changes from `ARCHIVED` to `ACTIVE` .
+    /// - `Compliance.Status` changes from `PASSED` to `FAILED` , `WARNING` , or `NOT_AVAILABLE` .
+    /// - `SUPPRESSED` - Indicates that you reviewed the finding and don't believe that any action is
+    ///   needed.
+    ///
+    /// The workflow status of a `SUPPRESSED` finding does not change if `RecordState` changes from
+    /// `ARCHIVED` to `ACTIVE` .
+    /// - `RESOLVED` - The finding was reviewed and remediated and is now considered resolved.
+    ///
+    /// The finding remains `RESOLVED` unless one of the following occurs:
+    ///
+    /// - `RecordState` changes from `ARCHIVED` to `ACTIVE` .
+    /// - `Compliance.Status` changes from `PASSED` to `FAILED` , `WARNING` , or `NOT_AVAILABLE` .
+    ///
+    /// In those cases, the workflow status is automatically reset to `NEW` .
+    ///
+    /// For findings from controls, if `Compliance.Status` is `PASSED` , then Security Hub CSPM
+    /// automatically sets the workflow status to `RESOLVED` .
     ///
     /// - Items: at most 20.
     pub workflow_status: Option<Val<Vec<StringFilter>>>,
@@ -1745,9 +2099,13 @@ impl ToValue for AwsSecurityFindingFilters {
 impl Literal for AwsSecurityFindingFilters {}
 
 /// The [`BooleanFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-insight-booleanfilter.html) property type.
+///
+/// Boolean filter for querying findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BooleanFilter {
     /// `Value`: required.
+    ///
+    /// The value of the boolean.
     pub value: Option<Val<bool>>,
 }
 
@@ -1798,15 +2156,31 @@ impl ToValue for BooleanFilter {
 impl Literal for BooleanFilter {}
 
 /// The [`DateFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-insight-datefilter.html) property type.
+///
+/// A date filter for querying findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateFilter {
     /// `DateRange`.
+    ///
+    /// A date range for the date filter.
     pub date_range: Option<Val<DateRange>>,
     /// `End`.
+    ///
+    /// A timestamp that provides the end date for the date filter.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
     ///
     /// - Pattern: `^([\+-]?\d{4}(?!\d{2}))((-?)((0[1-9]|1[0-2])(\3([12]\d|0[1-9]|3[01]))?|W([0-4]\d|5[0-2])(-?[1-7])?|(00[1-9]|0[1-9]\d|[12]\d{2}|3([0-5]\d|6[1-6])))([tT]((([01]\d|2[0-3])((:?)[0-5]\d)?|24\:?00)([\.,]\d+(?!:))?)?(\17[0-5]\d([\.,]\d+)?)?([zZ]|([\+-])([01]\d|2[0-3]):?([0-5]\d)?)?)?)?$`.
     pub end: Option<Val<String>>,
     /// `Start`.
+    ///
+    /// A timestamp that provides the start date for the date filter.
+    ///
+    /// For more information about the validation and formatting of timestamp fields in AWS Security Hub
+    /// CSPM , see
+    /// [Timestamps](https://docs.aws.amazon.com/securityhub/1.0/APIReference/Welcome.html#timestamps) .
     ///
     /// - Pattern: `^([\+-]?\d{4}(?!\d{2}))((-?)((0[1-9]|1[0-2])(\3([12]\d|0[1-9]|3[01]))?|W([0-4]\d|5[0-2])(-?[1-7])?|(00[1-9]|0[1-9]\d|[12]\d{2}|3([0-5]\d|6[1-6])))([tT]((([01]\d|2[0-3])((:?)[0-5]\d)?|24\:?00)([\.,]\d+(?!:))?)?(\17[0-5]\d([\.,]\d+)?)?([zZ]|([\+-])([01]\d|2[0-3]):?([0-5]\d)?)?)?)?$`.
     pub start: Option<Val<String>>,
@@ -1868,11 +2242,17 @@ impl ToValue for DateFilter {
 impl Literal for DateFilter {}
 
 /// The [`DateRange`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-insight-daterange.html) property type.
+///
+/// A date range for the date filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateRange {
     /// `Unit`: required.
+    ///
+    /// A date range unit for the date filter.
     pub unit: Option<Val<Unit>>,
     /// `Value`: required.
+    ///
+    /// A date range value for the date filter.
     pub value: Option<Val<f64>>,
 }
 
@@ -1932,9 +2312,13 @@ impl ToValue for DateRange {
 impl Literal for DateRange {}
 
 /// The [`IpFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-insight-ipfilter.html) property type.
+///
+/// The IP filter for querying findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpFilter {
     /// `Cidr`: required.
+    ///
+    /// A finding's CIDR value.
     ///
     /// - Length: at least 1.
     /// - Pattern: `\S`.
@@ -1988,9 +2372,13 @@ impl ToValue for IpFilter {
 impl Literal for IpFilter {}
 
 /// The [`KeywordFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-insight-keywordfilter.html) property type.
+///
+/// A keyword filter for querying findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KeywordFilter {
     /// `Value`: required.
+    ///
+    /// A value for the keyword.
     ///
     /// - Length: at least 1.
     /// - Pattern: `\S`.
@@ -2044,16 +2432,70 @@ impl ToValue for KeywordFilter {
 impl Literal for KeywordFilter {}
 
 /// The [`MapFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-insight-mapfilter.html) property type.
+///
+/// A map filter for filtering AWS Security Hub CSPM findings. Each map filter provides the field to
+/// check for, the value to check for, and the comparison operator.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MapFilter {
     /// `Comparison`: required.
+    ///
+    /// The condition to apply to the key value when filtering Security Hub CSPM findings with a map filter.
+    ///
+    /// To search for values that have the filter value, use one of the following comparison operators:
+    ///
+    /// - To search for values that include the filter value, use `CONTAINS` . For example, for the
+    ///   `ResourceTags` field, the filter `Department CONTAINS Security` matches findings that include the
+    ///   value `Security` for the `Department` tag. In the same example, a finding with a value of
+    ///   `Security team` for the `Department` tag is a match.
+    /// - To search for values that exactly match the filter value, use `EQUALS` . For example, for the
+    ///   `ResourceTags` field, the filter `Department EQUALS Security` matches findings that have the value
+    ///   `Security` for the `Department` tag.
+    ///
+    /// `CONTAINS` and `EQUALS` filters on the same field are joined by `OR` . A finding matches if it
+    /// matches any one of those filters. For example, the filters `Department CONTAINS Security OR
+    /// Department CONTAINS Finance` match a finding that includes either `Security` , `Finance` , or both
+    /// values.
+    ///
+    /// To search for values that don't have the filter value, use one of the following comparison
+    /// operators:
+    ///
+    /// - To search for values that exclude the filter value, use `NOT_CONTAINS` . For example, for the
+    ///   `ResourceTags` field, the filter `Department NOT_CONTAINS Finance` matches findings that exclude
+    ///   the value `Finance` for the `Department` tag.
+    /// - To search for values other than the filter value, use `NOT_EQUALS` . For example, for the
+    ///   `ResourceTags` field, the filter `Department NOT_EQUALS Finance` matches findings that don’t
+    ///   have the value `Finance` for the `Department` tag.
+    ///
+    /// `NOT_CONTAINS` and `NOT_EQUALS` filters on the same field are joined by `AND` . A finding matches
+    /// only if it matches all of those filters. For example, the filters `Department NOT_CONTAINS Security
+    /// AND Department NOT_CONTAINS Finance` match a finding that excludes both the `Security` and `Finance`
+    /// values.
+    ///
+    /// `CONTAINS` filters can only be used with other `CONTAINS` filters. `NOT_CONTAINS` filters can only
+    /// be used with other `NOT_CONTAINS` filters.
+    ///
+    /// You can’t have both a `CONTAINS` filter and a `NOT_CONTAINS` filter on the same field. Similarly,
+    /// you can’t have both an `EQUALS` filter and a `NOT_EQUALS` filter on the same field. Combining
+    /// filters in this way returns an error.
+    ///
+    /// `CONTAINS` and `NOT_CONTAINS` operators can be used only with automation rules. For more
+    /// information, see [Automation
+    /// rules](https://docs.aws.amazon.com/securityhub/latest/userguide/automation-rules.html) in the *AWS
+    /// Security Hub CSPM User Guide* .
     pub comparison: Option<Val<Comparison>>,
     /// `Key`: required.
+    ///
+    /// The key of the map filter. For example, for `ResourceTags` , `Key` identifies the name of the tag.
+    /// For `UserDefinedFields` , `Key` is the name of the field.
     ///
     /// - Length: at least 1.
     /// - Pattern: `\S`.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value for the key in the map filter. Filter values are case sensitive. For example, one of the
+    /// values for a tag called `Department` might be `Security` . If you provide `security` as the filter
+    /// value, then there's no match.
     ///
     /// - Length: at least 1.
     /// - Pattern: `\S`.
@@ -2129,13 +2571,21 @@ impl ToValue for MapFilter {
 impl Literal for MapFilter {}
 
 /// The [`NumberFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-insight-numberfilter.html) property type.
+///
+/// A number filter for querying findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NumberFilter {
     /// `Eq`.
+    ///
+    /// The equal-to condition to be applied to a single field when querying for findings.
     pub eq: Option<Val<f64>>,
     /// `Gte`.
+    ///
+    /// The greater-than-equal condition to be applied to a single field when querying for findings.
     pub gte: Option<Val<f64>>,
     /// `Lte`.
+    ///
+    /// The less-than-equal condition to be applied to a single field when querying for findings.
     pub lte: Option<Val<f64>>,
 }
 
@@ -2195,11 +2645,79 @@ impl ToValue for NumberFilter {
 impl Literal for NumberFilter {}
 
 /// The [`StringFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-insight-stringfilter.html) property type.
+///
+/// A string filter for filtering AWS Security Hub CSPM findings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StringFilter {
     /// `Comparison`: required.
+    ///
+    /// The condition to apply to a string value when filtering Security Hub CSPM findings.
+    ///
+    /// To search for values that have the filter value, use one of the following comparison operators:
+    ///
+    /// - To search for values that include the filter value, use `CONTAINS` . For example, the filter
+    ///   `Title CONTAINS CloudFront` matches findings that have a `Title` that includes the string
+    ///   CloudFront.
+    /// - To search for values that exactly match the filter value, use `EQUALS` . For example, the filter
+    ///   `AwsAccountId EQUALS 123456789012` only matches findings that have an account ID of `123456789012`
+    ///   .
+    /// - To search for values that start with the filter value, use `PREFIX` . For example, the filter
+    ///   `ResourceRegion PREFIX us` matches findings that have a `ResourceRegion` that starts with `us` . A
+    ///   `ResourceRegion` that starts with a different value, such as `af` , `ap` , or `ca` , doesn't
+    ///   match.
+    ///
+    /// `CONTAINS` , `EQUALS` , and `PREFIX` filters on the same field are joined by `OR` . A finding
+    /// matches if it matches any one of those filters. For example, the filters `Title CONTAINS CloudFront
+    /// OR Title CONTAINS CloudWatch` match a finding that includes either `CloudFront` , `CloudWatch` , or
+    /// both strings in the title.
+    ///
+    /// To search for values that don’t have the filter value, use one of the following comparison
+    /// operators:
+    ///
+    /// - To search for values that exclude the filter value, use `NOT_CONTAINS` . For example, the filter
+    ///   `Title NOT_CONTAINS CloudFront` matches findings that have a `Title` that excludes the string
+    ///   CloudFront.
+    /// - To search for values other than the filter value, use `NOT_EQUALS` . For example, the filter
+    ///   `AwsAccountId NOT_EQUALS 123456789012` only matches findings that have an account ID other than
+    ///   `123456789012` .
+    /// - To search for values that don't start with the filter value, use `PREFIX_NOT_EQUALS` . For
+    ///   example, the filter `ResourceRegion PREFIX_NOT_EQUALS us` matches findings with a `ResourceRegion`
+    ///   that starts with a value other than `us` .
+    ///
+    /// `NOT_CONTAINS` , `NOT_EQUALS` , and `PREFIX_NOT_EQUALS` filters on the same field are joined by
+    /// `AND` . A finding matches only if it matches all of those filters. For example, the filters `Title
+    /// NOT_CONTAINS CloudFront AND Title NOT_CONTAINS CloudWatch` match a finding that excludes both
+    /// `CloudFront` and `CloudWatch` in the title.
+    ///
+    /// You can’t have both a `CONTAINS` filter and a `NOT_CONTAINS` filter on the same field. Similarly,
+    /// you can't provide both an `EQUALS` filter and a `NOT_EQUALS` or `PREFIX_NOT_EQUALS` filter on the
+    /// same field. Combining filters in this way returns an error. `CONTAINS` filters can only be used with
+    /// other `CONTAINS` filters. `NOT_CONTAINS` filters can only be used with other `NOT_CONTAINS` filters.
+    ///
+    /// You can combine `PREFIX` filters with `NOT_EQUALS` or `PREFIX_NOT_EQUALS` filters for the same
+    /// field. Security Hub CSPM first processes the `PREFIX` filters, and then the `NOT_EQUALS` or
+    /// `PREFIX_NOT_EQUALS` filters.
+    ///
+    /// For example, for the following filters, Security Hub CSPM first identifies findings that have
+    /// resource types that start with either `AwsIam` or `AwsEc2` . It then excludes findings that have a
+    /// resource type of `AwsIamPolicy` and findings that have a resource type of `AwsEc2NetworkInterface` .
+    ///
+    /// - `ResourceType PREFIX AwsIam`
+    /// - `ResourceType PREFIX AwsEc2`
+    /// - `ResourceType NOT_EQUALS AwsIamPolicy`
+    /// - `ResourceType NOT_EQUALS AwsEc2NetworkInterface`
+    ///
+    /// `CONTAINS` and `NOT_CONTAINS` operators can be used only with automation rules V1. `CONTAINS_WORD`
+    /// operator is only supported in `GetFindingsV2` , `GetFindingStatisticsV2` , `GetResourcesV2` , and
+    /// `GetResourceStatisticsV2` APIs. For more information, see [Automation
+    /// rules](https://docs.aws.amazon.com/securityhub/latest/userguide/automation-rules.html) in the *AWS
+    /// Security Hub CSPM User Guide* .
     pub comparison: Option<Val<StringFilterComparison>>,
     /// `Value`: required.
+    ///
+    /// The string filter value. Filter values are case sensitive. For example, the product name for
+    /// control-based findings is `Security Hub CSPM` . If you provide `security hub` as the filter value,
+    /// there's no match.
     ///
     /// - Length: at least 1.
     /// - Pattern: `\S`.
@@ -2287,9 +2805,18 @@ impl Comparison {
             Comparison::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Comparison {
+    const VALUES: &'static [&'static str] = &["EQUALS", "NOT_EQUALS"];
+    fn as_str(&self) -> &str {
+        Comparison::as_str(self)
     }
 }
 
@@ -2340,9 +2867,18 @@ impl StringFilterComparison {
             StringFilterComparison::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StringFilterComparison {
+    const VALUES: &'static [&'static str] = &["EQUALS", "PREFIX", "NOT_EQUALS", "PREFIX_NOT_EQUALS"];
+    fn as_str(&self) -> &str {
+        StringFilterComparison::as_str(self)
     }
 }
 
@@ -2386,9 +2922,18 @@ impl Unit {
             Unit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Unit {
+    const VALUES: &'static [&'static str] = &["DAYS"];
+    fn as_str(&self) -> &str {
+        Unit::as_str(self)
     }
 }
 

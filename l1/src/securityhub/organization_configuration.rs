@@ -5,14 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityHub::OrganizationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityhub-organizationconfiguration.html) resource type.
 ///
+/// The `AWS::SecurityHub::OrganizationConfiguration` resource specifies the way that your AWS
+/// organization is configured in AWS Security Hub CSPM . Specifically, you can use this resource to
+/// specify the configuration type for your organization and whether to automatically Security Hub CSPM
+/// and security standards in new member accounts. For more information, see [Managing administrator and
+/// member accounts](https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-accounts.html)
+/// in the *AWS Security Hub CSPM User Guide* .
+///
 /// Build it with [`OrganizationConfiguration::builder`]; adding it to a stack returns a [`OrganizationConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrganizationConfiguration {
     /// `AutoEnable`: required.
+    ///
+    /// Whether to automatically enable Security Hub CSPM in new member accounts when they join the
+    /// organization.
+    ///
+    /// If set to `true` , then Security Hub CSPM is automatically enabled in new accounts. If set to
+    /// `false` , then Security Hub CSPM isn't enabled in new accounts automatically. The default value is
+    /// `false` .
+    ///
+    /// If the `ConfigurationType` of your organization is set to `CENTRAL` , then this field is set to
+    /// `false` and can't be changed in the home Region and linked Regions. However, in that case, the
+    /// delegated administrator can create a configuration policy in which Security Hub CSPM is enabled and
+    /// associate the policy with new organization accounts.
     pub auto_enable: Option<Val<bool>>,
     /// `AutoEnableStandards`.
+    ///
+    /// Whether to automatically enable Security Hub CSPM [default
+    /// standards](https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-standards-enable-disable.html)
+    /// in new member accounts when they join the organization.
+    ///
+    /// The default value of this parameter is equal to `DEFAULT` .
+    ///
+    /// If equal to `DEFAULT` , then Security Hub CSPM default standards are automatically enabled for new
+    /// member accounts. If equal to `NONE` , then default standards are not automatically enabled for new
+    /// member accounts.
+    ///
+    /// If the `ConfigurationType` of your organization is set to `CENTRAL` , then this field is set to
+    /// `NONE` and can't be changed in the home Region and linked Regions. However, in that case, the
+    /// delegated administrator can create a configuration policy in which specific security standards are
+    /// enabled and associate the policy with new organization accounts.
     pub auto_enable_standards: Option<Val<AutoEnableStandards>>,
     /// `ConfigurationType`.
+    ///
+    /// Indicates whether the organization uses local or central configuration.
+    ///
+    /// If you use local configuration, the Security Hub CSPM delegated administrator can set `AutoEnable`
+    /// to `true` and `AutoEnableStandards` to `DEFAULT` . This automatically enables Security Hub CSPM and
+    /// default security standards in new organization accounts. These new account settings must be set
+    /// separately in each AWS Region , and settings may be different in each Region.
+    ///
+    /// If you use central configuration, the delegated administrator can create configuration policies.
+    /// Configuration policies can be used to configure Security Hub CSPM, security standards, and security
+    /// controls in multiple accounts and Regions. If you want new organization accounts to use a specific
+    /// configuration, you can create a configuration policy and associate it with the root or specific
+    /// organizational units (OUs). New accounts will inherit the policy from the root or their assigned OU.
     pub configuration_type: Option<Val<ConfigurationType>>,
 }
 
@@ -100,18 +147,32 @@ impl Deref for OrganizationConfigurationHandle {
 
 impl OrganizationConfigurationHandle {
     /// `Fn::GetAtt` `OrganizationConfigurationIdentifier`.
+    ///
+    /// The organization configuration identifier, formatted as
+    /// `AccountId/Region/securityhub-organization-configuration` . For example,
+    /// `123456789012/us-east-1/securityhub-organization-configuration` .
     pub fn attr_organization_configuration_identifier(&self) -> Val<String> {
         self.0.get_att("OrganizationConfigurationIdentifier")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Describes whether central configuration could be enabled as the `ConfigurationType` for the
+    /// organization. If your `ConfigurationType` is local configuration, then the value of `Status` is
+    /// always `ENABLED` .
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `StatusMessage`.
+    ///
+    /// Provides an explanation if the value of `Status` is equal to `FAILED` when `ConfigurationType` is
+    /// equal to `CENTRAL` .
     pub fn attr_status_message(&self) -> Val<String> {
         self.0.get_att("StatusMessage")
     }
     /// `Fn::GetAtt` `MemberAccountLimitReached`.
+    ///
+    /// Whether the maximum number of allowed member accounts are already associated with the Security Hub
+    /// CSPM administrator account.
     pub fn attr_member_account_limit_reached(&self) -> Val<bool> {
         self.0.get_att("MemberAccountLimitReached")
     }
@@ -148,9 +209,18 @@ impl AutoEnableStandards {
             AutoEnableStandards::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AutoEnableStandards {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "NONE"];
+    fn as_str(&self) -> &str {
+        AutoEnableStandards::as_str(self)
     }
 }
 
@@ -195,9 +265,18 @@ impl ConfigurationType {
             ConfigurationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConfigurationType {
+    const VALUES: &'static [&'static str] = &["CENTRAL", "LOCAL"];
+    fn as_str(&self) -> &str {
+        ConfigurationType::as_str(self)
     }
 }
 

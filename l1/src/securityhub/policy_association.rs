@@ -5,16 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityHub::PolicyAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityhub-policyassociation.html) resource type.
 ///
+/// The `AWS::SecurityHub::PolicyAssociation` resource specifies associations for a configuration policy
+/// or a self-managed configuration. You can associate a AWS Security Hub CSPM configuration policy or
+/// self-managed configuration with the organization root, organizational units (OUs), or AWS accounts .
+/// After a successful association, the configuration policy takes effect in the specified targets. For
+/// more information, see [Creating and associating Security Hub CSPM configuration
+/// policies](https://docs.aws.amazon.com/securityhub/latest/userguide/create-associate-policy.html) in
+/// the *AWS Security Hub CSPM User Guide* .
+///
 /// Build it with [`PolicyAssociation::builder`]; adding it to a stack returns a [`PolicyAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyAssociation {
     /// `ConfigurationPolicyId`: required.
     ///
+    /// The universally unique identifier (UUID) of the configuration policy. A self-managed configuration
+    /// has no UUID. The identifier of a self-managed configuration is `SELF_MANAGED_SECURITY_HUB` .
+    ///
     /// - Pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^SELF_MANAGED_SECURITY_HUB$`.
     pub configuration_policy_id: Option<Val<String>>,
     /// `TargetId`: required. Changing it replaces the resource.
+    ///
+    /// The identifier of the target account, organizational unit, or the root.
     pub target_id: Option<Val<String>>,
     /// `TargetType`: required. Changing it replaces the resource.
+    ///
+    /// Specifies whether the target is an AWS account , organizational unit, or the root.
     pub target_type: Option<Val<TargetType>>,
 }
 
@@ -112,22 +127,35 @@ impl Deref for PolicyAssociationHandle {
 
 impl PolicyAssociationHandle {
     /// `Fn::GetAtt` `AssociationStatus`.
+    ///
+    /// The current status of the association between the specified target and the configuration.
     pub fn attr_association_status(&self) -> Val<String> {
         self.0.get_att("AssociationStatus")
     }
     /// `Fn::GetAtt` `AssociationType`.
+    ///
+    /// Indicates whether the association between the specified target and the configuration was directly
+    /// applied by the AWS Security Hub CSPM delegated administrator or inherited from a parent.
     pub fn attr_association_type(&self) -> Val<String> {
         self.0.get_att("AssociationType")
     }
     /// `Fn::GetAtt` `AssociationStatusMessage`.
+    ///
+    /// The explanation for a `FAILED` value for `AssociationStatus` .
     pub fn attr_association_status_message(&self) -> Val<String> {
         self.0.get_att("AssociationStatusMessage")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The date and time, in UTC and ISO 8601 format, that the configuration policy association was last
+    /// updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `AssociationIdentifier`.
+    ///
+    /// The association identifier, formatted as `TargetType/TargetId` . For example, `ACCOUNT/123456789012`
+    /// .
     pub fn attr_association_identifier(&self) -> Val<String> {
         self.0.get_att("AssociationIdentifier")
     }
@@ -167,9 +195,18 @@ impl TargetType {
             TargetType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetType {
+    const VALUES: &'static [&'static str] = &["ACCOUNT", "ORGANIZATIONAL_UNIT", "ROOT"];
+    fn as_str(&self) -> &str {
+        TargetType::as_str(self)
     }
 }
 

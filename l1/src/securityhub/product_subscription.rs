@@ -5,10 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityHub::ProductSubscription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityhub-productsubscription.html) resource type.
 ///
+/// The `AWS::SecurityHub::ProductSubscription` resource creates a subscription to a third-party product
+/// that generates findings that you want to receive in AWS Security Hub CSPM . For a list of
+/// integrations to third-party products, see [Available third-party partner product
+/// integrations](https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-partner-providers.html)
+/// in the *AWS Security Hub CSPM User Guide* .
+///
+/// To change a product subscription, remove the current product subscription resource, and then create
+/// a new one.
+///
+/// Tags aren't supported for this resource.
+///
 /// Build it with [`ProductSubscription::builder`]; adding it to a stack returns a [`ProductSubscriptionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProductSubscription {
     /// `ProductArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the product to enable the integration for.
     ///
     /// - Pattern: `arn:aws\S*:securityhub:\S*`.
     pub product_arn: Option<Val<String>>,
@@ -82,6 +95,8 @@ impl Deref for ProductSubscriptionHandle {
 
 impl ProductSubscriptionHandle {
     /// `Fn::GetAtt` `ProductSubscriptionArn`.
+    ///
+    /// The ARN of your subscription to the product to enable integrations for.
     pub fn attr_product_subscription_arn(&self) -> Val<String> {
         self.0.get_att("ProductSubscriptionArn")
     }

@@ -5,20 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityHub::SecurityControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityhub-securitycontrol.html) resource type.
 ///
+/// The `AWS::SecurityHub::SecurityControl` resource specifies custom parameter values for an AWS
+/// Security Hub CSPM control. For a list of controls that support custom parameters, see [Security Hub
+/// CSPM controls
+/// reference](https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-controls-reference.html)
+/// . You can also use this resource to specify the use of default parameter values for a control. For
+/// more information about custom parameters, see [Custom control
+/// parameters](https://docs.aws.amazon.com/securityhub/latest/userguide/custom-control-parameters.html)
+/// in the *AWS Security Hub CSPM User Guide* .
+///
+/// Tags aren't supported for this resource.
+///
 /// Build it with [`SecurityControl::builder`]; adding it to a stack returns a [`SecurityControlHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SecurityControl {
     /// `LastUpdateReason`.
     ///
+    /// The most recent reason for updating the customizable properties of a security control. This differs
+    /// from the `UpdateReason` field of the
+    /// [`BatchUpdateStandardsControlAssociations`](https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_BatchUpdateStandardsControlAssociations.html)
+    /// API, which tracks the reason for updating the enablement status of a control. This field accepts
+    /// alphanumeric characters in addition to white spaces, dashes, and underscores.
+    ///
     /// - Pattern: `^([^\u{0}-\u{7f}]|[-_ a-zA-Z0-9])+$`.
     pub last_update_reason: Option<Val<String>>,
     /// `Parameters`: required.
+    ///
+    /// An object that identifies the name of a control parameter, its current value, and whether it has
+    /// been customized.
     pub parameters: Option<Val<BTreeMap<String, ParameterConfiguration>>>,
     /// `SecurityControlArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for a security control across standards, such as
+    /// `arn:aws:securityhub:eu-central-1:123456789012:security-control/S3.1` . This parameter doesn't
+    /// mention a specific standard.
     ///
     /// - Pattern: `.*\S.*`.
     pub security_control_arn: Option<Val<String>>,
     /// `SecurityControlId`. Changing it replaces the resource.
+    ///
+    /// The unique identifier of a security control across standards. Values for this field typically
+    /// consist of an AWS service name and a number, such as APIGateway.3.
     ///
     /// - Pattern: `.*\S.*`.
     pub security_control_id: Option<Val<String>>,
@@ -129,11 +156,25 @@ impl SecurityControlHandle {
 }
 
 /// The [`ParameterConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-securitycontrol-parameterconfiguration.html) property type.
+///
+/// An object that provides the current value of a security control parameter and identifies whether it
+/// has been customized.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterConfiguration {
     /// `Value`.
+    ///
+    /// The current value of a control parameter.
     pub value: Option<Val<ParameterValue>>,
     /// `ValueType`: required.
+    ///
+    /// Identifies whether a control parameter uses a custom user-defined value or subscribes to the default
+    /// AWS Security Hub CSPM behavior.
+    ///
+    /// When `ValueType` is set equal to `DEFAULT` , the default behavior can be a specific Security Hub
+    /// CSPM default value, or the default behavior can be to ignore a specific parameter. When `ValueType`
+    /// is set equal to `DEFAULT` , Security Hub CSPM ignores user-provided input for the `Value` field.
+    ///
+    /// When `ValueType` is set equal to `CUSTOM` , the `Value` field can't be empty.
     pub value_type: Option<Val<ValueType>>,
 }
 
@@ -194,27 +235,45 @@ impl ToValue for ParameterConfiguration {
 impl Literal for ParameterConfiguration {}
 
 /// The [`ParameterValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-securitycontrol-parametervalue.html) property type.
+///
+/// An object that includes the data type of a security control parameter and its current value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParameterValue {
     /// `Boolean`.
+    ///
+    /// A control parameter that is a boolean.
     pub boolean: Option<Val<bool>>,
     /// `Double`.
+    ///
+    /// A control parameter that is a double.
     pub double: Option<Val<f64>>,
     /// `Enum`.
+    ///
+    /// A control parameter that is an enum.
     ///
     /// - Pattern: `.*\S.*`.
     pub enum_: Option<Val<String>>,
     /// `EnumList`.
+    ///
+    /// A control parameter that is a list of enums.
     pub enum_list: Option<Val<Vec<String>>>,
     /// `Integer`.
+    ///
+    /// A control parameter that is an integer.
     pub integer: Option<Val<i64>>,
     /// `IntegerList`.
+    ///
+    /// A control parameter that is a list of integers.
     pub integer_list: Option<Val<Vec<i64>>>,
     /// `String`.
+    ///
+    /// A control parameter that is a string.
     ///
     /// - Pattern: `.*\S.*`.
     pub string: Option<Val<String>>,
     /// `StringList`.
+    ///
+    /// A control parameter that is a list of strings.
     pub string_list: Option<Val<Vec<String>>>,
 }
 
@@ -341,9 +400,18 @@ impl ValueType {
             ValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ValueType {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "CUSTOM"];
+    fn as_str(&self) -> &str {
+        ValueType::as_str(self)
     }
 }
 

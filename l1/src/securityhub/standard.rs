@@ -5,14 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityHub::Standard`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securityhub-standard.html) resource type.
 ///
+/// The `AWS::SecurityHub::Standard` resource specifies the enablement of a security standard. The
+/// standard is identified by the `StandardsArn` property. To view a list of Security Hub CSPM standards
+/// and their Amazon Resource Names (ARNs), use the
+/// [`DescribeStandards`](https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_DescribeStandards.html)
+/// API operation.
+///
+/// You must create a separate `AWS::SecurityHub::Standard` resource for each standard that you want to
+/// enable.
+///
+/// For more information about Security Hub CSPM standards, see [Security Hub CSPM standards
+/// reference](https://docs.aws.amazon.com/securityhub/latest/userguide/standards-reference.html) in the *AWS
+/// Security Hub CSPM User Guide* .
+///
 /// Build it with [`Standard::builder`]; adding it to a stack returns a [`StandardHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Standard {
     /// `DisabledStandardsControls`.
     ///
+    /// Specifies which controls are to be disabled in a standard.
+    ///
+    /// *Maximum* : `100`
+    ///
     /// - Items: 0 to 100.
     pub disabled_standards_controls: Option<Val<Vec<StandardsControl>>>,
     /// `StandardsArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the standard that you want to enable. To view a list of available Security Hub CSPM
+    /// standards and their ARNs, use the
+    /// [`DescribeStandards`](https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_DescribeStandards.html)
+    /// API operation.
     ///
     /// - Pattern: `arn:aws\S*:securityhub:\S`.
     pub standards_arn: Option<Val<String>>,
@@ -97,6 +119,8 @@ impl Deref for StandardHandle {
 
 impl StandardHandle {
     /// `Fn::GetAtt` `StandardsSubscriptionArn`.
+    ///
+    /// The ARN of a resource that represents your subscription to a supported standard.
     pub fn attr_standards_subscription_arn(&self) -> Val<String> {
         self.0.get_att("StandardsSubscriptionArn")
     }
@@ -111,11 +135,21 @@ impl StandardHandle {
 }
 
 /// The [`StandardsControl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securityhub-standard-standardscontrol.html) property type.
+///
+/// Provides details about an individual security control. For a list of Security Hub CSPM controls, see
+/// [Security Hub CSPM controls
+/// reference](https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-controls-reference.html)
+/// in the *AWS Security Hub CSPM User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StandardsControl {
     /// `Reason`.
+    ///
+    /// A user-defined reason for changing a control's enablement status in a specified standard. If you are
+    /// disabling a control, then this property is required.
     pub reason: Option<Val<String>>,
     /// `StandardsControlArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the control.
     ///
     /// - Pattern: `arn:aws\S*:securityhub:\S*`.
     pub standards_control_arn: Option<Val<String>>,

@@ -5,18 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityLake::AwsLogSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securitylake-awslogsource.html) resource type.
 ///
+/// Adds a natively supported AWS service as an AWS source. Enables source types for member accounts in
+/// required AWS Regions, based on the parameters you specify. You can choose any source type in any
+/// Region for either accounts that are part of a trusted organization or standalone accounts. Once you
+/// add an AWS service as a source, Security Lake starts collecting logs and events from it.
+///
+/// > If you want to create multiple sources using `AWS::SecurityLake::AwsLogSource` , you must use the
+/// `DependsOn` attribute to create the sources sequentially. With the `DependsOn` attribute you can
+/// specify that the creation of a specific `AWSLogSource` follows another. When you add a `DependsOn`
+/// attribute to a resource, that resource is created only after the creation of the resource specified
+/// in the `DependsOn` attribute. For an example, see [Add AWS log
+/// sources](https://docs.aws.amazon.com//AWSCloudFormation/latest/UserGuide/aws-resource-securitylake-awslogsource.html#aws-resource-securitylake-awslogsource--examples)
+/// .
+///
 /// Build it with [`AwsLogSource::builder`]; adding it to a stack returns a [`AwsLogSourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsLogSource {
     /// `Accounts`.
+    ///
+    /// Specify the AWS account information where you want to enable Security Lake.
     pub accounts: Option<Val<Vec<String>>>,
     /// `DataLakeArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) used to create the data lake.
     ///
     /// - Length: 1 to 256.
     pub data_lake_arn: Option<Val<String>>,
     /// `SourceName`: required. Changing it replaces the resource.
+    ///
+    /// The name for a AWS source. This must be a Regionally unique value. For the list of sources supported
+    /// by Amazon Security Lake see [Collecting data from AWS
+    /// services](https://docs.aws.amazon.com//security-lake/latest/userguide/internal-sources.html) in the
+    /// Amazon Security Lake User Guide.
     pub source_name: Option<Val<String>>,
     /// `SourceVersion`: required. Changing it replaces the resource.
+    ///
+    /// The version for a AWS source. For more details about source versions supported by Amazon Security
+    /// Lake see [OCSF source
+    /// identification](https://docs.aws.amazon.com//security-lake/latest/userguide/open-cybersecurity-schema-framework.html#ocsf-source-identification)
+    /// in the Amazon Security Lake User Guide. This must be a Regionally unique value.
     ///
     /// - Pattern: `^(latest|[0-9]\.[0-9])$`.
     pub source_version: Option<Val<String>>,

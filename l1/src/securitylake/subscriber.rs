@@ -5,31 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityLake::Subscriber`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securitylake-subscriber.html) resource type.
 ///
+/// Creates a subscriber for accounts that are already enabled in Amazon Security Lake. You can create a
+/// subscriber with access to data in the current AWS Region.
+///
 /// Build it with [`Subscriber::builder`]; adding it to a stack returns a [`SubscriberHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Subscriber {
     /// `AccessTypes`: required.
     ///
+    /// You can choose to notify subscribers of new objects with an Amazon Simple Queue Service (Amazon SQS)
+    /// queue or through messaging to an HTTPS endpoint provided by the subscriber.
+    ///
+    /// Subscribers can consume data by directly querying AWS Lake Formation tables in your Amazon S3 bucket
+    /// through services like Amazon Athena. This subscription type is defined as `LAKEFORMATION` .
+    ///
     /// - Items: at least 1.
     pub access_types: Option<Val<Vec<AccessTypesItem>>>,
     /// `DataLakeArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) used to create the data lake.
+    ///
     /// - Length: 1 to 256.
     pub data_lake_arn: Option<Val<String>>,
     /// `Sources`: required.
+    ///
+    /// Amazon Security Lake supports log and event collection for natively supported AWS services . For
+    /// more information, see the [Amazon Security Lake User
+    /// Guide](https://docs.aws.amazon.com//security-lake/latest/userguide/source-management.html) .
     pub sources: Option<Val<Vec<Source>>>,
     /// `SubscriberDescription`.
+    ///
+    /// The subscriber descriptions for a subscriber account. The description for a subscriber includes
+    /// `subscriberName` , `accountID` , `externalID` , and `subscriberId` .
     ///
     /// - Pattern: `^[\\\w\s\-_:/,.@=+]*$`.
     pub subscriber_description: Option<Val<String>>,
     /// `SubscriberIdentity`: required.
+    ///
+    /// The AWS identity used to access your data.
     pub subscriber_identity: Option<Val<SubscriberIdentity>>,
     /// `SubscriberName`: required.
+    ///
+    /// The name of your Amazon Security Lake subscriber account.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[\\\w\s\-_:/,.@=+]*$`.
     pub subscriber_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of objects, one for each tag to associate with the subscriber. For each tag, you must
+    /// specify both a tag key and a tag value. A tag value cannot be null, but it can be an empty string.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -179,22 +204,32 @@ impl Deref for SubscriberHandle {
 
 impl SubscriberHandle {
     /// `Fn::GetAtt` `SubscriberArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Security Lake subscriber.
     pub fn attr_subscriber_arn(&self) -> Val<String> {
         self.0.get_att("SubscriberArn")
     }
     /// `Fn::GetAtt` `S3BucketArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the S3 bucket.
     pub fn attr_s3_bucket_arn(&self) -> Val<String> {
         self.0.get_att("S3BucketArn")
     }
     /// `Fn::GetAtt` `SubscriberRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the role used to create the Security Lake subscriber.
     pub fn attr_subscriber_role_arn(&self) -> Val<String> {
         self.0.get_att("SubscriberRoleArn")
     }
     /// `Fn::GetAtt` `ResourceShareArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Security Lake subscriber.
     pub fn attr_resource_share_arn(&self) -> Val<String> {
         self.0.get_att("ResourceShareArn")
     }
     /// `Fn::GetAtt` `ResourceShareName`.
+    ///
+    /// The ARN name of the Amazon Security Lake subscriber.
     pub fn attr_resource_share_name(&self) -> Val<String> {
         self.0.get_att("ResourceShareName")
     }
@@ -209,11 +244,27 @@ impl SubscriberHandle {
 }
 
 /// The [`AwsLogSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securitylake-subscriber-awslogsource.html) property type.
+///
+/// Adds a natively supported AWS service as an Amazon Security Lake source. Enables source types for
+/// member accounts in required AWS Regions, based on the parameters you specify. You can choose any
+/// source type in any Region for either accounts that are part of a trusted organization or standalone
+/// accounts. Once you add an AWS service as a source, Security Lake starts collecting logs and events
+/// from it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsLogSource {
     /// `SourceName`.
+    ///
+    /// Source name of the natively supported AWS service that is supported as an Amazon Security Lake
+    /// source. For the list of sources supported by Amazon Security Lake see [Collecting data from AWS
+    /// services](https://docs.aws.amazon.com//security-lake/latest/userguide/internal-sources.html) in the
+    /// Amazon Security Lake User Guide.
     pub source_name: Option<Val<String>>,
     /// `SourceVersion`.
+    ///
+    /// Source version of the natively supported AWS service that is supported as an Amazon Security Lake
+    /// source. For more details about source versions supported by Amazon Security Lake see [OCSF source
+    /// identification](https://docs.aws.amazon.com//security-lake/latest/userguide/open-cybersecurity-schema-framework.html#ocsf-source-identification)
+    /// in the Amazon Security Lake User Guide.
     ///
     /// - Pattern: `^(latest|[0-9]\.[0-9])$`.
     pub source_version: Option<Val<String>>,
@@ -269,14 +320,23 @@ impl ToValue for AwsLogSource {
 impl Literal for AwsLogSource {}
 
 /// The [`CustomLogSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securitylake-subscriber-customlogsource.html) property type.
+///
+/// Third-party custom log source that meets the requirements to be added to Amazon Security Lake . For
+/// more details, see [Custom log
+/// source](https://docs.aws.amazon.com//security-lake/latest/userguide/custom-sources.html#iam-roles-custom-sources)
+/// in the *Amazon Security Lake User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomLogSource {
     /// `SourceName`.
+    ///
+    /// The name of the custom log source.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[\\\w\-_:/.]*$`.
     pub source_name: Option<Val<String>>,
     /// `SourceVersion`.
+    ///
+    /// The source version of the custom log source.
     ///
     /// - Length: 1 to 32.
     /// - Pattern: `^[A-Za-z0-9\-\.\_]*$`.
@@ -333,11 +393,21 @@ impl ToValue for CustomLogSource {
 impl Literal for CustomLogSource {}
 
 /// The [`Source`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securitylake-subscriber-source.html) property type.
+///
+/// Sources are logs and events generated from a single system that match a specific event class in the
+/// Open Cybersecurity Schema Framework (OCSF) schema. Amazon Security Lake can collect logs and events
+/// from a variety of sources, including natively supported AWS services and third-party custom sources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Source {
     /// `AwsLogSource`.
+    ///
+    /// The natively supported AWS service which is used a Amazon Security Lake source to collect logs and
+    /// events from.
     pub aws_log_source: Option<Val<AwsLogSource>>,
     /// `CustomLogSource`.
+    ///
+    /// The custom log source AWS which is used a Amazon Security Lake source to collect logs and events
+    /// from.
     pub custom_log_source: Option<Val<CustomLogSource>>,
 }
 
@@ -391,14 +461,20 @@ impl ToValue for Source {
 impl Literal for Source {}
 
 /// The [`SubscriberIdentity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securitylake-subscriber-subscriberidentity.html) property type.
+///
+/// Specify the AWS account ID and external ID that the subscriber will use to access source data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubscriberIdentity {
     /// `ExternalId`: required.
+    ///
+    /// The external ID is a unique identifier that the subscriber provides to you.
     ///
     /// - Length: 2 to 1224.
     /// - Pattern: `^[\w+=,.@:/-]*$`.
     pub external_id: Option<Val<String>>,
     /// `Principal`: required.
+    ///
+    /// Principals can include accounts, users, roles, federated users, or AWS services.
     ///
     /// - Pattern: `^([0-9]{12}|[a-z0-9\.\-]*\.(amazonaws|amazon)\.com)$`.
     pub principal: Option<Val<String>>,
@@ -561,9 +637,18 @@ impl AccessTypesItem {
             AccessTypesItem::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccessTypesItem {
+    const VALUES: &'static [&'static str] = &["LAKEFORMATION", "S3"];
+    fn as_str(&self) -> &str {
+        AccessTypesItem::as_str(self)
     }
 }
 

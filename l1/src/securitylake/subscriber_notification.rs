@@ -5,12 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::SecurityLake::SubscriberNotification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-securitylake-subscribernotification.html) resource type.
 ///
+/// Notifies the subscriber when new data is written to the data lake for the sources that the
+/// subscriber consumes in Security Lake. You can create only one subscriber notification per
+/// subscriber.
+///
 /// Build it with [`SubscriberNotification::builder`]; adding it to a stack returns a [`SubscriberNotificationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubscriberNotification {
     /// `NotificationConfiguration`: required.
+    ///
+    /// Specify the configurations you want to use for subscriber notification. The subscriber is notified
+    /// when new data is written to the data lake for sources that the subscriber consumes in Security Lake
+    /// .
     pub notification_configuration: Option<Val<NotificationConfiguration>>,
     /// `SubscriberArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the Security Lake subscriber.
     ///
     /// - Pattern: `^arn:.*$`.
     pub subscriber_arn: Option<Val<String>>,
@@ -106,6 +116,8 @@ impl Deref for SubscriberNotificationHandle {
 
 impl SubscriberNotificationHandle {
     /// `Fn::GetAtt` `SubscriberEndpoint`.
+    ///
+    /// The endpoint the subscriber should listen to for notifications
     pub fn attr_subscriber_endpoint(&self) -> Val<String> {
         self.0.get_att("SubscriberEndpoint")
     }
@@ -120,19 +132,37 @@ impl SubscriberNotificationHandle {
 }
 
 /// The [`HttpsNotificationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securitylake-subscribernotification-httpsnotificationconfiguration.html) property type.
+///
+/// Specify the configurations you want to use for HTTPS subscriber notification.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpsNotificationConfiguration {
     /// `AuthorizationApiKeyName`.
+    ///
+    /// The key name for the notification subscription.
     pub authorization_api_key_name: Option<Val<String>>,
     /// `AuthorizationApiKeyValue`.
+    ///
+    /// The key value for the notification subscription.
     pub authorization_api_key_value: Option<Val<String>>,
     /// `Endpoint`: required.
+    ///
+    /// The subscription endpoint in Security Lake . If you prefer notification with an HTTPS endpoint,
+    /// populate this field.
     ///
     /// - Pattern: `^https?://.+$`.
     pub endpoint: Option<Val<String>>,
     /// `HttpMethod`.
+    ///
+    /// The HTTPS method used for the notification subscription.
     pub http_method: Option<Val<HttpMethod>>,
     /// `TargetRoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the EventBridge API destinations IAM role that you created. For
+    /// more information about ARNs and how to use them in policies, see [Managing data
+    /// access](https://docs.aws.amazon.com///security-lake/latest/userguide/subscriber-data-access.html)
+    /// and [AWS Managed
+    /// Policies](https://docs.aws.amazon.com//security-lake/latest/userguide/security-iam-awsmanpol.html)
+    /// in the *Amazon Security Lake User Guide* .
     ///
     /// - Pattern: `^arn:.*$`.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -225,11 +255,20 @@ impl ToValue for HttpsNotificationConfiguration {
 impl Literal for HttpsNotificationConfiguration {}
 
 /// The [`NotificationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-securitylake-subscribernotification-notificationconfiguration.html) property type.
+///
+/// Specify the configurations you want to use for subscriber notification. The subscriber is notified
+/// when new data is written to the data lake for sources that the subscriber consumes in Security Lake
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationConfiguration {
     /// `HttpsNotificationConfiguration`.
+    ///
+    /// The configurations used for HTTPS subscriber notification.
     pub https_notification_configuration: Option<Val<HttpsNotificationConfiguration>>,
     /// `SqsNotificationConfiguration`.
+    ///
+    /// The configurations for SQS subscriber notification. The members of this structure are
+    /// context-dependent.
     ///
     /// - Format: `json`.
     pub sqs_notification_configuration: Option<Val<Json>>,
@@ -312,9 +351,18 @@ impl HttpMethod {
             HttpMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpMethod {
+    const VALUES: &'static [&'static str] = &["POST", "PUT"];
+    fn as_str(&self) -> &str {
+        HttpMethod::as_str(self)
     }
 }
 

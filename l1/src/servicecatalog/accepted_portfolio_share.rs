@@ -5,12 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalog::AcceptedPortfolioShare`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-acceptedportfolioshare.html) resource type.
 ///
+/// Accepts an offer to share the specified portfolio.
+///
 /// Build it with [`AcceptedPortfolioShare::builder`]; adding it to a stack returns a [`AcceptedPortfolioShareHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AcceptedPortfolioShare {
     /// `AcceptLanguage`. Changing it replaces the resource.
+    ///
+    /// The language code.
+    ///
+    /// - `jp` - Japanese
+    /// - `zh` - Chinese
     pub accept_language: Option<Val<String>>,
     /// `PortfolioId`: required. Changing it replaces the resource.
+    ///
+    /// The portfolio identifier.
     pub portfolio_id: Option<Val<String>>,
 }
 

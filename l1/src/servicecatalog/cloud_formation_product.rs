@@ -5,34 +5,77 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalog::CloudFormationProduct`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-cloudformationproduct.html) resource type.
 ///
+/// Specifies a product.
+///
 /// Build it with [`CloudFormationProduct::builder`]; adding it to a stack returns a [`CloudFormationProductHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudFormationProduct {
     /// `AcceptLanguage`.
+    ///
+    /// The language code.
+    ///
+    /// - `jp` - Japanese
+    /// - `zh` - Chinese
     pub accept_language: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the product.
     pub description: Option<Val<String>>,
     /// `Distributor`.
+    ///
+    /// The distributor of the product.
     pub distributor: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the product.
     pub name: Option<Val<String>>,
     /// `Owner`: required.
+    ///
+    /// The owner of the product.
     pub owner: Option<Val<String>>,
     /// `ProductType`.
+    ///
+    /// The type of product.
     pub product_type: Option<Val<String>>,
     /// `ProvisioningArtifactParameters`.
+    ///
+    /// The configuration of the provisioning artifact (also known as a version).
     pub provisioning_artifact_parameters: Option<Val<Vec<ProvisioningArtifactProperties>>>,
     /// `ReplaceProvisioningArtifacts`.
+    ///
+    /// This property is turned off by default. If turned off, you can update provisioning artifacts or
+    /// product attributes (such as description, distributor, name, owner, and more) and the associated
+    /// provisioning artifacts will retain the same unique identifier. Provisioning artifacts are matched
+    /// within the CloudFormationProduct resource, and only those that have been updated will be changed.
+    /// Provisioning artifacts are matched by a combinaton of provisioning artifact template URL and name.
+    ///
+    /// If turned on, provisioning artifacts will be given a new unique identifier when you update the
+    /// product or provisioning artifacts.
     pub replace_provisioning_artifacts: Option<Val<bool>>,
     /// `SourceConnection`.
+    ///
+    /// A top level `ProductViewDetail` response containing details about the product’s connection. AWS
+    /// Service Catalog returns this field for the `CreateProduct` , `UpdateProduct` ,
+    /// `DescribeProductAsAdmin` , and `SearchProductAsAdmin` APIs. This response contains the same fields
+    /// as the `ConnectionParameters` request, with the addition of the `LastSync` response.
     pub source_connection: Option<Val<SourceConnection>>,
     /// `SupportDescription`.
+    ///
+    /// The support information about the product.
     pub support_description: Option<Val<String>>,
     /// `SupportEmail`.
+    ///
+    /// The contact email for product support.
     pub support_email: Option<Val<String>>,
     /// `SupportUrl`.
+    ///
+    /// The contact URL for product support.
+    ///
+    /// `^https?:\/\//` / is the pattern used to validate SupportUrl.
     pub support_url: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// One or more tags.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -196,18 +239,26 @@ impl Deref for CloudFormationProductHandle {
 
 impl CloudFormationProductHandle {
     /// `Fn::GetAtt` `ProvisioningArtifactIds`.
+    ///
+    /// The IDs of the provisioning artifacts.
     pub fn attr_provisioning_artifact_ids(&self) -> Val<String> {
         self.0.get_att("ProvisioningArtifactIds")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the product, such as prod-tsjbmal34qvek
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ProvisioningArtifactNames`.
+    ///
+    /// The names of the provisioning artifacts.
     pub fn attr_provisioning_artifact_names(&self) -> Val<String> {
         self.0.get_att("ProvisioningArtifactNames")
     }
     /// `Fn::GetAtt` `ProductName`.
+    ///
+    /// The name of the product.
     pub fn attr_product_name(&self) -> Val<String> {
         self.0.get_att("ProductName")
     }
@@ -222,15 +273,27 @@ impl CloudFormationProductHandle {
 }
 
 /// The [`CodeStarParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-servicecatalog-cloudformationproduct-codestarparameters.html) property type.
+///
+/// The subtype containing details about the Codestar connection `Type` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CodeStarParameters {
     /// `ArtifactPath`: required.
+    ///
+    /// The absolute path wehre the artifact resides within the repo and branch, formatted as
+    /// "folder/file.json."
     pub artifact_path: Option<Val<String>>,
     /// `Branch`: required.
+    ///
+    /// The specific branch where the artifact resides.
     pub branch: Option<Val<String>>,
     /// `ConnectionArn`: required.
+    ///
+    /// The CodeStar ARN, which is the connection between AWS Service Catalog and the external repository.
     pub connection_arn: Option<Val<String>>,
     /// `Repository`: required.
+    ///
+    /// The specific repository where the product’s artifact-to-be-synced resides, formatted as
+    /// "Account/Repo."
     pub repository: Option<Val<String>>,
 }
 
@@ -329,9 +392,13 @@ impl ToValue for CodeStarParameters {
 impl Literal for CodeStarParameters {}
 
 /// The [`ConnectionParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-servicecatalog-cloudformationproduct-connectionparameters.html) property type.
+///
+/// Provides connection details.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionParameters {
     /// `CodeStar`.
+    ///
+    /// Provides `ConnectionType` details.
     pub code_star: Option<Val<CodeStarParameters>>,
 }
 
@@ -379,19 +446,49 @@ impl ToValue for ConnectionParameters {
 impl Literal for ConnectionParameters {}
 
 /// The [`ProvisioningArtifactProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-servicecatalog-cloudformationproduct-provisioningartifactproperties.html) property type.
+///
+/// Information about a provisioning artifact (also known as a version) for a product.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisioningArtifactProperties {
     /// `Description`.
+    ///
+    /// The description of the provisioning artifact, including how it differs from the previous
+    /// provisioning artifact.
     pub description: Option<Val<String>>,
     /// `DisableTemplateValidation`.
+    ///
+    /// If set to true, AWS Service Catalog stops validating the specified provisioning artifact even if it
+    /// is invalid.
     pub disable_template_validation: Option<Val<bool>>,
     /// `Info`: required.
+    ///
+    /// Specify the template source with one of the following options, but not both. Keys accepted: \[
+    /// `LoadTemplateFromURL` , `ImportFromPhysicalId` \]
+    ///
+    /// The URL of the AWS CloudFormation template in Amazon S3 in JSON format. Specify the URL in JSON
+    /// format as follows:
+    ///
+    /// `"LoadTemplateFromURL": "https://s3.amazonaws.com/cf-templates-ozkq9d3hgiq2-us-east-1/..."`
+    ///
+    /// `ImportFromPhysicalId` : The physical id of the resource that contains the template. Currently only
+    /// supports AWS CloudFormation stack arn. Specify the physical id in JSON format as follows:
+    /// `ImportFromPhysicalId:
+    /// “arn:aws:cloudformation:[us-east-1]:[accountId]:stack/[StackName]/[resourceId]`
     ///
     /// - Format: `json`.
     pub info: Option<Val<Json>>,
     /// `Name`.
+    ///
+    /// The name of the provisioning artifact (for example, v1 v2beta). No spaces are allowed.
     pub name: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of provisioning artifact.
+    ///
+    /// - `CLOUD_FORMATION_TEMPLATE` - AWS CloudFormation template
+    /// - `TERRAFORM_OPEN_SOURCE` - Terraform Open Source configuration file
+    /// - `TERRAFORM_CLOUD` - Terraform Cloud configuration file
+    /// - `EXTERNAL` - External configuration file
     pub type_: Option<Val<String>>,
 }
 
@@ -470,11 +567,20 @@ impl ToValue for ProvisioningArtifactProperties {
 impl Literal for ProvisioningArtifactProperties {}
 
 /// The [`SourceConnection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-servicecatalog-cloudformationproduct-sourceconnection.html) property type.
+///
+/// A top level `ProductViewDetail` response containing details about the product’s connection. AWS
+/// Service Catalog returns this field for the `CreateProduct` , `UpdateProduct` ,
+/// `DescribeProductAsAdmin` , and `SearchProductAsAdmin` APIs. This response contains the same fields
+/// as the `ConnectionParameters` request, with the addition of the `LastSync` response.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceConnection {
     /// `ConnectionParameters`: required.
+    ///
+    /// The connection details based on the connection `Type` .
     pub connection_parameters: Option<Val<ConnectionParameters>>,
     /// `Type`: required.
+    ///
+    /// The only supported `SourceConnection` type is Codestar.
     pub type_: Option<Val<String>>,
 }
 

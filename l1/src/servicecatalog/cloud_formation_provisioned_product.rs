@@ -5,46 +5,112 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalog::CloudFormationProvisionedProduct`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-cloudformationprovisionedproduct.html) resource type.
 ///
+/// Provisions the specified product.
+///
+/// A provisioned product is a resourced instance of a product. For example, provisioning a product
+/// based on a AWS CloudFormation template launches a AWS CloudFormation stack and its underlying
+/// resources. You can check the status of this request using
+/// [DescribeRecord](https://docs.aws.amazon.com/servicecatalog/latest/dg/API_DescribeRecord.html) .
+///
+/// If the request contains a tag key with an empty list of values, there is a tag conflict for that
+/// key. Do not include conflicted keys as tags, or this causes the error "Parameter validation failed:
+/// Missing required parameter in Tags\[ *N* \]: *Value* ".
+///
 /// Build it with [`CloudFormationProvisionedProduct::builder`]; adding it to a stack returns a [`CloudFormationProvisionedProductHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudFormationProvisionedProduct {
     /// `AcceptLanguage`.
+    ///
+    /// The language code.
+    ///
+    /// - `jp` - Japanese
+    /// - `zh` - Chinese
     pub accept_language: Option<Val<AcceptLanguage>>,
     /// `NotificationArns`. Changing it replaces the resource.
+    ///
+    /// Passed to AWS CloudFormation . The SNS topic ARNs to which to publish stack-related events.
     ///
     /// - Items: at most 5.
     pub notification_arns: Option<Val<Vec<String>>>,
     /// `PathId`.
     ///
+    /// The path identifier of the product. This value is optional if the product has a default path, and
+    /// required if the product has more than one path. To list the paths for a product, use
+    /// [ListLaunchPaths](https://docs.aws.amazon.com/servicecatalog/latest/dg/API_ListLaunchPaths.html) .
+    ///
+    /// > You must provide the name or ID, but not both.
+    ///
     /// - Length: 1 to 100.
     pub path_id: Option<Val<String>>,
     /// `PathName`.
+    ///
+    /// The name of the path. This value is optional if the product has a default path, and required if the
+    /// product has more than one path. To list the paths for a product, use
+    /// [ListLaunchPaths](https://docs.aws.amazon.com/servicecatalog/latest/dg/API_ListLaunchPaths.html) .
+    ///
+    /// > You must provide the name or ID, but not both.
     ///
     /// - Length: 1 to 100.
     pub path_name: Option<Val<String>>,
     /// `ProductId`.
     ///
+    /// The product identifier.
+    ///
+    /// > You must specify either the ID or the name of the product, but not both.
+    ///
     /// - Length: 1 to 100.
     pub product_id: Option<Val<String>>,
     /// `ProductName`.
+    ///
+    /// The name of the Service Catalog product.
+    ///
+    /// Each time a stack is created or updated, if `ProductName` is provided it will successfully resolve
+    /// to `ProductId` as long as only one product exists in the account or Region with that `ProductName` .
+    ///
+    /// > You must specify either the name or the ID of the product, but not both.
     ///
     /// - Length: 1 to 128.
     pub product_name: Option<Val<String>>,
     /// `ProvisionedProductName`. Changing it replaces the resource.
     ///
+    /// A user-friendly name for the provisioned product. This value must be unique for the AWS account and
+    /// cannot be updated after the product is provisioned.
+    ///
     /// - Length: 1 to 128.
     pub provisioned_product_name: Option<Val<String>>,
     /// `ProvisioningArtifactId`.
     ///
+    /// The identifier of the provisioning artifact (also known as a version).
+    ///
+    /// > You must specify either the ID or the name of the provisioning artifact, but not both.
+    ///
     /// - Length: 1 to 100.
     pub provisioning_artifact_id: Option<Val<String>>,
     /// `ProvisioningArtifactName`.
+    ///
+    /// The name of the provisioning artifact (also known as a version) for the product. This name must be
+    /// unique for the product.
+    ///
+    /// > You must specify either the name or the ID of the provisioning artifact, but not both. You must
+    /// also specify either the name or the ID of the product, but not both.
     pub provisioning_artifact_name: Option<Val<String>>,
     /// `ProvisioningParameters`.
+    ///
+    /// Parameters specified by the administrator that are required for provisioning the product.
     pub provisioning_parameters: Option<Val<Vec<ProvisioningParameter>>>,
     /// `ProvisioningPreferences`.
+    ///
+    /// StackSet preferences that are required for provisioning the product or updating a provisioned
+    /// product.
     pub provisioning_preferences: Option<Val<ProvisioningPreferences>>,
     /// `Tags`.
+    ///
+    /// One or more tags.
+    ///
+    /// > Requires the provisioned product to have an
+    /// [ResourceUpdateConstraint](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-resourceupdateconstraint.html)
+    /// resource with `TagUpdatesOnProvisionedProduct` set to `ALLOWED` to allow tag updates. If
+    /// `RESOURCE_UPDATE` constraint is not present, tags updates are ignored.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -194,6 +260,8 @@ impl Deref for CloudFormationProvisionedProductHandle {
 
 impl CloudFormationProvisionedProductHandle {
     /// `Fn::GetAtt` `RecordId`.
+    ///
+    /// The ID of the record, such as `rec-rjeatvy434trk` .
     pub fn attr_record_id(&self) -> Val<String> {
         self.0.get_att("RecordId")
     }
@@ -202,10 +270,14 @@ impl CloudFormationProvisionedProductHandle {
         self.0.get_att("CloudformationStackArn")
     }
     /// `Fn::GetAtt` `Outputs`.
+    ///
+    /// List of key-value pair outputs.
     pub fn attr_outputs(&self) -> Val<Json> {
         self.0.get_att("Outputs")
     }
     /// `Fn::GetAtt` `ProvisionedProductId`.
+    ///
+    /// The ID of the provisioned product.
     pub fn attr_provisioned_product_id(&self) -> Val<String> {
         self.0.get_att("ProvisionedProductId")
     }
@@ -224,13 +296,19 @@ impl CloudFormationProvisionedProductHandle {
 }
 
 /// The [`ProvisioningParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-servicecatalog-cloudformationprovisionedproduct-provisioningparameter.html) property type.
+///
+/// Information about a parameter used to provision a product.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisioningParameter {
     /// `Key`: required.
     ///
+    /// The parameter key.
+    ///
     /// - Length: 1 to 1000.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The parameter value.
     ///
     /// - Length: at most 4096.
     pub value: Option<Val<String>>,
@@ -300,29 +378,125 @@ impl ToValue for ProvisioningParameter {
 impl Literal for ProvisioningParameter {}
 
 /// The [`ProvisioningPreferences`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-servicecatalog-cloudformationprovisionedproduct-provisioningpreferences.html) property type.
+///
+/// The user-defined preferences that will be applied when updating a provisioned product. Not all
+/// preferences are applicable to all provisioned product type
+///
+/// One or more AWS accounts that will have access to the provisioned product.
+///
+/// Applicable only to a `CFN_STACKSET` provisioned product type.
+///
+/// The AWS accounts specified should be within the list of accounts in the `STACKSET` constraint. To
+/// get the list of accounts in the `STACKSET` constraint, use the `DescribeProvisioningParameters`
+/// operation.
+///
+/// If no values are specified, the default value is all accounts from the `STACKSET` constraint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProvisioningPreferences {
     /// `StackSetAccounts`.
+    ///
+    /// One or more AWS accounts where the provisioned product will be available.
+    ///
+    /// Applicable only to a `CFN_STACKSET` provisioned product type.
+    ///
+    /// The specified accounts should be within the list of accounts from the `STACKSET` constraint. To get
+    /// the list of accounts in the `STACKSET` constraint, use the `DescribeProvisioningParameters`
+    /// operation.
+    ///
+    /// If no values are specified, the default value is all acounts from the `STACKSET` constraint.
     pub stack_set_accounts: Option<Val<Vec<String>>>,
     /// `StackSetFailureToleranceCount`.
+    ///
+    /// The number of accounts, per Region, for which this operation can fail before AWS Service Catalog
+    /// stops the operation in that Region. If the operation is stopped in a Region, AWS Service Catalog
+    /// doesn't attempt the operation in any subsequent Regions.
+    ///
+    /// Applicable only to a `CFN_STACKSET` provisioned product type.
+    ///
+    /// Conditional: You must specify either `StackSetFailureToleranceCount` or
+    /// `StackSetFailureTolerancePercentage` , but not both.
+    ///
+    /// The default value is `0` if no value is specified.
     ///
     /// - Minimum: 0.
     pub stack_set_failure_tolerance_count: Option<Val<i64>>,
     /// `StackSetFailureTolerancePercentage`.
     ///
+    /// The percentage of accounts, per Region, for which this stack operation can fail before AWS Service
+    /// Catalog stops the operation in that Region. If the operation is stopped in a Region, AWS Service
+    /// Catalog doesn't attempt the operation in any subsequent Regions.
+    ///
+    /// When calculating the number of accounts based on the specified percentage, AWS Service Catalog
+    /// rounds down to the next whole number.
+    ///
+    /// Applicable only to a `CFN_STACKSET` provisioned product type.
+    ///
+    /// Conditional: You must specify either `StackSetFailureToleranceCount` or
+    /// `StackSetFailureTolerancePercentage` , but not both.
+    ///
     /// - Range: 0 to 100.
     pub stack_set_failure_tolerance_percentage: Option<Val<i64>>,
     /// `StackSetMaxConcurrencyCount`.
+    ///
+    /// The maximum number of accounts in which to perform this operation at one time. This is dependent on
+    /// the value of `StackSetFailureToleranceCount` . `StackSetMaxConcurrentCount` is at most one more than
+    /// the `StackSetFailureToleranceCount` .
+    ///
+    /// Note that this setting lets you specify the maximum for operations. For large deployments, under
+    /// certain circumstances the actual number of accounts acted upon concurrently may be lower due to
+    /// service throttling.
+    ///
+    /// Applicable only to a `CFN_STACKSET` provisioned product type.
+    ///
+    /// Conditional: You must specify either `StackSetMaxConcurrentCount` or
+    /// `StackSetMaxConcurrentPercentage` , but not both.
     ///
     /// - Minimum: 1.
     pub stack_set_max_concurrency_count: Option<Val<i64>>,
     /// `StackSetMaxConcurrencyPercentage`.
     ///
+    /// The maximum percentage of accounts in which to perform this operation at one time.
+    ///
+    /// When calculating the number of accounts based on the specified percentage, AWS Service Catalog
+    /// rounds down to the next whole number. This is true except in cases where rounding down would result
+    /// is zero. In this case, AWS Service Catalog sets the number as `1` instead.
+    ///
+    /// Note that this setting lets you specify the maximum for operations. For large deployments, under
+    /// certain circumstances the actual number of accounts acted upon concurrently may be lower due to
+    /// service throttling.
+    ///
+    /// Applicable only to a `CFN_STACKSET` provisioned product type.
+    ///
+    /// Conditional: You must specify either `StackSetMaxConcurrentCount` or
+    /// `StackSetMaxConcurrentPercentage` , but not both.
+    ///
     /// - Range: 1 to 100.
     pub stack_set_max_concurrency_percentage: Option<Val<i64>>,
     /// `StackSetOperationType`.
+    ///
+    /// Determines what action AWS Service Catalog performs to a stack set or a stack instance represented
+    /// by the provisioned product. The default value is `UPDATE` if nothing is specified.
+    ///
+    /// Applicable only to a `CFN_STACKSET` provisioned product type.
+    ///
+    /// - **CREATE** - Creates a new stack instance in the stack set represented by the provisioned product.
+    ///   In this case, only new stack instances are created based on accounts and Regions; if new ProductId
+    ///   or ProvisioningArtifactID are passed, they will be ignored.
+    /// - **UPDATE** - Updates the stack set represented by the provisioned product and also its stack
+    ///   instances.
+    /// - **DELETE** - Deletes a stack instance in the stack set represented by the provisioned product.
     pub stack_set_operation_type: Option<Val<StackSetOperationType>>,
     /// `StackSetRegions`.
+    ///
+    /// One or more AWS Regions where the provisioned product will be available.
+    ///
+    /// Applicable only to a `CFN_STACKSET` provisioned product type.
+    ///
+    /// The specified Regions should be within the list of Regions from the `STACKSET` constraint. To get
+    /// the list of Regions in the `STACKSET` constraint, use the `DescribeProvisioningParameters`
+    /// operation.
+    ///
+    /// If no values are specified, the default value is all Regions from the `STACKSET` constraint.
     pub stack_set_regions: Option<Val<Vec<String>>>,
 }
 
@@ -515,9 +689,18 @@ impl AcceptLanguage {
             AcceptLanguage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AcceptLanguage {
+    const VALUES: &'static [&'static str] = &["en", "jp", "zh"];
+    fn as_str(&self) -> &str {
+        AcceptLanguage::as_str(self)
     }
 }
 
@@ -566,9 +749,18 @@ impl StackSetOperationType {
             StackSetOperationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StackSetOperationType {
+    const VALUES: &'static [&'static str] = &["CREATE", "UPDATE", "DELETE"];
+    fn as_str(&self) -> &str {
+        StackSetOperationType::as_str(self)
     }
 }
 

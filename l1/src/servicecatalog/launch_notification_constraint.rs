@@ -5,25 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalog::LaunchNotificationConstraint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-launchnotificationconstraint.html) resource type.
 ///
+/// Specifies a notification constraint.
+///
 /// Build it with [`LaunchNotificationConstraint::builder`]; adding it to a stack returns a [`LaunchNotificationConstraintHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchNotificationConstraint {
     /// `AcceptLanguage`.
     ///
+    /// The language code.
+    ///
+    /// - `jp` - Japanese
+    /// - `zh` - Chinese
+    ///
     /// - Length: 0 to 100.
     pub accept_language: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the constraint.
+    ///
     /// - Length: 0 to 2000.
     pub description: Option<Val<String>>,
     /// `NotificationArns`: required.
+    ///
+    /// The notification ARNs.
     pub notification_arns: Option<Val<Vec<String>>>,
     /// `PortfolioId`: required. Changing it replaces the resource.
+    ///
+    /// The portfolio identifier.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9_\-]*$`.
     pub portfolio_id: Option<Val<String>>,
     /// `ProductId`: required. Changing it replaces the resource.
+    ///
+    /// The product identifier.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9_\-]*$`.
@@ -150,6 +165,8 @@ impl Deref for LaunchNotificationConstraintHandle {
 
 impl LaunchNotificationConstraintHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// Unique identifier for the constraint
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,30 +5,56 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalog::LaunchRoleConstraint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-launchroleconstraint.html) resource type.
 ///
+/// Specifies a launch constraint.
+///
 /// Build it with [`LaunchRoleConstraint::builder`]; adding it to a stack returns a [`LaunchRoleConstraintHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchRoleConstraint {
     /// `AcceptLanguage`.
     ///
+    /// The language code.
+    ///
+    /// - `jp` - Japanese
+    /// - `zh` - Chinese
+    ///
     /// - Length: 0 to 100.
     pub accept_language: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the constraint.
+    ///
     /// - Length: 0 to 2000.
     pub description: Option<Val<String>>,
     /// `LocalRoleName`.
+    ///
+    /// You are required to specify either the `RoleArn` or the `LocalRoleName` but can't use both.
+    ///
+    /// If you specify the `LocalRoleName` property, when an account uses the launch constraint, the IAM
+    /// role with that name in the account will be used. This allows launch-role constraints to be
+    /// account-agnostic so the administrator can create fewer resources per shared account.
+    ///
+    /// The given role name must exist in the account used to create the launch constraint and the account
+    /// of the user who launches a product with this launch constraint.
     pub local_role_name: Option<Val<String>>,
     /// `PortfolioId`: required. Changing it replaces the resource.
+    ///
+    /// The portfolio identifier.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9_\-]*$`.
     pub portfolio_id: Option<Val<String>>,
     /// `ProductId`: required. Changing it replaces the resource.
     ///
+    /// The product identifier.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9_\-]*$`.
     pub product_id: Option<Val<String>>,
     /// `RoleArn`.
+    ///
+    /// The ARN of the launch role.
+    ///
+    /// You are required to specify `RoleArn` or `LocalRoleName` but can't use both.
     ///
     /// - Pattern: `arn:(aws|aws-cn|aws-us-gov):iam::[0-9]*:(role)\/.*`.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -145,6 +171,8 @@ impl Deref for LaunchRoleConstraintHandle {
 
 impl LaunchRoleConstraintHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The unique identifier for the launch role constraint.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

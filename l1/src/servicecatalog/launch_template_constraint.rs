@@ -5,28 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalog::LaunchTemplateConstraint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-launchtemplateconstraint.html) resource type.
 ///
+/// Specifies a template constraint.
+///
 /// Build it with [`LaunchTemplateConstraint::builder`]; adding it to a stack returns a [`LaunchTemplateConstraintHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LaunchTemplateConstraint {
     /// `AcceptLanguage`.
     ///
+    /// The language code.
+    ///
+    /// - `jp` - Japanese
+    /// - `zh` - Chinese
+    ///
     /// - Length: 0 to 100.
     pub accept_language: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the constraint.
+    ///
     /// - Length: 0 to 2000.
     pub description: Option<Val<String>>,
     /// `PortfolioId`: required. Changing it replaces the resource.
+    ///
+    /// The portfolio identifier.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9_\-]*$`.
     pub portfolio_id: Option<Val<String>>,
     /// `ProductId`: required. Changing it replaces the resource.
     ///
+    /// The product identifier.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9_\-]*$`.
     pub product_id: Option<Val<String>>,
     /// `Rules`: required.
+    ///
+    /// The constraint rules.
     pub rules: Option<Val<String>>,
 }
 
@@ -141,6 +156,8 @@ impl Deref for LaunchTemplateConstraintHandle {
 
 impl LaunchTemplateConstraintHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// Unique identifier for the constraint
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

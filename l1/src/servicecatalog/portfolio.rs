@@ -5,26 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalog::Portfolio`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-portfolio.html) resource type.
 ///
+/// Specifies a portfolio.
+///
 /// Build it with [`Portfolio::builder`]; adding it to a stack returns a [`PortfolioHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Portfolio {
     /// `AcceptLanguage`.
     ///
+    /// The language code.
+    ///
+    /// - `jp` - Japanese
+    /// - `zh` - Chinese
+    ///
     /// - Length: 0 to 100.
     pub accept_language: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the portfolio.
     ///
     /// - Length: 0 to 2000.
     pub description: Option<Val<String>>,
     /// `DisplayName`: required.
     ///
+    /// The name to use for display purposes.
+    ///
     /// - Length: 1 to 100.
     pub display_name: Option<Val<String>>,
     /// `ProviderName`: required.
     ///
+    /// The name of the portfolio provider.
+    ///
     /// - Length: 1 to 50.
     pub provider_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// One or more tags.
     ///
     /// - Items: 0 to 20.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -134,10 +149,14 @@ impl Deref for PortfolioHandle {
 
 impl PortfolioHandle {
     /// `Fn::GetAtt` `PortfolioName`.
+    ///
+    /// The name of the portfolio.
     pub fn attr_portfolio_name(&self) -> Val<String> {
         self.0.get_att("PortfolioName")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The portfolio identifier.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

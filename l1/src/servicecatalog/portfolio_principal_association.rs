@@ -5,18 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalog::PortfolioPrincipalAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-portfolioprincipalassociation.html) resource type.
 ///
+/// Associates the specified principal ARN with the specified portfolio.
+///
 /// Build it with [`PortfolioPrincipalAssociation::builder`]; adding it to a stack returns a [`PortfolioPrincipalAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortfolioPrincipalAssociation {
     /// `AcceptLanguage`. Changing it replaces the resource.
+    ///
+    /// The language code.
+    ///
+    /// - `jp` - Japanese
+    /// - `zh` - Chinese
     pub accept_language: Option<Val<String>>,
     /// `PortfolioId`. Changing it replaces the resource.
+    ///
+    /// The portfolio identifier.
     pub portfolio_id: Option<Val<String>>,
     /// `PrincipalARN`. Changing it replaces the resource.
+    ///
+    /// The ARN of the principal ( IAM user, role, or group).
     ///
     /// - Pattern: `arn:(aws|aws-cn|aws-us-gov):iam::[0-9]*:(role|user|group)\/.*`.
     pub principal_arn: Option<Val<String>>,
     /// `PrincipalType`: required. Changing it replaces the resource.
+    ///
+    /// The principal type. The supported values are `IAM` and `IAM_PATTERN` .
     pub principal_type: Option<Val<String>>,
 }
 

@@ -5,16 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalog::PortfolioProductAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-portfolioproductassociation.html) resource type.
 ///
+/// Associates the specified product with the specified portfolio.
+///
+/// A delegated admin is authorized to invoke this command.
+///
 /// Build it with [`PortfolioProductAssociation::builder`]; adding it to a stack returns a [`PortfolioProductAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortfolioProductAssociation {
     /// `AcceptLanguage`. Changing it replaces the resource.
+    ///
+    /// The language code.
+    ///
+    /// - `jp` - Japanese
+    /// - `zh` - Chinese
     pub accept_language: Option<Val<String>>,
     /// `PortfolioId`. Changing it replaces the resource.
+    ///
+    /// The portfolio identifier.
     pub portfolio_id: Option<Val<String>>,
     /// `ProductId`. Changing it replaces the resource.
+    ///
+    /// The product identifier.
     pub product_id: Option<Val<String>>,
     /// `SourcePortfolioId`. Changing it replaces the resource.
+    ///
+    /// The identifier of the source portfolio.
     pub source_portfolio_id: Option<Val<String>>,
 }
 

@@ -5,23 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalog::PortfolioShare`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-portfolioshare.html) resource type.
 ///
+/// Shares the specified portfolio with the specified account.
+///
 /// Build it with [`PortfolioShare::builder`]; adding it to a stack returns a [`PortfolioShareHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortfolioShare {
     /// `AcceptLanguage`.
     ///
+    /// The language code.
+    ///
+    /// - `jp` - Japanese
+    /// - `zh` - Chinese
+    ///
     /// - Length: 0 to 100.
     pub accept_language: Option<Val<String>>,
     /// `AccountId`: required. Changing it replaces the resource.
+    ///
+    /// The AWS account ID. For example, `123456789012` .
     ///
     /// - Pattern: `^[0-9]{12}$`.
     pub account_id: Option<Val<String>>,
     /// `PortfolioId`: required. Changing it replaces the resource.
     ///
+    /// The portfolio identifier.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9_\-]*$`.
     pub portfolio_id: Option<Val<String>>,
     /// `ShareTagOptions`.
+    ///
+    /// Indicates whether TagOptions sharing is enabled or disabled for the portfolio share.
     pub share_tag_options: Option<Val<bool>>,
 }
 

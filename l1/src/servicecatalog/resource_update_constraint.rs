@@ -5,28 +5,49 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalog::ResourceUpdateConstraint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-resourceupdateconstraint.html) resource type.
 ///
+/// Specifies a `RESOURCE_UPDATE` constraint.
+///
 /// Build it with [`ResourceUpdateConstraint::builder`]; adding it to a stack returns a [`ResourceUpdateConstraintHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceUpdateConstraint {
     /// `AcceptLanguage`.
     ///
+    /// The language code.
+    ///
+    /// - `jp` - Japanese
+    /// - `zh` - Chinese
+    ///
     /// - Length: 0 to 100.
     pub accept_language: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the constraint.
+    ///
     /// - Length: 0 to 2000.
     pub description: Option<Val<String>>,
     /// `PortfolioId`: required. Changing it replaces the resource.
+    ///
+    /// The portfolio identifier.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9_\-]*$`.
     pub portfolio_id: Option<Val<String>>,
     /// `ProductId`: required. Changing it replaces the resource.
     ///
+    /// The product identifier.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9_\-]*$`.
     pub product_id: Option<Val<String>>,
     /// `TagUpdateOnProvisionedProduct`: required.
+    ///
+    /// If set to `ALLOWED` , lets users change tags in a
+    /// [CloudFormationProvisionedProduct](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-cloudformationprovisionedproduct.html)
+    /// resource.
+    ///
+    /// If set to `NOT_ALLOWED` , prevents users from changing tags in a
+    /// [CloudFormationProvisionedProduct](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-cloudformationprovisionedproduct.html)
+    /// resource.
     pub tag_update_on_provisioned_product: Option<Val<String>>,
 }
 
@@ -145,6 +166,8 @@ impl Deref for ResourceUpdateConstraintHandle {
 
 impl ResourceUpdateConstraintHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// Unique identifier for the constraint
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

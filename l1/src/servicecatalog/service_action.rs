@@ -5,22 +5,38 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalog::ServiceAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-serviceaction.html) resource type.
 ///
+/// Creates a self-service action.
+///
 /// Build it with [`ServiceAction::builder`]; adding it to a stack returns a [`ServiceActionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceAction {
     /// `AcceptLanguage`.
     ///
+    /// The language code.
+    ///
+    /// - `en` - English (default)
+    /// - `jp` - Japanese
+    /// - `zh` - Chinese
+    ///
     /// - Length: 0 to 100.
     pub accept_language: Option<Val<AcceptLanguage>>,
     /// `Definition`: required.
+    ///
+    /// A map that defines the self-service action.
     pub definition: Option<Val<Vec<DefinitionParameter>>>,
     /// `DefinitionType`: required.
+    ///
+    /// The self-service action definition type. For example, `SSM_AUTOMATION` .
     pub definition_type: Option<Val<DefinitionType>>,
     /// `Description`.
+    ///
+    /// The self-service action description.
     ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The self-service action name.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_\-.]*$`.
@@ -137,6 +153,8 @@ impl Deref for ServiceActionHandle {
 
 impl ServiceActionHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The self-service action identifier. For example, `act-fs7abcd89wxyz` .
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -151,13 +169,20 @@ impl ServiceActionHandle {
 }
 
 /// The [`DefinitionParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-servicecatalog-serviceaction-definitionparameter.html) property type.
+///
+/// The list of parameters in JSON format. For example: `[{\"Name\":\"InstanceId\",\"Type\":\"TARGET\"}]
+/// or [{\"Name\":\"InstanceId\",\"Type\":\"TEXT_VALUE\"}]` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefinitionParameter {
     /// `Key`: required.
     ///
+    /// The parameter key.
+    ///
     /// - Length: 1 to 1000.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of the parameter.
     ///
     /// - Length: at most 4096.
     pub value: Option<Val<String>>,
@@ -249,9 +274,18 @@ impl AcceptLanguage {
             AcceptLanguage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AcceptLanguage {
+    const VALUES: &'static [&'static str] = &["en", "jp", "zh"];
+    fn as_str(&self) -> &str {
+        AcceptLanguage::as_str(self)
     }
 }
 
@@ -294,9 +328,18 @@ impl DefinitionType {
             DefinitionType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DefinitionType {
+    const VALUES: &'static [&'static str] = &["SSM_AUTOMATION"];
+    fn as_str(&self) -> &str {
+        DefinitionType::as_str(self)
     }
 }
 

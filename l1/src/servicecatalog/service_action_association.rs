@@ -5,20 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalog::ServiceActionAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-serviceactionassociation.html) resource type.
 ///
+/// A self-service action association consisting of the Action ID, the Product ID, and the Provisioning
+/// Artifact ID.
+///
 /// Build it with [`ServiceActionAssociation::builder`]; adding it to a stack returns a [`ServiceActionAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceActionAssociation {
     /// `ProductId`: required. Changing it replaces the resource.
+    ///
+    /// The product identifier. For example, `prod-abcdzk7xy33qa` .
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_-]{1,99}\Z`.
     pub product_id: Option<Val<String>>,
     /// `ProvisioningArtifactId`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the provisioning artifact. For example, `pa-4abcdjnxjj6ne` .
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_-]{1,99}\Z`.
     pub provisioning_artifact_id: Option<Val<String>>,
     /// `ServiceActionId`: required. Changing it replaces the resource.
+    ///
+    /// The self-service action identifier. For example, `act-fs7abcd89wxyz` .
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_-]{1,99}\Z`.

@@ -5,36 +5,67 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalog::StackSetConstraint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-stacksetconstraint.html) resource type.
 ///
+/// Specifies a StackSet constraint.
+///
 /// Build it with [`StackSetConstraint::builder`]; adding it to a stack returns a [`StackSetConstraintHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StackSetConstraint {
     /// `AcceptLanguage`.
     ///
+    /// The language code.
+    ///
+    /// - `jp` - Japanese
+    /// - `zh` - Chinese
+    ///
     /// - Length: 0 to 100.
     pub accept_language: Option<Val<String>>,
     /// `AccountList`: required.
+    ///
+    /// One or more AWS accounts that will have access to the provisioned product.
     pub account_list: Option<Val<Vec<String>>>,
     /// `AdminRole`: required.
+    ///
+    /// AdminRole ARN
     pub admin_role: Option<Val<String>>,
     /// `Description`: required.
+    ///
+    /// The description of the constraint.
     ///
     /// - Length: 0 to 2000.
     pub description: Option<Val<String>>,
     /// `ExecutionRole`: required.
+    ///
+    /// ExecutionRole name
     pub execution_role: Option<Val<String>>,
     /// `PortfolioId`: required. Changing it replaces the resource.
+    ///
+    /// The portfolio identifier.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9_\-]*$`.
     pub portfolio_id: Option<Val<String>>,
     /// `ProductId`: required. Changing it replaces the resource.
     ///
+    /// The product identifier.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9_\-]*$`.
     pub product_id: Option<Val<String>>,
     /// `RegionList`: required.
+    ///
+    /// One or more AWS Regions where the provisioned product will be available.
+    ///
+    /// Applicable only to a `CFN_STACKSET` provisioned product type.
+    ///
+    /// The specified Regions should be within the list of Regions from the `STACKSET` constraint. To get
+    /// the list of Regions in the `STACKSET` constraint, use the `DescribeProvisioningParameters`
+    /// operation.
+    ///
+    /// If no values are specified, the default value is all Regions from the `STACKSET` constraint.
     pub region_list: Option<Val<Vec<String>>>,
     /// `StackInstanceControl`: required.
+    ///
+    /// Permission to create, update, and delete stack instances. Choose from ALLOWED and NOT_ALLOWED.
     pub stack_instance_control: Option<Val<String>>,
 }
 
@@ -203,6 +234,8 @@ impl Deref for StackSetConstraintHandle {
 
 impl StackSetConstraintHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// Unique identifier for the constraint
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,17 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalog::TagOption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-tagoption.html) resource type.
 ///
+/// Specifies a TagOption. A TagOption is a key-value pair managed by AWS Service Catalog that serves as
+/// a template for creating an AWS tag.
+///
 /// Build it with [`TagOption::builder`]; adding it to a stack returns a [`TagOptionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagOption {
     /// `Active`.
+    ///
+    /// The TagOption active state.
     pub active: Option<Val<bool>>,
     /// `Key`: required. Changing it replaces the resource.
+    ///
+    /// The TagOption key.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`.
     pub key: Option<Val<String>>,
     /// `Value`: required. Changing it replaces the resource.
+    ///
+    /// The TagOption value.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`.
@@ -105,6 +114,8 @@ impl Deref for TagOptionHandle {
 
 impl TagOptionHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The TagOption identifier.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,12 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalog::TagOptionAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalog-tagoptionassociation.html) resource type.
 ///
+/// Associate the specified TagOption with the specified portfolio or product.
+///
 /// Build it with [`TagOptionAssociation::builder`]; adding it to a stack returns a [`TagOptionAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagOptionAssociation {
     /// `ResourceId`. Changing it replaces the resource.
+    ///
+    /// The resource identifier.
     pub resource_id: Option<Val<String>>,
     /// `TagOptionId`. Changing it replaces the resource.
+    ///
+    /// The TagOption identifier.
     pub tag_option_id: Option<Val<String>>,
 }
 

@@ -5,19 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalogAppRegistry::Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalogappregistry-application.html) resource type.
 ///
+/// Represents a AWS Service Catalog AppRegistry application that is the top-level node in a hierarchy
+/// of related cloud resource abstractions.
+///
 /// Build it with [`Application::builder`]; adding it to a stack returns a [`ApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `Description`.
     ///
+    /// The description of the application.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the application. The name must be unique in the region in which you are creating the
+    /// application.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `\w+`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs you can use to associate with the application.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -106,22 +116,36 @@ impl Deref for ApplicationHandle {
 
 impl ApplicationHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier of the application.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon resource name (ARN) that specifies the application across services.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ApplicationName`.
+    ///
+    /// The name of the application. The name must be unique in the region in which you are creating the
+    /// application.
     pub fn attr_application_name(&self) -> Val<String> {
         self.0.get_att("ApplicationName")
     }
     /// `Fn::GetAtt` `ApplicationTagKey`.
+    ///
+    /// The key of the AWS application tag, which is `awsApplication` . Applications created before 11/13/2023
+    /// or applications without the `AppTag` linked resource group return no value.
     pub fn attr_application_tag_key(&self) -> Val<String> {
         self.0.get_att("ApplicationTagKey")
     }
     /// `Fn::GetAtt` `ApplicationTagValue`.
+    ///
+    /// The value of the AWS application tag, which is the identifier of an associated resource.
+    /// Applications created before 11/13/2023 or applications without the `AppTag` linked resource group
+    /// return no value.
     pub fn attr_application_tag_value(&self) -> Val<String> {
         self.0.get_att("ApplicationTagValue")
     }

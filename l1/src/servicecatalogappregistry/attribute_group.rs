@@ -5,10 +5,17 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalogAppRegistry::AttributeGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalogappregistry-attributegroup.html) resource type.
 ///
+/// Creates a new attribute group as a container for user-defined attributes. This feature enables users
+/// to have full control over their cloud application's metadata in a rich machine-readable format to
+/// facilitate integration with automated workflows and third-party tools.
+///
 /// Build it with [`AttributeGroup::builder`]; adding it to a stack returns a [`AttributeGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttributeGroup {
     /// `Attributes`: required.
+    ///
+    /// A nested object in a JSON or YAML template that supports arbitrary definitions. Represents the
+    /// attributes in an attribute group that describes an application and its components.
     ///
     /// - Length: 1 to 8000.
     /// - Pattern: `^[\u0009\u000A\u000D\u0020-\u00FF]+$`.
@@ -16,14 +23,20 @@ pub struct AttributeGroup {
     pub attributes: Option<Val<Json>>,
     /// `Description`.
     ///
+    /// The description of the attribute group that the user provides.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the attribute group.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `\w+`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs you can use to associate with the attribute group.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -129,10 +142,14 @@ impl Deref for AttributeGroupHandle {
 
 impl AttributeGroupHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The globally unique attribute group identifier of the attribute group.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon resource name (ARN) that specifies the attribute group across services.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,15 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalogAppRegistry::AttributeGroupAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalogappregistry-attributegroupassociation.html) resource type.
 ///
+/// Associates an attribute group with an application to augment the application's metadata with the
+/// group's attributes. This feature enables applications to be described with user-defined details that
+/// are machine-readable, such as third-party integrations.
+///
 /// Build it with [`AttributeGroupAssociation::builder`]; adding it to a stack returns a [`AttributeGroupAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttributeGroupAssociation {
     /// `Application`: required. Changing it replaces the resource.
     ///
+    /// The name or ID of the application.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `\w+|[a-z0-9]{12}`.
     pub application: Option<Val<String>>,
     /// `AttributeGroup`: required. Changing it replaces the resource.
+    ///
+    /// The name or ID of the attribute group which holds the attributes that describe the application.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `\w+|[a-z0-9]{12}`.
@@ -105,10 +113,15 @@ impl Deref for AttributeGroupAssociationHandle {
 
 impl AttributeGroupAssociationHandle {
     /// `Fn::GetAtt` `ApplicationArn`.
+    ///
+    /// The Amazon resource name (ARN) of the application that was augmented with attributes.
     pub fn attr_application_arn(&self) -> Val<String> {
         self.0.get_att("ApplicationArn")
     }
     /// `Fn::GetAtt` `AttributeGroupArn`.
+    ///
+    /// The Amazon resource name (ARN) of the attribute group which contains the application's new
+    /// attributes.
     pub fn attr_attribute_group_arn(&self) -> Val<String> {
         self.0.get_att("AttributeGroupArn")
     }

@@ -5,19 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceCatalogAppRegistry::ResourceAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicecatalogappregistry-resourceassociation.html) resource type.
 ///
+/// Associates a resource with an application. Both the resource and the application can be specified
+/// either by ID or name.
+///
 /// Build it with [`ResourceAssociation::builder`]; adding it to a stack returns a [`ResourceAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceAssociation {
     /// `Application`: required. Changing it replaces the resource.
+    ///
+    /// The name or ID of the application.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `\w+|[a-z0-9]{12}`.
     pub application: Option<Val<String>>,
     /// `Resource`: required. Changing it replaces the resource.
     ///
+    /// The name or ID of the resource of which the application will be associated.
+    ///
     /// - Pattern: `\w+|arn:aws[-a-z]*:cloudformation:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:stack/[a-zA-Z][-A-Za-z0-9]{0,127}/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}`.
     pub resource: Option<Val<String>>,
     /// `ResourceType`: required. Changing it replaces the resource.
+    ///
+    /// The type of resource of which the application will be associated.
     pub resource_type: Option<Val<ResourceType>>,
 }
 
@@ -123,10 +132,14 @@ impl Deref for ResourceAssociationHandle {
 
 impl ResourceAssociationHandle {
     /// `Fn::GetAtt` `ApplicationArn`.
+    ///
+    /// The Amazon resource name (ARN) that specifies the application.
     pub fn attr_application_arn(&self) -> Val<String> {
         self.0.get_att("ApplicationArn")
     }
     /// `Fn::GetAtt` `ResourceArn`.
+    ///
+    /// The Amazon resource name (ARN) that specifies the resource.
     pub fn attr_resource_arn(&self) -> Val<String> {
         self.0.get_att("ResourceArn")
     }
@@ -160,9 +173,18 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] = &["CFN_STACK"];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 

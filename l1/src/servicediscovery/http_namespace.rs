@@ -5,14 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceDiscovery::HttpNamespace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicediscovery-httpnamespace.html) resource type.
 ///
+/// Creates an HTTP namespace. Service instances registered using an HTTP namespace can be discovered
+/// using a `DiscoverInstances` request but can't be discovered using DNS.
+///
+/// For the current quota on the number of namespaces that you can create using the same AWS account ,
+/// see [AWS Cloud Map quotas](https://docs.aws.amazon.com/cloud-map/latest/dg/cloud-map-limits.html) in
+/// the *AWS Cloud Map Developer Guide* .
+///
 /// Build it with [`HttpNamespace::builder`]; adding it to a stack returns a [`HttpNamespaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpNamespace {
     /// `Description`.
+    ///
+    /// A description for the namespace.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name that you want to assign to this namespace.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the namespace. Each tag consists of a key and an optional value, both of which you
+    /// define. Tag keys can have a maximum character length of 128 characters, and tag values can have a
+    /// maximum length of 256 characters.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -101,10 +116,15 @@ impl Deref for HttpNamespaceHandle {
 
 impl HttpNamespaceHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the namespace.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the namespace, such as
+    /// `arn:aws:service-discovery:us-east-1:123456789012:http-namespace/http-namespace-a1bzhi` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,18 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceDiscovery::PrivateDnsNamespace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicediscovery-privatednsnamespace.html) resource type.
 ///
+/// Creates a private namespace based on DNS, which is visible only inside a specified Amazon VPC. The
+/// namespace defines your service naming scheme. For example, if you name your namespace `example.com`
+/// and name your service `backend` , the resulting DNS name for the service is `backend.example.com` .
+/// Service instances that are registered using a private DNS namespace can be discovered using either a
+/// `DiscoverInstances` request or using DNS. For the current quota on the number of namespaces that you
+/// can create using the same AWS account , see [AWS Cloud Map
+/// quotas](https://docs.aws.amazon.com/cloud-map/latest/dg/cloud-map-limits.html) in the *AWS Cloud Map
+/// Developer Guide* .
+///
 /// Build it with [`PrivateDnsNamespace::builder`]; adding it to a stack returns a [`PrivateDnsNamespaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateDnsNamespace {
     /// `Description`.
+    ///
+    /// A description for the namespace.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name that you want to assign to this namespace. When you create a private DNS namespace, AWS
+    /// Cloud Map automatically creates an Amazon Route 53 private hosted zone that has the same name as
+    /// the namespace.
     pub name: Option<Val<String>>,
     /// `Properties`.
+    ///
+    /// Properties for the private DNS namespace.
     pub properties: Option<Val<Properties>>,
     /// `Tags`.
+    ///
+    /// The tags for the namespace. Each tag consists of a key and an optional value, both of which you
+    /// define. Tag keys can have a maximum character length of 128 characters, and tag values can have a
+    /// maximum length of 256 characters.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Vpc`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the Amazon VPC that you want to associate the namespace with.
     pub vpc: Option<Val<String>>,
 }
 
@@ -124,14 +147,20 @@ impl Deref for PrivateDnsNamespaceHandle {
 
 impl PrivateDnsNamespaceHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the private namespace.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `HostedZoneId`.
+    ///
+    /// The ID for the Route 53 hosted zone that AWS Cloud Map creates when you create a namespace.
     pub fn attr_hosted_zone_id(&self) -> Val<String> {
         self.0.get_att("HostedZoneId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the private namespace.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -146,9 +175,13 @@ impl PrivateDnsNamespaceHandle {
 }
 
 /// The [`PrivateDnsPropertiesMutable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-servicediscovery-privatednsnamespace-privatednspropertiesmutable.html) property type.
+///
+/// DNS properties for the private DNS namespace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateDnsPropertiesMutable {
     /// `SOA`.
+    ///
+    /// Fields for the Start of Authority (SOA) record for the hosted zone for the private DNS namespace.
     pub soa: Option<Val<Soa>>,
 }
 
@@ -196,9 +229,13 @@ impl ToValue for PrivateDnsPropertiesMutable {
 impl Literal for PrivateDnsPropertiesMutable {}
 
 /// The [`Properties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-servicediscovery-privatednsnamespace-properties.html) property type.
+///
+/// Properties for the private DNS namespace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Properties {
     /// `DnsProperties`.
+    ///
+    /// DNS properties for the private DNS namespace.
     pub dns_properties: Option<Val<PrivateDnsPropertiesMutable>>,
 }
 
@@ -246,9 +283,13 @@ impl ToValue for Properties {
 impl Literal for Properties {}
 
 /// The [`SOA`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-servicediscovery-privatednsnamespace-soa.html) property type.
+///
+/// Start of Authority (SOA) properties for a public or private DNS namespace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Soa {
     /// `TTL`.
+    ///
+    /// The time to live (TTL) for purposes of negative caching.
     pub ttl: Option<Val<f64>>,
 }
 

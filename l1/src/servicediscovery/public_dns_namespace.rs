@@ -5,16 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceDiscovery::PublicDnsNamespace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicediscovery-publicdnsnamespace.html) resource type.
 ///
+/// Creates a public namespace based on DNS, which is visible on the internet. The namespace defines
+/// your service naming scheme. For example, if you name your namespace `example.com` and name your
+/// service `backend` , the resulting DNS name for the service is `backend.example.com` . You can
+/// discover instances that were registered with a public DNS namespace by using either a
+/// `DiscoverInstances` request or using DNS. For the current quota on the number of namespaces that you
+/// can create using the same AWS account , see [AWS Cloud Map
+/// quotas](https://docs.aws.amazon.com/cloud-map/latest/dg/cloud-map-limits.html) in the *AWS Cloud Map
+/// Developer Guide* .
+///
+/// > The `CreatePublicDnsNamespace` API operation is not supported in the AWS GovCloud (US) Regions.
+///
 /// Build it with [`PublicDnsNamespace::builder`]; adding it to a stack returns a [`PublicDnsNamespaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicDnsNamespace {
     /// `Description`.
+    ///
+    /// A description for the namespace.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name that you want to assign to this namespace.
+    ///
+    /// > Do not include sensitive information in the name. The name is publicly available using DNS
+    /// queries.
     pub name: Option<Val<String>>,
     /// `Properties`.
+    ///
+    /// Properties for the public DNS namespace.
     pub properties: Option<Val<Properties>>,
     /// `Tags`.
+    ///
+    /// The tags for the namespace. Each tag consists of a key and an optional value, both of which you
+    /// define. Tag keys can have a maximum character length of 128 characters, and tag values can have a
+    /// maximum length of 256 characters.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -109,14 +133,20 @@ impl Deref for PublicDnsNamespaceHandle {
 
 impl PublicDnsNamespaceHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the public namespace.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `HostedZoneId`.
+    ///
+    /// The ID for the Route 53 hosted zone that AWS Cloud Map creates when you create a namespace.
     pub fn attr_hosted_zone_id(&self) -> Val<String> {
         self.0.get_att("HostedZoneId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the public namespace.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -131,9 +161,13 @@ impl PublicDnsNamespaceHandle {
 }
 
 /// The [`Properties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-servicediscovery-publicdnsnamespace-properties.html) property type.
+///
+/// Properties for the public DNS namespace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Properties {
     /// `DnsProperties`.
+    ///
+    /// DNS properties for the public DNS namespace.
     pub dns_properties: Option<Val<PublicDnsPropertiesMutable>>,
 }
 
@@ -181,9 +215,13 @@ impl ToValue for Properties {
 impl Literal for Properties {}
 
 /// The [`PublicDnsPropertiesMutable`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-servicediscovery-publicdnsnamespace-publicdnspropertiesmutable.html) property type.
+///
+/// DNS properties for the public DNS namespace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicDnsPropertiesMutable {
     /// `SOA`.
+    ///
+    /// Start of Authority (SOA) record for the hosted zone for the public DNS namespace.
     pub soa: Option<Val<Soa>>,
 }
 
@@ -231,9 +269,13 @@ impl ToValue for PublicDnsPropertiesMutable {
 impl Literal for PublicDnsPropertiesMutable {}
 
 /// The [`SOA`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-servicediscovery-publicdnsnamespace-soa.html) property type.
+///
+/// Start of Authority (SOA) properties for a public or private DNS namespace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Soa {
     /// `TTL`.
+    ///
+    /// The time to live (TTL) for purposes of negative caching.
     pub ttl: Option<Val<f64>>,
 }
 

@@ -5,26 +5,66 @@ use crate::rt::*;
 
 /// The [`AWS::ServiceDiscovery::Service`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-servicediscovery-service.html) resource type.
 ///
+/// A complex type that contains information about the specified service.
+///
 /// Build it with [`Service::builder`]; adding it to a stack returns a [`ServiceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Service {
     /// `Description`.
+    ///
+    /// The description of the service.
     pub description: Option<Val<String>>,
     /// `DnsConfig`.
+    ///
+    /// A complex type that contains information about the Route 53 DNS records that you want AWS Cloud Map
+    /// to create when you register an instance.
+    ///
+    /// > The record types of a service can only be changed by deleting the service and recreating it with a
+    /// new `Dnsconfig` .
     pub dns_config: Option<Val<DnsConfig>>,
     /// `HealthCheckConfig`.
+    ///
+    /// *Public DNS and HTTP namespaces only.* A complex type that contains settings for an optional health
+    /// check. If you specify settings for a health check, AWS Cloud Map associates the health check with
+    /// the records that you specify in `DnsConfig` .
+    ///
+    /// For information about the charges for health checks, see [Amazon Route 53
+    /// Pricing](https://docs.aws.amazon.com/route53/pricing/) .
     pub health_check_config: Option<Val<HealthCheckConfig>>,
     /// `HealthCheckCustomConfig`. Changing it replaces the resource.
+    ///
+    /// A complex type that contains information about an optional custom health check.
+    ///
+    /// > If you specify a health check configuration, you can specify either `HealthCheckCustomConfig` or
+    /// `HealthCheckConfig` but not both.
     pub health_check_custom_config: Option<Val<HealthCheckCustomConfig>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the service.
     pub name: Option<Val<String>>,
     /// `NamespaceId`. Changing it replaces the resource.
+    ///
+    /// The ID or Amazon Resource Name (ARN) of the namespace that you want to use to create the service.
+    /// For namespaces shared with your AWS account, specify the namespace ARN. For more information about
+    /// shared namespaces, see [Cross-account AWS Cloud Map namespace
+    /// sharing](https://docs.aws.amazon.com/cloud-map/latest/dg/sharing-namespaces.html) in the *AWS Cloud
+    /// Map Developer Guide* .
     pub namespace_id: Option<Val<String>>,
     /// `ServiceAttributes`.
+    ///
+    /// A complex type that contains information about attributes associated with a specific service.
     pub service_attributes: Option<Val<Json>>,
     /// `Tags`.
+    ///
+    /// The tags for the service. Each tag consists of a key and an optional value, both of which you
+    /// define. Tag keys can have a maximum character length of 128 characters, and tag values can have a
+    /// maximum length of 256 characters.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`. Changing it replaces the resource.
+    ///
+    /// If present, specifies that the service instances are only discoverable using the `DiscoverInstances`
+    /// API operation. No DNS records is registered for the service instances. The only valid value is
+    /// `HTTP` .
     pub type_: Option<Val<String>>,
 }
 
@@ -146,10 +186,14 @@ impl Deref for ServiceHandle {
 
 impl ServiceHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the service.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the service.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -164,13 +208,65 @@ impl ServiceHandle {
 }
 
 /// The [`DnsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-servicediscovery-service-dnsconfig.html) property type.
+///
+/// A complex type that contains information about the Amazon Route 53 DNS records that you want AWS
+/// Cloud Map to create when you register an instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DnsConfig {
     /// `DnsRecords`: required.
+    ///
+    /// An array that contains one `DnsRecord` object for each Route 53 DNS record that you want AWS Cloud
+    /// Map to create when you register an instance.
+    ///
+    /// > The record type of a service can't be updated directly and can only be changed by deleting the
+    /// service and recreating it with a new `DnsConfig` .
     pub dns_records: Option<Val<Vec<DnsRecord>>>,
     /// `NamespaceId`.
+    ///
+    /// *Use NamespaceId in [Service](https://docs.aws.amazon.com/cloud-map/latest/api/API_Service.html)
+    /// instead.*
+    ///
+    /// The ID of the namespace to use for DNS configuration.
     pub namespace_id: Option<Val<String>>,
     /// `RoutingPolicy`.
+    ///
+    /// The routing policy that you want to apply to all Route 53 DNS records that AWS Cloud Map creates
+    /// when you register an instance and specify this service.
+    ///
+    /// > If you want to use this service to register instances that create alias records, specify
+    /// `WEIGHTED` for the routing policy.
+    ///
+    /// You can specify the following values:
+    ///
+    /// - **MULTIVALUE** - If you define a health check for the service and the health check is healthy,
+    ///   Route 53 returns the applicable value for up to eight instances.
+    ///
+    /// For example, suppose that the service includes configurations for one `A` record and a health check.
+    /// You use the service to register 10 instances. Route 53 responds to DNS queries with IP addresses
+    /// for up to eight healthy instances. If fewer than eight instances are healthy, Route 53 responds to
+    /// every DNS query with the IP addresses for all of the healthy instances.
+    ///
+    /// If you don't define a health check for the service, Route 53 assumes that all instances are healthy
+    /// and returns the values for up to eight instances.
+    ///
+    /// For more information about the multivalue routing policy, see [Multivalue Answer
+    /// Routing](https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-policy.html#routing-policy-multivalue)
+    /// in the *Route 53 Developer Guide* .
+    /// - **WEIGHTED** - Route 53 returns the applicable value from one randomly selected instance from
+    ///   among the instances that you registered using the same service. Currently, all records have the
+    ///   same weight, so you can't route more or less traffic to any instances.
+    ///
+    /// For example, suppose that the service includes configurations for one `A` record and a health check.
+    /// You use the service to register 10 instances. Route 53 responds to DNS queries with the IP address
+    /// for one randomly selected instance from among the healthy instances. If no instances are healthy,
+    /// Route 53 responds to DNS queries as if all of the instances were healthy.
+    ///
+    /// If you don't define a health check for the service, Route 53 assumes that all instances are healthy
+    /// and returns the applicable value for one randomly selected instance.
+    ///
+    /// For more information about the weighted routing policy, see [Weighted
+    /// Routing](https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-policy.html#routing-policy-weighted)
+    /// in the *Route 53 Developer Guide* .
     pub routing_policy: Option<Val<String>>,
 }
 
@@ -241,11 +337,81 @@ impl ToValue for DnsConfig {
 impl Literal for DnsConfig {}
 
 /// The [`DnsRecord`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-servicediscovery-service-dnsrecord.html) property type.
+///
+/// A complex type that contains information about the Route 53 DNS records that you want AWS Cloud Map
+/// to create when you register an instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DnsRecord {
     /// `TTL`: required.
+    ///
+    /// The amount of time, in seconds, that you want DNS resolvers to cache the settings for this record.
+    ///
+    /// > Alias records don't include a TTL because Route 53 uses the TTL for the AWS resource that an
+    /// alias record routes traffic to. If you include the `AWS_ALIAS_DNS_NAME` attribute when you submit a
+    /// [RegisterInstance](https://docs.aws.amazon.com/cloud-map/latest/api/API_RegisterInstance.html)
+    /// request, the `TTL` value is ignored. Always specify a TTL for the service; you can use a service to
+    /// register instances that create either alias or non-alias records.
     pub ttl: Option<Val<f64>>,
     /// `Type`: required.
+    ///
+    /// The type of the resource, which indicates the type of value that Route 53 returns in response to DNS
+    /// queries. You can specify values for `Type` in the following combinations:
+    ///
+    /// - `A`
+    /// - `AAAA`
+    /// - `A` and `AAAA`
+    /// - `SRV`
+    /// - `CNAME`
+    ///
+    /// If you want AWS Cloud Map to create a Route 53 alias record when you register an instance, specify
+    /// `A` or `AAAA` for `Type` .
+    ///
+    /// You specify other settings, such as the IP address for `A` and `AAAA` records, when you register an
+    /// instance. For more information, see
+    /// [RegisterInstance](https://docs.aws.amazon.com/cloud-map/latest/api/API_RegisterInstance.html) .
+    ///
+    /// The following values are supported:
+    ///
+    /// - **A** - Route 53 returns the IP address of the resource in IPv4 format, such as 192.0.2.44.
+    /// - **AAAA** - Route 53 returns the IP address of the resource in IPv6 format, such as 2001:0db8:85a3:0000:0000:abcd:0001:2345.
+    /// - **CNAME** - Route 53 returns the domain name of the resource, such as www.example.com. Note the
+    ///   following:
+    ///
+    /// - You specify the domain name that you want to route traffic to when you register an instance. For
+    ///   more information, see
+    ///   [Attributes](https://docs.aws.amazon.com/cloud-map/latest/api/API_RegisterInstance.html#cloudmap-RegisterInstance-request-Attributes)
+    ///   in the topic
+    ///   [RegisterInstance](https://docs.aws.amazon.com/cloud-map/latest/api/API_RegisterInstance.html) .
+    /// - You must specify `WEIGHTED` for the value of `RoutingPolicy` .
+    /// - You can't specify both `CNAME` for `Type` and settings for `HealthCheckConfig` . If you do, the
+    ///   request will fail with an `InvalidInput` error.
+    /// - **SRV** - Route 53 returns the value for an `SRV` record. The value for an `SRV` record uses the
+    ///   following values:
+    ///
+    /// `priority weight port service-hostname`
+    ///
+    /// Note the following about the values:
+    ///
+    /// - The values of `priority` and `weight` are both set to `1` and can't be changed.
+    /// - The value of `port` comes from the value that you specify for the `AWS_INSTANCE_PORT` attribute
+    ///   when you submit a
+    ///   [RegisterInstance](https://docs.aws.amazon.com/cloud-map/latest/api/API_RegisterInstance.html)
+    ///   request.
+    /// - The value of `service-hostname` is a concatenation of the following values:
+    ///
+    /// - The value that you specify for `InstanceId` when you register an instance.
+    /// - The name of the service.
+    /// - The name of the namespace.
+    ///
+    /// For example, if the value of `InstanceId` is `test` , the name of the service is `backend` , and the
+    /// name of the namespace is `example.com` , the value of `service-hostname` is:
+    ///
+    /// `test.backend.example.com`
+    ///
+    /// If you specify settings for an `SRV` record and if you specify values for `AWS_INSTANCE_IPV4` ,
+    /// `AWS_INSTANCE_IPV6` , or both in the `RegisterInstance` request, AWS Cloud Map automatically creates
+    /// `A` and/or `AAAA` records that have the same name as the value of `service-hostname` in the `SRV`
+    /// record. You can ignore these records.
     pub type_: Option<Val<String>>,
 }
 
@@ -305,13 +471,90 @@ impl ToValue for DnsRecord {
 impl Literal for DnsRecord {}
 
 /// The [`HealthCheckConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-servicediscovery-service-healthcheckconfig.html) property type.
+///
+/// *Public DNS and HTTP namespaces only.* A complex type that contains settings for an optional health
+/// check. If you specify settings for a health check, AWS Cloud Map associates the health check with
+/// the records that you specify in `DnsConfig` .
+///
+/// > If you specify a health check configuration, you can specify either `HealthCheckCustomConfig` or
+/// `HealthCheckConfig` but not both.
+///
+/// Health checks are basic Route 53 health checks that monitor an AWS endpoint. For information about
+/// pricing for health checks, see [Amazon Route 53
+/// Pricing](https://docs.aws.amazon.com/route53/pricing/) .
+///
+/// Note the following about configuring health checks.
+///
+/// - **A and AAAA records** - If `DnsConfig` includes configurations for both `A` and `AAAA` records,
+///   AWS Cloud Map creates a health check that uses the IPv4 address to check the health of the
+///   resource. If the endpoint tthat's specified by the IPv4 address is unhealthy, Route 53 considers
+///   both the `A` and `AAAA` records to be unhealthy.
+/// - **CNAME records** - You can't specify settings for `HealthCheckConfig` when the `DNSConfig`
+///   includes `CNAME` for the value of `Type` . If you do, the `CreateService` request will fail with
+///   an `InvalidInput` error.
+/// - **Request interval** - A Route 53 health checker in each health-checking AWS Region sends a
+///   health check request to an endpoint every 30 seconds. On average, your endpoint receives a health
+///   check request about every two seconds. However, health checkers don't coordinate with one another.
+///   Therefore, you might sometimes see several requests in one second that's followed by a few seconds
+///   with no health checks at all.
+/// - **Health checking regions** - Health checkers perform checks from all Route 53 health-checking
+///   Regions. For a list of the current Regions, see
+///   [Regions](https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html#Route53-Type-HealthCheckConfig-Regions)
+///   .
+/// - **Alias records** - When you register an instance, if you include the `AWS_ALIAS_DNS_NAME`
+///   attribute, AWS Cloud Map creates a Route 53 alias record. Note the following:
+///
+/// - Route 53 automatically sets `EvaluateTargetHealth` to true for alias records. When
+///   `EvaluateTargetHealth` is true, the alias record inherits the health of the referenced AWS
+///   resource. such as an ELB load balancer. For more information, see
+///   [EvaluateTargetHealth](https://docs.aws.amazon.com/Route53/latest/APIReference/API_AliasTarget.html#Route53-Type-AliasTarget-EvaluateTargetHealth)
+///   .
+/// - If you include `HealthCheckConfig` and then use the service to register an instance that creates
+///   an alias record, Route 53 doesn't create the health check.
+/// - **Charges for health checks** - Health checks are basic Route 53 health checks that monitor an
+///   AWS endpoint. For information about pricing for health checks, see [Amazon Route 53
+///   Pricing](https://docs.aws.amazon.com/route53/pricing/) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HealthCheckConfig {
     /// `FailureThreshold`.
+    ///
+    /// The number of consecutive health checks that an endpoint must pass or fail for Route 53 to change
+    /// the current status of the endpoint from unhealthy to healthy or the other way around. For more
+    /// information, see [How Route 53 Determines Whether an Endpoint Is
+    /// Healthy](https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html)
+    /// in the *Route 53 Developer Guide* .
     pub failure_threshold: Option<Val<f64>>,
     /// `ResourcePath`.
+    ///
+    /// The path that you want Route 53 to request when performing health checks. The path can be any value
+    /// that your endpoint returns an HTTP status code of a 2xx or 3xx format for when the endpoint is
+    /// healthy. An example file is `/docs/route53-health-check.html` . Route 53 automatically adds the DNS
+    /// name for the service. If you don't specify a value for `ResourcePath` , the default value is `/` .
+    ///
+    /// If you specify `TCP` for `Type` , you must *not* specify a value for `ResourcePath` .
     pub resource_path: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of health check that you want to create, which indicates how Route 53 determines whether
+    /// an endpoint is healthy.
+    ///
+    /// > You can't change the value of `Type` after you create a health check.
+    ///
+    /// You can create the following types of health checks:
+    ///
+    /// - *HTTP* : Route 53 tries to establish a TCP connection. If successful, Route 53 submits an HTTP
+    ///   request and waits for an HTTP status code of 200 or greater and less than 400.
+    /// - *HTTPS* : Route 53 tries to establish a TCP connection. If successful, Route 53 submits an HTTPS
+    ///   request and waits for an HTTP status code of 200 or greater and less than 400.
+    ///
+    /// > If you specify HTTPS for the value of `Type` , the endpoint must support TLS v1.0 or later.
+    /// - *TCP* : Route 53 tries to establish a TCP connection.
+    ///
+    /// If you specify `TCP` for `Type` , don't specify a value for `ResourcePath` .
+    ///
+    /// For more information, see [How Route 53 Determines Whether an Endpoint Is
+    /// Healthy](https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html)
+    /// in the *Route 53 Developer Guide* .
     pub type_: Option<Val<String>>,
 }
 
@@ -374,9 +617,53 @@ impl ToValue for HealthCheckConfig {
 impl Literal for HealthCheckConfig {}
 
 /// The [`HealthCheckCustomConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-servicediscovery-service-healthcheckcustomconfig.html) property type.
+///
+/// A complex type that contains information about an optional custom health check. A custom health
+/// check, which requires that you use a third-party health checker to evaluate the health of your
+/// resources, is useful in the following circumstances:
+///
+/// - You can't use a health check that's defined by `HealthCheckConfig` because the resource isn't
+///   available over the internet. For example, you can use a custom health check when the instance is
+///   in an Amazon VPC. (To check the health of resources in a VPC, the health checker must also be in
+///   the VPC.)
+/// - You want to use a third-party health checker regardless of where your resources are located.
+///
+/// > If you specify a health check configuration, you can specify either `HealthCheckCustomConfig` or
+/// `HealthCheckConfig` but not both.
+///
+/// To change the status of a custom health check, submit an `UpdateInstanceCustomHealthStatus` request.
+/// AWS Cloud Map doesn't monitor the status of the resource, it just keeps a record of the status
+/// specified in the most recent `UpdateInstanceCustomHealthStatus` request.
+///
+/// Here's how custom health checks work:
+///
+/// - You create a service.
+/// - You register an instance.
+/// - You configure a third-party health checker to monitor the resource that's associated with the new
+///   instance.
+///
+/// > AWS Cloud Map doesn't check the health of the resource directly.
+/// - The third-party health-checker determines that the resource is unhealthy and notifies your
+///   application.
+/// - Your application submits an `UpdateInstanceCustomHealthStatus` request.
+/// - AWS Cloud Map waits for 30 seconds.
+/// - If another `UpdateInstanceCustomHealthStatus` request doesn't arrive during that time to change
+///   the status back to healthy, AWS Cloud Map stops routing traffic to the resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HealthCheckCustomConfig {
     /// `FailureThreshold`.
+    ///
+    /// > This parameter is no longer supported and is always set to 1. AWS Cloud Map waits for
+    /// approximately 30 seconds after receiving an `UpdateInstanceCustomHealthStatus` request before
+    /// changing the status of the service instance.
+    ///
+    /// The number of 30-second intervals that you want AWS Cloud Map to wait after receiving an
+    /// `UpdateInstanceCustomHealthStatus` request before it changes the health status of a service
+    /// instance.
+    ///
+    /// Sending a second or subsequent `UpdateInstanceCustomHealthStatus` request with the same value before 30
+    /// seconds has passed doesn't accelerate the change. AWS Cloud Map still waits `30` seconds after the
+    /// first request to make the change.
     pub failure_threshold: Option<Val<f64>>,
 }
 

@@ -5,30 +5,77 @@ use crate::rt::*;
 
 /// The [`AWS::SES::ConfigurationSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-configurationset.html) resource type.
 ///
+/// Configuration sets let you create groups of rules that you can apply to the emails you send using
+/// Amazon SES. For more information about using configuration sets, see [Using Amazon SES Configuration
+/// Sets](https://docs.aws.amazon.com/ses/latest/dg/using-configuration-sets.html) in the [Amazon SES
+/// Developer Guide](https://docs.aws.amazon.com/ses/latest/dg/) .
+///
+/// > *Required permissions:*
+/// >
+/// > To apply any of the resource options, you will need to have the corresponding AWS Identity and
+/// Access Management (IAM) SES API v2 permissions:
+/// >
+/// > - `ses:GetConfigurationSet`
+/// >
+/// > - (This permission is replacing the v1 *ses:DescribeConfigurationSet* permission which will not
+/// work with these v2 resource options.)
+/// > - `ses:PutConfigurationSetDeliveryOptions`
+/// > - `ses:PutConfigurationSetReputationOptions`
+/// > - `ses:PutConfigurationSetSendingOptions`
+/// > - `ses:PutConfigurationSetSuppressionOptions`
+/// > - `ses:PutConfigurationSetTrackingOptions`
+///
 /// Build it with [`ConfigurationSet::builder`]; adding it to a stack returns a [`ConfigurationSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationSet {
     /// `ArchivingOptions`.
+    ///
+    /// An object that defines a MailManager archive that is used to preserve emails that you send using the
+    /// configuration set.
     pub archiving_options: Option<Val<ArchivingOptions>>,
     /// `DeliveryOptions`.
+    ///
+    /// Specifies the name of the dedicated IP pool to associate with the configuration set and whether
+    /// messages that use the configuration set are required to use Transport Layer Security (TLS).
     pub delivery_options: Option<Val<DeliveryOptions>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the configuration set. The name must meet the following requirements:
+    ///
+    /// - Contain only letters (a-z, A-Z), numbers (0-9), underscores (_), or dashes (-).
+    /// - Contain 64 characters or fewer.
     ///
     /// - Pattern: `^[a-zA-Z0-9_-]{1,64}$`.
     pub name: Option<Val<String>>,
     /// `ReputationOptions`.
+    ///
+    /// An object that defines whether or not Amazon SES collects reputation metrics for the emails that you
+    /// send that use the configuration set.
     pub reputation_options: Option<Val<ReputationOptions>>,
     /// `SendingOptions`.
+    ///
+    /// An object that defines whether or not Amazon SES can send email that you send using the
+    /// configuration set.
     pub sending_options: Option<Val<SendingOptions>>,
     /// `SuppressionOptions`.
+    ///
+    /// An object that contains information about the suppression list preferences for your account.
     pub suppression_options: Option<Val<SuppressionOptions>>,
     /// `Tags`.
+    ///
+    /// An array of objects that define the tags (keys and values) that are associated with the
+    /// configuration set.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrackingOptions`.
+    ///
+    /// An object that defines the open and click tracking options for emails that you send using the
+    /// configuration set.
     pub tracking_options: Option<Val<TrackingOptions>>,
     /// `VdmOptions`.
+    ///
+    /// The Virtual Deliverability Manager (VDM) options that apply to the configuration set.
     pub vdm_options: Option<Val<VdmOptions>>,
 }
 
@@ -160,9 +207,14 @@ impl ConfigurationSetHandle {
 }
 
 /// The [`ArchivingOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationset-archivingoptions.html) property type.
+///
+/// An object that defines a MailManager archive that is used to preserve emails that you send using the
+/// configuration set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArchivingOptions {
     /// `ArchiveArn`.
+    ///
+    /// The ARN of the MailManager archive to associate with the configuration set.
     pub archive_arn: Option<Val<String>>,
 }
 
@@ -210,13 +262,19 @@ impl ToValue for ArchivingOptions {
 impl Literal for ArchivingOptions {}
 
 /// The [`ConditionThreshold`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationset-conditionthreshold.html) property type.
+///
+/// The condition threshold settings for suppression validation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConditionThreshold {
     /// `ConditionThresholdEnabled`: required.
     ///
+    /// Whether the condition threshold is enabled or disabled.
+    ///
     /// - Pattern: `ENABLED|DISABLED`.
     pub condition_threshold_enabled: Option<Val<String>>,
     /// `OverallConfidenceThreshold`.
+    ///
+    /// The overall confidence threshold settings.
     pub overall_confidence_threshold: Option<Val<OverallConfidenceThreshold>>,
 }
 
@@ -277,9 +335,16 @@ impl ToValue for ConditionThreshold {
 impl Literal for ConditionThreshold {}
 
 /// The [`DashboardOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationset-dashboardoptions.html) property type.
+///
+/// An object containing additional settings for your VDM configuration as applicable to the Dashboard.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashboardOptions {
     /// `EngagementMetrics`: required.
+    ///
+    /// Specifies the status of your VDM engagement metrics collection. Can be one of the following:
+    ///
+    /// - `ENABLED` – Amazon SES enables engagement metrics for the configuration set.
+    /// - `DISABLED` – Amazon SES disables engagement metrics for the configuration set.
     ///
     /// - Pattern: `ENABLED|DISABLED`.
     pub engagement_metrics: Option<Val<String>>,
@@ -336,15 +401,29 @@ impl ToValue for DashboardOptions {
 impl Literal for DashboardOptions {}
 
 /// The [`DeliveryOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationset-deliveryoptions.html) property type.
+///
+/// Specifies the name of the dedicated IP pool to associate with the configuration set and whether
+/// messages that use the configuration set are required to use Transport Layer Security (TLS).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeliveryOptions {
     /// `MaxDeliverySeconds`.
     ///
+    /// The name of the configuration set used when sent through a configuration set with archiving enabled.
+    ///
     /// - Range: 300 to 50400.
     pub max_delivery_seconds: Option<Val<f64>>,
     /// `SendingPoolName`.
+    ///
+    /// The name of the dedicated IP pool to associate with the configuration set.
     pub sending_pool_name: Option<Val<String>>,
     /// `TlsPolicy`.
+    ///
+    /// Specifies whether messages that use the configuration set are required to use Transport Layer
+    /// Security (TLS). If the value is `REQUIRE` , messages are only delivered if a TLS connection can be
+    /// established. If the value is `OPTIONAL` , messages can be delivered in plain text if a TLS
+    /// connection can't be established.
+    ///
+    /// Valid Values: `REQUIRE | OPTIONAL`
     ///
     /// - Pattern: `REQUIRE|OPTIONAL`.
     pub tls_policy: Option<Val<String>>,
@@ -406,9 +485,16 @@ impl ToValue for DeliveryOptions {
 impl Literal for DeliveryOptions {}
 
 /// The [`GuardianOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationset-guardianoptions.html) property type.
+///
+/// An object containing additional settings for your VDM configuration as applicable to the Guardian.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GuardianOptions {
     /// `OptimizedSharedDelivery`: required.
+    ///
+    /// Specifies the status of your VDM optimized shared delivery. Can be one of the following:
+    ///
+    /// - `ENABLED` – Amazon SES enables optimized shared delivery for the configuration set.
+    /// - `DISABLED` – Amazon SES disables optimized shared delivery for the configuration set.
     ///
     /// - Pattern: `ENABLED|DISABLED`.
     pub optimized_shared_delivery: Option<Val<String>>,
@@ -465,9 +551,13 @@ impl ToValue for GuardianOptions {
 impl Literal for GuardianOptions {}
 
 /// The [`OverallConfidenceThreshold`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationset-overallconfidencethreshold.html) property type.
+///
+/// The overall confidence threshold settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OverallConfidenceThreshold {
     /// `ConfidenceVerdictThreshold`: required.
+    ///
+    /// The confidence verdict threshold level.
     ///
     /// - Pattern: `MEDIUM|HIGH|MANAGED`.
     pub confidence_verdict_threshold: Option<Val<String>>,
@@ -524,9 +614,15 @@ impl ToValue for OverallConfidenceThreshold {
 impl Literal for OverallConfidenceThreshold {}
 
 /// The [`ReputationOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationset-reputationoptions.html) property type.
+///
+/// Enable or disable collection of reputation metrics for emails that you send using this configuration
+/// set in the current AWS Region.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReputationOptions {
     /// `ReputationMetricsEnabled`.
+    ///
+    /// If `true` , tracking of reputation metrics is enabled for the configuration set. If `false` ,
+    /// tracking of reputation metrics is disabled for the configuration set.
     ///
     /// - Pattern: `true|false`.
     pub reputation_metrics_enabled: Option<Val<bool>>,
@@ -576,9 +672,15 @@ impl ToValue for ReputationOptions {
 impl Literal for ReputationOptions {}
 
 /// The [`SendingOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationset-sendingoptions.html) property type.
+///
+/// Used to enable or disable email sending for messages that use this configuration set in the current
+/// AWS Region.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SendingOptions {
     /// `SendingEnabled`.
+    ///
+    /// If `true` , email sending is enabled for the configuration set. If `false` , email sending is
+    /// disabled for the configuration set.
     ///
     /// - Pattern: `true|false`.
     pub sending_enabled: Option<Val<bool>>,
@@ -628,11 +730,23 @@ impl ToValue for SendingOptions {
 impl Literal for SendingOptions {}
 
 /// The [`SuppressionOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationset-suppressionoptions.html) property type.
+///
+/// An object that contains information about the suppression list preferences for your account.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SuppressionOptions {
     /// `SuppressedReasons`.
+    ///
+    /// A list that contains the reasons that email addresses are automatically added to the suppression
+    /// list for your account. This list can contain any or all of the following:
+    ///
+    /// - `COMPLAINT` – Amazon SES adds an email address to the suppression list for your account when a
+    ///   message sent to that address results in a complaint.
+    /// - `BOUNCE` – Amazon SES adds an email address to the suppression list for your account when a
+    ///   message sent to that address results in a hard bounce.
     pub suppressed_reasons: Option<Val<Vec<String>>>,
     /// `ValidationOptions`.
+    ///
+    /// An object that contains information about the validation options for your account.
     pub validation_options: Option<Val<ValidationOptions>>,
 }
 
@@ -759,11 +873,29 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TrackingOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationset-trackingoptions.html) property type.
+///
+/// An object that defines the tracking options for a configuration set. When you use the Amazon SES API
+/// v2 to send an email, it contains an invisible image that's used to track when recipients open your
+/// email. If your email contains links, those links are changed slightly in order to track when
+/// recipients click them.
+///
+/// You can optionally configure a custom subdomain that is used to redirect email recipients to an
+/// Amazon SES-operated domain. This domain captures open and click events generated by Amazon SES
+/// emails.
+///
+/// For more information, see [Configuring Custom Domains to Handle Open and Click
+/// Tracking](https://docs.aws.amazon.com/ses/latest/dg/configure-custom-open-click-domains.html) in the *Amazon
+/// SES Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrackingOptions {
     /// `CustomRedirectDomain`.
+    ///
+    /// The custom subdomain that is used to redirect email recipients to the Amazon SES event tracking
+    /// domain.
     pub custom_redirect_domain: Option<Val<String>>,
     /// `HttpsPolicy`.
+    ///
+    /// The name of the configuration set used when sent through a configuration set with archiving enabled.
     ///
     /// - Pattern: `REQUIRE|REQUIRE_OPEN_ONLY|OPTIONAL`.
     pub https_policy: Option<Val<String>>,
@@ -819,9 +951,13 @@ impl ToValue for TrackingOptions {
 impl Literal for TrackingOptions {}
 
 /// The [`ValidationOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationset-validationoptions.html) property type.
+///
+/// An object that contains information about the validation options for your account.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidationOptions {
     /// `ConditionThreshold`: required.
+    ///
+    /// The condition threshold settings for suppression validation.
     pub condition_threshold: Option<Val<ConditionThreshold>>,
 }
 
@@ -876,11 +1012,17 @@ impl ToValue for ValidationOptions {
 impl Literal for ValidationOptions {}
 
 /// The [`VdmOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationset-vdmoptions.html) property type.
+///
+/// The Virtual Deliverability Manager (VDM) options that apply to a configuration set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VdmOptions {
     /// `DashboardOptions`.
+    ///
+    /// Specifies additional settings for your VDM configuration as applicable to the Dashboard.
     pub dashboard_options: Option<Val<DashboardOptions>>,
     /// `GuardianOptions`.
+    ///
+    /// Specifies additional settings for your VDM configuration as applicable to the Guardian.
     pub guardian_options: Option<Val<GuardianOptions>>,
 }
 

@@ -5,12 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::SES::ConfigurationSetEventDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-configurationseteventdestination.html) resource type.
 ///
+/// Specifies a configuration set event destination. *Events* include message sends, deliveries, opens,
+/// clicks, bounces, and complaints. *Event destinations* are places that you can send information about
+/// these events to. For example, you can send event data to Amazon SNS to receive notifications when
+/// you receive bounces or complaints, or you can use Amazon Kinesis Data Firehose to stream data to
+/// Amazon S3 for long-term storage.
+///
+/// A single configuration set can include more than one event destination.
+///
 /// Build it with [`ConfigurationSetEventDestination::builder`]; adding it to a stack returns a [`ConfigurationSetEventDestinationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationSetEventDestination {
     /// `ConfigurationSetName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the configuration set that contains the event destination.
     pub configuration_set_name: Option<Val<String>>,
     /// `EventDestination`: required.
+    ///
+    /// An object that defines the event destination.
     pub event_destination: Option<Val<EventDestination>>,
 }
 
@@ -116,9 +128,15 @@ impl ConfigurationSetEventDestinationHandle {
 }
 
 /// The [`CloudWatchDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationseteventdestination-cloudwatchdestination.html) property type.
+///
+/// An object that defines an Amazon CloudWatch destination for email events. You can use Amazon
+/// CloudWatch to monitor and gain insights on your email sending metrics.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchDestination {
     /// `DimensionConfigurations`.
+    ///
+    /// An array of objects that define the dimensions to use when you send email events to Amazon
+    /// CloudWatch.
     pub dimension_configurations: Option<Val<Vec<DimensionConfiguration>>>,
 }
 
@@ -171,19 +189,40 @@ impl ToValue for CloudWatchDestination {
 impl Literal for CloudWatchDestination {}
 
 /// The [`DimensionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationseteventdestination-dimensionconfiguration.html) property type.
+///
+/// An object that defines the dimension configuration to use when you send email events to Amazon
+/// CloudWatch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DimensionConfiguration {
     /// `DefaultDimensionValue`: required.
+    ///
+    /// The default value of the dimension that is published to Amazon CloudWatch if you don't provide the
+    /// value of the dimension when you send an email. This value has to meet the following criteria:
+    ///
+    /// - Can only contain ASCII letters (a–z, A–Z), numbers (0–9), underscores (_), or dashes (-), at
+    ///   signs (@), and periods (.).
+    /// - It can contain no more than 256 characters.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_-]{1,256}$`.
     pub default_dimension_value: Option<Val<String>>,
     /// `DimensionName`: required.
     ///
+    /// The name of an Amazon CloudWatch dimension associated with an email sending metric. The name has to
+    /// meet the following criteria:
+    ///
+    /// - It can only contain ASCII letters (a–z, A–Z), numbers (0–9), underscores (_), or dashes (-).
+    /// - It can contain no more than 256 characters.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9_:-]{1,256}$`.
     pub dimension_name: Option<Val<String>>,
     /// `DimensionValueSource`: required.
+    ///
+    /// The location where the Amazon SES API v2 finds the value of a dimension to publish to Amazon
+    /// CloudWatch. To use the message tags that you specify using an `X-SES-MESSAGE-TAGS` header or a
+    /// parameter to the `SendEmail` or `SendRawEmail` API, choose `messageTag` . To use your own email
+    /// headers, choose `emailHeader` . To use link tags, choose `linkTag` .
     pub dimension_value_source: Option<Val<DimensionValueSource>>,
 }
 
@@ -268,9 +307,15 @@ impl ToValue for DimensionConfiguration {
 impl Literal for DimensionConfiguration {}
 
 /// The [`EventBridgeDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationseteventdestination-eventbridgedestination.html) property type.
+///
+/// An object that defines an Amazon EventBridge destination for email events. You can use Amazon
+/// EventBridge to send notifications when certain email events occur.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBridgeDestination {
     /// `EventBusArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon EventBridge bus to publish email events to. Only the
+    /// default bus is supported.
     ///
     /// - Length: 36 to 1024.
     /// - Pattern: `^arn:aws[a-z0-9-]*:events:[a-z0-9-]+:\d{12}:event-bus/[^:]+$`.
@@ -328,23 +373,81 @@ impl ToValue for EventBridgeDestination {
 impl Literal for EventBridgeDestination {}
 
 /// The [`EventDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationseteventdestination-eventdestination.html) property type.
+///
+/// In the Amazon SES API v2, *events* include message sends, deliveries, opens, clicks, bounces,
+/// complaints and delivery delays. *Event destinations* are places that you can send information about
+/// these events to. For example, you can send event data to Amazon SNS to receive notifications when
+/// you receive bounces or complaints, or you can use Amazon Kinesis Data Firehose to stream data to
+/// Amazon S3 for long-term storage.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventDestination {
     /// `CloudWatchDestination`.
+    ///
+    /// An object that defines an Amazon CloudWatch destination for email events. You can use Amazon
+    /// CloudWatch to monitor and gain insights on your email sending metrics.
     pub cloud_watch_destination: Option<Val<CloudWatchDestination>>,
     /// `Enabled`.
+    ///
+    /// If `true` , the event destination is enabled. When the event destination is enabled, the specified
+    /// event types are sent to the destinations in this `EventDestinationDefinition` .
+    ///
+    /// If `false` , the event destination is disabled. When the event destination is disabled, events
+    /// aren't sent to the specified destinations.
     pub enabled: Option<Val<bool>>,
     /// `EventBridgeDestination`.
+    ///
+    /// An object that defines an Amazon EventBridge destination for email events. You can use Amazon
+    /// EventBridge to send notifications when certain email events occur.
     pub event_bridge_destination: Option<Val<EventBridgeDestination>>,
     /// `KinesisFirehoseDestination`.
+    ///
+    /// An object that contains the delivery stream ARN and the IAM role ARN associated with an Amazon
+    /// Kinesis Firehose event destination.
     pub kinesis_firehose_destination: Option<Val<KinesisFirehoseDestination>>,
     /// `MatchingEventTypes`: required.
+    ///
+    /// The types of events that Amazon SES sends to the specified event destinations.
+    ///
+    /// - `SEND` - The send request was successful and SES will attempt to deliver the message to the
+    ///   recipient’s mail server. (If account-level or global suppression is being used, SES will still
+    ///   count it as a send, but delivery is suppressed.)
+    /// - `REJECT` - SES accepted the email, but determined that it contained a virus and didn’t attempt
+    ///   to deliver it to the recipient’s mail server.
+    /// - `BOUNCE` - ( *Hard bounce* ) The recipient's mail server permanently rejected the email. ( *Soft
+    ///   bounces* are only included when SES fails to deliver the email after retrying for a period of
+    ///   time.)
+    /// - `COMPLAINT` - The email was successfully delivered to the recipient’s mail server, but the
+    ///   recipient marked it as spam.
+    /// - `DELIVERY` - SES successfully delivered the email to the recipient's mail server.
+    /// - `OPEN` - The recipient received the message and opened it in their email client.
+    /// - `CLICK` - The recipient clicked one or more links in the email.
+    /// - `RENDERING_FAILURE` - The email wasn't sent because of a template rendering issue. This event type
+    ///   can occur when template data is missing, or when there is a mismatch between template parameters
+    ///   and data. (This event type only occurs when you send email using the
+    ///   [`SendEmail`](https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html) or
+    ///   [`SendBulkEmail`](https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendBulkEmail.html)
+    ///   API operations.)
+    /// - `DELIVERY_DELAY` - The email couldn't be delivered to the recipient’s mail server because a
+    ///   temporary issue occurred. Delivery delays can occur, for example, when the recipient's inbox is
+    ///   full, or when the receiving email server experiences a transient issue.
+    /// - `SUBSCRIPTION` - The email was successfully delivered, but the recipient updated their
+    ///   subscription preferences by clicking on an *unsubscribe* link as part of your [subscription
+    ///   management](https://docs.aws.amazon.com/ses/latest/dg/sending-email-subscription-management.html)
+    ///   .
     pub matching_event_types: Option<Val<Vec<String>>>,
     /// `Name`.
+    ///
+    /// The name of the event destination. The name must meet the following requirements:
+    ///
+    /// - Contain only ASCII letters (a-z, A-Z), numbers (0-9), underscores (_), or dashes (-).
+    /// - Contain 64 characters or fewer.
     ///
     /// - Pattern: `^[a-zA-Z0-9_-]{0,64}$`.
     pub name: Option<Val<String>>,
     /// `SnsDestination`.
+    ///
+    /// An object that contains the topic ARN associated with an Amazon Simple Notification Service (Amazon
+    /// SNS) event destination.
     pub sns_destination: Option<Val<SnsDestination>>,
 }
 
@@ -443,11 +546,20 @@ impl ToValue for EventDestination {
 impl Literal for EventDestination {}
 
 /// The [`KinesisFirehoseDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationseteventdestination-kinesisfirehosedestination.html) property type.
+///
+/// An object that defines an Amazon Kinesis Data Firehose destination for email events. You can use
+/// Amazon Kinesis Data Firehose to stream data to other services, such as Amazon S3 and Amazon
+/// Redshift.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisFirehoseDestination {
     /// `DeliveryStreamARN`: required.
+    ///
+    /// The ARN of the Amazon Kinesis Firehose stream that email sending events should be published to.
     pub delivery_stream_arn: Option<Val<String>>,
     /// `IAMRoleARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role that the Amazon SES API v2 uses to send email events
+    /// to the Amazon Kinesis Data Firehose stream.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub iam_role_arn: Option<Val<String>>,
@@ -520,9 +632,23 @@ impl ToValue for KinesisFirehoseDestination {
 impl Literal for KinesisFirehoseDestination {}
 
 /// The [`SnsDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-configurationseteventdestination-snsdestination.html) property type.
+///
+/// Contains the topic ARN associated with an Amazon Simple Notification Service (Amazon SNS) event
+/// destination.
+///
+/// Event destinations, such as Amazon SNS, are associated with configuration sets, which enable you to
+/// publish email sending events. For information about using configuration sets, see the [Amazon SES
+/// Developer Guide](https://docs.aws.amazon.com/ses/latest/dg/monitor-sending-activity.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnsDestination {
     /// `TopicARN`: required.
+    ///
+    /// The ARN of the Amazon SNS topic for email sending events. You can find the ARN of a topic by using
+    /// the [ListTopics](https://docs.aws.amazon.com/sns/latest/api/API_ListTopics.html) Amazon SNS
+    /// operation.
+    ///
+    /// For more information about Amazon SNS topics, see the [Amazon SNS Developer
+    /// Guide](https://docs.aws.amazon.com/sns/latest/dg/CreateTopic.html) .
     ///
     /// - Length: 36 to 1024.
     /// - Pattern: `^arn:aws[a-z0-9-]*:sns:[a-z0-9-]+:\d{12}:[^:]+$`.
@@ -615,9 +741,19 @@ impl DimensionValueSource {
             DimensionValueSource::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DimensionValueSource {
+    const VALUES: &'static [&'static str] =
+        &["EMAIL_HEADER", "LINK_TAG", "MESSAGE_TAG", "emailHeader", "linkTag", "messageTag"];
+    fn as_str(&self) -> &str {
+        DimensionValueSource::as_str(self)
     }
 }
 

@@ -5,22 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::SES::ContactList`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-contactlist.html) resource type.
 ///
+/// A list that contains contacts that have subscribed to a particular topic or topics.
+///
 /// Build it with [`ContactList::builder`]; adding it to a stack returns a [`ContactListHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContactList {
     /// `ContactListName`. Changing it replaces the resource.
     ///
+    /// The name of the contact list.
+    ///
     /// - Pattern: `^[a-zA-Z0-9_-]{1,64}$`.
     pub contact_list_name: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A description of what the contact list is about.
     ///
     /// - Length: at most 500.
     pub description: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The tags associated with a contact list.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Topics`.
+    ///
+    /// An interest group, theme, or label within a list. A contact list can have multiple topics.
     ///
     /// - Items: 0 to 20.
     pub topics: Option<Val<Vec<Topic>>>,
@@ -197,19 +207,30 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Topic`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-contactlist-topic.html) property type.
+///
+/// An interest group, theme, or label within a list. Lists can have multiple topics.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Topic {
     /// `DefaultSubscriptionStatus`: required.
+    ///
+    /// The default subscription status to be applied to a contact if the contact has not noted their
+    /// preference for subscribing to a topic.
     pub default_subscription_status: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// A description of what the topic is about, which the contact will see.
     ///
     /// - Length: 0 to 500.
     pub description: Option<Val<String>>,
     /// `DisplayName`: required.
     ///
+    /// The name of the topic the contact will see.
+    ///
     /// - Length: 0 to 128.
     pub display_name: Option<Val<String>>,
     /// `TopicName`: required.
+    ///
+    /// The name of the topic.
     ///
     /// - Pattern: `^[a-zA-Z0-9_-]{1,64}$`.
     pub topic_name: Option<Val<String>>,

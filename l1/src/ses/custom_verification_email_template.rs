@@ -5,26 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::SES::CustomVerificationEmailTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-customverificationemailtemplate.html) resource type.
 ///
+/// Resource Type definition for AWS::SES::CustomVerificationEmailTemplate.
+///
 /// Build it with [`CustomVerificationEmailTemplate::builder`]; adding it to a stack returns a [`CustomVerificationEmailTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomVerificationEmailTemplate {
     /// `FailureRedirectionURL`: required.
+    ///
+    /// The URL that the recipient of the verification email is sent to if his or her address is not
+    /// successfully verified.
     pub failure_redirection_url: Option<Val<String>>,
     /// `FromEmailAddress`: required.
+    ///
+    /// The email address that the custom verification email is sent from.
     pub from_email_address: Option<Val<String>>,
     /// `SuccessRedirectionURL`: required.
+    ///
+    /// The URL that the recipient of the verification email is sent to if his or her address is
+    /// successfully verified.
     pub success_redirection_url: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags (keys and values) associated with the tenant.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TemplateContent`: required.
+    ///
+    /// The content of the custom verification email. The total size of the email must be less than 10 MB.
+    /// The message body may contain HTML, with some limitations.
     pub template_content: Option<Val<String>>,
     /// `TemplateName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the custom verification email template.
     ///
     /// - Length: 1 to 64.
     pub template_name: Option<Val<String>>,
     /// `TemplateSubject`: required.
+    ///
+    /// The subject line of the custom verification email.
     pub template_subject: Option<Val<String>>,
 }
 

@@ -5,18 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::SES::DedicatedIpPool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-dedicatedippool.html) resource type.
 ///
+/// Create a new pool of dedicated IP addresses. A pool can include one or more dedicated IP addresses
+/// that are associated with your AWS account . You can associate a pool with a configuration set. When
+/// you send an email that uses that configuration set, the message is sent from one of the addresses in
+/// the associated pool.
+///
+/// > You can't delete dedicated IP pools that have a `STANDARD` scaling mode with one or more dedicated
+/// IP addresses. This constraint doesn't apply to dedicated IP pools that have a `MANAGED` scaling
+/// mode.
+///
 /// Build it with [`DedicatedIpPool::builder`]; adding it to a stack returns a [`DedicatedIpPoolHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DedicatedIpPool {
     /// `PoolName`. Changing it replaces the resource.
     ///
+    /// The name of the dedicated IP pool that the IP address is associated with.
+    ///
     /// - Pattern: `^[a-z0-9_-]{0,64}$`.
     pub pool_name: Option<Val<String>>,
     /// `ScalingMode`.
     ///
+    /// The type of scaling mode.
+    ///
+    /// The following options are available:
+    ///
+    /// - `STANDARD` - The customer controls which IPs are part of the dedicated IP pool.
+    /// - `MANAGED` - The reputation and number of IPs are automatically managed by Amazon SES .
+    ///
+    /// The `STANDARD` option is selected by default if no value is specified.
+    ///
+    /// > Updating *ScalingMode* doesn't require a replacement if you're updating its value from `STANDARD`
+    /// to `MANAGED` . However, updating *ScalingMode* from `MANAGED` to `STANDARD` is not supported.
+    ///
     /// - Pattern: `^(STANDARD|MANAGED)$`.
     pub scaling_mode: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An object that defines the tags (keys and values) that you want to associate with the pool.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,

@@ -5,22 +5,64 @@ use crate::rt::*;
 
 /// The [`AWS::SES::EmailIdentity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-emailidentity.html) resource type.
 ///
+/// Specifies an identity for using within SES. An identity is an email address or domain that you use
+/// when you send email. Before you can use an identity to send email, you first have to verify it. By
+/// verifying an identity, you demonstrate that you're the owner of the identity, and that you've given
+/// Amazon SES API v2 permission to send email from the identity.
+///
+/// When you verify an email address, SES sends an email to the address. Your email address is verified
+/// as soon as you follow the link in the verification email. When you verify a domain without
+/// specifying the `DkimSigningAttributes` properties, OR only the `NextSigningKeyLength` property of
+/// `DkimSigningAttributes` , this resource provides a set of CNAME token names and values ( *DkimDNSTokenName1*
+/// , *DkimDNSTokenValue1* , *DkimDNSTokenName2* , *DkimDNSTokenValue2* , *DkimDNSTokenName3* , *DkimDNSTokenValue3*
+/// ) as outputs. You can then add these to the DNS configuration for your domain. Your domain is
+/// verified when Amazon SES detects these records in the DNS configuration for your domain. This
+/// verification method is known as Easy DKIM.
+///
+/// Alternatively, you can perform the verification process by providing your own public-private key
+/// pair. This verification method is known as Bring Your Own DKIM (BYODKIM). To use BYODKIM, your
+/// resource must include `DkimSigningAttributes` properties `DomainSigningSelector` and
+/// `DomainSigningPrivateKey` . When you specify this object, you provide a selector (
+/// `DomainSigningSelector` ) (a component of the DNS record name that identifies the public key to use
+/// for DKIM authentication) and a private key ( `DomainSigningPrivateKey` ).
+///
+/// Additionally, you can associate an existing configuration set with the email identity that you're
+/// verifying.
+///
 /// Build it with [`EmailIdentity::builder`]; adding it to a stack returns a [`EmailIdentityHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmailIdentity {
     /// `ConfigurationSetAttributes`.
+    ///
+    /// Used to associate a configuration set with an email identity.
     pub configuration_set_attributes: Option<Val<ConfigurationSetAttributes>>,
     /// `DkimAttributes`.
+    ///
+    /// An object that contains information about the DKIM attributes for the identity.
     pub dkim_attributes: Option<Val<DkimAttributes>>,
     /// `DkimSigningAttributes`.
+    ///
+    /// If your request includes this object, Amazon SES configures the identity to use Bring Your Own DKIM
+    /// (BYODKIM) for DKIM authentication purposes, or, configures the key length to be used for [Easy
+    /// DKIM](https://docs.aws.amazon.com/ses/latest/DeveloperGuide/easy-dkim.html) .
+    ///
+    /// You can only specify this object if the email identity is a domain, as opposed to an address.
     pub dkim_signing_attributes: Option<Val<DkimSigningAttributes>>,
     /// `EmailIdentity`: required. Changing it replaces the resource.
+    ///
+    /// The email address or domain to verify.
     pub email_identity: Option<Val<String>>,
     /// `FeedbackAttributes`.
+    ///
+    /// Used to enable or disable feedback forwarding for an identity.
     pub feedback_attributes: Option<Val<FeedbackAttributes>>,
     /// `MailFromAttributes`.
+    ///
+    /// Used to enable or disable the custom Mail-From domain configuration for an email identity.
     pub mail_from_attributes: Option<Val<MailFromAttributes>>,
     /// `Tags`.
+    ///
+    /// An array of objects that define the tags (keys and values) to associate with the email identity.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -135,26 +177,38 @@ impl Deref for EmailIdentityHandle {
 
 impl EmailIdentityHandle {
     /// `Fn::GetAtt` `DkimDNSTokenName1`.
+    ///
+    /// The host name for the first token that you have to add to the DNS configuration for your domain.
     pub fn attr_dkim_dns_token_name1(&self) -> Val<String> {
         self.0.get_att("DkimDNSTokenName1")
     }
     /// `Fn::GetAtt` `DkimDNSTokenName2`.
+    ///
+    /// The host name for the second token that you have to add to the DNS configuration for your domain.
     pub fn attr_dkim_dns_token_name2(&self) -> Val<String> {
         self.0.get_att("DkimDNSTokenName2")
     }
     /// `Fn::GetAtt` `DkimDNSTokenName3`.
+    ///
+    /// The host name for the third token that you have to add to the DNS configuration for your domain.
     pub fn attr_dkim_dns_token_name3(&self) -> Val<String> {
         self.0.get_att("DkimDNSTokenName3")
     }
     /// `Fn::GetAtt` `DkimDNSTokenValue1`.
+    ///
+    /// The record value for the first token that you have to add to the DNS configuration for your domain.
     pub fn attr_dkim_dns_token_value1(&self) -> Val<String> {
         self.0.get_att("DkimDNSTokenValue1")
     }
     /// `Fn::GetAtt` `DkimDNSTokenValue2`.
+    ///
+    /// The record value for the second token that you have to add to the DNS configuration for your domain.
     pub fn attr_dkim_dns_token_value2(&self) -> Val<String> {
         self.0.get_att("DkimDNSTokenValue2")
     }
     /// `Fn::GetAtt` `DkimDNSTokenValue3`.
+    ///
+    /// The record value for the third token that you have to add to the DNS configuration for your domain.
     pub fn attr_dkim_dns_token_value3(&self) -> Val<String> {
         self.0.get_att("DkimDNSTokenValue3")
     }
@@ -169,9 +223,13 @@ impl EmailIdentityHandle {
 }
 
 /// The [`ConfigurationSetAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-emailidentity-configurationsetattributes.html) property type.
+///
+/// Used to associate a configuration set with an email identity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationSetAttributes {
     /// `ConfigurationSetName`.
+    ///
+    /// The configuration set to associate with an email identity.
     pub configuration_set_name: Option<Val<String>>,
 }
 
@@ -219,9 +277,16 @@ impl ToValue for ConfigurationSetAttributes {
 impl Literal for ConfigurationSetAttributes {}
 
 /// The [`DkimAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-emailidentity-dkimattributes.html) property type.
+///
+/// Used to enable or disable DKIM authentication for an email identity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DkimAttributes {
     /// `SigningEnabled`.
+    ///
+    /// Sets the DKIM signing configuration for the identity.
+    ///
+    /// When you set this value `true` , then the messages that are sent from the identity are signed using
+    /// DKIM. If you set this value to `false` , your messages are sent without DKIM signing.
     pub signing_enabled: Option<Val<bool>>,
 }
 
@@ -269,13 +334,43 @@ impl ToValue for DkimAttributes {
 impl Literal for DkimAttributes {}
 
 /// The [`DkimSigningAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-emailidentity-dkimsigningattributes.html) property type.
+///
+/// Used to configure or change the DKIM authentication settings for an email domain identity. You can
+/// use this operation to do any of the following:
+///
+/// - Update the signing attributes for an identity that uses Bring Your Own DKIM (BYODKIM).
+/// - Update the key length that should be used for Easy DKIM.
+/// - Change from using no DKIM authentication to using Easy DKIM.
+/// - Change from using no DKIM authentication to using BYODKIM.
+/// - Change from using Easy DKIM to using BYODKIM.
+/// - Change from using BYODKIM to using Easy DKIM.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DkimSigningAttributes {
     /// `DomainSigningPrivateKey`.
+    ///
+    /// \[Bring Your Own DKIM\] A private key that's used to generate a DKIM signature.
+    ///
+    /// The private key must use 1024 or 2048-bit RSA encryption, and must be encoded using base64 encoding.
+    ///
+    /// > Rather than embedding sensitive information directly in your CFN templates, we recommend you use
+    /// dynamic parameters in the stack template to reference sensitive information that is stored and
+    /// managed outside of CFN, such as in the AWS Systems Manager Parameter Store or AWS Secrets Manager.
+    /// >
+    /// > For more information, see the [Do not embed credentials in your
+    /// templates](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/best-practices.html#creds)
+    /// best practice.
     pub domain_signing_private_key: Option<Val<String>>,
     /// `DomainSigningSelector`.
+    ///
+    /// \[Bring Your Own DKIM\] A string that's used to identify a public key in the DNS configuration for a
+    /// domain.
     pub domain_signing_selector: Option<Val<String>>,
     /// `NextSigningKeyLength`.
+    ///
+    /// \[Easy DKIM\] The key length of the future DKIM key pair to be generated. This can be changed at
+    /// most once per day.
+    ///
+    /// Valid Values: `RSA_1024_BIT | RSA_2048_BIT`
     ///
     /// - Pattern: `RSA_1024_BIT|RSA_2048_BIT`.
     pub next_signing_key_length: Option<Val<String>>,
@@ -337,9 +432,23 @@ impl ToValue for DkimSigningAttributes {
 impl Literal for DkimSigningAttributes {}
 
 /// The [`FeedbackAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-emailidentity-feedbackattributes.html) property type.
+///
+/// Used to enable or disable feedback forwarding for an identity. This setting determines what happens
+/// when an identity is used to send an email that results in a bounce or complaint event.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FeedbackAttributes {
     /// `EmailForwardingEnabled`.
+    ///
+    /// Sets the feedback forwarding configuration for the identity.
+    ///
+    /// If the value is `true` , you receive email notifications when bounce or complaint events occur.
+    /// These notifications are sent to the address that you specified in the `Return-Path` header of the
+    /// original email.
+    ///
+    /// You're required to have a method of tracking bounces and complaints. If you haven't set up another
+    /// mechanism for receiving bounce or complaint notifications (for example, by setting up an event
+    /// destination), you receive an email notification when these events occur (even if this setting is
+    /// disabled).
     pub email_forwarding_enabled: Option<Val<bool>>,
 }
 
@@ -387,13 +496,33 @@ impl ToValue for FeedbackAttributes {
 impl Literal for FeedbackAttributes {}
 
 /// The [`MailFromAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-emailidentity-mailfromattributes.html) property type.
+///
+/// Used to enable or disable the custom Mail-From domain configuration for an email identity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MailFromAttributes {
     /// `BehaviorOnMxFailure`.
     ///
+    /// The action to take if the required MX record isn't found when you send an email. When you set this
+    /// value to `USE_DEFAULT_VALUE` , the mail is sent using *amazonses.com* as the MAIL FROM domain. When
+    /// you set this value to `REJECT_MESSAGE` , the Amazon SES API v2 returns a `MailFromDomainNotVerified`
+    /// error, and doesn't attempt to deliver the email.
+    ///
+    /// These behaviors are taken when the custom MAIL FROM domain configuration is in the `Pending` ,
+    /// `Failed` , and `TemporaryFailure` states.
+    ///
+    /// Valid Values: `USE_DEFAULT_VALUE | REJECT_MESSAGE`
+    ///
     /// - Pattern: `USE_DEFAULT_VALUE|REJECT_MESSAGE`.
     pub behavior_on_mx_failure: Option<Val<String>>,
     /// `MailFromDomain`.
+    ///
+    /// The custom MAIL FROM domain that you want the verified identity to use. The MAIL FROM domain must
+    /// meet the following criteria:
+    ///
+    /// - It has to be a subdomain of the verified identity.
+    /// - It can't be used to receive email.
+    /// - It can't be used in a "From" address if the MAIL FROM domain is a destination for feedback
+    ///   forwarding emails.
     pub mail_from_domain: Option<Val<String>>,
 }
 

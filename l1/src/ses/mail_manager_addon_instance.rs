@@ -5,15 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::SES::MailManagerAddonInstance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-mailmanageraddoninstance.html) resource type.
 ///
+/// Creates an Add On instance for the subscription indicated in the request. The resulting Amazon
+/// Resource Name (ARN) can be used in a conditional statement for a rule set or traffic policy.
+///
 /// Build it with [`MailManagerAddonInstance::builder`]; adding it to a stack returns a [`MailManagerAddonInstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MailManagerAddonInstance {
     /// `AddonSubscriptionId`: required. Changing it replaces the resource.
     ///
+    /// The subscription ID for the instance.
+    ///
     /// - Length: 4 to 67.
     /// - Pattern: `^as-[a-zA-Z0-9]{1,64}$`.
     pub addon_subscription_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for the resource. For example, { "tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -102,14 +110,20 @@ impl Deref for MailManagerAddonInstanceHandle {
 
 impl MailManagerAddonInstanceHandle {
     /// `Fn::GetAtt` `AddonInstanceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Add On instance.
     pub fn attr_addon_instance_arn(&self) -> Val<String> {
         self.0.get_att("AddonInstanceArn")
     }
     /// `Fn::GetAtt` `AddonInstanceId`.
+    ///
+    /// The unique ID of the Add On instance.
     pub fn attr_addon_instance_id(&self) -> Val<String> {
         self.0.get_att("AddonInstanceId")
     }
     /// `Fn::GetAtt` `AddonName`.
+    ///
+    /// The name of the Add On for the instance.
     pub fn attr_addon_name(&self) -> Val<String> {
         self.0.get_att("AddonName")
     }

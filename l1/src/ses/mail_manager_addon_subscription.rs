@@ -5,12 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::SES::MailManagerAddonSubscription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-mailmanageraddonsubscription.html) resource type.
 ///
+/// Creates a subscription for an Add On representing the acceptance of its terms of use and additional
+/// pricing. The subscription can then be used to create an instance for use in rule sets or traffic
+/// policies.
+///
 /// Build it with [`MailManagerAddonSubscription::builder`]; adding it to a stack returns a [`MailManagerAddonSubscriptionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MailManagerAddonSubscription {
     /// `AddonName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the Add On to subscribe to. You can only have one subscription for each Add On name.
+    ///
+    /// Valid Values: `TRENDMICRO_VSAPI | SPAMHAUS_DBL | ABUSIX_MAIL_INTELLIGENCE |
+    /// VADE_ADVANCED_EMAIL_SECURITY`
     pub addon_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for the resource. For example, { "tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -95,10 +107,14 @@ impl Deref for MailManagerAddonSubscriptionHandle {
 
 impl MailManagerAddonSubscriptionHandle {
     /// `Fn::GetAtt` `AddonSubscriptionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Add On subscription.
     pub fn attr_addon_subscription_arn(&self) -> Val<String> {
         self.0.get_att("AddonSubscriptionArn")
     }
     /// `Fn::GetAtt` `AddonSubscriptionId`.
+    ///
+    /// The unique ID of the Add On subscription.
     pub fn attr_addon_subscription_id(&self) -> Val<String> {
         self.0.get_att("AddonSubscriptionId")
     }

@@ -5,15 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::SES::MailManagerAddressList`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-mailmanageraddresslist.html) resource type.
 ///
+/// The structure representing the address lists and address list attribute that will be used in
+/// evaluation of boolean expression.
+///
 /// Build it with [`MailManagerAddressList::builder`]; adding it to a stack returns a [`MailManagerAddressListHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MailManagerAddressList {
     /// `AddressListName`. Changing it replaces the resource.
     ///
+    /// A user-friendly name for the address list.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
     pub address_list_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for the resource. For example, { "tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -95,10 +103,14 @@ impl Deref for MailManagerAddressListHandle {
 
 impl MailManagerAddressListHandle {
     /// `Fn::GetAtt` `AddressListId`.
+    ///
+    /// The identifier of the address list.
     pub fn attr_address_list_id(&self) -> Val<String> {
         self.0.get_att("AddressListId")
     }
     /// `Fn::GetAtt` `AddressListArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the address list.
     pub fn attr_address_list_arn(&self) -> Val<String> {
         self.0.get_att("AddressListArn")
     }

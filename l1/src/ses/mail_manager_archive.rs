@@ -5,22 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::SES::MailManagerArchive`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-mailmanagerarchive.html) resource type.
 ///
+/// Creates a new email archive resource for storing and retaining emails.
+///
 /// Build it with [`MailManagerArchive::builder`]; adding it to a stack returns a [`MailManagerArchiveHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MailManagerArchive {
     /// `ArchiveName`.
+    ///
+    /// A unique name for the new archive.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_-]*[a-zA-Z0-9]$`.
     pub archive_name: Option<Val<String>>,
     /// `KmsKeyArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the KMS key for encrypting emails in the archive.
+    ///
     /// - Pattern: `^arn:aws(|-cn|-us-gov|-eusc):kms:[a-z0-9-]{1,20}:[0-9]{12}:(key|alias)/.+$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `Retention`.
+    ///
+    /// The period for retaining emails in the archive before automatic deletion.
     pub retention: Option<Val<ArchiveRetention>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for the resource. For example, { "tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -114,14 +125,24 @@ impl Deref for MailManagerArchiveHandle {
 
 impl MailManagerArchiveHandle {
     /// `Fn::GetAtt` `ArchiveArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the archive.
     pub fn attr_archive_arn(&self) -> Val<String> {
         self.0.get_att("ArchiveArn")
     }
     /// `Fn::GetAtt` `ArchiveId`.
+    ///
+    /// The unique identifier of the archive.
     pub fn attr_archive_id(&self) -> Val<String> {
         self.0.get_att("ArchiveId")
     }
     /// `Fn::GetAtt` `ArchiveState`.
+    ///
+    /// The current state of the archive:
+    ///
+    /// - `ACTIVE` – The archive is ready and available for use.
+    /// - `PENDING_DELETION` – The archive has been marked for deletion and will be permanently deleted in 30
+    ///   days. No further modifications can be made in this state.
     pub fn attr_archive_state(&self) -> Val<String> {
         self.0.get_att("ArchiveState")
     }
@@ -136,9 +157,14 @@ impl MailManagerArchiveHandle {
 }
 
 /// The [`ArchiveRetention`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerarchive-archiveretention.html) property type.
+///
+/// The retention policy for an email archive that specifies how long emails are kept before being
+/// automatically deleted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArchiveRetention {
     /// `RetentionPeriod`.
+    ///
+    /// The enum value sets the period for retaining emails in an archive.
     pub retention_period: Option<Val<RetentionPeriod>>,
 }
 
@@ -320,9 +346,35 @@ impl RetentionPeriod {
             RetentionPeriod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RetentionPeriod {
+    const VALUES: &'static [&'static str] = &[
+        "THREE_MONTHS",
+        "SIX_MONTHS",
+        "NINE_MONTHS",
+        "ONE_YEAR",
+        "EIGHTEEN_MONTHS",
+        "TWO_YEARS",
+        "THIRTY_MONTHS",
+        "THREE_YEARS",
+        "FOUR_YEARS",
+        "FIVE_YEARS",
+        "SIX_YEARS",
+        "SEVEN_YEARS",
+        "EIGHT_YEARS",
+        "NINE_YEARS",
+        "TEN_YEARS",
+        "PERMANENT",
+    ];
+    fn as_str(&self) -> &str {
+        RetentionPeriod::as_str(self)
     }
 }
 

@@ -5,25 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::SES::MailManagerIngressPoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-mailmanageringresspoint.html) resource type.
 ///
+/// Resource to provision an ingress endpoint for receiving email. An ingress endpoint serves as the
+/// entry point for incoming emails, allowing you to define how emails are received and processed within
+/// your AWS environment.
+///
 /// Build it with [`MailManagerIngressPoint::builder`]; adding it to a stack returns a [`MailManagerIngressPointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MailManagerIngressPoint {
     /// `IngressPointConfiguration`.
+    ///
+    /// The configuration of the ingress endpoint resource.
     pub ingress_point_configuration: Option<Val<IngressPointConfiguration>>,
     /// `IngressPointName`.
+    ///
+    /// A user friendly name for an ingress endpoint resource.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[A-Za-z0-9_\-]+$`.
     pub ingress_point_name: Option<Val<String>>,
     /// `NetworkConfiguration`. Changing it replaces the resource.
+    ///
+    /// The network type (IPv4-only, Dual-Stack, PrivateLink) of the ingress endpoint resource.
     pub network_configuration: Option<Val<NetworkConfiguration>>,
     /// `RuleSetId`: required.
+    ///
+    /// The identifier of an existing rule set that you attach to an ingress endpoint resource.
     ///
     /// - Length: 1 to 100.
     pub rule_set_id: Option<Val<String>>,
     /// `StatusToUpdate`.
+    ///
+    /// The update status of an ingress endpoint.
     pub status_to_update: Option<Val<IngressPointStatusToUpdate>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for the resource. For example, { "tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -31,9 +48,13 @@ pub struct MailManagerIngressPoint {
     pub tls_policy: Option<Val<TlsPolicy>>,
     /// `TrafficPolicyId`: required.
     ///
+    /// The identifier of an existing traffic policy that you attach to an ingress endpoint resource.
+    ///
     /// - Length: 1 to 100.
     pub traffic_policy_id: Option<Val<String>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of the ingress endpoint to create.
     pub type_: Option<Val<IngressPointType>>,
 }
 
@@ -173,18 +194,27 @@ impl Deref for MailManagerIngressPointHandle {
 
 impl MailManagerIngressPointHandle {
     /// `Fn::GetAtt` `IngressPointId`.
+    ///
+    /// The identifier of the ingress endpoint resource.
     pub fn attr_ingress_point_id(&self) -> Val<String> {
         self.0.get_att("IngressPointId")
     }
     /// `Fn::GetAtt` `IngressPointArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the ingress endpoint resource.
     pub fn attr_ingress_point_arn(&self) -> Val<String> {
         self.0.get_att("IngressPointArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the ingress endpoint resource.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `ARecord`.
+    ///
+    /// The DNS A Record that identifies your ingress endpoint. Configure your DNS Mail Exchange (MX) record
+    /// with this value to route emails to Mail Manager.
     pub fn attr_a_record(&self) -> Val<String> {
         self.0.get_att("ARecord")
     }
@@ -199,13 +229,22 @@ impl MailManagerIngressPointHandle {
 }
 
 /// The [`IngressPointConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanageringresspoint-ingresspointconfiguration.html) property type.
+///
+/// The configuration of the ingress endpoint resource.
+///
+/// > This data type is a UNION, so only one of the following members can be specified when used or
+/// returned.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressPointConfiguration {
     /// `SecretArn`.
     ///
+    /// The SecretsManager::Secret ARN of the ingress endpoint resource.
+    ///
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc):secretsmanager:[a-z0-9-]+:\d{12}:secret:[a-zA-Z0-9/_+=,.@-]+$`.
     pub secret_arn: Option<Val<String>>,
     /// `SmtpPassword`.
+    ///
+    /// The password of the ingress endpoint resource.
     ///
     /// - Length: 8 to 64.
     /// - Pattern: `^[A-Za-z0-9!@#$%^&*()_+\-=\[\]{}|.,?]+$`.
@@ -270,11 +309,17 @@ impl ToValue for IngressPointConfiguration {
 impl Literal for IngressPointConfiguration {}
 
 /// The [`NetworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanageringresspoint-networkconfiguration.html) property type.
+///
+/// The network type (IPv4-only, Dual-Stack, PrivateLink) of the ingress endpoint resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkConfiguration {
     /// `PrivateNetworkConfiguration`.
+    ///
+    /// Specifies the network configuration for the private ingress point.
     pub private_network_configuration: Option<Val<PrivateNetworkConfiguration>>,
     /// `PublicNetworkConfiguration`.
+    ///
+    /// Specifies the network configuration for the public ingress point.
     pub public_network_configuration: Option<Val<PublicNetworkConfiguration>>,
 }
 
@@ -333,9 +378,13 @@ impl ToValue for NetworkConfiguration {
 impl Literal for NetworkConfiguration {}
 
 /// The [`PrivateNetworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanageringresspoint-privatenetworkconfiguration.html) property type.
+///
+/// Specifies the network configuration for the private ingress point.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PrivateNetworkConfiguration {
     /// `VpcEndpointId`: required.
+    ///
+    /// The identifier of the VPC endpoint to associate with this private ingress point.
     ///
     /// - Pattern: `^vpce-[a-zA-Z0-9]{17}$`.
     pub vpc_endpoint_id: Option<Val<String>>,
@@ -392,9 +441,13 @@ impl ToValue for PrivateNetworkConfiguration {
 impl Literal for PrivateNetworkConfiguration {}
 
 /// The [`PublicNetworkConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanageringresspoint-publicnetworkconfiguration.html) property type.
+///
+/// Specifies the network configuration for the public ingress point.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PublicNetworkConfiguration {
     /// `IpType`: required.
+    ///
+    /// The IP address type for the public ingress point. Valid values are IPV4 and DUAL_STACK.
     pub ip_type: Option<Val<Json>>,
 }
 
@@ -676,9 +729,18 @@ impl IngressPointStatusToUpdate {
             IngressPointStatusToUpdate::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IngressPointStatusToUpdate {
+    const VALUES: &'static [&'static str] = &["ACTIVE", "CLOSED"];
+    fn as_str(&self) -> &str {
+        IngressPointStatusToUpdate::as_str(self)
     }
 }
 
@@ -726,9 +788,18 @@ impl IngressPointType {
             IngressPointType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IngressPointType {
+    const VALUES: &'static [&'static str] = &["OPEN", "AUTH", "MTLS"];
+    fn as_str(&self) -> &str {
+        IngressPointType::as_str(self)
     }
 }
 
@@ -777,9 +848,18 @@ impl TlsPolicy {
             TlsPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TlsPolicy {
+    const VALUES: &'static [&'static str] = &["REQUIRED", "OPTIONAL", "FIPS"];
+    fn as_str(&self) -> &str {
+        TlsPolicy::as_str(self)
     }
 }
 

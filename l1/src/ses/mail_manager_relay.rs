@@ -5,26 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::SES::MailManagerRelay`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-mailmanagerrelay.html) resource type.
 ///
+/// Resource to create an SMTP relay, which can be used within a Mail Manager rule set to forward
+/// incoming emails to defined relay destinations.
+///
 /// Build it with [`MailManagerRelay::builder`]; adding it to a stack returns a [`MailManagerRelayHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MailManagerRelay {
     /// `Authentication`: required.
+    ///
+    /// Authentication for the relay destination server—specify the secretARN where the SMTP credentials
+    /// are stored.
     pub authentication: Option<Val<RelayAuthentication>>,
     /// `RelayName`.
+    ///
+    /// The unique relay name.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9-_]+$`.
     pub relay_name: Option<Val<String>>,
     /// `ServerName`: required.
     ///
+    /// The destination relay server address.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9-\.]+$`.
     pub server_name: Option<Val<String>>,
     /// `ServerPort`: required.
     ///
+    /// The destination relay server port.
+    ///
     /// - Range: 1 to 65535.
     pub server_port: Option<Val<f64>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for the resource. For example, { "tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -138,10 +153,14 @@ impl Deref for MailManagerRelayHandle {
 
 impl MailManagerRelayHandle {
     /// `Fn::GetAtt` `RelayArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the relay.
     pub fn attr_relay_arn(&self) -> Val<String> {
         self.0.get_att("RelayArn")
     }
     /// `Fn::GetAtt` `RelayId`.
+    ///
+    /// The unique relay identifier.
     pub fn attr_relay_id(&self) -> Val<String> {
         self.0.get_att("RelayId")
     }
@@ -156,11 +175,24 @@ impl MailManagerRelayHandle {
 }
 
 /// The [`RelayAuthentication`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerrelay-relayauthentication.html) property type.
+///
+/// Authentication for the relay destination server—specify the secretARN where the SMTP credentials
+/// are stored, or specify an empty NoAuthentication structure if the relay destination server does not
+/// require SMTP credential authentication.
+///
+/// > This data type is a UNION, so only one of the following members can be specified when used or
+/// returned.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RelayAuthentication {
     /// `NoAuthentication`.
+    ///
+    /// Keep an empty structure if the relay destination server does not require SMTP credential
+    /// authentication.
     pub no_authentication: Option<Val<Json>>,
     /// `SecretArn`.
+    ///
+    /// The ARN of the secret created in secrets manager where the relay server's SMTP credentials are
+    /// stored.
     ///
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc):secretsmanager:[a-z0-9-]+:\d{12}:secret:[a-zA-Z0-9/_+=,.@-]+$`.
     pub secret_arn: Option<Val<String>>,

@@ -5,19 +5,29 @@ use crate::rt::*;
 
 /// The [`AWS::SES::MailManagerRuleSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-mailmanagerruleset.html) resource type.
 ///
+/// Resource to create a rule set for a Mail Manager ingress endpoint which contains a list of rules
+/// that are evaluated sequentially for each email.
+///
 /// Build it with [`MailManagerRuleSet::builder`]; adding it to a stack returns a [`MailManagerRuleSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MailManagerRuleSet {
     /// `RuleSetName`.
+    ///
+    /// A user-friendly name for the rule set.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
     pub rule_set_name: Option<Val<String>>,
     /// `Rules`: required.
     ///
+    /// Conditional rules that are evaluated for determining actions on email.
+    ///
     /// - Items: 0 to 40.
     pub rules: Option<Val<Vec<Rule>>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for the resource. For example, { "tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -113,10 +123,14 @@ impl Deref for MailManagerRuleSetHandle {
 
 impl MailManagerRuleSetHandle {
     /// `Fn::GetAtt` `RuleSetArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the rule set resource.
     pub fn attr_rule_set_arn(&self) -> Val<String> {
         self.0.get_att("RuleSetArn")
     }
     /// `Fn::GetAtt` `RuleSetId`.
+    ///
+    /// The identifier of the rule set.
     pub fn attr_rule_set_id(&self) -> Val<String> {
         self.0.get_att("RuleSetId")
     }
@@ -131,14 +145,22 @@ impl MailManagerRuleSetHandle {
 }
 
 /// The [`AddHeaderAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-addheaderaction.html) property type.
+///
+/// The action to add a header to a message. When executed, this action will add the given header to the
+/// message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddHeaderAction {
     /// `HeaderName`: required.
+    ///
+    /// The name of the header to add to an email. The header must be prefixed with "X-". Headers are added
+    /// regardless of whether the header name pre-existed in the email.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[xX]\-[a-zA-Z0-9\-]+$`.
     pub header_name: Option<Val<String>>,
     /// `HeaderValue`: required.
+    ///
+    /// The value of the header to add to the email.
     ///
     /// - Length: 1 to 128.
     pub header_value: Option<Val<String>>,
@@ -208,13 +230,20 @@ impl ToValue for AddHeaderAction {
 impl Literal for AddHeaderAction {}
 
 /// The [`Analysis`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-analysis.html) property type.
+///
+/// The result of an analysis can be used in conditions to trigger actions. Analyses can inspect the
+/// email content and report a certain aspect of the email.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Analysis {
     /// `Analyzer`: required.
     ///
+    /// The Amazon Resource Name (ARN) of an Add On.
+    ///
     /// - Pattern: `^[a-zA-Z0-9:_/+=,@.#-]+$`.
     pub analyzer: Option<Val<String>>,
     /// `ResultField`: required.
+    ///
+    /// The returned value from an Add On.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(addon\.)?[\sa-zA-Z0-9_]+$`.
@@ -277,11 +306,18 @@ impl ToValue for Analysis {
 impl Literal for Analysis {}
 
 /// The [`ArchiveAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-archiveaction.html) property type.
+///
+/// The action to archive the email by delivering the email to an Amazon SES archive.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArchiveAction {
     /// `ActionFailurePolicy`.
+    ///
+    /// A policy that states what to do in the case of failure. The action will fail if there are
+    /// configuration errors. For example, the specified archive has been deleted.
     pub action_failure_policy: Option<Val<ActionFailurePolicy>>,
     /// `TargetArchive`: required.
+    ///
+    /// The identifier of the archive to send the email to.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9:_/+=,@.#-]+$`.
@@ -491,16 +527,26 @@ impl ToValue for BounceAction {
 impl Literal for BounceAction {}
 
 /// The [`DeliverToMailboxAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-delivertomailboxaction.html) property type.
+///
+/// This action to delivers an email to a mailbox.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeliverToMailboxAction {
     /// `ActionFailurePolicy`.
+    ///
+    /// A policy that states what to do in the case of failure. The action will fail if there are
+    /// configuration errors. For example, the mailbox ARN is no longer valid.
     pub action_failure_policy: Option<Val<ActionFailurePolicy>>,
     /// `MailboxArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of a WorkMail organization to deliver the email to.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9:_/+=,@.#-]+$`.
     pub mailbox_arn: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an IAM role to use to execute this action. The role must have
+    /// access to the workmail:DeliverToMailbox API.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^[a-zA-Z0-9:_/+=,@.#-]+$`.
@@ -582,21 +628,36 @@ impl ToValue for DeliverToMailboxAction {
 impl Literal for DeliverToMailboxAction {}
 
 /// The [`DeliverToQBusinessAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-delivertoqbusinessaction.html) property type.
+///
+/// The action to deliver incoming emails to an Amazon Q Business application for indexing.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeliverToQBusinessAction {
     /// `ActionFailurePolicy`.
+    ///
+    /// A policy that states what to do in the case of failure. The action will fail if there are
+    /// configuration errors. For example, the specified application has been deleted or the role lacks
+    /// necessary permissions to call the `qbusiness:BatchPutDocument` API.
     pub action_failure_policy: Option<Val<ActionFailurePolicy>>,
     /// `ApplicationId`: required.
+    ///
+    /// The unique identifier of the Amazon Q Business application instance where the email content will be
+    /// delivered.
     ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[a-z0-9-]+$`.
     pub application_id: Option<Val<String>>,
     /// `IndexId`: required.
     ///
+    /// The identifier of the knowledge base index within the Amazon Q Business application where the email
+    /// content will be stored and indexed.
+    ///
     /// - Length: 36 to 36.
     /// - Pattern: `^[a-z0-9-]+$`.
     pub index_id: Option<Val<String>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM Role to use while delivering to Amazon Q Business. This
+    /// role must have access to the `qbusiness:BatchPutDocument` API for the given application and index.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^[a-zA-Z0-9:_/+=,@.#-]+$`.
@@ -804,13 +865,23 @@ impl ToValue for InvokeLambdaAction {
 impl Literal for InvokeLambdaAction {}
 
 /// The [`RelayAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-relayaction.html) property type.
+///
+/// The action relays the email via SMTP to another specific SMTP server.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RelayAction {
     /// `ActionFailurePolicy`.
+    ///
+    /// A policy that states what to do in the case of failure. The action will fail if there are
+    /// configuration errors. For example, the specified relay has been deleted.
     pub action_failure_policy: Option<Val<ActionFailurePolicy>>,
     /// `MailFrom`.
+    ///
+    /// This action specifies whether to preserve or replace original mail from address while relaying
+    /// received emails to a destination server.
     pub mail_from: Option<Val<MailFrom>>,
     /// `Relay`: required.
+    ///
+    /// The identifier of the relay resource to be used when relaying an email.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^[a-zA-Z0-9:_/+=,@.#-]+$`.
@@ -876,9 +947,16 @@ impl ToValue for RelayAction {
 impl Literal for RelayAction {}
 
 /// The [`ReplaceRecipientAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-replacerecipientaction.html) property type.
+///
+/// This action replaces the email envelope recipients with the given list of recipients. If the
+/// condition of this action applies only to a subset of recipients, only those recipients are replaced
+/// with the recipients specified in the action. The message contents and headers are unaffected by this
+/// action, only the envelope recipients are updated.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplaceRecipientAction {
     /// `ReplaceWith`.
+    ///
+    /// This action specifies the replacement recipient email addresses to insert.
     ///
     /// - Items: 1 to 100.
     pub replace_with: Option<Val<Vec<String>>>,
@@ -933,22 +1011,40 @@ impl ToValue for ReplaceRecipientAction {
 impl Literal for ReplaceRecipientAction {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-rule.html) property type.
+///
+/// A rule contains conditions, "unless conditions" and actions. For each envelope recipient of an
+/// email, if all conditions match and none of the "unless conditions" match, then all of the actions
+/// are executed sequentially. If no conditions are provided, the rule always applies and the actions
+/// are implicitly executed. If only "unless conditions" are provided, the rule applies if the email
+/// does not match the evaluation of the "unless conditions".
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `Actions`: required.
+    ///
+    /// The list of actions to execute when the conditions match the incoming email, and none of the "unless
+    /// conditions" match.
     ///
     /// - Items: 1 to 10.
     pub actions: Option<Val<Vec<RuleAction>>>,
     /// `Conditions`.
     ///
+    /// The conditions of this rule. All conditions must match the email for the actions to be executed. An
+    /// empty list of conditions means that all emails match, but are still subject to any "unless
+    /// conditions"
+    ///
     /// - Items: 0 to 10.
     pub conditions: Option<Val<Vec<RuleCondition>>>,
     /// `Name`.
+    ///
+    /// The user-friendly name of the rule.
     ///
     /// - Length: 1 to 32.
     /// - Pattern: `^[a-zA-Z0-9_.-]+$`.
     pub name: Option<Val<String>>,
     /// `Unless`.
+    ///
+    /// The "unless conditions" of this rule. None of the conditions can match the email for the actions to
+    /// be executed. If any of these conditions do match the email, then the actions are not executed.
     ///
     /// - Items: 0 to 10.
     pub unless: Option<Val<Vec<RuleCondition>>>,
@@ -1037,31 +1133,57 @@ impl ToValue for Rule {
 impl Literal for Rule {}
 
 /// The [`RuleAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-ruleaction.html) property type.
+///
+/// The action for a rule to take. Only one of the contained actions can be set.
+///
+/// > This data type is a UNION, so only one of the following members can be specified when used or
+/// returned.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleAction {
     /// `AddHeader`.
+    ///
+    /// This action adds a header. This can be used to add arbitrary email headers.
     pub add_header: Option<Val<AddHeaderAction>>,
     /// `Archive`.
+    ///
+    /// This action archives the email. This can be used to deliver an email to an archive.
     pub archive: Option<Val<ArchiveAction>>,
     /// `Bounce`.
     pub bounce: Option<Val<BounceAction>>,
     /// `DeliverToMailbox`.
+    ///
+    /// This action delivers an email to a WorkMail mailbox.
     pub deliver_to_mailbox: Option<Val<DeliverToMailboxAction>>,
     /// `DeliverToQBusiness`.
+    ///
+    /// This action delivers an email to an Amazon Q Business application for ingestion into its knowledge
+    /// base.
     pub deliver_to_q_business: Option<Val<DeliverToQBusinessAction>>,
     /// `Drop`.
+    ///
+    /// This action terminates the evaluation of rules in the rule set.
     pub drop: Option<Val<Json>>,
     /// `InvokeLambda`.
     pub invoke_lambda: Option<Val<InvokeLambdaAction>>,
     /// `PublishToSns`.
+    ///
+    /// This action publishes the email content to an Amazon SNS topic.
     pub publish_to_sns: Option<Val<SnsAction>>,
     /// `Relay`.
+    ///
+    /// This action relays the email to another SMTP server.
     pub relay: Option<Val<RelayAction>>,
     /// `ReplaceRecipient`.
+    ///
+    /// The action replaces certain or all recipients with a different set of recipients.
     pub replace_recipient: Option<Val<ReplaceRecipientAction>>,
     /// `Send`.
+    ///
+    /// This action sends the email to the internet.
     pub send: Option<Val<SendAction>>,
     /// `WriteToS3`.
+    ///
+    /// This action writes the MIME content of the email to an S3 bucket.
     pub write_to_s3: Option<Val<S3Action>>,
 }
 
@@ -1175,11 +1297,17 @@ impl ToValue for RuleAction {
 impl Literal for RuleAction {}
 
 /// The [`RuleBooleanExpression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-rulebooleanexpression.html) property type.
+///
+/// A boolean expression to be used in a rule condition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleBooleanExpression {
     /// `Evaluate`: required.
+    ///
+    /// The operand on which to perform a boolean condition operation.
     pub evaluate: Option<Val<RuleBooleanToEvaluate>>,
     /// `Operator`: required.
+    ///
+    /// The matching operator for a boolean condition expression.
     pub operator: Option<Val<RuleBooleanOperator>>,
 }
 
@@ -1250,13 +1378,22 @@ impl ToValue for RuleBooleanExpression {
 impl Literal for RuleBooleanExpression {}
 
 /// The [`RuleBooleanToEvaluate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-rulebooleantoevaluate.html) property type.
+///
+/// The union type representing the allowed types of operands for a boolean condition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleBooleanToEvaluate {
     /// `Analysis`.
+    ///
+    /// The Add On ARN and its returned value to evaluate in a boolean condition expression.
     pub analysis: Option<Val<Analysis>>,
     /// `Attribute`.
+    ///
+    /// The boolean type representing the allowed attribute types for an email.
     pub attribute: Option<Val<RuleBooleanEmailAttribute>>,
     /// `IsInAddressList`.
+    ///
+    /// The structure representing the address lists and address list attribute that will be used in
+    /// evaluation of boolean expression.
     pub is_in_address_list: Option<Val<RuleIsInAddressList>>,
 }
 
@@ -1321,19 +1458,37 @@ impl ToValue for RuleBooleanToEvaluate {
 impl Literal for RuleBooleanToEvaluate {}
 
 /// The [`RuleCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-rulecondition.html) property type.
+///
+/// The conditional expression used to evaluate an email for determining if a rule action should be
+/// taken.
+///
+/// > This data type is a UNION, so only one of the following members can be specified when used or
+/// returned.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleCondition {
     /// `BooleanExpression`.
+    ///
+    /// The condition applies to a boolean expression passed in this field.
     pub boolean_expression: Option<Val<RuleBooleanExpression>>,
     /// `DmarcExpression`.
+    ///
+    /// The condition applies to a DMARC policy expression passed in this field.
     pub dmarc_expression: Option<Val<RuleDmarcExpression>>,
     /// `IpExpression`.
+    ///
+    /// The condition applies to an IP address expression passed in this field.
     pub ip_expression: Option<Val<RuleIpExpression>>,
     /// `NumberExpression`.
+    ///
+    /// The condition applies to a number expression passed in this field.
     pub number_expression: Option<Val<RuleNumberExpression>>,
     /// `StringExpression`.
+    ///
+    /// The condition applies to a string expression passed in this field.
     pub string_expression: Option<Val<RuleStringExpression>>,
     /// `VerdictExpression`.
+    ///
+    /// The condition applies to a verdict expression passed in this field.
     pub verdict_expression: Option<Val<RuleVerdictExpression>>,
 }
 
@@ -1414,11 +1569,22 @@ impl ToValue for RuleCondition {
 impl Literal for RuleCondition {}
 
 /// The [`RuleDmarcExpression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-ruledmarcexpression.html) property type.
+///
+/// A DMARC policy expression. The condition matches if the given DMARC policy matches that of the
+/// incoming email.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleDmarcExpression {
     /// `Operator`: required.
+    ///
+    /// The operator to apply to the DMARC policy of the incoming email.
     pub operator: Option<Val<RuleDmarcOperator>>,
     /// `Values`: required.
+    ///
+    /// The values to use for the given DMARC policy operator. For the operator EQUALS, if multiple values
+    /// are given, they are evaluated as an OR. That is, if any of the given values match, the condition is
+    /// deemed to match. For the operator NOT_EQUALS, if multiple values are given, they are evaluated as an
+    /// AND. That is, only if the email's DMARC policy is not equal to any of the given values, then the
+    /// condition is deemed to match.
     ///
     /// - Items: 1 to 10.
     pub values: Option<Val<Vec<RuleDmarcPolicy>>>,
@@ -1494,13 +1660,25 @@ impl ToValue for RuleDmarcExpression {
 impl Literal for RuleDmarcExpression {}
 
 /// The [`RuleIpExpression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-ruleipexpression.html) property type.
+///
+/// An IP address expression matching certain IP addresses within a given range of IP addresses.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleIpExpression {
     /// `Evaluate`: required.
+    ///
+    /// The IP address to evaluate in this condition.
     pub evaluate: Option<Val<RuleIpToEvaluate>>,
     /// `Operator`: required.
+    ///
+    /// The operator to evaluate the IP address.
     pub operator: Option<Val<RuleIpOperator>>,
     /// `Values`: required.
+    ///
+    /// The IP CIDR blocks in format "x.y.z.w/n" (eg 10.0.0.0/8) to match with the email's IP address. For
+    /// the operator CIDR_MATCHES, if multiple values are given, they are evaluated as an OR. That is, if
+    /// the IP address is contained within any of the given CIDR ranges, the condition is deemed to match.
+    /// For NOT_CIDR_MATCHES, if multiple CIDR ranges are given, the condition is deemed to match if the IP
+    /// address is not contained in any of the given CIDR ranges.
     ///
     /// - Items: 1 to 10.
     pub values: Option<Val<Vec<String>>>,
@@ -1580,9 +1758,13 @@ impl ToValue for RuleIpExpression {
 impl Literal for RuleIpExpression {}
 
 /// The [`RuleIpToEvaluate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-ruleiptoevaluate.html) property type.
+///
+/// The IP address to evaluate for this condition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleIpToEvaluate {
     /// `Attribute`.
+    ///
+    /// The attribute of the email to evaluate.
     pub attribute: Option<Val<RuleIpEmailAttribute>>,
 }
 
@@ -1630,13 +1812,20 @@ impl ToValue for RuleIpToEvaluate {
 impl Literal for RuleIpToEvaluate {}
 
 /// The [`RuleIsInAddressList`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-ruleisinaddresslist.html) property type.
+///
+/// The structure type for a boolean condition that provides the address lists and address list
+/// attribute to evaluate.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleIsInAddressList {
     /// `AddressLists`: required.
     ///
+    /// The address lists that will be used for evaluation.
+    ///
     /// - Items: 1 to 1.
     pub address_lists: Option<Val<Vec<String>>>,
     /// `Attribute`: required.
+    ///
+    /// The email attribute that needs to be evaluated against the address list.
     pub attribute: Option<Val<RuleAddressListEmailAttribute>>,
 }
 
@@ -1714,13 +1903,21 @@ impl ToValue for RuleIsInAddressList {
 impl Literal for RuleIsInAddressList {}
 
 /// The [`RuleNumberExpression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-rulenumberexpression.html) property type.
+///
+/// A number expression to match numeric conditions with integers from the incoming email.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleNumberExpression {
     /// `Evaluate`: required.
+    ///
+    /// The number to evaluate in a numeric condition expression.
     pub evaluate: Option<Val<RuleNumberToEvaluate>>,
     /// `Operator`: required.
+    ///
+    /// The operator for a numeric condition expression.
     pub operator: Option<Val<RuleNumberOperator>>,
     /// `Value`: required.
+    ///
+    /// The value to evaluate in a numeric condition expression.
     pub value: Option<Val<f64>>,
 }
 
@@ -1801,9 +1998,13 @@ impl ToValue for RuleNumberExpression {
 impl Literal for RuleNumberExpression {}
 
 /// The [`RuleNumberToEvaluate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-rulenumbertoevaluate.html) property type.
+///
+/// The number to evaluate in a numeric condition expression.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleNumberToEvaluate {
     /// `Attribute`.
+    ///
+    /// An email attribute that is used as the number to evaluate.
     pub attribute: Option<Val<RuleNumberEmailAttribute>>,
 }
 
@@ -1851,13 +2052,25 @@ impl ToValue for RuleNumberToEvaluate {
 impl Literal for RuleNumberToEvaluate {}
 
 /// The [`RuleStringExpression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-rulestringexpression.html) property type.
+///
+/// A string expression is evaluated against strings or substrings of the email.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleStringExpression {
     /// `Evaluate`: required.
+    ///
+    /// The string to evaluate in a string condition expression.
     pub evaluate: Option<Val<RuleStringToEvaluate>>,
     /// `Operator`: required.
+    ///
+    /// The matching operator for a string condition expression.
     pub operator: Option<Val<RuleStringOperator>>,
     /// `Values`: required.
+    ///
+    /// The string(s) to be evaluated in a string condition expression. For all operators, except for
+    /// NOT_EQUALS, if multiple values are given, the values are processed as an OR. That is, if any of the
+    /// values match the email's string using the given operator, the condition is deemed to match. However,
+    /// for NOT_EQUALS, the condition is only deemed to match if none of the given strings match the email's
+    /// string.
     ///
     /// - Items: 1 to 10.
     pub values: Option<Val<Vec<String>>>,
@@ -1945,15 +2158,26 @@ impl ToValue for RuleStringExpression {
 impl Literal for RuleStringExpression {}
 
 /// The [`RuleStringToEvaluate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-rulestringtoevaluate.html) property type.
+///
+/// The string to evaluate in a string condition expression.
+///
+/// > This data type is a UNION, so only one of the following members can be specified when used or
+/// returned.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleStringToEvaluate {
     /// `Analysis`.
+    ///
+    /// The Add On ARN and its returned value to evaluate in a string condition expression.
     pub analysis: Option<Val<Analysis>>,
     /// `Attribute`.
+    ///
+    /// The email attribute to evaluate in a string condition expression.
     pub attribute: Option<Val<RuleStringEmailAttribute>>,
     /// `ClientCertificateAttribute`.
     pub client_certificate_attribute: Option<Val<RuleClientCertificateAttribute>>,
     /// `MimeHeaderAttribute`.
+    ///
+    /// The email MIME X-Header attribute to evaluate in a string condition expression.
     ///
     /// - Pattern: `^X-[a-zA-Z0-9-]{1,256}$`.
     pub mime_header_attribute: Option<Val<String>>,
@@ -2024,13 +2248,24 @@ impl ToValue for RuleStringToEvaluate {
 impl Literal for RuleStringToEvaluate {}
 
 /// The [`RuleVerdictExpression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-ruleverdictexpression.html) property type.
+///
+/// A verdict expression is evaluated against verdicts of the email.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleVerdictExpression {
     /// `Evaluate`: required.
+    ///
+    /// The verdict to evaluate in a verdict condition expression.
     pub evaluate: Option<Val<RuleVerdictToEvaluate>>,
     /// `Operator`: required.
+    ///
+    /// The matching operator for a verdict condition expression.
     pub operator: Option<Val<RuleVerdictOperator>>,
     /// `Values`: required.
+    ///
+    /// The values to match with the email's verdict using the given operator. For the EQUALS operator, if
+    /// multiple values are given, the condition is deemed to match if any of the given verdicts match that
+    /// of the email. For the NOT_EQUALS operator, if multiple values are given, the condition is deemed to
+    /// match of none of the given verdicts match the verdict of the email.
     ///
     /// - Items: 1 to 10.
     pub values: Option<Val<Vec<RuleVerdict>>>,
@@ -2118,11 +2353,20 @@ impl ToValue for RuleVerdictExpression {
 impl Literal for RuleVerdictExpression {}
 
 /// The [`RuleVerdictToEvaluate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-ruleverdicttoevaluate.html) property type.
+///
+/// The verdict to evaluate in a verdict condition expression.
+///
+/// > This data type is a UNION, so only one of the following members can be specified when used or
+/// returned.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleVerdictToEvaluate {
     /// `Analysis`.
+    ///
+    /// The Add On ARN and its returned value to evaluate in a verdict condition expression.
     pub analysis: Option<Val<Analysis>>,
     /// `Attribute`.
+    ///
+    /// The email verdict attribute to evaluate in a string verdict expression.
     pub attribute: Option<Val<RuleVerdictAttribute>>,
 }
 
@@ -2179,11 +2423,19 @@ impl ToValue for RuleVerdictToEvaluate {
 impl Literal for RuleVerdictToEvaluate {}
 
 /// The [`S3Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-s3action.html) property type.
+///
+/// Writes the MIME content of the email to an S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Action {
     /// `ActionFailurePolicy`.
+    ///
+    /// A policy that states what to do in the case of failure. The action will fail if there are
+    /// configuration errors. For example, the specified the bucket has been deleted.
     pub action_failure_policy: Option<Val<ActionFailurePolicy>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM Role to use while writing to S3. This role must have
+    /// access to the s3:PutObject, kms:Encrypt, and kms:GenerateDataKey APIs for the given bucket.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^[a-zA-Z0-9:_/+=,@.#-]+$`.
@@ -2191,16 +2443,22 @@ pub struct S3Action {
     pub role_arn: Option<Val<String>>,
     /// `S3Bucket`: required.
     ///
+    /// The bucket name of the S3 bucket to write to.
+    ///
     /// - Length: 1 to 62.
     /// - Pattern: `^[a-zA-Z0-9.-]+$`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket: Option<Val<String>>,
     /// `S3Prefix`.
     ///
+    /// The S3 prefix to use for the write to the s3 bucket.
+    ///
     /// - Length: 1 to 62.
     /// - Pattern: `^[a-zA-Z0-9!_.*'()/-]+$`.
     pub s3_prefix: Option<Val<String>>,
     /// `S3SseKmsKeyId`.
+    ///
+    /// The KMS Key ID to use to encrypt the message in S3.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^[a-zA-Z0-9-:/]+$`.
@@ -2285,11 +2543,20 @@ impl ToValue for S3Action {
 impl Literal for S3Action {}
 
 /// The [`SendAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-sendaction.html) property type.
+///
+/// Sends the email to the internet using the ses:SendRawEmail API.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SendAction {
     /// `ActionFailurePolicy`.
+    ///
+    /// A policy that states what to do in the case of failure. The action will fail if there are
+    /// configuration errors. For example, the caller does not have the permissions to call the sendRawEmail
+    /// API.
     pub action_failure_policy: Option<Val<ActionFailurePolicy>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the role to use for this action. This role must have access to the
+    /// ses:SendRawEmail API.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^[a-zA-Z0-9:_/+=,@.#-]+$`.
@@ -2350,21 +2617,43 @@ impl ToValue for SendAction {
 impl Literal for SendAction {}
 
 /// The [`SnsAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagerruleset-snsaction.html) property type.
+///
+/// The action to publish the email content to an Amazon SNS topic. When executed, this action will send
+/// the email as a notification to the specified SNS topic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnsAction {
     /// `ActionFailurePolicy`.
+    ///
+    /// A policy that states what to do in the case of failure. The action will fail if there are
+    /// configuration errors. For example, specified SNS topic has been deleted or the role lacks necessary
+    /// permissions to call the `sns:Publish` API.
     pub action_failure_policy: Option<Val<ActionFailurePolicy>>,
     /// `Encoding`.
+    ///
+    /// The encoding to use for the email within the Amazon SNS notification. The default value is `UTF-8` .
+    /// Use `BASE64` if you need to preserve all special characters, especially when the original message
+    /// uses a different encoding format.
     pub encoding: Option<Val<SnsNotificationEncoding>>,
     /// `PayloadType`.
+    ///
+    /// The expected payload type within the Amazon SNS notification. `CONTENT` attempts to publish the full
+    /// email content with 20KB of headers content. `HEADERS` extracts up to 100KB of header content to
+    /// include in the notification, email content will not be included to the notification. The default
+    /// value is `CONTENT` .
     pub payload_type: Option<Val<SnsNotificationPayloadType>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM Role to use while writing to Amazon SNS. This role must
+    /// have access to the `sns:Publish` API for the given topic.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^[a-zA-Z0-9:_/+=,@.#-]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `TopicArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon SNS Topic to which notification for the email received
+    /// will be published.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:(aws|aws-cn|aws-us-gov|aws-eusc):sns:[a-z]{2}-[a-z]+-\d{1}:\d{12}:[\w\-]{1,256}$`.
@@ -2542,9 +2831,18 @@ impl ActionFailurePolicy {
             ActionFailurePolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ActionFailurePolicy {
+    const VALUES: &'static [&'static str] = &["CONTINUE", "DROP"];
+    fn as_str(&self) -> &str {
+        ActionFailurePolicy::as_str(self)
     }
 }
 
@@ -2589,9 +2887,18 @@ impl LambdaInvocationType {
             LambdaInvocationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LambdaInvocationType {
+    const VALUES: &'static [&'static str] = &["EVENT", "REQUEST_RESPONSE"];
+    fn as_str(&self) -> &str {
+        LambdaInvocationType::as_str(self)
     }
 }
 
@@ -2636,9 +2943,18 @@ impl MailFrom {
             MailFrom::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MailFrom {
+    const VALUES: &'static [&'static str] = &["REPLACE", "PRESERVE"];
+    fn as_str(&self) -> &str {
+        MailFrom::as_str(self)
     }
 }
 
@@ -2695,9 +3011,18 @@ impl RuleAddressListEmailAttribute {
             RuleAddressListEmailAttribute::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleAddressListEmailAttribute {
+    const VALUES: &'static [&'static str] = &["RECIPIENT", "MAIL_FROM", "SENDER", "FROM", "TO", "CC"];
+    fn as_str(&self) -> &str {
+        RuleAddressListEmailAttribute::as_str(self)
     }
 }
 
@@ -2749,9 +3074,18 @@ impl RuleBooleanEmailAttribute {
             RuleBooleanEmailAttribute::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleBooleanEmailAttribute {
+    const VALUES: &'static [&'static str] = &["READ_RECEIPT_REQUESTED", "TLS", "TLS_WRAPPED"];
+    fn as_str(&self) -> &str {
+        RuleBooleanEmailAttribute::as_str(self)
     }
 }
 
@@ -2797,9 +3131,18 @@ impl RuleBooleanOperator {
             RuleBooleanOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleBooleanOperator {
+    const VALUES: &'static [&'static str] = &["IS_TRUE", "IS_FALSE"];
+    fn as_str(&self) -> &str {
+        RuleBooleanOperator::as_str(self)
     }
 }
 
@@ -2862,9 +3205,27 @@ impl RuleClientCertificateAttribute {
             RuleClientCertificateAttribute::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleClientCertificateAttribute {
+    const VALUES: &'static [&'static str] = &[
+        "CN",
+        "SAN_RFC822_NAME",
+        "SAN_DNS_NAME",
+        "SAN_DIRECTORY_NAME",
+        "SAN_UNIFORM_RESOURCE_IDENTIFIER",
+        "SAN_IP_ADDRESS",
+        "SAN_REGISTERED_ID",
+        "SERIAL_NUMBER",
+    ];
+    fn as_str(&self) -> &str {
+        RuleClientCertificateAttribute::as_str(self)
     }
 }
 
@@ -2915,9 +3276,18 @@ impl RuleDmarcOperator {
             RuleDmarcOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleDmarcOperator {
+    const VALUES: &'static [&'static str] = &["EQUALS", "NOT_EQUALS"];
+    fn as_str(&self) -> &str {
+        RuleDmarcOperator::as_str(self)
     }
 }
 
@@ -2965,9 +3335,18 @@ impl RuleDmarcPolicy {
             RuleDmarcPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleDmarcPolicy {
+    const VALUES: &'static [&'static str] = &["NONE", "QUARANTINE", "REJECT"];
+    fn as_str(&self) -> &str {
+        RuleDmarcPolicy::as_str(self)
     }
 }
 
@@ -3010,9 +3389,18 @@ impl RuleIpEmailAttribute {
             RuleIpEmailAttribute::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleIpEmailAttribute {
+    const VALUES: &'static [&'static str] = &["SOURCE_IP"];
+    fn as_str(&self) -> &str {
+        RuleIpEmailAttribute::as_str(self)
     }
 }
 
@@ -3056,9 +3444,18 @@ impl RuleIpOperator {
             RuleIpOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleIpOperator {
+    const VALUES: &'static [&'static str] = &["CIDR_MATCHES", "NOT_CIDR_MATCHES"];
+    fn as_str(&self) -> &str {
+        RuleIpOperator::as_str(self)
     }
 }
 
@@ -3100,9 +3497,18 @@ impl RuleNumberEmailAttribute {
             RuleNumberEmailAttribute::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleNumberEmailAttribute {
+    const VALUES: &'static [&'static str] = &["MESSAGE_SIZE"];
+    fn as_str(&self) -> &str {
+        RuleNumberEmailAttribute::as_str(self)
     }
 }
 
@@ -3158,9 +3564,19 @@ impl RuleNumberOperator {
             RuleNumberOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleNumberOperator {
+    const VALUES: &'static [&'static str] =
+        &["EQUALS", "NOT_EQUALS", "LESS_THAN", "GREATER_THAN", "LESS_THAN_OR_EQUAL", "GREATER_THAN_OR_EQUAL"];
+    fn as_str(&self) -> &str {
+        RuleNumberOperator::as_str(self)
     }
 }
 
@@ -3227,9 +3643,19 @@ impl RuleStringEmailAttribute {
             RuleStringEmailAttribute::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleStringEmailAttribute {
+    const VALUES: &'static [&'static str] =
+        &["MAIL_FROM", "HELO", "RECIPIENT", "SENDER", "FROM", "SUBJECT", "TO", "CC"];
+    fn as_str(&self) -> &str {
+        RuleStringEmailAttribute::as_str(self)
     }
 }
 
@@ -3289,9 +3715,18 @@ impl RuleStringOperator {
             RuleStringOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleStringOperator {
+    const VALUES: &'static [&'static str] = &["EQUALS", "NOT_EQUALS", "STARTS_WITH", "ENDS_WITH", "CONTAINS"];
+    fn as_str(&self) -> &str {
+        RuleStringOperator::as_str(self)
     }
 }
 
@@ -3345,9 +3780,18 @@ impl RuleVerdict {
             RuleVerdict::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleVerdict {
+    const VALUES: &'static [&'static str] = &["PASS", "FAIL", "GRAY", "PROCESSING_FAILED"];
+    fn as_str(&self) -> &str {
+        RuleVerdict::as_str(self)
     }
 }
 
@@ -3394,9 +3838,18 @@ impl RuleVerdictAttribute {
             RuleVerdictAttribute::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleVerdictAttribute {
+    const VALUES: &'static [&'static str] = &["SPF", "DKIM"];
+    fn as_str(&self) -> &str {
+        RuleVerdictAttribute::as_str(self)
     }
 }
 
@@ -3441,9 +3894,18 @@ impl RuleVerdictOperator {
             RuleVerdictOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RuleVerdictOperator {
+    const VALUES: &'static [&'static str] = &["EQUALS", "NOT_EQUALS"];
+    fn as_str(&self) -> &str {
+        RuleVerdictOperator::as_str(self)
     }
 }
 
@@ -3488,9 +3950,18 @@ impl SnsNotificationEncoding {
             SnsNotificationEncoding::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SnsNotificationEncoding {
+    const VALUES: &'static [&'static str] = &["UTF-8", "BASE64"];
+    fn as_str(&self) -> &str {
+        SnsNotificationEncoding::as_str(self)
     }
 }
 
@@ -3535,9 +4006,18 @@ impl SnsNotificationPayloadType {
             SnsNotificationPayloadType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SnsNotificationPayloadType {
+    const VALUES: &'static [&'static str] = &["CONTENT", "HEADERS"];
+    fn as_str(&self) -> &str {
+        SnsNotificationPayloadType::as_str(self)
     }
 }
 

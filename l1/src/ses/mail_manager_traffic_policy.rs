@@ -5,22 +5,41 @@ use crate::rt::*;
 
 /// The [`AWS::SES::MailManagerTrafficPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-mailmanagertrafficpolicy.html) resource type.
 ///
+/// Resource to create a traffic policy for a Mail Manager ingress endpoint which contains policy
+/// statements used to evaluate whether incoming emails should be allowed or denied.
+///
 /// Build it with [`MailManagerTrafficPolicy::builder`]; adding it to a stack returns a [`MailManagerTrafficPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MailManagerTrafficPolicy {
     /// `DefaultAction`: required.
+    ///
+    /// Default action instructs the traﬃc policy to either Allow or Deny (block) messages that fall
+    /// outside of (or not addressed by) the conditions of your policy statements
     pub default_action: Option<Val<AcceptAction>>,
     /// `MaxMessageSizeBytes`.
+    ///
+    /// The maximum message size in bytes of email which is allowed in by this traffic policy—anything
+    /// larger will be blocked.
     ///
     /// - Minimum: 1.
     pub max_message_size_bytes: Option<Val<f64>>,
     /// `PolicyStatements`: required.
+    ///
+    /// Conditional statements for filtering email traffic.
     pub policy_statements: Option<Val<Vec<PolicyStatement>>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for the resource. For example, { "tags":
+    /// {"key1":"value1", "key2":"value2"} }.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrafficPolicyName`.
+    ///
+    /// The name of the policy.
+    ///
+    /// The policy name cannot exceed 64 characters and can only include alphanumeric characters, dashes,
+    /// and underscores.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[A-Za-z0-9_\-]+$`.
@@ -142,10 +161,14 @@ impl Deref for MailManagerTrafficPolicyHandle {
 
 impl MailManagerTrafficPolicyHandle {
     /// `Fn::GetAtt` `TrafficPolicyArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the traffic policy resource.
     pub fn attr_traffic_policy_arn(&self) -> Val<String> {
         self.0.get_att("TrafficPolicyArn")
     }
     /// `Fn::GetAtt` `TrafficPolicyId`.
+    ///
+    /// The identifier of the traffic policy resource.
     pub fn attr_traffic_policy_id(&self) -> Val<String> {
         self.0.get_att("TrafficPolicyId")
     }
@@ -160,13 +183,20 @@ impl MailManagerTrafficPolicyHandle {
 }
 
 /// The [`IngressAnalysis`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagertrafficpolicy-ingressanalysis.html) property type.
+///
+/// The Add On ARN and its returned value that is evaluated in a policy statement's conditional
+/// expression to either deny or block the incoming email.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressAnalysis {
     /// `Analyzer`: required.
     ///
+    /// The Amazon Resource Name (ARN) of an Add On.
+    ///
     /// - Pattern: `^[a-zA-Z0-9:_/+=,@.#-]+$`.
     pub analyzer: Option<Val<String>>,
     /// `ResultField`: required.
+    ///
+    /// The returned value from an Add On.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^(addon\.)?[\sa-zA-Z0-9_]+$`.
@@ -237,11 +267,17 @@ impl ToValue for IngressAnalysis {
 impl Literal for IngressAnalysis {}
 
 /// The [`IngressBooleanExpression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagertrafficpolicy-ingressbooleanexpression.html) property type.
+///
+/// The structure for a boolean condition matching on the incoming mail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressBooleanExpression {
     /// `Evaluate`: required.
+    ///
+    /// The operand on which to perform a boolean condition operation.
     pub evaluate: Option<Val<IngressBooleanToEvaluate>>,
     /// `Operator`: required.
+    ///
+    /// The matching operator for a boolean condition expression.
     pub operator: Option<Val<IngressBooleanOperator>>,
 }
 
@@ -312,11 +348,18 @@ impl ToValue for IngressBooleanExpression {
 impl Literal for IngressBooleanExpression {}
 
 /// The [`IngressBooleanToEvaluate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagertrafficpolicy-ingressbooleantoevaluate.html) property type.
+///
+/// The union type representing the allowed types of operands for a boolean condition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressBooleanToEvaluate {
     /// `Analysis`.
+    ///
+    /// The structure type for a boolean condition stating the Add On ARN and its returned value.
     pub analysis: Option<Val<IngressAnalysis>>,
     /// `IsInAddressList`.
+    ///
+    /// The structure type for a boolean condition that provides the address lists to evaluate incoming
+    /// traffic on.
     pub is_in_address_list: Option<Val<IngressIsInAddressList>>,
 }
 
@@ -370,9 +413,13 @@ impl ToValue for IngressBooleanToEvaluate {
 impl Literal for IngressBooleanToEvaluate {}
 
 /// The [`IngressIpToEvaluate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagertrafficpolicy-ingressiptoevaluate.html) property type.
+///
+/// The structure for an IP based condition matching on the incoming mail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressIpToEvaluate {
     /// `Attribute`.
+    ///
+    /// An enum type representing the allowed attribute types for an IP condition.
     pub attribute: Option<Val<IngressIpv4Attribute>>,
 }
 
@@ -420,13 +467,21 @@ impl ToValue for IngressIpToEvaluate {
 impl Literal for IngressIpToEvaluate {}
 
 /// The [`IngressIpv4Expression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagertrafficpolicy-ingressipv4expression.html) property type.
+///
+/// The union type representing the allowed types for the left hand side of an IP condition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressIpv4Expression {
     /// `Evaluate`: required.
+    ///
+    /// The left hand side argument of an IP condition expression.
     pub evaluate: Option<Val<IngressIpToEvaluate>>,
     /// `Operator`: required.
+    ///
+    /// The matching operator for an IP condition expression.
     pub operator: Option<Val<IngressIpOperator>>,
     /// `Values`: required.
+    ///
+    /// The right hand side argument of an IP condition expression.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -516,13 +571,21 @@ impl ToValue for IngressIpv4Expression {
 impl Literal for IngressIpv4Expression {}
 
 /// The [`IngressIpv6Expression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagertrafficpolicy-ingressipv6expression.html) property type.
+///
+/// The union type representing the allowed types for the left hand side of an IPv6 condition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressIpv6Expression {
     /// `Evaluate`: required.
+    ///
+    /// The left hand side argument of an IPv6 condition expression.
     pub evaluate: Option<Val<IngressIpv6ToEvaluate>>,
     /// `Operator`: required.
+    ///
+    /// The matching operator for an IPv6 condition expression.
     pub operator: Option<Val<IngressIpOperator>>,
     /// `Values`: required.
+    ///
+    /// The right hand side argument of an IPv6 condition expression.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -612,9 +675,13 @@ impl ToValue for IngressIpv6Expression {
 impl Literal for IngressIpv6Expression {}
 
 /// The [`IngressIpv6ToEvaluate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagertrafficpolicy-ingressipv6toevaluate.html) property type.
+///
+/// The structure for an IPv6 based condition matching on the incoming mail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressIpv6ToEvaluate {
     /// `Attribute`.
+    ///
+    /// An enum type representing the allowed attribute types for an IPv6 condition.
     pub attribute: Option<Val<IngressIpv6Attribute>>,
 }
 
@@ -662,13 +729,20 @@ impl ToValue for IngressIpv6ToEvaluate {
 impl Literal for IngressIpv6ToEvaluate {}
 
 /// The [`IngressIsInAddressList`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagertrafficpolicy-ingressisinaddresslist.html) property type.
+///
+/// The address lists and the address list attribute value that is evaluated in a policy statement's
+/// conditional expression to either deny or block the incoming email.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressIsInAddressList {
     /// `AddressLists`: required.
     ///
+    /// The address lists that will be used for evaluation.
+    ///
     /// - Items: 1 to 1.
     pub address_lists: Option<Val<Vec<String>>>,
     /// `Attribute`: required.
+    ///
+    /// The email attribute that needs to be evaluated against the address list.
     pub attribute: Option<Val<IngressAddressListEmailAttribute>>,
 }
 
@@ -746,13 +820,19 @@ impl ToValue for IngressIsInAddressList {
 impl Literal for IngressIsInAddressList {}
 
 /// The [`IngressStringExpression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagertrafficpolicy-ingressstringexpression.html) property type.
+///
+/// The structure for a string based condition matching on the incoming mail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressStringExpression {
     /// `Evaluate`: required.
+    ///
+    /// The left hand side argument of a string condition expression.
     pub evaluate: Option<Val<IngressStringToEvaluate>>,
     /// `Operator`: required.
     pub operator: Option<Val<IngressStringOperator>>,
     /// `Values`: required.
+    ///
+    /// The right hand side argument of a string condition expression.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -842,11 +922,17 @@ impl ToValue for IngressStringExpression {
 impl Literal for IngressStringExpression {}
 
 /// The [`IngressStringToEvaluate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagertrafficpolicy-ingressstringtoevaluate.html) property type.
+///
+/// The union type representing the allowed types for the left hand side of a string condition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressStringToEvaluate {
     /// `Analysis`.
+    ///
+    /// The structure type for a string condition stating the Add On ARN and its returned value.
     pub analysis: Option<Val<IngressAnalysis>>,
     /// `Attribute`.
+    ///
+    /// The enum type representing the allowed attribute types for a string condition.
     pub attribute: Option<Val<IngressStringEmailAttribute>>,
 }
 
@@ -903,13 +989,21 @@ impl ToValue for IngressStringToEvaluate {
 impl Literal for IngressStringToEvaluate {}
 
 /// The [`IngressTlsProtocolExpression`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagertrafficpolicy-ingresstlsprotocolexpression.html) property type.
+///
+/// The structure for a TLS related condition matching on the incoming mail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressTlsProtocolExpression {
     /// `Evaluate`: required.
+    ///
+    /// The left hand side argument of a TLS condition expression.
     pub evaluate: Option<Val<IngressTlsProtocolToEvaluate>>,
     /// `Operator`: required.
+    ///
+    /// The matching operator for a TLS condition expression.
     pub operator: Option<Val<IngressTlsProtocolOperator>>,
     /// `Value`: required.
+    ///
+    /// The right hand side argument of a TLS condition expression.
     pub value: Option<Val<IngressTlsProtocolAttribute>>,
 }
 
@@ -996,9 +1090,13 @@ impl ToValue for IngressTlsProtocolExpression {
 impl Literal for IngressTlsProtocolExpression {}
 
 /// The [`IngressTlsProtocolToEvaluate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagertrafficpolicy-ingresstlsprotocoltoevaluate.html) property type.
+///
+/// The union type representing the allowed types for the left hand side of a TLS condition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngressTlsProtocolToEvaluate {
     /// `Attribute`.
+    ///
+    /// The enum type representing the allowed attribute types for the TLS condition.
     pub attribute: Option<Val<IngressTlsAttribute>>,
 }
 
@@ -1046,17 +1144,37 @@ impl ToValue for IngressTlsProtocolToEvaluate {
 impl Literal for IngressTlsProtocolToEvaluate {}
 
 /// The [`PolicyCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagertrafficpolicy-policycondition.html) property type.
+///
+/// The email traffic filtering conditions which are contained in a traffic policy resource.
+///
+/// > This data type is a UNION, so only one of the following members can be specified when used or
+/// returned.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyCondition {
     /// `BooleanExpression`.
+    ///
+    /// This represents a boolean type condition matching on the incoming mail. It performs the boolean
+    /// operation configured in 'Operator' and evaluates the 'Protocol' object against the 'Value'.
     pub boolean_expression: Option<Val<IngressBooleanExpression>>,
     /// `IpExpression`.
+    ///
+    /// This represents an IP based condition matching on the incoming mail. It performs the operation
+    /// configured in 'Operator' and evaluates the 'Protocol' object against the 'Value'.
     pub ip_expression: Option<Val<IngressIpv4Expression>>,
     /// `Ipv6Expression`.
+    ///
+    /// This represents an IPv6 based condition matching on the incoming mail. It performs the operation
+    /// configured in 'Operator' and evaluates the 'Protocol' object against the 'Value'.
     pub ipv6_expression: Option<Val<IngressIpv6Expression>>,
     /// `StringExpression`.
+    ///
+    /// This represents a string based condition matching on the incoming mail. It performs the string
+    /// operation configured in 'Operator' and evaluates the 'Protocol' object against the 'Value'.
     pub string_expression: Option<Val<IngressStringExpression>>,
     /// `TlsExpression`.
+    ///
+    /// This represents a TLS based condition matching on the incoming mail. It performs the operation
+    /// configured in 'Operator' and evaluates the 'Protocol' object against the 'Value'.
     pub tls_expression: Option<Val<IngressTlsProtocolExpression>>,
 }
 
@@ -1131,11 +1249,18 @@ impl ToValue for PolicyCondition {
 impl Literal for PolicyCondition {}
 
 /// The [`PolicyStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-mailmanagertrafficpolicy-policystatement.html) property type.
+///
+/// The structure containing traffic policy conditions and actions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyStatement {
     /// `Action`: required.
+    ///
+    /// The action that informs a traffic policy resource to either allow or block the email if it matches a
+    /// condition in the policy statement.
     pub action: Option<Val<AcceptAction>>,
     /// `Conditions`: required.
+    ///
+    /// The list of conditions to apply to incoming messages for filtering email traffic.
     ///
     /// - Items: at least 1.
     pub conditions: Option<Val<Vec<PolicyCondition>>>,
@@ -1303,9 +1428,18 @@ impl AcceptAction {
             AcceptAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AcceptAction {
+    const VALUES: &'static [&'static str] = &["ALLOW", "DENY"];
+    fn as_str(&self) -> &str {
+        AcceptAction::as_str(self)
     }
 }
 
@@ -1347,9 +1481,18 @@ impl IngressAddressListEmailAttribute {
             IngressAddressListEmailAttribute::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IngressAddressListEmailAttribute {
+    const VALUES: &'static [&'static str] = &["RECIPIENT"];
+    fn as_str(&self) -> &str {
+        IngressAddressListEmailAttribute::as_str(self)
     }
 }
 
@@ -1393,9 +1536,18 @@ impl IngressBooleanOperator {
             IngressBooleanOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IngressBooleanOperator {
+    const VALUES: &'static [&'static str] = &["IS_TRUE", "IS_FALSE"];
+    fn as_str(&self) -> &str {
+        IngressBooleanOperator::as_str(self)
     }
 }
 
@@ -1440,9 +1592,18 @@ impl IngressIpOperator {
             IngressIpOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IngressIpOperator {
+    const VALUES: &'static [&'static str] = &["CIDR_MATCHES", "NOT_CIDR_MATCHES"];
+    fn as_str(&self) -> &str {
+        IngressIpOperator::as_str(self)
     }
 }
 
@@ -1484,9 +1645,18 @@ impl IngressIpv4Attribute {
             IngressIpv4Attribute::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IngressIpv4Attribute {
+    const VALUES: &'static [&'static str] = &["SENDER_IP"];
+    fn as_str(&self) -> &str {
+        IngressIpv4Attribute::as_str(self)
     }
 }
 
@@ -1527,9 +1697,18 @@ impl IngressIpv6Attribute {
             IngressIpv6Attribute::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IngressIpv6Attribute {
+    const VALUES: &'static [&'static str] = &["SENDER_IPV6"];
+    fn as_str(&self) -> &str {
+        IngressIpv6Attribute::as_str(self)
     }
 }
 
@@ -1570,9 +1749,18 @@ impl IngressStringEmailAttribute {
             IngressStringEmailAttribute::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IngressStringEmailAttribute {
+    const VALUES: &'static [&'static str] = &["RECIPIENT"];
+    fn as_str(&self) -> &str {
+        IngressStringEmailAttribute::as_str(self)
     }
 }
 
@@ -1625,9 +1813,18 @@ impl IngressStringOperator {
             IngressStringOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IngressStringOperator {
+    const VALUES: &'static [&'static str] = &["EQUALS", "NOT_EQUALS", "STARTS_WITH", "ENDS_WITH", "CONTAINS"];
+    fn as_str(&self) -> &str {
+        IngressStringOperator::as_str(self)
     }
 }
 
@@ -1672,9 +1869,18 @@ impl IngressTlsAttribute {
             IngressTlsAttribute::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IngressTlsAttribute {
+    const VALUES: &'static [&'static str] = &["TLS_PROTOCOL"];
+    fn as_str(&self) -> &str {
+        IngressTlsAttribute::as_str(self)
     }
 }
 
@@ -1718,9 +1924,18 @@ impl IngressTlsProtocolAttribute {
             IngressTlsProtocolAttribute::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IngressTlsProtocolAttribute {
+    const VALUES: &'static [&'static str] = &["TLS1_2", "TLS1_3"];
+    fn as_str(&self) -> &str {
+        IngressTlsProtocolAttribute::as_str(self)
     }
 }
 
@@ -1765,9 +1980,18 @@ impl IngressTlsProtocolOperator {
             IngressTlsProtocolOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IngressTlsProtocolOperator {
+    const VALUES: &'static [&'static str] = &["MINIMUM_TLS_VERSION", "IS"];
+    fn as_str(&self) -> &str {
+        IngressTlsProtocolOperator::as_str(self)
     }
 }
 

@@ -5,17 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::SES::MultiRegionEndpoint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-multiregionendpoint.html) resource type.
 ///
+/// Creates a multi-region endpoint (global-endpoint).
+///
+/// The primary region is going to be the AWS-Region where the operation is executed. The secondary
+/// region has to be provided in request's parameters. From the data flow standpoint there is no
+/// difference between primary and secondary regions - sending traffic will be split equally between the
+/// two. The primary region is the region where the resource has been created and where it can be
+/// managed.
+///
 /// Build it with [`MultiRegionEndpoint::builder`]; adding it to a stack returns a [`MultiRegionEndpointHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiRegionEndpoint {
     /// `Details`: required. Changing it replaces the resource.
+    ///
+    /// Contains details of a multi-region endpoint (global-endpoint) being created.
     pub details: Option<Val<Details>>,
     /// `EndpointName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the multi-region endpoint (global-endpoint).
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[\w\-_]+$`.
     pub endpoint_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of objects that define the tags (keys and values) to associate with the multi-region
+    /// endpoint (global-endpoint).
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -123,9 +138,13 @@ impl MultiRegionEndpointHandle {
 }
 
 /// The [`Details`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-multiregionendpoint-details.html) property type.
+///
+/// An object that contains configuration details of multi-region endpoint (global-endpoint).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Details {
     /// `RouteDetails`: required.
+    ///
+    /// A list of route configuration details. Must contain exactly one route configuration.
     ///
     /// - Items: 1 to 1.
     pub route_details: Option<Val<Vec<RouteDetailsItem>>>,

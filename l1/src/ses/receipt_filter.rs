@@ -5,10 +5,15 @@ use crate::rt::*;
 
 /// The [`AWS::SES::ReceiptFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-receiptfilter.html) resource type.
 ///
+/// Specify a new IP address filter. You use IP address filters when you receive email with Amazon SES.
+///
 /// Build it with [`ReceiptFilter::builder`]; adding it to a stack returns a [`ReceiptFilterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReceiptFilter {
     /// `Filter`: required. Changing it replaces the resource.
+    ///
+    /// A data structure that describes the IP address filter to create, which consists of a name, an IP
+    /// address range, and whether to allow or block mail from it.
     pub filter: Option<Val<Filter>>,
 }
 
@@ -94,11 +99,22 @@ impl ReceiptFilterHandle {
 }
 
 /// The [`Filter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-receiptfilter-filter.html) property type.
+///
+/// Specifies an IP address filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     /// `IpFilter`: required.
+    ///
+    /// A structure that provides the IP addresses to block or allow, and whether to block or allow incoming
+    /// mail from them.
     pub ip_filter: Option<Val<IpFilter>>,
     /// `Name`.
+    ///
+    /// The name of the IP address filter. The name must meet the following requirements:
+    ///
+    /// - Contain only ASCII letters (a-z, A-Z), numbers (0-9), underscores (_), or dashes (-).
+    /// - Start and end with a letter or number.
+    /// - Contain 64 characters or fewer.
     pub name: Option<Val<String>>,
 }
 
@@ -155,13 +171,27 @@ impl ToValue for Filter {
 impl Literal for Filter {}
 
 /// The [`IpFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-receiptfilter-ipfilter.html) property type.
+///
+/// A receipt IP address filter enables you to specify whether to accept or reject mail originating from
+/// an IP address or range of IP addresses.
+///
+/// For information about setting up IP address filters, see the [Amazon SES Developer
+/// Guide](https://docs.aws.amazon.com/ses/latest/dg/receiving-email-ip-filtering-console-walkthrough.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpFilter {
     /// `Cidr`: required.
     ///
+    /// A single IP address or a range of IP addresses to block or allow, specified in Classless
+    /// Inter-Domain Routing (CIDR) notation. An example of a single email address is 10.0.0.1. An example
+    /// of a range of IP addresses is 10.0.0.1/24. For more information about CIDR notation, see [RFC 2317](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc2317)
+    /// .
+    ///
     /// - Format: `ipv4-network`.
     pub cidr: Option<Val<String>>,
     /// `Policy`: required.
+    ///
+    /// Indicates whether to block or allow incoming mail from the specified IP addresses.
     pub policy: Option<Val<String>>,
 }
 

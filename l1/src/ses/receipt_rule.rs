@@ -5,14 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::SES::ReceiptRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-receiptrule.html) resource type.
 ///
+/// Specifies a receipt rule.
+///
 /// Build it with [`ReceiptRule::builder`]; adding it to a stack returns a [`ReceiptRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReceiptRule {
     /// `After`.
+    ///
+    /// The name of an existing rule after which the new rule is placed. If this parameter is null, the new
+    /// rule is inserted at the beginning of the rule list.
     pub after: Option<Val<String>>,
     /// `Rule`: required.
+    ///
+    /// A data structure that contains the specified rule's name, actions, recipients, domains, enabled
+    /// status, scan status, and TLS policy.
     pub rule: Option<Val<Rule>>,
     /// `RuleSetName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the rule set where the receipt rule is added.
     pub rule_set_name: Option<Val<String>>,
 }
 
@@ -117,23 +127,50 @@ impl ReceiptRuleHandle {
 }
 
 /// The [`Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-receiptrule-action.html) property type.
+///
+/// An action that Amazon SES can take when it receives an email on behalf of one or more email
+/// addresses or domains that you own. An instance of this data type can represent only one action.
+///
+/// For information about setting up receipt rules, see the [Amazon SES Developer
+/// Guide](https://docs.aws.amazon.com/ses/latest/dg/receiving-email-receipt-rules-console-walkthrough.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Action {
     /// `AddHeaderAction`.
+    ///
+    /// Adds a header to the received email.
     pub add_header_action: Option<Val<AddHeaderAction>>,
     /// `BounceAction`.
+    ///
+    /// Rejects the received email by returning a bounce response to the sender and, optionally, publishes a
+    /// notification to Amazon Simple Notification Service (Amazon SNS).
     pub bounce_action: Option<Val<BounceAction>>,
     /// `ConnectAction`.
+    ///
+    /// The action that informs a traffic policy resource to either allow or block the email if it matches a
+    /// condition in the policy statement.
     pub connect_action: Option<Val<ConnectAction>>,
     /// `LambdaAction`.
+    ///
+    /// Calls an AWS Lambda function, and optionally, publishes a notification to Amazon SNS.
     pub lambda_action: Option<Val<LambdaAction>>,
     /// `S3Action`.
+    ///
+    /// Saves the received message to an Amazon Simple Storage Service (Amazon S3) bucket and, optionally,
+    /// publishes a notification to Amazon SNS.
     pub s3_action: Option<Val<S3Action>>,
     /// `SNSAction`.
+    ///
+    /// Publishes the email content within a notification to Amazon SNS.
     pub sns_action: Option<Val<SnsAction>>,
     /// `StopAction`.
+    ///
+    /// Terminates the evaluation of the receipt rule set and optionally publishes a notification to Amazon
+    /// SNS.
     pub stop_action: Option<Val<StopAction>>,
     /// `WorkmailAction`.
+    ///
+    /// Calls Amazon WorkMail and, optionally, publishes a notification to Amazon SNS.
     pub workmail_action: Option<Val<WorkmailAction>>,
 }
 
@@ -223,11 +260,24 @@ impl ToValue for Action {
 impl Literal for Action {}
 
 /// The [`AddHeaderAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-receiptrule-addheaderaction.html) property type.
+///
+/// When included in a receipt rule, this action adds a header to the received email.
+///
+/// For information about adding a header using a receipt rule, see the [Amazon SES Developer
+/// Guide](https://docs.aws.amazon.com/ses/latest/dg/receiving-email-receipt-rules-console-walkthrough.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AddHeaderAction {
     /// `HeaderName`: required.
+    ///
+    /// The name of the header to add to the incoming message. The name must contain at least one character,
+    /// and can contain up to 50 characters. It consists of alphanumeric ( `a–z, A–Z, 0–9` )
+    /// characters and dashes.
     pub header_name: Option<Val<String>>,
     /// `HeaderValue`: required.
+    ///
+    /// The content to include in the header. This value can contain up to 2048 characters. It can't contain
+    /// newline ( `\n` ) or carriage return ( `\r` ) characters.
     pub header_value: Option<Val<String>>,
 }
 
@@ -290,17 +340,43 @@ impl ToValue for AddHeaderAction {
 impl Literal for AddHeaderAction {}
 
 /// The [`BounceAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-receiptrule-bounceaction.html) property type.
+///
+/// When included in a receipt rule, this action rejects the received email by returning a bounce
+/// response to the sender and, optionally, publishes a notification to Amazon Simple Notification
+/// Service (Amazon SNS).
+///
+/// For information about sending a bounce message in response to a received email, see the [Amazon SES
+/// Developer Guide](https://docs.aws.amazon.com/ses/latest/dg/receiving-email-action-bounce.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BounceAction {
     /// `Message`: required.
+    ///
+    /// Human-readable text to include in the bounce message.
     pub message: Option<Val<String>>,
     /// `Sender`: required.
+    ///
+    /// The email address of the sender of the bounced email. This is the address from which the bounce
+    /// message is sent.
     pub sender: Option<Val<String>>,
     /// `SmtpReplyCode`: required.
+    ///
+    /// The SMTP reply code, as defined by [RFC 5321](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc5321)
+    /// .
     pub smtp_reply_code: Option<Val<String>>,
     /// `StatusCode`.
+    ///
+    /// The SMTP enhanced status code, as defined by [RFC 3463](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc3463)
+    /// .
     pub status_code: Option<Val<String>>,
     /// `TopicArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon SNS topic to notify when the bounce action is taken.
+    /// You can find the ARN of a topic by using the
+    /// [ListTopics](https://docs.aws.amazon.com/sns/latest/api/API_ListTopics.html) operation in Amazon
+    /// SNS.
+    ///
+    /// For more information about Amazon SNS topics, see the [Amazon SNS Developer
+    /// Guide](https://docs.aws.amazon.com/sns/latest/dg/CreateTopic.html) .
     ///
     /// - Format: `AWS::SNS::Topic.Arn`.
     pub topic_arn: Option<Val<String>>,
@@ -388,13 +464,32 @@ impl ToValue for BounceAction {
 impl Literal for BounceAction {}
 
 /// The [`ConnectAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-receiptrule-connectaction.html) property type.
+///
+/// When included in a receipt rule, this action parses the received message and starts an email contact
+/// in Amazon Connect on your behalf.
+///
+/// > When you receive emails, the maximum email size (including headers) is 40 MB. Additionally, emails
+/// may only have up to 10 attachments. Emails larger than 40 MB or with more than 10 attachments will
+/// be bounced.
+///
+/// We recommend that you configure this action via Amazon Connect.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectAction {
     /// `IAMRoleARN`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the IAM role to be used by Amazon Simple Email Service while
+    /// starting email contacts to the Amazon Connect instance. This role should have permission to invoke
+    /// `connect:StartEmailContact` for the given Amazon Connect instance.
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub iam_role_arn: Option<Val<String>>,
     /// `InstanceARN`: required.
+    ///
+    /// The Amazon Resource Name (ARN) for the Amazon Connect instance that Amazon SES integrates with for
+    /// starting email contacts.
+    ///
+    /// For more information about Amazon Connect instances, see the [Amazon Connect Administrator
+    /// Guide](https://docs.aws.amazon.com/connect/latest/adminguide/amazon-connect-instances.html)
     pub instance_arn: Option<Val<String>>,
 }
 
@@ -457,15 +552,49 @@ impl ToValue for ConnectAction {
 impl Literal for ConnectAction {}
 
 /// The [`LambdaAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-receiptrule-lambdaaction.html) property type.
+///
+/// When included in a receipt rule, this action calls an AWS Lambda function and, optionally, publishes
+/// a notification to Amazon Simple Notification Service (Amazon SNS).
+///
+/// To enable Amazon SES to call your AWS Lambda function or to publish to an Amazon SNS topic of
+/// another account, Amazon SES must have permission to access those resources. For information about
+/// giving permissions, see the [Amazon SES Developer
+/// Guide](https://docs.aws.amazon.com/ses/latest/dg/receiving-email-permissions.html) .
+///
+/// For information about using AWS Lambda actions in receipt rules, see the [Amazon SES Developer
+/// Guide](https://docs.aws.amazon.com/ses/latest/dg/receiving-email-action-lambda.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LambdaAction {
     /// `FunctionArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the AWS Lambda function. An example of an AWS Lambda function ARN
+    /// is `arn:aws:lambda:us-west-2:account-id:function:MyFunction` . For more information about AWS
+    /// Lambda, see the [AWS Lambda Developer
+    /// Guide](https://docs.aws.amazon.com/lambda/latest/dg/welcome.html) .
+    ///
     /// - Format: `AWS::Lambda::Function.Arn`.
     pub function_arn: Option<Val<String>>,
     /// `InvocationType`.
+    ///
+    /// The invocation type of the AWS Lambda function. An invocation type of `RequestResponse` means that
+    /// the execution of the function immediately results in a response, and a value of `Event` means that
+    /// the function is invoked asynchronously. The default value is `Event` . For information about AWS
+    /// Lambda invocation types, see the [AWS Lambda Developer
+    /// Guide](https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html) .
+    ///
+    /// > There is a 30-second timeout on `RequestResponse` invocations. You should use `Event` invocation
+    /// in most cases. Use `RequestResponse` only to make a mail flow decision, such as whether to stop the
+    /// receipt rule or the receipt rule set.
     pub invocation_type: Option<Val<String>>,
     /// `TopicArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon SNS topic to notify when the Lambda action is executed.
+    /// You can find the ARN of a topic by using the
+    /// [ListTopics](https://docs.aws.amazon.com/sns/latest/api/API_ListTopics.html) operation in Amazon
+    /// SNS.
+    ///
+    /// For more information about Amazon SNS topics, see the [Amazon SNS Developer
+    /// Guide](https://docs.aws.amazon.com/sns/latest/dg/CreateTopic.html) .
     ///
     /// - Format: `AWS::SNS::Topic.Arn`.
     pub topic_arn: Option<Val<String>>,
@@ -533,19 +662,53 @@ impl ToValue for LambdaAction {
 impl Literal for LambdaAction {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-receiptrule-rule.html) property type.
+///
+/// Receipt rules enable you to specify which actions Amazon SES should take when it receives mail on
+/// behalf of one or more email addresses or domains that you own.
+///
+/// Each receipt rule defines a set of email addresses or domains that it applies to. If the email
+/// addresses or domains match at least one recipient address of the message, Amazon SES executes all of
+/// the receipt rule's actions on the message.
+///
+/// For information about setting up receipt rules, see the [Amazon SES Developer
+/// Guide](https://docs.aws.amazon.com/ses/latest/dg/receiving-email-receipt-rules-console-walkthrough.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `Actions`.
+    ///
+    /// An ordered list of actions to perform on messages that match at least one of the recipient email
+    /// addresses or domains specified in the receipt rule.
     pub actions: Option<Val<Vec<Action>>>,
     /// `Enabled`.
+    ///
+    /// If `true` , the receipt rule is active. The default value is `false` .
     pub enabled: Option<Val<bool>>,
     /// `Name`.
+    ///
+    /// The name of the receipt rule. The name must meet the following requirements:
+    ///
+    /// - Contain only ASCII letters (a-z, A-Z), numbers (0-9), underscores (_), dashes (-), or periods (.).
+    /// - Start and end with a letter or number.
+    /// - Contain 64 characters or fewer.
     pub name: Option<Val<String>>,
     /// `Recipients`.
+    ///
+    /// The recipient domains and email addresses that the receipt rule applies to. If this field is not
+    /// specified, this rule matches all recipients on all verified domains.
     pub recipients: Option<Val<Vec<String>>>,
     /// `ScanEnabled`.
+    ///
+    /// If `true` , then messages that this receipt rule applies to are scanned for spam and viruses. The
+    /// default value is `false` .
     pub scan_enabled: Option<Val<bool>>,
     /// `TlsPolicy`.
+    ///
+    /// Specifies whether Amazon SES should require that incoming email is delivered over a connection
+    /// encrypted with Transport Layer Security (TLS). If this parameter is set to `Require` , Amazon SES
+    /// bounces emails that are not received over TLS. The default is `Optional` .
+    ///
+    /// Valid Values: `Require | Optional`
     pub tls_policy: Option<Val<String>>,
 }
 
@@ -633,23 +796,92 @@ impl ToValue for Rule {
 impl Literal for Rule {}
 
 /// The [`S3Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-receiptrule-s3action.html) property type.
+///
+/// When included in a receipt rule, this action saves the received message to an Amazon Simple Storage
+/// Service (Amazon S3) bucket and, optionally, publishes a notification to Amazon Simple Notification
+/// Service (Amazon SNS).
+///
+/// To enable Amazon SES to write emails to your Amazon S3 bucket, use an AWS KMS key to encrypt your
+/// emails, or publish to an Amazon SNS topic of another account, Amazon SES must have permission to
+/// access those resources. For information about granting permissions, see the [Amazon SES Developer
+/// Guide](https://docs.aws.amazon.com/ses/latest/dg/receiving-email-permissions.html) .
+///
+/// > When you save your emails to an Amazon S3 bucket, the maximum email size (including headers) is 30
+/// MB. Emails larger than that bounces.
+///
+/// For information about specifying Amazon S3 actions in receipt rules, see the [Amazon SES Developer
+/// Guide](https://docs.aws.amazon.com/ses/latest/dg/receiving-email-action-s3.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Action {
     /// `BucketName`: required.
+    ///
+    /// The name of the Amazon S3 bucket for incoming email.
     ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `IamRoleArn`.
     ///
+    /// The ARN of the IAM role to be used by Amazon Simple Email Service while writing to the Amazon S3
+    /// bucket, optionally encrypting your mail via the provided customer managed key, and publishing to the
+    /// Amazon SNS topic. This role should have access to the following APIs:
+    ///
+    /// - `s3:PutObject` , `kms:Encrypt` and `kms:GenerateDataKey` for the given Amazon S3 bucket.
+    /// - `kms:GenerateDataKey` for the given AWS KMS customer managed key.
+    /// - `sns:Publish` for the given Amazon SNS topic.
+    ///
+    /// > If an IAM role ARN is provided, the role (and only the role) is used to access all the given
+    /// resources (Amazon S3 bucket, AWS KMS customer managed key and Amazon SNS topic). Therefore, setting
+    /// up individual resource access permissions is not required.
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub iam_role_arn: Option<Val<String>>,
     /// `KmsKeyArn`.
     ///
+    /// The customer managed key that Amazon SES should use to encrypt your emails before saving them to the
+    /// Amazon S3 bucket. You can use the AWS managed key or a customer managed key that you created in AWS
+    /// KMS as follows:
+    ///
+    /// - To use the AWS managed key, provide an ARN in the form of
+    ///   `arn:aws:kms:REGION:ACCOUNT-ID-WITHOUT-HYPHENS:alias/aws/ses` . For example, if your AWS account
+    ///   ID is 123456789012 and you want to use the AWS managed key in the US West (Oregon) Region, the ARN
+    ///   of the AWS managed key would be `arn:aws:kms:us-west-2:123456789012:alias/aws/ses` . If you use
+    ///   the AWS managed key, you don't need to perform any extra steps to give Amazon SES permission to
+    ///   use the key.
+    /// - To use a customer managed key that you created in AWS KMS, provide the ARN of the customer managed
+    ///   key and ensure that you add a statement to your key's policy to give Amazon SES permission to use
+    ///   it. For more information about giving permissions, see the [Amazon SES Developer
+    ///   Guide](https://docs.aws.amazon.com/ses/latest/dg/receiving-email-permissions.html) .
+    ///
+    /// For more information about key policies, see the [AWS KMS Developer
+    /// Guide](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html) . If you do not specify
+    /// an AWS KMS key, Amazon SES does not encrypt your emails.
+    ///
+    /// > Your mail is encrypted by Amazon SES using the Amazon S3 encryption client before the mail is
+    /// submitted to Amazon S3 for storage. It is not encrypted using Amazon S3 server-side encryption. This
+    /// means that you must use the Amazon S3 encryption client to decrypt the email after retrieving it
+    /// from Amazon S3, as the service has no access to use your AWS KMS keys for decryption. This
+    /// encryption client is currently available with the [AWS SDK for
+    /// Java](https://docs.aws.amazon.com/sdk-for-java/) and [AWS SDK for
+    /// Ruby](https://docs.aws.amazon.com/sdk-for-ruby/) only. For more information about client-side
+    /// encryption using AWS KMS managed keys, see the [Amazon S3 Developer
+    /// Guide](https://docs.aws.amazon.com/AmazonS3/latest/dev/UsingClientSideEncryption.html) .
+    ///
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `ObjectKeyPrefix`.
+    ///
+    /// The key prefix of the Amazon S3 bucket. The key prefix is similar to a directory name that enables
+    /// you to store similar data under the same directory in a bucket.
     pub object_key_prefix: Option<Val<String>>,
     /// `TopicArn`.
+    ///
+    /// The ARN of the Amazon SNS topic to notify when the message is saved to the Amazon S3 bucket. You can
+    /// find the ARN of a topic by using the
+    /// [ListTopics](https://docs.aws.amazon.com/sns/latest/api/API_ListTopics.html) operation in Amazon
+    /// SNS.
+    ///
+    /// For more information about Amazon SNS topics, see the [Amazon SNS Developer
+    /// Guide](https://docs.aws.amazon.com/sns/latest/dg/CreateTopic.html) .
     ///
     /// - Format: `AWS::SNS::Topic.Arn`.
     pub topic_arn: Option<Val<String>>,
@@ -726,11 +958,21 @@ impl ToValue for S3Action {
 impl Literal for S3Action {}
 
 /// The [`SNSAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-receiptrule-snsaction.html) property type.
+///
+/// The action to publish the email content to an Amazon SNS topic. When executed, this action will send
+/// the email as a notification to the specified SNS topic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnsAction {
     /// `Encoding`.
+    ///
+    /// The encoding to use for the email within the Amazon SNS notification. The default value is `UTF-8` .
+    /// Use `BASE64` if you need to preserve all special characters, especially when the original message
+    /// uses a different encoding format.
     pub encoding: Option<Val<String>>,
     /// `TopicArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon SNS Topic to which notification for the email received
+    /// will be published.
     ///
     /// - Format: `AWS::SNS::Topic.Arn`.
     pub topic_arn: Option<Val<String>>,
@@ -786,11 +1028,26 @@ impl ToValue for SnsAction {
 impl Literal for SnsAction {}
 
 /// The [`StopAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-receiptrule-stopaction.html) property type.
+///
+/// When included in a receipt rule, this action terminates the evaluation of the receipt rule set and,
+/// optionally, publishes a notification to Amazon Simple Notification Service (Amazon SNS).
+///
+/// For information about setting a stop action in a receipt rule, see the [Amazon SES Developer
+/// Guide](https://docs.aws.amazon.com/ses/latest/dg/receiving-email-action-stop.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StopAction {
     /// `Scope`: required.
+    ///
+    /// The scope of the StopAction. The only acceptable value is `RuleSet` .
     pub scope: Option<Val<String>>,
     /// `TopicArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon SNS topic to notify when the stop action is taken. You
+    /// can find the ARN of a topic by using the
+    /// [ListTopics](https://docs.aws.amazon.com/sns/latest/api/API_ListTopics.html) Amazon SNS operation.
+    ///
+    /// For more information about Amazon SNS topics, see the [Amazon SNS Developer
+    /// Guide](https://docs.aws.amazon.com/sns/latest/dg/CreateTopic.html) .
     ///
     /// - Format: `AWS::SNS::Topic.Arn`.
     pub topic_arn: Option<Val<String>>,
@@ -849,11 +1106,39 @@ impl ToValue for StopAction {
 impl Literal for StopAction {}
 
 /// The [`WorkmailAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-receiptrule-workmailaction.html) property type.
+///
+/// When included in a receipt rule, this action calls Amazon WorkMail and, optionally, publishes a
+/// notification to Amazon Simple Notification Service (Amazon SNS). It usually isn't necessary to set
+/// this up manually, because Amazon WorkMail adds the rule automatically during its setup procedure.
+///
+/// For information using a receipt rule to call Amazon WorkMail, see the [Amazon SES Developer
+/// Guide](https://docs.aws.amazon.com/ses/latest/dg/receiving-email-action-workmail.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkmailAction {
     /// `OrganizationArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon WorkMail organization. Amazon WorkMail ARNs use the
+    /// following format:
+    ///
+    /// `arn:aws:workmail:<region>:<awsAccountId>:organization/<workmailOrganizationId>`
+    ///
+    /// You can find the ID of your organization by using the
+    /// [ListOrganizations](https://docs.aws.amazon.com/workmail/latest/APIReference/API_ListOrganizations.html)
+    /// operation in Amazon WorkMail. Amazon WorkMail organization IDs begin with " `m-` ", followed by a
+    /// string of alphanumeric characters.
+    ///
+    /// For information about Amazon WorkMail organizations, see the [Amazon WorkMail Administrator
+    /// Guide](https://docs.aws.amazon.com/workmail/latest/adminguide/organizations_overview.html) .
     pub organization_arn: Option<Val<String>>,
     /// `TopicArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon SNS topic to notify when the WorkMail action is called.
+    /// You can find the ARN of a topic by using the
+    /// [ListTopics](https://docs.aws.amazon.com/sns/latest/api/API_ListTopics.html) operation in Amazon
+    /// SNS.
+    ///
+    /// For more information about Amazon SNS topics, see the [Amazon SNS Developer
+    /// Guide](https://docs.aws.amazon.com/sns/latest/dg/CreateTopic.html) .
     ///
     /// - Format: `AWS::SNS::Topic.Arn`.
     pub topic_arn: Option<Val<String>>,

@@ -5,10 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::SES::ReceiptRuleSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-receiptruleset.html) resource type.
 ///
+/// Creates an empty receipt rule set.
+///
+/// For information about setting up receipt rule sets, see the [Amazon SES Developer
+/// Guide](https://docs.aws.amazon.com/ses/latest/dg/receiving-email-concepts.html#receiving-email-concepts-rules)
+/// .
+///
+/// You can execute this operation no more than once per second.
+///
 /// Build it with [`ReceiptRuleSet::builder`]; adding it to a stack returns a [`ReceiptRuleSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReceiptRuleSet {
     /// `RuleSetName`. Changing it replaces the resource.
+    ///
+    /// The name of the receipt rule set to make active. Setting this value to null disables all email
+    /// receiving.
     pub rule_set_name: Option<Val<String>>,
 }
 

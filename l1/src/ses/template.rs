@@ -5,14 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::SES::Template`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-template.html) resource type.
 ///
+/// Specifies an email template. Email templates enable you to send personalized email to one or more
+/// destinations in a single API operation.
+///
 /// Build it with [`Template::builder`]; adding it to a stack returns a [`TemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Template {
     /// `Tags`.
     ///
+    /// The tags (keys and values) associated with the email template.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Template`.
+    ///
+    /// The content of the email, composed of a subject line and either an HTML part or a text-only part.
     pub template: Option<Val<TemplateProperty>>,
 }
 
@@ -174,18 +181,33 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Template`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-template-template.html) property type.
+///
+/// An object that defines the email template to use for an email message, and the values to use for any
+/// message variables in that template. An *email template* is a type of message template that contains
+/// content that you want to reuse in email messages that you send. You can specifiy the email template
+/// by providing the name or ARN of an *email template* previously saved in your Amazon SES account or
+/// by providing the full template content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemplateProperty {
     /// `HtmlPart`.
+    ///
+    /// The HTML body of the email.
     pub html_part: Option<Val<String>>,
     /// `SubjectPart`: required.
+    ///
+    /// The subject line of the email.
     pub subject_part: Option<Val<String>>,
     /// `TemplateName`.
+    ///
+    /// The name of the template. You will refer to this name when you send email using the `SendEmail` or
+    /// `SendBulkEmail` operations.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9_-]{1,64}$`.
     pub template_name: Option<Val<String>>,
     /// `TextPart`.
+    ///
+    /// The email body that is visible to recipients whose email clients do not display HTML content.
     pub text_part: Option<Val<String>>,
 }
 

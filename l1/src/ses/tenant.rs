@@ -5,18 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::SES::Tenant`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-tenant.html) resource type.
 ///
+/// Create a tenant.
+///
+/// *Tenants* are logical containers that group related SES resources together. Each tenant can have its
+/// own set of resources like email identities, configuration sets, and templates, along with reputation
+/// metrics and sending status. This helps isolate and manage email sending for different customers or
+/// business units within your Amazon SES API v2 account.
+///
 /// Build it with [`Tenant::builder`]; adding it to a stack returns a [`TenantHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tenant {
     /// `ResourceAssociations`.
     ///
+    /// The list of resources to associate with the tenant.
+    ///
     /// - Items: at least 0.
     pub resource_associations: Option<Val<Vec<ResourceAssociation>>>,
     /// `Tags`.
     ///
+    /// An array of objects that define the tags (keys and values) associated with the tenant.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TenantName`: required. Changing it replaces the resource.
+    ///
+    /// The name of a tenant. The name can contain up to 64 alphanumeric characters, including letters,
+    /// numbers, hyphens (-) and underscores (_) only.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[\w\-_]+$`.
@@ -113,6 +127,8 @@ impl Deref for TenantHandle {
 
 impl TenantHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the ARN of the tenant.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -127,9 +143,13 @@ impl TenantHandle {
 }
 
 /// The [`ResourceAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-tenant-resourceassociation.html) property type.
+///
+/// The resource to associate with the tenant.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceAssociation {
     /// `ResourceArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource associated with the tenant.
     ///
     /// - Length: at least 1.
     pub resource_arn: Option<Val<String>>,

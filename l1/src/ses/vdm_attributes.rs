@@ -5,12 +5,18 @@ use crate::rt::*;
 
 /// The [`AWS::SES::VdmAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ses-vdmattributes.html) resource type.
 ///
+/// The Virtual Deliverability Manager (VDM) attributes that apply to your Amazon SES account.
+///
 /// Build it with [`VdmAttributes::builder`]; adding it to a stack returns a [`VdmAttributesHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VdmAttributes {
     /// `DashboardAttributes`.
+    ///
+    /// Specifies additional settings for your VDM configuration as applicable to the Dashboard.
     pub dashboard_attributes: Option<Val<DashboardAttributes>>,
     /// `GuardianAttributes`.
+    ///
+    /// Specifies additional settings for your VDM configuration as applicable to the Guardian.
     pub guardian_attributes: Option<Val<GuardianAttributes>>,
 }
 
@@ -85,6 +91,8 @@ impl Deref for VdmAttributesHandle {
 
 impl VdmAttributesHandle {
     /// `Fn::GetAtt` `VdmAttributesResourceId`.
+    ///
+    /// Unique identifier for this resource
     pub fn attr_vdm_attributes_resource_id(&self) -> Val<String> {
         self.0.get_att("VdmAttributesResourceId")
     }
@@ -99,9 +107,16 @@ impl VdmAttributesHandle {
 }
 
 /// The [`DashboardAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-vdmattributes-dashboardattributes.html) property type.
+///
+/// An object containing additional settings for your VDM configuration as applicable to the Dashboard.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DashboardAttributes {
     /// `EngagementMetrics`.
+    ///
+    /// Specifies the status of your VDM engagement metrics collection. Can be one of the following:
+    ///
+    /// - `ENABLED` – Amazon SES enables engagement metrics for your account.
+    /// - `DISABLED` – Amazon SES disables engagement metrics for your account.
     ///
     /// - Pattern: `ENABLED|DISABLED`.
     pub engagement_metrics: Option<Val<String>>,
@@ -151,9 +166,16 @@ impl ToValue for DashboardAttributes {
 impl Literal for DashboardAttributes {}
 
 /// The [`GuardianAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ses-vdmattributes-guardianattributes.html) property type.
+///
+/// An object containing additional settings for your VDM configuration as applicable to the Guardian.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GuardianAttributes {
     /// `OptimizedSharedDelivery`.
+    ///
+    /// Specifies the status of your VDM optimized shared delivery. Can be one of the following:
+    ///
+    /// - `ENABLED` – Amazon SES enables optimized shared delivery for your account.
+    /// - `DISABLED` – Amazon SES disables optimized shared delivery for your account.
     ///
     /// - Pattern: `ENABLED|DISABLED`.
     pub optimized_shared_delivery: Option<Val<String>>,

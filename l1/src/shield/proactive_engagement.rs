@@ -5,14 +5,69 @@ use crate::rt::*;
 
 /// The [`AWS::Shield::ProactiveEngagement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-shield-proactiveengagement.html) resource type.
 ///
+/// Authorizes the Shield Response Team (SRT) to use email and phone to notify contacts about
+/// escalations to the SRT and to initiate proactive customer support.
+///
+/// To enable proactive engagement, you must be subscribed to the [Business Support
+/// plan](https://docs.aws.amazon.com/premiumsupport/business-support/) or the [Enterprise Support
+/// plan](https://docs.aws.amazon.com/premiumsupport/enterprise-support/) .
+///
+/// *Configure `AWS::Shield::ProactiveEngagement` for one account*
+///
+/// To configure this resource through CloudFormation , you must be subscribed to AWS Shield Advanced .
+/// You can subscribe through the [Shield Advanced
+/// console](https://docs.aws.amazon.com/wafv2/shieldv2#/) and through the APIs. For more information,
+/// see [Subscribe to AWS Shield
+/// Advanced](https://docs.aws.amazon.com/waf/latest/developerguide/enable-ddos-prem.html) .
+///
+/// See example templates for Shield Advanced in CloudFormation at
+/// [aws-samples/aws-shield-advanced-examples](https://docs.aws.amazon.com/https://github.com/aws-samples/aws-shield-advanced-examples)
+/// .
+///
+/// *Configure Shield Advanced using AWS CloudFormation and AWS Firewall Manager*
+///
+/// You might be able to use Firewall Manager with AWS CloudFormation to configure Shield Advanced
+/// across multiple accounts and protected resources. To do this, your accounts must be part of an
+/// organization in AWS Organizations . You can use Firewall Manager to configure Shield Advanced
+/// protections for any resource types except for Amazon Route 53 or AWS Global Accelerator .
+///
+/// For an example of this, see the one-click configuration guidance published by the AWS technical
+/// community at [One-click deployment of Shield
+/// Advanced](https://docs.aws.amazon.com/https://youtu.be/LCA3FwMk_QE) .
+///
 /// Build it with [`ProactiveEngagement::builder`]; adding it to a stack returns a [`ProactiveEngagementHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProactiveEngagement {
     /// `EmergencyContactList`: required.
     ///
+    /// The list of email addresses and phone numbers that the Shield Response Team (SRT) can use to contact
+    /// you for escalations to the SRT and to initiate proactive customer support, plus any relevant notes.
+    ///
+    /// To enable proactive engagement, the contact list must include at least one phone number.
+    ///
+    /// If you provide more than one contact, in the notes, indicate the circumstances under which each
+    /// contact should be used. Include primary and secondary contact designations, and provide the hours of
+    /// availability and time zones for each contact.
+    ///
+    /// Example contact notes:
+    ///
+    /// - This is a hotline that's staffed 24x7x365. Please work with the responding analyst and they will
+    ///   get the appropriate person on the call.
+    /// - Please contact the secondary phone number if the hotline doesn't respond within 5 minutes.
+    ///
     /// - Items: 1 to 10.
     pub emergency_contact_list: Option<Val<Vec<EmergencyContact>>>,
     /// `ProactiveEngagementStatus`: required.
+    ///
+    /// Specifies whether proactive engagement is enabled or disabled.
+    ///
+    /// Valid values:
+    ///
+    /// `ENABLED` - The Shield Response Team (SRT) will use email and phone to notify contacts about
+    /// escalations to the SRT and to initiate proactive customer support.
+    ///
+    /// `DISABLED` - The SRT will not proactively notify contacts about escalations or to initiate proactive
+    /// customer support.
     pub proactive_engagement_status: Option<Val<ProactiveEngagementStatus>>,
 }
 
@@ -113,6 +168,8 @@ impl Deref for ProactiveEngagementHandle {
 
 impl ProactiveEngagementHandle {
     /// `Fn::GetAtt` `AccountId`.
+    ///
+    /// The ID of the account that submitted the template.
     pub fn attr_account_id(&self) -> Val<String> {
         self.0.get_att("AccountId")
     }
@@ -127,19 +184,28 @@ impl ProactiveEngagementHandle {
 }
 
 /// The [`EmergencyContact`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-shield-proactiveengagement-emergencycontact.html) property type.
+///
+/// Contact information that the SRT can use to contact you if you have proactive engagement enabled,
+/// for escalations to the SRT and to initiate proactive customer support.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmergencyContact {
     /// `ContactNotes`.
+    ///
+    /// Additional notes regarding the contact.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^[\w\s\.\-,:/()+@]*$`.
     pub contact_notes: Option<Val<String>>,
     /// `EmailAddress`: required.
     ///
+    /// The email address for the contact.
+    ///
     /// - Length: 1 to 150.
     /// - Pattern: `^\S+@\S+\.\S+$`.
     pub email_address: Option<Val<String>>,
     /// `PhoneNumber`.
+    ///
+    /// The phone number for the contact.
     ///
     /// - Length: 1 to 16.
     /// - Pattern: `^\+[1-9]\d{1,14}$`.
@@ -231,9 +297,18 @@ impl ProactiveEngagementStatus {
             ProactiveEngagementStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProactiveEngagementStatus {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        ProactiveEngagementStatus::as_str(self)
     }
 }
 

@@ -5,26 +5,96 @@ use crate::rt::*;
 
 /// The [`AWS::Shield::Protection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-shield-protection.html) resource type.
 ///
+/// Enables AWS Shield Advanced for a specific AWS resource. The resource can be an Amazon CloudFront
+/// distribution, Amazon Route 53 hosted zone, AWS Global Accelerator standard accelerator, Elastic IP
+/// Address, Application Load Balancer, or a Classic Load Balancer. You can protect Amazon EC2 instances
+/// and Network Load Balancers by association with protected Amazon EC2 Elastic IP addresses.
+///
+/// *Configure a single `AWS::Shield::Protection`*
+///
+/// Use this protection to protect a single resource at a time.
+///
+/// To configure this Shield Advanced protection through CloudFormation , you must be subscribed to
+/// Shield Advanced . You can subscribe through the [Shield Advanced
+/// console](https://docs.aws.amazon.com/wafv2/shieldv2#/) and through the APIs. For more information,
+/// see [Subscribe to AWS Shield
+/// Advanced](https://docs.aws.amazon.com/waf/latest/developerguide/enable-ddos-prem.html) .
+///
+/// See example templates for Shield Advanced in CloudFormation at
+/// [aws-samples/aws-shield-advanced-examples](https://docs.aws.amazon.com/https://github.com/aws-samples/aws-shield-advanced-examples)
+/// .
+///
+/// *Configure Shield Advanced using AWS CloudFormation and AWS Firewall Manager*
+///
+/// You might be able to use Firewall Manager with AWS CloudFormation to configure Shield Advanced
+/// across multiple accounts and protected resources. To do this, your accounts must be part of an
+/// organization in AWS Organizations . You can use Firewall Manager to configure Shield Advanced
+/// protections for any resource types except for Amazon Route 53 or AWS Global Accelerator .
+///
+/// For an example of this, see the one-click configuration guidance published by the AWS technical
+/// community at [One-click deployment of Shield
+/// Advanced](https://docs.aws.amazon.com/https://youtu.be/LCA3FwMk_QE) .
+///
+/// *Configure multiple protections through the Shield Advanced console*
+///
+/// You can add protection to multiple resources at once through the [Shield Advanced
+/// console](https://docs.aws.amazon.com/wafv2/shieldv2#/) . For more information see [Getting Started
+/// with AWS Shield
+/// Advanced](https://docs.aws.amazon.com/waf/latest/developerguide/getting-started-ddos.html) and
+/// [Managing resource protections in AWS Shield
+/// Advanced](https://docs.aws.amazon.com/waf/latest/developerguide/ddos-manage-protected-resources.html)
+/// .
+///
 /// Build it with [`Protection::builder`]; adding it to a stack returns a [`ProtectionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Protection {
     /// `ApplicationLayerAutomaticResponseConfiguration`.
+    ///
+    /// The automatic application layer DDoS mitigation settings for the protection. This configuration
+    /// determines whether Shield Advanced automatically manages rules in the web ACL in order to respond to
+    /// application layer events that Shield Advanced determines to be DDoS attacks.
+    ///
+    /// If you use CloudFormation to manage the web ACLs that you use with Shield Advanced automatic
+    /// mitigation, see the additional guidance about web ACL management in the `AWS::WAFv2::WebACL`
+    /// resource description.
     pub application_layer_automatic_response_configuration: Option<Val<ApplicationLayerAutomaticResponseConfiguration>>,
     /// `HealthCheckArns`.
+    ///
+    /// The ARN (Amazon Resource Name) of the health check to associate with the protection. Health-based
+    /// detection provides improved responsiveness and accuracy in attack detection and mitigation.
+    ///
+    /// You can use this option with any resource type except for Route 53 hosted zones.
+    ///
+    /// For more information, see [Configuring health-based detection using health
+    /// checks](https://docs.aws.amazon.com/waf/latest/developerguide/ddos-advanced-health-checks.html) in
+    /// the *AWS Shield Advanced Developer Guide* .
     ///
     /// - Items: at most 1.
     pub health_check_arns: Option<Val<Vec<String>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the protection. For example, `My CloudFront distributions` .
+    ///
+    /// > If you change the name of an existing protection, Shield Advanced deletes the protection and
+    /// replaces it with a new one. While this is happening, the protection isn't available on the AWS
+    /// resource.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[ a-zA-Z0-9_\.\-]*`.
     pub name: Option<Val<String>>,
     /// `ResourceArn`: required. Changing it replaces the resource.
     ///
+    /// The ARN (Amazon Resource Name) of the AWS resource that is protected.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws`.
     pub resource_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Key:value pairs associated with an AWS resource. The key:value pair can be anything you define.
+    /// Typically, the tag key represents a category (such as "environment") and the tag value represents a
+    /// specific value within that category (such as "test," "development," or "production"). You can add up
+    /// to 50 tags to each AWS resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -146,10 +216,14 @@ impl Deref for ProtectionHandle {
 
 impl ProtectionHandle {
     /// `Fn::GetAtt` `ProtectionId`.
+    ///
+    /// The ID of the new protection.
     pub fn attr_protection_id(&self) -> Val<String> {
         self.0.get_att("ProtectionId")
     }
     /// `Fn::GetAtt` `ProtectionArn`.
+    ///
+    /// The ARN (Amazon Resource Name) of the new protection.
     pub fn attr_protection_arn(&self) -> Val<String> {
         self.0.get_att("ProtectionArn")
     }
@@ -164,11 +238,33 @@ impl ProtectionHandle {
 }
 
 /// The [`Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-shield-protection-action.html) property type.
+///
+/// Specifies the action setting that Shield Advanced should use in the AWS WAF rules that it creates on
+/// behalf of the protected resource in response to DDoS attacks. You specify this as part of the
+/// configuration for the automatic application layer DDoS mitigation feature, when you enable or update
+/// automatic mitigation. Shield Advanced creates the AWS WAF rules in a Shield Advanced-managed rule
+/// group, inside the web ACL that you have associated with the resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Action {
     /// `Block`.
+    ///
+    /// Specifies that Shield Advanced should configure its AWS WAF rules with the AWS WAF `Block` action.
+    ///
+    /// You must specify exactly one action, either `Block` or `Count` .
+    ///
+    /// Example JSON: `{ "Block": {} }`
+    ///
+    /// Example YAML: `Block: {}`
     pub block: Option<Val<Json>>,
     /// `Count`.
+    ///
+    /// Specifies that Shield Advanced should configure its AWS WAF rules with the AWS WAF `Count` action.
+    ///
+    /// You must specify exactly one action, either `Block` or `Count` .
+    ///
+    /// Example JSON: `{ "Count": {} }`
+    ///
+    /// Example YAML: `Count: {}`
     pub count: Option<Val<Json>>,
 }
 
@@ -222,11 +318,26 @@ impl ToValue for Action {
 impl Literal for Action {}
 
 /// The [`ApplicationLayerAutomaticResponseConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-shield-protection-applicationlayerautomaticresponseconfiguration.html) property type.
+///
+/// The automatic application layer DDoS mitigation settings for a `Protection` . This configuration
+/// determines whether Shield Advanced automatically manages rules in the web ACL in order to respond to
+/// application layer events that Shield Advanced determines to be DDoS attacks.
+///
+/// If you use CloudFormation to manage the web ACLs that you use with Shield Advanced automatic
+/// mitigation, see the guidance for the `AWS::WAFv2::WebACL` resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationLayerAutomaticResponseConfiguration {
     /// `Action`: required.
+    ///
+    /// Specifies the action setting that Shield Advanced should use in the AWS WAF rules that it creates on
+    /// behalf of the protected resource in response to DDoS attacks. You specify this as part of the
+    /// configuration for the automatic application layer DDoS mitigation feature, when you enable or update
+    /// automatic mitigation. Shield Advanced creates the AWS WAF rules in a Shield Advanced-managed rule
+    /// group, inside the web ACL that you have associated with the resource.
     pub action: Option<Val<Action>>,
     /// `Status`: required.
+    ///
+    /// Indicates whether automatic application layer DDoS mitigation is enabled for the protection.
     pub status: Option<Val<Status>>,
 }
 
@@ -387,9 +498,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

@@ -5,25 +5,64 @@ use crate::rt::*;
 
 /// The [`AWS::Shield::ProtectionGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-shield-protectiongroup.html) resource type.
 ///
+/// Creates a grouping of protected resources so they can be handled as a collective. This resource
+/// grouping improves the accuracy of detection and reduces false positives.
+///
+/// To configure this resource through CloudFormation , you must be subscribed to AWS Shield Advanced .
+/// You can subscribe through the [Shield Advanced
+/// console](https://docs.aws.amazon.com/wafv2/shieldv2#/) and through the APIs. For more information,
+/// see [Subscribe to AWS Shield
+/// Advanced](https://docs.aws.amazon.com/waf/latest/developerguide/enable-ddos-prem.html) .
+///
 /// Build it with [`ProtectionGroup::builder`]; adding it to a stack returns a [`ProtectionGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProtectionGroup {
     /// `Aggregation`: required.
+    ///
+    /// Defines how AWS Shield combines resource data for the group in order to detect, mitigate, and report
+    /// events.
+    ///
+    /// - `Sum` - Use the total traffic across the group. This is a good choice for most cases. Examples
+    ///   include Elastic IP addresses for EC2 instances that scale manually or automatically.
+    /// - `Mean` - Use the average of the traffic across the group. This is a good choice for resources that
+    ///   share traffic uniformly. Examples include accelerators and load balancers.
+    /// - `Max` - Use the highest traffic from each resource. This is useful for resources that don't share
+    ///   traffic and for resources that share that traffic in a non-uniform way. Examples include Amazon
+    ///   CloudFront distributions and origin resources for CloudFront distributions.
     pub aggregation: Option<Val<Aggregation>>,
     /// `Members`.
+    ///
+    /// The ARNs (Amazon Resource Names) of the resources to include in the protection group. You must set
+    /// this when you set `Pattern` to `ARBITRARY` and you must not set it for any other `Pattern` setting.
     ///
     /// - Items: 0 to 10000.
     pub members: Option<Val<Vec<String>>>,
     /// `Pattern`: required.
+    ///
+    /// The criteria to use to choose the protected resources for inclusion in the group. You can include
+    /// all resources that have protections, provide a list of resource ARNs (Amazon Resource Names), or
+    /// include all resources of a specified resource type.
     pub pattern: Option<Val<Pattern>>,
     /// `ProtectionGroupId`: required. Changing it replaces the resource.
+    ///
+    /// The name of the protection group. You use this to identify the protection group in lists and to
+    /// manage the protection group, for example to update, delete, or describe it.
     ///
     /// - Length: 1 to 36.
     /// - Pattern: `[a-zA-Z0-9\-]*`.
     pub protection_group_id: Option<Val<String>>,
     /// `ResourceType`.
+    ///
+    /// The resource type to include in the protection group. All protected resources of this type are
+    /// included in the protection group. You must set this when you set `Pattern` to `BY_RESOURCE_TYPE` and
+    /// you must not set it for any other `Pattern` setting.
     pub resource_type: Option<Val<ResourceType>>,
     /// `Tags`.
+    ///
+    /// Key:value pairs associated with an AWS resource. The key:value pair can be anything you define.
+    /// Typically, the tag key represents a category (such as "environment") and the tag value represents a
+    /// specific value within that category (such as "test," "development," or "production"). You can add up
+    /// to 50 tags to each AWS resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -152,6 +191,8 @@ impl Deref for ProtectionGroupHandle {
 
 impl ProtectionGroupHandle {
     /// `Fn::GetAtt` `ProtectionGroupArn`.
+    ///
+    /// The ARN (Amazon Resource Name) of the new protection group.
     pub fn attr_protection_group_arn(&self) -> Val<String> {
         self.0.get_att("ProtectionGroupArn")
     }
@@ -259,9 +300,18 @@ impl Aggregation {
             Aggregation::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Aggregation {
+    const VALUES: &'static [&'static str] = &["SUM", "MEAN", "MAX"];
+    fn as_str(&self) -> &str {
+        Aggregation::as_str(self)
     }
 }
 
@@ -310,9 +360,18 @@ impl Pattern {
             Pattern::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Pattern {
+    const VALUES: &'static [&'static str] = &["ALL", "ARBITRARY", "BY_RESOURCE_TYPE"];
+    fn as_str(&self) -> &str {
+        Pattern::as_str(self)
     }
 }
 
@@ -370,9 +429,25 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] = &[
+        "CLOUDFRONT_DISTRIBUTION",
+        "ROUTE_53_HOSTED_ZONE",
+        "ELASTIC_IP_ALLOCATION",
+        "CLASSIC_LOAD_BALANCER",
+        "APPLICATION_LOAD_BALANCER",
+        "GLOBAL_ACCELERATOR",
+    ];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 

@@ -5,23 +5,36 @@ use crate::rt::*;
 
 /// The [`AWS::Signer::ProfilePermission`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-signer-profilepermission.html) resource type.
 ///
+/// Adds cross-account permissions to a signing profile.
+///
 /// Build it with [`ProfilePermission::builder`]; adding it to a stack returns a [`ProfilePermissionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProfilePermission {
     /// `Action`: required. Changing it replaces the resource.
+    ///
+    /// The AWS Signer action permitted as part of cross-account permissions.
     pub action: Option<Val<String>>,
     /// `Principal`: required. Changing it replaces the resource.
+    ///
+    /// The AWS principal receiving cross-account permissions. This may be an IAM role or another AWS
+    /// account ID.
     pub principal: Option<Val<String>>,
     /// `ProfileName`: required. Changing it replaces the resource.
+    ///
+    /// The human-readable name of the signing profile.
     ///
     /// - Pattern: `^[0-9a-zA-Z_]{2,64}$`.
     pub profile_name: Option<Val<String>>,
     /// `ProfileVersion`. Changing it replaces the resource.
     ///
+    /// The version of the signing profile.
+    ///
     /// - Length: 10 to 10.
     /// - Pattern: `^[0-9a-zA-Z]{10}$`.
     pub profile_version: Option<Val<String>>,
     /// `StatementId`: required. Changing it replaces the resource.
+    ///
+    /// A unique identifier for the cross-account permission statement.
     pub statement_id: Option<Val<String>>,
 }
 

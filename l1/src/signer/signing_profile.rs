@@ -5,14 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::Signer::SigningProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-signer-signingprofile.html) resource type.
 ///
+/// Creates a signing profile. A signing profile is a code-signing template that can be used to carry
+/// out a pre-defined signing job.
+///
 /// Build it with [`SigningProfile::builder`]; adding it to a stack returns a [`SigningProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SigningProfile {
     /// `PlatformId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of a platform that is available for use by a signing profile.
     pub platform_id: Option<Val<PlatformId>>,
     /// `SignatureValidityPeriod`. Changing it replaces the resource.
+    ///
+    /// The validity period override for any signature generated using this signing profile. If unspecified,
+    /// the default is 135 months.
     pub signature_validity_period: Option<Val<SignatureValidityPeriod>>,
     /// `Tags`.
+    ///
+    /// A list of tags associated with the signing profile.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -104,18 +114,26 @@ impl Deref for SigningProfileHandle {
 
 impl SigningProfileHandle {
     /// `Fn::GetAtt` `ProfileName`.
+    ///
+    /// The name of the signing profile created.
     pub fn attr_profile_name(&self) -> Val<String> {
         self.0.get_att("ProfileName")
     }
     /// `Fn::GetAtt` `ProfileVersion`.
+    ///
+    /// The version of the signing profile created.
     pub fn attr_profile_version(&self) -> Val<String> {
         self.0.get_att("ProfileVersion")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the signing profile created.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ProfileVersionArn`.
+    ///
+    /// The signing profile ARN, including the profile version.
     pub fn attr_profile_version_arn(&self) -> Val<String> {
         self.0.get_att("ProfileVersionArn")
     }
@@ -130,11 +148,17 @@ impl SigningProfileHandle {
 }
 
 /// The [`SignatureValidityPeriod`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-signer-signingprofile-signaturevalidityperiod.html) property type.
+///
+/// The validity period for the signing job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SignatureValidityPeriod {
     /// `Type`.
+    ///
+    /// The time unit for signature validity: DAYS | MONTHS | YEARS.
     pub type_: Option<Val<Type>>,
     /// `Value`.
+    ///
+    /// The numerical value of the time unit for signature validity.
     pub value: Option<Val<i64>>,
 }
 
@@ -273,9 +297,18 @@ impl PlatformId {
             PlatformId::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PlatformId {
+    const VALUES: &'static [&'static str] = &["AWSLambda-SHA384-ECDSA", "Notation-OCI-SHA384-ECDSA"];
+    fn as_str(&self) -> &str {
+        PlatformId::as_str(self)
     }
 }
 
@@ -323,9 +356,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["DAYS", "MONTHS", "YEARS"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,28 +5,76 @@ use crate::rt::*;
 
 /// The [`AWS::SimSpaceWeaver::Simulation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-simspaceweaver-simulation.html) resource type.
 ///
+/// Use the `AWS::SimSpaceWeaver::Simulation` resource to specify a simulation that CloudFormation
+/// starts in the AWS Cloud , in your AWS account . In the resource properties section of your template,
+/// provide the name of an existing IAM role configured with the proper permissions, and the name of an
+/// existing Amazon S3 bucket. Your account must have permissions to read the Amazon S3 bucket. The
+/// Amazon S3 bucket must contain a valid schema. The schema must refer to simulation assets that are
+/// already uploaded to the AWS Cloud . For more information, see the [detailed
+/// tutorial](https://docs.aws.amazon.com/simspaceweaver/latest/userguide/getting-started_detailed.html)
+/// in the *AWS SimSpace Weaver User Guide* .
+///
+/// Specify a `SnapshotS3Location` to start a simulation from a snapshot instead of from a schema. When
+/// you start a simulation from a snapshot, SimSpace Weaver initializes the entity data in the State
+/// Fabric with data saved in the snapshot, starts the spatial and service apps that were running when
+/// the snapshot was created, and restores the clock to the appropriate tick. Your app zip files must be
+/// in the same location in Amazon S3 as they were in for the original simulation. You must start any
+/// custom apps separately. For more information about snapshots, see
+/// [Snapshots](https://docs.aws.amazon.com/simspaceweaver/latest/userguide/working-with_snapshots.html)
+/// in the *AWS SimSpace Weaver User Guide* .
+///
 /// Build it with [`Simulation::builder`]; adding it to a stack returns a [`SimulationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Simulation {
     /// `MaximumDuration`. Changing it replaces the resource.
+    ///
+    /// The maximum running time of the simulation, specified as a number of minutes (m or M), hours (h or
+    /// H), or days (d or D). The simulation stops when it reaches this limit. The maximum value is `14D` ,
+    /// or its equivalent in the other units. The default value is `14D` . A value equivalent to `0` makes
+    /// the simulation immediately transition to `STOPPING` as soon as it reaches `STARTED` .
     ///
     /// - Length: 2 to 6.
     /// - Pattern: `^\d{1,5}[mhdMHD]$`.
     pub maximum_duration: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the simulation.
+    ///
     /// - Length: 1 to 2048.
     /// - Pattern: `[a-zA-Z0-9_\-]{1,2048}$`.
     pub name: Option<Val<String>>,
     /// `RoleArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Identity and Access Management ( IAM ) role that the
+    /// simulation assumes to perform actions. For more information about ARNs, see [Amazon Resource Names
+    /// (ARNs)](https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html) in the *AWS
+    /// General Reference* . For more information about IAM roles, see [IAM
+    /// roles](https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles.html) in the *AWS Identity and
+    /// Access Management User Guide* .
     ///
     /// - Length: 0 to 1600.
     /// - Pattern: `^arn:(?:aws|aws-cn|aws-us-gov):iam::(\d{12})?:role\/(.+)$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `SchemaS3Location`. Changing it replaces the resource.
+    ///
+    /// The location of the simulation schema in Amazon Simple Storage Service ( Amazon S3 ). For more
+    /// information about Amazon S3 , see the [*Amazon Simple Storage Service User
+    /// Guide*](https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html) .
+    ///
+    /// Provide a `SchemaS3Location` to start your simulation from a schema.
+    ///
+    /// If you provide a `SchemaS3Location` then you can't provide a `SnapshotS3Location` .
     pub schema_s3_location: Option<Val<S3Location>>,
     /// `SnapshotS3Location`. Changing it replaces the resource.
+    ///
+    /// The location of the snapshot in Amazon Simple Storage Service ( Amazon S3 ). For more information
+    /// about Amazon S3 , see the [*Amazon Simple Storage Service User
+    /// Guide*](https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html) .
+    ///
+    /// Provide a `SnapshotS3Location` to start your simulation from a snapshot.
+    ///
+    /// If you provide a `SnapshotS3Location` then you can't provide a `SchemaS3Location` .
     pub snapshot_s3_location: Option<Val<S3Location>>,
 }
 
@@ -130,6 +178,10 @@ impl Deref for SimulationHandle {
 
 impl SimulationHandle {
     /// `Fn::GetAtt` `DescribePayload`.
+    ///
+    /// The JSON blob that the
+    /// [DescribeSimulation](https://docs.aws.amazon.com/simspaceweaver/latest/APIReference/API_DescribeSimulation.html)
+    /// action returns.
     pub fn attr_describe_payload(&self) -> Val<String> {
         self.0.get_att("DescribePayload")
     }
@@ -144,15 +196,30 @@ impl SimulationHandle {
 }
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-simspaceweaver-simulation-s3location.html) property type.
+///
+/// A location in Amazon Simple Storage Service ( Amazon S3 ) where SimSpace Weaver stores simulation
+/// data, such as your app .zip files and schema file. For more information about Amazon S3 , see the
+/// [*Amazon Simple Storage Service User
+/// Guide*](https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `BucketName`: required.
+    ///
+    /// The name of an Amazon S3 bucket. For more information about buckets, see [Creating, configuring, and
+    /// working with Amazon S3
+    /// buckets](https://docs.aws.amazon.com/AmazonS3/latest/userguide/creating-buckets-s3.html) in the *Amazon
+    /// Simple Storage Service User Guide* .
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `[a-zA-Z0-9_\-]{3,63}$`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `ObjectKey`: required.
+    ///
+    /// The key name of an object in Amazon S3. For more information about Amazon S3 objects and object
+    /// keys, see [Uploading, downloading, and working with objects in Amazon
+    /// S3](https://docs.aws.amazon.com/AmazonS3/latest/userguide/uploading-downloading-objects.html) in the *Amazon
+    /// Simple Storage Service User Guide* .
     ///
     /// - Length: 3 to 255.
     pub object_key: Option<Val<String>>,

@@ -5,30 +5,49 @@ use crate::rt::*;
 
 /// The [`AWS::SMSVOICE::ConfigurationSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-smsvoice-configurationset.html) resource type.
 ///
+/// Creates a new configuration set. After you create the configuration set, you can add one or more
+/// event destinations to it.
+///
+/// A configuration set is a set of rules that you apply to the SMS and voice messages that you send.
+///
+/// When you send a message, you can optionally specify a single configuration set.
+///
 /// Build it with [`ConfigurationSet::builder`]; adding it to a stack returns a [`ConfigurationSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConfigurationSet {
     /// `ConfigurationSetName`. Changing it replaces the resource.
+    ///
+    /// The name of the ConfigurationSet.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[A-Za-z0-9_-]+$`.
     pub configuration_set_name: Option<Val<String>>,
     /// `DefaultSenderId`.
     ///
+    /// The default sender ID used by the ConfigurationSet.
+    ///
     /// - Pattern: `^[A-Za-z0-9_-]+$`.
     pub default_sender_id: Option<Val<String>>,
     /// `EventDestinations`.
     ///
+    /// An array of EventDestination objects that describe any events to log and where to log them.
+    ///
     /// - Items: at most 5.
     pub event_destinations: Option<Val<Vec<EventDestination>>>,
     /// `MessageFeedbackEnabled`.
+    ///
+    /// Set to true to enable feedback for the message.
     pub message_feedback_enabled: Option<Val<bool>>,
     /// `ProtectConfigurationId`.
+    ///
+    /// The unique identifier for the protect configuration.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[A-Za-z0-9_:/-]+$`.
     pub protect_configuration_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key and value pair tags that's associated with the new configuration set.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -137,6 +156,8 @@ impl Deref for ConfigurationSetHandle {
 
 impl ConfigurationSetHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the ConfigurationSet.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -151,14 +172,21 @@ impl ConfigurationSetHandle {
 }
 
 /// The [`CloudWatchLogsDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-smsvoice-configurationset-cloudwatchlogsdestination.html) property type.
+///
+/// Contains the destination configuration to use when publishing message sending events.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLogsDestination {
     /// `IamRoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of an AWS Identity and Access Management role that is able to write
+    /// event data to an Amazon CloudWatch destination.
     ///
     /// - Pattern: `^arn:\S+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub iam_role_arn: Option<Val<String>>,
     /// `LogGroupArn`: required.
+    ///
+    /// The name of the Amazon CloudWatch log group that you want to record events in.
     ///
     /// - Pattern: `^arn:\S+$`.
     pub log_group_arn: Option<Val<String>>,
@@ -231,22 +259,43 @@ impl ToValue for CloudWatchLogsDestination {
 impl Literal for CloudWatchLogsDestination {}
 
 /// The [`EventDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-smsvoice-configurationset-eventdestination.html) property type.
+///
+/// Contains information about an event destination.
+///
+/// Event destinations are associated with configuration sets, which enable you to publish message
+/// sending events to CloudWatch, Firehose, or Amazon SNS.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventDestination {
     /// `CloudWatchLogsDestination`.
+    ///
+    /// An object that contains information about an event destination that sends logging events to Amazon
+    /// CloudWatch logs.
     pub cloud_watch_logs_destination: Option<Val<CloudWatchLogsDestination>>,
     /// `Enabled`: required.
+    ///
+    /// When set to true events will be logged.
     pub enabled: Option<Val<bool>>,
     /// `EventDestinationName`: required.
+    ///
+    /// The name of the EventDestination.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[A-Za-z0-9_-]+$`.
     pub event_destination_name: Option<Val<String>>,
     /// `KinesisFirehoseDestination`.
+    ///
+    /// An object that contains information about an event destination for logging to Amazon Data Firehose.
     pub kinesis_firehose_destination: Option<Val<KinesisFirehoseDestination>>,
     /// `MatchingEventTypes`: required.
+    ///
+    /// An array of event types that determine which events to log.
+    ///
+    /// > The `TEXT_SENT` event type is not supported.
     pub matching_event_types: Option<Val<Vec<String>>>,
     /// `SnsDestination`.
+    ///
+    /// An object that contains information about an event destination that sends logging events to Amazon
+    /// SNS.
     pub sns_destination: Option<Val<SnsDestination>>,
 }
 
@@ -354,13 +403,24 @@ impl ToValue for EventDestination {
 impl Literal for EventDestination {}
 
 /// The [`KinesisFirehoseDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-smsvoice-configurationset-kinesisfirehosedestination.html) property type.
+///
+/// Contains the delivery stream Amazon Resource Name (ARN), and the ARN of the AWS Identity and Access
+/// Management (IAM) role associated with a Firehose event destination.
+///
+/// Event destinations, such as Firehose, are associated with configuration sets, which enable you to
+/// publish message sending events.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KinesisFirehoseDestination {
     /// `DeliveryStreamArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the delivery stream.
+    ///
     /// - Pattern: `^arn:\S+$`.
     pub delivery_stream_arn: Option<Val<String>>,
     /// `IamRoleArn`: required.
+    ///
+    /// The ARN of an AWS Identity and Access Management role that is able to write event data to an Amazon
+    /// Data Firehose destination.
     ///
     /// - Pattern: `^arn:\S+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
@@ -434,9 +494,14 @@ impl ToValue for KinesisFirehoseDestination {
 impl Literal for KinesisFirehoseDestination {}
 
 /// The [`SnsDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-smsvoice-configurationset-snsdestination.html) property type.
+///
+/// An object that defines an Amazon SNS destination for events. You can use Amazon SNS to send
+/// notification when certain events occur.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnsDestination {
     /// `TopicArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon SNS topic that you want to publish events to.
     ///
     /// - Pattern: `^arn:\S+$`.
     /// - Format: `AWS::SNS::Topic.Arn`.

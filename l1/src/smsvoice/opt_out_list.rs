@@ -5,15 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::SMSVOICE::OptOutList`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-smsvoice-optoutlist.html) resource type.
 ///
+/// Creates a new opt-out list.
+///
+/// If the opt-out list name already exists, an error is returned.
+///
+/// An opt-out list is a list of phone numbers that are opted out, meaning you can't send SMS or voice
+/// messages to them. If end user replies with the keyword "STOP," an entry for the phone number is
+/// added to the opt-out list. In addition to STOP, your recipients can use any supported opt-out
+/// keyword, such as CANCEL or OPTOUT. For a list of supported opt-out keywords, see [SMS opt
+/// out](https://docs.aws.amazon.com/sms-voice/latest/userguide/opt-out-list-keywords.html) in the End
+/// User Messaging  User Guide.
+///
 /// Build it with [`OptOutList::builder`]; adding it to a stack returns a [`OptOutListHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OptOutList {
     /// `OptOutListName`. Changing it replaces the resource.
     ///
+    /// The name of the OptOutList.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[A-Za-z0-9_-]+$`.
     pub opt_out_list_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of tags (key and value pairs) to associate with the new OptOutList.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -93,6 +108,8 @@ impl Deref for OptOutListHandle {
 
 impl OptOutListHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the `OptOutList` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,33 +5,78 @@ use crate::rt::*;
 
 /// The [`AWS::SMSVOICE::PhoneNumber`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-smsvoice-phonenumber.html) resource type.
 ///
+/// Request an origination phone number for use in your account. For more information on phone number
+/// request see [Request a phone
+/// number](https://docs.aws.amazon.com/sms-voice/latest/userguide/phone-numbers-request.html) in the *End
+/// User Messaging  User Guide* .
+///
+/// > Registering phone numbers is not supported by AWS CloudFormation . You can import phone numbers
+/// and sender IDs that are automatically provisioned at registration.
+///
 /// Build it with [`PhoneNumber::builder`]; adding it to a stack returns a [`PhoneNumberHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PhoneNumber {
     /// `DeletionProtectionEnabled`.
+    ///
+    /// By default this is set to false. When set to true the phone number can't be deleted.
     pub deletion_protection_enabled: Option<Val<bool>>,
     /// `IsoCountryCode`: required. Changing it replaces the resource.
+    ///
+    /// The two-character code, in ISO 3166-1 alpha-2 format, for the country or region.
     ///
     /// - Pattern: `^[A-Z]{2}$`.
     pub iso_country_code: Option<Val<String>>,
     /// `MandatoryKeywords`: required.
+    ///
+    /// Creates or updates a `MandatoryKeyword` configuration on an origination phone number For more
+    /// information, see [Keywords](https://docs.aws.amazon.com/sms-voice/latest/userguide/keywords.html) in
+    /// the End User Messaging  User Guide.
     pub mandatory_keywords: Option<Val<MandatoryKeywords>>,
     /// `NumberCapabilities`: required. Changing it replaces the resource.
+    ///
+    /// Indicates if the phone number will be used for text messages, voice messages, or both.
     pub number_capabilities: Option<Val<Vec<NumberCapabilities>>>,
     /// `NumberType`: required. Changing it replaces the resource.
+    ///
+    /// The type of phone number to request.
+    ///
+    /// > The `ShortCode` number type is not supported in AWS CloudFormation .
     pub number_type: Option<Val<NumberType>>,
     /// `OptOutListName`.
+    ///
+    /// The name of the OptOutList associated with the phone number.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[A-Za-z0-9_:/-]+$`.
     pub opt_out_list_name: Option<Val<String>>,
     /// `OptionalKeywords`.
+    ///
+    /// A keyword is a word that you can search for on a particular phone number or pool. It is also a
+    /// specific word or phrase that an end user can send to your number to elicit a response, such as an
+    /// informational message or a special offer. When your number receives a message that begins with a
+    /// keyword, End User Messaging  responds with a customizable message. Optional keywords are
+    /// differentiated from mandatory keywords. For more information, see
+    /// [Keywords](https://docs.aws.amazon.com/sms-voice/latest/userguide/keywords.html) in the End User
+    /// Messaging  User Guide.
     pub optional_keywords: Option<Val<Vec<OptionalKeyword>>>,
     /// `SelfManagedOptOutsEnabled`.
+    ///
+    /// When set to false and an end recipient sends a message that begins with HELP or STOP to one of your
+    /// dedicated numbers, End User Messaging  automatically replies with a customizable message and adds
+    /// the end recipient to the OptOutList. When set to true you're responsible for responding to HELP and
+    /// STOP requests. You're also responsible for tracking and honoring opt-out request. For more
+    /// information see [Self-managed
+    /// opt-outs](https://docs.aws.amazon.com/sms-voice/latest/userguide/opt-out-list-self-managed.html)
     pub self_managed_opt_outs_enabled: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// An array of tags (key and value pairs) to associate with the requested phone number.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TwoWay`.
+    ///
+    /// Describes the two-way SMS configuration for a phone number. For more information, see [Two-way SMS
+    /// messaging](https://docs.aws.amazon.com/sms-voice/latest/userguide/two-way-sms.html) in the End User
+    /// Messaging  User Guide.
     pub two_way: Option<Val<TwoWay>>,
 }
 
@@ -189,14 +234,20 @@ impl Deref for PhoneNumberHandle {
 
 impl PhoneNumberHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The `PhoneNumber` 's Amazon Resource Name (ARN)
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `PhoneNumberId`.
+    ///
+    /// The unique identifier for the phone number.
     pub fn attr_phone_number_id(&self) -> Val<String> {
         self.0.get_att("PhoneNumberId")
     }
     /// `Fn::GetAtt` `PhoneNumber`.
+    ///
+    /// The phone number in E.164 format.
     pub fn attr_phone_number(&self) -> Val<String> {
         self.0.get_att("PhoneNumber")
     }
@@ -211,9 +262,15 @@ impl PhoneNumberHandle {
 }
 
 /// The [`MandatoryKeyword`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-smsvoice-phonenumber-mandatorykeyword.html) property type.
+///
+/// The keywords `HELP` and `STOP` are mandatory keywords that each phone number must have. For more
+/// information, see [Keywords](https://docs.aws.amazon.com/sms-voice/latest/userguide/keywords.html) in
+/// the End User Messaging  User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MandatoryKeyword {
     /// `Message`: required.
+    ///
+    /// The message associated with the keyword.
     ///
     /// - Length: at most 1600.
     /// - Pattern: `^(?!\s*$)[\s\S]+$`.
@@ -267,11 +324,25 @@ impl ToValue for MandatoryKeyword {
 impl Literal for MandatoryKeyword {}
 
 /// The [`MandatoryKeywords`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-smsvoice-phonenumber-mandatorykeywords.html) property type.
+///
+/// The keywords `HELP` and `STOP` are mandatory keywords that each phone number must have. For more
+/// information, see [Keywords](https://docs.aws.amazon.com/sms-voice/latest/userguide/keywords.html) in
+/// the End User Messaging  User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MandatoryKeywords {
     /// `HELP`: required.
+    ///
+    /// Specifies the `HELP` keyword that customers use to obtain customer support for this phone number.
+    /// For more information, see
+    /// [Keywords](https://docs.aws.amazon.com/sms-voice/latest/userguide/keywords.html) in the End User
+    /// Messaging  User Guide.
     pub help: Option<Val<MandatoryKeyword>>,
     /// `STOP`: required.
+    ///
+    /// Specifies the `STOP` keyword that customers use to opt out of receiving messages from this phone
+    /// number. For more information, see [Required opt-out
+    /// keywords](https://docs.aws.amazon.com/sms-voice/latest/userguide/keywords-required.html) in the End
+    /// User Messaging  User Guide.
     pub stop: Option<Val<MandatoryKeyword>>,
 }
 
@@ -334,16 +405,26 @@ impl ToValue for MandatoryKeywords {
 impl Literal for MandatoryKeywords {}
 
 /// The [`OptionalKeyword`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-smsvoice-phonenumber-optionalkeyword.html) property type.
+///
+/// The `OptionalKeyword` configuration. For more information, see
+/// [Keywords](https://docs.aws.amazon.com/sms-voice/latest/userguide/keywords.html) in the End User
+/// Messaging  User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OptionalKeyword {
     /// `Action`: required.
+    ///
+    /// The action to perform when the keyword is used.
     pub action: Option<Val<Action>>,
     /// `Keyword`: required.
+    ///
+    /// The new keyword to add.
     ///
     /// - Length: at most 30.
     /// - Pattern: `^(?!(?i)(stop|help)$)[ \S]+`.
     pub keyword: Option<Val<String>>,
     /// `Message`: required.
+    ///
+    /// The message associated with the keyword.
     ///
     /// - Length: at most 1600.
     /// - Pattern: `^(?!\s*$)[\s\S]+$`.
@@ -487,17 +568,26 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TwoWay`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-smsvoice-phonenumber-twoway.html) property type.
+///
+/// The phone number's two-way SMS configuration object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TwoWay {
     /// `ChannelArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the two way channel.
     ///
     /// - Pattern: `^arn:\S+$`.
     pub channel_arn: Option<Val<String>>,
     /// `ChannelRole`.
     ///
+    /// An optional IAM Role Arn for a service to assume, to be able to post inbound SMS messages.
+    ///
     /// - Pattern: `^arn:\S+$`.
     pub channel_role: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// By default this is set to false. When set to true you can receive incoming text messages from your
+    /// end recipients using the TwoWayChannelArn.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -585,9 +675,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["AUTOMATIC_RESPONSE", "OPT_OUT", "OPT_IN"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -636,9 +735,18 @@ impl NumberCapabilities {
             NumberCapabilities::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NumberCapabilities {
+    const VALUES: &'static [&'static str] = &["SMS", "VOICE", "MMS"];
+    fn as_str(&self) -> &str {
+        NumberCapabilities::as_str(self)
     }
 }
 
@@ -690,9 +798,18 @@ impl NumberType {
             NumberType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NumberType {
+    const VALUES: &'static [&'static str] = &["LONG_CODE", "TOLL_FREE", "TEN_DLC", "SIMULATOR"];
+    fn as_str(&self) -> &str {
+        NumberType::as_str(self)
     }
 }
 

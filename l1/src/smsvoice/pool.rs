@@ -5,31 +5,81 @@ use crate::rt::*;
 
 /// The [`AWS::SMSVOICE::Pool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-smsvoice-pool.html) resource type.
 ///
+/// Creates a new pool and associates the specified origination identity to the pool. A pool can include
+/// one or more phone numbers and SenderIds that are associated with your AWS account.
+///
+/// The new pool inherits its configuration from the specified origination identity. This includes
+/// keywords, message type, opt-out list, two-way configuration, and self-managed opt-out configuration.
+/// Deletion protection isn't inherited from the origination identity and defaults to false.
+///
+/// If the origination identity is a phone number and is already associated with another pool, an error
+/// is returned. A sender ID can be associated with multiple pools.
+///
 /// Build it with [`Pool::builder`]; adding it to a stack returns a [`PoolHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Pool {
     /// `DeletionProtectionEnabled`.
+    ///
+    /// When set to true the pool can't be deleted.
     pub deletion_protection_enabled: Option<Val<bool>>,
     /// `MandatoryKeywords`: required.
+    ///
+    /// Creates or updates the pool's `MandatoryKeyword` configuration. For more information, see
+    /// [Keywords](https://docs.aws.amazon.com/sms-voice/latest/userguide/keywords.html) in the End User
+    /// Messaging  User Guide.
     pub mandatory_keywords: Option<Val<MandatoryKeywords>>,
     /// `OptOutListName`.
+    ///
+    /// The name of the OptOutList associated with the pool.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[A-Za-z0-9_:/-]+$`.
     pub opt_out_list_name: Option<Val<String>>,
     /// `OptionalKeywords`.
+    ///
+    /// Specifies any optional keywords to associate with the pool. For more information, see
+    /// [Keywords](https://docs.aws.amazon.com/sms-voice/latest/userguide/keywords.html) in the End User
+    /// Messaging  User Guide.
     pub optional_keywords: Option<Val<Vec<OptionalKeyword>>>,
     /// `OriginationIdentities`: required.
+    ///
+    /// The list of origination identities to apply to the pool, either `PhoneNumberArn` or `SenderIdArn` .
+    /// For more information, see
+    /// [Registrations](https://docs.aws.amazon.com/sms-voice/latest/userguide/registrations.html) in the
+    /// End User Messaging  User Guide.
+    ///
+    /// > If you are using a shared End User Messaging  resource then you must use the full Amazon Resource
+    /// Name (ARN).
     ///
     /// - Items: at least 1.
     pub origination_identities: Option<Val<Vec<String>>>,
     /// `SelfManagedOptOutsEnabled`.
+    ///
+    /// When set to false, an end recipient sends a message that begins with HELP or STOP to one of your
+    /// dedicated numbers, End User Messaging  automatically replies with a customizable message and adds
+    /// the end recipient to the OptOutList. When set to true you're responsible for responding to HELP and
+    /// STOP requests. You're also responsible for tracking and honoring opt-out requests. For more
+    /// information see [Self-managed
+    /// opt-outs](https://docs.aws.amazon.com//pinpoint/latest/userguide/settings-sms-managing.html#settings-account-sms-self-managed-opt-out)
     pub self_managed_opt_outs_enabled: Option<Val<bool>>,
     /// `SharedRoutesEnabled`.
+    ///
+    /// Allows you to enable shared routes on your pool.
+    ///
+    /// By default, this is set to `False` . If you set this value to `True` , your messages are sent using
+    /// phone numbers or sender IDs (depending on the country) that are shared with other users. In some
+    /// countries, such as the United States, senders aren't allowed to use shared routes and must use a
+    /// dedicated phone number or short code.
     pub shared_routes_enabled: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// An array of tags (key and value pairs) associated with the pool.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TwoWay`.
+    ///
+    /// Describes the two-way SMS configuration for a phone number. For more information, see [Two-way SMS
+    /// messaging](https://docs.aws.amazon.com/sms-voice/latest/userguide/two-way-sms.html) in the End User
+    /// Messaging  User Guide.
     pub two_way: Option<Val<TwoWay>>,
 }
 
@@ -171,10 +221,14 @@ impl Deref for PoolHandle {
 
 impl PoolHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name of the `Pool` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `PoolId`.
+    ///
+    /// The unique identifier for the pool.
     pub fn attr_pool_id(&self) -> Val<String> {
         self.0.get_att("PoolId")
     }
@@ -189,9 +243,15 @@ impl PoolHandle {
 }
 
 /// The [`MandatoryKeyword`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-smsvoice-pool-mandatorykeyword.html) property type.
+///
+/// The keywords `HELP` and `STOP` are mandatory keywords that each phone number must have. For more
+/// information, see [Keywords](https://docs.aws.amazon.com/sms-voice/latest/userguide/keywords.html) in
+/// the End User Messaging  User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MandatoryKeyword {
     /// `Message`: required.
+    ///
+    /// The message associated with the keyword.
     ///
     /// - Length: at most 1600.
     /// - Pattern: `^(?!\s*$)[\s\S]+$`.
@@ -245,11 +305,23 @@ impl ToValue for MandatoryKeyword {
 impl Literal for MandatoryKeyword {}
 
 /// The [`MandatoryKeywords`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-smsvoice-pool-mandatorykeywords.html) property type.
+///
+/// The manadatory keywords, `HELP` and `STOP` to add to the pool. For more information, see
+/// [Keywords](https://docs.aws.amazon.com/sms-voice/latest/userguide/keywords.html) in the End User
+/// Messaging  User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MandatoryKeywords {
     /// `HELP`: required.
+    ///
+    /// Specifies the pool's `HELP` keyword. For more information, see [Opt out list required
+    /// keywords](https://docs.aws.amazon.com/sms-voice/latest/userguide/opt-out-list-keywords.html) in the
+    /// End User Messaging  User Guide.
     pub help: Option<Val<MandatoryKeyword>>,
     /// `STOP`: required.
+    ///
+    /// Specifies the pool's opt-out keyword. For more information, see [Required opt-out
+    /// keywords](https://docs.aws.amazon.com/sms-voice/latest/userguide/keywords-required.html) in the End
+    /// User Messaging  User Guide.
     pub stop: Option<Val<MandatoryKeyword>>,
 }
 
@@ -312,16 +384,26 @@ impl ToValue for MandatoryKeywords {
 impl Literal for MandatoryKeywords {}
 
 /// The [`OptionalKeyword`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-smsvoice-pool-optionalkeyword.html) property type.
+///
+/// The pool's `OptionalKeyword` configuration. For more information, see
+/// [Keywords](https://docs.aws.amazon.com/sms-voice/latest/userguide/keywords.html) in the End User
+/// Messaging  User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OptionalKeyword {
     /// `Action`: required.
+    ///
+    /// The action to perform when the keyword is used.
     pub action: Option<Val<Action>>,
     /// `Keyword`: required.
+    ///
+    /// The new keyword to add.
     ///
     /// - Length: at most 30.
     /// - Pattern: `^(?!(?i)(stop|help)$)[ \S]+`.
     pub keyword: Option<Val<String>>,
     /// `Message`: required.
+    ///
+    /// The message associated with the keyword.
     ///
     /// - Length: at most 1600.
     /// - Pattern: `^(?!\s*$)[\s\S]+$`.
@@ -465,17 +547,26 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TwoWay`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-smsvoice-pool-twoway.html) property type.
+///
+/// The pool's two-way SMS configuration object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TwoWay {
     /// `ChannelArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the two way channel.
     ///
     /// - Pattern: `^[ \S]+`.
     pub channel_arn: Option<Val<String>>,
     /// `ChannelRole`.
     ///
+    /// An optional IAM Role Arn for a service to assume, to be able to post inbound SMS messages.
+    ///
     /// - Pattern: `^arn:\S+$`.
     pub channel_role: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// By default this is set to false. When set to true you can receive incoming text messages from your
+    /// end recipients using the TwoWayChannelArn.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -563,9 +654,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["AUTOMATIC_RESPONSE", "OPT_OUT", "OPT_IN"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 

@@ -5,14 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::SMSVOICE::ProtectConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-smsvoice-protectconfiguration.html) resource type.
 ///
+/// Create a new protect configuration. By default all country rule sets for each capability are set to
+/// `ALLOW` . A protect configurations name is stored as a Tag with the key set to `Name` and value as
+/// the name of the protect configuration.
+///
 /// Build it with [`ProtectConfiguration::builder`]; adding it to a stack returns a [`ProtectConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProtectConfiguration {
     /// `CountryRuleSet`.
+    ///
+    /// The set of `CountryRules` you specify to control which countries End User Messaging  can send your
+    /// messages to.
     pub country_rule_set: Option<Val<CountryRuleSet>>,
     /// `DeletionProtectionEnabled`.
+    ///
+    /// The status of deletion protection for the protect configuration. When set to true deletion
+    /// protection is enabled. By default this is set to false.
     pub deletion_protection_enabled: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// An array of key and value pair tags that are associated with the resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -98,10 +110,14 @@ impl Deref for ProtectConfigurationHandle {
 
 impl ProtectConfigurationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the protect configuration.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ProtectConfigurationId`.
+    ///
+    /// The unique identifier for the protect configuration.
     pub fn attr_protect_configuration_id(&self) -> Val<String> {
         self.0.get_att("ProtectConfigurationId")
     }
@@ -116,13 +132,23 @@ impl ProtectConfigurationHandle {
 }
 
 /// The [`CountryRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-smsvoice-protectconfiguration-countryrule.html) property type.
+///
+/// Specifies the type of protection to use for a country.
+///
+/// For example, to set Canada as allowed, the `CountryRule` would be formatted as follows:
+///
+/// `{ "CountryCode": "CA", "ProtectStatus": "ALLOW" }`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CountryRule {
     /// `CountryCode`: required.
     ///
+    /// The two-character code, in ISO 3166-1 alpha-2 format, for the country or region.
+    ///
     /// - Pattern: `^[A-Z]{2}$`.
     pub country_code: Option<Val<String>>,
     /// `ProtectStatus`: required.
+    ///
+    /// The types of protection that can be used.
     pub protect_status: Option<Val<ProtectStatus>>,
 }
 
@@ -193,13 +219,29 @@ impl ToValue for CountryRule {
 impl Literal for CountryRule {}
 
 /// The [`CountryRuleSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-smsvoice-protectconfiguration-countryruleset.html) property type.
+///
+/// The set of `CountryRules` you specify to control which countries End User Messaging  can send your
+/// messages to.
+///
+/// > If you don't specify all available ISO country codes in the `CountryRuleSet` for each number
+/// capability, the CloudFormation drift detection feature will detect drift. This is because End User
+/// Messaging  always returns all country codes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CountryRuleSet {
     /// `MMS`.
+    ///
+    /// The set of `CountryRule` s to control which destination countries End User Messaging  can send your
+    /// MMS messages to.
     pub mms: Option<Val<Vec<CountryRule>>>,
     /// `SMS`.
+    ///
+    /// The set of `CountryRule` s to control which destination countries End User Messaging  can send your
+    /// SMS messages to.
     pub sms: Option<Val<Vec<CountryRule>>>,
     /// `VOICE`.
+    ///
+    /// The set of `CountryRule` s to control which destination countries End User Messaging  can send your
+    /// VOICE messages to.
     pub voice: Option<Val<Vec<CountryRule>>>,
 }
 
@@ -373,9 +415,18 @@ impl ProtectStatus {
             ProtectStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProtectStatus {
+    const VALUES: &'static [&'static str] = &["ALLOW", "BLOCK", "MONITOR", "FILTER"];
+    fn as_str(&self) -> &str {
+        ProtectStatus::as_str(self)
     }
 }
 

@@ -5,12 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::SMSVOICE::ResourcePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-smsvoice-resourcepolicy.html) resource type.
 ///
+/// Attaches a resource-based policy to a End User Messaging  resource(phone number, sender Id, phone
+/// poll, or opt-out list) that is used for sharing the resource. A shared resource can be a Pool,
+/// Opt-out list, Sender Id, or Phone number. For more information about resource-based policies, see
+/// [Working with shared
+/// resources](https://docs.aws.amazon.com/sms-voice/latest/userguide/shared-resources.html) in the *End
+/// User Messaging  User Guide* .
+///
 /// Build it with [`ResourcePolicy::builder`]; adding it to a stack returns a [`ResourcePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicy {
     /// `PolicyDocument`: required.
+    ///
+    /// The JSON formatted resource-based policy to attach.
     pub policy_document: Option<Val<Json>>,
     /// `ResourceArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the End User Messaging  resource attached to the resource-based
+    /// policy.
     ///
     /// - Pattern: `^arn:\S+$`.
     pub resource_arn: Option<Val<String>>,

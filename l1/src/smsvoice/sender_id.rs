@@ -5,20 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::SMSVOICE::SenderId`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-smsvoice-senderid.html) resource type.
 ///
+/// Request a new sender ID that doesn't require registration.
+///
 /// Build it with [`SenderId::builder`]; adding it to a stack returns a [`SenderIdHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SenderId {
     /// `DeletionProtectionEnabled`.
+    ///
+    /// By default this is set to false. When set to true the sender ID can't be deleted.
     pub deletion_protection_enabled: Option<Val<bool>>,
     /// `IsoCountryCode`: required. Changing it replaces the resource.
+    ///
+    /// The two-character code, in ISO 3166-1 alpha-2 format, for the country or region.
     ///
     /// - Pattern: `^[A-Z]{2}$`.
     pub iso_country_code: Option<Val<String>>,
     /// `SenderId`: required. Changing it replaces the resource.
     ///
+    /// The sender ID string to request.
+    ///
     /// - Pattern: `^[A-Z0-9_-]+$`.
     pub sender_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of tags (key and value pairs) to associate with the sender ID.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -120,6 +130,8 @@ impl Deref for SenderIdHandle {
 
 impl SenderIdHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name of the `SenderId` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,32 +5,107 @@ use crate::rt::*;
 
 /// The [`AWS::SNS::Subscription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html) resource type.
 ///
+/// The `AWS::SNS::Subscription` resource subscribes an endpoint to an Amazon  topic. For a subscription
+/// to be created, the owner of the endpoint must\` confirm the subscription.
+///
 /// Build it with [`Subscription::builder`]; adding it to a stack returns a [`SubscriptionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Subscription {
     /// `DeliveryPolicy`.
+    ///
+    /// The delivery policy JSON assigned to the subscription. Enables the subscriber to define the message
+    /// delivery retry strategy in the case of an HTTP/S endpoint subscribed to the topic. For more
+    /// information, see
+    /// `[GetSubscriptionAttributes](https://docs.aws.amazon.com/sns/latest/api/API_GetSubscriptionAttributes.html)`
+    /// in the *Amazon  API Reference* and [Message delivery
+    /// retries](https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html) in the *Amazon
+    /// Developer Guide* .
     pub delivery_policy: Option<Val<Json>>,
     /// `Endpoint`. Changing it replaces the resource.
+    ///
+    /// The subscription's endpoint. The endpoint value depends on the protocol that you specify. For more
+    /// information, see the `Endpoint` parameter of the
+    /// `[Subscribe](https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html)` action in the *Amazon
+    /// API Reference* .
     pub endpoint: Option<Val<String>>,
     /// `FilterPolicy`.
+    ///
+    /// The filter policy JSON assigned to the subscription. Enables the subscriber to filter out unwanted
+    /// messages. For more information, see
+    /// `[GetSubscriptionAttributes](https://docs.aws.amazon.com/sns/latest/api/API_GetSubscriptionAttributes.html)`
+    /// in the *Amazon  API Reference* and [Message
+    /// filtering](https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering.html) in the *Amazon
+    /// Developer Guide* .
     pub filter_policy: Option<Val<Json>>,
     /// `FilterPolicyScope`.
+    ///
+    /// This attribute lets you choose the filtering scope by using one of the following string value types:
+    ///
+    /// - `MessageAttributes` (default) - The filter is applied on the message attributes.
+    /// - `MessageBody` - The filter is applied on the message body.
+    ///
+    /// > `Null` is not a valid value for `FilterPolicyScope` . To delete a filter policy, delete the
+    /// `FilterPolicy` property but keep `FilterPolicyScope` property as is.
     pub filter_policy_scope: Option<Val<String>>,
     /// `Protocol`: required. Changing it replaces the resource.
+    ///
+    /// The subscription's protocol. For more information, see the `Protocol` parameter of the
+    /// `[Subscribe](https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html)` action in the *Amazon
+    /// API Reference* .
     pub protocol: Option<Val<String>>,
     /// `RawMessageDelivery`.
+    ///
+    /// When set to `true` , enables raw message delivery. Raw messages don't contain any JSON formatting
+    /// and can be sent to Amazon SQS and HTTP/S endpoints. For more information, see
+    /// `[GetSubscriptionAttributes](https://docs.aws.amazon.com/sns/latest/api/API_GetSubscriptionAttributes.html)`
+    /// in the *Amazon  API Reference* .
     pub raw_message_delivery: Option<Val<bool>>,
     /// `RedrivePolicy`.
+    ///
+    /// When specified, sends undeliverable messages to the specified Amazon SQS dead-letter queue. Messages
+    /// that can't be delivered due to client errors (for example, when the subscribed endpoint is
+    /// unreachable) or server errors (for example, when the service that powers the subscribed endpoint
+    /// becomes unavailable) are held in the dead-letter queue for further analysis or reprocessing.
+    ///
+    /// For more information about the redrive policy and dead-letter queues, see [Amazon SQS dead-letter
+    /// queues](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html)
+    /// in the *Amazon SQS Developer Guide* .
     pub redrive_policy: Option<Val<Json>>,
     /// `Region`.
+    ///
+    /// For cross-region subscriptions, the region in which the topic resides.
+    ///
+    /// If no region is specified, CloudFormation uses the region of the caller as the default.
+    ///
+    /// If you perform an update operation that only updates the `Region` property of a
+    /// `AWS::SNS::Subscription` resource, that operation will fail unless you are either:
+    ///
+    /// - Updating the `Region` from `NULL` to the caller region.
+    /// - Updating the `Region` from the caller region to `NULL` .
     pub region: Option<Val<String>>,
     /// `ReplayPolicy`.
+    ///
+    /// Specifies whether Amazon  resends the notification to the subscription when a message's attribute
+    /// changes.
     pub replay_policy: Option<Val<Json>>,
     /// `SubscriptionRoleArn`.
+    ///
+    /// This property applies only to Amazon Data Firehose delivery stream subscriptions. Specify the ARN of
+    /// the IAM role that has the following:
+    ///
+    /// - Permission to write to the Amazon Data Firehose delivery stream
+    /// - Amazon  listed as a trusted entity
+    ///
+    /// Specifying a valid ARN for this attribute is required for Firehose delivery stream subscriptions.
+    /// For more information, see [Fanout to Amazon Data Firehose delivery
+    /// streams](https://docs.aws.amazon.com/sns/latest/dg/sns-firehose-as-subscriber.html) in the *Amazon
+    /// Developer Guide.*
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub subscription_role_arn: Option<Val<String>>,
     /// `TopicArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the topic to subscribe to.
     ///
     /// - Format: `AWS::SNS::Topic.Arn`.
     pub topic_arn: Option<Val<String>>,
@@ -171,6 +246,8 @@ impl Deref for SubscriptionHandle {
 
 impl SubscriptionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the ARN of the subscription created by the `AWS::SNS::Subscription` resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,40 +5,128 @@ use crate::rt::*;
 
 /// The [`AWS::SNS::Topic`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topic.html) resource type.
 ///
+/// The `AWS::SNS::Topic` resource creates a topic to which notifications can be published.
+///
+/// > One account can create a maximum of 100,000 standard topics and 1,000 FIFO topics. For more
+/// information, see [Amazon  endpoints and
+/// quotas](https://docs.aws.amazon.com/general/latest/gr/sns.html) in the *AWS General Reference* .
+///
 /// Build it with [`Topic::builder`]; adding it to a stack returns a [`TopicHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Topic {
     /// `ArchivePolicy`.
     ///
+    /// The `ArchivePolicy` determines the number of days Amazon  retains messages in FIFO topics. You can
+    /// set a retention period ranging from 1 to 365 days. This property is only applicable to FIFO topics;
+    /// attempting to use it with standard topics will result in a creation failure.
+    ///
     /// - Format: `json`.
     pub archive_policy: Option<Val<Json>>,
     /// `ContentBasedDeduplication`.
+    ///
+    /// `ContentBasedDeduplication` enables deduplication of messages based on their content for FIFO
+    /// topics. By default, this property is set to false. If you create a FIFO topic with
+    /// `ContentBasedDeduplication` set to false, you must provide a `MessageDeduplicationId` for each
+    /// `Publish` action. When set to true, Amazon  automatically generates a `MessageDeduplicationId` using
+    /// a SHA-256 hash of the message body (excluding message attributes). You can optionally override this
+    /// generated value by specifying a `MessageDeduplicationId` in the `Publish` action. Note that this
+    /// property only applies to FIFO topics; using it with standard topics will cause the creation to fail.
     pub content_based_deduplication: Option<Val<bool>>,
     /// `DataProtectionPolicy`.
+    ///
+    /// The body of the policy document you want to use for this topic.
+    ///
+    /// You can only add one policy per topic.
+    ///
+    /// The policy must be in JSON string format.
+    ///
+    /// Length Constraints: Maximum length of 30,720.
     ///
     /// - Format: `json`.
     pub data_protection_policy: Option<Val<Json>>,
     /// `DeliveryStatusLogging`.
+    ///
+    /// The `DeliveryStatusLogging` configuration enables you to log the delivery status of messages sent
+    /// from your Amazon SNS topic to subscribed endpoints with the following supported delivery protocols:
+    ///
+    /// - HTTP
+    /// - Amazon Kinesis Data Firehose
+    /// - AWS Lambda
+    /// - Platform application endpoint
+    /// - Amazon Simple Queue Service
+    ///
+    /// Once configured, log entries are sent to Amazon CloudWatch Logs.
     pub delivery_status_logging: Option<Val<Vec<LoggingConfig>>>,
     /// `DisplayName`.
+    ///
+    /// The display name to use for an Amazon  topic with SMS subscriptions. The display name must be
+    /// maximum 100 characters long, including hyphens (-), underscores (_), spaces, and tabs.
     pub display_name: Option<Val<String>>,
     /// `FifoThroughputScope`.
+    ///
+    /// Specifies the throughput quota and deduplication behavior to apply for the FIFO topic. Valid values
+    /// are `Topic` or `MessageGroup` .
     pub fifo_throughput_scope: Option<Val<String>>,
     /// `FifoTopic`. Changing it replaces the resource.
+    ///
+    /// Set to true to create a FIFO topic.
     pub fifo_topic: Option<Val<bool>>,
     /// `KmsMasterKeyId`.
+    ///
+    /// The ID of an AWS managed customer master key (CMK) for Amazon  or a custom CMK. For more
+    /// information, see [Key
+    /// terms](https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html#sse-key-terms) .
+    /// For more examples, see
+    /// `[KeyId](https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html#API_DescribeKey_RequestParameters)`
+    /// in the *AWS Key Management Service API Reference* .
+    ///
+    /// This property applies only to
+    /// [server-side-encryption](https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html)
+    /// .
     pub kms_master_key_id: Option<Val<String>>,
     /// `SignatureVersion`.
+    ///
+    /// The signature version corresponds to the hashing algorithm used while creating the signature of the
+    /// notifications, subscription confirmations, or unsubscribe confirmation messages sent by Amazon SNS.
+    /// By default, `SignatureVersion` is set to `1` .
     pub signature_version: Option<Val<String>>,
     /// `Subscription`.
+    ///
+    /// The Amazon  subscriptions (endpoints) for this topic.
+    ///
+    /// > If you specify the `Subscription` property in the `AWS::SNS::Topic` resource and it creates an
+    /// associated subscription resource, the associated subscription is not deleted when the
+    /// `AWS::SNS::Topic` resource is deleted.
     pub subscription: Option<Val<Vec<Subscription>>>,
     /// `Tags`.
+    ///
+    /// The list of tags to add to a new topic.
+    ///
+    /// > To be able to tag a topic on creation, you must have the `sns:CreateTopic` and `sns:TagResource`
+    /// permissions.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TopicName`. Changing it replaces the resource.
+    ///
+    /// The name of the topic you want to create. Topic names must include only uppercase and lowercase
+    /// ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long.
+    /// FIFO topic names must end with `.fifo` .
+    ///
+    /// If you don't specify a name, CloudFormation generates a unique physical ID and uses that ID for the
+    /// topic name. For more information, see [Name
+    /// type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+    ///
+    /// > If you specify a name, you can't perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you must replace the resource, specify
+    /// a new name.
     ///
     /// - Length: at most 256.
     pub topic_name: Option<Val<String>>,
     /// `TracingConfig`.
+    ///
+    /// Tracing mode of an Amazon  topic. By default `TracingConfig` is set to `PassThrough` , and the topic
+    /// passes through the tracing header it receives from an Amazon  publisher to its subscriptions. If set
+    /// to `Active` , Amazon  will vend X-Ray segment data to topic owner account if the sampled flag in the
+    /// tracing header is true.
     pub tracing_config: Option<Val<String>>,
 }
 
@@ -194,6 +282,8 @@ impl Deref for TopicHandle {
 
 impl TopicHandle {
     /// `Fn::GetAtt` `TopicArn`.
+    ///
+    /// Returns the ARN of an Amazon  topic.
     pub fn attr_topic_arn(&self) -> Val<String> {
         self.0.get_att("TopicArn")
     }
@@ -208,19 +298,34 @@ impl TopicHandle {
 }
 
 /// The [`LoggingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sns-topic-loggingconfig.html) property type.
+///
+/// The `LoggingConfig` property type specifies the `Delivery` status logging configuration for an
+/// [`AWS::SNS::Topic`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topic.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingConfig {
     /// `FailureFeedbackRoleArn`.
     ///
+    /// The IAM role ARN to be used when logging failed message deliveries in Amazon CloudWatch.
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub failure_feedback_role_arn: Option<Val<String>>,
     /// `Protocol`: required.
+    ///
+    /// Indicates one of the supported protocols for the Amazon SNS topic.
+    ///
+    /// > At least one of the other three `LoggingConfig` properties is recommend along with `Protocol` .
     pub protocol: Option<Val<Protocol>>,
     /// `SuccessFeedbackRoleArn`.
+    ///
+    /// The IAM role ARN to be used when logging successful message deliveries in Amazon CloudWatch.
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub success_feedback_role_arn: Option<Val<String>>,
     /// `SuccessFeedbackSampleRate`.
+    ///
+    /// The percentage of successful message deliveries to be logged in Amazon CloudWatch. Valid percentage
+    /// values range from 0 to 100.
     pub success_feedback_sample_rate: Option<Val<String>>,
 }
 
@@ -289,11 +394,28 @@ impl ToValue for LoggingConfig {
 impl Literal for LoggingConfig {}
 
 /// The [`Subscription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sns-topic-subscription.html) property type.
+///
+/// `Subscription` is an embedded property that describes the subscription endpoints of an Amazon
+/// topic.
+///
+/// > For full control over subscription behavior (for example, delivery policy, filtering, raw message
+/// delivery, and cross-region subscriptions), use the
+/// [AWS::SNS::Subscription](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Subscription {
     /// `Endpoint`: required.
+    ///
+    /// The endpoint that receives notifications from the Amazon  topic. The endpoint value depends on the
+    /// protocol that you specify. For more information, see the `Endpoint` parameter of the
+    /// `[Subscribe](https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html)` action in the *Amazon
+    /// API Reference* .
     pub endpoint: Option<Val<String>>,
     /// `Protocol`: required.
+    ///
+    /// The subscription's protocol. For more information, see the `Protocol` parameter of the
+    /// `[Subscribe](https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html)` action in the *Amazon
+    /// API Reference* .
     pub protocol: Option<Val<String>>,
 }
 
@@ -452,9 +574,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["http/s", "sqs", "lambda", "firehose", "application"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 

@@ -5,14 +5,20 @@ use crate::rt::*;
 
 /// The [`AWS::SNS::TopicInlinePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topicinlinepolicy.html) resource type.
 ///
+/// The `AWS::SNS::TopicInlinePolicy` resource associates one Amazon  topic with one policy.
+///
 /// Build it with [`TopicInlinePolicy::builder`]; adding it to a stack returns a [`TopicInlinePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicInlinePolicy {
     /// `PolicyDocument`: required.
     ///
+    /// A policy document that contains permissions to add to the specified Amazon  topic.
+    ///
     /// - Format: `json`.
     pub policy_document: Option<Val<Json>>,
     /// `TopicArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the topic to which you want to add the policy.
     ///
     /// - Format: `AWS::SNS::Topic.Arn`.
     pub topic_arn: Option<Val<String>>,

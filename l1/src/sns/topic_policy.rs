@@ -5,12 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::SNS::TopicPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topicpolicy.html) resource type.
 ///
+/// The `AWS::SNS::TopicPolicy` resource associates Amazon  topics with a policy. For an example
+/// snippet, see [Declaring an Amazon
+/// policy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/quickref-iam.html#scenario-sns-policy)
+/// in the *CloudFormation User Guide* .
+///
 /// Build it with [`TopicPolicy::builder`]; adding it to a stack returns a [`TopicPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TopicPolicy {
     /// `PolicyDocument`: required.
+    ///
+    /// A policy document that contains permissions to add to the specified SNS topics.
     pub policy_document: Option<Val<Json>>,
     /// `Topics`: required.
+    ///
+    /// The Amazon Resource Names (ARN) of the topics to which you want to add the policy. You can use the
+    /// `[Ref](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-ref.html)`
+    /// function to specify an
+    /// `[AWS::SNS::Topic](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topic.html)`
+    /// resource.
     pub topics: Option<Val<Vec<String>>>,
 }
 
@@ -99,6 +112,8 @@ impl Deref for TopicPolicyHandle {
 
 impl TopicPolicyHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The provider-assigned unique ID for this managed resource.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,14 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::SQS::QueueInlinePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sqs-queueinlinepolicy.html) resource type.
 ///
+/// The `AWS::SQS::QueueInlinePolicy` resource associates one Amazon SQS queue with one policy.
+///
 /// Build it with [`QueueInlinePolicy::builder`]; adding it to a stack returns a [`QueueInlinePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueInlinePolicy {
     /// `PolicyDocument`: required.
     ///
+    /// A policy document that contains the permissions for the specified Amazon SQS queues. For more
+    /// information about Amazon SQS policies, see [Using custom policies with the Amazon SQS access policy
+    /// language](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-creating-custom-policies.html)
+    /// in the *Amazon SQS Developer Guide* .
+    ///
     /// - Format: `json`.
     pub policy_document: Option<Val<Json>>,
     /// `Queue`: required. Changing it replaces the resource.
+    ///
+    /// The URLs of the queues to which you want to add the policy. You can use the
+    /// `[Ref](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-ref.html)`
+    /// function to specify an
+    /// `[AWS::SQS::Queue](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sqs-queues.html)`
+    /// resource.
     pub queue: Option<Val<String>>,
 }
 

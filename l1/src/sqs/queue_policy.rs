@@ -5,12 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::SQS::QueuePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sqs-queuepolicy.html) resource type.
 ///
+/// The `AWS::SQS::QueuePolicy` type applies a policy to Amazon SQS queues. For an example snippet, see
+/// [Declaring an Amazon SQS
+/// policy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/quickref-iam.html#scenario-sqs-policy)
+/// in the *CloudFormation User Guide* .
+///
 /// Build it with [`QueuePolicy::builder`]; adding it to a stack returns a [`QueuePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueuePolicy {
     /// `PolicyDocument`: required.
+    ///
+    /// A policy document that contains the permissions for the specified Amazon SQS queues. For more
+    /// information about Amazon SQS policies, see [Using custom policies with the Amazon SQS access policy
+    /// language](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-creating-custom-policies.html)
+    /// in the *Amazon SQS Developer Guide* .
     pub policy_document: Option<Val<Json>>,
     /// `Queues`: required.
+    ///
+    /// The URLs of the queues to which you want to add the policy. You can use the
+    /// `[Ref](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-ref.html)`
+    /// function to specify an
+    /// `[AWS::SQS::Queue](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sqs-queue.html)`
+    /// resource.
     pub queues: Option<Val<Vec<String>>>,
 }
 
@@ -99,6 +115,8 @@ impl Deref for QueuePolicyHandle {
 
 impl QueuePolicyHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The provider-assigned unique ID for this managed resource.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

@@ -5,64 +5,195 @@ use crate::rt::*;
 
 /// The [`AWS::SSM::Association`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-association.html) resource type.
 ///
+/// The `AWS::SSM::Association` resource creates a State Manager association for your managed instances.
+/// A State Manager association defines the state that you want to maintain on your instances. For
+/// example, an association can specify that anti-virus software must be installed and running on your
+/// instances, or that certain ports must be closed. For static targets, the association specifies a
+/// schedule for when the configuration is reapplied. For dynamic targets, such as an Resource Groups or
+/// an AWS Auto Scaling Group, State Manager applies the configuration when new instances are added to
+/// the group. The association also specifies actions to take when applying the configuration. For
+/// example, an association for anti-virus software might run once a day. If the software is not
+/// installed, then State Manager installs it. If the software is installed, but the service is not
+/// running, then the association might instruct State Manager to start the service.
+///
 /// Build it with [`Association::builder`]; adding it to a stack returns a [`AssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Association {
     /// `ApplyOnlyAtCronInterval`.
+    ///
+    /// By default, when you create a new association, the system runs it immediately after it is created
+    /// and then according to the schedule you specified. Specify this option if you don't want an
+    /// association to run immediately after you create it. This parameter is not supported for rate
+    /// expressions.
     pub apply_only_at_cron_interval: Option<Val<bool>>,
     /// `AssociationName`.
+    ///
+    /// Specify a descriptive name for the association.
     ///
     /// - Pattern: `^[a-zA-Z0-9_\-.]{3,128}$`.
     pub association_name: Option<Val<String>>,
     /// `AutomationTargetParameterName`.
     ///
+    /// Choose the parameter that will define how your automation will branch out. This target is required
+    /// for associations that use an Automation runbook and target resources by using rate controls.
+    /// Automation is a tool in AWS Systems Manager .
+    ///
     /// - Length: 1 to 50.
     pub automation_target_parameter_name: Option<Val<String>>,
     /// `CalendarNames`.
+    ///
+    /// The names or Amazon Resource Names (ARNs) of the Change Calendar type documents your associations
+    /// are gated under. The associations only run when that Change Calendar is open. For more information,
+    /// see [AWS Systems Manager Change
+    /// Calendar](https://docs.aws.amazon.com/systems-manager/latest/userguide/systems-manager-change-calendar)
+    /// in the *AWS Systems Manager User Guide* .
     pub calendar_names: Option<Val<Vec<String>>>,
     /// `ComplianceSeverity`.
+    ///
+    /// The severity level that is assigned to the association.
     pub compliance_severity: Option<Val<ComplianceSeverity>>,
     /// `DocumentVersion`.
+    ///
+    /// The version of the SSM document to associate with the target.
+    ///
+    /// > Note the following important information.
+    /// >
+    /// > - State Manager doesn't support running associations that use a new version of a document if that
+    /// document is shared from another account. State Manager always runs the `default` version of a
+    /// document if shared from another account, even though the Systems Manager console shows that a new
+    /// version was processed. If you want to run an association using a new version of a document shared
+    /// form another account, you must set the document version to `default` .
+    /// > - `DocumentVersion` is not valid for documents owned by AWS , such as `AWS-RunPatchBaseline` or
+    /// `AWS-UpdateSSMAgent` . If you specify `DocumentVersion` for an AWS document, the system returns the
+    /// following error: "Error occurred during operation 'CreateAssociation'." (RequestToken: \<token>,
+    /// HandlerErrorCode: GeneralServiceException).
     ///
     /// - Pattern: `([$]LATEST|[$]DEFAULT|^[1-9][0-9]*$)`.
     pub document_version: Option<Val<String>>,
     /// `InstanceId`.
     ///
+    /// > `InstanceId` has been deprecated. To specify an instance ID for an association, use the `Targets`
+    /// parameter. If you use the parameter `InstanceId` , you cannot use the parameters `AssociationName` ,
+    /// `DocumentVersion` , `MaxErrors` , `MaxConcurrency` , `OutputLocation` , or `ScheduleExpression` . To
+    /// use these parameters, you must use the `Targets` parameter.
+    /// >
+    /// > Note that in some examples later in this page, `InstanceIds` is used as the tag-key name in a
+    /// `Targets` filter. `InstanceId` is not used as a parameter.
+    ///
+    /// The ID of the instance that the SSM document is associated with. You must specify the `InstanceId`
+    /// or `Targets` property.
+    ///
     /// - Pattern: `(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)`.
     pub instance_id: Option<Val<String>>,
     /// `MaxConcurrency`.
+    ///
+    /// The maximum number of targets allowed to run the association at the same time. You can specify a
+    /// number, for example 10, or a percentage of the target set, for example 10%. The default value is 100%,
+    /// which means all targets run the association at the same time.
+    ///
+    /// If a new managed node starts and attempts to run an association while Systems Manager is running
+    /// `MaxConcurrency` associations, the association is allowed to run. During the next association
+    /// interval, the new managed node will process its association within the limit specified for
+    /// `MaxConcurrency` .
     ///
     /// - Length: 1 to 7.
     /// - Pattern: `^([1-9][0-9]{0,6}|[1-9][0-9]%|[1-9]%|100%)$`.
     pub max_concurrency: Option<Val<String>>,
     /// `MaxErrors`.
     ///
+    /// The number of errors that are allowed before the system stops sending requests to run the
+    /// association on additional targets. You can specify either an absolute number of errors, for example 10,
+    /// or a percentage of the target set, for example 10%. If you specify 3, for example, the system stops
+    /// sending requests when the fourth error is received. If you specify 0, then the system stops sending
+    /// requests after the first error is returned. If you run an association on 50 managed nodes and set
+    /// `MaxError` to 10%, then the system stops sending the request when the sixth error is received.
+    ///
+    /// Executions that are already running an association when `MaxErrors` is reached are allowed to
+    /// complete, but some of these executions may fail as well. If you need to ensure that there won't be
+    /// more than max-errors failed executions, set `MaxConcurrency` to 1 so that executions proceed one at
+    /// a time.
+    ///
     /// - Length: 1 to 7.
     /// - Pattern: `^([1-9][0-9]{0,6}|[0]|[1-9][0-9]%|[0-9]%|100%)$`.
     pub max_errors: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the SSM document that contains the configuration information for the instance. You can
+    /// specify `Command` or `Automation` documents. The documents can be AWS -predefined documents,
+    /// documents you created, or a document that is shared with you from another account. For SSM documents
+    /// that are shared with you from other AWS accounts , you must specify the complete SSM document ARN,
+    /// in the following format:
+    ///
+    /// `arn:partition:ssm:region:account-id:document/document-name`
+    ///
+    /// For example: `arn:aws:ssm:us-east-2:12345678912:document/My-Shared-Document`
+    ///
+    /// For AWS -predefined documents and SSM documents you created in your account, you only need to
+    /// specify the document name. For example, `AWS -ApplyPatchBaseline` or `My-Document` .
+    ///
     /// - Pattern: `^[a-zA-Z0-9_\-.:/]{3,200}$`.
     pub name: Option<Val<String>>,
     /// `OutputLocation`.
+    ///
+    /// An Amazon Simple Storage Service (Amazon S3) bucket where you want to store the output details of
+    /// the request.
     pub output_location: Option<Val<InstanceAssociationOutputLocation>>,
     /// `Parameters`.
+    ///
+    /// The parameters for the runtime configuration of the document.
     pub parameters: Option<Val<BTreeMap<String, Vec<String>>>>,
     /// `ScheduleExpression`.
+    ///
+    /// A cron expression that specifies a schedule when the association runs. The schedule runs in
+    /// Coordinated Universal Time (UTC).
     ///
     /// - Length: 1 to 256.
     pub schedule_expression: Option<Val<String>>,
     /// `ScheduleOffset`.
     ///
+    /// Number of days to wait after the scheduled day to run an association.
+    ///
     /// - Range: 1 to 6.
     pub schedule_offset: Option<Val<i64>>,
     /// `SyncCompliance`.
+    ///
+    /// The mode for generating association compliance. You can specify `AUTO` or `MANUAL` . In `AUTO` mode,
+    /// the system uses the status of the association execution to determine the compliance status. If the
+    /// association execution runs successfully, then the association is `COMPLIANT` . If the association
+    /// execution doesn't run successfully, the association is `NON-COMPLIANT` .
+    ///
+    /// In `MANUAL` mode, you must specify the `AssociationId` as a parameter for the `PutComplianceItems`
+    /// API action. In this case, compliance data is not managed by State Manager. It is managed by your
+    /// direct call to the `PutComplianceItems` API action.
+    ///
+    /// By default, all associations use `AUTO` mode.
     pub sync_compliance: Option<Val<SyncCompliance>>,
     /// `Targets`.
+    ///
+    /// The targets for the association. You must specify the `InstanceId` or `Targets` property. You can
+    /// target all instances in an AWS account by specifying t he `InstanceIds` key with a value of `*` .
+    ///
+    /// Supported formats include the following.
+    ///
+    /// - `Key=InstanceIds,Values=<instance-id-1>,<instance-id-2>,<instance-id-3>`
+    /// - `Key=tag-key,Values=<my-tag-key-1>,<my-tag-key-2>`
+    ///
+    /// To view a JSON and a YAML example that targets all instances, see "Create an association for all
+    /// managed instances in an AWS account " on the Examples page.
     ///
     /// - Items: 0 to 5.
     pub targets: Option<Val<Vec<Target>>>,
     /// `WaitForSuccessTimeoutSeconds`.
+    ///
+    /// The number of seconds the service should wait for the association status to show "Success" before
+    /// proceeding with the stack execution. If the association status doesn't show "Success" after the
+    /// specified number of seconds, then stack creation fails.
+    ///
+    /// > When you specify a value for the `WaitForSuccessTimeoutSeconds` , [drift
+    /// detection](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-stack-drift.html)
+    /// for your CloudFormation stack’s configuration might yield inaccurate results. If drift detection
+    /// is important in your scenario, we recommend that you don’t include `WaitForSuccessTimeoutSeconds`
+    /// in your template.
     ///
     /// - Range: 15 to 172800.
     pub wait_for_success_timeout_seconds: Option<Val<i64>>,
@@ -247,6 +378,8 @@ impl Deref for AssociationHandle {
 
 impl AssociationHandle {
     /// `Fn::GetAtt` `AssociationId`.
+    ///
+    /// The association ID.
     pub fn attr_association_id(&self) -> Val<String> {
         self.0.get_att("AssociationId")
     }
@@ -261,9 +394,22 @@ impl AssociationHandle {
 }
 
 /// The [`InstanceAssociationOutputLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-association-instanceassociationoutputlocation.html) property type.
+///
+/// `InstanceAssociationOutputLocation` is a property of the
+/// [AWS::SSM::Association](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-association.html)
+/// resource that specifies an Amazon S3 bucket where you want to store the results of this association
+/// request.
+///
+/// For the minimal permissions required to enable Amazon S3 output for an association, see [Creating
+/// associations](https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-state-assoc.html)
+/// in the *Systems Manager User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceAssociationOutputLocation {
     /// `S3Location`.
+    ///
+    /// `S3OutputLocation` is a property of the
+    /// [InstanceAssociationOutputLocation](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-association-instanceassociationoutputlocation.html)
+    /// property that specifies an Amazon S3 bucket where you want to store the results of this request.
     pub s3_location: Option<Val<S3OutputLocation>>,
 }
 
@@ -311,17 +457,28 @@ impl ToValue for InstanceAssociationOutputLocation {
 impl Literal for InstanceAssociationOutputLocation {}
 
 /// The [`S3OutputLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-association-s3outputlocation.html) property type.
+///
+/// `S3OutputLocation` is a property of the
+/// [AWS::SSM::Association](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-association.html)
+/// resource that specifies an Amazon S3 bucket where you want to store the results of this association
+/// request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3OutputLocation {
     /// `OutputS3BucketName`.
+    ///
+    /// The name of the S3 bucket.
     ///
     /// - Length: 3 to 63.
     pub output_s3_bucket_name: Option<Val<String>>,
     /// `OutputS3KeyPrefix`.
     ///
+    /// The S3 bucket subfolder.
+    ///
     /// - Length: 0 to 1024.
     pub output_s3_key_prefix: Option<Val<String>>,
     /// `OutputS3Region`.
+    ///
+    /// The AWS Region of the S3 bucket.
     ///
     /// - Length: 3 to 20.
     pub output_s3_region: Option<Val<String>>,
@@ -383,14 +540,30 @@ impl ToValue for S3OutputLocation {
 impl Literal for S3OutputLocation {}
 
 /// The [`Target`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-association-target.html) property type.
+///
+/// `Target` is a property of the
+/// [AWS::SSM::Association](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-association.html)
+/// resource that specifies the targets for an SSM document in Systems Manager . You can target all
+/// instances in an AWS account by specifying the `InstanceIds` key with a value of `*` . To view a JSON
+/// and a YAML example that targets all instances, see the example "Create an association for all
+/// managed instances in an AWS account " later in this page.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Target {
     /// `Key`: required.
+    ///
+    /// User-defined criteria for sending commands that target managed nodes that meet the criteria.
     ///
     /// - Length: 1 to 163.
     /// - Pattern: `^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$|resource-groups:Name`.
     pub key: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// User-defined criteria that maps to `Key` . For example, if you specified `tag:ServerRole` , you
+    /// could specify `value:WebServer` to run a command on instances that include EC2 tags of
+    /// `ServerRole,WebServer` .
+    ///
+    /// Depending on the type of target, the maximum number of values for a key might be lower than the
+    /// global maximum of 50.
     ///
     /// - Items: 0 to 50.
     pub values: Option<Val<Vec<String>>>,
@@ -491,9 +664,18 @@ impl ComplianceSeverity {
             ComplianceSeverity::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComplianceSeverity {
+    const VALUES: &'static [&'static str] = &["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNSPECIFIED"];
+    fn as_str(&self) -> &str {
+        ComplianceSeverity::as_str(self)
     }
 }
 
@@ -541,9 +723,18 @@ impl SyncCompliance {
             SyncCompliance::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SyncCompliance {
+    const VALUES: &'static [&'static str] = &["AUTO", "MANUAL"];
+    fn as_str(&self) -> &str {
+        SyncCompliance::as_str(self)
     }
 }
 

@@ -5,41 +5,100 @@ use crate::rt::*;
 
 /// The [`AWS::SSM::Document`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-document.html) resource type.
 ///
+/// The `AWS::SSM::Document` resource creates a Systems Manager (SSM) document in AWS Systems Manager .
+/// This document defines the actions that Systems Manager performs on your AWS resources.
+///
+/// > This resource does not support CloudFormation drift detection.
+///
 /// Build it with [`Document::builder`]; adding it to a stack returns a [`DocumentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Document {
     /// `Attachments`.
     ///
+    /// A list of key-value pairs that describe attachments to a version of a document.
+    ///
     /// - Items: 0 to 20.
     pub attachments: Option<Val<Vec<AttachmentsSource>>>,
     /// `Content`: required.
     ///
+    /// The content for the new SSM document in JSON or YAML. For more information about the schemas for SSM
+    /// document content, see [SSM document schema features and
+    /// examples](https://docs.aws.amazon.com/systems-manager/latest/userguide/document-schemas-features.html)
+    /// in the *AWS Systems Manager User Guide* .
+    ///
+    /// > This parameter also supports `String` data types.
+    ///
     /// - Length: at least 1.
     pub content: Option<Val<Json>>,
     /// `DocumentFormat`.
+    ///
+    /// Specify the document format for the request. `JSON` is the default format.
     pub document_format: Option<Val<DocumentFormat>>,
     /// `DocumentType`. Changing it replaces the resource.
+    ///
+    /// The type of document to create.
     pub document_type: Option<Val<DocumentType>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// A name for the SSM document.
+    ///
+    /// > You can't use the following strings as document name prefixes. These are reserved by AWS for use
+    /// as document name prefixes:
+    /// >
+    /// > - `aws`
+    /// > - `amazon`
+    /// > - `amzn`
+    /// > - `AWSEC2`
+    /// > - `AWSConfigRemediation`
+    /// > - `AWSSupport`
     ///
     /// - Pattern: `^[a-zA-Z0-9_\-.]{3,128}$`.
     pub name: Option<Val<String>>,
     /// `Requires`.
     ///
+    /// A list of SSM documents required by a document. This parameter is used exclusively by AWS AppConfig
+    /// . When a user creates an AWS AppConfig configuration in an SSM document, the user must also specify
+    /// a required document for validation purposes. In this case, an `ApplicationConfiguration` document
+    /// requires an `ApplicationConfigurationSchema` document for validation purposes. For more information,
+    /// see [What is AWS AppConfig
+    /// ?](https://docs.aws.amazon.com/appconfig/latest/userguide/what-is-appconfig.html) in the *AWS
+    /// AppConfig User Guide* .
+    ///
     /// - Items: at least 1.
     pub requires: Option<Val<Vec<DocumentRequires>>>,
     /// `Tags`.
+    ///
+    /// AWS CloudFormation resource tags to apply to the document. Use tags to help you identify and
+    /// categorize resources.
     ///
     /// - Items: 0 to 1000.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetType`.
     ///
+    /// Specify a target type to define the kinds of resources the document can run on. For example, to run
+    /// a document on EC2 instances, specify the following value: `/AWS::EC2::Instance` . If you specify a
+    /// value of '/' the document can run on all types of resources. If you don't specify a value, the
+    /// document can't run on any resources. For a list of valid resource types, see [AWS resource and
+    /// property types
+    /// reference](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-template-resource-type-ref.html)
+    /// in the *AWS CloudFormation User Guide* .
+    ///
     /// - Length: 0 to 200.
     /// - Pattern: `^\/[\w\.\-\:\/]*$`.
     pub target_type: Option<Val<String>>,
     /// `UpdateMethod`.
+    ///
+    /// If the document resource you specify in your template already exists, this parameter determines
+    /// whether a new version of the existing document is created, or the existing document is replaced.
+    /// `Replace` is the default method. If you specify `NewVersion` for the `UpdateMethod` parameter, and
+    /// the `Name` of the document does not match an existing resource, a new document is created. When you
+    /// specify `NewVersion` , the default version of the document is changed to the newly created version.
     pub update_method: Option<Val<UpdateMethod>>,
     /// `VersionName`.
+    ///
+    /// An optional field specifying the version of the artifact you are creating with the document. For
+    /// example, `Release12.1` . This value is unique across all versions of a document, and can't be
+    /// changed.
     ///
     /// - Pattern: `^[a-zA-Z0-9_\-.]{1,128}$`.
     pub version_name: Option<Val<String>>,
@@ -192,16 +251,43 @@ impl DocumentHandle {
 }
 
 /// The [`AttachmentsSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-document-attachmentssource.html) property type.
+///
+/// Identifying information about a document attachment, including the file name and a key-value pair
+/// that identifies the location of an attachment to a document.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AttachmentsSource {
     /// `Key`.
+    ///
+    /// The key of a key-value pair that identifies the location of an attachment to a document.
     pub key: Option<Val<Key>>,
     /// `Name`.
+    ///
+    /// The name of the document attachment file.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`.
     pub name: Option<Val<String>>,
     /// `Values`.
+    ///
+    /// The value of a key-value pair that identifies the location of an attachment to a document. The
+    /// format for *Value* depends on the type of key you specify.
+    ///
+    /// - For the key *SourceUrl* , the value is an S3 bucket location. For example:
+    ///
+    /// `"Values": [ "s3://amzn-s3-demo-bucket/my-prefix" ]`
+    /// - For the key *S3FileUrl* , the value is a file in an S3 bucket. For example:
+    ///
+    /// `"Values": [ "s3://amzn-s3-demo-bucket/my-prefix/my-file.py" ]`
+    /// - For the key *AttachmentReference* , the value is constructed from the name of another SSM document
+    ///   in your account, a version number of that document, and a file attached to that document version
+    ///   that you want to reuse. For example:
+    ///
+    /// `"Values": [ "MyOtherDocument/3/my-other-file.py" ]`
+    ///
+    /// However, if the SSM document is shared with you from another account, the full SSM document ARN must
+    /// be specified instead of the document name only. For example:
+    ///
+    /// `"Values": [ "arn:aws:ssm:us-east-2:111122223333:document/OtherAccountDocument/3/their-file.py" ]`
     ///
     /// - Items: 1 to 1.
     pub values: Option<Val<Vec<String>>>,
@@ -268,14 +354,20 @@ impl ToValue for AttachmentsSource {
 impl Literal for AttachmentsSource {}
 
 /// The [`DocumentRequires`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-document-documentrequires.html) property type.
+///
+/// An SSM document required by the current document.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentRequires {
     /// `Name`.
+    ///
+    /// The name of the required SSM document. The name can be an Amazon Resource Name (ARN).
     ///
     /// - Length: at most 200.
     /// - Pattern: `^[a-zA-Z0-9_\-.:/]{3,200}$`.
     pub name: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The document version required by the current document.
     ///
     /// - Length: at most 8.
     /// - Pattern: `([$]LATEST|[$]DEFAULT|^[1-9][0-9]*$)`.
@@ -421,9 +513,18 @@ impl DocumentFormat {
             DocumentFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DocumentFormat {
+    const VALUES: &'static [&'static str] = &["YAML", "JSON", "TEXT"];
+    fn as_str(&self) -> &str {
+        DocumentFormat::as_str(self)
     }
 }
 
@@ -508,9 +609,34 @@ impl DocumentType {
             DocumentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DocumentType {
+    const VALUES: &'static [&'static str] = &[
+        "ApplicationConfiguration",
+        "ApplicationConfigurationSchema",
+        "Automation",
+        "Automation.ChangeTemplate",
+        "AutoApprovalPolicy",
+        "ChangeCalendar",
+        "CloudFormation",
+        "Command",
+        "DeploymentStrategy",
+        "ManualApprovalPolicy",
+        "Package",
+        "Policy",
+        "ProblemAnalysis",
+        "ProblemAnalysisTemplate",
+        "Session",
+    ];
+    fn as_str(&self) -> &str {
+        DocumentType::as_str(self)
     }
 }
 
@@ -571,9 +697,18 @@ impl Key {
             Key::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Key {
+    const VALUES: &'static [&'static str] = &["SourceUrl", "S3FileUrl", "AttachmentReference"];
+    fn as_str(&self) -> &str {
+        Key::as_str(self)
     }
 }
 
@@ -619,9 +754,18 @@ impl UpdateMethod {
             UpdateMethod::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UpdateMethod {
+    const VALUES: &'static [&'static str] = &["Replace", "NewVersion"];
+    fn as_str(&self) -> &str {
+        UpdateMethod::as_str(self)
     }
 }
 

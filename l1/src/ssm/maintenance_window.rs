@@ -5,43 +5,88 @@ use crate::rt::*;
 
 /// The [`AWS::SSM::MaintenanceWindow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-maintenancewindow.html) resource type.
 ///
+/// The `AWS::SSM::MaintenanceWindow` resource represents general information about a maintenance window
+/// for AWS Systems Manager . Maintenance windows let you define a schedule for when to perform
+/// potentially disruptive actions on your instances, such as patching an operating system (OS),
+/// updating drivers, or installing software. Each maintenance window has a schedule, a duration, a set
+/// of registered targets, and a set of registered tasks.
+///
+/// For more information, see [Systems Manager Maintenance
+/// Windows](https://docs.aws.amazon.com/systems-manager/latest/userguide/systems-manager-maintenance.html)
+/// in the *AWS Systems Manager User Guide* and
+/// [CreateMaintenanceWindow](https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateMaintenanceWindow.html)
+/// in the *AWS Systems Manager API Reference* .
+///
 /// Build it with [`MaintenanceWindow::builder`]; adding it to a stack returns a [`MaintenanceWindowHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaintenanceWindow {
     /// `AllowUnassociatedTargets`: required.
+    ///
+    /// Enables a maintenance window task to run on managed instances, even if you have not registered those
+    /// instances as targets. If enabled, then you must specify the unregistered instances (by instance ID)
+    /// when you register a task with the maintenance window.
     pub allow_unassociated_targets: Option<Val<bool>>,
     /// `Cutoff`: required.
+    ///
+    /// The number of hours before the end of the maintenance window that AWS Systems Manager stops
+    /// scheduling new tasks for execution.
     ///
     /// - Range: 0 to 23.
     pub cutoff: Option<Val<i64>>,
     /// `Description`.
     ///
+    /// A description of the maintenance window.
+    ///
     /// - Length: 1 to 128.
     pub description: Option<Val<String>>,
     /// `Duration`: required.
     ///
+    /// The duration of the maintenance window in hours.
+    ///
     /// - Range: 1 to 24.
     pub duration: Option<Val<i64>>,
     /// `EndDate`.
+    ///
+    /// The date and time, in ISO-8601 Extended format, for when the maintenance window is scheduled to
+    /// become inactive.
     pub end_date: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the maintenance window.
     ///
     /// - Length: 3 to 128.
     /// - Pattern: `^[a-zA-Z0-9_\-.]{3,128}$`.
     pub name: Option<Val<String>>,
     /// `Schedule`: required.
     ///
+    /// The schedule of the maintenance window in the form of a cron or rate expression.
+    ///
     /// - Length: 1 to 256.
     pub schedule: Option<Val<String>>,
     /// `ScheduleOffset`.
     ///
+    /// The number of days to wait to run a maintenance window after the scheduled cron expression date and
+    /// time.
+    ///
     /// - Range: 1 to 6.
     pub schedule_offset: Option<Val<i64>>,
     /// `ScheduleTimezone`.
+    ///
+    /// The time zone that the scheduled maintenance window executions are based on, in Internet Assigned
+    /// Numbers Authority (IANA) format.
     pub schedule_timezone: Option<Val<String>>,
     /// `StartDate`.
+    ///
+    /// The date and time, in ISO-8601 Extended format, for when the maintenance window is scheduled to
+    /// become active. `StartDate` allows you to delay activation of the maintenance window until the
+    /// specified future date.
     pub start_date: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Optional metadata that you assign to a resource in the form of an arbitrary set of tags (key-value
+    /// pairs). Tags enable you to categorize a resource in different ways, such as by purpose, owner, or
+    /// environment. For example, you might want to tag a maintenance window to identify the type of tasks
+    /// it will run, the types of targets, and the environment it will run in.
     ///
     /// - Items: 0 to 1000.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -203,6 +248,8 @@ impl Deref for MaintenanceWindowHandle {
 
 impl MaintenanceWindowHandle {
     /// `Fn::GetAtt` `WindowId`.
+    ///
+    /// The ID of the maintenance window.
     pub fn attr_window_id(&self) -> Val<String> {
         self.0.get_att("WindowId")
     }

@@ -5,29 +5,50 @@ use crate::rt::*;
 
 /// The [`AWS::SSM::MaintenanceWindowTarget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-maintenancewindowtarget.html) resource type.
 ///
+/// The `AWS::SSM::MaintenanceWindowTarget` resource registers a target with a maintenance window for
+/// AWS Systems Manager . For more information, see
+/// [RegisterTargetWithMaintenanceWindow](https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_RegisterTargetWithMaintenanceWindow.html)
+/// in the *AWS Systems Manager API Reference* .
+///
 /// Build it with [`MaintenanceWindowTarget::builder`]; adding it to a stack returns a [`MaintenanceWindowTargetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaintenanceWindowTarget {
     /// `Description`.
     ///
+    /// A description for the target.
+    ///
     /// - Length: 1 to 128.
     pub description: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name for the maintenance window target.
     ///
     /// - Length: 3 to 128.
     /// - Pattern: `^[a-zA-Z0-9_\-.]{3,128}$`.
     pub name: Option<Val<String>>,
     /// `OwnerInformation`.
     ///
+    /// A user-provided value that will be included in any Amazon CloudWatch Events events that are raised
+    /// while running tasks for these targets in this maintenance window.
+    ///
     /// - Length: 1 to 128.
     pub owner_information: Option<Val<String>>,
     /// `ResourceType`: required.
+    ///
+    /// The type of target that is being registered with the maintenance window.
     pub resource_type: Option<Val<ResourceType>>,
     /// `Targets`: required.
+    ///
+    /// The targets to register with the maintenance window. In other words, the instances to run commands
+    /// on when the maintenance window runs.
+    ///
+    /// You must specify targets by using the `WindowTargetIds` parameter.
     ///
     /// - Items: 0 to 5.
     pub targets: Option<Val<Vec<Targets>>>,
     /// `WindowId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the maintenance window to register the target with.
     ///
     /// - Length: 20 to 20.
     /// - Pattern: `^mw-[0-9a-f]{17}$`.
@@ -148,6 +169,8 @@ impl Deref for MaintenanceWindowTargetHandle {
 
 impl MaintenanceWindowTargetHandle {
     /// `Fn::GetAtt` `WindowTargetId`.
+    ///
+    /// The ID of the target.
     pub fn attr_window_target_id(&self) -> Val<String> {
         self.0.get_att("WindowTargetId")
     }
@@ -162,14 +185,30 @@ impl MaintenanceWindowTargetHandle {
 }
 
 /// The [`Targets`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-maintenancewindowtarget-targets.html) property type.
+///
+/// The `Targets` property type specifies adding a target to a maintenance window target in AWS Systems
+/// Manager .
+///
+/// `Targets` is a property of the
+/// [AWS::SSM::MaintenanceWindowTarget](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-maintenancewindowtarget.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Targets {
     /// `Key`: required.
+    ///
+    /// User-defined criteria for sending commands that target managed nodes that meet the criteria.
     ///
     /// - Length: 1 to 163.
     /// - Pattern: `^[\p{L}\p{Z}\p{N}_.:/=\-@]*$|resource-groups:ResourceTypeFilters|resource-groups:Name$`.
     pub key: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// User-defined criteria that maps to `Key` . For example, if you specified `tag:ServerRole` , you
+    /// could specify `value:WebServer` to run a command on instances that include EC2 tags of
+    /// `ServerRole,WebServer` .
+    ///
+    /// Depending on the type of target, the maximum number of values for a key might be lower than the
+    /// global maximum of 50.
     ///
     /// - Items: 0 to 50.
     pub values: Option<Val<Vec<String>>>,
@@ -261,9 +300,18 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] = &["INSTANCE", "RESOURCE_GROUP"];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 

@@ -5,57 +5,152 @@ use crate::rt::*;
 
 /// The [`AWS::SSM::MaintenanceWindowTask`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-maintenancewindowtask.html) resource type.
 ///
+/// The `AWS::SSM::MaintenanceWindowTask` resource defines information about a task for an AWS Systems
+/// Manager maintenance window. For more information, see
+/// [RegisterTaskWithMaintenanceWindow](https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_RegisterTaskWithMaintenanceWindow.html)
+/// in the *AWS Systems Manager API Reference* .
+///
 /// Build it with [`MaintenanceWindowTask::builder`]; adding it to a stack returns a [`MaintenanceWindowTaskHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaintenanceWindowTask {
     /// `CutoffBehavior`.
+    ///
+    /// The specification for whether tasks should continue to run after the cutoff time specified in the
+    /// maintenance windows is reached.
     pub cutoff_behavior: Option<Val<CutoffBehavior>>,
     /// `Description`.
+    ///
+    /// A description of the task.
     ///
     /// - Length: 1 to 128.
     pub description: Option<Val<String>>,
     /// `LoggingInfo`.
+    ///
+    /// > `LoggingInfo` has been deprecated. To specify an Amazon S3 bucket to contain logs for Run Command
+    /// tasks, instead use the `OutputS3BucketName` and `OutputS3KeyPrefix` options in the
+    /// `TaskInvocationParameters` structure. For information about how Systems Manager handles these
+    /// options for the supported maintenance window task types, see [AWS ::SSM::MaintenanceWindowTask
+    /// MaintenanceWindowRunCommandParameters](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-maintenancewindowtask-maintenancewindowruncommandparameters.html)
+    /// .
+    ///
+    /// Information about an Amazon S3 bucket to write Run Command task-level logs to.
     pub logging_info: Option<Val<LoggingInfo>>,
     /// `MaxConcurrency`.
+    ///
+    /// The maximum number of targets this task can be run for, in parallel.
+    ///
+    /// > Although this element is listed as "Required: No", a value can be omitted only when you are
+    /// registering or updating a [targetless
+    /// task](https://docs.aws.amazon.com/systems-manager/latest/userguide/maintenance-windows-targetless-tasks.html)
+    /// You must provide a value in all other cases.
+    /// >
+    /// > For maintenance window tasks without a target specified, you can't supply a value for this option.
+    /// Instead, the system inserts a placeholder value of `1` . This value doesn't affect the running of
+    /// your task.
     ///
     /// - Length: 1 to 7.
     /// - Pattern: `^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$`.
     pub max_concurrency: Option<Val<String>>,
     /// `MaxErrors`.
     ///
+    /// The maximum number of errors allowed before this task stops being scheduled.
+    ///
+    /// > Although this element is listed as "Required: No", a value can be omitted only when you are
+    /// registering or updating a [targetless
+    /// task](https://docs.aws.amazon.com/systems-manager/latest/userguide/maintenance-windows-targetless-tasks.html)
+    /// You must provide a value in all other cases.
+    /// >
+    /// > For maintenance window tasks without a target specified, you can't supply a value for this option.
+    /// Instead, the system inserts a placeholder value of `1` . This value doesn't affect the running of
+    /// your task.
+    ///
     /// - Length: 1 to 7.
     /// - Pattern: `^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$`.
     pub max_errors: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The task name.
     ///
     /// - Length: 3 to 128.
     /// - Pattern: `^[a-zA-Z0-9_\-.]{3,128}$`.
     pub name: Option<Val<String>>,
     /// `Priority`: required.
     ///
+    /// The priority of the task in the maintenance window. The lower the number, the higher the priority.
+    /// Tasks that have the same priority are scheduled in parallel.
+    ///
     /// - Minimum: 0.
     pub priority: Option<Val<i64>>,
     /// `ServiceRoleArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM service role for AWS Systems Manager to assume when
+    /// running a maintenance window task. If you do not specify a service role ARN, Systems Manager uses a
+    /// service-linked role in your account. If no appropriate service-linked role for Systems Manager
+    /// exists in your account, it is created when you run `RegisterTaskWithMaintenanceWindow` .
+    ///
+    /// However, for an improved security posture, we strongly recommend creating a custom policy and custom
+    /// service role for running your maintenance window tasks. The policy can be crafted to provide only
+    /// the permissions needed for your particular maintenance window tasks. For more information, see
+    /// [Setting up Maintenance
+    /// Windows](https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-maintenance-permissions.html)
+    /// in the in the *AWS Systems Manager User Guide* .
     ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub service_role_arn: Option<Val<String>>,
     /// `Targets`.
     ///
+    /// The targets, either instances or window target IDs.
+    ///
+    /// - Specify instances using `Key=InstanceIds,Values= *instanceid1* , *instanceid2*` .
+    /// - Specify window target IDs using `Key=WindowTargetIds,Values= *window-target-id-1* , *window-target-id-2*`
+    ///   .
+    ///
     /// - Items: 0 to 5.
     pub targets: Option<Val<Vec<Target>>>,
     /// `TaskArn`: required.
     ///
+    /// The resource that the task uses during execution.
+    ///
+    /// For `RUN_COMMAND` and `AUTOMATION` task types, `TaskArn` is the SSM document name or Amazon Resource
+    /// Name (ARN).
+    ///
+    /// For `LAMBDA` tasks, `TaskArn` is the function name or ARN.
+    ///
+    /// For `STEP_FUNCTIONS` tasks, `TaskArn` is the state machine ARN.
+    ///
     /// - Length: 1 to 1600.
     pub task_arn: Option<Val<String>>,
     /// `TaskInvocationParameters`.
+    ///
+    /// The parameters to pass to the task when it runs. Populate only the fields that match the task type.
+    /// All other fields should be empty.
+    ///
+    /// > When you update a maintenance window task that has options specified in `TaskInvocationParameters`
+    /// , you must provide again all the `TaskInvocationParameters` values that you want to retain. The
+    /// values you do not specify again are removed. For example, suppose that when you registered a Run
+    /// Command task, you specified `TaskInvocationParameters` values for `Comment` , `NotificationConfig` ,
+    /// and `OutputS3BucketName` . If you update the maintenance window task and specify only a different
+    /// `OutputS3BucketName` value, the values for `Comment` and `NotificationConfig` are removed.
     pub task_invocation_parameters: Option<Val<TaskInvocationParameters>>,
     /// `TaskParameters`.
+    ///
+    /// > `TaskParameters` has been deprecated. To specify parameters to pass to a task when it runs,
+    /// instead use the `Parameters` option in the `TaskInvocationParameters` structure. For information
+    /// about how Systems Manager handles these options for the supported maintenance window task types, see
+    /// [MaintenanceWindowTaskInvocationParameters](https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_MaintenanceWindowTaskInvocationParameters.html)
+    /// .
+    ///
+    /// The parameters to pass to the task when it runs.
     ///
     /// - Format: `json`.
     pub task_parameters: Option<Val<Json>>,
     /// `TaskType`: required. Changing it replaces the resource.
+    ///
+    /// The type of task. Valid values: `RUN_COMMAND` , `AUTOMATION` , `LAMBDA` , `STEP_FUNCTIONS` .
     pub task_type: Option<Val<TaskType>>,
     /// `WindowId`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the maintenance window where the task is registered.
     ///
     /// - Length: 20 to 20.
     /// - Pattern: `^mw-[0-9a-f]{17}$`.
@@ -228,6 +323,8 @@ impl Deref for MaintenanceWindowTaskHandle {
 
 impl MaintenanceWindowTaskHandle {
     /// `Fn::GetAtt` `WindowTaskId`.
+    ///
+    /// The task ID.
     pub fn attr_window_task_id(&self) -> Val<String> {
         self.0.get_att("WindowTaskId")
     }
@@ -242,11 +339,21 @@ impl MaintenanceWindowTaskHandle {
 }
 
 /// The [`CloudWatchOutputConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-maintenancewindowtask-cloudwatchoutputconfig.html) property type.
+///
+/// Configuration options for sending command output to Amazon CloudWatch Logs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchOutputConfig {
     /// `CloudWatchLogGroupName`.
+    ///
+    /// The name of the CloudWatch Logs log group where you want to send command output. If you don't
+    /// specify a group name, AWS Systems Manager automatically creates a log group for you. The log group
+    /// uses the following naming format:
+    ///
+    /// `aws/ssm/ *SystemsManagerDocumentName*`
     pub cloud_watch_log_group_name: Option<Val<String>>,
     /// `CloudWatchOutputEnabled`.
+    ///
+    /// Enables Systems Manager to send command output to CloudWatch Logs.
     pub cloud_watch_output_enabled: Option<Val<bool>>,
 }
 
@@ -300,15 +407,35 @@ impl ToValue for CloudWatchOutputConfig {
 impl Literal for CloudWatchOutputConfig {}
 
 /// The [`LoggingInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-maintenancewindowtask-logginginfo.html) property type.
+///
+/// > `LoggingInfo` has been deprecated. To specify an Amazon S3 bucket to contain logs, instead use the
+/// `OutputS3BucketName` and `OutputS3KeyPrefix` options in the `TaskInvocationParameters` structure.
+/// For information about how Systems Manager handles these options for the supported maintenance window
+/// task types, see [AWS ::SSM::MaintenanceWindowTask
+/// MaintenanceWindowRunCommandParameters](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-maintenancewindowtask-maintenancewindowruncommandparameters.html)
+/// .
+///
+/// The `LoggingInfo` property type specifies information about the Amazon S3 bucket to write
+/// instance-level logs to.
+///
+/// `LoggingInfo` is a property of the
+/// [AWS::SSM::MaintenanceWindowTask](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-maintenancewindowtask.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingInfo {
     /// `Region`: required.
+    ///
+    /// The AWS Region where the S3 bucket is located.
     pub region: Option<Val<String>>,
     /// `S3Bucket`: required.
+    ///
+    /// The name of an S3 bucket where execution logs are stored.
     ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket: Option<Val<String>>,
     /// `S3Prefix`.
+    ///
+    /// The Amazon S3 bucket subfolder.
     pub s3_prefix: Option<Val<String>>,
 }
 
@@ -378,11 +505,27 @@ impl ToValue for LoggingInfo {
 impl Literal for LoggingInfo {}
 
 /// The [`MaintenanceWindowAutomationParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-maintenancewindowtask-maintenancewindowautomationparameters.html) property type.
+///
+/// The `MaintenanceWindowAutomationParameters` property type specifies the parameters for an
+/// `AUTOMATION` task type for a maintenance window task in AWS Systems Manager .
+///
+/// `MaintenanceWindowAutomationParameters` is a property of the
+/// [TaskInvocationParameters](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-maintenancewindowtask-taskinvocationparameters.html)
+/// property type.
+///
+/// For information about available parameters in Automation runbooks, you can view the content of the
+/// runbook itself in the Systems Manager console. For information, see [View runbook
+/// content](https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-documents-reference-details.html#view-automation-json)
+/// in the *AWS Systems Manager User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaintenanceWindowAutomationParameters {
     /// `DocumentVersion`.
+    ///
+    /// The version of an Automation runbook to use during task execution.
     pub document_version: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// The parameters for the `AUTOMATION` type task.
     ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
@@ -438,13 +581,35 @@ impl ToValue for MaintenanceWindowAutomationParameters {
 impl Literal for MaintenanceWindowAutomationParameters {}
 
 /// The [`MaintenanceWindowLambdaParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-maintenancewindowtask-maintenancewindowlambdaparameters.html) property type.
+///
+/// The `MaintenanceWindowLambdaParameters` property type specifies the parameters for a `LAMBDA` task
+/// type for a maintenance window task in AWS Systems Manager .
+///
+/// `MaintenanceWindowLambdaParameters` is a property of the
+/// [TaskInvocationParameters](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-maintenancewindowtask-taskinvocationparameters.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaintenanceWindowLambdaParameters {
     /// `ClientContext`.
+    ///
+    /// Client-specific information to pass to the AWS Lambda function that you're invoking. You can then
+    /// use the `context` variable to process the client information in your AWS Lambda function.
     pub client_context: Option<Val<String>>,
     /// `Payload`.
+    ///
+    /// JSON to provide to your AWS Lambda function as input.
+    ///
+    /// > Although `Type` is listed as "String" for this property, the payload content must be formatted as
+    /// a Base64-encoded binary data object.
+    ///
+    /// *Length Constraint:* 4096
     pub payload: Option<Val<String>>,
     /// `Qualifier`.
+    ///
+    /// An AWS Lambda function version or alias name. If you specify a function version, the action uses the
+    /// qualified function Amazon Resource Name (ARN) to invoke a specific Lambda function. If you specify
+    /// an alias name, the action uses the alias ARN to invoke the Lambda function version that the alias
+    /// points to.
     pub qualifier: Option<Val<String>>,
 }
 
@@ -504,33 +669,96 @@ impl ToValue for MaintenanceWindowLambdaParameters {
 impl Literal for MaintenanceWindowLambdaParameters {}
 
 /// The [`MaintenanceWindowRunCommandParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-maintenancewindowtask-maintenancewindowruncommandparameters.html) property type.
+///
+/// The `MaintenanceWindowRunCommandParameters` property type specifies the parameters for a
+/// `RUN_COMMAND` task type for a maintenance window task in AWS Systems Manager . This means that these
+/// parameters are the same as those for the `SendCommand` API call. For more information about
+/// `SendCommand` parameters, see
+/// [SendCommand](https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_SendCommand.html)
+/// in the *AWS Systems Manager API Reference* .
+///
+/// For information about available parameters in SSM Command documents, you can view the content of the
+/// document itself in the Systems Manager console. For information, see [Viewing SSM command document
+/// content](https://docs.aws.amazon.com/systems-manager/latest/userguide/viewing-ssm-document-content.html)
+/// in the *AWS Systems Manager User Guide* .
+///
+/// `MaintenanceWindowRunCommandParameters` is a property of the
+/// [TaskInvocationParameters](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-maintenancewindowtask-taskinvocationparameters.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaintenanceWindowRunCommandParameters {
     /// `CloudWatchOutputConfig`.
+    ///
+    /// Configuration options for sending command output to Amazon CloudWatch Logs.
     pub cloud_watch_output_config: Option<Val<CloudWatchOutputConfig>>,
     /// `Comment`.
+    ///
+    /// Information about the command or commands to run.
     pub comment: Option<Val<String>>,
     /// `DocumentHash`.
+    ///
+    /// The SHA-256 or SHA-1 hash created by the system when the document was created. SHA-1 hashes have
+    /// been deprecated.
     pub document_hash: Option<Val<String>>,
     /// `DocumentHashType`.
+    ///
+    /// The SHA-256 or SHA-1 hash type. SHA-1 hashes are deprecated.
     pub document_hash_type: Option<Val<String>>,
     /// `DocumentVersion`.
+    ///
+    /// The AWS Systems Manager document (SSM document) version to use in the request. You can specify
+    /// `$DEFAULT` , `$LATEST` , or a specific version number. If you run commands by using the AWS CLI,
+    /// then you must escape the first two options by using a backslash. If you specify a version number,
+    /// then you don't need to use the backslash. For example:
+    ///
+    /// `--document-version "\$DEFAULT"`
+    ///
+    /// `--document-version "\$LATEST"`
+    ///
+    /// `--document-version "3"`
     pub document_version: Option<Val<String>>,
     /// `NotificationConfig`.
+    ///
+    /// Configurations for sending notifications about command status changes on a per-managed node basis.
     pub notification_config: Option<Val<NotificationConfig>>,
     /// `OutputS3BucketName`.
+    ///
+    /// The name of the Amazon Simple Storage Service (Amazon S3) bucket.
     pub output_s3_bucket_name: Option<Val<String>>,
     /// `OutputS3KeyPrefix`.
+    ///
+    /// The S3 bucket subfolder.
     pub output_s3_key_prefix: Option<Val<String>>,
     /// `Parameters`.
+    ///
+    /// The parameters for the `RUN_COMMAND` task execution.
+    ///
+    /// The supported parameters are the same as those for the `SendCommand` API call. For more information,
+    /// see
+    /// [SendCommand](https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_SendCommand.html)
+    /// in the *AWS Systems Manager API Reference* .
     ///
     /// - Format: `json`.
     pub parameters: Option<Val<Json>>,
     /// `ServiceRoleArn`.
     ///
+    /// The Amazon Resource Name (ARN) of the IAM service role for AWS Systems Manager to assume when
+    /// running a maintenance window task. If you do not specify a service role ARN, Systems Manager uses a
+    /// service-linked role in your account. If no appropriate service-linked role for Systems Manager
+    /// exists in your account, it is created when you run `RegisterTaskWithMaintenanceWindow` .
+    ///
+    /// However, for an improved security posture, we strongly recommend creating a custom policy and custom
+    /// service role for running your maintenance window tasks. The policy can be crafted to provide only
+    /// the permissions needed for your particular maintenance window tasks. For more information, see
+    /// [Setting up Maintenance
+    /// Windows](https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-maintenance-permissions.html)
+    /// in the in the *AWS Systems Manager User Guide* .
+    ///
     /// - Format: `AWS::IAM::Role.Arn`.
     pub service_role_arn: Option<Val<String>>,
     /// `TimeoutSeconds`.
+    ///
+    /// If this time is reached and the command hasn't already started running, it doesn't run.
     pub timeout_seconds: Option<Val<i64>>,
 }
 
@@ -638,11 +866,22 @@ impl ToValue for MaintenanceWindowRunCommandParameters {
 impl Literal for MaintenanceWindowRunCommandParameters {}
 
 /// The [`MaintenanceWindowStepFunctionsParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-maintenancewindowtask-maintenancewindowstepfunctionsparameters.html) property type.
+///
+/// The `MaintenanceWindowStepFunctionsParameters` property type specifies the parameters for the
+/// execution of a `STEP_FUNCTIONS` task in a Systems Manager maintenance window.
+///
+/// `MaintenanceWindowStepFunctionsParameters` is a property of the
+/// [TaskInvocationParameters](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-maintenancewindowtask-taskinvocationparameters.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaintenanceWindowStepFunctionsParameters {
     /// `Input`.
+    ///
+    /// The inputs for the `STEP_FUNCTIONS` task.
     pub input: Option<Val<String>>,
     /// `Name`.
+    ///
+    /// The name of the `STEP_FUNCTIONS` task.
     pub name: Option<Val<String>>,
 }
 
@@ -696,13 +935,35 @@ impl ToValue for MaintenanceWindowStepFunctionsParameters {
 impl Literal for MaintenanceWindowStepFunctionsParameters {}
 
 /// The [`NotificationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-maintenancewindowtask-notificationconfig.html) property type.
+///
+/// The `NotificationConfig` property type specifies configurations for sending notifications for a
+/// maintenance window task in AWS Systems Manager .
+///
+/// `NotificationConfig` is a property of the
+/// [MaintenanceWindowRunCommandParameters](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-maintenancewindowtask-maintenancewindowruncommandparameters.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationConfig {
     /// `NotificationArn`: required.
+    ///
+    /// An Amazon Resource Name (ARN) for an Amazon Simple Notification Service (Amazon SNS) topic. Run
+    /// Command pushes notifications about command status changes to this topic.
     pub notification_arn: Option<Val<String>>,
     /// `NotificationEvents`.
+    ///
+    /// The different events that you can receive notifications for. These events include the following:
+    /// `All` (events), `InProgress` , `Success` , `TimedOut` , `Cancelled` , `Failed` . To learn more about
+    /// these events, see [Configuring Amazon SNS Notifications for AWS Systems
+    /// Manager](https://docs.aws.amazon.com/systems-manager/latest/userguide/monitoring-sns-notifications.html)
+    /// in the *AWS Systems Manager User Guide* .
     pub notification_events: Option<Val<Vec<String>>>,
     /// `NotificationType`.
+    ///
+    /// The notification type.
+    ///
+    /// - `Command` : Receive notification when the status of a command changes.
+    /// - `Invocation` : For commands sent to multiple instances, receive notification on a per-instance
+    ///   basis when the status of a command changes.
     pub notification_type: Option<Val<String>>,
 }
 
@@ -774,14 +1035,43 @@ impl ToValue for NotificationConfig {
 impl Literal for NotificationConfig {}
 
 /// The [`Target`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-maintenancewindowtask-target.html) property type.
+///
+/// The `Target` property type specifies targets (either instances or window target IDs). You specify
+/// instances by using `Key=InstanceIds,Values=< *instanceid1* >,< *instanceid2* >` . You specify window
+/// target IDs using `Key=WindowTargetIds,Values=< *window-target-id-1* >,< *window-target-id-2* >` for
+/// a maintenance window task in AWS Systems Manager .
+///
+/// `Target` is a property of the
+/// [AWS::SSM::MaintenanceWindowTask](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-maintenancewindowtask.html)
+/// property type.
+///
+/// > To use `resource-groups:Name` as the key for a maintenance window target, specify the resource
+/// group as a `AWS::SSM::MaintenanceWindowTarget` type, and use the `Ref` function to specify the
+/// target for `AWS::SSM::MaintenanceWindowTask` . For an example, see *Create a Run Command task that
+/// targets instances using a resource group name* in [AWS::SSM::MaintenanceWindowTask
+/// Examples](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-maintenancewindowtask.html#aws-resource-ssm-maintenancewindowtask--examples)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Target {
     /// `Key`: required.
+    ///
+    /// User-defined criteria for sending commands that target instances that meet the criteria. `Key` can
+    /// be `InstanceIds` or `WindowTargetIds` . For more information about how to target instances within a
+    /// maintenance window task, see [About 'register-task-with-maintenance-window' Options and
+    /// Values](https://docs.aws.amazon.com/systems-manager/latest/userguide/register-tasks-options.html) in
+    /// the *AWS Systems Manager User Guide* .
     ///
     /// - Length: 1 to 163.
     /// - Pattern: `^[\p{L}\p{Z}\p{N}_.:/=\-@]*$|resource-groups:ResourceTypeFilters|resource-groups:Name$`.
     pub key: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// User-defined criteria that maps to `Key` . For example, if you specify `InstanceIds` , you can
+    /// specify `i-1234567890abcdef0,i-9876543210abcdef0` to run a command on two EC2 instances. For more
+    /// information about how to target instances within a maintenance window task, see [About
+    /// 'register-task-with-maintenance-window' Options and
+    /// Values](https://docs.aws.amazon.com/systems-manager/latest/userguide/register-tasks-options.html) in
+    /// the *AWS Systems Manager User Guide* .
     ///
     /// - Items: 0 to 50.
     pub values: Option<Val<Vec<String>>>,
@@ -851,15 +1141,30 @@ impl ToValue for Target {
 impl Literal for Target {}
 
 /// The [`TaskInvocationParameters`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-maintenancewindowtask-taskinvocationparameters.html) property type.
+///
+/// The `TaskInvocationParameters` property type specifies the task execution parameters for a
+/// maintenance window task in AWS Systems Manager .
+///
+/// `TaskInvocationParameters` is a property of the
+/// [AWS::SSM::MaintenanceWindowTask](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-maintenancewindowtask.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TaskInvocationParameters {
     /// `MaintenanceWindowAutomationParameters`.
+    ///
+    /// The parameters for an `AUTOMATION` task type.
     pub maintenance_window_automation_parameters: Option<Val<MaintenanceWindowAutomationParameters>>,
     /// `MaintenanceWindowLambdaParameters`.
+    ///
+    /// The parameters for a `LAMBDA` task type.
     pub maintenance_window_lambda_parameters: Option<Val<MaintenanceWindowLambdaParameters>>,
     /// `MaintenanceWindowRunCommandParameters`.
+    ///
+    /// The parameters for a `RUN_COMMAND` task type.
     pub maintenance_window_run_command_parameters: Option<Val<MaintenanceWindowRunCommandParameters>>,
     /// `MaintenanceWindowStepFunctionsParameters`.
+    ///
+    /// The parameters for a `STEP_FUNCTIONS` task type.
     pub maintenance_window_step_functions_parameters: Option<Val<MaintenanceWindowStepFunctionsParameters>>,
 }
 
@@ -959,9 +1264,18 @@ impl CutoffBehavior {
             CutoffBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CutoffBehavior {
+    const VALUES: &'static [&'static str] = &["CANCEL_TASK", "CONTINUE_TASK"];
+    fn as_str(&self) -> &str {
+        CutoffBehavior::as_str(self)
     }
 }
 
@@ -1012,9 +1326,18 @@ impl TaskType {
             TaskType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TaskType {
+    const VALUES: &'static [&'static str] = &["AUTOMATION", "LAMBDA", "RUN_COMMAND", "STEP_FUNCTIONS"];
+    fn as_str(&self) -> &str {
+        TaskType::as_str(self)
     }
 }
 

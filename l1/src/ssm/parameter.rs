@@ -5,38 +5,100 @@ use crate::rt::*;
 
 /// The [`AWS::SSM::Parameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-parameter.html) resource type.
 ///
+/// The `AWS::SSM::Parameter` resource creates an SSM parameter in AWS Systems Manager Parameter Store.
+///
+/// > To create an SSM parameter, you must have the AWS Identity and Access Management ( IAM )
+/// permissions `ssm:PutParameter` and `ssm:AddTagsToResource` . On stack creation, AWS CloudFormation
+/// adds the following three tags to the parameter: `aws:cloudformation:stack-name` ,
+/// `aws:cloudformation:logical-id` , and `aws:cloudformation:stack-id` , in addition to any custom tags
+/// you specify.
+/// >
+/// > To add, update, or remove tags during stack update, you must have IAM permissions for both
+/// `ssm:AddTagsToResource` and `ssm:RemoveTagsFromResource` . For more information, see [Managing
+/// access using
+/// policies](https://docs.aws.amazon.com/systems-manager/latest/userguide/security-iam.html#security_iam_access-manage)
+/// in the *AWS Systems Manager User Guide* .
+///
+/// For information about valid values for parameters, see [About requirements and constraints for
+/// parameter
+/// names](https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html#sysman-parameter-name-constraints)
+/// in the *AWS Systems Manager User Guide* and
+/// [PutParameter](https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html)
+/// in the *AWS Systems Manager API Reference* .
+///
 /// Build it with [`Parameter::builder`]; adding it to a stack returns a [`ParameterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Parameter {
     /// `AllowedPattern`.
     ///
+    /// A regular expression used to validate the parameter value. For example, for `String` types with
+    /// values restricted to numbers, you can specify the following: `AllowedPattern=^\d+$`
+    ///
     /// - Length: 0 to 1024.
     pub allowed_pattern: Option<Val<String>>,
     /// `DataType`.
+    ///
+    /// The data type of the parameter, such as `text` or `aws:ec2:image` . The default is `text` .
     ///
     /// - Length: 0 to 128.
     pub data_type: Option<Val<DataType>>,
     /// `Description`.
     ///
+    /// Information about the parameter.
+    ///
     /// - Length: 0 to 1024.
     pub description: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the parameter.
+    ///
+    /// > The reported maximum length of 2048 characters for a parameter name includes 1037 characters that
+    /// are reserved for internal use by Systems Manager . The maximum length for a parameter name that you
+    /// specify is 1011 characters.
+    /// >
+    /// > This count of 1011 characters includes the characters in the ARN that precede the name you
+    /// specify. This ARN length will vary depending on your partition and Region. For example, the
+    /// following 45 characters count toward the 1011 character maximum for a parameter created in the US
+    /// East (Ohio) Region: `arn:aws:ssm:us-east-2:111122223333:parameter/` .
     ///
     /// - Length: 1 to 2048.
     pub name: Option<Val<String>>,
     /// `Policies`.
     ///
+    /// Information about the policies assigned to a parameter.
+    ///
+    /// [Assigning parameter
+    /// policies](https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-policies.html)
+    /// in the *AWS Systems Manager User Guide* .
+    ///
     /// - Length: 1 to 4096.
     pub policies: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// Optional metadata that you assign to a resource in the form of an arbitrary set of tags (key-value
+    /// pairs). Tags enable you to categorize a resource in different ways, such as by purpose, owner, or
+    /// environment. For example, you might want to tag a Systems Manager parameter to identify the type of
+    /// resource to which it applies, the environment, or the type of configuration data referenced by the
+    /// parameter.
+    ///
     /// - Items: 0 to 1000.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Tier`.
+    ///
+    /// The parameter tier.
     pub tier: Option<Val<Tier>>,
     /// `Type`: required.
+    ///
+    /// The type of parameter.
+    ///
+    /// > Parameters of type `SecureString` are not supported by AWS CloudFormation .
     pub type_: Option<Val<Type>>,
     /// `Value`: required.
+    ///
+    /// The parameter value.
+    ///
+    /// > If type is `StringList` , the system returns a comma-separated string with no spaces between
+    /// commas in the `Value` field.
     pub value: Option<Val<String>>,
 }
 
@@ -201,9 +263,18 @@ impl DataType {
             DataType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataType {
+    const VALUES: &'static [&'static str] = &["text", "aws:ec2:image"];
+    fn as_str(&self) -> &str {
+        DataType::as_str(self)
     }
 }
 
@@ -251,9 +322,18 @@ impl Tier {
             Tier::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Tier {
+    const VALUES: &'static [&'static str] = &["Standard", "Advanced", "Intelligent-Tiering"];
+    fn as_str(&self) -> &str {
+        Tier::as_str(self)
     }
 }
 
@@ -299,9 +379,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["String", "StringList"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,49 +5,138 @@ use crate::rt::*;
 
 /// The [`AWS::SSM::PatchBaseline`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-patchbaseline.html) resource type.
 ///
+/// The `AWS::SSM::PatchBaseline` resource defines the basic information for an AWS Systems Manager
+/// patch baseline. A patch baseline defines which patches are approved for installation on your
+/// instances.
+///
+/// For more information, see
+/// [CreatePatchBaseline](https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreatePatchBaseline.html)
+/// in the *AWS Systems Manager API Reference* .
+///
 /// Build it with [`PatchBaseline::builder`]; adding it to a stack returns a [`PatchBaselineHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PatchBaseline {
     /// `ApprovalRules`.
+    ///
+    /// A set of rules used to include patches in the baseline.
     pub approval_rules: Option<Val<RuleGroup>>,
     /// `ApprovedPatches`.
+    ///
+    /// A list of explicitly approved patches for the baseline.
+    ///
+    /// For information about accepted formats for lists of approved patches and rejected patches, see
+    /// [Package name formats for approved and rejected patch
+    /// lists](https://docs.aws.amazon.com/systems-manager/latest/userguide/patch-manager-approved-rejected-package-name-formats.html)
+    /// in the *AWS Systems Manager User Guide* .
     ///
     /// - Items: 0 to 50.
     pub approved_patches: Option<Val<Vec<String>>>,
     /// `ApprovedPatchesComplianceLevel`.
+    ///
+    /// Defines the compliance level for approved patches. When an approved patch is reported as missing,
+    /// this value describes the severity of the compliance violation. The default value is `UNSPECIFIED` .
     pub approved_patches_compliance_level: Option<Val<ApprovedPatchesComplianceLevel>>,
     /// `ApprovedPatchesEnableNonSecurity`.
+    ///
+    /// Indicates whether the list of approved patches includes non-security updates that should be applied
+    /// to the managed nodes. The default value is `false` . Applies to Linux managed nodes only.
     pub approved_patches_enable_non_security: Option<Val<bool>>,
     /// `AvailableSecurityUpdatesComplianceStatus`.
+    ///
+    /// Indicates the status you want to assign to security patches that are available but not approved
+    /// because they don't meet the installation criteria specified in the patch baseline.
+    ///
+    /// Example scenario: Security patches that you might want installed can be skipped if you have
+    /// specified a long period to wait after a patch is released before installation. If an update to the
+    /// patch is released during your specified waiting period, the waiting period for installing the patch
+    /// starts over. If the waiting period is too long, multiple versions of the patch could be released but
+    /// never installed.
+    ///
+    /// Supported for Windows Server managed nodes only.
     pub available_security_updates_compliance_status: Option<Val<AvailableSecurityUpdatesComplianceStatus>>,
     /// `DefaultBaseline`.
+    ///
+    /// Indicates whether this is the default baseline. AWS Systems Manager supports creating multiple
+    /// default patch baselines. For example, you can create a default patch baseline for each operating
+    /// system.
     pub default_baseline: Option<Val<bool>>,
     /// `Description`.
+    ///
+    /// A description of the patch baseline.
     ///
     /// - Length: 1 to 1024.
     pub description: Option<Val<String>>,
     /// `GlobalFilters`.
+    ///
+    /// A set of global filters used to include patches in the baseline.
+    ///
+    /// > The `GlobalFilters` parameter can be configured only by using the AWS CLI or an AWS SDK. It can't
+    /// be configured from the Patch Manager console, and its value isn't displayed in the console.
     pub global_filters: Option<Val<PatchFilterGroup>>,
     /// `Name`: required.
+    ///
+    /// The name of the patch baseline.
     ///
     /// - Length: 3 to 128.
     /// - Pattern: `^[a-zA-Z0-9_\-.]{3,128}$`.
     pub name: Option<Val<String>>,
     /// `OperatingSystem`. Changing it replaces the resource.
+    ///
+    /// Defines the operating system the patch baseline applies to. The default value is `WINDOWS` .
     pub operating_system: Option<Val<OperatingSystem>>,
     /// `PatchGroups`.
+    ///
+    /// The name of the patch group to be registered with the patch baseline.
     pub patch_groups: Option<Val<Vec<String>>>,
     /// `RejectedPatches`.
+    ///
+    /// A list of explicitly rejected patches for the baseline.
+    ///
+    /// For information about accepted formats for lists of approved patches and rejected patches, see
+    /// [Package name formats for approved and rejected patch
+    /// lists](https://docs.aws.amazon.com/systems-manager/latest/userguide/patch-manager-approved-rejected-package-name-formats.html)
+    /// in the *AWS Systems Manager User Guide* .
     ///
     /// - Items: 0 to 50.
     pub rejected_patches: Option<Val<Vec<String>>>,
     /// `RejectedPatchesAction`.
+    ///
+    /// The action for Patch Manager to take on patches included in the `RejectedPackages` list.
+    ///
+    /// - **ALLOW_AS_DEPENDENCY** - *Linux and macOS* : A package in the rejected patches list is installed
+    ///   only if it is a dependency of another package. It is considered compliant with the patch baseline,
+    ///   and its status is reported as `INSTALLED_OTHER` . This is the default action if no option is
+    ///   specified.
+    ///
+    /// *Windows Server* : Windows Server doesn't support the concept of package dependencies. If a package
+    /// in the rejected patches list and already installed on the node, its status is reported as
+    /// `INSTALLED_OTHER` . Any package not already installed on the node is skipped. This is the default
+    /// action if no option is specified.
+    /// - **BLOCK** - *All OSs* : Packages in the rejected patches list, and packages that include them as
+    ///   dependencies, aren't installed by Patch Manager under any circumstances.
+    ///
+    /// State value assignment for patch compliance:
+    ///
+    /// - If a package was installed before it was added to the rejected patches list, or is installed
+    ///   outside of Patch Manager afterward, it's considered noncompliant with the patch baseline and its
+    ///   status is reported as `INSTALLED_REJECTED` .
+    /// - If an update attempts to install a dependency package that is now rejected by the baseline, when
+    ///   previous versions of the package were not rejected, the package being updated is reported as
+    ///   `MISSING` for `SCAN` operations and as `FAILED` for `INSTALL` operations.
     pub rejected_patches_action: Option<Val<RejectedPatchesAction>>,
     /// `Sources`.
+    ///
+    /// Information about the patches to use to update the managed nodes, including target operating systems
+    /// and source repositories. Applies to Linux managed nodes only.
     ///
     /// - Items: 0 to 20.
     pub sources: Option<Val<Vec<PatchSource>>>,
     /// `Tags`.
+    ///
+    /// Optional metadata that you assign to a resource. Tags enable you to categorize a resource in
+    /// different ways, such as by purpose, owner, or environment. For example, you might want to tag a
+    /// patch baseline to identify the severity level of patches it specifies and the operating system
+    /// family it applies to.
     ///
     /// - Items: 0 to 1000.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -233,6 +322,8 @@ impl Deref for PatchBaselineHandle {
 
 impl PatchBaselineHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the patch baseline.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -247,11 +338,34 @@ impl PatchBaselineHandle {
 }
 
 /// The [`PatchFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-patchbaseline-patchfilter.html) property type.
+///
+/// The `PatchFilter` property type defines a patch filter for an AWS Systems Manager patch baseline.
+///
+/// The `PatchFilters` property of the
+/// [PatchFilterGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-patchbaseline-patchfiltergroup.html)
+/// property type contains a list of `PatchFilter` property types.
+///
+/// You can view lists of valid values for the patch properties by running the `DescribePatchProperties`
+/// command. For more information, see
+/// [DescribePatchProperties](https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_DescribePatchProperties.html)
+/// in the *AWS Systems Manager API Reference* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PatchFilter {
     /// `Key`.
+    ///
+    /// The key for the filter.
+    ///
+    /// For information about valid keys, see
+    /// [PatchFilter](https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PatchFilter.html)
+    /// in the *AWS Systems Manager API Reference* .
     pub key: Option<Val<Key>>,
     /// `Values`.
+    ///
+    /// The value for the filter key.
+    ///
+    /// For information about valid values for each key based on operating system type, see
+    /// [PatchFilter](https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PatchFilter.html)
+    /// in the *AWS Systems Manager API Reference* .
     ///
     /// - Items: 0 to 20.
     pub values: Option<Val<Vec<String>>>,
@@ -312,9 +426,20 @@ impl ToValue for PatchFilter {
 impl Literal for PatchFilter {}
 
 /// The [`PatchFilterGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-patchbaseline-patchfiltergroup.html) property type.
+///
+/// The `PatchFilterGroup` property type specifies a set of patch filters for an AWS Systems Manager
+/// patch baseline, typically used for approval rules for a Systems Manager patch baseline.
+///
+/// `PatchFilterGroup` is the property type for the `GlobalFilters` property of the
+/// [AWS::SSM::PatchBaseline](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-patchbaseline.html)
+/// resource and the `PatchFilterGroup` property of the
+/// [Rule](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-patchbaseline-rule.html)
+/// property type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PatchFilterGroup {
     /// `PatchFilters`.
+    ///
+    /// The set of patch filters that make up the group.
     ///
     /// - Items: 0 to 5.
     pub patch_filters: Option<Val<Vec<PatchFilter>>>,
@@ -369,17 +494,61 @@ impl ToValue for PatchFilterGroup {
 impl Literal for PatchFilterGroup {}
 
 /// The [`PatchSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-patchbaseline-patchsource.html) property type.
+///
+/// `PatchSource` is the property type for the `Sources` resource of the
+/// [AWS::SSM::PatchBaseline](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-patchbaseline.html)
+/// resource.
+///
+/// The AWS CloudFormation `AWS::SSM::PatchSource` resource is used to provide information about the
+/// patches to use to update target instances, including target operating systems and source repository.
+/// Applies to Linux managed nodes only.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PatchSource {
     /// `Configuration`.
+    ///
+    /// The value of the repo configuration.
+    ///
+    /// *Example for yum repositories*
+    ///
+    /// `[main]`
+    ///
+    /// `name=MyCustomRepository`
+    ///
+    /// `baseurl=https://my-custom-repository`
+    ///
+    /// `enabled=1`
+    ///
+    /// For information about other options available for your yum repository configuration, see
+    /// [dnf.conf(5)](https://docs.aws.amazon.com/https://man7.org/linux/man-pages/man5/dnf.conf.5.html) on
+    /// the *man7.org* website.
+    ///
+    /// *Examples for Ubuntu Server and Debian Server*
+    ///
+    /// `deb http://security.ubuntu.com/ubuntu jammy main`
+    ///
+    /// `deb https://site.example.com/debian distribution component1 component2 component3`
+    ///
+    /// Repo information for Ubuntu Server repositories must be specifed in a single line. For more examples
+    /// and information, see [jammy (5)
+    /// sources.list.5.gz](https://docs.aws.amazon.com/https://manpages.ubuntu.com/manpages/jammy/man5/sources.list.5.html)
+    /// on the *Ubuntu Server Manuals* website and [sources.list
+    /// format](https://docs.aws.amazon.com/https://wiki.debian.org/SourcesList#sources.list_format) on the *Debian
+    /// Wiki* .
     ///
     /// - Length: 1 to 1024.
     pub configuration: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The name specified to identify the patch source.
+    ///
     /// - Pattern: `^[a-zA-Z0-9_\-.]{3,50}$`.
     pub name: Option<Val<String>>,
     /// `Products`.
+    ///
+    /// The specific operating system versions a patch repository applies to, such as "Ubuntu16.04",
+    /// "RedhatEnterpriseLinux7.2" or "Suse12.7". For lists of supported product values, see
+    /// [PatchFilter](https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PatchFilter.html)
+    /// in the *AWS Systems Manager API Reference* .
     ///
     /// - Items: 0 to 20.
     pub products: Option<Val<Vec<String>>>,
@@ -446,21 +615,78 @@ impl ToValue for PatchSource {
 impl Literal for PatchSource {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-patchbaseline-rule.html) property type.
+///
+/// The `Rule` property type specifies an approval rule for a Systems Manager patch baseline.
+///
+/// The `PatchRules` property of the
+/// [RuleGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-patchbaseline-rulegroup.html)
+/// property type contains a list of `Rule` property types.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `ApproveAfterDays`.
+    ///
+    /// The number of days after the release date of each patch matched by the rule that the patch is marked
+    /// as approved in the patch baseline. For example, a value of `7` means that patches are approved seven
+    /// days after they are released.
+    ///
+    /// Patch Manager evaluates patch release dates using Coordinated Universal Time (UTC). If the day
+    /// represented by `7` is `2025-11-16` , patches released between `2025-11-16T00:00:00Z` and
+    /// `2025-11-16T23:59:59Z` will be included in the approval.
+    ///
+    /// This parameter is marked as `Required: No` , but your request must include a value for either
+    /// `ApproveAfterDays` or `ApproveUntilDate` .
+    ///
+    /// Not supported for Debian Server or Ubuntu Server.
+    ///
+    /// > Use caution when setting this value for Windows Server patch baselines. Because patch updates that
+    /// are replaced by later updates are removed, setting too broad a value for this parameter can result
+    /// in crucial patches not being installed. For more information, see the *Windows Server* tab in the
+    /// topic [How security patches are
+    /// selected](https://docs.aws.amazon.com/systems-manager/latest/userguide/patch-manager-selecting-patches.html)
+    /// in the *AWS Systems Manager User Guide* .
     ///
     /// - Range: 0 to 360.
     pub approve_after_days: Option<Val<i64>>,
     /// `ApproveUntilDate`.
     ///
+    /// The cutoff date for auto approval of released patches. Any patches released on or before this date
+    /// are installed automatically.
+    ///
+    /// Enter dates in the format `YYYY-MM-DD` . For example, `2025-11-16` .
+    ///
+    /// Patch Manager evaluates patch release dates using Coordinated Universal Time (UTC). If you enter the
+    /// date `2025-11-16` , patches released between `2025-11-16T00:00:00Z` and `2025-11-16T23:59:59Z` will
+    /// be included in the approval.
+    ///
+    /// This parameter is marked as `Required: No` , but your request must include a value for either
+    /// `ApproveUntilDate` or `ApproveAfterDays` .
+    ///
+    /// Not supported for Debian Server or Ubuntu Server.
+    ///
+    /// > Use caution when setting this value for Windows Server patch baselines. Because patch updates that
+    /// are replaced by later updates are removed, setting too broad a value for this parameter can result
+    /// in crucial patches not being installed. For more information, see the *Windows Server* tab in the
+    /// topic [How security patches are
+    /// selected](https://docs.aws.amazon.com/systems-manager/latest/userguide/patch-manager-selecting-patches.html)
+    /// in the *AWS Systems Manager User Guide* .
+    ///
     /// - Length: 0 to 10.
     pub approve_until_date: Option<Val<String>>,
     /// `ComplianceLevel`.
+    ///
+    /// A compliance severity level for all approved patches in a patch baseline. Valid compliance severity
+    /// levels include the following: `UNSPECIFIED` , `CRITICAL` , `HIGH` , `MEDIUM` , `LOW` , and
+    /// `INFORMATIONAL` .
     pub compliance_level: Option<Val<ComplianceLevel>>,
     /// `EnableNonSecurity`.
+    ///
+    /// For managed nodes identified by the approval rule filters, enables a patch baseline to apply
+    /// non-security updates available in the specified repository. The default value is `false` . Applies
+    /// to Linux managed nodes only.
     pub enable_non_security: Option<Val<bool>>,
     /// `PatchFilterGroup`.
+    ///
+    /// The patch filter group that defines the criteria for the rule.
     pub patch_filter_group: Option<Val<PatchFilterGroup>>,
 }
 
@@ -532,9 +758,18 @@ impl ToValue for Rule {
 impl Literal for Rule {}
 
 /// The [`RuleGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-patchbaseline-rulegroup.html) property type.
+///
+/// The `RuleGroup` property type specifies a set of rules that define the approval rules for an AWS
+/// Systems Manager patch baseline.
+///
+/// `RuleGroup` is the property type for the `ApprovalRules` property of the
+/// [AWS::SSM::PatchBaseline](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-patchbaseline.html)
+/// resource.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleGroup {
     /// `PatchRules`.
+    ///
+    /// The rules that make up the rule group.
     ///
     /// - Items: 0 to 10.
     pub patch_rules: Option<Val<Vec<Rule>>>,
@@ -693,9 +928,18 @@ impl ApprovedPatchesComplianceLevel {
             ApprovedPatchesComplianceLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApprovedPatchesComplianceLevel {
+    const VALUES: &'static [&'static str] = &["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNSPECIFIED"];
+    fn as_str(&self) -> &str {
+        ApprovedPatchesComplianceLevel::as_str(self)
     }
 }
 
@@ -744,9 +988,18 @@ impl AvailableSecurityUpdatesComplianceStatus {
             AvailableSecurityUpdatesComplianceStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AvailableSecurityUpdatesComplianceStatus {
+    const VALUES: &'static [&'static str] = &["NON_COMPLIANT", "COMPLIANT"];
+    fn as_str(&self) -> &str {
+        AvailableSecurityUpdatesComplianceStatus::as_str(self)
     }
 }
 
@@ -803,9 +1056,18 @@ impl ComplianceLevel {
             ComplianceLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComplianceLevel {
+    const VALUES: &'static [&'static str] = &["CRITICAL", "HIGH", "INFORMATIONAL", "LOW", "MEDIUM", "UNSPECIFIED"];
+    fn as_str(&self) -> &str {
+        ComplianceLevel::as_str(self)
     }
 }
 
@@ -905,9 +1167,38 @@ impl Key {
             Key::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Key {
+    const VALUES: &'static [&'static str] = &[
+        "ADVISORY_ID",
+        "ARCH",
+        "BUGZILLA_ID",
+        "CLASSIFICATION",
+        "CVE_ID",
+        "EPOCH",
+        "MSRC_SEVERITY",
+        "NAME",
+        "PATCH_ID",
+        "PATCH_SET",
+        "PRIORITY",
+        "PRODUCT",
+        "PRODUCT_FAMILY",
+        "RELEASE",
+        "REPOSITORY",
+        "SECTION",
+        "SECURITY",
+        "SEVERITY",
+        "VERSION",
+    ];
+    fn as_str(&self) -> &str {
+        Key::as_str(self)
     }
 }
 
@@ -1008,9 +1299,34 @@ impl OperatingSystem {
             OperatingSystem::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OperatingSystem {
+    const VALUES: &'static [&'static str] = &[
+        "WINDOWS",
+        "AMAZON_LINUX",
+        "AMAZON_LINUX_2",
+        "AMAZON_LINUX_2022",
+        "AMAZON_LINUX_2023",
+        "UBUNTU",
+        "REDHAT_ENTERPRISE_LINUX",
+        "SUSE",
+        "CENTOS",
+        "ORACLE_LINUX",
+        "DEBIAN",
+        "MACOS",
+        "RASPBIAN",
+        "ROCKY_LINUX",
+        "ALMA_LINUX",
+    ];
+    fn as_str(&self) -> &str {
+        OperatingSystem::as_str(self)
     }
 }
 
@@ -1068,9 +1384,18 @@ impl RejectedPatchesAction {
             RejectedPatchesAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RejectedPatchesAction {
+    const VALUES: &'static [&'static str] = &["ALLOW_AS_DEPENDENCY", "BLOCK"];
+    fn as_str(&self) -> &str {
+        RejectedPatchesAction::as_str(self)
     }
 }
 

@@ -5,40 +5,92 @@ use crate::rt::*;
 
 /// The [`AWS::SSM::ResourceDataSync`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-resourcedatasync.html) resource type.
 ///
+/// The `AWS::SSM::ResourceDataSync` resource creates, updates, or deletes a resource data sync for AWS
+/// Systems Manager . A resource data sync helps you view data from multiple sources in a single
+/// location. Systems Manager offers two types of resource data sync: `SyncToDestination` and
+/// `SyncFromSource` .
+///
+/// You can configure Systems Manager Inventory to use the `SyncToDestination` type to synchronize
+/// Inventory data from multiple AWS Regions to a single Amazon S3 bucket.
+///
+/// You can configure Systems Manager Explorer to use the `SyncFromSource` type to synchronize
+/// operational work items (OpsItems) and operational data (OpsData) from multiple AWS Regions . This
+/// type can synchronize OpsItems and OpsData from multiple AWS accounts and Regions or from an
+/// `EntireOrganization` by using AWS Organizations .
+///
+/// A resource data sync is an asynchronous operation that returns immediately. After a successful
+/// initial sync is completed, the system continuously syncs data.
+///
+/// By default, data is not encrypted in Amazon S3 . We strongly recommend that you enable encryption in
+/// Amazon S3 to ensure secure data storage. We also recommend that you secure access to the Amazon S3
+/// bucket by creating a restrictive bucket policy.
+///
+/// For more information, see [Configuring Inventory
+/// Collection](https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-inventory-configuring.html#sysman-inventory-datasync)
+/// and [Setting Up Systems Manager Explorer to Display Data from Multiple Accounts and
+/// Regions](https://docs.aws.amazon.com/systems-manager/latest/userguide/Explorer-resource-data-sync.html)
+/// in the *AWS Systems Manager User Guide* .
+///
+/// > The following *Syntax* section shows all fields that are supported for a resource data sync. The *Examples*
+/// section below shows the recommended way to specify configurations for each sync type. Refer to the *Examples*
+/// section when you create your resource data sync.
+///
 /// Build it with [`ResourceDataSync::builder`]; adding it to a stack returns a [`ResourceDataSyncHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceDataSync {
     /// `BucketName`. Changing it replaces the resource.
+    ///
+    /// The name of the S3 bucket where the aggregated data is stored.
     ///
     /// - Length: 1 to 2048.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `BucketPrefix`. Changing it replaces the resource.
     ///
+    /// An Amazon S3 prefix for the bucket.
+    ///
     /// - Length: 0 to 64.
     pub bucket_prefix: Option<Val<String>>,
     /// `BucketRegion`. Changing it replaces the resource.
+    ///
+    /// The AWS Region with the S3 bucket targeted by the resource data sync.
     ///
     /// - Length: 1 to 64.
     pub bucket_region: Option<Val<String>>,
     /// `KMSKeyArn`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of an encryption key for a destination in Amazon S3 . You can use a
+    /// KMS key to encrypt inventory data in Amazon S3 . You must specify a key that exist in the same AWS
+    /// Region as the destination Amazon S3 bucket.
+    ///
     /// - Length: 0 to 512.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `S3Destination`. Changing it replaces the resource.
+    ///
+    /// Configuration information for the target S3 bucket.
     pub s3_destination: Option<Val<S3Destination>>,
     /// `SyncFormat`. Changing it replaces the resource.
+    ///
+    /// A supported sync format. The following format is currently supported: JsonSerDe
     ///
     /// - Length: 0 to 1024.
     pub sync_format: Option<Val<String>>,
     /// `SyncName`: required. Changing it replaces the resource.
     ///
+    /// A name for the resource data sync.
+    ///
     /// - Length: 1 to 64.
     pub sync_name: Option<Val<String>>,
     /// `SyncSource`.
+    ///
+    /// Information about the source where the data was synchronized.
     pub sync_source: Option<Val<SyncSource>>,
     /// `SyncType`. Changing it replaces the resource.
+    ///
+    /// The type of resource data sync. If `SyncType` is `SyncToDestination` , then the resource data sync
+    /// synchronizes data to an S3 bucket. If the `SyncType` is `SyncFromSource` then the resource data sync
+    /// synchronizes data from AWS Organizations or from multiple AWS Regions .
     ///
     /// - Length: 1 to 64.
     pub sync_type: Option<Val<String>>,
@@ -170,13 +222,23 @@ impl ResourceDataSyncHandle {
 }
 
 /// The [`AwsOrganizationsSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-resourcedatasync-awsorganizationssource.html) property type.
+///
+/// Information about the `AwsOrganizationsSource` resource data sync source. A sync source of this type
+/// can synchronize data from AWS Organizations or, if an AWS organization isn't present, from multiple
+/// AWS Regions .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsOrganizationsSource {
     /// `OrganizationSourceType`: required.
     ///
+    /// If an AWS organization is present, this is either `OrganizationalUnits` or `EntireOrganization` .
+    /// For `OrganizationalUnits` , the data is aggregated from a set of organization units. For
+    /// `EntireOrganization` , the data is aggregated from the entire AWS organization.
+    ///
     /// - Length: 1 to 64.
     pub organization_source_type: Option<Val<String>>,
     /// `OrganizationalUnits`.
+    ///
+    /// The AWS Organizations organization units included in the sync.
     ///
     /// - Items: 1 to 1000.
     pub organizational_units: Option<Val<Vec<String>>>,
@@ -244,27 +306,40 @@ impl ToValue for AwsOrganizationsSource {
 impl Literal for AwsOrganizationsSource {}
 
 /// The [`S3Destination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-resourcedatasync-s3destination.html) property type.
+///
+/// Information about the target S3 bucket for the resource data sync.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Destination {
     /// `BucketName`: required.
+    ///
+    /// The name of the S3 bucket where the aggregated data is stored.
     ///
     /// - Length: 1 to 2048.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `BucketPrefix`.
     ///
+    /// An Amazon S3 prefix for the bucket.
+    ///
     /// - Length: 1 to 256.
     pub bucket_prefix: Option<Val<String>>,
     /// `BucketRegion`: required.
+    ///
+    /// The AWS Region with the S3 bucket targeted by the resource data sync.
     ///
     /// - Length: 1 to 64.
     pub bucket_region: Option<Val<String>>,
     /// `KMSKeyArn`.
     ///
+    /// The ARN of an encryption key for a destination in Amazon S3. Must belong to the same Region as the
+    /// destination S3 bucket.
+    ///
     /// - Length: 1 to 512.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `SyncFormat`: required.
+    ///
+    /// A supported sync format. The following format is currently supported: JsonSerDe
     ///
     /// - Length: 1 to 1024.
     pub sync_format: Option<Val<SyncFormat>>,
@@ -356,15 +431,28 @@ impl ToValue for S3Destination {
 impl Literal for S3Destination {}
 
 /// The [`SyncSource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssm-resourcedatasync-syncsource.html) property type.
+///
+/// Information about the source of the data included in the resource data sync.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SyncSource {
     /// `AwsOrganizationsSource`.
+    ///
+    /// Information about the AwsOrganizationsSource resource data sync source. A sync source of this type
+    /// can synchronize data from AWS Organizations .
     pub aws_organizations_source: Option<Val<AwsOrganizationsSource>>,
     /// `IncludeFutureRegions`.
+    ///
+    /// Whether to automatically synchronize and aggregate data from new AWS Regions when those Regions come
+    /// online.
     pub include_future_regions: Option<Val<bool>>,
     /// `SourceRegions`: required.
+    ///
+    /// The `SyncSource` AWS Regions included in the resource data sync.
     pub source_regions: Option<Val<Vec<String>>>,
     /// `SourceType`: required.
+    ///
+    /// The type of data source for the resource data sync. `SourceType` is either `AwsOrganizations` (if an
+    /// organization is present in AWS Organizations ) or `SingleAccountMultiRegions` .
     ///
     /// - Length: 1 to 64.
     pub source_type: Option<Val<String>>,
@@ -471,9 +559,18 @@ impl SyncFormat {
             SyncFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SyncFormat {
+    const VALUES: &'static [&'static str] = &["JsonSerDe"];
+    fn as_str(&self) -> &str {
+        SyncFormat::as_str(self)
     }
 }
 

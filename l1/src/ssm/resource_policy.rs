@@ -5,14 +5,24 @@ use crate::rt::*;
 
 /// The [`AWS::SSM::ResourcePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-resourcepolicy.html) resource type.
 ///
+/// Creates or updates a Systems Manager resource policy. A resource policy helps you to define the IAM
+/// entity (for example, an AWS account ) that can manage your Systems Manager resources. Currently,
+/// `OpsItemGroup` is the only resource that supports Systems Manager resource policies. The resource
+/// policy for `OpsItemGroup` enables AWS accounts to view and interact with OpsCenter operational work
+/// items (OpsItems). OpsCenter is a tool in Systems Manager .
+///
 /// Build it with [`ResourcePolicy::builder`]; adding it to a stack returns a [`ResourcePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicy {
     /// `Policy`: required.
     ///
+    /// A policy you want to associate with a resource.
+    ///
     /// - Pattern: `^(?!\s*$).+$`.
     pub policy: Option<Val<Json>>,
     /// `ResourceArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource to which you want to attach a policy.
     ///
     /// - Length: 20 to 2048.
     pub resource_arn: Option<Val<String>>,
@@ -98,10 +108,16 @@ impl Deref for ResourcePolicyHandle {
 
 impl ResourcePolicyHandle {
     /// `Fn::GetAtt` `PolicyId`.
+    ///
+    /// ID of the current policy version.
     pub fn attr_policy_id(&self) -> Val<String> {
         self.0.get_att("PolicyId")
     }
     /// `Fn::GetAtt` `PolicyHash`.
+    ///
+    /// ID of the current policy version. The hash helps to prevent a situation where multiple users attempt
+    /// to overwrite a policy. You must provide this hash and the policy ID when updating or deleting a
+    /// policy.
     pub fn attr_policy_hash(&self) -> Val<String> {
         self.0.get_att("PolicyHash")
     }

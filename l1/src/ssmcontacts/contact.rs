@@ -5,26 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::SSMContacts::Contact`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssmcontacts-contact.html) resource type.
 ///
+/// The `AWS::SSMContacts::Contact` resource specifies a contact or escalation plan. Incident Manager
+/// contacts are a subset of actions and data types that you can use for managing responder engagement
+/// and interaction.
+///
 /// Build it with [`Contact::builder`]; adding it to a stack returns a [`ContactHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Contact {
     /// `Alias`: required. Changing it replaces the resource.
+    ///
+    /// The unique and identifiable alias of the contact or escalation plan.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-z0-9_\-\.]*$`.
     pub alias: Option<Val<String>>,
     /// `DisplayName`: required.
     ///
+    /// The full name of the contact or escalation plan.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9_\-\s]*$`.
     pub display_name: Option<Val<String>>,
     /// `Plan`.
+    ///
+    /// A list of stages. A contact has an engagement plan with stages that contact specified contact
+    /// channels. An escalation plan uses stages that contact specified contacts.
     pub plan: Option<Val<Vec<Stage>>>,
     /// `Tags`.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of contact.
+    ///
+    /// - `PERSONAL` : A single, individual contact.
+    /// - `ESCALATION` : An escalation plan.
+    /// - `ONCALL_SCHEDULE` : An on-call schedule.
     pub type_: Option<Val<Type>>,
 }
 
@@ -141,6 +158,9 @@ impl Deref for ContactHandle {
 
 impl ContactHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the `Contact` resource, such as
+    /// `arn:aws:ssm-contacts:us-west-2:123456789012:contact/contactalias` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -155,11 +175,17 @@ impl ContactHandle {
 }
 
 /// The [`ChannelTargetInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmcontacts-contact-channeltargetinfo.html) property type.
+///
+/// Information about the contact channel that Incident Manager uses to engage the contact.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChannelTargetInfo {
     /// `ChannelId`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the contact channel.
     pub channel_id: Option<Val<String>>,
     /// `RetryIntervalInMinutes`: required.
+    ///
+    /// The number of minutes to wait before retrying to send engagement if the engagement initially failed.
     pub retry_interval_in_minutes: Option<Val<i64>>,
 }
 
@@ -226,11 +252,18 @@ impl ToValue for ChannelTargetInfo {
 impl Literal for ChannelTargetInfo {}
 
 /// The [`ContactTargetInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmcontacts-contact-contacttargetinfo.html) property type.
+///
+/// The contact that Incident Manager is engaging during an incident.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContactTargetInfo {
     /// `ContactId`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the contact.
     pub contact_id: Option<Val<String>>,
     /// `IsEssential`: required.
+    ///
+    /// A Boolean value determining if the contact's acknowledgement stops the progress of stages in the
+    /// plan.
     pub is_essential: Option<Val<bool>>,
 }
 
@@ -294,13 +327,23 @@ impl ToValue for ContactTargetInfo {
 impl Literal for ContactTargetInfo {}
 
 /// The [`Stage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmcontacts-contact-stage.html) property type.
+///
+/// The `Stage` property type specifies a set amount of time that an escalation plan or engagement plan
+/// engages the specified contacts or contact methods.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stage {
     /// `DurationInMinutes`.
+    ///
+    /// The time to wait until beginning the next stage. The duration can only be set to 0 if a target is
+    /// specified.
     pub duration_in_minutes: Option<Val<i64>>,
     /// `RotationIds`.
+    ///
+    /// The Amazon Resource Names (ARNs) of the on-call rotations associated with the plan.
     pub rotation_ids: Option<Val<Vec<String>>>,
     /// `Targets`.
+    ///
+    /// The contacts or contact methods that the escalation plan or engagement plan is engaging.
     pub targets: Option<Val<Vec<Targets>>>,
 }
 
@@ -440,11 +483,17 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Targets`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmcontacts-contact-targets.html) property type.
+///
+/// The contact or contact channel that's being engaged.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Targets {
     /// `ChannelTargetInfo`.
+    ///
+    /// Information about the contact channel that Incident Manager engages.
     pub channel_target_info: Option<Val<ChannelTargetInfo>>,
     /// `ContactTargetInfo`.
+    ///
+    /// The contact that Incident Manager is engaging during an incident.
     pub contact_target_info: Option<Val<ContactTargetInfo>>,
 }
 
@@ -526,9 +575,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["PERSONAL", "ESCALATION", "ONCALL_SCHEDULE"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

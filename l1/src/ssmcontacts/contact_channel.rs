@@ -5,24 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::SSMContacts::ContactChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssmcontacts-contactchannel.html) resource type.
 ///
+/// The `AWS::SSMContacts::ContactChannel` resource specifies a contact channel as the method that
+/// Incident Manager uses to engage your contact.
+///
+/// > *Template example* : We recommend creating all Incident Manager `Contacts` resources using a
+/// single AWS CloudFormation template. For a demonstration, see the examples for
+/// [AWS::SSMContacts::Contacts](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssmcontacts-contact.html)
+/// .
+///
 /// Build it with [`ContactChannel::builder`]; adding it to a stack returns a [`ContactChannelHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContactChannel {
     /// `ChannelAddress`.
+    ///
+    /// The details that Incident Manager uses when trying to engage the contact channel.
     pub channel_address: Option<Val<String>>,
     /// `ChannelName`.
+    ///
+    /// The name of the contact channel.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `[a-zA-Z 0-9_\-+'&amp;\uD83C-\uDBFF\uDC00-\uDFFF\u2000-\u3300]+`.
     pub channel_name: Option<Val<String>>,
     /// `ChannelType`. Changing it replaces the resource.
+    ///
+    /// The type of the contact channel. Incident Manager supports three contact methods:
+    ///
+    /// - SMS
+    /// - VOICE
+    /// - EMAIL
     pub channel_type: Option<Val<ChannelType>>,
     /// `ContactId`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the contact you are adding the contact channel to.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `arn:[-\w+=\/,.@]+:[-\w+=\/,.@]+:[-\w+=\/,.@]*:[0-9]+:([\w+=\/,.@:-]+)*`.
     pub contact_id: Option<Val<String>>,
     /// `DeferActivation`.
+    ///
+    /// If you want to activate the channel at a later time, you can choose to defer activation. Incident
+    /// Manager can't engage your contact channel until it has been activated.
     pub defer_activation: Option<Val<bool>>,
 }
 
@@ -121,6 +144,8 @@ impl Deref for ContactChannelHandle {
 
 impl ContactChannelHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the `ContactChannel` resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -160,9 +185,18 @@ impl ChannelType {
             ChannelType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ChannelType {
+    const VALUES: &'static [&'static str] = &["SMS", "VOICE", "EMAIL"];
+    fn as_str(&self) -> &str {
+        ChannelType::as_str(self)
     }
 }
 

@@ -5,16 +5,31 @@ use crate::rt::*;
 
 /// The [`AWS::SSMContacts::Plan`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssmcontacts-plan.html) resource type.
 ///
+/// Information about the stages and on-call rotation teams associated with an escalation plan or
+/// engagement plan.
+///
+/// > *Template example* : We recommend creating all Incident Manager `Contacts` resources using a
+/// single AWS CloudFormation template. For a demonstration, see the examples for
+/// [AWS::SSMContacts::Contacts](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssmcontacts-contact.html)
+/// .
+///
 /// Build it with [`Plan::builder`]; adding it to a stack returns a [`PlanHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Plan {
     /// `ContactId`. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the contact.
+    ///
     /// - Pattern: `arn:[-\w+=\/,.@]+:[-\w+=\/,.@]+:[-\w+=\/,.@]*:[0-9]+:([\w+=\/,.@:-]+)*`.
     pub contact_id: Option<Val<String>>,
     /// `RotationIds`.
+    ///
+    /// The Amazon Resource Names (ARNs) of the on-call rotations associated with the plan.
     pub rotation_ids: Option<Val<Vec<String>>>,
     /// `Stages`.
+    ///
+    /// A list of stages that the escalation plan or engagement plan uses to engage contacts and contact
+    /// methods.
     pub stages: Option<Val<Vec<Stage>>>,
 }
 
@@ -109,6 +124,8 @@ impl Deref for PlanHandle {
 
 impl PlanHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the `Plan` resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -123,11 +140,17 @@ impl PlanHandle {
 }
 
 /// The [`ChannelTargetInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmcontacts-plan-channeltargetinfo.html) property type.
+///
+/// Information about the contact channel that Incident Manager uses to engage the contact.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChannelTargetInfo {
     /// `ChannelId`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the contact channel.
     pub channel_id: Option<Val<String>>,
     /// `RetryIntervalInMinutes`: required.
+    ///
+    /// The number of minutes to wait before retrying to send engagement if the engagement initially failed.
     pub retry_interval_in_minutes: Option<Val<i64>>,
 }
 
@@ -194,11 +217,18 @@ impl ToValue for ChannelTargetInfo {
 impl Literal for ChannelTargetInfo {}
 
 /// The [`ContactTargetInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmcontacts-plan-contacttargetinfo.html) property type.
+///
+/// The contact that Incident Manager is engaging during an incident.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContactTargetInfo {
     /// `ContactId`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the contact.
     pub contact_id: Option<Val<String>>,
     /// `IsEssential`: required.
+    ///
+    /// A Boolean value determining if the contact's acknowledgement stops the progress of stages in the
+    /// plan.
     pub is_essential: Option<Val<bool>>,
 }
 
@@ -258,11 +288,19 @@ impl ToValue for ContactTargetInfo {
 impl Literal for ContactTargetInfo {}
 
 /// The [`Stage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmcontacts-plan-stage.html) property type.
+///
+/// A set amount of time that an escalation plan or engagement plan engages the specified contacts or
+/// contact methods.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stage {
     /// `DurationInMinutes`: required.
+    ///
+    /// The time to wait until beginning the next stage. The duration can only be set to 0 if a target is
+    /// specified.
     pub duration_in_minutes: Option<Val<i64>>,
     /// `Targets`.
+    ///
+    /// The contacts or contact methods that the escalation plan or engagement plan is engaging.
     pub targets: Option<Val<Vec<Targets>>>,
 }
 
@@ -328,11 +366,17 @@ impl ToValue for Stage {
 impl Literal for Stage {}
 
 /// The [`Targets`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmcontacts-plan-targets.html) property type.
+///
+/// The contact or contact channel that's being engaged.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Targets {
     /// `ChannelTargetInfo`.
+    ///
+    /// Information about the contact channel that Incident Manager engages.
     pub channel_target_info: Option<Val<ChannelTargetInfo>>,
     /// `ContactTargetInfo`.
+    ///
+    /// Information about the contact that Incident Manager engages.
     pub contact_target_info: Option<Val<ContactTargetInfo>>,
 }
 

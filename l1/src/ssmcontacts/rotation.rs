@@ -5,29 +5,62 @@ use crate::rt::*;
 
 /// The [`AWS::SSMContacts::Rotation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssmcontacts-rotation.html) resource type.
 ///
+/// Specifies a rotation in an on-call schedule.
+///
+/// > *Template example* : We recommend creating all Incident Manager `Contacts` resources using a
+/// single AWS CloudFormation template. For a demonstration, see the examples for
+/// [AWS::SSMContacts::Contacts](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssmcontacts-contact.html)
+/// .
+///
 /// Build it with [`Rotation::builder`]; adding it to a stack returns a [`RotationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rotation {
     /// `ContactIds`: required.
     ///
+    /// The Amazon Resource Names (ARNs) of the contacts to add to the rotation.
+    ///
+    /// > Only the `PERSONAL` contact type is supported. The contact types `ESCALATION` and
+    /// `ONCALL_SCHEDULE` are not supported for this operation.
+    ///
+    /// The order in which you list the contacts is their shift order in the rotation schedule.
+    ///
     /// - Items: 1 to 30.
     pub contact_ids: Option<Val<Vec<String>>>,
     /// `Name`: required.
+    ///
+    /// The name for the rotation.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9_]*$`.
     pub name: Option<Val<String>>,
     /// `Recurrence`: required.
+    ///
+    /// Information about the rule that specifies when shift team members rotate.
     pub recurrence: Option<Val<RecurrenceSettings>>,
     /// `StartTime`: required.
+    ///
+    /// The date and time the rotation goes into effect.
     ///
     /// - Pattern: `^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})$`.
     pub start_time: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// Optional metadata to assign to the rotation. Tags enable you to categorize a resource in different
+    /// ways, such as by purpose, owner, or environment. For more information, see [Tagging Incident Manager
+    /// resources](https://docs.aws.amazon.com/incident-manager/latest/userguide/tagging.html) in the *Incident
+    /// Manager User Guide* .
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TimeZoneId`: required.
+    ///
+    /// The time zone to base the rotation’s activity on, in Internet Assigned Numbers Authority (IANA)
+    /// format. For example: "America/Los_Angeles", "UTC", or "Asia/Seoul". For more information, see the
+    /// [Time Zone Database](https://docs.aws.amazon.com/https://www.iana.org/time-zones) on the IANA
+    /// website.
+    ///
+    /// > Designators for time zones that don’t support Daylight Savings Time rules, such as Pacific
+    /// Standard Time (PST), are not supported.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[:a-zA-Z0-9_\-\s\.\\/]*$`.
@@ -161,6 +194,8 @@ impl Deref for RotationHandle {
 
 impl RotationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the `Rotation` resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -175,13 +210,19 @@ impl RotationHandle {
 }
 
 /// The [`CoverageTime`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmcontacts-rotation-coveragetime.html) property type.
+///
+/// Information about when an on-call shift begins and ends.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CoverageTime {
     /// `EndTime`: required.
     ///
+    /// Information about when an on-call rotation shift ends.
+    ///
     /// - Pattern: `^([0-9]|0[0-9]|1[0-9]|2[0-3]):[0-5][0-9]$`.
     pub end_time: Option<Val<String>>,
     /// `StartTime`: required.
+    ///
+    /// Information about when an on-call rotation shift begins.
     ///
     /// - Pattern: `^([0-9]|0[0-9]|1[0-9]|2[0-3]):[0-5][0-9]$`.
     pub start_time: Option<Val<String>>,
@@ -243,13 +284,19 @@ impl ToValue for CoverageTime {
 impl Literal for CoverageTime {}
 
 /// The [`MonthlySetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmcontacts-rotation-monthlysetting.html) property type.
+///
+/// Information about on-call rotations that recur monthly.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MonthlySetting {
     /// `DayOfMonth`: required.
     ///
+    /// The day of the month when monthly recurring on-call rotations begin.
+    ///
     /// - Range: 1 to 31.
     pub day_of_month: Option<Val<i64>>,
     /// `HandOffTime`: required.
+    ///
+    /// The time of day when a monthly recurring on-call shift rotation begins.
     ///
     /// - Pattern: `^([0-9]|0[0-9]|1[0-9]|2[0-3]):[0-5][0-9]$`.
     pub hand_off_time: Option<Val<String>>,
@@ -315,23 +362,39 @@ impl ToValue for MonthlySetting {
 impl Literal for MonthlySetting {}
 
 /// The [`RecurrenceSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmcontacts-rotation-recurrencesettings.html) property type.
+///
+/// Information about when an on-call rotation is in effect and how long the rotation period lasts.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecurrenceSettings {
     /// `DailySettings`.
+    ///
+    /// Information about on-call rotations that recur daily.
     pub daily_settings: Option<Val<Vec<String>>>,
     /// `MonthlySettings`.
+    ///
+    /// Information about on-call rotations that recur monthly.
     pub monthly_settings: Option<Val<Vec<MonthlySetting>>>,
     /// `NumberOfOnCalls`.
+    ///
+    /// The number of contacts, or shift team members designated to be on call concurrently during a shift.
+    /// For example, in an on-call schedule that contains ten contacts, a value of `2` designates that two
+    /// of them are on call at any given time.
     ///
     /// - Minimum: 1.
     pub number_of_on_calls: Option<Val<i64>>,
     /// `RecurrenceMultiplier`.
     ///
+    /// The number of days, weeks, or months a single rotation lasts.
+    ///
     /// - Range: 1 to 100.
     pub recurrence_multiplier: Option<Val<i64>>,
     /// `ShiftCoverages`.
+    ///
+    /// Information about the days of the week included in on-call rotation coverage.
     pub shift_coverages: Option<Val<Vec<ShiftCoverage>>>,
     /// `WeeklySettings`.
+    ///
+    /// Information about on-call rotations that recur weekly.
     pub weekly_settings: Option<Val<Vec<WeeklySetting>>>,
 }
 
@@ -436,11 +499,17 @@ impl ToValue for RecurrenceSettings {
 impl Literal for RecurrenceSettings {}
 
 /// The [`ShiftCoverage`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmcontacts-rotation-shiftcoverage.html) property type.
+///
+/// Information about the days of the week that the on-call rotation coverage includes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShiftCoverage {
     /// `CoverageTimes`: required.
+    ///
+    /// The start and end times of the shift.
     pub coverage_times: Option<Val<Vec<CoverageTime>>>,
     /// `DayOfWeek`: required.
+    ///
+    /// A list of days on which the schedule is active.
     pub day_of_week: Option<Val<DayOfWeek>>,
 }
 
@@ -584,11 +653,17 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`WeeklySetting`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmcontacts-rotation-weeklysetting.html) property type.
+///
+/// Information about rotations that recur weekly.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WeeklySetting {
     /// `DayOfWeek`: required.
+    ///
+    /// The day of the week when weekly recurring on-call shift rotations begins.
     pub day_of_week: Option<Val<DayOfWeek>>,
     /// `HandOffTime`: required.
+    ///
+    /// The time of day when a weekly recurring on-call shift rotation begins.
     ///
     /// - Pattern: `^([0-9]|0[0-9]|1[0-9]|2[0-3]):[0-5][0-9]$`.
     pub hand_off_time: Option<Val<String>>,
@@ -694,9 +769,18 @@ impl DayOfWeek {
             DayOfWeek::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DayOfWeek {
+    const VALUES: &'static [&'static str] = &["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
+    fn as_str(&self) -> &str {
+        DayOfWeek::as_str(self)
     }
 }
 

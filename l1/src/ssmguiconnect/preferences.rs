@@ -5,10 +5,16 @@ use crate::rt::*;
 
 /// The [`AWS::SSMGuiConnect::Preferences`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssmguiconnect-preferences.html) resource type.
 ///
+/// Specify new or changed connection recording preferences for your AWS Systems Manager GUI Connect
+/// connections.
+///
 /// Build it with [`Preferences::builder`]; adding it to a stack returns a [`PreferencesHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Preferences {
     /// `ConnectionRecordingPreferences`.
+    ///
+    /// The set of preferences used for recording RDP connections in the requesting AWS account and AWS
+    /// Region . This includes details such as which S3 bucket recordings are stored in.
     pub connection_recording_preferences: Option<Val<ConnectionRecordingPreferences>>,
 }
 
@@ -77,6 +83,8 @@ impl Deref for PreferencesHandle {
 
 impl PreferencesHandle {
     /// `Fn::GetAtt` `AccountId`.
+    ///
+    /// The primary identifier for the AWS CloudFormation resource.
     pub fn attr_account_id(&self) -> Val<String> {
         self.0.get_att("AccountId")
     }
@@ -91,14 +99,22 @@ impl PreferencesHandle {
 }
 
 /// The [`ConnectionRecordingPreferences`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmguiconnect-preferences-connectionrecordingpreferences.html) property type.
+///
+/// The set of preferences used for recording RDP connections in the requesting AWS account and AWS
+/// Region . This includes details such as which S3 bucket recordings are stored in.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionRecordingPreferences {
     /// `KMSKeyArn`: required.
+    ///
+    /// The ARN of a AWS  key that is used to encrypt data while it is being processed by the service. This
+    /// key must exist in the same AWS Region as the node you start an RDP connection to.
     ///
     /// - Length: 1 to 2048.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `RecordingDestinations`: required.
+    ///
+    /// Determines where recordings of RDP connections are stored.
     pub recording_destinations: Option<Val<RecordingDestinations>>,
 }
 
@@ -171,9 +187,13 @@ impl ToValue for ConnectionRecordingPreferences {
 impl Literal for ConnectionRecordingPreferences {}
 
 /// The [`RecordingDestinations`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmguiconnect-preferences-recordingdestinations.html) property type.
+///
+/// Determines where recordings of RDP connections are stored.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordingDestinations {
     /// `S3Buckets`: required.
+    ///
+    /// The S3 bucket where RDP connection recordings are stored.
     ///
     /// - Items: 1 to 1.
     pub s3_buckets: Option<Val<Vec<S3Bucket>>>,
@@ -235,14 +255,20 @@ impl ToValue for RecordingDestinations {
 impl Literal for RecordingDestinations {}
 
 /// The [`S3Bucket`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmguiconnect-preferences-s3bucket.html) property type.
+///
+/// The S3 bucket where RDP connection recordings are stored.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Bucket {
     /// `BucketName`: required.
+    ///
+    /// The name of the S3 bucket where RDP connection recordings are stored.
     ///
     /// - Pattern: `(?=^.{3,63}$)(?!^(\d+\.)+\d+$)(^(([a-z0-9]|[a-z0-9][a-z0-9\-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9][a-z0-9\-]*[a-z0-9])$)`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `BucketOwner`: required.
+    ///
+    /// The AWS account number that owns the S3 bucket.
     ///
     /// - Pattern: `^[0-9]{12}$`.
     pub bucket_owner: Option<Val<String>>,

@@ -5,16 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::SSMIncidents::ReplicationSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssmincidents-replicationset.html) resource type.
 ///
+/// The `AWS::SSMIncidents::ReplicationSet` resource specifies a set of AWS Regions that Incident
+/// Manager data is replicated to and the AWS Key Management Service ( AWS  key used to encrypt the
+/// data.
+///
 /// Build it with [`ReplicationSet::builder`]; adding it to a stack returns a [`ReplicationSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationSet {
     /// `DeletionProtected`.
+    ///
+    /// Determines if the replication set deletion protection is enabled or not. If deletion protection is
+    /// enabled, you can't delete the last Region in the replication set.
     pub deletion_protected: Option<Val<bool>>,
     /// `Regions`: required.
+    ///
+    /// Specifies the Regions of the replication set.
     ///
     /// - Items: 1 to 3.
     pub regions: Option<Val<Vec<ReplicationRegion>>>,
     /// `Tags`.
+    ///
+    /// A list of tags to add to the replication set.
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -115,6 +126,8 @@ impl Deref for ReplicationSetHandle {
 
 impl ReplicationSetHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the ReplicationSet.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -129,9 +142,14 @@ impl ReplicationSetHandle {
 }
 
 /// The [`RegionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmincidents-replicationset-regionconfiguration.html) property type.
+///
+/// The `RegionConfiguration` property specifies the Region and AWS Key Management Service key to add to
+/// the replication set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegionConfiguration {
     /// `SseKmsKeyId`: required.
+    ///
+    /// The AWS Key Management Service key ID to use to encrypt your replication set.
     ///
     /// - Length: at most 2048.
     pub sse_kms_key_id: Option<Val<String>>,
@@ -188,11 +206,18 @@ impl ToValue for RegionConfiguration {
 impl Literal for RegionConfiguration {}
 
 /// The [`ReplicationRegion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmincidents-replicationset-replicationregion.html) property type.
+///
+/// The `ReplicationRegion` property type specifies the Region and AWS Key Management Service key to add
+/// to the replication set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReplicationRegion {
     /// `RegionConfiguration`.
+    ///
+    /// Specifies the Region configuration.
     pub region_configuration: Option<Val<RegionConfiguration>>,
     /// `RegionName`.
+    ///
+    /// Specifies the region name to add to the replication set.
     ///
     /// - Length: at most 20.
     pub region_name: Option<Val<String>>,

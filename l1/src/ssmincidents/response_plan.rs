@@ -5,35 +5,59 @@ use crate::rt::*;
 
 /// The [`AWS::SSMIncidents::ResponsePlan`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssmincidents-responseplan.html) resource type.
 ///
+/// The `AWS::SSMIncidents::ResponsePlan` resource specifies the details of the response plan that are
+/// used when creating an incident.
+///
 /// Build it with [`ResponsePlan::builder`]; adding it to a stack returns a [`ResponsePlanHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResponsePlan {
     /// `Actions`.
     ///
+    /// The actions that the response plan starts at the beginning of an incident.
+    ///
     /// - Items: at most 1.
     pub actions: Option<Val<Vec<Action>>>,
     /// `ChatChannel`.
+    ///
+    /// The  chat channel used for collaboration during an incident.
     pub chat_channel: Option<Val<ChatChannel>>,
     /// `DisplayName`.
+    ///
+    /// The human readable name of the response plan.
     ///
     /// - Length: 1 to 200.
     pub display_name: Option<Val<String>>,
     /// `Engagements`.
     ///
+    /// The Amazon Resource Name (ARN) for the contacts and escalation plans that the response plan engages
+    /// during an incident.
+    ///
     /// - Items: at most 5.
     pub engagements: Option<Val<Vec<String>>>,
     /// `IncidentTemplate`: required.
+    ///
+    /// Details used to create an incident when using this response plan.
     pub incident_template: Option<Val<IncidentTemplate>>,
     /// `Integrations`.
+    ///
+    /// Information about third-party services integrated into the response plan.
     ///
     /// - Items: at most 1.
     pub integrations: Option<Val<Vec<Integration>>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the response plan.
+    ///
     /// - Length: 1 to 200.
     /// - Pattern: `^[a-zA-Z0-9_-]*$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -180,6 +204,8 @@ impl Deref for ResponsePlanHandle {
 
 impl ResponsePlanHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The ARN of the response plan.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -194,9 +220,14 @@ impl ResponsePlanHandle {
 }
 
 /// The [`Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmincidents-responseplan-action.html) property type.
+///
+/// The `Action` property type specifies the configuration to launch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Action {
     /// `SsmAutomation`.
+    ///
+    /// Details about the Systems Manager automation document that will be used as a runbook during an
+    /// incident.
     pub ssm_automation: Option<Val<SsmAutomation>>,
 }
 
@@ -244,9 +275,14 @@ impl ToValue for Action {
 impl Literal for Action {}
 
 /// The [`ChatChannel`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmincidents-responseplan-chatchannel.html) property type.
+///
+/// The  chat channel used for collaboration during an incident.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChatChannel {
     /// `ChatbotSns`.
+    ///
+    /// The Amazon  targets that  uses to notify the chat channel of updates to an incident. You can also
+    /// make updates to the incident through the chat channel by using the Amazon  topics
     pub chatbot_sns: Option<Val<Vec<String>>>,
 }
 
@@ -299,13 +335,39 @@ impl ToValue for ChatChannel {
 impl Literal for ChatChannel {}
 
 /// The [`DynamicSsmParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmincidents-responseplan-dynamicssmparameter.html) property type.
+///
+/// When you add a runbook to a response plan, you can specify the parameters for the runbook to use at
+/// runtime. Response plans support parameters with both static and dynamic values. For static values,
+/// you enter the value when you define the parameter in the response plan. For dynamic values, the
+/// system determines the correct parameter value by collecting information from the incident. Incident
+/// Manager supports the following dynamic parameters:
+///
+/// *Incident ARN*
+///
+/// When Incident Manager creates an incident, the system captures the Amazon Resource Name (ARN) of the
+/// corresponding incident record and enters it for this parameter in the runbook.
+///
+/// > This value can only be assigned to parameters of type `String` . If assigned to a parameter of any
+/// other type, the runbook fails to run.
+///
+/// *Involved resources*
+///
+/// When Incident Manager creates an incident, the system captures the ARNs of the resources involved in
+/// the incident. These resource ARNs are then assigned to this parameter in the runbook.
+///
+/// > This value can only be assigned to parameters of type `StringList` . If assigned to a parameter of
+/// any other type, the runbook fails to run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamicSsmParameter {
     /// `Key`: required.
     ///
+    /// The key parameter to use when running the Systems Manager Automation runbook.
+    ///
     /// - Length: 1 to 50.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The dynamic parameter value.
     pub value: Option<Val<DynamicSsmParameterValue>>,
 }
 
@@ -368,9 +430,13 @@ impl ToValue for DynamicSsmParameter {
 impl Literal for DynamicSsmParameter {}
 
 /// The [`DynamicSsmParameterValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmincidents-responseplan-dynamicssmparametervalue.html) property type.
+///
+/// The dynamic parameter value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DynamicSsmParameterValue {
     /// `Variable`.
+    ///
+    /// Variable dynamic parameters. A parameter value is determined when an incident is created.
     pub variable: Option<Val<VariableType>>,
 }
 
@@ -418,29 +484,55 @@ impl ToValue for DynamicSsmParameterValue {
 impl Literal for DynamicSsmParameterValue {}
 
 /// The [`IncidentTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmincidents-responseplan-incidenttemplate.html) property type.
+///
+/// The `IncidentTemplate` property type specifies details used to create an incident when using this
+/// response plan.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IncidentTemplate {
     /// `DedupeString`.
+    ///
+    /// Used to create only one incident record for an incident.
     ///
     /// - Length: 1 to 1000.
     pub dedupe_string: Option<Val<String>>,
     /// `Impact`: required.
     ///
+    /// Defines the impact to the customers. Providing an impact overwrites the impact provided by a
+    /// response plan.
+    ///
+    /// **Possible impacts:** - `1` - Critical impact, this typically relates to full application failure
+    /// that impacts many to all customers.
+    /// - `2` - High impact, partial application failure with impact to many customers.
+    /// - `3` - Medium impact, the application is providing reduced service to customers.
+    /// - `4` - Low impact, customer might aren't impacted by the problem yet.
+    /// - `5` - No impact, customers aren't currently impacted but urgent action is needed to avoid impact.
+    ///
     /// - Range: 1 to 5.
     pub impact: Option<Val<i64>>,
     /// `IncidentTags`.
+    ///
+    /// Tags to assign to the template. When the `StartIncident` API action is called, Incident Manager
+    /// assigns the tags specified in the template to the incident.
     ///
     /// - Items: at most 50.
     pub incident_tags: Option<Val<Vec<Tag>>>,
     /// `NotificationTargets`.
     ///
+    /// The Amazon Simple Notification Service ( Amazon  ) targets that  uses to notify the chat channel of
+    /// updates to an incident. You can also make updates to the incident through the chat channel using the
+    /// Amazon  topics.
+    ///
     /// - Items: 0 to 10.
     pub notification_targets: Option<Val<Vec<NotificationTargetItem>>>,
     /// `Summary`.
     ///
+    /// The summary describes what has happened during the incident.
+    ///
     /// - Length: 1 to 4000.
     pub summary: Option<Val<String>>,
     /// `Title`: required.
+    ///
+    /// The title of the incident is a brief and easily recognizable.
     ///
     /// - Length: at most 200.
     pub title: Option<Val<String>>,
@@ -540,9 +632,13 @@ impl ToValue for IncidentTemplate {
 impl Literal for IncidentTemplate {}
 
 /// The [`Integration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmincidents-responseplan-integration.html) property type.
+///
+/// Information about third-party services integrated into a response plan.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Integration {
     /// `PagerDutyConfiguration`.
+    ///
+    /// Information about the PagerDuty service where the response plan creates an incident.
     pub pager_duty_configuration: Option<Val<PagerDutyConfiguration>>,
 }
 
@@ -590,9 +686,13 @@ impl ToValue for Integration {
 impl Literal for Integration {}
 
 /// The [`NotificationTargetItem`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmincidents-responseplan-notificationtargetitem.html) property type.
+///
+/// The Amazon  topic that's used by  to notify the incidents chat channel.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationTargetItem {
     /// `SnsTopicArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon  topic.
     ///
     /// - Length: at most 1000.
     /// - Pattern: `^arn:aws(-(cn|us-gov))?:sns:(([a-z]+-)+[0-9])?:([0-9]{12})?:[^.]+$`.
@@ -644,15 +744,24 @@ impl ToValue for NotificationTargetItem {
 impl Literal for NotificationTargetItem {}
 
 /// The [`PagerDutyConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmincidents-responseplan-pagerdutyconfiguration.html) property type.
+///
+/// Details about the PagerDuty configuration for a response plan.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PagerDutyConfiguration {
     /// `Name`: required.
     ///
+    /// The name of the PagerDuty configuration.
+    ///
     /// - Length: 1 to 200.
     pub name: Option<Val<String>>,
     /// `PagerDutyIncidentConfiguration`: required.
+    ///
+    /// Details about the PagerDuty service associated with the configuration.
     pub pager_duty_incident_configuration: Option<Val<PagerDutyIncidentConfiguration>>,
     /// `SecretId`: required.
+    ///
+    /// The ID of the AWS Secrets Manager secret that stores your PagerDuty key, either a General Access
+    /// REST API Key or User Token REST API Key, and other user credentials.
     ///
     /// - Length: 1 to 512.
     pub secret_id: Option<Val<String>>,
@@ -737,9 +846,13 @@ impl ToValue for PagerDutyConfiguration {
 impl Literal for PagerDutyConfiguration {}
 
 /// The [`PagerDutyIncidentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmincidents-responseplan-pagerdutyincidentconfiguration.html) property type.
+///
+/// Details about the PagerDuty service where the response plan creates an incident.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PagerDutyIncidentConfiguration {
     /// `ServiceId`: required.
+    ///
+    /// The ID of the PagerDuty service that the response plan associates with an incident when it launches.
     ///
     /// - Length: 1 to 200.
     pub service_id: Option<Val<String>>,
@@ -796,31 +909,49 @@ impl ToValue for PagerDutyIncidentConfiguration {
 impl Literal for PagerDutyIncidentConfiguration {}
 
 /// The [`SsmAutomation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmincidents-responseplan-ssmautomation.html) property type.
+///
+/// The `SsmAutomation` property type specifies details about the Systems Manager Automation runbook
+/// that will be used as the runbook during an incident.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SsmAutomation {
     /// `DocumentName`: required.
+    ///
+    /// The automation document's name.
     ///
     /// - Length: at most 128.
     pub document_name: Option<Val<String>>,
     /// `DocumentVersion`.
     ///
+    /// The version of the runbook to use when running.
+    ///
     /// - Length: at most 128.
     pub document_version: Option<Val<String>>,
     /// `DynamicParameters`.
+    ///
+    /// The key-value pairs to resolve dynamic parameter values when processing a Systems Manager Automation
+    /// runbook.
     ///
     /// - Items: at most 200.
     pub dynamic_parameters: Option<Val<Vec<DynamicSsmParameter>>>,
     /// `Parameters`.
     ///
+    /// The key-value pair parameters to use when running the runbook.
+    ///
     /// - Items: 1 to 200.
     pub parameters: Option<Val<Vec<SsmParameter>>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the role that the automation document will assume when running
+    /// commands.
     ///
     /// - Length: at most 1000.
     /// - Pattern: `^arn:aws(-(cn|us-gov))?:[a-z-]+:(([a-z]+-)+[0-9])?:([0-9]{12})?:[^.]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `TargetAccount`.
+    ///
+    /// The account that the automation document will be run in. This can be in either the management
+    /// account or an application account.
     pub target_account: Option<Val<TargetAccount>>,
 }
 
@@ -922,13 +1053,19 @@ impl ToValue for SsmAutomation {
 impl Literal for SsmAutomation {}
 
 /// The [`SsmParameter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ssmincidents-responseplan-ssmparameter.html) property type.
+///
+/// The key-value pair parameters to use when running the Automation runbook.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SsmParameter {
     /// `Key`: required.
     ///
+    /// The key parameter to use when running the Automation runbook.
+    ///
     /// - Length: 1 to 50.
     pub key: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// The value parameter to use when running the Automation runbook.
     ///
     /// - Items: at most 10.
     pub values: Option<Val<Vec<String>>>,
@@ -1089,9 +1226,18 @@ impl TargetAccount {
             TargetAccount::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetAccount {
+    const VALUES: &'static [&'static str] = &["IMPACTED_ACCOUNT", "RESPONSE_PLAN_OWNER_ACCOUNT"];
+    fn as_str(&self) -> &str {
+        TargetAccount::as_str(self)
     }
 }
 
@@ -1136,9 +1282,18 @@ impl VariableType {
             VariableType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VariableType {
+    const VALUES: &'static [&'static str] = &["INCIDENT_RECORD_ARN", "INVOLVED_RESOURCES"];
+    fn as_str(&self) -> &str {
+        VariableType::as_str(self)
     }
 }
 

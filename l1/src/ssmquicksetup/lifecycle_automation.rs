@@ -5,22 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::SSMQuickSetup::LifecycleAutomation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssmquicksetup-lifecycleautomation.html) resource type.
 ///
+/// Creates a lifecycle automation resource that executes SSM Automation documents during CloudFormation
+/// stack operations. This resource replaces inline AWS Lambda custom resources and provides a managed
+/// way to handle lifecycle events in Quick Setup configurations.
+///
 /// Build it with [`LifecycleAutomation::builder`]; adding it to a stack returns a [`LifecycleAutomationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LifecycleAutomation {
     /// `AutomationDocument`: required.
     ///
+    /// The name of the SSM Automation document to execute in response to CloudFormation lifecycle events
+    /// (CREATE, UPDATE, DELETE).
+    ///
     /// - Length: 1 to 500.
     /// - Pattern: `^\S+$`.
     pub automation_document: Option<Val<String>>,
     /// `AutomationParameters`: required.
+    ///
+    /// A map of key-value parameters passed to the Automation document during execution. Each parameter
+    /// name maps to a list of values, even for single values. Parameters can include configuration-specific
+    /// values for your automation workflow.
     pub automation_parameters: Option<Val<BTreeMap<String, Vec<String>>>>,
     /// `ResourceKey`: required. Changing it replaces the resource.
+    ///
+    /// A unique identifier used for generating the SSM Association name. This ensures uniqueness when
+    /// multiple lifecycle automation resources exist in the same stack.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9-]+$`.
     pub resource_key: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Tags applied to the underlying SSM Association created by this resource. Tags help identify and
+    /// organize automation executions.
     pub tags: Option<Val<BTreeMap<String, String>>>,
 }
 
@@ -139,6 +156,8 @@ impl Deref for LifecycleAutomationHandle {
 
 impl LifecycleAutomationHandle {
     /// `Fn::GetAtt` `AssociationId`.
+    ///
+    /// Returns the ID of the SSM Association created to manage the automation document execution lifecycle.
     pub fn attr_association_id(&self) -> Val<String> {
         self.0.get_att("AssociationId")
     }

@@ -5,33 +5,58 @@ use crate::rt::*;
 
 /// The [`AWS::SSO::Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sso-application.html) resource type.
 ///
+/// Creates an OAuth 2.0 customer managed application in IAM Identity Center for the given application
+/// provider.
+///
+/// > This API does not support creating SAML 2.0 customer managed applications or AWS managed
+/// applications. To learn how to create an AWS managed application, see the application user guide. You
+/// can create a SAML 2.0 customer managed application in the AWS Management Console only. See [Setting
+/// up customer managed SAML 2.0
+/// applications](https://docs.aws.amazon.com/singlesignon/latest/userguide/customermanagedapps-saml2-setup.html)
+/// . For more information on these application types, see [AWS managed
+/// applications](https://docs.aws.amazon.com/singlesignon/latest/userguide/awsapps.html) .
+///
 /// Build it with [`Application::builder`]; adding it to a stack returns a [`ApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `ApplicationProviderArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the application provider for this application.
     ///
     /// - Length: 10 to 1224.
     /// - Pattern: `^arn:aws(-[a-z]{1,5}){0,3}:sso::aws:applicationProvider/[a-zA-Z0-9-/]+$`.
     pub application_provider_arn: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the application.
+    ///
     /// - Length: 1 to 128.
     pub description: Option<Val<String>>,
     /// `InstanceArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the instance of IAM Identity Center that is configured with this application.
     ///
     /// - Length: 10 to 1224.
     /// - Pattern: `^arn:aws(-[a-z]{1,5}){0,3}:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$`.
     pub instance_arn: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name of the application.
+    ///
     /// - Length: 0 to 255.
     /// - Pattern: `^[\w+=,.@-]+$`.
     pub name: Option<Val<String>>,
     /// `PortalOptions`.
+    ///
+    /// A structure that describes the options for the access portal associated with this application.
     pub portal_options: Option<Val<PortalOptionsConfiguration>>,
     /// `Status`.
+    ///
+    /// The current status of the application in this instance of IAM Identity Center.
     pub status: Option<Val<Status>>,
     /// `Tags`.
+    ///
+    /// Specifies tags to be attached to the application.
     ///
     /// - Items: at most 75.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -161,6 +186,8 @@ impl Deref for ApplicationHandle {
 
 impl ApplicationHandle {
     /// `Fn::GetAtt` `ApplicationArn`.
+    ///
+    /// The ARN of the application.
     pub fn attr_application_arn(&self) -> Val<String> {
         self.0.get_att("ApplicationArn")
     }
@@ -175,11 +202,17 @@ impl ApplicationHandle {
 }
 
 /// The [`PortalOptionsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sso-application-portaloptionsconfiguration.html) property type.
+///
+/// A structure that describes the options for the portal associated with an application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PortalOptionsConfiguration {
     /// `SignInOptions`.
+    ///
+    /// A structure that describes the sign-in options for the access portal.
     pub sign_in_options: Option<Val<SignInOptions>>,
     /// `Visibility`.
+    ///
+    /// Indicates whether this application is visible in the access portal.
     pub visibility: Option<Val<Visibility>>,
 }
 
@@ -233,14 +266,26 @@ impl ToValue for PortalOptionsConfiguration {
 impl Literal for PortalOptionsConfiguration {}
 
 /// The [`SignInOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sso-application-signinoptions.html) property type.
+///
+/// A structure that describes the sign-in options for an application portal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SignInOptions {
     /// `ApplicationUrl`.
+    ///
+    /// The URL that accepts authentication requests for an application. This is a required parameter if the
+    /// `Origin` parameter is `APPLICATION` .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `^http(s)?:\/\/[-a-zA-Z0-9+&@#\/%?=~_|!:,.;]*[-a-zA-Z0-9+&bb@#\/%?=~_|]$`.
     pub application_url: Option<Val<String>>,
     /// `Origin`: required.
+    ///
+    /// This determines how IAM Identity Center navigates the user to the target application. It can be one
+    /// of the following values:
+    ///
+    /// - `APPLICATION` : IAM Identity Center redirects the customer to the configured `ApplicationUrl` .
+    /// - `IDENTITY_CENTER` : IAM Identity Center uses SAML identity-provider initiated authentication to
+    ///   sign the customer directly into a SAML-based application.
     pub origin: Option<Val<Origin>>,
 }
 
@@ -389,9 +434,18 @@ impl Origin {
             Origin::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Origin {
+    const VALUES: &'static [&'static str] = &["IDENTITY_CENTER", "APPLICATION"];
+    fn as_str(&self) -> &str {
+        Origin::as_str(self)
     }
 }
 
@@ -436,9 +490,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 
@@ -483,9 +546,18 @@ impl Visibility {
             Visibility::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Visibility {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Visibility::as_str(self)
     }
 }
 

@@ -5,20 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::SSO::ApplicationAssignment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sso-applicationassignment.html) resource type.
 ///
+/// A structure that describes an assignment of a principal to an application.
+///
 /// Build it with [`ApplicationAssignment::builder`]; adding it to a stack returns a [`ApplicationAssignmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationAssignment {
     /// `ApplicationArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the application that has principals assigned.
     ///
     /// - Length: 10 to 1224.
     /// - Pattern: `arn:aws(-[a-z]{1,5}){0,3}:sso::\d{12}:application/(sso)?ins-[a-zA-Z0-9-.]{16}/apl-[a-zA-Z0-9]{16}`.
     pub application_arn: Option<Val<String>>,
     /// `PrincipalId`: required. Changing it replaces the resource.
     ///
+    /// The unique identifier of the principal assigned to the application.
+    ///
     /// - Length: 1 to 47.
     /// - Pattern: `^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$`.
     pub principal_id: Option<Val<String>>,
     /// `PrincipalType`: required. Changing it replaces the resource.
+    ///
+    /// The type of the principal assigned to the application.
     pub principal_type: Option<Val<PrincipalType>>,
 }
 
@@ -146,9 +154,18 @@ impl PrincipalType {
             PrincipalType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PrincipalType {
+    const VALUES: &'static [&'static str] = &["USER", "GROUP"];
+    fn as_str(&self) -> &str {
+        PrincipalType::as_str(self)
     }
 }
 

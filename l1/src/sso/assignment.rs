@@ -5,31 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::SSO::Assignment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sso-assignment.html) resource type.
 ///
+/// Assigns access to a Principal for a specified AWS account using a specified permission set.
+///
+/// > The term *principal* here refers to a user or group that is defined in  .
+///
 /// Build it with [`Assignment::builder`]; adding it to a stack returns a [`AssignmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Assignment {
     /// `InstanceArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the  instance under which the operation will be executed. For more information about
+    /// ARNs, see [Amazon Resource Names (ARNs) and AWS Service
+    /// Namespaces](https://docs.aws.amazon.com//general/latest/gr/aws-arns-and-namespaces.html) in the *AWS
+    /// General Reference* .
     ///
     /// - Length: 10 to 1224.
     /// - Pattern: `arn:aws(-[a-z]{1,5}){0,3}:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}`.
     pub instance_arn: Option<Val<String>>,
     /// `PermissionSetArn`: required. Changing it replaces the resource.
     ///
+    /// The ARN of the permission set.
+    ///
     /// - Length: 10 to 1224.
     /// - Pattern: `arn:aws(-[a-z]{1,5}){0,3}:sso:::permissionSet/(sso)?ins-[a-zA-Z0-9-.]{16}/ps-[a-zA-Z0-9-./]{16}`.
     pub permission_set_arn: Option<Val<String>>,
     /// `PrincipalId`: required. Changing it replaces the resource.
     ///
+    /// An identifier for an object in IAM Identity Center, such as a user or group. PrincipalIds are GUIDs
+    /// (For example, f81d4fae-7dec-11d0-a765-00a0c91e6bf6). For more information about PrincipalIds in IAM
+    /// Identity Center, see the [IAM Identity Center Identity Store API
+    /// Reference](https://docs.aws.amazon.com//singlesignon/latest/IdentityStoreAPIReference/welcome.html)
+    /// .
+    ///
     /// - Length: 1 to 47.
     /// - Pattern: `^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$`.
     pub principal_id: Option<Val<String>>,
     /// `PrincipalType`: required. Changing it replaces the resource.
+    ///
+    /// The entity type for which the assignment will be created.
     pub principal_type: Option<Val<PrincipalType>>,
     /// `TargetId`: required. Changing it replaces the resource.
+    ///
+    /// TargetID is an AWS account identifier, (For example, 123456789012).
     ///
     /// - Pattern: `\d{12}`.
     pub target_id: Option<Val<String>>,
     /// `TargetType`: required. Changing it replaces the resource.
+    ///
+    /// The entity type for which the assignment will be created.
     pub target_type: Option<Val<TargetType>>,
 }
 
@@ -187,9 +210,18 @@ impl PrincipalType {
             PrincipalType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PrincipalType {
+    const VALUES: &'static [&'static str] = &["USER", "GROUP"];
+    fn as_str(&self) -> &str {
+        PrincipalType::as_str(self)
     }
 }
 
@@ -231,9 +263,18 @@ impl TargetType {
             TargetType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetType {
+    const VALUES: &'static [&'static str] = &["AWS_ACCOUNT"];
+    fn as_str(&self) -> &str {
+        TargetType::as_str(self)
     }
 }
 

@@ -5,15 +5,28 @@ use crate::rt::*;
 
 /// The [`AWS::SSO::Instance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sso-instance.html) resource type.
 ///
+/// Creates an instance of IAM Identity Center for a standalone AWS account that is not managed by AWS
+/// Organizations or a member AWS account in an organization. You can create only one instance per
+/// account and across all AWS Regions .
+///
+/// The CreateInstance request is rejected if the following apply:
+///
+/// - The instance is created within the organization management account.
+/// - An instance already exists in the same account.
+///
 /// Build it with [`Instance::builder`]; adding it to a stack returns a [`InstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Instance {
     /// `Name`.
     ///
+    /// The name of the Identity Center instance.
+    ///
     /// - Length: 1 to 32.
     /// - Pattern: `^[\w+=,.@-]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Specifies tags to be attached to the instance of IAM Identity Center.
     ///
     /// - Items: at most 75.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -95,18 +108,30 @@ impl Deref for InstanceHandle {
 
 impl InstanceHandle {
     /// `Fn::GetAtt` `InstanceArn`.
+    ///
+    /// The ARN of the Identity Center instance under which the operation will be executed. For more
+    /// information about ARNs, see \[Amazon Resource
+    /// Names (ARNs) and AWS Service
+    /// Namespaces\](<https://docs.aws.amazon.com//general/latest/gr/aws-arns-and-namespaces.html>) in the *AWS
+    /// General Reference* .
     pub fn attr_instance_arn(&self) -> Val<String> {
         self.0.get_att("InstanceArn")
     }
     /// `Fn::GetAtt` `OwnerAccountId`.
+    ///
+    /// The AWS account ID number of the owner of the Identity Center instance.
     pub fn attr_owner_account_id(&self) -> Val<String> {
         self.0.get_att("OwnerAccountId")
     }
     /// `Fn::GetAtt` `IdentityStoreId`.
+    ///
+    /// The identifier of the identity store that is connected to the Identity Center instance.
     pub fn attr_identity_store_id(&self) -> Val<String> {
         self.0.get_att("IdentityStoreId")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of this Identity Center instance.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }

@@ -5,17 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::SSO::InstanceAccessControlAttributeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sso-instanceaccesscontrolattributeconfiguration.html) resource type.
 ///
+/// Enables the attribute-based access control (ABAC) feature for the specified  instance. You can also
+/// specify new attributes to add to your ABAC configuration during the enabling process. For more
+/// information about ABAC, see [Attribute-Based Access
+/// Control](https://docs.aws.amazon.com//singlesignon/latest/userguide/abac.html) in the *User Guide* .
+///
+/// > The `InstanceAccessControlAttributeConfiguration` property has been deprecated but is still
+/// supported for backwards compatibility purposes. We recommend that you use the
+/// `AccessControlAttributes` property instead.
+///
 /// Build it with [`InstanceAccessControlAttributeConfiguration::builder`]; adding it to a stack returns a [`InstanceAccessControlAttributeConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceAccessControlAttributeConfiguration {
     /// `AccessControlAttributes`.
     ///
+    /// Lists the attributes that are configured for ABAC in the specified  instance.
+    ///
     /// - Items: at most 50.
     pub access_control_attributes: Option<Val<Vec<AccessControlAttribute>>>,
     /// `InstanceAccessControlAttributeConfiguration`.
+    ///
+    /// The InstanceAccessControlAttributeConfiguration property has been deprecated but is still supported
+    /// for backwards compatibility purposes. We recomend that you use  AccessControlAttributes property
+    /// instead.
     pub instance_access_control_attribute_configuration:
         Option<Val<InstanceAccessControlAttributeConfigurationInstanceAccessControlAttributeConfiguration>>,
     /// `InstanceArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the  instance under which the operation will be executed.
     ///
     /// - Length: 10 to 1224.
     /// - Pattern: `arn:aws(-[a-z]{1,5}){0,3}:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}`.
@@ -135,14 +152,25 @@ impl InstanceAccessControlAttributeConfigurationHandle {
 }
 
 /// The [`AccessControlAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sso-instanceaccesscontrolattributeconfiguration-accesscontrolattribute.html) property type.
+///
+/// These are  identity store attributes that you can configure for use in attributes-based access
+/// control (ABAC). You can create permissions policies that determine who can access your AWS resources
+/// based upon the configured attribute values. When you enable ABAC and specify
+/// `AccessControlAttributes` ,  passes the attribute values of the authenticated user into IAM for use
+/// in policy evaluation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessControlAttribute {
     /// `Key`: required.
+    ///
+    /// The name of the attribute associated with your identities in your identity source. This is used to
+    /// map a specified attribute in your identity source with an attribute in  .
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[\p{L}\p{Z}\p{N}_.:\/=+\-@]+`.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value used for mapping a specified attribute to an identity source.
     pub value: Option<Val<AccessControlAttributeValue>>,
 }
 
@@ -213,9 +241,13 @@ impl ToValue for AccessControlAttribute {
 impl Literal for AccessControlAttribute {}
 
 /// The [`AccessControlAttributeValue`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sso-instanceaccesscontrolattributeconfiguration-accesscontrolattributevalue.html) property type.
+///
+/// The value used for mapping a specified attribute to an identity source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessControlAttributeValue {
     /// `Source`: required.
+    ///
+    /// The identity source to use when mapping a specified attribute to  .
     ///
     /// - Items: at most 1.
     pub source: Option<Val<Vec<String>>>,
@@ -277,6 +309,10 @@ impl ToValue for AccessControlAttributeValue {
 impl Literal for AccessControlAttributeValue {}
 
 /// The [`InstanceAccessControlAttributeConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sso-instanceaccesscontrolattributeconfiguration-instanceaccesscontrolattributeconfiguration.html) property type.
+///
+/// The InstanceAccessControlAttributeConfiguration property has been deprecated but is still supported
+/// for backwards compatibility purposes. We recomend that you use  AccessControlAttributes property
+/// instead.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceAccessControlAttributeConfigurationInstanceAccessControlAttributeConfiguration {
     /// `AccessControlAttributes`: required.

@@ -5,47 +5,89 @@ use crate::rt::*;
 
 /// The [`AWS::SSO::PermissionSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sso-permissionset.html) resource type.
 ///
+/// Specifies a permission set within a specified  instance.
+///
 /// Build it with [`PermissionSet::builder`]; adding it to a stack returns a [`PermissionSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PermissionSet {
     /// `CustomerManagedPolicyReferences`.
     ///
+    /// Specifies the names and paths of the customer managed policies that you have attached to your
+    /// permission set.
+    ///
     /// - Items: at most 20.
     pub customer_managed_policy_references: Option<Val<Vec<CustomerManagedPolicyReference>>>,
     /// `Description`.
+    ///
+    /// The description of the `PermissionSet` .
     ///
     /// - Length: 1 to 700.
     /// - Pattern: `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*`.
     pub description: Option<Val<String>>,
     /// `InlinePolicy`.
+    ///
+    /// The inline policy that is attached to the permission set.
+    ///
+    /// > For `Length Constraints` , if a valid ARN is provided for a permission set, it is possible for an
+    /// empty inline policy to be returned.
     pub inline_policy: Option<Val<Json>>,
     /// `InstanceArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN of the  instance under which the operation will be executed. For more information about
+    /// ARNs, see [Amazon Resource Names (ARNs) and AWS Service
+    /// Namespaces](https://docs.aws.amazon.com//general/latest/gr/aws-arns-and-namespaces.html) in the *AWS
+    /// General Reference* .
     ///
     /// - Length: 10 to 1224.
     /// - Pattern: `arn:aws(-[a-z]{1,5}){0,3}:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}`.
     pub instance_arn: Option<Val<String>>,
     /// `ManagedPolicies`.
     ///
+    /// A structure that stores a list of managed policy ARNs that describe the associated AWS managed
+    /// policy.
+    ///
     /// - Items: at most 20.
     pub managed_policies: Option<Val<Vec<String>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the permission set.
     ///
     /// - Length: 1 to 32.
     /// - Pattern: `[\w+=,.@-]+`.
     pub name: Option<Val<String>>,
     /// `PermissionsBoundary`.
+    ///
+    /// Specifies the configuration of the AWS managed or customer managed policy that you want to set as a
+    /// permissions boundary. Specify either `CustomerManagedPolicyReference` to use the name and path of a
+    /// customer managed policy, or `ManagedPolicyArn` to use the ARN of an AWS managed policy. A
+    /// permissions boundary represents the maximum permissions that any policy can grant your role. For
+    /// more information, see [Permissions boundaries for IAM
+    /// entities](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html) in the *IAM
+    /// User Guide* .
+    ///
+    /// > Policies used as permissions boundaries don't provide permissions. You must also attach an IAM
+    /// policy to the role. To learn how the effective permissions for a role are evaluated, see [IAM JSON
+    /// policy evaluation
+    /// logic](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html) in
+    /// the *IAM User Guide* .
     pub permissions_boundary: Option<Val<PermissionsBoundary>>,
     /// `RelayStateType`.
+    ///
+    /// Used to redirect users within the application during the federation authentication process.
     ///
     /// - Length: 1 to 240.
     /// - Pattern: `[a-zA-Z0-9&amp;$@#\/%?=~\-_'&quot;|!:,.;*+\[\]\ \(\)\{\}]+`.
     pub relay_state_type: Option<Val<String>>,
     /// `SessionDuration`.
     ///
+    /// The length of time that the application user sessions are valid for in the ISO-8601 standard.
+    ///
     /// - Length: 1 to 100.
     /// - Pattern: `^(-?)P(?=\d|T\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)([DW]))?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`.
     pub session_duration: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to attach to the new `PermissionSet` .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -198,6 +240,9 @@ impl Deref for PermissionSetHandle {
 
 impl PermissionSetHandle {
     /// `Fn::GetAtt` `PermissionSetArn`.
+    ///
+    /// The permission set ARN of the permission set, such as
+    /// `arn:aws:sso:::permissionSet/ins-instanceid/ps-permissionsetid` .
     pub fn attr_permission_set_arn(&self) -> Val<String> {
         self.0.get_att("PermissionSetArn")
     }
@@ -212,14 +257,25 @@ impl PermissionSetHandle {
 }
 
 /// The [`CustomerManagedPolicyReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sso-permissionset-customermanagedpolicyreference.html) property type.
+///
+/// Specifies the name and path of a customer managed policy. You must have an IAM policy that matches
+/// the name and path in each AWS account where you want to deploy your permission set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomerManagedPolicyReference {
     /// `Name`: required.
+    ///
+    /// The name of the IAM policy that you have configured in each account where you want to deploy your
+    /// permission set.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[\w+=,.@-]+`.
     pub name: Option<Val<String>>,
     /// `Path`.
+    ///
+    /// The path to the IAM policy that you have configured in each account where you want to deploy your
+    /// permission set. The default is `/` . For more information, see [Friendly names and
+    /// paths](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-friendly-names)
+    /// in the *IAM User Guide* .
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `((/[A-Za-z0-9\.,\+@=_-]+)*)/`.
@@ -279,11 +335,30 @@ impl ToValue for CustomerManagedPolicyReference {
 impl Literal for CustomerManagedPolicyReference {}
 
 /// The [`PermissionsBoundary`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sso-permissionset-permissionsboundary.html) property type.
+///
+/// Specifies the configuration of the AWS managed or customer managed policy that you want to set as a
+/// permissions boundary. Specify either `CustomerManagedPolicyReference` to use the name and path of a
+/// customer managed policy, or `ManagedPolicyArn` to use the ARN of an AWS managed policy. A
+/// permissions boundary represents the maximum permissions that any policy can grant your role. For
+/// more information, see [Permissions boundaries for IAM
+/// entities](https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html) in the *IAM
+/// User Guide* .
+///
+/// > Policies used as permissions boundaries don't provide permissions. You must also attach an IAM
+/// policy to the role. To learn how the effective permissions for a role are evaluated, see [IAM JSON
+/// policy evaluation
+/// logic](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html) in
+/// the *IAM User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PermissionsBoundary {
     /// `CustomerManagedPolicyReference`.
+    ///
+    /// Specifies the name and path of a customer managed policy. You must have an IAM policy that matches
+    /// the name and path in each AWS account where you want to deploy your permission set.
     pub customer_managed_policy_reference: Option<Val<CustomerManagedPolicyReference>>,
     /// `ManagedPolicyArn`.
+    ///
+    /// The AWS managed policy ARN that you want to attach to a permission set as a permissions boundary.
     ///
     /// - Length: 20 to 2048.
     pub managed_policy_arn: Option<Val<String>>,

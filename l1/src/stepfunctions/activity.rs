@@ -5,16 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::StepFunctions::Activity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-stepfunctions-activity.html) resource type.
 ///
+/// An activity is a task that you write in any programming language and host on any machine that has
+/// access to AWS Step Functions . Activities must poll Step Functions using the `GetActivityTask` API
+/// action and respond using `SendTask*` API actions. This function makes Step Functions aware of your
+/// activity and returns an identifier for use in a state machine and when polling from the activity.
+///
+/// For information about creating an activity, see [Creating an Activity State
+/// Machine](https://docs.aws.amazon.com/step-functions/latest/dg/tutorial-creating-activity-state-machine.html)
+/// in the *AWS Step Functions Developer Guide* and
+/// [CreateActivity](https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateActivity.html)
+/// in the *AWS Step Functions API Reference* .
+///
 /// Build it with [`Activity::builder`]; adding it to a stack returns a [`ActivityHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Activity {
     /// `EncryptionConfiguration`. Changing it replaces the resource.
+    ///
+    /// Encryption configuration for the activity.
+    ///
+    /// Activity configuration is immutable, and resource names must be unique. To set customer managed keys
+    /// for encryption, you must create a *new Activity* . If you attempt to change the configuration in
+    /// your CFN template for an existing activity, you will receive an `ActivityAlreadyExists` exception.
+    ///
+    /// To update your activity to include customer managed keys, set a new activity name within your
+    /// CloudFormation template.
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the activity.
+    ///
+    /// A name must *not* contain:
+    ///
+    /// - white space
+    /// - brackets `< > { } [ ]`
+    /// - wildcard characters `? *`
+    /// - special characters `" # % \ ^ | ~ ` $ & , ; : /\`
+    /// - control characters ( `U+0000-001F` , `U+007F-009F` , `U+FFFE-FFFF` )
+    /// - surrogates ( `U+D800-DFFF` )
+    /// - invalid characters ( `U+10FFFF` )
+    ///
+    /// To enable logging with CloudWatch Logs, the name should only contain 0-9, A-Z, a-z, - and _.
     ///
     /// - Length: 1 to 80.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The list of tags to add to a resource.
+    ///
+    /// Tags may only contain Unicode letters, digits, white space, or these symbols: `_ . : / = + - @` .
     pub tags: Option<Val<Vec<TagsEntry>>>,
 }
 
@@ -103,6 +141,8 @@ impl Deref for ActivityHandle {
 
 impl ActivityHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the ARN of the resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -117,17 +157,29 @@ impl ActivityHandle {
 }
 
 /// The [`EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-stepfunctions-activity-encryptionconfiguration.html) property type.
+///
+/// Settings to configure server-side encryption for an activity. By default, Step Functions provides
+/// transparent server-side encryption. With this configuration, you can specify a customer managed AWS
+/// key for encryption.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfiguration {
     /// `KmsDataKeyReusePeriodSeconds`.
+    ///
+    /// Maximum duration that Step Functions will reuse data keys. When the period expires, Step Functions
+    /// will call `GenerateDataKey` . Only applies to customer managed keys.
     ///
     /// - Range: 60 to 900.
     pub kms_data_key_reuse_period_seconds: Option<Val<i64>>,
     /// `KmsKeyId`.
     ///
+    /// An alias, alias ARN, key ID, or key ARN of a symmetric encryption AWS  key to encrypt data. To
+    /// specify a AWS  key in a different AWS account, you must use the key ARN or alias ARN.
+    ///
     /// - Length: 1 to 2048.
     pub kms_key_id: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// Encryption option for an activity.
     pub type_: Option<Val<Type>>,
 }
 
@@ -190,13 +242,19 @@ impl ToValue for EncryptionConfiguration {
 impl Literal for EncryptionConfiguration {}
 
 /// The [`TagsEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-stepfunctions-activity-tagsentry.html) property type.
+///
+/// The `TagsEntry` property specifies *tags* to identify an activity.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagsEntry {
     /// `Key`: required.
     ///
+    /// The `key` for a key-value pair in a tag entry.
+    ///
     /// - Length: 1 to 128.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The `value` for a key-value pair in a tag entry.
     ///
     /// - Length: 1 to 256.
     pub value: Option<Val<String>>,
@@ -280,9 +338,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["CUSTOMER_MANAGED_KMS_KEY", "AWS_OWNED_KEY"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

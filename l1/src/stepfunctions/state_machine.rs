@@ -5,39 +5,101 @@ use crate::rt::*;
 
 /// The [`AWS::StepFunctions::StateMachine`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-stepfunctions-statemachine.html) resource type.
 ///
+/// Provisions a state machine. A state machine consists of a collection of states that can do work (
+/// `Task` states), determine to which states to transition next ( `Choice` states), stop an execution
+/// with an error ( `Fail` states), and so on. State machines are specified using a JSON-based,
+/// structured language.
+///
 /// Build it with [`StateMachine::builder`]; adding it to a stack returns a [`StateMachineHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StateMachine {
     /// `Definition`.
     ///
+    /// The Amazon States Language definition of the state machine. The state machine definition must be in
+    /// JSON or YAML, and the format of the object must match the format of your CloudFormation template
+    /// file. See [Amazon States
+    /// Language](https://docs.aws.amazon.com/step-functions/latest/dg/concepts-amazon-states-language.html)
+    /// .
+    ///
     /// - Length: 1 to 1048576.
     pub definition: Option<Val<Json>>,
     /// `DefinitionS3Location`.
+    ///
+    /// The name of the S3 bucket where the state machine definition is stored. The state machine definition
+    /// must be a JSON or YAML file.
     pub definition_s3_location: Option<Val<S3Location>>,
     /// `DefinitionString`.
+    ///
+    /// The Amazon States Language definition of the state machine. The state machine definition must be in
+    /// JSON. See [Amazon States
+    /// Language](https://docs.aws.amazon.com/step-functions/latest/dg/concepts-amazon-states-language.html)
+    /// .
     ///
     /// - Length: 1 to 1048576.
     pub definition_string: Option<Val<String>>,
     /// `DefinitionSubstitutions`.
+    ///
+    /// A map (string to string) that specifies the mappings for placeholder variables in the state machine
+    /// definition. This enables the customer to inject values obtained at runtime, for example from
+    /// intrinsic functions, in the state machine definition. Variables can be template parameter names,
+    /// resource logical IDs, resource attributes, or a variable in a key-value map.
+    ///
+    /// Substitutions must follow the syntax: `${key_name}` or `${variable_1,variable_2,...}` .
     pub definition_substitutions: Option<Val<BTreeMap<String, Json>>>,
     /// `EncryptionConfiguration`.
+    ///
+    /// Encryption configuration for the state machine.
     pub encryption_configuration: Option<Val<EncryptionConfiguration>>,
     /// `LoggingConfiguration`.
+    ///
+    /// Defines what execution history events are logged and where they are logged.
+    ///
+    /// > By default, the `level` is set to `OFF` . For more information see [Log
+    /// Levels](https://docs.aws.amazon.com/step-functions/latest/dg/cloudwatch-log-level.html) in the AWS
+    /// Step Functions User Guide.
     pub logging_configuration: Option<Val<LoggingConfiguration>>,
     /// `RoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role to use for this state machine.
     ///
     /// - Length: 1 to 256.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub role_arn: Option<Val<String>>,
     /// `StateMachineName`. Changing it replaces the resource.
     ///
+    /// The name of the state machine.
+    ///
+    /// A name must *not* contain:
+    ///
+    /// - white space
+    /// - brackets `< > { } [ ]`
+    /// - wildcard characters `? *`
+    /// - special characters `" # % \ ^ | ~ ` $ & , ; : /\`
+    /// - control characters ( `U+0000-001F` , `U+007F-009F` )
+    ///
+    /// > If you specify a name, you cannot perform updates that require replacement of this resource. You
+    /// can perform updates that require no or some interruption. If you must replace the resource, specify
+    /// a new name.
+    ///
     /// - Length: 1 to 80.
     pub state_machine_name: Option<Val<String>>,
     /// `StateMachineType`. Changing it replaces the resource.
+    ///
+    /// Determines whether a `STANDARD` or `EXPRESS` state machine is created. The default is `STANDARD` .
+    /// You cannot update the `type` of a state machine once it has been created. For more information on
+    /// `STANDARD` and `EXPRESS` workflows, see [Standard Versus Express
+    /// Workflows](https://docs.aws.amazon.com/step-functions/latest/dg/concepts-standard-vs-express.html)
+    /// in the AWS Step Functions Developer Guide.
     pub state_machine_type: Option<Val<StateMachineType>>,
     /// `Tags`.
+    ///
+    /// The list of tags to add to a resource.
+    ///
+    /// Tags may only contain Unicode letters, digits, white space, or these symbols: `_ . : / = + - @` .
     pub tags: Option<Val<Vec<TagsEntry>>>,
     /// `TracingConfiguration`.
+    ///
+    /// Selects whether or not the state machine's AWS X-Ray tracing is enabled.
     pub tracing_configuration: Option<Val<TracingConfiguration>>,
 }
 
@@ -179,14 +241,35 @@ impl Deref for StateMachineHandle {
 
 impl StateMachineHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the ARN of the resource.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Name`.
+    ///
+    /// Returns the name of the state machine. For example:
+    ///
+    /// `{ "Fn::GetAtt": ["MyStateMachine", "Name"] }`
+    ///
+    /// Returns the name of your state machine:
+    ///
+    /// `HelloWorld-StateMachine`
+    ///
+    /// If you did not specify the name it will be similar to the following:
+    ///
+    /// `MyStateMachine-1234abcdefgh`
+    ///
+    /// For more information about using `Fn::GetAtt` , see
+    /// [Fn::GetAtt](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-getatt.html)
+    /// .
     pub fn attr_name(&self) -> Val<String> {
         self.0.get_att("Name")
     }
     /// `Fn::GetAtt` `StateMachineRevisionId`.
+    ///
+    /// Identifier for a state machine revision, which is an immutable, read-only snapshot of a state
+    /// machine’s definition and configuration.
     pub fn attr_state_machine_revision_id(&self) -> Val<String> {
         self.0.get_att("StateMachineRevisionId")
     }
@@ -201,9 +284,18 @@ impl StateMachineHandle {
 }
 
 /// The [`CloudWatchLogsLogGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-stepfunctions-statemachine-cloudwatchlogsloggroup.html) property type.
+///
+/// Defines a CloudWatch log group.
+///
+/// > For more information see [Standard Versus Express
+/// Workflows](https://docs.aws.amazon.com/step-functions/latest/dg/concepts-standard-vs-express.html)
+/// in the AWS Step Functions Developer Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CloudWatchLogsLogGroup {
     /// `LogGroupArn`.
+    ///
+    /// The ARN of the the CloudWatch log group to which you want your logs emitted to. The ARN must end
+    /// with `:*`
     ///
     /// - Length: 1 to 256.
     pub log_group_arn: Option<Val<String>>,
@@ -253,17 +345,29 @@ impl ToValue for CloudWatchLogsLogGroup {
 impl Literal for CloudWatchLogsLogGroup {}
 
 /// The [`EncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-stepfunctions-statemachine-encryptionconfiguration.html) property type.
+///
+/// Settings to configure server-side encryption for a state machine. By default, Step Functions
+/// provides transparent server-side encryption. With this configuration, you can specify a customer
+/// managed AWS  key for encryption.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EncryptionConfiguration {
     /// `KmsDataKeyReusePeriodSeconds`.
+    ///
+    /// Maximum duration that Step Functions will reuse data keys. When the period expires, Step Functions
+    /// will call `GenerateDataKey` . Only applies to customer managed keys.
     ///
     /// - Range: 60 to 900.
     pub kms_data_key_reuse_period_seconds: Option<Val<i64>>,
     /// `KmsKeyId`.
     ///
+    /// An alias, alias ARN, key ID, or key ARN of a symmetric encryption AWS  key to encrypt data. To
+    /// specify a AWS  key in a different AWS account, you must use the key ARN or alias ARN.
+    ///
     /// - Length: 1 to 2048.
     pub kms_key_id: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// Encryption option for a state machine.
     pub type_: Option<Val<Type>>,
 }
 
@@ -330,9 +434,18 @@ impl ToValue for EncryptionConfiguration {
 impl Literal for EncryptionConfiguration {}
 
 /// The [`LogDestination`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-stepfunctions-statemachine-logdestination.html) property type.
+///
+/// Defines a destination for `LoggingConfiguration` .
+///
+/// > For more information on logging with `EXPRESS` workflows, see [Logging Express Workflows Using
+/// CloudWatch Logs](https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogDestination {
     /// `CloudWatchLogsLogGroup`.
+    ///
+    /// An object describing a CloudWatch log group. For more information, see
+    /// [AWS::Logs::LogGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-loggroup.html)
+    /// in the CloudFormation User Guide.
     pub cloud_watch_logs_log_group: Option<Val<CloudWatchLogsLogGroup>>,
 }
 
@@ -380,15 +493,31 @@ impl ToValue for LogDestination {
 impl Literal for LogDestination {}
 
 /// The [`LoggingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-stepfunctions-statemachine-loggingconfiguration.html) property type.
+///
+/// Defines what execution history events are logged and where they are logged.
+///
+/// Step Functions provides the log levels — `OFF` , `ALL` , `ERROR` , and `FATAL` . No event types
+/// log when set to `OFF` and all event types do when set to `ALL` .
+///
+/// > By default, the `level` is set to `OFF` . For more information see [Log
+/// Levels](https://docs.aws.amazon.com/step-functions/latest/dg/cloudwatch-log-level.html) in the AWS
+/// Step Functions User Guide.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingConfiguration {
     /// `Destinations`.
     ///
+    /// An array of objects that describes where your execution history events will be logged. Limited to
+    /// size 1. Required, if your log level is not set to `OFF` .
+    ///
     /// - Items: at least 1.
     pub destinations: Option<Val<Vec<LogDestination>>>,
     /// `IncludeExecutionData`.
+    ///
+    /// Determines whether execution data is included in your log. When set to `false` , data is excluded.
     pub include_execution_data: Option<Val<bool>>,
     /// `Level`.
+    ///
+    /// Defines which category of execution history events are logged.
     pub level: Option<Val<Level>>,
 }
 
@@ -453,13 +582,22 @@ impl ToValue for LoggingConfiguration {
 impl Literal for LoggingConfiguration {}
 
 /// The [`S3Location`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-stepfunctions-statemachine-s3location.html) property type.
+///
+/// Defines the S3 bucket location where a state machine definition is stored. The state machine
+/// definition must be a JSON or YAML file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Location {
     /// `Bucket`: required.
+    ///
+    /// The name of the S3 bucket where the state machine definition JSON or YAML file is stored.
     pub bucket: Option<Val<String>>,
     /// `Key`: required.
+    ///
+    /// The name of the state machine definition file (Amazon S3 object name).
     pub key: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// For versioning-enabled buckets, a specific version of the state machine definition.
     pub version: Option<Val<String>>,
 }
 
@@ -529,13 +667,19 @@ impl ToValue for S3Location {
 impl Literal for S3Location {}
 
 /// The [`TagsEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-stepfunctions-statemachine-tagsentry.html) property type.
+///
+/// The `TagsEntry` property specifies *tags* to identify a state machine.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagsEntry {
     /// `Key`: required.
     ///
+    /// The `key` for a key-value pair in a tag entry.
+    ///
     /// - Length: 1 to 128.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The `value` for a key-value pair in a tag entry.
     ///
     /// - Length: 1 to 256.
     pub value: Option<Val<String>>,
@@ -597,9 +741,14 @@ impl ToValue for TagsEntry {
 impl Literal for TagsEntry {}
 
 /// The [`TracingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-stepfunctions-statemachine-tracingconfiguration.html) property type.
+///
+/// Selects whether or not the state machine's AWS X-Ray tracing is enabled. To configure your state
+/// machine to send trace data to X-Ray, set `Enabled` to `true` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TracingConfiguration {
     /// `Enabled`.
+    ///
+    /// When set to `true` , X-Ray tracing is enabled.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -675,9 +824,18 @@ impl Level {
             Level::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Level {
+    const VALUES: &'static [&'static str] = &["ALL", "ERROR", "FATAL", "OFF"];
+    fn as_str(&self) -> &str {
+        Level::as_str(self)
     }
 }
 
@@ -724,9 +882,18 @@ impl StateMachineType {
             StateMachineType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StateMachineType {
+    const VALUES: &'static [&'static str] = &["STANDARD", "EXPRESS"];
+    fn as_str(&self) -> &str {
+        StateMachineType::as_str(self)
     }
 }
 
@@ -771,9 +938,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["CUSTOMER_MANAGED_KMS_KEY", "AWS_OWNED_KEY"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,21 +5,80 @@ use crate::rt::*;
 
 /// The [`AWS::StepFunctions::StateMachineAlias`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-stepfunctions-statemachinealias.html) resource type.
 ///
+/// Represents a state machine
+/// [alias](https://docs.aws.amazon.com/step-functions/latest/dg/concepts-state-machine-alias.html) . An
+/// alias routes traffic to one or two versions of the same state machine.
+///
+/// You can create up to 100 aliases for each state machine.
+///
 /// Build it with [`StateMachineAlias::builder`]; adding it to a stack returns a [`StateMachineAliasHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StateMachineAlias {
     /// `DeploymentPreference`.
+    ///
+    /// The settings that enable gradual state machine deployments. These settings include
+    /// [Alarms](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-stepfunctions-statemachinealias-deploymentpreference.html#cfn-stepfunctions-statemachinealias-deploymentpreference-alarms)
+    /// ,
+    /// [Interval](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-stepfunctions-statemachinealias-deploymentpreference.html#cfn-stepfunctions-statemachinealias-deploymentpreference-interval)
+    /// ,
+    /// [Percentage](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-stepfunctions-statemachinealias-deploymentpreference.html#cfn-stepfunctions-statemachinealias-deploymentpreference-percentage)
+    /// ,
+    /// [StateMachineVersionArn](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-stepfunctions-statemachinealias-deploymentpreference.html#cfn-stepfunctions-statemachinealias-deploymentpreference-statemachineversionarn)
+    /// , and
+    /// [Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-stepfunctions-statemachinealias-deploymentpreference.html#cfn-stepfunctions-statemachinealias-deploymentpreference-type)
+    /// .
+    ///
+    /// CloudFormation automatically shifts traffic from the version an alias currently points to, to a new
+    /// state machine version that you specify.
+    ///
+    /// > `RoutingConfiguration` and `DeploymentPreference` are mutually exclusive properties. You must
+    /// define only one of these properties.
+    ///
+    /// Based on the type of deployment you want to perform, you can specify one of the following settings:
+    ///
+    /// - `LINEAR` - Shifts traffic to the new version in equal increments with an equal number of minutes
+    ///   between each increment.
+    ///
+    /// For example, if you specify the increment percent as `20` with an interval of `600` minutes, this
+    /// deployment increases traffic by 20 percent every 600 minutes until the new version receives 100
+    /// percent of the traffic. This deployment immediately rolls back the new version if any Amazon
+    /// CloudWatch alarms are triggered.
+    /// - `ALL_AT_ONCE` - Shifts 100 percent of traffic to the new version immediately. CloudFormation
+    ///   monitors the new version and rolls it back automatically to the previous version if any CloudWatch
+    ///   alarms are triggered.
+    /// - `CANARY` - Shifts traffic in two increments.
+    ///
+    /// In the first increment, a small percentage of traffic, for example, 10 percent is shifted to the new
+    /// version. In the second increment, before a specified time interval in seconds gets over, the
+    /// remaining traffic is shifted to the new version. The shift to the new version for the remaining
+    /// traffic takes place only if no CloudWatch alarms are triggered during the specified time interval.
     pub deployment_preference: Option<Val<DeploymentPreference>>,
     /// `Description`.
+    ///
+    /// An optional description of the state machine alias.
     ///
     /// - Length: 1 to 256.
     pub description: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the state machine alias. If you don't provide a name, it uses an automatically generated
+    /// name based on the logical ID.
+    ///
     /// - Length: 1 to 80.
     /// - Pattern: `^(?=.*[a-zA-Z_\-\.])[a-zA-Z0-9_\-\.]+$`.
     pub name: Option<Val<String>>,
     /// `RoutingConfiguration`.
+    ///
+    /// The routing configuration of an alias. Routing configuration splits
+    /// [StartExecution](https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html)
+    /// requests between one or two versions of the same state machine.
+    ///
+    /// Use `RoutingConfiguration` if you want to explicitly set the alias
+    /// [weights](https://docs.aws.amazon.com/step-functions/latest/apireference/API_RoutingConfigurationListItem.html#StepFunctions-Type-RoutingConfigurationListItem-weight)
+    /// . Weight is the percentage of traffic you want to route to a state machine version.
+    ///
+    /// > `RoutingConfiguration` and `DeploymentPreference` are mutually exclusive properties. You must
+    /// define only one of these properties.
     ///
     /// - Items: 1 to 2.
     pub routing_configuration: Option<Val<Vec<RoutingConfigurationVersion>>>,
@@ -130,6 +189,9 @@ impl Deref for StateMachineAliasHandle {
 
 impl StateMachineAliasHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the ARN of the state machine alias. For example,
+    /// `arn:aws:states:us-east-1:123456789012:stateMachine:myStateMachine:PROD` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -144,25 +206,66 @@ impl StateMachineAliasHandle {
 }
 
 /// The [`DeploymentPreference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-stepfunctions-statemachinealias-deploymentpreference.html) property type.
+///
+/// Enables gradual state machine deployments. CloudFormation automatically shifts traffic from the
+/// version the alias currently points to, to a new state machine version that you specify.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeploymentPreference {
     /// `Alarms`.
+    ///
+    /// A list of Amazon CloudWatch alarm names to be monitored during the deployment. The deployment fails
+    /// and rolls back if any of these alarms go into the `ALARM` state.
+    ///
+    /// > Amazon CloudWatch considers nonexistent alarms to have an `OK` state. If you provide an invalid
+    /// alarm name or provide the ARN of an alarm instead of its name, your deployment may not roll back
+    /// correctly.
     ///
     /// - Items: 1 to 100.
     pub alarms: Option<Val<Vec<String>>>,
     /// `Interval`.
     ///
+    /// The time in minutes between each traffic shifting increment.
+    ///
     /// - Range: 1 to 2100.
     pub interval: Option<Val<i64>>,
     /// `Percentage`.
+    ///
+    /// The percentage of traffic to shift to the new version in each increment.
     ///
     /// - Range: 1 to 99.
     pub percentage: Option<Val<i64>>,
     /// `StateMachineVersionArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) of the
+    /// [`AWS::StepFunctions::StateMachineVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-stepfunctions-statemachineversion.html)
+    /// resource that will be the final version to which the alias points to when the traffic shifting is
+    /// complete.
+    ///
+    /// While performing gradual deployments, you can only provide a single state machine version ARN. To
+    /// explicitly set version weights in a CloudFormation template, use `RoutingConfiguration` instead.
+    ///
     /// - Length: 1 to 2048.
     pub state_machine_version_arn: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of deployment you want to perform. You can specify one of the following types:
+    ///
+    /// - `LINEAR` - Shifts traffic to the new version in equal increments with an equal number of minutes
+    ///   between each increment.
+    ///
+    /// For example, if you specify the increment percent as `20` with an interval of `600` minutes, this
+    /// deployment increases traffic by 20 percent every 600 minutes until the new version receives 100
+    /// percent of the traffic. This deployment immediately rolls back the new version if any CloudWatch
+    /// alarms are triggered.
+    /// - `ALL_AT_ONCE` - Shifts 100 percent of traffic to the new version immediately. CloudFormation
+    ///   monitors the new version and rolls it back automatically to the previous version if any CloudWatch
+    ///   alarms are triggered.
+    /// - `CANARY` - Shifts traffic in two increments.
+    ///
+    /// In the first increment, a small percentage of traffic, for example, 10 percent is shifted to the new
+    /// version. In the second increment, before a specified time interval in seconds gets over, the
+    /// remaining traffic is shifted to the new version. The shift to the new version for the remaining
+    /// traffic takes place only if no CloudWatch alarms are triggered during the specified time interval.
     pub type_: Option<Val<Type>>,
 }
 
@@ -257,13 +360,24 @@ impl ToValue for DeploymentPreference {
 impl Literal for DeploymentPreference {}
 
 /// The [`RoutingConfigurationVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-stepfunctions-statemachinealias-routingconfigurationversion.html) property type.
+///
+/// The state machine version to which you want to route the execution traffic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoutingConfigurationVersion {
     /// `StateMachineVersionArn`: required.
     ///
+    /// The Amazon Resource Name (ARN) that identifies one or two state machine versions defined in the
+    /// routing configuration.
+    ///
+    /// If you specify the ARN of a second version, it must belong to the same state machine as the first
+    /// version.
+    ///
     /// - Length: 1 to 2048.
     pub state_machine_version_arn: Option<Val<String>>,
     /// `Weight`: required.
+    ///
+    /// The percentage of traffic you want to route to the state machine version. The sum of the weights in
+    /// the routing configuration must be equal to 100.
     ///
     /// - Range: 0 to 100.
     pub weight: Option<Val<i64>>,
@@ -361,9 +475,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["LINEAR", "ALL_AT_ONCE", "CANARY"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,18 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::StepFunctions::StateMachineVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-stepfunctions-statemachineversion.html) resource type.
 ///
+/// Represents a state machine
+/// [version](https://docs.aws.amazon.com/step-functions/latest/dg/concepts-state-machine-version.html)
+/// . A published version uses the latest state machine
+/// [*revision*](https://docs.aws.amazon.com/step-functions/latest/dg/concepts-state-machine-version.html)
+/// . A revision is an immutable, read-only snapshot of a state machine’s definition and
+/// configuration.
+///
+/// You can publish up to 1000 versions for each state machine.
+///
+/// > Before you delete a version, make sure that version's ARN isn't being referenced in any
+/// long-running workflows or application code outside of the stack.
+///
 /// Build it with [`StateMachineVersion::builder`]; adding it to a stack returns a [`StateMachineVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StateMachineVersion {
     /// `Description`. Changing it replaces the resource.
     ///
+    /// An optional description of the state machine version.
+    ///
     /// - Length: 1 to 2048.
     pub description: Option<Val<String>>,
     /// `StateMachineArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the state machine.
+    ///
     /// - Length: 1 to 2048.
     pub state_machine_arn: Option<Val<String>>,
     /// `StateMachineRevisionId`. Changing it replaces the resource.
+    ///
+    /// Identifier for a state machine revision, which is an immutable, read-only snapshot of a state
+    /// machine’s definition and configuration.
+    ///
+    /// Only publish the state machine version if the current state machine's revision ID matches the
+    /// specified ID. Use this option to avoid publishing a version if the state machine has changed since
+    /// you last updated it.
+    ///
+    /// To specify the initial state machine revision, set the value as `INITIAL` .
     ///
     /// - Length: 1 to 2048.
     pub state_machine_revision_id: Option<Val<String>>,
@@ -106,6 +131,9 @@ impl Deref for StateMachineVersionHandle {
 
 impl StateMachineVersionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Returns the ARN of the state machine version. For example,
+    /// `arn:aws:states:us-east-1:123456789012:stateMachine:myStateMachine:1` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,10 +5,21 @@ use crate::rt::*;
 
 /// The [`AWS::SupportApp::AccountAlias`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-supportapp-accountalias.html) resource type.
 ///
+/// You can use the `AWS::SupportApp::AccountAlias` resource to specify your AWS account when you
+/// configure the AWS Support App in Slack. Your alias name appears on the AWS Support App page in the
+/// Support Center Console and in messages from the  App. You can use this alias to identify the account
+/// you've configured with the AWS Support App .
+///
+/// For more information, see [AWS Support App in
+/// Slack](https://docs.aws.amazon.com/awssupport/latest/user/aws-support-app-for-slack.html) in the *User
+/// Guide* .
+///
 /// Build it with [`AccountAlias::builder`]; adding it to a stack returns a [`AccountAliasHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccountAlias {
     /// `AccountAlias`: required.
+    ///
+    /// An alias or short name for an AWS account .
     ///
     /// - Length: 1 to 30.
     /// - Pattern: `^[\w\- ]+$`.
@@ -83,6 +94,13 @@ impl Deref for AccountAliasHandle {
 
 impl AccountAliasHandle {
     /// `Fn::GetAtt` `AccountAliasResourceId`.
+    ///
+    /// The `AccountAlias` resource type has an attribute `AccountAliasResourceId` . You can use this
+    /// attribute to identify the resource.
+    ///
+    /// The `AccountAliasResourceId` will be `AccountAlias_for_accountId` . In this example,
+    /// `AccountAlias_for_` is the prefix and `accountId` is your AWS account number, such as
+    /// `AccountAlias_for_123456789012` .
     pub fn attr_account_alias_resource_id(&self) -> Val<String> {
         self.0.get_att("AccountAliasResourceId")
     }

@@ -5,34 +5,69 @@ use crate::rt::*;
 
 /// The [`AWS::SupportApp::SlackChannelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-supportapp-slackchannelconfiguration.html) resource type.
 ///
+/// You can use the `AWS::SupportApp::SlackChannelConfiguration` resource to specify your AWS account
+/// when you configure the AWS Support App . This resource includes the following information:
+///
+/// - The Slack channel name and ID
+/// - The team ID in Slack
+/// - The Amazon Resource Name (ARN) of the AWS Identity and Access Management ( IAM ) role
+/// - Whether you want the AWS Support App to notify you when your support cases are created, updated,
+///   resolved, or reopened
+/// - The case severity that you want to get notified for
+///
+/// For more information, see the following topics in the *User Guide* :
+///
+/// - [AWS Support App in
+///   Slack](https://docs.aws.amazon.com/awssupport/latest/user/aws-support-app-for-slack.html)
+/// - [Creating AWS Support App in Slack resources with AWS
+///   CloudFormation](https://docs.aws.amazon.com/awssupport/latest/user/creating-resources-with-cloudformation.html)
+///
 /// Build it with [`SlackChannelConfiguration::builder`]; adding it to a stack returns a [`SlackChannelConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlackChannelConfiguration {
     /// `ChannelId`: required. Changing it replaces the resource.
+    ///
+    /// The channel ID in Slack. This ID identifies a channel within a Slack workspace.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^\S+$`.
     pub channel_id: Option<Val<String>>,
     /// `ChannelName`.
     ///
+    /// The channel name in Slack. This is the channel where you invite the AWS Support App .
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^.+$`.
     pub channel_name: Option<Val<String>>,
     /// `ChannelRoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role for this Slack channel configuration. The  App uses
+    /// this role to perform  and Service Quotas actions on your behalf.
     ///
     /// - Length: 31 to 2048.
     /// - Pattern: `^arn:aws[-a-z0-9]*:iam::[0-9]{12}:role\/(.+)$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub channel_role_arn: Option<Val<String>>,
     /// `NotifyOnAddCorrespondenceToCase`.
+    ///
+    /// Whether to get notified when a correspondence is added to your support cases.
     pub notify_on_add_correspondence_to_case: Option<Val<bool>>,
     /// `NotifyOnCaseSeverity`: required.
+    ///
+    /// The case severity for your support cases that you want to receive notifications. You can specify
+    /// `none` , `all` , or `high` .
     pub notify_on_case_severity: Option<Val<NotifyOnCaseSeverity>>,
     /// `NotifyOnCreateOrReopenCase`.
+    ///
+    /// Whether to get notified when your support cases are created or reopened
     pub notify_on_create_or_reopen_case: Option<Val<bool>>,
     /// `NotifyOnResolveCase`.
+    ///
+    /// Whether to get notified when your support cases are resolved.
     pub notify_on_resolve_case: Option<Val<bool>>,
     /// `TeamId`: required. Changing it replaces the resource.
+    ///
+    /// The team ID in Slack. This ID uniquely identifies a Slack workspace.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^\S+$`.
@@ -207,9 +242,18 @@ impl NotifyOnCaseSeverity {
             NotifyOnCaseSeverity::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NotifyOnCaseSeverity {
+    const VALUES: &'static [&'static str] = &["none", "all", "high"];
+    fn as_str(&self) -> &str {
+        NotifyOnCaseSeverity::as_str(self)
     }
 }
 

@@ -5,15 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::SupportApp::SlackWorkspaceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-supportapp-slackworkspaceconfiguration.html) resource type.
 ///
+/// You can use the `AWS::SupportApp::SlackWorkspaceConfiguration` resource to specify your Slack
+/// workspace configuration. This resource configures your AWS account so that you can use the specified
+/// Slack workspace in the AWS Support App . This resource includes the following information:
+///
+/// - The team ID for the Slack workspace
+/// - The version ID of the resource to use with AWS CloudFormation
+///
+/// For more information, see the following topics in the *User Guide* :
+///
+/// - [AWS Support App in
+///   Slack](https://docs.aws.amazon.com/awssupport/latest/user/aws-support-app-for-slack.html)
+/// - [Creating AWS Support App in Slack resources with AWS
+///   CloudFormation](https://docs.aws.amazon.com/awssupport/latest/user/creating-resources-with-cloudformation.html)
+///
 /// Build it with [`SlackWorkspaceConfiguration::builder`]; adding it to a stack returns a [`SlackWorkspaceConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SlackWorkspaceConfiguration {
     /// `TeamId`: required. Changing it replaces the resource.
     ///
+    /// The team ID in Slack. This ID uniquely identifies a Slack workspace, such as `T012ABCDEFG` .
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^\S+$`.
     pub team_id: Option<Val<String>>,
     /// `VersionId`.
+    ///
+    /// An identifier used to update an existing Slack workspace configuration in AWS CloudFormation , such
+    /// as `100` .
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[0-9]+$`.

@@ -5,63 +5,198 @@ use crate::rt::*;
 
 /// The [`AWS::Synthetics::Canary`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-synthetics-canary.html) resource type.
 ///
+/// Creates or updates a canary. Canaries are scripts that monitor your endpoints and APIs from the
+/// outside-in. Canaries help you check the availability and latency of your web services and
+/// troubleshoot anomalies by investigating load time data, screenshots of the UI, logs, and metrics.
+/// You can set up a canary to run continuously or just once.
+///
+/// Canaries are automated scripts that run at specified intervals against an endpoint. They include
+/// Python or Node.js code to create a Lambda function. This code needs to be packaged in a certain way,
+/// depending on the language. For more information, see [Writing a canary
+/// script](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_WritingCanary.html)
+/// .
+///
+/// To create canaries, you must have the `CloudWatchSyntheticsFullAccess` policy. If you are creating a
+/// new IAM role for the canary, you also need the the `iam:CreateRole` , `iam:CreatePolicy` and
+/// `iam:AttachRolePolicy` permissions. For more information, see [Necessary Roles and
+/// Permissions](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_Roles)
+/// .
+///
+/// Do not include secrets or proprietary information in your canary names. The canary name makes up
+/// part of the Amazon Resource Name (ARN) for the canary, and the ARN is included in outbound calls
+/// over the internet. For more information, see [Security Considerations for Synthetics
+/// Canaries](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/servicelens_canaries_security.html)
+/// .
+///
 /// Build it with [`Canary::builder`]; adding it to a stack returns a [`CanaryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Canary {
     /// `ArtifactConfig`.
+    ///
+    /// A structure that contains the configuration for canary artifacts, including the encryption-at-rest
+    /// settings for artifacts that the canary uploads to Amazon S3.
     pub artifact_config: Option<Val<ArtifactConfig>>,
     /// `ArtifactS3Location`: required.
+    ///
+    /// The location in Amazon S3 where Synthetics stores artifacts from the runs of this canary. Artifacts
+    /// include the log file, screenshots, and HAR files. Specify the full location path, including `s3://`
+    /// at the beginning of the path.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^(s3|S3)://`.
     pub artifact_s3_location: Option<Val<String>>,
     /// `BrowserConfigs`.
     ///
+    /// A structure that specifies the browser type to use for a canary run. CloudWatch Synthetics supports
+    /// running canaries on both `CHROME` and `FIREFOX` browsers.
+    ///
+    /// > If not specified, `browserConfigs` defaults to Chrome.
+    ///
     /// - Items: 1 to 2.
     pub browser_configs: Option<Val<Vec<BrowserConfig>>>,
     /// `Code`: required.
+    ///
+    /// Use this structure to input your script code for the canary. This structure contains the Lambda
+    /// handler with the location where the canary should start running the script. If the script is stored
+    /// in an S3 bucket, the bucket name, key, and version are also included. If the script is passed into
+    /// the canary directly, the script code is contained in the value of `Script` .
     pub code: Option<Val<Code>>,
     /// `DeleteLambdaResourcesOnCanaryDeletion`.
+    ///
+    /// Deletes associated lambda resources created by Synthetics if set to True. Default is False
     pub delete_lambda_resources_on_canary_deletion: Option<Val<bool>>,
     /// `DryRunAndUpdate`.
+    ///
+    /// Specifies whether to perform a dry run before updating the canary. If set to `true` , CloudFormation
+    /// will execute a dry run to validate the changes before applying them to the canary. If the dry run
+    /// succeeds, the canary will be updated with the changes. If the dry run fails, the CloudFormation
+    /// deployment will fail with the dry run’s failure reason.
+    ///
+    /// If set to `false` or omitted, the canary will be updated directly without first performing a dry
+    /// run. The default value is `false` .
+    ///
+    /// For more information, see [Performing safe canary
+    /// updates](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/performing-safe-canary-upgrades.html)
+    /// .
     pub dry_run_and_update: Option<Val<bool>>,
     /// `ExecutionRoleArn`: required.
+    ///
+    /// The ARN of the IAM role to be used to run the canary. This role must already exist, and must include
+    /// `lambda.amazonaws.com` as a principal in the trust policy. The role must also have the following
+    /// permissions:
+    ///
+    /// - `s3:PutObject`
+    /// - `s3:GetBucketLocation`
+    /// - `s3:ListAllMyBuckets`
+    /// - `cloudwatch:PutMetricData`
+    /// - `logs:CreateLogGroup`
+    /// - `logs:CreateLogStream`
+    /// - `logs:PutLogEvents`
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub execution_role_arn: Option<Val<String>>,
     /// `FailureRetentionPeriod`.
+    ///
+    /// The number of days to retain data about failed runs of this canary. If you omit this field, the
+    /// default of 31 days is used. The valid range is 1 to 455 days.
+    ///
+    /// This setting affects the range of information returned by
+    /// [GetCanaryRuns](https://docs.aws.amazon.com/AmazonSynthetics/latest/APIReference/API_GetCanaryRuns.html)
+    /// , as well as the range of information displayed in the Synthetics console.
     pub failure_retention_period: Option<Val<i64>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name for this canary. Be sure to give it a descriptive name that distinguishes it from other
+    /// canaries in your account.
+    ///
+    /// Do not include secrets or proprietary information in your canary names. The canary name makes up
+    /// part of the canary ARN, and the ARN is included in outbound calls over the internet. For more
+    /// information, see [Security Considerations for Synthetics
+    /// Canaries](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/servicelens_canaries_security.html)
+    /// .
     ///
     /// - Pattern: `^[0-9a-z_\-]{1,255}$`.
     pub name: Option<Val<String>>,
     /// `ProvisionedResourceCleanup`.
+    ///
+    /// Specifies whether to also delete the Lambda functions and layers used by this canary when the canary
+    /// is deleted. If it is `AUTOMATIC` , the Lambda functions and layers will be deleted when the canary
+    /// is deleted.
+    ///
+    /// If the value of this parameter is `OFF` , then the value of the `DeleteLambda` parameter of the
+    /// [DeleteCanary](https://docs.aws.amazon.com/AmazonSynthetics/latest/APIReference/API_DeleteCanary.html)
+    /// operation determines whether the Lambda functions and layers will be deleted.
     pub provisioned_resource_cleanup: Option<Val<ProvisionedResourceCleanup>>,
     /// `ResourcesToReplicateTags`.
+    ///
+    /// To have the tags that you apply to this canary also be applied to the Lambda function that the
+    /// canary uses, specify this property with the value `lambda-function` . If you do this, CloudWatch
+    /// Synthetics will keep the tags of the canary and the Lambda function synchronized. Any future changes
+    /// you make to the canary's tags will also be applied to the function.
     ///
     /// - Items: 1 to 1.
     pub resources_to_replicate_tags: Option<Val<Vec<ResourceToTag>>>,
     /// `RunConfig`.
+    ///
+    /// A structure that contains input information for a canary run. If you omit this structure, the
+    /// frequency of the canary is used as canary's timeout value, up to a maximum of 900 seconds.
     pub run_config: Option<Val<RunConfig>>,
     /// `RuntimeVersion`: required.
+    ///
+    /// Specifies the runtime version to use for the canary. For more information about runtime versions,
+    /// see [Canary Runtime
+    /// Versions](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_Library.html)
+    /// .
     ///
     /// - Length: 1 to 1024.
     pub runtime_version: Option<Val<String>>,
     /// `Schedule`: required.
+    ///
+    /// A structure that contains information about how often the canary is to run, and when these runs are
+    /// to stop.
     pub schedule: Option<Val<Schedule>>,
     /// `StartCanaryAfterCreation`.
+    ///
+    /// Specify TRUE to have the canary start making runs immediately after it is created.
+    ///
+    /// A canary that you create using CloudFormation can't be used to monitor the CloudFormation stack that
+    /// creates the canary or to roll back that stack if there is a failure.
     pub start_canary_after_creation: Option<Val<bool>>,
     /// `SuccessRetentionPeriod`.
+    ///
+    /// The number of days to retain data about successful runs of this canary. If you omit this field, the
+    /// default of 31 days is used. The valid range is 1 to 455 days.
+    ///
+    /// This setting affects the range of information returned by
+    /// [GetCanaryRuns](https://docs.aws.amazon.com/AmazonSynthetics/latest/APIReference/API_GetCanaryRuns.html)
+    /// , as well as the range of information displayed in the Synthetics console.
     pub success_retention_period: Option<Val<i64>>,
     /// `Tags`.
+    ///
+    /// The list of key-value pairs that are associated with the canary.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VPCConfig`.
+    ///
+    /// If this canary is to test an endpoint in a VPC, this structure contains information about the subnet
+    /// and security groups of the VPC endpoint. For more information, see [Running a Canary in a
+    /// VPC](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_VPC.html)
+    /// .
     pub vpc_config: Option<Val<VpcConfig>>,
     /// `VisualReference`.
     pub visual_reference: Option<Val<VisualReference>>,
     /// `VisualReferences`.
+    ///
+    /// A list of visual reference configurations for the canary, one for each browser type that the canary
+    /// is configured to run on. Visual references are used for visual monitoring comparisons.
+    ///
+    /// `syn-nodejs-puppeteer-11.0` and above, and `syn-nodejs-playwright-3.0` and above, only supports
+    /// `visualReferences` . `visualReference` field is not supported.
+    ///
+    /// Versions older than `syn-nodejs-puppeteer-11.0` supports both `visualReference` and
+    /// `visualReferences` for backward compatibility. It is recommended to use `visualReferences` for
+    /// consistency and future compatibility.
     ///
     /// - Items: 1 to 2.
     pub visual_references: Option<Val<Vec<VisualReference>>>,
@@ -292,14 +427,20 @@ impl Deref for CanaryHandle {
 
 impl CanaryHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the canary.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the canary. For example, `RUNNING` .
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
     /// `Fn::GetAtt` `Code.SourceLocationArn`.
+    ///
+    /// `Ref` returns the ARN of the Lambda layer where Synthetics stores the canary script code.
     pub fn attr_code_source_location_arn(&self) -> Val<String> {
         self.0.get_att("Code.SourceLocationArn")
     }
@@ -314,9 +455,19 @@ impl CanaryHandle {
 }
 
 /// The [`ArtifactConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-synthetics-canary-artifactconfig.html) property type.
+///
+/// A structure that contains the configuration for canary artifacts, including the encryption-at-rest
+/// settings for artifacts that the canary uploads to Amazon S3 .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArtifactConfig {
     /// `S3Encryption`.
+    ///
+    /// A structure that contains the configuration of the encryption-at-rest settings for artifacts that
+    /// the canary uploads to Amazon S3 . Artifact encryption functionality is available only for canaries
+    /// that use Synthetics runtime version syn-nodejs-puppeteer-3.3 or later. For more information, see
+    /// [Encrypting canary
+    /// artifacts](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_artifact_encryption.html)
+    /// .
     pub s3_encryption: Option<Val<S3Encryption>>,
 }
 
@@ -364,11 +515,23 @@ impl ToValue for ArtifactConfig {
 impl Literal for ArtifactConfig {}
 
 /// The [`BaseScreenshot`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-synthetics-canary-basescreenshot.html) property type.
+///
+/// A structure representing a screenshot that is used as a baseline during visual monitoring
+/// comparisons made by the canary.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BaseScreenshot {
     /// `IgnoreCoordinates`.
+    ///
+    /// Coordinates that define the part of a screen to ignore during screenshot comparisons. To obtain the
+    /// coordinates to use here, use the CloudWatch console to draw the boundaries on the screen. For more
+    /// information, see [Edit or delete a
+    /// canary](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/synthetics_canaries_deletion.html)
+    /// .
     pub ignore_coordinates: Option<Val<Vec<String>>>,
     /// `ScreenshotName`: required.
+    ///
+    /// The name of the screenshot. This is generated the first time the canary is run after the
+    /// `UpdateCanary` operation that specified for this canary to perform visual monitoring.
     pub screenshot_name: Option<Val<String>>,
 }
 
@@ -434,9 +597,13 @@ impl ToValue for BaseScreenshot {
 impl Literal for BaseScreenshot {}
 
 /// The [`BrowserConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-synthetics-canary-browserconfig.html) property type.
+///
+/// A structure that specifies the browser type to use for a canary run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BrowserConfig {
     /// `BrowserType`: required.
+    ///
+    /// The browser type associated with this browser configuration.
     pub browser_type: Option<Val<BrowserType>>,
 }
 
@@ -487,36 +654,68 @@ impl ToValue for BrowserConfig {
 impl Literal for BrowserConfig {}
 
 /// The [`Code`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-synthetics-canary-code.html) property type.
+///
+/// Use this structure to input your script code for the canary. This structure contains the Lambda
+/// handler with the location where the canary should start running the script. If the script is stored
+/// in an S3 bucket, the bucket name, key, and version are also included. If the script is passed into
+/// the canary directly, the script code is contained in the value of `Script` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Code {
     /// `BlueprintTypes`.
+    ///
+    /// `BlueprintTypes` are a list of templates that enable simplified canary creation. You can create
+    /// canaries for common monitoring scenarios by providing only a JSON configuration file instead of
+    /// writing custom scripts. `multi-checks` is the only supported value.
+    ///
+    /// When you specify `BlueprintTypes` , the `Handler` field cannot be specified since the blueprint
+    /// provides a pre-defined entry point.
     ///
     /// - Items: 0 to 1.
     pub blueprint_types: Option<Val<Vec<String>>>,
     /// `Dependencies`.
     ///
+    /// List of Lambda layers to attach to the canary
+    ///
     /// - Items: 0 to 1.
     pub dependencies: Option<Val<Vec<Dependency>>>,
     /// `Handler`.
+    ///
+    /// The entry point to use for the source code when running the canary. For canaries that use the
+    /// `syn-python-selenium-1.0` runtime or a `syn-nodejs.puppeteer` runtime earlier than
+    /// `syn-nodejs.puppeteer-3.4` , the handler must be specified as `*fileName* .handler` . For
+    /// `syn-python-selenium-1.1` , `syn-nodejs.puppeteer-3.4` , and later runtimes, the handler can be
+    /// specified as `*fileName* . *functionName*` , or you can specify a folder where canary scripts reside
+    /// as `*folder* / *fileName* . *functionName*` .
+    ///
+    /// This field is required when you don't specify `BlueprintTypes` and is not allowed when you specify
+    /// `BlueprintTypes` .
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^(([0-9a-zA-Z_-]+(\/|\.))*[0-9A-Za-z_\\-]+(\.|::)[A-Za-z_][A-Za-z0-9_]*)?$`.
     pub handler: Option<Val<String>>,
     /// `S3Bucket`.
     ///
+    /// If your canary script is located in S3, specify the bucket name here. The bucket must already exist.
+    ///
     /// - Length: 1 to 1024.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub s3_bucket: Option<Val<String>>,
     /// `S3Key`.
     ///
+    /// The Amazon S3 key of your script. For more information, see [Working with Amazon S3
+    /// Objects](https://docs.aws.amazon.com/AmazonS3/latest/dev/UsingObjects.html) .
+    ///
     /// - Length: 1 to 1024.
     pub s3_key: Option<Val<String>>,
     /// `S3ObjectVersion`.
+    ///
+    /// The Amazon S3 version ID of your script.
     pub s3_object_version: Option<Val<String>>,
     /// `Script`.
+    ///
+    /// If you input your canary script directly into the canary instead of referring to an S3 location, the
+    /// value of this parameter is the script in plain text. It can be up to 5 MB.
     pub script: Option<Val<String>>,
-    /// `SourceLocationArn`.
-    pub source_location_arn: Option<Val<String>>,
 }
 
 impl Code {
@@ -545,7 +744,6 @@ impl Code {
         put(&mut m, "S3Key", &self.s3_key);
         put(&mut m, "S3ObjectVersion", &self.s3_object_version);
         put(&mut m, "Script", &self.script);
-        put(&mut m, "SourceLocationArn", &self.source_location_arn);
         m
     }
 }
@@ -600,11 +798,6 @@ impl CodeBuilder {
         self.0.script = Some(value.into());
         self
     }
-    /// Sets `SourceLocationArn`.
-    pub fn source_location_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.source_location_arn = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> Code {
         self.0
@@ -620,14 +813,22 @@ impl ToValue for Code {
 impl Literal for Code {}
 
 /// The [`Dependency`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-synthetics-canary-dependency.html) property type.
+///
+/// A structure that contains information about a dependency for a canary.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dependency {
     /// `Reference`: required.
+    ///
+    /// The dependency reference. For Lambda layers, this is the ARN of the Lambda layer. For more
+    /// information about Lambda ARN format, see
+    /// [Lambda](https://docs.aws.amazon.com/lambda/latest/api/API_Layer.html) .
     ///
     /// - Length: 1 to 140.
     /// - Pattern: `arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+`.
     pub reference: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// The type of dependency. Valid value is `LambdaLayer` .
     pub type_: Option<Val<Type>>,
 }
 
@@ -684,9 +885,13 @@ impl ToValue for Dependency {
 impl Literal for Dependency {}
 
 /// The [`RetryConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-synthetics-canary-retryconfig.html) property type.
+///
+/// The canary's retry configuration information.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetryConfig {
     /// `MaxRetries`: required.
+    ///
+    /// The maximum number of retries. The value must be less than or equal to two.
     ///
     /// - Range: 0 to 2.
     pub max_retries: Option<Val<i64>>,
@@ -739,21 +944,59 @@ impl ToValue for RetryConfig {
 impl Literal for RetryConfig {}
 
 /// The [`RunConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-synthetics-canary-runconfig.html) property type.
+///
+/// A structure that contains input information for a canary run. This structure is required.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunConfig {
     /// `ActiveTracing`.
+    ///
+    /// Specifies whether this canary is to use active AWS X-Ray tracing when it runs. Active tracing
+    /// enables this canary run to be displayed in the ServiceLens and X-Ray service maps even if the canary
+    /// does not hit an endpoint that has X-Ray tracing enabled. Using X-Ray tracing incurs charges. For
+    /// more information, see [Canaries and X-Ray
+    /// tracing](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_tracing.html)
+    /// .
+    ///
+    /// You can enable active tracing only for canaries that use version `syn-nodejs-2.0` or later for their
+    /// canary runtime.
     pub active_tracing: Option<Val<bool>>,
     /// `EnvironmentVariables`.
+    ///
+    /// Specifies the keys and values to use for any environment variables used in the canary script. Use
+    /// the following format:
+    ///
+    /// { "key1" : "value1", "key2" : "value2", ...}
+    ///
+    /// Keys must start with a letter and be at least two characters. The total size of your environment
+    /// variables cannot exceed 4 KB. You can't specify any Lambda reserved environment variables as the
+    /// keys for your environment variables. For more information about reserved keys, see [Runtime
+    /// environment
+    /// variables](https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime)
+    /// .
     pub environment_variables: Option<Val<BTreeMap<String, String>>>,
     /// `EphemeralStorage`.
+    ///
+    /// Specifies the amount of ephemeral storage (in MB) to allocate for the canary run during execution.
+    /// This temporary storage is used for storing canary run artifacts (which are uploaded to an Amazon S3
+    /// bucket at the end of the run), and any canary browser operations. This temporary storage is cleared
+    /// after the run is completed. Default storage value is 1024 MB.
     ///
     /// - Range: 1024 to 10240.
     pub ephemeral_storage: Option<Val<i64>>,
     /// `MemoryInMB`.
     ///
+    /// The maximum amount of memory that the canary can use while running. This value must be a multiple of 64.
+    /// The range is 960 to 3008.
+    ///
     /// - Range: 960 to 3008.
     pub memory_in_mb: Option<Val<i64>>,
     /// `TimeoutInSeconds`.
+    ///
+    /// How long the canary is allowed to run before it must stop. You can't set this time to be longer than
+    /// the frequency of the runs of this canary.
+    ///
+    /// If you omit this field, the frequency of the canary is used as this value, up to a maximum of 900
+    /// seconds.
     ///
     /// - Range: 3 to 840.
     pub timeout_in_seconds: Option<Val<i64>>,
@@ -832,11 +1075,26 @@ impl ToValue for RunConfig {
 impl Literal for RunConfig {}
 
 /// The [`S3Encryption`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-synthetics-canary-s3encryption.html) property type.
+///
+/// A structure that contains the configuration of the encryption-at-rest settings for artifacts that
+/// the canary uploads to Amazon S3 . Artifact encryption functionality is available only for canaries
+/// that use Synthetics runtime version syn-nodejs-puppeteer-3.3 or later. For more information, see
+/// [Encrypting canary
+/// artifacts](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_artifact_encryption.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Encryption {
     /// `EncryptionMode`.
+    ///
+    /// The encryption method to use for artifacts created by this canary. Specify `SSE_S3` to use
+    /// server-side encryption (SSE) with an Amazon S3-managed key. Specify `SSE-KMS` to use server-side
+    /// encryption with a customer-managed AWS  key.
+    ///
+    /// If you omit this parameter, an AWS -managed AWS  key is used.
     pub encryption_mode: Option<Val<EncryptionMode>>,
     /// `KmsKeyArn`.
+    ///
+    /// The ARN of the customer-managed AWS  key to use, if you specify `SSE-KMS` for `EncryptionMode`
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:(aws[a-zA-Z-]*)?:kms:[a-z]{2,4}(-[a-z]{2,4})?-[a-z]+-\d{1}:\d{12}:key/[\w\-\/]+$`.
@@ -894,17 +1152,44 @@ impl ToValue for S3Encryption {
 impl Literal for S3Encryption {}
 
 /// The [`Schedule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-synthetics-canary-schedule.html) property type.
+///
+/// This structure specifies how often a canary is to make runs and the date and time when it should
+/// stop making runs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schedule {
     /// `DurationInSeconds`.
+    ///
+    /// How long, in seconds, for the canary to continue making regular runs according to the schedule in
+    /// the `Expression` value. If you specify 0, the canary continues making runs until you stop it. If you
+    /// omit this field, the default of 0 is used.
     ///
     /// - Range: 0 to 31622400.
     pub duration_in_seconds: Option<Val<String>>,
     /// `Expression`: required.
     ///
+    /// A `rate` expression or a `cron` expression that defines how often the canary is to run.
+    ///
+    /// For a rate expression, The syntax is `rate( *number unit* )` . *unit* can be `minute` , `minutes` ,
+    /// or `hour` .
+    ///
+    /// For example, `rate(1 minute)` runs the canary once a minute, `rate(10 minutes)` runs it once every 10
+    /// minutes, and `rate(1 hour)` runs it once every hour. You can specify a frequency between `rate(1
+    /// minute)` and `rate(1 hour)` .
+    ///
+    /// Specifying `rate(0 minute)` or `rate(0 hour)` is a special value that causes the canary to run only
+    /// once when it is started.
+    ///
+    /// Use `cron( *expression* )` to specify a cron expression. You can't schedule a canary to wait for
+    /// more than a year before running. For information about the syntax for cron expressions, see
+    /// [Scheduling canary runs using
+    /// cron](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_cron.html)
+    /// .
+    ///
     /// - Length: 1 to 1024.
     pub expression: Option<Val<String>>,
     /// `RetryConfig`.
+    ///
+    /// The canary's retry configuration information.
     pub retry_config: Option<Val<RetryConfig>>,
 }
 
@@ -1035,13 +1320,35 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`VisualReference`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-synthetics-canary-visualreference.html) property type.
+///
+/// Defines the screenshots to use as the baseline for comparisons during visual monitoring comparisons
+/// during future runs of this canary. If you omit this parameter, no changes are made to any baseline
+/// screenshots that the canary might be using already.
+///
+/// Visual monitoring is supported only on canaries running the *syn-puppeteer-node-3.2* runtime or
+/// later. For more information, see [Visual
+/// monitoring](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Library_SyntheticsLogger_VisualTesting.html)
+/// and [Visual monitoring
+/// blueprint](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_Blueprints_VisualTesting.html)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisualReference {
     /// `BaseCanaryRunId`: required.
+    ///
+    /// Specifies which canary run to use the screenshots from as the baseline for future visual monitoring
+    /// with this canary. Valid values are `nextrun` to use the screenshots from the next run after this
+    /// update is made, `lastrun` to use the screenshots from the most recent run before this update was
+    /// made, or the value of `Id` in the
+    /// [CanaryRun](https://docs.aws.amazon.com/AmazonSynthetics/latest/APIReference/API_CanaryRun.html)
+    /// from any past run of this canary.
     pub base_canary_run_id: Option<Val<String>>,
     /// `BaseScreenshots`.
+    ///
+    /// An array of screenshots that are used as the baseline for comparisons during visual monitoring.
     pub base_screenshots: Option<Val<Vec<BaseScreenshot>>>,
     /// `BrowserType`.
+    ///
+    /// The browser type associated with this visual reference configuration. Valid values are `CHROME` and
+    /// `FIREFOX` .
     pub browser_type: Option<Val<BrowserType>>,
 }
 
@@ -1113,20 +1420,34 @@ impl ToValue for VisualReference {
 impl Literal for VisualReference {}
 
 /// The [`VPCConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-synthetics-canary-vpcconfig.html) property type.
+///
+/// If this canary is to test an endpoint in a VPC, this structure contains information about the subnet
+/// and security groups of the VPC endpoint. For more information, see [Running a Canary in a
+/// VPC](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_VPC.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcConfig {
     /// `Ipv6AllowedForDualStack`.
+    ///
+    /// Set this to `true` to allow outbound IPv6 traffic on VPC canaries that are connected to dual-stack
+    /// subnets. The default is `false` .
     pub ipv6_allowed_for_dual_stack: Option<Val<bool>>,
     /// `SecurityGroupIds`: required.
+    ///
+    /// The IDs of the security groups for this canary.
     ///
     /// - Items: 0 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required.
     ///
+    /// The IDs of the subnets where this canary is to run.
+    ///
     /// - Items: 0 to 16.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `VpcId`.
+    ///
+    /// The ID of the VPC where this canary is to run.
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -1240,9 +1561,18 @@ impl BrowserType {
             BrowserType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BrowserType {
+    const VALUES: &'static [&'static str] = &["CHROME", "FIREFOX"];
+    fn as_str(&self) -> &str {
+        BrowserType::as_str(self)
     }
 }
 
@@ -1287,9 +1617,18 @@ impl EncryptionMode {
             EncryptionMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionMode {
+    const VALUES: &'static [&'static str] = &["SSE_KMS", "SSE_S3"];
+    fn as_str(&self) -> &str {
+        EncryptionMode::as_str(self)
     }
 }
 
@@ -1334,9 +1673,18 @@ impl ProvisionedResourceCleanup {
             ProvisionedResourceCleanup::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProvisionedResourceCleanup {
+    const VALUES: &'static [&'static str] = &["AUTOMATIC", "OFF"];
+    fn as_str(&self) -> &str {
+        ProvisionedResourceCleanup::as_str(self)
     }
 }
 
@@ -1378,9 +1726,18 @@ impl ResourceToTag {
             ResourceToTag::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceToTag {
+    const VALUES: &'static [&'static str] = &["lambda-function"];
+    fn as_str(&self) -> &str {
+        ResourceToTag::as_str(self)
     }
 }
 
@@ -1421,9 +1778,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["LambdaLayer"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,18 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::Synthetics::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-synthetics-group.html) resource type.
 ///
+/// Creates or updates a group which you can use to associate canaries with each other, including
+/// cross-Region canaries. Using groups can help you with managing and automating your canaries, and you
+/// can also view aggregated run results and statistics for all canaries in a group.
+///
+/// Groups are global resources. When you create a group, it is replicated across all AWS Regions, and
+/// you can add canaries from any Region to it, and view it in any Region. Although the group ARN format
+/// reflects the Region name where it was created, a group is not constrained to any Region. This means
+/// that you can put canaries from multiple Regions into the same group, and then use that group to view
+/// and manage all of those canaries in a single view.
+///
+/// Each group can contain as many as 10 canaries. You can have as many as 20 groups in your account.
+/// Any single canary can be a member of up to 10 groups.
+///
 /// Build it with [`Group::builder`]; adding it to a stack returns a [`GroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Group {
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// A name for the group. It can include any Unicode characters.
+    ///
+    /// The names for all groups in your account, across all Regions, must be unique.
+    ///
     /// - Pattern: `^[0-9a-z_\-]{1,64}$`.
     pub name: Option<Val<String>>,
     /// `ResourceArns`.
     ///
+    /// The ARNs of the canaries that you want to associate with this group.
+    ///
     /// - Items: at most 10.
     pub resource_arns: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The list of key-value pairs that are associated with the group.
     ///
     /// - Items: at least 0.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -112,6 +133,8 @@ impl Deref for GroupHandle {
 
 impl GroupHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The Id of the group.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }

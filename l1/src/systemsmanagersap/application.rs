@@ -5,40 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::SystemsManagerSAP::Application`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-systemsmanagersap-application.html) resource type.
 ///
+/// An SAP application registered with AWS Systems Manager for SAP.
+///
 /// Build it with [`Application::builder`]; adding it to a stack returns a [`ApplicationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Application {
     /// `ApplicationId`: required.
     ///
+    /// The ID of the application.
+    ///
     /// - Pattern: `[\w\d\.-]{1,60}`.
     pub application_id: Option<Val<String>>,
     /// `ApplicationType`: required.
+    ///
+    /// The type of the application.
     pub application_type: Option<Val<ApplicationType>>,
     /// `ComponentsInfo`. Changing it replaces the resource.
+    ///
+    /// This is an optional parameter for component details to which the SAP ABAP application is attached,
+    /// such as Web Dispatcher.
     ///
     /// - Items: at least 1.
     pub components_info: Option<Val<Vec<ComponentInfo>>>,
     /// `Credentials`. Changing it replaces the resource.
     ///
+    /// The credentials of the SAP application.
+    ///
     /// - Items: at least 1.
     pub credentials: Option<Val<Vec<Credential>>>,
     /// `DatabaseArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the database.
     ///
     /// - Pattern: `^arn:(.+:){2,4}.+$|^arn:(.+:){1,3}.+\/.+$`.
     pub database_arn: Option<Val<String>>,
     /// `Instances`. Changing it replaces the resource.
     ///
+    /// The Amazon EC2 instances on which your SAP application is running.
+    ///
     /// - Items: at least 1.
     pub instances: Option<Val<Vec<String>>>,
     /// `SapInstanceNumber`. Changing it replaces the resource.
+    ///
+    /// The SAP instance number of the application.
     ///
     /// - Pattern: `[0-9]{2}`.
     pub sap_instance_number: Option<Val<String>>,
     /// `Sid`. Changing it replaces the resource.
     ///
+    /// The System ID of the application.
+    ///
     /// - Pattern: `[A-Z][A-Z0-9]{2}`.
     pub sid: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags on the application.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -189,6 +210,8 @@ impl Deref for ApplicationHandle {
 
 impl ApplicationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name of the SAP application.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -203,15 +226,29 @@ impl ApplicationHandle {
 }
 
 /// The [`ComponentInfo`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-systemsmanagersap-application-componentinfo.html) property type.
+///
+/// This is information about the component of your SAP application, such as Web Dispatcher.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ComponentInfo {
     /// `ComponentType`.
+    ///
+    /// This string is the type of the component.
+    ///
+    /// Accepted value is `WD` .
     pub component_type: Option<Val<ComponentType>>,
     /// `Ec2InstanceId`.
+    ///
+    /// This is the Amazon EC2 instance on which your SAP component is running.
+    ///
+    /// Accepted values are alphanumeric.
     ///
     /// - Pattern: `^i-[\w\d]{8}$|^i-[\w\d]{17}$`.
     pub ec2_instance_id: Option<Val<String>>,
     /// `Sid`.
+    ///
+    /// This string is the SAP System ID of the component.
+    ///
+    /// Accepted values are alphanumeric.
     ///
     /// - Pattern: `[A-Z][A-Z0-9]{2}`.
     pub sid: Option<Val<String>>,
@@ -273,15 +310,23 @@ impl ToValue for ComponentInfo {
 impl Literal for ComponentInfo {}
 
 /// The [`Credential`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-systemsmanagersap-application-credential.html) property type.
+///
+/// The credentials of your SAP application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Credential {
     /// `CredentialType`.
+    ///
+    /// The type of the application credentials.
     pub credential_type: Option<Val<CredentialType>>,
     /// `DatabaseName`.
+    ///
+    /// The name of the SAP HANA database.
     ///
     /// - Pattern: `^(?=.{1,100}$).*`.
     pub database_name: Option<Val<String>>,
     /// `SecretId`.
+    ///
+    /// The secret ID created in AWS Secrets Manager to store the credentials of the SAP application.
     ///
     /// - Pattern: `^(?=.{1,100}$).*`.
     pub secret_id: Option<Val<String>>,
@@ -433,9 +478,18 @@ impl ApplicationType {
             ApplicationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApplicationType {
+    const VALUES: &'static [&'static str] = &["HANA", "SAP_ABAP"];
+    fn as_str(&self) -> &str {
+        ApplicationType::as_str(self)
     }
 }
 
@@ -498,9 +552,18 @@ impl ComponentType {
             ComponentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComponentType {
+    const VALUES: &'static [&'static str] = &["HANA", "HANA_NODE", "ABAP", "ASCS", "DIALOG", "WEBDISP", "WD", "ERS"];
+    fn as_str(&self) -> &str {
+        ComponentType::as_str(self)
     }
 }
 
@@ -548,9 +611,18 @@ impl CredentialType {
             CredentialType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CredentialType {
+    const VALUES: &'static [&'static str] = &["ADMIN"];
+    fn as_str(&self) -> &str {
+        CredentialType::as_str(self)
     }
 }
 

@@ -5,18 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::Timestream::Database`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-timestream-database.html) resource type.
 ///
+/// Creates a new Timestream database. If the AWS  key is not specified, the database will be encrypted
+/// with a Timestream managed AWS  key located in your account. Refer to [AWS managed AWS
+/// keys](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-cmk) for more
+/// info. [Service quotas
+/// apply](https://docs.aws.amazon.com/timestream/latest/developerguide/ts-limits.html) . See [code
+/// sample](https://docs.aws.amazon.com/timestream/latest/developerguide/code-samples.create-db.html)
+/// for details.
+///
 /// Build it with [`Database::builder`]; adding it to a stack returns a [`DatabaseHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Database {
     /// `DatabaseName`. Changing it replaces the resource.
     ///
+    /// The name of the Timestream database.
+    ///
+    /// *Length Constraints* : Minimum length of 3 bytes. Maximum length of 256 bytes.
+    ///
     /// - Pattern: `^[a-zA-Z0-9_.-]{3,256}$`.
     pub database_name: Option<Val<String>>,
     /// `KmsKeyId`.
     ///
+    /// The identifier of the AWS  key used to encrypt the data stored in the database.
+    ///
     /// - Length: 1 to 2048.
     pub kms_key_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to add to the database.
     ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -104,6 +120,8 @@ impl Deref for DatabaseHandle {
 
 impl DatabaseHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The `arn` of the database.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

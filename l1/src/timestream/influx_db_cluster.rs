@@ -5,69 +5,107 @@ use crate::rt::*;
 
 /// The [`AWS::Timestream::InfluxDBCluster`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-timestream-influxdbcluster.html) resource type.
 ///
+/// The AWS::Timestream::InfluxDBCluster resource creates an InfluxDB cluster.
+///
 /// Build it with [`InfluxDbCluster::builder`]; adding it to a stack returns a [`InfluxDbClusterHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InfluxDbCluster {
     /// `AllocatedStorage`. Changing it replaces the resource.
     ///
+    /// The allocated storage for the InfluxDB cluster.
+    ///
     /// - Range: 20 to 15360.
     pub allocated_storage: Option<Val<i64>>,
     /// `Bucket`. Changing it replaces the resource.
+    ///
+    /// The bucket for the InfluxDB cluster.
     ///
     /// - Length: 2 to 64.
     /// - Pattern: `^[^_][^"]*$`.
     pub bucket: Option<Val<String>>,
     /// `DbInstanceType`.
+    ///
+    /// The compute instance of the InfluxDB cluster.
     pub db_instance_type: Option<Val<DbInstanceType>>,
     /// `DbParameterGroupIdentifier`.
+    ///
+    /// The name of an existing InfluxDB parameter group.
     ///
     /// - Length: 3 to 64.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub db_parameter_group_identifier: Option<Val<String>>,
     /// `DbStorageType`. Changing it replaces the resource.
+    ///
+    /// The storage type of the InfluxDB cluster.
     pub db_storage_type: Option<Val<DbStorageType>>,
     /// `DeploymentType`. Changing it replaces the resource.
+    ///
+    /// Deployment type of the InfluxDB cluster.
     pub deployment_type: Option<Val<DeploymentType>>,
     /// `FailoverMode`.
+    ///
+    /// Failover mode of the InfluxDB cluster.
     pub failover_mode: Option<Val<FailoverMode>>,
     /// `LogDeliveryConfiguration`.
+    ///
+    /// Configuration for sending logs to customer account from the InfluxDB cluster.
     pub log_delivery_configuration: Option<Val<LogDeliveryConfiguration>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The unique name that is associated with the InfluxDB cluster.
     ///
     /// - Length: 3 to 40.
     /// - Pattern: `^[a-zA-z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*$`.
     pub name: Option<Val<String>>,
     /// `NetworkType`. Changing it replaces the resource.
+    ///
+    /// Network type of the InfluxDB cluster.
     pub network_type: Option<Val<NetworkType>>,
     /// `Organization`. Changing it replaces the resource.
+    ///
+    /// The organization for the InfluxDB cluster.
     ///
     /// - Length: 1 to 64.
     pub organization: Option<Val<String>>,
     /// `Password`. Changing it replaces the resource.
+    ///
+    /// The password for the InfluxDB cluster.
     ///
     /// - Length: 8 to 64.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub password: Option<Val<String>>,
     /// `Port`.
     ///
+    /// The port number on which InfluxDB accepts connections.
+    ///
     /// - Range: 1024 to 65535.
     pub port: Option<Val<i64>>,
     /// `PubliclyAccessible`. Changing it replaces the resource.
+    ///
+    /// Attach a public IP to the customer ENI.
     pub publicly_accessible: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// An arbitrary set of tags (key-value pairs) for this DB cluster.
     ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Username`. Changing it replaces the resource.
     ///
+    /// The username for the InfluxDB cluster.
+    ///
     /// - Length: 1 to 64.
     pub username: Option<Val<String>>,
     /// `VpcSecurityGroupIds`. Changing it replaces the resource.
+    ///
+    /// A list of Amazon EC2 VPC security groups to associate with this InfluxDB cluster.
     ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub vpc_security_group_ids: Option<Val<Vec<String>>>,
     /// `VpcSubnetIds`. Changing it replaces the resource.
+    ///
+    /// A list of EC2 subnet IDs for this InfluxDB cluster.
     ///
     /// - Items: 1 to 3.
     pub vpc_subnet_ids: Option<Val<Vec<String>>>,
@@ -255,30 +293,44 @@ impl Deref for InfluxDbClusterHandle {
 
 impl InfluxDbClusterHandle {
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Status of the InfluxDB cluster.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) that is associated with the InfluxDB cluster.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The service generated unique identifier for InfluxDB cluster.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// The connection endpoint for the InfluxDB cluster.
     pub fn attr_endpoint(&self) -> Val<String> {
         self.0.get_att("Endpoint")
     }
     /// `Fn::GetAtt` `ReaderEndpoint`.
+    ///
+    /// The reader endpoint for the InfluxDB cluster.
     pub fn attr_reader_endpoint(&self) -> Val<String> {
         self.0.get_att("ReaderEndpoint")
     }
     /// `Fn::GetAtt` `InfluxAuthParametersSecretArn`.
+    ///
+    /// The Auth parameters secret Amazon Resource name (ARN) that is associated with the InfluxDB cluster.
     pub fn attr_influx_auth_parameters_secret_arn(&self) -> Val<String> {
         self.0.get_att("InfluxAuthParametersSecretArn")
     }
     /// `Fn::GetAtt` `EngineType`.
+    ///
+    /// The engine type for the InfluxDB cluster.
     pub fn attr_engine_type(&self) -> Val<String> {
         self.0.get_att("EngineType")
     }
@@ -293,9 +345,13 @@ impl InfluxDbClusterHandle {
 }
 
 /// The [`LogDeliveryConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-influxdbcluster-logdeliveryconfiguration.html) property type.
+///
+/// Configuration for sending logs to customer account from the InfluxDB cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogDeliveryConfiguration {
     /// `S3Configuration`: required.
+    ///
+    /// S3 configuration for sending logs to customer account from the InfluxDB cluster.
     pub s3_configuration: Option<Val<S3Configuration>>,
 }
 
@@ -350,15 +406,21 @@ impl ToValue for LogDeliveryConfiguration {
 impl Literal for LogDeliveryConfiguration {}
 
 /// The [`S3Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-influxdbcluster-s3configuration.html) property type.
+///
+/// S3 configuration for sending logs to customer account from the InfluxDB cluster.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Configuration {
     /// `BucketName`: required.
+    ///
+    /// The bucket name for logs to be sent from the InfluxDB cluster
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[0-9a-z]+[0-9a-z\.\-]*[0-9a-z]+$`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// Specifies whether logging to customer specified bucket is enabled.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -530,9 +592,28 @@ impl DbInstanceType {
             DbInstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DbInstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "db.influx.medium",
+        "db.influx.large",
+        "db.influx.xlarge",
+        "db.influx.2xlarge",
+        "db.influx.4xlarge",
+        "db.influx.8xlarge",
+        "db.influx.12xlarge",
+        "db.influx.16xlarge",
+        "db.influx.24xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        DbInstanceType::as_str(self)
     }
 }
 
@@ -587,9 +668,18 @@ impl DbStorageType {
             DbStorageType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DbStorageType {
+    const VALUES: &'static [&'static str] = &["InfluxIOIncludedT1", "InfluxIOIncludedT2", "InfluxIOIncludedT3"];
+    fn as_str(&self) -> &str {
+        DbStorageType::as_str(self)
     }
 }
 
@@ -632,9 +722,18 @@ impl DeploymentType {
             DeploymentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DeploymentType {
+    const VALUES: &'static [&'static str] = &["MULTI_NODE_READ_REPLICAS"];
+    fn as_str(&self) -> &str {
+        DeploymentType::as_str(self)
     }
 }
 
@@ -678,9 +777,18 @@ impl FailoverMode {
             FailoverMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FailoverMode {
+    const VALUES: &'static [&'static str] = &["AUTOMATIC", "NO_FAILOVER"];
+    fn as_str(&self) -> &str {
+        FailoverMode::as_str(self)
     }
 }
 
@@ -725,9 +833,18 @@ impl NetworkType {
             NetworkType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NetworkType {
+    const VALUES: &'static [&'static str] = &["IPV4", "DUAL"];
+    fn as_str(&self) -> &str {
+        NetworkType::as_str(self)
     }
 }
 

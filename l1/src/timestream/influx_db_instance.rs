@@ -5,67 +5,130 @@ use crate::rt::*;
 
 /// The [`AWS::Timestream::InfluxDBInstance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-timestream-influxdbinstance.html) resource type.
 ///
+/// A DB instance is an isolated database environment running in the cloud. It is the basic building
+/// block of Amazon Timestream for InfluxDB. A DB instance can contain multiple user-created databases
+/// (or organizations and buckets for the case of InfluxDb 2.x databases), and can be accessed using the
+/// same client tools and applications you might use to access a standalone self-managed InfluxDB
+/// instance.
+///
 /// Build it with [`InfluxDbInstance::builder`]; adding it to a stack returns a [`InfluxDbInstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InfluxDbInstance {
     /// `AllocatedStorage`.
     ///
+    /// The amount of storage to allocate for your DB storage type in GiB (gibibytes).
+    ///
     /// - Range: 20 to 16384.
     pub allocated_storage: Option<Val<i64>>,
     /// `Bucket`. Changing it replaces the resource.
+    ///
+    /// The name of the initial InfluxDB bucket. All InfluxDB data is stored in a bucket. A bucket combines
+    /// the concept of a database and a retention period (the duration of time that each data point
+    /// persists). A bucket belongs to an organization.
     ///
     /// - Length: 2 to 64.
     /// - Pattern: `^[^_][^"]*$`.
     pub bucket: Option<Val<String>>,
     /// `DbInstanceType`.
+    ///
+    /// The Timestream for InfluxDB DB instance type to run on.
     pub db_instance_type: Option<Val<DbInstanceType>>,
     /// `DbParameterGroupIdentifier`.
+    ///
+    /// The name or id of the DB parameter group to assign to your DB instance. DB parameter groups specify
+    /// how the database is configured. For example, DB parameter groups can specify the limit for query
+    /// concurrency.
     ///
     /// - Length: 3 to 64.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub db_parameter_group_identifier: Option<Val<String>>,
     /// `DbStorageType`.
+    ///
+    /// The Timestream for InfluxDB DB storage type to read and write InfluxDB data.
+    ///
+    /// You can choose between 3 different types of provisioned Influx IOPS included storage according to
+    /// your workloads requirements:
+    ///
+    /// - Influx IO Included 3000 IOPS
+    /// - Influx IO Included 12000 IOPS
+    /// - Influx IO Included 16000 IOPS
     pub db_storage_type: Option<Val<DbStorageType>>,
     /// `DeploymentType`.
+    ///
+    /// Specifies whether the Timestream for InfluxDB is deployed as Single-AZ or with a MultiAZ Standby for
+    /// High availability.
     pub deployment_type: Option<Val<DeploymentType>>,
     /// `LogDeliveryConfiguration`.
+    ///
+    /// Configuration for sending InfluxDB engine logs to a specified S3 bucket.
     pub log_delivery_configuration: Option<Val<LogDeliveryConfiguration>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name that uniquely identifies the DB instance when interacting with the Amazon Timestream for
+    /// InfluxDB API and CLI commands. This name will also be a prefix included in the endpoint. DB instance
+    /// names must be unique per customer and per region.
     ///
     /// - Length: 3 to 40.
     /// - Pattern: `^[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*$`.
     pub name: Option<Val<String>>,
     /// `NetworkType`. Changing it replaces the resource.
+    ///
+    /// Network type of the InfluxDB Instance.
     pub network_type: Option<Val<NetworkType>>,
     /// `Organization`. Changing it replaces the resource.
+    ///
+    /// The name of the initial organization for the initial admin user in InfluxDB. An InfluxDB
+    /// organization is a workspace for a group of users.
     ///
     /// - Length: 1 to 64.
     pub organization: Option<Val<String>>,
     /// `Password`. Changing it replaces the resource.
+    ///
+    /// The password of the initial admin user created in InfluxDB. This password will allow you to access
+    /// the InfluxDB UI to perform various administrative tasks and also use the InfluxDB CLI to create an
+    /// operator token. These attributes will be stored in a Secret created in Amazon SecretManager in your
+    /// account.
     ///
     /// - Length: 8 to 64.
     /// - Pattern: `^[a-zA-Z0-9]+$`.
     pub password: Option<Val<String>>,
     /// `Port`.
     ///
+    /// The port number on which InfluxDB accepts connections.
+    ///
     /// - Range: 1024 to 65535.
     pub port: Option<Val<i64>>,
     /// `PubliclyAccessible`. Changing it replaces the resource.
+    ///
+    /// Configures the DB instance with a public IP to facilitate access.
     pub publicly_accessible: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// A list of key-value pairs to associate with the DB instance.
     ///
     /// - Items: 1 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Username`. Changing it replaces the resource.
     ///
+    /// The username of the initial admin user created in InfluxDB. Must start with a letter and can't end
+    /// with a hyphen or contain two consecutive hyphens. For example, my-user1. This username will allow
+    /// you to access the InfluxDB UI to perform various administrative tasks and also use the InfluxDB CLI
+    /// to create an operator token. These attributes will be stored in a Secret created in Amazon Secrets
+    /// Manager in your account.
+    ///
     /// - Length: 1 to 64.
     pub username: Option<Val<String>>,
     /// `VpcSecurityGroupIds`. Changing it replaces the resource.
+    ///
+    /// A list of VPC security group IDs to associate with the DB instance.
     ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub vpc_security_group_ids: Option<Val<Vec<String>>>,
     /// `VpcSubnetIds`. Changing it replaces the resource.
+    ///
+    /// A list of VPC subnet IDs to associate with the DB instance. Provide at least two VPC subnet IDs in
+    /// different availability zones when deploying with a Multi-AZ standby.
     ///
     /// - Items: 1 to 3.
     pub vpc_subnet_ids: Option<Val<Vec<String>>>,
@@ -247,30 +310,49 @@ impl Deref for InfluxDbInstanceHandle {
 
 impl InfluxDbInstanceHandle {
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the DB instance.
+    ///
+    /// Valid Values: `CREATING` | `AVAILABLE` | `DELETING` | `MODIFYING` | `UPDATING` | `DELETED` |
+    /// `FAILED`
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the DB instance
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// A service-generated unique identifier
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `AvailabilityZone`.
+    ///
+    /// The Availability Zone in which the DB instance resides.
     pub fn attr_availability_zone(&self) -> Val<String> {
         self.0.get_att("AvailabilityZone")
     }
     /// `Fn::GetAtt` `Endpoint`.
+    ///
+    /// The endpoint used to connect to InfluxDB. The default InfluxDB port is 8086.
     pub fn attr_endpoint(&self) -> Val<String> {
         self.0.get_att("Endpoint")
     }
     /// `Fn::GetAtt` `SecondaryAvailabilityZone`.
+    ///
+    /// Describes an Availability Zone in which the InfluxDB instance is located
     pub fn attr_secondary_availability_zone(&self) -> Val<String> {
         self.0.get_att("SecondaryAvailabilityZone")
     }
     /// `Fn::GetAtt` `InfluxAuthParametersSecretArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Secrets Manager secret containing the initial InfluxDB
+    /// authorization parameters. The secret value is a JSON formatted key-value pair holding InfluxDB
+    /// authorization values: organization, bucket, username, and password.
     pub fn attr_influx_auth_parameters_secret_arn(&self) -> Val<String> {
         self.0.get_att("InfluxAuthParametersSecretArn")
     }
@@ -285,9 +367,13 @@ impl InfluxDbInstanceHandle {
 }
 
 /// The [`LogDeliveryConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-influxdbinstance-logdeliveryconfiguration.html) property type.
+///
+/// Configuration for sending InfluxDB engine logs to a specified S3 bucket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogDeliveryConfiguration {
     /// `S3Configuration`: required.
+    ///
+    /// Configuration for S3 bucket log delivery
     pub s3_configuration: Option<Val<S3Configuration>>,
 }
 
@@ -342,15 +428,21 @@ impl ToValue for LogDeliveryConfiguration {
 impl Literal for LogDeliveryConfiguration {}
 
 /// The [`S3Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-influxdbinstance-s3configuration.html) property type.
+///
+/// Configuration for S3 bucket log delivery.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Configuration {
     /// `BucketName`: required.
+    ///
+    /// The bucket name of the customer S3 bucket.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[0-9a-z]+[0-9a-z\.\-]*[0-9a-z]+$`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `Enabled`: required.
+    ///
+    /// Indicates whether log delivery to the S3 bucket is enabled.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -522,9 +614,28 @@ impl DbInstanceType {
             DbInstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DbInstanceType {
+    const VALUES: &'static [&'static str] = &[
+        "db.influx.medium",
+        "db.influx.large",
+        "db.influx.xlarge",
+        "db.influx.2xlarge",
+        "db.influx.4xlarge",
+        "db.influx.8xlarge",
+        "db.influx.12xlarge",
+        "db.influx.16xlarge",
+        "db.influx.24xlarge",
+    ];
+    fn as_str(&self) -> &str {
+        DbInstanceType::as_str(self)
     }
 }
 
@@ -579,9 +690,18 @@ impl DbStorageType {
             DbStorageType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DbStorageType {
+    const VALUES: &'static [&'static str] = &["InfluxIOIncludedT1", "InfluxIOIncludedT2", "InfluxIOIncludedT3"];
+    fn as_str(&self) -> &str {
+        DbStorageType::as_str(self)
     }
 }
 
@@ -627,9 +747,18 @@ impl DeploymentType {
             DeploymentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DeploymentType {
+    const VALUES: &'static [&'static str] = &["SINGLE_AZ", "WITH_MULTIAZ_STANDBY"];
+    fn as_str(&self) -> &str {
+        DeploymentType::as_str(self)
     }
 }
 
@@ -674,9 +803,18 @@ impl NetworkType {
             NetworkType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for NetworkType {
+    const VALUES: &'static [&'static str] = &["IPV4", "DUAL"];
+    fn as_str(&self) -> &str {
+        NetworkType::as_str(self)
     }
 }
 

@@ -5,42 +5,88 @@ use crate::rt::*;
 
 /// The [`AWS::Timestream::ScheduledQuery`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-timestream-scheduledquery.html) resource type.
 ///
+/// Create a scheduled query that will be run on your behalf at the configured schedule. Timestream
+/// assumes the execution role provided as part of the `ScheduledQueryExecutionRoleArn` parameter to run
+/// the query. You can use the `NotificationConfiguration` parameter to configure notification for your
+/// scheduled query operations.
+///
 /// Build it with [`ScheduledQuery::builder`]; adding it to a stack returns a [`ScheduledQueryHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScheduledQuery {
     /// `ClientToken`.
     ///
+    /// Using a ClientToken makes the call to CreateScheduledQuery idempotent, in other words, making the
+    /// same request repeatedly will produce the same result. Making multiple identical CreateScheduledQuery
+    /// requests has the same effect as making a single request.
+    ///
+    /// - If CreateScheduledQuery is called without a `ClientToken` , the Query SDK generates a
+    ///   `ClientToken` on your behalf.
+    /// - After 8 hours, any request with the same `ClientToken` is treated as a new request.
+    ///
     /// - Length: 32 to 128.
     pub client_token: Option<Val<String>>,
     /// `ErrorReportConfiguration`: required. Changing it replaces the resource.
+    ///
+    /// Configuration for error reporting. Error reports will be generated when a problem is encountered
+    /// when writing the query results.
     pub error_report_configuration: Option<Val<ErrorReportConfiguration>>,
     /// `KmsKeyId`. Changing it replaces the resource.
+    ///
+    /// The Amazon KMS key used to encrypt the scheduled query resource, at-rest. If the Amazon KMS key is
+    /// not specified, the scheduled query resource will be encrypted with a Timestream owned Amazon KMS
+    /// key. To specify a KMS key, use the key ID, key ARN, alias name, or alias ARN. When using an alias
+    /// name, prefix the name with *alias/*
+    ///
+    /// If ErrorReportConfiguration uses `SSE_KMS` as encryption type, the same KmsKeyId is used to encrypt
+    /// the error report at rest.
     ///
     /// - Length: 1 to 2048.
     pub kms_key_id: Option<Val<String>>,
     /// `NotificationConfiguration`: required. Changing it replaces the resource.
+    ///
+    /// Notification configuration for the scheduled query. A notification is sent by Timestream when a
+    /// query run finishes, when the state is updated or when you delete it.
     pub notification_configuration: Option<Val<NotificationConfiguration>>,
     /// `QueryString`: required. Changing it replaces the resource.
+    ///
+    /// The query string to run. Parameter names can be specified in the query string `@` character followed
+    /// by an identifier. The named Parameter `@scheduled_runtime` is reserved and can be used in the query
+    /// to get the time at which the query is scheduled to run.
+    ///
+    /// The timestamp calculated according to the ScheduleConfiguration parameter, will be the value of
+    /// `@scheduled_runtime` paramater for each query run. For example, consider an instance of a scheduled
+    /// query executing on 2021-12-01 00:00:00. For this instance, the `@scheduled_runtime` parameter is
+    /// initialized to the timestamp 2021-12-01 00:00:00 when invoking the query.
     ///
     /// - Length: 1 to 262144.
     pub query_string: Option<Val<String>>,
     /// `ScheduleConfiguration`: required. Changing it replaces the resource.
+    ///
+    /// Schedule configuration.
     pub schedule_configuration: Option<Val<ScheduleConfiguration>>,
     /// `ScheduledQueryExecutionRoleArn`: required. Changing it replaces the resource.
+    ///
+    /// The ARN for the IAM role that Timestream will assume when running the scheduled query.
     ///
     /// - Length: 1 to 2048.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub scheduled_query_execution_role_arn: Option<Val<String>>,
     /// `ScheduledQueryName`. Changing it replaces the resource.
     ///
+    /// A name for the query. Scheduled query names must be unique within each Region.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `[a-zA-Z0-9_.-]+`.
     pub scheduled_query_name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// A list of key-value pairs to label the scheduled query.
+    ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TargetConfiguration`. Changing it replaces the resource.
+    ///
+    /// Scheduled query target store configuration.
     pub target_configuration: Option<Val<TargetConfiguration>>,
 }
 
@@ -210,38 +256,56 @@ impl Deref for ScheduledQueryHandle {
 
 impl ScheduledQueryHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The `ARN` of the scheduled query.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `SQName`.
+    ///
+    /// The scheduled query name.
     pub fn attr_sq_name(&self) -> Val<String> {
         self.0.get_att("SQName")
     }
     /// `Fn::GetAtt` `SQQueryString`.
+    ///
+    /// The scheduled query string..
     pub fn attr_sq_query_string(&self) -> Val<String> {
         self.0.get_att("SQQueryString")
     }
     /// `Fn::GetAtt` `SQScheduleConfiguration`.
+    ///
+    /// The scheduled query schedule configuration.
     pub fn attr_sq_schedule_configuration(&self) -> Val<String> {
         self.0.get_att("SQScheduleConfiguration")
     }
     /// `Fn::GetAtt` `SQNotificationConfiguration`.
+    ///
+    /// The scheduled query notification configuration.
     pub fn attr_sq_notification_configuration(&self) -> Val<String> {
         self.0.get_att("SQNotificationConfiguration")
     }
     /// `Fn::GetAtt` `SQScheduledQueryExecutionRoleArn`.
+    ///
+    /// The ARN of the IAM role that will be used by Timestream to run the query.
     pub fn attr_sq_scheduled_query_execution_role_arn(&self) -> Val<String> {
         self.0.get_att("SQScheduledQueryExecutionRoleArn")
     }
     /// `Fn::GetAtt` `SQTargetConfiguration`.
+    ///
+    /// The configuration for query output.
     pub fn attr_sq_target_configuration(&self) -> Val<String> {
         self.0.get_att("SQTargetConfiguration")
     }
     /// `Fn::GetAtt` `SQErrorReportConfiguration`.
+    ///
+    /// The scheduled query error reporting configuration.
     pub fn attr_sq_error_report_configuration(&self) -> Val<String> {
         self.0.get_att("SQErrorReportConfiguration")
     }
     /// `Fn::GetAtt` `SQKmsKeyId`.
+    ///
+    /// The KMS key used to encrypt the query resource, if a customer managed KMS key was provided.
     pub fn attr_sq_kms_key_id(&self) -> Val<String> {
         self.0.get_att("SQKmsKeyId")
     }
@@ -256,11 +320,17 @@ impl ScheduledQueryHandle {
 }
 
 /// The [`DimensionMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-scheduledquery-dimensionmapping.html) property type.
+///
+/// This type is used to map column(s) from the query result to a dimension in the destination table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DimensionMapping {
     /// `DimensionValueType`: required.
+    ///
+    /// Type for the dimension: VARCHAR
     pub dimension_value_type: Option<Val<DimensionValueType>>,
     /// `Name`: required.
+    ///
+    /// Column name from query result.
     pub name: Option<Val<String>>,
 }
 
@@ -327,9 +397,13 @@ impl ToValue for DimensionMapping {
 impl Literal for DimensionMapping {}
 
 /// The [`ErrorReportConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-scheduledquery-errorreportconfiguration.html) property type.
+///
+/// Configuration required for error reporting.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ErrorReportConfiguration {
     /// `S3Configuration`: required.
+    ///
+    /// The S3 configuration for the error reports.
     pub s3_configuration: Option<Val<S3Configuration>>,
 }
 
@@ -384,19 +458,36 @@ impl ToValue for ErrorReportConfiguration {
 impl Literal for ErrorReportConfiguration {}
 
 /// The [`MixedMeasureMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-scheduledquery-mixedmeasuremapping.html) property type.
+///
+/// MixedMeasureMappings are mappings that can be used to ingest data into a mixture of narrow and multi
+/// measures in the derived table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MixedMeasureMapping {
     /// `MeasureName`.
+    ///
+    /// Refers to the value of measure_name in a result row. This field is required if MeasureNameColumn is
+    /// provided.
     pub measure_name: Option<Val<String>>,
     /// `MeasureValueType`: required.
+    ///
+    /// Type of the value that is to be read from sourceColumn. If the mapping is for MULTI, use
+    /// MeasureValueType.MULTI.
     pub measure_value_type: Option<Val<MixedMeasureMappingMeasureValueType>>,
     /// `MultiMeasureAttributeMappings`.
+    ///
+    /// Required when measureValueType is MULTI. Attribute mappings for MULTI value measures.
     ///
     /// - Items: at least 1.
     pub multi_measure_attribute_mappings: Option<Val<Vec<MultiMeasureAttributeMapping>>>,
     /// `SourceColumn`.
+    ///
+    /// This field refers to the source column from which measure-value is to be read for result
+    /// materialization.
     pub source_column: Option<Val<String>>,
     /// `TargetMeasureName`.
+    ///
+    /// Target measure name to be used. If not provided, the target measure name by default would be
+    /// measure-name if provided, or sourceColumn otherwise.
     pub target_measure_name: Option<Val<String>>,
 }
 
@@ -488,13 +579,22 @@ impl ToValue for MixedMeasureMapping {
 impl Literal for MixedMeasureMapping {}
 
 /// The [`MultiMeasureAttributeMapping`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-scheduledquery-multimeasureattributemapping.html) property type.
+///
+/// Attribute mapping for MULTI value measures.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiMeasureAttributeMapping {
     /// `MeasureValueType`: required.
+    ///
+    /// Type of the attribute to be read from the source column.
     pub measure_value_type: Option<Val<MultiMeasureAttributeMappingMeasureValueType>>,
     /// `SourceColumn`: required.
+    ///
+    /// Source column from where the attribute value is to be read.
     pub source_column: Option<Val<String>>,
     /// `TargetMultiMeasureAttributeName`.
+    ///
+    /// Custom name to be used for attribute name in derived table. If not provided, source column name
+    /// would be used.
     pub target_multi_measure_attribute_name: Option<Val<String>>,
 }
 
@@ -574,13 +674,23 @@ impl ToValue for MultiMeasureAttributeMapping {
 impl Literal for MultiMeasureAttributeMapping {}
 
 /// The [`MultiMeasureMappings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-scheduledquery-multimeasuremappings.html) property type.
+///
+/// Only one of MixedMeasureMappings or MultiMeasureMappings is to be provided. MultiMeasureMappings can
+/// be used to ingest data as multi measures in the derived table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiMeasureMappings {
     /// `MultiMeasureAttributeMappings`: required.
     ///
+    /// Required. Attribute mappings to be used for mapping query results to ingest data for multi-measure
+    /// attributes.
+    ///
     /// - Items: at least 1.
     pub multi_measure_attribute_mappings: Option<Val<Vec<MultiMeasureAttributeMapping>>>,
     /// `TargetMultiMeasureName`.
+    ///
+    /// The name of the target multi-measure name in the derived table. This input is required when
+    /// measureNameColumn is not provided. If MeasureNameColumn is provided, then value from that column
+    /// will be used as multi-measure name.
     pub target_multi_measure_name: Option<Val<String>>,
 }
 
@@ -656,9 +766,14 @@ impl ToValue for MultiMeasureMappings {
 impl Literal for MultiMeasureMappings {}
 
 /// The [`NotificationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-scheduledquery-notificationconfiguration.html) property type.
+///
+/// Notification configuration for a scheduled query. A notification is sent by Timestream when a
+/// scheduled query is created, its state is updated or when it is deleted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotificationConfiguration {
     /// `SnsConfiguration`: required.
+    ///
+    /// Details on SNS configuration.
     pub sns_configuration: Option<Val<SnsConfiguration>>,
 }
 
@@ -713,17 +828,27 @@ impl ToValue for NotificationConfiguration {
 impl Literal for NotificationConfiguration {}
 
 /// The [`S3Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-scheduledquery-s3configuration.html) property type.
+///
+/// Details on S3 location for error reports that result from running a query.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Configuration {
     /// `BucketName`: required.
+    ///
+    /// Name of the S3 bucket under which error reports will be created.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]`.
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `EncryptionOption`.
+    ///
+    /// Encryption at rest options for the error reports. If no encryption option is specified, Timestream
+    /// will choose SSE_S3 as default.
     pub encryption_option: Option<Val<EncryptionOption>>,
     /// `ObjectKeyPrefix`.
+    ///
+    /// Prefix for the error report key. Timestream by default adds the following prefix to the error report
+    /// path.
     ///
     /// - Length: 1 to 896.
     /// - Pattern: `[a-zA-Z0-9|!\-_*'\(\)]([a-zA-Z0-9]|[!\-_*'\(\)\/.])+`.
@@ -793,9 +918,14 @@ impl ToValue for S3Configuration {
 impl Literal for S3Configuration {}
 
 /// The [`ScheduleConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-scheduledquery-scheduleconfiguration.html) property type.
+///
+/// Configuration of the schedule of the query.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScheduleConfiguration {
     /// `ScheduleExpression`: required.
+    ///
+    /// An expression that denotes when to trigger the scheduled query run. This can be a cron expression or
+    /// a rate expression.
     ///
     /// - Length: 1 to 256.
     pub schedule_expression: Option<Val<String>>,
@@ -852,9 +982,13 @@ impl ToValue for ScheduleConfiguration {
 impl Literal for ScheduleConfiguration {}
 
 /// The [`SnsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-scheduledquery-snsconfiguration.html) property type.
+///
+/// Details on SNS that are required to send the notification.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SnsConfiguration {
     /// `TopicArn`: required.
+    ///
+    /// SNS topic ARN that the scheduled query status notifications will be sent to.
     ///
     /// - Length: 1 to 2048.
     /// - Format: `AWS::SNS::Topic.Arn`.
@@ -980,9 +1114,13 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TargetConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-scheduledquery-targetconfiguration.html) property type.
+///
+/// Configuration used for writing the output of a query.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetConfiguration {
     /// `TimestreamConfiguration`: required.
+    ///
+    /// Configuration needed to write data into the Timestream database and table.
     pub timestream_configuration: Option<Val<TimestreamConfiguration>>,
 }
 
@@ -1039,23 +1177,43 @@ impl ToValue for TargetConfiguration {
 impl Literal for TargetConfiguration {}
 
 /// The [`TimestreamConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-scheduledquery-timestreamconfiguration.html) property type.
+///
+/// Configuration to write data into Timestream database and table. This configuration allows the user
+/// to map the query result select columns into the destination table columns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimestreamConfiguration {
     /// `DatabaseName`: required.
+    ///
+    /// Name of Timestream database to which the query result will be written.
     pub database_name: Option<Val<String>>,
     /// `DimensionMappings`: required.
+    ///
+    /// This is to allow mapping column(s) from the query result to the dimension in the destination table.
     pub dimension_mappings: Option<Val<Vec<DimensionMapping>>>,
     /// `MeasureNameColumn`.
+    ///
+    /// Name of the measure column. Also see `MultiMeasureMappings` and `MixedMeasureMappings` for how
+    /// measure name properties on those relate to `MeasureNameColumn` .
     pub measure_name_column: Option<Val<String>>,
     /// `MixedMeasureMappings`.
+    ///
+    /// Specifies how to map measures to multi-measure records.
     ///
     /// - Items: at least 1.
     pub mixed_measure_mappings: Option<Val<Vec<MixedMeasureMapping>>>,
     /// `MultiMeasureMappings`.
+    ///
+    /// Multi-measure mappings.
     pub multi_measure_mappings: Option<Val<MultiMeasureMappings>>,
     /// `TableName`: required.
+    ///
+    /// Name of Timestream table that the query result will be written to. The table should be within the
+    /// same database that is provided in Timestream configuration.
     pub table_name: Option<Val<String>>,
     /// `TimeColumn`: required.
+    ///
+    /// Column from query result that should be used as the time column in destination table. Column type
+    /// for this should be TIMESTAMP.
     pub time_column: Option<Val<String>>,
 }
 
@@ -1204,9 +1362,18 @@ impl DimensionValueType {
             DimensionValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DimensionValueType {
+    const VALUES: &'static [&'static str] = &["VARCHAR"];
+    fn as_str(&self) -> &str {
+        DimensionValueType::as_str(self)
     }
 }
 
@@ -1250,9 +1417,18 @@ impl EncryptionOption {
             EncryptionOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionOption {
+    const VALUES: &'static [&'static str] = &["SSE_S3", "SSE_KMS"];
+    fn as_str(&self) -> &str {
+        EncryptionOption::as_str(self)
     }
 }
 
@@ -1306,9 +1482,18 @@ impl MixedMeasureMappingMeasureValueType {
             MixedMeasureMappingMeasureValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MixedMeasureMappingMeasureValueType {
+    const VALUES: &'static [&'static str] = &["BIGINT", "BOOLEAN", "DOUBLE", "VARCHAR", "MULTI"];
+    fn as_str(&self) -> &str {
+        MixedMeasureMappingMeasureValueType::as_str(self)
     }
 }
 
@@ -1365,9 +1550,18 @@ impl MultiMeasureAttributeMappingMeasureValueType {
             MultiMeasureAttributeMappingMeasureValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MultiMeasureAttributeMappingMeasureValueType {
+    const VALUES: &'static [&'static str] = &["BIGINT", "BOOLEAN", "DOUBLE", "VARCHAR", "TIMESTAMP"];
+    fn as_str(&self) -> &str {
+        MultiMeasureAttributeMappingMeasureValueType::as_str(self)
     }
 }
 

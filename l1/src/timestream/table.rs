@@ -5,24 +5,109 @@ use crate::rt::*;
 
 /// The [`AWS::Timestream::Table`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-timestream-table.html) resource type.
 ///
+/// The CreateTable operation adds a new table to an existing database in your account. In an AWS
+/// account, table names must be at least unique within each Region if they are in the same database.
+/// You may have identical table names in the same Region if the tables are in separate databases. While
+/// creating the table, you must specify the table name, database name, and the retention properties.
+/// [Service quotas apply](https://docs.aws.amazon.com/timestream/latest/developerguide/ts-limits.html)
+/// . See [code
+/// sample](https://docs.aws.amazon.com/timestream/latest/developerguide/code-samples.create-table.html)
+/// for details.
+///
 /// Build it with [`Table::builder`]; adding it to a stack returns a [`TableHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Table {
     /// `DatabaseName`: required. Changing it replaces the resource.
     ///
+    /// The name of the Timestream database that contains this table.
+    ///
+    /// *Length Constraints* : Minimum length of 3 bytes. Maximum length of 256 bytes.
+    ///
     /// - Pattern: `^[a-zA-Z0-9_.-]{3,256}$`.
     pub database_name: Option<Val<String>>,
     /// `MagneticStoreWriteProperties`.
+    ///
+    /// Contains properties to set on the table when enabling magnetic store writes.
+    ///
+    /// This object has the following attributes:
+    ///
+    /// - *EnableMagneticStoreWrites* : A `boolean` flag to enable magnetic store writes.
+    /// - *MagneticStoreRejectedDataLocation* : The location to write error reports for records rejected,
+    ///   asynchronously, during magnetic store writes. Only `S3Configuration` objects are allowed. The
+    ///   `S3Configuration` object has the following attributes:
+    ///
+    /// - *BucketName* : The name of the S3 bucket.
+    /// - *EncryptionOption* : The encryption option for the S3 location. Valid values are S3 server-side
+    ///   encryption with an S3 managed key ( `SSE_S3` ) or AWS managed key ( `SSE_KMS` ).
+    /// - *KmsKeyId* : The AWS KMS key ID to use when encrypting with an AWS managed key.
+    /// - *ObjectKeyPrefix* : The prefix to use option for the objects stored in S3.
+    ///
+    /// Both `BucketName` and `EncryptionOption` are *required* when `S3Configuration` is specified. If you
+    /// specify `SSE_KMS` as your `EncryptionOption` then `KmsKeyId` is *required* .
+    ///
+    /// `EnableMagneticStoreWrites` attribute is *required* when `MagneticStoreWriteProperties` is
+    /// specified. `MagneticStoreRejectedDataLocation` attribute is *required* when
+    /// `EnableMagneticStoreWrites` is set to `true` .
+    ///
+    /// See the following examples:
+    ///
+    /// *JSON*
+    ///
+    /// ```text
+    /// { "Type" : AWS::Timestream::Table", "Properties":{ "DatabaseName":"TestDatabase", "TableName":"TestTable", "MagneticStoreWriteProperties":{ "EnableMagneticStoreWrites":true, "MagneticStoreRejectedDataLocation":{ "S3Configuration":{ "BucketName":" amzn-s3-demo-bucket ", "EncryptionOption":"SSE_KMS", "KmsKeyId":"1234abcd-12ab-34cd-56ef-1234567890ab", "ObjectKeyPrefix":"prefix" } } } }
+    /// }
+    /// ```
+    ///
+    /// *YAML*
+    ///
+    /// ```text
+    /// Type: AWS::Timestream::Table
+    /// DependsOn: TestDatabase
+    /// Properties: TableName: "TestTable" DatabaseName: "TestDatabase" MagneticStoreWriteProperties: EnableMagneticStoreWrites: true MagneticStoreRejectedDataLocation: S3Configuration: BucketName: " amzn-s3-demo-bucket " EncryptionOption: "SSE_KMS" KmsKeyId: "1234abcd-12ab-34cd-56ef-1234567890ab" ObjectKeyPrefix: "prefix"
+    /// ```
     pub magnetic_store_write_properties: Option<Val<MagneticStoreWriteProperties>>,
     /// `RetentionProperties`.
+    ///
+    /// The retention duration for the memory store and magnetic store. This object has the following
+    /// attributes:
+    ///
+    /// - *MemoryStoreRetentionPeriodInHours* : Retention duration for memory store, in hours.
+    /// - *MagneticStoreRetentionPeriodInDays* : Retention duration for magnetic store, in days.
+    ///
+    /// Both attributes are of type `string` . Both attributes are *required* when `RetentionProperties` is
+    /// specified.
+    ///
+    /// See the following examples:
+    ///
+    /// *JSON*
+    ///
+    /// `{ "Type" : AWS::Timestream::Table", "Properties" : { "DatabaseName" : "TestDatabase", "TableName" :
+    /// "TestTable", "RetentionProperties" : { "MemoryStoreRetentionPeriodInHours": "24",
+    /// "MagneticStoreRetentionPeriodInDays": "7" } } }`
+    ///
+    /// *YAML*
+    ///
+    /// ```text
+    /// Type: AWS::Timestream::Table
+    /// DependsOn: TestDatabase
+    /// Properties: TableName: "TestTable" DatabaseName: "TestDatabase" RetentionProperties: MemoryStoreRetentionPeriodInHours: "24" MagneticStoreRetentionPeriodInDays: "7"
+    /// ```
     pub retention_properties: Option<Val<RetentionProperties>>,
     /// `Schema`.
+    ///
+    /// The schema of the table.
     pub schema: Option<Val<Schema>>,
     /// `TableName`. Changing it replaces the resource.
+    ///
+    /// The name of the Timestream table.
+    ///
+    /// *Length Constraints* : Minimum length of 3 bytes. Maximum length of 256 bytes.
     ///
     /// - Pattern: `^[a-zA-Z0-9_.-]{3,256}$`.
     pub table_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to add to the table
     ///
     /// - Items: at most 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -131,10 +216,14 @@ impl Deref for TableHandle {
 
 impl TableHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The `arn` of the table.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Name`.
+    ///
+    /// The name of the table.
     pub fn attr_name(&self) -> Val<String> {
         self.0.get_att("Name")
     }
@@ -149,9 +238,15 @@ impl TableHandle {
 }
 
 /// The [`MagneticStoreRejectedDataLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-table-magneticstorerejecteddatalocation.html) property type.
+///
+/// The location to write error reports for records rejected, asynchronously, during magnetic store
+/// writes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MagneticStoreRejectedDataLocation {
     /// `S3Configuration`.
+    ///
+    /// Configuration of an S3 location to write error reports for records rejected, asynchronously, during
+    /// magnetic store writes.
     pub s3_configuration: Option<Val<S3Configuration>>,
 }
 
@@ -199,11 +294,18 @@ impl ToValue for MagneticStoreRejectedDataLocation {
 impl Literal for MagneticStoreRejectedDataLocation {}
 
 /// The [`MagneticStoreWriteProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-table-magneticstorewriteproperties.html) property type.
+///
+/// The set of properties on a table for configuring magnetic store writes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MagneticStoreWriteProperties {
     /// `EnableMagneticStoreWrites`: required.
+    ///
+    /// A flag to enable magnetic store writes.
     pub enable_magnetic_store_writes: Option<Val<bool>>,
     /// `MagneticStoreRejectedDataLocation`.
+    ///
+    /// The location to write error reports for records rejected asynchronously during magnetic store
+    /// writes.
     pub magnetic_store_rejected_data_location: Option<Val<MagneticStoreRejectedDataLocation>>,
 }
 
@@ -267,15 +369,27 @@ impl ToValue for MagneticStoreWriteProperties {
 impl Literal for MagneticStoreWriteProperties {}
 
 /// The [`PartitionKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-table-partitionkey.html) property type.
+///
+/// An attribute used in partitioning data in a table. A dimension key partitions data using the values
+/// of the dimension specified by the dimension-name as partition key, while a measure key partitions
+/// data using measure names (values of the 'measure_name' column).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PartitionKey {
     /// `EnforcementInRecord`.
+    ///
+    /// The level of enforcement for the specification of a dimension key in ingested records. Options are
+    /// REQUIRED (dimension key must be specified) and OPTIONAL (dimension key does not have to be
+    /// specified).
     pub enforcement_in_record: Option<Val<PartitionKeyEnforcementLevel>>,
     /// `Name`.
+    ///
+    /// The name of the attribute used for a dimension key.
     ///
     /// - Length: 1 to 2048.
     pub name: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of the partition key. Options are DIMENSION (dimension key) and MEASURE (measure key).
     pub type_: Option<Val<PartitionKeyType>>,
 }
 
@@ -338,11 +452,18 @@ impl ToValue for PartitionKey {
 impl Literal for PartitionKey {}
 
 /// The [`RetentionProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-table-retentionproperties.html) property type.
+///
+/// Retention properties contain the duration for which your time-series data must be stored in the
+/// magnetic store and the memory store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RetentionProperties {
     /// `MagneticStoreRetentionPeriodInDays`.
+    ///
+    /// The duration for which data must be stored in the magnetic store.
     pub magnetic_store_retention_period_in_days: Option<Val<String>>,
     /// `MemoryStoreRetentionPeriodInHours`.
+    ///
+    /// The duration for which data must be stored in the memory store.
     pub memory_store_retention_period_in_hours: Option<Val<String>>,
 }
 
@@ -396,17 +517,28 @@ impl ToValue for RetentionProperties {
 impl Literal for RetentionProperties {}
 
 /// The [`S3Configuration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-table-s3configuration.html) property type.
+///
+/// The configuration that specifies an S3 location.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Configuration {
     /// `BucketName`: required.
     ///
+    /// The bucket name of the customer S3 bucket.
+    ///
     /// - Format: `AWS::S3::Bucket.Name`.
     pub bucket_name: Option<Val<String>>,
     /// `EncryptionOption`: required.
+    ///
+    /// The encryption option for the customer S3 location. Options are S3 server-side encryption with an S3
+    /// managed key or AWS managed key.
     pub encryption_option: Option<Val<String>>,
     /// `KmsKeyId`.
+    ///
+    /// The AWS  key ID for the customer S3 location when encrypting with an AWS managed key.
     pub kms_key_id: Option<Val<String>>,
     /// `ObjectKeyPrefix`.
+    ///
+    /// The object key preview for the customer S3 location.
     pub object_key_prefix: Option<Val<String>>,
 }
 
@@ -486,9 +618,16 @@ impl ToValue for S3Configuration {
 impl Literal for S3Configuration {}
 
 /// The [`Schema`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-timestream-table-schema.html) property type.
+///
+/// A Schema specifies the expected data model of the table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Schema {
     /// `CompositePartitionKey`.
+    ///
+    /// A non-empty list of partition keys defining the attributes used to partition the table data. The
+    /// order of the list determines the partition hierarchy. The name and type of each partition key as
+    /// well as the partition key order cannot be changed after the table is created. However, the
+    /// enforcement level of each partition key can be changed.
     ///
     /// - Items: at least 1.
     pub composite_partition_key: Option<Val<Vec<PartitionKey>>>,
@@ -627,9 +766,18 @@ impl PartitionKeyEnforcementLevel {
             PartitionKeyEnforcementLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PartitionKeyEnforcementLevel {
+    const VALUES: &'static [&'static str] = &["REQUIRED", "OPTIONAL"];
+    fn as_str(&self) -> &str {
+        PartitionKeyEnforcementLevel::as_str(self)
     }
 }
 
@@ -674,9 +822,18 @@ impl PartitionKeyType {
             PartitionKeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PartitionKeyType {
+    const VALUES: &'static [&'static str] = &["DIMENSION", "MEASURE"];
+    fn as_str(&self) -> &str {
+        PartitionKeyType::as_str(self)
     }
 }
 

@@ -5,48 +5,122 @@ use crate::rt::*;
 
 /// The [`AWS::Transfer::Agreement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-transfer-agreement.html) resource type.
 ///
+/// Creates an agreement. An agreement is a bilateral trading partner agreement, or partnership, between
+/// an AWS Transfer Family server and an AS2 process. The agreement defines the file and message
+/// transfer relationship between the server and the AS2 process. To define an agreement, Transfer
+/// Family combines a server, local profile, partner profile, certificate, and other attributes.
+///
+/// The partner is identified with the `PartnerProfileId` , and the AS2 process is identified with the
+/// `LocalProfileId` .
+///
+/// > Specify *either* `BaseDirectory` or `CustomDirectories` , but not both. Specifying both causes the
+/// command to fail.
+///
 /// Build it with [`Agreement::builder`]; adding it to a stack returns a [`AgreementHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Agreement {
     /// `AccessRole`: required.
+    ///
+    /// Connectors are used to send files using either the AS2 or SFTP protocol. For the access role,
+    /// provide the Amazon Resource Name (ARN) of the AWS Identity and Access Management role to use.
+    ///
+    /// *For AS2 connectors*
+    ///
+    /// With AS2, you can send files by calling `StartFileTransfer` and specifying the file paths in the
+    /// request parameter, `SendFilePaths` . We use the file’s parent directory (for example, for
+    /// `--send-file-paths /bucket/dir/file.txt` , parent directory is `/bucket/dir/` ) to temporarily store
+    /// a processed AS2 message file, store the MDN when we receive them from the partner, and write a final
+    /// JSON file containing relevant metadata of the transmission. So, the `AccessRole` needs to provide
+    /// read and write access to the parent directory of the file location used in the `StartFileTransfer`
+    /// request. Additionally, you need to provide read and write access to the parent directory of the
+    /// files that you intend to send with `StartFileTransfer` .
+    ///
+    /// If you are using Basic authentication for your AS2 connector, the access role requires the
+    /// `secretsmanager:GetSecretValue` permission for the secret. If the secret is encrypted using a
+    /// customer-managed key instead of the AWS managed key in Secrets Manager, then the role also needs the
+    /// `kms:Decrypt` permission for that key.
+    ///
+    /// *For SFTP connectors*
+    ///
+    /// Make sure that the access role provides read and write access to the parent directory of the file
+    /// location that's used in the `StartFileTransfer` request. Additionally, make sure that the role
+    /// provides `secretsmanager:GetSecretValue` permission to AWS Secrets Manager .
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:.*role/.*`.
     pub access_role: Option<Val<String>>,
     /// `BaseDirectory`.
     ///
+    /// The landing directory (folder) for files that are transferred by using the AS2 protocol.
+    ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(|/.*)$`.
     pub base_directory: Option<Val<String>>,
     /// `CustomDirectories`.
+    ///
+    /// A `CustomDirectoriesType` structure. This structure specifies custom directories for storing various
+    /// AS2 message files. You can specify directories for the following types of files.
+    ///
+    /// - Failed files
+    /// - MDN files
+    /// - Payload files
+    /// - Status files
+    /// - Temporary files
     pub custom_directories: Option<Val<CustomDirectories>>,
     /// `Description`.
+    ///
+    /// The name or short description that's used to identify the agreement.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^[\u0021-\u007E]+$`.
     pub description: Option<Val<String>>,
     /// `EnforceMessageSigning`.
+    ///
+    /// Determines whether or not unsigned messages from your trading partners will be accepted.
+    ///
+    /// - `ENABLED` : Transfer Family rejects unsigned messages from your trading partner.
+    /// - `DISABLED` (default value): Transfer Family accepts unsigned messages from your trading partner.
     pub enforce_message_signing: Option<Val<EnforceMessageSigning>>,
     /// `LocalProfileId`: required.
+    ///
+    /// A unique identifier for the AS2 local profile.
     ///
     /// - Length: 19 to 19.
     /// - Pattern: `^p-([0-9a-f]{17})$`.
     pub local_profile_id: Option<Val<String>>,
     /// `PartnerProfileId`: required.
     ///
+    /// A unique identifier for the partner profile used in the agreement.
+    ///
     /// - Length: 19 to 19.
     /// - Pattern: `^p-([0-9a-f]{17})$`.
     pub partner_profile_id: Option<Val<String>>,
     /// `PreserveFilename`.
+    ///
+    /// Determines whether or not Transfer Family appends a unique string of characters to the end of the
+    /// AS2 message payload filename when saving it.
+    ///
+    /// - `ENABLED` : the filename provided by your trading parter is preserved when the file is saved.
+    /// - `DISABLED` (default value): when Transfer Family saves the file, the filename is adjusted, as
+    ///   described in [File names and
+    ///   locations](https://docs.aws.amazon.com/transfer/latest/userguide/send-as2-messages.html#file-names-as2)
+    ///   .
     pub preserve_filename: Option<Val<PreserveFilename>>,
     /// `ServerId`: required. Changing it replaces the resource.
+    ///
+    /// A system-assigned unique identifier for a server instance. This identifier indicates the specific
+    /// server that the agreement uses.
     ///
     /// - Length: 19 to 19.
     /// - Pattern: `^s-([0-9a-f]{17})$`.
     pub server_id: Option<Val<String>>,
     /// `Status`.
+    ///
+    /// The current status of the agreement, either `ACTIVE` or `INACTIVE` .
     pub status: Option<Val<Status>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can be used to group and search for agreements.
     ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -200,10 +274,14 @@ impl Deref for AgreementHandle {
 
 impl AgreementHandle {
     /// `Fn::GetAtt` `AgreementId`.
+    ///
+    /// The unique identifier for the AS2 agreement, returned after the API call succeeds.
     pub fn attr_agreement_id(&self) -> Val<String> {
         self.0.get_att("AgreementId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Specifies the unique Amazon Resource Name (ARN) for the agreement.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -218,29 +296,41 @@ impl AgreementHandle {
 }
 
 /// The [`CustomDirectories`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-agreement-customdirectories.html) property type.
+///
+/// Specifies a separate directory for each type of file to store for an AS2 message.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomDirectories {
     /// `FailedFilesDirectory`: required.
+    ///
+    /// Specifies a location to store the failed files for an AS2 message.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `(|/.*)`.
     pub failed_files_directory: Option<Val<String>>,
     /// `MdnFilesDirectory`: required.
     ///
+    /// Specifies a location to store the MDN file for an AS2 message.
+    ///
     /// - Length: 0 to 1024.
     /// - Pattern: `(|/.*)`.
     pub mdn_files_directory: Option<Val<String>>,
     /// `PayloadFilesDirectory`: required.
+    ///
+    /// Specifies a location to store the payload file for an AS2 message.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `(|/.*)`.
     pub payload_files_directory: Option<Val<String>>,
     /// `StatusFilesDirectory`: required.
     ///
+    /// Specifies a location to store the status file for an AS2 message.
+    ///
     /// - Length: 0 to 1024.
     /// - Pattern: `(|/.*)`.
     pub status_files_directory: Option<Val<String>>,
     /// `TemporaryFilesDirectory`: required.
+    ///
+    /// Specifies a location to store the temporary processing file for an AS2 message.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `(|/.*)`.
@@ -446,9 +536,18 @@ impl EnforceMessageSigning {
             EnforceMessageSigning::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EnforceMessageSigning {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        EnforceMessageSigning::as_str(self)
     }
 }
 
@@ -493,9 +592,18 @@ impl PreserveFilename {
             PreserveFilename::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PreserveFilename {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        PreserveFilename::as_str(self)
     }
 }
 
@@ -540,9 +648,18 @@ impl Status {
             Status::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Status {
+    const VALUES: &'static [&'static str] = &["ACTIVE", "INACTIVE"];
+    fn as_str(&self) -> &str {
+        Status::as_str(self)
     }
 }
 

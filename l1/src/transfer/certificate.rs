@@ -5,38 +5,83 @@ use crate::rt::*;
 
 /// The [`AWS::Transfer::Certificate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-transfer-certificate.html) resource type.
 ///
+/// Imports the signing and encryption certificates that you need to create local (AS2) profiles and
+/// partner profiles.
+///
+/// You can import both the certificate and its chain in the `Certificate` parameter.
+///
+/// After importing a certificate, AWS Transfer Family automatically creates a Amazon CloudWatch metric
+/// called `DaysUntilExpiry` that tracks the number of days until the certificate expires. The metric is
+/// based on the `InactiveDate` parameter and is published daily in the `AWS/Transfer` namespace.
+///
+/// > It can take up to a full day after importing a certificate for Transfer Family to emit the
+/// `DaysUntilExpiry` metric to your account. > If you use the `Certificate` parameter to upload both
+/// the certificate and its chain, don't use the `CertificateChain` parameter.
+///
+/// *CloudWatch monitoring*
+///
+/// The `DaysUntilExpiry` metric includes the following specifications:
+///
+/// - *Units:* Count (days)
+/// - *Dimensions:* `CertificateId` (always present), `Description` (if provided during certificate
+///   import)
+/// - *Statistics:* Minimum, Maximum, Average
+/// - *Frequency:* Published daily
+///
 /// Build it with [`Certificate::builder`]; adding it to a stack returns a [`CertificateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Certificate {
     /// `ActiveDate`.
+    ///
+    /// An optional date that specifies when the certificate becomes active. If you do not specify a value,
+    /// `ActiveDate` takes the same value as `NotBeforeDate` , which is specified by the CA.
     pub active_date: Option<Val<String>>,
     /// `Certificate`: required. Changing it replaces the resource.
+    ///
+    /// The file name for the certificate.
     ///
     /// - Length: 1 to 16384.
     /// - Pattern: `^[\t\n\r\u0020-\u00FF]+$`.
     pub certificate: Option<Val<String>>,
     /// `CertificateChain`. Changing it replaces the resource.
     ///
+    /// The list of certificates that make up the chain for the certificate.
+    ///
     /// - Length: 1 to 2097152.
     /// - Pattern: `^[\t\n\r\u0020-\u00FF]+$`.
     pub certificate_chain: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The name or description that's used to identity the certificate.
+    ///
     /// - Length: 1 to 200.
     /// - Pattern: `^[\u0021-\u007E]+$`.
     pub description: Option<Val<String>>,
     /// `InactiveDate`.
+    ///
+    /// An optional date that specifies when the certificate becomes inactive. If you do not specify a
+    /// value, `InactiveDate` takes the same value as `NotAfterDate` , which is specified by the CA.
     pub inactive_date: Option<Val<String>>,
     /// `PrivateKey`. Changing it replaces the resource.
+    ///
+    /// The file that contains the private key for the certificate that's being imported.
     ///
     /// - Length: 1 to 16384.
     /// - Pattern: `^[\t\n\r\u0020-\u00FF]+$`.
     pub private_key: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// Key-value pairs that can be used to group and search for certificates.
+    ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Usage`: required.
+    ///
+    /// Specifies how this certificate is used. It can be used in the following ways:
+    ///
+    /// - `SIGNING` : For signing AS2 messages
+    /// - `ENCRYPTION` : For encrypting AS2 messages
+    /// - `TLS` : For securing AS2 communications sent over HTTPS
     pub usage: Option<Val<Usage>>,
 }
 
@@ -162,30 +207,47 @@ impl Deref for CertificateHandle {
 
 impl CertificateHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The unique Amazon Resource Name (ARN) for the certificate.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CertificateId`.
+    ///
+    /// An array of identifiers for the imported certificates. You use this identifier for working with
+    /// profiles and partner profiles.
     pub fn attr_certificate_id(&self) -> Val<String> {
         self.0.get_att("CertificateId")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The certificate can be either `ACTIVE` , `PENDING_ROTATION` , or `INACTIVE` . `PENDING_ROTATION`
+    /// means that this certificate will replace the current certificate when it expires.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Type`.
+    ///
+    /// If a private key has been specified for the certificate, its type is `CERTIFICATE_WITH_PRIVATE_KEY`
+    /// . If there is no private key, the type is `CERTIFICATE` .
     pub fn attr_type_(&self) -> Val<String> {
         self.0.get_att("Type")
     }
     /// `Fn::GetAtt` `Serial`.
+    ///
+    /// The serial number for the certificate.
     pub fn attr_serial(&self) -> Val<String> {
         self.0.get_att("Serial")
     }
     /// `Fn::GetAtt` `NotAfterDate`.
+    ///
+    /// The final date that the certificate is valid.
     pub fn attr_not_after_date(&self) -> Val<String> {
         self.0.get_att("NotAfterDate")
     }
     /// `Fn::GetAtt` `NotBeforeDate`.
+    ///
+    /// The earliest date that the certificate is valid.
     pub fn attr_not_before_date(&self) -> Val<String> {
         self.0.get_att("NotBeforeDate")
     }
@@ -293,9 +355,18 @@ impl Usage {
             Usage::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Usage {
+    const VALUES: &'static [&'static str] = &["SIGNING", "ENCRYPTION", "TLS"];
+    fn as_str(&self) -> &str {
+        Usage::as_str(self)
     }
 }
 

@@ -5,39 +5,104 @@ use crate::rt::*;
 
 /// The [`AWS::Transfer::Connector`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-transfer-connector.html) resource type.
 ///
+/// Creates the connector, which captures the parameters for a connection for the AS2 or SFTP protocol.
+/// For AS2, the connector is required for sending files to an externally hosted AS2 server. For SFTP,
+/// the connector is required when sending files to an SFTP server or receiving files from an SFTP
+/// server. For more details about connectors, see [Configure AS2
+/// connectors](https://docs.aws.amazon.com/transfer/latest/userguide/configure-as2-connector.html) and
+/// [Create SFTP
+/// connectors](https://docs.aws.amazon.com/transfer/latest/userguide/configure-sftp-connector.html) .
+///
+/// > You must specify exactly one configuration object: either for AS2 ( `As2Config` ) or SFTP (
+/// `SftpConfig` ).
+///
 /// Build it with [`Connector::builder`]; adding it to a stack returns a [`ConnectorHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Connector {
     /// `AccessRole`: required.
     ///
+    /// Connectors are used to send files using either the AS2 or SFTP protocol. For the access role,
+    /// provide the Amazon Resource Name (ARN) of the AWS Identity and Access Management role to use.
+    ///
+    /// *For AS2 connectors*
+    ///
+    /// With AS2, you can send files by calling `StartFileTransfer` and specifying the file paths in the
+    /// request parameter, `SendFilePaths` . We use the file’s parent directory (for example, for
+    /// `--send-file-paths /bucket/dir/file.txt` , parent directory is `/bucket/dir/` ) to temporarily store
+    /// a processed AS2 message file, store the MDN when we receive them from the partner, and write a final
+    /// JSON file containing relevant metadata of the transmission. So, the `AccessRole` needs to provide
+    /// read and write access to the parent directory of the file location used in the `StartFileTransfer`
+    /// request. Additionally, you need to provide read and write access to the parent directory of the
+    /// files that you intend to send with `StartFileTransfer` .
+    ///
+    /// If you are using Basic authentication for your AS2 connector, the access role requires the
+    /// `secretsmanager:GetSecretValue` permission for the secret. If the secret is encrypted using a
+    /// customer-managed key instead of the AWS managed key in Secrets Manager, then the role also needs the
+    /// `kms:Decrypt` permission for that key.
+    ///
+    /// *For SFTP connectors*
+    ///
+    /// Make sure that the access role provides read and write access to the parent directory of the file
+    /// location that's used in the `StartFileTransfer` request. Additionally, make sure that the role
+    /// provides `secretsmanager:GetSecretValue` permission to AWS Secrets Manager .
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:.*role/.*`.
     pub access_role: Option<Val<String>>,
     /// `As2Config`.
+    ///
+    /// A structure that contains the parameters for an AS2 connector object.
     pub as2_config: Option<Val<As2Config>>,
     /// `EgressConfig`.
+    ///
+    /// Current egress configuration of the connector, showing how traffic is routed to the SFTP server.
+    /// Contains VPC Lattice settings when using VPC_LATTICE egress type.
+    ///
+    /// When using the VPC_LATTICE egress type, AWS Transfer Family uses a managed Service Network to
+    /// simplify the resource sharing process.
     pub egress_config: Option<Val<ConnectorEgressConfig>>,
     /// `EgressType`.
+    ///
+    /// Type of egress configuration for the connector. SERVICE_MANAGED uses Transfer Family managed NAT
+    /// gateways, while VPC_LATTICE routes traffic through customer VPCs using VPC Lattice.
     pub egress_type: Option<Val<ConnectorEgressType>>,
     /// `IpAddressType`.
+    ///
+    /// IP address type for Connector
     pub ip_address_type: Option<Val<IpAddressType>>,
     /// `LoggingRole`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Identity and Access Management (IAM) role that allows a
+    /// connector to turn on CloudWatch logging for Amazon S3 events. When set, you can view connector
+    /// activity in your CloudWatch logs.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:.*role/.*`.
     pub logging_role: Option<Val<String>>,
     /// `SecurityPolicyName`.
     ///
+    /// The text name of the security policy for the specified connector.
+    ///
     /// - Length: 0 to 50.
     /// - Pattern: `TransferSFTPConnectorSecurityPolicy-[A-Za-z0-9-]+`.
     pub security_policy_name: Option<Val<String>>,
     /// `SftpConfig`.
+    ///
+    /// A structure that contains the parameters for an SFTP connector object.
     pub sftp_config: Option<Val<SftpConfig>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can be used to group and search for connectors.
     ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Url`.
+    ///
+    /// The URL of the partner's AS2 or SFTP endpoint.
+    ///
+    /// When creating AS2 connectors or service-managed SFTP connectors (connectors without egress
+    /// configuration), you must provide a URL to specify the remote server endpoint. For VPC Lattice type
+    /// connectors, the URL must be null.
     ///
     /// - Length: 0 to 255.
     pub url: Option<Val<String>>,
@@ -170,22 +235,35 @@ impl Deref for ConnectorHandle {
 
 impl ConnectorHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Specifies the unique Amazon Resource Name (ARN) for the connector.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ConnectorId`.
+    ///
+    /// The service-assigned ID of the connector that is created.
     pub fn attr_connector_id(&self) -> Val<String> {
         self.0.get_att("ConnectorId")
     }
     /// `Fn::GetAtt` `ServiceManagedEgressIpAddresses`.
+    ///
+    /// The list of egress IP addresses of this connector. These IP addresses are assigned automatically
+    /// when you create the connector.
     pub fn attr_service_managed_egress_ip_addresses(&self) -> Val<Vec<String>> {
         self.0.get_att("ServiceManagedEgressIpAddresses")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// Current status of the connector. PENDING indicates creation/update in progress, ACTIVE means ready
+    /// for operations, and ERRORED indicates a failure requiring attention.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `ErrorMessage`.
+    ///
+    /// Error message providing details when the connector is in ERRORED status. Contains information to
+    /// help troubleshoot connector creation or operation failures.
     pub fn attr_error_message(&self) -> Val<String> {
         self.0.get_att("ErrorMessage")
     }
@@ -200,40 +278,101 @@ impl ConnectorHandle {
 }
 
 /// The [`As2Config`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-connector-as2config.html) property type.
+///
+/// A structure that contains the parameters for an AS2 connector object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct As2Config {
     /// `AsyncMdnConfig`.
     pub async_mdn_config: Option<Val<ConnectorAsyncMdnConfig>>,
     /// `BasicAuthSecretId`.
     ///
+    /// Provides Basic authentication support to the AS2 Connectors API. To use Basic authentication, you
+    /// must provide the name or Amazon Resource Name (ARN) of a secret in AWS Secrets Manager .
+    ///
+    /// The default value for this parameter is `null` , which indicates that Basic authentication is not
+    /// enabled for the connector.
+    ///
+    /// If the connector should use Basic authentication, the secret needs to be in the following format:
+    ///
+    /// `{ "Username": "user-name", "Password": "user-password" }`
+    ///
+    /// Replace `user-name` and `user-password` with the credentials for the actual user that is being
+    /// authenticated.
+    ///
+    /// Note the following:
+    ///
+    /// - You are storing these credentials in Secrets Manager, *not passing them directly* into this API.
+    /// - If you are using the API, SDKs, or CloudFormation to configure your connector, then you must
+    ///   create the secret before you can enable Basic authentication. However, if you are using the AWS
+    ///   management console, you can have the system create the secret for you.
+    ///
+    /// If you have previously enabled Basic authentication for a connector, you can disable it by using the
+    /// `UpdateConnector` API call. For example, if you are using the CLI, you can run the following command
+    /// to remove Basic authentication:
+    ///
+    /// `update-connector --connector-id my-connector-id --as2-config 'BasicAuthSecretId=""'`
+    ///
     /// - Length: 0 to 2048.
     pub basic_auth_secret_id: Option<Val<String>>,
     /// `Compression`.
+    ///
+    /// Specifies whether the AS2 file is compressed.
     pub compression: Option<Val<Compression>>,
     /// `EncryptionAlgorithm`.
+    ///
+    /// The algorithm that is used to encrypt the file.
+    ///
+    /// Note the following:
+    ///
+    /// - Do not use the `DES_EDE3_CBC` algorithm unless you must support a legacy client that requires it,
+    ///   as it is a weak encryption algorithm.
+    /// - You can only specify `NONE` if the URL for your connector uses HTTPS. Using HTTPS ensures that no
+    ///   traffic is sent in clear text.
     pub encryption_algorithm: Option<Val<EncryptionAlgorithm>>,
     /// `LocalProfileId`.
+    ///
+    /// A unique identifier for the AS2 local profile.
     ///
     /// - Length: 19 to 19.
     /// - Pattern: `^p-([0-9a-f]{17})$`.
     pub local_profile_id: Option<Val<String>>,
     /// `MdnResponse`.
+    ///
+    /// Used for outbound requests (from an AWS Transfer Family connector to a partner AS2 server) to
+    /// determine whether the partner response for transfers is synchronous or asynchronous. Specify either
+    /// of the following values:
+    ///
+    /// - `SYNC` : The system expects a synchronous MDN response, confirming that the file was transferred
+    ///   successfully (or not).
+    /// - `NONE` : Specifies that no MDN response is required.
     pub mdn_response: Option<Val<MdnResponse>>,
     /// `MdnSigningAlgorithm`.
+    ///
+    /// The signing algorithm for the MDN response.
+    ///
+    /// > If set to DEFAULT (or not set at all), the value for `SigningAlgorithm` is used.
     pub mdn_signing_algorithm: Option<Val<MdnSigningAlgorithm>>,
     /// `MessageSubject`.
+    ///
+    /// Used as the `Subject` HTTP header attribute in AS2 messages that are being sent with the connector.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^[\u0020-\u007E\t]+$`.
     pub message_subject: Option<Val<String>>,
     /// `PartnerProfileId`.
     ///
+    /// A unique identifier for the partner profile for the connector.
+    ///
     /// - Length: 19 to 19.
     /// - Pattern: `^p-([0-9a-f]{17})$`.
     pub partner_profile_id: Option<Val<String>>,
     /// `PreserveContentType`.
+    ///
+    /// Specifies whether to use the AWS S3 object content-type as the content-type for the AS2 message.
     pub preserve_content_type: Option<Val<PreserveContentType>>,
     /// `SigningAlgorithm`.
+    ///
+    /// The algorithm that is used to sign the AS2 messages sent with the connector.
     pub signing_algorithm: Option<Val<SigningAlgorithm>>,
 }
 
@@ -349,6 +488,8 @@ pub struct ConnectorAsyncMdnConfig {
     pub server_ids: Option<Val<Vec<String>>>,
     /// `Url`: required.
     ///
+    /// URL of the server to receive the MDN response on
+    ///
     /// - Length: 0 to 255.
     pub url: Option<Val<String>>,
 }
@@ -421,9 +562,17 @@ impl ToValue for ConnectorAsyncMdnConfig {
 impl Literal for ConnectorAsyncMdnConfig {}
 
 /// The [`ConnectorEgressConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-connector-connectoregressconfig.html) property type.
+///
+/// Configuration structure that defines how traffic is routed from the connector to the SFTP server.
+/// Contains VPC Lattice settings when using VPC_LATTICE egress type for private connectivity through
+/// customer VPCs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectorEgressConfig {
     /// `VpcLattice`: required.
+    ///
+    /// VPC_LATTICE configuration for routing connector traffic through customer VPCs. Enables private
+    /// connectivity to SFTP servers without requiring public internet access or complex network
+    /// configurations.
     pub vpc_lattice: Option<Val<ConnectorVpcLatticeEgressConfig>>,
 }
 
@@ -480,13 +629,24 @@ impl ToValue for ConnectorEgressConfig {
 impl Literal for ConnectorEgressConfig {}
 
 /// The [`ConnectorVpcLatticeEgressConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-connector-connectorvpclatticeegressconfig.html) property type.
+///
+/// VPC_LATTICE egress configuration that specifies the Resource Configuration ARN and port for
+/// connecting to SFTP servers through customer VPCs. Requires a valid Resource Configuration with
+/// appropriate network access.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectorVpcLatticeEgressConfig {
     /// `PortNumber`.
     ///
+    /// Port number for connecting to the SFTP server through VPC_LATTICE. Defaults to 22 if not specified.
+    /// Must match the port on which the target SFTP server is listening.
+    ///
     /// - Range: 1 to 65535.
     pub port_number: Option<Val<i64>>,
     /// `ResourceConfigurationArn`: required.
+    ///
+    /// ARN of the VPC_LATTICE Resource Configuration that defines the target SFTP server location. Must
+    /// point to a valid Resource Configuration in the customer's VPC with appropriate network connectivity
+    /// to the SFTP server.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:resourceconfiguration/rcfg-[0-9a-z]{17}$`.
@@ -555,17 +715,72 @@ impl ToValue for ConnectorVpcLatticeEgressConfig {
 impl Literal for ConnectorVpcLatticeEgressConfig {}
 
 /// The [`SftpConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-connector-sftpconfig.html) property type.
+///
+/// A structure that contains the parameters for an SFTP connector object.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SftpConfig {
     /// `MaxConcurrentConnections`.
+    ///
+    /// Specify the number of concurrent connections that your connector creates to the remote server. The
+    /// default value is `1` . The maximum values is `5` .
+    ///
+    /// > If you are using the AWS Management Console , the default value is `5` .
+    ///
+    /// This parameter specifies the number of active connections that your connector can establish with the
+    /// remote server at the same time. Increasing this value can enhance connector performance when
+    /// transferring large file batches by enabling parallel operations.
     ///
     /// - Range: 1 to 5.
     pub max_concurrent_connections: Option<Val<i64>>,
     /// `TrustedHostKeys`.
     ///
+    /// The public portion of the host key, or keys, that are used to identify the external server to which
+    /// you are connecting. You can use the `ssh-keyscan` command against the SFTP server to retrieve the
+    /// necessary key.
+    ///
+    /// > `TrustedHostKeys` is optional for `CreateConnector` . If not provided, you can use
+    /// `TestConnection` to retrieve the server host key during the initial connection attempt, and
+    /// subsequently update the connector with the observed host key.
+    ///
+    /// When creating connectors with egress config (VPC_LATTICE type connectors), since host name is not
+    /// something we can verify, the only accepted trusted host key format is `key-type key-body` without
+    /// the host name. For example: `ssh-rsa AAAAB3Nza...<long-string-for-public-key>`
+    ///
+    /// The three standard SSH public key format elements are `<key type>` , `<body base64>` , and an
+    /// optional `<comment>` , with spaces between each element. Specify only the `<key type>` and `<body
+    /// base64>` : do not enter the `<comment>` portion of the key.
+    ///
+    /// For the trusted host key, AWS Transfer Family accepts RSA and ECDSA keys.
+    ///
+    /// - For RSA keys, the `<key type>` string is `ssh-rsa` .
+    /// - For ECDSA keys, the `<key type>` string is either `ecdsa-sha2-nistp256` , `ecdsa-sha2-nistp384` ,
+    ///   or `ecdsa-sha2-nistp521` , depending on the size of the key you generated.
+    ///
+    /// Run this command to retrieve the SFTP server host key, where your SFTP server name is `ftp.host.com`
+    /// .
+    ///
+    /// `ssh-keyscan ftp.host.com`
+    ///
+    /// This prints the public host key to standard output.
+    ///
+    /// `ftp.host.com ssh-rsa AAAAB3Nza...<long-string-for-public-key>`
+    ///
+    /// Copy and paste this string into the `TrustedHostKeys` field for the `create-connector` command or
+    /// into the *Trusted host keys* field in the console.
+    ///
+    /// For VPC Lattice type connectors (VPC_LATTICE), remove the hostname from the key and use only the
+    /// `key-type key-body` format. In this example, it should be: `ssh-rsa
+    /// AAAAB3Nza...<long-string-for-public-key>`
+    ///
     /// - Items: 0 to 10.
     pub trusted_host_keys: Option<Val<Vec<String>>>,
     /// `UserSecretId`.
+    ///
+    /// The identifier for the secret (in AWS Secrets Manager) that contains the SFTP user's private key,
+    /// password, or both. The identifier must be the Amazon Resource Name (ARN) of the secret.
+    ///
+    /// > - Required when creating an SFTP connector
+    /// > - Optional when updating an existing SFTP connector
     ///
     /// - Length: 1 to 2048.
     pub user_secret_id: Option<Val<String>>,
@@ -722,9 +937,18 @@ impl Compression {
             Compression::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Compression {
+    const VALUES: &'static [&'static str] = &["ZLIB", "DISABLED"];
+    fn as_str(&self) -> &str {
+        Compression::as_str(self)
     }
 }
 
@@ -769,9 +993,18 @@ impl ConnectorEgressType {
             ConnectorEgressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ConnectorEgressType {
+    const VALUES: &'static [&'static str] = &["SERVICE_MANAGED", "VPC_LATTICE"];
+    fn as_str(&self) -> &str {
+        ConnectorEgressType::as_str(self)
     }
 }
 
@@ -825,9 +1058,18 @@ impl EncryptionAlgorithm {
             EncryptionAlgorithm::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EncryptionAlgorithm {
+    const VALUES: &'static [&'static str] = &["AES128_CBC", "AES192_CBC", "AES256_CBC", "NONE", "DES_EDE3_CBC"];
+    fn as_str(&self) -> &str {
+        EncryptionAlgorithm::as_str(self)
     }
 }
 
@@ -875,9 +1117,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["IPV4", "DUALSTACK"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 
@@ -925,9 +1176,18 @@ impl MdnResponse {
             MdnResponse::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MdnResponse {
+    const VALUES: &'static [&'static str] = &["SYNC", "ASYNC", "NONE"];
+    fn as_str(&self) -> &str {
+        MdnResponse::as_str(self)
     }
 }
 
@@ -985,9 +1245,18 @@ impl MdnSigningAlgorithm {
             MdnSigningAlgorithm::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MdnSigningAlgorithm {
+    const VALUES: &'static [&'static str] = &["SHA256", "SHA384", "SHA512", "SHA1", "NONE", "DEFAULT"];
+    fn as_str(&self) -> &str {
+        MdnSigningAlgorithm::as_str(self)
     }
 }
 
@@ -1036,9 +1305,18 @@ impl PreserveContentType {
             PreserveContentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PreserveContentType {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        PreserveContentType::as_str(self)
     }
 }
 
@@ -1092,9 +1370,18 @@ impl SigningAlgorithm {
             SigningAlgorithm::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SigningAlgorithm {
+    const VALUES: &'static [&'static str] = &["SHA256", "SHA384", "SHA512", "SHA1", "NONE"];
+    fn as_str(&self) -> &str {
+        SigningAlgorithm::as_str(self)
     }
 }
 

@@ -5,19 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::Transfer::Profile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-transfer-profile.html) resource type.
 ///
+/// Creates the local or partner profile to use for AS2 transfers.
+///
 /// Build it with [`Profile::builder`]; adding it to a stack returns a [`ProfileHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Profile {
     /// `As2Id`: required.
     ///
+    /// The `As2Id` is the *AS2-name* , as defined in the [RFC 4130](https://docs.aws.amazon.com/https://datatracker.ietf.org/doc/html/rfc4130)
+    /// . For inbound transfers, this is the `AS2-From` header for the AS2 messages sent from the partner.
+    /// For outbound connectors, this is the `AS2-To` header for the AS2 messages sent to the partner using
+    /// the `StartFileTransfer` API operation. This ID cannot include spaces.
+    ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\u0020-\u007E\s]*$`.
     pub as2_id: Option<Val<String>>,
     /// `CertificateIds`.
+    ///
+    /// An array of identifiers for the imported certificates. You use this identifier for working with
+    /// profiles and partner profiles.
     pub certificate_ids: Option<Val<Vec<String>>>,
     /// `ProfileType`: required. Changing it replaces the resource.
+    ///
+    /// Indicates whether to list only `LOCAL` type profiles or only `PARTNER` type profiles. If not
+    /// supplied in the request, the command lists all types of profiles.
     pub profile_type: Option<Val<ProfileType>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can be used to group and search for profiles.
     ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -126,10 +141,15 @@ impl Deref for ProfileHandle {
 
 impl ProfileHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name associated with the profile, in the form
+    /// `arn:aws:transfer:region:account-id:profile/profile-id/` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `ProfileId`.
+    ///
+    /// The unique identifier for the AS2 profile, returned after the API call succeeds.
     pub fn attr_profile_id(&self) -> Val<String> {
         self.0.get_att("ProfileId")
     }
@@ -234,9 +254,18 @@ impl ProfileType {
             ProfileType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProfileType {
+    const VALUES: &'static [&'static str] = &["LOCAL", "PARTNER"];
+    fn as_str(&self) -> &str {
+        ProfileType::as_str(self)
     }
 }
 

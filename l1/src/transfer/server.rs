@@ -5,62 +5,248 @@ use crate::rt::*;
 
 /// The [`AWS::Transfer::Server`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-transfer-server.html) resource type.
 ///
+/// Instantiates an auto-scaling virtual server based on the selected file transfer protocol in AWS .
+/// When you make updates to your file transfer protocol-enabled server or when you work with users, use
+/// the service-generated `ServerId` property that is assigned to the newly created server.
+///
 /// Build it with [`Server::builder`]; adding it to a stack returns a [`ServerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Server {
     /// `Certificate`.
     ///
+    /// The Amazon Resource Name (ARN) of the Certificate Manager (ACM) certificate. Required when
+    /// `Protocols` is set to `FTPS` .
+    ///
+    /// To request a new public certificate, see [Request a public
+    /// certificate](https://docs.aws.amazon.com/acm/latest/userguide/gs-acm-request-public.html) in the *Certificate
+    /// Manager User Guide* .
+    ///
+    /// To import an existing certificate into ACM, see [Importing certificates into
+    /// ACM](https://docs.aws.amazon.com/acm/latest/userguide/import-certificate.html) in the *Certificate
+    /// Manager User Guide* .
+    ///
+    /// To request a private certificate to use FTPS through private IP addresses, see [Request a private
+    /// certificate](https://docs.aws.amazon.com/acm/latest/userguide/gs-acm-request-private.html) in the *Certificate
+    /// Manager User Guide* .
+    ///
+    /// Certificates with the following cryptographic algorithms and key sizes are supported:
+    ///
+    /// - 2048-bit RSA (RSA_2048)
+    /// - 4096-bit RSA (RSA_4096)
+    /// - Elliptic Prime Curve 256 bit (EC_prime256v1)
+    /// - Elliptic Prime Curve 384 bit (EC_secp384r1)
+    /// - Elliptic Prime Curve 521 bit (EC_secp521r1)
+    ///
+    /// > The certificate must be a valid SSL/TLS X.509 version 3 certificate with FQDN or IP address
+    /// specified and information about the issuer.
+    ///
     /// - Length: 0 to 1600.
     pub certificate: Option<Val<String>>,
     /// `Domain`. Changing it replaces the resource.
+    ///
+    /// Specifies the domain of the storage system that is used for file transfers. There are two domains
+    /// available: Amazon Simple Storage Service (Amazon S3) and Amazon Elastic File System (Amazon EFS).
+    /// The default value is S3.
     pub domain: Option<Val<Domain>>,
     /// `EndpointDetails`.
+    ///
+    /// The virtual private cloud (VPC) endpoint settings that are configured for your server. When you host
+    /// your endpoint within your VPC, you can make your endpoint accessible only to resources within your
+    /// VPC, or you can attach Elastic IP addresses and make your endpoint accessible to clients over the
+    /// internet. Your VPC's default security groups are automatically assigned to your endpoint.
     pub endpoint_details: Option<Val<EndpointDetails>>,
     /// `EndpointType`.
+    ///
+    /// The type of endpoint that you want your server to use. You can choose to make your server's endpoint
+    /// publicly accessible (PUBLIC) or host it inside your VPC. With an endpoint that is hosted in a VPC,
+    /// you can restrict access to your server and resources only within your VPC or choose to make it
+    /// internet facing by attaching Elastic IP addresses directly to it.
+    ///
+    /// > After May 19, 2021, you won't be able to create a server using `EndpointType=VPC_ENDPOINT` in your
+    /// AWS account if your account hasn't already done so before May 19, 2021. If you have already created
+    /// servers with `EndpointType=VPC_ENDPOINT` in your AWS account on or before May 19, 2021, you will not
+    /// be affected. After this date, use `EndpointType` = `VPC` .
+    /// >
+    /// > For more information, see [Discontinuing the use of
+    /// VPC_ENDPOINT](https://docs.aws.amazon.com//transfer/latest/userguide/create-server-in-vpc.html#deprecate-vpc-endpoint)
+    /// .
+    /// >
+    /// > It is recommended that you use `VPC` as the `EndpointType` . With this endpoint type, you have the
+    /// option to directly associate up to three Elastic IPv4 addresses (BYO IP included) with your server's
+    /// endpoint and use VPC security groups to restrict traffic by the client's public IP address. This is
+    /// not possible with `EndpointType` set to `VPC_ENDPOINT` .
     pub endpoint_type: Option<Val<EndpointType>>,
     /// `IdentityProviderDetails`.
+    ///
+    /// Required when `IdentityProviderType` is set to `AWS_DIRECTORY_SERVICE` , `AWS _LAMBDA` or
+    /// `API_GATEWAY` . Accepts an array containing all of the information required to use a directory in
+    /// `AWS_DIRECTORY_SERVICE` or invoke a customer-supplied authentication API, including the API Gateway
+    /// URL. Cannot be specified when `IdentityProviderType` is set to `SERVICE_MANAGED` .
     pub identity_provider_details: Option<Val<IdentityProviderDetails>>,
     /// `IdentityProviderType`.
+    ///
+    /// The mode of authentication for a server. The default value is `SERVICE_MANAGED` , which allows you
+    /// to store and access user credentials within the AWS Transfer Family service.
+    ///
+    /// Use `AWS_DIRECTORY_SERVICE` to provide access to Active Directory groups in AWS Directory Service
+    /// for Microsoft Active Directory or Microsoft Active Directory in your on-premises environment or in
+    /// AWS using AD Connector. This option also requires you to provide a Directory ID by using the
+    /// `IdentityProviderDetails` parameter.
+    ///
+    /// Use the `API_GATEWAY` value to integrate with an identity provider of your choosing. The
+    /// `API_GATEWAY` setting requires you to provide an Amazon API Gateway endpoint URL to call for
+    /// authentication by using the `IdentityProviderDetails` parameter.
+    ///
+    /// Use the `AWS_LAMBDA` value to directly use an AWS Lambda function as your identity provider. If you
+    /// choose this value, you must specify the ARN for the Lambda function in the `Function` parameter for
+    /// the `IdentityProviderDetails` data type.
     pub identity_provider_type: Option<Val<IdentityProviderType>>,
     /// `IpAddressType`.
+    ///
+    /// Specifies whether to use IPv4 only, or to use dual-stack (IPv4 and IPv6) for your AWS Transfer
+    /// Family endpoint. The default value is `IPV4` .
+    ///
+    /// > The `IpAddressType` parameter has the following limitations:
+    /// >
+    /// > - It cannot be changed while the server is online. You must stop the server before modifying this
+    /// parameter.
+    /// > - It cannot be updated to `DUALSTACK` if the server has `AddressAllocationIds` specified. > When
+    /// using `DUALSTACK` as the `IpAddressType` , you cannot set the `AddressAllocationIds` parameter for
+    /// the
+    /// [EndpointDetails](https://docs.aws.amazon.com/transfer/latest/APIReference/API_EndpointDetails.html)
+    /// for the server.
     pub ip_address_type: Option<Val<IpAddressType>>,
     /// `LoggingRole`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Identity and Access Management (IAM) role that allows a
+    /// server to turn on Amazon CloudWatch logging for Amazon S3 or Amazon EFS events. When set, you can
+    /// view user activity in your CloudWatch logs.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `^(|arn:.*role/\S+)$`.
     pub logging_role: Option<Val<String>>,
     /// `PostAuthenticationLoginBanner`.
     ///
+    /// Specifies a string to display when users connect to a server. This string is displayed after the
+    /// user authenticates.
+    ///
+    /// > The SFTP protocol does not support post-authentication display banners.
+    ///
     /// - Length: 0 to 4096.
     /// - Pattern: `^[\x09-\x0D\x20-\x7E]*$`.
     pub post_authentication_login_banner: Option<Val<String>>,
     /// `PreAuthenticationLoginBanner`.
     ///
+    /// Specifies a string to display when users connect to a server. This string is displayed before the
+    /// user authenticates. For example, the following banner displays details about using the system:
+    ///
+    /// `This system is for the use of authorized users only. Individuals using this computer system without
+    /// authority, or in excess of their authority, are subject to having all of their activities on this
+    /// system monitored and recorded by system personnel.`
+    ///
     /// - Length: 0 to 4096.
     /// - Pattern: `^[\x09-\x0D\x20-\x7E]*$`.
     pub pre_authentication_login_banner: Option<Val<String>>,
     /// `ProtocolDetails`.
+    ///
+    /// The protocol settings that are configured for your server.
+    ///
+    /// - To indicate passive mode (for FTP and FTPS protocols), use the `PassiveIp` parameter. Enter a
+    ///   single dotted-quad IPv4 address, such as the external IP address of a firewall, router, or load
+    ///   balancer.
+    /// - To ignore the error that is generated when the client attempts to use the `SETSTAT` command on a
+    ///   file that you are uploading to an Amazon S3 bucket, use the `SetStatOption` parameter. To have the
+    ///   AWS Transfer Family server ignore the `SETSTAT` command and upload files without needing to make
+    ///   any changes to your SFTP client, set the value to `ENABLE_NO_OP` . If you set the `SetStatOption`
+    ///   parameter to `ENABLE_NO_OP` , Transfer Family generates a log entry to Amazon CloudWatch Logs, so
+    ///   that you can determine when the client is making a `SETSTAT` call.
+    /// - To determine whether your AWS Transfer Family server resumes recent, negotiated sessions through a
+    ///   unique session ID, use the `TlsSessionResumptionMode` parameter.
+    /// - `As2Transports` indicates the transport method for the AS2 messages. Currently, only HTTP is
+    ///   supported.
+    ///
+    /// The `Protocols` parameter is an array of strings.
+    ///
+    /// *Allowed values* : One or more of `SFTP` , `FTPS` , `FTP` , `AS2`
     pub protocol_details: Option<Val<ProtocolDetails>>,
     /// `Protocols`.
+    ///
+    /// Specifies the file transfer protocol or protocols over which your file transfer protocol client can
+    /// connect to your server's endpoint. The available protocols are:
+    ///
+    /// - `SFTP` (Secure Shell (SSH) File Transfer Protocol): File transfer over SSH
+    /// - `FTPS` (File Transfer Protocol Secure): File transfer with TLS encryption
+    /// - `FTP` (File Transfer Protocol): Unencrypted file transfer
+    /// - `AS2` (Applicability Statement 2): used for transporting structured business-to-business data
+    ///
+    /// > - If you select `FTPS` , you must choose a certificate stored in Certificate Manager (ACM) which
+    /// is used to identify your server when clients connect to it over FTPS.
+    /// > - If `Protocol` includes either `FTP` or `FTPS` , then the `EndpointType` must be `VPC` and the
+    /// `IdentityProviderType` must be either `AWS_DIRECTORY_SERVICE` , `AWS_LAMBDA` , or `API_GATEWAY` .
+    /// > - If `Protocol` includes `FTP` , then `AddressAllocationIds` cannot be associated.
+    /// > - If `Protocol` is set only to `SFTP` , the `EndpointType` can be set to `PUBLIC` and the
+    /// `IdentityProviderType` can be set any of the supported identity types: `SERVICE_MANAGED` ,
+    /// `AWS_DIRECTORY_SERVICE` , `AWS_LAMBDA` , or `API_GATEWAY` .
+    /// > - If `Protocol` includes `AS2` , then the `EndpointType` must be `VPC` , and domain must be Amazon
+    /// S3.
+    ///
+    /// The `Protocols` parameter is an array of strings.
+    ///
+    /// *Allowed values* : One or more of `SFTP` , `FTPS` , `FTP` , `AS2`
     ///
     /// - Items: 1 to 4.
     pub protocols: Option<Val<Vec<Protocol>>>,
     /// `S3StorageOptions`.
+    ///
+    /// Specifies whether or not performance for your Amazon S3 directories is optimized.
+    ///
+    /// - If using the console, this is enabled by default.
+    /// - If using the API or CLI, this is disabled by default.
+    ///
+    /// By default, home directory mappings have a `TYPE` of `DIRECTORY` . If you enable this option, you
+    /// would then need to explicitly set the `HomeDirectoryMapEntry` `Type` to `FILE` if you want a mapping
+    /// to have a file target.
     pub s3_storage_options: Option<Val<S3StorageOptions>>,
     /// `SecurityPolicyName`.
+    ///
+    /// Specifies the name of the security policy for the server.
     ///
     /// - Length: 0 to 100.
     /// - Pattern: `^TransferSecurityPolicy-.+$`.
     pub security_policy_name: Option<Val<String>>,
     /// `StructuredLogDestinations`.
     ///
+    /// Specifies the log groups to which your server logs are sent.
+    ///
+    /// To specify a log group, you must provide the ARN for an existing log group. In this case, the format
+    /// of the log group is as follows:
+    ///
+    /// `arn:aws:logs:region-name:amazon-account-id:log-group:log-group-name:*`
+    ///
+    /// For example, `arn:aws:logs:us-east-1:111122223333:log-group:mytestgroup:*`
+    ///
+    /// If you have previously specified a log group for a server, you can clear it, and in effect turn off
+    /// structured logging, by providing an empty value for this parameter in an `update-server` call. For
+    /// example:
+    ///
+    /// `update-server --server-id s-1234567890abcdef0 --structured-log-destinations`
+    ///
     /// - Items: 0 to 1.
     pub structured_log_destinations: Option<Val<Vec<String>>>,
     /// `Tags`.
     ///
+    /// Key-value pairs that can be used to group and search for servers.
+    ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `WorkflowDetails`.
+    ///
+    /// Specifies the workflow ID for the workflow to assign and the execution role that's used for
+    /// executing the workflow.
+    ///
+    /// In addition to a workflow to execute when a file is uploaded completely, `WorkflowDetails` can also
+    /// contain a workflow ID (and execution role) for a workflow to execute on partial upload. A partial
+    /// upload occurs when a file is open when the session disconnects.
     pub workflow_details: Option<Val<WorkflowDetails>>,
 }
 
@@ -240,18 +426,36 @@ impl Deref for ServerHandle {
 
 impl ServerHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Specifies the unique Amazon Resource Name (ARN) of the server.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `As2ServiceManagedEgressIpAddresses`.
+    ///
+    /// The list of egress IP addresses of this server. These IP addresses are only relevant for servers
+    /// that use the AS2 protocol. They are used for sending asynchronous MDNs.
+    ///
+    /// These IP addresses are assigned automatically when you create an AS2 server. Additionally, if you
+    /// update an existing server and add the AS2 protocol, static IP addresses are assigned as well.
     pub fn attr_as2_service_managed_egress_ip_addresses(&self) -> Val<Vec<String>> {
         self.0.get_att("As2ServiceManagedEgressIpAddresses")
     }
     /// `Fn::GetAtt` `ServerId`.
+    ///
+    /// Specifies the unique system-assigned identifier for a server that you instantiate.
     pub fn attr_server_id(&self) -> Val<String> {
         self.0.get_att("ServerId")
     }
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The condition of the server that was described. A value of `ONLINE` indicates that the server can
+    /// accept jobs and transfer files. A `State` value of `OFFLINE` means that the server cannot perform
+    /// file transfer operations.
+    ///
+    /// The states of `STARTING` and `STOPPING` indicate that the server is in an intermediate state, either
+    /// not fully able to respond, or not fully offline. The values of `START_FAILED` or `STOP_FAILED` can
+    /// indicate an error condition.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }
@@ -266,22 +470,84 @@ impl ServerHandle {
 }
 
 /// The [`EndpointDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-server-endpointdetails.html) property type.
+///
+/// The virtual private cloud (VPC) endpoint settings that are configured for your server. When you host
+/// your endpoint within your VPC, you can make your endpoint accessible only to resources within your
+/// VPC, or you can attach Elastic IP addresses and make your endpoint accessible to clients over the
+/// internet. Your VPC's default security groups are automatically assigned to your endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointDetails {
     /// `AddressAllocationIds`.
+    ///
+    /// A list of address allocation IDs that are required to attach an Elastic IP address to your server's
+    /// endpoint.
+    ///
+    /// An address allocation ID corresponds to the allocation ID of an Elastic IP address. This value can
+    /// be retrieved from the `allocationId` field from the Amazon EC2
+    /// [Address](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Address.html) data type. One
+    /// way to retrieve this value is by calling the EC2
+    /// [DescribeAddresses](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeAddresses.html)
+    /// API.
+    ///
+    /// This parameter is optional. Set this parameter if you want to make your VPC endpoint public-facing.
+    /// For details, see [Create an internet-facing endpoint for your
+    /// server](https://docs.aws.amazon.com/transfer/latest/userguide/create-server-in-vpc.html#create-internet-facing-endpoint)
+    /// .
+    ///
+    /// > This property can only be set as follows:
+    /// >
+    /// > - `EndpointType` must be set to `VPC`
+    /// > - The Transfer Family server must be offline.
+    /// > - You cannot set this parameter for Transfer Family servers that use the FTP protocol.
+    /// > - The server must already have `SubnetIds` populated ( `SubnetIds` and `AddressAllocationIds`
+    /// cannot be updated simultaneously).
+    /// > - `AddressAllocationIds` can't contain duplicates, and must be equal in length to `SubnetIds` .
+    /// For example, if you have three subnet IDs, you must also specify three address allocation IDs.
+    /// > - Call the `UpdateServer` API to set or change this parameter.
+    /// > - You can't set address allocation IDs for servers that have an `IpAddressType` set to `DUALSTACK`
+    /// You can only set this property if `IpAddressType` is set to `IPV4` .
     pub address_allocation_ids: Option<Val<Vec<String>>>,
     /// `SecurityGroupIds`.
+    ///
+    /// A list of security groups IDs that are available to attach to your server's endpoint.
+    ///
+    /// > While `SecurityGroupIds` appears in the response syntax for consistency with `CreateServer` and
+    /// `UpdateServer` operations, this field is not populated in `DescribeServer` responses. Security
+    /// groups are managed at the VPC endpoint level and can be modified outside of the Transfer Family
+    /// service. To retrieve current security group information, use the EC2 `DescribeVpcEndpoints` API with
+    /// the `VpcEndpointId` returned in the response.
+    /// >
+    /// > This property can only be set when `EndpointType` is set to `VPC` .
+    /// >
+    /// > You can edit the `SecurityGroupIds` property in the
+    /// [UpdateServer](https://docs.aws.amazon.com/transfer/latest/userguide/API_UpdateServer.html) API only
+    /// if you are changing the `EndpointType` from `PUBLIC` or `VPC_ENDPOINT` to `VPC` . To change security
+    /// groups associated with your server's VPC endpoint after creation, use the Amazon EC2
+    /// [ModifyVpcEndpoint](https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyVpcEndpoint.html)
+    /// API.
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`.
+    ///
+    /// A list of subnet IDs that are required to host your server endpoint in your VPC.
+    ///
+    /// > This property can only be set when `EndpointType` is set to `VPC` .
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `VpcEndpointId`.
+    ///
+    /// The ID of the VPC endpoint.
+    ///
+    /// > This property can only be set when `EndpointType` is set to `VPC_ENDPOINT` .
     ///
     /// - Length: 22 to 22.
     /// - Pattern: `^vpce-[0-9a-f]{17}$`.
     pub vpc_endpoint_id: Option<Val<String>>,
     /// `VpcId`.
+    ///
+    /// The VPC ID of the virtual private cloud in which the server's endpoint will be hosted.
+    ///
+    /// > This property can only be set when `EndpointType` is set to `VPC` .
     ///
     /// - Format: `AWS::EC2::VPC.Id`.
     pub vpc_id: Option<Val<String>>,
@@ -370,26 +636,53 @@ impl ToValue for EndpointDetails {
 impl Literal for EndpointDetails {}
 
 /// The [`IdentityProviderDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-server-identityproviderdetails.html) property type.
+///
+/// Required when `IdentityProviderType` is set to `AWS_DIRECTORY_SERVICE` , `AWS _LAMBDA` or
+/// `API_GATEWAY` . Accepts an array containing all of the information required to use a directory in
+/// `AWS_DIRECTORY_SERVICE` or invoke a customer-supplied authentication API, including the API Gateway
+/// URL. Cannot be specified when `IdentityProviderType` is set to `SERVICE_MANAGED` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentityProviderDetails {
     /// `DirectoryId`.
+    ///
+    /// The identifier of the AWS Directory Service directory that you want to use as your identity
+    /// provider.
     ///
     /// - Length: 12 to 12.
     /// - Pattern: `^d-[0-9a-f]{10}$`.
     pub directory_id: Option<Val<String>>,
     /// `Function`.
     ///
+    /// The ARN for a Lambda function to use for the Identity provider.
+    ///
     /// - Length: 1 to 170.
     /// - Pattern: `^arn:[a-z-]+:lambda:.*$`.
     pub function: Option<Val<String>>,
     /// `InvocationRole`.
     ///
+    /// This parameter is only applicable if your `IdentityProviderType` is `API_GATEWAY` . Provides the
+    /// type of `InvocationRole` used to authenticate the user account.
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:.*role/\S+$`.
     pub invocation_role: Option<Val<String>>,
     /// `SftpAuthenticationMethods`.
+    ///
+    /// For SFTP-enabled servers, and for custom identity providers *only* , you can specify whether to
+    /// authenticate using a password, SSH key pair, or both.
+    ///
+    /// - `PASSWORD` - users must provide their password to connect.
+    /// - `PUBLIC_KEY` - users must provide their private key to connect.
+    /// - `PUBLIC_KEY_OR_PASSWORD` - users can authenticate with either their password or their key. This is
+    ///   the default value.
+    /// - `PUBLIC_KEY_AND_PASSWORD` - users must provide both their private key and their password to
+    ///   connect. The server checks the key first, and then if the key is valid, the system prompts for a
+    ///   password. If the private key provided does not match the public key that is stored, authentication
+    ///   fails.
     pub sftp_authentication_methods: Option<Val<SftpAuthenticationMethods>>,
     /// `Url`.
+    ///
+    /// Provides the location of the service endpoint used to authenticate users.
     ///
     /// - Length: 0 to 255.
     pub url: Option<Val<String>>,
@@ -463,19 +756,118 @@ impl ToValue for IdentityProviderDetails {
 impl Literal for IdentityProviderDetails {}
 
 /// The [`ProtocolDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-server-protocoldetails.html) property type.
+///
+/// The protocol settings that are configured for your server.
+///
+/// > Avoid placing Network Load Balancers (NLBs) or NAT gateways in front of AWS Transfer Family
+/// servers, as this increases costs and can cause performance issues, including reduced connection
+/// limits for FTPS. For more details, see [Avoid placing NLBs and NATs in front of AWS Transfer
+/// Family](https://docs.aws.amazon.com/transfer/latest/userguide/infrastructure-security.html#nlb-considerations)
+/// .
+///
+/// - To indicate passive mode (for FTP and FTPS protocols), use the `PassiveIp` parameter. Enter a
+///   single dotted-quad IPv4 address, such as the external IP address of a firewall, router, or load
+///   balancer.
+/// - To ignore the error that is generated when the client attempts to use the `SETSTAT` command on a
+///   file that you are uploading to an Amazon S3 bucket, use the `SetStatOption` parameter. To have the
+///   AWS Transfer Family server ignore the `SETSTAT` command and upload files without needing to make
+///   any changes to your SFTP client, set the value to `ENABLE_NO_OP` . If you set the `SetStatOption`
+///   parameter to `ENABLE_NO_OP` , Transfer Family generates a log entry to Amazon CloudWatch Logs, so
+///   that you can determine when the client is making a `SETSTAT` call.
+/// - To determine whether your AWS Transfer Family server resumes recent, negotiated sessions through a
+///   unique session ID, use the `TlsSessionResumptionMode` parameter.
+/// - `As2Transports` indicates the transport method for the AS2 messages. Currently, only HTTP is
+///   supported.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProtocolDetails {
     /// `As2Transports`.
+    ///
+    /// List of `As2Transport` objects.
     ///
     /// - Items: 1 to 1.
     pub as2_transports: Option<Val<Vec<As2Transport>>>,
     /// `PassiveIp`.
     ///
+    /// Indicates passive mode, for FTP and FTPS protocols. Enter a single IPv4 address, such as the public
+    /// IP address of a firewall, router, or load balancer. For example:
+    ///
+    /// `aws transfer update-server --protocol-details PassiveIp=0.0.0.0`
+    ///
+    /// Replace `0.0.0.0` in the example above with the actual IP address you want to use.
+    ///
+    /// > If you change the `PassiveIp` value, you must stop and then restart your Transfer Family server
+    /// for the change to take effect. For details on using passive mode (PASV) in a NAT environment, see
+    /// [Configuring your FTPS server behind a firewall or NAT with AWS Transfer
+    /// Family](https://docs.aws.amazon.com/storage/configuring-your-ftps-server-behind-a-firewall-or-nat-with-aws-transfer-family/)
+    /// .
+    /// >
+    /// > Additionally, avoid placing Network Load Balancers (NLBs) or NAT gateways in front of AWS Transfer
+    /// Family servers. This configuration increases costs and can cause performance issues. When NLBs or
+    /// NATs are in the communication path, Transfer Family cannot accurately recognize client IP addresses,
+    /// which impacts connection sharding and limits FTPS servers to only 300 simultaneous connections
+    /// instead of 10,000. If you must use an NLB, use port 21 for health checks and enable TLS session
+    /// resumption by setting `TlsSessionResumptionMode = ENFORCED` . For optimal performance, migrate to
+    /// VPC endpoints with Elastic IP addresses instead of using NLBs. For more details, see [Avoid placing
+    /// NLBs and NATs in front of AWS Transfer
+    /// Family](https://docs.aws.amazon.com/transfer/latest/userguide/infrastructure-security.html#nlb-considerations)
+    /// .
+    ///
+    /// *Special values*
+    ///
+    /// The `AUTO` and `0.0.0.0` are special values for the `PassiveIp` parameter. The value
+    /// `PassiveIp=AUTO` is assigned by default to FTP and FTPS type servers. In this case, the server
+    /// automatically responds with one of the endpoint IPs within the PASV response. `PassiveIp=0.0.0.0`
+    /// has a more unique application for its usage. For example, if you have a High Availability (HA)
+    /// Network Load Balancer (NLB) environment, where you have 3 subnets, you can only specify a single IP
+    /// address using the `PassiveIp` parameter. This reduces the effectiveness of having High Availability.
+    /// In this case, you can specify `PassiveIp=0.0.0.0` . This tells the client to use the same IP address
+    /// as the Control connection and utilize all AZs for their connections. Note, however, that not all FTP
+    /// clients support the `PassiveIp=0.0.0.0` response. FileZilla and WinSCP do support it. If you are
+    /// using other clients, check to see if your client supports the `PassiveIp=0.0.0.0` response.
+    ///
     /// - Length: 0 to 15.
     pub passive_ip: Option<Val<String>>,
     /// `SetStatOption`.
+    ///
+    /// Use the `SetStatOption` to ignore the error that is generated when the client attempts to use
+    /// `SETSTAT` on a file you are uploading to an S3 bucket.
+    ///
+    /// Some SFTP file transfer clients can attempt to change the attributes of remote files, including
+    /// timestamp and permissions, using commands, such as `SETSTAT` when uploading the file. However, these
+    /// commands are not compatible with object storage systems, such as Amazon S3. Due to this
+    /// incompatibility, file uploads from these clients can result in errors even when the file is
+    /// otherwise successfully uploaded.
+    ///
+    /// Set the value to `ENABLE_NO_OP` to have the Transfer Family server ignore the `SETSTAT` command, and
+    /// upload files without needing to make any changes to your SFTP client. While the `SetStatOption`
+    /// `ENABLE_NO_OP` setting ignores the error, it does generate a log entry in Amazon CloudWatch Logs, so
+    /// you can determine when the client is making a `SETSTAT` call.
+    ///
+    /// > If you want to preserve the original timestamp for your file, and modify other file attributes
+    /// using `SETSTAT` , you can use Amazon EFS as backend storage with Transfer Family.
     pub set_stat_option: Option<Val<SetStatOption>>,
     /// `TlsSessionResumptionMode`.
+    ///
+    /// A property used with Transfer Family servers that use the FTPS protocol. TLS Session Resumption
+    /// provides a mechanism to resume or share a negotiated secret key between the control and data
+    /// connection for an FTPS session. `TlsSessionResumptionMode` determines whether or not the server
+    /// resumes recent, negotiated sessions through a unique session ID. This property is available during
+    /// `CreateServer` and `UpdateServer` calls. If a `TlsSessionResumptionMode` value is not specified
+    /// during `CreateServer` , it is set to `ENFORCED` by default.
+    ///
+    /// - `DISABLED` : the server does not process TLS session resumption client requests and creates a new
+    ///   TLS session for each request.
+    /// - `ENABLED` : the server processes and accepts clients that are performing TLS session resumption.
+    ///   The server doesn't reject client data connections that do not perform the TLS session resumption
+    ///   client processing.
+    /// - `ENFORCED` : the server processes and accepts clients that are performing TLS session resumption.
+    ///   The server rejects client data connections that do not perform the TLS session resumption client
+    ///   processing. Before you set the value to `ENFORCED` , test your clients.
+    ///
+    /// > Not all FTPS clients perform TLS session resumption. So, if you choose to enforce TLS session
+    /// resumption, you prevent any connections from FTPS clients that don't perform the protocol
+    /// negotiation. To determine whether or not you can use the `ENFORCED` value, you need to test your
+    /// clients.
     pub tls_session_resumption_mode: Option<Val<TlsSessionResumptionMode>>,
 }
 
@@ -546,9 +938,20 @@ impl ToValue for ProtocolDetails {
 impl Literal for ProtocolDetails {}
 
 /// The [`S3StorageOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-server-s3storageoptions.html) property type.
+///
+/// The Amazon S3 storage options that are configured for your server.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3StorageOptions {
     /// `DirectoryListingOptimization`.
+    ///
+    /// Specifies whether or not performance for your Amazon S3 directories is optimized.
+    ///
+    /// - If using the console, this is enabled by default.
+    /// - If using the API or CLI, this is disabled by default.
+    ///
+    /// By default, home directory mappings have a `TYPE` of `DIRECTORY` . If you enable this option, you
+    /// would then need to explicitly set the `HomeDirectoryMapEntry` `Type` to `FILE` if you want a mapping
+    /// to have a file target.
     pub directory_listing_optimization: Option<Val<DirectoryListingOptimization>>,
 }
 
@@ -664,14 +1067,26 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`WorkflowDetail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-server-workflowdetail.html) property type.
+///
+/// Specifies the workflow ID for the workflow to assign and the execution role that's used for
+/// executing the workflow.
+///
+/// In addition to a workflow to execute when a file is uploaded completely, `WorkflowDetails` can also
+/// contain a workflow ID (and execution role) for a workflow to execute on partial upload. A partial
+/// upload occurs when a file is open when the session disconnects.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkflowDetail {
     /// `ExecutionRole`: required.
+    ///
+    /// Includes the necessary permissions for S3, EFS, and Lambda operations that Transfer can assume, so
+    /// that all workflow steps can operate on the required resources
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:.*role/\S+$`.
     pub execution_role: Option<Val<String>>,
     /// `WorkflowId`: required.
+    ///
+    /// A unique identifier for the workflow.
     ///
     /// - Length: 19 to 19.
     /// - Pattern: `^w-([a-z0-9]{17})$`.
@@ -737,13 +1152,32 @@ impl ToValue for WorkflowDetail {
 impl Literal for WorkflowDetail {}
 
 /// The [`WorkflowDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-server-workflowdetails.html) property type.
+///
+/// Container for the `WorkflowDetail` data type. It is used by actions that trigger a workflow to begin
+/// execution.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkflowDetails {
     /// `OnPartialUpload`.
     ///
+    /// A trigger that starts a workflow if a file is only partially uploaded. You can attach a workflow to
+    /// a server that executes whenever there is a partial upload.
+    ///
+    /// A *partial upload* occurs when a file is open when the session disconnects.
+    ///
+    /// > `OnPartialUpload` can contain a maximum of one `WorkflowDetail` object.
+    ///
     /// - Items: 0 to 1.
     pub on_partial_upload: Option<Val<Vec<WorkflowDetail>>>,
     /// `OnUpload`.
+    ///
+    /// A trigger that starts a workflow: the workflow begins to execute after a file is uploaded.
+    ///
+    /// To remove an associated workflow from a server, you can provide an empty `OnUpload` object, as in
+    /// the following example.
+    ///
+    /// `aws transfer update-server --server-id s-01234567890abcdef --workflow-details '{"OnUpload":[]}'`
+    ///
+    /// > `OnUpload` can contain a maximum of one `WorkflowDetail` object.
     ///
     /// - Items: 0 to 1.
     pub on_upload: Option<Val<Vec<WorkflowDetail>>>,
@@ -828,9 +1262,18 @@ impl As2Transport {
             As2Transport::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for As2Transport {
+    const VALUES: &'static [&'static str] = &["HTTP"];
+    fn as_str(&self) -> &str {
+        As2Transport::as_str(self)
     }
 }
 
@@ -874,9 +1317,18 @@ impl DirectoryListingOptimization {
             DirectoryListingOptimization::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DirectoryListingOptimization {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        DirectoryListingOptimization::as_str(self)
     }
 }
 
@@ -921,9 +1373,18 @@ impl Domain {
             Domain::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Domain {
+    const VALUES: &'static [&'static str] = &["S3", "EFS"];
+    fn as_str(&self) -> &str {
+        Domain::as_str(self)
     }
 }
 
@@ -971,9 +1432,18 @@ impl EndpointType {
             EndpointType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EndpointType {
+    const VALUES: &'static [&'static str] = &["PUBLIC", "VPC", "VPC_ENDPOINT"];
+    fn as_str(&self) -> &str {
+        EndpointType::as_str(self)
     }
 }
 
@@ -1025,9 +1495,18 @@ impl IdentityProviderType {
             IdentityProviderType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IdentityProviderType {
+    const VALUES: &'static [&'static str] = &["SERVICE_MANAGED", "API_GATEWAY", "AWS_DIRECTORY_SERVICE", "AWS_LAMBDA"];
+    fn as_str(&self) -> &str {
+        IdentityProviderType::as_str(self)
     }
 }
 
@@ -1074,9 +1553,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["IPV4", "DUALSTACK"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 
@@ -1127,9 +1615,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["SFTP", "FTP", "FTPS", "AS2"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 
@@ -1176,9 +1673,18 @@ impl SetStatOption {
             SetStatOption::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SetStatOption {
+    const VALUES: &'static [&'static str] = &["DEFAULT", "ENABLE_NO_OP"];
+    fn as_str(&self) -> &str {
+        SetStatOption::as_str(self)
     }
 }
 
@@ -1229,9 +1735,19 @@ impl SftpAuthenticationMethods {
             SftpAuthenticationMethods::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SftpAuthenticationMethods {
+    const VALUES: &'static [&'static str] =
+        &["PASSWORD", "PUBLIC_KEY", "PUBLIC_KEY_OR_PASSWORD", "PUBLIC_KEY_AND_PASSWORD"];
+    fn as_str(&self) -> &str {
+        SftpAuthenticationMethods::as_str(self)
     }
 }
 
@@ -1281,9 +1797,18 @@ impl TlsSessionResumptionMode {
             TlsSessionResumptionMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TlsSessionResumptionMode {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED", "ENFORCED"];
+    fn as_str(&self) -> &str {
+        TlsSessionResumptionMode::as_str(self)
     }
 }
 

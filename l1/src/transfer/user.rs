@@ -5,43 +5,132 @@ use crate::rt::*;
 
 /// The [`AWS::Transfer::User`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-transfer-user.html) resource type.
 ///
+/// The `AWS::Transfer::User` resource creates a user and associates them with an existing server. You
+/// can only create and associate users with servers that have the `IdentityProviderType` set to
+/// `SERVICE_MANAGED` . Using parameters for `CreateUser` , you can specify the user name, set the home
+/// directory, store the user's public key, and assign the user's AWS Identity and Access Management
+/// (IAM) role. You can also optionally add a session policy, and assign metadata with tags that can be
+/// used to group and search for users.
+///
 /// Build it with [`User::builder`]; adding it to a stack returns a [`UserHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct User {
     /// `HomeDirectory`.
+    ///
+    /// The landing directory (folder) for a user when they log in to the server using the client.
+    ///
+    /// A `HomeDirectory` example is `/bucket_name/home/mydirectory` .
+    ///
+    /// > You can use the `HomeDirectory` parameter for `HomeDirectoryType` when it is set to either `PATH`
+    /// or `LOGICAL` .
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^(|/.*)$`.
     pub home_directory: Option<Val<String>>,
     /// `HomeDirectoryMappings`.
     ///
+    /// Logical directory mappings that specify what Amazon S3 or Amazon EFS paths and keys should be
+    /// visible to your user and how you want to make them visible. You must specify the `Entry` and
+    /// `Target` pair, where `Entry` shows how the path is made visible and `Target` is the actual Amazon S3
+    /// or Amazon EFS path. If you only specify a target, it is displayed as is. You also must ensure that
+    /// your AWS Identity and Access Management (IAM) role provides access to paths in `Target` . This value
+    /// can be set only when `HomeDirectoryType` is set to *LOGICAL* .
+    ///
+    /// The following is an `Entry` and `Target` pair example.
+    ///
+    /// `[ { "Entry": "/directory1", "Target": "/bucket_name/home/mydirectory" } ]`
+    ///
+    /// In most cases, you can use this value instead of the session policy to lock your user down to the
+    /// designated home directory (" `chroot` "). To do this, you can set `Entry` to `/` and set `Target` to
+    /// the value the user should see for their home directory when they log in.
+    ///
+    /// The following is an `Entry` and `Target` pair example for `chroot` .
+    ///
+    /// `[ { "Entry": "/", "Target": "/bucket_name/home/mydirectory" } ]`
+    ///
     /// - Items: 1 to 50000.
     pub home_directory_mappings: Option<Val<Vec<HomeDirectoryMapEntry>>>,
     /// `HomeDirectoryType`.
+    ///
+    /// The type of landing directory (folder) that you want your users' home directory to be when they log
+    /// in to the server. If you set it to `PATH` , the user will see the absolute Amazon S3 bucket or
+    /// Amazon EFS path as is in their file transfer protocol clients. If you set it to `LOGICAL` , you need
+    /// to provide mappings in the `HomeDirectoryMappings` for how you want to make Amazon S3 or Amazon EFS
+    /// paths visible to your users.
+    ///
+    /// > If `HomeDirectoryType` is `LOGICAL` , you must provide mappings, using the `HomeDirectoryMappings`
+    /// parameter. If, on the other hand, `HomeDirectoryType` is `PATH` , you provide an absolute path using
+    /// the `HomeDirectory` parameter. You cannot have both `HomeDirectory` and `HomeDirectoryMappings` in
+    /// your template.
     pub home_directory_type: Option<Val<HomeDirectoryType>>,
     /// `Policy`.
+    ///
+    /// A session policy for your user so you can use the same IAM role across multiple users. This policy
+    /// restricts user access to portions of their Amazon S3 bucket. Variables that you can use inside this
+    /// policy include `${Transfer:UserName}` , `${Transfer:HomeDirectory}` , and `${Transfer:HomeBucket}` .
+    ///
+    /// > For session policies, AWS Transfer Family stores the policy as a JSON blob, instead of the Amazon
+    /// Resource Name (ARN) of the policy. You save the policy as a JSON blob and pass it in the `Policy`
+    /// argument.
+    /// >
+    /// > For an example of a session policy, see [Example session
+    /// policy](https://docs.aws.amazon.com/transfer/latest/userguide/session-policy.html) .
+    /// >
+    /// > For more information, see
+    /// [AssumeRole](https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html) in the *AWS
+    /// Security Token Service API Reference* .
     ///
     /// - Length: 0 to 2048.
     pub policy: Option<Val<String>>,
     /// `PosixProfile`.
+    ///
+    /// Specifies the full POSIX identity, including user ID ( `Uid` ), group ID ( `Gid` ), and any
+    /// secondary groups IDs ( `SecondaryGids` ), that controls your users' access to your Amazon Elastic
+    /// File System (Amazon EFS) file systems. The POSIX permissions that are set on files and directories
+    /// in your file system determine the level of access your users get when transferring files into and
+    /// out of your Amazon EFS file systems.
     pub posix_profile: Option<Val<PosixProfile>>,
     /// `Role`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Identity and Access Management (IAM) role that controls
+    /// your users' access to your Amazon S3 bucket or Amazon EFS file system. The policies attached to this
+    /// role determine the level of access that you want to provide your users when transferring files into
+    /// and out of your Amazon S3 bucket or Amazon EFS file system. The IAM role should also contain a trust
+    /// relationship that allows the server to access your resources when servicing your users' transfer
+    /// requests.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:.*role/\S+$`.
     pub role: Option<Val<String>>,
     /// `ServerId`: required. Changing it replaces the resource.
     ///
+    /// A system-assigned unique identifier for a server instance. This is the specific server that you
+    /// added your user to.
+    ///
     /// - Length: 19 to 19.
     /// - Pattern: `^s-([0-9a-f]{17})$`.
     pub server_id: Option<Val<String>>,
     /// `SshPublicKeys`.
+    ///
+    /// Specifies the public key portion of the Secure Shell (SSH) keys stored for the described user.
+    ///
+    /// > To delete the public key body, set its value to zero keys, as shown here:
+    /// >
+    /// > `SshPublicKeys: []`
     pub ssh_public_keys: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can be used to group and search for users. Tags are metadata attached to users
+    /// for any purpose.
     ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UserName`: required. Changing it replaces the resource.
+    ///
+    /// A unique string that identifies a user and is associated with a `ServerId` . This user name must be
+    /// a minimum of 3 and a maximum of 100 characters long. The following are valid characters: a-z, A-Z, 0-9,
+    /// underscore '_', hyphen '-', period '.', and at sign '@'. The user name can't start with a hyphen,
+    /// period, or at sign.
     ///
     /// - Length: 3 to 100.
     /// - Pattern: `^[\w][\w@.-]{2,99}$`.
@@ -196,6 +285,11 @@ impl Deref for UserHandle {
 
 impl UserHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name associated with the user, in the form `arn:aws:transfer:region: *account-id*
+    /// :user/ *server-id* / *username*` .
+    ///
+    /// An example of a user ARN is: `arn:aws:transfer:us-east-1:123456789012:user/user1` .
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -210,19 +304,32 @@ impl UserHandle {
 }
 
 /// The [`HomeDirectoryMapEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-user-homedirectorymapentry.html) property type.
+///
+/// Represents an object that contains entries and targets for `HomeDirectoryMappings` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HomeDirectoryMapEntry {
     /// `Entry`: required.
+    ///
+    /// Represents an entry for `HomeDirectoryMappings` .
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^/.*$`.
     pub entry: Option<Val<String>>,
     /// `Target`: required.
     ///
+    /// Represents the map target that is used in a `HomeDirectoryMapEntry` .
+    ///
     /// - Length: 0 to 1024.
     /// - Pattern: `^/.*$`.
     pub target: Option<Val<String>>,
     /// `Type`.
+    ///
+    /// Specifies the type of mapping. Set the type to `FILE` if you want the mapping to point to a file, or
+    /// `DIRECTORY` for the directory to point to a directory.
+    ///
+    /// > By default, home directory mappings have a `Type` of `DIRECTORY` when you create a Transfer Family
+    /// server. You would need to explicitly set `Type` to `FILE` if you want a mapping to have a file
+    /// target.
     pub type_: Option<Val<MapType>>,
 }
 
@@ -288,17 +395,28 @@ impl ToValue for HomeDirectoryMapEntry {
 impl Literal for HomeDirectoryMapEntry {}
 
 /// The [`PosixProfile`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-user-posixprofile.html) property type.
+///
+/// The full POSIX identity, including user ID ( `Uid` ), group ID ( `Gid` ), and any secondary groups
+/// IDs ( `SecondaryGids` ), that controls your users' access to your Amazon EFS file systems. The POSIX
+/// permissions that are set on files and directories in your file system determine the level of access
+/// your users get when transferring files into and out of your Amazon EFS file systems.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PosixProfile {
     /// `Gid`: required.
+    ///
+    /// The POSIX group ID used for all EFS operations by this user.
     ///
     /// - Range: 0 to 4294967295.
     pub gid: Option<Val<f64>>,
     /// `SecondaryGids`.
     ///
+    /// The secondary POSIX group IDs used for all EFS operations by this user.
+    ///
     /// - Items: 0 to 16.
     pub secondary_gids: Option<Val<Vec<f64>>>,
     /// `Uid`: required.
+    ///
+    /// The POSIX user ID used for all EFS operations by this user.
     ///
     /// - Range: 0 to 4294967295.
     pub uid: Option<Val<f64>>,
@@ -461,9 +579,18 @@ impl HomeDirectoryType {
             HomeDirectoryType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HomeDirectoryType {
+    const VALUES: &'static [&'static str] = &["PATH", "LOGICAL"];
+    fn as_str(&self) -> &str {
+        HomeDirectoryType::as_str(self)
     }
 }
 
@@ -508,9 +635,18 @@ impl MapType {
             MapType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MapType {
+    const VALUES: &'static [&'static str] = &["FILE", "DIRECTORY"];
+    fn as_str(&self) -> &str {
+        MapType::as_str(self)
     }
 }
 

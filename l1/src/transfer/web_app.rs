@@ -5,26 +5,60 @@ use crate::rt::*;
 
 /// The [`AWS::Transfer::WebApp`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-transfer-webapp.html) resource type.
 ///
+/// Creates a web app based on specified parameters, and returns the ID for the new web app. You can
+/// configure the web app to be publicly accessible or hosted within a VPC.
+///
+/// For more information about using VPC endpoints with AWS Transfer Family , see [Create a Transfer
+/// Family web app in a
+/// VPC](https://docs.aws.amazon.com/transfer/latest/userguide/create-webapp-in-vpc.html) .
+///
 /// Build it with [`WebApp::builder`]; adding it to a stack returns a [`WebAppHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebApp {
     /// `AccessEndpoint`.
+    ///
+    /// The `AccessEndpoint` is the URL that you provide to your users for them to interact with the
+    /// Transfer Family web app. You can specify a custom URL or use the default value.
+    ///
+    /// Before you enter a custom URL for this parameter, follow the steps described in [Update your access
+    /// endpoint with a custom
+    /// URL](https://docs.aws.amazon.com//transfer/latest/userguide/webapp-customize.html) .
     ///
     /// - Length: 1 to 1024.
     pub access_endpoint: Option<Val<String>>,
     /// `EndpointDetails`.
     pub endpoint_details: Option<Val<EndpointDetails>>,
     /// `IdentityProviderDetails`: required.
+    ///
+    /// You can provide a structure that contains the details for the identity provider to use with your web
+    /// app.
+    ///
+    /// For more details about this parameter, see [Configure your identity provider for Transfer Family web
+    /// apps](https://docs.aws.amazon.com//transfer/latest/userguide/webapp-identity-center.html) .
     pub identity_provider_details: Option<Val<IdentityProviderDetails>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can be used to group and search for web apps. Tags are metadata attached to web
+    /// apps for any purpose.
     ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `WebAppCustomization`.
+    ///
+    /// A structure that contains the customization fields for the web app. You can provide a title, logo,
+    /// and icon to customize the appearance of your web app.
     pub web_app_customization: Option<Val<WebAppCustomization>>,
     /// `WebAppEndpointPolicy`. Changing it replaces the resource.
+    ///
+    /// Setting for the type of endpoint policy for the web app. The default value is `STANDARD` .
+    ///
+    /// If your web app was created in an AWS GovCloud (US) Region , the value of this parameter can be
+    /// `FIPS` , which indicates the web app endpoint is FIPS-compliant.
     pub web_app_endpoint_policy: Option<Val<WebAppEndpointPolicy>>,
     /// `WebAppUnits`.
+    ///
+    /// A union that contains the value for number of concurrent connections or the user sessions on your
+    /// web app.
     pub web_app_units: Option<Val<WebAppUnits>>,
 }
 
@@ -144,14 +178,21 @@ impl Deref for WebAppHandle {
 
 impl WebAppHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the web app.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `WebAppId`.
+    ///
+    /// The unique identifier for the web app.
     pub fn attr_web_app_id(&self) -> Val<String> {
         self.0.get_att("WebAppId")
     }
     /// `Fn::GetAtt` `IdentityProviderDetails.ApplicationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the IAM Identity Center application: this value is set
+    /// automatically when you create your web app.
     pub fn attr_identity_provider_details_application_arn(&self) -> Val<String> {
         self.0.get_att("IdentityProviderDetails.ApplicationArn")
     }
@@ -173,6 +214,8 @@ impl WebAppHandle {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointDetails {
     /// `Vpc`.
+    ///
+    /// You can provide a structure that contains the details for the VPC endpoint to use with your web app.
     pub vpc: Option<Val<Vpc>>,
 }
 
@@ -220,19 +263,21 @@ impl ToValue for EndpointDetails {
 impl Literal for EndpointDetails {}
 
 /// The [`IdentityProviderDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-webapp-identityproviderdetails.html) property type.
+///
+/// A structure that describes the values to use for the SSO settings when you create or update a web
+/// app.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentityProviderDetails {
-    /// `ApplicationArn`.
-    ///
-    /// - Length: 10 to 1224.
-    /// - Pattern: `^arn:[\w-]+:sso::\d{12}:application/(sso)?ins-[a-zA-Z0-9-.]{16}/apl-[a-zA-Z0-9]{16}$`.
-    pub application_arn: Option<Val<String>>,
     /// `InstanceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the IAM Identity Center used for the web app.
     ///
     /// - Length: 10 to 1224.
     /// - Pattern: `^arn:[\w-]+:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$`.
     pub instance_arn: Option<Val<String>>,
     /// `Role`.
+    ///
+    /// The IAM role in IAM Identity Center used for the web app.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[a-z-]+:iam::[0-9]{12}:role[:/]\S+$`.
@@ -253,7 +298,6 @@ impl IdentityProviderDetails {
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "ApplicationArn", &self.application_arn);
         put(&mut m, "InstanceArn", &self.instance_arn);
         put(&mut m, "Role", &self.role);
         m
@@ -265,11 +309,6 @@ impl IdentityProviderDetails {
 pub struct IdentityProviderDetailsBuilder(IdentityProviderDetails);
 
 impl IdentityProviderDetailsBuilder {
-    /// Sets `ApplicationArn`.
-    pub fn application_arn(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.application_arn = Some(value.into());
-        self
-    }
     /// Sets `InstanceArn`.
     pub fn instance_arn(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.instance_arn = Some(value.into());
@@ -363,6 +402,8 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Vpc`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-webapp-vpc.html) property type.
+///
+/// You can provide a structure that contains the details for the VPC endpoint to use with your web app.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Vpc {
     /// `SecurityGroupIds`.
@@ -448,17 +489,26 @@ impl ToValue for Vpc {
 impl Literal for Vpc {}
 
 /// The [`WebAppCustomization`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-webapp-webappcustomization.html) property type.
+///
+/// A structure that contains the customization fields for the web app. You can provide a title, logo,
+/// and icon to customize the appearance of your web app.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebAppCustomization {
     /// `FaviconFile`.
+    ///
+    /// Returns an icon file data string (in base64 encoding).
     ///
     /// - Length: 1 to 20960.
     pub favicon_file: Option<Val<String>>,
     /// `LogoFile`.
     ///
+    /// Returns a logo file data string (in base64 encoding).
+    ///
     /// - Length: 1 to 51200.
     pub logo_file: Option<Val<String>>,
     /// `Title`.
+    ///
+    /// Returns the page title that you defined for your web app.
     ///
     /// - Length: 0 to 100.
     pub title: Option<Val<String>>,
@@ -520,9 +570,18 @@ impl ToValue for WebAppCustomization {
 impl Literal for WebAppCustomization {}
 
 /// The [`WebAppUnits`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-webapp-webappunits.html) property type.
+///
+/// Contains an integer value that represents the value for number of concurrent connections or the user
+/// sessions on your web app.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebAppUnits {
     /// `Provisioned`.
+    ///
+    /// An integer that represents the number of units for your desired number of concurrent connections, or
+    /// the number of user sessions on your web app at the same time.
+    ///
+    /// Each increment allows an additional 250 concurrent sessions: a value of `1` sets the number of
+    /// concurrent sessions to 250; `2` sets a value of 500, and so on.
     ///
     /// - Minimum: 1.
     pub provisioned: Option<Val<i64>>,
@@ -594,9 +653,18 @@ impl WebAppEndpointPolicy {
             WebAppEndpointPolicy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WebAppEndpointPolicy {
+    const VALUES: &'static [&'static str] = &["STANDARD", "FIPS"];
+    fn as_str(&self) -> &str {
+        WebAppEndpointPolicy::as_str(self)
     }
 }
 

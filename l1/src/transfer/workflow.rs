@@ -5,23 +5,37 @@ use crate::rt::*;
 
 /// The [`AWS::Transfer::Workflow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-transfer-workflow.html) resource type.
 ///
+/// Allows you to create a workflow with specified steps and step details the workflow invokes after
+/// file transfer completes. After creating a workflow, you can associate the workflow created with any
+/// transfer servers by specifying the `workflow-details` field in `CreateServer` and `UpdateServer`
+/// operations.
+///
 /// Build it with [`Workflow::builder`]; adding it to a stack returns a [`WorkflowHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Workflow {
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// Specifies the text description for the workflow.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^[\w\- ]*$`.
     pub description: Option<Val<String>>,
     /// `OnExceptionSteps`. Changing it replaces the resource.
     ///
+    /// Specifies the steps (actions) to take if errors are encountered during execution of the workflow.
+    ///
     /// - Items: 0 to 8.
     pub on_exception_steps: Option<Val<Vec<WorkflowStep>>>,
     /// `Steps`: required. Changing it replaces the resource.
     ///
+    /// Specifies the details for the steps that are in the specified workflow.
+    ///
     /// - Items: 0 to 8.
     pub steps: Option<Val<Vec<WorkflowStep>>>,
     /// `Tags`.
+    ///
+    /// Key-value pairs that can be used to group and search for workflows. Tags are metadata attached to
+    /// workflows for any purpose.
     ///
     /// - Items: 1 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -131,10 +145,14 @@ impl Deref for WorkflowHandle {
 
 impl WorkflowHandle {
     /// `Fn::GetAtt` `WorkflowId`.
+    ///
+    /// A unique identifier for a workflow.
     pub fn attr_workflow_id(&self) -> Val<String> {
         self.0.get_att("WorkflowId")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// Specifies the unique Amazon Resource Name (ARN) for the workflow.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -149,18 +167,58 @@ impl WorkflowHandle {
 }
 
 /// The [`CopyStepDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-workflow-copystepdetails.html) property type.
+///
+/// Details for a step that performs a file copy.
+///
+/// Consists of the following values:
+///
+/// - A description
+/// - An Amazon S3 location for the destination of the file copy.
+/// - A flag that indicates whether to overwrite an existing file of the same name. The default is
+///   `FALSE` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CopyStepDetails {
     /// `DestinationFileLocation`.
+    ///
+    /// Specifies the location for the file being copied. Use `${Transfer:UserName}` or
+    /// `${Transfer:UploadDate}` in this field to parametrize the destination prefix by username or uploaded
+    /// date.
+    ///
+    /// - Set the value of `DestinationFileLocation` to `${Transfer:UserName}` to copy uploaded files to an
+    ///   Amazon S3 bucket that is prefixed with the name of the Transfer Family user that uploaded the
+    ///   file.
+    /// - Set the value of `DestinationFileLocation` to `${Transfer:UploadDate}` to copy uploaded files to
+    ///   an Amazon S3 bucket that is prefixed with the date of the upload.
+    ///
+    /// > The system resolves `UploadDate` to a date format of *YYYY-MM-DD* , based on the date the file is
+    /// uploaded in UTC.
     pub destination_file_location: Option<Val<S3FileLocation>>,
     /// `Name`.
+    ///
+    /// The name of the step, used as an identifier.
     ///
     /// - Length: 0 to 30.
     /// - Pattern: `^[\w-]*$`.
     pub name: Option<Val<String>>,
     /// `OverwriteExisting`.
+    ///
+    /// A flag that indicates whether to overwrite an existing file of the same name. The default is `FALSE`
+    /// .
+    ///
+    /// If the workflow is processing a file that has the same name as an existing file, the behavior is as
+    /// follows:
+    ///
+    /// - If `OverwriteExisting` is `TRUE` , the existing file is replaced with the file being processed.
+    /// - If `OverwriteExisting` is `FALSE` , nothing happens, and the workflow processing stops.
     pub overwrite_existing: Option<Val<OverwriteExisting>>,
     /// `SourceFileLocation`.
+    ///
+    /// Specifies which file to use as input to the workflow step: either the output from the previous step,
+    /// or the originally uploaded file for the workflow.
+    ///
+    /// - To use the previous file as the input, enter `${previous.file}` . In this case, this workflow step
+    ///   uses the output file from the previous workflow step as input. This is the default value.
+    /// - To use the originally uploaded file location as input for this step, enter `${original.file}` .
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^\$\{(\w+.)+\w+\}$`.
@@ -229,24 +287,41 @@ impl ToValue for CopyStepDetails {
 impl Literal for CopyStepDetails {}
 
 /// The [`CustomStepDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-workflow-customstepdetails.html) property type.
+///
+/// Details for a step that invokes an AWS Lambda function.
+///
+/// Consists of the Lambda function's name, target, and timeout (in seconds).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomStepDetails {
     /// `Name`.
+    ///
+    /// The name of the step, used as an identifier.
     ///
     /// - Length: 0 to 30.
     /// - Pattern: `^[\w-]*$`.
     pub name: Option<Val<String>>,
     /// `SourceFileLocation`.
     ///
+    /// Specifies which file to use as input to the workflow step: either the output from the previous step,
+    /// or the originally uploaded file for the workflow.
+    ///
+    /// - To use the previous file as the input, enter `${previous.file}` . In this case, this workflow step
+    ///   uses the output file from the previous workflow step as input. This is the default value.
+    /// - To use the originally uploaded file location as input for this step, enter `${original.file}` .
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `^\$\{(\w+.)+\w+\}$`.
     pub source_file_location: Option<Val<String>>,
     /// `Target`.
     ///
+    /// The ARN for the Lambda function that is being called.
+    ///
     /// - Length: 0 to 170.
     /// - Pattern: `arn:[a-z-]+:lambda:.*$`.
     pub target: Option<Val<String>>,
     /// `TimeoutSeconds`.
+    ///
+    /// Timeout, in seconds, for the step.
     ///
     /// - Range: 1 to 1800.
     pub timeout_seconds: Option<Val<i64>>,
@@ -314,23 +389,67 @@ impl ToValue for CustomStepDetails {
 impl Literal for CustomStepDetails {}
 
 /// The [`DecryptStepDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-workflow-decryptstepdetails.html) property type.
+///
+/// Details for a step that decrypts an encrypted file.
+///
+/// Consists of the following values:
+///
+/// - A descriptive name
+/// - An Amazon S3 or Amazon Elastic File System (Amazon EFS) location for the source file to decrypt.
+/// - An S3 or Amazon EFS location for the destination of the file decryption.
+/// - A flag that indicates whether to overwrite an existing file of the same name. The default is
+///   `FALSE` .
+/// - The type of encryption that's used. Currently, only PGP encryption is supported.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecryptStepDetails {
     /// `DestinationFileLocation`: required.
+    ///
+    /// Specifies the location for the file being decrypted. Use `${Transfer:UserName}` or
+    /// `${Transfer:UploadDate}` in this field to parametrize the destination prefix by username or uploaded
+    /// date.
+    ///
+    /// - Set the value of `DestinationFileLocation` to `${Transfer:UserName}` to decrypt uploaded files to
+    ///   an Amazon S3 bucket that is prefixed with the name of the Transfer Family user that uploaded the
+    ///   file.
+    /// - Set the value of `DestinationFileLocation` to `${Transfer:UploadDate}` to decrypt uploaded files
+    ///   to an Amazon S3 bucket that is prefixed with the date of the upload.
+    ///
+    /// > The system resolves `UploadDate` to a date format of *YYYY-MM-DD* , based on the date the file is
+    /// uploaded in UTC.
     pub destination_file_location: Option<Val<InputFileLocation>>,
     /// `Name`.
+    ///
+    /// The name of the step, used as an identifier.
     ///
     /// - Length: 0 to 30.
     /// - Pattern: `^[\w-]*$`.
     pub name: Option<Val<String>>,
     /// `OverwriteExisting`.
+    ///
+    /// A flag that indicates whether to overwrite an existing file of the same name. The default is `FALSE`
+    /// .
+    ///
+    /// If the workflow is processing a file that has the same name as an existing file, the behavior is as
+    /// follows:
+    ///
+    /// - If `OverwriteExisting` is `TRUE` , the existing file is replaced with the file being processed.
+    /// - If `OverwriteExisting` is `FALSE` , nothing happens, and the workflow processing stops.
     pub overwrite_existing: Option<Val<OverwriteExisting>>,
     /// `SourceFileLocation`.
+    ///
+    /// Specifies which file to use as input to the workflow step: either the output from the previous step,
+    /// or the originally uploaded file for the workflow.
+    ///
+    /// - To use the previous file as the input, enter `${previous.file}` . In this case, this workflow step
+    ///   uses the output file from the previous workflow step as input. This is the default value.
+    /// - To use the originally uploaded file location as input for this step, enter `${original.file}` .
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^\$\{(\w+.)+\w+\}$`.
     pub source_file_location: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// The type of encryption used. Currently, this value must be `PGP` .
     pub type_: Option<Val<Type>>,
 }
 
@@ -416,14 +535,25 @@ impl ToValue for DecryptStepDetails {
 impl Literal for DecryptStepDetails {}
 
 /// The [`DeleteStepDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-workflow-deletestepdetails.html) property type.
+///
+/// An object that contains the name and file location for a file being deleted by a workflow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeleteStepDetails {
     /// `Name`.
+    ///
+    /// The name of the step, used as an identifier.
     ///
     /// - Length: 0 to 30.
     /// - Pattern: `^[\w-]*$`.
     pub name: Option<Val<String>>,
     /// `SourceFileLocation`.
+    ///
+    /// Specifies which file to use as input to the workflow step: either the output from the previous step,
+    /// or the originally uploaded file for the workflow.
+    ///
+    /// - To use the previous file as the input, enter `${previous.file}` . In this case, this workflow step
+    ///   uses the output file from the previous workflow step as input. This is the default value.
+    /// - To use the originally uploaded file location as input for this step, enter `${original.file}` .
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^\$\{(\w+.)+\w+\}$`.
@@ -480,14 +610,20 @@ impl ToValue for DeleteStepDetails {
 impl Literal for DeleteStepDetails {}
 
 /// The [`EfsInputFileLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-workflow-efsinputfilelocation.html) property type.
+///
+/// Specifies the Amazon EFS identifier and the path for the file being used.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EfsInputFileLocation {
     /// `FileSystemId`.
+    ///
+    /// The identifier of the file system, assigned by Amazon EFS.
     ///
     /// - Length: 0 to 128.
     /// - Pattern: `^(arn:aws[-a-z]*:elasticfilesystem:[0-9a-z-:]+:(access-point/fsap|file-system/fs)-[0-9a-f]{8,40}|fs(ap)?-[0-9a-f]{8,40})$`.
     pub file_system_id: Option<Val<String>>,
     /// `Path`.
+    ///
+    /// The pathname for the folder being used by a workflow.
     ///
     /// - Length: 1 to 65536.
     /// - Pattern: `^[^\x00]+$`.
@@ -544,11 +680,17 @@ impl ToValue for EfsInputFileLocation {
 impl Literal for EfsInputFileLocation {}
 
 /// The [`InputFileLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-workflow-inputfilelocation.html) property type.
+///
+/// Specifies the location for the file that's being processed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InputFileLocation {
     /// `EfsFileLocation`.
+    ///
+    /// Specifies the details for the Amazon Elastic File System (Amazon EFS) file that's being decrypted.
     pub efs_file_location: Option<Val<EfsInputFileLocation>>,
     /// `S3FileLocation`.
+    ///
+    /// Specifies the details for the Amazon S3 file that's being copied or decrypted.
     pub s3_file_location: Option<Val<S3InputFileLocation>>,
 }
 
@@ -602,9 +744,14 @@ impl ToValue for InputFileLocation {
 impl Literal for InputFileLocation {}
 
 /// The [`S3FileLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-workflow-s3filelocation.html) property type.
+///
+/// Specifies the S3 details for the file being used, such as bucket, ETag, and so forth.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3FileLocation {
     /// `S3FileLocation`.
+    ///
+    /// Specifies the details for the file location for the file that's being used in the workflow. Only
+    /// applicable if you are using Amazon S3 storage.
     pub s3_file_location: Option<Val<S3InputFileLocation>>,
 }
 
@@ -652,14 +799,21 @@ impl ToValue for S3FileLocation {
 impl Literal for S3FileLocation {}
 
 /// The [`S3InputFileLocation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-workflow-s3inputfilelocation.html) property type.
+///
+/// Specifies the details for the Amazon S3 location for an input file to a workflow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3InputFileLocation {
     /// `Bucket`.
+    ///
+    /// Specifies the S3 bucket for the customer input file.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]$`.
     pub bucket: Option<Val<String>>,
     /// `Key`.
+    ///
+    /// The name assigned to the file when it was created in Amazon S3. You use the object key to retrieve
+    /// the object.
     ///
     /// - Length: 0 to 1024.
     /// - Pattern: `.*`.
@@ -716,14 +870,20 @@ impl ToValue for S3InputFileLocation {
 impl Literal for S3InputFileLocation {}
 
 /// The [`S3Tag`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-workflow-s3tag.html) property type.
+///
+/// Specifies the key-value pair that are assigned to a file during the execution of a Tagging step.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3Tag {
     /// `Key`: required.
+    ///
+    /// The name assigned to the tag that you create.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`.
     pub key: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value that corresponds to the key.
     ///
     /// - Length: 0 to 256.
     /// - Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`.
@@ -854,19 +1014,34 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TagStepDetails`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-workflow-tagstepdetails.html) property type.
+///
+/// Details for a step that creates one or more tags.
+///
+/// You specify one or more tags. Each tag contains a key-value pair.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagStepDetails {
     /// `Name`.
+    ///
+    /// The name of the step, used as an identifier.
     ///
     /// - Length: 0 to 30.
     /// - Pattern: `^[\w-]*$`.
     pub name: Option<Val<String>>,
     /// `SourceFileLocation`.
     ///
+    /// Specifies which file to use as input to the workflow step: either the output from the previous step,
+    /// or the originally uploaded file for the workflow.
+    ///
+    /// - To use the previous file as the input, enter `${previous.file}` . In this case, this workflow step
+    ///   uses the output file from the previous workflow step as input. This is the default value.
+    /// - To use the originally uploaded file location as input for this step, enter `${original.file}` .
+    ///
     /// - Length: 0 to 256.
     /// - Pattern: `^\$\{(\w+.)+\w+\}$`.
     pub source_file_location: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// Array that contains from 1 to 10 key/value pairs.
     ///
     /// - Items: 1 to 10.
     pub tags: Option<Val<Vec<S3Tag>>>,
@@ -933,19 +1108,59 @@ impl ToValue for TagStepDetails {
 impl Literal for TagStepDetails {}
 
 /// The [`WorkflowStep`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-transfer-workflow-workflowstep.html) property type.
+///
+/// The basic building block of a workflow.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkflowStep {
     /// `CopyStepDetails`.
+    ///
+    /// Details for a step that performs a file copy.
+    ///
+    /// Consists of the following values:
+    ///
+    /// - A description
+    /// - An Amazon S3 location for the destination of the file copy.
+    /// - A flag that indicates whether to overwrite an existing file of the same name. The default is
+    ///   `FALSE` .
     pub copy_step_details: Option<Val<CopyStepDetails>>,
     /// `CustomStepDetails`.
+    ///
+    /// Details for a step that invokes an AWS Lambda function.
+    ///
+    /// Consists of the Lambda function's name, target, and timeout (in seconds).
     pub custom_step_details: Option<Val<CustomStepDetails>>,
     /// `DecryptStepDetails`.
+    ///
+    /// Details for a step that decrypts an encrypted file.
+    ///
+    /// Consists of the following values:
+    ///
+    /// - A descriptive name
+    /// - An Amazon S3 or Amazon Elastic File System (Amazon EFS) location for the source file to decrypt.
+    /// - An S3 or Amazon EFS location for the destination of the file decryption.
+    /// - A flag that indicates whether to overwrite an existing file of the same name. The default is
+    ///   `FALSE` .
+    /// - The type of encryption that's used. Currently, only PGP encryption is supported.
     pub decrypt_step_details: Option<Val<DecryptStepDetails>>,
     /// `DeleteStepDetails`.
+    ///
+    /// Details for a step that deletes the file.
     pub delete_step_details: Option<Val<DeleteStepDetails>>,
     /// `TagStepDetails`.
+    ///
+    /// Details for a step that creates one or more tags.
+    ///
+    /// You specify one or more tags. Each tag contains a key-value pair.
     pub tag_step_details: Option<Val<TagStepDetails>>,
     /// `Type`.
+    ///
+    /// Currently, the following step types are supported.
+    ///
+    /// - *`COPY`* - Copy the file to another location.
+    /// - *`CUSTOM`* - Perform a custom step with an AWS Lambda function target.
+    /// - *`DECRYPT`* - Decrypt a file that was encrypted before it was uploaded.
+    /// - *`DELETE`* - Delete the file.
+    /// - *`TAG`* - Add a tag to the file.
     pub type_: Option<Val<WorkflowStepType>>,
 }
 
@@ -1045,9 +1260,18 @@ impl OverwriteExisting {
             OverwriteExisting::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OverwriteExisting {
+    const VALUES: &'static [&'static str] = &["TRUE", "FALSE"];
+    fn as_str(&self) -> &str {
+        OverwriteExisting::as_str(self)
     }
 }
 
@@ -1089,9 +1313,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["PGP"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 
@@ -1144,9 +1377,18 @@ impl WorkflowStepType {
             WorkflowStepType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for WorkflowStepType {
+    const VALUES: &'static [&'static str] = &["COPY", "CUSTOM", "DECRYPT", "DELETE", "TAG"];
+    fn as_str(&self) -> &str {
+        WorkflowStepType::as_str(self)
     }
 }
 

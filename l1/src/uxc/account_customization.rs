@@ -5,16 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::UXC::AccountCustomization`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-uxc-accountcustomization.html) resource type.
 ///
+/// Resource schema for managing AWS account-level UX customization settings, including account color,
+/// visible services, and visible regions.
+///
 /// Build it with [`AccountCustomization::builder`]; adding it to a stack returns a [`AccountCustomizationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccountCustomization {
     /// `AccountColor`.
+    ///
+    /// The color theme assigned to the account for visual identification in the AWS Console.
     pub account_color: Option<Val<AccountColor>>,
     /// `VisibleRegions`.
+    ///
+    /// A list of AWS region identifiers visible to the account in the AWS Console.
     ///
     /// - Items: at most 100.
     pub visible_regions: Option<Val<Vec<String>>>,
     /// `VisibleServices`.
+    ///
+    /// A list of AWS service identifiers visible to the account in the AWS Console.
     ///
     /// - Items: at most 500.
     pub visible_services: Option<Val<Vec<String>>>,
@@ -107,6 +116,9 @@ impl Deref for AccountCustomizationHandle {
 
 impl AccountCustomizationHandle {
     /// `Fn::GetAtt` `AccountId`.
+    ///
+    /// The AWS account ID that this customization belongs to. This is automatically determined from the
+    /// caller's identity.
     pub fn attr_account_id(&self) -> Val<String> {
         self.0.get_att("AccountId")
     }
@@ -167,9 +179,19 @@ impl AccountColor {
             AccountColor::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AccountColor {
+    const VALUES: &'static [&'static str] =
+        &["none", "pink", "purple", "darkBlue", "lightBlue", "teal", "green", "yellow", "orange", "red"];
+    fn as_str(&self) -> &str {
+        AccountColor::as_str(self)
     }
 }
 

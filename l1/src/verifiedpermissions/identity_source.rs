@@ -5,17 +5,57 @@ use crate::rt::*;
 
 /// The [`AWS::VerifiedPermissions::IdentitySource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-verifiedpermissions-identitysource.html) resource type.
 ///
+/// Creates or updates a reference to Amazon Cognito as an external identity provider.
+///
+/// If you are creating a new identity source, then you must specify a `Configuration` . If you are
+/// updating an existing identity source, then you must specify an `UpdateConfiguration` .
+///
+/// After you create an identity source, you can use the identities provided by the IdP as proxies for
+/// the principal in authorization queries that use the
+/// [IsAuthorizedWithToken](https://docs.aws.amazon.com/verifiedpermissions/latest/apireference/API_IsAuthorizedWithToken.html)
+/// operation. These identities take the form of tokens that contain claims about the user, such as IDs,
+/// attributes and group memberships. Amazon Cognito provides both identity tokens and access tokens,
+/// and Verified Permissions can use either or both. Any combination of identity and access tokens
+/// results in the same Cedar principal. Verified Permissions automatically translates the information
+/// about the identities into the standard Cedar attributes that can be evaluated by your policies.
+/// Because the Amazon Cognito identity and access tokens can contain different information, the tokens
+/// you choose to use determine the attributes that are available to access in the Cedar principal from
+/// your policies.
+///
+/// Amazon Cognito Identity is not available in all of the same AWS Regions as  . Because of this, the
+/// `AWS::VerifiedPermissions::IdentitySource` type is not available to create from CloudFormation in
+/// Regions where Amazon Cognito Identity is not currently available. Users can still create
+/// `AWS::VerifiedPermissions::IdentitySource` in those Regions, but only from the AWS CLI ,  SDK, or
+/// from the AWS console.
+///
+/// > To reference a user from this identity source in your Cedar policies, use the following syntax.
+/// >
+/// > *IdentityType::"\<CognitoUserPoolIdentifier>|\<CognitoClientId>*
+/// >
+/// > Where `IdentityType` is the string that you provide to the `PrincipalEntityType` parameter for
+/// this operation. The `CognitoUserPoolId` and `CognitoClientId` are defined by the Amazon Cognito user
+/// pool.
+///
 /// Build it with [`IdentitySource::builder`]; adding it to a stack returns a [`IdentitySourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentitySource {
     /// `Configuration`: required.
+    ///
+    /// Contains configuration information used when creating a new identity source.
     pub configuration: Option<Val<IdentitySourceConfiguration>>,
     /// `PolicyStoreId`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the ID of the policy store in which you want to store this identity source. Only policies
+    /// and requests made using this policy store can reference identities from the identity provider
+    /// configured in the new identity source.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^[a-zA-Z0-9-]*$`.
     pub policy_store_id: Option<Val<String>>,
     /// `PrincipalEntityType`.
+    ///
+    /// Specifies the namespace and data type of the principals generated for identities authenticated by
+    /// the new identity source.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^.*$`.
@@ -121,6 +161,8 @@ impl IdentitySourceHandle {
         self.0.get_att("Details")
     }
     /// `Fn::GetAtt` `IdentitySourceId`.
+    ///
+    /// The unique ID of the new or updated identity store.
     pub fn attr_identity_source_id(&self) -> Val<String> {
         self.0.get_att("IdentitySourceId")
     }
@@ -135,9 +177,15 @@ impl IdentitySourceHandle {
 }
 
 /// The [`CognitoGroupConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-verifiedpermissions-identitysource-cognitogroupconfiguration.html) property type.
+///
+/// The type of entity that a policy store maps to groups from an Amazon Cognito user pool identity
+/// source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CognitoGroupConfiguration {
     /// `GroupEntityType`: required.
+    ///
+    /// The name of the schema entity type that's mapped to the user pool group. Defaults to
+    /// `AWS::CognitoGroup` .
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^([_a-zA-Z][_a-zA-Z0-9]*::)*[_a-zA-Z][_a-zA-Z0-9]*$`.
@@ -195,15 +243,30 @@ impl ToValue for CognitoGroupConfiguration {
 impl Literal for CognitoGroupConfiguration {}
 
 /// The [`CognitoUserPoolConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-verifiedpermissions-identitysource-cognitouserpoolconfiguration.html) property type.
+///
+/// A structure that contains configuration information used when creating or updating an identity
+/// source that represents a connection to an Amazon Cognito user pool used as an identity provider for
+/// Verified Permissions .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CognitoUserPoolConfiguration {
     /// `ClientIds`.
     ///
+    /// The unique application client IDs that are associated with the specified Amazon Cognito user pool.
+    ///
+    /// Example: `"ClientIds": ["&ExampleCogClientId;"]`
+    ///
     /// - Items: 0 to 1000.
     pub client_ids: Option<Val<Vec<String>>>,
     /// `GroupConfiguration`.
+    ///
+    /// The type of entity that a policy store maps to groups from an Amazon Cognito user pool identity
+    /// source.
     pub group_configuration: Option<Val<CognitoGroupConfiguration>>,
     /// `UserPoolArn`: required.
+    ///
+    /// The [Amazon Resource Name
+    /// (ARN)](https://docs.aws.amazon.com//general/latest/gr/aws-arns-and-namespaces.html) of the Amazon
+    /// Cognito user pool that contains the identities to be authorized.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^arn:[a-zA-Z0-9-]+:cognito-idp:(([a-zA-Z0-9-]+:\d{12}:userpool/[\w-]+_[0-9a-zA-Z]+))$`.
@@ -281,9 +344,20 @@ impl ToValue for CognitoUserPoolConfiguration {
 impl Literal for CognitoUserPoolConfiguration {}
 
 /// The [`IdentitySourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-verifiedpermissions-identitysource-identitysourceconfiguration.html) property type.
+///
+/// A structure that contains configuration information used when creating or updating a new identity
+/// source.
+///
+/// > At this time, the only valid member of this structure is a Amazon Cognito user pool configuration.
+/// >
+/// > You must specify a `userPoolArn` , and optionally, a `ClientId` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentitySourceConfiguration {
     /// `CognitoUserPoolConfiguration`.
+    ///
+    /// A structure that contains configuration information used when creating or updating an identity
+    /// source that represents a connection to an Amazon Cognito user pool used as an identity provider for
+    /// Verified Permissions .
     pub cognito_user_pool_configuration: Option<Val<CognitoUserPoolConfiguration>>,
     /// `OpenIdConnectConfiguration`.
     pub open_id_connect_configuration: Option<Val<OpenIdConnectConfiguration>>,
@@ -344,13 +418,28 @@ impl ToValue for IdentitySourceConfiguration {
 impl Literal for IdentitySourceConfiguration {}
 
 /// The [`OpenIdConnectAccessTokenConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-verifiedpermissions-identitysource-openidconnectaccesstokenconfiguration.html) property type.
+///
+/// The configuration of an OpenID Connect (OIDC) identity source for handling access token claims.
+/// Contains the claim that you want to identify as the principal in an authorization request, and the
+/// values of the `aud` claim, or audiences, that you want to accept.
+///
+/// This data type is part of a
+/// [OpenIdConnectTokenSelection](https://docs.aws.amazon.com/verifiedpermissions/latest/apireference/API_OpenIdConnectTokenSelection.html)
+/// structure, which is a parameter of
+/// [CreateIdentitySource](https://docs.aws.amazon.com/verifiedpermissions/latest/apireference/API_CreateIdentitySource.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenIdConnectAccessTokenConfiguration {
     /// `Audiences`.
     ///
+    /// The access token `aud` claim values that you want to accept in your policy store. For example,
+    /// `https://myapp.example.com, https://myapp2.example.com` .
+    ///
     /// - Items: 1 to 255.
     pub audiences: Option<Val<Vec<String>>>,
     /// `PrincipalIdClaim`.
+    ///
+    /// The claim that determines the principal in OIDC access tokens. For example, `sub` .
     ///
     /// - Length: at least 1.
     pub principal_id_claim: Option<Val<String>>,
@@ -411,20 +500,44 @@ impl ToValue for OpenIdConnectAccessTokenConfiguration {
 impl Literal for OpenIdConnectAccessTokenConfiguration {}
 
 /// The [`OpenIdConnectConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-verifiedpermissions-identitysource-openidconnectconfiguration.html) property type.
+///
+/// Contains configuration details of an OpenID Connect (OIDC) identity provider, or identity source,
+/// that Verified Permissions can use to generate entities from authenticated identities. It specifies
+/// the issuer URL, token type that you want to use, and policy store entity details.
+///
+/// This data type is part of a
+/// [Configuration](https://docs.aws.amazon.com/verifiedpermissions/latest/apireference/API_Configuration.html)
+/// structure, which is a parameter to
+/// [CreateIdentitySource](https://docs.aws.amazon.com/verifiedpermissions/latest/apireference/API_CreateIdentitySource.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenIdConnectConfiguration {
     /// `EntityIdPrefix`.
     ///
+    /// A descriptive string that you want to prefix to user entities from your OIDC identity provider. For
+    /// example, if you set an `entityIdPrefix` of `MyOIDCProvider` , you can reference principals in your
+    /// policies in the format `MyCorp::User::MyOIDCProvider|Carlos` .
+    ///
     /// - Length: 1 to 100.
     pub entity_id_prefix: Option<Val<String>>,
     /// `GroupConfiguration`.
+    ///
+    /// The claim in OIDC identity provider tokens that indicates a user's group membership, and the entity
+    /// type that you want to map it to. For example, this object can map the contents of a `groups` claim
+    /// to `MyCorp::UserGroup` .
     pub group_configuration: Option<Val<OpenIdConnectGroupConfiguration>>,
     /// `Issuer`: required.
+    ///
+    /// The issuer URL of an OIDC identity provider. This URL must have an OIDC discovery endpoint at the
+    /// path `.well-known/openid-configuration` .
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^https://.*$`.
     pub issuer: Option<Val<String>>,
     /// `TokenSelection`: required.
+    ///
+    /// The token type that you want to process from your OIDC identity provider. Your policy store can
+    /// process either identity (ID) or access tokens from a given OIDC identity source.
     pub token_selection: Option<Val<OpenIdConnectTokenSelection>>,
 }
 
@@ -508,13 +621,29 @@ impl ToValue for OpenIdConnectConfiguration {
 impl Literal for OpenIdConnectConfiguration {}
 
 /// The [`OpenIdConnectGroupConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-verifiedpermissions-identitysource-openidconnectgroupconfiguration.html) property type.
+///
+/// The claim in OIDC identity provider tokens that indicates a user's group membership, and the entity
+/// type that you want to map it to. For example, this object can map the contents of a `groups` claim
+/// to `MyCorp::UserGroup` .
+///
+/// This data type is part of a
+/// [OpenIdConnectConfiguration](https://docs.aws.amazon.com/verifiedpermissions/latest/apireference/API_OpenIdConnectConfiguration.html)
+/// structure, which is a parameter of
+/// [CreateIdentitySource](https://docs.aws.amazon.com/verifiedpermissions/latest/apireference/API_CreateIdentitySource.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenIdConnectGroupConfiguration {
     /// `GroupClaim`: required.
     ///
+    /// The token claim that you want Verified Permissions to interpret as group membership. For example,
+    /// `groups` .
+    ///
     /// - Length: at least 1.
     pub group_claim: Option<Val<String>>,
     /// `GroupEntityType`: required.
+    ///
+    /// The policy store entity type that you want to map your users' group claim to. For example,
+    /// `MyCorp::UserGroup` . A group entity type is an entity that can have a user entity type as a member.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^([_a-zA-Z][_a-zA-Z0-9]*::)*[_a-zA-Z][_a-zA-Z0-9]*$`.
@@ -588,13 +717,28 @@ impl ToValue for OpenIdConnectGroupConfiguration {
 impl Literal for OpenIdConnectGroupConfiguration {}
 
 /// The [`OpenIdConnectIdentityTokenConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-verifiedpermissions-identitysource-openidconnectidentitytokenconfiguration.html) property type.
+///
+/// The configuration of an OpenID Connect (OIDC) identity source for handling identity (ID) token
+/// claims. Contains the claim that you want to identify as the principal in an authorization request,
+/// and the values of the `aud` claim, or audiences, that you want to accept.
+///
+/// This data type is part of a
+/// [OpenIdConnectTokenSelection](https://docs.aws.amazon.com/verifiedpermissions/latest/apireference/API_OpenIdConnectTokenSelection.html)
+/// structure, which is a parameter of
+/// [CreateIdentitySource](https://docs.aws.amazon.com/verifiedpermissions/latest/apireference/API_CreateIdentitySource.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenIdConnectIdentityTokenConfiguration {
     /// `ClientIds`.
     ///
+    /// The ID token audience, or client ID, claim values that you want to accept in your policy store from
+    /// an OIDC identity provider. For example, `1example23456789, 2example10111213` .
+    ///
     /// - Items: 0 to 1000.
     pub client_ids: Option<Val<Vec<String>>>,
     /// `PrincipalIdClaim`.
+    ///
+    /// The claim that determines the principal in OIDC access tokens. For example, `sub` .
     ///
     /// - Length: at least 1.
     pub principal_id_claim: Option<Val<String>>,
@@ -655,11 +799,28 @@ impl ToValue for OpenIdConnectIdentityTokenConfiguration {
 impl Literal for OpenIdConnectIdentityTokenConfiguration {}
 
 /// The [`OpenIdConnectTokenSelection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-verifiedpermissions-identitysource-openidconnecttokenselection.html) property type.
+///
+/// The token type that you want to process from your OIDC identity provider. Your policy store can
+/// process either identity (ID) or access tokens from a given OIDC identity source.
+///
+/// This data type is part of a
+/// [OpenIdConnectConfiguration](https://docs.aws.amazon.com/verifiedpermissions/latest/apireference/API_OpenIdConnectConfiguration.html)
+/// structure, which is a parameter of
+/// [CreateIdentitySource](https://docs.aws.amazon.com/verifiedpermissions/latest/apireference/API_CreateIdentitySource.html)
+/// .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenIdConnectTokenSelection {
     /// `AccessTokenOnly`.
+    ///
+    /// The OIDC configuration for processing access tokens. Contains allowed audience claims, for example
+    /// `https://auth.example.com` , and the claim that you want to map to the principal, for example `sub`
+    /// .
     pub access_token_only: Option<Val<OpenIdConnectAccessTokenConfiguration>>,
     /// `IdentityTokenOnly`.
+    ///
+    /// The OIDC configuration for processing identity (ID) tokens. Contains allowed client ID claims, for
+    /// example `1example23456789` , and the claim that you want to map to the principal, for example `sub`
+    /// .
     pub identity_token_only: Option<Val<OpenIdConnectIdentityTokenConfiguration>>,
 }
 

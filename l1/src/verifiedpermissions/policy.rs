@@ -5,12 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::VerifiedPermissions::Policy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-verifiedpermissions-policy.html) resource type.
 ///
+/// Creates or updates a Cedar policy and saves it in the specified policy store. You can create either
+/// a static policy or a policy linked to a policy template.
+///
+/// You can directly update only static policies. To update a template-linked policy, you must update
+/// its linked policy template instead.
+///
+/// - To create a static policy, in the `Definition` include a `Static` element that includes the Cedar
+///   policy text in the `Statement` element.
+/// - To create a policy that is dynamically linked to a policy template, in the `Definition` include a
+///   `Templatelinked` element that specifies the policy template ID and the principal and resource to
+///   associate with this policy. If the policy template is ever updated, any policies linked to the
+///   policy template automatically use the updated template.
+///
+/// > - If policy validation is enabled in the policy store, then updating a static policy causes
+/// Verified Permissions to validate the policy against the schema in the policy store. If the updated
+/// static policy doesn't pass validation, the operation fails and the update isn't stored.
+/// > - When you edit a static policy, You can change only certain elements of a static policy:
+/// >
+/// > - The action referenced by the policy.
+/// > - A condition clause, such as when and unless.
+/// >
+/// > You can't change these elements of a static policy:
+/// >
+/// > - Changing a policy from a static policy to a template-linked policy.
+/// > - Changing the effect of a static policy from permit or forbid.
+/// > - The principal referenced by a static policy.
+/// > - The resource referenced by a static policy.
+/// > - To update a template-linked policy, you must update the template instead.
+///
 /// Build it with [`Policy::builder`]; adding it to a stack returns a [`PolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Policy {
     /// `Definition`: required.
+    ///
+    /// Specifies the policy type and content to use for the new or updated policy. The definition structure
+    /// must include either a `Static` or a `TemplateLinked` element.
     pub definition: Option<Val<PolicyDefinition>>,
     /// `PolicyStoreId`: required. Changing it replaces the resource.
+    ///
+    /// Specifies the `PolicyStoreId` of the policy store you want to store the policy in.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^[a-zA-Z0-9-]*$`.
@@ -97,10 +131,17 @@ impl Deref for PolicyHandle {
 
 impl PolicyHandle {
     /// `Fn::GetAtt` `PolicyId`.
+    ///
+    /// The unique ID of the new or updated policy.
     pub fn attr_policy_id(&self) -> Val<String> {
         self.0.get_att("PolicyId")
     }
     /// `Fn::GetAtt` `PolicyType`.
+    ///
+    /// The type of the policy. This is one of the following values:
+    ///
+    /// - Static
+    /// - TemplateLinked
     pub fn attr_policy_type(&self) -> Val<String> {
         self.0.get_att("PolicyType")
     }
@@ -115,14 +156,24 @@ impl PolicyHandle {
 }
 
 /// The [`EntityIdentifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-verifiedpermissions-policy-entityidentifier.html) property type.
+///
+/// Contains the identifier of an entity in a policy, including its ID and type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EntityIdentifier {
     /// `EntityId`: required.
+    ///
+    /// The identifier of an entity.
+    ///
+    /// `"entityId":" *identifier* "`
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^.*$`.
     pub entity_id: Option<Val<String>>,
     /// `EntityType`: required.
+    ///
+    /// The type of an entity.
+    ///
+    /// Example: `"entityType":" *typeName* "`
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^.*$`.
@@ -193,11 +244,27 @@ impl ToValue for EntityIdentifier {
 impl Literal for EntityIdentifier {}
 
 /// The [`PolicyDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-verifiedpermissions-policy-policydefinition.html) property type.
+///
+/// A structure that defines a Cedar policy. It includes the policy type, a description, and a policy
+/// body. This is a top level data type used to create a policy.
+///
+/// This data type is used as a request parameter for the
+/// [CreatePolicy](https://docs.aws.amazon.com/verifiedpermissions/latest/apireference/API_CreatePolicy.html)
+/// operation. This structure must always have either an `Static` or a `TemplateLinked` element.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyDefinition {
     /// `Static`.
+    ///
+    /// A structure that describes a static policy. An static policy doesn't use a template or allow
+    /// placeholders for entities.
     pub static_: Option<Val<StaticPolicyDefinition>>,
     /// `TemplateLinked`.
+    ///
+    /// A structure that describes a policy that was instantiated from a template. The template can specify
+    /// placeholders for `principal` and `resource` . When you use
+    /// [CreatePolicy](https://docs.aws.amazon.com/verifiedpermissions/latest/apireference/API_CreatePolicy.html)
+    /// to create a policy from a template, you specify the exact principal and resource to use for the
+    /// instantiated policy.
     pub template_linked: Option<Val<TemplateLinkedPolicyDefinition>>,
 }
 
@@ -254,13 +321,19 @@ impl ToValue for PolicyDefinition {
 impl Literal for PolicyDefinition {}
 
 /// The [`StaticPolicyDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-verifiedpermissions-policy-staticpolicydefinition.html) property type.
+///
+/// A structure that defines a static policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StaticPolicyDefinition {
     /// `Description`.
     ///
+    /// The description of the static policy.
+    ///
     /// - Length: 0 to 150.
     pub description: Option<Val<String>>,
     /// `Statement`: required.
+    ///
+    /// The policy content of the static policy, written in the Cedar policy language.
     ///
     /// - Length: 1 to 10000.
     pub statement: Option<Val<String>>,
@@ -323,16 +396,31 @@ impl ToValue for StaticPolicyDefinition {
 impl Literal for StaticPolicyDefinition {}
 
 /// The [`TemplateLinkedPolicyDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-verifiedpermissions-policy-templatelinkedpolicydefinition.html) property type.
+///
+/// A structure that describes a policy created by instantiating a policy template.
+///
+/// > You can't directly update a template-linked policy. You must update the associated policy template
+/// instead.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemplateLinkedPolicyDefinition {
     /// `PolicyTemplateId`: required.
+    ///
+    /// The unique identifier of the policy template used to create this policy.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^[a-zA-Z0-9-]*$`.
     pub policy_template_id: Option<Val<String>>,
     /// `Principal`.
+    ///
+    /// The principal associated with this template-linked policy. Verified Permissions substitutes this
+    /// principal for the `?principal` placeholder in the policy template when it evaluates an authorization
+    /// request.
     pub principal: Option<Val<EntityIdentifier>>,
     /// `Resource`.
+    ///
+    /// The resource associated with this template-linked policy. Verified Permissions substitutes this
+    /// resource for the `?resource` placeholder in the policy template when it evaluates an authorization
+    /// request.
     pub resource: Option<Val<EntityIdentifier>>,
 }
 

@@ -5,22 +5,51 @@ use crate::rt::*;
 
 /// The [`AWS::VerifiedPermissions::PolicyStore`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-verifiedpermissions-policystore.html) resource type.
 ///
+/// Creates a policy store. A policy store is a container for policy resources. You can create a
+/// separate policy store for each of your applications.
+///
 /// Build it with [`PolicyStore::builder`]; adding it to a stack returns a [`PolicyStoreHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyStore {
     /// `DeletionProtection`.
+    ///
+    /// Specifies whether the policy store can be deleted. If enabled, the policy store can't be deleted.
+    ///
+    /// The default state is `DISABLED` .
     pub deletion_protection: Option<Val<DeletionProtection>>,
     /// `Description`.
+    ///
+    /// Descriptive text that you can provide to help with identification of the current policy store.
     ///
     /// - Length: 0 to 150.
     pub description: Option<Val<String>>,
     /// `EncryptionSettings`.
     pub encryption_settings: Option<Val<EncryptionSettings>>,
     /// `Schema`.
+    ///
+    /// Creates or updates the policy schema in a policy store. Cedar can use the schema to validate any
+    /// Cedar policies and policy templates submitted to the policy store. Any changes to the schema
+    /// validate only policies and templates submitted after the schema change. Existing policies and
+    /// templates are not re-evaluated against the changed schema. If you later update a policy, then it is
+    /// evaluated against the new schema at that time.
     pub schema: Option<Val<SchemaDefinition>>,
     /// `Tags`.
+    ///
+    /// The list of key-value pairs to associate with the policy store.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `ValidationSettings`: required.
+    ///
+    /// Specifies the validation setting for this policy store.
+    ///
+    /// Currently, the only valid and required value is `Mode` .
+    ///
+    /// > We recommend that you turn on `STRICT` mode only after you define a schema. If a schema doesn't
+    /// exist, then `STRICT` mode causes any policy to fail validation, and Verified Permissions rejects the
+    /// policy. You can turn off validation by using the
+    /// [UpdatePolicyStore](https://docs.aws.amazon.com/verifiedpermissions/latest/apireference/API_UpdatePolicyStore)
+    /// . Then, when you have a schema defined, use
+    /// [UpdatePolicyStore](https://docs.aws.amazon.com/verifiedpermissions/latest/apireference/API_UpdatePolicyStore)
+    /// again to turn validation back on.
     pub validation_settings: Option<Val<ValidationSettings>>,
 }
 
@@ -134,10 +163,16 @@ impl Deref for PolicyStoreHandle {
 
 impl PolicyStoreHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The [Amazon Resource Name
+    /// (ARN)](https://docs.aws.amazon.com//general/latest/gr/aws-arns-and-namespaces.html) of the new or
+    /// updated policy store.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `PolicyStoreId`.
+    ///
+    /// The unique ID of the new or updated policy store.
     pub fn attr_policy_store_id(&self) -> Val<String> {
         self.0.get_att("PolicyStoreId")
     }
@@ -156,9 +191,15 @@ impl PolicyStoreHandle {
 }
 
 /// The [`DeletionProtection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-verifiedpermissions-policystore-deletionprotection.html) property type.
+///
+/// Specifies whether the policy store can be deleted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DeletionProtection {
     /// `Mode`: required.
+    ///
+    /// Specifies whether the policy store can be deleted. If enabled, the policy store can't be deleted.
+    ///
+    /// The default state is `DISABLED` .
     pub mode: Option<Val<DeletionMode>>,
 }
 
@@ -346,9 +387,19 @@ impl ToValue for KmsEncryptionSettings {
 impl Literal for KmsEncryptionSettings {}
 
 /// The [`SchemaDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-verifiedpermissions-policystore-schemadefinition.html) property type.
+///
+/// Contains a list of principal types, resource types, and actions that can be specified in policies
+/// stored in the same policy store. If the validation mode for the policy store is set to `STRICT` ,
+/// then policies that can't be validated by this schema are rejected by Verified Permissions and can't
+/// be stored in the policy store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SchemaDefinition {
     /// `CedarJson`.
+    ///
+    /// A JSON string representation of the schema supported by applications that use this policy store. For
+    /// more information, see [Policy store
+    /// schema](https://docs.aws.amazon.com/verifiedpermissions/latest/userguide/schema.html) in the AVP
+    /// User Guide.
     pub cedar_json: Option<Val<String>>,
 }
 
@@ -460,9 +511,26 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`ValidationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-verifiedpermissions-policystore-validationsettings.html) property type.
+///
+/// A structure that contains Cedar policy validation settings for the policy store. The validation mode
+/// determines which validation failures that Cedar considers serious enough to block acceptance of a
+/// new or edited static policy or policy template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ValidationSettings {
     /// `Mode`: required.
+    ///
+    /// The validation mode currently configured for this policy store. The valid values are:
+    ///
+    /// - *OFF* – Neither Verified Permissions nor Cedar perform any validation on policies. No validation
+    ///   errors are reported by either service.
+    /// - *STRICT* – Requires a schema to be present in the policy store. Cedar performs validation on all
+    ///   submitted new or updated static policies and policy templates. Any that fail validation are
+    ///   rejected and Cedar doesn't store them in the policy store.
+    ///
+    /// > If `Mode=STRICT` and the policy store doesn't contain a schema, Verified Permissions rejects all
+    /// static policies and policy templates because there is no schema to validate against.
+    /// >
+    /// > To submit a static policy or policy template without a schema, you must turn off validation.
     pub mode: Option<Val<ValidationMode>>,
 }
 
@@ -539,9 +607,18 @@ impl DeletionMode {
             DeletionMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DeletionMode {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        DeletionMode::as_str(self)
     }
 }
 
@@ -586,9 +663,18 @@ impl ValidationMode {
             ValidationMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ValidationMode {
+    const VALUES: &'static [&'static str] = &["OFF", "STRICT"];
+    fn as_str(&self) -> &str {
+        ValidationMode::as_str(self)
     }
 }
 

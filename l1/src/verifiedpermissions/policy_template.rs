@@ -5,19 +5,33 @@ use crate::rt::*;
 
 /// The [`AWS::VerifiedPermissions::PolicyTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-verifiedpermissions-policytemplate.html) resource type.
 ///
+/// Creates a policy template. A template can use placeholders for the principal and resource. A
+/// template must be instantiated into a policy by associating it with specific principals and resources
+/// to use for the placeholders. That instantiated policy can then be considered in authorization
+/// decisions. The instantiated policy works identically to any other policy, except that it is
+/// dynamically linked to the template. If the template changes, then any policies that are linked to
+/// that template are immediately updated as well.
+///
 /// Build it with [`PolicyTemplate::builder`]; adding it to a stack returns a [`PolicyTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyTemplate {
     /// `Description`.
     ///
+    /// The description to attach to the new or updated policy template.
+    ///
     /// - Length: 0 to 150.
     pub description: Option<Val<String>>,
     /// `PolicyStoreId`: required. Changing it replaces the resource.
+    ///
+    /// The unique identifier of the policy store that contains the template.
     ///
     /// - Length: 1 to 200.
     /// - Pattern: `^[a-zA-Z0-9-]*$`.
     pub policy_store_id: Option<Val<String>>,
     /// `Statement`: required.
+    ///
+    /// Specifies the content that you want to use for the new policy template, written in the Cedar policy
+    /// language.
     ///
     /// - Length: 1 to 10000.
     pub statement: Option<Val<String>>,
@@ -114,6 +128,8 @@ impl Deref for PolicyTemplateHandle {
 
 impl PolicyTemplateHandle {
     /// `Fn::GetAtt` `PolicyTemplateId`.
+    ///
+    /// The unique identifier of the new or modified policy template.
     pub fn attr_policy_template_id(&self) -> Val<String> {
         self.0.get_att("PolicyTemplateId")
     }

@@ -5,22 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::VoiceID::Domain`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-voiceid-domain.html) resource type.
 ///
+/// > End of support notice: On May 20, 2026, AWS will end support for Amazon Connect Voice ID. After
+/// May 20, 2026, you will no longer be able to access Voice ID on the Amazon Connect console, access
+/// Voice ID features on the Amazon Connect admin website or Contact Control Panel, or access Voice ID
+/// resources. For more information, visit [Amazon Connect Voice ID end of
+/// support](https://docs.aws.amazon.com/connect/latest/adminguide/amazonconnect-voiceid-end-of-support.html)
+/// .
+///
+/// Creates a domain that contains all Amazon Connect Voice ID data, such as speakers, fraudsters,
+/// customer audio, and voiceprints. Every domain is created with a default watchlist that fraudsters
+/// can be a part of.
+///
 /// Build it with [`Domain::builder`]; adding it to a stack returns a [`DomainHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Domain {
     /// `Description`.
+    ///
+    /// The description of the domain.
     ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^([\p{L}\p{Z}\p{N}_.:/=+\-%@]*)$`.
     pub description: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// The name for the domain.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-zA-Z0-9][a-zA-Z0-9_-]*$`.
     pub name: Option<Val<String>>,
     /// `ServerSideEncryptionConfiguration`: required.
+    ///
+    /// The server-side encryption configuration containing the KMS key identifier you want Voice ID to use
+    /// to encrypt your data.
     pub server_side_encryption_configuration: Option<Val<ServerSideEncryptionConfiguration>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -133,6 +153,8 @@ impl Deref for DomainHandle {
 
 impl DomainHandle {
     /// `Fn::GetAtt` `DomainId`.
+    ///
+    /// The identifier of the domain.
     pub fn attr_domain_id(&self) -> Val<String> {
         self.0.get_att("DomainId")
     }
@@ -147,9 +169,22 @@ impl DomainHandle {
 }
 
 /// The [`ServerSideEncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-voiceid-domain-serversideencryptionconfiguration.html) property type.
+///
+/// > End of support notice: On May 20, 2026, AWS will end support for Amazon Connect Voice ID. After
+/// May 20, 2026, you will no longer be able to access Voice ID on the Amazon Connect console, access
+/// Voice ID features on the Amazon Connect admin website or Contact Control Panel, or access Voice ID
+/// resources. For more information, visit [Amazon Connect Voice ID end of
+/// support](https://docs.aws.amazon.com/connect/latest/adminguide/amazonconnect-voiceid-end-of-support.html)
+/// .
+///
+/// The configuration containing information about the customer managed key used for encrypting customer
+/// data.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerSideEncryptionConfiguration {
     /// `KmsKeyId`: required.
+    ///
+    /// The identifier of the KMS key to use to encrypt data stored by Voice ID. Voice ID doesn't support
+    /// asymmetric customer managed keys.
     ///
     /// - Length: 1 to 2048.
     pub kms_key_id: Option<Val<String>>,

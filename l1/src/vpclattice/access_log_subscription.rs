@@ -5,22 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::VpcLattice::AccessLogSubscription`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-vpclattice-accesslogsubscription.html) resource type.
 ///
+/// Enables access logs to be sent to Amazon CloudWatch, Amazon S3, and Amazon Kinesis Data Firehose.
+/// The service network owner can use the access logs to audit the services in the network. The service
+/// network owner can only see access logs from clients and services that are associated with their
+/// service network. Access log entries represent traffic originated from VPCs associated with that
+/// network. For more information, see [Access
+/// logs](https://docs.aws.amazon.com/vpc-lattice/latest/ug/monitoring-access-logs.html) in the *Amazon
+/// VPC Lattice User Guide* .
+///
 /// Build it with [`AccessLogSubscription::builder`]; adding it to a stack returns a [`AccessLogSubscriptionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccessLogSubscription {
     /// `DestinationArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the destination. The supported destination types are CloudWatch
+    /// Log groups, Kinesis Data Firehose delivery streams, and Amazon S3 buckets.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn(:[a-z0-9]+([.-][a-z0-9]+)*){2}(:([a-z0-9]+([.-][a-z0-9]+)*)?){2}:([^/].*)?$`.
     pub destination_arn: Option<Val<String>>,
     /// `ResourceIdentifier`. Changing it replaces the resource.
     ///
+    /// The ID or ARN of the service network or service.
+    ///
     /// - Length: 17 to 2048.
     /// - Pattern: `^((((sn)|(svc)|(rcfg))-[0-9a-z]{17})|(arn(:[a-z0-9]+([.-][a-z0-9]+)*){2}(:([a-z0-9]+([.-][a-z0-9]+)*)?){2}:((servicenetwork/sn)|(resourceconfiguration/rcfg)|(service/svc))-[0-9a-z]{17}))$`.
     pub resource_identifier: Option<Val<String>>,
     /// `ServiceNetworkLogType`.
+    ///
+    /// Log type of the service network.
     pub service_network_log_type: Option<Val<ServiceNetworkLogType>>,
     /// `Tags`.
+    ///
+    /// The tags for the access log subscription.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -121,18 +138,26 @@ impl Deref for AccessLogSubscriptionHandle {
 
 impl AccessLogSubscriptionHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the access log subscription.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the access log subscription.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ResourceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the access log subscription.
     pub fn attr_resource_arn(&self) -> Val<String> {
         self.0.get_att("ResourceArn")
     }
     /// `Fn::GetAtt` `ResourceId`.
+    ///
+    /// The ID of the service network or service.
     pub fn attr_resource_id(&self) -> Val<String> {
         self.0.get_att("ResourceId")
     }
@@ -237,9 +262,18 @@ impl ServiceNetworkLogType {
             ServiceNetworkLogType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ServiceNetworkLogType {
+    const VALUES: &'static [&'static str] = &["SERVICE", "RESOURCE"];
+    fn as_str(&self) -> &str {
+        ServiceNetworkLogType::as_str(self)
     }
 }
 

@@ -5,15 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::VpcLattice::AuthPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-vpclattice-authpolicy.html) resource type.
 ///
+/// Creates or updates the auth policy. The policy string in JSON must not contain newlines or blank
+/// lines.
+///
+/// For more information, see [Auth
+/// policies](https://docs.aws.amazon.com/vpc-lattice/latest/ug/auth-policies.html) in the *Amazon VPC
+/// Lattice User Guide* .
+///
 /// Build it with [`AuthPolicy::builder`]; adding it to a stack returns a [`AuthPolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuthPolicy {
     /// `Policy`: required.
     ///
+    /// The auth policy.
+    ///
     /// - Length: at most 36864.
     /// - Format: `json`.
     pub policy: Option<Val<Json>>,
     /// `ResourceIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The ID or ARN of the service network or service for which the policy is created.
     ///
     /// - Length: 17 to 200.
     /// - Pattern: `^((((sn)|(svc))-[0-9a-z]{17})|(arn(:[a-z0-9]+([.-][a-z0-9]+)*){2}(:([a-z0-9]+([.-][a-z0-9]+)*)?){2}:((servicenetwork/sn)|(service/svc))-[0-9a-z]{17}))$`.
@@ -104,6 +115,11 @@ impl Deref for AuthPolicyHandle {
 
 impl AuthPolicyHandle {
     /// `Fn::GetAtt` `State`.
+    ///
+    /// The state of the auth policy. The auth policy is only active when the auth type is set to `AWS _IAM`
+    /// . If you provide a policy, then authentication and authorization decisions are made based on this
+    /// policy and the client's IAM policy. If the auth type is `NONE` , then any auth policy you provide
+    /// will remain inactive.
     pub fn attr_state(&self) -> Val<String> {
         self.0.get_att("State")
     }

@@ -5,14 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::VpcLattice::DomainVerification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-vpclattice-domainverification.html) resource type.
 ///
+/// A domain name verification is an entity that allows you to prove your ownership of a given domain.
+/// When you create a domain verification using CloudFormation, use a waiter to make sure the domain
+/// verification is complete before you create a service network resource association, a VPC endpoint,
+/// or a service network VPC association with this domain.
+///
 /// Build it with [`DomainVerification::builder`]; adding it to a stack returns a [`DomainVerificationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DomainVerification {
     /// `DomainName`: required. Changing it replaces the resource.
     ///
+    /// The domain name being verified.
+    ///
     /// - Length: 3 to 255.
     pub domain_name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags associated with the domain verification.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -101,14 +110,20 @@ impl DomainVerificationHandle {
         self.0.get_att("TxtMethodConfig")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The current status of the domain verification process.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the domain verification.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the domain verification.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,28 +5,53 @@ use crate::rt::*;
 
 /// The [`AWS::VpcLattice::Listener`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-vpclattice-listener.html) resource type.
 ///
+/// Creates a listener for a service. Before you start using your Amazon VPC Lattice service, you must
+/// add one or more listeners. A listener is a process that checks for connection requests to your
+/// services. For more information, see
+/// [Listeners](https://docs.aws.amazon.com/vpc-lattice/latest/ug/listeners.html) in the *Amazon VPC
+/// Lattice User Guide* .
+///
 /// Build it with [`Listener::builder`]; adding it to a stack returns a [`ListenerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Listener {
     /// `DefaultAction`: required.
+    ///
+    /// The action for the default rule. Each listener has a default rule. The default rule is used if no
+    /// other rules match.
     pub default_action: Option<Val<DefaultAction>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the listener. A listener name must be unique within a service. The valid characters are
+    /// a-z, 0-9, and hyphens (-). You can't use a hyphen as the first or last character, or immediately
+    /// after another hyphen.
+    ///
+    /// If you don't specify a name, CloudFormation generates one. However, if you specify a name, and later
+    /// want to replace the resource, you must specify a new name.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^(?!listener-)(?![-])(?!.*[-]$)(?!.*[-]{2})[a-z0-9-]+$`.
     pub name: Option<Val<String>>,
     /// `Port`. Changing it replaces the resource.
     ///
+    /// The listener port. You can specify a value from 1 to 65535. For HTTP, the default is 80. For HTTPS,
+    /// the default is 443.
+    ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<i64>>,
     /// `Protocol`: required. Changing it replaces the resource.
+    ///
+    /// The listener protocol.
     pub protocol: Option<Val<Protocol>>,
     /// `ServiceIdentifier`. Changing it replaces the resource.
+    ///
+    /// The ID or ARN of the service.
     ///
     /// - Length: 21 to 2048.
     /// - Pattern: `^((svc-[0-9a-z]{17})|(arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:service/svc-[0-9a-z]{17}))$`.
     pub service_identifier: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the listener.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -142,18 +167,26 @@ impl Deref for ListenerHandle {
 
 impl ListenerHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the listener.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the listener.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ServiceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the service.
     pub fn attr_service_arn(&self) -> Val<String> {
         self.0.get_att("ServiceArn")
     }
     /// `Fn::GetAtt` `ServiceId`.
+    ///
+    /// The ID of the service.
     pub fn attr_service_id(&self) -> Val<String> {
         self.0.get_att("ServiceId")
     }
@@ -168,11 +201,19 @@ impl ListenerHandle {
 }
 
 /// The [`DefaultAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-listener-defaultaction.html) property type.
+///
+/// The action for the default rule. Each listener has a default rule. The default rule is used if no
+/// other rules match.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultAction {
     /// `FixedResponse`.
+    ///
+    /// Describes an action that returns a custom HTTP response.
     pub fixed_response: Option<Val<FixedResponse>>,
     /// `Forward`.
+    ///
+    /// Describes a forward action. You can use forward actions to route requests to one or more target
+    /// groups.
     pub forward: Option<Val<Forward>>,
 }
 
@@ -226,9 +267,13 @@ impl ToValue for DefaultAction {
 impl Literal for DefaultAction {}
 
 /// The [`FixedResponse`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-listener-fixedresponse.html) property type.
+///
+/// Describes an action that returns a custom HTTP response.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FixedResponse {
     /// `StatusCode`: required.
+    ///
+    /// The HTTP response code. Only `404` and `500` status codes are supported.
     ///
     /// - Range: 100 to 599.
     pub status_code: Option<Val<i64>>,
@@ -281,9 +326,20 @@ impl ToValue for FixedResponse {
 impl Literal for FixedResponse {}
 
 /// The [`Forward`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-listener-forward.html) property type.
+///
+/// The forward action. Traffic that matches the rule is forwarded to the specified target groups.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Forward {
     /// `TargetGroups`: required.
+    ///
+    /// The target groups. Traffic matching the rule is forwarded to the specified target groups. With
+    /// forward actions, you can assign a weight that controls the prioritization and selection of each
+    /// target group. This means that requests are distributed to individual target groups based on their
+    /// weights. For example, if two target groups have the same weight, each target group receives half of
+    /// the traffic.
+    ///
+    /// The default value is 1. This means that if only one target group is provided, there is no need to
+    /// set the weight; 100% of the traffic goes to that target group.
     ///
     /// - Items: 1 to 10.
     pub target_groups: Option<Val<Vec<WeightedTargetGroup>>>,
@@ -413,14 +469,25 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`WeightedTargetGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-listener-weightedtargetgroup.html) property type.
+///
+/// Describes the weight of a target group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WeightedTargetGroup {
     /// `TargetGroupIdentifier`: required.
+    ///
+    /// The ID of the target group.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^((tg-[0-9a-z]{17})|(arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:targetgroup/tg-[0-9a-z]{17}))$`.
     pub target_group_identifier: Option<Val<String>>,
     /// `Weight`.
+    ///
+    /// Only required if you specify multiple target groups for a forward action. The weight determines how
+    /// requests are distributed to the target group. For example, if you specify two target groups, each
+    /// with a weight of 10, each target group receives half the requests. If you specify two target groups,
+    /// one with a weight of 10 and the other with a weight of 20, the target group with a weight of 20
+    /// receives twice as many requests as the other target group. If there's only one target group
+    /// specified, then the default value is 100.
     ///
     /// - Range: 0 to 999.
     pub weight: Option<Val<i64>>,
@@ -508,9 +575,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["HTTP", "HTTPS", "TLS_PASSTHROUGH"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 

@@ -5,47 +5,90 @@ use crate::rt::*;
 
 /// The [`AWS::VpcLattice::ResourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-vpclattice-resourceconfiguration.html) resource type.
 ///
+/// Creates a resource configuration. A resource configuration defines a specific resource. You can
+/// associate a resource configuration with a service network or a VPC endpoint.
+///
 /// Build it with [`ResourceConfiguration::builder`]; adding it to a stack returns a [`ResourceConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceConfiguration {
     /// `AllowAssociationToSharableServiceNetwork`.
+    ///
+    /// Specifies whether the resource configuration can be associated with a sharable service network.
     pub allow_association_to_sharable_service_network: Option<Val<bool>>,
     /// `CustomDomainName`. Changing it replaces the resource.
+    ///
+    /// The custom domain name.
     ///
     /// - Length: 3 to 255.
     pub custom_domain_name: Option<Val<String>>,
     /// `DomainVerificationId`. Changing it replaces the resource.
+    ///
+    /// The domain verification ID.
     ///
     /// - Length: 20 to 20.
     /// - Pattern: `^dv-[a-fA-F0-9]{17}$`.
     pub domain_verification_id: Option<Val<String>>,
     /// `GroupDomain`. Changing it replaces the resource.
     ///
+    /// (GROUP) The group domain for a group resource configuration. Any domains that you create for the
+    /// child resource are subdomains of the group domain. Child resources inherit the verification status
+    /// of the domain.
+    ///
     /// - Length: 3 to 255.
     pub group_domain: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the resource configuration.
     ///
     /// - Length: 3 to 40.
     /// - Pattern: `^(?!rcfg-)(?![-])(?!.*[-]$)(?!.*[-]{2})[a-z0-9-]+$`.
     pub name: Option<Val<String>>,
     /// `PortRanges`.
+    ///
+    /// (SINGLE, GROUP, CHILD) The TCP port ranges that a consumer can use to access a resource
+    /// configuration (for example: 1-65535). You can separate port ranges using commas (for example: 1,2,22-30).
     pub port_ranges: Option<Val<Vec<String>>>,
     /// `ProtocolType`. Changing it replaces the resource.
+    ///
+    /// (SINGLE, GROUP) The protocol accepted by the resource configuration.
     pub protocol_type: Option<Val<ProtocolType>>,
     /// `ResourceConfigurationAuthType`. Changing it replaces the resource.
+    ///
+    /// The auth type for the resource configuration.
     pub resource_configuration_auth_type: Option<Val<ResourceConfigurationAuthType>>,
     /// `ResourceConfigurationDefinition`.
+    ///
+    /// Identifies the resource configuration in one of the following ways:
+    ///
+    /// - *Amazon Resource Name (ARN)* - Supported resource-types that are provisioned by AWS services, such
+    ///   as RDS databases, can be identified by their ARN.
+    /// - *Domain name* - Any domain name that is publicly resolvable.
+    /// - *IP address* - For IPv4 and IPv6, only IP addresses in the VPC are supported.
     pub resource_configuration_definition: Option<Val<ResourceConfigurationDefinition>>,
     /// `ResourceConfigurationGroupId`.
+    ///
+    /// The ID of the group resource configuration.
     ///
     /// - Length: 22 to 22.
     /// - Pattern: `^rcfg-[0-9a-z]{17}$`.
     pub resource_configuration_group_id: Option<Val<String>>,
     /// `ResourceConfigurationType`: required. Changing it replaces the resource.
+    ///
+    /// The type of resource configuration. A resource configuration can be one of the following types:
+    ///
+    /// - *SINGLE* - A single resource.
+    /// - *GROUP* - A group of resources. You must create a group resource configuration before you create a
+    ///   child resource configuration.
+    /// - *CHILD* - A single resource that is part of a group resource configuration.
+    /// - *ARN* - An AWS resource.
     pub resource_configuration_type: Option<Val<ResourceConfigurationType>>,
     /// `ResourceGatewayId`. Changing it replaces the resource.
+    ///
+    /// The ID of the resource gateway.
     pub resource_gateway_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the resource configuration.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -214,10 +257,14 @@ impl Deref for ResourceConfigurationHandle {
 
 impl ResourceConfigurationHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the resource configuration.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource configuration.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -232,13 +279,19 @@ impl ResourceConfigurationHandle {
 }
 
 /// The [`DnsResource`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-resourceconfiguration-dnsresource.html) property type.
+///
+/// The domain name of the resource configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DnsResource {
     /// `DomainName`: required.
     ///
+    /// The domain name of the resource configuration.
+    ///
     /// - Length: 3 to 255.
     pub domain_name: Option<Val<String>>,
     /// `IpAddressType`: required.
+    ///
+    /// The IP address type for the resource configuration. Dualstack is not currently supported.
     pub ip_address_type: Option<Val<IpAddressType>>,
 }
 
@@ -309,16 +362,31 @@ impl ToValue for DnsResource {
 impl Literal for DnsResource {}
 
 /// The [`ResourceConfigurationDefinition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-resourceconfiguration-resourceconfigurationdefinition.html) property type.
+///
+/// Identifies the resource configuration in one of the following ways:
+///
+/// - *Amazon Resource Name (ARN)* - Supported resource-types that are provisioned by AWS services, such
+///   as RDS databases, can be identified by their ARN.
+/// - *Domain name* - Any domain name that is publicly resolvable.
+/// - *IP address* - For IPv4 and IPv6, only IP addresses in the VPC are supported.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceConfigurationDefinition {
     /// `ArnResource`.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource configuration. For the ARN syntax and format, see
+    /// [ARN format](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html#arns-syntax) in
+    /// the *AWS Identity and Access Management user guide* .
     ///
     /// - Length: at most 1224.
     /// - Pattern: `^arn.*`.
     pub arn_resource: Option<Val<String>>,
     /// `DnsResource`.
+    ///
+    /// The DNS name of the resource configuration.
     pub dns_resource: Option<Val<DnsResource>>,
     /// `IpResource`.
+    ///
+    /// The IP address of the resource configuration.
     ///
     /// - Length: 4 to 39.
     pub ip_resource: Option<Val<String>>,
@@ -470,9 +538,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["IPV4", "IPV6", "DUALSTACK"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 
@@ -515,9 +592,18 @@ impl ProtocolType {
             ProtocolType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProtocolType {
+    const VALUES: &'static [&'static str] = &["TCP"];
+    fn as_str(&self) -> &str {
+        ProtocolType::as_str(self)
     }
 }
 
@@ -561,9 +647,18 @@ impl ResourceConfigurationAuthType {
             ResourceConfigurationAuthType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceConfigurationAuthType {
+    const VALUES: &'static [&'static str] = &["NONE", "AWS_IAM"];
+    fn as_str(&self) -> &str {
+        ResourceConfigurationAuthType::as_str(self)
     }
 }
 
@@ -614,9 +709,18 @@ impl ResourceConfigurationType {
             ResourceConfigurationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceConfigurationType {
+    const VALUES: &'static [&'static str] = &["GROUP", "CHILD", "SINGLE", "ARN"];
+    fn as_str(&self) -> &str {
+        ResourceConfigurationType::as_str(self)
     }
 }
 

@@ -5,16 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::VpcLattice::ResourceGateway`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-vpclattice-resourcegateway.html) resource type.
 ///
+/// A resource gateway is a point of ingress into the VPC where a resource resides. It spans multiple
+/// Availability Zones. For your resource to be accessible from all Availability Zones, you should
+/// create your resource gateways to span as many Availability Zones as possible. A VPC can have
+/// multiple resource gateways.
+///
 /// Build it with [`ResourceGateway::builder`]; adding it to a stack returns a [`ResourceGatewayHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourceGateway {
     /// `IpAddressType`. Changing it replaces the resource.
+    ///
+    /// The type of IP address used by the resource gateway.
     pub ip_address_type: Option<Val<IpAddressType>>,
     /// `Ipv4AddressesPerEni`.
+    ///
+    /// The number of IPv4 addresses in each ENI for the resource gateway.
     ///
     /// - Range: 1 to 62.
     pub ipv4_addresses_per_eni: Option<Val<i64>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the resource gateway.
     ///
     /// - Length: 3 to 40.
     /// - Pattern: `^(?!rgw-)(?![-])(?!.*[-]$)(?!.*[-]{2})[a-z0-9-]+$`.
@@ -23,15 +34,23 @@ pub struct ResourceGateway {
     pub resource_config_dns_resolution: Option<Val<ResourceConfigDnsResolution>>,
     /// `SecurityGroupIds`.
     ///
+    /// The IDs of the security groups applied to the resource gateway.
+    ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required. Changing it replaces the resource.
+    ///
+    /// The IDs of the VPC subnets for the resource gateway.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tags for the resource gateway.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcIdentifier`: required. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC for the resource gateway.
     ///
     /// - Length: 5 to 50.
     /// - Pattern: `^vpc-(([0-9a-z]{8})|([0-9a-z]{17}))$`.
@@ -174,10 +193,14 @@ impl Deref for ResourceGatewayHandle {
 
 impl ResourceGatewayHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the resource gateway.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource gateway.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -282,9 +305,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["IPV4", "IPV6", "DUALSTACK"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 
@@ -330,9 +362,18 @@ impl ResourceConfigDnsResolution {
             ResourceConfigDnsResolution::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceConfigDnsResolution {
+    const VALUES: &'static [&'static str] = &["IN_VPC", "PUBLIC"];
+    fn as_str(&self) -> &str {
+        ResourceConfigDnsResolution::as_str(self)
     }
 }
 

@@ -5,16 +5,23 @@ use crate::rt::*;
 
 /// The [`AWS::VpcLattice::ResourcePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-vpclattice-resourcepolicy.html) resource type.
 ///
+/// Retrieves information about the specified resource policy. The resource policy is an IAM policy
+/// created on behalf of the resource owner when they share a resource.
+///
 /// Build it with [`ResourcePolicy::builder`]; adding it to a stack returns a [`ResourcePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicy {
     /// `Policy`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the service network or service.
     ///
     /// - Length: 1 to 10000.
     /// - Pattern: `^.*\S.*$`.
     /// - Format: `json`.
     pub policy: Option<Val<Json>>,
     /// `ResourceArn`: required. Changing it replaces the resource.
+    ///
+    /// An IAM policy.
     ///
     /// - Length: 20 to 200.
     /// - Pattern: `^arn(:[a-z0-9]+([.-][a-z0-9]+)*){2}(:([a-z0-9]+([.-][a-z0-9]+)*)?){2}:((servicenetwork/sn)|(service/svc)|(resourceconfiguration/rcfg))-[0-9a-z]{17}$`.

@@ -5,33 +5,59 @@ use crate::rt::*;
 
 /// The [`AWS::VpcLattice::Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-vpclattice-rule.html) resource type.
 ///
+/// Creates a listener rule. Each listener has a default rule for checking connection requests, but you
+/// can define additional rules. Each rule consists of a priority, one or more actions, and one or more
+/// conditions. For more information, see [Listener
+/// rules](https://docs.aws.amazon.com/vpc-lattice/latest/ug/listeners.html#listener-rules) in the *Amazon
+/// VPC Lattice User Guide* .
+///
 /// Build it with [`Rule::builder`]; adding it to a stack returns a [`RuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `Action`: required.
+    ///
+    /// Describes the action for a rule.
     pub action: Option<Val<Action>>,
     /// `ListenerIdentifier`. Changing it replaces the resource.
+    ///
+    /// The ID or ARN of the listener.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^((listener-[0-9a-z]{17})|(arn(:[a-z0-9]+([.-][a-z0-9]+)*){2}(:([a-z0-9]+([.-][a-z0-9]+)*)?){2}:service/svc-[0-9a-z]{17}/listener/listener-[0-9a-z]{17}))$`.
     pub listener_identifier: Option<Val<String>>,
     /// `Match`: required.
+    ///
+    /// The rule match.
     pub match_: Option<Val<Match>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the rule. The name must be unique within the listener. The valid characters are a-z, 0-9,
+    /// and hyphens (-). You can't use a hyphen as the first or last character, or immediately after another
+    /// hyphen.
+    ///
+    /// If you don't specify a name, CloudFormation generates one. However, if you specify a name, and later
+    /// want to replace the resource, you must specify a new name.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^(?!rule-)(?![-])(?!.*[-]$)(?!.*[-]{2})[a-z0-9-]+$`.
     pub name: Option<Val<String>>,
     /// `Priority`: required.
     ///
+    /// The priority assigned to the rule. Each rule for a specific listener must have a unique priority.
+    /// The lower the priority number the higher the priority.
+    ///
     /// - Range: 1 to 100.
     pub priority: Option<Val<i64>>,
     /// `ServiceIdentifier`. Changing it replaces the resource.
+    ///
+    /// The ID or ARN of the service.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^((svc-[0-9a-z]{17})|(arn(:[a-z0-9]+([.-][a-z0-9]+)*){2}(:([a-z0-9]+([.-][a-z0-9]+)*)?){2}:service/svc-[0-9a-z]{17}))$`.
     pub service_identifier: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the rule.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -157,10 +183,14 @@ impl Deref for RuleHandle {
 
 impl RuleHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the rule.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the listener.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -175,11 +205,17 @@ impl RuleHandle {
 }
 
 /// The [`Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-rule-action.html) property type.
+///
+/// Describes the action for a rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Action {
     /// `FixedResponse`.
+    ///
+    /// The fixed response action. The rule returns a custom HTTP response.
     pub fixed_response: Option<Val<FixedResponse>>,
     /// `Forward`.
+    ///
+    /// The forward action. Traffic that matches the rule is forwarded to the specified target groups.
     pub forward: Option<Val<Forward>>,
 }
 
@@ -233,9 +269,13 @@ impl ToValue for Action {
 impl Literal for Action {}
 
 /// The [`FixedResponse`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-rule-fixedresponse.html) property type.
+///
+/// Describes an action that returns a custom HTTP response.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FixedResponse {
     /// `StatusCode`: required.
+    ///
+    /// The HTTP response code. Only `404` and `500` status codes are supported.
     ///
     /// - Range: 100 to 599.
     pub status_code: Option<Val<i64>>,
@@ -288,9 +328,20 @@ impl ToValue for FixedResponse {
 impl Literal for FixedResponse {}
 
 /// The [`Forward`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-rule-forward.html) property type.
+///
+/// The forward action. Traffic that matches the rule is forwarded to the specified target groups.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Forward {
     /// `TargetGroups`: required.
+    ///
+    /// The target groups. Traffic matching the rule is forwarded to the specified target groups. With
+    /// forward actions, you can assign a weight that controls the prioritization and selection of each
+    /// target group. This means that requests are distributed to individual target groups based on their
+    /// weights. For example, if two target groups have the same weight, each target group receives half of
+    /// the traffic.
+    ///
+    /// The default value is 1. This means that if only one target group is provided, there is no need to
+    /// set the weight; 100% of the traffic goes to that target group.
     ///
     /// - Items: 1 to 10.
     pub target_groups: Option<Val<Vec<WeightedTargetGroup>>>,
@@ -352,13 +403,22 @@ impl ToValue for Forward {
 impl Literal for Forward {}
 
 /// The [`HeaderMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-rule-headermatch.html) property type.
+///
+/// Describes the constraints for a header match. Matches incoming requests with rule based on request
+/// header value before applying rule action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeaderMatch {
     /// `CaseSensitive`.
+    ///
+    /// Indicates whether the match is case sensitive.
     pub case_sensitive: Option<Val<bool>>,
     /// `Match`: required.
+    ///
+    /// The header match type.
     pub match_: Option<Val<HeaderMatchType>>,
     /// `Name`: required.
+    ///
+    /// The name of the header.
     ///
     /// - Length: 1 to 40.
     pub name: Option<Val<String>>,
@@ -430,17 +490,25 @@ impl ToValue for HeaderMatch {
 impl Literal for HeaderMatch {}
 
 /// The [`HeaderMatchType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-rule-headermatchtype.html) property type.
+///
+/// Describes a header match type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeaderMatchType {
     /// `Contains`.
+    ///
+    /// A contains type match.
     ///
     /// - Length: 1 to 128.
     pub contains: Option<Val<String>>,
     /// `Exact`.
     ///
+    /// An exact type match.
+    ///
     /// - Length: 1 to 128.
     pub exact: Option<Val<String>>,
     /// `Prefix`.
+    ///
+    /// A prefix type match. Matches the value with the prefix.
     ///
     /// - Length: 1 to 128.
     pub prefix: Option<Val<String>>,
@@ -502,15 +570,24 @@ impl ToValue for HeaderMatchType {
 impl Literal for HeaderMatchType {}
 
 /// The [`HttpMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-rule-httpmatch.html) property type.
+///
+/// Describes criteria that can be applied to incoming requests.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HttpMatch {
     /// `HeaderMatches`.
     ///
+    /// The header matches. Matches incoming requests with rule based on request header value before
+    /// applying rule action.
+    ///
     /// - Items: at most 5.
     pub header_matches: Option<Val<Vec<HeaderMatch>>>,
     /// `Method`.
+    ///
+    /// The HTTP method type.
     pub method: Option<Val<Method>>,
     /// `PathMatch`.
+    ///
+    /// The path match.
     pub path_match: Option<Val<PathMatch>>,
 }
 
@@ -575,9 +652,13 @@ impl ToValue for HttpMatch {
 impl Literal for HttpMatch {}
 
 /// The [`Match`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-rule-match.html) property type.
+///
+/// Describes a rule match.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Match {
     /// `HttpMatch`: required.
+    ///
+    /// The HTTP criteria that a rule must match.
     pub http_match: Option<Val<HttpMatch>>,
 }
 
@@ -628,11 +709,17 @@ impl ToValue for Match {
 impl Literal for Match {}
 
 /// The [`PathMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-rule-pathmatch.html) property type.
+///
+/// Describes the conditions that can be applied when matching a path for incoming requests.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PathMatch {
     /// `CaseSensitive`.
+    ///
+    /// Indicates whether the match is case sensitive.
     pub case_sensitive: Option<Val<bool>>,
     /// `Match`: required.
+    ///
+    /// The type of path match.
     pub match_: Option<Val<PathMatchType>>,
 }
 
@@ -689,14 +776,20 @@ impl ToValue for PathMatch {
 impl Literal for PathMatch {}
 
 /// The [`PathMatchType`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-rule-pathmatchtype.html) property type.
+///
+/// Describes a path match type. Each rule can include only one of the following types of paths.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PathMatchType {
     /// `Exact`.
+    ///
+    /// An exact match of the path.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^\/[a-zA-Z0-9@:%_+.~#?&\/=-]*$`.
     pub exact: Option<Val<String>>,
     /// `Prefix`.
+    ///
+    /// A prefix match of the path.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^\/[a-zA-Z0-9@:%_+.~#?&\/=-]*$`.
@@ -821,14 +914,25 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`WeightedTargetGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-rule-weightedtargetgroup.html) property type.
+///
+/// Describes the weight of a target group.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WeightedTargetGroup {
     /// `TargetGroupIdentifier`: required.
+    ///
+    /// The ID of the target group.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^((tg-[0-9a-z]{17})|(arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:targetgroup/tg-[0-9a-z]{17}))$`.
     pub target_group_identifier: Option<Val<String>>,
     /// `Weight`.
+    ///
+    /// Only required if you specify multiple target groups for a forward action. The weight determines how
+    /// requests are distributed to the target group. For example, if you specify two target groups, each
+    /// with a weight of 10, each target group receives half the requests. If you specify two target groups,
+    /// one with a weight of 10 and the other with a weight of 20, the target group with a weight of 20
+    /// receives twice as many requests as the other target group. If there's only one target group
+    /// specified, then the default value is 100.
     ///
     /// - Range: 1 to 999.
     pub weight: Option<Val<i64>>,
@@ -931,9 +1035,18 @@ impl Method {
             Method::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Method {
+    const VALUES: &'static [&'static str] = &["CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "TRACE"];
+    fn as_str(&self) -> &str {
+        Method::as_str(self)
     }
 }
 

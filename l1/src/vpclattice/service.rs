@@ -5,12 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::VpcLattice::Service`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-vpclattice-service.html) resource type.
 ///
+/// Creates a service. A service is any software application that can run on instances containers, or
+/// serverless functions within an account or virtual private cloud (VPC).
+///
+/// For more information, see
+/// [Services](https://docs.aws.amazon.com/vpc-lattice/latest/ug/services.html) in the *Amazon VPC
+/// Lattice User Guide* .
+///
 /// Build it with [`Service::builder`]; adding it to a stack returns a [`ServiceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Service {
     /// `AuthType`.
+    ///
+    /// The type of IAM policy.
+    ///
+    /// - `NONE` : The resource does not use an IAM policy. This is the default.
+    /// - `AWS_IAM` : The resource uses an IAM policy. When this type is used, auth is enabled and an auth
+    ///   policy is required.
     pub auth_type: Option<Val<AuthType>>,
     /// `CertificateArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the certificate.
     ///
     /// - Length: at most 2048.
     /// - Pattern: `^(arn(:[a-z0-9]+([.-][a-z0-9]+)*){2}(:([a-z0-9]+([.-][a-z0-9]+)*)?){2}:certificate/[0-9a-z-]+)?$`.
@@ -18,16 +33,29 @@ pub struct Service {
     pub certificate_arn: Option<Val<String>>,
     /// `CustomDomainName`. Changing it replaces the resource.
     ///
+    /// The custom domain name of the service.
+    ///
     /// - Length: 3 to 255.
     pub custom_domain_name: Option<Val<String>>,
     /// `DnsEntry`.
+    ///
+    /// Describes the DNS information of the service. This field is read-only.
     pub dns_entry: Option<Val<DnsEntry>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the service. The name must be unique within the account. The valid characters are a-z, 0-9,
+    /// and hyphens (-). You can't use a hyphen as the first or last character, or immediately after another
+    /// hyphen.
+    ///
+    /// If you don't specify a name, CloudFormation generates one. However, if you specify a name, and later
+    /// want to replace the resource, you must specify a new name.
     ///
     /// - Length: 3 to 40.
     /// - Pattern: `^(?!svc-)(?![-])(?!.*[-]$)(?!.*[-]{2})[a-z0-9-]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the service.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -133,30 +161,44 @@ impl Deref for ServiceHandle {
 
 impl ServiceHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the service.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time that the service was created, specified in ISO-8601 format.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `DnsEntry.DomainName`.
+    ///
+    /// The domain name of the service.
     pub fn attr_dns_entry_domain_name(&self) -> Val<String> {
         self.0.get_att("DnsEntry.DomainName")
     }
     /// `Fn::GetAtt` `DnsEntry.HostedZoneId`.
+    ///
+    /// The ID of the hosted zone.
     pub fn attr_dns_entry_hosted_zone_id(&self) -> Val<String> {
         self.0.get_att("DnsEntry.HostedZoneId")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the service.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The date and time that the service was last updated, specified in ISO-8601 format.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the service.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -171,13 +213,10 @@ impl ServiceHandle {
 }
 
 /// The [`DnsEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-service-dnsentry.html) property type.
+///
+/// Describes the DNS information of a service.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct DnsEntry {
-    /// `DomainName`.
-    pub domain_name: Option<Val<String>>,
-    /// `HostedZoneId`.
-    pub hosted_zone_id: Option<Val<String>>,
-}
+pub struct DnsEntry {}
 
 impl DnsEntry {
     /// A builder.
@@ -192,10 +231,7 @@ impl DnsEntry {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "DomainName", &self.domain_name);
-        put(&mut m, "HostedZoneId", &self.hosted_zone_id);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -204,16 +240,6 @@ impl DnsEntry {
 pub struct DnsEntryBuilder(DnsEntry);
 
 impl DnsEntryBuilder {
-    /// Sets `DomainName`.
-    pub fn domain_name(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.domain_name = Some(value.into());
-        self
-    }
-    /// Sets `HostedZoneId`.
-    pub fn hosted_zone_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.hosted_zone_id = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> DnsEntry {
         self.0
@@ -319,9 +345,18 @@ impl AuthType {
             AuthType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthType {
+    const VALUES: &'static [&'static str] = &["NONE", "AWS_IAM"];
+    fn as_str(&self) -> &str {
+        AuthType::as_str(self)
     }
 }
 

@@ -5,19 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::VpcLattice::ServiceNetwork`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-vpclattice-servicenetwork.html) resource type.
 ///
+/// Creates a service network. A service network is a logical boundary for a collection of services. You
+/// can associate services and VPCs with a service network.
+///
+/// For more information, see [Service
+/// networks](https://docs.aws.amazon.com/vpc-lattice/latest/ug/service-networks.html) in the *Amazon
+/// VPC Lattice User Guide* .
+///
 /// Build it with [`ServiceNetwork::builder`]; adding it to a stack returns a [`ServiceNetworkHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceNetwork {
     /// `AuthType`.
+    ///
+    /// The type of IAM policy.
+    ///
+    /// - `NONE` : The resource does not use an IAM policy. This is the default.
+    /// - `AWS_IAM` : The resource uses an IAM policy. When this type is used, auth is enabled and an auth
+    ///   policy is required.
     pub auth_type: Option<Val<AuthType>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the service network. The name must be unique to the account. The valid characters are
+    /// a-z, 0-9, and hyphens (-). You can't use a hyphen as the first or last character, or immediately
+    /// after another hyphen.
+    ///
+    /// If you don't specify a name, CloudFormation generates one. However, if you specify a name, and later
+    /// want to replace the resource, you must specify a new name.
     ///
     /// - Length: 3 to 63.
     /// - Pattern: `^(?!servicenetwork-)(?![-])(?!.*[-]$)(?!.*[-]{2})[a-z0-9-]+$`.
     pub name: Option<Val<String>>,
     /// `SharingConfig`.
+    ///
+    /// Specify if the service network should be enabled for sharing.
     pub sharing_config: Option<Val<SharingConfig>>,
     /// `Tags`.
+    ///
+    /// The tags for the service network.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -111,18 +135,26 @@ impl Deref for ServiceNetworkHandle {
 
 impl ServiceNetworkHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the service network.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time that the service network was created, specified in ISO-8601 format.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the service network.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The date and time of the last update, specified in ISO-8601 format.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
@@ -137,9 +169,13 @@ impl ServiceNetworkHandle {
 }
 
 /// The [`SharingConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-servicenetwork-sharingconfig.html) property type.
+///
+/// Specify if the service network should be enabled for sharing.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SharingConfig {
     /// `enabled`: required.
+    ///
+    /// Specify if the service network should be enabled for sharing.
     pub enabled: Option<Val<bool>>,
 }
 
@@ -280,9 +316,18 @@ impl AuthType {
             AuthType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthType {
+    const VALUES: &'static [&'static str] = &["NONE", "AWS_IAM"];
+    fn as_str(&self) -> &str {
+        AuthType::as_str(self)
     }
 }
 

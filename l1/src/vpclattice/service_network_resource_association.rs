@@ -5,22 +5,34 @@ use crate::rt::*;
 
 /// The [`AWS::VpcLattice::ServiceNetworkResourceAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-vpclattice-servicenetworkresourceassociation.html) resource type.
 ///
+/// Associates the specified service network with the specified resource configuration. This allows the
+/// resource configuration to receive connections through the service network, including through a
+/// service network VPC endpoint.
+///
 /// Build it with [`ServiceNetworkResourceAssociation::builder`]; adding it to a stack returns a [`ServiceNetworkResourceAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceNetworkResourceAssociation {
     /// `PrivateDnsEnabled`. Changing it replaces the resource.
+    ///
+    /// Indicates if private DNS is enabled for the service network resource association.
     pub private_dns_enabled: Option<Val<bool>>,
     /// `ResourceConfigurationId`. Changing it replaces the resource.
+    ///
+    /// The ID of the resource configuration associated with the service network.
     ///
     /// - Length: 17 to 2048.
     /// - Pattern: `^rcfg-[0-9a-z]{17}$`.
     pub resource_configuration_id: Option<Val<String>>,
     /// `ServiceNetworkId`. Changing it replaces the resource.
     ///
+    /// The ID of the service network associated with the resource configuration.
+    ///
     /// - Length: 3 to 2048.
     /// - Pattern: `^((sn-[0-9a-z]{17})|(arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:servicenetwork/sn-[0-9a-z]{17}))$`.
     pub service_network_id: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// A key-value pair to associate with a resource.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -114,10 +126,14 @@ impl Deref for ServiceNetworkResourceAssociationHandle {
 
 impl ServiceNetworkResourceAssociationHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the association between the service network and resource configuration.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the association.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }

@@ -5,22 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::VpcLattice::ServiceNetworkServiceAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-vpclattice-servicenetworkserviceassociation.html) resource type.
 ///
+/// Associates the specified service with the specified service network. For more information, see
+/// [Manage service
+/// associations](https://docs.aws.amazon.com/vpc-lattice/latest/ug/service-network-associations.html#service-network-service-associations)
+/// in the *Amazon VPC Lattice User Guide* .
+///
+/// You can't use this operation if the service and service network are already associated or if there
+/// is a disassociation or deletion in progress. If the association fails, you can retry the operation
+/// by deleting the association and recreating it.
+///
+/// You cannot associate a service and service network that are shared with a caller. The caller must
+/// own either the service or the service network.
+///
+/// As a result of this operation, the association is created in the service network account and the
+/// association owner account.
+///
 /// Build it with [`ServiceNetworkServiceAssociation::builder`]; adding it to a stack returns a [`ServiceNetworkServiceAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceNetworkServiceAssociation {
     /// `DnsEntry`.
+    ///
+    /// The DNS information of the service.
     pub dns_entry: Option<Val<DnsEntry>>,
     /// `ServiceIdentifier`. Changing it replaces the resource.
+    ///
+    /// The ID or ARN of the service.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^((svc-[0-9a-z]{17})|(arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:service/svc-[0-9a-z]{17}))$`.
     pub service_identifier: Option<Val<String>>,
     /// `ServiceNetworkIdentifier`. Changing it replaces the resource.
     ///
+    /// The ID or ARN of the service network. You must use an ARN if the resources are in different
+    /// accounts.
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^((sn-[0-9a-z]{17})|(arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:servicenetwork/sn-[0-9a-z]{17}))$`.
     pub service_network_identifier: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags for the association.
     ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -114,50 +138,74 @@ impl Deref for ServiceNetworkServiceAssociationHandle {
 
 impl ServiceNetworkServiceAssociationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the association between the service network and the service.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time that the association was created, specified in ISO-8601 format.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `DnsEntry.DomainName`.
+    ///
+    /// The domain name of the service.
     pub fn attr_dns_entry_domain_name(&self) -> Val<String> {
         self.0.get_att("DnsEntry.DomainName")
     }
     /// `Fn::GetAtt` `DnsEntry.HostedZoneId`.
+    ///
+    /// The ID of the hosted zone.
     pub fn attr_dns_entry_hosted_zone_id(&self) -> Val<String> {
         self.0.get_att("DnsEntry.HostedZoneId")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the of the association between the service network and the service.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ServiceNetworkArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the service network
     pub fn attr_service_network_arn(&self) -> Val<String> {
         self.0.get_att("ServiceNetworkArn")
     }
     /// `Fn::GetAtt` `ServiceNetworkId`.
+    ///
+    /// The ID of the service network.
     pub fn attr_service_network_id(&self) -> Val<String> {
         self.0.get_att("ServiceNetworkId")
     }
     /// `Fn::GetAtt` `ServiceNetworkName`.
+    ///
+    /// The name of the service network.
     pub fn attr_service_network_name(&self) -> Val<String> {
         self.0.get_att("ServiceNetworkName")
     }
     /// `Fn::GetAtt` `ServiceArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the service.
     pub fn attr_service_arn(&self) -> Val<String> {
         self.0.get_att("ServiceArn")
     }
     /// `Fn::GetAtt` `ServiceId`.
+    ///
+    /// The ID of the service.
     pub fn attr_service_id(&self) -> Val<String> {
         self.0.get_att("ServiceId")
     }
     /// `Fn::GetAtt` `ServiceName`.
+    ///
+    /// The name of the service.
     pub fn attr_service_name(&self) -> Val<String> {
         self.0.get_att("ServiceName")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the association between the service network and the service.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -176,13 +224,10 @@ impl ServiceNetworkServiceAssociationHandle {
 }
 
 /// The [`DnsEntry`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-servicenetworkserviceassociation-dnsentry.html) property type.
+///
+/// The DNS information.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct DnsEntry {
-    /// `DomainName`.
-    pub domain_name: Option<Val<String>>,
-    /// `HostedZoneId`.
-    pub hosted_zone_id: Option<Val<String>>,
-}
+pub struct DnsEntry {}
 
 impl DnsEntry {
     /// A builder.
@@ -197,10 +242,7 @@ impl DnsEntry {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "DomainName", &self.domain_name);
-        put(&mut m, "HostedZoneId", &self.hosted_zone_id);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -209,16 +251,6 @@ impl DnsEntry {
 pub struct DnsEntryBuilder(DnsEntry);
 
 impl DnsEntryBuilder {
-    /// Sets `DomainName`.
-    pub fn domain_name(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.domain_name = Some(value.into());
-        self
-    }
-    /// Sets `HostedZoneId`.
-    pub fn hosted_zone_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.hosted_zone_id = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> DnsEntry {
         self.0

@@ -5,27 +5,61 @@ use crate::rt::*;
 
 /// The [`AWS::VpcLattice::ServiceNetworkVpcAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-vpclattice-servicenetworkvpcassociation.html) resource type.
 ///
+/// Associates a VPC with a service network. When you associate a VPC with the service network, it
+/// enables all the resources within that VPC to be clients and communicate with other services in the
+/// service network. For more information, see [Manage VPC
+/// associations](https://docs.aws.amazon.com/vpc-lattice/latest/ug/service-network-associations.html#service-network-vpc-associations)
+/// in the *Amazon VPC Lattice User Guide* .
+///
+/// You can't use this operation if there is a disassociation in progress. If the association fails,
+/// retry by deleting the association and recreating it.
+///
+/// As a result of this operation, the association gets created in the service network account and the
+/// VPC owner account.
+///
+/// If you add a security group to the service network and VPC association, the association must
+/// continue to always have at least one security group. You can add or edit security groups at any
+/// time. However, to remove all security groups, you must first delete the association and recreate it
+/// without security groups.
+///
 /// Build it with [`ServiceNetworkVpcAssociation::builder`]; adding it to a stack returns a [`ServiceNetworkVpcAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceNetworkVpcAssociation {
     /// `DnsOptions`. Changing it replaces the resource.
+    ///
+    /// The DNS options for the service network VPC association.
     pub dns_options: Option<Val<DnsOptions>>,
     /// `PrivateDnsEnabled`. Changing it replaces the resource.
+    ///
+    /// Indicates if private DNS is enabled for the service network VPC association.
     pub private_dns_enabled: Option<Val<bool>>,
     /// `SecurityGroupIds`.
+    ///
+    /// The IDs of the security groups. Security groups aren't added by default. You can add a security
+    /// group to apply network level controls to control which resources in a VPC are allowed to access the
+    /// service network and its services. For more information, see [Control traffic to resources using
+    /// security groups](https://docs.aws.amazon.com//vpc/latest/userguide/VPC_SecurityGroups.html) in the *Amazon
+    /// VPC User Guide* .
     ///
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `ServiceNetworkIdentifier`. Changing it replaces the resource.
+    ///
+    /// The ID or ARN of the service network. You must use an ARN if the resources are in different
+    /// accounts.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^((sn-[0-9a-z]{17})|(arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:servicenetwork/sn-[0-9a-z]{17}))$`.
     pub service_network_identifier: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The tags for the association.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcIdentifier`. Changing it replaces the resource.
+    ///
+    /// The ID of the VPC.
     ///
     /// - Length: 5 to 2048.
     /// - Pattern: `^vpc-(([0-9a-z]{8})|([0-9a-z]{17}))$`.
@@ -137,34 +171,50 @@ impl Deref for ServiceNetworkVpcAssociationHandle {
 
 impl ServiceNetworkVpcAssociationHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the association between the service network and the VPC.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time that the association was created, specified in ISO-8601 format.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the specified association between the service network and the VPC.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ServiceNetworkArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the service network.
     pub fn attr_service_network_arn(&self) -> Val<String> {
         self.0.get_att("ServiceNetworkArn")
     }
     /// `Fn::GetAtt` `ServiceNetworkId`.
+    ///
+    /// The ID of the service network.
     pub fn attr_service_network_id(&self) -> Val<String> {
         self.0.get_att("ServiceNetworkId")
     }
     /// `Fn::GetAtt` `ServiceNetworkName`.
+    ///
+    /// The name of the service network.
     pub fn attr_service_network_name(&self) -> Val<String> {
         self.0.get_att("ServiceNetworkName")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the association.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `VpcId`.
+    ///
+    /// The ID of the VPC.
     pub fn attr_vpc_id(&self) -> Val<String> {
         self.0.get_att("VpcId")
     }
@@ -179,11 +229,21 @@ impl ServiceNetworkVpcAssociationHandle {
 }
 
 /// The [`DnsOptions`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-servicenetworkvpcassociation-dnsoptions.html) property type.
+///
+/// The DNS configuration options.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DnsOptions {
     /// `PrivateDnsPreference`.
+    ///
+    /// The preference for which private domains have a private hosted zone created for and associated with
+    /// the specified VPC. Only supported when private DNS is enabled and when the VPC endpoint type is
+    /// ServiceNetwork or Resource.
     pub private_dns_preference: Option<Val<PrivateDnsPreference>>,
     /// `PrivateDnsSpecifiedDomains`.
+    ///
+    /// Indicates which of the private domains to create private hosted zones for and associate with the
+    /// specified VPC. Only supported when private DNS is enabled and the private DNS preference is
+    /// `VERIFIED_DOMAINS_AND_SPECIFIED_DOMAINS` or `SPECIFIED_DOMAINS_ONLY` .
     ///
     /// - Items: 1 to 10.
     pub private_dns_specified_domains: Option<Val<Vec<String>>>,
@@ -340,9 +400,19 @@ impl PrivateDnsPreference {
             PrivateDnsPreference::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PrivateDnsPreference {
+    const VALUES: &'static [&'static str] =
+        &["VERIFIED_DOMAINS_ONLY", "ALL_DOMAINS", "VERIFIED_DOMAINS_AND_SPECIFIED_DOMAINS", "SPECIFIED_DOMAINS_ONLY"];
+    fn as_str(&self) -> &str {
+        PrivateDnsPreference::as_str(self)
     }
 }
 

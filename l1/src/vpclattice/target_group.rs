@@ -5,25 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::VpcLattice::TargetGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-vpclattice-targetgroup.html) resource type.
 ///
+/// Creates a target group. A target group is a collection of targets, or compute resources, that run
+/// your application or service. A target group can only be used by a single service.
+///
+/// For more information, see [Target
+/// groups](https://docs.aws.amazon.com/vpc-lattice/latest/ug/target-groups.html) in the *Amazon VPC
+/// Lattice User Guide* .
+///
 /// Build it with [`TargetGroup::builder`]; adding it to a stack returns a [`TargetGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetGroup {
     /// `Config`.
+    ///
+    /// The target group configuration.
     pub config: Option<Val<TargetGroupConfig>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the target group. The name must be unique within the account. The valid characters are
+    /// a-z, 0-9, and hyphens (-). You can't use a hyphen as the first or last character, or immediately
+    /// after another hyphen.
+    ///
+    /// If you don't specify a name, CloudFormation generates one. However, if you specify a name, and later
+    /// want to replace the resource, you must specify a new name.
     ///
     /// - Length: 3 to 128.
     /// - Pattern: `^(?!tg-)(?![-])(?!.*[-]$)(?!.*[-]{2})[a-z0-9-]+$`.
     pub name: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The tags for the target group.
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Targets`.
     ///
+    /// Describes a target.
+    ///
     /// - Items: 0 to 100.
     pub targets: Option<Val<Vec<Target>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of target group.
     pub type_: Option<Val<Type>>,
 }
 
@@ -129,22 +151,33 @@ impl Deref for TargetGroupHandle {
 
 impl TargetGroupHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the target group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The date and time that the target group was created, specified in ISO-8601 format.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the target group.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `LastUpdatedAt`.
+    ///
+    /// The date and time that the target group was last updated, specified in ISO-8601 format.
     pub fn attr_last_updated_at(&self) -> Val<String> {
         self.0.get_att("LastUpdatedAt")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The operation's status. You can retry the operation if the status is `CREATE_FAILED` . However, if
+    /// you retry it while the status is `CREATE_IN_PROGRESS` , there is no change in the status.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
@@ -159,38 +192,71 @@ impl TargetGroupHandle {
 }
 
 /// The [`HealthCheckConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-targetgroup-healthcheckconfig.html) property type.
+///
+/// Describes the health check configuration of a target group. Health check configurations aren't used
+/// for target groups of type `LAMBDA` or `ALB` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HealthCheckConfig {
     /// `Enabled`.
+    ///
+    /// Indicates whether health checking is enabled.
     pub enabled: Option<Val<bool>>,
     /// `HealthCheckIntervalSeconds`.
+    ///
+    /// The approximate amount of time, in seconds, between health checks of an individual target. The range
+    /// is 5–300 seconds. The default is 30 seconds.
     ///
     /// - Range: 5 to 300.
     pub health_check_interval_seconds: Option<Val<i64>>,
     /// `HealthCheckTimeoutSeconds`.
     ///
+    /// The amount of time, in seconds, to wait before reporting a target as unhealthy. The range is 1–120
+    /// seconds. The default is 5 seconds.
+    ///
     /// - Range: 1 to 120.
     pub health_check_timeout_seconds: Option<Val<i64>>,
     /// `HealthyThresholdCount`.
     ///
+    /// The number of consecutive successful health checks required before considering an unhealthy target
+    /// healthy. The range is 2–10. The default is 5.
+    ///
     /// - Range: 2 to 10.
     pub healthy_threshold_count: Option<Val<i64>>,
     /// `Matcher`.
+    ///
+    /// The codes to use when checking for a successful response from a target.
     pub matcher: Option<Val<Matcher>>,
     /// `Path`.
+    ///
+    /// The destination for health checks on the targets. If the protocol version is `HTTP/1.1` or `HTTP/2`
+    /// , specify a valid URI (for example, `/path?query` ). The default path is `/` . Health checks are not
+    /// supported if the protocol version is `gRPC` , however, you can choose `HTTP/1.1` or `HTTP/2` and
+    /// specify a valid URI.
     ///
     /// - Length: 0 to 2048.
     /// - Pattern: `(^/[a-zA-Z0-9@:%_+.~#?&/=-]*$|(^$))`.
     pub path: Option<Val<String>>,
     /// `Port`.
     ///
+    /// The port used when performing health checks on targets. The default setting is the port that a
+    /// target receives traffic on.
+    ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<i64>>,
     /// `Protocol`.
+    ///
+    /// The protocol used when performing health checks on targets. The possible protocols are `HTTP` and
+    /// `HTTPS` . The default is `HTTP` .
     pub protocol: Option<Val<Protocol>>,
     /// `ProtocolVersion`.
+    ///
+    /// The protocol version used when performing health checks on targets. The possible protocol versions
+    /// are `HTTP1` and `HTTP2` .
     pub protocol_version: Option<Val<ProtocolVersion>>,
     /// `UnhealthyThresholdCount`.
+    ///
+    /// The number of consecutive failed health checks required before considering a target unhealthy. The
+    /// range is 2–10. The default is 2.
     ///
     /// - Range: 2 to 10.
     pub unhealthy_threshold_count: Option<Val<i64>>,
@@ -294,9 +360,13 @@ impl ToValue for HealthCheckConfig {
 impl Literal for HealthCheckConfig {}
 
 /// The [`Matcher`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-targetgroup-matcher.html) property type.
+///
+/// Describes the codes to use when checking for a successful response from a target for health checks.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Matcher {
     /// `HttpCode`: required.
+    ///
+    /// The HTTP code to use when checking for a successful response from a target.
     ///
     /// - Length: 3 to 2000.
     /// - Pattern: `^[0-9-,]+$`.
@@ -418,11 +488,20 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`Target`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-targetgroup-target.html) property type.
+///
+/// Describes a target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Target {
     /// `Id`: required.
+    ///
+    /// The ID of the target. If the target group type is `INSTANCE` , this is an instance ID. If the target
+    /// group type is `IP` , this is an IP address. If the target group type is `LAMBDA` , this is the ARN
+    /// of a Lambda function. If the target group type is `ALB` , this is the ARN of an Application Load
+    /// Balancer.
     pub id: Option<Val<String>>,
     /// `Port`.
+    ///
+    /// The port on which the target is listening. For HTTP, the default is 80. For HTTPS, the default is 443.
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<i64>>,
@@ -481,23 +560,47 @@ impl ToValue for Target {
 impl Literal for Target {}
 
 /// The [`TargetGroupConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-vpclattice-targetgroup-targetgroupconfig.html) property type.
+///
+/// Describes the configuration of a target group.
+///
+/// For more information, see [Target
+/// groups](https://docs.aws.amazon.com/vpc-lattice/latest/ug/target-groups.html) in the *Amazon VPC
+/// Lattice User Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetGroupConfig {
     /// `HealthCheck`.
+    ///
+    /// The health check configuration. Not supported if the target group type is `LAMBDA` or `ALB` .
     pub health_check: Option<Val<HealthCheckConfig>>,
     /// `IpAddressType`.
+    ///
+    /// The type of IP address used for the target group. Supported only if the target group type is `IP` .
+    /// The default is `IPV4` .
     pub ip_address_type: Option<Val<IpAddressType>>,
     /// `LambdaEventStructureVersion`.
+    ///
+    /// The version of the event structure that your Lambda function receives. Supported only if the target
+    /// group type is `LAMBDA` . The default is `V1` .
     pub lambda_event_structure_version: Option<Val<LambdaEventStructureVersion>>,
     /// `Port`.
+    ///
+    /// The port on which the targets are listening. For HTTP, the default is 80. For HTTPS, the default is 443.
+    /// Not supported if the target group type is `LAMBDA` .
     ///
     /// - Range: 1 to 65535.
     pub port: Option<Val<i64>>,
     /// `Protocol`.
+    ///
+    /// The protocol to use for routing traffic to the targets. The default is the protocol of the target
+    /// group. Not supported if the target group type is `LAMBDA` .
     pub protocol: Option<Val<TargetGroupConfigProtocol>>,
     /// `ProtocolVersion`.
+    ///
+    /// The protocol version. The default is `HTTP1` . Not supported if the target group type is `LAMBDA` .
     pub protocol_version: Option<Val<TargetGroupConfigProtocolVersion>>,
     /// `VpcIdentifier`.
+    ///
+    /// The ID of the VPC. Not supported if the target group type is `LAMBDA` .
     ///
     /// - Length: 5 to 2048.
     /// - Pattern: `^vpc-(([0-9a-z]{8})|([0-9a-z]{17}))$`.
@@ -606,9 +709,18 @@ impl IpAddressType {
             IpAddressType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IpAddressType {
+    const VALUES: &'static [&'static str] = &["IPV4", "IPV6"];
+    fn as_str(&self) -> &str {
+        IpAddressType::as_str(self)
     }
 }
 
@@ -653,9 +765,18 @@ impl LambdaEventStructureVersion {
             LambdaEventStructureVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LambdaEventStructureVersion {
+    const VALUES: &'static [&'static str] = &["V1", "V2"];
+    fn as_str(&self) -> &str {
+        LambdaEventStructureVersion::as_str(self)
     }
 }
 
@@ -700,9 +821,18 @@ impl Protocol {
             Protocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] = &["HTTP", "HTTPS"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
     }
 }
 
@@ -747,9 +877,18 @@ impl ProtocolVersion {
             ProtocolVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProtocolVersion {
+    const VALUES: &'static [&'static str] = &["HTTP1", "HTTP2"];
+    fn as_str(&self) -> &str {
+        ProtocolVersion::as_str(self)
     }
 }
 
@@ -797,9 +936,18 @@ impl TargetGroupConfigProtocol {
             TargetGroupConfigProtocol::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetGroupConfigProtocol {
+    const VALUES: &'static [&'static str] = &["HTTP", "HTTPS", "TCP"];
+    fn as_str(&self) -> &str {
+        TargetGroupConfigProtocol::as_str(self)
     }
 }
 
@@ -848,9 +996,18 @@ impl TargetGroupConfigProtocolVersion {
             TargetGroupConfigProtocolVersion::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TargetGroupConfigProtocolVersion {
+    const VALUES: &'static [&'static str] = &["HTTP1", "HTTP2", "GRPC"];
+    fn as_str(&self) -> &str {
+        TargetGroupConfigProtocolVersion::as_str(self)
     }
 }
 
@@ -902,9 +1059,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["IP", "LAMBDA", "INSTANCE", "ALB"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

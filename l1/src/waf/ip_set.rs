@@ -5,12 +5,39 @@ use crate::rt::*;
 
 /// The [`AWS::WAF::IPSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-waf-ipset.html) resource type.
 ///
+/// > AWS WAF Classic support will end on September 30, 2025.
+/// >
+/// > This is *AWS WAF Classic* documentation. For more information, see [AWS WAF
+/// Classic](https://docs.aws.amazon.com/waf/latest/developerguide/classic-waf-chapter.html) in the
+/// developer guide.
+/// >
+/// > *For the latest version of AWS WAF* , use the AWS WAF V2 API and see the [AWS WAF Developer
+/// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) . With the latest
+/// version, AWS WAF has a single set of endpoints for regional and global use.
+///
+/// Contains one or more IP addresses or blocks of IP addresses specified in Classless Inter-Domain
+/// Routing (CIDR) notation. AWS WAF supports IPv4 address ranges: /8 and any range between /16 through
+/// /32. AWS WAF supports IPv6 address ranges: /24, /32, /48, /56, /64, and /128.
+///
+/// To specify an individual IP address, you specify the four-part IP address followed by a `/32` , for
+/// example, 192.0.2.0/32. To block a range of IP addresses, you can specify /8 or any range between /16
+/// through /32 (for IPv4) or /24, /32, /48, /56, /64, or /128 (for IPv6). For more information about
+/// CIDR notation, see the Wikipedia entry [Classless Inter-Domain
+/// Routing](https://docs.aws.amazon.com/https://en.wikipedia.org/wiki/Classless_Inter-Domain_Routing) .
+///
 /// Build it with [`IpSet::builder`]; adding it to a stack returns a [`IpSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpSet {
     /// `IPSetDescriptors`.
+    ///
+    /// The IP address type ( `IPV4` or `IPV6` ) and the IP address range (in CIDR notation) that web
+    /// requests originate from. If the `WebACL` is associated with an Amazon CloudFront distribution and
+    /// the viewer did not use an HTTP proxy or a load balancer to send the request, this is the value of
+    /// the c-ip field in the CloudFront access logs.
     pub ip_set_descriptors: Option<Val<Vec<IpSetDescriptor>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the `IPSet` . You can't change the name of an `IPSet` after you create it.
     pub name: Option<Val<String>>,
 }
 
@@ -107,11 +134,43 @@ impl IpSetHandle {
 }
 
 /// The [`IPSetDescriptor`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-waf-ipset-ipsetdescriptor.html) property type.
+///
+/// > AWS WAF Classic support will end on September 30, 2025.
+/// >
+/// > This is *AWS WAF Classic* documentation. For more information, see [AWS WAF
+/// Classic](https://docs.aws.amazon.com/waf/latest/developerguide/classic-waf-chapter.html) in the
+/// developer guide.
+/// >
+/// > *For the latest version of AWS WAF* , use the AWS WAF V2 API and see the [AWS WAF Developer
+/// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) . With the latest
+/// version, AWS WAF has a single set of endpoints for regional and global use.
+///
+/// Specifies the IP address type ( `IPV4` or `IPV6` ) and the IP address range (in CIDR format) that
+/// web requests originate from.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpSetDescriptor {
     /// `Type`: required.
+    ///
+    /// Specify `IPV4` or `IPV6` .
     pub type_: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// Specify an IPv4 address by using CIDR notation. For example:
+    ///
+    /// - To configure AWS WAF to allow, block, or count requests that originated from the IP address 192.0.2.44,
+    ///   specify `192.0.2.44/32` .
+    /// - To configure AWS WAF to allow, block, or count requests that originated from IP addresses from 192.0.2.0
+    ///   to 192.0.2.255, specify `192.0.2.0/24` .
+    ///
+    /// For more information about CIDR notation, see the Wikipedia entry [Classless Inter-Domain
+    /// Routing](https://docs.aws.amazon.com/https://en.wikipedia.org/wiki/Classless_Inter-Domain_Routing) .
+    ///
+    /// Specify an IPv6 address by using CIDR notation. For example:
+    ///
+    /// - To configure AWS WAF to allow, block, or count requests that originated from the IP address 1111:0000:0000:0000:0000:0000:0000:0111,
+    ///   specify `1111:0000:0000:0000:0000:0000:0000:0111/128` .
+    /// - To configure AWS WAF to allow, block, or count requests that originated from IP addresses 1111:0000:0000:0000:0000:0000:0000:0000
+    ///   to 1111:0000:0000:0000:ffff:ffff:ffff:ffff, specify `1111:0000:0000:0000:0000:0000:0000:0000/64` .
     pub value: Option<Val<String>>,
 }
 

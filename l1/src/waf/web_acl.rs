@@ -5,16 +5,46 @@ use crate::rt::*;
 
 /// The [`AWS::WAF::WebACL`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-waf-webacl.html) resource type.
 ///
+/// > This is *AWS WAF Classic* documentation. For more information, see [AWS WAF
+/// Classic](https://docs.aws.amazon.com/waf/latest/developerguide/classic-waf-chapter.html) in the
+/// developer guide.
+/// >
+/// > *For the latest version of AWS WAF* , use the AWS WAF V2 API and see the [AWS WAF Developer
+/// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) . With the latest
+/// version, AWS WAF has a single set of endpoints for regional and global use.
+///
+/// Contains the `Rules` that identify the requests that you want to allow, block, or count. In a
+/// `WebACL` , you also specify a default action ( `ALLOW` or `BLOCK` ), and the action for each `Rule`
+/// that you add to a `WebACL` , for example, block requests from specified IP addresses or block
+/// requests from specified referrers. You also associate the `WebACL` with a Amazon CloudFront
+/// distribution to identify the requests that you want AWS WAF to filter. If you add more than one
+/// `Rule` to a `WebACL` , a request needs to match only one of the specifications to be allowed,
+/// blocked, or counted.
+///
 /// Build it with [`WebAcl::builder`]; adding it to a stack returns a [`WebAclHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebAcl {
     /// `DefaultAction`: required.
+    ///
+    /// The action to perform if none of the `Rules` contained in the `WebACL` match. The action is
+    /// specified by the `WafAction` object.
     pub default_action: Option<Val<WafAction>>,
     /// `MetricName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the metrics for this `WebACL` . The name can contain only alphanumeric characters (A-Z,
+    /// a-z, 0-9), with maximum length 128 and minimum length one. It can't contain whitespace or metric
+    /// names reserved for AWS WAF , including "All" and "Default_Action." You can't change `MetricName`
+    /// after you create the `WebACL` .
     pub metric_name: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A friendly name or description of the `WebACL` . You can't change the name of a `WebACL` after you
+    /// create it.
     pub name: Option<Val<String>>,
     /// `Rules`.
+    ///
+    /// An array that contains the action for each `Rule` in a `WebACL` , the priority of the `Rule` , and
+    /// the ID of the `Rule` .
     pub rules: Option<Val<Vec<ActivatedRule>>>,
 }
 
@@ -134,13 +164,42 @@ impl WebAclHandle {
 }
 
 /// The [`ActivatedRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-waf-webacl-activatedrule.html) property type.
+///
+/// The `ActivatedRule` object in an `UpdateWebACL` request specifies a `Rule` that you want to insert
+/// or delete, the priority of the `Rule` in the `WebACL` , and the action that you want AWS WAF to take
+/// when a web request matches the `Rule` ( `ALLOW` , `BLOCK` , or `COUNT` ).
+///
+/// To specify whether to insert or delete a `Rule` , use the `Action` parameter in the `WebACLUpdate`
+/// data type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActivatedRule {
     /// `Action`.
+    ///
+    /// Specifies the action that Amazon CloudFront or AWS WAF takes when a web request matches the
+    /// conditions in the `Rule` . Valid values for `Action` include the following:
+    ///
+    /// - `ALLOW` : CloudFront responds with the requested object.
+    /// - `BLOCK` : CloudFront responds with an HTTP 403 (Forbidden) status code.
+    /// - `COUNT` : AWS WAF increments a counter of requests that match the conditions in the rule and then
+    ///   continues to inspect the web request based on the remaining rules in the web ACL.
+    ///
+    /// `ActivatedRule|OverrideAction` applies only when updating or adding a `RuleGroup` to a `WebACL` . In
+    /// this case, you do not use `ActivatedRule|Action` . For all other update requests,
+    /// `ActivatedRule|Action` is used instead of `ActivatedRule|OverrideAction` .
     pub action: Option<Val<WafAction>>,
     /// `Priority`: required.
+    ///
+    /// Specifies the order in which the `Rules` in a `WebACL` are evaluated. Rules with a lower value for
+    /// `Priority` are evaluated before `Rules` with a higher value. The value must be a unique integer. If
+    /// you add multiple `Rules` to a `WebACL` , the values don't need to be consecutive.
     pub priority: Option<Val<i64>>,
     /// `RuleId`: required.
+    ///
+    /// The `RuleId` for a `Rule` . You use `RuleId` to get more information about a `Rule` , update a
+    /// `Rule` , insert a `Rule` into a `WebACL` or delete a one from a `WebACL` , or delete a `Rule` from
+    /// AWS WAF .
+    ///
+    /// `RuleId` is returned by `CreateRule` and by `ListRules` .
     pub rule_id: Option<Val<String>>,
 }
 
@@ -210,9 +269,33 @@ impl ToValue for ActivatedRule {
 impl Literal for ActivatedRule {}
 
 /// The [`WafAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-waf-webacl-wafaction.html) property type.
+///
+/// > AWS WAF Classic support will end on September 30, 2025.
+/// >
+/// > This is *AWS WAF Classic* documentation. For more information, see [AWS WAF
+/// Classic](https://docs.aws.amazon.com/waf/latest/developerguide/classic-waf-chapter.html) in the
+/// developer guide.
+/// >
+/// > *For the latest version of AWS WAF* , use the AWS WAF V2 API and see the [AWS WAF Developer
+/// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) . With the latest
+/// version, AWS WAF has a single set of endpoints for regional and global use.
+///
+/// For the action that is associated with a rule in a `WebACL` , specifies the action that you want AWS
+/// WAF to perform when a web request matches all of the conditions in a rule. For the default action in
+/// a `WebACL` , specifies the action that you want AWS WAF to take when a web request doesn't match all
+/// of the conditions in any of the rules in a `WebACL` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WafAction {
     /// `Type`: required.
+    ///
+    /// Specifies how you want AWS WAF to respond to requests that match the settings in a `Rule` . Valid
+    /// settings include the following:
+    ///
+    /// - `ALLOW` : AWS WAF allows requests
+    /// - `BLOCK` : AWS WAF blocks requests
+    /// - `COUNT` : AWS WAF increments a counter of the requests that match all of the conditions in the
+    ///   rule. AWS WAF then continues to inspect the web request based on the remaining rules in the web
+    ///   ACL. You can't specify `COUNT` for the default action for a `WebACL` .
     pub type_: Option<Val<String>>,
 }
 

@@ -5,12 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::WAFRegional::GeoMatchSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafregional-geomatchset.html) resource type.
 ///
+/// > AWS WAF Classic support will end on September 30, 2025.
+/// >
+/// > This is *AWS WAF Classic* documentation. For more information, see [AWS WAF
+/// Classic](https://docs.aws.amazon.com/waf/latest/developerguide/classic-waf-chapter.html) in the
+/// developer guide.
+/// >
+/// > *For the latest version of AWS WAF* , use the AWS WAF V2 API and see the [AWS WAF Developer
+/// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) . With the latest
+/// version, AWS WAF has a single set of endpoints for regional and global use.
+///
+/// Contains one or more countries that AWS WAF will search for.
+///
 /// Build it with [`GeoMatchSet::builder`]; adding it to a stack returns a [`GeoMatchSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeoMatchSet {
     /// `GeoMatchConstraints`.
+    ///
+    /// An array of `GeoMatchConstraint` objects, which contain the country that you want AWS WAF to search
+    /// for.
     pub geo_match_constraints: Option<Val<Vec<GeoMatchConstraint>>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A friendly name or description of the `GeoMatchSet` . You can't change the name of an `GeoMatchSet`
+    /// after you create it.
     pub name: Option<Val<String>>,
 }
 
@@ -107,11 +125,28 @@ impl GeoMatchSetHandle {
 }
 
 /// The [`GeoMatchConstraint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafregional-geomatchset-geomatchconstraint.html) property type.
+///
+/// > AWS WAF Classic support will end on September 30, 2025.
+/// >
+/// > This is *AWS WAF Classic* documentation. For more information, see [AWS WAF
+/// Classic](https://docs.aws.amazon.com/waf/latest/developerguide/classic-waf-chapter.html) in the
+/// developer guide.
+/// >
+/// > *For the latest version of AWS WAF* , use the AWS WAF V2 API and see the [AWS WAF Developer
+/// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) . With the latest
+/// version, AWS WAF has a single set of endpoints for regional and global use.
+///
+/// The country from which web requests originate that you want AWS WAF to search for.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeoMatchConstraint {
     /// `Type`: required.
+    ///
+    /// The type of geographical area you want AWS WAF to search for. Currently `Country` is the only valid
+    /// value.
     pub type_: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The country that you want AWS WAF to search for.
     pub value: Option<Val<String>>,
 }
 

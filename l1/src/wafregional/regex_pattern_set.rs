@@ -5,12 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::WAFRegional::RegexPatternSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafregional-regexpatternset.html) resource type.
 ///
+/// The `RegexPatternSet` specifies the regular expression (regex) pattern that you want AWS WAF to
+/// search for, such as `B[a@]dB[o0]t` . You can then configure AWS WAF to reject those requests.
+///
+/// Note that you can only create regex pattern sets using a CloudFormation template. To add the regex
+/// pattern sets created through CloudFormation to a RegexMatchSet, use the AWS WAF console, API, or
+/// command line interface (CLI). For more information, see
+/// [UpdateRegexMatchSet](https://docs.aws.amazon.com/waf/latest/APIReference/API_regional_UpdateRegexMatchSet.html)
+/// .
+///
 /// Build it with [`RegexPatternSet::builder`]; adding it to a stack returns a [`RegexPatternSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegexPatternSet {
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A friendly name or description of the `RegexPatternSet` . You can't change `Name` after you create a
+    /// `RegexPatternSet` .
     pub name: Option<Val<String>>,
     /// `RegexPatternStrings`: required.
+    ///
+    /// Specifies the regular expression (regex) patterns that you want AWS WAF to search for, such as
+    /// `B[a@]dB[o0]t` .
     pub regex_pattern_strings: Option<Val<Vec<String>>>,
 }
 

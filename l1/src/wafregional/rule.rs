@@ -5,14 +5,45 @@ use crate::rt::*;
 
 /// The [`AWS::WAFRegional::Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafregional-rule.html) resource type.
 ///
+/// > This is *AWS WAF Classic* documentation. For more information, see [AWS WAF
+/// Classic](https://docs.aws.amazon.com/waf/latest/developerguide/classic-waf-chapter.html) in the
+/// developer guide.
+/// >
+/// > *For the latest version of AWS WAF* , use the AWS WAF V2 API and see the [AWS WAF Developer
+/// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) . With the latest
+/// version, AWS WAF has a single set of endpoints for regional and global use.
+///
+/// A combination of `ByteMatchSet` , `IPSet` , and/or `SqlInjectionMatchSet` objects that identify the
+/// web requests that you want to allow, block, or count. For example, you might create a `Rule` that
+/// includes the following predicates:
+///
+/// - An `IPSet` that causes AWS WAF to search for web requests that originate from the IP address
+///   `192.0.2.44`
+/// - A `ByteMatchSet` that causes AWS WAF to search for web requests for which the value of the
+///   `User-Agent` header is `BadBot` .
+///
+/// To match the settings in this `Rule` , a request must originate from `192.0.2.44` AND include a
+/// `User-Agent` header for which the value is `BadBot` .
+///
 /// Build it with [`Rule::builder`]; adding it to a stack returns a [`RuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `MetricName`: required. Changing it replaces the resource.
+    ///
+    /// A name for the metrics for this `Rule` . The name can contain only alphanumeric characters (A-Z,
+    /// a-z, 0-9), with maximum length 128 and minimum length one. It can't contain whitespace or metric
+    /// names reserved for AWS WAF, including "All" and "Default_Action." You can't change `MetricName`
+    /// after you create the `Rule` .
     pub metric_name: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The friendly name or description for the `Rule` . You can't change the name of a `Rule` after you
+    /// create it.
     pub name: Option<Val<String>>,
     /// `Predicates`.
+    ///
+    /// The `Predicates` object contains one `Predicate` element for each `ByteMatchSet` , `IPSet` , or
+    /// `SqlInjectionMatchSet` object that you want to include in a `Rule` .
     pub predicates: Option<Val<Vec<Predicate>>>,
 }
 
@@ -122,13 +153,34 @@ impl RuleHandle {
 }
 
 /// The [`Predicate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafregional-rule-predicate.html) property type.
+///
+/// Specifies the `ByteMatchSet` , `IPSet` , `SqlInjectionMatchSet` , `XssMatchSet` , `RegexMatchSet` ,
+/// `GeoMatchSet` , and `SizeConstraintSet` objects that you want to add to a `Rule` and, for each
+/// object, indicates whether you want to negate the settings, for example, requests that do NOT
+/// originate from the IP address 192.0.2.44.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Predicate {
     /// `DataId`: required.
+    ///
+    /// A unique identifier for a predicate in a `Rule` , such as `ByteMatchSetId` or `IPSetId` . The ID is
+    /// returned by the corresponding `Create` or `List` command.
     pub data_id: Option<Val<String>>,
     /// `Negated`: required.
+    ///
+    /// Set `Negated` to `False` if you want AWS WAF to allow, block, or count requests based on the
+    /// settings in the specified `ByteMatchSet` , `IPSet` , `SqlInjectionMatchSet` , `XssMatchSet` ,
+    /// `RegexMatchSet` , `GeoMatchSet` , or `SizeConstraintSet` . For example, if an `IPSet` includes the
+    /// IP address `192.0.2.44` , AWS WAF will allow or block requests based on that IP address.
+    ///
+    /// Set `Negated` to `True` if you want AWS WAF to allow or block a request based on the negation of the
+    /// settings in the `ByteMatchSet` , `IPSet` , `SqlInjectionMatchSet` , `XssMatchSet` , `RegexMatchSet`
+    /// , `GeoMatchSet` , or `SizeConstraintSet` . For example, if an `IPSet` includes the IP address
+    /// `192.0.2.44` , AWS WAF will allow, block, or count requests based on all IP addresses *except*
+    /// `192.0.2.44` .
     pub negated: Option<Val<bool>>,
     /// `Type`: required.
+    ///
+    /// The type of predicate in a `Rule` , such as `ByteMatch` or `IPSet` .
     pub type_: Option<Val<String>>,
 }
 

@@ -5,16 +5,47 @@ use crate::rt::*;
 
 /// The [`AWS::WAFRegional::WebACL`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafregional-webacl.html) resource type.
 ///
+/// > This is *AWS WAF Classic* documentation. For more information, see [AWS WAF
+/// Classic](https://docs.aws.amazon.com/waf/latest/developerguide/classic-waf-chapter.html) in the
+/// developer guide.
+/// >
+/// > *For the latest version of AWS WAF* , use the AWS WAF V2 API and see the [AWS WAF Developer
+/// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) . With the latest
+/// version, AWS WAF has a single set of endpoints for regional and global use.
+///
+/// Contains the `Rules` that identify the requests that you want to allow, block, or count. In a
+/// `WebACL` , you also specify a default action ( `ALLOW` or `BLOCK` ), and the action for each `Rule`
+/// that you add to a `WebACL` , for example, block requests from specified IP addresses or block
+/// requests from specified referrers. If you add more than one `Rule` to a `WebACL` , a request needs
+/// to match only one of the specifications to be allowed, blocked, or counted.
+///
+/// To identify the requests that you want AWS WAF to filter, you associate the `WebACL` with an API
+/// Gateway API or an Application Load Balancer.
+///
 /// Build it with [`WebAcl::builder`]; adding it to a stack returns a [`WebAclHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebAcl {
     /// `DefaultAction`: required.
+    ///
+    /// The action to perform if none of the `Rules` contained in the `WebACL` match. The action is
+    /// specified by the `WafAction` object.
     pub default_action: Option<Val<Action>>,
     /// `MetricName`: required. Changing it replaces the resource.
+    ///
+    /// A name for the metrics for this `WebACL` . The name can contain only alphanumeric characters (A-Z,
+    /// a-z, 0-9), with maximum length 128 and minimum length one. It can't contain whitespace or metric
+    /// names reserved for AWS WAF, including "All" and "Default_Action." You can't change `MetricName`
+    /// after you create the `WebACL` .
     pub metric_name: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// A friendly name or description of the `WebACL` . You can't change the name of a `WebACL` after you
+    /// create it.
     pub name: Option<Val<String>>,
     /// `Rules`.
+    ///
+    /// An array that contains the action for each `Rule` in a `WebACL` , the priority of the `Rule` , and
+    /// the ID of the `Rule` .
     pub rules: Option<Val<Vec<Rule>>>,
 }
 
@@ -134,9 +165,25 @@ impl WebAclHandle {
 }
 
 /// The [`Action`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafregional-webacl-action.html) property type.
+///
+/// Specifies the action AWS WAF takes when a web request matches or doesn't match all rule conditions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Action {
     /// `Type`: required.
+    ///
+    /// For actions that are associated with a rule, the action that AWS WAF takes when a web request
+    /// matches all conditions in a rule.
+    ///
+    /// For the default action of a web access control list (ACL), the action that AWS WAF takes when a web
+    /// request doesn't match all conditions in any rule.
+    ///
+    /// Valid settings include the following:
+    ///
+    /// - `ALLOW` : AWS WAF allows requests
+    /// - `BLOCK` : AWS WAF blocks requests
+    /// - `COUNT` : AWS WAF increments a counter of the requests that match all of the conditions in the
+    ///   rule. AWS WAF then continues to inspect the web request based on the remaining rules in the web
+    ///   ACL. You can't specify `COUNT` for the default action for a WebACL.
     pub type_: Option<Val<String>>,
 }
 
@@ -187,13 +234,34 @@ impl ToValue for Action {
 impl Literal for Action {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafregional-webacl-rule.html) property type.
+///
+/// A combination of `ByteMatchSet` , `IPSet` , and/or `SqlInjectionMatchSet` objects that identify the
+/// web requests that you want to allow, block, or count. For example, you might create a `Rule` that
+/// includes the following predicates:
+///
+/// - An `IPSet` that causes AWS WAF to search for web requests that originate from the IP address
+///   `192.0.2.44`
+/// - A `ByteMatchSet` that causes AWS WAF to search for web requests for which the value of the
+///   `User-Agent` header is `BadBot` .
+///
+/// To match the settings in this `Rule` , a request must originate from `192.0.2.44` AND include a
+/// `User-Agent` header for which the value is `BadBot` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `Action`: required.
+    ///
+    /// The action that AWS WAF takes when a web request matches all conditions in the rule, such as allow,
+    /// block, or count the request.
     pub action: Option<Val<Action>>,
     /// `Priority`: required.
+    ///
+    /// The order in which AWS WAF evaluates the rules in a web ACL. AWS WAF evaluates rules with a lower
+    /// value before rules with a higher value. The value must be a unique integer. If you have multiple
+    /// rules in a web ACL, the priority numbers do not need to be consecutive.
     pub priority: Option<Val<i64>>,
     /// `RuleId`: required.
+    ///
+    /// The ID of an AWS WAF Regional rule to associate with a web ACL.
     pub rule_id: Option<Val<String>>,
 }
 

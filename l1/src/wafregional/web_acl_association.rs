@@ -5,12 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::WAFRegional::WebACLAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafregional-webaclassociation.html) resource type.
 ///
+/// > This is *AWS WAF Classic* documentation. For more information, see [AWS WAF
+/// Classic](https://docs.aws.amazon.com/waf/latest/developerguide/classic-waf-chapter.html) in the
+/// developer guide.
+/// >
+/// > *For the latest version of AWS WAF* , use the AWS WAF V2 API and see the [AWS WAF Developer
+/// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) . With the latest
+/// version, AWS WAF has a single set of endpoints for regional and global use.
+///
+/// The AWS::WAFRegional::WebACLAssociation resource associates an AWS WAF Regional web access control
+/// group (ACL) with a resource.
+///
 /// Build it with [`WebAclAssociation::builder`]; adding it to a stack returns a [`WebAclAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebAclAssociation {
     /// `ResourceArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the resource to protect with the web ACL.
     pub resource_arn: Option<Val<String>>,
     /// `WebACLId`: required. Changing it replaces the resource.
+    ///
+    /// A unique identifier (ID) for the web ACL.
     pub web_acl_id: Option<Val<String>>,
 }
 

@@ -5,16 +5,75 @@ use crate::rt::*;
 
 /// The [`AWS::WAFv2::LoggingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-loggingconfiguration.html) resource type.
 ///
+/// Defines an association between logging destinations and a web ACL resource, for logging from AWS WAF
+/// . As part of the association, you can specify parts of the standard logging fields to keep out of
+/// the logs and you can specify filters so that you log only a subset of the logging records.
+///
+/// If you configure data protection for the web ACL, the protection applies to the data that AWS WAF
+/// sends to the logs.
+///
+/// > You can define one logging destination per web ACL.
+///
+/// You can access information about the traffic that AWS WAF inspects using the following steps:
+///
+/// - Create your logging destination. You can use an Amazon CloudWatch Logs log group, an Amazon Simple
+///   Storage Service (Amazon S3) bucket, or an Amazon Kinesis Data Firehose.
+///
+/// The name that you give the destination must start with `aws-waf-logs-` . Depending on the type of
+/// destination, you might need to configure additional settings or permissions.
+///
+/// For configuration requirements and pricing information for each destination type, see [Logging web
+/// ACL traffic](https://docs.aws.amazon.com/waf/latest/developerguide/logging.html) in the *AWS WAF
+/// Developer Guide* .
+/// - Associate your logging destination to your web ACL using a `PutLoggingConfiguration` request.
+///
+/// When you successfully enable logging using a `PutLoggingConfiguration` request, AWS WAF creates an
+/// additional role or policy that is required to write logs to the logging destination. For an Amazon
+/// CloudWatch Logs log group, AWS WAF creates a resource policy on the log group. For an Amazon S3
+/// bucket, AWS WAF creates a bucket policy. For an Amazon Kinesis Data Firehose, AWS WAF creates a
+/// service-linked role.
+///
+/// For additional information about web ACL logging, see [Logging web ACL traffic
+/// information](https://docs.aws.amazon.com/waf/latest/developerguide/logging.html) in the *AWS WAF
+/// Developer Guide* .
+///
 /// Build it with [`LoggingConfiguration::builder`]; adding it to a stack returns a [`LoggingConfigurationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingConfiguration {
     /// `LogDestinationConfigs`: required.
+    ///
+    /// The logging destination configuration that you want to associate with the web ACL.
+    ///
+    /// > You can associate one logging destination to a web ACL.
     pub log_destination_configs: Option<Val<Vec<String>>>,
     /// `LoggingFilter`.
+    ///
+    /// Filtering that specifies which web requests are kept in the logs and which are dropped. You can
+    /// filter on the rule action and on the web request labels that were applied by matching rules during
+    /// web ACL evaluation.
     pub logging_filter: Option<Val<LoggingFilter>>,
     /// `RedactedFields`.
+    ///
+    /// The parts of the request that you want to keep out of the logs.
+    ///
+    /// For example, if you redact the `SingleHeader` field, the `HEADER` field in the logs will be
+    /// `REDACTED` for all rules that use the `SingleHeader` `FieldToMatch` setting.
+    ///
+    /// If you configure data protection for the web ACL, the protection applies to the data that AWS WAF
+    /// sends to the logs.
+    ///
+    /// Redaction applies only to the component that's specified in the rule's `FieldToMatch` setting, so
+    /// the `SingleHeader` redaction doesn't apply to rules that use the `Headers` `FieldToMatch` .
+    ///
+    /// > You can specify only the following fields for redaction: `UriPath` , `QueryString` ,
+    /// `SingleHeader` , and `Method` . > This setting has no impact on request sampling. You can only
+    /// exclude fields from request sampling by disabling sampling in the web ACL visibility configuration
+    /// or by configuring data protection for the web ACL.
     pub redacted_fields: Option<Val<Vec<FieldToMatch>>>,
     /// `ResourceArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the web ACL that you want to associate with
+    /// `LogDestinationConfigs` .
     pub resource_arn: Option<Val<String>>,
 }
 
@@ -125,6 +184,9 @@ impl Deref for LoggingConfigurationHandle {
 
 impl LoggingConfigurationHandle {
     /// `Fn::GetAtt` `ManagedByFirewallManager`.
+    ///
+    /// Indicates whether the logging configuration was created by AWS Firewall Manager , as part of an AWS
+    /// WAF policy configuration. If true, only Firewall Manager can modify or delete the configuration.
     pub fn attr_managed_by_firewall_manager(&self) -> Val<bool> {
         self.0.get_att("ManagedByFirewallManager")
     }
@@ -139,9 +201,18 @@ impl LoggingConfigurationHandle {
 }
 
 /// The [`ActionCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-actioncondition.html) property type.
+///
+/// A single action condition for a condition in a logging filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActionCondition {
     /// `Action`: required.
+    ///
+    /// The action setting that a log record must contain in order to meet the condition. This is the action
+    /// that AWS WAF applied to the web request.
+    ///
+    /// For rule groups, this is either the configured rule action setting, or if you've applied a rule
+    /// action override to the rule, it's the override action. The value `EXCLUDED_AS_COUNT` matches on
+    /// excluded rules and also on rules that have a rule action override of Count.
     pub action: Option<Val<Action>>,
 }
 
@@ -192,11 +263,20 @@ impl ToValue for ActionCondition {
 impl Literal for ActionCondition {}
 
 /// The [`Condition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-condition.html) property type.
+///
+/// A single match condition for a log filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Condition {
     /// `ActionCondition`.
+    ///
+    /// A single action condition. This is the action setting that a log record must contain in order to
+    /// meet the condition.
     pub action_condition: Option<Val<ActionCondition>>,
     /// `LabelNameCondition`.
+    ///
+    /// A single label name condition. This is the fully qualified label name that a log record must contain
+    /// in order to meet the condition. Fully qualified labels have a prefix, optional namespaces, and label
+    /// name. The prefix identifies the rule group or web ACL context of the rule that added the label.
     pub label_name_condition: Option<Val<LabelNameCondition>>,
 }
 
@@ -250,19 +330,43 @@ impl ToValue for Condition {
 impl Literal for Condition {}
 
 /// The [`FieldToMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-fieldtomatch.html) property type.
+///
+/// The parts of the request that you want to keep out of the logs. This is used in the logging
+/// configuration `RedactedFields` specification.
+///
+/// Example JSON for a `QueryString` field to match:
+///
+/// `"FieldToMatch": { "QueryString": {} }`
+///
+/// Example JSON for a `Method` field to match specification:
+///
+/// `"FieldToMatch": { "Method": { "Name": "DELETE" } }`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldToMatch {
     /// `Method`.
+    ///
+    /// Redact the indicated HTTP method. The method indicates the type of operation that the request is
+    /// asking the origin to perform.
     ///
     /// - Format: `json`.
     pub method: Option<Val<Json>>,
     /// `QueryString`.
     ///
+    /// Redact the query string. This is the part of a URL that appears after a `?` character, if any.
+    ///
     /// - Format: `json`.
     pub query_string: Option<Val<Json>>,
     /// `SingleHeader`.
+    ///
+    /// Redact a single header. Provide the name of the header to inspect, for example, `User-Agent` or
+    /// `Referer` . This setting isn't case sensitive.
+    ///
+    /// Example JSON: `"SingleHeader": { "Name": "haystack" }`
     pub single_header: Option<Val<SingleHeader>>,
     /// `UriPath`.
+    ///
+    /// Redact the request URI path. This is the part of the web request that identifies a resource, for
+    /// example, `/images/daily-ad.jpg` .
     ///
     /// - Format: `json`.
     pub uri_path: Option<Val<Json>>,
@@ -330,15 +434,24 @@ impl ToValue for FieldToMatch {
 impl Literal for FieldToMatch {}
 
 /// The [`Filter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-filter.html) property type.
+///
+/// A single logging filter, used in `LoggingFilter` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     /// `Behavior`: required.
+    ///
+    /// How to handle logs that satisfy the filter's conditions and requirement.
     pub behavior: Option<Val<DefaultBehavior>>,
     /// `Conditions`: required.
+    ///
+    /// Match conditions for the filter.
     ///
     /// - Items: at least 1.
     pub conditions: Option<Val<Vec<Condition>>>,
     /// `Requirement`: required.
+    ///
+    /// Logic to apply to the filtering conditions. You can specify that, in order to satisfy the filter, a
+    /// log must match all conditions or must match at least one condition.
     pub requirement: Option<Val<Requirement>>,
 }
 
@@ -416,9 +529,15 @@ impl ToValue for Filter {
 impl Literal for Filter {}
 
 /// The [`LabelNameCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-labelnamecondition.html) property type.
+///
+/// A single label name condition for a condition in a logging filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LabelNameCondition {
     /// `LabelName`: required.
+    ///
+    /// The label name that a log record must contain in order to meet the condition. This must be a fully
+    /// qualified label name. Fully qualified labels have a prefix, optional namespaces, and label name. The
+    /// prefix identifies the rule group or web ACL context of the rule that added the label.
     pub label_name: Option<Val<String>>,
 }
 
@@ -473,11 +592,21 @@ impl ToValue for LabelNameCondition {
 impl Literal for LabelNameCondition {}
 
 /// The [`LoggingFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-loggingfilter.html) property type.
+///
+/// Filtering that specifies which web requests are kept in the logs and which are dropped, defined for
+/// a web ACL's `LoggingConfiguration` .
+///
+/// You can filter on the rule action and on the web request labels that were applied by matching rules
+/// during web ACL evaluation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LoggingFilter {
     /// `DefaultBehavior`: required.
+    ///
+    /// Default handling for logs that don't match any of the specified filtering conditions.
     pub default_behavior: Option<Val<DefaultBehavior>>,
     /// `Filters`: required.
+    ///
+    /// The filters that you want to apply to the logs.
     ///
     /// - Items: at least 1.
     pub filters: Option<Val<Vec<Filter>>>,
@@ -551,9 +680,20 @@ impl ToValue for LoggingFilter {
 impl Literal for LoggingFilter {}
 
 /// The [`SingleHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-singleheader.html) property type.
+///
+/// Inspect one of the headers in the web request, identified by name, for example, `User-Agent` or
+/// `Referer` . The name isn't case sensitive.
+///
+/// You can filter and inspect all headers with the `FieldToMatch` setting `Headers` .
+///
+/// This is used to indicate the web request component to inspect, in the `FieldToMatch` specification.
+///
+/// Example JSON: `"SingleHeader": { "Name": "haystack" }`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleHeader {
     /// `Name`: required.
+    ///
+    /// The name of the query header to inspect.
     pub name: Option<Val<String>>,
 }
 
@@ -638,9 +778,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["ALLOW", "BLOCK", "COUNT", "CAPTCHA", "CHALLENGE", "EXCLUDED_AS_COUNT"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -689,9 +838,18 @@ impl DefaultBehavior {
             DefaultBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DefaultBehavior {
+    const VALUES: &'static [&'static str] = &["KEEP", "DROP"];
+    fn as_str(&self) -> &str {
+        DefaultBehavior::as_str(self)
     }
 }
 
@@ -736,9 +894,18 @@ impl Requirement {
             Requirement::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Requirement {
+    const VALUES: &'static [&'static str] = &["MEETS_ALL", "MEETS_ANY"];
+    fn as_str(&self) -> &str {
+        Requirement::as_str(self)
     }
 }
 

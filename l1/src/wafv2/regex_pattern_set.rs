@@ -5,22 +5,54 @@ use crate::rt::*;
 
 /// The [`AWS::WAFv2::RegexPatternSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-regexpatternset.html) resource type.
 ///
+/// > This is the latest version of *AWS WAF* , named AWS WAF V2, released in November, 2019. For
+/// information, including how to migrate your AWS WAF resources from the prior release, see the [AWS
+/// WAF developer guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) .
+///
+/// Use an `RegexPatternSet` to have AWS WAF inspect a web request component for a specific set of
+/// regular expression patterns.
+///
+/// You use a regex pattern set by providing its Amazon Resource Name (ARN) to the rule statement
+/// `RegexPatternSetReferenceStatement` , when you add a rule to a rule group or web ACL.
+///
 /// Build it with [`RegexPatternSet::builder`]; adding it to a stack returns a [`RegexPatternSetHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegexPatternSet {
     /// `Description`.
     ///
+    /// A description of the set that helps with identification.
+    ///
     /// - Pattern: `^[a-zA-Z0-9=:#@/\-,.][a-zA-Z0-9+=:#@/\-,.\s]+[a-zA-Z0-9+=:#@/\-,.]{1,256}$`.
     pub description: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the set. You cannot change the name after you create the set.
+    ///
     /// - Pattern: `^[0-9A-Za-z_-]{1,128}$`.
     pub name: Option<Val<String>>,
     /// `RegularExpressionList`: required.
+    ///
+    /// The regular expression patterns in the set.
     pub regular_expression_list: Option<Val<Vec<String>>>,
     /// `Scope`: required. Changing it replaces the resource.
+    ///
+    /// Specifies whether this is for an Amazon CloudFront distribution or for a regional application. For
+    /// an AWS Amplify application, use `CLOUDFRONT` . A regional application can be an Application Load
+    /// Balancer (ALB), an  REST API, an AWS AppSync GraphQL API, an Amazon Cognito user pool, an AWS App
+    /// Runner service, or an AWS Verified Access instance. Valid Values are `CLOUDFRONT` and `REGIONAL` .
+    ///
+    /// > For `CLOUDFRONT` , you must create your WAFv2 resources in the US East (N. Virginia) Region,
+    /// `us-east-1` .
     pub scope: Option<Val<Scope>>,
     /// `Tags`.
+    ///
+    /// Key:value pairs associated with an AWS resource. The key:value pair can be anything you define.
+    /// Typically, the tag key represents a category (such as "environment") and the tag value represents a
+    /// specific value within that category (such as "test," "development," or "production"). You can add up
+    /// to 50 tags to each AWS resource.
+    ///
+    /// > To modify tags on existing resources, use the AWS WAF APIs or command line interface. With AWS
+    /// CloudFormation , you can only add tags to AWS WAF resources during resource creation.
     ///
     /// - Items: at least 1.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -139,10 +171,14 @@ impl Deref for RegexPatternSetHandle {
 
 impl RegexPatternSetHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the regex pattern set.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the regex pattern set.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -243,9 +279,18 @@ impl Scope {
             Scope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Scope {
+    const VALUES: &'static [&'static str] = &["CLOUDFRONT", "REGIONAL"];
+    fn as_str(&self) -> &str {
+        Scope::as_str(self)
     }
 }
 

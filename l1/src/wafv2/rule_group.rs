@@ -5,36 +5,105 @@ use crate::rt::*;
 
 /// The [`AWS::WAFv2::RuleGroup`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-rulegroup.html) resource type.
 ///
+/// > This is the latest version of *AWS WAF* , named AWS WAF V2, released in November, 2019. For
+/// information, including how to migrate your AWS WAF resources from the prior release, see the [AWS
+/// WAF developer guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) .
+///
+/// Use an `RuleGroup` to define a collection of rules for inspecting and controlling web requests. You
+/// use a rule group in an `WebACL` by providing its Amazon Resource Name (ARN) to the rule statement
+/// `RuleGroupReferenceStatement` , when you add rules to the web ACL.
+///
+/// When you create a rule group, you define an immutable capacity limit. If you update a rule group,
+/// you must stay within the capacity. This allows others to reuse the rule group with confidence in its
+/// capacity requirements.
+///
 /// Build it with [`RuleGroup::builder`]; adding it to a stack returns a [`RuleGroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleGroup {
     /// `AvailableLabels`.
+    ///
+    /// The labels that one or more rules in this rule group add to matching web requests. These labels are
+    /// defined in the `RuleLabels` for a `Rule` .
     pub available_labels: Option<Val<Vec<LabelSummary>>>,
     /// `Capacity`: required.
+    ///
+    /// The web ACL capacity units (WCUs) required for this rule group.
+    ///
+    /// When you create your own rule group, you define this, and you cannot change it after creation. When
+    /// you add or modify the rules in a rule group, AWS WAF enforces this limit.
+    ///
+    /// AWS WAF uses WCUs to calculate and control the operating resources that are used to run your rules,
+    /// rule groups, and web ACLs. AWS WAF calculates capacity differently for each rule type, to reflect
+    /// the relative cost of each rule. Simple rules that cost little to run use fewer WCUs than more
+    /// complex rules that use more processing power. Rule group capacity is fixed at creation, which helps
+    /// users plan their web ACL WCU usage when they use a rule group. The WCU limit for web ACLs is 1,500.
     ///
     /// - Minimum: 0.
     pub capacity: Option<Val<i64>>,
     /// `ConsumedLabels`.
+    ///
+    /// The labels that one or more rules in this rule group match against in label match statements. These
+    /// labels are defined in a `LabelMatchStatement` specification, in the `Statement` definition of a
+    /// rule.
     pub consumed_labels: Option<Val<Vec<LabelSummary>>>,
     /// `CustomResponseBodies`.
+    ///
+    /// A map of custom response keys and content bodies. When you create a rule with a block action, you
+    /// can send a custom response to the web request. You define these for the rule group, and then use
+    /// them in the rules that you define in the rule group.
+    ///
+    /// For information about customizing web requests and responses, see [Customizing web requests and
+    /// responses in AWS
+    /// WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-custom-request-response.html) in the *AWS
+    /// WAF Developer Guide* .
+    ///
+    /// For information about the limits on count and size for custom request and response settings, see
+    /// [AWS WAF quotas](https://docs.aws.amazon.com/waf/latest/developerguide/limits.html) in the *AWS WAF
+    /// Developer Guide* .
     pub custom_response_bodies: Option<Val<BTreeMap<String, CustomResponseBody>>>,
     /// `Description`.
+    ///
+    /// A description of the rule group that helps with identification.
     ///
     /// - Pattern: `^[a-zA-Z0-9=:#@/\-,.][a-zA-Z0-9+=:#@/\-,.\s]+[a-zA-Z0-9+=:#@/\-,.]{1,256}$`.
     pub description: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the rule group. You cannot change the name of a rule group after you create it.
+    ///
     /// - Pattern: `^[0-9A-Za-z_-]{1,128}$`.
     pub name: Option<Val<String>>,
     /// `Rules`.
+    ///
+    /// The rule statements used to identify the web requests that you want to allow, block, or count. Each
+    /// rule includes one top-level statement that AWS WAF uses to identify matching web requests, and
+    /// parameters that govern how AWS WAF handles them.
     pub rules: Option<Val<Vec<Rule>>>,
     /// `Scope`: required. Changing it replaces the resource.
+    ///
+    /// Specifies whether this is for an Amazon CloudFront distribution or for a regional application. For
+    /// an AWS Amplify application, use `CLOUDFRONT` . A regional application can be an Application Load
+    /// Balancer (ALB), an  REST API, an AWS AppSync GraphQL API, an Amazon Cognito user pool, an AWS App
+    /// Runner service, or an AWS Verified Access instance. Valid Values are `CLOUDFRONT` and `REGIONAL` .
+    ///
+    /// > For `CLOUDFRONT` , you must create your WAFv2 resources in the US East (N. Virginia) Region,
+    /// `us-east-1` .
     pub scope: Option<Val<Scope>>,
     /// `Tags`.
+    ///
+    /// Key:value pairs associated with an AWS resource. The key:value pair can be anything you define.
+    /// Typically, the tag key represents a category (such as "environment") and the tag value represents a
+    /// specific value within that category (such as "test," "development," or "production"). You can add up
+    /// to 50 tags to each AWS resource.
+    ///
+    /// > To modify tags on existing resources, use the AWS WAF APIs or command line interface. With AWS
+    /// CloudFormation , you can only add tags to AWS WAF resources during resource creation.
     ///
     /// - Items: at least 1.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VisibilityConfig`: required.
+    ///
+    /// Defines and enables Amazon CloudWatch metrics and web request sample collection.
     pub visibility_config: Option<Val<VisibilityConfig>>,
 }
 
@@ -196,14 +265,28 @@ impl Deref for RuleGroupHandle {
 
 impl RuleGroupHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the rule group.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the rule group.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `LabelNamespace`.
+    ///
+    /// The label namespace prefix for this rule group. All labels added by rules in this rule group have
+    /// this prefix.
+    ///
+    /// The syntax for the label namespace prefix for a rule group is the following: `awswaf:<account
+    /// ID>:rule group:<rule group name>:`
+    ///
+    /// When a rule with a label matches a web request, AWS WAF adds the fully qualified label to the
+    /// request. A fully qualified label is made up of the label namespace from the rule group or web ACL
+    /// where the rule is defined and the label from the rule, separated by a colon.
     pub fn attr_label_namespace(&self) -> Val<String> {
         self.0.get_att("LabelNamespace")
     }
@@ -268,9 +351,14 @@ impl ToValue for AllowAction {
 impl Literal for AllowAction {}
 
 /// The [`AndStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-andstatement.html) property type.
+///
+/// A logical rule statement used to combine other rule statements with AND logic. You provide more than
+/// one `Statement` within the `AndStatement` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AndStatement {
     /// `Statements`: required.
+    ///
+    /// The statements to combine with AND logic. You can use any statements that can be nested.
     pub statements: Option<Val<Vec<Statement>>>,
 }
 
@@ -326,13 +414,29 @@ impl ToValue for AndStatement {
 impl Literal for AndStatement {}
 
 /// The [`AsnMatchStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-asnmatchstatement.html) property type.
+///
+/// A rule statement that inspects web traffic based on the Autonomous System Number (ASN) associated
+/// with the request's IP address.
+///
+/// For additional details, see [ASN match rule
+/// statement](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-asn-match.html)
+/// in the [AWS WAF Developer
+/// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AsnMatchStatement {
     /// `AsnList`.
     ///
+    /// Contains one or more Autonomous System Numbers (ASNs). ASNs are unique identifiers assigned to large
+    /// internet networks managed by organizations such as internet service providers, enterprises,
+    /// universities, or government agencies.
+    ///
     /// - Items: 1 to 100.
     pub asn_list: Option<Val<Vec<i64>>>,
     /// `ForwardedIPConfig`.
+    ///
+    /// The configuration for inspecting IP addresses to match against an ASN in an HTTP header that you
+    /// specify, instead of using the IP address that's reported by the web request origin. Commonly, this
+    /// is the X-Forwarded-For (XFF) header, but you can specify any header name.
     pub forwarded_ip_config: Option<Val<ForwardedIpConfiguration>>,
 }
 
@@ -441,9 +545,38 @@ impl ToValue for BlockAction {
 impl Literal for BlockAction {}
 
 /// The [`Body`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-body.html) property type.
+///
+/// Inspect the body of the web request. The body immediately follows the request headers.
+///
+/// This is used to indicate the web request component to inspect, in the `FieldToMatch` specification.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Body {
     /// `OversizeHandling`.
+    ///
+    /// What AWS WAF should do if the body is larger than AWS WAF can inspect.
+    ///
+    /// AWS WAF does not support inspecting the entire contents of the web request body if the body exceeds
+    /// the limit for the resource type. When a web request body is larger than the limit, the underlying
+    /// host service only forwards the contents that are within the limit to AWS WAF for inspection.
+    ///
+    /// - For Application Load Balancer and AWS AppSync , the limit is fixed at 8 KB (8,192 bytes).
+    /// - For CloudFront, API Gateway, Amazon Cognito, App Runner, and Verified Access, the default limit is 16
+    ///   KB (16,384 bytes), and you can increase the limit for each resource type in the web ACL
+    ///   `AssociationConfig` , for additional processing fees.
+    /// - For AWS Amplify , use the CloudFront limit.
+    ///
+    /// The options for oversize handling are the following:
+    ///
+    /// - `CONTINUE` - Inspect the available body contents normally, according to the rule inspection
+    ///   criteria.
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
+    ///
+    /// You can combine the `MATCH` or `NO_MATCH` settings for oversize handling with your rule and web ACL
+    /// action settings, so that you block any request whose body is over the limit.
+    ///
+    /// Default: `CONTINUE`
     pub oversize_handling: Option<Val<OversizeHandling>>,
 }
 
@@ -491,17 +624,82 @@ impl ToValue for Body {
 impl Literal for Body {}
 
 /// The [`ByteMatchStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-bytematchstatement.html) property type.
+///
+/// A rule statement that defines a string match search for AWS WAF to apply to web requests. The byte
+/// match statement provides the bytes to search for, the location in requests that you want AWS WAF to
+/// search, and other settings. The bytes to search for are typically a string that corresponds with
+/// ASCII characters. In the AWS WAF console and the developer guide, this is called a string match
+/// statement.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ByteMatchStatement {
     /// `FieldToMatch`: required.
+    ///
+    /// The part of the web request that you want AWS WAF to inspect.
     pub field_to_match: Option<Val<FieldToMatch>>,
     /// `PositionalConstraint`: required.
+    ///
+    /// The area within the portion of the web request that you want AWS WAF to search for `SearchString` .
+    /// Valid values include the following:
+    ///
+    /// *CONTAINS*
+    ///
+    /// The specified part of the web request must include the value of `SearchString` , but the location
+    /// doesn't matter.
+    ///
+    /// *CONTAINS_WORD*
+    ///
+    /// The specified part of the web request must include the value of `SearchString` , and `SearchString`
+    /// must contain only alphanumeric characters or underscore (A-Z, a-z, 0-9, or _). In addition,
+    /// `SearchString` must be a word, which means that both of the following are true:
+    ///
+    /// - `SearchString` is at the beginning of the specified part of the web request or is preceded by a
+    ///   character other than an alphanumeric character or underscore (_). Examples include the value of a
+    ///   header and `;BadBot` .
+    /// - `SearchString` is at the end of the specified part of the web request or is followed by a
+    ///   character other than an alphanumeric character or underscore (_), for example, `BadBot;` and
+    ///   `-BadBot;` .
+    ///
+    /// *EXACTLY*
+    ///
+    /// The value of the specified part of the web request must exactly match the value of `SearchString` .
+    ///
+    /// *STARTS_WITH*
+    ///
+    /// The value of `SearchString` must appear at the beginning of the specified part of the web request.
+    ///
+    /// *ENDS_WITH*
+    ///
+    /// The value of `SearchString` must appear at the end of the specified part of the web request.
     pub positional_constraint: Option<Val<PositionalConstraint>>,
     /// `SearchString`.
+    ///
+    /// A string value that you want AWS WAF to search for. AWS WAF searches only in the part of web
+    /// requests that you designate for inspection in `FieldToMatch` . The maximum length of the value is 200
+    /// bytes. For alphabetic characters A-Z and a-z, the value is case sensitive.
+    ///
+    /// Don't encode this string. Provide the value that you want AWS WAF to search for. AWS CloudFormation
+    /// automatically base64 encodes the value for you.
+    ///
+    /// For example, suppose the value of `Type` is `HEADER` and the value of `Data` is `User-Agent` . If
+    /// you want to search the `User-Agent` header for the value `BadBot` , you provide the string `BadBot`
+    /// in the value of `SearchString` .
+    ///
+    /// You must specify either `SearchString` or `SearchStringBase64` in a `ByteMatchStatement` .
     pub search_string: Option<Val<String>>,
     /// `SearchStringBase64`.
+    ///
+    /// String to search for in a web request component, base64-encoded. If you don't want to encode the
+    /// string, specify the unencoded value in `SearchString` instead.
+    ///
+    /// You must specify either `SearchString` or `SearchStringBase64` in a `ByteMatchStatement` .
     pub search_string_base64: Option<Val<String>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+    /// WAF performs all transformations on the content of the request component identified by
+    /// `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+    /// match.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -658,9 +856,15 @@ impl ToValue for CaptchaAction {
 impl Literal for CaptchaAction {}
 
 /// The [`CaptchaConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-captchaconfig.html) property type.
+///
+/// Specifies how AWS WAF should handle `CAPTCHA` evaluations. This is available at the web ACL level
+/// and in each rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaptchaConfig {
     /// `ImmunityTimeProperty`.
+    ///
+    /// Determines how long a `CAPTCHA` timestamp in the token remains valid after the client successfully
+    /// solves a `CAPTCHA` puzzle.
     pub immunity_time_property: Option<Val<ImmunityTimeProperty>>,
 }
 
@@ -758,9 +962,15 @@ impl ToValue for ChallengeAction {
 impl Literal for ChallengeAction {}
 
 /// The [`ChallengeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-challengeconfig.html) property type.
+///
+/// Specifies how AWS WAF should handle `Challenge` evaluations. This is available at the web ACL level
+/// and in each rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChallengeConfig {
     /// `ImmunityTimeProperty`.
+    ///
+    /// Determines how long a challenge timestamp in the token remains valid after the client successfully
+    /// responds to a challenge.
     pub immunity_time_property: Option<Val<ImmunityTimeProperty>>,
 }
 
@@ -808,17 +1018,29 @@ impl ToValue for ChallengeConfig {
 impl Literal for ChallengeConfig {}
 
 /// The [`CookieMatchPattern`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-cookiematchpattern.html) property type.
+///
+/// The filter to use to identify the subset of cookies to inspect in a web request.
+///
+/// You must specify exactly one setting: either `All` , `IncludedCookies` , or `ExcludedCookies` .
+///
+/// Example JSON: `"MatchPattern": { "IncludedCookies": [ "session-id-time", "session-id" ] }`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CookieMatchPattern {
     /// `All`.
+    ///
+    /// Inspect all cookies.
     ///
     /// - Format: `json`.
     pub all: Option<Val<Json>>,
     /// `ExcludedCookies`.
     ///
+    /// Inspect only the cookies whose keys don't match any of the strings specified here.
+    ///
     /// - Items: 1 to 199.
     pub excluded_cookies: Option<Val<Vec<String>>>,
     /// `IncludedCookies`.
+    ///
+    /// Inspect only the cookies that have a key that matches one of the strings specified here.
     ///
     /// - Items: 1 to 199.
     pub included_cookies: Option<Val<Vec<String>>>,
@@ -890,13 +1112,47 @@ impl ToValue for CookieMatchPattern {
 impl Literal for CookieMatchPattern {}
 
 /// The [`Cookies`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-cookies.html) property type.
+///
+/// Inspect the cookies in the web request. You can specify the parts of the cookies to inspect and you
+/// can narrow the set of cookies to inspect by including or excluding specific keys.
+///
+/// This is used to indicate the web request component to inspect, in the `FieldToMatch` specification.
+///
+/// Example JSON: `"Cookies": { "MatchPattern": { "All": {} }, "MatchScope": "KEY", "OversizeHandling":
+/// "MATCH" }`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cookies {
     /// `MatchPattern`: required.
+    ///
+    /// The filter to use to identify the subset of cookies to inspect in a web request.
+    ///
+    /// You must specify exactly one setting: either `All` , `IncludedCookies` , or `ExcludedCookies` .
+    ///
+    /// Example JSON: `"MatchPattern": { "IncludedCookies": [ "session-id-time", "session-id" ] }`
     pub match_pattern: Option<Val<CookieMatchPattern>>,
     /// `MatchScope`: required.
+    ///
+    /// The parts of the cookies to inspect with the rule inspection criteria. If you specify `ALL` , AWS
+    /// WAF inspects both keys and values.
+    ///
+    /// `All` does not require a match to be found in the keys and a match to be found in the values. It
+    /// requires a match to be found in the keys or the values or both. To require a match in the keys and
+    /// in the values, use a logical `AND` statement to combine two match rules, one that inspects the keys
+    /// and another that inspects the values.
     pub match_scope: Option<Val<MapMatchScope>>,
     /// `OversizeHandling`: required.
+    ///
+    /// What AWS WAF should do if the cookies of the request are more numerous or larger than AWS WAF can
+    /// inspect. AWS WAF does not support inspecting the entire contents of request cookies when they exceed 8
+    /// KB (8192 bytes) or 200 total cookies. The underlying host service forwards a maximum of 200 cookies
+    /// and at most 8 KB of cookie contents to AWS WAF .
+    ///
+    /// The options for oversize handling are the following:
+    ///
+    /// - `CONTINUE` - Inspect the available cookies normally, according to the rule inspection criteria.
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
     pub oversize_handling: Option<Val<OversizeHandling>>,
 }
 
@@ -1019,14 +1275,25 @@ impl ToValue for CountAction {
 impl Literal for CountAction {}
 
 /// The [`CustomHTTPHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-customhttpheader.html) property type.
+///
+/// A custom header for custom request and response handling. This is used in `CustomResponse` and
+/// `CustomRequestHandling`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomHttpHeader {
     /// `Name`: required.
+    ///
+    /// The name of the custom header.
+    ///
+    /// For custom request header insertion, when AWS WAF inserts the header into the request, it prefixes
+    /// this name `x-amzn-waf-` , to avoid confusion with the headers that are already in the request. For
+    /// example, for the header name `sample` , AWS WAF inserts the header `x-amzn-waf-sample` .
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9._$-]+$`.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of the custom header.
     ///
     /// - Length: 1 to 255.
     pub value: Option<Val<String>>,
@@ -1088,9 +1355,24 @@ impl ToValue for CustomHttpHeader {
 impl Literal for CustomHttpHeader {}
 
 /// The [`CustomRequestHandling`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-customrequesthandling.html) property type.
+///
+/// Custom request handling behavior that inserts custom headers into a web request. You can add custom
+/// request handling for AWS WAF to use when the rule action doesn't block the request. For example,
+/// `CaptchaAction` for requests with valid t okens, and `AllowAction` .
+///
+/// For information about customizing web requests and responses, see [Customizing web requests and
+/// responses in AWS
+/// WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-custom-request-response.html) in the *AWS
+/// WAF Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomRequestHandling {
     /// `InsertHeaders`: required.
+    ///
+    /// The HTTP headers to insert into the request. Duplicate header names are not allowed.
+    ///
+    /// For information about the limits on count and size for custom request and response settings, see
+    /// [AWS WAF quotas](https://docs.aws.amazon.com/waf/latest/developerguide/limits.html) in the *AWS WAF
+    /// Developer Guide* .
     ///
     /// - Items: at least 1.
     pub insert_headers: Option<Val<Vec<CustomHttpHeader>>>,
@@ -1156,18 +1438,46 @@ impl ToValue for CustomRequestHandling {
 impl Literal for CustomRequestHandling {}
 
 /// The [`CustomResponse`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-customresponse.html) property type.
+///
+/// A custom response to send to the client. You can define a custom response for rule actions and
+/// default web ACL actions that are set to `Block` .
+///
+/// For information about customizing web requests and responses, see [Customizing web requests and
+/// responses in AWS
+/// WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-custom-request-response.html) in the
+/// [AWS WAF developer guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResponse {
     /// `CustomResponseBodyKey`.
+    ///
+    /// References the response body that you want AWS WAF to return to the web request client. You can
+    /// define a custom response for a rule action or a default web ACL action that is set to block. To do
+    /// this, you first define the response body key and value in the `CustomResponseBodies` setting for the
+    /// `WebACL` or `RuleGroup` where you want to use it. Then, in the rule action or web ACL default action
+    /// `BlockAction` setting, you reference the response body using this key.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\w\-]+$`.
     pub custom_response_body_key: Option<Val<String>>,
     /// `ResponseCode`: required.
     ///
+    /// The HTTP status code to return to the client.
+    ///
+    /// For a list of status codes that you can use in your custom responses, see [Supported status codes
+    /// for custom
+    /// response](https://docs.aws.amazon.com/waf/latest/developerguide/customizing-the-response-status-codes.html)
+    /// in the *AWS WAF Developer Guide* .
+    ///
     /// - Range: 200 to 599.
     pub response_code: Option<Val<i64>>,
     /// `ResponseHeaders`.
+    ///
+    /// The HTTP headers to use in the response. You can specify any header name except for `content-type` .
+    /// Duplicate header names are not allowed.
+    ///
+    /// For information about the limits on count and size for custom request and response settings, see
+    /// [AWS WAF quotas](https://docs.aws.amazon.com/waf/latest/developerguide/limits.html) in the *AWS WAF
+    /// Developer Guide* .
     ///
     /// - Items: at least 1.
     pub response_headers: Option<Val<Vec<CustomHttpHeader>>>,
@@ -1237,13 +1547,27 @@ impl ToValue for CustomResponse {
 impl Literal for CustomResponse {}
 
 /// The [`CustomResponseBody`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-customresponsebody.html) property type.
+///
+/// The response body to use in a custom response to a web request. This is referenced by key from
+/// `CustomResponse` `CustomResponseBodyKey` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResponseBody {
     /// `Content`: required.
     ///
+    /// The payload of the custom response.
+    ///
+    /// You can use JSON escape strings in JSON content. To do this, you must specify JSON content in the
+    /// `ContentType` setting.
+    ///
+    /// For information about the limits on count and size for custom request and response settings, see
+    /// [AWS WAF quotas](https://docs.aws.amazon.com/waf/latest/developerguide/limits.html) in the *AWS WAF
+    /// Developer Guide* .
+    ///
     /// - Length: 1 to 10240.
     pub content: Option<Val<String>>,
     /// `ContentType`: required.
+    ///
+    /// The type of content in the payload that you are defining in the `Content` string.
     pub content_type: Option<Val<ResponseContentType>>,
 }
 
@@ -1306,41 +1630,185 @@ impl ToValue for CustomResponseBody {
 impl Literal for CustomResponseBody {}
 
 /// The [`FieldToMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-fieldtomatch.html) property type.
+///
+/// Specifies a web request component to be used in a rule match statement or in a logging
+/// configuration.
+///
+/// - In a rule statement, this is the part of the web request that you want AWS WAF to inspect. Include
+///   the single `FieldToMatch` type that you want to inspect, with additional specifications as needed,
+///   according to the type. You specify a single request component in `FieldToMatch` for each rule
+///   statement that requires it. To inspect more than one component of the web request, create a
+///   separate rule statement for each component.
+///
+/// Example JSON for a `QueryString` field to match:
+///
+/// `"FieldToMatch": { "QueryString": {} }`
+///
+/// Example JSON for a `Method` field to match specification:
+///
+/// `"FieldToMatch": { "Method": { "Name": "DELETE" } }`
+/// - In a logging configuration, this is used in the `RedactedFields` property to specify a field to
+///   redact from the logging records. For this use case, note the following:
+///
+/// - Even though all `FieldToMatch` settings are available, the only valid settings for field redaction
+///   are `UriPath` , `QueryString` , `SingleHeader` , and `Method` .
+/// - In this documentation, the descriptions of the individual fields talk about specifying the web
+///   request component to inspect, but for field redaction, you are specifying the component type to
+///   redact from the logs.
+/// - If you have request sampling enabled, the redacted fields configuration for logging has no impact
+///   on sampling. You can only exclude fields from request sampling by disabling sampling in the web
+///   ACL visibility configuration or by configuring data protection for the web ACL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldToMatch {
     /// `AllQueryArguments`.
     ///
+    /// Inspect all query arguments.
+    ///
     /// - Format: `json`.
     pub all_query_arguments: Option<Val<Json>>,
     /// `Body`.
+    ///
+    /// Inspect the request body as plain text. The request body immediately follows the request headers.
+    /// This is the part of a request that contains any additional data that you want to send to your web
+    /// server as the HTTP request body, such as data from a form.
+    ///
+    /// AWS WAF does not support inspecting the entire contents of the web request body if the body exceeds
+    /// the limit for the resource type. When a web request body is larger than the limit, the underlying
+    /// host service only forwards the contents that are within the limit to AWS WAF for inspection.
+    ///
+    /// - For Application Load Balancer and AWS AppSync , the limit is fixed at 8 KB (8,192 bytes).
+    /// - For CloudFront, API Gateway, Amazon Cognito, App Runner, and Verified Access, the default limit is 16
+    ///   KB (16,384 bytes), and you can increase the limit for each resource type in the web ACL
+    ///   `AssociationConfig` , for additional processing fees.
+    /// - For AWS Amplify , use the CloudFront limit.
+    ///
+    /// For information about how to handle oversized request bodies, see the `Body` object configuration.
     pub body: Option<Val<Body>>,
     /// `Cookies`.
+    ///
+    /// Inspect the request cookies. You must configure scope and pattern matching filters in the `Cookies`
+    /// object, to define the set of cookies and the parts of the cookies that AWS WAF inspects.
+    ///
+    /// Only the first 8 KB (8192 bytes) of a request's cookies and only the first 200 cookies are forwarded
+    /// to AWS WAF for inspection by the underlying host service. You must configure how to handle any
+    /// oversize cookie content in the `Cookies` object. AWS WAF applies the pattern matching filters to the
+    /// cookies that it receives from the underlying host service.
     pub cookies: Option<Val<Cookies>>,
     /// `HeaderOrder`.
+    ///
+    /// The string containing the list of a web request's header names, ordered as they appear in the web
+    /// request, separated by colons.
     pub header_order: Option<Val<HeaderOrder>>,
     /// `Headers`.
+    ///
+    /// Inspect the request headers. You must configure scope and pattern matching filters in the `Headers`
+    /// object, to define the set of headers to and the parts of the headers that AWS WAF inspects.
+    ///
+    /// Only the first 8 KB (8192 bytes) of a request's headers and only the first 200 headers are forwarded
+    /// to AWS WAF for inspection by the underlying host service. You must configure how to handle any
+    /// oversize header content in the `Headers` object. AWS WAF applies the pattern matching filters to the
+    /// headers that it receives from the underlying host service.
     pub headers: Option<Val<Headers>>,
     /// `JA3Fingerprint`.
+    ///
+    /// Available for use with Amazon CloudFront distributions and Application Load Balancers. Match against
+    /// the request's JA3 fingerprint. The JA3 fingerprint is a 32-character hash derived from the TLS
+    /// Client Hello of an incoming request. This fingerprint serves as a unique identifier for the client's
+    /// TLS configuration. AWS WAF calculates and logs this fingerprint for each request that has enough TLS
+    /// Client Hello information for the calculation. Almost all web requests include this information.
+    ///
+    /// > You can use this choice only with a string match `ByteMatchStatement` with the
+    /// `PositionalConstraint` set to `EXACTLY` .
+    ///
+    /// You can obtain the JA3 fingerprint for client requests from the web ACL logs. If AWS WAF is able to
+    /// calculate the fingerprint, it includes it in the logs. For information about the logging fields, see
+    /// [Log fields](https://docs.aws.amazon.com/waf/latest/developerguide/logging-fields.html) in the *AWS
+    /// WAF Developer Guide* .
+    ///
+    /// Provide the JA3 fingerprint string from the logs in your string match statement specification, to
+    /// match with any future requests that have the same TLS configuration.
     pub ja3_fingerprint: Option<Val<Ja3Fingerprint>>,
     /// `JA4Fingerprint`.
+    ///
+    /// Available for use with Amazon CloudFront distributions and Application Load Balancers. Match against
+    /// the request's JA4 fingerprint. The JA4 fingerprint is a 36-character hash derived from the TLS
+    /// Client Hello of an incoming request. This fingerprint serves as a unique identifier for the client's
+    /// TLS configuration. AWS WAF calculates and logs this fingerprint for each request that has enough TLS
+    /// Client Hello information for the calculation. Almost all web requests include this information.
+    ///
+    /// > You can use this choice only with a string match `ByteMatchStatement` with the
+    /// `PositionalConstraint` set to `EXACTLY` .
+    ///
+    /// You can obtain the JA4 fingerprint for client requests from the web ACL logs. If AWS WAF is able to
+    /// calculate the fingerprint, it includes it in the logs. For information about the logging fields, see
+    /// [Log fields](https://docs.aws.amazon.com/waf/latest/developerguide/logging-fields.html) in the *AWS
+    /// WAF Developer Guide* .
+    ///
+    /// Provide the JA4 fingerprint string from the logs in your string match statement specification, to
+    /// match with any future requests that have the same TLS configuration.
     pub ja4_fingerprint: Option<Val<Ja4Fingerprint>>,
     /// `JsonBody`.
+    ///
+    /// Inspect the request body as JSON. The request body immediately follows the request headers. This is
+    /// the part of a request that contains any additional data that you want to send to your web server as
+    /// the HTTP request body, such as data from a form.
+    ///
+    /// AWS WAF does not support inspecting the entire contents of the web request body if the body exceeds
+    /// the limit for the resource type. When a web request body is larger than the limit, the underlying
+    /// host service only forwards the contents that are within the limit to AWS WAF for inspection.
+    ///
+    /// - For Application Load Balancer and AWS AppSync , the limit is fixed at 8 KB (8,192 bytes).
+    /// - For CloudFront, API Gateway, Amazon Cognito, App Runner, and Verified Access, the default limit is 16
+    ///   KB (16,384 bytes), and you can increase the limit for each resource type in the web ACL
+    ///   `AssociationConfig` , for additional processing fees.
+    /// - For AWS Amplify , use the CloudFront limit.
+    ///
+    /// For information about how to handle oversized request bodies, see the `JsonBody` object
+    /// configuration.
     pub json_body: Option<Val<JsonBody>>,
     /// `Method`.
+    ///
+    /// Inspect the HTTP method. The method indicates the type of operation that the request is asking the
+    /// origin to perform.
     ///
     /// - Format: `json`.
     pub method: Option<Val<Json>>,
     /// `QueryString`.
     ///
+    /// Inspect the query string. This is the part of a URL that appears after a `?` character, if any.
+    ///
     /// - Format: `json`.
     pub query_string: Option<Val<Json>>,
     /// `SingleHeader`.
+    ///
+    /// Inspect a single header. Provide the name of the header to inspect, for example, `User-Agent` or
+    /// `Referer` . This setting isn't case sensitive.
+    ///
+    /// Example JSON: `"SingleHeader": { "Name": "haystack" }`
+    ///
+    /// Alternately, you can filter and inspect all headers with the `Headers` `FieldToMatch` setting.
     pub single_header: Option<Val<SingleHeader>>,
     /// `SingleQueryArgument`.
+    ///
+    /// Inspect a single query argument. Provide the name of the query argument to inspect, such as *UserName*
+    /// or *SalesRegion* . The name can be up to 30 characters long and isn't case sensitive.
+    ///
+    /// Example JSON: `"SingleQueryArgument": { "Name": "myArgument" }`
     pub single_query_argument: Option<Val<SingleQueryArgument>>,
     /// `UriFragment`.
+    ///
+    /// Inspect fragments of the request URI. You must configure scope and pattern matching filters in the
+    /// `UriFragment` object, to define the fragment of a URI that AWS WAF inspects.
+    ///
+    /// Only the first 8 KB (8192 bytes) of a request's URI fragments and only the first 200 URI fragments
+    /// are forwarded to AWS WAF for inspection by the underlying host service. You must configure how to
+    /// handle any oversize URI fragment content in the `UriFragment` object. AWS WAF applies the pattern
+    /// matching filters to the cookies that it receives from the underlying host service.
     pub uri_fragment: Option<Val<UriFragment>>,
     /// `UriPath`.
+    ///
+    /// Inspect the request URI path. This is the part of the web request that identifies a resource, for
+    /// example, `/images/daily-ad.jpg` .
     ///
     /// - Format: `json`.
     pub uri_path: Option<Val<Json>>,
@@ -1468,11 +1936,41 @@ impl ToValue for FieldToMatch {
 impl Literal for FieldToMatch {}
 
 /// The [`ForwardedIPConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-forwardedipconfiguration.html) property type.
+///
+/// The configuration for inspecting IP addresses in an HTTP header that you specify, instead of using
+/// the IP address that's reported by the web request origin. Commonly, this is the X-Forwarded-For
+/// (XFF) header, but you can specify any header name.
+///
+/// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+/// request at all.
+///
+/// This configuration is used for `GeoMatchStatement` , `AsnMatchStatement` , and `RateBasedStatement`
+/// . For `IPSetReferenceStatement` , use `IPSetForwardedIPConfig` instead.
+///
+/// AWS WAF only evaluates the first IP address found in the specified HTTP header.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ForwardedIpConfiguration {
     /// `FallbackBehavior`: required.
+    ///
+    /// The match status to assign to the web request if the request doesn't have a valid IP address in the
+    /// specified position.
+    ///
+    /// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+    /// request at all.
+    ///
+    /// You can specify the following fallback behaviors:
+    ///
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
     pub fallback_behavior: Option<Val<FallbackBehavior>>,
     /// `HeaderName`: required.
+    ///
+    /// The name of the HTTP header to use for the IP address. For example, to use the X-Forwarded-For (XFF)
+    /// header, set this to `X-Forwarded-For` .
+    ///
+    /// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+    /// request at all.
     ///
     /// - Pattern: `^[a-zA-Z0-9-]{1,255}$`.
     pub header_name: Option<Val<String>>,
@@ -1545,13 +2043,55 @@ impl ToValue for ForwardedIpConfiguration {
 impl Literal for ForwardedIpConfiguration {}
 
 /// The [`GeoMatchStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-geomatchstatement.html) property type.
+///
+/// A rule statement that labels web requests by country and region and that matches against web
+/// requests based on country code. A geo match rule labels every request that it inspects regardless of
+/// whether it finds a match.
+///
+/// - To manage requests only by country, you can use this statement by itself and specify the countries
+///   that you want to match against in the `CountryCodes` array.
+/// - Otherwise, configure your geo match rule with Count action so that it only labels requests. Then,
+///   add one or more label match rules to run after the geo match rule and configure them to match
+///   against the geographic labels and handle the requests as needed.
+///
+/// AWS WAF labels requests using the alpha-2 country and region codes from the International
+/// Organization for Standardization (ISO) 3166 standard. AWS WAF determines the codes using either the
+/// IP address in the web request origin or, if you specify it, the address in the geo match
+/// `ForwardedIPConfig` .
+///
+/// If you use the web request origin, the label formats are `awswaf:clientip:geo:region:<ISO country
+/// code>-<ISO region code>` and `awswaf:clientip:geo:country:<ISO country code>` .
+///
+/// If you use a forwarded IP address, the label formats are `awswaf:forwardedip:geo:region:<ISO country
+/// code>-<ISO region code>` and `awswaf:forwardedip:geo:country:<ISO country code>` .
+///
+/// For additional details, see [Geographic match rule
+/// statement](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-geo-match.html)
+/// in the [AWS WAF Developer
+/// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeoMatchStatement {
     /// `CountryCodes`.
     ///
+    /// An array of two-character country codes that you want to match against, for example, `[ "US", "CN"
+    /// ]` , from the alpha-2 country ISO codes of the ISO 3166 international standard.
+    ///
+    /// When you use a geo match statement just for the region and country labels that it adds to requests,
+    /// you still have to supply a country code for the rule to evaluate. In this case, you configure the
+    /// rule to only count matching requests, but it will still generate logging and count metrics for any
+    /// matches. You can reduce the logging and metrics that the rule produces by specifying a country
+    /// that's unlikely to be a source of traffic to your site.
+    ///
     /// - Items: at least 1.
     pub country_codes: Option<Val<Vec<CountryCodes>>>,
     /// `ForwardedIPConfig`.
+    ///
+    /// The configuration for inspecting IP addresses in an HTTP header that you specify, instead of using
+    /// the IP address that's reported by the web request origin. Commonly, this is the X-Forwarded-For
+    /// (XFF) header, but you can specify any header name.
+    ///
+    /// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+    /// request at all.
     pub forwarded_ip_config: Option<Val<ForwardedIpConfiguration>>,
 }
 
@@ -1610,17 +2150,29 @@ impl ToValue for GeoMatchStatement {
 impl Literal for GeoMatchStatement {}
 
 /// The [`HeaderMatchPattern`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-headermatchpattern.html) property type.
+///
+/// The filter to use to identify the subset of headers to inspect in a web request.
+///
+/// You must specify exactly one setting: either `All` , `IncludedHeaders` , or `ExcludedHeaders` .
+///
+/// Example JSON: `"MatchPattern": { "ExcludedHeaders": [ "KeyToExclude1", "KeyToExclude2" ] }`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeaderMatchPattern {
     /// `All`.
+    ///
+    /// Inspect all headers.
     ///
     /// - Format: `json`.
     pub all: Option<Val<Json>>,
     /// `ExcludedHeaders`.
     ///
+    /// Inspect only the headers whose keys don't match any of the strings specified here.
+    ///
     /// - Items: 1 to 199.
     pub excluded_headers: Option<Val<Vec<String>>>,
     /// `IncludedHeaders`.
+    ///
+    /// Inspect only the headers that have a key that matches one of the strings specified here.
     ///
     /// - Items: 1 to 199.
     pub included_headers: Option<Val<Vec<String>>>,
@@ -1692,9 +2244,14 @@ impl ToValue for HeaderMatchPattern {
 impl Literal for HeaderMatchPattern {}
 
 /// The [`HeaderOrder`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-headerorder.html) property type.
+///
+/// The string containing the list of a web request's header names, ordered as they appear in the web
+/// request, separated by colons.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeaderOrder {
     /// `OversizeHandling`: required.
+    ///
+    /// Handling of requests containing oversize fields
     pub oversize_handling: Option<Val<OversizeHandling>>,
 }
 
@@ -1749,13 +2306,50 @@ impl ToValue for HeaderOrder {
 impl Literal for HeaderOrder {}
 
 /// The [`Headers`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-headers.html) property type.
+///
+/// Inspect all headers in the web request. You can specify the parts of the headers to inspect and you
+/// can narrow the set of headers to inspect by including or excluding specific keys.
+///
+/// This is used to indicate the web request component to inspect, in the `FieldToMatch` specification.
+///
+/// If you want to inspect just the value of a single header, use the `SingleHeader` `FieldToMatch`
+/// setting instead.
+///
+/// Example JSON: `"Headers": { "MatchPattern": { "All": {} }, "MatchScope": "KEY", "OversizeHandling":
+/// "MATCH" }`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Headers {
     /// `MatchPattern`: required.
+    ///
+    /// The filter to use to identify the subset of headers to inspect in a web request.
+    ///
+    /// You must specify exactly one setting: either `All` , `IncludedHeaders` , or `ExcludedHeaders` .
+    ///
+    /// Example JSON: `"MatchPattern": { "ExcludedHeaders": [ "KeyToExclude1", "KeyToExclude2" ] }`
     pub match_pattern: Option<Val<HeaderMatchPattern>>,
     /// `MatchScope`: required.
+    ///
+    /// The parts of the headers to match with the rule inspection criteria. If you specify `ALL` , AWS WAF
+    /// inspects both keys and values.
+    ///
+    /// `All` does not require a match to be found in the keys and a match to be found in the values. It
+    /// requires a match to be found in the keys or the values or both. To require a match in the keys and
+    /// in the values, use a logical `AND` statement to combine two match rules, one that inspects the keys
+    /// and another that inspects the values.
     pub match_scope: Option<Val<MapMatchScope>>,
     /// `OversizeHandling`: required.
+    ///
+    /// What AWS WAF should do if the headers determined by your match scope are more numerous or larger
+    /// than AWS WAF can inspect. AWS WAF does not support inspecting the entire contents of request headers
+    /// when they exceed 8 KB (8192 bytes) or 200 total headers. The underlying host service forwards a
+    /// maximum of 200 headers and at most 8 KB of header contents to AWS WAF .
+    ///
+    /// The options for oversize handling are the following:
+    ///
+    /// - `CONTINUE` - Inspect the available headers normally, according to the rule inspection criteria.
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
     pub oversize_handling: Option<Val<OversizeHandling>>,
 }
 
@@ -1828,9 +2422,17 @@ impl ToValue for Headers {
 impl Literal for Headers {}
 
 /// The [`ImmunityTimeProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-immunitytimeproperty.html) property type.
+///
+/// Used for CAPTCHA and challenge token settings. Determines how long a `CAPTCHA` or challenge
+/// timestamp remains valid after AWS WAF updates it for a successful `CAPTCHA` or challenge response.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImmunityTimeProperty {
     /// `ImmunityTime`: required.
+    ///
+    /// The amount of time, in seconds, that a `CAPTCHA` or challenge timestamp is considered valid by AWS
+    /// WAF . The default setting is 300.
+    ///
+    /// For the Challenge action, the minimum setting is 300.
     ///
     /// - Range: 60 to 259200.
     pub immunity_time: Option<Val<i64>>,
@@ -1887,15 +2489,56 @@ impl ToValue for ImmunityTimeProperty {
 impl Literal for ImmunityTimeProperty {}
 
 /// The [`IPSetForwardedIPConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-ipsetforwardedipconfiguration.html) property type.
+///
+/// The configuration for inspecting IP addresses in an HTTP header that you specify, instead of using
+/// the IP address that's reported by the web request origin. Commonly, this is the X-Forwarded-For
+/// (XFF) header, but you can specify any header name.
+///
+/// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+/// request at all.
+///
+/// This configuration is used only for `IPSetReferenceStatement` . For `GeoMatchStatement` and
+/// `RateBasedStatement` , use `ForwardedIPConfig` instead.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpSetForwardedIpConfiguration {
     /// `FallbackBehavior`: required.
+    ///
+    /// The match status to assign to the web request if the request doesn't have a valid IP address in the
+    /// specified position.
+    ///
+    /// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+    /// request at all.
+    ///
+    /// You can specify the following fallback behaviors:
+    ///
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
     pub fallback_behavior: Option<Val<FallbackBehavior>>,
     /// `HeaderName`: required.
+    ///
+    /// The name of the HTTP header to use for the IP address. For example, to use the X-Forwarded-For (XFF)
+    /// header, set this to `X-Forwarded-For` .
+    ///
+    /// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+    /// request at all.
     ///
     /// - Pattern: `^[a-zA-Z0-9-]{1,255}$`.
     pub header_name: Option<Val<String>>,
     /// `Position`: required.
+    ///
+    /// The position in the header to search for the IP address. The header can contain IP addresses of the
+    /// original client and also of proxies. For example, the header value could be `10.1.1.1, 127.0.0.0, 10.10.10.10`
+    /// where the first IP address identifies the original client and the rest identify proxies that the
+    /// request went through.
+    ///
+    /// The options for this setting are the following:
+    ///
+    /// - FIRST - Inspect the first IP address in the list of IP addresses in the header. This is usually
+    ///   the client's original IP.
+    /// - LAST - Inspect the last IP address in the list of IP addresses in the header.
+    /// - ANY - Inspect all IP addresses in the header for a match. If the header contains more than 10 IP
+    ///   addresses, AWS WAF inspects the last 10.
     pub position: Option<Val<Position>>,
 }
 
@@ -1980,14 +2623,31 @@ impl ToValue for IpSetForwardedIpConfiguration {
 impl Literal for IpSetForwardedIpConfiguration {}
 
 /// The [`IPSetReferenceStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-ipsetreferencestatement.html) property type.
+///
+/// A rule statement used to detect web requests coming from particular IP addresses or address ranges.
+/// To use this, create an `IPSet` that specifies the addresses you want to detect, then use the ARN of
+/// that set in this statement.
+///
+/// Each IP set rule statement references an IP set. You create and maintain the set independent of your
+/// rules. This allows you to use the single set in multiple rules. When you update the referenced set,
+/// AWS WAF automatically updates all rules that reference it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpSetReferenceStatement {
     /// `Arn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the `IPSet` that this statement references.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `\S`.
     pub arn: Option<Val<String>>,
     /// `IPSetForwardedIPConfig`.
+    ///
+    /// The configuration for inspecting IP addresses in an HTTP header that you specify, instead of using
+    /// the IP address that's reported by the web request origin. Commonly, this is the X-Forwarded-For
+    /// (XFF) header, but you can specify any header name.
+    ///
+    /// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+    /// request at all.
     pub ip_set_forwarded_ip_config: Option<Val<IpSetForwardedIpConfiguration>>,
 }
 
@@ -2044,9 +2704,34 @@ impl ToValue for IpSetReferenceStatement {
 impl Literal for IpSetReferenceStatement {}
 
 /// The [`JA3Fingerprint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-ja3fingerprint.html) property type.
+///
+/// Available for use with Amazon CloudFront distributions and Application Load Balancers. Match against
+/// the request's JA3 fingerprint. The JA3 fingerprint is a 32-character hash derived from the TLS
+/// Client Hello of an incoming request. This fingerprint serves as a unique identifier for the client's
+/// TLS configuration. AWS WAF calculates and logs this fingerprint for each request that has enough TLS
+/// Client Hello information for the calculation. Almost all web requests include this information.
+///
+/// > You can use this choice only with a string match `ByteMatchStatement` with the
+/// `PositionalConstraint` set to `EXACTLY` .
+///
+/// You can obtain the JA3 fingerprint for client requests from the web ACL logs. If AWS WAF is able to
+/// calculate the fingerprint, it includes it in the logs. For information about the logging fields, see
+/// [Log fields](https://docs.aws.amazon.com/waf/latest/developerguide/logging-fields.html) in the *AWS
+/// WAF Developer Guide* .
+///
+/// Provide the JA3 fingerprint string from the logs in your string match statement specification, to
+/// match with any future requests that have the same TLS configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ja3Fingerprint {
     /// `FallbackBehavior`: required.
+    ///
+    /// The match status to assign to the web request if the request doesn't have a JA3 fingerprint.
+    ///
+    /// You can specify the following fallback behaviors:
+    ///
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
     pub fallback_behavior: Option<Val<FallbackBehavior>>,
 }
 
@@ -2101,9 +2786,34 @@ impl ToValue for Ja3Fingerprint {
 impl Literal for Ja3Fingerprint {}
 
 /// The [`JA4Fingerprint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-ja4fingerprint.html) property type.
+///
+/// Available for use with Amazon CloudFront distributions and Application Load Balancers. Match against
+/// the request's JA4 fingerprint. The JA4 fingerprint is a 36-character hash derived from the TLS
+/// Client Hello of an incoming request. This fingerprint serves as a unique identifier for the client's
+/// TLS configuration. AWS WAF calculates and logs this fingerprint for each request that has enough TLS
+/// Client Hello information for the calculation. Almost all web requests include this information.
+///
+/// > You can use this choice only with a string match `ByteMatchStatement` with the
+/// `PositionalConstraint` set to `EXACTLY` .
+///
+/// You can obtain the JA4 fingerprint for client requests from the web ACL logs. If AWS WAF is able to
+/// calculate the fingerprint, it includes it in the logs. For information about the logging fields, see
+/// [Log fields](https://docs.aws.amazon.com/waf/latest/developerguide/logging-fields.html) in the *AWS
+/// WAF Developer Guide* .
+///
+/// Provide the JA4 fingerprint string from the logs in your string match statement specification, to
+/// match with any future requests that have the same TLS configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ja4Fingerprint {
     /// `FallbackBehavior`: required.
+    ///
+    /// The match status to assign to the web request if the request doesn't have a JA4 fingerprint.
+    ///
+    /// You can specify the following fallback behaviors:
+    ///
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
     pub fallback_behavior: Option<Val<FallbackBehavior>>,
 }
 
@@ -2158,15 +2868,82 @@ impl ToValue for Ja4Fingerprint {
 impl Literal for Ja4Fingerprint {}
 
 /// The [`JsonBody`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-jsonbody.html) property type.
+///
+/// Inspect the body of the web request as JSON. The body immediately follows the request headers.
+///
+/// This is used to indicate the web request component to inspect, in the `FieldToMatch` specification.
+///
+/// Use the specifications in this object to indicate which parts of the JSON body to inspect using the
+/// rule's inspection criteria. AWS WAF inspects only the parts of the JSON that result from the matches
+/// that you indicate.
+///
+/// Example JSON: `"JsonBody": { "MatchPattern": { "All": {} }, "MatchScope": "ALL" }`
+///
+/// For additional information about this request component option, see [JSON
+/// body](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-fields-list.html#waf-rule-statement-request-component-json-body)
+/// in the *AWS WAF Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonBody {
     /// `InvalidFallbackBehavior`.
+    ///
+    /// What AWS WAF should do if it fails to completely parse the JSON body. The options are the following:
+    ///
+    /// - `EVALUATE_AS_STRING` - Inspect the body as plain text. AWS WAF applies the text transformations
+    ///   and inspection criteria that you defined for the JSON inspection to the body text string.
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
+    ///
+    /// If you don't provide this setting, AWS WAF parses and evaluates the content only up to the first
+    /// parsing failure that it encounters.
+    ///
+    /// > AWS WAF parsing doesn't fully validate the input JSON string, so parsing can succeed even for
+    /// invalid JSON. When parsing succeeds, AWS WAF doesn't apply the fallback behavior. For more
+    /// information, see [JSON
+    /// body](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-fields-list.html#waf-rule-statement-request-component-json-body)
+    /// in the *AWS WAF Developer Guide* .
     pub invalid_fallback_behavior: Option<Val<BodyParsingFallbackBehavior>>,
     /// `MatchPattern`: required.
+    ///
+    /// The patterns to look for in the JSON body. AWS WAF inspects the results of these pattern matches
+    /// against the rule inspection criteria.
     pub match_pattern: Option<Val<JsonMatchPattern>>,
     /// `MatchScope`: required.
+    ///
+    /// The parts of the JSON to match against using the `MatchPattern` . If you specify `ALL` , AWS WAF
+    /// matches against keys and values.
+    ///
+    /// `All` does not require a match to be found in the keys and a match to be found in the values. It
+    /// requires a match to be found in the keys or the values or both. To require a match in the keys and
+    /// in the values, use a logical `AND` statement to combine two match rules, one that inspects the keys
+    /// and another that inspects the values.
     pub match_scope: Option<Val<JsonMatchScope>>,
     /// `OversizeHandling`.
+    ///
+    /// What AWS WAF should do if the body is larger than AWS WAF can inspect.
+    ///
+    /// AWS WAF does not support inspecting the entire contents of the web request body if the body exceeds
+    /// the limit for the resource type. When a web request body is larger than the limit, the underlying
+    /// host service only forwards the contents that are within the limit to AWS WAF for inspection.
+    ///
+    /// - For Application Load Balancer and AWS AppSync , the limit is fixed at 8 KB (8,192 bytes).
+    /// - For CloudFront, API Gateway, Amazon Cognito, App Runner, and Verified Access, the default limit is 16
+    ///   KB (16,384 bytes), and you can increase the limit for each resource type in the web ACL
+    ///   `AssociationConfig` , for additional processing fees.
+    /// - For AWS Amplify , use the CloudFront limit.
+    ///
+    /// The options for oversize handling are the following:
+    ///
+    /// - `CONTINUE` - Inspect the available body contents normally, according to the rule inspection
+    ///   criteria.
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
+    ///
+    /// You can combine the `MATCH` or `NO_MATCH` settings for oversize handling with your rule and web ACL
+    /// action settings, so that you block any request whose body is over the limit.
+    ///
+    /// Default: `CONTINUE`
     pub oversize_handling: Option<Val<OversizeHandling>>,
 }
 
@@ -2242,13 +3019,32 @@ impl ToValue for JsonBody {
 impl Literal for JsonBody {}
 
 /// The [`JsonMatchPattern`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-jsonmatchpattern.html) property type.
+///
+/// The patterns to look for in the JSON body. AWS WAF inspects the results of these pattern matches
+/// against the rule inspection criteria. This is used with the `FieldToMatch` option `JsonBody` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonMatchPattern {
     /// `All`.
     ///
+    /// Match all of the elements. See also `MatchScope` in the `JsonBody` `FieldToMatch` specification.
+    ///
+    /// You must specify either this setting or the `IncludedPaths` setting, but not both.
+    ///
     /// - Format: `json`.
     pub all: Option<Val<Json>>,
     /// `IncludedPaths`.
+    ///
+    /// Match only the specified include paths. See also `MatchScope` in the `JsonBody` `FieldToMatch`
+    /// specification.
+    ///
+    /// Provide the include paths using JSON Pointer syntax. For example, `"IncludedPaths": ["/dogs/0/name",
+    /// "/dogs/1/name"]` . For information about this syntax, see the Internet Engineering Task Force (IETF)
+    /// documentation [JavaScript Object Notation (JSON)
+    /// Pointer](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc6901) .
+    ///
+    /// You must specify either this setting or the `All` setting, but not both.
+    ///
+    /// > Don't use this option to include all paths. Instead, use the `All` setting.
     ///
     /// - Items: at least 1.
     pub included_paths: Option<Val<Vec<String>>>,
@@ -2309,9 +3105,13 @@ impl ToValue for JsonMatchPattern {
 impl Literal for JsonMatchPattern {}
 
 /// The [`Label`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-label.html) property type.
+///
+/// A single label container. This is used as an element of a label array in `RuleLabels` inside a rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Label {
     /// `Name`: required.
+    ///
+    /// The label string.
     ///
     /// - Pattern: `^[0-9A-Za-z_:-]{1,1024}$`.
     pub name: Option<Val<String>>,
@@ -2364,13 +3164,38 @@ impl ToValue for Label {
 impl Literal for Label {}
 
 /// The [`LabelMatchStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-labelmatchstatement.html) property type.
+///
+/// A rule statement to match against labels that have been added to the web request by rules that have
+/// already run in the web ACL.
+///
+/// The label match statement provides the label or namespace string to search for. The label string can
+/// represent a part or all of the fully qualified label name that had been added to the web request.
+/// Fully qualified labels have a prefix, optional namespaces, and label name. The prefix identifies the
+/// rule group or web ACL context of the rule that added the label. If you do not provide the fully
+/// qualified name in your label match string, AWS WAF performs the search for labels that were added in
+/// the same context as the label match statement.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LabelMatchStatement {
     /// `Key`: required.
     ///
+    /// The string to match against. The setting you provide for this depends on the match statement's
+    /// `Scope` setting:
+    ///
+    /// - If the `Scope` indicates `LABEL` , then this specification must include the name and can include
+    ///   any number of preceding namespace specifications and prefix up to providing the fully qualified
+    ///   label name.
+    /// - If the `Scope` indicates `NAMESPACE` , then this specification can include any number of
+    ///   contiguous namespace strings, and can include the entire label namespace prefix from the rule
+    ///   group or web ACL where the label originates.
+    ///
+    /// Labels are case sensitive and components of a label must be separated by colon, for example
+    /// `NS1:NS2:name` .
+    ///
     /// - Pattern: `^[0-9A-Za-z_:-]{1,1024}$`.
     pub key: Option<Val<String>>,
     /// `Scope`: required.
+    ///
+    /// Specify whether you want to match using the label name or just the namespace.
     pub scope: Option<Val<LabelMatchScope>>,
 }
 
@@ -2433,13 +3258,16 @@ impl ToValue for LabelMatchStatement {
 impl Literal for LabelMatchStatement {}
 
 /// The [`LabelSummary`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-labelsummary.html) property type.
+///
+/// List of labels used by one or more of the rules of a `RuleGroup` . This summary object is used for
+/// the following rule group lists:
+///
+/// - `AvailableLabels` - Labels that rules add to matching requests. These labels are defined in the
+///   `RuleLabels` for a rule.
+/// - `ConsumedLabels` - Labels that rules match against. These labels are defined in a
+///   `LabelMatchStatement` specification, in the `Statement` definition of a rule.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct LabelSummary {
-    /// `Name`.
-    ///
-    /// - Pattern: `^[0-9A-Za-z_:-]{1,1024}$`.
-    pub name: Option<Val<String>>,
-}
+pub struct LabelSummary {}
 
 impl LabelSummary {
     /// A builder.
@@ -2454,9 +3282,7 @@ impl LabelSummary {
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "Name", &self.name);
-        m
+        BTreeMap::new()
     }
 }
 
@@ -2465,11 +3291,6 @@ impl LabelSummary {
 pub struct LabelSummaryBuilder(LabelSummary);
 
 impl LabelSummaryBuilder {
-    /// Sets `Name`.
-    pub fn name(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.name = Some(value.into());
-        self
-    }
     /// Builds the value (every property is optional).
     pub fn build(self) -> LabelSummary {
         self.0
@@ -2485,9 +3306,14 @@ impl ToValue for LabelSummary {
 impl Literal for LabelSummary {}
 
 /// The [`NotStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-notstatement.html) property type.
+///
+/// A logical rule statement used to negate the results of another rule statement. You provide one
+/// `Statement` within the `NotStatement` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotStatement {
     /// `Statement`: required.
+    ///
+    /// The statement to negate. You can use any statement that can be nested.
     pub statement: Option<Val<Statement>>,
 }
 
@@ -2538,9 +3364,14 @@ impl ToValue for NotStatement {
 impl Literal for NotStatement {}
 
 /// The [`OrStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-orstatement.html) property type.
+///
+/// A logical rule statement used to combine other rule statements with OR logic. You provide more than
+/// one `Statement` within the `OrStatement` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrStatement {
     /// `Statements`: required.
+    ///
+    /// The statements to combine with OR logic. You can use any statements that can be nested.
     pub statements: Option<Val<Vec<Statement>>>,
 }
 
@@ -2596,25 +3427,164 @@ impl ToValue for OrStatement {
 impl Literal for OrStatement {}
 
 /// The [`RateBasedStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-ratebasedstatement.html) property type.
+///
+/// A rate-based rule counts incoming requests and rate limits requests when they are coming at too fast
+/// a rate. The rule categorizes requests according to your aggregation criteria, collects them into
+/// aggregation instances, and counts and rate limits the requests for each instance.
+///
+/// > If you change any of these settings in a rule that's currently in use, the change resets the
+/// rule's rate limiting counts. This can pause the rule's rate limiting activities for up to a minute.
+///
+/// You can specify individual aggregation keys, like IP address or HTTP method. You can also specify
+/// aggregation key combinations, like IP address and HTTP method, or HTTP method, query argument, and
+/// cookie.
+///
+/// Each unique set of values for the aggregation keys that you specify is a separate aggregation
+/// instance, with the value from each key contributing to the aggregation instance definition.
+///
+/// For example, assume the rule evaluates web requests with the following IP address and HTTP method
+/// values:
+///
+/// - IP address 10.1.1.1, HTTP method POST
+/// - IP address 10.1.1.1, HTTP method GET
+/// - IP address 127.0.0.0, HTTP method POST
+/// - IP address 10.1.1.1, HTTP method GET
+///
+/// The rule would create different aggregation instances according to your aggregation criteria, for
+/// example:
+///
+/// - If the aggregation criteria is just the IP address, then each individual address is an aggregation
+///   instance, and AWS WAF counts requests separately for each. The aggregation instances and request
+///   counts for our example would be the following:
+///
+/// - IP address 10.1.1.1: count 3
+/// - IP address 127.0.0.0: count 1
+/// - If the aggregation criteria is HTTP method, then each individual HTTP method is an aggregation
+///   instance. The aggregation instances and request counts for our example would be the following:
+///
+/// - HTTP method POST: count 2
+/// - HTTP method GET: count 2
+/// - If the aggregation criteria is IP address and HTTP method, then each IP address and each HTTP
+///   method would contribute to the combined aggregation instance. The aggregation instances and
+///   request counts for our example would be the following:
+///
+/// - IP address 10.1.1.1, HTTP method POST: count 1
+/// - IP address 10.1.1.1, HTTP method GET: count 2
+/// - IP address 127.0.0.0, HTTP method POST: count 1
+///
+/// For any n-tuple of aggregation keys, each unique combination of values for the keys defines a
+/// separate aggregation instance, which AWS WAF counts and rate-limits individually.
+///
+/// You can optionally nest another statement inside the rate-based statement, to narrow the scope of
+/// the rule so that it only counts and rate limits requests that match the nested statement. You can
+/// use this nested scope-down statement in conjunction with your aggregation key specifications or you
+/// can just count and rate limit all requests that match the scope-down statement, without additional
+/// aggregation. When you choose to just manage all requests that match a scope-down statement, the
+/// aggregation instance is singular for the rule.
+///
+/// You cannot nest a `RateBasedStatement` inside another statement, for example inside a `NotStatement`
+/// or `OrStatement` . You can define a `RateBasedStatement` inside a web ACL and inside a rule group.
+///
+/// For additional information about the options, see [Rate limiting web requests using rate-based
+/// rules](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rate-based-rules.html) in the *AWS
+/// WAF Developer Guide* .
+///
+/// If you only aggregate on the individual IP address or forwarded IP address, you can retrieve the
+/// list of IP addresses that AWS WAF is currently rate limiting for a rule through the API call
+/// `GetRateBasedStatementManagedKeys` . This option is not available for other aggregation
+/// configurations.
+///
+/// AWS WAF tracks and manages web requests separately for each instance of a rate-based rule that you
+/// use. For example, if you provide the same rate-based rule settings in two web ACLs, each of the two
+/// rule statements represents a separate instance of the rate-based rule and gets its own tracking and
+/// management by AWS WAF . If you define a rate-based rule inside a rule group, and then use that rule
+/// group in multiple places, each use creates a separate instance of the rate-based rule that gets its
+/// own tracking and management by AWS WAF .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateBasedStatement {
     /// `AggregateKeyType`: required.
+    ///
+    /// Setting that indicates how to aggregate the request counts.
+    ///
+    /// > Web requests that are missing any of the components specified in the aggregation keys are omitted
+    /// from the rate-based rule evaluation and handling.
+    ///
+    /// - `CONSTANT` - Count and limit the requests that match the rate-based rule's scope-down statement.
+    ///   With this option, the counted requests aren't further aggregated. The scope-down statement is the
+    ///   only specification used. When the count of all requests that satisfy the scope-down statement goes
+    ///   over the limit, AWS WAF applies the rule action to all requests that satisfy the scope-down
+    ///   statement.
+    ///
+    /// With this option, you must configure the `ScopeDownStatement` property.
+    /// - `CUSTOM_KEYS` - Aggregate the request counts using one or more web request components as the
+    ///   aggregate keys.
+    ///
+    /// With this option, you must specify the aggregate keys in the `CustomKeys` property.
+    ///
+    /// To aggregate on only the IP address or only the forwarded IP address, don't use custom keys.
+    /// Instead, set the aggregate key type to `IP` or `FORWARDED_IP` .
+    /// - `FORWARDED_IP` - Aggregate the request counts on the first IP address in an HTTP header.
+    ///
+    /// With this option, you must specify the header to use in the `ForwardedIPConfig` property.
+    ///
+    /// To aggregate on a combination of the forwarded IP address with other aggregate keys, use
+    /// `CUSTOM_KEYS` .
+    /// - `IP` - Aggregate the request counts on the IP address from the web request origin.
+    ///
+    /// To aggregate on a combination of the IP address with other aggregate keys, use `CUSTOM_KEYS` .
     pub aggregate_key_type: Option<Val<AggregateKeyType>>,
     /// `CustomKeys`.
+    ///
+    /// Specifies the aggregate keys to use in a rate-base rule.
     ///
     /// - Items: 0 to 5.
     pub custom_keys: Option<Val<Vec<RateBasedStatementCustomKey>>>,
     /// `EvaluationWindowSec`.
     ///
+    /// The amount of time, in seconds, that AWS WAF should include in its request counts, looking back from
+    /// the current time. For example, for a setting of 120, when AWS WAF checks the rate, it counts the
+    /// requests for the 2 minutes immediately preceding the current time. Valid settings are 60, 120, 300,
+    /// and 600.
+    ///
+    /// This setting doesn't determine how often AWS WAF checks the rate, but how far back it looks each
+    /// time it checks. AWS WAF checks the rate about every 10 seconds.
+    ///
+    /// Default: `300` (5 minutes)
+    ///
     /// - Allowed values: `60`, `120`, `300`, `600`.
     pub evaluation_window_sec: Option<Val<i64>>,
     /// `ForwardedIPConfig`.
+    ///
+    /// The configuration for inspecting IP addresses in an HTTP header that you specify, instead of using
+    /// the IP address that's reported by the web request origin. Commonly, this is the X-Forwarded-For
+    /// (XFF) header, but you can specify any header name.
+    ///
+    /// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+    /// request at all.
+    ///
+    /// This is required if you specify a forwarded IP in the rule's aggregate key settings.
     pub forwarded_ip_config: Option<Val<ForwardedIpConfiguration>>,
     /// `Limit`: required.
+    ///
+    /// The limit on requests during the specified evaluation window for a single aggregation instance for
+    /// the rate-based rule. If the rate-based statement includes a `ScopeDownStatement` , this limit is
+    /// applied only to the requests that match the statement.
+    ///
+    /// Examples:
+    ///
+    /// - If you aggregate on just the IP address, this is the limit on requests from any single IP address.
+    /// - If you aggregate on the HTTP method and the query argument name "city", then this is the limit on
+    ///   requests for any single method, city pair.
     ///
     /// - Range: 10 to 2000000000.
     pub limit: Option<Val<i64>>,
     /// `ScopeDownStatement`.
+    ///
+    /// An optional nested statement that narrows the scope of the web requests that are evaluated and
+    /// managed by the rate-based statement. When you use a scope-down statement, the rate-based rule only
+    /// tracks and rate limits requests that match the scope-down statement. You can use any nestable
+    /// `Statement` in the scope-down statement, and you can nest statements at any level, the same as you
+    /// can for a rule statement.
     pub scope_down_statement: Option<Val<Statement>>,
 }
 
@@ -2711,37 +3681,103 @@ impl ToValue for RateBasedStatement {
 impl Literal for RateBasedStatement {}
 
 /// The [`RateBasedStatementCustomKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-ratebasedstatementcustomkey.html) property type.
+///
+/// Specifies a single custom aggregate key for a rate-base rule.
+///
+/// > Web requests that are missing any of the components specified in the aggregation keys are omitted
+/// from the rate-based rule evaluation and handling.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateBasedStatementCustomKey {
     /// `ASN`.
+    ///
+    /// Use an Autonomous System Number (ASN) derived from the request's originating or forwarded IP address
+    /// as an aggregate key. Each distinct ASN contributes to the aggregation instance.
     pub asn: Option<Val<Json>>,
     /// `Cookie`.
+    ///
+    /// Use the value of a cookie in the request as an aggregate key. Each distinct value in the cookie
+    /// contributes to the aggregation instance. If you use a single cookie as your custom key, then each
+    /// value fully defines an aggregation instance.
     pub cookie: Option<Val<RateLimitCookie>>,
     /// `ForwardedIP`.
+    ///
+    /// Use the first IP address in an HTTP header as an aggregate key. Each distinct forwarded IP address
+    /// contributes to the aggregation instance.
+    ///
+    /// When you specify an IP or forwarded IP in the custom key settings, you must also specify at least
+    /// one other key to use. You can aggregate on only the forwarded IP address by specifying
+    /// `FORWARDED_IP` in your rate-based statement's `AggregateKeyType` .
+    ///
+    /// With this option, you must specify the header to use in the rate-based rule's `ForwardedIPConfig`
+    /// property.
     ///
     /// - Format: `json`.
     pub forwarded_ip: Option<Val<Json>>,
     /// `HTTPMethod`.
     ///
+    /// Use the request's HTTP method as an aggregate key. Each distinct HTTP method contributes to the
+    /// aggregation instance. If you use just the HTTP method as your custom key, then each method fully
+    /// defines an aggregation instance.
+    ///
     /// - Format: `json`.
     pub http_method: Option<Val<Json>>,
     /// `Header`.
+    ///
+    /// Use the value of a header in the request as an aggregate key. Each distinct value in the header
+    /// contributes to the aggregation instance. If you use a single header as your custom key, then each
+    /// value fully defines an aggregation instance.
     pub header: Option<Val<RateLimitHeader>>,
     /// `IP`.
+    ///
+    /// Use the request's originating IP address as an aggregate key. Each distinct IP address contributes
+    /// to the aggregation instance.
+    ///
+    /// When you specify an IP or forwarded IP in the custom key settings, you must also specify at least
+    /// one other key to use. You can aggregate on only the IP address by specifying `IP` in your rate-based
+    /// statement's `AggregateKeyType` .
     ///
     /// - Format: `json`.
     pub ip: Option<Val<Json>>,
     /// `JA3Fingerprint`.
+    ///
+    /// Use the request's JA3 fingerprint as an aggregate key. If you use a single JA3 fingerprint as your
+    /// custom key, then each value fully defines an aggregation instance.
     pub ja3_fingerprint: Option<Val<RateLimitJa3Fingerprint>>,
     /// `JA4Fingerprint`.
+    ///
+    /// Use the request's JA4 fingerprint as an aggregate key. If you use a single JA4 fingerprint as your
+    /// custom key, then each value fully defines an aggregation instance.
     pub ja4_fingerprint: Option<Val<RateLimitJa4Fingerprint>>,
     /// `LabelNamespace`.
+    ///
+    /// Use the specified label namespace as an aggregate key. Each distinct fully qualified label name that
+    /// has the specified label namespace contributes to the aggregation instance. If you use just one label
+    /// namespace as your custom key, then each label name fully defines an aggregation instance.
+    ///
+    /// This uses only labels that have been added to the request by rules that are evaluated before this
+    /// rate-based rule in the web ACL.
+    ///
+    /// For information about label namespaces and names, see [Label syntax and naming
+    /// requirements](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-label-requirements.html)
+    /// in the *AWS WAF Developer Guide* .
     pub label_namespace: Option<Val<RateLimitLabelNamespace>>,
     /// `QueryArgument`.
+    ///
+    /// Use the specified query argument as an aggregate key. Each distinct value for the named query
+    /// argument contributes to the aggregation instance. If you use a single query argument as your custom
+    /// key, then each value fully defines an aggregation instance.
     pub query_argument: Option<Val<RateLimitQueryArgument>>,
     /// `QueryString`.
+    ///
+    /// Use the request's query string as an aggregate key. Each distinct string contributes to the
+    /// aggregation instance. If you use just the query string as your custom key, then each string fully
+    /// defines an aggregation instance.
     pub query_string: Option<Val<RateLimitQueryString>>,
     /// `UriPath`.
+    ///
+    /// Use the request's URI path as an aggregate key. Each distinct URI path contributes to the
+    /// aggregation instance. If you use just the URI path as your custom key, then each URI path fully
+    /// defines an aggregation instance.
     pub uri_path: Option<Val<RateLimitUriPath>>,
 }
 
@@ -2855,14 +3891,28 @@ impl ToValue for RateBasedStatementCustomKey {
 impl Literal for RateBasedStatementCustomKey {}
 
 /// The [`RateLimitCookie`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-ratelimitcookie.html) property type.
+///
+/// Specifies a cookie as an aggregate key for a rate-based rule. Each distinct value in the cookie
+/// contributes to the aggregation instance. If you use a single cookie as your custom key, then each
+/// value fully defines an aggregation instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitCookie {
     /// `Name`: required.
+    ///
+    /// The name of the cookie to use.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `.*\S.*`.
     pub name: Option<Val<String>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. Text transformations are used in rule match statements, to transform
+    /// the `FieldToMatch` request component before inspecting it, and they're used in rate-based rule
+    /// statements, to transform request components before using them as custom aggregation keys. If you
+    /// specify one or more transformations to apply, AWS WAF performs all transformations on the specified
+    /// content, starting from the lowest priority setting, and then uses the transformed component
+    /// contents.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -2938,14 +3988,28 @@ impl ToValue for RateLimitCookie {
 impl Literal for RateLimitCookie {}
 
 /// The [`RateLimitHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-ratelimitheader.html) property type.
+///
+/// Specifies a header as an aggregate key for a rate-based rule. Each distinct value in the header
+/// contributes to the aggregation instance. If you use a single header as your custom key, then each
+/// value fully defines an aggregation instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitHeader {
     /// `Name`: required.
+    ///
+    /// The name of the header to use.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `.*\S.*`.
     pub name: Option<Val<String>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. Text transformations are used in rule match statements, to transform
+    /// the `FieldToMatch` request component before inspecting it, and they're used in rate-based rule
+    /// statements, to transform request components before using them as custom aggregation keys. If you
+    /// specify one or more transformations to apply, AWS WAF performs all transformations on the specified
+    /// content, starting from the lowest priority setting, and then uses the transformed component
+    /// contents.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -3021,9 +4085,22 @@ impl ToValue for RateLimitHeader {
 impl Literal for RateLimitHeader {}
 
 /// The [`RateLimitJA3Fingerprint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-ratelimitja3fingerprint.html) property type.
+///
+/// Use the request's JA3 fingerprint derived from the TLS Client Hello of an incoming request as an
+/// aggregate key. If you use a single JA3 fingerprint as your custom key, then each value fully defines
+/// an aggregation instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitJa3Fingerprint {
     /// `FallbackBehavior`: required.
+    ///
+    /// The match status to assign to the web request if there is insufficient TSL Client Hello information
+    /// to compute the JA3 fingerprint.
+    ///
+    /// You can specify the following fallback behaviors:
+    ///
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
     pub fallback_behavior: Option<Val<FallbackBehavior>>,
 }
 
@@ -3078,9 +4155,22 @@ impl ToValue for RateLimitJa3Fingerprint {
 impl Literal for RateLimitJa3Fingerprint {}
 
 /// The [`RateLimitJA4Fingerprint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-ratelimitja4fingerprint.html) property type.
+///
+/// Use the request's JA4 fingerprint derived from the TLS Client Hello of an incoming request as an
+/// aggregate key. If you use a single JA4 fingerprint as your custom key, then each value fully defines
+/// an aggregation instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitJa4Fingerprint {
     /// `FallbackBehavior`: required.
+    ///
+    /// The match status to assign to the web request if there is insufficient TSL Client Hello information
+    /// to compute the JA4 fingerprint.
+    ///
+    /// You can specify the following fallback behaviors:
+    ///
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
     pub fallback_behavior: Option<Val<FallbackBehavior>>,
 }
 
@@ -3135,9 +4225,23 @@ impl ToValue for RateLimitJa4Fingerprint {
 impl Literal for RateLimitJa4Fingerprint {}
 
 /// The [`RateLimitLabelNamespace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-ratelimitlabelnamespace.html) property type.
+///
+/// Specifies a label namespace to use as an aggregate key for a rate-based rule. Each distinct fully
+/// qualified label name that has the specified label namespace contributes to the aggregation instance.
+/// If you use just one label namespace as your custom key, then each label name fully defines an
+/// aggregation instance.
+///
+/// This uses only labels that have been added to the request by rules that are evaluated before this
+/// rate-based rule in the web ACL.
+///
+/// For information about label namespaces and names, see [Label syntax and naming
+/// requirements](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-label-requirements.html)
+/// in the *AWS WAF Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitLabelNamespace {
     /// `Namespace`: required.
+    ///
+    /// The namespace to use for aggregation.
     ///
     /// - Pattern: `^[0-9A-Za-z_:-]{1,1024}$`.
     pub namespace: Option<Val<String>>,
@@ -3190,14 +4294,28 @@ impl ToValue for RateLimitLabelNamespace {
 impl Literal for RateLimitLabelNamespace {}
 
 /// The [`RateLimitQueryArgument`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-ratelimitqueryargument.html) property type.
+///
+/// Specifies a query argument in the request as an aggregate key for a rate-based rule. Each distinct
+/// value for the named query argument contributes to the aggregation instance. If you use a single
+/// query argument as your custom key, then each value fully defines an aggregation instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitQueryArgument {
     /// `Name`: required.
+    ///
+    /// The name of the query argument to use.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `.*\S.*`.
     pub name: Option<Val<String>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. Text transformations are used in rule match statements, to transform
+    /// the `FieldToMatch` request component before inspecting it, and they're used in rate-based rule
+    /// statements, to transform request components before using them as custom aggregation keys. If you
+    /// specify one or more transformations to apply, AWS WAF performs all transformations on the specified
+    /// content, starting from the lowest priority setting, and then uses the transformed component
+    /// contents.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -3273,9 +4391,21 @@ impl ToValue for RateLimitQueryArgument {
 impl Literal for RateLimitQueryArgument {}
 
 /// The [`RateLimitQueryString`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-ratelimitquerystring.html) property type.
+///
+/// Specifies the request's query string as an aggregate key for a rate-based rule. Each distinct string
+/// contributes to the aggregation instance. If you use just the query string as your custom key, then
+/// each string fully defines an aggregation instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitQueryString {
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. Text transformations are used in rule match statements, to transform
+    /// the `FieldToMatch` request component before inspecting it, and they're used in rate-based rule
+    /// statements, to transform request components before using them as custom aggregation keys. If you
+    /// specify one or more transformations to apply, AWS WAF performs all transformations on the specified
+    /// content, starting from the lowest priority setting, and then uses the transformed component
+    /// contents.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -3341,9 +4471,21 @@ impl ToValue for RateLimitQueryString {
 impl Literal for RateLimitQueryString {}
 
 /// The [`RateLimitUriPath`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-ratelimituripath.html) property type.
+///
+/// Specifies the request's URI path as an aggregate key for a rate-based rule. Each distinct URI path
+/// contributes to the aggregation instance. If you use just the URI path as your custom key, then each
+/// URI path fully defines an aggregation instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitUriPath {
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. Text transformations are used in rule match statements, to transform
+    /// the `FieldToMatch` request component before inspecting it, and they're used in rate-based rule
+    /// statements, to transform request components before using them as custom aggregation keys. If you
+    /// specify one or more transformations to apply, AWS WAF performs all transformations on the specified
+    /// content, starting from the lowest priority setting, and then uses the transformed component
+    /// contents.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -3409,15 +4551,28 @@ impl ToValue for RateLimitUriPath {
 impl Literal for RateLimitUriPath {}
 
 /// The [`RegexMatchStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-regexmatchstatement.html) property type.
+///
+/// A rule statement used to search web request components for a match against a single regular
+/// expression.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegexMatchStatement {
     /// `FieldToMatch`: required.
+    ///
+    /// The part of the web request that you want AWS WAF to inspect.
     pub field_to_match: Option<Val<FieldToMatch>>,
     /// `RegexString`: required.
+    ///
+    /// The string representing the regular expression.
     ///
     /// - Length: 1 to 512.
     pub regex_string: Option<Val<String>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+    /// WAF performs all transformations on the content of the request component identified by
+    /// `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+    /// match.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -3511,16 +4666,35 @@ impl ToValue for RegexMatchStatement {
 impl Literal for RegexMatchStatement {}
 
 /// The [`RegexPatternSetReferenceStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-regexpatternsetreferencestatement.html) property type.
+///
+/// A rule statement used to search web request components for matches with regular expressions. To use
+/// this, create a `RegexPatternSet` that specifies the expressions that you want to detect, then use
+/// the ARN of that set in this statement. A web request matches the pattern set rule statement if the
+/// request component matches any of the patterns in the set.
+///
+/// Each regex pattern set rule statement references a regex pattern set. You create and maintain the
+/// set independent of your rules. This allows you to use the single set in multiple rules. When you
+/// update the referenced set, AWS WAF automatically updates all rules that reference it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegexPatternSetReferenceStatement {
     /// `Arn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the `RegexPatternSet` that this statement references.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `\S`.
     pub arn: Option<Val<String>>,
     /// `FieldToMatch`: required.
+    ///
+    /// The part of the web request that you want AWS WAF to inspect.
     pub field_to_match: Option<Val<FieldToMatch>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+    /// WAF performs all transformations on the content of the request component identified by
+    /// `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+    /// match.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -3610,27 +4784,80 @@ impl ToValue for RegexPatternSetReferenceStatement {
 impl Literal for RegexPatternSetReferenceStatement {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-rule.html) property type.
+///
+/// A single rule, which you can use in a `WebACL` or `RuleGroup` to identify web requests that you want
+/// to manage in some way. Each rule includes one top-level `Statement` that AWS WAF uses to identify
+/// matching web requests, and parameters that govern how AWS WAF handles them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `Action`.
+    ///
+    /// The action that AWS WAF should take on a web request when it matches the rule statement. Settings at
+    /// the web ACL level can override the rule action setting.
     pub action: Option<Val<RuleAction>>,
     /// `CaptchaConfig`.
+    ///
+    /// Specifies how AWS WAF should handle `CAPTCHA` evaluations. If you don't specify this, AWS WAF uses
+    /// the `CAPTCHA` configuration that's defined for the web ACL.
     pub captcha_config: Option<Val<CaptchaConfig>>,
     /// `ChallengeConfig`.
+    ///
+    /// Specifies how AWS WAF should handle `Challenge` evaluations. If you don't specify this, AWS WAF uses
+    /// the challenge configuration that's defined for the web ACL.
     pub challenge_config: Option<Val<ChallengeConfig>>,
     /// `Name`: required.
+    ///
+    /// The name of the rule.
+    ///
+    /// If you change the name of a `Rule` after you create it and you want the rule's metric name to
+    /// reflect the change, update the metric name in the rule's `VisibilityConfig` settings. AWS WAF
+    /// doesn't automatically update the metric name when you update the rule name.
     ///
     /// - Pattern: `^[0-9A-Za-z_-]{1,128}$`.
     pub name: Option<Val<String>>,
     /// `Priority`: required.
     ///
+    /// If you define more than one `Rule` in a `WebACL` , AWS WAF evaluates each request against the
+    /// `Rules` in order based on the value of `Priority` . AWS WAF processes rules with lower priority
+    /// first. The priorities don't need to be consecutive, but they must all be different.
+    ///
     /// - Minimum: 0.
     pub priority: Option<Val<i64>>,
     /// `RuleLabels`.
+    ///
+    /// Labels to apply to web requests that match the rule match statement. AWS WAF applies fully qualified
+    /// labels to matching web requests. A fully qualified label is the concatenation of a label namespace
+    /// and a rule label. The rule's rule group or web ACL defines the label namespace.
+    ///
+    /// > Any rule that isn't a rule group reference statement or managed rule group statement can add
+    /// labels to matching web requests.
+    ///
+    /// Rules that run after this rule in the web ACL can match against these labels using a
+    /// `LabelMatchStatement` .
+    ///
+    /// For each label, provide a case-sensitive string containing optional namespaces and a label name,
+    /// according to the following guidelines:
+    ///
+    /// - Separate each component of the label with a colon.
+    /// - Each namespace or name can have up to 128 characters.
+    /// - You can specify up to 5 namespaces in a label.
+    /// - Don't use the following reserved words in your label specification: `aws` , `waf` , `managed` ,
+    ///   `rulegroup` , `webacl` , `regexpatternset` , or `ipset` .
+    ///
+    /// For example, `myLabelName` or `nameSpace1:nameSpace2:myLabelName` .
     pub rule_labels: Option<Val<Vec<Label>>>,
     /// `Statement`: required.
+    ///
+    /// The AWS WAF processing statement for the rule, for example `ByteMatchStatement` or
+    /// `SizeConstraintStatement` .
     pub statement: Option<Val<Statement>>,
     /// `VisibilityConfig`: required.
+    ///
+    /// Defines and enables Amazon CloudWatch metrics and web request sample collection.
+    ///
+    /// If you change the name of a `Rule` after you create it and you want the rule's metric name to
+    /// reflect the change, update the metric name as well. AWS WAF doesn't automatically update the metric
+    /// name.
     pub visibility_config: Option<Val<VisibilityConfig>>,
 }
 
@@ -3743,17 +4970,48 @@ impl ToValue for Rule {
 impl Literal for Rule {}
 
 /// The [`RuleAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-ruleaction.html) property type.
+///
+/// The action that AWS WAF should take on a web request when it matches a rule's statement. Settings at
+/// the web ACL level can override the rule action setting.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleAction {
     /// `Allow`.
+    ///
+    /// Instructs AWS WAF to allow the web request.
     pub allow: Option<Val<AllowAction>>,
     /// `Block`.
+    ///
+    /// Instructs AWS WAF to block the web request.
     pub block: Option<Val<BlockAction>>,
     /// `Captcha`.
+    ///
+    /// Specifies that AWS WAF should run a `CAPTCHA` check against the request:
+    ///
+    /// - If the request includes a valid, unexpired `CAPTCHA` token, AWS WAF allows the web request
+    ///   inspection to proceed to the next rule, similar to a `CountAction` .
+    /// - If the request doesn't include a valid, unexpired `CAPTCHA` token, AWS WAF discontinues the web
+    ///   ACL evaluation of the request and blocks it from going to its intended destination.
+    ///
+    /// AWS WAF generates a response that it sends back to the client, which includes the following:
+    ///
+    /// - The header `x-amzn-waf-action` with a value of `captcha` .
+    /// - The HTTP status code `405 Method Not Allowed` .
+    /// - If the request contains an `Accept` header with a value of `text/html` , the response includes a
+    ///   `CAPTCHA` challenge.
+    ///
+    /// You can configure the expiration time in the `CaptchaConfig` `ImmunityTimeProperty` setting at the
+    /// rule and web ACL level. The rule setting overrides the web ACL setting.
+    ///
+    /// This action option is available for rules. It isn't available for web ACL default actions.
     pub captcha: Option<Val<CaptchaAction>>,
     /// `Challenge`.
+    ///
+    /// Instructs AWS WAF to run a `Challenge` check against the web request.
     pub challenge: Option<Val<ChallengeAction>>,
     /// `Count`.
+    ///
+    /// Instructs AWS WAF to count the web request and then continue evaluating the request using the
+    /// remaining rules in the web ACL.
     pub count: Option<Val<CountAction>>,
 }
 
@@ -3825,9 +5083,20 @@ impl ToValue for RuleAction {
 impl Literal for RuleAction {}
 
 /// The [`SingleHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-singleheader.html) property type.
+///
+/// Inspect one of the headers in the web request, identified by name, for example, `User-Agent` or
+/// `Referer` . The name isn't case sensitive.
+///
+/// You can filter and inspect all headers with the `FieldToMatch` setting `Headers` .
+///
+/// This is used to indicate the web request component to inspect, in the `FieldToMatch` specification.
+///
+/// Example JSON: `"SingleHeader": { "Name": "haystack" }`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleHeader {
     /// `Name`: required.
+    ///
+    /// The name of the query header to inspect.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `\S`.
@@ -3881,9 +5150,18 @@ impl ToValue for SingleHeader {
 impl Literal for SingleHeader {}
 
 /// The [`SingleQueryArgument`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-singlequeryargument.html) property type.
+///
+/// Inspect one query argument in the web request, identified by name, for example *UserName* or *SalesRegion*
+/// . The name isn't case sensitive.
+///
+/// This is used to indicate the web request component to inspect, in the `FieldToMatch` specification.
+///
+/// Example JSON: `"SingleQueryArgument": { "Name": "myArgument" }`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleQueryArgument {
     /// `Name`: required.
+    ///
+    /// The name of the query argument to inspect.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `\S`.
@@ -3937,17 +5215,42 @@ impl ToValue for SingleQueryArgument {
 impl Literal for SingleQueryArgument {}
 
 /// The [`SizeConstraintStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-sizeconstraintstatement.html) property type.
+///
+/// A rule statement that compares a number of bytes against the size of a request component, using a
+/// comparison operator, such as greater than (>) or less than (\<). For example, you can use a size
+/// constraint statement to look for query strings that are longer than 100 bytes.
+///
+/// If you configure AWS WAF to inspect the request body, AWS WAF inspects only the number of bytes in
+/// the body up to the limit for the web ACL and protected resource type. If you know that the request
+/// body for your web requests should never exceed the inspection limit, you can use a size constraint
+/// statement to block requests that have a larger request body size. For more information about the
+/// inspection limits, see `Body` and `JsonBody` settings for the `FieldToMatch` data type.
+///
+/// If you choose URI for the value of Part of the request to filter on, the slash (/) in the URI counts
+/// as one character. For example, the URI `/logo.jpg` is nine characters long.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SizeConstraintStatement {
     /// `ComparisonOperator`: required.
+    ///
+    /// The operator to use to compare the request part to the size setting.
     pub comparison_operator: Option<Val<ComparisonOperator>>,
     /// `FieldToMatch`: required.
+    ///
+    /// The part of the web request that you want AWS WAF to inspect.
     pub field_to_match: Option<Val<FieldToMatch>>,
     /// `Size`: required.
+    ///
+    /// The size, in byte, to compare to the request part, after any transformations.
     ///
     /// - Range: 0 to 21474836480.
     pub size: Option<Val<f64>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+    /// WAF performs all transformations on the content of the request component identified by
+    /// `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+    /// match.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -4051,13 +5354,37 @@ impl ToValue for SizeConstraintStatement {
 impl Literal for SizeConstraintStatement {}
 
 /// The [`SqliMatchStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-sqlimatchstatement.html) property type.
+///
+/// A rule statement that inspects for malicious SQL code. Attackers insert malicious SQL code into web
+/// requests to do things like modify your database or extract data from it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SqliMatchStatement {
     /// `FieldToMatch`: required.
+    ///
+    /// The part of the web request that you want AWS WAF to inspect.
     pub field_to_match: Option<Val<FieldToMatch>>,
     /// `SensitivityLevel`.
+    ///
+    /// The sensitivity that you want AWS WAF to use to inspect for SQL injection attacks.
+    ///
+    /// `HIGH` detects more attacks, but might generate more false positives, especially if your web
+    /// requests frequently contain unusual strings. For information about identifying and mitigating false
+    /// positives, see [Testing and
+    /// tuning](https://docs.aws.amazon.com/waf/latest/developerguide/web-acl-testing.html) in the *AWS WAF
+    /// Developer Guide* .
+    ///
+    /// `LOW` is generally a better choice for resources that already have other protections against SQL
+    /// injection attacks or that have a low tolerance for false positives.
+    ///
+    /// Default: `LOW`
     pub sensitivity_level: Option<Val<SensitivityLevel>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+    /// WAF performs all transformations on the content of the request component identified by
+    /// `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+    /// match.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -4144,35 +5471,210 @@ impl ToValue for SqliMatchStatement {
 impl Literal for SqliMatchStatement {}
 
 /// The [`Statement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-statement.html) property type.
+///
+/// The processing guidance for a rule, used by AWS WAF to determine whether a web request matches the
+/// rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Statement {
     /// `AndStatement`.
+    ///
+    /// A logical rule statement used to combine other rule statements with AND logic. You provide more than
+    /// one `Statement` within the `AndStatement` .
     pub and_statement: Option<Val<AndStatement>>,
     /// `AsnMatchStatement`.
+    ///
+    /// A rule statement that inspects web traffic based on the Autonomous System Number (ASN) associated
+    /// with the request's IP address.
+    ///
+    /// For additional details, see [ASN match rule
+    /// statement](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-asn-match.html)
+    /// in the [AWS WAF Developer
+    /// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) .
     pub asn_match_statement: Option<Val<AsnMatchStatement>>,
     /// `ByteMatchStatement`.
+    ///
+    /// A rule statement that defines a string match search for AWS WAF to apply to web requests. The byte
+    /// match statement provides the bytes to search for, the location in requests that you want AWS WAF to
+    /// search, and other settings. The bytes to search for are typically a string that corresponds with
+    /// ASCII characters. In the AWS WAF console and the developer guide, this is called a string match
+    /// statement.
     pub byte_match_statement: Option<Val<ByteMatchStatement>>,
     /// `GeoMatchStatement`.
+    ///
+    /// A rule statement that labels web requests by country and region and that matches against web
+    /// requests based on country code. A geo match rule labels every request that it inspects regardless of
+    /// whether it finds a match.
+    ///
+    /// - To manage requests only by country, you can use this statement by itself and specify the countries
+    ///   that you want to match against in the `CountryCodes` array.
+    /// - Otherwise, configure your geo match rule with Count action so that it only labels requests. Then,
+    ///   add one or more label match rules to run after the geo match rule and configure them to match
+    ///   against the geographic labels and handle the requests as needed.
+    ///
+    /// AWS WAF labels requests using the alpha-2 country and region codes from the International
+    /// Organization for Standardization (ISO) 3166 standard. AWS WAF determines the codes using either the
+    /// IP address in the web request origin or, if you specify it, the address in the geo match
+    /// `ForwardedIPConfig` .
+    ///
+    /// If you use the web request origin, the label formats are `awswaf:clientip:geo:region:<ISO country
+    /// code>-<ISO region code>` and `awswaf:clientip:geo:country:<ISO country code>` .
+    ///
+    /// If you use a forwarded IP address, the label formats are `awswaf:forwardedip:geo:region:<ISO country
+    /// code>-<ISO region code>` and `awswaf:forwardedip:geo:country:<ISO country code>` .
+    ///
+    /// For additional details, see [Geographic match rule
+    /// statement](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-geo-match.html)
+    /// in the [AWS WAF Developer
+    /// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) .
     pub geo_match_statement: Option<Val<GeoMatchStatement>>,
     /// `IPSetReferenceStatement`.
+    ///
+    /// A rule statement used to detect web requests coming from particular IP addresses or address ranges.
+    /// To use this, create an `IPSet` that specifies the addresses you want to detect, then use the ARN of
+    /// that set in this statement.
+    ///
+    /// Each IP set rule statement references an IP set. You create and maintain the set independent of your
+    /// rules. This allows you to use the single set in multiple rules. When you update the referenced set,
+    /// AWS WAF automatically updates all rules that reference it.
     pub ip_set_reference_statement: Option<Val<IpSetReferenceStatement>>,
     /// `LabelMatchStatement`.
+    ///
+    /// A rule statement to match against labels that have been added to the web request by rules that have
+    /// already run in the web ACL.
+    ///
+    /// The label match statement provides the label or namespace string to search for. The label string can
+    /// represent a part or all of the fully qualified label name that had been added to the web request.
+    /// Fully qualified labels have a prefix, optional namespaces, and label name. The prefix identifies the
+    /// rule group or web ACL context of the rule that added the label. If you do not provide the fully
+    /// qualified name in your label match string, AWS WAF performs the search for labels that were added in
+    /// the same context as the label match statement.
     pub label_match_statement: Option<Val<LabelMatchStatement>>,
     /// `NotStatement`.
+    ///
+    /// A logical rule statement used to negate the results of another rule statement. You provide one
+    /// `Statement` within the `NotStatement` .
     pub not_statement: Option<Val<NotStatement>>,
     /// `OrStatement`.
+    ///
+    /// A logical rule statement used to combine other rule statements with OR logic. You provide more than
+    /// one `Statement` within the `OrStatement` .
     pub or_statement: Option<Val<OrStatement>>,
     /// `RateBasedStatement`.
+    ///
+    /// A rate-based rule counts incoming requests and rate limits requests when they are coming at too fast
+    /// a rate. The rule categorizes requests according to your aggregation criteria, collects them into
+    /// aggregation instances, and counts and rate limits the requests for each instance.
+    ///
+    /// > If you change any of these settings in a rule that's currently in use, the change resets the
+    /// rule's rate limiting counts. This can pause the rule's rate limiting activities for up to a minute.
+    ///
+    /// You can specify individual aggregation keys, like IP address or HTTP method. You can also specify
+    /// aggregation key combinations, like IP address and HTTP method, or HTTP method, query argument, and
+    /// cookie.
+    ///
+    /// Each unique set of values for the aggregation keys that you specify is a separate aggregation
+    /// instance, with the value from each key contributing to the aggregation instance definition.
+    ///
+    /// For example, assume the rule evaluates web requests with the following IP address and HTTP method
+    /// values:
+    ///
+    /// - IP address 10.1.1.1, HTTP method POST
+    /// - IP address 10.1.1.1, HTTP method GET
+    /// - IP address 127.0.0.0, HTTP method POST
+    /// - IP address 10.1.1.1, HTTP method GET
+    ///
+    /// The rule would create different aggregation instances according to your aggregation criteria, for
+    /// example:
+    ///
+    /// - If the aggregation criteria is just the IP address, then each individual address is an aggregation
+    ///   instance, and AWS WAF counts requests separately for each. The aggregation instances and request
+    ///   counts for our example would be the following:
+    ///
+    /// - IP address 10.1.1.1: count 3
+    /// - IP address 127.0.0.0: count 1
+    /// - If the aggregation criteria is HTTP method, then each individual HTTP method is an aggregation
+    ///   instance. The aggregation instances and request counts for our example would be the following:
+    ///
+    /// - HTTP method POST: count 2
+    /// - HTTP method GET: count 2
+    /// - If the aggregation criteria is IP address and HTTP method, then each IP address and each HTTP
+    ///   method would contribute to the combined aggregation instance. The aggregation instances and
+    ///   request counts for our example would be the following:
+    ///
+    /// - IP address 10.1.1.1, HTTP method POST: count 1
+    /// - IP address 10.1.1.1, HTTP method GET: count 2
+    /// - IP address 127.0.0.0, HTTP method POST: count 1
+    ///
+    /// For any n-tuple of aggregation keys, each unique combination of values for the keys defines a
+    /// separate aggregation instance, which AWS WAF counts and rate-limits individually.
+    ///
+    /// You can optionally nest another statement inside the rate-based statement, to narrow the scope of
+    /// the rule so that it only counts and rate limits requests that match the nested statement. You can
+    /// use this nested scope-down statement in conjunction with your aggregation key specifications or you
+    /// can just count and rate limit all requests that match the scope-down statement, without additional
+    /// aggregation. When you choose to just manage all requests that match a scope-down statement, the
+    /// aggregation instance is singular for the rule.
+    ///
+    /// You cannot nest a `RateBasedStatement` inside another statement, for example inside a `NotStatement`
+    /// or `OrStatement` . You can define a `RateBasedStatement` inside a web ACL and inside a rule group.
+    ///
+    /// For additional information about the options, see [Rate limiting web requests using rate-based
+    /// rules](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rate-based-rules.html) in the *AWS
+    /// WAF Developer Guide* .
+    ///
+    /// If you only aggregate on the individual IP address or forwarded IP address, you can retrieve the
+    /// list of IP addresses that AWS WAF is currently rate limiting for a rule through the API call
+    /// `GetRateBasedStatementManagedKeys` . This option is not available for other aggregation
+    /// configurations.
+    ///
+    /// AWS WAF tracks and manages web requests separately for each instance of a rate-based rule that you
+    /// use. For example, if you provide the same rate-based rule settings in two web ACLs, each of the two
+    /// rule statements represents a separate instance of the rate-based rule and gets its own tracking and
+    /// management by AWS WAF . If you define a rate-based rule inside a rule group, and then use that rule
+    /// group in multiple places, each use creates a separate instance of the rate-based rule that gets its
+    /// own tracking and management by AWS WAF .
     pub rate_based_statement: Option<Val<RateBasedStatement>>,
     /// `RegexMatchStatement`.
+    ///
+    /// A rule statement used to search web request components for a match against a single regular
+    /// expression.
     pub regex_match_statement: Option<Val<RegexMatchStatement>>,
     /// `RegexPatternSetReferenceStatement`.
+    ///
+    /// A rule statement used to search web request components for matches with regular expressions. To use
+    /// this, create a `RegexPatternSet` that specifies the expressions that you want to detect, then use
+    /// the ARN of that set in this statement. A web request matches the pattern set rule statement if the
+    /// request component matches any of the patterns in the set.
+    ///
+    /// Each regex pattern set rule statement references a regex pattern set. You create and maintain the
+    /// set independent of your rules. This allows you to use the single set in multiple rules. When you
+    /// update the referenced set, AWS WAF automatically updates all rules that reference it.
     pub regex_pattern_set_reference_statement: Option<Val<RegexPatternSetReferenceStatement>>,
     /// `SizeConstraintStatement`.
+    ///
+    /// A rule statement that compares a number of bytes against the size of a request component, using a
+    /// comparison operator, such as greater than (>) or less than (\<). For example, you can use a size
+    /// constraint statement to look for query strings that are longer than 100 bytes.
+    ///
+    /// If you configure AWS WAF to inspect the request body, AWS WAF inspects only the number of bytes in
+    /// the body up to the limit for the web ACL and protected resource type. If you know that the request
+    /// body for your web requests should never exceed the inspection limit, you can use a size constraint
+    /// statement to block requests that have a larger request body size. For more information about the
+    /// inspection limits, see `Body` and `JsonBody` settings for the `FieldToMatch` data type.
+    ///
+    /// If you choose URI for the value of Part of the request to filter on, the slash (/) in the URI counts
+    /// as one character. For example, the URI `/logo.jpg` is nine characters long.
     pub size_constraint_statement: Option<Val<SizeConstraintStatement>>,
     /// `SqliMatchStatement`.
+    ///
+    /// A rule statement that inspects for malicious SQL code. Attackers insert malicious SQL code into web
+    /// requests to do things like modify your database or extract data from it.
     pub sqli_match_statement: Option<Val<SqliMatchStatement>>,
     /// `XssMatchStatement`.
+    ///
+    /// A rule statement that inspects for cross-site scripting (XSS) attacks. In XSS attacks, the attacker
+    /// uses vulnerabilities in a benign website as a vehicle to inject malicious client-site scripts into
+    /// other legitimate web browsers.
     pub xss_match_statement: Option<Val<XssMatchStatement>>,
 }
 
@@ -4365,13 +5867,24 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TextTransformation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-texttransformation.html) property type.
+///
+/// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+/// an effort to bypass detection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextTransformation {
     /// `Priority`: required.
     ///
+    /// Sets the relative processing order for multiple transformations. AWS WAF processes all
+    /// transformations, from lowest priority to highest, before inspecting the transformed content. The
+    /// priorities don't need to be consecutive, but they must all be different.
+    ///
     /// - Minimum: 0.
     pub priority: Option<Val<i64>>,
     /// `Type`: required.
+    ///
+    /// For detailed descriptions of each of the transformation types, see [Text
+    /// transformations](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-transformation.html)
+    /// in the *AWS WAF Developer Guide* .
     pub type_: Option<Val<TextTransformationType>>,
 }
 
@@ -4434,9 +5947,36 @@ impl ToValue for TextTransformation {
 impl Literal for TextTransformation {}
 
 /// The [`UriFragment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-urifragment.html) property type.
+///
+/// Inspect fragments of the request URI. You can specify the parts of the URI fragment to inspect and
+/// you can narrow the set of URI fragments to inspect by including or excluding specific keys.
+///
+/// This is used to indicate the web request component to inspect, in the `FieldToMatch` specification.
+///
+/// Example JSON: `"UriFragment": { "MatchPattern": { "All": {} }, "MatchScope": "KEY",
+/// "OversizeHandling": "MATCH" }`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UriFragment {
     /// `FallbackBehavior`.
+    ///
+    /// What AWS WAF should do if it fails to completely parse the JSON body. The options are the following:
+    ///
+    /// - `EVALUATE_AS_STRING` - Inspect the body as plain text. AWS WAF applies the text transformations
+    ///   and inspection criteria that you defined for the JSON inspection to the body text string.
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
+    ///
+    /// If you don't provide this setting, AWS WAF parses and evaluates the content only up to the first
+    /// parsing failure that it encounters.
+    ///
+    /// Example JSON: `{ "UriFragment": { "FallbackBehavior": "MATCH"} }`
+    ///
+    /// > AWS WAF parsing doesn't fully validate the input JSON string, so parsing can succeed even for
+    /// invalid JSON. When parsing succeeds, AWS WAF doesn't apply the fallback behavior. For more
+    /// information, see [JSON
+    /// body](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-fields-list.html#waf-rule-statement-request-component-json-body)
+    /// in the *AWS WAF Developer Guide* .
     pub fallback_behavior: Option<Val<FallbackBehavior>>,
 }
 
@@ -4484,16 +6024,46 @@ impl ToValue for UriFragment {
 impl Literal for UriFragment {}
 
 /// The [`VisibilityConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-visibilityconfig.html) property type.
+///
+/// Defines and enables Amazon CloudWatch metrics and web request sample collection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisibilityConfig {
     /// `CloudWatchMetricsEnabled`: required.
+    ///
+    /// Indicates whether the associated resource sends metrics to Amazon CloudWatch. For the list of
+    /// available metrics, see [AWS WAF
+    /// Metrics](https://docs.aws.amazon.com/waf/latest/developerguide/monitoring-cloudwatch.html#waf-metrics)
+    /// in the *AWS WAF Developer Guide* .
+    ///
+    /// For web ACLs, the metrics are for web requests that have the web ACL default action applied. AWS WAF
+    /// applies the default action to web requests that pass the inspection of all rules in the web ACL
+    /// without being either allowed or blocked. For more information,
+    /// see [The web ACL default
+    /// action](https://docs.aws.amazon.com/waf/latest/developerguide/web-acl-default-action.html) in the *AWS
+    /// WAF Developer Guide* .
     pub cloud_watch_metrics_enabled: Option<Val<bool>>,
     /// `MetricName`: required.
+    ///
+    /// A name of the Amazon CloudWatch metric dimension. The name can contain only the characters: A-Z,
+    /// a-z, 0-9, - (hyphen), and _ (underscore). The name can be from one to 128 characters long. It can't
+    /// contain whitespace or metric names that are reserved for AWS WAF , for example `All` and
+    /// `Default_Action` .
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\w#:\.\-/]+$`.
     pub metric_name: Option<Val<String>>,
     /// `SampledRequestsEnabled`: required.
+    ///
+    /// Indicates whether AWS WAF should store a sampling of the web requests that match the rules. You can
+    /// view the sampled requests through the AWS WAF console.
+    ///
+    /// If you configure data protection for the web ACL, the protection applies to the web ACL's sampled
+    /// web request data.
+    ///
+    /// > Request sampling doesn't provide a field redaction option, and any field redaction that you
+    /// specify in your logging configuration doesn't affect sampling. You can only exclude fields from
+    /// request sampling by disabling sampling in the web ACL visibility configuration or by configuring
+    /// data protection for the web ACL.
     pub sampled_requests_enabled: Option<Val<bool>>,
 }
 
@@ -4574,11 +6144,23 @@ impl ToValue for VisibilityConfig {
 impl Literal for VisibilityConfig {}
 
 /// The [`XssMatchStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-rulegroup-xssmatchstatement.html) property type.
+///
+/// A rule statement that inspects for cross-site scripting (XSS) attacks. In XSS attacks, the attacker
+/// uses vulnerabilities in a benign website as a vehicle to inject malicious client-site scripts into
+/// other legitimate web browsers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct XssMatchStatement {
     /// `FieldToMatch`: required.
+    ///
+    /// The part of the web request that you want AWS WAF to inspect.
     pub field_to_match: Option<Val<FieldToMatch>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+    /// WAF performs all transformations on the content of the request component identified by
+    /// `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+    /// match.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -4686,9 +6268,18 @@ impl AggregateKeyType {
             AggregateKeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AggregateKeyType {
+    const VALUES: &'static [&'static str] = &["IP", "FORWARDED_IP", "CONSTANT", "CUSTOM_KEYS"];
+    fn as_str(&self) -> &str {
+        AggregateKeyType::as_str(self)
     }
 }
 
@@ -4738,9 +6329,18 @@ impl BodyParsingFallbackBehavior {
             BodyParsingFallbackBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BodyParsingFallbackBehavior {
+    const VALUES: &'static [&'static str] = &["MATCH", "NO_MATCH", "EVALUATE_AS_STRING"];
+    fn as_str(&self) -> &str {
+        BodyParsingFallbackBehavior::as_str(self)
     }
 }
 
@@ -4798,9 +6398,18 @@ impl ComparisonOperator {
             ComparisonOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComparisonOperator {
+    const VALUES: &'static [&'static str] = &["EQ", "NE", "LE", "LT", "GE", "GT"];
+    fn as_str(&self) -> &str {
+        ComparisonOperator::as_str(self)
     }
 }
 
@@ -5594,9 +7203,33 @@ impl CountryCodes {
             CountryCodes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CountryCodes {
+    const VALUES: &'static [&'static str] = &[
+        "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ", "BA", "BB",
+        "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS", "BT", "BV", "BW", "BY",
+        "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX",
+        "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK",
+        "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS",
+        "GT", "GU", "GW", "GY", "HK", "HM", "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR",
+        "IS", "IT", "JE", "JM", "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA",
+        "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+        "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE",
+        "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM",
+        "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC", "SD", "SE", "SG",
+        "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF",
+        "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY",
+        "UZ", "VA", "VC", "VE", "VG", "VI", "VN", "VU", "WF", "WS", "XK", "YE", "YT", "ZA", "ZM", "ZW",
+    ];
+    fn as_str(&self) -> &str {
+        CountryCodes::as_str(self)
     }
 }
 
@@ -5889,9 +7522,18 @@ impl FallbackBehavior {
             FallbackBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FallbackBehavior {
+    const VALUES: &'static [&'static str] = &["MATCH", "NO_MATCH"];
+    fn as_str(&self) -> &str {
+        FallbackBehavior::as_str(self)
     }
 }
 
@@ -5939,9 +7581,18 @@ impl JsonMatchScope {
             JsonMatchScope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for JsonMatchScope {
+    const VALUES: &'static [&'static str] = &["ALL", "KEY", "VALUE"];
+    fn as_str(&self) -> &str {
+        JsonMatchScope::as_str(self)
     }
 }
 
@@ -5987,9 +7638,18 @@ impl LabelMatchScope {
             LabelMatchScope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LabelMatchScope {
+    const VALUES: &'static [&'static str] = &["LABEL", "NAMESPACE"];
+    fn as_str(&self) -> &str {
+        LabelMatchScope::as_str(self)
     }
 }
 
@@ -6037,9 +7697,18 @@ impl MapMatchScope {
             MapMatchScope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MapMatchScope {
+    const VALUES: &'static [&'static str] = &["ALL", "KEY", "VALUE"];
+    fn as_str(&self) -> &str {
+        MapMatchScope::as_str(self)
     }
 }
 
@@ -6088,9 +7757,18 @@ impl OversizeHandling {
             OversizeHandling::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OversizeHandling {
+    const VALUES: &'static [&'static str] = &["CONTINUE", "MATCH", "NO_MATCH"];
+    fn as_str(&self) -> &str {
+        OversizeHandling::as_str(self)
     }
 }
 
@@ -6139,9 +7817,18 @@ impl Position {
             Position::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Position {
+    const VALUES: &'static [&'static str] = &["FIRST", "LAST", "ANY"];
+    fn as_str(&self) -> &str {
+        Position::as_str(self)
     }
 }
 
@@ -6196,9 +7883,18 @@ impl PositionalConstraint {
             PositionalConstraint::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PositionalConstraint {
+    const VALUES: &'static [&'static str] = &["EXACTLY", "STARTS_WITH", "ENDS_WITH", "CONTAINS", "CONTAINS_WORD"];
+    fn as_str(&self) -> &str {
+        PositionalConstraint::as_str(self)
     }
 }
 
@@ -6249,9 +7945,18 @@ impl ResponseContentType {
             ResponseContentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResponseContentType {
+    const VALUES: &'static [&'static str] = &["TEXT_PLAIN", "TEXT_HTML", "APPLICATION_JSON"];
+    fn as_str(&self) -> &str {
+        ResponseContentType::as_str(self)
     }
 }
 
@@ -6297,9 +8002,18 @@ impl Scope {
             Scope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Scope {
+    const VALUES: &'static [&'static str] = &["CLOUDFRONT", "REGIONAL"];
+    fn as_str(&self) -> &str {
+        Scope::as_str(self)
     }
 }
 
@@ -6344,9 +8058,18 @@ impl SensitivityLevel {
             SensitivityLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SensitivityLevel {
+    const VALUES: &'static [&'static str] = &["LOW", "HIGH"];
+    fn as_str(&self) -> &str {
+        SensitivityLevel::as_str(self)
     }
 }
 
@@ -6448,9 +8171,40 @@ impl TextTransformationType {
             TextTransformationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TextTransformationType {
+    const VALUES: &'static [&'static str] = &[
+        "NONE",
+        "COMPRESS_WHITE_SPACE",
+        "HTML_ENTITY_DECODE",
+        "LOWERCASE",
+        "CMD_LINE",
+        "URL_DECODE",
+        "BASE64_DECODE",
+        "HEX_DECODE",
+        "MD5",
+        "REPLACE_COMMENTS",
+        "ESCAPE_SEQ_DECODE",
+        "SQL_HEX_DECODE",
+        "CSS_DECODE",
+        "JS_DECODE",
+        "NORMALIZE_PATH",
+        "NORMALIZE_PATH_WIN",
+        "REMOVE_NULLS",
+        "REPLACE_NULLS",
+        "BASE64_DECODE_EXT",
+        "URL_DECODE_UNI",
+        "UTF8_TO_UNICODE",
+    ];
+    fn as_str(&self) -> &str {
+        TextTransformationType::as_str(self)
     }
 }
 

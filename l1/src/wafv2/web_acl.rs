@@ -5,44 +5,170 @@ use crate::rt::*;
 
 /// The [`AWS::WAFv2::WebACL`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html) resource type.
 ///
+/// > This is the latest version of *AWS WAF* , named AWS WAF V2, released in November, 2019. For
+/// information, including how to migrate your AWS WAF resources from the prior release, see the [AWS
+/// WAF developer guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) .
+///
+/// Use an `WebACL` to define a collection of rules to use to inspect and control web requests. Each
+/// rule in a web ACL has a statement that defines what to look for in web requests and an action that
+/// AWS WAF applies to requests that match the statement. In the web ACL, you assign a default action to
+/// take (allow, block) for any request that doesn't match any of the rules.
+///
+/// The rules in a web ACL can be a combination of explicitly defined rules and rule groups that you
+/// reference from the web ACL. The rule groups can be rule groups that you manage or rule groups that
+/// are managed by others.
+///
+/// You can associate a web ACL with one or more AWS resources to protect. The resources can be an
+/// Amazon CloudFront distribution, an  REST API, an Application Load Balancer , an AWS AppSync GraphQL
+/// API , an Amazon Cognito user pool, an AWS App Runner service, an AWS Amplify application, or an AWS
+/// Verified Access instance.
+///
+/// For more information, see [Web access control lists (web
+/// ACLs)](https://docs.aws.amazon.com/waf/latest/developerguide/web-acl.html) in the *AWS WAF developer
+/// guide* .
+///
+/// *Web ACLs used in AWS Shield Advanced automatic application layer DDoS mitigation*
+///
+/// If you use Shield Advanced automatic application layer DDoS mitigation, the web ACLs that you use
+/// with automatic mitigation have a rule group rule whose name starts with `ShieldMitigationRuleGroup`
+/// . This rule is used for automatic mitigations and it's managed for you in the web ACL by Shield
+/// Advanced and AWS WAF . You'll see the rule listed among the web ACL rules when you view the web ACL
+/// through the AWS WAF interfaces.
+///
+/// When you manage the web ACL through CloudFormation interfaces, you won't see the Shield Advanced
+/// rule. CloudFormation doesn't include this type of rule in the stack drift status between the actual
+/// configuration of the web ACL and your web ACL template.
+///
+/// Don't add the Shield Advanced rule group rule to your web ACL template. The rule shouldn't be in
+/// your template. When you update the web ACL template in a stack, the Shield Advanced rule is
+/// maintained for you by AWS WAF in the resulting web ACL.
+///
+/// For more information, see [Shield Advanced automatic application layer DDoS
+/// mitigation](https://docs.aws.amazon.com/waf/latest/developerguide/ddos-automatic-app-layer-response.html)
+/// in the *AWS Shield Advanced developer guide* .
+///
 /// Build it with [`WebAcl::builder`]; adding it to a stack returns a [`WebAclHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebAcl {
     /// `ApplicationConfig`.
+    ///
+    /// Returns a list of `ApplicationAttribute` s.
     pub application_config: Option<Val<ApplicationConfig>>,
     /// `AssociationConfig`.
+    ///
+    /// Specifies custom configurations for the associations between the web ACL and protected resources.
+    ///
+    /// Use this to customize the maximum size of the request body that your protected resources forward to
+    /// AWS WAF for inspection. You can customize this setting for CloudFront, API Gateway, Amazon Cognito,
+    /// App Runner, or Verified Access resources. The default setting is 16 KB (16,384 bytes).
+    ///
+    /// > You are charged additional fees when your protected resources forward body sizes that are larger
+    /// than the default. For more information, see [AWS WAF
+    /// Pricing](https://docs.aws.amazon.com/waf/pricing/) .
+    ///
+    /// For Application Load Balancer and AWS AppSync , the limit is fixed at 8 KB (8,192 bytes).
     pub association_config: Option<Val<AssociationConfig>>,
     /// `CaptchaConfig`.
+    ///
+    /// Specifies how AWS WAF should handle `CAPTCHA` evaluations for rules that don't have their own
+    /// `CaptchaConfig` settings. If you don't specify this, AWS WAF uses its default settings for
+    /// `CaptchaConfig` .
     pub captcha_config: Option<Val<CaptchaConfig>>,
     /// `ChallengeConfig`.
+    ///
+    /// Specifies how AWS WAF should handle challenge evaluations for rules that don't have their own
+    /// `ChallengeConfig` settings. If you don't specify this, AWS WAF uses its default settings for
+    /// `ChallengeConfig` .
     pub challenge_config: Option<Val<ChallengeConfig>>,
     /// `CustomResponseBodies`.
+    ///
+    /// A map of custom response keys and content bodies. When you create a rule with a block action, you
+    /// can send a custom response to the web request. You define these for the web ACL, and then use them
+    /// in the rules and default actions that you define in the web ACL.
+    ///
+    /// For information about customizing web requests and responses, see [Customizing web requests and
+    /// responses in AWS
+    /// WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-custom-request-response.html) in the *AWS
+    /// WAF Developer Guide* .
+    ///
+    /// For information about the limits on count and size for custom request and response settings, see
+    /// [AWS WAF quotas](https://docs.aws.amazon.com/waf/latest/developerguide/limits.html) in the *AWS WAF
+    /// Developer Guide* .
     pub custom_response_bodies: Option<Val<BTreeMap<String, CustomResponseBody>>>,
     /// `DataProtectionConfig`.
+    ///
+    /// Specifies data protection to apply to the web request data for the web ACL. This is a web ACL level
+    /// data protection option.
+    ///
+    /// The data protection that you configure for the web ACL alters the data that's available for any
+    /// other data collection activity, including your AWS WAF logging destinations, web ACL request
+    /// sampling, and Amazon Security Lake data collection and management. Your other option for data
+    /// protection is in the logging configuration, which only affects logging.
     pub data_protection_config: Option<Val<DataProtectionConfig>>,
     /// `DefaultAction`: required.
+    ///
+    /// The action to perform if none of the `Rules` contained in the `WebACL` match.
     pub default_action: Option<Val<DefaultAction>>,
     /// `Description`.
+    ///
+    /// A description of the web ACL that helps with identification.
     ///
     /// - Pattern: `^[a-zA-Z0-9=:#@/\-,.][a-zA-Z0-9+=:#@/\-,.\s]+[a-zA-Z0-9+=:#@/\-,.]{1,256}$`.
     pub description: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the web ACL. You cannot change the name of a web ACL after you create it.
+    ///
     /// - Pattern: `^[0-9A-Za-z_-]{1,128}$`.
     pub name: Option<Val<String>>,
     /// `OnSourceDDoSProtectionConfig`.
+    ///
+    /// Configures the level of DDoS protection that applies to web ACLs associated with Application Load
+    /// Balancers.
     pub on_source_d_do_s_protection_config: Option<Val<OnSourceDDoSProtectionConfig>>,
     /// `Rules`.
+    ///
+    /// The rule statements used to identify the web requests that you want to manage. Each rule includes
+    /// one top-level statement that AWS WAF uses to identify matching web requests, and parameters that
+    /// govern how AWS WAF handles them.
     pub rules: Option<Val<Vec<Rule>>>,
     /// `Scope`: required. Changing it replaces the resource.
+    ///
+    /// Specifies whether this is for an Amazon CloudFront distribution or for a regional application. For
+    /// an AWS Amplify application, use `CLOUDFRONT` . A regional application can be an Application Load
+    /// Balancer (ALB), an  REST API, an AWS AppSync GraphQL API, an Amazon Cognito user pool, an AWS App
+    /// Runner service, or an AWS Verified Access instance. Valid Values are `CLOUDFRONT` and `REGIONAL` .
+    ///
+    /// > For `CLOUDFRONT` , you must create your WAFv2 resources in the US East (N. Virginia) Region,
+    /// `us-east-1` .
+    ///
+    /// For information about how to define the association of the web ACL with your resource, see
+    /// `WebACLAssociation` .
     pub scope: Option<Val<Scope>>,
     /// `Tags`.
+    ///
+    /// Key:value pairs associated with an AWS resource. The key:value pair can be anything you define.
+    /// Typically, the tag key represents a category (such as "environment") and the tag value represents a
+    /// specific value within that category (such as "test," "development," or "production"). You can add up
+    /// to 50 tags to each AWS resource.
+    ///
+    /// > To modify tags on existing resources, use the AWS WAF APIs or command line interface. With AWS
+    /// CloudFormation , you can only add tags to AWS WAF resources during resource creation.
     ///
     /// - Items: at least 1.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TokenDomains`.
+    ///
+    /// Specifies the domains that AWS WAF should accept in a web request token. This enables the use of
+    /// tokens across multiple protected websites. When AWS WAF provides a token, it uses the domain of the
+    /// AWS resource that the web ACL is protecting. If you don't specify a list of token domains, AWS WAF
+    /// accepts tokens only for the domain of the protected resource. With a token domain list, AWS WAF
+    /// accepts the resource's host domain plus all domains in the token domain list, including their
+    /// prefixed subdomains.
     pub token_domains: Option<Val<Vec<String>>>,
     /// `VisibilityConfig`: required.
+    ///
+    /// Defines and enables Amazon CloudWatch metrics and web request sample collection.
     pub visibility_config: Option<Val<VisibilityConfig>>,
 }
 
@@ -229,18 +355,40 @@ impl Deref for WebAclHandle {
 
 impl WebAclHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the web ACL.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `Capacity`.
+    ///
+    /// The web ACL capacity units (WCUs) currently being used by this web ACL.
+    ///
+    /// AWS WAF uses WCUs to calculate and control the operating resources that are used to run your rules,
+    /// rule groups, and web ACLs. AWS WAF calculates capacity differently for each rule type, to reflect
+    /// the relative cost of each rule. Simple rules that cost little to run use fewer WCUs than more
+    /// complex rules that use more processing power. Rule group capacity is fixed at creation, which helps
+    /// users plan their web ACL WCU usage when they use a rule group. The WCU limit for web ACLs is 1,500.
     pub fn attr_capacity(&self) -> Val<i64> {
         self.0.get_att("Capacity")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The ID of the web ACL.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `LabelNamespace`.
+    ///
+    /// The label namespace prefix for this web ACL. All labels added by rules in this web ACL have this
+    /// prefix.
+    ///
+    /// The syntax for the label namespace prefix for a web ACL is the following: `awswaf:<account
+    /// ID>:webacl:<web ACL name>:`
+    ///
+    /// When a rule with a label matches a web request, AWS WAF adds the fully qualified label to the
+    /// request. A fully qualified label is made up of the label namespace from the rule group or web ACL
+    /// where the rule is defined and the label from the rule, separated by a colon.
     pub fn attr_label_namespace(&self) -> Val<String> {
         self.0.get_att("LabelNamespace")
     }
@@ -255,9 +403,22 @@ impl WebAclHandle {
 }
 
 /// The [`AllowAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-allowaction.html) property type.
+///
+/// Specifies that AWS WAF should allow the request and optionally defines additional custom handling
+/// for the request.
+///
+/// This is used in the context of other settings, for example to specify values for a rule action or a
+/// web ACL default action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AllowAction {
     /// `CustomRequestHandling`.
+    ///
+    /// Defines custom handling for the web request.
+    ///
+    /// For information about customizing web requests and responses, see [Customizing web requests and
+    /// responses in AWS
+    /// WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-custom-request-response.html) in the *AWS
+    /// WAF Developer Guide* .
     pub custom_request_handling: Option<Val<CustomRequestHandling>>,
 }
 
@@ -305,9 +466,14 @@ impl ToValue for AllowAction {
 impl Literal for AllowAction {}
 
 /// The [`AndStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-andstatement.html) property type.
+///
+/// A logical rule statement used to combine other rule statements with AND logic. You provide more than
+/// one `Statement` within the `AndStatement` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AndStatement {
     /// `Statements`: required.
+    ///
+    /// The statements to combine with AND logic. You can use any statements that can be nested.
     pub statements: Option<Val<Vec<Statement>>>,
 }
 
@@ -363,14 +529,21 @@ impl ToValue for AndStatement {
 impl Literal for AndStatement {}
 
 /// The [`ApplicationAttribute`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-applicationattribute.html) property type.
+///
+/// Application details defined during the web ACL creation process. Application attributes help AWS WAF
+/// give recommendations for protection packs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationAttribute {
     /// `Name`: required.
+    ///
+    /// Specifies the attribute name.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[\w\-]+$`.
     pub name: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// Specifies the attribute value.
     ///
     /// - Items: 1 to 10.
     pub values: Option<Val<Vec<String>>>,
@@ -440,9 +613,13 @@ impl ToValue for ApplicationAttribute {
 impl Literal for ApplicationAttribute {}
 
 /// The [`ApplicationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-applicationconfig.html) property type.
+///
+/// A list of `ApplicationAttribute` s that contains information about the application.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationConfig {
     /// `Attributes`: required.
+    ///
+    /// Contains the attribute name and a list of values for that attribute.
     ///
     /// - Items: 1 to 10.
     pub attributes: Option<Val<Vec<ApplicationAttribute>>>,
@@ -504,13 +681,29 @@ impl ToValue for ApplicationConfig {
 impl Literal for ApplicationConfig {}
 
 /// The [`AsnMatchStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-asnmatchstatement.html) property type.
+///
+/// A rule statement that inspects web traffic based on the Autonomous System Number (ASN) associated
+/// with the request's IP address.
+///
+/// For additional details, see [ASN match rule
+/// statement](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-asn-match.html)
+/// in the [AWS WAF Developer
+/// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AsnMatchStatement {
     /// `AsnList`.
     ///
+    /// Contains one or more Autonomous System Numbers (ASNs). ASNs are unique identifiers assigned to large
+    /// internet networks managed by organizations such as internet service providers, enterprises,
+    /// universities, or government agencies.
+    ///
     /// - Items: 1 to 100.
     pub asn_list: Option<Val<Vec<i64>>>,
     /// `ForwardedIPConfig`.
+    ///
+    /// The configuration for inspecting IP addresses to match against an ASN in an HTTP header that you
+    /// specify, instead of using the IP address that's reported by the web request origin. Commonly, this
+    /// is the X-Forwarded-For (XFF) header, but you can specify any header name.
     pub forwarded_ip_config: Option<Val<ForwardedIpConfiguration>>,
 }
 
@@ -569,9 +762,33 @@ impl ToValue for AsnMatchStatement {
 impl Literal for AsnMatchStatement {}
 
 /// The [`AssociationConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-associationconfig.html) property type.
+///
+/// Specifies custom configurations for the associations between the web ACL and protected resources.
+///
+/// Use this to customize the maximum size of the request body that your protected resources forward to
+/// AWS WAF for inspection. You can customize this setting for CloudFront, API Gateway, Amazon Cognito,
+/// App Runner, or Verified Access resources. The default setting is 16 KB (16,384 bytes).
+///
+/// > You are charged additional fees when your protected resources forward body sizes that are larger
+/// than the default. For more information, see [AWS WAF
+/// Pricing](https://docs.aws.amazon.com/waf/pricing/) .
+///
+/// For Application Load Balancer and AWS AppSync , the limit is fixed at 8 KB (8,192 bytes).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssociationConfig {
     /// `RequestBody`.
+    ///
+    /// Customizes the maximum size of the request body that your protected CloudFront, API Gateway, Amazon
+    /// Cognito, App Runner, and Verified Access resources forward to AWS WAF for inspection. The default
+    /// size is 16 KB (16,384 bytes). You can change the setting for any of the available resource types.
+    ///
+    /// > You are charged additional fees when your protected resources forward body sizes that are larger
+    /// than the default. For more information, see [AWS WAF
+    /// Pricing](https://docs.aws.amazon.com/waf/pricing/) .
+    ///
+    /// Example JSON: `{ "API_GATEWAY": "KB_48", "APP_RUNNER_SERVICE": "KB_32" }`
+    ///
+    /// For Application Load Balancer and AWS AppSync , the limit is fixed at 8 KB (8,192 bytes).
     pub request_body: Option<Val<BTreeMap<String, RequestBodyAssociatedResourceTypeConfig>>>,
 }
 
@@ -631,23 +848,70 @@ impl ToValue for AssociationConfig {
 impl Literal for AssociationConfig {}
 
 /// The [`AWSManagedRulesACFPRuleSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesacfpruleset.html) property type.
+///
+/// Details for your use of the account creation fraud prevention managed rule group,
+/// `AWSManagedRulesACFPRuleSet` . This configuration is used in `ManagedRuleGroupConfig` .
+///
+/// For additional information about this and the other intelligent threat mitigation rule groups, see
+/// [Intelligent threat mitigation in AWS
+/// WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-managed-protections) and [AWS Managed
+/// Rules rule groups
+/// list](https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-list) in the *AWS
+/// WAF Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsManagedRulesAcfpRuleSet {
     /// `CreationPath`: required.
+    ///
+    /// The path of the account creation endpoint for your application. This is the page on your website
+    /// that accepts the completed registration form for a new user. This page must accept `POST` requests.
+    ///
+    /// For example, for the URL `https://example.com/web/newaccount` , you would provide the path
+    /// `/web/newaccount` . Account creation page paths that start with the path that you provide are
+    /// considered a match. For example `/web/newaccount` matches the account creation paths
+    /// `/web/newaccount` , `/web/newaccount/` , `/web/newaccountPage` , and `/web/newaccount/thisPage` ,
+    /// but doesn't match the path `/home/web/newaccount` or `/website/newaccount` .
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `\S`.
     pub creation_path: Option<Val<String>>,
     /// `EnableRegexInPath`.
+    ///
+    /// Allow the use of regular expressions in the registration page path and the account creation path.
     pub enable_regex_in_path: Option<Val<bool>>,
     /// `RegistrationPagePath`: required.
+    ///
+    /// The path of the account registration endpoint for your application. This is the page on your website
+    /// that presents the registration form to new users.
+    ///
+    /// > This page must accept `GET` text/html requests.
+    ///
+    /// For example, for the URL `https://example.com/web/registration` , you would provide the path
+    /// `/web/registration` . Registration page paths that start with the path that you provide are
+    /// considered a match. For example `/web/registration` matches the registration paths
+    /// `/web/registration` , `/web/registration/` , `/web/registrationPage` , and
+    /// `/web/registration/thisPage` , but doesn't match the path `/home/web/registration` or
+    /// `/website/registration` .
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `\S`.
     pub registration_page_path: Option<Val<String>>,
     /// `RequestInspection`: required.
+    ///
+    /// The criteria for inspecting account creation requests, used by the ACFP rule group to validate and
+    /// track account creation attempts.
     pub request_inspection: Option<Val<RequestInspectionAcfp>>,
     /// `ResponseInspection`.
+    ///
+    /// The criteria for inspecting responses to account creation requests, used by the ACFP rule group to
+    /// track account creation success rates.
+    ///
+    /// > Response inspection is available only in web ACLs that protect Amazon CloudFront distributions.
+    ///
+    /// The ACFP rule group evaluates the responses that your protected resources send back to client
+    /// account creation attempts, keeping count of successful and failed attempts from each IP address and
+    /// client session. Using this information, the rule group labels and mitigates requests from client
+    /// sessions and IP addresses that have had too many successful account creation attempts in a short
+    /// amount of time.
     pub response_inspection: Option<Val<ResponseInspection>>,
 }
 
@@ -745,11 +1009,42 @@ impl ToValue for AwsManagedRulesAcfpRuleSet {
 impl Literal for AwsManagedRulesAcfpRuleSet {}
 
 /// The [`AWSManagedRulesAntiDDoSRuleSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesantiddosruleset.html) property type.
+///
+/// Configures the use of the anti-DDoS managed rule group, `AWSManagedRulesAntiDDoSRuleSet` . This
+/// configuration is used in `ManagedRuleGroupConfig` .
+///
+/// The configuration that you provide here determines whether and how the rules in the rule group are
+/// used.
+///
+/// For additional information about this and the other intelligent threat mitigation rule groups, see
+/// [Intelligent threat mitigation in AWS
+/// WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-managed-protections) and [AWS Managed
+/// Rules rule groups
+/// list](https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-list) in the *AWS
+/// WAF Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsManagedRulesAntiDDoSRuleSet {
     /// `ClientSideActionConfig`: required.
+    ///
+    /// Configures the request handling that's applied by the managed rule group rules
+    /// `ChallengeAllDuringEvent` and `ChallengeDDoSRequests` during a distributed denial of service (DDoS)
+    /// attack.
     pub client_side_action_config: Option<Val<ClientSideActionConfig>>,
     /// `SensitivityToBlock`.
+    ///
+    /// The sensitivity that the rule group rule `DDoSRequests` uses when matching against the DDoS
+    /// suspicion labeling on a request. The managed rule group adds the labeling during DDoS events, before
+    /// the `DDoSRequests` rule runs.
+    ///
+    /// The higher the sensitivity, the more levels of labeling that the rule matches:
+    ///
+    /// - Low sensitivity is less sensitive, causing the rule to match only on the most likely participants
+    ///   in an attack, which are the requests with the high suspicion label
+    ///   `awswaf:managed:aws:anti-ddos:high-suspicion-ddos-request` .
+    /// - Medium sensitivity causes the rule to match on the medium and high suspicion labels.
+    /// - High sensitivity causes the rule to match on all of the suspicion labels: low, medium, and high.
+    ///
+    /// Default: `LOW`
     pub sensitivity_to_block: Option<Val<SensitivityToAct>>,
 }
 
@@ -813,15 +1108,48 @@ impl ToValue for AwsManagedRulesAntiDDoSRuleSet {
 impl Literal for AwsManagedRulesAntiDDoSRuleSet {}
 
 /// The [`AWSManagedRulesATPRuleSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesatpruleset.html) property type.
+///
+/// Details for your use of the account takeover prevention managed rule group,
+/// `AWSManagedRulesATPRuleSet` . This configuration is used in `ManagedRuleGroupConfig` .
+///
+/// For additional information about this and the other intelligent threat mitigation rule groups, see
+/// [Intelligent threat mitigation in AWS
+/// WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-managed-protections) and [AWS Managed
+/// Rules rule groups
+/// list](https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-list) in the *AWS
+/// WAF Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsManagedRulesAtpRuleSet {
     /// `EnableRegexInPath`.
+    ///
+    /// Allow the use of regular expressions in the login page path.
     pub enable_regex_in_path: Option<Val<bool>>,
     /// `LoginPath`: required.
+    ///
+    /// The path of the login endpoint for your application. For example, for the URL
+    /// `https://example.com/web/login` , you would provide the path `/web/login` . Login paths that start
+    /// with the path that you provide are considered a match. For example `/web/login` matches the login
+    /// paths `/web/login` , `/web/login/` , `/web/loginPage` , and `/web/login/thisPage` , but doesn't
+    /// match the login path `/home/web/login` or `/website/login` .
+    ///
+    /// The rule group inspects only HTTP `POST` requests to your specified login endpoint.
     pub login_path: Option<Val<String>>,
     /// `RequestInspection`.
+    ///
+    /// The criteria for inspecting login requests, used by the ATP rule group to validate credentials
+    /// usage.
     pub request_inspection: Option<Val<RequestInspection>>,
     /// `ResponseInspection`.
+    ///
+    /// The criteria for inspecting responses to login requests, used by the ATP rule group to track login
+    /// failure rates.
+    ///
+    /// > Response inspection is available only in web ACLs that protect Amazon CloudFront distributions.
+    ///
+    /// The ATP rule group evaluates the responses that your protected resources send back to client login
+    /// attempts, keeping count of successful and failed attempts for each IP address and client session.
+    /// Using this information, the rule group labels and mitigates requests from client sessions and IP
+    /// addresses that have had too many failed login attempts in a short amount of time.
     pub response_inspection: Option<Val<ResponseInspection>>,
 }
 
@@ -890,11 +1218,41 @@ impl ToValue for AwsManagedRulesAtpRuleSet {
 impl Literal for AwsManagedRulesAtpRuleSet {}
 
 /// The [`AWSManagedRulesBotControlRuleSet`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesbotcontrolruleset.html) property type.
+///
+/// Details for your use of the Bot Control managed rule group, `AWSManagedRulesBotControlRuleSet` .
+/// This configuration is used in `ManagedRuleGroupConfig` .
+///
+/// For additional information about this and the other intelligent threat mitigation rule groups, see
+/// [Intelligent threat mitigation in AWS
+/// WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-managed-protections) and [AWS Managed
+/// Rules rule groups
+/// list](https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-list) in the *AWS
+/// WAF Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsManagedRulesBotControlRuleSet {
     /// `EnableMachineLearning`.
+    ///
+    /// Applies only to the targeted inspection level.
+    ///
+    /// Determines whether to use machine learning (ML) to analyze your web traffic for bot-related
+    /// activity. Machine learning is required for the Bot Control rules `TGT_ML_CoordinatedActivityLow` and
+    /// `TGT_ML_CoordinatedActivityMedium` , which
+    /// inspect for anomalous behavior that might indicate distributed, coordinated bot activity.
+    ///
+    /// For more information about this choice, see the listing for these rules in the table at [Bot Control
+    /// rules
+    /// listing](https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-bot.html#aws-managed-rule-groups-bot-rules)
+    /// in the *AWS WAF Developer Guide* .
+    ///
+    /// Default: `TRUE`
     pub enable_machine_learning: Option<Val<bool>>,
     /// `InspectionLevel`: required.
+    ///
+    /// The inspection level to use for the Bot Control rule group. The common level is the least expensive.
+    /// The targeted level includes all common level rules and adds rules with more advanced inspection
+    /// criteria. For details, see [AWS WAF Bot Control rule
+    /// group](https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-bot.html) in
+    /// the *AWS WAF Developer Guide* .
     pub inspection_level: Option<Val<InspectionLevel>>,
 }
 
@@ -958,9 +1316,22 @@ impl ToValue for AwsManagedRulesBotControlRuleSet {
 impl Literal for AwsManagedRulesBotControlRuleSet {}
 
 /// The [`BlockAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-blockaction.html) property type.
+///
+/// Specifies that AWS WAF should block the request and optionally defines additional custom handling
+/// for the response to the web request.
+///
+/// This is used in the context of other settings, for example to specify values for a rule action or a
+/// web ACL default action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlockAction {
     /// `CustomResponse`.
+    ///
+    /// Defines a custom response for the web request.
+    ///
+    /// For information about customizing web requests and responses, see [Customizing web requests and
+    /// responses in AWS
+    /// WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-custom-request-response.html) in the *AWS
+    /// WAF Developer Guide* .
     pub custom_response: Option<Val<CustomResponse>>,
 }
 
@@ -1008,9 +1379,38 @@ impl ToValue for BlockAction {
 impl Literal for BlockAction {}
 
 /// The [`Body`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-body.html) property type.
+///
+/// Inspect the body of the web request. The body immediately follows the request headers.
+///
+/// This is used to indicate the web request component to inspect, in the `FieldToMatch` specification.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Body {
     /// `OversizeHandling`.
+    ///
+    /// What AWS WAF should do if the body is larger than AWS WAF can inspect.
+    ///
+    /// AWS WAF does not support inspecting the entire contents of the web request body if the body exceeds
+    /// the limit for the resource type. When a web request body is larger than the limit, the underlying
+    /// host service only forwards the contents that are within the limit to AWS WAF for inspection.
+    ///
+    /// - For Application Load Balancer and AWS AppSync , the limit is fixed at 8 KB (8,192 bytes).
+    /// - For CloudFront, API Gateway, Amazon Cognito, App Runner, and Verified Access, the default limit is 16
+    ///   KB (16,384 bytes), and you can increase the limit for each resource type in the web ACL
+    ///   `AssociationConfig` , for additional processing fees.
+    /// - For AWS Amplify , use the CloudFront limit.
+    ///
+    /// The options for oversize handling are the following:
+    ///
+    /// - `CONTINUE` - Inspect the available body contents normally, according to the rule inspection
+    ///   criteria.
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
+    ///
+    /// You can combine the `MATCH` or `NO_MATCH` settings for oversize handling with your rule and web ACL
+    /// action settings, so that you block any request whose body is over the limit.
+    ///
+    /// Default: `CONTINUE`
     pub oversize_handling: Option<Val<OversizeHandling>>,
 }
 
@@ -1058,17 +1458,82 @@ impl ToValue for Body {
 impl Literal for Body {}
 
 /// The [`ByteMatchStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-bytematchstatement.html) property type.
+///
+/// A rule statement that defines a string match search for AWS WAF to apply to web requests. The byte
+/// match statement provides the bytes to search for, the location in requests that you want AWS WAF to
+/// search, and other settings. The bytes to search for are typically a string that corresponds with
+/// ASCII characters. In the AWS WAF console and the developer guide, this is called a string match
+/// statement.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ByteMatchStatement {
     /// `FieldToMatch`: required.
+    ///
+    /// The part of the web request that you want AWS WAF to inspect.
     pub field_to_match: Option<Val<FieldToMatch>>,
     /// `PositionalConstraint`: required.
+    ///
+    /// The area within the portion of the web request that you want AWS WAF to search for `SearchString` .
+    /// Valid values include the following:
+    ///
+    /// *CONTAINS*
+    ///
+    /// The specified part of the web request must include the value of `SearchString` , but the location
+    /// doesn't matter.
+    ///
+    /// *CONTAINS_WORD*
+    ///
+    /// The specified part of the web request must include the value of `SearchString` , and `SearchString`
+    /// must contain only alphanumeric characters or underscore (A-Z, a-z, 0-9, or _). In addition,
+    /// `SearchString` must be a word, which means that both of the following are true:
+    ///
+    /// - `SearchString` is at the beginning of the specified part of the web request or is preceded by a
+    ///   character other than an alphanumeric character or underscore (_). Examples include the value of a
+    ///   header and `;BadBot` .
+    /// - `SearchString` is at the end of the specified part of the web request or is followed by a
+    ///   character other than an alphanumeric character or underscore (_), for example, `BadBot;` and
+    ///   `-BadBot;` .
+    ///
+    /// *EXACTLY*
+    ///
+    /// The value of the specified part of the web request must exactly match the value of `SearchString` .
+    ///
+    /// *STARTS_WITH*
+    ///
+    /// The value of `SearchString` must appear at the beginning of the specified part of the web request.
+    ///
+    /// *ENDS_WITH*
+    ///
+    /// The value of `SearchString` must appear at the end of the specified part of the web request.
     pub positional_constraint: Option<Val<PositionalConstraint>>,
     /// `SearchString`.
+    ///
+    /// A string value that you want AWS WAF to search for. AWS WAF searches only in the part of web
+    /// requests that you designate for inspection in `FieldToMatch` . The maximum length of the value is 200
+    /// bytes. For alphabetic characters A-Z and a-z, the value is case sensitive.
+    ///
+    /// Don't encode this string. Provide the value that you want AWS WAF to search for. AWS CloudFormation
+    /// automatically base64 encodes the value for you.
+    ///
+    /// For example, suppose the value of `Type` is `HEADER` and the value of `Data` is `User-Agent` . If
+    /// you want to search the `User-Agent` header for the value `BadBot` , you provide the string `BadBot`
+    /// in the value of `SearchString` .
+    ///
+    /// You must specify either `SearchString` or `SearchStringBase64` in a `ByteMatchStatement` .
     pub search_string: Option<Val<String>>,
     /// `SearchStringBase64`.
+    ///
+    /// String to search for in a web request component, base64-encoded. If you don't want to encode the
+    /// string, specify the unencoded value in `SearchString` instead.
+    ///
+    /// You must specify either `SearchString` or `SearchStringBase64` in a `ByteMatchStatement` .
     pub search_string_base64: Option<Val<String>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+    /// WAF performs all transformations on the content of the request component identified by
+    /// `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+    /// match.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -1171,9 +1636,36 @@ impl ToValue for ByteMatchStatement {
 impl Literal for ByteMatchStatement {}
 
 /// The [`CaptchaAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-captchaaction.html) property type.
+///
+/// Specifies that AWS WAF should run a `CAPTCHA` check against the request:
+///
+/// - If the request includes a valid, unexpired `CAPTCHA` token, AWS WAF allows the web request
+///   inspection to proceed to the next rule, similar to a `CountAction` .
+/// - If the request doesn't include a valid, unexpired `CAPTCHA` token, AWS WAF discontinues the web
+///   ACL evaluation of the request and blocks it from going to its intended destination.
+///
+/// AWS WAF generates a response that it sends back to the client, which includes the following:
+///
+/// - The header `x-amzn-waf-action` with a value of `captcha` .
+/// - The HTTP status code `405 Method Not Allowed` .
+/// - If the request contains an `Accept` header with a value of `text/html` , the response includes a
+///   `CAPTCHA` challenge.
+///
+/// You can configure the expiration time in the `CaptchaConfig` `ImmunityTimeProperty` setting at the
+/// rule and web ACL level. The rule setting overrides the web ACL setting.
+///
+/// This action option is available for rules. It isn't available for web ACL default actions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaptchaAction {
     /// `CustomRequestHandling`.
+    ///
+    /// Defines custom handling for the web request, used when the `CAPTCHA` inspection determines that the
+    /// request's token is valid and unexpired.
+    ///
+    /// For information about customizing web requests and responses, see [Customizing web requests and
+    /// responses in AWS
+    /// WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-custom-request-response.html) in the *AWS
+    /// WAF Developer Guide* .
     pub custom_request_handling: Option<Val<CustomRequestHandling>>,
 }
 
@@ -1221,9 +1713,16 @@ impl ToValue for CaptchaAction {
 impl Literal for CaptchaAction {}
 
 /// The [`CaptchaConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-captchaconfig.html) property type.
+///
+/// Specifies how AWS WAF should handle `CAPTCHA` evaluations for rules that don't have their own
+/// `CaptchaConfig` settings. If you don't specify this, AWS WAF uses its default settings for
+/// `CaptchaConfig` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CaptchaConfig {
     /// `ImmunityTimeProperty`.
+    ///
+    /// Determines how long a `CAPTCHA` timestamp in the token remains valid after the client successfully
+    /// solves a `CAPTCHA` puzzle.
     pub immunity_time_property: Option<Val<ImmunityTimeProperty>>,
 }
 
@@ -1271,9 +1770,49 @@ impl ToValue for CaptchaConfig {
 impl Literal for CaptchaConfig {}
 
 /// The [`ChallengeAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-challengeaction.html) property type.
+///
+/// Specifies that AWS WAF should run a `Challenge` check against the request to verify that the request
+/// is coming from a legitimate client session:
+///
+/// - If the request includes a valid, unexpired challenge token, AWS WAF applies any custom request
+///   handling and labels that you've configured and then allows the web request inspection to proceed
+///   to the next rule, similar to a `CountAction` .
+/// - If the request doesn't include a valid, unexpired challenge token, AWS WAF discontinues the web
+///   ACL evaluation of the request and blocks it from going to its intended destination.
+///
+/// AWS WAF then generates a challenge response that it sends back to the client, which includes the
+/// following:
+///
+/// - The header `x-amzn-waf-action` with a value of `challenge` .
+/// - The HTTP status code `202 Request Accepted` .
+/// - If the request contains an `Accept` header with a value of `text/html` , the response includes a
+///   JavaScript page interstitial with a challenge script.
+///
+/// Challenges run silent browser interrogations in the background, and don't generally affect the end
+/// user experience.
+///
+/// A challenge enforces token acquisition using an interstitial JavaScript challenge that inspects the
+/// client session for legitimate behavior. The challenge blocks bots or at least increases the cost of
+/// operating sophisticated bots.
+///
+/// After the client session successfully responds to the challenge, it receives a new token from AWS
+/// WAF , which the challenge script uses to resubmit the original request.
+///
+/// You can configure the expiration time in the `ChallengeConfig` `ImmunityTimeProperty` setting at the
+/// rule and web ACL level. The rule setting overrides the web ACL setting.
+///
+/// This action option is available for rules. It isn't available for web ACL default actions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChallengeAction {
     /// `CustomRequestHandling`.
+    ///
+    /// Defines custom handling for the web request, used when the challenge inspection determines that the
+    /// request's token is valid and unexpired.
+    ///
+    /// For information about customizing web requests and responses, see [Customizing web requests and
+    /// responses in AWS
+    /// WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-custom-request-response.html) in the
+    /// [AWS WAF developer guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) .
     pub custom_request_handling: Option<Val<CustomRequestHandling>>,
 }
 
@@ -1321,9 +1860,15 @@ impl ToValue for ChallengeAction {
 impl Literal for ChallengeAction {}
 
 /// The [`ChallengeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-challengeconfig.html) property type.
+///
+/// Specifies how AWS WAF should handle `Challenge` evaluations. This is available at the web ACL level
+/// and in each rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChallengeConfig {
     /// `ImmunityTimeProperty`.
+    ///
+    /// Determines how long a challenge timestamp in the token remains valid after the client successfully
+    /// responds to a challenge.
     pub immunity_time_property: Option<Val<ImmunityTimeProperty>>,
 }
 
@@ -1371,13 +1916,76 @@ impl ToValue for ChallengeConfig {
 impl Literal for ChallengeConfig {}
 
 /// The [`ClientSideAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-clientsideaction.html) property type.
+///
+/// This is part of the `AWSManagedRulesAntiDDoSRuleSet` `ClientSideActionConfig` configuration in
+/// `ManagedRuleGroupConfig` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientSideAction {
     /// `ExemptUriRegularExpressions`.
+    ///
+    /// The regular expression to match against the web request URI, used to identify requests that can't
+    /// handle a silent browser challenge. When the `ClientSideAction` setting `UsageOfAction` is enabled,
+    /// the managed rule group uses this setting to determine which requests to label with
+    /// `awswaf:managed:aws:anti-ddos:challengeable-request` . If `UsageOfAction` is disabled, this setting
+    /// has no effect and the managed rule group doesn't add the label to any requests.
+    ///
+    /// The anti-DDoS managed rule group doesn't evaluate the rules `ChallengeDDoSRequests` or
+    /// `ChallengeAllDuringEvent` for web requests whose URIs match this regex. This is true regardless of
+    /// whether you override the rule action for either of the rules in your web ACL configuration.
+    ///
+    /// AWS recommends using a regular expression.
+    ///
+    /// This setting is required if `UsageOfAction` is set to `ENABLED` . If required, you can provide
+    /// between 1 and 5 regex objects in the array of settings.
+    ///
+    /// AWS recommends starting with the following setting. Review and update it for your application's
+    /// needs:
+    ///
+    /// `\/api\/|\.(acc|avi|css|gif|jpe?g|js|mp[34]|ogg|otf|pdf|png|tiff?|ttf|webm|webp|woff2?)$`
     pub exempt_uri_regular_expressions: Option<Val<Vec<Regex>>>,
     /// `Sensitivity`.
+    ///
+    /// The sensitivity that the rule group rule `ChallengeDDoSRequests` uses when matching against the DDoS
+    /// suspicion labeling on a request. The managed rule group adds the labeling during DDoS events, before
+    /// the `ChallengeDDoSRequests` rule runs.
+    ///
+    /// The higher the sensitivity, the more levels of labeling that the rule matches:
+    ///
+    /// - Low sensitivity is less sensitive, causing the rule to match only on the most likely participants
+    ///   in an attack, which are the requests with the high suspicion label
+    ///   `awswaf:managed:aws:anti-ddos:high-suspicion-ddos-request` .
+    /// - Medium sensitivity causes the rule to match on the medium and high suspicion labels.
+    /// - High sensitivity causes the rule to match on all of the suspicion labels: low, medium, and high.
+    ///
+    /// Default: `HIGH`
     pub sensitivity: Option<Val<SensitivityToAct>>,
     /// `UsageOfAction`: required.
+    ///
+    /// Determines whether to use the `AWSManagedRulesAntiDDoSRuleSet` rules `ChallengeAllDuringEvent` and
+    /// `ChallengeDDoSRequests` in the rule group evaluation and the related label
+    /// `awswaf:managed:aws:anti-ddos:challengeable-request` .
+    ///
+    /// - If usage is enabled:
+    ///
+    /// - The managed rule group adds the label `awswaf:managed:aws:anti-ddos:challengeable-request` to any
+    ///   web request whose URL does *NOT* match the regular expressions provided in the `ClientSideAction`
+    ///   setting `ExemptUriRegularExpressions` .
+    /// - The two rules are evaluated against web requests for protected resources that are experiencing a
+    ///   DDoS attack. The two rules only apply their action to matching requests that have the label
+    ///   `awswaf:managed:aws:anti-ddos:challengeable-request` .
+    /// - If usage is disabled:
+    ///
+    /// - The managed rule group doesn't add the label `awswaf:managed:aws:anti-ddos:challengeable-request`
+    ///   to any web requests.
+    /// - The two rules are not evaluated.
+    /// - None of the other `ClientSideAction` settings have any effect.
+    ///
+    /// > This setting only enables or disables the use of the two anti-DDOS rules `ChallengeAllDuringEvent`
+    /// and `ChallengeDDoSRequests` in the anti-DDoS managed rule group.
+    /// >
+    /// > This setting doesn't alter the action setting in the two rules. To override the actions used by
+    /// the rules `ChallengeAllDuringEvent` and `ChallengeDDoSRequests` , enable this setting, and then
+    /// override the rule actions in the usual way, in your managed rule group configuration.
     pub usage_of_action: Option<Val<UsageOfAction>>,
 }
 
@@ -1445,9 +2053,21 @@ impl ToValue for ClientSideAction {
 impl Literal for ClientSideAction {}
 
 /// The [`ClientSideActionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-clientsideactionconfig.html) property type.
+///
+/// This is part of the configuration for the managed rules `AWSManagedRulesAntiDDoSRuleSet` in
+/// `ManagedRuleGroupConfig` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientSideActionConfig {
     /// `Challenge`: required.
+    ///
+    /// Configuration for the use of the `AWSManagedRulesAntiDDoSRuleSet` rules `ChallengeAllDuringEvent`
+    /// and `ChallengeDDoSRequests` .
+    ///
+    /// > This setting isn't related to the configuration of the `Challenge` action itself. It only
+    /// configures the use of the two anti-DDoS rules named here.
+    ///
+    /// You can enable or disable the use of these rules, and you can configure how to use them when they
+    /// are enabled.
     pub challenge: Option<Val<ClientSideAction>>,
 }
 
@@ -1498,17 +2118,29 @@ impl ToValue for ClientSideActionConfig {
 impl Literal for ClientSideActionConfig {}
 
 /// The [`CookieMatchPattern`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-cookiematchpattern.html) property type.
+///
+/// The filter to use to identify the subset of cookies to inspect in a web request.
+///
+/// You must specify exactly one setting: either `All` , `IncludedCookies` , or `ExcludedCookies` .
+///
+/// Example JSON: `"MatchPattern": { "IncludedCookies": [ "session-id-time", "session-id" ] }`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CookieMatchPattern {
     /// `All`.
+    ///
+    /// Inspect all cookies.
     ///
     /// - Format: `json`.
     pub all: Option<Val<Json>>,
     /// `ExcludedCookies`.
     ///
+    /// Inspect only the cookies whose keys don't match any of the strings specified here.
+    ///
     /// - Items: 1 to 199.
     pub excluded_cookies: Option<Val<Vec<String>>>,
     /// `IncludedCookies`.
+    ///
+    /// Inspect only the cookies that have a key that matches one of the strings specified here.
     ///
     /// - Items: 1 to 199.
     pub included_cookies: Option<Val<Vec<String>>>,
@@ -1580,13 +2212,47 @@ impl ToValue for CookieMatchPattern {
 impl Literal for CookieMatchPattern {}
 
 /// The [`Cookies`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-cookies.html) property type.
+///
+/// Inspect the cookies in the web request. You can specify the parts of the cookies to inspect and you
+/// can narrow the set of cookies to inspect by including or excluding specific keys.
+///
+/// This is used to indicate the web request component to inspect, in the `FieldToMatch` specification.
+///
+/// Example JSON: `"Cookies": { "MatchPattern": { "All": {} }, "MatchScope": "KEY", "OversizeHandling":
+/// "MATCH" }`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cookies {
     /// `MatchPattern`: required.
+    ///
+    /// The filter to use to identify the subset of cookies to inspect in a web request.
+    ///
+    /// You must specify exactly one setting: either `All` , `IncludedCookies` , or `ExcludedCookies` .
+    ///
+    /// Example JSON: `"MatchPattern": { "IncludedCookies": [ "session-id-time", "session-id" ] }`
     pub match_pattern: Option<Val<CookieMatchPattern>>,
     /// `MatchScope`: required.
+    ///
+    /// The parts of the cookies to inspect with the rule inspection criteria. If you specify `ALL` , AWS
+    /// WAF inspects both keys and values.
+    ///
+    /// `All` does not require a match to be found in the keys and a match to be found in the values. It
+    /// requires a match to be found in the keys or the values or both. To require a match in the keys and
+    /// in the values, use a logical `AND` statement to combine two match rules, one that inspects the keys
+    /// and another that inspects the values.
     pub match_scope: Option<Val<MapMatchScope>>,
     /// `OversizeHandling`: required.
+    ///
+    /// What AWS WAF should do if the cookies of the request are more numerous or larger than AWS WAF can
+    /// inspect. AWS WAF does not support inspecting the entire contents of request cookies when they exceed 8
+    /// KB (8192 bytes) or 200 total cookies. The underlying host service forwards a maximum of 200 cookies
+    /// and at most 8 KB of cookie contents to AWS WAF .
+    ///
+    /// The options for oversize handling are the following:
+    ///
+    /// - `CONTINUE` - Inspect the available cookies normally, according to the rule inspection criteria.
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
     pub oversize_handling: Option<Val<OversizeHandling>>,
 }
 
@@ -1659,9 +2325,22 @@ impl ToValue for Cookies {
 impl Literal for Cookies {}
 
 /// The [`CountAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-countaction.html) property type.
+///
+/// Specifies that AWS WAF should count the request. Optionally defines additional custom handling for
+/// the request.
+///
+/// This is used in the context of other settings, for example to specify values for a rule action or a
+/// web ACL default action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CountAction {
     /// `CustomRequestHandling`.
+    ///
+    /// Defines custom handling for the web request.
+    ///
+    /// For information about customizing web requests and responses, see [Customizing web requests and
+    /// responses in AWS
+    /// WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-custom-request-response.html) in the *AWS
+    /// WAF Developer Guide* .
     pub custom_request_handling: Option<Val<CustomRequestHandling>>,
 }
 
@@ -1709,14 +2388,25 @@ impl ToValue for CountAction {
 impl Literal for CountAction {}
 
 /// The [`CustomHTTPHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-customhttpheader.html) property type.
+///
+/// A custom header for custom request and response handling. This is used in `CustomResponse` and
+/// `CustomRequestHandling` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomHttpHeader {
     /// `Name`: required.
+    ///
+    /// The name of the custom header.
+    ///
+    /// For custom request header insertion, when AWS WAF inserts the header into the request, it prefixes
+    /// this name `x-amzn-waf-` , to avoid confusion with the headers that are already in the request. For
+    /// example, for the header name `sample` , AWS WAF inserts the header `x-amzn-waf-sample` .
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[a-zA-Z0-9._$-]+$`.
     pub name: Option<Val<String>>,
     /// `Value`: required.
+    ///
+    /// The value of the custom header.
     ///
     /// - Length: 1 to 255.
     pub value: Option<Val<String>>,
@@ -1778,9 +2468,24 @@ impl ToValue for CustomHttpHeader {
 impl Literal for CustomHttpHeader {}
 
 /// The [`CustomRequestHandling`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-customrequesthandling.html) property type.
+///
+/// Custom request handling behavior that inserts custom headers into a web request. You can add custom
+/// request handling for AWS WAF to use when the rule action doesn't block the request. For example,
+/// `CaptchaAction` for requests with valid t okens, and `AllowAction` .
+///
+/// For information about customizing web requests and responses, see [Customizing web requests and
+/// responses in AWS
+/// WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-custom-request-response.html) in the *AWS
+/// WAF Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomRequestHandling {
     /// `InsertHeaders`: required.
+    ///
+    /// The HTTP headers to insert into the request. Duplicate header names are not allowed.
+    ///
+    /// For information about the limits on count and size for custom request and response settings, see
+    /// [AWS WAF quotas](https://docs.aws.amazon.com/waf/latest/developerguide/limits.html) in the *AWS WAF
+    /// Developer Guide* .
     ///
     /// - Items: at least 1.
     pub insert_headers: Option<Val<Vec<CustomHttpHeader>>>,
@@ -1846,18 +2551,46 @@ impl ToValue for CustomRequestHandling {
 impl Literal for CustomRequestHandling {}
 
 /// The [`CustomResponse`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-customresponse.html) property type.
+///
+/// A custom response to send to the client. You can define a custom response for rule actions and
+/// default web ACL actions that are set to the block action.
+///
+/// For information about customizing web requests and responses, see [Customizing web requests and
+/// responses in AWS
+/// WAF](https://docs.aws.amazon.com/waf/latest/developerguide/waf-custom-request-response.html) in the
+/// [AWS WAF developer guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResponse {
     /// `CustomResponseBodyKey`.
+    ///
+    /// References the response body that you want AWS WAF to return to the web request client. You can
+    /// define a custom response for a rule action or a default web ACL action that is set to block. To do
+    /// this, you first define the response body key and value in the `CustomResponseBodies` setting for the
+    /// `WebACL` or `RuleGroup` where you want to use it. Then, in the rule action or web ACL default action
+    /// `BlockAction` setting, you reference the response body using this key.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\w\-]+$`.
     pub custom_response_body_key: Option<Val<String>>,
     /// `ResponseCode`: required.
     ///
+    /// The HTTP status code to return to the client.
+    ///
+    /// For a list of status codes that you can use in your custom responses, see [Supported status codes
+    /// for custom
+    /// response](https://docs.aws.amazon.com/waf/latest/developerguide/customizing-the-response-status-codes.html)
+    /// in the *AWS WAF Developer Guide* .
+    ///
     /// - Range: 200 to 599.
     pub response_code: Option<Val<i64>>,
     /// `ResponseHeaders`.
+    ///
+    /// The HTTP headers to use in the response. You can specify any header name except for `content-type` .
+    /// Duplicate header names are not allowed.
+    ///
+    /// For information about the limits on count and size for custom request and response settings, see
+    /// [AWS WAF quotas](https://docs.aws.amazon.com/waf/latest/developerguide/limits.html) in the *AWS WAF
+    /// Developer Guide* .
     ///
     /// - Items: at least 1.
     pub response_headers: Option<Val<Vec<CustomHttpHeader>>>,
@@ -1927,13 +2660,27 @@ impl ToValue for CustomResponse {
 impl Literal for CustomResponse {}
 
 /// The [`CustomResponseBody`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-customresponsebody.html) property type.
+///
+/// The response body to use in a custom response to a web request. This is referenced by key from
+/// `CustomResponse` `CustomResponseBodyKey` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomResponseBody {
     /// `Content`: required.
     ///
+    /// The payload of the custom response.
+    ///
+    /// You can use JSON escape strings in JSON content. To do this, you must specify JSON content in the
+    /// `ContentType` setting.
+    ///
+    /// For information about the limits on count and size for custom request and response settings, see
+    /// [AWS WAF quotas](https://docs.aws.amazon.com/waf/latest/developerguide/limits.html) in the *AWS WAF
+    /// Developer Guide* .
+    ///
     /// - Length: 1 to 10240.
     pub content: Option<Val<String>>,
     /// `ContentType`: required.
+    ///
+    /// The type of content in the payload that you are defining in the `Content` string.
     pub content_type: Option<Val<ResponseContentType>>,
 }
 
@@ -2005,6 +2752,8 @@ pub struct DataProtect {
     /// `ExcludeRuleMatchDetails`.
     pub exclude_rule_match_details: Option<Val<bool>>,
     /// `Field`: required.
+    ///
+    /// Field in log to protect.
     pub field: Option<Val<FieldToProtect>>,
 }
 
@@ -2080,9 +2829,23 @@ impl ToValue for DataProtect {
 impl Literal for DataProtect {}
 
 /// The [`DataProtectionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-dataprotectionconfig.html) property type.
+///
+/// Specifies data protection to apply to the web request data for the web ACL. This is a web ACL level
+/// data protection option.
+///
+/// The data protection that you configure for the web ACL alters the data that's available for any
+/// other data collection activity, including your AWS WAF logging destinations, web ACL request
+/// sampling, and Amazon Security Lake data collection and management. Your other option for data
+/// protection is in the logging configuration, which only affects logging.
+///
+/// This is part of the data protection configuration for a web ACL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataProtectionConfig {
     /// `DataProtections`: required.
+    ///
+    /// An array of data protection configurations for specific web request field types. This is defined for
+    /// each web ACL. AWS WAF applies the specified protection to all web requests that the web ACL
+    /// inspects.
     ///
     /// - Items: 1 to 26.
     pub data_protections: Option<Val<Vec<DataProtect>>>,
@@ -2148,11 +2911,18 @@ impl ToValue for DataProtectionConfig {
 impl Literal for DataProtectionConfig {}
 
 /// The [`DefaultAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-defaultaction.html) property type.
+///
+/// In a `WebACL` , this is the action that you want AWS WAF to perform when a web request doesn't match
+/// any of the rules in the `WebACL` . The default action must be a terminating action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DefaultAction {
     /// `Allow`.
+    ///
+    /// Specifies that AWS WAF should allow requests by default.
     pub allow: Option<Val<AllowAction>>,
     /// `Block`.
+    ///
+    /// Specifies that AWS WAF should block requests by default.
     pub block: Option<Val<BlockAction>>,
 }
 
@@ -2206,9 +2976,16 @@ impl ToValue for DefaultAction {
 impl Literal for DefaultAction {}
 
 /// The [`ExcludedRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-excludedrule.html) property type.
+///
+/// Specifies a single rule in a rule group whose action you want to override to `Count` .
+///
+/// > Instead of this option, use `RuleActionOverrides` . It accepts any valid action setting, including
+/// `Count` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExcludedRule {
     /// `Name`: required.
+    ///
+    /// The name of the rule whose action you want to override to `Count` .
     ///
     /// - Pattern: `^[0-9A-Za-z_-]{1,128}$`.
     pub name: Option<Val<String>>,
@@ -2261,9 +3038,26 @@ impl ToValue for ExcludedRule {
 impl Literal for ExcludedRule {}
 
 /// The [`FieldIdentifier`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldidentifier.html) property type.
+///
+/// The identifier of a field in the web request payload that contains customer data.
+///
+/// This data type is used to specify fields in the `RequestInspection` and `RequestInspectionACFP`
+/// configurations, which are used in the managed rule group configurations `AWSManagedRulesATPRuleSet`
+/// and `AWSManagedRulesACFPRuleSet` , respectively.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldIdentifier {
     /// `Identifier`: required.
+    ///
+    /// The name of the field.
+    ///
+    /// When the `PayloadType` in the request inspection is `JSON` , this identifier must be in JSON pointer
+    /// syntax. For example `/form/username` . For information about the JSON Pointer syntax, see the
+    /// Internet Engineering Task Force (IETF) documentation [JavaScript Object Notation (JSON)
+    /// Pointer](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc6901) .
+    ///
+    /// When the `PayloadType` is `FORM_ENCODED` , use the HTML form names. For example, `username` .
+    ///
+    /// For more information, see the descriptions for each field type in the request inspection properties.
     ///
     /// - Length: 1 to 512.
     /// - Pattern: `.*\S.*`.
@@ -2317,41 +3111,185 @@ impl ToValue for FieldIdentifier {
 impl Literal for FieldIdentifier {}
 
 /// The [`FieldToMatch`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtomatch.html) property type.
+///
+/// Specifies a web request component to be used in a rule match statement or in a logging
+/// configuration.
+///
+/// - In a rule statement, this is the part of the web request that you want AWS WAF to inspect. Include
+///   the single `FieldToMatch` type that you want to inspect, with additional specifications as needed,
+///   according to the type. You specify a single request component in `FieldToMatch` for each rule
+///   statement that requires it. To inspect more than one component of the web request, create a
+///   separate rule statement for each component.
+///
+/// Example JSON for a `QueryString` field to match:
+///
+/// `"FieldToMatch": { "QueryString": {} }`
+///
+/// Example JSON for a `Method` field to match specification:
+///
+/// `"FieldToMatch": { "Method": { "Name": "DELETE" } }`
+/// - In a logging configuration, this is used in the `RedactedFields` property to specify a field to
+///   redact from the logging records. For this use case, note the following:
+///
+/// - Even though all `FieldToMatch` settings are available, the only valid settings for field redaction
+///   are `UriPath` , `QueryString` , `SingleHeader` , and `Method` .
+/// - In this documentation, the descriptions of the individual fields talk about specifying the web
+///   request component to inspect, but for field redaction, you are specifying the component type to
+///   redact from the logs.
+/// - If you have request sampling enabled, the redacted fields configuration for logging has no impact
+///   on sampling. You can only exclude fields from request sampling by disabling sampling in the web
+///   ACL visibility configuration or by configuring data protection for the web ACL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldToMatch {
     /// `AllQueryArguments`.
     ///
+    /// Inspect all query arguments.
+    ///
     /// - Format: `json`.
     pub all_query_arguments: Option<Val<Json>>,
     /// `Body`.
+    ///
+    /// Inspect the request body as plain text. The request body immediately follows the request headers.
+    /// This is the part of a request that contains any additional data that you want to send to your web
+    /// server as the HTTP request body, such as data from a form.
+    ///
+    /// AWS WAF does not support inspecting the entire contents of the web request body if the body exceeds
+    /// the limit for the resource type. When a web request body is larger than the limit, the underlying
+    /// host service only forwards the contents that are within the limit to AWS WAF for inspection.
+    ///
+    /// - For Application Load Balancer and AWS AppSync , the limit is fixed at 8 KB (8,192 bytes).
+    /// - For CloudFront, API Gateway, Amazon Cognito, App Runner, and Verified Access, the default limit is 16
+    ///   KB (16,384 bytes), and you can increase the limit for each resource type in the web ACL
+    ///   `AssociationConfig` , for additional processing fees.
+    /// - For AWS Amplify , use the CloudFront limit.
+    ///
+    /// For information about how to handle oversized request bodies, see the `Body` object configuration.
     pub body: Option<Val<Body>>,
     /// `Cookies`.
+    ///
+    /// Inspect the request cookies. You must configure scope and pattern matching filters in the `Cookies`
+    /// object, to define the set of cookies and the parts of the cookies that AWS WAF inspects.
+    ///
+    /// Only the first 8 KB (8192 bytes) of a request's cookies and only the first 200 cookies are forwarded
+    /// to AWS WAF for inspection by the underlying host service. You must configure how to handle any
+    /// oversize cookie content in the `Cookies` object. AWS WAF applies the pattern matching filters to the
+    /// cookies that it receives from the underlying host service.
     pub cookies: Option<Val<Cookies>>,
     /// `HeaderOrder`.
+    ///
+    /// The string containing the list of a web request's header names, ordered as they appear in the web
+    /// request, separated by colons.
     pub header_order: Option<Val<HeaderOrder>>,
     /// `Headers`.
+    ///
+    /// Inspect the request headers. You must configure scope and pattern matching filters in the `Headers`
+    /// object, to define the set of headers to and the parts of the headers that AWS WAF inspects.
+    ///
+    /// Only the first 8 KB (8192 bytes) of a request's headers and only the first 200 headers are forwarded
+    /// to AWS WAF for inspection by the underlying host service. You must configure how to handle any
+    /// oversize header content in the `Headers` object. AWS WAF applies the pattern matching filters to the
+    /// headers that it receives from the underlying host service.
     pub headers: Option<Val<Headers>>,
     /// `JA3Fingerprint`.
+    ///
+    /// Available for use with Amazon CloudFront distributions and Application Load Balancers. Match against
+    /// the request's JA3 fingerprint. The JA3 fingerprint is a 32-character hash derived from the TLS
+    /// Client Hello of an incoming request. This fingerprint serves as a unique identifier for the client's
+    /// TLS configuration. AWS WAF calculates and logs this fingerprint for each request that has enough TLS
+    /// Client Hello information for the calculation. Almost all web requests include this information.
+    ///
+    /// > You can use this choice only with a string match `ByteMatchStatement` with the
+    /// `PositionalConstraint` set to `EXACTLY` .
+    ///
+    /// You can obtain the JA3 fingerprint for client requests from the web ACL logs. If AWS WAF is able to
+    /// calculate the fingerprint, it includes it in the logs. For information about the logging fields, see
+    /// [Log fields](https://docs.aws.amazon.com/waf/latest/developerguide/logging-fields.html) in the *AWS
+    /// WAF Developer Guide* .
+    ///
+    /// Provide the JA3 fingerprint string from the logs in your string match statement specification, to
+    /// match with any future requests that have the same TLS configuration.
     pub ja3_fingerprint: Option<Val<Ja3Fingerprint>>,
     /// `JA4Fingerprint`.
+    ///
+    /// Available for use with Amazon CloudFront distributions and Application Load Balancers. Match against
+    /// the request's JA4 fingerprint. The JA4 fingerprint is a 36-character hash derived from the TLS
+    /// Client Hello of an incoming request. This fingerprint serves as a unique identifier for the client's
+    /// TLS configuration. AWS WAF calculates and logs this fingerprint for each request that has enough TLS
+    /// Client Hello information for the calculation. Almost all web requests include this information.
+    ///
+    /// > You can use this choice only with a string match `ByteMatchStatement` with the
+    /// `PositionalConstraint` set to `EXACTLY` .
+    ///
+    /// You can obtain the JA4 fingerprint for client requests from the web ACL logs. If AWS WAF is able to
+    /// calculate the fingerprint, it includes it in the logs. For information about the logging fields, see
+    /// [Log fields](https://docs.aws.amazon.com/waf/latest/developerguide/logging-fields.html) in the *AWS
+    /// WAF Developer Guide* .
+    ///
+    /// Provide the JA4 fingerprint string from the logs in your string match statement specification, to
+    /// match with any future requests that have the same TLS configuration.
     pub ja4_fingerprint: Option<Val<Ja4Fingerprint>>,
     /// `JsonBody`.
+    ///
+    /// Inspect the request body as JSON. The request body immediately follows the request headers. This is
+    /// the part of a request that contains any additional data that you want to send to your web server as
+    /// the HTTP request body, such as data from a form.
+    ///
+    /// AWS WAF does not support inspecting the entire contents of the web request body if the body exceeds
+    /// the limit for the resource type. When a web request body is larger than the limit, the underlying
+    /// host service only forwards the contents that are within the limit to AWS WAF for inspection.
+    ///
+    /// - For Application Load Balancer and AWS AppSync , the limit is fixed at 8 KB (8,192 bytes).
+    /// - For CloudFront, API Gateway, Amazon Cognito, App Runner, and Verified Access, the default limit is 16
+    ///   KB (16,384 bytes), and you can increase the limit for each resource type in the web ACL
+    ///   `AssociationConfig` , for additional processing fees.
+    /// - For AWS Amplify , use the CloudFront limit.
+    ///
+    /// For information about how to handle oversized request bodies, see the `JsonBody` object
+    /// configuration.
     pub json_body: Option<Val<JsonBody>>,
     /// `Method`.
+    ///
+    /// Inspect the HTTP method. The method indicates the type of operation that the request is asking the
+    /// origin to perform.
     ///
     /// - Format: `json`.
     pub method: Option<Val<Json>>,
     /// `QueryString`.
     ///
+    /// Inspect the query string. This is the part of a URL that appears after a `?` character, if any.
+    ///
     /// - Format: `json`.
     pub query_string: Option<Val<Json>>,
     /// `SingleHeader`.
+    ///
+    /// Inspect a single header. Provide the name of the header to inspect, for example, `User-Agent` or
+    /// `Referer` . This setting isn't case sensitive.
+    ///
+    /// Example JSON: `"SingleHeader": { "Name": "haystack" }`
+    ///
+    /// Alternately, you can filter and inspect all headers with the `Headers` `FieldToMatch` setting.
     pub single_header: Option<Val<SingleHeader>>,
     /// `SingleQueryArgument`.
+    ///
+    /// Inspect a single query argument. Provide the name of the query argument to inspect, such as *UserName*
+    /// or *SalesRegion* . The name can be up to 30 characters long and isn't case sensitive.
+    ///
+    /// Example JSON: `"SingleQueryArgument": { "Name": "myArgument" }`
     pub single_query_argument: Option<Val<SingleQueryArgument>>,
     /// `UriFragment`.
+    ///
+    /// Inspect fragments of the request URI. You must configure scope and pattern matching filters in the
+    /// `UriFragment` object, to define the fragment of a URI that AWS WAF inspects.
+    ///
+    /// Only the first 8 KB (8192 bytes) of a request's URI fragments and only the first 200 URI fragments
+    /// are forwarded to AWS WAF for inspection by the underlying host service. You must configure how to
+    /// handle any oversize URI fragment content in the `UriFragment` object. AWS WAF applies the pattern
+    /// matching filters to the cookies that it receives from the underlying host service.
     pub uri_fragment: Option<Val<UriFragment>>,
     /// `UriPath`.
+    ///
+    /// Inspect the request URI path. This is the part of the web request that identifies a resource, for
+    /// example, `/images/daily-ad.jpg` .
     ///
     /// - Format: `json`.
     pub uri_path: Option<Val<Json>>,
@@ -2479,13 +3417,21 @@ impl ToValue for FieldToMatch {
 impl Literal for FieldToMatch {}
 
 /// The [`FieldToProtect`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtoprotect.html) property type.
+///
+/// Specifies a field type and keys to protect in stored web request data. This is part of the data
+/// protection configuration for a web ACL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldToProtect {
     /// `FieldKeys`.
     ///
+    /// Specifies the keys to protect for the specified field type. If you don't specify any key, then all
+    /// keys for the field type are protected.
+    ///
     /// - Items: 0 to 100.
     pub field_keys: Option<Val<Vec<String>>>,
     /// `FieldType`: required.
+    ///
+    /// Specifies the web request component type to protect.
     pub field_type: Option<Val<FieldType>>,
 }
 
@@ -2547,11 +3493,41 @@ impl ToValue for FieldToProtect {
 impl Literal for FieldToProtect {}
 
 /// The [`ForwardedIPConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-forwardedipconfiguration.html) property type.
+///
+/// The configuration for inspecting IP addresses in an HTTP header that you specify, instead of using
+/// the IP address that's reported by the web request origin. Commonly, this is the X-Forwarded-For
+/// (XFF) header, but you can specify any header name.
+///
+/// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+/// request at all.
+///
+/// This configuration is used for `GeoMatchStatement` , `AsnMatchStatement` , and `RateBasedStatement`
+/// . For `IPSetReferenceStatement` , use `IPSetForwardedIPConfig` instead.
+///
+/// AWS WAF only evaluates the first IP address found in the specified HTTP header.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ForwardedIpConfiguration {
     /// `FallbackBehavior`: required.
+    ///
+    /// The match status to assign to the web request if the request doesn't have a valid IP address in the
+    /// specified position.
+    ///
+    /// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+    /// request at all.
+    ///
+    /// You can specify the following fallback behaviors:
+    ///
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
     pub fallback_behavior: Option<Val<FallbackBehavior>>,
     /// `HeaderName`: required.
+    ///
+    /// The name of the HTTP header to use for the IP address. For example, to use the X-Forwarded-For (XFF)
+    /// header, set this to `X-Forwarded-For` .
+    ///
+    /// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+    /// request at all.
     ///
     /// - Pattern: `^[a-zA-Z0-9-]{1,255}$`.
     pub header_name: Option<Val<String>>,
@@ -2624,13 +3600,55 @@ impl ToValue for ForwardedIpConfiguration {
 impl Literal for ForwardedIpConfiguration {}
 
 /// The [`GeoMatchStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-geomatchstatement.html) property type.
+///
+/// A rule statement that labels web requests by country and region and that matches against web
+/// requests based on country code. A geo match rule labels every request that it inspects regardless of
+/// whether it finds a match.
+///
+/// - To manage requests only by country, you can use this statement by itself and specify the countries
+///   that you want to match against in the `CountryCodes` array.
+/// - Otherwise, configure your geo match rule with Count action so that it only labels requests. Then,
+///   add one or more label match rules to run after the geo match rule and configure them to match
+///   against the geographic labels and handle the requests as needed.
+///
+/// AWS WAF labels requests using the alpha-2 country and region codes from the International
+/// Organization for Standardization (ISO) 3166 standard. AWS WAF determines the codes using either the
+/// IP address in the web request origin or, if you specify it, the address in the geo match
+/// `ForwardedIPConfig` .
+///
+/// If you use the web request origin, the label formats are `awswaf:clientip:geo:region:<ISO country
+/// code>-<ISO region code>` and `awswaf:clientip:geo:country:<ISO country code>` .
+///
+/// If you use a forwarded IP address, the label formats are `awswaf:forwardedip:geo:region:<ISO country
+/// code>-<ISO region code>` and `awswaf:forwardedip:geo:country:<ISO country code>` .
+///
+/// For additional details, see [Geographic match rule
+/// statement](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-geo-match.html)
+/// in the [AWS WAF Developer
+/// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeoMatchStatement {
     /// `CountryCodes`.
     ///
+    /// An array of two-character country codes that you want to match against, for example, `[ "US", "CN"
+    /// ]` , from the alpha-2 country ISO codes of the ISO 3166 international standard.
+    ///
+    /// When you use a geo match statement just for the region and country labels that it adds to requests,
+    /// you still have to supply a country code for the rule to evaluate. In this case, you configure the
+    /// rule to only count matching requests, but it will still generate logging and count metrics for any
+    /// matches. You can reduce the logging and metrics that the rule produces by specifying a country
+    /// that's unlikely to be a source of traffic to your site.
+    ///
     /// - Items: at least 1.
     pub country_codes: Option<Val<Vec<CountryCodes>>>,
     /// `ForwardedIPConfig`.
+    ///
+    /// The configuration for inspecting IP addresses in an HTTP header that you specify, instead of using
+    /// the IP address that's reported by the web request origin. Commonly, this is the X-Forwarded-For
+    /// (XFF) header, but you can specify any header name.
+    ///
+    /// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+    /// request at all.
     pub forwarded_ip_config: Option<Val<ForwardedIpConfiguration>>,
 }
 
@@ -2689,17 +3707,29 @@ impl ToValue for GeoMatchStatement {
 impl Literal for GeoMatchStatement {}
 
 /// The [`HeaderMatchPattern`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-headermatchpattern.html) property type.
+///
+/// The filter to use to identify the subset of headers to inspect in a web request.
+///
+/// You must specify exactly one setting: either `All` , `IncludedHeaders` , or `ExcludedHeaders` .
+///
+/// Example JSON: `"MatchPattern": { "ExcludedHeaders": [ "KeyToExclude1", "KeyToExclude2" ] }`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeaderMatchPattern {
     /// `All`.
+    ///
+    /// Inspect all headers.
     ///
     /// - Format: `json`.
     pub all: Option<Val<Json>>,
     /// `ExcludedHeaders`.
     ///
+    /// Inspect only the headers whose keys don't match any of the strings specified here.
+    ///
     /// - Items: 1 to 199.
     pub excluded_headers: Option<Val<Vec<String>>>,
     /// `IncludedHeaders`.
+    ///
+    /// Inspect only the headers that have a key that matches one of the strings specified here.
     ///
     /// - Items: 1 to 199.
     pub included_headers: Option<Val<Vec<String>>>,
@@ -2771,9 +3801,14 @@ impl ToValue for HeaderMatchPattern {
 impl Literal for HeaderMatchPattern {}
 
 /// The [`HeaderOrder`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-headerorder.html) property type.
+///
+/// The string containing the list of a web request's header names, ordered as they appear in the web
+/// request, separated by colons.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HeaderOrder {
     /// `OversizeHandling`: required.
+    ///
+    /// Handling of requests containing oversize fields
     pub oversize_handling: Option<Val<OversizeHandling>>,
 }
 
@@ -2824,13 +3859,50 @@ impl ToValue for HeaderOrder {
 impl Literal for HeaderOrder {}
 
 /// The [`Headers`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-headers.html) property type.
+///
+/// Inspect all headers in the web request. You can specify the parts of the headers to inspect and you
+/// can narrow the set of headers to inspect by including or excluding specific keys.
+///
+/// This is used to indicate the web request component to inspect, in the `FieldToMatch` specification.
+///
+/// If you want to inspect just the value of a single header, use the `SingleHeader` `FieldToMatch`
+/// setting instead.
+///
+/// Example JSON: `"Headers": { "MatchPattern": { "All": {} }, "MatchScope": "KEY", "OversizeHandling":
+/// "MATCH" }`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Headers {
     /// `MatchPattern`: required.
+    ///
+    /// The filter to use to identify the subset of headers to inspect in a web request.
+    ///
+    /// You must specify exactly one setting: either `All` , `IncludedHeaders` , or `ExcludedHeaders` .
+    ///
+    /// Example JSON: `"MatchPattern": { "ExcludedHeaders": [ "KeyToExclude1", "KeyToExclude2" ] }`
     pub match_pattern: Option<Val<HeaderMatchPattern>>,
     /// `MatchScope`: required.
+    ///
+    /// The parts of the headers to match with the rule inspection criteria. If you specify `ALL` , AWS WAF
+    /// inspects both keys and values.
+    ///
+    /// `All` does not require a match to be found in the keys and a match to be found in the values. It
+    /// requires a match to be found in the keys or the values or both. To require a match in the keys and
+    /// in the values, use a logical `AND` statement to combine two match rules, one that inspects the keys
+    /// and another that inspects the values.
     pub match_scope: Option<Val<MapMatchScope>>,
     /// `OversizeHandling`: required.
+    ///
+    /// What AWS WAF should do if the headers determined by your match scope are more numerous or larger
+    /// than AWS WAF can inspect. AWS WAF does not support inspecting the entire contents of request headers
+    /// when they exceed 8 KB (8192 bytes) or 200 total headers. The underlying host service forwards a
+    /// maximum of 200 headers and at most 8 KB of header contents to AWS WAF .
+    ///
+    /// The options for oversize handling are the following:
+    ///
+    /// - `CONTINUE` - Inspect the available headers normally, according to the rule inspection criteria.
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
     pub oversize_handling: Option<Val<OversizeHandling>>,
 }
 
@@ -2903,9 +3975,17 @@ impl ToValue for Headers {
 impl Literal for Headers {}
 
 /// The [`ImmunityTimeProperty`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-immunitytimeproperty.html) property type.
+///
+/// Used for CAPTCHA and challenge token settings. Determines how long a `CAPTCHA` or challenge
+/// timestamp remains valid after AWS WAF updates it for a successful `CAPTCHA` or challenge response.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImmunityTimeProperty {
     /// `ImmunityTime`: required.
+    ///
+    /// The amount of time, in seconds, that a `CAPTCHA` or challenge timestamp is considered valid by AWS
+    /// WAF . The default setting is 300.
+    ///
+    /// For the Challenge action, the minimum setting is 300.
     ///
     /// - Range: 60 to 259200.
     pub immunity_time: Option<Val<i64>>,
@@ -2962,15 +4042,56 @@ impl ToValue for ImmunityTimeProperty {
 impl Literal for ImmunityTimeProperty {}
 
 /// The [`IPSetForwardedIPConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ipsetforwardedipconfiguration.html) property type.
+///
+/// The configuration for inspecting IP addresses in an HTTP header that you specify, instead of using
+/// the IP address that's reported by the web request origin. Commonly, this is the X-Forwarded-For
+/// (XFF) header, but you can specify any header name.
+///
+/// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+/// request at all.
+///
+/// This configuration is used only for `IPSetReferenceStatement` . For `GeoMatchStatement` and
+/// `RateBasedStatement` , use `ForwardedIPConfig` instead.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpSetForwardedIpConfiguration {
     /// `FallbackBehavior`: required.
+    ///
+    /// The match status to assign to the web request if the request doesn't have a valid IP address in the
+    /// specified position.
+    ///
+    /// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+    /// request at all.
+    ///
+    /// You can specify the following fallback behaviors:
+    ///
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
     pub fallback_behavior: Option<Val<FallbackBehavior>>,
     /// `HeaderName`: required.
+    ///
+    /// The name of the HTTP header to use for the IP address. For example, to use the X-Forwarded-For (XFF)
+    /// header, set this to `X-Forwarded-For` .
+    ///
+    /// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+    /// request at all.
     ///
     /// - Pattern: `^[a-zA-Z0-9-]{1,255}$`.
     pub header_name: Option<Val<String>>,
     /// `Position`: required.
+    ///
+    /// The position in the header to search for the IP address. The header can contain IP addresses of the
+    /// original client and also of proxies. For example, the header value could be `10.1.1.1, 127.0.0.0, 10.10.10.10`
+    /// where the first IP address identifies the original client and the rest identify proxies that the
+    /// request went through.
+    ///
+    /// The options for this setting are the following:
+    ///
+    /// - FIRST - Inspect the first IP address in the list of IP addresses in the header. This is usually
+    ///   the client's original IP.
+    /// - LAST - Inspect the last IP address in the list of IP addresses in the header.
+    /// - ANY - Inspect all IP addresses in the header for a match. If the header contains more than 10 IP
+    ///   addresses, AWS WAF inspects the last 10.
     pub position: Option<Val<Position>>,
 }
 
@@ -3055,14 +4176,31 @@ impl ToValue for IpSetForwardedIpConfiguration {
 impl Literal for IpSetForwardedIpConfiguration {}
 
 /// The [`IPSetReferenceStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ipsetreferencestatement.html) property type.
+///
+/// A rule statement used to detect web requests coming from particular IP addresses or address ranges.
+/// To use this, create an `IPSet` that specifies the addresses you want to detect, then use the ARN of
+/// that set in this statement.
+///
+/// Each IP set rule statement references an IP set. You create and maintain the set independent of your
+/// rules. This allows you to use the single set in multiple rules. When you update the referenced set,
+/// AWS WAF automatically updates all rules that reference it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpSetReferenceStatement {
     /// `Arn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the `IPSet` that this statement references.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `\S`.
     pub arn: Option<Val<String>>,
     /// `IPSetForwardedIPConfig`.
+    ///
+    /// The configuration for inspecting IP addresses in an HTTP header that you specify, instead of using
+    /// the IP address that's reported by the web request origin. Commonly, this is the X-Forwarded-For
+    /// (XFF) header, but you can specify any header name.
+    ///
+    /// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+    /// request at all.
     pub ip_set_forwarded_ip_config: Option<Val<IpSetForwardedIpConfiguration>>,
 }
 
@@ -3119,9 +4257,34 @@ impl ToValue for IpSetReferenceStatement {
 impl Literal for IpSetReferenceStatement {}
 
 /// The [`JA3Fingerprint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ja3fingerprint.html) property type.
+///
+/// Available for use with Amazon CloudFront distributions and Application Load Balancers. Match against
+/// the request's JA3 fingerprint. The JA3 fingerprint is a 32-character hash derived from the TLS
+/// Client Hello of an incoming request. This fingerprint serves as a unique identifier for the client's
+/// TLS configuration. AWS WAF calculates and logs this fingerprint for each request that has enough TLS
+/// Client Hello information for the calculation. Almost all web requests include this information.
+///
+/// > You can use this choice only with a string match `ByteMatchStatement` with the
+/// `PositionalConstraint` set to `EXACTLY` .
+///
+/// You can obtain the JA3 fingerprint for client requests from the web ACL logs. If AWS WAF is able to
+/// calculate the fingerprint, it includes it in the logs. For information about the logging fields, see
+/// [Log fields](https://docs.aws.amazon.com/waf/latest/developerguide/logging-fields.html) in the *AWS
+/// WAF Developer Guide* .
+///
+/// Provide the JA3 fingerprint string from the logs in your string match statement specification, to
+/// match with any future requests that have the same TLS configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ja3Fingerprint {
     /// `FallbackBehavior`: required.
+    ///
+    /// The match status to assign to the web request if the request doesn't have a JA3 fingerprint.
+    ///
+    /// You can specify the following fallback behaviors:
+    ///
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
     pub fallback_behavior: Option<Val<FallbackBehavior>>,
 }
 
@@ -3176,9 +4339,34 @@ impl ToValue for Ja3Fingerprint {
 impl Literal for Ja3Fingerprint {}
 
 /// The [`JA4Fingerprint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ja4fingerprint.html) property type.
+///
+/// Available for use with Amazon CloudFront distributions and Application Load Balancers. Match against
+/// the request's JA4 fingerprint. The JA4 fingerprint is a 36-character hash derived from the TLS
+/// Client Hello of an incoming request. This fingerprint serves as a unique identifier for the client's
+/// TLS configuration. AWS WAF calculates and logs this fingerprint for each request that has enough TLS
+/// Client Hello information for the calculation. Almost all web requests include this information.
+///
+/// > You can use this choice only with a string match `ByteMatchStatement` with the
+/// `PositionalConstraint` set to `EXACTLY` .
+///
+/// You can obtain the JA4 fingerprint for client requests from the web ACL logs. If AWS WAF is able to
+/// calculate the fingerprint, it includes it in the logs. For information about the logging fields, see
+/// [Log fields](https://docs.aws.amazon.com/waf/latest/developerguide/logging-fields.html) in the *AWS
+/// WAF Developer Guide* .
+///
+/// Provide the JA4 fingerprint string from the logs in your string match statement specification, to
+/// match with any future requests that have the same TLS configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ja4Fingerprint {
     /// `FallbackBehavior`: required.
+    ///
+    /// The match status to assign to the web request if the request doesn't have a JA4 fingerprint.
+    ///
+    /// You can specify the following fallback behaviors:
+    ///
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
     pub fallback_behavior: Option<Val<FallbackBehavior>>,
 }
 
@@ -3233,15 +4421,82 @@ impl ToValue for Ja4Fingerprint {
 impl Literal for Ja4Fingerprint {}
 
 /// The [`JsonBody`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-jsonbody.html) property type.
+///
+/// Inspect the body of the web request as JSON. The body immediately follows the request headers.
+///
+/// This is used to indicate the web request component to inspect, in the `FieldToMatch` specification.
+///
+/// Use the specifications in this object to indicate which parts of the JSON body to inspect using the
+/// rule's inspection criteria. AWS WAF inspects only the parts of the JSON that result from the matches
+/// that you indicate.
+///
+/// Example JSON: `"JsonBody": { "MatchPattern": { "All": {} }, "MatchScope": "ALL" }`
+///
+/// For additional information about this request component option, see [JSON
+/// body](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-fields-list.html#waf-rule-statement-request-component-json-body)
+/// in the *AWS WAF Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonBody {
     /// `InvalidFallbackBehavior`.
+    ///
+    /// What AWS WAF should do if it fails to completely parse the JSON body. The options are the following:
+    ///
+    /// - `EVALUATE_AS_STRING` - Inspect the body as plain text. AWS WAF applies the text transformations
+    ///   and inspection criteria that you defined for the JSON inspection to the body text string.
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
+    ///
+    /// If you don't provide this setting, AWS WAF parses and evaluates the content only up to the first
+    /// parsing failure that it encounters.
+    ///
+    /// > AWS WAF parsing doesn't fully validate the input JSON string, so parsing can succeed even for
+    /// invalid JSON. When parsing succeeds, AWS WAF doesn't apply the fallback behavior. For more
+    /// information, see [JSON
+    /// body](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-fields-list.html#waf-rule-statement-request-component-json-body)
+    /// in the *AWS WAF Developer Guide* .
     pub invalid_fallback_behavior: Option<Val<BodyParsingFallbackBehavior>>,
     /// `MatchPattern`: required.
+    ///
+    /// The patterns to look for in the JSON body. AWS WAF inspects the results of these pattern matches
+    /// against the rule inspection criteria.
     pub match_pattern: Option<Val<JsonMatchPattern>>,
     /// `MatchScope`: required.
+    ///
+    /// The parts of the JSON to match against using the `MatchPattern` . If you specify `ALL` , AWS WAF
+    /// matches against keys and values.
+    ///
+    /// `All` does not require a match to be found in the keys and a match to be found in the values. It
+    /// requires a match to be found in the keys or the values or both. To require a match in the keys and
+    /// in the values, use a logical `AND` statement to combine two match rules, one that inspects the keys
+    /// and another that inspects the values.
     pub match_scope: Option<Val<JsonMatchScope>>,
     /// `OversizeHandling`.
+    ///
+    /// What AWS WAF should do if the body is larger than AWS WAF can inspect.
+    ///
+    /// AWS WAF does not support inspecting the entire contents of the web request body if the body exceeds
+    /// the limit for the resource type. When a web request body is larger than the limit, the underlying
+    /// host service only forwards the contents that are within the limit to AWS WAF for inspection.
+    ///
+    /// - For Application Load Balancer and AWS AppSync , the limit is fixed at 8 KB (8,192 bytes).
+    /// - For CloudFront, API Gateway, Amazon Cognito, App Runner, and Verified Access, the default limit is 16
+    ///   KB (16,384 bytes), and you can increase the limit for each resource type in the web ACL
+    ///   `AssociationConfig` , for additional processing fees.
+    /// - For AWS Amplify , use the CloudFront limit.
+    ///
+    /// The options for oversize handling are the following:
+    ///
+    /// - `CONTINUE` - Inspect the available body contents normally, according to the rule inspection
+    ///   criteria.
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
+    ///
+    /// You can combine the `MATCH` or `NO_MATCH` settings for oversize handling with your rule and web ACL
+    /// action settings, so that you block any request whose body is over the limit.
+    ///
+    /// Default: `CONTINUE`
     pub oversize_handling: Option<Val<OversizeHandling>>,
 }
 
@@ -3317,13 +4572,32 @@ impl ToValue for JsonBody {
 impl Literal for JsonBody {}
 
 /// The [`JsonMatchPattern`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-jsonmatchpattern.html) property type.
+///
+/// The patterns to look for in the JSON body. AWS WAF inspects the results of these pattern matches
+/// against the rule inspection criteria. This is used with the `FieldToMatch` option `JsonBody` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JsonMatchPattern {
     /// `All`.
     ///
+    /// Match all of the elements. See also `MatchScope` in the `JsonBody` `FieldToMatch` specification.
+    ///
+    /// You must specify either this setting or the `IncludedPaths` setting, but not both.
+    ///
     /// - Format: `json`.
     pub all: Option<Val<Json>>,
     /// `IncludedPaths`.
+    ///
+    /// Match only the specified include paths. See also `MatchScope` in the `JsonBody` `FieldToMatch`
+    /// specification.
+    ///
+    /// Provide the include paths using JSON Pointer syntax. For example, `"IncludedPaths": ["/dogs/0/name",
+    /// "/dogs/1/name"]` . For information about this syntax, see the Internet Engineering Task Force (IETF)
+    /// documentation [JavaScript Object Notation (JSON)
+    /// Pointer](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc6901) .
+    ///
+    /// You must specify either this setting or the `All` setting, but not both.
+    ///
+    /// > Don't use this option to include all paths. Instead, use the `All` setting.
     ///
     /// - Items: at least 1.
     pub included_paths: Option<Val<Vec<String>>>,
@@ -3384,9 +4658,13 @@ impl ToValue for JsonMatchPattern {
 impl Literal for JsonMatchPattern {}
 
 /// The [`Label`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-label.html) property type.
+///
+/// A single label container. This is used as an element of a label array in `RuleLabels` inside a rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Label {
     /// `Name`: required.
+    ///
+    /// The label string.
     ///
     /// - Pattern: `^[0-9A-Za-z_:-]{1,1024}$`.
     pub name: Option<Val<String>>,
@@ -3439,13 +4717,38 @@ impl ToValue for Label {
 impl Literal for Label {}
 
 /// The [`LabelMatchStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-labelmatchstatement.html) property type.
+///
+/// A rule statement to match against labels that have been added to the web request by rules that have
+/// already run in the web ACL.
+///
+/// The label match statement provides the label or namespace string to search for. The label string can
+/// represent a part or all of the fully qualified label name that had been added to the web request.
+/// Fully qualified labels have a prefix, optional namespaces, and label name. The prefix identifies the
+/// rule group or web ACL context of the rule that added the label. If you do not provide the fully
+/// qualified name in your label match string, AWS WAF performs the search for labels that were added in
+/// the same context as the label match statement.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LabelMatchStatement {
     /// `Key`: required.
     ///
+    /// The string to match against. The setting you provide for this depends on the match statement's
+    /// `Scope` setting:
+    ///
+    /// - If the `Scope` indicates `LABEL` , then this specification must include the name and can include
+    ///   any number of preceding namespace specifications and prefix up to providing the fully qualified
+    ///   label name.
+    /// - If the `Scope` indicates `NAMESPACE` , then this specification can include any number of
+    ///   contiguous namespace strings, and can include the entire label namespace prefix from the rule
+    ///   group or web ACL where the label originates.
+    ///
+    /// Labels are case sensitive and components of a label must be separated by colon, for example
+    /// `NS1:NS2:name` .
+    ///
     /// - Pattern: `^[0-9A-Za-z_:-]{1,1024}$`.
     pub key: Option<Val<String>>,
     /// `Scope`: required.
+    ///
+    /// Specify whether you want to match using the label name or just the namespace.
     pub scope: Option<Val<LabelMatchScope>>,
 }
 
@@ -3508,26 +4811,95 @@ impl ToValue for LabelMatchStatement {
 impl Literal for LabelMatchStatement {}
 
 /// The [`ManagedRuleGroupConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupconfig.html) property type.
+///
+/// Additional information that's used by a managed rule group. Many managed rule groups don't require
+/// this.
+///
+/// The rule groups used for intelligent threat mitigation require additional configuration:
+///
+/// - Use the `AWSManagedRulesACFPRuleSet` configuration object to configure the account creation fraud
+///   prevention managed rule group. The configuration includes the registration and sign-up pages of
+///   your application and the locations in the account creation request payload of data, such as the
+///   user email and phone number fields.
+/// - Use the `AWSManagedRulesATPRuleSet` configuration object to configure the account takeover
+///   prevention managed rule group. The configuration includes the sign-in page of your application and
+///   the locations in the login request payload of data such as the username and password.
+/// - Use the `AWSManagedRulesBotControlRuleSet` configuration object to configure the protection level
+///   that you want the Bot Control rule group to use.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedRuleGroupConfig {
     /// `AWSManagedRulesACFPRuleSet`.
+    ///
+    /// Additional configuration for using the account creation fraud prevention (ACFP) managed rule group,
+    /// `AWSManagedRulesACFPRuleSet` . Use this to provide account creation request information to the rule
+    /// group. For web ACLs that protect CloudFront distributions, use this to also provide the information
+    /// about how your distribution responds to account creation requests.
+    ///
+    /// For information about using the ACFP managed rule group, see [AWS WAF Fraud Control account creation
+    /// fraud prevention (ACFP) rule
+    /// group](https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-acfp.html) and
+    /// [AWS WAF Fraud Control account creation fraud prevention
+    /// (ACFP)](https://docs.aws.amazon.com/waf/latest/developerguide/waf-acfp.html) in the *AWS WAF
+    /// Developer Guide* .
     pub aws_managed_rules_acfp_rule_set: Option<Val<AwsManagedRulesAcfpRuleSet>>,
     /// `AWSManagedRulesATPRuleSet`.
+    ///
+    /// Additional configuration for using the account takeover prevention (ATP) managed rule group,
+    /// `AWSManagedRulesATPRuleSet` . Use this to provide login request information to the rule group. For
+    /// web ACLs that protect CloudFront distributions, use this to also provide the information about how
+    /// your distribution responds to login requests.
+    ///
+    /// This configuration replaces the individual configuration fields in `ManagedRuleGroupConfig` and
+    /// provides additional feature configuration.
+    ///
+    /// For information about using the ATP managed rule group, see [AWS WAF Fraud Control account takeover
+    /// prevention (ATP) rule
+    /// group](https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-atp.html) and
+    /// [AWS WAF Fraud Control account takeover prevention
+    /// (ATP)](https://docs.aws.amazon.com/waf/latest/developerguide/waf-atp.html) in the *AWS WAF Developer
+    /// Guide* .
     pub aws_managed_rules_atp_rule_set: Option<Val<AwsManagedRulesAtpRuleSet>>,
     /// `AWSManagedRulesAntiDDoSRuleSet`.
+    ///
+    /// Additional configuration for using the anti-DDoS managed rule group,
+    /// `AWSManagedRulesAntiDDoSRuleSet` . Use this to configure anti-DDoS behavior for the rule group.
+    ///
+    /// For information about using the anti-DDoS managed rule group, see [AWS WAF Anti-DDoS rule
+    /// group](https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-anti-ddos.html)
+    /// and [Distributed Denial of Service (DDoS)
+    /// prevention](https://docs.aws.amazon.com/waf/latest/developerguide/waf-anti-ddos.html) in the *AWS
+    /// WAF Developer Guide* .
     pub aws_managed_rules_anti_d_do_s_rule_set: Option<Val<AwsManagedRulesAntiDDoSRuleSet>>,
     /// `AWSManagedRulesBotControlRuleSet`.
+    ///
+    /// Additional configuration for using the Bot Control managed rule group. Use this to specify the
+    /// inspection level that you want to use. For information about using the Bot Control managed rule
+    /// group, see [AWS WAF Bot Control rule
+    /// group](https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-bot.html) and
+    /// [AWS WAF Bot Control](https://docs.aws.amazon.com/waf/latest/developerguide/waf-bot-control.html) in
+    /// the *AWS WAF Developer Guide* .
     pub aws_managed_rules_bot_control_rule_set: Option<Val<AwsManagedRulesBotControlRuleSet>>,
     /// `LoginPath`.
+    ///
+    /// > Instead of this setting, provide your configuration under `AWSManagedRulesATPRuleSet` .
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `.*\S.*`.
     pub login_path: Option<Val<String>>,
     /// `PasswordField`.
+    ///
+    /// > Instead of this setting, provide your configuration under the request inspection configuration for
+    /// `AWSManagedRulesATPRuleSet` or `AWSManagedRulesACFPRuleSet` .
     pub password_field: Option<Val<FieldIdentifier>>,
     /// `PayloadType`.
+    ///
+    /// > Instead of this setting, provide your configuration under the request inspection configuration for
+    /// `AWSManagedRulesATPRuleSet` or `AWSManagedRulesACFPRuleSet` .
     pub payload_type: Option<Val<PayloadType>>,
     /// `UsernameField`.
+    ///
+    /// > Instead of this setting, provide your configuration under the request inspection configuration for
+    /// `AWSManagedRulesATPRuleSet` or `AWSManagedRulesACFPRuleSet` .
     pub username_field: Option<Val<FieldIdentifier>>,
 }
 
@@ -3623,30 +4995,97 @@ impl ToValue for ManagedRuleGroupConfig {
 impl Literal for ManagedRuleGroupConfig {}
 
 /// The [`ManagedRuleGroupStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupstatement.html) property type.
+///
+/// A rule statement used to run the rules that are defined in a managed rule group. To use this,
+/// provide the vendor name and the name of the rule group in this statement. You can retrieve the
+/// required names through the API call `ListAvailableManagedRuleGroups` .
+///
+/// You cannot nest a `ManagedRuleGroupStatement` , for example for use inside a `NotStatement` or
+/// `OrStatement` . You cannot use a managed rule group statement inside another rule group. You can
+/// only use a managed rule group statement as a top-level statement in a rule that you define in a web
+/// ACL.
+///
+/// > You are charged additional fees when you use the AWS WAF Bot Control managed rule group
+/// `AWSManagedRulesBotControlRuleSet` , the AWS WAF Fraud Control account takeover prevention (ATP)
+/// managed rule group `AWSManagedRulesATPRuleSet` , or the AWS WAF Fraud Control account creation fraud
+/// prevention (ACFP) managed rule group `AWSManagedRulesACFPRuleSet` . For more information, see [AWS
+/// WAF Pricing](https://docs.aws.amazon.com/waf/pricing/) .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedRuleGroupStatement {
     /// `ExcludedRules`.
     ///
+    /// Rules in the referenced rule group whose actions are set to `Count` .
+    ///
+    /// > Instead of this option, use `RuleActionOverrides` . It accepts any valid action setting, including
+    /// `Count` .
+    ///
     /// - Items: 0 to 100.
     pub excluded_rules: Option<Val<Vec<ExcludedRule>>>,
     /// `ManagedRuleGroupConfigs`.
+    ///
+    /// Additional information that's used by a managed rule group. Many managed rule groups don't require
+    /// this.
+    ///
+    /// The rule groups used for intelligent threat mitigation require additional configuration:
+    ///
+    /// - Use the `AWSManagedRulesACFPRuleSet` configuration object to configure the account creation fraud
+    ///   prevention managed rule group. The configuration includes the registration and sign-up pages of
+    ///   your application and the locations in the account creation request payload of data, such as the
+    ///   user email and phone number fields.
+    /// - Use the `AWSManagedRulesAntiDDoSRuleSet` configuration object to configure the anti-DDoS managed
+    ///   rule group. The configuration includes the sensitivity levels to use in the rules that typically
+    ///   block and challenge requests that might be participating in DDoS attacks and the specification to
+    ///   use to indicate whether a request can handle a silent browser challenge.
+    /// - Use the `AWSManagedRulesATPRuleSet` configuration object to configure the account takeover
+    ///   prevention managed rule group. The configuration includes the sign-in page of your application and
+    ///   the locations in the login request payload of data such as the username and password.
+    /// - Use the `AWSManagedRulesBotControlRuleSet` configuration object to configure the protection level
+    ///   that you want the Bot Control rule group to use.
     pub managed_rule_group_configs: Option<Val<Vec<ManagedRuleGroupConfig>>>,
     /// `Name`: required.
+    ///
+    /// The name of the managed rule group. You use this, along with the vendor name, to identify the rule
+    /// group.
     ///
     /// - Pattern: `^[0-9A-Za-z_-]{1,128}$`.
     pub name: Option<Val<String>>,
     /// `RuleActionOverrides`.
     ///
+    /// Action settings to use in the place of the rule actions that are configured inside the rule group.
+    /// You specify one override for each rule whose action you want to change.
+    ///
+    /// > Verify the rule names in your overrides carefully. With managed rule groups, AWS WAF silently
+    /// ignores any override that uses an invalid rule name. With customer-owned rule groups, invalid rule
+    /// names in your overrides will cause web ACL updates to fail. An invalid rule name is any name that
+    /// doesn't exactly match the case-sensitive name of an existing rule in the rule group.
+    ///
+    /// You can use overrides for testing, for example you can override all of rule actions to `Count` and
+    /// then monitor the resulting count metrics to understand how the rule group would handle your web
+    /// traffic. You can also permanently override some or all actions, to modify how the rule group manages
+    /// your web traffic.
+    ///
     /// - Items: 0 to 100.
     pub rule_action_overrides: Option<Val<Vec<RuleActionOverride>>>,
     /// `ScopeDownStatement`.
+    ///
+    /// An optional nested statement that narrows the scope of the web requests that are evaluated by the
+    /// managed rule group. Requests are only evaluated by the rule group if they match the scope-down
+    /// statement. You can use any nestable `Statement` in the scope-down statement, and you can nest
+    /// statements at any level, the same as you can for a rule statement.
     pub scope_down_statement: Option<Val<Statement>>,
     /// `VendorName`: required.
+    ///
+    /// The name of the managed rule group vendor. You use this, along with the rule group name, to identify
+    /// a rule group.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `\S`.
     pub vendor_name: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The version of the managed rule group to use. If you specify this, the version setting is fixed
+    /// until you change it. If you don't specify this, AWS WAF uses the vendor's default version, and then
+    /// keeps the version at the vendor's default when the vendor updates the managed rule group settings.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[\w#:\.\-/]+$`.
@@ -3758,9 +5197,14 @@ impl ToValue for ManagedRuleGroupStatement {
 impl Literal for ManagedRuleGroupStatement {}
 
 /// The [`NotStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-notstatement.html) property type.
+///
+/// A logical rule statement used to negate the results of another rule statement. You provide one
+/// `Statement` within the `NotStatement` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotStatement {
     /// `Statement`: required.
+    ///
+    /// The statement to negate. You can use any statement that can be nested.
     pub statement: Option<Val<Statement>>,
 }
 
@@ -3811,9 +5255,21 @@ impl ToValue for NotStatement {
 impl Literal for NotStatement {}
 
 /// The [`OnSourceDDoSProtectionConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-onsourceddosprotectionconfig.html) property type.
+///
+/// Configures the level of DDoS protection that applies to web ACLs associated with Application Load
+/// Balancers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OnSourceDDoSProtectionConfig {
     /// `ALBLowReputationMode`: required.
+    ///
+    /// The level of DDoS protection that applies to web ACLs associated with Application Load Balancers.
+    /// `ACTIVE_UNDER_DDOS` protection is enabled by default whenever a web ACL is associated with an
+    /// Application Load Balancer. In the event that an Application Load Balancer experiences high-load
+    /// conditions or suspected DDoS attacks, the `ACTIVE_UNDER_DDOS` protection automatically rate limits
+    /// traffic from known low reputation sources without disrupting Application Load Balancer availability.
+    /// `ALWAYS_ON` protection provides constant, always-on monitoring of known low reputation sources for
+    /// suspected DDoS attacks. While this provides a higher level of protection, there may be potential
+    /// impacts on legitimate traffic.
     pub alb_low_reputation_mode: Option<Val<AlbLowReputationMode>>,
 }
 
@@ -3872,9 +5328,14 @@ impl ToValue for OnSourceDDoSProtectionConfig {
 impl Literal for OnSourceDDoSProtectionConfig {}
 
 /// The [`OrStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-orstatement.html) property type.
+///
+/// A logical rule statement used to combine other rule statements with OR logic. You provide more than
+/// one `Statement` within the `OrStatement` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrStatement {
     /// `Statements`: required.
+    ///
+    /// The statements to combine with OR logic. You can use any statements that can be nested.
     pub statements: Option<Val<Vec<Statement>>>,
 }
 
@@ -3930,13 +5391,34 @@ impl ToValue for OrStatement {
 impl Literal for OrStatement {}
 
 /// The [`OverrideAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-overrideaction.html) property type.
+///
+/// The action to use in the place of the action that results from the rule group evaluation. Set the
+/// override action to none to leave the result of the rule group alone. Set it to count to override the
+/// result to count only.
+///
+/// You can only use this for rule statements that reference a rule group, like
+/// `RuleGroupReferenceStatement` and `ManagedRuleGroupStatement` .
+///
+/// > This option is usually set to none. It does not affect how the rules in the rule group are
+/// evaluated. If you want the rules in the rule group to only count matches, do not use this and
+/// instead use the rule action override option, with `Count` action, in your rule group reference
+/// statement settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OverrideAction {
     /// `Count`.
     ///
+    /// Override the rule group evaluation result to count only.
+    ///
+    /// > This option is usually set to none. It does not affect how the rules in the rule group are
+    /// evaluated. If you want the rules in the rule group to only count matches, do not use this and
+    /// instead use the rule action override option, with `Count` action, in your rule group reference
+    /// statement settings.
+    ///
     /// - Format: `json`.
     pub count: Option<Val<Json>>,
     /// `None`.
+    ///
+    /// Don't override the rule group evaluation result. This is the most common setting.
     ///
     /// - Format: `json`.
     pub none: Option<Val<Json>>,
@@ -3992,25 +5474,164 @@ impl ToValue for OverrideAction {
 impl Literal for OverrideAction {}
 
 /// The [`RateBasedStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatement.html) property type.
+///
+/// A rate-based rule counts incoming requests and rate limits requests when they are coming at too fast
+/// a rate. The rule categorizes requests according to your aggregation criteria, collects them into
+/// aggregation instances, and counts and rate limits the requests for each instance.
+///
+/// > If you change any of these settings in a rule that's currently in use, the change resets the
+/// rule's rate limiting counts. This can pause the rule's rate limiting activities for up to a minute.
+///
+/// You can specify individual aggregation keys, like IP address or HTTP method. You can also specify
+/// aggregation key combinations, like IP address and HTTP method, or HTTP method, query argument, and
+/// cookie.
+///
+/// Each unique set of values for the aggregation keys that you specify is a separate aggregation
+/// instance, with the value from each key contributing to the aggregation instance definition.
+///
+/// For example, assume the rule evaluates web requests with the following IP address and HTTP method
+/// values:
+///
+/// - IP address 10.1.1.1, HTTP method POST
+/// - IP address 10.1.1.1, HTTP method GET
+/// - IP address 127.0.0.0, HTTP method POST
+/// - IP address 10.1.1.1, HTTP method GET
+///
+/// The rule would create different aggregation instances according to your aggregation criteria, for
+/// example:
+///
+/// - If the aggregation criteria is just the IP address, then each individual address is an aggregation
+///   instance, and AWS WAF counts requests separately for each. The aggregation instances and request
+///   counts for our example would be the following:
+///
+/// - IP address 10.1.1.1: count 3
+/// - IP address 127.0.0.0: count 1
+/// - If the aggregation criteria is HTTP method, then each individual HTTP method is an aggregation
+///   instance. The aggregation instances and request counts for our example would be the following:
+///
+/// - HTTP method POST: count 2
+/// - HTTP method GET: count 2
+/// - If the aggregation criteria is IP address and HTTP method, then each IP address and each HTTP
+///   method would contribute to the combined aggregation instance. The aggregation instances and
+///   request counts for our example would be the following:
+///
+/// - IP address 10.1.1.1, HTTP method POST: count 1
+/// - IP address 10.1.1.1, HTTP method GET: count 2
+/// - IP address 127.0.0.0, HTTP method POST: count 1
+///
+/// For any n-tuple of aggregation keys, each unique combination of values for the keys defines a
+/// separate aggregation instance, which AWS WAF counts and rate-limits individually.
+///
+/// You can optionally nest another statement inside the rate-based statement, to narrow the scope of
+/// the rule so that it only counts and rate limits requests that match the nested statement. You can
+/// use this nested scope-down statement in conjunction with your aggregation key specifications or you
+/// can just count and rate limit all requests that match the scope-down statement, without additional
+/// aggregation. When you choose to just manage all requests that match a scope-down statement, the
+/// aggregation instance is singular for the rule.
+///
+/// You cannot nest a `RateBasedStatement` inside another statement, for example inside a `NotStatement`
+/// or `OrStatement` . You can define a `RateBasedStatement` inside a web ACL and inside a rule group.
+///
+/// For additional information about the options, see [Rate limiting web requests using rate-based
+/// rules](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rate-based-rules.html) in the *AWS
+/// WAF Developer Guide* .
+///
+/// If you only aggregate on the individual IP address or forwarded IP address, you can retrieve the
+/// list of IP addresses that AWS WAF is currently rate limiting for a rule through the API call
+/// `GetRateBasedStatementManagedKeys` . This option is not available for other aggregation
+/// configurations.
+///
+/// AWS WAF tracks and manages web requests separately for each instance of a rate-based rule that you
+/// use. For example, if you provide the same rate-based rule settings in two web ACLs, each of the two
+/// rule statements represents a separate instance of the rate-based rule and gets its own tracking and
+/// management by AWS WAF . If you define a rate-based rule inside a rule group, and then use that rule
+/// group in multiple places, each use creates a separate instance of the rate-based rule that gets its
+/// own tracking and management by AWS WAF .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateBasedStatement {
     /// `AggregateKeyType`: required.
+    ///
+    /// Setting that indicates how to aggregate the request counts.
+    ///
+    /// > Web requests that are missing any of the components specified in the aggregation keys are omitted
+    /// from the rate-based rule evaluation and handling.
+    ///
+    /// - `CONSTANT` - Count and limit the requests that match the rate-based rule's scope-down statement.
+    ///   With this option, the counted requests aren't further aggregated. The scope-down statement is the
+    ///   only specification used. When the count of all requests that satisfy the scope-down statement goes
+    ///   over the limit, AWS WAF applies the rule action to all requests that satisfy the scope-down
+    ///   statement.
+    ///
+    /// With this option, you must configure the `ScopeDownStatement` property.
+    /// - `CUSTOM_KEYS` - Aggregate the request counts using one or more web request components as the
+    ///   aggregate keys.
+    ///
+    /// With this option, you must specify the aggregate keys in the `CustomKeys` property.
+    ///
+    /// To aggregate on only the IP address or only the forwarded IP address, don't use custom keys.
+    /// Instead, set the aggregate key type to `IP` or `FORWARDED_IP` .
+    /// - `FORWARDED_IP` - Aggregate the request counts on the first IP address in an HTTP header.
+    ///
+    /// With this option, you must specify the header to use in the `ForwardedIPConfig` property.
+    ///
+    /// To aggregate on a combination of the forwarded IP address with other aggregate keys, use
+    /// `CUSTOM_KEYS` .
+    /// - `IP` - Aggregate the request counts on the IP address from the web request origin.
+    ///
+    /// To aggregate on a combination of the IP address with other aggregate keys, use `CUSTOM_KEYS` .
     pub aggregate_key_type: Option<Val<AggregateKeyType>>,
     /// `CustomKeys`.
+    ///
+    /// Specifies the aggregate keys to use in a rate-base rule.
     ///
     /// - Items: 0 to 5.
     pub custom_keys: Option<Val<Vec<RateBasedStatementCustomKey>>>,
     /// `EvaluationWindowSec`.
     ///
+    /// The amount of time, in seconds, that AWS WAF should include in its request counts, looking back from
+    /// the current time. For example, for a setting of 120, when AWS WAF checks the rate, it counts the
+    /// requests for the 2 minutes immediately preceding the current time. Valid settings are 60, 120, 300,
+    /// and 600.
+    ///
+    /// This setting doesn't determine how often AWS WAF checks the rate, but how far back it looks each
+    /// time it checks. AWS WAF checks the rate about every 10 seconds.
+    ///
+    /// Default: `300` (5 minutes)
+    ///
     /// - Allowed values: `60`, `120`, `300`, `600`.
     pub evaluation_window_sec: Option<Val<i64>>,
     /// `ForwardedIPConfig`.
+    ///
+    /// The configuration for inspecting IP addresses in an HTTP header that you specify, instead of using
+    /// the IP address that's reported by the web request origin. Commonly, this is the X-Forwarded-For
+    /// (XFF) header, but you can specify any header name.
+    ///
+    /// > If the specified header isn't present in the request, AWS WAF doesn't apply the rule to the web
+    /// request at all.
+    ///
+    /// This is required if you specify a forwarded IP in the rule's aggregate key settings.
     pub forwarded_ip_config: Option<Val<ForwardedIpConfiguration>>,
     /// `Limit`: required.
+    ///
+    /// The limit on requests during the specified evaluation window for a single aggregation instance for
+    /// the rate-based rule. If the rate-based statement includes a `ScopeDownStatement` , this limit is
+    /// applied only to the requests that match the statement.
+    ///
+    /// Examples:
+    ///
+    /// - If you aggregate on just the IP address, this is the limit on requests from any single IP address.
+    /// - If you aggregate on the HTTP method and the query argument name "city", then this is the limit on
+    ///   requests for any single method, city pair.
     ///
     /// - Range: 10 to 2000000000.
     pub limit: Option<Val<i64>>,
     /// `ScopeDownStatement`.
+    ///
+    /// An optional nested statement that narrows the scope of the web requests that are evaluated and
+    /// managed by the rate-based statement. When you use a scope-down statement, the rate-based rule only
+    /// tracks and rate limits requests that match the scope-down statement. You can use any nestable
+    /// `Statement` in the scope-down statement, and you can nest statements at any level, the same as you
+    /// can for a rule statement.
     pub scope_down_statement: Option<Val<Statement>>,
 }
 
@@ -4107,37 +5728,103 @@ impl ToValue for RateBasedStatement {
 impl Literal for RateBasedStatement {}
 
 /// The [`RateBasedStatementCustomKey`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatementcustomkey.html) property type.
+///
+/// Specifies a single custom aggregate key for a rate-base rule.
+///
+/// > Web requests that are missing any of the components specified in the aggregation keys are omitted
+/// from the rate-based rule evaluation and handling.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateBasedStatementCustomKey {
     /// `ASN`.
+    ///
+    /// Use an Autonomous System Number (ASN) derived from the request's originating or forwarded IP address
+    /// as an aggregate key. Each distinct ASN contributes to the aggregation instance.
     pub asn: Option<Val<Json>>,
     /// `Cookie`.
+    ///
+    /// Use the value of a cookie in the request as an aggregate key. Each distinct value in the cookie
+    /// contributes to the aggregation instance. If you use a single cookie as your custom key, then each
+    /// value fully defines an aggregation instance.
     pub cookie: Option<Val<RateLimitCookie>>,
     /// `ForwardedIP`.
+    ///
+    /// Use the first IP address in an HTTP header as an aggregate key. Each distinct forwarded IP address
+    /// contributes to the aggregation instance.
+    ///
+    /// When you specify an IP or forwarded IP in the custom key settings, you must also specify at least
+    /// one other key to use. You can aggregate on only the forwarded IP address by specifying
+    /// `FORWARDED_IP` in your rate-based statement's `AggregateKeyType` .
+    ///
+    /// With this option, you must specify the header to use in the rate-based rule's `ForwardedIPConfig`
+    /// property.
     ///
     /// - Format: `json`.
     pub forwarded_ip: Option<Val<Json>>,
     /// `HTTPMethod`.
     ///
+    /// Use the request's HTTP method as an aggregate key. Each distinct HTTP method contributes to the
+    /// aggregation instance. If you use just the HTTP method as your custom key, then each method fully
+    /// defines an aggregation instance.
+    ///
     /// - Format: `json`.
     pub http_method: Option<Val<Json>>,
     /// `Header`.
+    ///
+    /// Use the value of a header in the request as an aggregate key. Each distinct value in the header
+    /// contributes to the aggregation instance. If you use a single header as your custom key, then each
+    /// value fully defines an aggregation instance.
     pub header: Option<Val<RateLimitHeader>>,
     /// `IP`.
+    ///
+    /// Use the request's originating IP address as an aggregate key. Each distinct IP address contributes
+    /// to the aggregation instance.
+    ///
+    /// When you specify an IP or forwarded IP in the custom key settings, you must also specify at least
+    /// one other key to use. You can aggregate on only the IP address by specifying `IP` in your rate-based
+    /// statement's `AggregateKeyType` .
     ///
     /// - Format: `json`.
     pub ip: Option<Val<Json>>,
     /// `JA3Fingerprint`.
+    ///
+    /// Use the request's JA3 fingerprint as an aggregate key. If you use a single JA3 fingerprint as your
+    /// custom key, then each value fully defines an aggregation instance.
     pub ja3_fingerprint: Option<Val<RateLimitJa3Fingerprint>>,
     /// `JA4Fingerprint`.
+    ///
+    /// Use the request's JA4 fingerprint as an aggregate key. If you use a single JA4 fingerprint as your
+    /// custom key, then each value fully defines an aggregation instance.
     pub ja4_fingerprint: Option<Val<RateLimitJa4Fingerprint>>,
     /// `LabelNamespace`.
+    ///
+    /// Use the specified label namespace as an aggregate key. Each distinct fully qualified label name that
+    /// has the specified label namespace contributes to the aggregation instance. If you use just one label
+    /// namespace as your custom key, then each label name fully defines an aggregation instance.
+    ///
+    /// This uses only labels that have been added to the request by rules that are evaluated before this
+    /// rate-based rule in the web ACL.
+    ///
+    /// For information about label namespaces and names, see [Label syntax and naming
+    /// requirements](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-label-requirements.html)
+    /// in the *AWS WAF Developer Guide* .
     pub label_namespace: Option<Val<RateLimitLabelNamespace>>,
     /// `QueryArgument`.
+    ///
+    /// Use the specified query argument as an aggregate key. Each distinct value for the named query
+    /// argument contributes to the aggregation instance. If you use a single query argument as your custom
+    /// key, then each value fully defines an aggregation instance.
     pub query_argument: Option<Val<RateLimitQueryArgument>>,
     /// `QueryString`.
+    ///
+    /// Use the request's query string as an aggregate key. Each distinct string contributes to the
+    /// aggregation instance. If you use just the query string as your custom key, then each string fully
+    /// defines an aggregation instance.
     pub query_string: Option<Val<RateLimitQueryString>>,
     /// `UriPath`.
+    ///
+    /// Use the request's URI path as an aggregate key. Each distinct URI path contributes to the
+    /// aggregation instance. If you use just the URI path as your custom key, then each URI path fully
+    /// defines an aggregation instance.
     pub uri_path: Option<Val<RateLimitUriPath>>,
 }
 
@@ -4251,14 +5938,28 @@ impl ToValue for RateBasedStatementCustomKey {
 impl Literal for RateBasedStatementCustomKey {}
 
 /// The [`RateLimitCookie`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitcookie.html) property type.
+///
+/// Specifies a cookie as an aggregate key for a rate-based rule. Each distinct value in the cookie
+/// contributes to the aggregation instance. If you use a single cookie as your custom key, then each
+/// value fully defines an aggregation instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitCookie {
     /// `Name`: required.
+    ///
+    /// The name of the cookie to use.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `.*\S.*`.
     pub name: Option<Val<String>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. Text transformations are used in rule match statements, to transform
+    /// the `FieldToMatch` request component before inspecting it, and they're used in rate-based rule
+    /// statements, to transform request components before using them as custom aggregation keys. If you
+    /// specify one or more transformations to apply, AWS WAF performs all transformations on the specified
+    /// content, starting from the lowest priority setting, and then uses the transformed component
+    /// contents.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -4334,14 +6035,28 @@ impl ToValue for RateLimitCookie {
 impl Literal for RateLimitCookie {}
 
 /// The [`RateLimitHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitheader.html) property type.
+///
+/// Specifies a header as an aggregate key for a rate-based rule. Each distinct value in the header
+/// contributes to the aggregation instance. If you use a single header as your custom key, then each
+/// value fully defines an aggregation instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitHeader {
     /// `Name`: required.
+    ///
+    /// The name of the header to use.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `.*\S.*`.
     pub name: Option<Val<String>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. Text transformations are used in rule match statements, to transform
+    /// the `FieldToMatch` request component before inspecting it, and they're used in rate-based rule
+    /// statements, to transform request components before using them as custom aggregation keys. If you
+    /// specify one or more transformations to apply, AWS WAF performs all transformations on the specified
+    /// content, starting from the lowest priority setting, and then uses the transformed component
+    /// contents.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -4417,9 +6132,22 @@ impl ToValue for RateLimitHeader {
 impl Literal for RateLimitHeader {}
 
 /// The [`RateLimitJA3Fingerprint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitja3fingerprint.html) property type.
+///
+/// Use the request's JA3 fingerprint derived from the TLS Client Hello of an incoming request as an
+/// aggregate key. If you use a single JA3 fingerprint as your custom key, then each value fully defines
+/// an aggregation instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitJa3Fingerprint {
     /// `FallbackBehavior`: required.
+    ///
+    /// The match status to assign to the web request if there is insufficient TSL Client Hello information
+    /// to compute the JA3 fingerprint.
+    ///
+    /// You can specify the following fallback behaviors:
+    ///
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
     pub fallback_behavior: Option<Val<FallbackBehavior>>,
 }
 
@@ -4474,9 +6202,22 @@ impl ToValue for RateLimitJa3Fingerprint {
 impl Literal for RateLimitJa3Fingerprint {}
 
 /// The [`RateLimitJA4Fingerprint`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitja4fingerprint.html) property type.
+///
+/// Use the request's JA4 fingerprint derived from the TLS Client Hello of an incoming request as an
+/// aggregate key. If you use a single JA4 fingerprint as your custom key, then each value fully defines
+/// an aggregation instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitJa4Fingerprint {
     /// `FallbackBehavior`: required.
+    ///
+    /// The match status to assign to the web request if there is insufficient TSL Client Hello information
+    /// to compute the JA4 fingerprint.
+    ///
+    /// You can specify the following fallback behaviors:
+    ///
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
     pub fallback_behavior: Option<Val<FallbackBehavior>>,
 }
 
@@ -4531,9 +6272,23 @@ impl ToValue for RateLimitJa4Fingerprint {
 impl Literal for RateLimitJa4Fingerprint {}
 
 /// The [`RateLimitLabelNamespace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitlabelnamespace.html) property type.
+///
+/// Specifies a label namespace to use as an aggregate key for a rate-based rule. Each distinct fully
+/// qualified label name that has the specified label namespace contributes to the aggregation instance.
+/// If you use just one label namespace as your custom key, then each label name fully defines an
+/// aggregation instance.
+///
+/// This uses only labels that have been added to the request by rules that are evaluated before this
+/// rate-based rule in the web ACL.
+///
+/// For information about label namespaces and names, see [Label syntax and naming
+/// requirements](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-label-requirements.html)
+/// in the *AWS WAF Developer Guide* .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitLabelNamespace {
     /// `Namespace`: required.
+    ///
+    /// The namespace to use for aggregation.
     ///
     /// - Pattern: `^[0-9A-Za-z_:-]{1,1024}$`.
     pub namespace: Option<Val<String>>,
@@ -4586,14 +6341,28 @@ impl ToValue for RateLimitLabelNamespace {
 impl Literal for RateLimitLabelNamespace {}
 
 /// The [`RateLimitQueryArgument`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitqueryargument.html) property type.
+///
+/// Specifies a query argument in the request as an aggregate key for a rate-based rule. Each distinct
+/// value for the named query argument contributes to the aggregation instance. If you use a single
+/// query argument as your custom key, then each value fully defines an aggregation instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitQueryArgument {
     /// `Name`: required.
+    ///
+    /// The name of the query argument to use.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `.*\S.*`.
     pub name: Option<Val<String>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. Text transformations are used in rule match statements, to transform
+    /// the `FieldToMatch` request component before inspecting it, and they're used in rate-based rule
+    /// statements, to transform request components before using them as custom aggregation keys. If you
+    /// specify one or more transformations to apply, AWS WAF performs all transformations on the specified
+    /// content, starting from the lowest priority setting, and then uses the transformed component
+    /// contents.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -4669,9 +6438,21 @@ impl ToValue for RateLimitQueryArgument {
 impl Literal for RateLimitQueryArgument {}
 
 /// The [`RateLimitQueryString`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitquerystring.html) property type.
+///
+/// Specifies the request's query string as an aggregate key for a rate-based rule. Each distinct string
+/// contributes to the aggregation instance. If you use just the query string as your custom key, then
+/// each string fully defines an aggregation instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitQueryString {
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. Text transformations are used in rule match statements, to transform
+    /// the `FieldToMatch` request component before inspecting it, and they're used in rate-based rule
+    /// statements, to transform request components before using them as custom aggregation keys. If you
+    /// specify one or more transformations to apply, AWS WAF performs all transformations on the specified
+    /// content, starting from the lowest priority setting, and then uses the transformed component
+    /// contents.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -4737,9 +6518,21 @@ impl ToValue for RateLimitQueryString {
 impl Literal for RateLimitQueryString {}
 
 /// The [`RateLimitUriPath`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimituripath.html) property type.
+///
+/// Specifies the request's URI path as an aggregate key for a rate-based rule. Each distinct URI path
+/// contributes to the aggregation instance. If you use just the URI path as your custom key, then each
+/// URI path fully defines an aggregation instance.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateLimitUriPath {
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. Text transformations are used in rule match statements, to transform
+    /// the `FieldToMatch` request component before inspecting it, and they're used in rate-based rule
+    /// statements, to transform request components before using them as custom aggregation keys. If you
+    /// specify one or more transformations to apply, AWS WAF performs all transformations on the specified
+    /// content, starting from the lowest priority setting, and then uses the transformed component
+    /// contents.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -4805,9 +6598,14 @@ impl ToValue for RateLimitUriPath {
 impl Literal for RateLimitUriPath {}
 
 /// The [`Regex`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-regex.html) property type.
+///
+/// A single regular expression. This is used in a `RegexPatternSet` and also in the configuration for
+/// the AWS Managed Rules rule group `AWSManagedRulesAntiDDoSRuleSet` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Regex {
     /// `RegexString`.
+    ///
+    /// The string representing the regular expression.
     ///
     /// - Length: 1 to 512.
     pub regex_string: Option<Val<String>>,
@@ -4857,15 +6655,28 @@ impl ToValue for Regex {
 impl Literal for Regex {}
 
 /// The [`RegexMatchStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-regexmatchstatement.html) property type.
+///
+/// A rule statement used to search web request components for a match against a single regular
+/// expression.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegexMatchStatement {
     /// `FieldToMatch`: required.
+    ///
+    /// The part of the web request that you want AWS WAF to inspect.
     pub field_to_match: Option<Val<FieldToMatch>>,
     /// `RegexString`: required.
+    ///
+    /// The string representing the regular expression.
     ///
     /// - Length: 1 to 512.
     pub regex_string: Option<Val<String>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+    /// WAF performs all transformations on the content of the request component identified by
+    /// `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+    /// match.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -4955,16 +6766,35 @@ impl ToValue for RegexMatchStatement {
 impl Literal for RegexMatchStatement {}
 
 /// The [`RegexPatternSetReferenceStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-regexpatternsetreferencestatement.html) property type.
+///
+/// A rule statement used to search web request components for matches with regular expressions. To use
+/// this, create a `RegexPatternSet` that specifies the expressions that you want to detect, then use
+/// that set in this statement. A web request matches the pattern set rule statement if the request
+/// component matches any of the patterns in the set.
+///
+/// Each regex pattern set rule statement references a regex pattern set. You create and maintain the
+/// set independent of your rules. This allows you to use the single set in multiple rules. When you
+/// update the referenced set, AWS WAF automatically updates all rules that reference it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RegexPatternSetReferenceStatement {
     /// `Arn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the `RegexPatternSet` that this statement references.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `\S`.
     pub arn: Option<Val<String>>,
     /// `FieldToMatch`: required.
+    ///
+    /// The part of the web request that you want AWS WAF to inspect.
     pub field_to_match: Option<Val<FieldToMatch>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+    /// WAF performs all transformations on the content of the request component identified by
+    /// `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+    /// match.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -5054,9 +6884,29 @@ impl ToValue for RegexPatternSetReferenceStatement {
 impl Literal for RegexPatternSetReferenceStatement {}
 
 /// The [`RequestBodyAssociatedResourceTypeConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-requestbodyassociatedresourcetypeconfig.html) property type.
+///
+/// Customizes the maximum size of the request body that your protected CloudFront, API Gateway, Amazon
+/// Cognito, App Runner, and Verified Access resources forward to AWS WAF for inspection. The default
+/// size is 16 KB (16,384 bytes). You can change the setting for any of the available resource types.
+///
+/// > You are charged additional fees when your protected resources forward body sizes that are larger
+/// than the default. For more information, see [AWS WAF
+/// Pricing](https://docs.aws.amazon.com/waf/pricing/) .
+///
+/// Example JSON: `{ "API_GATEWAY": "KB_48", "APP_RUNNER_SERVICE": "KB_32" }`
+///
+/// For Application Load Balancer and AWS AppSync , the limit is fixed at 8 KB (8,192 bytes).
+///
+/// This is used in the `AssociationConfig` of the web ACL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestBodyAssociatedResourceTypeConfig {
     /// `DefaultSizeInspectionLimit`: required.
+    ///
+    /// Specifies the maximum size of the web request body component that an associated CloudFront, API
+    /// Gateway, Amazon Cognito, App Runner, or Verified Access resource should send to AWS WAF for
+    /// inspection. This applies to statements in the web ACL that inspect the body or JSON body.
+    ///
+    /// Default: `16 KB (16,384 bytes)`
     pub default_size_inspection_limit: Option<Val<SizeInspectionLimit>>,
 }
 
@@ -5113,13 +6963,54 @@ impl ToValue for RequestBodyAssociatedResourceTypeConfig {
 impl Literal for RequestBodyAssociatedResourceTypeConfig {}
 
 /// The [`RequestInspection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-requestinspection.html) property type.
+///
+/// The criteria for inspecting login requests, used by the ATP rule group to validate credentials
+/// usage.
+///
+/// This is part of the `AWSManagedRulesATPRuleSet` configuration in `ManagedRuleGroupConfig` .
+///
+/// In these settings, you specify how your application accepts login attempts by providing the request
+/// payload type and the names of the fields within the request body where the username and password are
+/// provided.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestInspection {
     /// `PasswordField`: required.
+    ///
+    /// The name of the field in the request payload that contains your customer's password.
+    ///
+    /// How you specify this depends on the request inspection payload type.
+    ///
+    /// - For JSON payloads, specify the field name in JSON pointer syntax. For information about the JSON
+    ///   Pointer syntax, see the Internet Engineering Task Force (IETF) documentation [JavaScript Object
+    ///   Notation (JSON) Pointer](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc6901) .
+    ///
+    /// For example, for the JSON payload `{ "form": { "password": "THE_PASSWORD" } }` , the password field
+    /// specification is `/form/password` .
+    /// - For form encoded payload types, use the HTML form names.
+    ///
+    /// For example, for an HTML form with the input element named `password1` , the password field
+    /// specification is `password1` .
     pub password_field: Option<Val<FieldIdentifier>>,
     /// `PayloadType`: required.
+    ///
+    /// The payload type for your login endpoint, either JSON or form encoded.
     pub payload_type: Option<Val<PayloadType>>,
     /// `UsernameField`: required.
+    ///
+    /// The name of the field in the request payload that contains your customer's username.
+    ///
+    /// How you specify this depends on the request inspection payload type.
+    ///
+    /// - For JSON payloads, specify the field name in JSON pointer syntax. For information about the JSON
+    ///   Pointer syntax, see the Internet Engineering Task Force (IETF) documentation [JavaScript Object
+    ///   Notation (JSON) Pointer](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc6901) .
+    ///
+    /// For example, for the JSON payload `{ "form": { "username": "THE_USERNAME" } }` , the username field
+    /// specification is `/form/username` .
+    /// - For form encoded payload types, use the HTML form names.
+    ///
+    /// For example, for an HTML form with the input element named `username1` , the username field
+    /// specification is `username1`
     pub username_field: Option<Val<FieldIdentifier>>,
 }
 
@@ -5192,19 +7083,116 @@ impl ToValue for RequestInspection {
 impl Literal for RequestInspection {}
 
 /// The [`RequestInspectionACFP`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-requestinspectionacfp.html) property type.
+///
+/// The criteria for inspecting account creation requests, used by the ACFP rule group to validate and
+/// track account creation attempts.
+///
+/// This is part of the `AWSManagedRulesACFPRuleSet` configuration in `ManagedRuleGroupConfig` .
+///
+/// In these settings, you specify how your application accepts account creation attempts by providing
+/// the request payload type and the names of the fields within the request body where the username,
+/// password, email, and primary address and phone number fields are provided.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestInspectionAcfp {
     /// `AddressFields`.
+    ///
+    /// The names of the fields in the request payload that contain your customer's primary physical
+    /// address.
+    ///
+    /// Order the address fields in the array exactly as they are ordered in the request payload.
+    ///
+    /// How you specify the address fields depends on the request inspection payload type.
+    ///
+    /// - For JSON payloads, specify the field identifiers in JSON pointer syntax. For information about the
+    ///   JSON Pointer syntax, see the Internet Engineering Task Force (IETF) documentation [JavaScript
+    ///   Object Notation (JSON) Pointer](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc6901) .
+    ///
+    /// For example, for the JSON payload `{ "form": { "primaryaddressline1": "THE_ADDRESS1",
+    /// "primaryaddressline2": "THE_ADDRESS2", "primaryaddressline3": "THE_ADDRESS3" } }` , the address
+    /// field idenfiers are `/form/primaryaddressline1` , `/form/primaryaddressline2` , and
+    /// `/form/primaryaddressline3` .
+    /// - For form encoded payload types, use the HTML form names.
+    ///
+    /// For example, for an HTML form with input elements named `primaryaddressline1` ,
+    /// `primaryaddressline2` , and `primaryaddressline3` , the address fields identifiers are
+    /// `primaryaddressline1` , `primaryaddressline2` , and `primaryaddressline3` .
     pub address_fields: Option<Val<Vec<Json>>>,
     /// `EmailField`.
+    ///
+    /// The name of the field in the request payload that contains your customer's email.
+    ///
+    /// How you specify this depends on the request inspection payload type.
+    ///
+    /// - For JSON payloads, specify the field name in JSON pointer syntax. For information about the JSON
+    ///   Pointer syntax, see the Internet Engineering Task Force (IETF) documentation [JavaScript Object
+    ///   Notation (JSON) Pointer](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc6901) .
+    ///
+    /// For example, for the JSON payload `{ "form": { "email": "THE_EMAIL" } }` , the email field
+    /// specification is `/form/email` .
+    /// - For form encoded payload types, use the HTML form names.
+    ///
+    /// For example, for an HTML form with the input element named `email1` , the email field specification
+    /// is `email1` .
     pub email_field: Option<Val<FieldIdentifier>>,
     /// `PasswordField`.
+    ///
+    /// The name of the field in the request payload that contains your customer's password.
+    ///
+    /// How you specify this depends on the request inspection payload type.
+    ///
+    /// - For JSON payloads, specify the field name in JSON pointer syntax. For information about the JSON
+    ///   Pointer syntax, see the Internet Engineering Task Force (IETF) documentation [JavaScript Object
+    ///   Notation (JSON) Pointer](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc6901) .
+    ///
+    /// For example, for the JSON payload `{ "form": { "password": "THE_PASSWORD" } }` , the password field
+    /// specification is `/form/password` .
+    /// - For form encoded payload types, use the HTML form names.
+    ///
+    /// For example, for an HTML form with the input element named `password1` , the password field
+    /// specification is `password1` .
     pub password_field: Option<Val<FieldIdentifier>>,
     /// `PayloadType`: required.
+    ///
+    /// The payload type for your account creation endpoint, either JSON or form encoded.
     pub payload_type: Option<Val<PayloadType>>,
     /// `PhoneNumberFields`.
+    ///
+    /// The names of the fields in the request payload that contain your customer's primary phone number.
+    ///
+    /// Order the phone number fields in the array exactly as they are ordered in the request payload.
+    ///
+    /// How you specify the phone number fields depends on the request inspection payload type.
+    ///
+    /// - For JSON payloads, specify the field identifiers in JSON pointer syntax. For information about the
+    ///   JSON Pointer syntax, see the Internet Engineering Task Force (IETF) documentation [JavaScript
+    ///   Object Notation (JSON) Pointer](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc6901) .
+    ///
+    /// For example, for the JSON payload `{ "form": { "primaryphoneline1": "THE_PHONE1",
+    /// "primaryphoneline2": "THE_PHONE2", "primaryphoneline3": "THE_PHONE3" } }` , the phone number field
+    /// identifiers are `/form/primaryphoneline1` , `/form/primaryphoneline2` , and
+    /// `/form/primaryphoneline3` .
+    /// - For form encoded payload types, use the HTML form names.
+    ///
+    /// For example, for an HTML form with input elements named `primaryphoneline1` , `primaryphoneline2` ,
+    /// and `primaryphoneline3` , the phone number field identifiers are `primaryphoneline1` ,
+    /// `primaryphoneline2` , and `primaryphoneline3` .
     pub phone_number_fields: Option<Val<Vec<Json>>>,
     /// `UsernameField`.
+    ///
+    /// The name of the field in the request payload that contains your customer's username.
+    ///
+    /// How you specify this depends on the request inspection payload type.
+    ///
+    /// - For JSON payloads, specify the field name in JSON pointer syntax. For information about the JSON
+    ///   Pointer syntax, see the Internet Engineering Task Force (IETF) documentation [JavaScript Object
+    ///   Notation (JSON) Pointer](https://docs.aws.amazon.com/https://tools.ietf.org/html/rfc6901) .
+    ///
+    /// For example, for the JSON payload `{ "form": { "username": "THE_USERNAME" } }` , the username field
+    /// specification is `/form/username` .
+    /// - For form encoded payload types, use the HTML form names.
+    ///
+    /// For example, for an HTML form with the input element named `username1` , the username field
+    /// specification is `username1`
     pub username_field: Option<Val<FieldIdentifier>>,
 }
 
@@ -5295,15 +7283,42 @@ impl ToValue for RequestInspectionAcfp {
 impl Literal for RequestInspectionAcfp {}
 
 /// The [`ResponseInspection`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspection.html) property type.
+///
+/// The criteria for inspecting responses to login requests and account creation requests, used by the
+/// ATP and ACFP rule groups to track login and account creation success and failure rates.
+///
+/// > Response inspection is available only in web ACLs that protect Amazon CloudFront distributions.
+///
+/// The rule groups evaluates the responses that your protected resources send back to client login and
+/// account creation attempts, keeping count of successful and failed attempts from each IP address and
+/// client session. Using this information, the rule group labels and mitigates requests from client
+/// sessions and IP addresses with too much suspicious activity in a short amount of time.
+///
+/// This is part of the `AWSManagedRulesATPRuleSet` and `AWSManagedRulesACFPRuleSet` configurations in
+/// `ManagedRuleGroupConfig` .
+///
+/// Enable response inspection by configuring exactly one component of the response to inspect, for
+/// example, `Header` or `StatusCode` . You can't configure more than one component for inspection. If
+/// you don't configure any of the response inspection options, response inspection is disabled.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResponseInspection {
     /// `BodyContains`.
+    ///
+    /// Configures inspection of the response body for success and failure indicators. AWS WAF can inspect
+    /// the first 65,536 bytes (64 KB) of the response body.
     pub body_contains: Option<Val<ResponseInspectionBodyContains>>,
     /// `Header`.
+    ///
+    /// Configures inspection of the response header for success and failure indicators.
     pub header: Option<Val<ResponseInspectionHeader>>,
     /// `Json`.
+    ///
+    /// Configures inspection of the response JSON for success and failure indicators. AWS WAF can inspect
+    /// the first 65,536 bytes (64 KB) of the response JSON.
     pub json: Option<Val<ResponseInspectionJson>>,
     /// `StatusCode`.
+    ///
+    /// Configures inspection of the response status code for success and failure indicators.
     pub status_code: Option<Val<ResponseInspectionStatusCode>>,
 }
 
@@ -5369,13 +7384,32 @@ impl ToValue for ResponseInspection {
 impl Literal for ResponseInspection {}
 
 /// The [`ResponseInspectionBodyContains`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionbodycontains.html) property type.
+///
+/// Configures inspection of the response body. AWS WAF can inspect the first 65,536 bytes (64 KB) of
+/// the response body. This is part of the `ResponseInspection` configuration for
+/// `AWSManagedRulesATPRuleSet` and `AWSManagedRulesACFPRuleSet` .
+///
+/// > Response inspection is available only in web ACLs that protect Amazon CloudFront distributions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResponseInspectionBodyContains {
     /// `FailureStrings`: required.
     ///
+    /// Strings in the body of the response that indicate a failed login or account creation attempt. To be
+    /// counted as a failure, the string can be anywhere in the body and must be an exact match, including
+    /// case. Each string must be unique among the success and failure strings.
+    ///
+    /// JSON example: `"FailureStrings": [ "Request failed" ]`
+    ///
     /// - Items: 1 to 5.
     pub failure_strings: Option<Val<Vec<String>>>,
     /// `SuccessStrings`: required.
+    ///
+    /// Strings in the body of the response that indicate a successful login or account creation attempt. To
+    /// be counted as a success, the string can be anywhere in the body and must be an exact match,
+    /// including case. Each string must be unique among the success and failure strings.
+    ///
+    /// JSON examples: `"SuccessStrings": [ "Login successful" ]` and `"SuccessStrings": [ "Account creation
+    /// successful", "Welcome to our site!" ]`
     ///
     /// - Items: 1 to 5.
     pub success_strings: Option<Val<Vec<String>>>,
@@ -5458,18 +7492,41 @@ impl ToValue for ResponseInspectionBodyContains {
 impl Literal for ResponseInspectionBodyContains {}
 
 /// The [`ResponseInspectionHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionheader.html) property type.
+///
+/// Configures inspection of the response header. This is part of the `ResponseInspection` configuration
+/// for `AWSManagedRulesATPRuleSet` and `AWSManagedRulesACFPRuleSet` .
+///
+/// > Response inspection is available only in web ACLs that protect Amazon CloudFront distributions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResponseInspectionHeader {
     /// `FailureValues`: required.
+    ///
+    /// Values in the response header with the specified name that indicate a failed login or account
+    /// creation attempt. To be counted as a failure, the value must be an exact match, including case. Each
+    /// value must be unique among the success and failure values.
+    ///
+    /// JSON examples: `"FailureValues": [ "LoginFailed", "Failed login" ]` and `"FailureValues": [
+    /// "AccountCreationFailed" ]`
     ///
     /// - Items: 1 to 3.
     pub failure_values: Option<Val<Vec<String>>>,
     /// `Name`: required.
     ///
+    /// The name of the header to match against. The name must be an exact match, including case.
+    ///
+    /// JSON example: `"Name": [ "RequestResult" ]`
+    ///
     /// - Length: 1 to 200.
     /// - Pattern: `.*\S.*`.
     pub name: Option<Val<String>>,
     /// `SuccessValues`: required.
+    ///
+    /// Values in the response header with the specified name that indicate a successful login or account
+    /// creation attempt. To be counted as a success, the value must be an exact match, including case. Each
+    /// value must be unique among the success and failure values.
+    ///
+    /// JSON examples: `"SuccessValues": [ "LoginPassed", "Successful login" ]` and `"SuccessValues": [
+    /// "AccountCreated", "Successful account creation" ]`
     ///
     /// - Items: 1 to 3.
     pub success_values: Option<Val<Vec<String>>>,
@@ -5562,18 +7619,41 @@ impl ToValue for ResponseInspectionHeader {
 impl Literal for ResponseInspectionHeader {}
 
 /// The [`ResponseInspectionJson`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionjson.html) property type.
+///
+/// Configures inspection of the response JSON. AWS WAF can inspect the first 65,536 bytes (64 KB) of
+/// the response JSON. This is part of the `ResponseInspection` configuration for
+/// `AWSManagedRulesATPRuleSet` and `AWSManagedRulesACFPRuleSet` .
+///
+/// > Response inspection is available only in web ACLs that protect Amazon CloudFront distributions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResponseInspectionJson {
     /// `FailureValues`: required.
+    ///
+    /// Values for the specified identifier in the response JSON that indicate a failed login or account
+    /// creation attempt. To be counted as a failure, the value must be an exact match, including case. Each
+    /// value must be unique among the success and failure values.
+    ///
+    /// JSON example: `"FailureValues": [ "False", "Failed" ]`
     ///
     /// - Items: 1 to 5.
     pub failure_values: Option<Val<Vec<String>>>,
     /// `Identifier`: required.
     ///
+    /// The identifier for the value to match against in the JSON. The identifier must be an exact match,
+    /// including case.
+    ///
+    /// JSON examples: `"Identifier": [ "/login/success" ]` and `"Identifier": [ "/sign-up/success" ]`
+    ///
     /// - Length: 1 to 512.
     /// - Pattern: `.*\S.*`.
     pub identifier: Option<Val<String>>,
     /// `SuccessValues`: required.
+    ///
+    /// Values for the specified identifier in the response JSON that indicate a successful login or account
+    /// creation attempt. To be counted as a success, the value must be an exact match, including case. Each
+    /// value must be unique among the success and failure values.
+    ///
+    /// JSON example: `"SuccessValues": [ "True", "Succeeded" ]`
     ///
     /// - Items: 1 to 5.
     pub success_values: Option<Val<Vec<String>>>,
@@ -5666,13 +7746,30 @@ impl ToValue for ResponseInspectionJson {
 impl Literal for ResponseInspectionJson {}
 
 /// The [`ResponseInspectionStatusCode`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionstatuscode.html) property type.
+///
+/// Configures inspection of the response status code. This is part of the `ResponseInspection`
+/// configuration for `AWSManagedRulesATPRuleSet` and `AWSManagedRulesACFPRuleSet` .
+///
+/// > Response inspection is available only in web ACLs that protect Amazon CloudFront distributions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResponseInspectionStatusCode {
     /// `FailureCodes`: required.
     ///
+    /// Status codes in the response that indicate a failed login or account creation attempt. To be counted
+    /// as a failure, the response status code must match one of these. Each code must be unique among the
+    /// success and failure status codes.
+    ///
+    /// JSON example: `"FailureCodes": [ 400, 404 ]`
+    ///
     /// - Items: 1 to 10.
     pub failure_codes: Option<Val<Vec<i64>>>,
     /// `SuccessCodes`: required.
+    ///
+    /// Status codes in the response that indicate a successful login or account creation attempt. To be
+    /// counted as a success, the response status code must match one of these. Each code must be unique
+    /// among the success and failure status codes.
+    ///
+    /// JSON example: `"SuccessCodes": [ 200, 201 ]`
     ///
     /// - Items: 1 to 10.
     pub success_codes: Option<Val<Vec<i64>>>,
@@ -5755,29 +7852,108 @@ impl ToValue for ResponseInspectionStatusCode {
 impl Literal for ResponseInspectionStatusCode {}
 
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-rule.html) property type.
+///
+/// A single rule, which you can use in a `WebACL` or `RuleGroup` to identify web requests that you want
+/// to manage in some way. Each rule includes one top-level `Statement` that AWS WAF uses to identify
+/// matching web requests, and parameters that govern how AWS WAF handles them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `Action`.
+    ///
+    /// The action that AWS WAF should take on a web request when it matches the rule's statement. Settings
+    /// at the web ACL level can override the rule action setting.
+    ///
+    /// This is used only for rules whose statements don't reference a rule group. Rule statements that
+    /// reference a rule group are `RuleGroupReferenceStatement` and `ManagedRuleGroupStatement` .
+    ///
+    /// You must set either this `Action` setting or the rule's `OverrideAction` , but not both:
+    ///
+    /// - If the rule statement doesn't reference a rule group, you must set this rule action setting and
+    ///   you must not set the rule's override action setting.
+    /// - If the rule statement references a rule group, you must not set this action setting, because the
+    ///   actions are already set on the rules inside the rule group. You must set the rule's override
+    ///   action setting to indicate specifically whether to override the actions that are set on the rules
+    ///   in the rule group.
     pub action: Option<Val<RuleAction>>,
     /// `CaptchaConfig`.
+    ///
+    /// Specifies how AWS WAF should handle `CAPTCHA` evaluations. If you don't specify this, AWS WAF uses
+    /// the `CAPTCHA` configuration that's defined for the web ACL.
     pub captcha_config: Option<Val<CaptchaConfig>>,
     /// `ChallengeConfig`.
+    ///
+    /// Specifies how AWS WAF should handle `Challenge` evaluations. If you don't specify this, AWS WAF uses
+    /// the challenge configuration that's defined for the web ACL.
     pub challenge_config: Option<Val<ChallengeConfig>>,
     /// `Name`: required.
+    ///
+    /// The name of the rule.
+    ///
+    /// If you change the name of a `Rule` after you create it and you want the rule's metric name to
+    /// reflect the change, update the metric name in the rule's `VisibilityConfig` settings. AWS WAF
+    /// doesn't automatically update the metric name when you update the rule name.
     ///
     /// - Pattern: `^[0-9A-Za-z_-]{1,128}$`.
     pub name: Option<Val<String>>,
     /// `OverrideAction`.
+    ///
+    /// The override action to apply to the rules in a rule group, instead of the individual rule action
+    /// settings. This is used only for rules whose statements reference a rule group. Rule statements that
+    /// reference a rule group are `RuleGroupReferenceStatement` and `ManagedRuleGroupStatement` .
+    ///
+    /// Set the override action to none to leave the rule group rule actions in effect. Set it to count to
+    /// only count matches, regardless of the rule action settings.
+    ///
+    /// You must set either this `OverrideAction` setting or the `Action` setting, but not both:
+    ///
+    /// - If the rule statement references a rule group, you must set this override action setting and you
+    ///   must not set the rule's action setting.
+    /// - If the rule statement doesn't reference a rule group, you must set the rule action setting and you
+    ///   must not set the rule's override action setting.
     pub override_action: Option<Val<OverrideAction>>,
     /// `Priority`: required.
+    ///
+    /// If you define more than one `Rule` in a `WebACL` , AWS WAF evaluates each request against the
+    /// `Rules` in order based on the value of `Priority` . AWS WAF processes rules with lower priority
+    /// first. The priorities don't need to be consecutive, but they must all be different.
     ///
     /// - Minimum: 0.
     pub priority: Option<Val<i64>>,
     /// `RuleLabels`.
+    ///
+    /// Labels to apply to web requests that match the rule match statement. AWS WAF applies fully qualified
+    /// labels to matching web requests. A fully qualified label is the concatenation of a label namespace
+    /// and a rule label. The rule's rule group or web ACL defines the label namespace.
+    ///
+    /// > Any rule that isn't a rule group reference statement or managed rule group statement can add
+    /// labels to matching web requests.
+    ///
+    /// Rules that run after this rule in the web ACL can match against these labels using a
+    /// `LabelMatchStatement` .
+    ///
+    /// For each label, provide a case-sensitive string containing optional namespaces and a label name,
+    /// according to the following guidelines:
+    ///
+    /// - Separate each component of the label with a colon.
+    /// - Each namespace or name can have up to 128 characters.
+    /// - You can specify up to 5 namespaces in a label.
+    /// - Don't use the following reserved words in your label specification: `aws` , `waf` , `managed` ,
+    ///   `rulegroup` , `webacl` , `regexpatternset` , or `ipset` .
+    ///
+    /// For example, `myLabelName` or `nameSpace1:nameSpace2:myLabelName` .
     pub rule_labels: Option<Val<Vec<Label>>>,
     /// `Statement`: required.
+    ///
+    /// The AWS WAF processing statement for the rule, for example `ByteMatchStatement` or
+    /// `SizeConstraintStatement` .
     pub statement: Option<Val<Statement>>,
     /// `VisibilityConfig`: required.
+    ///
+    /// Defines and enables Amazon CloudWatch metrics and web request sample collection.
+    ///
+    /// If you change the name of a `Rule` after you create it and you want the rule's metric name to
+    /// reflect the change, update the metric name as well. AWS WAF doesn't automatically update the metric
+    /// name.
     pub visibility_config: Option<Val<VisibilityConfig>>,
 }
 
@@ -5896,17 +8072,48 @@ impl ToValue for Rule {
 impl Literal for Rule {}
 
 /// The [`RuleAction`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ruleaction.html) property type.
+///
+/// The action that AWS WAF should take on a web request when it matches a rule's statement. Settings at
+/// the web ACL level can override the rule action setting.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleAction {
     /// `Allow`.
+    ///
+    /// Instructs AWS WAF to allow the web request.
     pub allow: Option<Val<AllowAction>>,
     /// `Block`.
+    ///
+    /// Instructs AWS WAF to block the web request.
     pub block: Option<Val<BlockAction>>,
     /// `Captcha`.
+    ///
+    /// Specifies that AWS WAF should run a `CAPTCHA` check against the request:
+    ///
+    /// - If the request includes a valid, unexpired `CAPTCHA` token, AWS WAF allows the web request
+    ///   inspection to proceed to the next rule, similar to a `CountAction` .
+    /// - If the request doesn't include a valid, unexpired `CAPTCHA` token, AWS WAF discontinues the web
+    ///   ACL evaluation of the request and blocks it from going to its intended destination.
+    ///
+    /// AWS WAF generates a response that it sends back to the client, which includes the following:
+    ///
+    /// - The header `x-amzn-waf-action` with a value of `captcha` .
+    /// - The HTTP status code `405 Method Not Allowed` .
+    /// - If the request contains an `Accept` header with a value of `text/html` , the response includes a
+    ///   `CAPTCHA` challenge.
+    ///
+    /// You can configure the expiration time in the `CaptchaConfig` `ImmunityTimeProperty` setting at the
+    /// rule and web ACL level. The rule setting overrides the web ACL setting.
+    ///
+    /// This action option is available for rules. It isn't available for web ACL default actions.
     pub captcha: Option<Val<CaptchaAction>>,
     /// `Challenge`.
+    ///
+    /// Instructs AWS WAF to run a `Challenge` check against the web request.
     pub challenge: Option<Val<ChallengeAction>>,
     /// `Count`.
+    ///
+    /// Instructs AWS WAF to count the web request and then continue evaluating the request using the
+    /// remaining rules in the web ACL.
     pub count: Option<Val<CountAction>>,
 }
 
@@ -5978,11 +8185,23 @@ impl ToValue for RuleAction {
 impl Literal for RuleAction {}
 
 /// The [`RuleActionOverride`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ruleactionoverride.html) property type.
+///
+/// Action setting to use in the place of a rule action that is configured inside the rule group. You
+/// specify one override for each rule whose action you want to change.
+///
+/// You can use overrides for testing, for example you can override all of rule actions to `Count` and
+/// then monitor the resulting count metrics to understand how the rule group would handle your web
+/// traffic. You can also permanently override some or all actions, to modify how the rule group manages
+/// your web traffic.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleActionOverride {
     /// `ActionToUse`: required.
+    ///
+    /// The override action to use, in place of the configured action of the rule in the rule group.
     pub action_to_use: Option<Val<RuleAction>>,
     /// `Name`: required.
+    ///
+    /// The name of the rule to override.
     ///
     /// - Pattern: `^[0-9A-Za-z_-]{1,128}$`.
     pub name: Option<Val<String>>,
@@ -6047,18 +8266,45 @@ impl ToValue for RuleActionOverride {
 impl Literal for RuleActionOverride {}
 
 /// The [`RuleGroupReferenceStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-rulegroupreferencestatement.html) property type.
+///
+/// A rule statement used to run the rules that are defined in a `RuleGroup` . To use this, create a
+/// rule group with your rules, then provide the ARN of the rule group in this statement.
+///
+/// You cannot nest a `RuleGroupReferenceStatement` , for example for use inside a `NotStatement` or
+/// `OrStatement` . You cannot use a rule group reference statement inside another rule group. You can
+/// only reference a rule group as a top-level statement within a rule that you define in a web ACL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleGroupReferenceStatement {
     /// `Arn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the entity.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `\S`.
     pub arn: Option<Val<String>>,
     /// `ExcludedRules`.
     ///
+    /// Rules in the referenced rule group whose actions are set to `Count` .
+    ///
+    /// > Instead of this option, use `RuleActionOverrides` . It accepts any valid action setting, including
+    /// `Count` .
+    ///
     /// - Items: 0 to 100.
     pub excluded_rules: Option<Val<Vec<ExcludedRule>>>,
     /// `RuleActionOverrides`.
+    ///
+    /// Action settings to use in the place of the rule actions that are configured inside the rule group.
+    /// You specify one override for each rule whose action you want to change.
+    ///
+    /// > Verify the rule names in your overrides carefully. With managed rule groups, AWS WAF silently
+    /// ignores any override that uses an invalid rule name. With customer-owned rule groups, invalid rule
+    /// names in your overrides will cause web ACL updates to fail. An invalid rule name is any name that
+    /// doesn't exactly match the case-sensitive name of an existing rule in the rule group.
+    ///
+    /// You can use overrides for testing, for example you can override all of rule actions to `Count` and
+    /// then monitor the resulting count metrics to understand how the rule group would handle your web
+    /// traffic. You can also permanently override some or all actions, to modify how the rule group manages
+    /// your web traffic.
     ///
     /// - Items: 0 to 100.
     pub rule_action_overrides: Option<Val<Vec<RuleActionOverride>>>,
@@ -6133,9 +8379,20 @@ impl ToValue for RuleGroupReferenceStatement {
 impl Literal for RuleGroupReferenceStatement {}
 
 /// The [`SingleHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-singleheader.html) property type.
+///
+/// Inspect one of the headers in the web request, identified by name, for example, `User-Agent` or
+/// `Referer` . The name isn't case sensitive.
+///
+/// You can filter and inspect all headers with the `FieldToMatch` setting `Headers` .
+///
+/// This is used to indicate the web request component to inspect, in the `FieldToMatch` specification.
+///
+/// Example JSON: `"SingleHeader": { "Name": "haystack" }`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleHeader {
     /// `Name`: required.
+    ///
+    /// The name of the query header to inspect.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `\S`.
@@ -6189,9 +8446,18 @@ impl ToValue for SingleHeader {
 impl Literal for SingleHeader {}
 
 /// The [`SingleQueryArgument`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-singlequeryargument.html) property type.
+///
+/// Inspect one query argument in the web request, identified by name, for example *UserName* or *SalesRegion*
+/// . The name isn't case sensitive.
+///
+/// This is used to indicate the web request component to inspect, in the `FieldToMatch` specification.
+///
+/// Example JSON: `"SingleQueryArgument": { "Name": "myArgument" }`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SingleQueryArgument {
     /// `Name`: required.
+    ///
+    /// The name of the query argument to inspect.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `\S`.
@@ -6245,17 +8511,42 @@ impl ToValue for SingleQueryArgument {
 impl Literal for SingleQueryArgument {}
 
 /// The [`SizeConstraintStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-sizeconstraintstatement.html) property type.
+///
+/// A rule statement that compares a number of bytes against the size of a request component, using a
+/// comparison operator, such as greater than (>) or less than (\<). For example, you can use a size
+/// constraint statement to look for query strings that are longer than 100 bytes.
+///
+/// If you configure AWS WAF to inspect the request body, AWS WAF inspects only the number of bytes in
+/// the body up to the limit for the web ACL and protected resource type. If you know that the request
+/// body for your web requests should never exceed the inspection limit, you can use a size constraint
+/// statement to block requests that have a larger request body size. For more information about the
+/// inspection limits, see `Body` and `JsonBody` settings for the `FieldToMatch` data type.
+///
+/// If you choose URI for the value of Part of the request to filter on, the slash (/) in the URI counts
+/// as one character. For example, the URI `/logo.jpg` is nine characters long.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SizeConstraintStatement {
     /// `ComparisonOperator`: required.
+    ///
+    /// The operator to use to compare the request part to the size setting.
     pub comparison_operator: Option<Val<ComparisonOperator>>,
     /// `FieldToMatch`: required.
+    ///
+    /// The part of the web request that you want AWS WAF to inspect.
     pub field_to_match: Option<Val<FieldToMatch>>,
     /// `Size`: required.
+    ///
+    /// The size, in byte, to compare to the request part, after any transformations.
     ///
     /// - Range: 0 to 21474836480.
     pub size: Option<Val<f64>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+    /// WAF performs all transformations on the content of the request component identified by
+    /// `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+    /// match.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -6359,13 +8650,37 @@ impl ToValue for SizeConstraintStatement {
 impl Literal for SizeConstraintStatement {}
 
 /// The [`SqliMatchStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-sqlimatchstatement.html) property type.
+///
+/// A rule statement that inspects for malicious SQL code. Attackers insert malicious SQL code into web
+/// requests to do things like modify your database or extract data from it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SqliMatchStatement {
     /// `FieldToMatch`: required.
+    ///
+    /// The part of the web request that you want AWS WAF to inspect.
     pub field_to_match: Option<Val<FieldToMatch>>,
     /// `SensitivityLevel`.
+    ///
+    /// The sensitivity that you want AWS WAF to use to inspect for SQL injection attacks.
+    ///
+    /// `HIGH` detects more attacks, but might generate more false positives, especially if your web
+    /// requests frequently contain unusual strings. For information about identifying and mitigating false
+    /// positives, see [Testing and
+    /// tuning](https://docs.aws.amazon.com/waf/latest/developerguide/web-acl-testing.html) in the *AWS WAF
+    /// Developer Guide* .
+    ///
+    /// `LOW` is generally a better choice for resources that already have other protections against SQL
+    /// injection attacks or that have a low tolerance for false positives.
+    ///
+    /// Default: `LOW`
     pub sensitivity_level: Option<Val<SensitivityLevel>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+    /// WAF performs all transformations on the content of the request component identified by
+    /// `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+    /// match.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -6448,39 +8763,234 @@ impl ToValue for SqliMatchStatement {
 impl Literal for SqliMatchStatement {}
 
 /// The [`Statement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html) property type.
+///
+/// The processing guidance for a rule, used by AWS WAF to determine whether a web request matches the
+/// rule.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Statement {
     /// `AndStatement`.
+    ///
+    /// A logical rule statement used to combine other rule statements with AND logic. You provide more than
+    /// one `Statement` within the `AndStatement` .
     pub and_statement: Option<Val<AndStatement>>,
     /// `AsnMatchStatement`.
+    ///
+    /// A rule statement that inspects web traffic based on the Autonomous System Number (ASN) associated
+    /// with the request's IP address.
+    ///
+    /// For additional details, see [ASN match rule
+    /// statement](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-asn-match.html)
+    /// in the [AWS WAF Developer
+    /// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) .
     pub asn_match_statement: Option<Val<AsnMatchStatement>>,
     /// `ByteMatchStatement`.
+    ///
+    /// A rule statement that defines a string match search for AWS WAF to apply to web requests. The byte
+    /// match statement provides the bytes to search for, the location in requests that you want AWS WAF to
+    /// search, and other settings. The bytes to search for are typically a string that corresponds with
+    /// ASCII characters. In the AWS WAF console and the developer guide, this is called a string match
+    /// statement.
     pub byte_match_statement: Option<Val<ByteMatchStatement>>,
     /// `GeoMatchStatement`.
+    ///
+    /// A rule statement that labels web requests by country and region and that matches against web
+    /// requests based on country code. A geo match rule labels every request that it inspects regardless of
+    /// whether it finds a match.
+    ///
+    /// - To manage requests only by country, you can use this statement by itself and specify the countries
+    ///   that you want to match against in the `CountryCodes` array.
+    /// - Otherwise, configure your geo match rule with Count action so that it only labels requests. Then,
+    ///   add one or more label match rules to run after the geo match rule and configure them to match
+    ///   against the geographic labels and handle the requests as needed.
+    ///
+    /// AWS WAF labels requests using the alpha-2 country and region codes from the International
+    /// Organization for Standardization (ISO) 3166 standard. AWS WAF determines the codes using either the
+    /// IP address in the web request origin or, if you specify it, the address in the geo match
+    /// `ForwardedIPConfig` .
+    ///
+    /// If you use the web request origin, the label formats are `awswaf:clientip:geo:region:<ISO country
+    /// code>-<ISO region code>` and `awswaf:clientip:geo:country:<ISO country code>` .
+    ///
+    /// If you use a forwarded IP address, the label formats are `awswaf:forwardedip:geo:region:<ISO country
+    /// code>-<ISO region code>` and `awswaf:forwardedip:geo:country:<ISO country code>` .
+    ///
+    /// For additional details, see [Geographic match rule
+    /// statement](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-geo-match.html)
+    /// in the [AWS WAF Developer
+    /// Guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) .
     pub geo_match_statement: Option<Val<GeoMatchStatement>>,
     /// `IPSetReferenceStatement`.
+    ///
+    /// A rule statement used to detect web requests coming from particular IP addresses or address ranges.
+    /// To use this, create an `IPSet` that specifies the addresses you want to detect, then use the ARN of
+    /// that set in this statement.
+    ///
+    /// Each IP set rule statement references an IP set. You create and maintain the set independent of your
+    /// rules. This allows you to use the single set in multiple rules. When you update the referenced set,
+    /// AWS WAF automatically updates all rules that reference it.
     pub ip_set_reference_statement: Option<Val<IpSetReferenceStatement>>,
     /// `LabelMatchStatement`.
+    ///
+    /// A rule statement to match against labels that have been added to the web request by rules that have
+    /// already run in the web ACL.
+    ///
+    /// The label match statement provides the label or namespace string to search for. The label string can
+    /// represent a part or all of the fully qualified label name that had been added to the web request.
+    /// Fully qualified labels have a prefix, optional namespaces, and label name. The prefix identifies the
+    /// rule group or web ACL context of the rule that added the label. If you do not provide the fully
+    /// qualified name in your label match string, AWS WAF performs the search for labels that were added in
+    /// the same context as the label match statement.
     pub label_match_statement: Option<Val<LabelMatchStatement>>,
     /// `ManagedRuleGroupStatement`.
+    ///
+    /// A rule statement used to run the rules that are defined in a managed rule group. To use this,
+    /// provide the vendor name and the name of the rule group in this statement. You can retrieve the
+    /// required names through the API call `ListAvailableManagedRuleGroups` .
+    ///
+    /// You cannot nest a `ManagedRuleGroupStatement` , for example for use inside a `NotStatement` or
+    /// `OrStatement` . It can only be referenced as a top-level statement within a rule.
+    ///
+    /// > You are charged additional fees when you use the AWS WAF Bot Control managed rule group
+    /// `AWSManagedRulesBotControlRuleSet` , the AWS WAF Fraud Control account takeover prevention (ATP)
+    /// managed rule group `AWSManagedRulesATPRuleSet` , or the AWS WAF Fraud Control account creation fraud
+    /// prevention (ACFP) managed rule group `AWSManagedRulesACFPRuleSet` . For more information, see [AWS
+    /// WAF Pricing](https://docs.aws.amazon.com/waf/pricing/) .
     pub managed_rule_group_statement: Option<Val<ManagedRuleGroupStatement>>,
     /// `NotStatement`.
+    ///
+    /// A logical rule statement used to negate the results of another rule statement. You provide one
+    /// `Statement` within the `NotStatement` .
     pub not_statement: Option<Val<NotStatement>>,
     /// `OrStatement`.
+    ///
+    /// A logical rule statement used to combine other rule statements with OR logic. You provide more than
+    /// one `Statement` within the `OrStatement` .
     pub or_statement: Option<Val<OrStatement>>,
     /// `RateBasedStatement`.
+    ///
+    /// A rate-based rule counts incoming requests and rate limits requests when they are coming at too fast
+    /// a rate. The rule categorizes requests according to your aggregation criteria, collects them into
+    /// aggregation instances, and counts and rate limits the requests for each instance.
+    ///
+    /// > If you change any of these settings in a rule that's currently in use, the change resets the
+    /// rule's rate limiting counts. This can pause the rule's rate limiting activities for up to a minute.
+    ///
+    /// You can specify individual aggregation keys, like IP address or HTTP method. You can also specify
+    /// aggregation key combinations, like IP address and HTTP method, or HTTP method, query argument, and
+    /// cookie.
+    ///
+    /// Each unique set of values for the aggregation keys that you specify is a separate aggregation
+    /// instance, with the value from each key contributing to the aggregation instance definition.
+    ///
+    /// For example, assume the rule evaluates web requests with the following IP address and HTTP method
+    /// values:
+    ///
+    /// - IP address 10.1.1.1, HTTP method POST
+    /// - IP address 10.1.1.1, HTTP method GET
+    /// - IP address 127.0.0.0, HTTP method POST
+    /// - IP address 10.1.1.1, HTTP method GET
+    ///
+    /// The rule would create different aggregation instances according to your aggregation criteria, for
+    /// example:
+    ///
+    /// - If the aggregation criteria is just the IP address, then each individual address is an aggregation
+    ///   instance, and AWS WAF counts requests separately for each. The aggregation instances and request
+    ///   counts for our example would be the following:
+    ///
+    /// - IP address 10.1.1.1: count 3
+    /// - IP address 127.0.0.0: count 1
+    /// - If the aggregation criteria is HTTP method, then each individual HTTP method is an aggregation
+    ///   instance. The aggregation instances and request counts for our example would be the following:
+    ///
+    /// - HTTP method POST: count 2
+    /// - HTTP method GET: count 2
+    /// - If the aggregation criteria is IP address and HTTP method, then each IP address and each HTTP
+    ///   method would contribute to the combined aggregation instance. The aggregation instances and
+    ///   request counts for our example would be the following:
+    ///
+    /// - IP address 10.1.1.1, HTTP method POST: count 1
+    /// - IP address 10.1.1.1, HTTP method GET: count 2
+    /// - IP address 127.0.0.0, HTTP method POST: count 1
+    ///
+    /// For any n-tuple of aggregation keys, each unique combination of values for the keys defines a
+    /// separate aggregation instance, which AWS WAF counts and rate-limits individually.
+    ///
+    /// You can optionally nest another statement inside the rate-based statement, to narrow the scope of
+    /// the rule so that it only counts and rate limits requests that match the nested statement. You can
+    /// use this nested scope-down statement in conjunction with your aggregation key specifications or you
+    /// can just count and rate limit all requests that match the scope-down statement, without additional
+    /// aggregation. When you choose to just manage all requests that match a scope-down statement, the
+    /// aggregation instance is singular for the rule.
+    ///
+    /// You cannot nest a `RateBasedStatement` inside another statement, for example inside a `NotStatement`
+    /// or `OrStatement` . You can define a `RateBasedStatement` inside a web ACL and inside a rule group.
+    ///
+    /// For additional information about the options, see [Rate limiting web requests using rate-based
+    /// rules](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rate-based-rules.html) in the *AWS
+    /// WAF Developer Guide* .
+    ///
+    /// If you only aggregate on the individual IP address or forwarded IP address, you can retrieve the
+    /// list of IP addresses that AWS WAF is currently rate limiting for a rule through the API call
+    /// `GetRateBasedStatementManagedKeys` . This option is not available for other aggregation
+    /// configurations.
+    ///
+    /// AWS WAF tracks and manages web requests separately for each instance of a rate-based rule that you
+    /// use. For example, if you provide the same rate-based rule settings in two web ACLs, each of the two
+    /// rule statements represents a separate instance of the rate-based rule and gets its own tracking and
+    /// management by AWS WAF . If you define a rate-based rule inside a rule group, and then use that rule
+    /// group in multiple places, each use creates a separate instance of the rate-based rule that gets its
+    /// own tracking and management by AWS WAF .
     pub rate_based_statement: Option<Val<RateBasedStatement>>,
     /// `RegexMatchStatement`.
+    ///
+    /// A rule statement used to search web request components for a match against a single regular
+    /// expression.
     pub regex_match_statement: Option<Val<RegexMatchStatement>>,
     /// `RegexPatternSetReferenceStatement`.
+    ///
+    /// A rule statement used to search web request components for matches with regular expressions. To use
+    /// this, create a `RegexPatternSet` that specifies the expressions that you want to detect, then use
+    /// the ARN of that set in this statement. A web request matches the pattern set rule statement if the
+    /// request component matches any of the patterns in the set.
+    ///
+    /// Each regex pattern set rule statement references a regex pattern set. You create and maintain the
+    /// set independent of your rules. This allows you to use the single set in multiple rules. When you
+    /// update the referenced set, AWS WAF automatically updates all rules that reference it.
     pub regex_pattern_set_reference_statement: Option<Val<RegexPatternSetReferenceStatement>>,
     /// `RuleGroupReferenceStatement`.
+    ///
+    /// A rule statement used to run the rules that are defined in a `RuleGroup` . To use this, create a
+    /// rule group with your rules, then provide the ARN of the rule group in this statement.
+    ///
+    /// You cannot nest a `RuleGroupReferenceStatement` , for example for use inside a `NotStatement` or
+    /// `OrStatement` . You cannot use a rule group reference statement inside another rule group. You can
+    /// only reference a rule group as a top-level statement within a rule that you define in a web ACL.
     pub rule_group_reference_statement: Option<Val<RuleGroupReferenceStatement>>,
     /// `SizeConstraintStatement`.
+    ///
+    /// A rule statement that compares a number of bytes against the size of a request component, using a
+    /// comparison operator, such as greater than (>) or less than (\<). For example, you can use a size
+    /// constraint statement to look for query strings that are longer than 100 bytes.
+    ///
+    /// If you configure AWS WAF to inspect the request body, AWS WAF inspects only the number of bytes in
+    /// the body up to the limit for the web ACL and protected resource type. If you know that the request
+    /// body for your web requests should never exceed the inspection limit, you can use a size constraint
+    /// statement to block requests that have a larger request body size. For more information about the
+    /// inspection limits, see `Body` and `JsonBody` settings for the `FieldToMatch` data type.
+    ///
+    /// If you choose URI for the value of Part of the request to filter on, the slash (/) in the URI counts
+    /// as one character. For example, the URI `/logo.jpg` is nine characters long.
     pub size_constraint_statement: Option<Val<SizeConstraintStatement>>,
     /// `SqliMatchStatement`.
+    ///
+    /// A rule statement that inspects for malicious SQL code. Attackers insert malicious SQL code into web
+    /// requests to do things like modify your database or extract data from it.
     pub sqli_match_statement: Option<Val<SqliMatchStatement>>,
     /// `XssMatchStatement`.
+    ///
+    /// A rule statement that inspects for cross-site scripting (XSS) attacks. In XSS attacks, the attacker
+    /// uses vulnerabilities in a benign website as a vehicle to inject malicious client-site scripts into
+    /// other legitimate web browsers.
     pub xss_match_statement: Option<Val<XssMatchStatement>>,
 }
 
@@ -6685,13 +9195,24 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TextTransformation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-texttransformation.html) property type.
+///
+/// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+/// an effort to bypass detection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextTransformation {
     /// `Priority`: required.
     ///
+    /// Sets the relative processing order for multiple transformations. AWS WAF processes all
+    /// transformations, from lowest priority to highest, before inspecting the transformed content. The
+    /// priorities don't need to be consecutive, but they must all be different.
+    ///
     /// - Minimum: 0.
     pub priority: Option<Val<i64>>,
     /// `Type`: required.
+    ///
+    /// For detailed descriptions of each of the transformation types, see [Text
+    /// transformations](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-transformation.html)
+    /// in the *AWS WAF Developer Guide* .
     pub type_: Option<Val<TextTransformationType>>,
 }
 
@@ -6754,9 +9275,36 @@ impl ToValue for TextTransformation {
 impl Literal for TextTransformation {}
 
 /// The [`UriFragment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-urifragment.html) property type.
+///
+/// Inspect fragments of the request URI. You can specify the parts of the URI fragment to inspect and
+/// you can narrow the set of URI fragments to inspect by including or excluding specific keys.
+///
+/// This is used to indicate the web request component to inspect, in the `FieldToMatch` specification.
+///
+/// Example JSON: `"UriFragment": { "MatchPattern": { "All": {} }, "MatchScope": "KEY",
+/// "OversizeHandling": "MATCH" }`
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UriFragment {
     /// `FallbackBehavior`.
+    ///
+    /// What AWS WAF should do if it fails to completely parse the JSON body. The options are the following:
+    ///
+    /// - `EVALUATE_AS_STRING` - Inspect the body as plain text. AWS WAF applies the text transformations
+    ///   and inspection criteria that you defined for the JSON inspection to the body text string.
+    /// - `MATCH` - Treat the web request as matching the rule statement. AWS WAF applies the rule action to
+    ///   the request.
+    /// - `NO_MATCH` - Treat the web request as not matching the rule statement.
+    ///
+    /// If you don't provide this setting, AWS WAF parses and evaluates the content only up to the first
+    /// parsing failure that it encounters.
+    ///
+    /// Example JSON: `{ "UriFragment": { "FallbackBehavior": "MATCH"} }`
+    ///
+    /// > AWS WAF parsing doesn't fully validate the input JSON string, so parsing can succeed even for
+    /// invalid JSON. When parsing succeeds, AWS WAF doesn't apply the fallback behavior. For more
+    /// information, see [JSON
+    /// body](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-fields-list.html#waf-rule-statement-request-component-json-body)
+    /// in the *AWS WAF Developer Guide* .
     pub fallback_behavior: Option<Val<FallbackBehavior>>,
 }
 
@@ -6804,16 +9352,46 @@ impl ToValue for UriFragment {
 impl Literal for UriFragment {}
 
 /// The [`VisibilityConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-visibilityconfig.html) property type.
+///
+/// Defines and enables Amazon CloudWatch metrics and web request sample collection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisibilityConfig {
     /// `CloudWatchMetricsEnabled`: required.
+    ///
+    /// Indicates whether the associated resource sends metrics to Amazon CloudWatch. For the list of
+    /// available metrics, see [AWS WAF
+    /// Metrics](https://docs.aws.amazon.com/waf/latest/developerguide/monitoring-cloudwatch.html#waf-metrics)
+    /// in the *AWS WAF Developer Guide* .
+    ///
+    /// For web ACLs, the metrics are for web requests that have the web ACL default action applied. AWS WAF
+    /// applies the default action to web requests that pass the inspection of all rules in the web ACL
+    /// without being either allowed or blocked. For more information,
+    /// see [The web ACL default
+    /// action](https://docs.aws.amazon.com/waf/latest/developerguide/web-acl-default-action.html) in the *AWS
+    /// WAF Developer Guide* .
     pub cloud_watch_metrics_enabled: Option<Val<bool>>,
     /// `MetricName`: required.
+    ///
+    /// A name of the Amazon CloudWatch metric dimension. The name can contain only the characters: A-Z,
+    /// a-z, 0-9, - (hyphen), and _ (underscore). The name can be from one to 128 characters long. It can't
+    /// contain whitespace or metric names that are reserved for AWS WAF , for example `All` and
+    /// `Default_Action` .
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^[\w#:\.\-/]+$`.
     pub metric_name: Option<Val<String>>,
     /// `SampledRequestsEnabled`: required.
+    ///
+    /// Indicates whether AWS WAF should store a sampling of the web requests that match the rules. You can
+    /// view the sampled requests through the AWS WAF console.
+    ///
+    /// If you configure data protection for the web ACL, the protection applies to the web ACL's sampled
+    /// web request data.
+    ///
+    /// > Request sampling doesn't provide a field redaction option, and any field redaction that you
+    /// specify in your logging configuration doesn't affect sampling. You can only exclude fields from
+    /// request sampling by disabling sampling in the web ACL visibility configuration or by configuring
+    /// data protection for the web ACL.
     pub sampled_requests_enabled: Option<Val<bool>>,
 }
 
@@ -6894,11 +9472,23 @@ impl ToValue for VisibilityConfig {
 impl Literal for VisibilityConfig {}
 
 /// The [`XssMatchStatement`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-xssmatchstatement.html) property type.
+///
+/// A rule statement that inspects for cross-site scripting (XSS) attacks. In XSS attacks, the attacker
+/// uses vulnerabilities in a benign website as a vehicle to inject malicious client-site scripts into
+/// other legitimate web browsers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct XssMatchStatement {
     /// `FieldToMatch`: required.
+    ///
+    /// The part of the web request that you want AWS WAF to inspect.
     pub field_to_match: Option<Val<FieldToMatch>>,
     /// `TextTransformations`: required.
+    ///
+    /// Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+    /// an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+    /// WAF performs all transformations on the content of the request component identified by
+    /// `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+    /// match.
     ///
     /// - Items: at least 1.
     pub text_transformations: Option<Val<Vec<TextTransformation>>>,
@@ -7002,9 +9592,18 @@ impl AggregateKeyType {
             AggregateKeyType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AggregateKeyType {
+    const VALUES: &'static [&'static str] = &["CONSTANT", "IP", "FORWARDED_IP", "CUSTOM_KEYS"];
+    fn as_str(&self) -> &str {
+        AggregateKeyType::as_str(self)
     }
 }
 
@@ -7051,9 +9650,18 @@ impl AlbLowReputationMode {
             AlbLowReputationMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AlbLowReputationMode {
+    const VALUES: &'static [&'static str] = &["ACTIVE_UNDER_DDOS", "ALWAYS_ON"];
+    fn as_str(&self) -> &str {
+        AlbLowReputationMode::as_str(self)
     }
 }
 
@@ -7101,9 +9709,18 @@ impl BodyParsingFallbackBehavior {
             BodyParsingFallbackBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BodyParsingFallbackBehavior {
+    const VALUES: &'static [&'static str] = &["MATCH", "NO_MATCH", "EVALUATE_AS_STRING"];
+    fn as_str(&self) -> &str {
+        BodyParsingFallbackBehavior::as_str(self)
     }
 }
 
@@ -7161,9 +9778,18 @@ impl ComparisonOperator {
             ComparisonOperator::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ComparisonOperator {
+    const VALUES: &'static [&'static str] = &["EQ", "NE", "LE", "LT", "GE", "GT"];
+    fn as_str(&self) -> &str {
+        ComparisonOperator::as_str(self)
     }
 }
 
@@ -7957,9 +10583,33 @@ impl CountryCodes {
             CountryCodes::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CountryCodes {
+    const VALUES: &'static [&'static str] = &[
+        "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ", "BA", "BB",
+        "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS", "BT", "BV", "BW", "BY",
+        "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX",
+        "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK",
+        "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS",
+        "GT", "GU", "GW", "GY", "HK", "HM", "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR",
+        "IS", "IT", "JE", "JM", "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA",
+        "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+        "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE",
+        "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM",
+        "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC", "SD", "SE", "SG",
+        "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF",
+        "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY",
+        "UZ", "VA", "VC", "VE", "VG", "VI", "VN", "VU", "WF", "WS", "XK", "YE", "YT", "ZA", "ZM", "ZW",
+    ];
+    fn as_str(&self) -> &str {
+        CountryCodes::as_str(self)
     }
 }
 
@@ -8252,9 +10902,18 @@ impl DataProtectionAction {
             DataProtectionAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DataProtectionAction {
+    const VALUES: &'static [&'static str] = &["SUBSTITUTION", "HASH"];
+    fn as_str(&self) -> &str {
+        DataProtectionAction::as_str(self)
     }
 }
 
@@ -8299,9 +10958,18 @@ impl FallbackBehavior {
             FallbackBehavior::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FallbackBehavior {
+    const VALUES: &'static [&'static str] = &["MATCH", "NO_MATCH"];
+    fn as_str(&self) -> &str {
+        FallbackBehavior::as_str(self)
     }
 }
 
@@ -8355,9 +11023,19 @@ impl FieldType {
             FieldType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FieldType {
+    const VALUES: &'static [&'static str] =
+        &["SINGLE_HEADER", "SINGLE_COOKIE", "SINGLE_QUERY_ARGUMENT", "QUERY_STRING", "BODY"];
+    fn as_str(&self) -> &str {
+        FieldType::as_str(self)
     }
 }
 
@@ -8405,9 +11083,18 @@ impl InspectionLevel {
             InspectionLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InspectionLevel {
+    const VALUES: &'static [&'static str] = &["COMMON", "TARGETED"];
+    fn as_str(&self) -> &str {
+        InspectionLevel::as_str(self)
     }
 }
 
@@ -8455,9 +11142,18 @@ impl JsonMatchScope {
             JsonMatchScope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for JsonMatchScope {
+    const VALUES: &'static [&'static str] = &["ALL", "KEY", "VALUE"];
+    fn as_str(&self) -> &str {
+        JsonMatchScope::as_str(self)
     }
 }
 
@@ -8503,9 +11199,18 @@ impl LabelMatchScope {
             LabelMatchScope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LabelMatchScope {
+    const VALUES: &'static [&'static str] = &["LABEL", "NAMESPACE"];
+    fn as_str(&self) -> &str {
+        LabelMatchScope::as_str(self)
     }
 }
 
@@ -8553,9 +11258,18 @@ impl MapMatchScope {
             MapMatchScope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MapMatchScope {
+    const VALUES: &'static [&'static str] = &["ALL", "KEY", "VALUE"];
+    fn as_str(&self) -> &str {
+        MapMatchScope::as_str(self)
     }
 }
 
@@ -8604,9 +11318,18 @@ impl OversizeHandling {
             OversizeHandling::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for OversizeHandling {
+    const VALUES: &'static [&'static str] = &["CONTINUE", "MATCH", "NO_MATCH"];
+    fn as_str(&self) -> &str {
+        OversizeHandling::as_str(self)
     }
 }
 
@@ -8652,9 +11375,18 @@ impl PayloadType {
             PayloadType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PayloadType {
+    const VALUES: &'static [&'static str] = &["JSON", "FORM_ENCODED"];
+    fn as_str(&self) -> &str {
+        PayloadType::as_str(self)
     }
 }
 
@@ -8702,9 +11434,18 @@ impl Position {
             Position::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Position {
+    const VALUES: &'static [&'static str] = &["FIRST", "LAST", "ANY"];
+    fn as_str(&self) -> &str {
+        Position::as_str(self)
     }
 }
 
@@ -8759,9 +11500,18 @@ impl PositionalConstraint {
             PositionalConstraint::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PositionalConstraint {
+    const VALUES: &'static [&'static str] = &["EXACTLY", "STARTS_WITH", "ENDS_WITH", "CONTAINS", "CONTAINS_WORD"];
+    fn as_str(&self) -> &str {
+        PositionalConstraint::as_str(self)
     }
 }
 
@@ -8812,9 +11562,18 @@ impl ResponseContentType {
             ResponseContentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResponseContentType {
+    const VALUES: &'static [&'static str] = &["TEXT_PLAIN", "TEXT_HTML", "APPLICATION_JSON"];
+    fn as_str(&self) -> &str {
+        ResponseContentType::as_str(self)
     }
 }
 
@@ -8860,9 +11619,18 @@ impl Scope {
             Scope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Scope {
+    const VALUES: &'static [&'static str] = &["CLOUDFRONT", "REGIONAL"];
+    fn as_str(&self) -> &str {
+        Scope::as_str(self)
     }
 }
 
@@ -8907,9 +11675,18 @@ impl SensitivityLevel {
             SensitivityLevel::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SensitivityLevel {
+    const VALUES: &'static [&'static str] = &["LOW", "HIGH"];
+    fn as_str(&self) -> &str {
+        SensitivityLevel::as_str(self)
     }
 }
 
@@ -8957,9 +11734,18 @@ impl SensitivityToAct {
             SensitivityToAct::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SensitivityToAct {
+    const VALUES: &'static [&'static str] = &["LOW", "MEDIUM", "HIGH"];
+    fn as_str(&self) -> &str {
+        SensitivityToAct::as_str(self)
     }
 }
 
@@ -9011,9 +11797,18 @@ impl SizeInspectionLimit {
             SizeInspectionLimit::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SizeInspectionLimit {
+    const VALUES: &'static [&'static str] = &["KB_16", "KB_32", "KB_48", "KB_64"];
+    fn as_str(&self) -> &str {
+        SizeInspectionLimit::as_str(self)
     }
 }
 
@@ -9117,9 +11912,40 @@ impl TextTransformationType {
             TextTransformationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for TextTransformationType {
+    const VALUES: &'static [&'static str] = &[
+        "NONE",
+        "COMPRESS_WHITE_SPACE",
+        "HTML_ENTITY_DECODE",
+        "LOWERCASE",
+        "CMD_LINE",
+        "URL_DECODE",
+        "BASE64_DECODE",
+        "HEX_DECODE",
+        "MD5",
+        "REPLACE_COMMENTS",
+        "ESCAPE_SEQ_DECODE",
+        "SQL_HEX_DECODE",
+        "CSS_DECODE",
+        "JS_DECODE",
+        "NORMALIZE_PATH",
+        "NORMALIZE_PATH_WIN",
+        "REMOVE_NULLS",
+        "REPLACE_NULLS",
+        "BASE64_DECODE_EXT",
+        "URL_DECODE_UNI",
+        "UTF8_TO_UNICODE",
+    ];
+    fn as_str(&self) -> &str {
+        TextTransformationType::as_str(self)
     }
 }
 
@@ -9183,9 +12009,18 @@ impl UsageOfAction {
             UsageOfAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for UsageOfAction {
+    const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED"];
+    fn as_str(&self) -> &str {
+        UsageOfAction::as_str(self)
     }
 }
 

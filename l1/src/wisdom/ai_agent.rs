@@ -5,28 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::Wisdom::AIAgent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wisdom-aiagent.html) resource type.
 ///
+/// Creates an Amazon Q in Connect AI Agent.
+///
 /// Build it with [`AiAgent::builder`]; adding it to a stack returns a [`AiAgentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AiAgent {
     /// `AssistantId`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Amazon Q in Connect assistant. Can be either the ID or the ARN. URLs cannot
+    /// contain the ARN.
+    ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$|^arn:[a-z-]*?:wisdom:[a-z0-9-]*?:[0-9]{12}:[a-z-]*?/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(?:/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}){0,2}$`.
     pub assistant_id: Option<Val<String>>,
     /// `Configuration`: required.
+    ///
+    /// Configuration for the AI Agent.
     pub configuration: Option<Val<AiAgentConfiguration>>,
     /// `Description`.
+    ///
+    /// The description of the AI Agent.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9\s_.,-]+`.
     pub description: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the AI Agent.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9\s_.,-]+`.
     pub name: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags used to organize, track, or control access for this resource.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of the AI Agent.
     pub type_: Option<Val<AiAgentType>>,
 }
 
@@ -144,14 +159,20 @@ impl Deref for AiAgentHandle {
 
 impl AiAgentHandle {
     /// `Fn::GetAtt` `AIAgentArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AI agent.
     pub fn attr_ai_agent_arn(&self) -> Val<String> {
         self.0.get_att("AIAgentArn")
     }
     /// `Fn::GetAtt` `AIAgentId`.
+    ///
+    /// The identifier of the AI Agent.
     pub fn attr_ai_agent_id(&self) -> Val<String> {
         self.0.get_att("AIAgentId")
     }
     /// `Fn::GetAtt` `AssistantArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Q in Connect assistant.
     pub fn attr_assistant_arn(&self) -> Val<String> {
         self.0.get_att("AssistantArn")
     }
@@ -170,25 +191,42 @@ impl AiAgentHandle {
 }
 
 /// The [`AIAgentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiagent-aiagentconfiguration.html) property type.
+///
+/// A typed union that specifies the configuration based on the type of AI Agent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AiAgentConfiguration {
     /// `AnswerRecommendationAIAgentConfiguration`.
+    ///
+    /// The configuration for AI Agents of type `ANSWER_RECOMMENDATION` .
     pub answer_recommendation_ai_agent_configuration: Option<Val<AnswerRecommendationAiAgentConfiguration>>,
     /// `CaseSummarizationAIAgentConfiguration`.
     pub case_summarization_ai_agent_configuration: Option<Val<CaseSummarizationAiAgentConfiguration>>,
     /// `EmailGenerativeAnswerAIAgentConfiguration`.
+    ///
+    /// Configuration for the EMAIL_GENERATIVE_ANSWER AI agent that provides comprehensive knowledge-based
+    /// answers for customer queries.
     pub email_generative_answer_ai_agent_configuration: Option<Val<EmailGenerativeAnswerAiAgentConfiguration>>,
     /// `EmailOverviewAIAgentConfiguration`.
+    ///
+    /// Configuration for the EMAIL_OVERVIEW AI agent that generates structured overview of email
+    /// conversations.
     pub email_overview_ai_agent_configuration: Option<Val<EmailOverviewAiAgentConfiguration>>,
     /// `EmailResponseAIAgentConfiguration`.
+    ///
+    /// Configuration for the EMAIL_RESPONSE AI agent that generates professional email responses using
+    /// knowledge base content.
     pub email_response_ai_agent_configuration: Option<Val<EmailResponseAiAgentConfiguration>>,
     /// `ManualSearchAIAgentConfiguration`.
+    ///
+    /// The configuration for AI Agents of type `MANUAL_SEARCH` .
     pub manual_search_ai_agent_configuration: Option<Val<ManualSearchAiAgentConfiguration>>,
     /// `NoteTakingAIAgentConfiguration`.
     pub note_taking_ai_agent_configuration: Option<Val<NoteTakingAiAgentConfiguration>>,
     /// `OrchestrationAIAgentConfiguration`.
     pub orchestration_ai_agent_configuration: Option<Val<OrchestrationAiAgentConfiguration>>,
     /// `SelfServiceAIAgentConfiguration`.
+    ///
+    /// The self-service AI agent configuration.
     pub self_service_ai_agent_configuration: Option<Val<SelfServiceAiAgentConfiguration>>,
 }
 
@@ -313,27 +351,47 @@ impl ToValue for AiAgentConfiguration {
 impl Literal for AiAgentConfiguration {}
 
 /// The [`AnswerRecommendationAIAgentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiagent-answerrecommendationaiagentconfiguration.html) property type.
+///
+/// The configuration for AI Agents of type `ANSWER_RECOMMENDATION` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnswerRecommendationAiAgentConfiguration {
     /// `AnswerGenerationAIGuardrailId`.
+    ///
+    /// The ID of the answer generation AI guardrail.
     ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(:[A-Z0-9_$]+){0,1}$`.
     pub answer_generation_ai_guardrail_id: Option<Val<String>>,
     /// `AnswerGenerationAIPromptId`.
     ///
+    /// The AI Prompt identifier for the Answer Generation prompt used by the `ANSWER_RECOMMENDATION` AI
+    /// Agent.
+    ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(:[A-Z0-9_$]+){0,1}$`.
     pub answer_generation_ai_prompt_id: Option<Val<String>>,
     /// `AssociationConfigurations`.
+    ///
+    /// The association configurations for overriding behavior on this AI Agent.
     pub association_configurations: Option<Val<Vec<AssociationConfiguration>>>,
     /// `IntentLabelingGenerationAIPromptId`.
+    ///
+    /// The AI Prompt identifier for the Intent Labeling prompt used by the `ANSWER_RECOMMENDATION` AI
+    /// Agent.
     ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(:[A-Z0-9_$]+){0,1}$`.
     pub intent_labeling_generation_ai_prompt_id: Option<Val<String>>,
     /// `Locale`.
     ///
+    /// The locale to which specifies the language and region settings that determine the response language
+    /// for
+    /// [QueryAssistant](https://docs.aws.amazon.com/connect/latest/APIReference/API_amazon-q-connect_QueryAssistant.html)
+    /// .
+    ///
     /// - Length: at least 1.
     pub locale: Option<Val<String>>,
     /// `QueryReformulationAIPromptId`.
+    ///
+    /// The AI Prompt identifier for the Query Reformulation prompt used by the `ANSWER_RECOMMENDATION` AI
+    /// Agent.
     ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(:[A-Z0-9_$]+){0,1}$`.
     pub query_reformulation_ai_prompt_id: Option<Val<String>>,
@@ -418,15 +476,23 @@ impl ToValue for AnswerRecommendationAiAgentConfiguration {
 impl Literal for AnswerRecommendationAiAgentConfiguration {}
 
 /// The [`AssociationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiagent-associationconfiguration.html) property type.
+///
+/// The configuration for an Amazon Q in Connect Assistant Association.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssociationConfiguration {
     /// `AssociationConfigurationData`.
+    ///
+    /// A typed union of the data of the configuration for an Amazon Q in Connect Assistant Association.
     pub association_configuration_data: Option<Val<AssociationConfigurationData>>,
     /// `AssociationId`.
+    ///
+    /// The identifier of the association for this Association Configuration.
     ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`.
     pub association_id: Option<Val<String>>,
     /// `AssociationType`.
+    ///
+    /// The type of the association for this Association Configuration.
     pub association_type: Option<Val<AiAgentAssociationConfigurationType>>,
 }
 
@@ -486,9 +552,13 @@ impl ToValue for AssociationConfiguration {
 impl Literal for AssociationConfiguration {}
 
 /// The [`AssociationConfigurationData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiagent-associationconfigurationdata.html) property type.
+///
+/// A typed union of the data of the configuration for an Amazon Q in Connect Assistant Association.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssociationConfigurationData {
     /// `KnowledgeBaseAssociationConfigurationData`.
+    ///
+    /// The data of the configuration for a `KNOWLEDGE_BASE` type Amazon Q in Connect Assistant Association.
     pub knowledge_base_association_configuration_data: Option<Val<KnowledgeBaseAssociationConfigurationData>>,
 }
 
@@ -617,19 +687,33 @@ impl ToValue for CaseSummarizationAiAgentConfiguration {
 impl Literal for CaseSummarizationAiAgentConfiguration {}
 
 /// The [`EmailGenerativeAnswerAIAgentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiagent-emailgenerativeansweraiagentconfiguration.html) property type.
+///
+/// Configuration settings for the EMAIL_GENERATIVE_ANSWER AI agent including prompts, locale, and
+/// knowledge base associations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmailGenerativeAnswerAiAgentConfiguration {
     /// `AssociationConfigurations`.
+    ///
+    /// Configuration settings for knowledge base associations used by the email generative answer agent.
     pub association_configurations: Option<Val<Vec<AssociationConfiguration>>>,
     /// `EmailGenerativeAnswerAIPromptId`.
+    ///
+    /// The ID of the System AI prompt used for generating comprehensive knowledge-based answers from email
+    /// queries.
     ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(:[A-Z0-9_$]+){0,1}$`.
     pub email_generative_answer_ai_prompt_id: Option<Val<String>>,
     /// `EmailQueryReformulationAIPromptId`.
     ///
+    /// The ID of the System AI prompt used for reformulating email queries to optimize knowledge base
+    /// search results.
+    ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(:[A-Z0-9_$]+){0,1}$`.
     pub email_query_reformulation_ai_prompt_id: Option<Val<String>>,
     /// `Locale`.
+    ///
+    /// The locale setting for language-specific email processing and response generation (for example,
+    /// en_US, es_ES).
     ///
     /// - Length: at least 1.
     pub locale: Option<Val<String>>,
@@ -702,13 +786,19 @@ impl ToValue for EmailGenerativeAnswerAiAgentConfiguration {
 impl Literal for EmailGenerativeAnswerAiAgentConfiguration {}
 
 /// The [`EmailOverviewAIAgentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiagent-emailoverviewaiagentconfiguration.html) property type.
+///
+/// Configuration settings for the EMAIL_OVERVIEW AI agent including prompt ID and locale settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmailOverviewAiAgentConfiguration {
     /// `EmailOverviewAIPromptId`.
     ///
+    /// The ID of the System AI prompt used for generating structured email conversation summaries.
+    ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(:[A-Z0-9_$]+){0,1}$`.
     pub email_overview_ai_prompt_id: Option<Val<String>>,
     /// `Locale`.
+    ///
+    /// The locale setting for language-specific email overview processing (for example, en_US, es_ES).
     ///
     /// - Length: at least 1.
     pub locale: Option<Val<String>>,
@@ -764,19 +854,32 @@ impl ToValue for EmailOverviewAiAgentConfiguration {
 impl Literal for EmailOverviewAiAgentConfiguration {}
 
 /// The [`EmailResponseAIAgentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiagent-emailresponseaiagentconfiguration.html) property type.
+///
+/// Configuration settings for the EMAIL_RESPONSE AI agent including prompts, locale, and knowledge base
+/// associations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmailResponseAiAgentConfiguration {
     /// `AssociationConfigurations`.
+    ///
+    /// Configuration settings for knowledge base associations used by the email response agent.
     pub association_configurations: Option<Val<Vec<AssociationConfiguration>>>,
     /// `EmailQueryReformulationAIPromptId`.
+    ///
+    /// The ID of the System AI prompt used for reformulating email queries to optimize knowledge base
+    /// search for response generation.
     ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(:[A-Z0-9_$]+){0,1}$`.
     pub email_query_reformulation_ai_prompt_id: Option<Val<String>>,
     /// `EmailResponseAIPromptId`.
     ///
+    /// The ID of the System AI prompt used for generating professional email responses based on knowledge
+    /// base content.
+    ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(:[A-Z0-9_$]+){0,1}$`.
     pub email_response_ai_prompt_id: Option<Val<String>>,
     /// `Locale`.
+    ///
+    /// The locale setting for language-specific email response generation (for example, en_US, es_ES).
     ///
     /// - Length: at least 1.
     pub locale: Option<Val<String>>,
@@ -849,15 +952,24 @@ impl ToValue for EmailResponseAiAgentConfiguration {
 impl Literal for EmailResponseAiAgentConfiguration {}
 
 /// The [`KnowledgeBaseAssociationConfigurationData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiagent-knowledgebaseassociationconfigurationdata.html) property type.
+///
+/// The data of the configuration for a `KNOWLEDGE_BASE` type Amazon Q in Connect Assistant Association.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KnowledgeBaseAssociationConfigurationData {
     /// `ContentTagFilter`.
+    ///
+    /// An object that can be used to specify Tag conditions.
     pub content_tag_filter: Option<Val<TagFilter>>,
     /// `MaxResults`.
+    ///
+    /// The maximum number of results to return per page.
     ///
     /// - Range: 1 to 100.
     pub max_results: Option<Val<f64>>,
     /// `OverrideKnowledgeBaseSearchType`.
+    ///
+    /// The search type to be used against the Knowledge Base for this request. The values can be `SEMANTIC`
+    /// which uses vector embeddings or `HYBRID` which use vector embeddings and raw text
     pub override_knowledge_base_search_type: Option<Val<KnowledgeBaseSearchType>>,
 }
 
@@ -917,19 +1029,33 @@ impl ToValue for KnowledgeBaseAssociationConfigurationData {
 impl Literal for KnowledgeBaseAssociationConfigurationData {}
 
 /// The [`ManualSearchAIAgentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiagent-manualsearchaiagentconfiguration.html) property type.
+///
+/// The configuration for AI Agents of type `MANUAL_SEARCH` .
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManualSearchAiAgentConfiguration {
     /// `AnswerGenerationAIGuardrailId`.
+    ///
+    /// The ID of the answer generation AI guardrail.
     ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(:[A-Z0-9_$]+){0,1}$`.
     pub answer_generation_ai_guardrail_id: Option<Val<String>>,
     /// `AnswerGenerationAIPromptId`.
     ///
+    /// The AI Prompt identifier for the Answer Generation prompt used by the `ANSWER_RECOMMENDATION` AI
+    /// Agent.
+    ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(:[A-Z0-9_$]+){0,1}$`.
     pub answer_generation_ai_prompt_id: Option<Val<String>>,
     /// `AssociationConfigurations`.
+    ///
+    /// The association configurations for overriding behavior on this AI Agent.
     pub association_configurations: Option<Val<Vec<AssociationConfiguration>>>,
     /// `Locale`.
+    ///
+    /// The locale to which specifies the language and region settings that determine the response language
+    /// for
+    /// [QueryAssistant](https://docs.aws.amazon.com/connect/latest/APIReference/API_amazon-q-connect_QueryAssistant.html)
+    /// .
     ///
     /// - Length: at least 1.
     pub locale: Option<Val<String>>,
@@ -1074,11 +1200,17 @@ impl ToValue for NoteTakingAiAgentConfiguration {
 impl Literal for NoteTakingAiAgentConfiguration {}
 
 /// The [`OrCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiagent-orcondition.html) property type.
+///
+/// A list of conditions which would be applied together with an `OR` condition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrCondition {
     /// `AndConditions`.
+    ///
+    /// A list of conditions which would be applied together with an `AND` condition.
     pub and_conditions: Option<Val<Vec<TagCondition>>>,
     /// `TagCondition`.
+    ///
+    /// A leaf node condition which can be used to specify a tag condition.
     pub tag_condition: Option<Val<TagCondition>>,
 }
 
@@ -1248,19 +1380,29 @@ impl ToValue for OrchestrationAiAgentConfiguration {
 impl Literal for OrchestrationAiAgentConfiguration {}
 
 /// The [`SelfServiceAIAgentConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiagent-selfserviceaiagentconfiguration.html) property type.
+///
+/// The configuration of the self-service AI agent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SelfServiceAiAgentConfiguration {
     /// `AssociationConfigurations`.
+    ///
+    /// The association configuration of the self-service AI agent.
     pub association_configurations: Option<Val<Vec<AssociationConfiguration>>>,
     /// `SelfServiceAIGuardrailId`.
+    ///
+    /// The ID of the self-service AI guardrail.
     ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(:[A-Z0-9_$]+){0,1}$`.
     pub self_service_ai_guardrail_id: Option<Val<String>>,
     /// `SelfServiceAnswerGenerationAIPromptId`.
     ///
+    /// The ID of the self-service answer generation AI prompt.
+    ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(:[A-Z0-9_$]+){0,1}$`.
     pub self_service_answer_generation_ai_prompt_id: Option<Val<String>>,
     /// `SelfServicePreProcessingAIPromptId`.
+    ///
+    /// The ID of the self-service preprocessing AI prompt.
     ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(:[A-Z0-9_$]+){0,1}$`.
     pub self_service_pre_processing_ai_prompt_id: Option<Val<String>>,
@@ -1333,14 +1475,20 @@ impl ToValue for SelfServiceAiAgentConfiguration {
 impl Literal for SelfServiceAiAgentConfiguration {}
 
 /// The [`TagCondition`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiagent-tagcondition.html) property type.
+///
+/// An object that can be used to specify tag conditions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagCondition {
     /// `Key`: required.
+    ///
+    /// The tag key in the tag condition.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `^(?!aws:)[a-zA-Z+-=._:/]+$`.
     pub key: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The tag value in the tag condition.
     ///
     /// - Length: 1 to 256.
     pub value: Option<Val<String>>,
@@ -1399,13 +1547,21 @@ impl ToValue for TagCondition {
 impl Literal for TagCondition {}
 
 /// The [`TagFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiagent-tagfilter.html) property type.
+///
+/// An object that can be used to specify tag conditions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TagFilter {
     /// `AndConditions`.
+    ///
+    /// A list of conditions which would be applied together with an `AND` condition.
     pub and_conditions: Option<Val<Vec<TagCondition>>>,
     /// `OrConditions`.
+    ///
+    /// A list of conditions which would be applied together with an `OR` condition.
     pub or_conditions: Option<Val<Vec<OrCondition>>>,
     /// `TagCondition`.
+    ///
+    /// A leaf node condition which can be used to specify a tag condition.
     pub tag_condition: Option<Val<TagCondition>>,
 }
 
@@ -2088,9 +2244,18 @@ impl AiAgentAssociationConfigurationType {
             AiAgentAssociationConfigurationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AiAgentAssociationConfigurationType {
+    const VALUES: &'static [&'static str] = &["KNOWLEDGE_BASE"];
+    fn as_str(&self) -> &str {
+        AiAgentAssociationConfigurationType::as_str(self)
     }
 }
 
@@ -2155,9 +2320,28 @@ impl AiAgentType {
             AiAgentType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AiAgentType {
+    const VALUES: &'static [&'static str] = &[
+        "MANUAL_SEARCH",
+        "ANSWER_RECOMMENDATION",
+        "SELF_SERVICE",
+        "EMAIL_RESPONSE",
+        "EMAIL_OVERVIEW",
+        "EMAIL_GENERATIVE_ANSWER",
+        "ORCHESTRATION",
+        "NOTE_TAKING",
+        "CASE_SUMMARIZATION",
+    ];
+    fn as_str(&self) -> &str {
+        AiAgentType::as_str(self)
     }
 }
 
@@ -2209,9 +2393,18 @@ impl KnowledgeBaseSearchType {
             KnowledgeBaseSearchType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KnowledgeBaseSearchType {
+    const VALUES: &'static [&'static str] = &["HYBRID", "SEMANTIC"];
+    fn as_str(&self) -> &str {
+        KnowledgeBaseSearchType::as_str(self)
     }
 }
 
@@ -2259,9 +2452,18 @@ impl ToolOverrideInputValueType {
             ToolOverrideInputValueType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ToolOverrideInputValueType {
+    const VALUES: &'static [&'static str] = &["STRING", "NUMBER", "JSON_STRING"];
+    fn as_str(&self) -> &str {
+        ToolOverrideInputValueType::as_str(self)
     }
 }
 
@@ -2310,9 +2512,18 @@ impl ToolType {
             ToolType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ToolType {
+    const VALUES: &'static [&'static str] = &["MODEL_CONTEXT_PROTOCOL", "RETURN_TO_CONTROL", "CONSTANT"];
+    fn as_str(&self) -> &str {
+        ToolType::as_str(self)
     }
 }
 

@@ -5,10 +5,14 @@ use crate::rt::*;
 
 /// The [`AWS::Wisdom::AIAgentVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wisdom-aiagentversion.html) resource type.
 ///
+/// Creates and Amazon Q in Connect AI Agent version.
+///
 /// Build it with [`AiAgentVersion::builder`]; adding it to a stack returns a [`AiAgentVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AiAgentVersion {
     /// `AIAgentId`: required. Changing it replaces the resource.
+    ///
+    /// The identifier of the AI Agent.
     ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`.
     pub ai_agent_id: Option<Val<String>>,
@@ -17,6 +21,8 @@ pub struct AiAgentVersion {
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`.
     pub assistant_id: Option<Val<String>>,
     /// `ModifiedTimeSeconds`. Changing it replaces the resource.
+    ///
+    /// The time the AI Agent version was last modified in seconds.
     pub modified_time_seconds: Option<Val<f64>>,
 }
 
@@ -119,6 +125,8 @@ impl AiAgentVersionHandle {
         self.0.get_att("AssistantArn")
     }
     /// `Fn::GetAtt` `VersionNumber`.
+    ///
+    /// The version number for this AI Agent version.
     pub fn attr_version_number(&self) -> Val<f64> {
         self.0.get_att("VersionNumber")
     }

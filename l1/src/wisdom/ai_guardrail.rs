@@ -5,41 +5,66 @@ use crate::rt::*;
 
 /// The [`AWS::Wisdom::AIGuardrail`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wisdom-aiguardrail.html) resource type.
 ///
+/// Creates an Amazon Q in Connect AI Guardrail.
+///
 /// Build it with [`AiGuardrail::builder`]; adding it to a stack returns a [`AiGuardrailHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AiGuardrail {
     /// `AssistantId`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Amazon Q in Connect assistant. Can be either the ID or the ARN. URLs cannot
+    /// contain the ARN.
+    ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$|^arn:[a-z-]*?:wisdom:[a-z0-9-]*?:[0-9]{12}:[a-z-]*?/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(?:/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}){0,2}$`.
     pub assistant_id: Option<Val<String>>,
     /// `BlockedInputMessaging`: required.
+    ///
+    /// The message to return when the AI Guardrail blocks a prompt.
     ///
     /// - Length: 1 to 500.
     pub blocked_input_messaging: Option<Val<String>>,
     /// `BlockedOutputsMessaging`: required.
     ///
+    /// The message to return when the AI Guardrail blocks a model response.
+    ///
     /// - Length: 1 to 500.
     pub blocked_outputs_messaging: Option<Val<String>>,
     /// `ContentPolicyConfig`.
+    ///
+    /// Contains details about how to handle harmful content.
     pub content_policy_config: Option<Val<AiGuardrailContentPolicyConfig>>,
     /// `ContextualGroundingPolicyConfig`.
+    ///
+    /// The policy configuration details for the AI Guardrail's contextual grounding policy.
     pub contextual_grounding_policy_config: Option<Val<AiGuardrailContextualGroundingPolicyConfig>>,
     /// `Description`.
+    ///
+    /// A description of the AI Guardrail.
     ///
     /// - Length: 1 to 200.
     pub description: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
     ///
+    /// The name of the AI Guardrail.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9\s_.,-]+`.
     pub name: Option<Val<String>>,
     /// `SensitiveInformationPolicyConfig`.
+    ///
+    /// Contains details about PII entities and regular expressions to configure for the AI Guardrail.
     pub sensitive_information_policy_config: Option<Val<AiGuardrailSensitiveInformationPolicyConfig>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags used to organize, track, or control access for this resource.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `TopicPolicyConfig`.
+    ///
+    /// Contains details about topics that the AI Guardrail should identify and deny.
     pub topic_policy_config: Option<Val<AiGuardrailTopicPolicyConfig>>,
     /// `WordPolicyConfig`.
+    ///
+    /// Contains details about the word policy to configured for the AI Guardrail.
     pub word_policy_config: Option<Val<AiGuardrailWordPolicyConfig>>,
 }
 
@@ -201,14 +226,20 @@ impl Deref for AiGuardrailHandle {
 
 impl AiGuardrailHandle {
     /// `Fn::GetAtt` `AIGuardrailArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AI Guardrail.
     pub fn attr_ai_guardrail_arn(&self) -> Val<String> {
         self.0.get_att("AIGuardrailArn")
     }
     /// `Fn::GetAtt` `AIGuardrailId`.
+    ///
+    /// The identifier of the Amazon Q in Connect AI Guardrail.
     pub fn attr_ai_guardrail_id(&self) -> Val<String> {
         self.0.get_att("AIGuardrailId")
     }
     /// `Fn::GetAtt` `AssistantArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Q in Connect assistant.
     pub fn attr_assistant_arn(&self) -> Val<String> {
         self.0.get_att("AssistantArn")
     }
@@ -223,9 +254,13 @@ impl AiGuardrailHandle {
 }
 
 /// The [`AIGuardrailContentPolicyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiguardrail-aiguardrailcontentpolicyconfig.html) property type.
+///
+/// Content policy config for a guardrail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AiGuardrailContentPolicyConfig {
     /// `FiltersConfig`: required.
+    ///
+    /// List of content filter configurations in a content policy.
     ///
     /// - Items: 1 to 6.
     pub filters_config: Option<Val<Vec<GuardrailContentFilterConfig>>>,
@@ -293,9 +328,13 @@ impl ToValue for AiGuardrailContentPolicyConfig {
 impl Literal for AiGuardrailContentPolicyConfig {}
 
 /// The [`AIGuardrailContextualGroundingPolicyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiguardrail-aiguardrailcontextualgroundingpolicyconfig.html) property type.
+///
+/// Contextual grounding policy config for a guardrail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AiGuardrailContextualGroundingPolicyConfig {
     /// `FiltersConfig`: required.
+    ///
+    /// List of contextual grounding filter configs.
     ///
     /// - Items: at least 1.
     pub filters_config: Option<Val<Vec<GuardrailContextualGroundingFilterConfig>>>,
@@ -363,13 +402,19 @@ impl ToValue for AiGuardrailContextualGroundingPolicyConfig {
 impl Literal for AiGuardrailContextualGroundingPolicyConfig {}
 
 /// The [`AIGuardrailSensitiveInformationPolicyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiguardrail-aiguardrailsensitiveinformationpolicyconfig.html) property type.
+///
+/// Sensitive information policy configuration for a guardrail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AiGuardrailSensitiveInformationPolicyConfig {
     /// `PiiEntitiesConfig`.
     ///
+    /// List of entities.
+    ///
     /// - Items: at least 1.
     pub pii_entities_config: Option<Val<Vec<GuardrailPiiEntityConfig>>>,
     /// `RegexesConfig`.
+    ///
+    /// List of regex.
     ///
     /// - Items: at least 1.
     pub regexes_config: Option<Val<Vec<GuardrailRegexConfig>>>,
@@ -435,9 +480,13 @@ impl ToValue for AiGuardrailSensitiveInformationPolicyConfig {
 impl Literal for AiGuardrailSensitiveInformationPolicyConfig {}
 
 /// The [`AIGuardrailTopicPolicyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiguardrail-aiguardrailtopicpolicyconfig.html) property type.
+///
+/// Topic policy configuration for a guardrail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AiGuardrailTopicPolicyConfig {
     /// `TopicsConfig`: required.
+    ///
+    /// List of topic configs in topic policy.
     ///
     /// - Items: at least 1.
     pub topics_config: Option<Val<Vec<GuardrailTopicConfig>>>,
@@ -503,11 +552,17 @@ impl ToValue for AiGuardrailTopicPolicyConfig {
 impl Literal for AiGuardrailTopicPolicyConfig {}
 
 /// The [`AIGuardrailWordPolicyConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiguardrail-aiguardrailwordpolicyconfig.html) property type.
+///
+/// Word policy config for a guardrail.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AiGuardrailWordPolicyConfig {
     /// `ManagedWordListsConfig`.
+    ///
+    /// A config for the list of managed words.
     pub managed_word_lists_config: Option<Val<Vec<GuardrailManagedWordsConfig>>>,
     /// `WordsConfig`.
+    ///
+    /// List of custom word configurations.
     ///
     /// - Items: at least 1.
     pub words_config: Option<Val<Vec<GuardrailWordConfig>>>,
@@ -573,13 +628,21 @@ impl ToValue for AiGuardrailWordPolicyConfig {
 impl Literal for AiGuardrailWordPolicyConfig {}
 
 /// The [`GuardrailContentFilterConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiguardrail-guardrailcontentfilterconfig.html) property type.
+///
+/// Content filter configuration in content policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GuardrailContentFilterConfig {
     /// `InputStrength`: required.
+    ///
+    /// The strength of the input for the guardrail content filter.
     pub input_strength: Option<Val<GuardrailFilterStrength>>,
     /// `OutputStrength`: required.
+    ///
+    /// The output strength of the guardrail content filter.
     pub output_strength: Option<Val<GuardrailFilterStrength>>,
     /// `Type`: required.
+    ///
+    /// The type of the guardrail content filter.
     pub type_: Option<Val<GuardrailContentFilterType>>,
 }
 
@@ -660,13 +723,19 @@ impl ToValue for GuardrailContentFilterConfig {
 impl Literal for GuardrailContentFilterConfig {}
 
 /// The [`GuardrailContextualGroundingFilterConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiguardrail-guardrailcontextualgroundingfilterconfig.html) property type.
+///
+/// A configuration for grounding filter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GuardrailContextualGroundingFilterConfig {
     /// `Threshold`: required.
     ///
+    /// The threshold for this filter.
+    ///
     /// - Minimum: 0.
     pub threshold: Option<Val<f64>>,
     /// `Type`: required.
+    ///
+    /// The type of this filter.
     pub type_: Option<Val<GuardrailContextualGroundingFilterType>>,
 }
 
@@ -739,9 +808,13 @@ impl ToValue for GuardrailContextualGroundingFilterConfig {
 impl Literal for GuardrailContextualGroundingFilterConfig {}
 
 /// The [`GuardrailManagedWordsConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiguardrail-guardrailmanagedwordsconfig.html) property type.
+///
+/// A managed words config.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GuardrailManagedWordsConfig {
     /// `Type`: required.
+    ///
+    /// The type of guardrail managed words.
     pub type_: Option<Val<GuardrailManagedWordsType>>,
 }
 
@@ -792,11 +865,169 @@ impl ToValue for GuardrailManagedWordsConfig {
 impl Literal for GuardrailManagedWordsConfig {}
 
 /// The [`GuardrailPiiEntityConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiguardrail-guardrailpiientityconfig.html) property type.
+///
+/// PII entity configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GuardrailPiiEntityConfig {
     /// `Action`: required.
+    ///
+    /// The action of guardrail PII entity configuration.
     pub action: Option<Val<GuardrailSensitiveInformationAction>>,
     /// `Type`: required.
+    ///
+    /// Configure AI Guardrail type when the PII entity is detected.
+    ///
+    /// The following PIIs are used to block or mask sensitive information:
+    ///
+    /// - *General*
+    ///
+    /// - *ADDRESS*
+    ///
+    /// A physical address, such as "100 Main Street, Anytown, USA" or "Suite #12, Building 123". An address
+    /// can include information such as the street, building, location, city, state, country, county, zip
+    /// code, precinct, and neighborhood.
+    /// - *AGE*
+    ///
+    /// An individual's age, including the quantity and unit of time. For example, in the phrase "I am 40
+    /// years old," Guarrails recognizes "40 years" as an age.
+    /// - *NAME*
+    ///
+    /// An individual's name. This entity type does not include titles, such as Dr., Mr., Mrs., or Miss. AI
+    /// Guardrail doesn't apply this entity type to names that are part of organizations or addresses. For
+    /// example, AI Guardrail recognizes the "John Doe Organization" as an organization, and it recognizes
+    /// "Jane Doe Street" as an address.
+    /// - *EMAIL*
+    ///
+    /// An email address, such as *marymajor@email.com* .
+    /// - *PHONE*
+    ///
+    /// A phone number. This entity type also includes fax and pager numbers.
+    /// - *USERNAME*
+    ///
+    /// A user name that identifies an account, such as a login name, screen name, nick name, or handle.
+    /// - *PASSWORD*
+    ///
+    /// An alphanumeric string that is used as a password, such as "* *very20special#pass** ".
+    /// - *DRIVER_ID*
+    ///
+    /// The number assigned to a driver's license, which is an official document permitting an individual to
+    /// operate one or more motorized vehicles on a public road. A driver's license number consists of
+    /// alphanumeric characters.
+    /// - *LICENSE_PLATE*
+    ///
+    /// A license plate for a vehicle is issued by the state or country where the vehicle is registered. The
+    /// format for passenger vehicles is typically five to eight digits, consisting of upper-case letters
+    /// and numbers. The format varies depending on the location of the issuing state or country.
+    /// - *VEHICLE_IDENTIFICATION_NUMBER*
+    ///
+    /// A Vehicle Identification Number (VIN) uniquely identifies a vehicle. VIN content and format are
+    /// defined in the *ISO 3779* specification. Each country has specific codes and formats for VINs.
+    /// - *Finance*
+    ///
+    /// - *CREDIT_DEBIT_CARD_CVV*
+    ///
+    /// A three-digit card verification code (CVV) that is present on VISA, MasterCard, and Discover credit
+    /// and debit cards. For American Express credit or debit cards, the CVV is a four-digit numeric code.
+    /// - *CREDIT_DEBIT_CARD_EXPIRY*
+    ///
+    /// The expiration date for a credit or debit card. This number is usually four digits long and is often
+    /// formatted as *month/year* or *MM/YY* . AI Guardrail recognizes expiration dates such as *01/21* , *01/2021*
+    /// , and *Jan 2021* .
+    /// - *CREDIT_DEBIT_CARD_NUMBER*
+    ///
+    /// The number for a credit or debit card. These numbers can vary from 13 to 16 digits in length.
+    /// However, Amazon Comprehend also recognizes credit or debit card numbers when only the last four
+    /// digits are present.
+    /// - *PIN*
+    ///
+    /// A four-digit personal identification number (PIN) with which you can access your bank account.
+    /// - *INTERNATIONAL_BANK_ACCOUNT_NUMBER*
+    ///
+    /// An International Bank Account Number has specific formats in each country. For more information, see
+    /// [www.iban.com/structure](https://docs.aws.amazon.com/https://www.iban.com/structure) .
+    /// - *SWIFT_CODE*
+    ///
+    /// A SWIFT code is a standard format of Bank Identifier Code (BIC) used to specify a particular bank or
+    /// branch. Banks use these codes for money transfers such as international wire transfers.
+    ///
+    /// SWIFT codes consist of eight or 11 characters. The 11-digit codes refer to specific branches, while
+    /// eight-digit codes (or 11-digit codes ending in 'XXX') refer to the head or primary office.
+    /// - *IT*
+    ///
+    /// - *IP_ADDRESS*
+    ///
+    /// An IPv4 address, such as *198.51.100.0* .
+    /// - *MAC_ADDRESS*
+    ///
+    /// A *media access control* (MAC) address is a unique identifier assigned to a network interface
+    /// controller (NIC).
+    /// - *URL*
+    ///
+    /// A web address, such as *www.example.com* .
+    /// - *AWS_ACCESS_KEY*
+    ///
+    /// A unique identifier that's associated with a secret access key; you use the access key ID and secret
+    /// access key to sign programmatic AWS requests cryptographically.
+    /// - *AWS_SECRET_KEY*
+    ///
+    /// A unique identifier that's associated with an access key. You use the access key ID and secret
+    /// access key to sign programmatic AWS requests cryptographically.
+    /// - *USA specific*
+    ///
+    /// - *US_BANK_ACCOUNT_NUMBER*
+    ///
+    /// A US bank account number, which is typically 10 to 12 digits long.
+    /// - *US_BANK_ROUTING_NUMBER*
+    ///
+    /// A US bank account routing number. These are typically nine digits long,
+    /// - *US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER*
+    ///
+    /// A US Individual Taxpayer Identification Number (ITIN) is a nine-digit number that starts with a "9"
+    /// and contain a "7" or "8" as the fourth digit. An ITIN can be formatted with a space or a dash after
+    /// the third and forth digits.
+    /// - *US_PASSPORT_NUMBER*
+    ///
+    /// A US passport number. Passport numbers range from six to nine alphanumeric characters.
+    /// - *US_SOCIAL_SECURITY_NUMBER*
+    ///
+    /// A US Social Security Number (SSN) is a nine-digit number that is issued to US citizens, permanent
+    /// residents, and temporary working residents.
+    /// - *Canada specific*
+    ///
+    /// - *CA_HEALTH_NUMBER*
+    ///
+    /// A Canadian Health Service Number is a 10-digit unique identifier, required for individuals to access
+    /// healthcare benefits.
+    /// - *CA_SOCIAL_INSURANCE_NUMBER*
+    ///
+    /// A Canadian Social Insurance Number (SIN) is a nine-digit unique identifier, required for individuals
+    /// to access government programs and benefits.
+    ///
+    /// The SIN is formatted as three groups of three digits, such as *123-456-789* . A SIN can be validated
+    /// through a simple check-digit process called the [Luhn
+    /// algorithm](https://docs.aws.amazon.com/https://www.wikipedia.org/wiki/Luhn_algorithm) .
+    /// - *UK Specific*
+    ///
+    /// - *UK_NATIONAL_HEALTH_SERVICE_NUMBER*
+    ///
+    /// A UK National Health Service Number is a 10-17 digit number, such as *485 555 3456* . The current
+    /// system formats the 10-digit number with spaces after the third and sixth digits. The final digit is
+    /// an error-detecting checksum.
+    /// - *UK_NATIONAL_INSURANCE_NUMBER*
+    ///
+    /// A UK National Insurance Number (NINO) provides individuals with access to National Insurance (social
+    /// security) benefits. It is also used for some purposes in the UK tax system.
+    ///
+    /// The number is nine digits long and starts with two letters, followed by six numbers and one letter.
+    /// A NINO can be formatted with a space or a dash after the two letters and after the second, forth,
+    /// and sixth digits.
+    /// - *UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER*
+    ///
+    /// A UK Unique Taxpayer Reference (UTR) is a 10-digit number that identifies a taxpayer or a business.
+    /// - *Custom*
+    ///
+    /// - *Regex filter* - You can use a regular expressions to define patterns for an AI Guardrail to
+    ///   recognize and act upon such as serial number, booking ID etc..
     pub type_: Option<Val<GuardrailPiiEntityType>>,
 }
 
@@ -861,19 +1092,29 @@ impl ToValue for GuardrailPiiEntityConfig {
 impl Literal for GuardrailPiiEntityConfig {}
 
 /// The [`GuardrailRegexConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiguardrail-guardrailregexconfig.html) property type.
+///
+/// A regex configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GuardrailRegexConfig {
     /// `Action`: required.
+    ///
+    /// The action of the guardrail regex configuration.
     pub action: Option<Val<GuardrailSensitiveInformationAction>>,
     /// `Description`.
+    ///
+    /// The regex description.
     ///
     /// - Length: 1 to 1000.
     pub description: Option<Val<String>>,
     /// `Name`: required.
     ///
+    /// A regex configuration.
+    ///
     /// - Length: 1 to 100.
     pub name: Option<Val<String>>,
     /// `Pattern`: required.
+    ///
+    /// The regex pattern.
     ///
     /// - Length: at least 1.
     pub pattern: Option<Val<String>>,
@@ -957,22 +1198,32 @@ impl ToValue for GuardrailRegexConfig {
 impl Literal for GuardrailRegexConfig {}
 
 /// The [`GuardrailTopicConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiguardrail-guardrailtopicconfig.html) property type.
+///
+/// Topic configuration in topic policy.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GuardrailTopicConfig {
     /// `Definition`: required.
+    ///
+    /// Definition of topic in topic policy.
     ///
     /// - Length: 1 to 200.
     pub definition: Option<Val<String>>,
     /// `Examples`.
     ///
+    /// Text example in topic policy.
+    ///
     /// - Items: at least 0.
     pub examples: Option<Val<Vec<String>>>,
     /// `Name`: required.
+    ///
+    /// Name of topic in topic policy.
     ///
     /// - Length: 1 to 100.
     /// - Pattern: `^[0-9a-zA-Z-_ !?.]+$`.
     pub name: Option<Val<String>>,
     /// `Type`: required.
+    ///
+    /// Type of topic in a policy.
     pub type_: Option<Val<GuardrailTopicType>>,
 }
 
@@ -1061,9 +1312,13 @@ impl ToValue for GuardrailTopicConfig {
 impl Literal for GuardrailTopicConfig {}
 
 /// The [`GuardrailWordConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiguardrail-guardrailwordconfig.html) property type.
+///
+/// A custom word config.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GuardrailWordConfig {
     /// `Text`: required.
+    ///
+    /// The custom word text.
     ///
     /// - Length: at least 1.
     pub text: Option<Val<String>>,
@@ -1150,9 +1405,18 @@ impl GuardrailContentFilterType {
             GuardrailContentFilterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GuardrailContentFilterType {
+    const VALUES: &'static [&'static str] = &["SEXUAL", "VIOLENCE", "HATE", "INSULTS", "MISCONDUCT", "PROMPT_ATTACK"];
+    fn as_str(&self) -> &str {
+        GuardrailContentFilterType::as_str(self)
     }
 }
 
@@ -1201,9 +1465,18 @@ impl GuardrailContextualGroundingFilterType {
             GuardrailContextualGroundingFilterType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GuardrailContextualGroundingFilterType {
+    const VALUES: &'static [&'static str] = &["GROUNDING", "RELEVANCE"];
+    fn as_str(&self) -> &str {
+        GuardrailContextualGroundingFilterType::as_str(self)
     }
 }
 
@@ -1254,9 +1527,18 @@ impl GuardrailFilterStrength {
             GuardrailFilterStrength::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GuardrailFilterStrength {
+    const VALUES: &'static [&'static str] = &["NONE", "LOW", "MEDIUM", "HIGH"];
+    fn as_str(&self) -> &str {
+        GuardrailFilterStrength::as_str(self)
     }
 }
 
@@ -1300,9 +1582,18 @@ impl GuardrailManagedWordsType {
             GuardrailManagedWordsType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GuardrailManagedWordsType {
+    const VALUES: &'static [&'static str] = &["PROFANITY"];
+    fn as_str(&self) -> &str {
+        GuardrailManagedWordsType::as_str(self)
     }
 }
 
@@ -1433,9 +1724,50 @@ impl GuardrailPiiEntityType {
             GuardrailPiiEntityType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GuardrailPiiEntityType {
+    const VALUES: &'static [&'static str] = &[
+        "ADDRESS",
+        "AGE",
+        "AWS_ACCESS_KEY",
+        "AWS_SECRET_KEY",
+        "CA_HEALTH_NUMBER",
+        "CA_SOCIAL_INSURANCE_NUMBER",
+        "CREDIT_DEBIT_CARD_CVV",
+        "CREDIT_DEBIT_CARD_EXPIRY",
+        "CREDIT_DEBIT_CARD_NUMBER",
+        "DRIVER_ID",
+        "EMAIL",
+        "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+        "IP_ADDRESS",
+        "LICENSE_PLATE",
+        "MAC_ADDRESS",
+        "NAME",
+        "PASSWORD",
+        "PHONE",
+        "PIN",
+        "SWIFT_CODE",
+        "UK_NATIONAL_HEALTH_SERVICE_NUMBER",
+        "UK_NATIONAL_INSURANCE_NUMBER",
+        "UK_UNIQUE_TAXPAYER_REFERENCE_NUMBER",
+        "URL",
+        "USERNAME",
+        "US_BANK_ACCOUNT_NUMBER",
+        "US_BANK_ROUTING_NUMBER",
+        "US_INDIVIDUAL_TAX_IDENTIFICATION_NUMBER",
+        "US_PASSPORT_NUMBER",
+        "US_SOCIAL_SECURITY_NUMBER",
+        "VEHICLE_IDENTIFICATION_NUMBER",
+    ];
+    fn as_str(&self) -> &str {
+        GuardrailPiiEntityType::as_str(self)
     }
 }
 
@@ -1509,9 +1841,18 @@ impl GuardrailSensitiveInformationAction {
             GuardrailSensitiveInformationAction::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GuardrailSensitiveInformationAction {
+    const VALUES: &'static [&'static str] = &["BLOCK", "ANONYMIZE"];
+    fn as_str(&self) -> &str {
+        GuardrailSensitiveInformationAction::as_str(self)
     }
 }
 
@@ -1553,9 +1894,18 @@ impl GuardrailTopicType {
             GuardrailTopicType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for GuardrailTopicType {
+    const VALUES: &'static [&'static str] = &["DENY"];
+    fn as_str(&self) -> &str {
+        GuardrailTopicType::as_str(self)
     }
 }
 

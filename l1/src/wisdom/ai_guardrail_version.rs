@@ -5,18 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::Wisdom::AIGuardrailVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wisdom-aiguardrailversion.html) resource type.
 ///
+/// Creates an Amazon Q in Connect AI Guardrail version.
+///
 /// Build it with [`AiGuardrailVersion::builder`]; adding it to a stack returns a [`AiGuardrailVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AiGuardrailVersion {
     /// `AIGuardrailId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the AI guardrail version.
+    ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`.
     pub ai_guardrail_id: Option<Val<String>>,
     /// `AssistantId`: required. Changing it replaces the resource.
     ///
+    /// The ID of the AI guardrail version assistant.
+    ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`.
     pub assistant_id: Option<Val<String>>,
     /// `ModifiedTimeSeconds`. Changing it replaces the resource.
+    ///
+    /// The modified time of the AI guardrail version in seconds.
     pub modified_time_seconds: Option<Val<f64>>,
 }
 
@@ -107,18 +115,26 @@ impl Deref for AiGuardrailVersionHandle {
 
 impl AiGuardrailVersionHandle {
     /// `Fn::GetAtt` `AIGuardrailVersionId`.
+    ///
+    /// The ID of the AI guardrail version.
     pub fn attr_ai_guardrail_version_id(&self) -> Val<String> {
         self.0.get_att("AIGuardrailVersionId")
     }
     /// `Fn::GetAtt` `AIGuardrailArn`.
+    ///
+    /// The ARN of the AI guardrail version.
     pub fn attr_ai_guardrail_arn(&self) -> Val<String> {
         self.0.get_att("AIGuardrailArn")
     }
     /// `Fn::GetAtt` `AssistantArn`.
+    ///
+    /// The ARN of the AI guardrail version assistant.
     pub fn attr_assistant_arn(&self) -> Val<String> {
         self.0.get_att("AssistantArn")
     }
     /// `Fn::GetAtt` `VersionNumber`.
+    ///
+    /// The version number for this AI Guardrail version.
     pub fn attr_version_number(&self) -> Val<f64> {
         self.0.get_att("VersionNumber")
     }

@@ -5,36 +5,75 @@ use crate::rt::*;
 
 /// The [`AWS::Wisdom::AIPrompt`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wisdom-aiprompt.html) resource type.
 ///
+/// Creates an Amazon Q in Connect AI Prompt.
+///
 /// Build it with [`AiPrompt::builder`]; adding it to a stack returns a [`AiPromptHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AiPrompt {
     /// `ApiFormat`: required. Changing it replaces the resource.
+    ///
+    /// The API format used for this AI Prompt.
     pub api_format: Option<Val<AiPromptApiFormat>>,
     /// `AssistantId`. Changing it replaces the resource.
+    ///
+    /// The identifier of the Amazon Q in Connect assistant. Can be either the ID or the ARN. URLs cannot
+    /// contain the ARN.
     ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$|^arn:[a-z-]*?:wisdom:[a-z0-9-]*?:[0-9]{12}:[a-z-]*?/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(?:/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}){0,2}$`.
     pub assistant_id: Option<Val<String>>,
     /// `Description`.
+    ///
+    /// The description of the AI Prompt.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9\s_.,-]+`.
     pub description: Option<Val<String>>,
     /// `ModelId`: required.
     ///
+    /// The identifier of the model used for this AI Prompt. The following model Ids are supported:
+    ///
+    /// - `anthropic.claude-3-haiku--v1:0`
+    /// - `apac.amazon.nova-lite-v1:0`
+    /// - `apac.amazon.nova-micro-v1:0`
+    /// - `apac.amazon.nova-pro-v1:0`
+    /// - `apac.anthropic.claude-3-5-sonnet--v2:0`
+    /// - `apac.anthropic.claude-3-haiku-20240307-v1:0`
+    /// - `eu.amazon.nova-lite-v1:0`
+    /// - `eu.amazon.nova-micro-v1:0`
+    /// - `eu.amazon.nova-pro-v1:0`
+    /// - `eu.anthropic.claude-3-7-sonnet-20250219-v1:0`
+    /// - `eu.anthropic.claude-3-haiku-20240307-v1:0`
+    /// - `us.amazon.nova-lite-v1:0`
+    /// - `us.amazon.nova-micro-v1:0`
+    /// - `us.amazon.nova-pro-v1:0`
+    /// - `us.anthropic.claude-3-5-haiku-20241022-v1:0`
+    /// - `us.anthropic.claude-3-7-sonnet-20250219-v1:0`
+    /// - `us.anthropic.claude-3-haiku-20240307-v1:0`
+    ///
     /// - Length: 1 to 2048.
     pub model_id: Option<Val<String>>,
     /// `Name`. Changing it replaces the resource.
+    ///
+    /// The name of the AI Prompt
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9\s_.,-]+`.
     pub name: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags used to organize, track, or control access for this resource.
     pub tags: Option<Val<BTreeMap<String, String>>>,
     /// `TemplateConfiguration`: required.
+    ///
+    /// The configuration of the prompt template for this AI Prompt.
     pub template_configuration: Option<Val<AiPromptTemplateConfiguration>>,
     /// `TemplateType`: required. Changing it replaces the resource.
+    ///
+    /// The type of the prompt template for this AI Prompt.
     pub template_type: Option<Val<AiPromptTemplateType>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of this AI Prompt.
     pub type_: Option<Val<AiPromptType>>,
 }
 
@@ -184,14 +223,20 @@ impl Deref for AiPromptHandle {
 
 impl AiPromptHandle {
     /// `Fn::GetAtt` `AIPromptArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the AI Prompt.
     pub fn attr_ai_prompt_arn(&self) -> Val<String> {
         self.0.get_att("AIPromptArn")
     }
     /// `Fn::GetAtt` `AIPromptId`.
+    ///
+    /// The identifier of the Amazon Q in Connect AI prompt.
     pub fn attr_ai_prompt_id(&self) -> Val<String> {
         self.0.get_att("AIPromptId")
     }
     /// `Fn::GetAtt` `AssistantArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Amazon Q in Connect assistant.
     pub fn attr_assistant_arn(&self) -> Val<String> {
         self.0.get_att("AssistantArn")
     }
@@ -210,9 +255,14 @@ impl AiPromptHandle {
 }
 
 /// The [`AIPromptTemplateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiprompt-aiprompttemplateconfiguration.html) property type.
+///
+/// A typed union that specifies the configuration for a prompt template based on its type.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AiPromptTemplateConfiguration {
     /// `TextFullAIPromptEditTemplateConfiguration`.
+    ///
+    /// The configuration for a prompt template that supports full textual prompt configuration using a YAML
+    /// prompt.
     pub text_full_ai_prompt_edit_template_configuration: Option<Val<TextFullAiPromptEditTemplateConfiguration>>,
 }
 
@@ -269,9 +319,14 @@ impl ToValue for AiPromptTemplateConfiguration {
 impl Literal for AiPromptTemplateConfiguration {}
 
 /// The [`TextFullAIPromptEditTemplateConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-aiprompt-textfullaipromptedittemplateconfiguration.html) property type.
+///
+/// The configuration for a prompt template that supports full textual prompt configuration using a YAML
+/// prompt.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TextFullAiPromptEditTemplateConfiguration {
     /// `Text`: required.
+    ///
+    /// The YAML text for the AI Prompt template.
     ///
     /// - Length: 1 to 200000.
     pub text: Option<Val<String>>,
@@ -356,9 +411,19 @@ impl AiPromptApiFormat {
             AiPromptApiFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AiPromptApiFormat {
+    const VALUES: &'static [&'static str] =
+        &["ANTHROPIC_CLAUDE_MESSAGES", "ANTHROPIC_CLAUDE_TEXT_COMPLETIONS", "MESSAGES", "TEXT_COMPLETIONS"];
+    fn as_str(&self) -> &str {
+        AiPromptApiFormat::as_str(self)
     }
 }
 
@@ -402,9 +467,18 @@ impl AiPromptTemplateType {
             AiPromptTemplateType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AiPromptTemplateType {
+    const VALUES: &'static [&'static str] = &["TEXT"];
+    fn as_str(&self) -> &str {
+        AiPromptTemplateType::as_str(self)
     }
 }
 
@@ -478,9 +552,31 @@ impl AiPromptType {
             AiPromptType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AiPromptType {
+    const VALUES: &'static [&'static str] = &[
+        "ANSWER_GENERATION",
+        "INTENT_LABELING_GENERATION",
+        "QUERY_REFORMULATION",
+        "SELF_SERVICE_PRE_PROCESSING",
+        "SELF_SERVICE_ANSWER_GENERATION",
+        "EMAIL_RESPONSE",
+        "EMAIL_OVERVIEW",
+        "EMAIL_GENERATIVE_ANSWER",
+        "EMAIL_QUERY_REFORMULATION",
+        "ORCHESTRATION",
+        "NOTE_TAKING",
+        "CASE_SUMMARIZATION",
+    ];
+    fn as_str(&self) -> &str {
+        AiPromptType::as_str(self)
     }
 }
 

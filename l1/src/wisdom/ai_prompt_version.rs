@@ -5,18 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::Wisdom::AIPromptVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wisdom-aipromptversion.html) resource type.
 ///
+/// Creates an Amazon Q in Connect AI Prompt version.
+///
 /// Build it with [`AiPromptVersion::builder`]; adding it to a stack returns a [`AiPromptVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AiPromptVersion {
     /// `AIPromptId`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Amazon Q in Connect AI prompt.
+    ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`.
     pub ai_prompt_id: Option<Val<String>>,
     /// `AssistantId`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Amazon Q in Connect assistant. Can be either the ID or the ARN. URLs cannot
+    /// contain the ARN.
+    ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`.
     pub assistant_id: Option<Val<String>>,
     /// `ModifiedTimeSeconds`. Changing it replaces the resource.
+    ///
+    /// The time the AI Prompt version was last modified in seconds.
     pub modified_time_seconds: Option<Val<f64>>,
 }
 
@@ -107,6 +116,8 @@ impl Deref for AiPromptVersionHandle {
 
 impl AiPromptVersionHandle {
     /// `Fn::GetAtt` `AIPromptArn`.
+    ///
+    /// The ARN of the AI prompt.
     pub fn attr_ai_prompt_arn(&self) -> Val<String> {
         self.0.get_att("AIPromptArn")
     }
@@ -119,6 +130,8 @@ impl AiPromptVersionHandle {
         self.0.get_att("AssistantArn")
     }
     /// `Fn::GetAtt` `VersionNumber`.
+    ///
+    /// The version number for this AI Prompt version.
     pub fn attr_version_number(&self) -> Val<f64> {
         self.0.get_att("VersionNumber")
     }

@@ -5,24 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::Wisdom::Assistant`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wisdom-assistant.html) resource type.
 ///
+/// Specifies an Connect Customer Wisdom assistant.
+///
 /// Build it with [`Assistant::builder`]; adding it to a stack returns a [`AssistantHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Assistant {
     /// `Description`. Changing it replaces the resource.
+    ///
+    /// The description of the assistant.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9\s_.,-]+`.
     pub description: Option<Val<String>>,
     /// `Name`: required. Changing it replaces the resource.
     ///
+    /// The name of the assistant.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9\s_.,-]+`.
     pub name: Option<Val<String>>,
     /// `ServerSideEncryptionConfiguration`. Changing it replaces the resource.
+    ///
+    /// The configuration information for the customer managed key used for encryption. The customer managed
+    /// key must have a policy that allows `kms:CreateGrant` and `kms:DescribeKey` permissions to the IAM
+    /// identity using the key to invoke Wisdom. To use Wisdom with chat, the key policy must also allow
+    /// `kms:Decrypt` , `kms:GenerateDataKey*` , and `kms:DescribeKey` permissions to the
+    /// `connect.amazonaws.com` service principal. For more information about setting up a customer managed
+    /// key for Wisdom, see [Enable Connect Customer Wisdom for your
+    /// instance](https://docs.aws.amazon.com/connect/latest/adminguide/enable-wisdom.html) .
     pub server_side_encryption_configuration: Option<Val<ServerSideEncryptionConfiguration>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags used to organize, track, or control access for this resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `Type`: required. Changing it replaces the resource.
+    ///
+    /// The type of assistant.
     pub type_: Option<Val<AssistantType>>,
 }
 
@@ -133,10 +151,14 @@ impl Deref for AssistantHandle {
 
 impl AssistantHandle {
     /// `Fn::GetAtt` `AssistantId`.
+    ///
+    /// The ID of the Wisdom assistant.
     pub fn attr_assistant_id(&self) -> Val<String> {
         self.0.get_att("AssistantId")
     }
     /// `Fn::GetAtt` `AssistantArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the assistant.
     pub fn attr_assistant_arn(&self) -> Val<String> {
         self.0.get_att("AssistantArn")
     }
@@ -151,9 +173,22 @@ impl AssistantHandle {
 }
 
 /// The [`ServerSideEncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-assistant-serversideencryptionconfiguration.html) property type.
+///
+/// The configuration information for the customer managed key used for encryption.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerSideEncryptionConfiguration {
     /// `KmsKeyId`.
+    ///
+    /// The customer managed key used for encryption. The customer managed key must have a policy that
+    /// allows `kms:CreateGrant` and `kms:DescribeKey` permissions to the IAM identity using the key to
+    /// invoke Wisdom. To use Wisdom with chat, the key policy must also allow `kms:Decrypt` ,
+    /// `kms:GenerateDataKey*` , and `kms:DescribeKey` permissions to the `connect.amazonaws.com` service
+    /// principal. For more information about setting up a customer managed key for Wisdom, see [Enable
+    /// Connect Customer Wisdom for your
+    /// instance](https://docs.aws.amazon.com/connect/latest/adminguide/enable-wisdom.html) . For
+    /// information about valid ID values, see [Key identifiers
+    /// (KeyId)](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-id) in the *AWS Key
+    /// Management Service Developer Guide* .
     ///
     /// - Length: 1 to 4096.
     pub kms_key_id: Option<Val<String>>,
@@ -291,9 +326,18 @@ impl AssistantType {
             AssistantType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AssistantType {
+    const VALUES: &'static [&'static str] = &["AGENT"];
+    fn as_str(&self) -> &str {
+        AssistantType::as_str(self)
     }
 }
 

@@ -5,18 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::Wisdom::AssistantAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wisdom-assistantassociation.html) resource type.
 ///
+/// Specifies an association between an Connect Customer Wisdom assistant and another resource.
+/// Currently, the only supported association is with a knowledge base. An assistant can have only a
+/// single association.
+///
 /// Build it with [`AssistantAssociation::builder`]; adding it to a stack returns a [`AssistantAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssistantAssociation {
     /// `AssistantId`: required. Changing it replaces the resource.
     ///
+    /// The identifier of the Wisdom assistant.
+    ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`.
     pub assistant_id: Option<Val<String>>,
     /// `Association`: required. Changing it replaces the resource.
+    ///
+    /// The identifier of the associated resource.
     pub association: Option<Val<AssociationData>>,
     /// `AssociationType`: required. Changing it replaces the resource.
+    ///
+    /// The type of association.
     pub association_type: Option<Val<AssociationType>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags used to organize, track, or control access for this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -126,14 +138,20 @@ impl Deref for AssistantAssociationHandle {
 
 impl AssistantAssociationHandle {
     /// `Fn::GetAtt` `AssistantAssociationId`.
+    ///
+    /// The ID of the association.
     pub fn attr_assistant_association_id(&self) -> Val<String> {
         self.0.get_att("AssistantAssociationId")
     }
     /// `Fn::GetAtt` `AssistantAssociationArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the assistant association.
     pub fn attr_assistant_association_arn(&self) -> Val<String> {
         self.0.get_att("AssistantAssociationArn")
     }
     /// `Fn::GetAtt` `AssistantArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Wisdom assistant.
     pub fn attr_assistant_arn(&self) -> Val<String> {
         self.0.get_att("AssistantArn")
     }
@@ -148,11 +166,15 @@ impl AssistantAssociationHandle {
 }
 
 /// The [`AssociationData`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-assistantassociation-associationdata.html) property type.
+///
+/// A union type that currently has a single argument, which is the knowledge base ID.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssociationData {
     /// `ExternalBedrockKnowledgeBaseConfig`.
     pub external_bedrock_knowledge_base_config: Option<Val<ExternalBedrockKnowledgeBaseConfig>>,
     /// `KnowledgeBaseId`.
+    ///
+    /// The identifier of the knowledge base.
     ///
     /// - Pattern: `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`.
     pub knowledge_base_id: Option<Val<String>>,
@@ -211,14 +233,20 @@ impl ToValue for AssociationData {
 impl Literal for AssociationData {}
 
 /// The [`ExternalBedrockKnowledgeBaseConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-assistantassociation-externalbedrockknowledgebaseconfig.html) property type.
+///
+/// Configuration for an external Bedrock knowledge base.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExternalBedrockKnowledgeBaseConfig {
     /// `AccessRoleArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the IAM role used to access the external Bedrock knowledge base.
     ///
     /// - Pattern: `^arn:aws:iam::[0-9]{12}:role/(?:service-role/)?[a-zA-Z0-9_+=,.@-]{1,64}$`.
     /// - Format: `AWS::IAM::Role.Arn`.
     pub access_role_arn: Option<Val<String>>,
     /// `BedrockKnowledgeBaseArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the external Bedrock knowledge base.
     ///
     /// - Pattern: `^arn:aws(|-cn|-us-gov):bedrock:[a-zA-Z0-9-]*:[0-9]{12}:knowledge-base/[0-9a-zA-Z]+$`.
     pub bedrock_knowledge_base_arn: Option<Val<String>>,
@@ -382,9 +410,18 @@ impl AssociationType {
             AssociationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AssociationType {
+    const VALUES: &'static [&'static str] = &["KNOWLEDGE_BASE", "EXTERNAL_BEDROCK_KNOWLEDGE_BASE"];
+    fn as_str(&self) -> &str {
+        AssociationType::as_str(self)
     }
 }
 

@@ -5,30 +5,57 @@ use crate::rt::*;
 
 /// The [`AWS::Wisdom::KnowledgeBase`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wisdom-knowledgebase.html) resource type.
 ///
+/// Specifies a knowledge base.
+///
 /// Build it with [`KnowledgeBase::builder`]; adding it to a stack returns a [`KnowledgeBaseHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KnowledgeBase {
     /// `Description`. Changing it replaces the resource.
     ///
+    /// The description.
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9\s_.,-]+`.
     pub description: Option<Val<String>>,
     /// `KnowledgeBaseType`: required. Changing it replaces the resource.
+    ///
+    /// The type of knowledge base. Only CUSTOM knowledge bases allow you to upload your own content.
+    /// EXTERNAL knowledge bases support integrations with third-party systems whose content is synchronized
+    /// automatically.
     pub knowledge_base_type: Option<Val<KnowledgeBaseType>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The name of the knowledge base.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9\s_.,-]+`.
     pub name: Option<Val<String>>,
     /// `RenderingConfiguration`.
+    ///
+    /// Information about how to render the content.
     pub rendering_configuration: Option<Val<RenderingConfiguration>>,
     /// `ServerSideEncryptionConfiguration`. Changing it replaces the resource.
+    ///
+    /// This customer managed key must have a policy that allows `kms:CreateGrant` and `kms:DescribeKey`
+    /// permissions to the IAM identity using the key to invoke Wisdom. For more information about setting
+    /// up a customer managed key for Wisdom, see [Enable Connect Customer Wisdom for your
+    /// instance](https://docs.aws.amazon.com/connect/latest/adminguide/enable-wisdom.html) . For
+    /// information about valid ID values, see [Key identifiers
+    /// (KeyId)](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-id) in the *AWS Key
+    /// Management Service Developer Guide* .
     pub server_side_encryption_configuration: Option<Val<ServerSideEncryptionConfiguration>>,
     /// `SourceConfiguration`. Changing it replaces the resource.
+    ///
+    /// The source of the knowledge base content. Only set this argument for EXTERNAL or Managed knowledge
+    /// bases.
     pub source_configuration: Option<Val<SourceConfiguration>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags used to organize, track, or control access for this resource.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VectorIngestionConfiguration`.
+    ///
+    /// Contains details about how to ingest the documents in a data source.
     pub vector_ingestion_configuration: Option<Val<VectorIngestionConfiguration>>,
 }
 
@@ -157,10 +184,14 @@ impl Deref for KnowledgeBaseHandle {
 
 impl KnowledgeBaseHandle {
     /// `Fn::GetAtt` `KnowledgeBaseId`.
+    ///
+    /// The ID of the knowledge base.
     pub fn attr_knowledge_base_id(&self) -> Val<String> {
         self.0.get_att("KnowledgeBaseId")
     }
     /// `Fn::GetAtt` `KnowledgeBaseArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the knowledge base.
     pub fn attr_knowledge_base_arn(&self) -> Val<String> {
         self.0.get_att("KnowledgeBaseArn")
     }
@@ -175,14 +206,61 @@ impl KnowledgeBaseHandle {
 }
 
 /// The [`AppIntegrationsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-appintegrationsconfiguration.html) property type.
+///
+/// Configuration information for Amazon AppIntegrations to automatically ingest content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppIntegrationsConfiguration {
     /// `AppIntegrationArn`: required.
+    ///
+    /// The Amazon Resource Name (ARN) of the AppIntegrations DataIntegration to use for ingesting content.
+    ///
+    /// - For
+    ///   [Salesforce](https://docs.aws.amazon.com/https://developer.salesforce.com/docs/atlas.en-us.knowledge_dev.meta/knowledge_dev/sforce_api_objects_knowledge__kav.htm)
+    ///   , your AppIntegrations DataIntegration must have an ObjectConfiguration if objectFields is not
+    ///   provided, including at least `Id` , `ArticleNumber` , `VersionNumber` , `Title` , `PublishStatus`
+    ///   , and `IsDeleted` as source fields.
+    /// - For
+    ///   [ServiceNow](https://docs.aws.amazon.com/https://developer.servicenow.com/dev.do#!/reference/api/rome/rest/knowledge-management-api)
+    ///   , your AppIntegrations DataIntegration must have an ObjectConfiguration if objectFields is not
+    ///   provided, including at least `number` , `short_description` , `sys_mod_count` , `workflow_state` ,
+    ///   and `active` as source fields.
+    /// - For
+    ///   [Zendesk](https://docs.aws.amazon.com/https://developer.zendesk.com/api-reference/help_center/help-center-api/articles/)
+    ///   , your AppIntegrations DataIntegration must have an ObjectConfiguration if `objectFields` is not
+    ///   provided, including at least `id` , `title` , `updated_at` , and `draft` as source fields.
+    /// - For
+    ///   [SharePoint](https://docs.aws.amazon.com/https://learn.microsoft.com/en-us/sharepoint/dev/sp-add-ins/sharepoint-net-server-csom-jsom-and-rest-api-index)
+    ///   , your AppIntegrations DataIntegration must have a FileConfiguration, including only file
+    ///   extensions that are among `docx` , `pdf` , `html` , `htm` , and `txt` .
+    /// - For [Amazon S3](https://docs.aws.amazon.com/s3/) , the ObjectConfiguration and FileConfiguration
+    ///   of your AppIntegrations DataIntegration must be null. The `SourceURI` of your DataIntegration must
+    ///   use the following format: `s3://your_s3_bucket_name` .
+    ///
+    /// > The bucket policy of the corresponding S3 bucket must allow the AWS principal
+    /// `app-integrations.amazonaws.com` to perform `s3:ListBucket` , `s3:GetObject` , and
+    /// `s3:GetBucketLocation` against the bucket.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:[a-z-]+?:[a-z-]+?:[a-z0-9-]*?:([0-9]{12})?:[a-zA-Z0-9-:/]+$`.
     pub app_integration_arn: Option<Val<String>>,
     /// `ObjectFields`.
+    ///
+    /// The fields from the source that are made available to your agents in Amazon Q in Connect. Optional
+    /// if ObjectConfiguration is included in the provided DataIntegration.
+    ///
+    /// - For
+    ///   [Salesforce](https://docs.aws.amazon.com/https://developer.salesforce.com/docs/atlas.en-us.knowledge_dev.meta/knowledge_dev/sforce_api_objects_knowledge__kav.htm)
+    ///   , you must include at least `Id` , `ArticleNumber` , `VersionNumber` , `Title` , `PublishStatus` ,
+    ///   and `IsDeleted` .
+    /// - For
+    ///   [ServiceNow](https://docs.aws.amazon.com/https://developer.servicenow.com/dev.do#!/reference/api/rome/rest/knowledge-management-api)
+    ///   , you must include at least `number` , `short_description` , `sys_mod_count` , `workflow_state` ,
+    ///   and `active` .
+    /// - For
+    ///   [Zendesk](https://docs.aws.amazon.com/https://developer.zendesk.com/api-reference/help_center/help-center-api/articles/)
+    ///   , you must include at least `id` , `title` , `updated_at` , and `draft` .
+    ///
+    /// Make sure to include additional fields. These fields are indexed and used to source recommendations.
     ///
     /// - Items: 1 to 100.
     pub object_fields: Option<Val<Vec<String>>>,
@@ -250,14 +328,20 @@ impl ToValue for AppIntegrationsConfiguration {
 impl Literal for AppIntegrationsConfiguration {}
 
 /// The [`BedrockFoundationModelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-bedrockfoundationmodelconfiguration.html) property type.
+///
+/// The configuration of the Bedrock foundation model.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BedrockFoundationModelConfiguration {
     /// `ModelArn`: required.
+    ///
+    /// The model ARN of the Bedrock foundation model.
     ///
     /// - Length: 1 to 2048.
     /// - Pattern: `^arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}::foundation-model\/anthropic.claude-3-haiku-20240307-v1:0$`.
     pub model_arn: Option<Val<String>>,
     /// `ParsingPrompt`.
+    ///
+    /// The parsing prompt of the Bedrock foundation model configuration.
     pub parsing_prompt: Option<Val<ParsingPrompt>>,
 }
 
@@ -323,15 +407,34 @@ impl ToValue for BedrockFoundationModelConfiguration {
 impl Literal for BedrockFoundationModelConfiguration {}
 
 /// The [`ChunkingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-chunkingconfiguration.html) property type.
+///
+/// Details about how to chunk the documents in the data source. A chunk refers to an excerpt from a
+/// data source that is returned when the knowledge base that it belongs to is queried.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChunkingConfiguration {
     /// `ChunkingStrategy`: required.
+    ///
+    /// Knowledge base can split your source data into chunks. A chunk refers to an excerpt from a data
+    /// source that is returned when the knowledge base that it belongs to is queried. You have the
+    /// following options for chunking your data. If you opt for `NONE` , then you may want to pre-process
+    /// your files by splitting them up such that each file corresponds to a chunk.
     pub chunking_strategy: Option<Val<ChunkingStrategy>>,
     /// `FixedSizeChunkingConfiguration`.
+    ///
+    /// Configurations for when you choose fixed-size chunking. If you set the `chunkingStrategy` as `NONE`
+    /// , exclude this field.
     pub fixed_size_chunking_configuration: Option<Val<FixedSizeChunkingConfiguration>>,
     /// `HierarchicalChunkingConfiguration`.
+    ///
+    /// Settings for hierarchical document chunking for a data source. Hierarchical chunking splits
+    /// documents into layers of chunks where the first layer contains large chunks, and the second layer
+    /// contains smaller chunks derived from the first layer.
     pub hierarchical_chunking_configuration: Option<Val<HierarchicalChunkingConfiguration>>,
     /// `SemanticChunkingConfiguration`.
+    ///
+    /// Settings for semantic document chunking for a data source. Semantic chunking splits a document into
+    /// smaller documents based on groups of similar content derived from the text with natural language
+    /// processing.
     pub semantic_chunking_configuration: Option<Val<SemanticChunkingConfiguration>>,
 }
 
@@ -410,9 +513,13 @@ impl ToValue for ChunkingConfiguration {
 impl Literal for ChunkingConfiguration {}
 
 /// The [`CrawlerLimits`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-crawlerlimits.html) property type.
+///
+/// The limits of the crawler.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CrawlerLimits {
     /// `RateLimit`.
+    ///
+    /// The limit rate at which the crawler is configured.
     ///
     /// - Range: 1 to 3000.
     pub rate_limit: Option<Val<f64>>,
@@ -462,13 +569,20 @@ impl ToValue for CrawlerLimits {
 impl Literal for CrawlerLimits {}
 
 /// The [`FixedSizeChunkingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-fixedsizechunkingconfiguration.html) property type.
+///
+/// Configurations for when you choose fixed-size chunking. If you set the `chunkingStrategy` as `NONE`
+/// , exclude this field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FixedSizeChunkingConfiguration {
     /// `MaxTokens`: required.
     ///
+    /// The maximum number of tokens to include in a chunk.
+    ///
     /// - Minimum: 1.
     pub max_tokens: Option<Val<f64>>,
     /// `OverlapPercentage`: required.
+    ///
+    /// The percentage of overlap between adjacent chunks of a data source.
     ///
     /// - Range: 1 to 99.
     pub overlap_percentage: Option<Val<f64>>,
@@ -538,13 +652,21 @@ impl ToValue for FixedSizeChunkingConfiguration {
 impl Literal for FixedSizeChunkingConfiguration {}
 
 /// The [`HierarchicalChunkingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-hierarchicalchunkingconfiguration.html) property type.
+///
+/// Settings for hierarchical document chunking for a data source. Hierarchical chunking splits
+/// documents into layers of chunks where the first layer contains large chunks, and the second layer
+/// contains smaller chunks derived from the first layer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HierarchicalChunkingConfiguration {
     /// `LevelConfigurations`: required.
     ///
+    /// Token settings for each layer.
+    ///
     /// - Items: 2 to 2.
     pub level_configurations: Option<Val<Vec<HierarchicalChunkingLevelConfiguration>>>,
     /// `OverlapTokens`: required.
+    ///
+    /// The number of tokens to repeat across chunks in the same layer.
     ///
     /// - Minimum: 1.
     pub overlap_tokens: Option<Val<f64>>,
@@ -628,9 +750,13 @@ impl ToValue for HierarchicalChunkingConfiguration {
 impl Literal for HierarchicalChunkingConfiguration {}
 
 /// The [`HierarchicalChunkingLevelConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-hierarchicalchunkinglevelconfiguration.html) property type.
+///
+/// Token settings for each layer.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HierarchicalChunkingLevelConfiguration {
     /// `MaxTokens`: required.
+    ///
+    /// The maximum number of tokens that a chunk can contain in this layer.
     ///
     /// - Range: 1 to 8192.
     pub max_tokens: Option<Val<f64>>,
@@ -687,9 +813,13 @@ impl ToValue for HierarchicalChunkingLevelConfiguration {
 impl Literal for HierarchicalChunkingLevelConfiguration {}
 
 /// The [`ManagedSourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-managedsourceconfiguration.html) property type.
+///
+/// Source configuration for managed resources.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ManagedSourceConfiguration {
     /// `WebCrawlerConfiguration`.
+    ///
+    /// Configuration data for web crawler data source.
     pub web_crawler_configuration: Option<Val<WebCrawlerConfiguration>>,
 }
 
@@ -739,11 +869,20 @@ impl ToValue for ManagedSourceConfiguration {
 impl Literal for ManagedSourceConfiguration {}
 
 /// The [`ParsingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-parsingconfiguration.html) property type.
+///
+/// Settings for parsing document contents. By default, the service converts the contents of each
+/// document into text before splitting it into chunks. To improve processing of PDF files with tables
+/// and images, you can configure the data source to convert the pages of text into images and use a
+/// model to describe the contents of each page.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParsingConfiguration {
     /// `BedrockFoundationModelConfiguration`.
+    ///
+    /// Settings for a foundation model used to parse documents for a data source.
     pub bedrock_foundation_model_configuration: Option<Val<BedrockFoundationModelConfiguration>>,
     /// `ParsingStrategy`: required.
+    ///
+    /// The parsing strategy for the data source.
     pub parsing_strategy: Option<Val<ParsingStrategy>>,
 }
 
@@ -810,9 +949,13 @@ impl ToValue for ParsingConfiguration {
 impl Literal for ParsingConfiguration {}
 
 /// The [`ParsingPrompt`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-parsingprompt.html) property type.
+///
+/// Instructions for interpreting the contents of a document.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParsingPrompt {
     /// `ParsingPromptText`: required.
+    ///
+    /// Instructions for interpreting the contents of a document.
     ///
     /// - Length: 1 to 10000.
     pub parsing_prompt_text: Option<Val<String>>,
@@ -869,9 +1012,22 @@ impl ToValue for ParsingPrompt {
 impl Literal for ParsingPrompt {}
 
 /// The [`RenderingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-renderingconfiguration.html) property type.
+///
+/// Information about how to render the content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RenderingConfiguration {
     /// `TemplateUri`.
+    ///
+    /// A URI template containing exactly one variable in `${variableName}` format. This can only be set for
+    /// `EXTERNAL` knowledge bases. For Salesforce, ServiceNow, and Zendesk, the variable must be one of the
+    /// following:
+    ///
+    /// - Salesforce: `Id` , `ArticleNumber` , `VersionNumber` , `Title` , `PublishStatus` , or `IsDeleted`
+    /// - ServiceNow: `number` , `short_description` , `sys_mod_count` , `workflow_state` , or `active`
+    /// - Zendesk: `id` , `title` , `updated_at` , or `draft`
+    ///
+    /// The variable is replaced with the actual value for a piece of content when calling
+    /// [GetContent](https://docs.aws.amazon.com/amazon-q-connect/latest/APIReference/API_GetContent.html) .
     ///
     /// - Length: 1 to 4096.
     pub template_uri: Option<Val<String>>,
@@ -921,9 +1077,13 @@ impl ToValue for RenderingConfiguration {
 impl Literal for RenderingConfiguration {}
 
 /// The [`SeedUrl`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-seedurl.html) property type.
+///
+/// A URL for crawling.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SeedUrl {
     /// `Url`.
+    ///
+    /// URL for crawling
     ///
     /// - Pattern: `^https?://[A-Za-z0-9][^\s]*$`.
     pub url: Option<Val<String>>,
@@ -973,17 +1133,27 @@ impl ToValue for SeedUrl {
 impl Literal for SeedUrl {}
 
 /// The [`SemanticChunkingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-semanticchunkingconfiguration.html) property type.
+///
+/// Settings for semantic document chunking for a data source. Semantic chunking splits a document into
+/// smaller documents based on groups of similar content derived from the text with natural language
+/// processing.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SemanticChunkingConfiguration {
     /// `BreakpointPercentileThreshold`: required.
+    ///
+    /// The dissimilarity threshold for splitting chunks.
     ///
     /// - Range: 50 to 99.
     pub breakpoint_percentile_threshold: Option<Val<f64>>,
     /// `BufferSize`: required.
     ///
+    /// The buffer size.
+    ///
     /// - Range: 0 to 1.
     pub buffer_size: Option<Val<f64>>,
     /// `MaxTokens`: required.
+    ///
+    /// The maximum number of tokens that a chunk can contain.
     ///
     /// - Minimum: 1.
     pub max_tokens: Option<Val<f64>>,
@@ -1070,9 +1240,22 @@ impl ToValue for SemanticChunkingConfiguration {
 impl Literal for SemanticChunkingConfiguration {}
 
 /// The [`ServerSideEncryptionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-serversideencryptionconfiguration.html) property type.
+///
+/// The configuration information for the customer managed key used for encryption.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerSideEncryptionConfiguration {
     /// `KmsKeyId`.
+    ///
+    /// The customer managed key used for encryption.
+    ///
+    /// This customer managed key must have a policy that allows `kms:CreateGrant` and `kms:DescribeKey`
+    /// permissions to the IAM identity using the key to invoke Wisdom.
+    ///
+    /// For more information about setting up a customer managed key for Wisdom, see [Enable Connect
+    /// Customer Wisdom for your
+    /// instance](https://docs.aws.amazon.com/connect/latest/adminguide/enable-wisdom.html) . For
+    /// information about valid ID values, see [Key identifiers
+    /// (KeyId)](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-id) .
     ///
     /// - Length: 1 to 4096.
     pub kms_key_id: Option<Val<String>>,
@@ -1122,11 +1305,17 @@ impl ToValue for ServerSideEncryptionConfiguration {
 impl Literal for ServerSideEncryptionConfiguration {}
 
 /// The [`SourceConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-sourceconfiguration.html) property type.
+///
+/// Configuration information about the external data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SourceConfiguration {
     /// `AppIntegrations`.
+    ///
+    /// Configuration information for Amazon AppIntegrations to automatically ingest content.
     pub app_integrations: Option<Val<AppIntegrationsConfiguration>>,
     /// `ManagedSourceConfiguration`.
+    ///
+    /// Source configuration for managed resources.
     pub managed_source_configuration: Option<Val<ManagedSourceConfiguration>>,
 }
 
@@ -1252,9 +1441,14 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`UrlConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-urlconfiguration.html) property type.
+///
+/// The configuration of the URL/URLs for the web content that you want to crawl. You should be
+/// authorized to crawl the URLs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UrlConfiguration {
     /// `SeedUrls`.
+    ///
+    /// List of URLs for crawling.
     ///
     /// - Items: 1 to 100.
     pub seed_urls: Option<Val<Vec<SeedUrl>>>,
@@ -1309,11 +1503,18 @@ impl ToValue for UrlConfiguration {
 impl Literal for UrlConfiguration {}
 
 /// The [`VectorIngestionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-vectoringestionconfiguration.html) property type.
+///
+/// Contains details about how to ingest the documents in a data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VectorIngestionConfiguration {
     /// `ChunkingConfiguration`.
+    ///
+    /// Details about how to chunk the documents in the data source. A chunk refers to an excerpt from a
+    /// data source that is returned when the knowledge base that it belongs to is queried.
     pub chunking_configuration: Option<Val<ChunkingConfiguration>>,
     /// `ParsingConfiguration`.
+    ///
+    /// A custom parser for data source documents.
     pub parsing_configuration: Option<Val<ParsingConfiguration>>,
 }
 
@@ -1367,21 +1568,42 @@ impl ToValue for VectorIngestionConfiguration {
 impl Literal for VectorIngestionConfiguration {}
 
 /// The [`WebCrawlerConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-knowledgebase-webcrawlerconfiguration.html) property type.
+///
+/// The configuration details for the web data source.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebCrawlerConfiguration {
     /// `CrawlerLimits`.
+    ///
+    /// The configuration of crawl limits for the web URLs.
     pub crawler_limits: Option<Val<CrawlerLimits>>,
     /// `ExclusionFilters`.
+    ///
+    /// A list of one or more exclusion regular expression patterns to exclude certain URLs. If you specify
+    /// an inclusion and exclusion filter/pattern and both match a URL, the exclusion filter takes
+    /// precedence and the web content of the URL isn’t crawled.
     ///
     /// - Items: 1 to 25.
     pub exclusion_filters: Option<Val<Vec<String>>>,
     /// `InclusionFilters`.
     ///
+    /// A list of one or more inclusion regular expression patterns to include certain URLs. If you specify
+    /// an inclusion and exclusion filter/pattern and both match a URL, the exclusion filter takes
+    /// precedence and the web content of the URL isn’t crawled.
+    ///
     /// - Items: 1 to 25.
     pub inclusion_filters: Option<Val<Vec<String>>>,
     /// `Scope`.
+    ///
+    /// The scope of what is crawled for your URLs. You can choose to crawl only web pages that belong to
+    /// the same host or primary domain. For example, only web pages that contain the seed URL
+    /// `https://docs.aws.amazon.com/bedrock/latest/userguide/` and no other domains. You can choose to
+    /// include sub domains in addition to the host or primary domain. For example, web pages that contain
+    /// `aws.amazon.com` can also include sub domain `docs.aws.amazon.com` .
     pub scope: Option<Val<Scope>>,
     /// `UrlConfiguration`: required.
+    ///
+    /// The configuration of the URL/URLs for the web content that you want to crawl. You should be
+    /// authorized to crawl the URLs.
     pub url_configuration: Option<Val<UrlConfiguration>>,
 }
 
@@ -1498,9 +1720,18 @@ impl ChunkingStrategy {
             ChunkingStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ChunkingStrategy {
+    const VALUES: &'static [&'static str] = &["FIXED_SIZE", "NONE", "HIERARCHICAL", "SEMANTIC"];
+    fn as_str(&self) -> &str {
+        ChunkingStrategy::as_str(self)
     }
 }
 
@@ -1556,9 +1787,18 @@ impl KnowledgeBaseType {
             KnowledgeBaseType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KnowledgeBaseType {
+    const VALUES: &'static [&'static str] = &["EXTERNAL", "CUSTOM", "MESSAGE_TEMPLATES", "MANAGED", "QUICK_RESPONSES"];
+    fn as_str(&self) -> &str {
+        KnowledgeBaseType::as_str(self)
     }
 }
 
@@ -1603,9 +1843,18 @@ impl ParsingStrategy {
             ParsingStrategy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ParsingStrategy {
+    const VALUES: &'static [&'static str] = &["BEDROCK_FOUNDATION_MODEL"];
+    fn as_str(&self) -> &str {
+        ParsingStrategy::as_str(self)
     }
 }
 
@@ -1649,9 +1898,18 @@ impl Scope {
             Scope::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Scope {
+    const VALUES: &'static [&'static str] = &["HOST_ONLY", "SUBDOMAINS"];
+    fn as_str(&self) -> &str {
+        Scope::as_str(self)
     }
 }
 

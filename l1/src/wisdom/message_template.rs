@@ -5,38 +5,67 @@ use crate::rt::*;
 
 /// The [`AWS::Wisdom::MessageTemplate`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wisdom-messagetemplate.html) resource type.
 ///
+/// Creates an Amazon Q in Connect message template. The name of the message template has to be unique
+/// for each knowledge base. The channel subtype of the message template is immutable and cannot be
+/// modified after creation. After the message template is created, you can use the `$LATEST` qualifier
+/// to reference the created message template.
+///
 /// Build it with [`MessageTemplate::builder`]; adding it to a stack returns a [`MessageTemplateHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MessageTemplate {
     /// `ChannelSubtype`: required. Changing it replaces the resource.
+    ///
+    /// The channel subtype this message template applies to.
     pub channel_subtype: Option<Val<ChannelSubtype>>,
     /// `Content`: required.
+    ///
+    /// The content of the message template.
     pub content: Option<Val<Content>>,
     /// `DefaultAttributes`.
+    ///
+    /// An object that specifies the default values to use for variables in the message template. This
+    /// object contains different categories of key-value pairs. Each key defines a variable or placeholder
+    /// in the message template. The corresponding value defines the default value for that variable.
     pub default_attributes: Option<Val<MessageTemplateAttributes>>,
     /// `Description`.
+    ///
+    /// The description of the message template.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9\\s_.,-]+`.
     pub description: Option<Val<String>>,
     /// `GroupingConfiguration`.
+    ///
+    /// The configuration information of the external data source.
     pub grouping_configuration: Option<Val<GroupingConfiguration>>,
     /// `KnowledgeBaseArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the knowledge base.
     ///
     /// - Pattern: `^arn:[a-z-]*?:wisdom:[a-z0-9-]*?:[0-9]{12}:[a-z-]*?/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(?:/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})?$`.
     pub knowledge_base_arn: Option<Val<String>>,
     /// `Language`.
     ///
+    /// The language code value for the language in which the quick response is written. The supported
+    /// language codes include `de_DE` , `en_US` , `es_ES` , `fr_FR` , `id_ID` , `it_IT` , `ja_JP` , `ko_KR`
+    /// , `pt_BR` , `zh_CN` , `zh_TW`
+    ///
     /// - Length: 2 to 5.
     pub language: Option<Val<String>>,
     /// `MessageTemplateAttachments`.
+    ///
+    /// List of message template attachments.
     pub message_template_attachments: Option<Val<Vec<MessageTemplateAttachment>>>,
     /// `Name`: required.
+    ///
+    /// The name of the message template.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9\\s_.,-]+`.
     pub name: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -189,14 +218,22 @@ impl Deref for MessageTemplateHandle {
 
 impl MessageTemplateHandle {
     /// `Fn::GetAtt` `MessageTemplateId`.
+    ///
+    /// The identifier of the message template.
     pub fn attr_message_template_id(&self) -> Val<String> {
         self.0.get_att("MessageTemplateId")
     }
     /// `Fn::GetAtt` `MessageTemplateArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the message template.
     pub fn attr_message_template_arn(&self) -> Val<String> {
         self.0.get_att("MessageTemplateArn")
     }
     /// `Fn::GetAtt` `MessageTemplateContentSha256`.
+    ///
+    /// The checksum value of the message template content that is referenced by the `$LATEST` qualifier. It
+    /// can be returned in `MessageTemplateData` or `ExtendedMessageTemplateData` . It’s calculated by
+    /// content, language, `defaultAttributes` and `Attachments` of the message template.
     pub fn attr_message_template_content_sha256(&self) -> Val<String> {
         self.0.get_att("MessageTemplateContentSha256")
     }
@@ -211,13 +248,19 @@ impl MessageTemplateHandle {
 }
 
 /// The [`AgentAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-messagetemplate-agentattributes.html) property type.
+///
+/// Information about an agent.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgentAttributes {
     /// `FirstName`.
     ///
+    /// The agent’s first name as entered in their Amazon Connect user account.
+    ///
     /// - Length: 1 to 32767.
     pub first_name: Option<Val<String>>,
     /// `LastName`.
+    ///
+    /// The agent’s last name as entered in their Amazon Connect user account.
     ///
     /// - Length: 1 to 32767.
     pub last_name: Option<Val<String>>,
@@ -273,11 +316,17 @@ impl ToValue for AgentAttributes {
 impl Literal for AgentAttributes {}
 
 /// The [`Content`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-messagetemplate-content.html) property type.
+///
+/// The content of the message template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Content {
     /// `EmailMessageTemplateContent`.
+    ///
+    /// The content of the message template that applies to the email channel subtype.
     pub email_message_template_content: Option<Val<EmailMessageTemplateContent>>,
     /// `SmsMessageTemplateContent`.
+    ///
+    /// The content of message template that applies to SMS channel subtype.
     pub sms_message_template_content: Option<Val<SmsMessageTemplateContent>>,
 }
 
@@ -336,235 +385,353 @@ impl ToValue for Content {
 impl Literal for Content {}
 
 /// The [`CustomerProfileAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-messagetemplate-customerprofileattributes.html) property type.
+///
+/// The customer profile attributes that are used with the message template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomerProfileAttributes {
     /// `AccountNumber`.
+    ///
+    /// A unique account number that you have given to the customer.
     ///
     /// - Length: 1 to 32767.
     pub account_number: Option<Val<String>>,
     /// `AdditionalInformation`.
     ///
+    /// Any additional information relevant to the customer's profile.
+    ///
     /// - Length: 1 to 32767.
     pub additional_information: Option<Val<String>>,
     /// `Address1`.
+    ///
+    /// The first line of a customer address.
     ///
     /// - Length: 1 to 32767.
     pub address1: Option<Val<String>>,
     /// `Address2`.
     ///
+    /// The second line of a customer address.
+    ///
     /// - Length: 1 to 32767.
     pub address2: Option<Val<String>>,
     /// `Address3`.
+    ///
+    /// The third line of a customer address.
     ///
     /// - Length: 1 to 32767.
     pub address3: Option<Val<String>>,
     /// `Address4`.
     ///
+    /// The fourth line of a customer address.
+    ///
     /// - Length: 1 to 32767.
     pub address4: Option<Val<String>>,
     /// `BillingAddress1`.
+    ///
+    /// The first line of a customer’s billing address.
     ///
     /// - Length: 1 to 32767.
     pub billing_address1: Option<Val<String>>,
     /// `BillingAddress2`.
     ///
+    /// The second line of a customer’s billing address.
+    ///
     /// - Length: 1 to 32767.
     pub billing_address2: Option<Val<String>>,
     /// `BillingAddress3`.
+    ///
+    /// The third line of a customer’s billing address.
     ///
     /// - Length: 1 to 32767.
     pub billing_address3: Option<Val<String>>,
     /// `BillingAddress4`.
     ///
+    /// The fourth line of a customer’s billing address.
+    ///
     /// - Length: 1 to 32767.
     pub billing_address4: Option<Val<String>>,
     /// `BillingCity`.
+    ///
+    /// The city of a customer’s billing address.
     ///
     /// - Length: 1 to 32767.
     pub billing_city: Option<Val<String>>,
     /// `BillingCountry`.
     ///
+    /// The country of a customer’s billing address.
+    ///
     /// - Length: 1 to 32767.
     pub billing_country: Option<Val<String>>,
     /// `BillingCounty`.
+    ///
+    /// The county of a customer’s billing address.
     ///
     /// - Length: 1 to 32767.
     pub billing_county: Option<Val<String>>,
     /// `BillingPostalCode`.
     ///
+    /// The postal code of a customer’s billing address.
+    ///
     /// - Length: 1 to 32767.
     pub billing_postal_code: Option<Val<String>>,
     /// `BillingProvince`.
+    ///
+    /// The province of a customer’s billing address.
     ///
     /// - Length: 1 to 32767.
     pub billing_province: Option<Val<String>>,
     /// `BillingState`.
     ///
+    /// The state of a customer’s billing address.
+    ///
     /// - Length: 1 to 32767.
     pub billing_state: Option<Val<String>>,
     /// `BirthDate`.
+    ///
+    /// The customer's birth date.
     ///
     /// - Length: 1 to 32767.
     pub birth_date: Option<Val<String>>,
     /// `BusinessEmailAddress`.
     ///
+    /// The customer's business email address.
+    ///
     /// - Length: 1 to 32767.
     pub business_email_address: Option<Val<String>>,
     /// `BusinessName`.
+    ///
+    /// The name of the customer's business.
     ///
     /// - Length: 1 to 32767.
     pub business_name: Option<Val<String>>,
     /// `BusinessPhoneNumber`.
     ///
+    /// The customer's business phone number.
+    ///
     /// - Length: 1 to 32767.
     pub business_phone_number: Option<Val<String>>,
     /// `City`.
+    ///
+    /// The city in which a customer lives.
     ///
     /// - Length: 1 to 32767.
     pub city: Option<Val<String>>,
     /// `Country`.
     ///
+    /// The country in which a customer lives.
+    ///
     /// - Length: 1 to 32767.
     pub country: Option<Val<String>>,
     /// `County`.
     ///
+    /// The county in which a customer lives.
+    ///
     /// - Length: 1 to 32767.
     pub county: Option<Val<String>>,
     /// `Custom`.
+    ///
+    /// The custom attributes in customer profile attributes.
     pub custom: Option<Val<BTreeMap<String, String>>>,
     /// `EmailAddress`.
+    ///
+    /// The customer's email address, which has not been specified as a personal or business address.
     ///
     /// - Length: 1 to 32767.
     pub email_address: Option<Val<String>>,
     /// `FirstName`.
     ///
+    /// The customer's first name.
+    ///
     /// - Length: 1 to 32767.
     pub first_name: Option<Val<String>>,
     /// `Gender`.
+    ///
+    /// The customer's gender.
     ///
     /// - Length: 1 to 32767.
     pub gender: Option<Val<String>>,
     /// `HomePhoneNumber`.
     ///
+    /// The customer's mobile phone number.
+    ///
     /// - Length: 1 to 32767.
     pub home_phone_number: Option<Val<String>>,
     /// `LastName`.
+    ///
+    /// The customer's last name.
     ///
     /// - Length: 1 to 32767.
     pub last_name: Option<Val<String>>,
     /// `MailingAddress1`.
     ///
+    /// The first line of a customer’s mailing address.
+    ///
     /// - Length: 1 to 32767.
     pub mailing_address1: Option<Val<String>>,
     /// `MailingAddress2`.
+    ///
+    /// The second line of a customer’s mailing address.
     ///
     /// - Length: 1 to 32767.
     pub mailing_address2: Option<Val<String>>,
     /// `MailingAddress3`.
     ///
+    /// The third line of a customer’s mailing address.
+    ///
     /// - Length: 1 to 32767.
     pub mailing_address3: Option<Val<String>>,
     /// `MailingAddress4`.
+    ///
+    /// The fourth line of a customer’s mailing address.
     ///
     /// - Length: 1 to 32767.
     pub mailing_address4: Option<Val<String>>,
     /// `MailingCity`.
     ///
+    /// The city of a customer’s mailing address.
+    ///
     /// - Length: 1 to 32767.
     pub mailing_city: Option<Val<String>>,
     /// `MailingCountry`.
+    ///
+    /// The country of a customer’s mailing address.
     ///
     /// - Length: 1 to 32767.
     pub mailing_country: Option<Val<String>>,
     /// `MailingCounty`.
     ///
+    /// The county of a customer’s mailing address.
+    ///
     /// - Length: 1 to 32767.
     pub mailing_county: Option<Val<String>>,
     /// `MailingPostalCode`.
+    ///
+    /// The postal code of a customer’s mailing address.
     ///
     /// - Length: 1 to 32767.
     pub mailing_postal_code: Option<Val<String>>,
     /// `MailingProvince`.
     ///
+    /// The province of a customer’s mailing address.
+    ///
     /// - Length: 1 to 32767.
     pub mailing_province: Option<Val<String>>,
     /// `MailingState`.
+    ///
+    /// The state of a customer’s mailing address.
     ///
     /// - Length: 1 to 32767.
     pub mailing_state: Option<Val<String>>,
     /// `MiddleName`.
     ///
+    /// The customer's middle name.
+    ///
     /// - Length: 1 to 32767.
     pub middle_name: Option<Val<String>>,
     /// `MobilePhoneNumber`.
+    ///
+    /// The customer's mobile phone number.
     ///
     /// - Length: 1 to 32767.
     pub mobile_phone_number: Option<Val<String>>,
     /// `PartyType`.
     ///
+    /// The customer's party type.
+    ///
     /// - Length: 1 to 32767.
     pub party_type: Option<Val<String>>,
     /// `PhoneNumber`.
+    ///
+    /// The customer's phone number, which has not been specified as a mobile, home, or business number.
     ///
     /// - Length: 1 to 32767.
     pub phone_number: Option<Val<String>>,
     /// `PostalCode`.
     ///
+    /// The postal code of a customer address.
+    ///
     /// - Length: 1 to 32767.
     pub postal_code: Option<Val<String>>,
     /// `ProfileARN`.
+    ///
+    /// The ARN of a customer profile.
     ///
     /// - Length: 1 to 32767.
     pub profile_arn: Option<Val<String>>,
     /// `ProfileId`.
     ///
+    /// The unique identifier of a customer profile.
+    ///
     /// - Length: 1 to 32767.
     pub profile_id: Option<Val<String>>,
     /// `Province`.
+    ///
+    /// The province in which a customer lives.
     ///
     /// - Length: 1 to 32767.
     pub province: Option<Val<String>>,
     /// `ShippingAddress1`.
     ///
+    /// The first line of a customer’s shipping address.
+    ///
     /// - Length: 1 to 32767.
     pub shipping_address1: Option<Val<String>>,
     /// `ShippingAddress2`.
+    ///
+    /// The second line of a customer’s shipping address.
     ///
     /// - Length: 1 to 32767.
     pub shipping_address2: Option<Val<String>>,
     /// `ShippingAddress3`.
     ///
+    /// The third line of a customer’s shipping address.
+    ///
     /// - Length: 1 to 32767.
     pub shipping_address3: Option<Val<String>>,
     /// `ShippingAddress4`.
+    ///
+    /// The fourth line of a customer’s shipping address.
     ///
     /// - Length: 1 to 32767.
     pub shipping_address4: Option<Val<String>>,
     /// `ShippingCity`.
     ///
+    /// The city of a customer’s shipping address.
+    ///
     /// - Length: 1 to 32767.
     pub shipping_city: Option<Val<String>>,
     /// `ShippingCountry`.
+    ///
+    /// The country of a customer’s shipping address.
     ///
     /// - Length: 1 to 32767.
     pub shipping_country: Option<Val<String>>,
     /// `ShippingCounty`.
     ///
+    /// The county of a customer’s shipping address.
+    ///
     /// - Length: 1 to 32767.
     pub shipping_county: Option<Val<String>>,
     /// `ShippingPostalCode`.
+    ///
+    /// The postal code of a customer’s shipping address.
     ///
     /// - Length: 1 to 32767.
     pub shipping_postal_code: Option<Val<String>>,
     /// `ShippingProvince`.
     ///
+    /// The province of a customer’s shipping address.
+    ///
     /// - Length: 1 to 32767.
     pub shipping_province: Option<Val<String>>,
     /// `ShippingState`.
     ///
+    /// The state of a customer’s shipping address.
+    ///
     /// - Length: 1 to 32767.
     pub shipping_state: Option<Val<String>>,
     /// `State`.
+    ///
+    /// The state in which a customer lives.
     ///
     /// - Length: 1 to 32767.
     pub state: Option<Val<String>>,
@@ -961,15 +1128,23 @@ impl ToValue for CustomerProfileAttributes {
 impl Literal for CustomerProfileAttributes {}
 
 /// The [`EmailMessageTemplateContent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-messagetemplate-emailmessagetemplatecontent.html) property type.
+///
+/// The content of the message template that applies to the email channel subtype.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmailMessageTemplateContent {
     /// `Body`: required.
+    ///
+    /// The body to use in email messages.
     pub body: Option<Val<EmailMessageTemplateContentBody>>,
     /// `Headers`: required.
+    ///
+    /// The email headers to include in email messages.
     ///
     /// - Items: 0 to 15.
     pub headers: Option<Val<Vec<EmailMessageTemplateHeader>>>,
     /// `Subject`: required.
+    ///
+    /// The subject line, or title, to use in email messages.
     ///
     /// - Length: at least 1.
     pub subject: Option<Val<String>>,
@@ -1063,11 +1238,21 @@ impl ToValue for EmailMessageTemplateContent {
 impl Literal for EmailMessageTemplateContent {}
 
 /// The [`EmailMessageTemplateContentBody`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-messagetemplate-emailmessagetemplatecontentbody.html) property type.
+///
+/// The body to use in email messages.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmailMessageTemplateContentBody {
     /// `Html`.
+    ///
+    /// The message body, in HTML format, to use in email messages that are based on the message template.
+    /// We recommend using HTML format for email clients that render HTML content. You can include links,
+    /// formatted text, and more in an HTML message.
     pub html: Option<Val<MessageTemplateBodyContentProvider>>,
     /// `PlainText`.
+    ///
+    /// The message body, in plain text format, to use in email messages that are based on the message
+    /// template. We recommend using plain text format for email clients that don't render HTML content and
+    /// clients that are connected to high-latency networks, such as mobile devices.
     pub plain_text: Option<Val<MessageTemplateBodyContentProvider>>,
 }
 
@@ -1121,14 +1306,20 @@ impl ToValue for EmailMessageTemplateContentBody {
 impl Literal for EmailMessageTemplateContentBody {}
 
 /// The [`EmailMessageTemplateHeader`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-messagetemplate-emailmessagetemplateheader.html) property type.
+///
+/// The email headers to include in email messages.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EmailMessageTemplateHeader {
     /// `Name`.
+    ///
+    /// The name of the email header.
     ///
     /// - Length: 1 to 126.
     /// - Pattern: `^[!-9;-@A-~]+$`.
     pub name: Option<Val<String>>,
     /// `Value`.
+    ///
+    /// The value of the email header.
     ///
     /// - Length: 1 to 870.
     /// - Pattern: `[ -~]*`.
@@ -1185,13 +1376,34 @@ impl ToValue for EmailMessageTemplateHeader {
 impl Literal for EmailMessageTemplateHeader {}
 
 /// The [`GroupingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-messagetemplate-groupingconfiguration.html) property type.
+///
+/// The configuration information of the grouping of Amazon Q in Connect users.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupingConfiguration {
     /// `Criteria`: required.
     ///
+    /// The criteria used for grouping Amazon Q in Connect users.
+    ///
+    /// The following is the list of supported criteria values.
+    ///
+    /// - `RoutingProfileArn` : Grouping the users by their [Amazon Connect routing profile
+    ///   ARN](https://docs.aws.amazon.com/connect/latest/APIReference/API_RoutingProfile.html) . User
+    ///   should have
+    ///   [SearchRoutingProfile](https://docs.aws.amazon.com/connect/latest/APIReference/API_SearchRoutingProfiles.html)
+    ///   and
+    ///   [DescribeRoutingProfile](https://docs.aws.amazon.com/connect/latest/APIReference/API_DescribeRoutingProfile.html)
+    ///   permissions when setting criteria to this value.
+    ///
     /// - Length: 1 to 100.
     pub criteria: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// The list of values that define different groups of Amazon Q in Connect users.
+    ///
+    /// - When setting `criteria` to `RoutingProfileArn` , you need to provide a list of ARNs of [Amazon
+    ///   Connect routing
+    ///   profiles](https://docs.aws.amazon.com/connect/latest/APIReference/API_RoutingProfile.html) as
+    ///   values of this parameter.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -1263,17 +1475,22 @@ impl ToValue for GroupingConfiguration {
 impl Literal for GroupingConfiguration {}
 
 /// The [`MessageTemplateAttachment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-messagetemplate-messagetemplateattachment.html) property type.
+///
+/// Information about the message template attachment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MessageTemplateAttachment {
-    /// `AttachmentId`.
-    ///
-    /// - Length: at least 1.
-    pub attachment_id: Option<Val<String>>,
     /// `AttachmentName`: required.
+    ///
+    /// The name of the attachment file being uploaded. The name should include the file extension.
     ///
     /// - Length: 1 to 255.
     pub attachment_name: Option<Val<String>>,
     /// `S3PresignedUrl`: required.
+    ///
+    /// The S3 Presigned URL for the attachment file. When generating the PreSignedUrl, please ensure that
+    /// the expires-in time is set to 30 minutes. The URL can be generated through the AWS Console or
+    /// through the AWS CLI. For more information, see [Sharing objects with presigned
+    /// URLs](https://docs.aws.amazon.com/AmazonS3/latest/userguide/ShareObjectPreSignedURL.html) .
     ///
     /// - Length: at least 1.
     pub s3_presigned_url: Option<Val<String>>,
@@ -1291,13 +1508,11 @@ impl MessageTemplateAttachment {
         Self {
             attachment_name: Some(Val::<String>::from("placeholder")),
             s3_presigned_url: Some(Val::<String>::from("placeholder")),
-            ..Self::default()
         }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
         let mut m = BTreeMap::new();
-        put(&mut m, "AttachmentId", &self.attachment_id);
         put(&mut m, "AttachmentName", &self.attachment_name);
         put(&mut m, "S3PresignedUrl", &self.s3_presigned_url);
         m
@@ -1309,11 +1524,6 @@ impl MessageTemplateAttachment {
 pub struct MessageTemplateAttachmentBuilder(MessageTemplateAttachment);
 
 impl MessageTemplateAttachmentBuilder {
-    /// Sets `AttachmentId`.
-    pub fn attachment_id(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.attachment_id = Some(value.into());
-        self
-    }
     /// Sets `AttachmentName`.
     pub fn attachment_name(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.attachment_name = Some(value.into());
@@ -1353,15 +1563,25 @@ impl ToValue for MessageTemplateAttachment {
 impl Literal for MessageTemplateAttachment {}
 
 /// The [`MessageTemplateAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-messagetemplate-messagetemplateattributes.html) property type.
+///
+/// The attributes that are used with the message template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MessageTemplateAttributes {
     /// `AgentAttributes`.
+    ///
+    /// The agent attributes that are used with the message template.
     pub agent_attributes: Option<Val<AgentAttributes>>,
     /// `CustomAttributes`.
+    ///
+    /// The custom attributes that are used with the message template.
     pub custom_attributes: Option<Val<BTreeMap<String, String>>>,
     /// `CustomerProfileAttributes`.
+    ///
+    /// The customer profile attributes that are used with the message template.
     pub customer_profile_attributes: Option<Val<CustomerProfileAttributes>>,
     /// `SystemAttributes`.
+    ///
+    /// The system attributes that are used with the message template.
     pub system_attributes: Option<Val<SystemAttributes>>,
 }
 
@@ -1432,9 +1652,13 @@ impl ToValue for MessageTemplateAttributes {
 impl Literal for MessageTemplateAttributes {}
 
 /// The [`MessageTemplateBodyContentProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-messagetemplate-messagetemplatebodycontentprovider.html) property type.
+///
+/// The container of the message template body.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MessageTemplateBodyContentProvider {
     /// `Content`.
+    ///
+    /// The content of the message template.
     ///
     /// - Length: at least 1.
     pub content: Option<Val<String>>,
@@ -1484,9 +1708,13 @@ impl ToValue for MessageTemplateBodyContentProvider {
 impl Literal for MessageTemplateBodyContentProvider {}
 
 /// The [`SmsMessageTemplateContent`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-messagetemplate-smsmessagetemplatecontent.html) property type.
+///
+/// The content of the message template that applies to the SMS channel subtype.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SmsMessageTemplateContent {
     /// `Body`: required.
+    ///
+    /// The body to use in SMS messages.
     pub body: Option<Val<SmsMessageTemplateContentBody>>,
 }
 
@@ -1537,9 +1765,13 @@ impl ToValue for SmsMessageTemplateContent {
 impl Literal for SmsMessageTemplateContent {}
 
 /// The [`SmsMessageTemplateContentBody`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-messagetemplate-smsmessagetemplatecontentbody.html) property type.
+///
+/// The body to use in SMS messages.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SmsMessageTemplateContentBody {
     /// `PlainText`.
+    ///
+    /// The message body to use in SMS messages.
     pub plain_text: Option<Val<MessageTemplateBodyContentProvider>>,
 }
 
@@ -1587,15 +1819,23 @@ impl ToValue for SmsMessageTemplateContentBody {
 impl Literal for SmsMessageTemplateContentBody {}
 
 /// The [`SystemAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-messagetemplate-systemattributes.html) property type.
+///
+/// The system attributes that are used with the message template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SystemAttributes {
     /// `CustomerEndpoint`.
+    ///
+    /// The CustomerEndpoint attribute.
     pub customer_endpoint: Option<Val<SystemEndpointAttributes>>,
     /// `Name`.
+    ///
+    /// The name of the task.
     ///
     /// - Length: 1 to 32767.
     pub name: Option<Val<String>>,
     /// `SystemEndpoint`.
+    ///
+    /// The SystemEndpoint attribute.
     pub system_endpoint: Option<Val<SystemEndpointAttributes>>,
 }
 
@@ -1655,9 +1895,14 @@ impl ToValue for SystemAttributes {
 impl Literal for SystemAttributes {}
 
 /// The [`SystemEndpointAttributes`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-messagetemplate-systemendpointattributes.html) property type.
+///
+/// The system endpoint attributes that are used with the message template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SystemEndpointAttributes {
     /// `Address`.
+    ///
+    /// The customer's phone number if used with `customerEndpoint` , or the number the customer dialed to
+    /// call your contact center if used with `systemEndpoint` .
     ///
     /// - Length: 1 to 32767.
     pub address: Option<Val<String>>,
@@ -1798,9 +2043,18 @@ impl ChannelSubtype {
             ChannelSubtype::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ChannelSubtype {
+    const VALUES: &'static [&'static str] = &["EMAIL", "SMS"];
+    fn as_str(&self) -> &str {
+        ChannelSubtype::as_str(self)
     }
 }
 

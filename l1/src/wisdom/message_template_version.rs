@@ -5,14 +5,27 @@ use crate::rt::*;
 
 /// The [`AWS::Wisdom::MessageTemplateVersion`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wisdom-messagetemplateversion.html) resource type.
 ///
+/// Creates a new Amazon Q in Connect message template version from the current content and
+/// configuration of a message template. Versions are immutable and monotonically increasing. Once a
+/// version is created, you can reference a specific version of the message template by passing in
+/// `<messageTemplateArn>:<versionNumber>` as the message template identifier. An error is displayed if
+/// the supplied `messageTemplateContentSha256` is different from the `messageTemplateContentSha256` of
+/// the message template with `$LATEST` qualifier. If multiple `CreateMessageTemplateVersion` requests
+/// are made while the message template remains the same, only the first invocation creates a new
+/// version and the succeeding requests will return the same response as the first invocation.
+///
 /// Build it with [`MessageTemplateVersion::builder`]; adding it to a stack returns a [`MessageTemplateVersionHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MessageTemplateVersion {
     /// `MessageTemplateArn`: required. Changing it replaces the resource.
     ///
+    /// The Amazon Resource Name (ARN) of the message template.
+    ///
     /// - Pattern: `^arn:[a-z-]*?:wisdom:[a-z0-9-]*?:[0-9]{12}:[a-z-]*?/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(?:/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})?$`.
     pub message_template_arn: Option<Val<String>>,
     /// `MessageTemplateContentSha256`.
+    ///
+    /// The content SHA256 of the message template.
     ///
     /// - Length: 1 to 64.
     pub message_template_content_sha256: Option<Val<String>>,
@@ -101,10 +114,14 @@ impl Deref for MessageTemplateVersionHandle {
 
 impl MessageTemplateVersionHandle {
     /// `Fn::GetAtt` `MessageTemplateVersionNumber`.
+    ///
+    /// The version number for this Message Template Version.
     pub fn attr_message_template_version_number(&self) -> Val<f64> {
         self.0.get_att("MessageTemplateVersionNumber")
     }
     /// `Fn::GetAtt` `MessageTemplateVersionArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the Message Template Version.
     pub fn attr_message_template_version_arn(&self) -> Val<String> {
         self.0.get_att("MessageTemplateVersionArn")
     }

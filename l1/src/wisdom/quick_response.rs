@@ -5,42 +5,72 @@ use crate::rt::*;
 
 /// The [`AWS::Wisdom::QuickResponse`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wisdom-quickresponse.html) resource type.
 ///
+/// Creates an Amazon Q in Connect quick response.
+///
 /// Build it with [`QuickResponse::builder`]; adding it to a stack returns a [`QuickResponseHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuickResponse {
     /// `Channels`.
+    ///
+    /// The Amazon Connect contact channels this quick response applies to. The supported contact channel
+    /// types include `Chat` .
     pub channels: Option<Val<Vec<ChannelType>>>,
     /// `Content`: required.
+    ///
+    /// The content of the quick response.
     pub content: Option<Val<QuickResponseContentProvider>>,
     /// `ContentType`.
+    ///
+    /// The media type of the quick response content.
+    ///
+    /// - Use `application/x.quickresponse;format=plain` for quick response written in plain text.
+    /// - Use `application/x.quickresponse;format=markdown` for quick response written in richtext.
     ///
     /// - Pattern: `^(application/x\.quickresponse;format=(plain|markdown))$`.
     pub content_type: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the quick response.
+    ///
     /// - Length: 1 to 255.
     pub description: Option<Val<String>>,
     /// `GroupingConfiguration`.
+    ///
+    /// The configuration information of the user groups that the quick response is accessible to.
     pub grouping_configuration: Option<Val<GroupingConfiguration>>,
     /// `IsActive`.
+    ///
+    /// Whether the quick response is active.
     pub is_active: Option<Val<bool>>,
     /// `KnowledgeBaseArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the knowledge base.
     ///
     /// - Pattern: `^arn:[a-z-]*?:wisdom:[a-z0-9-]*?:[0-9]{12}:[a-z-]*?/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}(?:/[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}){0,2}$`.
     pub knowledge_base_arn: Option<Val<String>>,
     /// `Language`.
     ///
+    /// The language code value for the language in which the quick response is written. The supported
+    /// language codes include `de_DE` , `en_US` , `es_ES` , `fr_FR` , `id_ID` , `it_IT` , `ja_JP` , `ko_KR`
+    /// , `pt_BR` , `zh_CN` , `zh_TW`
+    ///
     /// - Length: 2 to 5.
     pub language: Option<Val<String>>,
     /// `Name`: required.
+    ///
+    /// The name of the quick response.
     ///
     /// - Length: 1 to 100.
     pub name: Option<Val<String>>,
     /// `ShortcutKey`.
     ///
+    /// The shortcut key of the quick response. The value should be unique across the knowledge base.
+    ///
     /// - Length: 1 to 100.
     pub shortcut_key: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags used to organize, track, or control access for this resource.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -195,18 +225,26 @@ impl Deref for QuickResponseHandle {
 
 impl QuickResponseHandle {
     /// `Fn::GetAtt` `QuickResponseId`.
+    ///
+    /// The identifier of the quick response.
     pub fn attr_quick_response_id(&self) -> Val<String> {
         self.0.get_att("QuickResponseId")
     }
     /// `Fn::GetAtt` `QuickResponseArn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the quick response.
     pub fn attr_quick_response_arn(&self) -> Val<String> {
         self.0.get_att("QuickResponseArn")
     }
     /// `Fn::GetAtt` `Status`.
+    ///
+    /// The status of the quick response data.
     pub fn attr_status(&self) -> Val<String> {
         self.0.get_att("Status")
     }
     /// `Fn::GetAtt` `Contents`.
+    ///
+    /// The content of the quick response stored in different media types.
     pub fn attr_contents(&self) -> Val<Json> {
         self.0.get_att("Contents")
     }
@@ -221,13 +259,34 @@ impl QuickResponseHandle {
 }
 
 /// The [`GroupingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-quickresponse-groupingconfiguration.html) property type.
+///
+/// The configuration information of the grouping of Amazon Q in Connect users.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GroupingConfiguration {
     /// `Criteria`: required.
     ///
+    /// The criteria used for grouping Amazon Q in Connect users.
+    ///
+    /// The following is the list of supported criteria values.
+    ///
+    /// - `RoutingProfileArn` : Grouping the users by their [Amazon Connect routing profile
+    ///   ARN](https://docs.aws.amazon.com/connect/latest/APIReference/API_RoutingProfile.html) . User
+    ///   should have
+    ///   [SearchRoutingProfile](https://docs.aws.amazon.com/connect/latest/APIReference/API_SearchRoutingProfiles.html)
+    ///   and
+    ///   [DescribeRoutingProfile](https://docs.aws.amazon.com/connect/latest/APIReference/API_DescribeRoutingProfile.html)
+    ///   permissions when setting criteria to this value.
+    ///
     /// - Length: 1 to 100.
     pub criteria: Option<Val<String>>,
     /// `Values`: required.
+    ///
+    /// The list of values that define different groups of Amazon Q in Connect users.
+    ///
+    /// - When setting `criteria` to `RoutingProfileArn` , you need to provide a list of ARNs of [Amazon
+    ///   Connect routing
+    ///   profiles](https://docs.aws.amazon.com/connect/latest/APIReference/API_RoutingProfile.html) as
+    ///   values of this parameter.
     pub values: Option<Val<Vec<String>>>,
 }
 
@@ -299,9 +358,13 @@ impl ToValue for GroupingConfiguration {
 impl Literal for GroupingConfiguration {}
 
 /// The [`QuickResponseContentProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wisdom-quickresponse-quickresponsecontentprovider.html) property type.
+///
+/// The container quick response content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuickResponseContentProvider {
     /// `Content`.
+    ///
+    /// The content of the quick response.
     ///
     /// - Length: 1 to 1024.
     pub content: Option<Val<String>>,
@@ -443,9 +506,18 @@ impl ChannelType {
             ChannelType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ChannelType {
+    const VALUES: &'static [&'static str] = &["Chat", "Email"];
+    fn as_str(&self) -> &str {
+        ChannelType::as_str(self)
     }
 }
 

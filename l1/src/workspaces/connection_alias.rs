@@ -5,15 +5,25 @@ use crate::rt::*;
 
 /// The [`AWS::WorkSpaces::ConnectionAlias`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-workspaces-connectionalias.html) resource type.
 ///
+/// The `AWS::WorkSpaces::ConnectionAlias` resource specifies a connection alias. Connection aliases are
+/// used for cross-Region redirection. For more information, see [Cross-Region Redirection for Amazon
+/// WorkSpaces](https://docs.aws.amazon.com/workspaces/latest/adminguide/cross-region-redirection.html)
+/// .
+///
 /// Build it with [`ConnectionAlias::builder`]; adding it to a stack returns a [`ConnectionAliasHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectionAlias {
     /// `ConnectionString`: required. Changing it replaces the resource.
     ///
+    /// The connection string specified for the connection alias. The connection string must be in the form
+    /// of a fully qualified domain name (FQDN), such as `www.example.com` .
+    ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[.0-9a-zA-Z\-]{1,255}$`.
     pub connection_string: Option<Val<String>>,
     /// `Tags`. Changing it replaces the resource.
+    ///
+    /// The tags to associate with the connection alias.
     pub tags: Option<Val<Vec<Tag>>>,
 }
 
@@ -100,14 +110,20 @@ impl Deref for ConnectionAliasHandle {
 
 impl ConnectionAliasHandle {
     /// `Fn::GetAtt` `ConnectionAliasState`.
+    ///
+    /// The current state of the connection alias, returned as a string.
     pub fn attr_connection_alias_state(&self) -> Val<String> {
         self.0.get_att("ConnectionAliasState")
     }
     /// `Fn::GetAtt` `AliasId`.
+    ///
+    /// The identifier of the connection alias, returned as a string.
     pub fn attr_alias_id(&self) -> Val<String> {
         self.0.get_att("AliasId")
     }
     /// `Fn::GetAtt` `Associations`.
+    ///
+    /// The association status of the connection alias.
     pub fn attr_associations(&self) -> Val<Json> {
         self.0.get_att("Associations")
     }

@@ -5,24 +5,48 @@ use crate::rt::*;
 
 /// The [`AWS::WorkSpaces::Workspace`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-workspaces-workspace.html) resource type.
 ///
+/// The `AWS::WorkSpaces::Workspace` resource specifies a WorkSpace.
+///
+/// Updates are not supported for the `BundleId` , `RootVolumeEncryptionEnabled` ,
+/// `UserVolumeEncryptionEnabled` , or `VolumeEncryptionKey` properties. To update these properties, you
+/// must also update a property that triggers a replacement, such as the `UserName` property.
+///
 /// Build it with [`Workspace::builder`]; adding it to a stack returns a [`WorkspaceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Workspace {
     /// `BundleId`: required.
+    ///
+    /// The identifier of the bundle for the WorkSpace.
     pub bundle_id: Option<Val<String>>,
     /// `DirectoryId`: required. Changing it replaces the resource.
+    ///
+    /// The identifier of the Directory Service directory for the WorkSpace.
     pub directory_id: Option<Val<String>>,
     /// `RootVolumeEncryptionEnabled`.
+    ///
+    /// Indicates whether the data stored on the root volume is encrypted.
     pub root_volume_encryption_enabled: Option<Val<bool>>,
     /// `Tags`.
+    ///
+    /// The tags for the WorkSpace.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `UserName`: required. Changing it replaces the resource.
+    ///
+    /// The user name of the user for the WorkSpace. This user name must exist in the Directory Service
+    /// directory for the WorkSpace.
     pub user_name: Option<Val<String>>,
     /// `UserVolumeEncryptionEnabled`.
+    ///
+    /// Indicates whether the data stored on the user volume is encrypted.
     pub user_volume_encryption_enabled: Option<Val<bool>>,
     /// `VolumeEncryptionKey`.
+    ///
+    /// The symmetric AWS KMS key used to encrypt data stored on your WorkSpace. Amazon WorkSpaces does not
+    /// support asymmetric KMS keys.
     pub volume_encryption_key: Option<Val<String>>,
     /// `WorkspaceProperties`.
+    ///
+    /// The WorkSpace properties.
     pub workspace_properties: Option<Val<WorkspaceProperties>>,
 }
 
@@ -156,6 +180,8 @@ impl WorkspaceHandle {
         self.0.get_att("WorkspaceId")
     }
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// The identifier of the WorkSpace, returned as a string.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
@@ -238,17 +264,36 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`WorkspaceProperties`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspaces-workspace-workspaceproperties.html) property type.
+///
+/// Information about a WorkSpace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkspaceProperties {
     /// `ComputeTypeName`.
+    ///
+    /// The compute type. For more information, see [Amazon WorkSpaces
+    /// Bundles](https://docs.aws.amazon.com/workspaces/details/#Amazon_WorkSpaces_Bundles) .
     pub compute_type_name: Option<Val<String>>,
     /// `RootVolumeSizeGib`.
+    ///
+    /// The size of the root volume. For important information about how to modify the size of the root and
+    /// user volumes, see [Modify a
+    /// WorkSpace](https://docs.aws.amazon.com/workspaces/latest/adminguide/modify-workspaces.html) .
     pub root_volume_size_gib: Option<Val<i64>>,
     /// `RunningMode`.
+    ///
+    /// The running mode. For more information, see [Manage the WorkSpace Running
+    /// Mode](https://docs.aws.amazon.com/workspaces/latest/adminguide/running-mode.html) .
     pub running_mode: Option<Val<String>>,
     /// `RunningModeAutoStopTimeoutInMinutes`.
+    ///
+    /// The time after a user logs off when WorkSpaces are automatically stopped. Configured in 60-minute
+    /// intervals.
     pub running_mode_auto_stop_timeout_in_minutes: Option<Val<i64>>,
     /// `UserVolumeSizeGib`.
+    ///
+    /// The size of the user storage. For important information about how to modify the size of the root and
+    /// user volumes, see [Modify a
+    /// WorkSpace](https://docs.aws.amazon.com/workspaces/latest/adminguide/modify-workspaces.html) .
     pub user_volume_size_gib: Option<Val<i64>>,
 }
 

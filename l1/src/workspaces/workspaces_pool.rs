@@ -5,36 +5,57 @@ use crate::rt::*;
 
 /// The [`AWS::WorkSpaces::WorkspacesPool`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-workspaces-workspacespool.html) resource type.
 ///
+/// Describes a pool of WorkSpaces.
+///
 /// Build it with [`WorkspacesPool::builder`]; adding it to a stack returns a [`WorkspacesPoolHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkspacesPool {
     /// `ApplicationSettings`.
+    ///
+    /// The persistent application settings for users of the pool.
     pub application_settings: Option<Val<ApplicationSettings>>,
     /// `BundleId`: required.
+    ///
+    /// The identifier of the bundle used by the pool.
     ///
     /// - Pattern: `^wsb-[0-9a-z]{8,63}$`.
     pub bundle_id: Option<Val<String>>,
     /// `Capacity`: required.
+    ///
+    /// Describes the user capacity for the pool.
     pub capacity: Option<Val<Capacity>>,
     /// `Description`.
+    ///
+    /// The description of the pool.
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^[a-zA-Z0-9_./() -]+$`.
     pub description: Option<Val<String>>,
     /// `DirectoryId`: required.
     ///
+    /// The identifier of the directory used by the pool.
+    ///
     /// - Length: 10 to 65.
     /// - Pattern: `^wsd-[0-9a-z]{8,63}$`.
     pub directory_id: Option<Val<String>>,
     /// `PoolName`: required. Changing it replaces the resource.
     ///
+    /// The name of the pool.
+    ///
     /// - Pattern: `^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`.
     pub pool_name: Option<Val<String>>,
     /// `RunningMode`.
+    ///
+    /// The running mode of the pool.
     pub running_mode: Option<Val<RunningMode>>,
     /// `Tags`.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TimeoutSettings`.
+    ///
+    /// The amount of time that a pool session remains active after users disconnect. If they try to
+    /// reconnect to the pool session after a disconnection or network interruption within this time
+    /// interval, they are connected to their previous session. Otherwise, they are connected to a new
+    /// session with a new pool instance.
     pub timeout_settings: Option<Val<TimeoutSettings>>,
 }
 
@@ -174,14 +195,20 @@ impl Deref for WorkspacesPoolHandle {
 
 impl WorkspacesPoolHandle {
     /// `Fn::GetAtt` `PoolId`.
+    ///
+    /// The identifier of the pool.
     pub fn attr_pool_id(&self) -> Val<String> {
         self.0.get_att("PoolId")
     }
     /// `Fn::GetAtt` `PoolArn`.
+    ///
+    /// The Amazon Resource Name (ARN) for the pool.
     pub fn attr_pool_arn(&self) -> Val<String> {
         self.0.get_att("PoolArn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The time the pool was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
@@ -196,14 +223,20 @@ impl WorkspacesPoolHandle {
 }
 
 /// The [`ApplicationSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspaces-workspacespool-applicationsettings.html) property type.
+///
+/// The persistent application settings for users in the pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApplicationSettings {
     /// `SettingsGroup`.
+    ///
+    /// The path prefix for the S3 bucket where users’ persistent application settings are stored.
     ///
     /// - Length: 0 to 100.
     /// - Pattern: `^[A-Za-z0-9_./()!*'-]+$`.
     pub settings_group: Option<Val<String>>,
     /// `Status`: required.
+    ///
+    /// Enables or disables persistent application settings for users during their pool sessions.
     pub status: Option<Val<ApplicationSettingsStatus>>,
 }
 
@@ -263,9 +296,13 @@ impl ToValue for ApplicationSettings {
 impl Literal for ApplicationSettings {}
 
 /// The [`Capacity`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspaces-workspacespool-capacity.html) property type.
+///
+/// Describes the user capacity for the pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Capacity {
     /// `DesiredUserSessions`: required.
+    ///
+    /// The desired number of user sessions for the WorkSpaces in the pool.
     ///
     /// - Minimum: 0.
     pub desired_user_sessions: Option<Val<i64>>,
@@ -390,17 +427,31 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`TimeoutSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspaces-workspacespool-timeoutsettings.html) property type.
+///
+/// Describes the timeout settings for the pool.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeoutSettings {
     /// `DisconnectTimeoutInSeconds`.
+    ///
+    /// Specifies the amount of time, in seconds, that a streaming session remains active after users
+    /// disconnect. If users try to reconnect to the streaming session after a disconnection or network
+    /// interruption within the time set, they are connected to their previous session. Otherwise, they are
+    /// connected to a new session with a new streaming instance.
     ///
     /// - Range: 60 to 36000.
     pub disconnect_timeout_in_seconds: Option<Val<i64>>,
     /// `IdleDisconnectTimeoutInSeconds`.
     ///
+    /// The amount of time in seconds a connection will stay active while idle.
+    ///
     /// - Range: 0 to 36000.
     pub idle_disconnect_timeout_in_seconds: Option<Val<i64>>,
     /// `MaxUserDurationInSeconds`.
+    ///
+    /// Specifies the maximum amount of time, in seconds, that a streaming session can remain active. If
+    /// users are still connected to a streaming instance five minutes before this limit is reached, they
+    /// are prompted to save any open documents before being disconnected. After this time elapses, the
+    /// instance is terminated and replaced by a new instance.
     ///
     /// - Range: 600 to 432000.
     pub max_user_duration_in_seconds: Option<Val<i64>>,
@@ -484,9 +535,18 @@ impl ApplicationSettingsStatus {
             ApplicationSettingsStatus::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApplicationSettingsStatus {
+    const VALUES: &'static [&'static str] = &["DISABLED", "ENABLED"];
+    fn as_str(&self) -> &str {
+        ApplicationSettingsStatus::as_str(self)
     }
 }
 
@@ -531,9 +591,18 @@ impl RunningMode {
             RunningMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RunningMode {
+    const VALUES: &'static [&'static str] = &["ALWAYS_ON", "AUTO_STOP"];
+    fn as_str(&self) -> &str {
+        RunningMode::as_str(self)
     }
 }
 

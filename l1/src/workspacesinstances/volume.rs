@@ -5,41 +5,62 @@ use crate::rt::*;
 
 /// The [`AWS::WorkspacesInstances::Volume`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-workspacesinstances-volume.html) resource type.
 ///
+/// Resource Type definition for AWS::WorkspacesInstances::Volume - Manages WorkSpaces Volume resources
+///
 /// Build it with [`Volume::builder`]; adding it to a stack returns a [`VolumeHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Volume {
     /// `AvailabilityZone`: required. Changing it replaces the resource.
     ///
+    /// The Availability Zone in which to create the volume
+    ///
     /// - Length: 0 to 64.
     /// - Pattern: `^[a-z]{2}-[a-z]+-\d[a-z](-[a-z0-9]+)?$`.
     pub availability_zone: Option<Val<String>>,
     /// `Encrypted`. Changing it replaces the resource.
+    ///
+    /// Indicates whether the volume should be encrypted
     pub encrypted: Option<Val<bool>>,
     /// `Iops`. Changing it replaces the resource.
+    ///
+    /// The number of I/O operations per second (IOPS)
     ///
     /// - Minimum: 0.
     pub iops: Option<Val<i64>>,
     /// `KmsKeyId`. Changing it replaces the resource.
     ///
+    /// The identifier of the AWS Key Management Service (AWS KMS) customer master key (CMK) to use for
+    /// Amazon EBS encryption
+    ///
     /// - Length: 0 to 128.
     pub kms_key_id: Option<Val<String>>,
     /// `SizeInGB`. Changing it replaces the resource.
+    ///
+    /// The size of the volume, in GiBs
     ///
     /// - Minimum: 0.
     pub size_in_gb: Option<Val<i64>>,
     /// `SnapshotId`. Changing it replaces the resource.
     ///
+    /// The snapshot from which to create the volume
+    ///
     /// - Pattern: `^snap-[0-9a-zA-Z]{1,63}$`.
     pub snapshot_id: Option<Val<String>>,
     /// `TagSpecifications`. Changing it replaces the resource.
+    ///
+    /// The tags passed to EBS volume
     ///
     /// - Items: at most 30.
     pub tag_specifications: Option<Val<Vec<TagSpecification>>>,
     /// `Throughput`. Changing it replaces the resource.
     ///
+    /// The throughput to provision for a volume, with a maximum of 1,000 MiB/s
+    ///
     /// - Minimum: 0.
     pub throughput: Option<Val<i64>>,
     /// `VolumeType`. Changing it replaces the resource.
+    ///
+    /// The volume type
     pub volume_type: Option<Val<VolumeType>>,
 }
 
@@ -168,6 +189,8 @@ impl Deref for VolumeHandle {
 
 impl VolumeHandle {
     /// `Fn::GetAtt` `VolumeId`.
+    ///
+    /// Unique identifier for the volume
     pub fn attr_volume_id(&self) -> Val<String> {
         self.0.get_att("VolumeId")
     }
@@ -258,6 +281,8 @@ pub struct TagSpecification {
     pub resource_type: Option<Val<ResourceType>>,
     /// `Tags`.
     ///
+    /// The tags to apply to the resource
+    ///
     /// - Items: 0 to 50.
     pub tags: Option<Val<Vec<Tag>>>,
 }
@@ -345,9 +370,18 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] = &["instance", "volume", "spot-instances-request", "network-interface"];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 
@@ -409,9 +443,18 @@ impl VolumeType {
             VolumeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VolumeType {
+    const VALUES: &'static [&'static str] = &["standard", "io1", "io2", "gp2", "sc1", "st1", "gp3"];
+    fn as_str(&self) -> &str {
+        VolumeType::as_str(self)
     }
 }
 

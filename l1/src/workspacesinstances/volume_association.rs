@@ -5,20 +5,30 @@ use crate::rt::*;
 
 /// The [`AWS::WorkspacesInstances::VolumeAssociation`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-workspacesinstances-volumeassociation.html) resource type.
 ///
+/// Resource Type definition for AWS::WorkspacesInstances::VolumeAssociation
+///
 /// Build it with [`VolumeAssociation::builder`]; adding it to a stack returns a [`VolumeAssociationHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VolumeAssociation {
     /// `Device`: required. Changing it replaces the resource.
     ///
+    /// The device name for the volume attachment
+    ///
     /// - Length: at most 32.
     pub device: Option<Val<String>>,
     /// `DisassociateMode`.
+    ///
+    /// Mode to use when disassociating the volume
     pub disassociate_mode: Option<Val<DisassociateMode>>,
     /// `VolumeId`: required. Changing it replaces the resource.
+    ///
+    /// ID of the volume to attach to the workspace instance
     ///
     /// - Pattern: `^vol-[0-9a-zA-Z]{1,63}$`.
     pub volume_id: Option<Val<String>>,
     /// `WorkspaceInstanceId`: required. Changing it replaces the resource.
+    ///
+    /// ID of the workspace instance to associate with the volume
     ///
     /// - Pattern: `^wsinst-[0-9a-zA-Z]{8,63}$`.
     pub workspace_instance_id: Option<Val<String>>,
@@ -157,9 +167,18 @@ impl DisassociateMode {
             DisassociateMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DisassociateMode {
+    const VALUES: &'static [&'static str] = &["FORCE", "NO_FORCE"];
+    fn as_str(&self) -> &str {
+        DisassociateMode::as_str(self)
     }
 }
 

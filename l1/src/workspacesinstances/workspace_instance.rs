@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::WorkspacesInstances::WorkspaceInstance`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-workspacesinstances-workspaceinstance.html) resource type.
 ///
+/// Resource Type definition for AWS::WorkspacesInstances::WorkspaceInstance
+///
 /// Build it with [`WorkspaceInstance::builder`]; adding it to a stack returns a [`WorkspaceInstanceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkspaceInstance {
@@ -92,10 +94,14 @@ impl Deref for WorkspaceInstanceHandle {
 
 impl WorkspaceInstanceHandle {
     /// `Fn::GetAtt` `WorkspaceInstanceId`.
+    ///
+    /// Unique identifier for the workspace instance
     pub fn attr_workspace_instance_id(&self) -> Val<String> {
         self.0.get_att("WorkspaceInstanceId")
     }
     /// `Fn::GetAtt` `ProvisionState`.
+    ///
+    /// The current state of the workspace instance
     pub fn attr_provision_state(&self) -> Val<String> {
         self.0.get_att("ProvisionState")
     }
@@ -1678,9 +1684,18 @@ impl AutoRecovery {
             AutoRecovery::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AutoRecovery {
+    const VALUES: &'static [&'static str] = &["disabled", "default"];
+    fn as_str(&self) -> &str {
+        AutoRecovery::as_str(self)
     }
 }
 
@@ -1728,9 +1743,18 @@ impl BandwidthWeighting {
             BandwidthWeighting::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BandwidthWeighting {
+    const VALUES: &'static [&'static str] = &["default", "vpc-1", "ebs-1"];
+    fn as_str(&self) -> &str {
+        BandwidthWeighting::as_str(self)
     }
 }
 
@@ -1779,9 +1803,18 @@ impl CapacityReservationPreference {
             CapacityReservationPreference::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CapacityReservationPreference {
+    const VALUES: &'static [&'static str] = &["capacity-reservations-only", "open", "none"];
+    fn as_str(&self) -> &str {
+        CapacityReservationPreference::as_str(self)
     }
 }
 
@@ -1827,9 +1860,18 @@ impl CpuCredits {
             CpuCredits::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CpuCredits {
+    const VALUES: &'static [&'static str] = &["standard", "unlimited"];
+    fn as_str(&self) -> &str {
+        CpuCredits::as_str(self)
     }
 }
 
@@ -1874,9 +1916,18 @@ impl HostnameType {
             HostnameType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HostnameType {
+    const VALUES: &'static [&'static str] = &["ip-name", "resource-name"];
+    fn as_str(&self) -> &str {
+        HostnameType::as_str(self)
     }
 }
 
@@ -1921,9 +1972,18 @@ impl HttpEndpoint {
             HttpEndpoint::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpEndpoint {
+    const VALUES: &'static [&'static str] = &["enabled", "disabled"];
+    fn as_str(&self) -> &str {
+        HttpEndpoint::as_str(self)
     }
 }
 
@@ -1968,9 +2028,18 @@ impl HttpProtocolIpv6 {
             HttpProtocolIpv6::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpProtocolIpv6 {
+    const VALUES: &'static [&'static str] = &["enabled", "disabled"];
+    fn as_str(&self) -> &str {
+        HttpProtocolIpv6::as_str(self)
     }
 }
 
@@ -2015,9 +2084,18 @@ impl HttpTokens {
             HttpTokens::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for HttpTokens {
+    const VALUES: &'static [&'static str] = &["optional", "required"];
+    fn as_str(&self) -> &str {
+        HttpTokens::as_str(self)
     }
 }
 
@@ -2062,9 +2140,18 @@ impl InstanceMetadataTags {
             InstanceMetadataTags::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceMetadataTags {
+    const VALUES: &'static [&'static str] = &["enabled", "disabled"];
+    fn as_str(&self) -> &str {
+        InstanceMetadataTags::as_str(self)
     }
 }
 
@@ -2115,9 +2202,18 @@ impl ResourceType {
             ResourceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ResourceType {
+    const VALUES: &'static [&'static str] = &["instance", "volume", "spot-instances-request", "network-interface"];
+    fn as_str(&self) -> &str {
+        ResourceType::as_str(self)
     }
 }
 
@@ -2167,9 +2263,18 @@ impl Tenancy {
             Tenancy::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Tenancy {
+    const VALUES: &'static [&'static str] = &["default", "dedicated", "host"];
+    fn as_str(&self) -> &str {
+        Tenancy::as_str(self)
     }
 }
 
@@ -2230,9 +2335,18 @@ impl VolumeType {
             VolumeType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VolumeType {
+    const VALUES: &'static [&'static str] = &["standard", "io1", "io2", "gp2", "sc1", "st1", "gp3"];
+    fn as_str(&self) -> &str {
+        VolumeType::as_str(self)
     }
 }
 

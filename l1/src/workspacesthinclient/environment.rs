@@ -5,45 +5,73 @@ use crate::rt::*;
 
 /// The [`AWS::WorkSpacesThinClient::Environment`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-workspacesthinclient-environment.html) resource type.
 ///
+/// Describes an environment.
+///
 /// Build it with [`Environment::builder`]; adding it to a stack returns a [`EnvironmentHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Environment {
     /// `DesiredSoftwareSetId`.
     ///
+    /// The ID of the software set to apply.
+    ///
     /// - Pattern: `^[0-9]{1,9}$`.
     pub desired_software_set_id: Option<Val<String>>,
     /// `DesktopArn`: required. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the desktop to stream from Amazon WorkSpaces, WorkSpaces Secure
+    /// Browser, or WorkSpaces Applications.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w+=\/,.@-]+:[a-zA-Z0-9\-]+:[a-zA-Z0-9\-]*:[0-9]{0,12}:[a-zA-Z0-9\-\/\._]+$`.
     pub desktop_arn: Option<Val<String>>,
     /// `DesktopEndpoint`.
     ///
+    /// The URL for the identity provider login (only for environments that use WorkSpaces Applications).
+    ///
     /// - Length: 1 to 1024.
     /// - Pattern: `^(https:\/\/)[a-z0-9]+([\-\.]{1}[a-z0-9]+)*\.[a-z]{2,32}(:[0-9]{1,5})?(\/.*)?$`.
     pub desktop_endpoint: Option<Val<String>>,
     /// `DeviceCreationTags`.
     ///
+    /// An array of key-value pairs to apply to the newly created devices for this environment.
+    ///
     /// - Items: at most 50.
     pub device_creation_tags: Option<Val<Vec<Tag>>>,
     /// `KmsKeyArn`. Changing it replaces the resource.
+    ///
+    /// The Amazon Resource Name (ARN) of the AWS Key Management Service key used to encrypt the
+    /// environment.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w+=\/,.@-]+:kms:[a-zA-Z0-9\-]*:[0-9]{0,12}:key\/[a-zA-Z0-9-]+$`.
     /// - Format: `AWS::KMS::Key.Arn`.
     pub kms_key_arn: Option<Val<String>>,
     /// `MaintenanceWindow`.
+    ///
+    /// A specification for a time window to apply software updates.
     pub maintenance_window: Option<Val<MaintenanceWindow>>,
     /// `Name`.
+    ///
+    /// The name of the environment.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^.+$`.
     pub name: Option<Val<String>>,
     /// `SoftwareSetUpdateMode`.
+    ///
+    /// An option to define which software updates to apply.
     pub software_set_update_mode: Option<Val<SoftwareSetUpdateMode>>,
     /// `SoftwareSetUpdateSchedule`.
+    ///
+    /// An option to define if software updates should be applied within a maintenance window.
     pub software_set_update_schedule: Option<Val<SoftwareSetUpdateSchedule>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
+    ///
+    /// For more information, see
+    /// [Tag](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html)
+    /// .
     ///
     /// - Items: at most 50.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -181,42 +209,63 @@ impl Deref for EnvironmentHandle {
 
 impl EnvironmentHandle {
     /// `Fn::GetAtt` `Id`.
+    ///
+    /// Unique identifier of the environment.
     pub fn attr_id(&self) -> Val<String> {
         self.0.get_att("Id")
     }
     /// `Fn::GetAtt` `ActivationCode`.
+    ///
+    /// The activation code to register a device to the environment.
     pub fn attr_activation_code(&self) -> Val<String> {
         self.0.get_att("ActivationCode")
     }
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The Amazon Resource Name (ARN) of the environment.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
     /// `Fn::GetAtt` `CreatedAt`.
+    ///
+    /// The timestamp of when the environment was created.
     pub fn attr_created_at(&self) -> Val<String> {
         self.0.get_att("CreatedAt")
     }
     /// `Fn::GetAtt` `DesktopType`.
+    ///
+    /// The type of streaming desktop for the environment.
     pub fn attr_desktop_type(&self) -> Val<String> {
         self.0.get_att("DesktopType")
     }
     /// `Fn::GetAtt` `RegisteredDevicesCount`.
+    ///
+    /// The number of devices registered to the environment.
     pub fn attr_registered_devices_count(&self) -> Val<i64> {
         self.0.get_att("RegisteredDevicesCount")
     }
     /// `Fn::GetAtt` `UpdatedAt`.
+    ///
+    /// The timestamp of when the device was updated.
     pub fn attr_updated_at(&self) -> Val<String> {
         self.0.get_att("UpdatedAt")
     }
     /// `Fn::GetAtt` `PendingSoftwareSetId`.
+    ///
+    /// The ID of the software set that is pending to be installed.
     pub fn attr_pending_software_set_id(&self) -> Val<String> {
         self.0.get_att("PendingSoftwareSetId")
     }
     /// `Fn::GetAtt` `PendingSoftwareSetVersion`.
+    ///
+    /// The version of the software set that is pending to be installed.
     pub fn attr_pending_software_set_version(&self) -> Val<String> {
         self.0.get_att("PendingSoftwareSetVersion")
     }
     /// `Fn::GetAtt` `SoftwareSetComplianceStatus`.
+    ///
+    /// Describes if the software currently installed on all devices in the environment is a supported
+    /// version.
     pub fn attr_software_set_compliance_status(&self) -> Val<String> {
         self.0.get_att("SoftwareSetComplianceStatus")
     }
@@ -231,31 +280,48 @@ impl EnvironmentHandle {
 }
 
 /// The [`MaintenanceWindow`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspacesthinclient-environment-maintenancewindow.html) property type.
+///
+/// Describes the maintenance window for a thin client device.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MaintenanceWindow {
     /// `ApplyTimeOf`.
+    ///
+    /// The option to set the maintenance window during the device local time or Universal Coordinated Time
+    /// (UTC).
     pub apply_time_of: Option<Val<ApplyTimeOf>>,
     /// `DaysOfTheWeek`.
+    ///
+    /// The days of the week during which the maintenance window is open.
     ///
     /// - Items: 1 to 7.
     pub days_of_the_week: Option<Val<Vec<DayOfWeek>>>,
     /// `EndTimeHour`.
     ///
+    /// The hour for the maintenance window end ( `00` - `23` ).
+    ///
     /// - Range: 0 to 23.
     pub end_time_hour: Option<Val<i64>>,
     /// `EndTimeMinute`.
+    ///
+    /// The minutes for the maintenance window end ( `00` - `59` ).
     ///
     /// - Range: 0 to 59.
     pub end_time_minute: Option<Val<i64>>,
     /// `StartTimeHour`.
     ///
+    /// The hour for the maintenance window start ( `00` - `23` ).
+    ///
     /// - Range: 0 to 23.
     pub start_time_hour: Option<Val<i64>>,
     /// `StartTimeMinute`.
     ///
+    /// The minutes past the hour for the maintenance window start ( `00` - `59` ).
+    ///
     /// - Range: 0 to 59.
     pub start_time_minute: Option<Val<i64>>,
     /// `Type`: required.
+    ///
+    /// An option to select the default or custom maintenance window.
     pub type_: Option<Val<Type>>,
 }
 
@@ -442,9 +508,18 @@ impl ApplyTimeOf {
             ApplyTimeOf::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ApplyTimeOf {
+    const VALUES: &'static [&'static str] = &["UTC", "DEVICE"];
+    fn as_str(&self) -> &str {
+        ApplyTimeOf::as_str(self)
     }
 }
 
@@ -504,9 +579,19 @@ impl DayOfWeek {
             DayOfWeek::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for DayOfWeek {
+    const VALUES: &'static [&'static str] =
+        &["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
+    fn as_str(&self) -> &str {
+        DayOfWeek::as_str(self)
     }
 }
 
@@ -556,9 +641,18 @@ impl SoftwareSetUpdateMode {
             SoftwareSetUpdateMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SoftwareSetUpdateMode {
+    const VALUES: &'static [&'static str] = &["USE_LATEST", "USE_DESIRED"];
+    fn as_str(&self) -> &str {
+        SoftwareSetUpdateMode::as_str(self)
     }
 }
 
@@ -603,9 +697,18 @@ impl SoftwareSetUpdateSchedule {
             SoftwareSetUpdateSchedule::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for SoftwareSetUpdateSchedule {
+    const VALUES: &'static [&'static str] = &["USE_MAINTENANCE_WINDOW", "APPLY_IMMEDIATELY"];
+    fn as_str(&self) -> &str {
+        SoftwareSetUpdateSchedule::as_str(self)
     }
 }
 
@@ -650,9 +753,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["SYSTEM", "CUSTOM"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

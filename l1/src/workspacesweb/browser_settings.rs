@@ -5,26 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::WorkSpacesWeb::BrowserSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-workspacesweb-browsersettings.html) resource type.
 ///
+/// This resource specifies browser settings that can be associated with a web portal. Once associated
+/// with a web portal, browser settings control how the browser will behave once a user starts a
+/// streaming session for the web portal.
+///
 /// Build it with [`BrowserSettings::builder`]; adding it to a stack returns a [`BrowserSettingsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BrowserSettings {
     /// `AdditionalEncryptionContext`. Changing it replaces the resource.
+    ///
+    /// Additional encryption context of the browser settings.
     pub additional_encryption_context: Option<Val<BTreeMap<String, String>>>,
     /// `BrowserPolicy`.
+    ///
+    /// A JSON string containing Chrome Enterprise policies that will be applied to all streaming sessions.
     ///
     /// - Length: 2 to 131072.
     /// - Pattern: `^\{[\S\s]*\}\s*$`.
     pub browser_policy: Option<Val<String>>,
     /// `CustomerManagedKey`. Changing it replaces the resource.
     ///
+    /// The custom managed key of the browser settings.
+    ///
+    /// *Pattern* : `^arn:[\w+=\/,.@-]+:kms:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:key\/[a-zA-Z0-9-]+$`
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w+=\/,.@-]+:kms:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:key\/[a-zA-Z0-9-]+$`.
     pub customer_managed_key: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The tags to add to the browser settings resource. A tag is a key-value pair.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `WebContentFilteringPolicy`.
+    ///
+    /// The policy that specifies which URLs end users are allowed to access or which URLs or domain
+    /// categories they are restricted from accessing for enhanced security.
     pub web_content_filtering_policy: Option<Val<WebContentFilteringPolicy>>,
 }
 
@@ -127,10 +144,14 @@ impl Deref for BrowserSettingsHandle {
 
 impl BrowserSettingsHandle {
     /// `Fn::GetAtt` `AssociatedPortalArns`.
+    ///
+    /// A list of web portal ARNs that the browser settings resource is associated with.
     pub fn attr_associated_portal_arns(&self) -> Val<Vec<String>> {
         self.0.get_att("AssociatedPortalArns")
     }
     /// `Fn::GetAtt` `BrowserSettingsArn`.
+    ///
+    /// The ARN of the browser settings.
     pub fn attr_browser_settings_arn(&self) -> Val<String> {
         self.0.get_att("BrowserSettingsArn")
     }
@@ -215,17 +236,26 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`WebContentFilteringPolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspacesweb-browsersettings-webcontentfilteringpolicy.html) property type.
+///
+/// The policy that specifies which URLs end users are allowed to access or which URLs or domain
+/// categories they are restricted from accessing for enhanced security.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebContentFilteringPolicy {
     /// `AllowedUrls`.
+    ///
+    /// URLs and domains that are always accessible to end users.
     ///
     /// - Items: 1 to 1000.
     pub allowed_urls: Option<Val<Vec<String>>>,
     /// `BlockedCategories`.
     ///
+    /// Categories of websites that are blocked on the end user's browsers.
+    ///
     /// - Items: 1 to 100.
     pub blocked_categories: Option<Val<Vec<Category>>>,
     /// `BlockedUrls`.
+    ///
+    /// URLs and domains that end users cannot access.
     ///
     /// - Items: 1 to 1000.
     pub blocked_urls: Option<Val<Vec<String>>>,
@@ -399,9 +429,46 @@ impl Category {
             Category::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Category {
+    const VALUES: &'static [&'static str] = &[
+        "Cults",
+        "Gambling",
+        "Nudity",
+        "Pornography",
+        "SexEducation",
+        "Tasteless",
+        "Violence",
+        "DownloadSites",
+        "ImageSharing",
+        "PeerToPeer",
+        "StreamingMediaAndDownloads",
+        "GenerativeAI",
+        "CriminalActivity",
+        "Hacking",
+        "HateAndIntolerance",
+        "IllegalDrug",
+        "IllegalSoftware",
+        "SchoolCheating",
+        "SelfHarm",
+        "Weapons",
+        "Chat",
+        "Games",
+        "InstantMessaging",
+        "ProfessionalNetwork",
+        "SocialNetworking",
+        "WebBasedEmail",
+        "ParkedDomains",
+    ];
+    fn as_str(&self) -> &str {
+        Category::as_str(self)
     }
 }
 

@@ -5,29 +5,43 @@ use crate::rt::*;
 
 /// The [`AWS::WorkSpacesWeb::DataProtectionSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-workspacesweb-dataprotectionsettings.html) resource type.
 ///
+/// The data protection settings resource that can be associated with a web portal.
+///
 /// Build it with [`DataProtectionSettings::builder`]; adding it to a stack returns a [`DataProtectionSettingsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataProtectionSettings {
     /// `AdditionalEncryptionContext`. Changing it replaces the resource.
+    ///
+    /// The additional encryption context of the data protection settings.
     pub additional_encryption_context: Option<Val<BTreeMap<String, String>>>,
     /// `CustomerManagedKey`. Changing it replaces the resource.
+    ///
+    /// The customer managed key used to encrypt sensitive information in the data protection settings.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w+=\/,.@-]+:kms:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:key\/[a-zA-Z0-9-]+$`.
     pub customer_managed_key: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the data protection settings.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[ _\-\d\w]+$`.
     pub description: Option<Val<String>>,
     /// `DisplayName`.
     ///
+    /// The display name of the data protection settings.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[ _\-\d\w]+$`.
     pub display_name: Option<Val<String>>,
     /// `InlineRedactionConfiguration`.
+    ///
+    /// The inline redaction configuration for the data protection settings.
     pub inline_redaction_configuration: Option<Val<InlineRedactionConfiguration>>,
     /// `Tags`.
+    ///
+    /// The tags of the data protection settings.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -138,14 +152,20 @@ impl Deref for DataProtectionSettingsHandle {
 
 impl DataProtectionSettingsHandle {
     /// `Fn::GetAtt` `AssociatedPortalArns`.
+    ///
+    /// A list of web portal ARNs that this data protection settings resource is associated with.
     pub fn attr_associated_portal_arns(&self) -> Val<Vec<String>> {
         self.0.get_att("AssociatedPortalArns")
     }
     /// `Fn::GetAtt` `CreationDate`.
+    ///
+    /// The creation date timestamp of the data protection settings.
     pub fn attr_creation_date(&self) -> Val<String> {
         self.0.get_att("CreationDate")
     }
     /// `Fn::GetAtt` `DataProtectionSettingsArn`.
+    ///
+    /// The ARN of the data protection settings resource.
     pub fn attr_data_protection_settings_arn(&self) -> Val<String> {
         self.0.get_att("DataProtectionSettingsArn")
     }
@@ -160,24 +180,40 @@ impl DataProtectionSettingsHandle {
 }
 
 /// The [`CustomPattern`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspacesweb-dataprotectionsettings-custompattern.html) property type.
+///
+/// The pattern configuration for redacting custom data types in session.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CustomPattern {
     /// `KeywordRegex`.
+    ///
+    /// The keyword regex for the customer pattern. After there is a match to the pattern regex, the keyword
+    /// regex is used to search within the proximity of the match. If there is a keyword match, then the
+    /// match is confirmed. If no keyword regex is provided, the pattern regex match will automatically be
+    /// confirmed. The format must follow JavaScript regex format. The pattern must be enclosed between
+    /// slashes, and can have flags behind the second slash. For example, “/ab+c/gi”
     ///
     /// - Length: 0 to 300.
     /// - Pattern: `^\/((?:[^\n])+)\/([gimsuyvd]{0,8})$`.
     pub keyword_regex: Option<Val<String>>,
     /// `PatternDescription`.
     ///
+    /// The pattern description for the customer pattern.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[ _\-\d\w]+$`.
     pub pattern_description: Option<Val<String>>,
     /// `PatternName`: required.
     ///
+    /// The pattern name for the custom pattern.
+    ///
     /// - Length: 1 to 20.
     /// - Pattern: `^[_\-\d\w]+$`.
     pub pattern_name: Option<Val<String>>,
     /// `PatternRegex`: required.
+    ///
+    /// The pattern regex for the customer pattern. The format must follow JavaScript regex format. The
+    /// pattern must be enclosed between slashes, and can have flags behind the second slash. For example:
+    /// “/ab+c/gi”.
     ///
     /// - Length: 0 to 300.
     /// - Pattern: `^\/((?:[^\n])+)\/([gimsuyvd]{0,8})$`.
@@ -264,21 +300,39 @@ impl ToValue for CustomPattern {
 impl Literal for CustomPattern {}
 
 /// The [`InlineRedactionConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspacesweb-dataprotectionsettings-inlineredactionconfiguration.html) property type.
+///
+/// The configuration for in-session inline redaction.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InlineRedactionConfiguration {
     /// `GlobalConfidenceLevel`.
+    ///
+    /// The global confidence level for the inline redaction configuration. This indicates the certainty of
+    /// data type matches in the redaction process. Confidence level 3 means high confidence, and requires a
+    /// formatted text pattern match in order for content to be redacted. Confidence level 2 means medium
+    /// confidence, and redaction considers both formatted and unformatted text, and adds keyword associate
+    /// to the logic. Confidence level 1 means low confidence, and redaction is enforced for both formatted
+    /// pattern + unformatted pattern without keyword. This is applied to patterns that do not have a
+    /// pattern-level confidence level. Defaults to confidence level 2.
     ///
     /// - Range: 1 to 3.
     pub global_confidence_level: Option<Val<f64>>,
     /// `GlobalEnforcedUrls`.
     ///
+    /// The global enforced URL configuration for the inline redaction configuration. This is applied to
+    /// patterns that do not have a pattern-level enforced URL list.
+    ///
     /// - Items: 1 to 100.
     pub global_enforced_urls: Option<Val<Vec<String>>>,
     /// `GlobalExemptUrls`.
     ///
+    /// The global exempt URL configuration for the inline redaction configuration. This is applied to
+    /// patterns that do not have a pattern-level exempt URL list.
+    ///
     /// - Items: 1 to 100.
     pub global_exempt_urls: Option<Val<Vec<String>>>,
     /// `InlineRedactionPatterns`: required.
+    ///
+    /// The inline redaction patterns to be enabled for the inline redaction configuration.
     ///
     /// - Items: 0 to 150.
     pub inline_redaction_patterns: Option<Val<Vec<InlineRedactionPattern>>>,
@@ -375,28 +429,54 @@ impl ToValue for InlineRedactionConfiguration {
 impl Literal for InlineRedactionConfiguration {}
 
 /// The [`InlineRedactionPattern`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspacesweb-dataprotectionsettings-inlineredactionpattern.html) property type.
+///
+/// The set of patterns that determine the data types redacted in session.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InlineRedactionPattern {
     /// `BuiltInPatternId`.
+    ///
+    /// The built-in pattern from the list of preconfigured patterns. Either a customPattern or
+    /// builtInPatternId is required. To view the entire list of data types and their corresponding built-in
+    /// pattern IDs, see [Base inline
+    /// redaction](https://docs.aws.amazon.com/workspaces-web/latest/adminguide/base-inline-redaction.html)
+    /// .
     ///
     /// - Length: 1 to 50.
     /// - Pattern: `^[_\-\d\w]+$`.
     pub built_in_pattern_id: Option<Val<String>>,
     /// `ConfidenceLevel`.
     ///
+    /// The confidence level for inline redaction pattern. This indicates the certainty of data type matches
+    /// in the redaction process. Confidence level 3 means high confidence, and requires a formatted text
+    /// pattern match in order for content to be redacted. Confidence level 2 means medium confidence, and
+    /// redaction considers both formatted and unformatted text, and adds keyword associate to the logic.
+    /// Confidence level 1 means low confidence, and redaction is enforced for both formatted pattern +
+    /// unformatted pattern without keyword. This overrides the global confidence level.
+    ///
     /// - Range: 1 to 3.
     pub confidence_level: Option<Val<f64>>,
     /// `CustomPattern`.
+    ///
+    /// The configuration for a custom pattern. Either a customPattern or builtInPatternId is required.
     pub custom_pattern: Option<Val<CustomPattern>>,
     /// `EnforcedUrls`.
+    ///
+    /// The enforced URL configuration for the inline redaction pattern. This will override the global
+    /// enforced URL configuration.
     ///
     /// - Items: 1 to 20.
     pub enforced_urls: Option<Val<Vec<String>>>,
     /// `ExemptUrls`.
     ///
+    /// The exempt URL configuration for the inline redaction pattern. This will override the global exempt
+    /// URL configuration for the inline redaction pattern.
+    ///
     /// - Items: 1 to 20.
     pub exempt_urls: Option<Val<Vec<String>>>,
     /// `RedactionPlaceHolder`: required.
+    ///
+    /// The redaction placeholder that will replace the redacted text in session for the inline redaction
+    /// pattern.
     pub redaction_place_holder: Option<Val<RedactionPlaceHolder>>,
 }
 
@@ -494,14 +574,21 @@ impl ToValue for InlineRedactionPattern {
 impl Literal for InlineRedactionPattern {}
 
 /// The [`RedactionPlaceHolder`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspacesweb-dataprotectionsettings-redactionplaceholder.html) property type.
+///
+/// The redaction placeholder that will replace the redacted text in session.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedactionPlaceHolder {
     /// `RedactionPlaceHolderText`.
+    ///
+    /// The redaction placeholder text that will replace the redacted text in session for the custom text
+    /// redaction placeholder type.
     ///
     /// - Length: 1 to 20.
     /// - Pattern: `^[*_\-\d\w]+$`.
     pub redaction_place_holder_text: Option<Val<String>>,
     /// `RedactionPlaceHolderType`: required.
+    ///
+    /// The redaction placeholder type that will replace the redacted text in session.
     pub redaction_place_holder_type: Option<Val<RedactionPlaceHolderType>>,
 }
 
@@ -656,9 +743,18 @@ impl RedactionPlaceHolderType {
             RedactionPlaceHolderType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for RedactionPlaceHolderType {
+    const VALUES: &'static [&'static str] = &["CustomText"];
+    fn as_str(&self) -> &str {
+        RedactionPlaceHolderType::as_str(self)
     }
 }
 

@@ -5,19 +5,68 @@ use crate::rt::*;
 
 /// The [`AWS::WorkSpacesWeb::IdentityProvider`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-workspacesweb-identityprovider.html) resource type.
 ///
+/// This resource specifies an identity provider that is then associated with a web portal. This
+/// resource is not required if your portal's `AuthenticationType` is IAM Identity Center.
+///
 /// Build it with [`IdentityProvider::builder`]; adding it to a stack returns a [`IdentityProviderHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IdentityProvider {
     /// `IdentityProviderDetails`: required.
+    ///
+    /// The identity provider details. The following list describes the provider detail keys for each
+    /// identity provider type.
+    ///
+    /// - For Google and Login with Amazon:
+    ///
+    /// - `client_id`
+    /// - `client_secret`
+    /// - `authorize_scopes`
+    /// - For Facebook:
+    ///
+    /// - `client_id`
+    /// - `client_secret`
+    /// - `authorize_scopes`
+    /// - `api_version`
+    /// - For Sign in with Apple:
+    ///
+    /// - `client_id`
+    /// - `team_id`
+    /// - `key_id`
+    /// - `private_key`
+    /// - `authorize_scopes`
+    /// - For OIDC providers:
+    ///
+    /// - `client_id`
+    /// - `client_secret`
+    /// - `attributes_request_method`
+    /// - `oidc_issuer`
+    /// - `authorize_scopes`
+    /// - `authorize_url` *if not available from discovery URL specified by oidc_issuer key*
+    /// - `token_url` *if not available from discovery URL specified by oidc_issuer key*
+    /// - `attributes_url` *if not available from discovery URL specified by oidc_issuer key*
+    /// - `jwks_uri` *if not available from discovery URL specified by oidc_issuer key*
+    /// - For SAML providers:
+    ///
+    /// - `MetadataFile` OR `MetadataURL`
+    /// - `IDPSignout` (boolean) *optional*
+    /// - `IDPInit` (boolean) *optional*
+    /// - `RequestSigningAlgorithm` (string) *optional* - Only accepts `rsa-sha256`
+    /// - `EncryptedResponses` (boolean) *optional*
     pub identity_provider_details: Option<Val<BTreeMap<String, String>>>,
     /// `IdentityProviderName`: required.
+    ///
+    /// The identity provider name.
     ///
     /// - Length: 1 to 32.
     /// - Pattern: `^[^_][\p{L}\p{M}\p{S}\p{N}\p{P}][^_]+$`.
     pub identity_provider_name: Option<Val<String>>,
     /// `IdentityProviderType`: required.
+    ///
+    /// The identity provider type.
     pub identity_provider_type: Option<Val<IdentityProviderType>>,
     /// `PortalArn`. Changing it replaces the resource.
+    ///
+    /// The ARN of the identity provider.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w+=\/,.@-]+:[a-zA-Z0-9\-]+:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:[a-zA-Z]+(\/[a-fA-F0-9\-]{36})+$`.
@@ -153,6 +202,8 @@ impl Deref for IdentityProviderHandle {
 
 impl IdentityProviderHandle {
     /// `Fn::GetAtt` `IdentityProviderArn`.
+    ///
+    /// The ARN of the identity provider.
     pub fn attr_identity_provider_arn(&self) -> Val<String> {
         self.0.get_att("IdentityProviderArn")
     }
@@ -271,9 +322,19 @@ impl IdentityProviderType {
             IdentityProviderType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IdentityProviderType {
+    const VALUES: &'static [&'static str] =
+        &["SAML", "Facebook", "Google", "LoginWithAmazon", "SignInWithApple", "OIDC"];
+    fn as_str(&self) -> &str {
+        IdentityProviderType::as_str(self)
     }
 }
 

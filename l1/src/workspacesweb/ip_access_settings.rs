@@ -5,31 +5,49 @@ use crate::rt::*;
 
 /// The [`AWS::WorkSpacesWeb::IpAccessSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-workspacesweb-ipaccesssettings.html) resource type.
 ///
+/// This resource specifies IP access settings that can be associated with a web portal. For more
+/// information, see [Set up IP access controls
+/// (optional)](https://docs.aws.amazon.com/workspaces-web/latest/adminguide/ip-access-controls.html) .
+///
 /// Build it with [`IpAccessSettings::builder`]; adding it to a stack returns a [`IpAccessSettingsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpAccessSettings {
     /// `AdditionalEncryptionContext`. Changing it replaces the resource.
+    ///
+    /// Additional encryption context of the IP access settings.
     pub additional_encryption_context: Option<Val<BTreeMap<String, String>>>,
     /// `CustomerManagedKey`. Changing it replaces the resource.
+    ///
+    /// The custom managed key of the IP access settings.
+    ///
+    /// *Pattern* : `^arn:[\w+=\/,.@-]+:kms:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:key\/[a-zA-Z0-9-]+$`
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w+=\/,.@-]+:kms:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:key\/[a-zA-Z0-9-]+$`.
     pub customer_managed_key: Option<Val<String>>,
     /// `Description`.
     ///
+    /// The description of the IP access settings.
+    ///
     /// - Length: 1 to 256.
     /// - Pattern: `^.+$`.
     pub description: Option<Val<String>>,
     /// `DisplayName`.
+    ///
+    /// The display name of the IP access settings.
     ///
     /// - Length: 1 to 64.
     /// - Pattern: `^.+$`.
     pub display_name: Option<Val<String>>,
     /// `IpRules`: required.
     ///
+    /// The IP rules of the IP access settings.
+    ///
     /// - Items: 1 to 100.
     pub ip_rules: Option<Val<Vec<IpRule>>>,
     /// `Tags`.
+    ///
+    /// The tags to add to the IP access settings resource. A tag is a key-value pair.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -151,14 +169,20 @@ impl Deref for IpAccessSettingsHandle {
 
 impl IpAccessSettingsHandle {
     /// `Fn::GetAtt` `AssociatedPortalArns`.
+    ///
+    /// A list of web portal ARNs that this IP access settings resource is associated with.
     pub fn attr_associated_portal_arns(&self) -> Val<Vec<String>> {
         self.0.get_att("AssociatedPortalArns")
     }
     /// `Fn::GetAtt` `CreationDate`.
+    ///
+    /// The creation date timestamp of the IP access settings.
     pub fn attr_creation_date(&self) -> Val<String> {
         self.0.get_att("CreationDate")
     }
     /// `Fn::GetAtt` `IpAccessSettingsArn`.
+    ///
+    /// The ARN of the IP access settings resource.
     pub fn attr_ip_access_settings_arn(&self) -> Val<String> {
         self.0.get_att("IpAccessSettingsArn")
     }
@@ -173,14 +197,20 @@ impl IpAccessSettingsHandle {
 }
 
 /// The [`IpRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspacesweb-ipaccesssettings-iprule.html) property type.
+///
+/// The IP rules of the IP access settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IpRule {
     /// `Description`.
+    ///
+    /// The description of the IP rule.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^.+$`.
     pub description: Option<Val<String>>,
     /// `IpRange`: required.
+    ///
+    /// The IP range of the IP rule. This can either be a single IP address or a range using CIDR notation.
     ///
     /// - Pattern: `^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:/([0-9]|[12][0-9]|3[0-2])|)$`.
     pub ip_range: Option<Val<String>>,

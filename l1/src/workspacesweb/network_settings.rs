@@ -5,23 +5,49 @@ use crate::rt::*;
 
 /// The [`AWS::WorkSpacesWeb::NetworkSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-workspacesweb-networksettings.html) resource type.
 ///
+/// This resource specifies network settings that can be associated with a web portal. Once associated
+/// with a web portal, network settings define how streaming instances will connect with your specified
+/// VPC.
+///
+/// The VPC must have default tenancy. VPCs with dedicated tenancy are not supported.
+///
+/// For availability consideration, you must have at least two subnets created in two different
+/// Availability Zones. WorkSpaces Secure Browser is available in a subset of the Availability Zones for
+/// each supported Region. For more information, see [Supported Availability
+/// Zones](https://docs.aws.amazon.com/workspaces-web/latest/adminguide/availability-zones.html) .
+///
 /// Build it with [`NetworkSettings::builder`]; adding it to a stack returns a [`NetworkSettingsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetworkSettings {
     /// `SecurityGroupIds`: required.
+    ///
+    /// One or more security groups used to control access from streaming instances to your VPC.
+    ///
+    /// *Pattern* : `^[\w+\-]+$`
     ///
     /// - Items: 1 to 5.
     /// - Format: `AWS::EC2::SecurityGroup.Ids`.
     pub security_group_ids: Option<Val<Vec<String>>>,
     /// `SubnetIds`: required.
     ///
+    /// The subnets in which network interfaces are created to connect streaming instances to your VPC. At
+    /// least two of these subnets must be in different availability zones.
+    ///
+    /// *Pattern* : `^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`
+    ///
     /// - Items: 2 to 3.
     pub subnet_ids: Option<Val<Vec<String>>>,
     /// `Tags`.
     ///
+    /// The tags to add to the network settings resource. A tag is a key-value pair.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `VpcId`: required.
+    ///
+    /// The VPC that streaming instances will connect to.
+    ///
+    /// *Pattern* : `^vpc-[0-9a-z]*$`
     ///
     /// - Length: 1 to 255.
     /// - Pattern: `^vpc-[0-9a-z]*$`.
@@ -148,10 +174,14 @@ impl Deref for NetworkSettingsHandle {
 
 impl NetworkSettingsHandle {
     /// `Fn::GetAtt` `AssociatedPortalArns`.
+    ///
+    /// A list of web portal ARNs that this network settings is associated with.
     pub fn attr_associated_portal_arns(&self) -> Val<Vec<String>> {
         self.0.get_att("AssociatedPortalArns")
     }
     /// `Fn::GetAtt` `NetworkSettingsArn`.
+    ///
+    /// The ARN of the network settings.
     pub fn attr_network_settings_arn(&self) -> Val<String> {
         self.0.get_att("NetworkSettingsArn")
     }

@@ -5,45 +5,99 @@ use crate::rt::*;
 
 /// The [`AWS::WorkSpacesWeb::Portal`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-workspacesweb-portal.html) resource type.
 ///
+/// This resource specifies a web portal, which users use to start browsing sessions. A `Standard` web
+/// portal can't start browsing sessions unless you have at defined and associated an `IdentityProvider`
+/// and `NetworkSettings` resource. An `IAM Identity Center` web portal does not require an
+/// `IdentityProvider` resource.
+///
+/// For more information about web portals, see [What is Amazon WorkSpaces Secure
+/// Browser?](https://docs.aws.amazon.com/workspaces-web/latest/adminguide/what-is-workspaces-web.html.html)
+/// .
+///
 /// Build it with [`Portal::builder`]; adding it to a stack returns a [`PortalHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Portal {
     /// `AdditionalEncryptionContext`. Changing it replaces the resource.
+    ///
+    /// The additional encryption context of the portal.
     pub additional_encryption_context: Option<Val<BTreeMap<String, String>>>,
     /// `AuthenticationType`.
+    ///
+    /// The type of authentication integration points used when signing into the web portal. Defaults to
+    /// `Standard` .
+    ///
+    /// `Standard` web portals are authenticated directly through your identity provider (IdP). User and
+    /// group access to your web portal is controlled through your IdP. You need to include an IdP resource
+    /// in your template to integrate your IdP with your web portal. Completing the configuration for your
+    /// IdP requires exchanging WorkSpaces Secure Browser’s SP metadata with your IdP’s IdP metadata. If
+    /// your IdP requires the SP metadata first before returning the IdP metadata, you should follow these
+    /// steps:
+    ///
+    /// 1. Create and deploy a CloudFormation template with a `Standard` portal with no `IdentityProvider`
+    ///    resource.
+    ///
+    /// 2. Retrieve the SP metadata using `Fn:GetAtt` , the WorkSpaces Secure Browser console, or by the
+    ///    calling the `GetPortalServiceProviderMetadata` API.
+    ///
+    /// 3. Submit the data to your IdP.
+    ///
+    /// 4. Add an `IdentityProvider` resource to your CloudFormation template.
+    ///
+    /// `SSO` web portals are authenticated through SSOlong . They provide additional features, such as
+    /// IdP-initiated authentication. Identity sources (including external identity provider integration)
+    /// and other identity provider information must be configured in SSO . User and group assignment must
+    /// be done through the WorkSpaces Secure Browser console. These cannot be configured in CloudFormation.
     pub authentication_type: Option<Val<AuthenticationType>>,
     /// `BrowserSettingsArn`.
+    ///
+    /// The ARN of the browser settings that is associated with this web portal.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w+=\/,.@-]+:[a-zA-Z0-9\-]+:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:[a-zA-Z]+(\/[a-fA-F0-9\-]{36})+$`.
     pub browser_settings_arn: Option<Val<String>>,
     /// `CustomerManagedKey`. Changing it replaces the resource.
     ///
+    /// The customer managed key of the web portal.
+    ///
+    /// *Pattern* : `^arn:[\w+=\/,.@-]+:kms:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:key\/[a-zA-Z0-9-]+$`
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w+=\/,.@-]+:kms:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:key\/[a-zA-Z0-9-]+$`.
     pub customer_managed_key: Option<Val<String>>,
     /// `DataProtectionSettingsArn`.
+    ///
+    /// The ARN of the data protection settings.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w+=\/,.@-]+:[a-zA-Z0-9\-]+:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:[a-zA-Z]+(\/[a-fA-F0-9\-]{36})+$`.
     pub data_protection_settings_arn: Option<Val<String>>,
     /// `DisplayName`.
     ///
+    /// The name of the web portal.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^.+$`.
     pub display_name: Option<Val<String>>,
     /// `InstanceType`.
+    ///
+    /// The type and resources of the underlying instance.
     pub instance_type: Option<Val<InstanceType>>,
     /// `IpAccessSettingsArn`.
+    ///
+    /// The ARN of the IP access settings that is associated with the web portal.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w+=\/,.@-]+:[a-zA-Z0-9\-]+:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:[a-zA-Z]+(\/[a-fA-F0-9\-]{36})+$`.
     pub ip_access_settings_arn: Option<Val<String>>,
     /// `MaxConcurrentSessions`.
     ///
+    /// The maximum number of concurrent sessions for the portal.
+    ///
     /// - Range: 1 to 5000.
     pub max_concurrent_sessions: Option<Val<f64>>,
     /// `NetworkSettingsArn`.
+    ///
+    /// The ARN of the network settings that is associated with the web portal.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w+=\/,.@-]+:[a-zA-Z0-9\-]+:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:[a-zA-Z]+(\/[a-fA-F0-9\-]{36})+$`.
@@ -55,24 +109,34 @@ pub struct Portal {
     pub portal_custom_domain: Option<Val<String>>,
     /// `SessionLoggerArn`.
     ///
+    /// The ARN of the session logger that is associated with the portal.
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w+=\/,.@-]+:[a-zA-Z0-9\-]+:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:[a-zA-Z]+(\/[a-fA-F0-9\-]{36})+$`.
     pub session_logger_arn: Option<Val<String>>,
     /// `Tags`.
     ///
+    /// The tags to add to the web portal. A tag is a key-value pair.
+    ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `TrustStoreArn`.
+    ///
+    /// The ARN of the trust store that is associated with the web portal.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w+=\/,.@-]+:[a-zA-Z0-9\-]+:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:[a-zA-Z]+(\/[a-fA-F0-9\-]{36})+$`.
     pub trust_store_arn: Option<Val<String>>,
     /// `UserAccessLoggingSettingsArn`.
     ///
+    /// The ARN of the user access logging settings that is associated with the web portal.
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w+=\/,.@-]+:[a-zA-Z0-9\-]+:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:[a-zA-Z]+(\/[a-fA-F0-9\-]{36})+$`.
     pub user_access_logging_settings_arn: Option<Val<String>>,
     /// `UserSettingsArn`.
+    ///
+    /// The ARN of the user settings that is associated with the web portal.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w+=\/,.@-]+:[a-zA-Z0-9\-]+:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:[a-zA-Z]+(\/[a-fA-F0-9\-]{36})+$`.
@@ -244,34 +308,50 @@ impl Deref for PortalHandle {
 
 impl PortalHandle {
     /// `Fn::GetAtt` `BrowserType`.
+    ///
+    /// The browser that users see when using a streaming session.
     pub fn attr_browser_type(&self) -> Val<String> {
         self.0.get_att("BrowserType")
     }
     /// `Fn::GetAtt` `CreationDate`.
+    ///
+    /// The creation date of the web portal.
     pub fn attr_creation_date(&self) -> Val<String> {
         self.0.get_att("CreationDate")
     }
     /// `Fn::GetAtt` `PortalArn`.
+    ///
+    /// The ARN of the web portal.
     pub fn attr_portal_arn(&self) -> Val<String> {
         self.0.get_att("PortalArn")
     }
     /// `Fn::GetAtt` `PortalEndpoint`.
+    ///
+    /// The endpoint URL of the web portal that users access in order to start streaming sessions.
     pub fn attr_portal_endpoint(&self) -> Val<String> {
         self.0.get_att("PortalEndpoint")
     }
     /// `Fn::GetAtt` `PortalStatus`.
+    ///
+    /// The status of the web portal.
     pub fn attr_portal_status(&self) -> Val<String> {
         self.0.get_att("PortalStatus")
     }
     /// `Fn::GetAtt` `RendererType`.
+    ///
+    /// The renderer that is used in streaming sessions.
     pub fn attr_renderer_type(&self) -> Val<String> {
         self.0.get_att("RendererType")
     }
     /// `Fn::GetAtt` `ServiceProviderSamlMetadata`.
+    ///
+    /// The SAML metadata of the service provider.
     pub fn attr_service_provider_saml_metadata(&self) -> Val<String> {
         self.0.get_att("ServiceProviderSamlMetadata")
     }
     /// `Fn::GetAtt` `StatusReason`.
+    ///
+    /// A message that explains why the web portal is in its current status.
     pub fn attr_status_reason(&self) -> Val<String> {
         self.0.get_att("StatusReason")
     }
@@ -378,9 +458,18 @@ impl AuthenticationType {
             AuthenticationType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthenticationType {
+    const VALUES: &'static [&'static str] = &["Standard", "IAM_Identity_Center"];
+    fn as_str(&self) -> &str {
+        AuthenticationType::as_str(self)
     }
 }
 
@@ -428,9 +517,18 @@ impl InstanceType {
             InstanceType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for InstanceType {
+    const VALUES: &'static [&'static str] = &["standard.regular", "standard.large", "standard.xlarge"];
+    fn as_str(&self) -> &str {
+        InstanceType::as_str(self)
     }
 }
 

@@ -5,26 +5,40 @@ use crate::rt::*;
 
 /// The [`AWS::WorkSpacesWeb::SessionLogger`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-workspacesweb-sessionlogger.html) resource type.
 ///
+/// The session logger resource.
+///
 /// Build it with [`SessionLogger::builder`]; adding it to a stack returns a [`SessionLoggerHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SessionLogger {
     /// `AdditionalEncryptionContext`. Changing it replaces the resource.
+    ///
+    /// The additional encryption context of the session logger.
     pub additional_encryption_context: Option<Val<BTreeMap<String, String>>>,
     /// `CustomerManagedKey`. Changing it replaces the resource.
+    ///
+    /// The custom managed key of the session logger.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w+=\/,.@-]+:kms:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:key\/[a-zA-Z0-9-]+$`.
     pub customer_managed_key: Option<Val<String>>,
     /// `DisplayName`.
     ///
+    /// The human-readable display name.
+    ///
     /// - Length: 1 to 64.
     /// - Pattern: `^[ _\-\d\w]+$`.
     pub display_name: Option<Val<String>>,
     /// `EventFilter`: required.
+    ///
+    /// The filter that specifies which events to monitor.
     pub event_filter: Option<Val<EventFilter>>,
     /// `LogConfiguration`: required.
+    ///
+    /// The configuration that specifies where logs are fowarded.
     pub log_configuration: Option<Val<LogConfiguration>>,
     /// `Tags`.
+    ///
+    /// The tags of the session logger.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -149,14 +163,20 @@ impl Deref for SessionLoggerHandle {
 
 impl SessionLoggerHandle {
     /// `Fn::GetAtt` `AssociatedPortalArns`.
+    ///
+    /// The associated portal ARN.
     pub fn attr_associated_portal_arns(&self) -> Val<Vec<String>> {
         self.0.get_att("AssociatedPortalArns")
     }
     /// `Fn::GetAtt` `CreationDate`.
+    ///
+    /// The date the session logger resource was created.
     pub fn attr_creation_date(&self) -> Val<String> {
         self.0.get_att("CreationDate")
     }
     /// `Fn::GetAtt` `SessionLoggerArn`.
+    ///
+    /// The ARN of the session logger resource.
     pub fn attr_session_logger_arn(&self) -> Val<String> {
         self.0.get_att("SessionLoggerArn")
     }
@@ -171,11 +191,20 @@ impl SessionLoggerHandle {
 }
 
 /// The [`EventFilter`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspacesweb-sessionlogger-eventfilter.html) property type.
+///
+/// The filter that specifies the events to monitor.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventFilter {
     /// `All`.
+    ///
+    /// The filter that monitors all of the available events, including any new events emitted in the
+    /// future. The `All` and `Include` properties are not required, but one of them should be present. `{}`
+    /// is a valid input.
     pub all: Option<Val<Json>>,
     /// `Include`.
+    ///
+    /// The filter that monitors only the listed set of events. New events are not auto-monitored. The `All`
+    /// and `Include` properties are not required, but one of them should be present.
     ///
     /// - Items: 1 to 100.
     pub include: Option<Val<Vec<Event>>>,
@@ -236,9 +265,13 @@ impl ToValue for EventFilter {
 impl Literal for EventFilter {}
 
 /// The [`LogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspacesweb-sessionlogger-logconfiguration.html) property type.
+///
+/// The configuration of the log.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LogConfiguration {
     /// `S3`.
+    ///
+    /// The configuration for delivering the logs to S3.
     pub s3: Option<Val<S3LogConfiguration>>,
 }
 
@@ -286,25 +319,38 @@ impl ToValue for LogConfiguration {
 impl Literal for LogConfiguration {}
 
 /// The [`S3LogConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspacesweb-sessionlogger-s3logconfiguration.html) property type.
+///
+/// The S3 log configuration.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct S3LogConfiguration {
     /// `Bucket`: required.
+    ///
+    /// The S3 bucket name where logs are delivered.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]$`.
     pub bucket: Option<Val<String>>,
     /// `BucketOwner`.
     ///
+    /// The expected bucket owner of the target S3 bucket. The caller must have permissions to write to the
+    /// target bucket.
+    ///
     /// - Pattern: `^[0-9]{12}$`.
     pub bucket_owner: Option<Val<String>>,
     /// `FolderStructure`: required.
+    ///
+    /// The folder structure that defines the organizational structure for log files in S3.
     pub folder_structure: Option<Val<FolderStructure>>,
     /// `KeyPrefix`.
+    ///
+    /// The S3 path prefix that determines where log files are stored.
     ///
     /// - Length: 1 to 256.
     /// - Pattern: `^[\d\w\-_/!().*']+$`.
     pub key_prefix: Option<Val<String>>,
     /// `LogFileFormat`: required.
+    ///
+    /// The format of the LogFile that is written to S3.
     pub log_file_format: Option<Val<LogFileFormat>>,
 }
 
@@ -539,9 +585,36 @@ impl Event {
             Event::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Event {
+    const VALUES: &'static [&'static str] = &[
+        "WebsiteInteract",
+        "FileDownloadFromSecureBrowserToRemoteDisk",
+        "FileTransferFromRemoteToLocalDisk",
+        "FileTransferFromLocalToRemoteDisk",
+        "FileUploadFromRemoteDiskToSecureBrowser",
+        "ContentPasteToWebsite",
+        "ContentTransferFromLocalToRemoteClipboard",
+        "ContentCopyFromWebsite",
+        "UrlLoad",
+        "TabOpen",
+        "TabClose",
+        "PrintJobSubmit",
+        "SessionConnect",
+        "SessionStart",
+        "SessionDisconnect",
+        "SessionEnd",
+        "UrlBlockByContentFilter",
+    ];
+    fn as_str(&self) -> &str {
+        Event::as_str(self)
     }
 }
 
@@ -601,9 +674,18 @@ impl FolderStructure {
             FolderStructure::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FolderStructure {
+    const VALUES: &'static [&'static str] = &["Flat", "NestedByDate"];
+    fn as_str(&self) -> &str {
+        FolderStructure::as_str(self)
     }
 }
 
@@ -648,9 +730,18 @@ impl LogFileFormat {
             LogFileFormat::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LogFileFormat {
+    const VALUES: &'static [&'static str] = &["JSONLines", "Json"];
+    fn as_str(&self) -> &str {
+        LogFileFormat::as_str(self)
     }
 }
 

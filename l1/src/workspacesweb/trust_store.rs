@@ -5,12 +5,22 @@ use crate::rt::*;
 
 /// The [`AWS::WorkSpacesWeb::TrustStore`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-workspacesweb-truststore.html) resource type.
 ///
+/// This resource specifies a trust store that can be associated with a web portal. A trust store
+/// contains certificate authority (CA) certificates. Once associated with a web portal, the browser in
+/// a streaming session will recognize certificates that have been issued using any of the CAs in the
+/// trust store. If your organization has internal websites that use certificates issued by private CAs,
+/// you should add the private CA certificate to the trust store.
+///
 /// Build it with [`TrustStore::builder`]; adding it to a stack returns a [`TrustStoreHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TrustStore {
     /// `CertificateList`: required.
+    ///
+    /// A list of CA certificates to be added to the trust store.
     pub certificate_list: Option<Val<Vec<String>>>,
     /// `Tags`.
+    ///
+    /// The tags to add to the trust store. A tag is a key-value pair.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -103,10 +113,14 @@ impl Deref for TrustStoreHandle {
 
 impl TrustStoreHandle {
     /// `Fn::GetAtt` `AssociatedPortalArns`.
+    ///
+    /// A list of web portal ARNs that this trust store is associated with.
     pub fn attr_associated_portal_arns(&self) -> Val<Vec<String>> {
         self.0.get_att("AssociatedPortalArns")
     }
     /// `Fn::GetAtt` `TrustStoreArn`.
+    ///
+    /// The ARN of the trust store.
     pub fn attr_trust_store_arn(&self) -> Val<String> {
         self.0.get_att("TrustStoreArn")
     }

@@ -5,15 +5,32 @@ use crate::rt::*;
 
 /// The [`AWS::WorkSpacesWeb::UserAccessLoggingSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-workspacesweb-useraccessloggingsettings.html) resource type.
 ///
+/// This resource specifies user access logging settings that can be associated with a web portal.
+///
+/// In order to receive logs from WorkSpaces Secure Browser, you must have an Amazon Kinesis Data Stream
+/// that starts with "amazon-workspaces-web-*". Your Amazon Kinesis data stream must either have
+/// server-side encryption turned off, or must use AWS managed keys for server-side encryption.
+///
+/// For more information about setting server-side encryption in Amazon Kinesis , see [How Do I Get
+/// Started with Server-Side
+/// Encryption?](https://docs.aws.amazon.com/streams/latest/dev/getting-started-with-sse.html) .
+///
+/// For more information about setting up user access logging, see [Set up user access
+/// logging](https://docs.aws.amazon.com/workspaces-web/latest/adminguide/user-logging.html) .
+///
 /// Build it with [`UserAccessLoggingSettings::builder`]; adding it to a stack returns a [`UserAccessLoggingSettingsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserAccessLoggingSettings {
     /// `KinesisStreamArn`: required.
     ///
+    /// The ARN of the Kinesis stream.
+    ///
     /// - Length: 20 to 2048.
     /// - Pattern: `arn:[\w+=/,.@-]+:kinesis:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:stream/.+`.
     pub kinesis_stream_arn: Option<Val<String>>,
     /// `Tags`.
+    ///
+    /// The tags to add to the user access logging settings resource. A tag is a key-value pair.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -102,10 +119,14 @@ impl Deref for UserAccessLoggingSettingsHandle {
 
 impl UserAccessLoggingSettingsHandle {
     /// `Fn::GetAtt` `AssociatedPortalArns`.
+    ///
+    /// A list of web portal ARNs that this user access logging settings is associated with.
     pub fn attr_associated_portal_arns(&self) -> Val<Vec<String>> {
         self.0.get_att("AssociatedPortalArns")
     }
     /// `Fn::GetAtt` `UserAccessLoggingSettingsArn`.
+    ///
+    /// The ARN of the user access logging settings.
     pub fn attr_user_access_logging_settings_arn(&self) -> Val<String> {
         self.0.get_att("UserAccessLoggingSettingsArn")
     }

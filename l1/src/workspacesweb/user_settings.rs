@@ -5,47 +5,89 @@ use crate::rt::*;
 
 /// The [`AWS::WorkSpacesWeb::UserSettings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-workspacesweb-usersettings.html) resource type.
 ///
+/// This resource specifies user settings that can be associated with a web portal. Once associated with
+/// a web portal, user settings control how users can transfer data between a streaming session and the
+/// their local devices.
+///
 /// Build it with [`UserSettings::builder`]; adding it to a stack returns a [`UserSettingsHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserSettings {
     /// `AdditionalEncryptionContext`.
+    ///
+    /// The additional encryption context of the user settings.
     pub additional_encryption_context: Option<Val<BTreeMap<String, String>>>,
     /// `BrandingConfiguration`.
+    ///
+    /// The branding configuration that customizes the appearance of the web portal for end users. This
+    /// includes a custom logo, favicon, wallpaper, localized strings, color theme, and an optional terms of
+    /// service.
     pub branding_configuration: Option<Val<BrandingConfiguration>>,
     /// `CookieSynchronizationConfiguration`.
+    ///
+    /// The configuration that specifies which cookies should be synchronized from the end user's local
+    /// browser to the remote browser.
     pub cookie_synchronization_configuration: Option<Val<CookieSynchronizationConfiguration>>,
     /// `CopyAllowed`: required.
+    ///
+    /// Specifies whether the user can copy text from the streaming session to the local device.
     pub copy_allowed: Option<Val<EnabledType>>,
     /// `CustomerManagedKey`.
+    ///
+    /// The customer managed key used to encrypt sensitive information in the user settings.
     ///
     /// - Length: 20 to 2048.
     /// - Pattern: `^arn:[\w+=\/,.@-]+:kms:[a-zA-Z0-9\-]*:[a-zA-Z0-9]{1,12}:key\/[a-zA-Z0-9-]+$`.
     pub customer_managed_key: Option<Val<String>>,
     /// `DeepLinkAllowed`.
+    ///
+    /// Specifies whether the user can use deep links that open automatically when connecting to a session.
     pub deep_link_allowed: Option<Val<EnabledType>>,
     /// `DisconnectTimeoutInMinutes`.
+    ///
+    /// The amount of time that a streaming session remains active after users disconnect.
     ///
     /// - Range: 1 to 600.
     pub disconnect_timeout_in_minutes: Option<Val<f64>>,
     /// `DownloadAllowed`: required.
+    ///
+    /// Specifies whether the user can download files from the streaming session to the local device.
     pub download_allowed: Option<Val<EnabledType>>,
     /// `IdleDisconnectTimeoutInMinutes`.
+    ///
+    /// The amount of time that users can be idle (inactive) before they are disconnected from their
+    /// streaming session and the disconnect timeout interval begins.
     ///
     /// - Range: 0 to 60.
     pub idle_disconnect_timeout_in_minutes: Option<Val<f64>>,
     /// `PasteAllowed`: required.
+    ///
+    /// Specifies whether the user can paste text from the local device to the streaming session.
     pub paste_allowed: Option<Val<EnabledType>>,
     /// `PrintAllowed`: required.
+    ///
+    /// Specifies whether the user can print to the local device.
     pub print_allowed: Option<Val<EnabledType>>,
     /// `Tags`.
+    ///
+    /// The tags to add to the user settings resource. A tag is a key-value pair.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
     /// `ToolbarConfiguration`.
+    ///
+    /// The configuration of the toolbar. This allows administrators to select the toolbar type and visual
+    /// mode, set maximum display resolution for sessions, and choose which items are visible to end users
+    /// during their sessions. If administrators do not modify these settings, end users retain control over
+    /// their toolbar preferences.
     pub toolbar_configuration: Option<Val<ToolbarConfiguration>>,
     /// `UploadAllowed`: required.
+    ///
+    /// Specifies whether the user can upload files from the local device to the streaming session.
     pub upload_allowed: Option<Val<EnabledType>>,
     /// `WebAuthnAllowed`.
+    ///
+    /// Specifies whether the user can use WebAuthn redirection for passwordless login to websites within
+    /// the streaming session.
     pub web_authn_allowed: Option<Val<EnabledType>>,
 }
 
@@ -233,22 +275,38 @@ impl Deref for UserSettingsHandle {
 
 impl UserSettingsHandle {
     /// `Fn::GetAtt` `AssociatedPortalArns`.
+    ///
+    /// A list of web portal ARNs that this user settings resource is associated with.
     pub fn attr_associated_portal_arns(&self) -> Val<Vec<String>> {
         self.0.get_att("AssociatedPortalArns")
     }
     /// `Fn::GetAtt` `UserSettingsArn`.
+    ///
+    /// The ARN of the user settings.
     pub fn attr_user_settings_arn(&self) -> Val<String> {
         self.0.get_att("UserSettingsArn")
     }
     /// `Fn::GetAtt` `BrandingConfiguration.LogoMetadata`.
+    ///
+    /// Read-only. Metadata for the logo image file, including the MIME type, file extension, and upload
+    /// timestamp. This property is automatically populated by the service and cannot be specified in your
+    /// template. It can be retrieved using the `Fn::GetAtt` intrinsic function.
     pub fn attr_branding_configuration_logo_metadata(&self) -> Val<Json> {
         self.0.get_att("BrandingConfiguration.LogoMetadata")
     }
     /// `Fn::GetAtt` `BrandingConfiguration.FaviconMetadata`.
+    ///
+    /// Read-only. Metadata for the favicon image file, including the MIME type, file extension, and upload
+    /// timestamp. This property is automatically populated by the service and cannot be specified in your
+    /// template. It can be retrieved using the `Fn::GetAtt` intrinsic function.
     pub fn attr_branding_configuration_favicon_metadata(&self) -> Val<Json> {
         self.0.get_att("BrandingConfiguration.FaviconMetadata")
     }
     /// `Fn::GetAtt` `BrandingConfiguration.WallpaperMetadata`.
+    ///
+    /// Read-only. Metadata for the wallpaper image file, including the MIME type, file extension, and
+    /// upload timestamp. This property is automatically populated by the service and cannot be specified in
+    /// your template. It can be retrieved using the `Fn::GetAtt` intrinsic function.
     pub fn attr_branding_configuration_wallpaper_metadata(&self) -> Val<Json> {
         self.0.get_att("BrandingConfiguration.WallpaperMetadata")
     }
@@ -263,34 +321,53 @@ impl UserSettingsHandle {
 }
 
 /// The [`BrandingConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspacesweb-usersettings-brandingconfiguration.html) property type.
+///
+/// The branding configuration that customizes the appearance of the web portal for end users. This
+/// includes a custom logo, favicon, wallpaper, localized strings, color theme, and an optional terms of
+/// service.
+///
+/// > The `LogoMetadata` , `FaviconMetadata` , and `WallpaperMetadata` properties are read-only and
+/// cannot be specified in your template. They are automatically populated by the service after you
+/// upload images and can be retrieved using the `Fn::GetAtt` intrinsic function.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BrandingConfiguration {
     /// `ColorTheme`.
+    ///
+    /// The color theme for components on the web portal. Choose `Light` if you upload a dark wallpaper, or
+    /// `Dark` for a light wallpaper.
     pub color_theme: Option<Val<ColorTheme>>,
     /// `Favicon`.
     ///
+    /// The favicon image for the portal. Provide either a binary image file or an S3 URI pointing to the
+    /// image file. Maximum 100 KB in JPEG, PNG, or ICO format.
+    ///
     /// - Pattern: `(^s3://[a-z0-9][a-z0-9\.\-]{1,61}[a-z0-9]/.+$)|(^(?=(.{4})*$)[A-Za-z0-9+/]*={0,2}$)`.
     pub favicon: Option<Val<String>>,
-    /// `FaviconMetadata`.
-    pub favicon_metadata: Option<Val<ImageMetadata>>,
     /// `LocalizedStrings`.
+    ///
+    /// A map of localized text strings for different languages, allowing the portal to display content in
+    /// the user's preferred language.
     pub localized_strings: Option<Val<BTreeMap<String, LocalizedBrandingStrings>>>,
     /// `Logo`.
     ///
+    /// The logo image for the portal. Provide either a binary image file or an S3 URI pointing to the image
+    /// file. Maximum 100 KB in JPEG, PNG, or ICO format.
+    ///
     /// - Pattern: `(^s3://[a-z0-9][a-z0-9\.\-]{1,61}[a-z0-9]/.+$)|(^(?=(.{4})*$)[A-Za-z0-9+/]*={0,2}$)`.
     pub logo: Option<Val<String>>,
-    /// `LogoMetadata`.
-    pub logo_metadata: Option<Val<ImageMetadata>>,
     /// `TermsOfService`.
+    ///
+    /// The terms of service text in Markdown format that users must accept before accessing the portal.
     ///
     /// - Length: at most 153600.
     pub terms_of_service: Option<Val<String>>,
     /// `Wallpaper`.
     ///
+    /// The wallpaper image for the portal. Provide either a binary image file or an S3 URI pointing to the
+    /// image file. Maximum 5 MB in JPEG or PNG format.
+    ///
     /// - Pattern: `(^s3://[a-z0-9][a-z0-9\.\-]{1,61}[a-z0-9]/.+$)|(^(?=(.{4})*$)[A-Za-z0-9+/]*={0,2}$)`.
     pub wallpaper: Option<Val<String>>,
-    /// `WallpaperMetadata`.
-    pub wallpaper_metadata: Option<Val<ImageMetadata>>,
 }
 
 impl BrandingConfiguration {
@@ -309,13 +386,10 @@ impl BrandingConfiguration {
         let mut m = BTreeMap::new();
         put(&mut m, "ColorTheme", &self.color_theme);
         put(&mut m, "Favicon", &self.favicon);
-        put(&mut m, "FaviconMetadata", &self.favicon_metadata);
         put(&mut m, "LocalizedStrings", &self.localized_strings);
         put(&mut m, "Logo", &self.logo);
-        put(&mut m, "LogoMetadata", &self.logo_metadata);
         put(&mut m, "TermsOfService", &self.terms_of_service);
         put(&mut m, "Wallpaper", &self.wallpaper);
-        put(&mut m, "WallpaperMetadata", &self.wallpaper_metadata);
         m
     }
 }
@@ -333,11 +407,6 @@ impl BrandingConfigurationBuilder {
     /// Sets `Favicon`.
     pub fn favicon(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.favicon = Some(value.into());
-        self
-    }
-    /// Sets `FaviconMetadata`.
-    pub fn favicon_metadata(mut self, value: impl Into<Val<ImageMetadata>>) -> Self {
-        self.0.favicon_metadata = Some(value.into());
         self
     }
     /// Inserts one entry into `LocalizedStrings`.
@@ -359,11 +428,6 @@ impl BrandingConfigurationBuilder {
         self.0.logo = Some(value.into());
         self
     }
-    /// Sets `LogoMetadata`.
-    pub fn logo_metadata(mut self, value: impl Into<Val<ImageMetadata>>) -> Self {
-        self.0.logo_metadata = Some(value.into());
-        self
-    }
     /// Sets `TermsOfService`.
     pub fn terms_of_service(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.terms_of_service = Some(value.into());
@@ -372,11 +436,6 @@ impl BrandingConfigurationBuilder {
     /// Sets `Wallpaper`.
     pub fn wallpaper(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.wallpaper = Some(value.into());
-        self
-    }
-    /// Sets `WallpaperMetadata`.
-    pub fn wallpaper_metadata(mut self, value: impl Into<Val<ImageMetadata>>) -> Self {
-        self.0.wallpaper_metadata = Some(value.into());
         self
     }
     /// Builds the value (every property is optional).
@@ -394,18 +453,26 @@ impl ToValue for BrandingConfiguration {
 impl Literal for BrandingConfiguration {}
 
 /// The [`CookieSpecification`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspacesweb-usersettings-cookiespecification.html) property type.
+///
+/// Specifies a single cookie or set of cookies in an end user's browser.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CookieSpecification {
     /// `Domain`: required.
+    ///
+    /// The domain of the cookie.
     ///
     /// - Length: 0 to 253.
     /// - Pattern: `^(\.?)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$`.
     pub domain: Option<Val<String>>,
     /// `Name`.
     ///
+    /// The name of the cookie.
+    ///
     /// - Length: 0 to 4096.
     pub name: Option<Val<String>>,
     /// `Path`.
+    ///
+    /// The path of the cookie.
     ///
     /// - Length: 0 to 2000.
     /// - Pattern: `^/(\S)*$`.
@@ -475,13 +542,20 @@ impl ToValue for CookieSpecification {
 impl Literal for CookieSpecification {}
 
 /// The [`CookieSynchronizationConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspacesweb-usersettings-cookiesynchronizationconfiguration.html) property type.
+///
+/// The configuration that specifies which cookies should be synchronized from the end user's local
+/// browser to the remote browser.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CookieSynchronizationConfiguration {
     /// `Allowlist`: required.
     ///
+    /// The list of cookie specifications that are allowed to be synchronized to the remote browser.
+    ///
     /// - Items: 0 to 10.
     pub allowlist: Option<Val<Vec<CookieSpecification>>>,
     /// `Blocklist`.
+    ///
+    /// The list of cookie specifications that are blocked from being synchronized to the remote browser.
     ///
     /// - Items: 0 to 10.
     pub blocklist: Option<Val<Vec<CookieSpecification>>>,
@@ -558,130 +632,59 @@ impl ToValue for CookieSynchronizationConfiguration {
 
 impl Literal for CookieSynchronizationConfiguration {}
 
-/// The [`ImageMetadata`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspacesweb-usersettings-imagemetadata.html) property type.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ImageMetadata {
-    /// `FileExtension`: required.
-    ///
-    /// - Length: 0 to 131072.
-    /// - Pattern: `^[\s\S]*$`.
-    pub file_extension: Option<Val<String>>,
-    /// `LastUploadTimestamp`: required.
-    ///
-    /// - Format: `date-time`.
-    pub last_upload_timestamp: Option<Val<String>>,
-    /// `MimeType`: required.
-    pub mime_type: Option<Val<MimeType>>,
-}
-
-impl ImageMetadata {
-    /// A builder; `build()` fails until the required properties are set.
-    pub fn builder() -> ImageMetadataBuilder {
-        Default::default()
-    }
-
-    /// An instance with the required properties set to placeholder values (for tests of the generated layer).
-    #[doc(hidden)]
-    pub fn minimal() -> Self {
-        Self {
-            file_extension: Some(Val::<String>::from("S")),
-            last_upload_timestamp: Some(Val::<String>::from("2024-01-01T00:00:00Z")),
-            mime_type: Some(Val::<MimeType>::from(MimeType::from("image/png"))),
-        }
-    }
-
-    fn to_map(&self) -> BTreeMap<String, Value> {
-        let mut m = BTreeMap::new();
-        put(&mut m, "FileExtension", &self.file_extension);
-        put(&mut m, "LastUploadTimestamp", &self.last_upload_timestamp);
-        put(&mut m, "MimeType", &self.mime_type);
-        m
-    }
-}
-
-/// Builder of [`ImageMetadata`].
-#[derive(Clone, Debug, Default)]
-pub struct ImageMetadataBuilder(ImageMetadata);
-
-impl ImageMetadataBuilder {
-    /// Sets `FileExtension`.
-    pub fn file_extension(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.file_extension = Some(value.into());
-        self
-    }
-    /// Sets `LastUploadTimestamp`.
-    pub fn last_upload_timestamp(mut self, value: impl Into<Val<String>>) -> Self {
-        self.0.last_upload_timestamp = Some(value.into());
-        self
-    }
-    /// Sets `MimeType`.
-    pub fn mime_type(mut self, value: impl Into<Val<MimeType>>) -> Self {
-        self.0.mime_type = Some(value.into());
-        self
-    }
-    /// Builds the value, or names the first required property not set.
-    pub fn build(self) -> Result<ImageMetadata, BuildError> {
-        if self.0.file_extension.is_none() {
-            return Err(BuildError::missing(
-                "AWS::WorkSpacesWeb::UserSettings.ImageMetadata",
-                "FileExtension",
-                "file_extension",
-            ));
-        }
-        if self.0.last_upload_timestamp.is_none() {
-            return Err(BuildError::missing(
-                "AWS::WorkSpacesWeb::UserSettings.ImageMetadata",
-                "LastUploadTimestamp",
-                "last_upload_timestamp",
-            ));
-        }
-        if self.0.mime_type.is_none() {
-            return Err(BuildError::missing("AWS::WorkSpacesWeb::UserSettings.ImageMetadata", "MimeType", "mime_type"));
-        }
-        Ok(self.0)
-    }
-}
-
-impl ToValue for ImageMetadata {
-    fn to_value(&self) -> Value {
-        Value::Map(self.to_map())
-    }
-}
-
-impl Literal for ImageMetadata {}
-
 /// The [`LocalizedBrandingStrings`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspacesweb-usersettings-localizedbrandingstrings.html) property type.
+///
+/// Localized text strings for a specific language that customize the web portal.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LocalizedBrandingStrings {
     /// `BrowserTabTitle`: required.
+    ///
+    /// The text displayed in the browser tab title.
     ///
     /// - Pattern: ``^[^<>&'`~\\]*$``.
     pub browser_tab_title: Option<Val<String>>,
     /// `ContactButtonText`.
     ///
+    /// The text displayed on the contact button. This field is optional and defaults to "Contact us".
+    ///
     /// - Pattern: ``^[^<>&'`~\\]*$``.
     pub contact_button_text: Option<Val<String>>,
     /// `ContactLink`.
+    ///
+    /// A contact link URL. The URL must start with `https://` or `mailto:` . If not provided, the contact
+    /// button will be hidden from the web portal screen.
     ///
     /// - Pattern: `^(https?://|mailto:).*`.
     pub contact_link: Option<Val<String>>,
     /// `LoadingText`.
     ///
+    /// The text displayed during session loading. This field is optional and defaults to "Loading your
+    /// session".
+    ///
     /// - Pattern: ``^[^<>&'`~\\]*$``.
     pub loading_text: Option<Val<String>>,
     /// `LoginButtonText`.
+    ///
+    /// The text displayed on the login button. This field is optional and defaults to "Sign In".
     ///
     /// - Pattern: ``^[^<>&'`~\\]*$``.
     pub login_button_text: Option<Val<String>>,
     /// `LoginDescription`.
     ///
+    /// The description text for the login section. This field is optional and defaults to "Sign in to your
+    /// session".
+    ///
     /// - Pattern: ``^[^<>&'`~\\]*$``.
     pub login_description: Option<Val<String>>,
     /// `LoginTitle`.
     ///
+    /// The title text for the login section. This field is optional and defaults to "Sign In".
+    ///
     /// - Pattern: ``^[^<>&'`~\\]*$``.
     pub login_title: Option<Val<String>>,
     /// `WelcomeText`: required.
+    ///
+    /// The welcome text displayed on the sign-in page.
     ///
     /// - Pattern: ``^[^<>&'`~\\]*$``.
     pub welcome_text: Option<Val<String>>,
@@ -861,15 +864,28 @@ impl ToValue for Tag {
 impl Literal for Tag {}
 
 /// The [`ToolbarConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-workspacesweb-usersettings-toolbarconfiguration.html) property type.
+///
+/// The configuration of the toolbar. This allows administrators to select the toolbar type and visual
+/// mode, set maximum display resolution for sessions, and choose which items are visible to end users
+/// during their sessions. If administrators do not modify these settings, end users retain control over
+/// their toolbar preferences.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ToolbarConfiguration {
     /// `HiddenToolbarItems`.
+    ///
+    /// The list of toolbar items to be hidden.
     pub hidden_toolbar_items: Option<Val<Vec<ToolbarItem>>>,
     /// `MaxDisplayResolution`.
+    ///
+    /// The maximum display resolution that is allowed for the session.
     pub max_display_resolution: Option<Val<MaxDisplayResolution>>,
     /// `ToolbarType`.
+    ///
+    /// The type of toolbar displayed during the session.
     pub toolbar_type: Option<Val<ToolbarType>>,
     /// `VisualMode`.
+    ///
+    /// The visual mode of the toolbar.
     pub visual_mode: Option<Val<VisualMode>>,
 }
 
@@ -962,9 +978,18 @@ impl ColorTheme {
             ColorTheme::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ColorTheme {
+    const VALUES: &'static [&'static str] = &["Light", "Dark"];
+    fn as_str(&self) -> &str {
+        ColorTheme::as_str(self)
     }
 }
 
@@ -1009,9 +1034,18 @@ impl EnabledType {
             EnabledType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for EnabledType {
+    const VALUES: &'static [&'static str] = &["Disabled", "Enabled"];
+    fn as_str(&self) -> &str {
+        EnabledType::as_str(self)
     }
 }
 
@@ -1074,9 +1108,27 @@ impl MaxDisplayResolution {
             MaxDisplayResolution::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for MaxDisplayResolution {
+    const VALUES: &'static [&'static str] = &[
+        "size4096X2160",
+        "size3840X2160",
+        "size3440X1440",
+        "size2560X1440",
+        "size1920X1080",
+        "size1280X720",
+        "size1024X768",
+        "size800X600",
+    ];
+    fn as_str(&self) -> &str {
+        MaxDisplayResolution::as_str(self)
     }
 }
 
@@ -1103,57 +1155,6 @@ impl ToValue for MaxDisplayResolution {
 }
 
 impl Literal for MaxDisplayResolution {}
-
-/// Values of `MimeType`.
-///
-/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MimeType {
-    /// `image/png`
-    ImagePng,
-    /// `image/jpeg`
-    ImageJpeg,
-    /// `image/x-icon`
-    ImageXIcon,
-    /// A value not known when this crate was generated.
-    Unknown(String),
-}
-
-impl MimeType {
-    /// The value as CloudFormation spells it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MimeType::ImagePng => "image/png",
-            MimeType::ImageJpeg => "image/jpeg",
-            MimeType::ImageXIcon => "image/x-icon",
-            MimeType::Unknown(s) => s,
-        }
-    }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
-    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
-    }
-}
-
-impl From<&str> for MimeType {
-    fn from(s: &str) -> Self {
-        match s {
-            "image/png" => MimeType::ImagePng,
-            "image/jpeg" => MimeType::ImageJpeg,
-            "image/x-icon" => MimeType::ImageXIcon,
-            other => MimeType::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl ToValue for MimeType {
-    fn to_value(&self) -> Value {
-        Value::String(self.as_str().to_owned())
-    }
-}
-
-impl Literal for MimeType {}
 
 /// Values of `ToolbarItem`.
 ///
@@ -1187,9 +1188,18 @@ impl ToolbarItem {
             ToolbarItem::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ToolbarItem {
+    const VALUES: &'static [&'static str] = &["Windows", "DualMonitor", "FullScreen", "Webcam", "Microphone"];
+    fn as_str(&self) -> &str {
+        ToolbarItem::as_str(self)
     }
 }
 
@@ -1237,9 +1247,18 @@ impl ToolbarType {
             ToolbarType::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ToolbarType {
+    const VALUES: &'static [&'static str] = &["Floating", "Docked"];
+    fn as_str(&self) -> &str {
+        ToolbarType::as_str(self)
     }
 }
 
@@ -1284,9 +1303,18 @@ impl VisualMode {
             VisualMode::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for VisualMode {
+    const VALUES: &'static [&'static str] = &["Dark", "Light"];
+    fn as_str(&self) -> &str {
+        VisualMode::as_str(self)
     }
 }
 

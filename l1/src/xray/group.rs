@@ -5,18 +5,35 @@ use crate::rt::*;
 
 /// The [`AWS::XRay::Group`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-xray-group.html) resource type.
 ///
+/// Use the `AWS::XRay::Group` resource to specify a group with a name and a filter expression. Groups
+/// enable the collection of traces that match the filter expression, can be used to filter service
+/// graphs and traces, and to supply Amazon CloudWatch metrics.
+///
 /// Build it with [`Group::builder`]; adding it to a stack returns a [`GroupHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Group {
     /// `FilterExpression`.
+    ///
+    /// The filter expression defining the parameters to include traces.
     pub filter_expression: Option<Val<String>>,
     /// `GroupName`: required.
+    ///
+    /// The unique case-sensitive name of the group.
     ///
     /// - Length: 1 to 32.
     pub group_name: Option<Val<String>>,
     /// `InsightsConfiguration`.
+    ///
+    /// The structure containing configurations related to insights.
+    ///
+    /// - The InsightsEnabled boolean can be set to true to enable insights for the group or false to
+    ///   disable insights for the group.
+    /// - The NotificationsEnabled boolean can be set to true to enable insights notifications through
+    ///   Amazon EventBridge for the group.
     pub insights_configuration: Option<Val<InsightsConfiguration>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -113,6 +130,8 @@ impl Deref for GroupHandle {
 
 impl GroupHandle {
     /// `Fn::GetAtt` `GroupARN`.
+    ///
+    /// The group ARN that was created or updated.
     pub fn attr_group_arn(&self) -> Val<String> {
         self.0.get_att("GroupARN")
     }
@@ -127,11 +146,18 @@ impl GroupHandle {
 }
 
 /// The [`InsightsConfiguration`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-xray-group-insightsconfiguration.html) property type.
+///
+/// The structure containing configurations related to insights.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InsightsConfiguration {
     /// `InsightsEnabled`.
+    ///
+    /// Set the InsightsEnabled value to true to enable insights or false to disable insights.
     pub insights_enabled: Option<Val<bool>>,
     /// `NotificationsEnabled`.
+    ///
+    /// Set the NotificationsEnabled value to true to enable insights notifications. Notifications can only
+    /// be enabled on a group with InsightsEnabled set to true.
     pub notifications_enabled: Option<Val<bool>>,
 }
 

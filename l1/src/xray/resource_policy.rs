@@ -5,16 +5,26 @@ use crate::rt::*;
 
 /// The [`AWS::XRay::ResourcePolicy`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-xray-resourcepolicy.html) resource type.
 ///
+/// Use `AWS::XRay::ResourcePolicy` to specify an X-Ray resource-based policy, which grants one or more
+/// AWS services and accounts permissions to access X-Ray . Each resource-based policy is associated
+/// with a specific AWS account.
+///
 /// Build it with [`ResourcePolicy::builder`]; adding it to a stack returns a [`ResourcePolicyHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResourcePolicy {
     /// `BypassPolicyLockoutCheck`.
+    ///
+    /// A flag to indicate whether to bypass the resource-based policy lockout safety check.
     pub bypass_policy_lockout_check: Option<Val<bool>>,
     /// `PolicyDocument`: required.
+    ///
+    /// The resource-based policy document, which can be up to 5kb in size.
     ///
     /// - Length: 1 to 5120.
     pub policy_document: Option<Val<String>>,
     /// `PolicyName`: required. Changing it replaces the resource.
+    ///
+    /// The name of the resource-based policy. Must be unique within a specific AWS account.
     ///
     /// - Length: 1 to 128.
     /// - Pattern: `[\w+=,.@-]+`.

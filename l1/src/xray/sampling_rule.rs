@@ -5,20 +5,42 @@ use crate::rt::*;
 
 /// The [`AWS::XRay::SamplingRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-xray-samplingrule.html) resource type.
 ///
+/// Use the `AWS::XRay::SamplingRule` resource to specify a sampling rule, which controls sampling
+/// behavior for instrumented applications. Include a `SamplingRule` entity to create or update a
+/// sampling rule.
+///
+/// > `SamplingRule.Version` can only be set when creating a sampling rule. Updating the version will
+/// cause the update to fail.
+///
+/// Services retrieve rules with
+/// [GetSamplingRules](https://docs.aws.amazon.com//xray/latest/api/API_GetSamplingRules.html) , and
+/// evaluate each rule in ascending order of *priority* for each request. If a rule matches, the service
+/// records a trace, borrowing it from the reservoir size. After 10 seconds, the service reports back to
+/// X-Ray with
+/// [GetSamplingTargets](https://docs.aws.amazon.com//xray/latest/api/API_GetSamplingTargets.html) to
+/// get updated versions of each in-use rule. The updated rule contains a trace quota that the service
+/// can use instead of borrowing from the reservoir.
+///
 /// Build it with [`SamplingRule::builder`]; adding it to a stack returns a [`SamplingRuleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SamplingRule {
     /// `RuleName`.
     ///
+    /// The ARN of the sampling rule. Specify a rule by either name or ARN, but not both.
+    ///
     /// - Length: 1 to 32.
     pub rule_name: Option<Val<String>>,
     /// `SamplingRule`.
+    ///
+    /// The sampling rule to be created or updated.
     pub sampling_rule: Option<Val<SamplingRuleProperty>>,
     /// `SamplingRuleRecord`.
     pub sampling_rule_record: Option<Val<SamplingRuleRecord>>,
     /// `SamplingRuleUpdate`.
     pub sampling_rule_update: Option<Val<SamplingRuleUpdate>>,
     /// `Tags`.
+    ///
+    /// An array of key-value pairs to apply to this resource.
     ///
     /// - Items: 0 to 200.
     pub tags: Option<Val<Vec<Tag>>>,
@@ -118,6 +140,8 @@ impl Deref for SamplingRuleHandle {
 
 impl SamplingRuleHandle {
     /// `Fn::GetAtt` `RuleARN`.
+    ///
+    /// The sampling rule ARN that was created or updated.
     pub fn attr_rule_arn(&self) -> Val<String> {
         self.0.get_att("RuleARN")
     }
@@ -136,9 +160,15 @@ impl SamplingRuleHandle {
 pub struct SamplingRateBoost {
     /// `CooldownWindowMinutes`: required.
     ///
+    /// Time window (in minutes) in which only one sampling rate boost can be triggered. After a boost
+    /// occurs, no further boosts are allowed until the next window.
+    ///
     /// - Minimum: 1.
     pub cooldown_window_minutes: Option<Val<i64>>,
     /// `MaxRate`: required.
+    ///
+    /// The maximum sampling rate X-Ray will apply when it detects anomalies. X-Ray determines the
+    /// appropriate rate between your baseline and the maximum, depending on anomaly activity.
     ///
     /// - Range: 0 to 1.
     pub max_rate: Option<Val<f64>>,
@@ -204,37 +234,69 @@ impl ToValue for SamplingRateBoost {
 impl Literal for SamplingRateBoost {}
 
 /// The [`SamplingRule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-xray-samplingrule-samplingrule.html) property type.
+///
+/// A sampling rule that services use to decide whether to instrument a request. Rule fields can match
+/// properties of the service, or properties of a request. The service can ignore rules that don't match
+/// its properties.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SamplingRuleProperty {
     /// `Attributes`.
+    ///
+    /// Matches attributes derived from the request.
+    ///
+    /// *Map Entries:* Maximum number of 5 items.
+    ///
+    /// *Key Length Constraints:* Minimum length of 1. Maximum length of 32.
+    ///
+    /// *Value Length Constraints:* Minimum length of 1. Maximum length of 32.
     pub attributes: Option<Val<BTreeMap<String, String>>>,
     /// `FixedRate`: required.
+    ///
+    /// The percentage of matching requests to instrument, after the reservoir is exhausted.
     ///
     /// - Range: 0 to 1.
     pub fixed_rate: Option<Val<f64>>,
     /// `HTTPMethod`: required.
     ///
+    /// Matches the HTTP method of a request.
+    ///
     /// - Length: 0 to 10.
     pub http_method: Option<Val<String>>,
     /// `Host`: required.
+    ///
+    /// Matches the hostname from a request URL.
     ///
     /// - Length: 0 to 64.
     pub host: Option<Val<String>>,
     /// `Priority`: required.
     ///
+    /// The priority of the sampling rule.
+    ///
     /// - Range: 1 to 9999.
     pub priority: Option<Val<i64>>,
     /// `ReservoirSize`: required.
+    ///
+    /// A fixed number of matching requests to instrument per second, prior to applying the fixed rate. The
+    /// reservoir is not used directly by services, but applies to all services using the rule collectively.
     ///
     /// - Minimum: 0.
     pub reservoir_size: Option<Val<i64>>,
     /// `ResourceARN`: required.
     ///
+    /// Matches the ARN of the AWS resource on which the service runs.
+    ///
     /// - Length: 0 to 500.
     pub resource_arn: Option<Val<String>>,
     /// `RuleARN`.
+    ///
+    /// The ARN of the sampling rule. Specify a rule by either name or ARN, but not both.
+    ///
+    /// > Specifying a sampling rule by name is recommended, as specifying by ARN will be deprecated in
+    /// future.
     pub rule_arn: Option<Val<String>>,
     /// `RuleName`.
+    ///
+    /// The name of the sampling rule. Specify a rule by either name or ARN, but not both.
     ///
     /// - Length: 1 to 32.
     pub rule_name: Option<Val<String>>,
@@ -242,17 +304,25 @@ pub struct SamplingRuleProperty {
     pub sampling_rate_boost: Option<Val<SamplingRateBoost>>,
     /// `ServiceName`: required.
     ///
+    /// Matches the `name` that the service uses to identify itself in segments.
+    ///
     /// - Length: 0 to 64.
     pub service_name: Option<Val<String>>,
     /// `ServiceType`: required.
+    ///
+    /// Matches the `origin` that the service uses to identify its type in segments.
     ///
     /// - Length: 0 to 64.
     pub service_type: Option<Val<String>>,
     /// `URLPath`: required.
     ///
+    /// Matches the path from a request URL.
+    ///
     /// - Length: 0 to 128.
     pub url_path: Option<Val<String>>,
     /// `Version`.
+    ///
+    /// The version of the sampling rule. `Version` can only be set when creating a new sampling rule.
     ///
     /// - Minimum: 1.
     pub version: Option<Val<i64>>,
@@ -426,8 +496,12 @@ impl Literal for SamplingRuleProperty {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SamplingRuleRecord {
     /// `CreatedAt`.
+    ///
+    /// When the rule was created, in Unix time seconds.
     pub created_at: Option<Val<String>>,
     /// `ModifiedAt`.
+    ///
+    /// When the rule was modified, in Unix time seconds.
     pub modified_at: Option<Val<String>>,
     /// `SamplingRule`.
     pub sampling_rule: Option<Val<SamplingRuleProperty>>,
@@ -492,34 +566,53 @@ impl Literal for SamplingRuleRecord {}
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SamplingRuleUpdate {
     /// `Attributes`.
+    ///
+    /// Matches attributes derived from the request.
     pub attributes: Option<Val<BTreeMap<String, String>>>,
     /// `FixedRate`.
+    ///
+    /// The percentage of matching requests to instrument, after the reservoir is exhausted.
     ///
     /// - Range: 0 to 1.
     pub fixed_rate: Option<Val<f64>>,
     /// `HTTPMethod`.
     ///
+    /// Matches the HTTP method from a request URL.
+    ///
     /// - Length: at most 10.
     pub http_method: Option<Val<String>>,
     /// `Host`.
+    ///
+    /// Matches the hostname from a request URL.
     ///
     /// - Length: at most 64.
     pub host: Option<Val<String>>,
     /// `Priority`.
     ///
+    /// The priority of the sampling rule.
+    ///
     /// - Range: 1 to 9999.
     pub priority: Option<Val<i64>>,
     /// `ReservoirSize`.
+    ///
+    /// A fixed number of matching requests to instrument per second, prior to applying the fixed rate. The
+    /// reservoir is not used directly by services, but applies to all services using the rule collectively.
     ///
     /// - Minimum: 0.
     pub reservoir_size: Option<Val<i64>>,
     /// `ResourceARN`.
     ///
+    /// Matches the ARN of the AWS resource on which the service runs.
+    ///
     /// - Length: at most 500.
     pub resource_arn: Option<Val<String>>,
     /// `RuleARN`.
+    ///
+    /// The ARN of the sampling rule. Specify a rule by either name or ARN, but not both.
     pub rule_arn: Option<Val<String>>,
     /// `RuleName`.
+    ///
+    /// The ARN of the sampling rule. Specify a rule by either name or ARN, but not both.
     ///
     /// - Length: 1 to 32.
     pub rule_name: Option<Val<String>>,
@@ -527,13 +620,19 @@ pub struct SamplingRuleUpdate {
     pub sampling_rate_boost: Option<Val<SamplingRateBoost>>,
     /// `ServiceName`.
     ///
+    /// Matches the name that the service uses to identify itself in segments.
+    ///
     /// - Length: at most 64.
     pub service_name: Option<Val<String>>,
     /// `ServiceType`.
     ///
+    /// Matches the origin that the service uses to identify its type in segments.
+    ///
     /// - Length: at most 64.
     pub service_type: Option<Val<String>>,
     /// `URLPath`.
+    ///
+    /// Matches the path from a request URL.
     ///
     /// - Length: at most 128.
     pub url_path: Option<Val<String>>,

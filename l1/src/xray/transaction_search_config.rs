@@ -5,10 +5,15 @@ use crate::rt::*;
 
 /// The [`AWS::XRay::TransactionSearchConfig`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-xray-transactionsearchconfig.html) resource type.
 ///
+/// This schema provides construct and validation rules for AWS-XRay TransactionSearchConfig resource
+/// parameters.
+///
 /// Build it with [`TransactionSearchConfig::builder`]; adding it to a stack returns a [`TransactionSearchConfigHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransactionSearchConfig {
     /// `IndexingPercentage`.
+    ///
+    /// Determines the percentage of traces indexed from CloudWatch Logs to X-Ray
     ///
     /// - Range: 0 to 100.
     pub indexing_percentage: Option<Val<f64>>,
@@ -79,6 +84,8 @@ impl Deref for TransactionSearchConfigHandle {
 
 impl TransactionSearchConfigHandle {
     /// `Fn::GetAtt` `AccountId`.
+    ///
+    /// User account id, used as the primary identifier for the resource
     pub fn attr_account_id(&self) -> Val<String> {
         self.0.get_att("AccountId")
     }

@@ -10,6 +10,8 @@
 #![allow(clippy::type_complexity)]
 #![allow(clippy::module_inception)]
 #![allow(clippy::self_named_constructors)]
+#![allow(clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_overindented_list_items)]
 
 use std::fmt;
 
@@ -17,7 +19,9 @@ use std::fmt;
 #[doc(hidden)]
 pub mod rt {
     pub use crate::BuildError;
-    pub use cfnkit_core::{Json, Literal, Resource, ResourceHandle, TagFormat, TagStyle, ToValue, Val, Value};
+    pub use cfnkit_core::{
+        Json, Literal, Resource, ResourceHandle, StringEnum, TagFormat, TagStyle, ToValue, Val, Value,
+    };
     pub use std::cell::{Ref, RefMut};
     pub use std::collections::BTreeMap;
     pub use std::ops::Deref;

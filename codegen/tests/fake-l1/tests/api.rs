@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use cfnkit_core::{ElementId, Intrinsic, Resource, ResourceEntry, ResourceHandle, TagFormat, Target, Val, Value};
-use cfnkit_fake_l1::fake::widget::{Action, Rule, SseSpecification, Target as WidgetTarget, Type};
+use cfnkit_core::{
+    ElementId, Intrinsic, Resource, ResourceEntry, ResourceHandle, StringEnum, TagFormat, Target, ToValue, Val, Value,
+};
+use cfnkit_fake_l1::fake::widget::{Action, Mirror, Origin, Rule, SseSpecification, Target as WidgetTarget, Type};
 use cfnkit_fake_l1::fake::{Widget, WidgetHandle, WidgetResourceHandle};
 use cfnkit_fake_l1::BuildError;
 
@@ -70,6 +72,34 @@ fn enums_are_open_and_accept_intrinsics() {
     let param: Val<String> = Val::from_raw(Value::func(Intrinsic::Ref(Target::Logical("QueueType".into()))));
     let w = Widget::builder().type_(Type::from_val(param.clone())).build_unchecked();
     assert_eq!(w.type_.unwrap().raw(), param.raw());
+}
+
+#[test]
+fn string_enums_implement_the_core_trait() {
+    // Any `Val<String>` converts into any generated enum through `StringEnum`.
+    let param: Val<String> = Val::from_raw(Value::func(Intrinsic::Ref(Target::Logical("QueueType".into()))));
+    let w = Widget::builder().type_(param.clone()).build_unchecked();
+    assert_eq!(w.type_.unwrap().raw(), param.raw());
+    fn values<E: StringEnum>() -> &'static [&'static str] {
+        E::VALUES
+    }
+    assert_eq!(values::<Type>(), ["STANDARD", "FIFO", "UNKNOWN", "aws:kms"]);
+    assert_eq!(values::<Action>(), ["ALLOW", "DENY"]);
+    assert_eq!(StringEnum::as_str(&Type::AwsKms), "aws:kms");
+    assert_eq!(StringEnum::as_str(&Action::from("LOG")), "LOG");
+}
+
+#[test]
+fn nested_read_only_properties_are_settable_only_where_another_path_allows_it() {
+    // `/properties/Origin/OriginId` is read-only and `Origin` is reached by no other path: not a field.
+    let o = Origin::builder().url("https://example.com").build();
+    assert_eq!(o.to_value(), Value::map([("Url", "https://example.com")]));
+    // `Mirror` is reached by `Mirror` (where `MirrorId` is read-only) and `Replica` (where it is not): kept.
+    let m = Mirror::builder().mirror_id("m-1").build();
+    assert_eq!(m.mirror_id, Some("m-1".into()));
+    // `Rule` is recursive (`Children`): the read-only paths cannot name every depth, so `RuleId` is kept.
+    let r = Rule::builder().action(Action::Allow).rule_id("r-1").build().unwrap();
+    assert_eq!(r.rule_id, Some("r-1".into()));
 }
 
 #[test]

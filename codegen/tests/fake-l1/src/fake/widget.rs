@@ -5,6 +5,19 @@ use crate::rt::*;
 
 /// The [`AWS::Fake::Widget`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-fake-widget.html) resource type.
 ///
+/// The `AWS::Fake::Widget` resource creates a widget: see
+/// [Widgets](https://docs.aws.amazon.com/fake/widgets.html) and Relative.
+///
+/// > You can't change a widget's \[type\] after you create it.
+///
+/// Example policy:
+///
+/// ```text
+/// {"Statement": [{"Effect": "Allow"}]}
+/// ```
+///
+/// More at <https://aws.amazon.com/fake/>.
+///
 /// Build it with [`Widget::builder`]; adding it to a stack returns a [`WidgetResourceHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Widget {
@@ -18,16 +31,33 @@ pub struct Widget {
     pub kms_master_key_id: Option<Val<String>>,
     /// `Labels`: required.
     pub labels: Option<Val<BTreeMap<String, String>>>,
+    /// `Mirror`.
+    pub mirror: Option<Val<Mirror>>,
     /// `Name`: required. Changing it replaces the resource.
+    ///
+    /// The widget's name. It must be unique in the account and Region, and it is a long sentence that the
+    /// generator has to wrap over more than one line of the doc comment, because it is long.
     ///
     /// - Length: 3 to 64.
     /// - Pattern: `^[a-z][a-z0-9-]*$`.
     pub name: Option<Val<String>>,
+    /// `Origin`.
+    pub origin: Option<Val<Origin>>,
     /// `Policy`.
     pub policy: Option<Val<Json>>,
     /// `Ratio`.
     pub ratio: Option<Val<f64>>,
+    /// `Replica`.
+    pub replica: Option<Val<Mirror>>,
     /// `Rules`.
+    ///
+    /// The rules, evaluated in order:
+    ///
+    /// - `ALLOW` lets the request through
+    /// - `DENY` stops it; see \<b>Rule\</b> for more details on rules and their children, which is long
+    ///   enough to wrap.
+    ///
+    ///    indented \<b>
     pub rules: Option<Val<Vec<Rule>>>,
     /// `SSESpecification`: required.
     pub sse_specification: Option<Val<SseSpecification>>,
@@ -36,6 +66,10 @@ pub struct Widget {
     /// `Target`.
     pub target: Option<Val<Target>>,
     /// `Type`.
+    ///
+    /// The kind of widget.
+    ///
+    /// Allowed values: `STANDARD` | `FIFO`
     pub type_: Option<Val<Type>>,
     /// `VPCs`.
     ///
@@ -72,9 +106,12 @@ impl Widget {
         put(&mut m, "Count", &self.count);
         put(&mut m, "KMSMasterKeyId", &self.kms_master_key_id);
         put(&mut m, "Labels", &self.labels);
+        put(&mut m, "Mirror", &self.mirror);
         put(&mut m, "Name", &self.name);
+        put(&mut m, "Origin", &self.origin);
         put(&mut m, "Policy", &self.policy);
         put(&mut m, "Ratio", &self.ratio);
+        put(&mut m, "Replica", &self.replica);
         put(&mut m, "Rules", &self.rules);
         put(&mut m, "SSESpecification", &self.sse_specification);
         put(&mut m, "Tags", &self.tags);
@@ -116,9 +153,19 @@ impl WidgetBuilder {
         self.0.labels = Some(value.into());
         self
     }
+    /// Sets `Mirror`.
+    pub fn mirror(mut self, value: impl Into<Val<Mirror>>) -> Self {
+        self.0.mirror = Some(value.into());
+        self
+    }
     /// Sets `Name`.
     pub fn name(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.name = Some(value.into());
+        self
+    }
+    /// Sets `Origin`.
+    pub fn origin(mut self, value: impl Into<Val<Origin>>) -> Self {
+        self.0.origin = Some(value.into());
         self
     }
     /// Sets `Policy`.
@@ -129,6 +176,11 @@ impl WidgetBuilder {
     /// Sets `Ratio`.
     pub fn ratio(mut self, value: impl Into<Val<f64>>) -> Self {
         self.0.ratio = Some(value.into());
+        self
+    }
+    /// Sets `Replica`.
+    pub fn replica(mut self, value: impl Into<Val<Mirror>>) -> Self {
+        self.0.replica = Some(value.into());
         self
     }
     /// Appends one item to `Rules`.
@@ -226,6 +278,8 @@ impl Deref for WidgetResourceHandle {
 
 impl WidgetResourceHandle {
     /// `Fn::GetAtt` `Arn`.
+    ///
+    /// The widget's ARN, such as `arn:aws:fake:us-east-1:123456789012:widget/<name>`.
     pub fn attr_arn(&self) -> Val<String> {
         self.0.get_att("Arn")
     }
@@ -234,12 +288,22 @@ impl WidgetResourceHandle {
         self.0.get_att("Endpoint")
     }
     /// `Fn::GetAtt` `Endpoint.Address`.
+    ///
+    /// The address \<host> clients connect to.
     pub fn attr_endpoint_address(&self) -> Val<String> {
         self.0.get_att("Endpoint.Address")
     }
     /// `Fn::GetAtt` `Endpoint.Port`.
     pub fn attr_endpoint_port(&self) -> Val<i64> {
         self.0.get_att("Endpoint.Port")
+    }
+    /// `Fn::GetAtt` `Mirror.MirrorId`.
+    pub fn attr_mirror_mirror_id(&self) -> Val<String> {
+        self.0.get_att("Mirror.MirrorId")
+    }
+    /// `Fn::GetAtt` `Origin.OriginId`.
+    pub fn attr_origin_origin_id(&self) -> Val<String> {
+        self.0.get_att("Origin.OriginId")
     }
     /// The resource, to read its properties.
     pub fn resource(&self) -> Ref<'_, Widget> {
@@ -251,15 +315,131 @@ impl WidgetResourceHandle {
     }
 }
 
+/// The [`Mirror`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fake-widget-mirror.html) property type.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Mirror {
+    /// `MirrorId`.
+    pub mirror_id: Option<Val<String>>,
+    /// `Source`.
+    pub source: Option<Val<String>>,
+}
+
+impl Mirror {
+    /// A builder.
+    pub fn builder() -> MirrorBuilder {
+        Default::default()
+    }
+
+    /// An instance with the required properties set to placeholder values (for tests of the generated layer).
+    #[doc(hidden)]
+    pub fn minimal() -> Self {
+        Self::default()
+    }
+
+    fn to_map(&self) -> BTreeMap<String, Value> {
+        let mut m = BTreeMap::new();
+        put(&mut m, "MirrorId", &self.mirror_id);
+        put(&mut m, "Source", &self.source);
+        m
+    }
+}
+
+/// Builder of [`Mirror`].
+#[derive(Clone, Debug, Default)]
+pub struct MirrorBuilder(Mirror);
+
+impl MirrorBuilder {
+    /// Sets `MirrorId`.
+    pub fn mirror_id(mut self, value: impl Into<Val<String>>) -> Self {
+        self.0.mirror_id = Some(value.into());
+        self
+    }
+    /// Sets `Source`.
+    pub fn source(mut self, value: impl Into<Val<String>>) -> Self {
+        self.0.source = Some(value.into());
+        self
+    }
+    /// Builds the value (every property is optional).
+    pub fn build(self) -> Mirror {
+        self.0
+    }
+}
+
+impl ToValue for Mirror {
+    fn to_value(&self) -> Value {
+        Value::Map(self.to_map())
+    }
+}
+
+impl Literal for Mirror {}
+
+/// The [`Origin`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fake-widget-origin.html) property type.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Origin {
+    /// `Url`.
+    pub url: Option<Val<String>>,
+}
+
+impl Origin {
+    /// A builder.
+    pub fn builder() -> OriginBuilder {
+        Default::default()
+    }
+
+    /// An instance with the required properties set to placeholder values (for tests of the generated layer).
+    #[doc(hidden)]
+    pub fn minimal() -> Self {
+        Self::default()
+    }
+
+    fn to_map(&self) -> BTreeMap<String, Value> {
+        let mut m = BTreeMap::new();
+        put(&mut m, "Url", &self.url);
+        m
+    }
+}
+
+/// Builder of [`Origin`].
+#[derive(Clone, Debug, Default)]
+pub struct OriginBuilder(Origin);
+
+impl OriginBuilder {
+    /// Sets `Url`.
+    pub fn url(mut self, value: impl Into<Val<String>>) -> Self {
+        self.0.url = Some(value.into());
+        self
+    }
+    /// Builds the value (every property is optional).
+    pub fn build(self) -> Origin {
+        self.0
+    }
+}
+
+impl ToValue for Origin {
+    fn to_value(&self) -> Value {
+        Value::Map(self.to_map())
+    }
+}
+
+impl Literal for Origin {}
+
 /// The [`Rule`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-fake-widget-rule.html) property type.
+///
+/// A rule: an action and an optional match.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     /// `Action`: required.
+    ///
+    /// What happens when the rule matches.
     pub action: Option<Val<Action>>,
     /// `Children`.
+    ///
+    /// Rules evaluated when this one matches    with a tab.
     pub children: Option<Val<Vec<Rule>>>,
     /// `Match`.
     pub match_: Option<Val<String>>,
+    /// `RuleId`.
+    pub rule_id: Option<Val<String>>,
 }
 
 impl Rule {
@@ -279,6 +459,7 @@ impl Rule {
         put(&mut m, "Action", &self.action);
         put(&mut m, "Children", &self.children);
         put(&mut m, "Match", &self.match_);
+        put(&mut m, "RuleId", &self.rule_id);
         m
     }
 }
@@ -306,6 +487,11 @@ impl RuleBuilder {
     /// Sets `Match`.
     pub fn match_(mut self, value: impl Into<Val<String>>) -> Self {
         self.0.match_ = Some(value.into());
+        self
+    }
+    /// Sets `RuleId`.
+    pub fn rule_id(mut self, value: impl Into<Val<String>>) -> Self {
+        self.0.rule_id = Some(value.into());
         self
     }
     /// Builds the value, or names the first required property not set.
@@ -531,9 +717,18 @@ impl Action {
             Action::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Action {
+    const VALUES: &'static [&'static str] = &["ALLOW", "DENY"];
+    fn as_str(&self) -> &str {
+        Action::as_str(self)
     }
 }
 
@@ -584,9 +779,18 @@ impl Type {
             Type::Unknown(s) => s,
         }
     }
-    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values.
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
     pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
-        Val::from_raw(v.into().into_raw())
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["STANDARD", "FIFO", "UNKNOWN", "aws:kms"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
     }
 }
 

@@ -5,6 +5,8 @@ use crate::rt::*;
 
 /// The [`AWS::Fake::WidgetHandle`](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-fake-widgethandle.html) resource type.
 ///
+/// A widget handle.
+///
 /// Build it with [`WidgetHandle::builder`]; adding it to a stack returns a [`WidgetHandleHandle`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WidgetHandle {
